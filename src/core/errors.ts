@@ -1,0 +1,106 @@
+/**
+ * Stable error codes. Each code is listed in docs/errors.md; a test keeps the two in sync.
+ * Codes are never reused. Messages never carry secrets.
+ */
+export const ERROR_CODES = {
+  // configuration (fatal at start-up)
+  STIXGATE_ERR_CONFIG_INVALID: 'configuration failed validation',
+  STIXGATE_ERR_CONFIG_YAML: 'configuration is not valid YAML',
+  STIXGATE_ERR_CONFIG_SECRET: 'a secret reference could not be resolved',
+  // input that cannot be parsed or mapped (per record or per document)
+  STIXGATE_ERR_INPUT_EMPTY: 'empty document',
+  STIXGATE_ERR_INPUT_PARSE: 'document could not be parsed',
+  STIXGATE_ERR_INPUT_TOO_LARGE: 'document, record or field exceeds a size limit',
+  STIXGATE_ERR_INPUT_ENCODING: 'document is not valid text in the expected encoding',
+  STIXGATE_ERR_INPUT_TOO_MANY_BAD_ROWS: 'share of rejected records exceeds the configured limit',
+  STIXGATE_ERR_OBSERVABLE_INVALID: 'observable value is not valid for its type',
+  STIXGATE_ERR_STIX_INVALID: 'STIX object is invalid',
+  STIXGATE_ERR_PATTERN_INVALID: 'STIX pattern could not be parsed',
+  // upstream systems (retryable unless stated)
+  STIXGATE_ERR_HTTP_STATUS: 'upstream answered with an error status',
+  STIXGATE_ERR_HTTP_TIMEOUT: 'upstream request timed out',
+  STIXGATE_ERR_HTTP_NETWORK: 'upstream could not be reached',
+  STIXGATE_ERR_HTTP_REDIRECT: 'redirect refused',
+  STIXGATE_ERR_HTTP_CONTENT_TYPE: 'unexpected content type',
+  STIXGATE_ERR_HTTP_SSRF: 'destination refused by the SSRF policy',
+  // store
+  STIXGATE_ERR_STORE_LOCKED: 'data directory is in use by another process',
+  STIXGATE_ERR_STORE_IO: 'store could not read or write its data directory',
+  STIXGATE_ERR_STORE_CORRUPT: 'store failed its integrity check',
+  STIXGATE_ERR_STORE_UNAVAILABLE: 'store is unavailable',
+  // jobs
+  STIXGATE_ERR_JOB_ABORTED: 'job aborted by shutdown',
+  STIXGATE_ERR_JOB_TIMEOUT: 'job exceeded its watchdog timeout',
+  // API
+  STIXGATE_ERR_API_UNAUTHORIZED: 'missing or invalid API key',
+  STIXGATE_ERR_API_FORBIDDEN: 'API key lacks the required scope',
+  STIXGATE_ERR_API_BAD_REQUEST: 'request failed validation',
+  STIXGATE_ERR_API_TOO_LARGE: 'request exceeds a configured limit',
+  STIXGATE_ERR_API_NOT_FOUND: 'not found',
+  STIXGATE_ERR_API_UNAVAILABLE: 'service not ready',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Where in an input a problem was found. */
+export interface Location {
+  /** The configured source id (or a file name for one-shot commands). */
+  source?: string;
+  file?: string;
+  line?: number;
+  column?: number;
+  /** Index of the record or object within its document. */
+  index?: number;
+  objectId?: string;
+  /** A JSON/YAML path such as `sources.spamhaus.url`. */
+  path?: string;
+}
+
+export function formatLocation(loc: Location | undefined): string {
+  if (!loc) return '';
+  const parts: string[] = [];
+  if (loc.source) parts.push(`source ${loc.source}`);
+  if (loc.file) parts.push(loc.file);
+  if (loc.line !== undefined) parts.push(`line ${loc.line}${loc.column !== undefined ? `:${loc.column}` : ''}`);
+  if (loc.index !== undefined) parts.push(`record ${loc.index}`);
+  if (loc.objectId) parts.push(loc.objectId);
+  if (loc.path) parts.push(`at ${loc.path}`);
+  return parts.join(', ');
+}
+
+export class StixgateError extends Error {
+  readonly code: ErrorCode;
+  readonly location?: Location;
+  /** True when trying again later may succeed. */
+  readonly retryable: boolean;
+  /** Milliseconds to wait before the next attempt, when the upstream said (Retry-After). */
+  readonly retryAfterMs?: number;
+  /** A short machine-readable reason used as a bounded metric label (e.g. `too_large`). */
+  readonly reason: string;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { location?: Location; retryable?: boolean; retryAfterMs?: number; reason?: string; cause?: unknown } = {},
+  ) {
+    const where = formatLocation(opts.location);
+    super(where ? `${message} (${where})` : message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
+    this.name = 'StixgateError';
+    this.code = code;
+    this.location = opts.location;
+    this.retryable = opts.retryable ?? false;
+    this.retryAfterMs = opts.retryAfterMs;
+    this.reason = opts.reason ?? code.replace(/^STIXGATE_ERR_/, '').toLowerCase();
+  }
+}
+
+/** A per-record problem: the record is skipped and counted, the page continues. */
+export interface Rejection {
+  reason: string;
+  message: string;
+  location?: Location;
+}
+
+export function isStixgateError(e: unknown): e is StixgateError {
+  return e instanceof StixgateError;
+}

@@ -1,0 +1,138 @@
+import type { StixObject, TlpLevel, ObservableType } from '../core/stix.js';
+import type { Rejection } from '../core/errors.js';
+
+/**
+ * The Store contract. Every backend (embedded, opensearch) implements it and runs the
+ * contract suite in test/store-contract.ts.
+ *
+ * Semantics (DESIGN.md §2):
+ *  - Objects are keyed by STIX id. `upsert` merges: newest `modified` wins for content; a stale
+ *    version only merges provenance; equal `modified` with different content is resolved
+ *    deterministically (larger canonical content hash wins); per-source provenance is kept in
+ *    `x_stixgate.sources`; first/last seen widen; labels union; the most restrictive TLP wins;
+ *    `valid_until` extends; `revoked: true` sticks.
+ *  - A write that changes nothing (same content, provenance within the seen-granularity) is not a
+ *    write: no row changes, no change-log entry.
+ *  - Every effective change gets the next sequence number in the change log, in the same
+ *    transaction as the data and as any cursor committed with it.
+ */
+
+export interface IngestItem {
+  object: StixObject;
+  /** The configured source id that delivered it. */
+  source: string;
+  /** When the source saw it (defaults to the batch's `now`). */
+  seenAt?: string;
+  /** Source confidence 0-100 (from the object, the source config or the mapping). */
+  confidence?: number;
+  /** TLP assigned by the source when the object carries no marking. */
+  tlp?: TlpLevel;
+}
+
+export interface UpsertOptions {
+  /** Injected clock (epoch ms) for provenance timestamps. */
+  now: number;
+  /** Cursors committed atomically with the data (source id → cursor value). */
+  cursors?: Record<string, string>;
+}
+
+export interface UpsertResult {
+  created: number;
+  updated: number;
+  unchanged: number;
+  /** Stale versions (older `modified`) whose content was ignored. */
+  stale: number;
+  rejected: Rejection[];
+}
+
+/** One entry of the change log: the object's state as of that change. */
+export interface Change {
+  seq: number;
+  id: string;
+  type: string;
+  /** `upsert` (created or updated), `revoke`, `expire`. */
+  op: 'upsert' | 'revoke' | 'expire';
+  object: StixObject;
+}
+
+export interface ChangePage {
+  changes: Change[];
+  /** The cursor to pass next time (the last seq returned, or the input cursor). */
+  next: number;
+}
+
+export interface Query {
+  type?: string;
+  /** Exact canonical observable value (as indexed from SCO values and indicator patterns). */
+  value?: string;
+  source?: string;
+  /** `modified` range, inclusive, RFC 3339. */
+  modifiedFrom?: string;
+  modifiedTo?: string;
+  /** Case-insensitive substring over name/description/pattern. */
+  text?: string;
+  includeRevoked?: boolean;
+  limit?: number;
+  /** Opaque continuation from a previous QueryPage. */
+  after?: string;
+}
+
+export interface QueryPage {
+  objects: StixObject[];
+  next?: string;
+}
+
+/** A compact record of one active indicator-or-observable value for the in-memory lookup index. */
+export interface IndexEntry {
+  id: string;
+  type: 'indicator' | ObservableType;
+  /** Observable values the object matches, canonical. */
+  observables: { type: ObservableType; value: string }[];
+  seq: number;
+}
+
+export interface StoreStats {
+  objects: number;
+  byType: Record<string, number>;
+  revoked: number;
+  expired: number;
+  changeLogHead: number;
+  cursors: Record<string, string>;
+  bytesOnDisk?: number;
+}
+
+export interface Lease {
+  name: string;
+  holder: string;
+  expiresAt: number;
+}
+
+export interface Store {
+  readonly kind: string;
+  /** Opens connections, creates schema/templates (idempotent). */
+  open(): Promise<void>;
+  close(): Promise<void>;
+  /** Cheap liveness/readiness probe; throws STIXGATE_ERR_STORE_UNAVAILABLE when not usable. */
+  ping(): Promise<void>;
+
+  upsert(items: IngestItem[], opts: UpsertOptions): Promise<UpsertResult>;
+  get(id: string): Promise<StixObject | undefined>;
+  getMany(ids: string[]): Promise<Map<string, StixObject>>;
+  query(q: Query): Promise<QueryPage>;
+
+  /** Marks every object whose `valid_until` <= now as expired and logs an `expire` change. */
+  expire(now: number): Promise<number>;
+
+  /** Changes with seq > after, in seq order, at most `limit`. */
+  changes(after: number, limit: number): Promise<ChangePage>;
+  head(): Promise<number>;
+
+  getCursor(name: string): Promise<string | undefined>;
+  setCursor(name: string, value: string): Promise<void>;
+
+  /** Take or renew a lease; true when `holder` holds it until now+ttlMs. */
+  acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean>;
+  releaseLease(name: string, holder: string): Promise<void>;
+
+  stats(): Promise<StoreStats>;
+}

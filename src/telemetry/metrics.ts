@@ -1,0 +1,35 @@
+import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The metric catalogue. Labels are bounded: component ids come from configuration, reasons and
+ * outcomes from closed sets; never an indicator value or a key.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly recordsReceived = new Counter({ name: 'stixgate_source_records_received_total', help: 'Raw records read from a source', labelNames: ['source'], registers: [this.registry] });
+  readonly recordsMapped = new Counter({ name: 'stixgate_source_objects_mapped_total', help: 'STIX objects produced by mapping', labelNames: ['source'], registers: [this.registry] });
+  readonly recordsRejected = new Counter({ name: 'stixgate_source_records_rejected_total', help: 'Records rejected, by reason', labelNames: ['source', 'reason'], registers: [this.registry] });
+  readonly recordsFiltered = new Counter({ name: 'stixgate_source_records_filtered_total', help: 'Objects dropped by a filter (allowlist, TLP policy)', labelNames: ['source', 'filter'], registers: [this.registry] });
+  readonly objectsStored = new Counter({ name: 'stixgate_store_objects_written_total', help: 'Objects offered to the store, by outcome', labelNames: ['source', 'outcome'], registers: [this.registry] });
+  readonly runs = new Counter({ name: 'stixgate_job_runs_total', help: 'Job runs by outcome', labelNames: ['job', 'outcome'], registers: [this.registry] });
+  readonly runErrors = new Counter({ name: 'stixgate_job_errors_total', help: 'Job errors by reason', labelNames: ['job', 'reason'], registers: [this.registry] });
+  readonly runOverlaps = new Counter({ name: 'stixgate_job_overlap_skipped_total', help: 'Scheduled ticks skipped because the previous run was still going', labelNames: ['job'], registers: [this.registry] });
+  readonly runDuration = new Histogram({ name: 'stixgate_job_run_duration_seconds', help: 'Duration of job runs', labelNames: ['job'], buckets: [0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900], registers: [this.registry] });
+  readonly lastSuccess = new Gauge({ name: 'stixgate_job_last_success_timestamp_seconds', help: 'Unix time of the last successful run', labelNames: ['job'], registers: [this.registry] });
+  readonly cursorCommitted = new Gauge({ name: 'stixgate_job_cursor_committed_timestamp_seconds', help: 'Unix time the cursor was last committed (cursor age = now - this)', labelNames: ['job'], registers: [this.registry] });
+  readonly httpRetries = new Counter({ name: 'stixgate_http_retries_total', help: 'HTTP requests retried', labelNames: ['component', 'reason'], registers: [this.registry] });
+  readonly storeObjects = new Gauge({ name: 'stixgate_store_objects', help: 'Objects held by the store, by STIX type', labelNames: ['type'], registers: [this.registry] });
+  readonly storeChangeHead = new Gauge({ name: 'stixgate_store_changelog_head', help: 'Sequence number of the newest change-log entry', registers: [this.registry] });
+  readonly expired = new Counter({ name: 'stixgate_store_expired_total', help: 'Objects expired by valid_until', registers: [this.registry] });
+  readonly lookupDuration = new Histogram({ name: 'stixgate_lookup_duration_seconds', help: 'Lookup API request latency', labelNames: ['kind'], buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5], registers: [this.registry] });
+  readonly lookupValues = new Counter({ name: 'stixgate_lookup_values_total', help: 'Values looked up, by result (hit ratio = hit / (hit + miss))', labelNames: ['result'], registers: [this.registry] });
+  readonly indexEntries = new Gauge({ name: 'stixgate_lookup_index_entries', help: 'Values held by the in-memory lookup index', labelNames: ['kind'], registers: [this.registry] });
+  readonly indexSeq = new Gauge({ name: 'stixgate_lookup_index_seq', help: 'Change-log sequence the lookup index has applied', registers: [this.registry] });
+  readonly buildInfo = new Gauge({ name: 'stixgate_build_info', help: 'Build information', labelNames: ['version', 'node'], registers: [this.registry] });
+
+  constructor(opts: { defaults?: boolean; version?: string } = {}) {
+    if (opts.defaults ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'stixgate_process_' });
+    this.buildInfo.set({ version: opts.version ?? '0.0.0', node: process.version }, 1);
+  }
+}
