@@ -1,0 +1,8 @@
+import type { IntegrationDefinition } from '../src/pipeline/types.js';
+import { textListSource } from './text_list/index.js';
+import { csvSource } from './csv/index.js';
+import { stixBundleSource } from './stix_bundle/index.js';
+import { cisaKevSource } from './cisa_kev/index.js';
+
+/** The one registry of integrations. Adding a system: one folder, one line here. */
+export const registry: readonly IntegrationDefinition[] = [textListSource, csvSource, stixBundleSource, cisaKevSource];

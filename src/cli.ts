@@ -1,0 +1,281 @@
+import { Command, Option } from 'commander';
+import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { createLogger, silentLogger } from './telemetry/logger.js';
+import { registry } from '../integrations/index.js';
+import { Daemon } from './daemon.js';
+import { loadConfig, parseConfig, redactConfig, type LoadedConfig } from './config/load.js';
+import { isStixgateError } from './core/errors.js';
+import { DEFAULT_CONFIG, MAPPINGS_DIR, VERSION } from './paths.js';
+import { openStore } from './store/open.js';
+import { createSourceComponent } from './pipeline/components.js';
+import { runSource } from './pipeline/runner.js';
+import { Allowlist } from './pipeline/allowlist.js';
+import { buildIndex } from './lookup/index.js';
+import { hashApiKey } from './server/schema.js';
+import { deterministicId } from './core/ids.js';
+import { createProgress } from './cli-progress.js';
+import { describeConfigReference } from './config/reference.js';
+
+const EXIT_CONFIG = 2;
+const EXIT_RUNTIME = 3;
+
+function configPath(opts: { config?: string }): string {
+  return resolve(opts.config ?? process.env.STIXGATE_CONFIG ?? DEFAULT_CONFIG);
+}
+
+/** The configuration for one-shot commands: the file when it exists, else built-in defaults. */
+function loadForCommand(opts: { config?: string }, extraSources?: Record<string, unknown>): LoadedConfig {
+  const path = configPath(opts);
+  if (!extraSources) return loadConfig(path, registry);
+  // one-shot commands validate an ad-hoc source entry with the same schema as the file
+  const base = existsSync(path) ? (parseYaml(readFileSync(path, 'utf8')) ?? {}) : {};
+  const merged = { ...(base as object), sources: extraSources };
+  return parseConfig(JSON.stringify(merged), { file: path, registry });
+}
+
+function parseOptions(pairs: string[] | undefined): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const p of pairs ?? []) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new Error(`--option expects key=value, got "${p}"`);
+    out[p.slice(0, eq)] = parseYaml(p.slice(eq + 1));
+  }
+  return out;
+}
+
+function fail(e: unknown): never {
+  const msg = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`stixgate: ${msg}\n`);
+  const code = isStixgateError(e) && e.code.startsWith('STIXGATE_ERR_CONFIG') ? EXIT_CONFIG : EXIT_RUNTIME;
+  process.exit(code);
+}
+
+const program = new Command();
+program.name('stixgate').description('Threat-intelligence integration gateway').version(VERSION);
+const configOpt = () => new Option('-c, --config <file>', 'configuration file (default config/stixgate.yaml or $STIXGATE_CONFIG)');
+const dataDirOpt = () => new Option('--data-dir <dir>', 'embedded store directory (overrides data_dir)');
+
+program
+  .command('run')
+  .description('run the daemon')
+  .addOption(configOpt())
+  .addOption(dataDirOpt())
+  .action(async (opts) => {
+    const logger = createLogger();
+    const daemon = new Daemon({ configPath: configPath(opts), dataDir: opts.dataDir, registry, logger });
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      daemon.stop().then(() => process.exit(0), (e) => {
+        logger.error(e, 'shutdown failed');
+        process.exit(EXIT_RUNTIME);
+      });
+    };
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+    process.on('SIGHUP', () => void daemon.reload());
+    process.on('unhandledRejection', (e) => logger.error({ err: e }, 'unhandled rejection (kept running)'));
+    try {
+      await daemon.start();
+    } catch (e) {
+      logger.fatal({ code: isStixgateError(e) ? e.code : undefined }, (e as Error).message);
+      await daemon.stop().catch(() => undefined);
+      process.exit(isStixgateError(e) && e.code.startsWith('STIXGATE_ERR_CONFIG') ? EXIT_CONFIG : EXIT_RUNTIME);
+    }
+  });
+
+program
+  .command('validate')
+  .description('check a configuration file; --probe also reaches every enabled source')
+  .addOption(configOpt())
+  .option('--probe', 'contact each configured source')
+  .option('--show', 'print the validated configuration with secrets redacted')
+  .action(async (opts) => {
+    let loaded: LoadedConfig;
+    try {
+      loaded = loadConfig(configPath(opts), registry);
+    } catch (e) {
+      fail(e);
+    }
+    for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
+    if (opts.show) process.stdout.write(`${JSON.stringify(redactConfig(loaded), null, 2)}\n`);
+    const sources = Object.entries(loaded.config.sources);
+    process.stdout.write(`${loaded.path}: valid (${sources.length} source(s))\n`);
+    if (!opts.probe) return;
+    let failed = 0;
+    for (const [id, c] of sources) {
+      const comp = createSourceComponent(id, c as never, { registry, logger: silentLogger(), configDir: loaded.dir, mappingsDir: MAPPINGS_DIR });
+      if (!comp.source.probe) {
+        process.stdout.write(`  ${id}: no probe for type ${comp.def.type}\n`);
+        continue;
+      }
+      try {
+        const ac = new AbortController();
+        const msg = await comp.source.probe({ id, logger: comp.logger, http: comp.http, signal: ac.signal, now: Date.now() });
+        process.stdout.write(`  ${id}: ok ${msg}\n`);
+      } catch (e) {
+        failed++;
+        process.stdout.write(`  ${id}: FAILED ${(e as Error).message}\n`);
+      }
+    }
+    if (failed) process.exit(1);
+  });
+
+function adhocSource(file: string, format: string, options: Record<string, unknown>): Record<string, unknown> {
+  const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(file) ? file : resolve(file);
+  return { cli: { type: format, url, run_on_start: false, ...options } };
+}
+
+program
+  .command('convert')
+  .description('print the STIX 2.1 bundle a file maps to (no daemon, no store)')
+  .argument('<file>', 'input file path or URL')
+  .requiredOption('--from <format>', 'source type id, e.g. text_list, csv, stix_bundle, cisa_kev')
+  .option('-o, --option <key=value...>', 'source options, as in the YAML source entry (e.g. mapping=feodotracker)')
+  .addOption(configOpt())
+  .action(async (file: string, opts) => {
+    try {
+      const loaded = loadForCommand(opts, adhocSource(file, opts.from, parseOptions(opts.option)));
+      const c = loaded.config.sources.cli as never;
+      const comp = createSourceComponent('cli', c, { registry, logger: silentLogger(), configDir: loaded.dir, mappingsDir: MAPPINGS_DIR });
+      const out = process.stdout;
+      const id = deterministicId('bundle', `${opts.from}:${file}`);
+      out.write(`{"type":"bundle","id":"${id}","objects":[`);
+      let first = true;
+      let rejected = 0;
+      const ac = new AbortController();
+      for await (const page of comp.source.pages({ id: 'cli', logger: comp.logger, http: comp.http, signal: ac.signal, now: Date.now() })) {
+        for (const it of page.items) {
+          const ok = out.write(`${first ? '\n' : ',\n'}${JSON.stringify(it.object)}`);
+          first = false;
+          if (!ok) await new Promise((r) => out.once('drain', r));
+        }
+        for (const r of page.rejections) {
+          rejected++;
+          if (rejected <= 50) process.stderr.write(`rejected: ${r.message} [${r.reason}]\n`);
+        }
+      }
+      out.write('\n]}\n');
+      if (rejected) process.stderr.write(`${rejected} record(s) rejected\n`);
+    } catch (e) {
+      fail(e);
+    }
+  });
+
+program
+  .command('ingest')
+  .description('one-shot import of a file or URL into the store')
+  .argument('<file>', 'input file path or URL')
+  .requiredOption('--from <format>', 'source type id')
+  .option('--source-id <id>', 'provenance id to record (default: cli_<format>)')
+  .option('-o, --option <key=value...>', 'source options, as in the YAML source entry')
+  .option('--quiet', 'no progress output')
+  .addOption(configOpt())
+  .addOption(dataDirOpt())
+  .action(async (file: string, opts) => {
+    try {
+      const loaded = loadForCommand(opts, adhocSource(file, opts.from, parseOptions(opts.option)));
+      const sourceId = opts.sourceId ?? `cli_${opts.from}`;
+      const c = loaded.config.sources.cli as never;
+      const comp = createSourceComponent(sourceId, c, { registry, logger: silentLogger(), configDir: loaded.dir, mappingsDir: MAPPINGS_DIR });
+      const store = await openStore(loaded.config, resolve(opts.dataDir ?? loaded.config.data_dir));
+      const ac = new AbortController();
+      const stop = () => ac.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      const progress = createProgress(!opts.quiet && process.stderr.isTTY === true);
+      try {
+        const sum = await runSource({
+          id: sourceId, source: comp.source, config: comp.config, store, http: comp.http, logger: comp.logger,
+          allowlist: new Allowlist(loaded.config.allowlist), allowRed: loaded.config.allow_red, signal: ac.signal, now: Date.now, full: true,
+          onPage: (page, r) => progress.update(page.received, r),
+        });
+        progress.stop();
+        const { samples, ...counts } = sum;
+        for (const r of samples) process.stderr.write(`rejected: ${r.message} [${r.reason}]\n`);
+        process.stdout.write(`${JSON.stringify(counts)}\n`);
+      } finally {
+        await store.close();
+      }
+    } catch (e) {
+      fail(e);
+    }
+  });
+
+program
+  .command('lookup')
+  .description('look values up in the store; exit 0 when every value matched, 1 otherwise')
+  .argument('<values...>')
+  .option('--json', 'print JSON')
+  .addOption(configOpt())
+  .addOption(dataDirOpt())
+  .action(async (values: string[], opts) => {
+    let allMatched = true;
+    try {
+      const loaded = loadForCommand(opts);
+      const store = await openStore(loaded.config, resolve(opts.dataDir ?? loaded.config.data_dir));
+      try {
+        const { index } = await buildIndex(store, { matchParentDomains: loaded.config.lookup.match_parent_domains, now: Date.now });
+        const results = values.map((v) => index.lookup(v, Date.now(), 'red'));
+        allMatched = results.every((r) => r.matched);
+        if (opts.json) process.stdout.write(`${JSON.stringify({ results }, null, 2)}\n`);
+        else
+          for (const r of results) {
+            const what = r.invalid ? `invalid (${r.invalid})` : r.matched ? `MATCH ${r.indicators.map((i: any) => `${i.id} score=${i.score} tlp=${i.tlp} via ${i.match}`).join('; ')}` : 'no match';
+            process.stdout.write(`${r.value}\t${what}\n`);
+          }
+      } finally {
+        await store.close();
+      }
+    } catch (e) {
+      fail(e);
+    }
+    process.exit(allMatched ? 0 : 1);
+  });
+
+program
+  .command('stats')
+  .description('store statistics as JSON')
+  .addOption(configOpt())
+  .addOption(dataDirOpt())
+  .action(async (opts) => {
+    try {
+      const loaded = loadForCommand(opts);
+      const store = await openStore(loaded.config, resolve(opts.dataDir ?? loaded.config.data_dir));
+      try {
+        process.stdout.write(`${JSON.stringify(await store.stats(), null, 2)}\n`);
+      } finally {
+        await store.close();
+      }
+    } catch (e) {
+      fail(e);
+    }
+  });
+
+program
+  .command('hash-key')
+  .description('print the hash of an API key for server.api_keys.<id>.hash')
+  .argument('<key>')
+  .action((key: string) => {
+    process.stdout.write(`${hashApiKey(key)}\n`);
+  });
+
+program
+  .command('types')
+  .description('list the integration types')
+  .action(() => {
+    for (const d of registry) process.stdout.write(`${d.type}\t${d.kind}\t${d.summary}\n`);
+  });
+
+program
+  .command('config-reference')
+  .description('print the configuration reference (Markdown)')
+  .action(() => {
+    process.stdout.write(describeConfigReference(registry));
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,79 @@
+import { s, type Schema, type Infer } from './schema.js';
+import { TLP_LEVELS } from '../core/stix.js';
+import { serverSchema } from '../server/schema.js';
+import type { IntegrationDefinition } from '../pipeline/types.js';
+
+/** Keys every source accepts (CommonSourceConfig); the engine applies them. */
+export const commonSourceSchema = {
+  type: s.string({ description: 'integration type id (see `stixgate types`)' }),
+  enabled: s.bool({ default: true, description: 'set false to keep the entry but never run it' }),
+  schedule: s.string({ optional: true, description: 'cron expression (5 or 6 fields), evaluated in `timezone`' }),
+  interval_secs: s.int({ optional: true, min: 60, max: 31 * 86400, description: 'run every N seconds (alternative to `schedule`)' }),
+  timezone: s.string({ optional: true, description: 'IANA time zone for `schedule` (default UTC)' }),
+  run_on_start: s.bool({ default: true, description: 'run once shortly after start-up' }),
+  confidence: s.int({ optional: true, min: 0, max: 100, description: 'confidence (0-100) given to objects that carry none' }),
+  tlp: s.enum(TLP_LEVELS, { default: 'clear', description: 'TLP given to objects that carry no marking' }),
+  labels: s.array(s.string({ maxLength: 256 }), { default: [], maxItems: 100, description: 'labels added to every indicator from this source' }),
+  valid_days: s.number({ optional: true, min: 0.01, max: 36500, description: 'days an indicator stays valid after it was last seen, when the source gives no valid_until' }),
+  timeout_secs: s.int({ default: 120, min: 1, max: 3600, description: 'deadline for one HTTP exchange, body included' }),
+  max_feed_bytes: s.int({ default: 256 * 1024 * 1024, min: 1024, max: 8 * 1024 * 1024 * 1024, description: 'cap on (decompressed) bytes read per document' }),
+  allow_private: s.bool({ default: false, description: 'allow loopback/private/link-local destinations' }),
+  allow_insecure: s.bool({ default: false, description: 'allow plain http:// and user:pass@ URLs' }),
+  verify_tls: s.bool({ default: true, description: 'verify TLS certificates' }),
+  ca_file: s.string({ optional: true, description: 'PEM bundle of extra trusted CAs' }),
+  max_bad_ratio: s.number({ default: 0.2, min: 0, max: 1, description: 'reject a document when more than this share of its records are invalid' }),
+  retry: s.object(
+    {
+      max_attempts: s.int({ default: 4, min: 1, max: 20 }),
+      base_delay_secs: s.number({ default: 1, min: 0.01, max: 600 }),
+      max_delay_secs: s.number({ default: 60, min: 0.1, max: 3600 }),
+    },
+    { default: { max_attempts: 4, base_delay_secs: 1, max_delay_secs: 60 }, description: 'HTTP retries with exponential back-off and full jitter; Retry-After is honoured' },
+  ),
+};
+
+export const storeSchema = s.object(
+  {
+    type: s.enum(['embedded'] as const, { default: 'embedded', description: 'store backend' }),
+    sync: s.enum(['normal', 'full'] as const, { default: 'normal', description: '`full` also survives power loss, at a write cost' }),
+    seen_granularity_secs: s.int({ default: 3600, min: 0, max: 7 * 86400, description: 'last_seen / valid_until move only by more than this, so re-polls write nothing' }),
+  },
+  { default: { type: 'embedded', sync: 'normal', seen_granularity_secs: 3600 } },
+);
+
+export const lookupSchema = s.object(
+  {
+    follow_interval_ms: s.int({ default: 500, min: 50, max: 60000, description: 'how often the lookup index applies new change-log entries' }),
+    match_parent_domains: s.bool({ default: true, description: 'a host also matches listed parent domains' }),
+  },
+  { default: { follow_interval_ms: 500, match_parent_domains: true } },
+);
+
+export function buildConfigSchema(registry: readonly IntegrationDefinition[]) {
+  const sourceSchemas = new Map<string, Schema<any>>();
+  for (const def of registry) {
+    if (def.kind !== 'source') continue;
+    sourceSchemas.set(def.type, s.object({ ...commonSourceSchema, ...def.schema }));
+  }
+  return s.object({
+    data_dir: s.string({ default: './data', description: 'embedded store directory (relative to the working directory)' }),
+    log_level: s.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info' }),
+    shutdown_timeout_secs: s.int({ default: 30, min: 1, max: 600, description: 'grace period for in-flight work on SIGTERM' }),
+    expire_interval_secs: s.int({ default: 60, min: 1, max: 86400, description: 'how often valid_until expiry is applied' }),
+    min_interval_secs: s.int({ default: 300, min: 1, max: 86400, description: 'shortest schedule a source may have' }),
+    allow_red: s.bool({ default: false, description: 'store TLP:RED objects (never served or pushed without an explicit key/sink policy)' }),
+    allowlist: s.array(s.string({ maxLength: 2048 }), {
+      default: [],
+      description: 'values never ingested as indicators: IPs, CIDRs (containment), domains (and their subdomains), URLs, hashes',
+    }),
+    store: storeSchema,
+    server: serverSchema,
+    lookup: lookupSchema,
+    sources: s.record(
+      s.tagged((t) => sourceSchemas.get(t), () => [...sourceSchemas.keys()].sort()),
+      { default: {}, description: 'feeds to poll, by id' },
+    ),
+  });
+}
+
+export type StixgateConfig = Infer<ReturnType<typeof buildConfigSchema>>;

@@ -1,0 +1,161 @@
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Document, type Node } from 'yaml';
+import { StixgateError } from '../core/errors.js';
+import { validate, type Issue } from './schema.js';
+import { resolveSecrets } from './secrets.js';
+import { buildConfigSchema, type StixgateConfig } from './config-schema.js';
+import { checkUrl } from '../pipeline/ssrf.js';
+import { validateSchedule } from '../pipeline/scheduler.js';
+import type { IntegrationDefinition } from '../pipeline/types.js';
+
+export interface LoadedConfig {
+  config: StixgateConfig;
+  path: string;
+  dir: string;
+  /** Config paths whose values came from secret references or are declared secret. */
+  secretPaths: Set<string>;
+  warnings: string[];
+}
+
+export class ConfigError extends StixgateError {
+  readonly issues: Issue[];
+  constructor(file: string, issues: Issue[]) {
+    super('STIXGATE_ERR_CONFIG_INVALID', `configuration ${file} is invalid:\n${issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`).join('\n')}`);
+    this.issues = issues;
+  }
+}
+
+const MAX_DEPTH = 32;
+
+/** Parses and validates a configuration text; every problem is reported at once with its path and line. */
+export function parseConfig(
+  text: string,
+  opts: { file: string; registry: readonly IntegrationDefinition[]; env?: Record<string, string | undefined> },
+): LoadedConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, maxAliasCount: 50, prettyErrors: false, version: '1.2', schema: 'core' });
+  const issues: Issue[] = [];
+  for (const e of doc.errors) issues.push({ path: at(e.linePos?.[0]), message: firstLine(e.message) });
+  // unknown tags (`!env X`, `!!js/function`, `!!binary`) are warnings in the yaml library: refuse them
+  for (const w of doc.warnings) issues.push({ path: at(w.linePos?.[0]), message: `${firstLine(w.message)} (tags are not supported; use \${ENV} references)` });
+  if (issues.length) throw new ConfigError(opts.file, issues);
+
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 50 }) ?? {};
+  } catch (e) {
+    throw new ConfigError(opts.file, [{ path: '', message: (e as Error).message }]);
+  }
+  if (depth(raw) > MAX_DEPTH) throw new ConfigError(opts.file, [{ path: '', message: `nesting deeper than ${MAX_DEPTH} levels` }]);
+
+  const dir = dirname(resolve(opts.file));
+  const secretPaths = new Set<string>();
+  const resolved = resolveSecrets(raw, { env: opts.env ?? process.env, baseDir: dir }, '', issues, secretPaths);
+  const schema = buildConfigSchema(opts.registry);
+  const result = validate(schema, resolved);
+  if (!result.ok) issues.push(...result.issues);
+  if (result.ok) issues.push(...semanticChecks(result.value));
+  if (issues.length) throw new ConfigError(opts.file, withLines(doc, lineCounter, issues));
+  const config = (result as { value: StixgateConfig }).value;
+
+  for (const [id, src] of Object.entries(config.sources)) {
+    const def = opts.registry.find((d) => d.type === (src as { type: string }).type);
+    for (const p of def?.secretPaths ?? []) secretPaths.add(`sources.${id}.${p}`);
+  }
+  return { config, path: resolve(opts.file), dir, secretPaths, warnings: [] };
+}
+
+/** Reads, parses and validates a configuration file, and checks its permissions (C6). */
+export function loadConfig(file: string, registry: readonly IntegrationDefinition[], env?: Record<string, string | undefined>): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `configuration ${file} could not be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  const loaded = parseConfig(text, { file, registry, env });
+  try {
+    const st = statSync(file);
+    if (loaded.secretPaths.size > 0 && (st.mode & 0o007) !== 0) {
+      loaded.warnings.push(`configuration ${file} holds secrets and is readable by other users (mode ${(st.mode & 0o777).toString(8)}); chmod 600 or 640 it`);
+    }
+  } catch {
+    /* permissions are advisory */
+  }
+  return loaded;
+}
+
+function semanticChecks(config: StixgateConfig): Issue[] {
+  const issues: Issue[] = [];
+  for (const [id, src] of Object.entries(config.sources)) {
+    const c = src as Record<string, any>;
+    const path = `sources.${id}`;
+    if (c.schedule !== undefined && c.interval_secs !== undefined) issues.push({ path, message: 'set either schedule or interval_secs, not both' });
+    if (c.schedule !== undefined || c.interval_secs !== undefined || c.timezone !== undefined) {
+      const msg = validateSchedule({ schedule: c.schedule, intervalMs: c.interval_secs !== undefined ? c.interval_secs * 1000 : undefined, timezone: c.timezone, minIntervalMs: config.min_interval_secs * 1000 });
+      if (msg) issues.push({ path: `${path}.${c.schedule !== undefined ? 'schedule' : c.interval_secs !== undefined ? 'interval_secs' : 'timezone'}`, message: msg });
+    }
+    if (typeof c.url === 'string' && !c.url.startsWith('file:') && /^[a-z][a-z0-9+.-]*:/i.test(c.url)) {
+      const why = checkUrl(c.url, { allowPrivate: c.allow_private, allowInsecure: c.allow_insecure });
+      if (why) issues.push({ path: `${path}.url`, message: `${why} (set allow_private / allow_insecure on this source to permit it)` });
+    }
+    if (c.retry && c.retry.base_delay_secs > c.retry.max_delay_secs) issues.push({ path: `${path}.retry`, message: 'base_delay_secs must not exceed max_delay_secs' });
+  }
+  return issues;
+}
+
+function withLines(doc: Document, lc: LineCounter, issues: Issue[]): Issue[] {
+  return issues.map((i) => {
+    if (!i.path || /line \d+/.test(i.path)) return i;
+    const node = nodeAt(doc, i.path);
+    if (!node?.range) return i;
+    const pos = lc.linePos(node.range[0]);
+    return { path: `${i.path} (line ${pos.line}, column ${pos.col})`, message: i.message };
+  });
+}
+
+function nodeAt(doc: Document, path: string): Node | undefined {
+  const keys = path.split(/\.|\[(\d+)\]/).filter((k) => k !== undefined && k !== '');
+  let node: unknown = doc.contents;
+  let last: Node | undefined = doc.contents ?? undefined;
+  for (const k of keys) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === k);
+      if (!pair) return last;
+      last = (pair.value as Node) ?? (pair.key as Node);
+      node = pair.value;
+    } else if (isSeq(node)) {
+      node = node.items[Number(k)];
+      if (!node) return last;
+      last = node as Node;
+    } else return last;
+  }
+  return last;
+}
+
+function at(pos: { line: number; col: number } | undefined): string {
+  return pos ? `line ${pos.line}, column ${pos.col}` : '';
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0];
+}
+
+function depth(v: unknown, d = 0): number {
+  if (d > MAX_DEPTH) return d;
+  if (Array.isArray(v)) return v.reduce((m: number, x) => Math.max(m, depth(x, d + 1)), d + 1);
+  if (v && typeof v === 'object') return Object.values(v).reduce((m: number, x) => Math.max(m, depth(x, d + 1)), d + 1);
+  return d;
+}
+
+/** A copy of the configuration with every secret value replaced, for display and logs. */
+export function redactConfig(loaded: LoadedConfig): unknown {
+  const walk = (v: unknown, path: string): unknown => {
+    if (loaded.secretPaths.has(path)) return '[redacted]';
+    if (Array.isArray(v)) return v.map((x, i) => walk(x, `${path}[${i}]`));
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, path ? `${path}.${k}` : k)]));
+    return v;
+  };
+  return walk(loaded.config, '');
+}

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import type { Issue } from './schema.js';
+
+/**
+ * Secret references in configuration strings: `${NAME}` (environment variable) and
+ * `${file:/path}` (file contents, trailing newline removed). Nothing else is evaluated:
+ * `${{…}}`, `{{…}}` and anything that is not exactly one of these forms stays literal text.
+ */
+const REF = /\$\{(?:file:([^}\n]{1,4096})|([A-Za-z_][A-Za-z0-9_]{0,127}))\}/g;
+
+export interface SecretContext {
+  env: Record<string, string | undefined>;
+  baseDir: string;
+}
+
+/** Resolves references inside every string of `value`; problems are reported with their path. */
+export function resolveSecrets(value: unknown, ctx: SecretContext, path: string, issues: Issue[], resolved: Set<string>): unknown {
+  if (typeof value === 'string') {
+    if (!value.includes('${')) return value;
+    let failed = false;
+    const out = value.replace(REF, (_m, file: string | undefined, name: string | undefined) => {
+      if (file !== undefined) {
+        const p = isAbsolute(file) ? file : resolve(ctx.baseDir, file);
+        try {
+          resolved.add(path);
+          return readFileSync(p, 'utf8').replace(/\r?\n$/, '');
+        } catch (e) {
+          failed = true;
+          issues.push({ path, message: `secret file ${p} could not be read (${(e as NodeJS.ErrnoException).code ?? 'error'})` });
+          return '';
+        }
+      }
+      const v = ctx.env[name!];
+      if (v === undefined || v === '') {
+        failed = true;
+        issues.push({ path, message: `environment variable ${name} is not set` });
+        return '';
+      }
+      resolved.add(path);
+      return v;
+    });
+    return failed ? undefined : out;
+  }
+  if (Array.isArray(value)) return value.map((v, i) => resolveSecrets(v, ctx, `${path}[${i}]`, issues, resolved));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      Object.defineProperty(out, k, { value: resolveSecrets(v, ctx, path ? `${path}.${k}` : k, issues, resolved), enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  }
+  return value;
+}

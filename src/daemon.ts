@@ -1,0 +1,181 @@
+import { resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from './telemetry/logger.js';
+import { Metrics } from './telemetry/metrics.js';
+import { loadConfig, type LoadedConfig } from './config/load.js';
+import type { IntegrationDefinition } from './pipeline/types.js';
+import type { Store } from './store/contract.js';
+import { openStore } from './store/open.js';
+import { Scheduler } from './pipeline/scheduler.js';
+import { createSourceComponent, type SourceComponent } from './pipeline/components.js';
+import { runSource } from './pipeline/runner.js';
+import { Allowlist } from './pipeline/allowlist.js';
+import { buildIndex, IndexFollower, type LookupIndex } from './lookup/index.js';
+import { buildServer } from './server/index.js';
+import { isStixgateError } from './core/errors.js';
+import { warnInsecureEnvironment } from './pipeline/http.js';
+import { MAPPINGS_DIR, VERSION } from './paths.js';
+
+export interface DaemonOptions {
+  configPath: string;
+  dataDir?: string;
+  registry: readonly IntegrationDefinition[];
+  logger: Logger;
+  now?: () => number;
+}
+
+/**
+ * The long-running process: store, lookup index kept current from the change log, one scheduled
+ * job per source, the expiry job, and the HTTP server.
+ */
+export class Daemon {
+  readonly metrics = new Metrics({ version: VERSION });
+  private loaded!: LoadedConfig;
+  private store?: Store;
+  private scheduler?: Scheduler;
+  private follower?: IndexFollower;
+  private server?: FastifyInstance;
+  private index?: LookupIndex;
+  private ready = false;
+  private components = new Map<string, SourceComponent>();
+  private readonly now: () => number;
+  private stopping = false;
+
+  constructor(private readonly o: DaemonOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  get address(): string | undefined {
+    const a = this.server?.server.address();
+    return a && typeof a === 'object' ? `http://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}` : undefined;
+  }
+
+  async start(): Promise<void> {
+    const log = this.o.logger;
+    this.loaded = loadConfig(this.o.configPath, this.o.registry);
+    for (const w of this.loaded.warnings) log.warn(w);
+    const insecure = warnInsecureEnvironment();
+    if (insecure) log.warn(insecure);
+    const config = this.loaded.config;
+    const dataDir = resolve(this.o.dataDir ?? config.data_dir);
+
+    this.store = await openStore(config, dataDir);
+    log.info({ dataDir, store: this.store.kind }, 'store open');
+
+    // The server answers /healthz at once and /readyz once the index is built.
+    const { index, seq } = await buildIndex(this.store, { matchParentDomains: config.lookup.match_parent_domains, now: this.now });
+    this.index = index;
+    this.server = buildServer({ config: config.server, index, store: this.store, metrics: this.metrics, logger: log, isReady: () => this.ready, now: this.now });
+    await this.server.listen({ host: config.server.listen_host, port: config.server.port });
+    log.info({ address: this.address, indexed: seq }, 'listening');
+
+    this.follower = new IndexFollower(this.store, index, { intervalMs: config.lookup.follow_interval_ms, from: seq, now: this.now, metrics: this.metrics, logger: log });
+    this.follower.start();
+
+    this.scheduler = this.createScheduler();
+    this.scheduleAll();
+    this.scheduler.start();
+    this.ready = true;
+    log.info({ sources: [...this.components.keys()] }, 'ready');
+  }
+
+  private createScheduler(): Scheduler {
+    return new Scheduler({
+      onError: (id: string, err: unknown) => {
+        const reason = isStixgateError(err) ? err.reason : 'internal';
+        this.metrics.runErrors.inc({ job: id, reason });
+        if (isStixgateError(err) && err.retryAfterMs !== undefined) this.scheduler?.deferUntil(id, this.now() + err.retryAfterMs);
+        this.o.logger.error({ job: id, code: isStixgateError(err) ? err.code : undefined, reason }, (err as Error).message);
+      },
+      onOverlap: (id: string) => {
+        this.metrics.runOverlaps.inc({ job: id });
+        this.o.logger.warn({ job: id }, 'previous run still going; tick skipped');
+      },
+    });
+  }
+
+  private scheduleAll(): void {
+    const config = this.loaded.config;
+    const allowlist = new Allowlist(config.allowlist);
+    for (const bad of allowlist.invalid) this.o.logger.warn({ entry: bad }, 'allowlist entry ignored');
+    this.components.clear();
+    for (const [id, raw] of Object.entries(config.sources)) {
+      const c = raw as SourceComponent['config'];
+      if (!c.enabled) continue;
+      const comp = createSourceComponent(id, c, { registry: this.o.registry, logger: this.o.logger, metrics: this.metrics, configDir: this.loaded.dir, mappingsDir: MAPPINGS_DIR });
+      this.components.set(id, comp);
+      this.scheduler!.add(
+        id,
+        { schedule: c.schedule, intervalMs: c.schedule ? undefined : (c.interval_secs ?? 3600) * 1000, timezone: c.timezone, runOnStart: c.run_on_start, timeoutMs: 6 * 3600_000 },
+        (signal) => this.runJob(comp, signal, allowlist),
+      );
+    }
+    this.scheduler!.add('expire', { intervalMs: config.expire_interval_secs * 1000, runOnStart: true }, async () => {
+      const n = await this.store!.expire(this.now());
+      if (n) {
+        this.metrics.expired.inc(n);
+        this.o.logger.info({ expired: n }, 'indicators expired');
+      }
+    });
+  }
+
+  private async runJob(comp: SourceComponent, signal: AbortSignal, allowlist: Allowlist): Promise<void> {
+    const end = this.metrics.runDuration.startTimer({ job: comp.id });
+    try {
+      const sum = await runSource({
+        id: comp.id, source: comp.source, config: comp.config, store: this.store!, http: comp.http, logger: comp.logger,
+        metrics: this.metrics, allowlist, allowRed: this.loaded.config.allow_red, signal, now: this.now,
+      });
+      if (signal.aborted) {
+        this.metrics.runs.inc({ job: comp.id, outcome: 'aborted' });
+        return;
+      }
+      this.metrics.runs.inc({ job: comp.id, outcome: 'success' });
+      this.metrics.lastSuccess.set({ job: comp.id }, this.now() / 1000);
+      const { samples, ...counts } = sum;
+      comp.logger.info(counts, 'run finished');
+      for (const r of samples.slice(0, 5)) comp.logger.warn({ reason: r.reason, location: r.location }, r.message);
+    } catch (e) {
+      this.metrics.runs.inc({ job: comp.id, outcome: 'error' });
+      throw e;
+    } finally {
+      end();
+    }
+  }
+
+  /** SIGHUP: re-read the configuration; keep the running one when the new one is invalid. */
+  async reload(): Promise<boolean> {
+    let next: LoadedConfig;
+    try {
+      next = loadConfig(this.o.configPath, this.o.registry);
+    } catch (e) {
+      this.o.logger.error({ code: isStixgateError(e) ? e.code : undefined }, `reload refused, keeping the running configuration: ${(e as Error).message}`);
+      return false;
+    }
+    await this.scheduler?.stop(this.loaded.config.shutdown_timeout_secs * 1000);
+    this.loaded = next;
+    this.scheduler = this.createScheduler();
+    this.scheduleAll();
+    this.scheduler.start();
+    this.o.logger.info({ sources: [...this.components.keys()] }, 'configuration reloaded (server and store settings apply at restart)');
+    return true;
+  }
+
+  runNow(id: string): Promise<void> {
+    if (!this.scheduler) throw new Error('not started');
+    return this.scheduler.runNow(id);
+  }
+
+  /** Graceful shutdown: no new ticks, in-flight pages abandoned without committing their cursors. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.ready = false;
+    const grace = (this.loaded?.config.shutdown_timeout_secs ?? 30) * 1000;
+    await this.scheduler?.stop(grace);
+    this.follower?.stop();
+    await this.server?.close();
+    await this.store?.close();
+    this.o.logger.info('stopped');
+  }
+}

@@ -1,0 +1,56 @@
+import { resolve } from 'node:path';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import { createHttpClient } from './http.js';
+import type { CommonSourceConfig, HttpClient, HttpPolicy, IntegrationDefinition, Source, SourceDefinition } from './types.js';
+
+export interface SourceComponent {
+  id: string;
+  def: SourceDefinition;
+  config: CommonSourceConfig & Record<string, unknown>;
+  source: Source;
+  http: HttpClient;
+  logger: Logger;
+}
+
+export function httpPolicyFor(c: CommonSourceConfig & { ca_file?: string }, configDir: string): HttpPolicy {
+  return {
+    headersTimeoutMs: Math.min(30_000, c.timeout_secs * 1000),
+    bodyTimeoutMs: Math.min(60_000, c.timeout_secs * 1000),
+    totalTimeoutMs: c.timeout_secs * 1000,
+    maxBytes: c.max_feed_bytes,
+    maxRedirects: 5,
+    allowPrivate: c.allow_private,
+    allowInsecure: c.allow_insecure,
+    verifyTls: c.verify_tls,
+    caFile: c.ca_file ? resolve(configDir, c.ca_file) : undefined,
+    retry: {
+      maxAttempts: c.retry.max_attempts,
+      baseDelayMs: c.retry.base_delay_secs * 1000,
+      maxDelayMs: c.retry.max_delay_secs * 1000,
+      maxRetryAfterMs: 120_000,
+    },
+  };
+}
+
+export function findDefinition(registry: readonly IntegrationDefinition[], type: string): IntegrationDefinition | undefined {
+  return registry.find((d) => d.type === type);
+}
+
+/** Instantiates one configured source with its own logger and HTTP client. */
+export function createSourceComponent(
+  id: string,
+  config: CommonSourceConfig & Record<string, unknown>,
+  o: { registry: readonly IntegrationDefinition[]; logger: Logger; metrics?: Metrics; configDir: string; mappingsDir: string },
+): SourceComponent {
+  const def = findDefinition(o.registry, config.type);
+  if (!def || def.kind !== 'source') throw new Error(`unknown source type ${config.type}`);
+  const logger = o.logger.child({ source: id, type: config.type });
+  const http = createHttpClient(httpPolicyFor(config, o.configDir), {
+    component: id,
+    logger,
+    onRetry: (reason: string) => o.metrics?.httpRetries.inc({ component: id, reason }),
+  });
+  const source = def.create(config, { logger, configDir: o.configDir, mappingsDir: o.mappingsDir });
+  return { id, def, config, source, http, logger };
+}

@@ -1,0 +1,123 @@
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import type { Store, IngestItem, UpsertResult } from '../store/contract.js';
+import type { CommonSourceConfig, HttpClient, Page, Source } from './types.js';
+import type { Rejection } from '../core/errors.js';
+import { TLP_MARKING_IDS, tlpOfMarkings, tlpRank, type StixObject, type TlpLevel } from '../core/stix.js';
+import { extractObservables } from '../core/pattern.js';
+import type { Allowlist } from './allowlist.js';
+
+export interface RunOptions {
+  id: string;
+  source: Source;
+  config: CommonSourceConfig;
+  store: Store;
+  http: HttpClient;
+  logger: Logger;
+  metrics?: Metrics;
+  allowlist?: Allowlist;
+  allowRed: boolean;
+  signal: AbortSignal;
+  now: () => number;
+  full?: boolean;
+  /** Called after each committed page (progress bars). */
+  onPage?: (page: Page, result: UpsertResult) => void;
+  /** Stops after N pages (crash tests); not for production use. */
+  maxPages?: number;
+}
+
+export interface RunSummary {
+  pages: number;
+  received: number;
+  mapped: number;
+  filtered: number;
+  rejected: number;
+  rejectedByReason: Record<string, number>;
+  created: number;
+  updated: number;
+  unchanged: number;
+  stale: number;
+  cursor?: string;
+  /** The first rejections, with locations, for the log and the CLI. */
+  samples: Rejection[];
+}
+
+export const cursorName = (sourceId: string): string => `source:${sourceId}`;
+
+const MAX_SAMPLES = 20;
+
+/**
+ * One run of one source: pages from the source → filters → store, each page in one store
+ * transaction together with its cursor. A page's cursor is committed only after the store accepted
+ * the page; an aborted run commits nothing further.
+ */
+export async function runSource(o: RunOptions): Promise<RunSummary> {
+  const sum: RunSummary = { pages: 0, received: 0, mapped: 0, filtered: 0, rejected: 0, rejectedByReason: {}, created: 0, updated: 0, unchanged: 0, stale: 0, samples: [] };
+  const name = cursorName(o.id);
+  const cursor = await o.store.getCursor(name);
+  const now = o.now();
+  const pages = o.source.pages({ id: o.id, logger: o.logger, http: o.http, signal: o.signal, now, cursor, full: o.full });
+  for await (const page of pages) {
+    if (o.signal.aborted) break;
+    sum.pages++;
+    sum.received += page.received;
+    sum.mapped += page.items.length;
+    const items: IngestItem[] = [];
+    for (const it of page.items) {
+      const why = filterReason(it.object, o);
+      if (why) {
+        sum.filtered++;
+        o.metrics?.recordsFiltered.inc({ source: o.id, filter: why });
+        continue;
+      }
+      items.push({ object: it.object, source: o.id, seenAt: it.seenAt, confidence: it.confidence ?? o.config.confidence, tlp: o.config.tlp });
+    }
+    for (const r of page.rejections) countRejection(sum, r, o);
+    const result = await o.store.upsert(items, { now, cursors: page.cursor !== undefined ? { [name]: page.cursor } : undefined });
+    for (const r of result.rejected) countRejection(sum, r, o);
+    sum.created += result.created;
+    sum.updated += result.updated;
+    sum.unchanged += result.unchanged;
+    sum.stale += result.stale;
+    if (page.cursor !== undefined) {
+      sum.cursor = page.cursor;
+      o.metrics?.cursorCommitted.set({ job: o.id }, o.now() / 1000);
+    }
+    if (o.metrics) {
+      o.metrics.recordsReceived.inc({ source: o.id }, page.received);
+      o.metrics.recordsMapped.inc({ source: o.id }, page.items.length);
+      for (const k of ['created', 'updated', 'unchanged', 'stale'] as const) if (result[k]) o.metrics.objectsStored.inc({ source: o.id, outcome: k }, result[k]);
+    }
+    o.onPage?.(page, result);
+    if (o.maxPages !== undefined && sum.pages >= o.maxPages) break;
+  }
+  return sum;
+}
+
+function countRejection(sum: RunSummary, r: Rejection, o: RunOptions): void {
+  sum.rejected++;
+  sum.rejectedByReason[r.reason] = (sum.rejectedByReason[r.reason] ?? 0) + 1;
+  o.metrics?.recordsRejected.inc({ source: o.id, reason: r.reason });
+  if (sum.samples.length < MAX_SAMPLES) sum.samples.push({ ...r, location: { source: o.id, ...r.location } });
+}
+
+/** Why an object is dropped before the store, or undefined to keep it. */
+function filterReason(obj: StixObject, o: RunOptions): string | undefined {
+  if (!o.allowRed) {
+    // Only an explicit TLP:RED marking (or a red source default) drops an object here. Unknown
+    // markings are kept in the store and fail closed when served (lookups, sinks treat them as red).
+    const explicit = (obj.object_marking_refs ?? []).filter((ref) => TLP_MARKING_IDS[ref] !== undefined);
+    const tlp: TlpLevel | undefined = tlpOfMarkings(explicit) ?? o.config.tlp;
+    if (tlp && tlpRank(tlp) >= tlpRank('red')) return 'tlp_red';
+  }
+  if (o.allowlist && o.allowlist.size > 0 && obj.type === 'indicator' && typeof obj.pattern === 'string') {
+    let observables;
+    try {
+      observables = extractObservables(obj.pattern);
+    } catch {
+      return undefined; // invalid patterns are the store's and validator's business
+    }
+    if (observables.length > 0 && observables.every((ob) => o.allowlist!.covers(ob))) return 'allowlist';
+  }
+  return undefined;
+}
