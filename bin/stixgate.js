@@ -9,6 +9,7 @@ const compiled = join(root, 'dist', 'src', 'cli.js');
 if (existsSync(compiled)) {
   await import(pathToFileURL(compiled).href);
 } else {
-  await import('tsx/esm');
+  const { register } = await import('tsx/esm/api');
+  register();
   await import(pathToFileURL(join(root, 'src', 'cli.ts')).href);
 }

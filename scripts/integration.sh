@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Integration tests that need Python (and, for later suites, Java/Maven): installs what they need
+# into .cache/ (ignored by git), starts servers on 127.0.0.1 only, runs test/integration/*.itest.ts,
+# and stops everything it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+CACHE="$ROOT/.cache"
+VENV="$CACHE/venv"
+mkdir -p "$CACHE"
+
+if [ ! -x "$VENV/bin/python" ]; then
+  python3 -m venv "$VENV"
+fi
+stamp="$CACHE/venv.$(sha1sum scripts/oracles/requirements.txt | cut -c1-12)"
+if [ ! -f "$stamp" ]; then
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r scripts/oracles/requirements.txt
+  touch "$stamp"
+fi
+export STIXGATE_PYTHON="$VENV/bin/python"
+
+files=$(find test/integration -name '*.itest.ts' | sort)
+if [ -z "$files" ]; then
+  echo "no integration tests found" >&2
+  exit 1
+fi
+# shellcheck disable=SC2086
+TZ=${TZ:-Asia/Kolkata} STIXGATE_LOG_LEVEL=silent node --import tsx --test --test-concurrency=1 $files

@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { corpusPath, CORPUS_DIR, PROJECT_ROOT } from '../helpers/corpus.js';
+import { collectSource } from '../helpers/collect.js';
+
+/**
+ * Every object our mappers emit must pass the OASIS stix2-validator, and every pattern
+ * stix2-patterns. The Python oracles run from the venv that scripts/integration.sh prepares.
+ */
+const python = process.env.STIXGATE_PYTHON;
+const skip = python ? false : 'STIXGATE_PYTHON not set: run through scripts/integration.sh';
+
+interface Case { name: string; type: string; file: string; options?: Record<string, unknown> }
+
+const corpusCases: Case[] = [
+  { name: 'ipsum', type: 'text_list', file: 'ipsum/ipsum.txt' },
+  { name: 'spamhaus-drop-legacy', type: 'text_list', file: 'spamhaus-drop/drop.legacy.txt' },
+  { name: 'spamhaus-drop-v4', type: 'csv', file: 'spamhaus-drop/drop_v4.json', options: { mapping: 'spamhaus_drop' } },
+  { name: 'et-compromised', type: 'text_list', file: 'ip-lists-et-tor/et-compromised-ips.txt' },
+  { name: 'tor-exits', type: 'text_list', file: 'ip-lists-et-tor/tor-exit-nodes.secops.lst' },
+  { name: 'feodotracker', type: 'csv', file: 'abusech/feodotracker/ipblocklist.csv', options: { mapping: 'feodotracker' } },
+  { name: 'sslbl', type: 'csv', file: 'abusech/sslbl/sslipblacklist.csv', options: { mapping: 'sslbl_ip' } },
+  { name: 'cisa-kev', type: 'cisa_kev', file: 'cisa-kev/known_exploited_vulnerabilities.json' },
+  { name: 'attack-ics', type: 'stix_bundle', file: 'mitre-attack/ics-attack-18.1.json' },
+];
+for (const dir of ['stix2-cti-documentation/example_json']) {
+  const p = join(CORPUS_DIR, dir);
+  if (existsSync(p)) for (const f of readdirSync(p).filter((x) => x.endsWith('.json'))) corpusCases.push({ name: `${dir}/${f}`, type: 'stix_bundle', file: join(dir, f) });
+}
+
+const fixtureCases: Case[] = [
+  { name: 'fixture-text-list', type: 'text_list', file: join(PROJECT_ROOT, 'test', 'fixtures', 'validator', 'mixed-list.txt') },
+];
+
+test('emitted objects pass stix2-validator and patterns pass stix2-patterns', { skip, timeout: 600_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'stixgate-validate-'));
+  const files: string[] = [];
+  const names = new Map<string, string>();
+  for (const c of [...fixtureCases, ...corpusCases]) {
+    const abs = c.file.startsWith('/') ? { path: c.file, skip: existsSync(c.file) ? false : 'missing' } : corpusPath(c.file);
+    if (abs.skip) {
+      t.diagnostic(`skipped ${c.name}: ${abs.skip}`);
+      continue;
+    }
+    const { objects } = await collectSource(c.type, abs.path, c.options);
+    assert.ok(objects.length > 0, `${c.name} produced no objects`);
+    const out = join(dir, `${files.length}.json`);
+    writeFileSync(out, JSON.stringify({ type: 'bundle', id: 'bundle--00000000-0000-4000-8000-000000000000', objects }));
+    files.push(out);
+    names.set(out, c.name);
+  }
+  const r = spawnSync(python!, [join(PROJECT_ROOT, 'scripts', 'oracles', 'validate_stix.py'), ...files], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  assert.ok(r.stdout, `validator printed nothing: ${r.stderr}`);
+  const report = JSON.parse(r.stdout) as Record<string, { objects: number; invalid_count: number; invalid_pattern_count: number; invalid_objects: unknown[]; invalid_patterns: unknown[] }>;
+  let total = 0;
+  for (const [file, res] of Object.entries(report)) {
+    total += res.objects;
+    t.diagnostic(`${names.get(file)}: ${res.objects} objects, ${res.invalid_count} invalid, ${res.invalid_pattern_count} bad patterns`);
+    assert.equal(res.invalid_count, 0, `${names.get(file)}: ${JSON.stringify(res.invalid_objects.slice(0, 3))}`);
+    assert.equal(res.invalid_pattern_count, 0, `${names.get(file)}: ${JSON.stringify(res.invalid_patterns.slice(0, 3))}`);
+  }
+  assert.equal(r.status, 0, r.stderr);
+  assert.ok(total > 0);
+});
