@@ -1,0 +1,89 @@
+import type { Store } from '../store/contract.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { LookupIndex } from './lookup-index.js';
+
+export interface IndexFollowerOptions {
+  /** Change-log sequence the index already holds (from buildIndex). */
+  from: number;
+  intervalMs?: number;
+  /** How often the in-memory expiry sweep runs. Default 10 s. */
+  sweepIntervalMs?: number;
+  pageSize?: number;
+  now?: () => number;
+  metrics?: Metrics;
+  logger?: Logger;
+}
+
+/**
+ * Keeps a LookupIndex current: polls the change log after `seq` every `intervalMs`, applies the
+ * changes in order, and sweeps indicators whose valid_until has passed (before the store's own
+ * expiry job logs them).
+ */
+export class IndexFollower {
+  seq: number;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private lastSweep = 0;
+  private failures = 0;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly store: Store,
+    private readonly index: LookupIndex,
+    private readonly opts: IndexFollowerOptions,
+  ) {
+    this.seq = opts.from;
+    this.now = opts.now ?? Date.now;
+    this.publish();
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.tick(), this.opts.intervalMs ?? 500);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** One poll (and sweep when due). Overlapping calls share the run in progress. */
+  tick(): Promise<void> {
+    this.running ??= this.poll().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async poll(): Promise<void> {
+    const pageSize = this.opts.pageSize ?? 10_000;
+    try {
+      for (;;) {
+        const page = await this.store.changes(this.seq, pageSize);
+        for (const change of page.changes) this.index.apply(change);
+        if (page.next > this.seq) this.seq = page.next;
+        if (page.changes.length < pageSize) break;
+      }
+      if (this.failures > 0) this.opts.logger?.info({ seq: this.seq }, 'lookup index follower recovered');
+      this.failures = 0;
+    } catch (e) {
+      // the store may be briefly unavailable; keep serving the current index and retry next tick
+      if (this.failures++ === 0) this.opts.logger?.warn({ err: e, seq: this.seq }, 'lookup index follower could not read the change log');
+    }
+    const now = this.now();
+    if (now - this.lastSweep >= (this.opts.sweepIntervalMs ?? 10_000)) {
+      this.lastSweep = now;
+      this.index.sweep(now);
+    }
+    this.publish();
+  }
+
+  private publish(): void {
+    const m = this.opts.metrics;
+    if (!m) return;
+    m.indexSeq.set(this.seq);
+    for (const [kind, n] of Object.entries(this.index.sizes())) m.indexEntries.set({ kind }, n);
+  }
+}

@@ -1,0 +1,4 @@
+export { LookupIndex } from './lookup-index.js';
+export { buildIndex, type BuildIndexOptions } from './build.js';
+export { IndexFollower, type IndexFollowerOptions } from './follower.js';
+export type { IndicatorMatch, LookupResult, LookupIndexOptions, IndexSizes, MatchKind } from './types.js';

@@ -1,0 +1,378 @@
+import { detectObservable, parseIpv4, parseIpv6 } from '../core/observable.js';
+import { extractObservables } from '../core/pattern.js';
+import { TLP_LEVELS, tlpOfMarkings, tlpRank, type Indicator, type Observable, type TlpLevel } from '../core/stix.js';
+import type { Change } from '../store/contract.js';
+import { Ipv4Ranges, Ipv6Ranges, formatIpv4 } from './cidr.js';
+import { InternedLists, flatten } from './intern.js';
+import { addPosting, removePosting, type Posting } from './postings.js';
+import { SlotTable } from './slots.js';
+import type { IndexSizes, IndicatorMatch, LookupIndexOptions, LookupResult, MatchKind } from './types.js';
+
+/** Which structure a listed value lives in. */
+const enum K {
+  Ipv4 = 0,
+  Ipv6 = 1,
+  Ipv4Cidr = 2,
+  Ipv6Cidr = 3,
+  Domain = 4,
+  Url = 5,
+  Email = 6,
+  Hash = 7,
+}
+
+/** A listing of one slot: kind, key, prefix length (CIDRs only). */
+type Ref = [K, string | number, number];
+
+const MULTI = 255;
+const URL_HOST_RE = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(\[[0-9a-f:.]+\]|[^:/?#]*)/;
+
+/**
+ * The in-memory lookup index: active indicators keyed by the canonical observable values their
+ * patterns match. Exact values live in Maps, CIDRs in per-prefix-length Maps, domains in a Map
+ * probed for a URL's host and (optionally) a host's parent domains. Per-indicator data lives in
+ * typed-array columns (see SlotTable).
+ */
+export class LookupIndex {
+  /** The change-log sequence of the last change applied. */
+  seq = 0;
+  private readonly clock: () => number;
+  private readonly matchParents: boolean;
+  private readonly unmarkedTlp: number;
+  private readonly maxMatches: number;
+  private readonly slots = new SlotTable();
+  private kinds = new Uint8Array(1024);
+  private readonly lists = new InternedLists();
+  private readonly ipv4 = new Map<number, Posting>();
+  private readonly ipv6 = new Map<string, Posting>();
+  private readonly v4Ranges = new Ipv4Ranges();
+  private readonly v6Ranges = new Ipv6Ranges();
+  private readonly domains = new Map<string, Posting>();
+  private readonly urls = new Map<string, Posting>();
+  private readonly emails = new Map<string, Posting>();
+  private readonly hashes = new Map<string, Posting>();
+
+  constructor(opts: LookupIndexOptions & { now?: () => number } = {}) {
+    this.clock = opts.now ?? Date.now;
+    this.matchParents = opts.matchParentDomains ?? true;
+    this.unmarkedTlp = tlpRank(opts.unmarkedTlp ?? 'amber');
+    this.maxMatches = opts.maxMatchesPerValue ?? 100;
+  }
+
+  /** Applies one change-log entry: an upsert (re)lists an active indicator; anything else unlists it. */
+  apply(change: Change): void {
+    if (change.seq > this.seq) this.seq = change.seq;
+    if (change.type !== 'indicator') return;
+    const obj = change.object as Indicator;
+    const existing = this.slots.find(change.id);
+    if (existing >= 0) this.unlist(existing);
+    if (change.op !== 'upsert' || !this.isActive(obj)) return;
+    const observables = observablesOf(obj);
+    if (observables.length === 0) return;
+    const slot = this.slots.allocate(change.id);
+    this.describe(slot, obj);
+    this.list(slot, observables);
+  }
+
+  /** Removes indicators whose `valid_until` has passed. Returns how many were removed. */
+  sweep(now: number = this.clock()): number {
+    const { validUntil, used } = this.slots;
+    let removed = 0;
+    for (let s = 0; s < this.slots.end; s++) {
+      if (used[s] && validUntil[s] <= now) {
+        this.unlist(s);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  /** Looks up one raw value (refanged and canonicalised first). Indicators above `maxTlp` are left out. */
+  lookup(raw: string, now: number = this.clock(), maxTlp: TlpLevel = 'amber'): LookupResult {
+    const d = detectObservable(raw);
+    if (!d.ok) return { value: raw, matched: false, invalid: d.reason, indicators: [] };
+    const obs = d.observable;
+    const hits = new Collector(this, now, tlpRank(maxTlp), this.maxMatches);
+    this.collect(obs, hits);
+    const indicators = hits.out;
+    return { value: obs.value, type: obs.type, matched: indicators.length > 0, indicators };
+  }
+
+  get size(): number {
+    return this.slots.live;
+  }
+
+  sizes(): IndexSizes {
+    return {
+      indicators: this.slots.live,
+      ipv4: this.ipv4.size,
+      ipv6: this.ipv6.size,
+      ipv4_cidr: this.v4Ranges.size,
+      ipv6_cidr: this.v6Ranges.size,
+      domain: this.domains.size,
+      url: this.urls.size,
+      email: this.emails.size,
+      hash: this.hashes.size,
+      x509: 0,
+    };
+  }
+
+  /** @internal used by Collector */
+  match(slot: number, kind: MatchKind, matched: string): IndicatorMatch {
+    const t = this.slots;
+    return {
+      id: t.idOf(slot),
+      match: kind,
+      matched_value: matched,
+      score: t.score[slot] === 255 ? null : t.score[slot],
+      tlp: TLP_LEVELS[t.tlp[slot]],
+      labels: [...this.lists.get(t.labels[slot])],
+      sources: [...this.lists.get(t.sources[slot])],
+      first_seen: isoOrNull(t.firstSeen[slot]),
+      last_seen: isoOrNull(t.lastSeen[slot]),
+      valid_until: isoOrNull(t.validUntil[slot]),
+    };
+  }
+
+  /** @internal used by Collector */
+  visible(slot: number, now: number, maxRank: number): boolean {
+    const t = this.slots;
+    return t.used[slot] === 1 && t.tlp[slot] <= maxRank && !(t.validUntil[slot] <= now);
+  }
+
+  private collect(obs: Observable, hits: Collector): void {
+    switch (obs.type) {
+      case 'ipv4-addr':
+        return this.collectIpv4(obs, hits);
+      case 'ipv6-addr':
+        return this.collectIpv6(obs, hits);
+      case 'domain-name':
+        hits.add(this.domains.get(obs.value), 'exact', obs.value);
+        return this.collectParents(obs.value, hits);
+      case 'url': {
+        hits.add(this.urls.get(obs.value), 'exact', obs.value);
+        const host = URL_HOST_RE.exec(obs.value)?.[1];
+        if (!host) return;
+        if (host.startsWith('[')) {
+          const v6 = parseIpv6(host.slice(1, -1));
+          if (v6) this.v6Ranges.containing(v6, (p, v) => hits.add(p, 'domain', v));
+          return;
+        }
+        const v4 = parseIpv4(host);
+        if (v4 !== undefined) {
+          hits.add(this.ipv4.get(v4 | 0), 'domain', host);
+          this.v4Ranges.containing(v4, (p, net, len) => hits.add(p, 'domain', `${formatIpv4(net)}/${len}`));
+          return;
+        }
+        hits.add(this.domains.get(host), 'domain', host);
+        return this.collectParents(host, hits);
+      }
+      case 'email-addr':
+        return hits.add(this.emails.get(obs.value), 'exact', obs.value);
+      case 'file':
+      case 'x509-certificate':
+        return hits.add(this.hashes.get(obs.value), 'exact', obs.value);
+    }
+  }
+
+  private collectIpv4(obs: Observable, hits: Collector): void {
+    if (obs.cidr) {
+      const [net, len] = splitCidr(obs.value);
+      const ip = parseIpv4(net);
+      if (ip !== undefined) this.v4Ranges.containing(ip, (p, n, l) => l <= len && hits.add(p, 'cidr', `${formatIpv4(n)}/${l}`));
+      return;
+    }
+    const ip = parseIpv4(obs.value);
+    if (ip === undefined) return;
+    hits.add(this.ipv4.get(ip | 0), 'exact', obs.value);
+    this.v4Ranges.containing(ip, (p, n, l) => hits.add(p, 'cidr', `${formatIpv4(n)}/${l}`));
+  }
+
+  private collectIpv6(obs: Observable, hits: Collector): void {
+    const [addr, len] = obs.cidr ? splitCidr(obs.value) : [obs.value, 128];
+    if (!obs.cidr) hits.add(this.ipv6.get(obs.value), 'exact', obs.value);
+    const words = parseIpv6(addr);
+    if (!words) return;
+    this.v6Ranges.containing(words, (p, v) => {
+      if (Number(v.slice(v.lastIndexOf('/') + 1)) <= len) hits.add(p, 'cidr', v);
+    });
+  }
+
+  private collectParents(host: string, hits: Collector): void {
+    if (!this.matchParents) return;
+    // parents with at least two labels: a.b.evil.com → b.evil.com → evil.com
+    for (let i = host.indexOf('.'); i >= 0; i = host.indexOf('.', i + 1)) {
+      const parent = host.slice(i + 1);
+      if (parent.indexOf('.') < 0) break;
+      hits.add(this.domains.get(parent), 'domain', parent);
+    }
+  }
+
+  private isActive(obj: Indicator): boolean {
+    if (obj.revoked === true || obj.x_stixgate?.expired === true) return false;
+    if (obj.valid_until !== undefined) {
+      const until = Date.parse(obj.valid_until);
+      if (Number.isFinite(until) && until <= this.clock()) return false;
+    }
+    return true;
+  }
+
+  private describe(slot: number, obj: Indicator): void {
+    const t = this.slots;
+    const prov = obj.x_stixgate?.sources ?? {};
+    const sourceIds = Object.keys(prov).sort();
+    let first = Number.NaN;
+    let last = Number.NaN;
+    let sourceTlp = -1;
+    const labels = new Set<string>(Array.isArray(obj.labels) ? obj.labels : []);
+    for (const id of sourceIds) {
+      const p = prov[id];
+      const f = Date.parse(p.first_seen);
+      const l = Date.parse(p.last_seen);
+      if (Number.isFinite(f) && !(first <= f)) first = f;
+      if (Number.isFinite(l) && !(last >= l)) last = l;
+      if (p.tlp) sourceTlp = Math.max(sourceTlp, tlpRank(p.tlp));
+      for (const label of p.labels ?? []) labels.add(label);
+    }
+    const marked = tlpOfMarkings(obj.object_marking_refs);
+    t.tlp[slot] = marked !== undefined ? tlpRank(marked) : sourceTlp >= 0 ? sourceTlp : this.unmarkedTlp;
+    const score = obj.x_stixgate?.score ?? obj.confidence;
+    t.score[slot] = typeof score === 'number' && score >= 0 && score <= 100 ? Math.round(score) : 255;
+    t.labels[slot] = this.lists.acquire([...labels].sort());
+    t.sources[slot] = this.lists.acquire(sourceIds);
+    t.firstSeen[slot] = first;
+    t.lastSeen[slot] = last;
+    const until = obj.valid_until !== undefined ? Date.parse(obj.valid_until) : Number.NaN;
+    t.validUntil[slot] = until;
+  }
+
+  private list(slot: number, observables: Observable[]): void {
+    const refs: Ref[] = [];
+    for (const o of observables) {
+      const ref = this.listOne(slot, o);
+      if (ref && !refs.some((r) => r[0] === ref[0] && r[1] === ref[1] && r[2] === ref[2])) refs.push(ref);
+    }
+    if (slot >= this.kinds.length) {
+      const next = new Uint8Array(Math.max(this.kinds.length * 2, slot + 1));
+      next.set(this.kinds);
+      this.kinds = next;
+    }
+    if (refs.length === 1 && refs[0][0] !== K.Ipv4Cidr && refs[0][0] !== K.Ipv6Cidr) {
+      this.kinds[slot] = refs[0][0];
+      this.slots.refs[slot] = refs[0][1];
+    } else {
+      this.kinds[slot] = MULTI;
+      this.slots.refs[slot] = refs;
+    }
+  }
+
+  private listOne(slot: number, o: Observable): Ref | undefined {
+    switch (o.type) {
+      case 'ipv4-addr': {
+        if (o.cidr) {
+          const [net, len] = splitCidr(o.value);
+          const ip = parseIpv4(net);
+          if (ip === undefined) return undefined;
+          return [K.Ipv4Cidr, this.v4Ranges.add(ip, len, slot), len];
+        }
+        const ip = parseIpv4(o.value);
+        if (ip === undefined) return undefined;
+        addPosting(this.ipv4, ip | 0, slot);
+        return [K.Ipv4, ip | 0, 0];
+      }
+      case 'ipv6-addr': {
+        if (o.cidr) {
+          const [net, len] = splitCidr(o.value);
+          const words = parseIpv6(net);
+          if (!words) return undefined;
+          return [K.Ipv6Cidr, this.v6Ranges.add(words, len, flatten(o.value), slot), len];
+        }
+        return this.exact(K.Ipv6, this.ipv6, o.value, slot);
+      }
+      case 'domain-name':
+        return this.exact(K.Domain, this.domains, o.value, slot);
+      case 'url':
+        return this.exact(K.Url, this.urls, o.value, slot);
+      case 'email-addr':
+        return this.exact(K.Email, this.emails, o.value, slot);
+      case 'file':
+      case 'x509-certificate':
+        return this.exact(K.Hash, this.hashes, o.value, slot);
+    }
+    return undefined;
+  }
+
+  private exact(kind: K, map: Map<string, Posting>, value: string, slot: number): Ref {
+    const key = map.has(value) ? value : flatten(value);
+    addPosting(map, key, slot);
+    return [kind, key, 0];
+  }
+
+  private unlist(slot: number): void {
+    const t = this.slots;
+    const kind = this.kinds[slot];
+    const refs: Ref[] = kind === MULTI ? (t.refs[slot] as Ref[]) : [[kind as K, t.refs[slot] as string | number, 0]];
+    for (const [k, key, len] of refs) {
+      switch (k) {
+        case K.Ipv4: removePosting(this.ipv4, key as number, slot); break;
+        case K.Ipv6: removePosting(this.ipv6, key as string, slot); break;
+        case K.Ipv4Cidr: this.v4Ranges.remove(key as number, len, slot); break;
+        case K.Ipv6Cidr: this.v6Ranges.remove(key as string, len, slot); break;
+        case K.Domain: removePosting(this.domains, key as string, slot); break;
+        case K.Url: removePosting(this.urls, key as string, slot); break;
+        case K.Email: removePosting(this.emails, key as string, slot); break;
+        case K.Hash: removePosting(this.hashes, key as string, slot); break;
+      }
+    }
+    this.lists.release(t.labels[slot]);
+    this.lists.release(t.sources[slot]);
+    t.release(slot);
+  }
+}
+
+/** Gathers visible matches for one looked-up value, one entry per indicator (first match wins). */
+class Collector {
+  readonly out: IndicatorMatch[] = [];
+  private seen: number[] | undefined;
+
+  constructor(
+    private readonly index: LookupIndex,
+    private readonly now: number,
+    private readonly maxRank: number,
+    private readonly cap: number,
+  ) {}
+
+  add(p: Posting | undefined, kind: MatchKind, matched: string): void {
+    if (p === undefined) return;
+    if (typeof p === 'number') this.one(p, kind, matched);
+    else for (const slot of p) this.one(slot, kind, matched);
+  }
+
+  private one(slot: number, kind: MatchKind, matched: string): void {
+    if (this.out.length >= this.cap || !this.index.visible(slot, this.now, this.maxRank)) return;
+    if (this.out.length > 0) {
+      this.seen ??= [];
+      if (this.seen.includes(slot)) return;
+    }
+    (this.seen ??= []).push(slot);
+    this.out.push(this.index.match(slot, kind, matched));
+  }
+}
+
+function observablesOf(obj: Indicator): Observable[] {
+  if (typeof obj.pattern !== 'string' || (obj.pattern_type !== undefined && obj.pattern_type !== 'stix')) return [];
+  try {
+    return extractObservables(obj.pattern);
+  } catch {
+    // an unparsable pattern lists nothing; the store already counted the rejection
+    return [];
+  }
+}
+
+function splitCidr(value: string): [string, number] {
+  const i = value.lastIndexOf('/');
+  return i < 0 ? [value, -1] : [value.slice(0, i), Number(value.slice(i + 1))];
+}
+
+function isoOrNull(ms: number): string | null {
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+}

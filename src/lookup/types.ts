@@ -1,0 +1,52 @@
+import type { ObservableType, TlpLevel } from '../core/stix.js';
+
+/** How a looked-up value reached an indicator. */
+export type MatchKind = 'exact' | 'cidr' | 'domain';
+
+export interface IndicatorMatch {
+  id: string;
+  match: MatchKind;
+  /** The listed value that matched (the CIDR, the listed domain, or the value itself). */
+  matched_value: string;
+  score: number | null;
+  tlp: TlpLevel;
+  labels: string[];
+  /** Configured source ids that delivered the indicator. */
+  sources: string[];
+  first_seen: string | null;
+  last_seen: string | null;
+  valid_until: string | null;
+}
+
+export interface LookupResult {
+  /** The canonical value (or the raw input when it is not a valid observable). */
+  value: string;
+  type?: ObservableType;
+  matched: boolean;
+  /** Set when the input is not a valid observable: the reason from the normaliser. */
+  invalid?: string;
+  indicators: IndicatorMatch[];
+}
+
+export interface LookupIndexOptions {
+  /** A host `a.evil.com` also hits a listed parent domain `evil.com`. Default true. */
+  matchParentDomains?: boolean;
+  /** TLP assumed for an indicator with neither a marking nor a source TLP. Default `amber`. */
+  unmarkedTlp?: TlpLevel;
+  /** Cap on indicators reported per looked-up value (bounded response size). Default 100. */
+  maxMatchesPerValue?: number;
+}
+
+/** Index sizes by kind, for `stixgate_lookup_index_entries{kind}`. */
+export interface IndexSizes {
+  indicators: number;
+  ipv4: number;
+  ipv6: number;
+  ipv4_cidr: number;
+  ipv6_cidr: number;
+  domain: number;
+  url: number;
+  email: number;
+  hash: number;
+  x509: number;
+}

@@ -1,0 +1,92 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { TlpLevel } from '../core/stix.js';
+import { ApiError, UNAUTHORIZED_MESSAGE } from './errors.js';
+import type { ApiKeyConfig, ApiScope } from './schema.js';
+
+/** Who is calling: a configured key (by id) or the anonymous caller. */
+export interface Principal {
+  /** The configured key id; null for anonymous lookups. Never the key itself. */
+  keyId: string | null;
+  scopes: ReadonlySet<ApiScope>;
+  maxTlp: TlpLevel;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+const MAX_KEY_LENGTH = 512;
+const BEARER_RE = /^Bearer +([^\s]+) *$/i;
+
+interface StoredKey {
+  id: string;
+  digest: Buffer;
+  scopes: ReadonlySet<ApiScope>;
+  maxTlp: TlpLevel;
+}
+
+/**
+ * API-key authentication. Keys are configured as SHA-256 hashes; a presented key is hashed and
+ * compared with every configured hash with `timingSafeEqual` (no early exit), so neither the
+ * timing nor the answer tells an unknown key from a malformed one.
+ */
+export class Authenticator {
+  private readonly keys: StoredKey[];
+
+  constructor(
+    keys: Record<string, ApiKeyConfig>,
+    private readonly anonymousLookup: boolean,
+  ) {
+    this.keys = Object.entries(keys).map(([id, k]) => ({
+      id,
+      digest: Buffer.from(k.hash.slice('sha256:'.length), 'hex'),
+      scopes: new Set(k.scopes),
+      maxTlp: k.max_tlp,
+    }));
+  }
+
+  /** The principal for the request's key; undefined when no key was presented; null when the key is invalid. */
+  identify(req: FastifyRequest): Principal | null | undefined {
+    const presented = presentedKey(req);
+    if (presented === undefined) return undefined;
+    if (presented === null || presented.length === 0 || presented.length > MAX_KEY_LENGTH) return null;
+    const digest = createHash('sha256').update(presented, 'utf8').digest();
+    let found: StoredKey | undefined;
+    for (const k of this.keys) {
+      if (timingSafeEqual(digest, k.digest) && !found) found = k;
+    }
+    return found ? { keyId: found.id, scopes: found.scopes, maxTlp: found.maxTlp } : null;
+  }
+
+  /** An onRequest hook (runs before the body is read) requiring `scope`. */
+  require(scope: ApiScope): onRequestAsyncHookHandler {
+    return async (req: FastifyRequest, reply: FastifyReply) => {
+      const p = this.identify(req);
+      if (p === undefined && scope === 'lookup' && this.anonymousLookup) {
+        req.principal = { keyId: null, scopes: new Set(['lookup']), maxTlp: 'clear' };
+        return;
+      }
+      if (!p) throw new ApiError(401, 'STIXGATE_ERR_API_UNAUTHORIZED', UNAUTHORIZED_MESSAGE, { 'www-authenticate': 'Bearer realm="stixgate"' });
+      req.principal = p;
+      req.log = req.log.child({ key_id: p.keyId });
+      if (!p.scopes.has(scope)) throw new ApiError(403, 'STIXGATE_ERR_API_FORBIDDEN', `this API key lacks the "${scope}" scope`);
+      void reply;
+    };
+  }
+}
+
+/** The key from `Authorization: Bearer` or `X-Api-Key`; null when present but malformed or conflicting. */
+function presentedKey(req: FastifyRequest): string | null | undefined {
+  const auth = req.headers.authorization;
+  const xkey = req.headers['x-api-key'];
+  let fromAuth: string | null | undefined;
+  if (auth !== undefined) fromAuth = BEARER_RE.exec(auth)?.[1] ?? null;
+  let fromHeader: string | null | undefined;
+  if (xkey !== undefined) fromHeader = typeof xkey === 'string' ? xkey.trim() : null;
+  if (fromAuth === undefined) return fromHeader;
+  if (fromHeader === undefined) return fromAuth;
+  return fromAuth !== null && fromAuth === fromHeader ? fromAuth : null;
+}

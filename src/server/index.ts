@@ -1,0 +1,62 @@
+import { fastify, LogController, type FastifyInstance } from 'fastify';
+import type { LookupIndex } from '../lookup/index.js';
+import type { Store } from '../store/contract.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import { Authenticator } from './auth.js';
+import { registerErrorHandling } from './errors.js';
+import { healthRoutes } from './health.js';
+import { lookupRoutes } from './lookup.js';
+import { metricsRoutes } from './metrics.js';
+import type { ServerConfig } from './schema.js';
+
+export { hashApiKey, serverSchema, type ServerConfig } from './schema.js';
+export { Authenticator, type Principal } from './auth.js';
+
+export interface BuildServerOptions {
+  config: ServerConfig;
+  index: LookupIndex;
+  store: Store;
+  metrics: Metrics;
+  logger: Logger;
+  isReady: () => boolean;
+  now?: () => number;
+}
+
+/** The HTTP surface: lookup API, health, metrics. The caller listens (and closes). */
+export function buildServer(o: BuildServerOptions): FastifyInstance {
+  const c = o.config;
+  const now = o.now ?? Date.now;
+  const app = fastify({
+    loggerInstance: o.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: c.body_limit_bytes,
+    requestTimeout: c.request_timeout_secs * 1000,
+    connectionTimeout: c.request_timeout_secs * 1000,
+    keepAliveTimeout: c.keep_alive_timeout_secs * 1000,
+    routerOptions: { maxParamLength: 256 },
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    trustProxy: c.trust_proxy,
+    return503OnClosing: true,
+    // unexpected properties are a clear 400, never silently stripped (FAULTS A6)
+    ajv: { customOptions: { removeAdditional: false } },
+  }) as unknown as FastifyInstance;
+  app.server.headersTimeout = c.headers_timeout_secs * 1000;
+
+  app.decorateRequest('principal', null);
+  registerErrorHandling(app);
+  // audit trail: one line per authenticated call, with the key id (never the key) and the route
+  // pattern (never the raw URL, which carries looked-up values)
+  app.addHook('onResponse', async (req, reply) => {
+    if (req.principal?.keyId) {
+      req.log.info({ key_id: req.principal.keyId, method: req.method, route: req.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'api call');
+    }
+  });
+
+  const auth = new Authenticator(c.api_keys, c.anonymous_lookup);
+  lookupRoutes(app, { index: o.index, metrics: o.metrics, auth, maxBatchSize: c.max_batch_size, now });
+  healthRoutes(app, { store: o.store, isReady: o.isReady });
+  metricsRoutes(app, { metrics: o.metrics, index: o.index, store: o.store, auth, requireAuth: c.metrics_require_auth, now });
+  return app;
+}
