@@ -91,6 +91,12 @@ export interface IndexEntry {
   seq: number;
 }
 
+export interface IndexPage {
+  entries: IndexEntry[];
+  /** The seq to pass next time (the last seq scanned, or the input). */
+  next: number;
+}
+
 export interface StoreStats {
   objects: number;
   byType: Record<string, number>;
@@ -135,4 +141,11 @@ export interface Store {
   releaseLease(name: string, holder: string): Promise<void>;
 
   stats(): Promise<StoreStats>;
+
+  /**
+   * Optional fast scan for the lookup index start-up: active indicators and observables with their
+   * canonical observable values, seq > after, in seq order. An entry list shorter than `limit`
+   * does not mean the end (non-indexable objects are skipped); stop when `next` stops moving.
+   */
+  indexEntries?(after: number, limit: number): Promise<IndexPage>;
 }

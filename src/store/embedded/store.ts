@@ -1,0 +1,375 @@
+import type Database from 'better-sqlite3';
+import { statSync } from 'node:fs';
+import { StixgateError, type Rejection } from '../../core/errors.js';
+import type { ObservableType, StixObject } from '../../core/stix.js';
+import type {
+  Change, ChangePage, IndexEntry, IndexPage, IngestItem, Query, QueryPage, Store, StoreStats, UpsertOptions, UpsertResult,
+} from '../contract.js';
+import { DEFAULT_SEEN_GRANULARITY_MS, mergeObject, storedJson } from '../merge.js';
+import { classify, closeDatabase, openDatabase, type OpenedDatabase } from './open.js';
+import { buildQuery, encodeAfter, normaliseTime } from './query.js';
+import { decodeObservables, encodeObservables, observablesOf, valuesOf } from './values.js';
+import { HotCache, fingerprint, type Printed } from './hot-cache.js';
+
+export interface EmbeddedStoreOptions {
+  dataDir: string;
+  /** `normal` (default): durable against process crashes; `full`: also against power loss. */
+  sync?: 'normal' | 'full';
+  seenGranularityMs?: number;
+  readonly?: boolean;
+  /** PRAGMA quick_check at open: after an unclean shutdown (default), always, never. */
+  integrityCheck?: 'after-crash' | 'always' | 'never';
+  /** Entries of the unchanged-upsert cache (id → input fingerprint); 0 disables it. Default 2M. */
+  hotCacheSize?: number;
+}
+
+const READ_CHUNK = 500;
+const STATE_ACTIVE = 0;
+const STATE_REVOKED = 1;
+const STATE_EXPIRED = 2;
+const OPS: readonly Change['op'][] = ['upsert', 'revoke', 'expire'];
+const INDEXED_TYPES = new Set<string>(['indicator', 'ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr', 'file', 'x509-certificate']);
+
+interface Row {
+  rowid: number;
+  id: string;
+  obs: string | null;
+  json: string;
+}
+
+interface Pending {
+  obj: StixObject | undefined;
+  json: string | undefined;
+  row: Row | undefined;
+  dirty: boolean;
+  /** Deliveries merged into this id in this batch since its last change (for the hot cache). */
+  prints: Printed[];
+}
+
+/** Sets an own data property whatever the key (never a prototype setter such as `__proto__`). */
+function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function stateOf(obj: StixObject): number {
+  if (obj.revoked === true) return STATE_REVOKED;
+  if (obj.x_stixgate?.expired === true) return STATE_EXPIRED;
+  return STATE_ACTIVE;
+}
+
+function validUntilMs(obj: StixObject): number | null {
+  if (typeof obj.valid_until !== 'string') return null;
+  const t = Date.parse(obj.valid_until);
+  return Number.isNaN(t) ? null : t;
+}
+
+function invalid(item: IngestItem | undefined, index: number): Rejection | undefined {
+  const o = item?.object as Partial<StixObject> | undefined;
+  const bad = (message: string): Rejection => ({
+    reason: 'stix_invalid',
+    message,
+    location: { index, ...(typeof item?.source === 'string' ? { source: item.source } : {}), ...(typeof o?.id === 'string' ? { objectId: o.id } : {}) },
+  });
+  if (!item || typeof item !== 'object' || !o || typeof o !== 'object') return bad('item has no object');
+  if (typeof item.source !== 'string' || item.source === '') return bad('item has no source');
+  if (typeof o.type !== 'string' || o.type === '') return bad('object has no type');
+  if (typeof o.id !== 'string' || !o.id.startsWith(`${o.type}--`) || o.id.length <= o.type.length + 2) {
+    return bad(`object id ${String(o.id)} does not match its type ${o.type}`);
+  }
+  return undefined;
+}
+
+/** The default Store: SQLite (better-sqlite3) in the data directory. See docs/adr/0001 and 0002. */
+export class EmbeddedStore implements Store {
+  readonly kind = 'embedded';
+  private opened?: OpenedDatabase;
+  private seq = 0;
+  private readonly gran: number;
+  private readonly hot: HotCache;
+  private readonly readStmts = new Map<number, Database.Statement>();
+  private s!: ReturnType<EmbeddedStore['prepare']>;
+
+  constructor(private readonly opts: EmbeddedStoreOptions) {
+    this.gran = opts.seenGranularityMs ?? DEFAULT_SEEN_GRANULARITY_MS;
+    this.hot = new HotCache(opts.hotCacheSize ?? 2_000_000);
+  }
+
+  async open(): Promise<void> {
+    if (this.opened) return;
+    this.opened = openDatabase({
+      dataDir: this.opts.dataDir,
+      sync: this.opts.sync ?? 'normal',
+      readonly: this.opts.readonly ?? false,
+      integrityCheck: this.opts.integrityCheck ?? 'after-crash',
+    });
+    try {
+      this.s = this.prepare(this.opened.db);
+      this.seq = (this.s.head.get() as { h: number | null }).h ?? 0;
+    } catch (e) {
+      const opened = this.opened;
+      this.opened = undefined;
+      try { closeDatabase(opened, true); } catch { /* already failing */ }
+      throw classify(opened.path, e);
+    }
+  }
+
+  async close(): Promise<void> {
+    const opened = this.opened;
+    if (!opened) return;
+    this.opened = undefined;
+    this.readStmts.clear();
+    this.hot.clear();
+    closeDatabase(opened, this.opts.readonly ?? false);
+  }
+
+  async ping(): Promise<void> {
+    this.run(() => this.s.ping.get());
+  }
+
+  private prepare(db: Database.Database) {
+    return {
+      ping: db.prepare('SELECT 1'),
+      head: db.prepare('SELECT max(seq) AS h FROM objects'),
+      getOne: db.prepare('SELECT json FROM objects WHERE id = ?').pluck(),
+      insert: db.prepare('INSERT INTO objects (id, type, modified, state, valid_until, seq, obs, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      update: db.prepare('UPDATE objects SET type = ?, modified = ?, state = ?, valid_until = ?, seq = ?, obs = ?, json = ? WHERE rowid = ?'),
+      insertValue: db.prepare('INSERT OR IGNORE INTO object_values (value, obj) VALUES (?, ?)'),
+      deleteValue: db.prepare('DELETE FROM object_values WHERE value = ? AND obj = ?'),
+      changes: db.prepare('SELECT seq, id, type, state, json FROM objects WHERE seq > ? ORDER BY seq LIMIT ?'),
+      index: db.prepare('SELECT seq, id, type, obs FROM objects WHERE seq > ? AND state = 0 AND obs IS NOT NULL ORDER BY seq LIMIT ?'),
+      lastSeq: db.prepare('SELECT seq FROM objects WHERE seq > ? ORDER BY seq LIMIT 1 OFFSET ?').pluck(),
+      dueExpiry: db.prepare('SELECT rowid, json FROM objects WHERE state = 0 AND valid_until IS NOT NULL AND valid_until <= ? ORDER BY valid_until'),
+      expireRow: db.prepare('UPDATE objects SET state = 2, seq = ?, json = ? WHERE rowid = ?'),
+      getCursor: db.prepare('SELECT value FROM cursors WHERE name = ?').pluck(),
+      setCursor: db.prepare('INSERT INTO cursors (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
+      allCursors: db.prepare('SELECT name, value FROM cursors ORDER BY name'),
+      getLease: db.prepare('SELECT holder, expires_at FROM leases WHERE name = ?'),
+      putLease: db.prepare('INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at'),
+      dropLease: db.prepare('DELETE FROM leases WHERE name = ? AND holder = ?'),
+      byType: db.prepare('SELECT type, count(*) AS n FROM objects GROUP BY type ORDER BY type'),
+      byState: db.prepare('SELECT state, count(*) AS n FROM objects GROUP BY state'),
+    };
+  }
+
+  private db(): Database.Database {
+    if (!this.opened) {
+      throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', 'store is not open', { reason: 'closed' });
+    }
+    return this.opened.db;
+  }
+
+  /** Runs engine work, turning engine errors into store errors. */
+  private run<T>(fn: () => T): T {
+    const db = this.db();
+    try {
+      return fn();
+    } catch (e) {
+      throw classify(this.opened?.path ?? db.name, e);
+    }
+  }
+
+  private readRows(ids: string[]): Map<string, Row> {
+    const out = new Map<string, Row>();
+    for (let i = 0; i < ids.length; i += READ_CHUNK) {
+      const chunk = ids.slice(i, i + READ_CHUNK);
+      let stmt = this.readStmts.get(chunk.length);
+      if (!stmt) {
+        stmt = this.db().prepare(`SELECT rowid, id, obs, json FROM objects WHERE id IN (${chunk.map(() => '?').join(',')})`);
+        this.readStmts.set(chunk.length, stmt);
+      }
+      for (const row of stmt.all(...chunk) as Row[]) out.set(row.id, row);
+    }
+    return out;
+  }
+
+  async upsert(items: IngestItem[], opts: UpsertOptions): Promise<UpsertResult> {
+    const result: UpsertResult = { created: 0, updated: 0, unchanged: 0, stale: 0, rejected: [] };
+    const ctx = { now: opts.now, seenGranularityMs: this.gran };
+    const useHot = this.hot.enabled;
+    const work: { item: IngestItem; print: string }[] = [];
+    const need = new Set<string>();
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      const bad = invalid(item, i);
+      if (bad) {
+        result.rejected.push(bad);
+        continue;
+      }
+      const print = useHot ? fingerprint(item) : '';
+      if (useHot && !need.has(item.object.id) && this.hot.isFixedPoint(item.object.id, print, item, opts.now, this.gran)) {
+        result.unchanged++;
+        continue;
+      }
+      work.push({ item, print });
+      need.add(item.object.id);
+    }
+    this.run(() => this.db().transaction(() => this.applyBatch(work, need, ctx, result, opts.cursors))());
+    return result;
+  }
+
+  private applyBatch(
+    work: { item: IngestItem; print: string }[],
+    need: Set<string>,
+    ctx: { now: number; seenGranularityMs: number },
+    result: UpsertResult,
+    cursors: Record<string, string> | undefined,
+  ): void {
+    const rows = need.size > 0 ? this.readRows([...need]) : new Map<string, Row>();
+    const pending = new Map<string, Pending>();
+    for (const { item, print } of work) {
+      const id = item.object.id;
+      let p = pending.get(id);
+      if (!p) {
+        const row = rows.get(id);
+        p = { obj: row ? (JSON.parse(row.json) as StixObject) : undefined, json: row?.json, row, dirty: false, prints: [] };
+        pending.set(id, p);
+      }
+      const r = mergeObject(p.obj, item, { ...ctx, existingJson: p.json });
+      result[r.outcome]++;
+      if (r.outcome === 'created' || r.outcome === 'updated') {
+        p.obj = r.object;
+        p.json = storedJson(r.object);
+        p.dirty = true;
+        p.prints = [];
+      }
+      if (print) p.prints.push({ print, item });
+    }
+    for (const [id, p] of pending) {
+      if (p.dirty && p.obj && p.json !== undefined) this.writeObject(p.obj, p.json, p.row);
+      if (p.obj) this.hot.remember(id, p.prints, p.obj, p.dirty);
+    }
+    if (cursors) for (const name of Object.keys(cursors)) this.s.setCursor.run(name, String(cursors[name]));
+  }
+
+  private writeObject(obj: StixObject, json: string, row: Row | undefined): void {
+    const seq = ++this.seq;
+    const obs = encodeObservables(observablesOf(obj));
+    const state = stateOf(obj);
+    const modified = normaliseTime(obj.modified);
+    const vu = validUntilMs(obj);
+    if (!row) {
+      const rowid = Number(this.s.insert.run(obj.id, obj.type, modified, state, vu, seq, obs, json).lastInsertRowid);
+      for (const v of valuesOf(obs)) this.s.insertValue.run(v, rowid);
+      return;
+    }
+    this.s.update.run(obj.type, modified, state, vu, seq, obs, json, row.rowid);
+    if (obs !== row.obs) {
+      const before = new Set(valuesOf(row.obs));
+      const after = new Set(valuesOf(obs));
+      for (const v of before) if (!after.has(v)) this.s.deleteValue.run(v, row.rowid);
+      for (const v of after) if (!before.has(v)) this.s.insertValue.run(v, row.rowid);
+    }
+  }
+
+  async get(id: string): Promise<StixObject | undefined> {
+    const json = this.run(() => this.s.getOne.get(id)) as string | undefined;
+    return json === undefined ? undefined : (JSON.parse(json) as StixObject);
+  }
+
+  async getMany(ids: string[]): Promise<Map<string, StixObject>> {
+    const rows = this.run(() => this.readRows([...new Set(ids)]));
+    const out = new Map<string, StixObject>();
+    for (const id of ids) {
+      const row = rows.get(id);
+      if (row && !out.has(id)) out.set(id, JSON.parse(row.json) as StixObject);
+    }
+    return out;
+  }
+
+  async query(q: Query): Promise<QueryPage> {
+    const built = buildQuery(q);
+    const rows = this.run(() => this.db().prepare(built.sql).all(...built.params)) as { r: number; json: string }[];
+    const page = rows.slice(0, built.limit);
+    const out: QueryPage = { objects: page.map((r) => JSON.parse(r.json) as StixObject) };
+    if (rows.length > built.limit) out.next = encodeAfter(page[page.length - 1].r);
+    return out;
+  }
+
+  async expire(now: number): Promise<number> {
+    return this.run(() =>
+      this.db().transaction(() => {
+        const due = this.s.dueExpiry.all(now) as { rowid: number; json: string }[];
+        for (const row of due) {
+          const obj = JSON.parse(row.json) as StixObject;
+          obj.x_stixgate = { ...(obj.x_stixgate ?? { sources: {} }), expired: true };
+          this.s.expireRow.run(++this.seq, storedJson(obj), row.rowid);
+          this.hot.forget(obj.id);
+        }
+        return due.length;
+      })(),
+    );
+  }
+
+  async changes(after: number, limit: number): Promise<ChangePage> {
+    const rows = this.run(() => this.s.changes.all(after, limit)) as { seq: number; id: string; type: string; state: number; json: string }[];
+    const changes: Change[] = rows.map((r) => ({
+      seq: r.seq, id: r.id, type: r.type, op: OPS[r.state] ?? 'upsert', object: JSON.parse(r.json) as StixObject,
+    }));
+    return { changes, next: changes.length > 0 ? changes[changes.length - 1].seq : after };
+  }
+
+  /** Active indicators and observables with their canonical values, in seq order (lookup start-up). */
+  async indexEntries(after: number, limit: number): Promise<IndexPage> {
+    const rows = this.run(() => this.s.index.all(after, limit)) as { seq: number; id: string; type: string; obs: string }[];
+    const entries: IndexEntry[] = [];
+    for (const r of rows) {
+      if (!INDEXED_TYPES.has(r.type)) continue;
+      entries.push({ id: r.id, type: r.type as 'indicator' | ObservableType, observables: decodeObservables(r.obs), seq: r.seq });
+    }
+    return { entries, next: rows.length > 0 ? rows[rows.length - 1].seq : after };
+  }
+
+  async head(): Promise<number> {
+    this.db();
+    return this.seq;
+  }
+
+  async getCursor(name: string): Promise<string | undefined> {
+    return this.run(() => this.s.getCursor.get(name)) as string | undefined;
+  }
+
+  async setCursor(name: string, value: string): Promise<void> {
+    this.run(() => this.s.setCursor.run(name, value));
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
+    return this.run(() =>
+      this.db().transaction(() => {
+        const cur = this.s.getLease.get(name) as { holder: string; expires_at: number } | undefined;
+        if (cur && cur.holder !== holder && cur.expires_at > now) return false;
+        this.s.putLease.run(name, holder, now + ttlMs);
+        return true;
+      }).immediate(),
+    );
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    this.run(() => this.s.dropLease.run(name, holder));
+  }
+
+  async stats(): Promise<StoreStats> {
+    return this.run(() => {
+      const byType: Record<string, number> = {};
+      let objects = 0;
+      for (const r of this.s.byType.all() as { type: string; n: number }[]) {
+        setOwn(byType, r.type, r.n);
+        objects += r.n;
+      }
+      const byState = new Map((this.s.byState.all() as { state: number; n: number }[]).map((r) => [r.state, r.n]));
+      const cursors: Record<string, string> = {};
+      for (const r of this.s.allCursors.all() as { name: string; value: string }[]) setOwn(cursors, r.name, r.value);
+      let bytesOnDisk = 0;
+      for (const suffix of ['', '-wal']) {
+        try {
+          bytesOnDisk += statSync(this.opened!.path + suffix).size;
+        } catch {
+          /* no WAL right now */
+        }
+      }
+      return {
+        objects, byType, revoked: byState.get(STATE_REVOKED) ?? 0, expired: byState.get(STATE_EXPIRED) ?? 0,
+        changeLogHead: this.seq, cursors, bytesOnDisk,
+      };
+    });
+  }
+}

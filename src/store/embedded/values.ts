@@ -1,0 +1,61 @@
+import type { ObservableType, StixObject } from '../../core/stix.js';
+import { extractObservables } from '../../core/pattern.js';
+
+export interface ObjectObservable {
+  type: ObservableType;
+  value: string;
+}
+
+const VALUE_SCOS = new Set<string>(['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr']);
+const HASH_SCOS = new Set<string>(['file', 'x509-certificate']);
+
+/**
+ * The canonical observables an object stands for: an indicator's pattern (STIX patterns only),
+ * an SCO's `value`, or a file's / certificate's hashes (lower-case hex). Empty for anything else.
+ */
+export function observablesOf(obj: StixObject): ObjectObservable[] {
+  const type = obj.type;
+  if (type === 'indicator') {
+    if (obj.pattern_type !== 'stix' || typeof obj.pattern !== 'string') return [];
+    try {
+      return extractObservables(obj.pattern).map((o) => ({ type: o.type, value: o.value }));
+    } catch {
+      return []; // an unparseable pattern is the mapper's rejection to make, not the store's
+    }
+  }
+  if (VALUE_SCOS.has(type)) {
+    return typeof obj.value === 'string' ? [{ type: type as ObservableType, value: obj.value }] : [];
+  }
+  if (HASH_SCOS.has(type)) {
+    const hashes = obj.hashes;
+    if (!hashes || typeof hashes !== 'object') return [];
+    const out: ObjectObservable[] = [];
+    for (const v of Object.values(hashes as Record<string, unknown>)) {
+      if (typeof v === 'string') out.push({ type: type as ObservableType, value: v.toLowerCase() });
+    }
+    return out;
+  }
+  return [];
+}
+
+/** Compact text form kept in `objects.obs`: one `type<TAB>value` per line, or null. */
+export function encodeObservables(list: readonly ObjectObservable[]): string | null {
+  if (list.length === 0) return null;
+  let out = '';
+  for (let i = 0; i < list.length; i++) out += (i ? '\n' : '') + list[i].type + '\t' + list[i].value;
+  return out;
+}
+
+export function decodeObservables(text: string | null): ObjectObservable[] {
+  if (!text) return [];
+  return text.split('\n').map((line) => {
+    const tab = line.indexOf('\t');
+    return { type: line.slice(0, tab) as ObservableType, value: line.slice(tab + 1) };
+  });
+}
+
+/** Distinct values of an encoded list (what `object_values` holds). */
+export function valuesOf(text: string | null): string[] {
+  if (!text) return [];
+  return [...new Set(decodeObservables(text).map((o) => o.value))];
+}

@@ -1,0 +1,270 @@
+/**
+ * The merge policy (DESIGN.md §2), as one pure function shared by every store backend.
+ *
+ * An object's state is a join over every version and delivery seen for its id:
+ *  - content: the version with the newest `modified` wins; equal `modified` with different content
+ *    is won by the version whose canonical content JSON sorts larger (order-independent). A newer
+ *    version whose content equals the stored one except `created`/`modified` is "the same
+ *    content": the stored `modified` is kept, so that re-polling a list feed writes nothing;
+ *  - monotone fields, joined from every version, stale ones included (so that the end state does
+ *    not depend on arrival order): `created` = earliest, `valid_until` = latest (absent = never
+ *    expires), `revoked: true` sticks;
+ *  - provenance per source in `x_stixgate.sources`: first_seen earliest, last_seen latest,
+ *    labels union (sorted), TLP the most restrictive that source delivered, confidence from the
+ *    latest delivery (ties: the higher one);
+ *  - `last_seen` and `valid_until` only move when they advance by more than `seenGranularityMs`,
+ *    so a re-poll within the granularity is not a write;
+ *  - the marking: the most restrictive TLP of all contributors (an unknown marking counts as red).
+ *    When the winning content carries a lower TLP, its TLP marking refs are replaced by the TLP 2.0
+ *    marking of the stricter level;
+ *  - indicators carry `x_stixgate.score` (src/store/score.ts);
+ *  - an expired object (`x_stixgate.expired`) becomes active again when its `valid_until` moves
+ *    past `now`.
+ *
+ * The function never mutates its inputs and never assigns keys taken from input objects onto
+ * plain objects (spread copies only), so `__proto__`/`constructor` keys ride along as data.
+ */
+import { canonicalize } from '../core/canonical-json.js';
+import {
+  TLP_MARKING_BY_LEVEL,
+  TLP_MARKING_IDS,
+  stixTime,
+  tlpOfMarkings,
+  tlpRank,
+  type SourceProvenance,
+  type StixObject,
+  type StixgateExtension,
+  type TlpLevel,
+} from '../core/stix.js';
+import type { IngestItem } from './contract.js';
+import { scoreFromSources } from './score.js';
+
+export type MergeOutcome = 'created' | 'updated' | 'unchanged' | 'stale';
+
+export interface MergeContext {
+  /** Epoch ms; the default `seenAt` and the reference for re-activating expired objects. */
+  now: number;
+  /** last_seen and valid_until move only when they advance by more than this (default 1 h). */
+  seenGranularityMs: number;
+  /** The stored JSON of `existing` when the caller has it (saves re-serialising it). */
+  existingJson?: string;
+}
+
+export interface MergeResult {
+  object: StixObject;
+  outcome: MergeOutcome;
+}
+
+export const DEFAULT_SEEN_GRANULARITY_MS = 3_600_000;
+
+const NON_CONTENT_KEYS = new Set(['created', 'modified', 'x_stixgate']);
+
+/** Canonical JSON of an object's content: everything but `created`, `modified`, `x_stixgate`. */
+export function contentKey(obj: StixObject): string {
+  const keys = Object.keys(obj).sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    if (NON_CONTENT_KEYS.has(k)) continue;
+    const v = obj[k];
+    if (v === undefined) continue;
+    if (!first) out += ',';
+    first = false;
+    out += JSON.stringify(k) + ':' + canonicalize(v);
+  }
+  return out + '}';
+}
+
+/** The canonical JSON a store keeps for an object (what `unchanged` compares). */
+export function storedJson(obj: StixObject): string {
+  return canonicalize(obj);
+}
+
+function parseTime(s: unknown): number | undefined {
+  if (typeof s !== 'string') return undefined;
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+/** -1, 0, 1 comparing two `modified` values; a missing or invalid one sorts first. */
+function compareModified(a: unknown, b: unknown): number {
+  const ta = parseTime(a);
+  const tb = parseTime(b);
+  if (ta === tb) return 0;
+  if (ta === undefined) return -1;
+  if (tb === undefined) return 1;
+  return ta < tb ? -1 : 1;
+}
+
+function earliest(a: unknown, b: unknown): unknown {
+  const ta = parseTime(a);
+  const tb = parseTime(b);
+  if (ta === undefined) return tb === undefined ? a : b;
+  if (tb === undefined) return a;
+  return tb < ta ? b : a;
+}
+
+/** valid_until join: absent means never expires; moves only by more than the granularity. */
+function extendValidUntil(current: unknown, next: unknown, gran: number): unknown {
+  if (current === undefined) return undefined;
+  if (next === undefined) return undefined;
+  const tc = parseTime(current);
+  const tn = parseTime(next);
+  if (tn === undefined) return current;
+  if (tc === undefined) return next;
+  return tn > tc + gran ? next : current;
+}
+
+function maxTlp(a: TlpLevel | undefined, b: TlpLevel | undefined): TlpLevel | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return tlpRank(b) > tlpRank(a) ? b : a;
+}
+
+function stringLabels(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+function unionSorted(a: readonly string[] | undefined, b: readonly string[]): string[] | undefined {
+  if (b.length === 0) return a && a.length > 0 ? a.slice() : undefined;
+  const set = new Set(a ?? []);
+  for (const x of b) set.add(x);
+  return [...set].sort();
+}
+
+interface Delivery {
+  seenMs: number;
+  confidence?: number;
+  labels: string[];
+  tlp?: TlpLevel;
+}
+
+function mergeProvenance(old: SourceProvenance | undefined, d: Delivery, gran: number): SourceProvenance {
+  const seen = stixTime(d.seenMs);
+  if (!old) {
+    const p: SourceProvenance = { first_seen: seen, last_seen: seen };
+    if (d.confidence !== undefined) p.confidence = d.confidence;
+    if (d.labels.length > 0) p.labels = [...new Set(d.labels)].sort();
+    if (d.tlp !== undefined) p.tlp = d.tlp;
+    return p;
+  }
+  const first = parseTime(old.first_seen);
+  const last = parseTime(old.last_seen);
+  const p: SourceProvenance = {
+    first_seen: first === undefined || d.seenMs < first ? seen : old.first_seen,
+    last_seen: last === undefined || d.seenMs > last + gran ? seen : old.last_seen,
+  };
+  let conf = old.confidence;
+  if (d.confidence !== undefined) {
+    if (conf === undefined || last === undefined || d.seenMs > last) conf = d.confidence;
+    else if (d.seenMs === last && d.confidence > conf) conf = d.confidence;
+  }
+  if (conf !== undefined) p.confidence = conf;
+  const labels = unionSorted(old.labels, d.labels);
+  if (labels) p.labels = labels;
+  const tlp = maxTlp(old.tlp, d.tlp);
+  if (tlp !== undefined) p.tlp = tlp;
+  return p;
+}
+
+/** The incoming object as the store sees it: no x_stixgate, the source TLP as a marking. */
+function prepareIncoming(item: IngestItem): StixObject {
+  const obj: StixObject = { ...item.object };
+  delete obj.x_stixgate;
+  const refs = obj.object_marking_refs;
+  if ((!Array.isArray(refs) || refs.length === 0) && item.tlp !== undefined) {
+    obj.object_marking_refs = [TLP_MARKING_BY_LEVEL[item.tlp]];
+  }
+  return obj;
+}
+
+function objectTlp(obj: StixObject): TlpLevel | undefined {
+  const refs = obj.object_marking_refs;
+  return Array.isArray(refs) ? tlpOfMarkings(refs.filter((r): r is string => typeof r === 'string')) : undefined;
+}
+
+/** Applies the provenance-derived parts: marking, score, expiry flag. Returns a new object. */
+function finalize(base: StixObject, sources: Record<string, SourceProvenance>, expired: boolean): StixObject {
+  const obj: StixObject = { ...base };
+  let strictest: TlpLevel | undefined;
+  for (const key of Object.keys(sources)) strictest = maxTlp(strictest, sources[key].tlp);
+  if (strictest !== undefined) {
+    const own = objectTlp(obj);
+    if (own === undefined || tlpRank(own) < tlpRank(strictest)) {
+      const kept = (Array.isArray(obj.object_marking_refs) ? obj.object_marking_refs : []).filter(
+        (r) => typeof r !== 'string' || !Object.hasOwn(TLP_MARKING_IDS, r),
+      );
+      obj.object_marking_refs = [...kept, TLP_MARKING_BY_LEVEL[strictest]];
+    }
+  }
+  const ext: StixgateExtension = { sources };
+  if (obj.type === 'indicator') ext.score = scoreFromSources(sources);
+  if (expired) ext.expired = true;
+  obj.x_stixgate = ext;
+  return obj;
+}
+
+function stillExpired(wasExpired: boolean, validUntil: unknown, now: number): boolean {
+  if (!wasExpired) return false;
+  if (validUntil === undefined) return false;
+  const t = parseTime(validUntil);
+  return t === undefined || t <= now;
+}
+
+/**
+ * Merges one delivery into the stored state of its id. `existing` is the stored object (with its
+ * `x_stixgate`) or undefined. `unchanged`/`stale` mean the returned object serialises to exactly
+ * the stored JSON (nothing to write).
+ */
+export function mergeObject(existing: StixObject | undefined, item: IngestItem, ctx: MergeContext): MergeResult {
+  const gran = ctx.seenGranularityMs;
+  const incoming = prepareIncoming(item);
+  const seenMs = parseTime(item.seenAt) ?? ctx.now;
+  const confidence =
+    typeof item.confidence === 'number' ? item.confidence : typeof incoming.confidence === 'number' ? incoming.confidence : undefined;
+  const delivery: Delivery = { seenMs, confidence, labels: stringLabels(incoming.labels), tlp: objectTlp(incoming) };
+
+  if (!existing) {
+    const sources: Record<string, SourceProvenance> = {};
+    Object.defineProperty(sources, item.source, {
+      value: mergeProvenance(undefined, delivery, gran), enumerable: true, writable: true, configurable: true,
+    });
+    return { object: finalize(incoming, sources, false), outcome: 'created' };
+  }
+
+  const oldSources = existing.x_stixgate?.sources ?? {};
+  const sources: Record<string, SourceProvenance> = { ...oldSources };
+  Object.defineProperty(sources, item.source, {
+    value: mergeProvenance(Object.hasOwn(oldSources, item.source) ? oldSources[item.source] : undefined, delivery, gran),
+    enumerable: true, writable: true, configurable: true,
+  });
+
+  // Monotone fields joined from both sides.
+  const created = earliest(existing.created, incoming.created);
+  const validUntil = extendValidUntil(existing.valid_until, incoming.valid_until, gran);
+  const revoked = existing.revoked === true || incoming.revoked === true;
+  const join = (o: StixObject): StixObject => {
+    const j: StixObject = { ...o };
+    if (created !== undefined) j.created = created as string;
+    if (validUntil === undefined) delete j.valid_until;
+    else j.valid_until = validUntil;
+    if (revoked) j.revoked = true;
+    return j;
+  };
+  const wasExpired = existing.x_stixgate?.expired === true;
+  const expired = stillExpired(wasExpired, validUntil, ctx.now);
+
+  const order = compareModified(incoming.modified, existing.modified);
+  const keptExisting = finalize(join(existing), sources, expired);
+  let result = keptExisting;
+  if (order >= 0) {
+    const candidate = finalize(join(incoming), sources, expired);
+    const ck = contentKey(candidate);
+    const ek = contentKey(keptExisting);
+    if (ck !== ek && (order > 0 || ck > ek)) result = candidate;
+  }
+  if (storedJson(result) === (ctx.existingJson ?? storedJson(existing))) {
+    return { object: existing, outcome: order < 0 ? 'stale' : 'unchanged' };
+  }
+  return { object: result, outcome: 'updated' };
+}
