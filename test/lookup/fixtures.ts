@@ -1,0 +1,75 @@
+import type { Change, ChangePage, Store, StoreStats } from '../../src/store/contract.js';
+import type { Indicator, StixObject, TlpLevel } from '../../src/core/stix.js';
+import { TLP_MARKING_BY_LEVEL } from '../../src/core/stix.js';
+
+export const T0 = Date.parse('2026-03-01T00:00:00.000Z');
+
+export function uuidId(n: number): string {
+  return `indicator--00000000-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+}
+
+export interface IndicatorSpec {
+  n: number;
+  pattern: string;
+  tlp?: TlpLevel;
+  validUntil?: number;
+  revoked?: boolean;
+  score?: number;
+  labels?: string[];
+  sources?: Record<string, { first_seen: string; last_seen: string; labels?: string[] }>;
+}
+
+export function indicator(spec: IndicatorSpec): Indicator {
+  return {
+    type: 'indicator',
+    spec_version: '2.1',
+    id: uuidId(spec.n),
+    created: '2026-01-01T00:00:00.000Z',
+    modified: '2026-01-01T00:00:00.000Z',
+    pattern: spec.pattern,
+    pattern_type: 'stix',
+    valid_from: '2026-01-01T00:00:00.000Z',
+    ...(spec.validUntil !== undefined ? { valid_until: new Date(spec.validUntil).toISOString() } : {}),
+    ...(spec.revoked ? { revoked: true } : {}),
+    ...(spec.labels ? { labels: spec.labels } : {}),
+    object_marking_refs: [TLP_MARKING_BY_LEVEL[spec.tlp ?? 'green']],
+    x_stixgate: {
+      sources: spec.sources ?? { feed_a: { first_seen: '2026-01-02T00:00:00.000Z', last_seen: '2026-02-01T00:00:00.000Z' } },
+      ...(spec.score !== undefined ? { score: spec.score } : {}),
+    },
+  };
+}
+
+let seq = 0;
+export function change(object: StixObject, op: Change['op'] = 'upsert'): Change {
+  return { seq: ++seq, id: object.id, type: object.type, op, object };
+}
+
+/** A Store that serves a fixed change log (only what the index and the server call). */
+export class ChangeLogStore {
+  readonly kind = 'fake';
+  readonly log: Change[] = [];
+  pingError: Error | undefined;
+  statsCalls = 0;
+  push(object: StixObject, op: Change['op'] = 'upsert'): Change {
+    const c = { seq: this.log.length + 1, id: object.id, type: object.type, op, object };
+    this.log.push(c);
+    return c;
+  }
+  async changes(after: number, limit: number): Promise<ChangePage> {
+    const changes = this.log.filter((c) => c.seq > after).slice(0, limit);
+    return { changes, next: changes.length ? changes[changes.length - 1].seq : after };
+  }
+  async ping(): Promise<void> {
+    if (this.pingError) throw this.pingError;
+  }
+  async stats(): Promise<StoreStats> {
+    this.statsCalls++;
+    const byType: Record<string, number> = {};
+    for (const c of this.log) byType[c.type] = (byType[c.type] ?? 0) + 1;
+    return { objects: this.log.length, byType, revoked: 0, expired: 0, changeLogHead: this.log.length, cursors: {} };
+  }
+  asStore(): Store {
+    return this as unknown as Store;
+  }
+}
