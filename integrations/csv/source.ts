@@ -1,0 +1,118 @@
+import { StixgateError } from '../../src/core/errors.js';
+import { CsvRowAssembler, type CsvRow } from '../../src/core/csv-rows.js';
+import { safeJsonParse, DANGEROUS_KEYS } from '../../src/core/safe-json.js';
+import { splitLines, type LineRecord } from '../../src/core/text-lines.js';
+import { finishDocument, openInput, PageBuilder } from '../../src/pipeline/input.js';
+import type { CommonSourceConfig, IntegrationContext, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
+import { mapContext } from '../text_list/source.js';
+import type { MapContext } from '../text_list/map.js';
+import { loadColumnMap, type ResolvedMap } from './column-map.js';
+import { bindColumns, csvGetter, jsonGetter, mapRow, type Binding } from './map.js';
+import type { CsvConfig } from './schema.js';
+
+export const CSV_PAGE_SIZE = 5000;
+export const MAX_LINE_BYTES = 64 * 1024;
+
+/** Per-document parsing state: the header binding and the expected column count. */
+class RowMapper {
+  binding: Binding | undefined;
+  expected: number | undefined;
+
+  constructor(private readonly map: ResolvedMap, private readonly mctx: MapContext, private readonly name: string) {
+    if (!map.header || map.format === 'ndjson') this.binding = bindColumns(map, undefined).binding;
+  }
+
+  csvRow(row: CsvRow, pb: PageBuilder): void {
+    const location = { source: this.name, line: row.line, column: row.error !== undefined ? row.column : undefined };
+    if (row.error !== undefined) {
+      pb.record();
+      pb.reject({ reason: row.error === 'quote' ? 'bad_quotes' : row.error, message: row.message, location });
+      return;
+    }
+    if (this.map.header && this.expected === undefined) {
+      const { binding, missing } = bindColumns(this.map, row.fields);
+      if (missing.length) {
+        throw new StixgateError('STIXGATE_ERR_INPUT_PARSE', `header row lacks column(s) ${missing.map((m) => JSON.stringify(m)).join(', ')} named by the column map`, {
+          reason: 'missing_column',
+          location: { source: this.name, line: row.line },
+        });
+      }
+      this.binding = binding;
+      this.expected = row.fields.length;
+      return;
+    }
+    pb.record();
+    if (this.expected === undefined) this.expected = row.fields.length;
+    if (row.fields.length !== this.expected) {
+      pb.reject({ reason: 'column_count', message: `row has ${row.fields.length} columns, expected ${this.expected}`, location: { source: this.name, line: row.line } });
+      return;
+    }
+    const r = mapRow(csvGetter(row.fields), this.binding!, this.mctx, { source: this.name, line: row.line });
+    if (r.ok) pb.add(r.item);
+    else pb.reject(r.rejection);
+  }
+
+  jsonLine(rec: LineRecord, pb: PageBuilder): void {
+    const location = { source: this.name, line: rec.line };
+    if (rec.error !== undefined) {
+      pb.record();
+      pb.reject({ reason: rec.error, message: rec.error === 'too_long' ? `line longer than ${MAX_LINE_BYTES} bytes` : 'line is not valid UTF-8 text', location });
+      return;
+    }
+    const t = rec.text.trim();
+    if (t === '' || this.map.commentPrefixes.some((p) => t.startsWith(p))) return;
+    const parsed = safeJsonParse(t, { maxDepth: 32 });
+    if (!parsed.ok) {
+      pb.record();
+      pb.reject({ reason: parsed.reason, message: parsed.message, location });
+      return;
+    }
+    const v = parsed.value;
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+      pb.record();
+      pb.reject({ reason: 'not_object', message: 'NDJSON line is not a JSON object', location });
+      return;
+    }
+    const obj = v as Record<string, unknown>;
+    if (this.map.skipWhen && Object.entries(this.map.skipWhen).every(([k, want]) => !DANGEROUS_KEYS.has(k) && Object.prototype.hasOwnProperty.call(obj, k) && obj[k] === want)) return;
+    pb.record();
+    const r = mapRow(jsonGetter(obj), this.binding!, this.mctx, location);
+    if (r.ok) pb.add(r.item);
+    else pb.reject(r.rejection);
+  }
+}
+
+export function createCsvSource(config: CsvConfig & CommonSourceConfig, ictx: IntegrationContext, name = 'csv'): Source {
+  const map = loadColumnMap(config, ictx.mappingsDir, name);
+  return {
+    async *pages(ctx: SourceRunContext): AsyncIterable<Page> {
+      const doc = await openInput(config.url, {
+        http: ctx.http, signal: ctx.signal, maxBytes: config.max_feed_bytes, cursor: ctx.cursor, full: ctx.full, name: ctx.id,
+        accept: map.format === 'ndjson'
+          ? ['application/json', 'application/x-ndjson', 'application/jsonl', 'text/plain', 'application/octet-stream']
+          : ['text/csv', 'text/plain', 'text/tab-separated-values', 'application/csv', 'application/octet-stream', 'application/gzip', 'application/x-gzip'],
+      });
+      if (doc.notModified) return;
+      const rows = new RowMapper(map, mapContext(config, ctx), ctx.id);
+      const pb = new PageBuilder(CSV_PAGE_SIZE);
+      const asm = map.format === 'ndjson' ? undefined : new CsvRowAssembler({ delimiter: map.delimiter, commentPrefixes: map.commentPrefixes });
+      const out: CsvRow[] = [];
+      for await (const batch of splitLines(doc.body, { maxLineBytes: MAX_LINE_BYTES, name: ctx.id })) {
+        if (asm) {
+          out.length = 0;
+          asm.push(batch, out);
+          for (const row of out) rows.csvRow(row, pb);
+        } else for (const rec of batch) rows.jsonLine(rec, pb);
+        if (pb.full) yield pb.take();
+      }
+      if (asm) {
+        out.length = 0;
+        for (const row of asm.end(out)) rows.csvRow(row, pb);
+      }
+      const end = finishDocument(pb, doc, config.max_bad_ratio, ctx.id);
+      if (end.page.items.length || end.page.rejections.length || !end.error) yield end.page;
+      if (end.error) throw end.error;
+    },
+  };
+}
+

@@ -1,0 +1,69 @@
+import { stixTime, type ObservableType } from '../../src/core/stix.js';
+import { splitLines } from '../../src/core/text-lines.js';
+import { finishDocument, openInput, PageBuilder } from '../../src/pipeline/input.js';
+import type { CommonSourceConfig, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
+import { mapTextLine, type MapContext, type TextLineOptions } from './map.js';
+import type { TextListConfig } from './schema.js';
+
+export const TEXT_LIST_PAGE_SIZE = 5000;
+export const MAX_LINE_BYTES = 64 * 1024;
+
+export function textLineOptions(config: TextListConfig): TextLineOptions {
+  const table = config.count_confidence
+    ? Object.entries(config.count_confidence)
+        .map(([k, v]) => [Number(k), v] as const)
+        .sort((a, b) => b[0] - a[0])
+    : undefined;
+  return {
+    valueType: config.value_type as ObservableType | 'auto',
+    commentPrefixes: config.comment_prefixes,
+    fieldSeparator: config.field_separator,
+    countField: config.count_field,
+    minCount: config.min_count,
+    countConfidence: table,
+  };
+}
+
+export function mapContext(config: CommonSourceConfig, ctx: SourceRunContext): MapContext {
+  return { now: stixTime(ctx.now), sourceId: ctx.id, defaults: { labels: config.labels ?? [], confidence: config.confidence, validDays: config.valid_days } };
+}
+
+export function createTextListSource(config: TextListConfig & CommonSourceConfig): Source {
+  const opts = textLineOptions(config);
+  return {
+    async *pages(ctx: SourceRunContext): AsyncIterable<Page> {
+      const doc = await openInput(config.url, {
+        http: ctx.http, signal: ctx.signal, maxBytes: config.max_feed_bytes, cursor: ctx.cursor, full: ctx.full, name: ctx.id,
+        accept: ['text/plain', 'text/csv', 'application/octet-stream', 'application/gzip', 'application/x-gzip'],
+      });
+      if (doc.notModified) return;
+      const mctx = mapContext(config, ctx);
+      const pb = new PageBuilder(TEXT_LIST_PAGE_SIZE);
+      for await (const batch of splitLines(doc.body, { maxLineBytes: MAX_LINE_BYTES, name: ctx.id })) {
+        for (const rec of batch) {
+          if (rec.error !== undefined) {
+            pb.record();
+            pb.reject({
+              reason: rec.error,
+              message: rec.error === 'too_long' ? `line longer than ${MAX_LINE_BYTES} bytes` : 'line is not valid UTF-8 text (NUL or invalid bytes)',
+              location: { source: ctx.id, line: rec.line },
+            });
+            continue;
+          }
+          const r = mapTextLine(rec.text, rec.line, opts, mctx);
+          if ('kind' in r) {
+            if (r.kind === 'filtered') pb.record();
+            continue;
+          }
+          pb.record();
+          if (r.ok) pb.add(r.item);
+          else pb.reject(r.rejection);
+        }
+        if (pb.full) yield pb.take();
+      }
+      const end = finishDocument(pb, doc, config.max_bad_ratio, ctx.id);
+      if (end.page.items.length || end.page.rejections.length || !end.error) yield end.page;
+      if (end.error) throw end.error;
+    },
+  };
+}

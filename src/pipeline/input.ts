@@ -1,0 +1,294 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Readable, pipeline } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { createGunzip } from 'node:zlib';
+import { StixgateError } from '../core/errors.js';
+import type { Rejection } from '../core/errors.js';
+import type { HttpClient, MappedItem, Page } from './types.js';
+
+/**
+ * Opens a feed document (`file://`, a bare path, or `http(s)://`) as a capped byte stream.
+ *
+ * The cursor is a small JSON text: the HTTP validators (ETag, Last-Modified) or the file's size
+ * and mtime, plus the SHA-256 of the content, computed while streaming. It is known only once the
+ * body has been read to the end: sources set it on their LAST page.
+ */
+
+export interface InputDocument {
+  /** True when the document is unchanged since the cursor (HTTP 304, or same file size and mtime). */
+  notModified: boolean;
+  /** The document's bytes (gunzipped when gzip), capped at `maxBytes`. Consume once. */
+  body: AsyncIterable<Buffer>;
+  /** Where the document came from (final URL or file path), for messages. */
+  location: string;
+  /** The cursor to commit after the last page; undefined until the body has been read to the end. */
+  readonly cursor: string | undefined;
+  /** After the end: true when the content hash equals the previous cursor's. */
+  readonly sameContent: boolean;
+}
+
+export interface OpenInputOptions {
+  http?: HttpClient;
+  signal?: AbortSignal;
+  maxBytes: number;
+  accept?: string[];
+  /** The previous cursor, for conditional requests. */
+  cursor?: string;
+  /** Ignore the previous cursor's validators (`--full`). */
+  full?: boolean;
+  /** The source id (or file name), for messages. */
+  name: string;
+}
+
+export interface InputCursor {
+  etag?: string;
+  last_modified?: string;
+  size?: number;
+  mtime_ms?: number;
+  sha256?: string;
+}
+
+export function parseInputCursor(cursor: string | undefined): InputCursor {
+  if (!cursor) return {};
+  try {
+    const v = JSON.parse(cursor) as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      const o = v as Record<string, unknown>;
+      const out: InputCursor = {};
+      if (typeof o.etag === 'string') out.etag = o.etag;
+      if (typeof o.last_modified === 'string') out.last_modified = o.last_modified;
+      if (typeof o.size === 'number') out.size = o.size;
+      if (typeof o.mtime_ms === 'number') out.mtime_ms = o.mtime_ms;
+      if (typeof o.sha256 === 'string') out.sha256 = o.sha256;
+      return out;
+    }
+  } catch {
+    // An unreadable cursor means "no cursor": the document is fetched in full.
+  }
+  return {};
+}
+
+function tooLarge(name: string, maxBytes: number, what = 'document'): StixgateError {
+  return new StixgateError('STIXGATE_ERR_INPUT_TOO_LARGE', `${what} exceeds max_feed_bytes (${maxBytes} bytes)`, {
+    reason: 'too_large',
+    location: { source: name },
+  });
+}
+
+/** Caps, gunzips (on gzip magic bytes), hashes and checks for emptiness. */
+async function* decodeBody(raw: AsyncIterable<Buffer>, maxBytes: number, name: string, onEnd: (sha: string) => void): AsyncGenerator<Buffer> {
+  const it = raw[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let headLen = 0;
+  let rawDone = false;
+  while (headLen < 2) {
+    const r = await it.next();
+    if (r.done) {
+      rawDone = true;
+      break;
+    }
+    const b = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+    head.push(b);
+    headLen += b.length;
+  }
+  let rawSeen = 0;
+  async function* rest(): AsyncGenerator<Buffer> {
+    for (const b of head) {
+      rawSeen += b.length;
+      if (rawSeen > maxBytes) throw tooLarge(name, maxBytes);
+      yield b;
+    }
+    if (rawDone) return;
+    for (;;) {
+      const r = await it.next();
+      if (r.done) return;
+      const b = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value);
+      rawSeen += b.length;
+      if (rawSeen > maxBytes) throw tooLarge(name, maxBytes);
+      yield b;
+    }
+  }
+  const first = head.length ? (head.length === 1 ? head[0] : Buffer.concat(head)) : Buffer.alloc(0);
+  const gzip = first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
+  let source: AsyncIterable<Buffer> = rest();
+  if (gzip) {
+    const gunzip = createGunzip();
+    // pipeline() forwards a source error (e.g. the raw byte cap) to the gunzip stream.
+    pipeline(Readable.from(rest(), { objectMode: false }), gunzip, () => undefined);
+    source = gunzip;
+  }
+  const hash = createHash('sha256');
+  let total = 0;
+  try {
+    for await (const chunk of source) {
+      const b = chunk as Buffer;
+      total += b.length;
+      if (total > maxBytes) throw tooLarge(name, maxBytes, gzip ? 'decompressed document' : 'document');
+      hash.update(b);
+      yield b;
+    }
+  } catch (e) {
+    if (e instanceof StixgateError) throw e;
+    const code = (e as { code?: string }).code ?? '';
+    if (code.startsWith('Z_')) {
+      throw new StixgateError('STIXGATE_ERR_INPUT_PARSE', `gzip data is corrupt or truncated (${code})`, { reason: 'gzip', location: { source: name }, cause: e });
+    }
+    throw e;
+  } finally {
+    if (typeof (it as AsyncIterator<Buffer>).return === 'function' && !rawDone) {
+      // Release the underlying stream when the consumer stops early.
+      await (it as AsyncIterator<Buffer>).return!().catch(() => undefined);
+    }
+  }
+  if (total === 0) {
+    throw new StixgateError('STIXGATE_ERR_INPUT_EMPTY', 'empty document', { reason: 'empty', location: { source: name } });
+  }
+  onEnd(hash.digest('hex'));
+}
+
+function makeDocument(raw: AsyncIterable<Buffer>, location: string, opts: OpenInputOptions, base: InputCursor): InputDocument {
+  const prev = parseInputCursor(opts.cursor);
+  let cursor: string | undefined;
+  let same = false;
+  const body = decodeBody(raw, opts.maxBytes, opts.name, (sha) => {
+    cursor = JSON.stringify({ ...base, sha256: sha });
+    same = prev.sha256 === sha;
+  });
+  return {
+    notModified: false,
+    body,
+    location,
+    get cursor() {
+      return cursor;
+    },
+    get sameContent() {
+      return same;
+    },
+  };
+}
+
+function notModified(location: string, cursor: string | undefined): InputDocument {
+  return {
+    notModified: true,
+    body: (async function* () {})(),
+    location,
+    cursor,
+    sameContent: true,
+  };
+}
+
+export async function openInput(url: string, opts: OpenInputOptions): Promise<InputDocument> {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === 'http' || scheme === 'https') return openHttp(url, opts);
+  if (scheme !== undefined && scheme !== 'file') {
+    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `unsupported URL scheme "${scheme}" (use http, https or file)`, {
+      location: { source: opts.name },
+    });
+  }
+  const path = scheme === 'file' ? fileURLToPath(url) : resolve(url);
+  let st;
+  try {
+    st = await stat(path);
+  } catch (e) {
+    throw new StixgateError('STIXGATE_ERR_INPUT_PARSE', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, {
+      reason: 'unreadable',
+      location: { source: opts.name, file: path },
+      cause: e,
+    });
+  }
+  if (!st.isFile()) {
+    throw new StixgateError('STIXGATE_ERR_INPUT_PARSE', `${path} is not a regular file`, { reason: 'unreadable', location: { source: opts.name, file: path } });
+  }
+  if (st.size === 0) throw new StixgateError('STIXGATE_ERR_INPUT_EMPTY', 'empty document', { reason: 'empty', location: { source: opts.name, file: path } });
+  if (st.size > opts.maxBytes) throw tooLarge(opts.name, opts.maxBytes);
+  const prev = parseInputCursor(opts.cursor);
+  const mtime = Math.trunc(st.mtimeMs);
+  if (!opts.full && prev.size === st.size && prev.mtime_ms === mtime && prev.sha256) return notModified(path, opts.cursor);
+  const stream = createReadStream(path, { highWaterMark: 1 << 16, signal: opts.signal });
+  return makeDocument(stream as AsyncIterable<Buffer>, path, opts, { size: st.size, mtime_ms: mtime });
+}
+
+async function openHttp(url: string, opts: OpenInputOptions): Promise<InputDocument> {
+  if (!opts.http) {
+    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', 'an HTTP client is required for http(s) inputs', { location: { source: opts.name } });
+  }
+  const prev = opts.full ? {} : parseInputCursor(opts.cursor);
+  const headers: Record<string, string> = {};
+  if (prev.etag) headers['if-none-match'] = prev.etag;
+  if (prev.last_modified) headers['if-modified-since'] = prev.last_modified;
+  const res = await opts.http.request({ url, method: 'GET', headers, accept: opts.accept, okStatuses: [304], signal: opts.signal });
+  if (res.status === 304) {
+    await res.dump();
+    return notModified(res.url || url, opts.cursor);
+  }
+  const base: InputCursor = {};
+  if (res.headers.etag) base.etag = res.headers.etag;
+  if (res.headers['last-modified']) base.last_modified = res.headers['last-modified'];
+  return makeDocument(res.body, res.url || url, opts, base);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paging helpers shared by the document sources (text lists, CSV, STIX bundles, KEV).
+// ---------------------------------------------------------------------------------------------
+
+/** Accumulates one page of items and rejections, and the document's running totals. */
+export class PageBuilder {
+  items: MappedItem[] = [];
+  rejections: Rejection[] = [];
+  received = 0;
+  totalReceived = 0;
+  totalBad = 0;
+
+  constructor(readonly pageSize: number) {}
+
+  add(item: MappedItem): void {
+    this.items.push(item);
+  }
+
+  reject(r: Rejection): void {
+    this.rejections.push(r);
+    this.totalBad++;
+  }
+
+  /** Counts one raw record read (a line, a row, an object). */
+  record(): void {
+    this.received++;
+    this.totalReceived++;
+  }
+
+  get full(): boolean {
+    return this.items.length + this.rejections.length >= this.pageSize;
+  }
+
+  take(cursor?: string): Page {
+    const page: Page = { items: this.items, rejections: this.rejections, received: this.received };
+    if (cursor !== undefined) page.cursor = cursor;
+    this.items = [];
+    this.rejections = [];
+    this.received = 0;
+    return page;
+  }
+}
+
+/**
+ * Ends a document: returns the last page, carrying the document cursor, or throws
+ * STIXGATE_ERR_INPUT_TOO_MANY_BAD_ROWS when the share of bad records exceeds `maxBadRatio`.
+ * Pages already yielded stay committed (without a cursor); the document is read again next run.
+ * On error the caller yields `page` (without cursor, so the good records of the last page are
+ * kept) and then throws `error`.
+ */
+export function finishDocument(pb: PageBuilder, doc: InputDocument, maxBadRatio: number, name: string): { page: Page; error?: StixgateError } {
+  const ratio = pb.totalReceived > 0 ? pb.totalBad / pb.totalReceived : 0;
+  if (ratio > maxBadRatio) {
+    const error = new StixgateError(
+      'STIXGATE_ERR_INPUT_TOO_MANY_BAD_ROWS',
+      `${pb.totalBad} of ${pb.totalReceived} records rejected (${(ratio * 100).toFixed(1)}% > max_bad_ratio ${maxBadRatio * 100}%); cursor not advanced`,
+      { reason: 'too_many_bad_rows', location: { source: name } },
+    );
+    return { page: pb.take(), error };
+  }
+  return { page: pb.take(doc.cursor) };
+}
