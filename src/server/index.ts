@@ -44,6 +44,8 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
   }) as unknown as FastifyInstance;
   app.server.headersTimeout = c.headers_timeout_secs * 1000;
 
+  // JSON only: a text/plain body carrying JSON is a 415, not parsed some other way (FAULTS A7)
+  app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', null);
   registerErrorHandling(app);
   // audit trail: one line per authenticated call, with the key id (never the key) and the route
