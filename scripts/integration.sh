@@ -19,6 +19,17 @@ if [ ! -f "$stamp" ]; then
 fi
 export STIXGATE_PYTHON="$VENV/bin/python"
 
+# Servers the integration tests use. Each start script prints the environment to export and is
+# stopped on exit, whatever happens.
+cleanup() {
+  if [ -n "${OPENSEARCH_STARTED:-}" ]; then bash scripts/opensearch.sh stop || true; fi
+}
+trap cleanup EXIT
+if [ -f scripts/opensearch.sh ] && [ "${STIXGATE_SKIP_OPENSEARCH:-}" != 1 ]; then
+  eval "$(bash scripts/opensearch.sh start)"
+  OPENSEARCH_STARTED=1
+fi
+
 files=$(find test/integration -name '*.itest.ts' | sort)
 if [ -z "$files" ]; then
   echo "no integration tests found" >&2

@@ -1,0 +1,239 @@
+/**
+ * Benchmark workloads, each run in its own process by bench/run.ts (so peak RSS is per
+ * workload). Usage: workloads.ts NAME SCALE → prints a JSON array of Rows on the last line.
+ */
+import { mkdtempSync, writeFileSync, createWriteStream, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import Fastify from 'fastify';
+import { registry } from '../integrations/index.js';
+import { parseConfig } from '../src/config/load.js';
+import { createSourceComponent } from '../src/pipeline/components.js';
+import { runSource, type RunSummary } from '../src/pipeline/runner.js';
+import { silentLogger } from '../src/telemetry/logger.js';
+import { Metrics } from '../src/telemetry/metrics.js';
+import { MAPPINGS_DIR } from '../src/paths.js';
+import { openEmbeddedStore } from '../src/store/embedded/index.js';
+import type { Store, IngestItem } from '../src/store/contract.js';
+import { buildIndex } from '../src/lookup/index.js';
+import { buildServer } from '../src/server/index.js';
+import { serverSchema } from '../src/server/schema.js';
+import { validate } from '../src/config/schema.js';
+import { detectObservable } from '../src/core/observable.js';
+import { indicatorFromObservable } from '../src/core/indicator.js';
+import { syntheticValue, serveFile, cpuSeconds, peakRssMb, round, percentile, type Row } from './lib.js';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const NOW = Date.UTC(2026, 5, 1);
+const TYPE_MAP = { ip: 'ipv4-addr', domain: 'domain-name', url: 'url', sha256: 'file' };
+const CSV_TYPE: Record<string, string> = { 'ipv4-addr': 'ip', 'domain-name': 'domain', url: 'url', sha256: 'sha256' };
+
+function tmp(name: string): string {
+  return mkdtempSync(join(tmpdir(), `stixgate-bench-${name}-`));
+}
+
+async function writeCsv(path: string, n: number, changedEvery = 0): Promise<void> {
+  const out = createWriteStream(path);
+  out.write('type,value,first_seen,last_seen,tags\n');
+  let buf = '';
+  for (let i = 0; i < n; i++) {
+    const { type, value } = syntheticValue(i);
+    const tag = changedEvery && i % changedEvery === 0 ? 'botnet;changed' : 'botnet';
+    buf += `${CSV_TYPE[type]},${value},2026-05-01 10:00:00,2026-05-30 10:00:00,${tag}\n`;
+    if (buf.length > 1 << 20) {
+      if (!out.write(buf)) await new Promise((r) => out.once('drain', r));
+      buf = '';
+    }
+  }
+  out.end(buf);
+  await new Promise((r) => out.on('finish', r));
+}
+
+function source(type: string, url: string, options: Record<string, unknown>) {
+  const loaded = parseConfig(JSON.stringify({ sources: { bench: { type, url, allow_private: true, allow_insecure: true, max_feed_bytes: 4 * 1024 ** 3, timeout_secs: 3600, ...options } } }), { file: 'bench.yaml', registry });
+  return createSourceComponent('bench', loaded.config.sources.bench as never, { registry, logger: silentLogger(), configDir: process.cwd(), mappingsDir: MAPPINGS_DIR });
+}
+
+async function ingest(store: Store, comp: ReturnType<typeof source>, full = true): Promise<{ sum: RunSummary; secs: number; cpu: number }> {
+  const t0 = performance.now();
+  const c0 = cpuSeconds();
+  const sum = await runSource({ id: comp.id, source: comp.source, config: comp.config, store, http: comp.http, logger: comp.logger, allowRed: false, signal: new AbortController().signal, now: () => NOW, full });
+  return { sum, secs: (performance.now() - t0) / 1000, cpu: cpuSeconds() - c0 };
+}
+
+/** W1 (1M-row CSV over HTTP) and W4 (the same again, then with 10% changed). */
+async function w1w4(scale: number): Promise<Row[]> {
+  const n = Math.max(1000, Math.round(1_000_000 * scale));
+  const dir = tmp('w1');
+  const csv = join(dir, 'feed.csv');
+  await writeCsv(csv, n);
+  const bytes = statSync(csv).size;
+  // in-run peer: the raw line/field split ceiling over the same bytes
+  const p0 = performance.now();
+  const text = readFileSync(csv, 'latin1');
+  let fields = 0;
+  for (const line of text.split('\n')) fields += line.split(',').length;
+  const rawSecs = (performance.now() - p0) / 1000;
+  const { url, server } = await serveFile(csv);
+  const store = await openEmbeddedStore({ dataDir: join(dir, 'store') });
+  const comp = source('csv', url, { columns: { value: 'value', type_column: 'type', type_map: TYPE_MAP, first_seen: 'first_seen', last_seen: 'last_seen', labels: ['tags'] } });
+  const first = await ingest(store, comp);
+  const rows: Row[] = [];
+  const rate = first.sum.created / first.secs;
+  rows.push({
+    workload: 'W1', what: `CSV ${round(bytes / 1048576, 1)} MiB over HTTP → store`, items: first.sum.created, seconds: round(first.secs), rate: Math.round(rate),
+    peak_rss_mb: peakRssMb(), cpu_s_per_1k: round((first.cpu / n) * 1000, 3), target: '≥ 100k indicators/s',
+    ratio: `${round(rate / 100_000)}× target; ${round(n / rawSecs / rate, 1)}× slower than raw split (${Math.round(n / rawSecs)} rows/s, ${fields} fields)`,
+    note: `rejected ${first.sum.rejected}`,
+  });
+  const head0 = await store.head();
+  const second = await ingest(store, comp);
+  const writes = second.sum.created + second.sum.updated;
+  rows.push({
+    workload: 'W4', what: 'unchanged re-poll (full fetch)', items: n, seconds: round(second.secs), rate: Math.round(n / second.secs), cpu_s_per_1k: round((second.cpu / n) * 1000, 3),
+    target: '≤ 30% of W1 time; 0 writes', ratio: `${round((second.secs / first.secs) * 100, 1)}% of W1 time`, note: `store writes ${writes}, change-log entries ${(await store.head()) - head0}`,
+  });
+  server.close();
+  await writeCsv(csv, n, 10);
+  const changed = await serveFile(csv);
+  const comp2 = source('csv', changed.url, { columns: { value: 'value', type_column: 'type', type_map: TYPE_MAP, first_seen: 'first_seen', last_seen: 'last_seen', labels: ['tags'] } });
+  const head1 = await store.head();
+  const third = await ingest(store, comp2);
+  rows.push({
+    workload: 'W4', what: 're-poll with 10% changed', items: n, seconds: round(third.secs), rate: Math.round(n / third.secs), cpu_s_per_1k: round((third.cpu / n) * 1000, 3),
+    ratio: `${round((third.secs / first.secs) * 100, 1)}% of W1 time`, note: `updated ${third.sum.updated}, change-log entries ${(await store.head()) - head1}`,
+  });
+  changed.server.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  return rows;
+}
+
+/** W2: a STIX 2.1 bundle of 100k indicators from a file. */
+async function w2(scale: number): Promise<Row[]> {
+  const n = Math.max(1000, Math.round(100_000 * scale));
+  const dir = tmp('w2');
+  const file = join(dir, 'bundle.json');
+  const out = createWriteStream(file);
+  out.write('{"type":"bundle","id":"bundle--5d0092c5-5f74-4287-9642-33f4c354e56d","objects":[');
+  for (let i = 0; i < n; i++) {
+    const { type, value } = syntheticValue(i, 7);
+    const r = detectObservable(type === 'sha256' ? value : value);
+    if (!r.ok) continue;
+    const ind = indicatorFromObservable(r.observable, { now: '2026-05-01T00:00:00.000Z', labels: ['bench'], description: 'synthetic indicator for the W2 benchmark '.repeat(4) });
+    if (!out.write(`${i ? ',' : ''}${JSON.stringify(ind)}`)) await new Promise((res) => out.once('drain', res));
+  }
+  out.end(']}');
+  await new Promise((r) => out.on('finish', r));
+  const bytes = statSync(file).size;
+  const p0 = performance.now();
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { objects: unknown[] };
+  const parseSecs = (performance.now() - p0) / 1000;
+  const count = parsed.objects.length;
+  const store = await openEmbeddedStore({ dataDir: join(dir, 'store') });
+  const run = await ingest(store, source('stix_bundle', `file://${file}`, {}));
+  const rate = run.sum.created / run.secs;
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  return [{
+    workload: 'W2', what: `STIX bundle ${round(bytes / 1048576, 1)} MiB (file) → store`, items: run.sum.created, seconds: round(run.secs), rate: Math.round(rate), peak_rss_mb: peakRssMb(),
+    cpu_s_per_1k: round((run.cpu / n) * 1000, 3), target: '≥ 40k objects/s', ratio: `${round(rate / 40_000)}× target; JSON.parse of the whole file alone: ${Math.round(count / parseSecs)} objects/s`,
+    note: `rejected ${run.sum.rejected}`,
+  }];
+}
+
+function loadgen(args: string[]): Promise<{ rps: number; p50: number; p99: number; p999: number; ok: number; errors: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'loadgen.ts'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!)) : reject(new Error(`loadgen exit ${code}`))));
+  });
+}
+
+async function fill(store: Store, n: number): Promise<void> {
+  const batch: IngestItem[] = [];
+  for (let i = 0; i < n; i++) {
+    const { value } = syntheticValue(i);
+    const r = detectObservable(value);
+    if (!r.ok) continue;
+    batch.push({ object: indicatorFromObservable(r.observable, { now: '2026-05-01T00:00:00.000Z', labels: ['botnet'] }), source: `feed${i % 3}`, confidence: 70, tlp: 'clear' });
+    if (batch.length === 20_000) await store.upsert(batch.splice(0), { now: NOW });
+  }
+  if (batch.length) await store.upsert(batch, { now: NOW });
+}
+
+/** W11 (restart: open + index build), hot-index bytes, W5 (single lookups), W6 (batches). */
+async function lookups(scale: number): Promise<Row[]> {
+  const n = Math.max(2000, Math.round(1_000_000 * scale));
+  const secs = Math.max(2, Math.round(10 * Math.min(1, scale * 5)));
+  const dir = tmp('w5');
+  let store = await openEmbeddedStore({ dataDir: join(dir, 'store') });
+  await fill(store, n);
+  await store.close();
+  const rows: Row[] = [];
+
+  (globalThis as { gc?: () => void }).gc?.();
+  const heap0 = process.memoryUsage().heapUsed;
+  const t0 = performance.now();
+  store = await openEmbeddedStore({ dataDir: join(dir, 'store') });
+  const tOpen = performance.now();
+  const { index } = await buildIndex(store, { now: () => NOW });
+  const tReady = performance.now();
+  (globalThis as { gc?: () => void }).gc?.();
+  const heapPer = (process.memoryUsage().heapUsed - heap0) / n;
+  rows.push({ workload: 'W11', what: `restart with ${n} indicators: open store + build index`, items: n, seconds: round((tReady - t0) / 1000), peak_rss_mb: peakRssMb(), target: 'ready ≤ 10 s (5M)', note: `open ${round((tOpen - t0) / 1000, 3)} s, index ${round((tReady - tOpen) / 1000)} s` });
+  rows.push({ workload: 'mem', what: 'hot index heap per indicator (includes store caches)', items: n, target: '≤ 250 B', ratio: `${Math.round(heapPer)} B`, note: (globalThis as { gc?: unknown }).gc ? 'after gc' : 'run with --expose-gc for an exact figure' });
+
+  // in-process lookup ceiling
+  const values = Array.from({ length: 10_000 }, (_, i) => (i % 2 ? syntheticValue((i * 7919) % n).value : syntheticValue(n + i).value));
+  let hits = 0;
+  const l0 = performance.now();
+  for (let k = 0; k < 20; k++) for (const v of values) if (index.lookup(v, NOW, 'amber').matched) hits++;
+  const inproc = (20 * values.length) / ((performance.now() - l0) / 1000);
+  rows.push({ workload: 'W5', what: 'in-process LookupIndex.lookup (50% hits)', items: 20 * values.length, rate: Math.round(inproc), note: `hits ${hits}` });
+
+  const metrics = new Metrics({ defaults: false });
+  const cfg = validate(serverSchema, { port: 0, anonymous_lookup: true, max_batch_size: 1000 });
+  if (!cfg.ok) throw new Error(JSON.stringify(cfg.issues));
+  const app = buildServer({ config: cfg.value, index, store, metrics, logger: silentLogger(), isReady: () => true, now: () => NOW });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  const pathsFile = join(dir, 'paths.txt');
+  writeFileSync(pathsFile, values.map((v) => `/api/v1/lookup?value=${encodeURIComponent(v)}`).join('\n'));
+
+  // peer in the same run: fastify hello-world on the same box, same generator
+  const hello = Fastify();
+  hello.get('/', async () => ({ hello: 'world' }));
+  await hello.listen({ host: '127.0.0.1', port: 0 });
+  const helloRes = await loadgen(['closed', `http://127.0.0.1:${(hello.server.address() as { port: number }).port}/`, '64', String(secs)]);
+  await hello.close();
+
+  for (const rate of [5000, 20000]) {
+    const r = await loadgen(['open', `${base}/api/v1/lookup?values_file=${pathsFile}`, String(rate), String(secs)]);
+    rows.push({ workload: 'W5', what: `single lookups, open loop ${rate} rps, ${n} indicators`, items: r.ok, rate: Math.round(r.rps), p50_ms: round(r.p50, 3), p99_ms: round(r.p99, 3), p999_ms: round(r.p999, 3), target: rate === 20000 ? 'p99 ≤ 2 ms, p99.9 ≤ 10 ms' : undefined, note: `errors ${r.errors}` });
+  }
+  const max = await loadgen(['closed', `${base}/api/v1/lookup?values_file=${pathsFile}`, '64', String(secs)]);
+  rows.push({ workload: 'W5', what: 'single lookups, max rps (closed loop, 64 conns)', items: max.ok, rate: Math.round(max.rps), p99_ms: round(max.p99, 3), target: '≥ 60k rps; ≥ 70% of fastify hello-world', ratio: `${round((max.rps / helloRes.rps) * 100, 1)}% of fastify hello-world (${Math.round(helloRes.rps)} rps in this run)` });
+
+  const batchFile = join(dir, 'batch.json');
+  writeFileSync(batchFile, JSON.stringify({ values: values.slice(0, 100) }));
+  const b = await loadgen(['closed', `${base}/api/v1/lookup`, '8', String(secs), batchFile]);
+  rows.push({ workload: 'W6', what: 'batch lookups, 100 values per POST, 8 conns', items: b.ok * 100, rate: Math.round(b.rps * 100), p99_ms: round(b.p99, 3), target: '≥ 500k lookups/s', ratio: `${round((b.rps * 100) / 500_000)}× target` });
+  await app.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  return rows;
+}
+
+const workloads: Record<string, (scale: number) => Promise<Row[]>> = { w1w4, w2, lookups };
+const [name, scaleArg] = process.argv.slice(2);
+const fn = workloads[name];
+if (!fn) {
+  process.stderr.write(`unknown workload ${name}; known: ${Object.keys(workloads).join(', ')}\n`);
+  process.exit(2);
+}
+const rows = await fn(Number(scaleArg ?? 1));
+process.stdout.write(`\n${JSON.stringify(rows)}\n`);
