@@ -68,6 +68,12 @@ function acceptable(media: string, accept: string[]): boolean {
   });
 }
 
+/** Drops a body without reading it; the error its destruction emits is expected. */
+function discard(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
+
 function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
@@ -244,12 +250,12 @@ export function createHttpClient(policy: HttpPolicy, opts: HttpClientOptions): C
         }
         const encodings = (resHeaders['content-encoding'] ?? '').split(',').map((s) => s.trim().toLowerCase()).filter((s) => s !== '' && s !== 'identity');
         if (encodings.length > MAX_ENCODINGS) {
-          res.body.destroy();
+          discard(res.body);
           throw fail('STIXGATE_ERR_HTTP_CONTENT_TYPE', method, url, 'too_many_encodings');
         }
         const unknown = encodings.find((e) => !['gzip', 'x-gzip', 'deflate', 'br'].includes(e));
         if (unknown) {
-          res.body.destroy();
+          discard(res.body);
           throw fail('STIXGATE_ERR_HTTP_CONTENT_TYPE', method, url, 'unsupported_encoding', { detail: unknown });
         }
         return makeResponse(res, resHeaders, url, encodings, cleanup, (e) => mapErr(e, 'body'), method);
