@@ -43,12 +43,12 @@ async function writeCsv(path: string, n: number, changedEvery = 0): Promise<void
     const tag = changedEvery && i % changedEvery === 0 ? 'botnet;changed' : 'botnet';
     buf += `${CSV_TYPE[type]},${value},2026-05-01 10:00:00,2026-05-30 10:00:00,${tag}\n`;
     if (buf.length > 1 << 20) {
-      if (!out.write(buf)) await new Promise((r) => out.once('drain', r));
+      if (!out.write(buf)) await new Promise<void>((r) => out.once("drain", () => r()));
       buf = '';
     }
   }
   out.end(buf);
-  await new Promise((r) => out.on('finish', r));
+  await new Promise<void>((r) => out.on("finish", () => r()));
 }
 
 function source(type: string, url: string, options: Record<string, unknown>) {
@@ -123,10 +123,10 @@ async function w2(scale: number): Promise<Row[]> {
     const r = detectObservable(type === 'sha256' ? value : value);
     if (!r.ok) continue;
     const ind = indicatorFromObservable(r.observable, { now: '2026-05-01T00:00:00.000Z', labels: ['bench'], description: 'synthetic indicator for the W2 benchmark '.repeat(4) });
-    if (!out.write(`${i ? ',' : ''}${JSON.stringify(ind)}`)) await new Promise((res) => out.once('drain', res));
+    if (!out.write(`${i ? ',' : ''}${JSON.stringify(ind)}`)) await new Promise<void>((res) => out.once("drain", () => res()));
   }
   out.end(']}');
-  await new Promise((r) => out.on('finish', r));
+  await new Promise<void>((r) => out.on("finish", () => r()));
   const bytes = statSync(file).size;
   const p0 = performance.now();
   const parsed = JSON.parse(readFileSync(file, 'utf8')) as { objects: unknown[] };

@@ -106,7 +106,7 @@ export class Daemon {
       this.components.set(id, comp);
       this.scheduler!.add(
         id,
-        { schedule: c.schedule, intervalMs: c.schedule ? undefined : (c.interval_secs ?? 3600) * 1000, timezone: c.timezone, runOnStart: c.run_on_start, timeoutMs: 6 * 3600_000 },
+        { schedule: c.schedule, intervalMs: c.schedule ? undefined : (c.interval_secs ?? 3600) * 1000, timezone: c.timezone, runOnStart: c.run_on_start as boolean | undefined, timeoutMs: 6 * 3600_000 },
         (signal) => this.runJob(comp, signal, allowlist),
       );
     }

@@ -34,7 +34,7 @@ export function parseConfig(
   opts: { file: string; registry: readonly IntegrationDefinition[]; env?: Record<string, string | undefined> },
 ): LoadedConfig {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, maxAliasCount: 50, prettyErrors: false, version: '1.2', schema: 'core' });
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, version: '1.2', schema: 'core' });
   const issues: Issue[] = [];
   for (const e of doc.errors) issues.push({ path: at(e.linePos?.[0]), message: firstLine(e.message) });
   // unknown tags (`!env X`, `!!js/function`, `!!binary`) are warnings in the yaml library: refuse them
