@@ -1,0 +1,49 @@
+import { safeJsonParse } from '../../src/core/safe-json.js';
+import { finishDocument, openInput, PageBuilder } from '../../src/pipeline/input.js';
+import type { CommonSourceConfig, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
+import { ObjectSplitter, type SplitEvent } from '../stix_bundle/split.js';
+import { mapKevEntry } from './map.js';
+import type { CisaKevConfig } from './schema.js';
+
+export const KEV_PAGE_SIZE = 1000;
+
+export function createCisaKevSource(config: CisaKevConfig & CommonSourceConfig): Source {
+  return {
+    async *pages(ctx: SourceRunContext): AsyncIterable<Page> {
+      const doc = await openInput(config.url, {
+        http: ctx.http, signal: ctx.signal, maxBytes: config.max_feed_bytes, cursor: ctx.cursor, full: ctx.full, name: ctx.id,
+        accept: ['application/json', 'text/plain', 'application/octet-stream'],
+      });
+      if (doc.notModified) return;
+      // The catalog is `{ …, "vulnerabilities": [ … ] }`: stream its entries like bundle objects.
+      const splitter = new ObjectSplitter({ maxObjectBytes: 1 << 20, maxDepth: 8, name: ctx.id, arrayKey: 'vulnerabilities' });
+      const pb = new PageBuilder(KEV_PAGE_SIZE);
+      const events: SplitEvent[] = [];
+      for await (const chunk of doc.body) {
+        events.length = 0;
+        splitter.push(chunk, events);
+        for (const ev of events) {
+          pb.record();
+          const location = { source: ctx.id, index: ev.index };
+          if (ev.kind === 'error') {
+            pb.reject({ reason: ev.reason, message: ev.message, location });
+            continue;
+          }
+          const parsed = safeJsonParse(ev.text, { maxDepth: 8, knownDepth: ev.depth });
+          if (!parsed.ok) {
+            pb.reject({ reason: parsed.reason, message: parsed.message, location });
+            continue;
+          }
+          const r = mapKevEntry(parsed.value, location);
+          if (r.ok) pb.add({ object: r.object, seenAt: r.object.created });
+          else pb.reject(r.rejection);
+          if (pb.full) yield pb.take();
+        }
+      }
+      splitter.end();
+      const end = finishDocument(pb, doc, config.max_bad_ratio, ctx.id);
+      if (end.page.items.length || end.page.rejections.length || !end.error) yield end.page;
+      if (end.error) throw end.error;
+    },
+  };
+}

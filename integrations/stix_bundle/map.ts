@@ -1,0 +1,24 @@
+import type { Rejection } from '../../src/core/errors.js';
+import { safeJsonParse } from '../../src/core/safe-json.js';
+import type { MappedItem } from '../../src/pipeline/types.js';
+import type { SplitEvent } from './split.js';
+import { checkObject, type FieldCaps } from './validate.js';
+
+/**
+ * One element of a bundle → a mapped item or a rejection. Pure: objects keep their own ids and
+ * timestamps; nothing is read from the clock.
+ */
+export function mapElement(ev: SplitEvent, caps: FieldCaps, maxDepth: number, source: string): { item?: MappedItem; rejection?: Rejection } {
+  if (ev.kind === 'error') return { rejection: { reason: ev.reason, message: ev.message, location: { source, index: ev.index } } };
+  const parsed = safeJsonParse(ev.text, { maxDepth, knownDepth: ev.depth });
+  if (!parsed.ok) return { rejection: { reason: parsed.reason, message: parsed.message, location: { source, index: ev.index } } };
+  const r = checkObject(parsed.value, caps);
+  if (!r.ok) {
+    const location: Rejection['location'] = { source, index: ev.index };
+    if (r.id) location.objectId = r.id;
+    return { rejection: { reason: r.reason, message: r.message, location } };
+  }
+  const item: MappedItem = { object: r.object };
+  if (typeof r.object.confidence === 'number') item.confidence = r.object.confidence;
+  return { item };
+}

@@ -1,0 +1,44 @@
+import { finishDocument, openInput, PageBuilder } from '../../src/pipeline/input.js';
+import type { CommonSourceConfig, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
+import { mapElement } from './map.js';
+import type { StixBundleConfig } from './schema.js';
+import { ObjectSplitter, type SplitEvent } from './split.js';
+import type { FieldCaps } from './validate.js';
+
+export const STIX_PAGE_SIZE = 1000;
+
+export function createStixBundleSource(config: StixBundleConfig & CommonSourceConfig): Source {
+  const caps: FieldCaps = {
+    maxDescription: config.max_description_chars,
+    maxLabels: config.max_labels,
+    maxPattern: config.max_pattern_chars,
+    maxString: Math.max(config.max_description_chars, 1 << 20),
+  };
+  return {
+    async *pages(ctx: SourceRunContext): AsyncIterable<Page> {
+      const doc = await openInput(config.url, {
+        http: ctx.http, signal: ctx.signal, maxBytes: config.max_feed_bytes, cursor: ctx.cursor, full: ctx.full, name: ctx.id,
+        accept: ['application/json', 'application/stix+json', 'application/taxii+json', 'application/octet-stream', 'text/plain', 'application/gzip'],
+      });
+      if (doc.notModified) return;
+      const splitter = new ObjectSplitter({ maxObjectBytes: config.max_object_bytes, maxDepth: config.max_depth, name: ctx.id });
+      const pb = new PageBuilder(STIX_PAGE_SIZE);
+      const events: SplitEvent[] = [];
+      for await (const chunk of doc.body) {
+        events.length = 0;
+        splitter.push(chunk, events);
+        for (const ev of events) {
+          pb.record();
+          const r = mapElement(ev, caps, config.max_depth, ctx.id);
+          if (r.item) pb.add(r.item);
+          else if (r.rejection) pb.reject(r.rejection);
+          if (pb.full) yield pb.take();
+        }
+      }
+      splitter.end();
+      const end = finishDocument(pb, doc, config.max_bad_ratio, ctx.id);
+      if (end.page.items.length || end.page.rejections.length || !end.error) yield end.page;
+      if (end.error) throw end.error;
+    },
+  };
+}
