@@ -58,8 +58,8 @@ export function classify(path: string, e: unknown): StixgateError {
 
 function prepareDir(dataDir: string, readonly: boolean): void {
   try {
+    if (existsSync(dataDir) && !statSync(dataDir).isDirectory()) throw io(dataDir, 'not a directory');
     if (!readonly) mkdirSync(dataDir, { recursive: true, mode: 0o750 });
-    if (!statSync(dataDir).isDirectory()) throw io(dataDir, 'not a directory');
     accessSync(dataDir, readonly ? constants.R_OK | constants.X_OK : constants.R_OK | constants.W_OK | constants.X_OK);
   } catch (e) {
     if (e instanceof StixgateError) throw e;
