@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import type { Rejection } from '../../src/core/errors.js';
 import type { CommonSourceConfig, HttpClient, MappedItem, SourceDefinition } from '../../src/pipeline/types.js';
+import { s, validate } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
 
@@ -44,7 +45,10 @@ export async function collect<C>(
   opts: { common?: Partial<CommonSourceConfig>; now?: number; cursor?: string; id?: string; http?: HttpClient; full?: boolean } = {},
 ): Promise<Collected> {
   const url = typeof own.url === 'string' && !/^[a-z]+:\/\//.test(own.url) ? pathToFileURL(own.url).href : own.url;
-  const config = { ...COMMON_DEFAULTS, type: def.type, ...opts.common, ...own, url } as unknown as C & CommonSourceConfig;
+  // The integration's own keys go through its schema (defaults applied, unknown keys refused), as in the engine.
+  const parsed = validate(s.object(def.schema), { ...own, url });
+  if (!parsed.ok) throw new Error(`invalid ${def.type} config: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  const config = { ...COMMON_DEFAULTS, type: def.type, ...opts.common, ...(parsed.value as object) } as unknown as C & CommonSourceConfig;
   const source = def.create(config, { logger: silentLogger(), configDir: PROJECT_ROOT, mappingsDir: join(PROJECT_ROOT, 'mappings') });
   const out: Collected = { items: [], rejections: [], received: 0, pages: 0, cursors: [], pageSizes: [] };
   const ac = new AbortController();
