@@ -40,7 +40,6 @@ export class LookupIndex {
   private readonly unmarkedTlp: number;
   private readonly maxMatches: number;
   private readonly slots = new SlotTable();
-  private kinds = new Uint8Array(1024);
   private readonly lists = new InternedLists();
   private readonly ipv4 = new Map<number, Posting>();
   private readonly ipv6 = new Map<string, Posting>();
@@ -50,6 +49,8 @@ export class LookupIndex {
   private readonly urls = new Map<string, Posting>();
   private readonly emails = new Map<string, Posting>();
   private readonly hashes = new Map<string, Posting>();
+  /** Timestamps cluster (one feed poll stamps many indicators), so their ISO text is memoised. */
+  private readonly isoCache = new Map<number, string>();
 
   constructor(opts: LookupIndexOptions & { now?: () => number } = {}) {
     this.clock = opts.now ?? Date.now;
@@ -75,10 +76,10 @@ export class LookupIndex {
 
   /** Removes indicators whose `valid_until` has passed. Returns how many were removed. */
   sweep(now: number = this.clock()): number {
-    const { validUntil, used } = this.slots;
+    const t = this.slots;
     let removed = 0;
-    for (let s = 0; s < this.slots.end; s++) {
-      if (used[s] && validUntil[s] <= now) {
+    for (let s = 0; s < t.end; s++) {
+      if (t.used(s) && t.validUntil(s) <= now) {
         this.unlist(s);
         removed++;
       }
@@ -123,20 +124,30 @@ export class LookupIndex {
       id: t.idOf(slot),
       match: kind,
       matched_value: matched,
-      score: t.score[slot] === 255 ? null : t.score[slot],
-      tlp: TLP_LEVELS[t.tlp[slot]],
-      labels: [...this.lists.get(t.labels[slot])],
-      sources: [...this.lists.get(t.sources[slot])],
-      first_seen: isoOrNull(t.firstSeen[slot]),
-      last_seen: isoOrNull(t.lastSeen[slot]),
-      valid_until: isoOrNull(t.validUntil[slot]),
+      score: t.score(slot) === 255 ? null : t.score(slot),
+      tlp: TLP_LEVELS[t.tlp(slot)],
+      labels: this.lists.get(t.labels(slot)),
+      sources: this.lists.get(t.sources(slot)),
+      first_seen: this.iso(t.firstSeen(slot)),
+      last_seen: this.iso(t.lastSeen(slot)),
+      valid_until: this.iso(t.validUntil(slot)),
     };
   }
 
   /** @internal used by Collector */
   visible(slot: number, now: number, maxRank: number): boolean {
-    const t = this.slots;
-    return t.used[slot] === 1 && t.tlp[slot] <= maxRank && !(t.validUntil[slot] <= now);
+    return this.slots.visible(slot, now, maxRank);
+  }
+
+  private iso(ms: number): string | null {
+    if (!Number.isFinite(ms)) return null;
+    let iso = this.isoCache.get(ms);
+    if (iso === undefined) {
+      if (this.isoCache.size >= 8192) this.isoCache.clear();
+      iso = new Date(ms).toISOString();
+      this.isoCache.set(ms, iso);
+    }
+    return iso;
   }
 
   private collect(obs: Observable, hits: Collector): void {
@@ -234,15 +245,16 @@ export class LookupIndex {
       for (const label of p.labels ?? []) labels.add(label);
     }
     const marked = tlpOfMarkings(obj.object_marking_refs);
-    t.tlp[slot] = marked !== undefined ? tlpRank(marked) : sourceTlp >= 0 ? sourceTlp : this.unmarkedTlp;
     const score = obj.x_stixgate?.score ?? obj.confidence;
-    t.score[slot] = typeof score === 'number' && score >= 0 && score <= 100 ? Math.round(score) : 255;
-    t.labels[slot] = this.lists.acquire([...labels].sort());
-    t.sources[slot] = this.lists.acquire(sourceIds);
-    t.firstSeen[slot] = first;
-    t.lastSeen[slot] = last;
-    const until = obj.valid_until !== undefined ? Date.parse(obj.valid_until) : Number.NaN;
-    t.validUntil[slot] = until;
+    t.setMeta(slot, {
+      tlp: marked !== undefined ? tlpRank(marked) : sourceTlp >= 0 ? sourceTlp : this.unmarkedTlp,
+      score: typeof score === 'number' && score >= 0 && score <= 100 ? Math.round(score) : 255,
+      labels: this.lists.acquire([...labels].sort()),
+      sources: this.lists.acquire(sourceIds),
+      firstSeen: first,
+      lastSeen: last,
+      validUntil: obj.valid_until !== undefined ? Date.parse(obj.valid_until) : Number.NaN,
+    });
   }
 
   private list(slot: number, observables: Observable[]): void {
@@ -251,16 +263,11 @@ export class LookupIndex {
       const ref = this.listOne(slot, o);
       if (ref && !refs.some((r) => r[0] === ref[0] && r[1] === ref[1] && r[2] === ref[2])) refs.push(ref);
     }
-    if (slot >= this.kinds.length) {
-      const next = new Uint8Array(Math.max(this.kinds.length * 2, slot + 1));
-      next.set(this.kinds);
-      this.kinds = next;
-    }
     if (refs.length === 1 && refs[0][0] !== K.Ipv4Cidr && refs[0][0] !== K.Ipv6Cidr) {
-      this.kinds[slot] = refs[0][0];
+      this.slots.setKind(slot, refs[0][0]);
       this.slots.refs[slot] = refs[0][1];
     } else {
-      this.kinds[slot] = MULTI;
+      this.slots.setKind(slot, MULTI);
       this.slots.refs[slot] = refs;
     }
   }
@@ -309,7 +316,7 @@ export class LookupIndex {
 
   private unlist(slot: number): void {
     const t = this.slots;
-    const kind = this.kinds[slot];
+    const kind = t.kind(slot);
     const refs: Ref[] = kind === MULTI ? (t.refs[slot] as Ref[]) : [[kind as K, t.refs[slot] as string | number, 0]];
     for (const [k, key, len] of refs) {
       switch (k) {
@@ -323,8 +330,8 @@ export class LookupIndex {
         case K.Hash: removePosting(this.hashes, key as string, slot); break;
       }
     }
-    this.lists.release(t.labels[slot]);
-    this.lists.release(t.sources[slot]);
+    this.lists.release(t.labels(slot));
+    this.lists.release(t.sources(slot));
     t.release(slot);
   }
 }
@@ -371,8 +378,4 @@ function observablesOf(obj: Indicator): Observable[] {
 function splitCidr(value: string): [string, number] {
   const i = value.lastIndexOf('/');
   return i < 0 ? [value, -1] : [value.slice(0, i), Number(value.slice(i + 1))];
-}
-
-function isoOrNull(ms: number): string | null {
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
 }

@@ -9,23 +9,25 @@ const ID_PREFIX = 'indicator--';
 const UUID_RE = /^indicator--([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})$/;
 const NONE = Number.NaN;
 
+/**
+ * One 56-byte record per slot in a single ArrayBuffer, so a hit touches one or two cache lines:
+ *   f64[0..2]  first_seen, last_seen, valid_until (epoch ms, NaN = none)
+ *   u32[6..9]  the id's UUID as four words
+ *   u32[10]    interned labels list, u32[11] interned sources list
+ *   u32[12]    used (bits 0-7) | tlp rank (8-15) | score (16-23, 255 = none) | listing kind (24-31)
+ */
+const F = 7;
+const U = 14;
+
 export class SlotTable {
   capacity = 0;
   /** One past the highest slot ever used. */
   end = 0;
   live = 0;
-  uuid = new Uint32Array(0);
-  /** 1 when the slot is in use. */
-  used = new Uint8Array(0);
-  /** 255 = no score. */
-  score = new Uint8Array(0);
-  tlp = new Uint8Array(0);
-  labels = new Uint32Array(0);
-  sources = new Uint32Array(0);
-  firstSeen = new Float64Array(0);
-  lastSeen = new Float64Array(0);
-  validUntil = new Float64Array(0);
-  /** What the slot is listed under: one key, or a list of [kind, key] pairs (see LookupIndex). */
+  private buf = new ArrayBuffer(0);
+  private f64 = new Float64Array(0);
+  private u32 = new Uint32Array(0);
+  /** What the slot is listed under: one key, or a list of [kind, key, len] (see LookupIndex). */
   refs: unknown[] = [];
   private readonly free: number[] = [];
   /** Ids that are not lower-case `indicator--<uuid>`: kept as strings. */
@@ -38,6 +40,55 @@ export class SlotTable {
     this.grow(initialCapacity);
   }
 
+  used(slot: number): boolean {
+    return (this.u32[slot * U + 12] & 255) === 1;
+  }
+  tlp(slot: number): number {
+    return (this.u32[slot * U + 12] >>> 8) & 255;
+  }
+  score(slot: number): number {
+    return (this.u32[slot * U + 12] >>> 16) & 255;
+  }
+  kind(slot: number): number {
+    return this.u32[slot * U + 12] >>> 24;
+  }
+  labels(slot: number): number {
+    return this.u32[slot * U + 10];
+  }
+  sources(slot: number): number {
+    return this.u32[slot * U + 11];
+  }
+  firstSeen(slot: number): number {
+    return this.f64[slot * F];
+  }
+  lastSeen(slot: number): number {
+    return this.f64[slot * F + 1];
+  }
+  validUntil(slot: number): number {
+    return this.f64[slot * F + 2];
+  }
+  /** True when the slot is used, at or below `maxTlp` and still valid at `now`. */
+  visible(slot: number, now: number, maxTlp: number): boolean {
+    const flags = this.u32[slot * U + 12];
+    return (flags & 255) === 1 && ((flags >>> 8) & 255) <= maxTlp && !(this.f64[slot * F + 2] <= now);
+  }
+
+  setMeta(slot: number, m: { tlp: number; score: number; labels: number; sources: number; firstSeen: number; lastSeen: number; validUntil: number }): void {
+    const u = slot * U;
+    const f = slot * F;
+    this.f64[f] = m.firstSeen;
+    this.f64[f + 1] = m.lastSeen;
+    this.f64[f + 2] = m.validUntil;
+    this.u32[u + 10] = m.labels;
+    this.u32[u + 11] = m.sources;
+    this.u32[u + 12] = ((this.u32[u + 12] & 0xff0000ff) | (m.tlp << 8) | (m.score << 16)) >>> 0;
+  }
+
+  setKind(slot: number, kind: number): void {
+    const u = slot * U + 12;
+    this.u32[u] = ((this.u32[u] & 0x00ffffff) | (kind << 24)) >>> 0;
+  }
+
   /** The slot of `id`, or -1. */
   find(id: string): number {
     const m = UUID_RE.exec(id);
@@ -48,8 +99,8 @@ export class SlotTable {
       const v = this.table[i];
       if (v === 0) return -1;
       const s = v - 1;
-      const o = s * 4;
-      if (this.uuid[o] === w[0] && this.uuid[o + 1] === w[1] && this.uuid[o + 2] === w[2] && this.uuid[o + 3] === w[3]) return s;
+      const o = s * U + 6;
+      if (this.u32[o] === w[0] && this.u32[o + 1] === w[1] && this.u32[o + 2] === w[2] && this.u32[o + 3] === w[3]) return s;
     }
   }
 
@@ -57,14 +108,11 @@ export class SlotTable {
   allocate(id: string): number {
     const slot = this.free.pop() ?? this.end++;
     if (slot >= this.capacity) this.grow(this.capacity * 2);
-    this.used[slot] = 1;
-    this.score[slot] = 255;
-    this.tlp[slot] = 0;
-    this.labels[slot] = 0;
-    this.sources[slot] = 0;
-    this.firstSeen[slot] = NONE;
-    this.lastSeen[slot] = NONE;
-    this.validUntil[slot] = NONE;
+    this.u32.fill(0, slot * U, slot * U + U);
+    this.u32[slot * U + 12] = 1 | (255 << 16);
+    this.f64[slot * F] = NONE;
+    this.f64[slot * F + 1] = NONE;
+    this.f64[slot * F + 2] = NONE;
     this.refs[slot] = undefined;
     this.live++;
     const m = UUID_RE.exec(id);
@@ -75,20 +123,20 @@ export class SlotTable {
       return slot;
     }
     const w = words(m);
-    this.uuid.set(w, slot * 4);
+    this.u32.set(w, slot * U + 6);
     if ((this.tableCount + 1) * 2 > this.table.length) this.rehash(this.table.length * 2);
     this.insert(slot);
     return slot;
   }
 
   release(slot: number): void {
-    if (!this.used[slot]) return;
+    if (!this.used(slot)) return;
     const odd = this.oddIds.get(slot);
     if (odd !== undefined) {
       this.oddIds.delete(slot);
       this.oddBySlotId.delete(odd);
     } else this.unlink(slot);
-    this.used[slot] = 0;
+    this.u32[slot * U + 12] = 0;
     this.refs[slot] = undefined;
     this.free.push(slot);
     this.live--;
@@ -97,18 +145,22 @@ export class SlotTable {
   idOf(slot: number): string {
     const odd = this.oddIds.get(slot);
     if (odd !== undefined) return odd;
-    const o = slot * 4;
-    const a = hex8(this.uuid[o]);
-    const b = hex8(this.uuid[o + 1]);
-    const c = hex8(this.uuid[o + 2]);
-    const d = hex8(this.uuid[o + 3]);
+    const o = slot * U + 6;
+    const a = hex8(this.u32[o]);
+    const b = hex8(this.u32[o + 1]);
+    const c = hex8(this.u32[o + 2]);
+    const d = hex8(this.u32[o + 3]);
     return `${ID_PREFIX}${a}-${b.slice(0, 4)}-${b.slice(4)}-${c.slice(0, 4)}-${c.slice(4)}${d}`;
   }
 
+  private homeOf(slot: number, mask: number): number {
+    const o = slot * U + 6;
+    return hash4(this.u32[o], this.u32[o + 1], this.u32[o + 2], this.u32[o + 3]) & mask;
+  }
+
   private insert(slot: number): void {
-    const o = slot * 4;
     const mask = this.table.length - 1;
-    let i = hash4(this.uuid[o], this.uuid[o + 1], this.uuid[o + 2], this.uuid[o + 3]) & mask;
+    let i = this.homeOf(slot, mask);
     while (this.table[i] !== 0) i = (i + 1) & mask;
     this.table[i] = slot + 1;
     this.tableCount++;
@@ -116,9 +168,8 @@ export class SlotTable {
 
   /** Removes `slot` from the hash table with backward-shift deletion (no tombstones). */
   private unlink(slot: number): void {
-    const o = slot * 4;
     const mask = this.table.length - 1;
-    let i = hash4(this.uuid[o], this.uuid[o + 1], this.uuid[o + 2], this.uuid[o + 3]) & mask;
+    let i = this.homeOf(slot, mask);
     while (this.table[i] !== slot + 1) {
       if (this.table[i] === 0) return;
       i = (i + 1) & mask;
@@ -126,9 +177,7 @@ export class SlotTable {
     this.table[i] = 0;
     this.tableCount--;
     for (let j = (i + 1) & mask; this.table[j] !== 0; j = (j + 1) & mask) {
-      const s = this.table[j] - 1;
-      const p = s * 4;
-      const home = hash4(this.uuid[p], this.uuid[p + 1], this.uuid[p + 2], this.uuid[p + 3]) & mask;
+      const home = this.homeOf(this.table[j] - 1, mask);
       // move the entry at j into the hole at i when its home is not in the cyclic range (i, j]
       if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
         this.table[i] = this.table[j];
@@ -141,24 +190,15 @@ export class SlotTable {
   private rehash(size: number): void {
     this.table = new Int32Array(size);
     this.tableCount = 0;
-    for (let s = 0; s < this.end; s++) if (this.used[s] && !this.oddIds.has(s)) this.insert(s);
+    for (let s = 0; s < this.end; s++) if (this.used(s) && !this.oddIds.has(s)) this.insert(s);
   }
 
   private grow(capacity: number): void {
-    const copy = <T extends { length: number; set(a: T): void }>(old: T, make: (n: number) => T, per = 1): T => {
-      const next = make(capacity * per);
-      next.set(old);
-      return next;
-    };
-    this.uuid = copy(this.uuid, (n) => new Uint32Array(n), 4);
-    this.used = copy(this.used, (n) => new Uint8Array(n));
-    this.score = copy(this.score, (n) => new Uint8Array(n));
-    this.tlp = copy(this.tlp, (n) => new Uint8Array(n));
-    this.labels = copy(this.labels, (n) => new Uint32Array(n));
-    this.sources = copy(this.sources, (n) => new Uint32Array(n));
-    this.firstSeen = copy(this.firstSeen, (n) => new Float64Array(n));
-    this.lastSeen = copy(this.lastSeen, (n) => new Float64Array(n));
-    this.validUntil = copy(this.validUntil, (n) => new Float64Array(n));
+    const buf = new ArrayBuffer(capacity * F * 8);
+    new Uint8Array(buf).set(new Uint8Array(this.buf));
+    this.buf = buf;
+    this.f64 = new Float64Array(buf);
+    this.u32 = new Uint32Array(buf);
     this.capacity = capacity;
   }
 }
@@ -180,6 +220,8 @@ function hash4(a: number, b: number, c: number, d: number): number {
   return (h ^ (h >>> 15)) >>> 0;
 }
 
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
 function hex8(n: number): string {
-  return n.toString(16).padStart(8, '0');
+  return HEX[n >>> 24] + HEX[(n >>> 16) & 255] + HEX[(n >>> 8) & 255] + HEX[n & 255];
 }

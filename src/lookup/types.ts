@@ -10,9 +10,9 @@ export interface IndicatorMatch {
   matched_value: string;
   score: number | null;
   tlp: TlpLevel;
-  labels: string[];
+  labels: readonly string[];
   /** Configured source ids that delivered the indicator. */
-  sources: string[];
+  sources: readonly string[];
   first_seen: string | null;
   last_seen: string | null;
   valid_until: string | null;
