@@ -1,7 +1,7 @@
 /**
  * Deterministic identifiers: RFC 4122 UUIDv5, STIX 2.1 SCO ids (§2.9) and stixgate's own ids.
  */
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { canonicalize } from './canonical-json.js';
 import { STIX_SCO_NAMESPACE, type Observable } from './stix.js';
 import { canonicalPattern } from './pattern.js';
@@ -29,9 +29,19 @@ function nsBytes(namespace: string): Buffer {
 const HEX: string[] = [];
 for (let i = 0; i < 256; i++) HEX.push(i.toString(16).padStart(2, '0'));
 
+/** Reused input buffer for the one-shot `crypto.hash` (several times faster than createHash per call). */
+const scratch = Buffer.allocUnsafe(8192);
+
+function sha1(ns: Buffer, name: string): Buffer {
+  if (name.length * 3 + 16 > scratch.length) return createHash('sha1').update(ns).update(name, 'utf8').digest();
+  ns.copy(scratch, 0);
+  const len = scratch.write(name, 16, 'utf8');
+  return hash('sha1', scratch.subarray(0, 16 + len), 'buffer');
+}
+
 /** RFC 4122 §4.3 name-based UUID, version 5 (SHA-1), over the UTF-8 bytes of `name`. */
 export function uuidv5(namespace: string, name: string): string {
-  const d = createHash('sha1').update(nsBytes(namespace)).update(name, 'utf8').digest();
+  const d = sha1(nsBytes(namespace), name);
   const b6 = (d[6] & 0x0f) | 0x50;
   const b8 = (d[8] & 0x3f) | 0x80;
   return (

@@ -125,7 +125,41 @@ export function patternText(node: PatternNode): string {
  * lower-case hex literals, no `+` signs. Formatting variants of one pattern map to one string.
  */
 export function canonicalPattern(pattern: string): string {
-  return patternText(parsePatternAst(pattern));
+  return isSimpleCanonical(pattern) ? pattern : patternText(parsePatternAst(pattern));
+}
+
+/** The prefixes `patternFor` writes; a pattern `<prefix>'<escaped string>']` is already canonical. */
+const SIMPLE_PREFIXES = [
+  '[ipv4-addr:value = ', '[ipv6-addr:value = ', '[domain-name:value = ', '[url:value = ', '[email-addr:value = ',
+  ...['file', 'x509-certificate'].flatMap((t) => Object.values(HASH_KEY).map((k) => `[${t}:hashes.${k} = `)),
+];
+
+/**
+ * Fast path for the hot ingest loop: true when the pattern is exactly one canonical single-value
+ * comparison as patternFor writes it (so parsing and re-serialising would return it unchanged).
+ */
+function isSimpleCanonical(p: string): boolean {
+  if (p.charCodeAt(0) !== 91 || p.charCodeAt(p.length - 1) !== 93 || p.charCodeAt(p.length - 2) !== 39) return false;
+  let prefixLen = 0;
+  for (const pre of SIMPLE_PREFIXES) {
+    if (p.startsWith(pre)) {
+      prefixLen = pre.length;
+      break;
+    }
+  }
+  if (prefixLen === 0 || p.charCodeAt(prefixLen) !== 39) return false;
+  const end = p.length - 2; // the closing quote
+  if (end <= prefixLen) return false;
+  for (let i = prefixLen + 1; i < end; i++) {
+    const c = p.charCodeAt(i);
+    if (c === 39) return false;
+    if (c === 92) {
+      const e = p.charCodeAt(i + 1);
+      if ((e !== 39 && e !== 92) || i + 1 >= end) return false;
+      i++;
+    }
+  }
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------

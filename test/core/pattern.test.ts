@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  escapePatternString, patternFor, parsePattern, canonicalPattern, extractObservables, MAX_PATTERN_DEPTH,
+  escapePatternString, patternFor, parsePattern, canonicalPattern, extractObservables, patternText, MAX_PATTERN_DEPTH,
 } from '../../src/core/pattern.js';
 import { StixgateError } from '../../src/core/errors.js';
 import type { Observable } from '../../src/core/stix.js';
@@ -104,6 +104,24 @@ test('canonicalPattern maps formatting variants to one string', () => {
     "[NOT EXISTS a:b[-1] AND a:c ISSUBSET '10.0.0.0/8' AND a:d MATCHES '^x$' AND a:e > -.5]");
   assert.equal(canonicalPattern("[a:b = b'AAA=' OR a:c IN () OR a:d LIKE 'x%' OR a:e ISSUPERSET 'y' OR a:f = false]"),
     "[a:b = b'AAA=' OR a:c IN () OR a:d LIKE 'x%' OR a:e ISSUPERSET 'y' OR a:f = false]");
+});
+
+test('the canonicalPattern fast path agrees with parse + serialise', () => {
+  const same = [
+    "[url:value = 'http://a.com/']", "[url:value = '']", "[url:value = 'a\\'b\\\\c']", "[domain-name:value = 'a.com']",
+    "[file:hashes.MD5 = 'x']", "[file:hashes.'SHA-256' = 'x']", "[x509-certificate:hashes.'SHA-512' = 'x']",
+  ];
+  for (const p of same) assert.equal(canonicalPattern(p), patternText(parsePattern(p)), p);
+  const rewritten: Array<[string, string]> = [
+    ["[url:value = 'x'] ", "[url:value = 'x']"],
+    ["[url:value = 'x' ]", "[url:value = 'x']"],
+    ["[file:hashes.'MD5' = 'x']", "[file:hashes.MD5 = 'x']"],
+    ["[url:value = 'x' OR url:value = 'y']", "[url:value = 'x' OR url:value = 'y']"],
+  ];
+  for (const [p, want] of rewritten) assert.equal(canonicalPattern(p), want, p);
+  for (const bad of ["[url:value = 'a'b']", "[url:value = 'a\\']", "[url:value = 'a\\n']", "[url:value = ']", "[url:value = '''"]) {
+    assert.throws(() => canonicalPattern(bad), { code: 'STIXGATE_ERR_PATTERN_INVALID' }, bad);
+  }
 });
 
 /** Invalid patterns and the 1-based column (line 1) each error points at. */
