@@ -59,7 +59,6 @@ export class ObjectSplitter {
   private keyBytes: number[] | undefined;
   private lastString: string | undefined;
   private currentKey: string | undefined;
-  private bomChecked = false;
   /** Top-level `spec_version` of the bundle, when it precedes `objects`. */
   bundleSpecVersion: string | undefined;
   private specCapture = false;
@@ -71,11 +70,7 @@ export class ObjectSplitter {
   }
 
   push(chunk: Buffer, out: SplitEvent[]): void {
-    let buf = chunk;
-    if (!this.bomChecked && buf.length > 0) {
-      this.bomChecked = true;
-      if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
-    }
+    const buf = chunk;
     const n = buf.length;
     let elemStart = this.mode === Mode.Elem ? 0 : -1;
     let rootStart = this.mode === Mode.Root ? 0 : -1;
@@ -181,7 +176,8 @@ export class ObjectSplitter {
           continue;
         }
         case Mode.Start: {
-          if (isWs(c)) continue;
+          // whitespace, and the bytes of a UTF-8 BOM (which may be split across chunks)
+          if (isWs(c) || c === 0xef || c === 0xbb || c === 0xbf) continue;
           if (c === LBRACK) {
             this.bare = true;
             this.mode = Mode.Array;
