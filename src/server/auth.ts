@@ -71,7 +71,6 @@ export class Authenticator {
       }
       if (!p) throw new ApiError(401, 'STIXGATE_ERR_API_UNAUTHORIZED', UNAUTHORIZED_MESSAGE, { 'www-authenticate': 'Bearer realm="stixgate"' });
       req.principal = p;
-      req.log = req.log.child({ key_id: p.keyId });
       if (!p.scopes.has(scope)) throw new ApiError(403, 'STIXGATE_ERR_API_FORBIDDEN', `this API key lacks the "${scope}" scope`);
       void reply;
     };

@@ -16,6 +16,40 @@ export interface LookupRoutesOptions {
 
 const valueSchema = { type: 'string', maxLength: MAX_VALUE_LENGTH } as const;
 
+const str = { type: 'string' } as const;
+const strOrNull = { type: ['string', 'null'] } as const;
+/** Response schema: serialised by fast-json-stringify, and an allowlist of what a result may carry. */
+export const lookupResultSchema = {
+  type: 'object',
+  required: ['value', 'matched', 'indicators'],
+  properties: {
+    value: str,
+    type: str,
+    matched: { type: 'boolean' },
+    invalid: str,
+    indicators: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'match', 'matched_value', 'score', 'tlp', 'labels', 'sources', 'first_seen', 'last_seen', 'valid_until'],
+        properties: {
+          id: str,
+          match: str,
+          matched_value: str,
+          score: { type: ['integer', 'null'] },
+          tlp: str,
+          labels: { type: 'array', items: str },
+          sources: { type: 'array', items: str },
+          first_seen: strOrNull,
+          last_seen: strOrNull,
+          valid_until: strOrNull,
+        },
+      },
+    },
+  },
+} as const;
+const batchSchema = { type: 'object', required: ['results'], properties: { results: { type: 'array', items: lookupResultSchema } } } as const;
+
 /** `GET /api/v1/lookup?value=…` (one value, or repeated `value`s) and `POST /api/v1/lookup` `{ values: [...] }`. */
 export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void {
   const { index, metrics, maxBatchSize, now } = o;
@@ -57,6 +91,7 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
           additionalProperties: false,
           properties: { value: { anyOf: [valueSchema, { type: 'array', items: valueSchema, minItems: 1 }] } },
         },
+        response: { 200: { anyOf: [lookupResultSchema, batchSchema] } },
       },
     },
     async (req) => {
@@ -77,6 +112,7 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
           additionalProperties: false,
           properties: { values: { type: 'array', items: valueSchema } },
         },
+        response: { 200: batchSchema },
       },
     },
     async (req) => ({ results: run(req, req.body.values, 'batch') }),
