@@ -120,3 +120,19 @@ test('golden cisa_kev', { skip: kev.skip }, async () => {
   assert.deepEqual((git.x_cisa_kev as { cwes: string[] }).cwes, ['CWE-59', 'CWE-436']);
   for (const it of collected.items) for (const k of Object.keys(it.object)) assert.match(k, /^[a-z0-9_]{3,250}$|^id$/);
 });
+
+test('config/examples/public-feeds.yaml validates and every source (and its column map) can be created', async () => {
+  const { loadConfig } = await import('../../src/config/load.js');
+  const { registry } = await import('../../integrations/index.js');
+  const { silentLogger } = await import('../../src/telemetry/logger.js');
+  const { join } = await import('node:path');
+  const { PROJECT_ROOT } = await import('../helpers/corpus.js');
+  const loaded = loadConfig(join(PROJECT_ROOT, 'config/examples/public-feeds.yaml'), registry);
+  const sources = (loaded.config as { sources: Record<string, { type: string }> }).sources;
+  assert.deepEqual(Object.keys(sources), ['spamhaus_drop', 'et_compromised_ips', 'tor_exit_nodes', 'ipsum', 'feodotracker', 'sslbl_ips', 'cisa_kev']);
+  for (const [id, cfg] of Object.entries(sources)) {
+    const def = registry.find((d) => d.type === cfg.type)!;
+    const src = def.create(cfg as never, { logger: silentLogger(), configDir: join(PROJECT_ROOT, 'config'), mappingsDir: join(PROJECT_ROOT, 'mappings') });
+    assert.equal(typeof src.pages, 'function', id);
+  }
+});
