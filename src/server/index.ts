@@ -42,7 +42,8 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
     // unexpected properties are a clear 400, never silently stripped (FAULTS A6)
     ajv: { customOptions: { removeAdditional: false } },
   }) as unknown as FastifyInstance;
-  app.server.headersTimeout = c.headers_timeout_secs * 1000;
+  // Node requires headersTimeout <= requestTimeout
+  app.server.headersTimeout = Math.min(c.headers_timeout_secs, c.request_timeout_secs) * 1000;
 
   // JSON only: a text/plain body carrying JSON is a 415, not parsed some other way (FAULTS A7)
   app.removeContentTypeParser('text/plain');

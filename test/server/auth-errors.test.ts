@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hashApiKey } from '../../src/server/index.js';
+import { validate } from '../../src/config/schema.js';
+import { hashApiKey, serverSchema } from '../../src/server/index.js';
 import { KEYS, bearer, setup } from './helpers.js';
 
 const UNAUTH = { error: { code: 'STIXGATE_ERR_API_UNAUTHORIZED', message: 'missing or invalid API key' } };
@@ -87,4 +88,17 @@ test('unsupported content type is a 415; malformed JSON a 400; unknown route a 4
   assert.deepEqual(missing.json(), { error: { code: 'STIXGATE_ERR_API_NOT_FOUND', message: 'not found' } });
   const verb = await app.inject({ method: 'PUT', url: '/api/v1/lookup', headers: bearer(KEYS.reader), payload: { values: [] } });
   assert.equal(verb.statusCode, 404);
+});
+
+test('server limits come from the config; the schema rejects a malformed key hash and an unknown scope', async () => {
+  const { app } = await setup({ request_timeout_secs: 20, headers_timeout_secs: 7, body_limit_bytes: 4096 });
+  assert.equal(app.server.headersTimeout, 7000);
+  assert.equal(app.initialConfig.requestTimeout, 20000);
+  assert.equal(app.initialConfig.bodyLimit, 4096);
+  assert.equal(app.initialConfig.onProtoPoisoning, 'error');
+  const r = validate(serverSchema, { api_keys: { bad: { hash: 'md5:abc', scopes: ['lookup', 'root'] } }, max_batch_size: 200000 });
+  assert.equal(r.ok, false);
+  if (!r.ok) {
+    assert.deepEqual(r.issues.map((i) => i.path).sort(), ['api_keys.bad.hash', 'api_keys.bad.scopes[1]', 'max_batch_size']);
+  }
 });
