@@ -93,7 +93,7 @@ test('unsupported content type is a 415; malformed JSON a 400; unknown route a 4
 test('server limits come from the config; the schema rejects a malformed key hash and an unknown scope', async () => {
   const { app } = await setup({ request_timeout_secs: 20, headers_timeout_secs: 7, body_limit_bytes: 4096 });
   assert.equal(app.server.headersTimeout, 7000);
-  assert.equal(app.initialConfig.requestTimeout, 20000);
+  assert.equal((app.initialConfig as { requestTimeout?: number }).requestTimeout, 20000);
   assert.equal(app.initialConfig.bodyLimit, 4096);
   assert.equal(app.initialConfig.onProtoPoisoning, 'error');
   const r = validate(serverSchema, { api_keys: { bad: { hash: 'md5:abc', scopes: ['lookup', 'root'] } }, max_batch_size: 200000 });
