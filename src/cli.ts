@@ -62,9 +62,10 @@ program
   .description('run the daemon')
   .addOption(configOpt())
   .addOption(dataDirOpt())
+  .option('--port <port>', 'listen on this port instead of server.port (0: any free port)', (v) => Number.parseInt(v, 10))
   .action(async (opts) => {
     const logger = createLogger();
-    const daemon = new Daemon({ configPath: configPath(opts), dataDir: opts.dataDir, registry, logger });
+    const daemon = new Daemon({ configPath: configPath(opts), dataDir: opts.dataDir, port: opts.port, registry, logger });
     let stopping = false;
     const shutdown = (signal: string) => {
       if (stopping) return;

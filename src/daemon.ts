@@ -19,6 +19,8 @@ import { MAPPINGS_DIR, VERSION } from './paths.js';
 export interface DaemonOptions {
   configPath: string;
   dataDir?: string;
+  /** Overrides server.port (0 picks a free port). */
+  port?: number;
   registry: readonly IntegrationDefinition[];
   logger: Logger;
   now?: () => number;
@@ -66,7 +68,7 @@ export class Daemon {
     const { index, seq } = await buildIndex(this.store, { matchParentDomains: config.lookup.match_parent_domains, now: this.now });
     this.index = index;
     this.server = buildServer({ config: config.server, index, store: this.store, metrics: this.metrics, logger: log, isReady: () => this.ready, now: this.now });
-    await this.server.listen({ host: config.server.listen_host, port: config.server.port });
+    await this.server.listen({ host: config.server.listen_host, port: this.o.port ?? config.server.port });
     log.info({ address: this.address, indexed: seq }, 'listening');
 
     this.follower = new IndexFollower(this.store, index, { intervalMs: config.lookup.follow_interval_ms, from: seq, now: this.now, metrics: this.metrics, logger: log });

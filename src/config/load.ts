@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Document, type Node } from 'yaml';
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, visit, type Document, type Node } from 'yaml';
 import { StixgateError } from '../core/errors.js';
 import { validate, type Issue } from './schema.js';
 import { resolveSecrets } from './secrets.js';
@@ -34,11 +34,19 @@ export function parseConfig(
   opts: { file: string; registry: readonly IntegrationDefinition[]; env?: Record<string, string | undefined> },
 ): LoadedConfig {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, version: '1.2', schema: 'core' });
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true, version: '1.2', schema: 'core' });
   const issues: Issue[] = [];
   for (const e of doc.errors) issues.push({ path: at(e.linePos?.[0]), message: firstLine(e.message) });
   // unknown tags (`!env X`, `!!js/function`, `!!binary`) are warnings in the yaml library: refuse them
   for (const w of doc.warnings) issues.push({ path: at(w.linePos?.[0]), message: `${firstLine(w.message)} (tags are not supported; use \${ENV} references)` });
+  // any explicit tag, even one the core schema knows (`!!binary`, `!!str`), is refused: values are plain YAML
+  if (doc.warnings.length === 0) {
+    visit(doc, (_key, node) => {
+      const tag = (node as { tag?: string } | null)?.tag;
+      const range = (node as { range?: [number, number] } | null)?.range;
+      if (tag) issues.push({ path: range ? at(lineCounter.linePos(range[0])) : '', message: `explicit tag ${tag} is not supported (use plain values and \${ENV} references)` });
+    });
+  }
   if (issues.length) throw new ConfigError(opts.file, issues);
 
   let raw: unknown;
@@ -139,7 +147,7 @@ function at(pos: { line: number; col: number } | undefined): string {
 }
 
 function firstLine(s: string): string {
-  return s.split('\n')[0];
+  return s.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
 }
 
 function depth(v: unknown, d = 0): number {

@@ -19,7 +19,7 @@ interface Case { name: string; type: string; file: string; options?: Record<stri
 const corpusCases: Case[] = [
   { name: 'ipsum', type: 'text_list', file: 'ipsum/ipsum.txt' },
   { name: 'spamhaus-drop-legacy', type: 'text_list', file: 'spamhaus-drop/drop.legacy.txt' },
-  { name: 'spamhaus-drop-v4', type: 'csv', file: 'spamhaus-drop/drop_v4.json', options: { mapping: 'spamhaus_drop' } },
+  { name: 'spamhaus-drop-v4', type: 'csv', file: 'spamhaus-drop/drop_v4.json', options: { mapping: 'spamhaus_drop_json' } },
   { name: 'et-compromised', type: 'text_list', file: 'ip-lists-et-tor/et-compromised-ips.txt' },
   { name: 'tor-exits', type: 'text_list', file: 'ip-lists-et-tor/tor-exit-nodes.secops.lst' },
   { name: 'feodotracker', type: 'csv', file: 'abusech/feodotracker/ipblocklist.csv', options: { mapping: 'feodotracker' } },
