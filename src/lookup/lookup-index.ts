@@ -89,9 +89,12 @@ export class LookupIndex {
 
   /** Looks up one raw value (refanged and canonicalised first). Indicators above `maxTlp` are left out. */
   lookup(raw: string, now: number = this.clock(), maxTlp: TlpLevel = 'amber'): LookupResult {
-    const d = detectObservable(raw);
-    if (!d.ok) return { value: raw, matched: false, invalid: d.reason, indicators: [] };
-    const obs = d.observable;
+    let obs = fastCanonical(raw);
+    if (obs === undefined) {
+      const d = detectObservable(raw);
+      if (!d.ok) return { value: raw, matched: false, invalid: d.reason, indicators: [] };
+      obs = d.observable;
+    }
     const hits = new Collector(this, now, tlpRank(maxTlp), this.maxMatches);
     this.collect(obs, hits);
     const indicators = hits.out;
@@ -373,6 +376,22 @@ function observablesOf(obj: Indicator): Observable[] {
     // an unparsable pattern lists nothing; the store already counted the rejection
     return [];
   }
+}
+
+/**
+ * The observable for input that is already canonical in the two commonest shapes (a strict dotted
+ * quad; lower-case hex of a hash length), skipping the general normaliser. Anything else,
+ * including any input detectObservable would change, returns undefined.
+ */
+function fastCanonical(raw: string): Observable | undefined {
+  const n = raw.length;
+  if (n >= 7 && n <= 15 && parseIpv4(raw) !== undefined) return { type: 'ipv4-addr', value: raw };
+  if (n !== 32 && n !== 40 && n !== 64 && n !== 128) return undefined;
+  for (let i = 0; i < n; i++) {
+    const c = raw.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return undefined;
+  }
+  return { type: 'file', value: raw };
 }
 
 function splitCidr(value: string): [string, number] {

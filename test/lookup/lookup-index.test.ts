@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { detectObservable } from '../../src/core/observable.js';
 import { LookupIndex } from '../../src/lookup/index.js';
 import { T0, change, indicator, uuidId } from './fixtures.js';
 
@@ -194,4 +195,21 @@ test('non-indicator changes and non-stix patterns are ignored; odd ids are kept 
   index.apply(change(odd));
   assert.equal(index.lookup('192.0.2.1', T0, 'amber').indicators[0].id, 'indicator--ABCDEF00-0000-4000-8000-000000000001');
   assert.equal(index.seq > 0, true);
+});
+
+test('the fast path for canonical IPv4 and hashes agrees with detectObservable', async () => {
+  const inputs = ['1.2.3.4', '255.255.255.255', '0.0.0.0', MD5, SHA256, 'da39a3ee5e6b4b0d3255bfef95601890afd80709', 'f'.repeat(128)];
+  const index = new LookupIndex({ now: () => T0 });
+  for (const v of inputs) {
+    const d = detectObservable(v);
+    assert.equal(d.ok, true, v);
+    const r = index.lookup(v, T0, 'amber');
+    if (d.ok) assert.deepEqual([r.value, r.type], [d.observable.value, d.observable.type], v);
+  }
+  // near misses go through the normaliser and answer exactly what it says
+  for (const v of ['01.2.3.4', ' 1.2.3.4', SHA256.toUpperCase(), `${MD5}0`, '1.2.3[.]4']) {
+    const d = detectObservable(v);
+    const r = index.lookup(v, T0, 'amber');
+    assert.deepEqual([r.value, r.type, r.invalid], d.ok ? [d.observable.value, d.observable.type, undefined] : [v, undefined, d.reason], v);
+  }
 });
