@@ -7,8 +7,9 @@
  * Here the tree is made of arrays (`children`) and null-prototype attribute maps, limits are
  * checked while streaming, and:
  *
- * - any `<!DOCTYPE` or `<!ENTITY` is rejected before the parser sees it: no DTD, no internal or
- *   external entities, no network or file access, ever (F8, F9);
+ * - any `<!DOCTYPE` or `<!ENTITY` in the prolog is rejected before the parser sees it, and any
+ *   DOCTYPE or SGML declaration sax meets later is rejected too: no DTD, no internal or external
+ *   entities, no network or file access, ever (F8, F9);
  * - only the five predefined XML entities and numeric character references are decoded;
  * - document size, element nesting depth, attributes per element, text length per element and
  *   element count are capped (F11);
@@ -100,6 +101,7 @@ interface SaxParser {
   onclosetag: (name: string) => void;
   onattribute: (a: { name: string; value: string }) => void;
   ondoctype: (d: string) => void;
+  onsgmldeclaration: (d: string) => void;
   write(s: string): SaxParser;
   close(): SaxParser;
 }
@@ -133,6 +135,7 @@ export class SafeXmlParser {
   private attrCount = 0;
   private textLength = 0;
   private carry = '';
+  private prologDone = false;
   private ended = false;
   readonly stats: SafeXmlStats = { bytes: 0, elements: 0, droppedKeys: 0 };
 
@@ -149,6 +152,7 @@ export class SafeXmlParser {
       fail('STIXGATE_ERR_INPUT_PARSE', 'xml_syntax', `XML is not well-formed: ${msg}`, this.loc());
     };
     p.ondoctype = () => this.rejectDoctype('<!DOCTYPE');
+    p.onsgmldeclaration = () => this.rejectDoctype('<!ENTITY');
     p.onattribute = (a) => this.onAttribute(a.name, a.value);
     p.onopentag = (tag) => this.onOpen(tag.name);
     p.onclosetag = () => this.onClose();
@@ -259,13 +263,28 @@ export class SafeXmlParser {
 
   private feed(text: string): void {
     if (text.length === 0) return;
-    // Reject DTD markup before the parser sees it, including across chunk boundaries.
-    const scan = this.carry + text;
-    for (let i = scan.indexOf('<!'); i >= 0; i = scan.indexOf('<!', i + 2)) {
-      const head = scan.slice(i, i + 9).toUpperCase();
-      for (const m of FORBIDDEN_MARKUP) if (head.startsWith(m)) this.rejectDoctype(m, text, i - this.carry.length);
+    if (!this.prologDone) {
+      // Reject DTD markup in the prolog (the only place XML allows it) before the parser sees it,
+      // across chunk boundaries too. After the root element starts, `<!DOCTYPE` / `<!ENTITY` can
+      // only be character data (CDATA, comments: legitimate, e.g. HTML in a description) or markup
+      // that sax reports through ondoctype / onsgmldeclaration, which reject it as well.
+      const scan = this.carry + text;
+      let end = scan.length;
+      for (let i = scan.indexOf('<'); i >= 0 && i < scan.length - 1; i = scan.indexOf('<', i + 1)) {
+        const c = scan.charCodeAt(i + 1);
+        if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 58) {
+          end = i;
+          this.prologDone = true;
+          break;
+        }
+      }
+      const prolog = scan.slice(0, end);
+      for (let i = prolog.indexOf('<!'); i >= 0; i = prolog.indexOf('<!', i + 2)) {
+        const head = scan.slice(i, i + 9).toUpperCase();
+        for (const m of FORBIDDEN_MARKUP) if (head.startsWith(m)) this.rejectDoctype(m, text, i - this.carry.length);
+      }
+      this.carry = this.prologDone ? '' : scan.slice(-MARKUP_CARRY);
     }
-    this.carry = scan.slice(-MARKUP_CARRY);
     for (let i = 0; i < text.length; i += SLICE) this.parser.write(i === 0 && text.length <= SLICE ? text : text.slice(i, i + SLICE));
   }
 

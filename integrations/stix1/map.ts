@@ -1,0 +1,431 @@
+/**
+ * STIX 1.1.1 / 1.2 package → STIX 2.1 objects. Pure: time comes from the package (or the
+ * injected fallback), ids from the package's own ids (UUID kept, as stix2-elevator does) or
+ * UUIDv5s over stable keys.
+ */
+import type { Rejection } from '../../src/core/errors.js';
+import { canonicalPattern } from '../../src/core/pattern.js';
+import { deterministicId } from '../../src/core/ids.js';
+import type { StixObject } from '../../src/core/stix.js';
+import { attr, child, childrenNamed, textOf, xsiType, type XmlElement } from '../../src/core/safe-xml.js';
+import { confidenceOf, convertId, descriptionOf, killChainPhases, markingsOf, stixTimestamp, vocab, type Stix1MapContext } from './common.js';
+import { obsText, PatternBuilder, type ObsNode, type Unmapped } from './pattern.js';
+import { scosFromFacts } from './sco.js';
+import { mapCampaign, mapCourseOfAction, mapExploitTarget, mapIncident, mapReport, mapThreatActor, mapTtp, type SdoHost } from './sdo.js';
+
+export interface Stix1MapStats {
+  indicators: number;
+  observables: number;
+  patterns: number;
+  /** CybOX objects (in patterns or observables) with no STIX 2.1 mapping, by CybOX type. */
+  unmapped: Record<string, number>;
+  unresolvedIdrefs: number;
+  unmappedMarkings: number;
+}
+
+export interface Stix1MapResult {
+  objects: StixObject[];
+  rejections: Rejection[];
+  stats: Stix1MapStats;
+}
+
+const CONSTRUCTS = new Set(['Indicator', 'TTP', 'Threat_Actor', 'Campaign', 'Incident', 'Exploit_Target', 'Course_Of_Action', 'Report']);
+const COLLECTIONS = new Set(['Indicators', 'TTPs', 'Threat_Actors', 'Campaigns', 'Incidents', 'Exploit_Targets', 'Courses_Of_Action', 'Reports']);
+const MAX_COMPOSITE_DEPTH = 32;
+
+interface PendingRel {
+  /** A STIX 2.1 id, or a STIX 1.x id to resolve. */
+  source: string;
+  type: string;
+  target: string;
+  created: string;
+}
+
+export function isStix1Package(root: XmlElement): boolean {
+  return root.local === 'STIX_Package';
+}
+
+export class Stix1Mapper implements SdoHost {
+  readonly objects: StixObject[] = [];
+  readonly rejections: Rejection[] = [];
+  readonly stats: Stix1MapStats = { indicators: 0, observables: 0, patterns: 0, unmapped: Object.create(null) as Record<string, number>, unresolvedIdrefs: 0, unmappedMarkings: 0 };
+  readonly byId = new Map<string, XmlElement>();
+  /** STIX 1.x id → the STIX 2.1 ids it became. */
+  readonly converted = new Map<string, string[]>();
+  readonly kcNames = new Map<string, string>();
+  private readonly rels: PendingRel[] = [];
+  private readonly ids = new Set<string>();
+  readonly packageTime: string;
+  readonly builder: PatternBuilder;
+  private readonly inIndicators = new Set<string>();
+
+  constructor(
+    private readonly root: XmlElement,
+    readonly ctx: Stix1MapContext,
+  ) {
+    this.index(root);
+    this.builder = new PatternBuilder({ byId: this.byId });
+    this.packageTime =
+      stixTimestamp(attr(root, 'timestamp')) ?? stixTimestamp(textOf(root, 'STIX_Header', 'Information_Source', 'Time', 'Produced_Time')) ?? ctx.fallbackTime;
+  }
+
+  private index(el: XmlElement): void {
+    const stack = [el];
+    while (stack.length) {
+      const e = stack.pop()!;
+      const id = e.attrs.id;
+      if (id !== undefined && !this.byId.has(id) && !(e.local === 'Indicator' && attr(e, 'operator'))) this.byId.set(id, e);
+      if (e.local === 'Kill_Chain_Phase' && attr(e, 'phase_id') && attr(e, 'name')) this.kcNames.set(attr(e, 'phase_id')!, attr(e, 'name')!);
+      if (e.local === 'Kill_Chain' && attr(e, 'id') && attr(e, 'name')) this.kcNames.set(attr(e, 'id')!, attr(e, 'name')!);
+      for (let i = e.children.length - 1; i >= 0; i--) stack.push(e.children[i]);
+    }
+  }
+
+  timeOf(el: XmlElement): string {
+    return stixTimestamp(attr(el, 'timestamp')) ?? this.packageTime;
+  }
+
+  emit(o: StixObject, stix1Id?: string): void {
+    if (this.ids.has(o.id)) return;
+    this.ids.add(o.id);
+    this.objects.push(o);
+    if (stix1Id) {
+      const list = this.converted.get(stix1Id) ?? [];
+      list.push(o.id);
+      this.converted.set(stix1Id, list);
+    }
+  }
+
+  relate(source: string, type: string, target: string, created: string): void {
+    this.rels.push({ source, type, target, created });
+  }
+
+  /** Ids (idref or id) of the `local` elements below `wrapper` children (e.g. Indicated_TTP/TTP). */
+  refs(el: XmlElement | undefined, wrapper: string, local: string): string[] {
+    const out: string[] = [];
+    for (const w of childrenNamed(el, wrapper)) {
+      for (const c of w.local === local ? [w] : childrenNamed(w, local)) {
+        const id = attr(c, 'idref') ?? attr(c, 'id');
+        if (id) out.push(id);
+      }
+    }
+    return out;
+  }
+
+  countUnmapped(list: readonly Unmapped[]): void {
+    for (const u of list) this.stats.unmapped[u.cybox_type] = (this.stats.unmapped[u.cybox_type] ?? 0) + 1;
+  }
+
+  map(): Stix1MapResult {
+    const header = child(this.root, 'STIX_Header');
+    const created = this.packageTime;
+    const pkgMarkings = markingsOf(child(header, 'Handling'), this.ctx, created);
+    this.stats.unmappedMarkings += pkgMarkings.unmapped;
+    for (const m of pkgMarkings.objects) this.emit(m);
+    const identity = this.identity(child(header, 'Information_Source'), created);
+
+    // Observables referenced from indicators are patterns, not observed data.
+    for (const ind of this.constructs('Indicator')) this.collectIdrefs(ind);
+
+    for (const el of this.constructs()) {
+      const before = this.objects.length;
+      switch (el.local) {
+        case 'Indicator':
+          this.mapIndicator(el);
+          break;
+        case 'TTP':
+          mapTtp(this, el);
+          break;
+        case 'Threat_Actor':
+          mapThreatActor(this, el);
+          break;
+        case 'Campaign':
+          mapCampaign(this, el);
+          break;
+        case 'Incident':
+          mapIncident(this, el);
+          break;
+        case 'Exploit_Target':
+          mapExploitTarget(this, el);
+          break;
+        case 'Course_Of_Action':
+          mapCourseOfAction(this, el);
+          break;
+        default:
+          break;
+      }
+      // Construct-level markings.
+      const own = markingsOf(child(el, 'Handling'), this.ctx, this.timeOf(el));
+      this.stats.unmappedMarkings += own.unmapped;
+      for (const m of own.objects) this.emit(m);
+      if (own.refs.length) for (let i = before; i < this.objects.length; i++) addMarkings(this.objects[i], own.refs);
+    }
+    for (const obs of childrenNamed(child(this.root, 'Observables'), 'Observable')) {
+      const id = attr(obs, 'id');
+      if (id && this.inIndicators.has(id)) continue;
+      this.mapObservedData(obs);
+    }
+    this.resolveRelationships();
+    // Reports last: their object_refs point at everything above.
+    for (const el of this.constructs('Report')) mapReport(this, el);
+
+    for (const o of this.objects) {
+      if (o.type === 'marking-definition') continue;
+      if (pkgMarkings.refs.length) addMarkings(o, pkgMarkings.refs);
+      if (identity && o.id !== identity && o.created_by_ref === undefined && !isScoType(o.type)) o.created_by_ref = identity;
+    }
+    this.countUnmapped(this.builder.unmapped);
+    return { objects: this.objects, rejections: this.rejections, stats: this.stats };
+  }
+
+  /** Construct definitions in document order (inline ones included, idref-only references and OpenIOC test mechanisms excluded). */
+  constructs(only?: string): XmlElement[] {
+    const out: XmlElement[] = [];
+    const walk = (e: XmlElement, parentLocal: string): void => {
+      for (const c of e.children) {
+        if (c.local === 'Test_Mechanisms' || c.local === 'Observable' || c.local === 'Object') continue;
+        if (CONSTRUCTS.has(c.local) && (only === undefined || c.local === only)) {
+          const refOnly = attr(c, 'idref') !== undefined && c.children.length === 0;
+          if (!refOnly && (attr(c, 'id') !== undefined || xsiType(c) !== undefined || COLLECTIONS.has(parentLocal))) out.push(c);
+        }
+        walk(c, c.local);
+      }
+    };
+    walk(this.root, this.root.local);
+    return out;
+  }
+
+  private collectIdrefs(el: XmlElement): void {
+    const stack = [el];
+    while (stack.length) {
+      const e = stack.pop()!;
+      const r = e.attrs.idref;
+      if (r !== undefined && e.local === 'Observable') this.inIndicators.add(r);
+      for (const c of e.children) stack.push(c);
+    }
+  }
+
+  identity(src: XmlElement | undefined, created: string): string | undefined {
+    const idEl = child(src, 'Identity');
+    const name = textOf(idEl, 'Name') ?? textOf(idEl, 'Specification', 'PartyName', 'OrganisationName', 'NameElement');
+    if (!idEl || !name) return undefined;
+    const id = convertId('identity', attr(idEl, 'id'), `identity:${name}`);
+    this.emit({ type: 'identity', spec_version: '2.1', id, created, modified: created, name, identity_class: 'organization' }, attr(idEl, 'id'));
+    return id;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // indicators
+
+  private indicatorPattern(el: XmlElement, depth: number, seen: Set<XmlElement>): ObsNode | undefined {
+    if (depth > MAX_COMPOSITE_DEPTH || seen.has(el)) return undefined;
+    seen.add(el);
+    const obs = child(el, 'Observable');
+    if (obs) return this.builder.observable(obs);
+    const comp = child(el, 'Composite_Indicator_Expression');
+    if (!comp) return undefined;
+    const op = (attr(comp, 'operator') ?? 'AND').toUpperCase() === 'OR' ? 'OR' : 'AND';
+    const items: ObsNode[] = [];
+    for (const ref of childrenNamed(comp, 'Indicator')) {
+      const target = ref.children.length === 0 && attr(ref, 'idref') ? this.byId.get(attr(ref, 'idref')!) : ref;
+      if (!target) {
+        this.stats.unresolvedIdrefs++;
+        continue;
+      }
+      const n = this.indicatorPattern(target, depth + 1, seen);
+      if (n) items.push(n);
+    }
+    if (items.length === 0) return undefined;
+    return items.length === 1 ? items[0] : { kind: op, items };
+  }
+
+  private testMechanism(el: XmlElement): { pattern: string; pattern_type: string } | undefined {
+    for (const tm of childrenNamed(child(el, 'Test_Mechanisms'), 'Test_Mechanism')) {
+      const t = xsiType(tm) ?? '';
+      const rule = childrenNamed(tm, 'Rule').map((r) => r.text.trim()).filter(Boolean);
+      if (t.startsWith('Snort') && rule.length) return { pattern: rule.join('\n'), pattern_type: 'snort' };
+      if (t.startsWith('Yara') && rule.length) return { pattern: rule.join('\n'), pattern_type: 'yara' };
+    }
+    return undefined;
+  }
+
+  private mapIndicator(el: XmlElement): void {
+    const stix1Id = attr(el, 'id');
+    const id = convertId('indicator', stix1Id, `indicator:${this.ctx.file ?? ''}:${el.line}`);
+    const created = this.timeOf(el);
+    const loc = { source: this.ctx.sourceId, ...(this.ctx.file ? { file: this.ctx.file } : {}), line: el.line, objectId: stix1Id };
+    const node = this.indicatorPattern(el, 0, new Set());
+    let pattern: string | undefined;
+    let patternType = 'stix';
+    if (node) {
+      const text = obsText(node);
+      try {
+        canonicalPattern(text);
+        pattern = text;
+      } catch (e) {
+        this.rejections.push({ reason: 'pattern_invalid', message: `indicator pattern does not parse: ${(e as Error).message}`, location: loc });
+        return;
+      }
+    } else {
+      const tm = this.testMechanism(el);
+      if (tm) {
+        pattern = tm.pattern;
+        patternType = tm.pattern_type;
+      }
+    }
+    if (pattern === undefined) {
+      this.rejections.push({ reason: 'no_pattern', message: 'indicator has no observable, composite expression or test mechanism that maps to a STIX 2.1 pattern', location: loc });
+      return;
+    }
+    const o: StixObject = { type: 'indicator', spec_version: '2.1', id, created, modified: created };
+    const name = textOf(el, 'Title');
+    if (name) o.name = name;
+    const description = descriptionOf(el);
+    if (description) o.description = description;
+    const types = childrenNamed(el, 'Type').map((t) => vocab(this.ctx.tables.indicator_types, textOf(t))).filter((x): x is string => !!x);
+    if (types.length) o.indicator_types = [...new Set(types)];
+    o.pattern = pattern;
+    o.pattern_type = patternType;
+    if (patternType === 'stix') o.pattern_version = '2.1';
+    const vt = child(el, 'Valid_Time_Position');
+    o.valid_from = stixTimestamp(textOf(vt, 'Start_Time')) ?? created;
+    const until = stixTimestamp(textOf(vt, 'End_Time'));
+    if (until && until > (o.valid_from as string)) o.valid_until = until;
+    const kc = killChainPhases(child(el, 'Kill_Chain_Phases'), this.ctx.tables, this.kcNames);
+    if (kc) o.kill_chain_phases = kc;
+    const conf = confidenceOf(child(el, 'Confidence'), this.ctx.tables);
+    if (conf !== undefined) o.confidence = conf;
+    const unmapped = this.builder.unmapped.splice(0);
+    if (unmapped.length) {
+      o.x_stix1_unmapped = unmapped;
+      this.countUnmapped(unmapped);
+    }
+    this.emit(o, stix1Id);
+    this.stats.indicators++;
+    if (patternType === 'stix') this.stats.patterns++;
+
+    for (const t of this.refs(el, 'Indicated_TTP', 'TTP')) this.relate(id, 'indicates', t, created);
+    for (const c of this.refs(child(el, 'Suggested_COAs'), 'Suggested_COA', 'Course_Of_Action')) this.relate(c, 'investigates', id, created);
+    for (const c of this.refs(child(el, 'Related_Campaigns'), 'Related_Campaign', 'Campaign')) this.relate(id, 'indicates', c, created);
+    for (const r of this.refs(child(el, 'Related_Indicators'), 'Related_Indicator', 'Indicator')) this.relate(id, 'related-to', r, created);
+    this.sightings(el, id, created);
+  }
+
+  private sightings(el: XmlElement, indicatorId: string, created: string): void {
+    const s = child(el, 'Sightings');
+    if (!s) return;
+    const count = Number(attr(s, 'sightings_count'));
+    const list = childrenNamed(s, 'Sighting');
+    const total = Number.isInteger(count) && count > 0 ? count : list.length;
+    if (total <= 0) return;
+    const first = list.map((x) => stixTimestamp(attr(x, 'timestamp'))).filter((x): x is string => !!x).sort();
+    const o: StixObject = {
+      type: 'sighting',
+      spec_version: '2.1',
+      id: deterministicId('sighting', `stix1-sighting:${indicatorId}`),
+      created,
+      modified: created,
+      sighting_of_ref: indicatorId,
+      count: Math.min(total, 999_999_999),
+    };
+    if (first.length) {
+      o.first_seen = first[0];
+      o.last_seen = first[first.length - 1];
+    }
+    this.emit(o);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // observed data
+
+  private mapObservedData(obs: XmlElement): void {
+    const stix1Id = attr(obs, 'id');
+    const created = this.timeOf(obs);
+    const scos: StixObject[] = [];
+    const objects: XmlElement[] = [];
+    const comp = child(obs, 'Observable_Composition');
+    if (comp) {
+      for (const o of childrenNamed(comp, 'Observable')) {
+        const ob = child(o, 'Object');
+        if (ob) objects.push(ob);
+      }
+    } else {
+      const ob = child(obs, 'Object');
+      if (ob) objects.push(ob);
+    }
+    for (const ob of objects) {
+      const facts = this.builder.objectFacts(ob, 0);
+      if (!facts) continue;
+      for (const s of scosFromFacts(facts)) if (!scos.some((x) => x.id === s.id)) scos.push(s);
+      // Related objects that are their own SCOs (e.g. a domain's resolved addresses are folded in already).
+    }
+    this.countUnmapped(this.builder.unmapped.splice(0));
+    if (scos.length === 0) return;
+    for (const s of scos) this.emit(s);
+    const od: StixObject = {
+      type: 'observed-data',
+      spec_version: '2.1',
+      id: convertId('observed-data', stix1Id, `observed-data:${scos.map((s) => s.id).join(',')}`),
+      created,
+      modified: created,
+      first_observed: created,
+      last_observed: created,
+      number_observed: 1,
+      object_refs: scos.map((s) => s.id),
+    };
+    this.emit(od, stix1Id);
+    this.stats.observables += scos.length;
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private resolveRelationships(): void {
+    const resolve = (ref: string): string[] => {
+      if (ref.includes('--') && !ref.includes(':')) return [ref];
+      const c = this.converted.get(ref);
+      if (!c) {
+        this.stats.unresolvedIdrefs++;
+        return [];
+      }
+      return c;
+    };
+    for (const r of this.rels) {
+      for (const s of resolve(r.source)) {
+        for (const t of resolve(r.target)) {
+          if (s === t) continue;
+          this.emit({
+            type: 'relationship',
+            spec_version: '2.1',
+            id: deterministicId('relationship', `${s}|${r.type}|${t}`),
+            created: r.created,
+            modified: r.created,
+            relationship_type: r.type,
+            source_ref: s,
+            target_ref: t,
+          });
+        }
+      }
+    }
+  }
+}
+
+function addMarkings(o: StixObject, refs: readonly string[]): void {
+  if (isScoType(o.type)) return;
+  const cur = o.object_marking_refs ?? [];
+  const next = [...new Set([...cur, ...refs])];
+  o.object_marking_refs = next;
+}
+
+const SCO_TYPES = new Set([
+  'artifact', 'autonomous-system', 'directory', 'domain-name', 'email-addr', 'email-message', 'file', 'ipv4-addr', 'ipv6-addr', 'mac-addr',
+  'mutex', 'network-traffic', 'process', 'software', 'url', 'user-account', 'windows-registry-key', 'x509-certificate',
+]);
+
+function isScoType(t: string): boolean {
+  return SCO_TYPES.has(t);
+}
+
+/** Maps one parsed STIX 1.x package. */
+export function mapStix1Package(root: XmlElement, ctx: Stix1MapContext): Stix1MapResult {
+  return new Stix1Mapper(root, ctx).map();
+}

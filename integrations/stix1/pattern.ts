@@ -1,0 +1,225 @@
+/**
+ * CybOX observables (objects, related objects, observable compositions, idrefs) → STIX 2.1
+ * patterns. Each CybOX object is one observation (`[...]`) whose properties are ANDed; an
+ * `Observable_Composition` is an observation expression with its AND/OR operator.
+ */
+import { escapePatternString } from '../../src/core/pattern.js';
+import { normaliseObservable } from '../../src/core/observable.js';
+import type { ObservableType } from '../../src/core/stix.js';
+import { attr, child, childrenNamed, textOf, xsiType, type XmlElement } from '../../src/core/safe-xml.js';
+import { fileFacts, objectFacts, type Fact, type ObjectFacts } from './cybox.js';
+
+export type CmpNode = { kind: 'cmp'; text: string } | { kind: 'AND' | 'OR'; items: CmpNode[] };
+export type ObsNode = { kind: 'obs'; cmp: CmpNode; type: string } | { kind: 'AND' | 'OR'; items: ObsNode[] };
+
+export interface Unmapped {
+  /** The CybOX properties type (or `Event`, `composition`). */
+  cybox_type: string;
+  /** The STIX 1.x id of the observable or object, when it has one. */
+  id?: string;
+}
+
+/** Resolves `idref`s within the package. */
+export interface IdIndex {
+  byId: ReadonlyMap<string, XmlElement>;
+}
+
+const MAX_REF_DEPTH = 32;
+const IDENT_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export function pathText(type: string, steps: readonly string[]): string {
+  let out = `${type}:`;
+  steps.forEach((s, i) => {
+    if (s === '[*]') out += '[*]';
+    else out += (i === 0 ? '' : '.') + (IDENT_RE.test(s) ? s : `'${escapePatternString(s)}'`);
+  });
+  return out;
+}
+
+const NORMALISED_TYPES = new Set(['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr']);
+
+/** The canonical form of an equality value on a main observable property; the raw value otherwise. */
+function canonicalValue(f: Fact, v: string): string {
+  const last = f.steps[f.steps.length - 1];
+  if (f.steps.length === 1 && last === 'value' && NORMALISED_TYPES.has(f.type)) {
+    const r = normaliseObservable(f.type as ObservableType, v);
+    if (r.ok) return r.observable.value;
+  }
+  if (f.steps[f.steps.length - 2] === 'hashes' && /^[0-9a-fA-F]+$/.test(v)) return v.toLowerCase();
+  return v;
+}
+
+function literal(f: Fact, v: string): string {
+  if (f.kind === 'int' && /^-?\d{1,15}$/.test(v)) return String(Number(v));
+  if (f.kind === 'float' && /^-?\d+(\.\d+)?$/.test(v)) return v;
+  if (f.kind === 'timestamp') {
+    const ms = Date.parse(v);
+    if (!Number.isNaN(ms) && /^\d{4}-\d\d-\d\d/.test(v)) return `t'${new Date(ms).toISOString()}'`;
+  }
+  return `'${escapePatternString(v)}'`;
+}
+
+function one(f: Fact, p: string, op: string, v: string): CmpNode {
+  switch (op) {
+    case 'Equals':
+      return { kind: 'cmp', text: `${p} = ${literal(f, canonicalValue(f, v))}` };
+    case 'DoesNotEqual':
+      return { kind: 'cmp', text: `${p} != ${literal(f, canonicalValue(f, v))}` };
+    case 'Contains':
+      return { kind: 'cmp', text: `${p} MATCHES '${escapePatternString(v)}'` };
+    case 'DoesNotContain':
+      return { kind: 'cmp', text: `${p} NOT MATCHES '${escapePatternString(v)}'` };
+    case 'StartsWith':
+      return { kind: 'cmp', text: `${p} MATCHES '^${escapePatternString(v)}'` };
+    case 'EndsWith':
+      return { kind: 'cmp', text: `${p} MATCHES '${escapePatternString(v)}$'` };
+    case 'FitsPattern':
+      return { kind: 'cmp', text: `${p} MATCHES '${escapePatternString(v)}'` };
+    case 'GreaterThan':
+      return { kind: 'cmp', text: `${p} > ${literal(f, v)}` };
+    case 'GreaterThanOrEqual':
+      return { kind: 'cmp', text: `${p} >= ${literal(f, v)}` };
+    case 'LessThan':
+      return { kind: 'cmp', text: `${p} < ${literal(f, v)}` };
+    case 'LessThanOrEqual':
+      return { kind: 'cmp', text: `${p} <= ${literal(f, v)}` };
+    default:
+      return { kind: 'cmp', text: `${p} = ${literal(f, canonicalValue(f, v))}` };
+  }
+}
+
+function conditionName(c: string): string {
+  const l = c.toLowerCase();
+  const table: Record<string, string> = {
+    equals: 'Equals', doesnotequal: 'DoesNotEqual', contains: 'Contains', doesnotcontain: 'DoesNotContain', startswith: 'StartsWith',
+    endswith: 'EndsWith', fitspattern: 'FitsPattern', greaterthan: 'GreaterThan', greaterthanorequal: 'GreaterThanOrEqual',
+    lessthan: 'LessThan', lessthanorequal: 'LessThanOrEqual', inclusivebetween: 'InclusiveBetween', exclusivebetween: 'ExclusiveBetween',
+  };
+  return table[l] ?? 'Equals';
+}
+
+/** One fact → its comparison expression (value lists become IN, or OR/AND by apply_condition). */
+export function factComparison(f: Fact): CmpNode {
+  const p = pathText(f.type, f.steps);
+  const cond = conditionName(f.condition);
+  if (cond === 'InclusiveBetween' || cond === 'ExclusiveBetween') {
+    const [lo, hi] = f.values;
+    if (lo !== undefined && hi !== undefined) {
+      const [a, b] = cond === 'InclusiveBetween' ? ['>=', '<='] : ['>', '<'];
+      return { kind: 'AND', items: [{ kind: 'cmp', text: `${p} ${a} ${literal(f, lo)}` }, { kind: 'cmp', text: `${p} ${b} ${literal(f, hi)}` }] };
+    }
+  }
+  if (f.values.length === 1) return one(f, p, cond, f.values[0]);
+  if (cond === 'Equals' && f.applyCondition !== 'ALL') {
+    return { kind: 'cmp', text: `${p} IN (${f.values.map((v) => literal(f, canonicalValue(f, v))).join(', ')})` };
+  }
+  return { kind: f.applyCondition === 'ALL' ? 'AND' : 'OR', items: f.values.map((v) => one(f, p, cond, v)) };
+}
+
+export function cmpText(n: CmpNode, parent?: string): string {
+  if (n.kind === 'cmp') return n.text;
+  const inner = n.items.map((i) => cmpText(i, n.kind)).join(` ${n.kind} `);
+  return parent !== undefined && n.items.length > 1 ? `(${inner})` : inner;
+}
+
+export function obsText(n: ObsNode, parent?: string): string {
+  if (n.kind === 'obs') return `[${cmpText(n.cmp)}]`;
+  const inner = n.items.map((i) => obsText(i, n.kind)).join(` ${n.kind} `);
+  return parent !== undefined && n.items.length > 1 ? `(${inner})` : inner;
+}
+
+function and(items: CmpNode[]): CmpNode | undefined {
+  if (items.length === 0) return undefined;
+  return items.length === 1 ? items[0] : { kind: 'AND', items };
+}
+
+/** Builds observation expressions from CybOX observables, resolving idrefs in the package. */
+export class PatternBuilder {
+  readonly unmapped: Unmapped[] = [];
+
+  constructor(private readonly index: IdIndex) {}
+
+  private resolve(el: XmlElement, depth: number): XmlElement | undefined {
+    let cur: XmlElement | undefined = el;
+    for (let i = 0; cur && i < MAX_REF_DEPTH - depth; i++) {
+      const ref = attr(cur, 'idref');
+      if (ref === undefined || cur.children.length > 0) return cur;
+      cur = this.index.byId.get(ref);
+    }
+    return undefined;
+  }
+
+  /** The observation expression of one `Observable` element, or undefined when nothing maps. */
+  observable(el: XmlElement, depth = 0): ObsNode | undefined {
+    if (depth > MAX_REF_DEPTH) return undefined;
+    const obs = this.resolve(el, depth);
+    if (!obs) {
+      this.unmapped.push({ cybox_type: 'unresolved-idref', id: attr(el, 'idref') });
+      return undefined;
+    }
+    const comp = child(obs, 'Observable_Composition');
+    if (comp) {
+      const op = (attr(comp, 'operator') ?? 'AND').toUpperCase() === 'OR' ? 'OR' : 'AND';
+      const items = childrenNamed(comp, 'Observable')
+        .map((o) => this.observable(o, depth + 1))
+        .filter((x): x is ObsNode => x !== undefined);
+      if (items.length === 0) return undefined;
+      return items.length === 1 ? items[0] : { kind: op, items };
+    }
+    const obj = child(obs, 'Object');
+    if (obj) {
+      const r = this.object(obj, depth + 1);
+      if (r) return { kind: 'obs', cmp: r.cmp, type: r.type };
+      return undefined;
+    }
+    this.unmapped.push({ cybox_type: child(obs, 'Event') ? 'Event' : 'empty', id: attr(obs, 'id') });
+    return undefined;
+  }
+
+  /** The facts of a `cybox:Object` (idref resolved), with its related objects folded in. */
+  objectFacts(obj: XmlElement, depth: number): ObjectFacts | undefined {
+    const o = this.resolve(obj, depth);
+    if (!o) {
+      this.unmapped.push({ cybox_type: 'unresolved-idref', id: attr(obj, 'idref') });
+      return undefined;
+    }
+    const props = child(o, 'Properties');
+    if (!props) return undefined;
+    const facts = objectFacts(props);
+    if (!facts) {
+      this.unmapped.push({ cybox_type: xsiType(props) ?? 'unknown', id: attr(o, 'id') });
+      return undefined;
+    }
+    // Related objects that fold into the object's own properties.
+    for (const rel of childrenNamed(child(o, 'Related_Objects'), 'Related_Object')) {
+      const kind = (textOf(rel, 'Relationship') ?? '').toLowerCase();
+      const target = this.resolve(rel, depth + 1);
+      const rprops = child(target, 'Properties');
+      if (!rprops) continue;
+      const rf = objectFacts(rprops);
+      if (!rf) continue;
+      if (facts.type === 'domain-name' && kind === 'resolved_to') {
+        for (const f of rf.facts) if (f.steps[0] === 'value') facts.facts.push({ ...f, type: 'domain-name', steps: ['resolves_to_refs', '[*]', 'value'] });
+      } else if (facts.type === 'email-message' && (kind === 'contains' || kind === 'contained_within' || rf.type === 'file')) {
+        for (const f of rf.facts) if (rf.type === 'file') facts.facts.push({ ...f, type: 'email-message', steps: ['body_multipart', '[*]', 'body_raw_ref', ...f.steps] });
+      }
+    }
+    // E-mail attachments referenced from the properties.
+    if (facts.type === 'email-message') {
+      for (const a of childrenNamed(child(props, 'Attachments'), 'File')) {
+        const ref = attr(a, 'object_reference');
+        const target = ref ? this.index.byId.get(ref) : undefined;
+        const fprops = child(target, 'Properties');
+        if (fprops) for (const f of fileFacts('email-message', ['body_multipart', '[*]', 'body_raw_ref'], fprops)) facts.facts.push(f);
+      }
+    }
+    return facts;
+  }
+
+  private object(obj: XmlElement, depth: number): { cmp: CmpNode; type: string } | undefined {
+    const of = this.objectFacts(obj, depth);
+    if (!of) return undefined;
+    const cmp = and(of.facts.map(factComparison));
+    return cmp ? { cmp, type: of.type } : undefined;
+  }
+}

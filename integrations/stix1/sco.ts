@@ -1,0 +1,187 @@
+/**
+ * CybOX object facts (observed instances, not patterns) → STIX 2.1 SCOs with deterministic ids
+ * (STIX 2.1 §2.9: UUIDv5 over the id-contributing properties).
+ */
+import { scoId } from '../../src/core/ids.js';
+import { detectObservable, normaliseObservable } from '../../src/core/observable.js';
+import type { ObservableType, StixObject } from '../../src/core/stix.js';
+import type { Fact, ObjectFacts } from './cybox.js';
+
+/** The SCO type a `*_ref(s)` property points to (undefined: detected from the value). */
+const REF_TYPES: Record<string, string | undefined> = {
+  parent_directory_ref: 'directory',
+  image_ref: 'file',
+  parent_ref: 'process',
+  from_ref: 'email-addr',
+  sender_ref: 'email-addr',
+  to_refs: 'email-addr',
+  cc_refs: 'email-addr',
+  bcc_refs: 'email-addr',
+  body_raw_ref: 'file',
+  contains_refs: 'file',
+  service_dll_refs: 'file',
+  src_ref: undefined,
+  dst_ref: undefined,
+  resolves_to_refs: undefined,
+};
+
+/** Id-contributing properties (STIX 2.1 §6); types absent here hash all their properties. */
+const ID_PROPS: Record<string, string[]> = {
+  file: ['hashes', 'name', 'extensions', 'parent_directory_ref'],
+  directory: ['path'],
+  'domain-name': ['value'],
+  'ipv4-addr': ['value'],
+  'ipv6-addr': ['value'],
+  'mac-addr': ['value'],
+  url: ['value'],
+  'email-addr': ['value'],
+  'email-message': ['from_ref', 'subject', 'body'],
+  'network-traffic': ['start', 'end', 'src_ref', 'dst_ref', 'src_port', 'dst_port', 'protocols', 'extensions'],
+  mutex: ['name'],
+  'windows-registry-key': ['key', 'values'],
+  'x509-certificate': ['hashes', 'serial_number'],
+  'autonomous-system': ['number'],
+  'user-account': ['account_type', 'user_id', 'account_login'],
+  software: ['name', 'cpe', 'swid', 'vendor', 'version'],
+  artifact: ['hashes', 'payload_bin'],
+};
+
+interface Draft {
+  type: string;
+  props: Record<string, unknown>;
+  refs: Map<string, Draft>;
+  refLists: Map<string, Draft[]>;
+}
+
+function draft(type: string): Draft {
+  return { type, props: {}, refs: new Map(), refLists: new Map() };
+}
+
+function typeForValue(v: string): string {
+  const r = detectObservable(v);
+  if (r.ok && (r.observable.type === 'ipv4-addr' || r.observable.type === 'ipv6-addr' || r.observable.type === 'domain-name')) return r.observable.type;
+  return 'ipv4-addr';
+}
+
+const NORMALISED = new Set(['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr']);
+
+function scalar(type: string, key: string, f: Fact, v: string, parentKey?: string): unknown {
+  if (f.kind === 'int' && /^-?\d{1,15}$/.test(v)) return Number(v);
+  if (f.kind === 'float' && /^-?\d+(\.\d+)?$/.test(v)) return Number(v);
+  if (f.kind === 'timestamp') {
+    const ms = Date.parse(v);
+    if (!Number.isNaN(ms)) return new Date(ms).toISOString();
+  }
+  if (key === 'value' && NORMALISED.has(type)) {
+    const r = normaliseObservable(type as ObservableType, v);
+    if (r.ok) return r.observable.value;
+  }
+  if (parentKey === 'hashes' && /^[0-9a-fA-F]+$/.test(v)) return v.toLowerCase();
+  return v;
+}
+
+/** Applies one fact value at `steps` below `d`. */
+function apply(d: Draft, steps: string[], f: Fact, v: string): void {
+  const s = steps[0];
+  if (s.endsWith('_ref')) {
+    let c = d.refs.get(s);
+    if (!c) {
+      c = draft(REF_TYPES[s] ?? typeForValue(v));
+      d.refs.set(s, c);
+    }
+    apply(c, steps.slice(1), f, v);
+    return;
+  }
+  if (s.endsWith('_refs') && steps[1] === '[*]') {
+    const list = d.refLists.get(s) ?? [];
+    d.refLists.set(s, list);
+    const rest = steps.slice(2);
+    let c = list[list.length - 1];
+    if (!c || hasPath(c, rest)) {
+      c = draft(REF_TYPES[s] ?? typeForValue(v));
+      list.push(c);
+    }
+    apply(c, rest, f, v);
+    return;
+  }
+  if (steps.length === 1) {
+    d.props[s] = scalar(d.type, s, f, v);
+    return;
+  }
+  if (steps[1] === '[*]') {
+    const arr = (d.props[s] as unknown[] | undefined) ?? [];
+    d.props[s] = arr;
+    if (steps.length === 2) {
+      arr.push(scalar(d.type, s, f, v));
+      return;
+    }
+    // a list of dictionaries (registry values): fill the last entry until a key repeats
+    const key = steps[2];
+    let last = arr[arr.length - 1] as Record<string, unknown> | undefined;
+    if (!last || key in last) {
+      last = {};
+      arr.push(last);
+    }
+    setNested(last, steps.slice(2), scalar(d.type, key, f, v));
+    return;
+  }
+  let obj = d.props[s] as Record<string, unknown> | undefined;
+  if (!obj || typeof obj !== 'object') {
+    obj = {};
+    d.props[s] = obj;
+  }
+  setNested(obj, steps.slice(1), scalar(d.type, steps[steps.length - 1], f, v, steps[steps.length - 2]));
+}
+
+function setNested(obj: Record<string, unknown>, steps: string[], value: unknown): void {
+  let cur = obj;
+  for (let i = 0; i < steps.length - 1; i++) {
+    const k = steps[i];
+    let next = cur[k] as Record<string, unknown> | undefined;
+    if (!next || typeof next !== 'object') {
+      next = {};
+      cur[k] = next;
+    }
+    cur = next;
+  }
+  cur[steps[steps.length - 1]] = value;
+}
+
+function hasPath(d: Draft, steps: string[]): boolean {
+  if (steps.length === 1) return steps[0] in d.props;
+  if (steps[0].endsWith('_ref')) return d.refs.has(steps[0]);
+  return steps[0] in d.props;
+}
+
+function finish(d: Draft, out: StixObject[]): string {
+  const o: Record<string, unknown> = { ...d.props };
+  for (const [k, c] of d.refs) o[k] = finish(c, out);
+  for (const [k, list] of d.refLists) o[k] = list.map((c) => finish(c, out));
+  const contributing: Record<string, unknown> = {};
+  const props = ID_PROPS[d.type];
+  if (props) {
+    for (const p of props) if (o[p] !== undefined) contributing[p] = o[p];
+  }
+  const id = scoId(d.type, props && Object.keys(contributing).length ? contributing : o);
+  const obj: StixObject = { type: d.type, spec_version: '2.1', id, ...o };
+  if (!out.some((x) => x.id === id)) out.push(obj);
+  return id;
+}
+
+/**
+ * The SCOs of one observed CybOX object: the object first, then the objects it references.
+ * Facts with pattern conditions other than equality are skipped (they describe no instance).
+ */
+export function scosFromFacts(of: ObjectFacts): StixObject[] {
+  const root = draft(of.type);
+  for (const f of of.facts) {
+    if (f.condition.toLowerCase() !== 'equals') continue;
+    for (const v of f.values) apply(root, f.steps, f, v);
+  }
+  if (Object.keys(root.props).length === 0 && root.refs.size === 0 && root.refLists.size === 0) return [];
+  const out: StixObject[] = [];
+  const rootId = finish(root, out);
+  const i = out.findIndex((o) => o.id === rootId);
+  const [r] = out.splice(i, 1);
+  return [r, ...out];
+}
