@@ -1,0 +1,125 @@
+import type { Rejection } from '../../core/errors.js';
+import type { StixObject } from '../../core/stix.js';
+import type { Change, IngestItem } from '../contract.js';
+import { observablesOf } from '../embedded/values.js';
+
+export type ObjectState = 'active' | 'revoked' | 'expired';
+
+/** The document kept per STIX object (mappings.ts OBJECTS_MAPPINGS). */
+export interface ObjectDoc {
+  id: string;
+  type: string;
+  state: ObjectState;
+  seq: number;
+  first_seq: number;
+  created?: unknown;
+  modified?: unknown;
+  valid_until?: unknown;
+  values?: string[];
+  obs?: { type: string; value: string }[];
+  name?: string;
+  description?: string;
+  pattern?: string;
+  provenance: { sources: string[]; score?: number; tlp?: string; first_seen?: string; last_seen?: string };
+  json: string;
+}
+
+/** A stored object as read back, with the version numbers for optimistic concurrency. */
+export interface Existing {
+  obj: StixObject;
+  json: string;
+  seqNo: number;
+  primaryTerm: number;
+  firstSeq: number;
+  seq: number;
+}
+
+export function stateOf(obj: StixObject): ObjectState {
+  if (obj.revoked === true) return 'revoked';
+  if (obj.x_stixgate?.expired === true) return 'expired';
+  return 'active';
+}
+
+export const OP_OF_STATE: Record<ObjectState, Change['op']> = { active: 'upsert', revoked: 'revoke', expired: 'expire' };
+
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+/**
+ * The document for an object. Timestamps are passed through as the object carries them, so an
+ * object whose `modified` is not a date is rejected by OpenSearch's mapping (a per-item 400,
+ * reported as a rejection) rather than silently stored without it.
+ */
+export function toDoc(obj: StixObject, json: string, seq: number, firstSeq: number): ObjectDoc {
+  const sources = obj.x_stixgate?.sources ?? {};
+  const names = Object.keys(sources).sort();
+  let first: string | undefined;
+  let last: string | undefined;
+  for (const n of names) {
+    const p = sources[n];
+    if (first === undefined || (p.first_seen && Date.parse(p.first_seen) < Date.parse(first))) first = p.first_seen;
+    if (last === undefined || (p.last_seen && Date.parse(p.last_seen) > Date.parse(last))) last = p.last_seen;
+  }
+  const obs = observablesOf(obj);
+  const doc: ObjectDoc = {
+    id: obj.id,
+    type: obj.type,
+    state: stateOf(obj),
+    seq,
+    first_seq: firstSeq,
+    provenance: { sources: names },
+    json,
+  };
+  if (obj.created !== undefined) doc.created = obj.created;
+  if (obj.modified !== undefined) doc.modified = obj.modified;
+  if (obj.valid_until !== undefined) doc.valid_until = obj.valid_until;
+  if (obs.length > 0) {
+    doc.values = [...new Set(obs.map((o) => o.value))];
+    doc.obs = obs.map((o) => ({ type: o.type, value: o.value }));
+  }
+  for (const k of ['name', 'description', 'pattern'] as const) {
+    const v = str(obj[k]);
+    if (v !== undefined) doc[k] = v;
+  }
+  if (typeof obj.x_stixgate?.score === 'number') doc.provenance.score = obj.x_stixgate.score;
+  const tlp = strictestTlp(obj);
+  if (tlp !== undefined) doc.provenance.tlp = tlp;
+  if (first) doc.provenance.first_seen = first;
+  if (last) doc.provenance.last_seen = last;
+  return doc;
+}
+
+const TLP_ORDER = ['clear', 'green', 'amber', 'amber+strict', 'red'];
+
+function strictestTlp(obj: StixObject): string | undefined {
+  let best = -1;
+  for (const p of Object.values(obj.x_stixgate?.sources ?? {})) {
+    const r = p.tlp === undefined ? -1 : TLP_ORDER.indexOf(p.tlp);
+    if (r > best) best = r;
+  }
+  return best >= 0 ? TLP_ORDER[best] : undefined;
+}
+
+/** The same item checks as the embedded store (reason `stix_invalid`). */
+export function invalidItem(item: IngestItem | undefined, index: number): Rejection | undefined {
+  const o = item?.object as Partial<StixObject> | undefined;
+  const bad = (message: string): Rejection => ({
+    reason: 'stix_invalid',
+    message,
+    location: { index, ...(typeof item?.source === 'string' ? { source: item.source } : {}), ...(typeof o?.id === 'string' ? { objectId: o.id } : {}) },
+  });
+  if (!item || typeof item !== 'object' || !o || typeof o !== 'object') return bad('item has no object');
+  if (typeof item.source !== 'string' || item.source === '') return bad('item has no source');
+  if (typeof o.type !== 'string' || o.type === '') return bad('object has no type');
+  if (typeof o.id !== 'string' || !o.id.startsWith(`${o.type}--`) || o.id.length <= o.type.length + 2) {
+    return bad(`object id ${String(o.id)} does not match its type ${o.type}`);
+  }
+  if (Buffer.byteLength(o.id) > 500) return bad('object id is longer than 500 bytes');
+  return undefined;
+}
+
+/** Parses a hit's `_source.json` (JSON.parse keeps `__proto__` keys as own data properties). */
+export function parseObject(json: string): StixObject {
+  return JSON.parse(json) as StixObject;
+}

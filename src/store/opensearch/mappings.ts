@@ -1,0 +1,127 @@
+import type { Client } from '@opensearch-project/opensearch';
+import { errorType } from './client.js';
+
+/** Bumped when the mappings change; stored in the template's `_meta`. */
+export const MAPPING_VERSION = 1;
+
+/** Longest name/description/pattern (characters) the text filter can match; longer ones are kept, not searchable. */
+export const TEXT_IGNORE_ABOVE = 8191;
+
+export interface IndexNames {
+  objects: string;
+  meta: string;
+}
+
+export function indexNames(prefix: string): IndexNames {
+  return { objects: `${prefix}-objects`, meta: `${prefix}-meta` };
+}
+
+export interface IndexSettings {
+  shards: number;
+  replicas: number;
+  refreshInterval: string;
+}
+
+const keyword = { type: 'keyword' } as const;
+const date = { type: 'date', format: 'strict_date_optional_time||epoch_millis' } as const;
+const textKeyword = { type: 'keyword', normalizer: 'stixgate_lowercase', ignore_above: TEXT_IGNORE_ABOVE } as const;
+/** Kept in _source only: not indexed, no doc values. */
+const stored = { type: 'keyword', index: false, doc_values: false } as const;
+
+/** One document per STIX object, `_id` = STIX id (docs/adr/0003-opensearch-store.md). */
+export const OBJECTS_MAPPINGS = {
+  dynamic: 'strict',
+  _meta: { stixgate_mapping_version: MAPPING_VERSION },
+  properties: {
+    id: keyword,
+    type: keyword,
+    /** active | revoked | expired */
+    state: keyword,
+    /** The change-log position of the object's latest change. */
+    seq: { type: 'long' },
+    /** The seq of the object's first write: a stable insertion order for query pagination. */
+    first_seq: { type: 'long' },
+    created: date,
+    modified: date,
+    valid_until: date,
+    /** Canonical observable values (SCO values, hashes, indicator pattern comparisons). */
+    values: keyword,
+    /** `[{type, value}]` for the lookup index, not indexed. */
+    obs: { type: 'object', enabled: false },
+    name: textKeyword,
+    description: textKeyword,
+    pattern: textKeyword,
+    /** The `x_stixgate` extension, flattened for queries: source ids, score, strictest TLP, seen window. */
+    provenance: {
+      properties: {
+        sources: keyword,
+        score: { type: 'short' },
+        tlp: keyword,
+        first_seen: date,
+        last_seen: date,
+      },
+    },
+    /** The canonical JSON of the STIX object, exactly as merged (never parsed by OpenSearch). */
+    json: stored,
+  },
+} as const;
+
+/** Sequence counter, cursors and leases, `_id` = `<kind>:<name>`. */
+export const META_MAPPINGS = {
+  dynamic: 'strict',
+  _meta: { stixgate_mapping_version: MAPPING_VERSION },
+  properties: {
+    kind: keyword,
+    name: keyword,
+    value: stored,
+    holder: keyword,
+    expires_at: { type: 'long' },
+    next: { type: 'long' },
+    inflight: { type: 'object', enabled: false },
+    updated_at: { type: 'long' },
+  },
+} as const;
+
+function template(pattern: string, mappings: object, s: IndexSettings, refresh: string) {
+  return {
+    index_patterns: [pattern],
+    priority: 500,
+    _meta: { managed_by: 'stixgate', stixgate_mapping_version: MAPPING_VERSION },
+    template: {
+      settings: {
+        number_of_shards: s.shards,
+        number_of_replicas: s.replicas,
+        refresh_interval: refresh,
+        analysis: { normalizer: { stixgate_lowercase: { type: 'custom', filter: ['lowercase'] } } },
+      },
+      mappings,
+    },
+  };
+}
+
+/**
+ * Creates or upgrades the index templates and the two indices (idempotent, safe to run from
+ * several instances at once): templates are PUT, missing indices created (a concurrent
+ * creation is fine), existing ones get the current mappings (additive) and refresh interval.
+ */
+export async function ensureIndices(client: Client, names: IndexNames, s: IndexSettings): Promise<void> {
+  const specs: [string, object, string][] = [
+    [names.objects, OBJECTS_MAPPINGS, s.refreshInterval],
+    [names.meta, META_MAPPINGS, '1s'],
+  ];
+  for (const [index, mappings, refresh] of specs) {
+    await client.indices.putIndexTemplate({ name: index, body: template(index, mappings, s, refresh) as never });
+    const exists = await client.indices.exists({ index });
+    if (!exists.body) {
+      try {
+        await client.indices.create({ index, body: {} as never });
+      } catch (e) {
+        if (errorType(e) !== 'resource_already_exists_exception') throw e;
+      }
+    } else {
+      await client.indices.putMapping({ index, body: mappings as never });
+      await client.indices.putSettings({ index, body: { index: { refresh_interval: refresh } } as never });
+    }
+  }
+  await client.cluster.health({ index: `${names.objects},${names.meta}`, wait_for_status: 'yellow', timeout: '30s' });
+}

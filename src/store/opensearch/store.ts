@@ -1,0 +1,361 @@
+import type { Client } from '@opensearch-project/opensearch';
+import { StixgateError, type Rejection } from '../../core/errors.js';
+import type { ObservableType, StixObject } from '../../core/stix.js';
+import type {
+  Change, ChangePage, IndexEntry, IndexPage, IngestItem, Query, QueryPage, Store, StoreStats, UpsertOptions, UpsertResult,
+} from '../contract.js';
+import { DEFAULT_SEEN_GRANULARITY_MS, mergeObject, storedJson, type MergeOutcome } from '../merge.js';
+import { readExisting, writeObjects, type WriteContext } from './bulk.js';
+import { createClient, safeUrl, storeError, withRetry, type RetryPolicy } from './client.js';
+import { OP_OF_STATE, invalidItem, parseObject, stateOf, type Existing, type ObjectState } from './documents.js';
+import * as meta from './leases.js';
+import { ensureIndices, indexNames, type IndexNames } from './mappings.js';
+import { buildSearch, encodeAfter } from './query.js';
+import type { OpenSearchStoreConfig } from './schema.js';
+import { Sequence } from './sequence.js';
+
+export type OpenSearchStoreOptions = Omit<OpenSearchStoreConfig, 'type'> & {
+  /** Wall clock for change-log allocations (tests inject one). */
+  clock?: () => number;
+};
+
+const INDEXED_TYPES = new Set<string>(['indicator', 'ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr', 'file', 'x509-certificate']);
+const MAX_PAGE = 10_000;
+
+interface Hit<T> {
+  _id: string;
+  _source: T;
+  sort?: number[];
+}
+
+/** The scale-out Store: OpenSearch through @opensearch-project/opensearch (docs/adr/0003-opensearch-store.md). */
+export class OpenSearchStore implements Store {
+  readonly kind = 'opensearch';
+  readonly names: IndexNames;
+  private client?: Client;
+  private sequence?: Sequence;
+  private readonly policy: RetryPolicy;
+  private readonly gran: number;
+  private readonly clock: () => number;
+  /** This instance wrote objects since its last refresh (read-your-writes for searches). */
+  private dirty = false;
+  /** The change-log horizon as of this instance's last refresh. */
+  private refreshedHorizon = 0;
+
+  constructor(private readonly opts: OpenSearchStoreOptions) {
+    this.names = indexNames(opts.index_prefix);
+    this.policy = { maxAttempts: opts.retry.max_attempts, baseDelayMs: opts.retry.base_delay_ms, maxDelayMs: opts.retry.max_delay_ms };
+    this.gran = Number.isFinite(opts.seen_granularity_secs) ? opts.seen_granularity_secs * 1000 : DEFAULT_SEEN_GRANULARITY_MS;
+    this.clock = opts.clock ?? Date.now;
+  }
+
+  private get node(): string {
+    return this.opts.node;
+  }
+
+  async open(): Promise<void> {
+    if (this.client) return;
+    const client = createClient(this.opts);
+    try {
+      await withRetry(this.node, 'index set-up', this.policy, () =>
+        ensureIndices(client, this.names, {
+          shards: this.opts.number_of_shards, replicas: this.opts.number_of_replicas, refreshInterval: this.opts.refresh_interval,
+        }),
+      );
+    } catch (e) {
+      await client.close().catch(() => {});
+      throw storeError(this.node, 'index set-up', e);
+    }
+    this.client = client;
+    this.sequence = new Sequence(client, { index: this.names.meta, ttlMs: this.opts.sequence_ttl_secs * 1000, clock: this.clock });
+  }
+
+  async close(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    this.sequence = undefined;
+    await c?.close();
+  }
+
+  private c(): Client {
+    if (!this.client) throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', 'store is not open', { reason: 'closed' });
+    return this.client;
+  }
+
+  private seq(): Sequence {
+    this.c();
+    return this.sequence!;
+  }
+
+  private writeCtx(): WriteContext {
+    return {
+      client: this.c(), node: this.node, index: this.names.objects, policy: this.policy,
+      maxDocs: this.opts.max_batch_docs, maxBytes: this.opts.max_batch_bytes, sequence: this.seq(),
+      renewMarginMs: this.opts.request_timeout_secs * 1000 + 5000, clock: this.clock,
+    };
+  }
+
+  private metaCtx(): meta.MetaContext {
+    return { client: this.c(), node: this.node, index: this.names.meta, policy: this.policy };
+  }
+
+  /** Throws STIXGATE_ERR_STORE_UNAVAILABLE when the cluster is unreachable or red. */
+  async ping(): Promise<void> {
+    const client = this.c();
+    let status: string;
+    try {
+      const r = await client.cluster.health({ index: `${this.names.objects},${this.names.meta}`, timeout: '5s' });
+      status = (r.body as { status: string }).status;
+    } catch (e) {
+      throw storeError(this.node, 'health check', e);
+    }
+    if (status === 'red') {
+      throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', `OpenSearch ${safeUrl(this.node)}: stixgate indices are red`, { retryable: true, reason: 'red' });
+    }
+  }
+
+  private async refresh(indices: string): Promise<void> {
+    await withRetry(this.node, 'refresh', this.policy, () => this.c().indices.refresh({ index: indices }));
+  }
+
+  private async search<T>(index: string, body: Record<string, unknown>): Promise<Hit<T>[]> {
+    const r = await withRetry(this.node, 'search', this.policy, () => this.c().search({ index, body: body as never }));
+    return (r.body as { hits: { hits: Hit<T>[] } }).hits.hits;
+  }
+
+  /** Makes this instance's own writes visible to searches. */
+  private async ownWritesVisible(): Promise<void> {
+    if (!this.dirty) return;
+    this.dirty = false;
+    await this.refresh(this.names.objects);
+  }
+
+  async upsert(items: IngestItem[], opts: UpsertOptions): Promise<UpsertResult> {
+    const result: UpsertResult = { created: 0, updated: 0, unchanged: 0, stale: 0, rejected: [] };
+    const groups = new Map<string, { item: IngestItem; index: number }[]>();
+    for (let i = 0; i < items.length; i++) {
+      const bad = invalidItem(items[i], i);
+      if (bad) {
+        result.rejected.push(bad);
+        continue;
+      }
+      const id = items[i].object.id;
+      let g = groups.get(id);
+      if (!g) groups.set(id, (g = []));
+      g.push({ item: items[i], index: i });
+    }
+    const ctx = this.writeCtx();
+    const ids = [...groups.keys()];
+    const existing = ids.length > 0 ? await readExisting(ctx, ids) : new Map<string, Existing>();
+    const outcomes = new Map<string, MergeOutcome[]>();
+    const mctx = { now: opts.now, seenGranularityMs: this.gran };
+    const report = await writeObjects(ctx, ids, existing, (id, cur) => {
+      let obj = cur?.obj;
+      let json = cur?.json;
+      let dirty = false;
+      const outs: MergeOutcome[] = [];
+      for (const { item } of groups.get(id)!) {
+        const r = mergeObject(obj, item, { ...mctx, existingJson: json });
+        outs.push(r.outcome);
+        if (r.outcome === 'created' || r.outcome === 'updated') {
+          obj = r.object;
+          json = storedJson(r.object);
+          dirty = true;
+        }
+      }
+      outcomes.set(id, outs);
+      return dirty && obj && json !== undefined ? { obj, json } : undefined;
+    });
+    if (report.written.size > 0) this.dirty = true;
+    for (const id of ids) {
+      const outs = outcomes.get(id) ?? [];
+      const refused = report.rejected.get(id);
+      groups.get(id)!.forEach(({ item, index }, k) => {
+        const o = outs[k];
+        if (refused && (o === 'created' || o === 'updated')) {
+          const r: Rejection = { reason: refused.reason, message: refused.message, location: { index, source: item.source, objectId: id } };
+          result.rejected.push(r);
+        } else if (o !== undefined) result[o]++;
+      });
+    }
+    result.rejected.sort((a, b) => (a.location?.index ?? 0) - (b.location?.index ?? 0));
+    if (opts.cursors) {
+      const m = this.metaCtx();
+      for (const name of Object.keys(opts.cursors)) await meta.setCursor(m, name, String(opts.cursors[name]), this.clock());
+    }
+    return result;
+  }
+
+  async get(id: string): Promise<StixObject | undefined> {
+    return (await this.getMany([id])).get(id);
+  }
+
+  async getMany(ids: string[]): Promise<Map<string, StixObject>> {
+    const uniq = [...new Set(ids)].filter((id) => typeof id === 'string' && id !== '' && Buffer.byteLength(id) <= 512);
+    const found = uniq.length > 0 ? await readExisting(this.writeCtx(), uniq) : new Map<string, Existing>();
+    const out = new Map<string, StixObject>();
+    for (const id of ids) {
+      const e = found.get(id);
+      if (e && !out.has(id)) out.set(id, e.obj);
+    }
+    return out;
+  }
+
+  async query(q: Query): Promise<QueryPage> {
+    const built = buildSearch(q);
+    await this.ownWritesVisible();
+    const hits = await this.search<{ json: string; first_seq: number }>(this.names.objects, built.body);
+    const page = hits.slice(0, built.limit);
+    const out: QueryPage = { objects: page.map((h) => parseObject(h._source.json)) };
+    if (hits.length > built.limit) out.next = encodeAfter(page[page.length - 1]._source.first_seq);
+    return out;
+  }
+
+  async expire(now: number): Promise<number> {
+    let total = 0;
+    const ctx = this.writeCtx();
+    for (;;) {
+      this.dirty = false;
+      await this.refresh(this.names.objects);
+      const hits = await this.search<Record<string, never>>(this.names.objects, {
+        size: 1000,
+        query: { bool: { filter: [{ term: { state: 'active' } }, { range: { valid_until: { lte: now } } }] } },
+        sort: [{ seq: 'asc' }],
+        _source: false,
+      });
+      if (hits.length === 0) return total;
+      const ids = hits.map((h) => h._id);
+      const existing = await readExisting(ctx, ids);
+      const report = await writeObjects(ctx, ids, existing, (_id, cur) => {
+        if (!cur || stateOf(cur.obj) !== 'active') return undefined;
+        const vu = typeof cur.obj.valid_until === 'string' ? Date.parse(cur.obj.valid_until) : NaN;
+        if (Number.isNaN(vu) || vu > now) return undefined;
+        const obj: StixObject = { ...cur.obj, x_stixgate: { ...(cur.obj.x_stixgate ?? { sources: {} }), expired: true } };
+        return { obj, json: storedJson(obj) };
+      });
+      total += report.written.size;
+      if (report.written.size === 0) return total; // nothing more could be expired (refused or raced)
+    }
+  }
+
+  /** Makes every change up to `horizon` visible to searches (once per new horizon). */
+  private async changesVisible(horizon: number): Promise<void> {
+    if (horizon > this.refreshedHorizon || this.dirty) {
+      this.dirty = false;
+      await this.refresh(this.names.objects);
+      this.refreshedHorizon = Math.max(this.refreshedHorizon, horizon);
+    }
+  }
+
+  private async horizon(): Promise<number> {
+    try {
+      return (await this.seq().position()).horizon;
+    } catch (e) {
+      throw storeError(this.node, 'change-log position', e);
+    }
+  }
+
+  async changes(after: number, limit: number): Promise<ChangePage> {
+    const horizon = await this.horizon();
+    if (horizon <= after || limit < 1) return { changes: [], next: after };
+    await this.changesVisible(horizon);
+    const hits = await this.search<{ json: string; seq: number; state: ObjectState; type: string }>(this.names.objects, {
+      size: Math.min(limit, MAX_PAGE),
+      query: { range: { seq: { gt: after, lte: horizon } } },
+      sort: [{ seq: 'asc' }],
+      _source: ['json', 'seq', 'state', 'type'],
+    });
+    const changes: Change[] = hits.map((h) => ({
+      seq: h._source.seq, id: h._id, type: h._source.type, op: OP_OF_STATE[h._source.state], object: parseObject(h._source.json),
+    }));
+    return { changes, next: changes.length > 0 ? changes[changes.length - 1].seq : after };
+  }
+
+  async indexEntries(after: number, limit: number): Promise<IndexPage> {
+    const horizon = await this.horizon();
+    if (horizon <= after || limit < 1) return { entries: [], next: after };
+    await this.changesVisible(horizon);
+    const hits = await this.search<{ id: string; type: string; seq: number; state: ObjectState; obs?: { type: ObservableType; value: string }[] }>(this.names.objects, {
+      size: Math.min(limit, MAX_PAGE),
+      query: { range: { seq: { gt: after, lte: horizon } } },
+      sort: [{ seq: 'asc' }],
+      _source: ['id', 'type', 'seq', 'state', 'obs'],
+    });
+    const entries: IndexEntry[] = [];
+    for (const h of hits) {
+      const s = h._source;
+      if (s.state !== 'active' || !s.obs || s.obs.length === 0 || !INDEXED_TYPES.has(s.type)) continue;
+      entries.push({ id: s.id, type: s.type as IndexEntry['type'], observables: s.obs, seq: s.seq });
+    }
+    return { entries, next: hits.length > 0 ? hits[hits.length - 1]._source.seq : after };
+  }
+
+  async head(): Promise<number> {
+    return this.horizon();
+  }
+
+  async getCursor(name: string): Promise<string | undefined> {
+    return meta.getCursor(this.metaCtx(), name);
+  }
+
+  async setCursor(name: string, value: string): Promise<void> {
+    await meta.setCursor(this.metaCtx(), name, value, this.clock());
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
+    return meta.acquireLease(this.metaCtx(), name, holder, ttlMs, now);
+  }
+
+  async releaseLease(name: string, holder: string): Promise<void> {
+    await meta.releaseLease(this.metaCtx(), name, holder);
+  }
+
+  async stats(): Promise<StoreStats> {
+    await this.refresh(`${this.names.objects},${this.names.meta}`);
+    this.dirty = false;
+    const r = await withRetry(this.node, 'search', this.policy, () =>
+      this.c().search({
+        index: this.names.objects,
+        body: {
+          size: 0,
+          track_total_hits: true,
+          aggs: { types: { terms: { field: 'type', size: 1000 } }, states: { terms: { field: 'state', size: 10 } } },
+        } as never,
+      }),
+    );
+    const body = r.body as unknown as {
+      hits: { total: { value: number } };
+      aggregations: { types: { buckets: { key: string; doc_count: number }[] }; states: { buckets: { key: string; doc_count: number }[] } };
+    };
+    const byType: Record<string, number> = {};
+    for (const b of body.aggregations.types.buckets.sort((a, b2) => (a.key < b2.key ? -1 : 1))) {
+      Object.defineProperty(byType, b.key, { value: b.doc_count, enumerable: true, writable: true, configurable: true });
+    }
+    const states = new Map(body.aggregations.states.buckets.map((b) => [b.key, b.doc_count]));
+    const cursors: Record<string, string> = {};
+    const hits = await this.search<{ name: string; value: string }>(this.names.meta, {
+      size: MAX_PAGE, query: { term: { kind: 'cursor' } }, sort: [{ name: 'asc' }], _source: ['name', 'value'],
+    });
+    for (const h of hits) Object.defineProperty(cursors, h._source.name, { value: h._source.value, enumerable: true, writable: true, configurable: true });
+    let bytesOnDisk: number | undefined;
+    try {
+      const st = await this.c().indices.stats({ index: `${this.names.objects},${this.names.meta}`, metric: 'store' as never });
+      bytesOnDisk = (st.body as { _all: { total: { store: { size_in_bytes: number } } } })._all.total.store.size_in_bytes;
+    } catch {
+      bytesOnDisk = undefined; // size is informational
+    }
+    return {
+      objects: body.hits.total.value, byType, revoked: states.get('revoked') ?? 0, expired: states.get('expired') ?? 0,
+      changeLogHead: await this.horizon(), cursors, ...(bytesOnDisk !== undefined ? { bytesOnDisk } : {}),
+    };
+  }
+
+  /** Deletes this store's indices and templates (tests and `--reset`; never called implicitly). */
+  async destroy(): Promise<void> {
+    const c = this.c();
+    for (const index of [this.names.objects, this.names.meta]) {
+      await c.indices.delete({ index, ignore_unavailable: true } as never).catch(() => {});
+      await c.indices.deleteIndexTemplate({ name: index }).catch(() => {});
+    }
+  }
+}
