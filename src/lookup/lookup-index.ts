@@ -167,7 +167,9 @@ export class LookupIndex {
         const host = URL_HOST_RE.exec(obs.value)?.[1];
         if (!host) return;
         if (host.startsWith('[')) {
-          const v6 = parseIpv6(host.slice(1, -1));
+          const inner = host.slice(1, -1);
+          hits.add(this.ipv6.get(inner), 'domain', inner);
+          const v6 = parseIpv6(inner);
           if (v6) this.v6Ranges.containing(v6, (p, v) => hits.add(p, 'domain', v));
           return;
         }

@@ -119,6 +119,8 @@ test('a URL reports a listed domain of its host, and parent domains when enabled
   assert.deepEqual(ids(index, 'cdn.evil.com'), ['002:exact:cdn.evil.com', '001:domain:evil.com']);
   assert.deepEqual(ids(index, 'notevil.com'), []);
   assert.deepEqual(ids(index, 'http://192.0.2.44/x'), ['003:domain:192.0.2.0/24']);
+  const v6 = indexWith(["[ipv6-addr:value = '2001:db8::5']", "[ipv6-addr:value = '2001:db8::/64']"]);
+  assert.deepEqual(ids(v6, 'http://[2001:db8::5]:8080/x'), ['001:domain:2001:db8::5', '002:domain:2001:db8::/64']);
 
   const strict = indexWith(patterns, { matchParentDomains: false });
   assert.deepEqual(ids(strict, 'a.evil.com'), []);
