@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { TLP_MARKING_BY_LEVEL } from '../../src/core/stix.js';
+import { mergeObject, storedJson } from '../../src/store/merge.js';
+import { scoreFromSources } from '../../src/store/score.js';
+import { DAY, HOUR, T0, clone, indicatorFor } from './fixtures.js';
+
+const ctx = { now: T0, seenGranularityMs: HOUR };
+
+it('mergeObject is pure and its outcomes follow the policy', () => {
+  const obj = indicatorFor(1, { validUntil: T0 + DAY });
+  const input = clone(obj);
+  const created = mergeObject(undefined, { object: input, source: 's', tlp: 'amber', confidence: 30 }, ctx);
+  assert.deepEqual(input, obj, 'input not mutated');
+  assert.equal(created.outcome, 'created');
+  assert.deepEqual(created.object.object_marking_refs, [TLP_MARKING_BY_LEVEL.amber]);
+  assert.deepEqual(created.object.x_stixgate, {
+    sources: { s: { first_seen: new Date(T0).toISOString(), last_seen: new Date(T0).toISOString(), confidence: 30, tlp: 'amber' } },
+    score: 30,
+  });
+  const frozen = storedJson(created.object);
+  const same = mergeObject(created.object, { object: clone(obj), source: 's', tlp: 'amber', confidence: 30, seenAt: new Date(T0 + 59 * 60_000).toISOString() }, ctx);
+  assert.equal(same.outcome, 'unchanged');
+  assert.equal(storedJson(created.object), frozen, 'existing not mutated');
+  const older = mergeObject(created.object, { object: indicatorFor(1, { modified: T0 - DAY, validUntil: T0 }), source: 's', tlp: 'amber', confidence: 30 }, ctx);
+  assert.equal(older.outcome, 'updated', 'an older version with an earlier created moves created only');
+  assert.equal(older.object.created, new Date(T0 - DAY).toISOString());
+  assert.equal(older.object.modified, new Date(T0).toISOString());
+  assert.equal(older.object.valid_until, new Date(T0 + DAY).toISOString());
+  const stale = mergeObject(created.object, { object: { ...indicatorFor(1, { modified: T0 - DAY, validUntil: T0 + DAY }), created: obj.created, name: 'x' }, source: 's', tlp: 'amber', confidence: 30 }, ctx);
+  assert.equal(stale.outcome, 'stale');
+  assert.equal(stale.object, created.object);
+});
+
+it('scores: max confidence (default 50) plus 10 per extra source, capped at 100', () => {
+  const p = (confidence?: number) => ({ first_seen: 'x', last_seen: 'x', ...(confidence === undefined ? {} : { confidence }) });
+  assert.equal(scoreFromSources({}), 0);
+  assert.equal(scoreFromSources({ a: p() }), 50);
+  assert.equal(scoreFromSources({ a: p(20), b: p() }), 30);
+  assert.equal(scoreFromSources({ a: p(20), b: p(75), c: p() }), 95);
+  assert.equal(scoreFromSources({ a: p(95), b: p(10) }), 100);
+});
