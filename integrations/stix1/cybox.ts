@@ -19,6 +19,8 @@ export interface Fact {
   applyCondition: string;
   /** Literal kind in patterns. */
   kind: 'string' | 'int' | 'timestamp' | 'float';
+  /** Facts of one list member share a group number (e.g. one archived file among several). */
+  group?: number;
 }
 
 export interface ObjectFacts {
@@ -168,8 +170,12 @@ export function fileFacts(type: string, prefix: Step[], p: XmlElement): Fact[] {
   const fp = child(p, 'File_Path');
   if (fp && textOf(fp)) {
     const full = textOf(fp)!;
-    if (!child(p, 'File_Name') && attr(fp, 'fully_qualified') === 'true') {
-      // A fully qualified path without a separate name: split it.
+    const name = textOf(p, 'File_Name');
+    if (name && full.length > name.length && full.endsWith(name) && '/\\'.includes(full[full.length - name.length - 1])) {
+      // File_Path repeats the name: the directory is what precedes it.
+      out.push({ ...fact(type, [...prefix, 'parent_directory_ref', 'path'], fp)!, values: [full.slice(0, full.length - name.length - 1)] });
+    } else if (!name && !/[\\/]$/.test(full)) {
+      // A path without a separate name and not ending in a separator: the last part is the name.
       const cut = Math.max(full.lastIndexOf('/'), full.lastIndexOf('\\'));
       if (cut > 0 && cut < full.length - 1) {
         out.push({ ...fact(type, [...prefix, 'name'], fp)!, values: [full.slice(cut + 1)] });
@@ -190,14 +196,22 @@ function file(p: XmlElement): ObjectFacts {
   const t = xsiType(p);
   if (t === 'ArchiveFileObjectType') {
     push(facts, fact('file', ['extensions', 'archive-ext', 'comment'], child(p, 'Comment')));
-    for (const f of childrenNamed(child(p, 'Archived_File'), 'File')) facts.push(...fileFacts('file', ['extensions', 'archive-ext', 'contains_refs', '[*]'], f));
-    for (const f of childrenNamed(p, 'Archived_File')) facts.push(...fileFacts('file', ['extensions', 'archive-ext', 'contains_refs', '[*]'], f));
+    childrenNamed(p, 'Archived_File').forEach((f, group) => {
+      for (const x of fileFacts('file', ['extensions', 'archive-ext', 'contains_refs', '[*]'], f)) facts.push({ ...x, group });
+    });
   } else if (t === 'ImageFileObjectType') {
     push(facts, fact('file', ['extensions', 'raster-image-ext', 'image_height'], child(p, 'Image_Height'), 'int'));
     push(facts, fact('file', ['extensions', 'raster-image-ext', 'image_width'], child(p, 'Image_Width'), 'int'));
     push(facts, fact('file', ['extensions', 'raster-image-ext', 'bits_per_pixel'], child(p, 'Bits_Per_Pixel'), 'int'));
   } else if (t === 'PDFFileObjectType') {
-    push(facts, fact('file', ['extensions', 'pdf-ext', 'version'], child(p, 'Version'), 'float'));
+    const ext = ['extensions', 'pdf-ext'];
+    push(facts, fact('file', [...ext, 'version'], child(p, 'Version'), 'float'));
+    for (const d of path(p, 'Metadata', 'Document_Information_Dictionary')?.children ?? []) {
+      push(facts, fact('file', [...ext, 'document_info_dict', d.local], d, /Date$/.test(d.local) ? 'timestamp' : 'string'));
+    }
+    const ids = childrenNamed(path(p, 'Trailers', 'Trailer', 'ID'), 'ID_String');
+    push(facts, fact('file', [...ext, 'pdfid0'], ids[0]));
+    push(facts, fact('file', [...ext, 'pdfid1'], ids[1]));
   }
   return { type: 'file', facts };
 }
@@ -272,7 +286,6 @@ function email(p: XmlElement): ObjectFacts {
       push(facts, f);
     }
   }
-  push(facts, fact(t, ['body'], child(p, 'Raw_Body')));
   return { type: t, facts };
 }
 

@@ -124,6 +124,8 @@ export interface IdiomComparison {
   extraPatterns: string[];
   missingObservables: string[];
   extraObservables: string[];
+  missingIndicators: string[];
+  extraIndicators: string[];
 }
 
 function diff(a: string[], b: string[]): string[] {
@@ -151,8 +153,12 @@ export function compareIdiom(ours: readonly StixObject[], ref: readonly StixObje
     const b = count(ours, t);
     if (a !== b) typeCounts[t] = [a, b];
   }
+  const refIndKeys = refInd.map(indicatorKey);
+  const ourIndKeys = ourInd.map(indicatorKey);
   return {
-    indicators: multiset(refInd.map(indicatorKey), ourInd.map(indicatorKey)),
+    missingIndicators: diff(refIndKeys, ourIndKeys),
+    extraIndicators: diff(ourIndKeys, refIndKeys),
+    indicators: multiset(refIndKeys, ourIndKeys),
     observables: multiset(refSco, ourSco),
     patterns: multiset(refPat, ourPat),
     typeCounts,

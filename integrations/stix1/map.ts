@@ -58,6 +58,7 @@ export class Stix1Mapper implements SdoHost {
   readonly packageTime: string;
   readonly builder: PatternBuilder;
   private readonly inIndicators = new Set<string>();
+  private observableOf: Map<string, XmlElement> | undefined;
 
   constructor(
     private readonly root: XmlElement,
@@ -195,12 +196,33 @@ export class Stix1Mapper implements SdoHost {
     return out;
   }
 
+  /** Marks the package observables an indicator uses (directly, or through idrefs of the observables it uses). */
   private collectIdrefs(el: XmlElement): void {
+    if (!this.observableOf) {
+      this.observableOf = new Map();
+      for (const obs of childrenNamed(child(this.root, 'Observables'), 'Observable')) {
+        const id = attr(obs, 'id');
+        if (!id) continue;
+        const stack = [obs];
+        while (stack.length) {
+          const e = stack.pop()!;
+          if (e.attrs.id !== undefined) this.observableOf.set(e.attrs.id, obs);
+          for (const c of e.children) stack.push(c);
+        }
+      }
+    }
     const stack = [el];
     while (stack.length) {
       const e = stack.pop()!;
       const r = e.attrs.idref;
-      if (r !== undefined && e.local === 'Observable') this.inIndicators.add(r);
+      if (r !== undefined) {
+        const obs = this.observableOf.get(r);
+        const id = obs ? attr(obs, 'id') : undefined;
+        if (obs && id && !this.inIndicators.has(id)) {
+          this.inIndicators.add(id);
+          stack.push(obs);
+        }
+      }
       for (const c of e.children) stack.push(c);
     }
   }

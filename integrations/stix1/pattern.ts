@@ -128,6 +128,28 @@ export function obsText(n: ObsNode, parent?: string): string {
   return parent !== undefined && n.items.length > 1 ? `(${inner})` : inner;
 }
 
+/** Whether a related object becomes part of its parent's properties (otherwise: its own observation). */
+function folds(parentType: string, rel: XmlElement): boolean {
+  const kind = (textOf(rel, 'Relationship') ?? '').toLowerCase();
+  if (parentType === 'domain-name' && kind === 'resolved_to') return true;
+  if (parentType === 'email-message' && (kind === 'contains' || kind === 'contained_within')) return true;
+  return false;
+}
+
+/** The comparisons of one object: its hashes ORed (any of them identifies the file), the rest ANDed. */
+function objectComparison(of: ObjectFacts): CmpNode | undefined {
+  const hashes: CmpNode[] = [];
+  const rest: CmpNode[] = [];
+  for (const f of of.facts) {
+    const c = factComparison(f);
+    if (f.steps.length === 2 && f.steps[0] === 'hashes') hashes.push(c);
+    else rest.push(c);
+  }
+  if (hashes.length > 1) rest.unshift({ kind: 'OR', items: hashes });
+  else rest.unshift(...hashes);
+  return and(rest);
+}
+
 function and(items: CmpNode[]): CmpNode | undefined {
   if (items.length === 0) return undefined;
   return items.length === 1 ? items[0] : { kind: 'AND', items };
@@ -143,7 +165,7 @@ export class PatternBuilder {
     let cur: XmlElement | undefined = el;
     for (let i = 0; cur && i < MAX_REF_DEPTH - depth; i++) {
       const ref = attr(cur, 'idref');
-      if (ref === undefined || cur.children.length > 0) return cur;
+      if (ref === undefined || cur.children.some((c) => c.local === 'Properties' || c.local === 'Object' || c.local === 'Observable_Composition')) return cur;
       cur = this.index.byId.get(ref);
     }
     return undefined;
@@ -164,14 +186,15 @@ export class PatternBuilder {
         .map((o) => this.observable(o, depth + 1))
         .filter((x): x is ObsNode => x !== undefined);
       if (items.length === 0) return undefined;
-      return items.length === 1 ? items[0] : { kind: op, items };
+      if (items.length === 1) return items[0];
+      // An OR of single observations is one observation with ORed comparisons (as stix2-elevator writes it).
+      if (op === 'OR' && items.every((i) => i.kind === 'obs')) {
+        return { kind: 'obs', type: (items[0] as { type: string }).type, cmp: { kind: 'OR', items: items.map((i) => (i as { cmp: CmpNode }).cmp) } };
+      }
+      return { kind: op, items };
     }
     const obj = child(obs, 'Object');
-    if (obj) {
-      const r = this.object(obj, depth + 1);
-      if (r) return { kind: 'obs', cmp: r.cmp, type: r.type };
-      return undefined;
-    }
+    if (obj) return this.object(obj, depth + 1);
     this.unmapped.push({ cybox_type: child(obs, 'Event') ? 'Event' : 'empty', id: attr(obs, 'id') });
     return undefined;
   }
@@ -192,6 +215,7 @@ export class PatternBuilder {
     }
     // Related objects that fold into the object's own properties.
     for (const rel of childrenNamed(child(o, 'Related_Objects'), 'Related_Object')) {
+      if (!folds(facts.type, rel)) continue;
       const kind = (textOf(rel, 'Relationship') ?? '').toLowerCase();
       const target = this.resolve(rel, depth + 1);
       const rprops = child(target, 'Properties');
@@ -216,10 +240,20 @@ export class PatternBuilder {
     return facts;
   }
 
-  private object(obj: XmlElement, depth: number): { cmp: CmpNode; type: string } | undefined {
+  /** One object's observation, ANDed with observations of its related objects that do not fold into it. */
+  private object(obj: XmlElement, depth: number): ObsNode | undefined {
     const of = this.objectFacts(obj, depth);
-    if (!of) return undefined;
-    const cmp = and(of.facts.map(factComparison));
-    return cmp ? { cmp, type: of.type } : undefined;
+    const own = of ? objectComparison(of) : undefined;
+    const items: ObsNode[] = own && of ? [{ kind: 'obs', cmp: own, type: of.type }] : [];
+    const o = this.resolve(obj, depth);
+    if (o && of) {
+      for (const rel of childrenNamed(child(o, 'Related_Objects'), 'Related_Object')) {
+        if (folds(of.type, rel)) continue;
+        const r = this.object(rel, depth + 1);
+        if (r) items.push(r);
+      }
+    }
+    if (items.length === 0) return undefined;
+    return items.length === 1 ? items[0] : { kind: 'AND', items };
   }
 }

@@ -49,8 +49,10 @@ const ID_PROPS: Record<string, string[]> = {
 interface Draft {
   type: string;
   props: Record<string, unknown>;
+  /** Keyed by the property path (steps joined by '.') of the reference. */
   refs: Map<string, Draft>;
   refLists: Map<string, Draft[]>;
+  group?: number;
 }
 
 function draft(type: string): Draft {
@@ -82,23 +84,27 @@ function scalar(type: string, key: string, f: Fact, v: string, parentKey?: strin
 
 /** Applies one fact value at `steps` below `d`. */
 function apply(d: Draft, steps: string[], f: Fact, v: string): void {
+  const r = steps.findIndex((x) => x.endsWith('_ref') || x.endsWith('_refs'));
   const s = steps[0];
-  if (s.endsWith('_ref')) {
-    let c = d.refs.get(s);
+  if (r >= 0 && steps[r].endsWith('_ref')) {
+    const key = steps.slice(0, r + 1).join('.');
+    let c = d.refs.get(key);
     if (!c) {
-      c = draft(REF_TYPES[s] ?? typeForValue(v));
-      d.refs.set(s, c);
+      c = draft(REF_TYPES[steps[r]] ?? typeForValue(v));
+      d.refs.set(key, c);
     }
-    apply(c, steps.slice(1), f, v);
+    apply(c, steps.slice(r + 1), f, v);
     return;
   }
-  if (s.endsWith('_refs') && steps[1] === '[*]') {
-    const list = d.refLists.get(s) ?? [];
-    d.refLists.set(s, list);
-    const rest = steps.slice(2);
+  if (r >= 0 && steps[r + 1] === '[*]') {
+    const key = steps.slice(0, r + 1).join('.');
+    const list = d.refLists.get(key) ?? [];
+    d.refLists.set(key, list);
+    const rest = steps.slice(r + 2);
     let c = list[list.length - 1];
-    if (!c || hasPath(c, rest)) {
-      c = draft(REF_TYPES[s] ?? typeForValue(v));
+    if (!c || hasPath(c, rest) || (f.group !== undefined && c.group !== f.group)) {
+      c = draft(REF_TYPES[steps[r]] ?? typeForValue(v));
+      c.group = f.group;
       list.push(c);
     }
     apply(c, rest, f, v);
@@ -148,15 +154,19 @@ function setNested(obj: Record<string, unknown>, steps: string[], value: unknown
 }
 
 function hasPath(d: Draft, steps: string[]): boolean {
-  if (steps.length === 1) return steps[0] in d.props;
   if (steps[0].endsWith('_ref')) return d.refs.has(steps[0]);
-  return steps[0] in d.props;
+  let cur: unknown = d.props;
+  for (const s of steps) {
+    if (!cur || typeof cur !== 'object' || !(s in (cur as object))) return false;
+    cur = (cur as Record<string, unknown>)[s];
+  }
+  return true;
 }
 
 function finish(d: Draft, out: StixObject[]): string {
   const o: Record<string, unknown> = { ...d.props };
-  for (const [k, c] of d.refs) o[k] = finish(c, out);
-  for (const [k, list] of d.refLists) o[k] = list.map((c) => finish(c, out));
+  for (const [k, c] of d.refs) setNested(o, k.split('.'), finish(c, out));
+  for (const [k, list] of d.refLists) setNested(o, k.split('.'), list.map((c) => finish(c, out)));
   const contributing: Record<string, unknown> = {};
   const props = ID_PROPS[d.type];
   if (props) {
