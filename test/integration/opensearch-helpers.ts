@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { OpenSearchStore, type OpenSearchStoreOptions } from '../../src/store/opensearch/index.js';
 
 /** The node started by scripts/opensearch.sh (scripts/integration.sh exports it). */
@@ -45,4 +47,89 @@ export async function freshStore(overrides: Partial<OpenSearchStoreOptions> = {}
       await store.close();
     },
   };
+}
+
+
+/**
+ * A loopback HTTP proxy in front of the real node, for fault injection: it can be stopped and
+ * restarted on the same port (cluster unreachable), and it can answer chosen bulk items with
+ * 429 or 503 without forwarding them (a partial bulk failure as OpenSearch reports it).
+ */
+export class FaultProxy {
+  private server?: Server;
+  port = 0;
+  /** Per document id: how many more times its bulk item is answered with `status`. */
+  readonly failItems = new Map<string, { times: number; status: number }>();
+  bulkRequests = 0;
+
+  async start(): Promise<string> {
+    const target = new URL(OPENSEARCH_URL!);
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        let body = Buffer.concat(chunks);
+        const injected: { pos: number; id: string; status: number; op: string }[] = [];
+        const isBulk = req.method === 'POST' && (req.url ?? '').split('?')[0].endsWith('/_bulk');
+        if (isBulk) {
+          this.bulkRequests++;
+          const lines = body.toString('utf8').split('\n').filter((l) => l !== '');
+          const kept: string[] = [];
+          for (let i = 0; i < lines.length; i += 2) {
+            const action = JSON.parse(lines[i]) as Record<string, { _id: string }>;
+            const op = Object.keys(action)[0];
+            const id = action[op]._id;
+            const f = this.failItems.get(id);
+            if (f && f.times > 0) {
+              f.times--;
+              injected.push({ pos: i / 2, id, status: f.status, op });
+            } else kept.push(lines[i], lines[i + 1]);
+          }
+          body = Buffer.from(kept.length > 0 ? kept.join('\n') + '\n' : '', 'utf8');
+        }
+        const answer = (status: number, headers: Record<string, string>, out: Buffer) => {
+          res.writeHead(status, { ...headers, 'content-length': String(out.length) });
+          res.end(out);
+        };
+        if (isBulk && injected.length > 0 && body.length === 0) {
+          const items = injected.map((x) => ({ [x.op]: { _id: x.id, status: x.status, error: { type: 'es_rejected_execution_exception', reason: 'injected' } } }));
+          answer(200, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify({ took: 0, errors: true, items })));
+          return;
+        }
+        const up = request(
+          { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, 'content-length': String(body.length) } },
+          (r: IncomingMessage) => {
+            const parts: Buffer[] = [];
+            r.on('data', (c: Buffer) => parts.push(c));
+            r.on('end', () => {
+              let out = Buffer.concat(parts);
+              if (injected.length > 0) {
+                const parsed = JSON.parse(out.toString('utf8')) as { errors: boolean; items: unknown[] };
+                for (const x of injected) {
+                  parsed.items.splice(x.pos, 0, { [x.op]: { _id: x.id, status: x.status, error: { type: 'es_rejected_execution_exception', reason: 'injected' } } });
+                }
+                parsed.errors = true;
+                out = Buffer.from(JSON.stringify(parsed));
+              }
+              const headers: Record<string, string> = { 'content-type': String(r.headers['content-type'] ?? 'application/json') };
+              answer(r.statusCode ?? 502, headers, out);
+            });
+          },
+        );
+        up.on('error', () => answer(502, {}, Buffer.alloc(0)));
+        up.end(body);
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async stop(): Promise<void> {
+    const s = this.server;
+    this.server = undefined;
+    if (!s) return;
+    s.closeAllConnections();
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
 }

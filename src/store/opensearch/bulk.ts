@@ -32,6 +32,10 @@ export interface WriteReport {
   rejected: Map<string, { reason: string; message: string }>;
   /** Bulk requests sent (for metrics and tests). */
   requests: number;
+  /** Items answered 409 (another writer got there first) and merged again. */
+  conflicts: number;
+  /** Items answered 429/5xx and sent again. */
+  retried: number;
 }
 
 interface ItemResult {
@@ -131,7 +135,7 @@ function chunks(ids: string[], sizes: Map<string, number>, maxDocs: number, maxB
  * when the cluster stays unavailable (whatever was acknowledged stays written and logged).
  */
 export async function writeObjects(ctx: WriteContext, ids: string[], existing: Map<string, Existing>, compute: Compute, depth = 0): Promise<WriteReport> {
-  const report: WriteReport = { written: new Map(), rejected: new Map(), requests: 0 };
+  const report: WriteReport = { written: new Map(), rejected: new Map(), requests: 0, conflicts: 0, retried: 0 };
   const pending = new Map<string, { obj: StixObject; json: string }>();
   const sizes = new Map<string, number>();
   for (const id of ids) {
@@ -188,6 +192,8 @@ export async function writeObjects(ctx: WriteContext, ids: string[], existing: M
           }
         });
         const next: string[] = [];
+        report.conflicts += conflicts.length;
+        report.retried += retry.length;
         if (conflicts.length > 0) {
           const fresh = await readExisting(ctx, conflicts);
           for (const id of conflicts) {
@@ -230,6 +236,8 @@ export async function writeObjects(ctx: WriteContext, ids: string[], existing: M
     const again = await writeObjects(ctx, fenced, fresh, (_id, cur) => (cur ? { obj: cur.obj, json: cur.json } : undefined), depth + 1);
     for (const [id, w] of again.written) report.written.set(id, w);
     report.requests += again.requests;
+    report.conflicts += again.conflicts;
+    report.retried += again.retried;
   }
   return report;
 }

@@ -5,7 +5,7 @@ import type {
   Change, ChangePage, IndexEntry, IndexPage, IngestItem, Query, QueryPage, Store, StoreStats, UpsertOptions, UpsertResult,
 } from '../contract.js';
 import { DEFAULT_SEEN_GRANULARITY_MS, mergeObject, storedJson, type MergeOutcome } from '../merge.js';
-import { readExisting, writeObjects, type WriteContext } from './bulk.js';
+import { readExisting, writeObjects, type WriteContext, type WriteReport } from './bulk.js';
 import { createClient, safeUrl, storeError, withRetry, type RetryPolicy } from './client.js';
 import { OP_OF_STATE, invalidItem, parseObject, stateOf, type Existing, type ObjectState } from './documents.js';
 import * as meta from './leases.js';
@@ -39,6 +39,8 @@ export class OpenSearchStore implements Store {
   private readonly clock: () => number;
   /** This instance wrote objects since its last refresh (read-your-writes for searches). */
   private dirty = false;
+  /** Running totals since open (for metrics): bulk requests, 409 re-merges, 429/5xx item retries. */
+  readonly counters = { bulkRequests: 0, conflicts: 0, retriedItems: 0, rejectedItems: 0 };
   /** The change-log horizon as of this instance's last refresh. */
   private refreshedHorizon = 0;
 
@@ -166,7 +168,7 @@ export class OpenSearchStore implements Store {
       outcomes.set(id, outs);
       return dirty && obj && json !== undefined ? { obj, json } : undefined;
     });
-    if (report.written.size > 0) this.dirty = true;
+    this.count(report);
     for (const id of ids) {
       const outs = outcomes.get(id) ?? [];
       const refused = report.rejected.get(id);
@@ -184,6 +186,14 @@ export class OpenSearchStore implements Store {
       for (const name of Object.keys(opts.cursors)) await meta.setCursor(m, name, String(opts.cursors[name]), this.clock());
     }
     return result;
+  }
+
+  private count(report: WriteReport): void {
+    if (report.written.size > 0) this.dirty = true;
+    this.counters.bulkRequests += report.requests;
+    this.counters.conflicts += report.conflicts;
+    this.counters.retriedItems += report.retried;
+    this.counters.rejectedItems += report.rejected.size;
   }
 
   async get(id: string): Promise<StixObject | undefined> {
@@ -233,6 +243,7 @@ export class OpenSearchStore implements Store {
         const obj: StixObject = { ...cur.obj, x_stixgate: { ...(cur.obj.x_stixgate ?? { sources: {} }), expired: true } };
         return { obj, json: storedJson(obj) };
       });
+      this.count(report);
       total += report.written.size;
       if (report.written.size === 0) return total; // nothing more could be expired (refused or raced)
     }
