@@ -224,11 +224,21 @@ export class EmbeddedStore implements Store {
         p = { obj: row ? (JSON.parse(row.json) as StixObject) : undefined, json: row?.json, row, dirty: false, prints: [] };
         pending.set(id, p);
       }
-      const r = mergeObject(p.obj, item, { ...ctx, existingJson: p.json });
+      let r: ReturnType<typeof mergeObject>;
+      let json: string | undefined;
+      try {
+        r = mergeObject(p.obj, item, { ...ctx, existingJson: p.json });
+        if (r.outcome === 'created' || r.outcome === 'updated') json = storedJson(r.object);
+      } catch (e) {
+        // canonical JSON refuses values with no JSON form (NaN, Infinity, BigInt): reject the item
+        if (!(e instanceof TypeError)) throw e;
+        result.rejected.push({ reason: 'stix_invalid', message: `object ${id} is not serialisable: ${e.message}`, location: { source: item.source, objectId: id } });
+        continue;
+      }
       result[r.outcome]++;
-      if (r.outcome === 'created' || r.outcome === 'updated') {
+      if (json !== undefined) {
         p.obj = r.object;
-        p.json = storedJson(r.object);
+        p.json = json;
         p.dirty = true;
         p.prints = [];
       }
