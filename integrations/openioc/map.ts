@@ -1,0 +1,303 @@
+/**
+ * OpenIOC 1.0 / 1.1 document → one STIX 2.1 indicator. Pure: time comes from the document (or
+ * the injected fallback), ids from the IOC's own UUID.
+ *
+ * The indicator tree becomes an observation expression: in an AND (or OR) node, the mapped items
+ * of one STIX object type form one observation whose comparisons are ANDed (ORed); observations
+ * and sub-trees are joined with the node's operator. Terms with no STIX object path
+ * (mappings/openioc/terms.yaml) are kept in `x_openioc_unmapped` and counted.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { StixgateError, type Rejection } from '../../src/core/errors.js';
+import { deterministicId } from '../../src/core/ids.js';
+import { normaliseObservable } from '../../src/core/observable.js';
+import { canonicalPattern, escapePatternString, parsePattern } from '../../src/core/pattern.js';
+import type { ObservableType, StixObject } from '../../src/core/stix.js';
+import { attr, child, childrenNamed, textOf, type XmlElement } from '../../src/core/safe-xml.js';
+
+export type TermKind = 'string' | 'int' | 'hash' | 'timestamp' | 'extension' | 'fullpath' | 'lower';
+
+export interface TermMapping {
+  /** STIX object path, e.g. `file:hashes.MD5`. */
+  path: string;
+  kind: TermKind;
+}
+
+export type TermTable = ReadonlyMap<string, TermMapping>;
+
+const KINDS = new Set<TermKind>(['string', 'int', 'hash', 'timestamp', 'extension', 'fullpath', 'lower']);
+
+/** Loads and checks mappings/openioc/terms.yaml (every path must parse as a STIX pattern path). */
+export function loadOpenIocTerms(mappingsDir: string): TermTable {
+  const file = join(mappingsDir, 'openioc', 'terms.yaml');
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `cannot read OpenIOC term table ${file}`, { cause: e, location: { file } });
+  }
+  const terms = (raw as { terms?: Record<string, { path?: unknown; kind?: unknown }> } | null)?.terms ?? {};
+  const out = new Map<string, TermMapping>();
+  for (const [search, m] of Object.entries(terms)) {
+    const kind = (m?.kind ?? 'string') as TermKind;
+    if (typeof m?.path !== 'string' || !KINDS.has(kind)) {
+      throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `OpenIOC term ${search}: needs a string path and a kind in ${[...KINDS].join(', ')}`, { location: { file, path: `terms.${search}` } });
+    }
+    try {
+      parsePattern(`[${m.path} = 'x']`);
+    } catch (e) {
+      throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `OpenIOC term ${search}: path ${m.path} is not a STIX object path`, { cause: e, location: { file, path: `terms.${search}` } });
+    }
+    out.set(search, { path: m.path, kind });
+  }
+  return out;
+}
+
+export interface OpenIocMapContext {
+  sourceId: string;
+  file?: string;
+  /** Used when the document carries no usable time (RFC 3339). */
+  fallbackTime: string;
+  terms: TermTable;
+}
+
+export interface UnmappedTerm {
+  search: string;
+  condition: string;
+  content: string;
+  negate?: boolean;
+}
+
+export interface OpenIocMapResult {
+  objects: StixObject[];
+  rejections: Rejection[];
+  stats: { items: number; mapped: number; unmapped: number };
+}
+
+type Cmp = { text: string; type: string };
+type Node = { kind: 'obs'; type: string; op: 'AND' | 'OR'; cmps: string[] } | { kind: 'AND' | 'OR'; items: Node[] };
+
+const MAX_DEPTH = 64;
+const REGEX_SPECIAL = /[.*+?^${}()|[\]\\/]/g;
+
+function regexEscape(v: string): string {
+  return v.replace(REGEX_SPECIAL, '\\$&');
+}
+
+function lit(v: string): string {
+  return `'${escapePatternString(v)}'`;
+}
+
+const NORMALISED = new Set(['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr']);
+
+function canonical(path: string, kind: TermKind, v: string): string {
+  if (kind === 'hash' || kind === 'lower') return v.toLowerCase();
+  const m = /^([a-z0-9-]+):value$/.exec(path);
+  if (m && NORMALISED.has(m[1])) {
+    const r = normaliseObservable(m[1] as ObservableType, v);
+    if (r.ok) return r.observable.value;
+  }
+  return v;
+}
+
+function timestampLiteral(v: string): string | undefined {
+  if (!/^\d{4}-\d\d-\d\d/.test(v)) return undefined;
+  const ms = Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(v) ? v : `${v}Z`);
+  return Number.isNaN(ms) ? undefined : `t'${new Date(ms).toISOString()}'`;
+}
+
+/** One IndicatorItem → a comparison, or undefined when it has no STIX equivalent. */
+function itemComparison(m: TermMapping, condition: string, content: string, negate: boolean): Cmp | undefined {
+  const type = m.path.slice(0, m.path.indexOf(':'));
+  const not = negate ? 'NOT ' : '';
+  const c = condition.toLowerCase();
+  // OpenIOC 1.0 negated conditions
+  const neg = c === 'isnot' || c === 'containsnot' ? !negate : negate;
+  const n = neg ? 'NOT ' : '';
+  const base = c === 'isnot' ? 'is' : c === 'containsnot' ? 'contains' : c;
+  if (m.kind === 'extension') {
+    const ext = content.replace(/^\./, '');
+    if (base !== 'is' && base !== 'contains' && base !== 'ends-with') return undefined;
+    return { type, text: `${m.path} ${n}MATCHES ${lit(`\\.${regexEscape(ext)}$`)}` };
+  }
+  if (m.kind === 'fullpath' && base === 'is') {
+    const cut = Math.max(content.lastIndexOf('\\'), content.lastIndexOf('/'));
+    if (cut > 0 && cut < content.length - 1) {
+      if (neg) return undefined; // NOT (a AND b) has no single-observation form
+      return { type, text: `(file:name = ${lit(content.slice(cut + 1))} AND file:parent_directory_ref.path = ${lit(content.slice(0, cut))})` };
+    }
+  }
+  let value: string;
+  switch (m.kind) {
+    case 'int':
+      if (!/^-?\d{1,15}$/.test(content.trim())) return undefined;
+      value = String(Number(content.trim()));
+      break;
+    case 'timestamp': {
+      const t = timestampLiteral(content.trim());
+      if (!t) return undefined;
+      value = t;
+      break;
+    }
+    default:
+      value = lit(canonical(m.path, m.kind, content));
+  }
+  switch (base) {
+    case 'is':
+      return { type, text: `${m.path} ${n}= ${value}` };
+    case 'contains':
+      return { type, text: `${m.path} ${n}MATCHES ${lit(regexEscape(content))}` };
+    case 'starts-with':
+      return { type, text: `${m.path} ${n}MATCHES ${lit(`^${regexEscape(content)}`)}` };
+    case 'ends-with':
+      return { type, text: `${m.path} ${n}MATCHES ${lit(`${regexEscape(content)}$`)}` };
+    case 'matches':
+      return { type, text: `${m.path} ${n}MATCHES ${lit(content)}` };
+    case 'greater-than':
+      return { type, text: `${m.path} ${n}> ${value}` };
+    case 'less-than':
+      return { type, text: `${m.path} ${n}< ${value}` };
+    default:
+      void not;
+      return undefined;
+  }
+}
+
+function nodeText(n: Node, parent?: string): string {
+  if (n.kind === 'obs') return `[${n.cmps.length > 1 ? n.cmps.join(` ${n.op} `) : n.cmps[0]}]`;
+  const inner = n.items.map((i) => nodeText(i, n.kind)).join(` ${n.kind} `);
+  return parent !== undefined && n.items.length > 1 ? `(${inner})` : inner;
+}
+
+class TreeMapper {
+  readonly unmapped: UnmappedTerm[] = [];
+  items = 0;
+  mapped = 0;
+
+  constructor(private readonly terms: TermTable) {}
+
+  indicator(el: XmlElement, depth: number): Node | undefined {
+    if (depth > MAX_DEPTH) return undefined;
+    const op = (attr(el, 'operator') ?? 'OR').toUpperCase() === 'AND' ? 'AND' : 'OR';
+    const byType = new Map<string, string[]>();
+    const subs: Node[] = [];
+    for (const c of el.children) {
+      if (c.local === 'Indicator') {
+        const s = this.indicator(c, depth + 1);
+        if (s) subs.push(s);
+      } else if (c.local === 'IndicatorItem') {
+        const cmp = this.item(c);
+        if (!cmp) continue;
+        const list = byType.get(cmp.type) ?? [];
+        list.push(cmp.text);
+        byType.set(cmp.type, list);
+      }
+    }
+    const items: Node[] = [...byType.entries()].map(([type, cmps]) => ({ kind: 'obs', type, op, cmps }));
+    items.push(...subs);
+    if (items.length === 0) return undefined;
+    return items.length === 1 ? items[0] : { kind: op, items };
+  }
+
+  private item(el: XmlElement): Cmp | undefined {
+    this.items++;
+    const ctxEl = child(el, 'Context');
+    const search = attr(ctxEl, 'search') ?? '';
+    const condition = attr(el, 'condition') ?? 'is';
+    const content = textOf(el, 'Content') ?? '';
+    const negate = (attr(el, 'negate') ?? 'false').toLowerCase() === 'true';
+    const m = this.terms.get(search);
+    const cmp = m && content ? itemComparison(m, condition, content, negate) : undefined;
+    if (!cmp) {
+      const u: UnmappedTerm = { search, condition, content };
+      if (negate) u.negate = true;
+      this.unmapped.push(u);
+      return undefined;
+    }
+    this.mapped++;
+    return cmp;
+  }
+}
+
+function iocTime(v: string | undefined): string | undefined {
+  if (!v || v.startsWith('0001-')) return undefined;
+  const t = v.trim();
+  if (!/^\d{4}-\d\d-\d\dT/.test(t)) return undefined;
+  const ms = Date.parse(/([zZ]|[+-]\d\d:?\d\d)$/.test(t) ? t : `${t}Z`);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
+
+function escapeXml(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+/** The element re-serialised (for `pattern_type: openioc` when no term maps). */
+export function xmlText(el: XmlElement): string {
+  const attrs = Object.keys(el.attrs).map((k) => ` ${k}="${escapeXml(el.attrs[k])}"`).join('');
+  const inner = el.children.length ? el.children.map(xmlText).join('') : escapeXml(el.text.trim());
+  return inner ? `<${el.name}${attrs}>${inner}</${el.name}>` : `<${el.name}${attrs}/>`;
+}
+
+const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+export function isOpenIoc(root: XmlElement): boolean {
+  return root.local === 'ioc' || root.local === 'OpenIOC';
+}
+
+/** Maps one parsed OpenIOC document (1.0 `<ioc>` or 1.1 `<OpenIOC>`). */
+export function mapOpenIoc(root: XmlElement, ctx: OpenIocMapContext): OpenIocMapResult {
+  const loc = { source: ctx.sourceId, ...(ctx.file ? { file: ctx.file } : {}) };
+  if (!isOpenIoc(root)) {
+    return { objects: [], rejections: [{ reason: 'not_openioc', message: `root element <${root.name}> is not an OpenIOC <ioc> or <OpenIOC>`, location: loc }], stats: { items: 0, mapped: 0, unmapped: 0 } };
+  }
+  const meta = root.local === 'OpenIOC' ? child(root, 'metadata') : root;
+  const criteria = root.local === 'OpenIOC' ? child(root, 'criteria') : child(root, 'definition');
+  const iocId = attr(root, 'id');
+  const tm = new TreeMapper(ctx.terms);
+  const tops = childrenNamed(criteria, 'Indicator');
+  const nodes = tops.map((t) => tm.indicator(t, 0)).filter((n): n is Node => n !== undefined);
+  const stats = { items: tm.items, mapped: tm.mapped, unmapped: tm.unmapped.length };
+  const created = iocTime(attr(root, 'last-modified')) ?? iocTime(textOf(meta, 'authored_date')) ?? ctx.fallbackTime;
+  const objects: StixObject[] = [];
+  const o: StixObject = {
+    type: 'indicator',
+    spec_version: '2.1',
+    id: iocId && UUID_RE.test(iocId) ? `indicator--${iocId.toLowerCase()}` : deterministicId('indicator', `openioc:${iocId ?? ctx.file ?? ''}`),
+    created,
+    modified: created,
+  };
+  const name = textOf(meta, 'short_description');
+  if (name) o.name = name;
+  const description = textOf(meta, 'description');
+  if (description) o.description = description;
+  if (nodes.length) {
+    const node: Node = nodes.length === 1 ? nodes[0] : { kind: 'OR', items: nodes };
+    const text = nodeText(node);
+    try {
+      canonicalPattern(text);
+    } catch (e) {
+      return { objects: [], rejections: [{ reason: 'pattern_invalid', message: `OpenIOC pattern does not parse: ${(e as Error).message}`, location: loc }], stats };
+    }
+    o.pattern = text;
+    o.pattern_type = 'stix';
+    o.pattern_version = '2.1';
+  } else if (criteria && stats.items > 0) {
+    // Nothing maps: the IOC itself is the pattern, so nothing is lost.
+    o.pattern = xmlText(criteria);
+    o.pattern_type = 'openioc';
+  } else {
+    return { objects: [], rejections: [{ reason: 'empty_ioc', message: 'OpenIOC document has no IndicatorItem', location: loc }], stats };
+  }
+  o.valid_from = iocTime(textOf(meta, 'authored_date')) ?? created;
+  if (tm.unmapped.length) o.x_openioc_unmapped = tm.unmapped;
+  const author = textOf(meta, 'authored_by');
+  if (author) {
+    const identity: StixObject = { type: 'identity', spec_version: '2.1', id: deterministicId('identity', `openioc-author:${author}`), created, modified: created, name: author };
+    objects.push(identity);
+    o.created_by_ref = identity.id;
+  }
+  objects.push(o);
+  return { objects, rejections: [], stats };
+}
