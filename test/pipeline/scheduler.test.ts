@@ -1,0 +1,222 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as delay } from 'node:timers/promises';
+import { cronMinGapMs, Scheduler, validateSchedule } from '../../src/pipeline/scheduler.js';
+import { StixgateError } from '../../src/core/errors.js';
+
+test('validateSchedule: cron syntax, minimum interval, time zone', () => {
+  assert.equal(validateSchedule({ schedule: '*/5 * * * *' }), undefined);
+  assert.equal(validateSchedule({ schedule: '0 3 * * 1-5', timezone: 'Europe/Berlin' }), undefined);
+  assert.equal(validateSchedule({ intervalMs: 3_600_000 }), undefined);
+  assert.equal(validateSchedule({}), undefined);
+  assert.match(validateSchedule({ schedule: '61 * * * *' }) ?? '', /^invalid cron expression "61 \* \* \* \*": /);
+  assert.match(validateSchedule({ schedule: 'every day' }) ?? '', /^invalid cron expression/);
+  assert.equal(validateSchedule({ schedule: '* * * * * *' }), 'cron expression "* * * * * *" fires every 1 s, more often than the minimum of 60 s');
+  assert.equal(validateSchedule({ schedule: '*/30 * * * * *' }), 'cron expression "*/30 * * * * *" fires every 30 s, more often than the minimum of 60 s');
+  assert.equal(validateSchedule({ schedule: '*/2 * * * *', minIntervalMs: 300_000 }), 'cron expression "*/2 * * * *" fires every 120 s, more often than the minimum of 300 s');
+  assert.equal(validateSchedule({ schedule: '*/30 * * * * *' }, { minIntervalMs: 30_000 }), undefined);
+  assert.equal(validateSchedule({ intervalMs: 1000 }), 'interval of 1 s is shorter than the minimum of 60 s');
+  assert.equal(validateSchedule({ intervalMs: -5 }), 'interval must be a positive number of seconds');
+  assert.equal(validateSchedule({ schedule: '0 * * * *', timezone: 'Mars/Olympus' }), 'unknown time zone "Mars/Olympus" (use an IANA name such as Europe/Berlin or UTC)');
+  assert.equal(validateSchedule({ schedule: '0 * * * *', intervalMs: 60_000 }), 'set either a cron schedule or an interval, not both');
+  assert.equal(cronMinGapMs('0 0,12 * * *'), 12 * 3_600_000);
+  assert.equal(cronMinGapMs('0 23,1 * * *'), 2 * 3_600_000);
+  assert.equal(cronMinGapMs('0 0 * * *'), 86_400_000);
+  assert.equal(cronMinGapMs('15,45 * * * *'), 30 * 60_000);
+});
+
+test('interval jobs run on their period; runOnStart; status', async () => {
+  const s = new Scheduler();
+  let runs = 0;
+  s.add('a', { intervalMs: 50, runOnStart: true }, async () => void runs++);
+  assert.throws(() => s.add('a', { intervalMs: 50 }, async () => undefined), /already added/);
+  assert.throws(() => s.add('bad', { schedule: 'nope' }, async () => undefined), (e: StixgateError) => e.code === 'STIXGATE_ERR_CONFIG_INVALID');
+  s.start();
+  await delay(20);
+  assert.equal(runs, 1);
+  await delay(260);
+  await s.stop(100);
+  assert.ok(runs >= 5 && runs <= 7, `runs ${runs}`);
+  const st = s.status('a');
+  assert.equal(st.running, false);
+  assert.equal(st.consecutiveFailures, 0);
+  assert.equal(st.lastError, undefined);
+  assert.ok(st.lastStart! <= st.lastEnd!);
+  assert.equal(st.nextRun, undefined);
+  const after = runs;
+  await delay(120);
+  assert.equal(runs, after, 'no tick after stop');
+});
+
+test('P7: a run outlasting its interval is never doubled; overlaps reported', async () => {
+  const overlaps: string[] = [];
+  const s = new Scheduler({ onOverlap: (id) => void overlaps.push(id) });
+  let active = 0;
+  let maxActive = 0;
+  let runs = 0;
+  s.add('slow', { intervalMs: 40 }, async () => {
+    runs++;
+    active++;
+    maxActive = Math.max(maxActive, active);
+    await delay(150);
+    active--;
+  });
+  s.start();
+  await delay(420);
+  await s.stop(500);
+  assert.equal(maxActive, 1);
+  assert.ok(runs >= 2 && runs <= 3, `runs ${runs}`);
+  assert.ok(overlaps.length >= 5, `overlaps ${overlaps.length}`);
+  assert.ok(overlaps.every((id) => id === 'slow'));
+});
+
+test('P9: throwing, rejecting and hanging jobs are isolated; watchdog aborts the hang', async () => {
+  const errors: [string, unknown][] = [];
+  const s = new Scheduler({ onError: (id, e) => void errors.push([id, e]) });
+  let good = 0;
+  let hangSignal: AbortSignal | undefined;
+  s.add('sync_throw', { intervalMs: 60_000, runOnStart: true }, (() => { throw new Error('boom sync'); }) as any);
+  s.add('reject', { intervalMs: 60_000, runOnStart: true }, async () => { throw new Error('boom async'); });
+  s.add('hang', { intervalMs: 60_000, runOnStart: true, timeoutMs: 100 }, (signal) => { hangSignal = signal; return new Promise(() => undefined); });
+  s.add('good', { intervalMs: 30 }, async () => void good++);
+  s.start();
+  await delay(250);
+  const byId = Object.fromEntries(errors.map(([id, e]) => [id, e as Error]));
+  assert.equal(byId.sync_throw.message, 'boom sync');
+  assert.equal(byId.reject.message, 'boom async');
+  assert.ok(byId.hang instanceof StixgateError);
+  assert.equal((byId.hang as StixgateError).code, 'STIXGATE_ERR_JOB_TIMEOUT');
+  assert.equal(hangSignal?.aborted, true);
+  assert.equal(errors.length, 3);
+  assert.ok(good >= 5, `good ${good}`);
+  assert.equal(s.status('hang').running, false);
+  assert.equal(s.status('hang').consecutiveFailures, 1);
+  assert.equal(s.status('reject').lastError, 'boom async');
+  await s.stop(100);
+});
+
+test('runNow, pause and resume', async () => {
+  const s = new Scheduler({ onError: () => undefined });
+  let runs = 0;
+  let release!: () => void;
+  s.add('j', { intervalMs: 40 }, () => { runs++; return new Promise<void>((r) => (release = r)); });
+  s.add('f', {}, async () => { throw new Error('manual failure'); });
+  s.pause('j');
+  s.start();
+  await delay(130);
+  assert.equal(runs, 0);
+  const p = s.runNow('j');
+  assert.equal(s.status('j').running, true);
+  await delay(5);
+  assert.equal(runs, 1);
+  await assert.rejects(s.runNow('j'), /already running/);
+  release();
+  await p;
+  await assert.rejects(s.runNow('f'), /manual failure/);
+  assert.equal(s.status('f').consecutiveFailures, 1);
+  assert.throws(() => s.runNow('nope'), /unknown job/);
+  s.resume('j');
+  await delay(70);
+  assert.equal(runs, 2);
+  release();
+  await s.stop(100);
+});
+
+test('N6: deferUntil holds the job until the deadline; the next tick after it runs', async () => {
+  const s = new Scheduler();
+  const starts: number[] = [];
+  s.add('j', { intervalMs: 30 }, async () => void starts.push(Date.now()));
+  const deadline = Date.now() + 250;
+  s.deferUntil('j', deadline);
+  s.start();
+  await delay(330);
+  await s.stop(100);
+  assert.ok(starts.length >= 1, 'ran after the deadline');
+  assert.ok(starts[0] >= deadline, `ran ${deadline - starts[0]} ms early`);
+  assert.ok(starts[0] < deadline + 80, `first run ${starts[0] - deadline} ms after the deadline`);
+  assert.equal(s.status('j').deferredUntil, undefined);
+});
+
+test('a retryable error with retryAfterMs defers the job by itself', async () => {
+  const s = new Scheduler({ onError: () => undefined });
+  const starts: number[] = [];
+  s.add('j', { intervalMs: 30, runOnStart: true }, async () => {
+    starts.push(Date.now());
+    if (starts.length === 1) throw new StixgateError('STIXGATE_ERR_HTTP_STATUS', '429', { retryable: true, retryAfterMs: 200, reason: 'status_429' });
+  });
+  s.start();
+  await delay(100);
+  assert.equal(starts.length, 1);
+  assert.ok(s.status('j').deferredUntil! >= starts[0] + 200);
+  await delay(200);
+  await s.stop(100);
+  assert.ok(starts.length >= 2);
+  assert.ok(starts[1] - starts[0] >= 200, `gap ${starts[1] - starts[0]}`);
+});
+
+test('N7: consecutive failures back off exponentially (capped) and reset on success', async () => {
+  let fail = true;
+  const s = new Scheduler({ onError: () => undefined, maxBackoffMs: 320 });
+  const starts: number[] = [];
+  s.add('j', { intervalMs: 40, runOnStart: true }, async () => {
+    starts.push(Date.now());
+    if (fail) throw new Error('503');
+  });
+  s.start();
+  await delay(1300);
+  // without back-off: ~33 runs. With windows 80, 160, 320, 320, ...: about 6.
+  assert.ok(starts.length >= 4 && starts.length <= 8, `runs ${starts.length}`);
+  const gaps = starts.slice(1).map((t, i) => t - starts[i]);
+  assert.ok(gaps[0] >= 60 && gaps[0] < 140, `gaps ${gaps}`);
+  assert.ok(gaps.slice(2).every((g) => g >= 250 && g < 420), `gaps ${gaps}`);
+  assert.equal(s.status('j').consecutiveFailures, starts.length);
+  fail = false;
+  await delay(400);
+  assert.equal(s.status('j').consecutiveFailures, 0);
+  const n = starts.length;
+  await delay(200);
+  await s.stop(100);
+  assert.ok(starts.length - n >= 3, 'back to the normal period after a success');
+});
+
+test('P4: stop() ends ticks at once, aborts in-flight runs after the grace period', async () => {
+  const s = new Scheduler({ onError: () => undefined });
+  let aborted: unknown;
+  let starts = 0;
+  s.add('long', { intervalMs: 30, runOnStart: true }, (signal) => {
+    starts++;
+    return new Promise<void>((_, reject) => signal.addEventListener('abort', () => { aborted = signal.reason; reject(signal.reason); }));
+  });
+  let quickDone = false;
+  s.add('quick', { intervalMs: 60_000, runOnStart: true }, async (signal) => { await delay(60); quickDone = !signal.aborted; });
+  s.start();
+  await delay(20);
+  const t0 = Date.now();
+  await s.stop(150);
+  const took = Date.now() - t0;
+  assert.ok(took >= 140 && took < 400, `stop took ${took}`);
+  assert.ok(aborted instanceof StixgateError);
+  assert.equal((aborted as StixgateError).code, 'STIXGATE_ERR_JOB_ABORTED');
+  assert.equal(quickDone, true);
+  assert.equal(starts, 1);
+  await delay(80);
+  assert.equal(starts, 1);
+  await assert.rejects(s.runNow('quick'), (e: StixgateError) => e.code === 'STIXGATE_ERR_JOB_ABORTED');
+});
+
+test('cron jobs: UTC by default, time zones honoured, every-second tick runs', async () => {
+  const s = new Scheduler();
+  let ticks = 0;
+  s.add('utc', { schedule: '0 0 * * *' }, async () => undefined);
+  s.add('tokyo', { schedule: '0 0 * * *', timezone: 'Asia/Tokyo' }, async () => undefined);
+  s.add('sec', { schedule: '* * * * * *' }, async () => void ticks++);
+  s.start();
+  const utc = s.status('utc').nextRun!;
+  const tokyo = s.status('tokyo').nextRun!;
+  assert.equal(utc % 86_400_000, 0); // TZ=Asia/Kolkata in tests: still UTC midnight
+  assert.equal(tokyo % 86_400_000, 15 * 3_600_000); // Tokyo midnight = 15:00 UTC
+  assert.ok(utc > Date.now() && utc - Date.now() <= 86_400_000);
+  await delay(1100);
+  await s.stop(100);
+  assert.ok(ticks >= 1 && ticks <= 2, `ticks ${ticks}`);
+});
