@@ -48,6 +48,8 @@ interface ItemResult {
 
 const MGET_CHUNK = 1000;
 const MAX_CONFLICT_ROUNDS = 50;
+/** Only what the per-item handling reads: keeps the response (and its parse) small. */
+const BULK_FILTER = 'errors,items.*.status,items.*._seq_no,items.*._primary_term,items.*.error.type,items.*.error.reason,items.*.error.caused_by.reason';
 
 /** Reads the stored documents of `ids` (realtime GETs, no refresh needed). */
 export async function readExisting(ctx: WriteContext, ids: string[]): Promise<Map<string, Existing>> {
@@ -89,7 +91,7 @@ async function sendBulk(ctx: WriteContext, ops: Op[], report: WriteReport): Prom
     }
     const body = ops.slice(start, end).map((o) => o.line).join('');
     report.requests++;
-    const r = await withRetry(ctx.node, 'bulk', ctx.policy, () => ctx.client.bulk({ body: body as never }));
+    const r = await withRetry(ctx.node, 'bulk', ctx.policy, () => ctx.client.bulk({ body: body as never, filter_path: BULK_FILTER } as never));
     const items = (r.body as { items: Record<string, { status: number; _seq_no?: number; _primary_term?: number; error?: { type?: string; reason?: string; caused_by?: { reason?: string } } }>[] }).items;
     for (const it of items) {
       const x = Object.values(it)[0];
