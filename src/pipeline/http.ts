@@ -293,6 +293,23 @@ export function createHttpClient(policy: HttpPolicy, opts: HttpClientOptions): C
       });
     };
     async function* iterate(): AsyncGenerator<Buffer> {
+      if (encodings.length === 0) {
+        // fast path: no decoder, count bytes inline
+        let n = 0;
+        try {
+          for await (const chunk of res.body) {
+            n += (chunk as Buffer).length;
+            if (n > policy.maxBytes) throw tooLarge();
+            yield chunk as Buffer;
+          }
+        } catch (e) {
+          throw e instanceof StixgateError ? e : mapErr(e);
+        } finally {
+          discard(res.body);
+          cleanup();
+        }
+        return;
+      }
       const stages: NodeJS.ReadWriteStream[] = [counter()];
       for (const enc of [...encodings].reverse()) {
         stages.push(enc === 'br' ? createBrotliDecompress() : enc === 'deflate' ? createInflate() : createGunzip());
