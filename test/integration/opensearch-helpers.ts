@@ -61,18 +61,30 @@ export class FaultProxy {
   /** Per document id: how many more times its bulk item is answered with `status`. */
   readonly failItems = new Map<string, { times: number; status: number }>();
   bulkRequests = 0;
+  /** Runs (once) before the next bulk request is forwarded: to act while a writer is mid-bulk. */
+  beforeBulk?: () => Promise<void>;
 
   async start(): Promise<string> {
     const target = new URL(OPENSEARCH_URL!);
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        let body = Buffer.concat(chunks);
+      req.on('end', () => void this.handle(req, res, Buffer.concat(chunks), target));
+    });
+    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  private async handle(req: IncomingMessage, res: import('node:http').ServerResponse, received: Buffer, target: URL): Promise<void> {
+        let body = received;
         const injected: { pos: number; id: string; status: number; op: string }[] = [];
         const isBulk = req.method === 'POST' && (req.url ?? '').split('?')[0].endsWith('/_bulk');
         if (isBulk) {
           this.bulkRequests++;
+          const hook = this.beforeBulk;
+          this.beforeBulk = undefined;
+          if (hook) await hook();
           const lines = body.toString('utf8').split('\n').filter((l) => l !== '');
           const kept: string[] = [];
           for (let i = 0; i < lines.length; i += 2) {
@@ -118,11 +130,6 @@ export class FaultProxy {
         );
         up.on('error', () => answer(502, {}, Buffer.alloc(0)));
         up.end(body);
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-    return `http://127.0.0.1:${this.port}`;
   }
 
   async stop(): Promise<void> {

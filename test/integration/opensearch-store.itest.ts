@@ -221,7 +221,7 @@ describe('OpenSearch store', { skip: SKIP_REASON }, () => {
     }
   });
 
-  it('a writer whose change-log range expired re-sequences its writes; a dead writer does not block readers past the TTL', async () => {
+  it('a dead writer holds readers below its range until the range expires, then it is reaped', async () => {
     let skew = 0;
     const clock = () => Date.now() + skew;
     const { store, cleanup } = await freshStore({ sequence_ttl_secs: 10, clock });
@@ -242,6 +242,36 @@ describe('OpenSearch store', { skip: SKIP_REASON }, () => {
       assert.equal(await seqOf(store).commit(dead), false);
     } finally {
       await cleanup();
+    }
+  });
+
+  it('a writer whose range is reaped while its bulk is in flight writes its objects again above the horizon', async () => {
+    const proxy = new FaultProxy();
+    const url = await proxy.start();
+    const slow = await freshStore({ node: url, sequence_ttl_secs: 10 });
+    const reaper = new OpenSearchStore({ ...storeOptions({ sequence_ttl_secs: 10, clock: () => Date.now() + 16_000 }), index_prefix: slow.store.names.objects.replace(/-objects$/, '') });
+    await reaper.open();
+    try {
+      await slow.store.upsert([item(indicatorFor(1), 'f')], { now: T0 });
+      let reapedHorizon = -1;
+      // while the slow writer's bulk is on its way, another instance (its clock 16 s ahead) reaps
+      // the slow writer's range and reads past it
+      proxy.beforeBulk = async () => {
+        reapedHorizon = await reaper.head();
+      };
+      const objs = [indicatorFor(2), indicatorFor(3), indicatorFor(4)];
+      const r = await slow.store.upsert(objs.map((o) => item(o, 'f')), { now: T0 });
+      assert.equal(r.created, 3);
+      assert.equal(reapedHorizon, 4, 'the reaper saw the range [2, 4] reaped');
+      // the objects were written again at fresh positions above what the reaper had passed
+      const after = await reaper.changes(reapedHorizon, 10);
+      assert.deepEqual(after.changes.map((c) => c.seq), [5, 6, 7]);
+      assert.deepEqual(new Set(after.changes.map((c) => c.id)), new Set(objs.map((o) => o.id)));
+      assert.equal(proxy.bulkRequests, 3, 'first page, the reaped write, the re-sequencing');
+    } finally {
+      await reaper.close();
+      await slow.cleanup();
+      await proxy.stop();
     }
   });
 });
