@@ -103,9 +103,9 @@ export function createHttpClient(policy: HttpPolicy, opts: HttpClientOptions): C
     : new Agent({
         headersTimeout: policy.headersTimeoutMs,
         bodyTimeout: policy.bodyTimeoutMs,
-        connectTimeout: Math.min(10_000, policy.headersTimeoutMs),
         connect: {
           rejectUnauthorized: policy.verifyTls,
+          timeout: Math.min(10_000, policy.headersTimeoutMs),
           ...(ca ? { ca } : {}),
           ...(policy.allowPrivate ? {} : { lookup: guardedLookup(opts.resolver) as any }),
         },
