@@ -18,7 +18,7 @@ export interface Fact {
   /** `ANY` (default) or `ALL`, for value lists. */
   applyCondition: string;
   /** Literal kind in patterns. */
-  kind: 'string' | 'int' | 'timestamp' | 'float';
+  kind: 'string' | 'int' | 'timestamp' | 'float' | 'bool';
   /** Facts of one list member share a group number (e.g. one archived file among several). */
   group?: number;
 }
@@ -351,8 +351,7 @@ function networkSocket(p: XmlElement): ObjectFacts {
   const ext = ['extensions', 'socket-ext'];
   push(facts, fact(t, [...ext, 'address_family'], child(p, 'Address_Family'), 'string', (v) => v.toUpperCase()));
   push(facts, fact(t, [...ext, 'socket_type'], child(p, 'Type'), 'string', (v) => v.toUpperCase()));
-  push(facts, fact(t, [...ext, 'protocol_family'], child(p, 'Domain'), 'string', (v) => v.toUpperCase()));
-  push(facts, fact(t, [...ext, 'is_listening'], child(p, 'Is_Listening')));
+  push(facts, fact(t, [...ext, 'is_listening'], child(p, 'Is_Listening'), 'bool'));
   push(facts, fact(t, ['protocols', '[*]'], child(p, 'Protocol'), 'string', lower));
   for (const o of child(p, 'Options')?.children ?? []) {
     const v = textOf(o);

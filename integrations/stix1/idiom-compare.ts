@@ -8,7 +8,8 @@
  *   (we canonicalise hashes and protocols to lower case, the elevator keeps the source's case);
  * - an indicator matches when its pattern, name, indicator_types, confidence and kill-chain
  *   phases match;
- * - an observable (SCO) matches on its type and its non-reference scalar properties.
+ * - an observable (SCO) matches on its type and its properties (nested keys sorted), references
+ *   and timestamps left out, strings compared case-insensitively.
  */
 import { parsePattern } from '../../src/core/pattern.js';
 import type { ComparisonExpression, Literal, ObjectPath, ObservationExpression } from '../../src/core/pattern.js';
@@ -86,11 +87,26 @@ function indicatorKey(o: StixObject): string {
   ]);
 }
 
+const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/i;
+
+/** Keys sorted at every level; reference properties dropped; timestamps reduced to a marker (ignored). */
+function stable(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(stable);
+  if (typeof v === 'string') return TIMESTAMP.test(v) ? '<timestamp>' : v;
+  if (!v || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v).sort()) {
+    if (k.endsWith('_ref') || k.endsWith('_refs')) continue;
+    out[k] = stable((v as Record<string, unknown>)[k]);
+  }
+  return out;
+}
+
 function scoKey(o: StixObject): string {
-  const keys = Object.keys(o).filter((k) => !['id', 'spec_version', 'defanged', 'object_marking_refs', 'granular_markings'].includes(k) && !k.endsWith('_ref') && !k.endsWith('_refs')).sort();
+  const keys = Object.keys(o).filter((k) => !['id', 'spec_version', 'defanged', 'object_marking_refs', 'granular_markings'].includes(k)).sort();
   const flat: Record<string, unknown> = {};
   for (const k of keys) flat[k] = o[k];
-  return JSON.stringify(flat).toLowerCase();
+  return JSON.stringify(stable(flat)).toLowerCase();
 }
 
 export interface Agreement {

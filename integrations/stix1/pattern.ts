@@ -52,6 +52,7 @@ function canonicalValue(f: Fact, v: string): string {
 function literal(f: Fact, v: string): string {
   if (f.kind === 'int' && /^-?\d{1,15}$/.test(v)) return String(Number(v));
   if (f.kind === 'float' && /^-?\d+(\.\d+)?$/.test(v)) return v;
+  if (f.kind === 'bool' && /^(true|false|1|0)$/i.test(v)) return /^(true|1)$/i.test(v) ? 'true' : 'false';
   if (f.kind === 'timestamp') {
     const ms = Date.parse(v);
     if (!Number.isNaN(ms) && /^\d{4}-\d\d-\d\d/.test(v)) return `t'${new Date(ms).toISOString()}'`;

@@ -70,6 +70,7 @@ const NORMALISED = new Set(['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'ema
 function scalar(type: string, key: string, f: Fact, v: string, parentKey?: string): unknown {
   if (f.kind === 'int' && /^-?\d{1,15}$/.test(v)) return Number(v);
   if (f.kind === 'float' && /^-?\d+(\.\d+)?$/.test(v)) return Number(v);
+  if (f.kind === 'bool' && /^(true|false|1|0)$/i.test(v)) return /^(true|1)$/i.test(v);
   if (f.kind === 'timestamp') {
     const ms = Date.parse(v);
     if (!Number.isNaN(ms)) return new Date(ms).toISOString();
