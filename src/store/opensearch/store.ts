@@ -364,9 +364,8 @@ export class OpenSearchStore implements Store {
   /** Deletes this store's indices and templates (tests and `--reset`; never called implicitly). */
   async destroy(): Promise<void> {
     const c = this.c();
-    for (const index of [this.names.objects, this.names.meta]) {
-      await c.indices.delete({ index, ignore_unavailable: true } as never).catch(() => {});
-      await c.indices.deleteIndexTemplate({ name: index }).catch(() => {});
-    }
+    const indices = [this.names.objects, this.names.meta];
+    for (const name of indices) await c.indices.deleteIndexTemplate({ name }).catch(() => {});
+    await c.indices.delete({ index: indices.join(','), ignore_unavailable: true } as never);
   }
 }
