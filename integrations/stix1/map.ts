@@ -105,7 +105,8 @@ export class Stix1Mapper implements SdoHost {
   refs(el: XmlElement | undefined, wrapper: string, local: string): string[] {
     const out: string[] = [];
     for (const w of childrenNamed(el, wrapper)) {
-      for (const c of w.local === local ? [w] : childrenNamed(w, local)) {
+      const self = w.local === local && (attr(w, 'idref') !== undefined || attr(w, 'id') !== undefined);
+      for (const c of self ? [w] : childrenNamed(w, local)) {
         const id = attr(c, 'idref') ?? attr(c, 'id');
         if (id) out.push(id);
       }
@@ -276,6 +277,7 @@ export class Stix1Mapper implements SdoHost {
     const id = convertId('indicator', stix1Id, `indicator:${this.ctx.file ?? ''}:${el.line}`);
     const created = this.timeOf(el);
     const loc = { source: this.ctx.sourceId, ...(this.ctx.file ? { file: this.ctx.file } : {}), line: el.line, objectId: stix1Id };
+    this.builder.unmapped.splice(0);
     const node = this.indicatorPattern(el, 0, new Set());
     let pattern: string | undefined;
     let patternType = 'stix';
@@ -296,7 +298,10 @@ export class Stix1Mapper implements SdoHost {
       }
     }
     if (pattern === undefined) {
-      this.rejections.push({ reason: 'no_pattern', message: 'indicator has no observable, composite expression or test mechanism that maps to a STIX 2.1 pattern', location: loc });
+      const unmapped = this.builder.unmapped.splice(0);
+      this.countUnmapped(unmapped);
+      const what = unmapped.length ? ` (unmapped: ${[...new Set(unmapped.map((u) => u.cybox_type))].join(', ')})` : '';
+      this.rejections.push({ reason: 'no_pattern', message: `indicator has no observable, composite expression or test mechanism that maps to a STIX 2.1 pattern${what}`, location: loc });
       return;
     }
     const o: StixObject = { type: 'indicator', spec_version: '2.1', id, created, modified: created };
@@ -432,7 +437,7 @@ export class Stix1Mapper implements SdoHost {
 }
 
 function addMarkings(o: StixObject, refs: readonly string[]): void {
-  if (isScoType(o.type)) return;
+  if (isScoType(o.type) || o.type === 'marking-definition') return;
   const cur = o.object_marking_refs ?? [];
   const next = [...new Set([...cur, ...refs])];
   o.object_marking_refs = next;
