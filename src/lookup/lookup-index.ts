@@ -6,6 +6,7 @@ import { Ipv4Ranges, Ipv6Ranges, formatIpv4 } from './cidr.js';
 import { InternedLists, flatten } from './intern.js';
 import { addPosting, removePosting, type Posting } from './postings.js';
 import { SlotTable } from './slots.js';
+import { DomainFilter, HASH_SEED, step } from './domain-filter.js';
 import { Collector, fastCanonical, splitCidr } from './collector.js';
 import type { IndexSizes, IndicatorMatch, LookupIndexOptions, LookupResult, MatchKind } from './types.js';
 
@@ -47,6 +48,7 @@ export class LookupIndex {
   private readonly v4Ranges = new Ipv4Ranges();
   private readonly v6Ranges = new Ipv6Ranges();
   private readonly domains = new Map<string, Posting>();
+  private readonly domainFilter = new DomainFilter(() => this.domains.keys());
   private readonly urls = new Map<string, Posting>();
   private readonly emails = new Map<string, Posting>();
   private readonly hashes = new Map<string, Posting>();
@@ -161,8 +163,7 @@ export class LookupIndex {
       case 'ipv6-addr':
         return this.collectIpv6(obs, hits);
       case 'domain-name':
-        hits.add(this.domains.get(obs.value), 'exact', obs.value);
-        return this.collectParents(obs.value, hits);
+        return this.collectDomain(obs.value, 'exact', hits);
       case 'url': {
         hits.add(this.urls.get(obs.value), 'exact', obs.value);
         const host = URL_HOST_RE.exec(obs.value)?.[1];
@@ -180,8 +181,7 @@ export class LookupIndex {
           this.v4Ranges.containing(v4, (p, net, len) => hits.add(p, 'domain', `${formatIpv4(net)}/${len}`));
           return;
         }
-        hits.add(this.domains.get(host), 'domain', host);
-        return this.collectParents(host, hits);
+        return this.collectDomain(host, 'domain', hits);
       }
       case 'email-addr':
         return hits.add(this.emails.get(obs.value), 'exact', obs.value);
@@ -214,12 +214,27 @@ export class LookupIndex {
     });
   }
 
-  private collectParents(host: string, hits: Collector): void {
-    if (!this.matchParents) return;
-    // parents with at least two labels: a.b.evil.com → b.evil.com → evil.com
-    for (let i = host.indexOf('.'); i >= 0; i = host.indexOf('.', i + 1)) {
-      const parent = host.slice(i + 1);
-      if (parent.indexOf('.') < 0) break;
+  /**
+   * The host itself (as `kind`) and, when enabled, its parent domains of at least two labels,
+   * nearest first (a.b.evil.com → b.evil.com → evil.com). One right-to-left pass hashes every
+   * suffix; only suffixes the Bloom filter may hold are looked up in the Map.
+   */
+  private collectDomain(host: string, kind: MatchKind, hits: Collector): void {
+    if (this.domains.size === 0) return;
+    const starts: number[] = [];
+    let h = HASH_SEED;
+    let dots = 0;
+    for (let i = host.length - 1; i >= 0; i--) {
+      const c = host.charCodeAt(i);
+      if (c === 46) {
+        // the suffix after this dot is a parent when it has at least two labels
+        if (dots++ >= 1 && this.matchParents && this.domainFilter.mightHave(h)) starts.push(i + 1);
+      }
+      h = step(h, c);
+    }
+    if (this.domainFilter.mightHave(h)) hits.add(this.domains.get(host), kind, host);
+    for (let j = starts.length - 1; j >= 0; j--) {
+      const parent = host.slice(starts[j]);
       hits.add(this.domains.get(parent), 'domain', parent);
     }
   }
@@ -315,8 +330,10 @@ export class LookupIndex {
   }
 
   private exact(kind: K, map: Map<string, Posting>, value: string, slot: number): Ref {
-    const key = map.has(value) ? value : flatten(value);
+    const known = map.has(value);
+    const key = known ? value : flatten(value);
     addPosting(map, key, slot);
+    if (!known && map === this.domains) this.domainFilter.add(key);
     return [kind, key, 0];
   }
 
@@ -330,7 +347,10 @@ export class LookupIndex {
         case K.Ipv6: removePosting(this.ipv6, key as string, slot); break;
         case K.Ipv4Cidr: this.v4Ranges.remove(key as number, len, slot); break;
         case K.Ipv6Cidr: this.v6Ranges.remove(key as string, len, slot); break;
-        case K.Domain: removePosting(this.domains, key as string, slot); break;
+        case K.Domain:
+          removePosting(this.domains, key as string, slot);
+          if (!this.domains.has(key as string)) this.domainFilter.remove();
+          break;
         case K.Url: removePosting(this.urls, key as string, slot); break;
         case K.Email: removePosting(this.emails, key as string, slot); break;
         case K.Hash: removePosting(this.hashes, key as string, slot); break;

@@ -215,3 +215,21 @@ test('the fast path for canonical IPv4 and hashes agrees with detectObservable',
     assert.deepEqual([r.value, r.type, r.invalid], d.ok ? [d.observable.value, d.observable.type, undefined] : [v, undefined, d.reason], v);
   }
 });
+
+test('domain filter: no false negatives across growth, removals and rebuilds', () => {
+  const index = new LookupIndex({ now: () => T0 });
+  const N = 6000;
+  for (let n = 1; n <= N; n++) index.apply(change(indicator({ n, pattern: `[domain-name:value = 'd${n}.zone${n % 7}.example']` })));
+  for (let n = 1; n <= N; n += 3) index.apply(change(indicator({ n, pattern: "[domain-name:value = 'x.example']" }), 'revoke'));
+  let hits = 0;
+  for (let n = 1; n <= N; n++) {
+    const r = index.lookup(`http://www.d${n}.zone${n % 7}.example/p`, T0, 'amber');
+    assert.equal(r.matched, (n - 1) % 3 !== 0, `d${n}`);
+    if (r.matched) {
+      assert.deepEqual([r.indicators[0].id, r.indicators[0].match, r.indicators[0].matched_value], [uuidId(n), 'domain', `d${n}.zone${n % 7}.example`]);
+      hits++;
+    }
+  }
+  assert.equal(hits, 4000);
+  assert.equal(index.sizes().domain, 4000);
+});
