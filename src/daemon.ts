@@ -100,7 +100,7 @@ export class Daemon {
     const config = this.loaded.config;
     const allowlist = new Allowlist(config.allowlist);
     for (const bad of allowlist.invalid) this.o.logger.warn({ entry: bad }, 'allowlist entry ignored');
-    this.components.clear();
+    this.closeComponents();
     for (const [id, raw] of Object.entries(config.sources)) {
       const c = raw as SourceComponent['config'];
       if (!c.enabled) continue;
@@ -145,6 +145,11 @@ export class Daemon {
     }
   }
 
+  private closeComponents(): void {
+    for (const c of this.components.values()) void c.http.close().catch(() => undefined);
+    this.components.clear();
+  }
+
   /** SIGHUP: re-read the configuration; keep the running one when the new one is invalid. */
   async reload(): Promise<boolean> {
     let next: LoadedConfig;
@@ -175,6 +180,7 @@ export class Daemon {
     this.ready = false;
     const grace = (this.loaded?.config.shutdown_timeout_secs ?? 30) * 1000;
     await this.scheduler?.stop(grace);
+    this.closeComponents();
     this.follower?.stop();
     await this.server?.close();
     await this.store?.close();

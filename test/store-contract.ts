@@ -54,7 +54,7 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         let r = await store.upsert([item(a), item(b)], { now: T0 });
         assert.deepEqual(r, { created: 2, updated: 0, unchanged: 0, stale: 0, rejected: [] });
         const a2 = { ...indicatorFor(1, { modified: T0 + DAY, name: 'renamed' }) };
-        const aOld = { ...indicatorFor(1, { modified: T0 - DAY, name: 'older' }), created: iso(T0) };
+        const aOld = { ...indicatorFor(1, { modified: T0 - DAY, name: 'older' }), created: iso(T0), valid_from: iso(T0) };
         r = await store.upsert([item(a2), item(b), item(aOld), item({ type: 'indicator', id: 'malware--x' } as StixObject)], { now: T0 });
         assert.equal(r.created, 0);
         assert.equal(r.updated, 1);

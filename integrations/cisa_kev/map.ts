@@ -32,6 +32,15 @@ function dateToStix(d: string): string | undefined {
  * One KEV catalog entry → one STIX `vulnerability`. Pure and deterministic: the id comes from the
  * CVE id, created/modified from `dateAdded` (never the clock).
  */
+function uriOf(text: string): string | undefined {
+  try {
+    const u = new URL(text);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function mapKevEntry(entry: unknown, location: Rejection['location']): { ok: true; object: Vulnerability } | { ok: false; rejection: Rejection } {
   const rej = (reason: string, message: string) => ({ ok: false as const, rejection: { reason, message, location } });
   if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return rej('not_object', 'KEV entry is not a JSON object');
@@ -44,8 +53,11 @@ export function mapKevEntry(entry: unknown, location: Rejection['location']): { 
   const notes = str(e.notes);
   if (notes) {
     const seen = new Set<string>();
-    for (const u of notes.match(URL_RE) ?? []) {
-      if (seen.has(u) || seen.size >= 50) continue;
+    for (const raw of notes.match(URL_RE) ?? []) {
+      // the notes are free text: strip trailing punctuation/quotes, and percent-encode what a URI
+      // may not contain (KEV has a stray `"` and a full-width `＿` in its notes)
+      const u = uriOf(raw.replace(/["'.,;:)\]}>]+$/, ''));
+      if (!u || seen.has(u) || seen.size >= 50) continue;
       seen.add(u);
       refs.push({ source_name: 'cisa-kev-notes', url: u });
     }

@@ -1,15 +1,15 @@
 import { resolve } from 'node:path';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import { createHttpClient } from './http.js';
-import type { CommonSourceConfig, HttpClient, HttpPolicy, IntegrationDefinition, Source, SourceDefinition } from './types.js';
+import { createHttpClient, type ClosableHttpClient } from './http.js';
+import type { CommonSourceConfig, HttpPolicy, IntegrationDefinition, Source, SourceDefinition } from './types.js';
 
 export interface SourceComponent {
   id: string;
   def: SourceDefinition;
   config: CommonSourceConfig & Record<string, unknown>;
   source: Source;
-  http: HttpClient;
+  http: ClosableHttpClient;
   logger: Logger;
 }
 

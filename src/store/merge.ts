@@ -7,7 +7,7 @@
  *    version whose content equals the stored one except `created`/`modified` is "the same
  *    content": the stored `modified` is kept, so that re-polling a list feed writes nothing;
  *  - monotone fields, joined from every version, stale ones included (so that the end state does
- *    not depend on arrival order): `created` = earliest, `valid_until` = latest (absent = never
+ *    not depend on arrival order): `created` = earliest, indicator `valid_from` = earliest, `valid_until` = latest (absent = never
  *    expires), `revoked: true` sticks;
  *  - provenance per source in `x_stixgate.sources`: first_seen earliest, last_seen latest,
  *    labels union (sorted), TLP the most restrictive that source delivered, confidence from the
@@ -241,11 +241,15 @@ export function mergeObject(existing: StixObject | undefined, item: IngestItem, 
 
   // Monotone fields joined from both sides.
   const created = earliest(existing.created, incoming.created);
+  // an indicator is valid from its earliest sighting: list feeds stamp valid_from with the poll
+  // time, and a re-poll must not count as new content
+  const validFrom = existing.type === 'indicator' ? earliest(existing.valid_from, incoming.valid_from) : undefined;
   const validUntil = extendValidUntil(existing.valid_until, incoming.valid_until, gran);
   const revoked = existing.revoked === true || incoming.revoked === true;
   const join = (o: StixObject): StixObject => {
     const j: StixObject = { ...o };
     if (created !== undefined) j.created = created as string;
+    if (validFrom !== undefined) j.valid_from = validFrom as string;
     if (validUntil === undefined) delete j.valid_until;
     else j.valid_until = validUntil;
     if (revoked) j.revoked = true;

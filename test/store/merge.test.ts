@@ -23,11 +23,11 @@ it('mergeObject is pure and its outcomes follow the policy', () => {
   assert.equal(same.outcome, 'unchanged');
   assert.equal(storedJson(created.object), frozen, 'existing not mutated');
   const older = mergeObject(created.object, { object: indicatorFor(1, { modified: T0 - DAY, validUntil: T0 }), source: 's', tlp: 'amber', confidence: 30 }, ctx);
-  assert.equal(older.outcome, 'updated', 'an older version with an earlier created moves created only');
+  assert.equal(older.outcome, 'updated', 'an older version with an earlier created moves created (and valid_from) only');
   assert.equal(older.object.created, new Date(T0 - DAY).toISOString());
   assert.equal(older.object.modified, new Date(T0).toISOString());
   assert.equal(older.object.valid_until, new Date(T0 + DAY).toISOString());
-  const stale = mergeObject(created.object, { object: { ...indicatorFor(1, { modified: T0 - DAY, validUntil: T0 + DAY }), created: obj.created, name: 'x' }, source: 's', tlp: 'amber', confidence: 30 }, ctx);
+  const stale = mergeObject(created.object, { object: { ...indicatorFor(1, { modified: T0 - DAY, validUntil: T0 + DAY }), created: obj.created, valid_from: obj.valid_from, name: 'x' }, source: 's', tlp: 'amber', confidence: 30 }, ctx);
   assert.equal(stale.outcome, 'stale');
   assert.equal(stale.object, created.object);
 });
@@ -39,4 +39,16 @@ it('scores: max confidence (default 50) plus 10 per extra source, capped at 100'
   assert.equal(scoreFromSources({ a: p(20), b: p() }), 30);
   assert.equal(scoreFromSources({ a: p(20), b: p(75), c: p() }), 95);
   assert.equal(scoreFromSources({ a: p(95), b: p(10) }), 100);
+});
+
+it('a re-poll that only moves created/modified/valid_from forward is unchanged, and valid_from stays the earliest', () => {
+  const first = mergeObject(undefined, { object: indicatorFor(7, { modified: T0 }), source: 'list' }, { now: T0, seenGranularityMs: HOUR });
+  const later = indicatorFor(7, { modified: T0 + 10 * 60_000 });
+  assert.notEqual(later.valid_from, first.object.valid_from);
+  const again = mergeObject(first.object, { object: later, source: 'list' }, { now: T0 + 10 * 60_000, seenGranularityMs: HOUR });
+  assert.equal(again.outcome, 'unchanged');
+  // delivered out of order, the earlier valid_from wins and the end state is the same
+  const a = mergeObject(undefined, { object: later, source: 'list' }, { now: T0, seenGranularityMs: HOUR });
+  const b = mergeObject(a.object, { object: indicatorFor(7, { modified: T0 }), source: 'list' }, { now: T0, seenGranularityMs: HOUR });
+  assert.equal(b.object.valid_from, new Date(T0).toISOString());
 });
