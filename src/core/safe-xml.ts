@@ -28,7 +28,7 @@ export interface XmlElement {
   local: string;
   /** Namespace prefix, '' when none. */
   prefix: string;
-  /** Attributes by qualified name; a null-prototype object. */
+  /** Attributes by qualified name; nothing inherited (the prototype chain ends in an empty null-prototype object). */
   attrs: Record<string, string>;
   children: XmlElement[];
   /** Concatenated character data (text and CDATA) directly inside this element, untrimmed. */
@@ -77,10 +77,40 @@ export interface SafeXmlResult {
   stats: SafeXmlStats;
 }
 
+/**
+ * Attribute maps: objects whose prototype is an empty null-prototype object, so nothing inherited is
+ * visible (`attrs.constructor`, `attrs.__proto__` are undefined) while V8 keeps them in fast mode
+ * (Object.create(null) objects start as dictionaries, several times larger).
+ */
+const AttrMap = function AttrMap(this: object) {} as unknown as { new (): Record<string, string>; prototype: object };
+AttrMap.prototype = Object.create(null) as object;
+const NO_ATTRS: Record<string, string> = Object.freeze(new AttrMap());
+const NO_CHILDREN: XmlElement[] = Object.freeze([]) as unknown as XmlElement[];
+
 /** Names that must never become object keys anywhere downstream. */
 const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 
+/**
+ * sax builds tag names and attribute values one character at a time (`s += c`): V8 keeps those as
+ * ropes of one cons cell per character. Flattening them once (a numeric conversion forces it)
+ * divides the retained size of the tree by several times.
+ */
+function flat(s: string): string {
+  void (Number(s) | 0);
+  return s;
+}
+
+function isBlank(t: string): boolean {
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c !== 32 && c !== 10 && c !== 13 && c !== 9) return false;
+  }
+  return true;
+}
+
 export function isForbiddenXmlName(qname: string): boolean {
+  if (qname.length < 9) return false; // shorter than the shortest forbidden name
+
   const colon = qname.indexOf(':');
   return FORBIDDEN_NAMES.has(colon < 0 ? qname : qname.slice(colon + 1)) || FORBIDDEN_NAMES.has(qname);
 }
@@ -131,7 +161,7 @@ export class SafeXmlParser {
   private root: XmlElement | undefined;
   /** Depth inside a dropped (forbidden-name) subtree; 0 when not inside one. */
   private skipDepth = 0;
-  private attrs: Record<string, string> = Object.create(null) as Record<string, string>;
+  private attrs: Record<string, string> = NO_ATTRS;
   private attrCount = 0;
   private textLength = 0;
   private carry = '';
@@ -199,12 +229,13 @@ export class SafeXmlParser {
       this.stats.droppedKeys++;
       return;
     }
-    this.attrs[name] = value;
+    if (this.attrs === NO_ATTRS) this.attrs = new AttrMap();
+    this.attrs[flat(name)] = flat(value);
   }
 
   private onOpen(name: string): void {
     const attrs = this.attrs;
-    this.attrs = Object.create(null) as Record<string, string>;
+    this.attrs = NO_ATTRS;
     this.attrCount = 0;
     this.stats.elements++;
     if (this.stats.elements > this.limits.maxElements) {
@@ -223,18 +254,22 @@ export class SafeXmlParser {
       this.skipDepth = 1;
       return;
     }
+    flat(name);
     const colon = name.indexOf(':');
     const el: XmlElement = {
       name,
       local: colon < 0 ? name : name.slice(colon + 1),
       prefix: colon < 0 ? '' : name.slice(0, colon),
       attrs,
-      children: [],
+      children: NO_CHILDREN,
       text: '',
       line: this.parser.line + 1,
     };
     const parent = this.stack[this.stack.length - 1];
-    if (parent) parent.children.push(el);
+    if (parent) {
+      if (parent.children === NO_CHILDREN) parent.children = [];
+      parent.children.push(el);
+    }
     else if (!this.root) this.root = el;
     this.stack.push(el);
     this.textLength = 0;
@@ -254,11 +289,13 @@ export class SafeXmlParser {
     if (this.skipDepth > 0) return;
     const top = this.stack[this.stack.length - 1];
     if (!top) return; // whitespace outside the root (sax rejects anything else)
+    // Indentation between child elements is not content: skip it (keeps the tree small).
+    if (top.children.length > 0 && top.text.length === 0 && isBlank(t)) return;
     this.textLength += t.length;
     if (this.textLength > this.limits.maxTextLength) {
       fail('STIXGATE_ERR_INPUT_TOO_LARGE', 'xml_text', `XML text node longer than ${this.limits.maxTextLength} characters`, this.loc());
     }
-    top.text = top.text.length === 0 ? t : top.text + t;
+    top.text = flat(top.text.length === 0 ? t : top.text + t);
   }
 
   private feed(text: string): void {

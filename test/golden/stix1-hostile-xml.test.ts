@@ -108,7 +108,10 @@ test('F10 __proto__/constructor/prototype elements and attributes dropped; Objec
   const names: string[] = [];
   const walk = (e: typeof parsed.root): void => {
     names.push(e.local, ...Object.keys(e.attrs));
-    assert.equal(Object.getPrototypeOf(e.attrs), null);
+    // nothing inherited: Object.prototype is not on the attribute map's prototype chain
+    assert.equal(Object.prototype.isPrototypeOf.call(Object.prototype, e.attrs), false);
+    assert.equal((e.attrs as Record<string, unknown>).constructor, undefined);
+    assert.equal('toString' in e.attrs, false);
     e.children.forEach(walk);
   };
   walk(parsed.root);
