@@ -22,6 +22,8 @@ export interface RunOptions {
   full?: boolean;
   /** Called after each committed page (progress bars). */
   onPage?: (page: Page, result: UpsertResult) => void;
+  /** Objects per store transaction (pages are coalesced up to this). Default 10,000. */
+  batchSize?: number;
   /** Stops after N pages (crash tests); not for production use. */
   maxPages?: number;
 }
@@ -57,12 +59,38 @@ export async function runSource(o: RunOptions): Promise<RunSummary> {
   const cursor = await o.store.getCursor(name);
   const now = o.now();
   const pages = o.source.pages({ id: o.id, logger: o.logger, http: o.http, signal: o.signal, now, cursor, full: o.full });
+  // Pages are coalesced into store transactions of about `batchSize` objects: a commit costs far
+  // more than a row, and committing several pages at once with the last page's cursor keeps the
+  // guarantee (a cursor is never committed without every object before it).
+  const batchSize = o.batchSize ?? 10_000;
+  let items: IngestItem[] = [];
+  let pending: Page[] = [];
+  let cursorToCommit: string | undefined;
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const result = await o.store.upsert(items, { now, cursors: cursorToCommit !== undefined ? { [name]: cursorToCommit } : undefined });
+    for (const r of result.rejected) countRejection(sum, r, o);
+    sum.created += result.created;
+    sum.updated += result.updated;
+    sum.unchanged += result.unchanged;
+    sum.stale += result.stale;
+    if (cursorToCommit !== undefined) {
+      sum.cursor = cursorToCommit;
+      o.metrics?.cursorCommitted.set({ job: o.id }, o.now() / 1000);
+    }
+    if (o.metrics) {
+      for (const k of ['created', 'updated', 'unchanged', 'stale'] as const) if (result[k]) o.metrics.objectsStored.inc({ source: o.id, outcome: k }, result[k]);
+    }
+    for (const page of pending) o.onPage?.(page, result);
+    items = [];
+    pending = [];
+    cursorToCommit = undefined;
+  };
   for await (const page of pages) {
     if (o.signal.aborted) break;
     sum.pages++;
     sum.received += page.received;
     sum.mapped += page.items.length;
-    const items: IngestItem[] = [];
     for (const it of page.items) {
       const why = filterReason(it.object, o);
       if (why) {
@@ -73,24 +101,17 @@ export async function runSource(o: RunOptions): Promise<RunSummary> {
       items.push({ object: it.object, source: o.id, seenAt: it.seenAt, confidence: it.confidence ?? o.config.confidence, tlp: o.config.tlp });
     }
     for (const r of page.rejections) countRejection(sum, r, o);
-    const result = await o.store.upsert(items, { now, cursors: page.cursor !== undefined ? { [name]: page.cursor } : undefined });
-    for (const r of result.rejected) countRejection(sum, r, o);
-    sum.created += result.created;
-    sum.updated += result.updated;
-    sum.unchanged += result.unchanged;
-    sum.stale += result.stale;
-    if (page.cursor !== undefined) {
-      sum.cursor = page.cursor;
-      o.metrics?.cursorCommitted.set({ job: o.id }, o.now() / 1000);
-    }
     if (o.metrics) {
       o.metrics.recordsReceived.inc({ source: o.id }, page.received);
       o.metrics.recordsMapped.inc({ source: o.id }, page.items.length);
-      for (const k of ['created', 'updated', 'unchanged', 'stale'] as const) if (result[k]) o.metrics.objectsStored.inc({ source: o.id, outcome: k }, result[k]);
     }
-    o.onPage?.(page, result);
+    pending.push(page);
+    if (page.cursor !== undefined) cursorToCommit = page.cursor;
+    if (items.length >= batchSize || (o.maxPages !== undefined && sum.pages >= o.maxPages)) await flush();
     if (o.maxPages !== undefined && sum.pages >= o.maxPages) break;
   }
+  // an aborted run drops what it has not committed; a finished one commits the rest
+  if (!o.signal.aborted) await flush();
   return sum;
 }
 
