@@ -54,11 +54,13 @@ export interface Stix1MapContext {
   tables: Stix1Tables;
 }
 
-const UUID_TAIL = /([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;
+/** An RFC 4122 UUID (versions 1-5, RFC variant) at the end of a STIX 1.x id; STIX 2.1 requires both. */
+const UUID_TAIL = /([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12})$/;
 
 /**
  * A STIX 2.1 id for a STIX 1.x id: `example:indicator-<uuid>` keeps its UUID with the 2.1 type
- * (as stix2-elevator does); anything else gets a deterministic UUIDv5 over the 1.x id.
+ * (as stix2-elevator does) when it is a valid RFC 4122 UUID; anything else (including UUID-shaped
+ * values with a wrong version or variant, which STIX 2.1 rejects) gets a deterministic UUIDv5.
  */
 export function convertId(type: string, stix1Id: string | undefined, fallbackKey: string): string {
   if (stix1Id) {

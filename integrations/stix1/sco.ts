@@ -164,10 +164,45 @@ function hasPath(d: Draft, steps: string[]): boolean {
   return true;
 }
 
-function finish(d: Draft, out: StixObject[]): string {
+/**
+ * Makes an SCO valid where that needs no invention (header values as lists, `is_multipart`), and
+ * says whether it is valid: objects missing what STIX 2.1 requires are dropped (counted by the
+ * caller) rather than emitted invalid.
+ */
+function complete(o: Record<string, unknown>, type: string): boolean {
+  switch (type) {
+    case 'file':
+      return o.hashes !== undefined || o.name !== undefined;
+    case 'network-traffic': {
+      const ext = o.extensions as Record<string, Record<string, unknown>> | undefined;
+      const http = ext?.['http-request-ext'];
+      if (http) {
+        const h = http.request_header as Record<string, unknown> | undefined;
+        if (h) for (const k of Object.keys(h)) if (!Array.isArray(h[k])) h[k] = [h[k]];
+        if (http.request_method === undefined || http.request_value === undefined) delete ext['http-request-ext'];
+        if (Object.keys(ext).length === 0) delete o.extensions;
+      }
+      return Array.isArray(o.protocols) && (o.src_ref !== undefined || o.dst_ref !== undefined);
+    }
+    case 'email-message':
+      o.is_multipart = Array.isArray(o.body_multipart);
+      return true;
+    default:
+      return Object.keys(o).length > 0;
+  }
+}
+
+function finish(d: Draft, out: StixObject[]): string | undefined {
   const o: Record<string, unknown> = { ...d.props };
-  for (const [k, c] of d.refs) setNested(o, k.split('.'), finish(c, out));
-  for (const [k, list] of d.refLists) setNested(o, k.split('.'), list.map((c) => finish(c, out)));
+  for (const [k, c] of d.refs) {
+    const id = finish(c, out);
+    if (id) setNested(o, k.split('.'), id);
+  }
+  for (const [k, list] of d.refLists) {
+    const ids = list.map((c) => finish(c, out)).filter((x): x is string => x !== undefined);
+    if (ids.length) setNested(o, k.split('.'), ids);
+  }
+  if (!complete(o, d.type)) return undefined;
   const contributing: Record<string, unknown> = {};
   const props = ID_PROPS[d.type];
   if (props) {
@@ -192,6 +227,7 @@ export function scosFromFacts(of: ObjectFacts): StixObject[] {
   if (Object.keys(root.props).length === 0 && root.refs.size === 0 && root.refLists.size === 0) return [];
   const out: StixObject[] = [];
   const rootId = finish(root, out);
+  if (rootId === undefined) return [];
   const i = out.findIndex((o) => o.id === rootId);
   const [r] = out.splice(i, 1);
   return [r, ...out];
