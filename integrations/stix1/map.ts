@@ -4,13 +4,13 @@
  * UUIDv5s over stable keys.
  */
 import type { Rejection } from '../../src/core/errors.js';
-import { canonicalPattern } from '../../src/core/pattern.js';
 import { deterministicId } from '../../src/core/ids.js';
 import type { StixObject } from '../../src/core/stix.js';
 import { attr, child, childrenNamed, textOf, xsiType, type XmlElement } from '../../src/core/safe-xml.js';
-import { confidenceOf, convertId, descriptionOf, killChainPhases, markingsOf, stixTimestamp, vocab, type Stix1MapContext } from './common.js';
-import { obsText, PatternBuilder, type ObsNode, type Unmapped } from './pattern.js';
+import { convertId, markingsOf, stixTimestamp, type Stix1MapContext } from './common.js';
+import { PatternBuilder, type Unmapped } from './pattern.js';
 import { scosFromFacts } from './sco.js';
+import { mapIndicator, type IndicatorHost } from './indicator.js';
 import { mapCampaign, mapCourseOfAction, mapExploitTarget, mapIncident, mapReport, mapThreatActor, mapTtp, type SdoHost } from './sdo.js';
 
 export interface Stix1MapStats {
@@ -31,7 +31,6 @@ export interface Stix1MapResult {
 
 const CONSTRUCTS = new Set(['Indicator', 'TTP', 'Threat_Actor', 'Campaign', 'Incident', 'Exploit_Target', 'Course_Of_Action', 'Report']);
 const COLLECTIONS = new Set(['Indicators', 'TTPs', 'Threat_Actors', 'Campaigns', 'Incidents', 'Exploit_Targets', 'Courses_Of_Action', 'Reports']);
-const MAX_COMPOSITE_DEPTH = 32;
 
 interface PendingRel {
   /** A STIX 2.1 id, or a STIX 1.x id to resolve. */
@@ -45,7 +44,7 @@ export function isStix1Package(root: XmlElement): boolean {
   return root.local === 'STIX_Package';
 }
 
-export class Stix1Mapper implements SdoHost {
+export class Stix1Mapper implements SdoHost, IndicatorHost {
   readonly objects: StixObject[] = [];
   readonly rejections: Rejection[] = [];
   readonly stats: Stix1MapStats = { indicators: 0, observables: 0, patterns: 0, unmapped: Object.create(null) as Record<string, number>, unresolvedIdrefs: 0, unmappedMarkings: 0 };
@@ -133,7 +132,7 @@ export class Stix1Mapper implements SdoHost {
       const before = this.objects.length;
       switch (el.local) {
         case 'Indicator':
-          this.mapIndicator(el);
+          mapIndicator(this, el);
           break;
         case 'TTP':
           mapTtp(this, el);
@@ -235,131 +234,6 @@ export class Stix1Mapper implements SdoHost {
     const id = convertId('identity', attr(idEl, 'id'), `identity:${name}`);
     this.emit({ type: 'identity', spec_version: '2.1', id, created, modified: created, name, identity_class: 'organization' }, attr(idEl, 'id'));
     return id;
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // indicators
-
-  private indicatorPattern(el: XmlElement, depth: number, seen: Set<XmlElement>): ObsNode | undefined {
-    if (depth > MAX_COMPOSITE_DEPTH || seen.has(el)) return undefined;
-    seen.add(el);
-    const obs = child(el, 'Observable');
-    if (obs) return this.builder.observable(obs);
-    const comp = child(el, 'Composite_Indicator_Expression');
-    if (!comp) return undefined;
-    const op = (attr(comp, 'operator') ?? 'AND').toUpperCase() === 'OR' ? 'OR' : 'AND';
-    const items: ObsNode[] = [];
-    for (const ref of childrenNamed(comp, 'Indicator')) {
-      const target = ref.children.length === 0 && attr(ref, 'idref') ? this.byId.get(attr(ref, 'idref')!) : ref;
-      if (!target) {
-        this.stats.unresolvedIdrefs++;
-        continue;
-      }
-      const n = this.indicatorPattern(target, depth + 1, seen);
-      if (n) items.push(n);
-    }
-    if (items.length === 0) return undefined;
-    return items.length === 1 ? items[0] : { kind: op, items };
-  }
-
-  private testMechanism(el: XmlElement): { pattern: string; pattern_type: string } | undefined {
-    for (const tm of childrenNamed(child(el, 'Test_Mechanisms'), 'Test_Mechanism')) {
-      const t = xsiType(tm) ?? '';
-      const rule = childrenNamed(tm, 'Rule').map((r) => r.text.trim()).filter(Boolean);
-      if (t.startsWith('Snort') && rule.length) return { pattern: rule.join('\n'), pattern_type: 'snort' };
-      if (t.startsWith('Yara') && rule.length) return { pattern: rule.join('\n'), pattern_type: 'yara' };
-    }
-    return undefined;
-  }
-
-  private mapIndicator(el: XmlElement): void {
-    const stix1Id = attr(el, 'id');
-    const id = convertId('indicator', stix1Id, `indicator:${this.ctx.file ?? ''}:${el.line}`);
-    const created = this.timeOf(el);
-    const loc = { source: this.ctx.sourceId, ...(this.ctx.file ? { file: this.ctx.file } : {}), line: el.line, objectId: stix1Id };
-    this.builder.unmapped.splice(0);
-    const node = this.indicatorPattern(el, 0, new Set());
-    let pattern: string | undefined;
-    let patternType = 'stix';
-    if (node) {
-      const text = obsText(node);
-      try {
-        canonicalPattern(text);
-        pattern = text;
-      } catch (e) {
-        this.rejections.push({ reason: 'pattern_invalid', message: `indicator pattern does not parse: ${(e as Error).message}`, location: loc });
-        return;
-      }
-    } else {
-      const tm = this.testMechanism(el);
-      if (tm) {
-        pattern = tm.pattern;
-        patternType = tm.pattern_type;
-      }
-    }
-    if (pattern === undefined) {
-      const unmapped = this.builder.unmapped.splice(0);
-      this.countUnmapped(unmapped);
-      const what = unmapped.length ? ` (unmapped: ${[...new Set(unmapped.map((u) => u.cybox_type))].join(', ')})` : '';
-      this.rejections.push({ reason: 'no_pattern', message: `indicator has no observable, composite expression or test mechanism that maps to a STIX 2.1 pattern${what}`, location: loc });
-      return;
-    }
-    const o: StixObject = { type: 'indicator', spec_version: '2.1', id, created, modified: created };
-    const name = textOf(el, 'Title');
-    if (name) o.name = name;
-    const description = descriptionOf(el);
-    if (description) o.description = description;
-    const types = childrenNamed(el, 'Type').map((t) => vocab(this.ctx.tables.indicator_types, textOf(t))).filter((x): x is string => !!x);
-    if (types.length) o.indicator_types = [...new Set(types)];
-    o.pattern = pattern;
-    o.pattern_type = patternType;
-    if (patternType === 'stix') o.pattern_version = '2.1';
-    const vt = child(el, 'Valid_Time_Position');
-    o.valid_from = stixTimestamp(textOf(vt, 'Start_Time')) ?? created;
-    const until = stixTimestamp(textOf(vt, 'End_Time'));
-    if (until && until > (o.valid_from as string)) o.valid_until = until;
-    const kc = killChainPhases(child(el, 'Kill_Chain_Phases'), this.ctx.tables, this.kcNames);
-    if (kc) o.kill_chain_phases = kc;
-    const conf = confidenceOf(child(el, 'Confidence'), this.ctx.tables);
-    if (conf !== undefined) o.confidence = conf;
-    const unmapped = this.builder.unmapped.splice(0);
-    if (unmapped.length) {
-      o.x_stix1_unmapped = unmapped;
-      this.countUnmapped(unmapped);
-    }
-    this.emit(o, stix1Id);
-    this.stats.indicators++;
-    if (patternType === 'stix') this.stats.patterns++;
-
-    for (const t of this.refs(el, 'Indicated_TTP', 'TTP')) this.relate(id, 'indicates', t, created);
-    for (const c of this.refs(child(el, 'Suggested_COAs'), 'Suggested_COA', 'Course_Of_Action')) this.relate(c, 'investigates', id, created);
-    for (const c of this.refs(child(el, 'Related_Campaigns'), 'Related_Campaign', 'Campaign')) this.relate(id, 'indicates', c, created);
-    for (const r of this.refs(child(el, 'Related_Indicators'), 'Related_Indicator', 'Indicator')) this.relate(id, 'related-to', r, created);
-    this.sightings(el, id, created);
-  }
-
-  private sightings(el: XmlElement, indicatorId: string, created: string): void {
-    const s = child(el, 'Sightings');
-    if (!s) return;
-    const count = Number(attr(s, 'sightings_count'));
-    const list = childrenNamed(s, 'Sighting');
-    const total = Number.isInteger(count) && count > 0 ? count : list.length;
-    if (total <= 0) return;
-    const first = list.map((x) => stixTimestamp(attr(x, 'timestamp'))).filter((x): x is string => !!x).sort();
-    const o: StixObject = {
-      type: 'sighting',
-      spec_version: '2.1',
-      id: deterministicId('sighting', `stix1-sighting:${indicatorId}`),
-      created,
-      modified: created,
-      sighting_of_ref: indicatorId,
-      count: Math.min(total, 999_999_999),
-    };
-    if (first.length) {
-      o.first_seen = first[0];
-      o.last_seen = first[first.length - 1];
-    }
-    this.emit(o);
   }
 
   // -------------------------------------------------------------------------------------------
