@@ -352,6 +352,10 @@ function networkSocket(p: XmlElement): ObjectFacts {
   push(facts, fact(t, [...ext, 'address_family'], child(p, 'Address_Family'), 'string', (v) => v.toUpperCase()));
   push(facts, fact(t, [...ext, 'socket_type'], child(p, 'Type'), 'string', (v) => v.toUpperCase()));
   push(facts, fact(t, [...ext, 'is_listening'], child(p, 'Is_Listening'), 'bool'));
+  const listening = attr(p, 'is_listening');
+  if (listening !== undefined && !child(p, 'Is_Listening')) {
+    facts.push({ type: t, steps: [...ext, 'is_listening'], values: [listening], condition: 'Equals', applyCondition: 'ANY', kind: 'bool' });
+  }
   push(facts, fact(t, ['protocols', '[*]'], child(p, 'Protocol'), 'string', lower));
   for (const o of child(p, 'Options')?.children ?? []) {
     const v = textOf(o);
