@@ -23,6 +23,8 @@ import { serverSchema } from '../src/server/schema.js';
 import { validate } from '../src/config/schema.js';
 import { detectObservable } from '../src/core/observable.js';
 import { indicatorFromObservable } from '../src/core/indicator.js';
+import { runXmlBench } from './w-xml.js';
+import { runW14 } from './w14-opensearch.js';
 import { syntheticValue, serveFile, cpuSeconds, peakRssMb, round, percentile, type Row } from './lib.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -228,7 +230,13 @@ async function lookups(scale: number): Promise<Row[]> {
   return rows;
 }
 
-const workloads: Record<string, (scale: number) => Promise<Row[]>> = { w1w4, w2, lookups };
+const workloads: Record<string, (scale: number) => Promise<Row[]>> = {
+  w1w4,
+  w2,
+  lookups,
+  xml: (scale) => runXmlBench({ scale }),
+  w14: (scale) => runW14({ scale }),
+};
 const [name, scaleArg] = process.argv.slice(2);
 const fn = workloads[name];
 if (!fn) {

@@ -3,6 +3,8 @@ import { textListSource } from './text_list/index.js';
 import { csvSource } from './csv/index.js';
 import { stixBundleSource } from './stix_bundle/index.js';
 import { cisaKevSource } from './cisa_kev/index.js';
+import { stix1Source } from './stix1/index.js';
+import { openiocSource } from './openioc/index.js';
 
 /** The one registry of integrations. Adding a system: one folder, one line here. */
-export const registry: readonly IntegrationDefinition[] = [textListSource, csvSource, stixBundleSource, cisaKevSource];
+export const registry: readonly IntegrationDefinition[] = [textListSource, csvSource, stixBundleSource, cisaKevSource, stix1Source, openiocSource];

@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   STIXGATE_ERR_API_TOO_LARGE: 'request exceeds a configured limit',
   STIXGATE_ERR_API_NOT_FOUND: 'not found',
   STIXGATE_ERR_API_UNAVAILABLE: 'service not ready',
+  STIXGATE_ERR_API_INTERNAL: 'internal error (details in the log)',
+  STIXGATE_ERR_API_UNSUPPORTED_MEDIA_TYPE: 'request body has an unsupported content type',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
