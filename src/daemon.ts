@@ -1,4 +1,6 @@
 import { resolve } from 'node:path';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from './telemetry/logger.js';
 import { Metrics } from './telemetry/metrics.js';
@@ -42,6 +44,8 @@ export class Daemon {
   private components = new Map<string, SourceComponent>();
   private readonly now: () => number;
   private stopping = false;
+  /** This process's identity as a lease holder on a shared store. */
+  readonly instanceId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 
   constructor(private readonly o: DaemonOptions) {
     this.now = o.now ?? Date.now;
@@ -109,16 +113,57 @@ export class Daemon {
       this.scheduler!.add(
         id,
         { schedule: c.schedule, intervalMs: c.schedule ? undefined : (c.interval_secs ?? 3600) * 1000, timezone: c.timezone, runOnStart: c.run_on_start as boolean | undefined, timeoutMs: 6 * 3600_000 },
-        (signal) => this.runJob(comp, signal, allowlist),
+        (signal) => this.withLease(`source:${id}`, signal, (s2) => this.runJob(comp, s2, allowlist)),
       );
     }
-    this.scheduler!.add('expire', { intervalMs: config.expire_interval_secs * 1000, runOnStart: true }, async () => {
-      const n = await this.store!.expire(this.now());
-      if (n) {
-        this.metrics.expired.inc(n);
-        this.o.logger.info({ expired: n }, 'indicators expired');
-      }
-    });
+    this.scheduler!.add('expire', { intervalMs: config.expire_interval_secs * 1000, runOnStart: true }, (signal) =>
+      this.withLease('expire', signal, async () => {
+        const n = await this.store!.expire(this.now());
+        if (n) {
+          this.metrics.expired.inc(n);
+          this.o.logger.info({ expired: n }, 'indicators expired');
+        }
+      }),
+    );
+  }
+
+  /**
+   * Runs a job only while this instance holds its lease in the store (DESIGN.md §3: on a shared
+   * store each scheduled job runs on exactly one instance). The lease is renewed every third of
+   * its TTL; losing it aborts the job before it commits another page. A holder that dies stops
+   * renewing, and another instance takes the job over once the lease expires.
+   */
+  private async withLease(name: string, signal: AbortSignal, job: (signal: AbortSignal) => Promise<void>): Promise<void> {
+    const store = this.store!;
+    const ttl = this.loaded.config.lease_ttl_secs * 1000;
+    if (!(await store.acquireLease(name, this.instanceId, ttl, this.now()))) {
+      this.metrics.runs.inc({ job: name, outcome: 'lease_held_elsewhere' });
+      return;
+    }
+    const ac = new AbortController();
+    const onAbort = () => ac.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const renew = setInterval(() => {
+      store.acquireLease(name, this.instanceId, ttl, this.now()).then(
+        (held) => {
+          if (!held) {
+            this.o.logger.warn({ job: name }, 'lease lost to another instance; job aborted');
+            ac.abort(new Error('lease lost'));
+          }
+        },
+        (e) => {
+          this.o.logger.warn({ job: name, err: (e as Error).message }, 'lease renewal failed; job aborted');
+          ac.abort(e);
+        },
+      );
+    }, Math.max(1000, Math.floor(ttl / 3)));
+    try {
+      await job(ac.signal);
+    } finally {
+      clearInterval(renew);
+      signal.removeEventListener('abort', onAbort);
+      await store.releaseLease(name, this.instanceId).catch(() => undefined);
+    }
   }
 
   private async runJob(comp: SourceComponent, signal: AbortSignal, allowlist: Allowlist): Promise<void> {

@@ -2,6 +2,7 @@ import { s, type Schema, type Infer } from './schema.js';
 import { TLP_LEVELS } from '../core/stix.js';
 import { serverSchema } from '../server/schema.js';
 import type { IntegrationDefinition } from '../pipeline/types.js';
+import { opensearchStoreSchema, type OpenSearchStoreConfig } from '../store/opensearch/schema.js';
 
 /** Keys every source accepts (CommonSourceConfig); the engine applies them. */
 export const commonSourceSchema = {
@@ -32,14 +33,24 @@ export const commonSourceSchema = {
   ),
 };
 
-export const storeSchema = s.object(
+export const embeddedStoreSchema = s.object(
   {
-    type: s.enum(['embedded'] as const, { default: 'embedded', description: 'store backend' }),
+    type: s.enum(['embedded'] as const, { default: 'embedded', description: 'store backend: `embedded` (SQLite in data_dir) or `opensearch` (docs/opensearch.md)' }),
     sync: s.enum(['normal', 'full'] as const, { default: 'normal', description: '`full` also survives power loss, at a write cost' }),
     seen_granularity_secs: s.int({ default: 3600, min: 0, max: 7 * 86400, description: 'last_seen / valid_until move only by more than this, so re-polls write nothing' }),
   },
   { default: { type: 'embedded', sync: 'normal', seen_granularity_secs: 3600 } },
 );
+
+export type EmbeddedStoreConfig = Infer<typeof embeddedStoreSchema>;
+export type StoreConfig = EmbeddedStoreConfig | OpenSearchStoreConfig;
+
+/** `store:` picks its backend with `type:`; each backend has its own keys. */
+export const storeSchema = s.tagged(
+  (t) => (t === 'embedded' ? embeddedStoreSchema : t === 'opensearch' ? opensearchStoreSchema : undefined),
+  () => ['embedded', 'opensearch'],
+  { default: { type: 'embedded', sync: 'normal', seen_granularity_secs: 3600 }, description: 'the store backend' },
+) as Schema<StoreConfig>;
 
 export const lookupSchema = s.object(
   {
@@ -61,6 +72,7 @@ export function buildConfigSchema(registry: readonly IntegrationDefinition[]) {
     shutdown_timeout_secs: s.int({ default: 30, min: 1, max: 600, description: 'grace period for in-flight work on SIGTERM' }),
     expire_interval_secs: s.int({ default: 60, min: 1, max: 86400, description: 'how often valid_until expiry is applied' }),
     min_interval_secs: s.int({ default: 300, min: 1, max: 86400, description: 'shortest schedule a source may have' }),
+    lease_ttl_secs: s.int({ default: 60, min: 5, max: 3600, description: 'scheduled jobs run under a store lease so that, on a shared store, each runs on one instance at a time; a dead holder is replaced after this' }),
     allow_red: s.bool({ default: false, description: 'store TLP:RED objects (never served or pushed without an explicit key/sink policy)' }),
     allowlist: s.array(s.string({ maxLength: 2048 }), {
       default: [],

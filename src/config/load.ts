@@ -5,6 +5,7 @@ import { StixgateError } from '../core/errors.js';
 import { validate, type Issue } from './schema.js';
 import { resolveSecrets } from './secrets.js';
 import { buildConfigSchema, type StixgateConfig } from './config-schema.js';
+import { tlsIssues } from '../store/opensearch/schema.js';
 import { checkUrl } from '../pipeline/ssrf.js';
 import { validateSchedule } from '../pipeline/scheduler.js';
 import type { IntegrationDefinition } from '../pipeline/types.js';
@@ -96,6 +97,7 @@ export function loadConfig(file: string, registry: readonly IntegrationDefinitio
 
 function semanticChecks(config: StixgateConfig): Issue[] {
   const issues: Issue[] = [];
+  if (config.store.type === 'opensearch') issues.push(...tlsIssues(config.store));
   for (const [id, src] of Object.entries(config.sources)) {
     const c = src as Record<string, any>;
     const path = `sources.${id}`;

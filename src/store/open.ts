@@ -1,11 +1,17 @@
 import type { Store } from './contract.js';
 import type { StixgateConfig } from '../config/config-schema.js';
 import { openEmbeddedStore } from './embedded/index.js';
+import { openOpenSearchStore } from './opensearch/index.js';
 
 /** Opens the configured store backend. */
 export async function openStore(config: StixgateConfig, dataDir: string): Promise<Store> {
-  switch (config.store.type) {
+  const sc = config.store;
+  switch (sc.type) {
     case 'embedded':
-      return openEmbeddedStore({ dataDir, sync: config.store.sync, seenGranularityMs: config.store.seen_granularity_secs * 1000 });
+      return openEmbeddedStore({ dataDir, sync: sc.sync, seenGranularityMs: sc.seen_granularity_secs * 1000 });
+    case 'opensearch': {
+      const { type: _type, ...opts } = sc;
+      return openOpenSearchStore(opts);
+    }
   }
 }
