@@ -3,12 +3,17 @@
  * `2024-04-04`): they are read as UTC, never in the local time zone.
  */
 const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|UTC|[+-]\d{2}:?\d{2})?$/i;
+const EPOCH_SECONDS = /^\d{9,11}$/;
 
-export function parseFeedTime(raw: string | undefined): string | undefined {
-  if (raw === undefined) return undefined;
-  const t = raw.trim();
-  if (t === '') return undefined;
-  if (/^\d{9,11}$/.test(t)) return new Date(Number(t) * 1000).toISOString();
+/**
+ * Feeds repeat the same timestamps on many rows (one per poll, one per day): the last results
+ * are memoised. The function is pure (UTC only), so a hit returns exactly what parsing would.
+ */
+const MEMO_MAX = 4096;
+let memo = new Map<string, string | undefined>();
+
+function parse(t: string): string | undefined {
+  if (EPOCH_SECONDS.test(t)) return new Date(Number(t) * 1000).toISOString();
   const m = DATE_TIME.exec(t);
   if (!m) return undefined;
   const [, y, mo, d, h = '0', mi = '0', sec = '0', frac = '0', zone] = m;
@@ -21,4 +26,15 @@ export function parseFeedTime(raw: string | undefined): string | undefined {
     ms += z[0] === '+' ? -off : off;
   }
   return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
+}
+
+export function parseFeedTime(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const t = raw.trim();
+  if (t === '') return undefined;
+  if (memo.has(t)) return memo.get(t);
+  const out = parse(t);
+  if (memo.size >= MEMO_MAX) memo = new Map();
+  memo.set(t, out);
+  return out;
 }

@@ -7,6 +7,38 @@
  * `undefined` object members are omitted (as JSON.stringify does); non-finite numbers, BigInts,
  * functions and symbols throw, because they have no JSON form.
  */
+
+/** Quoted forms of the object keys seen so far (STIX uses a small set of property names). */
+const QUOTED_MAX = 4096;
+const quoted = new Map<string, string>();
+
+function quoteKey(k: string): string {
+  let q = quoted.get(k);
+  if (q === undefined) {
+    q = JSON.stringify(k);
+    if (quoted.size < QUOTED_MAX && k.length <= 64) quoted.set(k, q);
+  }
+  return q;
+}
+
+/**
+ * Sorts in place by UTF-16 code units (the `<` order on strings, which is also what the default
+ * `Array.prototype.sort` uses). Objects have few keys: an insertion sort beats the general sort.
+ */
+function sortKeys(keys: string[]): string[] {
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i];
+    let j = i - 1;
+    if (keys[j] <= k) continue;
+    while (j >= 0 && keys[j] > k) {
+      keys[j + 1] = keys[j];
+      j--;
+    }
+    keys[j + 1] = k;
+  }
+  return keys;
+}
+
 export function canonicalize(value: unknown): string {
   switch (typeof value) {
     case 'string':
@@ -30,15 +62,15 @@ export function canonicalize(value: unknown): string {
       const maybeJson = value as { toJSON?: () => unknown };
       if (typeof maybeJson.toJSON === 'function') return canonicalize(maybeJson.toJSON());
       const obj = value as Record<string, unknown>;
-      const keys = Object.keys(obj).sort();
+      const keys = sortKeys(Object.keys(obj));
       let out = '{';
       let first = true;
-      for (const k of keys) {
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i];
         const v = obj[k];
         if (v === undefined) continue;
-        if (!first) out += ',';
+        out += (first ? '' : ',') + quoteKey(k) + ':' + canonicalize(v);
         first = false;
-        out += JSON.stringify(k) + ':' + canonicalize(v);
       }
       return out + '}';
     }

@@ -86,6 +86,29 @@ function parseTime(s: unknown): number | undefined {
   return Number.isNaN(t) ? undefined : t;
 }
 
+// A batch's deliveries share their seen time: the last conversion each way is remembered.
+let lastSeenText: string | undefined;
+let lastSeenMs: number | undefined;
+let lastIsoMs = NaN;
+let lastIso = '';
+
+function parseSeen(s: unknown): number | undefined {
+  if (typeof s !== 'string') return undefined;
+  if (s !== lastSeenText) {
+    lastSeenMs = parseTime(s);
+    lastSeenText = s;
+  }
+  return lastSeenMs;
+}
+
+function isoTime(ms: number): string {
+  if (ms !== lastIsoMs) {
+    lastIso = stixTime(ms);
+    lastIsoMs = ms;
+  }
+  return lastIso;
+}
+
 /** -1, 0, 1 comparing two `modified` values; a missing or invalid one sorts first. */
 function compareModified(a: unknown, b: unknown): number {
   const ta = parseTime(a);
@@ -140,7 +163,7 @@ interface Delivery {
 }
 
 function mergeProvenance(old: SourceProvenance | undefined, d: Delivery, gran: number): SourceProvenance {
-  const seen = stixTime(d.seenMs);
+  const seen = isoTime(d.seenMs);
   if (!old) {
     const p: SourceProvenance = { first_seen: seen, last_seen: seen };
     if (d.confidence !== undefined) p.confidence = d.confidence;
@@ -219,7 +242,7 @@ function stillExpired(wasExpired: boolean, validUntil: unknown, now: number): bo
 export function mergeObject(existing: StixObject | undefined, item: IngestItem, ctx: MergeContext): MergeResult {
   const gran = ctx.seenGranularityMs;
   const incoming = prepareIncoming(item);
-  const seenMs = parseTime(item.seenAt) ?? ctx.now;
+  const seenMs = parseSeen(item.seenAt) ?? ctx.now;
   const confidence =
     typeof item.confidence === 'number' ? item.confidence : typeof incoming.confidence === 'number' ? incoming.confidence : undefined;
   const delivery: Delivery = { seenMs, confidence, labels: stringLabels(incoming.labels), tlp: objectTlp(incoming) };
@@ -229,7 +252,12 @@ export function mergeObject(existing: StixObject | undefined, item: IngestItem, 
     Object.defineProperty(sources, item.source, {
       value: mergeProvenance(undefined, delivery, gran), enumerable: true, writable: true, configurable: true,
     });
-    return { object: finalize(incoming, sources, false), outcome: 'created' };
+    // finalize() without its copy: `incoming` is already a fresh copy, and its marking is the
+    // strictest one (the only source's TLP is the object's own), so only x_stixgate is added.
+    const ext: StixgateExtension = { sources };
+    if (incoming.type === 'indicator') ext.score = scoreFromSources(sources);
+    incoming.x_stixgate = ext;
+    return { object: incoming, outcome: 'created' };
   }
 
   const oldSources = existing.x_stixgate?.sources ?? {};

@@ -23,21 +23,41 @@ interface Entry {
 
 const MAX_PRINTS_PER_ID = 4;
 
-function hashString(s: string): string {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x9747b28c ^ s.length;
+/** Hash state of the two 32-bit lanes (FNV-1a and a murmur-style mix), fed one string at a time. */
+let h1 = 0;
+let h2 = 0;
+
+function feed(s: string): void {
+  let a = h1;
+  let b = h2;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-    h2 ^= h2 >>> 13;
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 13;
   }
-  return (h1 >>> 0).toString(36) + (h2 >>> 0).toString(36);
+  h1 = a;
+  h2 = b;
 }
 
-/** A 64-bit fingerprint of one delivery (object as sent, source, confidence, TLP). */
+/**
+ * A 64-bit fingerprint of one delivery (object as sent, source, confidence, TLP): the hash of
+ * `json NUL source NUL confidence NUL tlp`, fed piece by piece so that the text is never joined.
+ */
 export function fingerprint(item: IngestItem): string {
-  return hashString(`${JSON.stringify(item.object)}\u0000${item.source}\u0000${item.confidence ?? ''}\u0000${item.tlp ?? ''}`);
+  const json = JSON.stringify(item.object);
+  const conf = String(item.confidence ?? '');
+  const tlp = String(item.tlp ?? '');
+  h1 = 0x811c9dc5;
+  h2 = 0x9747b28c ^ (json.length + item.source.length + conf.length + tlp.length + 3);
+  feed(json);
+  feed('\u0000');
+  feed(item.source);
+  feed('\u0000');
+  feed(conf);
+  feed('\u0000');
+  feed(tlp);
+  return (h1 >>> 0).toString(36) + (h2 >>> 0).toString(36);
 }
 
 export interface Printed {
@@ -48,7 +68,19 @@ export interface Printed {
 export class HotCache {
   private readonly map = new Map<string, Entry>();
 
+  private seenText: string | undefined;
+  private seenMs = NaN;
+
   constructor(private readonly maxEntries: number) {}
+
+  /** Date.parse, remembering the last text (a batch's deliveries share their seen time). */
+  private parseSeen(text: string): number {
+    if (text !== this.seenText) {
+      this.seenMs = Date.parse(text);
+      this.seenText = text;
+    }
+    return this.seenMs;
+  }
 
   get enabled(): boolean {
     return this.maxEntries > 0;
@@ -69,7 +101,7 @@ export class HotCache {
   isFixedPoint(id: string, print: string, item: IngestItem, now: number, gran: number): boolean {
     let e = this.map.get(id);
     if (!e) return false;
-    const seenMs = item.seenAt === undefined ? now : Date.parse(item.seenAt);
+    const seenMs = item.seenAt === undefined ? now : this.parseSeen(item.seenAt);
     if (Number.isNaN(seenMs)) return false;
     for (; e; e = e.next) {
       if (e.print === print) return seenMs >= e.firstMs && seenMs <= e.lastMs + gran;

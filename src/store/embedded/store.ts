@@ -57,19 +57,45 @@ function stateOf(obj: StixObject): number {
   return STATE_ACTIVE;
 }
 
-function validUntilMs(obj: StixObject): number | null {
-  if (typeof obj.valid_until !== 'string') return null;
-  const t = Date.parse(obj.valid_until);
+/** Per-column memo of the last time text converted: a feed's objects share their timestamps. */
+class LastTime<T> {
+  private text: string | undefined;
+  private value!: T;
+  constructor(private readonly convert: (text: string) => T) {}
+  of(text: string): T {
+    if (text !== this.text) {
+      this.value = this.convert(text);
+      this.text = text;
+    }
+    return this.value;
+  }
+}
+
+function parseMs(text: string): number | null {
+  const t = Date.parse(text);
   return Number.isNaN(t) ? null : t;
+}
+
+function invalidItem(item: IngestItem | undefined, index: number, message: string): Rejection {
+  const o = item?.object as Partial<StixObject> | undefined;
+  return {
+    reason: 'stix_invalid',
+    message,
+    location: { index, ...(typeof item?.source === 'string' ? { source: item.source } : {}), ...(typeof o?.id === 'string' ? { objectId: o.id } : {}) },
+  };
 }
 
 function invalid(item: IngestItem | undefined, index: number): Rejection | undefined {
   const o = item?.object as Partial<StixObject> | undefined;
-  const bad = (message: string): Rejection => ({
-    reason: 'stix_invalid',
-    message,
-    location: { index, ...(typeof item?.source === 'string' ? { source: item.source } : {}), ...(typeof o?.id === 'string' ? { objectId: o.id } : {}) },
-  });
+  if (item && typeof item === 'object' && o && typeof o === 'object' && typeof item.source === 'string' && item.source !== '') {
+    const type = o.type;
+    const id = o.id;
+    // the usual case, checked without building anything
+    if (typeof type === 'string' && type !== '' && typeof id === 'string' && id.length > type.length + 2 && id.startsWith(type) && id.startsWith('--', type.length)) {
+      return undefined;
+    }
+  }
+  const bad = (message: string): Rejection => invalidItem(item, index, message);
   if (!item || typeof item !== 'object' || !o || typeof o !== 'object') return bad('item has no object');
   if (typeof item.source !== 'string' || item.source === '') return bad('item has no source');
   if (typeof o.type !== 'string' || o.type === '') return bad('object has no type');
@@ -88,6 +114,8 @@ export class EmbeddedStore implements Store {
   private readonly hot: HotCache;
   private readonly readStmts = new Map<number, Database.Statement>();
   private s!: ReturnType<EmbeddedStore['prepare']>;
+  private readonly modifiedTime = new LastTime(normaliseTime);
+  private readonly validUntilTime = new LastTime(parseMs);
 
   constructor(private readonly opts: EmbeddedStoreOptions) {
     this.gran = opts.seenGranularityMs ?? DEFAULT_SEEN_GRANULARITY_MS;
@@ -255,8 +283,8 @@ export class EmbeddedStore implements Store {
     const seq = ++this.seq;
     const obs = encodeObservables(observablesOf(obj));
     const state = stateOf(obj);
-    const modified = normaliseTime(obj.modified);
-    const vu = validUntilMs(obj);
+    const modified = typeof obj.modified === 'string' ? this.modifiedTime.of(obj.modified) : null;
+    const vu = typeof obj.valid_until === 'string' ? this.validUntilTime.of(obj.valid_until) : null;
     if (!row) {
       const rowid = Number(this.s.insert.run(obj.id, obj.type, modified, state, vu, seq, obs, json).lastInsertRowid);
       for (const v of valuesOf(obs)) this.s.insertValue.run(v, rowid);

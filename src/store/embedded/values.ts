@@ -57,5 +57,7 @@ export function decodeObservables(text: string | null): ObjectObservable[] {
 /** Distinct values of an encoded list (what `object_values` holds). */
 export function valuesOf(text: string | null): string[] {
   if (!text) return [];
+  // one observable (the usual case): its value, as decodeObservables would read it
+  if (text.indexOf('\n') === -1) return [text.slice(text.indexOf('\t') + 1)];
   return [...new Set(decodeObservables(text).map((o) => o.value))];
 }
