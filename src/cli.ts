@@ -6,7 +6,7 @@ import { createLogger, silentLogger } from './telemetry/logger.js';
 import { registry } from '../integrations/index.js';
 import { Daemon } from './daemon.js';
 import { loadConfig, parseConfig, redactConfig, type LoadedConfig } from './config/load.js';
-import { isStixgateError } from './core/errors.js';
+import { formatLocation, isStixgateError, type Rejection } from './core/errors.js';
 import { DEFAULT_CONFIG, MAPPINGS_DIR, VERSION } from './paths.js';
 import { openStore } from './store/open.js';
 import { createSourceComponent } from './pipeline/components.js';
@@ -43,6 +43,17 @@ function parseOptions(pairs: string[] | undefined): Record<string, unknown> {
     out[p.slice(0, eq)] = parseYaml(p.slice(eq + 1));
   }
   return out;
+}
+
+function parseNow(v: string): number {
+  const t = Date.parse(v);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(v) || Number.isNaN(t)) throw new Error(`--now expects an RFC 3339 time such as 2026-01-01T00:00:00Z, got "${v}"`);
+  return t;
+}
+
+function rejectionLine(r: Rejection): string {
+  const where = formatLocation(r.location);
+  return `rejected: ${r.message} [${r.reason}]${where ? ` (${where})` : ''}`;
 }
 
 function fail(e: unknown): never {
@@ -137,6 +148,7 @@ program
   .argument('<file>', 'input file path or URL')
   .requiredOption('--from <format>', 'source type id, e.g. text_list, csv, stix_bundle, cisa_kev')
   .option('-o, --option <key=value...>', 'source options, as in the YAML source entry (e.g. mapping=feodotracker)')
+  .option('--now <time>', 'the clock for records without their own timestamps (RFC 3339), for reproducible output', parseNow)
   .addOption(configOpt())
   .action(async (file: string, opts) => {
     try {
@@ -149,7 +161,7 @@ program
       let first = true;
       let rejected = 0;
       const ac = new AbortController();
-      for await (const page of comp.source.pages({ id: 'cli', logger: comp.logger, http: comp.http, signal: ac.signal, now: Date.now() })) {
+      for await (const page of comp.source.pages({ id: 'cli', logger: comp.logger, http: comp.http, signal: ac.signal, now: opts.now ?? Date.now() })) {
         for (const it of page.items) {
           const ok = out.write(`${first ? '\n' : ',\n'}${JSON.stringify(it.object)}`);
           first = false;
@@ -157,7 +169,7 @@ program
         }
         for (const r of page.rejections) {
           rejected++;
-          if (rejected <= 50) process.stderr.write(`rejected: ${r.message} [${r.reason}]\n`);
+          if (rejected <= 50) process.stderr.write(`${rejectionLine(r)}\n`);
         }
       }
       out.write('\n]}\n');
@@ -197,7 +209,7 @@ program
         });
         progress.stop();
         const { samples, ...counts } = sum;
-        for (const r of samples) process.stderr.write(`rejected: ${r.message} [${r.reason}]\n`);
+        for (const r of samples) process.stderr.write(`${rejectionLine(r)}\n`);
         process.stdout.write(`${JSON.stringify(counts)}\n`);
       } finally {
         await store.close();

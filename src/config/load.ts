@@ -118,14 +118,14 @@ function semanticChecks(config: StixgateConfig): Issue[] {
 function withLines(doc: Document, lc: LineCounter, issues: Issue[]): Issue[] {
   return issues.map((i) => {
     if (!i.path || /line \d+/.test(i.path)) return i;
-    const node = nodeAt(doc, i.path);
+    const node = nodeAt(doc, i.path, i.message.startsWith('unknown key'));
     if (!node?.range) return i;
     const pos = lc.linePos(node.range[0]);
     return { path: `${i.path} (line ${pos.line}, column ${pos.col})`, message: i.message };
   });
 }
 
-function nodeAt(doc: Document, path: string): Node | undefined {
+function nodeAt(doc: Document, path: string, wantKey = false): Node | undefined {
   const keys = path.split(/\.|\[(\d+)\]/).filter((k) => k !== undefined && k !== '');
   let node: unknown = doc.contents;
   let last: Node | undefined = doc.contents ?? undefined;
@@ -133,7 +133,7 @@ function nodeAt(doc: Document, path: string): Node | undefined {
     if (isMap(node)) {
       const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === k);
       if (!pair) return last;
-      last = (pair.value as Node) ?? (pair.key as Node);
+      last = wantKey && k === keys[keys.length - 1] ? (pair.key as Node) : ((pair.value as Node) ?? (pair.key as Node));
       node = pair.value;
     } else if (isSeq(node)) {
       node = node.items[Number(k)];
