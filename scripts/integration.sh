@@ -12,9 +12,11 @@ mkdir -p "$CACHE"
 if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
-stamp="$CACHE/venv.$(sha1sum scripts/oracles/requirements.txt | cut -c1-12)"
+# every scripts/oracles/requirements*.txt (one per suite that needs Python packages)
+reqs=$(ls scripts/oracles/requirements*.txt | sort)
+stamp="$CACHE/venv.$(cat $reqs | sha1sum | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r scripts/oracles/requirements.txt
+  for r in $reqs; do "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$r"; done
   touch "$stamp"
 fi
 export STIXGATE_PYTHON="$VENV/bin/python"
@@ -23,11 +25,16 @@ export STIXGATE_PYTHON="$VENV/bin/python"
 # stopped on exit, whatever happens.
 cleanup() {
   if [ -n "${OPENSEARCH_STARTED:-}" ]; then bash scripts/opensearch.sh stop || true; fi
+  if [ -n "${MEDALLION_STARTED:-}" ]; then bash scripts/medallion.sh stop || true; fi
 }
 trap cleanup EXIT
 if [ -f scripts/opensearch.sh ] && [ "${STIXGATE_SKIP_OPENSEARCH:-}" != 1 ]; then
   eval "$(bash scripts/opensearch.sh start)"
   OPENSEARCH_STARTED=1
+fi
+if [ -f scripts/medallion.sh ]; then
+  eval "$(bash scripts/medallion.sh start)"
+  MEDALLION_STARTED=1
 fi
 
 files=$(find test/integration -name '*.itest.ts' | sort)
