@@ -2,8 +2,17 @@
  * HTTP load generator, run as its own process so it does not share the server's event loop.
  *   open loop:   loadgen.ts open  URL RATE SECONDS [BODYFILE]
  *   closed loop: loadgen.ts closed URL CONNECTIONS SECONDS [BODYFILE]
- * Latency is measured from the intended send time (open loop), so queueing is not hidden
- * (coordinated omission). Prints one JSON line: { sent, ok, errors, seconds, rps, p50, p99, p999 } (ms).
+ * Each run starts with a warm-up (STIXGATE_LOADGEN_WARMUP_SECS, default 1 s) at the same rate or
+ * concurrency whose samples are discarded: connections get opened and both sides get JIT-compiled
+ * before anything is measured.
+ * Open loop: requests are due in bursts of RATE/1000 every millisecond (a timer grid; a spinning
+ * setImmediate loop would burn a core the server needs on a small box); each latency is measured
+ * from its request's due time, so queueing anywhere (server or generator) is not hidden
+ * (coordinated omission).
+ * Prints one JSON line: { sent, ok, errors, seconds, rps, p50, p99, p999 (ms), cpu, lateMs }
+ * where cpu is the generator's own CPU use over the measured phase (1 = one full core) and lateMs
+ * the p99 of how late the generator issued requests versus their intended time (a generator that
+ * cannot keep up shows here, not as server latency).
  */
 import { Pool } from 'undici';
 import { readFileSync } from 'node:fs';
@@ -11,6 +20,7 @@ import { percentile } from './lib.js';
 
 const [mode, url, param, secondsArg, bodyFile] = process.argv.slice(2);
 const seconds = Number(secondsArg);
+const warmupSecs = Number(process.env.STIXGATE_LOADGEN_WARMUP_SECS ?? 1);
 const body = bodyFile ? readFileSync(bodyFile, 'utf8') : undefined;
 const u = new URL(url);
 const paths = u.searchParams.has('values_file') ? readFileSync(u.searchParams.get('values_file')!, 'utf8').split('\n').filter(Boolean) : [u.pathname + u.search];
@@ -18,59 +28,92 @@ const connections = mode === 'open' ? 64 : Number(param);
 const pool = new Pool(u.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
 const maxSamples = 2_000_000;
 const lat = new Float64Array(maxSamples);
-let n = 0;
-let ok = 0;
-let errors = 0;
-let sent = 0;
+const late = new Float64Array(maxSamples);
+/** Open-loop arrival grid: timers, not a spinning setImmediate loop (which costs a whole core). */
+const TICK_MS = 1;
+const headers = body ? { 'content-type': 'application/json' } : {};
 
-async function one(i: number, intended: number): Promise<void> {
-  try {
-    const r = await pool.request({
-      path: body ? u.pathname : paths[i % paths.length],
-      method: body ? 'POST' : 'GET',
-      headers: body ? { 'content-type': 'application/json' } : {},
-      body,
-    });
-    await r.body.dump();
-    if (r.statusCode === 200) ok++;
-    else errors++;
-  } catch {
-    errors++;
-  }
-  if (n < maxSamples) lat[n++] = performance.now() - intended;
+interface Phase {
+  record: boolean;
+  sent: number;
+  ok: number;
+  errors: number;
+  n: number;
+  nLate: number;
 }
 
-const t0 = performance.now();
-const end = t0 + seconds * 1000;
-if (mode === 'open') {
-  const rate = Number(param);
+async function one(ph: Phase, i: number, intended: number): Promise<void> {
+  let good = false;
+  try {
+    const r = await pool.request({ path: body ? u.pathname : paths[i % paths.length], method: body ? 'POST' : 'GET', headers, body });
+    await r.body.dump();
+    good = r.statusCode === 200;
+  } catch {
+    good = false;
+  }
+  if (!ph.record) return;
+  if (good) ph.ok++;
+  else ph.errors++;
+  if (ph.n < maxSamples) lat[ph.n++] = performance.now() - intended;
+}
+
+async function runOpen(ph: Phase, rate: number, secs: number): Promise<void> {
+  const t0 = performance.now();
+  const total = Math.floor(secs * rate);
+  // arrivals come in bursts on a TICK_MS grid: request k is due at t0 + floor(k / perTick) * TICK_MS
+  const perTick = (rate * TICK_MS) / 1000;
+  const dueAt = (k: number): number => t0 + Math.floor(k / perTick) * TICK_MS;
   const inflight = new Set<Promise<void>>();
   await new Promise<void>((resolve) => {
-    const tick = () => {
+    const tick = (): void => {
       const now = performance.now();
-      if (now >= end) return resolve();
-      const due = Math.floor(((now - t0) / 1000) * rate);
-      while (sent < due) {
-        const intended = t0 + (sent / rate) * 1000;
-        const p = one(sent++, intended);
+      while (ph.sent < total && dueAt(ph.sent) <= now) {
+        const intended = dueAt(ph.sent);
+        if (ph.record && ph.nLate < maxSamples) late[ph.nLate++] = now - intended;
+        const p = one(ph, ph.sent, intended);
+        ph.sent++;
         inflight.add(p);
-        p.finally(() => inflight.delete(p));
+        void p.finally(() => inflight.delete(p));
       }
-      setImmediate(tick);
+      if (ph.sent >= total) return resolve();
+      setTimeout(tick, Math.max(0, dueAt(ph.sent) - performance.now()));
     };
     tick();
   });
   await Promise.all(inflight);
-} else {
-  const workers = Array.from({ length: connections }, async () => {
-    while (performance.now() < end) {
-      const i = sent++;
-      await one(i, performance.now());
-    }
+}
+
+async function runClosed(ph: Phase, conns: number, secs: number): Promise<void> {
+  const end = performance.now() + secs * 1000;
+  const workers = Array.from({ length: conns }, async () => {
+    while (performance.now() < end) await one(ph, ph.sent++, performance.now());
   });
   await Promise.all(workers);
 }
+
+const run = (ph: Phase, secs: number): Promise<void> => (mode === 'open' ? runOpen(ph, Number(param), secs) : runClosed(ph, connections, secs));
+
+if (warmupSecs > 0) await run({ record: false, sent: 0, ok: 0, errors: 0, n: 0, nLate: 0 }, warmupSecs);
+const ph: Phase = { record: true, sent: 0, ok: 0, errors: 0, n: 0, nLate: 0 };
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+await run(ph, seconds);
 const secs = (performance.now() - t0) / 1000;
-const sorted = lat.subarray(0, n).sort();
-process.stdout.write(`${JSON.stringify({ sent, ok, errors, seconds: secs, rps: ok / secs, p50: percentile(sorted, 50), p99: percentile(sorted, 99), p999: percentile(sorted, 99.9) })}\n`);
+const cpu = process.cpuUsage(cpu0);
+const sorted = lat.subarray(0, ph.n).sort();
+const lateSorted = late.subarray(0, ph.nLate).sort();
+process.stdout.write(
+  `${JSON.stringify({
+    sent: ph.sent,
+    ok: ph.ok,
+    errors: ph.errors,
+    seconds: secs,
+    rps: ph.ok / secs,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    p999: percentile(sorted, 99.9),
+    cpu: Math.round(((cpu.user + cpu.system) / 1e6 / secs) * 100) / 100,
+    lateMs: ph.nLate ? Math.round(percentile(lateSorted, 99) * 1000) / 1000 : 0,
+  })}\n`,
+);
 await pool.close();

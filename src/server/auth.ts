@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import { hash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify';
 import type { TlpLevel } from '../core/stix.js';
 import { ApiError, UNAUTHORIZED_MESSAGE } from './errors.js';
 import type { ApiKeyConfig, ApiScope } from './schema.js';
@@ -53,7 +53,7 @@ export class Authenticator {
     const presented = presentedKey(req);
     if (presented === undefined) return undefined;
     if (presented === null || presented.length === 0 || presented.length > MAX_KEY_LENGTH) return null;
-    const digest = createHash('sha256').update(presented, 'utf8').digest();
+    const digest = hash('sha256', presented, 'buffer');
     let found: StoredKey | undefined;
     for (const k of this.keys) {
       if (timingSafeEqual(digest, k.digest) && !found) found = k;
@@ -61,21 +61,27 @@ export class Authenticator {
     return found ? { keyId: found.id, scopes: found.scopes, maxTlp: found.maxTlp } : null;
   }
 
-  /** An onRequest hook (runs before the body is read) requiring `scope`. */
-  require(scope: ApiScope): onRequestAsyncHookHandler {
-    return async (req: FastifyRequest, reply: FastifyReply) => {
+  /**
+   * An onRequest hook (runs before the body is read) requiring `scope`. Callback style, not
+   * async: it runs on every lookup, and a promise per request is measurable there.
+   */
+  require(scope: ApiScope): onRequestHookHandler {
+    return (req: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
       const p = this.identify(req);
       if (p === undefined && scope === 'lookup' && this.anonymousLookup) {
-        req.principal = { keyId: null, scopes: new Set(['lookup']), maxTlp: 'clear' };
-        return;
+        req.principal = ANONYMOUS;
+        return done();
       }
-      if (!p) throw new ApiError(401, 'STIXGATE_ERR_API_UNAUTHORIZED', UNAUTHORIZED_MESSAGE, { 'www-authenticate': 'Bearer realm="stixgate"' });
+      if (!p) return done(new ApiError(401, 'STIXGATE_ERR_API_UNAUTHORIZED', UNAUTHORIZED_MESSAGE, { 'www-authenticate': 'Bearer realm="stixgate"' }));
       req.principal = p;
-      if (!p.scopes.has(scope)) throw new ApiError(403, 'STIXGATE_ERR_API_FORBIDDEN', `this API key lacks the "${scope}" scope`);
-      void reply;
+      if (!p.scopes.has(scope)) return done(new ApiError(403, 'STIXGATE_ERR_API_FORBIDDEN', `this API key lacks the "${scope}" scope`));
+      done();
     };
   }
 }
+
+/** The anonymous caller (when `anonymous_lookup` is on): lookups only, TLP:CLEAR only. Shared, immutable. */
+const ANONYMOUS: Principal = Object.freeze({ keyId: null, scopes: new Set<ApiScope>(['lookup']), maxTlp: 'clear' as TlpLevel });
 
 /** The key from `Authorization: Bearer` or `X-Api-Key`; null when present but malformed or conflicting. */
 function presentedKey(req: FastifyRequest): string | null | undefined {

@@ -6,6 +6,7 @@ import type { Metrics } from '../telemetry/metrics.js';
 import { Authenticator } from './auth.js';
 import { registerErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
+import { lazyChildLogger } from './lazy-logger.js';
 import { lookupRoutes } from './lookup.js';
 import { metricsRoutes } from './metrics.js';
 import type { ServerConfig } from './schema.js';
@@ -30,6 +31,8 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
   const app = fastify({
     loggerInstance: o.logger,
     logController: new LogController({ disableRequestLogging: true }),
+    // the per-request child logger (with its reqId binding) is only built when something logs
+    childLoggerFactory: lazyChildLogger as never,
     bodyLimit: c.body_limit_bytes,
     requestTimeout: c.request_timeout_secs * 1000,
     connectionTimeout: c.request_timeout_secs * 1000,
@@ -50,11 +53,12 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
   app.decorateRequest('principal', null);
   registerErrorHandling(app);
   // audit trail: one line per authenticated call, with the key id (never the key) and the route
-  // pattern (never the raw URL, which carries looked-up values)
-  app.addHook('onResponse', async (req, reply) => {
+  // pattern (never the raw URL, which carries looked-up values). Callback style: it runs on every request.
+  app.addHook('onResponse', (req, reply, done) => {
     if (req.principal?.keyId) {
       req.log.info({ key_id: req.principal.keyId, method: req.method, route: req.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'api call');
     }
+    done();
   });
 
   const auth = new Authenticator(c.api_keys, c.anonymous_lookup);
