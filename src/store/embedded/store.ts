@@ -37,7 +37,15 @@ interface Row {
   json: string;
 }
 
+interface Work {
+  item: IngestItem;
+  print: string;
+}
+
 interface Pending {
+  id: string;
+  /** Deliveries of this id in the batch not merged yet. */
+  left: number;
   obj: StixObject | undefined;
   json: string | undefined;
   row: Row | undefined;
@@ -214,8 +222,9 @@ export class EmbeddedStore implements Store {
     const result: UpsertResult = { created: 0, updated: 0, unchanged: 0, stale: 0, rejected: [] };
     const ctx = { now: opts.now, seenGranularityMs: this.gran };
     const useHot = this.hot.enabled;
-    const work: { item: IngestItem; print: string }[] = [];
-    const need = new Set<string>();
+    const work: Work[] = [];
+    /** id → how many of its deliveries are in `work`. */
+    const need = new Map<string, number>();
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
       const bad = invalid(item, i);
@@ -223,60 +232,93 @@ export class EmbeddedStore implements Store {
         result.rejected.push(bad);
         continue;
       }
+      const id = item.object.id;
       const print = useHot ? fingerprint(item) : '';
-      if (useHot && !need.has(item.object.id) && this.hot.isFixedPoint(item.object.id, print, item, opts.now, this.gran)) {
+      const seen = need.get(id);
+      if (useHot && seen === undefined && this.hot.isFixedPoint(id, print, item, opts.now, this.gran)) {
         result.unchanged++;
         continue;
       }
       work.push({ item, print });
-      need.add(item.object.id);
+      need.set(id, (seen ?? 0) + 1);
     }
-    this.run(() => this.db().transaction(() => this.applyBatch(work, need, ctx, result, opts.cursors))());
+    const seq0 = this.seq;
+    try {
+      this.run(() => this.db().transaction(() => this.applyBatch(work, need, ctx, result, opts.cursors))());
+    } catch (e) {
+      // rolled back: the head is what it was, and the hot cache may already hold deliveries of
+      // the batch, so it forgets everything (a miss only costs the normal path)
+      this.seq = seq0;
+      this.hot.clear();
+      throw e;
+    }
     return result;
   }
 
+  /**
+   * Merges and writes a batch. Ids are written in the order of their first delivery (the order of
+   * their seq), each as soon as its last delivery is merged and every id before it is written, so
+   * that a batch without repeated ids holds no merged object or JSON longer than one item.
+   */
   private applyBatch(
-    work: { item: IngestItem; print: string }[],
-    need: Set<string>,
+    work: Work[],
+    need: Map<string, number>,
     ctx: { now: number; seenGranularityMs: number },
     result: UpsertResult,
     cursors: Record<string, string> | undefined,
   ): void {
-    const rows = need.size > 0 ? this.readRows([...need]) : new Map<string, Row>();
+    const rows = need.size > 0 ? this.readRows([...need.keys()]) : new Map<string, Row>();
     const pending = new Map<string, Pending>();
-    for (const { item, print } of work) {
+    /** Ids in order of first delivery whose writing waits (theirs or an earlier id's deliveries remain). */
+    const queue: Pending[] = [];
+    let head = 0;
+    for (let w = 0; w < work.length; w++) {
+      const { item, print } = work[w];
       const id = item.object.id;
       let p = pending.get(id);
       if (!p) {
         const row = rows.get(id);
-        p = { obj: row ? (JSON.parse(row.json) as StixObject) : undefined, json: row?.json, row, dirty: false, prints: [] };
+        p = { id, obj: row ? (JSON.parse(row.json) as StixObject) : undefined, json: row?.json, row, dirty: false, prints: [], left: need.get(id) ?? 1 };
         pending.set(id, p);
+        queue.push(p);
       }
-      let r: ReturnType<typeof mergeObject>;
-      let json: string | undefined;
-      try {
-        r = mergeObject(p.obj, item, { ...ctx, existingJson: p.json });
-        if (r.outcome === 'created' || r.outcome === 'updated') json = storedJson(r.object);
-      } catch (e) {
-        // canonical JSON refuses values with no JSON form (NaN, Infinity, BigInt): reject the item
-        if (!(e instanceof TypeError)) throw e;
-        result.rejected.push({ reason: 'stix_invalid', message: `object ${id} is not serialisable: ${e.message}`, location: { source: item.source, objectId: id } });
-        continue;
+      p.left--;
+      this.mergeInto(p, item, print, ctx, result);
+      while (head < queue.length && queue[head].left === 0) {
+        const done = queue[head];
+        queue[head++] = undefined as unknown as Pending;
+        pending.delete(done.id);
+        this.finish(done);
       }
-      result[r.outcome]++;
-      if (json !== undefined) {
-        p.obj = r.object;
-        p.json = json;
-        p.dirty = true;
-        p.prints = [];
-      }
-      if (print) p.prints.push({ print, item });
-    }
-    for (const [id, p] of pending) {
-      if (p.dirty && p.obj && p.json !== undefined) this.writeObject(p.obj, p.json, p.row);
-      if (p.obj) this.hot.remember(id, p.prints, p.obj, p.dirty);
     }
     if (cursors) for (const name of Object.keys(cursors)) this.s.setCursor.run(name, String(cursors[name]));
+  }
+
+  private mergeInto(p: Pending, item: IngestItem, print: string, ctx: { now: number; seenGranularityMs: number }, result: UpsertResult): void {
+    let r: ReturnType<typeof mergeObject>;
+    let json: string | undefined;
+    try {
+      r = mergeObject(p.obj, item, p.json === undefined ? ctx : { ...ctx, existingJson: p.json });
+      if (r.outcome === 'created' || r.outcome === 'updated') json = storedJson(r.object);
+    } catch (e) {
+      // canonical JSON refuses values with no JSON form (NaN, Infinity, BigInt): reject the item
+      if (!(e instanceof TypeError)) throw e;
+      result.rejected.push({ reason: 'stix_invalid', message: `object ${p.id} is not serialisable: ${e.message}`, location: { source: item.source, objectId: p.id } });
+      return;
+    }
+    result[r.outcome]++;
+    if (json !== undefined) {
+      p.obj = r.object;
+      p.json = json;
+      p.dirty = true;
+      p.prints = [];
+    }
+    if (print) p.prints.push({ print, item });
+  }
+
+  private finish(p: Pending): void {
+    if (p.dirty && p.obj && p.json !== undefined) this.writeObject(p.obj, p.json, p.row);
+    if (p.obj) this.hot.remember(p.id, p.prints, p.obj, p.dirty);
   }
 
   private writeObject(obj: StixObject, json: string, row: Row | undefined): void {
