@@ -9,10 +9,10 @@
  * setImmediate loop would burn a core the server needs on a small box); each latency is measured
  * from its request's due time, so queueing anywhere (server or generator) is not hidden
  * (coordinated omission).
- * Prints one JSON line: { sent, ok, errors, seconds, rps, p50, p99, p999 (ms), cpu, lateMs }
+ * Prints one JSON line: { sent, ok, errors, seconds, rps, p50, p99, p999 (ms), cpu, warmup, lateMs }
  * where cpu is the generator's own CPU use over the measured phase (1 = one full core) and lateMs
  * the p99 of how late the generator issued requests versus their intended time (a generator that
- * cannot keep up shows here, not as server latency).
+ * cannot keep up shows here, not as server latency); warmup counts the warm-up answers.
  */
 import { Pool } from 'undici';
 import { readFileSync } from 'node:fs';
@@ -40,6 +40,8 @@ interface Phase {
   errors: number;
   n: number;
   nLate: number;
+  /** Answers of any status, recorded or not. */
+  done: number;
 }
 
 async function one(ph: Phase, i: number, intended: number): Promise<void> {
@@ -51,6 +53,7 @@ async function one(ph: Phase, i: number, intended: number): Promise<void> {
   } catch {
     good = false;
   }
+  ph.done++;
   if (!ph.record) return;
   if (good) ph.ok++;
   else ph.errors++;
@@ -93,8 +96,9 @@ async function runClosed(ph: Phase, conns: number, secs: number): Promise<void> 
 
 const run = (ph: Phase, secs: number): Promise<void> => (mode === 'open' ? runOpen(ph, Number(param), secs) : runClosed(ph, connections, secs));
 
-if (warmupSecs > 0) await run({ record: false, sent: 0, ok: 0, errors: 0, n: 0, nLate: 0 }, warmupSecs);
-const ph: Phase = { record: true, sent: 0, ok: 0, errors: 0, n: 0, nLate: 0 };
+const warm: Phase = { record: false, sent: 0, ok: 0, errors: 0, n: 0, nLate: 0, done: 0 };
+if (warmupSecs > 0) await run(warm, warmupSecs);
+const ph: Phase = { record: true, sent: 0, ok: 0, errors: 0, n: 0, nLate: 0, done: 0 };
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 await run(ph, seconds);
@@ -113,6 +117,7 @@ process.stdout.write(
     p99: percentile(sorted, 99),
     p999: percentile(sorted, 99.9),
     cpu: Math.round(((cpu.user + cpu.system) / 1e6 / secs) * 100) / 100,
+    warmup: warm.done,
     lateMs: ph.nLate ? Math.round(percentile(lateSorted, 99) * 1000) / 1000 : 0,
   })}\n`,
 );
