@@ -1,0 +1,302 @@
+/**
+ * A MISP event (REST API, feed file or `stixgate convert`) → STIX 2.1 objects. Pure: the run time
+ * comes from `opts.now`; ids come from the MISP uuids (`indicator--<attribute uuid>`,
+ * `report--<event uuid>`) or are deterministic (SCOs, relationships).
+ */
+import type { Location, Rejection } from '../../src/core/errors.js';
+import { deterministicId } from '../../src/core/ids.js';
+import type { Indicator, Observable, StixObject, TlpLevel } from '../../src/core/stix.js';
+import type { MappedItem } from '../../src/pipeline/types.js';
+import { mapAttributeValue } from './attribute.js';
+import { arr, bool, epochOf, isoOf, markingFor, obj, readTags, seenOf, str, uuidOf, type Json } from './context.js';
+import { mapGalaxies } from './galaxy.js';
+import type { MispTable } from './table.js';
+
+export interface MispMapOptions {
+  /** RFC 3339 run time (injected). */
+  now: string;
+  table: MispTable;
+  /** Labels every object gets (the source's `labels`). */
+  labels?: readonly string[];
+  confidence?: number;
+  /** Only attributes with a timestamp at or after this (epoch s) are mapped; the event shell always is. */
+  sinceAttribute?: number;
+  name: string;
+  /** Make the event's report (default true; false for attribute searches, which see part of an event). */
+  report?: boolean;
+}
+
+export interface AttributeTrace {
+  uuid: string;
+  type: string;
+  toIds: boolean;
+  /** the indicator pattern, when one was made */
+  pattern?: string;
+  observables: Observable[];
+  /** 'mapped' | 'context' | 'unknown' | a rejection reason */
+  outcome: string;
+}
+
+export interface EventResult {
+  items: MappedItem[];
+  rejections: Rejection[];
+  /** attributes read, in the event and its objects */
+  attributes: number;
+  /** types not in the table, with counts (kept as x-misp-attribute objects) */
+  unknownTypes: Map<string, number>;
+  /** the highest attribute/event timestamp seen (epoch s) */
+  maxTimestamp: number;
+  trace: AttributeTrace[];
+}
+
+const MAX_VALUE = 1 << 20;
+
+/** Relationship with a deterministic id over its ends. */
+function relationship(type: string, src: string, dst: string, when: string, markings?: string[]): StixObject {
+  const r: StixObject = {
+    type: 'relationship', spec_version: '2.1', id: deterministicId('relationship', `${type}|${src}|${dst}`),
+    created: when, modified: when, relationship_type: type, source_ref: src, target_ref: dst,
+  };
+  if (markings) r.object_marking_refs = markings;
+  return r;
+}
+
+interface Ctx {
+  opts: MispMapOptions;
+  res: EventResult;
+  seen: Set<string>;
+  refs: string[];
+  eventTlp?: TlpLevel;
+  eventLabels: string[];
+  eventSdoIds: string[];
+  identityRef?: string;
+  trace: boolean;
+}
+
+function emit(c: Ctx, o: StixObject, extra?: Omit<MappedItem, 'object'>): void {
+  if (c.seen.has(o.id)) return;
+  c.seen.add(o.id);
+  c.refs.push(o.id);
+  c.res.items.push(extra ? { object: o, ...extra } : { object: o });
+}
+
+function contextObject(c: Ctx, a: Json, uuid: string, type: string, when: string, markings?: string[]): StixObject {
+  const o: StixObject = {
+    type: 'x-misp-attribute', spec_version: '2.1', id: `x-misp-attribute--${uuid}`, created: when, modified: when,
+    x_misp_type: type.slice(0, 128), x_misp_value: (str(a.value) ?? '').slice(0, MAX_VALUE),
+  };
+  const cat = str(a.category);
+  if (cat) o.x_misp_category = cat.slice(0, 128);
+  const comment = str(a.comment);
+  if (comment) o.x_misp_comment = comment.slice(0, MAX_VALUE);
+  if (c.identityRef) o.created_by_ref = c.identityRef;
+  if (markings) o.object_marking_refs = markings;
+  return o;
+}
+
+/** Maps one attribute (of the event or of an object). Returns the indicator id when one was made. */
+function mapAttribute(c: Ctx, a: Json, objectInfo?: { uuid: string; name: string; comparisons: string[][]; toIds: boolean }): void {
+  const { opts, res } = c;
+  res.attributes++;
+  const type = str(a.type) ?? '';
+  const uuid = uuidOf(a.uuid);
+  const ts = epochOf(a.timestamp);
+  if (ts !== undefined && ts > res.maxTimestamp) res.maxTimestamp = ts;
+  const location: Location = { source: opts.name, objectId: uuid ?? str(a.uuid)?.slice(0, 64) };
+  if (bool(a.deleted)) return;
+  if (opts.sinceAttribute !== undefined && ts !== undefined && ts < opts.sinceAttribute) return;
+  const toIds = bool(a.to_ids);
+  const trace: AttributeTrace | undefined = c.trace ? { uuid: uuid ?? '', type, toIds, observables: [], outcome: 'mapped' } : undefined;
+  if (trace) res.trace.push(trace);
+  if (!uuid) {
+    res.rejections.push({ reason: 'invalid_uuid', message: `attribute of type ${JSON.stringify(type.slice(0, 64))} has no valid uuid`, location });
+    if (trace) trace.outcome = 'invalid_uuid';
+    return;
+  }
+  const value = str(a.value);
+  if (value === undefined || value.length > MAX_VALUE) {
+    res.rejections.push({ reason: value === undefined ? 'empty' : 'too_long', message: 'attribute value missing or longer than 1 MiB', location });
+    if (trace) trace.outcome = 'empty';
+    return;
+  }
+  const when = ts !== undefined ? isoOf(ts) : opts.now;
+  const tags = readTags(arr(a.Tag));
+  const tlp = tags.tlp ?? c.eventTlp;
+  const markings = markingFor(tlp);
+  const rule = c.opts.table.attributes.get(type);
+  if (!rule) {
+    res.unknownTypes.set(type, (res.unknownTypes.get(type) ?? 0) + 1);
+    if (trace) trace.outcome = 'unknown';
+    emit(c, contextObject(c, a, uuid, type, when, markings));
+    return;
+  }
+  const r = mapAttributeValue(rule, value);
+  if (r.ok === 'context') {
+    if (trace) trace.outcome = 'context';
+    emit(c, contextObject(c, a, uuid, type, when, markings));
+    return;
+  }
+  if (r.ok === false) {
+    res.rejections.push({ reason: r.reason, message: `${type}: ${r.message}`, location });
+    if (trace) trace.outcome = r.reason;
+    return;
+  }
+  if (trace) trace.observables = r.observables;
+  for (const s of r.scos) emit(c, markings ? { ...s, object_marking_refs: markings } : s);
+  if (objectInfo) {
+    objectInfo.comparisons.push(r.comparisons);
+    if (toIds) objectInfo.toIds = true;
+    return;
+  }
+  if (!toIds) return;
+  const pattern = `[${r.comparisons.join(' AND ')}]`;
+  if (trace) trace.pattern = pattern;
+  const labels = [...(opts.labels ?? []), ...c.eventLabels, ...tags.labels];
+  const ind = indicator(c, `indicator--${uuid}`, pattern, when, {
+    name: value.slice(0, 256), description: str(a.comment), category: str(a.category), type, labels,
+    validFrom: seenOf(a.first_seen) ?? when, validUntil: seenOf(a.last_seen), markings,
+  });
+  emit(c, ind, { confidence: opts.confidence, seenAt: seenOf(a.last_seen) ?? when });
+  linkSdos(c, ind.id, [...c.eventSdoIds, ...galaxyIds(c, arr(a.Galaxy), when, markings)], when, markings);
+  sightings(c, ind.id, arr(a.Sighting), markings);
+}
+
+function indicator(c: Ctx, id: string, pattern: string, when: string, p: {
+  name: string; description?: string; category?: string; type: string; labels: string[]; validFrom: string; validUntil?: string; markings?: string[];
+}): Indicator {
+  const ind: Indicator = {
+    type: 'indicator', spec_version: '2.1', id, created: when, modified: when, name: p.name,
+    pattern, pattern_type: 'stix', pattern_version: '2.1', valid_from: p.validFrom, indicator_types: ['malicious-activity'],
+  };
+  if (p.validUntil && Date.parse(p.validUntil) > Date.parse(p.validFrom)) ind.valid_until = p.validUntil;
+  if (p.description) ind.description = p.description.slice(0, MAX_VALUE);
+  if (p.category) ind.kill_chain_phases = [{ kill_chain_name: 'misp-category', phase_name: p.category.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'other' }];
+  const labels = [...new Set([`misp:type="${p.type.slice(0, 64)}"`, ...p.labels])];
+  ind.labels = labels;
+  if (c.opts.confidence !== undefined) ind.confidence = c.opts.confidence;
+  if (c.identityRef) ind.created_by_ref = c.identityRef;
+  if (p.markings) ind.object_marking_refs = p.markings;
+  return ind;
+}
+
+function galaxyIds(c: Ctx, galaxies: Json[], when: string, markings?: string[]): string[] {
+  if (galaxies.length === 0) return [];
+  const g = mapGalaxies(galaxies, c.opts.table, when, markings);
+  for (const o of g.objects) emit(c, o);
+  return g.objects.map((o) => o.id);
+}
+
+function linkSdos(c: Ctx, from: string, to: string[], when: string, markings?: string[]): void {
+  for (const t of to) emit(c, relationship('indicates', from, t, when, markings));
+}
+
+/** Sightings of type 0 (seen) of one attribute → one sighting object with count and first/last seen. */
+function sightings(c: Ctx, indicatorId: string, list: Json[], markings?: string[]): void {
+  let count = 0;
+  let first = Infinity;
+  let last = -Infinity;
+  for (const s of list) {
+    if ((str(s.type) ?? '0') !== '0') continue; // 1 = false positive, 2 = expiration: not sightings
+    const t = epochOf(s.date_sighting);
+    if (t === undefined) continue;
+    count++;
+    first = Math.min(first, t);
+    last = Math.max(last, t);
+  }
+  if (count === 0) return;
+  const when = isoOf(last);
+  const o: StixObject = {
+    type: 'sighting', spec_version: '2.1', id: deterministicId('sighting', `misp-sightings|${indicatorId}`), created: when, modified: when,
+    sighting_of_ref: indicatorId, count, first_seen: isoOf(first), last_seen: isoOf(last),
+  };
+  if (markings) o.object_marking_refs = markings;
+  emit(c, o);
+}
+
+/** A MISP object → its SCOs, and one indicator `indicator--<object uuid>` when any attribute is to_ids. */
+function mapObject(c: Ctx, o: Json, eventWhen: string): void {
+  const uuid = uuidOf(o.uuid);
+  if (bool(o.deleted)) return;
+  const info = { uuid: uuid ?? '', name: str(o.name) ?? 'object', comparisons: [] as string[][], toIds: false };
+  const attrs = arr(o.Attribute);
+  for (const a of attrs) mapAttribute(c, a, uuid ? info : undefined);
+  if (!uuid || !info.toIds || info.comparisons.length === 0) return;
+  // comparisons on one object type share an observation; different types are separate observations
+  const groups = new Map<string, string[]>();
+  for (const cmps of info.comparisons) {
+    const key = cmps.map((x) => x.slice(0, x.indexOf(':'))).join(',');
+    const single = new Set(cmps.map((x) => x.slice(0, x.indexOf(':'))));
+    const k = single.size === 1 ? [...single][0] : key;
+    groups.set(k, [...(groups.get(k) ?? []), ...cmps]);
+  }
+  const pattern = [...groups.values()].map((g) => `[${[...new Set(g)].join(' AND ')}]`).join(' AND ');
+  const ts = epochOf(o.timestamp);
+  const when = ts !== undefined ? isoOf(ts) : eventWhen;
+  const tags = readTags(arr(o.Tag));
+  const markings = markingFor(tags.tlp ?? c.eventTlp);
+  const ind = indicator(c, `indicator--${uuid}`, pattern, when, {
+    name: `MISP object ${info.name}`.slice(0, 256), description: str(o.comment), category: str(o['meta-category']), type: `object:${info.name}`,
+    labels: [...(c.opts.labels ?? []), ...c.eventLabels, ...tags.labels], validFrom: seenOf(o.first_seen) ?? when, validUntil: seenOf(o.last_seen), markings,
+  });
+  emit(c, ind, { confidence: c.opts.confidence, seenAt: when });
+  linkSdos(c, ind.id, c.eventSdoIds, when, markings);
+}
+
+/** Unwraps `{Event: {...}}` / `{response: [{Event}]}` shapes to the event objects. */
+export function eventsOf(doc: unknown): Json[] {
+  const d = obj(doc);
+  if (Array.isArray(doc)) return (doc as unknown[]).flatMap(eventsOf);
+  if (!d) return [];
+  if (obj(d.Event)) return [d.Event as Json];
+  if (Array.isArray(d.response)) return eventsOf(d.response);
+  if (d.uuid !== undefined && (d.Attribute !== undefined || d.info !== undefined)) return [d];
+  return [];
+}
+
+export function mapEvent(event: Json, opts: MispMapOptions, withTrace = false): EventResult {
+  const res: EventResult = { items: [], rejections: [], attributes: 0, unknownTypes: new Map(), maxTimestamp: 0, trace: [] };
+  const uuid = uuidOf(event.uuid);
+  const ets = epochOf(event.timestamp);
+  if (ets !== undefined) res.maxTimestamp = ets;
+  const date = str(event.date);
+  const dateIso = date && /^\d{4}-\d{2}-\d{2}$/.test(date) && Number.isFinite(Date.parse(date)) ? `${date}T00:00:00.000Z` : undefined;
+  const when = ets !== undefined ? isoOf(ets) : dateIso ?? opts.now;
+  const tags = readTags(arr(event.Tag));
+  const c: Ctx = { opts, res, seen: new Set(), refs: [], eventTlp: tags.tlp, eventLabels: tags.labels, eventSdoIds: [], trace: withTrace };
+  const markings = markingFor(tags.tlp);
+  const orgc = obj(event.Orgc);
+  const orgUuid = orgc && uuidOf(orgc.uuid);
+  if (orgc && orgUuid) {
+    const identity: StixObject = {
+      type: 'identity', spec_version: '2.1', id: `identity--${orgUuid}`, created: when, modified: when,
+      name: (str(orgc.name) ?? orgUuid).slice(0, 256), identity_class: 'organization',
+    };
+    c.identityRef = identity.id;
+    emit(c, identity);
+  }
+  const g = mapGalaxies(arr(event.Galaxy), opts.table, when, markings);
+  for (const o of g.objects) emit(c, o);
+  c.eventSdoIds = g.objects.map((o) => o.id);
+  c.eventLabels = [...tags.labels, ...g.labels];
+  for (const a of arr(event.Attribute)) mapAttribute(c, a);
+  for (const o of arr(event.Object)) mapObject(c, o, when);
+  if (opts.report === false) return res;
+  if (!uuid) {
+    res.rejections.push({ reason: 'invalid_uuid', message: 'event has no valid uuid: no report made', location: { source: opts.name } });
+    return res;
+  }
+  const pub = epochOf(event.publish_timestamp);
+  const report: StixObject = {
+    type: 'report', spec_version: '2.1', id: `report--${uuid}`, created: dateIso && dateIso < when ? dateIso : when, modified: when,
+    name: (str(event.info) ?? `MISP event ${uuid}`).slice(0, 1024), report_types: ['threat-report'],
+    published: pub !== undefined ? isoOf(pub) : dateIso ?? when,
+    object_refs: c.refs.length ? [...c.refs] : [c.identityRef ?? `identity--${uuid}`],
+  };
+  const labels = [...(opts.labels ?? []), ...c.eventLabels];
+  if (labels.length) report.labels = [...new Set(labels)];
+  if (c.identityRef) report.created_by_ref = c.identityRef;
+  if (markings) report.object_marking_refs = markings;
+  report.external_references = [{ source_name: 'misp', external_id: uuid }];
+  res.items.push({ object: report, confidence: opts.confidence });
+  return res;
+}

@@ -1,0 +1,36 @@
+/** Test support for the MISP sources: runs a source through config parsing with the MISP types registered. */
+import { registry } from '../index.js';
+import { parseConfig } from '../../src/config/load.js';
+import { createSourceComponent } from '../../src/pipeline/components.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import { MAPPINGS_DIR } from '../../src/paths.js';
+import type { Page } from '../../src/pipeline/types.js';
+import { mispFeedSource } from '../misp_feed/index.js';
+import { mispApiSource } from '../misp_api/index.js';
+
+export const FIXED_NOW = Date.UTC(2026, 2, 1, 12, 0, 0);
+
+const withMisp = () => [...registry.filter((d) => d.type !== 'misp_feed' && d.type !== 'misp_api'), mispFeedSource, mispApiSource];
+
+export function mispComponent(type: 'misp_feed' | 'misp_api', options: Record<string, unknown>) {
+  const loaded = parseConfig(JSON.stringify({ sources: { t: { type, allow_private: true, allow_insecure: true, ...options } } }), { file: 'test.yaml', registry: withMisp() });
+  return createSourceComponent('t', loaded.config.sources.t as never, { registry: withMisp(), logger: silentLogger(), configDir: process.cwd(), mappingsDir: MAPPINGS_DIR });
+}
+
+/** One run: every page, in order. */
+export async function runPages(type: 'misp_feed' | 'misp_api', options: Record<string, unknown>, cursor?: string, now = FIXED_NOW): Promise<Page[]> {
+  const comp = mispComponent(type, options);
+  const pages: Page[] = [];
+  try {
+    for await (const p of comp.source.pages({ id: 't', logger: comp.logger, http: comp.http, signal: new AbortController().signal, now, cursor })) pages.push(p);
+  } finally {
+    await comp.http.close?.();
+  }
+  return pages;
+}
+
+export function lastCursor(pages: Page[]): string | undefined {
+  let c: string | undefined;
+  for (const p of pages) if (p.cursor !== undefined) c = p.cursor;
+  return c;
+}
