@@ -146,7 +146,7 @@ export async function* pollCollection(client: TaxiiClient, col: TaxiiCollection,
     }
 
     // F22: the same page again and again (no next, the same Date-Added-Last, or a server looping)
-    const sig = `${env.objects.length}|${versionOf(env.objects[0])}|${versionOf(env.objects[env.objects.length - 1])}|${last ?? ''}|${env.more}|${next === undefined ? '' : 'n'}`;
+    const sig = `${env.objects.length}|${versionOf(env.objects[0])}|${versionOf(env.objects[env.objects.length - 1])}|${last ?? ''}|${env.more}`;
     identical = sig === prevSig ? identical + 1 : 1;
     prevSig = sig;
     const stuck = env.more && identical >= STUCK_PAGES;
