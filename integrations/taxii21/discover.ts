@@ -32,6 +32,16 @@ function isDiscovery(body: Record<string, unknown>): boolean {
   return Array.isArray(body.api_roots) || typeof body.default === 'string';
 }
 
+/**
+ * An API root as the discovery resource lists it, made absolute. Servers write them absolute,
+ * origin-relative (`/api1/`) or bare (`api/v21`, MITRE ATT&CK's server): bare names are taken from
+ * the server root, not from the discovery path.
+ */
+export function apiRootUrl(ref: string, discoveryUrl: string): string {
+  if (/^[a-z][a-z0-9+.-]*:/i.test(ref) || ref.startsWith('/')) return new URL(ref, discoveryUrl).href;
+  return new URL(`/${ref}`, discoveryUrl).href;
+}
+
 function lastSegment(u: string): string {
   return new URL(u).pathname.split('/').filter(Boolean).pop() ?? '';
 }
@@ -47,10 +57,10 @@ export async function resolveApiRoot(client: TaxiiClient, component: string, url
   let chosen: string | undefined;
   if (apiRoot !== undefined) {
     const want = apiRoot.replace(/\/+$/, '');
-    chosen = [...listed, ...(def ? [def] : [])].find((r) => r.replace(/\/+$/, '') === want || lastSegment(new URL(r, first.url).href) === want);
+    chosen = [...listed, ...(def ? [def] : [])].find((r) => r.replace(/\/+$/, '') === want || lastSegment(apiRootUrl(r, first.url)) === want);
     if (!chosen && /^https?:\/\//i.test(apiRoot)) chosen = apiRoot;
     if (!chosen) {
-      const names = listed.map((r) => lastSegment(new URL(r, first.url).href)).join(', ');
+      const names = listed.map((r) => lastSegment(apiRootUrl(r, first.url))).join(', ');
       throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `${component}: api_root "${apiRoot}" is not listed by the server (it lists: ${names || 'none'})`, { reason: 'taxii_api_root' });
     }
   } else {
@@ -59,7 +69,7 @@ export async function resolveApiRoot(client: TaxiiClient, component: string, url
       throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `${component}: the server lists ${listed.length} API roots and no default: set api_root`, { reason: 'taxii_api_root' });
     }
   }
-  const rootUrl = withSlash(client.sameOrigin(chosen, first.url, 'API root'));
+  const rootUrl = withSlash(client.sameOrigin(/^https?:\/\//i.test(chosen) ? chosen : apiRootUrl(chosen, first.url), first.url, 'API root'));
   const info = await client.get(rootUrl);
   return { url: rootUrl, title: typeof info.body.title === 'string' ? info.body.title : undefined, serverTitle };
 }

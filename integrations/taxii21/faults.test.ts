@@ -132,6 +132,11 @@ describe('taxii21 faults', () => {
       srv.knobs.nextValue = `${srv.url}/root/collections/${COLLECTION_ID}/objects/?limit=10&next=10`;
       const ok = makeSource({ url: `${srv.url}/root/`, page_size: 10, max_pages_per_run: 2 });
       assert.deepEqual((await collectPages(ok, { now: NOW })).map((p) => p.items[0].object.name), ['i0', 'i10']);
+      // an opaque token that merely contains a colon is a token, sent as `next=`
+      srv.knobs.nextValue = 'page:2';
+      srv.requests.length = 0;
+      await collectPages(makeSource({ url: `${srv.url}/root/`, page_size: 10, max_pages_per_run: 2 }), { now: NOW });
+      assert.equal(new URL(objectsRequests(srv.requests)[1].url, srv.url).searchParams.get('next'), 'page:2');
     } finally {
       canary.close();
       await srv.close();

@@ -15,6 +15,9 @@ import type { TaxiiCollection } from './discover.js';
 /** Identical pages in a row after which paging stops with `taxii_pagination_stuck`. */
 export const STUCK_PAGES = 3;
 
+/** A `next` that is a link rather than an opaque token: followed only on the configured origin (F25). */
+const LINK_RE = /^(?:[a-z][a-z0-9+.-]*:\/\/|\/|(?:file|data|javascript|ftp|gopher|blob):)/i;
+
 export interface PollOptions {
   component: string;
   pageSize: number;
@@ -100,7 +103,7 @@ export async function* pollCollection(client: TaxiiClient, col: TaxiiCollection,
     }
     const base = addedAfter ? { ...filters, added_after: formatAddedAfter(addedAfter) } : filters;
     let url: string;
-    if (next !== undefined && /^(?:[a-z][a-z0-9+.-]*:|\/)/i.test(next)) {
+    if (next !== undefined && LINK_RE.test(next)) {
       url = client.sameOrigin(next, objectsUrl, '`next` link'); // a link, not a token (F25)
     } else {
       url = `${objectsUrl}?${objectsQuery(base, next !== undefined ? { next } : {})}`;

@@ -90,6 +90,17 @@ describe('taxii21 source', () => {
     }
   });
 
+  it('takes bare API root names (`api/v21`, as MITRE ATT&CK lists them) from the server root', async () => {
+    const srv = await startTaxiiServer(indicators(2), { apiRoots: ['root'] });
+    try {
+      const h = makeSource({ url: `${srv.url}/taxii2/`, api_root: 'root' });
+      assert.equal((await collectPages(h, { now: NOW }))[0].received, 2);
+      assert.deepEqual(srv.requests.slice(0, 3).map((r) => r.url), ['/taxii2/', '/root/', '/root/collections/']);
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('refuses unknown, unreadable collections and unlisted API roots', async () => {
     const srv = await startTaxiiServer(indicators(1));
     try {
