@@ -33,6 +33,10 @@ export interface AttributeTrace {
   /** the indicator pattern, when one was made */
   pattern?: string;
   observables: Observable[];
+  /** the MISP object holding the attribute: its uuid and name */
+  object?: { uuid: string; name: string };
+  /** the observable objects made (traced runs only) */
+  scos?: StixObject[];
   /** 'mapped' | 'context' | 'unknown' | a rejection reason */
   outcome: string;
 }
@@ -107,6 +111,7 @@ function mapAttribute(c: Ctx, a: Json, objectInfo?: { uuid: string; name: string
   if (opts.sinceAttribute !== undefined && ts !== undefined && ts < opts.sinceAttribute) return;
   const toIds = bool(a.to_ids);
   const trace: AttributeTrace | undefined = c.trace ? { uuid: uuid ?? '', type, toIds, observables: [], outcome: 'mapped' } : undefined;
+  if (trace && objectInfo) trace.object = { uuid: objectInfo.uuid, name: objectInfo.name };
   if (trace) res.trace.push(trace);
   if (!uuid) {
     res.rejections.push({ reason: 'invalid_uuid', message: `attribute of type ${JSON.stringify(type.slice(0, 64))} has no valid uuid`, location });
@@ -141,7 +146,10 @@ function mapAttribute(c: Ctx, a: Json, objectInfo?: { uuid: string; name: string
     if (trace) trace.outcome = r.reason;
     return;
   }
-  if (trace) trace.observables = r.observables;
+  if (trace) {
+    trace.observables = r.observables;
+    trace.scos = r.scos;
+  }
   for (const s of r.scos) emit(c, markings ? { ...s, object_marking_refs: markings } : s);
   if (objectInfo) {
     objectInfo.comparisons.push(r.comparisons);
@@ -242,12 +250,23 @@ function mapObject(c: Ctx, o: Json, eventWhen: string): void {
   linkSdos(c, ind.id, c.eventSdoIds, when, markings);
 }
 
-/** Unwraps `{Event: {...}}` / `{response: [{Event}]}` shapes to the event objects. */
+/**
+ * Unwraps `{Event: {...}}` / `{response: [{Event}]}` shapes to the event objects. Attribute and
+ * object collections (`{response: {Attribute: [...]}}`, `{response: [{Object}]}`) become one
+ * event without uuid, which makes no report.
+ */
 export function eventsOf(doc: unknown): Json[] {
   const d = obj(doc);
-  if (Array.isArray(doc)) return (doc as unknown[]).flatMap(eventsOf);
+  if (Array.isArray(doc)) {
+    const list = doc as unknown[];
+    const objects = list.map((x) => obj(obj(x)?.Object)).filter((x): x is Json => x !== undefined);
+    if (objects.length > 0 && objects.length === list.length) return [{ Object: objects }];
+    return list.flatMap(eventsOf);
+  }
   if (!d) return [];
   if (obj(d.Event)) return [d.Event as Json];
+  const r = obj(d.response);
+  if (r && Array.isArray(r.Attribute)) return [{ Attribute: r.Attribute }];
   if (Array.isArray(d.response)) return eventsOf(d.response);
   if (d.uuid !== undefined && (d.Attribute !== undefined || d.info !== undefined)) return [d];
   return [];
@@ -281,6 +300,7 @@ export function mapEvent(event: Json, opts: MispMapOptions, withTrace = false): 
   for (const a of arr(event.Attribute)) mapAttribute(c, a);
   for (const o of arr(event.Object)) mapObject(c, o, when);
   if (opts.report === false) return res;
+  if (!uuid && event.uuid === undefined && event.info === undefined) return res; // a collection, not an event
   if (!uuid) {
     res.rejections.push({ reason: 'invalid_uuid', message: 'event has no valid uuid: no report made', location: { source: opts.name } });
     return res;

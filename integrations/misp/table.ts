@@ -19,11 +19,11 @@ export interface AttributeRule {
 export interface MispTable {
   attributes: ReadonlyMap<string, AttributeRule>;
   /** galaxy type → STIX SDO type */
-  galaxies: ReadonlyMap<string, 'attack-pattern' | 'malware' | 'threat-actor' | 'intrusion-set'>;
+  galaxies: ReadonlyMap<string, 'attack-pattern' | 'malware' | 'tool' | 'threat-actor' | 'intrusion-set'>;
 }
 
 const HANDLERS = new Set(['ip', 'ip_port', 'domain', 'domain_ip', 'host_port', 'url', 'email', 'hash', 'filename_hash', 'sco', 'regkey_value', 'context']);
-const SDO_TYPES = new Set(['attack-pattern', 'malware', 'threat-actor', 'intrusion-set']);
+const SDO_TYPES = new Set(['attack-pattern', 'malware', 'tool', 'threat-actor', 'intrusion-set']);
 const NEEDS: Record<string, string[]> = { hash: ['algorithm'], filename_hash: ['algorithm'], sco: ['sco', 'property'], ip_port: ['side'], email: ['role'] };
 
 function bad(file: string, message: string): StixgateError {
@@ -45,7 +45,7 @@ export function parseMispTable(raw: unknown, file = 'mappings/misp/attributes.ya
     for (const k of NEEDS[rule.handler] ?? []) if (typeof (rule as unknown as Record<string, unknown>)[k] !== 'string') throw bad(file, `attributes.${type} needs \`${k}\``);
     attributes.set(type, { ...rule });
   }
-  const galaxies = new Map<string, 'attack-pattern' | 'malware' | 'threat-actor' | 'intrusion-set'>();
+  const galaxies = new Map<string, 'attack-pattern' | 'malware' | 'tool' | 'threat-actor' | 'intrusion-set'>();
   const gal = doc.galaxies ?? {};
   if (gal === null || typeof gal !== 'object') throw bad(file, '`galaxies` must be a mapping');
   for (const [type, v] of Object.entries(gal as Record<string, unknown>)) {

@@ -1,0 +1,151 @@
+/**
+ * Compares our MISP mapping with misp-stix's, attribute by attribute (shared by the misp-stix
+ * integration test). Keys are built from observable content, because misp-stix names SCOs after
+ * the attribute uuid while stixgate uses spec (UUIDv5) ids.
+ */
+import { normaliseObservable } from '../../src/core/observable.js';
+import { canonicalPattern, extractObservables } from '../../src/core/pattern.js';
+import type { ObservableType, StixObject } from '../../src/core/stix.js';
+import type { AttributeTrace } from './map.js';
+
+const INDEXED = new Set<string>(['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr']);
+
+function norm(type: string, v: string): string {
+  if (!INDEXED.has(type)) return v;
+  const r = normaliseObservable(type as ObservableType, v);
+  return r.ok ? r.observable.value : v;
+}
+
+/** The content key of an SCO (refs resolved through `byId`), normalised or verbatim. */
+export function scoKey(o: StixObject, byId: Map<string, StixObject>, normalised: boolean): string {
+  const f = (t: string, v: unknown) => (normalised && typeof v === 'string' ? norm(t, v) : String(v));
+  switch (o.type) {
+    case 'network-traffic': {
+      const ref = (k: string) => {
+        const r = byId.get(String(o[k] ?? ''));
+        return r ? `${r.type}=${f(r.type, r.value)}` : '';
+      };
+      return `network-traffic:${ref('src_ref')}:${o.src_port ?? ''}>${ref('dst_ref')}:${o.dst_port ?? ''}`;
+    }
+    case 'email-message': {
+      const from = byId.get(String(o.from_ref ?? ''));
+      const to = ((o.to_refs as string[] | undefined) ?? []).map((r) => byId.get(r)?.value).join(',');
+      return `email-message:${from ? f('email-addr', from.value) : ''}>${normalised ? to.toLowerCase() : to}`;
+    }
+    case 'file': {
+      const h = (o.hashes ?? {}) as Record<string, string>;
+      return `file:${o.name ?? ''}:${Object.keys(h).sort().map((k) => `${k}=${normalised ? h[k].toLowerCase() : h[k]}`).join(',')}`;
+    }
+    case 'x509-certificate': {
+      const h = (o.hashes ?? {}) as Record<string, string>;
+      return `x509:${Object.keys(h).sort().map((k) => `${k}=${h[k].toLowerCase()}`).join(',')}`;
+    }
+    case 'autonomous-system': return `as:${o.number}`;
+    case 'mutex': return `mutex:${o.name}`;
+    case 'windows-registry-key': return `regkey:${o.key}:${JSON.stringify(((o.values as { data?: string }[]) ?? []).map((v) => v.data))}`;
+    case 'domain-name': return `domain-name:${f('domain-name', o.value)}`;
+    default: return `${o.type}:${o.value !== undefined ? f(o.type, o.value) : o.name ?? ''}`;
+  }
+}
+
+/** Keys of a list of SCOs; objects reached through src_ref/dst_ref/from_ref/to_refs are folded into their parent's key. */
+export function keySet(scos: StixObject[], byId: Map<string, StixObject>, normalised: boolean): string[] {
+  const folded = new Set<string>();
+  for (const o of scos) {
+    for (const k of ['src_ref', 'dst_ref', 'from_ref']) if (typeof o[k] === 'string') folded.add(o[k] as string);
+    for (const r of (o.to_refs as string[] | undefined) ?? []) folded.add(r);
+  }
+  return [...new Set(scos.filter((o) => !folded.has(o.id)).map((o) => scoKey(o, byId, normalised)))].sort();
+}
+
+export function patternObservables(p: string): string[] {
+  try {
+    return extractObservables(p).map((o) => `${o.type}|${o.hash ?? ''}|${o.value}`).sort();
+  } catch {
+    return ['<unparsable>'];
+  }
+}
+
+export function samePattern(a: string, b: string): boolean {
+  try {
+    return canonicalPattern(a) === canonicalPattern(b);
+  } catch {
+    return false;
+  }
+}
+
+export interface TypeRow {
+  type: string;
+  attributes: number;
+  /** to_ids attributes where both made an indicator */
+  indicators: number;
+  indicatorsOursOnly: number;
+  indicatorsTheirsOnly: number;
+  patternSameObservables: number;
+  patternExact: number;
+  /** non-to_ids attributes (observable objects) */
+  observed: number;
+  observedSameNormalised: number;
+  observedSameVerbatim: number;
+  /** both kept the attribute without an observable (x-misp-attribute) */
+  contextBoth: number;
+}
+
+export interface ObjectRow {
+  name: string;
+  objects: number;
+  indicators: number;
+  oursOnly: number;
+  theirsOnly: number;
+  patternSameObservables: number;
+}
+
+/** MISP objects: our `indicator--<object uuid>` against misp-stix's, by the observables of the patterns. */
+export function compareObject(rows: Map<string, ObjectRow>, uuid: string, name: string, ours: Map<string, StixObject>, theirs: Map<string, StixObject>): void {
+  let row = rows.get(name);
+  if (!row) {
+    row = { name, objects: 0, indicators: 0, oursOnly: 0, theirsOnly: 0, patternSameObservables: 0 };
+    rows.set(name, row);
+  }
+  row.objects++;
+  const a = ours.get(`indicator--${uuid}`);
+  const b = theirs.get(`indicator--${uuid}`);
+  if (a && b) {
+    row.indicators++;
+    if (JSON.stringify(patternObservables(String(a.pattern))) === JSON.stringify(patternObservables(String(b.pattern)))) row.patternSameObservables++;
+  } else if (a) row.oursOnly++;
+  else if (b) row.theirsOnly++;
+}
+
+export function compareAttribute(rows: Map<string, TypeRow>, t: AttributeTrace, theirs: Map<string, StixObject>): void {
+  if (t.object) return;
+  let row = rows.get(t.type);
+  if (!row) {
+    row = { type: t.type, attributes: 0, indicators: 0, indicatorsOursOnly: 0, indicatorsTheirsOnly: 0, patternSameObservables: 0, patternExact: 0, observed: 0, observedSameNormalised: 0, observedSameVerbatim: 0, contextBoth: 0 };
+    rows.set(t.type, row);
+  }
+  row.attributes++;
+  const ind = theirs.get(`indicator--${t.uuid}`);
+  const od = theirs.get(`observed-data--${t.uuid}`);
+  const custom = theirs.get(`x-misp-attribute--${t.uuid}`);
+  if (t.outcome === 'context' || t.outcome === 'unknown') {
+    if (custom) row.contextBoth++;
+    else if (ind) row.indicatorsTheirsOnly++;
+    return;
+  }
+  if (t.toIds) {
+    if (t.pattern && ind) {
+      row.indicators++;
+      if (JSON.stringify(patternObservables(t.pattern)) === JSON.stringify(patternObservables(String(ind.pattern)))) row.patternSameObservables++;
+      if (samePattern(t.pattern, String(ind.pattern))) row.patternExact++;
+    } else if (t.pattern) row.indicatorsOursOnly++;
+    else if (ind) row.indicatorsTheirsOnly++;
+    return;
+  }
+  row.observed++;
+  if (!od || !t.scos) return;
+  const theirScos = ((od.object_refs as string[]) ?? []).map((r) => theirs.get(r)).filter((x): x is StixObject => !!x);
+  const ourById = new Map(t.scos.map((o) => [o.id, o]));
+  if (JSON.stringify(keySet(t.scos, ourById, true)) === JSON.stringify(keySet(theirScos, theirs, true))) row.observedSameNormalised++;
+  if (JSON.stringify(keySet(t.scos, ourById, false)) === JSON.stringify(keySet(theirScos, theirs, false))) row.observedSameVerbatim++;
+}
