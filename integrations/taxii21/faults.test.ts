@@ -54,6 +54,21 @@ describe('taxii21 faults', () => {
     }
   });
 
+  it('F22: the same objects under an advancing Date-Added-Last are still a loop', async () => {
+    let tick = 0;
+    const srv = await startTaxiiServer(indicators(4), {
+      moreForever: true, noNext: true, ignoreAddedAfter: true,
+      dateAddedLast: () => new Date(Date.UTC(2026, 1, 2) + 1000 * tick++).toISOString(),
+    });
+    try {
+      const pages = await collectPages(makeSource({ url: `${srv.url}/root/` }), { now: NOW });
+      assert.deepEqual(pages.map((p) => p.received), [4, 4, 4]);
+      assert.deepEqual(pages.flatMap((p) => p.rejections.map((r) => r.reason)), ['taxii_ignores_added_after', 'taxii_pagination_stuck']);
+    } finally {
+      await srv.close();
+    }
+  });
+
   it('F23: a server ignoring added_after causes no store growth and is detected', async () => {
     const srv = await startTaxiiServer(indicators(20), { ignoreAddedAfter: true });
     const { store, dispose } = await tempStore();

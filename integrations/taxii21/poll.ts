@@ -149,7 +149,10 @@ export async function* pollCollection(client: TaxiiClient, col: TaxiiCollection,
     }
 
     // F22: the same page again and again (no next, the same Date-Added-Last, or a server looping)
-    const sig = `${env.objects.length}|${versionOf(env.objects[0])}|${versionOf(env.objects[env.objects.length - 1])}|${last ?? ''}|${env.more}`;
+    // the same objects again are a repeat whatever the headers say; empty pages differ by header
+    const sig = env.objects.length > 0
+      ? `${env.objects.length}|${versionOf(env.objects[0])}|${versionOf(env.objects[env.objects.length - 1])}|${env.more}`
+      : `0|${last ?? ''}|${env.more}`;
     identical = sig === prevSig ? identical + 1 : 1;
     prevSig = sig;
     const stuck = env.more && identical >= STUCK_PAGES;
