@@ -18,7 +18,8 @@ const authObject = s.object(authKeys);
 const HOP_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'accept', 'cookie']);
 
 /** The `auth:` mapping: one of the two shapes, checked with YAML paths like every other key. */
-export const authSchema: Schema<TaxiiAuth> = {
+export const authSchema: Schema<TaxiiAuth> & { readonly props: typeof authKeys } = {
+  props: authKeys,
   kind: 'mapping: {username, password} or {header, api_key}',
   description: 'credentials: basic auth `{ username, password }` or an API-key header `{ header, api_key }`',
   optional: true,
