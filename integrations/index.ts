@@ -5,6 +5,7 @@ import { stixBundleSource } from './stix_bundle/index.js';
 import { cisaKevSource } from './cisa_kev/index.js';
 import { stix1Source } from './stix1/index.js';
 import { openiocSource } from './openioc/index.js';
+import { taxii21Source } from './taxii21/index.js';
 
 /** The one registry of integrations. Adding a system: one folder, one line here. */
-export const registry: readonly IntegrationDefinition[] = [textListSource, csvSource, stixBundleSource, cisaKevSource, stix1Source, openiocSource];
+export const registry: readonly IntegrationDefinition[] = [textListSource, csvSource, stixBundleSource, cisaKevSource, stix1Source, openiocSource, taxii21Source];
