@@ -40,6 +40,28 @@ function fail(reason: string, message: string): AttributeOut {
   return { ok: false, reason, message };
 }
 
+const HIVES: Record<string, string> = {
+  HKLM: 'HKEY_LOCAL_MACHINE', HKCU: 'HKEY_CURRENT_USER', HKCR: 'HKEY_CLASSES_ROOT', HKU: 'HKEY_USERS', HKCC: 'HKEY_CURRENT_CONFIG',
+};
+
+/** `HKLM\\…` → `HKEY_LOCAL_MACHINE\\…` (STIX 2.1 §6.13 wants full hive names). */
+export function expandHive(key: string): string {
+  const i = key.indexOf('\\');
+  const head = (i < 0 ? key : key.slice(0, i)).toUpperCase();
+  const full = HIVES[head];
+  return full ? full + (i < 0 ? '' : key.slice(i)) : key;
+}
+
+/**
+ * A deterministic id for an SCO without id-contributing properties (an email-message with only
+ * recipients): the spec wants a UUIDv4 there, so the name-based UUID is stamped version 4.
+ */
+function v4Like(type: string, props: Record<string, unknown>): string {
+  const v5 = scoId(type, props);
+  const i = type.length + 2 + 14;
+  return `${v5.slice(0, i)}4${v5.slice(i + 1)}`;
+}
+
 /** Splits a composite `a|b` value at the first `|` (MISP's own rule). */
 function split2(value: string): [string, string] | undefined {
   const i = value.indexOf('|');
@@ -132,8 +154,10 @@ export function mapAttributeValue(rule: AttributeRule, value: string): Attribute
       const v = lit(r.observable.value);
       if (rule.role === 'addr') return { ok: true, scos: [addr], comparisons: [`email-addr:value = ${v}`], observables: [r.observable] };
       const ref = rule.role === 'from' ? { from_ref: addr.id } : rule.role === 'to' ? { to_refs: [addr.id] } : { additional_header_fields: { 'Reply-To': r.observable.value } };
-      const msg = sco('email-message', { is_multipart: false, ...ref }, ref);
-      const cmp = rule.role === 'from' ? `email-message:from_ref.value = ${v}` : rule.role === 'to' ? `email-message:to_refs[*].value = ${v}` : `email-message:additional_header_fields.reply_to = ${v}`;
+      const msg: StixObject = rule.role === 'from'
+        ? sco('email-message', { is_multipart: false, ...ref }, ref)
+        : { type: 'email-message', spec_version: '2.1', id: v4Like('email-message', ref), is_multipart: false, ...ref };
+      const cmp = rule.role === 'from' ? `email-message:from_ref.value = ${v}` : rule.role === 'to' ? `email-message:to_refs[*].value = ${v}` : `email-message:additional_header_fields.'Reply-To' = ${v}`;
       return { ok: true, scos: [msg, addr], comparisons: [cmp], observables: [r.observable] };
     }
     case 'hash': {
@@ -163,14 +187,15 @@ export function mapAttributeValue(rule: AttributeRule, value: string): Attribute
         if (!Number.isInteger(n) || n < 0 || n > 4294967295) return fail('invalid_value', `${rule.sco}.${rule.property} must be an integer`);
         return { ok: true, scos: [sco(rule.sco!, { [rule.property!]: n }, { [rule.property!]: n })], comparisons: [`${rule.sco}:${rule.property} = ${n}`], observables: [] };
       }
-      const val = rule.sco === 'mac-addr' ? v.toLowerCase().replace(/-/g, ':') : v;
+      const val = rule.sco === 'mac-addr' ? v.toLowerCase().replace(/-/g, ':') : rule.sco === 'windows-registry-key' ? expandHive(v) : v;
       return { ok: true, scos: [sco(rule.sco!, { [rule.property!]: val }, { [rule.property!]: val })], comparisons: [`${rule.sco}:${rule.property} = ${lit(val)}`], observables: [] };
     }
     case 'regkey_value': {
       const parts = split2(value);
       if (!parts) return fail('invalid_value', '"regkey|value" needs a key and data');
-      const props = { key: parts[0], values: [{ data: parts[1] }] };
-      return { ok: true, scos: [sco('windows-registry-key', props, props)], comparisons: [`windows-registry-key:key = ${lit(parts[0])}`, `windows-registry-key:values[*].data = ${lit(parts[1])}`], observables: [] };
+      const key = expandHive(parts[0]);
+      const props = { key, values: [{ data: parts[1] }] };
+      return { ok: true, scos: [sco('windows-registry-key', props, props)], comparisons: [`windows-registry-key:key = ${lit(key)}`, `windows-registry-key:values[*].data = ${lit(parts[1])}`], observables: [] };
     }
   }
 }

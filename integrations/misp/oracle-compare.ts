@@ -3,10 +3,13 @@
  * integration test). Keys are built from observable content, because misp-stix names SCOs after
  * the attribute uuid while stixgate uses spec (UUIDv5) ids.
  */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { normaliseObservable } from '../../src/core/observable.js';
 import { canonicalPattern, extractObservables } from '../../src/core/pattern.js';
 import type { ObservableType, StixObject } from '../../src/core/stix.js';
 import type { AttributeTrace } from './map.js';
+import { expandHive } from './attribute.js';
 
 const INDEXED = new Set<string>(['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr']);
 
@@ -42,7 +45,7 @@ export function scoKey(o: StixObject, byId: Map<string, StixObject>, normalised:
     }
     case 'autonomous-system': return `as:${o.number}`;
     case 'mutex': return `mutex:${o.name}`;
-    case 'windows-registry-key': return `regkey:${o.key}:${JSON.stringify(((o.values as { data?: string }[]) ?? []).map((v) => v.data))}`;
+    case 'windows-registry-key': return `regkey:${normalised ? expandHive(String(o.key)) : o.key}:${JSON.stringify(((o.values as { data?: string }[]) ?? []).map((v) => v.data))}`;
     case 'domain-name': return `domain-name:${f('domain-name', o.value)}`;
     default: return `${o.type}:${o.value !== undefined ? f(o.type, o.value) : o.name ?? ''}`;
   }
@@ -149,3 +152,19 @@ export function compareAttribute(rows: Map<string, TypeRow>, t: AttributeTrace, 
   if (JSON.stringify(keySet(t.scos, ourById, true)) === JSON.stringify(keySet(theirScos, theirs, true))) row.observedSameNormalised++;
   if (JSON.stringify(keySet(t.scos, ourById, false)) === JSON.stringify(keySet(theirScos, theirs, false))) row.observedSameVerbatim++;
 }
+
+/** The MISP inputs of the shared corpus the oracle comparison and the validator test use. */
+export function mispCorpusFiles(corpusDir: string): string[] {
+  const files: string[] = [];
+  const add = (dir: string, filter: (f: string) => boolean) => {
+    const p = join(corpusDir, dir);
+    if (existsSync(p)) for (const f of readdirSync(p).sort()) if (filter(f)) files.push(join(p, f));
+  };
+  add('misp-stix/tests', (f) => /^test_(attributes|events|objects)_collection_\d\.json$/.test(f));
+  add('pymisp', (f) => f.endsWith('.json'));
+  add('pymisp/mispevent_testfiles', (f) => f.endsWith('.json'));
+  add('pymisp/reportlab_testfiles', (f) => f.endsWith('.json'));
+  add('chrome-mal-ids-misp-feed/misp-feed', (f) => /^[0-9a-f-]{36}\.json$/.test(f));
+  return files;
+}
+

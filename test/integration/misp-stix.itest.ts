@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { CORPUS_DIR, PROJECT_ROOT } from '../helpers/corpus.js';
@@ -9,7 +9,7 @@ import type { StixObject } from '../../src/core/stix.js';
 import { MAPPINGS_DIR } from '../../src/paths.js';
 import { eventsOf, mapEvent, type AttributeTrace } from '../../integrations/misp/map.js';
 import { loadMispTable } from '../../integrations/misp/table.js';
-import { compareAttribute, compareObject, type ObjectRow, type TypeRow } from '../../integrations/misp/oracle-compare.js';
+import { compareAttribute, compareObject, mispCorpusFiles, type ObjectRow, type TypeRow } from '../../integrations/misp/oracle-compare.js';
 
 /**
  * Our MISP → STIX mapping against the reference converter misp-stix, attribute by attribute, over
@@ -18,20 +18,6 @@ import { compareAttribute, compareObject, type ObjectRow, type TypeRow } from '.
  */
 const python = process.env.STIXGATE_PYTHON;
 const skip = python ? false : 'STIXGATE_PYTHON not set: run through scripts/integration.sh';
-
-export function mispCorpusFiles(): string[] {
-  const files: string[] = [];
-  const add = (dir: string, filter: (f: string) => boolean) => {
-    const p = join(CORPUS_DIR, dir);
-    if (existsSync(p)) for (const f of readdirSync(p).sort()) if (filter(f)) files.push(join(p, f));
-  };
-  add('misp-stix/tests', (f) => /^test_(attributes|events|objects)_collection_\d\.json$/.test(f));
-  add('pymisp', (f) => f.endsWith('.json'));
-  add('pymisp/mispevent_testfiles', (f) => f.endsWith('.json'));
-  add('pymisp/reportlab_testfiles', (f) => f.endsWith('.json'));
-  add('chrome-mal-ids-misp-feed/misp-feed', (f) => /^[0-9a-f-]{36}\.json$/.test(f));
-  return files;
-}
 
 function table(rows: TypeRow[]): string {
   const pct = (a: number, b: number) => (b === 0 ? '–' : `${a}/${b} (${Math.round((100 * a) / b)}%)`);
@@ -43,7 +29,7 @@ function table(rows: TypeRow[]): string {
 }
 
 test('MISP mapping agrees with misp-stix per attribute type', { skip, timeout: 300_000 }, (t) => {
-  const files = mispCorpusFiles();
+  const files = mispCorpusFiles(CORPUS_DIR);
   assert.ok(files.length >= 100, `only ${files.length} MISP files found`);
   const r = spawnSync(python!, [join(PROJECT_ROOT, 'scripts/oracles/misp_to_stix.py'), ...files], { encoding: 'utf8', maxBuffer: 1 << 30 });
   assert.equal(r.status, 0, r.stderr.slice(0, 2000));
