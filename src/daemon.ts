@@ -71,7 +71,10 @@ export class Daemon {
     // The server answers /healthz at once and /readyz once the index is built.
     const { index, seq } = await buildIndex(this.store, { matchParentDomains: config.lookup.match_parent_domains, now: this.now });
     this.index = index;
-    this.server = buildServer({ config: config.server, index, store: this.store, metrics: this.metrics, logger: log, isReady: () => this.ready, now: this.now });
+    this.server = buildServer({
+      config: config.server, index, store: this.store, metrics: this.metrics, logger: log, now: this.now,
+      isReady: () => this.ready && (this.follower?.healthy ?? true),
+    });
     await this.server.listen({ host: config.server.listen_host, port: this.o.port ?? config.server.port });
     log.info({ address: this.address, indexed: seq }, 'listening');
 

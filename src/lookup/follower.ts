@@ -10,6 +10,8 @@ export interface IndexFollowerOptions {
   /** How often the in-memory expiry sweep runs. Default 10 s. */
   sweepIntervalMs?: number;
   pageSize?: number;
+  /** Consecutive failed polls after which `healthy` turns false. Default 3. */
+  unhealthyAfterFailures?: number;
   now?: () => number;
   metrics?: Metrics;
   logger?: Logger;
@@ -36,6 +38,14 @@ export class IndexFollower {
     this.seq = opts.from;
     this.now = opts.now ?? Date.now;
     this.publish();
+  }
+
+  /**
+   * False after `unhealthyAfterFailures` consecutive failed polls (default 3): the index may be
+   * missing changes, so lookups must not answer "not found" from it.
+   */
+  get healthy(): boolean {
+    return this.failures < (this.opts.unhealthyAfterFailures ?? 3);
   }
 
   start(): void {

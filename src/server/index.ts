@@ -21,6 +21,8 @@ export interface BuildServerOptions {
   metrics: Metrics;
   logger: Logger;
   isReady: () => boolean;
+  /** Whether lookups may be answered (default: isReady); false → 503 with Retry-After. */
+  isServing?: () => boolean;
   now?: () => number;
 }
 
@@ -62,7 +64,7 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
   });
 
   const auth = new Authenticator(c.api_keys, c.anonymous_lookup);
-  lookupRoutes(app, { index: o.index, metrics: o.metrics, auth, maxBatchSize: c.max_batch_size, now });
+  lookupRoutes(app, { index: o.index, metrics: o.metrics, auth, maxBatchSize: c.max_batch_size, now, isServing: o.isServing ?? o.isReady });
   healthRoutes(app, { store: o.store, isReady: o.isReady });
   metricsRoutes(app, { metrics: o.metrics, index: o.index, store: o.store, auth, requireAuth: c.metrics_require_auth, now });
   return app;

@@ -13,6 +13,8 @@ export interface LookupRoutesOptions {
   auth: Authenticator;
   maxBatchSize: number;
   now: () => number;
+  /** False while the index cannot be trusted to be current: lookups answer 503 + Retry-After. */
+  isServing: () => boolean;
 }
 
 const valueSchema = { type: 'string', maxLength: MAX_VALUE_LENGTH } as const;
@@ -67,6 +69,9 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
   };
 
   const check = (n: number): void => {
+    // an index that cannot follow the store (OpenSearch unreachable or red) must not answer
+    // "not found": the client is told to come back (DESIGN.md §3, FAULTS D3)
+    if (!o.isServing()) throw new ApiError(503, 'STIXGATE_ERR_API_UNAVAILABLE', 'lookup index is not current (store unavailable or still loading); retry later', { 'retry-after': '5' });
     if (n > maxBatchSize) {
       throw new ApiError(400, 'STIXGATE_ERR_API_BAD_REQUEST', `too many values: ${n}; at most ${maxBatchSize} per request (server.max_batch_size)`);
     }
@@ -93,6 +98,7 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
   };
 
   const runOne = (req: FastifyRequest, value: string): string => {
+    check(1);
     const started = performance.now();
     const r = index.lookup(value, now(), req.principal?.maxTlp ?? 'clear');
     const invalid = r.invalid !== undefined;

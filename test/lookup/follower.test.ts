@@ -77,8 +77,13 @@ test('the follower keeps serving when the store fails and catches up afterwards'
   const follower = new IndexFollower(store as never, index, { from: 0, now: () => T0 });
   await follower.tick();
   assert.equal(follower.seq, 0);
+  assert.equal(follower.healthy, true, 'one failed poll is tolerated');
+  await follower.tick();
+  await follower.tick();
+  assert.equal(follower.healthy, false, 'three failed polls in a row: the index is not current');
   fail = false;
   await follower.tick();
   assert.equal(follower.seq, 1);
+  assert.equal(follower.healthy, true);
   assert.equal(index.lookup('192.0.2.1', T0, 'amber').matched, true);
 });

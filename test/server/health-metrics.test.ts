@@ -10,7 +10,15 @@ test('healthz is 200; readyz is 503 with Retry-After until ready and while the s
   assert.equal(notReady.statusCode, 503);
   assert.equal(notReady.headers['retry-after'], '5');
   assert.deepEqual(notReady.json(), { error: { code: 'STIXGATE_ERR_API_UNAVAILABLE', message: 'not ready: starting' } });
+  // lookups are refused the same way, never answered "not found" from an index that is not current
+  for (const req of [{ method: 'GET' as const, url: '/api/v1/lookup?value=198.51.100.7' }, { method: 'POST' as const, url: '/api/v1/lookup', payload: { values: ['198.51.100.7'] } }]) {
+    const r = await app.inject({ ...req, headers: bearer(KEYS.reader) });
+    assert.equal(r.statusCode, 503, req.method);
+    assert.equal(r.headers['retry-after'], '5');
+    assert.equal(r.json().error.code, 'STIXGATE_ERR_API_UNAVAILABLE');
+  }
   setReady(true);
+  assert.equal((await app.inject({ method: 'GET', url: '/api/v1/lookup?value=198.51.100.7', headers: bearer(KEYS.reader) })).statusCode, 200);
   const ready = await app.inject('/readyz');
   assert.equal(ready.statusCode, 200);
   assert.deepEqual(ready.json(), { status: 'ready' });
