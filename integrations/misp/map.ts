@@ -150,13 +150,17 @@ function mapAttribute(c: Ctx, a: Json, objectInfo?: { uuid: string; name: string
     trace.observables = r.observables;
     trace.scos = r.scos;
   }
-  for (const s of r.scos) emit(c, markings ? { ...s, object_marking_refs: markings } : s);
   if (objectInfo) {
+    for (const s of r.scos) emit(c, markings ? { ...s, object_marking_refs: markings } : s);
     objectInfo.comparisons.push(r.comparisons);
     if (toIds) objectInfo.toIds = true;
     return;
   }
-  if (!toIds) return;
+  // to_ids: an indicator (its pattern carries the observable); otherwise the observable objects (context)
+  if (!toIds) {
+    for (const s of r.scos) emit(c, markings ? { ...s, object_marking_refs: markings } : s);
+    return;
+  }
   const pattern = `[${r.comparisons.join(' AND ')}]`;
   if (trace) trace.pattern = pattern;
   const labels = [...(opts.labels ?? []), ...c.eventLabels, ...tags.labels];

@@ -94,7 +94,7 @@ test('misp_api events mode: an event edited (and published) later with old attri
     assert.deepEqual(sim.requests[0].body.tags, ['tlp:green', '!internal']);
     assert.equal(sim.requests[0].body.timestamp, T0 - 60);
     assert.deepEqual(ids(pages, 'indicator'), [`indicator--${uuid(2, 1)}`]);
-    assert.deepEqual(ids(pages, 'ipv4-addr').length, 2); // the to_ids: false attribute is an observable only
+    assert.deepEqual(ids(pages, 'ipv4-addr').length, 1); // the to_ids: false attribute is an observable only
     assert.deepEqual(ids(pages, 'report'), [`report--${uuid(1, 9)}`]);
     assert.deepEqual(ids(pages, 'attack-pattern'), [`attack-pattern--${uuid(3, 1)}`]);
     assert.deepEqual(ids(pages, 'relationship'), [deterministicId('relationship', `indicates|indicator--${uuid(2, 1)}|attack-pattern--${uuid(3, 1)}`)]);
