@@ -32,8 +32,16 @@ export function epochOf(v: unknown): number | undefined {
   const n = Number(s);
   return n > 0 ? n : undefined;
 }
+/** Events repeat few distinct timestamps over many attributes: the last ones are memoised. */
+let isoMemo = new Map<number, string>();
 export function isoOf(epochSecs: number): string {
-  return new Date(epochSecs * 1000).toISOString();
+  let s = isoMemo.get(epochSecs);
+  if (s === undefined) {
+    s = new Date(epochSecs * 1000).toISOString();
+    if (isoMemo.size >= 4096) isoMemo = new Map();
+    isoMemo.set(epochSecs, s);
+  }
+  return s;
 }
 
 /** MISP `first_seen`/`last_seen` (ISO 8601 with offset, microseconds) → RFC 3339 UTC. */

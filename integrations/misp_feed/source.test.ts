@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { corpusPath } from '../../test/helpers/corpus.js';
+import { corpusPath, PROJECT_ROOT } from '../../test/helpers/corpus.js';
 import { observableScoId } from '../../src/core/ids.js';
 import { normaliseObservable } from '../../src/core/observable.js';
 import type { StixObject } from '../../src/core/stix.js';
@@ -109,4 +109,15 @@ test('misp_feed: manifest timestamps ahead of now never move the cursor (F26); h
   } finally {
     s.server.close();
   }
+});
+
+test('misp_feed reads one event file (convert) and a manifest.json URL', { skip: feed.skip }, async () => {
+  const pages = await runPages('misp_feed', { url: `file://${join(PROJECT_ROOT, 'test/fixtures/misp/event-all-types.json')}` });
+  const objects = pages.flatMap((p) => p.items.map((i) => i.object));
+  assert.equal(objects.filter((o) => o.type === 'indicator').length, 32);
+  assert.equal(objects.filter((o) => o.type === 'report').length, 1);
+  assert.equal(lastCursor(pages), undefined);
+  assert.deepEqual(pages.flatMap((p) => p.rejections).map((r) => r.reason), ['invalid_ipv4']);
+  const viaManifest = await runPages('misp_feed', { url: `file://${join(feed.path, 'manifest.json')}`, max_events: 3 }, undefined, AFTER_FEED);
+  assert.equal(viaManifest.flatMap((p) => p.items).filter((i) => i.object.type === 'report').length, 3);
 });

@@ -64,21 +64,40 @@ export function readFileHashes(text: string): Map<string, string> {
   return out;
 }
 
+/** A URL naming one `.json` document rather than the feed folder. */
+export function isSingleDocument(url: string): boolean {
+  const path = url.split(/[?#]/)[0];
+  return /\.json$/i.test(path) && !/\/manifest\.json$/i.test(path);
+}
+
 function join(base: string, name: string): string {
   return base.endsWith('/') ? base + name : `${base}/${name}`;
 }
 
 export function createMispFeedSource(config: MispFeedConfig & CommonSourceConfig, ictx: IntegrationContext): Source {
   const table = loadMispTable(ictx.mappingsDir);
+  const base = config.url.replace(/manifest\.json$/i, '');
   return {
     async *pages(ctx: SourceRunContext): AsyncIterable<Page> {
+      if (isSingleDocument(config.url)) {
+        // one event file or collection (`stixgate convert --from misp_feed event.json`): no cursor
+        const stats = new MispRunStats();
+        for (const ev of eventsOf(parseMispJson(await fetchBytes(config.url, ctx, config.max_feed_bytes), config.url.split('/').pop() ?? 'event', ctx.id))) {
+          if (config.published_only && !bool(ev.published)) continue;
+          const r = mapEvent(ev, { now: stixTime(ctx.now), table, labels: config.labels, confidence: config.confidence, name: ctx.id });
+          stats.add(r);
+          yield* eventPages(r, undefined);
+        }
+        stats.log(ctx);
+        return;
+      }
       const prev = ctx.full ? { ts: 0, at: [] } : parseFeedCursor(ctx.cursor);
       const done = new Set(prev.at);
-      const manifest = readManifest(parseMispJson(await fetchBytes(join(config.url, 'manifest.json'), ctx, config.max_feed_bytes), 'manifest.json', ctx.id), ctx.id);
+      const manifest = readManifest(parseMispJson(await fetchBytes(join(base, 'manifest.json'), ctx, config.max_feed_bytes), 'manifest.json', ctx.id), ctx.id);
       let hashes = new Map<string, string>();
       if (config.verify_hashes) {
         try {
-          hashes = readFileHashes((await fetchBytes(join(config.url, 'hashes.csv'), ctx, config.max_feed_bytes)).toString('utf8'));
+          hashes = readFileHashes((await fetchBytes(join(base, 'hashes.csv'), ctx, config.max_feed_bytes)).toString('utf8'));
         } catch (e) {
           // hashes.csv is optional in a feed
           if (!(e instanceof StixgateError)) throw e;
@@ -94,7 +113,7 @@ export function createMispFeedSource(config: MispFeedConfig & CommonSourceConfig
       const now = stixTime(ctx.now);
       const cur: FeedCursor = { ts: prev.ts, at: [...prev.at] };
       for (const entry of todo) {
-        const bytes = await fetchBytes(join(config.url, `${entry.uuid}.json`), ctx, config.max_feed_bytes);
+        const bytes = await fetchBytes(join(base, `${entry.uuid}.json`), ctx, config.max_feed_bytes);
         const want = hashes.get(entry.uuid);
         // the cursor never passes now + max_skew: a future-dated event is fetched again next run
         if (entry.timestamp <= ceiling && entry.timestamp > 0) {
@@ -124,7 +143,7 @@ export function createMispFeedSource(config: MispFeedConfig & CommonSourceConfig
       stats.log(ctx);
     },
     async probe(ctx: SourceRunContext): Promise<string> {
-      const manifest = readManifest(parseMispJson(await fetchBytes(join(config.url, 'manifest.json'), ctx, config.max_feed_bytes), 'manifest.json', ctx.id), ctx.id);
+      const manifest = readManifest(parseMispJson(await fetchBytes(join(base, 'manifest.json'), ctx, config.max_feed_bytes), 'manifest.json', ctx.id), ctx.id);
       return `MISP feed manifest lists ${manifest.length} events`;
     },
   };
