@@ -95,6 +95,8 @@ function hashValue(alg: string, raw: string, on: 'file' | 'x509-certificate'): {
 export function mapAttributeValue(rule: AttributeRule, value: string): AttributeOut {
   switch (rule.handler) {
     case 'context':
+    case 'rule': // rules and SDOs are made by map.ts, not from observables
+    case 'sdo':
       return { ok: 'context' };
     case 'ip': {
       const r = ip(value);

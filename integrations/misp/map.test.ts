@@ -51,6 +51,7 @@ const EXPECTED: Record<number, string> = {
   27: "[windows-registry-key:key = 'HKEY_LOCAL_MACHINE\\\\Software\\\\Evil']",
   28: "[windows-registry-key:key = 'HKEY_CURRENT_USER\\\\Software\\\\Run' AND windows-registry-key:values[*].data = 'C:\\\\evil.exe']",
   29: "[x509-certificate:hashes.'SHA-1' = 'da39a3ee5e6b4b0d3255bfef95601890afd80709']",
+  32: 'rule x { condition: true }',
   42: "[domain-name:value = 'sighted.example']",
 };
 
@@ -65,7 +66,12 @@ test('misp map: every table type gives its pattern under indicator--<attribute u
     assert.deepEqual(ind.object_marking_refs, [Number(n) === 42 ? RED : AMBER]);
     assert.equal(ind.created_by_ref, `identity--${U(3, 1)}`);
     assert.deepEqual(ind.kill_chain_phases, [{ kill_chain_name: 'misp-category', phase_name: 'network-activity' }]);
+    assert.equal(ind.pattern_type, Number(n) === 32 ? 'yara' : 'stix');
+    assert.equal(ind.pattern_version, Number(n) === 32 ? undefined : '2.1');
   }
+  assert.deepEqual(byId.get(`vulnerability--${U(2, 33)}`)!.external_references, [{ source_name: 'cve', external_id: 'CVE-2024-3400' }]);
+  assert.equal(byId.get(`vulnerability--${U(2, 33)}`)!.name, 'CVE-2024-3400');
+  assert.equal(byId.get(`campaign--${U(2, 34)}`)!.name, 'Operation Fixture');
   assert.deepEqual(byId.get(`indicator--${U(2, 1)}`)!.labels, ['misp:type="ip-src"', 'PAP:GREEN', 'admiralty-scale:source-reliability="b"', 'misp-galaxy:sector="Finance"']);
   // objects: one indicator per object with a to_ids attribute; types apart are separate observations
   assert.equal(byId.get(`indicator--${U(5, 1)}`)!.pattern, "[file:name = 'dropper.exe' AND file:hashes.MD5 = '0cc175b9c0f1b6a831c399e269772661' AND file:hashes.'SHA-256' = 'ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb']");
@@ -77,8 +83,8 @@ test('misp map: every table type gives its pattern under indicator--<attribute u
 test('misp map: context, unknown, bad, deleted and non-to_ids attributes', () => {
   const { r, byId } = run();
   assert.deepEqual(r.rejections.map((x) => [x.reason, x.location?.objectId]), [['invalid_ipv4', U(2, 41)]]);
-  assert.deepEqual([...r.unknownTypes], [['yara', 1]]);
-  for (const [n, type] of [[30, 'text'], [31, 'comment'], [32, 'yara']] as const) {
+  assert.deepEqual([...r.unknownTypes], [['x-custom-type', 1]]);
+  for (const [n, type] of [[30, 'text'], [31, 'comment'], [35, 'x-custom-type']] as const) {
     const o = byId.get(`x-misp-attribute--${U(2, n)}`)!;
     assert.equal(o.x_misp_type, type);
     assert.deepEqual(o.object_marking_refs, [AMBER]);
@@ -87,7 +93,7 @@ test('misp map: context, unknown, bad, deleted and non-to_ids attributes', () =>
   assert.equal(byId.get(`indicator--${U(2, 40)}`), undefined);
   assert.ok([...byId.values()].some((o) => o.type === 'ipv4-addr' && o.value === '192.0.2.99'));
   assert.ok(![...byId.values()].some((o) => o.value === '192.0.2.200')); // deleted
-  assert.equal(r.attributes, 36 + 7); // 36 event attributes, 7 in objects
+  assert.equal(r.attributes, 39 + 7); // 39 event attributes, 7 in objects
   assert.equal(r.maxTimestamp, 1767225600);
 });
 
@@ -99,7 +105,8 @@ test('misp map: galaxies, relationships, sightings and the report', () => {
   assert.equal(byId.get(`malware--${U(4, 2)}`)!.is_family, true);
   assert.equal(byId.get(`threat-actor--${U(7, 1)}`)!.name, 'APT Example');
   const rels = r.items.map((i) => i.object).filter((o) => o.type === 'relationship');
-  // 30 attribute indicators × 2 event galaxies + the threat actor of attribute 42 + 2 object indicators × 2
+  // 30 attribute indicators with STIX patterns × 2 event galaxies + the threat actor of attribute 42 + 2 object indicators × 2
+  // (the yara rule indicator is not linked: rules say how to detect, not what they indicate)
   assert.equal(rels.length, 30 * 2 + 1 + 2 * 2);
   const ind42 = `indicator--${U(2, 42)}`;
   assert.ok(byId.has(deterministicId('relationship', `indicates|${ind42}|threat-actor--${U(7, 1)}`)));

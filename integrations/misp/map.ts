@@ -135,6 +135,12 @@ function mapAttribute(c: Ctx, a: Json, objectInfo?: { uuid: string; name: string
     emit(c, contextObject(c, a, uuid, type, when, markings));
     return;
   }
+  if (rule.handler === 'rule' || rule.handler === 'sdo') {
+    const made = rule.handler === 'rule' ? ruleIndicator(c, a, uuid, rule.pattern_type!, value, when, tags.labels, markings, toIds) : domainObject(c, a, uuid, rule.sdo!, value, when, markings);
+    if (trace) trace.outcome = made ? 'mapped' : 'context';
+    if (!made) emit(c, contextObject(c, a, uuid, type, when, markings));
+    return;
+  }
   const r = mapAttributeValue(rule, value);
   if (r.ok === 'context') {
     if (trace) trace.outcome = 'context';
@@ -171,6 +177,35 @@ function mapAttribute(c: Ctx, a: Json, objectInfo?: { uuid: string; name: string
   emit(c, ind, { confidence: opts.confidence, seenAt: seenOf(a.last_seen) ?? when });
   linkSdos(c, ind.id, [...c.eventSdoIds, ...galaxyIds(c, arr(a.Galaxy), when, markings)], when, markings);
   sightings(c, ind.id, arr(a.Sighting), markings);
+}
+
+/** yara / snort / suricata / sigma rules with to_ids → an indicator with that pattern_type. */
+function ruleIndicator(c: Ctx, a: Json, uuid: string, patternType: string, value: string, when: string, labels: string[], markings: string[] | undefined, toIds: boolean): boolean {
+  if (!toIds || value.trim() === '') return false;
+  const ind = indicator(c, `indicator--${uuid}`, value, when, {
+    name: `${patternType} rule`, description: str(a.comment), category: str(a.category), type: str(a.type) ?? patternType,
+    labels: [...(c.opts.labels ?? []), ...c.eventLabels, ...labels], validFrom: seenOf(a.first_seen) ?? when, validUntil: seenOf(a.last_seen), markings,
+  });
+  ind.pattern_type = patternType;
+  delete ind.pattern_version;
+  emit(c, ind, { confidence: c.opts.confidence, seenAt: when });
+  return true;
+}
+
+const CVE = /^CVE-\d{4}-\d{4,}$/i;
+
+/** vulnerability (CVE ids) and campaign-name attributes → SDOs named after the attribute uuid. */
+function domainObject(c: Ctx, a: Json, uuid: string, sdo: 'vulnerability' | 'campaign', value: string, when: string, markings: string[] | undefined): boolean {
+  const name = value.trim();
+  if (name === '' || name.length > 1024) return false;
+  const o: StixObject = { type: sdo, spec_version: '2.1', id: `${sdo}--${uuid}`, created: when, modified: when, name: sdo === 'vulnerability' && CVE.test(name) ? name.toUpperCase() : name };
+  const comment = str(a.comment);
+  if (comment) o.description = comment.slice(0, MAX_VALUE);
+  if (sdo === 'vulnerability' && CVE.test(name)) o.external_references = [{ source_name: 'cve', external_id: name.toUpperCase() }];
+  if (c.identityRef) o.created_by_ref = c.identityRef;
+  if (markings) o.object_marking_refs = markings;
+  emit(c, o);
+  return true;
 }
 
 function indicator(c: Ctx, id: string, pattern: string, when: string, p: {

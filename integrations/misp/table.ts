@@ -6,7 +6,7 @@ import { DANGEROUS_KEYS } from '../../src/core/safe-json.js';
 
 /** How one MISP attribute type is mapped (a row of `mappings/misp/attributes.yaml`). */
 export interface AttributeRule {
-  handler: 'ip' | 'ip_port' | 'domain' | 'domain_ip' | 'host_port' | 'url' | 'email' | 'hash' | 'filename_hash' | 'sco' | 'regkey_value' | 'context';
+  handler: 'ip' | 'ip_port' | 'domain' | 'domain_ip' | 'host_port' | 'url' | 'email' | 'hash' | 'filename_hash' | 'sco' | 'regkey_value' | 'rule' | 'sdo' | 'context';
   side?: 'src' | 'dst';
   role?: 'addr' | 'from' | 'to' | 'reply_to';
   algorithm?: string;
@@ -14,6 +14,10 @@ export interface AttributeRule {
   sco?: string;
   property?: string;
   integer?: boolean;
+  /** `rule`: the indicator's pattern_type (yara, snort, suricata, sigma, pcre) */
+  pattern_type?: string;
+  /** `sdo`: the STIX domain object made from the value */
+  sdo?: 'vulnerability' | 'campaign';
 }
 
 export interface MispTable {
@@ -22,9 +26,9 @@ export interface MispTable {
   galaxies: ReadonlyMap<string, 'attack-pattern' | 'malware' | 'tool' | 'threat-actor' | 'intrusion-set'>;
 }
 
-const HANDLERS = new Set(['ip', 'ip_port', 'domain', 'domain_ip', 'host_port', 'url', 'email', 'hash', 'filename_hash', 'sco', 'regkey_value', 'context']);
+const HANDLERS = new Set(['ip', 'ip_port', 'domain', 'domain_ip', 'host_port', 'url', 'email', 'hash', 'filename_hash', 'sco', 'regkey_value', 'rule', 'sdo', 'context']);
 const SDO_TYPES = new Set(['attack-pattern', 'malware', 'tool', 'threat-actor', 'intrusion-set']);
-const NEEDS: Record<string, string[]> = { hash: ['algorithm'], filename_hash: ['algorithm'], sco: ['sco', 'property'], ip_port: ['side'], email: ['role'] };
+const NEEDS: Record<string, string[]> = { hash: ['algorithm'], filename_hash: ['algorithm'], sco: ['sco', 'property'], ip_port: ['side'], email: ['role'], rule: ['pattern_type'], sdo: ['sdo'] };
 
 function bad(file: string, message: string): StixgateError {
   return new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `${file}: ${message}`, { location: { file } });

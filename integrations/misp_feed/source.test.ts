@@ -114,7 +114,7 @@ test('misp_feed: manifest timestamps ahead of now never move the cursor (F26); h
 test('misp_feed reads one event file (convert) and a manifest.json URL', { skip: feed.skip }, async () => {
   const pages = await runPages('misp_feed', { url: `file://${join(PROJECT_ROOT, 'test/fixtures/misp/event-all-types.json')}` });
   const objects = pages.flatMap((p) => p.items.map((i) => i.object));
-  assert.equal(objects.filter((o) => o.type === 'indicator').length, 32);
+  assert.equal(objects.filter((o) => o.type === 'indicator').length, 33);
   assert.equal(objects.filter((o) => o.type === 'report').length, 1);
   assert.equal(lastCursor(pages), undefined);
   assert.deepEqual(pages.flatMap((p) => p.rejections).map((r) => r.reason), ['invalid_ipv4']);
