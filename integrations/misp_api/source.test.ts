@@ -159,3 +159,19 @@ test('misp_api: __proto__ / constructor keys at any depth are dropped (F12)', as
     await sim.close();
   }
 });
+
+test('misp_api: attribute timestamps ahead of now never move the cursor past now (F26)', async () => {
+  const nowSecs = Math.floor(FIXED_NOW / 1000);
+  const sim = await startMispSimulator([event(1, nowSecs + 86400, [attr(1, T0), attr(2, nowSecs + 86400)])], { key: KEY });
+  try {
+    const pages = await runPages('misp_api', base(sim.url));
+    assert.deepEqual(ids(pages, 'indicator'), indicatorIds([1, 2]));
+    assert.equal(lastCursor(pages), JSON.stringify({ ts: nowSecs }));
+    // so an attribute added later with a normal timestamp is still found
+    sim.events[0].attributes.push(attr(3, nowSecs - 10));
+    const next = await runPages('misp_api', base(sim.url), lastCursor(pages), FIXED_NOW + 60_000);
+    assert.ok(ids(next, 'indicator').includes(`indicator--${uuid(2, 3)}`));
+  } finally {
+    await sim.close();
+  }
+});
