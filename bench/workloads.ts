@@ -25,6 +25,7 @@ import { detectObservable } from '../src/core/observable.js';
 import { indicatorFromObservable } from '../src/core/indicator.js';
 import { runXmlBench } from './w-xml.js';
 import { runW14 } from './w14-opensearch.js';
+import { runW3 } from './w3-misp.js';
 import { syntheticValue, serveFile, cpuSeconds, peakRssMb, round, percentile, type Row } from './lib.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -262,6 +263,7 @@ const workloads: Record<string, (scale: number) => Promise<Row[]>> = {
   w1w4,
   w2,
   lookups,
+  w3: (scale) => runW3({ scale }),
   xml: (scale) => runXmlBench({ scale }),
   w14: (scale) => runW14({ scale }),
 };

@@ -6,6 +6,8 @@ import { cisaKevSource } from './cisa_kev/index.js';
 import { stix1Source } from './stix1/index.js';
 import { openiocSource } from './openioc/index.js';
 import { taxii21Source } from './taxii21/index.js';
+import { mispFeedSource } from './misp_feed/index.js';
+import { mispApiSource } from './misp_api/index.js';
 
 /** The one registry of integrations. Adding a system: one folder, one line here. */
-export const registry: readonly IntegrationDefinition[] = [textListSource, csvSource, stixBundleSource, cisaKevSource, stix1Source, openiocSource, taxii21Source];
+export const registry: readonly IntegrationDefinition[] = [textListSource, csvSource, stixBundleSource, cisaKevSource, stix1Source, openiocSource, taxii21Source, mispFeedSource, mispApiSource];
