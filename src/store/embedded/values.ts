@@ -1,5 +1,6 @@
 import type { ObservableType, StixObject } from '../../core/stix.js';
 import { extractObservables } from '../../core/pattern.js';
+import { normaliseHash, normaliseObservable } from '../../core/observable.js';
 
 export interface ObjectObservable {
   type: ObservableType;
@@ -7,6 +8,31 @@ export interface ObjectObservable {
 }
 
 const VALUE_SCOS = new Set<string>(['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr']);
+
+/**
+ * The one-comparison patterns that mappers write (`patternFor`): `[type:value = 'v']` and
+ * `[file|x509-certificate:hashes.ALG = 'v']`, with a printable-ASCII value free of quotes and
+ * backslashes. For these, extractObservables comes down to normalising `v` as its path says,
+ * which is done here without lexing and parsing the pattern; anything else takes the parser.
+ */
+const SIMPLE_VALUE = /^\[(ipv4-addr|ipv6-addr|domain-name|url|email-addr):value = '([\x20-\x26\x28-\x5b\x5d-\x7e]+)'\]$/;
+const SIMPLE_HASH = /^\[(file|x509-certificate):hashes\.(MD5|'SHA-1'|'SHA-256'|'SHA-512') = '([0-9A-Za-z]+)'\]$/;
+const HASH_ALG = { MD5: 'MD5', "'SHA-1'": 'SHA-1', "'SHA-256'": 'SHA-256', "'SHA-512'": 'SHA-512' } as const;
+
+/** extractObservables for the simple shapes above; undefined for any other pattern. */
+export function simplePatternObservables(pattern: string): ObjectObservable[] | undefined {
+  let m = SIMPLE_VALUE.exec(pattern);
+  if (m) {
+    const r = normaliseObservable(m[1] as ObservableType, m[2]);
+    return r.ok ? [{ type: r.observable.type, value: r.observable.value }] : [];
+  }
+  m = SIMPLE_HASH.exec(pattern);
+  if (m) {
+    const r = normaliseHash(m[1] as 'file' | 'x509-certificate', m[3], HASH_ALG[m[2] as keyof typeof HASH_ALG]);
+    return r.ok ? [{ type: r.observable.type, value: r.observable.value }] : [];
+  }
+  return undefined;
+}
 const HASH_SCOS = new Set<string>(['file', 'x509-certificate']);
 
 /**
@@ -17,6 +43,8 @@ export function observablesOf(obj: StixObject): ObjectObservable[] {
   const type = obj.type;
   if (type === 'indicator') {
     if (obj.pattern_type !== 'stix' || typeof obj.pattern !== 'string') return [];
+    const simple = simplePatternObservables(obj.pattern);
+    if (simple) return simple;
     try {
       return extractObservables(obj.pattern).map((o) => ({ type: o.type, value: o.value }));
     } catch {
