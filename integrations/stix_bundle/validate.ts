@@ -63,8 +63,20 @@ const LABELS_TO: Record<string, string> = {
   report: 'report_types',
 };
 
+/** Timestamps already found valid (objects of a bundle share theirs); emptied when full. */
+const VALID_TIMES_MAX = 1024;
+let validTimes = new Set<string>();
+
 export function isStixTimestamp(v: unknown): boolean {
   if (typeof v !== 'string') return false;
+  if (validTimes.has(v)) return true;
+  if (!checkTimestamp(v)) return false;
+  if (validTimes.size >= VALID_TIMES_MAX) validTimes = new Set();
+  validTimes.add(v);
+  return true;
+}
+
+function checkTimestamp(v: string): boolean {
   const m = TIME_RE.exec(v);
   if (!m) return false;
   const [, y, mo, d, h, mi, s] = m.map(Number);
@@ -125,7 +137,10 @@ export function checkObject(value: unknown, caps: FieldCaps = DEFAULT_CAPS): Che
     if (!Array.isArray(o.labels) || o.labels.some((l) => typeof l !== 'string')) return bad('bad_property', 'labels must be a list of strings', id);
     if (o.labels.length > caps.maxLabels) return bad('field_too_large', `more than ${caps.maxLabels} labels`, id);
   }
-  for (const [k, v] of Object.entries(o)) {
+  const keys = Object.keys(o);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    const v = o[k];
     if (typeof v === 'string' && v.length > caps.maxString && k !== 'description') return bad('field_too_large', `${k} longer than ${caps.maxString} characters`, id);
     if (Array.isArray(v) && v.length > 100_000) return bad('field_too_large', `${k} has more than 100000 items`, id);
   }
@@ -148,7 +163,8 @@ export function checkObject(value: unknown, caps: FieldCaps = DEFAULT_CAPS): Che
   }
 
   // references (spec-defined properties only)
-  for (const [k, v] of Object.entries(o)) {
+  for (const k of keys) {
+    const v = o[k];
     if (k.startsWith('x_')) continue; // custom properties follow their own rules
     if (k.endsWith('_ref') && !isStixId(v)) return bad('bad_ref', `${k} is not a STIX id`, id);
     if (k.endsWith('_refs') && (!Array.isArray(v) || !v.every(isStixId))) return bad('bad_ref', `${k} must be a list of STIX ids`, id);
