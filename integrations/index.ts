@@ -8,6 +8,22 @@ import { openiocSource } from './openioc/index.js';
 import { taxii21Source } from './taxii21/index.js';
 import { mispFeedSource } from './misp_feed/index.js';
 import { mispApiSource } from './misp_api/index.js';
+import { otxSource } from './otx/index.js';
+import { urlhausSource, threatfoxSource, malwarebazaarSource } from './abusech/index.js';
 
 /** The one registry of integrations. Adding a system: one folder, one line here. */
-export const registry: readonly IntegrationDefinition[] = [textListSource, csvSource, stixBundleSource, cisaKevSource, stix1Source, openiocSource, taxii21Source, mispFeedSource, mispApiSource];
+export const registry: readonly IntegrationDefinition[] = [
+  textListSource,
+  csvSource,
+  stixBundleSource,
+  cisaKevSource,
+  stix1Source,
+  openiocSource,
+  taxii21Source,
+  mispFeedSource,
+  mispApiSource,
+  otxSource,
+  urlhausSource,
+  threatfoxSource,
+  malwarebazaarSource,
+];
