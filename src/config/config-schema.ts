@@ -23,6 +23,10 @@ export const commonSourceSchema = {
   verify_tls: s.bool({ default: true, description: 'verify TLS certificates' }),
   ca_file: s.string({ optional: true, description: 'PEM bundle of extra trusted CAs' }),
   max_bad_ratio: s.number({ default: 0.2, min: 0, max: 1, description: 'reject a document when more than this share of its records are invalid' }),
+  rate_limit: s.object(
+    { max_per_minute: s.number({ min: 0.1, max: 6000, description: 'requests started per minute at most' }) },
+    { optional: true, description: 'client-side rate limit on this source\'s requests (bottleneck); retries wait inside their slot, so no burst follows a Retry-After. Sources of rate-limited APIs set their own default' },
+  ),
   retry: s.object(
     {
       max_attempts: s.int({ default: 4, min: 1, max: 20 }),

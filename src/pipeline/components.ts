@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { createHttpClient, type ClosableHttpClient } from './http.js';
+import { createRateLimit } from './rate-limit.js';
 import type { CommonSourceConfig, HttpPolicy, IntegrationDefinition, Source, SourceDefinition } from './types.js';
 
 export interface SourceComponent {
@@ -52,5 +53,11 @@ export function createSourceComponent(
     onRetry: (reason: string) => o.metrics?.httpRetries.inc({ component: id, reason }),
   });
   const source = def.create(config, { logger, configDir: o.configDir, mappingsDir: o.mappingsDir });
+  // every source accepts `rate_limit`; integrations that declare their own key apply it themselves
+  const limit = (config as { rate_limit?: { max_per_minute: number } }).rate_limit;
+  if (limit && def.schema.rate_limit === undefined) {
+    const limited = createRateLimit(limit.max_per_minute).http(http);
+    return { id, def, config, source, http: { request: limited.request, close: () => http.close() }, logger };
+  }
   return { id, def, config, source, http, logger };
 }

@@ -1,6 +1,6 @@
 import Bottleneck from 'bottleneck';
-import { s } from '../../src/config/schema.js';
-import type { HttpClient } from '../../src/pipeline/types.js';
+import { s } from '../config/schema.js';
+import type { HttpClient } from './types.js';
 
 /** `rate_limit: { max_per_minute }`: requests a source may start per minute (bottleneck). */
 export const rateLimitSchema = (defaultPerMinute: number) =>
