@@ -5,21 +5,34 @@ import type { LookupIndexOptions } from './types.js';
 export interface BuildIndexOptions extends LookupIndexOptions {
   /** Injected clock (epoch ms) deciding which indicators are still valid. */
   now?: () => number;
-  /** Change-log entries read per page. */
+  /** Entries read per page. */
   pageSize?: number;
 }
 
-/** Builds the index from the whole change log (each entry holds its object's latest state). */
+/**
+ * Builds the index from the store: through `activeIndicators()` when the store has it (only the
+ * active indicators, with their stored observables), else from the whole change log (each entry
+ * holds its object's latest state).
+ */
 export async function buildIndex(store: Store, opts: BuildIndexOptions = {}): Promise<{ index: LookupIndex; seq: number }> {
   const index = new LookupIndex(opts);
   const pageSize = opts.pageSize ?? 10_000;
   let seq = 0;
-  for (;;) {
-    const page = await store.changes(seq, pageSize);
-    for (const change of page.changes) index.apply(change);
-    if (page.changes.length === 0 || page.next <= seq) break;
-    seq = page.next;
-    if (page.changes.length < pageSize) break;
+  if (store.activeIndicators) {
+    for (;;) {
+      const page = await store.activeIndicators(seq, pageSize);
+      for (const entry of page.indicators) index.load(entry);
+      if (page.next > seq) seq = page.next;
+      if (page.done || page.indicators.length === 0) break;
+    }
+  } else {
+    for (;;) {
+      const page = await store.changes(seq, pageSize);
+      for (const change of page.changes) index.apply(change);
+      if (page.changes.length === 0 || page.next <= seq) break;
+      seq = page.next;
+      if (page.changes.length < pageSize) break;
+    }
   }
   index.seq = Math.max(index.seq, seq);
   return { index, seq };

@@ -1,7 +1,7 @@
 import { detectObservable, parseIpv4, parseIpv6 } from '../core/observable.js';
 import { extractObservables } from '../core/pattern.js';
 import { TLP_LEVELS, tlpOfMarkings, tlpRank, type Indicator, type Observable, type TlpLevel } from '../core/stix.js';
-import type { Change } from '../store/contract.js';
+import type { ActiveIndicator, Change } from '../store/contract.js';
 import { Ipv4Ranges, Ipv6Ranges, formatIpv4 } from './cidr.js';
 import { InternedLists, flatten } from './intern.js';
 import { addPosting, removePosting, type Posting } from './postings.js';
@@ -21,6 +21,9 @@ const enum K {
   Email = 6,
   Hash = 7,
 }
+
+/** What list() needs of an observable. */
+type Listable = Pick<Observable, 'type' | 'value'>;
 
 /** A listing of one slot: kind, key, prefix length (CIDRs only). */
 type Ref = [K, string | number, number];
@@ -54,6 +57,8 @@ export class LookupIndex {
   private readonly hashes = new Map<string, Posting>();
   /** Timestamps cluster (one feed poll stamps many indicators), so their ISO text is memoised. */
   private readonly isoCache = new Map<number, string>();
+  private lastTimeText: unknown = undefined;
+  private lastTimeMs = Number.NaN;
 
   constructor(opts: LookupIndexOptions & { now?: () => number } = {}) {
     this.clock = opts.now ?? Date.now;
@@ -66,13 +71,27 @@ export class LookupIndex {
   apply(change: Change): void {
     if (change.seq > this.seq) this.seq = change.seq;
     if (change.type !== 'indicator') return;
-    const obj = change.object as Indicator;
     const existing = this.slots.find(change.id);
     if (existing >= 0) this.unlist(existing);
-    if (change.op !== 'upsert' || !this.isActive(obj)) return;
-    const observables = observablesOf(obj);
+    if (change.op === 'upsert') this.add(change.id, change.object as Indicator, null);
+  }
+
+  /**
+   * Applies an active indicator read at start-up (the same as apply() of its upsert), listing it
+   * under the observables the store kept for its pattern instead of parsing the pattern again.
+   */
+  load(entry: ActiveIndicator): void {
+    if (entry.seq > this.seq) this.seq = entry.seq;
+    const existing = this.slots.find(entry.id);
+    if (existing >= 0) this.unlist(existing);
+    this.add(entry.id, entry.object as Indicator, entry.observables);
+  }
+
+  private add(id: string, obj: Indicator, stored: readonly Listable[] | null): void {
+    if (!this.isActive(obj)) return;
+    const observables = stored ?? observablesOf(obj);
     if (observables.length === 0) return;
-    const slot = this.slots.allocate(change.id);
+    const slot = this.slots.allocate(id);
     this.describe(slot, obj);
     this.list(slot, observables);
   }
@@ -250,35 +269,48 @@ export class LookupIndex {
 
   private describe(slot: number, obj: Indicator): void {
     const t = this.slots;
-    const prov = obj.x_stixgate?.sources ?? {};
-    const sourceIds = Object.keys(prov).sort();
+    const prov = obj.x_stixgate?.sources;
+    const sourceIds = prov ? Object.keys(prov) : [];
+    if (sourceIds.length > 1) sourceIds.sort();
     let first = Number.NaN;
     let last = Number.NaN;
     let sourceTlp = -1;
-    const labels = new Set<string>(Array.isArray(obj.labels) ? obj.labels : []);
+    // distinct labels (SameValueZero, as a Set would keep them); lists are short
+    const labels: string[] = [];
+    if (Array.isArray(obj.labels)) for (const label of obj.labels) if (!labels.includes(label)) labels.push(label);
     for (const id of sourceIds) {
-      const p = prov[id];
-      const f = Date.parse(p.first_seen);
-      const l = Date.parse(p.last_seen);
+      const p = prov![id];
+      const f = this.parseTime(p.first_seen);
+      const l = this.parseTime(p.last_seen);
       if (Number.isFinite(f) && !(first <= f)) first = f;
       if (Number.isFinite(l) && !(last >= l)) last = l;
       if (p.tlp) sourceTlp = Math.max(sourceTlp, tlpRank(p.tlp));
-      for (const label of p.labels ?? []) labels.add(label);
+      if (p.labels) for (const label of p.labels) if (!labels.includes(label)) labels.push(label);
     }
+    if (labels.length > 1) labels.sort();
     const marked = tlpOfMarkings(obj.object_marking_refs);
     const score = obj.x_stixgate?.score ?? obj.confidence;
     t.setMeta(slot, {
       tlp: marked !== undefined ? tlpRank(marked) : sourceTlp >= 0 ? sourceTlp : this.unmarkedTlp,
       score: typeof score === 'number' && score >= 0 && score <= 100 ? Math.round(score) : 255,
-      labels: this.lists.acquire([...labels].sort()),
+      labels: this.lists.acquire(labels),
       sources: this.lists.acquire(sourceIds),
       firstSeen: first,
       lastSeen: last,
-      validUntil: obj.valid_until !== undefined ? Date.parse(obj.valid_until) : Number.NaN,
+      validUntil: obj.valid_until !== undefined ? this.parseTime(obj.valid_until) : Number.NaN,
     });
   }
 
-  private list(slot: number, observables: Observable[]): void {
+  /** Date.parse with a one-entry memo: one feed poll stamps many indicators alike. */
+  private parseTime(text: string): number {
+    if (text !== this.lastTimeText) {
+      this.lastTimeMs = Date.parse(text);
+      this.lastTimeText = text;
+    }
+    return this.lastTimeMs;
+  }
+
+  private list(slot: number, observables: readonly Listable[]): void {
     const refs: Ref[] = [];
     for (const o of observables) {
       const ref = this.listOne(slot, o);
@@ -293,10 +325,11 @@ export class LookupIndex {
     }
   }
 
-  private listOne(slot: number, o: Observable): Ref | undefined {
+  private listOne(slot: number, o: Listable): Ref | undefined {
     switch (o.type) {
       case 'ipv4-addr': {
-        if (o.cidr) {
+        // a canonical IP value holds a slash exactly when it is a range (Observable.cidr)
+        if (o.value.includes('/')) {
           const [net, len] = splitCidr(o.value);
           const ip = parseIpv4(net);
           if (ip === undefined) return undefined;
@@ -308,7 +341,7 @@ export class LookupIndex {
         return [K.Ipv4, ip | 0, 0];
       }
       case 'ipv6-addr': {
-        if (o.cidr) {
+        if (o.value.includes('/')) {
           const [net, len] = splitCidr(o.value);
           const words = parseIpv6(net);
           if (!words) return undefined;

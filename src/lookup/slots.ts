@@ -6,7 +6,6 @@
  */
 
 const ID_PREFIX = 'indicator--';
-const UUID_RE = /^indicator--([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})$/;
 const NONE = Number.NaN;
 
 /**
@@ -34,6 +33,7 @@ export class SlotTable {
   private readonly oddIds = new Map<number, string>();
   private readonly oddBySlotId = new Map<string, number>();
   private table = new Int32Array(1024);
+  private readonly scratch = new Uint32Array(4);
   private tableCount = 0;
 
   constructor(initialCapacity = 1024) {
@@ -91,9 +91,8 @@ export class SlotTable {
 
   /** The slot of `id`, or -1. */
   find(id: string): number {
-    const m = UUID_RE.exec(id);
-    if (!m) return this.oddBySlotId.get(id) ?? -1;
-    const w = words(m);
+    const w = this.scratch;
+    if (!uuidWords(id, w)) return this.oddBySlotId.get(id) ?? -1;
     const mask = this.table.length - 1;
     for (let i = hash4(w[0], w[1], w[2], w[3]) & mask; ; i = (i + 1) & mask) {
       const v = this.table[i];
@@ -115,14 +114,13 @@ export class SlotTable {
     this.f64[slot * F + 2] = NONE;
     this.refs[slot] = undefined;
     this.live++;
-    const m = UUID_RE.exec(id);
-    if (!m) {
+    const w = this.scratch;
+    if (!uuidWords(id, w)) {
       const own = (' ' + id).slice(1);
       this.oddIds.set(slot, own);
       this.oddBySlotId.set(own, slot);
       return slot;
     }
-    const w = words(m);
     this.u32.set(w, slot * U + 6);
     if ((this.tableCount + 1) * 2 > this.table.length) this.rehash(this.table.length * 2);
     this.insert(slot);
@@ -203,13 +201,38 @@ export class SlotTable {
   }
 }
 
-function words(m: RegExpExecArray): [number, number, number, number] {
-  return [
-    parseInt(m[1], 16) >>> 0,
-    parseInt(m[2] + m[3], 16) >>> 0,
-    parseInt(m[4] + m[5].slice(0, 4), 16) >>> 0,
-    parseInt(m[5].slice(4), 16) >>> 0,
-  ];
+/** Value of a lower-case hex digit's char code, or -1. */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  return -1;
+}
+
+/**
+ * Writes the UUID of a lower-case `indicator--xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` id (hex
+ * digits 0-9a-f only) into `out` as four words. False, with `out` undefined, for any other id.
+ */
+export function uuidWords(id: string, out: Uint32Array): boolean {
+  if (id.length !== 47 || !id.startsWith(ID_PREFIX)) return false;
+  let word = 0;
+  let k = 0;
+  let n = 0;
+  for (let i = 11; i < 47; i++) {
+    const c = id.charCodeAt(i);
+    if (i === 19 || i === 24 || i === 29 || i === 34) {
+      if (c !== 45) return false;
+      continue;
+    }
+    const d = hexDigit(c);
+    if (d < 0) return false;
+    word = (word << 4) | d;
+    if (++n === 8) {
+      out[k++] = word >>> 0;
+      word = 0;
+      n = 0;
+    }
+  }
+  return true;
 }
 
 function hash4(a: number, b: number, c: number, d: number): number {

@@ -97,6 +97,23 @@ export interface IndexPage {
   next: number;
 }
 
+/** One active indicator for the lookup index start-up, with the observables stored for it. */
+export interface ActiveIndicator {
+  seq: number;
+  id: string;
+  object: StixObject;
+  /** The canonical observables of its pattern as stored, or null when none were stored. */
+  observables: { type: ObservableType; value: string }[] | null;
+}
+
+export interface ActiveIndicatorPage {
+  indicators: ActiveIndicator[];
+  /** The seq to pass next time: the last seq returned, or the head once `done`. */
+  next: number;
+  /** True when no active indicator with seq > `next` exists at the time of the call. */
+  done: boolean;
+}
+
 export interface StoreStats {
   objects: number;
   byType: Record<string, number>;
@@ -148,4 +165,11 @@ export interface Store {
    * does not mean the end (non-indexable objects are skipped); stop when `next` stops moving.
    */
   indexEntries?(after: number, limit: number): Promise<IndexPage>;
+
+  /**
+   * Optional fast scan for building the lookup index from scratch: the active (state upsert)
+   * indicators with seq > after, in seq order, at most `limit`. Stores without it are read
+   * through `changes()`.
+   */
+  activeIndicators?(after: number, limit: number): Promise<ActiveIndicatorPage>;
 }

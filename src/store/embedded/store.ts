@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { StixgateError, type Rejection } from '../../core/errors.js';
 import type { ObservableType, StixObject } from '../../core/stix.js';
 import type {
-  Change, ChangePage, IndexEntry, IndexPage, IngestItem, Query, QueryPage, Store, StoreStats, UpsertOptions, UpsertResult,
+  ActiveIndicator, ActiveIndicatorPage, Change, ChangePage, IndexEntry, IndexPage, IngestItem, Query, QueryPage, Store, StoreStats, UpsertOptions, UpsertResult,
 } from '../contract.js';
 import { DEFAULT_SEEN_GRANULARITY_MS, mergeObject, storedJson } from '../merge.js';
 import { classify, closeDatabase, openDatabase, type OpenedDatabase } from './open.js';
@@ -397,6 +397,24 @@ export class EmbeddedStore implements Store {
       entries.push({ id: r.id, type: r.type as 'indicator' | ObservableType, observables: decodeObservables(r.obs), seq: r.seq });
     }
     return { entries, next: rows.length > 0 ? rows[rows.length - 1].seq : after };
+  }
+
+  /** Active indicators with their stored observables, in seq order (lookup index start-up). */
+  async activeIndicators(after: number, limit: number): Promise<ActiveIndicatorPage> {
+    return this.run(() => {
+      const rows = this.db()
+        .prepare(`SELECT seq, id, obs, json FROM objects WHERE seq > ? AND type = 'indicator' AND state = ${STATE_ACTIVE} ORDER BY seq LIMIT ?`)
+        .all(after, limit) as { seq: number; id: string; obs: string | null; json: string }[];
+      const indicators: ActiveIndicator[] = new Array(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i];
+        indicators[i] = { seq: r.seq, id: r.id, object: JSON.parse(r.json) as StixObject, observables: r.obs === null ? null : decodeObservables(r.obs) };
+      }
+      // synchronous with every write on this connection, so the head read here is the scan's end
+      const last = rows.length > 0 ? rows[rows.length - 1].seq : after;
+      const done = rows.length < limit;
+      return { indicators, next: done ? Math.max(last, this.seq) : last, done };
+    });
   }
 
   async head(): Promise<number> {
