@@ -10,27 +10,18 @@ import { detectObservable } from '../../src/core/observable.js';
 import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { canonicalize } from '../../src/core/canonical-json.js';
 import type { StixObject } from '../../src/core/stix.js';
+import { prng } from '../store/fixtures.js';
 
 /**
  * FAULTS P1 through the real command: `stixgate ingest` of a large bundle is killed with SIGKILL
- * at random moments, 20 times, into the same data directory. After every kill the store opens
- * cleanly and no cursor is ahead of stored data; after a final complete run the store equals the
- * store of a run that was never interrupted.
+ * at random moments, 20 times, each time into a fresh data directory. After every kill the store
+ * opens cleanly and no cursor is ahead of stored data; re-running the ingest then leaves the store
+ * equal to the store of a run that was never interrupted.
  */
 const N = 20_000;
 const TRIALS = 20;
 const CLI = join(PROJECT_ROOT, 'src', 'cli.ts');
 const CURSOR = 'source:cli_stix_bundle';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function writeBundle(path: string): Promise<void> {
   const out = createWriteStream(path);
@@ -88,7 +79,7 @@ test(`kill -9 during stixgate ingest, ${TRIALS} trials: store never corrupt, cur
   assert.equal(oracle.objects.size, N);
   assert.ok(oracle.cursor, 'a complete run commits its cursor');
 
-  const random = rng(20261125);
+  const random = prng(20261125);
   let killedMidway = 0;
   for (let trial = 0; trial < TRIALS; trial++) {
     // a fresh store per trial, killed somewhere between start-up and the end of a full run
