@@ -62,6 +62,12 @@ test('management auth: Basic, Bearer and session keys accepted; others get the d
     const none = await fetch(`${base}${NS}/config`);
     assert.equal(none.status, 401);
     assert.match(await none.text(), /<msg type="WARN">call not properly authenticated<\/msg>/);
+    const key = sim.sessionFor('admin');
+    const port = new URL(base).port;
+    assert.equal((await fetch(url, { headers: { Cookie: `splunkd_${port}=${key}` } })).status, 200);
+    assert.equal((await fetch(url, { headers: { Cookie: `splunkd_${port}=other` } })).status, 401);
+    sim.revoke(key);
+    assert.equal((await fetch(url, { headers: { Authorization: `Splunk ${key}` } })).status, 401);
     sim.revoke('jwt-1');
     assert.equal((await fetch(url, { headers: { Authorization: 'Bearer jwt-1' } })).status, 401);
   });

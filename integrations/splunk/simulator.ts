@@ -201,6 +201,19 @@ export class SplunkSimulator {
     res.end(r.body);
   }
 
+  /** Splunk 6.2+ session cookie `splunkd_<port>=<sessionKey>` (set by login with cookie=1). */
+  private fromCookie(cookie: string | undefined): Principal | undefined {
+    const port = new URL(this.base).port;
+    for (const part of (cookie ?? '').split(';')) {
+      const [k, v] = part.trim().split('=');
+      if (k === `splunkd_${port}` && v && !this.revoked.has(v)) {
+        const u = this.sessions.get(v);
+        if (u && !this.revoked.has(u)) return { user: u };
+      }
+    }
+    return undefined;
+  }
+
   private authenticate(authz: string | undefined): Principal | undefined {
     if (!authz) return undefined;
     const m = /^(\S+)\s+(.+)$/.exec(authz.trim());
@@ -238,7 +251,7 @@ export class SplunkSimulator {
       }
       return jsonMode ? json(401, { messages: [{ type: 'WARN', code: 'incorrect_username_or_password', text: 'Login failed' }] }) : { status: 401, body: xmlMessages('WARN', 'Login failed', 'incorrect_username_or_password'), type: 'text/xml; charset=UTF-8' };
     }
-    const principal = this.authenticate(req.headers.authorization);
+    const principal = this.authenticate(req.headers.authorization) ?? this.fromCookie(req.headers.cookie);
     if (!principal) {
       return jsonMode || target === 'kv' ? messages(401, 'call not properly authenticated', 'WARN') : { status: 401, body: xmlMessages('WARN', 'call not properly authenticated'), type: 'text/xml; charset=UTF-8' };
     }
