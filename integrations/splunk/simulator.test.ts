@@ -235,3 +235,27 @@ test('faults: 429 with Retry-After, 5xx, delay, partial batch, drop after handli
     assert.equal(state.collections.find((c) => c.name === 'ind')!.documents, 4);
   });
 });
+
+test('ES threat_intel item API writes the DA-ESS-ThreatIntelligence collections', async () => {
+  await withSim(async (sim, base) => {
+    const url = `${base}/services/data/threat_intel/item/ip_intel`;
+    const f = form({ item: JSON.stringify([{ _key: 'i1', domain: 'evil.example', description: 'c2', weight: 80, threat_key: 'stixgate' }, { _key: 'i2', ip: '198.51.100.7' }]) });
+    const created = await fetch(url, { method: 'POST', headers: { Authorization: basic, 'Content-Type': f['Content-Type'] }, body: f.body });
+    assert.deepEqual([created.status, await created.json()], [200, { message: 'Created 2 item(s).', status: true }]);
+    const docs = sim.documents('DA-ESS-ThreatIntelligence', 'ip_intel');
+    assert.equal(docs.length, 2);
+    assert.equal(docs[0]!.domain, 'evil.example');
+    assert.equal(docs[1]!.weight, 60, 'default weight');
+    const got = await fetch(`${url}?item=${encodeURIComponent('{"domain":"evil.example"}')}`, { headers: { Authorization: basic } });
+    assert.equal(((await got.json()) as { message: { _key: string }[] }).message[0]!._key, 'i1');
+    const noImportant = await fetch(`${url}?item=${encodeURIComponent('{"description":"c2"}')}`, { headers: { Authorization: basic } });
+    assert.deepEqual([noImportant.status, await noImportant.json()], [400, { message: 'At least one of ip, domain is required', status: false }]);
+    const del = await fetch(`${url}/i1`, { method: 'DELETE', headers: { Authorization: basic } });
+    assert.deepEqual(await del.json(), { message: 'Deleted item i1.', status: true });
+    const miss = await fetch(`${url}/i1`, { headers: { Authorization: basic } });
+    assert.deepEqual(await miss.json(), { message: 'No matching entries found in kvstore.', status: false });
+    const bad = await fetch(`${base}/services/data/threat_intel/item/domain_intel/x`, { headers: { Authorization: basic } });
+    assert.equal(bad.status, 400);
+    assert.equal(sim.documents('DA-ESS-ThreatIntelligence', 'ip_intel').length, 1);
+  });
+});

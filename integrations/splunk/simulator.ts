@@ -5,6 +5,7 @@ import { atomFeed, jsonFeed, xmlMessages, xmlSessionKey } from './sim-atom.js';
 import { ES_INTEL_APP, ES_INTEL_COLLECTIONS, KvStore, json, messages, type KvCollection, type SimResponse } from './sim-kv.js';
 import { Hec, hecReply, type HecEvent, type HecToken } from './sim-hec.js';
 import type { Doc } from './sim-kv-query.js';
+import { esItem } from './sim-es.js';
 
 /**
  * A Splunk simulator on 127.0.0.1: management REST (auth/login, server/info, KV store collections,
@@ -259,6 +260,8 @@ export class SplunkSimulator {
       const e = { name: 'server-info', path: '/services/server/info/server-info', owner: 'nobody', app: 'system', sharing: 'system', content: { version: this.version, build: 'stixgate-sim', serverName: 'splunk-sim', instance_type: '', product_type: 'enterprise', kvStoreStatus: 'ready' } };
       return jsonMode ? json(200, jsonFeed(this.base, [e])) : { status: 200, body: atomFeed(this.base, 'server-info', path, [e], this.version), type: 'text/xml; charset=UTF-8' };
     }
+    const es = /^\/(?:servicesNS\/[^/]+\/[^/]+|services)\/data\/threat_intel\/item\/([^/]+)(?:\/([^/]+))?\/?$/.exec(path);
+    if (es) return esItem(this.kv, method, decodeURIComponent(es[1]!), es[2] === undefined ? undefined : decodeURIComponent(es[2]), form, q, principal.user);
     const m = /^\/(?:servicesNS\/([^/]+)\/([^/]+)|services)\/storage\/collections\/(config|data)(?:\/([^/]+))?(?:\/([^/]+))?\/?$/.exec(path);
     if (!m) return jsonMode || target === 'kv' ? messages(404, `Not Found`) : { status: 404, body: xmlMessages('ERROR', 'Not Found'), type: 'text/xml; charset=UTF-8' };
     const owner = m[1] ? decodeURIComponent(m[1]) : 'nobody';
