@@ -8,7 +8,7 @@
  * Scripted faults (status, headers, body) are served first, one per request.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServer, listenLoopback } from '../loopback-server.js';
 
 export type SimRecord = Record<string, unknown>;
 
@@ -115,14 +115,12 @@ export class AbusechSimulator {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => this.handle(req, Buffer.concat(chunks).toString('utf8'), res));
     });
-    await new Promise<void>((ok) => this.server!.listen(0, '127.0.0.1', ok));
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.base = await listenLoopback(this.server);
     return this;
   }
 
   async close(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((ok) => this.server?.close(() => ok()) ?? ok());
+    await closeServer(this.server);
   }
 
   private json(res: ServerResponse, status: number, body: unknown): void {

@@ -1,7 +1,7 @@
 import { safeJsonParse } from '../../src/core/safe-json.js';
-import { finishDocument, openInput, PageBuilder } from '../../src/pipeline/input.js';
+import { lastPages, openInput, PageBuilder } from '../../src/pipeline/input.js';
 import type { CommonSourceConfig, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
-import { ObjectSplitter, type SplitEvent } from '../stix_bundle/split.js';
+import { ObjectSplitter, splitStream } from '../stix_bundle/split.js';
 import { mapKevEntry } from './map.js';
 import type { CisaKevConfig } from './schema.js';
 
@@ -18,32 +18,24 @@ export function createCisaKevSource(config: CisaKevConfig & CommonSourceConfig):
       // The catalog is `{ …, "vulnerabilities": [ … ] }`: stream its entries like bundle objects.
       const splitter = new ObjectSplitter({ maxObjectBytes: 1 << 20, maxDepth: 8, name: ctx.id, arrayKey: 'vulnerabilities' });
       const pb = new PageBuilder(KEV_PAGE_SIZE);
-      const events: SplitEvent[] = [];
-      for await (const chunk of doc.body) {
-        events.length = 0;
-        splitter.push(chunk, events);
-        for (const ev of events) {
-          pb.record();
-          const location = { source: ctx.id, index: ev.index };
-          if (ev.kind === 'error') {
-            pb.reject({ reason: ev.reason, message: ev.message, location });
-            continue;
-          }
-          const parsed = safeJsonParse(ev.text, { maxDepth: 8, knownDepth: ev.depth });
-          if (!parsed.ok) {
-            pb.reject({ reason: parsed.reason, message: parsed.message, location });
-            continue;
-          }
-          const r = mapKevEntry(parsed.value, location);
-          if (r.ok) pb.add({ object: r.object, seenAt: r.object.created });
-          else pb.reject(r.rejection);
-          if (pb.full) yield pb.take();
+      for await (const ev of splitStream(doc.body, splitter)) {
+        pb.record();
+        const location = { source: ctx.id, index: ev.index };
+        if (ev.kind === 'error') {
+          pb.reject({ reason: ev.reason, message: ev.message, location });
+          continue;
         }
+        const parsed = safeJsonParse(ev.text, { maxDepth: 8, knownDepth: ev.depth });
+        if (!parsed.ok) {
+          pb.reject({ reason: parsed.reason, message: parsed.message, location });
+          continue;
+        }
+        const r = mapKevEntry(parsed.value, location);
+        if (r.ok) pb.add({ object: r.object, seenAt: r.object.created });
+        else pb.reject(r.rejection);
+        if (pb.full) yield pb.take();
       }
-      splitter.end();
-      const end = finishDocument(pb, doc, config.max_bad_ratio, ctx.id);
-      if (end.page.items.length || end.page.rejections.length || !end.error) yield end.page;
-      if (end.error) throw end.error;
+      yield* lastPages(pb, doc, config.max_bad_ratio, ctx.id);
     },
   };
 }

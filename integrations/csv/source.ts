@@ -2,7 +2,7 @@ import { StixgateError } from '../../src/core/errors.js';
 import { CsvRowAssembler, type CsvRow } from '../../src/core/csv-rows.js';
 import { safeJsonParse, DANGEROUS_KEYS } from '../../src/core/safe-json.js';
 import { splitLines, type LineRecord } from '../../src/core/text-lines.js';
-import { finishDocument, openInput, PageBuilder } from '../../src/pipeline/input.js';
+import { lastPages, openInput, PageBuilder } from '../../src/pipeline/input.js';
 import type { CommonSourceConfig, IntegrationContext, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
 import { mapContext } from '../text_list/source.js';
 import type { MapContext } from '../text_list/map.js';
@@ -109,9 +109,7 @@ export function createCsvSource(config: CsvConfig & CommonSourceConfig, ictx: In
         out.length = 0;
         for (const row of asm.end(out)) rows.csvRow(row, pb);
       }
-      const end = finishDocument(pb, doc, config.max_bad_ratio, ctx.id);
-      if (end.page.items.length || end.page.rejections.length || !end.error) yield end.page;
-      if (end.error) throw end.error;
+      yield* lastPages(pb, doc, config.max_bad_ratio, ctx.id);
     },
   };
 }

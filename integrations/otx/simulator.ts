@@ -6,8 +6,8 @@
  * `nextOverride` replaces the `next` link of the next answer (F25).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { SimFault, SimRecord, SimRequest } from '../abusech/simulator.js';
+import { closeServer, listenLoopback } from '../loopback-server.js';
 
 const otxTime = (ms: number): string => new Date(ms).toISOString().replace('Z', '000');
 
@@ -42,14 +42,12 @@ export class OtxSimulator {
       req.resume();
       req.on('end', () => this.handle(req, res));
     });
-    await new Promise<void>((ok) => this.server!.listen(0, '127.0.0.1', ok));
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.base = await listenLoopback(this.server);
     return this;
   }
 
   async close(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise<void>((ok) => this.server?.close(() => ok()) ?? ok());
+    await closeServer(this.server);
   }
 
   private json(res: ServerResponse, status: number, body: unknown): void {

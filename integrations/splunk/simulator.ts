@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { atomFeed, jsonFeed, xmlMessages, xmlSessionKey } from './sim-atom.js';
 import { ES_INTEL_APP, ES_INTEL_COLLECTIONS, KvStore, json, messages, type KvCollection, type SimResponse } from './sim-kv.js';
 import { Hec, hecReply, type HecEvent, type HecToken } from './sim-hec.js';
 import type { Doc } from './sim-kv-query.js';
 import { esItem } from './sim-es.js';
+import { closeServer, listenLoopback } from '../loopback-server.js';
 
 /**
  * A Splunk simulator on 127.0.0.1: management REST (auth/login, server/info, KV store collections,
@@ -105,15 +105,12 @@ export class SplunkSimulator {
 
   async start(): Promise<{ base: string }> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.base = await listenLoopback(this.server);
     return { base: this.base };
   }
 
   async close(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    await closeServer(this.server);
     this.server = undefined;
   }
 

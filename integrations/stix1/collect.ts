@@ -1,7 +1,6 @@
 /**
  * Test support: runs the `stix1` / `openioc` sources over a file or directory through the engine's
- * own path (config schema with defaults, component creation), with these two definitions added to
- * the registry (until integrations/index.ts lists them).
+ * own path (config schema with defaults, component creation, the one registry).
  */
 import { resolve } from 'node:path';
 import { registry } from '../index.js';
@@ -11,16 +10,9 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { MAPPINGS_DIR } from '../../src/paths.js';
 import type { StixObject } from '../../src/core/stix.js';
 import type { Rejection } from '../../src/core/errors.js';
-import type { IntegrationDefinition } from '../../src/pipeline/types.js';
-import { stix1Source } from './index.js';
-import { openiocSource } from '../openioc/index.js';
 
 export const FIXED_NOW = Date.UTC(2026, 2, 1, 12, 0, 0);
 
-export function xmlRegistry(): readonly IntegrationDefinition[] {
-  const have = new Set(registry.map((d) => d.type));
-  return [...registry, ...[stix1Source, openiocSource].filter((d) => !have.has(d.type))];
-}
 
 export interface Collected {
   objects: StixObject[];
@@ -32,9 +24,8 @@ export interface Collected {
 
 export async function collectXmlSource(type: 'stix1' | 'openioc', file: string, options: Record<string, unknown> = {}, cursor?: string, now = FIXED_NOW): Promise<Collected> {
   const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(file) ? file : `file://${resolve(file)}${file.endsWith('/') ? '/' : ''}`;
-  const reg = xmlRegistry();
-  const loaded = parseConfig(JSON.stringify({ sources: { t: { type, url, ...options } } }), { file: 'test.yaml', registry: reg });
-  const comp = createSourceComponent('t', loaded.config.sources.t as never, { registry: reg, logger: silentLogger(), configDir: process.cwd(), mappingsDir: MAPPINGS_DIR });
+  const loaded = parseConfig(JSON.stringify({ sources: { t: { type, url, ...options } } }), { file: 'test.yaml', registry });
+  const comp = createSourceComponent('t', loaded.config.sources.t as never, { registry, logger: silentLogger(), configDir: process.cwd(), mappingsDir: MAPPINGS_DIR });
   const out: Collected = { objects: [], rejections: [], received: 0, pages: 0 };
   const ac = new AbortController();
   for await (const page of comp.source.pages({ id: 't', logger: comp.logger, http: comp.http, signal: ac.signal, now, cursor })) {

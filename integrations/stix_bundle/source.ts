@@ -1,8 +1,8 @@
-import { finishDocument, openInput, PageBuilder } from '../../src/pipeline/input.js';
+import { lastPages, openInput, PageBuilder } from '../../src/pipeline/input.js';
 import type { CommonSourceConfig, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
 import { mapElement } from './map.js';
 import type { StixBundleConfig } from './schema.js';
-import { ObjectSplitter, type SplitEvent } from './split.js';
+import { ObjectSplitter, splitStream } from './split.js';
 import type { FieldCaps } from './validate.js';
 
 export const STIX_PAGE_SIZE = 1000;
@@ -23,22 +23,14 @@ export function createStixBundleSource(config: StixBundleConfig & CommonSourceCo
       if (doc.notModified) return;
       const splitter = new ObjectSplitter({ maxObjectBytes: config.max_object_bytes, maxDepth: config.max_depth, name: ctx.id });
       const pb = new PageBuilder(STIX_PAGE_SIZE);
-      const events: SplitEvent[] = [];
-      for await (const chunk of doc.body) {
-        events.length = 0;
-        splitter.push(chunk, events);
-        for (const ev of events) {
-          pb.record();
-          const r = mapElement(ev, caps, config.max_depth, ctx.id);
-          if (r.item) pb.add(r.item);
-          else if (r.rejection) pb.reject(r.rejection);
-          if (pb.full) yield pb.take();
-        }
+      for await (const ev of splitStream(doc.body, splitter)) {
+        pb.record();
+        const r = mapElement(ev, caps, config.max_depth, ctx.id);
+        if (r.item) pb.add(r.item);
+        else if (r.rejection) pb.reject(r.rejection);
+        if (pb.full) yield pb.take();
       }
-      splitter.end();
-      const end = finishDocument(pb, doc, config.max_bad_ratio, ctx.id);
-      if (end.page.items.length || end.page.rejections.length || !end.error) yield end.page;
-      if (end.error) throw end.error;
+      yield* lastPages(pb, doc, config.max_bad_ratio, ctx.id);
     },
   };
 }

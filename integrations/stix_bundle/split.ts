@@ -245,3 +245,14 @@ export class ObjectSplitter {
     if (this.mode !== Mode.Trailing) throw this.fail('document is truncated (JSON ends inside the objects array or an object)', 'truncated');
   }
 }
+
+/** The events of a whole byte stream, in order (the splitter's `end()` checks for truncation). */
+export async function* splitStream(body: AsyncIterable<Buffer>, splitter: ObjectSplitter): AsyncGenerator<SplitEvent> {
+  const events: SplitEvent[] = [];
+  for await (const chunk of body) {
+    events.length = 0;
+    splitter.push(chunk, events);
+    yield* events;
+  }
+  splitter.end();
+}

@@ -1,6 +1,6 @@
 import { stixTime, type ObservableType } from '../../src/core/stix.js';
 import { splitLines } from '../../src/core/text-lines.js';
-import { finishDocument, openInput, PageBuilder } from '../../src/pipeline/input.js';
+import { lastPages, openInput, PageBuilder } from '../../src/pipeline/input.js';
 import type { CommonSourceConfig, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
 import { mapTextLine, type MapContext, type TextLineOptions } from './map.js';
 import type { TextListConfig } from './schema.js';
@@ -61,9 +61,7 @@ export function createTextListSource(config: TextListConfig & CommonSourceConfig
         }
         if (pb.full) yield pb.take();
       }
-      const end = finishDocument(pb, doc, config.max_bad_ratio, ctx.id);
-      if (end.page.items.length || end.page.rejections.length || !end.error) yield end.page;
-      if (end.error) throw end.error;
+      yield* lastPages(pb, doc, config.max_bad_ratio, ctx.id);
     },
   };
 }

@@ -274,13 +274,12 @@ export class PageBuilder {
 }
 
 /**
- * Ends a document: returns the last page, carrying the document cursor, or throws
- * STIXGATE_ERR_INPUT_TOO_MANY_BAD_ROWS when the share of bad records exceeds `maxBadRatio`.
- * Pages already yielded stay committed (without a cursor); the document is read again next run.
- * On error the caller yields `page` (without cursor, so the good records of the last page are
- * kept) and then throws `error`.
+ * Ends a document: the last page, carrying the document cursor, or — when the share of bad
+ * records exceeds `maxBadRatio` — the last page without a cursor plus a
+ * STIXGATE_ERR_INPUT_TOO_MANY_BAD_ROWS error. Pages already yielded stay committed (without a
+ * cursor); the document is read again next run.
  */
-export function finishDocument(pb: PageBuilder, doc: InputDocument, maxBadRatio: number, name: string): { page: Page; error?: StixgateError } {
+function finishDocument(pb: PageBuilder, doc: InputDocument, maxBadRatio: number, name: string): { page: Page; error?: StixgateError } {
   const ratio = pb.totalReceived > 0 ? pb.totalBad / pb.totalReceived : 0;
   if (ratio > maxBadRatio) {
     const error = new StixgateError(
@@ -291,4 +290,15 @@ export function finishDocument(pb: PageBuilder, doc: InputDocument, maxBadRatio:
     return { page: pb.take(), error };
   }
   return { page: pb.take(doc.cursor) };
+}
+
+/**
+ * The end of a streamed document, for `yield*` in a source: the last page (with the document's
+ * cursor when the share of bad records is acceptable), then the too-many-bad-rows error if not.
+ * An empty last page without a cursor is not yielded when the document failed.
+ */
+export function* lastPages(pb: PageBuilder, doc: InputDocument, maxBadRatio: number, name: string): Generator<Page> {
+  const end = finishDocument(pb, doc, maxBadRatio, name);
+  if (end.page.items.length || end.page.rejections.length || !end.error) yield end.page;
+  if (end.error) throw end.error;
 }
