@@ -31,6 +31,11 @@ export const ERROR_CODES = {
   // jobs
   STIXGATE_ERR_JOB_ABORTED: 'job aborted by shutdown',
   STIXGATE_ERR_JOB_TIMEOUT: 'job exceeded its watchdog timeout',
+  // sinks and enrichers
+  STIXGATE_ERR_SINK_AUTH: 'the remote system refused the credentials (401/403); the sink is paused',
+  STIXGATE_ERR_SINK_REJECTED: 'the remote system rejected an item permanently (written to the dead-letter file)',
+  STIXGATE_ERR_SINK_PROTOCOL: 'the remote system answered something its API does not document',
+  STIXGATE_ERR_ENRICH_QUOTA: 'an enrichment quota is exhausted; lookups wait for the next window',
   // API
   STIXGATE_ERR_API_UNAUTHORIZED: 'missing or invalid API key',
   STIXGATE_ERR_API_FORBIDDEN: 'API key lacks the required scope',

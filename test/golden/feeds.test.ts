@@ -132,6 +132,8 @@ test('config/examples/public-feeds.yaml validates and every source (and its colu
   assert.deepEqual(Object.keys(sources), ['spamhaus_drop', 'et_compromised_ips', 'tor_exit_nodes', 'ipsum', 'feodotracker', 'sslbl_ips', 'cisa_kev']);
   for (const [id, cfg] of Object.entries(sources)) {
     const def = registry.find((d) => d.type === cfg.type)!;
+    assert.equal(def.kind, 'source', id);
+    if (def.kind !== 'source') continue;
     const src = def.create(cfg as never, { logger: silentLogger(), configDir: join(PROJECT_ROOT, 'config'), mappingsDir: join(PROJECT_ROOT, 'mappings') });
     assert.equal(typeof src.pages, 'function', id);
   }
