@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { Observable, StixObject, TlpLevel } from '../core/stix.js';
 import { tlpOfMarkings } from '../core/stix.js';
-import { extractObservables, parsePattern } from '../core/pattern.js';
+import { extractObservables } from '../core/pattern.js';
 import { StixgateError } from '../core/errors.js';
 import type { SinkRecord } from './types.js';
 
@@ -116,7 +116,7 @@ export function observablesOf(obj: StixObject): Observable[] {
   if (obj.type === 'indicator' && typeof obj.pattern === 'string') {
     if (obj.pattern_type !== undefined && obj.pattern_type !== 'stix') return [];
     try {
-      return extractObservables(parsePattern(obj.pattern));
+      return extractObservables(obj.pattern);
     } catch {
       return [];
     }
