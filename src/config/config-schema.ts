@@ -1,5 +1,5 @@
 import { s, type Schema, type Infer } from './schema.js';
-import { TLP_LEVELS } from '../core/stix.js';
+import { TLP_LEVELS, OBSERVABLE_TYPES } from '../core/stix.js';
 import { serverSchema } from '../server/schema.js';
 import type { IntegrationDefinition } from '../pipeline/types.js';
 import { opensearchStoreSchema, type OpenSearchStoreConfig } from '../store/opensearch/schema.js';
@@ -37,6 +37,46 @@ export const commonSourceSchema = {
   ),
 };
 
+/** Keys every sink accepts (CommonSinkConfig); the engine applies them (src/pipeline/sink-runner.ts). */
+export const commonSinkSchema = {
+  type: s.string({ description: 'integration type id (see `stixgate types`)' }),
+  enabled: s.bool({ default: true, description: 'set false to keep the entry but never push' }),
+  schedule: s.string({ optional: true, description: 'cron expression (5 or 6 fields), evaluated in `timezone`' }),
+  interval_secs: s.int({ optional: true, min: 1, max: 86400, description: 'push every N seconds (default 30; alternative to `schedule`)' }),
+  timezone: s.string({ optional: true, description: 'IANA time zone for `schedule` (default UTC)' }),
+  max_tlp: s.enum(TLP_LEVELS, { default: 'green', description: 'most permissive TLP pushed; objects whose TLP tightens above it are removed' }),
+  filters: s.object(
+    {
+      types: s.array(s.enum(OBSERVABLE_TYPES), { default: [], description: 'observable types pushed (empty: all)' }),
+      min_score: s.int({ default: 0, min: 0, max: 100, description: 'indicators scoring below this are not pushed (and removed when their score decays below it)' }),
+      labels: s.array(s.string({ maxLength: 256 }), { default: [], description: 'push only indicators carrying one of these labels (empty: all)' }),
+      exclude_labels: s.array(s.string({ maxLength: 256 }), { default: [], description: 'never push indicators carrying one of these labels' }),
+      sources: s.array(s.string({ maxLength: 128 }), { default: [], description: 'push only indicators delivered by one of these sources (empty: all)' }),
+    },
+    { default: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] }, description: 'what this sink receives' },
+  ),
+  mapping: s.string({ optional: true, description: 'field mapping table (YAML, relative to this file); default mappings/sinks/<type>.yaml' }),
+  batch_size: s.int({ optional: true, min: 1, max: 100000, description: 'records per request (never above the vendor limit the integration declares)' }),
+  concurrency: s.int({ optional: true, min: 1, max: 32, description: 'requests in flight at once (never above the integration\'s limit)' }),
+  rate_limit: s.object(
+    { max_per_minute: s.number({ min: 0.1, max: 60000, description: 'requests started per minute at most' }) },
+    { optional: true, description: 'client-side rate limit on this sink\'s requests (bottleneck)' },
+  ),
+  timeout_secs: s.int({ default: 60, min: 1, max: 3600, description: 'deadline for one request' }),
+  allow_private: s.bool({ default: false, description: 'allow loopback/private/link-local destinations' }),
+  allow_insecure: s.bool({ default: false, description: 'allow plain http://' }),
+  verify_tls: s.bool({ default: true, description: 'verify TLS certificates' }),
+  ca_file: s.string({ optional: true, description: 'PEM bundle of extra trusted CAs' }),
+  retry: s.object(
+    {
+      max_attempts: s.int({ default: 6, min: 1, max: 50 }),
+      base_delay_secs: s.number({ default: 1, min: 0.01, max: 600 }),
+      max_delay_secs: s.number({ default: 60, min: 0.1, max: 3600 }),
+    },
+    { default: { max_attempts: 6, base_delay_secs: 1, max_delay_secs: 60 }, description: 'batch retries with exponential back-off and full jitter; Retry-After is honoured; a run that runs out of attempts ends and the next run resumes from the cursor' },
+  ),
+};
+
 export const embeddedStoreSchema = s.object(
   {
     type: s.enum(['embedded'] as const, { default: 'embedded', description: 'store backend: `embedded` (SQLite in data_dir) or `opensearch` (docs/opensearch.md)' }),
@@ -66,9 +106,10 @@ export const lookupSchema = s.object(
 
 export function buildConfigSchema(registry: readonly IntegrationDefinition[]) {
   const sourceSchemas = new Map<string, Schema<any>>();
+  const sinkSchemas = new Map<string, Schema<any>>();
   for (const def of registry) {
-    if (def.kind !== 'source') continue;
-    sourceSchemas.set(def.type, s.object({ ...commonSourceSchema, ...def.schema }));
+    if (def.kind === 'source') sourceSchemas.set(def.type, s.object({ ...commonSourceSchema, ...def.schema }));
+    else if (def.kind === 'sink') sinkSchemas.set(def.type, s.object({ ...commonSinkSchema, ...def.schema }));
   }
   return s.object({
     data_dir: s.string({ default: './data', description: 'embedded store directory (relative to the working directory)' }),
@@ -88,6 +129,10 @@ export function buildConfigSchema(registry: readonly IntegrationDefinition[]) {
     sources: s.record(
       s.tagged((t) => sourceSchemas.get(t), () => [...sourceSchemas.keys()].sort()),
       { default: {}, description: 'feeds to poll, by id' },
+    ),
+    sinks: s.record(
+      s.tagged((t) => sinkSchemas.get(t), () => [...sinkSchemas.keys()].sort()),
+      { default: {}, description: 'systems to push indicators to, by id (each consumes the change log from its own cursor)' },
     ),
   });
 }

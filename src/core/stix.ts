@@ -15,6 +15,8 @@ export type ObservableType =
   | 'file' // a hash; see HashAlgorithm
   | 'x509-certificate'; // a certificate fingerprint (SHA-1 / SHA-256)
 
+export const OBSERVABLE_TYPES: readonly ObservableType[] = ['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr', 'file', 'x509-certificate'];
+
 export type HashAlgorithm = 'MD5' | 'SHA-1' | 'SHA-256' | 'SHA-512';
 
 /** A canonical observable value: what dedup, ids, patterns and the lookup index key on. */

@@ -26,6 +26,16 @@ export class Metrics {
   readonly lookupValues = new Counter({ name: 'stixgate_lookup_values_total', help: 'Values looked up, by result (hit ratio = hit / (hit + miss))', labelNames: ['result'], registers: [this.registry] });
   readonly indexEntries = new Gauge({ name: 'stixgate_lookup_index_entries', help: 'Values held by the in-memory lookup index', labelNames: ['kind'], registers: [this.registry] });
   readonly indexSeq = new Gauge({ name: 'stixgate_lookup_index_seq', help: 'Change-log sequence the lookup index has applied', registers: [this.registry] });
+  readonly sinkPushed = new Counter({ name: 'stixgate_sink_pushed_total', help: 'Values the remote side acknowledged as added or updated', labelNames: ['sink'], registers: [this.registry] });
+  readonly sinkRemoved = new Counter({ name: 'stixgate_sink_removed_total', help: 'Values the remote side acknowledged as removed, by reason', labelNames: ['sink', 'reason'], registers: [this.registry] });
+  readonly sinkRejected = new Counter({ name: 'stixgate_sink_rejected_total', help: 'Values rejected permanently (written to the dead-letter file)', labelNames: ['sink'], registers: [this.registry] });
+  readonly sinkRetried = new Counter({ name: 'stixgate_sink_retried_total', help: 'Batches or values sent again, by reason', labelNames: ['sink', 'reason'], registers: [this.registry] });
+  readonly sinkLag = new Gauge({ name: 'stixgate_sink_lag_changes', help: 'Change-log entries the sink has not delivered yet (head - cursor)', labelNames: ['sink'], registers: [this.registry] });
+  readonly sinkLastSuccess = new Gauge({ name: 'stixgate_sink_last_success_timestamp_seconds', help: 'Unix time the sink last caught up with the change log', labelNames: ['sink'], registers: [this.registry] });
+  readonly sinkPaused = new Gauge({ name: 'stixgate_sink_paused', help: '1 while the remote side refuses the credentials (401/403)', labelNames: ['sink'], registers: [this.registry] });
+  readonly sinkUnacked = new Gauge({ name: 'stixgate_sink_unacked', help: 'Batches sent but not yet acknowledged (HEC indexer acknowledgement)', labelNames: ['sink'], registers: [this.registry] });
+  readonly sinkBatchDuration = new Histogram({ name: 'stixgate_sink_request_duration_seconds', help: 'Duration of sink batch requests', labelNames: ['sink', 'op'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60], registers: [this.registry] });
+  readonly publishFiltered = new Counter({ name: 'stixgate_publish_filtered_total', help: 'Values withheld from sinks by a warninglist or the publish allowlist, by list', labelNames: ['list'], registers: [this.registry] });
   readonly buildInfo = new Gauge({ name: 'stixgate_build_info', help: 'Build information', labelNames: ['version', 'node'], registers: [this.registry] });
 
   constructor(opts: { defaults?: boolean; version?: string } = {}) {

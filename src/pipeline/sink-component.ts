@@ -1,0 +1,76 @@
+import { join, resolve } from 'node:path';
+import Bottleneck from 'bottleneck';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import type { Store } from '../store/contract.js';
+import { createHttpClient, type ClosableHttpClient } from './http.js';
+import { findDefinition } from './components.js';
+import { DeadLetterFile } from './dead-letter.js';
+import { loadSinkMapping, type SinkMapping } from './sink-records.js';
+import { runSink, type SinkRunSummary } from './sink-runner.js';
+import type { PublishCheck } from './sink-records-select.js';
+import type { CommonSinkConfig, HttpPolicy, IntegrationDefinition, Sink, SinkDefinition } from './types.js';
+
+/** One configured sink: its client, limiter, mapping table and dead-letter file, shared by its runs. */
+export interface SinkComponent {
+  id: string;
+  def: SinkDefinition;
+  config: CommonSinkConfig & Record<string, unknown>;
+  sink: Sink;
+  http: ClosableHttpClient;
+  limiter: Bottleneck;
+  mapping: SinkMapping;
+  deadLetter: DeadLetterFile;
+  logger: Logger;
+}
+
+function sinkHttpPolicy(c: CommonSinkConfig, configDir: string): HttpPolicy {
+  return {
+    headersTimeoutMs: c.timeout_secs * 1000,
+    bodyTimeoutMs: c.timeout_secs * 1000,
+    totalTimeoutMs: c.timeout_secs * 1000,
+    maxBytes: 64 * 1024 * 1024,
+    maxRedirects: 0,
+    allowPrivate: c.allow_private,
+    allowInsecure: c.allow_insecure,
+    verifyTls: c.verify_tls,
+    caFile: c.ca_file ? resolve(configDir, c.ca_file) : undefined,
+    // the sink runner owns retries (whole batches, per-item outcomes, Retry-After); one attempt here
+    retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0 },
+  };
+}
+
+export function createSinkComponent(
+  id: string,
+  config: CommonSinkConfig & Record<string, unknown>,
+  o: { registry: readonly IntegrationDefinition[]; logger: Logger; configDir: string; mappingsDir: string; dataDir: string },
+): SinkComponent {
+  const def = findDefinition(o.registry, config.type);
+  if (!def || def.kind !== 'sink') throw new Error(`unknown sink type ${config.type}`);
+  const logger = o.logger.child({ sink: id, type: config.type });
+  const http = createHttpClient(sinkHttpPolicy(config, o.configDir), { component: `sink:${id}`, logger });
+  const sink = def.create(config, { logger, configDir: o.configDir, mappingsDir: o.mappingsDir });
+  const concurrency = Math.max(1, Math.min(def.limits.concurrency, config.concurrency ?? def.limits.concurrency));
+  const perMinute = config.rate_limit?.max_per_minute;
+  const limiter = new Bottleneck({ maxConcurrent: concurrency, minTime: perMinute ? Math.ceil(60_000 / perMinute) : 0 });
+  const mappingPath = config.mapping ? resolve(o.configDir, config.mapping) : join(o.mappingsDir, 'sinks', `${config.type}.yaml`);
+  const mapping = loadSinkMapping(mappingPath);
+  const deadLetter = new DeadLetterFile(join(o.dataDir, 'dead-letter', `${id}.jsonl`));
+  return { id, def, config, sink, http, limiter, mapping, deadLetter, logger };
+}
+
+export function runSinkComponent(
+  c: SinkComponent,
+  o: { store: Store; metrics?: Metrics; signal: AbortSignal; now: () => number; full?: boolean; dryRun?: boolean; publish?: PublishCheck },
+): Promise<SinkRunSummary> {
+  return runSink({
+    id: c.id, sink: c.sink, config: c.config, store: o.store, http: c.http, logger: c.logger, metrics: o.metrics,
+    mapping: c.mapping.fields, deadLetter: c.deadLetter, limiter: c.limiter, signal: o.signal, now: o.now,
+    full: o.full, dryRun: o.dryRun, publish: o.publish,
+  });
+}
+
+export async function closeSinkComponent(c: SinkComponent): Promise<void> {
+  await c.limiter.stop({ dropWaitingJobs: true }).catch(() => undefined);
+  await c.http.close().catch(() => undefined);
+}

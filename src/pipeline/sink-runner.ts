@@ -1,0 +1,335 @@
+import Bottleneck from 'bottleneck';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import type { Store } from '../store/contract.js';
+import { isStixgateError, StixgateError } from '../core/errors.js';
+import { abortableSleep, backoffDelay } from './backoff.js';
+import type { CommonSinkConfig, HttpClient, Sink, SinkOutcome, SinkRecord, SinkRunContext } from './types.js';
+import { DeadLetterFile } from './dead-letter.js';
+import { batchesOf, decide, recordsForChanges, type PublishCheck } from './sink-records-select.js';
+import { recordsFor } from './sink-records.js';
+
+export const sinkCursorName = (sinkId: string): string => `sink:${sinkId}`;
+
+export interface SinkRunOptions {
+  id: string;
+  sink: Sink;
+  config: CommonSinkConfig;
+  store: Store;
+  http: HttpClient;
+  logger: Logger;
+  metrics?: Metrics;
+  /** Field mapping table (remote field → attribute). */
+  mapping: Record<string, string>;
+  deadLetter: DeadLetterFile;
+  /** The sink's limiter (one per configured sink, shared by its runs). */
+  limiter: Bottleneck;
+  signal: AbortSignal;
+  now: () => number;
+  publish?: PublishCheck;
+  /** Re-send every active indicator, then continue from the head captured before the scan. */
+  full?: boolean;
+  /** Build batches and count them; send nothing, commit nothing. */
+  dryRun?: boolean;
+  /** Change-log entries read per page (default 4 × batch × concurrency, at most 20,000). */
+  pageSize?: number;
+  /** Longest Retry-After waited inside a run; longer ends the run (the scheduler defers the job). */
+  maxRetryAfterMs?: number;
+}
+
+export interface SinkRunSummary {
+  changes: number;
+  upserted: number;
+  removed: number;
+  rejected: number;
+  retried: number;
+  batches: number;
+  /** Dry run: the batches that would have been sent, by op, and a few sample records. */
+  planned?: { upsert: number; remove: number; samples: SinkRecord[] };
+  cursor: number;
+  head: number;
+}
+
+/**
+ * One run of one sink (DESIGN.md §2 "outbox"): read the change log after the sink's cursor, turn
+ * each change into records (one per value), collapse repeats, batch them within the vendor's limits,
+ * send them through the sink's limiter, and commit the cursor after each batch for the longest
+ * prefix whose records the remote side acknowledged. A crash therefore repeats at most the batches
+ * that were in flight (`concurrency`). Retryable failures are retried with back-off and Retry-After;
+ * 401/403 pause the sink (the run ends, the cursor stays); rejected records go to the dead-letter file.
+ */
+export async function runSink(o: SinkRunOptions): Promise<SinkRunSummary> {
+  const name = sinkCursorName(o.id);
+  const limits = o.sink.limits;
+  const maxBatch = Math.max(1, Math.min(limits.maxBatch, o.config.batch_size ?? limits.maxBatch));
+  const concurrency = Math.max(1, Math.min(limits.concurrency, o.config.concurrency ?? limits.concurrency));
+  const pageSize = o.pageSize ?? Math.min(20_000, Math.max(1000, maxBatch * concurrency * 4));
+  const ctx: SinkRunContext = {
+    id: o.id, logger: o.logger, http: o.http, signal: o.signal, now: o.now(),
+    gauge: (g, v) => { if (g === 'unacked') o.metrics?.sinkUnacked.set({ sink: o.id }, v); },
+  };
+  const sum: SinkRunSummary = { changes: 0, upserted: 0, removed: 0, rejected: 0, retried: 0, batches: 0, cursor: 0, head: 0 };
+  if (o.dryRun) sum.planned = { upsert: 0, remove: 0, samples: [] };
+  let cursor = Number((await o.store.getCursor(name)) ?? 0);
+  const head = await o.store.head();
+  sum.head = head;
+  if (!o.dryRun) await call(o, () => o.sink.prepare?.(ctx) ?? Promise.resolve(), 'prepare');
+
+  if (o.full) {
+    await fullSync(o, ctx, maxBatch, concurrency, sum);
+    cursor = Math.max(cursor, head);
+    if (!o.dryRun) await o.store.setCursor(name, String(cursor));
+  }
+
+  const withheld = (lists: string[]) => { for (const l of lists) o.metrics?.publishFiltered.inc({ list: l }); };
+  for (;;) {
+    if (o.signal.aborted) break;
+    const page = await o.store.changes(cursor, pageSize);
+    if (page.changes.length === 0) break;
+    sum.changes += page.changes.length;
+    const records = await keepShared(o, recordsForChanges(page.changes, o.config, o.mapping, o.now(), o.publish, withheld));
+    const batches = batchesOf(records, maxBatch, limits.maxBytes, o.sink.sizeOf?.bind(o.sink));
+    const from = cursor;
+    await sendBatches(o, ctx, batches, concurrency, sum, (upTo) => {
+      // the cursor after batch k: everything before the next batch's first record (or the page end)
+      const next = upTo + 1 < batches.length ? batches[upTo + 1][0].seq - 1 : page.next;
+      if (next > cursor) {
+        cursor = next;
+        return o.dryRun ? undefined : o.store.setCursor(name, String(cursor));
+      }
+    });
+    if (batches.length === 0) {
+      cursor = page.next;
+      if (!o.dryRun) await o.store.setCursor(name, String(cursor));
+    }
+    if (o.dryRun) cursor = page.next;
+    o.metrics?.sinkLag.set({ sink: o.id }, Math.max(0, head - cursor));
+    if (cursor === from) break; // nothing moved: stop rather than loop
+  }
+  sum.cursor = cursor;
+  if (!o.signal.aborted && !o.dryRun) {
+    o.metrics?.sinkLag.set({ sink: o.id }, Math.max(0, (await o.store.head()) - cursor));
+    o.metrics?.sinkLastSuccess.set({ sink: o.id }, o.now() / 1000);
+    o.metrics?.sinkPaused.set({ sink: o.id }, 0);
+  }
+  return sum;
+}
+
+/**
+ * A value may be held by several indicators (different patterns, different sources). A removal
+ * caused by one of them must not take the value out while another eligible indicator still holds
+ * it: such removals become upserts of the surviving indicator's record.
+ */
+async function keepShared(o: SinkRunOptions, records: SinkRecord[]): Promise<SinkRecord[]> {
+  const out: SinkRecord[] = [];
+  for (const r of records) {
+    if (r.op !== 'remove' || r.reason === 'warninglist') {
+      out.push(r);
+      continue;
+    }
+    const page = await o.store.query({ type: 'indicator', value: r.observable.value, limit: 20 });
+    const survivor = page.objects.find((obj) => obj.id !== r.object.id && decide(obj, 'upsert', o.config, o.now()).action === 'upsert');
+    const rec = survivor && recordsFor(survivor, r.seq, 'upsert', undefined, o.mapping).find((x) => x.key === r.key);
+    out.push(rec ?? r);
+  }
+  return out;
+}
+
+/** `--full`: every active indicator, as upserts, in pages of the store's query order. */
+async function fullSync(o: SinkRunOptions, ctx: SinkRunContext, maxBatch: number, concurrency: number, sum: SinkRunSummary): Promise<void> {
+  let after: string | undefined;
+  do {
+    if (o.signal.aborted) return;
+    const page = await o.store.query({ type: 'indicator', limit: 1000, after });
+    after = page.next;
+    const changes = page.objects.map((object) => ({ seq: 0, id: object.id, type: object.type, op: 'upsert' as const, object }));
+    const records = recordsForChanges(changes, o.config, o.mapping, o.now(), o.publish).filter((r) => r.op === 'upsert');
+    await sendBatches(o, ctx, batchesOf(records, maxBatch, o.sink.limits.maxBytes, o.sink.sizeOf?.bind(o.sink)), concurrency, sum, () => undefined);
+  } while (after);
+}
+
+/**
+ * Sends batches with at most `concurrency` in flight and reports, after each completion, the index
+ * of the last batch of the completed prefix. The first failure stops new batches, waits for the ones
+ * in flight and is rethrown.
+ */
+async function sendBatches(
+  o: SinkRunOptions,
+  ctx: SinkRunContext,
+  batches: SinkRecord[][],
+  concurrency: number,
+  sum: SinkRunSummary,
+  onPrefix: (lastIndex: number) => Promise<void> | undefined,
+): Promise<void> {
+  if (o.dryRun) {
+    for (const b of batches) {
+      sum.batches++;
+      sum.planned![b[0].op]++;
+      for (const r of b) if (sum.planned!.samples.length < 10) sum.planned!.samples.push(r);
+    }
+    return;
+  }
+  const done = new Array<boolean>(batches.length).fill(false);
+  let prefix = -1;
+  let next = 0;
+  let failure: unknown;
+  let commits: Promise<void> = Promise.resolve();
+  const worker = async () => {
+    while (failure === undefined && next < batches.length && !o.signal.aborted) {
+      const i = next++;
+      try {
+        await sendBatch(o, ctx, batches[i], sum);
+      } catch (e) {
+        failure ??= e;
+        return;
+      }
+      done[i] = true;
+      let moved = false;
+      while (prefix + 1 < batches.length && done[prefix + 1]) {
+        prefix++;
+        moved = true;
+      }
+      if (moved) {
+        const upTo = prefix;
+        commits = commits.then(() => onPrefix(upTo));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
+  await commits;
+  if (failure !== undefined) throw failure;
+  if (o.signal.aborted) throw new StixgateError('STIXGATE_ERR_JOB_ABORTED', `sink ${o.id}: aborted`, { reason: 'aborted' });
+}
+
+/** One batch until every record is acknowledged or rejected; throws when retries run out. */
+async function sendBatch(o: SinkRunOptions, ctx: SinkRunContext, batch: SinkRecord[], sum: SinkRunSummary): Promise<void> {
+  const op = batch[0].op;
+  const maxAttempts = o.config.retry.max_attempts;
+  const maxWait = o.maxRetryAfterMs ?? 120_000;
+  let pending = batch;
+  for (let attempt = 1; ; attempt++) {
+    let outcomes: SinkOutcome[];
+    let waitMs = 0;
+    try {
+      const end = o.metrics?.sinkBatchDuration.startTimer({ sink: o.id, op });
+      const run = () => (op === 'upsert' ? o.sink.upsert(pending, { ...ctx, now: o.now() }) : o.sink.remove(pending, { ...ctx, now: o.now() }));
+      outcomes = await o.limiter.schedule(run);
+      end?.();
+      if (outcomes.length !== pending.length) {
+        throw new StixgateError('STIXGATE_ERR_SINK_PROTOCOL', `sink ${o.id}: ${outcomes.length} outcomes for ${pending.length} records`, { reason: 'outcomes' });
+      }
+    } catch (e) {
+      if (isBadRequest(e)) return bisect(o, ctx, pending, sum, e as StixgateError);
+      classify(o, e);
+      if (attempt >= maxAttempts) throw e;
+      const reason = isStixgateError(e) ? (e.reason ?? 'error') : 'error';
+      o.metrics?.sinkRetried.inc({ sink: o.id, reason });
+      sum.retried++;
+      waitMs = retryWait(o, attempt, isStixgateError(e) ? e.retryAfterMs : undefined, maxWait, e);
+      o.logger.warn({ sink: o.id, op, records: pending.length, attempt, waitMs, reason }, `batch failed, retrying: ${(e as Error).message}`);
+      await abortableSleep(waitMs, o.signal);
+      continue;
+    }
+    const again: SinkRecord[] = [];
+    const rejected: { record: SinkRecord; reason: string }[] = [];
+    let retryAfter: number | undefined;
+    let ok = 0;
+    outcomes.forEach((out, i) => {
+      if (out.status === 'ok') ok++;
+      else if (out.status === 'reject') rejected.push({ record: pending[i], reason: out.reason });
+      else {
+        again.push(pending[i]);
+        if (out.retryAfterMs !== undefined) retryAfter = Math.max(retryAfter ?? 0, out.retryAfterMs);
+      }
+    });
+    if (op === 'upsert') {
+      sum.upserted += ok;
+      o.metrics?.sinkPushed.inc({ sink: o.id }, ok);
+    } else {
+      sum.removed += ok;
+      if (ok) for (const r of pending) if (outcomes[pending.indexOf(r)]?.status === 'ok') o.metrics?.sinkRemoved.inc({ sink: o.id, reason: r.reason ?? 'unknown' });
+    }
+    if (rejected.length) {
+      o.deadLetter.write(o.id, rejected, o.now());
+      sum.rejected += rejected.length;
+      o.metrics?.sinkRejected.inc({ sink: o.id }, rejected.length);
+      o.logger.warn({ sink: o.id, rejected: rejected.length, first: rejected[0].reason, file: o.deadLetter.path }, 'records rejected by the remote side (dead-letter file)');
+    }
+    sum.batches++;
+    if (again.length === 0) return;
+    if (attempt >= maxAttempts) {
+      throw new StixgateError('STIXGATE_ERR_HTTP_STATUS', `sink ${o.id}: ${again.length} records still not acknowledged after ${attempt} attempts`, { reason: 'unacknowledged', retryable: true });
+    }
+    o.metrics?.sinkRetried.inc({ sink: o.id, reason: 'item' }, again.length);
+    sum.retried += again.length;
+    pending = again;
+    await abortableSleep(retryWait(o, attempt, retryAfter, maxWait), o.signal);
+  }
+}
+
+/** A whole-batch 400/413/422: some record in it is bad. */
+function isBadRequest(e: unknown): boolean {
+  return isStixgateError(e) && e.code === 'STIXGATE_ERR_HTTP_STATUS' && e.reason === 'status_4xx' && /status (400|413|422)\b/.test(e.message);
+}
+
+/**
+ * FAULTS S2: the remote side refused a whole batch for one bad record. Halve the batch until the
+ * bad records stand alone; they go to the dead-letter file, the others are delivered. Costs
+ * O(bad × log batch) extra requests, never an endless retry.
+ */
+async function bisect(o: SinkRunOptions, ctx: SinkRunContext, batch: SinkRecord[], sum: SinkRunSummary, e: StixgateError): Promise<void> {
+  if (batch.length === 1) {
+    o.deadLetter.write(o.id, [{ record: batch[0], reason: e.message }], o.now());
+    sum.rejected++;
+    sum.batches++;
+    o.metrics?.sinkRejected.inc({ sink: o.id });
+    o.logger.warn({ sink: o.id, key: batch[0].key, file: o.deadLetter.path }, `record rejected by the remote side (dead-letter file): ${e.message}`);
+    return;
+  }
+  o.metrics?.sinkRetried.inc({ sink: o.id, reason: 'split' });
+  sum.retried++;
+  const half = Math.ceil(batch.length / 2);
+  await sendBatch(o, ctx, batch.slice(0, half), sum);
+  await sendBatch(o, ctx, batch.slice(half), sum);
+}
+
+function retryWait(o: SinkRunOptions, attempt: number, retryAfterMs: number | undefined, maxWait: number, cause?: unknown): number {
+  if (retryAfterMs !== undefined) {
+    if (retryAfterMs > maxWait) {
+      // too long to hold the job: end the run; the scheduler defers the next one until then
+      throw new StixgateError('STIXGATE_ERR_HTTP_STATUS', `sink ${o.id}: remote asked to wait ${Math.ceil(retryAfterMs / 1000)} s`, { reason: 'retry_after', retryable: true, retryAfterMs, cause });
+    }
+    return retryAfterMs;
+  }
+  return backoffDelay(attempt, o.config.retry.base_delay_secs * 1000, o.config.retry.max_delay_secs * 1000);
+}
+
+/**
+ * Rethrows what must not be retried: auth failures (the sink pauses), aborts, permanent errors.
+ * Timeouts and connection failures are retried even for POSTs: every sink operation is idempotent
+ * (FAULTS S4), so resending a batch whose outcome is unknown converges on a single delivery.
+ */
+function classify(o: SinkRunOptions, e: unknown): void {
+  if (isStixgateError(e) && e.code === 'STIXGATE_ERR_SINK_AUTH') {
+    o.metrics?.sinkPaused.set({ sink: o.id }, 1);
+    throw e;
+  }
+  if (o.signal.aborted || !isStixgateError(e)) throw e;
+  if (e.code === 'STIXGATE_ERR_HTTP_TIMEOUT') return;
+  if (e.code === 'STIXGATE_ERR_HTTP_STATUS' && (e.retryable || e.reason === 'status_429' || e.reason === 'status_5xx')) return;
+  if (e.retryable) return;
+  throw e;
+}
+
+async function call(o: SinkRunOptions, fn: () => Promise<void>, what: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      classify(o, e);
+      if (attempt >= o.config.retry.max_attempts) throw e;
+      o.metrics?.sinkRetried.inc({ sink: o.id, reason: what });
+      await abortableSleep(retryWait(o, attempt, isStixgateError(e) ? e.retryAfterMs : undefined, o.maxRetryAfterMs ?? 120_000, e), o.signal);
+    }
+  }
+}

@@ -1,0 +1,262 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Bottleneck from 'bottleneck';
+import { openEmbeddedStore } from '../../src/store/embedded/index.js';
+import type { Store } from '../../src/store/contract.js';
+import { runSink, sinkCursorName, type SinkRunOptions } from '../../src/pipeline/sink-runner.js';
+import { DeadLetterFile } from '../../src/pipeline/dead-letter.js';
+import { batchesOf, recordsForChanges } from '../../src/pipeline/sink-records-select.js';
+import { checkSinkMapping } from '../../src/pipeline/sink-records.js';
+import type { CommonSinkConfig, Sink, SinkOutcome, SinkRecord } from '../../src/pipeline/types.js';
+import { indicatorFromObservable } from '../../src/core/indicator.js';
+import { detectObservable } from '../../src/core/observable.js';
+import { StixgateError } from '../../src/core/errors.js';
+import { TLP_MARKING_IDS, type StixObject } from '../../src/core/stix.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import { Metrics } from '../../src/telemetry/metrics.js';
+
+const NOW = Date.parse('2026-03-01T12:00:00Z');
+const iso = (ms: number) => new Date(ms).toISOString();
+
+function config(over: Partial<CommonSinkConfig> = {}): CommonSinkConfig {
+  return {
+    type: 'fake', enabled: true, max_tlp: 'amber', timeout_secs: 5, allow_private: true, allow_insecure: true, verify_tls: true,
+    filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] },
+    retry: { max_attempts: 4, base_delay_secs: 0.001, max_delay_secs: 0.01 },
+    ...over,
+  };
+}
+
+function ind(value: string, extra: Partial<StixObject> = {}): StixObject {
+  const r = detectObservable(value);
+  if (!r.ok) throw new Error(value);
+  return { ...indicatorFromObservable(r.observable, { now: iso(NOW - 1000) }), ...extra };
+}
+
+/** A remote system in memory: a map key → fields, with scripted failures. */
+class FakeSink implements Sink {
+  limits = { maxBatch: 3, concurrency: 1 };
+  held = new Map<string, Record<string, unknown>>();
+  calls: { op: string; keys: string[] }[] = [];
+  script: ((records: SinkRecord[], op: string) => SinkOutcome[] | Error | undefined)[] = [];
+  prepared = 0;
+  async prepare() { this.prepared++; }
+  private apply(op: 'upsert' | 'remove', records: SinkRecord[]): SinkOutcome[] {
+    this.calls.push({ op, keys: records.map((r) => r.observable.value) });
+    const step = this.script.shift()?.(records, op);
+    if (step instanceof Error) throw step;
+    const outcomes = step ?? records.map((): SinkOutcome => ({ status: 'ok' }));
+    records.forEach((r, i) => {
+      if (outcomes[i].status !== 'ok') return;
+      if (op === 'upsert') this.held.set(r.observable.value, r.fields);
+      else this.held.delete(r.observable.value);
+    });
+    return outcomes;
+  }
+  async upsert(records: SinkRecord[]) { return this.apply('upsert', records); }
+  async remove(records: SinkRecord[]) { return this.apply('remove', records); }
+}
+
+async function setup(t: { after: (fn: () => Promise<void> | void) => void }) {
+  const dir = mkdtempSync(join(tmpdir(), 'stixgate-sink-'));
+  const store = await openEmbeddedStore({ dataDir: dir });
+  t.after(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const sink = new FakeSink();
+  const metrics = new Metrics({ defaults: false });
+  const dlq = new DeadLetterFile(join(dir, 'dead-letter', 'fake.jsonl'));
+  const mapping = checkSinkMapping({ fields: { value: 'value', score: 'score', tlp: 'tlp', kind: '=ioc' } }, 'test').fields;
+  const run = (over: Partial<SinkRunOptions> = {}) =>
+    runSink({
+      id: 'fake', sink, config: config(), store, http: { request: async () => { throw new Error('no http'); } }, logger: silentLogger(),
+      metrics, mapping, deadLetter: dlq, limiter: new Bottleneck({ maxConcurrent: 1 }), signal: new AbortController().signal, now: () => NOW, ...over,
+    });
+  const put = (objects: StixObject[], source = 'feed', confidence = 70) =>
+    store.upsert(objects.map((object) => ({ object, source, confidence })), { now: NOW });
+  return { dir, store, sink, metrics, dlq, run, put };
+}
+
+test('pushes every value once in batches within the limit, then nothing on a second run', async (t) => {
+  const { sink, run, put, store } = await setup(t);
+  await put(['1.2.3.4', '5.6.7.8', 'evil.example', 'http://x.example/a', '9.9.9.9', 'd41d8cd98f00b204e9800998ecf8427e', '10.0.0.0/8'].map((v) => ind(v)));
+  const sum = await run();
+  assert.equal(sink.prepared, 1);
+  assert.equal(sink.held.size, 7);
+  assert.ok(sink.calls.every((c) => c.keys.length <= 3), 'batch limit respected');
+  assert.equal(sum.upserted, 7);
+  assert.equal(sink.held.get('evil.example')?.kind, 'ioc');
+  assert.equal(sink.held.get('1.2.3.4')?.tlp, 'clear');
+  assert.equal(typeof sink.held.get('1.2.3.4')?.score, 'number');
+  assert.equal(await store.getCursor(sinkCursorName('fake')), String(await store.head()));
+  sink.calls.length = 0;
+  const again = await run();
+  assert.equal(sink.calls.length, 0);
+  assert.equal(again.changes, 0);
+});
+
+test('revocation and expiry become removals; a value another indicator still holds stays', async (t) => {
+  const { sink, run, put, store } = await setup(t);
+  const a = ind('1.2.3.4');
+  const b = ind('5.6.7.8');
+  // a second indicator holding 5.6.7.8 inside a compound pattern
+  const both: StixObject = { ...ind('9.9.9.9'), valid_until: iso(NOW + 60_000), id: 'indicator--6a1c4c1e-1ad0-5d2a-9d6c-0f5a2f3c1b11', pattern: "[ipv4-addr:value = '5.6.7.8'] OR [ipv4-addr:value = '9.9.9.9']" };
+  await put([a, b, both]);
+  await run();
+  assert.deepEqual([...sink.held.keys()].sort(), ['1.2.3.4', '5.6.7.8', '9.9.9.9']);
+  const later = iso(NOW);
+  await put([{ ...a, modified: later, revoked: true }, { ...b, modified: later, revoked: true }]);
+  await run();
+  assert.deepEqual([...sink.held.keys()].sort(), ['5.6.7.8', '9.9.9.9'], '1.2.3.4 removed; 5.6.7.8 kept for the compound indicator');
+  assert.equal(await store.expire(NOW + 120_000), 1);
+  await run({ now: () => NOW + 120_000 });
+  assert.deepEqual([...sink.held.keys()], []);
+});
+
+test('filters: max TLP, types, labels, sources, min score', async (t) => {
+  const { sink, run, put } = await setup(t);
+  await put([
+    ind('1.1.1.1', { object_marking_refs: [TLP_MARKING_IDS.red] }),
+    ind('2.2.2.2', { labels: ['scanner'] }),
+    ind('3.3.3.3', { labels: ['c2'] }),
+    ind('c2.example', { labels: ['c2'] }),
+  ]);
+  await put([ind('4.4.4.4', { labels: ['c2'] })], 'other');
+  await run({ config: config({ max_tlp: 'green', filters: { types: ['ipv4-addr'], min_score: 0, labels: ['c2'], exclude_labels: [], sources: ['feed'] } }) });
+  assert.deepEqual([...sink.held.keys()], ['3.3.3.3']);
+  assert.ok(!sink.calls.some((c) => c.op === 'upsert' && c.keys.includes('1.1.1.1')), 'red never pushed');
+});
+
+test('min_score: indicators scoring below the threshold are not pushed', async (t) => {
+  const { sink, run, put } = await setup(t);
+  await put([ind('1.2.3.4')], 'feed', 90);
+  await put([ind('5.6.7.8')], 'feed', 20);
+  await run({ config: config({ filters: { types: [], min_score: 50, labels: [], exclude_labels: [], sources: [] } }) });
+  assert.deepEqual([...sink.held.keys()], ['1.2.3.4']);
+});
+
+test('retryable failures are retried (Retry-After honoured), per-item retries resent, rejects dead-lettered', async (t) => {
+  const { sink, run, put, dlq, metrics } = await setup(t);
+  await put(['1.1.1.1', '2.2.2.2', '3.3.3.3'].map((v) => ind(v)));
+  const waits: number[] = [];
+  let last = Date.now();
+  sink.script.push(() => new StixgateError('STIXGATE_ERR_HTTP_STATUS', 'busy', { reason: 'status_429', retryable: true, retryAfterMs: 200 }));
+  sink.script.push(() => { waits.push(Date.now() - last); return [{ status: 'ok' }, { status: 'retry', reason: 'unacked' }, { status: 'reject', reason: 'invalid value' }]; });
+  sink.script.push((recs) => recs.map(() => ({ status: 'ok' as const })));
+  last = Date.now();
+  const sum = await run();
+  assert.ok(waits[0] >= 190, `waited ${waits[0]} ms for Retry-After 200 ms`);
+  assert.equal(sum.rejected, 1);
+  assert.deepEqual([...sink.held.keys()].sort(), ['1.1.1.1', '2.2.2.2']);
+  assert.deepEqual(sink.calls.map((c) => c.keys.length), [3, 3, 1]);
+  const lines = readFileSync(dlq.path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0].value, '3.3.3.3');
+  assert.equal(lines[0].reason, 'invalid value');
+  assert.equal(lines[0].sink, 'fake');
+  const text = await metrics.registry.metrics();
+  assert.match(text, /stixgate_sink_rejected_total\{sink="fake"\} 1/);
+  assert.match(text, /stixgate_sink_retried_total\{sink="fake",reason="status_429"\} 1/);
+});
+
+test('a whole-batch 400 is bisected: the bad record dead-lettered, the others delivered (S2)', async (t) => {
+  const { sink, run, put, dlq } = await setup(t);
+  sink.limits.maxBatch = 8;
+  const values = Array.from({ length: 7 }, (_, i) => `10.1.1.${i + 1}`);
+  await put(values.map((v) => ind(v)));
+  const bad = '10.1.1.5';
+  for (let i = 0; i < 20; i++) {
+    sink.script.push((recs) => (recs.some((r) => r.observable.value === bad) ? new StixgateError('STIXGATE_ERR_HTTP_STATUS', 'POST x: status 400 (status_4xx)', { reason: 'status_4xx' }) : undefined));
+  }
+  const sum = await run();
+  assert.equal(sum.rejected, 1);
+  assert.deepEqual([...sink.held.keys()].sort(), values.filter((v) => v !== bad).sort());
+  assert.ok(sink.calls.length <= 1 + 2 * Math.ceil(Math.log2(7)) + 1, `${sink.calls.length} requests`);
+  assert.equal(JSON.parse(readFileSync(dlq.path, 'utf8').trim()).value, bad);
+});
+
+test('401/403 pauses the sink: run fails, cursor kept, nothing dead-lettered, metric set (S3)', async (t) => {
+  const { sink, run, put, store, dlq, metrics } = await setup(t);
+  await put([ind('1.2.3.4')]);
+  sink.script.push(() => new StixgateError('STIXGATE_ERR_SINK_AUTH', 'fake: 401', { reason: 'auth' }));
+  await assert.rejects(run(), (e: StixgateError) => e.code === 'STIXGATE_ERR_SINK_AUTH');
+  assert.equal(await store.getCursor(sinkCursorName('fake')), undefined);
+  assert.ok(!existsSync(dlq.path));
+  assert.match(await metrics.registry.metrics(), /stixgate_sink_paused\{sink="fake"\} 1/);
+  await run();
+  assert.equal(sink.held.size, 1, 'delivered once the credentials work again');
+  assert.match(await metrics.registry.metrics(), /stixgate_sink_paused\{sink="fake"\} 0/);
+});
+
+test('retries exhausted: the run fails and the next run resends from the last acknowledged batch', async (t) => {
+  const { sink, run, put, store } = await setup(t);
+  await put(Array.from({ length: 9 }, (_, i) => ind(`10.2.0.${i + 1}`)));
+  sink.script.push(() => undefined); // first batch ok
+  for (let i = 0; i < 4; i++) sink.script.push(() => new StixgateError('STIXGATE_ERR_HTTP_TIMEOUT', 'timeout', { reason: 'timeout_total', retryable: true }));
+  await assert.rejects(run(), /timeout/);
+  assert.equal(sink.held.size, 3);
+  const cursor = Number(await store.getCursor(sinkCursorName('fake')));
+  assert.ok(cursor > 0 && cursor < (await store.head()), `cursor ${cursor} after the first batch only`);
+  sink.calls.length = 0;
+  await run();
+  assert.equal(sink.held.size, 9);
+  assert.equal(sink.calls.flatMap((c) => c.keys).length, 6, 'only the unacknowledged batches are sent again');
+});
+
+test('Retry-After longer than a run may wait ends the run with the delay for the scheduler', async (t) => {
+  const { sink, run, put } = await setup(t);
+  await put([ind('1.2.3.4')]);
+  sink.script.push(() => new StixgateError('STIXGATE_ERR_HTTP_STATUS', 'busy', { reason: 'status_429', retryable: true, retryAfterMs: 600_000 }));
+  await assert.rejects(run({ maxRetryAfterMs: 1000 }), (e: StixgateError) => e.retryAfterMs === 600_000);
+  assert.equal(sink.calls.length, 1);
+});
+
+test('dry run sends nothing and commits nothing; --full resends everything active', async (t) => {
+  const { sink, run, put, store } = await setup(t);
+  await put(['1.1.1.1', '2.2.2.2', '3.3.3.3', '4.4.4.4'].map((v) => ind(v)));
+  const dry = await run({ dryRun: true });
+  assert.equal(sink.calls.length, 0);
+  assert.equal(sink.prepared, 0);
+  assert.equal(dry.planned?.upsert, 2);
+  assert.equal(dry.planned?.samples.length, 4);
+  assert.equal(await store.getCursor(sinkCursorName('fake')), undefined);
+  await run();
+  sink.held.clear(); // the remote side lost its data
+  sink.calls.length = 0;
+  await run();
+  assert.equal(sink.held.size, 0, 'incremental run has nothing new');
+  const full = await run({ full: true });
+  assert.equal(full.upserted, 4);
+  assert.equal(sink.held.size, 4);
+});
+
+test('publish check withholds warninglisted values and removes them when they were pushed', async (t) => {
+  const { sink, run, put, metrics } = await setup(t);
+  await put([ind('8.8.8.8'), ind('1.2.3.4')]);
+  await run();
+  assert.equal(sink.held.size, 2);
+  await put([{ ...ind('8.8.8.8'), labels: ['dns'] }]);
+  await run({ publish: (o) => (o.value === '8.8.8.8' ? { publish: false, lists: ['public-dns'] } : { publish: true, lists: [] }) });
+  assert.deepEqual([...sink.held.keys()], ['1.2.3.4']);
+  assert.match(await metrics.registry.metrics(), /stixgate_publish_filtered_total\{list="public-dns"\} 1/);
+});
+
+test('records collapse per key to the latest state; batches cut by op, count and bytes', () => {
+  const mapping = { v: 'value' };
+  const a = ind('1.2.3.4');
+  const changes = [
+    { seq: 1, id: a.id, type: 'indicator', op: 'upsert' as const, object: a },
+    { seq: 2, id: a.id, type: 'indicator', op: 'revoke' as const, object: { ...a, revoked: true } },
+  ];
+  const recs = recordsForChanges(changes, config(), mapping, NOW);
+  assert.equal(recs.length, 1);
+  assert.equal(recs[0].op, 'remove');
+  assert.equal(recs[0].seq, 2);
+  const many = Array.from({ length: 5 }, (_, i) => ({ ...recs[0], op: i < 3 ? ('upsert' as const) : ('remove' as const), key: String(i) }));
+  assert.deepEqual(batchesOf(many, 2).map((b) => b.length), [2, 1, 2]);
+  assert.deepEqual(batchesOf(many, 10, 25, () => 10).map((b) => b.length), [2, 1, 2]);
+});
