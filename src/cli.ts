@@ -12,6 +12,7 @@ import { openStore } from './store/open.js';
 import { createSourceComponent } from './pipeline/components.js';
 import { runSource } from './pipeline/runner.js';
 import { Allowlist } from './pipeline/allowlist.js';
+import { closeSinkComponent, createSinkComponent, runSinkComponent } from './pipeline/sink-component.js';
 import { buildIndex } from './lookup/index.js';
 import { hashApiKey } from './server/schema.js';
 import { deterministicId } from './core/ids.js';
@@ -102,9 +103,9 @@ program
 
 program
   .command('validate')
-  .description('check a configuration file; --probe also reaches every enabled source')
+  .description('check a configuration file; --probe also reaches every enabled source and sink')
   .addOption(configOpt())
-  .option('--probe', 'contact each configured source')
+  .option('--probe', 'contact each configured source and sink (without changing them)')
   .option('--show', 'print the validated configuration with secrets redacted')
   .action(async (opts) => {
     let loaded: LoadedConfig;
@@ -116,7 +117,8 @@ program
     for (const w of loaded.warnings) process.stderr.write(`warning: ${w}\n`);
     if (opts.show) process.stdout.write(`${JSON.stringify(redactConfig(loaded), null, 2)}\n`);
     const sources = Object.entries(loaded.config.sources);
-    process.stdout.write(`${loaded.path}: valid (${sources.length} source(s))\n`);
+    const sinks = Object.entries(loaded.config.sinks);
+    process.stdout.write(`${loaded.path}: valid (${sources.length} source(s), ${sinks.length} sink(s))\n`);
     if (!opts.probe) return;
     let failed = 0;
     for (const [id, c] of sources) {
@@ -132,6 +134,22 @@ program
       } catch (e) {
         failed++;
         process.stdout.write(`  ${id}: FAILED ${(e as Error).message}\n`);
+      }
+    }
+    for (const [id, c] of sinks) {
+      const comp = createSinkComponent(id, c as never, { registry, logger: silentLogger(), configDir: loaded.dir, mappingsDir: MAPPINGS_DIR, dataDir: resolve(loaded.config.data_dir) });
+      try {
+        if (!comp.sink.probe) {
+          process.stdout.write(`  sink ${id}: no probe for type ${comp.def.type}\n`);
+          continue;
+        }
+        const msg = await comp.sink.probe({ id, logger: comp.logger, http: comp.http, signal: new AbortController().signal, now: Date.now() });
+        process.stdout.write(`  sink ${id}: ok ${msg}\n`);
+      } catch (e) {
+        failed++;
+        process.stdout.write(`  sink ${id}: FAILED ${(e as Error).message}\n`);
+      } finally {
+        await closeSinkComponent(comp);
       }
     }
     if (failed) process.exit(1);
@@ -212,6 +230,42 @@ program
         for (const r of samples) process.stderr.write(`${rejectionLine(r)}\n`);
         process.stdout.write(`${JSON.stringify(counts)}\n`);
       } finally {
+        await store.close();
+      }
+    } catch (e) {
+      fail(e);
+    }
+  });
+
+program
+  .command('push')
+  .description('push the change log to one configured sink now (what the daemon does on its schedule)')
+  .argument('<sink>', 'sink id from the configuration')
+  .option('--full', 're-send every active indicator, then continue from the change-log head')
+  .option('--dry-run', 'build the batches and print what would be sent; send and commit nothing')
+  .addOption(configOpt())
+  .addOption(dataDirOpt())
+  .action(async (sinkId: string, opts) => {
+    try {
+      const loaded = loadForCommand(opts);
+      const raw = (loaded.config.sinks as Record<string, unknown>)[sinkId];
+      if (!raw) throw new Error(`no sink "${sinkId}" in ${configPath(opts)} (configured: ${Object.keys(loaded.config.sinks).join(', ') || 'none'})`);
+      const dataDir = resolve(opts.dataDir ?? loaded.config.data_dir);
+      const logger = createLogger({ level: loaded.config.log_level === 'info' ? 'warn' : loaded.config.log_level, destination: process.stderr });
+      const comp = createSinkComponent(sinkId, raw as never, { registry, logger, configDir: loaded.dir, mappingsDir: MAPPINGS_DIR, dataDir });
+      const store = await openStore(loaded.config, dataDir);
+      const ac = new AbortController();
+      process.once('SIGINT', () => ac.abort());
+      process.once('SIGTERM', () => ac.abort());
+      try {
+        const sum = await runSinkComponent(comp, { store, signal: ac.signal, now: Date.now, full: opts.full === true, dryRun: opts.dryRun === true });
+        if (sum.planned) {
+          for (const r of sum.planned.samples) process.stderr.write(`would ${r.op} ${r.observable.type} ${r.observable.value}${r.reason ? ` (${r.reason})` : ''} ${JSON.stringify(r.fields)}\n`);
+          sum.planned.samples = [];
+        }
+        process.stdout.write(`${JSON.stringify({ sink: sinkId, ...sum, planned: sum.planned && { upsert_batches: sum.planned.upsert, remove_batches: sum.planned.remove } })}\n`);
+      } finally {
+        await closeSinkComponent(comp);
         await store.close();
       }
     } catch (e) {

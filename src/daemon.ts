@@ -11,6 +11,7 @@ import { openStore } from './store/open.js';
 import { Scheduler } from './pipeline/scheduler.js';
 import { createSourceComponent, type SourceComponent } from './pipeline/components.js';
 import { runSource } from './pipeline/runner.js';
+import { closeSinkComponent, createSinkComponent, runSinkComponent, type SinkComponent } from './pipeline/sink-component.js';
 import { Allowlist } from './pipeline/allowlist.js';
 import { buildIndex, IndexFollower, type LookupIndex } from './lookup/index.js';
 import { buildServer } from './server/index.js';
@@ -42,6 +43,7 @@ export class Daemon {
   private index?: LookupIndex;
   private ready = false;
   private components = new Map<string, SourceComponent>();
+  private sinks = new Map<string, SinkComponent>();
   private readonly now: () => number;
   private stopping = false;
   /** This process's identity as a lease holder on a shared store. */
@@ -85,7 +87,7 @@ export class Daemon {
     this.scheduleAll();
     this.scheduler.start();
     this.ready = true;
-    log.info({ sources: [...this.components.keys()] }, 'ready');
+    log.info({ sources: [...this.components.keys()], sinks: [...this.sinks.keys()] }, 'ready');
   }
 
   private createScheduler(): Scheduler {
@@ -117,6 +119,18 @@ export class Daemon {
         id,
         { schedule: c.schedule, intervalMs: c.schedule ? undefined : (c.interval_secs ?? 3600) * 1000, timezone: c.timezone, runOnStart: c.run_on_start as boolean | undefined, timeoutMs: 6 * 3600_000 },
         (signal) => this.withLease(`source:${id}`, signal, (s2) => this.runJob(comp, s2, allowlist)),
+      );
+    }
+    const dataDir = resolve(this.o.dataDir ?? config.data_dir);
+    for (const [id, raw] of Object.entries(config.sinks)) {
+      const c = raw as SinkComponent['config'];
+      if (!c.enabled) continue;
+      const comp = createSinkComponent(id, c, { registry: this.o.registry, logger: this.o.logger, configDir: this.loaded.dir, mappingsDir: MAPPINGS_DIR, dataDir });
+      this.sinks.set(id, comp);
+      this.scheduler!.add(
+        `sink:${id}`,
+        { schedule: c.schedule, intervalMs: c.schedule ? undefined : (c.interval_secs ?? 30) * 1000, timezone: c.timezone, runOnStart: true, timeoutMs: 6 * 3600_000 },
+        (signal) => this.withLease(`sink:${id}`, signal, (s2) => this.runSinkJob(comp, s2)),
       );
     }
     this.scheduler!.add('expire', { intervalMs: config.expire_interval_secs * 1000, runOnStart: true }, (signal) =>
@@ -193,9 +207,28 @@ export class Daemon {
     }
   }
 
+  private async runSinkJob(comp: SinkComponent, signal: AbortSignal): Promise<void> {
+    const job = `sink:${comp.id}`;
+    const end = this.metrics.runDuration.startTimer({ job });
+    try {
+      const sum = await runSinkComponent(comp, { store: this.store!, metrics: this.metrics, signal, now: this.now });
+      this.metrics.runs.inc({ job, outcome: signal.aborted ? 'aborted' : 'success' });
+      if (!signal.aborted) this.metrics.lastSuccess.set({ job }, this.now() / 1000);
+      if (sum.changes) comp.logger.info({ ...sum, planned: undefined }, 'push finished');
+    } catch (e) {
+      this.metrics.runs.inc({ job, outcome: 'error' });
+      if (isStixgateError(e) && e.code === 'STIXGATE_ERR_SINK_AUTH') comp.logger.error({ alert: 'sink_paused' }, `sink paused until its credentials are accepted: ${e.message}`);
+      throw e;
+    } finally {
+      end();
+    }
+  }
+
   private closeComponents(): void {
     for (const c of this.components.values()) void c.http.close().catch(() => undefined);
     this.components.clear();
+    for (const c of this.sinks.values()) void closeSinkComponent(c);
+    this.sinks.clear();
   }
 
   /** SIGHUP: re-read the configuration; keep the running one when the new one is invalid. */

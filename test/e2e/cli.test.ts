@@ -71,7 +71,7 @@ test('validate: exit 2 with every problem and its path; --show redacts secrets',
   const canary = 'canary-5b9e3f0a-secret';
   const show = cli(['validate', '-c', good, '--show'], { FEED_KEY: canary });
   assert.equal(show.status, 0, show.stderr);
-  assert.match(show.stdout, /valid \(1 source\(s\)\)/);
+  assert.match(show.stdout, /valid \(1 source\(s\), 0 sink\(s\)\)/);
   assert.ok(!show.stdout.includes(canary) && !show.stderr.includes(canary));
 });
 
