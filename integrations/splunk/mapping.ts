@@ -1,0 +1,110 @@
+import { isAbsolute, join, resolve } from 'node:path';
+import { StixgateError } from '../../src/core/errors.js';
+import type { ObservableType } from '../../src/core/stix.js';
+import { loadSinkMapping, type SinkMapping } from '../../src/pipeline/sink-records.js';
+import type { IntegrationContext } from '../../src/pipeline/types.js';
+
+/**
+ * The Splunk sinks' sections of a mapping table (mappings/sinks/splunk_*.yaml) next to `fields`:
+ * `types` (KV field types), `accelerated_fields`, `routes` (ES collection per observable type) and
+ * `indexed_fields` (HEC index-time fields). Checked when the sink is created.
+ */
+
+export type KvFieldType = 'number' | 'bool' | 'string' | 'time';
+const KV_TYPES: readonly string[] = ['number', 'bool', 'string', 'time'];
+
+export const ES_COLLECTIONS = ['ip_intel', 'file_intel', 'http_intel', 'email_intel', 'user_intel', 'service_intel', 'process_intel', 'registry_intel', 'certificate_intel'] as const;
+const OBSERVABLE_TYPES: readonly string[] = ['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr', 'file', 'x509-certificate'];
+
+export interface EsRoute {
+  collection: (typeof ES_COLLECTIONS)[number];
+  /** The collection field that holds the observable value. */
+  field: string;
+}
+
+const bad = (path: string, msg: string): StixgateError => new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `sink mapping ${path}: ${msg}`);
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The configured table (`mapping:` relative to the config file) or mappings/sinks/<type>.yaml. */
+export function loadTable(type: string, mapping: string | undefined, ctx: IntegrationContext): SinkMapping {
+  const path = mapping ? (isAbsolute(mapping) ? mapping : resolve(ctx.configDir, mapping)) : join(ctx.mappingsDir, 'sinks', `${type}.yaml`);
+  const m = loadSinkMapping(path);
+  for (const f of Object.keys(m.fields)) checkFieldName(m.path, f);
+  return m;
+}
+
+/** KV store field names: no ".", no leading "$" (MongoDB), `_key`/`_user` are Splunk's. */
+export function checkFieldName(path: string, f: string): void {
+  if (f === '' || f.includes('.') || f.startsWith('$') || f === '_key' || f === '_user') {
+    throw bad(path, `field "${f}" cannot be a KV store field name (no ".", no leading "$", not _key or _user)`);
+  }
+}
+
+/** `types:` field → number | bool | string | time. Every typed field must be a mapped field. */
+export function fieldTypes(m: SinkMapping, extraFields: string[] = []): Record<string, KvFieldType> {
+  const t = m.table.types;
+  if (t === undefined) return {};
+  if (!isMap(t)) throw bad(m.path, '"types" must map field names to number, bool, string or time');
+  const out: Record<string, KvFieldType> = {};
+  for (const [f, v] of Object.entries(t)) {
+    if (typeof v !== 'string' || !KV_TYPES.includes(v)) throw bad(m.path, `types.${f}: must be one of ${KV_TYPES.join(', ')}, got ${JSON.stringify(v)}`);
+    if (!(f in m.fields) && !extraFields.includes(f)) throw bad(m.path, `types.${f}: "${f}" is not a field of the table`);
+    out[f] = v as KvFieldType;
+  }
+  return out;
+}
+
+/** `accelerated_fields:` name → `{field: 1|-1, …}`, sent as JSON strings when the collection is created. */
+export function acceleratedFields(m: SinkMapping): Record<string, string> {
+  const a = m.table.accelerated_fields;
+  if (a === undefined) return {};
+  if (!isMap(a)) throw bad(m.path, '"accelerated_fields" must map names to {field: 1 | -1}');
+  const out: Record<string, string> = {};
+  for (const [n, spec] of Object.entries(a)) {
+    if (!isMap(spec) || Object.values(spec).some((x) => x !== 1 && x !== -1)) throw bad(m.path, `accelerated_fields.${n}: must be a mapping of field names to 1 or -1`);
+    out[n] = JSON.stringify(spec);
+  }
+  return out;
+}
+
+/** `routes:` observable type → `{collection, field}` (ES threat-intel collections). */
+export function esRoutes(m: SinkMapping): Partial<Record<ObservableType, EsRoute>> {
+  const r = m.table.routes;
+  if (!isMap(r)) throw bad(m.path, '"routes" must map observable types to {collection, field}');
+  const out: Partial<Record<ObservableType, EsRoute>> = {};
+  for (const [type, v] of Object.entries(r)) {
+    if (!OBSERVABLE_TYPES.includes(type)) throw bad(m.path, `routes.${type}: unknown observable type (known: ${OBSERVABLE_TYPES.join(', ')})`);
+    if (!isMap(v) || typeof v.collection !== 'string' || typeof v.field !== 'string') throw bad(m.path, `routes.${type}: must be {collection, field}`);
+    if (!(ES_COLLECTIONS as readonly string[]).includes(v.collection)) throw bad(m.path, `routes.${type}.collection: "${v.collection}" is not an ES threat-intel collection (${ES_COLLECTIONS.join(', ')})`);
+    checkFieldName(m.path, v.field);
+    out[type as ObservableType] = { collection: v.collection as EsRoute['collection'], field: v.field };
+  }
+  return out;
+}
+
+/** `indexed_fields:` fields also sent as HEC index-time `fields` (strings or lists of strings). */
+export function indexedFields(m: SinkMapping): string[] {
+  const f = m.table.indexed_fields;
+  if (f === undefined) return [];
+  if (!Array.isArray(f) || f.some((x) => typeof x !== 'string' || !(x in m.fields))) throw bad(m.path, '"indexed_fields" must list fields of the table');
+  return f as string[];
+}
+
+/**
+ * A document as the KV store should receive it: `time` fields as epoch seconds (from RFC 3339),
+ * `number` fields as numbers when they parse, lists as comma-separated text for `string` fields.
+ * Values that cannot be converted are sent as they are (the server drops or refuses them).
+ */
+export function typedDoc(fields: Record<string, unknown>, types: Record<string, KvFieldType>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    const t = types[k];
+    if (t === 'time' && typeof v === 'string') {
+      const ms = Date.parse(v);
+      out[k] = Number.isFinite(ms) ? ms / 1000 : v;
+    } else if (t === 'number' && typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) out[k] = Number(v);
+    else if (t === 'string' && Array.isArray(v)) out[k] = v.join(',');
+    else out[k] = v;
+  }
+  return out;
+}
