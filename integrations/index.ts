@@ -10,6 +10,7 @@ import { mispFeedSource } from './misp_feed/index.js';
 import { mispApiSource } from './misp_api/index.js';
 import { otxSource } from './otx/index.js';
 import { urlhausSource, threatfoxSource, malwarebazaarSource } from './abusech/index.js';
+import { splunkKvSink, splunkEsSink, splunkHecSink } from './splunk/index.js';
 
 /** The one registry of integrations. Adding a system: one folder, one line here. */
 export const registry: readonly IntegrationDefinition[] = [
@@ -26,4 +27,7 @@ export const registry: readonly IntegrationDefinition[] = [
   urlhausSource,
   threatfoxSource,
   malwarebazaarSource,
+  splunkKvSink,
+  splunkEsSink,
+  splunkHecSink,
 ];
