@@ -1,0 +1,109 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { StixgateError } from '../../src/core/errors.js';
+import type { Sink, SinkRecord } from '../../src/pipeline/types.js';
+import { splunkEsSink } from './index.js';
+import type { SplunkEsConfig } from './schema.js';
+import { commonConfig, ictx, ips, JWT, records, runContext, startSim } from './sink-test-kit.js';
+
+const ES = 'DA-ESS-ThreatIntelligence';
+const SHA256 = 'a'.repeat(64);
+
+function esSink(base: string, over: Partial<SplunkEsConfig> = {}): Sink {
+  const cfg: SplunkEsConfig = { url: base, auth: { bearer_token: JWT }, owner: 'nobody', app: ES, max_documents_per_batch_save: 1000, max_keys_per_delete: 50, ...over };
+  return splunkEsSink.create({ ...commonConfig('splunk_es'), ...cfg }, ictx);
+}
+
+test('each observable type goes to its ES collection and field, keyed by the record key, weight from the score', async (t) => {
+  const { sim, base } = await startSim(t);
+  const ctx = runContext(t);
+  const sink = esSink(base);
+  await sink.prepare!(ctx);
+  const recs = records('splunk_es', ['198.51.100.7', '2001:db8::1', 'evil.example', 'http://evil.example/x', SHA256, 'bad@evil.example']);
+  assert.deepEqual(await sink.upsert(recs, ctx), recs.map(() => ({ status: 'ok' })));
+  const ip = sim.documents(ES, 'ip_intel');
+  assert.deepEqual(ip.map((d) => d.ip ?? d.domain).sort(), ['198.51.100.7', '2001:db8::1', 'evil.example']);
+  const d = ip.find((x) => x.ip === '198.51.100.7')!;
+  assert.equal(d._key, recs[0]!.key);
+  assert.equal(d.weight, 80);
+  assert.equal(d.threat_key, 'stixgate');
+  assert.equal(d.description, 'bad 198.51.100.7');
+  assert.equal(d.time, (Date.parse('2026-03-01T12:00:00Z') - 60_000) / 1000);
+  assert.equal(ip.find((x) => x.domain === 'evil.example')!.ip, undefined);
+  assert.deepEqual(sim.documents(ES, 'http_intel').map((x) => x.url), ['http://evil.example/x']);
+  assert.deepEqual(sim.documents(ES, 'file_intel').map((x) => x.file_hash), [SHA256]);
+  assert.deepEqual(sim.documents(ES, 'email_intel').map((x) => x.src_user), ['bad@evil.example']);
+  // one batch_save per collection touched
+  assert.equal(sim.requests.filter((r) => r.path.endsWith('/batch_save')).length, 4);
+});
+
+test('weight stays within 1-100; a score change updates the row in place; removal by key across collections', async (t) => {
+  const { sim, base } = await startSim(t);
+  const ctx = runContext(t);
+  const sink = esSink(base);
+  await sink.prepare!(ctx);
+  await sink.upsert(records('splunk_es', ['198.51.100.7', 'http://evil.example/x'], 'upsert', 0), ctx);
+  assert.equal(sim.documents(ES, 'ip_intel')[0]!.weight, 1);
+  await sink.upsert(records('splunk_es', ['198.51.100.7'], 'upsert', 97.6), ctx);
+  assert.equal(sim.documents(ES, 'ip_intel').length, 1);
+  assert.equal(sim.documents(ES, 'ip_intel')[0]!.weight, 98);
+  const out = await sink.remove(records('splunk_es', ['198.51.100.7', 'http://evil.example/x', 'other.example'], 'remove'), ctx);
+  assert.deepEqual(out, [{ status: 'ok' }, { status: 'ok' }, { status: 'ok' }]);
+  assert.equal(sim.documents(ES, 'ip_intel').length, 0);
+  assert.equal(sim.documents(ES, 'http_intel').length, 0);
+});
+
+test('a type without a route is rejected with the reason (its removal is a no-op); the rest of the batch is saved', async (t) => {
+  const { sim, base } = await startSim(t);
+  const ctx = runContext(t);
+  const sink = esSink(base);
+  await sink.prepare!(ctx);
+  const [ip] = records('splunk_es', ['198.51.100.7']);
+  const cert: SinkRecord = { ...ip!, key: 'c'.repeat(40), observable: { type: 'x509-certificate', value: 'b'.repeat(40), hash: 'SHA-1' } };
+  const out = await sink.upsert([cert, ip!], ctx);
+  assert.equal(out[0]!.status, 'reject');
+  assert.match((out[0] as { reason: string }).reason, /no ES threat-intel collection for x509-certificate values/);
+  assert.deepEqual(out[1], { status: 'ok' });
+  assert.equal(sink.sizeOf!(cert), 0);
+  assert.deepEqual(await sink.remove([{ ...cert, op: 'remove' }], ctx), [{ status: 'ok' }]);
+  assert.equal(sim.documents(ES, 'ip_intel').length, 1);
+});
+
+test('S2 within an ES collection: the refused row is rejected, the others saved', async (t) => {
+  const { sim, base } = await startSim(t);
+  sim.collection(ES, 'ip_intel')!.enforceTypes = true;
+  const ctx = runContext(t);
+  const sink = esSink(base);
+  await sink.prepare!(ctx);
+  const recs = records('splunk_es', ips(10));
+  recs[3] = { ...recs[3]!, fields: { ...recs[3]!.fields, time: 'yesterday' } };
+  const out = await sink.upsert(recs, ctx);
+  assert.equal(out.filter((o) => o.status === 'ok').length, 9);
+  assert.match((out[3] as { reason: string }).reason, /Failed to convert field time/);
+  assert.equal(sim.documents(ES, 'ip_intel').length, 9);
+});
+
+test('prepare: ES collections missing → SINK_PROTOCOL naming the collection; never created by the sink', async (t) => {
+  const { sim, base } = await startSim(t, { esCollections: false });
+  const ctx = runContext(t);
+  await assert.rejects(esSink(base).prepare!(ctx), (e: unknown) => e instanceof StixgateError && e.code === 'STIXGATE_ERR_SINK_PROTOCOL' && /collection ip_intel not found in app DA-ESS-ThreatIntelligence/.test(e.message));
+  assert.equal(sim.kv.collections.length, 0);
+  assert.match(await esSink(base).probe!(ctx), /missing: ip_intel, http_intel, file_intel, email_intel/);
+});
+
+test('401 → SINK_AUTH; 503 Retry-After → retryAfterMs; dropped connection → resend converges', async (t) => {
+  const { sim, base } = await startSim(t);
+  const ctx = runContext(t);
+  const sink = esSink(base, { auth: { username: 'admin', password: 'changeme' } });
+  await sink.prepare!(ctx);
+  const recs = records('splunk_es', [...ips(5), 'evil.example', 'http://evil.example/']);
+  sim.inject({ target: 'kv', status: 503, retryAfter: 3 });
+  await assert.rejects(sink.upsert(recs, ctx), (e: unknown) => e instanceof StixgateError && e.retryable && e.retryAfterMs === 3000);
+  sim.inject({ target: 'kv', dropAfterHandling: true });
+  await assert.rejects(sink.upsert(recs, ctx), (e: unknown) => e instanceof StixgateError && e.retryable);
+  assert.ok((await sink.upsert(recs, ctx)).every((o) => o.status === 'ok'));
+  assert.equal(sim.documents(ES, 'ip_intel').length, 6);
+  assert.equal(sim.documents(ES, 'http_intel').length, 1);
+  sim.revoke('admin');
+  await assert.rejects(sink.upsert(recs, ctx), (e: unknown) => e instanceof StixgateError && e.code === 'STIXGATE_ERR_SINK_AUTH');
+});
