@@ -61,9 +61,6 @@ export interface SinkRunSummary {
 export async function runSink(o: SinkRunOptions): Promise<SinkRunSummary> {
   const name = sinkCursorName(o.id);
   const limits = o.sink.limits;
-  const maxBatch = Math.max(1, Math.min(limits.maxBatch, o.config.batch_size ?? limits.maxBatch));
-  const concurrency = Math.max(1, Math.min(limits.concurrency, o.config.concurrency ?? limits.concurrency));
-  const pageSize = o.pageSize ?? Math.min(20_000, Math.max(1000, maxBatch * concurrency * 4));
   const ctx: SinkRunContext = {
     id: o.id, logger: o.logger, http: o.http, signal: o.signal, now: o.now(),
     gauge: (g, v) => { if (g === 'unacked') o.metrics?.sinkUnacked.set({ sink: o.id }, v); },
@@ -73,7 +70,11 @@ export async function runSink(o: SinkRunOptions): Promise<SinkRunSummary> {
   let cursor = Number((await o.store.getCursor(name)) ?? 0);
   const head = await o.store.head();
   sum.head = head;
+  // prepare() may learn the server's limits (e.g. Splunk's version), so batch sizes are read after it
   if (!o.dryRun) await call(o, () => o.sink.prepare?.(ctx) ?? Promise.resolve(), 'prepare');
+  const maxBatch = Math.max(1, Math.min(limits.maxBatch, o.config.batch_size ?? limits.maxBatch));
+  const concurrency = Math.max(1, Math.min(limits.concurrency, o.config.concurrency ?? limits.concurrency));
+  const pageSize = o.pageSize ?? Math.min(20_000, Math.max(1000, maxBatch * concurrency * 4));
 
   if (o.full) {
     await fullSync(o, ctx, maxBatch, concurrency, sum);
@@ -88,7 +89,7 @@ export async function runSink(o: SinkRunOptions): Promise<SinkRunSummary> {
     if (page.changes.length === 0) break;
     sum.changes += page.changes.length;
     const records = await keepShared(o, recordsForChanges(page.changes, o.config, o.mapping, o.now(), o.publish, withheld));
-    const batches = batchesOf(records, maxBatch, limits.maxBytes, o.sink.sizeOf?.bind(o.sink));
+    const batches = batchesOf(records, Math.min(maxBatch, limits.maxBatch), limits.maxBytes, o.sink.sizeOf?.bind(o.sink));
     const from = cursor;
     await sendBatches(o, ctx, batches, concurrency, sum, (upTo) => {
       // the cursor after batch k: everything before the next batch's first record (or the page end)
