@@ -1,0 +1,270 @@
+/**
+ * A compiled set of warninglists. All lists of one match type share one structure, so a lookup
+ * costs about the same for 1 list or 100:
+ *  - string: a hash set per observable type of the entries canonicalised like observables;
+ *  - hostname: one set of names, probed for the host and each parent on label boundaries;
+ *  - cidr: IPv4/IPv6 prefix tables (ip-table.ts);
+ *  - substring: one Aho-Corasick automaton (aho-corasick.ts);
+ *  - regex: one linear-time NFA per list (regex-nfa.ts).
+ * Each entry remembers its list; a hit counts only when the list's `matching_attributes` cover
+ * the observable's type (misp-types.ts).
+ */
+import type { Observable, ObservableType } from '../core/stix.js';
+import { normaliseHash, normaliseObservable } from '../core/observable.js';
+import { normaliseHostName } from '../core/domain-name.js';
+import { parseIpv4 } from '../core/ip-address.js';
+import { AhoCorasick } from './aho-corasick.js';
+import { PrefixTable, parseCidr, type EntryRef } from './ip-table.js';
+import { compilePatterns, vetPattern, type CompiledPatterns } from './regex-nfa.js';
+import { problem, MATCH_TYPES, type MatchType, type Warninglist, type WarninglistProblem } from './format.js';
+import { bitOf, maskForAttributes, typeKeyOf, typesOfMask, type TypeKey } from './misp-types.js';
+
+export interface WarninglistHit {
+  /** The list's name (bounded by configuration: usable as a metric label). */
+  list: string;
+  /** The list's short id (folder name). */
+  id: string;
+  type: MatchType;
+  /** The entry that matched, as written in the list. */
+  entry: string;
+  /** What was compared: the value, or the host / e-mail domain / address taken from it. */
+  value: string;
+}
+
+export interface CompiledListInfo {
+  id: string;
+  name: string;
+  type: MatchType;
+  version: number;
+  origin: string;
+  /** Entries in use (invalid and inapplicable ones excluded). */
+  entries: number;
+  /** Observable types the list applies to; empty: the list is inert. */
+  types: TypeKey[];
+}
+
+export interface CompileOptions {
+  /** List names or ids to leave out. */
+  exclude?: readonly string[];
+  /** Regex entries may be bare patterns (no `/…/` delimiters); for user-written lists. */
+  allowBareRegex?: boolean;
+}
+
+interface RegexList {
+  list: number;
+  prog: CompiledPatterns;
+  entries: string[];
+}
+
+/** Canonical forms an entry of a `string` list can take, per observable type. */
+function canonicalForms(entry: string, mask: number): [ObservableType, string][] {
+  const out: [ObservableType, string][] = [];
+  const has = (k: TypeKey) => (mask & bitOf(k)) !== 0;
+  for (const t of ['ipv4-addr', 'ipv6-addr', 'domain-name', 'email-addr'] as const) {
+    if (!has(t)) continue;
+    const r = normaliseObservable(t, entry);
+    if (r.ok && r.observable.type === t) out.push([t, r.observable.value]);
+  }
+  if (has('url') && entry.includes('://')) {
+    const r = normaliseObservable('url', entry);
+    if (r.ok) out.push(['url', r.observable.value]);
+  }
+  for (const t of ['file', 'x509-certificate'] as const) {
+    const r = normaliseHash(t, entry);
+    if (r.ok && has(`${t}:${r.observable.hash!}` as TypeKey)) out.push([t, r.observable.value]);
+  }
+  return out;
+}
+
+/** A hostname entry as compared: no leading `*.`/dots or trailing dot, lower case, IDN as punycode. */
+export function canonicalHost(entry: string): string {
+  let s = entry.trim();
+  if (s.startsWith('*.')) s = s.slice(2);
+  s = s.replace(/^\.+|\.+$/g, '');
+  return normaliseHostName(s, false) ?? s.toLowerCase();
+}
+
+/** The host of a canonical URL (`scheme://[user@]host[:port]/…`), IPv6 brackets removed. */
+export function urlHost(url: string): string | undefined {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(\[[^\]/]*\]|[^:/?#]*)/.exec(url);
+  if (!m || m[1].length === 0) return undefined;
+  return m[1].startsWith('[') ? m[1].slice(1, -1) : m[1];
+}
+
+function push<K>(m: Map<K, EntryRef[]>, key: K, ref: EntryRef): void {
+  const refs = m.get(key);
+  if (!refs) m.set(key, [ref]);
+  else if (!refs.some((r) => r.list === ref.list)) refs.push(ref);
+}
+
+export class WarninglistMatcher {
+  readonly lists: readonly CompiledListInfo[];
+  private readonly masks: Int32Array;
+  private readonly strings = new Map<ObservableType, Map<string, EntryRef[]>>();
+  private readonly hosts = new Map<string, EntryRef[]>();
+  private readonly cidrs = new PrefixTable();
+  private readonly substrings = new AhoCorasick<EntryRef>();
+  private readonly regexes: RegexList[] = [];
+  private readonly stamp: Int32Array;
+  private gen = 0;
+  private hasSubstrings = false;
+
+  private constructor(lists: Warninglist[], opts: CompileOptions, problems: WarninglistProblem[]) {
+    this.masks = new Int32Array(lists.length);
+    this.stamp = new Int32Array(lists.length);
+    const infos: CompiledListInfo[] = [];
+    lists.forEach((l, li) => {
+      const mask = maskForAttributes(l.matching_attributes);
+      this.masks[li] = mask;
+      const info: CompiledListInfo = { id: l.id, name: l.name, type: l.type, version: l.version, origin: l.origin, entries: 0, types: typesOfMask(mask) };
+      infos.push(info);
+      if (mask === 0) return;
+      info.entries = this.addEntries(l, li, mask, opts, problems);
+    });
+    this.cidrs.seal();
+    this.substrings.build();
+    this.lists = infos;
+  }
+
+  /** Compiles lists (after `exclude`); per-entry problems (bad CIDR, refused regex) are returned, the entry skipped. */
+  static compile(lists: readonly Warninglist[], opts: CompileOptions = {}): { matcher: WarninglistMatcher; problems: WarninglistProblem[] } {
+    const exclude = new Set(opts.exclude ?? []);
+    const kept = lists.filter((l) => !exclude.has(l.name) && !exclude.has(l.id));
+    const problems: WarninglistProblem[] = [];
+    return { matcher: new WarninglistMatcher(kept, opts, problems), problems };
+  }
+
+  private addEntries(l: Warninglist, li: number, mask: number, opts: CompileOptions, problems: WarninglistProblem[]): number {
+    let used = 0;
+    const bad = (i: number, reason: string) => problems.push(problem(l.origin, `$.list[${i}]`, reason, false));
+    switch (l.type) {
+      case 'string':
+        l.list.forEach((entry) => {
+          const forms = canonicalForms(entry, mask);
+          for (const [t, v] of forms) {
+            let m = this.strings.get(t);
+            if (!m) this.strings.set(t, (m = new Map()));
+            push(m, v, { list: li, entry });
+          }
+          if (forms.length) used++;
+        });
+        break;
+      case 'hostname':
+        for (const entry of l.list) {
+          const h = canonicalHost(entry);
+          if (h.length === 0) continue;
+          push(this.hosts, h, { list: li, entry });
+          used++;
+        }
+        break;
+      case 'cidr':
+        l.list.forEach((entry, i) => {
+          const c = parseCidr(entry);
+          if (!c) return void bad(i, `invalid CIDR or IP address "${entry.slice(0, 80)}"`);
+          this.cidrs.add(c, { list: li, entry });
+          used++;
+        });
+        break;
+      case 'substring':
+        for (const entry of l.list) {
+          this.substrings.add(entry, { list: li, entry });
+          this.hasSubstrings = true;
+          used++;
+        }
+        break;
+      case 'regex': {
+        const entries: string[] = [];
+        l.list.forEach((entry, i) => {
+          const why = vetPattern(entry, opts.allowBareRegex ?? false);
+          if (why !== undefined) return void bad(i, `regex refused: ${why}`);
+          entries.push(entry);
+        });
+        if (entries.length === 0) break;
+        try {
+          this.regexes.push({ list: li, prog: compilePatterns(entries, opts.allowBareRegex ?? false), entries });
+          used = entries.length;
+        } catch (e) {
+          problems.push(problem(l.origin, '$.list', `regexes refused together: ${(e as Error).message}`, true));
+        }
+        break;
+      }
+    }
+    return used;
+  }
+
+  get size(): number {
+    return this.lists.length;
+  }
+
+  /** Every list the observable is on (one hit per list: the first entry found). */
+  match(o: Observable): WarninglistHit[] {
+    const key = typeKeyOf(o);
+    if (key === undefined || this.lists.length === 0) return [];
+    const bit = bitOf(key);
+    if (++this.gen === 0x7fffffff) {
+      this.stamp.fill(0);
+      this.gen = 1;
+    }
+    const hits: WarninglistHit[] = [];
+    const take = (ref: EntryRef, value: string): void => {
+      if ((this.masks[ref.list] & bit) === 0 || this.stamp[ref.list] === this.gen) return;
+      this.stamp[ref.list] = this.gen;
+      const info = this.lists[ref.list];
+      hits.push({ list: info.name, id: info.id, type: info.type, entry: ref.entry, value });
+    };
+    const exact = this.strings.get(o.type)?.get(o.value);
+    if (exact) for (const r of exact) take(r, o.value);
+    switch (o.type) {
+      case 'domain-name':
+        this.hostHits(o.value, take);
+        break;
+      case 'email-addr':
+        this.hostHits(o.value.slice(o.value.lastIndexOf('@') + 1), take);
+        break;
+      case 'url': {
+        const host = urlHost(o.value);
+        if (host === undefined) break;
+        const ip = host.includes(':') || parseIpv4(host) !== undefined ? parseCidr(host) : undefined;
+        if (ip) this.cidrs.containing(ip, (r) => take(r, host));
+        else this.hostHits(host, take);
+        break;
+      }
+      case 'ipv4-addr':
+      case 'ipv6-addr': {
+        const c = parseCidr(o.value);
+        if (c) this.cidrs.containing(c, (r) => take(r, o.value));
+        break;
+      }
+    }
+    if (this.hasSubstrings) this.substrings.search(o.value, (r) => void take(r, o.value));
+    for (const rl of this.regexes) {
+      if ((this.masks[rl.list] & bit) === 0 || this.stamp[rl.list] === this.gen) continue;
+      const i = rl.prog.search(o.value);
+      if (i >= 0) take({ list: rl.list, entry: rl.entries[i] }, o.value);
+    }
+    return hits;
+  }
+
+  /** Probes the host and each parent domain (label boundaries only). */
+  private hostHits(host: string, take: (ref: EntryRef, value: string) => void): void {
+    if (this.hosts.size === 0) return;
+    let h = host;
+    for (;;) {
+      const refs = this.hosts.get(h);
+      if (refs) for (const r of refs) take(r, host);
+      const dot = h.indexOf('.');
+      if (dot < 0) return;
+      h = h.slice(dot + 1);
+    }
+  }
+
+  stats(): { lists: number; entries: number; byType: Record<MatchType, number>; inert: string[] } {
+    const byType = Object.fromEntries(MATCH_TYPES.map((t) => [t, 0])) as Record<MatchType, number>;
+    let entries = 0;
+    for (const l of this.lists) {
+      byType[l.type] += l.entries;
+      entries += l.entries;
+    }
+    return { lists: this.lists.length, entries, byType, inert: this.lists.filter((l) => l.types.length === 0).map((l) => l.name) };
+  }
+}

@@ -1,0 +1,449 @@
+/**
+ * A parser for the PCRE subset MISP warninglists use (`/…/flags`), producing an AST that
+ * regex-nfa.ts runs in linear time. Everything that needs backtracking (backreferences,
+ * lookaround, atomic groups, recursion, conditionals) is refused with a reason, so a pattern is
+ * either run in O(value length × pattern size) or not at all.
+ *
+ * Supported: literals and escapes (`\t \n \r \f \v \e \0 \xHH \x{H…} \uHHHH`, escaped
+ * punctuation), `.`, classes with ranges, negation, `\d \w \s \D \W \S` and POSIX names
+ * (`[:alpha:]`), anchors `^ $ \A \z \Z \b \B`, groups (capturing, `(?:`, named), inline flags
+ * `(?i)` / `(?i-s:…)`, alternation, quantifiers `* + ? {n} {n,} {n,m}` (lazy and possessive
+ * suffixes are accepted: they do not change whether a value matches). Flags: `i m s D u A`, and
+ * `g` (not PCRE, but found in published lists; ignored).
+ */
+
+export interface CharSet {
+  /** Membership for code units 0-127. */
+  ascii: Uint8Array;
+  /** Inclusive ranges of code units >= 128. */
+  ranges: [number, number][];
+  negate: boolean;
+  /** Match case-insensitively (non-ASCII folded at match time). */
+  fold: boolean;
+}
+
+export type Assertion = 'bol' | 'eol' | 'start' | 'end' | 'end_nl' | 'word' | 'not_word';
+
+export type Node =
+  | { k: 'empty' }
+  | { k: 'char'; set: CharSet }
+  | { k: 'seq'; items: Node[] }
+  | { k: 'alt'; alts: Node[] }
+  | { k: 'repeat'; node: Node; min: number; max: number }
+  | { k: 'assert'; what: Assertion };
+
+interface Flags {
+  i: boolean;
+  m: boolean;
+  s: boolean;
+  /** `$` matches only at the very end (PCRE `D`). */
+  dollarEnd: boolean;
+}
+
+export class RegexSyntaxError extends Error {}
+
+export const MAX_PATTERN_LENGTH = 4096;
+export const MAX_REPEAT = 1000;
+
+export interface ParsedRegex {
+  node: Node;
+  /** The pattern body, for messages. */
+  source: string;
+}
+
+const DELIMITERS = '/#~!@%|+;,';
+
+/**
+ * Splits a PCRE-style `/body/flags` entry (any of the delimiters `/ # ~ ! @ % | + ; ,`). A string
+ * that does not start with a delimiter, or has no closing one followed only by letters, is read as
+ * a bare pattern body without flags when `allowBare` is set.
+ */
+export function splitDelimited(entry: string, allowBare: boolean): { body: string; flags: string } {
+  const d = entry[0];
+  if (d !== undefined && DELIMITERS.includes(d)) {
+    const end = entry.lastIndexOf(d);
+    if (end > 0 && /^[a-zA-Z]*$/.test(entry.slice(end + 1))) return { body: entry.slice(1, end), flags: entry.slice(end + 1) };
+  }
+  if (allowBare) return { body: entry, flags: '' };
+  throw new RegexSyntaxError('expected a delimited pattern such as /…/i');
+}
+
+export function parseRegex(entry: string, allowBare = false): ParsedRegex {
+  if (entry.length > MAX_PATTERN_LENGTH) throw new RegexSyntaxError(`pattern longer than ${MAX_PATTERN_LENGTH} characters`);
+  const { body, flags: flagText } = splitDelimited(entry, allowBare);
+  const flags: Flags = { i: false, m: false, s: false, dollarEnd: false };
+  let anchored = false;
+  for (const f of flagText) {
+    if (f === 'i') flags.i = true;
+    else if (f === 'm') flags.m = true;
+    else if (f === 's') flags.s = true;
+    else if (f === 'D') flags.dollarEnd = true;
+    else if (f === 'A') anchored = true;
+    else if (f === 'u' || f === 'g' || f === 'S') continue;
+    else if (f === 'x') throw new RegexSyntaxError('flag x (extended syntax) is not supported');
+    else if (f === 'U') throw new RegexSyntaxError('flag U (ungreedy by default) is not supported');
+    else throw new RegexSyntaxError(`unknown flag "${f}"`);
+  }
+  const p = new Parser(body);
+  const node = p.parseAlt(flags);
+  if (p.pos < body.length) throw p.error(body[p.pos] === ')' ? 'unbalanced ")"' : 'unexpected character');
+  return { node: anchored ? { k: 'seq', items: [{ k: 'assert', what: 'start' }, node] } : node, source: body };
+}
+
+// ---------------------------------------------------------------------------------------------
+// character sets
+
+function newSet(fold: boolean): CharSet {
+  return { ascii: new Uint8Array(128), ranges: [], negate: false, fold };
+}
+
+function addRange(set: CharSet, lo: number, hi: number): void {
+  for (let c = lo; c <= Math.min(hi, 127); c++) {
+    set.ascii[c] = 1;
+    if (set.fold) {
+      if (c >= 65 && c <= 90) set.ascii[c + 32] = 1;
+      else if (c >= 97 && c <= 122) set.ascii[c - 32] = 1;
+    }
+  }
+  if (hi >= 128) set.ranges.push([Math.max(lo, 128), hi]);
+}
+
+const isDigit = (c: number) => c >= 48 && c <= 57;
+const isWordChar = (c: number) => isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+/** PCRE \s: space, \t \n \v \f \r. */
+const isSpace = (c: number) => c === 32 || (c >= 9 && c <= 13);
+
+const POSIX: Record<string, (c: number) => boolean> = {
+  alpha: (c) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122),
+  digit: isDigit,
+  alnum: (c) => isDigit(c) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122),
+  word: isWordChar,
+  space: isSpace,
+  blank: (c) => c === 32 || c === 9,
+  upper: (c) => c >= 65 && c <= 90,
+  lower: (c) => c >= 97 && c <= 122,
+  xdigit: (c) => isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102),
+  punct: (c) => (c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126),
+  print: (c) => c >= 32 && c <= 126,
+  graph: (c) => c >= 33 && c <= 126,
+  cntrl: (c) => c < 32 || c === 127,
+};
+
+/** Adds an ASCII predicate class (or its complement, which includes every non-ASCII unit). */
+function addPredicate(set: CharSet, pred: (c: number) => boolean, negated: boolean): void {
+  for (let c = 0; c < 128; c++) if (pred(c) !== negated) addRange(set, c, c);
+  if (negated) set.ranges.push([128, 0xffff]);
+}
+
+function classEscape(letter: string): { pred: (c: number) => boolean; negated: boolean } | undefined {
+  switch (letter) {
+    case 'd': return { pred: isDigit, negated: false };
+    case 'D': return { pred: isDigit, negated: true };
+    case 'w': return { pred: isWordChar, negated: false };
+    case 'W': return { pred: isWordChar, negated: true };
+    case 's': return { pred: isSpace, negated: false };
+    case 'S': return { pred: isSpace, negated: true };
+    default: return undefined;
+  }
+}
+
+export function setHas(set: CharSet, c: number): boolean {
+  let hit: boolean;
+  if (c < 128) hit = set.ascii[c] === 1;
+  else {
+    hit = inRanges(set.ranges, c);
+    if (!hit && set.fold) {
+      const ch = String.fromCharCode(c);
+      const lo = ch.toLowerCase().charCodeAt(0);
+      const up = ch.toUpperCase().charCodeAt(0);
+      hit = (lo < 128 ? set.ascii[lo] === 1 : inRanges(set.ranges, lo)) || (up < 128 ? set.ascii[up] === 1 : inRanges(set.ranges, up));
+    }
+  }
+  return hit !== set.negate;
+}
+
+function inRanges(ranges: [number, number][], c: number): boolean {
+  for (const [lo, hi] of ranges) if (c >= lo && c <= hi) return true;
+  return false;
+}
+
+// ---------------------------------------------------------------------------------------------
+// recursive-descent parser
+
+const UNSUPPORTED_GROUPS: [string, string][] = [
+  ['?=', 'lookahead'],
+  ['?!', 'negative lookahead'],
+  ['?<=', 'lookbehind'],
+  ['?<!', 'negative lookbehind'],
+  ['?>', 'atomic group'],
+  ['?|', 'branch reset group'],
+  ['?(', 'conditional'],
+  ['?R', 'recursion'],
+  ['?&', 'subroutine call'],
+  ['?P>', 'subroutine call'],
+  ['?P=', 'backreference'],
+  ['?#', 'comment group'],
+];
+
+class Parser {
+  pos = 0;
+  depth = 0;
+  constructor(readonly src: string) {}
+
+  error(msg: string): RegexSyntaxError {
+    return new RegexSyntaxError(`${msg} at offset ${this.pos}`);
+  }
+
+  parseAlt(flags: Flags): Node {
+    if (++this.depth > 100) throw this.error('groups nested deeper than 100');
+    const alts: Node[] = [];
+    const f = { ...flags };
+    alts.push(this.parseSeq(f));
+    while (this.src[this.pos] === '|') {
+      this.pos++;
+      alts.push(this.parseSeq(f));
+    }
+    this.depth--;
+    return alts.length === 1 ? alts[0] : { k: 'alt', alts };
+  }
+
+  /** A sequence up to `|`, `)` or the end. Inline `(?i)` changes `flags` for the rest of the group. */
+  parseSeq(flags: Flags): Node {
+    const items: Node[] = [];
+    while (this.pos < this.src.length) {
+      const ch = this.src[this.pos];
+      if (ch === '|' || ch === ')') break;
+      const atom = this.parseAtom(flags);
+      if (atom === undefined) continue; // an inline flag setting
+      items.push(this.parseQuantifier(atom));
+    }
+    return items.length === 1 ? items[0] : items.length === 0 ? { k: 'empty' } : { k: 'seq', items };
+  }
+
+  parseQuantifier(atom: Node): Node {
+    let node = atom;
+    let quantified = false;
+    for (;;) {
+      const ch = this.src[this.pos];
+      let min: number;
+      let max: number;
+      if (ch === '*') [min, max] = [0, Infinity];
+      else if (ch === '+') [min, max] = [1, Infinity];
+      else if (ch === '?') [min, max] = [0, 1];
+      else if (ch === '{') {
+        const m = /^\{(\d+)(,(\d*))?\}/.exec(this.src.slice(this.pos, this.pos + 16));
+        if (!m) return node; // a literal "{" in PCRE
+        min = Number(m[1]);
+        max = m[2] === undefined ? min : m[3] === '' ? Infinity : Number(m[3]);
+        if (min > MAX_REPEAT || (max !== Infinity && max > MAX_REPEAT)) throw this.error(`repetition count above ${MAX_REPEAT}`);
+        if (max < min) throw this.error('repetition range out of order');
+        this.pos += m[0].length - 1;
+      } else return node;
+      if (node.k === 'assert' || node.k === 'empty') throw this.error('nothing to repeat');
+      if (quantified) throw this.error('quantifier follows a quantifier');
+      quantified = true;
+      this.pos++;
+      // lazy / possessive suffixes do not change the set of matching values
+      if (this.src[this.pos] === '?' || this.src[this.pos] === '+') this.pos++;
+      node = { k: 'repeat', node, min, max };
+    }
+  }
+
+  parseAtom(flags: Flags): Node | undefined {
+    const ch = this.src[this.pos];
+    switch (ch) {
+      case '(':
+        return this.parseGroup(flags);
+      case '[':
+        return this.parseClass(flags);
+      case '.': {
+        this.pos++;
+        const set = newSet(false);
+        if (!flags.s) {
+          addRange(set, 10, 10);
+          set.negate = true;
+        } else set.negate = true; // negated empty set: everything
+        return { k: 'char', set };
+      }
+      case '^':
+        this.pos++;
+        return { k: 'assert', what: flags.m ? 'bol' : 'start' };
+      case '$':
+        this.pos++;
+        return { k: 'assert', what: flags.m ? 'eol' : flags.dollarEnd ? 'end' : 'end_nl' };
+      case '\\':
+        return this.parseEscape(flags);
+      case '*':
+      case '+':
+      case '?':
+        throw this.error('nothing to repeat');
+      default: {
+        const c = this.src.charCodeAt(this.pos++);
+        return literal(c, flags.i);
+      }
+    }
+  }
+
+  parseGroup(flags: Flags): Node | undefined {
+    this.pos++; // (
+    const rest = this.src.slice(this.pos, this.pos + 4);
+    if (rest[0] === '?') {
+      for (const [prefix, what] of UNSUPPORTED_GROUPS) if (rest.startsWith(prefix)) throw this.error(`${what} is not supported (it needs backtracking)`);
+      if (rest.startsWith('?:')) {
+        this.pos += 2;
+        return this.closeGroup(flags);
+      }
+      const named = /^\?(?:P?<([A-Za-z_][A-Za-z0-9_]*)>|'([A-Za-z_][A-Za-z0-9_]*)')/.exec(this.src.slice(this.pos, this.pos + 40));
+      if (named) {
+        this.pos += named[0].length;
+        return this.closeGroup(flags);
+      }
+      const inline = /^\?([imsxDU]*)(?:-([imsxDU]*))?([:)])/.exec(this.src.slice(this.pos, this.pos + 20));
+      if (!inline) throw this.error('unsupported group syntax');
+      this.pos += inline[0].length;
+      const f = { ...flags };
+      for (const [letters, on] of [[inline[1], true], [inline[2] ?? '', false]] as const) {
+        for (const l of letters) {
+          if (l === 'i') f.i = on;
+          else if (l === 'm') f.m = on;
+          else if (l === 's') f.s = on;
+          else throw this.error(`inline flag ${l} is not supported`);
+        }
+      }
+      if (inline[3] === ')') {
+        Object.assign(flags, f); // applies to the rest of the enclosing group
+        return undefined;
+      }
+      return this.closeGroup(f);
+    }
+    return this.closeGroup(flags);
+  }
+
+  closeGroup(flags: Flags): Node {
+    const node = this.parseAlt(flags);
+    if (this.src[this.pos] !== ')') throw this.error('missing ")"');
+    this.pos++;
+    return node;
+  }
+
+  parseEscape(flags: Flags): Node {
+    this.pos++; // backslash
+    const ch = this.src[this.pos];
+    if (ch === undefined) throw this.error('pattern ends with a backslash');
+    const cls = classEscape(ch);
+    if (cls) {
+      this.pos++;
+      const set = newSet(false);
+      addPredicate(set, cls.pred, cls.negated);
+      return { k: 'char', set };
+    }
+    switch (ch) {
+      case 'b': this.pos++; return { k: 'assert', what: 'word' };
+      case 'B': this.pos++; return { k: 'assert', what: 'not_word' };
+      case 'A': this.pos++; return { k: 'assert', what: 'start' };
+      case 'z': this.pos++; return { k: 'assert', what: 'end' };
+      case 'Z': this.pos++; return { k: 'assert', what: 'end_nl' };
+    }
+    if (ch >= '1' && ch <= '9') throw this.error('backreferences are not supported (they need backtracking)');
+    if (ch === 'k' || ch === 'g') throw this.error('backreferences are not supported (they need backtracking)');
+    return literal(this.escapedCode(), flags.i);
+  }
+
+  /** The code unit of a character escape (after the backslash); throws for unsupported ones. */
+  escapedCode(): number {
+    const ch = this.src[this.pos++];
+    switch (ch) {
+      case 't': return 9;
+      case 'n': return 10;
+      case 'v': return 11;
+      case 'f': return 12;
+      case 'r': return 13;
+      case 'e': return 27;
+      case 'a': return 7;
+      case '0': return 0;
+      case 'x': {
+        const braced = /^\{([0-9a-fA-F]{1,4})\}/.exec(this.src.slice(this.pos, this.pos + 6));
+        if (braced) {
+          this.pos += braced[0].length;
+          return parseInt(braced[1], 16);
+        }
+        const m = /^[0-9a-fA-F]{1,2}/.exec(this.src.slice(this.pos, this.pos + 2));
+        if (!m) return 0;
+        this.pos += m[0].length;
+        return parseInt(m[0], 16);
+      }
+      case 'u': {
+        const m = /^[0-9a-fA-F]{4}/.exec(this.src.slice(this.pos, this.pos + 4));
+        if (!m) throw this.error('\\u needs four hex digits');
+        this.pos += 4;
+        return parseInt(m[0], 16);
+      }
+    }
+    if (/[A-Za-z0-9]/.test(ch)) {
+      this.pos--;
+      throw this.error(`unsupported escape \\${ch}`);
+    }
+    return ch.charCodeAt(0); // escaped punctuation is literal
+  }
+
+  parseClass(flags: Flags): Node {
+    this.pos++; // [
+    const set = newSet(flags.i);
+    if (this.src[this.pos] === '^') {
+      set.negate = true;
+      this.pos++;
+    }
+    let first = true;
+    for (;;) {
+      if (this.pos >= this.src.length) throw this.error('missing "]"');
+      const ch = this.src[this.pos];
+      if (ch === ']' && !first) {
+        this.pos++;
+        break;
+      }
+      first = false;
+      const posix = /^\[:(\^?)([a-z]+):\]/.exec(this.src.slice(this.pos, this.pos + 12));
+      if (posix) {
+        const pred = POSIX[posix[2]];
+        if (!pred) throw this.error(`unknown POSIX class [:${posix[2]}:]`);
+        addPredicate(set, pred, posix[1] === '^');
+        this.pos += posix[0].length;
+        continue;
+      }
+      let lo: number;
+      if (ch === '\\') {
+        this.pos++;
+        const cls = classEscape(this.src[this.pos] ?? '');
+        if (cls) {
+          this.pos++;
+          addPredicate(set, cls.pred, cls.negated);
+          continue;
+        }
+        if (this.src[this.pos] === 'b') {
+          this.pos++;
+          lo = 8;
+        } else lo = this.escapedCode();
+      } else {
+        lo = this.src.charCodeAt(this.pos++);
+      }
+      let hi = lo;
+      if (this.src[this.pos] === '-' && this.src[this.pos + 1] !== ']' && this.pos + 1 < this.src.length) {
+        this.pos++;
+        if (this.src[this.pos] === '\\') {
+          this.pos++;
+          if (classEscape(this.src[this.pos] ?? '')) throw this.error('a class escape cannot end a range');
+          hi = this.escapedCode();
+        } else hi = this.src.charCodeAt(this.pos++);
+        if (hi < lo) throw this.error('character range out of order');
+      }
+      addRange(set, lo, hi);
+    }
+    return { k: 'char', set };
+  }
+}
+
+function literal(c: number, fold: boolean): Node {
+  const set = newSet(fold);
+  addRange(set, c, c);
+  return { k: 'char', set };
+}
