@@ -93,6 +93,7 @@ const esObj = s.object(splunkEsSchema);
 const hecObj = s.object(splunkHecSchema);
 export type SplunkKvConfig = Infer<typeof kvObj>;
 export type SplunkEsConfig = Infer<typeof esObj>;
-export type SplunkHecConfig = Infer<typeof hecObj>;
+/** `index` and `host` may be absent (the token's default index, the endpoint's host). */
+export type SplunkHecConfig = Omit<Infer<typeof hecObj>, 'index' | 'host'> & { index?: string; host?: string };
 
 export const SPLUNK_SECRET_PATHS = ['auth.token', 'auth.bearer_token', 'auth.password'];

@@ -5,6 +5,7 @@ import type { Sink } from '../../src/pipeline/types.js';
 import { splunkHecSink } from './index.js';
 import type { SplunkHecConfig } from './schema.js';
 import { eventId } from './sink-hec.js';
+import type { LoggedRequest } from './simulator.js';
 import { commonConfig, HEC_ACK_TOKEN, HEC_TOKEN, ictx, ips, records, runContext, startSim } from './sink-test-kit.js';
 
 function hecSink(base: string, over: Partial<SplunkHecConfig> = {}): Sink {
@@ -16,7 +17,7 @@ function hecSink(base: string, over: Partial<SplunkHecConfig> = {}): Sink {
 }
 
 type Ev = { action: string; event_id: string; key: string; indicator: string; score?: number; reason?: string };
-const posts = (sim: { requests: { path: string; status: number }[] }) => sim.requests.filter((r) => r.path === '/services/collector/event');
+const posts = (sim: { requests: LoggedRequest[] }) => sim.requests.filter((r) => r.path === '/services/collector/event');
 
 test('events: stacked JSON within max_events_per_request, Splunk token, index/sourcetype/source, deterministic ids, indexed fields', async (t) => {
   const { sim, base } = await startSim(t);
@@ -26,7 +27,7 @@ test('events: stacked JSON within max_events_per_request, Splunk token, index/so
   const recs = records('splunk_hec', ips(250));
   const out = await sink.upsert(recs, ctx);
   assert.ok(out.every((o) => o.status === 'ok'));
-  assert.deepEqual(posts(sim).map((r) => [r.status, (r as { auth: string }).auth]), [[200, 'Splunk'], [200, 'Splunk'], [200, 'Splunk']]);
+  assert.deepEqual(posts(sim).map((r) => [r.status, r.auth]), [[200, 'Splunk'], [200, 'Splunk'], [200, 'Splunk']]);
   const evs = sim.events();
   assert.equal(evs.length, 250);
   const e = evs[0]!;
@@ -44,7 +45,7 @@ test('events: stacked JSON within max_events_per_request, Splunk token, index/so
   assert.equal(new Set(evs.map((x) => (x.event as Ev).event_id)).size, 250);
   // sizeOf bounds the bytes each event adds to a request (the time member is reserved at its widest)
   const sized = recs.slice(0, 100).reduce((n, r) => n + sink.sizeOf!(r), 0);
-  const sent = (posts(sim)[0] as { bytes: number }).bytes;
+  const sent = posts(sim)[0]!.bytes;
   assert.ok(sent <= sized && sent >= sized - 4 * 100, `${sent} bytes sent, ${sized} sized`);
 });
 

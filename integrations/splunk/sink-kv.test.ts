@@ -4,6 +4,7 @@ import { StixgateError } from '../../src/core/errors.js';
 import type { Sink } from '../../src/pipeline/types.js';
 import { splunkKvSink } from './index.js';
 import type { SplunkKvConfig } from './schema.js';
+import type { LoggedRequest } from './simulator.js';
 import { commonConfig, ictx, ips, JWT, records, runContext, startSim } from './sink-test-kit.js';
 
 const APP = 'stixgate';
@@ -14,7 +15,7 @@ function kvSink(base: string, over: Partial<SplunkKvConfig> = {}): Sink {
   return splunkKvSink.create({ ...commonConfig('splunk_kv'), ...cfg }, ictx);
 }
 
-const batchSaves = (sim: { requests: { path: string; method: string; status: number }[] }) => sim.requests.filter((r) => r.path.endsWith('/batch_save'));
+const batchSaves = (sim: { requests: LoggedRequest[] }) => sim.requests.filter((r) => r.path.endsWith('/batch_save'));
 
 test('prepare creates the collection with the mapping table field types and accelerations; repeating it changes nothing', async (t) => {
   const { sim, base } = await startSim(t);
@@ -156,7 +157,7 @@ test('Bearer, Basic and Splunk-token authentication all work', async (t) => {
     assert.ok((await sink.upsert(records('splunk_kv', [`203.0.113.${i + 1}`]), ctx)).every((o) => o.status === 'ok'));
   }
   assert.equal(sim.documents(APP, C).length, 3);
-  assert.deepEqual([...new Set(batchSaves(sim).map((r) => (r as { auth: string }).auth))], ['Bearer', 'Basic', 'Splunk']);
+  assert.deepEqual([...new Set(batchSaves(sim).map((r) => r.auth))], ['Bearer', 'Basic', 'Splunk']);
 });
 
 test('503 with Retry-After throws a retryable error carrying retryAfterMs; 500 after a partial save, then a resend, converges', async (t) => {
