@@ -12,6 +12,7 @@ export { parseWarninglist, parseWarninglistText, MATCH_TYPES } from './format.js
 export type { Warninglist, WarninglistProblem, MatchType, ParseResult } from './format.js';
 export { WarninglistMatcher } from './matcher.js';
 export type { WarninglistHit, CompiledListInfo, CompileOptions } from './matcher.js';
+export { fetchWarninglists } from './fetch.js';
 
 /** Cap on one list file (tranco's top 1M, the largest published list, is ~20 MB). */
 export const MAX_LIST_FILE_BYTES = 64 * 1024 * 1024;
@@ -121,12 +122,14 @@ export interface BuildResult {
   loadMs: number;
 }
 
-/** Loads paths and documents, drops duplicates and excluded lists, compiles. */
-export async function buildWarninglistMatcher(opts: { paths?: readonly string[]; docs?: readonly { json: unknown; origin: string }[] } & CompileOptions): Promise<BuildResult> {
+/** Loads paths and documents (plus lists already parsed, e.g. by fetchWarninglists), drops duplicates and excluded lists, compiles. */
+export async function buildWarninglistMatcher(
+  opts: { paths?: readonly string[]; docs?: readonly { json: unknown; origin: string }[]; lists?: readonly Warninglist[] } & CompileOptions,
+): Promise<BuildResult> {
   const t0 = performance.now();
   const fromPaths = await loadWarninglistPaths(opts.paths ?? []);
   const fromDocs = loadWarninglistDocs(opts.docs ?? []);
-  const deduped = dedupeByName([...fromPaths.lists, ...fromDocs.lists]);
+  const deduped = dedupeByName([...fromPaths.lists, ...fromDocs.lists, ...(opts.lists ?? [])]);
   const { matcher, problems } = WarninglistMatcher.compile(deduped.lists, opts);
   return { matcher, problems: [...fromPaths.problems, ...fromDocs.problems, ...deduped.problems, ...problems], loadMs: performance.now() - t0 };
 }

@@ -1,0 +1,92 @@
+/**
+ * The publish decision: a value on a warninglist is withheld from sinks (it stays in the store,
+ * flagged) unless one of the sources that delivered it is trusted; a value on the publish
+ * allowlist is always withheld. Counts withheld values per list, for the
+ * `stixgate_publish_filtered_total{list}` counter (list names are bounded by configuration).
+ */
+import type { Observable } from '../core/stix.js';
+import type { WarninglistMatcher, WarninglistHit } from './matcher.js';
+import { compileAllowlist, type AllowlistEntry, type AllowlistIssue } from './allowlist.js';
+
+export interface FilterHit extends WarninglistHit {
+  /** `warninglist`: false-positive list (a trusted source overrides it); `allowlist`: never published. */
+  source: 'warninglist' | 'allowlist';
+}
+
+export interface PublishDecision {
+  publish: boolean;
+  hits: FilterHit[];
+  /** Names of the lists that withheld the value (empty when published). */
+  lists: string[];
+  /** True when a trusted source overrode warninglist hits. */
+  trusted: boolean;
+}
+
+export interface PublishFilterOptions {
+  warninglists?: WarninglistMatcher;
+  allowlist?: readonly AllowlistEntry[];
+  /** Ids of sources marked `trusted: true`. */
+  trustedSources?: Iterable<string>;
+}
+
+const NONE: PublishDecision = Object.freeze({ publish: true, hits: [], lists: [], trusted: false }) as PublishDecision;
+
+export class PublishFilter {
+  private warninglists: WarninglistMatcher | undefined;
+  private readonly allow: WarninglistMatcher;
+  private readonly trusted: Set<string>;
+  /** Values withheld, per list name, since start (or the last `drainCounts`). */
+  readonly withheld = new Map<string, number>();
+  /** Values published despite warninglist hits because a trusted source delivered them, per list name. */
+  readonly overridden = new Map<string, number>();
+  /** Allowlist entries that could not be compiled (also reported by the config schema). */
+  readonly issues: AllowlistIssue[];
+
+  constructor(opts: PublishFilterOptions = {}) {
+    this.warninglists = opts.warninglists;
+    const a = compileAllowlist(opts.allowlist ?? []);
+    this.allow = a.matcher;
+    this.issues = a.issues;
+    this.trusted = new Set(opts.trustedSources ?? []);
+  }
+
+  /** Swaps in freshly loaded warninglists (periodic refresh); counters are kept. */
+  setWarninglists(m: WarninglistMatcher | undefined): void {
+    this.warninglists = m;
+  }
+
+  /** Every list the value is on, regardless of trust (for flagging lookups and the store). */
+  hits(o: Observable): FilterHit[] {
+    const out: FilterHit[] = [];
+    if (this.allow.size) for (const h of this.allow.match(o)) out.push({ ...h, source: 'allowlist' });
+    if (this.warninglists?.size) for (const h of this.warninglists.match(o)) out.push({ ...h, source: 'warninglist' });
+    return out;
+  }
+
+  /** Whether a sink may publish `o`, delivered by `sources` (source ids); counts the outcome. */
+  check(o: Observable, sources: readonly string[]): PublishDecision {
+    const hits = this.hits(o);
+    if (hits.length === 0) return NONE;
+    const allowHit = hits.some((h) => h.source === 'allowlist');
+    const trusted = !allowHit && sources.some((s) => this.trusted.has(s));
+    if (trusted) {
+      for (const h of hits) bump(this.overridden, h.list);
+      return { publish: true, hits, lists: [], trusted: true };
+    }
+    const lists = [...new Set(hits.map((h) => h.list))];
+    for (const l of lists) bump(this.withheld, l);
+    return { publish: false, hits, lists, trusted: false };
+  }
+
+  /** The counts since the previous call (for incrementing a Prometheus counter), then resets them. */
+  drainCounts(): { withheld: Map<string, number>; overridden: Map<string, number> } {
+    const out = { withheld: new Map(this.withheld), overridden: new Map(this.overridden) };
+    this.withheld.clear();
+    this.overridden.clear();
+    return out;
+  }
+}
+
+function bump(m: Map<string, number>, key: string): void {
+  m.set(key, (m.get(key) ?? 0) + 1);
+}
