@@ -26,45 +26,11 @@ import { indicatorFromObservable } from '../src/core/indicator.js';
 import { runXmlBench } from './w-xml.js';
 import { runW14 } from './w14-opensearch.js';
 import { runW3 } from './w3-misp.js';
-import { syntheticValue, serveFile, cpuSeconds, peakRssMb, round, percentile, type Row } from './lib.js';
+import { syntheticValue, serveFile, peakRssMb, round, percentile, type Row } from './lib.js';
+import { NOW, TYPE_MAP, tmp, writeCsv, source, ingest, fill } from './ingest-kit.js';
+import { runW12 } from './w12-growth.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const NOW = Date.UTC(2026, 5, 1);
-const TYPE_MAP = { ip: 'ipv4-addr', domain: 'domain-name', url: 'url', sha256: 'file' };
-const CSV_TYPE: Record<string, string> = { 'ipv4-addr': 'ip', 'domain-name': 'domain', url: 'url', sha256: 'sha256' };
-
-function tmp(name: string): string {
-  return mkdtempSync(join(tmpdir(), `stixgate-bench-${name}-`));
-}
-
-async function writeCsv(path: string, n: number, changedEvery = 0): Promise<void> {
-  const out = createWriteStream(path);
-  out.write('type,value,first_seen,last_seen,tags\n');
-  let buf = '';
-  for (let i = 0; i < n; i++) {
-    const { type, value } = syntheticValue(i);
-    const tag = changedEvery && i % changedEvery === 0 ? 'botnet;changed' : 'botnet';
-    buf += `${CSV_TYPE[type]},${value},2026-05-01 10:00:00,2026-05-30 10:00:00,${tag}\n`;
-    if (buf.length > 1 << 20) {
-      if (!out.write(buf)) await new Promise<void>((r) => out.once("drain", () => r()));
-      buf = '';
-    }
-  }
-  out.end(buf);
-  await new Promise<void>((r) => out.on("finish", () => r()));
-}
-
-function source(type: string, url: string, options: Record<string, unknown>) {
-  const loaded = parseConfig(JSON.stringify({ sources: { bench: { type, url, allow_private: true, allow_insecure: true, max_feed_bytes: 4 * 1024 ** 3, timeout_secs: 3600, ...options } } }), { file: 'bench.yaml', registry });
-  return createSourceComponent('bench', loaded.config.sources.bench as never, { registry, logger: silentLogger(), configDir: process.cwd(), mappingsDir: MAPPINGS_DIR });
-}
-
-async function ingest(store: Store, comp: ReturnType<typeof source>, full = true): Promise<{ sum: RunSummary; secs: number; cpu: number }> {
-  const t0 = performance.now();
-  const c0 = cpuSeconds();
-  const sum = await runSource({ id: comp.id, source: comp.source, config: comp.config, store, http: comp.http, logger: comp.logger, allowRed: false, signal: new AbortController().signal, now: () => NOW, full });
-  return { sum, secs: (performance.now() - t0) / 1000, cpu: cpuSeconds() - c0 };
-}
 
 /** W1 (1M-row CSV over HTTP) and W4 (the same again, then with 10% changed). */
 async function w1w4(scale: number): Promise<Row[]> {
@@ -184,18 +150,6 @@ function loadNote(r: LoadgenResult): string {
   return `errors ${r.errors}; generator cpu ${r.cpu} core, sends late p99 ${r.lateMs} ms; server ${Math.round(r.serverUs)} µs CPU/request`;
 }
 
-async function fill(store: Store, n: number): Promise<void> {
-  const batch: IngestItem[] = [];
-  for (let i = 0; i < n; i++) {
-    const { value } = syntheticValue(i);
-    const r = detectObservable(value);
-    if (!r.ok) continue;
-    batch.push({ object: indicatorFromObservable(r.observable, { now: '2026-05-01T00:00:00.000Z', labels: ['botnet'] }), source: `feed${i % 3}`, confidence: 70, tlp: 'clear' });
-    if (batch.length === 20_000) await store.upsert(batch.splice(0), { now: NOW });
-  }
-  if (batch.length) await store.upsert(batch, { now: NOW });
-}
-
 /** W11 (restart: open + index build), hot-index bytes, W5 (single lookups), W6 (batches). */
 async function lookups(scale: number): Promise<Row[]> {
   const n = Math.max(2000, Math.round(1_000_000 * scale));
@@ -266,6 +220,7 @@ const workloads: Record<string, (scale: number) => Promise<Row[]>> = {
   w3: (scale) => runW3({ scale }),
   xml: (scale) => runXmlBench({ scale }),
   w14: (scale) => runW14({ scale }),
+  w12: (scale) => runW12({ scale }),
 };
 const [name, scaleArg] = process.argv.slice(2);
 const fn = workloads[name];

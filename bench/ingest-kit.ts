@@ -1,0 +1,67 @@
+/** Shared pieces of the ingest workloads: synthetic CSV feeds, a configured source, a timed run, a store pre-fill. */
+import { mkdtempSync, createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { registry } from '../integrations/index.js';
+import { parseConfig } from '../src/config/load.js';
+import { createSourceComponent } from '../src/pipeline/components.js';
+import { runSource, type RunSummary } from '../src/pipeline/runner.js';
+import { silentLogger } from '../src/telemetry/logger.js';
+import { MAPPINGS_DIR } from '../src/paths.js';
+import type { Store, IngestItem } from '../src/store/contract.js';
+import { detectObservable } from '../src/core/observable.js';
+import { indicatorFromObservable } from '../src/core/indicator.js';
+import { syntheticValue, cpuSeconds } from './lib.js';
+
+export const NOW = Date.UTC(2026, 5, 1);
+export const TYPE_MAP = { ip: 'ipv4-addr', domain: 'domain-name', url: 'url', sha256: 'file' };
+const CSV_TYPE: Record<string, string> = { 'ipv4-addr': 'ip', 'domain-name': 'domain', url: 'url', sha256: 'sha256' };
+export const CSV_COLUMNS = { value: 'value', type_column: 'type', type_map: TYPE_MAP, first_seen: 'first_seen', last_seen: 'last_seen', labels: ['tags'] };
+
+export function tmp(name: string): string {
+  return mkdtempSync(join(tmpdir(), `stixgate-bench-${name}-`));
+}
+
+/** A CSV feed of n synthetic values starting at `offset` (every `changedEvery`-th row tagged differently). */
+export async function writeCsv(path: string, n: number, changedEvery = 0, offset = 0): Promise<void> {
+  const out = createWriteStream(path);
+  out.write('type,value,first_seen,last_seen,tags\n');
+  let buf = '';
+  for (let i = 0; i < n; i++) {
+    const { type, value } = syntheticValue(i + offset);
+    const tag = changedEvery && i % changedEvery === 0 ? 'botnet;changed' : 'botnet';
+    buf += `${CSV_TYPE[type]},${value},2026-05-01 10:00:00,2026-05-30 10:00:00,${tag}\n`;
+    if (buf.length > 1 << 20) {
+      if (!out.write(buf)) await new Promise<void>((r) => out.once("drain", () => r()));
+      buf = '';
+    }
+  }
+  out.end(buf);
+  await new Promise<void>((r) => out.on("finish", () => r()));
+}
+
+export function source(type: string, url: string, options: Record<string, unknown>) {
+  const loaded = parseConfig(JSON.stringify({ sources: { bench: { type, url, allow_private: true, allow_insecure: true, max_feed_bytes: 4 * 1024 ** 3, timeout_secs: 3600, ...options } } }), { file: 'bench.yaml', registry });
+  return createSourceComponent('bench', loaded.config.sources.bench as never, { registry, logger: silentLogger(), configDir: process.cwd(), mappingsDir: MAPPINGS_DIR });
+}
+
+export async function ingest(store: Store, comp: ReturnType<typeof source>, full = true): Promise<{ sum: RunSummary; secs: number; cpu: number }> {
+  const t0 = performance.now();
+  const c0 = cpuSeconds();
+  const sum = await runSource({ id: comp.id, source: comp.source, config: comp.config, store, http: comp.http, logger: comp.logger, allowRed: false, signal: new AbortController().signal, now: () => NOW, full });
+  return { sum, secs: (performance.now() - t0) / 1000, cpu: cpuSeconds() - c0 };
+}
+
+/** Pre-fills a store with n synthetic indicators (values `offset`…`offset + n - 1`). */
+export async function fill(store: Store, n: number, offset = 0): Promise<void> {
+  const batch: IngestItem[] = [];
+  for (let i = 0; i < n; i++) {
+    const { value } = syntheticValue(i + offset);
+    const r = detectObservable(value);
+    if (!r.ok) continue;
+    batch.push({ object: indicatorFromObservable(r.observable, { now: '2026-05-01T00:00:00.000Z', labels: ['botnet'] }), source: `feed${i % 3}`, confidence: 70, tlp: 'clear' });
+    if (batch.length === 20_000) await store.upsert(batch.splice(0), { now: NOW });
+  }
+  if (batch.length) await store.upsert(batch, { now: NOW });
+}
+
