@@ -1,4 +1,5 @@
 import { parseQuery, QueryError } from './sim-query.js';
+import { RELIABILITIES } from './schema.js';
 
 /**
  * The indicator store of the XSOAR simulator (one per tenant): indicators unique by value,
@@ -58,7 +59,6 @@ export class SimError extends Error {
 }
 
 export const EXPIRATION_POLICIES = ['never', 'interval', 'indicatorType'] as const;
-export const RELIABILITIES = ['A - Completely reliable', 'B - Usually reliable', 'C - Fairly reliable', 'D - Not usually reliable', 'E - Unreliable', 'F - Reliability cannot be judged'];
 
 export interface StoreOptions {
   /** Indicator types accepted (out of the box: IP, IPv6, Domain, URL, Email, File, …). */
@@ -138,7 +138,7 @@ export class IndicatorStore {
     if (typeof raw.value !== 'string' || raw.value.trim() === '') throw new SimError(400, 'bad_request', 'Bad request', `${where}: value is required`);
     const score = raw.score ?? 0;
     if (typeof score !== 'number' || !Number.isInteger(score) || score < 0 || score > 3) throw new SimError(400, 'bad_request', 'Bad request', `${where}: score must be 0-3`);
-    if (raw.reliability !== undefined && !RELIABILITIES.includes(String(raw.reliability))) throw new SimError(400, 'bad_request', 'Bad request', `${where}: unknown reliability ${JSON.stringify(raw.reliability)}`);
+    if (raw.reliability !== undefined && !(RELIABILITIES as readonly string[]).includes(String(raw.reliability))) throw new SimError(400, 'bad_request', 'Bad request', `${where}: unknown reliability ${JSON.stringify(raw.reliability)}`);
     const policy = raw.expirationPolicy ?? 'indicatorType';
     if (!EXPIRATION_POLICIES.includes(policy as never)) throw new SimError(400, 'bad_request', 'Bad request', `${where}: expirationPolicy must be never, interval or indicatorType`);
     if (policy === 'interval' && (typeof raw.expirationInterval !== 'number' || !(raw.expirationInterval > 0))) throw new SimError(400, 'bad_request', 'Bad request', `${where}: expirationInterval (minutes) is required with expirationPolicy interval`);

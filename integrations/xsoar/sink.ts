@@ -1,0 +1,144 @@
+import type { CommonSinkConfig, IntegrationContext, Sink, SinkOutcome, SinkRecord, SinkRunContext } from '../../src/pipeline/types.js';
+import { StixgateError } from '../../src/core/errors.js';
+import { protocolError, valuesQuery, XsoarClient, type IocObject } from './client.js';
+import { indicatorType, loadXsoarTable, xsoarFields, type XsoarTable } from './mapping.js';
+import { pinVerdicts } from './pin.js';
+import { XSOAR_MAX_SEARCH, type XsoarConfig } from './schema.js';
+
+/**
+ * `xsoar`: one Cortex XSOAR indicator per observable value (XSOAR keys indicators on their value).
+ * Upserts are `/indicators/feed/json` batches (≤ 2,000) under the sink's source brand, so a resend
+ * gives the same end state; a batch the server refuses (400) is split in halves until the bad
+ * records are found and rejected alone. With `pin_verdict` the verdict is then set manually with
+ * `/indicator/edit` (version-checked, refetched on conflict). Removals look the values up and
+ * delete them with `/indicators/batchDelete` and `doNotWhitelist: true`: a removal never puts a
+ * value on the exclusion list, and indicators that do not carry the sink's source brand are left
+ * alone.
+ */
+
+export type Verdict = 0 | 1 | 2 | 3;
+
+export function verdictOf(score: number | null, v: XsoarConfig['verdict']): Verdict {
+  if (score === null) return 0;
+  if (score >= v.bad) return 3;
+  if (score >= v.suspicious) return 2;
+  if (typeof v.good_below === 'number' && score < v.good_below) return 1;
+  return 0;
+}
+
+export interface FeedIndicator {
+  value: string;
+  type: string;
+  score: Verdict;
+  sourceBrand: string;
+  sourceInstance: string;
+  reliability?: string;
+  expirationPolicy: 'never' | 'interval' | 'indicatorType';
+  expirationInterval?: number;
+  fields: Record<string, unknown>;
+}
+
+/** The feed indicator of a record, or the reason it cannot be sent. Pure (time from `now`). */
+export function feedIndicator(r: SinkRecord, t: XsoarTable, c: XsoarConfig, now: number): FeedIndicator | { reject: string } {
+  const type = indicatorType(t, r.observable);
+  if (!type) return { reject: `no XSOAR indicator type for observable type ${r.observable.type}${r.observable.cidr ? ' (range)' : ''} in ${t.path}` };
+  const out: FeedIndicator = {
+    value: r.observable.value,
+    type,
+    score: verdictOf(r.score, c.verdict),
+    sourceBrand: c.source_brand,
+    sourceInstance: c.source_instance,
+    expirationPolicy: c.default_expiration,
+    fields: xsoarFields(t, r.fields),
+  };
+  if (c.reliability) out.reliability = c.reliability;
+  const until = typeof r.object.valid_until === 'string' ? Date.parse(r.object.valid_until) : NaN;
+  if (Number.isFinite(until)) {
+    out.expirationPolicy = 'interval';
+    // minutes from now (XSOAR's unit); an indicator already past valid_until expires within a minute
+    out.expirationInterval = Math.max(1, Math.ceil((until - now) / 60_000));
+  }
+  return out;
+}
+
+export function createXsoarSink(config: XsoarConfig & CommonSinkConfig, ictx: IntegrationContext): Sink {
+  if (config.version !== 6 && config.version !== 8) throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `xsoar sink: version must be 6 or 8, got ${config.version}`, { location: { path: 'version' } });
+  if (config.version === 8 && config.auth_id === undefined) throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', 'xsoar sink: version 8 needs auth_id (the API key ID)', { location: { path: 'auth_id' } });
+  if (config.version === 8 && config.tenant !== undefined) throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', 'xsoar sink: tenant applies to XSOAR 6 multi-tenant servers only', { location: { path: 'tenant' } });
+  if (config.version === 6 && config.key_type === 'advanced') throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', 'xsoar sink: advanced API keys exist on XSOAR 8 only', { location: { path: 'key_type' } });
+  if (config.verdict.suspicious > config.verdict.bad) throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `xsoar sink: verdict.suspicious (${config.verdict.suspicious}) must not exceed verdict.bad (${config.verdict.bad})`, { location: { path: 'verdict.suspicious' } });
+  const table = loadXsoarTable(config.mapping, ictx);
+  const client = new XsoarClient({ url: config.url, apiKey: config.api_key, version: config.version, authId: config.auth_id, keyType: config.key_type, tenant: config.tenant, apiPath: config.api_path });
+  const maxBatch = Math.min(config.max_batch_size, config.batch_size ?? config.max_batch_size);
+  const chunk = Math.min(config.search_chunk, XSOAR_MAX_SEARCH);
+
+  /** Sends items through feed/json; a refused (400) request is split until single bad items remain. */
+  async function feed(ctx: SinkRunContext, items: { i: number; ind: FeedIndicator }[], out: SinkOutcome[]): Promise<void> {
+    if (items.length === 0) return;
+    const r = await client.post(ctx, '/indicators/feed/json', { indicators: items.map((x) => x.ind), bypassExclusionList: config.bypass_exclusion_list }, true);
+    if (r.status >= 200 && r.status < 300) {
+      for (const x of items) out[x.i] = { status: 'ok' };
+      return;
+    }
+    if (r.status !== 400 && r.status !== 422) throw protocolError(client.component, `/indicators/feed/json answered ${r.status}: ${r.detail}`);
+    if (items.length === 1) {
+      out[items[0]!.i] = { status: 'reject', reason: `XSOAR refused ${items[0]!.ind.type} ${items[0]!.ind.value}: ${r.detail}` };
+      return;
+    }
+    const half = Math.ceil(items.length / 2);
+    await feed(ctx, items.slice(0, half), out);
+    await feed(ctx, items.slice(half), out);
+  }
+
+  /** The indicators holding these values (matched case-insensitively), by lower-cased value. */
+  async function lookup(ctx: SinkRunContext, values: string[]): Promise<Map<string, IocObject>> {
+    const found = new Map<string, IocObject>();
+    const uniq = [...new Set(values)];
+    for (let k = 0; k < uniq.length; k += chunk) {
+      const part = uniq.slice(k, k + chunk);
+      const want = new Set(part.map((v) => v.toLowerCase()));
+      const r = await client.search(ctx, valuesQuery(part), Math.min(XSOAR_MAX_SEARCH, part.length));
+      for (const ioc of r.iocObjects) if (want.has(ioc.value.toLowerCase())) found.set(ioc.value.toLowerCase(), ioc);
+    }
+    return found;
+  }
+
+  return {
+    limits: { maxBatch, concurrency: config.concurrency ?? 2 },
+
+    async upsert(records: SinkRecord[], ctx: SinkRunContext): Promise<SinkOutcome[]> {
+      const out: SinkOutcome[] = new Array(records.length);
+      const items: { i: number; ind: FeedIndicator }[] = [];
+      records.forEach((r, i) => {
+        const ind = feedIndicator(r, table, config, ctx.now);
+        if ('reject' in ind) out[i] = { status: 'reject', reason: ind.reject };
+        else items.push({ i, ind });
+      });
+      for (let k = 0; k < items.length; k += maxBatch) await feed(ctx, items.slice(k, k + maxBatch), out);
+      if (config.pin_verdict) {
+        const sent = items.filter((x) => out[x.i]?.status === 'ok');
+        const pinned = await pinVerdicts(ctx, client, sent.map((x) => ({ value: x.ind.value, verdict: x.ind.score })), lookup);
+        sent.forEach((x, k) => (out[x.i] = pinned[k]!));
+      }
+      return out;
+    },
+
+    async remove(records: SinkRecord[], ctx: SinkRunContext): Promise<SinkOutcome[]> {
+      const found = await lookup(ctx, records.map((r) => r.observable.value));
+      const ids = [...found.values()].filter((ioc) => (ioc.sourceBrands ?? []).includes(config.source_brand)).map((ioc) => ioc.id);
+      for (let k = 0; k < ids.length; k += maxBatch) {
+        const reason = [...new Set(records.map((r) => r.reason ?? 'removed'))].sort().join(', ');
+        const body = { ids: ids.slice(k, k + maxBatch), all: false, filter: {}, doNotWhitelist: true, reason: `stixgate: ${reason}`, reputations: null };
+        const r = await client.post(ctx, '/indicators/batchDelete', body, true);
+        if (r.status !== 200) throw protocolError(client.component, `/indicators/batchDelete answered ${r.status}: ${r.detail}`);
+      }
+      // values absent from XSOAR (or never ours) are already where a removal wants them
+      return records.map(() => ({ status: 'ok' }));
+    },
+
+    async probe(ctx: SinkRunContext): Promise<string> {
+      const r = await client.search(ctx, `sourceBrands:"${config.source_brand.replace(/[\\"]/g, '\\$&')}"`, 1);
+      return `XSOAR ${config.version} at ${client.base}: ${r.total} indicators from source brand ${config.source_brand}`;
+    },
+  };
+}
