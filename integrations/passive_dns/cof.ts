@@ -23,6 +23,9 @@ export type RowError = { what: string; path: string; line: number };
 
 const MAX_LINE = 65_536;
 
+/** The media type CIRCL answers with. */
+export const NDJSON = 'application/x-ndjson';
+
 /** Streams the JSON texts of an NDJSON body with their line numbers; at most `max` non-blank lines. */
 export async function* ndjsonLines(res: HttpResponse, max: number, tooLong: (line: number) => Error): AsyncGenerator<{ text: string; line: number }> {
   const dec = new TextDecoder('utf-8');

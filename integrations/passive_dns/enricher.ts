@@ -3,8 +3,7 @@ import { stixTime, type Observable, type StixObject } from '../../src/core/stix.
 import type { Enricher, EnrichmentResult, SinkRunContext } from '../../src/pipeline/types.js';
 import { parseJson, protocolError, serviceGet } from '../enrich-kit/http.js';
 import { observableOf, resolvesTo, sco } from '../enrich-kit/stix.js';
-import { cofRow, ndjsonLines, type CofRow } from './cof.js';
-import { NDJSON } from './simulator.js';
+import { NDJSON, cofRow, ndjsonLines, type CofRow } from './cof.js';
 import type { PassiveDnsConfig } from './schema.js';
 
 /**

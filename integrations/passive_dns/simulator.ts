@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { NDJSON } from './cof.js';
 import { EnrichmentSimulator, type QuotaLimits, type SimResponse } from '../enrich-kit/sim-base.js';
 
 /**
@@ -37,7 +38,6 @@ export interface PassiveDnsSimulatorOptions {
   numbersAsStrings?: boolean;
 }
 
-export const NDJSON = 'application/x-ndjson';
 
 export class PassiveDnsSimulator extends EnrichmentSimulator {
   readonly records: CofRecord[] = [];
