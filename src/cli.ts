@@ -1,9 +1,10 @@
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { createLogger, silentLogger } from './telemetry/logger.js';
 import { registry } from '../integrations/index.js';
+import { simulators } from '../integrations/simulators.js';
 import { Daemon } from './daemon.js';
 import { loadConfig, parseConfig, redactConfig, type LoadedConfig } from './config/load.js';
 import { formatLocation, isStixgateError, type Rejection } from './core/errors.js';
@@ -268,6 +269,39 @@ program
         await closeSinkComponent(comp);
         await store.close();
       }
+    } catch (e) {
+      fail(e);
+    }
+  });
+
+program
+  .command('simulate')
+  .description('start the Splunk, QRadar and Cortex XSOAR simulators on 127.0.0.1 and print the sink configuration that uses them')
+  .option('--only <names...>', 'start only these simulators')
+  .option('--write-config <file>', 'write a complete configuration (the default one plus these sinks) to this file')
+  .addOption(configOpt())
+  .action(async (opts) => {
+    try {
+      const chosen = simulators.filter((s) => !opts.only || opts.only.includes(s.name));
+      if (chosen.length === 0) throw new Error(`no simulator named ${opts.only.join(', ')} (known: ${simulators.map((s) => s.name).join(', ')})`);
+      const running = [];
+      for (const s of chosen) running.push(await s.start());
+      const sinks = Object.assign({}, ...running.map((r) => r.sinks));
+      const block = stringifyYaml({ sinks }, { aliasDuplicateObjects: false });
+      for (const r of running) for (const n of r.notes) process.stderr.write(`${n}\n`);
+      if (opts.writeConfig) {
+        const path = configPath(opts);
+        const base = existsSync(path) ? ((parseYaml(readFileSync(path, 'utf8')) ?? {}) as Record<string, unknown>) : {};
+        writeFileSync(opts.writeConfig, stringifyYaml({ ...base, sinks }, { aliasDuplicateObjects: false }));
+        process.stderr.write(`configuration written to ${opts.writeConfig}; run: npx stixgate run --config ${opts.writeConfig}\n`);
+      }
+      process.stdout.write(block);
+      process.stderr.write('simulators running; Ctrl-C to stop\n');
+      await new Promise<void>((res) => {
+        process.once('SIGINT', res);
+        process.once('SIGTERM', res);
+      });
+      for (const r of running) await r.close();
     } catch (e) {
       fail(e);
     }

@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+import { SplunkSimulator } from './splunk/simulator.js';
+
+/**
+ * The vendor simulators `stixgate simulate` starts on loopback, with the sink entries that point
+ * at them. Each entry is the whole configuration a user needs to try the push path without a
+ * vendor account; tests use the simulators directly.
+ */
+export interface RunningSimulator {
+  name: string;
+  base: string;
+  /** Sink entries (`sinks:` in the YAML) for this simulator. */
+  sinks: Record<string, Record<string, unknown>>;
+  /** Human notes: credentials, inspection endpoints. */
+  notes: string[];
+  close(): Promise<void>;
+}
+
+export interface SimulatorEntry {
+  name: string;
+  start(): Promise<RunningSimulator>;
+}
+
+const LOOPBACK = { allow_private: true, allow_insecure: true };
+
+export const simulators: SimulatorEntry[] = [
+  {
+    name: 'splunk',
+    async start() {
+      const hecToken = randomUUID();
+      const sim = new SplunkSimulator({ hecTokens: { [hecToken]: { useAck: true } } });
+      const { base } = await sim.start();
+      const auth = { username: 'admin', password: 'changeme' };
+      return {
+        name: 'splunk',
+        base,
+        sinks: {
+          splunk_kv: { type: 'splunk_kv', url: base, auth, ...LOOPBACK },
+          splunk_es: { type: 'splunk_es', url: base, auth, ...LOOPBACK },
+          splunk_hec: { type: 'splunk_hec', url: base, token: hecToken, use_ack: true, ack_poll_interval_ms: 200, ...LOOPBACK },
+        },
+        notes: [`Splunk management API and HEC on ${base} (admin/changeme); state: GET ${base}/__sim/state`],
+        close: () => sim.close(),
+      };
+    },
+  },
+];
