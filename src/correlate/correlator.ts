@@ -1,0 +1,287 @@
+import type Database from 'better-sqlite3';
+import { existsSync, statSync } from 'node:fs';
+import { tlpRank, type StixObject, type TlpLevel } from '../core/stix.js';
+import type { Store } from '../store/contract.js';
+import type { Logger } from '../telemetry/logger.js';
+import { correlationIoError, openCorrelationDb, resetCorrelationDb } from './db.js';
+import type { CorrelationMetrics } from './metrics.js';
+import { Walker, type PathStep } from './query.js';
+import { isLive, tlpRankOf } from './visibility.js';
+import { DERIVATIONS, IndexWriter, STATE_ACTIVE, type Derivation } from './writer.js';
+
+export const DEFAULT_MAX_FANOUT = 20;
+
+/** Path `via` holds an object id or a value key (`<type>:<value>`); ids never contain a colon. */
+const isObjectRef = (via: string): boolean => !via.includes(':');
+
+export interface CorrelatorOptions {
+  /** The data directory (`correlation.db` is created in it), or `:memory:`. */
+  dataDir: string;
+  /** Most derived links per value, and most holders of one value that correlate (MISP's default: 20). */
+  maxFanout?: number;
+  metrics?: CorrelationMetrics;
+  logger?: Logger;
+}
+
+export interface CatchUpResult {
+  applied: number;
+  seq: number;
+  /** True when the index reached the head of the change log. */
+  caughtUp: boolean;
+}
+
+export interface RelatedOptions {
+  depth?: 1 | 2;
+  limit?: number;
+  types?: readonly string[];
+  /** Most restrictive TLP the caller may see (default: no filter). */
+  maxTlp?: TlpLevel;
+  /** TLP of objects without a marking or source TLP (default amber, as lookups). */
+  unmarkedTlp?: TlpLevel;
+  now?: number;
+}
+
+export interface RelatedItem {
+  object: StixObject;
+  path: PathStep[];
+}
+
+export interface RelatedResult {
+  related: RelatedItem[];
+  capped: boolean;
+}
+
+export interface RelatedSummary {
+  malware: string[];
+  threat_actors: string[];
+  intrusion_sets: string[];
+  campaigns: string[];
+  tools: string[];
+  attack_patterns: string[];
+  reports: string[];
+}
+
+const SUMMARY_KEYS: Record<string, keyof RelatedSummary> = {
+  malware: 'malware',
+  'threat-actor': 'threat_actors',
+  'intrusion-set': 'intrusion_sets',
+  campaign: 'campaigns',
+  tool: 'tools',
+  'attack-pattern': 'attack_patterns',
+  report: 'reports',
+};
+const SUMMARY_MAX = 20;
+
+export interface CorrelatorStats {
+  seq: number;
+  nodes: number;
+  values: number;
+  edges: number;
+  valueLinks: number;
+  cappedValues: number;
+  capped: Record<Derivation, number>;
+  bytesOnDisk: number;
+}
+
+/**
+ * The correlation index: a change-log consumer with its own SQLite file, so it works with every
+ * store backend. `catchUp` applies the changes after its cursor (kept in the same file, committed
+ * with each page); `related` walks explicit and derived links and reads the objects from the store.
+ */
+export class Correlator {
+  private readonly db: Database.Database;
+  private readonly path: string;
+  private writer!: IndexWriter;
+  private walker!: Walker;
+  readonly maxFanout: number;
+  private running?: Promise<CatchUpResult>;
+  private readonly getMeta: Database.Statement;
+  private readonly setMeta: Database.Statement;
+  private readonly summary: Database.Statement;
+
+  constructor(private readonly o: CorrelatorOptions) {
+    this.maxFanout = o.maxFanout ?? DEFAULT_MAX_FANOUT;
+    if (!Number.isInteger(this.maxFanout) || this.maxFanout < 1) throw new RangeError(`maxFanout must be a positive integer, got ${this.maxFanout}`);
+    ({ db: this.db, path: this.path } = openCorrelationDb(o.dataDir));
+    this.getMeta = this.db.prepare('SELECT v FROM meta WHERE k = ?').pluck();
+    this.setMeta = this.db.prepare('INSERT INTO meta(k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v');
+    const stored = this.getMeta.get('max_fanout') as string | undefined;
+    if (stored !== undefined && Number(stored) !== this.maxFanout) {
+      // links were capped at another value: rebuild so that the cap holds everywhere
+      o.logger?.info({ from: Number(stored), to: this.maxFanout }, 'correlation fan-out cap changed; rebuilding the correlation index');
+      resetCorrelationDb(this.db);
+    }
+    this.setMeta.run('max_fanout', String(this.maxFanout));
+    this.init();
+    this.summary = this.db.prepare(`SELECT x.type AS type, x.name AS name, x.tlp AS tlp FROM edge e JOIN node x ON x.n = e.b
+      WHERE e.a = ? AND x.state = ${STATE_ACTIVE} AND x.name IS NOT NULL
+      UNION SELECT x.type, x.name, x.tlp FROM edge e JOIN node x ON x.n = e.a
+      WHERE e.b = ? AND x.state = ${STATE_ACTIVE} AND x.name IS NOT NULL LIMIT 200`);
+  }
+
+  /** Writer and walker hold in-memory caches of the file (dictionary, prefix lengths): made anew after a reset. */
+  private init(): void {
+    this.writer = new IndexWriter(this.db, { maxFanout: this.maxFanout, onCapped: (d) => this.o.metrics?.cappedBy(d) });
+    this.walker = new Walker(this.db, this.writer.dict, this.maxFanout);
+  }
+
+  /** The change-log sequence applied so far. */
+  get seq(): number {
+    return Number(this.getMeta.get('seq') ?? 0);
+  }
+
+  /**
+   * Applies change-log entries after the cursor, in pages, until the head (or `limit` entries).
+   * Overlapping calls share the run in progress. A cursor past the store's head means the store
+   * was replaced: the index is rebuilt from the start.
+   */
+  catchUp(store: Store, opts: { limit?: number; pageSize?: number } = {}): Promise<CatchUpResult> {
+    this.running ??= this.run(store, opts).finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async run(store: Store, opts: { limit?: number; pageSize?: number }): Promise<CatchUpResult> {
+    const limit = opts.limit ?? Number.POSITIVE_INFINITY;
+    const pageSize = opts.pageSize ?? 2000;
+    let seq = this.seq;
+    const head = await store.head();
+    if (seq > head) {
+      this.o.logger?.warn({ seq, head }, 'correlation index is ahead of the store change log (store replaced?); rebuilding');
+      resetCorrelationDb(this.db);
+      this.setMeta.run('max_fanout', String(this.maxFanout));
+      this.init();
+      seq = 0;
+    }
+    let applied = 0;
+    for (;;) {
+      const page = await store.changes(seq, Math.min(pageSize, limit - applied));
+      if (page.changes.length === 0) return this.done(applied, seq, true);
+      try {
+        this.db.transaction(() => {
+          for (const c of page.changes) this.writer.apply(c);
+          this.setMeta.run('seq', String(page.next));
+          this.writer.takeCapped();
+        })();
+      } catch (e) {
+        throw correlationIoError(this.path, e);
+      }
+      applied += page.changes.length;
+      seq = page.next;
+      this.o.metrics?.applied.inc(page.changes.length);
+      if (applied >= limit) return this.done(applied, seq, seq >= (await store.head()));
+    }
+  }
+
+  private done(applied: number, seq: number, caughtUp: boolean): CatchUpResult {
+    this.o.metrics?.seq.set(seq);
+    return { applied, seq, caughtUp };
+  }
+
+  /**
+   * The objects related to `id`, each with the path that links them. Undefined when the index
+   * does not know the id. Objects missing from the store, revoked, expired, or above `maxTlp`
+   * (as the result or anywhere on its path) are left out.
+   */
+  async related(store: Store, id: string, o: RelatedOptions = {}): Promise<RelatedResult | undefined> {
+    const limit = Math.max(1, Math.min(o.limit ?? 100, 1000));
+    const walk = this.walker.walk(id, { depth: o.depth ?? 1, limit, types: o.types });
+    if (!walk) return undefined;
+    const ids = new Map<number, string>();
+    const idOf = (n: number): string => {
+      let s = ids.get(n);
+      if (s === undefined) {
+        s = this.walker.node(n).id;
+        ids.set(n, s);
+      }
+      return s;
+    };
+    const paths = walk.found.map((f) => ({ n: f.n, path: this.walker.steps(f.path, idOf) }));
+    const need = new Set<string>();
+    for (const p of paths) {
+      need.add(idOf(p.n));
+      for (const s of p.path) {
+        need.add(s.from);
+        need.add(s.to);
+        if (s.via !== undefined && isObjectRef(s.via)) need.add(s.via);
+      }
+    }
+    need.delete(id);
+    const objects = await store.getMany([...need]);
+    const now = o.now ?? Date.now();
+    const max = o.maxTlp !== undefined ? tlpRank(o.maxTlp) : Number.POSITIVE_INFINITY;
+    const visible = (ref: string, required: boolean): boolean => {
+      const obj = objects.get(ref);
+      if (!obj) return !required;
+      return isLive(obj, now) && tlpRankOf(obj, o.unmarkedTlp) <= max;
+    };
+    const related: RelatedItem[] = [];
+    for (const p of paths) {
+      const object = objects.get(idOf(p.n));
+      if (!object || !visible(object.id, true)) continue;
+      const ok = p.path.every((s) => (s.from === id || visible(s.from, true)) && (s.to === id || visible(s.to, true)) && (s.via === undefined || !isObjectRef(s.via) || visible(s.via, false)));
+      if (ok) related.push({ object, path: p.path });
+    }
+    return { related, capped: walk.capped };
+  }
+
+  /**
+   * Names of the malware, actors, intrusion sets, campaigns, tools, attack patterns and reports
+   * linked directly to an object (for lookup answers). Synchronous: read from the index only.
+   */
+  relatedSummary(id: string, maxTlp?: TlpLevel): RelatedSummary {
+    const out: RelatedSummary = { malware: [], threat_actors: [], intrusion_sets: [], campaigns: [], tools: [], attack_patterns: [], reports: [] };
+    const node = this.walker.nodeOf(id);
+    if (!node) return out;
+    const max = maxTlp !== undefined ? tlpRank(maxTlp) : Number.POSITIVE_INFINITY;
+    const rows = this.summary.all(node.n, node.n) as { type: number; name: string; tlp: number }[];
+    for (const r of rows) {
+      const key = SUMMARY_KEYS[this.writer.dict.name(r.type)];
+      if (!key || r.tlp > max) continue;
+      const list = out[key];
+      if (list.length < SUMMARY_MAX && !list.includes(r.name)) list.push(r.name);
+    }
+    for (const list of Object.values(out)) list.sort();
+    return out;
+  }
+
+  stats(): CorrelatorStats {
+    const count = (sql: string) => Number(this.db.prepare(sql).pluck().get());
+    const capped = Object.fromEntries(DERIVATIONS.map((d) => [d, 0])) as Record<Derivation, number>;
+    for (const r of this.db.prepare('SELECT name, n FROM counter').all() as { name: Derivation; n: number }[]) capped[r.name] = r.n;
+    let bytesOnDisk = 0;
+    for (const f of [this.path, `${this.path}-wal`]) if (this.path !== ':memory:' && existsSync(f)) bytesOnDisk += statSync(f).size;
+    const s: CorrelatorStats = {
+      seq: this.seq,
+      nodes: count('SELECT count(*) FROM node'),
+      values: count('SELECT count(*) FROM val'),
+      edges: count('SELECT count(*) FROM edge'),
+      valueLinks: count('SELECT count(*) FROM vlink'),
+      cappedValues: count('SELECT count(*) FROM val WHERE capped = 1'),
+      capped,
+      bytesOnDisk,
+    };
+    const m = this.o.metrics;
+    if (m) {
+      m.values.set(s.values);
+      m.links.set({ kind: 'explicit' }, s.edges);
+      m.links.set({ kind: 'derived' }, s.valueLinks);
+      m.bytes.set(bytesOnDisk);
+    }
+    return s;
+  }
+
+  /** Checkpoints the WAL into the main file (for size measurements and clean shutdowns). */
+  checkpoint(): void {
+    if (this.path !== ':memory:') this.db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+
+  async close(): Promise<void> {
+    await this.running?.catch(() => undefined);
+    if (this.db.open) {
+      this.checkpoint();
+      this.db.close();
+    }
+  }
+}
