@@ -121,7 +121,6 @@ test('enricher: domain and IP through the IANA-style bootstrap → notes (golden
     try {
       const d = await e.lookup(DOMAIN);
       assert.deepEqual(d, { objects: GOLDEN_DOMAIN });
-      assert.equal(d!.maliciousness, undefined);
       assert.deepEqual(await e.lookup(IP), { objects: GOLDEN_IP });
       assert.deepEqual(await e.lookup(DOMAIN, NOW + 3_600_000), d, 'timestamps come from the events, not the clock');
       assert.deepEqual(await e.lookup(IP), { objects: GOLDEN_IP });
