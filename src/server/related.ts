@@ -1,0 +1,103 @@
+import type { FastifyInstance } from 'fastify';
+import { tlpRank, type TlpLevel } from '../core/stix.js';
+import type { Correlator } from '../correlate/index.js';
+import { tlpRankOf } from '../correlate/visibility.js';
+import type { Store } from '../store/contract.js';
+import type { Authenticator } from './auth.js';
+import { ApiError } from './errors.js';
+
+export interface RelatedRoutesOptions {
+  correlator: Correlator;
+  store: Store;
+  auth: Authenticator;
+  now: () => number;
+  /** TLP of objects with no marking and no source TLP (default amber, as lookups). */
+  unmarkedTlp?: TlpLevel;
+}
+
+export const MAX_RELATED_LIMIT = 1000;
+
+const STIX_ID = '^[a-z][a-z0-9-]{0,62}--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+const str = { type: 'string' } as const;
+
+/** What an answer may carry (an allowlist: the response serializer writes exactly these fields). */
+export const relatedResponseSchema = {
+  type: 'object',
+  required: ['id', 'related', 'capped'],
+  properties: {
+    id: str,
+    capped: { type: 'boolean' },
+    related: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'type', 'path'],
+        properties: {
+          id: str,
+          type: str,
+          name: str,
+          path: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['from', 'kind', 'to'],
+              properties: { from: str, kind: str, to: str, derived: { type: 'boolean' }, via: str },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+interface Query {
+  depth: 1 | 2;
+  limit: number;
+  types?: string;
+}
+
+/**
+ * `GET /api/v1/objects/:id/related?depth=1|2&limit=&types=a,b`: the objects linked to one object
+ * (malware, actors, campaigns, reports, other indicators…) with the path that links them. Same
+ * key scope (`lookup`) and TLP ceiling as lookups; an object above the caller's TLP is a 404, as
+ * an unknown one is, so its existence does not leak.
+ */
+export function relatedRoutes(app: FastifyInstance, o: RelatedRoutesOptions): void {
+  app.get<{ Params: { id: string }; Querystring: Query }>(
+    '/api/v1/objects/:id/related',
+    {
+      onRequest: o.auth.require('lookup'),
+      schema: {
+        params: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', pattern: STIX_ID } } },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            depth: { type: 'integer', enum: [1, 2], default: 1 },
+            limit: { type: 'integer', minimum: 1, maximum: MAX_RELATED_LIMIT, default: 100 },
+            types: { type: 'string', maxLength: 1024, pattern: '^[a-z0-9-]+(,[a-z0-9-]+)*$' },
+          },
+        },
+        response: { 200: relatedResponseSchema },
+      },
+    },
+    async (req) => {
+      const { id } = req.params;
+      const maxTlp = req.principal?.maxTlp ?? 'clear';
+      const subject = await o.store.get(id);
+      if (!subject || tlpRankOf(subject, o.unmarkedTlp) > tlpRank(maxTlp)) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such object');
+      const types = req.query.types?.split(',');
+      const r = await o.correlator.related(o.store, id, { depth: req.query.depth, limit: req.query.limit, types, maxTlp, unmarkedTlp: o.unmarkedTlp, now: o.now() });
+      return {
+        id,
+        capped: r?.capped ?? false,
+        related: (r?.related ?? []).map((x) => ({
+          id: x.object.id,
+          type: x.object.type,
+          ...(typeof x.object.name === 'string' ? { name: x.object.name } : {}),
+          path: x.path,
+        })),
+      };
+    },
+  );
+}
