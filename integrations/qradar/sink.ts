@@ -1,0 +1,125 @@
+import { join, resolve } from 'node:path';
+import { StixgateError } from '../../src/core/errors.js';
+import { loadSinkMapping } from '../../src/pipeline/sink-records.js';
+import type { CommonSinkConfig, IntegrationContext, Sink, SinkLimits, SinkOutcome, SinkRecord, SinkRunContext } from '../../src/pipeline/types.js';
+import { QradarClient } from './client.js';
+import { Chunker } from './chunker.js';
+import { loadRoutes, refusedValue, routeKeyOf, valueKey, type SetRoute } from './routing.js';
+import { checkQradarConfig, type QradarConfig, type RouteKey } from './schema.js';
+import type { PushItem, SetApi } from './set-api.js';
+import { LegacySets } from './sink-legacy.js';
+import { CollectionSets } from './sink-collections.js';
+
+/**
+ * The QRadar reference-set sink. Each observable value goes to the set its routing key names
+ * (mappings/sinks/qradar.yaml `sets:`); adds are bulk (legacy bulk_load or the collections bulk
+ * task), removals delete single values. Both are idempotent: a set holds a value once, adding it
+ * again refreshes last_seen (and so its LAST_SEEN time to live), deleting an absent value is a 404
+ * taken as success.
+ */
+
+/** reference_data_collections is served from API 16.0 (QRadar 7.4.3). */
+export const COLLECTIONS_FROM = 16;
+
+/**
+ * No batch limit is documented (SINK_APIS.md §5.7). The default chunk of 1,000 values sits in the
+ * range clients use (demisto and MineMeld 50, recommendations 1,000–5,000) and keeps a bulk_load
+ * body far below the 413 of a proxy for 2 KB URLs (~2 MB); 10,000 is the top of the adaptive ladder.
+ * Two requests in flight: the console applies loads per set serially, more only queues there.
+ */
+export const QRADAR_LIMITS: SinkLimits = { maxBatch: 10_000, concurrency: 2 };
+
+/** The sink, plus what its adaptive chunking measured (for benchmark reports). */
+export interface QradarSink extends Sink {
+  chunking(): { size: number; measured: Record<number, number> };
+}
+
+const observableTypeOf = (k: RouteKey): string => (k.startsWith('file-') ? 'file' : k.startsWith('x509-') ? 'x509-certificate' : k.replace(/-cidr$/, '-addr'));
+
+export function createQradarSink(config: QradarConfig & CommonSinkConfig, ictx: IntegrationContext): QradarSink {
+  const issues = checkQradarConfig(config);
+  if (issues.length) throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `qradar sink: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  const mappingPath = config.mapping ? resolve(ictx.configDir, config.mapping) : join(ictx.mappingsDir, 'sinks', 'qradar.yaml');
+  const mapping = loadSinkMapping(mappingPath);
+  const routes = loadRoutes(mapping.table, mappingPath, config.set_prefix, config.sets);
+  const client = new QradarClient(config.url, { token: config.token, username: config.username, password: config.password });
+  const chunker = new Chunker(config.chunk_size, config.adaptive_chunking);
+  const wanted = (): SetRoute[] => {
+    const types: string[] = config.filters?.types ?? [];
+    return [...routes.values()].filter((r) => types.length === 0 || types.includes(observableTypeOf(r.key)));
+  };
+  let api: SetApi | undefined;
+  let generation: 'collections' | 'legacy' | undefined;
+
+  async function connect(ctx: SinkRunContext): Promise<SetApi> {
+    if (api) return api;
+    client.version = config.api_version === 'auto' ? await client.detectVersion(ctx) : config.api_version;
+    generation = config.api === 'auto' ? (Number(client.version) >= COLLECTIONS_FROM ? 'collections' : 'legacy') : config.api;
+    if (generation === 'collections' && Number(client.version) < COLLECTIONS_FROM) {
+      throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `qradar sink ${ctx.id}: api: collections needs API version ${COLLECTIONS_FROM}.0 or later, the console speaks ${client.version}`);
+    }
+    const common = { ttlDays: config.ttl_days, deleteConcurrency: config.delete_concurrency, chunker };
+    api = generation === 'collections' ? new CollectionSets(client, { ...common, taskTimeoutMs: config.task_timeout_secs * 1000 }) : new LegacySets(client, common);
+    return api;
+  }
+
+  /** Groups records by set (one item per distinct value), answering unroutable or invalid values at once. */
+  function plan(records: SinkRecord[]): { out: SinkOutcome[]; groups: Map<SetRoute, { items: PushItem[]; index: number[][] }> } {
+    const out = new Array<SinkOutcome>(records.length);
+    const groups = new Map<SetRoute, { items: PushItem[]; index: number[][]; seen: Map<string, number> }>();
+    records.forEach((r, i) => {
+      const key = routeKeyOf(r.observable);
+      const route = key && routes.get(key as RouteKey);
+      if (!route) {
+        out[i] = { status: 'reject', reason: `no QRadar reference set is mapped for ${key ?? r.observable.type} (${mappingPath})` };
+        return;
+      }
+      const refused = refusedValue(route.elementType, r.observable.value);
+      if (refused) {
+        out[i] = r.op === 'remove' ? { status: 'ok' } : { status: 'reject', reason: `set "${route.name}" (${route.elementType}): ${refused}` };
+        return;
+      }
+      let g = groups.get(route);
+      if (!g) groups.set(route, (g = { items: [], index: [], seen: new Map() }));
+      const vk = valueKey(route.elementType, r.observable.value);
+      const at = g.seen.get(vk);
+      if (at !== undefined) g.index[at]!.push(i);
+      else {
+        g.seen.set(vk, g.items.length);
+        g.items.push({ value: r.observable.value, fields: r.fields });
+        g.index.push([i]);
+      }
+    });
+    return { out, groups };
+  }
+
+  async function apply(records: SinkRecord[], ctx: SinkRunContext, op: 'add' | 'remove'): Promise<SinkOutcome[]> {
+    const a = await connect(ctx);
+    const { out, groups } = plan(records);
+    for (const [route, g] of groups) {
+      const res = op === 'add' ? await a.add(ctx, route, g.items) : await a.remove(ctx, route, g.items.map((x) => x.value));
+      res.forEach((o, j) => {
+        for (const i of g.index[j]!) out[i] = o;
+      });
+    }
+    return out;
+  }
+
+  return {
+    chunking: () => ({ size: chunker.size(), measured: chunker.measured() }),
+    limits: { ...QRADAR_LIMITS, maxBatch: config.adaptive_chunking ? QRADAR_LIMITS.maxBatch : Math.min(QRADAR_LIMITS.maxBatch, config.chunk_size) },
+    async prepare(ctx) {
+      const a = await connect(ctx);
+      await a.ensure(ctx, wanted());
+    },
+    upsert: (records, ctx) => apply(records, ctx, 'add'),
+    remove: (records, ctx) => apply(records, ctx, 'remove'),
+    async probe(ctx) {
+      await connect(ctx);
+      const about = await client.call(ctx, { method: 'GET', path: '/system/about' });
+      const v = (about.body as { external_version?: unknown } | undefined)?.external_version;
+      return `QRadar ${typeof v === 'string' ? v : '(version unknown)'}, REST API ${client.version}, ${generation === 'collections' ? 'reference_data_collections' : 'reference_data/sets'}; ${wanted().length} sets`;
+    },
+  };
+}
+
