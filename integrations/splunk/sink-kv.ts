@@ -23,7 +23,11 @@ export function createSplunkKvSink(config: SplunkKvConfig & CommonSinkConfig, ic
   const docs = new WeakMap<SinkRecord, string>();
   const docOf = (r: SinkRecord): string => {
     let d = docs.get(r);
-    if (d === undefined) docs.set(r, (d = JSON.stringify({ ...typedDoc(r.fields, types), _key: r.key })));
+    if (d === undefined) {
+      const doc = typedDoc(r.fields, types);
+      doc._key = r.key;
+      docs.set(r, (d = JSON.stringify(doc)));
+    }
     return d;
   };
 
