@@ -55,6 +55,27 @@ export interface Change {
   object: StixObject;
 }
 
+/**
+ * A read-modify-write of one stored object: returns its new state, or undefined to leave it as
+ * it is. Pure: a backend may call it again with a fresher state (optimistic concurrency).
+ */
+export type ModifyFn = (current: StixObject) => StixObject | undefined;
+
+export interface ModifyOptions {
+  /** Injected clock (epoch ms). */
+  now: number;
+}
+
+export interface ModifyResult {
+  /** Objects written (each one change-log entry). */
+  updated: number;
+  /** `fn` returned undefined, or a state equal to the stored one. */
+  unchanged: number;
+  /** Ids not in the store. */
+  missing: number;
+  rejected: Rejection[];
+}
+
 export interface ChangePage {
   changes: Change[];
   /** The cursor to pass next time (the last seq returned, or the input cursor). */
@@ -142,6 +163,18 @@ export interface Store {
   get(id: string): Promise<StixObject | undefined>;
   getMany(ids: string[]): Promise<Map<string, StixObject>>;
   query(q: Query): Promise<QueryPage>;
+
+  /**
+   * Rewrites existing objects: for each distinct id, `fn(stored)` gives the new state (undefined:
+   * no write). A new state that serialises to the stored JSON is no write either. Every write is
+   * a change-log entry whose op follows the new state (`expire` when `x_stixgate.expired`,
+   * `revoke` when revoked, else `upsert`), so sinks and the lookup index see it. Used for
+   * re-scoring (decay) and sightings (src/score/); it bypasses the merge policy, so `fn` must keep
+   * the object's invariants (it may only change `x_stixgate` and a derived `valid_until`).
+   * Embedded: one transaction; OpenSearch: per-object optimistic concurrency, `fn` re-run on a
+   * conflict. At most 10,000 ids per call.
+   */
+  modify(ids: string[], fn: ModifyFn, opts: ModifyOptions): Promise<ModifyResult>;
 
   /** Marks every object whose `valid_until` <= now as expired and logs an `expire` change. */
   expire(now: number): Promise<number>;

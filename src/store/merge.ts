@@ -17,9 +17,12 @@
  *  - the marking: the most restrictive TLP of all contributors (an unknown marking counts as red).
  *    When the winning content carries a lower TLP, its TLP marking refs are replaced by the TLP 2.0
  *    marking of the stricter level;
- *  - indicators carry `x_stixgate.score` (src/store/score.ts);
+ *  - indicators carry `x_stixgate.score` (src/score/, docs/scoring.md), evaluated at the stored
+ *    `x_stixgate.scored_at` to decide whether anything changed, and at `now` when something did;
+ *    a `valid_until` no source gave is derived from the decay (`x_stixgate.derived_valid_until`)
+ *    and does not take part in the valid_until join; the sightings summary is carried over;
  *  - an expired object (`x_stixgate.expired`) becomes active again when its `valid_until` moves
- *    past `now`.
+ *    past `now` (indicators: and its score's expiry time too).
  *
  * The function never mutates its inputs and never assigns keys taken from input objects onto
  * plain objects (spread copies only), so `__proto__`/`constructor` keys ride along as data.
@@ -37,7 +40,7 @@ import {
   type TlpLevel,
 } from '../core/stix.js';
 import type { IngestItem } from './contract.js';
-import { scoreFromSources } from './score.js';
+import { NO_DECAY_SCORING, applyScore, scoreExtension, sourceValidUntil, type ScoreExtension, type Scoring } from '../score/model.js';
 
 export type MergeOutcome = 'created' | 'updated' | 'unchanged' | 'stale';
 
@@ -48,6 +51,8 @@ export interface MergeContext {
   seenGranularityMs: number;
   /** The stored JSON of `existing` when the caller has it (saves re-serialising it). */
   existingJson?: string;
+  /** Score weights and decay models (default: NO_DECAY_SCORING). */
+  scoring?: Scoring;
 }
 
 export interface MergeResult {
@@ -206,9 +211,23 @@ function objectTlp(obj: StixObject): TlpLevel | undefined {
   return Array.isArray(refs) ? tlpOfMarkings(refs.filter((r): r is string => typeof r === 'string')) : undefined;
 }
 
-/** Applies the provenance-derived parts: marking, score, expiry flag. Returns a new object. */
-function finalize(base: StixObject, sources: Record<string, SourceProvenance>, expired: boolean): StixObject {
-  const obj: StixObject = { ...base };
+/** What finalize() needs besides the object and its sources. */
+interface Finish {
+  scoring: Scoring;
+  /** Evaluation time of the score. */
+  t: number;
+  now: number;
+  wasExpired: boolean;
+  /** Carried over from the stored object. */
+  sightings?: ScoreExtension['sightings'];
+}
+
+/**
+ * Applies the provenance-derived parts: marking, score (and derived valid_until), expiry flag.
+ * `base` is a fresh copy (join() output) whose valid_until is the sources' one.
+ */
+function finalize(base: StixObject, sources: Record<string, SourceProvenance>, f: Finish): StixObject {
+  const obj: StixObject = base;
   let strictest: TlpLevel | undefined;
   for (const key of Object.keys(sources)) strictest = maxTlp(strictest, sources[key].tlp);
   if (strictest !== undefined) {
@@ -220,10 +239,17 @@ function finalize(base: StixObject, sources: Record<string, SourceProvenance>, e
       obj.object_marking_refs = [...kept, TLP_MARKING_BY_LEVEL[strictest]];
     }
   }
-  const ext: StixgateExtension = { sources };
-  if (obj.type === 'indicator') ext.score = scoreFromSources(sources);
-  if (expired) ext.expired = true;
+  const ext: ScoreExtension = { sources };
+  if (f.sightings) ext.sightings = f.sightings;
   obj.x_stixgate = ext;
+  let expired: boolean;
+  if (obj.type === 'indicator') {
+    const state = applyScore(obj, f.scoring, f.t);
+    expired = f.wasExpired && (stillExpired(true, obj.valid_until, f.now) || state.expiresAtMs <= f.now);
+  } else {
+    expired = stillExpired(f.wasExpired, obj.valid_until, f.now);
+  }
+  if (expired) ext.expired = true;
   return obj;
 }
 
@@ -241,6 +267,7 @@ function stillExpired(wasExpired: boolean, validUntil: unknown, now: number): bo
  */
 export function mergeObject(existing: StixObject | undefined, item: IngestItem, ctx: MergeContext): MergeResult {
   const gran = ctx.seenGranularityMs;
+  const scoring = ctx.scoring ?? NO_DECAY_SCORING;
   const incoming = prepareIncoming(item);
   const seenMs = parseSeen(item.seenAt) ?? ctx.now;
   const confidence =
@@ -252,11 +279,11 @@ export function mergeObject(existing: StixObject | undefined, item: IngestItem, 
     Object.defineProperty(sources, item.source, {
       value: mergeProvenance(undefined, delivery, gran), enumerable: true, writable: true, configurable: true,
     });
-    // finalize() without its copy: `incoming` is already a fresh copy, and its marking is the
-    // strictest one (the only source's TLP is the object's own), so only x_stixgate is added.
+    // finalize() by hand: `incoming` is already a fresh copy, and its marking is the strictest
+    // one (the only source's TLP is the object's own), so only x_stixgate is added.
     const ext: StixgateExtension = { sources };
-    if (incoming.type === 'indicator') ext.score = scoreFromSources(sources);
     incoming.x_stixgate = ext;
+    if (incoming.type === 'indicator') applyScore(incoming, scoring, ctx.now);
     return { object: incoming, outcome: 'created' };
   }
 
@@ -272,7 +299,7 @@ export function mergeObject(existing: StixObject | undefined, item: IngestItem, 
   // an indicator is valid from its earliest sighting: list feeds stamp valid_from with the poll
   // time, and a re-poll must not count as new content
   const validFrom = existing.type === 'indicator' ? earliest(existing.valid_from, incoming.valid_from) : undefined;
-  const validUntil = extendValidUntil(existing.valid_until, incoming.valid_until, gran);
+  const validUntil = extendValidUntil(sourceValidUntil(existing), incoming.valid_until, gran);
   const revoked = existing.revoked === true || incoming.revoked === true;
   const join = (o: StixObject): StixObject => {
     const j: StixObject = { ...o };
@@ -283,20 +310,29 @@ export function mergeObject(existing: StixObject | undefined, item: IngestItem, 
     if (revoked) j.revoked = true;
     return j;
   };
-  const wasExpired = existing.x_stixgate?.expired === true;
-  const expired = stillExpired(wasExpired, validUntil, ctx.now);
+  const oldExt = scoreExtension(existing);
+  // the score is first evaluated when it last was, so that the passing of time alone is no write
+  const scoredAt = typeof oldExt?.scored_at === 'string' ? Date.parse(oldExt.scored_at) : NaN;
+  const f: Finish = {
+    scoring, t: Number.isNaN(scoredAt) ? ctx.now : scoredAt, now: ctx.now, wasExpired: oldExt?.expired === true,
+    ...(oldExt?.sightings ? { sightings: oldExt.sightings } : {}),
+  };
 
   const order = compareModified(incoming.modified, existing.modified);
-  const keptExisting = finalize(join(existing), sources, expired);
+  const keptExisting = finalize(join(existing), sources, f);
   let result = keptExisting;
   if (order >= 0) {
-    const candidate = finalize(join(incoming), sources, expired);
+    const candidate = finalize(join(incoming), sources, f);
     const ck = contentKey(candidate);
     const ek = contentKey(keptExisting);
     if (ck !== ek && (order > 0 || ck > ek)) result = candidate;
   }
   if (storedJson(result) === (ctx.existingJson ?? storedJson(existing))) {
     return { object: existing, outcome: order < 0 ? 'stale' : 'unchanged' };
+  }
+  // something changed: the score is brought to now
+  if (result.type === 'indicator' && f.t !== ctx.now && typeof (result.x_stixgate as ScoreExtension).scored_at === 'string') {
+    result = finalize(join(result === keptExisting ? existing : incoming), sources, { ...f, t: ctx.now });
   }
   return { object: result, outcome: 'updated' };
 }

@@ -1,30 +1,20 @@
 import type { SourceProvenance } from '../core/stix.js';
+import { NO_DECAY_SCORING, baseScore } from '../score/model.js';
 
-/** Confidence assumed for a source that gave none. */
-export const DEFAULT_CONFIDENCE = 50;
-/** Points added for every independent source beyond the first. */
-export const POINTS_PER_EXTRA_SOURCE = 10;
+/** Confidence assumed for a source that gave none (the default of `scoring.default_confidence`). */
+export const DEFAULT_CONFIDENCE = NO_DECAY_SCORING.defaultConfidence;
+/** Points added for every independent source beyond the first (default `scoring.points_per_extra_source`). */
+export const POINTS_PER_EXTRA_SOURCE = NO_DECAY_SCORING.pointsPerExtraSource;
 
 /**
- * Placeholder indicator score (0-100) from provenance:
+ * The undecayed score (0-100) of provenance alone, with the default weights:
  *
  *   score = min(100, round(maxConfidence + 10 * (independentSources - 1)))
  *
- * where maxConfidence is the highest confidence any source gave (50 when none gave one) and
- * independentSources is the number of configured sources that delivered the object.
- * Age decay and sightings come later; the formula is deliberately simple and monotone in both
- * inputs, so that merging never lowers a score.
+ * where maxConfidence is the highest confidence any independent source gave (50 when none gave
+ * one); `enrich:<id>` entries modulate instead of counting (±0.4 per point away from 50). The full
+ * model (sightings, decay per observable type, expiry) is in src/score/ and docs/scoring.md.
  */
 export function scoreFromSources(sources: Readonly<Record<string, SourceProvenance>>): number {
-  let n = 0;
-  let max: number | undefined;
-  for (const key of Object.keys(sources)) {
-    n++;
-    const c = sources[key].confidence;
-    if (typeof c === 'number' && Number.isFinite(c) && (max === undefined || c > max)) max = c;
-  }
-  if (n === 0) return 0;
-  const base = max ?? DEFAULT_CONFIDENCE;
-  const raw = Math.round(base + POINTS_PER_EXTRA_SOURCE * (n - 1));
-  return Math.max(0, Math.min(100, raw));
+  return Math.round(baseScore(sources, undefined, NO_DECAY_SCORING));
 }

@@ -3,9 +3,11 @@ import { statSync } from 'node:fs';
 import { StixgateError, type Rejection } from '../../core/errors.js';
 import type { ObservableType, StixObject } from '../../core/stix.js';
 import type {
-  ActiveIndicator, ActiveIndicatorPage, Change, ChangePage, IndexEntry, IndexPage, IngestItem, Query, QueryPage, Store, StoreStats, UpsertOptions, UpsertResult,
+  ActiveIndicator, ActiveIndicatorPage, Change, ChangePage, IndexEntry, IndexPage, IngestItem, ModifyFn, ModifyOptions, ModifyResult, Query, QueryPage, Store, StoreStats,
+  UpsertOptions, UpsertResult,
 } from '../contract.js';
-import { DEFAULT_SEEN_GRANULARITY_MS, mergeObject, storedJson } from '../merge.js';
+import { DEFAULT_SEEN_GRANULARITY_MS, mergeObject, storedJson, type MergeContext } from '../merge.js';
+import type { Scoring } from '../../score/model.js';
 import { classify, closeDatabase, openDatabase, type OpenedDatabase } from './open.js';
 import { buildQuery, encodeAfter, normaliseTime } from './query.js';
 import { decodeObservables, encodeObservables, observablesOf, valuesOf } from './values.js';
@@ -21,7 +23,12 @@ export interface EmbeddedStoreOptions {
   integrityCheck?: 'after-crash' | 'always' | 'never';
   /** Entries of the unchanged-upsert cache (id → input fingerprint); 0 disables it. Default 2M. */
   hotCacheSize?: number;
+  /** Score weights and decay models (compileScoring of `scoring:`); default: no decay. */
+  scoring?: Scoring;
 }
+
+/** Most ids one modify() call takes. */
+export const MAX_MODIFY_IDS = 10_000;
 
 const READ_CHUNK = 500;
 const STATE_ACTIVE = 0;
@@ -220,7 +227,7 @@ export class EmbeddedStore implements Store {
 
   async upsert(items: IngestItem[], opts: UpsertOptions): Promise<UpsertResult> {
     const result: UpsertResult = { created: 0, updated: 0, unchanged: 0, stale: 0, rejected: [] };
-    const ctx = { now: opts.now, seenGranularityMs: this.gran };
+    const ctx: MergeContext = { now: opts.now, seenGranularityMs: this.gran, ...(this.opts.scoring ? { scoring: this.opts.scoring } : {}) };
     const useHot = this.hot.enabled;
     const work: Work[] = [];
     /** id → how many of its deliveries are in `work`. */
@@ -263,7 +270,7 @@ export class EmbeddedStore implements Store {
   private applyBatch(
     work: Work[],
     need: Map<string, number>,
-    ctx: { now: number; seenGranularityMs: number },
+    ctx: MergeContext,
     result: UpsertResult,
     cursors: Record<string, string> | undefined,
   ): void {
@@ -294,7 +301,7 @@ export class EmbeddedStore implements Store {
     if (cursors) for (const name of Object.keys(cursors)) this.s.setCursor.run(name, String(cursors[name]));
   }
 
-  private mergeInto(p: Pending, item: IngestItem, print: string, ctx: { now: number; seenGranularityMs: number }, result: UpsertResult): void {
+  private mergeInto(p: Pending, item: IngestItem, print: string, ctx: MergeContext, result: UpsertResult): void {
     let r: ReturnType<typeof mergeObject>;
     let json: string | undefined;
     try {
@@ -363,6 +370,56 @@ export class EmbeddedStore implements Store {
     const out: QueryPage = { objects: page.map((r) => JSON.parse(r.json) as StixObject) };
     if (rows.length > built.limit) out.next = encodeAfter(page[page.length - 1].r);
     return out;
+  }
+
+  async modify(ids: string[], fn: ModifyFn, _opts: ModifyOptions): Promise<ModifyResult> {
+    const uniq = [...new Set(ids)];
+    if (uniq.length > MAX_MODIFY_IDS) {
+      throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', `modify takes at most ${MAX_MODIFY_IDS} ids, got ${uniq.length}`, { reason: 'too_many_ids' });
+    }
+    const result: ModifyResult = { updated: 0, unchanged: 0, missing: 0, rejected: [] };
+    const seq0 = this.seq;
+    try {
+      this.run(() =>
+        this.db().transaction(() => {
+          const rows = this.readRows(uniq);
+          for (const id of uniq) {
+            const row = rows.get(id);
+            if (!row) {
+              result.missing++;
+              continue;
+            }
+            const cur = JSON.parse(row.json) as StixObject;
+            const type = cur.type;
+            const next = fn(cur);
+            let json: string | undefined;
+            try {
+              json = next === undefined ? undefined : storedJson(next);
+            } catch (e) {
+              if (!(e instanceof TypeError)) throw e;
+              result.rejected.push({ reason: 'stix_invalid', message: `object ${id} is not serialisable: ${e.message}`, location: { objectId: id } });
+              continue;
+            }
+            if (next === undefined || json === undefined || json === row.json) {
+              result.unchanged++;
+              continue;
+            }
+            if (next.id !== id || next.type !== type) {
+              result.rejected.push({ reason: 'stix_invalid', message: `modify of ${id} may not change its id or type`, location: { objectId: id } });
+              continue;
+            }
+            this.writeObject(next, json, row);
+            this.hot.forget(id);
+            result.updated++;
+          }
+        })(),
+      );
+    } catch (e) {
+      this.seq = seq0;
+      this.hot.clear();
+      throw e;
+    }
+    return result;
   }
 
   async expire(now: number): Promise<number> {

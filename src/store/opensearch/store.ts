@@ -2,9 +2,10 @@ import type { Client } from '@opensearch-project/opensearch';
 import { StixgateError, type Rejection } from '../../core/errors.js';
 import type { ObservableType, StixObject } from '../../core/stix.js';
 import type {
-  Change, ChangePage, IndexEntry, IndexPage, IngestItem, Query, QueryPage, Store, StoreStats, UpsertOptions, UpsertResult,
+  Change, ChangePage, IndexEntry, IndexPage, IngestItem, ModifyFn, ModifyOptions, ModifyResult, Query, QueryPage, Store, StoreStats, UpsertOptions, UpsertResult,
 } from '../contract.js';
-import { DEFAULT_SEEN_GRANULARITY_MS, mergeObject, storedJson, type MergeOutcome } from '../merge.js';
+import { DEFAULT_SEEN_GRANULARITY_MS, mergeObject, storedJson, type MergeContext, type MergeOutcome } from '../merge.js';
+import type { Scoring } from '../../score/model.js';
 import { readExisting, writeObjects, type WriteContext, type WriteReport } from './bulk.js';
 import { createClient, safeUrl, storeError, withRetry, type RetryPolicy } from './client.js';
 import { OP_OF_STATE, invalidItem, parseObject, stateOf, type Existing, type ObjectState } from './documents.js';
@@ -17,7 +18,12 @@ import { Sequence } from './sequence.js';
 export type OpenSearchStoreOptions = Omit<OpenSearchStoreConfig, 'type'> & {
   /** Wall clock for change-log allocations (tests inject one). */
   clock?: () => number;
+  /** Score weights and decay models (compileScoring of `scoring:`); default: no decay. */
+  scoring?: Scoring;
 };
+
+/** Most ids one modify() call takes. */
+const MAX_MODIFY_IDS = 10_000;
 
 const INDEXED_TYPES = new Set<string>(['indicator', 'ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr', 'file', 'x509-certificate']);
 const MAX_PAGE = 10_000;
@@ -150,7 +156,7 @@ export class OpenSearchStore implements Store {
     const ids = [...groups.keys()];
     const existing = ids.length > 0 ? await readExisting(ctx, ids) : new Map<string, Existing>();
     const outcomes = new Map<string, MergeOutcome[]>();
-    const mctx = { now: opts.now, seenGranularityMs: this.gran };
+    const mctx: MergeContext = { now: opts.now, seenGranularityMs: this.gran, ...(this.opts.scoring ? { scoring: this.opts.scoring } : {}) };
     const report = await writeObjects(ctx, ids, existing, (id, cur) => {
       let obj = cur?.obj;
       let json = cur?.json;
@@ -219,6 +225,49 @@ export class OpenSearchStore implements Store {
     const out: QueryPage = { objects: page.map((h) => parseObject(h._source.json)) };
     if (hits.length > built.limit) out.next = encodeAfter(page[page.length - 1]._source.first_seq);
     return out;
+  }
+
+  async modify(ids: string[], fn: ModifyFn, _opts: ModifyOptions): Promise<ModifyResult> {
+    const uniq = [...new Set(ids)];
+    if (uniq.length > MAX_MODIFY_IDS) {
+      throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', `modify takes at most ${MAX_MODIFY_IDS} ids, got ${uniq.length}`, { reason: 'too_many_ids' });
+    }
+    const result: ModifyResult = { updated: 0, unchanged: 0, missing: 0, rejected: [] };
+    const valid = uniq.filter((id) => typeof id === 'string' && id !== '' && Buffer.byteLength(id) <= 512);
+    result.missing += uniq.length - valid.length;
+    if (valid.length === 0) return result;
+    const ctx = this.writeCtx();
+    const existing = await readExisting(ctx, valid);
+    const refusedHere = new Map<string, string>();
+    const report = await writeObjects(ctx, valid, existing, (id, cur) => {
+      if (!cur) return undefined;
+      const next = fn(parseObject(cur.json));
+      if (next === undefined) return undefined;
+      if (next.id !== id || next.type !== cur.obj.type) {
+        refusedHere.set(id, `modify of ${id} may not change its id or type`);
+        return undefined;
+      }
+      let json: string;
+      try {
+        json = storedJson(next);
+      } catch (e) {
+        if (!(e instanceof TypeError)) throw e;
+        refusedHere.set(id, `object ${id} is not serialisable: ${e.message}`);
+        return undefined;
+      }
+      return json === cur.json ? undefined : { obj: next, json };
+    });
+    this.count(report);
+    for (const id of valid) {
+      if (!existing.has(id) && !report.written.has(id)) result.missing++;
+      else if (report.written.has(id)) result.updated++;
+      else if (refusedHere.has(id)) result.rejected.push({ reason: 'stix_invalid', message: refusedHere.get(id)!, location: { objectId: id } });
+      else if (report.rejected.has(id)) {
+        const r = report.rejected.get(id)!;
+        result.rejected.push({ reason: r.reason as Rejection['reason'], message: r.message, location: { objectId: id } });
+      } else result.unchanged++;
+    }
+    return result;
   }
 
   async expire(now: number): Promise<number> {

@@ -1,0 +1,208 @@
+/**
+ * The indicator score (docs/scoring.md): a base score from provenance, sightings and enrichment
+ * signals, decayed with age by the model of the indicator's observable type. Pure functions of
+ * the stored object and an evaluation time.
+ */
+import { stixTime, type SourceProvenance, type StixObject, type StixgateExtension } from '../core/stix.js';
+import { NO_DECAY, daysUntilBelow, decayFactor, toModel, type DecayModel } from './curves.js';
+import type { ScoringConfig } from './schema.js';
+
+export const DAY_MS = 86_400_000;
+/** Provenance keys of enrichment results: they modulate the score, they are not independent sources. */
+export const ENRICH_PREFIX = 'enrich:';
+
+/** What the sightings API keeps on an indicator (`x_stixgate.sightings`). */
+export interface SightingSummary {
+  count: number;
+  first_seen: string;
+  last_seen: string;
+}
+
+/** The score-related fields of `x_stixgate` beside `sources`, `score` and `expired`. */
+export interface ScoreExtension extends StixgateExtension {
+  /** When `score` was evaluated (only for indicators whose model decays). */
+  scored_at?: string;
+  /** `valid_until` was derived from the decay (no source gave one). */
+  derived_valid_until?: boolean;
+  sightings?: SightingSummary;
+}
+
+/** The compiled `scoring:` configuration. */
+export interface Scoring {
+  readonly defaultConfidence: number;
+  readonly pointsPerExtraSource: number;
+  readonly sightingPoints: number;
+  readonly maxSightingPoints: number;
+  readonly enrichmentWeight: number;
+  /** Integer: a rounded score below this expires. 0 = never. */
+  readonly expireBelow: number;
+  readonly step: number;
+  readonly models: ReadonlyMap<string, DecayModel>;
+  readonly defaultModel: DecayModel;
+}
+
+export function compileScoring(c: ScoringConfig): Scoring {
+  const models = new Map<string, DecayModel>();
+  for (const key of Object.keys(c.models)) if (key !== 'default') models.set(key, toModel(c.models[key]));
+  return Object.freeze({
+    defaultConfidence: c.default_confidence,
+    pointsPerExtraSource: c.points_per_extra_source,
+    sightingPoints: c.sighting_points,
+    maxSightingPoints: c.max_sighting_points,
+    enrichmentWeight: c.enrichment_weight,
+    expireBelow: c.expire_below,
+    step: c.step,
+    models,
+    defaultModel: Object.hasOwn(c.models, 'default') ? toModel(c.models.default) : NO_DECAY,
+  });
+}
+
+/**
+ * What a store uses when it is given no scoring configuration (tools, tests): the base formula
+ * with its default weights, no decay, no score-based expiry.
+ */
+export const NO_DECAY_SCORING: Scoring = Object.freeze({
+  defaultConfidence: 50,
+  pointsPerExtraSource: 10,
+  sightingPoints: 5,
+  maxSightingPoints: 25,
+  enrichmentWeight: 0.4,
+  expireBelow: 0,
+  step: 5,
+  models: new Map<string, DecayModel>(),
+  defaultModel: NO_DECAY,
+});
+
+export function scoreExtension(obj: StixObject): ScoreExtension | undefined {
+  return obj.x_stixgate as ScoreExtension | undefined;
+}
+
+function ms(s: unknown): number | undefined {
+  if (typeof s !== 'string') return undefined;
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+const clamp = (x: number): number => (x < 0 ? 0 : x > 100 ? 100 : x);
+
+/**
+ * The base score (unrounded, 0-100):
+ *   c_max + points_per_extra_source × (n − 1) + min(max_sighting_points, sighting_points × log2(1 + k))
+ *         + enrichment_weight × (mean enrichment maliciousness − 50)
+ * over the n independent sources (provenance keys not starting with `enrich:`), c_max their
+ * highest confidence (default_confidence when none gave one), k the sighting count.
+ */
+export function baseScore(sources: Readonly<Record<string, SourceProvenance>>, sightings: SightingSummary | undefined, sc: Scoring): number {
+  let n = 0;
+  let max: number | undefined;
+  let enrichSum = 0;
+  let enrichN = 0;
+  for (const key of Object.keys(sources)) {
+    const c = sources[key].confidence;
+    const valid = typeof c === 'number' && Number.isFinite(c);
+    if (key.startsWith(ENRICH_PREFIX)) {
+      if (valid) {
+        enrichSum += clamp(c);
+        enrichN++;
+      }
+      continue;
+    }
+    n++;
+    if (valid && (max === undefined || c > max)) max = c;
+  }
+  let raw = n === 0 ? 0 : (max ?? sc.defaultConfidence) + sc.pointsPerExtraSource * (n - 1);
+  const k = sightings && Number.isFinite(sightings.count) && sightings.count > 0 ? sightings.count : 0;
+  if (k > 0) raw += Math.min(sc.maxSightingPoints, sc.sightingPoints * Math.log2(1 + k));
+  if (enrichN > 0) raw += sc.enrichmentWeight * (enrichSum / enrichN - 50);
+  return clamp(raw);
+}
+
+/**
+ * The time age is measured from (epoch ms): the latest `last_seen` of an independent source or
+ * of the sightings; else `valid_from`, else `created`; undefined when none parses.
+ */
+export function referenceTime(obj: StixObject): number | undefined {
+  const ext = scoreExtension(obj);
+  let ref: number | undefined;
+  const sources = ext?.sources ?? {};
+  for (const key of Object.keys(sources)) {
+    if (key.startsWith(ENRICH_PREFIX)) continue;
+    const t = ms(sources[key].last_seen);
+    if (t !== undefined && (ref === undefined || t > ref)) ref = t;
+  }
+  const st = ms(ext?.sightings?.last_seen);
+  if (st !== undefined && (ref === undefined || st > ref)) ref = st;
+  return ref ?? ms(obj.valid_from) ?? ms(obj.created);
+}
+
+const PATTERN_TYPE_RE = /\[\s*([a-z0-9-]+)\s*:/;
+
+/** The observable type the model is chosen by: the first object type the pattern compares. */
+export function scoredType(obj: StixObject): string | undefined {
+  if (obj.pattern_type !== 'stix' || typeof obj.pattern !== 'string') return undefined;
+  return PATTERN_TYPE_RE.exec(obj.pattern)?.[1];
+}
+
+export function modelFor(obj: StixObject, sc: Scoring): DecayModel {
+  const type = scoredType(obj);
+  return (type !== undefined ? sc.models.get(type) : undefined) ?? sc.defaultModel;
+}
+
+export interface ScoreState {
+  /** Unrounded base score. */
+  base: number;
+  /** The rounded, decayed score at the evaluation time. */
+  score: number;
+  /** The reference time (ms), or undefined. */
+  refMs: number | undefined;
+  /** When the rounded score first falls below `expire_below` (ms); Infinity = never. */
+  expiresAtMs: number;
+  model: DecayModel;
+}
+
+/** The score of an indicator at time `t` (epoch ms), from its stored state. */
+export function scoreAt(obj: StixObject, sc: Scoring, t: number): ScoreState {
+  const ext = scoreExtension(obj);
+  const base = baseScore(ext?.sources ?? {}, ext?.sightings, sc);
+  const model = modelFor(obj, sc);
+  const refMs = referenceTime(obj);
+  const ageDays = refMs === undefined ? 0 : (t - refMs) / DAY_MS;
+  let score = Math.round(base * decayFactor(model, ageDays));
+  // a rounded score below the (integer) threshold ⇔ a raw score below threshold − ½
+  const below = daysUntilBelow(model, base, sc.expireBelow - 0.5);
+  const expiresAtMs = below === Infinity ? Infinity : (refMs ?? t) + Math.ceil(below * DAY_MS);
+  // one definition of expiry: past expiresAt the score is below the threshold, also where
+  // floating point rounding at the boundary says otherwise
+  if (t >= expiresAtMs && score >= sc.expireBelow) score = Math.max(0, sc.expireBelow - 1);
+  return { base, score, refMs, expiresAtMs, model };
+}
+
+/**
+ * Writes the score fields of an indicator whose `x_stixgate.sources`/`sightings` are final and
+ * whose `valid_until` is what its sources gave (absent when none did): `score` at time `t`,
+ * `scored_at` (decaying models only), and a derived `valid_until` (the time the score falls below
+ * `expire_below`) when no source gave one. Mutates `obj` and its `x_stixgate` (fresh copies the
+ * caller owns).
+ */
+export function applyScore(obj: StixObject, sc: Scoring, t: number): ScoreState {
+  const ext = (obj.x_stixgate ?? { sources: {} }) as ScoreExtension;
+  obj.x_stixgate = ext;
+  delete ext.derived_valid_until;
+  const state = scoreAt(obj, sc, t);
+  ext.score = state.score;
+  if (state.model.curve !== 'none') ext.scored_at = stixTime(t);
+  else delete ext.scored_at;
+  if (obj.valid_until === undefined && state.expiresAtMs !== Infinity) {
+    // STIX: valid_until must be later than valid_from
+    const from = ms(obj.valid_from);
+    const at = from !== undefined && state.expiresAtMs <= from ? from + 1000 : state.expiresAtMs;
+    obj.valid_until = stixTime(at);
+    ext.derived_valid_until = true;
+  }
+  return state;
+}
+
+/** The valid_until the sources gave (undefined when it was derived or absent). */
+export function sourceValidUntil(obj: StixObject): unknown {
+  return scoreExtension(obj)?.derived_valid_until === true ? undefined : obj.valid_until;
+}
