@@ -98,7 +98,7 @@ class Builder {
 }
 
 export interface CompiledPatterns {
-  /** Index of the first pattern (in compile order) matching somewhere in `value`, or -1. */
+  /** Index of a pattern matching somewhere in `value` (the one whose match ends first, the lowest index on a tie), or -1. */
   search(value: string): number;
   readonly states: number;
 }

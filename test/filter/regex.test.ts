@@ -1,0 +1,135 @@
+/**
+ * The linear-time regex engine: PCRE-subset semantics checked against JavaScript's engine on
+ * safe patterns, refusal of what needs backtracking, and bounded time on patterns that make a
+ * backtracking engine run for ever.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import { compilePatterns, vetPattern, MAX_STATES } from '../../src/filter/regex-nfa.js';
+import { PublishFilter } from '../../src/filter/policy.js';
+import { normaliseObservable } from '../../src/core/observable.js';
+
+const AGREE: [string, string[]][] = [
+  ['/^(security|noc|soc|abuse)\\@.*\\..*$/i', ['abuse@x.org', 'ABUSE@X.ORG', 'abuse@xorg', 'xabuse@x.org', 'noc@a.b.c']],
+  ['/a{2,3}b/', ['ab', 'aab', 'aaab', 'aaaab', 'b']],
+  ['/^a{2,3}$/', ['a', 'aa', 'aaa', 'aaaa']],
+  ['/^a{2,}$/', ['a', 'aa', 'aaaaaaa']],
+  ['/\\bfoo\\b/', ['foo', 'a foo b', 'afoo', 'foo_', 'foo.']],
+  ['/\\Bfoo/', ['foo', 'afoo']],
+  ['/[^a-c]x/', ['ax', 'dx', 'x', '\nx']],
+  ['/[\\d.]+z/', ['1.2z', 'z', 'a.z']],
+  ['/[\\w-]+\\.example$/', ['a-b.example', '.example', 'a-b.example.org']],
+  ['/^[a-f\\D]+$/', ['abc', 'xyz', 'ab1']],
+  ['/colou?r/i', ['COLOR', 'colour', 'colr']],
+  ['/(?:ab|cd)+e/', ['abcde', 'abe', 'ace', 'cdcdabe']],
+  ['/x*/', ['', 'y']],
+  ['/^$/', ['', 'a']],
+  ['/a.c/', ['abc', 'a\nc', 'ac']],
+  ['/a.c/s', ['abc', 'a\nc']],
+  ['/^b/m', ['a\nb', 'ab']],
+  ['/a$/m', ['a\nb', 'ab']],
+  ['/\\x41\\u0042/', ['AB', 'ab']],
+  ['/[é-ë]/i', ['É', 'ê', 'e']],
+  ['/\\.\\*\\+\\?\\(\\)\\[\\]\\{\\}\\|\\^\\$\\//', ['.*+?()[]{}|^$/', '.*+?']],
+  ['/a{,2}/', ['a{,2}', 'aa']],
+];
+
+for (const [p, values] of AGREE) {
+  test(`agrees with JavaScript: ${p}`, () => {
+    const m = /^\/(.*)\/([a-z]*)$/s.exec(p)!;
+    const js = new RegExp(m[1].replace(/\\@/g, '@'), m[2]);
+    const mine = compilePatterns([p]);
+    for (const v of values) assert.equal(mine.search(v) >= 0, js.test(v), `${p} on ${JSON.stringify(v)}`);
+  });
+}
+
+test('PCRE specifics: $ before a final newline, D, A, inline flags, named groups, lazy/possessive suffixes, other delimiters', () => {
+  const t = (p: string, v: string) => compilePatterns([p]).search(v) >= 0;
+  assert.equal(t('/abc$/', 'abc\n'), true);
+  assert.equal(t('/abc$/D', 'abc\n'), false);
+  assert.equal(t('/abc\\z/', 'abc\n'), false);
+  assert.equal(t('/abc\\Z/', 'abc\n'), true);
+  assert.equal(t('/bc/A', 'abc'), false);
+  assert.equal(t('/ab/A', 'abc'), true);
+  assert.equal(t('/a(?i)bc/', 'aBC'), true);
+  assert.equal(t('/a(?i)bc/', 'ABC'), false);
+  assert.equal(t('/a(?i:b)c/', 'aBc'), true);
+  assert.equal(t('/a(?i:b)c/', 'aBC'), false);
+  assert.equal(t('/(?i)a(?-i:b)/', 'Ab'), true);
+  assert.equal(t('/(?i)a(?-i:b)/', 'AB'), false);
+  assert.equal(t('/(?P<x>ab)+?c/', 'ababc'), true);
+  assert.equal(t('/(?<x>a)++b/', 'aab'), true);
+  assert.equal(t('#^/path/#i', '/PATH/x'), true);
+  assert.equal(t('~a|b~', 'zb'), true);
+  assert.equal(t('/[[:alpha:]]+[[:digit:]]/', 'abc1'), true);
+  assert.equal(t('/[[:^digit:]]/', '123'), false);
+  // the pattern whose match ends first is reported (the lowest index on a tie)
+  assert.equal(compilePatterns(['/zzz/', '/b/', '/a/']).search('ab'), 2);
+  assert.equal(compilePatterns(['/zzz/', '/b/', '/a?b/']).search('ab'), 1);
+  assert.equal(compilePatterns(['/zzz/', '/b/']).search('ac'), -1);
+});
+
+test('refused with a reason: features that need backtracking, bad syntax, oversized programs', () => {
+  const cases: [string, RegExp][] = [
+    ['/(a)\\1/', /backreferences are not supported/],
+    ['/(?<n>a)\\k<n>/', /backreferences are not supported/],
+    ['/a(?=b)/', /lookahead is not supported/],
+    ['/a(?!b)/', /negative lookahead is not supported/],
+    ['/(?<=a)b/', /lookbehind is not supported/],
+    ['/(?>a+)b/', /atomic group is not supported/],
+    ['/(?(1)a|b)/', /conditional is not supported/],
+    ['/(?R)/', /recursion is not supported/],
+    ['/a**/', /quantifier follows a quantifier/],
+    ['/*a/', /nothing to repeat/],
+    ['/(ab/', /missing "\)"/],
+    ['/ab)/', /unbalanced "\)"/],
+    ['/[a-/', /missing "\]"/],
+    ['/[z-a]/', /character range out of order/],
+    ['/a{5,2}/', /repetition range out of order/],
+    ['/a{1001}/', /repetition count above 1000/],
+    ['/\\p{L}/', /unsupported escape \\p/],
+    ['/x/x', /flag x/],
+    ['/x/U', /flag U/],
+    ['no delimiters', /expected a delimited pattern/],
+    [`/${'(a{1000}){1000}'}/`, new RegExp(`more than ${MAX_STATES} states`)],
+  ];
+  for (const [p, re] of cases) assert.match(vetPattern(p) ?? 'accepted', re, p);
+  assert.equal(vetPattern('bare ^pattern$', true), undefined, 'bare patterns allowed for user entries');
+});
+
+const CATASTROPHIC = [
+  '/(a+)+$/',
+  '/(a|aa)*b/',
+  '/(a*)*b/',
+  '/^(\\w+\\s?)*$/',
+  '/(.*a){12}/',
+  '/(x+x+)+y/',
+  '/^(([a-z])+.)+[A-Z]([a-z])+$/',
+  '/.*.*.*.*.*=.*/',
+];
+
+test('patterns that make backtracking engines hang run in bounded time on adversarial values', () => {
+  const values = ['a'.repeat(2048) + '!', 'x'.repeat(2048), 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!', 'a '.repeat(1000) + '!', 'a'.repeat(100_000)];
+  const prog = compilePatterns(CATASTROPHIC);
+  for (const v of values) {
+    const t0 = performance.now();
+    const r = prog.search(v);
+    const ms = performance.now() - t0;
+    // linear: 100 KB through every pattern at once stays well under a second
+    assert.ok(ms < (v.length > 10_000 ? 2000 : 250), `${v.length} characters took ${ms.toFixed(1)} ms`);
+    assert.equal(typeof r, 'number');
+  }
+  assert.equal(compilePatterns(['/(a+)+$/']).search('a'.repeat(5000) + '!'), -1);
+  assert.equal(compilePatterns(['/(a+)+$/']).search('!' + 'a'.repeat(5000)), 0);
+});
+
+test('a user regex in the publish allowlist cannot stall a publish check', () => {
+  const f = new PublishFilter({ allowlist: [{ type: 'regex', value: '^(a+)+$' }] });
+  const long = normaliseObservable('url', 'http://example.com/' + 'a'.repeat(1900) + '!');
+  assert.ok(long.ok);
+  const t0 = performance.now();
+  const d = f.check(long.observable, []);
+  assert.ok(performance.now() - t0 < 250);
+  assert.equal(d.publish, true);
+});
