@@ -65,7 +65,7 @@ export function checkAllowlistEntry(e: unknown, path: string): { ok: true; type:
 }
 
 /** Compiles allowlist entries into a matcher (all types apply to every observable type). Bad entries are skipped and reported. */
-export function compileAllowlist(entries: readonly AllowlistEntry[], path = PUBLISH_ALLOWLIST_NAME): { matcher: WarninglistMatcher; issues: AllowlistIssue[] } {
+export function compileAllowlist(entries: readonly unknown[], path = PUBLISH_ALLOWLIST_NAME): { matcher: WarninglistMatcher; issues: AllowlistIssue[] } {
   const byType = new Map<MatchType, string[]>();
   const issues: AllowlistIssue[] = [];
   entries.forEach((e, i) => {
