@@ -41,12 +41,16 @@ export function resolvesTo(sourceRef: string, targetRef: string, created: string
   };
 }
 
-/** A note about `subjectId` from `service`; one note per service and subject. */
-export function serviceNote(service: string, subject: Observable, subjectId: string, time: string, abstract: string, content: string, extra: Record<string, unknown>): StixObject {
+/**
+ * A note about `subjectId` from `service`. `id` is the runner's lookup-note id of the subject
+ * (src/pipeline/enrich-records.ts `lookupNoteId(enricher id, observable)`), so the runner fills its
+ * lookup note with this note's text and properties instead of storing two notes.
+ */
+export function serviceNote(id: string, service: string, subjectId: string, time: string, abstract: string, content: string, extra: Record<string, unknown>): StixObject {
   return {
     type: 'note',
     spec_version: '2.1',
-    id: deterministicId('note', `enrichment|${service}|${subject.type}|${subject.value}`),
+    id,
     created: time,
     modified: time,
     abstract,

@@ -1,5 +1,5 @@
 import { s } from '../../src/config/schema.js';
-import { quotaSchema, type QuotaConfig } from '../enrich-kit/schema.js';
+import type { QuotaConfig } from '../enrich-kit/schema.js';
 
 /**
  * CIRCL Passive DNS has no public free tier: access is granted to partners on request and no quota
@@ -12,7 +12,6 @@ export const passiveDnsSchema = {
   url: s.string({ default: 'https://www.circl.lu/pdns/query/', pattern: /^https?:\/\//, patternHint: 'an http(s) URL', description: 'query endpoint; the value is appended (CIRCL: https://www.circl.lu/pdns/query/)' }),
   username: s.string({ minLength: 1, maxLength: 256, description: 'HTTP Basic user name' }),
   password: s.string({ secret: true, minLength: 1, maxLength: 256, description: 'HTTP Basic password; use `${ENV_VAR}` or `${file:…}`' }),
-  quota: quotaSchema(PASSIVE_DNS_DEFAULT_QUOTA),
   max_records: s.int({ default: 500, min: 1, max: 100_000, description: 'records of one answer read at most (the rest is discarded)' }),
 };
 
@@ -20,6 +19,5 @@ export interface PassiveDnsConfig {
   url: string;
   username: string;
   password: string;
-  quota: QuotaConfig;
   max_records: number;
 }

@@ -1,4 +1,5 @@
 import type { Observable } from '../../src/core/stix.js';
+import { lookupNoteId } from '../../src/pipeline/enrich-records.js';
 import type { Enricher, EnrichmentResult, SinkRunContext } from '../../src/pipeline/types.js';
 import { isRecord, parseJson, protocolError, serviceGet } from '../enrich-kit/http.js';
 import { RdapBootstrap } from './bootstrap.js';
@@ -28,7 +29,8 @@ export function createRdapEnricher(config: RdapConfig): Enricher {
       const doc = parseJson(ctx, req, await res.text());
       const fail = (what: string, at: string) => protocolError(ctx, req, what, at);
       if (!isRecord(doc)) throw fail('the answer is not a JSON object', '$');
-      return path === 'domain' ? mapRdapDomain(observable, doc, ctx.now, fail) : mapRdapNetwork(observable, doc, ctx.now, fail);
+      const opts = { now: ctx.now, noteId: lookupNoteId(ctx.id, observable) };
+      return path === 'domain' ? mapRdapDomain(observable, doc, opts, fail) : mapRdapNetwork(observable, doc, opts, fail);
     },
   };
 }

@@ -102,7 +102,8 @@ const iso = (t: number | undefined): string | undefined => (t === undefined ? un
 const defined = (o: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)));
 const line = (label: string, v: string | undefined): string[] => (v ? [`${label}: ${v}`] : []);
 
-export function mapRdapDomain(subject: Observable, doc: Record<string, unknown>, now: number, fail: Fail): EnrichmentResult {
+export function mapRdapDomain(subject: Observable, doc: Record<string, unknown>, opts: { now: number; noteId: string }, fail: Fail): EnrichmentResult {
+  const { now } = opts;
   if (doc.objectClassName !== 'domain') throw fail(`objectClassName is ${JSON.stringify(doc.objectClassName)}, expected "domain"`, '$.objectClassName');
   const ev = events(doc);
   const ents = entities(doc);
@@ -136,11 +137,12 @@ export function mapRdapDomain(subject: Observable, doc: Record<string, unknown>,
   ];
   const id = observableScoId(subject);
   const abstract = `RDAP: ${subject.value}${info.registered ? ` registered ${(info.registered as string).slice(0, 10)}` : ''}${info.registrar ? ` via ${info.registrar}` : ''}`;
-  const note = serviceNote(SERVICE, subject, id, noteTime(ev, now), abstract, lines.join('\n') || 'No registration data published.', { ...withRefs(selfLink(doc)), x_stixgate_rdap: info });
+  const note = serviceNote(opts.noteId, SERVICE, id, noteTime(ev, now), abstract, lines.join('\n') || 'No registration data published.', { ...withRefs(selfLink(doc)), x_stixgate_rdap: info });
   return { objects: [sco(subject), note] };
 }
 
-export function mapRdapNetwork(subject: Observable, doc: Record<string, unknown>, now: number, fail: Fail): EnrichmentResult {
+export function mapRdapNetwork(subject: Observable, doc: Record<string, unknown>, opts: { now: number; noteId: string }, fail: Fail): EnrichmentResult {
+  const { now } = opts;
   if (doc.objectClassName !== 'ip network') throw fail(`objectClassName is ${JSON.stringify(doc.objectClassName)}, expected "ip network"`, '$.objectClassName');
   const start = str(doc.startAddress, 64);
   const end = str(doc.endAddress, 64);
@@ -179,7 +181,7 @@ export function mapRdapNetwork(subject: Observable, doc: Record<string, unknown>
   ];
   const id = observableScoId(subject);
   const abstract = `RDAP: ${subject.value} is in ${info.name ?? `${start} - ${end}`}${info.registrant ? ` (${info.registrant})` : ''}`;
-  const note = serviceNote(SERVICE, subject, id, noteTime(ev, now), abstract, lines.join('\n'), { ...withRefs(selfLink(doc)), x_stixgate_rdap: info });
+  const note = serviceNote(opts.noteId, SERVICE, id, noteTime(ev, now), abstract, lines.join('\n'), { ...withRefs(selfLink(doc)), x_stixgate_rdap: info });
   return { objects: [sco(subject), note] };
 }
 

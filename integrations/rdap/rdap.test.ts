@@ -42,7 +42,7 @@ const IP_ID = 'ipv4-addr--12592121-be4c-5a93-a813-5a5af16e50db';
 const GOLDEN_DOMAIN = [
   { type: 'domain-name', spec_version: '2.1', id: DOMAIN_ID, value: 'fresh-login.example' },
   {
-    type: 'note', spec_version: '2.1', id: 'note--5d1cacd5-0a3f-56d0-8cdd-599a43aad3ba', created: '2026-02-21T10:00:00.000Z', modified: '2026-02-21T10:00:00.000Z',
+    type: 'note', spec_version: '2.1', id: 'note--cdfa823e-9419-57e6-963d-494eab3a8932', created: '2026-02-21T10:00:00.000Z', modified: '2026-02-21T10:00:00.000Z',
     abstract: 'RDAP: fresh-login.example registered 2026-02-20 via Example Registrar, Inc.',
     content: 'Registrar: Example Registrar, Inc. (IANA ID 1234)\nRegistered: 2026-02-20T09:30:00.000Z\nExpires: 2027-02-20T09:30:00.000Z\nLast changed: 2026-02-21T10:00:00.000Z\nStatus: client transfer prohibited\nName servers: ns1.dns-host.example, ns2.dns-host.example\nAbuse contact: abuse@registrar.example, +1.5555550100',
     authors: ['rdap'], object_refs: [DOMAIN_ID],
@@ -59,7 +59,7 @@ const GOLDEN_DOMAIN = [
 const GOLDEN_IP = [
   { type: 'ipv4-addr', spec_version: '2.1', id: IP_ID, value: '198.51.100.7' },
   {
-    type: 'note', spec_version: '2.1', id: 'note--d7625e38-1c3b-5ec0-8670-d0755e5a2217', created: '2025-11-03T14:20:00.000Z', modified: '2025-11-03T14:20:00.000Z',
+    type: 'note', spec_version: '2.1', id: 'note--429f484e-eac5-502c-b7e5-6d0590940f01', created: '2025-11-03T14:20:00.000Z', modified: '2025-11-03T14:20:00.000Z',
     abstract: 'RDAP: 198.51.100.7 is in EXAMPLE-HOSTING-NET (Example Hosting Ltd)',
     content: 'Network: EXAMPLE-HOSTING-NET (NET-198-51-100-0-1)\nRange: 198.51.100.0 - 198.51.100.255 (198.51.100.0/24)\nCountry: NL\nRegistrant: Example Hosting Ltd\nAbuse contact: abuse@hosting.example\nRegistered: 2014-05-12T08:00:00.000Z\nLast changed: 2025-11-03T14:20:00.000Z',
     authors: ['rdap'], object_refs: [IP_ID],

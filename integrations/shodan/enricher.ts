@@ -1,5 +1,6 @@
 import { observableScoId } from '../../src/core/ids.js';
 import type { Observable, StixObject } from '../../src/core/stix.js';
+import { lookupNoteId } from '../../src/pipeline/enrich-records.js';
 import type { Enricher, EnrichmentResult, SinkRunContext } from '../../src/pipeline/types.js';
 import { isRecord, parseJson, protocolError, serviceGet } from '../enrich-kit/http.js';
 import { observableOf, resolvesTo, sco, serviceNote, timeOr, uniqueObservables } from '../enrich-kit/stix.js';
@@ -47,13 +48,14 @@ export function createShodanEnricher(config: ShodanConfig): Enricher {
       if (!res) return undefined;
       const doc = parseJson(ctx, req, await res.text());
       if (!isRecord(doc)) throw protocolError(ctx, req, 'the host answer is not a JSON object', '$');
-      return mapShodanHost(observable, doc, ctx.now, config.max_hostnames, (what, path) => protocolError(ctx, req, what, path));
+      return mapShodanHost(observable, doc, { now: ctx.now, noteId: lookupNoteId(ctx.id, observable), maxHostnames: config.max_hostnames }, (what, path) => protocolError(ctx, req, what, path));
     },
   };
 }
 
 /** Maps a Shodan host document; pure (time and ids from the input). */
-export function mapShodanHost(ip: Observable, doc: Record<string, unknown>, now: number, maxHostnames: number, fail: (what: string, path: string) => Error): EnrichmentResult {
+export function mapShodanHost(ip: Observable, doc: Record<string, unknown>, opts: { now: number; noteId: string; maxHostnames: number }, fail: (what: string, path: string) => Error): EnrichmentResult {
+  const { now, maxHostnames } = opts;
   if (!Array.isArray(doc.ports)) throw fail('`ports` is missing or not a list', '$.ports');
   const ports: number[] = [];
   doc.ports.forEach((p, i) => {
@@ -110,7 +112,7 @@ export function mapShodanHost(ip: Observable, doc: Record<string, unknown>, now:
     ...(vulns.length ? [`Vulnerabilities: ${vulns.join(', ')}`] : []),
     `Last update: ${time}`,
   ];
-  const note = serviceNote(SERVICE, ip, ipId, time, `Shodan: ${ip.value} has ${ports.length} open port${ports.length === 1 ? '' : 's'}`, lines.join('\n'), {
+  const note = serviceNote(opts.noteId, SERVICE, ipId, time, `Shodan: ${ip.value} has ${ports.length} open port${ports.length === 1 ? '' : 's'}`, lines.join('\n'), {
     external_references: [{ source_name: 'shodan', url: `https://www.shodan.io/host/${ip.value}` }],
     x_stixgate_shodan: info,
   });

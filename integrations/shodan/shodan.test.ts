@@ -4,6 +4,7 @@ import { StixgateError } from '../../src/core/errors.js';
 import { validate } from '../../src/config/schema.js';
 import { s } from '../../src/config/schema.js';
 import { testContext } from '../enrich-kit/testing.js';
+import { lookupNoteId } from '../../src/pipeline/enrich-records.js';
 import { ShodanSimulator, makeShodanHost } from './simulator.js';
 import { shodanEnricher } from './index.js';
 import type { ShodanConfig } from './schema.js';
@@ -98,7 +99,7 @@ const T = '2026-02-27T10:00:00.500Z';
 const GOLDEN = [
   { type: 'ipv4-addr', spec_version: '2.1', id: IP_ID, value: '198.51.100.7' },
   {
-    type: 'note', spec_version: '2.1', id: 'note--2ea29a6f-09e0-5481-844f-2ab5e6d95cbc', created: T, modified: T,
+    type: 'note', spec_version: '2.1', id: 'note--041372e2-5a5c-5fee-95de-c6396eb606ce', created: T, modified: T,
     abstract: 'Shodan: 198.51.100.7 has 3 open ports',
     content: 'Open ports: 22/tcp OpenSSH 8.9p1, 443/tcp nginx, 8080/tcp\nHost names: mail.example.org, www.example.org\nOrganisation: Example Hosting Ltd\nISP: Example Hosting Ltd\nASN: AS64500\nTags: cloud\nLast update: 2026-02-27T10:00:00.500Z',
     authors: ['shodan'], object_refs: [IP_ID],
@@ -141,6 +142,7 @@ test('enricher: host → note, domain-name SCOs, resolves-to relationships (gold
     sim.hosts.set(IP.value, makeShodanHost(IP.value, { ports: [443, 22, 8080, 443], hostnames: ['Mail.Example.org', 'www.example.org.', 'not a name', 'mail.example.org'], lastUpdate: '2026-02-27T10:00:00.500000', tags: ['cloud'] }));
     const r = (await enrich(IP)) as { objects: unknown[]; related: unknown[]; maliciousness?: number };
     assert.deepEqual(r.objects, GOLDEN);
+    assert.equal((r.objects[1] as { id: string }).id, lookupNoteId('shodan-test', IP), 'the runner\'s lookup-note id: the runner fills its note with this one');
     assert.deepEqual(r.related, [{ type: 'domain-name', value: 'mail.example.org' }, { type: 'domain-name', value: 'www.example.org' }]);
     assert.equal(r.maliciousness, undefined);
     assert.deepEqual(await enrich(IP, NOW + 86_400_000), r, 'the clock does not enter: timestamps come from last_update');
