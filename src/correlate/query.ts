@@ -2,6 +2,9 @@ import type Database from 'better-sqlite3';
 import type { Dict } from './writer.js';
 import { STATE_ACTIVE } from './writer.js';
 
+/** How many of a malware's `indicates` edges are looked at, per unit of the cap, to find hash siblings. */
+const SIBLING_SCAN = 50;
+
 /** One link of a path, in the direction the link holds (not the direction it was walked). */
 export interface PathStep {
   from: string;
@@ -69,9 +72,12 @@ export class Walker {
       holders: p('SELECT h.n AS m, x.type AS type FROM hold h JOIN node x ON x.n = h.n WHERE h.v = ? LIMIT ?'),
       linksOut: p('SELECT l.kind AS kind, l.b AS w, v.key AS key FROM vlink l JOIN val v ON v.v = l.b WHERE l.a = ?'),
       linksIn: p('SELECT l.kind AS kind, l.a AS w FROM vlink l WHERE l.b = ?'),
-      indicatorsOf: p(`SELECT e.a AS m, x.type AS type FROM edge e JOIN node x ON x.n = e.a
-        WHERE e.b = ? AND e.kind = ? AND x.state = ${STATE_ACTIVE} AND e.a <> ? LIMIT ?`),
-      holdsFile: p("SELECT 1 FROM hold h JOIN val v ON v.v = h.v WHERE h.n = ? AND v.key >= 'file:' AND v.key < 'file;' LIMIT 1").pluck(),
+      // hash indicators of a malware: at most SIBLING_SCAN × cap of its indicates edges are looked at
+      siblings: p(`SELECT c.a AS m, x.type AS type FROM (SELECT a FROM edge WHERE b = ? AND kind = ? AND a <> ? LIMIT ?) c
+        JOIN node x ON x.n = c.a
+        WHERE x.state = ${STATE_ACTIVE} AND EXISTS (SELECT 1 FROM hold h JOIN val v ON v.v = h.v WHERE h.n = c.a AND v.key >= 'file:' AND v.key < 'file;')
+        LIMIT ?`),
+      indicatesCount: p('SELECT count(*) FROM (SELECT 1 FROM edge WHERE b = ? AND kind = ? LIMIT ?)').pluck(),
     };
   }
 
@@ -153,11 +159,10 @@ export class Walker {
     if (holdsFile && indicates !== undefined && malware !== undefined) {
       for (const e of out) {
         if (e.kind !== indicates || e.type !== malware) continue;
-        const sibs = this.s.indicatorsOf.all(e.m, indicates, n, probe) as { m: number; type: number }[];
-        if (sibs.length === probe) capped = true;
-        for (const s of sibs.slice(0, this.cap)) {
-          if (this.s.holdsFile.get(s.m) !== undefined) list.push({ m: s.m, type: s.type, step: { from: n, kind: 'shares-malware', to: s.m, derived: true, viaNode: e.m } });
-        }
+        const scan = SIBLING_SCAN * this.cap;
+        const sibs = this.s.siblings.all(e.m, indicates, n, scan, probe) as { m: number; type: number }[];
+        if (sibs.length === probe || (this.s.indicatesCount.get(e.m, indicates, scan + 1) as number) > scan) capped = true;
+        for (const s of sibs.slice(0, this.cap)) list.push({ m: s.m, type: s.type, step: { from: n, kind: 'shares-malware', to: s.m, derived: true, viaNode: e.m } });
       }
     }
     return { list, capped };
