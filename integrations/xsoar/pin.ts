@@ -10,6 +10,8 @@ import type { IocObject, XsoarClient } from './client.js';
  */
 
 const ATTEMPTS = 3;
+/** IocObject fields of the swagger that an edit carries back (runtime-only fields are left out). */
+const EDIT_FIELDS = ['id', 'version', 'value', 'indicator_type', 'comment', 'source', 'setBy', 'account', 'firstSeen', 'lastSeen', 'manuallyEditedFields', 'CustomFields'];
 const PARALLEL = 4;
 
 type Lookup = (ctx: SinkRunContext, values: string[]) => Promise<Map<string, IocObject>>;
@@ -21,7 +23,7 @@ async function pinOne(ctx: SinkRunContext, client: XsoarClient, lookup: Lookup, 
   for (let n = 0; n < ATTEMPTS; n++) {
     if (!ioc) return { status: 'reject', reason: `XSOAR holds no indicator ${value} after the feed request: the value is on the exclusion list (set bypass_exclusion_list to push it)` };
     if (ioc.manualScore === true && ioc.score === verdict) return { status: 'ok' };
-    const { sortValues: _s, ...current } = ioc;
+    const current = Object.fromEntries(EDIT_FIELDS.filter((f) => ioc![f] !== undefined).map((f) => [f, ioc![f]]));
     const r = await client.post(ctx, '/indicator/edit', { ...current, score: verdict, manualScore: true }, true);
     if (r.status === 200) return { status: 'ok' };
     if (r.status === 404) return { status: 'retry', reason: `indicator ${value} was deleted while its verdict was being set` };
