@@ -43,12 +43,12 @@ export const splunkAuthSchema: Schema<SplunkAuth> & { readonly props: typeof aut
   },
 };
 
-const url = (what: string) => s.string({ pattern: /^https?:\/\/[^/?#]+\/?$/i, patternHint: 'must be an http(s)://host:port URL without a path', description: what });
+const url = (what: string) => s.string({ pattern: /^https?:\/\/[^/?#]+(\/[^?#]*)?$/i, patternHint: 'must be an http(s):// URL without query or fragment', description: what });
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 const name = (description: string, def: string) => s.string({ default: def, pattern: NAME, patternHint: 'letters, digits, "_", "-" and "." only', description });
 
 const kvKeys = {
-  url: url('management URL, e.g. https://splunk.example:8089'),
+  url: url('management URL, e.g. https://splunk.example:8089 (a path is kept as a prefix, for reverse proxies)'),
   auth: splunkAuthSchema,
   owner: name('namespace owner of the collection (`nobody` = shared in the app)', 'nobody'),
   max_documents_per_batch_save: s.int({
@@ -74,7 +74,7 @@ export const splunkEsSchema = {
 };
 
 export const splunkHecSchema = {
-  url: url('HEC URL, e.g. https://splunk.example:8088'),
+  url: url('HEC URL, e.g. https://splunk.example:8088 (a trailing /services/collector… is ignored)'),
   token: s.string({ secret: true, minLength: 1, description: 'HEC token (a GUID), sent as `Authorization: Splunk <token>`' }),
   index: s.string({ optional: true, pattern: /^[a-z0-9_][a-z0-9_-]*$/, patternHint: 'lower-case letters, digits, "_" and "-"', description: 'index of the events (default: the token\'s default index)' }),
   sourcetype: s.string({ default: 'stixgate:indicator', minLength: 1, description: 'sourcetype of the events' }),

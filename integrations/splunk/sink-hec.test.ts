@@ -162,4 +162,6 @@ test('503 code 9 with Retry-After → retryable with retryAfterMs; partial accep
 test('probe reports HEC health', async (t) => {
   const { base } = await startSim(t);
   assert.equal(await hecSink(base).probe!(runContext(t)), 'HEC 200: HEC is healthy');
+  // a URL given with the collector path works the same
+  assert.equal(await hecSink(`${base}/services/collector/event`).probe!(runContext(t)), 'HEC 200: HEC is healthy');
 });

@@ -35,7 +35,7 @@ export function eventId(r: SinkRecord): string {
 export function createSplunkHecSink(config: SplunkHecConfig & CommonSinkConfig, ictx: IntegrationContext): Sink {
   const table = loadTable('splunk_hec', config.mapping, ictx);
   const indexed = indexedFields(table);
-  const base = config.url.replace(/\/+$/, '');
+  const base = config.url.replace(/\/+$/, '').replace(/\/services\/collector(\/event|\/raw)?(\/1\.0)?$/, '');
   const component = `splunk_hec ${new URL(base).host}`;
   const channel = randomUUID();
   const authz = `Splunk ${config.token}`;
