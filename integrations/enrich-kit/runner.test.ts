@@ -85,3 +85,28 @@ test('runner + passive_dns, shodan, rdap: resolutions, host names and registrati
     await t.cleanup();
   }
 });
+
+test('the engine\'s enrichers schema accepts the three types: common keys, free-tier quota defaults, own keys, secrets', async () => {
+  const { buildEnrichersSchema } = await import('../../src/pipeline/enrich-schema.js');
+  const schema = buildEnrichersSchema([shodanEnricher, rdapEnricher, passiveDnsEnricher]);
+  const r = validate(schema, {
+    sh: { type: 'shodan', api_key: 'k' },
+    rd: { type: 'rdap' },
+    pd: { type: 'passive_dns', username: 'u', password: 'p', quota: { per_minute: 5, per_day: 1000 } },
+  });
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
+  const v = r.value as Record<string, Record<string, any>>;
+  assert.deepEqual(v.sh!.quota, { per_minute: 60 });
+  assert.equal(v.sh!.url, 'https://api.shodan.io/');
+  assert.equal(v.sh!.minify, true);
+  assert.deepEqual(v.rd!.quota, { per_minute: 10 });
+  assert.equal(v.rd!.bootstrap_url, 'https://data.iana.org/rdap/');
+  assert.deepEqual(v.pd!.quota, { per_minute: 5, per_day: 1000 });
+  assert.equal(v.pd!.max_records, 500);
+  const bad = validate(schema, { sh: { type: 'shodan' }, pd: { type: 'passive_dns', username: 'u', password: 'p', max_record: 3 } });
+  assert.ok(!bad.ok);
+  assert.deepEqual(bad.issues.map((i) => i.path).sort(), ['pd.max_record', 'sh.api_key']);
+  assert.equal(shodanEnricher.schema.api_key!.secret, true);
+  assert.equal(passiveDnsEnricher.schema.password!.secret, true);
+  assert.deepEqual([shodanEnricher.secretPaths, passiveDnsEnricher.secretPaths, rdapEnricher.secretPaths], [['api_key'], ['password'], []]);
+});
