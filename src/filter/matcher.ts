@@ -15,7 +15,7 @@ import { normaliseHostName } from '../core/domain-name.js';
 import { parseIpv4 } from '../core/ip-address.js';
 import { AhoCorasick } from './aho-corasick.js';
 import { PrefixTable, parseCidr, type EntryRef } from './ip-table.js';
-import { compilePatterns, vetPattern, type CompiledPatterns } from './regex-nfa.js';
+import { compilePatterns, MAX_STATES, type CompiledPatterns } from './regex-nfa.js';
 import { problem, MATCH_TYPES, type MatchType, type Warninglist, type WarninglistProblem } from './format.js';
 import { bitOf, maskForAttributes, typeKeyOf, typesOfMask, type TypeKey } from './misp-types.js';
 
@@ -173,19 +173,28 @@ export class WarninglistMatcher {
         }
         break;
       case 'regex': {
-        const entries: string[] = [];
+        // vetted one by one, then packed into programs of at most MAX_STATES states each
+        let batch: string[] = [];
+        let states = 0;
+        const flush = () => {
+          if (batch.length) this.regexes.push({ list: li, prog: compilePatterns(batch, bare), entries: batch });
+          batch = [];
+          states = 0;
+        };
+        const bare = opts.allowBareRegex ?? false;
         l.list.forEach((entry, i) => {
-          const why = vetPattern(entry, opts.allowBareRegex ?? false);
-          if (why !== undefined) return void bad(i, `regex refused: ${why}`);
-          entries.push(entry);
+          let n: number;
+          try {
+            n = compilePatterns([entry], bare).states;
+          } catch (e) {
+            return void bad(i, `regex refused: ${(e as Error).message}`);
+          }
+          if (states + n > MAX_STATES) flush();
+          batch.push(entry);
+          states += n;
+          used++;
         });
-        if (entries.length === 0) break;
-        try {
-          this.regexes.push({ list: li, prog: compilePatterns(entries, opts.allowBareRegex ?? false), entries });
-          used = entries.length;
-        } catch (e) {
-          problems.push(problem(l.origin, '$.list', `regexes refused together: ${(e as Error).message}`, true));
-        }
+        flush();
         break;
       }
     }
@@ -238,6 +247,7 @@ export class WarninglistMatcher {
     }
     if (this.hasSubstrings) this.substrings.search(o.value, (r) => void take(r, o.value));
     for (const rl of this.regexes) {
+      // (a long list may span several programs; the first hit counts)
       if ((this.masks[rl.list] & bit) === 0 || this.stamp[rl.list] === this.gen) continue;
       const i = rl.prog.search(o.value);
       if (i >= 0) take({ list: rl.list, entry: rl.entries[i] }, o.value);

@@ -59,5 +59,5 @@ test('all corpus lists: load time and match rate', { skip: SKIP }, async () => {
   );
   assert.ok(withheld > values.length / 10 && withheld < values.length, `a realistic share is withheld (${withheld})`);
   assert.ok(loadMs < 10_000, `load ${loadMs} ms`);
-  assert.ok(rate > 20_000, `rate ${rate}/s`);
+  assert.ok(rate > 5_000, `rate ${rate}/s`);
 });

@@ -133,3 +133,18 @@ test('a user regex in the publish allowlist cannot stall a publish check', () =>
   assert.ok(performance.now() - t0 < 250);
   assert.equal(d.publish, true);
 });
+
+test('a regex list larger than one program is split, every pattern still in use', async () => {
+  const { WarninglistMatcher, parseWarninglist } = await import('../../src/filter/warninglists.js');
+  // 60 patterns of ~1,000 states each: more than MAX_STATES together
+  const list = Array.from({ length: 60 }, (_, i) => `/^p${i}-[a-z]{999}$/`);
+  const doc = parseWarninglist({ name: 'Big', type: 'regex', list }, 'big');
+  assert.ok(doc.ok);
+  const { matcher, problems } = WarninglistMatcher.compile([doc.list]);
+  assert.deepEqual(problems, []);
+  assert.equal(matcher.lists[0].entries, 60);
+  for (const i of [0, 31, 59]) {
+    const hits = matcher.match({ type: 'url', value: `p${i}-${'q'.repeat(999)}` });
+    assert.deepEqual(hits.map((h) => h.entry), [list[i]]);
+  }
+});
