@@ -57,7 +57,7 @@ const kvKeys = {
     max: 50_000,
     description: 'documents per batch_save request: limits.conf [kvstore] max_documents_per_batch_save (1000 up to Splunk 9.0, 50000 from 9.1; larger values are lowered to 1000 when the server reports an older version)',
   }),
-  max_keys_per_delete: s.int({ default: 50, min: 1, max: 500, description: 'keys removed per `DELETE …/data/{collection}?query=` request (the query travels in the URL)' }),
+  max_keys_per_delete: s.int({ default: 50, min: 1, max: 100, description: 'keys removed per `DELETE …/data/{collection}?query=` request (the query travels in the URL, ~70 bytes per key)' }),
 };
 
 export const splunkKvSchema = {

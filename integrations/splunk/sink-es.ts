@@ -64,7 +64,9 @@ export function createSplunkEsSink(config: SplunkEsConfig & CommonSinkConfig, ic
     },
 
     async prepare(ctx: SinkRunContext): Promise<void> {
-      if (kv.maxDocs > OLD_MAX_DOCS && !versionAtLeast(await kv.serverVersion(ctx), 9, 1)) {
+      const version = kv.maxDocs > OLD_MAX_DOCS ? await kv.serverVersion(ctx) : undefined;
+      if (kv.maxDocs > OLD_MAX_DOCS && !versionAtLeast(version, 9, 1)) {
+        ctx.logger.warn({ sink: ctx.id, version, configured: kv.maxDocs }, `Splunk ${version ?? '(unknown version)'} accepts at most ${OLD_MAX_DOCS} documents per batch_save; using ${OLD_MAX_DOCS}`);
         kv.maxDocs = OLD_MAX_DOCS;
         limits.maxBatch = OLD_MAX_DOCS;
       }
