@@ -58,6 +58,8 @@ export interface Exchange {
   requestBody: Buffer;
   status: number;
   responseBody: unknown;
+  /** The API version the request was served with (undefined when the Version header was refused). */
+  servedVersion?: string;
 }
 
 export type FaultTarget = 'legacy' | 'collections' | 'other' | 'any';
@@ -226,7 +228,11 @@ export class QradarSimulator {
       }
     }
     entry.status = r.status;
-    if (!simApi) this.opts.onExchange?.({ method, path: rawPath, query, headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])), requestBody: raw, status: r.status, responseBody: r.body });
+    if (!simApi && this.opts.onExchange) {
+      const served = this.versions.negotiate(h('version'));
+      const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+      this.opts.onExchange({ method, path: rawPath, query, headers, requestBody: raw, status: r.status, responseBody: r.body, servedVersion: typeof served === 'string' ? served : undefined });
+    }
     if (fault?.dropAfterHandling) {
       entry.status = -1;
       req.socket.destroy();

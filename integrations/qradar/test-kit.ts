@@ -9,6 +9,7 @@ import type { CommonSinkConfig, IntegrationContext, SinkRecord, SinkRunContext }
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { QradarSimulator, type QradarSimulatorOptions } from './simulator.js';
 import type { QradarConfig } from './schema.js';
+import { specRecorder } from './openapi-check.js';
 
 /** Shared set-up of the QRadar tests: simulator, run context, sink config, records. */
 
@@ -20,10 +21,19 @@ export const ictx: IntegrationContext = { logger: silentLogger(), configDir: roo
 
 type After = { after: (fn: () => Promise<void> | void) => void };
 
+/**
+ * A simulator whose every exchange is checked against the QRadar 26.0 OpenAPI document (when
+ * ../shared/specs is present): the test fails on a request the sink should not send or a response
+ * the simulator should not give.
+ */
 export async function startSim(t: After, opts: QradarSimulatorOptions = {}): Promise<{ sim: QradarSimulator; base: string }> {
-  const sim = new QradarSimulator({ tokens: [TOKEN], ...opts });
+  const rec = specRecorder();
+  const sim = new QradarSimulator({ tokens: [TOKEN], onExchange: rec.hook, ...opts });
   const { base } = await sim.start();
-  t.after(() => sim.close());
+  t.after(async () => {
+    await sim.close();
+    if (rec.problems().length) throw new Error(`exchanges not in the QRadar 26.0 OpenAPI document:\n${rec.problems().join('\n')}`);
+  });
   return { sim, base };
 }
 
