@@ -97,7 +97,14 @@ export class IndexWriter {
       insertHold: p('INSERT OR IGNORE INTO hold(v, n) VALUES (?, ?)'),
       deleteHold: p('DELETE FROM hold WHERE v = ? AND n = ?'),
       incHolders: p('UPDATE val SET holders = holders + 1 WHERE v = ? RETURNING holders').pluck(),
-      decHolders: p('UPDATE val SET holders = holders - 1 WHERE v = ?'),
+      decHolders: p('UPDATE val SET holders = holders - 1 WHERE v = ? RETURNING holders').pluck(),
+      keyOf: p('SELECT key FROM val WHERE v = ?').pluck(),
+      deleteIp4: p('DELETE FROM ip4 WHERE addr = ? AND v = ?'),
+      deleteIp6: p('DELETE FROM ip6 WHERE addr = ? AND v = ?'),
+      deleteHost: p('DELETE FROM host WHERE rh = ? AND v = ?'),
+      containmentFrom: p('SELECT a, kind, b FROM vlink WHERE a = ? AND owner = 0'),
+      containmentTo: p('SELECT a, kind, b FROM vlink WHERE b = ? AND owner = 0'),
+      deleteVlink: p('DELETE FROM vlink WHERE a = ? AND kind = ? AND b = ? AND owner = 0'),
       valByKey: p('SELECT v FROM val WHERE key = ?').pluck(),
       insertVal: p('INSERT INTO val(key) VALUES (?)'),
       fan: p('SELECT fan FROM val WHERE v = ?').pluck(),
@@ -162,40 +169,56 @@ export class IndexWriter {
     return Number(this.s.insertRef.run(id, this.dict.id(id.slice(0, id.indexOf('--')))).lastInsertRowid);
   }
 
-  /** Makes `keys` the values node `n` holds. True when anything changed. */
+  /**
+   * Makes `keys` the values node `n` holds. True when anything changed. A value takes part in
+   * derivations while some live object holds it: its links are derived when it gains its first
+   * holder and dropped when it loses its last, so dead values never use up a fan-out budget.
+   */
   private setValues(n: number, keys: string[]): boolean {
     const old = this.s.holdsOfNode.all(n) as number[];
     if (keys.length === 0 && old.length === 0) return false;
-    const next = new Set<number>();
-    for (const k of keys) next.add(this.valueId(k));
+    const next = new Map<number, string>();
+    for (const k of keys) next.set(this.valueId(k), k);
     let changed = false;
     for (const v of old) {
       if (next.has(v)) continue;
       this.s.deleteHold.run(v, n);
-      this.s.decHolders.run(v);
+      if ((this.s.decHolders.get(v) as number) === 0) this.underive(v, this.s.keyOf.get(v) as string);
       changed = true;
     }
     const had = new Set(old);
-    for (const v of next) {
+    for (const [v, key] of next) {
       if (had.has(v)) continue;
       if (this.s.insertHold.run(v, n).changes === 0) continue;
       changed = true;
       const holders = this.s.incHolders.get(v) as number;
+      if (holders === 1) this.derive(v, key);
       // holders beyond the cap are kept (they count for their own lookups) but do not correlate
-      if (holders > this.cap) this.refuse('same-value', v);
+      else if (holders > this.cap) this.refuse('same-value', v);
     }
     return changed;
   }
 
   private valueId(key: string): number {
     const v = this.s.valByKey.get(key) as number | undefined;
-    if (v !== undefined) return v;
-    const id = Number(this.s.insertVal.run(key).lastInsertRowid);
-    this.derive(id, key);
-    return id;
+    return v ?? Number(this.s.insertVal.run(key).lastInsertRowid);
   }
 
-  /** Derived links of a value seen for the first time. */
+  /** A value lost its last holder: out of the address/host indexes, its containment links dropped. */
+  private underive(v: number, key: string): void {
+    const p = parseValueKey(key);
+    if (p.kind === 'ip4') this.s.deleteIp4.run(p.addr, v);
+    else if (p.kind === 'ip6') this.s.deleteIp6.run(p.addr, v);
+    else if (p.kind === 'url' && p.rhost !== undefined) this.s.deleteHost.run(p.rhost, v);
+    const links = [...this.s.containmentFrom.all(v), ...this.s.containmentTo.all(v)] as { a: number; kind: number; b: number }[];
+    for (const l of links) {
+      this.s.deleteVlink.run(l.a, l.kind, l.b);
+      this.s.addFan.run(-1, l.a);
+      this.s.addFan.run(-1, l.b);
+    }
+  }
+
+  /** Derived links of a value that gained its first live holder. */
   private derive(v: number, key: string): void {
     const p = parseValueKey(key);
     const probe = this.cap + 1;

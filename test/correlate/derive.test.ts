@@ -206,3 +206,25 @@ test('the cursor survives a restart; a store behind the cursor triggers a rebuil
   assert.equal(res.seq, 1);
   assert.equal(again.stats().nodes, 1);
 });
+
+test('a value whose last holder is revoked frees its fan-out budget; a holder coming back derives again', async (t) => {
+  const r = await rig(t, { maxFanout: 2 });
+  const a = ind(1, "[ipv4-addr:value = '10.9.0.1']");
+  await r.put([a, ind(2, "[ipv4-addr:value = '10.9.0.2']"), ind(10, "[ipv4-addr:value = '10.9.0.0/24']")]);
+  assert.deepEqual(await r.ids(I(10)), [I(1), I(2)]);
+  await r.put([ind(3, "[ipv4-addr:value = '10.9.0.3']")]);
+  assert.deepEqual(await r.ids(I(10)), [I(1), I(2)], 'the range is full: the third address is refused');
+  assert.equal(r.correlator.stats().capped['inside-cidr'], 1);
+  await r.put([bump(a, { revoked: true })]);
+  assert.deepEqual(await r.ids(I(10)), [I(2)]);
+  await r.put([ind(4, "[ipv4-addr:value = '10.9.0.4']")]);
+  assert.deepEqual(await r.ids(I(10)), [I(2), I(4)], 'the freed budget goes to the next address');
+  // an expired holder that is seen again (new valid_until) holds its value again
+  const e = ind(5, "[domain-name:value = 'back.example']", 'green', { valid_until: '2026-02-15T00:00:00.000Z' });
+  await r.put([e, ind(6, "[url:value = 'http://back.example/x']")]);
+  await r.store.expire(NOW);
+  await r.correlator.catchUp(r.store);
+  assert.deepEqual(await r.ids(I(6)), []);
+  await r.put([bump(e, { valid_until: '2026-06-01T00:00:00.000Z' }, '2026-02-20T00:00:00.000Z')]);
+  assert.deepEqual(await r.ids(I(6)), [I(5)]);
+});
