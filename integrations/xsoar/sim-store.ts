@@ -74,6 +74,8 @@ export interface StoreOptions {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Go decodes JSON null into the zero value: a null key is as good as an absent one (demisto-py sends every model attribute, unset ones as null). */
+const clean = (v: unknown): unknown => (isMap(v) ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null)) : v);
 
 export class IndicatorStore {
   readonly byId = new Map<string, SimIndicator>();
@@ -132,7 +134,8 @@ export class IndicatorStore {
   }
 
   /** Validates one raw feed indicator (no side effects); throws SimError 400 naming the item. */
-  check(raw: unknown, n: number): { value: string; type: string } {
+  check(input: unknown, n: number): { value: string; type: string } {
+    const raw = clean(input);
     const where = `indicators[${n}]`;
     if (!isMap(raw)) throw new SimError(400, 'bad_request', 'Bad request', `${where}: must be an object`);
     if (typeof raw.value !== 'string' || raw.value.trim() === '') throw new SimError(400, 'bad_request', 'Bad request', `${where}: value is required`);
@@ -153,7 +156,7 @@ export class IndicatorStore {
   /** `/indicators/feed/json`: ingests one raw feed indicator. Returns false when the value is excluded. */
   ingest(input: unknown, n: number, bypassExclusions: boolean): boolean {
     const { value, type } = this.check(input, n);
-    const raw = input as Record<string, unknown>;
+    const raw = clean(input) as Record<string, unknown>;
     if (!bypassExclusions && this.exclusions.has(this.key(value))) return false;
     const score = (raw.score ?? 0) as number;
     const brand = raw.sourceBrand === undefined ? 'External' : String(raw.sourceBrand);
@@ -180,8 +183,9 @@ export class IndicatorStore {
   }
 
   /** `/indicator/create` (indicatorContext). */
-  create(ctx: unknown): SimIndicator {
-    const ioc = isMap(ctx) ? ctx.indicator : undefined;
+  create(body: unknown): SimIndicator {
+    const ctx = clean(body);
+    const ioc = clean(isMap(ctx) ? ctx.indicator : undefined);
     if (!isMap(ioc)) throw new SimError(400, 'bad_request', 'Bad request', 'indicator is required');
     if (typeof ioc.value !== 'string' || ioc.value.trim() === '') throw new SimError(400, 'bad_request', 'Bad request', 'indicator.value is required');
     const value = ioc.value.trim();
@@ -197,7 +201,8 @@ export class IndicatorStore {
   }
 
   /** `/indicator/edit` (IocObject with id and the current version, or -1). */
-  edit(ioc: unknown): SimIndicator {
+  edit(body: unknown): SimIndicator {
+    const ioc = clean(body);
     if (!isMap(ioc) || typeof ioc.id !== 'string') throw new SimError(400, 'bad_request', 'Bad request', 'id is required');
     const i = this.byId.get(ioc.id);
     if (!i) throw new SimError(404, 'not_found', 'Not found', `indicator ${ioc.id} not found`);
@@ -240,7 +245,7 @@ export class IndicatorStore {
 
   /** `/indicators/search`. */
   search(filter: unknown, maxSize: number): { iocObjects: SimIndicator[]; total: number } {
-    const f = isMap(filter) ? filter : {};
+    const f = isMap(filter) ? (clean(filter) as Record<string, unknown>) : {};
     let pred: (g: (f: string) => unknown) => boolean;
     try {
       pred = parseQuery(typeof f.query === 'string' ? f.query : '');
@@ -261,7 +266,8 @@ export class IndicatorStore {
   }
 
   /** `/indicators/batchDelete`: deletes, and unless `doNotWhitelist` adds the values to the exclusion list. */
-  batchDelete(body: unknown, limit = Infinity): { updatedIds: string[]; notUpdated: number } {
+  batchDelete(input: unknown, limit = Infinity): { updatedIds: string[]; notUpdated: number } {
+    const body = clean(input);
     if (!isMap(body)) throw new SimError(400, 'bad_request', 'Bad request', 'Request body is not well-formed. It must be JSON.');
     let targets: string[];
     if (body.all === true) targets = this.search({ ...(isMap(body.filter) ? body.filter : {}), size: Number.MAX_SAFE_INTEGER, page: 0 }, Number.MAX_SAFE_INTEGER).iocObjects.map((i) => i.id);
@@ -286,7 +292,8 @@ export class IndicatorStore {
   }
 
   /** `/indicator/whitelist`: adds a value to the exclusion list (and deletes its indicator), or only deletes it with doNotWhitelist. */
-  whitelist(body: unknown): { updatedIds: string[]; notUpdated: number } {
+  whitelist(input: unknown): { updatedIds: string[]; notUpdated: number } {
+    const body = clean(input);
     if (!isMap(body) || typeof body.value !== 'string') throw new SimError(400, 'bad_request', 'Bad request', 'value is required');
     const i = this.find(body.value);
     if (i) {
