@@ -29,7 +29,13 @@ export interface PublishFilterOptions {
   trustedSources?: Iterable<string>;
 }
 
-const NONE: PublishDecision = Object.freeze({ publish: true, hits: [], lists: [], trusted: false }) as PublishDecision;
+/** The decision for a value on no list (shared and frozen: callers must not mutate decisions). */
+const NONE: PublishDecision = Object.freeze({
+  publish: true,
+  hits: Object.freeze([]) as unknown as FilterHit[],
+  lists: Object.freeze([]) as unknown as string[],
+  trusted: false,
+});
 
 export class PublishFilter {
   private warninglists: WarninglistMatcher | undefined;
@@ -53,6 +59,11 @@ export class PublishFilter {
   /** Swaps in freshly loaded warninglists (periodic refresh); counters are kept. */
   setWarninglists(m: WarninglistMatcher | undefined): void {
     this.warninglists = m;
+  }
+
+  /** The warninglists in use. */
+  get lists(): WarninglistMatcher | undefined {
+    return this.warninglists;
   }
 
   /** Every list the value is on, regardless of trust (for flagging lookups and the store). */
