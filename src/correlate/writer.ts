@@ -77,6 +77,8 @@ export class IndexWriter {
   readonly dict: Dict;
   private readonly kResolves: number;
   private readonly kObjectRef: number;
+  /** False until the first resolves-to edge: spares two lookups per change on indexes without any. */
+  private hasResolves: boolean;
 
   constructor(
     private readonly db: Database.Database,
@@ -86,6 +88,7 @@ export class IndexWriter {
     this.dict = new Dict(db);
     this.kResolves = this.dict.id('resolves-to');
     this.kObjectRef = this.dict.id('object-ref');
+    this.hasResolves = db.prepare("SELECT 1 FROM meta WHERE k = 'has_resolves'").get() !== undefined;
     for (const r of db.prepare('SELECT family, len FROM cidrlen').all() as { family: 4 | 6; len: number }[]) this.cidrLens[r.family].add(r.len);
     const p = (sql: string) => db.prepare(sql);
     this.s = {
@@ -127,6 +130,7 @@ export class IndexWriter {
       hasResolvesFrom: p('SELECT 1 FROM edge WHERE a = ? AND kind = ? LIMIT 1').pluck(),
       resolvesTo: p('SELECT a FROM edge WHERE b = ? AND kind = ?').pluck(),
       valuesOfNode: p('SELECT v.v AS v, v.key AS key FROM hold h JOIN val v ON v.v = h.v WHERE h.n = ?'),
+      markResolves: p("INSERT OR IGNORE INTO meta(k, v) VALUES ('has_resolves', '1')"),
       upsertCounter: p('INSERT INTO counter(name, n) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET n = n + excluded.n'),
     };
   }
@@ -142,7 +146,7 @@ export class IndexWriter {
       const owned = active ? ownedRefs(obj) : [];
       // owned edges are replaced wholesale (an update may drop refs); a node that never owned any skips the delete
       if (owned.length > 0 || CONTAINERS.has(obj.type) || obj.type === 'sighting' || obj.type === 'domain-name') this.replaceOwned(n, owned);
-      if (obj.type === 'domain-name') this.refreshResolves(n);
+      if (obj.type === 'domain-name' && this.hasResolves) this.refreshResolves(n);
     }
     if (valuesChanged) this.valuesChanged(n);
   }
@@ -295,19 +299,32 @@ export class IndexWriter {
     const kind = this.dict.id(type);
     if (active) this.s.insertEdge.run(a, kind, b, n);
     else this.s.deleteEdge.run(a, kind, b, n);
-    if (kind === this.kResolves) this.refreshResolves(a);
+    if (kind === this.kResolves) {
+      this.noteResolves();
+      this.refreshResolves(a);
+    }
   }
 
   private replaceOwned(n: number, refs: [string, string][]): void {
     this.s.deleteOwned.run(n, n);
     for (const [kind, ref] of refs) {
       const m = this.nodeOf(ref);
-      if (m !== n) this.s.insertEdge.run(n, kind === 'object-ref' ? this.kObjectRef : this.dict.id(kind), m, n);
+      if (m === n) continue;
+      const k = kind === 'object-ref' ? this.kObjectRef : this.dict.id(kind);
+      if (k === this.kResolves) this.noteResolves();
+      this.s.insertEdge.run(n, k, m, n);
     }
+  }
+
+  private noteResolves(): void {
+    if (this.hasResolves) return;
+    this.hasResolves = true;
+    this.s.markResolves.run();
   }
 
   /** A node's values changed: the domain → address links through its resolves-to edges are recomputed. */
   private valuesChanged(n: number): void {
+    if (!this.hasResolves) return;
     if (this.s.hasResolvesFrom.get(n, this.kResolves) !== undefined) this.refreshResolves(n);
     for (const a of this.s.resolvesTo.all(n, this.kResolves) as number[]) this.refreshResolves(a);
   }

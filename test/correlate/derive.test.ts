@@ -228,3 +228,19 @@ test('a value whose last holder is revoked frees its fan-out budget; a holder co
   await r.put([bump(e, { valid_until: '2026-06-01T00:00:00.000Z' }, '2026-02-20T00:00:00.000Z')]);
   assert.deepEqual(await r.ids(I(6)), [I(5)]);
 });
+
+test('metrics: capped links by derivation, applied changes, seq and sizes on the given registry', async (t) => {
+  const { Registry } = await import('prom-client');
+  const { CorrelationMetrics } = await import('../../src/correlate/index.js');
+  const registry = new Registry();
+  const metrics = new CorrelationMetrics(registry);
+  const r = await rig(t, { maxFanout: 1, metrics });
+  await r.put([ind(1, "[domain-name:value = 'm.example']"), ind(2, "[url:value = 'http://a.m.example/']"), ind(3, "[url:value = 'http://b.m.example/']")]);
+  r.correlator.stats();
+  const text = await registry.metrics();
+  assert.match(text, /stixgate_correlation_capped_links_total\{derivation="on-domain"\} 1/);
+  assert.match(text, /stixgate_correlation_changes_applied_total 3/);
+  assert.match(text, new RegExp(`stixgate_correlation_seq ${await r.store.head()}`));
+  assert.match(text, /stixgate_correlation_links\{kind="derived"\} 1/);
+  assert.match(text, /stixgate_correlation_values 3/);
+});
