@@ -47,9 +47,12 @@ const url = (what: string) => s.string({ pattern: /^https?:\/\/[^/?#]+(\/[^?#]*)
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 const name = (description: string, def: string) => s.string({ default: def, pattern: NAME, patternHint: 'letters, digits, "_", "-" and "." only', description });
 
-const kvKeys = {
+const connection = {
   url: url('management URL, e.g. https://splunk.example:8089 (a path is kept as a prefix, for reverse proxies)'),
   auth: splunkAuthSchema,
+};
+
+const kvKeys = {
   owner: name('namespace owner of the collection (`nobody` = shared in the app)', 'nobody'),
   max_documents_per_batch_save: s.int({
     default: 1000,
@@ -61,16 +64,18 @@ const kvKeys = {
 };
 
 export const splunkKvSchema = {
-  ...kvKeys,
+  ...connection,
   app: name('app that holds the collection', 'search'),
   collection: name('KV store collection; created with its fields by the sink when missing', 'stixgate_indicators'),
+  ...kvKeys,
   enforce_types: s.bool({ default: false, description: 'create the collection with enforceTypes (documents with an untypeable field are refused instead of losing that field)' }),
   replicate: s.bool({ default: false, description: 'create the collection with replicate = true (the lookup is available on the indexers)' }),
 };
 
 export const splunkEsSchema = {
-  ...kvKeys,
+  ...connection,
   app: name('app of the ES threat-intel collections', 'DA-ESS-ThreatIntelligence'),
+  ...kvKeys,
 };
 
 export const splunkHecSchema = {
