@@ -6,6 +6,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TLP_MARKING_BY_LEVEL, tlpOfMarkings, type StixObject } from '../src/core/stix.js';
 import type { IngestItem, Store } from '../src/store/contract.js';
+import { compileScoring, type ScoreExtension } from '../src/score/model.js';
+import { rescoreStore } from '../src/score/rescore.js';
+import { defaultModels } from '../src/score/schema.js';
+import { recordSightings, sightingId } from '../src/score/sightings.js';
 import { DAY, HOUR, T0, clone, indicatorFor, ipFor, uuidFor } from './store/fixtures.js';
 
 export type StoreFactory = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
@@ -20,6 +24,12 @@ function item(object: StixObject, source = 'feed-a', extra: Partial<IngestItem> 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
+
+/** IPv4 half-life 7 days, expiry below 20, step 5 (docs/scoring.md). */
+const DECAY = compileScoring({
+  default_confidence: 50, points_per_extra_source: 10, sighting_points: 5, max_sighting_points: 25, enrichment_weight: 0.4,
+  expire_below: 20, step: 5, rescore_interval_secs: 3600, rescore_page_size: 1000, models: defaultModels(),
+});
 
 function permutations<T>(xs: T[]): T[][] {
   if (xs.length <= 1) return [xs];
@@ -322,6 +332,87 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         assert.equal(({} as Record<string, unknown>).polluted, undefined);
         assert.equal(({} as Record<string, unknown>).polluted2, undefined);
         assert.equal(({} as Record<string, unknown>).polluted3, undefined);
+      }));
+
+    it('modify: each write is one change-log entry whose op follows the state; no-ops and missing ids write nothing', () =>
+      withStore(async (store) => {
+        const a = indicatorFor(70);
+        const b = indicatorFor(71);
+        await store.upsert([item(a), item(b)], { now: T0 });
+        const head = await store.head();
+        const bump = (o: StixObject): StixObject => ({ ...o, x_stixgate: { ...o.x_stixgate!, score: 33 } });
+        let r = await store.modify([a.id, a.id, 'indicator--00000000-0000-4000-8000-0000000000ff'], bump, { now: T0 + HOUR });
+        assert.deepEqual(r, { updated: 1, unchanged: 0, missing: 1, rejected: [] });
+        assert.equal(await store.head(), head + 1);
+        let ch = (await store.changes(head, 10)).changes;
+        assert.deepEqual(ch.map((c) => [c.seq, c.id, c.op, c.object.x_stixgate?.score]), [[head + 1, a.id, 'upsert', 33]]);
+        // the same state again, or no new state: nothing written
+        r = await store.modify([a.id, b.id], (o) => (o.id === a.id ? bump(o) : undefined), { now: T0 + HOUR });
+        assert.deepEqual(r, { updated: 0, unchanged: 2, missing: 0, rejected: [] });
+        assert.equal(await store.head(), head + 1);
+        // an expired state is an expire entry, and back to active an upsert
+        await store.modify([b.id], (o) => ({ ...o, x_stixgate: { ...o.x_stixgate!, expired: true } }), { now: T0 + HOUR });
+        await store.modify([b.id], (o) => ({ ...o, x_stixgate: { sources: o.x_stixgate!.sources, score: 50 } }), { now: T0 + HOUR });
+        ch = (await store.changes(head + 1, 10)).changes;
+        assert.equal(ch.length, 1, 'the change log keeps the latest state of an object');
+        assert.deepEqual([ch[0].id, ch[0].op], [b.id, 'upsert']);
+        assert.equal((await store.stats()).expired, 0);
+        // an id or type change is refused, per object
+        r = await store.modify([a.id], (o) => ({ ...o, id: b.id }), { now: T0 + HOUR });
+        assert.equal(r.updated, 0);
+        assert.equal(r.rejected.length, 1);
+        assert.equal(r.rejected[0].location?.objectId, a.id);
+        assert.equal((await store.get(b.id))?.x_stixgate?.score, 50);
+      }));
+
+    it('re-scoring: decay writes a score only when it moved by the step, then an expire entry; expired ones are left alone', () =>
+      withStore(async (store) => {
+        const objs = [indicatorFor(80), indicatorFor(81), indicatorFor(82, { validUntil: T0 + 365 * DAY })];
+        await store.upsert(objs.map((o) => item(o, 'feed-a', { confidence: 80, seenAt: iso(T0) })), { now: T0 });
+        await store.upsert([item({ type: 'malware', spec_version: '2.1', id: `malware--${uuidFor(83)}`, created: iso(T0), modified: iso(T0), name: 'm', is_family: false } as StixObject)], { now: T0 });
+        const head = await store.head();
+        let r = await rescoreStore(store, DECAY, T0 + 7 * DAY, { pageSize: 2 });
+        assert.deepEqual(r, { scanned: 3, updated: 3, expired: 0, pages: 2, rejected: 0 });
+        const got = await store.getMany(objs.map((o) => o.id));
+        for (const o of objs) {
+          const ext = got.get(o.id)?.x_stixgate as ScoreExtension;
+          assert.equal(ext.score, 40, 'one half-life');
+          assert.equal(ext.scored_at, iso(T0 + 7 * DAY));
+        }
+        assert.equal(got.get(objs[0].id)?.valid_until, iso(T0 + Math.ceil(7 * Math.log2(80 / 19.5) * DAY)), 'derived');
+        assert.equal(got.get(objs[2].id)?.valid_until, iso(T0 + 365 * DAY), 'a source\'s own valid_until is kept');
+        assert.equal(await store.head(), head + 3);
+        // two hours later nothing moved by 5 points: no writes
+        r = await rescoreStore(store, DECAY, T0 + 7 * DAY + 2 * HOUR);
+        assert.equal(r.updated + r.expired, 0);
+        assert.equal(await store.head(), head + 3);
+        // past the crossing: three expire entries (the one with a later valid_until too)
+        r = await rescoreStore(store, DECAY, T0 + 15 * DAY);
+        assert.equal(r.expired, 3);
+        const ch = (await store.changes(head + 3, 10)).changes;
+        assert.deepEqual(ch.map((c) => c.op), ['expire', 'expire', 'expire']);
+        assert.equal((await store.stats()).expired, 3);
+        r = await rescoreStore(store, DECAY, T0 + 40 * DAY);
+        assert.equal(r.updated + r.expired, 0);
+        assert.equal(await store.head(), head + 6);
+      }));
+
+    it('sightings: an SRO per report window, the indicator summary grows, the score rises; a retry writes nothing', () =>
+      withStore(async (store) => {
+        const o = indicatorFor(90);
+        await store.upsert([item(o, 'feed-a', { confidence: 60, seenAt: iso(T0) })], { now: T0 });
+        const report = { indicatorId: o.id, count: 3, firstSeen: T0 + HOUR, lastSeen: T0 + 2 * HOUR, where: 'siem-1' };
+        const r = await recordSightings(store, DECAY, [report], T0 + 2 * HOUR);
+        assert.equal(r.indicatorsUpdated, 1);
+        const got = await store.get(o.id);
+        const ext = got?.x_stixgate as ScoreExtension;
+        assert.deepEqual(ext.sightings, { count: 3, first_seen: iso(T0 + HOUR), last_seen: iso(T0 + 2 * HOUR) });
+        assert.equal(ext.score, 70, '60 + 5 · log2(1 + 3)');
+        assert.equal((await store.get(sightingId(report)))?.count, 3);
+        const head = await store.head();
+        const again = await recordSightings(store, DECAY, [report], T0 + 3 * HOUR);
+        assert.equal(again.recorded[0].added, 0);
+        assert.equal(await store.head(), head);
       }));
 
     it('answers ping while open', () =>

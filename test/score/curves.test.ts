@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { validate } from '../../src/config/schema.js';
 import { daysUntilBelow, decayFactor } from '../../src/score/curves.js';
-import { NO_DECAY_SCORING, baseScore, scoreAt, scoredType } from '../../src/score/model.js';
+import { NO_DECAY_SCORING, baseScore, scoreAt, scoredType, type ScoreExtension } from '../../src/score/model.js';
 import { scoringSchema } from '../../src/score/schema.js';
 import type { StixObject } from '../../src/core/stix.js';
 import { DAY, STANDARD, T0, iso, scoring } from './helpers.js';
@@ -107,7 +107,7 @@ describe('score', () => {
     const o = ip(80, T0);
     o.x_stixgate!.sources['enrich:vt'] = { first_seen: iso(T0 + 7 * DAY), last_seen: iso(T0 + 7 * DAY), confidence: 50 };
     assert.equal(scoreAt(o, sc, T0 + 7 * DAY).score, 40);
-    (o.x_stixgate as Record<string, unknown>).sightings = { count: 1, first_seen: iso(T0 + 7 * DAY), last_seen: iso(T0 + 7 * DAY) };
+    (o.x_stixgate as ScoreExtension).sightings = { count: 1, first_seen: iso(T0 + 7 * DAY), last_seen: iso(T0 + 7 * DAY) };
     assert.equal(scoreAt(o, sc, T0 + 7 * DAY).score, 85, 'a sighting refreshes the age and adds 5');
   });
 });
