@@ -6,7 +6,7 @@
  * `string` (the canonical value). `substring` and `regex` must be written out; regexes may be
  * bare (`^abuse@`) or PCRE-style (`/^abuse@/i`) and run in linear time like warninglist regexes.
  */
-import { detectObservable } from '../core/observable.js';
+import { detectObservable, quoteValue } from '../core/observable.js';
 import { MATCH_TYPES, type MatchType, type Warninglist } from './format.js';
 import { parseCidr } from './ip-table.js';
 import { vetPattern } from './regex-nfa.js';
@@ -43,7 +43,7 @@ export function checkAllowlistEntry(e: unknown, path: string): { ok: true; type:
   const v = value.trim();
   switch (type as MatchType) {
     case 'cidr':
-      if (!parseCidr(v)) return fail(`${path}.value`, `invalid CIDR or IP address "${v.slice(0, 80)}"`);
+      if (!parseCidr(v)) return fail(`${path}.value`, `invalid CIDR or IP address ${quoteValue(v)}`);
       break;
     case 'regex': {
       const why = vetPattern(v, true);

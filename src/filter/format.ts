@@ -23,6 +23,8 @@ export interface Warninglist {
   type: MatchType;
   /** Entries as written (trimmed; empty ones dropped). */
   list: string[];
+  /** Index in the document's `list` of each entry (for messages); absent: the same index. */
+  entryIndex?: number[];
   /** MISP attribute types the list applies to; empty: all. */
   matching_attributes: string[];
   /** Where the list came from (a file path or URL). */
@@ -86,6 +88,7 @@ export function parseWarninglist(json: unknown, origin: string): ParseResult {
   if (!raw) return fatal('$.list', `expected an array of strings, got ${describe(doc.list)}`);
   if (raw.length > MAX_LIST_ENTRIES) return fatal('$.list', `more than ${MAX_LIST_ENTRIES} entries (${raw.length})`);
   const list: string[] = [];
+  const entryIndex: number[] = [];
   for (let i = 0; i < raw.length; i++) {
     const e = raw[i];
     if (typeof e !== 'string') {
@@ -99,6 +102,7 @@ export function parseWarninglist(json: unknown, origin: string): ParseResult {
       continue;
     }
     list.push(t);
+    entryIndex.push(i);
   }
   let matching: string[] = [];
   if (doc.matching_attributes !== undefined) {
@@ -114,7 +118,7 @@ export function parseWarninglist(json: unknown, origin: string): ParseResult {
   const description = typeof doc.description === 'string' ? doc.description : '';
   return {
     ok: true,
-    list: { id: idFromOrigin(origin), name: doc.name.trim(), version, description, type, list, matching_attributes: matching, origin },
+    list: { id: idFromOrigin(origin), name: doc.name.trim(), version, description, type, list, entryIndex, matching_attributes: matching, origin },
     problems,
   };
 }

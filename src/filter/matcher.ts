@@ -10,7 +10,7 @@
  * the observable's type (misp-types.ts).
  */
 import type { Observable, ObservableType } from '../core/stix.js';
-import { normaliseHash, normaliseObservable } from '../core/observable.js';
+import { normaliseHash, normaliseObservable, quoteValue } from '../core/observable.js';
 import { normaliseHostName } from '../core/domain-name.js';
 import { parseIpv4 } from '../core/ip-address.js';
 import { AhoCorasick } from './aho-corasick.js';
@@ -136,7 +136,7 @@ export class WarninglistMatcher {
 
   private addEntries(l: Warninglist, li: number, mask: number, opts: CompileOptions, problems: WarninglistProblem[]): number {
     let used = 0;
-    const bad = (i: number, reason: string) => problems.push(problem(l.origin, `$.list[${i}]`, reason, false));
+    const bad = (i: number, reason: string) => problems.push(problem(l.origin, `$.list[${l.entryIndex?.[i] ?? i}]`, reason, false));
     switch (l.type) {
       case 'string':
         l.list.forEach((entry) => {
@@ -160,7 +160,7 @@ export class WarninglistMatcher {
       case 'cidr':
         l.list.forEach((entry, i) => {
           const c = parseCidr(entry);
-          if (!c) return void bad(i, `invalid CIDR or IP address "${entry.slice(0, 80)}"`);
+          if (!c) return void bad(i, `invalid CIDR or IP address ${quoteValue(entry)}`);
           this.cidrs.add(c, { list: li, entry });
           used++;
         });

@@ -37,8 +37,8 @@ test('a directory with bad files: every problem named, the good lists and entrie
   assert.deepEqual(byFile('no-name').map((p) => [p.path, p.fatal]), [['$.name', true]]);
 
   const cidr = byFile('bad-cidr');
-  assert.deepEqual(cidr.map((p) => [p.path, p.fatal]), [['$.list[1]', false], ['$.list[2]', false], ['$.list[4]', false]]);
-  assert.match(cidr[0].message, /bad-cidr\/list\.json: at \$\.list\[1\]: invalid CIDR or IP address "300\.1\.1\.1\/8"/);
+  assert.deepEqual(cidr.map((p) => [p.path, p.fatal]), [['$.list[2]', false], ['$.list[3]', false], ['$.list[5]', false]], 'indices in the document, the empty entry counted');
+  assert.match(cidr[0].message, /bad-cidr\/list\.json: at \$\.list\[2\]: invalid CIDR or IP address "300\.1\.1\.1\/8"/);
   assert.match(cidr[1].reason, /"192\.168\.0\.0\/33"/);
 
   const regex = byFile('bad-regex');
