@@ -20,7 +20,10 @@ export const STATE_INACTIVE = 2;
 const MAX_NAME = 256;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
-const isRef = (v: unknown): v is string => typeof v === 'string' && v.indexOf('--') > 0 && v.length <= 256;
+/** Relationship types become link kinds (kept in memory): the STIX vocabulary form only, bounded. */
+const KIND_RE = /^[a-z0-9][a-z0-9-]{0,63}$/;
+const REF_RE = /^[a-z][a-z0-9-]{0,62}--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+const isRef = (v: unknown): v is string => typeof v === 'string' && REF_RE.test(v);
 
 /** Small string ↔ integer dictionary (types, link kinds), cached in memory. */
 export class Dict {
@@ -293,7 +296,7 @@ export class IndexWriter {
     const src = obj.source_ref;
     const tgt = obj.target_ref;
     const type = str(obj.relationship_type);
-    if (!isRef(src) || !isRef(tgt) || type === undefined) return;
+    if (!isRef(src) || !isRef(tgt) || type === undefined || !KIND_RE.test(type)) return;
     const a = this.nodeOf(src);
     const b = this.nodeOf(tgt);
     const kind = this.dict.id(type);
