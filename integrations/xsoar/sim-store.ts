@@ -82,8 +82,11 @@ export class IndicatorStore {
   private readonly byValue = new Map<string, SimIndicator>();
   readonly exclusions = new Map<string, Exclusion>();
   private nextId = 1;
+  private readonly types: Map<string, string>;
 
-  constructor(private readonly o: StoreOptions) {}
+  constructor(private readonly o: StoreOptions) {
+    this.types = new Map(o.types.map((t) => [t.toLowerCase(), t]));
+  }
 
   private key(v: string): string {
     return v.toLowerCase();
@@ -102,7 +105,7 @@ export class IndicatorStore {
 
   private checkType(t: unknown, where: string): string {
     if (typeof t !== 'string' || t === '') throw new SimError(400, 'bad_request', 'Bad request', `${where}: indicator type is required`);
-    const known = this.o.types.find((x) => x.toLowerCase() === t.toLowerCase());
+    const known = this.types.get(t.toLowerCase());
     if (!known) throw new SimError(400, 'bad_request', 'Bad request', `${where}: unknown indicator type "${t}"`);
     return known;
   }

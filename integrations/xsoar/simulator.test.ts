@@ -225,3 +225,16 @@ test('command timeout: a feed request that takes too long ingests what fit and a
   assert.equal(sim.indicators().length, 20);
   assert.equal((await call(base, '/indicators/feed/json', feed(Array.from({ length: 20 }, (_, k) => `9.0.0.${k}`)))).status, 201);
 });
+
+test('JSON null counts as absent (Go zero values): demisto-py sends every unset model attribute as null', async (t) => {
+  const { sim, base } = await startSim(t);
+  const c = await call(base, '/indicator/create', { entryId: null, investigationId: null, seenNow: true, indicator: { value: 'n.example', indicator_type: 'Domain', score: 2, manualScore: true, comment: null, CustomFields: null, firstSeen: null } });
+  assert.equal(c.status, 200);
+  const e = await call(base, '/indicator/edit', { id: c.body.id, version: c.body.version, value: 'n.example', indicator_type: null, score: 3, manualScore: true, CustomFields: null, comment: null });
+  assert.deepEqual([e.status, e.body.indicator_type, e.body.score, e.body.comment], [200, 'Domain', 3, '']);
+  const s = await call(base, '/indicators/search', { query: null, size: 5, page: null, searchAfter: null });
+  assert.equal(s.body.total, 1);
+  const f = await call(base, '/indicators/feed/json', { indicators: [{ value: 'm.example', type: 'Domain', score: null, reliability: null }], bypassExclusionList: null, classifierId: null });
+  assert.equal(f.status, 201);
+  assert.equal(sim.indicator('m.example')!.score, 0);
+});
