@@ -95,6 +95,8 @@ export class Correlator {
   private walker!: Walker;
   readonly maxFanout: number;
   private running?: Promise<CatchUpResult>;
+  private timer?: NodeJS.Timeout;
+  private failures = 0;
   private readonly getMeta: Database.Statement;
   private readonly setMeta: Database.Statement;
   private readonly summary: Database.Statement;
@@ -140,6 +142,36 @@ export class Correlator {
       this.running = undefined;
     });
     return this.running;
+  }
+
+  /**
+   * Catches up every `intervalMs` (in addition to the catch-ups the caller triggers after each
+   * ingest). A failed catch-up (store briefly unavailable) is logged once and retried next tick.
+   */
+  start(store: Store, intervalMs: number, pageSize?: number): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      this.catchUp(store, { pageSize }).then(
+        () => {
+          if (this.failures > 0) this.o.logger?.info({ seq: this.seq }, 'correlation index follower recovered');
+          this.failures = 0;
+        },
+        (e: unknown) => {
+          if (this.failures++ === 0) this.o.logger?.warn({ err: e, seq: this.seq }, 'correlation index could not follow the change log');
+        },
+      );
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** False after three consecutive failed timed catch-ups. */
+  get healthy(): boolean {
+    return this.failures < 3;
   }
 
   private async run(store: Store, opts: { limit?: number; pageSize?: number }): Promise<CatchUpResult> {
@@ -278,6 +310,7 @@ export class Correlator {
   }
 
   async close(): Promise<void> {
+    this.stop();
     await this.running?.catch(() => undefined);
     if (this.db.open) {
       this.checkpoint();

@@ -244,3 +244,15 @@ test('metrics: capped links by derivation, applied changes, seq and sizes on the
   assert.match(text, /stixgate_correlation_links\{kind="derived"\} 1/);
   assert.match(text, /stixgate_correlation_values 3/);
 });
+
+test('start(): follows the change log on a timer until stop()', async (t) => {
+  const r = await rig(t);
+  r.correlator.start(r.store, 20);
+  await r.store.upsert([{ object: ind(1, "[ipv4-addr:value = '192.0.2.200']"), source: 'a' }, { object: ind(2, "[ipv4-addr:value = '192.0.2.200']"), source: 'b' }], { now: NOW });
+  const head = await r.store.head();
+  for (let i = 0; i < 100 && r.correlator.seq < head; i++) await new Promise((res) => setTimeout(res, 20));
+  assert.equal(r.correlator.seq, head);
+  assert.deepEqual(await r.ids(I(1)), [I(2)]);
+  assert.equal(r.correlator.healthy, true);
+  r.correlator.stop();
+});
