@@ -131,7 +131,10 @@ class Parser {
       if (ch === '|' || ch === ')') break;
       const atom = this.parseAtom(flags);
       if (atom === undefined) continue; // an inline flag setting
-      items.push(this.parseQuantifier(atom));
+      const q = this.parseQuantifier(atom);
+      // nodes that compile to no state are dropped, so that every node costs at least one state and
+      // the state cap bounds compile time (`((?:){1000}){1000}…` would otherwise loop for ever)
+      if (q.k !== 'empty') items.push(q);
     }
     return items.length === 1 ? items[0] : items.length === 0 ? { k: 'empty' } : { k: 'seq', items };
   }
@@ -141,6 +144,7 @@ class Parser {
     let quantified = false;
     for (;;) {
       const ch = this.src[this.pos];
+      const afterGroup = this.src[this.pos - 1] === ')';
       let min: number;
       let max: number;
       if (ch === '*') [min, max] = [0, Infinity];
@@ -155,13 +159,21 @@ class Parser {
         if (max < min) throw this.error('repetition range out of order');
         this.pos += m[0].length - 1;
       } else return node;
-      if (node.k === 'assert' || node.k === 'empty') throw this.error('nothing to repeat');
+      if (node.k === 'assert') {
+        if (!afterGroup || quantified) throw this.error('nothing to repeat');
+        // a grouped assertion repeated: zero times always matches, once or more is the assertion
+        this.pos++;
+        if (this.src[this.pos] === '?' || this.src[this.pos] === '+') this.pos++;
+        if (min === 0) node = { k: 'empty' };
+        quantified = true;
+        continue;
+      }
       if (quantified) throw this.error('quantifier follows a quantifier');
       quantified = true;
       this.pos++;
       // lazy / possessive suffixes do not change the set of matching values
       if (this.src[this.pos] === '?' || this.src[this.pos] === '+') this.pos++;
-      node = { k: 'repeat', node, min, max };
+      if (node.k !== 'empty') node = { k: 'repeat', node, min, max }; // an empty group repeated is empty
     }
   }
 

@@ -96,6 +96,12 @@ test('refused with a reason: features that need backtracking, bad syntax, oversi
   ];
   for (const [p, re] of cases) assert.match(vetPattern(p) ?? 'accepted', re, p);
   assert.equal(vetPattern('bare ^pattern$', true), undefined, 'bare patterns allowed for user entries');
+  // nested repetitions of an empty group compile to nothing instead of looping 1000^4 times
+  const t0 = performance.now();
+  assert.equal(vetPattern('/a((((?:){1000}){1000}){1000}){1000}b/'), undefined);
+  assert.equal(compilePatterns(['/a((((?:){1000}){1000}){1000}){1000}b/']).search('xaby'), 0);
+  assert.equal(compilePatterns(['/a(){3}(|){2}b/']).search('ab'), 0);
+  assert.ok(performance.now() - t0 < 100);
 });
 
 const CATASTROPHIC = [
@@ -147,4 +153,50 @@ test('a regex list larger than one program is split, every pattern still in use'
     const hits = matcher.match({ type: 'url', value: `p${i}-${'q'.repeat(999)}` });
     assert.deepEqual(hits.map((h) => h.entry), [list[i]]);
   }
+});
+
+test('random patterns agree with JavaScript on random short values (differential)', () => {
+  let seed = 2024;
+  const rnd = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const atom = (depth: number): string => {
+    switch (rnd(depth > 2 ? 4 : 7)) {
+      case 0: return 'a';
+      case 1: return 'b';
+      case 2: return ['.', '[ab]', '[^a]', '\\w', 'c'][rnd(5)];
+      case 3: return ['^', '$', '\\b'][rnd(3)];
+      case 4: return `(${alt(depth + 1)})`;
+      case 5: return `(?:${alt(depth + 1)})`;
+      default: return `(?:${seq(depth + 1)})`;
+    }
+  };
+  const quant = () => ['', '', '*', '+', '?', '{2}', '{1,3}', '{0,}', '*?'][rnd(9)];
+  const seq = (depth: number): string => {
+    let s = '';
+    for (let n = 1 + rnd(4); n > 0; n--) {
+      const a = atom(depth);
+      s += a + (a === '^' || a === '$' || a === '\\b' ? '' : quant());
+    }
+    return s;
+  };
+  const alt = (depth: number): string => (rnd(3) === 0 ? `${seq(depth)}|${seq(depth)}` : seq(depth));
+  let compared = 0;
+  let matched = 0;
+  for (let p = 0; p < 300; p++) {
+    const body = alt(0);
+    const flags = rnd(4) === 0 ? 'i' : '';
+    const js = new RegExp(body, flags);
+    const mine = compilePatterns([`/${body}/${flags}`]);
+    for (let k = 0; k < 25; k++) {
+      let v = '';
+      for (let n = rnd(9); n > 0; n--) v += 'abAc '[rnd(5)];
+      const expect = js.test(v);
+      assert.equal(mine.search(v) >= 0, expect, `/${body}/${flags} on ${JSON.stringify(v)}`);
+      compared++;
+      if (expect) matched++;
+    }
+  }
+  assert.ok(matched > compared / 5 && matched < compared, `${matched} of ${compared} matched`);
 });
