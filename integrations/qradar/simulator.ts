@@ -66,6 +66,10 @@ export type FaultTarget = 'legacy' | 'collections' | 'other' | 'any';
 
 export interface Fault {
   target?: FaultTarget;
+  /** Only requests with this method (e.g. PATCH). */
+  method?: string;
+  /** Only requests whose raw path contains this (e.g. "bulk_load", "set_entries"). */
+  pathIncludes?: string;
   /** How many requests it applies to (default 1). */
   times?: number;
   /** Answer with this status (QRadar error body) instead of handling the request. */
@@ -169,8 +173,8 @@ export class QradarSimulator {
 
   // ---- request handling ------------------------------------------------------------------------
 
-  private takeFault(target: FaultTarget): Fault | undefined {
-    const i = this.faults.findIndex((f) => f.target === 'any' || f.target === target);
+  private takeFault(target: FaultTarget, method: string, path: string): Fault | undefined {
+    const i = this.faults.findIndex((f) => (f.target === 'any' || f.target === target) && (!f.method || f.method === method) && (!f.pathIncludes || path.includes(f.pathIncludes)));
     if (i < 0) return undefined;
     const f = this.faults[i]!;
     f.times = (f.times ?? 1) - 1;
@@ -210,7 +214,7 @@ export class QradarSimulator {
     const h = (n: string) => (req.headers[n] as string | undefined) ?? undefined;
     const target: FaultTarget = rawPath.startsWith('/api/reference_data/') ? 'legacy' : rawPath.startsWith('/api/reference_data_collections/') ? 'collections' : 'other';
     const simApi = rawPath.startsWith('/__sim/');
-    const fault = simApi ? undefined : this.takeFault(target);
+    const fault = simApi ? undefined : this.takeFault(target, method, rawPath);
     const entry: LoggedRequest = { method, path: rawPath, query, auth: h('sec') !== undefined ? 'SEC' : /^Basic /i.test(h('authorization') ?? '') ? 'Basic' : '', version: h('version'), range: h('range'), bytes: raw.length, status: 0 };
     if (!simApi) this.log(entry);
     if (fault?.delayMs) await sleep(fault.delayMs);

@@ -103,7 +103,7 @@ export class CollectionSets implements SetApi {
   private async waitFor(ctx: SinkRunContext, taskId: number): Promise<Results> {
     const deadline = Date.now() + this.o.taskTimeoutMs;
     const path = `/reference_data_collections/set_bulk_update_tasks/${taskId}`;
-    let delay = 20;
+    let delay = 2; // small consoles finish small tasks in milliseconds; the wait doubles up to 2 s
     for (;;) {
       const t = await this.client.call(ctx, { method: 'GET', path });
       const status = String((t.body as Task | undefined)?.status ?? '');
