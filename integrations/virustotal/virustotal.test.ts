@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { indicatorIdForPattern } from '../../src/core/ids.js';
+import type { StixObject } from '../../src/core/stix.js';
+import { runEnricher, type EnrichRunOptions } from '../../src/pipeline/enrich-runner.js';
+import { LOOKUP_PROPERTY, lookupNoteId } from '../../src/pipeline/enrich-records.js';
+import { loopbackHttp, tempStore, type TempStore } from '../../src/pipeline/enrich-testing.js';
+import { validate } from '../../src/config/schema.js';
+import { buildEnrichersSchema } from '../../src/pipeline/enrich-schema.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import type { Store } from '../../src/store/contract.js';
+import { virustotalEnricher } from './index.js';
+import { maliciousness } from './map.js';
+import { reportPath } from './enricher.js';
+import { VirusTotalSimulator } from './simulator.js';
+import { urlId } from './sim-data.js';
+
+const T = Date.parse('2026-03-01T10:00:00.000Z');
+const MD5 = '44d88612fea8a8f36de82e1278abb02f';
+const SHA1 = '3395856ce81f2b7382dee72602f798b642f14140';
+const SHA256 = '275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f';
+
+function indicator(pattern: string): StixObject {
+  const ts = new Date(T - 3_600_000).toISOString();
+  return { type: 'indicator', spec_version: '2.1', id: indicatorIdForPattern(pattern), created: ts, modified: ts, pattern, pattern_type: 'stix', valid_from: ts };
+}
+
+async function withSetup(fn: (s: { sim: VirusTotalSimulator; base: string; t: TempStore; opts: (over?: Partial<EnrichRunOptions>) => EnrichRunOptions }) => Promise<void>, simOpts: ConstructorParameters<typeof VirusTotalSimulator>[0] = {}, apiKey = 'test-key') {
+  const sim = new VirusTotalSimulator({ windowMs: 300, ...simOpts });
+  const { base } = await sim.start();
+  const t = await tempStore();
+  const http = loopbackHttp('vt-test');
+  const config = validate(buildEnrichersSchema([virustotalEnricher]), { vt: { type: 'virustotal', url: base, api_key: apiKey, allow_private: true, allow_insecure: true } });
+  assert.ok(config.ok, JSON.stringify(!config.ok && config.issues));
+  const enricher = virustotalEnricher.create(config.value.vt as never, { logger: silentLogger(), configDir: '.', mappingsDir: '.' });
+  const opts = (over: Partial<EnrichRunOptions> = {}): EnrichRunOptions => ({
+    id: 'vt', service: 'virustotal', enricher, store: t.store, http, logger: silentLogger(), now: () => Date.now(), signal: new AbortController().signal,
+    quota: { per_minute: 4, per_day: 500 }, windowMs: 300, inflightMs: 1000, cacheTtlMs: 86_400_000, maxPerRun: 1000, ...over,
+  });
+  try {
+    await fn({ sim, base, t, opts });
+  } finally {
+    await http.close();
+    await t.cleanup();
+    await sim.close();
+  }
+}
+
+async function ingest(store: Store, patterns: string[]) {
+  await store.upsert(patterns.map((p) => ({ object: indicator(p), source: 'feed', confidence: 30 })), { now: T });
+}
+
+describe('virustotal', () => {
+  it('maliciousness: share of engines flagging, suspicious half, full at the configured share', () => {
+    assert.equal(maliciousness({ malicious: 0, suspicious: 0, harmless: 0, undetected: 0 }, 0.1), undefined);
+    assert.equal(maliciousness({ malicious: 0, suspicious: 0, harmless: 60, undetected: 30 }, 0.1), 0);
+    assert.equal(maliciousness({ malicious: 1, suspicious: 0, harmless: 60, undetected: 29 }, 0.1), 11);
+    assert.equal(maliciousness({ malicious: 4, suspicious: 2, harmless: 60, undetected: 24 }, 0.1), 56);
+    assert.equal(maliciousness({ malicious: 30, suspicious: 0, harmless: 30, undetected: 30 }, 0.1), 100);
+    assert.equal(maliciousness({ malicious: 30, suspicious: 0, harmless: 30, undetected: 30 }, 1), 33);
+  });
+
+  it('report paths: IPs, domains, URL ids as base64url without padding, MD5/SHA-1/SHA-256 only', () => {
+    assert.equal(reportPath({ type: 'url', value: 'http://a.example/x?y=1' }), `/api/v3/urls/${urlId('http://a.example/x?y=1')}`);
+    assert.doesNotMatch(reportPath({ type: 'url', value: 'http://a.example/' })!, /=/);
+    assert.equal(reportPath({ type: 'file', value: SHA256, hash: 'SHA-256' }), `/api/v3/files/${SHA256}`);
+    assert.equal(reportPath({ type: 'file', value: 'ab'.repeat(64), hash: 'SHA-512' }), undefined);
+    assert.equal(reportPath({ type: 'ipv6-addr', value: '2001:db8::1' }), '/api/v3/ip_addresses/2001%3Adb8%3A%3A1');
+  });
+
+  it('end to end: reports for every kind of value become notes and signals; unknown values a "no report" note', () =>
+    withSetup(async ({ sim, t, opts }) => {
+      sim.data.addIp({ ip: '198.51.100.7', stats: { malicious: 9, suspicious: 0, harmless: 60, undetected: 21 }, reputation: -20, country: 'NL', asn: 64501, asOwner: 'Bad AS' });
+      sim.data.addDomain({ domain: 'evil.example', stats: { malicious: 2, suspicious: 2, harmless: 70, undetected: 16 } });
+      sim.data.addUrl({ url: 'http://evil.example/payload', stats: { malicious: 5, suspicious: 0, harmless: 50, undetected: 35 } });
+      sim.data.addFile({ md5: MD5, sha1: SHA1, sha256: SHA256, stats: { malicious: 60, suspicious: 0, harmless: 0, undetected: 10 }, threatLabel: 'trojan.eicar' });
+      const patterns = [
+        "[ipv4-addr:value = '198.51.100.7']",
+        "[domain-name:value = 'evil.example']",
+        "[url:value = 'http://evil.example/payload']",
+        `[file:hashes.MD5 = '${MD5}']`,
+        "[ipv4-addr:value = '203.0.113.9']",
+      ];
+      await ingest(t.store, patterns);
+      const s = await runEnricher(opts());
+      assert.equal(s.stopped, undefined);
+      assert.equal(s.found, 4);
+      assert.equal(s.notFound, 1);
+      assert.deepEqual(sim.requests.map((r) => r.status), [200, 200, 200, 200, 404]);
+      assert.equal(sim.requests[4].code, 'NotFoundError');
+      const ip = (await t.store.get(lookupNoteId('vt', { type: 'ipv4-addr', value: '198.51.100.7' })))!;
+      assert.match(String(ip.abstract), /9\/90 engines flag 198\.51\.100\.7 \(maliciousness 100\)/);
+      assert.match(String(ip.content), /reputation: -20/);
+      assert.match(String(ip.content), /AS64501 Bad AS/);
+      assert.deepEqual(ip.external_references, [{ source_name: 'virustotal', url: 'https://www.virustotal.com/gui/ip-address/198.51.100.7', external_id: '198.51.100.7' }]);
+      assert.equal((ip[LOOKUP_PROPERTY] as { maliciousness: number }).maliciousness, 100);
+      assert.ok((ip.object_refs as string[]).includes(indicatorIdForPattern(patterns[0])));
+      const file = (await t.store.get(lookupNoteId('vt', { type: 'file', value: MD5, hash: 'MD5' })))!;
+      assert.match(String(file.content), /threat label: trojan\.eicar/);
+      const none = (await t.store.get(lookupNoteId('vt', { type: 'ipv4-addr', value: '203.0.113.9' })))!;
+      assert.match(String(none.content), /virustotal has no report for 203\.0\.113\.9/);
+      const signals = await t.store.getMany(patterns.map((p) => indicatorIdForPattern(p)));
+      assert.equal(signals.get(indicatorIdForPattern(patterns[0]))!.x_stixgate!.sources['enrich:vt'].confidence, 100);
+      assert.equal(signals.get(indicatorIdForPattern(patterns[1]))!.x_stixgate!.sources['enrich:vt'].confidence, 33, '(2 + 2/2) of 90 engines at a 10% full share');
+      assert.equal(signals.get(indicatorIdForPattern(patterns[4]))!.x_stixgate!.sources['enrich:vt'], undefined, 'no opinion, no signal');
+    }));
+
+  it('the public quota (4 per window, N per day) is never exceeded, counted at the simulator', () =>
+    withSetup(
+      async ({ sim, t, opts }) => {
+        await ingest(t.store, Array.from({ length: 40 }, (_, i) => `[ipv4-addr:value = '192.0.2.${i + 1}']`));
+        const s = await runEnricher(opts({ quota: { per_minute: 4, per_day: 18 }, concurrency: 3 }));
+        assert.equal(s.stopped, 'quota');
+        assert.equal(sim.quotaRefusals, 0);
+        assert.equal(sim.counted.length, 18);
+        assert.ok(sim.maxInWindow() <= 4, `saw ${sim.maxInWindow()} in a window`);
+      },
+      { perDay: 18 },
+    ));
+
+  it('a 429 QuotaExceededError (no Retry-After) stops the run; the next run waits a window', () =>
+    withSetup(async ({ sim, t, opts }) => {
+      await ingest(t.store, ["[ipv4-addr:value = '192.0.2.200']", "[ipv4-addr:value = '192.0.2.201']"]);
+      sim.inject({ status: 429, code: 'QuotaExceededError', message: 'Quota exceeded' });
+      const a = await runEnricher(opts());
+      assert.equal(a.stopped, 'quota');
+      assert.equal(a.retryAfterMs, 1000, 'a window, at least one second');
+      assert.match(a.error!.message, /QuotaExceededError/);
+      const b = await runEnricher(opts());
+      assert.equal(b.stopped, 'quota');
+      assert.equal(sim.requests.length, 1, 'no request before the wait is over');
+      await new Promise((r) => setTimeout(r, 1050));
+      const c = await runEnricher(opts());
+      assert.equal(c.stopped, undefined);
+      assert.equal(sim.requests.length, 3);
+    }));
+
+  it('wrong credentials stop the run with reason auth and keep the cursor; a 503 stops it and the next run resumes', () =>
+    withSetup(async ({ sim, t, opts }) => {
+      await ingest(t.store, ["[ipv4-addr:value = '192.0.2.50']"]);
+      const a = await runEnricher(opts());
+      assert.equal(a.stopped, 'error');
+      assert.equal(a.error?.reason, 'auth');
+      assert.equal(a.cursor, 0);
+      assert.equal(sim.requests[0].code, 'WrongCredentialsError');
+    }, {}, 'wrong-key'));
+
+  it('a 503 TransientError stops the run; the next one resumes from the cursor', () =>
+    withSetup(async ({ sim, t, opts }) => {
+      await ingest(t.store, ["[ipv4-addr:value = '192.0.2.60']"]);
+      sim.inject({ status: 503, code: 'TransientError' });
+      const a = await runEnricher(opts());
+      assert.equal(a.stopped, 'error');
+      assert.equal(a.error?.reason, 'status_5xx');
+      assert.equal(a.cursor, 0);
+      const b = await runEnricher(opts());
+      assert.equal(b.stopped, undefined);
+      assert.equal(b.notFound, 1);
+    }));
+
+  it('a malformed 200 answer fails that value only', () =>
+    withSetup(async ({ sim, t, opts }) => {
+      await ingest(t.store, ["[ipv4-addr:value = '192.0.2.70']", "[ipv4-addr:value = '192.0.2.71']"]);
+      sim.inject({ status: 200, body: '{"data":"nope"}' });
+      const a = await runEnricher(opts());
+      assert.equal(a.valueErrors, 1);
+      assert.equal(a.notFound, 1);
+      assert.equal(a.stopped, undefined);
+    }));
+
+  it('the inspection endpoint reports the quota', () =>
+    withSetup(async ({ base, sim }) => {
+      const http = loopbackHttp('vt-sim');
+      try {
+        await http.request({ url: `${base}/api/v3/domains/x.example`, headers: { 'x-apikey': 'test-key' }, okStatuses: [404] }).then((r) => r.dump());
+        const q = (await (await http.request({ url: `${base}/__sim/quota` })).json()) as Record<string, number>;
+        assert.deepEqual(q, { per_minute: 4, per_day: 500, used_today: 1, max_in_window: 1, refused: 0 });
+        assert.equal(sim.requests[0].code, 'NotFoundError');
+      } finally {
+        await http.close();
+      }
+    }));
+});
