@@ -33,7 +33,7 @@ export class Chunker {
   /** Reports a request of `n` values that took `ms`; only full-size chunks move the climb. */
   report(n: number, ms: number): void {
     if (!this.adaptive || n !== LADDER[this.idx]) return;
-    const rate = n / Math.max(ms, 0.001);
+    const rate = (n * 1000) / Math.max(ms, 0.001); // elements/s
     const old = this.rates.get(this.idx);
     this.rates.set(this.idx, old === undefined ? rate : 0.5 * old + 0.5 * rate);
     if (++this.chunks % this.reprobeEvery === 0) {
