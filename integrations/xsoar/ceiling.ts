@@ -1,13 +1,16 @@
 import { request } from 'undici';
 import { XsoarSimulator } from './simulator.js';
 import { xsoarSink } from './index.js';
+import { feedIndicator } from './sink.js';
+import { loadXsoarTable } from './mapping.js';
 import { config, ictx, ips, records } from './test-kit.js';
 import { createHttpClient } from '../../src/pipeline/http.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 
 /**
  * Measures the simulator's ceiling (README "Measured ceiling"): `/indicators/feed/json` requests of
- * 2,000 new indicators each, sent one after another, then the same volume pushed by the sink.
+ * 2,000 new indicators each (the sink's own bodies, serialised beforehand), sent one after another;
+ * then the same records pushed by the sink (which serialises in the same process as the simulator).
  * Run: npx tsx integrations/xsoar/ceiling.ts [indicators=100000]
  */
 const total = Number(process.argv[2] ?? 100_000);
@@ -16,10 +19,13 @@ const BATCH = 2000;
 async function raw(): Promise<number> {
   const sim = new XsoarSimulator();
   const { base } = await sim.start();
-  const values = ips(total);
+  // the bodies the sink sends for the same records, serialised before the clock starts
+  const table = loadXsoarTable(undefined, ictx);
+  const inds = records(ips(total)).map((r) => feedIndicator(r, table, config(base), Date.now()));
+  const bodies: string[] = [];
+  for (let k = 0; k < total; k += BATCH) bodies.push(JSON.stringify({ indicators: inds.slice(k, k + BATCH), bypassExclusionList: false }));
   const t0 = performance.now();
-  for (let k = 0; k < total; k += BATCH) {
-    const body = JSON.stringify({ indicators: values.slice(k, k + BATCH).map((value) => ({ value, type: 'IP', score: 3, sourceBrand: 'stixgate', sourceInstance: 'stixgate', expirationPolicy: 'interval', expirationInterval: 10080, fields: { tags: ['c2'], trafficlightprotocol: 'AMBER' } })) });
+  for (const body of bodies) {
     const r = await request(`${base}/indicators/feed/json`, { method: 'POST', headers: { authorization: 'sim-key', 'content-type': 'application/json' }, body });
     await r.body.dump();
     if (r.statusCode !== 201) throw new Error(`status ${r.statusCode}`);

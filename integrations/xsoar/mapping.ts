@@ -58,14 +58,18 @@ export function indicatorType(t: XsoarTable, o: Observable): string | undefined 
   return (o.cidr ? t.cidrTypes[o.type] : undefined) ?? t.types[o.type];
 }
 
-/** The record's mapped fields as XSOAR fields: listed fields upper-cased (strings and lists of strings). */
+/**
+ * The record's mapped fields as XSOAR fields: listed fields upper-cased (strings and lists of
+ * strings); empty lists left out (a push never clears tags an analyst or another source set).
+ */
 export function xsoarFields(t: XsoarTable, fields: Record<string, unknown>): Record<string, unknown> {
-  if (t.upper.size === 0) return fields;
-  const out: Record<string, unknown> = { ...fields };
-  for (const f of t.upper) {
-    const v = out[f];
-    if (typeof v === 'string') out[f] = v.toUpperCase();
+  const out: Record<string, unknown> = {};
+  for (const [f, v] of Object.entries(fields)) {
+    if (Array.isArray(v) && v.length === 0) continue;
+    if (!t.upper.has(f)) out[f] = v;
+    else if (typeof v === 'string') out[f] = v.toUpperCase();
     else if (Array.isArray(v)) out[f] = v.map((x) => (typeof x === 'string' ? x.toUpperCase() : x));
+    else out[f] = v;
   }
   return out;
 }

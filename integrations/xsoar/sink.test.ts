@@ -43,8 +43,11 @@ test('v6 upsert: one feed/json request creates typed indicators with verdict, fi
   assert.equal(ip.CustomFields.trafficlightprotocol, 'AMBER');
   assert.deepEqual(ip.CustomFields.tags, ['c2']);
   assert.equal(ip.CustomFields.stixid, recs[0]!.object.id);
+  assert.equal('tags' in by.get('evil.example')!.CustomFields, true);
   assert.equal(ip.expirationSource!.expirationPolicy, 'interval');
   assert.equal(ip.expirationSource!.expirationInterval, 90);
+  await sink(base).upsert(records(['198.51.100.7'], 'upsert', 80), ctx);
+  assert.deepEqual(sim.indicator('198.51.100.7')!.CustomFields.tags, ['c2'], 'a push without labels leaves the tags alone');
 });
 
 test('re-sending the same values keeps one indicator per value; a score change updates the verdict', async (t) => {
