@@ -18,6 +18,10 @@ import { buildServer } from './server/index.js';
 import { isStixgateError } from './core/errors.js';
 import { warnInsecureEnvironment } from './pipeline/http.js';
 import { MAPPINGS_DIR, VERSION } from './paths.js';
+import { Correlator, CorrelationMetrics } from './correlate/index.js';
+import { createPublishFilter, reloadWarninglists } from './filter/setup.js';
+import type { PublishFilter } from './filter/policy.js';
+import { createHttpClient } from './pipeline/http.js';
 
 export interface DaemonOptions {
   configPath: string;
@@ -41,6 +45,9 @@ export class Daemon {
   private follower?: IndexFollower;
   private server?: FastifyInstance;
   private index?: LookupIndex;
+  private correlator?: Correlator;
+  private publish?: PublishFilter;
+  private statsTimer?: NodeJS.Timeout;
   private ready = false;
   private components = new Map<string, SourceComponent>();
   private sinks = new Map<string, SinkComponent>();
@@ -70,11 +77,21 @@ export class Daemon {
     this.store = await openStore(config, dataDir);
     log.info({ dataDir, store: this.store.kind }, 'store open');
 
+    const cc = config.correlation;
+    if (cc.enabled) {
+      this.correlator = new Correlator({ dataDir, maxFanout: cc.max_fanout_per_value, metrics: new CorrelationMetrics(this.metrics.registry), logger: log });
+      // a first build of a large store takes minutes: it runs in the background, never blocking readiness
+      this.correlator.start(this.store, cc.follow_interval_ms, cc.page_size);
+      this.statsTimer = setInterval(() => { try { this.correlator?.stats(); } catch { /* reported by the correlator */ } }, 60_000);
+      this.statsTimer.unref();
+    }
+    this.publish = await this.buildPublishFilter();
+
     // The server answers /healthz at once and /readyz once the index is built.
     const { index, seq } = await buildIndex(this.store, { matchParentDomains: config.lookup.match_parent_domains, now: this.now });
     this.index = index;
     this.server = buildServer({
-      config: config.server, index, store: this.store, metrics: this.metrics, logger: log, now: this.now,
+      config: config.server, index, store: this.store, metrics: this.metrics, logger: log, now: this.now, correlator: this.correlator,
       isReady: () => this.ready && (this.follower?.healthy ?? true),
     });
     await this.server.listen({ host: config.server.listen_host, port: this.o.port ?? config.server.port });
@@ -132,6 +149,20 @@ export class Daemon {
         { schedule: c.schedule, intervalMs: c.schedule ? undefined : (c.interval_secs ?? 30) * 1000, timezone: c.timezone, runOnStart: true, timeoutMs: 6 * 3600_000 },
         (signal) => this.withLease(`sink:${id}`, signal, (s2) => this.runSinkJob(comp, s2)),
       );
+    }
+    const wl = config.warninglists;
+    if (wl.enabled && (wl.paths.length || wl.urls.length)) {
+      this.scheduler!.add('warninglists', { intervalMs: wl.refresh_hours * 3600_000 }, async (signal) => {
+        if (!this.publish) return;
+        const http = this.warninglistHttp();
+        try {
+          const r = await reloadWarninglists(this.publish, this.resolvedWarninglists(), http, signal);
+          for (const p of r.problems) this.o.logger.warn({ list: p.origin, path: p.path }, p.message);
+          if (!r.swapped) this.o.logger.warn('warninglist reload loaded nothing; keeping the previous lists');
+        } finally {
+          await http.close();
+        }
+      });
     }
     this.scheduler!.add('expire', { intervalMs: config.expire_interval_secs * 1000, runOnStart: true }, (signal) =>
       this.withLease('expire', signal, async () => {
@@ -196,6 +227,7 @@ export class Daemon {
       }
       this.metrics.runs.inc({ job: comp.id, outcome: 'success' });
       this.metrics.lastSuccess.set({ job: comp.id }, this.now() / 1000);
+      void this.correlator?.catchUp(this.store!, { pageSize: this.loaded.config.correlation.page_size }).catch(() => undefined);
       const { samples, ...counts } = sum;
       comp.logger.info(counts, 'run finished');
       for (const r of samples.slice(0, 5)) comp.logger.warn({ reason: r.reason, location: r.location }, r.message);
@@ -211,7 +243,8 @@ export class Daemon {
     const job = `sink:${comp.id}`;
     const end = this.metrics.runDuration.startTimer({ job });
     try {
-      const sum = await runSinkComponent(comp, { store: this.store!, metrics: this.metrics, signal, now: this.now });
+      const publish = this.publish;
+      const sum = await runSinkComponent(comp, { store: this.store!, metrics: this.metrics, signal, now: this.now, publish: publish && ((o, s) => publish.check(o, s)) });
       this.metrics.runs.inc({ job, outcome: signal.aborted ? 'aborted' : 'success' });
       if (!signal.aborted) this.metrics.lastSuccess.set({ job }, this.now() / 1000);
       if (sum.changes) comp.logger.info({ ...sum, planned: undefined }, 'push finished');
@@ -221,6 +254,33 @@ export class Daemon {
       throw e;
     } finally {
       end();
+    }
+  }
+
+  /** Warninglist paths resolve from the configuration file's directory. */
+  private resolvedWarninglists() {
+    const wl = this.loaded.config.warninglists;
+    return { ...wl, paths: wl.paths.map((p) => resolve(this.loaded.dir, p)) };
+  }
+
+  private warninglistHttp() {
+    return createHttpClient(
+      { headersTimeoutMs: 30_000, bodyTimeoutMs: 60_000, totalTimeoutMs: 120_000, maxBytes: 64 * 1024 * 1024, maxRedirects: 3, allowPrivate: false, allowInsecure: false, verifyTls: true, retry: { maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 10_000, maxRetryAfterMs: 60_000 } },
+      { component: 'warninglists', logger: this.o.logger },
+    );
+  }
+
+  private async buildPublishFilter(): Promise<PublishFilter> {
+    const config = this.loaded.config;
+    const trusted = Object.entries(config.sources).filter(([, c]) => (c as { enabled: boolean; trusted: boolean }).enabled && (c as { trusted: boolean }).trusted).map(([id]) => id);
+    const http = this.warninglistHttp();
+    try {
+      const { filter, problems } = await createPublishFilter({ warninglists: this.resolvedWarninglists(), publish_allowlist: config.publish_allowlist }, trusted, http);
+      for (const p of problems) this.o.logger.warn({ list: p.origin, path: p.path }, p.message);
+      this.o.logger.info({ lists: filter.lists?.size ?? 0 }, 'warninglists loaded');
+      return filter;
+    } finally {
+      await http.close();
     }
   }
 
@@ -242,6 +302,7 @@ export class Daemon {
     }
     await this.scheduler?.stop(this.loaded.config.shutdown_timeout_secs * 1000);
     this.loaded = next;
+    this.publish = await this.buildPublishFilter();
     this.scheduler = this.createScheduler();
     this.scheduleAll();
     this.scheduler.start();
@@ -264,6 +325,8 @@ export class Daemon {
     this.closeComponents();
     this.follower?.stop();
     await this.server?.close();
+    if (this.statsTimer) clearInterval(this.statsTimer);
+    await this.correlator?.close();
     await this.store?.close();
     this.o.logger.info('stopped');
   }

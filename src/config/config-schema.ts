@@ -3,6 +3,8 @@ import { TLP_LEVELS, OBSERVABLE_TYPES } from '../core/stix.js';
 import { serverSchema } from '../server/schema.js';
 import type { IntegrationDefinition } from '../pipeline/types.js';
 import { opensearchStoreSchema, type OpenSearchStoreConfig } from '../store/opensearch/schema.js';
+import { filterConfigSchema, trustedSourceSchema } from '../filter/schema.js';
+import { correlationSchema } from '../correlate/schema.js';
 
 /** Keys every source accepts (CommonSourceConfig); the engine applies them. */
 export const commonSourceSchema = {
@@ -23,6 +25,7 @@ export const commonSourceSchema = {
   verify_tls: s.bool({ default: true, description: 'verify TLS certificates' }),
   ca_file: s.string({ optional: true, description: 'PEM bundle of extra trusted CAs' }),
   max_bad_ratio: s.number({ default: 0.2, min: 0, max: 1, description: 'reject a document when more than this share of its records are invalid' }),
+  ...trustedSourceSchema,
   rate_limit: s.object(
     { max_per_minute: s.number({ min: 0.1, max: 6000, description: 'requests started per minute at most' }) },
     { optional: true, description: 'client-side rate limit on this source\'s requests (bottleneck); retries wait inside their slot, so no burst follows a Retry-After. Sources of rate-limited APIs set their own default' },
@@ -123,9 +126,11 @@ export function buildConfigSchema(registry: readonly IntegrationDefinition[]) {
       default: [],
       description: 'values never ingested as indicators: IPs, CIDRs (containment), domains (and their subdomains), URLs, hashes',
     }),
+    ...filterConfigSchema,
     store: storeSchema,
     server: serverSchema,
     lookup: lookupSchema,
+    correlation: correlationSchema,
     sources: s.record(
       s.tagged((t) => sourceSchemas.get(t), () => [...sourceSchemas.keys()].sort()),
       { default: {}, description: 'feeds to poll, by id' },

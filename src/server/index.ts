@@ -10,6 +10,8 @@ import { lazyChildLogger } from './lazy-logger.js';
 import { lookupRoutes } from './lookup.js';
 import { metricsRoutes } from './metrics.js';
 import type { ServerConfig } from './schema.js';
+import { relatedRoutes } from './related.js';
+import type { Correlator } from '../correlate/index.js';
 
 export { hashApiKey, serverSchema, type ServerConfig } from './schema.js';
 export { Authenticator, type Principal } from './auth.js';
@@ -24,6 +26,8 @@ export interface BuildServerOptions {
   /** Whether lookups may be answered (default: isReady); false → 503 with Retry-After. */
   isServing?: () => boolean;
   now?: () => number;
+  /** Serves /api/v1/objects/:id/related when given. */
+  correlator?: Correlator;
 }
 
 /** The HTTP surface: lookup API, health, metrics. The caller listens (and closes). */
@@ -65,6 +69,7 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
 
   const auth = new Authenticator(c.api_keys, c.anonymous_lookup);
   lookupRoutes(app, { index: o.index, metrics: o.metrics, auth, maxBatchSize: c.max_batch_size, now, isServing: o.isServing ?? o.isReady });
+  if (o.correlator) relatedRoutes(app, { correlator: o.correlator, store: o.store, auth, now });
   healthRoutes(app, { store: o.store, isReady: o.isReady });
   metricsRoutes(app, { metrics: o.metrics, index: o.index, store: o.store, auth, requireAuth: c.metrics_require_auth, now });
   return app;
