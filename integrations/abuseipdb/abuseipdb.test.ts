@@ -1,0 +1,141 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { indicatorIdForPattern } from '../../src/core/ids.js';
+import type { StixObject } from '../../src/core/stix.js';
+import { validate } from '../../src/config/schema.js';
+import { runEnricher, type EnrichRunOptions } from '../../src/pipeline/enrich-runner.js';
+import { lookupNoteId } from '../../src/pipeline/enrich-records.js';
+import { buildEnrichersSchema } from '../../src/pipeline/enrich-schema.js';
+import { loopbackHttp, tempStore, type TempStore } from '../../src/pipeline/enrich-testing.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import type { Store } from '../../src/store/contract.js';
+import { abuseipdbEnricher } from './index.js';
+import { AbuseIpdbSimulator } from './simulator.js';
+
+const T = Date.parse('2026-03-01T10:00:00.000Z');
+
+function indicator(pattern: string): StixObject {
+  const ts = new Date(T - 3_600_000).toISOString();
+  return { type: 'indicator', spec_version: '2.1', id: indicatorIdForPattern(pattern), created: ts, modified: ts, pattern, pattern_type: 'stix', valid_from: ts };
+}
+
+async function ingest(store: Store, ips: string[]) {
+  const patterns = ips.map((ip) => (ip.includes(':') ? `[ipv6-addr:value = '${ip}']` : `[ipv4-addr:value = '${ip}']`));
+  for (let i = 0; i < patterns.length; i += 500) {
+    await store.upsert(patterns.slice(i, i + 500).map((p) => ({ object: indicator(p), source: 'feed', confidence: 20 })), { now: T });
+  }
+}
+
+type Setup = { sim: AbuseIpdbSimulator; base: string; t: TempStore; opts: (over?: Partial<EnrichRunOptions>) => EnrichRunOptions };
+
+async function withSetup(fn: (s: Setup) => Promise<void>, simOpts: ConstructorParameters<typeof AbuseIpdbSimulator>[0] = {}, extra: Record<string, unknown> = {}) {
+  const sim = new AbuseIpdbSimulator(simOpts);
+  const { base } = await sim.start();
+  const t = await tempStore();
+  const http = loopbackHttp('abuseipdb-test');
+  const config = validate(buildEnrichersSchema([abuseipdbEnricher]), { ab: { type: 'abuseipdb', url: base, api_key: 'test-key', allow_private: true, allow_insecure: true, ...extra } });
+  assert.ok(config.ok, JSON.stringify(!config.ok && config.issues));
+  const c = config.value.ab;
+  assert.deepEqual(c.quota, { per_day: 1000 }, 'the free plan is the default quota');
+  const enricher = abuseipdbEnricher.create(c as never, { logger: silentLogger(), configDir: '.', mappingsDir: '.' });
+  const opts = (over: Partial<EnrichRunOptions> = {}): EnrichRunOptions => ({
+    id: 'ab', service: 'abuseipdb', enricher, store: t.store, http, logger: silentLogger(), now: () => Date.now(), signal: new AbortController().signal,
+    quota: c.quota, cacheTtlMs: 86_400_000, maxPerRun: 5000, concurrency: 4, ...over,
+  });
+  try {
+    await fn({ sim, base, t, opts });
+  } finally {
+    await http.close();
+    await t.cleanup();
+    await sim.close();
+  }
+}
+
+const publicIp = (i: number): string => `45.${(i >> 8) & 255}.${i & 255}.7`;
+
+describe('abuseipdb', () => {
+  it('end to end: maliciousness = abuseConfidenceScore; reported facts in the note; private addresses give no opinion', () =>
+    withSetup(async ({ sim, t, opts }) => {
+      sim.reported.set('45.1.2.3', { abuseConfidenceScore: 87, totalReports: 412, numDistinctUsers: 61, countryCode: 'RU', isp: 'Bad Hosting', usageType: 'Data Center/Web Hosting/Transit', isTor: true, lastReportedAt: '2026-02-28T22:01:00+00:00' });
+      sim.reported.set('2a00:1450:4001::5', { abuseConfidenceScore: 12, totalReports: 2 });
+      await ingest(t.store, ['45.1.2.3', '45.9.9.9', '10.1.1.1', '2a00:1450:4001::5']);
+      const s = await runEnricher(opts());
+      assert.equal(s.stopped, undefined);
+      assert.equal(s.found, 4);
+      assert.equal(sim.counted.length, 4);
+      assert.match(sim.requests[0].path, /^\/api\/v2\/check\?ipAddress=45\.1\.2\.3&maxAgeInDays=90$/);
+      const note = (await t.store.get(lookupNoteId('ab', { type: 'ipv4-addr', value: '45.1.2.3' })))!;
+      assert.equal(note.abstract, 'AbuseIPDB: 45.1.2.3 abuse confidence 87% (412 reports)');
+      assert.match(String(note.content), /reports in the last 90 days: 412 from 61 users/);
+      assert.match(String(note.content), /Tor exit node/);
+      const ids = ['45.1.2.3', '45.9.9.9', '10.1.1.1'].map((ip) => indicatorIdForPattern(`[ipv4-addr:value = '${ip}']`));
+      const inds = await t.store.getMany(ids);
+      assert.equal(inds.get(ids[0])!.x_stixgate!.sources['enrich:ab'].confidence, 87);
+      assert.equal(inds.get(ids[1])!.x_stixgate!.sources['enrich:ab'].confidence, 0, 'nobody reported it: an opinion of 0');
+      assert.equal(inds.get(ids[2])!.x_stixgate!.sources['enrich:ab'], undefined, 'a private address: no opinion');
+      const v6 = (await t.store.get(indicatorIdForPattern("[ipv6-addr:value = '2a00:1450:4001::5']")))!;
+      assert.equal(v6.x_stixgate!.sources['enrich:ab'].confidence, 12);
+    }));
+
+  it('the 1,000 checks/day free quota is never exceeded under load of 1,100 distinct addresses, counted at the simulator', () =>
+    withSetup(async ({ sim, t, opts }) => {
+      await ingest(t.store, Array.from({ length: 1100 }, (_, i) => publicIp(i)));
+      const s = await runEnricher(opts({ maxRunMs: 60_000 }));
+      assert.equal(s.stopped, 'quota');
+      assert.equal(s.error?.reason, 'quota_day');
+      assert.equal(sim.quotaRefusals, 0);
+      assert.equal(sim.counted.length, 1000);
+      assert.equal(s.lookups, 1000);
+      assert.ok(s.retryAfterMs! > 0 && s.retryAfterMs! <= 86_400_000);
+      // a restart the same day: still nothing
+      const again = await runEnricher(opts());
+      assert.equal(again.stopped, 'quota');
+      assert.equal(sim.requests.length, 1000);
+    }));
+
+  it('a 429 with Retry-After and X-RateLimit-Reset (a key shared with another client) is honoured', () =>
+    withSetup(
+      async ({ sim, t, opts }) => {
+        await ingest(t.store, ['45.0.0.1', '45.0.0.2', '45.0.0.3', '45.0.0.4']);
+        const s = await runEnricher(opts({ quota: { per_day: 1000 } }));
+        assert.equal(s.stopped, 'quota');
+        assert.equal(s.error?.reason, 'status_429');
+        assert.equal(sim.counted.length, 2);
+        assert.equal(sim.quotaRefusals, 1);
+        assert.ok(Math.abs(s.retryAfterMs! - ((Math.floor(Date.now() / 86_400_000) + 1) * 86_400_000 - Date.now())) < 5000, 'waits for the reset');
+        assert.match(s.error!.message, /Daily rate limit of 2 requests exceeded/);
+        const again = await runEnricher(opts());
+        assert.equal(again.stopped, 'quota');
+        assert.equal(sim.requests.length, 3, 'no request before Retry-After');
+      },
+      { perDay: 2 },
+    ));
+
+  it('a 422 for one value fails that value only; a missing data field is a protocol error for that value', () =>
+    withSetup(async ({ sim, t, opts }) => {
+      await ingest(t.store, ['45.0.1.1', '45.0.1.2', '45.0.1.3']);
+      sim.inject({ status: 422, detail: 'The ip address must be a valid IPv4 or IPv6 address.' });
+      sim.inject({ status: 200, body: '{"data":{}}' });
+      const s = await runEnricher(opts({ concurrency: 1 }));
+      assert.equal(s.valueErrors, 2);
+      assert.equal(s.found, 1);
+      assert.equal(s.stopped, undefined);
+    }));
+
+  it('max_age_days is sent as maxAgeInDays; the simulator refuses out-of-range values with 422 in the documented error shape', () =>
+    withSetup(async ({ base, sim, t, opts }) => {
+      await ingest(t.store, ['45.0.2.1']);
+      await runEnricher(opts());
+      assert.match(sim.requests[0].path, /maxAgeInDays=30$/);
+      const http = loopbackHttp('ab-raw');
+      try {
+        const r = await http.request({ url: `${base}/api/v2/check?ipAddress=1.2.3.4&maxAgeInDays=400`, headers: { Key: 'test-key' }, okStatuses: [422] });
+        assert.equal(r.headers['x-ratelimit-limit'], '1000');
+        assert.deepEqual(await r.json(), { errors: [{ detail: 'The max age in days must be between 1 and 365.', status: 422, source: { parameter: 'maxAgeInDays' } }] });
+        const u = await http.request({ url: `${base}/api/v2/check?ipAddress=1.2.3.4`, okStatuses: [401] });
+        assert.equal(((await u.json()) as { errors: { status: number }[] }).errors[0].status, 401);
+      } finally {
+        await http.close();
+      }
+    }, {}, { max_age_days: 30 }));
+});
