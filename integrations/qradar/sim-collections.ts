@@ -177,7 +177,8 @@ export async function collections(ctx: SimContext, r: CollectionsRequest): Promi
       ctx.store.sweep(set, now);
       for (const e of set.elements.values()) rows.push(entryDto(set, e));
     }
-    const filtered = applyFilter(rows, filter, 24001);
+    // entry_type makes filtering on value type aware: ALNIC compares ignoring case
+    const filtered = applyFilter(rows, filter, 24001, type === 'ALNIC' ? new Set(['value']) : undefined);
     if (!Array.isArray(filtered)) return filtered;
     const p = page(filtered, range);
     return ok(project(p.items, fields), 200, p.headers);

@@ -148,10 +148,14 @@ function lex(s: string): Tok[] {
   return out;
 }
 
-function cmp(a: unknown, b: string | number): number {
+function cmp(a: unknown, b: string | number, ci = false): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
-  const as = a === null || a === undefined ? '' : String(a);
-  const bs = String(b);
+  let as = a === null || a === undefined ? '' : String(a);
+  let bs = String(b);
+  if (ci) {
+    as = as.toLowerCase();
+    bs = bs.toLowerCase();
+  }
   return as < bs ? -1 : as > bs ? 1 : 0;
 }
 
@@ -159,7 +163,7 @@ function cmp(a: unknown, b: string | number): number {
  * Parses QRadar's filter syntax (the subset: `=, !=, <>, <, >, <=, >=, in (…), not in (…), between … and …,
  * is [not] null, ILIKE, CONTAINS`, `and`/`or`/`not`, parentheses). Throws on anything else.
  */
-export function parseFilter(text: string): Pred {
+export function parseFilter(text: string, caseInsensitive: ReadonlySet<string> = new Set()): Pred {
   const toks = lex(text);
   let i = 0;
   const peekKw = (kw: string) => toks[i]?.t === 'id' && toks[i]!.v.toLowerCase() === kw;
@@ -187,19 +191,20 @@ export function parseFilter(text: string): Pred {
   const comparison = (): Pred => {
     const field = expect('id').v;
     const get = (o: Record<string, unknown>) => o[field];
+    const ci = caseInsensitive.has(field);
     const k = toks[i];
     if (k?.t === 'op') {
       i++;
       const v = value();
       const tests: Record<string, (c: number) => boolean> = { '=': (c) => c === 0, '!=': (c) => c !== 0, '<>': (c) => c !== 0, '<': (c) => c < 0, '>': (c) => c > 0, '<=': (c) => c <= 0, '>=': (c) => c >= 0 };
       const t = tests[k.v]!;
-      return (o) => t(cmp(get(o), v));
+      return (o) => t(cmp(get(o), v, ci));
     }
     const neg = peekKw('not') ? (i++, true) : false;
     if (peekKw('in')) {
       i++;
       const vs = list();
-      return (o) => vs.some((v) => cmp(get(o), v) === 0) !== neg;
+      return (o) => vs.some((v) => cmp(get(o), v, ci) === 0) !== neg;
     }
     if (neg) throw new Error('expected in after not');
     if (peekKw('between')) {
@@ -273,11 +278,11 @@ export function parseFilter(text: string): Pred {
 }
 
 /** Filters a list by the `filter` parameter; an error response when the filter does not parse. */
-export function applyFilter<T extends Record<string, unknown>>(items: T[], filter: string | null, code: number): T[] | SimResponse {
+export function applyFilter<T extends Record<string, unknown>>(items: T[], filter: string | null, code: number, caseInsensitive?: ReadonlySet<string>): T[] | SimResponse {
   if (!filter) return items;
   let p: Pred;
   try {
-    p = parseFilter(filter);
+    p = parseFilter(filter, caseInsensitive);
   } catch (e) {
     return qerror(422, code, 'The filter parameter is not valid.', (e as Error).message);
   }

@@ -146,7 +146,7 @@ export class CollectionSets implements SetApi {
     let len = 0;
     const flush = async () => {
       if (group.length === 0) return;
-      const rows = await this.client.list<{ id?: unknown; value?: unknown }>(ctx, '/reference_data_collections/set_entries', { filter: `collection_id=${id} and value in (${group.join(',')})`, fields: 'id,value' });
+      const rows = await this.client.list<{ id?: unknown; value?: unknown }>(ctx, '/reference_data_collections/set_entries', { entry_type: route.elementType, filter: `collection_id=${id} and value in (${group.join(',')})`, fields: 'id,value' });
       for (const row of rows) {
         if (typeof row.id !== 'number' || typeof row.value !== 'string') continue;
         const k = valueKey(route.elementType, row.value);

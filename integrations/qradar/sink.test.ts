@@ -206,3 +206,14 @@ test('collections: partial bulk results give per-item retry outcomes; entries ca
   assert.equal(e[0]!.source, 'stixgate');
   assert.equal(e[0]!.notes, recs[0]!.object.id);
 });
+
+test('collections: removal finds ALNIC entries whatever their case (entry_type makes the filter type aware)', async (t) => {
+  const { sim, base } = await startSim(t);
+  const ctx = runContext(t);
+  const sink = createQradarSink(config(base), ictx);
+  await sink.prepare!(ctx);
+  const set = sim.set('stixgate - Domains')!;
+  sim.store.add(set, 'EVIL.Example', Date.now(), 'another tool');
+  assert.deepEqual(await sink.remove(records(['evil.example'], 'remove'), ctx), ok(1));
+  assert.deepEqual(sim.values('stixgate - Domains'), []);
+});
