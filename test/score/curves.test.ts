@@ -146,3 +146,23 @@ describe('scoring configuration', () => {
     ]);
   });
 });
+
+describe('docs/scoring.md worked example', () => {
+  it('base 67, the table, the derived valid_until, and the file-hash curve', () => {
+    const sc = scoring(); // the recommended models, expire_below 20
+    const seen = iso(T0);
+    const o = ip(60, T0);
+    const ext = o.x_stixgate as ScoreExtension;
+    ext.sources['feed-b'] = { first_seen: seen, last_seen: seen, confidence: 40 };
+    ext.sources['enrich:abuseipdb'] = { first_seen: seen, last_seen: seen, confidence: 30 };
+    ext.sightings = { count: 1, first_seen: seen, last_seen: seen };
+    assert.equal(scoreAt(o, sc, T0).base, 67);
+    assert.deepEqual([0, 3, 7, 12, 12.5].map((d) => scoreAt(o, sc, T0 + d * DAY).score), [67, 50, 34, 20, 19]);
+    assert.equal(iso(scoreAt(o, sc, T0).expiresAtMs), '2026-03-13T11:09:19.481Z');
+    ext.sightings = { count: 2, first_seen: seen, last_seen: iso(T0 + 10 * DAY) };
+    assert.equal(scoreAt(o, sc, T0 + 10 * DAY).score, 70);
+    const f = ip(80, T0, { pattern: "[file:hashes.MD5 = '" + 'b'.repeat(32) + "']" });
+    assert.deepEqual([0, 180, 365, 547.5].map((d) => scoreAt(f, sc, T0 + d * DAY).score), [80, 75, 60, 35]);
+    assert.equal((scoreAt(f, sc, T0).expiresAtMs - T0) / DAY, Math.ceil(730 * Math.sqrt(1 - 19.5 / 80) * DAY) / DAY);
+  });
+});
