@@ -229,6 +229,7 @@ export class XsoarSimulator {
 
     let r: SimResponse;
     const auth = this.keyRing.check(req.headers, api === 8);
+    if (auth.ok) log.scheme = auth.scheme;
     if (!auth.ok) {
       r = xsoarError(auth.status, auth.status === 403 ? 'forbidden' : 'unauthorized', auth.status === 403 ? 'Forbidden' : 'Unauthorized', auth.detail, auth.error);
     } else if (!this.stores.has(tenant)) {
@@ -239,7 +240,6 @@ export class XsoarSimulator {
     } else if (size > this.o.maxBodyBytes) {
       r = statusError(413, 'Request body too large');
     } else {
-      if (auth.ok) log.scheme = auth.scheme;
       try {
         r = await this.route(method, path, raw, this.stores.get(tenant)!, api, fault?.partialAccept, log);
       } catch (e) {
