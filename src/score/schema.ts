@@ -55,6 +55,9 @@ export const decayModelSchema: Schema<DecayModelConfig> = {
   },
 };
 
+// the configuration reference renders a model's keys
+(decayModelSchema as { props?: unknown }).props = modelFields.props;
+
 export const MODEL_KEYS: readonly string[] = [...OBSERVABLE_TYPES, 'default'];
 
 const modelsRecord = s.record(decayModelSchema, { keyPattern: /^[a-z][a-z0-9-]{0,63}$/ });
