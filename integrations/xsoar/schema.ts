@@ -1,4 +1,4 @@
-import { s, type Infer } from '../../src/config/schema.js';
+import { s, type Infer, type Schema } from '../../src/config/schema.js';
 
 /**
  * Configuration of the `xsoar` sink (SINK_APIS.md §6). The keys every sink accepts (filters,
@@ -10,6 +10,19 @@ export const XSOAR_MAX_BATCH = 2000;
 export const XSOAR_MAX_SEARCH = 1000;
 export const RELIABILITIES = ['A - Completely reliable', 'B - Usually reliable', 'C - Fairly reliable', 'D - Not usually reliable', 'E - Unreliable', 'F - Reliability cannot be judged'] as const;
 
+/** A schema that adds a check to another. */
+function refine<T>(base: Schema<T>, check: (v: T) => string | undefined): Schema<T> {
+  return {
+    ...base,
+    parse(value, path, issues) {
+      const v = base.parse(value, path, issues);
+      const problem = v === undefined ? undefined : check(v);
+      if (problem) issues.push({ path, message: problem });
+      return problem ? undefined : v;
+    },
+  };
+}
+
 export const xsoarSchema = {
   url: s.string({
     pattern: /^https?:\/\/[^/?#]+\/?$/i,
@@ -17,7 +30,9 @@ export const xsoarSchema = {
     description: 'server URL: XSOAR 6 `https://xsoar.example`; XSOAR 8 the API host `https://api-<fqdn>`',
   }),
   api_key: s.string({ secret: true, minLength: 1, description: 'API key (Settings → API keys), sent as `Authorization`; for an advanced key only its hash is sent' }),
-  version: s.int({ default: 6, min: 6, max: 8, description: 'server generation: 6 (paths at the root, `/acc_<tenant>` for tenants) or 8 (`/xsoar/public/v1/…`, needs auth_id)' }),
+  version: refine(s.int({ default: 6, min: 6, max: 8, description: 'server generation: 6 (paths at the root, `/acc_<tenant>` for tenants) or 8 (`/xsoar/public/v1/…`, needs auth_id)' }), (v) =>
+    v === 6 || v === 8 ? undefined : `must be 6 or 8, got ${v}`,
+  ),
   auth_id: s.int({ optional: true, min: 1, description: 'XSOAR 8: the API key ID, sent as `x-xdr-auth-id`' }),
   key_type: s.enum(['standard', 'advanced'] as const, { default: 'standard', description: 'XSOAR 8 key type: `advanced` sends a per-request nonce, timestamp and SHA-256 hash instead of the key' }),
   tenant: s.string({ optional: true, pattern: /^[A-Za-z0-9_.-]+$/, patternHint: 'letters, digits, "_", "-" and "." only', description: 'XSOAR 6 multi-tenant account (requests go to `/acc_<tenant>/…`)' }),

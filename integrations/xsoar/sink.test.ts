@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StixgateError } from '../../src/core/errors.js';
+import { s, validate } from '../../src/config/schema.js';
 import type { HttpClient } from '../../src/pipeline/types.js';
 import { xsoarSink } from './index.js';
 import { verdictOf } from './sink.js';
@@ -250,3 +251,16 @@ test('configuration errors name the key', () => {
 });
 
 
+
+test('config schema: defaults, the secret key, and every bad key reported with its path', () => {
+  const o = s.object(xsoarSink.schema);
+  const good = validate(o, { url: 'https://api-x.example', api_key: 'k', version: 8, auth_id: 3, verdict: { bad: 80 } });
+  assert.ok(good.ok);
+  assert.deepEqual([good.value.verdict, good.value.max_batch_size, good.value.key_type, good.value.source_brand], [{ bad: 80, suspicious: 40 }, 2000, 'standard', 'stixgate']);
+  assert.equal(xsoarSink.schema.api_key!.secret, true);
+  assert.deepEqual(xsoarSink.secretPaths, ['api_key']);
+  const bad = validate(o, { url: 'https://x/xsoar', api_key: 'k', version: 7, max_batch_size: 2001, key_type: 'hmac', verdikt: {} });
+  assert.equal(bad.ok, false);
+  assert.deepEqual(!bad.ok && bad.issues.map((i) => i.path).sort(), ['key_type', 'max_batch_size', 'url', 'verdikt', 'version']);
+  assert.ok(!bad.ok && bad.issues.some((i) => i.message === 'must be 6 or 8, got 7'));
+});
