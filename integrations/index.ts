@@ -11,6 +11,7 @@ import { mispApiSource } from './misp_api/index.js';
 import { otxSource } from './otx/index.js';
 import { urlhausSource, threatfoxSource, malwarebazaarSource } from './abusech/index.js';
 import { splunkKvSink, splunkEsSink, splunkHecSink } from './splunk/index.js';
+import { xsoarSink } from './xsoar/index.js';
 
 /** The one registry of integrations. Adding a system: one folder, one line here. */
 export const registry: readonly IntegrationDefinition[] = [
@@ -30,4 +31,5 @@ export const registry: readonly IntegrationDefinition[] = [
   splunkKvSink,
   splunkEsSink,
   splunkHecSink,
+  xsoarSink,
 ];

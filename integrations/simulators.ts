@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SplunkSimulator } from './splunk/simulator.js';
+import { XsoarSimulator } from './xsoar/simulator.js';
 
 /**
  * The vendor simulators `stixgate simulate` starts on loopback, with the sink entries that point
@@ -12,7 +13,22 @@ export interface RunningSimulator {
   /** Sink entries (`sinks:` in the YAML) for this simulator. */
   sinks: Record<string, Record<string, unknown>>;
   /** Human notes: credentials, inspection endpoints. */
-  notes: string[];
+  notes: string[  {
+    name: 'xsoar',
+    async start() {
+      const key = `sim-${randomUUID()}`;
+      const sim = new XsoarSimulator({ keys: [{ key, id: 7, type: 'advanced' }] });
+      const { base } = await sim.start();
+      return {
+        name: 'xsoar',
+        base,
+        sinks: { xsoar: { type: 'xsoar', url: base, version: 8, auth_id: 7, api_key: key, key_type: 'advanced', ...LOOPBACK } },
+        notes: [`Cortex XSOAR 8 on ${base} (advanced API key id 7: ${key}); state: GET ${base}/__sim/state`],
+        close: () => sim.close(),
+      };
+    },
+  },
+];
   close(): Promise<void>;
 }
 
@@ -40,6 +56,21 @@ export const simulators: SimulatorEntry[] = [
           splunk_hec: { type: 'splunk_hec', url: base, token: hecToken, use_ack: true, ack_poll_interval_ms: 200, ...LOOPBACK },
         },
         notes: [`Splunk management API and HEC on ${base} (admin/changeme); state: GET ${base}/__sim/state`],
+        close: () => sim.close(),
+      };
+    },
+  },
+  {
+    name: 'xsoar',
+    async start() {
+      const key = `sim-${randomUUID()}`;
+      const sim = new XsoarSimulator({ keys: [{ key, id: 7, type: 'advanced' }] });
+      const { base } = await sim.start();
+      return {
+        name: 'xsoar',
+        base,
+        sinks: { xsoar: { type: 'xsoar', url: base, version: 8, auth_id: 7, api_key: key, key_type: 'advanced', ...LOOPBACK } },
+        notes: [`Cortex XSOAR 8 on ${base} (advanced API key id 7: ${key}); state: GET ${base}/__sim/state`],
         close: () => sim.close(),
       };
     },
