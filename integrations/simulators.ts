@@ -13,22 +13,7 @@ export interface RunningSimulator {
   /** Sink entries (`sinks:` in the YAML) for this simulator. */
   sinks: Record<string, Record<string, unknown>>;
   /** Human notes: credentials, inspection endpoints. */
-  notes: string[  {
-    name: 'xsoar',
-    async start() {
-      const key = `sim-${randomUUID()}`;
-      const sim = new XsoarSimulator({ keys: [{ key, id: 7, type: 'advanced' }] });
-      const { base } = await sim.start();
-      return {
-        name: 'xsoar',
-        base,
-        sinks: { xsoar: { type: 'xsoar', url: base, version: 8, auth_id: 7, api_key: key, key_type: 'advanced', ...LOOPBACK } },
-        notes: [`Cortex XSOAR 8 on ${base} (advanced API key id 7: ${key}); state: GET ${base}/__sim/state`],
-        close: () => sim.close(),
-      };
-    },
-  },
-];
+  notes: string[];
   close(): Promise<void>;
 }
 
