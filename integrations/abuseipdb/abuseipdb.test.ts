@@ -71,7 +71,8 @@ describe('abuseipdb', () => {
       const ids = ['45.1.2.3', '45.9.9.9', '10.1.1.1'].map((ip) => indicatorIdForPattern(`[ipv4-addr:value = '${ip}']`));
       const inds = await t.store.getMany(ids);
       assert.equal(inds.get(ids[0])!.x_stixgate!.sources['enrich:ab'].confidence, 87);
-      assert.equal(inds.get(ids[1])!.x_stixgate!.sources['enrich:ab'].confidence, 0, 'nobody reported it: an opinion of 0');
+      assert.equal(inds.get(ids[1])!.x_stixgate!.sources['enrich:ab'], undefined, 'nobody reported it: no opinion');
+      assert.match(String((await t.store.get(lookupNoteId('ab', { type: 'ipv4-addr', value: '45.9.9.9' })))!.content), /reports in the last 90 days: 0/);
       assert.equal(inds.get(ids[2])!.x_stixgate!.sources['enrich:ab'], undefined, 'a private address: no opinion');
       const v6 = (await t.store.get(indicatorIdForPattern("[ipv6-addr:value = '2a00:1450:4001::5']")))!;
       assert.equal(v6.x_stixgate!.sources['enrich:ab'].confidence, 12);

@@ -4,7 +4,9 @@ import type { Observable, StixObject } from '../../src/core/stix.js';
 
 /**
  * AbuseIPDB `check` answer → enrichment result. Pure. maliciousness = abuseConfidenceScore
- * (0-100, AbuseIPDB's own estimate); a whitelisted or non-public address gives no opinion.
+ * (0-100, AbuseIPDB's own estimate). An address nobody reported (within maxAgeInDays), a
+ * whitelisted or a non-public one gives no opinion: AbuseIPDB's 0 there means "no data", and the
+ * score must not read it as "benign".
  */
 
 export interface CheckData {
@@ -27,9 +29,9 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
 
 export function mapCheck(d: CheckData, observable: Observable, o: { enricherId: string; maxAgeDays: number }): EnrichmentResult {
   const score = num(d.abuseConfidenceScore);
-  const opinion = score !== undefined && d.isPublic !== false && d.isWhitelisted !== true;
-  const m = opinion ? Math.max(0, Math.min(100, Math.round(score))) : undefined;
   const reports = num(d.totalReports) ?? 0;
+  const opinion = score !== undefined && reports > 0 && d.isPublic !== false && d.isWhitelisted !== true;
+  const m = opinion ? Math.max(0, Math.min(100, Math.round(score))) : undefined;
   const lines = [
     `AbuseIPDB confidence of abuse: ${score ?? 'unknown'}%`,
     `reports in the last ${o.maxAgeDays} days: ${reports}${num(d.numDistinctUsers) !== undefined ? ` from ${d.numDistinctUsers} users` : ''}`,

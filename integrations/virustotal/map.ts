@@ -9,7 +9,8 @@ import type { Observable, StixObject } from '../../src/core/stix.js';
  * maliciousness = min(100, round(100 × (malicious + suspicious / 2) / (full_score_share × engines)))
  * where engines = malicious + suspicious + harmless + undetected (timeouts and unsupported
  * engines have no opinion). With the default share 0.1, one engine in 90 gives 11, nine give
- * 100. No engine result at all: no opinion (undefined).
+ * 100. No engine result at all, or only `undetected` ones (scanned, nothing to say): no opinion
+ * (undefined), so a value nobody has a verdict on never lowers a score.
  */
 
 export interface VtStats {
@@ -28,7 +29,7 @@ export function readStats(v: unknown): VtStats | undefined {
 
 export function maliciousness(stats: VtStats, fullScoreShare: number): number | undefined {
   const engines = stats.malicious + stats.suspicious + stats.harmless + stats.undetected;
-  if (engines === 0) return undefined;
+  if (engines === 0 || stats.malicious + stats.suspicious + stats.harmless === 0) return undefined;
   const flagged = stats.malicious + stats.suspicious / 2;
   return Math.min(100, Math.round((100 * flagged) / (fullScoreShare * engines)));
 }

@@ -53,6 +53,7 @@ async function ingest(store: Store, patterns: string[]) {
 describe('virustotal', () => {
   it('maliciousness: share of engines flagging, suspicious half, full at the configured share', () => {
     assert.equal(maliciousness({ malicious: 0, suspicious: 0, harmless: 0, undetected: 0 }, 0.1), undefined);
+    assert.equal(maliciousness({ malicious: 0, suspicious: 0, harmless: 0, undetected: 70 }, 0.1), undefined, 'only undetected: no opinion');
     assert.equal(maliciousness({ malicious: 0, suspicious: 0, harmless: 60, undetected: 30 }, 0.1), 0);
     assert.equal(maliciousness({ malicious: 1, suspicious: 0, harmless: 60, undetected: 29 }, 0.1), 11);
     assert.equal(maliciousness({ malicious: 4, suspicious: 2, harmless: 60, undetected: 24 }, 0.1), 56);

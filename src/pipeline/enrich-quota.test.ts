@@ -56,6 +56,44 @@ describe('enrichment quota gate', () => {
   });
 });
 
+describe('enrichment quota gate: minute windows', () => {
+  const timedHttp = (starts: number[]): HttpClient => ({ request: (r) => (starts.push(Date.now()), okHttp.request(r)) });
+
+  it('below one per minute means one per 1/per_minute minutes', async () => {
+    const t = await tempStore();
+    try {
+      const starts: number[] = [];
+      const g = await QuotaGate.open({ id: 'f', store: t.store, quota: { per_minute: 0.5 }, now: Date.now, windowMs: 100 });
+      const http = g.http(timedHttp(starts), new AbortController().signal);
+      await Promise.all([http.request({ url: 'http://x/1' }), http.request({ url: 'http://x/2' })]);
+      assert.equal(starts.length, 2);
+      assert.ok(starts[1] - starts[0] >= 195, `${starts[1] - starts[0]} ms apart`);
+      await g.close();
+    } finally {
+      await t.cleanup();
+    }
+  });
+
+  it('a lowered quota after a restart: marks of the old burst hold their slots until they leave the window', async () => {
+    const t = await tempStore();
+    try {
+      const now = Date.now();
+      await t.store.setCursor(quotaCursorName('l'), JSON.stringify({ day: utcDay(now), used: 6, recent: [now, now, now, now, now, now] }));
+      const starts: number[] = [];
+      const g = await QuotaGate.open({ id: 'l', store: t.store, quota: { per_minute: 2 }, now: Date.now, windowMs: 200 });
+      const http = g.http(timedHttp(starts), new AbortController().signal);
+      await Promise.all([1, 2, 3, 4].map((i) => http.request({ url: `http://x/${i}` })));
+      assert.ok(starts[0] - now >= 195, 'no request while the old burst is in the window');
+      const all = [now, now, now, now, now, now, ...starts];
+      for (const a of all) assert.ok(all.filter((b) => b >= a && b < a + 200).length <= 6, 'never more than before');
+      for (const a of starts) assert.ok(starts.filter((b) => b >= a && b < a + 200).length <= 2, 'at most 2 new per window');
+      await g.close();
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
+
 describe('enrichment loop guard', () => {
   const obj = (sources: Record<string, string>): StixObject => ({
     type: 'indicator', id: 'indicator--x',

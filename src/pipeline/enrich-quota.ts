@@ -89,6 +89,8 @@ export function parseQuotaState(text: string | undefined): QuotaState | undefine
 
 export class QuotaGate {
   readonly windowMs: number;
+  /** Requests per window, or undefined for no per-minute cap. */
+  private readonly slots: number | undefined;
   private readonly inflightMs: number;
   private readonly limiter: Bottleneck;
   private state: QuotaState = { day: '', used: 0, recent: [] };
@@ -96,7 +98,10 @@ export class QuotaGate {
   private closed = false;
 
   private constructor(private readonly o: QuotaGateOptions) {
-    this.windowMs = o.windowMs ?? 60_000;
+    // below one request per minute: one request per 1/per_minute minutes (e.g. 0.5 → 1 per 2 min)
+    const pm = o.quota.per_minute;
+    this.slots = pm === undefined ? undefined : Math.max(1, Math.floor(pm));
+    this.windowMs = (o.windowMs ?? 60_000) * (pm !== undefined && pm < 1 ? 1 / pm : 1);
     this.inflightMs = o.inflightMs ?? 60_000;
     this.limiter = new Bottleneck({ maxConcurrent: Math.max(1, o.concurrency ?? 1) });
   }
@@ -109,11 +114,11 @@ export class QuotaGate {
     const today = utcDay(now);
     g.state = loaded && loaded.day === today ? loaded : { day: today, used: 0, recent: [], ...(loaded?.blocked_until ? { blocked_until: loaded.blocked_until } : {}) };
     g.state.recent = g.state.recent.filter((m) => m + g.windowMs > now);
-    const perMinute = o.quota.per_minute;
-    if (perMinute !== undefined) {
-      const slots = Math.max(0, Math.floor(perMinute) - g.state.recent.length);
+    if (g.slots !== undefined) {
+      const slots = Math.max(0, g.slots - g.state.recent.length);
       g.limiter.updateSettings({ reservoir: slots });
-      for (const m of g.state.recent) g.giveBackAt(m + g.windowMs);
+      // the newest `slots` marks give their slot back as they leave the window (older ones are gone by then)
+      for (const m of [...g.state.recent].sort((a, b) => a - b).slice(-g.slots)) g.giveBackAt(m + g.windowMs);
     }
     return g;
   }
@@ -215,7 +220,7 @@ export class QuotaGate {
       this.timers.delete(t);
       if (!this.closed) this.limiter.incrementReservoir(1);
     }, Math.max(0, at - this.o.now()));
-    t.unref();
+    // kept referenced: a lookup waiting for its slot keeps the process alive; close() clears them
     this.timers.add(t);
   }
 
