@@ -12,6 +12,7 @@ import { otxSource } from './otx/index.js';
 import { urlhausSource, threatfoxSource, malwarebazaarSource } from './abusech/index.js';
 import { splunkKvSink, splunkEsSink, splunkHecSink } from './splunk/index.js';
 import { xsoarSink } from './xsoar/index.js';
+import { qradarSink } from './qradar/index.js';
 
 /** The one registry of integrations. Adding a system: one folder, one line here. */
 export const registry: readonly IntegrationDefinition[] = [
@@ -32,4 +33,5 @@ export const registry: readonly IntegrationDefinition[] = [
   splunkEsSink,
   splunkHecSink,
   xsoarSink,
+  qradarSink,
 ];

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { SplunkSimulator } from './splunk/simulator.js';
 import { XsoarSimulator } from './xsoar/simulator.js';
+import { QradarSimulator } from './qradar/simulator.js';
 
 /**
  * The vendor simulators `stixgate simulate` starts on loopback, with the sink entries that point
@@ -56,6 +57,21 @@ export const simulators: SimulatorEntry[] = [
         base,
         sinks: { xsoar: { type: 'xsoar', url: base, version: 8, auth_id: 7, api_key: key, key_type: 'advanced', ...LOOPBACK } },
         notes: [`Cortex XSOAR 8 on ${base} (advanced API key id 7: ${key}); state: GET ${base}/__sim/state`],
+        close: () => sim.close(),
+      };
+    },
+  },
+  {
+    name: 'qradar',
+    async start() {
+      const token = randomUUID();
+      const sim = new QradarSimulator({ tokens: [token] });
+      const { base } = await sim.start();
+      return {
+        name: 'qradar',
+        base,
+        sinks: { qradar: { type: 'qradar', url: base, token, ttl_days: 30, ...LOOPBACK } },
+        notes: [`QRadar REST API 26.0 on ${base}/api (SEC token ${token}); state: GET ${base}/__sim/state`],
         close: () => sim.close(),
       };
     },

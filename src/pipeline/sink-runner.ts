@@ -70,8 +70,15 @@ export async function runSink(o: SinkRunOptions): Promise<SinkRunSummary> {
   let cursor = Number((await o.store.getCursor(name)) ?? 0);
   const head = await o.store.head();
   sum.head = head;
-  // prepare() may learn the server's limits (e.g. Splunk's version), so batch sizes are read after it
-  if (!o.dryRun) await call(o, () => o.sink.prepare?.(ctx) ?? Promise.resolve(), 'prepare');
+  // prepare() runs once per run, only when there is something to send (an idle run sends nothing);
+  // it may learn the server's limits (e.g. Splunk's version), so batch sizes are read after it
+  let prepared = o.dryRun === true;
+  const prepare = async () => {
+    if (prepared) return;
+    await call(o, () => o.sink.prepare?.(ctx) ?? Promise.resolve(), 'prepare');
+    prepared = true;
+  };
+  if (o.full || (await o.store.changes(cursor, 1)).changes.length) await prepare();
   const maxBatch = Math.max(1, Math.min(limits.maxBatch, o.config.batch_size ?? limits.maxBatch));
   const concurrency = Math.max(1, Math.min(limits.concurrency, o.config.concurrency ?? limits.concurrency));
   const pageSize = o.pageSize ?? Math.min(20_000, Math.max(1000, maxBatch * concurrency * 4));
