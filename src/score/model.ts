@@ -77,10 +77,29 @@ export function scoreExtension(obj: StixObject): ScoreExtension | undefined {
   return obj.x_stixgate as ScoreExtension | undefined;
 }
 
+// A batch's objects share their timestamps: the last conversion each way is remembered.
+let lastText: string | undefined;
+let lastMs: number | undefined;
+const isoMs = [NaN, NaN];
+const isoText = ['', ''];
+
 function ms(s: unknown): number | undefined {
   if (typeof s !== 'string') return undefined;
-  const t = Date.parse(s);
-  return Number.isNaN(t) ? undefined : t;
+  if (s !== lastText) {
+    const t = Date.parse(s);
+    lastMs = Number.isNaN(t) ? undefined : t;
+    lastText = s;
+  }
+  return lastMs;
+}
+
+/** stixTime with a two-entry memo per use (slot 0: scored_at, slot 1: valid_until). */
+function isoTime(t: number, slot: 0 | 1): string {
+  if (t !== isoMs[slot]) {
+    isoText[slot] = stixTime(t);
+    isoMs[slot] = t;
+  }
+  return isoText[slot];
 }
 
 const clamp = (x: number): number => (x < 0 ? 0 : x > 100 ? 100 : x);
@@ -153,7 +172,7 @@ export interface ScoreState {
   base: number;
   /** The rounded, decayed score at the evaluation time. */
   score: number;
-  /** The reference time (ms), or undefined. */
+  /** The reference time (ms); undefined when none parses or when it does not matter (no decay, no expiry). */
   refMs: number | undefined;
   /** When the rounded score first falls below `expire_below` (ms); Infinity = never. */
   expiresAtMs: number;
@@ -165,11 +184,15 @@ export function scoreAt(obj: StixObject, sc: Scoring, t: number): ScoreState {
   const ext = scoreExtension(obj);
   const base = baseScore(ext?.sources ?? {}, ext?.sightings, sc);
   const model = modelFor(obj, sc);
+  // a rounded score below the (integer) threshold ⇔ a raw score below threshold − ½
+  const below = daysUntilBelow(model, base, sc.expireBelow - 0.5);
+  if (model.curve === 'none' && below === Infinity) {
+    // no decay and no expiry: the age does not matter
+    return { base, score: Math.round(base), refMs: undefined, expiresAtMs: Infinity, model };
+  }
   const refMs = referenceTime(obj);
   const ageDays = refMs === undefined ? 0 : (t - refMs) / DAY_MS;
   let score = Math.round(base * decayFactor(model, ageDays));
-  // a rounded score below the (integer) threshold ⇔ a raw score below threshold − ½
-  const below = daysUntilBelow(model, base, sc.expireBelow - 0.5);
   const expiresAtMs = below === Infinity ? Infinity : (refMs ?? t) + Math.ceil(below * DAY_MS);
   // one definition of expiry: past expiresAt the score is below the threshold, also where
   // floating point rounding at the boundary says otherwise
@@ -187,16 +210,17 @@ export function scoreAt(obj: StixObject, sc: Scoring, t: number): ScoreState {
 export function applyScore(obj: StixObject, sc: Scoring, t: number): ScoreState {
   const ext = (obj.x_stixgate ?? { sources: {} }) as ScoreExtension;
   obj.x_stixgate = ext;
-  delete ext.derived_valid_until;
+  // `delete` only where the key is there: deleting turns objects into slow dictionaries
+  if (ext.derived_valid_until !== undefined) delete ext.derived_valid_until;
   const state = scoreAt(obj, sc, t);
   ext.score = state.score;
-  if (state.model.curve !== 'none') ext.scored_at = stixTime(t);
-  else delete ext.scored_at;
+  if (state.model.curve !== 'none') ext.scored_at = isoTime(t, 0);
+  else if (ext.scored_at !== undefined) delete ext.scored_at;
   if (obj.valid_until === undefined && state.expiresAtMs !== Infinity) {
     // STIX: valid_until must be later than valid_from
     const from = ms(obj.valid_from);
     const at = from !== undefined && state.expiresAtMs <= from ? from + 1000 : state.expiresAtMs;
-    obj.valid_until = stixTime(at);
+    obj.valid_until = isoTime(at, 1);
     ext.derived_valid_until = true;
   }
   return state;
