@@ -9,6 +9,7 @@ import { buildEnrichersSchema } from '../../src/pipeline/enrich-schema.js';
 import { loopbackHttp, tempStore, type TempStore } from '../../src/pipeline/enrich-testing.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import type { Store } from '../../src/store/contract.js';
+import { assertValidStix, VALIDATOR_SKIP } from '../../test/helpers/validator.js';
 import { abuseipdbEnricher } from './index.js';
 import { AbuseIpdbSimulator } from './simulator.js';
 
@@ -139,4 +140,14 @@ describe('abuseipdb', () => {
         await http.close();
       }
     }, {}, { max_age_days: 30 }));
+
+  it('what the runner stores (lookup notes, signalled indicators) passes stix2-validator', { skip: VALIDATOR_SKIP, timeout: 120_000 }, (tc) =>
+    withSetup(async ({ sim, t, opts }) => {
+      sim.reported.set('45.1.2.3', { abuseConfidenceScore: 87, totalReports: 412, countryCode: 'RU', isTor: true, lastReportedAt: '2026-02-28T22:01:00+00:00' });
+      await ingest(t.store, ['45.1.2.3', '45.9.9.9', '2a00:1450:4001::5']);
+      await runEnricher(opts());
+      const { objects } = await t.store.query({ limit: 1000 });
+      assert.ok(objects.filter((o) => o.type === 'note').length >= 3);
+      assertValidStix([['abuseipdb', objects]], (m) => tc.diagnostic(m));
+    }));
 });

@@ -9,6 +9,7 @@ import { validate } from '../../src/config/schema.js';
 import { buildEnrichersSchema } from '../../src/pipeline/enrich-schema.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import type { Store } from '../../src/store/contract.js';
+import { assertValidStix, VALIDATOR_SKIP } from '../../test/helpers/validator.js';
 import { virustotalEnricher } from './index.js';
 import { maliciousness } from './map.js';
 import { reportPath } from './enricher.js';
@@ -180,5 +181,18 @@ describe('virustotal', () => {
       } finally {
         await http.close();
       }
+    }));
+
+  it('what the runner stores (lookup notes, signalled indicators) passes stix2-validator', { skip: VALIDATOR_SKIP, timeout: 120_000 }, (tc) =>
+    withSetup(async ({ sim, t, opts }) => {
+      sim.data.addIp({ ip: '198.51.100.7', stats: { malicious: 9, suspicious: 0, harmless: 60, undetected: 21 }, reputation: -20 });
+      sim.data.addDomain({ domain: 'evil.example', stats: { malicious: 2, suspicious: 2, harmless: 70, undetected: 16 } });
+      sim.data.addUrl({ url: 'http://evil.example/payload', stats: { malicious: 5, suspicious: 0, harmless: 50, undetected: 35 } });
+      sim.data.addFile({ md5: MD5, sha1: SHA1, sha256: SHA256, stats: { malicious: 60, suspicious: 0, harmless: 0, undetected: 10 }, threatLabel: 'trojan.eicar' });
+      await ingest(t.store, ["[ipv4-addr:value = '198.51.100.7']", "[domain-name:value = 'evil.example']", "[url:value = 'http://evil.example/payload']", `[file:hashes.MD5 = '${MD5}']`, "[ipv4-addr:value = '203.0.113.9']"]);
+      await runEnricher(opts());
+      const { objects } = await t.store.query({ limit: 1000 });
+      assert.ok(objects.filter((o) => o.type === 'note').length >= 3);
+      assertValidStix([['virustotal', objects]], (m) => tc.diagnostic(m));
     }));
 });
