@@ -1,0 +1,188 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Daemon } from '../../src/daemon.js';
+import { registry } from '../../integrations/index.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import { corpusPath } from '../helpers/corpus.js';
+import { detectObservable } from '../../src/core/observable.js';
+import { indicatorFromObservable } from '../../src/core/indicator.js';
+import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
+import { XsoarSimulator } from '../../integrations/xsoar/simulator.js';
+import { QradarSimulator } from '../../integrations/qradar/simulator.js';
+
+/**
+ * The whole push path through the daemon: a corpus feed ingested and pushed to Splunk (KV and
+ * ES), Cortex XSOAR and QRadar simulators; a second source raises scores; revocation and expiry
+ * remove; one sink whose credentials are revoked pauses while the others keep delivering (S3,
+ * S7); a removal queued while it is down arrives after the credential is rotated by a reload
+ * (S9, S10); an idle daemon sends nothing.
+ */
+const et = corpusPath('ip-lists-et-tor/et-compromised-ips.txt');
+
+async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await fn())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const sorted = (xs: Iterable<string>) => [...xs].sort();
+
+test('push: corpus feed → Splunk KV/ES, XSOAR, QRadar; score change, revocation, expiry, paused sink, idle', { skip: et.skip, timeout: 180_000 }, async (t) => {
+  const values = [...new Set(readFileSync(et.path, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map((l) => {
+    const r = detectObservable(l);
+    assert.ok(r.ok && r.observable.type === 'ipv4-addr', l);
+    return r.observable.value;
+  }))];
+  assert.ok(values.length > 100);
+  const splunk = new SplunkSimulator();
+  const xsoar = new XsoarSimulator({ keys: [{ key: 'key-one', id: 1, type: 'standard' }, { key: 'key-two', id: 2, type: 'standard' }] });
+  const qradar = new QradarSimulator({ tokens: ['sec-1'] });
+  const bases = { splunk: (await splunk.start()).base, xsoar: (await xsoar.start()).base, qradar: (await qradar.start()).base };
+  const dir = mkdtempSync(join(tmpdir(), 'stixgate-push-'));
+  t.after(async () => {
+    await Promise.all([splunk.close(), xsoar.close(), qradar.close()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const extra = values.slice(0, 10);
+  writeFileSync(join(dir, 'extra.txt'), extra.join('\n'));
+  const bundleFile = join(dir, 'changes.json');
+  writeFileSync(bundleFile, JSON.stringify({ type: 'bundle', id: 'bundle--1b7e2a58-7c1e-4c55-9b0f-1d6f1f6c2a01', objects: [] }));
+  const configFile = join(dir, 'stixgate.yaml');
+  const loop = 'allow_private: true\n    allow_insecure: true\n    interval_secs: 1';
+  const writeConfig = (xsoarKey: string) => writeFileSync(configFile, `data_dir: ${join(dir, 'data')}
+expire_interval_secs: 1
+correlation: { enabled: false }
+server: { port: 0 }
+sources:
+  et:
+    type: text_list
+    url: file://${et.path}
+    interval_secs: 3600
+    run_on_start: false
+    confidence: 50
+  extra:
+    type: text_list
+    url: file://${join(dir, 'extra.txt')}
+    interval_secs: 3600
+    run_on_start: false
+    confidence: 90
+  changes:
+    type: stix_bundle
+    url: file://${bundleFile}
+    interval_secs: 3600
+    run_on_start: false
+sinks:
+  kv:
+    type: splunk_kv
+    url: ${bases.splunk}
+    auth: { username: admin, password: changeme }
+    ${loop}
+  es:
+    type: splunk_es
+    url: ${bases.splunk}
+    auth: { username: admin, password: changeme }
+    ${loop}
+  xsoar:
+    type: xsoar
+    url: ${bases.xsoar}
+    api_key: ${xsoarKey}
+    retry: { max_attempts: 1, base_delay_secs: 0.1, max_delay_secs: 0.1 }
+    ${loop}
+  qradar:
+    type: qradar
+    url: ${bases.qradar}
+    token: sec-1
+    ${loop}
+`);
+  writeConfig('key-one');
+  const daemon = new Daemon({ configPath: configFile, registry, logger: silentLogger(), port: 0 });
+  await daemon.start();
+  t.after(() => daemon.stop());
+
+  const held = {
+    kv: () => new Map(splunk.documents('search', 'stixgate_indicators').map((d) => [String(d.indicator), d])),
+    es: () => new Set(splunk.documents('DA-ESS-ThreatIntelligence', 'ip_intel').map((d) => String(d.ip))),
+    xsoar: () => new Map(xsoar.indicators().map((i) => [i.value, i])),
+    qradar: () => new Set(qradar.values('stixgate - IPv4')),
+  };
+  const allHold = (expected: string[]) => () =>
+    [sorted(held.kv().keys()), sorted(held.es()), sorted(held.xsoar().keys()), sorted(held.qradar())].every((got) => JSON.stringify(got) === JSON.stringify(sorted(expected)));
+
+  // 1. ingest the corpus feed: every sink holds exactly its values, with the mapped fields
+  await daemon.runNow('et');
+  await until('all sinks hold the feed', allHold(values));
+  const kv0 = held.kv().get(values[0])!;
+  assert.equal(kv0.indicator_type, 'ipv4-addr');
+  assert.equal(kv0.sources, 'et');
+  assert.equal(kv0.tlp, 'clear');
+  const score0 = Number(kv0.score);
+  assert.ok(score0 > 0 && score0 <= 100);
+  const x0 = held.xsoar().get(values[0])!;
+  assert.equal(x0.indicator_type, 'IP');
+  assert.equal(x0.score, score0 >= 75 ? 3 : score0 >= 40 ? 2 : 0, 'verdict from the score');
+  assert.equal(x0.CustomFields.trafficlightprotocol, 'CLEAR');
+
+  // 2. a second source raises the score of ten values: every sink that carries a score updates
+  await daemon.runNow('extra');
+  await until('KV scores rise', () => extra.every((v) => Number(held.kv().get(v)?.score) > score0));
+  const raised = Number(held.kv().get(extra[0])!.score);
+  await until('XSOAR verdicts follow', () => extra.every((v) => held.xsoar().get(v)?.score === (raised >= 75 ? 3 : raised >= 40 ? 2 : 0)));
+  assert.equal(held.kv().get(extra[0])!.sources, 'et,extra');
+  assert.equal(Number(held.kv().get(values[50])!.score), score0, 'untouched values keep their score');
+
+  // 3. revocation and expiry remove; a short-lived new indicator is pushed, then expires
+  const now = Date.now();
+  const indicatorOf = (v: string) => {
+    const r = detectObservable(v);
+    if (!r.ok) throw new Error(v);
+    return indicatorFromObservable(r.observable, { now: new Date(now - 60_000).toISOString() });
+  };
+  const revoked = values.slice(20, 23);
+  const shortLived = ['192.0.2.201', '192.0.2.202'].map((v) => ({ ...indicatorOf(v), valid_until: new Date(now + 4000).toISOString() }));
+  writeFileSync(bundleFile, JSON.stringify({
+    type: 'bundle', id: 'bundle--1b7e2a58-7c1e-4c55-9b0f-1d6f1f6c2a02',
+    objects: [...revoked.map((v) => ({ ...indicatorOf(v), modified: new Date(now).toISOString(), revoked: true })), ...shortLived],
+  }));
+  await daemon.runNow('changes');
+  const afterRevoke = values.filter((v) => !revoked.includes(v));
+  await until('short-lived values pushed, revoked ones removed', allHold([...afterRevoke, '192.0.2.201', '192.0.2.202']));
+  await until('short-lived values expire everywhere', allHold(afterRevoke));
+
+  // 4. XSOAR's key is revoked: that sink pauses, the others keep removing promptly (S3, S7)
+  xsoar.revoke('key-one');
+  const revokedWhileDown = values.slice(30, 32);
+  writeFileSync(bundleFile, JSON.stringify({
+    type: 'bundle', id: 'bundle--1b7e2a58-7c1e-4c55-9b0f-1d6f1f6c2a03',
+    objects: revokedWhileDown.map((v) => ({ ...indicatorOf(v), modified: new Date(now + 1).toISOString(), revoked: true })),
+  }));
+  const t0 = Date.now();
+  await daemon.runNow('changes');
+  const down = afterRevoke.filter((v) => !revokedWhileDown.includes(v));
+  await until('the healthy sinks removed the values', () =>
+    [sorted(held.kv().keys()), sorted(held.es()), sorted(held.qradar())].every((got) => JSON.stringify(got) === JSON.stringify(sorted(down))));
+  const healthyLatency = Date.now() - t0;
+  assert.ok(healthyLatency < 10_000, `healthy sinks delivered in ${healthyLatency} ms while XSOAR was down`);
+  assert.ok(revokedWhileDown.every((v) => held.xsoar().has(v)), 'the paused sink has not delivered the removal');
+  const metrics = await daemon.metrics.registry.metrics();
+  assert.match(metrics, /stixgate_sink_paused\{sink="xsoar"\} 1/);
+  assert.match(metrics, /stixgate_sink_paused\{sink="kv"\} 0/);
+
+  // 5. the credential is rotated through a reload: the queued removals arrive once (S9, S10)
+  writeConfig('key-two');
+  assert.equal(await daemon.reload(), true);
+  await until('XSOAR catches up after the rotation', allHold(down));
+  assert.equal(xsoar.exclusions().length, 0, 'removal never adds to the exclusion list');
+  assert.doesNotMatch(await daemon.metrics.registry.metrics(), /key-one|key-two/);
+
+  // 6. nothing changes: nothing is sent
+  const count = () => splunk.requests.length + xsoar.requests.length + qradar.requests.length;
+  await new Promise((r) => setTimeout(r, 1500));
+  const before = count();
+  await new Promise((r) => setTimeout(r, 3000));
+  assert.equal(count(), before, 'idle sinks send no requests');
+});
