@@ -187,8 +187,13 @@ describe('enrich runner', () => {
       const quota = { per_minute: 20, per_day: 150 };
       await ingest(t.store, range(1000, 2000));
       const started = Date.now();
-      const o = { now: () => Date.now(), quota, windowMs, inflightMs: 2000, concurrency: 4, maxRunMs: 30_000 };
+      const counts = { request: 0, quotaWait: 0, cacheHit: 0, errors: [] as string[] };
+      const metrics = { request: () => counts.request++, quotaWait: () => counts.quotaWait++, cacheHit: () => counts.cacheHit++, error: (r: string) => counts.errors.push(r) };
+      const o = { now: () => Date.now(), quota, windowMs, inflightMs: 2000, concurrency: 4, maxRunMs: 30_000, metrics };
       const a = await runEnricher(opts(t.store, o));
+      assert.equal(counts.request, 150, 'one request hook per request');
+      assert.ok(counts.quotaWait > 0, 'lookups waited for minute slots');
+      assert.ok(counts.errors.length >= 1 && counts.errors.every((r) => r === 'quota_day'), counts.errors.join());
       assert.equal(a.stopped, 'quota');
       assert.equal(svc.arrivals.length, 150, 'the daily quota is used up exactly');
       assert.ok(maxInWindow(svc.arrivals, windowMs) <= 20, `at most 20 per ${windowMs} ms, saw ${maxInWindow(svc.arrivals, windowMs)}`);
