@@ -240,4 +240,15 @@ describe('enrich runner', () => {
       // only the request in flight at the abort (its answer was dropped) is repeated
       assert.ok(svc.arrivals.length <= 21, `${svc.arrivals.length} requests`);
     }));
+
+  it('a defect in the enricher (not a StixgateError) stops the run and keeps the cursor', () =>
+    withStore(async ({ store }) => {
+      await ingest(store, [600, 601]);
+      const broken = { types: ['ipv4-addr' as const], enrich: async () => { throw new TypeError('boom'); } };
+      const s = await runEnricher(opts(store, { enricher: broken }));
+      assert.equal(s.stopped, 'error');
+      assert.equal(s.error?.reason, 'internal');
+      assert.match(s.error!.message, /enricher fake: boom/);
+      assert.equal(s.cursor, 0);
+    }));
 });

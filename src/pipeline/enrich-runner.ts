@@ -233,7 +233,8 @@ async function lookUp(
         o.metrics?.error?.(err.reason);
         if (err.code === 'STIXGATE_ERR_ENRICH_QUOTA' || err.reason === 'status_429') stop('quota', err);
         else if (err.code === 'STIXGATE_ERR_JOB_ABORTED') stop('aborted', err);
-        else if (err.retryable || err.reason === 'auth') stop('error', err);
+        // service trouble, refused credentials or a defect in the enricher: stop and resume later
+        else if (err.retryable || err.reason === 'auth' || err.reason === 'internal') stop('error', err);
         else {
           // this value cannot be looked up (the service refused it, or its answer was unreadable)
           sum.lookups++;
