@@ -29,6 +29,7 @@ import { runW3 } from './w3-misp.js';
 import { syntheticValue, serveFile, peakRssMb, round, percentile, type Row } from './lib.js';
 import { NOW, TYPE_MAP, tmp, writeCsv, source, ingest, fill } from './ingest-kit.js';
 import { runW12 } from './w12-growth.js';
+import { runPushBench } from './w8-sinks.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -221,6 +222,7 @@ const workloads: Record<string, (scale: number) => Promise<Row[]>> = {
   xml: (scale) => runXmlBench({ scale }),
   w14: (scale) => runW14({ scale }),
   w12: (scale) => runW12({ scale }),
+  push: (scale) => runPushBench({ scale }),
 };
 const [name, scaleArg] = process.argv.slice(2);
 const fn = workloads[name];
