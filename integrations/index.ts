@@ -13,6 +13,11 @@ import { urlhausSource, threatfoxSource, malwarebazaarSource } from './abusech/i
 import { splunkKvSink, splunkEsSink, splunkHecSink } from './splunk/index.js';
 import { xsoarSink } from './xsoar/index.js';
 import { qradarSink } from './qradar/index.js';
+import { virustotalEnricher } from './virustotal/index.js';
+import { abuseipdbEnricher } from './abuseipdb/index.js';
+import { shodanEnricher } from './shodan/index.js';
+import { rdapEnricher } from './rdap/index.js';
+import { passiveDnsEnricher } from './passive_dns/index.js';
 
 /** The one registry of integrations. Adding a system: one folder, one line here. */
 export const registry: readonly IntegrationDefinition[] = [
@@ -34,4 +39,9 @@ export const registry: readonly IntegrationDefinition[] = [
   splunkHecSink,
   xsoarSink,
   qradarSink,
+  virustotalEnricher,
+  abuseipdbEnricher,
+  shodanEnricher,
+  rdapEnricher,
+  passiveDnsEnricher,
 ];

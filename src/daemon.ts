@@ -22,6 +22,12 @@ import { Correlator, CorrelationMetrics } from './correlate/index.js';
 import { createPublishFilter, reloadWarninglists } from './filter/setup.js';
 import type { PublishFilter } from './filter/policy.js';
 import { createHttpClient } from './pipeline/http.js';
+import { compileScoring, type Scoring } from './score/model.js';
+import { rescoreStore } from './score/rescore.js';
+import { enricherHttpPolicy, enricherRunSettings } from './pipeline/enrich-schema.js';
+import { EnrichCache } from './pipeline/enrich-records.js';
+import { runEnricher } from './pipeline/enrich-runner.js';
+import type { EnricherDefinition } from './pipeline/types.js';
 
 export interface DaemonOptions {
   configPath: string;
@@ -48,6 +54,10 @@ export class Daemon {
   private correlator?: Correlator;
   private publish?: PublishFilter;
   private statsTimer?: NodeJS.Timeout;
+  private scoring?: Scoring;
+  /** Enricher caches live as long as the process (a reload keeps what was looked up). */
+  private enrichCaches = new Map<string, EnrichCache>();
+  private enrichHttp: { close(): Promise<void> }[] = [];
   private ready = false;
   private components = new Map<string, SourceComponent>();
   private sinks = new Map<string, SinkComponent>();
@@ -86,12 +96,13 @@ export class Daemon {
       this.statsTimer.unref();
     }
     this.publish = await this.buildPublishFilter();
+    this.scoring = compileScoring(config.scoring);
 
     // The server answers /healthz at once and /readyz once the index is built.
     const { index, seq } = await buildIndex(this.store, { matchParentDomains: config.lookup.match_parent_domains, now: this.now });
     this.index = index;
     this.server = buildServer({
-      config: config.server, index, store: this.store, metrics: this.metrics, logger: log, now: this.now, correlator: this.correlator,
+      config: config.server, index, store: this.store, metrics: this.metrics, logger: log, now: this.now, correlator: this.correlator, scoring: this.scoring,
       isReady: () => this.ready && (this.follower?.healthy ?? true),
     });
     await this.server.listen({ host: config.server.listen_host, port: this.o.port ?? config.server.port });
@@ -163,6 +174,42 @@ export class Daemon {
           await http.close();
         }
       });
+    }
+    const sc = config.scoring;
+    this.scheduler!.add('rescore', { intervalMs: sc.rescore_interval_secs * 1000, runOnStart: false }, (signal) =>
+      this.withLease('rescore', signal, async (s2) => {
+        const r = await rescoreStore(this.store!, compileScoring(sc), this.now(), { pageSize: sc.rescore_page_size, signal: s2 });
+        if (r.updated) this.metrics.rescored.inc({ outcome: 'updated' }, r.updated);
+        if (r.expired) this.metrics.rescored.inc({ outcome: 'expired' }, r.expired);
+        this.o.logger.info(r, 'scores decayed');
+      }),
+    );
+    for (const [id, raw] of Object.entries(config.enrichers)) {
+      if (!raw.enabled) continue;
+      const def = this.o.registry.find((d) => d.kind === 'enricher' && d.type === raw.type) as EnricherDefinition | undefined;
+      if (!def) continue;
+      const logger = this.o.logger.child({ enricher: id, type: raw.type });
+      const http = createHttpClient(enricherHttpPolicy(raw, this.loaded.dir), { component: `enrich:${id}`, logger });
+      this.enrichHttp.push(http);
+      const enricher = def.create(raw, { logger, configDir: this.loaded.dir, mappingsDir: MAPPINGS_DIR });
+      let cache = this.enrichCaches.get(id);
+      if (!cache) this.enrichCaches.set(id, (cache = new EnrichCache(raw.cache_size)));
+      const hooks = {
+        request: () => this.metrics.enrichRequests.inc({ enricher: id }),
+        cacheHit: () => this.metrics.enrichCacheHits.inc({ enricher: id }),
+        quotaWait: () => this.metrics.enrichQuotaWaits.inc({ enricher: id }),
+        error: (reason: string) => this.metrics.enrichErrors.inc({ enricher: id, reason }),
+      };
+      const job = `enrich:${id}`;
+      this.scheduler!.add(job, { intervalMs: raw.interval_secs * 1000, runOnStart: raw.run_on_start }, (signal) =>
+        this.withLease(job, signal, async (s2) => {
+          const sum = await runEnricher({ id, enricher, store: this.store!, http, logger, metrics: hooks, now: this.now, signal: s2, cache, ...enricherRunSettings(def, raw) });
+          this.metrics.runs.inc({ job, outcome: sum.error ? 'error' : 'success' });
+          if (sum.retryAfterMs) this.scheduler?.deferUntil(job, this.now() + sum.retryAfterMs);
+          if (sum.error) logger.error({ stopped: sum.stopped }, `enrichment stopped: ${sum.error}`);
+          else this.metrics.lastSuccess.set({ job }, this.now() / 1000);
+        }),
+      );
     }
     this.scheduler!.add('expire', { intervalMs: config.expire_interval_secs * 1000, runOnStart: true }, (signal) =>
       this.withLease('expire', signal, async () => {
@@ -289,6 +336,8 @@ export class Daemon {
     this.components.clear();
     for (const c of this.sinks.values()) void closeSinkComponent(c);
     this.sinks.clear();
+    for (const h of this.enrichHttp) void h.close().catch(() => undefined);
+    this.enrichHttp = [];
   }
 
   /** SIGHUP: re-read the configuration; keep the running one when the new one is invalid. */

@@ -5,6 +5,8 @@ import type { IntegrationDefinition } from '../pipeline/types.js';
 import { opensearchStoreSchema, type OpenSearchStoreConfig } from '../store/opensearch/schema.js';
 import { filterConfigSchema, trustedSourceSchema } from '../filter/schema.js';
 import { correlationSchema } from '../correlate/schema.js';
+import { scoringSchema } from '../score/schema.js';
+import { buildEnrichersSchema } from '../pipeline/enrich-schema.js';
 
 /** Keys every source accepts (CommonSourceConfig); the engine applies them. */
 export const commonSourceSchema = {
@@ -131,6 +133,7 @@ export function buildConfigSchema(registry: readonly IntegrationDefinition[]) {
     server: serverSchema,
     lookup: lookupSchema,
     correlation: correlationSchema,
+    scoring: scoringSchema,
     sources: s.record(
       s.tagged((t) => sourceSchemas.get(t), () => [...sourceSchemas.keys()].sort()),
       { default: {}, description: 'feeds to poll, by id' },
@@ -139,6 +142,7 @@ export function buildConfigSchema(registry: readonly IntegrationDefinition[]) {
       s.tagged((t) => sinkSchemas.get(t), () => [...sinkSchemas.keys()].sort()),
       { default: {}, description: 'systems to push indicators to, by id (each consumes the change log from its own cursor)' },
     ),
+    enrichers: buildEnrichersSchema(registry),
   });
 }
 

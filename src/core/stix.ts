@@ -57,6 +57,12 @@ export interface StixgateExtension {
   sources: Record<string, SourceProvenance>;
   score?: number;
   expired?: boolean;
+  /** When `score` was last evaluated (decay is relative to it). */
+  scored_at?: string;
+  /** `valid_until` was derived from the decay model, not given by a source. */
+  derived_valid_until?: boolean;
+  /** Sightings reported through the API (docs/scoring.md). */
+  sightings?: { count: number; first_seen: string; last_seen: string };
 }
 
 export interface StixObject {

@@ -12,6 +12,8 @@ import { metricsRoutes } from './metrics.js';
 import type { ServerConfig } from './schema.js';
 import { relatedRoutes } from './related.js';
 import type { Correlator } from '../correlate/index.js';
+import { resolverFromIndex, sightingsRoutes } from './sightings.js';
+import type { Scoring } from '../score/model.js';
 
 export { hashApiKey, serverSchema, type ServerConfig } from './schema.js';
 export { Authenticator, type Principal } from './auth.js';
@@ -28,6 +30,8 @@ export interface BuildServerOptions {
   now?: () => number;
   /** Serves /api/v1/objects/:id/related when given. */
   correlator?: Correlator;
+  /** Serves POST /api/v1/sightings when given (the store's scoring model). */
+  scoring?: Scoring;
 }
 
 /** The HTTP surface: lookup API, health, metrics. The caller listens (and closes). */
@@ -70,6 +74,7 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
   const auth = new Authenticator(c.api_keys, c.anonymous_lookup);
   lookupRoutes(app, { index: o.index, metrics: o.metrics, auth, maxBatchSize: c.max_batch_size, now, isServing: o.isServing ?? o.isReady });
   if (o.correlator) relatedRoutes(app, { correlator: o.correlator, store: o.store, auth, now });
+  if (o.scoring) sightingsRoutes(app, { store: o.store, auth, scoring: o.scoring, resolve: resolverFromIndex(o.index, now), now, isServing: o.isServing ?? o.isReady });
   healthRoutes(app, { store: o.store, isReady: o.isReady });
   metricsRoutes(app, { metrics: o.metrics, index: o.index, store: o.store, auth, requireAuth: c.metrics_require_auth, now });
   return app;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { s, type Infer } from '../config/schema.js';
 import { TLP_LEVELS } from '../core/stix.js';
 
-export const API_SCOPES = ['lookup', 'metrics', 'admin', 'ingest', 'taxii'] as const;
+export const API_SCOPES = ['lookup', 'metrics', 'admin', 'ingest', 'taxii', 'sightings'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 
 const MIB = 1024 * 1024;

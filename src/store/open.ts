@@ -2,16 +2,18 @@ import type { Store } from './contract.js';
 import type { StixgateConfig } from '../config/config-schema.js';
 import { openEmbeddedStore } from './embedded/index.js';
 import { openOpenSearchStore } from './opensearch/index.js';
+import { compileScoring } from '../score/model.js';
 
 /** Opens the configured store backend. */
 export async function openStore(config: StixgateConfig, dataDir: string): Promise<Store> {
   const sc = config.store;
+  const scoring = compileScoring(config.scoring);
   switch (sc.type) {
     case 'embedded':
-      return openEmbeddedStore({ dataDir, sync: sc.sync, seenGranularityMs: sc.seen_granularity_secs * 1000 });
+      return openEmbeddedStore({ dataDir, sync: sc.sync, seenGranularityMs: sc.seen_granularity_secs * 1000, scoring });
     case 'opensearch': {
       const { type: _type, ...opts } = sc;
-      return openOpenSearchStore(opts);
+      return openOpenSearchStore({ ...opts, scoring });
     }
   }
 }

@@ -36,6 +36,11 @@ export class Metrics {
   readonly sinkUnacked = new Gauge({ name: 'stixgate_sink_unacked', help: 'Batches sent but not yet acknowledged (HEC indexer acknowledgement)', labelNames: ['sink'], registers: [this.registry] });
   readonly sinkBatchDuration = new Histogram({ name: 'stixgate_sink_request_duration_seconds', help: 'Duration of sink batch requests', labelNames: ['sink', 'op'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60], registers: [this.registry] });
   readonly publishFiltered = new Counter({ name: 'stixgate_publish_filtered_total', help: 'Values withheld from sinks by a warninglist or the publish allowlist, by list', labelNames: ['list'], registers: [this.registry] });
+  readonly enrichRequests = new Counter({ name: 'stixgate_enrich_requests_total', help: 'Requests made to an enrichment service', labelNames: ['enricher'], registers: [this.registry] });
+  readonly enrichCacheHits = new Counter({ name: 'stixgate_enrich_cache_hits_total', help: 'Values not looked up again because a lookup within the TTL exists', labelNames: ['enricher'], registers: [this.registry] });
+  readonly enrichQuotaWaits = new Counter({ name: 'stixgate_enrich_quota_waits_total', help: 'Times an enricher waited for or stopped at its quota', labelNames: ['enricher'], registers: [this.registry] });
+  readonly enrichErrors = new Counter({ name: 'stixgate_enrich_errors_total', help: 'Enrichment errors by reason', labelNames: ['enricher', 'reason'], registers: [this.registry] });
+  readonly rescored = new Counter({ name: 'stixgate_score_rescored_total', help: 'Indicators whose decayed score the re-score job wrote, by outcome (updated, expired)', labelNames: ['outcome'], registers: [this.registry] });
   readonly buildInfo = new Gauge({ name: 'stixgate_build_info', help: 'Build information', labelNames: ['version', 'node'], registers: [this.registry] });
 
   constructor(opts: { defaults?: boolean; version?: string } = {}) {
