@@ -102,7 +102,7 @@ export class Daemon {
     const { index, seq } = await buildIndex(this.store, { matchParentDomains: config.lookup.match_parent_domains, now: this.now });
     this.index = index;
     this.server = buildServer({
-      config: config.server, index, store: this.store, metrics: this.metrics, logger: log, now: this.now, correlator: this.correlator, scoring: this.scoring,
+      config: config.server, index, store: this.store, metrics: this.metrics, logger: log, now: this.now, correlator: this.correlator, scoring: this.scoring, publishFilter: () => this.publish,
       isReady: () => this.ready && (this.follower?.healthy ?? true),
     });
     await this.server.listen({ host: config.server.listen_host, port: this.o.port ?? config.server.port });

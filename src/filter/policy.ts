@@ -61,6 +61,11 @@ export class PublishFilter {
     this.warninglists = m;
   }
 
+  /** True when any list or allowlist entry is loaded (otherwise no value can hit). */
+  get active(): boolean {
+    return this.allow.size > 0 || (this.warninglists?.size ?? 0) > 0;
+  }
+
   /** The warninglists in use. */
   get lists(): WarninglistMatcher | undefined {
     return this.warninglists;

@@ -156,6 +156,7 @@ export class LookupIndex {
       first_seen: this.iso(t.firstSeen(slot)),
       last_seen: this.iso(t.lastSeen(slot)),
       valid_until: this.iso(t.validUntil(slot)),
+      sightings: t.sightings(slot),
     };
   }
 
@@ -298,6 +299,7 @@ export class LookupIndex {
       firstSeen: first,
       lastSeen: last,
       validUntil: obj.valid_until !== undefined ? this.parseTime(obj.valid_until) : Number.NaN,
+      sightings: obj.x_stixgate?.sightings?.count ?? 0,
     });
   }
 

@@ -14,6 +14,7 @@ const NONE = Number.NaN;
  *   u32[6..9]  the id's UUID as four words
  *   u32[10]    interned labels list, u32[11] interned sources list
  *   u32[12]    used (bits 0-7) | tlp rank (8-15) | score (16-23, 255 = none) | listing kind (24-31)
+ *   u32[13]    sightings reported (count)
  */
 const F = 7;
 const U = 14;
@@ -58,6 +59,9 @@ export class SlotTable {
   sources(slot: number): number {
     return this.u32[slot * U + 11];
   }
+  sightings(slot: number): number {
+    return this.u32[slot * U + 13];
+  }
   firstSeen(slot: number): number {
     return this.f64[slot * F];
   }
@@ -73,7 +77,7 @@ export class SlotTable {
     return (flags & 255) === 1 && ((flags >>> 8) & 255) <= maxTlp && !(this.f64[slot * F + 2] <= now);
   }
 
-  setMeta(slot: number, m: { tlp: number; score: number; labels: number; sources: number; firstSeen: number; lastSeen: number; validUntil: number }): void {
+  setMeta(slot: number, m: { tlp: number; score: number; labels: number; sources: number; firstSeen: number; lastSeen: number; validUntil: number; sightings: number }): void {
     const u = slot * U;
     const f = slot * F;
     this.f64[f] = m.firstSeen;
@@ -81,6 +85,7 @@ export class SlotTable {
     this.f64[f + 2] = m.validUntil;
     this.u32[u + 10] = m.labels;
     this.u32[u + 11] = m.sources;
+    this.u32[u + 13] = Math.min(0xffffffff, Math.max(0, Math.trunc(m.sightings)));
     this.u32[u + 12] = ((this.u32[u + 12] & 0xff0000ff) | (m.tlp << 8) | (m.score << 16)) >>> 0;
   }
 

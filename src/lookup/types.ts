@@ -16,6 +16,8 @@ export interface IndicatorMatch {
   first_seen: string | null;
   last_seen: string | null;
   valid_until: string | null;
+  /** Sightings reported through POST /api/v1/sightings. */
+  sightings: number;
 }
 
 export interface LookupResult {
@@ -26,6 +28,10 @@ export interface LookupResult {
   /** Set when the input is not a valid observable: the reason from the normaliser. */
   invalid?: string;
   indicators: IndicatorMatch[];
+  /** Warninglists / publish allowlist entries the value is on (set by the API when lists are loaded). */
+  warninglists?: { list: string; type: string; entry: string; source: string }[];
+  /** Names of what the matched indicators are linked to (set by the API on `related=true`). */
+  related?: Record<string, string[]>;
 }
 
 export interface LookupIndexOptions {

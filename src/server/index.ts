@@ -14,6 +14,8 @@ import { relatedRoutes } from './related.js';
 import type { Correlator } from '../correlate/index.js';
 import { resolverFromIndex, sightingsRoutes } from './sightings.js';
 import type { Scoring } from '../score/model.js';
+import type { PublishFilter } from '../filter/policy.js';
+import { detectObservable } from '../core/observable.js';
 
 export { hashApiKey, serverSchema, type ServerConfig } from './schema.js';
 export { Authenticator, type Principal } from './auth.js';
@@ -32,6 +34,8 @@ export interface BuildServerOptions {
   correlator?: Correlator;
   /** Serves POST /api/v1/sightings when given (the store's scoring model). */
   scoring?: Scoring;
+  /** The publish filter in use (warninglists, publish allowlist): lookups flag the values it lists. */
+  publishFilter?: () => PublishFilter | undefined;
 }
 
 /** The HTTP surface: lookup API, health, metrics. The caller listens (and closes). */
@@ -72,7 +76,18 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
   });
 
   const auth = new Authenticator(c.api_keys, c.anonymous_lookup);
-  lookupRoutes(app, { index: o.index, metrics: o.metrics, auth, maxBatchSize: c.max_batch_size, now, isServing: o.isServing ?? o.isReady });
+  const correlator = o.correlator;
+  const publishFilter = o.publishFilter;
+  lookupRoutes(app, {
+    index: o.index, metrics: o.metrics, auth, maxBatchSize: c.max_batch_size, now, isServing: o.isServing ?? o.isReady,
+    flags: publishFilter && ((r) => {
+      const f = publishFilter();
+      if (!f || !f.active) return undefined;
+      const d = detectObservable(r.value);
+      return d.ok ? f.hits(d.observable).map((h) => ({ list: h.list, type: h.type, entry: h.entry, source: h.source })) : undefined;
+    }),
+    related: correlator && ((id, maxTlp) => correlator.relatedSummary(id, maxTlp) as unknown as Record<string, string[]>),
+  });
   if (o.correlator) relatedRoutes(app, { correlator: o.correlator, store: o.store, auth, now });
   if (o.scoring) sightingsRoutes(app, { store: o.store, auth, scoring: o.scoring, resolve: resolverFromIndex(o.index, now), now, isServing: o.isServing ?? o.isReady });
   healthRoutes(app, { store: o.store, isReady: o.isReady });

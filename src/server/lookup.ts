@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { LookupIndex, LookupResult } from '../lookup/index.js';
 import type { Metrics } from '../telemetry/metrics.js';
+import type { TlpLevel } from '../core/stix.js';
 import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 import { serializeBatch, serializeResult } from './serialize.js';
@@ -15,6 +16,10 @@ export interface LookupRoutesOptions {
   now: () => number;
   /** False while the index cannot be trusted to be current: lookups answer 503 + Retry-After. */
   isServing: () => boolean;
+  /** Warninglist flags of a value (undefined: none loaded, the field is left out). */
+  flags?: (r: LookupResult) => LookupResult['warninglists'];
+  /** Related-object names of an indicator, for `related=true` (undefined: no correlation index). */
+  related?: (indicatorId: string, maxTlp: TlpLevel) => Record<string, string[]>;
 }
 
 const valueSchema = { type: 'string', maxLength: MAX_VALUE_LENGTH } as const;
@@ -30,11 +35,16 @@ export const lookupResultSchema = {
     type: str,
     matched: { type: 'boolean' },
     invalid: str,
+    warninglists: {
+      type: 'array',
+      items: { type: 'object', properties: { list: str, type: str, entry: str, source: str } },
+    },
+    related: { type: 'object', additionalProperties: { type: 'array', items: str } },
     indicators: {
       type: 'array',
       items: {
         type: 'object',
-        required: ['id', 'match', 'matched_value', 'score', 'tlp', 'labels', 'sources', 'first_seen', 'last_seen', 'valid_until'],
+        required: ['id', 'match', 'matched_value', 'score', 'tlp', 'labels', 'sources', 'first_seen', 'last_seen', 'valid_until', 'sightings'],
         properties: {
           id: str,
           match: str,
@@ -46,6 +56,7 @@ export const lookupResultSchema = {
           first_seen: strOrNull,
           last_seen: strOrNull,
           valid_until: strOrNull,
+          sightings: { type: 'integer' },
         },
       },
     },
@@ -77,7 +88,27 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
     }
   };
 
-  const run = (req: FastifyRequest, values: readonly string[]): string => {
+  /** Adds the optional flags and related names; the hot path is untouched when neither is configured. */
+  const decorate = (req: FastifyRequest, r: LookupResult, related: boolean): LookupResult => {
+    if (o.flags && r.invalid === undefined) {
+      const f = o.flags(r);
+      if (f && f.length) r = { ...r, warninglists: f };
+    }
+    if (related && o.related && r.matched) {
+      const maxTlp = req.principal?.maxTlp ?? 'clear';
+      const merged: Record<string, string[]> = {};
+      for (const m of r.indicators) {
+        for (const [k, names] of Object.entries(o.related(m.id, maxTlp))) {
+          const list = (merged[k] ??= []);
+          for (const n of names) if (!list.includes(n)) list.push(n);
+        }
+      }
+      r = { ...r, related: merged };
+    }
+    return r;
+  };
+
+  const run = (req: FastifyRequest, values: readonly string[], related = false): string => {
     check(values.length);
     const started = performance.now();
     const maxTlp = req.principal?.maxTlp ?? 'clear';
@@ -87,26 +118,28 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
     let miss = 0;
     let invalid = 0;
     for (let i = 0; i < values.length; i++) {
-      const r = index.lookup(values[i], t, maxTlp);
+      let r = index.lookup(values[i], t, maxTlp);
       if (r.invalid !== undefined) invalid++;
       else if (r.matched) hit++;
       else miss++;
+      if (o.flags || related) r = decorate(req, r, related);
       results[i] = r;
     }
     record('batch', hit, miss, invalid, (performance.now() - started) / 1000);
     return serializeBatch(results);
   };
 
-  const runOne = (req: FastifyRequest, value: string): string => {
+  const runOne = (req: FastifyRequest, value: string, related = false): string => {
     check(1);
     const started = performance.now();
-    const r = index.lookup(value, now(), req.principal?.maxTlp ?? 'clear');
+    let r = index.lookup(value, now(), req.principal?.maxTlp ?? 'clear');
+    if (o.flags || related) r = decorate(req, r, related);
     const invalid = r.invalid !== undefined;
     record('single', !invalid && r.matched ? 1 : 0, !invalid && !r.matched ? 1 : 0, invalid ? 1 : 0, (performance.now() - started) / 1000);
     return serializeResult(r);
   };
 
-  app.get<{ Querystring: { value: string | string[] } }>(
+  app.get<{ Querystring: { value: string | string[]; related?: boolean } }>(
     '/api/v1/lookup',
     {
       onRequest,
@@ -115,17 +148,21 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
           type: 'object',
           required: ['value'],
           additionalProperties: false,
-          properties: { value: { anyOf: [valueSchema, { type: 'array', items: valueSchema, minItems: 1 }] } },
+          properties: {
+            value: { anyOf: [valueSchema, { type: 'array', items: valueSchema, minItems: 1 }] },
+            related: { type: 'boolean', description: 'add the names of the malware, actors, campaigns, reports… the matched indicators are linked to' },
+          },
         },
       },
     },
     (req, reply) => {
       const v = req.query.value;
-      return reply.header('content-type', JSON_TYPE).send(typeof v === 'string' ? runOne(req, v) : run(req, v));
+      const related = req.query.related === true;
+      return reply.header('content-type', JSON_TYPE).send(typeof v === 'string' ? runOne(req, v, related) : run(req, v, related));
     },
   );
 
-  app.post<{ Body: { values: string[] } }>(
+  app.post<{ Body: { values: string[]; related?: boolean } }>(
     '/api/v1/lookup',
     {
       onRequest,
@@ -134,10 +171,10 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
           type: 'object',
           required: ['values'],
           additionalProperties: false,
-          properties: { values: { type: 'array', items: valueSchema } },
+          properties: { values: { type: 'array', items: valueSchema }, related: { type: 'boolean' } },
         },
       },
     },
-    (req, reply) => reply.header('content-type', JSON_TYPE).send(run(req, req.body.values)),
+    (req, reply) => reply.header('content-type', JSON_TYPE).send(run(req, req.body.values, req.body.related === true)),
   );
 }

@@ -19,6 +19,8 @@ export function serializeResult(r: LookupResult): string {
   s += ']';
   if (r.type !== undefined) s += `,"type":${enumJson(r.type)}`;
   if (r.invalid !== undefined) s += `,"invalid":${JSON.stringify(r.invalid)}`;
+  if (r.warninglists !== undefined) s += `,"warninglists":${JSON.stringify(r.warninglists.map((w) => ({ list: w.list, type: w.type, entry: w.entry, source: w.source })))}`;
+  if (r.related !== undefined) s += `,"related":${JSON.stringify(r.related)}`;
   return s + '}';
 }
 
@@ -33,7 +35,7 @@ export function serializeBatch(results: readonly LookupResult[]): string {
 function tailJson(m: IndicatorMatch): string {
   return (
     `"score":${m.score === null ? 'null' : scoreJson(m.score)},"tlp":${enumJson(m.tlp)},"labels":${listJson(m.labels)},"sources":${listJson(m.sources)},` +
-    `"first_seen":${timeJson(m.first_seen)},"last_seen":${timeJson(m.last_seen)},"valid_until":${timeJson(m.valid_until)}}`
+    `"first_seen":${timeJson(m.first_seen)},"last_seen":${timeJson(m.last_seen)},"valid_until":${timeJson(m.valid_until)},"sightings":${m.sightings}}`
   );
 }
 

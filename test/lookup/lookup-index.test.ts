@@ -45,7 +45,7 @@ test('exact hits and misses for every observable type', () => {
 
 test('result carries canonical value, type and indicator details', () => {
   const index = new LookupIndex({ now: () => T0 });
-  index.apply(change(indicator({
+  const ind = indicator({
     n: 42,
     pattern: "[ipv4-addr:value = '203.0.113.9']",
     tlp: 'amber',
@@ -56,7 +56,9 @@ test('result carries canonical value, type and indicator details', () => {
       feed_b: { first_seen: '2026-01-05T00:00:00.000Z', last_seen: '2026-02-10T00:00:00.000Z', labels: ['botnet'] },
       feed_a: { first_seen: '2026-01-03T00:00:00.000Z', last_seen: '2026-02-01T00:00:00.000Z' },
     },
-  })));
+  });
+  ind.x_stixgate!.sightings = { count: 3, first_seen: '2026-02-11T00:00:00.000Z', last_seen: '2026-02-12T00:00:00.000Z' };
+  index.apply(change(ind));
   assert.deepEqual(index.lookup('203.0.113[.]9', T0, 'amber'), {
     value: '203.0.113.9',
     type: 'ipv4-addr',
@@ -72,6 +74,7 @@ test('result carries canonical value, type and indicator details', () => {
       first_seen: '2026-01-03T00:00:00.000Z',
       last_seen: '2026-02-10T00:00:00.000Z',
       valid_until: '2026-03-02T00:00:00.000Z',
+      sightings: 3,
     }],
   });
 });

@@ -10,7 +10,7 @@ function reference(r: LookupResult): string {
     matched: r.matched,
     indicators: r.indicators.map((m) => ({
       id: m.id, match: m.match, matched_value: m.matched_value, score: m.score, tlp: m.tlp,
-      labels: m.labels, sources: m.sources, first_seen: m.first_seen, last_seen: m.last_seen, valid_until: m.valid_until,
+      labels: m.labels, sources: m.sources, first_seen: m.first_seen, last_seen: m.last_seen, valid_until: m.valid_until, sightings: m.sightings,
     })),
   };
   if (r.type !== undefined) o.type = r.type;
@@ -29,6 +29,7 @@ const match = (over: Partial<IndicatorMatch> = {}): IndicatorMatch => ({
   first_seen: '2026-01-02T00:00:00.000Z',
   last_seen: '2026-02-01T00:00:00.000Z',
   valid_until: null,
+  sightings: 0,
   ...over,
 });
 
@@ -36,7 +37,7 @@ test('serializeResult writes exactly the reference JSON, including strings that 
   const nasty = ['a"b', 'back\\slash', 'tab\tnl\n', '\u0000\u001f', '\u2028\u2029', 'é中😀', '\ud800lone', 'x\udc00'];
   const cases: LookupResult[] = [
     { value: 'evil.example', type: 'domain-name', matched: true, indicators: [match()] },
-    { value: 'a.evil.example', type: 'domain-name', matched: true, indicators: [match({ match: 'domain' }), match({ id: 'indicator--00000000-0000-4000-8000-000000000009', score: null, tlp: 'red', valid_until: '2027-01-01T00:00:00.000Z' })] },
+    { value: 'a.evil.example', type: 'domain-name', matched: true, indicators: [match({ match: 'domain' }), match({ id: 'indicator--00000000-0000-4000-8000-000000000009', score: null, tlp: 'red', valid_until: '2027-01-01T00:00:00.000Z', sightings: 4294967295 })] },
     { value: '192.0.2.1', type: 'ipv4-addr', matched: false, indicators: [] },
     { value: '', matched: false, invalid: 'empty', indicators: [] },
     { value: 'x', type: 'url', matched: true, indicators: [match({ score: 0, first_seen: null, last_seen: null }), match({ score: 100, labels: [], sources: [] })] },
@@ -63,5 +64,5 @@ test('serializeResult writes only allowlisted fields', () => {
   const r = { value: 'v', matched: true, indicators: [extra], debug: true } as LookupResult;
   const out = JSON.parse(serializeResult(r));
   assert.deepEqual(Object.keys(out), ['value', 'matched', 'indicators']);
-  assert.deepEqual(Object.keys(out.indicators[0]), ['id', 'match', 'matched_value', 'score', 'tlp', 'labels', 'sources', 'first_seen', 'last_seen', 'valid_until']);
+  assert.deepEqual(Object.keys(out.indicators[0]), ['id', 'match', 'matched_value', 'score', 'tlp', 'labels', 'sources', 'first_seen', 'last_seen', 'valid_until', 'sightings']);
 });
