@@ -1,7 +1,7 @@
 import Bottleneck from 'bottleneck';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import type { Store } from '../store/contract.js';
+import type { Change, Store } from '../store/contract.js';
 import { isStixgateError, StixgateError } from '../core/errors.js';
 import { abortableSleep, backoffDelay } from './backoff.js';
 import type { CommonSinkConfig, HttpClient, Sink, SinkOutcome, SinkRecord, SinkRunContext } from './types.js';
@@ -90,29 +90,23 @@ export async function runSink(o: SinkRunOptions): Promise<SinkRunSummary> {
   }
 
   const withheld = (lists: string[]) => { for (const l of lists) o.metrics?.publishFiltered.inc({ list: l }); };
-  for (;;) {
-    if (o.signal.aborted) break;
-    const page = await o.store.changes(cursor, pageSize);
-    if (page.changes.length === 0) break;
-    sum.changes += page.changes.length;
-    const records = await keepShared(o, recordsForChanges(page.changes, o.config, o.mapping, o.now(), o.publish, withheld));
-    const batches = batchesOf(records, Math.min(maxBatch, limits.maxBatch), limits.maxBytes, o.sink.sizeOf?.bind(o.sink));
-    const from = cursor;
-    await sendBatches(o, ctx, batches, concurrency, sum, (upTo) => {
-      // the cursor after batch k: everything before the next batch's first record (or the page end)
-      const next = upTo + 1 < batches.length ? batches[upTo + 1][0].seq - 1 : page.next;
-      if (next > cursor) {
-        cursor = next;
-        return o.dryRun ? undefined : o.store.setCursor(name, String(cursor));
-      }
-    });
-    if (batches.length === 0) {
+  const build = async (changes: Change[]) => {
+    const records = await keepShared(o, recordsForChanges(changes, o.config, o.mapping, o.now(), o.publish, withheld));
+    return batchesOf(records, Math.min(maxBatch, limits.maxBatch), limits.maxBytes, o.sink.sizeOf?.bind(o.sink));
+  };
+  if (o.dryRun) {
+    for (;;) {
+      const page = await o.store.changes(cursor, pageSize);
+      if (page.changes.length === 0 || o.signal.aborted) break;
+      sum.changes += page.changes.length;
+      await sendBatches(o, ctx, await build(page.changes), concurrency, sum, () => undefined);
       cursor = page.next;
-      if (!o.dryRun) await o.store.setCursor(name, String(cursor));
     }
-    if (o.dryRun) cursor = page.next;
-    o.metrics?.sinkLag.set({ sink: o.id }, Math.max(0, head - cursor));
-    if (cursor === from) break; // nothing moved: stop rather than loop
+  } else {
+    cursor = await pipeline(o, ctx, cursor, pageSize, concurrency, sum, build, async (c) => {
+      await o.store.setCursor(name, String(c));
+      o.metrics?.sinkLag.set({ sink: o.id }, Math.max(0, head - c));
+    });
   }
   sum.cursor = cursor;
   if (!o.signal.aborted && !o.dryRun) {
@@ -121,6 +115,122 @@ export async function runSink(o: SinkRunOptions): Promise<SinkRunSummary> {
     o.metrics?.sinkPaused.set({ sink: o.id }, 0);
   }
   return sum;
+}
+
+/** One unit of the push pipeline: a batch (or none, for a page with nothing to send) and the cursor after it. */
+interface Entry {
+  batch?: SinkRecord[];
+  cursorAfter: number;
+  done: boolean;
+}
+
+/**
+ * The push pipeline: a producer reads change-log pages and turns them into batches while up to
+ * `concurrency` workers send earlier batches, so building records overlaps the remote side's
+ * latency. Batches are taken in order; a batch holding a key that an earlier batch still has in
+ * flight waits for it, so each value's states arrive in change-log order. The cursor is committed
+ * for the longest prefix of finished entries, so a crash repeats at most the batches in flight.
+ * Returns the committed cursor.
+ */
+async function pipeline(
+  o: SinkRunOptions,
+  ctx: SinkRunContext,
+  from: number,
+  pageSize: number,
+  concurrency: number,
+  sum: SinkRunSummary,
+  build: (changes: Change[]) => Promise<SinkRecord[][]>,
+  commit: (cursor: number) => Promise<void>,
+): Promise<number> {
+  const entries: Entry[] = [];
+  let taken = 0;
+  let prefix = 0;
+  let cursor = from;
+  let produced = false;
+  let failure: unknown;
+  let waiters: (() => void)[] = [];
+  const wake = () => {
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  };
+  const changed = () => new Promise<void>((r) => waiters.push(r));
+  const inflight = new Map<string, number>();
+  let commits: Promise<void> = Promise.resolve();
+  const advance = () => {
+    let moved = false;
+    while (prefix < entries.length && entries[prefix].done) {
+      cursor = entries[prefix].cursorAfter;
+      prefix++;
+      moved = true;
+    }
+    if (moved) {
+      const c = cursor;
+      commits = commits.then(() => commit(c));
+    }
+  };
+
+  const producer = async () => {
+    try {
+      let at = from;
+      for (;;) {
+        // at most two pages' worth of batches wait ahead of the workers
+        while (failure === undefined && entries.length - taken > Math.max(2 * concurrency, 8) && !o.signal.aborted) await changed();
+        if (failure !== undefined || o.signal.aborted) return;
+        const page = await o.store.changes(at, pageSize);
+        if (page.changes.length === 0 || page.next === at) return;
+        sum.changes += page.changes.length;
+        const batches = await build(page.changes);
+        if (batches.length === 0) entries.push({ cursorAfter: page.next, done: true });
+        batches.forEach((batch, i) => entries.push({ batch, cursorAfter: i + 1 < batches.length ? batches[i + 1][0].seq - 1 : page.next, done: false }));
+        at = page.next;
+        advance();
+        wake();
+      }
+    } catch (e) {
+      failure ??= e;
+    } finally {
+      produced = true;
+      wake();
+    }
+  };
+
+  const worker = async () => {
+    for (;;) {
+      while (failure === undefined && taken >= entries.length && !produced && !o.signal.aborted) await changed();
+      if (failure !== undefined || o.signal.aborted || taken >= entries.length) return;
+      const e = entries[taken++];
+      wake();
+      const batch = e.batch;
+      if (batch) {
+        while (failure === undefined && batch.some((r) => inflight.has(r.key))) await changed();
+        if (failure !== undefined) return;
+        for (const r of batch) inflight.set(r.key, (inflight.get(r.key) ?? 0) + 1);
+        try {
+          await sendBatch(o, ctx, batch, sum);
+        } catch (err) {
+          failure ??= err;
+          wake();
+          return;
+        } finally {
+          for (const r of batch) {
+            const n = inflight.get(r.key)! - 1;
+            if (n === 0) inflight.delete(r.key);
+            else inflight.set(r.key, n);
+          }
+        }
+      }
+      e.done = true;
+      advance();
+      wake();
+    }
+  };
+
+  await Promise.all([producer(), ...Array.from({ length: concurrency }, worker)]);
+  await commits;
+  if (failure !== undefined) throw failure;
+  if (o.signal.aborted) throw new StixgateError('STIXGATE_ERR_JOB_ABORTED', `sink ${o.id}: aborted`, { reason: 'aborted' });
+  return cursor;
 }
 
 /**
