@@ -34,6 +34,29 @@ export function httpPolicyFor(c: CommonSourceConfig & { ca_file?: string }, conf
   };
 }
 
+/**
+ * The HTTP policy of a client whose runner owns retries (sinks, enrichers): one attempt per
+ * request, one deadline for headers, body and the whole exchange.
+ */
+export function singleAttemptPolicy(
+  c: { timeout_secs: number; allow_private: boolean; allow_insecure: boolean; verify_tls: boolean; ca_file?: string },
+  configDir: string,
+  limits: { maxBytes: number; maxRedirects: number },
+): HttpPolicy {
+  const ms = c.timeout_secs * 1000;
+  return {
+    headersTimeoutMs: ms,
+    bodyTimeoutMs: ms,
+    totalTimeoutMs: ms,
+    ...limits,
+    allowPrivate: c.allow_private,
+    allowInsecure: c.allow_insecure,
+    verifyTls: c.verify_tls,
+    caFile: c.ca_file ? resolve(configDir, c.ca_file) : undefined,
+    retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0 },
+  };
+}
+
 export function findDefinition(registry: readonly IntegrationDefinition[], type: string): IntegrationDefinition | undefined {
   return registry.find((d) => d.type === type);
 }

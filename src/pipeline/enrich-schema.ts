@@ -1,5 +1,5 @@
-import { resolve } from 'node:path';
 import { s, type Schema } from '../config/schema.js';
+import { singleAttemptPolicy } from './components.js';
 import type { EnricherDefinition, HttpPolicy, IntegrationDefinition } from './types.js';
 import type { EnrichRunOptions } from './enrich-runner.js';
 
@@ -69,18 +69,7 @@ export function buildEnrichersSchema(registry: readonly IntegrationDefinition[])
 
 /** The HTTP policy of an enricher. Retries are off: every attempt spends quota, so the run stops and resumes instead. */
 export function enricherHttpPolicy(c: CommonEnricherConfig, configDir: string): HttpPolicy {
-  return {
-    headersTimeoutMs: c.timeout_secs * 1000,
-    bodyTimeoutMs: c.timeout_secs * 1000,
-    totalTimeoutMs: c.timeout_secs * 1000,
-    maxBytes: 16 * 1024 * 1024,
-    maxRedirects: 3,
-    allowPrivate: c.allow_private,
-    allowInsecure: c.allow_insecure,
-    verifyTls: c.verify_tls,
-    caFile: c.ca_file ? resolve(configDir, c.ca_file) : undefined,
-    retry: { maxAttempts: 1, baseDelayMs: 1000, maxDelayMs: 1000, maxRetryAfterMs: 0 },
-  };
+  return singleAttemptPolicy(c, configDir, { maxBytes: 16 * 1024 * 1024, maxRedirects: 3 });
 }
 
 /** The runEnricher options a configured enricher implies (the caller adds enricher, store, http, logger, now, signal, cache). */

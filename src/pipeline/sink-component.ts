@@ -4,12 +4,12 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Store } from '../store/contract.js';
 import { createHttpClient, type ClosableHttpClient } from './http.js';
-import { findDefinition } from './components.js';
+import { findDefinition, singleAttemptPolicy } from './components.js';
 import { DeadLetterFile } from './dead-letter.js';
 import { loadSinkMapping, type SinkMapping } from './sink-records.js';
 import { runSink, type SinkRunSummary } from './sink-runner.js';
 import type { PublishCheck } from './sink-records-select.js';
-import type { CommonSinkConfig, HttpPolicy, IntegrationDefinition, Sink, SinkDefinition } from './types.js';
+import type { CommonSinkConfig, IntegrationDefinition, Sink, SinkDefinition } from './types.js';
 
 /** One configured sink: its client, limiter, mapping table and dead-letter file, shared by its runs. */
 export interface SinkComponent {
@@ -24,22 +24,6 @@ export interface SinkComponent {
   logger: Logger;
 }
 
-function sinkHttpPolicy(c: CommonSinkConfig, configDir: string): HttpPolicy {
-  return {
-    headersTimeoutMs: c.timeout_secs * 1000,
-    bodyTimeoutMs: c.timeout_secs * 1000,
-    totalTimeoutMs: c.timeout_secs * 1000,
-    maxBytes: 64 * 1024 * 1024,
-    maxRedirects: 0,
-    allowPrivate: c.allow_private,
-    allowInsecure: c.allow_insecure,
-    verifyTls: c.verify_tls,
-    caFile: c.ca_file ? resolve(configDir, c.ca_file) : undefined,
-    // the sink runner owns retries (whole batches, per-item outcomes, Retry-After); one attempt here
-    retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0 },
-  };
-}
-
 export function createSinkComponent(
   id: string,
   config: CommonSinkConfig & Record<string, unknown>,
@@ -48,7 +32,8 @@ export function createSinkComponent(
   const def = findDefinition(o.registry, config.type);
   if (!def || def.kind !== 'sink') throw new Error(`unknown sink type ${config.type}`);
   const logger = o.logger.child({ sink: id, type: config.type });
-  const http = createHttpClient(sinkHttpPolicy(config, o.configDir), { component: `sink:${id}`, logger });
+  // the sink runner owns retries (whole batches, per-item outcomes, Retry-After): one attempt here
+  const http = createHttpClient(singleAttemptPolicy(config, o.configDir, { maxBytes: 64 * 1024 * 1024, maxRedirects: 0 }), { component: `sink:${id}`, logger });
   const sink = def.create(config, { logger, configDir: o.configDir, mappingsDir: o.mappingsDir });
   const concurrency = Math.max(1, Math.min(def.limits.concurrency, config.concurrency ?? def.limits.concurrency));
   const perMinute = config.rate_limit?.max_per_minute;
