@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { closeServer, listenLoopback } from '../loopback-server.js';
+import { FaultQueue, logBounded, readBody, simControl, sleep } from '../sim-kit.js';
 import { ok, page, parseRange, project, qerror, type SimResponse } from './sim-http.js';
 import { Versions } from './sim-version.js';
 import { RefStore, formatInterval, type Element, type RefSet } from './sim-store.js';
@@ -95,8 +96,6 @@ export interface LoggedRequest {
   status: number;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 export class QradarSimulator {
   readonly store: RefStore;
   readonly tasks = new Tasks();
@@ -106,7 +105,7 @@ export class QradarSimulator {
   private readonly readOnly: Set<string>;
   private readonly users: Map<string, string>;
   private readonly revoked = new Set<string>();
-  private faults: Fault[] = [];
+  private readonly faults = new FaultQueue<Fault>({ target: 'any' });
   private server?: Server;
   private readonly queues = new Map<number, Promise<void>>();
   readonly now: () => number;
@@ -134,11 +133,11 @@ export class QradarSimulator {
   // ---- fault injection -------------------------------------------------------------------------
 
   inject(f: Fault): void {
-    this.faults.push({ times: 1, target: 'any', ...f });
+    this.faults.inject(f);
   }
 
   clearFaults(): void {
-    this.faults = [];
+    this.faults.clear();
   }
 
   /** Revokes a SEC token or a Basic-auth user name (→ 401). */
@@ -174,12 +173,7 @@ export class QradarSimulator {
   // ---- request handling ------------------------------------------------------------------------
 
   private takeFault(target: FaultTarget, method: string, path: string): Fault | undefined {
-    const i = this.faults.findIndex((f) => (f.target === 'any' || f.target === target) && (!f.method || f.method === method) && (!f.pathIncludes || path.includes(f.pathIncludes)));
-    if (i < 0) return undefined;
-    const f = this.faults[i]!;
-    f.times = (f.times ?? 1) - 1;
-    if (f.times <= 0) this.faults.splice(i, 1);
-    return f;
+    return this.faults.take((f) => (f.target === 'any' || f.target === target) && (!f.method || f.method === method) && (!f.pathIncludes || path.includes(f.pathIncludes)));
   }
 
   private latency(set: RefSet, n: number): Promise<void> {
@@ -192,20 +186,12 @@ export class QradarSimulator {
   }
 
   private log(entry: LoggedRequest): void {
-    this.requests.push(entry);
-    const max = this.opts.maxLoggedRequests ?? 20_000;
-    if (this.requests.length > max) this.requests.splice(0, this.requests.length - max);
+    logBounded(this.requests, entry, this.opts.maxLoggedRequests ?? 20_000);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const maxBody = this.opts.maxBodyBytes ?? 64 * 1024 * 1024;
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of req) {
-      size += (c as Buffer).length;
-      if (size <= maxBody) chunks.push(c as Buffer);
-    }
-    const raw = Buffer.concat(chunks);
+    const { raw, size } = await readBody(req, maxBody);
     const rawUrl = req.url ?? '/';
     const qi = rawUrl.indexOf('?');
     const rawPath = qi < 0 ? rawUrl : rawUrl.slice(0, qi);
@@ -312,12 +298,11 @@ export class QradarSimulator {
 
   /** GET /__sim/state, GET /__sim/requests, POST /__sim/reset-faults (no auth). */
   private simApi(method: string, path: string): SimResponse {
-    if (method === 'GET' && path === '/__sim/state') return ok({ api_version: this.versions.latest, sets: this.sets(), faults: this.faults.length });
-    if (method === 'GET' && path === '/__sim/requests') return ok(this.requests);
-    if (method === 'POST' && path === '/__sim/reset-faults') {
-      this.clearFaults();
-      return ok({ ok: true });
-    }
-    return { status: 404, body: { error: 'unknown simulator endpoint' } };
+    const r = simControl(method, path, '', {
+      requests: this.requests,
+      clearFaults: () => this.clearFaults(),
+      state: () => ({ api_version: this.versions.latest, sets: this.sets(), faults: this.faults.size }),
+    });
+    return { status: r.status, body: r.value };
   }
 }

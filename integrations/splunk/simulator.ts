@@ -6,6 +6,7 @@ import { Hec, hecReply, type HecEvent, type HecToken } from './sim-hec.js';
 import type { Doc } from './sim-kv-query.js';
 import { esItem } from './sim-es.js';
 import { closeServer, listenLoopback } from '../loopback-server.js';
+import { FaultQueue, readBody, simControl, sleep } from '../sim-kit.js';
 
 /**
  * A Splunk simulator on 127.0.0.1: management REST (auth/login, server/info, KV store collections,
@@ -78,7 +79,7 @@ export class SplunkSimulator {
   private readonly bearer: Set<string>;
   private readonly sessions = new Map<string, string>();
   private readonly revoked = new Set<string>();
-  private faults: Fault[] = [];
+  private readonly faultQueue = new FaultQueue<Fault>({ target: 'any' });
   private server?: Server;
   private base = '';
   private readonly version: string;
@@ -117,11 +118,16 @@ export class SplunkSimulator {
   // ---- fault injection -------------------------------------------------------------------------
 
   inject(f: Fault): void {
-    this.faults.push({ times: 1, target: 'any', ...f });
+    this.faultQueue.inject(f);
   }
 
   clearFaults(): void {
-    this.faults = [];
+    this.faultQueue.clear();
+  }
+
+  /** The pending faults, oldest first (bench/sim-host.ts puts faults in front of them). */
+  private get faults(): Fault[] {
+    return this.faultQueue.pending;
   }
 
   /** Revoke a session key, bearer token, HEC token or user (its password stops working). */
@@ -152,30 +158,15 @@ export class SplunkSimulator {
 
   // ---- request handling ------------------------------------------------------------------------
 
-  private takeFault(target: FaultTarget): Fault | undefined {
-    const i = this.faults.findIndex((f) => f.target === 'any' || f.target === target);
-    if (i < 0) return undefined;
-    const f = this.faults[i]!;
-    f.times = (f.times ?? 1) - 1;
-    if (f.times <= 0) this.faults.splice(i, 1);
-    return f;
-  }
-
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of req) {
-      size += (c as Buffer).length;
-      if (size <= this.maxContentLength) chunks.push(c as Buffer);
-    }
-    const raw = Buffer.concat(chunks);
+    const { raw, size } = await readBody(req, this.maxContentLength);
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname;
     const target: FaultTarget = path.startsWith(HEC_PREFIX) ? 'hec' : path.includes('/storage/collections/data/') ? 'kv' : 'mgmt';
-    const fault = path.startsWith('/__sim/') ? undefined : this.takeFault(target);
+    const fault = path.startsWith('/__sim/') ? undefined : this.faultQueue.take((f) => f.target === 'any' || f.target === target);
     const log: LoggedRequest = { method: req.method ?? 'GET', path, query: url.search, auth: (req.headers.authorization ?? '').split(' ')[0] ?? '', channel: req.headers['x-splunk-request-channel'] as string | undefined, bytes: raw.length, status: 0 };
     this.requests.push(log);
-    if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+    if (fault?.delayMs) await sleep(fault.delayMs);
     let r: SimResponse;
     if (fault?.status) {
       r = target === 'hec' ? { ...hecReply(fault.status === 503 ? 9 : 8), status: fault.status } : messages(fault.status, fault.status === 429 ? 'Too many requests' : 'Internal server error');
@@ -289,17 +280,14 @@ export class SplunkSimulator {
 
   /** JSON inspection for `stixgate simulate` users: GET /__sim/state, GET /__sim/requests, POST /__sim/reset-faults. */
   private simApi(method: string, path: string): SimResponse {
-    if (method === 'GET' && path === '/__sim/state') {
-      return json(200, {
+    const r = simControl(method, path, '', {
+      requests: this.requests,
+      clearFaults: () => this.clearFaults(),
+      state: () => ({
         collections: this.kv.collections.map((c) => ({ app: c.app, owner: c.owner, name: c.name, fields: c.fields, documents: c.docs.size })),
         events: this.hec.events.length,
-      });
-    }
-    if (method === 'GET' && path === '/__sim/requests') return json(200, this.requests);
-    if (method === 'POST' && path === '/__sim/reset-faults') {
-      this.clearFaults();
-      return json(200, { ok: true });
-    }
-    return json(404, { error: 'unknown simulator endpoint' });
+      }),
+    });
+    return json(r.status, r.value);
   }
 }

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { closeServer, listenLoopback } from '../loopback-server.js';
+import { FaultQueue, logBounded, readBody, simControl, sleep } from '../sim-kit.js';
 import { KeyRing, type ApiKey } from './sim-auth.js';
 import { IndicatorStore, SimError, type Exclusion, type SimIndicator } from './sim-store.js';
 
@@ -119,7 +120,7 @@ export class XsoarSimulator {
   private readonly stores = new Map<string, IndicatorStore>();
   private readonly keyRing: KeyRing;
   private readonly revoked = new Set<string>();
-  private faults: Fault[] = [];
+  private readonly faults = new FaultQueue<Fault>({ target: 'any' });
   private server?: Server;
   private readonly o: Required<Omit<XsoarSimulatorOptions, 'keys' | 'tenants'>>;
 
@@ -149,11 +150,11 @@ export class XsoarSimulator {
   // ---- fault injection -------------------------------------------------------------------------
 
   inject(f: Fault): void {
-    this.faults.push({ times: 1, target: 'any', ...f });
+    this.faults.inject(f);
   }
 
   clearFaults(): void {
-    this.faults = [];
+    this.faults.clear();
   }
 
   /** Revoke an API key (standard or advanced): every later request with it is refused. */
@@ -188,28 +189,10 @@ export class XsoarSimulator {
 
   // ---- request handling ------------------------------------------------------------------------
 
-  private takeFault(target: FaultTarget): Fault | undefined {
-    const i = this.faults.findIndex((f) => f.target === 'any' || f.target === target);
-    if (i < 0) return undefined;
-    const f = this.faults[i]!;
-    f.times = (f.times ?? 1) - 1;
-    if (f.times <= 0) this.faults.splice(i, 1);
-    return f;
-  }
-
-  private log(r: LoggedRequest): void {
-    if (this.requests.length >= MAX_LOGGED) this.requests.splice(0, this.requests.length - MAX_LOGGED + 1);
-    this.requests.push(r);
-  }
-
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of req) {
-      size += (c as Buffer).length;
-      if (size <= this.o.maxBodyBytes) chunks.push(c as Buffer);
-    }
-    const raw = Buffer.concat(chunks).toString('utf8');
+    const body = await readBody(req, this.o.maxBodyBytes);
+    const raw = body.raw.toString('utf8');
+    const size = body.size;
     const full = new URL(req.url ?? '/', 'http://x').pathname;
     const method = req.method ?? 'GET';
     if (full.startsWith('/__sim/')) return this.send(res, this.simApi(method, full));
@@ -223,9 +206,9 @@ export class XsoarSimulator {
     else if (acc) [tenant, path] = [decodeURIComponent(acc[1]!), acc[2]!];
     const target = ENDPOINTS[path];
     const log: LoggedRequest = { method, path: full, api, tenant, scheme: '', bytes: size, items: 0, status: 0 };
-    this.log(log);
-    const fault = target ? this.takeFault(target) : undefined;
-    if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+    logBounded(this.requests, log, MAX_LOGGED);
+    const fault = target ? this.faults.take((f) => f.target === 'any' || f.target === target) : undefined;
+    if (fault?.delayMs) await sleep(fault.delayMs);
 
     let r: SimResponse;
     const auth = this.keyRing.check(req.headers, api === 8);
@@ -309,16 +292,15 @@ export class XsoarSimulator {
 
   /** JSON inspection for `stixgate simulate` users: GET /__sim/state, GET /__sim/requests, POST /__sim/reset-faults. */
   private simApi(method: string, path: string): SimResponse {
-    if (method === 'GET' && path === '/__sim/state') {
-      const tenants: Record<string, unknown> = {};
-      for (const [t, s] of this.stores) tenants[t] = { indicators: s.byId.size, exclusions: [...s.exclusions.values()] };
-      return json(200, { tenants, indicators: this.indicators().slice(0, 1000), faults: this.faults.length });
-    }
-    if (method === 'GET' && path === '/__sim/requests') return json(200, this.requests);
-    if (method === 'POST' && path === '/__sim/reset-faults') {
-      this.clearFaults();
-      return json(200, { ok: true });
-    }
-    return json(404, { error: 'unknown simulator endpoint' });
+    const r = simControl(method, path, '', {
+      requests: this.requests,
+      clearFaults: () => this.clearFaults(),
+      state: () => {
+        const tenants: Record<string, unknown> = {};
+        for (const [t, s] of this.stores) tenants[t] = { indicators: s.byId.size, exclusions: [...s.exclusions.values()] };
+        return { tenants, indicators: this.indicators().slice(0, 1000), faults: this.faults.size };
+      },
+    });
+    return json(r.status, r.value);
   }
 }

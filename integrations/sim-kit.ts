@@ -1,0 +1,97 @@
+import type { IncomingMessage } from 'node:http';
+
+/**
+ * Plumbing shared by the vendor simulators: the fault queue, the bounded request log, request
+ * bodies read up to a limit, and the `/__sim/` inspection endpoints. Each simulator keeps its own
+ * fault fields, log entries and response shapes; only the mechanics live here.
+ */
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Faults waiting to be applied, oldest first. A fault applies to `times` requests (default 1) and
+ * leaves the queue when they are used up.
+ */
+export class FaultQueue<F extends { times?: number }> {
+  /** The pending faults (the array is kept: callers may hold it). */
+  readonly pending: F[] = [];
+
+  /** `defaults` are filled in for fields a fault leaves out (after `times: 1`). */
+  constructor(private readonly defaults: Partial<F> = {}) {}
+
+  inject(f: F): void {
+    this.pending.push({ times: 1, ...this.defaults, ...f });
+  }
+
+  clear(): void {
+    this.pending.length = 0;
+  }
+
+  get size(): number {
+    return this.pending.length;
+  }
+
+  /** The first fault that `matches` (default: the first), with one use taken off it. */
+  take(matches?: (f: F) => boolean): F | undefined {
+    const i = matches ? this.pending.findIndex(matches) : this.pending.length > 0 ? 0 : -1;
+    if (i < 0) return undefined;
+    const f = this.pending[i]!;
+    f.times = (f.times ?? 1) - 1;
+    if (f.times <= 0) this.pending.splice(i, 1);
+    return f;
+  }
+}
+
+/** Appends `entry` to `log`, dropping the oldest entries beyond `max`. */
+export function logBounded<T>(log: T[], entry: T, max: number): void {
+  log.push(entry);
+  if (log.length > max) log.splice(0, log.length - max);
+}
+
+/**
+ * Reads a request body, keeping at most `max` bytes; `size` is the full length, so a caller can
+ * answer 413 when `size > max`.
+ */
+export async function readBody(req: IncomingMessage, max: number): Promise<{ raw: Buffer; size: number }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size <= max) chunks.push(c as Buffer);
+  }
+  return { raw: Buffer.concat(chunks), size };
+}
+
+/** A simulator's answer to a `/__sim/` request, before it is put in the simulator's response shape. */
+export interface SimReply {
+  status: number;
+  value: unknown;
+}
+
+export interface SimControl {
+  /** GET /__sim/requests. */
+  requests: readonly unknown[];
+  /** POST /__sim/reset-faults. */
+  clearFaults(): void;
+  /** GET /__sim/state, when the simulator has one. */
+  state?: () => unknown;
+  /** GET /__sim/quota, when the simulator has one. */
+  quota?: () => unknown;
+  /** POST /__sim/faults with the raw body, when the simulator takes faults over HTTP. */
+  inject?: (body: string) => SimReply;
+  /** The 404 body for an unknown endpoint (default `{ error: 'unknown simulator endpoint' }`). */
+  notFound?: unknown;
+}
+
+/** Dispatches the `/__sim/` inspection and fault endpoints every simulator serves without auth. */
+export function simControl(method: string, path: string, body: string, c: SimControl): SimReply {
+  if (method === 'GET' && path === '/__sim/state' && c.state) return { status: 200, value: c.state() };
+  if (method === 'GET' && path === '/__sim/requests') return { status: 200, value: c.requests };
+  if (method === 'GET' && path === '/__sim/quota' && c.quota) return { status: 200, value: c.quota() };
+  if (method === 'POST' && path === '/__sim/faults' && c.inject) return c.inject(body);
+  if (method === 'POST' && path === '/__sim/reset-faults') {
+    c.clearFaults();
+    return { status: 200, value: { ok: true } };
+  }
+  return { status: 404, value: c.notFound ?? { error: 'unknown simulator endpoint' } };
+}
