@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import { closeServer, listenLoopback } from '../loopback-server.js';
+import { FaultQueue, sleep } from '../sim-kit.js';
 
 /**
  * An AbuseIPDB APIv2 simulator on 127.0.0.1, shaped by docs.abuseipdb.com:
@@ -60,7 +61,7 @@ export class AbuseIpdbSimulator {
   /** Arrival times of the requests counted against the daily quota. */
   readonly counted: number[] = [];
   quotaRefusals = 0;
-  private faults: AbuseIpdbFault[] = [];
+  private readonly faults = new FaultQueue<AbuseIpdbFault>();
   private readonly keys: Set<string>;
   readonly perDay: number;
   private readonly now: () => number;
@@ -83,7 +84,7 @@ export class AbuseIpdbSimulator {
   }
 
   inject(f: AbuseIpdbFault): void {
-    this.faults.push({ times: 1, ...f });
+    this.faults.inject(f);
   }
 
   usedOn(at = this.now()): number {
@@ -120,11 +121,9 @@ export class AbuseIpdbSimulator {
     if (typeof key !== 'string' || !this.keys.has(key)) {
       return error(401, 'Authentication failed. Your API key is either missing, incorrect, or revoked. Note: The APIv2 key differs from the APIv1 key.');
     }
-    const fault = this.faults[0];
+    const fault = this.faults.take();
     if (fault) {
-      fault.times = (fault.times ?? 1) - 1;
-      if (fault.times <= 0) this.faults.shift();
-      if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+      if (fault.delayMs) await sleep(fault.delayMs);
       const headers: Record<string, string> = fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {};
       if (fault.body !== undefined) return send(fault.status, fault.body, headers);
       return error(fault.status, fault.detail ?? 'Internal server error', headers);

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { closeServer, listenLoopback } from '../loopback-server.js';
+import { FaultQueue, logBounded, simControl, sleep } from '../sim-kit.js';
 
 /**
  * What the enrichment-service simulators (Shodan, RDAP, passive DNS) share: a node:http server on
@@ -105,7 +106,7 @@ const MAX_LOG = 10_000;
 export abstract class EnrichmentSimulator {
   readonly requests: SimLoggedRequest[] = [];
   readonly quota: QuotaCounter;
-  protected faults: SimFault[] = [];
+  protected readonly faults = new FaultQueue<SimFault>();
   protected readonly now: () => number;
   private server?: Server;
   base = '';
@@ -140,11 +141,11 @@ export abstract class EnrichmentSimulator {
   }
 
   inject(f: SimFault): void {
-    this.faults.push({ times: 1, ...f });
+    this.faults.inject(f);
   }
 
   clearFaults(): void {
-    this.faults = [];
+    this.faults.clear();
   }
 
   /** A 429 answer for a full quota window, in the service's error shape, with Retry-After. */
@@ -153,23 +154,14 @@ export abstract class EnrichmentSimulator {
     return { ...r, headers: { ...(r.headers ?? {}), 'Retry-After': String(retryAfterSecs) } };
   }
 
-  private takeFault(): SimFault | undefined {
-    const f = this.faults[0];
-    if (!f) return undefined;
-    f.times = (f.times ?? 1) - 1;
-    if (f.times <= 0) this.faults.shift();
-    return f;
-  }
-
   private async handle(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://sim');
     if (url.pathname.startsWith('/__sim/')) return this.send(res, this.simApi(req.method ?? 'GET', url.pathname, body));
     const search = url.search.replace(/([?&]key=)[^&]*/g, '$1***');
     const log: SimLoggedRequest = { method: req.method ?? 'GET', path: `${url.pathname}${search}`, auth: (req.headers.authorization ?? '').split(' ')[0] ?? '', status: 0, at: this.now() };
-    if (this.requests.length >= MAX_LOG) this.requests.shift();
-    this.requests.push(log);
-    const fault = this.takeFault();
-    if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+    logBounded(this.requests, log, MAX_LOG);
+    const fault = this.faults.take();
+    if (fault?.delayMs) await sleep(fault.delayMs);
     let r: SimResponse;
     if (fault && (fault.status !== undefined || fault.body !== undefined)) {
       const status = fault.status ?? 200;
@@ -195,23 +187,22 @@ export abstract class EnrichmentSimulator {
 
   /** GET /__sim/requests, GET /__sim/quota, POST /__sim/faults (a SimFault as JSON), POST /__sim/reset-faults. */
   private simApi(method: string, path: string, body: string): SimResponse {
-    const json = (status: number, v: unknown): SimResponse => ({ status, body: JSON.stringify(v), type: 'application/json' });
-    if (method === 'GET' && path === '/__sim/requests') return json(200, this.requests);
-    if (method === 'GET' && path === '/__sim/quota') return json(200, { limits: this.quota.limits, used: this.quota.counts() });
-    if (method === 'POST' && path === '/__sim/faults') {
-      try {
-        const f = JSON.parse(body) as SimFault;
-        if (typeof f !== 'object' || f === null || Array.isArray(f)) return json(400, { error: 'body must be a JSON object (a fault)' });
+    const r = simControl(method, path, body, {
+      requests: this.requests,
+      clearFaults: () => this.clearFaults(),
+      quota: () => ({ limits: this.quota.limits, used: this.quota.counts() }),
+      inject: (text) => {
+        let f: SimFault;
+        try {
+          f = JSON.parse(text) as SimFault;
+        } catch {
+          return { status: 400, value: { error: 'body is not valid JSON' } };
+        }
+        if (typeof f !== 'object' || f === null || Array.isArray(f)) return { status: 400, value: { error: 'body must be a JSON object (a fault)' } };
         this.inject(f);
-        return json(200, { ok: true, pending: this.faults.length });
-      } catch {
-        return json(400, { error: 'body is not valid JSON' });
-      }
-    }
-    if (method === 'POST' && path === '/__sim/reset-faults') {
-      this.clearFaults();
-      return json(200, { ok: true });
-    }
-    return json(404, { error: 'unknown simulator endpoint' });
+        return { status: 200, value: { ok: true, pending: this.faults.size } };
+      },
+    });
+    return { status: r.status, body: JSON.stringify(r.value), type: 'application/json' };
   }
 }

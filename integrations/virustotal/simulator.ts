@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { closeServer, listenLoopback } from '../loopback-server.js';
+import { FaultQueue, simControl, sleep } from '../sim-kit.js';
 import { VtData, type VtCollection } from './sim-data.js';
 
 /**
@@ -57,7 +58,7 @@ export class VirusTotalSimulator {
   readonly counted: number[] = [];
   /** Requests refused because a quota was full. */
   quotaRefusals = 0;
-  private faults: VtFault[] = [];
+  private readonly faults = new FaultQueue<VtFault>();
   private readonly keys: Set<string>;
   private readonly perMinute: number;
   private readonly perDay: number;
@@ -84,11 +85,11 @@ export class VirusTotalSimulator {
   }
 
   inject(f: VtFault): void {
-    this.faults.push({ times: 1, ...f });
+    this.faults.inject(f);
   }
 
   clearFaults(): void {
-    this.faults = [];
+    this.faults.clear();
   }
 
   /** Requests counted in the UTC day of `at`. */
@@ -128,8 +129,8 @@ export class VirusTotalSimulator {
     if (typeof key !== 'string' || key === '') return error(401, 'AuthenticationRequiredError', 'X-Apikey header is missing');
     if (!this.keys.has(key)) return error(401, 'WrongCredentialsError', 'Wrong API key');
 
-    const fault = this.takeFault();
-    if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+    const fault = this.faults.take();
+    if (fault?.delayMs) await sleep(fault.delayMs);
     if (fault) {
       const headers: Record<string, string> = fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {};
       if (fault.body !== undefined) return send(fault.status, fault.body, headers);
@@ -157,38 +158,25 @@ export class VirusTotalSimulator {
     send(200, { data: obj });
   }
 
-  private takeFault(): VtFault | undefined {
-    const f = this.faults[0];
-    if (!f) return undefined;
-    f.times = (f.times ?? 1) - 1;
-    if (f.times <= 0) this.faults.shift();
-    return f;
-  }
-
   /** GET /__sim/requests, GET /__sim/quota, POST /__sim/faults (a VtFault), POST /__sim/reset-faults. */
   private control(req: IncomingMessage, url: URL, body: string, res: ServerResponse): void {
-    const reply = (status: number, body: unknown): void => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    if (req.method === 'GET' && url.pathname === '/__sim/requests') return reply(200, this.requests);
-    if (req.method === 'GET' && url.pathname === '/__sim/quota') {
-      return reply(200, { per_minute: this.perMinute, per_day: this.perDay, used_today: this.usedOn(), max_in_window: this.maxInWindow(), refused: this.quotaRefusals });
-    }
-    if (req.method === 'POST' && url.pathname === '/__sim/faults') {
-      try {
-        const f = JSON.parse(body) as VtFault;
-        if (typeof f.status !== 'number') throw new Error('status must be a number');
-        this.inject(f);
-        return reply(200, { ok: true });
-      } catch (e) {
-        return reply(400, { error: { code: 'BadRequestError', message: (e as Error).message } });
-      }
-    }
-    if (req.method === 'POST' && url.pathname === '/__sim/reset-faults') {
-      this.clearFaults();
-      return reply(200, { ok: true });
-    }
-    reply(404, { error: { code: 'NotFoundError', message: 'unknown simulator endpoint' } });
+    const r = simControl(req.method ?? 'GET', url.pathname, body, {
+      requests: this.requests,
+      clearFaults: () => this.clearFaults(),
+      quota: () => ({ per_minute: this.perMinute, per_day: this.perDay, used_today: this.usedOn(), max_in_window: this.maxInWindow(), refused: this.quotaRefusals }),
+      inject: (text) => {
+        try {
+          const f = JSON.parse(text) as VtFault;
+          if (typeof f.status !== 'number') throw new Error('status must be a number');
+          this.inject(f);
+          return { status: 200, value: { ok: true } };
+        } catch (e) {
+          return { status: 400, value: { error: { code: 'BadRequestError', message: (e as Error).message } } };
+        }
+      },
+      notFound: { error: { code: 'NotFoundError', message: 'unknown simulator endpoint' } },
+    });
+    res.writeHead(r.status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(r.value));
   }
 }
