@@ -260,3 +260,36 @@ test('records collapse per key to the latest state; batches cut by op, count and
   assert.deepEqual(batchesOf(many, 2).map((b) => b.length), [2, 1, 2]);
   assert.deepEqual(batchesOf(many, 10, 25, () => 10).map((b) => b.length), [2, 1, 2]);
 });
+
+test('a slow sink (S6): the runner reads ahead a bounded amount, and ingest goes on meanwhile', async (t) => {
+  const { sink, run, put, store } = await setup(t);
+  sink.limits = { maxBatch: 10, concurrency: 1 };
+  await put(Array.from({ length: 3000 }, (_, i) => ind(`10.30.${i >> 8}.${i & 255}`)));
+  let read = 0;
+  const changes = store.changes.bind(store);
+  store.changes = async (after, limit) => {
+    const page = await changes(after, limit);
+    read += page.changes.length;
+    return page;
+  };
+  for (let i = 0; i < 100; i++) sink.script.push(() => undefined);
+  const slow = sink.upsert.bind(sink);
+  sink.upsert = async (records) => {
+    await new Promise((r) => setTimeout(r, 200));
+    return slow(records);
+  };
+  const ac = new AbortController();
+  const pushing = run({ signal: ac.signal }).catch((e: Error) => e);
+  // ingest of 5,000 more objects while the sink is stuck
+  const t0 = performance.now();
+  await put(Array.from({ length: 5000 }, (_, i) => ind(`10.31.${i >> 8}.${i & 255}`)));
+  const ingestMs = performance.now() - t0;
+  await new Promise((r) => setTimeout(r, 1000));
+  ac.abort();
+  const outcome = await pushing;
+  assert.ok(outcome instanceof Error, 'the aborted run reports it');
+  assert.ok(sink.held.size <= 80, `only a few batches delivered (${sink.held.size})`);
+  assert.ok(read <= 2000, `read ahead ${read} changes of 8,000 (one page plus the queue), not the whole log`);
+  assert.ok(ingestMs < 5000, `ingest took ${Math.round(ingestMs)} ms while the sink was slow`);
+  assert.equal(Number(await store.getCursor(sinkCursorName('fake'))) <= 80, true, 'cursor only past what was delivered');
+});
