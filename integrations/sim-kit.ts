@@ -1,4 +1,5 @@
-import type { IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { closeServer, listenLoopback } from './loopback-server.js';
 
 /**
  * Plumbing shared by the vendor simulators: the fault queue, the bounded request log, request
@@ -39,6 +40,54 @@ export class FaultQueue<F extends { times?: number }> {
     f.times = (f.times ?? 1) - 1;
     if (f.times <= 0) this.pending.splice(i, 1);
     return f;
+  }
+}
+
+/** The fault fields the sink simulators (Splunk, QRadar, XSOAR) share; each adds `target` and `partialAccept`. */
+export interface HttpFault {
+  /** How many requests it applies to (default 1). */
+  times?: number;
+  /** Answer with this status (the vendor's error body) instead of handling the request. */
+  status?: number;
+  /** Retry-After header (seconds) with `status`. */
+  retryAfter?: number;
+  /** Wait before answering. */
+  delayMs?: number;
+  /** Handle the request (state changes!) and then drop the connection without answering. */
+  dropAfterHandling?: boolean;
+}
+
+/**
+ * A simulator served on 127.0.0.1 (ephemeral port) with a fault queue: `start`, `close`,
+ * `inject` and `clearFaults`. Subclasses answer requests in `handle`.
+ */
+export abstract class LoopbackSimulator<F extends { times?: number }> {
+  protected readonly faultQueue: FaultQueue<F>;
+  private server?: Server;
+
+  constructor(faultDefaults: Partial<F> = {}) {
+    this.faultQueue = new FaultQueue<F>(faultDefaults);
+  }
+
+  protected abstract handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+
+  async start(): Promise<{ base: string }> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    return { base: await listenLoopback(this.server) };
+  }
+
+  async close(): Promise<void> {
+    await closeServer(this.server);
+    this.server = undefined;
+  }
+
+  /** Queues a fault for the next matching request(s). */
+  inject(f: F): void {
+    this.faultQueue.inject(f);
+  }
+
+  clearFaults(): void {
+    this.faultQueue.clear();
   }
 }
 

@@ -1,8 +1,7 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import { closeServer, listenLoopback } from '../loopback-server.js';
-import { FaultQueue, sleep } from '../sim-kit.js';
+import { LoopbackSimulator, sleep } from '../sim-kit.js';
 
 /**
  * An AbuseIPDB APIv2 simulator on 127.0.0.1, shaped by docs.abuseipdb.com:
@@ -55,36 +54,21 @@ export interface AbuseIpdbLoggedRequest {
 
 const DAY = 86_400_000;
 
-export class AbuseIpdbSimulator {
+export class AbuseIpdbSimulator extends LoopbackSimulator<AbuseIpdbFault> {
   readonly reported = new Map<string, ReportedIp>();
   readonly requests: AbuseIpdbLoggedRequest[] = [];
   /** Arrival times of the requests counted against the daily quota. */
   readonly counted: number[] = [];
   quotaRefusals = 0;
-  private readonly faults = new FaultQueue<AbuseIpdbFault>();
   private readonly keys: Set<string>;
   readonly perDay: number;
   private readonly now: () => number;
-  private server?: Server;
 
   constructor(o: AbuseIpdbSimulatorOptions = {}) {
+    super();
     this.keys = new Set(o.apiKeys ?? ['test-key']);
     this.perDay = o.perDay ?? 1000;
     this.now = o.now ?? Date.now;
-  }
-
-  async start(): Promise<{ base: string }> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    return { base: await listenLoopback(this.server) };
-  }
-
-  async close(): Promise<void> {
-    await closeServer(this.server);
-    this.server = undefined;
-  }
-
-  inject(f: AbuseIpdbFault): void {
-    this.faults.inject(f);
   }
 
   usedOn(at = this.now()): number {
@@ -92,7 +76,7 @@ export class AbuseIpdbSimulator {
     return this.counted.filter((t) => Math.floor(t / DAY) === day).length;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected override async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     for await (const _ of req) void _;
     const url = new URL(req.url ?? '/', 'http://x');
     const at = this.now();
@@ -121,7 +105,7 @@ export class AbuseIpdbSimulator {
     if (typeof key !== 'string' || !this.keys.has(key)) {
       return error(401, 'Authentication failed. Your API key is either missing, incorrect, or revoked. Note: The APIv2 key differs from the APIv1 key.');
     }
-    const fault = this.faults.take();
+    const fault = this.faultQueue.take();
     if (fault) {
       if (fault.delayMs) await sleep(fault.delayMs);
       const headers: Record<string, string> = fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {};

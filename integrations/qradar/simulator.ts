@@ -1,6 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { closeServer, listenLoopback } from '../loopback-server.js';
-import { FaultQueue, logBounded, readBody, simControl, sleep } from '../sim-kit.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackSimulator, logBounded, readBody, simControl, sleep, type HttpFault } from '../sim-kit.js';
 import { ok, page, parseRange, project, qerror, type SimResponse } from './sim-http.js';
 import { Versions } from './sim-version.js';
 import { RefStore, formatInterval, type Element, type RefSet } from './sim-store.js';
@@ -65,21 +64,12 @@ export interface Exchange {
 
 export type FaultTarget = 'legacy' | 'collections' | 'other' | 'any';
 
-export interface Fault {
+export interface Fault extends HttpFault {
   target?: FaultTarget;
   /** Only requests with this method (e.g. PATCH). */
   method?: string;
   /** Only requests whose raw path contains this (e.g. "bulk_load", "set_entries"). */
   pathIncludes?: string;
-  /** How many requests it applies to (default 1). */
-  times?: number;
-  /** Answer with this status (QRadar error body) instead of handling the request. */
-  status?: number;
-  /** Retry-After header (seconds) with `status`. */
-  retryAfter?: number;
-  delayMs?: number;
-  /** Handle the request (state changes) and then drop the connection without answering. */
-  dropAfterHandling?: boolean;
   /** bulk_load: store the first n values then answer 500/1020; PATCH: the task fails the entries after n. */
   partialAccept?: number;
 }
@@ -96,7 +86,7 @@ export interface LoggedRequest {
   status: number;
 }
 
-export class QradarSimulator {
+export class QradarSimulator extends LoopbackSimulator<Fault> {
   readonly store: RefStore;
   readonly tasks = new Tasks();
   readonly versions: Versions;
@@ -105,12 +95,11 @@ export class QradarSimulator {
   private readonly readOnly: Set<string>;
   private readonly users: Map<string, string>;
   private readonly revoked = new Set<string>();
-  private readonly faults = new FaultQueue<Fault>({ target: 'any' });
-  private server?: Server;
   private readonly queues = new Map<number, Promise<void>>();
   readonly now: () => number;
 
   constructor(private readonly opts: QradarSimulatorOptions = {}) {
+    super({ target: 'any' });
     this.tokens = new Set(opts.tokens ?? ['sec-token']);
     this.readOnly = new Set(opts.readOnlyTokens ?? []);
     for (const t of this.readOnly) this.tokens.add(t);
@@ -120,25 +109,7 @@ export class QradarSimulator {
     this.store = new RefStore(opts.maxValueLength ?? 4096);
   }
 
-  async start(): Promise<{ base: string }> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    return { base: await listenLoopback(this.server) };
-  }
-
-  async close(): Promise<void> {
-    await closeServer(this.server);
-    this.server = undefined;
-  }
-
-  // ---- fault injection -------------------------------------------------------------------------
-
-  inject(f: Fault): void {
-    this.faults.inject(f);
-  }
-
-  clearFaults(): void {
-    this.faults.clear();
-  }
+  // ---- fault injection (inject, clearFaults: LoopbackSimulator) --------------------------------
 
   /** Revokes a SEC token or a Basic-auth user name (→ 401). */
   revoke(credential: string): void {
@@ -173,7 +144,7 @@ export class QradarSimulator {
   // ---- request handling ------------------------------------------------------------------------
 
   private takeFault(target: FaultTarget, method: string, path: string): Fault | undefined {
-    return this.faults.take((f) => (f.target === 'any' || f.target === target) && (!f.method || f.method === method) && (!f.pathIncludes || path.includes(f.pathIncludes)));
+    return this.faultQueue.take((f) => (f.target === 'any' || f.target === target) && (!f.method || f.method === method) && (!f.pathIncludes || path.includes(f.pathIncludes)));
   }
 
   private latency(set: RefSet, n: number): Promise<void> {
@@ -189,7 +160,7 @@ export class QradarSimulator {
     logBounded(this.requests, entry, this.opts.maxLoggedRequests ?? 20_000);
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected override async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const maxBody = this.opts.maxBodyBytes ?? 64 * 1024 * 1024;
     const { raw, size } = await readBody(req, maxBody);
     const rawUrl = req.url ?? '/';
@@ -301,7 +272,7 @@ export class QradarSimulator {
     const r = simControl(method, path, '', {
       requests: this.requests,
       clearFaults: () => this.clearFaults(),
-      state: () => ({ api_version: this.versions.latest, sets: this.sets(), faults: this.faults.size }),
+      state: () => ({ api_version: this.versions.latest, sets: this.sets(), faults: this.faultQueue.size }),
     });
     return { status: r.status, body: r.value };
   }

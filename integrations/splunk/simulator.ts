@@ -1,12 +1,11 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { atomFeed, jsonFeed, xmlMessages, xmlSessionKey } from './sim-atom.js';
 import { ES_INTEL_APP, ES_INTEL_COLLECTIONS, KvStore, json, messages, type KvCollection, type SimResponse } from './sim-kv.js';
 import { Hec, hecReply, type HecEvent, type HecToken } from './sim-hec.js';
 import type { Doc } from './sim-kv-query.js';
 import { esItem } from './sim-es.js';
-import { closeServer, listenLoopback } from '../loopback-server.js';
-import { FaultQueue, readBody, simControl, sleep } from '../sim-kit.js';
+import { LoopbackSimulator, readBody, simControl, sleep, type HttpFault } from '../sim-kit.js';
 
 /**
  * A Splunk simulator on 127.0.0.1: management REST (auth/login, server/info, KV store collections,
@@ -38,19 +37,9 @@ export interface SplunkSimulatorOptions {
 
 export type FaultTarget = 'kv' | 'hec' | 'mgmt' | 'any';
 
-export interface Fault {
+export interface Fault extends HttpFault {
   /** Which requests the fault applies to (default any, never /__sim/). */
   target?: FaultTarget;
-  /** How many requests it applies to (default 1). */
-  times?: number;
-  /** Answer with this status instead of handling the request. */
-  status?: number;
-  /** Retry-After header (seconds) with `status`. */
-  retryAfter?: number;
-  /** Wait before answering. */
-  delayMs?: number;
-  /** Handle the request (state changes!) and then drop the connection without answering. */
-  dropAfterHandling?: boolean;
   /** For batch_save / HEC event batches: accept this many items, then fail the rest. */
   partialAccept?: number;
 }
@@ -71,7 +60,7 @@ interface Principal {
 
 const HEC_PREFIX = '/services/collector';
 
-export class SplunkSimulator {
+export class SplunkSimulator extends LoopbackSimulator<Fault> {
   readonly kv: KvStore;
   readonly hec: Hec;
   readonly requests: LoggedRequest[] = [];
@@ -79,13 +68,12 @@ export class SplunkSimulator {
   private readonly bearer: Set<string>;
   private readonly sessions = new Map<string, string>();
   private readonly revoked = new Set<string>();
-  private readonly faultQueue = new FaultQueue<Fault>({ target: 'any' });
-  private server?: Server;
   private base = '';
   private readonly version: string;
   private readonly maxContentLength: number;
 
   constructor(opts: SplunkSimulatorOptions = {}) {
+    super({ target: 'any' });
     this.users = new Map(Object.entries(opts.users ?? { admin: 'changeme' }));
     this.bearer = new Set(opts.bearerTokens ?? []);
     this.version = opts.version ?? '9.0.0';
@@ -104,26 +92,13 @@ export class SplunkSimulator {
     }
   }
 
-  async start(): Promise<{ base: string }> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.base = await listenLoopback(this.server);
-    return { base: this.base };
+  override async start(): Promise<{ base: string }> {
+    const { base } = await super.start();
+    this.base = base;
+    return { base };
   }
 
-  async close(): Promise<void> {
-    await closeServer(this.server);
-    this.server = undefined;
-  }
-
-  // ---- fault injection -------------------------------------------------------------------------
-
-  inject(f: Fault): void {
-    this.faultQueue.inject(f);
-  }
-
-  clearFaults(): void {
-    this.faultQueue.clear();
-  }
+  // ---- fault injection (inject, clearFaults: LoopbackSimulator) --------------------------------
 
   /** The pending faults, oldest first (bench/sim-host.ts puts faults in front of them). */
   private get faults(): Fault[] {
@@ -158,7 +133,7 @@ export class SplunkSimulator {
 
   // ---- request handling ------------------------------------------------------------------------
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected override async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { raw, size } = await readBody(req, this.maxContentLength);
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname;

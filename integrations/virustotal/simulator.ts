@@ -1,6 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { closeServer, listenLoopback } from '../loopback-server.js';
-import { FaultQueue, simControl, sleep } from '../sim-kit.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackSimulator, simControl, sleep } from '../sim-kit.js';
 import { VtData, type VtCollection } from './sim-data.js';
 
 /**
@@ -51,45 +50,26 @@ export interface VtLoggedRequest {
 
 const COLLECTIONS = new Set<VtCollection>(['files', 'urls', 'domains', 'ip_addresses']);
 
-export class VirusTotalSimulator {
+export class VirusTotalSimulator extends LoopbackSimulator<VtFault> {
   readonly data = new VtData();
   readonly requests: VtLoggedRequest[] = [];
   /** Arrival times of the requests counted against the quota. */
   readonly counted: number[] = [];
   /** Requests refused because a quota was full. */
   quotaRefusals = 0;
-  private readonly faults = new FaultQueue<VtFault>();
   private readonly keys: Set<string>;
   private readonly perMinute: number;
   private readonly perDay: number;
   private readonly windowMs: number;
   private readonly now: () => number;
-  private server?: Server;
 
   constructor(o: VtSimulatorOptions = {}) {
+    super();
     this.keys = new Set(o.apiKeys ?? ['test-key']);
     this.perMinute = o.perMinute ?? 4;
     this.perDay = o.perDay ?? 500;
     this.windowMs = o.windowMs ?? 60_000;
     this.now = o.now ?? Date.now;
-  }
-
-  async start(): Promise<{ base: string }> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    return { base: await listenLoopback(this.server) };
-  }
-
-  async close(): Promise<void> {
-    await closeServer(this.server);
-    this.server = undefined;
-  }
-
-  inject(f: VtFault): void {
-    this.faults.inject(f);
-  }
-
-  clearFaults(): void {
-    this.faults.clear();
   }
 
   /** Requests counted in the UTC day of `at`. */
@@ -109,7 +89,7 @@ export class VirusTotalSimulator {
     return best;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected override async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) if (chunks.length < 64) chunks.push(c as Buffer);
     const url = new URL(req.url ?? '/', 'http://x');
@@ -129,7 +109,7 @@ export class VirusTotalSimulator {
     if (typeof key !== 'string' || key === '') return error(401, 'AuthenticationRequiredError', 'X-Apikey header is missing');
     if (!this.keys.has(key)) return error(401, 'WrongCredentialsError', 'Wrong API key');
 
-    const fault = this.faults.take();
+    const fault = this.faultQueue.take();
     if (fault?.delayMs) await sleep(fault.delayMs);
     if (fault) {
       const headers: Record<string, string> = fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {};

@@ -1,6 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { closeServer, listenLoopback } from '../loopback-server.js';
-import { FaultQueue, logBounded, readBody, simControl, sleep } from '../sim-kit.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackSimulator, logBounded, readBody, simControl, sleep, type HttpFault } from '../sim-kit.js';
 import { KeyRing, type ApiKey } from './sim-auth.js';
 import { IndicatorStore, SimError, type Exclusion, type SimIndicator } from './sim-store.js';
 
@@ -43,18 +42,9 @@ export interface XsoarSimulatorOptions {
 
 export type FaultTarget = 'feed' | 'create' | 'edit' | 'search' | 'delete' | 'any';
 
-export interface Fault {
+export interface Fault extends HttpFault {
   /** Which endpoint the fault applies to (default any, never /__sim/). */
   target?: FaultTarget;
-  /** How many requests it applies to (default 1). */
-  times?: number;
-  /** Answer with this status (XSOAR error body) instead of handling the request. */
-  status?: number;
-  /** Retry-After header (seconds) with `status`. */
-  retryAfter?: number;
-  delayMs?: number;
-  /** Handle the request (state changes!) and then drop the connection without answering. */
-  dropAfterHandling?: boolean;
   /** feed/json and batchDelete: apply the first n items, then answer 500. */
   partialAccept?: number;
 }
@@ -115,16 +105,15 @@ const ENDPOINTS: Record<string, FaultTarget> = {
   '/indicator/whitelist': 'delete',
 };
 
-export class XsoarSimulator {
+export class XsoarSimulator extends LoopbackSimulator<Fault> {
   readonly requests: LoggedRequest[] = [];
   private readonly stores = new Map<string, IndicatorStore>();
   private readonly keyRing: KeyRing;
   private readonly revoked = new Set<string>();
-  private readonly faults = new FaultQueue<Fault>({ target: 'any' });
-  private server?: Server;
   private readonly o: Required<Omit<XsoarSimulatorOptions, 'keys' | 'tenants'>>;
 
   constructor(opts: XsoarSimulatorOptions = {}) {
+    super({ target: 'any' });
     this.o = {
       types: DEFAULT_TYPES, maxFeedBatch: 2000, maxSearchSize: 1000, perIndicatorMs: 0, commandTimeoutMs: 0, typeExpirationMinutes: 10080,
       createExisting: 'merge', versionConflictStatus: 409, timestampSkewMs: 5 * 60_000, rejectReusedNonce: false, now: Date.now,
@@ -137,25 +126,7 @@ export class XsoarSimulator {
     }
   }
 
-  async start(): Promise<{ base: string }> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    return { base: await listenLoopback(this.server) };
-  }
-
-  async close(): Promise<void> {
-    await closeServer(this.server);
-    this.server = undefined;
-  }
-
-  // ---- fault injection -------------------------------------------------------------------------
-
-  inject(f: Fault): void {
-    this.faults.inject(f);
-  }
-
-  clearFaults(): void {
-    this.faults.clear();
-  }
+  // ---- fault injection (inject, clearFaults: LoopbackSimulator) --------------------------------
 
   /** Revoke an API key (standard or advanced): every later request with it is refused. */
   revoke(key: string): void {
@@ -189,7 +160,7 @@ export class XsoarSimulator {
 
   // ---- request handling ------------------------------------------------------------------------
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected override async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req, this.o.maxBodyBytes);
     const raw = body.raw.toString('utf8');
     const size = body.size;
@@ -207,7 +178,7 @@ export class XsoarSimulator {
     const target = ENDPOINTS[path];
     const log: LoggedRequest = { method, path: full, api, tenant, scheme: '', bytes: size, items: 0, status: 0 };
     logBounded(this.requests, log, MAX_LOGGED);
-    const fault = target ? this.faults.take((f) => f.target === 'any' || f.target === target) : undefined;
+    const fault = target ? this.faultQueue.take((f) => f.target === 'any' || f.target === target) : undefined;
     if (fault?.delayMs) await sleep(fault.delayMs);
 
     let r: SimResponse;
@@ -298,7 +269,7 @@ export class XsoarSimulator {
       state: () => {
         const tenants: Record<string, unknown> = {};
         for (const [t, s] of this.stores) tenants[t] = { indicators: s.byId.size, exclusions: [...s.exclusions.values()] };
-        return { tenants, indicators: this.indicators().slice(0, 1000), faults: this.faults.size };
+        return { tenants, indicators: this.indicators().slice(0, 1000), faults: this.faultQueue.size };
       },
     });
     return json(r.status, r.value);
