@@ -1,0 +1,72 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { indicatorFromObservable } from '../../src/core/indicator.js';
+import { detectObservable } from '../../src/core/observable.js';
+import type { StixObject } from '../../src/core/stix.js';
+import { createHttpClient, type ClosableHttpClient } from '../../src/pipeline/http.js';
+import { loadSinkMapping, recordsFor } from '../../src/pipeline/sink-records.js';
+import type { CommonSinkConfig, IntegrationContext, SinkRecord, SinkRunContext } from '../../src/pipeline/types.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+
+/** Set-up shared by the sink test kits (QRadar, XSOAR): run context, common config, indicators, records. */
+
+/** The clock of the sink tests. */
+export const NOW = Date.parse('2026-03-01T12:00:00Z');
+
+const root = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
+/** Integration context rooted at the project (mappings/ from the repository). */
+export const ictx: IntegrationContext = { logger: silentLogger(), configDir: root, mappingsDir: join(root, 'mappings') };
+
+export type After = { after: (fn: () => Promise<void> | void) => void };
+
+/** A run context whose HttpClient does not retry (the tests see each failure); closed after the test. */
+export function runContext(t: After, id: string, over: { totalTimeoutMs?: number } = {}): SinkRunContext & { http: ClosableHttpClient } {
+  const http = createHttpClient(
+    {
+      headersTimeoutMs: 5000, bodyTimeoutMs: 5000, totalTimeoutMs: over.totalTimeoutMs ?? 10_000, maxBytes: 64 << 20, maxRedirects: 0,
+      allowPrivate: true, allowInsecure: true, verifyTls: true,
+      retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 60_000 },
+    },
+    { component: id },
+  );
+  t.after(() => http.close());
+  return { id, logger: silentLogger(), http, signal: new AbortController().signal, now: NOW };
+}
+
+/** The common sink keys for a loopback simulator: private and plain-HTTP targets allowed, fast retries, no filters. */
+export function commonConfig(type: string): CommonSinkConfig {
+  return {
+    type, enabled: true, max_tlp: 'amber', timeout_secs: 10, allow_private: true, allow_insecure: true, verify_tls: true,
+    filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] },
+    retry: { max_attempts: 3, base_delay_secs: 0.001, max_delay_secs: 0.01 },
+  } as CommonSinkConfig;
+}
+
+/** An indicator as the store holds it (score, sources) for one raw value. */
+export function indicator(value: string, score: number | null = 80, extra: Partial<StixObject> = {}): StixObject {
+  const r = detectObservable(value);
+  if (!r.ok) throw new Error(`not an observable: ${value}`);
+  const now = new Date(NOW - 60_000).toISOString();
+  return {
+    ...indicatorFromObservable(r.observable, { now, name: `bad ${value}` }),
+    x_stixgate: { ...(score === null ? {} : { score }), sources: { feed_a: { first_seen: now, last_seen: now } } },
+    ...extra,
+  } as StixObject;
+}
+
+const mappings = new Map<string, Record<string, string>>();
+
+/** The records the engine would build for these indicators with mappings/sinks/<sink>.yaml. */
+export function mappedRecords(sink: string, objects: StixObject[], op: 'upsert' | 'remove' = 'upsert'): SinkRecord[] {
+  let fields = mappings.get(sink);
+  if (!fields) mappings.set(sink, (fields = loadSinkMapping(join(ictx.mappingsDir, 'sinks', `${sink}.yaml`)).fields));
+  return objects.flatMap((o, i) => recordsFor(o, i + 1, op, op === 'remove' ? 'revoked' : undefined, fields!));
+}
+
+/** `n` distinct IPv4 addresses (10.x.y.z). */
+export function ips(n: number, offset = 0): string[] {
+  return Array.from({ length: n }, (_, i) => {
+    const k = i + offset + 1;
+    return `10.${(k >> 16) & 255}.${(k >> 8) & 255}.${k & 255}`;
+  });
+}
