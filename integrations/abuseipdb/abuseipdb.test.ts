@@ -2,23 +2,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { indicatorIdForPattern } from '../../src/core/ids.js';
 import type { StixObject } from '../../src/core/stix.js';
-import { validate } from '../../src/config/schema.js';
 import { runEnricher, type EnrichRunOptions } from '../../src/pipeline/enrich-runner.js';
 import { lookupNoteId } from '../../src/pipeline/enrich-records.js';
-import { buildEnrichersSchema } from '../../src/pipeline/enrich-schema.js';
-import { loopbackHttp, tempStore, type TempStore } from '../../src/pipeline/enrich-testing.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
+import { loopbackHttp } from '../../src/pipeline/enrich-testing.js';
 import type { Store } from '../../src/store/contract.js';
 import { assertValidStix, VALIDATOR_SKIP } from '../../test/helpers/validator.js';
+import { patternIndicator, withEnricher, type EnricherSetup } from '../../test/helpers/enrich-kit.js';
 import { abuseipdbEnricher } from './index.js';
 import { AbuseIpdbSimulator } from './simulator.js';
 
 const T = Date.parse('2026-03-01T10:00:00.000Z');
 
-function indicator(pattern: string): StixObject {
-  const ts = new Date(T - 3_600_000).toISOString();
-  return { type: 'indicator', spec_version: '2.1', id: indicatorIdForPattern(pattern), created: ts, modified: ts, pattern, pattern_type: 'stix', valid_from: ts };
-}
+const indicator = (pattern: string): StixObject => patternIndicator(pattern, T);
 
 async function ingest(store: Store, ips: string[]) {
   const patterns = ips.map((ip) => (ip.includes(':') ? `[ipv6-addr:value = '${ip}']` : `[ipv4-addr:value = '${ip}']`));
@@ -27,29 +22,15 @@ async function ingest(store: Store, ips: string[]) {
   }
 }
 
-type Setup = { sim: AbuseIpdbSimulator; base: string; t: TempStore; opts: (over?: Partial<EnrichRunOptions>) => EnrichRunOptions };
-
-async function withSetup(fn: (s: Setup) => Promise<void>, simOpts: ConstructorParameters<typeof AbuseIpdbSimulator>[0] = {}, extra: Record<string, unknown> = {}) {
-  const sim = new AbuseIpdbSimulator(simOpts);
-  const { base } = await sim.start();
-  const t = await tempStore();
-  const http = loopbackHttp('abuseipdb-test');
-  const config = validate(buildEnrichersSchema([abuseipdbEnricher]), { ab: { type: 'abuseipdb', url: base, api_key: 'test-key', allow_private: true, allow_insecure: true, ...extra } });
-  assert.ok(config.ok, JSON.stringify(!config.ok && config.issues));
-  const c = config.value.ab;
-  assert.deepEqual(c.quota, { per_day: 1000 }, 'the free plan is the default quota');
-  const enricher = abuseipdbEnricher.create(c as never, { logger: silentLogger(), configDir: '.', mappingsDir: '.' });
-  const opts = (over: Partial<EnrichRunOptions> = {}): EnrichRunOptions => ({
-    id: 'ab', service: 'abuseipdb', enricher, store: t.store, http, logger: silentLogger(), now: () => Date.now(), signal: new AbortController().signal,
-    quota: c.quota, cacheTtlMs: 86_400_000, maxPerRun: 5000, concurrency: 4, ...over,
+function withSetup(fn: (s: EnricherSetup<AbuseIpdbSimulator>) => Promise<void>, simOpts: ConstructorParameters<typeof AbuseIpdbSimulator>[0] = {}, extra: Record<string, unknown> = {}) {
+  const spec = {
+    sim: new AbuseIpdbSimulator(simOpts), definition: abuseipdbEnricher, id: 'ab', service: 'abuseipdb', config: { api_key: 'test-key', ...extra },
+    run: (c: { quota: EnrichRunOptions['quota'] }) => ({ quota: c.quota, cacheTtlMs: 86_400_000, maxPerRun: 5000, concurrency: 4 }),
+  };
+  return withEnricher(spec, async (s) => {
+    assert.deepEqual(s.config.quota, { per_day: 1000 }, 'the free plan is the default quota');
+    await fn(s);
   });
-  try {
-    await fn({ sim, base, t, opts });
-  } finally {
-    await http.close();
-    await t.cleanup();
-    await sim.close();
-  }
 }
 
 const publicIp = (i: number): string => `45.${(i >> 8) & 255}.${i & 255}.7`;

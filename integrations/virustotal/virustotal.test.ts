@@ -2,14 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { indicatorIdForPattern } from '../../src/core/ids.js';
 import type { StixObject } from '../../src/core/stix.js';
-import { runEnricher, type EnrichRunOptions } from '../../src/pipeline/enrich-runner.js';
+import { runEnricher } from '../../src/pipeline/enrich-runner.js';
 import { LOOKUP_PROPERTY, lookupNoteId } from '../../src/pipeline/enrich-records.js';
-import { loopbackHttp, tempStore, type TempStore } from '../../src/pipeline/enrich-testing.js';
-import { validate } from '../../src/config/schema.js';
-import { buildEnrichersSchema } from '../../src/pipeline/enrich-schema.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
+import { loopbackHttp } from '../../src/pipeline/enrich-testing.js';
 import type { Store } from '../../src/store/contract.js';
 import { assertValidStix, VALIDATOR_SKIP } from '../../test/helpers/validator.js';
+import { patternIndicator, withEnricher, type EnricherSetup } from '../../test/helpers/enrich-kit.js';
 import { virustotalEnricher } from './index.js';
 import { maliciousness } from './map.js';
 import { reportPath } from './enricher.js';
@@ -21,30 +19,16 @@ const MD5 = '44d88612fea8a8f36de82e1278abb02f';
 const SHA1 = '3395856ce81f2b7382dee72602f798b642f14140';
 const SHA256 = '275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f';
 
-function indicator(pattern: string): StixObject {
-  const ts = new Date(T - 3_600_000).toISOString();
-  return { type: 'indicator', spec_version: '2.1', id: indicatorIdForPattern(pattern), created: ts, modified: ts, pattern, pattern_type: 'stix', valid_from: ts };
-}
+const indicator = (pattern: string): StixObject => patternIndicator(pattern, T);
 
-async function withSetup(fn: (s: { sim: VirusTotalSimulator; base: string; t: TempStore; opts: (over?: Partial<EnrichRunOptions>) => EnrichRunOptions }) => Promise<void>, simOpts: ConstructorParameters<typeof VirusTotalSimulator>[0] = {}, apiKey = 'test-key') {
-  const sim = new VirusTotalSimulator({ windowMs: 300, ...simOpts });
-  const { base } = await sim.start();
-  const t = await tempStore();
-  const http = loopbackHttp('vt-test');
-  const config = validate(buildEnrichersSchema([virustotalEnricher]), { vt: { type: 'virustotal', url: base, api_key: apiKey, allow_private: true, allow_insecure: true } });
-  assert.ok(config.ok, JSON.stringify(!config.ok && config.issues));
-  const enricher = virustotalEnricher.create(config.value.vt as never, { logger: silentLogger(), configDir: '.', mappingsDir: '.' });
-  const opts = (over: Partial<EnrichRunOptions> = {}): EnrichRunOptions => ({
-    id: 'vt', service: 'virustotal', enricher, store: t.store, http, logger: silentLogger(), now: () => Date.now(), signal: new AbortController().signal,
-    quota: { per_minute: 4, per_day: 500 }, windowMs: 300, inflightMs: 1000, cacheTtlMs: 86_400_000, maxPerRun: 1000, ...over,
-  });
-  try {
-    await fn({ sim, base, t, opts });
-  } finally {
-    await http.close();
-    await t.cleanup();
-    await sim.close();
-  }
+function withSetup(fn: (s: EnricherSetup<VirusTotalSimulator>) => Promise<void>, simOpts: ConstructorParameters<typeof VirusTotalSimulator>[0] = {}, apiKey = 'test-key') {
+  return withEnricher(
+    {
+      sim: new VirusTotalSimulator({ windowMs: 300, ...simOpts }), definition: virustotalEnricher, id: 'vt', service: 'virustotal', config: { api_key: apiKey },
+      run: () => ({ quota: { per_minute: 4, per_day: 500 }, windowMs: 300, inflightMs: 1000, cacheTtlMs: 86_400_000, maxPerRun: 1000 }),
+    },
+    fn,
+  );
 }
 
 async function ingest(store: Store, patterns: string[]) {
