@@ -1,5 +1,7 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { detectObservable } from '../../src/core/observable.js';
 import type { StixObject } from '../../src/core/stix.js';
@@ -7,13 +9,17 @@ import { createHttpClient, type ClosableHttpClient } from '../../src/pipeline/ht
 import { loadSinkMapping, recordsFor } from '../../src/pipeline/sink-records.js';
 import type { CommonSinkConfig, IntegrationContext, SinkRecord, SinkRunContext } from '../../src/pipeline/types.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
+import { PROJECT_ROOT as root } from './corpus.js';
+import { PYTHON } from './validator.js';
 
-/** Set-up shared by the sink test kits (QRadar, XSOAR): run context, common config, indicators, records. */
+/**
+ * Set-up shared by the sink test kits (QRadar, XSOAR): run context, common config, indicators,
+ * records; and the Python-oracle runner of the simulator fidelity tests.
+ */
 
 /** The clock of the sink tests. */
 export const NOW = Date.parse('2026-03-01T12:00:00Z');
 
-const root = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 /** Integration context rooted at the project (mappings/ from the repository). */
 export const ictx: IntegrationContext = { logger: silentLogger(), configDir: root, mappingsDir: join(root, 'mappings') };
 
@@ -69,4 +75,30 @@ export function ips(n: number, offset = 0): string[] {
     const k = i + offset + 1;
     return `10.${(k >> 16) & 255}.${(k >> 8) & 255}.${k & 255}`;
   });
+}
+
+/** One step of a Python oracle script's JSON report. */
+export interface OracleStep {
+  ok: boolean;
+  value?: unknown;
+  status?: number;
+  error?: string;
+  body?: string;
+}
+
+/**
+ * Runs scripts/oracles/<script> with the oracle Python (STIXGATE_PYTHON) asynchronously, so that a
+ * simulator in this process keeps serving, and parses its report (a JSON object of steps).
+ * `ok(step)` asserts the step succeeded and returns its value.
+ */
+export async function runOracle(script: string, args: string[]): Promise<{ steps: Record<string, OracleStep>; ok: (step: string) => any }> {
+  if (!PYTHON) throw new Error('STIXGATE_PYTHON not set: run through scripts/integration.sh');
+  const r = await promisify(execFile)(PYTHON, [join(root, 'scripts', 'oracles', script), ...args], { encoding: 'utf8', timeout: 90_000 });
+  const steps = JSON.parse(r.stdout) as Record<string, OracleStep>;
+  const ok = (k: string): any => {
+    assert.ok(steps[k], `step ${k} missing`);
+    assert.equal(steps[k]!.ok, true, `${k}: ${steps[k]!.error} ${steps[k]!.body ?? ''}`);
+    return steps[k]!.value;
+  };
+  return { steps, ok };
 }

@@ -1,9 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { PROJECT_ROOT } from '../helpers/corpus.js';
+import { runOracle } from '../helpers/sink-kit.js';
+import { VALIDATOR_SKIP as skip } from '../helpers/validator.js';
 import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
 
 /**
@@ -11,26 +9,11 @@ import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
  * logs in, creates a KV collection, batch_saves, queries and deletes against the simulator.
  * The Python process runs asynchronously: the simulator lives in this process's event loop.
  */
-const python = process.env.STIXGATE_PYTHON;
-const skip = python ? false : 'STIXGATE_PYTHON not set: run through scripts/integration.sh';
-
-interface Step {
-  ok: boolean;
-  value?: unknown;
-  error?: string;
-}
-
 test('splunk-sdk drives the Splunk simulator: login, kvstore.create, batch_save, query, delete_by_id', { skip, timeout: 120_000 }, async () => {
   const sim = new SplunkSimulator({ bearerTokens: ['jwt-oracle'] });
   const { base } = await sim.start();
   try {
-    const r = await promisify(execFile)(python!, [join(PROJECT_ROOT, 'scripts/oracles/splunk_sdk_check.py'), base, 'admin', 'changeme', 'stixgate', 'jwt-oracle'], { encoding: 'utf8', timeout: 90_000 });
-    const o = JSON.parse(r.stdout) as Record<string, Step>;
-    const ok = (k: string): unknown => {
-      assert.ok(o[k], `step ${k} missing`);
-      assert.equal(o[k]!.ok, true, `${k}: ${o[k]!.error}`);
-      return o[k]!.value;
-    };
+    const { steps: o, ok } = await runOracle('splunk_sdk_check.py', [base, 'admin', 'changeme', 'stixgate', 'jwt-oracle']);
     assert.equal(ok('login'), 'Splunk');
     assert.deepEqual(ok('version'), [9, 0, 0]);
     assert.equal(ok('create'), 201);

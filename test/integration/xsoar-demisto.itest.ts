@@ -1,9 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { PROJECT_ROOT } from '../helpers/corpus.js';
+import { runOracle } from '../helpers/sink-kit.js';
+import { VALIDATOR_SKIP as skip } from '../helpers/validator.js';
 import { XsoarSimulator } from '../../integrations/xsoar/simulator.js';
 import type { SimIndicator } from '../../integrations/xsoar/sim-store.js';
 
@@ -14,17 +12,6 @@ import type { SimIndicator } from '../../integrations/xsoar/sim-store.js';
  * (nonce + timestamp + SHA-256). The client's view must equal the simulator's state.
  * The Python process runs asynchronously: the simulator lives in this process's event loop.
  */
-const python = process.env.STIXGATE_PYTHON;
-const skip = python ? false : 'STIXGATE_PYTHON not set: run through scripts/integration.sh';
-
-interface Step {
-  ok: boolean;
-  value?: unknown;
-  status?: number;
-  error?: string;
-  body?: string;
-}
-
 interface View {
   id: string;
   value: string;
@@ -49,14 +36,7 @@ for (const [mode, key, authId, scheme, host] of MODES) {
     const sim = new XsoarSimulator({ keys: [{ key: 'std-key', id: 1 }, { key: 'adv-key', id: 2, type: 'advanced' }], rejectReusedNonce: true });
     const { base } = await sim.start();
     try {
-      const args = [join(PROJECT_ROOT, 'scripts/oracles/xsoar_demisto_check.py'), base, mode, key, ...(authId ? [authId] : [])];
-      const r = await promisify(execFile)(python!, args, { encoding: 'utf8', timeout: 90_000 });
-      const o = JSON.parse(r.stdout) as Record<string, Step>;
-      const ok = (k: string): any => {
-        assert.ok(o[k], `step ${k} missing`);
-        assert.equal(o[k]!.ok, true, `${k}: ${o[k]!.error} ${o[k]!.body ?? ''}`);
-        return o[k]!.value;
-      };
+      const { steps: o, ok } = await runOracle('xsoar_demisto_check.py', [base, mode, key, ...(authId ? [authId] : [])]);
       assert.match(ok('host'), host);
       const ip = ok('create_ip') as View;
       assert.deepEqual([ip.value, ip.type, ip.score, ip.manualScore, ip.version, ip.customFields], ['198.51.100.7', 'IP', 3, true, 1, { tags: ['oracle'] }]);
