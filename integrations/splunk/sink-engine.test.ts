@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Bottleneck from 'bottleneck';
-import { openEmbeddedStore } from '../../src/store/embedded/index.js';
+import { tempStore } from '../../src/pipeline/enrich-testing.js';
 import { runSink } from '../../src/pipeline/sink-runner.js';
 import { DeadLetterFile } from '../../src/pipeline/dead-letter.js';
 import { loadSinkMapping } from '../../src/pipeline/sink-records.js';
@@ -18,12 +17,8 @@ import { commonConfig, HEC_ACK_TOKEN, ictx, indicator, ips, JWT, NOW, runContext
 const ES = 'DA-ESS-ThreatIntelligence';
 
 test('sink runner → Splunk sinks: every value pushed within the limits, a revocation removes it, a second run sends nothing', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'stixgate-splunk-'));
-  const store = await openEmbeddedStore({ dataDir: dir });
-  t.after(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { store, dir, cleanup } = await tempStore();
+  t.after(cleanup);
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const objects = [...ips(2100), 'evil.example', 'http://evil.example/a', 'a'.repeat(64)].map((v) => indicator(v));

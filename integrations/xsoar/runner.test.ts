@@ -1,10 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Bottleneck from 'bottleneck';
-import { openEmbeddedStore } from '../../src/store/embedded/index.js';
+import { tempStore } from '../../src/pipeline/enrich-testing.js';
 import { runSink } from '../../src/pipeline/sink-runner.js';
 import { DeadLetterFile } from '../../src/pipeline/dead-letter.js';
 import { loadSinkMapping } from '../../src/pipeline/sink-records.js';
@@ -20,12 +18,8 @@ import { ADV_KEY, NOW, config, ictx, indicator, ips, runContext, startSim } from
  */
 
 test('sink runner → xsoar: batches within 2,000, revocation deletes without exclusion, 429 retried, revoked key pauses', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'stixgate-xsoar-'));
-  const store = await openEmbeddedStore({ dataDir: dir });
-  t.after(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { store, dir, cleanup } = await tempStore();
+  t.after(cleanup);
   const { sim, base } = await startSim(t);
   const cfg = config(base, { version: 8, auth_id: 2, api_key: ADV_KEY, key_type: 'advanced' });
   const sink = xsoarSink.create(cfg, ictx);
