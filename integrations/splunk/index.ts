@@ -8,13 +8,16 @@ import { createSplunkHecSink } from './sink-hec.js';
 /** Concurrent requests a Splunk sink may be configured for (Splunk documents no limit). */
 const MAX_CONCURRENCY = 16;
 
+/** KV and ES both write through storage/collections/data/…/batch_save: the same limits. */
+const BATCH_SAVE_LIMITS = { maxBatch: 50_000, maxBytes: MAX_BATCH_SAVE_BYTES - 2, concurrency: MAX_CONCURRENCY };
+
 export const splunkKvSink: SinkDefinition<SplunkKvConfig> = {
   kind: 'sink',
   type: 'splunk_kv',
   summary: 'Splunk KV store collection (one document per value, _key = value hash; batch_save upserts, removal by key; the collection and its fields are created)',
   schema: splunkKvSchema,
   secretPaths: SPLUNK_SECRET_PATHS,
-  limits: { maxBatch: 50_000, maxBytes: MAX_BATCH_SAVE_BYTES - 2, concurrency: MAX_CONCURRENCY },
+  limits: { ...BATCH_SAVE_LIMITS },
   create: (config, ctx) => createSplunkKvSink(config, ctx),
 };
 
@@ -24,7 +27,7 @@ export const splunkEsSink: SinkDefinition<SplunkEsConfig> = {
   summary: 'Splunk Enterprise Security threat intelligence (ip_intel, http_intel, file_intel, email_intel KV collections of DA-ESS-ThreatIntelligence)',
   schema: splunkEsSchema,
   secretPaths: SPLUNK_SECRET_PATHS,
-  limits: { maxBatch: 50_000, maxBytes: MAX_BATCH_SAVE_BYTES - 2, concurrency: MAX_CONCURRENCY },
+  limits: { ...BATCH_SAVE_LIMITS },
   create: (config, ctx) => createSplunkEsSink(config, ctx),
 };
 
