@@ -1,6 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { closeServer, listenLoopback } from '../loopback-server.js';
-import { FaultQueue, logBounded, simControl, sleep } from '../sim-kit.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackSimulator, logBounded, readBody, simControl, sleep } from '../sim-kit.js';
 
 /**
  * What the enrichment-service simulators (Shodan, RDAP, passive DNS) share: a node:http server on
@@ -103,15 +102,14 @@ export class QuotaCounter {
 
 const MAX_LOG = 10_000;
 
-export abstract class EnrichmentSimulator {
+export abstract class EnrichmentSimulator extends LoopbackSimulator<SimFault> {
   readonly requests: SimLoggedRequest[] = [];
   readonly quota: QuotaCounter;
-  protected readonly faults = new FaultQueue<SimFault>();
   protected readonly now: () => number;
-  private server?: Server;
   base = '';
 
   constructor(opts: { quota: QuotaLimits; now?: () => number }) {
+    super();
     this.now = opts.now ?? Date.now;
     this.quota = new QuotaCounter(opts.quota, this.now);
   }
@@ -121,31 +119,9 @@ export abstract class EnrichmentSimulator {
   /** Handles a request that no fault replaced. */
   protected abstract route(req: IncomingMessage, url: URL): SimResponse;
 
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size <= 65_536) chunks.push(c);
-      });
-      req.on('end', () => void this.handle(req, res, Buffer.concat(chunks).toString('utf8')));
-    });
-    this.base = await listenLoopback(this.server);
+  override async start(): Promise<this> {
+    this.base = (await super.start()).base;
     return this;
-  }
-
-  async close(): Promise<void> {
-    await closeServer(this.server);
-    this.server = undefined;
-  }
-
-  inject(f: SimFault): void {
-    this.faults.inject(f);
-  }
-
-  clearFaults(): void {
-    this.faults.clear();
   }
 
   /** A 429 answer for a full quota window, in the service's error shape, with Retry-After. */
@@ -154,13 +130,19 @@ export abstract class EnrichmentSimulator {
     return { ...r, headers: { ...(r.headers ?? {}), 'Retry-After': String(retryAfterSecs) } };
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
+  protected override async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body: string;
+    try {
+      body = (await readBody(req, 65_536)).raw.toString('utf8');
+    } catch {
+      return; // the client went away before the body ended
+    }
     const url = new URL(req.url ?? '/', 'http://sim');
     if (url.pathname.startsWith('/__sim/')) return this.send(res, this.simApi(req.method ?? 'GET', url.pathname, body));
     const search = url.search.replace(/([?&]key=)[^&]*/g, '$1***');
     const log: SimLoggedRequest = { method: req.method ?? 'GET', path: `${url.pathname}${search}`, auth: (req.headers.authorization ?? '').split(' ')[0] ?? '', status: 0, at: this.now() };
     logBounded(this.requests, log, MAX_LOG);
-    const fault = this.faults.take();
+    const fault = this.faultQueue.take();
     if (fault?.delayMs) await sleep(fault.delayMs);
     let r: SimResponse;
     if (fault && (fault.status !== undefined || fault.body !== undefined)) {
@@ -200,7 +182,7 @@ export abstract class EnrichmentSimulator {
         }
         if (typeof f !== 'object' || f === null || Array.isArray(f)) return { status: 400, value: { error: 'body must be a JSON object (a fault)' } };
         this.inject(f);
-        return { status: 200, value: { ok: true, pending: this.faults.size } };
+        return { status: 200, value: { ok: true, pending: this.faultQueue.size } };
       },
     });
     return { status: r.status, body: JSON.stringify(r.value), type: 'application/json' };
