@@ -43,8 +43,10 @@ export class FaultQueue<F extends { times?: number }> {
   }
 }
 
-/** The fault fields the sink simulators (Splunk, QRadar, XSOAR) share; each adds `target` and `partialAccept`. */
-export interface HttpFault {
+/** The fault fields the sink simulators (Splunk, QRadar, XSOAR) share; each adds its own `partialAccept`. */
+export interface HttpFault<T extends string> {
+  /** Which requests the fault applies to (default any, never /__sim/). */
+  target?: T;
   /** How many requests it applies to (default 1). */
   times?: number;
   /** Answer with this status (the vendor's error body) instead of handling the request. */

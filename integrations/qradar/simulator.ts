@@ -64,8 +64,7 @@ export interface Exchange {
 
 export type FaultTarget = 'legacy' | 'collections' | 'other' | 'any';
 
-export interface Fault extends HttpFault {
-  target?: FaultTarget;
+export interface Fault extends HttpFault<FaultTarget> {
   /** Only requests with this method (e.g. PATCH). */
   method?: string;
   /** Only requests whose raw path contains this (e.g. "bulk_load", "set_entries"). */

@@ -37,9 +37,7 @@ export interface SplunkSimulatorOptions {
 
 export type FaultTarget = 'kv' | 'hec' | 'mgmt' | 'any';
 
-export interface Fault extends HttpFault {
-  /** Which requests the fault applies to (default any, never /__sim/). */
-  target?: FaultTarget;
+export interface Fault extends HttpFault<FaultTarget> {
   /** For batch_save / HEC event batches: accept this many items, then fail the rest. */
   partialAccept?: number;
 }

@@ -42,9 +42,8 @@ export interface XsoarSimulatorOptions {
 
 export type FaultTarget = 'feed' | 'create' | 'edit' | 'search' | 'delete' | 'any';
 
-export interface Fault extends HttpFault {
-  /** Which endpoint the fault applies to (default any, never /__sim/). */
-  target?: FaultTarget;
+/** `target`: which endpoint the fault applies to (default any, never /__sim/). */
+export interface Fault extends HttpFault<FaultTarget> {
   /** feed/json and batchDelete: apply the first n items, then answer 500. */
   partialAccept?: number;
 }
