@@ -10,7 +10,7 @@ export async function openStore(config: StixgateConfig, dataDir: string): Promis
   const scoring = compileScoring(config.scoring);
   switch (sc.type) {
     case 'embedded':
-      return openEmbeddedStore({ dataDir, sync: sc.sync, seenGranularityMs: sc.seen_granularity_secs * 1000, scoring });
+      return openEmbeddedStore({ dataDir, sync: sc.sync, seenGranularityMs: sc.seen_granularity_secs * 1000, cacheMb: sc.cache_mb, scoring });
     case 'opensearch': {
       const { type: _type, ...opts } = sc;
       return openOpenSearchStore({ ...opts, scoring });

@@ -15,6 +15,8 @@ export interface OpenOptions {
   readonly: boolean;
   /** When to run PRAGMA quick_check at open: after an unclean shutdown (default), always, never. */
   integrityCheck: 'after-crash' | 'always' | 'never';
+  /** SQLite page cache, MiB (default 256): the id and value indexes of a large store must fit (W12). */
+  cacheMb?: number;
 }
 
 export interface OpenedDatabase {
@@ -73,7 +75,7 @@ function prepareDir(dataDir: string, readonly: boolean): void {
 function pragmas(db: Database.Database, opts: OpenOptions): void {
   if (!opts.readonly) db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${opts.sync === 'full' ? 'FULL' : 'NORMAL'}`);
-  db.pragma('cache_size = -65536'); // 64 MiB page cache
+  db.pragma(`cache_size = -${Math.round((opts.cacheMb ?? 256) * 1024)}`); // KiB
   db.pragma('temp_store = MEMORY');
   db.pragma('busy_timeout = 5000');
   db.pragma('wal_autocheckpoint = 4000');

@@ -18,6 +18,8 @@ export interface EmbeddedStoreOptions {
   /** `normal` (default): durable against process crashes; `full`: also against power loss. */
   sync?: 'normal' | 'full';
   seenGranularityMs?: number;
+  /** SQLite page cache in MiB (default 256). */
+  cacheMb?: number;
   readonly?: boolean;
   /** PRAGMA quick_check at open: after an unclean shutdown (default), always, never. */
   integrityCheck?: 'after-crash' | 'always' | 'never';
@@ -144,6 +146,7 @@ export class EmbeddedStore implements Store {
       sync: this.opts.sync ?? 'normal',
       readonly: this.opts.readonly ?? false,
       integrityCheck: this.opts.integrityCheck ?? 'after-crash',
+      cacheMb: this.opts.cacheMb,
     });
     try {
       this.s = this.prepare(this.opened.db);
