@@ -27,6 +27,7 @@
  * The function never mutates its inputs and never assigns keys taken from input objects onto
  * plain objects (spread copies only), so `__proto__`/`constructor` keys ride along as data.
  */
+import { StixgateError } from '../core/errors.js';
 import { canonicalize } from '../core/canonical-json.js';
 import {
   TLP_MARKING_BY_LEVEL,
@@ -335,4 +336,16 @@ export function mergeObject(existing: StixObject | undefined, item: IngestItem, 
     result = finalize(join(result === keptExisting ? existing : incoming), sources, { ...f, t: ctx.now });
   }
   return { object: result, outcome: 'updated' };
+}
+
+/** Most ids one `Store.modify` call takes (both backends). */
+export const MAX_MODIFY_IDS = 10_000;
+
+/** The distinct ids of a `modify` call; refuses more than MAX_MODIFY_IDS. */
+export function modifyIds(ids: readonly string[]): string[] {
+  const uniq = [...new Set(ids)];
+  if (uniq.length > MAX_MODIFY_IDS) {
+    throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', `modify takes at most ${MAX_MODIFY_IDS} ids, got ${uniq.length}`, { reason: 'too_many_ids' });
+  }
+  return uniq;
 }

@@ -6,7 +6,7 @@ import type {
   ActiveIndicator, ActiveIndicatorPage, Change, ChangePage, IndexEntry, IndexPage, IngestItem, ModifyFn, ModifyOptions, ModifyResult, Query, QueryPage, Store, StoreStats,
   UpsertOptions, UpsertResult,
 } from '../contract.js';
-import { DEFAULT_SEEN_GRANULARITY_MS, mergeObject, storedJson, type MergeContext } from '../merge.js';
+import { DEFAULT_SEEN_GRANULARITY_MS, mergeObject, modifyIds, storedJson, type MergeContext } from '../merge.js';
 import type { Scoring } from '../../score/model.js';
 import { classify, closeDatabase, openDatabase, type OpenedDatabase } from './open.js';
 import { buildQuery, encodeAfter, normaliseTime } from './query.js';
@@ -30,7 +30,7 @@ export interface EmbeddedStoreOptions {
 }
 
 /** Most ids one modify() call takes. */
-export const MAX_MODIFY_IDS = 10_000;
+export { MAX_MODIFY_IDS } from '../merge.js';
 
 const READ_CHUNK = 500;
 const STATE_ACTIVE = 0;
@@ -376,10 +376,7 @@ export class EmbeddedStore implements Store {
   }
 
   async modify(ids: string[], fn: ModifyFn, _opts: ModifyOptions): Promise<ModifyResult> {
-    const uniq = [...new Set(ids)];
-    if (uniq.length > MAX_MODIFY_IDS) {
-      throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', `modify takes at most ${MAX_MODIFY_IDS} ids, got ${uniq.length}`, { reason: 'too_many_ids' });
-    }
+    const uniq = modifyIds(ids);
     const result: ModifyResult = { updated: 0, unchanged: 0, missing: 0, rejected: [] };
     const seq0 = this.seq;
     try {

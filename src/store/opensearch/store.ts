@@ -4,7 +4,7 @@ import type { ObservableType, StixObject } from '../../core/stix.js';
 import type {
   Change, ChangePage, IndexEntry, IndexPage, IngestItem, ModifyFn, ModifyOptions, ModifyResult, Query, QueryPage, Store, StoreStats, UpsertOptions, UpsertResult,
 } from '../contract.js';
-import { DEFAULT_SEEN_GRANULARITY_MS, mergeObject, storedJson, type MergeContext, type MergeOutcome } from '../merge.js';
+import { DEFAULT_SEEN_GRANULARITY_MS, mergeObject, modifyIds, storedJson, type MergeContext, type MergeOutcome } from '../merge.js';
 import type { Scoring } from '../../score/model.js';
 import { readExisting, writeObjects, type WriteContext, type WriteReport } from './bulk.js';
 import { createClient, safeUrl, storeError, withRetry, type RetryPolicy } from './client.js';
@@ -23,7 +23,6 @@ export type OpenSearchStoreOptions = Omit<OpenSearchStoreConfig, 'type'> & {
 };
 
 /** Most ids one modify() call takes. */
-const MAX_MODIFY_IDS = 10_000;
 
 const INDEXED_TYPES = new Set<string>(['indicator', 'ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr', 'file', 'x509-certificate']);
 const MAX_PAGE = 10_000;
@@ -228,10 +227,7 @@ export class OpenSearchStore implements Store {
   }
 
   async modify(ids: string[], fn: ModifyFn, _opts: ModifyOptions): Promise<ModifyResult> {
-    const uniq = [...new Set(ids)];
-    if (uniq.length > MAX_MODIFY_IDS) {
-      throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', `modify takes at most ${MAX_MODIFY_IDS} ids, got ${uniq.length}`, { reason: 'too_many_ids' });
-    }
+    const uniq = modifyIds(ids);
     const result: ModifyResult = { updated: 0, unchanged: 0, missing: 0, rejected: [] };
     const valid = uniq.filter((id) => typeof id === 'string' && id !== '' && Buffer.byteLength(id) <= 512);
     result.missing += uniq.length - valid.length;
