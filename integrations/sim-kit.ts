@@ -146,3 +146,18 @@ export function simControl(method: string, path: string, body: string, c: SimCon
   }
   return { status: 404, value: c.notFound ?? { error: 'unknown simulator endpoint' } };
 }
+
+/** A loopback server whose handler gets the whole request body as text (small test simulators). */
+export async function serveWithBody(handle: (req: IncomingMessage, body: string, res: ServerResponse) => void): Promise<{ server: Server; base: string }> {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => handle(req, Buffer.concat(chunks).toString('utf8'), res));
+  });
+  return { server, base: await listenLoopback(server) };
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}

@@ -7,8 +7,9 @@
  * MalwareBazaar `query=get_recent&selector=time|100` (form POST, `no_results` when empty).
  * Scripted faults (status, headers, body) are served first, one per request.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { closeServer, listenLoopback } from '../loopback-server.js';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { closeServer } from '../loopback-server.js';
+import { sendJson, serveWithBody } from '../sim-kit.js';
 
 export type SimRecord = Record<string, unknown>;
 
@@ -110,12 +111,7 @@ export class AbusechSimulator {
   }
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => this.handle(req, Buffer.concat(chunks).toString('utf8'), res));
-    });
-    this.base = await listenLoopback(this.server);
+    ({ server: this.server, base: this.base } = await serveWithBody((req, body, res) => this.handle(req, body, res)));
     return this;
   }
 
@@ -124,8 +120,7 @@ export class AbusechSimulator {
   }
 
   private json(res: ServerResponse, status: number, body: unknown): void {
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
+    sendJson(res, status, body);
   }
 
   private handle(req: IncomingMessage, body: string, res: ServerResponse): void {

@@ -5,9 +5,10 @@
  * `{"detail": "Authentication required"}`). Scripted faults are served first, one per request;
  * `nextOverride` replaces the `next` link of the next answer (F25).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { SimFault, SimRecord, SimRequest } from '../abusech/simulator.js';
-import { closeServer, listenLoopback } from '../loopback-server.js';
+import { closeServer } from '../loopback-server.js';
+import { sendJson, serveWithBody } from '../sim-kit.js';
 
 const otxTime = (ms: number): string => new Date(ms).toISOString().replace('Z', '000');
 
@@ -38,11 +39,7 @@ export class OtxSimulator {
   constructor(private readonly apiKey: string) {}
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => this.handle(req, res));
-    });
-    this.base = await listenLoopback(this.server);
+    ({ server: this.server, base: this.base } = await serveWithBody((req, _body, res) => this.handle(req, res)));
     return this;
   }
 
@@ -51,8 +48,7 @@ export class OtxSimulator {
   }
 
   private json(res: ServerResponse, status: number, body: unknown): void {
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
+    sendJson(res, status, body);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
