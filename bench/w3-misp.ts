@@ -6,13 +6,12 @@
  * Rows: fetch + parse + map alone (no store), the whole pipeline into the store (attributes/s,
  * peak RSS, created objects), and a re-poll with the committed cursor (manifest only).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registry } from '../integrations/index.js';
 import { mispFeedSource } from '../integrations/misp_feed/index.js';
+import { serveFeedDir } from '../integrations/misp/testing.js';
 import { parseConfig } from '../src/config/load.js';
 import { MAPPINGS_DIR } from '../src/paths.js';
 import { createSourceComponent } from '../src/pipeline/components.js';
@@ -57,21 +56,6 @@ function writeFeed(dir: string, big: number, small: number, perSmall: number): {
   return { attributes: big + small * perSmall, bytes };
 }
 
-function serveDir(dir: string): Promise<{ url: string; server: Server }> {
-  const server = createServer((req, res) => {
-    const name = (req.url ?? '/').split('?')[0].replace(/^\/feed\//, '');
-    if (!/^[\w.-]+$/.test(name)) return void res.writeHead(404).end();
-    let body: Buffer;
-    try {
-      body = readFileSync(join(dir, name));
-    } catch {
-      return void res.writeHead(404).end();
-    }
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length) }).end(body);
-  });
-  return new Promise((r) => server.listen(0, '127.0.0.1', () => r({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/feed/`, server })));
-}
-
 function component(url: string) {
   const reg = [...registry.filter((d) => d.type !== 'misp_feed'), mispFeedSource];
   const loaded = parseConfig(JSON.stringify({ sources: { bench: { type: 'misp_feed', url, allow_private: true, allow_insecure: true, max_feed_bytes: 2 * 1024 ** 3, timeout_secs: 3600 } } }), { file: 'bench.yaml', registry: reg });
@@ -84,7 +68,7 @@ export async function runW3(opts: { scale: number }): Promise<Row[]> {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-bench-w3-'));
   const rows: Row[] = [];
   const { attributes, bytes } = writeFeed(join(dir, 'feed'), big, small, 20);
-  const { url, server } = await serveDir(join(dir, 'feed'));
+  const { base: url, server } = await serveFeedDir(join(dir, 'feed'));
   const what = `MISP feed: 1 × ${big} attr event + ${small} × 20 attr events (${round(bytes / 1048576, 1)} MiB) over HTTP`;
   try {
     // fetch + parse + map only

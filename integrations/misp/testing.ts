@@ -1,4 +1,8 @@
 /** Test support for the MISP sources: runs a source through config parsing with the MISP types registered. */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { listenLoopback } from '../loopback-server.js';
 import { registry } from '../index.js';
 import { parseConfig } from '../../src/config/load.js';
 import { createSourceComponent } from '../../src/pipeline/components.js';
@@ -33,4 +37,28 @@ export function lastCursor(pages: Page[]): string | undefined {
   let c: string | undefined;
   for (const p of pages) if (p.cursor !== undefined) c = p.cursor;
   return c;
+}
+
+/**
+ * Serves the files of a MISP feed folder under `/feed/` on loopback (tests and the W3 benchmark).
+ * `onGet` sees every requested name; `transform` may alter a file's bytes before they are sent.
+ */
+export async function serveFeedDir(
+  dir: string,
+  o: { onGet?: (name: string) => void; transform?: (name: string, body: Buffer) => Buffer } = {},
+): Promise<{ server: Server; base: string }> {
+  const server = createServer((req, res) => {
+    const name = decodeURIComponent((req.url ?? '/').split('?')[0].replace(/^\/feed\//, ''));
+    o.onGet?.(name);
+    if (!/^[\w.-]+$/.test(name)) return void res.writeHead(404).end();
+    let body: Buffer;
+    try {
+      body = readFileSync(join(dir, name));
+    } catch {
+      return void res.writeHead(404).end();
+    }
+    if (o.transform) body = o.transform(name, body);
+    res.writeHead(200, { 'content-type': name.endsWith('.csv') ? 'text/csv' : 'application/json', 'content-length': String(body.length) }).end(body);
+  });
+  return { server, base: `${await listenLoopback(server)}/feed/` };
 }

@@ -1,14 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { corpusPath, PROJECT_ROOT } from '../../test/helpers/corpus.js';
 import { observableScoId } from '../../src/core/ids.js';
 import { normaliseObservable } from '../../src/core/observable.js';
 import type { StixObject } from '../../src/core/stix.js';
-import { lastCursor, runPages, FIXED_NOW } from '../misp/testing.js';
+import { lastCursor, runPages, FIXED_NOW, serveFeedDir } from '../misp/testing.js';
 
 const feed = corpusPath('chrome-mal-ids-misp-feed/misp-feed');
 
@@ -17,21 +16,11 @@ interface Served { server: Server; base: string; gets: string[] }
 /** Serves a feed folder over loopback; `tamper` files are served with one byte changed. */
 async function serve(dir: string, tamper: Set<string> = new Set()): Promise<Served> {
   const gets: string[] = [];
-  const server = createServer((req, res) => {
-    const name = decodeURIComponent((req.url ?? '/').split('?')[0].replace(/^\/feed\//, ''));
-    gets.push(name);
-    if (!/^[\w.-]+$/.test(name)) return void res.writeHead(404).end();
-    let body: Buffer;
-    try {
-      body = readFileSync(join(dir, name));
-    } catch {
-      return void res.writeHead(404).end();
-    }
-    if (tamper.has(name)) body = Buffer.from(body.toString('utf8').replace('"info"', '"info" '));
-    res.writeHead(200, { 'content-type': name.endsWith('.csv') ? 'text/csv' : 'application/json' }).end(body);
+  const { server, base } = await serveFeedDir(dir, {
+    onGet: (name) => gets.push(name),
+    transform: (name, body) => (tamper.has(name) ? Buffer.from(body.toString('utf8').replace('"info"', '"info" ')) : body),
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}/feed/`, gets };
+  return { server, base, gets };
 }
 
 function expected(dir: string) {
