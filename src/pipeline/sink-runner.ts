@@ -99,7 +99,7 @@ export async function runSink(o: SinkRunOptions): Promise<SinkRunSummary> {
       const page = await o.store.changes(cursor, pageSize);
       if (page.changes.length === 0 || o.signal.aborted) break;
       sum.changes += page.changes.length;
-      await sendBatches(o, ctx, await build(page.changes), concurrency, sum, () => undefined);
+      plan(sum, await build(page.changes));
       cursor = page.next;
     }
   } else {
@@ -262,59 +262,38 @@ async function fullSync(o: SinkRunOptions, ctx: SinkRunContext, maxBatch: number
     after = page.next;
     const changes = page.objects.map((object) => ({ seq: 0, id: object.id, type: object.type, op: 'upsert' as const, object }));
     const records = recordsForChanges(changes, o.config, o.mapping, o.now(), o.publish).filter((r) => r.op === 'upsert');
-    await sendBatches(o, ctx, batchesOf(records, maxBatch, o.sink.limits.maxBytes, o.sink.sizeOf?.bind(o.sink)), concurrency, sum, () => undefined);
+    const batches = batchesOf(records, maxBatch, o.sink.limits.maxBytes, o.sink.sizeOf?.bind(o.sink));
+    if (o.dryRun) plan(sum, batches);
+    else await sendAll(o, ctx, batches, concurrency, sum);
   } while (after);
 }
 
-/**
- * Sends batches with at most `concurrency` in flight and reports, after each completion, the index
- * of the last batch of the completed prefix. The first failure stops new batches, waits for the ones
- * in flight and is rethrown.
- */
-async function sendBatches(
-  o: SinkRunOptions,
-  ctx: SinkRunContext,
-  batches: SinkRecord[][],
-  concurrency: number,
-  sum: SinkRunSummary,
-  onPrefix: (lastIndex: number) => Promise<void> | undefined,
-): Promise<void> {
-  if (o.dryRun) {
-    for (const b of batches) {
-      sum.batches++;
-      sum.planned![b[0].op]++;
-      for (const r of b) if (sum.planned!.samples.length < 10) sum.planned!.samples.push(r);
-    }
-    return;
+/** Dry run: counts the batches that would be sent and keeps a few sample records. */
+function plan(sum: SinkRunSummary, batches: SinkRecord[][]): void {
+  for (const b of batches) {
+    sum.batches++;
+    sum.planned![b[0].op]++;
+    for (const r of b) if (sum.planned!.samples.length < 10) sum.planned!.samples.push(r);
   }
-  const done = new Array<boolean>(batches.length).fill(false);
-  let prefix = -1;
+}
+
+/**
+ * Sends batches with at most `concurrency` in flight (the `--full` re-send, which commits no
+ * cursor per batch). The first failure stops new batches, waits for the ones in flight and is rethrown.
+ */
+async function sendAll(o: SinkRunOptions, ctx: SinkRunContext, batches: SinkRecord[][], concurrency: number, sum: SinkRunSummary): Promise<void> {
   let next = 0;
   let failure: unknown;
-  let commits: Promise<void> = Promise.resolve();
   const worker = async () => {
     while (failure === undefined && next < batches.length && !o.signal.aborted) {
-      const i = next++;
       try {
-        await sendBatch(o, ctx, batches[i], sum);
+        await sendBatch(o, ctx, batches[next++], sum);
       } catch (e) {
         failure ??= e;
-        return;
-      }
-      done[i] = true;
-      let moved = false;
-      while (prefix + 1 < batches.length && done[prefix + 1]) {
-        prefix++;
-        moved = true;
-      }
-      if (moved) {
-        const upTo = prefix;
-        commits = commits.then(() => onPrefix(upTo));
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
-  await commits;
   if (failure !== undefined) throw failure;
   if (o.signal.aborted) throw new StixgateError('STIXGATE_ERR_JOB_ABORTED', `sink ${o.id}: aborted`, { reason: 'aborted' });
 }
@@ -353,7 +332,10 @@ async function sendBatch(o: SinkRunOptions, ctx: SinkRunContext, batch: SinkReco
     let retryAfter: number | undefined;
     let ok = 0;
     outcomes.forEach((out, i) => {
-      if (out.status === 'ok') ok++;
+      if (out.status === 'ok') {
+        ok++;
+        if (op === 'remove') o.metrics?.sinkRemoved.inc({ sink: o.id, reason: pending[i].reason ?? 'unknown' });
+      }
       else if (out.status === 'reject') rejected.push({ record: pending[i], reason: out.reason });
       else {
         again.push(pending[i]);
@@ -365,7 +347,6 @@ async function sendBatch(o: SinkRunOptions, ctx: SinkRunContext, batch: SinkReco
       o.metrics?.sinkPushed.inc({ sink: o.id }, ok);
     } else {
       sum.removed += ok;
-      if (ok) for (const r of pending) if (outcomes[pending.indexOf(r)]?.status === 'ok') o.metrics?.sinkRemoved.inc({ sink: o.id, reason: r.reason ?? 'unknown' });
     }
     if (rejected.length) {
       o.deadLetter.write(o.id, rejected, o.now());
