@@ -2,7 +2,7 @@ import type { Change } from '../store/contract.js';
 import type { Observable, StixObject } from '../core/stix.js';
 import { tlpRank } from '../core/stix.js';
 import type { CommonSinkConfig, SinkRecord } from './types.js';
-import { labelsOf, recordsFor, sourcesOf, tlpOf } from './sink-records.js';
+import { factsOf, recordsFor, type ObjectFacts } from './sink-records.js';
 
 /** Decides, per value, whether a sink may publish it (warninglists, publish allowlist). */
 export type PublishCheck = (o: Observable, sources: readonly string[]) => { publish: boolean; lists: string[] };
@@ -21,18 +21,18 @@ export function decide(
   op: Change['op'],
   f: CommonSinkConfig,
   now: number,
+  facts: ObjectFacts = factsOf(obj),
 ): { action: 'skip' } | { action: 'remove'; reason: string } | { action: 'upsert' } {
   if (obj.type !== 'indicator') return { action: 'skip' };
-  const labels = labelsOf(obj);
+  const labels = facts.labels;
   if (f.filters.labels.length && !labels.some((l) => f.filters.labels.includes(l))) return { action: 'skip' };
   if (f.filters.exclude_labels.length && labels.some((l) => f.filters.exclude_labels.includes(l))) return { action: 'skip' };
-  if (f.filters.sources.length && !sourcesOf(obj).some((s) => f.filters.sources.includes(s))) return { action: 'skip' };
+  if (f.filters.sources.length && !facts.sources.some((s) => f.filters.sources.includes(s))) return { action: 'skip' };
   if (op === 'revoke' || obj.revoked === true) return { action: 'remove', reason: 'revoked' };
   if (op === 'expire' || obj.x_stixgate?.expired === true) return { action: 'remove', reason: 'expired' };
   if (typeof obj.valid_until === 'string' && Date.parse(obj.valid_until) <= now) return { action: 'remove', reason: 'expired' };
-  if (tlpRank(tlpOf(obj)) > tlpRank(f.max_tlp)) return { action: 'remove', reason: 'tlp' };
-  const score = obj.x_stixgate?.score;
-  if (f.filters.min_score > 0 && (typeof score !== 'number' || score < f.filters.min_score)) return { action: 'remove', reason: 'score' };
+  if (tlpRank(facts.tlp) > tlpRank(f.max_tlp)) return { action: 'remove', reason: 'tlp' };
+  if (f.filters.min_score > 0 && (facts.score === null || facts.score < f.filters.min_score)) return { action: 'remove', reason: 'score' };
   return { action: 'upsert' };
 }
 
@@ -50,9 +50,11 @@ export function recordsForChanges(
 ): SinkRecord[] {
   const byKey = new Map<string, SinkRecord>();
   for (const c of changes) {
-    const d = decide(c.object, c.op, f, now);
+    if (c.object.type !== 'indicator') continue;
+    const facts = factsOf(c.object);
+    const d = decide(c.object, c.op, f, now, facts);
     if (d.action === 'skip') continue;
-    for (const r of recordsFor(c.object, c.seq, d.action, d.action === 'remove' ? d.reason : undefined, mapping)) {
+    for (const r of recordsFor(c.object, c.seq, d.action, d.action === 'remove' ? d.reason : undefined, mapping, facts)) {
       if (f.filters.types.length && !f.filters.types.includes(r.observable.type)) continue;
       let rec = r;
       if (rec.op === 'upsert' && publish) {

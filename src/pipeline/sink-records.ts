@@ -148,6 +148,18 @@ function lastSeen(obj: StixObject): string | undefined {
   return max;
 }
 
+/** What the filters and the records read from an object state, computed once per state. */
+export interface ObjectFacts {
+  tlp: TlpLevel;
+  labels: string[];
+  sources: string[];
+  score: number | null;
+}
+
+export function factsOf(obj: StixObject): ObjectFacts {
+  return { tlp: tlpOf(obj), labels: labelsOf(obj), sources: sourcesOf(obj), score: typeof obj.x_stixgate?.score === 'number' ? obj.x_stixgate.score : null };
+}
+
 /** Builds the records of one object state. Pure. */
 export function recordsFor(
   obj: StixObject,
@@ -155,18 +167,10 @@ export function recordsFor(
   op: 'upsert' | 'remove',
   reason: string | undefined,
   mapping: Record<string, string>,
+  facts: ObjectFacts = factsOf(obj),
 ): SinkRecord[] {
   const out: SinkRecord[] = [];
-  const base = {
-    op,
-    reason,
-    seq,
-    object: obj,
-    score: typeof obj.x_stixgate?.score === 'number' ? obj.x_stixgate.score : null,
-    tlp: tlpOf(obj),
-    labels: labelsOf(obj),
-    sources: sourcesOf(obj),
-  };
+  const base = { op, reason, seq, object: obj, ...facts };
   for (const observable of observablesOf(obj)) {
     const r = { ...base, key: recordKey(observable), observable };
     out.push({ ...r, fields: mapFields(mapping, r) });
