@@ -178,7 +178,8 @@ export class Daemon {
     const sc = config.scoring;
     this.scheduler!.add('rescore', { intervalMs: sc.rescore_interval_secs * 1000, runOnStart: false }, (signal) =>
       this.withLease('rescore', signal, async (s2) => {
-        const r = await rescoreStore(this.store!, compileScoring(sc), this.now(), { pageSize: sc.rescore_page_size, signal: s2 });
+        // the model the store merges with (compiled from the same start-up configuration)
+        const r = await rescoreStore(this.store!, this.scoring!, this.now(), { pageSize: sc.rescore_page_size, signal: s2 });
         if (r.updated) this.metrics.rescored.inc({ outcome: 'updated' }, r.updated);
         if (r.expired) this.metrics.rescored.inc({ outcome: 'expired' }, r.expired);
         this.o.logger.info(r, 'scores decayed');
