@@ -60,6 +60,9 @@ export class ChangeLogStore {
     const changes = this.log.filter((c) => c.seq > after).slice(0, limit);
     return { changes, next: changes.length ? changes[changes.length - 1].seq : after };
   }
+  async head(): Promise<number> {
+    return this.log.length;
+  }
   async ping(): Promise<void> {
     if (this.pingError) throw this.pingError;
   }

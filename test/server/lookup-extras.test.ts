@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { buildIndex } from '../../src/lookup/index.js';
@@ -8,6 +8,13 @@ import { PublishFilter } from '../../src/filter/policy.js';
 import { buildWarninglistMatcher } from '../../src/filter/warninglists.js';
 import { ChangeLogStore, T0, indicator, uuidId } from '../lookup/fixtures.js';
 import { KEYS, bearer, serverConfig } from './helpers.js';
+import { Correlator } from '../../src/correlate/index.js';
+import { TLP_MARKING_IDS } from '../../src/core/stix.js';
+
+const MALWARE = 'malware--5b7e8e3c-4b8f-4a5e-9a39-3a6a3d1c2b11';
+const ACTOR = 'threat-actor--6c8f9f4d-5c9a-4b6f-8b4a-4b7b4e2d3c22';
+const iso = new Date(T0).toISOString();
+const TLP = Object.fromEntries(Object.entries(TLP_MARKING_IDS).map(([id, level]) => [level, id])) as Record<string, string>;
 
 /** Lookups flag values on a warninglist or the publish allowlist, and add related names on request. */
 async function setup(opts: { filter?: PublishFilter; related?: boolean }) {
@@ -15,15 +22,21 @@ async function setup(opts: { filter?: PublishFilter; related?: boolean }) {
   store.push(indicator({ n: 1, pattern: "[ipv4-addr:value = '8.8.8.8']", tlp: 'green', score: 60 }));
   store.push(indicator({ n: 2, pattern: "[domain-name:value = 'evil.example']", tlp: 'green' }));
   const { index } = await buildIndex(store.asStore(), { now: () => T0 });
-  const seen: [string, string][] = [];
-  const correlator = opts.related
-    ? ({ relatedSummary: (id: string, maxTlp: string) => (seen.push([id, maxTlp]), { malware: id === uuidId(2) ? ['Emotet'] : [], threat_actors: [] }) } as never)
-    : undefined;
+  let correlator: Correlator | undefined;
+  if (opts.related) {
+    // a malware the second indicator indicates (TLP:GREEN) and an actor behind it (TLP:RED)
+    store.push({ type: 'malware', spec_version: '2.1', id: MALWARE, name: 'Emotet', is_family: true, created: iso, modified: iso, object_marking_refs: [TLP.green] });
+    store.push({ type: 'threat-actor', spec_version: '2.1', id: ACTOR, name: 'TA542', created: iso, modified: iso, object_marking_refs: [TLP.red] });
+    store.push({ type: 'relationship', spec_version: '2.1', id: 'relationship--1b0c0c64-6f61-4a44-9c44-111111111111', relationship_type: 'indicates', source_ref: uuidId(2), target_ref: MALWARE, created: iso, modified: iso, object_marking_refs: [TLP.green] });
+    store.push({ type: 'relationship', spec_version: '2.1', id: 'relationship--1b0c0c64-6f61-4a44-9c44-222222222222', relationship_type: 'attributed-to', source_ref: uuidId(2), target_ref: ACTOR, created: iso, modified: iso, object_marking_refs: [TLP.red] });
+    correlator = new Correlator({ dataDir: ':memory:' });
+    await correlator.catchUp(store.asStore());
+  }
   const app = buildServer({
     config: serverConfig(), index, store: store.asStore(), metrics: new Metrics({ defaults: false }), logger: pino({ level: 'silent' }),
     isReady: () => true, now: () => T0, publishFilter: opts.filter && (() => opts.filter), correlator,
   });
-  return { app, seen };
+  return { app, correlator };
 }
 
 test('lookups flag values on a warninglist (hit or miss) and on the publish allowlist; others carry no flag', async () => {
@@ -51,12 +64,15 @@ test('without lists loaded, answers carry no warninglists field', async () => {
 });
 
 test('related=true adds the names the matched indicators are linked to, at the key\'s TLP', async () => {
-  const { app, seen } = await setup({ related: true });
+  const { app, correlator } = await setup({ related: true });
+  after(() => correlator?.close());
   const plain = (await app.inject({ method: 'GET', url: '/api/v1/lookup?value=evil.example', headers: bearer(KEYS.clear) })).json();
   assert.equal(plain.related, undefined, 'only on request');
   const r = (await app.inject({ method: 'GET', url: '/api/v1/lookup?value=evil.example&related=true', headers: bearer(KEYS.reader) })).json();
-  assert.deepEqual(r.related, { malware: ['Emotet'], threat_actors: [] });
-  assert.deepEqual(seen, [[uuidId(2), 'amber']]);
+  assert.deepEqual(r.related.malware, ['Emotet']);
+  assert.deepEqual(r.related.threat_actors, [], 'the TLP:RED actor is above the amber key');
+  const red = (await app.inject({ method: 'GET', url: '/api/v1/lookup?value=evil.example&related=true', headers: bearer(KEYS.red) })).json();
+  assert.deepEqual(red.related.threat_actors, ['TA542']);
   const post = (await app.inject({ method: 'POST', url: '/api/v1/lookup', headers: bearer(KEYS.reader), payload: { values: ['evil.example', '192.0.2.1'], related: true } })).json();
   assert.deepEqual(post.results[0].related.malware, ['Emotet']);
   assert.equal(post.results[1].related, undefined, 'misses have no related names');
