@@ -17,7 +17,7 @@ if (name === 'splunk') {
   const every = Number(opts.kv503EveryMs ?? 0);
   if (delay) s.inject({ target: 'kv', delayMs: delay, times: Number.MAX_SAFE_INTEGER });
   // an occasional 503 ahead of the standing delay (the simulator takes the first matching fault)
-  if (every) setInterval(() => (s as unknown as { faults: object[] }).faults.unshift({ target: 'kv', status: 503, retryAfter: 0, times: 1 }), every).unref();
+  if (every) setInterval(() => s.inject({ target: 'kv', status: 503, retryAfter: 0 }, { first: true }), every).unref();
   sim = s;
 } else if (name === 'qradar') sim = new QradarSimulator(opts);
 else if (name === 'xsoar') sim = new XsoarSimulator(opts);

@@ -44,3 +44,12 @@ test('simControl: state, requests, quota, faults, reset, unknown', () => {
   assert.deepEqual(simControl('GET', '/__sim/nope', '', { ...c, notFound: { e: 1 } }), { status: 404, value: { e: 1 } });
   assert.deepEqual(simControl('GET', '/__sim/reset-faults', '', c).value, { error: 'unknown simulator endpoint' });
 });
+
+test('FaultQueue: a fault injected first pre-empts a standing one, which applies again afterwards', () => {
+  const q = new FaultQueue<{ times?: number; status?: number; delayMs?: number }>();
+  q.inject({ delayMs: 50, times: 1000 });
+  q.inject({ status: 503 }, true);
+  assert.equal(q.take()?.status, 503);
+  assert.equal(q.take()?.delayMs, 50);
+  assert.equal(q.size, 1);
+});

@@ -20,8 +20,11 @@ export class FaultQueue<F extends { times?: number }> {
   /** `defaults` are filled in for fields a fault leaves out (after `times: 1`). */
   constructor(private readonly defaults: Partial<F> = {}) {}
 
-  inject(f: F): void {
-    this.pending.push({ times: 1, ...this.defaults, ...f });
+  /** Queues `f` behind the pending faults, or in front of them with `first` (it pre-empts standing faults). */
+  inject(f: F, first = false): void {
+    const fault = { times: 1, ...this.defaults, ...f };
+    if (first) this.pending.unshift(fault);
+    else this.pending.push(fault);
   }
 
   clear(): void {
@@ -84,8 +87,8 @@ export abstract class LoopbackSimulator<F extends { times?: number }> {
   }
 
   /** Queues a fault for the next matching request(s). */
-  inject(f: F): void {
-    this.faultQueue.inject(f);
+  inject(f: F, opts: { first?: boolean } = {}): void {
+    this.faultQueue.inject(f, opts.first);
   }
 
   clearFaults(): void {

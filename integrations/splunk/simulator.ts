@@ -98,11 +98,6 @@ export class SplunkSimulator extends LoopbackSimulator<Fault> {
 
   // ---- fault injection (inject, clearFaults: LoopbackSimulator) --------------------------------
 
-  /** The pending faults, oldest first (bench/sim-host.ts puts faults in front of them). */
-  private get faults(): Fault[] {
-    return this.faultQueue.pending;
-  }
-
   /** Revoke a session key, bearer token, HEC token or user (its password stops working). */
   revoke(credential: string): void {
     this.revoked.add(credential);
