@@ -87,7 +87,7 @@ export const embeddedStoreSchema = s.object(
     type: s.enum(['embedded'] as const, { default: 'embedded', description: 'store backend: `embedded` (SQLite in data_dir) or `opensearch` (docs/opensearch.md)' }),
     sync: s.enum(['normal', 'full'] as const, { default: 'normal', description: '`full` also survives power loss, at a write cost' }),
     seen_granularity_secs: s.int({ default: 3600, min: 0, max: 7 * 86400, description: 'last_seen / valid_until move only by more than this, so re-polls write nothing' }),
-    cache_mb: s.int({ default: 256, min: 8, max: 65536, description: 'SQLite page cache; ingest into a large store slows once its id and value indexes no longer fit (about 150 MiB per million indicators)' }),
+    cache_mb: s.int({ default: 256, min: 8, max: 65536, description: 'SQLite page cache (reads of stored objects; ids and values are indexed in memory beside it, about 20-40 bytes per object)' }),
   },
   { default: { type: 'embedded', sync: 'normal', seen_granularity_secs: 3600, cache_mb: 256 } },
 );

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { StixObject } from '../../core/stix.js';
 import type { IngestItem } from '../contract.js';
 
@@ -12,7 +13,7 @@ import type { IngestItem } from '../contract.js';
  * fields; provenance is unchanged while seenAt stays inside the window and the stored
  * confidence of that source is the delivery's own. Every write to an id replaces its entry;
  * `expire` forgets it; only active objects are cached. Memory is bounded by `maxEntries`
- * (oldest first out); a miss only costs the normal read-merge path.
+ * (least recently used out); a miss only costs the normal read-merge path.
  */
 interface Entry {
   print: string;
@@ -66,12 +67,19 @@ export interface Printed {
 }
 
 export class HotCache {
-  private readonly map = new Map<string, Entry>();
+  /**
+   * Least recently used out. (A Map evicting its first key slowed to a crawl past `maxEntries`:
+   * V8 leaves deleted entries as holes that every `keys().next()` walks over, so each eviction
+   * cost up to a table's length and a 5M-object fill stalled once the cache was full.)
+   */
+  private readonly map: LRUCache<string, Entry>;
 
   private seenText: string | undefined;
   private seenMs = NaN;
 
-  constructor(private readonly maxEntries: number) {}
+  constructor(private readonly maxEntries: number) {
+    this.map = new LRUCache<string, Entry>({ max: Math.max(1, maxEntries) });
+  }
 
   /** Date.parse, remembering the last text (a batch's deliveries share their seen time). */
   private parseSeen(text: string): number {
@@ -143,9 +151,5 @@ export class HotCache {
     }
     if (!head) return;
     this.map.set(id, head);
-    if (this.map.size > this.maxEntries) {
-      const oldest = this.map.keys().next().value;
-      if (oldest !== undefined) this.map.delete(oldest);
-    }
   }
 }

@@ -3,7 +3,7 @@ import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, statS
 import { join } from 'node:path';
 import { StixgateError } from '../../core/errors.js';
 import { acquireDirLock } from './lock.js';
-import { migrate } from './schema.js';
+import { SCHEMA_VERSION, migrate, schemaVersion } from './schema.js';
 
 export const DB_FILE = 'stixgate.db';
 /** Page size of new databases (an existing file keeps its own). */
@@ -121,6 +121,14 @@ export function openDatabase(opts: OpenOptions): OpenedDatabase {
     db = new Database(path, { readonly: opts.readonly, fileMustExist: true });
     pragmas(db, opts);
     if (!opts.readonly) migrate(db, path);
+    else {
+      const v = schemaVersion(db);
+      if (v !== SCHEMA_VERSION) {
+        throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE',
+          `store ${path} has schema version ${v}; this stixgate reads version ${SCHEMA_VERSION} (open it once read-write to migrate it)`,
+          { location: { path }, reason: 'schema_version' });
+      }
+    }
     const clean = db.prepare(`SELECT value FROM meta WHERE key = 'clean_shutdown'`).get() as { value: string } | undefined;
     const check = opts.integrityCheck === 'always' || (opts.integrityCheck === 'after-crash' && clean?.value !== '1');
     if (check) {

@@ -38,8 +38,11 @@ export interface BuiltQuery {
   limit: number;
 }
 
-/** Keyset-paginated SQL for a Query (ordered by rowid; `after` is the last rowid returned). */
-export function buildQuery(q: Query): BuiltQuery {
+/**
+ * Keyset-paginated SQL for a Query (ordered by rowid; `after` is the last rowid returned).
+ * `holders`: with `q.value`, the rowids of the objects holding the value (from the key index).
+ */
+export function buildQuery(q: Query, holders?: readonly number[]): BuiltQuery {
   const limit = q.limit === undefined ? DEFAULT_QUERY_LIMIT : Math.trunc(q.limit);
   if (!Number.isFinite(limit) || limit < 1 || limit > MAX_QUERY_LIMIT) {
     throw badRequest(`limit must be between 1 and ${MAX_QUERY_LIMIT}`, 'limit');
@@ -47,11 +50,10 @@ export function buildQuery(q: Query): BuiltQuery {
   const params: unknown[] = [];
   const where: string[] = ['o.rowid > ?'];
   params.push(decodeAfter(q.after));
-  let from = 'objects o';
+  const from = 'objects o';
   if (q.value !== undefined) {
-    from = 'object_values v JOIN objects o ON o.rowid = v.obj';
-    where.push('v.value = ?');
-    params.push(q.value);
+    where.push('o.rowid IN (SELECT value FROM json_each(?))');
+    params.push(JSON.stringify(holders ?? []));
   }
   if (q.type !== undefined) {
     where.push('o.type = ?');

@@ -1,8 +1,10 @@
 import type Database from 'better-sqlite3';
 import { StixgateError } from '../../core/errors.js';
+import { keyHash } from './key-index.js';
+import { encodeValueKeys, valueKeysOf } from './values.js';
 
 /** The schema version this code writes. Each migration brings version N-1 to N. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /**
  * Migrations, applied in order inside one transaction each (FAULTS P10: a kill -9 mid-migration
@@ -34,7 +36,43 @@ const MIGRATIONS: readonly string[] = [
   CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
   `,
+  // 2: no on-disk index on random keys (docs/adr/0006-key-index.md). The UNIQUE index on `id`
+  // and the `object_values` B-tree go; ids and values are found through in-memory hash tables
+  // loaded from `object_keys`, one append-only row per object holding its key hashes.
+  `
+  CREATE TABLE objects_v2 (
+    rowid INTEGER PRIMARY KEY,
+    id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    modified TEXT,
+    state INTEGER NOT NULL,
+    valid_until INTEGER,
+    seq INTEGER NOT NULL,
+    obs TEXT,
+    json TEXT NOT NULL
+  );
+  INSERT INTO objects_v2 (rowid, id, type, modified, state, valid_until, seq, obs, json)
+    SELECT rowid, id, type, modified, state, valid_until, seq, obs, json FROM objects ORDER BY rowid;
+  DROP TABLE objects;
+  ALTER TABLE objects_v2 RENAME TO objects;
+  CREATE UNIQUE INDEX objects_seq ON objects(seq);
+  CREATE INDEX objects_expiry ON objects(valid_until) WHERE state = 0 AND valid_until IS NOT NULL;
+  DROP TABLE object_values;
+  CREATE TABLE object_keys (
+    obj INTEGER PRIMARY KEY,       -- objects.rowid
+    id_key INTEGER NOT NULL,       -- keyHash(id)
+    value_keys                     -- keyHash of each distinct value: NULL, one INTEGER, or u32 LE BLOB
+  );
+  INSERT INTO object_keys (obj, id_key, value_keys)
+    SELECT rowid, stixgate_key(id), stixgate_value_keys(obs) FROM objects ORDER BY rowid;
+  `,
 ];
+
+/** The SQL functions the migrations use (the key hashes are computed as the store computes them). */
+function registerFunctions(db: Database.Database): void {
+  db.function('stixgate_key', { deterministic: true }, (text: unknown) => keyHash(String(text)));
+  db.function('stixgate_value_keys', { deterministic: true }, (obs: unknown) => encodeValueKeys(valueKeysOf(typeof obs === 'string' ? obs : null)));
+}
 
 export function schemaVersion(db: Database.Database): number {
   const hasMeta = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).get();
@@ -53,6 +91,7 @@ export function migrate(db: Database.Database, path: string): number {
       { location: { path }, reason: 'schema_too_new' },
     );
   }
+  if (found < SCHEMA_VERSION) registerFunctions(db);
   for (let v = found + 1; v <= SCHEMA_VERSION; v++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[v - 1]);

@@ -10,7 +10,8 @@ import { DEFAULT_SEEN_GRANULARITY_MS, mergeObject, modifyIds, storedJson, type M
 import type { Scoring } from '../../score/model.js';
 import { classify, closeDatabase, openDatabase, type OpenedDatabase } from './open.js';
 import { buildQuery, encodeAfter, normaliseTime } from './query.js';
-import { decodeObservables, encodeObservables, observablesOf, valuesOf } from './values.js';
+import { decodeObservables, decodeValueKeys, encodeObservables, encodeValueKeys, observablesOf, valueKeysOf, valuesOf } from './values.js';
+import { KeyIndex, keyHash } from './key-index.js';
 import { HotCache, fingerprint, type Printed } from './hot-cache.js';
 
 export interface EmbeddedStoreOptions {
@@ -129,6 +130,10 @@ export class EmbeddedStore implements Store {
   private seq = 0;
   private readonly gran: number;
   private readonly hot: HotCache;
+  /** id and value → rowid (ADR 0006); loaded from `object_keys` at open. */
+  private readonly keys = new KeyIndex();
+  /** Read-only opens: the change-log head the key tables have caught up with. */
+  private keysSeq = 0;
   private readonly readStmts = new Map<number, Database.Statement>();
   private s!: ReturnType<EmbeddedStore['prepare']>;
   private readonly modifiedTime = new LastTime(normaliseTime);
@@ -151,6 +156,7 @@ export class EmbeddedStore implements Store {
     try {
       this.s = this.prepare(this.opened.db);
       this.seq = (this.s.head.get() as { h: number | null }).h ?? 0;
+      this.loadKeys();
     } catch (e) {
       const opened = this.opened;
       this.opened = undefined;
@@ -165,6 +171,7 @@ export class EmbeddedStore implements Store {
     this.opened = undefined;
     this.readStmts.clear();
     this.hot.clear();
+    this.keys.clear();
     closeDatabase(opened, this.opts.readonly ?? false);
   }
 
@@ -176,11 +183,14 @@ export class EmbeddedStore implements Store {
     return {
       ping: db.prepare('SELECT 1'),
       head: db.prepare('SELECT max(seq) AS h FROM objects'),
-      getOne: db.prepare('SELECT json FROM objects WHERE id = ?').pluck(),
       insert: db.prepare('INSERT INTO objects (id, type, modified, state, valid_until, seq, obs, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       update: db.prepare('UPDATE objects SET type = ?, modified = ?, state = ?, valid_until = ?, seq = ?, obs = ?, json = ? WHERE rowid = ?'),
-      insertValue: db.prepare('INSERT OR IGNORE INTO object_values (value, obj) VALUES (?, ?)'),
-      deleteValue: db.prepare('DELETE FROM object_values WHERE value = ? AND obj = ?'),
+      insertKeys: db.prepare('INSERT INTO object_keys (obj, id_key, value_keys) VALUES (?, ?, ?)'),
+      updateValueKeys: db.prepare('UPDATE object_keys SET value_keys = ? WHERE obj = ?'),
+      allKeys: db.prepare('SELECT obj, id_key, value_keys FROM object_keys').raw(),
+      maxKeyRow: db.prepare('SELECT max(obj) FROM object_keys').pluck(),
+      keysSince: db.prepare('SELECT rowid, id, obs FROM objects WHERE seq > ? ORDER BY seq').raw(),
+      obsOf: db.prepare('SELECT rowid, obs FROM objects WHERE rowid IN (SELECT value FROM json_each(?))').raw(),
       changes: db.prepare('SELECT seq, id, type, state, json FROM objects WHERE seq > ? ORDER BY seq LIMIT ?'),
       index: db.prepare('SELECT seq, id, type, obs FROM objects WHERE seq > ? AND state = 0 AND obs IS NOT NULL ORDER BY seq LIMIT ?'),
       lastSeq: db.prepare('SELECT seq FROM objects WHERE seq > ? ORDER BY seq LIMIT 1 OFFSET ?').pluck(),
@@ -214,18 +224,75 @@ export class EmbeddedStore implements Store {
     }
   }
 
-  private readRows(ids: string[]): Map<string, Row> {
+  /** Builds the key tables from `object_keys` (one sequential scan of ~20 B per object). */
+  private loadKeys(): void {
+    const { ids, values } = this.keys;
+    this.keys.clear();
+    // a read-only open first notes the head, so that refreshKeys covers whatever the writer adds
+    // between here and the end of the scan
+    this.keysSeq = this.seq;
+    const rows = (this.s.maxKeyRow.get() as number | null) ?? 0;
+    if (rows > 0) {
+      ids.reserve(rows);
+      values.reserve(rows);
+    }
+    for (const [obj, idKey, valueKeys] of this.s.allKeys.iterate() as IterableIterator<[number, number, unknown]>) {
+      ids.add(idKey >>> 0, obj);
+      if (typeof valueKeys === 'number') values.add(valueKeys >>> 0, obj);
+      else if (valueKeys !== null) for (const k of decodeValueKeys(valueKeys)) values.add(k, obj);
+    }
+  }
+
+  /**
+   * A read-only open follows the writer: objects changed since the last look get their keys
+   * added (a key the writer removed stays as a stale candidate, which confirmation drops).
+   */
+  private refreshKeys(): void {
+    if (!this.opts.readonly) return;
+    const head = (this.s.head.get() as { h: number | null }).h ?? 0;
+    if (head <= this.keysSeq) return;
+    const { ids, values } = this.keys;
+    for (const [rowid, id, obs] of this.s.keysSince.iterate(this.keysSeq) as IterableIterator<[number, string, string | null]>) {
+      const k = keyHash(id);
+      if (!ids.has(k, rowid)) ids.add(k, rowid);
+      for (const v of valueKeysOf(obs)) if (!values.has(v, rowid)) values.add(v, rowid);
+    }
+    this.keysSeq = head;
+    this.seq = Math.max(this.seq, head);
+  }
+
+  /** Rows of these ids; an id not stored costs a hash probe and no read. */
+  private readRows(ids: readonly string[]): Map<string, Row> {
     const out = new Map<string, Row>();
-    for (let i = 0; i < ids.length; i += READ_CHUNK) {
-      const chunk = ids.slice(i, i + READ_CHUNK);
+    this.refreshKeys();
+    const cand: number[] = [];
+    for (let i = 0; i < ids.length; i++) this.keys.ids.get(keyHash(ids[i]), cand);
+    if (cand.length === 0) return out;
+    const wanted = ids.length === 1 ? undefined : new Set(ids);
+    cand.sort((a, b) => a - b);
+    for (let i = 0; i < cand.length; i += READ_CHUNK) {
+      const chunk = cand.slice(i, i + READ_CHUNK);
       let stmt = this.readStmts.get(chunk.length);
       if (!stmt) {
-        stmt = this.db().prepare(`SELECT rowid, id, obs, json FROM objects WHERE id IN (${chunk.map(() => '?').join(',')})`);
+        stmt = this.db().prepare(`SELECT rowid, id, obs, json FROM objects WHERE rowid IN (${chunk.map(() => '?').join(',')})`);
         this.readStmts.set(chunk.length, stmt);
       }
-      for (const row of stmt.all(...chunk) as Row[]) out.set(row.id, row);
+      // a candidate is confirmed by its id (another key may share the 32-bit hash)
+      for (const row of stmt.all(...chunk) as Row[]) if (wanted ? wanted.has(row.id) : row.id === ids[0]) out.set(row.id, row);
     }
     return out;
+  }
+
+  /** Rowids of the objects holding `value`, ascending. */
+  private rowidsOfValue(value: string): number[] {
+    this.refreshKeys();
+    const cand = this.keys.values.get(keyHash(value));
+    if (cand.length === 0) return cand;
+    const out: number[] = [];
+    for (const [rowid, obs] of this.s.obsOf.all(JSON.stringify(cand)) as [number, string | null][]) {
+      if (valuesOf(obs).includes(value)) out.push(rowid);
+    }
+    return out.sort((a, b) => a - b);
   }
 
   async upsert(items: IngestItem[], opts: UpsertOptions): Promise<UpsertResult> {
@@ -252,16 +319,7 @@ export class EmbeddedStore implements Store {
       work.push({ item, print });
       need.set(id, (seen ?? 0) + 1);
     }
-    const seq0 = this.seq;
-    try {
-      this.run(() => this.db().transaction(() => this.applyBatch(work, need, ctx, result, opts.cursors))());
-    } catch (e) {
-      // rolled back: the head is what it was, and the hot cache may already hold deliveries of
-      // the batch, so it forgets everything (a miss only costs the normal path)
-      this.seq = seq0;
-      this.hot.clear();
-      throw e;
-    }
+    this.writing(() => this.db().transaction(() => this.applyBatch(work, need, ctx, result, opts.cursors))());
     return result;
   }
 
@@ -304,6 +362,26 @@ export class EmbeddedStore implements Store {
     if (cursors) for (const name of Object.keys(cursors)) this.s.setCursor.run(name, String(cursors[name]));
   }
 
+  /**
+   * Runs a write transaction. On failure it is rolled back: the head is what it was, the key
+   * tables take back their changes, and the hot cache, which may already hold deliveries of the
+   * batch, forgets everything (a miss only costs the normal path).
+   */
+  private writing<T>(fn: () => T): T {
+    const seq0 = this.seq;
+    this.keys.begin();
+    try {
+      const r = this.run(fn);
+      this.keys.commit();
+      return r;
+    } catch (e) {
+      this.seq = seq0;
+      this.keys.rollback();
+      this.hot.clear();
+      throw e;
+    }
+  }
+
   private mergeInto(p: Pending, item: IngestItem, print: string, ctx: MergeContext, result: UpsertResult): void {
     let r: ReturnType<typeof mergeObject>;
     let json: string | undefined;
@@ -337,23 +415,29 @@ export class EmbeddedStore implements Store {
     const state = stateOf(obj);
     const modified = typeof obj.modified === 'string' ? this.modifiedTime.of(obj.modified) : null;
     const vu = typeof obj.valid_until === 'string' ? this.validUntilTime.of(obj.valid_until) : null;
+    const keys = this.keys;
     if (!row) {
       const rowid = Number(this.s.insert.run(obj.id, obj.type, modified, state, vu, seq, obs, json).lastInsertRowid);
-      for (const v of valuesOf(obs)) this.s.insertValue.run(v, rowid);
+      const idKey = keyHash(obj.id);
+      const valueKeys = valueKeysOf(obs);
+      keys.add(keys.ids, idKey, rowid);
+      for (const k of valueKeys) keys.add(keys.values, k, rowid);
+      this.s.insertKeys.run(rowid, idKey, encodeValueKeys(valueKeys));
       return;
     }
     this.s.update.run(obj.type, modified, state, vu, seq, obs, json, row.rowid);
     if (obs !== row.obs) {
-      const before = new Set(valuesOf(row.obs));
-      const after = new Set(valuesOf(obs));
-      for (const v of before) if (!after.has(v)) this.s.deleteValue.run(v, row.rowid);
-      for (const v of after) if (!before.has(v)) this.s.insertValue.run(v, row.rowid);
+      const before = valueKeysOf(row.obs);
+      const after = valueKeysOf(obs);
+      for (const k of before) if (!after.includes(k)) keys.remove(keys.values, k, row.rowid);
+      for (const k of after) if (!before.includes(k)) keys.add(keys.values, k, row.rowid);
+      this.s.updateValueKeys.run(encodeValueKeys(after), row.rowid);
     }
   }
 
   async get(id: string): Promise<StixObject | undefined> {
-    const json = this.run(() => this.s.getOne.get(id)) as string | undefined;
-    return json === undefined ? undefined : (JSON.parse(json) as StixObject);
+    const row = this.run(() => this.readRows([id])).get(id);
+    return row === undefined ? undefined : (JSON.parse(row.json) as StixObject);
   }
 
   async getMany(ids: string[]): Promise<Map<string, StixObject>> {
@@ -367,7 +451,13 @@ export class EmbeddedStore implements Store {
   }
 
   async query(q: Query): Promise<QueryPage> {
-    const built = buildQuery(q);
+    let holders: number[] | undefined;
+    if (q.value !== undefined) {
+      const value = q.value;
+      holders = this.run(() => this.rowidsOfValue(value));
+    }
+    const built = buildQuery(q, holders);
+    if (holders?.length === 0) return { objects: [] };
     const rows = this.run(() => this.db().prepare(built.sql).all(...built.params)) as { r: number; json: string }[];
     const page = rows.slice(0, built.limit);
     const out: QueryPage = { objects: page.map((r) => JSON.parse(r.json) as StixObject) };
@@ -378,9 +468,7 @@ export class EmbeddedStore implements Store {
   async modify(ids: string[], fn: ModifyFn, _opts: ModifyOptions): Promise<ModifyResult> {
     const uniq = modifyIds(ids);
     const result: ModifyResult = { updated: 0, unchanged: 0, missing: 0, rejected: [] };
-    const seq0 = this.seq;
-    try {
-      this.run(() =>
+    this.writing(() =>
         this.db().transaction(() => {
           const rows = this.readRows(uniq);
           for (const id of uniq) {
@@ -413,12 +501,7 @@ export class EmbeddedStore implements Store {
             result.updated++;
           }
         })(),
-      );
-    } catch (e) {
-      this.seq = seq0;
-      this.hot.clear();
-      throw e;
-    }
+    );
     return result;
   }
 
@@ -472,6 +555,12 @@ export class EmbeddedStore implements Store {
       const done = rows.length < limit;
       return { indicators, next: done ? Math.max(last, this.seq) : last, done };
     });
+  }
+
+  /** Entries and memory of the in-memory key tables (ADR 0006). */
+  keyIndexStats(): { ids: number; values: number; bytes: number } {
+    const { ids, values } = this.keys;
+    return { ids: ids.size, values: values.size, bytes: ids.bytes + values.bytes };
   }
 
   async head(): Promise<number> {

@@ -1,6 +1,7 @@
 import type { ObservableType, StixObject } from '../../core/stix.js';
 import { extractObservables } from '../../core/pattern.js';
 import { normaliseHash, normaliseObservable } from '../../core/observable.js';
+import { keyHash } from './key-index.js';
 
 export interface ObjectObservable {
   type: ObservableType;
@@ -88,4 +89,32 @@ export function valuesOf(text: string | null): string[] {
   // one observable (the usual case): its value, as decodeObservables would read it
   if (text.indexOf('\n') === -1) return [text.slice(text.indexOf('\t') + 1)];
   return [...new Set(decodeObservables(text).map((o) => o.value))];
+}
+
+/** Distinct key hashes of an encoded list's values (what the value key table holds for a row). */
+export function valueKeysOf(text: string | null): number[] {
+  if (!text) return [];
+  if (text.indexOf('\n') === -1) return [keyHash(text.slice(text.indexOf('\t') + 1))];
+  return [...new Set(valuesOf(text).map(keyHash))];
+}
+
+/** `object_keys.value_keys`: NULL for none, an INTEGER for one (the usual case), u32 LE BLOB for more. */
+export function encodeValueKeys(keys: readonly number[]): number | Buffer | null {
+  if (keys.length === 0) return null;
+  if (keys.length === 1) return keys[0];
+  const b = Buffer.allocUnsafe(keys.length * 4);
+  for (let i = 0; i < keys.length; i++) b.writeUInt32LE(keys[i], i * 4);
+  return b;
+}
+
+export function decodeValueKeys(stored: unknown): number[] {
+  if (stored === null || stored === undefined) return [];
+  if (typeof stored === 'number') return [stored >>> 0];
+  if (typeof stored === 'bigint') return [Number(stored) >>> 0];
+  if (Buffer.isBuffer(stored)) {
+    const out: number[] = new Array(stored.length >>> 2);
+    for (let i = 0; i < out.length; i++) out[i] = stored.readUInt32LE(i * 4);
+    return out;
+  }
+  throw new TypeError(`object_keys.value_keys holds ${typeof stored}`);
 }
