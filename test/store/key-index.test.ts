@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -221,6 +221,104 @@ describe('embedded store: key index', () => {
       assert.deepEqual(raw.prepare("SELECT name FROM sqlite_master WHERE name IN ('object_values', 'object_keys')").pluck().all(), ['object_keys']);
       assert.equal(raw.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(), '2');
       raw.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('embedded store: key snapshot', () => {
+  const snap = (dir: string) => join(dir, 'keys.snapshot');
+
+  it('a clean close writes the key tables and the next open reads them instead of scanning', async () => {
+    const dir = tempDir();
+    try {
+      let s = await openEmbeddedStore({ dataDir: dir });
+      await s.upsert([1, 2, 3].map((n) => ({ object: indicatorFor(n), source: 'a' })), { now: T0 });
+      assert.equal(s.keyIndexStats().loadedFrom, 'scan');
+      await s.close();
+      assert.ok(existsSync(snap(dir)));
+      // a read-only open uses it and leaves it
+      const ro = await openEmbeddedStore({ dataDir: dir, readonly: true });
+      assert.equal(ro.keyIndexStats().loadedFrom, 'snapshot');
+      await ro.close();
+      assert.ok(existsSync(snap(dir)));
+      s = await openEmbeddedStore({ dataDir: dir });
+      assert.deepEqual(s.keyIndexStats(), { ids: 3, values: 3, bytes: s.keyIndexStats().bytes, loadedFrom: 'snapshot' });
+      assert.equal(existsSync(snap(dir)), false, 'an open for writing removes the snapshot before any write');
+      assert.equal((await s.get(indicatorFor(2).id))?.id, indicatorFor(2).id);
+      assert.deepEqual((await s.query({ value: '10.0.0.3' })).objects.map((o) => o.id), [indicatorFor(3).id]);
+      assert.equal((await s.upsert([{ object: indicatorFor(2), source: 'b' }], { now: T0 })).updated, 1, 'a known id is found through the loaded table');
+      await s.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a snapshot that does not describe the store (older, damaged, left by a crash) is not used', async () => {
+    const dir = tempDir();
+    try {
+      let s = await openEmbeddedStore({ dataDir: dir });
+      await s.upsert([{ object: indicatorFor(1), source: 'a' }], { now: T0 });
+      await s.close();
+      const old = readFileSync(snap(dir));
+      s = await openEmbeddedStore({ dataDir: dir });
+      await s.upsert([{ object: indicatorFor(2), source: 'a' }], { now: T0 });
+      await s.close();
+      // an older snapshot put back beside a newer store: its token is not the store's
+      writeFileSync(snap(dir), old);
+      s = await openEmbeddedStore({ dataDir: dir });
+      assert.equal(s.keyIndexStats().loadedFrom, 'scan');
+      assert.ok(await s.get(indicatorFor(2).id));
+      await s.close();
+      // another store's snapshot at the same head (a restored backup, a copied directory): the
+      // head matches, the token does not
+      const other = tempDir();
+      try {
+        const o = await openEmbeddedStore({ dataDir: other });
+        await o.upsert([7, 8].map((n) => ({ object: indicatorFor(n), source: 'a' })), { now: T0 });
+        await o.close();
+        const mine = readFileSync(snap(dir));
+        copyFileSync(snap(other), snap(dir));
+        s = await openEmbeddedStore({ dataDir: dir });
+        assert.equal(s.keyIndexStats().loadedFrom, 'scan');
+        assert.ok(await s.get(indicatorFor(2).id));
+        await s.close();
+        assert.notDeepEqual(readFileSync(snap(dir)), mine);
+      } finally {
+        rmSync(other, { recursive: true, force: true });
+      }
+      // one flipped bit in the tables: the CRC fails
+      const good = readFileSync(snap(dir));
+      const bad = Buffer.from(good);
+      bad[good.length - 100] ^= 0x10;
+      writeFileSync(snap(dir), bad);
+      s = await openEmbeddedStore({ dataDir: dir });
+      assert.equal(s.keyIndexStats().loadedFrom, 'scan');
+      assert.equal(s.keyIndexStats().ids, 2);
+      // a store opened for writing and never closed (kill -9) leaves no token: a snapshot put
+      // back beside it is not used either
+      writeFileSync(snap(dir), good);
+      await s.upsert([{ object: indicatorFor(3), source: 'a' }], { now: T0 });
+      // the files as kill -9 would leave them, copied with the snapshot into another directory
+      const crashed = tempDir();
+      try {
+        for (const f of ['stixgate.db', 'stixgate.db-wal', 'keys.snapshot']) copyFileSync(join(dir, f), join(crashed, f));
+        const c = await openEmbeddedStore({ dataDir: crashed });
+        assert.equal(c.keyIndexStats().loadedFrom, 'scan');
+        assert.equal(c.keyIndexStats().ids, 3);
+        assert.ok(await c.get(indicatorFor(3).id));
+        await c.close();
+      } finally {
+        rmSync(crashed, { recursive: true, force: true });
+      }
+      // truncated
+      await s.close();
+      writeFileSync(snap(dir), readFileSync(snap(dir)).subarray(0, 200));
+      s = await openEmbeddedStore({ dataDir: dir });
+      assert.equal(s.keyIndexStats().loadedFrom, 'scan');
+      assert.equal(s.keyIndexStats().ids, 3);
+      await s.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -137,6 +137,20 @@ export class KeyTable {
     this.mask = MIN_CAPACITY - 1;
     this.count = 0;
   }
+
+  /** The slot array as it is (for the snapshot written at close). */
+  get raw(): { slots: Uint32Array; count: number } {
+    return { slots: this.slots, count: this.count };
+  }
+
+  /** Takes a slot array written by `raw` (its length a power of two times 2, `count` entries). */
+  restore(slots: Uint32Array, count: number): void {
+    const cap = slots.length / 2;
+    if (cap < MIN_CAPACITY || (cap & (cap - 1)) !== 0 || count > cap * MAX_LOAD) throw new RangeError(`bad key table shape: ${cap} slots, ${count} entries`);
+    this.slots = slots;
+    this.mask = cap - 1;
+    this.count = count;
+  }
 }
 
 type Undo = { table: KeyTable; add: boolean; hash: number; rowid: number };

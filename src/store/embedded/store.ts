@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import { StixgateError, type Rejection } from '../../core/errors.js';
 import type { ObservableType, StixObject } from '../../core/stix.js';
 import type {
@@ -12,6 +14,7 @@ import { classify, closeDatabase, openDatabase, type OpenedDatabase } from './op
 import { buildQuery, encodeAfter, normaliseTime } from './query.js';
 import { decodeObservables, decodeValueKeys, encodeObservables, encodeValueKeys, observablesOf, valueKeysOf, valuesOf } from './values.js';
 import { KeyIndex, keyHash } from './key-index.js';
+import { KEY_SNAPSHOT_FILE, readKeySnapshot, removeKeySnapshot, writeKeySnapshot } from './key-snapshot.js';
 import { HotCache, fingerprint, type Printed } from './hot-cache.js';
 
 export interface EmbeddedStoreOptions {
@@ -134,6 +137,8 @@ export class EmbeddedStore implements Store {
   private readonly keys = new KeyIndex();
   /** Read-only opens: the change-log head the key tables have caught up with. */
   private keysSeq = 0;
+  /** Where the key tables came from at open. */
+  private keysFrom: 'snapshot' | 'scan' = 'scan';
   private readonly readStmts = new Map<number, Database.Statement>();
   private s!: ReturnType<EmbeddedStore['prepare']>;
   private readonly modifiedTime = new LastTime(normaliseTime);
@@ -156,7 +161,16 @@ export class EmbeddedStore implements Store {
     try {
       this.s = this.prepare(this.opened.db);
       this.seq = (this.s.head.get() as { h: number | null }).h ?? 0;
-      this.loadKeys();
+      const snapshot = join(this.opts.dataDir, KEY_SNAPSHOT_FILE);
+      const token = (this.s.getMeta.get('keys_token') as string | undefined) ?? '';
+      this.keysFrom = token !== '' && readKeySnapshot(snapshot, token, this.seq, this.keys) ? 'snapshot' : 'scan';
+      if (this.keysFrom === 'snapshot') this.keysSeq = this.seq;
+      else this.loadKeys();
+      if (!this.opts.readonly) {
+        // from the first write on, the snapshot no longer describes the store: never use it again
+        this.s.setMeta.run('keys_token', '');
+        removeKeySnapshot(snapshot);
+      }
     } catch (e) {
       const opened = this.opened;
       this.opened = undefined;
@@ -171,8 +185,27 @@ export class EmbeddedStore implements Store {
     this.opened = undefined;
     this.readStmts.clear();
     this.hot.clear();
+    const readonly = this.opts.readonly ?? false;
+    const token = readonly ? '' : randomUUID();
+    try {
+      if (!readonly) this.s.setMeta.run('keys_token', token);
+      closeDatabase(opened, readonly);
+    } catch (e) {
+      this.keys.clear();
+      throw e;
+    }
+    if (!readonly) {
+      // the next open loads the key tables from here instead of scanning object_keys; a failure
+      // (disk full) only costs that scan
+      const snapshot = join(this.opts.dataDir, KEY_SNAPSHOT_FILE);
+      try {
+        writeKeySnapshot(snapshot, token, this.seq, this.keys);
+      } catch {
+        try { removeKeySnapshot(snapshot); } catch { /* nothing more to do */ }
+        try { removeKeySnapshot(`${snapshot}.new`); } catch { /* nothing more to do */ }
+      }
+    }
     this.keys.clear();
-    closeDatabase(opened, this.opts.readonly ?? false);
   }
 
   async ping(): Promise<void> {
@@ -182,6 +215,8 @@ export class EmbeddedStore implements Store {
   private prepare(db: Database.Database) {
     return {
       ping: db.prepare('SELECT 1'),
+      getMeta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
+      setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       head: db.prepare('SELECT max(seq) AS h FROM objects'),
       insert: db.prepare('INSERT INTO objects (id, type, modified, state, valid_until, seq, obs, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       update: db.prepare('UPDATE objects SET type = ?, modified = ?, state = ?, valid_until = ?, seq = ?, obs = ?, json = ? WHERE rowid = ?'),
@@ -558,9 +593,9 @@ export class EmbeddedStore implements Store {
   }
 
   /** Entries and memory of the in-memory key tables (ADR 0006). */
-  keyIndexStats(): { ids: number; values: number; bytes: number } {
+  keyIndexStats(): { ids: number; values: number; bytes: number; loadedFrom: 'snapshot' | 'scan' } {
     const { ids, values } = this.keys;
-    return { ids: ids.size, values: values.size, bytes: ids.bytes + values.bytes };
+    return { ids: ids.size, values: values.size, bytes: ids.bytes + values.bytes, loadedFrom: this.keysFrom };
   }
 
   async head(): Promise<number> {
