@@ -12,7 +12,7 @@ import { DEFAULT_SEEN_GRANULARITY_MS, mergeObject, modifyIds, storedJson, type M
 import type { Scoring } from '../../score/model.js';
 import { classify, closeDatabase, openDatabase, type OpenedDatabase } from './open.js';
 import { buildQuery, encodeAfter, normaliseTime } from './query.js';
-import { decodeObservables, decodeValueKeys, encodeObservables, encodeValueKeys, observablesOf, valueKeysOf, valuesOf } from './values.js';
+import { decodeObservables, encodeObservables, encodeValueKeys, observablesOf, valueKeysOf, valuesOf } from './values.js';
 import { KeyIndex, keyHash } from './key-index.js';
 import { KEY_SNAPSHOT_FILE, readKeySnapshot, removeKeySnapshot, writeKeySnapshot } from './key-snapshot.js';
 import { HotCache, fingerprint, type Printed } from './hot-cache.js';
@@ -37,6 +37,8 @@ export interface EmbeddedStoreOptions {
 export { MAX_MODIFY_IDS } from '../merge.js';
 
 const READ_CHUNK = 500;
+/** Rows of object_keys per page when the key tables are loaded by scan. */
+const KEY_PAGE = 50_000;
 const STATE_ACTIVE = 0;
 const STATE_REVOKED = 1;
 const STATE_EXPIRED = 2;
@@ -222,7 +224,15 @@ export class EmbeddedStore implements Store {
       update: db.prepare('UPDATE objects SET type = ?, modified = ?, state = ?, valid_until = ?, seq = ?, obs = ?, json = ? WHERE rowid = ?'),
       insertKeys: db.prepare('INSERT INTO object_keys (obj, id_key, value_keys) VALUES (?, ?, ?)'),
       updateValueKeys: db.prepare('UPDATE object_keys SET value_keys = ? WHERE obj = ?'),
-      allKeys: db.prepare('SELECT obj, id_key, value_keys FROM object_keys').raw(),
+      // a page of object_keys as one hex string, three times faster to load than a row per call.
+      // Per row: obj, id_key, a word for the value keys (0: none; 1: one INTEGER, then it in
+      // big-endian hex (the migration's SQL function wrote REALs); 0x80000000 + n: a BLOB of n keys, then its bytes, little-endian)
+      keysPage: db.prepare(`SELECT group_concat(printf('%08x%08x', obj, id_key) || CASE typeof(value_keys)
+          WHEN 'integer' THEN '00000001' || printf('%08x', value_keys)
+          WHEN 'real' THEN '00000001' || printf('%08x', CAST(value_keys AS INTEGER))
+          WHEN 'blob' THEN printf('%08x', 2147483648 + length(value_keys) / 4) || hex(value_keys)
+          ELSE '00000000' END, '')
+        FROM (SELECT obj, id_key, value_keys FROM object_keys WHERE obj > ? ORDER BY obj LIMIT ${KEY_PAGE})`).pluck(),
       maxKeyRow: db.prepare('SELECT max(obj) FROM object_keys').pluck(),
       keysSince: db.prepare('SELECT rowid, id, obs FROM objects WHERE seq > ? ORDER BY seq').raw(),
       obsOf: db.prepare('SELECT rowid, obs FROM objects WHERE rowid IN (SELECT value FROM json_each(?))').raw(),
@@ -271,10 +281,25 @@ export class EmbeddedStore implements Store {
       ids.reserve(rows);
       values.reserve(rows);
     }
-    for (const [obj, idKey, valueKeys] of this.s.allKeys.iterate() as IterableIterator<[number, number, unknown]>) {
-      ids.add(idKey >>> 0, obj);
-      if (typeof valueKeys === 'number') values.add(valueKeys >>> 0, obj);
-      else if (valueKeys !== null) for (const k of decodeValueKeys(valueKeys)) values.add(k, obj);
+    for (let after = 0; ;) {
+      const hex = this.s.keysPage.get(after) as string | null;
+      if (!hex) break;
+      const b = Buffer.from(hex, 'hex');
+      let obj = 0;
+      for (let i = 0; i < b.length; ) {
+        obj = b.readUInt32BE(i);
+        ids.add(b.readUInt32BE(i + 4), obj);
+        const word = b.readUInt32BE(i + 8);
+        i += 12;
+        if (word === 1) {
+          values.add(b.readUInt32BE(i), obj);
+          i += 4;
+        } else if (word !== 0) {
+          const n = word - 0x80000000;
+          for (let k = 0; k < n; k++, i += 4) values.add(b.readUInt32LE(i), obj);
+        }
+      }
+      after = obj;
     }
   }
 

@@ -106,15 +106,3 @@ export function encodeValueKeys(keys: readonly number[]): number | Buffer | null
   for (let i = 0; i < keys.length; i++) b.writeUInt32LE(keys[i], i * 4);
   return b;
 }
-
-export function decodeValueKeys(stored: unknown): number[] {
-  if (stored === null || stored === undefined) return [];
-  if (typeof stored === 'number') return [stored >>> 0];
-  if (typeof stored === 'bigint') return [Number(stored) >>> 0];
-  if (Buffer.isBuffer(stored)) {
-    const out: number[] = new Array(stored.length >>> 2);
-    for (let i = 0; i < out.length; i++) out[i] = stored.readUInt32LE(i * 4);
-    return out;
-  }
-  throw new TypeError(`object_keys.value_keys holds ${typeof stored}`);
-}
