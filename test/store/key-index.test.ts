@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -249,6 +249,23 @@ describe('embedded store: key snapshot', () => {
       assert.equal((await s.get(indicatorFor(2).id))?.id, indicatorFor(2).id);
       assert.deepEqual((await s.query({ value: '10.0.0.3' })).objects.map((o) => o.id), [indicatorFor(3).id]);
       assert.equal((await s.upsert([{ object: indicatorFor(2), source: 'b' }], { now: T0 })).updated, 1, 'a known id is found through the loaded table');
+      await s.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a snapshot that cannot be written does not fail the close; the next open scans', async () => {
+    const dir = tempDir();
+    try {
+      let s = await openEmbeddedStore({ dataDir: dir });
+      await s.upsert([{ object: indicatorFor(1), source: 'a' }], { now: T0 });
+      mkdirSync(join(dir, 'keys.snapshot.new')); // the temporary file's name is taken
+      await s.close();
+      assert.equal(existsSync(snap(dir)), false);
+      s = await openEmbeddedStore({ dataDir: dir });
+      assert.equal(s.keyIndexStats().loadedFrom, 'scan');
+      assert.ok(await s.get(indicatorFor(1).id));
       await s.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -35,15 +35,20 @@ export function writeKeySnapshot(path: string, token: string, head: number, keys
   tail.writeUInt32LE(values.count, 0);
   tail.writeUInt32LE(crc32(bytesOf(values.slots), crc32(bytesOf(ids.slots))), 4);
   const tmp = `${path}.new`;
-  const fd = openSync(tmp, 'w', 0o640);
   try {
-    for (const part of [header, bytesOf(ids.slots), bytesOf(values.slots), tail]) {
-      for (let off = 0; off < part.byteLength; ) off += writeSync(fd, part, off, part.byteLength - off);
+    const fd = openSync(tmp, 'w', 0o640);
+    try {
+      for (const part of [header, bytesOf(ids.slots), bytesOf(values.slots), tail]) {
+        for (let off = 0; off < part.byteLength; ) off += writeSync(fd, part, off, part.byteLength - off);
+      }
+    } finally {
+      closeSync(fd);
     }
-  } finally {
-    closeSync(fd);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
   }
-  renameSync(tmp, path);
 }
 
 function readFully(fd: number, into: Uint8Array, position: number): boolean {

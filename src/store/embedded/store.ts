@@ -204,7 +204,6 @@ export class EmbeddedStore implements Store {
         writeKeySnapshot(snapshot, token, this.seq, this.keys);
       } catch {
         try { removeKeySnapshot(snapshot); } catch { /* nothing more to do */ }
-        try { removeKeySnapshot(`${snapshot}.new`); } catch { /* nothing more to do */ }
       }
     }
     this.keys.clear();
