@@ -80,7 +80,8 @@ describe('abuseipdb', () => {
     withSetup(
       async ({ sim, t, opts }) => {
         await ingest(t.store, ['45.0.0.1', '45.0.0.2', '45.0.0.3', '45.0.0.4']);
-        const s = await runEnricher(opts({ quota: { per_day: 1000 } }));
+        // one request at a time: with more in flight, a second request may already be on its way when the first 429 comes back
+        const s = await runEnricher(opts({ quota: { per_day: 1000 }, concurrency: 1 }));
         assert.equal(s.stopped, 'quota');
         assert.equal(s.error?.reason, 'status_429');
         assert.equal(sim.counted.length, 2);
