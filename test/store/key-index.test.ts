@@ -9,8 +9,14 @@ import { EmbeddedStore, openEmbeddedStore } from '../../src/store/embedded/index
 import { KeyIndex, KeyTable, keyHash } from '../../src/store/embedded/key-index.js';
 import { T0, indicatorFor, prng } from './fixtures.js';
 
-function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'stixgate-keys-'));
+/** Runs `fn` in a fresh temporary directory and removes it afterwards. */
+async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'stixgate-keys-'));
+  try {
+    await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Two distinct strings `make(i)`, `make(j)` with the same keyHash (a birthday search). */
@@ -107,8 +113,7 @@ describe('embedded store: key index', () => {
     const [vA, vB] = collidingPair((n) => `host${n}.example`);
     assert.equal(keyHash(idA), keyHash(idB));
     assert.equal(keyHash(vA), keyHash(vB));
-    const dir = tempDir();
-    try {
+    await inTempDir(async (dir) => {
       let s = await openEmbeddedStore({ dataDir: dir });
       const r1 = await s.upsert([{ object: domainIndicator(idA, vA), source: 'x' }], { now: T0 });
       assert.equal(r1.created, 1);
@@ -133,14 +138,11 @@ describe('embedded store: key index', () => {
       assert.deepEqual((await s.query({ value: vA })).objects.length, 0);
       assert.deepEqual((await s.query({ value: vB })).objects.map((o) => o.id).sort(), [idA, idB].sort());
       await s.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a failed batch leaves the key tables as they were', async () => {
-    const dir = tempDir();
-    try {
+    await inTempDir(async (dir) => {
       const s = new EmbeddedStore({ dataDir: dir });
       await s.open();
       await s.upsert([{ object: indicatorFor(1), source: 'a' }], { now: T0 });
@@ -156,14 +158,11 @@ describe('embedded store: key index', () => {
       assert.equal((await s.query({ value: '10.0.0.2' })).objects.length, 0);
       assert.deepEqual((await s.query({ value: '10.0.0.4' })).objects.map((o) => o.id), [indicatorFor(4).id]);
       await s.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a read-only open follows objects the writer adds and changes after it opened', async () => {
-    const dir = tempDir();
-    try {
+    await inTempDir(async (dir) => {
       const w = await openEmbeddedStore({ dataDir: dir });
       await w.upsert([{ object: indicatorFor(1), source: 'a' }], { now: T0 });
       const ro = await openEmbeddedStore({ dataDir: dir, readonly: true });
@@ -178,14 +177,11 @@ describe('embedded store: key index', () => {
       assert.equal((await ro.query({ value: '10.0.0.2' })).objects.length, 0);
       await ro.close();
       await w.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('P10: a version 1 store is migrated in place (ids, values and change log kept); a read-only open of it is refused', async () => {
-    const dir = tempDir();
-    try {
+    await inTempDir(async (dir) => {
       // a version 1 file as the previous release wrote it
       const db = new Database(join(dir, 'stixgate.db'));
       db.exec(`
@@ -221,9 +217,7 @@ describe('embedded store: key index', () => {
       assert.deepEqual(raw.prepare("SELECT name FROM sqlite_master WHERE name IN ('object_values', 'object_keys')").pluck().all(), ['object_keys']);
       assert.equal(raw.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(), '2');
       raw.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
@@ -231,8 +225,7 @@ describe('embedded store: key snapshot', () => {
   const snap = (dir: string) => join(dir, 'keys.snapshot');
 
   it('a clean close writes the key tables and the next open reads them instead of scanning', async () => {
-    const dir = tempDir();
-    try {
+    await inTempDir(async (dir) => {
       let s = await openEmbeddedStore({ dataDir: dir });
       await s.upsert([1, 2, 3].map((n) => ({ object: indicatorFor(n), source: 'a' })), { now: T0 });
       assert.equal(s.keyIndexStats().loadedFrom, 'scan');
@@ -250,14 +243,11 @@ describe('embedded store: key snapshot', () => {
       assert.deepEqual((await s.query({ value: '10.0.0.3' })).objects.map((o) => o.id), [indicatorFor(3).id]);
       assert.equal((await s.upsert([{ object: indicatorFor(2), source: 'b' }], { now: T0 })).updated, 1, 'a known id is found through the loaded table');
       await s.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a snapshot that cannot be written does not fail the close; the next open scans', async () => {
-    const dir = tempDir();
-    try {
+    await inTempDir(async (dir) => {
       let s = await openEmbeddedStore({ dataDir: dir });
       await s.upsert([{ object: indicatorFor(1), source: 'a' }], { now: T0 });
       mkdirSync(join(dir, 'keys.snapshot.new')); // the temporary file's name is taken
@@ -267,14 +257,11 @@ describe('embedded store: key snapshot', () => {
       assert.equal(s.keyIndexStats().loadedFrom, 'scan');
       assert.ok(await s.get(indicatorFor(1).id));
       await s.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   it('a snapshot that does not describe the store (older, damaged, left by a crash) is not used', async () => {
-    const dir = tempDir();
-    try {
+    await inTempDir(async (dir) => {
       let s = await openEmbeddedStore({ dataDir: dir });
       await s.upsert([{ object: indicatorFor(1), source: 'a' }], { now: T0 });
       await s.close();
@@ -290,8 +277,7 @@ describe('embedded store: key snapshot', () => {
       await s.close();
       // another store's snapshot at the same head (a restored backup, a copied directory): the
       // head matches, the token does not
-      const other = tempDir();
-      try {
+      await inTempDir(async (other) => {
         const o = await openEmbeddedStore({ dataDir: other });
         await o.upsert([7, 8].map((n) => ({ object: indicatorFor(n), source: 'a' })), { now: T0 });
         await o.close();
@@ -302,9 +288,7 @@ describe('embedded store: key snapshot', () => {
         assert.ok(await s.get(indicatorFor(2).id));
         await s.close();
         assert.notDeepEqual(readFileSync(snap(dir)), mine);
-      } finally {
-        rmSync(other, { recursive: true, force: true });
-      }
+      });
       // one flipped bit in the tables: the CRC fails
       const good = readFileSync(snap(dir));
       const bad = Buffer.from(good);
@@ -318,17 +302,14 @@ describe('embedded store: key snapshot', () => {
       writeFileSync(snap(dir), good);
       await s.upsert([{ object: indicatorFor(3), source: 'a' }], { now: T0 });
       // the files as kill -9 would leave them, copied with the snapshot into another directory
-      const crashed = tempDir();
-      try {
+      await inTempDir(async (crashed) => {
         for (const f of ['stixgate.db', 'stixgate.db-wal', 'keys.snapshot']) copyFileSync(join(dir, f), join(crashed, f));
         const c = await openEmbeddedStore({ dataDir: crashed });
         assert.equal(c.keyIndexStats().loadedFrom, 'scan');
         assert.equal(c.keyIndexStats().ids, 3);
         assert.ok(await c.get(indicatorFor(3).id));
         await c.close();
-      } finally {
-        rmSync(crashed, { recursive: true, force: true });
-      }
+      });
       // truncated
       await s.close();
       writeFileSync(snap(dir), readFileSync(snap(dir)).subarray(0, 200));
@@ -336,8 +317,6 @@ describe('embedded store: key snapshot', () => {
       assert.equal(s.keyIndexStats().loadedFrom, 'scan');
       assert.equal(s.keyIndexStats().ids, 3);
       await s.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });

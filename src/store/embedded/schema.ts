@@ -70,8 +70,10 @@ const MIGRATIONS: readonly string[] = [
 
 /** The SQL functions the migrations use (the key hashes are computed as the store computes them). */
 function registerFunctions(db: Database.Database): void {
-  db.function('stixgate_key', { deterministic: true }, (text: unknown) => keyHash(String(text)));
-  db.function('stixgate_value_keys', { deterministic: true }, (obs: unknown) => encodeValueKeys(valueKeysOf(typeof obs === 'string' ? obs : null)));
+  // a JS number returned to SQLite is a REAL; BigInt makes it the INTEGER the store itself binds
+  const integer = (v: number | Buffer | null) => (typeof v === 'number' ? BigInt(v) : v);
+  db.function('stixgate_key', { deterministic: true }, (text: unknown) => integer(keyHash(String(text))));
+  db.function('stixgate_value_keys', { deterministic: true }, (obs: unknown) => integer(encodeValueKeys(valueKeysOf(typeof obs === 'string' ? obs : null))));
 }
 
 export function schemaVersion(db: Database.Database): number {

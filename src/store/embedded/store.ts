@@ -225,10 +225,9 @@ export class EmbeddedStore implements Store {
       updateValueKeys: db.prepare('UPDATE object_keys SET value_keys = ? WHERE obj = ?'),
       // a page of object_keys as one hex string, three times faster to load than a row per call.
       // Per row: obj, id_key, a word for the value keys (0: none; 1: one INTEGER, then it in
-      // big-endian hex (the migration's SQL function wrote REALs); 0x80000000 + n: a BLOB of n keys, then its bytes, little-endian)
+      // big-endian hex; 0x80000000 + n: a BLOB of n keys, then its bytes, little-endian)
       keysPage: db.prepare(`SELECT group_concat(printf('%08x%08x', obj, id_key) || CASE typeof(value_keys)
           WHEN 'integer' THEN '00000001' || printf('%08x', value_keys)
-          WHEN 'real' THEN '00000001' || printf('%08x', CAST(value_keys AS INTEGER))
           WHEN 'blob' THEN printf('%08x', 2147483648 + length(value_keys) / 4) || hex(value_keys)
           ELSE '00000000' END, '')
         FROM (SELECT obj, id_key, value_keys FROM object_keys WHERE obj > ? ORDER BY obj LIMIT ${KEY_PAGE})`).pluck(),

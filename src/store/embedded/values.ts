@@ -93,9 +93,8 @@ export function valuesOf(text: string | null): string[] {
 
 /** Distinct key hashes of an encoded list's values (what the value key table holds for a row). */
 export function valueKeysOf(text: string | null): number[] {
-  if (!text) return [];
-  if (text.indexOf('\n') === -1) return [keyHash(text.slice(text.indexOf('\t') + 1))];
-  return [...new Set(valuesOf(text).map(keyHash))];
+  const values = valuesOf(text);
+  return values.length === 1 ? [keyHash(values[0])] : [...new Set(values.map(keyHash))];
 }
 
 /** `object_keys.value_keys`: NULL for none, an INTEGER for one (the usual case), u32 LE BLOB for more. */
