@@ -1,7 +1,7 @@
 import type { CommonSourceConfig, HttpClient, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
 import { abusechQuery, type AbusechRequest } from './client.js';
 import type { MapEnv } from './common-map.js';
-import { createRateLimit } from '../../src/pipeline/rate-limit.js';
+import { createRateLimit } from '../../src/http/rate-limit.js';
 import type { AbusechConfig } from './schema.js';
 import { parseCursor, windowPages, type MappedRecord } from './window.js';
 

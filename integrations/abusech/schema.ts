@@ -1,5 +1,5 @@
 import { s } from '../../src/config/schema.js';
-import { rateLimitSchema } from '../../src/pipeline/rate-limit.js';
+import { rateLimitSchema } from '../../src/http/rate-limit.js';
 
 /** Keys every abuse.ch API source takes; `url` defaults to the service's endpoint. */
 export function abusechSchema(defaultUrl: string, defaultPerMinute = 10) {

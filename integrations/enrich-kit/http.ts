@@ -1,7 +1,7 @@
 import { StixgateError } from '../../src/core/errors.js';
 import { excerpt, safeJsonParse } from '../../src/core/safe-json.js';
 import { parseRetryAfter } from '../../src/pipeline/backoff.js';
-import { redactUrl } from '../../src/pipeline/ssrf.js';
+import { redactUrl } from '../../src/http/ssrf.js';
 import type { HttpResponse, SinkRunContext } from '../../src/pipeline/types.js';
 
 /**

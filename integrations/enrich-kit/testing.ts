@@ -1,4 +1,4 @@
-import { createHttpClient, type ClosableHttpClient } from '../../src/pipeline/http.js';
+import { createHttpClient, type ClosableHttpClient } from '../../src/http/client.js';
 import type { HttpPolicy, SinkRunContext } from '../../src/pipeline/types.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 

@@ -1,5 +1,5 @@
 import { s } from '../../src/config/schema.js';
-import { rateLimitSchema } from '../../src/pipeline/rate-limit.js';
+import { rateLimitSchema } from '../../src/http/rate-limit.js';
 
 export const otxSchema = {
   url: s.string({ default: 'https://otx.alienvault.com/', pattern: /^https?:\/\//, patternHint: 'an http(s) URL', description: 'OTX base URL; `next` links must stay on its origin' }),

@@ -1,6 +1,6 @@
 import { StixgateError } from '../../src/core/errors.js';
 import type { CommonSourceConfig, HttpClient, IntegrationContext, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
-import { createRateLimit } from '../../src/pipeline/rate-limit.js';
+import { createRateLimit } from '../../src/http/rate-limit.js';
 import { MAX_SKEW_MS, parseCursor } from '../abusech/window.js';
 import { mapPulse, type OtxMapEnv } from './map.js';
 import type { OtxConfig } from './schema.js';

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { detectObservable } from '../../src/core/observable.js';
 import type { StixObject } from '../../src/core/stix.js';
-import { createHttpClient, type ClosableHttpClient } from '../../src/pipeline/http.js';
+import { createHttpClient, type ClosableHttpClient } from '../../src/http/client.js';
 import { loadSinkMapping, recordsFor } from '../../src/pipeline/sink-records.js';
 import type { CommonSinkConfig, IntegrationContext, SinkRecord, SinkRunContext } from '../../src/pipeline/types.js';
 import { silentLogger } from '../../src/telemetry/logger.js';

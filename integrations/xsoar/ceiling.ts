@@ -4,7 +4,7 @@ import { xsoarSink } from './index.js';
 import { feedIndicator } from './sink.js';
 import { loadXsoarTable } from './mapping.js';
 import { config, ictx, ips, records } from './test-kit.js';
-import { createHttpClient } from '../../src/pipeline/http.js';
+import { createHttpClient } from '../../src/http/client.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 
 /**

@@ -6,7 +6,7 @@ import { validate, type Issue } from './schema.js';
 import { resolveSecrets } from './secrets.js';
 import { buildConfigSchema, type StixgateConfig } from './config-schema.js';
 import { tlsIssues } from '../store/opensearch/schema.js';
-import { checkUrl } from '../pipeline/ssrf.js';
+import { checkUrl } from '../http/ssrf.js';
 import { validateSchedule } from '../pipeline/scheduler.js';
 import type { IntegrationDefinition } from '../pipeline/types.js';
 

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import { createHttpClient, type ClosableHttpClient } from './http.js';
-import { createRateLimit } from './rate-limit.js';
+import { createHttpClient, type ClosableHttpClient } from '../http/client.js';
+import { createRateLimit } from '../http/rate-limit.js';
 import type { CommonSourceConfig, HttpPolicy, IntegrationDefinition, Source, SourceDefinition } from './types.js';
 
 export interface SourceComponent {

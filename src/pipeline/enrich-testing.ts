@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { openEmbeddedStore, type EmbeddedStore } from '../store/embedded/index.js';
 import type { Store } from '../store/contract.js';
-import { createHttpClient, type ClosableHttpClient } from './http.js';
+import { createHttpClient, type ClosableHttpClient } from '../http/client.js';
 import type { Enricher } from './types.js';
 
 /**

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, after } from 'node:test';
-import { createHttpClient } from './http.js';
+import { createHttpClient } from '../http/client.js';
 import { openInput, parseInputCursor } from './input.js';
 import type { HttpPolicy } from './types.js';
 

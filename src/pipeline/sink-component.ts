@@ -3,7 +3,7 @@ import Bottleneck from 'bottleneck';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Store } from '../store/contract.js';
-import { createHttpClient, type ClosableHttpClient } from './http.js';
+import { createHttpClient, type ClosableHttpClient } from '../http/client.js';
 import { findDefinition, singleAttemptPolicy } from './components.js';
 import { DeadLetterFile } from './dead-letter.js';
 import { loadSinkMapping, type SinkMapping } from './sink-records.js';

@@ -3,71 +3,8 @@ import type { Rejection } from '../core/errors.js';
 import type { StixObject, TlpLevel, Observable, ObservableType } from '../core/stix.js';
 import type { Schema } from '../config/schema.js';
 
-// ---------------------------------------------------------------------------------------------
-// HTTP: every integration talks to the network through this client (src/pipeline/http.ts).
-// ---------------------------------------------------------------------------------------------
-
-export interface HttpPolicy {
-  /** Time allowed for the response headers. */
-  headersTimeoutMs: number;
-  /** Longest silence allowed between body chunks. */
-  bodyTimeoutMs: number;
-  /** Deadline for the whole exchange, body included (a slow drip cannot outlive it). */
-  totalTimeoutMs: number;
-  /** Cap on decompressed body bytes; exceeding it aborts with reason `too_large`. */
-  maxBytes: number;
-  /** Redirects followed, same origin only, secret headers stripped otherwise refused. */
-  maxRedirects: number;
-  /** Permit loopback/private/link-local destinations (needed for loopback tests and lab feeds). */
-  allowPrivate: boolean;
-  /** Permit plain `http://`. */
-  allowInsecure: boolean;
-  /** Verify TLS certificates (never off by default). */
-  verifyTls: boolean;
-  caFile?: string;
-  retry: RetryPolicy;
-}
-
-export interface RetryPolicy {
-  maxAttempts: number;
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** Longest Retry-After honoured inside one run; longer waits end the run and are rescheduled. */
-  maxRetryAfterMs: number;
-}
-
-export interface HttpRequest {
-  url: string;
-  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD';
-  headers?: Record<string, string>;
-  body?: string | Buffer;
-  /** Acceptable response media types (e.g. `application/json`); others fail with CONTENT_TYPE. */
-  accept?: string[];
-  /** Statuses returned to the caller instead of thrown (e.g. 304, 404). */
-  okStatuses?: number[];
-  signal?: AbortSignal;
-  /** Whether the request may be retried automatically (default: GET/HEAD yes, others no). */
-  idempotent?: boolean;
-}
-
-export interface HttpResponse {
-  status: number;
-  /** Lower-cased header names. */
-  headers: Record<string, string>;
-  /** Final URL after same-origin redirects. */
-  url: string;
-  /** The decompressed body, capped at `maxBytes`. Consume it once. */
-  body: AsyncIterable<Buffer>;
-  text(): Promise<string>;
-  json(): Promise<unknown>;
-  /** Discards the body without reading it. */
-  dump(): Promise<void>;
-}
-
-export interface HttpClient {
-  /** Throws StixgateError (HTTP_*) on transport errors and unexpected statuses, after retries. */
-  request(req: HttpRequest): Promise<HttpResponse>;
-}
+export type { HttpClient, HttpPolicy, HttpRequest, HttpResponse, RetryPolicy } from '../http/types.js';
+import type { HttpClient } from '../http/types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Sources

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHttpClient } from '../../src/pipeline/http.js';
+import { createHttpClient } from '../../src/http/client.js';
 import type { HttpPolicy } from '../../src/pipeline/types.js';
 import { StixgateError } from '../../src/core/errors.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { brotliCompressSync, createGzip, deflateSync, gzipSync } from 'node:zlib';
-import { createHttpClient } from '../../src/pipeline/http.js';
+import { createHttpClient } from '../../src/http/client.js';
 import { StixgateError } from '../../src/core/errors.js';
 import type { HttpPolicy } from '../../src/pipeline/types.js';
 

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { MockAgent } from 'undici';
 import Bottleneck from 'bottleneck';
-import { createHttpClient, warnInsecureEnvironment, type HttpClientOptions } from '../../src/pipeline/http.js';
+import { createHttpClient, warnInsecureEnvironment, type HttpClientOptions } from '../../src/http/client.js';
 import { StixgateError } from '../../src/core/errors.js';
 import type { HttpPolicy } from '../../src/pipeline/types.js';
 

@@ -6,7 +6,7 @@ import { createServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { createHttpClient } from '../../src/pipeline/http.js';
+import { createHttpClient } from '../../src/http/client.js';
 import type { HttpPolicy } from '../../src/pipeline/types.js';
 import { StixgateError } from '../../src/core/errors.js';
 

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LookupAddress } from 'node:dns';
-import { checkUrl, isDeniedAddress, redactUrl } from '../../src/pipeline/ssrf.js';
-import { createHttpClient } from '../../src/pipeline/http.js';
+import { checkUrl, isDeniedAddress, redactUrl } from '../../src/http/ssrf.js';
+import { createHttpClient } from '../../src/http/client.js';
 import { StixgateError } from '../../src/core/errors.js';
 import type { HttpPolicy } from '../../src/pipeline/types.js';
 

@@ -6,7 +6,7 @@ import type Bottleneck from 'bottleneck';
 import { StixgateError, type ErrorCode } from '../core/errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { HttpClient, HttpPolicy, HttpRequest, HttpResponse } from './types.js';
-import { abortableSleep, backoffDelay, parseRetryAfter } from './backoff.js';
+import { abortableSleep, backoffDelay, parseRetryAfter } from '../pipeline/backoff.js';
 import { checkUrl, guardedLookup, redactUrl, SSRF_LOOKUP_CODE, type Resolver } from './ssrf.js';
 
 export interface HttpClientOptions {
