@@ -9,6 +9,7 @@ import { tlsIssues } from '../store/opensearch/schema.js';
 import { checkUrl } from '../http/ssrf.js';
 import { validateSchedule } from '../pipeline/scheduler.js';
 import type { IntegrationDefinition } from '../pipeline/types.js';
+import { serverIssues } from '../server/exposure.js';
 
 export interface LoadedConfig {
   config: StixgateConfig;
@@ -64,7 +65,7 @@ export function parseConfig(
   const schema = buildConfigSchema(opts.registry);
   const result = validate(schema, resolved);
   if (!result.ok) issues.push(...result.issues);
-  if (result.ok) issues.push(...semanticChecks(result.value));
+  if (result.ok) issues.push(...semanticChecks(result.value, resolved));
   if (issues.length) throw new ConfigError(opts.file, withLines(doc, lineCounter, issues));
   const config = (result as { value: StixgateConfig }).value;
 
@@ -95,8 +96,9 @@ export function loadConfig(file: string, registry: readonly IntegrationDefinitio
   return loaded;
 }
 
-function semanticChecks(config: StixgateConfig): Issue[] {
+function semanticChecks(config: StixgateConfig, raw: unknown): Issue[] {
   const issues: Issue[] = [];
+  issues.push(...serverIssues(config.server, (raw as { server?: unknown } | null)?.server));
   if (config.store.type === 'opensearch') issues.push(...tlsIssues(config.store));
   for (const [id, src] of Object.entries(config.sources)) {
     const c = src as Record<string, any>;

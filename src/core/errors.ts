@@ -45,6 +45,11 @@ export const ERROR_CODES = {
   STIXGATE_ERR_API_UNAVAILABLE: 'service not ready',
   STIXGATE_ERR_API_INTERNAL: 'internal error (details in the log)',
   STIXGATE_ERR_API_UNSUPPORTED_MEDIA_TYPE: 'request body has an unsupported content type',
+  STIXGATE_ERR_API_METHOD_NOT_ALLOWED: 'the route does not answer this method (405; `Allow` lists the methods it does)',
+  STIXGATE_ERR_API_RATE_LIMITED: 'too many requests from this key or address (429; retry after `Retry-After` seconds)',
+  STIXGATE_ERR_API_TIMEOUT: 'the request was not received within the configured header or request timeout (408)',
+  STIXGATE_ERR_API_URI_TOO_LONG: 'the request target is longer than `server.max_url_bytes` or a path parameter too long (414)',
+  STIXGATE_ERR_API_HEADERS_TOO_LARGE: 'the request head is larger than `server.max_header_bytes` (431)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -2,6 +2,8 @@ import { hash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler } from 'fastify';
 import type { TlpLevel } from '../core/stix.js';
 import { ApiError, UNAUTHORIZED_MESSAGE } from './errors.js';
+import { networkMatcher } from './networks.js';
+import { RateLimiter, retryAfterSecs } from './rate-limit.js';
 import type { ApiKeyConfig, ApiScope } from './schema.js';
 
 /** Who is calling: a configured key (by id) or the anonymous caller. */
@@ -26,6 +28,10 @@ interface StoredKey {
   digest: Buffer;
   scopes: ReadonlySet<ApiScope>;
   maxTlp: TlpLevel;
+  /** Epoch ms from which the key is refused (none: never). */
+  expiresAt?: number;
+  /** Addresses the key is accepted from (none: anywhere). */
+  allowedFrom?: (ip: string) => boolean;
 }
 
 /**
@@ -39,16 +45,24 @@ export class Authenticator {
   constructor(
     keys: Record<string, ApiKeyConfig>,
     private readonly anonymousLookup: boolean,
+    private readonly limiter?: RateLimiter,
+    private readonly now: () => number = Date.now,
   ) {
     this.keys = Object.entries(keys).map(([id, k]) => ({
       id,
       digest: Buffer.from(k.hash.slice('sha256:'.length), 'hex'),
       scopes: new Set(k.scopes),
       maxTlp: k.max_tlp,
+      expiresAt: k.expires !== undefined ? Date.parse(k.expires) : undefined,
+      allowedFrom: networkMatcher(k.allowed_networks ?? []),
     }));
   }
 
-  /** The principal for the request's key; undefined when no key was presented; null when the key is invalid. */
+  /**
+   * The principal for the request's key; undefined when no key was presented; null when the key
+   * is unknown, malformed, expired or presented from an address it is not allowed from (FAULTS
+   * A1: one answer for all of these, so none can be told apart).
+   */
   identify(req: FastifyRequest): Principal | null | undefined {
     const presented = presentedKey(req);
     if (presented === undefined) return undefined;
@@ -58,7 +72,10 @@ export class Authenticator {
     for (const k of this.keys) {
       if (timingSafeEqual(digest, k.digest) && !found) found = k;
     }
-    return found ? { keyId: found.id, scopes: found.scopes, maxTlp: found.maxTlp } : null;
+    if (!found) return null;
+    if (found.expiresAt !== undefined && this.now() >= found.expiresAt) return null;
+    if (found.allowedFrom && !found.allowedFrom(req.ip)) return null;
+    return { keyId: found.id, scopes: found.scopes, maxTlp: found.maxTlp };
   }
 
   /**
@@ -74,10 +91,18 @@ export class Authenticator {
       }
       if (!p) return done(new ApiError(401, 'STIXGATE_ERR_API_UNAUTHORIZED', UNAUTHORIZED_MESSAGE, { 'www-authenticate': 'Bearer realm="stixgate"' }));
       req.principal = p;
+      const wait = this.limiter?.takeKey(p.keyId!) ?? 0;
+      if (wait > 0) return done(rateLimited(wait, 'this API key'));
       if (!p.scopes.has(scope)) return done(new ApiError(403, 'STIXGATE_ERR_API_FORBIDDEN', `this API key lacks the "${scope}" scope`));
       done();
     };
   }
+}
+
+/** A 429 answer with Retry-After (FAULTS A9). */
+export function rateLimited(waitMs: number, who: string): ApiError {
+  const secs = retryAfterSecs(waitMs);
+  return new ApiError(429, 'STIXGATE_ERR_API_RATE_LIMITED', `too many requests from ${who}; retry after ${secs} s`, { 'retry-after': String(secs) });
 }
 
 /** The anonymous caller (when `anonymous_lookup` is on): lookups only, TLP:CLEAR only. Shared, immutable. */

@@ -3,8 +3,10 @@ import type { LookupIndex } from '../lookup/index.js';
 import type { Store } from '../store/contract.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import { Authenticator } from './auth.js';
-import { registerErrorHandling } from './errors.js';
+import { Authenticator, rateLimited } from './auth.js';
+import { ApiError, clientErrorHandler, frameworkErrors, registerErrorHandling } from './errors.js';
+import { methodNotAllowed } from './methods.js';
+import { RateLimiter, type BucketRate } from './rate-limit.js';
 import { healthRoutes } from './health.js';
 import { lazyChildLogger } from './lazy-logger.js';
 import { lookupRoutes } from './lookup.js';
@@ -19,6 +21,7 @@ import { detectObservable } from '../core/observable.js';
 
 export { hashApiKey, serverSchema, type ServerConfig } from './schema.js';
 export { Authenticator, type Principal } from './auth.js';
+export { isLoopbackHost, serverIssues } from './exposure.js';
 
 export interface BuildServerOptions {
   config: ServerConfig;
@@ -38,44 +41,72 @@ export interface BuildServerOptions {
   publishFilter?: () => PublishFilter | undefined;
 }
 
+/** Node checks header and request deadlines on a timer; at most this long past a deadline. */
+export function deadlineCheckIntervalMs(headersTimeoutMs: number): number {
+  return Math.max(100, Math.min(1000, Math.floor(headersTimeoutMs / 10)));
+}
+
 /** The HTTP surface: lookup API, health, metrics. The caller listens (and closes). */
 export function buildServer(o: BuildServerOptions): FastifyInstance {
   const c = o.config;
   const now = o.now ?? Date.now;
+  const headersTimeoutMs = c.headers_timeout_secs * 1000;
+  const requestTimeoutMs = c.request_timeout_secs * 1000;
   const app = fastify({
     loggerInstance: o.logger,
     logController: new LogController({ disableRequestLogging: true }),
     // the per-request child logger (with its reqId binding) is only built when something logs
     childLoggerFactory: lazyChildLogger as never,
     bodyLimit: c.body_limit_bytes,
-    requestTimeout: c.request_timeout_secs * 1000,
-    connectionTimeout: c.request_timeout_secs * 1000,
+    requestTimeout: requestTimeoutMs,
+    connectionTimeout: requestTimeoutMs,
     keepAliveTimeout: c.keep_alive_timeout_secs * 1000,
+    http: {
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      maxHeaderSize: c.max_header_bytes,
+      // Node enforces headersTimeout/requestTimeout only when this timer fires (default every
+      // 30 s, so a 10 s header deadline held slow clients for 10-40 s): check often enough that
+      // the configured deadline holds within a tenth of itself, at most a second late
+      connectionsCheckingInterval: deadlineCheckIntervalMs(headersTimeoutMs),
+    },
     routerOptions: { maxParamLength: 256 },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    trustProxy: c.trust_proxy,
+    // X-Forwarded-* only from the configured proxies (FAULTS A14)
+    trustProxy: c.trusted_proxies.length > 0 ? [...c.trusted_proxies] : false,
     return503OnClosing: true,
+    clientErrorHandler,
+    frameworkErrors,
     // unexpected properties are a clear 400, never silently stripped (FAULTS A6)
     ajv: { customOptions: { removeAdditional: false } },
   }) as unknown as FastifyInstance;
-  // Node requires headersTimeout <= requestTimeout
-  app.server.headersTimeout = Math.min(c.headers_timeout_secs, c.request_timeout_secs) * 1000;
+  app.server.headersTimeout = headersTimeoutMs;
+  app.server.maxConnections = c.max_connections;
 
   // JSON only: a text/plain body carrying JSON is a 415, not parsed some other way (FAULTS A7)
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', null);
   registerErrorHandling(app);
-  // audit trail: one line per authenticated call, with the key id (never the key) and the route
-  // pattern (never the raw URL, which carries looked-up values). Callback style: it runs on every request.
+  const limiter = new RateLimiter(c.rate_limit, keyRates(c), now);
+  // before routing hooks and authentication: over-long targets, then the caller's address bucket
+  app.addHook('onRequest', (req, _reply, done) => {
+    if ((req.raw.url ?? '').length > c.max_url_bytes) return done(new ApiError(414, 'STIXGATE_ERR_API_URI_TOO_LONG', `the request target exceeds ${c.max_url_bytes} bytes`));
+    const wait = limiter.takeAddress(req.ip);
+    if (wait > 0) return done(rateLimited(wait, 'this address'));
+    done();
+  });
+  // audit trail (FAULTS X11): one line per authenticated call, with the key id (never the key) and
+  // the route pattern (never the raw URL, which carries looked-up values). Callback style: it runs on every request.
   app.addHook('onResponse', (req, reply, done) => {
     if (req.principal?.keyId) {
       req.log.info({ key_id: req.principal.keyId, method: req.method, route: req.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'api call');
     }
     done();
   });
+  const finishRoutes = methodNotAllowed(app);
 
-  const auth = new Authenticator(c.api_keys, c.anonymous_lookup);
+  const auth = new Authenticator(c.api_keys, c.anonymous_lookup, limiter, now);
   const correlator = o.correlator;
   const publishFilter = o.publishFilter;
   lookupRoutes(app, {
@@ -91,6 +122,14 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
   if (o.correlator) relatedRoutes(app, { correlator: o.correlator, store: o.store, auth, now });
   if (o.scoring) sightingsRoutes(app, { store: o.store, auth, scoring: o.scoring, resolve: resolverFromIndex(o.index, now), now, isServing: o.isServing ?? o.isReady });
   healthRoutes(app, { store: o.store, isReady: o.isReady });
-  metricsRoutes(app, { metrics: o.metrics, index: o.index, store: o.store, auth, requireAuth: c.metrics_require_auth, now });
+  metricsRoutes(app, { metrics: o.metrics, index: o.index, store: o.store, auth, requireAuth: !c.metrics_public, now });
+  finishRoutes();
   return app;
+}
+
+/** Each key's own token bucket, where it sets one. */
+function keyRates(c: ServerConfig): Map<string, BucketRate> {
+  const m = new Map<string, BucketRate>();
+  for (const [id, k] of Object.entries(c.api_keys)) if (k.rate_limit) m.set(id, k.rate_limit);
+  return m;
 }

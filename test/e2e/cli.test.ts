@@ -78,7 +78,7 @@ test('validate: exit 2 with every problem and its path; --show redacts secrets',
 test('X1: a secret in a feed URL never reaches logs or /metrics, even when the feed fails', { timeout: 30_000 }, async () => {
   const canary = 'canary-77d1c2e9-secret';
   const cfg = join(dir, 'daemon.yaml');
-  writeFileSync(cfg, `data_dir: ${join(dir, 'd2')}\nserver: { anonymous_lookup: true }\nsources:\n  f:\n    type: text_list\n    url: "http://127.0.0.1:9/list.txt?key=\${FEED_KEY}"\n    allow_private: true\n    allow_insecure: true\n    retry: { max_attempts: 1 }\n`, { mode: 0o600 });
+  writeFileSync(cfg, `data_dir: ${join(dir, 'd2')}\nserver: { anonymous_lookup: true, metrics_public: true }\nsources:\n  f:\n    type: text_list\n    url: "http://127.0.0.1:9/list.txt?key=\${FEED_KEY}"\n    allow_private: true\n    allow_insecure: true\n    retry: { max_attempts: 1 }\n`, { mode: 0o600 });
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', '-c', cfg, '--port', '0'], { cwd: PROJECT_ROOT, env: { ...process.env, FEED_KEY: canary, STIXGATE_LOG_LEVEL: 'debug' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));

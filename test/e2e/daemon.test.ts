@@ -45,6 +45,7 @@ test('daemon: polls feeds, serves lookups, re-polls without writes, survives dea
   const config = (extra = '') => `data_dir: ${join(dir, 'data')}
 server:
   anonymous_lookup: true
+  metrics_public: true
 sources:
   feed1:
     type: text_list

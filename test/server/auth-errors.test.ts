@@ -79,7 +79,7 @@ test('unsupported content type is a 415; malformed JSON a 400; unknown route a 4
   const { app } = await setup();
   const text = await app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { ...bearer(KEYS.reader), 'content-type': 'text/plain' }, payload: '{"values":[]}' });
   assert.equal(text.statusCode, 415);
-  assert.deepEqual(text.json(), { error: { code: 'STIXGATE_ERR_API_BAD_REQUEST', message: 'unsupported content type; send application/json' } });
+  assert.deepEqual(text.json(), { error: { code: 'STIXGATE_ERR_API_UNSUPPORTED_MEDIA_TYPE', message: 'unsupported content type; send application/json' } });
   const broken = await app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { ...bearer(KEYS.reader), 'content-type': 'application/json' }, payload: '{"values":[' });
   assert.equal(broken.statusCode, 400);
   assert.equal(broken.json().error.code, 'STIXGATE_ERR_API_BAD_REQUEST');
@@ -87,10 +87,11 @@ test('unsupported content type is a 415; malformed JSON a 400; unknown route a 4
   assert.equal(missing.statusCode, 404);
   assert.deepEqual(missing.json(), { error: { code: 'STIXGATE_ERR_API_NOT_FOUND', message: 'not found' } });
   const verb = await app.inject({ method: 'PUT', url: '/api/v1/lookup', headers: bearer(KEYS.reader), payload: { values: [] } });
-  assert.equal(verb.statusCode, 404);
+  assert.equal(verb.statusCode, 405);
+  assert.equal(verb.headers.allow, 'GET, HEAD, POST');
 });
 
-test('server limits come from the config; the schema rejects a malformed key hash and an unknown scope', async () => {
+test('server limits come from the config; the schema rejects a malformed key hash and an unknown scope (FAULTS C9)', async () => {
   const { app } = await setup({ request_timeout_secs: 20, headers_timeout_secs: 7, body_limit_bytes: 4096 });
   assert.equal(app.server.headersTimeout, 7000);
   assert.equal((app.initialConfig as { requestTimeout?: number }).requestTimeout, 20000);

@@ -28,7 +28,7 @@ const patternOf = (i: number, v: string): string =>
 const index = new LookupIndex({ now: () => T0 });
 for (let i = 0; i < N; i++) index.apply(change(indicator({ n: i + 1, pattern: patternOf(i, raw(i)) })));
 const app = buildServer({
-  config: serverConfig({ max_batch_size: 10000 }),
+  config: serverConfig({ max_batch_size: 10000, rate_limit: { enabled: false } }),
   index,
   store: new ChangeLogStore().asStore(),
   metrics: new Metrics({ defaults: false }),

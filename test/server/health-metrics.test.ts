@@ -28,8 +28,8 @@ test('healthz is 200; readyz is 503 with Retry-After until ready and while the s
   assert.equal(down.json().error.message, 'not ready: store unavailable');
 });
 
-test('/metrics: lookup, index and store metrics; no indicator value or key appears', async () => {
-  const { app, store, setNow } = await setup();
+test('/metrics (metrics_public): lookup, index and store metrics; no indicator value or key appears (FAULTS A13)', async () => {
+  const { app, store, setNow } = await setup({ metrics_public: true });
   await app.inject({ method: 'POST', url: '/api/v1/lookup', headers: bearer(KEYS.reader), payload: { values: ['198.51.100.7', 'evil.example', '192.0.2.1', ''] } });
   await app.inject({ method: 'GET', url: '/api/v1/lookup?value=198.51.100.7', headers: bearer(KEYS.reader) });
   const res = await app.inject('/metrics');
@@ -57,9 +57,12 @@ test('/metrics: lookup, index and store metrics; no indicator value or key appea
   assert.equal(store.statsCalls, 2);
 });
 
-test('/metrics behind the metrics scope when metrics_require_auth', async () => {
-  const { app } = await setup({ metrics_require_auth: true });
-  assert.equal((await app.inject('/metrics')).statusCode, 401);
+test('/metrics needs the metrics scope unless metrics_public (FAULTS A13)', async () => {
+  const { app } = await setup();
+  const anon = await app.inject('/metrics');
+  assert.equal(anon.statusCode, 401);
+  assert.equal(anon.json().error.code, 'STIXGATE_ERR_API_UNAUTHORIZED');
+  assert.equal(anon.body.includes('stixgate_'), false);
   assert.equal((await app.inject({ url: '/metrics', headers: bearer(KEYS.reader) })).statusCode, 403);
   assert.equal((await app.inject({ url: '/metrics', headers: bearer(KEYS.metrics) })).statusCode, 200);
 });

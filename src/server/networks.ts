@@ -1,0 +1,24 @@
+import { BlockList, isIP } from 'node:net';
+
+/** An address as the server reports it, with an IPv4-mapped IPv6 prefix (`::ffff:`) removed. */
+export function plainAddress(ip: string): string {
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  return m ? m[1] : ip;
+}
+
+/** A matcher for a list of addresses and CIDRs (validated by the schema); undefined when the list is empty. */
+export function networkMatcher(entries: readonly string[]): ((ip: string) => boolean) | undefined {
+  if (entries.length === 0) return undefined;
+  const list = new BlockList();
+  for (const e of entries) {
+    const [addr, bits] = e.split('/');
+    const family = isIP(addr) === 6 ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list.addAddress(addr, family);
+    else list.addSubnet(addr, Number(bits), family);
+  }
+  return (ip: string) => {
+    const a = plainAddress(ip);
+    const family = isIP(a);
+    return family !== 0 && list.check(a, family === 6 ? 'ipv6' : 'ipv4');
+  };
+}

@@ -1,0 +1,85 @@
+import { LRUCache } from 'lru-cache';
+import type { RateLimitConfig } from './schema.js';
+
+/** A token bucket's state: tokens left at instant `at` (ms). */
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+export interface BucketRate {
+  /** Tokens added per second. */
+  requests_per_sec: number;
+  /** Bucket size. */
+  burst: number;
+}
+
+/**
+ * Takes one token from `b` at `now` (refilling it first at `rate`). Returns 0 when the request
+ * may go ahead, else the milliseconds until a token is available.
+ */
+export function take(b: Bucket, rate: BucketRate, now: number): number {
+  const elapsed = Math.max(0, now - b.at);
+  b.tokens = Math.min(rate.burst, b.tokens + (elapsed * rate.requests_per_sec) / 1000);
+  b.at = now;
+  if (b.tokens >= 1) {
+    b.tokens -= 1;
+    return 0;
+  }
+  // the epsilon keeps float noise (0.998 tokens after 499 ms at 2/s) from adding a millisecond
+  return Math.ceil(((1 - b.tokens) * 1000) / rate.requests_per_sec - 1e-9);
+}
+
+/**
+ * Per-address and per-key token buckets (FAULTS A9). Addresses live in an LRU table of at most
+ * `max_addresses` entries, so a flood from many addresses costs bounded memory (an address
+ * dropped from the table comes back with a full bucket). Keys are the configured ones: their
+ * table is bounded by the configuration. Time comes from `now` (ms), injected for tests.
+ */
+export class RateLimiter {
+  private readonly addresses: LRUCache<string, Bucket>;
+  private readonly keys = new Map<string, Bucket>();
+
+  constructor(
+    private readonly config: RateLimitConfig,
+    private readonly keyRates: ReadonlyMap<string, BucketRate>,
+    private readonly now: () => number,
+  ) {
+    this.addresses = new LRUCache({ max: config.max_addresses });
+  }
+
+  get enabled(): boolean {
+    return this.config.enabled;
+  }
+
+  /** Addresses currently tracked (for tests and metrics). */
+  get trackedAddresses(): number {
+    return this.addresses.size;
+  }
+
+  /** 0 when a request from `address` may go ahead, else the ms to wait. */
+  takeAddress(address: string): number {
+    return this.takeFrom(this.addresses, address, this.config.per_address);
+  }
+
+  /** 0 when a request with key `keyId` may go ahead, else the ms to wait. */
+  takeKey(keyId: string): number {
+    return this.takeFrom(this.keys, keyId, this.keyRates.get(keyId) ?? this.config.per_key);
+  }
+
+  private takeFrom(table: { get(id: string): Bucket | undefined; set(id: string, b: Bucket): unknown }, id: string, rate: BucketRate): number {
+    if (!this.config.enabled) return 0;
+    const now = this.now();
+    let b = table.get(id);
+    if (!b) {
+      b = { tokens: rate.burst, at: now };
+      table.set(id, b);
+    }
+    return take(b, rate, now);
+  }
+}
+
+/** Retry-After in whole seconds (at least 1) for a wait in ms. */
+export function retryAfterSecs(waitMs: number): number {
+  return Math.max(1, Math.ceil(waitMs / 1000));
+}

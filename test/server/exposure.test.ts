@@ -1,0 +1,100 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, parseConfig } from '../../src/config/load.js';
+import { validate } from '../../src/config/schema.js';
+import { registry } from '../../integrations/index.js';
+import { hashApiKey, isLoopbackHost, serverSchema } from '../../src/server/index.js';
+import { PROJECT_ROOT } from '../helpers/corpus.js';
+import { KEYS, bearer, setup } from './helpers.js';
+
+const KEY_HASH = hashApiKey('k-exposure-5e1f0c7a9b3d2e4f6a8c');
+
+function issuesOf(text: string): { path: string; message: string }[] {
+  try {
+    parseConfig(text, { file: 'exposure.yaml', registry, env: {} });
+    return [];
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, String(e));
+    return e.issues;
+  }
+}
+
+test('loopback addresses: 127/8, ::1, localhost; everything else is exposed', () => {
+  for (const h of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', 'LOCALHOST', '::ffff:127.0.0.1']) assert.equal(isLoopbackHost(h), true, h);
+  for (const h of ['0.0.0.0', '::', '192.0.2.10', '10.0.0.1', 'example.org', '::ffff:10.0.0.1', '128.0.0.1']) assert.equal(isLoopbackHost(h), false, h);
+});
+
+test('a non-loopback listener without keys and without an explicit anonymous_lookup is a start-up error naming server.listen_host', () => {
+  const issues = issuesOf('server:\n  listen_host: 0.0.0.0\n');
+  assert.equal(issues.length, 1);
+  assert.match(issues[0].path, /^server\.listen_host/);
+  assert.match(issues[0].message, /"0\.0\.0\.0" is not a loopback address and no API key is configured: add keys under server\.api_keys/);
+  assert.match(issues[0].message, /set server\.anonymous_lookup explicitly/);
+  // the same address with a key, or with anonymous_lookup written out, starts
+  assert.deepEqual(issuesOf(`server:\n  listen_host: 0.0.0.0\n  api_keys:\n    siem: { hash: "${KEY_HASH}", scopes: [lookup] }\n`), []);
+  assert.deepEqual(issuesOf('server:\n  listen_host: "::"\n  anonymous_lookup: true\n'), []);
+  assert.deepEqual(issuesOf('server:\n  listen_host: 0.0.0.0\n  anonymous_lookup: false\n'), []);
+  // loopback needs neither
+  assert.deepEqual(issuesOf('server:\n  listen_host: 127.0.0.1\n'), []);
+  assert.deepEqual(issuesOf('{}'), []);
+});
+
+test('the shipped config/docker.yaml starts, listens on all interfaces and serves no anonymous lookups', async () => {
+  const text = readFileSync(join(PROJECT_ROOT, 'config', 'docker.yaml'), 'utf8');
+  const { config } = parseConfig(text, { file: 'config/docker.yaml', registry, env: {} });
+  assert.equal(config.server.listen_host, '0.0.0.0');
+  assert.equal(config.server.anonymous_lookup, false);
+  assert.equal(config.server.metrics_public, false);
+  // served with that server section: health answers, lookups and metrics need a key
+  const { app } = await setup({ ...config.server, api_keys: {} });
+  assert.equal((await app.inject('/healthz')).statusCode, 200);
+  assert.equal((await app.inject('/api/v1/lookup?value=203.0.113.9')).statusCode, 401);
+  assert.equal((await app.inject('/metrics')).statusCode, 401);
+});
+
+test('scopes name only what exists: admin, taxii and ingest are refused until a route uses them; a typo gets a "did you mean"', () => {
+  const r = validate(serverSchema, {
+    api_keys: {
+      a: { hash: KEY_HASH, scopes: ['lookup', 'admin'] },
+      b: { hash: KEY_HASH, scopes: ['taxii', 'ingest'] },
+      c: { hash: KEY_HASH, scopes: ['lookpu', 'metric', 'root'] },
+    },
+  });
+  assert.equal(r.ok, false);
+  if (r.ok) return;
+  const byPath = Object.fromEntries(r.issues.map((i) => [i.path, i.message]));
+  assert.deepEqual(Object.keys(byPath).sort(), ['api_keys.a.scopes[1]', 'api_keys.b.scopes[0]', 'api_keys.b.scopes[1]', 'api_keys.c.scopes[0]', 'api_keys.c.scopes[1]', 'api_keys.c.scopes[2]']);
+  assert.equal(byPath['api_keys.a.scopes[1]'], 'scope "admin" is reserved for the admin API, which has no route yet; known scopes: lookup, metrics, sightings');
+  assert.match(byPath['api_keys.b.scopes[0]'], /^scope "taxii" is reserved for the TAXII 2\.1 server/);
+  assert.match(byPath['api_keys.b.scopes[1]'], /^scope "ingest" is reserved for the ingest API/);
+  assert.match(byPath['api_keys.c.scopes[0]'], /got "lookpu" \(did you mean "lookup"\?\)/);
+  assert.match(byPath['api_keys.c.scopes[1]'], /got "metric" \(did you mean "metrics"\?\)/);
+  assert.equal(byPath['api_keys.c.scopes[2]'], 'must be one of lookup, metrics, sightings, got "root"');
+});
+
+test('the whole configuration reports a reserved scope with its YAML path at start-up', () => {
+  const issues = issuesOf(`server:\n  api_keys:\n    ops: { hash: "${KEY_HASH}", scopes: [admin] }\n`);
+  assert.equal(issues.length, 1);
+  assert.match(issues[0].path, /^server\.api_keys\.ops\.scopes\[0\]/);
+  assert.match(issues[0].message, /reserved for the admin API/);
+});
+
+test('server addresses and limits are checked at start-up: proxies and key networks must be IPs or CIDRs, headers within the request timeout', () => {
+  const issues = issuesOf(
+    `server:\n  trusted_proxies: [10.0.0.0/8, "10.0.0.0/33", proxy.example]\n  headers_timeout_secs: 40\n  request_timeout_secs: 30\n` +
+      `  api_keys:\n    k: { hash: "${KEY_HASH}", scopes: [lookup], allowed_networks: ["192.0.2.0/24", "nonsense"], expires: "2027-02-30T00:00:00Z" }\n`,
+  );
+  const paths = issues.map((i) => i.path.replace(/ \(line.*$/, '')).sort();
+  assert.deepEqual(paths, ['server.api_keys.k.allowed_networks[1]', 'server.api_keys.k.expires', 'server.headers_timeout_secs', 'server.trusted_proxies[1]', 'server.trusted_proxies[2]']);
+});
+
+test('/metrics needs a key with the metrics scope by default; metrics_public opens it (FAULTS A13)', async () => {
+  const closed = (await setup()).app;
+  assert.equal((await closed.inject('/metrics')).statusCode, 401);
+  assert.equal((await closed.inject({ url: '/metrics', headers: bearer(KEYS.reader) })).statusCode, 403);
+  assert.equal((await closed.inject({ url: '/metrics', headers: bearer(KEYS.metrics) })).statusCode, 200);
+  const open = (await setup({ metrics_public: true })).app;
+  assert.equal((await open.inject('/metrics')).statusCode, 200);
+});
