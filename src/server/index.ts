@@ -41,6 +41,9 @@ export interface BuildServerOptions {
   publishFilter?: () => PublishFilter | undefined;
 }
 
+const CHARSET_RE = /;\s*charset\s*=\s*"?([^";\s]*)/i;
+const UTF8_CHARSETS = new Set(['utf-8', 'utf8', 'us-ascii']);
+
 /** Node checks header and request deadlines on a timer; at most this long past a deadline. */
 export function deadlineCheckIntervalMs(headersTimeoutMs: number): number {
   return Math.max(100, Math.min(1000, Math.floor(headersTimeoutMs / 10)));
@@ -95,6 +98,12 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
     const wait = limiter.takeAddress(req.ip);
     if (wait > 0) return done(rateLimited(wait, 'this address'));
     done();
+  });
+  // JSON bodies are read as UTF-8: a body declared in another charset is refused, not misread (FAULTS A7)
+  app.addHook('preParsing', (req, _reply, payload, done) => {
+    const charset = CHARSET_RE.exec(req.headers['content-type'] ?? '')?.[1].toLowerCase();
+    if (charset !== undefined && !UTF8_CHARSETS.has(charset)) return done(new ApiError(415, 'STIXGATE_ERR_API_UNSUPPORTED_MEDIA_TYPE', 'unsupported charset; send UTF-8 JSON'));
+    done(null, payload);
   });
   // audit trail (FAULTS X11): one line per authenticated call, with the key id (never the key) and
   // the route pattern (never the raw URL, which carries looked-up values). Callback style: it runs on every request.

@@ -10,7 +10,7 @@ test('hashApiKey is sha256: plus lower-case hex', () => {
   assert.equal(hashApiKey('abc'), 'sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad');
 });
 
-test('missing, unknown, malformed and conflicting keys get the same 401 body and WWW-Authenticate', async () => {
+test('FAULTS A1: missing, unknown, malformed and conflicting keys get the same 401 body and WWW-Authenticate', async () => {
   const { app } = await setup();
   const cases: Record<string, string>[] = [
     {},
@@ -30,21 +30,21 @@ test('missing, unknown, malformed and conflicting keys get the same 401 body and
   }
 });
 
-test('auth runs before the body is read: an unauthenticated oversized POST is a 401, not a 413', async () => {
+test('FAULTS A5: auth runs before the body is read: an unauthenticated oversized POST is a 401, not a 413', async () => {
   const { app } = await setup({ body_limit_bytes: 1024 });
   const res = await app.inject({ method: 'POST', url: '/api/v1/lookup', payload: { values: ['a'.repeat(2000)] } });
   assert.equal(res.statusCode, 401);
   assert.deepEqual(res.json(), UNAUTH);
 });
 
-test('403 when the key lacks the scope', async () => {
+test('FAULTS A2: 403 when the key lacks the scope', async () => {
   const { app } = await setup();
   const res = await app.inject({ method: 'GET', url: '/api/v1/lookup?value=198.51.100.7', headers: bearer(KEYS.metrics) });
   assert.equal(res.statusCode, 403);
   assert.deepEqual(res.json(), { error: { code: 'STIXGATE_ERR_API_FORBIDDEN', message: 'this API key lacks the "lookup" scope' } });
 });
 
-test('the key id (never the key) is logged for authenticated calls', async () => {
+test('FAULTS X11: the key id (never the key) is logged for authenticated calls', async () => {
   const { app, lines } = await setup();
   await app.inject({ method: 'GET', url: '/api/v1/lookup?value=198.51.100.7', headers: bearer(KEYS.reader) });
   await app.inject({ method: 'GET', url: '/api/v1/lookup?value=198.51.100.7', headers: bearer(KEYS.metrics) });
@@ -55,7 +55,7 @@ test('the key id (never the key) is logged for authenticated calls', async () =>
   assert.equal(all.includes('198.51.100.7'), false);
 });
 
-test('body over the limit is a 413 with the JSON error body', async () => {
+test('FAULTS A5: body over the limit is a 413 with the JSON error body', async () => {
   const { app } = await setup({ body_limit_bytes: 1024 });
   const values = Array.from({ length: 100 }, (_, i) => `host-${i}.example.org`);
   const res = await app.inject({ method: 'POST', url: '/api/v1/lookup', headers: bearer(KEYS.reader), payload: { values } });
@@ -63,7 +63,7 @@ test('body over the limit is a 413 with the JSON error body', async () => {
   assert.deepEqual(res.json(), { error: { code: 'STIXGATE_ERR_API_TOO_LARGE', message: 'request body exceeds the limit of 1024 bytes' } });
 });
 
-test('__proto__ and constructor.prototype bodies are rejected with 400 and nothing is polluted', async () => {
+test('FAULTS A6: __proto__ and constructor.prototype bodies are rejected with 400 and nothing is polluted', async () => {
   const { app } = await setup();
   const before = Object.getOwnPropertyNames(Object.prototype).length;
   for (const payload of ['{"values":["a.example"],"__proto__":{"polluted":1}}', '{"values":["a.example"],"constructor":{"prototype":{"polluted":1}}}']) {
@@ -75,7 +75,7 @@ test('__proto__ and constructor.prototype bodies are rejected with 400 and nothi
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
 });
 
-test('unsupported content type is a 415; malformed JSON a 400; unknown route a 404, all as JSON errors', async () => {
+test('FAULTS A7: unsupported content type is a 415; malformed JSON a 400; unknown route a 404, all as JSON errors', async () => {
   const { app } = await setup();
   const text = await app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { ...bearer(KEYS.reader), 'content-type': 'text/plain' }, payload: '{"values":[]}' });
   assert.equal(text.statusCode, 415);

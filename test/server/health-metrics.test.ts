@@ -56,13 +56,3 @@ test('/metrics (metrics_public): lookup, index and store metrics; no indicator v
   await app.inject('/metrics');
   assert.equal(store.statsCalls, 2);
 });
-
-test('/metrics needs the metrics scope unless metrics_public (FAULTS A13)', async () => {
-  const { app } = await setup();
-  const anon = await app.inject('/metrics');
-  assert.equal(anon.statusCode, 401);
-  assert.equal(anon.json().error.code, 'STIXGATE_ERR_API_UNAUTHORIZED');
-  assert.equal(anon.body.includes('stixgate_'), false);
-  assert.equal((await app.inject({ url: '/metrics', headers: bearer(KEYS.reader) })).statusCode, 403);
-  assert.equal((await app.inject({ url: '/metrics', headers: bearer(KEYS.metrics) })).statusCode, 200);
-});

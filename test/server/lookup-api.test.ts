@@ -29,7 +29,7 @@ test('GET one value: hit with details, refanged input, miss, invalid', async () 
   assert.equal(typeof bad.json().invalid, 'string');
 });
 
-test('GET with repeated value params answers results in order; over the cap is a 400 naming it', async () => {
+test('FAULTS A10: GET with repeated value params answers results in order; over the cap is a 400 naming it', async () => {
   const { app } = await setup({ max_batch_size: 3 });
   const ok = await app.inject({ method: 'GET', url: '/api/v1/lookup?value=evil.example&value=192.0.2.9', headers: bearer(KEYS.reader) });
   assert.equal(ok.statusCode, 200);
@@ -64,7 +64,7 @@ test('POST batch: per-value results in input order, invalid values answered per 
   assert.equal(dur.values.find((v) => v.metricName === 'stixgate_lookup_duration_seconds_count' && v.labels.kind === 'batch')?.value, 1);
 });
 
-test('POST batch over max_batch_size is a 400 naming the cap; schema violations are 400', async () => {
+test('FAULTS A10: POST batch over max_batch_size is a 400 naming the cap; schema violations are 400', async () => {
   const { app } = await setup({ max_batch_size: 5 });
   const values = Array.from({ length: 6 }, (_, i) => `192.0.2.${i}`);
   const over = await app.inject({ method: 'POST', url: '/api/v1/lookup', headers: bearer(KEYS.reader), payload: { values } });

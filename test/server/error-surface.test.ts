@@ -1,0 +1,206 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { hashApiKey } from '../../src/server/index.js';
+import { T0 } from '../lookup/fixtures.js';
+import { KEYS, bearer, setup } from './helpers.js';
+
+const UNAUTH = { error: { code: 'STIXGATE_ERR_API_UNAUTHORIZED', message: 'missing or invalid API key' } };
+const BODY = '{"values":["198.51.100.7"]}';
+
+/** Sends raw bytes on a fresh connection; resolves with what came back and how much the server read. */
+async function raw(app: Awaited<ReturnType<typeof setup>>['app'], head: string, bodyBytes = 0): Promise<{ text: string; serverRead: number }> {
+  const { port } = app.server.address() as AddressInfo;
+  let serverSock: Socket | undefined;
+  const onConn = (s: Socket) => (serverSock = s);
+  app.server.once('connection', onConn);
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    let text = '';
+    let sent = 0;
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    s.setEncoding('utf8');
+    s.on('connect', () => {
+      s.write(head);
+      const pump = (): void => {
+        while (sent < bodyBytes && !s.destroyed) {
+          sent += chunk.length;
+          if (!s.write(chunk)) {
+            s.once('drain', pump);
+            return;
+          }
+        }
+      };
+      pump();
+    });
+    s.on('data', (d: string) => (text += d));
+    s.on('error', () => undefined);
+    s.on('close', () => resolve({ text, serverRead: serverSock?.bytesRead ?? -1 }));
+  });
+}
+
+const statusOf = (text: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
+const bodyOf = (text: string) => JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as unknown;
+
+async function listening(over: Record<string, unknown> = {}) {
+  const s = await setup(over);
+  await s.app.listen({ host: '127.0.0.1', port: 0 });
+  return s;
+}
+
+test('FAULTS A5: an unauthenticated 1 GB POST is refused after the headers: 401, connection closed, under 1 MiB read of what the client pushed', async (t) => {
+  const { app } = await listening();
+  t.after(() => app.close());
+  const r = await raw(app, 'POST /api/v1/lookup HTTP/1.1\r\nHost: stixgate\r\nContent-Type: application/json\r\nContent-Length: 1073741824\r\n\r\n', 64 * 1024 * 1024);
+  assert.equal(statusOf(r.text), 401);
+  assert.match(r.text, /\r\nconnection: close\r\n/i);
+  assert.deepEqual(bodyOf(r.text), UNAUTH);
+  assert.ok(r.serverRead < 1024 * 1024, `server read ${r.serverRead} bytes`);
+});
+
+test('FAULTS A5: an authenticated POST declaring more than body_limit_bytes is a 413 before its body is read', async (t) => {
+  const { app } = await listening({ body_limit_bytes: 4096 });
+  t.after(() => app.close());
+  const r = await raw(app, `POST /api/v1/lookup HTTP/1.1\r\nHost: stixgate\r\nAuthorization: Bearer ${KEYS.reader}\r\nContent-Type: application/json\r\nContent-Length: 104857600\r\n\r\n`, 32 * 1024 * 1024);
+  assert.equal(statusOf(r.text), 413);
+  assert.deepEqual(bodyOf(r.text), { error: { code: 'STIXGATE_ERR_API_TOO_LARGE', message: 'request body exceeds the limit of 4096 bytes' } });
+  assert.ok(r.serverRead < 1024 * 1024, `server read ${r.serverRead} bytes`);
+});
+
+test('431, 400 and 414 in the JSON error format, never echoing the request', async (t) => {
+  const { app } = await listening({ max_header_bytes: 4096, max_url_bytes: 1024 });
+  t.after(() => app.close());
+  const marker = 'ECHO-CANARY-7d1f';
+  const huge = await raw(app, `GET /api/v1/lookup?value=${marker} HTTP/1.1\r\nHost: stixgate\r\nX-Pad: ${marker}${'p'.repeat(8000)}\r\n\r\n`);
+  assert.equal(statusOf(huge.text), 431);
+  assert.deepEqual(bodyOf(huge.text), { error: { code: 'STIXGATE_ERR_API_HEADERS_TOO_LARGE', message: 'the request headers are too large' } });
+  const longTarget = await raw(app, `GET /api/v1/lookup?value=${marker}${'a'.repeat(6000)} HTTP/1.1\r\nHost: stixgate\r\n\r\n`);
+  assert.equal(statusOf(longTarget.text), 431, 'a target past max_header_bytes is a 431 from the parser');
+  const broken = await raw(app, `GET /api/v1/lookup?value=${marker} HTTP/1.1\r\nHost stixgate\r\n\r\n`);
+  assert.equal(statusOf(broken.text), 400);
+  assert.deepEqual(bodyOf(broken.text), { error: { code: 'STIXGATE_ERR_API_BAD_REQUEST', message: 'malformed HTTP request' } });
+  const uri = await app.inject({ url: `/api/v1/lookup?value=${marker}${'a'.repeat(2000)}`, headers: bearer(KEYS.reader) });
+  assert.equal(uri.statusCode, 414);
+  assert.deepEqual(uri.json(), { error: { code: 'STIXGATE_ERR_API_URI_TOO_LONG', message: 'the request target exceeds 1024 bytes' } });
+  const badEncoding = await app.inject({ url: `/api/v1/${marker}%zz`, headers: bearer(KEYS.reader) });
+  assert.equal(badEncoding.statusCode, 400);
+  assert.deepEqual(badEncoding.json(), { error: { code: 'STIXGATE_ERR_API_BAD_REQUEST', message: 'the request path is not validly encoded' } });
+  for (const text of [huge.text, longTarget.text, broken.text, uri.body, badEncoding.body]) assert.equal(text.includes(marker), false);
+});
+
+test('FAULTS A1: an expired key and a key from outside its networks get the same 401 as an unknown key', async () => {
+  const { app, setNow } = await setup({
+    api_keys: {
+      temp: { hash: hashApiKey(KEYS.reader), scopes: ['lookup'], expires: new Date(T0 + 60_000).toISOString() },
+      office: { hash: hashApiKey(KEYS.clear), scopes: ['lookup'], allowed_networks: ['192.0.2.0/24', '2001:db8::/32'] },
+    },
+  });
+  const get = (key: string, remoteAddress = '127.0.0.1') => app.inject({ url: '/api/v1/lookup?value=198.51.100.7', headers: bearer(key), remoteAddress });
+  assert.equal((await get(KEYS.reader)).statusCode, 200);
+  setNow(T0 + 60_000);
+  const expired = await get(KEYS.reader);
+  const unknown = await get('k-never-configured-000000000000');
+  assert.equal(expired.statusCode, 401);
+  assert.deepEqual(expired.json(), UNAUTH);
+  assert.deepEqual(unknown.json(), UNAUTH);
+  assert.deepEqual(expired.headers['www-authenticate'], unknown.headers['www-authenticate']);
+  assert.equal((await get(KEYS.clear, '192.0.2.44')).statusCode, 200);
+  assert.equal((await get(KEYS.clear, '::ffff:192.0.2.45')).statusCode, 200);
+  assert.equal((await get(KEYS.clear, '2001:db8::7')).statusCode, 200);
+  const outside = await get(KEYS.clear, '198.51.100.1');
+  assert.equal(outside.statusCode, 401);
+  assert.deepEqual(outside.json(), UNAUTH);
+});
+
+test('FAULTS A6: an unexpected property is a clear 400 naming it, not silently dropped', async () => {
+  const { app } = await setup();
+  const r = await app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { ...bearer(KEYS.reader), 'content-type': 'application/json' }, payload: '{"values":["198.51.100.7"],"max_tlp":"red"}' });
+  assert.equal(r.statusCode, 400);
+  assert.equal(r.json().error.code, 'STIXGATE_ERR_API_BAD_REQUEST');
+  assert.match(r.json().error.message, /must NOT have additional properties/);
+  const syntax = await app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { ...bearer(KEYS.reader), 'content-type': 'application/json' }, payload: '{"values":["SECRET-BODY-ECHO"' });
+  assert.deepEqual(syntax.json(), { error: { code: 'STIXGATE_ERR_API_BAD_REQUEST', message: 'the body is not valid JSON' } });
+});
+
+test('FAULTS A7: content-type edge cases: JSON media types (any case, tab, parameters) parse as UTF-8; anything else, other charsets included, is a 415', async () => {
+  const { app } = await setup();
+  const post = (ct: string | undefined) =>
+    app.inject({ method: 'POST', url: '/api/v1/lookup', headers: { ...bearer(KEYS.reader), ...(ct === undefined ? {} : { 'content-type': ct }) }, payload: BODY });
+  for (const ct of ['application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', 'Application/Json; Charset=UTF-8', 'application/json\t', 'application/json ;charset=utf-8', 'application/json;']) {
+    const r = await post(ct);
+    assert.equal(r.statusCode, 200, JSON.stringify(ct));
+    assert.equal(r.json().results[0].matched, true, JSON.stringify(ct));
+  }
+  for (const ct of ['application/jsonx', 'application/json garbage', 'application/json, text/plain', 'application/json-patch+json', 'application/json; charset=utf-16', 'application/json; charset="latin1"', 'text/plain', 'text/json', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', '', undefined]) {
+    const r = await post(ct);
+    assert.equal(r.statusCode, 415, JSON.stringify(ct));
+    assert.equal(r.json().error.code, 'STIXGATE_ERR_API_UNSUPPORTED_MEDIA_TYPE', JSON.stringify(ct));
+  }
+});
+
+test('FAULTS A12: path tricks never reach another route, and CR/LF in values reach neither headers nor log lines', async (t) => {
+  const { app, lines } = await listening();
+  t.after(() => app.close());
+  // sent raw: an HTTP client (and inject) would resolve dot segments before sending
+  for (const path of ['/api/v1/lookup/..%2f..%2fmetrics', '/api/v1/%2e%2e/%2e%2e/metrics', '/api/v1/lookup%2f..%2f..%2fhealthz', '/api/v1/../../metrics', '/%2e%2e/%2e%2e/etc/passwd', '/api/v1/%252e%252e/metrics', '/api/v1/lookup/%2e%2e']) {
+    const r = await raw(app, `GET ${path} HTTP/1.1\r\nHost: stixgate\r\nAuthorization: Bearer ${KEYS.metrics}\r\nConnection: close\r\n\r\n`);
+    assert.equal(statusOf(r.text), 404, path);
+    assert.deepEqual(bodyOf(r.text), { error: { code: 'STIXGATE_ERR_API_NOT_FOUND', message: 'not found' } });
+    assert.equal(r.text.includes('stixgate_'), false);
+  }
+  const crlf = await app.inject({ url: '/api/v1/lookup?value=evil.example%0d%0aSet-Cookie:%20a=1%0d%0a', headers: bearer(KEYS.reader) });
+  assert.equal(crlf.statusCode, 200);
+  assert.equal(crlf.headers['set-cookie'], undefined);
+  // a raw CR inside a header value is refused by the parser, in our format
+  const injected = await raw(app, `GET /api/v1/lookup?value=x HTTP/1.1\r\nHost: stixgate\r\nX-Api-Key: ${KEYS.reader}\rSet-Cookie: a=1\r\n\r\n`);
+  assert.equal(statusOf(injected.text), 400);
+  assert.equal(/set-cookie/i.test(injected.text), false);
+  assert.ok(lines.length > 0);
+  for (const l of lines) {
+    assert.equal(/[\r\n]./.test(l.trimEnd()), false, 'one log line per record');
+    assert.equal(l.includes('Set-Cookie'), false);
+  }
+});
+
+test('FAULTS A2: every route and method: no key 401, a key without the scope 403, then 405 with Allow for a method the route lacks; unknown paths 404', async () => {
+  const { app } = await setup({ anonymous_lookup: false });
+  const routes = app.printRoutes({ commonPrefix: false });
+  // the matrix below covers every path this server registers
+  for (const path of ['/api/v1/lookup', '/metrics', '/healthz', '/readyz']) assert.ok(routes.includes(path), path);
+  assert.equal(routes.split('\n').filter((l) => /\//.test(l)).length, 4, routes);
+  const matrix: { url: string; scope: string | null; methods: string[]; key: string; wrongKey?: string }[] = [
+    { url: '/api/v1/lookup?value=198.51.100.7', scope: 'lookup', methods: ['GET', 'HEAD', 'POST'], key: KEYS.reader, wrongKey: KEYS.metrics },
+    { url: '/metrics', scope: 'metrics', methods: ['GET', 'HEAD'], key: KEYS.metrics, wrongKey: KEYS.reader },
+    { url: '/healthz', scope: null, methods: ['GET', 'HEAD'], key: '' },
+    { url: '/readyz', scope: null, methods: ['GET', 'HEAD'], key: '' },
+  ];
+  let checked = 0;
+  for (const row of matrix) {
+    for (const method of ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const) {
+      const call = (headers: Record<string, string>) =>
+        app.inject({ method, url: row.url, headers: { ...headers, 'content-type': 'text/plain' }, payload: method === 'GET' || method === 'HEAD' ? undefined : 'not json' });
+      const allowed = row.methods.includes(method);
+      if (row.scope) {
+        const none = await call({});
+        assert.equal(none.statusCode, 401, `${method} ${row.url} without a key`);
+        const bad = await call(bearer('k-unknown-key-000000000000'));
+        assert.equal(bad.statusCode, 401, `${method} ${row.url} unknown key`);
+        const wrong = await call(bearer(row.wrongKey!));
+        assert.equal(wrong.statusCode, 403, `${method} ${row.url} without the ${row.scope} scope`);
+        checked += 3;
+      }
+      const right = await call(row.key ? bearer(row.key) : {});
+      if (allowed) assert.notEqual(right.statusCode, 405, `${method} ${row.url}`);
+      else {
+        assert.equal(right.statusCode, 405, `${method} ${row.url}`);
+        assert.equal(right.headers.allow, row.methods.join(', '));
+        assert.deepEqual(right.json(), { error: { code: 'STIXGATE_ERR_API_METHOD_NOT_ALLOWED', message: `this route answers ${row.methods.join(', ')}` } });
+      }
+      checked++;
+    }
+  }
+  assert.equal(checked, 2 * 7 * 4 + 2 * 7);
+  for (const method of ['GET', 'POST', 'PUT', 'DELETE'] as const) {
+    assert.equal((await app.inject({ method, url: '/api/v1/admin/reload', headers: bearer(KEYS.red) })).statusCode, 404, method);
+  }
+});
