@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,13 @@ runStoreContract('embedded without hot cache', async () => {
   return { store, cleanup: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
 });
 
+/** Opens the store in another process: exit 0 when it opened, 3 with `code message` on stdout when not. */
+function openInChild(dir: string) {
+  return spawnSync(process.execPath, ['--import', 'tsx', '-e',
+    `import('./src/store/embedded/index.ts').then((m) => m.openEmbeddedStore({ dataDir: ${JSON.stringify(dir)} })).then((s) => s.close()).then(() => process.exit(0), (e) => { console.log(e.code + ' ' + e.message); process.exit(3); })`],
+  { cwd: process.cwd(), encoding: 'utf8', timeout: 30_000 });
+}
+
 async function rejectsWith(p: Promise<unknown>, code: string, pattern: RegExp): Promise<StixgateError> {
   try {
     await p;
@@ -44,7 +51,7 @@ describe('embedded store: files, lock, faults', () => {
       const s1 = await openEmbeddedStore({ dataDir: dir });
       await s1.upsert([{ object: indicatorFor(1), source: 'a' }], { now: T0, cursors: { a: '9' } });
       await s1.close();
-      assert.equal(existsSync(join(dir, 'LOCK')), false, 'close releases the lock');
+      assert.equal(existsSync(join(dir, 'stixgate.lock.owner')), false, 'close removes the owner note');
       const s2 = await openEmbeddedStore({ dataDir: dir });
       assert.equal((await s2.get(indicatorFor(1).id))?.name, indicatorFor(1).name);
       assert.equal(await s2.getCursor('a'), '9');
@@ -60,25 +67,68 @@ describe('embedded store: files, lock, faults', () => {
     }
   });
 
-  it('D7: a second open of the same data dir is refused naming the dir and holder pid; a stale lock is taken over', async () => {
+  it('D7: a second open of the same data dir is refused naming the dir and holder pid; a read-only open still works; close releases', async () => {
     const dir = tempDir();
     try {
       const s1 = await openEmbeddedStore({ dataDir: dir });
-      const e = await rejectsWith(openEmbeddedStore({ dataDir: dir }), 'STIXGATE_ERR_STORE_LOCKED', new RegExp(`${dir}.*process ${process.pid}`));
+      await s1.upsert([{ object: indicatorFor(1), source: 'a' }], { now: T0 });
+      const e = await rejectsWith(openEmbeddedStore({ dataDir: dir }), 'STIXGATE_ERR_STORE_LOCKED',
+        new RegExp(`data directory ${dir} is in use by another process \\(pid ${process.pid} on host ".+" since \\d{4}-.+\\); lock file ${dir}/stixgate.lock \\(at ${dir}\\)$`));
       assert.equal(e.reason, 'locked');
       // another process is refused too, with exit status from its own error
-      const child = spawnSync(process.execPath, ['--import', 'tsx', '-e',
-        `import('./src/store/embedded/index.ts').then((m) => m.openEmbeddedStore({ dataDir: ${JSON.stringify(dir)} })).then(() => process.exit(0), (e) => { console.log(e.code + ' ' + e.message); process.exit(3); })`],
-        { cwd: process.cwd(), encoding: 'utf8', timeout: 30_000 });
+      const child = openInChild(dir);
       assert.equal(child.status, 3, child.stderr);
-      assert.match(child.stdout, new RegExp(`^STIXGATE_ERR_STORE_LOCKED data directory ${dir} is in use by process ${process.pid}`));
+      assert.match(child.stdout, new RegExp(`^STIXGATE_ERR_STORE_LOCKED data directory ${dir} is in use by another process \\(pid ${process.pid} `));
+      const ro = await openEmbeddedStore({ dataDir: dir, readonly: true });
+      assert.equal((await ro.stats()).objects, 1);
+      await ro.close();
       await s1.close();
-      // a lock left by a dead process
-      const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
-      writeFileSync(join(dir, 'LOCK'), `${dead.stdout.trim()}\n`);
-      const s2 = await openEmbeddedStore({ dataDir: dir });
-      assert.equal(readFileSync(join(dir, 'LOCK'), 'utf8').trim(), String(process.pid));
-      await s2.close();
+      assert.equal(openInChild(dir).status, 0, 'the lock is free once its holder closed the store');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('D7: the lock dies with its holder: after kill -9 the next open succeeds; a pid file of an earlier version names a live pid and is ignored', async () => {
+    const dir = tempDir();
+    const holder = spawn(process.execPath, ['--import', 'tsx', '-e',
+        `import('./src/store/embedded/index.ts').then((m) => m.openEmbeddedStore({ dataDir: ${JSON.stringify(dir)} })).then(() => { console.log('held'); setInterval(() => {}, 1000); })`],
+    { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((r) => holder.on('close', r));
+    try {
+      await new Promise<void>((r) => holder.stdout.on('data', (d: Buffer) => { if (String(d).includes('held')) r(); }));
+      await rejectsWith(openEmbeddedStore({ dataDir: dir }), 'STIXGATE_ERR_STORE_LOCKED', new RegExp(`in use by another process \\(pid ${holder.pid} `));
+      holder.kill('SIGKILL');
+      await exited;
+      // the pid-file lock of earlier versions: it names a live process (this one), which meant "held"
+      writeFileSync(join(dir, 'LOCK'), `${process.pid}\n`);
+      const s = await openEmbeddedStore({ dataDir: dir });
+      assert.equal(existsSync(join(dir, 'LOCK')), false, 'the old pid file is removed once the lock is held');
+      await s.close();
+    } finally {
+      holder.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('D1/D7: a full disk while taking the lock fails with STORE_IO "disk full" and leaves no temporary file; freed space lets the next open in', (t) => {
+    const dir = tempDir();
+    try {
+      const open = `import('./src/store/embedded/index.ts').then((m) => m.openEmbeddedStore({ dataDir: process.argv[1] })).then((s) => s.close()).then(() => console.log('opened'), (e) => console.log(e.code + ' ' + e.message))`;
+      const node = `${JSON.stringify(process.execPath)} --import tsx -e "$OPEN"`;
+      // a private mount namespace with a 4 MiB tmpfs filled to the last block
+      const script = `set -e; mount -t tmpfs -o size=4m tmpfs "$D"; head -c 8388608 /dev/zero > "$D/fill" 2>/dev/null || true
+        ${node} "$D"; echo "files: $(ls -A "$D" | tr '\\n' ' ')"; rm "$D/fill"; ${node} "$D"`;
+      const r = spawnSync('unshare', ['--mount', 'sh', '-c', script], { cwd: process.cwd(), encoding: 'utf8', timeout: 60_000, env: { ...process.env, D: dir, OPEN: open } });
+      if (r.error || (r.status !== 0 && /mount|unshare/.test(r.stderr))) {
+        t.skip(`skipped: a private tmpfs cannot be mounted here (${r.error?.message ?? r.stderr.trim()})`);
+        return;
+      }
+      assert.equal(r.status, 0, r.stderr);
+      const [full, files, after] = r.stdout.trim().split('\n');
+      assert.equal(full, `STIXGATE_ERR_STORE_IO cannot take the store lock ${dir}/stixgate.lock: disk full (at ${dir}/stixgate.lock)`);
+      assert.doesNotMatch(files, /tmp|LOCK/, 'no temporary lock file is left behind');
+      assert.equal(after, 'opened');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -126,7 +176,8 @@ describe('embedded store: files, lock, faults', () => {
 
       writeFileSync(db, Buffer.alloc(good.length, 0x5a));
       await rejectsWith(openEmbeddedStore({ dataDir: dir }), 'STIXGATE_ERR_STORE_CORRUPT', new RegExp(`store file ${db} is damaged \\(file is not a database\\)`));
-      assert.equal(existsSync(join(dir, 'LOCK')), false, 'a failed open releases the lock');
+      assert.equal(openInChild(dir).status, 3, 'a failed open releases the lock (the child meets the damaged file, not the lock)');
+      assert.match(openInChild(dir).stdout, /^STIXGATE_ERR_STORE_CORRUPT /);
 
       writeFileSync(db, good.subarray(0, Math.floor(good.length / 2)));
       await rejectsWith(openEmbeddedStore({ dataDir: dir, integrityCheck: 'always' }), 'STIXGATE_ERR_STORE_CORRUPT', new RegExp(`store file ${db} is damaged`));

@@ -1,91 +1,97 @@
-import { closeSync, linkSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { StixgateError } from '../../core/errors.js';
 
-export const LOCK_FILE = 'LOCK';
+/** The lock: an SQLite file whose exclusive (fcntl) lock is held by the writing process. */
+export const LOCK_FILE = 'stixgate.lock';
+/** Who holds the lock (pid, host, start time), for the refusal message only; never decides anything. */
+export const LOCK_OWNER_FILE = 'stixgate.lock.owner';
+/** The pid file of earlier versions, removed once the new lock is held. */
+const LEGACY_LOCK_FILE = 'LOCK';
 
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function readHolder(path: string): number | undefined {
-  try {
-    const n = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
-    return Number.isNaN(n) ? undefined : n;
-  } catch {
-    return undefined;
-  }
+function sqliteCode(e: unknown): string {
+  return String((e as { code?: unknown }).code ?? '');
 }
 
 function ioError(path: string, e: unknown): StixgateError {
-  const code = (e as NodeJS.ErrnoException).code ?? 'unknown';
-  return new StixgateError('STIXGATE_ERR_STORE_IO', `cannot write the store lock ${path}: ${code}`, {
+  const code = sqliteCode(e) || 'unknown';
+  const detail = code === 'SQLITE_FULL' || code === 'ENOSPC' ? 'disk full'
+    : code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT') ? `${code}: the lock file is damaged; delete it when no stixgate process uses this directory`
+      : code;
+  return new StixgateError('STIXGATE_ERR_STORE_IO', `cannot take the store lock ${path}: ${detail}`, {
     location: { path }, reason: 'io', cause: e,
   });
 }
 
+function removeQuietly(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    /* left in place: it decides nothing */
+  }
+}
+
+function ownerText(dataDir: string): string {
+  try {
+    const o = JSON.parse(readFileSync(join(dataDir, LOCK_OWNER_FILE), 'utf8')) as { pid?: unknown; host?: unknown; since?: unknown };
+    if (typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.since === 'string') {
+      return ` (pid ${o.pid} on host ${JSON.stringify(o.host)} since ${o.since})`;
+    }
+  } catch {
+    /* no owner note: the holder is still starting, or its disk is full */
+  }
+  return '';
+}
+
 /**
- * Takes the data directory's lock file (FAULTS D7): a file named LOCK holding the owner's pid,
- * created atomically (a temp file hard-linked into place, so it is never seen half-written).
- * A lock whose pid is alive refuses the caller; a stale one (pid dead) is taken over.
+ * Takes the data directory's lock (FAULTS D7). The lock is the operating system's: an exclusive
+ * fcntl lock on `stixgate.lock`, taken through SQLite (`locking_mode = EXCLUSIVE` and one write
+ * transaction, so the lock is kept until the connection closes). The kernel drops it when its
+ * holder dies in any way (kill -9, OOM, power loss), so a restart never meets a stale lock, and
+ * a reused process id (a daemon that is pid 1 in every container start) confuses nothing.
+ * The file is never removed: removing it could let two processes lock two different files.
+ * Nothing else in this process may open and close `stixgate.lock` (closing any descriptor of a
+ * file drops the process's fcntl locks on it); SQLite shares its own descriptors safely.
  * Returns the release function.
  */
 export function acquireDirLock(dataDir: string): () => void {
   const path = join(dataDir, LOCK_FILE);
-  const tmp = join(dataDir, `${LOCK_FILE}.${process.pid}.tmp`);
-  let fd: number;
+  let db: Database.Database;
   try {
-    fd = openSync(tmp, 'w', 0o644);
-    writeSync(fd, `${process.pid}\n`);
-    closeSync(fd);
+    db = new Database(path, { timeout: 0 });
   } catch (e) {
-    throw ioError(tmp, e);
+    throw ioError(path, e);
   }
   try {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        linkSync(tmp, path);
-        if (readHolder(path) === process.pid) return () => releaseIfOurs(path);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(path, e);
-      }
-      const holder = readHolder(path);
-      if (holder !== undefined && pidAlive(holder)) {
-        throw new StixgateError(
-          'STIXGATE_ERR_STORE_LOCKED',
-          `data directory ${dataDir} is in use by process ${holder} (lock file ${path})`,
-          { location: { path: dataDir }, reason: 'locked' },
-        );
-      }
-      try {
-        unlinkSync(path); // stale: its holder is gone
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw ioError(path, e);
-      }
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = MEMORY'); // no journal file beside the lock
+    db.exec('BEGIN EXCLUSIVE');
+    db.exec('COMMIT'); // in EXCLUSIVE locking mode the lock outlives the transaction
+  } catch (e) {
+    db.close();
+    if (sqliteCode(e) === 'SQLITE_BUSY') {
+      throw new StixgateError(
+        'STIXGATE_ERR_STORE_LOCKED',
+        `data directory ${dataDir} is in use by another process${ownerText(dataDir)}; lock file ${path}`,
+        { location: { path: dataDir }, reason: 'locked' },
+      );
     }
-    throw new StixgateError('STIXGATE_ERR_STORE_LOCKED', `could not take the lock ${path} (contended)`, {
-      location: { path: dataDir }, reason: 'locked',
-    });
-  } finally {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      /* already gone */
-    }
+    throw ioError(path, e);
   }
-}
-
-function releaseIfOurs(path: string): void {
-  if (readHolder(path) !== process.pid) return;
+  const owner = join(dataDir, LOCK_OWNER_FILE);
   try {
-    unlinkSync(path);
+    writeFileSync(owner, `${JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() })}\n`, { mode: 0o644 });
   } catch {
-    /* already gone */
+    removeQuietly(owner); // a note that cannot be written is no note (a full disk fails the store's own writes next)
   }
+  removeQuietly(join(dataDir, LEGACY_LOCK_FILE));
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    removeQuietly(owner); // before the lock goes, so a next holder's note is never removed
+    db.close();
+  };
 }
