@@ -69,13 +69,22 @@ export function describeError(err: FastifyError | ApiError | Error, bodyLimit: n
  * `{ "error": { "code": "STIXGATE_ERR_…", "message": "…" } }`. Internal details never reach
  * the client; they are logged instead.
  */
-export function registerErrorHandling(app: FastifyInstance): void {
-  app.setNotFoundHandler((_req, reply) => sendError(reply, 404, 'STIXGATE_ERR_API_NOT_FOUND', 'not found'));
+export function registerErrorHandling(app: FastifyInstance, counted: (code: ErrorCode) => void = () => undefined): void {
+  app.setNotFoundHandler((_req, reply) => {
+    counted('STIXGATE_ERR_API_NOT_FOUND');
+    return sendError(reply, 404, 'STIXGATE_ERR_API_NOT_FOUND', 'not found');
+  });
   app.setErrorHandler((err: FastifyError | ApiError | Error, req: FastifyRequest, reply: FastifyReply) => {
     const d = describeError(err, req.routeOptions.bodyLimit ?? 0);
     if (d.internal) req.log.error({ err }, 'request failed');
+    counted(d.code);
     return sendError(reply, d.status, d.code, d.message, d.headers);
   });
+}
+
+/** The bounded metric label of an API error code: `STIXGATE_ERR_API_RATE_LIMITED` → `rate_limited`. */
+export function errorLabel(code: ErrorCode): string {
+  return code.replace(/^STIXGATE_ERR_(API_)?/, '').toLowerCase();
 }
 
 /** Fastify `frameworkErrors`: errors raised before routing (bad URL encoding, over-long path parameter). */

@@ -4,7 +4,7 @@ import type { Store } from '../store/contract.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { Authenticator, rateLimited } from './auth.js';
-import { ApiError, clientErrorHandler, frameworkErrors, registerErrorHandling } from './errors.js';
+import { ApiError, clientErrorHandler, errorLabel, frameworkErrors, registerErrorHandling } from './errors.js';
 import { methodNotAllowed } from './methods.js';
 import { RateLimiter, type BucketRate } from './rate-limit.js';
 import { healthRoutes } from './health.js';
@@ -90,7 +90,7 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
   // JSON only: a text/plain body carrying JSON is a 415, not parsed some other way (FAULTS A7)
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', null);
-  registerErrorHandling(app);
+  registerErrorHandling(app, (code) => o.metrics.apiRefused.inc({ code: errorLabel(code) }));
   const limiter = new RateLimiter(c.rate_limit, keyRates(c), now);
   // before routing hooks and authentication: over-long targets, then the caller's address bucket
   app.addHook('onRequest', (req, _reply, done) => {

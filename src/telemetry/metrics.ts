@@ -25,6 +25,7 @@ export class Metrics {
   readonly lookupDuration = new Histogram({ name: 'stixgate_lookup_duration_seconds', help: 'Lookup API request latency', labelNames: ['kind'], buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5], registers: [this.registry] });
   readonly lookupValues = new Counter({ name: 'stixgate_lookup_values_total', help: 'Values looked up, by result (hit ratio = hit / (hit + miss))', labelNames: ['result'], registers: [this.registry] });
   readonly indexEntries = new Gauge({ name: 'stixgate_lookup_index_entries', help: 'Values held by the in-memory lookup index', labelNames: ['kind'], registers: [this.registry] });
+  readonly apiRefused = new Counter({ name: 'stixgate_api_refused_total', help: 'API requests answered with an error, by error code (STIXGATE_ERR_API_… without the prefix, lower case)', labelNames: ['code'], registers: [this.registry] });
   readonly indexSeq = new Gauge({ name: 'stixgate_lookup_index_seq', help: 'Change-log sequence the lookup index has applied', registers: [this.registry] });
   readonly sinkPushed = new Counter({ name: 'stixgate_sink_pushed_total', help: 'Values the remote side acknowledged as added or updated', labelNames: ['sink'], registers: [this.registry] });
   readonly sinkRemoved = new Counter({ name: 'stixgate_sink_removed_total', help: 'Values the remote side acknowledged as removed, by reason', labelNames: ['sink', 'reason'], registers: [this.registry] });

@@ -1,9 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import { hashApiKey } from '../../src/server/index.js';
+import { pino } from 'pino';
+import { buildIndex } from '../../src/lookup/index.js';
+import { buildServer, hashApiKey } from '../../src/server/index.js';
+import { Metrics } from '../../src/telemetry/metrics.js';
+import { rig } from '../correlate/fixtures.js';
 import { T0 } from '../lookup/fixtures.js';
-import { KEYS, bearer, setup } from './helpers.js';
+import { STANDARD } from '../score/helpers.js';
+import { KEYS, bearer, serverConfig, setup } from './helpers.js';
 
 const UNAUTH = { error: { code: 'STIXGATE_ERR_API_UNAUTHORIZED', message: 'missing or invalid API key' } };
 const BODY = '{"values":["198.51.100.7"]}';
@@ -162,45 +167,55 @@ test('FAULTS A12: path tricks never reach another route, and CR/LF in values rea
   }
 });
 
-test('FAULTS A2: every route and method: no key 401, a key without the scope 403, then 405 with Allow for a method the route lacks; unknown paths 404', async () => {
-  const { app } = await setup({ anonymous_lookup: false });
+test('FAULTS A2: every route and method: no key 401, a key without the scope 403, then 405 with Allow for a method the route lacks; unknown paths 404', async (t) => {
+  // the full surface: lookups, related objects (real correlator), sightings (real embedded store), health, metrics
+  const r = await rig(t);
+  const { index } = await buildIndex(r.store, { now: () => T0 });
+  const SIGHTER = 'k-sighter-4d2c9e8b7a6f5e4d3c2b';
+  const config = serverConfig({ api_keys: {
+    reader: { hash: hashApiKey(KEYS.reader), scopes: ['lookup'] },
+    scraper: { hash: hashApiKey(KEYS.metrics), scopes: ['metrics'] },
+    sighter: { hash: hashApiKey(SIGHTER), scopes: ['sightings'] },
+  } });
+  const app = buildServer({ config, index, store: r.store, metrics: new Metrics({ defaults: false }), logger: pino({ level: 'silent' }), isReady: () => true, now: () => T0, correlator: r.correlator, scoring: STANDARD() });
+  t.after(() => app.close());
+  await app.ready();
   const routes = app.printRoutes({ commonPrefix: false });
-  // the matrix below covers every path this server registers
-  for (const path of ['/api/v1/lookup', '/metrics', '/healthz', '/readyz']) assert.ok(routes.includes(path), path);
-  assert.equal(routes.split('\n').filter((l) => /\//.test(l)).length, 4, routes);
-  const matrix: { url: string; scope: string | null; methods: string[]; key: string; wrongKey?: string }[] = [
-    { url: '/api/v1/lookup?value=198.51.100.7', scope: 'lookup', methods: ['GET', 'HEAD', 'POST'], key: KEYS.reader, wrongKey: KEYS.metrics },
-    { url: '/metrics', scope: 'metrics', methods: ['GET', 'HEAD'], key: KEYS.metrics, wrongKey: KEYS.reader },
-    { url: '/healthz', scope: null, methods: ['GET', 'HEAD'], key: '' },
-    { url: '/readyz', scope: null, methods: ['GET', 'HEAD'], key: '' },
+  const related = `/api/v1/objects/indicator--${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}/related`;
+  const matrix: { url: string; path: string; methods: string[]; key?: string; wrongKey?: string }[] = [
+    { url: '/api/v1/lookup?value=198.51.100.7', path: '/api/v1/lookup', methods: ['GET', 'HEAD', 'POST'], key: KEYS.reader, wrongKey: SIGHTER },
+    { url: related, path: '/api/v1/objects/:id/related', methods: ['GET', 'HEAD'], key: KEYS.reader, wrongKey: KEYS.metrics },
+    { url: '/api/v1/sightings', path: '/api/v1/sightings', methods: ['POST'], key: SIGHTER, wrongKey: KEYS.reader },
+    { url: '/metrics', path: '/metrics', methods: ['GET', 'HEAD'], key: KEYS.metrics, wrongKey: KEYS.reader },
+    { url: '/healthz', path: '/healthz', methods: ['GET', 'HEAD'] },
+    { url: '/readyz', path: '/readyz', methods: ['GET', 'HEAD'] },
   ];
+  // the matrix covers every path this server registers
+  const listed = routes.split('\n').map((l) => /(\/\S*)/.exec(l)?.[1]).filter((p): p is string => p !== undefined);
+  assert.deepEqual([...new Set(listed)].sort(), matrix.map((m) => m.path).sort(), routes);
   let checked = 0;
   for (const row of matrix) {
     for (const method of ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const) {
       const call = (headers: Record<string, string>) =>
         app.inject({ method, url: row.url, headers: { ...headers, 'content-type': 'text/plain' }, payload: method === 'GET' || method === 'HEAD' ? undefined : 'not json' });
-      const allowed = row.methods.includes(method);
-      if (row.scope) {
-        const none = await call({});
-        assert.equal(none.statusCode, 401, `${method} ${row.url} without a key`);
-        const bad = await call(bearer('k-unknown-key-000000000000'));
-        assert.equal(bad.statusCode, 401, `${method} ${row.url} unknown key`);
-        const wrong = await call(bearer(row.wrongKey!));
-        assert.equal(wrong.statusCode, 403, `${method} ${row.url} without the ${row.scope} scope`);
+      if (row.key) {
+        assert.equal((await call({})).statusCode, 401, `${method} ${row.path} without a key`);
+        assert.equal((await call(bearer('k-unknown-key-000000000000'))).statusCode, 401, `${method} ${row.path} unknown key`);
+        assert.equal((await call(bearer(row.wrongKey!))).statusCode, 403, `${method} ${row.path} without the scope`);
         checked += 3;
       }
       const right = await call(row.key ? bearer(row.key) : {});
-      if (allowed) assert.notEqual(right.statusCode, 405, `${method} ${row.url}`);
+      if (row.methods.includes(method)) assert.ok([200, 404, 415].includes(right.statusCode), `${method} ${row.path}: ${right.statusCode}`);
       else {
-        assert.equal(right.statusCode, 405, `${method} ${row.url}`);
+        assert.equal(right.statusCode, 405, `${method} ${row.path}`);
         assert.equal(right.headers.allow, row.methods.join(', '));
-        assert.deepEqual(right.json(), { error: { code: 'STIXGATE_ERR_API_METHOD_NOT_ALLOWED', message: `this route answers ${row.methods.join(', ')}` } });
+        if (method !== 'HEAD') assert.deepEqual(right.json(), { error: { code: 'STIXGATE_ERR_API_METHOD_NOT_ALLOWED', message: `this route answers ${row.methods.join(', ')}` } });
       }
       checked++;
     }
   }
-  assert.equal(checked, 2 * 7 * 4 + 2 * 7);
+  assert.equal(checked, 4 * 7 * 4 + 2 * 7);
   for (const method of ['GET', 'POST', 'PUT', 'DELETE'] as const) {
-    assert.equal((await app.inject({ method, url: '/api/v1/admin/reload', headers: bearer(KEYS.red) })).statusCode, 404, method);
+    assert.equal((await app.inject({ method, url: '/api/v1/admin/reload', headers: bearer(KEYS.reader) })).statusCode, 404, method);
   }
 });

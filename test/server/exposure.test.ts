@@ -90,11 +90,27 @@ test('server addresses and limits are checked at start-up: proxies and key netwo
   assert.deepEqual(paths, ['server.api_keys.k.allowed_networks[1]', 'server.api_keys.k.expires', 'server.headers_timeout_secs', 'server.trusted_proxies[1]', 'server.trusted_proxies[2]']);
 });
 
-test('/metrics needs a key with the metrics scope by default; metrics_public opens it (FAULTS A13)', async () => {
-  const closed = (await setup()).app;
-  assert.equal((await closed.inject('/metrics')).statusCode, 401);
-  assert.equal((await closed.inject({ url: '/metrics', headers: bearer(KEYS.reader) })).statusCode, 403);
-  assert.equal((await closed.inject({ url: '/metrics', headers: bearer(KEYS.metrics) })).statusCode, 200);
+test('FAULTS A13: /metrics needs a key with the metrics scope by default (metrics_public opens it); its labels carry no key, value or request text', async () => {
+  const { app } = await setup();
+  assert.equal((await app.inject('/metrics')).statusCode, 401);
+  assert.equal((await app.inject({ url: '/metrics', headers: bearer(KEYS.reader) })).statusCode, 403);
+  const canaryKey = 'k-canary-presented-3b8e1f2a9c7d';
+  const canaryValue = 'canary-value-8c1d.example';
+  await app.inject({ url: `/api/v1/lookup?value=${canaryValue}`, headers: bearer(canaryKey) });
+  await app.inject({ url: `/api/v1/lookup?value=${canaryValue}`, headers: bearer(KEYS.reader) });
+  await app.inject({ method: 'POST', url: '/api/v1/lookup', headers: bearer(KEYS.reader), payload: { values: ['198.51.100.7', canaryValue] } });
+  await app.inject({ url: `/no/such/${canaryValue}` });
+  const res = await app.inject({ url: '/metrics', headers: bearer(KEYS.metrics) });
+  assert.equal(res.statusCode, 200);
+  for (const secret of [...Object.values(KEYS), canaryKey, canaryValue, '198.51.100.7', 'reader', 'scraper']) assert.equal(res.body.includes(secret), false, secret);
+  const labels = [...res.body.matchAll(/^stixgate_\w+\{([^}]*)\}/gm)].flatMap((m) => [...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]] as const));
+  assert.ok(labels.length > 5);
+  const names = new Set(labels.map(([n]) => n));
+  assert.deepEqual([...names].sort(), ['code', 'kind', 'le', 'node', 'result', 'type', 'version']);
+  for (const [, v] of labels) assert.match(v, /^[a-zA-Z0-9_.+-]{1,32}$/, v);
+  assert.match(res.body, /^stixgate_api_refused_total\{code="unauthorized"\} 2$/m);
+  assert.match(res.body, /^stixgate_api_refused_total\{code="not_found"\} 1$/m);
+  assert.match(res.body, /^stixgate_api_refused_total\{code="forbidden"\} 1$/m);
   const open = (await setup({ metrics_public: true })).app;
   assert.equal((await open.inject('/metrics')).statusCode, 200);
 });

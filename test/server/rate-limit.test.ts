@@ -40,6 +40,9 @@ test('FAULTS A9: a flood from one key gets 429 + Retry-After in the JSON error f
   const audited = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'api call' && l.status === 429);
   assert.equal(audited.length, 17);
   assert.ok(audited.every((l) => l.key_id === 'reader'));
+  // and counted for operators, by code only
+  const metrics = await app.inject({ url: '/metrics', headers: bearer(KEYS.metrics) });
+  assert.match(metrics.body, /^stixgate_api_refused_total\{code="rate_limited"\} 17$/m);
 });
 
 test('FAULTS A9: a key may carry its own bucket in place of the per-key default', async () => {
