@@ -218,4 +218,8 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
   for (const method of ['GET', 'POST', 'PUT', 'DELETE'] as const) {
     assert.equal((await app.inject({ method, url: '/api/v1/admin/reload', headers: bearer(KEYS.reader) })).statusCode, 404, method);
   }
+  // a path parameter over the router's 256 characters is a 414, without echo
+  const long = await app.inject({ url: `/api/v1/objects/indicator--${'e'.repeat(300)}/related`, headers: bearer(KEYS.reader) });
+  assert.equal(long.statusCode, 414);
+  assert.deepEqual(long.json(), { error: { code: 'STIXGATE_ERR_API_URI_TOO_LONG', message: 'a path parameter is too long' } });
 });
