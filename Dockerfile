@@ -12,9 +12,11 @@ COPY src ./src
 COPY integrations ./integrations
 RUN npm run build && npm prune --omit=dev
 
-# Runtime: non-root, data in a volume, health check against /healthz.
+# Runtime: non-root, data in a volume, health check against /healthz on the port the daemon
+# listens on (`stixgate health` reads it from <data_dir>/daemon.json, so a changed server.port,
+# STIXGATE__SERVER__PORT or --port is followed). No compiler, no tsx: dist/ and production modules.
 FROM node:24-bookworm-slim
-ENV NODE_ENV=production
+ENV NODE_ENV=production STIXGATE_CONFIG=/app/config/docker.yaml
 WORKDIR /app
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
@@ -27,6 +29,6 @@ USER node
 VOLUME ["/var/lib/stixgate"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:8080/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "dist/src/cli.js", "health", "--timeout-secs", "4"]
 ENTRYPOINT ["node", "dist/src/cli.js"]
-CMD ["run", "--config", "/app/config/docker.yaml", "--data-dir", "/var/lib/stixgate"]
+CMD ["run"]

@@ -1,4 +1,6 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
+import { configOpt, configPath, dataDirOpt, EXIT_CONFIG, EXIT_RUNTIME, fail, loadForCommand, parsePort, usageExitCodes } from './cli-common.js';
+import { addDaemonCommands } from './cli-daemon.js';
 import { resolve } from 'node:path';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -6,9 +8,9 @@ import { createLogger, silentLogger } from './telemetry/logger.js';
 import { registry } from '../integrations/index.js';
 import { simulators } from '../integrations/simulators.js';
 import { Daemon } from './daemon.js';
-import { loadConfig, parseConfig, redactConfig, type LoadedConfig } from './config/load.js';
+import { loadConfig, redactConfig, type LoadedConfig } from './config/load.js';
 import { formatLocation, isStixgateError, type Rejection } from './core/errors.js';
-import { DEFAULT_CONFIG, MAPPINGS_DIR, VERSION } from './paths.js';
+import { MAPPINGS_DIR, VERSION } from './paths.js';
 import { openStore } from './store/open.js';
 import { createSourceComponent } from './pipeline/components.js';
 import { runSource } from './pipeline/runner.js';
@@ -19,23 +21,6 @@ import { hashApiKey } from './server/schema.js';
 import { deterministicId } from './core/ids.js';
 import { createProgress } from './cli-progress.js';
 import { describeConfigReference } from './config/reference.js';
-
-const EXIT_CONFIG = 2;
-const EXIT_RUNTIME = 3;
-
-function configPath(opts: { config?: string }): string {
-  return resolve(opts.config ?? process.env.STIXGATE_CONFIG ?? DEFAULT_CONFIG);
-}
-
-/** The configuration for one-shot commands: the file when it exists, else built-in defaults. */
-function loadForCommand(opts: { config?: string }, extraSources?: Record<string, unknown>): LoadedConfig {
-  const path = configPath(opts);
-  if (!extraSources) return loadConfig(path, registry);
-  // one-shot commands validate an ad-hoc source entry with the same schema as the file
-  const base = existsSync(path) ? (parseYaml(readFileSync(path, 'utf8')) ?? {}) : {};
-  const merged = { ...(base as object), sources: extraSources };
-  return parseConfig(JSON.stringify(merged), { file: path, registry });
-}
 
 function parseOptions(pairs: string[] | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -58,24 +43,15 @@ function rejectionLine(r: Rejection): string {
   return `rejected: ${r.message} [${r.reason}]${where ? ` (${where})` : ''}`;
 }
 
-function fail(e: unknown): never {
-  const msg = e instanceof Error ? e.message : String(e);
-  process.stderr.write(`stixgate: ${msg}\n`);
-  const code = isStixgateError(e) && e.code.startsWith('STIXGATE_ERR_CONFIG') ? EXIT_CONFIG : EXIT_RUNTIME;
-  process.exit(code);
-}
-
 const program = new Command();
-program.name('stixgate').description('Threat-intelligence integration gateway').version(VERSION);
-const configOpt = () => new Option('-c, --config <file>', 'configuration file (default config/stixgate.yaml or $STIXGATE_CONFIG)');
-const dataDirOpt = () => new Option('--data-dir <dir>', 'embedded store directory (overrides data_dir)');
+usageExitCodes(program).name('stixgate').description('Threat-intelligence integration gateway').version(VERSION);
 
 program
   .command('run')
   .description('run the daemon')
   .addOption(configOpt())
   .addOption(dataDirOpt())
-  .option('--port <port>', 'listen on this port instead of server.port (0: any free port)', (v) => Number.parseInt(v, 10))
+  .option('--port <port>', 'listen on this port instead of server.port (0: any free port)', parsePort)
   .action(async (opts) => {
     const logger = createLogger();
     const daemon = new Daemon({ configPath: configPath(opts), dataDir: opts.dataDir, port: opts.port, registry, logger });
@@ -378,5 +354,7 @@ program
   .action(() => {
     process.stdout.write(describeConfigReference(registry));
   });
+
+addDaemonCommands(program);
 
 await program.parseAsync(process.argv);

@@ -18,6 +18,7 @@ import { buildServer } from './server/index.js';
 import { isStixgateError } from './core/errors.js';
 import { warnInsecureEnvironment } from './http/client.js';
 import { MAPPINGS_DIR, VERSION } from './paths.js';
+import { removeDaemonFile, writeDaemonFile } from './daemon-file.js';
 import { Correlator, CorrelationMetrics } from './correlate/index.js';
 import { createPublishFilter, reloadWarninglists } from './filter/setup.js';
 import type { PublishFilter } from './filter/policy.js';
@@ -63,6 +64,9 @@ export class Daemon {
   private sinks = new Map<string, SinkComponent>();
   private readonly now: () => number;
   private stopping = false;
+  private dataDir?: string;
+  private reloads = 0;
+  private started?: string;
   /** This process's identity as a lease holder on a shared store. */
   readonly instanceId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 
@@ -107,6 +111,8 @@ export class Daemon {
     });
     await this.server.listen({ host: config.server.listen_host, port: this.o.port ?? config.server.port });
     log.info({ address: this.address, indexed: seq }, 'listening');
+    this.dataDir = dataDir;
+    this.writeDaemonFile();
 
     this.follower = new IndexFollower(this.store, index, { intervalMs: config.lookup.follow_interval_ms, from: seq, now: this.now, metrics: this.metrics, logger: log });
     this.follower.start();
@@ -341,13 +347,29 @@ export class Daemon {
     this.enrichHttp = [];
   }
 
+  private writeDaemonFile(reload?: { ok: boolean; message: string }): void {
+    if (!this.dataDir || !this.address) return;
+    const at = new Date(this.now()).toISOString();
+    try {
+      writeDaemonFile(this.dataDir, {
+        pid: process.pid, url: this.address, config: this.loaded.path, started: this.started ?? at,
+        reload: reload && { seq: this.reloads, ...reload, at },
+      });
+      this.started ??= at;
+    } catch (e) {
+      this.o.logger.warn(`daemon file not written in ${this.dataDir}: ${(e as Error).message} (stixgate health and reload need it)`);
+    }
+  }
+
   /** SIGHUP: re-read the configuration; keep the running one when the new one is invalid. */
   async reload(): Promise<boolean> {
+    this.reloads++;
     let next: LoadedConfig;
     try {
       next = loadConfig(this.o.configPath, this.o.registry);
     } catch (e) {
       this.o.logger.error({ code: isStixgateError(e) ? e.code : undefined }, `reload refused, keeping the running configuration: ${(e as Error).message}`);
+      this.writeDaemonFile({ ok: false, message: (e as Error).message });
       return false;
     }
     await this.scheduler?.stop(this.loaded.config.shutdown_timeout_secs * 1000);
@@ -357,6 +379,7 @@ export class Daemon {
     this.scheduleAll();
     this.scheduler.start();
     this.o.logger.info({ sources: [...this.components.keys()] }, 'configuration reloaded (server and store settings apply at restart)');
+    this.writeDaemonFile({ ok: true, message: `configuration reloaded (${this.components.size} source(s), ${this.sinks.size} sink(s))` });
     return true;
   }
 
@@ -378,6 +401,7 @@ export class Daemon {
     if (this.statsTimer) clearInterval(this.statsTimer);
     await this.correlator?.close();
     await this.store?.close();
+    if (this.dataDir) removeDaemonFile(this.dataDir);
     this.o.logger.info('stopped');
   }
 }

@@ -1,0 +1,55 @@
+import { InvalidArgumentError, Option, type Command, type CommanderError } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { registry } from '../integrations/index.js';
+import { loadConfig, parseConfig, type LoadedConfig } from './config/load.js';
+import { isStixgateError } from './core/errors.js';
+import { DEFAULT_CONFIG } from './paths.js';
+
+/** Exit codes (README "Exit codes"): 1 a negative answer, 2 configuration or usage, 3 runtime. */
+export const EXIT_CONFIG = 2;
+export const EXIT_RUNTIME = 3;
+
+export function configPath(opts: { config?: string }): string {
+  return resolve(opts.config ?? process.env.STIXGATE_CONFIG ?? DEFAULT_CONFIG);
+}
+
+/** The configuration for one-shot commands: the file when it exists, else built-in defaults. */
+export function loadForCommand(opts: { config?: string }, extraSources?: Record<string, unknown>): LoadedConfig {
+  const path = configPath(opts);
+  if (!extraSources) return loadConfig(path, registry);
+  // one-shot commands validate an ad-hoc source entry with the same schema as the file
+  const base = existsSync(path) ? (parseYaml(readFileSync(path, 'utf8')) ?? {}) : {};
+  const merged = { ...(base as object), sources: extraSources };
+  return parseConfig(JSON.stringify(merged), { file: path, registry });
+}
+
+export function fail(e: unknown): never {
+  const msg = e instanceof Error ? e.message : String(e);
+  process.stderr.write(`stixgate: ${msg}\n`);
+  const code = isStixgateError(e) && e.code.startsWith('STIXGATE_ERR_CONFIG') ? EXIT_CONFIG : EXIT_RUNTIME;
+  process.exit(code);
+}
+
+export const configOpt = () => new Option('-c, --config <file>', 'configuration file (default config/stixgate.yaml or $STIXGATE_CONFIG)');
+export const dataDirOpt = () => new Option('--data-dir <dir>', 'embedded store directory (overrides data_dir)');
+
+/** Option parsers: a bad value is a usage error (exit 2) naming the option, before anything runs. */
+export function positiveInt(_flag: string, v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new InvalidArgumentError('expected a positive integer');
+  return Number(v);
+}
+
+export function parsePort(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) > 65535) throw new InvalidArgumentError('expected a port number from 0 to 65535 (0: any free port)');
+  return Number(v);
+}
+
+/** Usage errors (unknown option, missing or invalid argument) exit 2; --help and --version exit 0. */
+export function usageExitCodes(program: Command): Command {
+  return program.exitOverride((err: CommanderError) => {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') process.exit(0);
+    process.exit(EXIT_CONFIG);
+  });
+}
