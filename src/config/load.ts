@@ -9,7 +9,7 @@ import { tlsIssues } from '../store/opensearch/schema.js';
 import { checkUrl } from '../http/ssrf.js';
 import { validateSchedule } from '../pipeline/scheduler.js';
 import type { IntegrationDefinition } from '../pipeline/types.js';
-import { serverIssues } from '../server/exposure.js';
+import { serverIssues, serverWarnings } from '../server/exposure.js';
 
 export interface LoadedConfig {
   config: StixgateConfig;
@@ -73,7 +73,7 @@ export function parseConfig(
     const def = opts.registry.find((d) => d.type === (src as { type: string }).type);
     for (const p of def?.secretPaths ?? []) secretPaths.add(`sources.${id}.${p}`);
   }
-  return { config, path: resolve(opts.file), dir, secretPaths, warnings: [] };
+  return { config, path: resolve(opts.file), dir, secretPaths, warnings: serverWarnings(config.server) };
 }
 
 /** Reads, parses and validates a configuration file, and checks its permissions (C6). */

@@ -45,6 +45,16 @@ export function serverIssues(c: ServerConfig, rawServer: unknown, path = 'server
   return issues;
 }
 
+/** What a valid server configuration exposes that an operator should know at every start. */
+export function serverWarnings(c: ServerConfig, path = 'server'): string[] {
+  const out: string[] = [];
+  const exposed = !isLoopbackHost(c.listen_host);
+  if (exposed && c.anonymous_lookup) out.push(`${path}.anonymous_lookup is true on ${c.listen_host}: anyone who reaches the port can look up TLP:CLEAR indicators without a key`);
+  if (exposed && c.metrics_public) out.push(`${path}.metrics_public is true on ${c.listen_host}: anyone who reaches the port can read /metrics (source, sink and job names, error reasons, store sizes)`);
+  if (!c.rate_limit.enabled) out.push(`${path}.rate_limit.enabled is false: no request rate limit applies`);
+  return out;
+}
+
 /** An ISO date (or date-time) whose calendar date exists (V8 reads 2027-02-30 as 2 March). */
 function isRealDate(v: string): boolean {
   if (Number.isNaN(Date.parse(v))) return false;

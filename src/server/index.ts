@@ -6,6 +6,7 @@ import type { Metrics } from '../telemetry/metrics.js';
 import { Authenticator, rateLimited } from './auth.js';
 import { ApiError, clientErrorHandler, errorLabel, frameworkErrors, registerErrorHandling } from './errors.js';
 import { methodNotAllowed } from './methods.js';
+import { clientBucketOf } from './networks.js';
 import { RateLimiter, type BucketRate } from './rate-limit.js';
 import { healthRoutes } from './health.js';
 import { lazyChildLogger } from './lazy-logger.js';
@@ -95,7 +96,7 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
   // before routing hooks and authentication: over-long targets, then the caller's address bucket
   app.addHook('onRequest', (req, _reply, done) => {
     if ((req.raw.url ?? '').length > c.max_url_bytes) return done(new ApiError(414, 'STIXGATE_ERR_API_URI_TOO_LONG', `the request target exceeds ${c.max_url_bytes} bytes`));
-    const wait = limiter.takeAddress(req.ip);
+    const wait = limiter.takeAddress(clientBucketOf(req.ip));
     if (wait > 0) return done(rateLimited(wait, 'this address'));
     done();
   });

@@ -36,6 +36,13 @@ test('a non-loopback listener without keys and without an explicit anonymous_loo
   assert.deepEqual(issuesOf(`server:\n  listen_host: 0.0.0.0\n  api_keys:\n    siem: { hash: "${KEY_HASH}", scopes: [lookup] }\n`), []);
   assert.deepEqual(issuesOf('server:\n  listen_host: "::"\n  anonymous_lookup: true\n'), []);
   assert.deepEqual(issuesOf('server:\n  listen_host: 0.0.0.0\n  anonymous_lookup: false\n'), []);
+  // exposing anonymous lookups or metrics is allowed, and said at every start
+  const anon = parseConfig('server:\n  listen_host: 0.0.0.0\n  anonymous_lookup: true\n  metrics_public: true\n', { file: 'a.yaml', registry, env: {} });
+  assert.deepEqual(anon.warnings, [
+    'server.anonymous_lookup is true on 0.0.0.0: anyone who reaches the port can look up TLP:CLEAR indicators without a key',
+    'server.metrics_public is true on 0.0.0.0: anyone who reaches the port can read /metrics (source, sink and job names, error reasons, store sizes)',
+  ]);
+  assert.deepEqual(parseConfig('server:\n  anonymous_lookup: true\n', { file: 'b.yaml', registry, env: {} }).warnings, []);
   // loopback needs neither
   assert.deepEqual(issuesOf('server:\n  listen_host: 127.0.0.1\n'), []);
   assert.deepEqual(issuesOf('{}'), []);

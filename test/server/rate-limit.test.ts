@@ -98,6 +98,16 @@ test('FAULTS A14: X-Forwarded-For from an untrusted peer is ignored, so rotating
   assert.deepEqual(codes, [200, 200, 200, 429, 429]);
 });
 
+test('FAULTS A14: an IPv6 client is limited by its /64, so rotating addresses inside it gains nothing; an IPv4-mapped address is its IPv4', async () => {
+  const { app } = await setup({ rate_limit: { per_address: { requests_per_sec: 1, burst: 2 } } });
+  const from = (remoteAddress: string) => app.inject({ url: LOOKUP, remoteAddress, headers: bearer(KEYS.reader) });
+  const codes: number[] = [];
+  for (const a of ['2001:db8:1:2::1', '2001:db8:1:2:ffff:1:2:3', '2001:db8:1:2::abcd']) codes.push((await from(a)).statusCode);
+  assert.deepEqual(codes, [200, 200, 429]);
+  assert.equal((await from('2001:db8:1:3::1')).statusCode, 200, 'the next /64 is another client');
+  assert.deepEqual([(await from('192.0.2.9')).statusCode, (await from('::ffff:192.0.2.9')).statusCode, (await from('192.0.2.9')).statusCode], [200, 200, 429]);
+});
+
 test('FAULTS A14: X-Forwarded-For is honoured from a configured trusted proxy only, and key networks see the forwarded client', async () => {
   const { hashApiKey } = await import('../../src/server/index.js');
   const { app } = await setup({
