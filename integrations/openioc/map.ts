@@ -14,6 +14,8 @@ import { StixgateError, type Rejection } from '../../src/core/errors.js';
 import { deterministicId } from '../../src/core/ids.js';
 import { normaliseObservable } from '../../src/core/observable.js';
 import { canonicalPattern, escapePatternString, parsePattern } from '../../src/core/pattern.js';
+import { patternProblem, VALIDITY_POLICY } from '../../src/core/value-gate.js';
+import { WorkBudget, BUDGET_FLOOR } from '../../src/core/work-budget.js';
 import type { ObservableType, StixObject } from '../../src/core/stix.js';
 import { attr, child, childrenNamed, textOf, type XmlElement } from '../../src/core/safe-xml.js';
 
@@ -171,15 +173,24 @@ function nodeText(n: Node, parent?: string): string {
   return parent !== undefined && n.items.length > 1 ? `(${inner})` : inner;
 }
 
+/**
+ * Maps the indicator tree. OpenIOC has no references, so each element is visited once; the work
+ * budget (one unit per Indicator and IndicatorItem) and the depth limit make that explicit: past
+ * either, the IOC is rejected (`too_complex`, `too_deep`) instead of silently truncated.
+ */
 class TreeMapper {
   readonly unmapped: UnmappedTerm[] = [];
   items = 0;
   mapped = 0;
 
-  constructor(private readonly terms: TermTable) {}
+  constructor(
+    private readonly terms: TermTable,
+    readonly budget: WorkBudget,
+  ) {}
 
   indicator(el: XmlElement, depth: number): Node | undefined {
-    if (depth > MAX_DEPTH) return undefined;
+    this.budget.spend();
+    if (depth > MAX_DEPTH) throw new StixgateError('STIXGATE_ERR_INPUT_TOO_COMPLEX', `OpenIOC indicators nested deeper than ${MAX_DEPTH}`, { reason: 'too_deep' });
     const op = (attr(el, 'operator') ?? 'OR').toUpperCase() === 'AND' ? 'AND' : 'OR';
     const byType = new Map<string, string[]>();
     const subs: Node[] = [];
@@ -202,6 +213,7 @@ class TreeMapper {
   }
 
   private item(el: XmlElement): Cmp | undefined {
+    this.budget.spend();
     this.items++;
     const ctxEl = child(el, 'Context');
     const search = attr(ctxEl, 'search') ?? '';
@@ -255,9 +267,15 @@ export function mapOpenIoc(root: XmlElement, ctx: OpenIocMapContext): OpenIocMap
   const meta = root.local === 'OpenIOC' ? child(root, 'metadata') : root;
   const criteria = root.local === 'OpenIOC' ? child(root, 'criteria') : child(root, 'definition');
   const iocId = attr(root, 'id');
-  const tm = new TreeMapper(ctx.terms);
+  const tm = new TreeMapper(ctx.terms, new WorkBudget(BUDGET_FLOOR, 'OpenIOC document'));
   const tops = childrenNamed(criteria, 'Indicator');
-  const nodes = tops.map((t) => tm.indicator(t, 0)).filter((n): n is Node => n !== undefined);
+  let nodes: Node[];
+  try {
+    nodes = tops.map((t) => tm.indicator(t, 0)).filter((n): n is Node => n !== undefined);
+  } catch (e) {
+    if (!(e instanceof StixgateError)) throw e;
+    return { objects: [], rejections: [{ reason: e.reason, message: e.message, location: loc }], stats: { items: tm.items, mapped: tm.mapped, unmapped: tm.unmapped.length } };
+  }
   const stats = { items: tm.items, mapped: tm.mapped, unmapped: tm.unmapped.length };
   const created = iocTime(attr(root, 'last-modified')) ?? iocTime(textOf(meta, 'authored_date')) ?? ctx.fallbackTime;
   const objects: StixObject[] = [];
@@ -280,6 +298,10 @@ export function mapOpenIoc(root: XmlElement, ctx: OpenIocMapContext): OpenIocMap
     } catch (e) {
       return { objects: [], rejections: [{ reason: 'pattern_invalid', message: `OpenIOC pattern does not parse: ${(e as Error).message}`, location: loc }], stats };
     }
+    // an invalid value (a hash of the wrong length, a bad address) rejects the IOC: dropping the
+    // term could widen an AND
+    const bad = patternProblem(text, VALIDITY_POLICY);
+    if (bad) return { objects: [], rejections: [{ reason: bad.reason, message: `OpenIOC ${bad.message}`, location: loc }], stats };
     o.pattern = text;
     o.pattern_type = 'stix';
     o.pattern_version = '2.1';

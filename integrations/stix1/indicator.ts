@@ -5,6 +5,7 @@
  */
 import type { Rejection } from '../../src/core/errors.js';
 import { canonicalPattern } from '../../src/core/pattern.js';
+import { patternProblem, VALIDITY_POLICY } from '../../src/core/value-gate.js';
 import { deterministicId } from '../../src/core/ids.js';
 import type { StixObject } from '../../src/core/stix.js';
 import { attr, child, childrenNamed, textOf, xsiType, type XmlElement } from '../../src/core/safe-xml.js';
@@ -77,6 +78,11 @@ export function mapIndicator(h: IndicatorHost, el: XmlElement): void {
       pattern = text;
     } catch (e) {
       h.rejections.push({ reason: 'pattern_invalid', message: `indicator pattern does not parse: ${(e as Error).message}`, location: loc });
+      return;
+    }
+    const bad = patternProblem(text, VALIDITY_POLICY);
+    if (bad) {
+      h.rejections.push({ reason: bad.reason, message: `indicator ${bad.message}`, location: loc });
       return;
     }
   } else {

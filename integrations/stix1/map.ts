@@ -3,12 +3,14 @@
  * injected fallback), ids from the package's own ids (UUID kept, as stix2-elevator does) or
  * UUIDv5s over stable keys.
  */
-import type { Rejection } from '../../src/core/errors.js';
+import { StixgateError, type Rejection } from '../../src/core/errors.js';
 import { deterministicId } from '../../src/core/ids.js';
 import type { StixObject } from '../../src/core/stix.js';
 import { attr, child, childrenNamed, textOf, xsiType, type XmlElement } from '../../src/core/safe-xml.js';
 import { convertId, markingsOf, stixTimestamp, type Stix1MapContext } from './common.js';
 import { PatternBuilder, type Unmapped } from './pattern.js';
+import { WorkBudget } from '../../src/core/work-budget.js';
+import { objectValueProblem, VALIDITY_POLICY } from '../../src/core/value-gate.js';
 import { scosFromFacts } from './sco.js';
 import { mapIndicator, type IndicatorHost } from './indicator.js';
 import { mapCampaign, mapCourseOfAction, mapExploitTarget, mapIncident, mapReport, mapThreatActor, mapTtp, type SdoHost } from './sdo.js';
@@ -63,22 +65,27 @@ export class Stix1Mapper implements SdoHost, IndicatorHost {
     private readonly root: XmlElement,
     readonly ctx: Stix1MapContext,
   ) {
-    this.index(root);
-    this.builder = new PatternBuilder({ byId: this.byId });
+    const elements = this.index(root);
+    const where = { source: ctx.sourceId, ...(ctx.file ? { file: ctx.file } : {}) };
+    this.builder = new PatternBuilder({ byId: this.byId }, WorkBudget.forElements(elements, 'STIX 1.x package', where));
     this.packageTime =
       stixTimestamp(attr(root, 'timestamp')) ?? stixTimestamp(textOf(root, 'STIX_Header', 'Information_Source', 'Time', 'Produced_Time')) ?? ctx.fallbackTime;
   }
 
-  private index(el: XmlElement): void {
+  /** Indexes ids and kill-chain names; returns the number of elements. */
+  private index(el: XmlElement): number {
     const stack = [el];
+    let n = 0;
     while (stack.length) {
       const e = stack.pop()!;
+      n++;
       const id = e.attrs.id;
       if (id !== undefined && !this.byId.has(id) && !(e.local === 'Indicator' && attr(e, 'operator'))) this.byId.set(id, e);
       if (e.local === 'Kill_Chain_Phase' && attr(e, 'phase_id') && attr(e, 'name')) this.kcNames.set(attr(e, 'phase_id')!, attr(e, 'name')!);
       if (e.local === 'Kill_Chain' && attr(e, 'id') && attr(e, 'name')) this.kcNames.set(attr(e, 'id')!, attr(e, 'name')!);
       for (let i = e.children.length - 1; i >= 0; i--) stack.push(e.children[i]);
     }
+    return n;
   }
 
   timeOf(el: XmlElement): string {
@@ -262,6 +269,14 @@ export class Stix1Mapper implements SdoHost, IndicatorHost {
     }
     this.countUnmapped(this.builder.unmapped.splice(0));
     if (scos.length === 0) return;
+    // a value that fails the gate rejects the observation (its SCOs reference each other)
+    for (const s of scos) {
+      const bad = objectValueProblem(s, VALIDITY_POLICY);
+      if (!bad) continue;
+      const loc = { source: this.ctx.sourceId, ...(this.ctx.file ? { file: this.ctx.file } : {}), line: obs.line, ...(stix1Id ? { objectId: stix1Id } : {}) };
+      this.rejections.push({ reason: bad.reason, message: `observable ${bad.message}`, location: loc });
+      return;
+    }
     for (const s of scos) this.emit(s);
     const od: StixObject = {
       type: 'observed-data',
@@ -327,6 +342,16 @@ function isScoType(t: string): boolean {
 }
 
 /** Maps one parsed STIX 1.x package. */
+/**
+ * Maps one package. A package whose references fan out past its work budget is rejected as a
+ * whole (reason `too_complex`): nothing of it is emitted.
+ */
 export function mapStix1Package(root: XmlElement, ctx: Stix1MapContext): Stix1MapResult {
-  return new Stix1Mapper(root, ctx).map();
+  const m = new Stix1Mapper(root, ctx);
+  try {
+    return m.map();
+  } catch (e) {
+    if (!(e instanceof StixgateError) || e.reason !== 'too_complex') throw e;
+    return { objects: [], rejections: [{ reason: e.reason, message: e.message, location: e.location }], stats: m.stats };
+  }
 }

@@ -7,6 +7,7 @@ import { escapePatternString } from '../../src/core/pattern.js';
 import { normaliseObservable } from '../../src/core/observable.js';
 import type { ObservableType } from '../../src/core/stix.js';
 import { attr, child, childrenNamed, textOf, xsiType, type XmlElement } from '../../src/core/safe-xml.js';
+import { WorkBudget } from '../../src/core/work-budget.js';
 import { fileFacts, objectFacts, type Fact, type ObjectFacts } from './cybox.js';
 
 export type CmpNode = { kind: 'cmp'; text: string } | { kind: 'AND' | 'OR'; items: CmpNode[] };
@@ -156,11 +157,37 @@ function and(items: CmpNode[]): CmpNode | undefined {
   return items.length === 1 ? items[0] : { kind: 'AND', items };
 }
 
-/** Builds observation expressions from CybOX observables, resolving idrefs in the package. */
+/**
+ * Builds observation expressions from CybOX observables, resolving idrefs in the package.
+ * Bounded work (issue 18): an idref back to an observable or object being expanded is a cycle
+ * (unmapped `idref-cycle`), and every node built spends one unit of the document's budget, so
+ * references that fan out (a "diamond" of compositions each using the level below twice) end in
+ * STIXGATE_ERR_INPUT_TOO_COMPLEX instead of exponential work.
+ */
 export class PatternBuilder {
   readonly unmapped: Unmapped[] = [];
+  /** Observables and objects being expanded (the current reference path). */
+  private readonly active = new Set<XmlElement>();
 
-  constructor(private readonly index: IdIndex) {}
+  constructor(
+    private readonly index: IdIndex,
+    readonly budget: WorkBudget = WorkBudget.forElements(index.byId.size, 'STIX 1.x package'),
+  ) {}
+
+  /** Runs `fn` with `el` on the reference path; undefined (and a cycle noted) when it already is. */
+  private enter<T>(el: XmlElement, fn: () => T | undefined): T | undefined {
+    this.budget.spend();
+    if (this.active.has(el)) {
+      this.unmapped.push({ cybox_type: 'idref-cycle', id: attr(el, 'id') });
+      return undefined;
+    }
+    this.active.add(el);
+    try {
+      return fn();
+    } finally {
+      this.active.delete(el);
+    }
+  }
 
   private resolve(el: XmlElement, depth: number): XmlElement | undefined {
     let cur: XmlElement | undefined = el;
@@ -180,6 +207,10 @@ export class PatternBuilder {
       this.unmapped.push({ cybox_type: 'unresolved-idref', id: attr(el, 'idref') });
       return undefined;
     }
+    return this.enter(obs, () => this.observableBody(obs, depth));
+  }
+
+  private observableBody(obs: XmlElement, depth: number): ObsNode | undefined {
     const comp = child(obs, 'Observable_Composition');
     if (comp) {
       const op = (attr(comp, 'operator') ?? 'AND').toUpperCase() === 'OR' ? 'OR' : 'AND';
@@ -217,6 +248,7 @@ export class PatternBuilder {
     // Related objects that fold into the object's own properties.
     for (const rel of childrenNamed(child(o, 'Related_Objects'), 'Related_Object')) {
       if (!folds(facts.type, rel)) continue;
+      this.budget.spend();
       const kind = (textOf(rel, 'Relationship') ?? '').toLowerCase();
       const target = this.resolve(rel, depth + 1);
       const rprops = child(target, 'Properties');
@@ -243,6 +275,13 @@ export class PatternBuilder {
 
   /** One object's observation, ANDed with observations of its related objects that do not fold into it. */
   private object(obj: XmlElement, depth: number): ObsNode | undefined {
+    if (depth > MAX_REF_DEPTH) return undefined;
+    const target = this.resolve(obj, depth);
+    if (!target) return this.objectBody(obj, depth);
+    return this.enter(target, () => this.objectBody(obj, depth));
+  }
+
+  private objectBody(obj: XmlElement, depth: number): ObsNode | undefined {
     const of = this.objectFacts(obj, depth);
     const own = of ? objectComparison(of) : undefined;
     const items: ObsNode[] = own && of ? [{ kind: 'obs', cmp: own, type: of.type }] : [];

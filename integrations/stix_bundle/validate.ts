@@ -1,5 +1,6 @@
 import { parsePattern } from '../../src/core/pattern.js';
 import { isSco, type StixObject } from '../../src/core/stix.js';
+import { propertyTypeProblem } from './property-types.js';
 
 /**
  * Per-object STIX checks (FAULTS F14, F17) and the STIX 2.0 → 2.1 upgrade. Each failing object is
@@ -119,7 +120,11 @@ export function checkObject(value: unknown, caps: FieldCaps = DEFAULT_CAPS): Che
   const id = typeof o.id === 'string' ? o.id.slice(0, 120) : undefined;
   if (typeof o.type !== 'string' || o.type === '') return bad('missing_property', 'object has no type', id);
   if (o.type.length > 250 || !TYPE_RE.test(o.type)) return bad('bad_type', `type ${JSON.stringify(o.type.slice(0, 60))} is not a STIX type name`, id);
-  if (o.type === 'bundle') return bad('nested_bundle', 'a bundle inside a bundle is not supported', id);
+  if (o.type === 'bundle') {
+    // a document whose `objects` is not a list is read as one object: the bundle itself
+    if (o.objects !== undefined && !Array.isArray(o.objects)) return bad('bad_property', 'bundle objects must be a list of STIX objects', id);
+    return bad('nested_bundle', 'a bundle inside a bundle is not supported', id);
+  }
   if (o.id === undefined) return bad('missing_property', `${o.type} has no id`);
   const m = typeof o.id === 'string' ? ID_RE.exec(o.id) : null;
   if (!m) return bad('bad_id', `id ${JSON.stringify(String(o.id).slice(0, 120))} is not <type>--<uuid>`, id);
@@ -137,6 +142,8 @@ export function checkObject(value: unknown, caps: FieldCaps = DEFAULT_CAPS): Che
     if (!Array.isArray(o.labels) || o.labels.some((l) => typeof l !== 'string')) return bad('bad_property', 'labels must be a list of strings', id);
     if (o.labels.length > caps.maxLabels) return bad('field_too_large', `more than ${caps.maxLabels} labels`, id);
   }
+  const typeProblem = propertyTypeProblem(o);
+  if (typeProblem) return bad('bad_property', typeProblem, id);
   const keys = Object.keys(o);
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i];

@@ -27,6 +27,13 @@ export const commonSourceSchema = {
   verify_tls: s.bool({ default: true, description: 'verify TLS certificates' }),
   ca_file: s.string({ optional: true, description: 'PEM bundle of extra trusted CAs' }),
   max_bad_ratio: s.number({ default: 0.2, min: 0, max: 1, description: 'reject a document when more than this share of its records are invalid' }),
+  min_prefix: s.object(
+    {
+      ipv4: s.int({ default: 8, min: 1, max: 32, description: 'IPv4 ranges wider than this prefix are rejected (reason cidr_too_wide)' }),
+      ipv6: s.int({ default: 16, min: 1, max: 128, description: 'IPv6 ranges wider than this prefix are rejected (reason cidr_too_wide)' }),
+    },
+    { default: { ipv4: 8, ipv6: 16 }, description: 'widest CIDR range accepted from this source (a /0 is always rejected); raise it for blocklists that feed firewalls' },
+  ),
   ...trustedSourceSchema,
   rate_limit: s.object(
     { max_per_minute: s.number({ min: 0.1, max: 6000, description: 'requests started per minute at most' }) },

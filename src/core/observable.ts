@@ -19,7 +19,7 @@ export type NormaliseResult = { ok: true; observable: Observable } | { ok: false
 
 /** Bounded rejection reasons (used as metric labels). */
 export type RejectReason =
-  | 'empty' | 'too_long' | 'control_chars' | 'invalid_ipv4' | 'invalid_ipv6' | 'invalid_cidr'
+  | 'empty' | 'too_long' | 'control_chars' | 'invalid_ipv4' | 'invalid_ipv6' | 'invalid_cidr' | 'cidr_too_wide'
   | 'invalid_domain' | 'invalid_url' | 'invalid_email' | 'invalid_hash' | 'unknown_type';
 
 export const MAX_EMAIL_LENGTH = 320;
@@ -112,6 +112,7 @@ function ipv4(s: string, raw: string): NormaliseResult {
   if (slash < 0) return ok('ipv4-addr', end === s.length ? s : s.slice(0, end));
   const prefix = parsePrefix(s, slash + 1, s.length, 32);
   if (prefix < 0) return fail('invalid_cidr', 'invalid IPv4 CIDR prefix', raw);
+  if (prefix === 0) return fail('cidr_too_wide', 'a /0 range covers every IPv4 address', raw);
   if (prefix === 32) return ok('ipv4-addr', s.slice(0, slash));
   return { ok: true, observable: { type: 'ipv4-addr', value: `${formatIpv4(maskIpv4(v, prefix))}/${prefix}`, cidr: true } };
 }
@@ -124,6 +125,7 @@ function ipv6(s: string, raw: string): NormaliseResult {
   if (slash < 0) return ok('ipv6-addr', formatIpv6(words));
   const prefix = parsePrefix(s, slash + 1, s.length, 128);
   if (prefix < 0) return fail('invalid_cidr', 'invalid IPv6 CIDR prefix', raw);
+  if (prefix === 0) return fail('cidr_too_wide', 'a /0 range covers every IPv6 address', raw);
   if (prefix === 128) return ok('ipv6-addr', formatIpv6(words));
   maskIpv6(words, prefix);
   return { ok: true, observable: { type: 'ipv6-addr', value: `${formatIpv6(words)}/${prefix}`, cidr: true } };

@@ -8,8 +8,9 @@
  *   dot handling, so the path is kept as given (only its percent-encoding is normalised).
  * - A value without `scheme://` is read as `http://…` (`example.com/x`, `//example.com/x`);
  *   `scheme:` not followed by `//` or a port (`mailto:x`, `javascript:x`) is rejected.
- * - Hosts that are not a strict dotted quad (`0x7f.1`, `2130706433`) are kept verbatim as names:
- *   they are not re-interpreted as IPv4 addresses.
+ * - A host whose last label is a number (`999.1.1.1`, `6`, `0x7f.1`, `2130706433`) is what a
+ *   WHATWG parser reads as an IPv4 address: it must be a strict dotted quad, otherwise the URL is
+ *   rejected (it names neither an address nor a domain).
  * - Percent-encoded hosts and `\` in the authority are rejected (classic filter-evasion forms).
  */
 import { parseIpv4Range, parseIpv6Range, formatIpv6 } from './ip-address.js';
@@ -105,6 +106,28 @@ function normaliseEncoding(s: string, start: number, end: number, cls: Uint8Arra
   return out + s.slice(runStart, end);
 }
 
+/**
+ * WHATWG "ends in a number": the last label (a trailing dot ignored) is all digits, or `0x`
+ * followed by hex digits. Input is a canonical host name (lower case, no trailing dot).
+ */
+function endsInNumber(h: string): boolean {
+  const start = h.lastIndexOf('.') + 1;
+  if (start === h.length) return false;
+  let i = start;
+  let hex = false;
+  if (h.charCodeAt(i) === 48 && h.charCodeAt(i + 1) === 120) {
+    hex = true;
+    i += 2;
+  }
+  for (; i < h.length; i++) {
+    const c = h.charCodeAt(i);
+    if (c >= 48 && c <= 57) continue;
+    if (hex && c >= 97 && c <= 102) continue;
+    return false;
+  }
+  return true;
+}
+
 function isAlpha(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
@@ -185,6 +208,10 @@ export function normaliseUrl(s: string): string | UrlProblem {
       } else {
         const h = normaliseHostName(s.slice(hostStart, hostEnd), false);
         if (h === undefined) return { problem: 'has an invalid host' };
+        if (endsInNumber(h)) {
+          // full-width digits become ASCII under IDNA: such a host is an address or nothing
+          if (parseIpv4Range(h, 0, h.length) === undefined) return { problem: 'has a host that is neither an IPv4 address nor a domain name' };
+        }
         host = h;
       }
     }

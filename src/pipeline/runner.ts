@@ -5,6 +5,7 @@ import type { CommonSourceConfig, HttpClient, Page, Source } from './types.js';
 import type { Rejection } from '../core/errors.js';
 import { TLP_MARKING_IDS, tlpOfMarkings, tlpRank, type StixObject, type TlpLevel } from '../core/stix.js';
 import { extractObservables } from '../core/pattern.js';
+import { gateObject, DEFAULT_VALUE_POLICY, type ValuePolicy } from '../core/value-gate.js';
 import type { Allowlist } from './allowlist.js';
 
 export interface RunOptions {
@@ -63,6 +64,7 @@ export async function runSource(o: RunOptions): Promise<RunSummary> {
   // more than a row, and committing several pages at once with the last page's cursor keeps the
   // guarantee (a cursor is never committed without every object before it).
   const batchSize = o.batchSize ?? 10_000;
+  const policy = valuePolicy(o.config);
   let items: IngestItem[] = [];
   let pending: Page[] = [];
   let cursorToCommit: string | undefined;
@@ -91,14 +93,20 @@ export async function runSource(o: RunOptions): Promise<RunSummary> {
     sum.pages++;
     sum.received += page.received;
     sum.mapped += page.items.length;
-    for (const it of page.items) {
-      const why = filterReason(it.object, o);
+    for (let i = 0; i < page.items.length; i++) {
+      const it = page.items[i];
+      // the value gate: what fails is counted by reason and never stored (issue 18)
+      const gate = gateObject(it.object, policy, { source: o.id });
+      for (const r of gate.ok ? gate.rejections : [gate.rejection]) countRejection(sum, r, o);
+      if (!gate.ok) continue;
+      const object = gate.object;
+      const why = filterReason(object, o);
       if (why) {
         sum.filtered++;
         o.metrics?.recordsFiltered.inc({ source: o.id, filter: why });
         continue;
       }
-      items.push({ object: it.object, source: o.id, seenAt: it.seenAt, confidence: it.confidence ?? o.config.confidence, tlp: o.config.tlp });
+      items.push({ object, source: o.id, seenAt: it.seenAt, confidence: it.confidence ?? o.config.confidence, tlp: o.config.tlp });
     }
     for (const r of page.rejections) countRejection(sum, r, o);
     if (o.metrics) {
@@ -113,6 +121,12 @@ export async function runSource(o: RunOptions): Promise<RunSummary> {
   // an aborted run drops what it has not committed; a finished one commits the rest
   if (!o.signal.aborted) await flush();
   return sum;
+}
+
+/** The source's value policy (config `min_prefix`); defaults for configs built without the schema. */
+function valuePolicy(c: CommonSourceConfig): ValuePolicy {
+  const p = c.min_prefix;
+  return p ? { minPrefixIpv4: p.ipv4, minPrefixIpv6: p.ipv6 } : DEFAULT_VALUE_POLICY;
 }
 
 function countRejection(sum: RunSummary, r: Rejection, o: RunOptions): void {

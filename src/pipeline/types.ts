@@ -75,6 +75,8 @@ export interface CommonSourceConfig {
   verify_tls: boolean;
   /** Reject the whole document when more than this share of its records are bad (0-1). */
   max_bad_ratio: number;
+  /** Widest CIDR ranges accepted (the value gate, src/core/value-gate.ts). */
+  min_prefix: { ipv4: number; ipv6: number };
   /** Values from this source are published even when a warninglist lists them. */
   trusted: boolean;
   retry: { max_attempts: number; base_delay_secs: number; max_delay_secs: number };

@@ -77,7 +77,11 @@ test('IPv4 and CIDR normalisation', () => {
   assert.deepEqual(value(normaliseObservable('ipv4-addr', ' 1.2.3[.]4 ')), { type: 'ipv4-addr', value: '1.2.3.4' });
   assert.deepEqual(value(normaliseObservable('ipv4-addr', '1.2.3.4/24')), { type: 'ipv4-addr', value: '1.2.3.0/24', cidr: true });
   assert.deepEqual(value(normaliseObservable('ipv4-addr', '1.2.3.4/32')), { type: 'ipv4-addr', value: '1.2.3.4' });
-  assert.deepEqual(value(normaliseObservable('ipv4-addr', '255.255.255.255/0')), { type: 'ipv4-addr', value: '0.0.0.0/0', cidr: true });
+  // a /0 covers every address: never an indicator (issue 18)
+  assert.equal(reason(normaliseObservable('ipv4-addr', '255.255.255.255/0')), 'cidr_too_wide');
+  assert.equal(reason(normaliseObservable('ipv4-addr', '0.0.0.0/0')), 'cidr_too_wide');
+  assert.equal(reason(detectObservable('0.0.0.0/0')), 'cidr_too_wide');
+  assert.deepEqual(value(normaliseObservable('ipv4-addr', '255.255.255.255/1')), { type: 'ipv4-addr', value: '128.0.0.0/1', cidr: true });
   assert.deepEqual(value(normaliseObservable('ipv4-addr', '10.1.2.3/9')), { type: 'ipv4-addr', value: '10.0.0.0/9', cidr: true });
   assert.equal(reason(normaliseObservable('ipv4-addr', '1.2.3.4/33')), 'invalid_cidr');
   assert.equal(reason(normaliseObservable('ipv4-addr', '1.2.3.4/024')), 'invalid_cidr');
@@ -94,6 +98,8 @@ test('IPv6 and CIDR normalisation', () => {
   assert.deepEqual(value(normaliseObservable('ipv6-addr', '2001:db8::1/128')), { type: 'ipv6-addr', value: '2001:db8::1' });
   assert.deepEqual(value(normaliseObservable('ipv6-addr', 'ffff::/1')), { type: 'ipv6-addr', value: '8000::/1', cidr: true });
   assert.equal(reason(normaliseObservable('ipv6-addr', '2001:db8::/129')), 'invalid_cidr');
+  assert.equal(reason(normaliseObservable('ipv6-addr', '::/0')), 'cidr_too_wide');
+  assert.equal(reason(detectObservable('::/0')), 'cidr_too_wide');
   assert.equal(reason(normaliseObservable('ipv6-addr', '2001:db8:::1')), 'invalid_ipv6');
   assert.equal(reason(normaliseObservable('ipv6-addr', '1.2.3.4')), 'invalid_ipv6');
 });
@@ -169,7 +175,6 @@ test('URL normalisation', () => {
     ['http://[2001:DB8::1]:8080/x', 'http://[2001:db8::1]:8080/x'],
     ['http://[::ffff:1.2.3.4]/', 'http://[::ffff:1.2.3.4]/'],
     ['http://1.2.3.4:80/x', 'http://1.2.3.4/x'],
-    ['http://2130706433/', 'http://2130706433/'],
     ['http://bücher.de/ü path', 'http://xn--bcher-kva.de/%C3%BC%20path'],
     ['http://localhost/', 'http://localhost/'],
     ['example.com/x', 'http://example.com/x'],
@@ -184,6 +189,8 @@ test('URL normalisation', () => {
     'javascript:alert(1)', 'mailto:a@b.com', 'http:/example.com', 'http://', 'http://:80/', 'http://a.com:99999/',
     'http://a.com:8x/', 'http://[::1/', 'http://[::g]/', 'http://[::1]x/', 'http://evil.com\\@good.com/', 'http://ex%41mple.com/',
     'http://a..com/', 'http://a com/',
+    // a host ending in a number is an IPv4 address to a browser (WHATWG): it must be a strict dotted quad (issue 18)
+    'http://999.1.1.1/', 'http://6/', 'http://0x7f.1/', 'http://2130706433/', 'http://017700000001/', 'http://1.2.3/', 'http://a.b.0x10/', 'http://a.0/',
   ];
   for (const b of bad) assert.equal(reason(normaliseObservable('url', b)), 'invalid_url', b);
   assert.equal(reason(normaliseObservable('url', `http://a.com/${'a'.repeat(2100)}`)), 'too_long');

@@ -21,6 +21,7 @@ export const COMMON_DEFAULTS: CommonSourceConfig = {
   allow_insecure: false,
   verify_tls: true,
   max_bad_ratio: 1,
+  min_prefix: { ipv4: 8, ipv6: 16 },
   trusted: false,
   retry: { max_attempts: 1, base_delay_secs: 1, max_delay_secs: 1 },
 };

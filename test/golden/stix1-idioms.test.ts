@@ -23,14 +23,21 @@ import type { StixObject } from '../../src/core/stix.js';
 const IDIOMS = corpusPath('stix-elevator-idioms/idioms-xml');
 const REF_DIR = corpusPath('stix-elevator-idioms/idioms-json-2.1-ignore');
 
-/** Idioms whose indicators, observables or patterns do not agree with the elevator (see README). */
+/**
+ * Idioms whose indicators, observables or patterns do not agree with the elevator (see README).
+ * `or-instead-of-list-as-string` has a URL `'http://example.com/foo/malicious2.html` (a stray
+ * quote): the elevator keeps it raw, the value gate rejects the indicator (issue 18).
+ */
 const KNOWN_DIFFERENT = {
-  indicators: ['custom-object', 'ioc-indicator', 'malicious-email-indicator-with-attachment', 'network-socket-pattern', 'observable_composition', 'snort-test-mechanism'],
+  indicators: [
+    'custom-object', 'ioc-indicator', 'malicious-email-indicator-with-attachment', 'network-socket-pattern', 'observable_composition',
+    'or-instead-of-list-as-string', 'snort-test-mechanism',
+  ],
   observables: [
     'Mandiant_APT1_Report', 'email-links-observable', 'icmp_observable', 'malicious-email-indicator-with-attachment',
     'observable-with-networkconnection-instance', 'observable_composition', 'pr-222-1', 'pr-222', 'resolve_to_observable', 'x509-observable',
   ],
-  patterns: ['custom-object', 'malicious-email-indicator-with-attachment', 'network-socket-pattern', 'observable_composition'],
+  patterns: ['custom-object', 'malicious-email-indicator-with-attachment', 'network-socket-pattern', 'observable_composition', 'or-instead-of-list-as-string'],
 };
 
 const tables = loadStix1Tables(join(PROJECT_ROOT, 'mappings'));
@@ -59,9 +66,9 @@ test('elevator idioms: per-idiom agreement of indicators, observables and patter
     const differ = rows.filter(([, c]) => !c[k].agree).map(([s]) => s);
     assert.deepEqual(differ, KNOWN_DIFFERENT[k], `${k}: idioms that differ from the elevator`);
   }
-  assert.equal(total('indicators'), 57);
+  assert.equal(total('indicators'), 56);
   assert.equal(total('observables'), 53);
-  assert.equal(total('patterns'), 59);
+  assert.equal(total('patterns'), 58);
 });
 
 test('elevator idioms: every STIX pattern we emit parses and is stable under canonicalisation', { skip: IDIOMS.skip }, () => {
@@ -74,7 +81,7 @@ test('elevator idioms: every STIX pattern we emit parses and is stable under can
       n++;
     }
   }
-  assert.equal(n, 65);
+  assert.equal(n, 64);
 });
 
 test('composite indicator expressions and idref resolution (composite.xml)', { skip: IDIOMS.skip }, () => {
