@@ -1,6 +1,7 @@
 import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { SinkRecord } from './types.js';
+import { neutraliseFormula } from '../core/formula-safe.js';
 
 /** One line of a dead-letter file. */
 export interface DeadLetter {
@@ -35,7 +36,8 @@ export class DeadLetterFile {
     let text = '';
     for (const { record: r, reason } of records) {
       const line: DeadLetter = {
-        time, sink, op: r.op, seq: r.seq, key: r.key, type: r.observable.type, value: r.observable.value, stix_id: r.object.id, reason: reason.slice(0, 2000),
+        time, sink, op: r.op, seq: r.seq, key: r.key, type: r.observable.type, value: neutraliseFormula(r.observable.value), stix_id: r.object.id,
+        reason: neutraliseFormula(reason.slice(0, 2000)),
       };
       text += `${JSON.stringify(line)}\n`;
     }

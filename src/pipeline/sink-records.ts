@@ -5,6 +5,7 @@ import type { Observable, StixObject, TlpLevel } from '../core/stix.js';
 import { tlpOfMarkings } from '../core/stix.js';
 import { extractObservables } from '../core/pattern.js';
 import { StixgateError } from '../core/errors.js';
+import { isFormulaLike, neutraliseFormula, neutraliseValue } from '../core/formula-safe.js';
 import type { SinkRecord } from './types.js';
 
 /**
@@ -42,9 +43,9 @@ export const ATTRIBUTES = {
   confidence: (r) => r.object.confidence,
   tlp: (r) => r.tlp,
   labels: (r) => r.labels,
-  labels_csv: (r) => (r.labels.length ? r.labels.join(',') : undefined),
+  labels_csv: (r) => (r.labels.length ? r.labels.map(neutraliseFormula).join(',') : undefined),
   sources: (r) => r.sources,
-  sources_csv: (r) => r.sources.join(','),
+  sources_csv: (r) => r.sources.map(neutraliseFormula).join(','),
   valid_from: (r) => str(r.object.valid_from),
   valid_until: (r) => str(r.object.valid_until),
   first_seen: (r) => firstSeen(r.object),
@@ -95,12 +96,16 @@ export function checkSinkMapping(table: unknown, path: string): SinkMapping {
   return { fields: out, table: table as Record<string, unknown>, path };
 }
 
-/** Applies a mapping table to a record. Pure. */
+/**
+ * Applies a mapping table to a record. Pure. Every string an attribute yields (also inside a
+ * list) is formula-neutralised (src/core/formula-safe.ts): the remote systems' documents end up
+ * in spreadsheets when analysts export them. Table constants are configuration and kept as written.
+ */
 export function mapFields(mapping: Record<string, string>, r: Omit<SinkRecord, 'fields'>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const field of Object.keys(mapping)) {
     const attr = mapping[field];
-    const v = attr.startsWith('=') ? attr.slice(1) : ATTRIBUTES[attr as AttributeName](r);
+    const v = attr.startsWith('=') ? attr.slice(1) : neutraliseValue(ATTRIBUTES[attr as AttributeName](r));
     if (v !== undefined && v !== null) out[field] = v;
   }
   return out;
@@ -160,7 +165,11 @@ export function factsOf(obj: StixObject): ObjectFacts {
   return { tlp: tlpOf(obj), labels: labelsOf(obj), sources: sourcesOf(obj), score: typeof obj.x_stixgate?.score === 'number' ? obj.x_stixgate.score : null };
 }
 
-/** Builds the records of one object state. Pure. */
+/**
+ * Builds the records of one object state. Pure. The record's key comes from the canonical value;
+ * the value a sink sends is formula-neutralised like every other field (only an e-mail local part
+ * or a domain label can start with `-`, `+`, `=`; the store keeps the value verbatim).
+ */
 export function recordsFor(
   obj: StixObject,
   seq: number,
@@ -171,8 +180,9 @@ export function recordsFor(
 ): SinkRecord[] {
   const out: SinkRecord[] = [];
   const base = { op, reason, seq, object: obj, ...facts };
-  for (const observable of observablesOf(obj)) {
-    const r = { ...base, key: recordKey(observable), observable };
+  for (const canonical of observablesOf(obj)) {
+    const observable = isFormulaLike(canonical.value) ? { ...canonical, value: neutraliseFormula(canonical.value) } : canonical;
+    const r = { ...base, key: recordKey(canonical), observable };
     out.push({ ...r, fields: mapFields(mapping, r) });
   }
   return out;
