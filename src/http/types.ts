@@ -18,8 +18,25 @@ export interface HttpPolicy {
   allowInsecure: boolean;
   /** Verify TLS certificates (never off by default). */
   verifyTls: boolean;
+  /** PEM bundle of CAs trusted in addition to the system ones. */
   caFile?: string;
+  /** Client certificate (PEM) presented to the server, with `keyFile`. */
+  certFile?: string;
+  keyFile?: string;
+  /**
+   * Outbound proxy. Undefined: `HTTPS_PROXY` / `HTTP_PROXY` / `NO_PROXY` from the environment.
+   * `false`: always direct.
+   */
+  proxy?: ProxyPolicy | false;
   retry: RetryPolicy;
+}
+
+export interface ProxyPolicy {
+  /** `http://host:port` or `https://host:port` of a forward proxy. */
+  url: string;
+  /** Basic credentials for `Proxy-Authorization` (sent to the proxy only, over CONNECT). */
+  username?: string;
+  password?: string;
 }
 
 export interface RetryPolicy {

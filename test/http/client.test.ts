@@ -273,6 +273,7 @@ test('redirects: same origin followed, cross-origin refused with 0 bytes at the 
     '/away': (_q, r) => { r.writeHead(302, { location: `${canaryBase}/steal` }); r.end(); },
     '/away-localhost': (_q, r) => { r.writeHead(307, { location: `http://localhost:${new URL(canaryBase).port}/steal` }); r.end(); },
     '/loop': (_q, r) => { r.writeHead(301, { location: '/loop' }); r.end(); },
+    '/hop': (q, r) => { r.writeHead(301, { location: `/hop?n=${Number(new URL(q.url!, 'http://x').searchParams.get('n') ?? 0) + 1}` }); r.end(); },
   });
   const c = createHttpClient(policy(), { component: 'test_feed' });
   const res = await c.request({ url: `${s.base}/a`, headers: { authorization: 'Bearer X' } });
@@ -292,8 +293,12 @@ test('redirects: same origin followed, cross-origin refused with 0 bytes at the 
   }
   assert.equal(canaryConns, 0);
   assert.equal(canaryBytes, 0);
-  await rejectsWith(c.request({ url: `${s.base}/loop` }), 'STIXGATE_ERR_HTTP_REDIRECT', 'too_many_redirects');
-  assert.equal(s.count('/loop'), 4); // the first request plus maxRedirects=3 follows
+  await rejectsWith(c.request({ url: `${s.base}/hop` }), 'STIXGATE_ERR_HTTP_REDIRECT', 'too_many_redirects');
+  assert.equal(s.count('/hop'), 4); // the first request plus maxRedirects=3 follows
+  // a Location back to a URL already visited stops at once (undici's loop check)
+  const loop = await rejectsWith(c.request({ url: `${s.base}/loop` }), 'STIXGATE_ERR_HTTP_REDIRECT', 'too_many_redirects');
+  assert.match(loop.message, /redirect loop/);
+  assert.equal(s.count('/loop'), 1);
   await c.close();
   await s.close();
   canary.close();
