@@ -43,6 +43,9 @@ function rejectionLine(r: Rejection): string {
   return `rejected: ${r.message} [${r.reason}]${where ? ` (${where})` : ''}`;
 }
 
+/** Time allowed past the shutdown grace for closing the server, indexes and store. */
+const STOP_SAFETY_MS = 1500;
+
 const program = new Command();
 usageExitCodes(program).name('stixgate').description('Threat-intelligence integration gateway').version(VERSION);
 
@@ -60,6 +63,11 @@ program
       if (stopping) return;
       stopping = true;
       logger.info({ signal }, 'shutting down');
+      // a safety net past the grace: a close that hangs (a socket, a disk) must not wait for SIGKILL
+      setTimeout(() => {
+        logger.error({ signal }, 'shutdown did not finish within its grace; exiting');
+        process.exit(EXIT_RUNTIME);
+      }, daemon.shutdownGraceMs + STOP_SAFETY_MS).unref();
       daemon.stop().then(() => process.exit(0), (e) => {
         logger.error(e, 'shutdown failed');
         process.exit(EXIT_RUNTIME);

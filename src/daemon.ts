@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from './telemetry/logger.js';
 import { Metrics } from './telemetry/metrics.js';
+import { DEFAULT_SHUTDOWN_SECS } from './config/config-schema.js';
 import { loadConfig, type LoadedConfig } from './config/load.js';
 import type { IntegrationDefinition } from './pipeline/types.js';
 import type { Store } from './store/contract.js';
@@ -388,13 +389,22 @@ export class Daemon {
     return this.scheduler.runNow(id);
   }
 
-  /** Graceful shutdown: no new ticks, in-flight pages abandoned without committing their cursors. */
+  /** The stop's budget for in-flight work (`shutdown_timeout_secs`; 8 s, under a container's 10 s). */
+  get shutdownGraceMs(): number {
+    return (this.loaded?.config.shutdown_timeout_secs ?? DEFAULT_SHUTDOWN_SECS) * 1000;
+  }
+
+  /**
+   * Graceful shutdown: no new ticks; in-flight runs finish or are aborted within the grace,
+   * abandoned pages commit neither objects nor cursors; then the server, the indexes and the store close.
+   */
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
     this.ready = false;
-    const grace = (this.loaded?.config.shutdown_timeout_secs ?? 30) * 1000;
-    await this.scheduler?.stop(grace);
+    const graceSecs = this.shutdownGraceMs / 1000;
+    const report = await this.scheduler?.stop(this.shutdownGraceMs);
+    if (report?.aborted.length) this.o.logger.warn({ jobs: report.aborted }, `shutdown grace of ${graceSecs} s over; in-flight jobs aborted`);
     this.closeComponents();
     this.follower?.stop();
     await this.server?.close();

@@ -9,6 +9,9 @@ import { scoringSchema } from '../score/schema.js';
 import { buildEnrichersSchema } from '../pipeline/enrich-schema.js';
 
 /** Keys every source accepts (CommonSourceConfig); the engine applies them. */
+/** Default shutdown grace: under the 10 s a container runtime waits between SIGTERM and SIGKILL. */
+export const DEFAULT_SHUTDOWN_SECS = 8;
+
 export const commonSourceSchema = {
   type: s.string({ description: 'integration type id (see `stixgate types`)' }),
   enabled: s.bool({ default: true, description: 'set false to keep the entry but never run it' }),
@@ -127,7 +130,7 @@ export function buildConfigSchema(registry: readonly IntegrationDefinition[]) {
   return s.object({
     data_dir: s.string({ default: './data', description: 'embedded store directory (relative to the working directory)' }),
     log_level: s.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info' }),
-    shutdown_timeout_secs: s.int({ default: 30, min: 1, max: 600, description: 'grace period for in-flight work on SIGTERM' }),
+    shutdown_timeout_secs: s.int({ default: DEFAULT_SHUTDOWN_SECS, min: 1, max: 600, description: 'on SIGTERM, in-flight runs get 3/4 of this to finish, are then aborted (committing nothing further) and the process exits within it; keep it under the container stop timeout (10 s by default)' }),
     expire_interval_secs: s.int({ default: 60, min: 1, max: 86400, description: 'how often valid_until expiry is applied' }),
     min_interval_secs: s.int({ default: 300, min: 1, max: 86400, description: 'shortest schedule a source may have' }),
     lease_ttl_secs: s.int({ default: 60, min: 5, max: 3600, description: 'scheduled jobs run under a store lease so that, on a shared store, each runs on one instance at a time; a dead holder is replaced after this' }),

@@ -106,6 +106,11 @@ export function validateSchedule(spec: JobSpec & { minIntervalMs?: number }, opt
   return undefined;
 }
 
+/** What a stop had to do: the jobs it aborted at the end of their share of the grace. */
+export interface StopReport {
+  aborted: string[];
+}
+
 /**
  * Runs jobs on cron schedules or fixed intervals. One run per job at a time (overlapping ticks are
  * skipped and reported), failures isolated and backed off, Retry-After deferral honoured, a
@@ -179,8 +184,13 @@ export class Scheduler {
     return [...this.jobs.keys()];
   }
 
-  /** Stops ticking at once; waits up to `graceMs` for in-flight runs, then aborts them and waits for them to settle. */
-  async stop(graceMs: number): Promise<void> {
+  /**
+   * Stops ticking at once. In-flight runs get three quarters of `graceMs` to finish; the rest
+   * are then aborted (reason `shutdown`): a run ends as soon as its signal aborts, even one that
+   * ignores it, and a source run commits nothing further. The last quarter of the grace is left
+   * for the caller to close the store, so the whole stop fits in `graceMs`.
+   */
+  async stop(graceMs: number): Promise<StopReport> {
     this.stopping = true;
     for (const job of this.jobs.values()) {
       if (job.timer) clearTimeout(job.timer);
@@ -191,18 +201,17 @@ export class Scheduler {
         job.task = undefined;
       }
     }
-    const inflight = [...this.jobs.values()].filter((j) => j.running).map((j) => j.running!);
-    if (inflight.length === 0) return;
-    let graceTimer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<'grace'>((r) => (graceTimer = setTimeout(() => r('grace'), graceMs)));
-    const done = await Promise.race([Promise.allSettled(inflight).then(() => 'done' as const), graceOver]);
-    clearTimeout(graceTimer);
-    if (done === 'grace') {
-      for (const job of this.jobs.values()) {
-        job.controller?.abort(new StixgateError('STIXGATE_ERR_JOB_ABORTED', `job ${job.id}: aborted by shutdown`, { reason: 'shutdown' }));
-      }
-      await Promise.allSettled(inflight);
+    const running = () => [...this.jobs.values()].filter((j) => j.running);
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((r) => (timer = setTimeout(r, graceMs - Math.floor(graceMs / 4))));
+    await Promise.race([Promise.allSettled(running().map((j) => j.running!)), graceOver]);
+    clearTimeout(timer);
+    const aborted = running();
+    for (const job of aborted) {
+      job.controller?.abort(new StixgateError('STIXGATE_ERR_JOB_ABORTED', `job ${job.id}: aborted by shutdown`, { reason: 'shutdown' }));
     }
+    await Promise.allSettled(aborted.map((j) => j.running!));
+    return { aborted: aborted.map((j) => j.id) };
   }
 
   private get(id: string): Job {

@@ -200,7 +200,7 @@ test('P4: stop() ends ticks at once, aborts in-flight runs after the grace perio
   s.start();
   await delay(20);
   const t0 = Date.now();
-  await s.stop(150);
+  assert.deepEqual(await s.stop(200), { aborted: ['long'] });
   const took = Date.now() - t0;
   assert.ok(took >= 140 && took < 400, `stop took ${took}`);
   assert.ok(aborted instanceof StixgateError);
@@ -210,6 +210,33 @@ test('P4: stop() ends ticks at once, aborts in-flight runs after the grace perio
   await delay(80);
   assert.equal(starts, 1);
   await assert.rejects(s.runNow('quick'), (e: StixgateError) => e.code === 'STIXGATE_ERR_JOB_ABORTED');
+});
+
+test('P4: a run that ignores its abort ends at three quarters of the grace; stop() returns then, reporting it (fake clock)', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const s = new Scheduler({ onError: () => undefined });
+  let signal: AbortSignal | undefined;
+  s.add('stuck', { intervalMs: 3_600_000 }, (sig) => {
+    signal = sig;
+    return new Promise<void>(() => undefined); // never settles, abort or not
+  });
+  s.add('idle', { intervalMs: 3_600_000 }, async () => undefined);
+  s.start();
+  void s.runNow('stuck').catch(() => undefined);
+  let report: unknown;
+  const stopped = s.stop(8000).then((r) => (report = r));
+  const settle = async () => { for (let i = 0; i < 5; i++) await Promise.resolve(); };
+  await settle();
+  t.mock.timers.tick(5999);
+  await settle();
+  assert.equal(signal?.aborted, false, 'the run keeps the first three quarters of the grace');
+  t.mock.timers.tick(1);
+  await settle();
+  assert.equal(signal?.aborted, true, 'aborted at three quarters of the grace');
+  assert.equal((signal?.reason as StixgateError).reason, 'shutdown');
+  await stopped;
+  assert.deepEqual(report, { aborted: ['stuck'] });
+  assert.equal(s.status('stuck').running, false);
 });
 
 test('cron jobs: UTC by default, time zones honoured, every-second tick runs', async () => {
