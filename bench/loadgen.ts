@@ -2,6 +2,7 @@
  * HTTP load generator, run as its own process so it does not share the server's event loop.
  *   open loop:   loadgen.ts open  URL RATE SECONDS [BODYFILE]
  *   closed loop: loadgen.ts closed URL CONNECTIONS SECONDS [BODYFILE]
+ * STIXGATE_LOADGEN_HEADERS (JSON) adds headers to every request, e.g. an Authorization key.
  * Each run starts with a warm-up (STIXGATE_LOADGEN_WARMUP_SECS, default 1 s) at the same rate or
  * concurrency whose samples are discarded: connections get opened and both sides get JIT-compiled
  * before anything is measured.
@@ -31,7 +32,8 @@ const lat = new Float64Array(maxSamples);
 const late = new Float64Array(maxSamples);
 /** Open-loop arrival grid: timers, not a spinning setImmediate loop (which costs a whole core). */
 const TICK_MS = 1;
-const headers = body ? { 'content-type': 'application/json' } : {};
+/** Extra request headers (an API key) as JSON in STIXGATE_LOADGEN_HEADERS. */
+const headers: Record<string, string> = { ...(body ? { 'content-type': 'application/json' } : {}), ...(JSON.parse(process.env.STIXGATE_LOADGEN_HEADERS || '{}') as Record<string, string>) };
 
 interface Phase {
   record: boolean;

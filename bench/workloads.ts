@@ -5,8 +5,6 @@
 import { mkdtempSync, writeFileSync, createWriteStream, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { registry } from '../integrations/index.js';
 import { parseConfig } from '../src/config/load.js';
@@ -30,8 +28,9 @@ import { syntheticValue, serveFile, peakRssMb, round, percentile, type Row } fro
 import { NOW, TYPE_MAP, tmp, writeCsv, source, ingest, fill } from './ingest-kit.js';
 import { runW12 } from './w12-growth.js';
 import { runPushBench } from './w8-sinks.js';
+import { loadgen, loadNote } from './loadgen-client.js';
+import { runA9 } from './a9-flood.js';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
 
 /** W1 (1M-row CSV over HTTP) and W4 (the same again, then with 10% changed). */
 async function w1w4(scale: number): Promise<Row[]> {
@@ -114,43 +113,6 @@ async function w2(scale: number): Promise<Row[]> {
   }];
 }
 
-interface LoadgenResult {
-  rps: number;
-  p50: number;
-  p99: number;
-  p999: number;
-  ok: number;
-  errors: number;
-  /** The generator's own CPU use (1 = one core) and how late it sent (p99 ms). */
-  cpu: number;
-  lateMs: number;
-  /** Requests answered during the warm-up (not in ok). */
-  warmup: number;
-  /** CPU this process (the server) used per answered request over the whole run, in µs. */
-  serverUs: number;
-}
-
-function loadgen(args: string[]): Promise<LoadgenResult> {
-  const cpu0 = process.cpuUsage();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'loadgen.ts'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.on('exit', (code) => {
-      if (code !== 0) return reject(new Error(`loadgen exit ${code}`));
-      const r = JSON.parse(out.trim().split('\n').pop()!) as LoadgenResult;
-      const cpu = process.cpuUsage(cpu0);
-      r.serverUs = (cpu.user + cpu.system) / Math.max(1, r.ok + r.errors + r.warmup);
-      resolve(r);
-    });
-  });
-}
-
-/** Where the time went, for the note column: generator CPU and lateness, server CPU per request. */
-function loadNote(r: LoadgenResult): string {
-  return `errors ${r.errors}; generator cpu ${r.cpu} core, sends late p99 ${r.lateMs} ms; server ${Math.round(r.serverUs)} µs CPU/request`;
-}
-
 /** W11 (restart: open + index build), hot-index bytes, W5 (single lookups), W6 (batches). */
 async function lookups(scale: number): Promise<Row[]> {
   const n = Math.max(2000, Math.round(1_000_000 * scale));
@@ -224,6 +186,7 @@ const workloads: Record<string, (scale: number) => Promise<Row[]>> = {
   w14: (scale) => runW14({ scale }),
   w12: (scale) => runW12({ scale }),
   push: (scale) => runPushBench({ scale }),
+  a9: (scale) => runA9({ scale }),
 };
 const [name, scaleArg] = process.argv.slice(2);
 const fn = workloads[name];

@@ -22,13 +22,15 @@ export function take(b: Bucket, rate: BucketRate, now: number): number {
   const elapsed = Math.max(0, now - b.at);
   b.tokens = Math.min(rate.burst, b.tokens + (elapsed * rate.requests_per_sec) / 1000);
   b.at = now;
-  if (b.tokens >= 1) {
-    b.tokens -= 1;
+  // refills accumulate float noise (0.95 + 0.05 = 0.99999…): within EPSILON of a token is a token
+  if (b.tokens >= 1 - EPSILON) {
+    b.tokens = Math.max(0, b.tokens - 1);
     return 0;
   }
-  // the epsilon keeps float noise (0.998 tokens after 499 ms at 2/s) from adding a millisecond
-  return Math.ceil(((1 - b.tokens) * 1000) / rate.requests_per_sec - 1e-9);
+  return Math.max(1, Math.ceil(((1 - b.tokens) * 1000) / rate.requests_per_sec - EPSILON));
 }
+
+const EPSILON = 1e-9;
 
 /**
  * Per-address and per-key token buckets (FAULTS A9). Addresses live in an LRU table of at most

@@ -20,6 +20,14 @@ test('token bucket: a full bucket allows `burst` at once, then one request per 1
   assert.equal(take(b, rate, 1000), 500);
 });
 
+test('FAULTS A9: many requests per millisecond on a millisecond clock: exactly burst + rate × time are admitted (float refills never admit a request without taking its token)', () => {
+  let now = 1_796_645_779_000;
+  const limiter = new RateLimiter({ enabled: true, per_key: { requests_per_sec: 50, burst: 100 }, per_address: { requests_per_sec: 1, burst: 1 }, max_addresses: 100 }, new Map(), () => now);
+  let admitted = 0;
+  for (let ms = 0; ms < 3000; ms++, now++) for (let k = 0; k < 3; k++) if (limiter.takeKey('siem') === 0) admitted++;
+  assert.equal(admitted, 100 + 50 * 3 - 1);
+});
+
 test('FAULTS A9: a flood from one key gets 429 + Retry-After in the JSON error format; other keys are unaffected; the key recovers with time', async () => {
   const { app, lines, setNow } = await setup({ rate_limit: { per_key: { requests_per_sec: 5, burst: 10 }, per_address: OFF_ADDR } });
   const codes: number[] = [];
