@@ -7,6 +7,7 @@ import { filterConfigSchema, trustedSourceSchema } from '../filter/schema.js';
 import { correlationSchema } from '../correlate/schema.js';
 import { scoringSchema } from '../score/schema.js';
 import { buildEnrichersSchema } from '../pipeline/enrich-schema.js';
+import { networkSchema } from '../http/network.js';
 
 /** Keys every source accepts (CommonSourceConfig); the engine applies them. */
 /** Default shutdown grace: under the 10 s a container runtime waits between SIGTERM and SIGKILL. */
@@ -27,8 +28,7 @@ export const commonSourceSchema = {
   max_feed_bytes: s.int({ default: 256 * 1024 * 1024, min: 1024, max: 8 * 1024 * 1024 * 1024, description: 'cap on (decompressed) bytes read per document' }),
   allow_private: s.bool({ default: false, description: 'allow loopback/private/link-local destinations' }),
   allow_insecure: s.bool({ default: false, description: 'allow plain http:// and user:pass@ URLs' }),
-  verify_tls: s.bool({ default: true, description: 'verify TLS certificates' }),
-  ca_file: s.string({ optional: true, description: 'PEM bundle of extra trusted CAs' }),
+  ...networkSchema,
   max_bad_ratio: s.number({ default: 0.2, min: 0, max: 1, description: 'reject a document when more than this share of its records are invalid' }),
   min_prefix: s.object(
     {
@@ -78,10 +78,9 @@ export const commonSinkSchema = {
     { optional: true, description: 'client-side rate limit on this sink\'s requests (bottleneck)' },
   ),
   timeout_secs: s.int({ default: 60, min: 1, max: 3600, description: 'deadline for one request' }),
-  allow_private: s.bool({ default: false, description: 'allow loopback/private/link-local destinations' }),
+  allow_private: s.bool({ default: true, description: 'allow loopback/private/link-local destinations (a sink is a configured destination, often on the internal network; set false to apply the SSRF policy)' }),
   allow_insecure: s.bool({ default: false, description: 'allow plain http://' }),
-  verify_tls: s.bool({ default: true, description: 'verify TLS certificates' }),
-  ca_file: s.string({ optional: true, description: 'PEM bundle of extra trusted CAs' }),
+  ...networkSchema,
   retry: s.object(
     {
       max_attempts: s.int({ default: 6, min: 1, max: 50 }),

@@ -4,6 +4,7 @@ import { LineCounter, parseDocument, isMap, isSeq, isScalar, visit, type Documen
 import { StixgateError } from '../core/errors.js';
 import { validate, type Issue } from './schema.js';
 import { resolveSecrets } from './secrets.js';
+import { NETWORK_SECRET_PATHS, networkIssues, type NetworkConfig } from '../http/network.js';
 import { buildConfigSchema, type StixgateConfig } from './config-schema.js';
 import { tlsIssues } from '../store/opensearch/schema.js';
 import { checkUrl } from '../http/ssrf.js';
@@ -73,6 +74,11 @@ export function parseConfig(
     const def = opts.registry.find((d) => d.type === (src as { type: string }).type);
     for (const p of def?.secretPaths ?? []) secretPaths.add(`sources.${id}.${p}`);
   }
+  for (const section of ['sources', 'sinks', 'enrichers'] as const) {
+    for (const id of Object.keys((config as unknown as Record<string, Record<string, unknown> | undefined>)[section] ?? {})) {
+      for (const p of NETWORK_SECRET_PATHS) secretPaths.add(`${section}.${id}.${p}`);
+    }
+  }
   return { config, path: resolve(opts.file), dir, secretPaths, warnings: serverWarnings(config.server) };
 }
 
@@ -113,6 +119,11 @@ function semanticChecks(config: StixgateConfig, raw: unknown): Issue[] {
       if (why) issues.push({ path: `${path}.url`, message: `${why} (set allow_private / allow_insecure on this source to permit it)` });
     }
     if (c.retry && c.retry.base_delay_secs > c.retry.max_delay_secs) issues.push({ path: `${path}.retry`, message: 'base_delay_secs must not exceed max_delay_secs' });
+  }
+  for (const section of ['sources', 'sinks', 'enrichers'] as const) {
+    for (const [id, c] of Object.entries((config as unknown as Record<string, Record<string, NetworkConfig> | undefined>)[section] ?? {})) {
+      for (const i of networkIssues(c)) issues.push({ path: `${section}.${id}.${i.path}`, message: i.message });
+    }
   }
   return issues;
 }

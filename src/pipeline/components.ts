@@ -1,8 +1,8 @@
-import { resolve } from 'node:path';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { createHttpClient, type ClosableHttpClient } from '../http/client.js';
 import { createRateLimit } from '../http/rate-limit.js';
+import { networkPolicy, type NetworkConfig } from '../http/network.js';
 import type { CommonSourceConfig, HttpPolicy, IntegrationDefinition, Source, SourceDefinition } from './types.js';
 
 export interface SourceComponent {
@@ -14,7 +14,7 @@ export interface SourceComponent {
   logger: Logger;
 }
 
-export function httpPolicyFor(c: CommonSourceConfig & { ca_file?: string }, configDir: string): HttpPolicy {
+export function httpPolicyFor(c: CommonSourceConfig, configDir: string): HttpPolicy {
   return {
     headersTimeoutMs: Math.min(30_000, c.timeout_secs * 1000),
     bodyTimeoutMs: Math.min(60_000, c.timeout_secs * 1000),
@@ -23,8 +23,7 @@ export function httpPolicyFor(c: CommonSourceConfig & { ca_file?: string }, conf
     maxRedirects: 5,
     allowPrivate: c.allow_private,
     allowInsecure: c.allow_insecure,
-    verifyTls: c.verify_tls,
-    caFile: c.ca_file ? resolve(configDir, c.ca_file) : undefined,
+    ...networkPolicy(c, configDir),
     retry: {
       maxAttempts: c.retry.max_attempts,
       baseDelayMs: c.retry.base_delay_secs * 1000,
@@ -39,7 +38,7 @@ export function httpPolicyFor(c: CommonSourceConfig & { ca_file?: string }, conf
  * request, one deadline for headers, body and the whole exchange.
  */
 export function singleAttemptPolicy(
-  c: { timeout_secs: number; allow_private: boolean; allow_insecure: boolean; verify_tls: boolean; ca_file?: string },
+  c: NetworkConfig & { timeout_secs: number; allow_private: boolean; allow_insecure: boolean },
   configDir: string,
   limits: { maxBytes: number; maxRedirects: number },
 ): HttpPolicy {
@@ -51,8 +50,7 @@ export function singleAttemptPolicy(
     ...limits,
     allowPrivate: c.allow_private,
     allowInsecure: c.allow_insecure,
-    verifyTls: c.verify_tls,
-    caFile: c.ca_file ? resolve(configDir, c.ca_file) : undefined,
+    ...networkPolicy(c, configDir),
     retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0 },
   };
 }

@@ -1,5 +1,6 @@
 import { s, type Schema } from '../config/schema.js';
 import { singleAttemptPolicy } from './components.js';
+import { networkSchema, type NetworkConfig } from '../http/network.js';
 import type { EnricherDefinition, HttpPolicy, IntegrationDefinition } from './types.js';
 import type { EnrichRunOptions } from './enrich-runner.js';
 
@@ -30,12 +31,11 @@ export function commonEnricherSchema(defaultQuota: { per_minute?: number; per_da
     timeout_secs: s.int({ default: 30, min: 1, max: 600, description: 'deadline for one HTTP exchange' }),
     allow_private: s.bool({ default: false, description: 'allow loopback/private/link-local destinations (simulators, lab services)' }),
     allow_insecure: s.bool({ default: false, description: 'allow plain http://' }),
-    verify_tls: s.bool({ default: true, description: 'verify TLS certificates' }),
-    ca_file: s.string({ optional: true, description: 'PEM bundle of extra trusted CAs' }),
+    ...networkSchema,
   };
 }
 
-export interface CommonEnricherConfig {
+export interface CommonEnricherConfig extends NetworkConfig {
   type: string;
   enabled: boolean;
   interval_secs: number;
@@ -49,8 +49,6 @@ export interface CommonEnricherConfig {
   timeout_secs: number;
   allow_private: boolean;
   allow_insecure: boolean;
-  verify_tls: boolean;
-  ca_file?: string;
 }
 
 /** The schema of `enrichers:` for the enricher definitions of `registry`. */

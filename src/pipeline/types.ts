@@ -5,6 +5,7 @@ import type { Schema } from '../config/schema.js';
 
 export type { HttpClient, HttpPolicy, HttpRequest, HttpResponse, RetryPolicy } from '../http/types.js';
 import type { HttpClient } from '../http/types.js';
+import type { NetworkConfig } from '../http/network.js';
 
 // ---------------------------------------------------------------------------------------------
 // Sources
@@ -54,7 +55,7 @@ export interface Source {
 }
 
 /** The keys every source accepts, handled by the engine (scheduler, runner, HTTP policy). */
-export interface CommonSourceConfig {
+export interface CommonSourceConfig extends NetworkConfig {
   type: string;
   enabled: boolean;
   /** cron expression (node-cron syntax, UTC unless `timezone`). */
@@ -72,7 +73,6 @@ export interface CommonSourceConfig {
   max_feed_bytes: number;
   allow_private: boolean;
   allow_insecure: boolean;
-  verify_tls: boolean;
   /** Reject the whole document when more than this share of its records are bad (0-1). */
   max_bad_ratio: number;
   /** Widest CIDR ranges accepted (the value gate, src/core/value-gate.ts). */
@@ -182,7 +182,7 @@ export interface Sink {
 }
 
 /** The keys every sink accepts, handled by the engine (src/config/config-schema.ts `commonSinkSchema`). */
-export interface CommonSinkConfig {
+export interface CommonSinkConfig extends NetworkConfig {
   type: string;
   enabled: boolean;
   schedule?: string;
@@ -208,8 +208,6 @@ export interface CommonSinkConfig {
   timeout_secs: number;
   allow_private: boolean;
   allow_insecure: boolean;
-  verify_tls: boolean;
-  ca_file?: string;
   retry: { max_attempts: number; base_delay_secs: number; max_delay_secs: number };
 }
 

@@ -73,3 +73,31 @@ test('N3: self-signed and wrong-hostname certificates fail with reason tls, not 
     b.server.close();
   }
 });
+
+test('mutual TLS: cert_file/key_file are presented; without them the server refuses; an unreadable key is a config error', { skip: hasOpenssl ? false : 'openssl not installed' }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stixgate-mtls-'));
+  const server = makeCert(dir, 'loopback', 'IP:127.0.0.1');
+  const client = makeCert(dir, 'stixgate-client', 'DNS:client.example');
+  const subjects: string[] = [];
+  const s = createServer({ key: readFileSync(server.key), cert: readFileSync(server.cert), ca: readFileSync(client.cert), requestCert: true, rejectUnauthorized: true }, (req, res) => {
+    subjects.push(String((req.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN));
+    res.end('ok');
+  });
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const url = `https://127.0.0.1:${(s.address() as AddressInfo).port}/x`;
+  try {
+    const withCert = createHttpClient(policy({ caFile: server.cert, certFile: client.cert, keyFile: client.key }), { component: 'mtls_feed' });
+    assert.equal(await (await withCert.request({ url })).text(), 'ok');
+    await withCert.close();
+    assert.deepEqual(subjects, ['stixgate-client']);
+    const without = createHttpClient(policy({ caFile: server.cert, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 0 } }), { component: 'mtls_feed' });
+    const e = await without.request({ url }).then(() => undefined, (err: unknown) => err);
+    assert.ok(e instanceof StixgateError, String(e));
+    assert.match(e.message, /^mtls_feed: GET https:\/\/127\.0\.0\.1:\d+\/x: /);
+    assert.deepEqual(subjects, ['stixgate-client']);
+    await without.close();
+    assert.throws(() => createHttpClient(policy({ certFile: client.cert, keyFile: join(dir, 'missing.key') }), { component: 'mtls_feed' }), (err: StixgateError) => err.code === 'STIXGATE_ERR_CONFIG_INVALID' && err.reason === 'key_file');
+  } finally {
+    s.close();
+  }
+});
