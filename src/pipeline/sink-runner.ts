@@ -349,9 +349,8 @@ async function sendBatch(o: SinkRunOptions, ctx: SinkRunContext, batch: SinkReco
       sum.removed += ok;
     }
     if (rejected.length) {
-      o.deadLetter.write(o.id, rejected, o.now());
+      deadLetter(o, rejected);
       sum.rejected += rejected.length;
-      o.metrics?.sinkRejected.inc({ sink: o.id }, rejected.length);
       o.logger.warn({ sink: o.id, rejected: rejected.length, first: rejected[0].reason, file: o.deadLetter.path }, 'records rejected by the remote side (dead-letter file)');
     }
     sum.batches++;
@@ -363,6 +362,18 @@ async function sendBatch(o: SinkRunOptions, ctx: SinkRunContext, batch: SinkReco
     sum.retried += again.length;
     pending = again;
     await abortableSleep(retryWait(o, attempt, retryAfter, maxWait), o.signal);
+  }
+}
+
+/** Writes permanently rejected records to the dead-letter file; counts them and any rotation. */
+function deadLetter(o: SinkRunOptions, rejected: { record: SinkRecord; reason: string }[]): void {
+  const rotation = o.deadLetter.write(o.id, rejected, o.now());
+  o.metrics?.sinkRejected.inc({ sink: o.id }, rejected.length);
+  if (!rotation) return;
+  o.metrics?.sinkDeadLetterRotations.inc({ sink: o.id });
+  if (rotation.droppedBytes) {
+    o.metrics?.sinkDeadLetterDropped.inc({ sink: o.id }, rotation.droppedBytes);
+    o.logger.warn({ sink: o.id, file: o.deadLetter.path, dropped_bytes: rotation.droppedBytes }, 'dead-letter file rotated; its oldest rotated file was deleted');
   }
 }
 
@@ -378,10 +389,9 @@ function isBadRequest(e: unknown): boolean {
  */
 async function bisect(o: SinkRunOptions, ctx: SinkRunContext, batch: SinkRecord[], sum: SinkRunSummary, e: StixgateError): Promise<void> {
   if (batch.length === 1) {
-    o.deadLetter.write(o.id, [{ record: batch[0], reason: e.message }], o.now());
+    deadLetter(o, [{ record: batch[0], reason: e.message }]);
     sum.rejected++;
     sum.batches++;
-    o.metrics?.sinkRejected.inc({ sink: o.id });
     o.logger.warn({ sink: o.id, key: batch[0].key, file: o.deadLetter.path }, `record rejected by the remote side (dead-letter file): ${e.message}`);
     return;
   }

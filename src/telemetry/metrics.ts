@@ -30,6 +30,8 @@ export class Metrics {
   readonly sinkPushed = new Counter({ name: 'stixgate_sink_pushed_total', help: 'Values the remote side acknowledged as added or updated', labelNames: ['sink'], registers: [this.registry] });
   readonly sinkRemoved = new Counter({ name: 'stixgate_sink_removed_total', help: 'Values the remote side acknowledged as removed, by reason', labelNames: ['sink', 'reason'], registers: [this.registry] });
   readonly sinkRejected = new Counter({ name: 'stixgate_sink_rejected_total', help: 'Values rejected permanently (written to the dead-letter file)', labelNames: ['sink'], registers: [this.registry] });
+  readonly sinkDeadLetterRotations = new Counter({ name: 'stixgate_sink_dead_letter_rotations_total', help: 'Dead-letter file rotations (the file reached its size cap)', labelNames: ['sink'], registers: [this.registry] });
+  readonly sinkDeadLetterDropped = new Counter({ name: 'stixgate_sink_dead_letter_dropped_bytes_total', help: 'Bytes of the oldest dead-letter file deleted by a rotation (beyond the files kept)', labelNames: ['sink'], registers: [this.registry] });
   readonly sinkRetried = new Counter({ name: 'stixgate_sink_retried_total', help: 'Batches or values sent again, by reason', labelNames: ['sink', 'reason'], registers: [this.registry] });
   readonly sinkLag = new Gauge({ name: 'stixgate_sink_lag_changes', help: 'Change-log entries the sink has not delivered yet (head - cursor)', labelNames: ['sink'], registers: [this.registry] });
   readonly sinkLastSuccess = new Gauge({ name: 'stixgate_sink_last_success_timestamp_seconds', help: 'Unix time the sink last caught up with the change log', labelNames: ['sink'], registers: [this.registry] });

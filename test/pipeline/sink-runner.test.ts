@@ -179,6 +179,29 @@ test('a whole-batch 400 is bisected: the bad record dead-lettered, the others de
   assert.equal(JSON.parse(readFileSync(dlq.path, 'utf8').trim()).value, bad);
 });
 
+test('issue 18: dead-letter rotations are counted and the bytes of a deleted oldest file reported (metrics)', async (t) => {
+  const { sink, run, put, dlq, metrics } = await setup(t);
+  const tiny = new DeadLetterFile(join(dlq.path, '..', 'tiny.jsonl'), { maxBytes: 1, keep: 1 });
+  const values = ['10.2.2.1', '10.2.2.2', '10.2.2.3'];
+  await put(values.map((v) => ind(v)));
+  sink.script.push((recs) => recs.map(() => ({ status: 'reject' as const, reason: 'invalid value' })));
+  // one rejected batch: one write, into an empty file (no rotation)
+  assert.equal((await run({ deadLetter: tiny })).rejected, 3);
+  assert.equal(tiny.rotations, 0);
+  await put(values.map((v) => ind(v, { labels: ['changed'] })));
+  sink.script.push((recs) => recs.map(() => ({ status: 'reject' as const, reason: 'invalid value' })));
+  await run({ deadLetter: tiny }); // rotates: the first file becomes .1
+  await put(values.map((v) => ind(v, { labels: ['changed again'] })));
+  sink.script.push((recs) => recs.map(() => ({ status: 'reject' as const, reason: 'invalid value' })));
+  await run({ deadLetter: tiny }); // rotates again: .1 (the first batch) is deleted
+  assert.equal(tiny.rotations, 2);
+  assert.ok(tiny.droppedBytes > 0);
+  const text = await metrics.registry.metrics();
+  assert.match(text, /stixgate_sink_rejected_total\{sink="fake"\} 9\n/);
+  assert.match(text, /stixgate_sink_dead_letter_rotations_total\{sink="fake"\} 2\n/);
+  assert.match(text, new RegExp(`stixgate_sink_dead_letter_dropped_bytes_total\\{sink="fake"\\} ${tiny.droppedBytes}\n`));
+});
+
 test('401/403 pauses the sink: run fails, cursor kept, nothing dead-lettered, metric set (S3)', async (t) => {
   const { sink, run, put, store, dlq, metrics } = await setup(t);
   await put([ind('1.2.3.4')]);
