@@ -42,6 +42,13 @@ export function formatIpv4(n: number): string {
   return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
+/** The IPv4 address inside an IPv4-mapped IPv6 address (`::ffff:0:0/96`), else undefined. */
+export function ipv4Mapped(words: Uint16Array): number | undefined {
+  for (let i = 0; i < 5; i++) if (words[i] !== 0) return undefined;
+  if (words[5] !== 0xffff) return undefined;
+  return words[6] * 65536 + words[7];
+}
+
 function hexVal(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
   if (c >= 97 && c <= 102) return c - 87;

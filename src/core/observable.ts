@@ -9,7 +9,7 @@
  * `control_chars`; zero-width characters (U+200B-U+200D, U+FEFF) are removed before IDNA.
  */
 import type { Observable, ObservableType, HashAlgorithm } from './stix.js';
-import { parseIpv4Range, parseIpv6Range, formatIpv4, formatIpv6, maskIpv4, maskIpv6, parsePrefix } from './ip-address.js';
+import { parseIpv4Range, parseIpv6Range, formatIpv4, formatIpv6, maskIpv4, maskIpv6, parsePrefix, ipv4Mapped } from './ip-address.js';
 import { cleanText, normaliseHostName, MAX_DOMAIN_LENGTH } from './domain-name.js';
 import { normaliseUrl, MAX_URL_LENGTH } from './url-normalise.js';
 
@@ -122,9 +122,12 @@ function ipv6(s: string, raw: string): NormaliseResult {
   const end = slash < 0 ? s.length : slash;
   const words = parseIpv6Range(s, 0, end);
   if (!words) return fail(slash < 0 ? 'invalid_ipv6' : 'invalid_cidr', slash < 0 ? 'invalid IPv6 address' : 'invalid IPv6 CIDR', raw);
-  if (slash < 0) return ok('ipv6-addr', formatIpv6(words));
+  // an IPv4-mapped address (::ffff:a.b.c.d, RFC 4291 §2.5.5.2) is that IPv4 address: one value, one id
+  const v4 = ipv4Mapped(words);
+  if (slash < 0) return v4 === undefined ? ok('ipv6-addr', formatIpv6(words)) : ipv4(formatIpv4(v4), raw);
   const prefix = parsePrefix(s, slash + 1, s.length, 128);
   if (prefix < 0) return fail('invalid_cidr', 'invalid IPv6 CIDR prefix', raw);
+  if (v4 !== undefined && prefix >= 96) return ipv4(`${formatIpv4(v4)}/${prefix - 96}`, raw);
   if (prefix === 0) return fail('cidr_too_wide', 'a /0 range covers every IPv6 address', raw);
   if (prefix === 128) return ok('ipv6-addr', formatIpv6(words));
   maskIpv6(words, prefix);

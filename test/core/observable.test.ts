@@ -104,6 +104,18 @@ test('IPv6 and CIDR normalisation', () => {
   assert.equal(reason(normaliseObservable('ipv6-addr', '1.2.3.4')), 'invalid_ipv6');
 });
 
+test('issue 18: IPv4-mapped IPv6 (::ffff:0:0/96) is canonicalised to IPv4, addresses and ranges inside it', () => {
+  assert.deepEqual(value(detectObservable('::ffff:1.2.3.6')), { type: 'ipv4-addr', value: '1.2.3.6' });
+  assert.deepEqual(value(normaliseObservable('ipv6-addr', '::FFFF:0102:0306')), { type: 'ipv4-addr', value: '1.2.3.6' });
+  assert.deepEqual(value(normaliseObservable('ipv6-addr', '0:0:0:0:0:ffff:1.2.3.6/128')), { type: 'ipv4-addr', value: '1.2.3.6' });
+  assert.deepEqual(value(detectObservable('::ffff:203.0.113.9/120')), { type: 'ipv4-addr', value: '203.0.113.0/24', cidr: true });
+  assert.equal(reason(detectObservable('::ffff:0.0.0.0/96')), 'cidr_too_wide');
+  // wider than the mapped block, or not mapped at all: IPv6 as written
+  assert.deepEqual(value(detectObservable('::ffff:0:0/95')), { type: 'ipv6-addr', value: '::fffe:0:0/95', cidr: true });
+  assert.deepEqual(value(detectObservable('::1.2.3.6')), { type: 'ipv6-addr', value: '::102:306' });
+  assert.deepEqual(value(detectObservable('64:ff9b::1.2.3.6')), { type: 'ipv6-addr', value: '64:ff9b::102:306' });
+});
+
 test('domain normalisation', () => {
   const ok: Array<[string, string]> = [
     ['Example.COM', 'example.com'],
@@ -231,7 +243,7 @@ test('detectObservable types values', () => {
     ['1.2.3.4/24', { type: 'ipv4-addr', value: '1.2.3.0/24', cidr: true }],
     ['2001:DB8::1', { type: 'ipv6-addr', value: '2001:db8::1' }],
     ['2001:db8::/32', { type: 'ipv6-addr', value: '2001:db8::/32', cidr: true }],
-    ['::ffff:1.2.3.4', { type: 'ipv6-addr', value: '::ffff:1.2.3.4' }],
+    ['::ffff:1.2.3.4', { type: 'ipv4-addr', value: '1.2.3.4' }], // IPv4-mapped: the IPv4 address
     ['Example.COM', { type: 'domain-name', value: 'example.com' }],
     ['123.example.com', { type: 'domain-name', value: '123.example.com' }],
     ['hxxp://EXAMPLE.com.', { type: 'url', value: 'http://example.com/' }],

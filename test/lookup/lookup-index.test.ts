@@ -43,6 +43,21 @@ test('exact hits and misses for every observable type', () => {
   assert.deepEqual(index.sizes(), { indicators: 7, ipv4: 1, ipv6: 1, ipv4_cidr: 0, ipv6_cidr: 0, domain: 1, url: 1, email: 1, hash: 2, x509: 0 });
 });
 
+test('issue 18: an IPv4-mapped IPv6 address (::ffff:a.b.c.d, any spelling) is the IPv4 address, on both sides', () => {
+  const index = indexWith(["[ipv4-addr:value = '1.2.3.6']", "[ipv4-addr:value = '203.0.113.0/24']", "[ipv6-addr:value = '::ffff:198.51.100.9']"]);
+  for (const q of ['::ffff:1.2.3.6', '::FFFF:1.2.3.6', '0:0:0:0:0:ffff:102:306', '::ffff:0102:0306']) {
+    assert.deepEqual(ids(index, q), ['001:exact:1.2.3.6'], q);
+    assert.equal(index.lookup(q, T0, 'amber').value, '1.2.3.6');
+  }
+  assert.deepEqual(ids(index, '::ffff:203.0.113.77'), ['002:cidr:203.0.113.0/24']);
+  // an indicator written with the mapped form matches the plain IPv4 query
+  assert.deepEqual(ids(index, '198.51.100.9'), ['003:exact:198.51.100.9']);
+  // not mapped: the IPv4-compatible (::a.b.c.d, deprecated) and NAT64 forms stay IPv6
+  assert.equal(index.lookup('::1.2.3.6', T0, 'amber').type, 'ipv6-addr');
+  assert.equal(index.lookup('64:ff9b::1.2.3.6', T0, 'amber').type, 'ipv6-addr');
+  assert.equal(index.lookup('::ffff:1.2.3.6', T0, 'amber').type, 'ipv4-addr');
+});
+
 test('result carries canonical value, type and indicator details', () => {
   const index = new LookupIndex({ now: () => T0 });
   const ind = indicator({
