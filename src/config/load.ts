@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, visit, type Document, type Node } from 'yaml';
 import { StixgateError } from '../core/errors.js';
+import { yamlTooDeep } from '../core/safe-yaml.js';
 import { validate, type Issue } from './schema.js';
 import { resolveSecrets } from './secrets.js';
 import { NETWORK_SECRET_PATHS, networkIssues, type NetworkConfig } from '../http/network.js';
@@ -37,6 +38,9 @@ export function parseConfig(
   opts: { file: string; registry: readonly IntegrationDefinition[]; env?: Record<string, string | undefined> },
 ): LoadedConfig {
   const lineCounter = new LineCounter();
+  // measured before composing: the yaml library composes recursively and would overflow the stack
+  const deep = yamlTooDeep(text, MAX_DEPTH);
+  if (deep) throw new ConfigError(opts.file, [{ path: at(linePos(text, deep.offset)), message: `nesting deeper than ${MAX_DEPTH} levels` }]);
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true, version: '1.2', schema: 'core' });
   const issues: Issue[] = [];
   for (const e of doc.errors) issues.push({ path: at(e.linePos?.[0]), message: firstLine(e.message) });
@@ -155,6 +159,12 @@ function nodeAt(doc: Document, path: string, wantKey = false): Node | undefined 
     } else return last;
   }
   return last;
+}
+
+function linePos(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset);
+  const nl = before.lastIndexOf('\n');
+  return { line: before.split('\n').length, col: offset - nl };
 }
 
 function at(pos: { line: number; col: number } | undefined): string {

@@ -69,7 +69,16 @@ test('C4: alias bombs and deep nesting are rejected', () => {
   const bomb = ['a: &a [x,x,x,x,x,x,x,x,x]', 'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]', 'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]', 'd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]', 'e: [*d,*d,*d,*d,*d,*d,*d,*d,*d]'].join('\n');
   assert.ok(issues(bomb).length >= 1);
   const deep = `x: ${'['.repeat(40)}${']'.repeat(40)}\n`;
-  assert.match(issues(deep)[0].message, /nesting|unknown key/);
+  assert.deepEqual(issues(deep), [{ path: 'line 1, column 35', message: 'nesting deeper than 32 levels' }]);
+});
+
+test('C4 (issue 18): YAML nested 5,000 deep, in flow or block style, gets the depth error with its line, not a stack overflow', () => {
+  const flow = `sources: {}\nx: ${'['.repeat(5000)}${']'.repeat(5000)}\n`;
+  assert.deepEqual(issues(flow), [{ path: 'line 2, column 35', message: 'nesting deeper than 32 levels' }]);
+  const block = `# deep\n${Array.from({ length: 5000 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n')} 1\n`;
+  assert.deepEqual(issues(block), [{ path: 'line 34, column 33', message: 'nesting deeper than 32 levels' }]);
+  const seq = `${'- '.repeat(5000)}x\n`;
+  assert.deepEqual(issues(seq), [{ path: 'line 1, column 65', message: 'nesting deeper than 32 levels' }]);
 });
 
 test('C5: an unset secret reference names the key path and prints no values', () => {
