@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { corpusPath, PROJECT_ROOT } from '../../test/helpers/corpus.js';
 import { observableScoId } from '../../src/core/ids.js';
@@ -97,6 +98,22 @@ test('misp_feed: manifest timestamps ahead of now never move the cursor (F26); h
     assert.equal(s.gets.filter((g) => g.endsWith('.json') && g !== 'manifest.json').length, 79);
   } finally {
     s.server.close();
+  }
+});
+
+test('issue 18: a MISP event file that starts with a UTF-8 BOM is read like every other format', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stixgate-misp-bom-'));
+  try {
+    const event = readFileSync(join(PROJECT_ROOT, 'test/fixtures/misp/event-all-types.json'));
+    const bom = join(dir, 'event.json');
+    writeFileSync(bom, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), event]));
+    const plain = await runPages('misp_feed', { url: `file://${join(PROJECT_ROOT, 'test/fixtures/misp/event-all-types.json')}` });
+    const withBom = await runPages('misp_feed', { url: `file://${bom}` });
+    const ids = (pages: typeof plain) => pages.flatMap((p) => p.items.map((i) => i.object.id)).sort();
+    assert.equal(ids(withBom).length, ids(plain).length);
+    assert.deepEqual(ids(withBom), ids(plain));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -8,6 +8,8 @@
  * - Numbers that overflow to ±Infinity (`1e999`) are refused.
  */
 
+import { escapeText } from './escape.js';
+
 export const DANGEROUS_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
 const DANGEROUS_TEXT = /"(?:__proto__|constructor|prototype)"/;
@@ -63,7 +65,9 @@ function hasInfinity(value: unknown, depth = 0): boolean {
  * Parses untrusted JSON. `knownDepth` lets a caller that already measured the depth (the STIX
  * splitter counts it while scanning) skip the depth pass.
  */
-export function safeJsonParse(text: string, opts: SafeJsonOptions & { knownDepth?: number } = {}): SafeJsonResult {
+export function safeJsonParse(input: string, opts: SafeJsonOptions & { knownDepth?: number } = {}): SafeJsonResult {
+  // a leading byte order mark is ignored, as RFC 8259 §8.1 allows and every other reader does
+  const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
   const maxDepth = opts.maxDepth ?? 64;
   const depth = opts.knownDepth ?? jsonDepth(text, maxDepth);
   if (depth > maxDepth) return { ok: false, reason: 'too_deep', message: `nesting deeper than ${maxDepth} levels` };
@@ -71,7 +75,8 @@ export function safeJsonParse(text: string, opts: SafeJsonOptions & { knownDepth
   try {
     value = DANGEROUS_TEXT.test(text) ? JSON.parse(text, dropDangerous) : JSON.parse(text);
   } catch (e) {
-    return { ok: false, reason: 'parse', message: `invalid JSON: ${(e as Error).message.slice(0, 200)}` };
+    // the engine's message quotes the input: escaped, so a feed cannot forge a log line
+    return { ok: false, reason: 'parse', message: `invalid JSON: ${escapeText((e as Error).message.slice(0, 200))}` };
   }
   if (BIG_EXPONENT.test(text) && hasInfinity(value)) {
     return { ok: false, reason: 'number_out_of_range', message: 'a number is out of range (overflows to Infinity)' };
@@ -79,8 +84,8 @@ export function safeJsonParse(text: string, opts: SafeJsonOptions & { knownDepth
   return { ok: true, value };
 }
 
-/** Escapes a short excerpt of untrusted text for a message: control characters shown, length capped. */
+/** Escapes a short excerpt of untrusted text for a message: control and bidi characters shown, length capped. */
 export function excerpt(text: string, max = 80): string {
   const cut = text.length > max ? `${text.slice(0, max)}…` : text;
-  return JSON.stringify(cut);
+  return `"${escapeText(cut).replace(/"/g, '\\"')}"`;
 }
