@@ -4,6 +4,7 @@ import { createCisaKevSource } from './source.js';
 
 export const cisaKevSource: SourceDefinition<CisaKevConfig> = {
   kind: 'source',
+  transfer: 'document',
   type: 'cisa_kev',
   summary: 'CISA Known Exploited Vulnerabilities catalog (JSON) → STIX vulnerability objects',
   schema: cisaKevSchema,

@@ -4,6 +4,7 @@ import { createCsvSource } from './source.js';
 
 export const csvSource: SourceDefinition<CsvConfig> = {
   kind: 'source',
+  transfer: 'document',
   type: 'csv',
   summary: 'CSV, TSV and NDJSON files mapped by a declarative column map (Feodo Tracker, SSLBL, Spamhaus DROP JSON, URLhaus)',
   schema: csvSchema,

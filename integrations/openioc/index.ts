@@ -4,6 +4,7 @@ import { createOpenIocSource } from './source.js';
 
 export const openiocSource: SourceDefinition<OpenIocConfig> = {
   kind: 'source',
+  transfer: 'document',
   type: 'openioc',
   summary: 'OpenIOC 1.0/1.1 documents (file, URL or directory) → one STIX 2.1 indicator each; unmapped terms kept in x_openioc_unmapped',
   schema: openIocSchema,

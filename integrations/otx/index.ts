@@ -4,6 +4,7 @@ import { createOtxSource } from './source.js';
 
 export const otxSource: SourceDefinition<OtxConfig> = {
   kind: 'source',
+  transfer: 'pages',
   type: 'otx',
   summary: 'AlienVault OTX subscribed pulses (API key) → reports with their indicators, malware families, ATT&CK techniques and CVEs',
   schema: otxSchema,

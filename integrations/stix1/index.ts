@@ -4,6 +4,7 @@ import { createStix1Source } from './source.js';
 
 export const stix1Source: SourceDefinition<Stix1Config> = {
   kind: 'source',
+  transfer: 'document',
   type: 'stix1',
   summary: 'STIX 1.1.1/1.2 XML packages (file, URL or directory): indicators, CybOX observables, TTPs, actors, campaigns, incidents, exploit targets, COAs, reports → STIX 2.1',
   schema: stix1Schema,

@@ -4,6 +4,7 @@ import { createTextListSource } from './source.js';
 
 export const textListSource: SourceDefinition<TextListConfig> = {
   kind: 'source',
+  transfer: 'document',
   type: 'text_list',
   summary: 'plain-text lists: one IP, CIDR, domain, URL or hash per line (Spamhaus DROP, ET, Tor exits, IPsum)',
   schema: textListSchema,

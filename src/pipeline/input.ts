@@ -8,9 +8,12 @@ import { createGunzip } from 'node:zlib';
 import { StixgateError } from '../core/errors.js';
 import type { Rejection } from '../core/errors.js';
 import type { HttpClient, MappedItem, Page } from './types.js';
+import { spool } from './spool.js';
 
 /**
- * Opens a feed document (`file://`, a bare path, or `http(s)://`) as a capped byte stream.
+ * Opens a feed document (`file://`, a bare path, or `http(s)://`) as a capped byte stream. An
+ * http(s) document is downloaded completely (spooled) before its bytes are handed out, so a
+ * transfer that fails yields no page at all.
  *
  * The cursor is a small JSON text: the HTTP validators (ETag, Last-Modified) or the file's size
  * and mtime, plus the SHA-256 of the content, computed while streaming. It is known only once the
@@ -41,6 +44,8 @@ export interface OpenInputOptions {
   full?: boolean;
   /** The source id (or file name), for messages. */
   name: string;
+  /** Folder for spooled downloads (default: the system's temporary folder). */
+  spoolDir?: string;
 }
 
 export interface InputCursor {
@@ -227,7 +232,9 @@ async function openHttp(url: string, opts: OpenInputOptions): Promise<InputDocum
   const base: InputCursor = {};
   if (res.headers.etag) base.etag = res.headers.etag;
   if (res.headers['last-modified']) base.last_modified = res.headers['last-modified'];
-  return makeDocument(res.body, res.url || url, opts, base);
+  // the whole body is downloaded before the first page is mapped (src/pipeline/spool.ts)
+  const spooled = await spool(res.body, { maxBytes: opts.maxBytes, name: opts.name, dir: opts.spoolDir });
+  return makeDocument(spooled.body, res.url || url, opts, base);
 }
 
 // ---------------------------------------------------------------------------------------------

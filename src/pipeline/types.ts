@@ -99,6 +99,16 @@ export interface SourceDefinition<C = any> {
   schema: Record<string, Schema<any>>;
   /** Dotted config paths holding secrets. */
   secretPaths: string[];
+  /**
+   * How a failed transfer is committed (docs/networks.md#atomic-documents):
+   * `document`: the source reads whole documents through `openInput`, which downloads each one
+   * completely before its first page: a transfer that fails commits nothing of that document and
+   * leaves the cursor where it was.
+   * `pages`: each page is its own request and carries its own cursor (TAXII, MISP API, OTX,
+   * abuse.ch APIs): pages are independent, a failed request ends the run and the pages before it
+   * stay committed with their cursor.
+   */
+  transfer: 'document' | 'pages';
   create(config: C & CommonSourceConfig, ctx: IntegrationContext): Source;
 }
 

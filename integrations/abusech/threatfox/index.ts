@@ -13,6 +13,7 @@ export function threatfoxDays(since: number | undefined, now: number, overlapMs:
 
 export const threatfoxSource: SourceDefinition<ThreatfoxConfig> = {
   kind: 'source',
+  transfer: 'pages',
   type: 'abusech_threatfox',
   summary: 'abuse.ch ThreatFox API: IOCs with malware family, confidence, first/last seen (Auth-Key) → indicators',
   schema: threatfoxSchema,

@@ -5,6 +5,7 @@ import { urlhausSchema, type UrlhausConfig } from './schema.js';
 
 export const urlhausSource: SourceDefinition<UrlhausConfig> = {
   kind: 'source',
+  transfer: 'pages',
   type: 'abusech_urlhaus',
   summary: 'abuse.ch URLhaus API: recent malware URLs or payloads (Auth-Key) → indicators',
   schema: urlhausSchema,
