@@ -8,7 +8,7 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { validate } from '../src/config/schema.js';
+import { validate } from '../src/core/schema.js';
 import { LookupIndex } from '../src/lookup/index.js';
 import { buildServer, hashApiKey } from '../src/server/index.js';
 import { serverSchema } from '../src/server/schema.js';

@@ -18,7 +18,7 @@ import type { Store, IngestItem } from '../src/store/contract.js';
 import { buildIndex } from '../src/lookup/index.js';
 import { buildServer } from '../src/server/index.js';
 import { serverSchema } from '../src/server/schema.js';
-import { validate } from '../src/config/schema.js';
+import { validate } from '../src/core/schema.js';
 import { detectObservable } from '../src/core/observable.js';
 import { indicatorFromObservable } from '../src/core/indicator.js';
 import { runXmlBench } from './w-xml.js';

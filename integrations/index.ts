@@ -1,4 +1,4 @@
-import type { IntegrationDefinition } from '../src/pipeline/types.js';
+import type { IntegrationDefinition } from '../src/config/registry.js';
 import { textListSource } from './text_list/index.js';
 import { csvSource } from './csv/index.js';
 import { stixBundleSource } from './stix_bundle/index.js';
@@ -6,8 +6,8 @@ import { cisaKevSource } from './cisa_kev/index.js';
 import { stix1Source } from './stix1/index.js';
 import { openiocSource } from './openioc/index.js';
 import { taxii21Source } from './taxii21/index.js';
-import { mispFeedSource } from './misp_feed/index.js';
-import { mispApiSource } from './misp_api/index.js';
+import { mispFeedSource } from './misp/feed/index.js';
+import { mispApiSource } from './misp/api/index.js';
 import { otxSource } from './otx/index.js';
 import { urlhausSource, threatfoxSource, malwarebazaarSource } from './abusech/index.js';
 import { splunkKvSink, splunkEsSink, splunkHecSink } from './splunk/index.js';

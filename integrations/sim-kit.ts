@@ -164,3 +164,21 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
 }
+
+export type SimRecord = Record<string, unknown>;
+
+export interface SimFault {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Reset the connection after a partial body instead of answering (N2). */
+  reset?: boolean;
+}
+
+export interface SimRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+  at: number;
+}

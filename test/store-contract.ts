@@ -7,9 +7,9 @@ import { describe, it } from 'node:test';
 import { TLP_MARKING_BY_LEVEL, tlpOfMarkings, type StixObject } from '../src/core/stix.js';
 import type { IngestItem, Store } from '../src/store/contract.js';
 import { compileScoring, type ScoreExtension } from '../src/score/model.js';
-import { rescoreStore } from '../src/score/rescore.js';
+import { rescoreStore } from '../src/store/rescore.js';
 import { defaultModels } from '../src/score/schema.js';
-import { recordSightings, sightingId } from '../src/score/sightings.js';
+import { recordSightings, sightingId } from '../src/store/sightings.js';
 import { DAY, HOUR, T0, clone, indicatorFor, ipFor, uuidFor } from './store/fixtures.js';
 
 export type StoreFactory = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;

@@ -1,5 +1,5 @@
 import { StixgateError } from '../../src/core/errors.js';
-import type { HttpClient } from '../../src/pipeline/types.js';
+import type { HttpClient } from '../../src/http/types.js';
 
 /** `query_status` values that mean "nothing matched" (ThreatFox says `no_result`, the others `no_results`). */
 const EMPTY_STATUSES = new Set(['no_results', 'no_result', 'no_data']);

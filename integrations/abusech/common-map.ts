@@ -3,9 +3,9 @@ import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { normaliseObservable } from '../../src/core/observable.js';
 import type { ExternalReference, HashAlgorithm, Indicator, ObservableType, StixObject } from '../../src/core/stix.js';
 import type { MappedItem } from '../../src/pipeline/types.js';
-import { indicates, malwareFamily } from './reference-sdo.js';
-import { addDays } from './time.js';
-import type { MappedRecord } from './window.js';
+import { indicates, malwareFamily } from '../../src/formats/reference-sdo.js';
+import { addDays } from '../../src/formats/api-time.js';
+import type { MappedRecord } from '../../src/formats/time-window.js';
 
 /** What a mapper needs besides the record: injected time and the source's `valid_days`. */
 export interface MapEnv {

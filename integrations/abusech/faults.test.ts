@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { AbusechSimulator, makeIocRecord, makeSampleRecord, makeUrlRecord } from './simulator.js';
-import { component, harness } from './test-harness.js';
+import { component, harness } from '../../test/helpers/source-harness.js';
 import { urlhausSource, threatfoxSource, malwarebazaarSource } from './index.js';
 
 const KEY = '0123456789abcdef0123456789abcdef0123456789abcdef';

@@ -5,7 +5,7 @@ import { corpusPath } from '../../test/helpers/corpus.js';
 import { mapUrlhausPayload, mapUrlhausUrl } from './urlhaus/map.js';
 import { mapThreatfoxIoc } from './threatfox/map.js';
 import { mapBazaarSample } from './malwarebazaar/map.js';
-import { parseApiTime } from './time.js';
+import { parseApiTime } from '../../src/formats/api-time.js';
 import { deterministicId } from '../../src/core/ids.js';
 import type { MapEnv } from './common-map.js';
 

@@ -1,9 +1,10 @@
-import type { CommonSourceConfig, HttpClient, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
+import type { CommonSourceConfig, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
+import type { HttpClient } from '../../src/http/types.js';
 import { abusechQuery, type AbusechRequest } from './client.js';
 import type { MapEnv } from './common-map.js';
 import { createRateLimit } from '../../src/http/rate-limit.js';
 import type { AbusechConfig } from './schema.js';
-import { parseCursor, windowPages, type MappedRecord } from './window.js';
+import { parseCursor, windowPages, type MappedRecord } from '../../src/formats/time-window.js';
 
 /** What differs between the abuse.ch "recent records" sources. */
 export interface RecentApi {

@@ -1,4 +1,4 @@
-import { s } from '../../src/config/schema.js';
+import { s } from '../../src/core/schema.js';
 import { rateLimitSchema } from '../../src/http/rate-limit.js';
 
 /** Keys every abuse.ch API source takes; `url` defaults to the service's endpoint. */

@@ -9,25 +9,7 @@
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { closeServer } from '../loopback-server.js';
-import { sendJson, serveWithBody } from '../sim-kit.js';
-
-export type SimRecord = Record<string, unknown>;
-
-export interface SimFault {
-  status: number;
-  headers?: Record<string, string>;
-  body?: string;
-  /** Reset the connection after a partial body instead of answering (N2). */
-  reset?: boolean;
-}
-
-export interface SimRequest {
-  method: string;
-  path: string;
-  headers: IncomingMessage['headers'];
-  body: string;
-  at: number;
-}
+import { sendJson, serveWithBody, type SimFault, type SimRecord, type SimRequest } from '../sim-kit.js';
 
 export interface AbusechSimulatorOptions {
   authKey: string;

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AbusechSimulator, makeIocRecord, makePayloadRecord, makeSampleRecord, makeUrlRecord } from './simulator.js';
-import { component, harness } from './test-harness.js';
+import { component, harness } from '../../test/helpers/source-harness.js';
 import { urlhausSource, threatfoxSource, malwarebazaarSource } from './index.js';
 import { threatfoxDays } from './threatfox/index.js';
 import { bazaarSelector } from './malwarebazaar/index.js';
-import { MAX_SKEW_MS } from './window.js';
+import { MAX_SKEW_MS } from '../../src/formats/time-window.js';
 
 const KEY = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718';
 const NOW = Date.UTC(2026, 2, 1, 12, 0, 0);

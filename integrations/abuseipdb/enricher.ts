@@ -1,6 +1,7 @@
 import { StixgateError } from '../../src/core/errors.js';
 import type { Observable } from '../../src/core/stix.js';
-import type { Enricher, EnrichmentResult, SinkRunContext } from '../../src/pipeline/types.js';
+import type { Enricher, EnrichmentResult } from '../../src/enrich/types.js';
+import type { SinkRunContext } from '../../src/delivery/types.js';
 import { mapCheck, type CheckData } from './map.js';
 import type { AbuseIpdbConfig } from './schema.js';
 

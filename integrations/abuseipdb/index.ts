@@ -1,4 +1,4 @@
-import type { EnricherDefinition } from '../../src/pipeline/types.js';
+import type { EnricherDefinition } from '../../src/enrich/types.js';
 import { createAbuseIpdbEnricher } from './enricher.js';
 import { ABUSEIPDB_FREE_QUOTA, abuseipdbSchema, type AbuseIpdbConfig } from './schema.js';
 

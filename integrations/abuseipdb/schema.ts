@@ -1,4 +1,4 @@
-import { s } from '../../src/config/schema.js';
+import { s } from '../../src/core/schema.js';
 
 /** The free (Standard) plan: 1,000 `check` requests per UTC day; no per-minute limit is published for it. */
 export const ABUSEIPDB_FREE_QUOTA = { per_day: 1000 };

@@ -1,4 +1,4 @@
-import { s, type Infer } from '../../src/config/schema.js';
+import { s, type Infer } from '../../src/core/schema.js';
 
 export const cisaKevSchema = {
   url: s.string({

@@ -1,7 +1,7 @@
 import { safeJsonParse } from '../../src/core/safe-json.js';
 import { lastPages, openInput, PageBuilder } from '../../src/pipeline/input.js';
 import type { CommonSourceConfig, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
-import { ObjectSplitter, splitStream } from '../stix_bundle/split.js';
+import { ObjectSplitter, splitStream } from '../../src/formats/json-split.js';
 import { mapKevEntry } from './map.js';
 import type { CisaKevConfig } from './schema.js';
 

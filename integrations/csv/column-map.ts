@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { StixgateError } from '../../src/core/errors.js';
-import { validate } from '../../src/config/schema.js';
+import { validate } from '../../src/core/schema.js';
 import { columnMapObjectSchema, type ColumnMap, type CsvConfig } from './schema.js';
 
 /** A column reference resolved against the header: an index (CSV) or a key (NDJSON). */

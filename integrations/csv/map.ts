@@ -1,7 +1,7 @@
 import type { Location } from '../../src/core/errors.js';
 import type { ObservableType } from '../../src/core/stix.js';
 import { excerpt } from '../../src/core/safe-json.js';
-import { mapValue, type MapContext, type ValueResult } from '../text_list/map.js';
+import { mapValue, type MapContext, type ValueResult } from '../../src/formats/list-values.js';
 import type { ColRef, ResolvedMap } from './column-map.js';
 import { parseFeedTime } from './time.js';
 

@@ -1,14 +1,14 @@
-import { s, type Infer } from '../../src/config/schema.js';
-import { OBSERVABLE_TYPES } from '../text_list/schema.js';
+import { s, type Infer } from '../../src/core/schema.js';
+import { LIST_VALUE_TYPES } from '../../src/formats/list-values.js';
 
 /** A column reference: a header name (or JSON key for NDJSON), or a 0-based index. */
 const col = (description: string) => s.any({ optional: true, description: `${description} (header name, JSON key or 0-based index)` });
 
 export const columnsSchema = s.object({
   value: s.any({ description: 'column holding the observable value (header name, JSON key or 0-based index)' }),
-  type: s.enum(OBSERVABLE_TYPES, { default: 'auto', description: 'observable type of every value, or `auto` to detect it' }),
+  type: s.enum(LIST_VALUE_TYPES, { default: 'auto', description: 'observable type of every value, or `auto` to detect it' }),
   type_column: col('column holding a type name, translated by `type_map`'),
-  type_map: s.record(s.enum(OBSERVABLE_TYPES), { optional: true, keyPattern: /^.{1,64}$/, description: 'type column value → observable type' }),
+  type_map: s.record(s.enum(LIST_VALUE_TYPES), { optional: true, keyPattern: /^.{1,64}$/, description: 'type column value → observable type' }),
   first_seen: col('column with the first-seen time (valid_from)'),
   last_seen: col('column with the last-seen time'),
   confidence: col('column with a 0-100 confidence'),

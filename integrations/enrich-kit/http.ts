@@ -1,8 +1,9 @@
 import { StixgateError } from '../../src/core/errors.js';
 import { excerpt, safeJsonParse } from '../../src/core/safe-json.js';
-import { parseRetryAfter } from '../../src/pipeline/backoff.js';
+import { parseRetryAfter } from '../../src/core/backoff.js';
 import { redactUrl } from '../../src/http/ssrf.js';
-import type { HttpResponse, SinkRunContext } from '../../src/pipeline/types.js';
+import type { HttpResponse } from '../../src/http/types.js';
+import type { SinkRunContext } from '../../src/delivery/types.js';
 
 /**
  * The HTTP exchange every enricher shares, on top of the engine's HttpClient (which owns timeouts,

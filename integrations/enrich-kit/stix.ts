@@ -43,7 +43,7 @@ export function resolvesTo(sourceRef: string, targetRef: string, created: string
 
 /**
  * A note about `subjectId` from `service`. `id` is the runner's lookup-note id of the subject
- * (src/pipeline/enrich-records.ts `lookupNoteId(enricher id, observable)`), so the runner fills its
+ * (src/enrich/records.ts `lookupNoteId(enricher id, observable)`), so the runner fills its
  * lookup note with this note's text and properties instead of storing two notes.
  */
 export function serviceNote(id: string, service: string, subjectId: string, time: string, abstract: string, content: string, extra: Record<string, unknown>): StixObject {

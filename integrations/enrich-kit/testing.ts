@@ -1,5 +1,6 @@
 import { createHttpClient, type ClosableHttpClient } from '../../src/http/client.js';
-import type { HttpPolicy, SinkRunContext } from '../../src/pipeline/types.js';
+import type { HttpPolicy } from '../../src/http/types.js';
+import type { SinkRunContext } from '../../src/delivery/types.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 
 /** Test support: a run context whose HttpClient may reach the loopback simulators. */

@@ -1,6 +1,5 @@
 import type { CommonSourceConfig, IntegrationContext, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
-import { xmlLimits, xmlPages } from '../stix1/source.js';
-import { readXmlDocuments } from '../stix1/xml-documents.js';
+import { readXmlDocuments, xmlLimits, xmlPages } from '../../src/formats/xml-documents.js';
 import { loadOpenIocTerms, mapOpenIoc } from './map.js';
 import type { OpenIocConfig } from './schema.js';
 

@@ -4,8 +4,8 @@ import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { normaliseObservable } from '../../src/core/observable.js';
 import { parseTlp, TLP_MARKING_BY_LEVEL, type ExternalReference, type StixObject } from '../../src/core/stix.js';
 import type { MappedItem } from '../../src/pipeline/types.js';
-import { attackPattern, cveVulnerability, httpUrl, malwareFamily, tagLabels } from '../abusech/reference-sdo.js';
-import { addDays, parseApiTime } from '../abusech/time.js';
+import { attackPattern, cveVulnerability, httpUrl, malwareFamily, tagLabels } from '../../src/formats/reference-sdo.js';
+import { addDays, parseApiTime } from '../../src/formats/api-time.js';
 import type { OtxTypeTable } from './types-table.js';
 
 export interface OtxMapEnv {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { OtxSimulator, makeOtxIndicator, makePulse } from './simulator.js';
-import { component, harness } from '../abusech/test-harness.js';
+import { component, harness } from '../../test/helpers/source-harness.js';
 import { otxSource } from './index.js';
 import { mapPulse } from './map.js';
 import { loadOtxTypes } from './types-table.js';

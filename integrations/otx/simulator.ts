@@ -6,7 +6,7 @@
  * `nextOverride` replaces the `next` link of the next answer (F25).
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { SimFault, SimRecord, SimRequest } from '../abusech/simulator.js';
+import type { SimFault, SimRecord, SimRequest } from '../sim-kit.js';
 import { closeServer } from '../loopback-server.js';
 import { sendJson, serveWithBody } from '../sim-kit.js';
 

@@ -1,7 +1,8 @@
 import { StixgateError } from '../../src/core/errors.js';
-import type { CommonSourceConfig, HttpClient, IntegrationContext, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
+import type { CommonSourceConfig, IntegrationContext, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
+import type { HttpClient } from '../../src/http/types.js';
 import { createRateLimit } from '../../src/http/rate-limit.js';
-import { MAX_SKEW_MS, parseCursor } from '../abusech/window.js';
+import { MAX_SKEW_MS, parseCursor } from '../../src/formats/time-window.js';
 import { mapPulse, type OtxMapEnv } from './map.js';
 import type { OtxConfig } from './schema.js';
 import { loadOtxTypes } from './types-table.js';

@@ -1,4 +1,4 @@
-import type { HttpResponse } from '../../src/pipeline/types.js';
+import type { HttpResponse } from '../../src/http/types.js';
 import { isRecord } from '../enrich-kit/http.js';
 
 /**

@@ -1,6 +1,7 @@
 import { deterministicId } from '../../src/core/ids.js';
 import { stixTime, type Observable, type StixObject } from '../../src/core/stix.js';
-import type { Enricher, EnrichmentResult, SinkRunContext } from '../../src/pipeline/types.js';
+import type { Enricher, EnrichmentResult } from '../../src/enrich/types.js';
+import type { SinkRunContext } from '../../src/delivery/types.js';
 import { parseJson, protocolError, serviceGet } from '../enrich-kit/http.js';
 import { observableOf, resolvesTo, sco } from '../enrich-kit/stix.js';
 import { NDJSON, cofRow, ndjsonLines, type CofRow } from './cof.js';

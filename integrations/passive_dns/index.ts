@@ -1,4 +1,4 @@
-import type { EnricherDefinition } from '../../src/pipeline/types.js';
+import type { EnricherDefinition } from '../../src/enrich/types.js';
 import { createPassiveDnsEnricher } from './enricher.js';
 import { PASSIVE_DNS_DEFAULT_QUOTA, passiveDnsSchema, type PassiveDnsConfig } from './schema.js';
 

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StixgateError } from '../../src/core/errors.js';
-import { s, validate } from '../../src/config/schema.js';
+import { s, validate } from '../../src/core/schema.js';
 import type { Observable } from '../../src/core/stix.js';
-import type { EnrichmentResult } from '../../src/pipeline/types.js';
+import type { EnrichmentResult } from '../../src/enrich/types.js';
 import { testContext } from '../enrich-kit/testing.js';
 import { PassiveDnsSimulator, cofRecord, type PassiveDnsSimulatorOptions } from './simulator.js';
 import { passiveDnsEnricher } from './index.js';

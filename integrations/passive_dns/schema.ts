@@ -1,4 +1,4 @@
-import { s } from '../../src/config/schema.js';
+import { s } from '../../src/core/schema.js';
 import type { QuotaConfig } from '../enrich-kit/schema.js';
 
 /**

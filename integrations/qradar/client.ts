@@ -1,6 +1,7 @@
 import { StixgateError } from '../../src/core/errors.js';
-import { abortableSleep } from '../../src/pipeline/backoff.js';
-import type { HttpResponse, SinkRunContext } from '../../src/pipeline/types.js';
+import { abortableSleep } from '../../src/core/backoff.js';
+import type { HttpResponse } from '../../src/http/types.js';
+import type { SinkRunContext } from '../../src/delivery/types.js';
 
 /**
  * A thin QRadar REST client over the engine's HttpClient (SINK_APIS.md §5.1): `SEC` or Basic auth,

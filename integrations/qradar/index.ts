@@ -1,4 +1,4 @@
-import type { SinkDefinition } from '../../src/pipeline/types.js';
+import type { SinkDefinition } from '../../src/delivery/types.js';
 import { qradarSchema, type QradarConfig } from './schema.js';
 import { createQradarSink, QRADAR_LIMITS } from './sink.js';
 

@@ -1,4 +1,4 @@
-import { s, type Infer, type Issue, type Schema } from '../../src/config/schema.js';
+import { s, type Infer, type Issue, type Schema } from '../../src/core/schema.js';
 
 /** Routing keys of the `sets:` section (mapping table and config override). */
 export const ROUTE_KEYS = [

@@ -1,4 +1,4 @@
-import type { SinkOutcome, SinkRunContext } from '../../src/pipeline/types.js';
+import type { SinkOutcome, SinkRunContext } from '../../src/delivery/types.js';
 import type { SetRoute } from './routing.js';
 
 /** One value to add to a set, with the mapped fields its entry may carry (`source`, `notes`). */

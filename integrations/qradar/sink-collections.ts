@@ -1,5 +1,5 @@
 import { StixgateError } from '../../src/core/errors.js';
-import type { SinkOutcome, SinkRunContext } from '../../src/pipeline/types.js';
+import type { SinkOutcome, SinkRunContext } from '../../src/delivery/types.js';
 import { filterString, pollSleep, qradarError, type QradarClient } from './client.js';
 import type { Chunker } from './chunker.js';
 import { valueKey, type SetRoute } from './routing.js';

@@ -1,4 +1,4 @@
-import type { SinkOutcome, SinkRunContext } from '../../src/pipeline/types.js';
+import type { SinkOutcome, SinkRunContext } from '../../src/delivery/types.js';
 import { encodePathValue, qradarError, type QradarClient } from './client.js';
 import type { Chunker } from './chunker.js';
 import type { SetRoute } from './routing.js';

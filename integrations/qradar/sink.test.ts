@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StixgateError } from '../../src/core/errors.js';
-import type { SinkOutcome } from '../../src/pipeline/types.js';
+import type { SinkOutcome } from '../../src/delivery/types.js';
 import { createQradarSink } from './sink.js';
 import { config, ictx, ips, records, runContext, startSim } from './test-kit.js';
 import type { QradarSimulatorOptions } from './simulator.js';

@@ -1,7 +1,8 @@
 import { join, resolve } from 'node:path';
 import { StixgateError } from '../../src/core/errors.js';
-import { loadSinkMapping } from '../../src/pipeline/sink-records.js';
-import type { CommonSinkConfig, IntegrationContext, Sink, SinkLimits, SinkOutcome, SinkRecord, SinkRunContext } from '../../src/pipeline/types.js';
+import { loadSinkMapping } from '../../src/delivery/records.js';
+import type { CommonSinkConfig, Sink, SinkLimits, SinkOutcome, SinkRecord, SinkRunContext } from '../../src/delivery/types.js';
+import type { IntegrationContext } from '../../src/pipeline/types.js';
 import { QradarClient } from './client.js';
 import { Chunker } from './chunker.js';
 import { loadRoutes, refusedValue, routeKeyOf, valueKey, type SetRoute } from './routing.js';

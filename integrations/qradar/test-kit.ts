@@ -1,4 +1,4 @@
-import type { CommonSinkConfig, SinkRecord } from '../../src/pipeline/types.js';
+import type { CommonSinkConfig, SinkRecord } from '../../src/delivery/types.js';
 import { commonConfig, indicator, mappedRecords, runContext as sinkRunContext, type After } from '../../test/helpers/sink-kit.js';
 import { QradarSimulator, type QradarSimulatorOptions } from './simulator.js';
 import type { QradarConfig } from './schema.js';

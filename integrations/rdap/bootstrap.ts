@@ -1,6 +1,6 @@
 import ipaddr from 'ipaddr.js';
 import type { Observable } from '../../src/core/stix.js';
-import type { SinkRunContext } from '../../src/pipeline/types.js';
+import type { SinkRunContext } from '../../src/delivery/types.js';
 import { isRecord, parseJson, protocolError, serviceGet } from '../enrich-kit/http.js';
 
 /**

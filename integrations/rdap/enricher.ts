@@ -1,6 +1,7 @@
 import type { Observable } from '../../src/core/stix.js';
-import { lookupNoteId } from '../../src/pipeline/enrich-records.js';
-import type { Enricher, EnrichmentResult, SinkRunContext } from '../../src/pipeline/types.js';
+import { lookupNoteId } from '../../src/enrich/records.js';
+import type { Enricher, EnrichmentResult } from '../../src/enrich/types.js';
+import type { SinkRunContext } from '../../src/delivery/types.js';
 import { isRecord, parseJson, protocolError, serviceGet } from '../enrich-kit/http.js';
 import { RdapBootstrap } from './bootstrap.js';
 import { RDAP_MEDIA_TYPE, mapRdapDomain, mapRdapNetwork } from './map.js';

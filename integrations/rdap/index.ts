@@ -1,4 +1,4 @@
-import type { EnricherDefinition } from '../../src/pipeline/types.js';
+import type { EnricherDefinition } from '../../src/enrich/types.js';
 import { createRdapEnricher } from './enricher.js';
 import { RDAP_DEFAULT_QUOTA, rdapSchema, type RdapConfig } from './schema.js';
 

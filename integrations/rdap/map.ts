@@ -1,6 +1,6 @@
 import { observableScoId } from '../../src/core/ids.js';
 import { stixTime, type Observable } from '../../src/core/stix.js';
-import type { EnrichmentResult } from '../../src/pipeline/types.js';
+import type { EnrichmentResult } from '../../src/enrich/types.js';
 import { isRecord } from '../enrich-kit/http.js';
 import { parseServiceTime, sco, serviceNote } from '../enrich-kit/stix.js';
 

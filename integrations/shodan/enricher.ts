@@ -1,7 +1,8 @@
 import { observableScoId } from '../../src/core/ids.js';
 import type { Observable, StixObject } from '../../src/core/stix.js';
-import { lookupNoteId } from '../../src/pipeline/enrich-records.js';
-import type { Enricher, EnrichmentResult, SinkRunContext } from '../../src/pipeline/types.js';
+import { lookupNoteId } from '../../src/enrich/records.js';
+import type { Enricher, EnrichmentResult } from '../../src/enrich/types.js';
+import type { SinkRunContext } from '../../src/delivery/types.js';
 import { isRecord, parseJson, protocolError, serviceGet } from '../enrich-kit/http.js';
 import { observableOf, resolvesTo, sco, serviceNote, timeOr, uniqueObservables } from '../enrich-kit/stix.js';
 import type { ShodanConfig } from './schema.js';

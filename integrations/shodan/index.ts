@@ -1,4 +1,4 @@
-import type { EnricherDefinition } from '../../src/pipeline/types.js';
+import type { EnricherDefinition } from '../../src/enrich/types.js';
 import { createShodanEnricher } from './enricher.js';
 import { SHODAN_FREE_QUOTA, shodanSchema, type ShodanConfig } from './schema.js';
 

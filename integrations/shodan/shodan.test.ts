@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StixgateError } from '../../src/core/errors.js';
-import { validate } from '../../src/config/schema.js';
-import { s } from '../../src/config/schema.js';
+import { validate } from '../../src/core/schema.js';
+import { s } from '../../src/core/schema.js';
 import { testContext } from '../enrich-kit/testing.js';
-import { lookupNoteId } from '../../src/pipeline/enrich-records.js';
+import { lookupNoteId } from '../../src/enrich/records.js';
 import { ShodanSimulator, makeShodanHost } from './simulator.js';
 import { shodanEnricher } from './index.js';
 import type { ShodanConfig } from './schema.js';

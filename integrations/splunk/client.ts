@@ -1,5 +1,5 @@
 import { StixgateError } from '../../src/core/errors.js';
-import type { SinkRunContext } from '../../src/pipeline/types.js';
+import type { SinkRunContext } from '../../src/delivery/types.js';
 import type { SplunkAuth } from './schema.js';
 
 /**

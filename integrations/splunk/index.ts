@@ -1,4 +1,4 @@
-import type { SinkDefinition } from '../../src/pipeline/types.js';
+import type { SinkDefinition } from '../../src/delivery/types.js';
 import { SPLUNK_SECRET_PATHS, splunkEsSchema, splunkHecSchema, splunkKvSchema, type SplunkEsConfig, type SplunkHecConfig, type SplunkKvConfig } from './schema.js';
 import { MAX_BATCH_SAVE_BYTES } from './kv.js';
 import { createSplunkKvSink } from './sink-kv.js';

@@ -1,5 +1,5 @@
 import { StixgateError } from '../../src/core/errors.js';
-import type { SinkOutcome, SinkRunContext } from '../../src/pipeline/types.js';
+import type { SinkOutcome, SinkRunContext } from '../../src/delivery/types.js';
 import { enc, messagesOf, protocolError, type SplunkRest } from './client.js';
 import type { KvFieldType } from './mapping.js';
 

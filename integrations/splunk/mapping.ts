@@ -1,7 +1,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { StixgateError } from '../../src/core/errors.js';
 import type { ObservableType } from '../../src/core/stix.js';
-import { loadSinkMapping, type SinkMapping } from '../../src/pipeline/sink-records.js';
+import { loadSinkMapping, type SinkMapping } from '../../src/delivery/records.js';
 import type { IntegrationContext } from '../../src/pipeline/types.js';
 
 /**

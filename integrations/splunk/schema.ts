@@ -1,4 +1,4 @@
-import { s, type Infer, type Issue, type Schema } from '../../src/config/schema.js';
+import { s, type Infer, type Issue, type Schema } from '../../src/core/schema.js';
 
 /**
  * Configuration of the three Splunk sinks (`splunk_kv`, `splunk_es`, `splunk_hec`). The keys every

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StixgateError } from '../../src/core/errors.js';
-import type { Sink, SinkRecord } from '../../src/pipeline/types.js';
+import type { Sink, SinkRecord } from '../../src/delivery/types.js';
 import { splunkEsSink } from './index.js';
 import type { SplunkEsConfig } from './schema.js';
 import { commonConfig, ictx, ips, JWT, records, runContext, startSim } from './sink-test-kit.js';

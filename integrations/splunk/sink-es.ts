@@ -1,5 +1,6 @@
 import { StixgateError } from '../../src/core/errors.js';
-import type { CommonSinkConfig, IntegrationContext, Sink, SinkOutcome, SinkRecord, SinkRunContext } from '../../src/pipeline/types.js';
+import type { CommonSinkConfig, Sink, SinkOutcome, SinkRecord, SinkRunContext } from '../../src/delivery/types.js';
+import type { IntegrationContext } from '../../src/pipeline/types.js';
 import { authHeader, SplunkRest, versionAtLeast } from './client.js';
 import { KvClient, MAX_BATCH_SAVE_BYTES } from './kv.js';
 import { esRoutes, fieldTypes, loadTable, typedDoc, type EsRoute } from './mapping.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StixgateError } from '../../src/core/errors.js';
-import type { Sink } from '../../src/pipeline/types.js';
+import type { Sink } from '../../src/delivery/types.js';
 import { splunkHecSink } from './index.js';
 import type { SplunkHecConfig } from './schema.js';
 import { eventId } from './sink-hec.js';

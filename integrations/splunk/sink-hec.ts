@@ -1,7 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { StixgateError } from '../../src/core/errors.js';
-import { abortableSleep } from '../../src/pipeline/backoff.js';
-import type { CommonSinkConfig, IntegrationContext, Sink, SinkOutcome, SinkRecord, SinkRunContext } from '../../src/pipeline/types.js';
+import { abortableSleep } from '../../src/core/backoff.js';
+import type { CommonSinkConfig, Sink, SinkOutcome, SinkRecord, SinkRunContext } from '../../src/delivery/types.js';
+import type { IntegrationContext } from '../../src/pipeline/types.js';
 import { authError, protocolError } from './client.js';
 import { indexedFields, loadTable } from './mapping.js';
 import type { SplunkHecConfig } from './schema.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StixgateError } from '../../src/core/errors.js';
-import type { Sink } from '../../src/pipeline/types.js';
+import type { Sink } from '../../src/delivery/types.js';
 import { splunkKvSink } from './index.js';
 import type { SplunkKvConfig } from './schema.js';
 import type { LoggedRequest } from './simulator.js';

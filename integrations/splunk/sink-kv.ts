@@ -1,4 +1,5 @@
-import type { CommonSinkConfig, IntegrationContext, Sink, SinkOutcome, SinkRecord, SinkRunContext } from '../../src/pipeline/types.js';
+import type { CommonSinkConfig, Sink, SinkOutcome, SinkRecord, SinkRunContext } from '../../src/delivery/types.js';
+import type { IntegrationContext } from '../../src/pipeline/types.js';
 import { authHeader, SplunkRest, versionAtLeast } from './client.js';
 import { KvClient, MAX_BATCH_SAVE_BYTES } from './kv.js';
 import { acceleratedFields, fieldTypes, loadTable, typedDoc } from './mapping.js';

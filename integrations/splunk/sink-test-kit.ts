@@ -4,8 +4,9 @@ import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { detectObservable } from '../../src/core/observable.js';
 import type { StixObject } from '../../src/core/stix.js';
 import { createHttpClient, type ClosableHttpClient } from '../../src/http/client.js';
-import { loadSinkMapping, recordsFor } from '../../src/pipeline/sink-records.js';
-import type { CommonSinkConfig, IntegrationContext, SinkRecord, SinkRunContext } from '../../src/pipeline/types.js';
+import { loadSinkMapping, recordsFor } from '../../src/delivery/records.js';
+import type { CommonSinkConfig, SinkRecord, SinkRunContext } from '../../src/delivery/types.js';
+import type { IntegrationContext } from '../../src/pipeline/types.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { SplunkSimulator, type SplunkSimulatorOptions } from './simulator.js';
 

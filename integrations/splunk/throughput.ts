@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { Sink, SinkRecord } from '../../src/pipeline/types.js';
+import type { Sink, SinkRecord } from '../../src/delivery/types.js';
 import { splunkHecSink, splunkKvSink } from './index.js';
 import { commonConfig, HEC_ACK_TOKEN, HEC_TOKEN, ictx, ips, JWT, records, runContext, startSim } from './sink-test-kit.js';
 

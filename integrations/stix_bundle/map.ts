@@ -1,8 +1,8 @@
 import type { Rejection } from '../../src/core/errors.js';
 import { safeJsonParse } from '../../src/core/safe-json.js';
 import type { MappedItem } from '../../src/pipeline/types.js';
-import type { SplitEvent } from './split.js';
-import { checkObject, type FieldCaps } from './validate.js';
+import type { SplitEvent } from '../../src/formats/json-split.js';
+import { checkObject, type FieldCaps } from '../../src/core/stix-check.js';
 
 /**
  * One element of a bundle → a mapped item or a rejection. Pure: objects keep their own ids and

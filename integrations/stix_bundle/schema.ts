@@ -1,4 +1,4 @@
-import { s, type Infer } from '../../src/config/schema.js';
+import { s, type Infer } from '../../src/core/schema.js';
 
 export const stixBundleSchema = {
   url: s.string({ description: 'http(s):// or file:// URL (or a path for one-shot commands) of a STIX 2.0/2.1 bundle, an array of objects, or one object' }),

@@ -2,8 +2,8 @@ import { lastPages, openInput, PageBuilder } from '../../src/pipeline/input.js';
 import type { CommonSourceConfig, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
 import { mapElement } from './map.js';
 import type { StixBundleConfig } from './schema.js';
-import { ObjectSplitter, splitStream } from './split.js';
-import type { FieldCaps } from './validate.js';
+import { ObjectSplitter, splitStream } from '../../src/formats/json-split.js';
+import type { FieldCaps } from '../../src/core/stix-check.js';
 
 export const STIX_PAGE_SIZE = 1000;
 

@@ -1,7 +1,7 @@
 import { StixgateError } from '../../src/core/errors.js';
 import { safeJsonParse } from '../../src/core/safe-json.js';
 import { redactUrl } from '../../src/http/ssrf.js';
-import type { HttpClient } from '../../src/pipeline/types.js';
+import type { HttpClient } from '../../src/http/types.js';
 import type { TaxiiAuth } from './schema.js';
 
 /**

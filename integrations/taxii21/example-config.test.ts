@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { it } from 'node:test';
 import { parseConfig } from '../../src/config/load.js';
 import { PROJECT_ROOT } from '../../test/helpers/corpus.js';
-import { registry } from './harness.js';
+import { registry } from '../../test/helpers/taxii21-harness.js';
 
 /**
  * The preset (integrations/taxii21/example-config.yaml, config/examples/taxii.yaml once `taxii21`

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { StixgateError } from '../../src/core/errors.js';
-import { collectPages, makeSource, runOnce, tempStore } from './harness.js';
+import { collectPages, makeSource, runOnce, tempStore } from '../../test/helpers/taxii21-harness.js';
 import { parseCursor } from './cursor.js';
 import { STUCK_PAGES } from './poll.js';
 import { COLLECTION_ID, indicators, startTaxiiServer } from './test-server.js';

@@ -1,6 +1,6 @@
 import type { Rejection } from '../../src/core/errors.js';
 import type { MappedItem } from '../../src/pipeline/types.js';
-import { checkObject, DEFAULT_CAPS } from '../stix_bundle/validate.js';
+import { checkObject, DEFAULT_CAPS } from '../../src/core/stix-check.js';
 import type { TaxiiClient } from './client.js';
 import { clampToSkew, formatAddedAfter, maxTimestamp, normalizeTimestamp } from './cursor.js';
 import type { TaxiiCollection } from './discover.js';

@@ -1,4 +1,4 @@
-import { s, type Infer, type Issue, type Schema } from '../../src/config/schema.js';
+import { s, type Infer, type Issue, type Schema } from '../../src/core/schema.js';
 
 /** `auth:` is either basic auth (`username` + `password`) or an API-key header (`header` + `api_key`). */
 export type TaxiiAuth = { username: string; password: string } | { header: string; api_key: string };

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { StixgateError } from '../../src/core/errors.js';
 import { ConfigError } from '../../src/config/load.js';
-import { collectPages, makeSource, runOnce, tempStore } from './harness.js';
+import { collectPages, makeSource, runOnce, tempStore } from '../../test/helpers/taxii21-harness.js';
 import { COLLECTION_ID, indicator, indicators, startTaxiiServer } from './test-server.js';
 import { parseCursor } from './cursor.js';
 

@@ -2,7 +2,7 @@ import { stixTime, type ObservableType } from '../../src/core/stix.js';
 import { splitLines } from '../../src/core/text-lines.js';
 import { lastPages, openInput, PageBuilder } from '../../src/pipeline/input.js';
 import type { CommonSourceConfig, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
-import { mapTextLine, type MapContext, type TextLineOptions } from './map.js';
+import { mapContext, mapTextLine, type TextLineOptions } from '../../src/formats/list-values.js';
 import type { TextListConfig } from './schema.js';
 
 export const TEXT_LIST_PAGE_SIZE = 5000;
@@ -22,10 +22,6 @@ export function textLineOptions(config: TextListConfig): TextLineOptions {
     minCount: config.min_count,
     countConfidence: table,
   };
-}
-
-export function mapContext(config: CommonSourceConfig, ctx: SourceRunContext): MapContext {
-  return { now: stixTime(ctx.now), sourceId: ctx.id, defaults: { labels: config.labels ?? [], confidence: config.confidence, validDays: config.valid_days } };
 }
 
 export function createTextListSource(config: TextListConfig & CommonSourceConfig): Source {

@@ -1,13 +1,14 @@
 import { StixgateError } from '../../src/core/errors.js';
 import type { Observable } from '../../src/core/stix.js';
-import type { Enricher, EnrichmentResult, SinkRunContext } from '../../src/pipeline/types.js';
+import type { Enricher, EnrichmentResult } from '../../src/enrich/types.js';
+import type { SinkRunContext } from '../../src/delivery/types.js';
 import { mapReport } from './map.js';
 import type { VirusTotalConfig } from './schema.js';
 
 /**
  * VirusTotal API v3 reports: files by hash, URLs by their base64url id, domains, IP addresses.
  * One GET per value; 404 (NotFoundError) means VirusTotal has no report. Quota, 429 and
- * credentials are the enrichment engine's (src/pipeline/enrich-quota.ts).
+ * credentials are the enrichment engine's (src/enrich/quota.ts).
  */
 
 /** The report path of a value, or undefined when VirusTotal cannot be asked about it. */

@@ -1,4 +1,4 @@
-import type { EnricherDefinition } from '../../src/pipeline/types.js';
+import type { EnricherDefinition } from '../../src/enrich/types.js';
 import { createVirusTotalEnricher } from './enricher.js';
 import { VIRUSTOTAL_FREE_QUOTA, virustotalSchema, type VirusTotalConfig } from './schema.js';
 

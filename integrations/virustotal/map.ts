@@ -1,5 +1,5 @@
-import { lookupNoteId } from '../../src/pipeline/enrich-records.js';
-import type { EnrichmentResult } from '../../src/pipeline/types.js';
+import { lookupNoteId } from '../../src/enrich/records.js';
+import type { EnrichmentResult } from '../../src/enrich/types.js';
 import type { Observable, StixObject } from '../../src/core/stix.js';
 
 /**

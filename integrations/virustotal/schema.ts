@@ -1,4 +1,4 @@
-import { s } from '../../src/config/schema.js';
+import { s } from '../../src/core/schema.js';
 
 /** The public API: 4 requests per minute, 500 per day (docs.virustotal.com, "Public vs Premium API"). */
 export const VIRUSTOTAL_FREE_QUOTA = { per_minute: 4, per_day: 500 };

@@ -1,6 +1,6 @@
 import { createHash, randomInt } from 'node:crypto';
 import { StixgateError } from '../../src/core/errors.js';
-import type { SinkRunContext } from '../../src/pipeline/types.js';
+import type { SinkRunContext } from '../../src/delivery/types.js';
 
 /**
  * Cortex XSOAR REST over the engine's HttpClient (SINK_APIS.md §6): the API path of each server

@@ -1,4 +1,4 @@
-import type { SinkDefinition } from '../../src/pipeline/types.js';
+import type { SinkDefinition } from '../../src/delivery/types.js';
 import { XSOAR_MAX_BATCH, XSOAR_SECRET_PATHS, xsoarSchema, type XsoarConfig } from './schema.js';
 import { createXsoarSink } from './sink.js';
 

@@ -1,7 +1,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { StixgateError } from '../../src/core/errors.js';
 import { OBSERVABLE_TYPES, type Observable, type ObservableType } from '../../src/core/stix.js';
-import { loadSinkMapping } from '../../src/pipeline/sink-records.js';
+import { loadSinkMapping } from '../../src/delivery/records.js';
 import type { IntegrationContext } from '../../src/pipeline/types.js';
 
 /**

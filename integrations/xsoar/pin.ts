@@ -1,4 +1,4 @@
-import type { SinkOutcome, SinkRunContext } from '../../src/pipeline/types.js';
+import type { SinkOutcome, SinkRunContext } from '../../src/delivery/types.js';
 import type { IocObject, XsoarClient } from './client.js';
 
 /**

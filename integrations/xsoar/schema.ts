@@ -1,4 +1,4 @@
-import { s, type Infer, type Schema } from '../../src/config/schema.js';
+import { s, type Infer, type Schema } from '../../src/core/schema.js';
 
 /**
  * Configuration of the `xsoar` sink (SINK_APIS.md §6). The keys every sink accepts (filters,

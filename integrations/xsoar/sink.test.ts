@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StixgateError } from '../../src/core/errors.js';
-import { s, validate } from '../../src/config/schema.js';
-import type { HttpClient } from '../../src/pipeline/types.js';
+import { s, validate } from '../../src/core/schema.js';
+import type { HttpClient } from '../../src/http/types.js';
 import { xsoarSink } from './index.js';
 import { verdictOf } from './sink.js';
 import { ADV_KEY, KEY, NOW, config, ictx, ips, records, runContext, startSim } from './test-kit.js';

@@ -1,4 +1,5 @@
-import type { CommonSinkConfig, IntegrationContext, Sink, SinkOutcome, SinkRecord, SinkRunContext } from '../../src/pipeline/types.js';
+import type { CommonSinkConfig, Sink, SinkOutcome, SinkRecord, SinkRunContext } from '../../src/delivery/types.js';
+import type { IntegrationContext } from '../../src/pipeline/types.js';
 import { StixgateError } from '../../src/core/errors.js';
 import { protocolError, valuesQuery, XsoarClient, type IocObject } from './client.js';
 import { indicatorType, loadXsoarTable, xsoarFields, type XsoarTable } from './mapping.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PROJECT_ROOT } from '../../test/helpers/corpus.js';
-import type { HttpClient, HttpResponse } from '../../src/pipeline/types.js';
+import type { HttpClient, HttpResponse } from '../../src/http/types.js';
 import { xsoarSink } from './index.js';
 import { KEY, config, ictx, records, runContext, startSim } from './test-kit.js';
 

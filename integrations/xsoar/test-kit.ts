@@ -1,5 +1,5 @@
 import type { StixObject } from '../../src/core/stix.js';
-import type { CommonSinkConfig, SinkRecord } from '../../src/pipeline/types.js';
+import type { CommonSinkConfig, SinkRecord } from '../../src/delivery/types.js';
 import { commonConfig, indicator, mappedRecords, runContext as sinkRunContext, type After } from '../../test/helpers/sink-kit.js';
 import { XsoarSimulator, type XsoarSimulatorOptions } from './simulator.js';
 import type { XsoarConfig } from './schema.js';

@@ -1,12 +1,12 @@
-import { s, type Schema, type Infer } from './schema.js';
+import { s, type Schema, type Infer } from '../core/schema.js';
 import { TLP_LEVELS, OBSERVABLE_TYPES } from '../core/stix.js';
 import { serverSchema } from '../server/schema.js';
-import type { IntegrationDefinition } from '../pipeline/types.js';
+import type { IntegrationDefinition } from './registry.js';
 import { opensearchStoreSchema, type OpenSearchStoreConfig } from '../store/opensearch/schema.js';
 import { filterConfigSchema, trustedSourceSchema } from '../filter/schema.js';
 import { correlationSchema } from '../correlate/schema.js';
 import { scoringSchema } from '../score/schema.js';
-import { buildEnrichersSchema } from '../pipeline/enrich-schema.js';
+import { buildEnrichersSchema } from '../enrich/schema.js';
 import { networkSchema } from '../http/network.js';
 
 /** Keys every source accepts (CommonSourceConfig); the engine applies them. */
@@ -52,7 +52,7 @@ export const commonSourceSchema = {
   ),
 };
 
-/** Keys every sink accepts (CommonSinkConfig); the engine applies them (src/pipeline/sink-runner.ts). */
+/** Keys every sink accepts (CommonSinkConfig); the engine applies them (src/delivery/runner.ts). */
 export const commonSinkSchema = {
   type: s.string({ description: 'integration type id (see `stixgate types`)' }),
   enabled: s.bool({ default: true, description: 'set false to keep the entry but never push' }),

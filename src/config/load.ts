@@ -3,14 +3,14 @@ import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, visit, type Document, type Node } from 'yaml';
 import { StixgateError } from '../core/errors.js';
 import { yamlTooDeep } from '../core/safe-yaml.js';
-import { validate, type Issue } from './schema.js';
+import { validate, type Issue } from '../core/schema.js';
 import { resolveSecrets } from './secrets.js';
 import { NETWORK_SECRET_PATHS, networkIssues, type NetworkConfig } from '../http/network.js';
 import { buildConfigSchema, type StixgateConfig } from './config-schema.js';
 import { tlsIssues } from '../store/opensearch/schema.js';
 import { checkUrl } from '../http/ssrf.js';
 import { validateSchedule } from '../pipeline/scheduler.js';
-import type { IntegrationDefinition } from '../pipeline/types.js';
+import type { IntegrationDefinition } from './registry.js';
 import { serverIssues, serverWarnings } from '../server/exposure.js';
 
 export interface LoadedConfig {

@@ -1,8 +1,8 @@
-import { describeSchema } from './schema.js';
+import { describeSchema } from '../core/schema.js';
 import { buildConfigSchema, commonSinkSchema, commonSourceSchema, embeddedStoreSchema } from './config-schema.js';
 import { opensearchStoreSchema } from '../store/opensearch/schema.js';
-import { s } from './schema.js';
-import type { IntegrationDefinition } from '../pipeline/types.js';
+import { s } from '../core/schema.js';
+import type { IntegrationDefinition } from './registry.js';
 
 const HEAD = '| key | type | default | description |\n|---|---|---|---|\n';
 

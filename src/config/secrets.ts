@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { Issue } from './schema.js';
+import type { Issue } from '../core/schema.js';
 
 /**
  * Secret references in configuration strings: `${NAME}` (environment variable) and

@@ -1,4 +1,4 @@
-import { s, type Infer } from '../config/schema.js';
+import { s, type Infer } from '../core/schema.js';
 
 /** The `correlation:` section of the configuration. */
 export const correlationSchema = s.object(

@@ -1,7 +1,7 @@
 import type { ObservableType, StixObject } from '../core/stix.js';
 import { normaliseHash, normaliseObservable, parseIpv4, parseIpv6, formatIpv4, formatIpv6 } from '../core/observable.js';
 import { maskIpv4, maskIpv6 } from '../core/ip-address.js';
-import { observablesOf } from '../pipeline/sink-records.js';
+import { observablesOf } from '../core/object-observables.js';
 
 /**
  * Canonical value keys of objects, and the parsed forms the derivations index: an IPv4/IPv6

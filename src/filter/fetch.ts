@@ -1,5 +1,5 @@
 /** Fetching warninglists over HTTP with the engine's client (rate limit, retries, SSRF policy, size cap). */
-import type { HttpClient } from '../pipeline/types.js';
+import type { HttpClient } from '../http/types.js';
 import { parseWarninglistText, problem } from './format.js';
 import type { LoadResult } from './warninglists.js';
 

@@ -15,7 +15,7 @@
  *   internal_feed: { type: …, trusted: true }   # published despite warninglist hits
  * ```
  */
-import { s, type Schema, type Issue } from '../config/schema.js';
+import { s, type Schema, type Issue } from '../core/schema.js';
 import { checkAllowlistEntry, type AllowlistEntry } from './allowlist.js';
 
 export const warninglistsSchema = s.object(

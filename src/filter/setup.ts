@@ -3,8 +3,8 @@
  * loads nothing while lists were in use keeps the previous lists (a network or disk failure must
  * not silently start publishing everything); its problems are returned either way.
  */
-import type { Infer } from '../config/schema.js';
-import type { HttpClient } from '../pipeline/types.js';
+import type { Infer } from '../core/schema.js';
+import type { HttpClient } from '../http/types.js';
 import { buildWarninglistMatcher, type BuildResult } from './warninglists.js';
 import { fetchWarninglists } from './fetch.js';
 import { problem, type WarninglistProblem } from './format.js';

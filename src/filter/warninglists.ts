@@ -12,7 +12,6 @@ export { parseWarninglist, parseWarninglistText, MATCH_TYPES } from './format.js
 export type { Warninglist, WarninglistProblem, MatchType, ParseResult } from './format.js';
 export { WarninglistMatcher } from './matcher.js';
 export type { WarninglistHit, CompiledListInfo, CompileOptions } from './matcher.js';
-export { fetchWarninglists } from './fetch.js';
 
 /** Cap on one list file (tranco's top 1M, the largest published list, is ~20 MB). */
 export const MAX_LIST_FILE_BYTES = 64 * 1024 * 1024;

@@ -2,7 +2,7 @@ import { interceptors, request, type Dispatcher } from 'undici';
 import type Bottleneck from 'bottleneck';
 import { StixgateError } from '../core/errors.js';
 import type { Logger } from '../telemetry/logger.js';
-import { abortableSleep } from '../pipeline/backoff.js';
+import { abortableSleep } from '../core/backoff.js';
 import { httpError, statusError, tooLargeError, transportError } from './errors.js';
 import type { Interceptor } from './handler.js';
 import { byteCap, encodingGuard } from './limits.js';

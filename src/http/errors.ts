@@ -1,5 +1,5 @@
 import { StixgateError, type ErrorCode } from '../core/errors.js';
-import { parseRetryAfter } from '../pipeline/backoff.js';
+import { parseRetryAfter } from '../core/backoff.js';
 import { redactUrl, SSRF_LOOKUP_CODE } from './ssrf.js';
 
 /** Statuses retried automatically (when the request is idempotent). */

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { s } from '../config/schema.js';
+import { s } from '../core/schema.js';
 import type { HttpPolicy, ProxyPolicy } from './types.js';
 
 /**

@@ -1,6 +1,6 @@
 import Bottleneck from 'bottleneck';
-import { s } from '../config/schema.js';
-import type { HttpClient } from './types.js';
+import { s } from '../core/schema.js';
+import type { HttpClient } from '../http/types.js';
 
 /** `rate_limit: { max_per_minute }`: requests a source may start per minute (bottleneck). */
 export const rateLimitSchema = (defaultPerMinute: number) =>

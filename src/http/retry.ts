@@ -1,7 +1,7 @@
 import { interceptors } from 'undici';
 import type Bottleneck from 'bottleneck';
 import type { StixgateError } from '../core/errors.js';
-import { backoffDelay } from '../pipeline/backoff.js';
+import { backoffDelay } from '../core/backoff.js';
 import { RETRY_STATUSES } from './errors.js';
 import { decorate, type Interceptor } from './handler.js';
 import type { RetryPolicy } from './types.js';

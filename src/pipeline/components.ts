@@ -3,7 +3,8 @@ import type { Metrics } from '../telemetry/metrics.js';
 import { createHttpClient, type ClosableHttpClient } from '../http/client.js';
 import { createRateLimit } from '../http/rate-limit.js';
 import { networkPolicy, type NetworkConfig } from '../http/network.js';
-import type { CommonSourceConfig, HttpPolicy, IntegrationDefinition, Source, SourceDefinition } from './types.js';
+import type { CommonSourceConfig, RegistryEntry, Source, SourceDefinition } from './types.js';
+import type { HttpPolicy } from '../http/types.js';
 
 export interface SourceComponent {
   id: string;
@@ -55,18 +56,19 @@ export function singleAttemptPolicy(
   };
 }
 
-export function findDefinition(registry: readonly IntegrationDefinition[], type: string): IntegrationDefinition | undefined {
-  return registry.find((d) => d.type === type);
+/** The registry entry of one kind and type id (`kind` narrows the result to that kind's definition). */
+export function findDefinition<D extends RegistryEntry>(registry: readonly RegistryEntry[], kind: D['kind'], type: string): D | undefined {
+  return registry.find((d): d is D => d.kind === kind && d.type === type);
 }
 
 /** Instantiates one configured source with its own logger and HTTP client. */
 export function createSourceComponent(
   id: string,
   config: CommonSourceConfig & Record<string, unknown>,
-  o: { registry: readonly IntegrationDefinition[]; logger: Logger; metrics?: Metrics; configDir: string; mappingsDir: string },
+  o: { registry: readonly RegistryEntry[]; logger: Logger; metrics?: Metrics; configDir: string; mappingsDir: string },
 ): SourceComponent {
-  const def = findDefinition(o.registry, config.type);
-  if (!def || def.kind !== 'source') throw new Error(`unknown source type ${config.type}`);
+  const def = findDefinition<SourceDefinition>(o.registry, 'source', config.type);
+  if (!def) throw new Error(`unknown source type ${config.type}`);
   const logger = o.logger.child({ source: id, type: config.type });
   const http = createHttpClient(httpPolicyFor(config, o.configDir), {
     component: id,

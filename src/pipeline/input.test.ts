@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test, after } from 'node:test';
 import { createHttpClient } from '../http/client.js';
 import { openInput, parseInputCursor } from './input.js';
-import type { HttpPolicy } from './types.js';
+import type { HttpPolicy } from '../http/types.js';
 
 const policy: HttpPolicy = {
   headersTimeoutMs: 5000, bodyTimeoutMs: 5000, totalTimeoutMs: 10000, maxBytes: 1 << 20, maxRedirects: 0,

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { createGunzip } from 'node:zlib';
 import { StixgateError } from '../core/errors.js';
 import type { Rejection } from '../core/errors.js';
-import type { HttpClient, MappedItem, Page } from './types.js';
+import type { HttpClient } from '../http/types.js';
+import type { MappedItem, Page } from './types.js';
 import { spool } from './spool.js';
 
 /**

@@ -1,7 +1,8 @@
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Store, IngestItem, UpsertResult } from '../store/contract.js';
-import type { CommonSourceConfig, HttpClient, Page, Source } from './types.js';
+import type { CommonSourceConfig, Page, Source } from './types.js';
+import type { HttpClient } from '../http/types.js';
 import type { Rejection } from '../core/errors.js';
 import { TLP_MARKING_IDS, tlpOfMarkings, tlpRank, type StixObject, type TlpLevel } from '../core/stix.js';
 import { extractObservables } from '../core/pattern.js';

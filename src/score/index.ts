@@ -4,8 +4,3 @@ export {
   DAY_MS, ENRICH_PREFIX, NO_DECAY_SCORING, applyScore, baseScore, compileScoring, modelFor, referenceTime, scoreAt, scoredType,
   type ScoreExtension, type ScoreState, type Scoring, type SightingSummary,
 } from './model.js';
-export { recompute, rescoreObject, rescoreStore, type RescoreOptions, type RescoreReport } from './rescore.js';
-export {
-  MAX_SIGHTING_COUNT, SIGHTINGS_SOURCE, identityFor, identityId, recordSightings, sightingFor, sightingId, withSightings,
-  type RecordResult, type SightingReport,
-} from './sightings.js';

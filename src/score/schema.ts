@@ -1,4 +1,4 @@
-import { s, type Infer, type Issue, type Schema } from '../config/schema.js';
+import { s, type Infer, type Issue, type Schema } from '../core/schema.js';
 import { OBSERVABLE_TYPES } from '../core/stix.js';
 
 /**

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { Issue } from '../config/schema.js';
+import type { Issue } from '../core/schema.js';
 import { isAddressOrCidr, type ServerConfig } from './schema.js';
 
 /** True for addresses only reachable from this machine: 127.0.0.0/8, ::1 and `localhost`. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { s, type Infer, type Schema } from '../config/schema.js';
+import { s, type Infer, type Schema } from '../core/schema.js';
 import { TLP_LEVELS } from '../core/stix.js';
 
 /** Scopes a key may hold: each names routes that exist (README "HTTP API"). */

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { tlpOfMarkings, tlpRank, type TlpLevel } from '../core/stix.js';
 import type { LookupIndex } from '../lookup/index.js';
 import type { Scoring } from '../score/model.js';
-import { MAX_SIGHTING_COUNT, recordSightings, sightingId, type SightingReport } from '../score/sightings.js';
+import { MAX_SIGHTING_COUNT, recordSightings, sightingId, type SightingReport } from '../store/sightings.js';
 import type { Store } from '../store/contract.js';
 import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';

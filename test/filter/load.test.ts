@@ -6,10 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildWarninglistMatcher, loadWarninglistDocs, parseWarninglist, parseWarninglistText, dedupeByName, fetchWarninglists } from '../../src/filter/warninglists.js';
+import { buildWarninglistMatcher, loadWarninglistDocs, parseWarninglist, parseWarninglistText, dedupeByName } from '../../src/filter/warninglists.js';
+import { fetchWarninglists } from '../../src/filter/fetch.js';
 import { normaliseObservable } from '../../src/core/observable.js';
 import type { ObservableType } from '../../src/core/stix.js';
-import type { HttpClient } from '../../src/pipeline/types.js';
+import type { HttpClient } from '../../src/http/types.js';
 
 const FIX = fileURLToPath(new URL('./fixtures/lists', import.meta.url));
 const file = (id: string) => join(FIX, id, 'list.json');

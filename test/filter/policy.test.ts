@@ -8,7 +8,7 @@ import { PublishFilter } from '../../src/filter/policy.js';
 import { compileAllowlist } from '../../src/filter/allowlist.js';
 import { WarninglistMatcher, parseWarninglist } from '../../src/filter/warninglists.js';
 import { filterConfigSchema, trustedSourceSchema, publishAllowlistSchema, warninglistsSchema } from '../../src/filter/schema.js';
-import { s, validate } from '../../src/config/schema.js';
+import { s, validate } from '../../src/core/schema.js';
 import { normaliseObservable } from '../../src/core/observable.js';
 import type { ObservableType } from '../../src/core/stix.js';
 

@@ -5,9 +5,9 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPublishFilter, reloadWarninglists } from '../../src/filter/setup.js';
-import { validate } from '../../src/config/schema.js';
+import { validate } from '../../src/core/schema.js';
 import { warninglistsSchema } from '../../src/filter/schema.js';
-import type { HttpClient } from '../../src/pipeline/types.js';
+import type { HttpClient } from '../../src/http/types.js';
 
 test('createPublishFilter: paths, URLs, exclude, allowlist, trusted sources; reload keeps lists when nothing loads', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-wl-'));

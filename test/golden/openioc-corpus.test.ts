@@ -12,7 +12,7 @@ import { join, relative } from 'node:path';
 import { corpusPath, PROJECT_ROOT } from '../helpers/corpus.js';
 import { parseXmlString, type XmlElement } from '../../src/core/safe-xml.js';
 import { parsePattern } from '../../src/core/pattern.js';
-import { collectXmlSource } from '../../integrations/stix1/collect.js';
+import { collectXmlSource } from '../helpers/xml-source.js';
 import { loadOpenIocTerms, mapOpenIoc } from '../../integrations/openioc/map.js';
 import { objectFacts } from '../../integrations/stix1/cybox.js';
 

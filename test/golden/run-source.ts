@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
 import type { Rejection } from '../../src/core/errors.js';
-import type { CommonSourceConfig, HttpClient, MappedItem, SourceDefinition } from '../../src/pipeline/types.js';
-import { s, validate } from '../../src/config/schema.js';
+import type { CommonSourceConfig, MappedItem, SourceDefinition } from '../../src/pipeline/types.js';
+import type { HttpClient } from '../../src/http/types.js';
+import { s, validate } from '../../src/core/schema.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
 

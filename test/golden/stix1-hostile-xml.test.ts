@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { parseXmlString, SafeXmlParser } from '../../src/core/safe-xml.js';
 import { StixgateError } from '../../src/core/errors.js';
-import { collectXmlSource } from '../../integrations/stix1/collect.js';
+import { collectXmlSource } from '../helpers/xml-source.js';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
 
 const FIX = join(PROJECT_ROOT, 'test', 'fixtures', 'xml');

@@ -17,7 +17,7 @@ import { canonicalPattern } from '../../src/core/pattern.js';
 import { loadStix1Tables } from '../../integrations/stix1/common.js';
 import { mapStix1Package } from '../../integrations/stix1/map.js';
 import { compareIdiom, type IdiomComparison } from '../../integrations/stix1/idiom-compare.js';
-import { collectXmlSource } from '../../integrations/stix1/collect.js';
+import { collectXmlSource } from '../helpers/xml-source.js';
 import type { StixObject } from '../../src/core/stix.js';
 
 const IDIOMS = corpusPath('stix-elevator-idioms/idioms-xml');

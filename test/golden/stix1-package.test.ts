@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
-import { collectXmlSource } from '../../integrations/stix1/collect.js';
+import { collectXmlSource } from '../helpers/xml-source.js';
 import type { StixObject } from '../../src/core/stix.js';
 
 const FIXTURE = join(PROJECT_ROOT, 'test', 'fixtures', 'xml', 'stix1-package.xml');

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { indicatorIdForPattern } from '../../src/core/ids.js';
 import type { StixObject } from '../../src/core/stix.js';
-import { validate } from '../../src/config/schema.js';
-import type { EnrichRunOptions } from '../../src/pipeline/enrich-runner.js';
-import { buildEnrichersSchema, type CommonEnricherConfig } from '../../src/pipeline/enrich-schema.js';
-import { loopbackHttp, tempStore, type TempStore } from '../../src/pipeline/enrich-testing.js';
-import type { EnricherDefinition } from '../../src/pipeline/types.js';
+import { validate } from '../../src/core/schema.js';
+import type { EnrichRunOptions } from '../../src/enrich/runner.js';
+import { buildEnrichersSchema, type CommonEnricherConfig } from '../../src/enrich/schema.js';
+import { loopbackHttp, tempStore, type TempStore } from './enrich-loopback.js';
+import type { EnricherDefinition } from '../../src/enrich/types.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 
 /** Set-up shared by the enricher tests that drive a vendor simulator (AbuseIPDB, VirusTotal). */

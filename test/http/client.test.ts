@@ -6,7 +6,7 @@ import { MockAgent } from 'undici';
 import Bottleneck from 'bottleneck';
 import { createHttpClient, warnInsecureEnvironment, type HttpClientOptions } from '../../src/http/client.js';
 import { StixgateError } from '../../src/core/errors.js';
-import type { HttpPolicy } from '../../src/pipeline/types.js';
+import type { HttpPolicy } from '../../src/http/types.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHttpClient } from '../../src/http/client.js';
-import type { HttpPolicy } from '../../src/pipeline/types.js';
+import type { HttpPolicy } from '../../src/http/types.js';
 import { StixgateError } from '../../src/core/errors.js';
 
 /** FAULTS N1: NXDOMAIN and SERVFAIL are retried with back-off, then fail with reason dns naming the feed. */

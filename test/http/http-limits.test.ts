@@ -5,7 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { brotliCompressSync, createGzip, deflateSync, gzipSync } from 'node:zlib';
 import { createHttpClient } from '../../src/http/client.js';
 import { StixgateError } from '../../src/core/errors.js';
-import type { HttpPolicy } from '../../src/pipeline/types.js';
+import type { HttpPolicy } from '../../src/http/types.js';
 
 const MiB = 1 << 20;
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createHttpClient } from '../../src/http/client.js';
-import type { HttpPolicy } from '../../src/pipeline/types.js';
+import type { HttpPolicy } from '../../src/http/types.js';
 import { StixgateError } from '../../src/core/errors.js';
 
 /** FAULTS N3: TLS problems are hard failures naming the feed; there is no insecure fallback. */

@@ -6,7 +6,7 @@ import type { LookupAddress } from 'node:dns';
 import { checkUrl, isDeniedAddress, redactUrl } from '../../src/http/ssrf.js';
 import { createHttpClient } from '../../src/http/client.js';
 import { StixgateError } from '../../src/core/errors.js';
-import type { HttpPolicy } from '../../src/pipeline/types.js';
+import type { HttpPolicy } from '../../src/http/types.js';
 
 const strict = { allowPrivate: false, allowInsecure: false };
 const insecureOnly = { allowPrivate: false, allowInsecure: true };

@@ -8,9 +8,9 @@ import { PassiveDnsSimulator, cofRecord } from '../../integrations/passive_dns/s
 import { shodanEnricher } from '../../integrations/shodan/index.js';
 import { rdapEnricher } from '../../integrations/rdap/index.js';
 import { passiveDnsEnricher } from '../../integrations/passive_dns/index.js';
-import { s, validate } from '../../src/config/schema.js';
+import { s, validate } from '../../src/core/schema.js';
 import type { Observable, StixObject } from '../../src/core/stix.js';
-import type { EnricherDefinition } from '../../src/pipeline/types.js';
+import type { EnricherDefinition } from '../../src/enrich/types.js';
 
 /**
  * Every object the Shodan, RDAP and passive-DNS enrichers produce from their loopback simulators

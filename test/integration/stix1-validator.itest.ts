@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { CORPUS_DIR, PROJECT_ROOT } from '../helpers/corpus.js';
 import { assertValidStix, VALIDATOR_SKIP } from '../helpers/validator.js';
 import type { StixObject } from '../../src/core/stix.js';
-import { collectXmlSource } from '../../integrations/stix1/collect.js';
+import { collectXmlSource } from '../helpers/xml-source.js';
 
 /**
  * Every object the `stix1` and `openioc` sources emit (elevator idioms, OpenIOC corpus, our own

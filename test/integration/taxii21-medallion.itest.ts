@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import type { StixObject } from '../../src/core/stix.js';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
 import { assertValidStix } from '../helpers/validator.js';
-import { collectPages, makeSource, runOnce, tempStore } from '../../integrations/taxii21/harness.js';
+import { collectPages, makeSource, runOnce, tempStore } from '../helpers/taxii21-harness.js';
 import { parseCursor } from '../../integrations/taxii21/cursor.js';
 
 /**

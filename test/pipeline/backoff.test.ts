@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { abortableSleep, backoffDelay, parseRetryAfter } from '../../src/pipeline/backoff.js';
+import { abortableSleep, backoffDelay, parseRetryAfter } from '../../src/core/backoff.js';
 
 test('backoffDelay: full jitter within min(max, base*2^(n-1))', () => {
   assert.equal(backoffDelay(1, 100, 10_000, () => 0.999999), 99);

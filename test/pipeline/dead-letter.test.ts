@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DeadLetterFile } from '../../src/pipeline/dead-letter.js';
+import { DeadLetterFile } from '../../src/delivery/dead-letter.js';
 import type { SinkRecord } from '../../src/pipeline/types.js';
 
 function rejected(i: number): { record: SinkRecord; reason: string } {

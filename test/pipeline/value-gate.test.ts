@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { collectSource, FIXED_NOW } from '../helpers/collect.js';
-import { runPages } from '../../integrations/misp/testing.js';
+import { runPages } from '../helpers/misp-source.js';
 import { registry } from '../../integrations/index.js';
 import { parseConfig } from '../../src/config/load.js';
 import { createSourceComponent } from '../../src/pipeline/components.js';

@@ -6,7 +6,7 @@
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { rescoreStore } from '../../src/score/rescore.js';
+import { rescoreStore } from '../../src/store/rescore.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import type { IngestItem } from '../../src/store/contract.js';
 import { indicatorFor } from '../store/fixtures.js';

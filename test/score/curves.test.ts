@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { validate } from '../../src/config/schema.js';
+import { validate } from '../../src/core/schema.js';
 import { daysUntilBelow, decayFactor } from '../../src/score/curves.js';
 import { NO_DECAY_SCORING, baseScore, scoreAt, scoredType, type ScoreExtension } from '../../src/score/model.js';
 import { scoringSchema } from '../../src/score/schema.js';

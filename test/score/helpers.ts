@@ -1,4 +1,4 @@
-import { validate } from '../../src/config/schema.js';
+import { validate } from '../../src/core/schema.js';
 import { compileScoring, type Scoring } from '../../src/score/model.js';
 import { scoringSchema } from '../../src/score/schema.js';
 

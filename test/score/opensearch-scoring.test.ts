@@ -7,7 +7,7 @@ import { it } from 'node:test';
 import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { detectObservable } from '../../src/core/observable.js';
 import type { ScoreExtension } from '../../src/score/model.js';
-import { rescoreStore } from '../../src/score/rescore.js';
+import { rescoreStore } from '../../src/store/rescore.js';
 import { SKIP_REASON, freshStore } from '../integration/opensearch-helpers.js';
 import { DAY, HOUR, STANDARD, T0, iso } from './helpers.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { StixObject } from '../../src/core/stix.js';
 import { applyScore, type ScoreExtension } from '../../src/score/model.js';
-import { rescoreObject } from '../../src/score/rescore.js';
+import { rescoreObject } from '../../src/store/rescore.js';
 import { DAY, HOUR, STANDARD, T0, iso, scoring } from './helpers.js';
 
 const sc = STANDARD();

@@ -12,7 +12,7 @@ import { Authenticator, hashApiKey } from '../../src/server/index.js';
 import { registerErrorHandling } from '../../src/server/errors.js';
 import type { ApiKeyConfig } from '../../src/server/schema.js';
 import { resolverFromIndex, sightingsRoutes } from '../../src/server/sightings.js';
-import { sightingId } from '../../src/score/sightings.js';
+import { sightingId } from '../../src/store/sightings.js';
 import type { Store } from '../../src/store/contract.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { DAY, HOUR, STANDARD, T0, iso } from './helpers.js';

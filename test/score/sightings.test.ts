@@ -7,8 +7,8 @@ import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { detectObservable } from '../../src/core/observable.js';
 import type { StixObject } from '../../src/core/stix.js';
 import type { ScoreExtension } from '../../src/score/model.js';
-import { rescoreStore } from '../../src/score/rescore.js';
-import { identityId, recordSightings, sightingId, type SightingReport } from '../../src/score/sightings.js';
+import { rescoreStore } from '../../src/store/rescore.js';
+import { identityId, recordSightings, sightingId, type SightingReport } from '../../src/store/sightings.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { DAY, HOUR, STANDARD, T0, iso } from './helpers.js';
 

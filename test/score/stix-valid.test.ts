@@ -7,7 +7,7 @@ import { it } from 'node:test';
 import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { detectObservable } from '../../src/core/observable.js';
 import { mergeObject } from '../../src/store/merge.js';
-import { identityFor, sightingFor } from '../../src/score/sightings.js';
+import { identityFor, sightingFor } from '../../src/store/sightings.js';
 import { VALIDATOR_SKIP, assertValidStix } from '../helpers/validator.js';
 import { HOUR, STANDARD, T0, iso } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validate } from '../../src/config/schema.js';
+import { validate } from '../../src/core/schema.js';
 import { hashApiKey, serverSchema } from '../../src/server/index.js';
 import { KEYS, bearer, setup } from './helpers.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, parseConfig } from '../../src/config/load.js';
-import { validate } from '../../src/config/schema.js';
+import { validate } from '../../src/core/schema.js';
 import { registry } from '../../integrations/index.js';
 import { hashApiKey, isLoopbackHost, serverSchema } from '../../src/server/index.js';
 import { PROJECT_ROOT } from '../helpers/corpus.js';

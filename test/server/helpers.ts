@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { validate } from '../../src/config/schema.js';
+import { validate } from '../../src/core/schema.js';
 import { buildIndex } from '../../src/lookup/index.js';
 import { buildServer, hashApiKey, serverSchema, type ServerConfig } from '../../src/server/index.js';
 import { Metrics } from '../../src/telemetry/metrics.js';

@@ -1,8 +1,8 @@
 import type { ExternalReference, HashAlgorithm, ObservableType } from '../../../src/core/stix.js';
 import { feedRecord, reject, str, type MapEnv } from '../common-map.js';
-import { httpUrl, tagLabels } from '../reference-sdo.js';
-import { parseApiTime } from '../time.js';
-import type { MappedRecord } from '../window.js';
+import { httpUrl, tagLabels } from '../../../src/formats/reference-sdo.js';
+import { parseApiTime } from '../../../src/formats/api-time.js';
+import type { MappedRecord } from '../../../src/formats/time-window.js';
 
 /** ThreatFox `ioc_type` → observable (https://threatfox.abuse.ch/api/#types). */
 export const THREATFOX_IOC_TYPES: Readonly<Record<string, { type: ObservableType; hash?: HashAlgorithm }>> = {

@@ -1,4 +1,4 @@
-import { s } from '../../../src/config/schema.js';
+import { s } from '../../../src/core/schema.js';
 import { abusechSchema, type AbusechConfig } from '../schema.js';
 
 export const THREATFOX_API = 'https://threatfox-api.abuse.ch/api/v1/';

@@ -1,7 +1,7 @@
 import { str, feedRecord, reject, type MapEnv } from '../common-map.js';
-import { httpUrl, tagLabels } from '../reference-sdo.js';
-import { parseApiTime } from '../time.js';
-import type { MappedRecord } from '../window.js';
+import { httpUrl, tagLabels } from '../../../src/formats/reference-sdo.js';
+import { parseApiTime } from '../../../src/formats/api-time.js';
+import type { MappedRecord } from '../../../src/formats/time-window.js';
 import type { ExternalReference } from '../../../src/core/stix.js';
 
 const HEX = /^[0-9a-f]+$/i;

@@ -1,4 +1,4 @@
-import { s } from '../../../src/config/schema.js';
+import { s } from '../../../src/core/schema.js';
 import { abusechSchema, type AbusechConfig } from '../schema.js';
 
 export const URLHAUS_API = 'https://urlhaus-api.abuse.ch/v1/';

@@ -1,4 +1,4 @@
-import { s, type Infer, type Issue, type Schema } from '../../config/schema.js';
+import { s, type Infer, type Issue, type Schema } from '../../core/schema.js';
 
 /**
  * `store: { type: opensearch, … }` (docs/opensearch.md). Secrets (`auth.password`,

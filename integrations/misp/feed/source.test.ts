@@ -1,0 +1,129 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { corpusPath, PROJECT_ROOT } from '../../../test/helpers/corpus.js';
+import { observableScoId } from '../../../src/core/ids.js';
+import { normaliseObservable } from '../../../src/core/observable.js';
+import type { StixObject } from '../../../src/core/stix.js';
+import { lastCursor, runPages, FIXED_NOW, serveFeedDir } from '../../../test/helpers/misp-source.js';
+
+const feed = corpusPath('chrome-mal-ids-misp-feed/misp-feed');
+
+interface Served { server: Server; base: string; gets: string[] }
+
+/** Serves a feed folder over loopback; `tamper` files are served with one byte changed. */
+async function serve(dir: string, tamper: Set<string> = new Set()): Promise<Served> {
+  const gets: string[] = [];
+  const { server, base } = await serveFeedDir(dir, {
+    onGet: (name) => gets.push(name),
+    transform: (name, body) => (tamper.has(name) ? Buffer.from(body.toString('utf8').replace('"info"', '"info" ')) : body),
+  });
+  return { server, base, gets };
+}
+
+function expected(dir: string) {
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Record<string, { timestamp: string }>;
+  const attrs: { uuid: string; type: string; value: string; to_ids: boolean; event: string }[] = [];
+  for (const uuid of Object.keys(manifest)) {
+    const ev = JSON.parse(readFileSync(join(dir, `${uuid}.json`), 'utf8')).Event;
+    for (const a of ev.Attribute) attrs.push({ uuid: a.uuid, type: a.type, value: a.value, to_ids: a.to_ids, event: uuid });
+  }
+  return { manifest, attrs };
+}
+
+const AFTER_FEED = Date.UTC(2026, 6, 1); // the feed's manifest timestamps are 2026-05-29
+
+test('misp_feed ingests the complete chrome-mal-ids feed over loopback HTTP', { skip: feed.skip }, async () => {
+  const { manifest, attrs } = expected(feed.path);
+  assert.equal(Object.keys(manifest).length, 79);
+  assert.equal(attrs.length, 5188);
+  const s = await serve(feed.path);
+  try {
+    const pages = await runPages('misp_feed', { url: s.base }, undefined, AFTER_FEED);
+    const objects = pages.flatMap((p) => p.items.map((i) => i.object));
+    const byId = new Map<string, StixObject>(objects.map((o) => [o.id, o]));
+    assert.equal(pages.reduce((n, p) => n + p.received, 0), 5188);
+    assert.deepEqual(pages.flatMap((p) => p.rejections), []);
+    // every event is a report referencing what it contains
+    const reports = objects.filter((o) => o.type === 'report');
+    assert.deepEqual(reports.map((r) => r.id).sort(), Object.keys(manifest).map((u) => `report--${u}`).sort());
+    // text attributes (no observable) are kept as x-misp-attribute objects under their MISP uuid
+    const text = attrs.filter((a) => a.type === 'text');
+    assert.equal(text.length, 2525);
+    for (const a of text) assert.equal(byId.get(`x-misp-attribute--${a.uuid}`)?.x_misp_value, a.value);
+    // url attributes have to_ids false: URL observables, no indicators
+    const urls = attrs.filter((a) => a.type === 'url');
+    assert.equal(urls.length, 2663);
+    assert.ok(urls.every((a) => !a.to_ids));
+    assert.equal(objects.filter((o) => o.type === 'indicator').length, 0);
+    for (const a of urls) {
+      const n = normaliseObservable('url', a.value);
+      assert.ok(n.ok);
+      const id = observableScoId(n.observable);
+      assert.ok(byId.has(id), a.value);
+      const report = byId.get(`report--${a.event}`)!;
+      assert.ok((report.object_refs as string[]).includes(id));
+      assert.ok((report.object_refs as string[]).includes(`identity--5e2e6e1a-4f8c-4b2a-9c1d-3a7f8e9b0c2d`));
+    }
+    // tlp:white on every event → the TLP 2.0 CLEAR marking
+    assert.ok(reports.every((r) => (r.object_marking_refs as string[])[0] === 'marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487'));
+    const cursor = JSON.parse(lastCursor(pages)!);
+    assert.equal(cursor.manifest_ts, 1780091866);
+    assert.equal(cursor.at.length, 79);
+    // a second poll reads the manifest (and hashes.csv) only
+    s.gets.length = 0;
+    const again = await runPages('misp_feed', { url: s.base }, lastCursor(pages), AFTER_FEED);
+    assert.equal(again.length, 0);
+    assert.deepEqual(s.gets.sort(), ['hashes.csv', 'manifest.json']);
+  } finally {
+    s.server.close();
+  }
+});
+
+test('misp_feed: manifest timestamps ahead of now never move the cursor (F26); hashes.csv mismatches are rejected', { skip: feed.skip }, async () => {
+  const files = readdirSync(feed.path).filter((f) => f.endsWith('.json') && f !== 'manifest.json').sort();
+  const s = await serve(feed.path, new Set([files[0]]));
+  try {
+    const pages = await runPages('misp_feed', { url: s.base }, undefined, FIXED_NOW);
+    const rej = pages.flatMap((p) => p.rejections);
+    assert.deepEqual(rej.map((r) => [r.reason, r.location?.file]), [['hash_mismatch', files[0]]]);
+    assert.equal(pages.flatMap((p) => p.items).filter((i) => i.object.type === 'report').length, 78);
+    assert.deepEqual(JSON.parse(lastCursor(pages)!), { manifest_ts: 0, at: [] });
+    // so the next run fetches every event again
+    s.gets.length = 0;
+    await runPages('misp_feed', { url: s.base, verify_hashes: false }, lastCursor(pages), FIXED_NOW);
+    assert.equal(s.gets.filter((g) => g.endsWith('.json') && g !== 'manifest.json').length, 79);
+  } finally {
+    s.server.close();
+  }
+});
+
+test('issue 18: a MISP event file that starts with a UTF-8 BOM is read like every other format', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stixgate-misp-bom-'));
+  try {
+    const event = readFileSync(join(PROJECT_ROOT, 'test/fixtures/misp/event-all-types.json'));
+    const bom = join(dir, 'event.json');
+    writeFileSync(bom, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), event]));
+    const plain = await runPages('misp_feed', { url: `file://${join(PROJECT_ROOT, 'test/fixtures/misp/event-all-types.json')}` });
+    const withBom = await runPages('misp_feed', { url: `file://${bom}` });
+    const ids = (pages: typeof plain) => pages.flatMap((p) => p.items.map((i) => i.object.id)).sort();
+    assert.equal(ids(withBom).length, ids(plain).length);
+    assert.deepEqual(ids(withBom), ids(plain));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('misp_feed reads one event file (convert) and a manifest.json URL', { skip: feed.skip }, async () => {
+  const pages = await runPages('misp_feed', { url: `file://${join(PROJECT_ROOT, 'test/fixtures/misp/event-all-types.json')}` });
+  const objects = pages.flatMap((p) => p.items.map((i) => i.object));
+  assert.equal(objects.filter((o) => o.type === 'indicator').length, 33);
+  assert.equal(objects.filter((o) => o.type === 'report').length, 1);
+  assert.equal(lastCursor(pages), undefined);
+  assert.deepEqual(pages.flatMap((p) => p.rejections).map((r) => r.reason), ['invalid_ipv4']);
+  const viaManifest = await runPages('misp_feed', { url: `file://${join(feed.path, 'manifest.json')}`, max_events: 3 }, undefined, AFTER_FEED);
+  assert.equal(viaManifest.flatMap((p) => p.items).filter((i) => i.object.type === 'report').length, 3);
+});

@@ -1,0 +1,62 @@
+import { join, resolve } from 'node:path';
+import Bottleneck from 'bottleneck';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import type { Store } from '../store/contract.js';
+import { createHttpClient, type ClosableHttpClient } from '../http/client.js';
+import { findDefinition, singleAttemptPolicy } from '../pipeline/components.js';
+import { DeadLetterFile } from './dead-letter.js';
+import { loadSinkMapping, type SinkMapping } from './records.js';
+import { runSink, type SinkRunSummary } from './runner.js';
+import type { PublishCheck } from './select.js';
+import type { CommonSinkConfig, Sink, SinkDefinition } from './types.js';
+import type { RegistryEntry } from '../pipeline/types.js';
+
+/** One configured sink: its client, limiter, mapping table and dead-letter file, shared by its runs. */
+export interface SinkComponent {
+  id: string;
+  def: SinkDefinition;
+  config: CommonSinkConfig & Record<string, unknown>;
+  sink: Sink;
+  http: ClosableHttpClient;
+  limiter: Bottleneck;
+  mapping: SinkMapping;
+  deadLetter: DeadLetterFile;
+  logger: Logger;
+}
+
+export function createSinkComponent(
+  id: string,
+  config: CommonSinkConfig & Record<string, unknown>,
+  o: { registry: readonly RegistryEntry[]; logger: Logger; configDir: string; mappingsDir: string; dataDir: string },
+): SinkComponent {
+  const def = findDefinition<SinkDefinition>(o.registry, 'sink', config.type);
+  if (!def) throw new Error(`unknown sink type ${config.type}`);
+  const logger = o.logger.child({ sink: id, type: config.type });
+  // the sink runner owns retries (whole batches, per-item outcomes, Retry-After): one attempt here
+  const http = createHttpClient(singleAttemptPolicy(config, o.configDir, { maxBytes: 64 * 1024 * 1024, maxRedirects: 0 }), { component: `sink:${id}`, logger });
+  const sink = def.create(config, { logger, configDir: o.configDir, mappingsDir: o.mappingsDir });
+  const concurrency = Math.max(1, Math.min(def.limits.concurrency, config.concurrency ?? def.limits.concurrency));
+  const perMinute = config.rate_limit?.max_per_minute;
+  const limiter = new Bottleneck({ maxConcurrent: concurrency, minTime: perMinute ? Math.ceil(60_000 / perMinute) : 0 });
+  const mappingPath = config.mapping ? resolve(o.configDir, config.mapping) : join(o.mappingsDir, 'sinks', `${config.type}.yaml`);
+  const mapping = loadSinkMapping(mappingPath);
+  const deadLetter = new DeadLetterFile(join(o.dataDir, 'dead-letter', `${id}.jsonl`));
+  return { id, def, config, sink, http, limiter, mapping, deadLetter, logger };
+}
+
+export function runSinkComponent(
+  c: SinkComponent,
+  o: { store: Store; metrics?: Metrics; signal: AbortSignal; now: () => number; full?: boolean; dryRun?: boolean; publish?: PublishCheck },
+): Promise<SinkRunSummary> {
+  return runSink({
+    id: c.id, sink: c.sink, config: c.config, store: o.store, http: c.http, logger: c.logger, metrics: o.metrics,
+    mapping: c.mapping.fields, deadLetter: c.deadLetter, limiter: c.limiter, signal: o.signal, now: o.now,
+    full: o.full, dryRun: o.dryRun, publish: o.publish,
+  });
+}
+
+export async function closeSinkComponent(c: SinkComponent): Promise<void> {
+  await c.limiter.stop({ dropWaitingJobs: true }).catch(() => undefined);
+  await c.http.close().catch(() => undefined);
+}

@@ -1,0 +1,176 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import type { Observable, StixObject, TlpLevel } from '../core/stix.js';
+import { tlpOfMarkings } from '../core/stix.js';
+import { observablesOf } from '../core/object-observables.js';
+import { StixgateError } from '../core/errors.js';
+import { isFormulaLike, neutraliseFormula, neutraliseValue } from '../core/formula-safe.js';
+import type { SinkRecord } from './types.js';
+
+/**
+ * Sink records and mapping tables.
+ *
+ * A mapping table (mappings/sinks/<type>.yaml) names the remote fields and the record attribute
+ * each one takes:
+ *
+ *   fields:
+ *     indicator: value
+ *     threat_score: score
+ *     description: "=stixgate"      # a leading "=" is a constant
+ *
+ * Attributes: see ATTRIBUTES below. Unknown attributes are refused when the table is loaded.
+ */
+
+export type AttributeName = keyof typeof ATTRIBUTES;
+
+type Getter = (r: Omit<SinkRecord, 'fields'>) => unknown;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** Record attributes a mapping table may name. */
+export const ATTRIBUTES = {
+  value: (r) => r.observable.value,
+  type: (r) => r.observable.type,
+  hash_algorithm: (r) => r.observable.hash,
+  key: (r) => r.key,
+  stix_id: (r) => r.object.id,
+  name: (r) => str(r.object.name),
+  description: (r) => str(r.object.description),
+  pattern: (r) => str(r.object.pattern),
+  indicator_types: (r) => (Array.isArray(r.object.indicator_types) ? r.object.indicator_types : undefined),
+  score: (r) => r.score ?? undefined,
+  confidence: (r) => r.object.confidence,
+  tlp: (r) => r.tlp,
+  labels: (r) => r.labels,
+  labels_csv: (r) => (r.labels.length ? r.labels.map(neutraliseFormula).join(',') : undefined),
+  sources: (r) => r.sources,
+  sources_csv: (r) => r.sources.map(neutraliseFormula).join(','),
+  valid_from: (r) => str(r.object.valid_from),
+  valid_until: (r) => str(r.object.valid_until),
+  first_seen: (r) => firstSeen(r.object),
+  last_seen: (r) => lastSeen(r.object),
+  created: (r) => r.object.created,
+  modified: (r) => r.object.modified,
+  revoked: (r) => r.object.revoked === true,
+  kill_chain_phases: (r) =>
+    Array.isArray(r.object.kill_chain_phases) ? (r.object.kill_chain_phases as { phase_name: string }[]).map((k) => k.phase_name) : undefined,
+} satisfies Record<string, Getter>;
+
+export interface SinkMapping {
+  /** Remote field → attribute name or `=constant`. */
+  fields: Record<string, string>;
+  /** The whole parsed table, for sinks that keep routing sections next to `fields`. */
+  table: Record<string, unknown>;
+  path: string;
+}
+
+export function loadSinkMapping(path: string): SinkMapping {
+  let table: unknown;
+  try {
+    table = parseYaml(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `sink mapping ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  return checkSinkMapping(table, path);
+}
+
+export function checkSinkMapping(table: unknown, path: string): SinkMapping {
+  if (!table || typeof table !== 'object' || Array.isArray(table)) {
+    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `sink mapping ${path}: expected a mapping with a "fields" key`);
+  }
+  const fields = (table as { fields?: unknown }).fields;
+  if (!fields || typeof fields !== 'object' || Array.isArray(fields)) {
+    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `sink mapping ${path}: "fields" must map remote field names to attributes`);
+  }
+  const out: Record<string, string> = {};
+  for (const [field, attr] of Object.entries(fields)) {
+    if (typeof attr !== 'string' || (!attr.startsWith('=') && !(attr in ATTRIBUTES))) {
+      throw new StixgateError(
+        'STIXGATE_ERR_CONFIG_INVALID',
+        `sink mapping ${path}: field "${field}" names unknown attribute ${JSON.stringify(attr)} (known: ${Object.keys(ATTRIBUTES).join(', ')}, or "=constant")`,
+      );
+    }
+    out[field] = attr;
+  }
+  return { fields: out, table: table as Record<string, unknown>, path };
+}
+
+/**
+ * Applies a mapping table to a record. Pure. Every string an attribute yields (also inside a
+ * list) is formula-neutralised (src/core/formula-safe.ts): the remote systems' documents end up
+ * in spreadsheets when analysts export them. Table constants are configuration and kept as written.
+ */
+export function mapFields(mapping: Record<string, string>, r: Omit<SinkRecord, 'fields'>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const field of Object.keys(mapping)) {
+    const attr = mapping[field];
+    const v = attr.startsWith('=') ? attr.slice(1) : neutraliseValue(ATTRIBUTES[attr as AttributeName](r));
+    if (v !== undefined && v !== null) out[field] = v;
+  }
+  return out;
+}
+
+/** The deterministic remote key of an observable: SHA-1 hex of `<type>:<canonical value>`. */
+export function recordKey(o: Observable): string {
+  return createHash('sha1').update(`${o.type}:${o.value}`).digest('hex');
+}
+
+export function tlpOf(obj: StixObject): TlpLevel {
+  return tlpOfMarkings(obj.object_marking_refs) ?? 'clear';
+}
+
+export function sourcesOf(obj: StixObject): string[] {
+  return Object.keys(obj.x_stixgate?.sources ?? {}).sort();
+}
+
+export function labelsOf(obj: StixObject): string[] {
+  return Array.isArray(obj.labels) ? obj.labels.filter((l): l is string => typeof l === 'string') : [];
+}
+
+function firstSeen(obj: StixObject): string | undefined {
+  let min: string | undefined;
+  for (const p of Object.values(obj.x_stixgate?.sources ?? {})) if (!min || p.first_seen < min) min = p.first_seen;
+  return min;
+}
+
+function lastSeen(obj: StixObject): string | undefined {
+  let max: string | undefined;
+  for (const p of Object.values(obj.x_stixgate?.sources ?? {})) if (!max || p.last_seen > max) max = p.last_seen;
+  return max;
+}
+
+/** What the filters and the records read from an object state, computed once per state. */
+export interface ObjectFacts {
+  tlp: TlpLevel;
+  labels: string[];
+  sources: string[];
+  score: number | null;
+}
+
+export function factsOf(obj: StixObject): ObjectFacts {
+  return { tlp: tlpOf(obj), labels: labelsOf(obj), sources: sourcesOf(obj), score: typeof obj.x_stixgate?.score === 'number' ? obj.x_stixgate.score : null };
+}
+
+/**
+ * Builds the records of one object state. Pure. The record's key comes from the canonical value;
+ * the value a sink sends is formula-neutralised like every other field (only an e-mail local part
+ * or a domain label can start with `-`, `+`, `=`; the store keeps the value verbatim).
+ */
+export function recordsFor(
+  obj: StixObject,
+  seq: number,
+  op: 'upsert' | 'remove',
+  reason: string | undefined,
+  mapping: Record<string, string>,
+  facts: ObjectFacts = factsOf(obj),
+): SinkRecord[] {
+  const out: SinkRecord[] = [];
+  const base = { op, reason, seq, object: obj, ...facts };
+  for (const canonical of observablesOf(obj)) {
+    const observable = isFormulaLike(canonical.value) ? { ...canonical, value: neutraliseFormula(canonical.value) } : canonical;
+    const r = { ...base, key: recordKey(canonical), observable };
+    out.push({ ...r, fields: mapFields(mapping, r) });
+  }
+  return out;
+}

@@ -1,0 +1,445 @@
+import Bottleneck from 'bottleneck';
+import type { Logger } from '../telemetry/logger.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import type { Change, Store } from '../store/contract.js';
+import { isStixgateError, StixgateError } from '../core/errors.js';
+import { abortableSleep, backoffDelay } from '../core/backoff.js';
+import type { CommonSinkConfig, Sink, SinkOutcome, SinkRecord, SinkRunContext } from './types.js';
+import type { HttpClient } from '../http/types.js';
+import { DeadLetterFile } from './dead-letter.js';
+import { batchesOf, decide, recordsForChanges, type PublishCheck } from './select.js';
+import { recordsFor } from './records.js';
+
+export const sinkCursorName = (sinkId: string): string => `sink:${sinkId}`;
+
+export interface SinkRunOptions {
+  id: string;
+  sink: Sink;
+  config: CommonSinkConfig;
+  store: Store;
+  http: HttpClient;
+  logger: Logger;
+  metrics?: Metrics;
+  /** Field mapping table (remote field → attribute). */
+  mapping: Record<string, string>;
+  deadLetter: DeadLetterFile;
+  /** The sink's limiter (one per configured sink, shared by its runs). */
+  limiter: Bottleneck;
+  signal: AbortSignal;
+  now: () => number;
+  publish?: PublishCheck;
+  /** Re-send every active indicator, then continue from the head captured before the scan. */
+  full?: boolean;
+  /** Build batches and count them; send nothing, commit nothing. */
+  dryRun?: boolean;
+  /** Change-log entries read per page (default 4 × batch × concurrency, at most 20,000). */
+  pageSize?: number;
+  /** Longest Retry-After waited inside a run; longer ends the run (the scheduler defers the job). */
+  maxRetryAfterMs?: number;
+}
+
+export interface SinkRunSummary {
+  changes: number;
+  upserted: number;
+  removed: number;
+  rejected: number;
+  retried: number;
+  batches: number;
+  /** Dry run: the batches that would have been sent, by op, and a few sample records. */
+  planned?: { upsert: number; remove: number; samples: SinkRecord[] };
+  cursor: number;
+  head: number;
+}
+
+/**
+ * One run of one sink (DESIGN.md §2 "outbox"): read the change log after the sink's cursor, turn
+ * each change into records (one per value), collapse repeats, batch them within the vendor's limits,
+ * send them through the sink's limiter, and commit the cursor after each batch for the longest
+ * prefix whose records the remote side acknowledged. A crash therefore repeats at most the batches
+ * that were in flight (`concurrency`). Retryable failures are retried with back-off and Retry-After;
+ * 401/403 pause the sink (the run ends, the cursor stays); rejected records go to the dead-letter file.
+ */
+export async function runSink(o: SinkRunOptions): Promise<SinkRunSummary> {
+  const name = sinkCursorName(o.id);
+  const limits = o.sink.limits;
+  const ctx: SinkRunContext = {
+    id: o.id, logger: o.logger, http: o.http, signal: o.signal, now: o.now(),
+    gauge: (g, v) => { if (g === 'unacked') o.metrics?.sinkUnacked.set({ sink: o.id }, v); },
+  };
+  const sum: SinkRunSummary = { changes: 0, upserted: 0, removed: 0, rejected: 0, retried: 0, batches: 0, cursor: 0, head: 0 };
+  if (o.dryRun) sum.planned = { upsert: 0, remove: 0, samples: [] };
+  let cursor = Number((await o.store.getCursor(name)) ?? 0);
+  const head = await o.store.head();
+  sum.head = head;
+  // prepare() runs once per run, only when there is something to send (an idle run sends nothing);
+  // it may learn the server's limits (e.g. Splunk's version), so batch sizes are read after it
+  let prepared = o.dryRun === true;
+  const prepare = async () => {
+    if (prepared) return;
+    await call(o, () => o.sink.prepare?.(ctx) ?? Promise.resolve(), 'prepare');
+    prepared = true;
+  };
+  if (o.full || (await o.store.changes(cursor, 1)).changes.length) await prepare();
+  const maxBatch = Math.max(1, Math.min(limits.maxBatch, o.config.batch_size ?? limits.maxBatch));
+  const concurrency = Math.max(1, Math.min(limits.concurrency, o.config.concurrency ?? limits.concurrency));
+  const pageSize = o.pageSize ?? Math.min(20_000, Math.max(1000, maxBatch * concurrency * 4));
+
+  if (o.full) {
+    await fullSync(o, ctx, maxBatch, concurrency, sum);
+    cursor = Math.max(cursor, head);
+    if (!o.dryRun) await o.store.setCursor(name, String(cursor));
+  }
+
+  const withheld = (lists: string[]) => { for (const l of lists) o.metrics?.publishFiltered.inc({ list: l }); };
+  const build = async (changes: Change[]) => {
+    const records = await keepShared(o, recordsForChanges(changes, o.config, o.mapping, o.now(), o.publish, withheld));
+    return batchesOf(records, Math.min(maxBatch, limits.maxBatch), limits.maxBytes, o.sink.sizeOf?.bind(o.sink));
+  };
+  if (o.dryRun) {
+    for (;;) {
+      const page = await o.store.changes(cursor, pageSize);
+      if (page.changes.length === 0 || o.signal.aborted) break;
+      sum.changes += page.changes.length;
+      plan(sum, await build(page.changes));
+      cursor = page.next;
+    }
+  } else {
+    cursor = await pipeline(o, ctx, cursor, pageSize, concurrency, sum, build, async (c) => {
+      await o.store.setCursor(name, String(c));
+      o.metrics?.sinkLag.set({ sink: o.id }, Math.max(0, head - c));
+    });
+  }
+  sum.cursor = cursor;
+  if (!o.signal.aborted && !o.dryRun) {
+    o.metrics?.sinkLag.set({ sink: o.id }, Math.max(0, (await o.store.head()) - cursor));
+    o.metrics?.sinkLastSuccess.set({ sink: o.id }, o.now() / 1000);
+    o.metrics?.sinkPaused.set({ sink: o.id }, 0);
+  }
+  return sum;
+}
+
+/** One unit of the push pipeline: a batch (or none, for a page with nothing to send) and the cursor after it. */
+interface Entry {
+  batch?: SinkRecord[];
+  cursorAfter: number;
+  done: boolean;
+}
+
+/**
+ * The push pipeline: a producer reads change-log pages and turns them into batches while up to
+ * `concurrency` workers send earlier batches, so building records overlaps the remote side's
+ * latency. Batches are taken in order; a batch holding a key that an earlier batch still has in
+ * flight waits for it, so each value's states arrive in change-log order. The cursor is committed
+ * for the longest prefix of finished entries, so a crash repeats at most the batches in flight.
+ * Returns the committed cursor.
+ */
+async function pipeline(
+  o: SinkRunOptions,
+  ctx: SinkRunContext,
+  from: number,
+  pageSize: number,
+  concurrency: number,
+  sum: SinkRunSummary,
+  build: (changes: Change[]) => Promise<SinkRecord[][]>,
+  commit: (cursor: number) => Promise<void>,
+): Promise<number> {
+  const entries: Entry[] = [];
+  let taken = 0;
+  let prefix = 0;
+  let cursor = from;
+  let produced = false;
+  let failure: unknown;
+  let waiters: (() => void)[] = [];
+  const wake = () => {
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f();
+  };
+  const changed = () => new Promise<void>((r) => waiters.push(r));
+  const inflight = new Map<string, number>();
+  let commits: Promise<void> = Promise.resolve();
+  const advance = () => {
+    let moved = false;
+    while (prefix < entries.length && entries[prefix].done) {
+      cursor = entries[prefix].cursorAfter;
+      prefix++;
+      moved = true;
+    }
+    if (moved) {
+      const c = cursor;
+      commits = commits.then(() => commit(c));
+    }
+  };
+
+  const producer = async () => {
+    try {
+      let at = from;
+      for (;;) {
+        // at most two pages' worth of batches wait ahead of the workers
+        while (failure === undefined && entries.length - taken > Math.max(2 * concurrency, 8) && !o.signal.aborted) await changed();
+        if (failure !== undefined || o.signal.aborted) return;
+        const page = await o.store.changes(at, pageSize);
+        if (page.changes.length === 0 || page.next === at) return;
+        sum.changes += page.changes.length;
+        const batches = await build(page.changes);
+        if (batches.length === 0) entries.push({ cursorAfter: page.next, done: true });
+        batches.forEach((batch, i) => entries.push({ batch, cursorAfter: i + 1 < batches.length ? batches[i + 1][0].seq - 1 : page.next, done: false }));
+        at = page.next;
+        advance();
+        wake();
+      }
+    } catch (e) {
+      failure ??= e;
+    } finally {
+      produced = true;
+      wake();
+    }
+  };
+
+  const worker = async () => {
+    for (;;) {
+      while (failure === undefined && taken >= entries.length && !produced && !o.signal.aborted) await changed();
+      if (failure !== undefined || o.signal.aborted || taken >= entries.length) return;
+      const e = entries[taken++];
+      wake();
+      const batch = e.batch;
+      if (batch) {
+        while (failure === undefined && batch.some((r) => inflight.has(r.key))) await changed();
+        if (failure !== undefined) return;
+        for (const r of batch) inflight.set(r.key, (inflight.get(r.key) ?? 0) + 1);
+        try {
+          await sendBatch(o, ctx, batch, sum);
+        } catch (err) {
+          failure ??= err;
+          wake();
+          return;
+        } finally {
+          for (const r of batch) {
+            const n = inflight.get(r.key)! - 1;
+            if (n === 0) inflight.delete(r.key);
+            else inflight.set(r.key, n);
+          }
+        }
+      }
+      e.done = true;
+      advance();
+      wake();
+    }
+  };
+
+  await Promise.all([producer(), ...Array.from({ length: concurrency }, worker)]);
+  await commits;
+  if (failure !== undefined) throw failure;
+  if (o.signal.aborted) throw new StixgateError('STIXGATE_ERR_JOB_ABORTED', `sink ${o.id}: aborted`, { reason: 'aborted' });
+  return cursor;
+}
+
+/**
+ * A value may be held by several indicators (different patterns, different sources). A removal
+ * caused by one of them must not take the value out while another eligible indicator still holds
+ * it: such removals become upserts of the surviving indicator's record.
+ */
+async function keepShared(o: SinkRunOptions, records: SinkRecord[]): Promise<SinkRecord[]> {
+  const out: SinkRecord[] = [];
+  for (const r of records) {
+    if (r.op !== 'remove' || r.reason === 'warninglist') {
+      out.push(r);
+      continue;
+    }
+    const page = await o.store.query({ type: 'indicator', value: r.observable.value, limit: 20 });
+    const survivor = page.objects.find((obj) => obj.id !== r.object.id && decide(obj, 'upsert', o.config, o.now()).action === 'upsert');
+    const rec = survivor && recordsFor(survivor, r.seq, 'upsert', undefined, o.mapping).find((x) => x.key === r.key);
+    out.push(rec ?? r);
+  }
+  return out;
+}
+
+/** `--full`: every active indicator, as upserts, in pages of the store's query order. */
+async function fullSync(o: SinkRunOptions, ctx: SinkRunContext, maxBatch: number, concurrency: number, sum: SinkRunSummary): Promise<void> {
+  let after: string | undefined;
+  do {
+    if (o.signal.aborted) return;
+    const page = await o.store.query({ type: 'indicator', limit: 1000, after });
+    after = page.next;
+    const changes = page.objects.map((object) => ({ seq: 0, id: object.id, type: object.type, op: 'upsert' as const, object }));
+    const records = recordsForChanges(changes, o.config, o.mapping, o.now(), o.publish).filter((r) => r.op === 'upsert');
+    const batches = batchesOf(records, maxBatch, o.sink.limits.maxBytes, o.sink.sizeOf?.bind(o.sink));
+    if (o.dryRun) plan(sum, batches);
+    else await sendAll(o, ctx, batches, concurrency, sum);
+  } while (after);
+}
+
+/** Dry run: counts the batches that would be sent and keeps a few sample records. */
+function plan(sum: SinkRunSummary, batches: SinkRecord[][]): void {
+  for (const b of batches) {
+    sum.batches++;
+    sum.planned![b[0].op]++;
+    for (const r of b) if (sum.planned!.samples.length < 10) sum.planned!.samples.push(r);
+  }
+}
+
+/**
+ * Sends batches with at most `concurrency` in flight (the `--full` re-send, which commits no
+ * cursor per batch). The first failure stops new batches, waits for the ones in flight and is rethrown.
+ */
+async function sendAll(o: SinkRunOptions, ctx: SinkRunContext, batches: SinkRecord[][], concurrency: number, sum: SinkRunSummary): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const worker = async () => {
+    while (failure === undefined && next < batches.length && !o.signal.aborted) {
+      try {
+        await sendBatch(o, ctx, batches[next++], sum);
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
+  if (failure !== undefined) throw failure;
+  if (o.signal.aborted) throw new StixgateError('STIXGATE_ERR_JOB_ABORTED', `sink ${o.id}: aborted`, { reason: 'aborted' });
+}
+
+/** One batch until every record is acknowledged or rejected; throws when retries run out. */
+async function sendBatch(o: SinkRunOptions, ctx: SinkRunContext, batch: SinkRecord[], sum: SinkRunSummary): Promise<void> {
+  const op = batch[0].op;
+  const maxAttempts = o.config.retry.max_attempts;
+  const maxWait = o.maxRetryAfterMs ?? 120_000;
+  let pending = batch;
+  for (let attempt = 1; ; attempt++) {
+    let outcomes: SinkOutcome[];
+    let waitMs = 0;
+    try {
+      const end = o.metrics?.sinkBatchDuration.startTimer({ sink: o.id, op });
+      const run = () => (op === 'upsert' ? o.sink.upsert(pending, { ...ctx, now: o.now() }) : o.sink.remove(pending, { ...ctx, now: o.now() }));
+      outcomes = await o.limiter.schedule(run);
+      end?.();
+      if (outcomes.length !== pending.length) {
+        throw new StixgateError('STIXGATE_ERR_SINK_PROTOCOL', `sink ${o.id}: ${outcomes.length} outcomes for ${pending.length} records`, { reason: 'outcomes' });
+      }
+    } catch (e) {
+      if (isBadRequest(e)) return bisect(o, ctx, pending, sum, e as StixgateError);
+      classify(o, e);
+      if (attempt >= maxAttempts) throw e;
+      const reason = isStixgateError(e) ? (e.reason ?? 'error') : 'error';
+      o.metrics?.sinkRetried.inc({ sink: o.id, reason });
+      sum.retried++;
+      waitMs = retryWait(o, attempt, isStixgateError(e) ? e.retryAfterMs : undefined, maxWait, e);
+      o.logger.warn({ sink: o.id, op, records: pending.length, attempt, waitMs, reason }, `batch failed, retrying: ${(e as Error).message}`);
+      await abortableSleep(waitMs, o.signal);
+      continue;
+    }
+    const again: SinkRecord[] = [];
+    const rejected: { record: SinkRecord; reason: string }[] = [];
+    let retryAfter: number | undefined;
+    let ok = 0;
+    outcomes.forEach((out, i) => {
+      if (out.status === 'ok') {
+        ok++;
+        if (op === 'remove') o.metrics?.sinkRemoved.inc({ sink: o.id, reason: pending[i].reason ?? 'unknown' });
+      }
+      else if (out.status === 'reject') rejected.push({ record: pending[i], reason: out.reason });
+      else {
+        again.push(pending[i]);
+        if (out.retryAfterMs !== undefined) retryAfter = Math.max(retryAfter ?? 0, out.retryAfterMs);
+      }
+    });
+    if (op === 'upsert') {
+      sum.upserted += ok;
+      o.metrics?.sinkPushed.inc({ sink: o.id }, ok);
+    } else {
+      sum.removed += ok;
+    }
+    if (rejected.length) {
+      deadLetter(o, rejected);
+      sum.rejected += rejected.length;
+      o.logger.warn({ sink: o.id, rejected: rejected.length, first: rejected[0].reason, file: o.deadLetter.path }, 'records rejected by the remote side (dead-letter file)');
+    }
+    sum.batches++;
+    if (again.length === 0) return;
+    if (attempt >= maxAttempts) {
+      throw new StixgateError('STIXGATE_ERR_HTTP_STATUS', `sink ${o.id}: ${again.length} records still not acknowledged after ${attempt} attempts`, { reason: 'unacknowledged', retryable: true });
+    }
+    o.metrics?.sinkRetried.inc({ sink: o.id, reason: 'item' }, again.length);
+    sum.retried += again.length;
+    pending = again;
+    await abortableSleep(retryWait(o, attempt, retryAfter, maxWait), o.signal);
+  }
+}
+
+/** Writes permanently rejected records to the dead-letter file; counts them and any rotation. */
+function deadLetter(o: SinkRunOptions, rejected: { record: SinkRecord; reason: string }[]): void {
+  const rotation = o.deadLetter.write(o.id, rejected, o.now());
+  o.metrics?.sinkRejected.inc({ sink: o.id }, rejected.length);
+  if (!rotation) return;
+  o.metrics?.sinkDeadLetterRotations.inc({ sink: o.id });
+  if (rotation.droppedBytes) {
+    o.metrics?.sinkDeadLetterDropped.inc({ sink: o.id }, rotation.droppedBytes);
+    o.logger.warn({ sink: o.id, file: o.deadLetter.path, dropped_bytes: rotation.droppedBytes }, 'dead-letter file rotated; its oldest rotated file was deleted');
+  }
+}
+
+/** A whole-batch 400/413/422: some record in it is bad. */
+function isBadRequest(e: unknown): boolean {
+  return isStixgateError(e) && e.code === 'STIXGATE_ERR_HTTP_STATUS' && e.reason === 'status_4xx' && /status (400|413|422)\b/.test(e.message);
+}
+
+/**
+ * FAULTS S2: the remote side refused a whole batch for one bad record. Halve the batch until the
+ * bad records stand alone; they go to the dead-letter file, the others are delivered. Costs
+ * O(bad × log batch) extra requests, never an endless retry.
+ */
+async function bisect(o: SinkRunOptions, ctx: SinkRunContext, batch: SinkRecord[], sum: SinkRunSummary, e: StixgateError): Promise<void> {
+  if (batch.length === 1) {
+    deadLetter(o, [{ record: batch[0], reason: e.message }]);
+    sum.rejected++;
+    sum.batches++;
+    o.logger.warn({ sink: o.id, key: batch[0].key, file: o.deadLetter.path }, `record rejected by the remote side (dead-letter file): ${e.message}`);
+    return;
+  }
+  o.metrics?.sinkRetried.inc({ sink: o.id, reason: 'split' });
+  sum.retried++;
+  const half = Math.ceil(batch.length / 2);
+  await sendBatch(o, ctx, batch.slice(0, half), sum);
+  await sendBatch(o, ctx, batch.slice(half), sum);
+}
+
+function retryWait(o: SinkRunOptions, attempt: number, retryAfterMs: number | undefined, maxWait: number, cause?: unknown): number {
+  if (retryAfterMs !== undefined) {
+    if (retryAfterMs > maxWait) {
+      // too long to hold the job: end the run; the scheduler defers the next one until then
+      throw new StixgateError('STIXGATE_ERR_HTTP_STATUS', `sink ${o.id}: remote asked to wait ${Math.ceil(retryAfterMs / 1000)} s`, { reason: 'retry_after', retryable: true, retryAfterMs, cause });
+    }
+    return retryAfterMs;
+  }
+  return backoffDelay(attempt, o.config.retry.base_delay_secs * 1000, o.config.retry.max_delay_secs * 1000);
+}
+
+/**
+ * Rethrows what must not be retried: auth failures (the sink pauses), aborts, permanent errors.
+ * Timeouts and connection failures are retried even for POSTs: every sink operation is idempotent
+ * (FAULTS S4), so resending a batch whose outcome is unknown converges on a single delivery.
+ */
+function classify(o: SinkRunOptions, e: unknown): void {
+  if (isStixgateError(e) && e.code === 'STIXGATE_ERR_SINK_AUTH') {
+    o.metrics?.sinkPaused.set({ sink: o.id }, 1);
+    throw e;
+  }
+  if (o.signal.aborted || !isStixgateError(e)) throw e;
+  if (e.code === 'STIXGATE_ERR_HTTP_TIMEOUT') return;
+  if (e.code === 'STIXGATE_ERR_HTTP_STATUS' && (e.retryable || e.reason === 'status_429' || e.reason === 'status_5xx')) return;
+  if (e.retryable) return;
+  throw e;
+}
+
+async function call(o: SinkRunOptions, fn: () => Promise<void>, what: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      classify(o, e);
+      if (attempt >= o.config.retry.max_attempts) throw e;
+      o.metrics?.sinkRetried.inc({ sink: o.id, reason: what });
+      await abortableSleep(retryWait(o, attempt, isStixgateError(e) ? e.retryAfterMs : undefined, o.maxRetryAfterMs ?? 120_000, e), o.signal);
+    }
+  }
+}

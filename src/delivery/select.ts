@@ -1,0 +1,91 @@
+import type { Change } from '../store/contract.js';
+import type { Observable, StixObject } from '../core/stix.js';
+import { tlpRank } from '../core/stix.js';
+import type { CommonSinkConfig, SinkRecord } from './types.js';
+import { factsOf, recordsFor, type ObjectFacts } from './records.js';
+
+/** Decides, per value, whether a sink may publish it (warninglists, publish allowlist). */
+export type PublishCheck = (o: Observable, sources: readonly string[]) => { publish: boolean; lists: string[] };
+
+/**
+ * What a sink should do with one object state:
+ *  - `skip`: static filters (observable types are applied per record, labels, sources): the object is
+ *    not for this sink and never was;
+ *  - `remove` with a reason: revoked, expired, TLP above the sink's maximum (TLPs only tighten on
+ *    merge), score below the minimum (scores decay);
+ *  - `upsert`.
+ * Pure.
+ */
+export function decide(
+  obj: StixObject,
+  op: Change['op'],
+  f: CommonSinkConfig,
+  now: number,
+  facts: ObjectFacts = factsOf(obj),
+): { action: 'skip' } | { action: 'remove'; reason: string } | { action: 'upsert' } {
+  if (obj.type !== 'indicator') return { action: 'skip' };
+  const labels = facts.labels;
+  if (f.filters.labels.length && !labels.some((l) => f.filters.labels.includes(l))) return { action: 'skip' };
+  if (f.filters.exclude_labels.length && labels.some((l) => f.filters.exclude_labels.includes(l))) return { action: 'skip' };
+  if (f.filters.sources.length && !facts.sources.some((s) => f.filters.sources.includes(s))) return { action: 'skip' };
+  if (op === 'revoke' || obj.revoked === true) return { action: 'remove', reason: 'revoked' };
+  if (op === 'expire' || obj.x_stixgate?.expired === true) return { action: 'remove', reason: 'expired' };
+  if (typeof obj.valid_until === 'string' && Date.parse(obj.valid_until) <= now) return { action: 'remove', reason: 'expired' };
+  if (tlpRank(facts.tlp) > tlpRank(f.max_tlp)) return { action: 'remove', reason: 'tlp' };
+  if (f.filters.min_score > 0 && (facts.score === null || facts.score < f.filters.min_score)) return { action: 'remove', reason: 'score' };
+  return { action: 'upsert' };
+}
+
+/**
+ * Records for a page of changes: one per observable value, collapsed so that each key appears once
+ * with its latest state (a later change supersedes an earlier one in the same page), in seq order.
+ */
+export function recordsForChanges(
+  changes: readonly Change[],
+  f: CommonSinkConfig,
+  mapping: Record<string, string>,
+  now: number,
+  publish?: PublishCheck,
+  onWithheld?: (lists: string[]) => void,
+): SinkRecord[] {
+  const byKey = new Map<string, SinkRecord>();
+  for (const c of changes) {
+    if (c.object.type !== 'indicator') continue;
+    const facts = factsOf(c.object);
+    const d = decide(c.object, c.op, f, now, facts);
+    if (d.action === 'skip') continue;
+    for (const r of recordsFor(c.object, c.seq, d.action, d.action === 'remove' ? d.reason : undefined, mapping, facts)) {
+      if (f.filters.types.length && !f.filters.types.includes(r.observable.type)) continue;
+      let rec = r;
+      if (rec.op === 'upsert' && publish) {
+        const p = publish(rec.observable, rec.sources);
+        if (!p.publish) {
+          onWithheld?.(p.lists);
+          rec = { ...rec, op: 'remove', reason: 'warninglist' };
+        }
+      }
+      byKey.delete(rec.key); // re-insert so that Map order follows the latest seq
+      byKey.set(rec.key, rec);
+    }
+  }
+  return [...byKey.values()];
+}
+
+/** Consecutive runs of one op, cut at `maxBatch` records and (when sized) `maxBytes`. */
+export function batchesOf(records: readonly SinkRecord[], maxBatch: number, maxBytes?: number, sizeOf?: (r: SinkRecord) => number): SinkRecord[][] {
+  const out: SinkRecord[][] = [];
+  let cur: SinkRecord[] = [];
+  let bytes = 0;
+  for (const r of records) {
+    const size = maxBytes && sizeOf ? sizeOf(r) : 0;
+    if (cur.length && (cur[0].op !== r.op || cur.length >= maxBatch || (maxBytes && bytes + size > maxBytes))) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(r);
+    bytes += size;
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}

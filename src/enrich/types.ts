@@ -1,0 +1,36 @@
+import type { StixObject, Observable, ObservableType } from '../core/stix.js';
+import type { Schema } from '../core/schema.js';
+import type { IntegrationContext } from '../pipeline/types.js';
+import type { SinkRunContext } from '../delivery/types.js';
+
+// ---------------------------------------------------------------------------------------------
+// Enrichers (change-log consumers that add context; src/enrich/runner.ts)
+// ---------------------------------------------------------------------------------------------
+
+/** The result of one enrichment lookup, stored as STIX and fed into the score. */
+export interface EnrichmentResult {
+  /** 0-100: how malicious the service thinks the value is; undefined when it has no opinion. */
+  maliciousness?: number;
+  /** STIX objects to store (notes, observed-data, SCOs with extensions, relationships). */
+  objects: StixObject[];
+  /** Values discovered (e.g. passive-DNS resolutions) for correlation. */
+  related?: Observable[];
+}
+
+export interface Enricher {
+  /** Observable types this service can enrich. */
+  types: ObservableType[];
+  /** One lookup; returns undefined when the service knows nothing about the value. Throws on errors. */
+  enrich(observable: Observable, ctx: SinkRunContext): Promise<EnrichmentResult | undefined>;
+}
+
+export interface EnricherDefinition<C = any> {
+  kind: 'enricher';
+  type: string;
+  summary: string;
+  schema: Record<string, Schema<any>>;
+  secretPaths: string[];
+  /** The free tier's quota, the default rate limit. */
+  defaultQuota: { per_minute?: number; per_day?: number };
+  create(config: C, ctx: IntegrationContext): Enricher;
+}

@@ -1,0 +1,64 @@
+/** Test support for the MISP sources: runs a source through config parsing with the MISP types registered. */
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { listenLoopback } from '../../integrations/loopback-server.js';
+import { registry } from '../../integrations/index.js';
+import { parseConfig } from '../../src/config/load.js';
+import { createSourceComponent } from '../../src/pipeline/components.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import { MAPPINGS_DIR } from '../../src/paths.js';
+import type { Page } from '../../src/pipeline/types.js';
+import { mispFeedSource } from '../../integrations/misp/feed/index.js';
+import { mispApiSource } from '../../integrations/misp/api/index.js';
+
+export const FIXED_NOW = Date.UTC(2026, 2, 1, 12, 0, 0);
+
+const withMisp = () => [...registry.filter((d) => d.type !== 'misp_feed' && d.type !== 'misp_api'), mispFeedSource, mispApiSource];
+
+export function mispComponent(type: 'misp_feed' | 'misp_api', options: Record<string, unknown>) {
+  const loaded = parseConfig(JSON.stringify({ sources: { t: { type, allow_private: true, allow_insecure: true, ...options } } }), { file: 'test.yaml', registry: withMisp() });
+  return createSourceComponent('t', loaded.config.sources.t as never, { registry: withMisp(), logger: silentLogger(), configDir: process.cwd(), mappingsDir: MAPPINGS_DIR });
+}
+
+/** One run: every page, in order. */
+export async function runPages(type: 'misp_feed' | 'misp_api', options: Record<string, unknown>, cursor?: string, now = FIXED_NOW): Promise<Page[]> {
+  const comp = mispComponent(type, options);
+  const pages: Page[] = [];
+  try {
+    for await (const p of comp.source.pages({ id: 't', logger: comp.logger, http: comp.http, signal: new AbortController().signal, now, cursor })) pages.push(p);
+  } finally {
+    await comp.http.close?.();
+  }
+  return pages;
+}
+
+export function lastCursor(pages: Page[]): string | undefined {
+  let c: string | undefined;
+  for (const p of pages) if (p.cursor !== undefined) c = p.cursor;
+  return c;
+}
+
+/**
+ * Serves the files of a MISP feed folder under `/feed/` on loopback (tests and the W3 benchmark).
+ * `onGet` sees every requested name; `transform` may alter a file's bytes before they are sent.
+ */
+export async function serveFeedDir(
+  dir: string,
+  o: { onGet?: (name: string) => void; transform?: (name: string, body: Buffer) => Buffer } = {},
+): Promise<{ server: Server; base: string }> {
+  const server = createServer((req, res) => {
+    const name = decodeURIComponent((req.url ?? '/').split('?')[0].replace(/^\/feed\//, ''));
+    o.onGet?.(name);
+    if (!/^[\w.-]+$/.test(name)) return void res.writeHead(404).end();
+    let body: Buffer;
+    try {
+      body = readFileSync(join(dir, name));
+    } catch {
+      return void res.writeHead(404).end();
+    }
+    if (o.transform) body = o.transform(name, body);
+    res.writeHead(200, { 'content-type': name.endsWith('.csv') ? 'text/csv' : 'application/json', 'content-length': String(body.length) }).end(body);
+  });
+  return { server, base: `${await listenLoopback(server)}/feed/` };
+}
