@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeadLetterFile } from '../../src/delivery/dead-letter.js';
-import type { SinkRecord } from '../../src/pipeline/types.js';
+import type { SinkRecord } from '../../src/delivery/types.js';
 
 function rejected(i: number): { record: SinkRecord; reason: string } {
   const value = `198.51.100.${i}`;
