@@ -1,7 +1,7 @@
 import type { ObservableType, StixObject } from '../core/stix.js';
 import { normaliseHash, normaliseObservable, parseIpv4, parseIpv6, formatIpv4, formatIpv6 } from '../core/observable.js';
 import { maskIpv4, maskIpv6 } from '../core/ip-address.js';
-import { observablesOf } from '../core/object-observables.js';
+import { indicatorObservables } from '../core/object-observables.js';
 
 /**
  * Canonical value keys of objects, and the parsed forms the derivations index: an IPv4/IPv6
@@ -19,7 +19,7 @@ const HASH_SCOS = new Set(['file', 'x509-certificate']);
 export function valueKeysOf(obj: StixObject): string[] {
   const out = new Set<string>();
   if (obj.type === 'indicator') {
-    for (const o of observablesOf(obj)) out.add(`${o.type}:${o.value}`);
+    for (const o of indicatorObservables(obj)) out.add(`${o.type}:${o.value}`);
   } else if (VALUE_SCOS.has(obj.type)) {
     if (typeof obj.value === 'string') {
       const r = normaliseObservable(obj.type as ObservableType, obj.value);

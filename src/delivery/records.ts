@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { Observable, StixObject, TlpLevel } from '../core/stix.js';
 import { tlpOfMarkings } from '../core/stix.js';
-import { observablesOf } from '../core/object-observables.js';
+import { indicatorObservables } from '../core/object-observables.js';
 import { StixgateError } from '../core/errors.js';
 import { isFormulaLike, neutraliseFormula, neutraliseValue } from '../core/formula-safe.js';
 import type { SinkRecord } from './types.js';
@@ -167,7 +167,7 @@ export function recordsFor(
 ): SinkRecord[] {
   const out: SinkRecord[] = [];
   const base = { op, reason, seq, object: obj, ...facts };
-  for (const canonical of observablesOf(obj)) {
+  for (const canonical of indicatorObservables(obj)) {
     const observable = isFormulaLike(canonical.value) ? { ...canonical, value: neutraliseFormula(canonical.value) } : canonical;
     const r = { ...base, key: recordKey(canonical), observable };
     out.push({ ...r, fields: mapFields(mapping, r) });

@@ -1,6 +1,6 @@
 import type { Observable, ObservableType, StixObject } from '../core/stix.js';
 import type { Change } from '../store/contract.js';
-import { observablesOf } from '../core/object-observables.js';
+import { indicatorObservables } from '../core/object-observables.js';
 
 /**
  * Which changes of the change log an enricher looks at, and for which values.
@@ -53,7 +53,7 @@ export function changedByEnrichment(o: StixObject): boolean {
 export function selectChange(change: Change, types: ReadonlySet<ObservableType>, now: number): Candidate | SkipReason {
   if (change.type !== 'indicator') return 'not_indicator';
   if (!isActive(change, now)) return 'inactive';
-  const values = observablesOf(change.object).filter((v) => types.has(v.type) && v.cidr !== true);
+  const values = indicatorObservables(change.object).filter((v) => types.has(v.type) && v.cidr !== true);
   if (values.length === 0) return 'no_values';
   return { change, values, byEnrichment: changedByEnrichment(change.object) };
 }

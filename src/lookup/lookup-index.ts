@@ -1,5 +1,5 @@
 import { detectObservable, parseIpv4, parseIpv6 } from '../core/observable.js';
-import { extractObservables } from '../core/pattern.js';
+import { indicatorObservables } from '../core/object-observables.js';
 import { TLP_LEVELS, tlpOfMarkings, tlpRank, type Indicator, type Observable, type TlpLevel } from '../core/stix.js';
 import type { ActiveIndicator, Change } from '../store/contract.js';
 import { Ipv4Ranges, Ipv6Ranges, formatIpv4 } from './cidr.js';
@@ -89,7 +89,7 @@ export class LookupIndex {
 
   private add(id: string, obj: Indicator, stored: readonly Listable[] | null): void {
     if (!this.isActive(obj)) return;
-    const observables = stored ?? observablesOf(obj);
+    const observables = stored ?? indicatorObservables(obj);
     if (observables.length === 0) return;
     const slot = this.slots.allocate(id);
     this.describe(slot, obj);
@@ -397,12 +397,3 @@ export class LookupIndex {
   }
 }
 
-function observablesOf(obj: Indicator): Observable[] {
-  if (typeof obj.pattern !== 'string' || (obj.pattern_type !== undefined && obj.pattern_type !== 'stix')) return [];
-  try {
-    return extractObservables(obj.pattern);
-  } catch {
-    // an unparsable pattern lists nothing; the store already counted the rejection
-    return [];
-  }
-}

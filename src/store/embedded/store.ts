@@ -12,7 +12,8 @@ import { DEFAULT_SEEN_GRANULARITY_MS, mergeObject, modifyIds, storedJson, type M
 import type { Scoring } from '../../score/model.js';
 import { classify, closeDatabase, openDatabase, type OpenedDatabase } from './open.js';
 import { buildQuery, encodeAfter, normaliseTime } from './query.js';
-import { decodeObservables, encodeObservables, encodeValueKeys, observablesOf, valueKeysOf, valuesOf } from './values.js';
+import { decodeObservables, encodeObservables, encodeValueKeys, valueKeysOf, valuesOf } from './values.js';
+import { objectObservables } from '../../core/object-observables.js';
 import { KeyIndex, keyHash } from './key-index.js';
 import { KEY_SNAPSHOT_FILE, readKeySnapshot, removeKeySnapshot, writeKeySnapshot } from './key-snapshot.js';
 import { HotCache, fingerprint, type Printed } from './hot-cache.js';
@@ -469,7 +470,7 @@ export class EmbeddedStore implements Store {
 
   private writeObject(obj: StixObject, json: string, row: Row | undefined): void {
     const seq = ++this.seq;
-    const obs = encodeObservables(observablesOf(obj));
+    const obs = encodeObservables(objectObservables(obj));
     const state = stateOf(obj);
     const modified = typeof obj.modified === 'string' ? this.modifiedTime.of(obj.modified) : null;
     const vu = typeof obj.valid_until === 'string' ? this.validUntilTime.of(obj.valid_until) : null;

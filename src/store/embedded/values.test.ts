@@ -1,56 +1,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { extractObservables, patternFor } from '../../core/pattern.js';
-import { detectObservable } from '../../core/observable.js';
-import { observablesOf, simplePatternObservables, valuesOf, encodeObservables } from './values.js';
+import { objectObservables } from '../../core/object-observables.js';
 import type { StixObject } from '../../core/stix.js';
-
-const viaParser = (pattern: string) => {
-  try {
-    return extractObservables(pattern).map((o) => ({ type: o.type, value: o.value }));
-  } catch {
-    return [];
-  }
-};
+import { encodeObservables, valuesOf } from './values.js';
 
 describe('store observables', () => {
-  it('the simple-pattern path gives exactly what the parser gives', () => {
-    const raws = [
-      '1.2.3.4', '10.0.0.0/8', '2001:DB8::1', 'Example.COM', 'xn--bcher-kva.example', 'hxxp://evil[.]com/a?b=c&d=e',
-      'http://EVIL.example.com:80/a/../b/./c.php?x=1#frag', 'user@Example.org', 'd41d8cd98f00b204e9800998ecf8427e',
-      'DA39A3EE5E6B4B0D3255BFEF95601890AFD80709', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
-    ];
-    let simple = 0;
-    for (const raw of raws) {
-      const r = detectObservable(raw);
-      assert.ok(r.ok, raw);
-      const pattern = patternFor(r.observable);
-      const fast = simplePatternObservables(pattern);
-      if (fast) simple++;
-      assert.deepEqual(fast ?? viaParser(pattern), viaParser(pattern), pattern);
-    }
-    assert.equal(simple, raws.length, 'every mapper-written pattern takes the simple path');
-    // shapes the simple path must leave to the parser, or decide the same way
-    const odd = [
-      "[ipv4-addr:value = '999.1.1.1']", "[domain-name:value = 'not a domain']", "[url:value = 'a b']", "[email-addr:value = 'nope']",
-      "[file:hashes.'SHA-256' = 'abc']", "[file:hashes.MD5 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']",
-      "[ipv4-addr:value = '1.2.3.4' OR ipv4-addr:value = '5.6.7.8']", "[ipv4-addr:value = '1.2.3.4'] AND [domain-name:value = 'a.com']",
-      "[ipv4-addr:value != '1.2.3.4']", "[ipv4-addr:value='1.2.3.4']", "[url:value = 'http://a.com/it\\'s']", "[domain-name:value = 'bücher.de']",
-      "[x509-certificate:hashes.'SHA-1' = 'DA:39:A3:EE:5E:6B:4B:0D:32:55:BF:EF:95:60:18:90:AF:D8:07:09']", "[ipv4-addr:value = '']",
-    ];
-    for (const pattern of odd) {
-      const fast = simplePatternObservables(pattern);
-      assert.deepEqual(fast ?? viaParser(pattern), viaParser(pattern), pattern);
-    }
-    assert.equal(simplePatternObservables("[ipv4-addr:value = '1.2.3.4' OR ipv4-addr:value = '5.6.7.8']"), undefined);
-    assert.deepEqual(simplePatternObservables("[ipv4-addr:value = '999.1.1.1']"), []);
-  });
-
-  it('observablesOf an indicator reads its pattern; valuesOf reads one or many encoded lines', () => {
+  it('the store encodes an object\'s observables; valuesOf reads one or many encoded lines', () => {
     const ind = { type: 'indicator', id: 'indicator--1', pattern_type: 'stix', pattern: "[domain-name:value = 'Evil.Example.com']" } as unknown as StixObject;
-    assert.deepEqual(observablesOf(ind), [{ type: 'domain-name', value: 'evil.example.com' }]);
-    assert.deepEqual(valuesOf(encodeObservables(observablesOf(ind))), ['evil.example.com']);
+    assert.equal(encodeObservables(objectObservables(ind)), 'domain-name\tevil.example.com');
+    assert.deepEqual(valuesOf(encodeObservables(objectObservables(ind))), ['evil.example.com']);
     assert.deepEqual(valuesOf('file\taa\nfile\tbb\nx509-certificate\taa'), ['aa', 'bb']);
     assert.deepEqual(valuesOf(null), []);
+    assert.equal(encodeObservables([]), null);
   });
 });

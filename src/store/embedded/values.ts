@@ -1,70 +1,9 @@
-import type { ObservableType, StixObject } from '../../core/stix.js';
-import { extractObservables } from '../../core/pattern.js';
-import { normaliseHash, normaliseObservable } from '../../core/observable.js';
+import type { ObservableType } from '../../core/stix.js';
 import { keyHash } from './key-index.js';
 
 export interface ObjectObservable {
   type: ObservableType;
   value: string;
-}
-
-const VALUE_SCOS = new Set<string>(['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr']);
-
-/**
- * The one-comparison patterns that mappers write (`patternFor`): `[type:value = 'v']` and
- * `[file|x509-certificate:hashes.ALG = 'v']`, with a printable-ASCII value free of quotes and
- * backslashes. For these, extractObservables comes down to normalising `v` as its path says,
- * which is done here without lexing and parsing the pattern; anything else takes the parser.
- */
-const SIMPLE_VALUE = /^\[(ipv4-addr|ipv6-addr|domain-name|url|email-addr):value = '([\x20-\x26\x28-\x5b\x5d-\x7e]+)'\]$/;
-const SIMPLE_HASH = /^\[(file|x509-certificate):hashes\.(MD5|'SHA-1'|'SHA-256'|'SHA-512') = '([0-9A-Za-z]+)'\]$/;
-const HASH_ALG = { MD5: 'MD5', "'SHA-1'": 'SHA-1', "'SHA-256'": 'SHA-256', "'SHA-512'": 'SHA-512' } as const;
-
-/** extractObservables for the simple shapes above; undefined for any other pattern. */
-export function simplePatternObservables(pattern: string): ObjectObservable[] | undefined {
-  let m = SIMPLE_VALUE.exec(pattern);
-  if (m) {
-    const r = normaliseObservable(m[1] as ObservableType, m[2]);
-    return r.ok ? [{ type: r.observable.type, value: r.observable.value }] : [];
-  }
-  m = SIMPLE_HASH.exec(pattern);
-  if (m) {
-    const r = normaliseHash(m[1] as 'file' | 'x509-certificate', m[3], HASH_ALG[m[2] as keyof typeof HASH_ALG]);
-    return r.ok ? [{ type: r.observable.type, value: r.observable.value }] : [];
-  }
-  return undefined;
-}
-const HASH_SCOS = new Set<string>(['file', 'x509-certificate']);
-
-/**
- * The canonical observables an object stands for: an indicator's pattern (STIX patterns only),
- * an SCO's `value`, or a file's / certificate's hashes (lower-case hex). Empty for anything else.
- */
-export function observablesOf(obj: StixObject): ObjectObservable[] {
-  const type = obj.type;
-  if (type === 'indicator') {
-    if (obj.pattern_type !== 'stix' || typeof obj.pattern !== 'string') return [];
-    const simple = simplePatternObservables(obj.pattern);
-    if (simple) return simple;
-    try {
-      return extractObservables(obj.pattern).map((o) => ({ type: o.type, value: o.value }));
-    } catch {
-      return []; // an unparseable pattern is the mapper's rejection to make, not the store's
-    }
-  }
-  if (VALUE_SCOS.has(type)) {
-    return typeof obj.value === 'string' ? [{ type: type as ObservableType, value: obj.value }] : [];
-  }
-  if (HASH_SCOS.has(type)) {
-    const hashes = obj.hashes;
-    if (!hashes || typeof hashes !== 'object') return [];
-    const out: ObjectObservable[] = [];
-    for (const v of Object.values(hashes as Record<string, unknown>)) {
-      if (typeof v === 'string') out.push({ type: type as ObservableType, value: v.toLowerCase() });
-    }
-    return out;
-  }
-  return [];
 }
 
 /** Compact text form kept in `objects.obs`: one `type<TAB>value` per line, or null. */

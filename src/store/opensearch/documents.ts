@@ -1,7 +1,7 @@
 import type { Rejection } from '../../core/errors.js';
 import type { StixObject } from '../../core/stix.js';
 import type { Change, IngestItem } from '../contract.js';
-import { observablesOf } from '../embedded/values.js';
+import { objectObservables } from '../../core/object-observables.js';
 
 export type ObjectState = 'active' | 'revoked' | 'expired';
 
@@ -61,7 +61,7 @@ export function toDoc(obj: StixObject, json: string, seq: number, firstSeq: numb
     if (first === undefined || (p.first_seen && Date.parse(p.first_seen) < Date.parse(first))) first = p.first_seen;
     if (last === undefined || (p.last_seen && Date.parse(p.last_seen) > Date.parse(last))) last = p.last_seen;
   }
-  const obs = observablesOf(obj);
+  const obs = objectObservables(obj);
   const doc: ObjectDoc = {
     id: obj.id,
     type: obj.type,
