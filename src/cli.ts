@@ -14,7 +14,7 @@ import { MAPPINGS_DIR, VERSION } from './paths.js';
 import { openStore } from './config/open-store.js';
 import { createSourceComponent } from './pipeline/components.js';
 import { runSource } from './pipeline/runner.js';
-import { Allowlist } from './pipeline/allowlist.js';
+import { Allowlist } from './filter/ingest-allowlist.js';
 import { closeSinkComponent, createSinkComponent, runSinkComponent } from './delivery/component.js';
 import { buildIndex } from './lookup/index.js';
 import { hashApiKey } from './server/schema.js';

@@ -13,7 +13,7 @@ import { Scheduler } from './pipeline/scheduler.js';
 import { createSourceComponent, type SourceComponent } from './pipeline/components.js';
 import { runSource } from './pipeline/runner.js';
 import { closeSinkComponent, createSinkComponent, runSinkComponent, type SinkComponent } from './delivery/component.js';
-import { Allowlist } from './pipeline/allowlist.js';
+import { Allowlist } from './filter/ingest-allowlist.js';
 import { buildIndex, IndexFollower, type LookupIndex } from './lookup/index.js';
 import { buildServer } from './server/index.js';
 import { isStixgateError } from './core/errors.js';

@@ -7,7 +7,7 @@ import type { Rejection } from '../core/errors.js';
 import { TLP_MARKING_IDS, tlpOfMarkings, tlpRank, type StixObject, type TlpLevel } from '../core/stix.js';
 import { extractObservables } from '../core/pattern.js';
 import { gateObject, DEFAULT_VALUE_POLICY, type ValuePolicy } from '../core/value-gate.js';
-import type { Allowlist } from './allowlist.js';
+import type { Allowlist } from '../filter/ingest-allowlist.js';
 
 export interface RunOptions {
   id: string;
