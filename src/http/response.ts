@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { StixgateError } from '../core/errors.js';
+import { safeJsonParse } from '../core/safe-json.js';
 import { redactUrl } from './ssrf.js';
 import type { HttpResponse } from './types.js';
 
@@ -14,11 +15,6 @@ export function flattenHeaders(h: Record<string, string | string[] | undefined>)
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   return out;
-}
-
-function safeJsonParse(text: string): unknown {
-  if (!/"(?:__proto__|constructor|prototype)"\s*:/.test(text)) return JSON.parse(text);
-  return JSON.parse(text, (key, value) => (key === '__proto__' || key === 'constructor' || key === 'prototype' ? undefined : value));
 }
 
 export interface ResponseContext {
@@ -69,11 +65,11 @@ export function wrapResponse(res: Dispatcher.ResponseData, headers: Record<strin
     },
     async json() {
       const text = new TextDecoder('utf-8').decode(await readAll());
-      try {
-        return safeJsonParse(text);
-      } catch (e) {
-        throw new StixgateError('STIXGATE_ERR_INPUT_PARSE', `${r.component}: ${r.method} ${redactUrl(r.url)}: response is not valid JSON (json)`, { reason: 'json', cause: e });
+      const parsed = safeJsonParse(text);
+      if (!parsed.ok) {
+        throw new StixgateError('STIXGATE_ERR_INPUT_PARSE', `${r.component}: ${r.method} ${redactUrl(r.url)}: response is not valid JSON: ${parsed.message} (json)`, { reason: 'json' });
       }
+      return parsed.value;
     },
     async dump() {
       take();

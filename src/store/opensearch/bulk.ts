@@ -1,7 +1,8 @@
 import type { Client } from '@opensearch-project/opensearch';
 import { StixgateError } from '../../core/errors.js';
 import type { StixObject } from '../../core/stix.js';
-import { backoffMs, sleep, withRetry, type RetryPolicy } from './client.js';
+import { backoffDelay } from '../../core/backoff.js';
+import { sleep, withRetry, type RetryPolicy } from './client.js';
 import { parseObject, stateOf, toDoc, type Existing, type ObjectState } from './documents.js';
 import type { Allocation, Sequence } from './sequence.js';
 
@@ -213,7 +214,7 @@ export async function writeObjects(ctx: WriteContext, ids: string[], existing: M
           if (transient >= ctx.policy.maxAttempts) {
             throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', `OpenSearch kept refusing ${retry.length} item(s) with 429/5xx`, { retryable: true, reason: 'throttled' });
           }
-          await sleep(backoffMs(transient - 1, ctx.policy));
+          await sleep(backoffDelay(transient, ctx.policy.baseDelayMs, ctx.policy.maxDelayMs));
           next.push(...retry);
         }
         todo = next;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, errors } from '@opensearch-project/opensearch';
+import { backoffDelay } from '../../core/backoff.js';
 import { StixgateError } from '../../core/errors.js';
 import { tlsIssues, type OpenSearchStoreConfig } from './schema.js';
 
@@ -100,12 +101,6 @@ export function safeUrl(node: string): string {
   }
 }
 
-/** Exponential back-off with full jitter. */
-export function backoffMs(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
-  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
-  return Math.round(cap / 2 + (random() * cap) / 2);
-}
-
 /**
  * Runs `fn`, retrying transient failures with back-off, then throws a retryable
  * STIXGATE_ERR_STORE_UNAVAILABLE. Non-transient failures are thrown at once.
@@ -116,7 +111,7 @@ export async function withRetry<T>(node: string, what: string, policy: RetryPoli
       return await fn();
     } catch (e) {
       if (!isTransient(e) || attempt + 1 >= policy.maxAttempts) throw storeError(node, what, e);
-      await sleep(backoffMs(attempt, policy));
+      await sleep(backoffDelay(attempt + 1, policy.baseDelayMs, policy.maxDelayMs));
     }
   }
 }
