@@ -1,4 +1,5 @@
 import type { Location, Rejection } from '../../src/core/errors.js';
+import { wellFormed } from '../../src/core/unicode.js';
 import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { normaliseObservable } from '../../src/core/observable.js';
 import type { ExternalReference, HashAlgorithm, Indicator, ObservableType, StixObject } from '../../src/core/stix.js';
@@ -65,6 +66,7 @@ export function feedRecord(spec: FeedIndicatorSpec, env: MapEnv): MappedRecord {
   return { items, time: Date.parse(last) };
 }
 
+/** A non-empty trimmed string field, cut at `max` and made well-formed UTF-16 (a cut or a feed can leave a lone surrogate). */
 export function str(v: unknown, max = 10_000): string | undefined {
-  return typeof v === 'string' && v.trim() !== '' ? v.trim().slice(0, max) : undefined;
+  return typeof v === 'string' && v.trim() !== '' ? wellFormed(v.trim().slice(0, max)) : undefined;
 }

@@ -73,3 +73,15 @@ test('bad records are rejected with a reason and location, the rest keep going',
   assert.equal(ind.modified, '2021-06-20T00:00:00.000Z');
   assert.equal(ind.valid_until, '2021-07-20T00:00:00.000Z', 'valid_until counts from last_seen');
 });
+
+test('ids and hashes with unpaired surrogates map without URIError (found by the fuzz suite)', () => {
+  const env: MapEnv = { now: '2026-01-15T12:00:00.000Z', source: 's' };
+  const tf = mapThreatfoxIoc({ id: '12\ud800', ioc: 'evil.example', ioc_type: 'domain', malware_printable: 'X', first_seen: '2026-01-01 10:00:00 UTC' }, 0, env);
+  assert.equal(tf.items.filter((i) => i.object.type === 'indicator').length, 1);
+  assert.ok(JSON.stringify(tf.items).includes('threatfox.abuse.ch/ioc/12%EF%BF%BD/'));
+  const mb = mapBazaarSample({ sha256_hash: `${'a'.repeat(63)}\udc00` }, 0, env);
+  assert.equal(mb.rejection?.reason, 'invalid_hash');
+  // a cut inside a surrogate pair leaves no lone surrogate: the name ends in U+FFFD
+  const named = mapBazaarSample({ sha256_hash: 'a'.repeat(64), file_name: `${'x'.repeat(255)}\ud83d\ude00` }, 0, env);
+  assert.ok(String(named.items.find((i) => i.object.type === 'indicator')?.object.description).includes(`${'x'.repeat(255)}\ufffd`));
+});

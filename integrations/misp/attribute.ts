@@ -3,6 +3,7 @@
  * pattern, by the rule of its type in the table. Pure.
  */
 import { normaliseHash, normaliseObservable } from '../../src/core/observable.js';
+import { hashProblem } from '../../src/core/value-gate.js';
 import { escapePatternString } from '../../src/core/pattern.js';
 import { observableScoId, scoId } from '../../src/core/ids.js';
 import type { HashAlgorithm, Observable, StixObject } from '../../src/core/stix.js';
@@ -79,7 +80,7 @@ function port(raw: string): number | undefined {
   return /^\d{1,5}$/.test(raw) && p > 0 && p < 65536 ? p : undefined;
 }
 
-/** A hash of any algorithm in the table: the four indexed ones are normalised, the others kept (hex lower-cased). */
+/** A hash of any algorithm in the table: the four indexed ones are normalised, the others checked and kept (hex lower-cased). */
 function hashValue(alg: string, raw: string, on: 'file' | 'x509-certificate'): { ok: true; o?: Observable; value: string } | { ok: false; reason: string; message: string } {
   const core = CORE_HASHES[alg];
   if (core) {
@@ -87,7 +88,9 @@ function hashValue(alg: string, raw: string, on: 'file' | 'x509-certificate'): {
     return r.ok ? { ok: true, o: r.observable, value: r.observable.value } : r;
   }
   const v = raw.trim();
-  if (v === '' || v.length > 4096) return { ok: false, reason: 'invalid_hash', message: `invalid ${alg} value` };
+  // the value gate's rule for the algorithm (hex length, SSDEEP and TLSH syntax)
+  const bad = hashProblem(alg, v);
+  if (bad) return { ok: false, reason: bad.reason, message: bad.message };
   const lower = v.toLowerCase();
   return { ok: true, value: HEX.test(lower) ? lower : v };
 }

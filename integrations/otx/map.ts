@@ -49,8 +49,10 @@ export function mapPulse(pulse: unknown, index: number, env: OtxMapEnv): MappedP
   const pid = str(String(p.id ?? ''), 64);
   if (!pid || !/^[\w-]+$/.test(pid)) return { items: [], rejections: [{ reason: 'missing_id', message: 'OTX pulse has no id', location }] };
   const loc = { ...location, objectId: `otx:${pid}` };
-  const created = parseApiTime(p.created) ?? env.now;
-  const modified = parseApiTime(p.modified) ?? created;
+  // a pulse without `created` takes its `modified`; modified never precedes created (STIX 2.1 §3.2)
+  const modifiedAt = parseApiTime(p.modified);
+  const created = parseApiTime(p.created) ?? modifiedAt ?? env.now;
+  const modified = modifiedAt !== undefined && Date.parse(modifiedAt) >= Date.parse(created) ? modifiedAt : created;
   const tlp = typeof p.tlp === 'string' ? parseTlp(p.tlp) : undefined;
   const markings = tlp ? [TLP_MARKING_BY_LEVEL[tlp]] : undefined;
 

@@ -158,3 +158,16 @@ test('mapPulse: the real OTX indicator records, CVEs, unmapped types and expirat
   assert.deepEqual(m.rejections.map((r) => [r.reason, r.location?.path]), [['unmapped_type', 'indicators[4]'], ['invalid_ipv4', 'indicators[5]']]);
   assert.equal(byType('report')[0].object_refs.length, 2 + 3 + 1 + 1);
 });
+
+test('OTX: a pulse without `created` keeps created ≤ modified (found by the fuzz suite)', () => {
+  const table = loadOtxTypes(MAPPINGS_DIR);
+  const env = { now: '2026-01-15T12:00:00.000Z', source: 'otx', table };
+  const pulse = { id: '65a1b2c3d4e5f60718293a4b', name: 'p', created: null, modified: '2026-01-02T00:00:00.000000', indicators: [{ indicator: '198.51.100.30', type: 'IPv4' }] };
+  const m = mapPulse(pulse, 0, env);
+  const report = m.items.map((i) => i.object).find((o) => o.type === 'report')!;
+  assert.equal(report.created, '2026-01-02T00:00:00.000Z');
+  assert.equal(report.modified, '2026-01-02T00:00:00.000Z');
+  const older = mapPulse({ ...pulse, created: '2026-01-05T00:00:00' }, 0, env).items.map((i) => i.object).find((o) => o.type === 'report')!;
+  assert.equal(older.created, '2026-01-05T00:00:00.000Z');
+  assert.equal(older.modified, '2026-01-05T00:00:00.000Z');
+});

@@ -1,4 +1,4 @@
-import { parsePattern } from './pattern.js';
+import { objectValueProblem, patternProblem, VALIDITY_POLICY } from './value-gate.js';
 import { isSco, type StixObject } from './stix.js';
 import { propertyTypeProblem } from './stix-property-types.js';
 
@@ -181,15 +181,17 @@ export function checkObject(value: unknown, caps: FieldCaps = DEFAULT_CAPS): Che
     if (typeof o.pattern !== 'string') return bad('missing_property', 'indicator pattern must be a string', id);
     if (o.pattern.length > caps.maxPattern) return bad('field_too_large', `pattern longer than ${caps.maxPattern} characters`, id);
     if (o.pattern_type === 'stix') {
-      try {
-        parsePattern(o.pattern);
-      } catch (e) {
-        return bad('pattern_invalid', `pattern does not parse: ${(e as Error).message.slice(0, 200)}`, id);
-      }
+      // parses the pattern (pattern_invalid) and checks every value it compares (the value gate)
+      const p = patternProblem(o.pattern, VALIDITY_POLICY);
+      if (p) return bad(p.reason, p.message, id);
     }
     if (typeof o.valid_until === 'string' && typeof o.valid_from === 'string' && Date.parse(o.valid_until) <= Date.parse(o.valid_from)) {
       return bad('bad_timestamp', 'valid_until is not after valid_from', id);
     }
+  }
+  if (sco) {
+    const v = objectValueProblem(o as StixObject, VALIDITY_POLICY);
+    if (v) return bad(v.reason, v.message, id);
   }
   if (o.type === 'malware' && typeof o.is_family !== 'boolean') return bad('bad_property', 'malware is_family must be true or false', id);
   if (o.type === 'malware' && o.is_family === true && typeof o.name !== 'string') return bad('missing_property', 'a malware family needs a name', id);

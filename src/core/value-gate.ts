@@ -159,8 +159,18 @@ function observationProblem(e: ObservationExpression, policy: ValuePolicy): Prob
   return undefined;
 }
 
+/** One comparison as patternFor writes it (the hot ingest case): checked without parsing. Linear regexes. */
+const SIMPLE_VALUE_RE = /^\[(ipv4-addr|ipv6-addr|domain-name|url|email-addr):value = '([^'\\]*)'\]$/;
+const SIMPLE_HASH_RE = /^\[(?:file|x509-certificate):hashes\.(MD5|'SHA-1'|'SHA-256'|'SHA-512') = '([^'\\]*)'\]$/;
+
 /** The first invalid value compared in a STIX pattern; a pattern that does not parse is `pattern_invalid`. */
 export function patternProblem(pattern: string, policy: ValuePolicy = DEFAULT_VALUE_POLICY): Problem | undefined {
+  if (pattern.length < 4096) {
+    const v = SIMPLE_VALUE_RE.exec(pattern);
+    if (v) return valueProblem(v[1] as ObservableType, v[2], policy);
+    const h = SIMPLE_HASH_RE.exec(pattern);
+    if (h) return hashProblem(h[1].replace(/'/g, ''), h[2]);
+  }
   let ast: ObservationExpression;
   try {
     ast = parsePattern(pattern);

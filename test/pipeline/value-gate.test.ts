@@ -141,11 +141,21 @@ test('stix_bundle: wrong property types are refused per object; a bundle whose o
     { ...okInd, id: id('indicator', 8), pattern: "[ipv4-addr:value = '0.0.0.0/0']" },
   ];
   const r = await collectSource('stix_bundle', file('b.json', JSON.stringify({ type: 'bundle', id: id('bundle', 9), objects })), { max_bad_ratio: 1 });
-  assert.deepEqual(r.objects.map((o) => o.id), [id('indicator', 1), id('indicator', 8)]);
+  assert.deepEqual(r.objects.map((o) => o.id), [id('indicator', 1)]);
   assert.deepEqual(r.rejections.map((x) => [x.reason, x.location?.objectId]), [
     ['bad_property', id('indicator', 2)], ['bad_property', id('indicator', 3)], ['bad_property', id('indicator', 4)], ['bad_property', id('indicator', 5)],
-    ['bad_property', id('ipv4-addr', 6)], ['bad_property', id('file', 7)],
+    ['bad_property', id('ipv4-addr', 6)], ['bad_property', id('file', 7)], ['cidr_too_wide', id('indicator', 8)],
   ]);
+  // values inside bundles go through the same gate: an SCO with an invalid value, a pattern with an invalid hash
+  const more = [
+    { type: 'ipv4-addr', id: id('ipv4-addr', 1), value: '999.1.1.1' },
+    { type: 'domain-name', id: id('domain-name', 2), value: 'evil example.com' },
+    { ...okInd, id: id('indicator', 3), pattern: "[file:hashes.'SHA-256' = '#ef537f25c895bfa782526529a9b63d97aa631564d5d789c2b765448c8635fb6c']" },
+    { ...okInd, id: id('indicator', 4), pattern: "[url:value = 'http://0x7f.1/']" },
+  ];
+  const m = await collectSource('stix_bundle', file('m.json', JSON.stringify({ type: 'bundle', id: id('bundle', 8), objects: more })), { max_bad_ratio: 1 });
+  assert.deepEqual(m.objects, []);
+  assert.deepEqual(m.rejections.map((x) => x.reason), ['invalid_ipv4', 'invalid_domain', 'invalid_hash', 'invalid_url']);
   const str = await collectSource('stix_bundle', file('s.json', JSON.stringify({ type: 'bundle', id: id('bundle', 9), objects: JSON.stringify([okInd]) })), { max_bad_ratio: 1 });
   assert.deepEqual(str.objects, []);
   assert.equal(str.rejections.length, 1);
