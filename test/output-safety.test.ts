@@ -28,7 +28,7 @@ function hostile(value: string): StixObject {
   return indicator(value, 80, { labels: [...LABELS], name: NAME, description: '@cmd' });
 }
 
-test('neutraliseFormula: OWASP triggers prefixed with a quote; other text and idempotence', () => {
+test('F4/A15 neutraliseFormula: OWASP triggers prefixed with a quote; other text and idempotence', () => {
   assert.deepEqual(LABELS.map(neutraliseFormula), NEUTRAL);
   for (const s of ['', 'a=b', "'=x", ' =x', '1.2.3.4', 'http://a.example/=x']) assert.equal(neutraliseFormula(s), s);
   assert.equal(neutraliseFormula(neutraliseFormula('=x')), "'=x");
@@ -40,7 +40,7 @@ test('neutraliseFormula: OWASP triggers prefixed with a quote; other text and id
   assert.equal(csvCell('plain'), 'plain');
 });
 
-test('sink records: every mapped string neutralised (lists element-wise, CSV joins per label); the object itself untouched', () => {
+test('F4/A15 sink records: every mapped string neutralised (lists element-wise, CSV joins per label); the object itself untouched', () => {
   const obj = hostile('198.51.100.7');
   const [r] = recordsFor(obj, 1, 'upsert', undefined, { l: 'labels', c: 'labels_csv', n: 'name', d: 'description', v: 'value', k: '=const' });
   assert.deepEqual(r!.fields.l, NEUTRAL);
@@ -59,7 +59,7 @@ test('sink records: every mapped string neutralised (lists element-wise, CSV joi
   assert.notEqual(e!.key, canon!.key);
 });
 
-test('splunk_kv: labels, name and description arrive neutralised in the stored KV document', async (t) => {
+test('F4/A15 splunk_kv: labels, name and description arrive neutralised in the stored KV document', async (t) => {
   const { sim, base } = await startSplunk(t);
   const ctx = splunkRun(t);
   const sink = splunkKvSink.create({ ...splunkCommon('splunk_kv'), url: base, auth: { bearer_token: JWT }, owner: 'nobody', app: 'stixgate', collection: 'ti', max_documents_per_batch_save: 1000, max_keys_per_delete: 50, enforce_types: false, replicate: false }, splunkIctx);
@@ -73,7 +73,7 @@ test('splunk_kv: labels, name and description arrive neutralised in the stored K
   assert.equal(doc!.indicator, '198.51.100.7');
 });
 
-test('splunk_es: the threat-intel document carries neutralised text fields', async (t) => {
+test('F4/A15 splunk_es: the threat-intel document carries neutralised text fields', async (t) => {
   const { sim, base } = await startSplunk(t);
   const ctx = splunkRun(t);
   const sink = splunkEsSink.create({ ...splunkCommon('splunk_es'), url: base, auth: { bearer_token: JWT }, owner: 'nobody', app: 'DA-ESS-ThreatIntelligence', max_documents_per_batch_save: 1000, max_keys_per_delete: 50 }, splunkIctx);
@@ -85,7 +85,7 @@ test('splunk_es: the threat-intel document carries neutralised text fields', asy
   for (const v of strings) assert.ok(!/^[=+\-@\t\r]/.test(v), `field value ${JSON.stringify(v)} is formula-like`);
 });
 
-test('splunk_hec: event fields neutralised', async (t) => {
+test('F4/A15 splunk_hec: event fields neutralised', async (t) => {
   const { sim, base } = await startSplunk(t);
   const ctx = splunkRun(t);
   const sink = splunkHecSink.create({ ...splunkCommon('splunk_hec'), url: base, token: HEC_TOKEN } as never, splunkIctx);
@@ -102,7 +102,7 @@ test('splunk_hec: event fields neutralised', async (t) => {
   visit(event);
 });
 
-test('qradar: a formula-like e-mail value and a labels-mapped notes field arrive neutralised in the reference set', async (t) => {
+test('F4/A15 qradar: a formula-like e-mail value and a labels-mapped notes field arrive neutralised in the reference set', async (t) => {
   const { sim, base } = await startQradar(t);
   const ctx = qradarRun(t);
   const sink = createQradarSink(qradarConfig(base), qradarIctx);
@@ -114,7 +114,7 @@ test('qradar: a formula-like e-mail value and a labels-mapped notes field arrive
   assert.equal(el!.notes, NEUTRAL.join(','));
 });
 
-test('xsoar: tags and the indicator fields arrive neutralised in the stored indicator', async (t) => {
+test('F4/A15 xsoar: tags and the indicator fields arrive neutralised in the stored indicator', async (t) => {
   const { sim, base } = await startXsoar(t);
   const ctx = xsoarRun(t);
   const sink = xsoarSink.create(xsoarConfig(base), xsoarIctx);
@@ -124,7 +124,7 @@ test('xsoar: tags and the indicator fields arrive neutralised in the stored indi
   assert.equal(ind!.value, '198.51.100.10');
 });
 
-test('dead-letter lines: value and reason neutralised', () => {
+test('F4/A15 dead-letter lines: value and reason neutralised', () => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-dl-'));
   try {
     const f = new DeadLetterFile(join(dir, 'dl.jsonl'));

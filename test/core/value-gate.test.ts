@@ -71,7 +71,7 @@ test('SCOs: value and hashes checked; non-string values refused', () => {
   assert.equal(reasonOf(sco('x509-certificate', { hashes: { 'SHA-1': 'a'.repeat(40) } })), undefined);
 });
 
-test('labels: a bad label is dropped and reported, the object kept; every rejection has a location', () => {
+test('F17 labels: a bad label is dropped and reported, the object kept; every rejection has a location', () => {
   const o = ind("[ipv4-addr:value = '1.2.3.4']", { labels: ['ok', '', 'x'.repeat(257), 'a\u0007b', 'evil\u202Egpj.exe', '=HYPERLINK("x")'] });
   const r = gateObject(o, DEFAULT_VALUE_POLICY, { source: 'feed', line: 3 });
   assert.ok(r.ok);

@@ -60,7 +60,7 @@ test('mutation plans are deterministic and structure-aware', () => {
 });
 
 for (const t of all) {
-  test(`fuzz ${t.name}: ${RUNS} structure-aware cases, no crash, bounded and valid output, prototypes unchanged`, async () => {
+  test(`fuzz ${t.name}: ${RUNS} structure-aware cases, no crash, bounded and valid output, prototypes unchanged (X7, F10-F13)`, async () => {
     const s = await fuzzTarget(t, { seed: SEED, numRuns: RUNS });
     assert.equal(s.failure, undefined, s.failure ? `${s.failure.message}\nreplay: seed ${s.failure.seed}, path ${s.failure.path}\ninput: ${s.failure.input.slice(0, 600)}` : '');
     assert.equal(s.runs, RUNS);

@@ -38,7 +38,7 @@ function assertAllValid(objects: StixObject[]): void {
 
 const TEXT = ['0.0.0.0/0', '::/0', '198.51.100.0/24', 'http://999.1.1.1/x', 'http://6/', 'http://0x7f.1/', 'http://example.com/ok'].join('\n');
 
-test('text_list: /0 ranges and URLs on non-hosts are rejected with reasons', async () => {
+test('F20 text_list: /0 ranges and URLs on non-hosts are rejected with reasons', async () => {
   const r = await collectSource('text_list', file('list.txt', TEXT), { max_bad_ratio: 1 });
   assert.deepEqual(patterns(r.objects), ["[ipv4-addr:value = '198.51.100.0/24']", "[url:value = 'http://example.com/ok']"]);
   assert.deepEqual(r.rejections.map((x) => [x.reason, x.location?.line]), [
@@ -103,7 +103,7 @@ test('stix1: values that fail normalisation reject their indicator or observatio
   assertAllValid(r.objects);
 });
 
-test('stix1: a domain with NUL and a right-to-left override is rejected as control_chars, the message escaped', async () => {
+test('F19 stix1: a domain with NUL and a right-to-left override is rejected as control_chars, the message escaped', async () => {
   const r = await collectSource('stix1', file('nul.xml', STIX1.replace(indicator(2, domain('evil example.com')), indicator(2, domain('evil\u0000\u202E.com')))), { max_bad_ratio: 1 });
   const nul = r.rejections.find((x) => x.location?.objectId === 'x:indicator-00000000-0000-4000-8000-000000000002');
   assert.equal(nul?.reason, 'control_chars');
@@ -126,7 +126,7 @@ test('openioc: a hash term that is not a hash rejects the IOC', async () => {
   assert.deepEqual(patterns(good.objects), ["[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']"]);
 });
 
-test('stix_bundle: wrong property types are refused per object; a bundle whose objects is not a list is named', async () => {
+test('F14 stix_bundle: wrong property types are refused per object; a bundle whose objects is not a list is named', async () => {
   const id = (t: string, n: number) => `${t}--00000000-0000-4000-8000-00000000000${n}`;
   const base = { spec_version: '2.1', created: '2024-01-01T00:00:00Z', modified: '2024-01-01T00:00:00Z' };
   const okInd = { type: 'indicator', id: id('indicator', 1), ...base, pattern: "[ipv4-addr:value = '198.51.100.1']", pattern_type: 'stix', valid_from: '2024-01-01T00:00:00Z' };
