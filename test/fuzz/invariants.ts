@@ -2,7 +2,7 @@
  * What every fuzz case must satisfy (issue 18, FAULTS X7, §c "Fuzzing"):
  * - no crash: the mapper returns objects and rejections, or throws a typed StixgateError;
  * - bounded output: objects and their serialised size are linear in the input size;
- * - every emitted object passes our own STIX checks (stix_bundle/validate.ts checkObject) and
+ * - every emitted object passes our own STIX checks (src/core/stix-check.ts checkObject) and
  *   the value gate (src/core/value-gate.ts, validity only);
  * - the prototype canary: Object/Array/Function.prototype property counts unchanged.
  */
@@ -10,7 +10,7 @@ import { isStixgateError } from '../../src/core/errors.js';
 import type { Rejection } from '../../src/core/errors.js';
 import type { StixObject } from '../../src/core/stix.js';
 import { objectValueProblem, VALIDITY_POLICY } from '../../src/core/value-gate.js';
-import { checkObject } from '../../integrations/stix_bundle/validate.js';
+import { checkObject } from '../../src/core/stix-check.js';
 
 export interface MapOutcome {
   objects: StixObject[];
