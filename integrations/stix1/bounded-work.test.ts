@@ -29,12 +29,12 @@ function mapper(xml: string): Stix1Mapper {
   return new Stix1Mapper(root, { sourceId: 's', file: 'diamond.xml', fallbackTime: '2026-01-01T00:00:00.000Z', tables });
 }
 
-test('the operation count of an idref diamond is 3·2^n − 1 nodes (the fan-out the budget measures)', () => {
+test('the operation count of an idref diamond is 3·2^n nodes (the fan-out the budget measures)', () => {
   for (const n of [1, 3, 6]) {
     const m = mapper(diamond(n));
     const r = m.map();
     assert.equal(r.objects.filter((o) => o.type === 'indicator').length, 1, `n=${n}`);
-    assert.equal(m.builder.budget.spent, 3 * 2 ** n - 1, `n=${n}`);
+    assert.equal(m.builder.budget.spent, 3 * 2 ** n - 1 + 1, `n=${n}`); // + the indicator's own step
   }
 });
 
@@ -60,7 +60,7 @@ test('the budget is linear in the document: many small indicators of a large pac
   const m = mapper(`<stix:STIX_Package ${NS} id="d:Package-1" version="1.2"><stix:Indicators>${inds.join('')}</stix:Indicators></stix:STIX_Package>`);
   const r = m.map();
   assert.equal(r.objects.filter((o) => o.type === 'indicator').length, 3000);
-  assert.equal(m.builder.budget.spent, 6000); // one observable and one object node per indicator
+  assert.equal(m.builder.budget.spent, 9000); // per indicator: its own step, one observable and one object node
 });
 
 test('an idref cycle is cut at the first repeat (visited set), not expanded to the depth limit', () => {
@@ -76,4 +76,24 @@ test('an idref cycle is cut at the first repeat (visited set), not expanded to t
   assert.ok(String(ind.pattern).includes("'198.51.100.2'"));
   assert.ok(m.builder.budget.spent < 40, `spent ${m.builder.budget.spent}`);
   assert.equal(r.stats.unmapped['idref-cycle'], 4);
+});
+
+test('composite indicators that each walk a long idref chain cost at most 34 steps each (depth limit), all counted', () => {
+  const n = 700;
+  const inds: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const next = i + 1 < n
+      ? `<indicator:Composite_Indicator_Expression operator="OR"><indicator:Indicator idref="d:indicator-${i + 1}"/></indicator:Composite_Indicator_Expression>`
+      : `<indicator:Observable><cybox:Object><cybox:Properties xsi:type="AddressObj:AddressObjectType" category="ipv4-addr"><AddressObj:Address_Value>198.51.100.1</AddressObj:Address_Value></cybox:Properties></cybox:Object></indicator:Observable>`;
+    inds.push(`<stix:Indicator xsi:type="indicator:IndicatorType" id="d:indicator-${i}" timestamp="2024-01-01T00:00:00Z">${next}</stix:Indicator>`);
+  }
+  const m = mapper(`<stix:STIX_Package ${NS} id="d:Package-1" version="1.2"><stix:Indicators>${inds.join('')}</stix:Indicators></stix:STIX_Package>`);
+  const r = m.map();
+  // the 33 indicators within 32 composite steps of the observable map; the others stop at the depth limit
+  assert.equal(r.objects.filter((o) => o.type === 'indicator').length, 33);
+  assert.equal(r.rejections.filter((x) => x.reason === 'no_pattern').length, n - 33);
+  // steps: k + 2 (the observable and its object) for the k-th from the end (k ≤ 33), 34 for the rest: linear, not n²/2
+  let expected = 0;
+  for (let k = 1; k <= n; k++) expected += k <= 33 ? k + 2 : 34;
+  assert.equal(m.builder.budget.spent, expected);
 });

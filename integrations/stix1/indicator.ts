@@ -30,6 +30,9 @@ export interface IndicatorHost {
 }
 
 function indicatorPattern(h: IndicatorHost, el: XmlElement, depth: number, seen: Set<XmlElement>): ObsNode | undefined {
+  // every composite step spends from the package's budget: indicators that each walk a long
+  // chain of composite idrefs would otherwise cost quadratic work
+  h.builder.budget.spend();
   if (depth > MAX_COMPOSITE_DEPTH || seen.has(el)) return undefined;
   seen.add(el);
   const obs = child(el, 'Observable');
