@@ -21,6 +21,7 @@ import { hashApiKey } from './server/schema.js';
 import { deterministicId } from './core/ids.js';
 import { createProgress } from './cli-progress.js';
 import { describeConfigReference } from './config/reference.js';
+import { describeMetricsReference } from './telemetry/reference.js';
 
 function parseOptions(pairs: string[] | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -361,6 +362,13 @@ program
   .description('print the configuration reference (Markdown)')
   .action(() => {
     process.stdout.write(describeConfigReference(registry));
+  });
+
+program
+  .command('metrics-reference')
+  .description('print the metrics reference (Markdown, docs/metrics.md)')
+  .action(() => {
+    process.stdout.write(describeMetricsReference());
   });
 
 addDaemonCommands(program);

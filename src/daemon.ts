@@ -9,7 +9,7 @@ import { loadConfig, type LoadedConfig } from './config/load.js';
 import type { IntegrationDefinition } from './config/registry.js';
 import type { Store } from './store/contract.js';
 import { openStore } from './config/open-store.js';
-import { Scheduler } from './pipeline/scheduler.js';
+import { Scheduler, type JobSpec, type RunFn } from './pipeline/scheduler.js';
 import { createSourceComponent, type SourceComponent } from './pipeline/components.js';
 import { runSource } from './pipeline/runner.js';
 import { closeSinkComponent, createSinkComponent, runSinkComponent, type SinkComponent } from './delivery/component.js';
@@ -129,18 +129,27 @@ export class Daemon {
     return new Scheduler({
       onError: (id: string, err: unknown) => {
         const reason = isStixgateError(err) ? err.reason : 'internal';
-        this.metrics.runErrors.inc({ job: id, reason });
+        this.metrics.runErrors.inc({ job_name: id, reason });
+        if (isStixgateError(err) && err.code.startsWith('STIXGATE_ERR_STORE_')) this.metrics.storeErrors.inc({ code: err.code.replace(/^STIXGATE_ERR_/, '').toLowerCase() });
         if (isStixgateError(err) && err.retryAfterMs !== undefined) this.scheduler?.deferUntil(id, this.now() + err.retryAfterMs);
         this.o.logger.error({ job: id, code: isStixgateError(err) ? err.code : undefined, reason }, (err as Error).message);
       },
       onOverlap: (id: string) => {
-        this.metrics.runOverlaps.inc({ job: id });
+        this.metrics.runOverlaps.inc({ job_name: id });
         this.o.logger.warn({ job: id }, 'previous run still going; tick skipped');
       },
     });
   }
 
+  private jobIds: string[] = [];
+
+  private addJob(id: string, spec: JobSpec, run: RunFn): void {
+    this.jobIds.push(id);
+    this.scheduler!.add(id, spec, run);
+  }
+
   private scheduleAll(): void {
+    this.jobIds = [];
     const config = this.loaded.config;
     const allowlist = new Allowlist(config.allowlist);
     for (const bad of allowlist.invalid) this.o.logger.warn({ entry: bad }, 'allowlist entry ignored');
@@ -150,7 +159,7 @@ export class Daemon {
       if (!c.enabled) continue;
       const comp = createSourceComponent(id, c, { registry: this.o.registry, logger: this.o.logger, metrics: this.metrics, configDir: this.loaded.dir, mappingsDir: MAPPINGS_DIR });
       this.components.set(id, comp);
-      this.scheduler!.add(
+      this.addJob(
         id,
         { schedule: c.schedule, intervalMs: c.schedule ? undefined : (c.interval_secs ?? 3600) * 1000, timezone: c.timezone, runOnStart: c.run_on_start as boolean | undefined, timeoutMs: 6 * 3600_000 },
         (signal) => this.withLease(`source:${id}`, signal, (s2) => this.runJob(comp, s2, allowlist)),
@@ -162,7 +171,7 @@ export class Daemon {
       if (!c.enabled) continue;
       const comp = createSinkComponent(id, c, { registry: this.o.registry, logger: this.o.logger, configDir: this.loaded.dir, mappingsDir: MAPPINGS_DIR, dataDir });
       this.sinks.set(id, comp);
-      this.scheduler!.add(
+      this.addJob(
         `sink:${id}`,
         { schedule: c.schedule, intervalMs: c.schedule ? undefined : (c.interval_secs ?? 30) * 1000, timezone: c.timezone, runOnStart: true, timeoutMs: 6 * 3600_000 },
         (signal) => this.withLease(`sink:${id}`, signal, (s2) => this.runSinkJob(comp, s2)),
@@ -170,26 +179,28 @@ export class Daemon {
     }
     const wl = config.warninglists;
     if (wl.enabled && (wl.paths.length || wl.urls.length)) {
-      this.scheduler!.add('warninglists', { intervalMs: wl.refresh_hours * 3600_000 }, async (signal) => {
+      this.addJob('warninglists', { intervalMs: wl.refresh_hours * 3600_000 }, async (signal) => {
         if (!this.publish) return;
         const http = this.warninglistHttp();
         try {
           const r = await reloadWarninglists(this.publish, this.resolvedWarninglists(), http, signal);
           for (const p of r.problems) this.o.logger.warn({ list: p.origin, path: p.path }, p.message);
           if (!r.swapped) this.o.logger.warn('warninglist reload loaded nothing; keeping the previous lists');
+          else this.metrics.lastSuccess.set({ job_name: 'warninglists' }, this.now() / 1000);
         } finally {
           await http.close();
         }
       });
     }
     const sc = config.scoring;
-    this.scheduler!.add('rescore', { intervalMs: sc.rescore_interval_secs * 1000, runOnStart: false }, (signal) =>
+    this.addJob('rescore', { intervalMs: sc.rescore_interval_secs * 1000, runOnStart: false }, (signal) =>
       this.withLease('rescore', signal, async (s2) => {
         // the model the store merges with (compiled from the same start-up configuration)
         const r = await rescoreStore(this.store!, this.scoring!, this.now(), { pageSize: sc.rescore_page_size, signal: s2 });
         if (r.updated) this.metrics.rescored.inc({ outcome: 'updated' }, r.updated);
         if (r.expired) this.metrics.rescored.inc({ outcome: 'expired' }, r.expired);
         this.o.logger.info(r, 'scores decayed');
+        this.metrics.lastSuccess.set({ job_name: 'rescore' }, this.now() / 1000);
       }),
     );
     for (const [id, raw] of Object.entries(config.enrichers)) {
@@ -209,25 +220,27 @@ export class Daemon {
         error: (reason: string) => this.metrics.enrichErrors.inc({ enricher: id, reason }),
       };
       const job = `enrich:${id}`;
-      this.scheduler!.add(job, { intervalMs: raw.interval_secs * 1000, runOnStart: raw.run_on_start }, (signal) =>
+      this.addJob(job, { intervalMs: raw.interval_secs * 1000, runOnStart: raw.run_on_start }, (signal) =>
         this.withLease(job, signal, async (s2) => {
           const sum = await runEnricher({ id, enricher, store: this.store!, http, logger, metrics: hooks, now: this.now, signal: s2, cache, ...enricherRunSettings(def, raw) });
-          this.metrics.runs.inc({ job, outcome: sum.error ? 'error' : 'success' });
+          this.metrics.runs.inc({ job_name: job, outcome: sum.error ? 'error' : 'success' });
           if (sum.retryAfterMs) this.scheduler?.deferUntil(job, this.now() + sum.retryAfterMs);
           if (sum.error) logger.error({ stopped: sum.stopped }, `enrichment stopped: ${sum.error}`);
-          else this.metrics.lastSuccess.set({ job }, this.now() / 1000);
+          else this.metrics.lastSuccess.set({ job_name: job }, this.now() / 1000);
         }),
       );
     }
-    this.scheduler!.add('expire', { intervalMs: config.expire_interval_secs * 1000, runOnStart: true }, (signal) =>
+    this.addJob('expire', { intervalMs: config.expire_interval_secs * 1000, runOnStart: true }, (signal) =>
       this.withLease('expire', signal, async () => {
         const n = await this.store!.expire(this.now());
         if (n) {
           this.metrics.expired.inc(n);
           this.o.logger.info({ expired: n }, 'indicators expired');
         }
+        this.metrics.lastSuccess.set({ job_name: 'expire' }, this.now() / 1000);
       }),
     );
+    this.metrics.initComponents({ jobs: this.jobIds, sources: [...this.components.keys()], sinks: [...this.sinks.keys()], enrichers: this.jobIds.filter((j) => j.startsWith('enrich:')).map((j) => j.slice(7)) });
   }
 
   /**
@@ -240,7 +253,7 @@ export class Daemon {
     const store = this.store!;
     const ttl = this.loaded.config.lease_ttl_secs * 1000;
     if (!(await store.acquireLease(name, this.instanceId, ttl, this.now()))) {
-      this.metrics.runs.inc({ job: name, outcome: 'lease_held_elsewhere' });
+      this.metrics.runs.inc({ job_name: name, outcome: 'lease_held_elsewhere' });
       return;
     }
     const ac = new AbortController();
@@ -270,24 +283,24 @@ export class Daemon {
   }
 
   private async runJob(comp: SourceComponent, signal: AbortSignal, allowlist: Allowlist): Promise<void> {
-    const end = this.metrics.runDuration.startTimer({ job: comp.id });
+    const end = this.metrics.runDuration.startTimer({ job_name: comp.id });
     try {
       const sum = await runSource({
         id: comp.id, source: comp.source, config: comp.config, store: this.store!, http: comp.http, logger: comp.logger,
         metrics: this.metrics, allowlist, allowRed: this.loaded.config.allow_red, signal, now: this.now,
       });
       if (signal.aborted) {
-        this.metrics.runs.inc({ job: comp.id, outcome: 'aborted' });
+        this.metrics.runs.inc({ job_name: comp.id, outcome: 'aborted' });
         return;
       }
-      this.metrics.runs.inc({ job: comp.id, outcome: 'success' });
-      this.metrics.lastSuccess.set({ job: comp.id }, this.now() / 1000);
+      this.metrics.runs.inc({ job_name: comp.id, outcome: 'success' });
+      this.metrics.lastSuccess.set({ job_name: comp.id }, this.now() / 1000);
       void this.correlator?.catchUp(this.store!, { pageSize: this.loaded.config.correlation.page_size }).catch(() => undefined);
       const { samples, ...counts } = sum;
       comp.logger.info(counts, 'run finished');
       for (const r of samples.slice(0, 5)) comp.logger.warn({ reason: r.reason, location: r.location }, r.message);
     } catch (e) {
-      this.metrics.runs.inc({ job: comp.id, outcome: 'error' });
+      this.metrics.runs.inc({ job_name: comp.id, outcome: 'error' });
       throw e;
     } finally {
       end();
@@ -296,15 +309,15 @@ export class Daemon {
 
   private async runSinkJob(comp: SinkComponent, signal: AbortSignal): Promise<void> {
     const job = `sink:${comp.id}`;
-    const end = this.metrics.runDuration.startTimer({ job });
+    const end = this.metrics.runDuration.startTimer({ job_name: job });
     try {
       const publish = this.publish;
       const sum = await runSinkComponent(comp, { store: this.store!, metrics: this.metrics, signal, now: this.now, publish: publish && ((o, s) => publish.check(o, s)) });
-      this.metrics.runs.inc({ job, outcome: signal.aborted ? 'aborted' : 'success' });
-      if (!signal.aborted) this.metrics.lastSuccess.set({ job }, this.now() / 1000);
+      this.metrics.runs.inc({ job_name: job, outcome: signal.aborted ? 'aborted' : 'success' });
+      if (!signal.aborted) this.metrics.lastSuccess.set({ job_name: job }, this.now() / 1000);
       if (sum.changes) comp.logger.info({ ...sum, planned: undefined }, 'push finished');
     } catch (e) {
-      this.metrics.runs.inc({ job, outcome: 'error' });
+      this.metrics.runs.inc({ job_name: job, outcome: 'error' });
       if (isStixgateError(e) && e.code === 'STIXGATE_ERR_SINK_AUTH') comp.logger.error({ alert: 'sink_paused' }, `sink paused until its credentials are accepted: ${e.message}`);
       throw e;
     } finally {
@@ -370,6 +383,7 @@ export class Daemon {
       next = loadConfig(this.o.configPath, this.o.registry);
     } catch (e) {
       this.o.logger.error({ code: isStixgateError(e) ? e.code : undefined }, `reload refused, keeping the running configuration: ${(e as Error).message}`);
+      this.metrics.configReloads.inc({ outcome: 'refused' });
       this.writeDaemonFile({ ok: false, message: (e as Error).message });
       return false;
     }
@@ -380,6 +394,7 @@ export class Daemon {
     this.scheduleAll();
     this.scheduler.start();
     this.o.logger.info({ sources: [...this.components.keys()] }, 'configuration reloaded (server and store settings apply at restart)');
+    this.metrics.configReloads.inc({ outcome: 'applied' });
     this.writeDaemonFile({ ok: true, message: `configuration reloaded (${this.components.size} source(s), ${this.sinks.size} sink(s))` });
     return true;
   }

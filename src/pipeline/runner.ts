@@ -79,7 +79,7 @@ export async function runSource(o: RunOptions): Promise<RunSummary> {
     sum.stale += result.stale;
     if (cursorToCommit !== undefined) {
       sum.cursor = cursorToCommit;
-      o.metrics?.cursorCommitted.set({ job: o.id }, o.now() / 1000);
+      o.metrics?.cursorCommitted.set({ job_name: o.id }, o.now() / 1000);
     }
     if (o.metrics) {
       for (const k of ['created', 'updated', 'unchanged', 'stale'] as const) if (result[k]) o.metrics.objectsStored.inc({ source: o.id, outcome: k }, result[k]);

@@ -36,7 +36,7 @@ export interface SchedulerOptions {
   maxBackoffMs?: number;
 }
 
-type RunFn = (signal: AbortSignal) => Promise<void>;
+export type RunFn = (signal: AbortSignal) => Promise<void>;
 
 interface Job {
   id: string;

@@ -1,8 +1,13 @@
 import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom-client';
 
 /**
- * The metric catalogue. Labels are bounded: component ids come from configuration, reasons and
- * outcomes from closed sets; never an indicator value or a key.
+ * The metric catalogue, the one place metric names are declared (docs/metrics.md is generated
+ * from it by `stixgate metrics-reference`). Names follow the Prometheus naming guide:
+ * `stixgate_<area>_<noun>_<unit>`, `_total` on counters only; the process and Node.js metrics keep
+ * their standard names (`process_*`, `nodejs_*`). Labels are bounded: component ids come from
+ * configuration, reasons and outcomes from closed sets; never an indicator value or a key.
+ * Every per-source, per-sink and per-job series exists from start-up (`initComponents`), so an
+ * alert on a component that never succeeded has a series to fire on.
  */
 export class Metrics {
   readonly registry = new Registry();
@@ -12,12 +17,12 @@ export class Metrics {
   readonly recordsRejected = new Counter({ name: 'stixgate_source_records_rejected_total', help: 'Records rejected, by reason', labelNames: ['source', 'reason'], registers: [this.registry] });
   readonly recordsFiltered = new Counter({ name: 'stixgate_source_records_filtered_total', help: 'Objects dropped by a filter (allowlist, TLP policy)', labelNames: ['source', 'filter'], registers: [this.registry] });
   readonly objectsStored = new Counter({ name: 'stixgate_store_objects_written_total', help: 'Objects offered to the store, by outcome', labelNames: ['source', 'outcome'], registers: [this.registry] });
-  readonly runs = new Counter({ name: 'stixgate_job_runs_total', help: 'Job runs by outcome', labelNames: ['job', 'outcome'], registers: [this.registry] });
-  readonly runErrors = new Counter({ name: 'stixgate_job_errors_total', help: 'Job errors by reason', labelNames: ['job', 'reason'], registers: [this.registry] });
-  readonly runOverlaps = new Counter({ name: 'stixgate_job_overlap_skipped_total', help: 'Scheduled ticks skipped because the previous run was still going', labelNames: ['job'], registers: [this.registry] });
-  readonly runDuration = new Histogram({ name: 'stixgate_job_run_duration_seconds', help: 'Duration of job runs', labelNames: ['job'], buckets: [0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900], registers: [this.registry] });
-  readonly lastSuccess = new Gauge({ name: 'stixgate_job_last_success_timestamp_seconds', help: 'Unix time of the last successful run', labelNames: ['job'], registers: [this.registry] });
-  readonly cursorCommitted = new Gauge({ name: 'stixgate_job_cursor_committed_timestamp_seconds', help: 'Unix time the cursor was last committed (cursor age = now - this)', labelNames: ['job'], registers: [this.registry] });
+  readonly runs = new Counter({ name: 'stixgate_job_runs_total', help: 'Job runs by outcome', labelNames: ['job_name', 'outcome'], registers: [this.registry] });
+  readonly runErrors = new Counter({ name: 'stixgate_job_errors_total', help: 'Job errors by reason', labelNames: ['job_name', 'reason'], registers: [this.registry] });
+  readonly runOverlaps = new Counter({ name: 'stixgate_job_overlap_skipped_total', help: 'Scheduled ticks skipped because the previous run was still going', labelNames: ['job_name'], registers: [this.registry] });
+  readonly runDuration = new Histogram({ name: 'stixgate_job_run_duration_seconds', help: 'Duration of job runs', labelNames: ['job_name'], buckets: [0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900], registers: [this.registry] });
+  readonly lastSuccess = new Gauge({ name: 'stixgate_job_last_success_timestamp_seconds', help: 'Unix time of the last successful run of each job (sources, sink:<id>, enrich:<id>, expire, rescore, warninglists); 0 until the first', labelNames: ['job_name'], registers: [this.registry] });
+  readonly cursorCommitted = new Gauge({ name: 'stixgate_job_cursor_committed_timestamp_seconds', help: 'Unix time the cursor was last committed (cursor age = now - this)', labelNames: ['job_name'], registers: [this.registry] });
   readonly httpRetries = new Counter({ name: 'stixgate_http_retries_total', help: 'HTTP requests retried', labelNames: ['component', 'reason'], registers: [this.registry] });
   readonly storeObjects = new Gauge({ name: 'stixgate_store_objects', help: 'Objects held by the store, by STIX type', labelNames: ['type'], registers: [this.registry] });
   readonly storeChangeHead = new Gauge({ name: 'stixgate_store_changelog_head', help: 'Sequence number of the newest change-log entry', registers: [this.registry] });
@@ -33,10 +38,10 @@ export class Metrics {
   readonly sinkDeadLetterRotations = new Counter({ name: 'stixgate_sink_dead_letter_rotations_total', help: 'Dead-letter file rotations (the file reached its size cap)', labelNames: ['sink'], registers: [this.registry] });
   readonly sinkDeadLetterDropped = new Counter({ name: 'stixgate_sink_dead_letter_dropped_bytes_total', help: 'Bytes of the oldest dead-letter file deleted by a rotation (beyond the files kept)', labelNames: ['sink'], registers: [this.registry] });
   readonly sinkRetried = new Counter({ name: 'stixgate_sink_retried_total', help: 'Batches or values sent again, by reason', labelNames: ['sink', 'reason'], registers: [this.registry] });
-  readonly sinkLag = new Gauge({ name: 'stixgate_sink_lag_changes', help: 'Change-log entries the sink has not delivered yet (head - cursor)', labelNames: ['sink'], registers: [this.registry] });
-  readonly sinkLastSuccess = new Gauge({ name: 'stixgate_sink_last_success_timestamp_seconds', help: 'Unix time the sink last caught up with the change log', labelNames: ['sink'], registers: [this.registry] });
-  readonly sinkPaused = new Gauge({ name: 'stixgate_sink_paused', help: '1 while the remote side refuses the credentials (401/403)', labelNames: ['sink'], registers: [this.registry] });
-  readonly sinkUnacked = new Gauge({ name: 'stixgate_sink_unacked', help: 'Batches sent but not yet acknowledged (HEC indexer acknowledgement)', labelNames: ['sink'], registers: [this.registry] });
+  readonly sinkLag = new Gauge({ name: 'stixgate_sink_lag_changes', help: 'Change-log entries the sink has not delivered yet (head - cursor), read at every scrape, so it grows while the sink is paused or failing', labelNames: ['sink'], registers: [this.registry] });
+  readonly sinkLastSuccess = new Gauge({ name: 'stixgate_sink_last_success_timestamp_seconds', help: 'Unix time the sink last caught up with the change log; 0 until the first', labelNames: ['sink'], registers: [this.registry] });
+  readonly sinkPaused = new Gauge({ name: 'stixgate_sink_paused', help: '1 while the remote side refuses the credentials (401/403), else 0', labelNames: ['sink'], registers: [this.registry] });
+  readonly sinkUnacked = new Gauge({ name: 'stixgate_sink_unacked_batches', help: 'Batches sent but not yet acknowledged (HEC indexer acknowledgement)', labelNames: ['sink'], registers: [this.registry] });
   readonly sinkBatchDuration = new Histogram({ name: 'stixgate_sink_request_duration_seconds', help: 'Duration of sink batch requests', labelNames: ['sink', 'op'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60], registers: [this.registry] });
   readonly publishFiltered = new Counter({ name: 'stixgate_publish_filtered_total', help: 'Values withheld from sinks by a warninglist or the publish allowlist, by list', labelNames: ['list'], registers: [this.registry] });
   readonly enrichRequests = new Counter({ name: 'stixgate_enrich_requests_total', help: 'Requests made to an enrichment service', labelNames: ['enricher'], registers: [this.registry] });
@@ -46,8 +51,63 @@ export class Metrics {
   readonly rescored = new Counter({ name: 'stixgate_score_rescored_total', help: 'Indicators whose decayed score the re-score job wrote, by outcome (updated, expired)', labelNames: ['outcome'], registers: [this.registry] });
   readonly buildInfo = new Gauge({ name: 'stixgate_build_info', help: 'Build information', labelNames: ['version', 'node'], registers: [this.registry] });
 
+  readonly storeErrors = new Counter({ name: 'stixgate_store_errors_total', help: 'Store operations that failed (jobs and /metrics statistics), by error code (STIXGATE_ERR_STORE_… without the prefix, lower case)', labelNames: ['code'], registers: [this.registry] });
+  readonly configReloads = new Counter({ name: 'stixgate_config_reloads_total', help: 'Configuration reloads (SIGHUP, stixgate reload), by outcome (applied, refused)', labelNames: ['outcome'], registers: [this.registry] });
+
+  /** The job ids and components whose series exist (see initComponents). */
+  private components: { jobs: string[]; sources: string[]; sinks: string[]; enrichers: string[] } = { jobs: [], sources: [], sinks: [], enrichers: [] };
+
   constructor(opts: { defaults?: boolean; version?: string } = {}) {
-    if (opts.defaults ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'stixgate_process_' });
+    if (opts.defaults ?? true) collectDefaultMetrics({ register: this.registry });
     this.buildInfo.set({ version: opts.version ?? '0.0.0', node: process.version }, 1);
+    for (const outcome of ['applied', 'refused']) this.configReloads.inc({ outcome }, 0);
+    this.storeErrors.inc({ code: 'store_io' }, 0);
+    this.storeErrors.inc({ code: 'store_unavailable' }, 0);
+  }
+
+  /**
+   * Creates every series of the configured components at zero (last-success times at 0: never),
+   * keeps the values of components that stay, and removes the series of components a reload
+   * dropped (label sets stay bounded by the configuration).
+   */
+  initComponents(c: { jobs: string[]; sources: string[]; sinks: string[]; enrichers: string[] }): void {
+    const gone = (was: string[], now: string[]) => was.filter((x) => !now.includes(x));
+    const fresh = (was: string[], now: string[]) => now.filter((x) => !was.includes(x));
+    const prev = this.components;
+    for (const job of gone(prev.jobs, c.jobs)) {
+      this.lastSuccess.remove({ job_name: job });
+      this.cursorCommitted.remove({ job_name: job });
+      this.runOverlaps.remove({ job_name: job });
+      for (const outcome of RUN_OUTCOMES) this.runs.remove({ job_name: job, outcome });
+    }
+    for (const job of fresh(prev.jobs, c.jobs)) {
+      this.lastSuccess.set({ job_name: job }, 0);
+      for (const outcome of RUN_OUTCOMES) this.runs.inc({ job_name: job, outcome }, 0);
+      this.runOverlaps.inc({ job_name: job }, 0);
+    }
+    for (const source of gone(prev.sources, c.sources)) for (const m of [this.recordsReceived, this.recordsMapped]) m.remove({ source });
+    for (const source of fresh(prev.sources, c.sources)) {
+      this.recordsReceived.inc({ source }, 0);
+      this.recordsMapped.inc({ source }, 0);
+    }
+    for (const sink of gone(prev.sinks, c.sinks)) {
+      for (const g of [this.sinkLag, this.sinkLastSuccess, this.sinkPaused, this.sinkUnacked]) g.remove({ sink });
+      for (const m of [this.sinkPushed, this.sinkRejected]) m.remove({ sink });
+    }
+    for (const sink of fresh(prev.sinks, c.sinks)) {
+      for (const g of [this.sinkLag, this.sinkLastSuccess, this.sinkPaused, this.sinkUnacked]) g.set({ sink }, 0);
+      for (const m of [this.sinkPushed, this.sinkRejected]) m.inc({ sink }, 0);
+    }
+    for (const enricher of gone(prev.enrichers, c.enrichers)) for (const m of [this.enrichRequests, this.enrichCacheHits, this.enrichQuotaWaits]) m.remove({ enricher });
+    for (const enricher of fresh(prev.enrichers, c.enrichers)) for (const m of [this.enrichRequests, this.enrichCacheHits, this.enrichQuotaWaits]) m.inc({ enricher }, 0);
+    this.components = { jobs: [...c.jobs], sources: [...c.sources], sinks: [...c.sinks], enrichers: [...c.enrichers] };
+  }
+
+  /** The configured sink ids (their lag is read at every scrape). */
+  get sinkIds(): readonly string[] {
+    return this.components.sinks;
   }
 }
+
+/** The outcomes of `stixgate_job_runs_total`, created at zero for every job. */
+export const RUN_OUTCOMES = ['success', 'error', 'aborted', 'lease_held_elsewhere'] as const;

@@ -91,7 +91,7 @@ test('X1: a secret in a feed URL never reaches logs or /metrics, even when the f
     }
     const address = /"address":"(http:\/\/[^"]+)"/.exec(out)![1];
     const metrics = await (await fetch(`${address}/metrics`)).text();
-    assert.match(metrics, /stixgate_job_errors_total\{job="f"/);
+    assert.match(metrics, /stixgate_job_errors_total\{job_name="f"/);
     assert.ok(!metrics.includes(canary));
   } finally {
     child.kill('SIGTERM');

@@ -90,7 +90,7 @@ ${extra}`;
     assert.match(metrics, /stixgate_source_records_received_total\{source="feed1"\} 5/);
     assert.match(metrics, /stixgate_source_records_rejected_total\{source="feed1",reason="[a-z_]+"\} 1/);
     assert.match(metrics, /stixgate_store_objects_written_total\{source="feed1",outcome="created"\} 4/);
-    await until(async () => (/stixgate_job_errors_total\{job="dead",reason="[a-z_0-9]+"\} [1-9]/.test(await (await fetch(`${base}/metrics`)).text()) ? true : undefined));
+    await until(async () => (/stixgate_job_errors_total\{job_name="dead",reason="[a-z_0-9]+"\} [1-9]/.test(await (await fetch(`${base}/metrics`)).text()) ? true : undefined));
     assert.doesNotMatch(metrics, /198\.51\.100\.23|evil\.example/, 'indicator values never appear in metrics');
 
     // a second poll of the unchanged feed writes nothing

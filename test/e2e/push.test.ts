@@ -57,7 +57,7 @@ test('push: corpus feed → Splunk KV/ES, XSOAR, QRadar; score change, revocatio
   const writeConfig = (xsoarKey: string) => writeFileSync(configFile, `data_dir: ${join(dir, 'data')}
 expire_interval_secs: 1
 correlation: { enabled: false }
-server: { port: 0 }
+server: { port: 0, metrics_public: true }
 sources:
   et:
     type: text_list
@@ -171,6 +171,10 @@ sinks:
   const metrics = await daemon.metrics.registry.metrics();
   assert.match(metrics, /stixgate_sink_paused\{sink="xsoar"\} 1/);
   assert.match(metrics, /stixgate_sink_paused\{sink="kv"\} 0/);
+  // the paused sink's lag counts the two removals it has not delivered; the healthy sinks' is 0 (#13)
+  const scraped = await (await fetch(`${daemon.address}/metrics`)).text();
+  assert.match(scraped, /^stixgate_sink_lag_changes\{sink="xsoar"\} 2$/m);
+  assert.match(scraped, /^stixgate_sink_lag_changes\{sink="kv"\} 0$/m);
 
   // 5. the credential is rotated through a reload: the queued removals arrive once (S9, S10)
   writeConfig('key-two');

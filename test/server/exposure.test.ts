@@ -113,7 +113,7 @@ test('FAULTS A13: /metrics needs a key with the metrics scope by default (metric
   const labels = [...res.body.matchAll(/^stixgate_\w+\{([^}]*)\}/gm)].flatMap((m) => [...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]] as const));
   assert.ok(labels.length > 5);
   const names = new Set(labels.map(([n]) => n));
-  assert.deepEqual([...names].sort(), ['code', 'kind', 'le', 'node', 'result', 'type', 'version']);
+  assert.deepEqual([...names].sort(), ['code', 'kind', 'le', 'node', 'outcome', 'result', 'type', 'version']);
   for (const [, v] of labels) assert.match(v, /^[a-zA-Z0-9_.+-]{1,32}$/, v);
   assert.match(res.body, /^stixgate_api_refused_total\{code="unauthorized"\} 2$/m);
   assert.match(res.body, /^stixgate_api_refused_total\{code="not_found"\} 1$/m);
