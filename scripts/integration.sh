@@ -21,6 +21,11 @@ if [ ! -f "$stamp" ]; then
 fi
 export STIXGATE_PYTHON="$VENV/bin/python"
 
+# Deployment files linted by real tools (promtool, kubectl-validate, compose-go, systemd-analyze);
+# this also installs Prometheus, which test/integration/prometheus.itest.ts runs against a daemon.
+bash scripts/check-deploy.sh
+export PATH="$CACHE/bin:$PATH"
+
 # Servers the integration tests use. Each start script prints the environment to export and is
 # stopped on exit, whatever happens.
 cleanup() {
