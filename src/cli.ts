@@ -105,6 +105,7 @@ program
     const sources = Object.entries(loaded.config.sources);
     const sinks = Object.entries(loaded.config.sinks);
     process.stdout.write(`${loaded.path}: valid (${sources.length} source(s), ${sinks.length} sink(s))\n`);
+    for (const o of loaded.overrides) process.stdout.write(`  ${o.path}: set by ${o.variable}\n`);
     if (!opts.probe) return;
     let failed = 0;
     for (const [id, c] of sources) {

@@ -6,6 +6,7 @@ import { yamlTooDeep } from '../core/safe-yaml.js';
 import { validate, type Issue } from '../core/schema.js';
 import { resolveSecrets } from './secrets.js';
 import { NETWORK_SECRET_PATHS, networkIssues, type NetworkConfig } from '../http/network.js';
+import { annotateOverridden, applyEnvOverrides, ENV_OVERRIDE_PREFIX, type EnvOverride } from './env-overrides.js';
 import { buildConfigSchema, type StixgateConfig } from './config-schema.js';
 import { tlsIssues } from '../store/opensearch/schema.js';
 import { checkUrl } from '../http/ssrf.js';
@@ -20,6 +21,8 @@ export interface LoadedConfig {
   /** Config paths whose values came from secret references or are declared secret. */
   secretPaths: Set<string>;
   warnings: string[];
+  /** The STIXGATE__… environment overrides applied, in order. */
+  overrides: EnvOverride[];
 }
 
 export class ConfigError extends StixgateError {
@@ -66,12 +69,16 @@ export function parseConfig(
 
   const dir = dirname(resolve(opts.file));
   const secretPaths = new Set<string>();
-  const resolved = resolveSecrets(raw, { env: opts.env ?? process.env, baseDir: dir }, '', issues, secretPaths);
+  const env = opts.env ?? process.env;
+  const overridden = applyEnvOverrides(raw, env, issues, secretPaths);
+  const resolved = resolveSecrets(overridden.value, { env, baseDir: dir }, '', issues, secretPaths);
   const schema = buildConfigSchema(opts.registry);
   const result = validate(schema, resolved);
-  if (!result.ok) issues.push(...result.issues);
+  // a key whose reference or override already failed is reported once, not again as "is required"
+  const failed = new Set(issues.map((i) => i.path));
+  if (!result.ok) issues.push(...result.issues.filter((i) => !failed.has(i.path)));
   if (result.ok) issues.push(...semanticChecks(result.value, resolved));
-  if (issues.length) throw new ConfigError(opts.file, withLines(doc, lineCounter, issues));
+  if (issues.length) throw new ConfigError(opts.file, withLines(doc, lineCounter, annotateOverridden(issues, overridden.applied)));
   const config = (result as { value: StixgateConfig }).value;
 
   for (const [id, src] of Object.entries(config.sources)) {
@@ -83,7 +90,7 @@ export function parseConfig(
       for (const p of NETWORK_SECRET_PATHS) secretPaths.add(`${section}.${id}.${p}`);
     }
   }
-  return { config, path: resolve(opts.file), dir, secretPaths, warnings: serverWarnings(config.server) };
+  return { config, path: resolve(opts.file), dir, secretPaths, warnings: serverWarnings(config.server), overrides: overridden.applied };
 }
 
 /** Reads, parses and validates a configuration file, and checks its permissions (C6). */
@@ -134,7 +141,8 @@ function semanticChecks(config: StixgateConfig, raw: unknown): Issue[] {
 
 function withLines(doc: Document, lc: LineCounter, issues: Issue[]): Issue[] {
   return issues.map((i) => {
-    if (!i.path || /line \d+/.test(i.path)) return i;
+    // a value from an environment override has no line in the file
+    if (!i.path || /line \d+/.test(i.path) || i.message.includes(ENV_OVERRIDE_PREFIX)) return i;
     const node = nodeAt(doc, i.path, i.message.startsWith('unknown key'));
     if (!node?.range) return i;
     const pos = lc.linePos(node.range[0]);

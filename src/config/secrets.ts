@@ -3,11 +3,13 @@ import { isAbsolute, resolve } from 'node:path';
 import type { Issue } from '../core/schema.js';
 
 /**
- * Secret references in configuration strings: `${NAME}` (environment variable) and
- * `${file:/path}` (file contents, trailing newline removed). Nothing else is evaluated:
- * `${{…}}`, `{{…}}` and anything that is not exactly one of these forms stays literal text.
+ * Secret references in configuration strings: `${NAME}` or `${env:NAME}` (environment variable) and
+ * `${file:/path}` (file contents, trailing newline removed). Any other `${scheme:…}` (`${vault:…}`,
+ * `${ENV:…}`) is an error naming the supported forms, never literal text that looks valid.
+ * `${{…}}`, `{{…}}` and `$NAME` are not references and stay literal.
  */
-const REF = /\$\{(?:file:([^}\n]{1,4096})|([A-Za-z_][A-Za-z0-9_]{0,127}))\}/g;
+const REF = /\$\{(?:file:([^}\n]{1,4096})|(?:env:)?([A-Za-z_][A-Za-z0-9_]{0,127}))\}/g;
+const OTHER_SCHEME = /\$\{([A-Za-z][A-Za-z0-9_-]{0,31}):[^}\n]*\}/;
 
 export interface SecretContext {
   env: Record<string, string | undefined>;
@@ -18,6 +20,11 @@ export interface SecretContext {
 export function resolveSecrets(value: unknown, ctx: SecretContext, path: string, issues: Issue[], resolved: Set<string>): unknown {
   if (typeof value === 'string') {
     if (!value.includes('${')) return value;
+    const other = OTHER_SCHEME.exec(value);
+    if (other && other[1] !== 'file' && other[1] !== 'env') {
+      issues.push({ path, message: `unsupported reference \${${other[1]}:…}: use \${NAME} or \${env:NAME} (environment variable) or \${file:/path}` });
+      return undefined;
+    }
     let failed = false;
     const out = value.replace(REF, (_m, file: string | undefined, name: string | undefined) => {
       if (file !== undefined) {
