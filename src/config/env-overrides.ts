@@ -1,5 +1,5 @@
 import { parse as parseYaml } from 'yaml';
-import type { Issue } from './schema.js';
+import type { Issue } from '../core/schema.js';
 
 /**
  * Environment overrides: `STIXGATE__<KEY>__<KEY>…=<value>` sets the configuration key at that path
