@@ -1,9 +1,15 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** Listens on 127.0.0.1 (a free port) and returns the base URL. Simulators and test servers use it. */
-export async function listenLoopback(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+/** Listens on 127.0.0.1 (`port`, default a free one) and returns the base URL. Simulators and test servers use it. */
+export async function listenLoopback(server: Server, port = 0): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 

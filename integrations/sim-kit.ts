@@ -76,9 +76,9 @@ export abstract class LoopbackSimulator<F extends { times?: number }> {
 
   protected abstract handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
 
-  async start(): Promise<{ base: string }> {
+  async start(port = 0): Promise<{ base: string }> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    return { base: await listenLoopback(this.server) };
+    return { base: await listenLoopback(this.server, port) };
   }
 
   async close(): Promise<void> {

@@ -20,7 +20,8 @@ export interface RunningSimulator {
 
 export interface SimulatorEntry {
   name: string;
-  start(): Promise<RunningSimulator>;
+  /** Starts on 127.0.0.1:`port` (default a free port). */
+  start(port?: number): Promise<RunningSimulator>;
 }
 
 const LOOPBACK = { allow_private: true, allow_insecure: true };
@@ -28,10 +29,10 @@ const LOOPBACK = { allow_private: true, allow_insecure: true };
 export const simulators: SimulatorEntry[] = [
   {
     name: 'splunk',
-    async start() {
+    async start(port = 0) {
       const hecToken = randomUUID();
       const sim = new SplunkSimulator({ hecTokens: { [hecToken]: { useAck: true } } });
-      const { base } = await sim.start();
+      const { base } = await sim.start(port);
       const auth = { username: 'admin', password: 'changeme' };
       return {
         name: 'splunk',
@@ -48,10 +49,10 @@ export const simulators: SimulatorEntry[] = [
   },
   {
     name: 'xsoar',
-    async start() {
+    async start(port = 0) {
       const key = `sim-${randomUUID()}`;
       const sim = new XsoarSimulator({ keys: [{ key, id: 7, type: 'advanced' }] });
-      const { base } = await sim.start();
+      const { base } = await sim.start(port);
       return {
         name: 'xsoar',
         base,
@@ -63,10 +64,10 @@ export const simulators: SimulatorEntry[] = [
   },
   {
     name: 'qradar',
-    async start() {
+    async start(port = 0) {
       const token = randomUUID();
       const sim = new QradarSimulator({ tokens: [token] });
-      const { base } = await sim.start();
+      const { base } = await sim.start(port);
       return {
         name: 'qradar',
         base,

@@ -53,3 +53,23 @@ export function usageExitCodes(program: Command): Command {
     process.exit(EXIT_CONFIG);
   });
 }
+
+/** Exits once everything written to stdout has been handed to the OS (a pipe takes 64 KiB at a time). */
+export async function exitAfterFlush(code: number): Promise<never> {
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+  process.exit(code);
+}
+
+/** All of stdin as text (for secrets that must not appear on the command line). */
+export async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `name=port` pairs (simulate --port splunk=8089). */
+export function parseNamedPort(v: string, prev: Record<string, number> = {}): Record<string, number> {
+  const m = /^([a-z]+)=(\d+)$/.exec(v);
+  if (!m || Number(m[2]) > 65535) throw new InvalidArgumentError('expected name=port, e.g. splunk=8089');
+  return { ...prev, [m[1]]: Number(m[2]) };
+}

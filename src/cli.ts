@@ -1,8 +1,8 @@
 import { Command } from 'commander';
-import { configOpt, configPath, dataDirOpt, EXIT_CONFIG, EXIT_RUNTIME, fail, loadForCommand, parsePort, usageExitCodes } from './cli-common.js';
+import { configOpt, configPath, dataDirOpt, EXIT_CONFIG, EXIT_RUNTIME, exitAfterFlush, fail, loadForCommand, parseNamedPort, parsePort, readStdin, usageExitCodes } from './cli-common.js';
 import { addDaemonCommands } from './cli-daemon.js';
 import { resolve } from 'node:path';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { createLogger, silentLogger } from './telemetry/logger.js';
 import { registry } from '../integrations/index.js';
@@ -20,6 +20,7 @@ import { buildIndex } from './lookup/index.js';
 import { hashApiKey } from './server/schema.js';
 import { deterministicId } from './core/ids.js';
 import { createProgress } from './cli-progress.js';
+import { SpooledOutput } from './cli-output.js';
 import { describeConfigReference } from './config/reference.js';
 import { describeMetricsReference } from './telemetry/reference.js';
 
@@ -156,11 +157,14 @@ program
   .option('--now <time>', 'the clock for records without their own timestamps (RFC 3339), for reproducible output', parseNow)
   .addOption(configOpt())
   .action(async (file: string, opts) => {
+    let spool: SpooledOutput | undefined;
     try {
       const loaded = loadForCommand(opts, adhocSource(file, opts.from, parseOptions(opts.option)));
       const c = loaded.config.sources.cli as never;
       const comp = createSourceComponent('cli', c, { registry, logger: silentLogger(), configDir: loaded.dir, mappingsDir: MAPPINGS_DIR });
-      const out = process.stdout;
+      // nothing reaches stdout unless the whole bundle was written (a failure prints only the error)
+      const out = new SpooledOutput();
+      spool = out;
       const id = deterministicId('bundle', `${opts.from}:${file}`);
       out.write(`{"type":"bundle","id":"${id}","objects":[`);
       let first = true;
@@ -168,9 +172,8 @@ program
       const ac = new AbortController();
       for await (const page of comp.source.pages({ id: 'cli', logger: comp.logger, http: comp.http, signal: ac.signal, now: opts.now ?? Date.now() })) {
         for (const it of page.items) {
-          const ok = out.write(`${first ? '\n' : ',\n'}${JSON.stringify(it.object)}`);
+          out.write(`${first ? '\n' : ',\n'}${JSON.stringify(it.object)}`);
           first = false;
-          if (!ok) await new Promise((r) => out.once('drain', r));
         }
         for (const r of page.rejections) {
           rejected++;
@@ -178,8 +181,10 @@ program
         }
       }
       out.write('\n]}\n');
+      await out.commit();
       if (rejected) process.stderr.write(`${rejected} record(s) rejected\n`);
     } catch (e) {
+      spool?.discard();
       fail(e);
     }
   });
@@ -210,7 +215,7 @@ program
         const sum = await runSource({
           id: sourceId, source: comp.source, config: comp.config, store, http: comp.http, logger: comp.logger,
           allowlist: new Allowlist(loaded.config.allowlist), allowRed: loaded.config.allow_red, signal: ac.signal, now: Date.now, full: true,
-          onPage: (page, r) => progress.update(page.received, r),
+          onCommit: (received, r) => progress.update(received, r),
         });
         progress.stop();
         const { samples, ...counts } = sum;
@@ -264,21 +269,25 @@ program
   .command('simulate')
   .description('start the Splunk, QRadar and Cortex XSOAR simulators on 127.0.0.1 and print the sink configuration that uses them')
   .option('--only <names...>', 'start only these simulators')
-  .option('--write-config <file>', 'write a complete configuration (the default one plus these sinks) to this file')
+  .option('--write-config <file>', 'write a complete configuration (the default one plus these sinks) to this file (mode 0600: it holds the simulators\' credentials)')
+  .option('--port <name=port...>', 'listen on this port for that simulator (e.g. splunk=8089); default a free port', (v: string, prev: Record<string, number>) => parseNamedPort(v, prev))
   .addOption(configOpt())
   .action(async (opts) => {
     try {
       const chosen = simulators.filter((s) => !opts.only || opts.only.includes(s.name));
       if (chosen.length === 0) throw new Error(`no simulator named ${opts.only.join(', ')} (known: ${simulators.map((s) => s.name).join(', ')})`);
+      const ports: Record<string, number> = opts.port ?? {};
+      for (const name of Object.keys(ports)) if (!chosen.some((s) => s.name === name)) throw new Error(`--port ${name}=…: no simulator named ${name} is started (known: ${simulators.map((s) => s.name).join(', ')})`);
       const running = [];
-      for (const s of chosen) running.push(await s.start());
+      for (const s of chosen) running.push(await s.start(ports[s.name] ?? 0));
       const sinks = Object.assign({}, ...running.map((r) => r.sinks));
       const block = stringifyYaml({ sinks }, { aliasDuplicateObjects: false });
       for (const r of running) for (const n of r.notes) process.stderr.write(`${n}\n`);
       if (opts.writeConfig) {
         const path = configPath(opts);
         const base = existsSync(path) ? ((parseYaml(readFileSync(path, 'utf8')) ?? {}) as Record<string, unknown>) : {};
-        writeFileSync(opts.writeConfig, stringifyYaml({ ...base, sinks }, { aliasDuplicateObjects: false }));
+        writeFileSync(opts.writeConfig, stringifyYaml({ ...base, sinks }, { aliasDuplicateObjects: false }), { mode: 0o600 });
+        chmodSync(opts.writeConfig, 0o600); // an existing file keeps its mode on write
         process.stderr.write(`configuration written to ${opts.writeConfig}; run: npx stixgate run --config ${opts.writeConfig}\n`);
       }
       process.stdout.write(block);
@@ -321,7 +330,7 @@ program
     } catch (e) {
       fail(e);
     }
-    process.exit(allMatched ? 0 : 1);
+    await exitAfterFlush(allMatched ? 0 : 1);
   });
 
 program
@@ -345,9 +354,15 @@ program
 
 program
   .command('hash-key')
-  .description('print the hash of an API key for server.api_keys.<id>.hash')
-  .argument('<key>')
-  .action((key: string) => {
+  .description('print the hash of an API key for server.api_keys.<id>.hash; the key is read from stdin (echo -n "$KEY" | stixgate hash-key)')
+  .argument('[key]', 'the key on the command line (visible in the process list and shell history: prefer stdin)')
+  .action(async (arg: string | undefined) => {
+    if (arg !== undefined) process.stderr.write('warning: a key on the command line is visible to other users and kept in shell history; pipe it on stdin instead\n');
+    const key = arg ?? (await readStdin()).replace(/\r?\n$/, '');
+    if (!key) {
+      process.stderr.write('error: no key on stdin\n');
+      process.exit(EXIT_CONFIG);
+    }
     process.stdout.write(`${hashApiKey(key)}\n`);
   });
 

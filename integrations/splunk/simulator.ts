@@ -90,8 +90,8 @@ export class SplunkSimulator extends LoopbackSimulator<Fault> {
     }
   }
 
-  override async start(): Promise<{ base: string }> {
-    const { base } = await super.start();
+  override async start(port = 0): Promise<{ base: string }> {
+    const { base } = await super.start(port);
     this.base = base;
     return { base };
   }

@@ -22,8 +22,8 @@ export interface RunOptions {
   signal: AbortSignal;
   now: () => number;
   full?: boolean;
-  /** Called after each committed page (progress bars). */
-  onPage?: (page: Page, result: UpsertResult) => void;
+  /** Called after each store transaction with the records its pages held and what the store did (progress bars). */
+  onCommit?: (received: number, result: UpsertResult) => void;
   /** Objects per store transaction (pages are coalesced up to this). Default 10,000. */
   batchSize?: number;
   /** Stops after N pages (crash tests); not for production use. */
@@ -84,7 +84,8 @@ export async function runSource(o: RunOptions): Promise<RunSummary> {
     if (o.metrics) {
       for (const k of ['created', 'updated', 'unchanged', 'stale'] as const) if (result[k]) o.metrics.objectsStored.inc({ source: o.id, outcome: k }, result[k]);
     }
-    for (const page of pending) o.onPage?.(page, result);
+    // once per transaction: the result covers every page it coalesced
+    o.onCommit?.(pending.reduce((n, p) => n + p.received, 0), result);
     items = [];
     pending = [];
     cursorToCommit = undefined;
