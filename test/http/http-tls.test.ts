@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -9,17 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { createHttpClient } from '../../src/http/client.js';
 import type { HttpPolicy } from '../../src/http/types.js';
 import { StixgateError } from '../../src/core/errors.js';
+import { hasOpenssl, makeCert } from '../helpers/tls-certs.js';
 
 /** FAULTS N3: TLS problems are hard failures naming the feed; there is no insecure fallback. */
-const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
-
-function makeCert(dir: string, name: string, san: string): { key: string; cert: string } {
-  const key = join(dir, `${name}.key`);
-  const cert = join(dir, `${name}.pem`);
-  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${name}`, '-addext', `subjectAltName=${san}`], { encoding: 'utf8' });
-  assert.equal(r.status, 0, r.stderr);
-  return { key, cert };
-}
 
 function policy(over: Partial<HttpPolicy> = {}): HttpPolicy {
   return {
