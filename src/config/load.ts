@@ -5,7 +5,7 @@ import { StixgateError } from '../core/errors.js';
 import { yamlTooDeep } from '../core/safe-yaml.js';
 import { validate, type Issue } from '../core/schema.js';
 import { resolveSecrets } from './secrets.js';
-import { NETWORK_SECRET_PATHS, networkIssues, type NetworkConfig } from '../http/network.js';
+import { NETWORK_SECRET_PATH, networkIssues, type NetworkConfig } from '../http/network.js';
 import { annotateOverridden, applyEnvOverrides, ENV_OVERRIDE_PREFIX, type EnvOverride } from './env-overrides.js';
 import { buildConfigSchema, type StixgateConfig } from './config-schema.js';
 import { tlsIssues } from '../store/opensearch/schema.js';
@@ -86,8 +86,8 @@ export function parseConfig(
     for (const p of def?.secretPaths ?? []) secretPaths.add(`sources.${id}.${p}`);
   }
   for (const section of ['sources', 'sinks', 'enrichers'] as const) {
-    for (const id of Object.keys((config as unknown as Record<string, Record<string, unknown> | undefined>)[section] ?? {})) {
-      for (const p of NETWORK_SECRET_PATHS) secretPaths.add(`${section}.${id}.${p}`);
+    for (const [id, c] of Object.entries((config as unknown as Record<string, Record<string, NetworkConfig> | undefined>)[section] ?? {})) {
+      if (c.proxy?.password !== undefined) secretPaths.add(`${section}.${id}.${NETWORK_SECRET_PATH}`);
     }
   }
   return { config, path: resolve(opts.file), dir, secretPaths, warnings: serverWarnings(config.server), overrides: overridden.applied };

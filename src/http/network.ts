@@ -22,8 +22,8 @@ export const networkSchema = {
   ),
 };
 
-/** Config paths of the network keys that hold secrets. */
-export const NETWORK_SECRET_PATHS = ['proxy.password'];
+/** The config path (below a component) of the network key that holds a secret. */
+export const NETWORK_SECRET_PATH = 'proxy.password';
 
 export interface NetworkConfig {
   verify_tls: boolean;
