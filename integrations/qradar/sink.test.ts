@@ -107,7 +107,7 @@ for (const g of GENERATIONS) {
     assert.doesNotMatch(auth.message, /sec-token/);
   });
 
-  test(`${g.name}: a timeout after the console handled the batch, then a resend, gives the state of one delivery`, async (t) => {
+  test(`S4 ${g.name}: a timeout after the console handled the batch, then a resend, gives the state of one delivery`, async (t) => {
     const { sim, base } = await startSim(t, g.sim);
     const ctx = runContext(t);
     const sink = createQradarSink(config(base), ictx);

@@ -175,7 +175,7 @@ test('503 with Retry-After throws a retryable error carrying retryAfterMs; 500 a
   assert.equal(sim.documents(APP, C).length, 20);
 });
 
-test('a connection dropped after the server saved (unknown outcome): the resend gives the same end state', async (t) => {
+test('S4: a connection dropped after the server saved (unknown outcome): the resend gives the same end state', async (t) => {
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = kvSink(base);

@@ -114,7 +114,7 @@ test('429 with Retry-After and 5xx are thrown as retryable errors carrying retry
   assert.equal(sim.indicators().length, 0);
 });
 
-test('a timeout after the server handled the batch: the resend gives the same end state', async (t) => {
+test('S4: a timeout after the server handled the batch: the resend gives the same end state', async (t) => {
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const s = sink(base);

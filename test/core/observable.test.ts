@@ -116,7 +116,7 @@ test('issue 18: IPv4-mapped IPv6 (::ffff:0:0/96) is canonicalised to IPv4, addre
   assert.deepEqual(value(detectObservable('64:ff9b::1.2.3.6')), { type: 'ipv6-addr', value: '64:ff9b::102:306' });
 });
 
-test('domain normalisation', () => {
+test('F19: domain normalisation: NFC, IDNA/punycode, full-width forms, zero-width removed; RTL override, bidi isolates, controls and lone surrogates rejected', () => {
   const ok: Array<[string, string]> = [
     ['Example.COM', 'example.com'],
     ['example.com.', 'example.com'],

@@ -69,7 +69,7 @@ async function snapshot(dataDir: string): Promise<{ objects: Map<string, string>
   }
 }
 
-test(`kill -9 during stixgate ingest, ${TRIALS} trials: store never corrupt, cursor never ahead, final state equals an uninterrupted run`, { timeout: 300_000 }, async (t) => {
+test(`P1: kill -9 during stixgate ingest, ${TRIALS} trials: store never corrupt, cursor never ahead, final state equals an uninterrupted run`, { timeout: 300_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-crash-'));
   const bundle = join(dir, 'bundle.json');
   await writeBundle(bundle);

@@ -32,7 +32,7 @@ function batchSaves(sim: SplunkSimulator): number {
   return sim.requests.filter((r) => r.path.endsWith('/batch_save') && r.status === 200).length;
 }
 
-test(`kill -9 during push (${TRIALS} trials): every value delivered, at most one batch repeated per crash`, { timeout: 600_000 }, async (t) => {
+test(`P2: kill -9 during push (${TRIALS} trials): every value delivered, at most one batch repeated per crash`, { timeout: 600_000 }, async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'stixgate-crash-push-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const template = join(root, 'template');

@@ -32,7 +32,7 @@ async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 30
 
 const sorted = (xs: Iterable<string>) => [...xs].sort();
 
-test('push: corpus feed → Splunk KV/ES, XSOAR, QRadar; score change, revocation, expiry, paused sink, idle', { skip: et.skip, timeout: 180_000 }, async (t) => {
+test('S3/S7/S9/S10/F16 push: corpus feed → Splunk KV/ES, XSOAR, QRadar; score change, revocation, expiry, paused sink, idle', { skip: et.skip, timeout: 180_000 }, async (t) => {
   const values = [...new Set(readFileSync(et.path, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map((l) => {
     const r = detectObservable(l);
     assert.ok(r.ok && r.observable.type === 'ipv4-addr', l);
