@@ -134,6 +134,34 @@ describe('embedded store: files, lock, faults', () => {
     }
   });
 
+  it('D1: a full disk during ingest fails the batch with STORE_IO "disk full", commits neither data nor cursor, corrupts nothing; freed space lets ingest resume', (t) => {
+    const dir = tempDir();
+    try {
+      const r = spawnSync('unshare', ['--mount', 'sh', '-c', `mount -t tmpfs -o size=8m tmpfs "$D" && ${JSON.stringify(process.execPath)} --import tsx test/store/enospc-child.ts "$D"`],
+        { cwd: process.cwd(), encoding: 'utf8', timeout: 120_000, env: { ...process.env, D: dir } });
+      if (r.error || (r.status !== 0 && /mount|unshare/.test(r.stderr) && !r.stdout)) {
+        t.skip(`skipped: a private tmpfs cannot be mounted here (${r.error?.message ?? r.stderr.trim()})`);
+        return;
+      }
+      assert.equal(r.status, 0, r.stderr);
+      const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
+        ok: number; error?: { code: string; reason: string; message: string }; cursorAfterFull?: string; objectsAfterFull: number; cursorAfterFree?: string;
+        reopened: { objects: number; cursor?: string; head: number };
+      };
+      assert.ok(out.ok > 0, 'some batches fit before the disk filled');
+      assert.equal(out.error?.code, 'STIXGATE_ERR_STORE_IO');
+      assert.equal(out.error?.reason, 'io');
+      assert.match(out.error!.message, /disk full/);
+      // the failed batch left nothing: the cursor and the objects are those of the last good batch
+      assert.equal(out.cursorAfterFull, String(out.ok - 1));
+      assert.equal(out.objectsAfterFull, out.ok * 200);
+      assert.equal(out.cursorAfterFree, String(out.ok));
+      assert.deepEqual(out.reopened, { objects: (out.ok + 1) * 200, cursor: String(out.ok), head: (out.ok + 1) * 200 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('D6: an unusable data dir fails fast at open naming the path', async () => {
     const dir = tempDir();
     try {

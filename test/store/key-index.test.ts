@@ -8,6 +8,7 @@ import type { StixObject } from '../../src/core/stix.js';
 import { EmbeddedStore, openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { KeyIndex, KeyTable, keyHash } from '../../src/store/embedded/key-index.js';
 import { T0, indicatorFor, prng } from './fixtures.js';
+import { V1_INSERT, createV1Store } from './v1-store.js';
 
 /** Runs `fn` in a fresh temporary directory and removes it afterwards. */
 async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -183,19 +184,8 @@ describe('embedded store: key index', () => {
   it('P10: a version 1 store is migrated in place (ids, values and change log kept); a read-only open of it is refused', async () => {
     await inTempDir(async (dir) => {
       // a version 1 file as the previous release wrote it
-      const db = new Database(join(dir, 'stixgate.db'));
-      db.exec(`
-        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-        CREATE TABLE objects (rowid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, modified TEXT, state INTEGER NOT NULL,
-          valid_until INTEGER, seq INTEGER NOT NULL, obs TEXT, json TEXT NOT NULL);
-        CREATE UNIQUE INDEX objects_seq ON objects(seq);
-        CREATE INDEX objects_expiry ON objects(valid_until) WHERE state = 0 AND valid_until IS NOT NULL;
-        CREATE TABLE object_values (value TEXT NOT NULL, obj INTEGER NOT NULL, PRIMARY KEY (value, obj)) WITHOUT ROWID;
-        CREATE TABLE cursors (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-        CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
-        INSERT INTO meta VALUES ('schema_version', '1'), ('clean_shutdown', '1');
-        INSERT INTO cursors VALUES ('feed', '42');`);
-      const ins = db.prepare('INSERT INTO objects (rowid, id, type, modified, state, valid_until, seq, obs, json) VALUES (?, ?, ?, ?, 0, NULL, ?, ?, ?)');
+      const db = createV1Store(dir);
+      const ins = db.prepare(V1_INSERT);
       const file = { type: 'file', spec_version: '2.1', id: 'file--0f6a6a8e-6f4d-5b6a-9a0e-3c2b1a0f9e8d', hashes: { MD5: 'aa'.repeat(16), 'SHA-256': 'bb'.repeat(32) } };
       ins.run(3, indicatorFor(1).id, 'indicator', null, 7, 'ipv4-addr\t10.0.0.1', JSON.stringify(indicatorFor(1)));
       ins.run(9, file.id, 'file', null, 8, `file\t${'aa'.repeat(16)}\nfile\t${'bb'.repeat(32)}`, JSON.stringify(file));
