@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
-import { runPages } from '../../integrations/misp/testing.js';
+import { runPages } from '../helpers/misp-source.js';
 
 const KEY = 'canary-key-7f3a9c1e5b2d4806';
 
