@@ -8,7 +8,8 @@ import { createLogger, silentLogger } from './telemetry/logger.js';
 import { registry } from '../integrations/index.js';
 import { simulators } from '../integrations/simulators.js';
 import { Daemon } from './daemon.js';
-import { loadConfig, redactConfig, type LoadedConfig } from './config/load.js';
+import { ConfigError, loadConfig, redactConfig, type LoadedConfig } from './config/load.js';
+import { componentIssues } from './config/components-check.js';
 import { formatLocation, isStixgateError, type Rejection } from './core/errors.js';
 import { MAPPINGS_DIR, VERSION } from './paths.js';
 import { openStore } from './config/open-store.js';
@@ -98,6 +99,9 @@ program
     let loaded: LoadedConfig;
     try {
       loaded = loadConfig(configPath(opts), registry);
+      // mapping files and other references are checked by building each component, as the daemon does
+      const issues = await componentIssues(loaded, registry, MAPPINGS_DIR);
+      if (issues.length) throw new ConfigError(loaded.path, issues);
     } catch (e) {
       fail(e);
     }

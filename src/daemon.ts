@@ -5,11 +5,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from './telemetry/logger.js';
 import { Metrics } from './telemetry/metrics.js';
 import { DEFAULT_SHUTDOWN_SECS } from './config/config-schema.js';
-import { loadConfig, type LoadedConfig } from './config/load.js';
+import type { LoadedConfig } from './config/load.js';
+import { loadCheckedConfig } from './config/components-check.js';
 import type { IntegrationDefinition } from './config/registry.js';
 import type { Store } from './store/contract.js';
 import { openStore } from './config/open-store.js';
 import { Scheduler, type JobSpec, type RunFn } from './pipeline/scheduler.js';
+import { runWithLease } from './pipeline/lease.js';
 import { createSourceComponent, type SourceComponent } from './pipeline/components.js';
 import { runSource } from './pipeline/runner.js';
 import { closeSinkComponent, createSinkComponent, runSinkComponent, type SinkComponent } from './delivery/component.js';
@@ -82,7 +84,7 @@ export class Daemon {
 
   async start(): Promise<void> {
     const log = this.o.logger;
-    this.loaded = loadConfig(this.o.configPath, this.o.registry);
+    this.loaded = await this.loadChecked();
     for (const w of this.loaded.warnings) log.warn(w);
     const insecure = warnInsecureEnvironment();
     if (insecure) log.warn(insecure);
@@ -213,12 +215,7 @@ export class Daemon {
       const enricher = def.create(raw, { logger, configDir: this.loaded.dir, mappingsDir: MAPPINGS_DIR });
       let cache = this.enrichCaches.get(id);
       if (!cache) this.enrichCaches.set(id, (cache = new EnrichCache(raw.cache_size)));
-      const hooks = {
-        request: () => this.metrics.enrichRequests.inc({ enricher: id }),
-        cacheHit: () => this.metrics.enrichCacheHits.inc({ enricher: id }),
-        quotaWait: () => this.metrics.enrichQuotaWaits.inc({ enricher: id }),
-        error: (reason: string) => this.metrics.enrichErrors.inc({ enricher: id, reason }),
-      };
+      const hooks = this.metrics.enricherHooks(id);
       const job = `enrich:${id}`;
       this.addJob(job, { intervalMs: raw.interval_secs * 1000, runOnStart: raw.run_on_start }, (signal) =>
         this.withLease(job, signal, async (s2) => {
@@ -243,43 +240,12 @@ export class Daemon {
     this.metrics.initComponents({ jobs: this.jobIds, sources: [...this.components.keys()], sinks: [...this.sinks.keys()], enrichers: this.jobIds.filter((j) => j.startsWith('enrich:')).map((j) => j.slice(7)) });
   }
 
-  /**
-   * Runs a job only while this instance holds its lease in the store (DESIGN.md §3: on a shared
-   * store each scheduled job runs on exactly one instance). The lease is renewed every third of
-   * its TTL; losing it aborts the job before it commits another page. A holder that dies stops
-   * renewing, and another instance takes the job over once the lease expires.
-   */
-  private async withLease(name: string, signal: AbortSignal, job: (signal: AbortSignal) => Promise<void>): Promise<void> {
-    const store = this.store!;
-    const ttl = this.loaded.config.lease_ttl_secs * 1000;
-    if (!(await store.acquireLease(name, this.instanceId, ttl, this.now()))) {
-      this.metrics.runs.inc({ job_name: name, outcome: 'lease_held_elsewhere' });
-      return;
-    }
-    const ac = new AbortController();
-    const onAbort = () => ac.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    const renew = setInterval(() => {
-      store.acquireLease(name, this.instanceId, ttl, this.now()).then(
-        (held) => {
-          if (!held) {
-            this.o.logger.warn({ job: name }, 'lease lost to another instance; job aborted');
-            ac.abort(new Error('lease lost'));
-          }
-        },
-        (e) => {
-          this.o.logger.warn({ job: name, err: (e as Error).message }, 'lease renewal failed; job aborted');
-          ac.abort(e);
-        },
-      );
-    }, Math.max(1000, Math.floor(ttl / 3)));
-    try {
-      await job(ac.signal);
-    } finally {
-      clearInterval(renew);
-      signal.removeEventListener('abort', onAbort);
-      await store.releaseLease(name, this.instanceId).catch(() => undefined);
-    }
+  /** Runs a job only while this instance holds its lease in the store (src/pipeline/lease.ts). */
+  private withLease(name: string, signal: AbortSignal, job: (signal: AbortSignal) => Promise<void>): Promise<void> {
+    return runWithLease({
+      store: this.store!, name, holder: this.instanceId, ttlMs: this.loaded.config.lease_ttl_secs * 1000, now: this.now, logger: this.o.logger, signal,
+      onHeldElsewhere: () => this.metrics.runs.inc({ job_name: name, outcome: 'lease_held_elsewhere' }),
+    }, job);
   }
 
   private async runJob(comp: SourceComponent, signal: AbortSignal, allowlist: Allowlist): Promise<void> {
@@ -361,6 +327,10 @@ export class Daemon {
     this.enrichHttp = [];
   }
 
+  private loadChecked(): Promise<LoadedConfig> {
+    return loadCheckedConfig(this.o.configPath, this.o.registry, MAPPINGS_DIR, this.o.dataDir);
+  }
+
   private writeDaemonFile(reload?: { ok: boolean; message: string }): void {
     if (!this.dataDir || !this.address) return;
     const at = new Date(this.now()).toISOString();
@@ -380,7 +350,7 @@ export class Daemon {
     this.reloads++;
     let next: LoadedConfig;
     try {
-      next = loadConfig(this.o.configPath, this.o.registry);
+      next = await this.loadChecked();
     } catch (e) {
       this.o.logger.error({ code: isStixgateError(e) ? e.code : undefined }, `reload refused, keeping the running configuration: ${(e as Error).message}`);
       this.metrics.configReloads.inc({ outcome: 'refused' });

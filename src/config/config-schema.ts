@@ -17,7 +17,7 @@ export const commonSourceSchema = {
   type: s.string({ description: 'integration type id (see `stixgate types`)' }),
   enabled: s.bool({ default: true, description: 'set false to keep the entry but never run it' }),
   schedule: s.string({ optional: true, description: 'cron expression (5 or 6 fields), evaluated in `timezone`' }),
-  interval_secs: s.int({ optional: true, min: 60, max: 31 * 86400, description: 'run every N seconds (alternative to `schedule`)' }),
+  interval_secs: s.int({ optional: true, min: 60, max: 31 * 86400, description: 'run every N seconds (alternative to `schedule`; 3600 when neither is set, with a warning)' }),
   timezone: s.string({ optional: true, description: 'IANA time zone for `schedule` (default UTC)' }),
   run_on_start: s.bool({ default: true, description: 'run once shortly after start-up' }),
   confidence: s.int({ optional: true, min: 0, max: 100, description: 'confidence (0-100) given to objects that carry none' }),

@@ -90,7 +90,7 @@ export function parseConfig(
       if (c.proxy?.password !== undefined) secretPaths.add(`${section}.${id}.${NETWORK_SECRET_PATH}`);
     }
   }
-  return { config, path: resolve(opts.file), dir, secretPaths, warnings: serverWarnings(config.server), overrides: overridden.applied };
+  return { config, path: resolve(opts.file), dir, secretPaths, warnings: [...serverWarnings(config.server), ...scheduleWarnings(config)], overrides: overridden.applied };
 }
 
 /** Reads, parses and validates a configuration file, and checks its permissions (C6). */
@@ -199,4 +199,15 @@ export function redactConfig(loaded: LoadedConfig): unknown {
     return v;
   };
   return walk(loaded.config, '');
+}
+
+/** Sources whose polling the file leaves implicit: said at every load (validate and daemon start). */
+function scheduleWarnings(config: StixgateConfig): string[] {
+  const out: string[] = [];
+  for (const [id, raw] of Object.entries(config.sources)) {
+    const c = raw as { enabled?: boolean; schedule?: string; interval_secs?: number; run_on_start?: boolean };
+    if (c.enabled === false || c.schedule !== undefined || c.interval_secs !== undefined) continue;
+    out.push(`sources.${id} has neither schedule nor interval_secs: it is polled every 3600 s by default; set one of them to say how often`);
+  }
+  return out;
 }

@@ -5,6 +5,7 @@ import { createRateLimit } from '../http/rate-limit.js';
 import { networkPolicy, type NetworkConfig } from '../http/network.js';
 import type { CommonSourceConfig, RegistryEntry, Source, SourceDefinition } from './types.js';
 import type { HttpPolicy } from '../http/types.js';
+import { probeInput } from './input.js';
 
 export interface SourceComponent {
   id: string;
@@ -76,6 +77,11 @@ export function createSourceComponent(
     onRetry: (reason: string) => o.metrics?.httpRetries.inc({ component: id, reason }),
   });
   const source = def.create(config, { logger, configDir: o.configDir, mappingsDir: o.mappingsDir });
+  // a document source (one URL: text lists, CSV, bundles, KEV, XML) is probed by reaching its URL
+  const url = (config as { url?: unknown }).url;
+  if (!source.probe && typeof url === 'string') {
+    source.probe = (ctx) => probeInput(url, { http: ctx.http, signal: ctx.signal, maxBytes: config.max_feed_bytes, name: id });
+  }
   // every source accepts `rate_limit`; integrations that declare their own key apply it themselves
   const limit = (config as { rate_limit?: { max_per_minute: number } }).rate_limit;
   if (limit && def.schema.rate_limit === undefined) {

@@ -217,6 +217,29 @@ export async function openInput(url: string, opts: OpenInputOptions): Promise<In
   return makeDocument(stream as AsyncIterable<Buffer>, path, opts, { size: st.size, mtime_ms: mtime });
 }
 
+/**
+ * `validate --probe` for a document source: a HEAD request (a GET whose body is discarded when the
+ * server refuses HEAD) through the source's own client (its proxy, TLS and headers), or, for a
+ * local file, the checks a run makes before reading it. Nothing is downloaded or stored.
+ */
+export async function probeInput(url: string, opts: { http?: HttpClient; signal: AbortSignal; maxBytes: number; name: string }): Promise<string> {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === 'http' || scheme === 'https') {
+    if (!opts.http) throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', 'an HTTP client is required for http(s) inputs', { location: { source: opts.name } });
+    let res = await opts.http.request({ url, method: 'HEAD', okStatuses: [405, 501], signal: opts.signal });
+    await res.dump();
+    if (res.status === 405 || res.status === 501) {
+      res = await opts.http.request({ url, method: 'GET', signal: opts.signal });
+      await res.dump();
+    }
+    const length = Number(res.headers['content-length']);
+    return `HTTP ${res.status}${Number.isFinite(length) && res.headers['content-length'] !== undefined ? `, ${length} bytes` : ''}`;
+  }
+  const doc = await openInput(url, { signal: opts.signal, maxBytes: opts.maxBytes, name: opts.name, full: true });
+  await doc.body[Symbol.asyncIterator]().return?.();
+  return `readable, ${doc.location}`;
+}
+
 async function openHttp(url: string, opts: OpenInputOptions): Promise<InputDocument> {
   if (!opts.http) {
     throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', 'an HTTP client is required for http(s) inputs', { location: { source: opts.name } });

@@ -103,6 +103,16 @@ export class Metrics {
     this.components = { jobs: [...c.jobs], sources: [...c.sources], sinks: [...c.sinks], enrichers: [...c.enrichers] };
   }
 
+  /** The counters an enricher run reports to. */
+  enricherHooks(enricher: string) {
+    return {
+      request: () => this.enrichRequests.inc({ enricher }),
+      cacheHit: () => this.enrichCacheHits.inc({ enricher }),
+      quotaWait: () => this.enrichQuotaWaits.inc({ enricher }),
+      error: (reason: string) => this.enrichErrors.inc({ enricher, reason }),
+    };
+  }
+
   /** The configured sink ids (their lag is read at every scrape). */
   get sinkIds(): readonly string[] {
     return this.components.sinks;
