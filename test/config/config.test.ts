@@ -92,7 +92,7 @@ test('C5: an unset secret reference names the key path and prints no values', ()
 test('secret references resolve from the environment and files and are redacted', () => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-cfg-'));
   writeFileSync(join(dir, 'token.txt'), 'file-secret-canary\n');
-  const text = `sources:\n  feed1:\n    type: text_list\n    url: "https://feeds.example.org/list.txt?k=\${FEED_TOKEN}"\n    labels: ["\${file:token.txt}"]\n`;
+  const text = `sources:\n  feed1:\n    type: text_list\n    url: "https://feeds.example.org/list.txt?k=\${FEED_TOKEN}"\n    labels: ["\${file:token.txt}"]\n    interval_secs: 3600\n`;
   writeFileSync(join(dir, 'c.yaml'), text);
   chmodSync(join(dir, 'c.yaml'), 0o600);
   const loaded = loadConfig(join(dir, 'c.yaml'), registry, env);
@@ -106,7 +106,7 @@ test('secret references resolve from the environment and files and are redacted'
 
 test('C6: a world-readable file holding secrets is warned about', () => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-cfg-'));
-  writeFileSync(join(dir, 'c.yaml'), feed('    labels: ["${FEED_TOKEN}"]\n'));
+  writeFileSync(join(dir, 'c.yaml'), feed('    labels: ["${FEED_TOKEN}"]\n    interval_secs: 3600\n'));
   chmodSync(join(dir, 'c.yaml'), 0o644);
   const loaded = loadConfig(join(dir, 'c.yaml'), registry, env);
   assert.equal(loaded.warnings.length, 1);
