@@ -82,7 +82,8 @@ export function transportError(e: unknown, t: TransportContext): StixgateError {
     case 'UND_ERR_PRX_TLS':
       return fail('STIXGATE_ERR_HTTP_NETWORK', 'proxy');
   }
-  if (code && (TLS_CODE.test(code) || code === 'HOSTNAME_MISMATCH')) return fail('STIXGATE_ERR_HTTP_NETWORK', 'tls');
+  // the peer's certificate or protocol was refused: the code says which (CERT_HAS_EXPIRED, …)
+  if (code && (TLS_CODE.test(code) || code === 'HOSTNAME_MISMATCH')) return fail('STIXGATE_ERR_HTTP_NETWORK', 'tls', { detail: `TLS refused: ${code}` });
   if (/^Proxy response \(\d+\)/.test((e as Error)?.message ?? '')) return fail('STIXGATE_ERR_HTTP_NETWORK', 'proxy', { retryable: true, detail: (e as Error).message });
   // ECONNRESET, EPIPE, UND_ERR_SOCKET (closed mid-body), content-length mismatch, premature close
   return fail('STIXGATE_ERR_HTTP_NETWORK', 'reset', { retryable: true });
