@@ -24,6 +24,9 @@ import { createProgress } from './cli-progress.js';
 import { SpooledOutput } from './cli-output.js';
 import { describeConfigReference } from './config/reference.js';
 import { describeMetricsReference } from './telemetry/reference.js';
+import { accessPolicy, type AccessPolicy } from './access/policy.js';
+import { compileScoring } from './score/model.js';
+import type { StixgateConfig } from './config/config-schema.js';
 
 function parseOptions(pairs: string[] | undefined): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -218,7 +221,7 @@ program
       try {
         const sum = await runSource({
           id: sourceId, source: comp.source, config: comp.config, store, http: comp.http, logger: comp.logger,
-          allowlist: new Allowlist(loaded.config.allowlist), allowRed: loaded.config.allow_red, signal: ac.signal, now: Date.now, full: true,
+          allowlist: new Allowlist(loaded.config.allowlist), allowRed: loaded.config.allow_red, defaultTlp: loaded.config.default_tlp, signal: ac.signal, now: Date.now, full: true,
           onCommit: (received, r) => progress.update(received, r),
         });
         progress.stop();
@@ -254,7 +257,7 @@ program
       process.once('SIGINT', () => ac.abort());
       process.once('SIGTERM', () => ac.abort());
       try {
-        const sum = await runSinkComponent(comp, { store, signal: ac.signal, now: Date.now, full: opts.full === true, dryRun: opts.dryRun === true });
+        const sum = await runSinkComponent(comp, { store, signal: ac.signal, now: Date.now, full: opts.full === true, dryRun: opts.dryRun === true, access: cliAccess(loaded.config) });
         if (sum.planned) {
           for (const r of sum.planned.samples) process.stderr.write(`would ${r.op} ${r.observable.type} ${r.observable.value}${r.reason ? ` (${r.reason})` : ''} ${JSON.stringify(r.fields)}\n`);
           sum.planned.samples = [];
@@ -319,7 +322,7 @@ program
       const loaded = loadForCommand(opts);
       const store = await openStore(loaded.config, resolve(opts.dataDir ?? loaded.config.data_dir));
       try {
-        const { index } = await buildIndex(store, { matchParentDomains: loaded.config.lookup.match_parent_domains, now: Date.now });
+        const { index } = await buildIndex(store, { matchParentDomains: loaded.config.lookup.match_parent_domains, now: Date.now, access: cliAccess(loaded.config) });
         const results = values.map((v) => index.lookup(v, Date.now(), 'red'));
         allMatched = results.every((r) => r.matched);
         if (opts.json) process.stdout.write(`${JSON.stringify({ results }, null, 2)}\n`);
@@ -394,3 +397,8 @@ program
 addDaemonCommands(program);
 
 await program.parseAsync(process.argv);
+
+/** The access policy a configuration gives (default_tlp and the scoring model views are scored with). */
+function cliAccess(config: StixgateConfig): AccessPolicy {
+  return accessPolicy({ defaultTlp: config.default_tlp, scoring: compileScoring(config.scoring) });
+}

@@ -27,6 +27,7 @@ import { createPublishFilter, reloadWarninglists } from './filter/setup.js';
 import type { PublishFilter } from './filter/policy.js';
 import { createHttpClient } from './http/client.js';
 import { compileScoring, type Scoring } from './score/model.js';
+import { DEFAULT_POLICY, accessPolicy, type AccessPolicy } from './access/policy.js';
 import { rescoreStore } from './store/rescore.js';
 import { enricherHttpPolicy, enricherRunSettings } from './enrich/schema.js';
 import { EnrichCache } from './enrich/records.js';
@@ -59,6 +60,8 @@ export class Daemon {
   private publish?: PublishFilter;
   private statsTimer?: NodeJS.Timeout;
   private scoring?: Scoring;
+  /** The one access policy every reader uses (default_tlp, scoring). */
+  private access: AccessPolicy = DEFAULT_POLICY;
   /** Enricher caches live as long as the process (a reload keeps what was looked up). */
   private enrichCaches = new Map<string, EnrichCache>();
   private enrichHttp: { close(): Promise<void> }[] = [];
@@ -94,22 +97,23 @@ export class Daemon {
     this.store = await openStore(config, dataDir);
     log.info({ dataDir, store: this.store.kind }, 'store open');
 
+    this.scoring = compileScoring(config.scoring);
+    this.access = accessPolicy({ defaultTlp: config.default_tlp, scoring: this.scoring });
     const cc = config.correlation;
     if (cc.enabled) {
-      this.correlator = new Correlator({ dataDir, maxFanout: cc.max_fanout_per_value, metrics: new CorrelationMetrics(this.metrics.registry), logger: log });
+      this.correlator = new Correlator({ dataDir, maxFanout: cc.max_fanout_per_value, metrics: new CorrelationMetrics(this.metrics.registry), logger: log, access: this.access });
       // a first build of a large store takes minutes: it runs in the background, never blocking readiness
       this.correlator.start(this.store, cc.follow_interval_ms, cc.page_size);
       this.statsTimer = setInterval(() => { try { this.correlator?.stats(); } catch { /* reported by the correlator */ } }, 60_000);
       this.statsTimer.unref();
     }
     this.publish = await this.buildPublishFilter();
-    this.scoring = compileScoring(config.scoring);
 
     // The server answers /healthz at once and /readyz once the index is built.
-    const { index, seq } = await buildIndex(this.store, { matchParentDomains: config.lookup.match_parent_domains, now: this.now });
+    const { index, seq } = await buildIndex(this.store, { matchParentDomains: config.lookup.match_parent_domains, now: this.now, access: this.access });
     this.index = index;
     this.server = buildServer({
-      config: config.server, index, store: this.store, metrics: this.metrics, logger: log, now: this.now, correlator: this.correlator, scoring: this.scoring, publishFilter: () => this.publish,
+      config: config.server, index, store: this.store, metrics: this.metrics, logger: log, now: this.now, correlator: this.correlator, scoring: this.scoring, access: this.access, publishFilter: () => this.publish,
       isReady: () => this.ready && (this.follower?.healthy ?? true),
     });
     await this.server.listen({ host: config.server.listen_host, port: this.o.port ?? config.server.port });
@@ -219,7 +223,7 @@ export class Daemon {
       const job = `enrich:${id}`;
       this.addJob(job, { intervalMs: raw.interval_secs * 1000, runOnStart: raw.run_on_start }, (signal) =>
         this.withLease(job, signal, async (s2) => {
-          const sum = await runEnricher({ id, enricher, store: this.store!, http, logger, metrics: hooks, now: this.now, signal: s2, cache, ...enricherRunSettings(def, raw) });
+          const sum = await runEnricher({ id, enricher, store: this.store!, http, logger, metrics: hooks, now: this.now, signal: s2, cache, access: this.access, ...enricherRunSettings(def, raw) });
           this.metrics.runs.inc({ job_name: job, outcome: sum.error ? 'error' : 'success' });
           if (sum.retryAfterMs) this.scheduler?.deferUntil(job, this.now() + sum.retryAfterMs);
           if (sum.error) logger.error({ stopped: sum.stopped }, `enrichment stopped: ${sum.error}`);
@@ -253,7 +257,7 @@ export class Daemon {
     try {
       const sum = await runSource({
         id: comp.id, source: comp.source, config: comp.config, store: this.store!, http: comp.http, logger: comp.logger,
-        metrics: this.metrics, allowlist, allowRed: this.loaded.config.allow_red, signal, now: this.now,
+        metrics: this.metrics, allowlist, allowRed: this.loaded.config.allow_red, defaultTlp: this.loaded.config.default_tlp, signal, now: this.now,
       });
       if (signal.aborted) {
         this.metrics.runs.inc({ job_name: comp.id, outcome: 'aborted' });
@@ -278,7 +282,7 @@ export class Daemon {
     const end = this.metrics.runDuration.startTimer({ job_name: job });
     try {
       const publish = this.publish;
-      const sum = await runSinkComponent(comp, { store: this.store!, metrics: this.metrics, signal, now: this.now, publish: publish && ((o, s) => publish.check(o, s)) });
+      const sum = await runSinkComponent(comp, { store: this.store!, metrics: this.metrics, signal, now: this.now, access: this.access, publish: publish && ((o, s) => publish.check(o, s)) });
       this.metrics.runs.inc({ job_name: job, outcome: signal.aborted ? 'aborted' : 'success' });
       if (!signal.aborted) this.metrics.lastSuccess.set({ job_name: job }, this.now() / 1000);
       if (sum.changes) comp.logger.info({ ...sum, planned: undefined }, 'push finished');

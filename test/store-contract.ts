@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { TLP_MARKING_BY_LEVEL, tlpOfMarkings, type StixObject } from '../src/core/stix.js';
+import type { StixObject } from '../src/core/stix.js';
 import type { IngestItem, Store } from '../src/store/contract.js';
 import { compileScoring, type ScoreExtension } from '../src/score/model.js';
 import { rescoreStore } from '../src/store/rescore.js';
@@ -177,12 +177,13 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         assert.equal((await store.stats()).expired, 0);
       }));
 
-    it('merges provenance of several sources: seen window, labels, confidence, score, strictest TLP', () =>
+    it('merges provenance of several sources: seen window, labels, confidence, score, a TLP per contribution', () =>
       withStore(async (store) => {
         const o = indicatorFor(30);
         await store.upsert([item({ ...o, labels: ['b', 'a'] }, 'feed-a', { confidence: 40, tlp: 'green', seenAt: iso(T0 + HOUR) })], { now: T0 });
         let got = await store.get(o.id);
-        assert.deepEqual(got?.object_marking_refs, [TLP_MARKING_BY_LEVEL.green]);
+        assert.equal(got?.object_marking_refs, undefined, 'no merged marking is written');
+        assert.equal(got?.x_stixgate?.sources['feed-a'].tlp, 'green');
         assert.equal(got?.x_stixgate?.score, 40);
         await store.upsert([item({ ...o, object_marking_refs: [TLP1_AMBER], labels: ['c', 'a'] }, 'feed-b', { confidence: 80, seenAt: iso(T0 + 3 * HOUR) })], { now: T0 });
         await store.upsert([item({ ...o, labels: ['d'] }, 'feed-a', { confidence: 40, tlp: 'green', seenAt: iso(T0 - HOUR) })], { now: T0 });
@@ -192,14 +193,19 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         assert.deepEqual(Object.keys(src ?? {}).sort(), ['feed-a', 'feed-b']);
         assert.deepEqual(src?.['feed-a'], { first_seen: iso(T0 - HOUR), last_seen: iso(T0 + 5 * HOUR), confidence: 40, labels: ['a', 'b', 'd'], tlp: 'green' });
         assert.deepEqual(src?.['feed-b'], { first_seen: iso(T0 + 3 * HOUR), last_seen: iso(T0 + 3 * HOUR), confidence: 80, labels: ['a', 'c'], tlp: 'amber' });
-        assert.equal(tlpOfMarkings(got?.object_marking_refs as string[]), 'amber');
         assert.equal(got?.x_stixgate?.score, 90);
-        // an unknown marking from a third source fails closed to red
+        // an unknown marking from a third source fails closed to red for that contribution only
         await store.upsert([item({ ...o, object_marking_refs: [UNKNOWN_MARKING] }, 'feed-c', { seenAt: iso(T0) })], { now: T0 });
         got = await store.get(o.id);
-        assert.equal(tlpOfMarkings(got?.object_marking_refs as string[]), 'red');
         assert.equal(got?.x_stixgate?.sources['feed-c'].tlp, 'red');
+        assert.equal(got?.x_stixgate?.sources['feed-a'].tlp, 'green');
+        assert.equal(got?.x_stixgate?.sources['feed-b'].tlp, 'amber');
         assert.equal(got?.x_stixgate?.score, 100);
+        // a source re-marking its own contribution stricter keeps the level it was released at
+        await store.upsert([item({ ...o, labels: ['b', 'a'] }, 'feed-a', { confidence: 40, tlp: 'amber', seenAt: iso(T0 + 5 * HOUR) })], { now: T0 });
+        got = await store.get(o.id);
+        assert.equal(got?.x_stixgate?.sources['feed-a'].tlp, 'amber');
+        assert.equal(got?.x_stixgate?.sources['feed-a'].released_tlp, 'green');
       }));
 
     it('commits cursors with the data, also when every item is unchanged or rejected', () =>

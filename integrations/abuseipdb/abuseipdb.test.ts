@@ -18,7 +18,7 @@ const indicator = (pattern: string): StixObject => patternIndicator(pattern, T);
 async function ingest(store: Store, ips: string[]) {
   const patterns = ips.map((ip) => (ip.includes(':') ? `[ipv6-addr:value = '${ip}']` : `[ipv4-addr:value = '${ip}']`));
   for (let i = 0; i < patterns.length; i += 500) {
-    await store.upsert(patterns.slice(i, i + 500).map((p) => ({ object: indicator(p), source: 'feed', confidence: 20 })), { now: T });
+    await store.upsert(patterns.slice(i, i + 500).map((p) => ({ object: indicator(p), source: 'feed', confidence: 20, tlp: 'green' as const })), { now: T });
   }
 }
 

@@ -32,7 +32,7 @@ function withSetup(fn: (s: EnricherSetup<VirusTotalSimulator>) => Promise<void>,
 }
 
 async function ingest(store: Store, patterns: string[]) {
-  await store.upsert(patterns.map((p) => ({ object: indicator(p), source: 'feed', confidence: 30 })), { now: T });
+  await store.upsert(patterns.map((p) => ({ object: indicator(p), source: 'feed', confidence: 30, tlp: 'green' as const })), { now: T });
 }
 
 describe('virustotal', () => {

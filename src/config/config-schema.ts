@@ -21,7 +21,7 @@ export const commonSourceSchema = {
   timezone: s.string({ optional: true, description: 'IANA time zone for `schedule` (default UTC)' }),
   run_on_start: s.bool({ default: true, description: 'run once shortly after start-up' }),
   confidence: s.int({ optional: true, min: 0, max: 100, description: 'confidence (0-100) given to objects that carry none' }),
-  tlp: s.enum(TLP_LEVELS, { default: 'clear', description: 'TLP given to objects that carry no marking' }),
+  tlp: s.enum(TLP_LEVELS, { optional: true, description: 'TLP of this source\'s contribution to objects that carry no TLP marking (default: `default_tlp`)' }),
   labels: s.array(s.string({ maxLength: 256 }), { default: [], maxItems: 100, description: 'labels added to every indicator from this source' }),
   valid_days: s.number({ optional: true, min: 0.01, max: 36500, description: 'days an indicator stays valid after it was last seen, when the source gives no valid_until' }),
   timeout_secs: s.int({ default: 120, min: 1, max: 3600, description: 'deadline for one HTTP exchange, body included' }),
@@ -133,6 +133,7 @@ export function buildConfigSchema(registry: readonly IntegrationDefinition[]) {
     expire_interval_secs: s.int({ default: 60, min: 1, max: 86400, description: 'how often valid_until expiry is applied' }),
     min_interval_secs: s.int({ default: 300, min: 1, max: 86400, description: 'shortest schedule a source may have' }),
     lease_ttl_secs: s.int({ default: 60, min: 5, max: 3600, description: 'scheduled jobs run under a store lease so that, on a shared store, each runs on one instance at a time; a dead holder is replaced after this' }),
+    default_tlp: s.enum(TLP_LEVELS, { default: 'amber', description: 'TLP of a contribution whose object carries no TLP marking and whose source sets no `tlp` (docs/access.md)' }),
     allow_red: s.bool({ default: false, description: 'store TLP:RED objects (never served or pushed without an explicit key/sink policy)' }),
     allowlist: s.array(s.string({ maxLength: 2048 }), {
       default: [],

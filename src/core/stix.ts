@@ -49,12 +49,17 @@ export interface SourceProvenance {
   last_seen: string;
   confidence?: number;
   labels?: string[];
+  /** This contribution's TLP: the most restrictive the source delivered (src/access). */
   tlp?: TlpLevel;
+  /** The least restrictive TLP the source ever delivered, when it differs from `tlp`. */
+  released_tlp?: TlpLevel;
 }
 
 /** The `x_stixgate` custom property the store maintains. Mappers never set it. */
 export interface StixgateExtension {
   sources: Record<string, SourceProvenance>;
+  /** The sources whose delivered content is the stored content (views hide it when none is visible). */
+  content_sources?: string[];
   score?: number;
   expired?: boolean;
   /** When `score` was last evaluated (decay is relative to it). */

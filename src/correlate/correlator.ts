@@ -6,7 +6,9 @@ import type { Logger } from '../telemetry/logger.js';
 import { correlationIoError, openCorrelationDb, resetCorrelationDb } from './db.js';
 import type { CorrelationMetrics } from './metrics.js';
 import { Walker, type PathStep } from './query.js';
-import { isLive, tlpRankOf } from './visibility.js';
+import { isLive } from './visibility.js';
+import { DEFAULT_POLICY, type AccessPolicy } from '../access/policy.js';
+import { viewOf } from '../access/view.js';
 import { DERIVATIONS, IndexWriter, STATE_ACTIVE, type Derivation } from './writer.js';
 
 export const DEFAULT_MAX_FANOUT = 20;
@@ -21,6 +23,8 @@ export interface CorrelatorOptions {
   maxFanout?: number;
   metrics?: CorrelationMetrics;
   logger?: Logger;
+  /** The access policy views are computed under (default_tlp, scoring). */
+  access?: AccessPolicy;
 }
 
 export interface CatchUpResult {
@@ -36,8 +40,6 @@ export interface RelatedOptions {
   types?: readonly string[];
   /** Most restrictive TLP the caller may see (default: no filter). */
   maxTlp?: TlpLevel;
-  /** TLP of objects without a marking or source TLP (default amber, as lookups). */
-  unmarkedTlp?: TlpLevel;
   now?: number;
 }
 
@@ -123,7 +125,7 @@ export class Correlator {
 
   /** Writer and walker hold in-memory caches of the file (dictionary, prefix lengths): made anew after a reset. */
   private init(): void {
-    this.writer = new IndexWriter(this.db, { maxFanout: this.maxFanout, onCapped: (d) => this.o.metrics?.cappedBy(d) });
+    this.writer = new IndexWriter(this.db, { maxFanout: this.maxFanout, onCapped: (d) => this.o.metrics?.cappedBy(d), access: this.o.access });
     this.walker = new Walker(this.db, this.writer.dict, this.maxFanout);
   }
 
@@ -240,13 +242,19 @@ export class Correlator {
       }
     }
     need.delete(id);
-    const objects = await store.getMany([...need]);
+    const stored = await store.getMany([...need]);
     const now = o.now ?? Date.now();
-    const max = o.maxTlp !== undefined ? tlpRank(o.maxTlp) : Number.POSITIVE_INFINITY;
+    // every object as the caller may see it (src/access): only its visible contributions
+    const access = this.o.access ?? DEFAULT_POLICY;
+    const objects = new Map<string, StixObject>();
+    for (const [ref, obj] of stored) {
+      const v = o.maxTlp !== undefined ? viewOf(obj, o.maxTlp, access) : obj;
+      if (v) objects.set(ref, v);
+    }
     const visible = (ref: string, required: boolean): boolean => {
       const obj = objects.get(ref);
-      if (!obj) return !required;
-      return isLive(obj, now) && tlpRankOf(obj, o.unmarkedTlp) <= max;
+      if (!obj) return !required && !stored.has(ref);
+      return isLive(obj, now);
     };
     const related: RelatedItem[] = [];
     for (const p of paths) {

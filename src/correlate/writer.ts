@@ -2,7 +2,8 @@ import type Database from 'better-sqlite3';
 import { isSco, type StixObject } from '../core/stix.js';
 import type { Change } from '../store/contract.js';
 import { cidr4Key, cidr6Key, hostSuffixes, parseValueKey, valueKeysOf } from './values.js';
-import { tlpRankOf } from './visibility.js';
+import { DEFAULT_POLICY, type AccessPolicy } from '../access/policy.js';
+import { contentRank } from '../access/view.js';
 
 /** Derivation kinds (link kinds computed by stixgate rather than stated by a source). */
 export const DERIVATIONS = ['same-value', 'inside-cidr', 'on-domain', 'resolves-to', 'shares-malware'] as const;
@@ -63,6 +64,8 @@ export interface WriterOptions {
   /** Most derived links a value takes part in, and most holders of one value that correlate. */
   maxFanout: number;
   onCapped?: (derivation: Derivation) => void;
+  /** The access policy node TLPs are computed under (default_tlp). */
+  access?: AccessPolicy;
 }
 
 /**
@@ -166,7 +169,7 @@ export class IndexWriter {
 
   private upsertNode(obj: StixObject, active: boolean): number {
     const name = UNNAMED.has(obj.type) || isSco(obj.type) ? null : str(obj.name)?.slice(0, MAX_NAME) ?? null;
-    return this.s.upsertNode.pluck().get(obj.id, this.dict.id(obj.type), active ? STATE_ACTIVE : STATE_INACTIVE, tlpRankOf(obj), name) as number;
+    return this.s.upsertNode.pluck().get(obj.id, this.dict.id(obj.type), active ? STATE_ACTIVE : STATE_INACTIVE, contentRank(obj, this.opts.access ?? DEFAULT_POLICY), name) as number;
   }
 
   /** The node of a referenced id (a placeholder until the object itself arrives). */

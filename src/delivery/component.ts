@@ -7,6 +7,7 @@ import { createHttpClient, type ClosableHttpClient } from '../http/client.js';
 import { findDefinition, singleAttemptPolicy } from '../pipeline/components.js';
 import { DeadLetterFile } from './dead-letter.js';
 import { loadSinkMapping, type SinkMapping } from './records.js';
+import type { AccessPolicy } from '../access/policy.js';
 import { runSink, type SinkRunSummary } from './runner.js';
 import type { PublishCheck } from './select.js';
 import type { CommonSinkConfig, Sink, SinkDefinition } from './types.js';
@@ -47,12 +48,12 @@ export function createSinkComponent(
 
 export function runSinkComponent(
   c: SinkComponent,
-  o: { store: Store; metrics?: Metrics; signal: AbortSignal; now: () => number; full?: boolean; dryRun?: boolean; publish?: PublishCheck },
+  o: { store: Store; metrics?: Metrics; signal: AbortSignal; now: () => number; full?: boolean; dryRun?: boolean; publish?: PublishCheck; access?: AccessPolicy },
 ): Promise<SinkRunSummary> {
   return runSink({
     id: c.id, sink: c.sink, config: c.config, store: o.store, http: c.http, logger: c.logger, metrics: o.metrics,
     mapping: c.mapping.fields, deadLetter: c.deadLetter, limiter: c.limiter, signal: o.signal, now: o.now,
-    full: o.full, dryRun: o.dryRun, publish: o.publish,
+    full: o.full, dryRun: o.dryRun, publish: o.publish, access: o.access,
   });
 }
 

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import type { Observable, StixObject, TlpLevel } from '../core/stix.js';
-import { tlpOfMarkings } from '../core/stix.js';
 import { indicatorObservables } from '../core/object-observables.js';
 import { StixgateError } from '../core/errors.js';
 import { isFormulaLike, neutraliseFormula, neutraliseValue } from '../core/formula-safe.js';
@@ -116,10 +115,6 @@ export function recordKey(o: Observable): string {
   return createHash('sha1').update(`${o.type}:${o.value}`).digest('hex');
 }
 
-export function tlpOf(obj: StixObject): TlpLevel {
-  return tlpOfMarkings(obj.object_marking_refs) ?? 'clear';
-}
-
 export function sourcesOf(obj: StixObject): string[] {
   return Object.keys(obj.x_stixgate?.sources ?? {}).sort();
 }
@@ -140,22 +135,26 @@ function lastSeen(obj: StixObject): string | undefined {
   return max;
 }
 
-/** What the filters and the records read from an object state, computed once per state. */
+/** What the filters and the records read from an object's view, computed once per state. */
 export interface ObjectFacts {
+  /** The view's TLP (src/access: the strictest contribution the sink sees). */
   tlp: TlpLevel;
   labels: string[];
   sources: string[];
   score: number | null;
 }
 
-export function factsOf(obj: StixObject): ObjectFacts {
-  return { tlp: tlpOf(obj), labels: labelsOf(obj), sources: sourcesOf(obj), score: typeof obj.x_stixgate?.score === 'number' ? obj.x_stixgate.score : null };
+/** The facts of a view (src/access/view.ts) under its TLP. */
+export function factsOf(view: StixObject, tlp: TlpLevel): ObjectFacts {
+  return { tlp, labels: labelsOf(view), sources: sourcesOf(view), score: typeof view.x_stixgate?.score === 'number' ? view.x_stixgate.score : null };
 }
 
 /**
- * Builds the records of one object state. Pure. The record's key comes from the canonical value;
- * the value a sink sends is formula-neutralised like every other field (only an e-mail local part
- * or a domain label can start with `-`, `+`, `=`; the store keeps the value verbatim).
+ * Builds the records of one object state, from the view the sink may receive (`obj` is that
+ * view; src/pipeline/sink-records-select.ts makes it). Pure. The record's key comes from the
+ * canonical value; the value a sink sends is formula-neutralised like every other field (only an
+ * e-mail local part or a domain label can start with `-`, `+`, `=`; the store keeps the value
+ * verbatim).
  */
 export function recordsFor(
   obj: StixObject,
@@ -163,7 +162,7 @@ export function recordsFor(
   op: 'upsert' | 'remove',
   reason: string | undefined,
   mapping: Record<string, string>,
-  facts: ObjectFacts = factsOf(obj),
+  facts: ObjectFacts = factsOf(obj, 'clear'),
 ): SinkRecord[] {
   const out: SinkRecord[] = [];
   const base = { op, reason, seq, object: obj, ...facts };

@@ -9,6 +9,7 @@ import type { HttpClient } from '../http/types.js';
 import { DeadLetterFile } from './dead-letter.js';
 import { batchesOf, decide, recordsForChanges, type PublishCheck } from './select.js';
 import { recordsFor } from './records.js';
+import type { AccessPolicy } from '../access/policy.js';
 
 export const sinkCursorName = (sinkId: string): string => `sink:${sinkId}`;
 
@@ -28,6 +29,8 @@ export interface SinkRunOptions {
   signal: AbortSignal;
   now: () => number;
   publish?: PublishCheck;
+  /** The access policy (default_tlp, scoring) the sink's view is computed under. */
+  access?: AccessPolicy;
   /** Re-send every active indicator, then continue from the head captured before the scan. */
   full?: boolean;
   /** Build batches and count them; send nothing, commit nothing. */
@@ -92,7 +95,7 @@ export async function runSink(o: SinkRunOptions): Promise<SinkRunSummary> {
 
   const withheld = (lists: string[]) => { for (const l of lists) o.metrics?.publishFiltered.inc({ list: l }); };
   const build = async (changes: Change[]) => {
-    const records = await keepShared(o, recordsForChanges(changes, o.config, o.mapping, o.now(), o.publish, withheld));
+    const records = await keepShared(o, recordsForChanges(changes, o.config, o.mapping, o.now(), o.publish, withheld, o.access));
     return batchesOf(records, Math.min(maxBatch, limits.maxBatch), limits.maxBytes, o.sink.sizeOf?.bind(o.sink));
   };
   if (o.dryRun) {
@@ -247,8 +250,14 @@ async function keepShared(o: SinkRunOptions, records: SinkRecord[]): Promise<Sin
       continue;
     }
     const page = await o.store.query({ type: 'indicator', value: r.observable.value, limit: 20 });
-    const survivor = page.objects.find((obj) => obj.id !== r.object.id && decide(obj, 'upsert', o.config, o.now()).action === 'upsert');
-    const rec = survivor && recordsFor(survivor, r.seq, 'upsert', undefined, o.mapping).find((x) => x.key === r.key);
+    let rec: SinkRecord | undefined;
+    for (const obj of page.objects) {
+      if (obj.id === r.object.id) continue;
+      const d = decide(obj, 'upsert', o.config, o.now(), o.access);
+      if (d.action !== 'upsert') continue;
+      rec = recordsFor(d.object, r.seq, 'upsert', undefined, o.mapping, d.facts).find((x) => x.key === r.key);
+      if (rec) break;
+    }
     out.push(rec ?? r);
   }
   return out;
@@ -262,7 +271,7 @@ async function fullSync(o: SinkRunOptions, ctx: SinkRunContext, maxBatch: number
     const page = await o.store.query({ type: 'indicator', limit: 1000, after });
     after = page.next;
     const changes = page.objects.map((object) => ({ seq: 0, id: object.id, type: object.type, op: 'upsert' as const, object }));
-    const records = recordsForChanges(changes, o.config, o.mapping, o.now(), o.publish).filter((r) => r.op === 'upsert');
+    const records = recordsForChanges(changes, o.config, o.mapping, o.now(), o.publish, undefined, o.access).filter((r) => r.op === 'upsert');
     const batches = batchesOf(records, maxBatch, o.sink.limits.maxBytes, o.sink.sizeOf?.bind(o.sink));
     if (o.dryRun) plan(sum, batches);
     else await sendAll(o, ctx, batches, concurrency, sum);

@@ -1,29 +1,49 @@
 import type { Change } from '../store/contract.js';
 import type { Observable, StixObject } from '../core/stix.js';
-import { tlpRank } from '../core/stix.js';
+import { DEFAULT_POLICY, everVisible, viewTlp, type AccessPolicy } from '../access/policy.js';
+import { removalStub, viewOf } from '../access/view.js';
 import type { CommonSinkConfig, SinkRecord } from './types.js';
 import { factsOf, recordsFor, type ObjectFacts } from './records.js';
 
 /** Decides, per value, whether a sink may publish it (warninglists, publish allowlist). */
 export type PublishCheck = (o: Observable, sources: readonly string[]) => { publish: boolean; lists: string[] };
 
+export type Decision =
+  | { action: 'skip' }
+  | { action: 'remove'; reason: string; object: StixObject; facts: ObjectFacts }
+  | { action: 'upsert'; object: StixObject; facts: ObjectFacts };
+
 /**
- * What a sink should do with one object state:
- *  - `skip`: static filters (observable types are applied per record, labels, sources): the object is
- *    not for this sink and never was;
- *  - `remove` with a reason: revoked, expired, TLP above the sink's maximum (TLPs only tighten on
- *    merge), score below the minimum (scores decay);
+ * What a sink should do with one object state, judged on the view its `max_tlp` gives
+ * (src/access): only the contributions at or below it, their labels, sources and score.
+ *  - `skip`: no contribution at or below `max_tlp` was ever there (the sink never hears of the
+ *    value, not even as a removal), or static filters (observable types are applied per record,
+ *    labels, sources) say the object is not for this sink;
+ *  - `remove` with a reason: revoked, expired, every visible contribution re-marked above the
+ *    maximum (`tlp`; contributions only tighten), score below the minimum (scores decay);
  *  - `upsert`.
- * Pure.
+ * The records are built from `object`: the view, or for a `tlp` removal its identity only. Pure.
  */
-export function decide(
+export function decide(obj: StixObject, op: Change['op'], f: CommonSinkConfig, now: number, access: AccessPolicy = DEFAULT_POLICY): Decision {
+  if (obj.type !== 'indicator') return { action: 'skip' };
+  const view = viewOf(obj, f.max_tlp, access);
+  if (!view) {
+    if (!everVisible(obj, f.max_tlp, access)) return { action: 'skip' };
+    const stub = removalStub(obj);
+    return { action: 'remove', reason: 'tlp', object: stub, facts: factsOf(stub, f.max_tlp) };
+  }
+  const facts = factsOf(view, viewTlp(obj, f.max_tlp, access)!);
+  const d = decideView(view, op, f, now, facts);
+  return d.action === 'skip' ? d : { ...d, object: view, facts };
+}
+
+function decideView(
   obj: StixObject,
   op: Change['op'],
   f: CommonSinkConfig,
   now: number,
-  facts: ObjectFacts = factsOf(obj),
+  facts: ObjectFacts,
 ): { action: 'skip' } | { action: 'remove'; reason: string } | { action: 'upsert' } {
-  if (obj.type !== 'indicator') return { action: 'skip' };
   const labels = facts.labels;
   if (f.filters.labels.length && !labels.some((l) => f.filters.labels.includes(l))) return { action: 'skip' };
   if (f.filters.exclude_labels.length && labels.some((l) => f.filters.exclude_labels.includes(l))) return { action: 'skip' };
@@ -31,7 +51,6 @@ export function decide(
   if (op === 'revoke' || obj.revoked === true) return { action: 'remove', reason: 'revoked' };
   if (op === 'expire' || obj.x_stixgate?.expired === true) return { action: 'remove', reason: 'expired' };
   if (typeof obj.valid_until === 'string' && Date.parse(obj.valid_until) <= now) return { action: 'remove', reason: 'expired' };
-  if (tlpRank(facts.tlp) > tlpRank(f.max_tlp)) return { action: 'remove', reason: 'tlp' };
   if (f.filters.min_score > 0 && (facts.score === null || facts.score < f.filters.min_score)) return { action: 'remove', reason: 'score' };
   return { action: 'upsert' };
 }
@@ -47,14 +66,14 @@ export function recordsForChanges(
   now: number,
   publish?: PublishCheck,
   onWithheld?: (lists: string[]) => void,
+  access: AccessPolicy = DEFAULT_POLICY,
 ): SinkRecord[] {
   const byKey = new Map<string, SinkRecord>();
   for (const c of changes) {
     if (c.object.type !== 'indicator') continue;
-    const facts = factsOf(c.object);
-    const d = decide(c.object, c.op, f, now, facts);
+    const d = decide(c.object, c.op, f, now, access);
     if (d.action === 'skip') continue;
-    for (const r of recordsFor(c.object, c.seq, d.action, d.action === 'remove' ? d.reason : undefined, mapping, facts)) {
+    for (const r of recordsFor(d.object, c.seq, d.action, d.action === 'remove' ? d.reason : undefined, mapping, d.facts)) {
       if (f.filters.types.length && !f.filters.types.includes(r.observable.type)) continue;
       let rec = r;
       if (rec.op === 'upsert' && publish) {

@@ -120,7 +120,7 @@ describe('enrichers config schema', () => {
     assert.deepEqual(c.quota, { per_minute: 4, per_day: 500 });
     assert.equal(c.interval_secs, 300);
     assert.equal(c.cache_ttl_hours, 24);
-    assert.deepEqual(enricherRunSettings(def, c), { service: 'demo', quota: { per_minute: 4, per_day: 500 }, cacheTtlMs: 86_400_000, maxPerRun: 100, maxRunMs: 300_000, concurrency: 1, inflightMs: 30_000 });
+    assert.deepEqual(enricherRunSettings(def, c), { service: 'demo', quota: { per_minute: 4, per_day: 500 }, cacheTtlMs: 86_400_000, maxPerRun: 100, maxRunMs: 300_000, concurrency: 1, inflightMs: 30_000, maxTlp: 'green' });
     assert.equal(enricherHttpPolicy(c, '/etc').retry.maxAttempts, 1);
     const bad = validate(buildEnrichersSchema([def]), { d: { type: 'demo', api_key: 'k', quota: { per_minut: 3 }, cache_ttl: 1 }, e: { type: 'demon' } });
     assert.ok(!bad.ok);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { indicatorFor, ipFor, T0, DAY, HOUR } from '../../test/store/fixtures.js';
 import { observableScoId } from '../core/ids.js';
-import { TLP_MARKING_BY_LEVEL, type StixObject } from '../core/stix.js';
+import { TLP_MARKING_BY_LEVEL, type StixObject, type TlpLevel } from '../core/stix.js';
 import { silentLogger } from '../telemetry/logger.js';
 import { runEnricher, enrichCursorName, type EnrichRunOptions } from './runner.js';
 import { EnrichCache, LOOKUP_PROPERTY, lookupNoteId } from './records.js';
@@ -29,8 +29,9 @@ function opts(store: Store, over: Partial<EnrichRunOptions> = {}): EnrichRunOpti
   };
 }
 
-async function ingest(store: Store, ns: number[], now = T0, extra: { tlp?: 'amber'; modified?: number } = {}) {
-  return store.upsert(ns.map((n) => ({ object: indicatorFor(n, { modified: extra.modified }), source: 'feed-a', confidence: 40, tlp: extra.tlp })), { now });
+/** Indicators from feed-a, TLP:GREEN unless told (the enricher's default ceiling lets them out). */
+async function ingest(store: Store, ns: number[], now = T0, extra: { tlp?: TlpLevel; modified?: number; source?: string } = {}) {
+  return store.upsert(ns.map((n) => ({ object: indicatorFor(n, { modified: extra.modified }), source: extra.source ?? 'feed-a', confidence: 40, tlp: extra.tlp ?? 'green' })), { now });
 }
 
 const range = (a: number, b: number): number[] => Array.from({ length: b - a }, (_, i) => a + i);
@@ -51,7 +52,8 @@ describe('enrich runner', () => {
       svc.scores.set(ipFor(1), 90);
       await ingest(store, [1], T0, { tlp: 'amber' });
       await store.upsert([{ object: { type: 'malware', spec_version: '2.1', id: 'malware--6b6e7f2a-6bcb-4a8e-9e4a-2f4c1e0b1a11', created: '2024-01-01T00:00:00.000Z', modified: '2024-01-01T00:00:00.000Z', name: 'x', is_family: true }, source: 'feed-a' }], { now: T0 });
-      const sum = await runEnricher(opts(store));
+      // an enricher trusted with TLP:AMBER (the default ceiling is green)
+      const sum = await runEnricher(opts(store, { maxTlp: 'amber' }));
       assert.equal(svc.arrivals.length, 1);
       assert.equal(sum.lookups, 1);
       assert.equal(sum.found, 1);
@@ -145,12 +147,31 @@ describe('enrich runner', () => {
       const revoked = { ...indicatorFor(300), revoked: true };
       const expired = indicatorFor(301, { validUntil: T0 + 1000 });
       const domain: StixObject = { ...indicatorFor(302), id: 'indicator--0d1b5a63-8a6c-4a43-9f3d-39e0d1a7a302', pattern: "[domain-name:value = 'example.org']" };
-      await store.upsert([revoked, expired, domain].map((object) => ({ object, source: 'feed-a' })), { now: T0 });
+      await store.upsert([revoked, expired, domain].map((object) => ({ object, source: 'feed-a', tlp: 'clear' as const })), { now: T0 });
       const s = await runEnricher(opts(store));
       assert.equal(svc.arrivals.length, 0);
       assert.equal(s.skipped.inactive, 2);
       assert.equal(s.skipped.no_values, 1);
       assert.equal(s.cursor, 3);
+    }));
+
+  it('sends a value only when a contribution at or below its ceiling (default green) lists it', () =>
+    withStore(async ({ store }) => {
+      svc.arrivals.length = 0;
+      svc.paths.length = 0;
+      await ingest(store, [600], T0, { tlp: 'amber' }); // amber only: never sent
+      await ingest(store, [601], T0, { tlp: 'red', source: 'feed-red' }); // red only: never sent
+      await ingest(store, [602], T0, { tlp: 'red', source: 'feed-red' }); // red and clear: sent, as clear
+      await ingest(store, [602], T0, { tlp: 'clear', source: 'feed-clear' });
+      await ingest(store, [603], T0, { tlp: 'green' });
+      const s = await runEnricher(opts(store));
+      const sent = svc.paths.map((p) => new URL(p, 'http://x').searchParams.get('v'));
+      assert.deepEqual(sent.sort(), [ipFor(602), ipFor(603)].sort());
+      assert.equal(s.skipped.tlp, 2, 'the amber and the red value (a change carries the latest state: 602 is red and clear)');
+      const note = (await store.get(lookupNoteId('fake', { type: 'ipv4-addr', value: ipFor(602) })))!;
+      assert.equal(note.x_stixgate!.sources['enrich:fake'].tlp, 'clear', 'the result is as restricted as what the enricher saw');
+      const ind = (await store.get(indicatorFor(602).id))!;
+      assert.equal(ind.x_stixgate!.sources['enrich:fake'].tlp, 'clear');
     }));
 
   it('a 429 stops the run; no request before Retry-After, even after a restart; then it resumes', () =>

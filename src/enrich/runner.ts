@@ -1,5 +1,5 @@
 import { StixgateError } from '../core/errors.js';
-import { tlpOf } from '../delivery/records.js';
+import { DEFAULT_ENRICHER_CEILING, DEFAULT_POLICY, viewTlp, type AccessPolicy } from '../access/policy.js';
 import type { Observable, ObservableType, StixObject, TlpLevel } from '../core/stix.js';
 import type { IngestItem, Store } from '../store/contract.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -52,6 +52,10 @@ export interface EnrichRunOptions {
   concurrency?: number;
   /** The run stops taking new lookups after this long (default 5 min); waiting ones are dropped. */
   maxRunMs?: number;
+  /** TLP ceiling: values only reach the service when a contribution at or below it exists (default green). */
+  maxTlp?: TlpLevel;
+  /** The access policy (default_tlp) contributions are read under. */
+  access?: AccessPolicy;
   /** Quota window (tests shorten it); default 60 s. */
   windowMs?: number;
   /** Longest request (slot kept this long if the process dies mid-request); default 60 s. */
@@ -95,7 +99,7 @@ interface Value {
 
 export async function runEnricher(o: EnrichRunOptions): Promise<EnrichRunSummary> {
   const sum: EnrichRunSummary = {
-    changes: 0, skipped: { not_indicator: 0, inactive: 0, no_values: 0, by_enrichment: 0 }, lookups: 0, found: 0, notFound: 0,
+    changes: 0, skipped: { not_indicator: 0, inactive: 0, no_values: 0, tlp: 0, by_enrichment: 0 }, lookups: 0, found: 0, notFound: 0,
     cacheHits: 0, valueErrors: 0, signals: 0, stored: { created: 0, updated: 0, unchanged: 0, rejected: 0 }, cursor: 0,
   };
   const source = sourceName(o.id);
@@ -144,7 +148,7 @@ export async function runEnricher(o: EnrichRunOptions): Promise<EnrichRunSummary
       ctx.now = now;
       const candidates: Candidate[] = [];
       for (const change of page.changes) {
-        const c = selectChange(change, types, now);
+        const c = selectChange(change, types, now, o.maxTlp ?? DEFAULT_ENRICHER_CEILING, o.access ?? DEFAULT_POLICY);
         if (typeof c === 'string') sum.skipped[c]++;
         else candidates.push(c);
       }
@@ -258,9 +262,12 @@ function clamp(n: number): number {
 function resultItems(o: EnrichRunOptions, sum: EnrichRunSummary, source: string, candidates: Candidate[], values: Map<string, Value>, next: number): IngestItem[] {
   const items: IngestItem[] = [];
   const service = o.service ?? o.id;
+  const ceiling = o.maxTlp ?? DEFAULT_ENRICHER_CEILING;
+  const access = o.access ?? DEFAULT_POLICY;
   for (const v of values.values()) {
     if (!v.lookup || v.state !== 'done' || !v.record) continue;
-    const tlps: TlpLevel[] = v.holders.map((i) => tlpOf(candidates[i].change.object));
+    // the result is as restricted as the strictest contribution the enricher was shown
+    const tlps: TlpLevel[] = v.holders.map((i) => viewTlp(candidates[i].change.object, ceiling, access) ?? ceiling);
     const tlp = strictestTlp(tlps);
     const noteId = lookupNoteId(o.id, v.observable);
     const own = v.result?.objects.find((x) => x.id === noteId);
@@ -271,8 +278,9 @@ function resultItems(o: EnrichRunOptions, sum: EnrichRunSummary, source: string,
       }),
       source,
       seenAt: new Date(v.record.at).toISOString(),
+      ...(tlp ? { tlp } : {}),
     });
-    for (const x of v.result?.objects ?? []) if (x.id !== noteId) items.push({ object: x, source, tlp: tlp === 'clear' ? undefined : tlp });
+    for (const x of v.result?.objects ?? []) if (x.id !== noteId) items.push({ object: x, source, tlp });
   }
   // one signal per indicator: the highest maliciousness of its values, when it changed
   for (const c of candidates) {
@@ -286,7 +294,8 @@ function resultItems(o: EnrichRunOptions, sum: EnrichRunSummary, source: string,
     const current = c.change.object.x_stixgate?.sources?.[source]?.confidence;
     if (current === m) continue;
     sum.signals++;
-    items.push({ object: signalCopy(c.change.object as StixObject), source, confidence: m });
+    const tlp = viewTlp(c.change.object, ceiling, access) ?? ceiling;
+    items.push({ object: signalCopy(c.change.object as StixObject), source, confidence: m, tlp });
   }
   return items;
 }

@@ -1,4 +1,6 @@
 import { s, type Schema } from '../core/schema.js';
+import { TLP_LEVELS, type TlpLevel } from '../core/stix.js';
+import { DEFAULT_ENRICHER_CEILING } from '../access/policy.js';
 import { singleAttemptPolicy } from '../pipeline/components.js';
 import type { EnricherDefinition } from './types.js';
 import type { HttpPolicy } from '../http/types.js';
@@ -29,6 +31,7 @@ export function commonEnricherSchema(defaultQuota: { per_minute?: number; per_da
     cache_size: s.int({ default: 10_000, min: 1, max: 10_000_000, description: 'lookup records kept in memory (the store keeps all of them)' }),
     max_per_run: s.int({ default: 100, min: 1, max: 1_000_000, description: 'lookups one run makes at most' }),
     max_run_secs: s.int({ default: 300, min: 1, max: 86_400, description: 'a run takes no new lookup after this long' }),
+    max_tlp: s.enum(TLP_LEVELS, { default: DEFAULT_ENRICHER_CEILING, description: 'a value is sent to the service only when a contribution at or below this TLP lists it (docs/access.md)' }),
     concurrency: s.int({ default: 1, min: 1, max: 32, description: 'lookups in flight at once' }),
     timeout_secs: s.int({ default: 30, min: 1, max: 600, description: 'deadline for one HTTP exchange' }),
     allow_private: s.bool({ default: false, description: 'allow loopback/private/link-local destinations (simulators, lab services)' }),
@@ -47,6 +50,7 @@ export interface CommonEnricherConfig extends NetworkConfig {
   cache_size: number;
   max_per_run: number;
   max_run_secs: number;
+  max_tlp: TlpLevel;
   concurrency: number;
   timeout_secs: number;
   allow_private: boolean;
@@ -72,7 +76,7 @@ export function enricherHttpPolicy(c: CommonEnricherConfig, configDir: string): 
 }
 
 /** The runEnricher options a configured enricher implies (the caller adds enricher, store, http, logger, now, signal, cache). */
-export function enricherRunSettings(def: EnricherDefinition, c: CommonEnricherConfig): Pick<EnrichRunOptions, 'service' | 'quota' | 'cacheTtlMs' | 'maxPerRun' | 'maxRunMs' | 'concurrency' | 'inflightMs'> {
+export function enricherRunSettings(def: EnricherDefinition, c: CommonEnricherConfig): Pick<EnrichRunOptions, 'service' | 'quota' | 'cacheTtlMs' | 'maxPerRun' | 'maxRunMs' | 'concurrency' | 'inflightMs' | 'maxTlp'> {
   return {
     service: def.type,
     quota: c.quota,
@@ -81,5 +85,6 @@ export function enricherRunSettings(def: EnricherDefinition, c: CommonEnricherCo
     maxRunMs: c.max_run_secs * 1000,
     concurrency: c.concurrency,
     inflightMs: c.timeout_secs * 1000,
+    maxTlp: c.max_tlp,
   };
 }

@@ -1,12 +1,14 @@
 import type { Observable, ObservableType, StixObject } from '../core/stix.js';
 import type { Change } from '../store/contract.js';
 import { indicatorObservables } from '../core/object-observables.js';
+import { DEFAULT_ENRICHER_CEILING, DEFAULT_POLICY, canSee, type AccessPolicy } from '../access/policy.js';
+import type { TlpLevel } from '../core/stix.js';
 
 /**
  * Which changes of the change log an enricher looks at, and for which values.
  */
 
-export type SkipReason = 'not_indicator' | 'inactive' | 'no_values';
+export type SkipReason = 'not_indicator' | 'inactive' | 'no_values' | 'tlp';
 
 export interface Candidate {
   change: Change;
@@ -49,10 +51,16 @@ export function changedByEnrichment(o: StixObject): boolean {
   return enrich !== '' && enrich >= other;
 }
 
-/** Classifies one change for an enricher of `types`. */
-export function selectChange(change: Change, types: ReadonlySet<ObservableType>, now: number): Candidate | SkipReason {
+/**
+ * Classifies one change for an enricher of `types` with TLP ceiling `ceiling`: a value goes to a
+ * third-party service only when a contribution at or below the ceiling lists it (src/access).
+ */
+export function selectChange(
+  change: Change, types: ReadonlySet<ObservableType>, now: number, ceiling: TlpLevel = DEFAULT_ENRICHER_CEILING, access: AccessPolicy = DEFAULT_POLICY,
+): Candidate | SkipReason {
   if (change.type !== 'indicator') return 'not_indicator';
   if (!isActive(change, now)) return 'inactive';
+  if (!canSee(change.object, ceiling, access)) return 'tlp';
   const values = indicatorObservables(change.object).filter((v) => types.has(v.type) && v.cidr !== true);
   if (values.length === 0) return 'no_values';
   return { change, values, byEnrichment: changedByEnrichment(change.object) };

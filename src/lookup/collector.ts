@@ -6,7 +6,8 @@ import type { IndicatorMatch, MatchKind } from './types.js';
 /** What the collector needs from the index. */
 export interface MatchSource {
   visible(slot: number, now: number, maxRank: number): boolean;
-  match(slot: number, kind: MatchKind, matched: string): IndicatorMatch;
+  /** The match as a reader of `maxRank` sees it (only its contributions). */
+  match(slot: number, kind: MatchKind, matched: string, maxRank: number): IndicatorMatch;
 }
 
 /** Gathers visible matches for one looked-up value, one entry per indicator (first match wins). */
@@ -34,7 +35,7 @@ export class Collector {
       if (this.seen.includes(slot)) return;
     }
     (this.seen ??= []).push(slot);
-    this.out.push(this.index.match(slot, kind, matched));
+    this.out.push(this.index.match(slot, kind, matched, this.maxRank));
   }
 }
 

@@ -1,6 +1,8 @@
 import { detectObservable, parseIpv4, parseIpv6 } from '../core/observable.js';
 import { indicatorObservables } from '../core/object-observables.js';
-import { TLP_LEVELS, tlpOfMarkings, tlpRank, type Indicator, type Observable, type TlpLevel } from '../core/stix.js';
+import { TLP_LEVELS, tlpRank, type Indicator, type Observable, type StixObject, type TlpLevel } from '../core/stix.js';
+import { DEFAULT_POLICY, tlpSpan, viewTlp, type AccessPolicy } from '../access/policy.js';
+import { viewOf } from '../access/view.js';
 import type { ActiveIndicator, Change } from '../store/contract.js';
 import { Ipv4Ranges, Ipv6Ranges, formatIpv4 } from './cidr.js';
 import { InternedLists, flatten } from './intern.js';
@@ -42,7 +44,13 @@ export class LookupIndex {
   seq = 0;
   private readonly clock: () => number;
   private readonly matchParents: boolean;
-  private readonly unmarkedTlp: number;
+  private readonly access: AccessPolicy;
+  /**
+   * Indicators whose contributions differ in TLP (few: one value listed by sources of different
+   * levels), kept whole so that a reader below the strictest sees only its contributions. The
+   * slot's TLP column holds the least restrictive contribution (who sees the indicator at all).
+   */
+  private readonly mixed = new Map<number, { obj: StixObject; high: number }>();
   private readonly maxMatches: number;
   private readonly slots = new SlotTable();
   private readonly lists = new InternedLists();
@@ -63,7 +71,7 @@ export class LookupIndex {
   constructor(opts: LookupIndexOptions & { now?: () => number } = {}) {
     this.clock = opts.now ?? Date.now;
     this.matchParents = opts.matchParentDomains ?? true;
-    this.unmarkedTlp = tlpRank(opts.unmarkedTlp ?? 'amber');
+    this.access = opts.access ?? DEFAULT_POLICY;
     this.maxMatches = opts.maxMatchesPerValue ?? 100;
   }
 
@@ -143,20 +151,43 @@ export class LookupIndex {
   }
 
   /** @internal used by Collector */
-  match(slot: number, kind: MatchKind, matched: string): IndicatorMatch {
+  match(slot: number, kind: MatchKind, matched: string, maxRank: number): IndicatorMatch {
     const t = this.slots;
+    const m = this.mixed.get(slot);
+    if (m !== undefined && maxRank < m.high) return this.partialMatch(slot, m.obj, kind, matched, TLP_LEVELS[maxRank]);
     return {
       id: t.idOf(slot),
       match: kind,
       matched_value: matched,
       score: t.score(slot) === 255 ? null : t.score(slot),
-      tlp: TLP_LEVELS[t.tlp(slot)],
+      // every contribution is visible: the strictest one's TLP
+      tlp: TLP_LEVELS[m !== undefined ? m.high : t.tlp(slot)],
       labels: this.lists.get(t.labels(slot)),
       sources: this.lists.get(t.sources(slot)),
       first_seen: this.iso(t.firstSeen(slot)),
       last_seen: this.iso(t.lastSeen(slot)),
       valid_until: this.iso(t.validUntil(slot)),
       sightings: t.sightings(slot),
+    };
+  }
+
+  /** The match of a mixed indicator for a reader who sees only some of its contributions. */
+  private partialMatch(slot: number, obj: StixObject, kind: MatchKind, matched: string, ceiling: TlpLevel): IndicatorMatch {
+    const view = viewOf(obj, ceiling, this.access)!;
+    const d = this.summarise(view);
+    const score = view.x_stixgate?.score ?? view.confidence;
+    return {
+      id: this.slots.idOf(slot),
+      match: kind,
+      matched_value: matched,
+      score: typeof score === 'number' && score >= 0 && score <= 100 ? Math.round(score) : null,
+      tlp: viewTlp(obj, ceiling, this.access)!,
+      labels: d.labels,
+      sources: d.sources,
+      first_seen: this.iso(d.first),
+      last_seen: this.iso(d.last),
+      valid_until: view.valid_until !== undefined ? this.iso(this.parseTime(view.valid_until as string)) : null,
+      sightings: view.x_stixgate?.sightings?.count ?? 0,
     };
   }
 
@@ -268,31 +299,37 @@ export class LookupIndex {
     return true;
   }
 
-  private describe(slot: number, obj: Indicator): void {
-    const t = this.slots;
+  /** Sources (sorted), distinct labels (object's and sources', sorted) and the seen window. */
+  private summarise(obj: StixObject): { sources: string[]; labels: string[]; first: number; last: number } {
     const prov = obj.x_stixgate?.sources;
-    const sourceIds = prov ? Object.keys(prov) : [];
-    if (sourceIds.length > 1) sourceIds.sort();
+    const sources = prov ? Object.keys(prov) : [];
+    if (sources.length > 1) sources.sort();
     let first = Number.NaN;
     let last = Number.NaN;
-    let sourceTlp = -1;
     // distinct labels (SameValueZero, as a Set would keep them); lists are short
     const labels: string[] = [];
     if (Array.isArray(obj.labels)) for (const label of obj.labels) if (!labels.includes(label)) labels.push(label);
-    for (const id of sourceIds) {
+    for (const id of sources) {
       const p = prov![id];
       const f = this.parseTime(p.first_seen);
       const l = this.parseTime(p.last_seen);
       if (Number.isFinite(f) && !(first <= f)) first = f;
       if (Number.isFinite(l) && !(last >= l)) last = l;
-      if (p.tlp) sourceTlp = Math.max(sourceTlp, tlpRank(p.tlp));
       if (p.labels) for (const label of p.labels) if (!labels.includes(label)) labels.push(label);
     }
     if (labels.length > 1) labels.sort();
-    const marked = tlpOfMarkings(obj.object_marking_refs);
+    return { sources, labels, first, last };
+  }
+
+  private describe(slot: number, obj: Indicator): void {
+    const t = this.slots;
+    const { sources: sourceIds, labels, first, last } = this.summarise(obj);
+    const span = tlpSpan(obj, this.access);
+    if (span.low !== span.high) this.mixed.set(slot, { obj, high: span.high });
     const score = obj.x_stixgate?.score ?? obj.confidence;
     t.setMeta(slot, {
-      tlp: marked !== undefined ? tlpRank(marked) : sourceTlp >= 0 ? sourceTlp : this.unmarkedTlp,
+      // the least restrictive independent contribution: who sees the indicator at all (none: nobody)
+      tlp: span.low >= 0 ? span.low : TLP_LEVELS.length,
       score: typeof score === 'number' && score >= 0 && score <= 100 ? Math.round(score) : 255,
       labels: this.lists.acquire(labels),
       sources: this.lists.acquire(sourceIds),
@@ -393,6 +430,7 @@ export class LookupIndex {
     }
     this.lists.release(t.labels(slot));
     this.lists.release(t.sources(slot));
+    this.mixed.delete(slot);
     t.release(slot);
   }
 }

@@ -1,4 +1,5 @@
 import type { ObservableType, TlpLevel } from '../core/stix.js';
+import type { AccessPolicy } from '../access/policy.js';
 
 /** How a looked-up value reached an indicator. */
 export type MatchKind = 'exact' | 'cidr' | 'domain';
@@ -37,8 +38,8 @@ export interface LookupResult {
 export interface LookupIndexOptions {
   /** A host `a.evil.com` also hits a listed parent domain `evil.com`. Default true. */
   matchParentDomains?: boolean;
-  /** TLP assumed for an indicator with neither a marking nor a source TLP. Default `amber`. */
-  unmarkedTlp?: TlpLevel;
+  /** The access policy (default_tlp, scoring) answers are computed under (src/access). */
+  access?: AccessPolicy;
   /** Cap on indicators reported per looked-up value (bounded response size). Default 100. */
   maxMatchesPerValue?: number;
 }

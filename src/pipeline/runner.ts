@@ -4,7 +4,9 @@ import type { Store, IngestItem, UpsertResult } from '../store/contract.js';
 import type { CommonSourceConfig, Page, Source } from './types.js';
 import type { HttpClient } from '../http/types.js';
 import type { Rejection } from '../core/errors.js';
-import { TLP_MARKING_IDS, tlpOfMarkings, tlpRank, type StixObject, type TlpLevel } from '../core/stix.js';
+import { tlpRank, type StixObject, type TlpLevel } from '../core/stix.js';
+import { MarkingResolver, type ContributionMarking } from '../access/ingest.js';
+import { DEFAULT_TLP } from '../access/policy.js';
 import { extractObservables } from '../core/pattern.js';
 import { gateObject, DEFAULT_VALUE_POLICY, type ValuePolicy } from '../core/value-gate.js';
 import type { Allowlist } from '../filter/ingest-allowlist.js';
@@ -19,6 +21,8 @@ export interface RunOptions {
   metrics?: Metrics;
   allowlist?: Allowlist;
   allowRed: boolean;
+  /** TLP of a contribution with no marking from a source with no `tlp` (config `default_tlp`). */
+  defaultTlp?: TlpLevel;
   signal: AbortSignal;
   now: () => number;
   full?: boolean;
@@ -69,6 +73,7 @@ export async function runSource(o: RunOptions): Promise<RunSummary> {
   let items: IngestItem[] = [];
   let pending: Page[] = [];
   let cursorToCommit: string | undefined;
+  const markings = new MarkingResolver((ids) => o.store.getMany(ids), o.defaultTlp ?? DEFAULT_TLP);
   const flush = async () => {
     if (pending.length === 0) return;
     const result = await o.store.upsert(items, { now, cursors: cursorToCommit !== undefined ? { [name]: cursorToCommit } : undefined });
@@ -95,6 +100,8 @@ export async function runSource(o: RunOptions): Promise<RunSummary> {
     sum.pages++;
     sum.received += page.received;
     sum.mapped += page.items.length;
+    await markings.learn(page.items.map((it) => it.object));
+    let unreadable = 0;
     for (let i = 0; i < page.items.length; i++) {
       const it = page.items[i];
       // the value gate: what fails is counted by reason and never stored (issue 18)
@@ -102,14 +109,20 @@ export async function runSource(o: RunOptions): Promise<RunSummary> {
       for (const r of gate.ok ? gate.rejections : [gate.rejection]) countRejection(sum, r, o);
       if (!gate.ok) continue;
       const object = gate.object;
-      const why = filterReason(object, o);
+      const marking = markings.markingOf(object, o.config.tlp);
+      const why = filterReason(object, marking, o);
       if (why) {
         sum.filtered++;
         o.metrics?.recordsFiltered.inc({ source: o.id, filter: why });
         continue;
       }
-      items.push({ object, source: o.id, seenAt: it.seenAt, confidence: it.confidence ?? o.config.confidence, tlp: o.config.tlp });
+      if (marking.reading.unreadable.length > 0) {
+        unreadable++;
+        if (unreadable === 1) o.logger.warn({ source: o.id, id: object.id, marking: marking.reading.unreadable[0] }, 'marking cannot be read: the contribution is treated as TLP:RED');
+      }
+      items.push({ object, source: o.id, seenAt: it.seenAt, confidence: it.confidence ?? o.config.confidence, tlp: marking.tlp });
     }
+    if (unreadable > 0) o.metrics?.markingsUnreadable.inc({ source: o.id }, unreadable);
     for (const r of page.rejections) countRejection(sum, r, o);
     if (o.metrics) {
       o.metrics.recordsReceived.inc({ source: o.id }, page.received);
@@ -139,12 +152,11 @@ function countRejection(sum: RunSummary, r: Rejection, o: RunOptions): void {
 }
 
 /** Why an object is dropped before the store, or undefined to keep it. */
-function filterReason(obj: StixObject, o: RunOptions): string | undefined {
+function filterReason(obj: StixObject, marking: ContributionMarking, o: RunOptions): string | undefined {
   if (!o.allowRed) {
-    // Only an explicit TLP:RED marking (or a red source default) drops an object here. Unknown
-    // markings are kept in the store and fail closed when served (lookups, sinks treat them as red).
-    const explicit = (obj.object_marking_refs ?? []).filter((ref) => TLP_MARKING_IDS[ref] !== undefined);
-    const tlp: TlpLevel | undefined = tlpOfMarkings(explicit) ?? o.config.tlp;
+    // Only an explicit TLP:RED marking (or a red source default) drops an object here. Unreadable
+    // markings are kept in the store as red contributions (never served below red).
+    const tlp: TlpLevel | undefined = marking.reading.tlp ?? o.config.tlp;
     if (tlp && tlpRank(tlp) >= tlpRank('red')) return 'tlp_red';
   }
   if (o.allowlist && o.allowlist.size > 0 && obj.type === 'indicator' && typeof obj.pattern === 'string') {

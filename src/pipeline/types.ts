@@ -62,8 +62,8 @@ export interface CommonSourceConfig extends NetworkConfig {
   timezone?: string;
   /** Default confidence (0-100) for objects without their own. */
   confidence?: number;
-  /** TLP given to objects that carry no marking. */
-  tlp: TlpLevel;
+  /** TLP of this source's contribution when an object carries no TLP marking (else `default_tlp`). */
+  tlp?: TlpLevel;
   labels: string[];
   /** Days an indicator stays valid after it was last seen, when the source gives no valid_until. */
   valid_days?: number;

@@ -19,6 +19,7 @@ import { resolverFromIndex, sightingsRoutes } from './sightings.js';
 import type { Scoring } from '../score/model.js';
 import type { PublishFilter } from '../filter/policy.js';
 import { detectObservable } from '../core/observable.js';
+import type { AccessPolicy } from '../access/policy.js';
 
 export { hashApiKey, serverSchema, type ServerConfig } from './schema.js';
 export { Authenticator, type Principal } from './auth.js';
@@ -38,6 +39,8 @@ export interface BuildServerOptions {
   correlator?: Correlator;
   /** Serves POST /api/v1/sightings when given (the store's scoring model). */
   scoring?: Scoring;
+  /** The access policy every answer is computed under (default: DEFAULT_POLICY). */
+  access?: AccessPolicy;
   /** The publish filter in use (warninglists, publish allowlist): lookups flag the values it lists. */
   publishFilter?: () => PublishFilter | undefined;
 }
@@ -129,8 +132,8 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
     }),
     related: correlator && ((id, maxTlp) => correlator.relatedSummary(id, maxTlp) as unknown as Record<string, string[]>),
   });
-  if (o.correlator) relatedRoutes(app, { correlator: o.correlator, store: o.store, auth, now });
-  if (o.scoring) sightingsRoutes(app, { store: o.store, auth, scoring: o.scoring, resolve: resolverFromIndex(o.index, now), now, isServing: o.isServing ?? o.isReady });
+  if (o.correlator) relatedRoutes(app, { correlator: o.correlator, store: o.store, auth, now, access: o.access });
+  if (o.scoring) sightingsRoutes(app, { store: o.store, auth, scoring: o.scoring, resolve: resolverFromIndex(o.index, now), now, access: o.access, isServing: o.isServing ?? o.isReady });
   healthRoutes(app, { store: o.store, isReady: o.isReady });
   metricsRoutes(app, { metrics: o.metrics, index: o.index, store: o.store, auth, requireAuth: !c.metrics_public, now });
   finishRoutes();

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { tlpRank, type TlpLevel } from '../core/stix.js';
 import type { Correlator } from '../correlate/index.js';
-import { tlpRankOf } from '../correlate/visibility.js';
+import { DEFAULT_POLICY, canSee, type AccessPolicy } from '../access/policy.js';
 import type { Store } from '../store/contract.js';
 import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
@@ -11,8 +10,8 @@ export interface RelatedRoutesOptions {
   store: Store;
   auth: Authenticator;
   now: () => number;
-  /** TLP of objects with no marking and no source TLP (default amber, as lookups). */
-  unmarkedTlp?: TlpLevel;
+  /** The access policy (default_tlp) visibility is judged under. */
+  access?: AccessPolicy;
 }
 
 export const MAX_RELATED_LIMIT = 1000;
@@ -85,9 +84,9 @@ export function relatedRoutes(app: FastifyInstance, o: RelatedRoutesOptions): vo
       const { id } = req.params;
       const maxTlp = req.principal?.maxTlp ?? 'clear';
       const subject = await o.store.get(id);
-      if (!subject || tlpRankOf(subject, o.unmarkedTlp) > tlpRank(maxTlp)) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such object');
+      if (!subject || !canSee(subject, maxTlp, o.access ?? DEFAULT_POLICY)) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such object');
       const types = req.query.types?.split(',');
-      const r = await o.correlator.related(o.store, id, { depth: req.query.depth, limit: req.query.limit, types, maxTlp, unmarkedTlp: o.unmarkedTlp, now: o.now() });
+      const r = await o.correlator.related(o.store, id, { depth: req.query.depth, limit: req.query.limit, types, maxTlp, now: o.now() });
       return {
         id,
         capped: r?.capped ?? false,

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { tlpOfMarkings, tlpRank, type TlpLevel } from '../core/stix.js';
+import type { TlpLevel } from '../core/stix.js';
+import { DEFAULT_POLICY, canSee, type AccessPolicy } from '../access/policy.js';
 import type { LookupIndex } from '../lookup/index.js';
 import type { Scoring } from '../score/model.js';
 import { MAX_SIGHTING_COUNT, recordSightings, sightingId, type SightingReport } from '../store/sightings.js';
@@ -32,6 +33,8 @@ export interface SightingsRoutesOptions {
   scoring: Scoring;
   resolve: ResolveValue;
   now: () => number;
+  /** The access policy (default_tlp) an indicator's visibility is judged under. */
+  access?: AccessPolicy;
   /** Most sightings per request (400 above). Default 500. */
   maxSightings?: number;
   /** False while the lookup index is not current: 503 + Retry-After (values could not be resolved). */
@@ -166,8 +169,8 @@ export function sightingsRoutes(app: FastifyInstance, o: SightingsRoutesOptions)
         let ids: string[];
         if (p.s.indicator_id !== undefined) {
           const obj = byId.get(p.s.indicator_id);
-          const tlp = obj ? tlpOfMarkings(Array.isArray(obj.object_marking_refs) ? obj.object_marking_refs : undefined) ?? 'amber' : undefined;
-          if (!obj || obj.type !== 'indicator' || obj.revoked === true || tlp === undefined || tlpRank(tlp) > tlpRank(maxTlp)) {
+          // an indicator the caller cannot see is answered exactly as an unknown one
+          if (!obj || obj.type !== 'indicator' || obj.revoked === true || !canSee(obj, maxTlp, o.access ?? DEFAULT_POLICY)) {
             unmatched.push({ index: p.i, indicator_id: p.s.indicator_id, reason: 'unknown_indicator' });
             continue;
           }

@@ -10,13 +10,15 @@
  *    not depend on arrival order): `created` = earliest, indicator `valid_from` = earliest, `valid_until` = latest (absent = never
  *    expires), `revoked: true` sticks;
  *  - provenance per source in `x_stixgate.sources`: first_seen earliest, last_seen latest,
- *    labels union (sorted), TLP the most restrictive that source delivered, confidence from the
- *    latest delivery (ties: the higher one);
+ *    labels union (sorted), TLP the most restrictive that source delivered (`released_tlp` the
+ *    least restrictive, kept when it differs), confidence from the latest delivery (ties: the
+ *    higher one);
  *  - `last_seen` and `valid_until` only move when they advance by more than `seenGranularityMs`,
  *    so a re-poll within the granularity is not a write;
- *  - the marking: the most restrictive TLP of all contributors (an unknown marking counts as red).
- *    When the winning content carries a lower TLP, its TLP marking refs are replaced by the TLP 2.0
- *    marking of the stricter level;
+ *  - markings: each contribution keeps its own TLP (the delivery's `tlp`, computed at ingest by
+ *    src/access; else the object's TLP markings, an unknown one counting as red); there is no
+ *    merged TLP: readers see views (src/access/view.ts). The stored markings are the winning
+ *    content's; `x_stixgate.content_sources` lists the sources that delivered that content;
  *  - indicators carry `x_stixgate.score` (src/score/, docs/scoring.md), evaluated at the stored
  *    `x_stixgate.scored_at` to decide whether anything changed, and at `now` when something did;
  *    a `valid_until` no source gave is derived from the decay (`x_stixgate.derived_valid_until`)
@@ -30,8 +32,6 @@
 import { StixgateError } from '../core/errors.js';
 import { canonicalize } from '../core/canonical-json.js';
 import {
-  TLP_MARKING_BY_LEVEL,
-  TLP_MARKING_IDS,
   stixTime,
   tlpOfMarkings,
   tlpRank,
@@ -150,6 +150,12 @@ function maxTlp(a: TlpLevel | undefined, b: TlpLevel | undefined): TlpLevel | un
   return tlpRank(b) > tlpRank(a) ? b : a;
 }
 
+function minTlp(a: TlpLevel | undefined, b: TlpLevel | undefined): TlpLevel | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return tlpRank(b) < tlpRank(a) ? b : a;
+}
+
 function stringLabels(v: unknown): string[] {
   return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
 }
@@ -193,17 +199,15 @@ function mergeProvenance(old: SourceProvenance | undefined, d: Delivery, gran: n
   if (labels) p.labels = labels;
   const tlp = maxTlp(old.tlp, d.tlp);
   if (tlp !== undefined) p.tlp = tlp;
+  const released = minTlp(old.released_tlp ?? old.tlp, d.tlp);
+  if (released !== undefined && released !== tlp) p.released_tlp = released;
   return p;
 }
 
-/** The incoming object as the store sees it: no x_stixgate, the source TLP as a marking. */
+/** The incoming object as the store sees it: no x_stixgate. */
 function prepareIncoming(item: IngestItem): StixObject {
   const obj: StixObject = { ...item.object };
   delete obj.x_stixgate;
-  const refs = obj.object_marking_refs;
-  if ((!Array.isArray(refs) || refs.length === 0) && item.tlp !== undefined) {
-    obj.object_marking_refs = [TLP_MARKING_BY_LEVEL[item.tlp]];
-  }
   return obj;
 }
 
@@ -221,26 +225,17 @@ interface Finish {
   wasExpired: boolean;
   /** Carried over from the stored object. */
   sightings?: ScoreExtension['sightings'];
+  /** The sources that delivered the content `finalize` is given. */
+  contentSources: string[];
 }
 
 /**
- * Applies the provenance-derived parts: marking, score (and derived valid_until), expiry flag.
- * `base` is a fresh copy (join() output) whose valid_until is the sources' one.
+ * Applies the provenance-derived parts: content sources, score (and derived valid_until), expiry
+ * flag. `base` is a fresh copy (join() output) whose valid_until is the sources' one.
  */
 function finalize(base: StixObject, sources: Record<string, SourceProvenance>, f: Finish): StixObject {
   const obj: StixObject = base;
-  let strictest: TlpLevel | undefined;
-  for (const key of Object.keys(sources)) strictest = maxTlp(strictest, sources[key].tlp);
-  if (strictest !== undefined) {
-    const own = objectTlp(obj);
-    if (own === undefined || tlpRank(own) < tlpRank(strictest)) {
-      const kept = (Array.isArray(obj.object_marking_refs) ? obj.object_marking_refs : []).filter(
-        (r) => typeof r !== 'string' || !Object.hasOwn(TLP_MARKING_IDS, r),
-      );
-      obj.object_marking_refs = [...kept, TLP_MARKING_BY_LEVEL[strictest]];
-    }
-  }
-  const ext: ScoreExtension = { sources };
+  const ext: ScoreExtension = { sources, content_sources: f.contentSources };
   if (f.sightings) ext.sightings = f.sightings;
   obj.x_stixgate = ext;
   let expired: boolean;
@@ -273,16 +268,15 @@ export function mergeObject(existing: StixObject | undefined, item: IngestItem, 
   const seenMs = parseSeen(item.seenAt) ?? ctx.now;
   const confidence =
     typeof item.confidence === 'number' ? item.confidence : typeof incoming.confidence === 'number' ? incoming.confidence : undefined;
-  const delivery: Delivery = { seenMs, confidence, labels: stringLabels(incoming.labels), tlp: objectTlp(incoming) };
+  const delivery: Delivery = { seenMs, confidence, labels: stringLabels(incoming.labels), tlp: item.tlp ?? objectTlp(incoming) };
 
   if (!existing) {
     const sources: Record<string, SourceProvenance> = {};
     Object.defineProperty(sources, item.source, {
       value: mergeProvenance(undefined, delivery, gran), enumerable: true, writable: true, configurable: true,
     });
-    // finalize() by hand: `incoming` is already a fresh copy, and its marking is the strictest
-    // one (the only source's TLP is the object's own), so only x_stixgate is added.
-    const ext: StixgateExtension = { sources };
+    // finalize() by hand: `incoming` is already a fresh copy, so only x_stixgate is added.
+    const ext: StixgateExtension = { sources, content_sources: [item.source] };
     incoming.x_stixgate = ext;
     if (incoming.type === 'indicator') applyScore(incoming, scoring, ctx.now);
     return { object: incoming, outcome: 'created' };
@@ -314,26 +308,34 @@ export function mergeObject(existing: StixObject | undefined, item: IngestItem, 
   const oldExt = scoreExtension(existing);
   // the score is first evaluated when it last was, so that the passing of time alone is no write
   const scoredAt = typeof oldExt?.scored_at === 'string' ? Date.parse(oldExt.scored_at) : NaN;
+  // objects stored before content_sources existed: no source is known to own the content
+  const oldOwners = Array.isArray(oldExt?.content_sources) ? oldExt.content_sources : [];
   const f: Finish = {
     scoring, t: Number.isNaN(scoredAt) ? ctx.now : scoredAt, now: ctx.now, wasExpired: oldExt?.expired === true,
     ...(oldExt?.sightings ? { sightings: oldExt.sightings } : {}),
+    contentSources: oldOwners,
   };
 
   const order = compareModified(incoming.modified, existing.modified);
   const keptExisting = finalize(join(existing), sources, f);
   let result = keptExisting;
   if (order >= 0) {
-    const candidate = finalize(join(incoming), sources, f);
+    const candidate = finalize(join(incoming), sources, { ...f, contentSources: [item.source] });
     const ck = contentKey(candidate);
     const ek = contentKey(keptExisting);
     if (ck !== ek && (order > 0 || ck > ek)) result = candidate;
+    else if (ck === ek && !oldOwners.includes(item.source)) {
+      f.contentSources = [...oldOwners, item.source].sort();
+      (keptExisting.x_stixgate as ScoreExtension).content_sources = f.contentSources;
+    }
   }
   if (storedJson(result) === (ctx.existingJson ?? storedJson(existing))) {
     return { object: existing, outcome: order < 0 ? 'stale' : 'unchanged' };
   }
   // something changed: the score is brought to now
   if (result.type === 'indicator' && f.t !== ctx.now && typeof (result.x_stixgate as ScoreExtension).scored_at === 'string') {
-    result = finalize(join(result === keptExisting ? existing : incoming), sources, { ...f, t: ctx.now });
+    const owners = (result.x_stixgate as ScoreExtension).content_sources ?? f.contentSources;
+    result = finalize(join(result === keptExisting ? existing : incoming), sources, { ...f, t: ctx.now, contentSources: owners });
   }
   return { object: result, outcome: 'updated' };
 }

@@ -16,6 +16,7 @@ export class Metrics {
   readonly recordsMapped = new Counter({ name: 'stixgate_source_objects_mapped_total', help: 'STIX objects produced by mapping', labelNames: ['source'], registers: [this.registry] });
   readonly recordsRejected = new Counter({ name: 'stixgate_source_records_rejected_total', help: 'Records rejected, by reason', labelNames: ['source', 'reason'], registers: [this.registry] });
   readonly recordsFiltered = new Counter({ name: 'stixgate_source_records_filtered_total', help: 'Objects dropped by a filter (allowlist, TLP policy)', labelNames: ['source', 'filter'], registers: [this.registry] });
+  readonly markingsUnreadable = new Counter({ name: 'stixgate_source_markings_unreadable_total', help: 'Objects whose marking could not be read (their contribution is treated as TLP:RED)', labelNames: ['source'], registers: [this.registry] });
   readonly objectsStored = new Counter({ name: 'stixgate_store_objects_written_total', help: 'Objects offered to the store, by outcome', labelNames: ['source', 'outcome'], registers: [this.registry] });
   readonly runs = new Counter({ name: 'stixgate_job_runs_total', help: 'Job runs by outcome', labelNames: ['job_name', 'outcome'], registers: [this.registry] });
   readonly runErrors = new Counter({ name: 'stixgate_job_errors_total', help: 'Job errors by reason', labelNames: ['job_name', 'reason'], registers: [this.registry] });

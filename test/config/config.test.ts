@@ -37,7 +37,8 @@ test('source entries get the common defaults', () => {
   assert.equal(src.enabled, true);
   assert.equal(src.verify_tls, true);
   assert.equal(src.allow_private, false);
-  assert.equal(src.tlp, 'clear');
+  assert.equal(src.tlp, undefined, 'no source TLP unless configured: unmarked objects take default_tlp');
+  assert.equal(config.default_tlp, 'amber');
   assert.equal(src.max_bad_ratio, 0.2);
   assert.deepEqual(src.retry, { max_attempts: 4, base_delay_secs: 1, max_delay_secs: 60 });
 });

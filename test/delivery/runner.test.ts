@@ -14,7 +14,7 @@ import type { CommonSinkConfig, Sink, SinkOutcome, SinkRecord } from '../../src/
 import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { detectObservable } from '../../src/core/observable.js';
 import { StixgateError } from '../../src/core/errors.js';
-import { TLP_MARKING_IDS, type StixObject } from '../../src/core/stix.js';
+import { TLP_MARKING_IDS, type StixObject, type TlpLevel } from '../../src/core/stix.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
 
@@ -76,8 +76,8 @@ async function setup(t: { after: (fn: () => Promise<void> | void) => void }) {
       id: 'fake', sink, config: config(), store, http: { request: async () => { throw new Error('no http'); } }, logger: silentLogger(),
       metrics, mapping, deadLetter: dlq, limiter: new Bottleneck({ maxConcurrent: 1 }), signal: new AbortController().signal, now: () => NOW, ...over,
     });
-  const put = (objects: StixObject[], source = 'feed', confidence = 70) =>
-    store.upsert(objects.map((object) => ({ object, source, confidence })), { now: NOW });
+  const put = (objects: StixObject[], source = 'feed', confidence = 70, tlp?: TlpLevel) =>
+    store.upsert(objects.map((object) => ({ object, source, confidence, ...(tlp ? { tlp } : {}) })), { now: NOW });
   return { dir, store, sink, metrics, dlq, run, put };
 }
 
@@ -90,7 +90,7 @@ test('pushes every value once in batches within the limit, then nothing on a sec
   assert.ok(sink.calls.every((c) => c.keys.length <= 3), 'batch limit respected');
   assert.equal(sum.upserted, 7);
   assert.equal(sink.held.get('evil.example')?.kind, 'ioc');
-  assert.equal(sink.held.get('1.2.3.4')?.tlp, 'clear');
+  assert.equal(sink.held.get('1.2.3.4')?.tlp, 'amber', 'unmarked, from a source with no tlp: default_tlp');
   assert.equal(typeof sink.held.get('1.2.3.4')?.score, 'number');
   assert.equal(await store.getCursor(sinkCursorName('fake')), String(await store.head()));
   sink.calls.length = 0;
@@ -124,8 +124,8 @@ test('filters: max TLP, types, labels, sources, min score', async (t) => {
     ind('2.2.2.2', { labels: ['scanner'] }),
     ind('3.3.3.3', { labels: ['c2'] }),
     ind('c2.example', { labels: ['c2'] }),
-  ]);
-  await put([ind('4.4.4.4', { labels: ['c2'] })], 'other');
+  ], 'feed', 70, 'green');
+  await put([ind('4.4.4.4', { labels: ['c2'] })], 'other', 70, 'green');
   await run({ config: config({ max_tlp: 'green', filters: { types: ['ipv4-addr'], min_score: 0, labels: ['c2'], exclude_labels: [], sources: ['feed'] } }) });
   assert.deepEqual([...sink.held.keys()], ['3.3.3.3']);
   assert.ok(!sink.calls.some((c) => c.op === 'upsert' && c.keys.includes('1.1.1.1')), 'red never pushed');
@@ -270,7 +270,7 @@ test('publish check withholds warninglisted values and removes them when they we
 
 test('records collapse per key to the latest state; batches cut by op, count and bytes', () => {
   const mapping = { v: 'value' };
-  const a = ind('1.2.3.4');
+  const a: StixObject = { ...ind('1.2.3.4'), x_stixgate: { sources: { feed: { first_seen: iso(NOW), last_seen: iso(NOW), tlp: 'clear' } } } };
   const changes = [
     { seq: 1, id: a.id, type: 'indicator', op: 'upsert' as const, object: a },
     { seq: 2, id: a.id, type: 'indicator', op: 'revoke' as const, object: { ...a, revoked: true } },

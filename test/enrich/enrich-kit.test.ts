@@ -43,7 +43,7 @@ test('runner + passive_dns, shodan, rdap: resolutions, host names and registrati
     rdap.domains.set('evil.example', makeRdapDomain('evil.example', { registrar: 'Fast Names Ltd' }));
     const dom = indicator('domain-name', 'evil.example');
     const ip = indicator('ipv4-addr', '198.51.100.7');
-    await t.store.upsert([{ object: dom, source: 'feed-a', confidence: 40 }, { object: ip, source: 'feed-a', confidence: 40 }], { now: NOW - 60_000 });
+    await t.store.upsert([{ object: dom, source: 'feed-a', confidence: 40, tlp: 'green' }, { object: ip, source: 'feed-a', confidence: 40, tlp: 'green' }], { now: NOW - 60_000 });
     const run = (id: string, def: EnricherDefinition, options: Record<string, unknown>) =>
       runEnricher({ id, service: def.type, enricher: create(def, options), store: t.store, http, logger: silentLogger(), now: () => NOW, signal: new AbortController().signal, quota: {}, cacheTtlMs: 86_400_000, maxPerRun: 100 });
 

@@ -16,7 +16,14 @@ export interface IndicatorSpec {
   revoked?: boolean;
   score?: number;
   labels?: string[];
-  sources?: Record<string, { first_seen: string; last_seen: string; labels?: string[] }>;
+  /** Provenance; each source's TLP defaults to `tlp` (the store records one per contribution). */
+  sources?: Record<string, { first_seen: string; last_seen: string; labels?: string[]; tlp?: TlpLevel }>;
+}
+
+function withTlp(sources: NonNullable<IndicatorSpec['sources']>, tlp: TlpLevel): NonNullable<IndicatorSpec['sources']> {
+  const out: NonNullable<IndicatorSpec['sources']> = {};
+  for (const [k, p] of Object.entries(sources)) out[k] = { ...p, tlp: p.tlp ?? tlp };
+  return out;
 }
 
 export function indicator(spec: IndicatorSpec): Indicator {
@@ -34,7 +41,7 @@ export function indicator(spec: IndicatorSpec): Indicator {
     ...(spec.labels ? { labels: spec.labels } : {}),
     object_marking_refs: [TLP_MARKING_BY_LEVEL[spec.tlp ?? 'green']],
     x_stixgate: {
-      sources: spec.sources ?? { feed_a: { first_seen: '2026-01-02T00:00:00.000Z', last_seen: '2026-02-01T00:00:00.000Z' } },
+      sources: withTlp(spec.sources ?? { feed_a: { first_seen: '2026-01-02T00:00:00.000Z', last_seen: '2026-02-01T00:00:00.000Z' } }, spec.tlp ?? 'green'),
       ...(spec.score !== undefined ? { score: spec.score } : {}),
     },
   };

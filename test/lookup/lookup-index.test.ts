@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { detectObservable } from '../../src/core/observable.js';
+import { accessPolicy } from '../../src/access/policy.js';
 import { LookupIndex } from '../../src/lookup/index.js';
 import { T0, change, indicator, uuidId } from './fixtures.js';
 
@@ -160,13 +161,37 @@ test('TLP filtering: indicators above maxTlp are omitted and the value becomes a
   assert.deepEqual(ids(index, 'y.example', 'red'), ['003:exact:y.example']);
 });
 
-test('unknown marking fails closed to red', () => {
+test('a contribution with no recorded TLP takes default_tlp (amber unless configured), never its object\'s marking', () => {
+  const obj = indicator({ n: 1, pattern: "[domain-name:value = 'z.example']", tlp: 'clear' });
+  delete obj.x_stixgate!.sources.feed_a.tlp;
   const index = new LookupIndex({ now: () => T0 });
-  const obj = indicator({ n: 1, pattern: "[domain-name:value = 'z.example']" });
-  obj.object_marking_refs = ['marking-definition--11111111-2222-4333-8444-555555555555'];
   index.apply(change(obj));
-  assert.equal(index.lookup('z.example', T0, 'amber+strict').matched, false);
-  assert.equal(index.lookup('z.example', T0, 'red').indicators[0].tlp, 'red');
+  assert.equal(index.lookup('z.example', T0, 'green').matched, false, 'the CLEAR marking of the content does not count');
+  assert.equal(index.lookup('z.example', T0, 'amber').indicators[0].tlp, 'amber');
+  const strict = new LookupIndex({ now: () => T0, access: accessPolicy({ defaultTlp: 'red' }) });
+  strict.apply(change(obj));
+  assert.equal(strict.lookup('z.example', T0, 'amber+strict').matched, false);
+  assert.equal(strict.lookup('z.example', T0, 'red').indicators[0].tlp, 'red');
+});
+
+test('per-source views: a CLEAR and a RED source on one value; each reader sees its own contributions', () => {
+  const index = new LookupIndex({ now: () => T0 });
+  const seen = { first_seen: '2026-01-02T00:00:00.000Z', last_seen: '2026-02-01T00:00:00.000Z' };
+  index.apply(change(indicator({
+    n: 1, pattern: "[ipv4-addr:value = '198.51.100.7']", labels: ['c2'],
+    sources: { open: { ...seen, labels: ['open-label'], tlp: 'clear' }, closed: { first_seen: '2025-12-01T00:00:00.000Z', last_seen: '2026-02-20T00:00:00.000Z', labels: ['closed-label'], tlp: 'red' } },
+  })));
+  const clear = index.lookup('198.51.100.7', T0, 'clear').indicators;
+  assert.equal(clear.length, 1);
+  assert.deepEqual(clear[0].sources, ['open']);
+  assert.deepEqual(clear[0].labels, ['open-label']);
+  assert.equal(clear[0].tlp, 'clear');
+  assert.equal(clear[0].first_seen, seen.first_seen);
+  assert.equal(clear[0].last_seen, seen.last_seen);
+  const red = index.lookup('198.51.100.7', T0, 'red').indicators;
+  assert.deepEqual(red[0].sources, ['closed', 'open']);
+  assert.equal(red[0].tlp, 'red');
+  assert.equal(red[0].first_seen, '2025-12-01T00:00:00.000Z');
 });
 
 test('expiry by the injected clock: not listed when already expired, hidden at lookup, removed by sweep', () => {

@@ -9,12 +9,14 @@ import { buildWarninglistMatcher } from '../../src/filter/warninglists.js';
 import { ChangeLogStore, T0, indicator, uuidId } from '../lookup/fixtures.js';
 import { KEYS, bearer, serverConfig } from './helpers.js';
 import { Correlator } from '../../src/correlate/index.js';
-import { TLP_MARKING_IDS } from '../../src/core/stix.js';
+import { TLP_MARKING_IDS, type TlpLevel } from '../../src/core/stix.js';
 
 const MALWARE = 'malware--5b7e8e3c-4b8f-4a5e-9a39-3a6a3d1c2b11';
 const ACTOR = 'threat-actor--6c8f9f4d-5c9a-4b6f-8b4a-4b7b4e2d3c22';
 const iso = new Date(T0).toISOString();
 const TLP = Object.fromEntries(Object.entries(TLP_MARKING_IDS).map(([id, level]) => [level, id])) as Record<string, string>;
+/** One source's provenance at a TLP, as the store records it. */
+const prov = (tlp: TlpLevel) => ({ x_stixgate: { sources: { feed: { first_seen: iso, last_seen: iso, tlp } } } });
 
 /** Lookups flag values on a warninglist or the publish allowlist, and add related names on request. */
 async function setup(opts: { filter?: PublishFilter; related?: boolean }) {
@@ -25,10 +27,10 @@ async function setup(opts: { filter?: PublishFilter; related?: boolean }) {
   let correlator: Correlator | undefined;
   if (opts.related) {
     // a malware the second indicator indicates (TLP:GREEN) and an actor behind it (TLP:RED)
-    store.push({ type: 'malware', spec_version: '2.1', id: MALWARE, name: 'Emotet', is_family: true, created: iso, modified: iso, object_marking_refs: [TLP.green] });
-    store.push({ type: 'threat-actor', spec_version: '2.1', id: ACTOR, name: 'TA542', created: iso, modified: iso, object_marking_refs: [TLP.red] });
-    store.push({ type: 'relationship', spec_version: '2.1', id: 'relationship--1b0c0c64-6f61-4a44-9c44-111111111111', relationship_type: 'indicates', source_ref: uuidId(2), target_ref: MALWARE, created: iso, modified: iso, object_marking_refs: [TLP.green] });
-    store.push({ type: 'relationship', spec_version: '2.1', id: 'relationship--1b0c0c64-6f61-4a44-9c44-222222222222', relationship_type: 'attributed-to', source_ref: uuidId(2), target_ref: ACTOR, created: iso, modified: iso, object_marking_refs: [TLP.red] });
+    store.push({ type: 'malware', spec_version: '2.1', id: MALWARE, name: 'Emotet', is_family: true, created: iso, modified: iso, object_marking_refs: [TLP.green], ...prov('green') });
+    store.push({ type: 'threat-actor', spec_version: '2.1', id: ACTOR, name: 'TA542', created: iso, modified: iso, object_marking_refs: [TLP.red], ...prov('red') });
+    store.push({ type: 'relationship', spec_version: '2.1', id: 'relationship--1b0c0c64-6f61-4a44-9c44-111111111111', relationship_type: 'indicates', source_ref: uuidId(2), target_ref: MALWARE, created: iso, modified: iso, object_marking_refs: [TLP.green], ...prov('green') });
+    store.push({ type: 'relationship', spec_version: '2.1', id: 'relationship--1b0c0c64-6f61-4a44-9c44-222222222222', relationship_type: 'attributed-to', source_ref: uuidId(2), target_ref: ACTOR, created: iso, modified: iso, object_marking_refs: [TLP.red], ...prov('red') });
     correlator = new Correlator({ dataDir: ':memory:' });
     await correlator.catchUp(store.asStore());
   }

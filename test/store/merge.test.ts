@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { TLP_MARKING_BY_LEVEL } from '../../src/core/stix.js';
 import { mergeObject, storedJson } from '../../src/store/merge.js';
 import { scoreFromSources } from '../../src/store/score.js';
 import { DAY, HOUR, T0, clone, indicatorFor } from './fixtures.js';
@@ -13,9 +12,10 @@ it('mergeObject is pure and its outcomes follow the policy', () => {
   const created = mergeObject(undefined, { object: input, source: 's', tlp: 'amber', confidence: 30 }, ctx);
   assert.deepEqual(input, obj, 'input not mutated');
   assert.equal(created.outcome, 'created');
-  assert.deepEqual(created.object.object_marking_refs, [TLP_MARKING_BY_LEVEL.amber]);
+  assert.equal(created.object.object_marking_refs, undefined, 'no merged marking: the TLP is the contribution\'s');
   assert.deepEqual(created.object.x_stixgate, {
     sources: { s: { first_seen: new Date(T0).toISOString(), last_seen: new Date(T0).toISOString(), confidence: 30, tlp: 'amber' } },
+    content_sources: ['s'],
     score: 30,
   });
   const frozen = storedJson(created.object);
