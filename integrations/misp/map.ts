@@ -11,6 +11,7 @@ import { mapAttributeValue } from './attribute.js';
 import { arr, bool, epochOf, isoOf, markingFor, obj, readTags, seenOf, str, uuidOf, type Json } from './context.js';
 import { mapGalaxies } from './galaxy.js';
 import type { MispTable } from './table.js';
+import { tlpMarkingDefinition } from '../../src/access/markings.js';
 
 export interface MispMapOptions {
   /** RFC 3339 run time (injected). */
@@ -84,6 +85,22 @@ function emit(c: Ctx, o: StixObject, extra?: Omit<MappedItem, 'object'>): void {
   c.res.items.push(extra ? { object: o, ...extra } : { object: o });
 }
 
+/**
+ * The marking refs of a TLP tag, and (once per event) the TLP 2.0 marking-definition they name:
+ * TLP 2.0 definitions are not predefined in STIX 2.1, so a converted bundle carries them.
+ */
+function tlpMarkings(c: Ctx, tlp: TlpLevel | undefined): string[] | undefined {
+  const refs = markingFor(tlp);
+  if (tlp !== undefined) {
+    const def = tlpMarkingDefinition(tlp);
+    if (!c.seen.has(def.id)) {
+      c.seen.add(def.id);
+      c.res.items.push({ object: def });
+    }
+  }
+  return refs;
+}
+
 function contextObject(c: Ctx, a: Json, uuid: string, type: string, when: string, markings?: string[]): StixObject {
   const o: StixObject = {
     type: 'x-misp-attribute', spec_version: '2.1', id: `x-misp-attribute--${uuid}`, created: when, modified: when,
@@ -127,7 +144,7 @@ function mapAttribute(c: Ctx, a: Json, objectInfo?: { uuid: string; name: string
   const when = ts !== undefined ? isoOf(ts) : opts.now;
   const tags = readTags(arr(a.Tag));
   const tlp = tags.tlp ?? c.eventTlp;
-  const markings = markingFor(tlp);
+  const markings = tlpMarkings(c, tlp);
   const rule = c.opts.table.attributes.get(type);
   if (!rule) {
     res.unknownTypes.set(type, (res.unknownTypes.get(type) ?? 0) + 1);
@@ -280,7 +297,7 @@ function mapObject(c: Ctx, o: Json, eventWhen: string): void {
   const ts = epochOf(o.timestamp);
   const when = ts !== undefined ? isoOf(ts) : eventWhen;
   const tags = readTags(arr(o.Tag));
-  const markings = markingFor(tags.tlp ?? c.eventTlp);
+  const markings = tlpMarkings(c, tags.tlp ?? c.eventTlp);
   const ind = indicator(c, `indicator--${uuid}`, pattern, when, {
     name: `MISP object ${info.name}`.slice(0, 256), description: str(o.comment), category: str(o['meta-category']), type: `object:${info.name}`,
     labels: [...(c.opts.labels ?? []), ...c.eventLabels, ...tags.labels], validFrom: seenOf(o.first_seen) ?? when, validUntil: seenOf(o.last_seen), markings,
@@ -321,7 +338,7 @@ export function mapEvent(event: Json, opts: MispMapOptions, withTrace = false): 
   const when = ets !== undefined ? isoOf(ets) : dateIso ?? opts.now;
   const tags = readTags(arr(event.Tag));
   const c: Ctx = { opts, res, seen: new Set(), refs: [], eventTlp: tags.tlp, eventLabels: tags.labels, eventSdoIds: [], trace: withTrace };
-  const markings = markingFor(tags.tlp);
+  const markings = tlpMarkings(c, tags.tlp);
   const orgc = obj(event.Orgc);
   const orgUuid = orgc && uuidOf(orgc.uuid);
   if (orgc && orgUuid) {

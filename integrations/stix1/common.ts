@@ -116,38 +116,6 @@ export function killChainPhases(el: XmlElement | undefined, tables: Stix1Tables,
   return out.length ? out : undefined;
 }
 
-export interface MarkingResult {
-  refs: string[];
-  /** Marking-definition objects to emit (statements); TLP markings are predefined and not emitted. */
-  objects: StixObject[];
-  /** Marking structures with no STIX 2.1 equivalent (AIS, ISA, custom). */
-  unmapped: number;
-}
-
-/** `Handling/Marking/Marking_Structure` → marking refs. */
-export function markingsOf(handling: XmlElement | undefined, ctx: Stix1MapContext, created: string): MarkingResult {
-  const out: MarkingResult = { refs: [], objects: [], unmapped: 0 };
-  for (const m of childrenNamed(handling, 'Marking')) {
-    for (const ms of childrenNamed(m, 'Marking_Structure')) {
-      const t = xsiType(ms) ?? '';
-      if (t === 'TLPMarkingStructureType') {
-        const color = (attr(ms, 'color') ?? '').toUpperCase();
-        const id = ctx.tables.tlp[color];
-        if (id) out.refs.push(id);
-        else out.unmapped++;
-      } else if (t === 'SimpleMarkingStructureType' || t === 'TermsOfUseMarkingStructureType') {
-        const statement = textOf(ms, 'Statement') ?? textOf(ms, 'Terms_Of_Use');
-        if (!statement) continue;
-        const id = convertId('marking-definition', attr(ms, 'id'), `statement:${statement}`);
-        out.refs.push(id);
-        out.objects.push({ type: 'marking-definition', spec_version: '2.1', id, created, definition_type: 'statement', definition: { statement } });
-      } else out.unmapped++;
-    }
-  }
-  out.refs = [...new Set(out.refs)];
-  return out;
-}
-
 /** The text of `Title`, else undefined. */
 export function titleOf(el: XmlElement): string | undefined {
   return textOf(el, 'Title');
