@@ -13,9 +13,10 @@ import { registry } from '../integrations/index.js';
 import { parseConfig } from '../src/config/load.js';
 import { createSinkComponent, runSinkComponent, closeSinkComponent } from '../src/delivery/component.js';
 import { recordsFor } from '../src/delivery/records.js';
+import { decide } from '../src/delivery/select.js';
 import { openEmbeddedStore } from '../src/store/embedded/index.js';
 import type { Store } from '../src/store/contract.js';
-import type { SinkRecord } from '../src/delivery/types.js';
+import type { CommonSinkConfig, SinkRecord } from '../src/delivery/types.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { MAPPINGS_DIR } from '../src/paths.js';
 import { feedIndicator } from '../integrations/xsoar/sink.js';
@@ -75,12 +76,22 @@ async function raw(url: string, bodies: string[], headers: Record<string, string
   return (performance.now() - t0) / 1000;
 }
 
+const SEE_ALL = {
+  type: 'bench', enabled: true, max_tlp: 'red', timeout_secs: 60, allow_private: true, allow_insecure: true, verify_tls: true,
+  filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] },
+  retry: { max_attempts: 1, base_delay_secs: 1, max_delay_secs: 1 },
+} as CommonSinkConfig;
+
 async function allRecords(store: Store, mapping: Record<string, string>): Promise<SinkRecord[]> {
   const out: SinkRecord[] = [];
   for (let after = 0; ;) {
     const page = await store.changes(after, 10_000);
     if (!page.changes.length) break;
-    for (const c of page.changes) out.push(...recordsFor(c.object, c.seq, 'upsert', undefined, mapping));
+    for (const c of page.changes) {
+      // the records a sink allowed everything (max_tlp red) builds: from the object's view
+      const d = decide(c.object, 'upsert', SEE_ALL, 0);
+      if (d.action !== 'skip') out.push(...recordsFor(d.object, c.seq, 'upsert', undefined, mapping, d.facts));
+    }
     after = page.next;
   }
   return out;

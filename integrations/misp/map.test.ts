@@ -120,7 +120,10 @@ test('misp map: galaxies, relationships, sightings and the report', () => {
   assert.equal(report.id, `report--${U(1, 1)}`);
   assert.equal(report.published, '2026-01-01T01:00:00.000Z');
   assert.deepEqual(report.object_marking_refs, [AMBER]);
-  assert.deepEqual(new Set(report.object_refs as string[]), new Set(r.items.slice(0, -1).map((i) => i.object.id)));
+  // the report holds everything but the TLP 2.0 marking-definitions the tags reference, which the bundle carries once each
+  const markings = r.items.filter((i) => i.object.type === 'marking-definition').map((i) => i.object.id).sort();
+  assert.deepEqual(markings, [AMBER, RED].sort());
+  assert.deepEqual(new Set(report.object_refs as string[]), new Set(r.items.slice(0, -1).filter((i) => i.object.type !== 'marking-definition').map((i) => i.object.id)));
 });
 
 test('misp map: deterministic (same input → same output) and the table validates', () => {

@@ -4,7 +4,8 @@ import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { detectObservable } from '../../src/core/observable.js';
 import type { StixObject } from '../../src/core/stix.js';
 import { createHttpClient, type ClosableHttpClient } from '../../src/http/client.js';
-import { loadSinkMapping, recordsFor } from '../../src/delivery/records.js';
+import { loadSinkMapping } from '../../src/delivery/records.js';
+import { tlpOfExtra, viewRecords } from '../../test/helpers/sink-kit.js';
 import type { CommonSinkConfig, SinkRecord, SinkRunContext } from '../../src/delivery/types.js';
 import type { IntegrationContext } from '../../src/pipeline/types.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
@@ -65,7 +66,7 @@ export function indicator(value: string, score = 80, extra: Partial<StixObject> 
   const now = new Date(NOW - 60_000).toISOString();
   return {
     ...indicatorFromObservable(r.observable, { now, name: `bad ${value}` }),
-    x_stixgate: { score, sources: { feed_a: { first_seen: now, last_seen: now } } },
+    x_stixgate: { score, sources: { feed_a: { first_seen: now, last_seen: now, tlp: tlpOfExtra(extra) } } },
     ...extra,
   };
 }
@@ -76,7 +77,7 @@ const mappings = new Map<string, Record<string, string>>();
 export function records(type: string, values: string[], op: 'upsert' | 'remove' = 'upsert', score = 80, seq = 1): SinkRecord[] {
   let m = mappings.get(type);
   if (!m) mappings.set(type, (m = loadSinkMapping(join(ictx.mappingsDir, 'sinks', `${type}.yaml`)).fields));
-  return values.flatMap((v, i) => recordsFor(indicator(v, score), seq + i, op, op === 'remove' ? 'revoked' : undefined, m!));
+  return values.flatMap((v, i) => viewRecords(indicator(v, score), seq + i, op, m!));
 }
 
 /** `n` distinct IPv4 addresses (10.x.y.z). */

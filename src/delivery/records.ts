@@ -162,7 +162,7 @@ export function recordsFor(
   op: 'upsert' | 'remove',
   reason: string | undefined,
   mapping: Record<string, string>,
-  facts: ObjectFacts = factsOf(obj, 'clear'),
+  facts: ObjectFacts,
 ): SinkRecord[] {
   const out: SinkRecord[] = [];
   const base = { op, reason, seq, object: obj, ...facts };

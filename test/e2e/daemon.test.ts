@@ -53,11 +53,13 @@ sources:
     allow_private: true
     allow_insecure: true
     interval_secs: 3600
+    tlp: clear
     labels: [test-feed]
   local:
     type: text_list
     url: file://${listFile}
     interval_secs: 3600
+    tlp: clear
   dead:
     type: text_list
     url: ${deadBase}/gone.txt

@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { detectObservable } from '../../src/core/observable.js';
-import type { StixObject } from '../../src/core/stix.js';
+import { TLP_MARKING_IDS, type StixObject, type TlpLevel } from '../../src/core/stix.js';
 import { createHttpClient, type ClosableHttpClient } from '../../src/http/client.js';
 import { loadSinkMapping, recordsFor } from '../../src/delivery/records.js';
+import { decide } from '../../src/delivery/select.js';
 import type { CommonSinkConfig, SinkRecord, SinkRunContext } from '../../src/delivery/types.js';
 import type { IntegrationContext } from '../../src/pipeline/types.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
@@ -56,7 +57,7 @@ export function indicator(value: string, score: number | null = 80, extra: Parti
   const now = new Date(NOW - 60_000).toISOString();
   return {
     ...indicatorFromObservable(r.observable, { now, name: `bad ${value}` }),
-    x_stixgate: { ...(score === null ? {} : { score }), sources: { feed_a: { first_seen: now, last_seen: now } } },
+    x_stixgate: { ...(score === null ? {} : { score }), sources: { feed_a: { first_seen: now, last_seen: now, tlp: tlpOfExtra(extra) } } },
     ...extra,
   } as StixObject;
 }
@@ -67,7 +68,7 @@ const mappings = new Map<string, Record<string, string>>();
 export function mappedRecords(sink: string, objects: StixObject[], op: 'upsert' | 'remove' = 'upsert'): SinkRecord[] {
   let fields = mappings.get(sink);
   if (!fields) mappings.set(sink, (fields = loadSinkMapping(join(ictx.mappingsDir, 'sinks', `${sink}.yaml`)).fields));
-  return objects.flatMap((o, i) => recordsFor(o, i + 1, op, op === 'remove' ? 'revoked' : undefined, fields!));
+  return objects.flatMap((o, i) => viewRecords(o, i + 1, op, fields!));
 }
 
 /** `n` distinct IPv4 addresses (10.x.y.z). */
@@ -102,4 +103,17 @@ export async function runOracle(script: string, args: string[]): Promise<{ steps
     return steps[k]!.value;
   };
   return { steps, ok };
+}
+
+/** The contribution TLP a test indicator's `object_marking_refs` states (default green), as ingest records it. */
+export function tlpOfExtra(extra: Partial<StixObject>): TlpLevel {
+  for (const ref of extra.object_marking_refs ?? []) if (TLP_MARKING_IDS[ref]) return TLP_MARKING_IDS[ref];
+  return 'green';
+}
+
+/** The records the engine builds for one stored object: from its view at TLP:RED (src/access), as a sink sees it. */
+export function viewRecords(o: StixObject, seq: number, op: 'upsert' | 'remove', fields: Record<string, string>): SinkRecord[] {
+  const d = decide(o, op === 'remove' ? 'revoke' : 'upsert', { ...commonConfig('kit'), max_tlp: 'red' }, NOW);
+  if (d.action === 'skip') throw new Error(`${o.id} is not for a sink`);
+  return recordsFor(d.object, seq, op, op === 'remove' ? 'revoked' : undefined, fields, d.facts);
 }

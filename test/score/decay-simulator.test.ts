@@ -38,7 +38,7 @@ test('decay through the XSOAR simulator: verdict follows the score, expiry delet
   const r = detectObservable('198.51.100.9');
   assert.ok(r.ok);
   const ind = indicatorFromObservable(r.observable, { now: iso(T0) });
-  await store.upsert([{ object: ind, source: 'feed', confidence: 80 }], { now: T0 });
+  await store.upsert([{ object: ind, source: 'feed', confidence: 80, tlp: 'green' }], { now: T0 });
   await push();
   const verdict = () => sim.indicators().find((i) => i.value === '198.51.100.9')?.score;
   assert.equal(verdict(), 3, 'score 80 → Bad');
