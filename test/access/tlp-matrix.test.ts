@@ -1,0 +1,261 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { pino } from 'pino';
+import { accessPolicy } from '../../src/access/policy.js';
+import { validate } from '../../src/config/schema.js';
+import { TLP_LEVELS, type TlpLevel } from '../../src/core/stix.js';
+import { Correlator } from '../../src/correlate/index.js';
+import { buildIndex } from '../../src/lookup/index.js';
+import { runSource } from '../../src/pipeline/runner.js';
+import { recordsForChanges } from '../../src/pipeline/sink-records-select.js';
+import { loadSinkMapping } from '../../src/pipeline/sink-records.js';
+import type { CommonSinkConfig, CommonSourceConfig, SinkRecord } from '../../src/pipeline/types.js';
+import { NO_DECAY_SCORING } from '../../src/score/model.js';
+import { buildServer, hashApiKey, serverSchema } from '../../src/server/index.js';
+import { openEmbeddedStore } from '../../src/store/embedded/index.js';
+import type { Change, Store } from '../../src/store/contract.js';
+import { Metrics } from '../../src/telemetry/metrics.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import { PROJECT_ROOT } from '../helpers/corpus.js';
+import { CONFIDENCE, SOURCES, malwareId, matrixValues, objectsOf, pageSource, visible, type Contribution, type MatrixValue } from './matrix-fixture.js';
+
+/**
+ * The TLP matrix (docs/access.md): 5 sources × 5 TLP levels (36 values: every source at every
+ * level, every pair of levels on one value, all five on one) × 6 readers (the anonymous caller and
+ * one key per TLP ceiling) × every route that answers about objects (single and batch lookup,
+ * related names, related objects, sightings by value and by id, /metrics, error bodies), and every
+ * sink type's records at each ceiling. Each answer is compared with the contributions the reader
+ * may see, and searched for the text of every contribution it may not see.
+ */
+
+const T0 = Date.parse('2026-03-01T00:00:00.000Z');
+const VALUES = matrixValues();
+const ACCESS = accessPolicy({ defaultTlp: 'amber', scoring: NO_DECAY_SCORING });
+const UNKNOWN_ID = 'indicator--00000000-0000-4000-8000-00000000dead';
+
+interface Reader {
+  name: string;
+  ceiling: TlpLevel;
+  headers: Record<string, string>;
+  sightings: boolean;
+}
+const READERS: Reader[] = [
+  { name: 'anonymous', ceiling: 'clear', headers: {}, sightings: false },
+  ...TLP_LEVELS.map((l) => ({ name: `key-${l.replace('+', '-')}`, ceiling: l, headers: { authorization: `Bearer k-${l.replace('+', '-')}-0123456789abcdef` }, sightings: true })),
+];
+const METRICS_KEY = { authorization: 'Bearer k-metrics-0123456789abcdef' };
+
+let assertions = 0;
+function eq(actual: unknown, expected: unknown, msg: string): void {
+  assertions++;
+  assert.deepEqual(actual, expected, msg);
+}
+/** No text of a contribution the reader may not see appears in `body`. */
+function noLeak(body: string, hidden: readonly Contribution[], msg: string): void {
+  for (const c of hidden) {
+    assertions++;
+    assert.ok(!body.includes(c.tag), `${msg}: leaks ${c.tag}`);
+  }
+}
+const hiddenOf = (v: MatrixValue, ceiling: TlpLevel) => v.contributions.filter((c) => !visible(v, ceiling).includes(c));
+const allHidden = (ceiling: TlpLevel) => VALUES.flatMap((v) => hiddenOf(v, ceiling));
+const rank = (l: TlpLevel) => TLP_LEVELS.indexOf(l);
+const strictest = (cs: Contribution[]) => TLP_LEVELS[Math.max(...cs.map((c) => rank(c.tlp)))];
+/** The score of the visible contributions alone (no decay): highest confidence + 10 per extra source. */
+const scoreOf = (cs: Contribution[]) => Math.min(100, Math.max(...cs.map((c) => CONFIDENCE[c.source])) + 10 * (cs.length - 1));
+
+describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route and sink', () => {
+  let dir: string;
+  let store: Store & { close(): Promise<void> };
+  let correlator: Correlator;
+  let app: ReturnType<typeof buildServer>;
+  let changes: Change[];
+  /** The change log after the first source (src-a, the clear side of the inference case) ran alone. */
+  let changesBefore: Change[];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'stixgate-matrix-'));
+    store = await openEmbeddedStore({ dataDir: join(dir, 'data') });
+    for (const source of SOURCES) {
+      const config = { type: 'test', confidence: CONFIDENCE[source], labels: [] } as unknown as CommonSourceConfig;
+      await runSource({
+        id: source, source: pageSource(objectsOf(source, VALUES, T0)), config, store, http: { request: async () => { throw new Error('no http'); } },
+        logger: silentLogger(), allowRed: true, defaultTlp: 'amber', signal: new AbortController().signal, now: () => T0,
+      });
+      if (source === 'src-a') changesBefore = (await store.changes(0, 100_000)).changes;
+    }
+    changes = (await store.changes(0, 100_000)).changes;
+    const { index } = await buildIndex(store, { now: () => T0, access: ACCESS });
+    correlator = new Correlator({ dataDir: ':memory:', access: ACCESS });
+    await correlator.catchUp(store);
+    const keys: Record<string, unknown> = { metrics: { hash: hashApiKey(METRICS_KEY.authorization.slice(7)), scopes: ['metrics'] } };
+    for (const r of READERS) if (r.sightings) keys[r.name] = { hash: hashApiKey(r.headers.authorization.slice(7)), scopes: ['lookup', 'sightings'], max_tlp: r.ceiling };
+    const cfg = validate(serverSchema, { anonymous_lookup: true, api_keys: keys });
+    assert.ok(cfg.ok, JSON.stringify(!cfg.ok && cfg.issues));
+    app = buildServer({
+      config: cfg.value, index, store, metrics: new Metrics({ defaults: false }), logger: pino({ level: 'silent' }), isReady: () => true, now: () => T0,
+      correlator, scoring: NO_DECAY_SCORING, access: ACCESS,
+    });
+  });
+
+  after(async () => {
+    await app?.close();
+    await correlator?.close();
+    await store?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the data: 36 values, 50 contributions, 5 sources at 5 levels each', () => {
+    eq(VALUES.length, 36, 'values');
+    eq(VALUES.reduce((n, v) => n + v.contributions.length, 0), 50, 'contributions');
+    for (const s of SOURCES) eq(new Set(VALUES.flatMap((v) => v.contributions.filter((c) => c.source === s).map((c) => c.tlp))).size, 5, `${s} levels`);
+  });
+
+  it('single lookups: matched, sources, labels, TLP and score from the visible contributions only', async () => {
+    for (const r of READERS) {
+      for (const v of VALUES) {
+        const res = await app.inject({ method: 'GET', url: `/api/v1/lookup?value=${v.value}&related=true`, headers: r.headers });
+        const where = `${r.name} GET ${v.value}`;
+        eq(res.statusCode, 200, where);
+        const body = res.json();
+        const seen = visible(v, r.ceiling);
+        eq(body.matched, seen.length > 0, `${where} matched`);
+        if (seen.length > 0) {
+          eq(body.indicators.length, 1, `${where} one indicator`);
+          const m = body.indicators[0];
+          eq(m.sources, seen.map((c) => c.source).sort(), `${where} sources`);
+          eq(m.labels, seen.map((c) => `lbl-${c.tag}`).sort(), `${where} labels`);
+          eq(m.tlp, strictest(seen), `${where} tlp`);
+          eq(m.score, scoreOf(seen), `${where} score`);
+          eq(body.related.malware, seen.map((c) => `mal-${c.tag}`).sort(), `${where} related names`);
+        } else {
+          eq(body.indicators, [], `${where} no indicators`);
+        }
+        noLeak(res.body, hiddenOf(v, r.ceiling), where);
+      }
+    }
+  });
+
+  it('batch lookups: one request per reader, each value answered as alone', async () => {
+    for (const r of READERS) {
+      const res = await app.inject({ method: 'POST', url: '/api/v1/lookup', headers: r.headers, payload: { values: VALUES.map((v) => v.value), related: true } });
+      eq(res.statusCode, 200, `${r.name} batch`);
+      const results = res.json().results as { matched: boolean; indicators: { sources: string[]; tlp: string }[] }[];
+      VALUES.forEach((v, i) => {
+        const seen = visible(v, r.ceiling);
+        eq(results[i].matched, seen.length > 0, `${r.name} batch ${v.value} matched`);
+        eq(results[i].indicators.map((m) => [m.sources, m.tlp]), seen.length ? [[seen.map((c) => c.source).sort(), strictest(seen)]] : [], `${r.name} batch ${v.value} view`);
+      });
+      noLeak(res.body, allHidden(r.ceiling), `${r.name} batch`);
+    }
+  });
+
+  it('related objects: only through visible contributions; an invisible subject is a 404 like an unknown id', async () => {
+    for (const r of READERS) {
+      const unknown = await app.inject({ method: 'GET', url: `/api/v1/objects/${UNKNOWN_ID}/related`, headers: r.headers });
+      for (const v of VALUES) {
+        const res = await app.inject({ method: 'GET', url: `/api/v1/objects/${v.indicatorId}/related`, headers: r.headers });
+        const where = `${r.name} related ${v.value}`;
+        const seen = visible(v, r.ceiling);
+        if (seen.length === 0) {
+          eq([res.statusCode, res.body, res.headers['content-length']], [unknown.statusCode, unknown.body, unknown.headers['content-length']], `${where}: answered as an unknown id`);
+          eq(res.statusCode, 404, where);
+        } else {
+          eq(res.statusCode, 200, where);
+          const ids = (res.json().related as { id: string }[]).map((x) => x.id).filter((id) => id.startsWith('malware--')).sort();
+          eq(ids, seen.map((c) => malwareId(c)).sort(), `${where} malware`);
+          for (const c of hiddenOf(v, r.ceiling)) {
+            assertions++;
+            assert.ok(!res.body.includes(malwareId(c)), `${where}: leaks ${malwareId(c)}`);
+          }
+        }
+        noLeak(res.body, hiddenOf(v, r.ceiling), where);
+      }
+    }
+  });
+
+  it('sink records, every sink type at every max_tlp: only visible values, only their visible contributions; never a record for an invisible value', () => {
+    const sinks = ['splunk_kv', 'splunk_es', 'splunk_hec', 'qradar', 'xsoar'];
+    for (const type of sinks) {
+      const mapping = loadSinkMapping(join(PROJECT_ROOT, 'mappings', 'sinks', `${type}.yaml`)).fields;
+      for (const ceiling of TLP_LEVELS) {
+        const config = {
+          type, enabled: true, max_tlp: ceiling, timeout_secs: 5, allow_private: true, allow_insecure: true, verify_tls: true,
+          filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] }, retry: { max_attempts: 1, base_delay_secs: 1, max_delay_secs: 1 },
+        } as CommonSinkConfig;
+        const recs = recordsForChanges(changes, config, mapping, T0, undefined, undefined, ACCESS);
+        const byValue = new Map<string, SinkRecord>(recs.map((x) => [x.observable.value, x]));
+        for (const v of VALUES) {
+          const where = `${type} max_tlp ${ceiling} ${v.value}`;
+          const seen = visible(v, ceiling);
+          const rec = byValue.get(v.value);
+          eq(rec === undefined ? 'none' : rec.op, seen.length ? 'upsert' : 'none', where);
+          if (rec) {
+            eq(rec.sources, seen.map((c) => c.source).sort(), `${where} sources`);
+            eq(rec.tlp, strictest(seen), `${where} tlp`);
+            eq(rec.score, scoreOf(seen), `${where} score`);
+            noLeak(JSON.stringify(rec.fields), hiddenOf(v, ceiling), `${where} fields`);
+          }
+        }
+      }
+    }
+  });
+
+  it('sightings by value and by indicator id: an invisible indicator is answered as an unknown one', async () => {
+    for (const r of READERS.filter((x) => x.sightings)) {
+      const sightings = VALUES.flatMap((v) => [{ value: v.value }, { indicator_id: v.indicatorId }]);
+      const unknown = await app.inject({ method: 'POST', url: '/api/v1/sightings', headers: r.headers, payload: { sightings: [{ value: '10.9.9.9' }, { indicator_id: UNKNOWN_ID }] } });
+      const u = unknown.json().unmatched as { reason: string }[];
+      const res = await app.inject({ method: 'POST', url: '/api/v1/sightings', headers: r.headers, payload: { sightings } });
+      eq(res.statusCode, 200, `${r.name} sightings`);
+      const body = res.json() as { recorded: { index: number; indicator_id: string }[]; unmatched: { index: number; reason: string }[] };
+      VALUES.forEach((v, i) => {
+        const seen = visible(v, r.ceiling).length > 0;
+        for (const [k, idx] of [['value', 2 * i], ['id', 2 * i + 1]] as const) {
+          const rec = body.recorded.find((x) => x.index === idx);
+          const miss = body.unmatched.find((x) => x.index === idx);
+          eq([rec?.indicator_id, miss?.reason], seen ? [v.indicatorId, undefined] : [undefined, u[k === 'value' ? 0 : 1].reason], `${r.name} sighting by ${k} ${v.value}`);
+        }
+      });
+      noLeak(res.body, allHidden(r.ceiling), `${r.name} sightings`);
+    }
+  });
+
+  it('/metrics: no value, no contribution text in any label; hits counted as the readers saw them', async () => {
+    const res = await app.inject({ method: 'GET', url: '/metrics', headers: METRICS_KEY });
+    eq(res.statusCode, 200, 'metrics');
+    for (const v of VALUES) {
+      assertions++;
+      assert.ok(!res.body.includes(v.value), `metrics name ${v.value}`);
+      noLeak(res.body, v.contributions, 'metrics');
+    }
+    // single and batch lookups: a value an reader cannot see is a miss, never a hit
+    const hits = READERS.reduce((n, r) => n + VALUES.filter((v) => visible(v, r.ceiling).length > 0).length, 0);
+    const hit = /stixgate_lookup_values_total\{result="hit"\} (\d+)/.exec(res.body);
+    eq(Number(hit?.[1]), 2 * hits, 'hits = what the readers saw (single + batch)');
+  });
+
+  it('the inference case: a RED source joining never hides a CLEAR value from CLEAR readers and sinks', async () => {
+    const v = VALUES.find((x) => x.value === '10.1.0.4')!;
+    eq(v.contributions.map((c) => c.tlp), ['clear', 'red'], 'clear + red');
+    const res = await app.inject({ method: 'GET', url: `/api/v1/lookup?value=${v.value}` });
+    eq(res.json().indicators[0].sources, ['src-a'], 'anonymous sees the clear source');
+    const ownChanges = [changesBefore, changes].map((log) => log.find((c) => c.id === v.indicatorId)!);
+    eq(ownChanges.map((c) => Object.keys(c.object.x_stixgate!.sources)), [['src-a'], ['src-a', 'src-b']], 'created by the clear source, then the red one joined');
+    eq(ownChanges[1].seq > ownChanges[0].seq, true, 'a later change');
+    const config = { type: 'x', max_tlp: 'clear', filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] } } as unknown as CommonSinkConfig;
+    for (const c of ownChanges) {
+      const recs = recordsForChanges([c], config, { v: 'value', d: 'description' }, T0, undefined, undefined, ACCESS);
+      eq(recs.map((x) => [x.op, x.sources, x.tlp]), [['upsert', ['src-a'], 'clear']], `change ${c.seq}: still an upsert with the clear source`);
+      noLeak(JSON.stringify(recs), [v.contributions[1]], `change ${c.seq}`);
+    }
+  });
+
+  it('counts at least 500 assertions', (t) => {
+    assert.ok(assertions >= 500, `only ${assertions} assertions`);
+    t.diagnostic(`TLP matrix: ${assertions} assertions`);
+  });
+});
