@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { neutraliseFormula, neutraliseValue, csvCell } from '../src/core/formula-safe.js';
-import { recordsFor } from '../src/delivery/records.js';
+import { factsOf, recordsFor } from '../src/delivery/records.js';
 import { DeadLetterFile } from '../src/delivery/dead-letter.js';
 import type { StixObject } from '../src/core/stix.js';
 import { indicator, mappedRecords } from './helpers/sink-kit.js';
@@ -28,6 +28,10 @@ function hostile(value: string): StixObject {
   return indicator(value, 80, { labels: [...LABELS], name: NAME, description: '@cmd' });
 }
 
+/** Records of an object taken as a sink's view at TLP:CLEAR (src/access makes views; these tests need none). */
+const recordsOf = (o: StixObject, seq: number, op: 'upsert' | 'remove', reason: string | undefined, m: Record<string, string>) =>
+  recordsFor(o, seq, op, reason, m, factsOf(o, 'clear'));
+
 test('F4/A15 neutraliseFormula: OWASP triggers prefixed with a quote; other text and idempotence', () => {
   assert.deepEqual(LABELS.map(neutraliseFormula), NEUTRAL);
   for (const s of ['', 'a=b', "'=x", ' =x', '1.2.3.4', 'http://a.example/=x']) assert.equal(neutraliseFormula(s), s);
@@ -42,7 +46,7 @@ test('F4/A15 neutraliseFormula: OWASP triggers prefixed with a quote; other text
 
 test('F4/A15 sink records: every mapped string neutralised (lists element-wise, CSV joins per label); the object itself untouched', () => {
   const obj = hostile('198.51.100.7');
-  const [r] = recordsFor(obj, 1, 'upsert', undefined, { l: 'labels', c: 'labels_csv', n: 'name', d: 'description', v: 'value', k: '=const' });
+  const [r] = recordsOf(obj, 1, 'upsert', undefined, { l: 'labels', c: 'labels_csv', n: 'name', d: 'description', v: 'value', k: '=const' });
   assert.deepEqual(r!.fields.l, NEUTRAL);
   assert.equal(r!.fields.c, NEUTRAL.join(','));
   assert.equal(r!.fields.n, "'=1+1");
@@ -51,10 +55,10 @@ test('F4/A15 sink records: every mapped string neutralised (lists element-wise, 
   assert.equal(r!.fields.k, 'const');
   assert.deepEqual(obj.labels, LABELS, 'the stored object keeps its labels verbatim');
   // a value that can begin with a trigger (an e-mail local part) is sent neutralised; its key is the canonical value's
-  const [e] = recordsFor(indicator("-cmd|'calc'!a0@evil.example"), 1, 'upsert', undefined, { v: 'value' });
+  const [e] = recordsOf(indicator("-cmd|'calc'!a0@evil.example"), 1, 'upsert', undefined, { v: 'value' });
   assert.equal(e!.observable.value, "'-cmd|'calc'!a0@evil.example");
   assert.equal(e!.fields.v, e!.observable.value);
-  const [canon] = recordsFor(indicator('plain@evil.example'), 1, 'upsert', undefined, {});
+  const [canon] = recordsOf(indicator('plain@evil.example'), 1, 'upsert', undefined, {});
   assert.match(e!.key, /^[0-9a-f]{40}$/);
   assert.notEqual(e!.key, canon!.key);
 });
@@ -107,7 +111,7 @@ test('F4/A15 qradar: a formula-like e-mail value and a labels-mapped notes field
   const ctx = qradarRun(t);
   const sink = createQradarSink(qradarConfig(base), qradarIctx);
   await sink.prepare!(ctx);
-  const recs = recordsFor(hostile("=cmd|'calc'!a0@evil.example"), 1, 'upsert', undefined, { source: '=stixgate', notes: 'labels_csv' });
+  const recs = recordsOf(hostile("=cmd|'calc'!a0@evil.example"), 1, 'upsert', undefined, { source: '=stixgate', notes: 'labels_csv' });
   assert.deepEqual(await sink.upsert(recs, ctx), [{ status: 'ok' }]);
   const [el] = sim.elements('stixgate - Email Addresses');
   assert.equal(el!.value, "'=cmd|'calc'!a0@evil.example");
@@ -128,7 +132,7 @@ test('F4/A15 dead-letter lines: value and reason neutralised', () => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-dl-'));
   try {
     const f = new DeadLetterFile(join(dir, 'dl.jsonl'));
-    const [r] = recordsFor(indicator('=x@evil.example'), 7, 'upsert', undefined, {});
+    const [r] = recordsOf(indicator('=x@evil.example'), 7, 'upsert', undefined, {});
     f.write('s', [{ record: r!, reason: '=HYPERLINK("x") refused' }], Date.UTC(2026, 0, 1));
     const line = JSON.parse(readFileSync(join(dir, 'dl.jsonl'), 'utf8').trim());
     assert.equal(line.value, "'=x@evil.example");

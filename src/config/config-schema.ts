@@ -59,7 +59,7 @@ export const commonSinkSchema = {
   schedule: s.string({ optional: true, description: 'cron expression (5 or 6 fields), evaluated in `timezone`' }),
   interval_secs: s.int({ optional: true, min: 1, max: 86400, description: 'push every N seconds (default 30; alternative to `schedule`)' }),
   timezone: s.string({ optional: true, description: 'IANA time zone for `schedule` (default UTC)' }),
-  max_tlp: s.enum(TLP_LEVELS, { default: 'green', description: 'most permissive TLP pushed; objects whose TLP tightens above it are removed' }),
+  max_tlp: s.enum(TLP_LEVELS, { default: 'green', description: 'TLP ceiling: the sink receives each indicator\'s contributions at or below it (docs/access.md); red only when set explicitly' }),
   filters: s.object(
     {
       types: s.array(s.enum(OBSERVABLE_TYPES), { default: [], description: 'observable types pushed (empty: all)' }),

@@ -5,14 +5,15 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { accessPolicy } from '../../src/access/policy.js';
-import { validate } from '../../src/config/schema.js';
+import { validate } from '../../src/core/schema.js';
 import { TLP_LEVELS, type TlpLevel } from '../../src/core/stix.js';
 import { Correlator } from '../../src/correlate/index.js';
 import { buildIndex } from '../../src/lookup/index.js';
 import { runSource } from '../../src/pipeline/runner.js';
-import { recordsForChanges } from '../../src/pipeline/sink-records-select.js';
-import { loadSinkMapping } from '../../src/pipeline/sink-records.js';
-import type { CommonSinkConfig, CommonSourceConfig, SinkRecord } from '../../src/pipeline/types.js';
+import { recordsForChanges } from '../../src/delivery/select.js';
+import { loadSinkMapping } from '../../src/delivery/records.js';
+import type { CommonSinkConfig, SinkRecord } from '../../src/delivery/types.js';
+import type { CommonSourceConfig } from '../../src/pipeline/types.js';
 import { NO_DECAY_SCORING } from '../../src/score/model.js';
 import { buildServer, hashApiKey, serverSchema } from '../../src/server/index.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
@@ -93,7 +94,7 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route and sink
     await correlator.catchUp(store);
     const keys: Record<string, unknown> = { metrics: { hash: hashApiKey(METRICS_KEY.authorization.slice(7)), scopes: ['metrics'] } };
     for (const r of READERS) if (r.sightings) keys[r.name] = { hash: hashApiKey(r.headers.authorization.slice(7)), scopes: ['lookup', 'sightings'], max_tlp: r.ceiling };
-    const cfg = validate(serverSchema, { anonymous_lookup: true, api_keys: keys });
+    const cfg = validate(serverSchema, { anonymous_lookup: true, api_keys: keys, rate_limit: { enabled: false } });
     assert.ok(cfg.ok, JSON.stringify(!cfg.ok && cfg.issues));
     app = buildServer({
       config: cfg.value, index, store, metrics: new Metrics({ defaults: false }), logger: pino({ level: 'silent' }), isReady: () => true, now: () => T0,
