@@ -20,7 +20,7 @@ export interface ObjectDoc {
   name?: string;
   description?: string;
   pattern?: string;
-  provenance: { sources: string[]; score?: number; tlp?: string; first_seen?: string; last_seen?: string };
+  provenance: { sources: string[]; score?: number; tlp?: string[]; first_seen?: string; last_seen?: string };
   json: string;
 }
 
@@ -83,22 +83,21 @@ export function toDoc(obj: StixObject, json: string, seq: number, firstSeq: numb
     if (v !== undefined) doc[k] = v;
   }
   if (typeof obj.x_stixgate?.score === 'number') doc.provenance.score = obj.x_stixgate.score;
-  const tlp = strictestTlp(obj);
-  if (tlp !== undefined) doc.provenance.tlp = tlp;
+  const tlp = contributionTlps(obj);
+  if (tlp.length > 0) doc.provenance.tlp = tlp;
   if (first) doc.provenance.first_seen = first;
   if (last) doc.provenance.last_seen = last;
   return doc;
 }
 
-const TLP_ORDER = ['clear', 'green', 'amber', 'amber+strict', 'red'];
-
-function strictestTlp(obj: StixObject): string | undefined {
-  let best = -1;
-  for (const p of Object.values(obj.x_stixgate?.sources ?? {})) {
-    const r = p.tlp === undefined ? -1 : TLP_ORDER.indexOf(p.tlp);
-    if (r > best) best = r;
-  }
-  return best >= 0 ? TLP_ORDER[best] : undefined;
+/**
+ * The distinct TLPs of the object's contributions, for search (a keyword array). There is no
+ * merged TLP: what a reader may see is decided by src/access from the contributions themselves.
+ */
+function contributionTlps(obj: StixObject): string[] {
+  const out = new Set<string>();
+  for (const p of Object.values(obj.x_stixgate?.sources ?? {})) if (typeof p.tlp === 'string') out.add(p.tlp);
+  return [...out].sort();
 }
 
 /** The same item checks as the embedded store (reason `stix_invalid`). */
