@@ -12,7 +12,7 @@ import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { MAPPINGS_DIR } from '../../src/paths.js';
-import { collectXmlSource } from '../../integrations/stix1/collect.js';
+import { collectXmlSource } from '../helpers/xml-source.js';
 import { eventsOf, mapEvent } from '../../integrations/misp/map.js';
 import { loadMispTable } from '../../integrations/misp/table.js';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
