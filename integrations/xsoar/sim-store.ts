@@ -37,6 +37,10 @@ export interface SimIndicator {
   sortValues: string[];
   /** Score given by each source brand (feed ingestion). Not an XSOAR field; inspection only. */
   sourceScores: Record<string, number>;
+  /** Expiration set by each source brand's feed ingestion (ZERO_TIME: never). Not an XSOAR field; inspection only. */
+  sourceExpirations: Record<string, string>;
+  /** Fields an analyst set through /indicator/create or /indicator/edit (swagger IocObject.manuallyEditedFields). */
+  manuallyEditedFields: string[];
   reliability?: string;
 }
 
@@ -117,7 +121,7 @@ export class IndicatorStore {
       id, version: 0, value, indicator_type: type, score: 0, manualScore: false, manualSetTime: ZERO_TIME, comment: '', source: '', setBy: '', account: '',
       timestamp: now, modified: now, firstSeen: now, lastSeen: now, calculatedTime: now, expiration: ZERO_TIME, expirationStatus: 'active',
       expirationSource: null, manualExpirationTime: ZERO_TIME, sourceBrands: [], sourceInstances: [], investigationIDs: [], CustomFields: {},
-      sortValues: [id.padStart(12, '0')], sourceScores: {},
+      sortValues: [id.padStart(12, '0')], sourceScores: {}, sourceExpirations: {}, manuallyEditedFields: [],
     };
     this.byId.set(id, i);
     this.byValue.set(this.key(value), i);
@@ -176,9 +180,13 @@ export class IndicatorStore {
     if (isMap(raw.fields)) Object.assign(i.CustomFields, raw.fields);
     this.touch(i);
     // expiration: a manual expiration wins over the feed's (SINK_APIS.md §6.4 hierarchy)
+    // each source brand's feed sets its own expiration; the indicator stays active while any source
+    // does (the latest wins, never beats any time); a manual expiration wins over all (§6.4 hierarchy)
+    const minutes = policy === 'never' ? 0 : policy === 'interval' ? (interval as number) : this.o.typeExpirationMinutes;
+    i.sourceExpirations[brand] = minutes ? iso(this.o.now() + minutes * 60_000) : ZERO_TIME;
     if (i.manualExpirationTime === ZERO_TIME) {
-      const minutes = policy === 'never' ? 0 : policy === 'interval' ? (interval as number) : this.o.typeExpirationMinutes;
-      i.expiration = minutes ? iso(this.o.now() + minutes * 60_000) : ZERO_TIME;
+      const all = Object.values(i.sourceExpirations);
+      i.expiration = all.includes(ZERO_TIME) ? ZERO_TIME : all.reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b));
       i.expirationSource = { brand, instance, expirationPolicy: String(policy), expirationInterval: minutes, setTime: i.modified, source: 'feed', user: '' };
     }
     this.recalc(i);
@@ -198,6 +206,8 @@ export class IndicatorStore {
     const type = this.checkType(ioc.indicator_type ?? existing?.indicator_type, 'indicator');
     const i = existing ?? this.fresh(value, type);
     i.indicator_type = type;
+    // an indicator created by hand carries the Manual source
+    if (!i.sourceBrands.includes('Manual')) i.sourceBrands.push('Manual');
     this.apply(i, ioc);
     this.touch(i);
     return this.view(i);
@@ -222,6 +232,8 @@ export class IndicatorStore {
   }
 
   private apply(i: SimIndicator, ioc: Record<string, unknown>): void {
+    for (const k of ['score', 'comment', 'source', 'CustomFields', 'expiration', 'manualExpirationTime'])
+      if (ioc[k] !== undefined && !i.manuallyEditedFields.includes(k)) i.manuallyEditedFields.push(k);
     if (ioc.score !== undefined) {
       if (typeof ioc.score !== 'number' || !Number.isInteger(ioc.score) || ioc.score < 0 || ioc.score > 3) throw new SimError(400, 'bad_request', 'Bad request', 'score must be 0-3');
       i.manualScore = ioc.manualScore === true;

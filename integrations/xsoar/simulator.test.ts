@@ -238,3 +238,17 @@ test('JSON null counts as absent (Go zero values): demisto-py sends every unset 
   assert.equal(f.status, 201);
   assert.equal(sim.indicator('m.example')!.score, 0);
 });
+
+test('shared indicators: each source brand keeps its own expiration (the latest wins); hand-made indicators carry the Manual source and manuallyEditedFields', async (t) => {
+  let now = Date.parse('2026-03-01T12:00:00Z');
+  const { sim, base } = await startSim(t, { now: () => now });
+  await call(base, '/indicators/feed/json', { indicators: [{ value: '1.1.1.1', type: 'IP', score: 3, sourceBrand: 'A', expirationPolicy: 'interval', expirationInterval: 600 }] });
+  await call(base, '/indicators/feed/json', { indicators: [{ value: '1.1.1.1', type: 'IP', score: 0, sourceBrand: 'B', expirationPolicy: 'interval', expirationInterval: 1 }] });
+  let i = sim.indicator('1.1.1.1')!;
+  assert.deepEqual([i.sourceBrands, i.score, i.expiration], [['A', 'B'], 3, '2026-03-01T22:00:00.000Z']);
+  now += 5 * 60_000;
+  assert.equal(sim.indicator('1.1.1.1')!.expirationStatus, 'active', 'source A keeps it active after B expired');
+  await call(base, '/indicator/create', { indicator: { value: '2.2.2.2', indicator_type: 'IP', comment: 'by hand' } });
+  i = sim.indicator('2.2.2.2')!;
+  assert.deepEqual([i.sourceBrands, i.manuallyEditedFields], [['Manual'], ['comment']]);
+});

@@ -70,8 +70,8 @@ interface SimResponse {
 export const DEFAULT_TYPES = ['IP', 'IPv6', 'CIDR', 'IPv6CIDR', 'Domain', 'DomainGlob', 'URL', 'Email', 'File', 'File MD5', 'File SHA-1', 'File SHA-256', 'SSDeep', 'X509 Certificate', 'Account', 'Host', 'Mutex', 'Registry Key', 'CVE'];
 const MAX_LOGGED = 10_000;
 
-/** `sourceScores` is the simulator's bookkeeping (inspection only), never served. */
-const json = (status: number, v: unknown): SimResponse => ({ status, body: JSON.stringify(v, (k, x: unknown) => (k === 'sourceScores' ? undefined : x)) });
+/** `sourceScores` and `sourceExpirations` are the simulator's bookkeeping (inspection only), never served. */
+const json = (status: number, v: unknown): SimResponse => ({ status, body: JSON.stringify(v, (k, x: unknown) => (k === 'sourceScores' || k === 'sourceExpirations' ? undefined : x)) });
 
 /** XSOAR's error envelope. */
 export function xsoarError(status: number, id: string, title: string, detail: string, error = detail): SimResponse {

@@ -264,3 +264,41 @@ test('config schema: defaults, the secret key, and every bad key reported with i
   assert.deepEqual(!bad.ok && bad.issues.map((i) => i.path).sort(), ['key_type', 'max_batch_size', 'url', 'verdikt', 'version']);
   assert.ok(!bad.ok && bad.issues.some((i) => i.message === 'must be 6 or 8, got 7'));
 });
+
+test('removal of shared or analyst-touched indicators expires only the stixgate contribution; a stixgate-only untouched indicator is deleted', async (t) => {
+  let now = Date.parse('2026-03-01T12:00:00Z');
+  const { sim, base } = await startSim(t, { now: () => now });
+  const ctx = runContext(t);
+  const s = sink(base);
+  const post = async (path: string, body: unknown) => {
+    const r = await fetch(`${base}${path}`, { method: 'POST', headers: { Authorization: KEY }, body: JSON.stringify(body) });
+    assert.ok(r.ok, `${path} answered ${r.status}`);
+    return (await r.json().catch(() => ({}))) as Record<string, unknown>;
+  };
+  await s.upsert(records(['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5']), ctx);
+  // 10.0.0.1 shared with another feed; 10.0.0.2 commented by an analyst; 10.0.0.3 created manually first;
+  // 10.0.0.4 stixgate's alone; 10.0.0.5 verdict set by hand
+  await post('/indicators/feed/json', { indicators: [{ value: '10.0.0.1', type: 'IP', score: 2, sourceBrand: 'OtherFeed', expirationPolicy: 'interval', expirationInterval: 10080 }] });
+  const two = sim.indicator('10.0.0.2')!;
+  await post('/indicator/edit', { id: two.id, version: two.version, comment: 'seen in case 42' });
+  await post('/indicator/create', { indicator: { value: '10.0.0.3', indicator_type: 'IP', comment: 'analyst' }, seenNow: true });
+  const five = sim.indicator('10.0.0.5')!;
+  await post('/indicator/edit', { id: five.id, version: five.version, score: 1, manualScore: true });
+  assert.ok(sim.indicator('10.0.0.3')!.sourceBrands.includes('Manual'));
+  assert.deepEqual(sim.indicator('10.0.0.2')!.manuallyEditedFields, ['comment']);
+
+  const out = await s.remove(records(['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5'], 'remove'), ctx);
+  assert.deepEqual(out, ok(5));
+  assert.deepEqual(sim.indicators().map((i) => i.value), ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.5'], 'only the stixgate-only untouched indicator is deleted');
+  assert.deepEqual(sim.exclusions(), []);
+  now += 2 * 60_000;
+  const one = sim.indicator('10.0.0.1')!;
+  assert.equal(one.score, 2, 'the other feed\'s verdict remains');
+  assert.equal(one.sourceScores.stixgate, 0, 'the stixgate contribution carries no verdict any more');
+  assert.equal(one.expirationStatus, 'active', 'the other feed keeps the indicator active');
+  const analysed = sim.indicator('10.0.0.2')!;
+  assert.equal(analysed.comment, 'seen in case 42');
+  assert.equal(analysed.expirationStatus, 'expired', 'stixgate was its only source: it expires, the analyst\'s work stays');
+  assert.equal(sim.indicator('10.0.0.3')!.comment, 'analyst');
+  assert.equal(sim.indicator('10.0.0.5')!.score, 1, 'a manual verdict is never touched');
+});

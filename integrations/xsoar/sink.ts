@@ -11,10 +11,12 @@ import { XSOAR_MAX_SEARCH, type XsoarConfig } from './schema.js';
  * Upserts are `/indicators/feed/json` batches (≤ 2,000) under the sink's source brand, so a resend
  * gives the same end state; a batch the server refuses (400) is split in halves until the bad
  * records are found and rejected alone. With `pin_verdict` the verdict is then set manually with
- * `/indicator/edit` (version-checked, refetched on conflict). Removals look the values up and
- * delete them with `/indicators/batchDelete` and `doNotWhitelist: true`: a removal never puts a
- * value on the exclusion list, and indicators that do not carry the sink's source brand are left
- * alone.
+ * `/indicator/edit` (version-checked, refetched on conflict). Removals look the values up;
+ * an indicator only the sink's source brand contributed to and nobody edited by hand is deleted
+ * with `/indicators/batchDelete` and `doNotWhitelist: true` (never put on the exclusion list); an
+ * indicator shared with other sources or touched by an analyst keeps everything but the sink's
+ * contribution, which is re-fed with verdict None and a one-minute expiration (docs/adr/0014-xsoar-removal.md).
+ * Indicators that do not carry the sink's source brand are left alone.
  */
 
 export type Verdict = 0 | 1 | 2 | 3;
@@ -59,6 +61,26 @@ export function feedIndicator(r: SinkRecord, t: XsoarTable, c: XsoarConfig, now:
     // minutes from now (XSOAR's unit); an indicator already past valid_until expires within a minute
     out.expirationInterval = Math.max(1, Math.ceil((until - now) / 60_000));
   }
+  return out;
+}
+
+/**
+ * True when the sink's source brand is the indicator's only contributor and nobody edited it by hand
+ * (no manual verdict, no manually edited field, not in an investigation, no comments): the only
+ * indicators a removal deletes.
+ */
+export function soleContribution(ioc: IocObject, brand: string): boolean {
+  const brands = ioc.sourceBrands ?? [];
+  const list = (k: string) => (Array.isArray(ioc[k]) ? (ioc[k] as unknown[]).length : 0);
+  const comment = typeof ioc.comment === 'string' && ioc.comment !== '';
+  return brands.length === 1 && brands[0] === brand && ioc.manualScore !== true && !comment && list('manuallyEditedFields') === 0 && list('investigationIDs') === 0 && list('comments') === 0;
+}
+
+/** The feed indicator that withdraws the sink's contribution: verdict None, expiring within a minute, no fields. */
+export function expiredContribution(ioc: IocObject, c: XsoarConfig): FeedIndicator {
+  const out: FeedIndicator = { value: ioc.value, type: ioc.indicator_type ?? '', score: 0, sourceBrand: c.source_brand, sourceInstance: c.source_instance, expirationPolicy: 'interval', expirationInterval: 1, fields: {} };
+  if (!ioc.indicator_type) delete (out as Partial<FeedIndicator>).type;
+  if (c.reliability) out.reliability = c.reliability;
   return out;
 }
 
@@ -126,12 +148,20 @@ export function createXsoarSink(config: XsoarConfig & CommonSinkConfig, ictx: In
 
     async remove(records: SinkRecord[], ctx: SinkRunContext): Promise<SinkOutcome[]> {
       const found = await lookup(ctx, records.map((r) => r.observable.value));
-      const ids = [...found.values()].filter((ioc) => (ioc.sourceBrands ?? []).includes(config.source_brand)).map((ioc) => ioc.id);
-      for (let k = 0; k < ids.length; k += maxBatch) {
-        const reason = [...new Set(records.map((r) => r.reason ?? 'removed'))].sort().join(', ');
-        const body = { ids: ids.slice(k, k + maxBatch), all: false, filter: {}, doNotWhitelist: true, reason: `stixgate: ${reason}`, reputations: null };
+      const ours = [...found.values()].filter((ioc) => (ioc.sourceBrands ?? []).includes(config.source_brand));
+      const sole = ours.filter((ioc) => soleContribution(ioc, config.source_brand));
+      const shared = ours.filter((ioc) => !soleContribution(ioc, config.source_brand));
+      const reason = [...new Set(records.map((r) => r.reason ?? 'removed'))].sort().join(', ');
+      for (let k = 0; k < sole.length; k += maxBatch) {
+        const body = { ids: sole.slice(k, k + maxBatch).map((ioc) => ioc.id), all: false, filter: {}, doNotWhitelist: true, reason: `stixgate: ${reason}`, reputations: null };
         const r = await client.post(ctx, '/indicators/batchDelete', body, true);
         if (r.status !== 200) throw protocolError(client.component, `/indicators/batchDelete answered ${r.status}: ${r.detail}`);
+      }
+      // shared or analyst-touched: withdraw only stixgate's contribution, as a feed integration does
+      const expire = shared.map((ioc) => expiredContribution(ioc, config));
+      for (let k = 0; k < expire.length; k += maxBatch) {
+        const r = await client.post(ctx, '/indicators/feed/json', { indicators: expire.slice(k, k + maxBatch), bypassExclusionList: false }, true);
+        if (r.status < 200 || r.status >= 300) throw protocolError(client.component, `/indicators/feed/json (expiring removed values) answered ${r.status}: ${r.detail}`);
       }
       // values absent from XSOAR (or never ours) are already where a removal wants them
       return records.map(() => ({ status: 'ok' }));
