@@ -100,7 +100,12 @@ test('the sink\'s requests and the simulator\'s responses fit the XSOAR swagger'
   const ctx = { ...real, http: recording(real.http, log) };
   const pinned = xsoarSink.create(config(base, { pin_verdict: true }), ictx);
   await pinned.upsert(records(['198.51.100.7', 'evil.example', 'http://evil.example/x'], 'upsert', 80, { labels: ['c2'], valid_until: '2027-01-01T00:00:00Z' }), ctx);
+  // a pinned verdict is a manual score: the removal expires stixgate's contribution (feed/json)
   await pinned.remove(records(['evil.example'], 'remove'), ctx);
+  // an indicator stixgate alone contributed to is deleted (batchDelete)
+  const plain = xsoarSink.create(config(base), ictx);
+  await plain.upsert(records(['gone.example']), ctx);
+  await plain.remove(records(['gone.example'], 'remove'), ctx);
   await pinned.probe!(ctx);
   // /indicator/create is not used by the sink; its response shape is checked here all the same
   const c = await fetch(`${base}/indicator/create`, { method: 'POST', headers: { Authorization: KEY }, body: JSON.stringify({ indicator: { value: 'x.example', indicator_type: 'Domain', score: 2 }, seenNow: true }) });
