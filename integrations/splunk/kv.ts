@@ -60,7 +60,14 @@ export class KvClient {
   /** The collection's `content` (field.*, accelerated_fields.*), or undefined when it does not exist. */
   async describe(ctx: SinkRunContext, name: string): Promise<Record<string, unknown> | undefined> {
     const r = await this.rest.call(ctx, { method: 'GET', path: this.ns('config', name), ok: [404], idempotent: true });
-    if (r.status === 404) return undefined;
+    if (r.status === 404) {
+      // splunkd answers 404 "Application does not exist: <app>" for a namespace whose app is not installed
+      const detail = messagesOf(r.text);
+      if (/application does not exist/i.test(detail)) {
+        throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `${this.rest.component}: app ${this.app} does not exist on ${this.rest.base} (${detail}); check the sink's \`app\``, { reason: 'app_missing' });
+      }
+      return undefined;
+    }
     try {
       return (JSON.parse(r.text) as { entry?: EaiEntry[] }).entry?.[0]?.content ?? {};
     } catch {

@@ -33,6 +33,12 @@ export interface SplunkSimulatorOptions {
   version?: string;
   /** Create the ES threat-intel collections at start (default true). */
   esCollections?: boolean;
+  /**
+   * Installed apps (default: search, launcher, system, stixgate, and DA-ESS-ThreatIntelligence with
+   * esCollections). A `servicesNS/{owner}/{app}/…` request for any other app is answered 404
+   * "Application does not exist", as splunkd does, and creates nothing.
+   */
+  apps?: string[];
 }
 
 export type FaultTarget = 'kv' | 'hec' | 'mgmt' | 'any';
@@ -69,6 +75,7 @@ export class SplunkSimulator extends LoopbackSimulator<Fault> {
   private base = '';
   private readonly version: string;
   private readonly maxContentLength: number;
+  readonly apps: Set<string>;
 
   constructor(opts: SplunkSimulatorOptions = {}) {
     super({ target: 'any' });
@@ -83,6 +90,7 @@ export class SplunkSimulator extends LoopbackSimulator<Fault> {
       maxQueriesPerBatch: 1000,
     });
     this.hec = new Hec(new Map(Object.entries(opts.hecTokens ?? {})), opts.maxEventSize ?? 5 * 1024 * 1024);
+    this.apps = new Set(opts.apps ?? ['search', 'launcher', 'system', 'stixgate', ...(opts.esCollections !== false ? [ES_INTEL_APP] : [])]);
     if (opts.esCollections !== false) {
       for (const [name, fields] of Object.entries(ES_INTEL_COLLECTIONS)) {
         this.kv.create('nobody', ES_INTEL_APP, name, new URLSearchParams(fields.filter((f) => f === 'weight' || f === 'time').map((f): [string, string] => [`field.${f}`, f === 'time' ? 'time' : 'number'])));
@@ -215,6 +223,14 @@ export class SplunkSimulator extends LoopbackSimulator<Fault> {
     if (path === '/services/server/info' || path === '/services/server/info/server-info') {
       const e = { name: 'server-info', path: '/services/server/info/server-info', owner: 'nobody', app: 'system', sharing: 'system', content: { version: this.version, build: 'stixgate-sim', serverName: 'splunk-sim', instance_type: '', product_type: 'enterprise', kvStoreStatus: 'ready' } };
       return jsonMode ? json(200, jsonFeed(this.base, [e])) : { status: 200, body: atomFeed(this.base, 'server-info', path, [e], this.version), type: 'text/xml; charset=UTF-8' };
+    }
+    const ns = /^\/servicesNS\/[^/]+\/([^/]+)\//.exec(path);
+    if (ns && ns[1] !== '-' && !this.apps.has(decodeURIComponent(ns[1]!))) return messages(404, `Application does not exist: ${decodeURIComponent(ns[1]!)}`);
+    const local = /^\/services\/apps\/local\/([^/]+)\/?$/.exec(path);
+    if (local && method === 'GET') {
+      const app = decodeURIComponent(local[1]!);
+      if (!this.apps.has(app)) return messages(404, `Could not find object id=${app}`);
+      return json(200, jsonFeed(this.base, [{ name: app, path: `/services/apps/local/${app}`, owner: 'nobody', app, sharing: 'app', content: { disabled: false, visible: true } }]));
     }
     const es = /^\/(?:servicesNS\/[^/]+\/[^/]+|services)\/data\/threat_intel\/item\/([^/]+)(?:\/([^/]+))?\/?$/.exec(path);
     if (es) return esItem(this.kv, method, decodeURIComponent(es[1]!), es[2] === undefined ? undefined : decodeURIComponent(es[2]), form, q, principal.user);

@@ -26,9 +26,9 @@ test('each observable type goes to its ES collection and field, keyed by the rec
   const d = ip.find((x) => x.ip === '198.51.100.7')!;
   assert.equal(d._key, recs[0]!.key);
   assert.equal(d.weight, 80);
-  assert.equal(d.threat_key, 'stixgate');
+  assert.equal(d.threat_key, 'feed_a', 'threat_key names the intel source');
   assert.equal(d.description, 'bad 198.51.100.7');
-  assert.equal(d.time, (Date.parse('2026-03-01T12:00:00Z') - 60_000) / 1000);
+  assert.equal(d.time, Date.parse('2026-03-01T12:00:00Z') / 1000, 'time is the push time (ES retention ages rows out by time)');
   assert.equal(ip.find((x) => x.domain === 'evil.example')!.ip, undefined);
   assert.deepEqual(sim.documents(ES, 'http_intel').map((x) => x.url), ['http://evil.example/x']);
   assert.deepEqual(sim.documents(ES, 'file_intel').map((x) => x.file_hash), [SHA256]);
@@ -76,15 +76,15 @@ test('S2 within an ES collection: the refused row is rejected, the others saved'
   const sink = esSink(base);
   await sink.prepare!(ctx);
   const recs = records('splunk_es', ips(10));
-  recs[3] = { ...recs[3]!, fields: { ...recs[3]!.fields, time: 'yesterday' } };
+  recs[3] = { ...recs[3]!, fields: { ...recs[3]!.fields, weight: 'heavy' } };
   const out = await sink.upsert(recs, ctx);
   assert.equal(out.filter((o) => o.status === 'ok').length, 9);
-  assert.match((out[3] as { reason: string }).reason, /Failed to convert field time/);
+  assert.match((out[3] as { reason: string }).reason, /Failed to convert field weight/);
   assert.equal(sim.documents(ES, 'ip_intel').length, 9);
 });
 
 test('prepare: ES collections missing → SINK_PROTOCOL naming the collection; never created by the sink', async (t) => {
-  const { sim, base } = await startSim(t, { esCollections: false });
+  const { sim, base } = await startSim(t, { esCollections: false, apps: ['search', ES] });
   const ctx = runContext(t);
   await assert.rejects(esSink(base).prepare!(ctx), (e: unknown) => e instanceof StixgateError && e.code === 'STIXGATE_ERR_SINK_PROTOCOL' && /collection ip_intel not found in app DA-ESS-ThreatIntelligence/.test(e.message));
   assert.equal(sim.kv.collections.length, 0);
@@ -106,4 +106,31 @@ test('401 → SINK_AUTH; 503 Retry-After → retryAfterMs; dropped connection �
   assert.equal(sim.documents(ES, 'http_intel').length, 1);
   sim.revoke('admin');
   await assert.rejects(sink.upsert(recs, ctx), (e: unknown) => e instanceof StixgateError && e.code === 'STIXGATE_ERR_SINK_AUTH');
+});
+
+test('time is the push time: a re-push of an unchanged indicator renews the row ES retention would age out', async (t) => {
+  const { sim, base } = await startSim(t);
+  const ctx = runContext(t);
+  const sink = esSink(base);
+  await sink.prepare!(ctx);
+  await sink.upsert(records('splunk_es', ['198.51.100.7']), ctx);
+  const later = { ...ctx, now: ctx.now + 30 * 86_400_000 };
+  await sink.upsert(records('splunk_es', ['198.51.100.7']), later);
+  assert.equal(sim.documents(ES, 'ip_intel')[0]!.time, later.now / 1000);
+});
+
+test('an app that does not exist: the simulator answers 404 as Splunk does, and prepare names the app', async (t) => {
+  const { sim, base } = await startSim(t);
+  const ctx = runContext(t);
+  const r = await fetch(`${base}/servicesNS/nobody/DA-ESS-ThreatIntel/storage/collections/config/ip_intel?output_mode=json`, { headers: { Authorization: `Bearer ${JWT}` } });
+  assert.equal(r.status, 404);
+  assert.match(JSON.stringify(await r.json()), /Application does not exist: DA-ESS-ThreatIntel/);
+  const w = await fetch(`${base}/servicesNS/nobody/no_such_app/storage/collections/config?output_mode=json`, { method: 'POST', headers: { Authorization: `Bearer ${JWT}`, 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=x' });
+  assert.equal(w.status, 404, 'no collection is created in an app that does not exist');
+  assert.ok(!sim.kv.collections.some((c) => c.app === 'no_such_app'));
+  await assert.rejects(esSink(base, { app: 'DA-ESS-ThreatIntel' }).prepare!(ctx), (e: unknown) => {
+    assert.ok(e instanceof StixgateError);
+    assert.match(e.message, /app DA-ESS-ThreatIntel does not exist/);
+    return true;
+  });
 });

@@ -12,7 +12,9 @@ import type { SplunkEsConfig } from './schema.js';
  * IPs and domains to `ip_intel` (`ip` / `domain`), URLs to `http_intel`, hashes to `file_intel`,
  * e-mail addresses to `email_intel`), written through the KV store API of app
  * DA-ESS-ThreatIntelligence with `_key` = the record key. `weight` is kept within ES's 1-100.
- * The collections belong to ES: the sink checks they exist and never creates them.
+ * `time` is the push time (epoch seconds): ES retention deletes rows by `time`, so every push of a
+ * still-listed value renews it. `threat_key` names the intel source(s) (mapping table).
+ * The app and the collections belong to ES: the sink checks they exist and never creates them.
  */
 
 const OLD_MAX_DOCS = 1000;
@@ -28,15 +30,20 @@ export function createSplunkEsSink(config: SplunkEsConfig & CommonSinkConfig, ic
   const limits = { maxBatch: config.max_documents_per_batch_save, maxBytes: MAX_BATCH_SAVE_BYTES - 2, concurrency: config.concurrency ?? 4 };
   const docs = new WeakMap<SinkRecord, string>();
   const routeOf = (r: SinkRecord): EsRoute | undefined => routes[r.observable.type];
+  /** The row without its closing brace; `time` (the push time) is appended when it is sent. */
   const docOf = (r: SinkRecord, route: EsRoute): string => {
     let d = docs.get(r);
     if (d === undefined) {
       const doc = typedDoc(r.fields, types);
+      delete doc.time;
       if (typeof doc.weight === 'number') doc.weight = Math.min(100, Math.max(1, Math.round(doc.weight)));
-      docs.set(r, (d = JSON.stringify({ ...doc, [route.field]: r.observable.value, _key: r.key })));
+      docs.set(r, (d = JSON.stringify({ ...doc, [route.field]: r.observable.value, _key: r.key }).slice(0, -1)));
     }
     return d;
   };
+  // ES retention ages rows out by `time`: every push renews it, so an active row is never purged
+  const withTime = (d: string, now: number): string => `${d},"time":${Math.floor(now / 1000)}}`;
+  const TIME_BYTES = ',"time":9999999999}'.length;
   const unrouted = (r: SinkRecord): SinkOutcome => ({
     status: 'reject',
     reason: `no ES threat-intel collection for ${r.observable.type} values (add a route in ${table.path}, or leave the type out of filters.types)`,
@@ -61,7 +68,7 @@ export function createSplunkEsSink(config: SplunkEsConfig & CommonSinkConfig, ic
     limits,
     sizeOf: (r) => {
       const route = routeOf(r);
-      return route ? Buffer.byteLength(docOf(r, route)) + 1 : 0;
+      return route ? Buffer.byteLength(docOf(r, route)) + TIME_BYTES + 1 : 0;
     },
 
     async prepare(ctx: SinkRunContext): Promise<void> {
@@ -81,7 +88,7 @@ export function createSplunkEsSink(config: SplunkEsConfig & CommonSinkConfig, ic
     async upsert(records: SinkRecord[], ctx: SinkRunContext): Promise<SinkOutcome[]> {
       const out: SinkOutcome[] = new Array(records.length);
       for (const [collection, idx] of groups(records, out, unrouted)) {
-        const res = await kv.save(ctx, collection, idx.map((i) => docOf(records[i]!, routeOf(records[i]!)!)));
+        const res = await kv.save(ctx, collection, idx.map((i) => withTime(docOf(records[i]!, routeOf(records[i]!)!), ctx.now)));
         idx.forEach((i, j) => (out[i] = res[j]!));
       }
       return out;
