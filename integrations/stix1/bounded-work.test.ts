@@ -97,3 +97,11 @@ test('composite indicators that each walk a long idref chain cost at most 34 ste
   for (let k = 1; k <= n; k++) expected += k <= 33 ? k + 2 : 34;
   assert.equal(m.builder.budget.spent, expected);
 });
+
+test('a relationship idref that looks like a STIX 2 id but is not one is unresolved, not emitted (found by the fuzz suite)', () => {
+  const xml = `<stix:STIX_Package ${NS} xmlns:ttp="http://stix.mitre.org/TTP-1" xmlns:stixCommon="http://stix.mitre.org/common-1" id="d:Package-1" version="1.2" timestamp="2024-01-01T00:00:00Z"><stix:Indicators><stix:Indicator xsi:type="indicator:IndicatorType" id="d:indicator-1" timestamp="2024-01-01T00:00:00Z"><indicator:Observable><cybox:Object><cybox:Properties xsi:type="AddressObj:AddressObjectType" category="ipv4-addr"><AddressObj:Address_Value>198.51.100.1</AddressObj:Address_Value></cybox:Properties></cybox:Object></indicator:Observable><indicator:Indicated_TTP><stixCommon:TTP idref="bundle--x"/></indicator:Indicated_TTP></stix:Indicator></stix:Indicators></stix:STIX_Package>`;
+  const m = mapper(xml);
+  const r = m.map();
+  assert.equal(r.objects.filter((o) => o.type === 'relationship').length, 0);
+  assert.equal(r.stats.unresolvedIdrefs, 1);
+});

@@ -11,6 +11,7 @@ import { convertId, stixTimestamp, type Stix1MapContext } from './common.js';
 import { markingsOf } from './markings.js';
 import { PatternBuilder, type Unmapped } from './pattern.js';
 import { WorkBudget } from '../../src/core/work-budget.js';
+import { isStixId } from '../../src/core/stix-check.js';
 import { objectValueProblem, VALIDITY_POLICY } from '../../src/core/value-gate.js';
 import { scosFromFacts } from './sco.js';
 import { mapIndicator, type IndicatorHost } from './indicator.js';
@@ -298,7 +299,8 @@ export class Stix1Mapper implements SdoHost, IndicatorHost {
 
   private resolveRelationships(): void {
     const resolve = (ref: string): string[] => {
-      if (ref.includes('--') && !ref.includes(':')) return [ref];
+      // a STIX 2 id is kept; anything else must be a converted STIX 1.x id (`bundle--x` is neither)
+      if (isStixId(ref)) return [ref];
       const c = this.converted.get(ref);
       if (!c) {
         this.stats.unresolvedIdrefs++;
