@@ -1,6 +1,6 @@
 import type { Store } from '../store/contract.js';
 import type { StixgateConfig } from './config-schema.js';
-import { openEmbeddedStore } from '../store/embedded/index.js';
+import { openThreadedStore } from '../store/embedded/index.js';
 import { openOpenSearchStore } from '../store/opensearch/index.js';
 import { compileScoring } from '../score/model.js';
 
@@ -10,7 +10,8 @@ export async function openStore(config: StixgateConfig, dataDir: string): Promis
   const scoring = compileScoring(config.scoring);
   switch (sc.type) {
     case 'embedded':
-      return openEmbeddedStore({ dataDir, sync: sc.sync, seenGranularityMs: sc.seen_granularity_secs * 1000, cacheMb: sc.cache_mb, scoring });
+      // on a writer thread: merging and SQLite never run on the event loop (ADR 0008)
+      return openThreadedStore({ dataDir, sync: sc.sync, seenGranularityMs: sc.seen_granularity_secs * 1000, cacheMb: sc.cache_mb, scoring });
     case 'opensearch': {
       const { type: _type, ...opts } = sc;
       return openOpenSearchStore({ ...opts, scoring });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { StixgateError } from '../../src/core/errors.js';
-import { EmbeddedStore, openEmbeddedStore } from '../../src/store/embedded/index.js';
+import { EmbeddedStore, openEmbeddedStore, openThreadedStore } from '../../src/store/embedded/index.js';
 import { runStoreContract } from '../store-contract.js';
 import { T0, indicatorFor } from './fixtures.js';
 
@@ -16,6 +16,12 @@ function tempDir(): string {
 runStoreContract('embedded', async () => {
   const dir = tempDir();
   const store = await openEmbeddedStore({ dataDir: join(dir, 'data') });
+  return { store, cleanup: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
+});
+
+runStoreContract('embedded on a writer thread', async () => {
+  const dir = tempDir();
+  const store = await openThreadedStore({ dataDir: join(dir, 'data') });
   return { store, cleanup: async () => { await store.close(); rmSync(dir, { recursive: true, force: true }); } };
 });
 

@@ -17,6 +17,8 @@ export interface OpenOptions {
   integrityCheck: 'after-crash' | 'always' | 'never';
   /** SQLite page cache, MiB (default 256): the id and value indexes of a large store must fit (W12). */
   cacheMb?: number;
+  /** better-sqlite3's `verbose`: called with the SQL of every statement run. */
+  onStatement?: (sql: string) => void;
 }
 
 export interface OpenedDatabase {
@@ -118,7 +120,7 @@ export function openDatabase(opts: OpenOptions): OpenedDatabase {
     } else if (statSync(path).size === 0) {
       throw corrupt(path, 'the file is empty');
     }
-    db = new Database(path, { readonly: opts.readonly, fileMustExist: true });
+    db = new Database(path, { readonly: opts.readonly, fileMustExist: true, ...(opts.onStatement ? { verbose: opts.onStatement as (message?: unknown) => void } : {}) });
     pragmas(db, opts);
     if (!opts.readonly) migrate(db, path);
     else {

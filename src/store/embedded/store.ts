@@ -17,6 +17,7 @@ import { objectObservables } from '../../core/object-observables.js';
 import { KeyIndex, keyHash } from './key-index.js';
 import { KEY_SNAPSHOT_FILE, readKeySnapshot, removeKeySnapshot, writeKeySnapshot } from './key-snapshot.js';
 import { HotCache, fingerprint, type Printed } from './hot-cache.js';
+import { planModify, type ModifyWrite } from './modify.js';
 
 export interface EmbeddedStoreOptions {
   dataDir: string;
@@ -32,6 +33,8 @@ export interface EmbeddedStoreOptions {
   hotCacheSize?: number;
   /** Score weights and decay models (compileScoring of `scoring:`); default: no decay. */
   scoring?: Scoring;
+  /** Called with the SQL of every statement the engine runs (tests count them). */
+  onStatement?: (sql: string) => void;
 }
 
 /** Most ids one modify() call takes. */
@@ -49,6 +52,8 @@ const INDEXED_TYPES = new Set<string>(['indicator', 'ipv4-addr', 'ipv6-addr', 'd
 interface Row {
   rowid: number;
   id: string;
+  type: string;
+  state: number;
   obs: string | null;
   json: string;
 }
@@ -146,6 +151,8 @@ export class EmbeddedStore implements Store {
   private s!: ReturnType<EmbeddedStore['prepare']>;
   private readonly modifiedTime = new LastTime(normaliseTime);
   private readonly validUntilTime = new LastTime(parseMs);
+  /** Changes of the per-(type, state) counts made by the open write transaction ("state\ttype" → delta). */
+  private readonly countDelta = new Map<string, number>();
 
   constructor(private readonly opts: EmbeddedStoreOptions) {
     this.gran = opts.seenGranularityMs ?? DEFAULT_SEEN_GRANULARITY_MS;
@@ -160,6 +167,7 @@ export class EmbeddedStore implements Store {
       readonly: this.opts.readonly ?? false,
       integrityCheck: this.opts.integrityCheck ?? 'after-crash',
       cacheMb: this.opts.cacheMb,
+      onStatement: this.opts.onStatement,
     });
     try {
       this.s = this.prepare(this.opened.db);
@@ -238,7 +246,7 @@ export class EmbeddedStore implements Store {
       changes: db.prepare('SELECT seq, id, type, state, json FROM objects WHERE seq > ? ORDER BY seq LIMIT ?'),
       index: db.prepare('SELECT seq, id, type, obs FROM objects WHERE seq > ? AND state = 0 AND obs IS NOT NULL ORDER BY seq LIMIT ?'),
       lastSeq: db.prepare('SELECT seq FROM objects WHERE seq > ? ORDER BY seq LIMIT 1 OFFSET ?').pluck(),
-      dueExpiry: db.prepare('SELECT rowid, json FROM objects WHERE state = 0 AND valid_until IS NOT NULL AND valid_until <= ? ORDER BY valid_until'),
+      dueExpiry: db.prepare('SELECT rowid, type, json FROM objects WHERE state = 0 AND valid_until IS NOT NULL AND valid_until <= ? ORDER BY valid_until'),
       expireRow: db.prepare('UPDATE objects SET state = 2, seq = ?, json = ? WHERE rowid = ?'),
       getCursor: db.prepare('SELECT value FROM cursors WHERE name = ?').pluck(),
       setCursor: db.prepare('INSERT INTO cursors (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
@@ -246,8 +254,8 @@ export class EmbeddedStore implements Store {
       getLease: db.prepare('SELECT holder, expires_at FROM leases WHERE name = ?'),
       putLease: db.prepare('INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at'),
       dropLease: db.prepare('DELETE FROM leases WHERE name = ? AND holder = ?'),
-      byType: db.prepare('SELECT type, count(*) AS n FROM objects GROUP BY type ORDER BY type'),
-      byState: db.prepare('SELECT state, count(*) AS n FROM objects GROUP BY state'),
+      counts: db.prepare('SELECT type, state, n FROM counts WHERE n <> 0 ORDER BY type'),
+      addCount: db.prepare('INSERT INTO counts (type, state, n) VALUES (?, ?, ?) ON CONFLICT(type, state) DO UPDATE SET n = n + excluded.n'),
     };
   }
 
@@ -333,7 +341,7 @@ export class EmbeddedStore implements Store {
       const chunk = cand.slice(i, i + READ_CHUNK);
       let stmt = this.readStmts.get(chunk.length);
       if (!stmt) {
-        stmt = this.db().prepare(`SELECT rowid, id, obs, json FROM objects WHERE rowid IN (${chunk.map(() => '?').join(',')})`);
+        stmt = this.db().prepare(`SELECT rowid, id, type, state, obs, json FROM objects WHERE rowid IN (${chunk.map(() => '?').join(',')})`);
         this.readStmts.set(chunk.length, stmt);
       }
       // a candidate is confirmed by its id (another key may share the 32-bit hash)
@@ -378,7 +386,7 @@ export class EmbeddedStore implements Store {
       work.push({ item, print });
       need.set(id, (seen ?? 0) + 1);
     }
-    this.writing(() => this.db().transaction(() => this.applyBatch(work, need, ctx, result, opts.cursors))());
+    this.writing(() => this.applyBatch(work, need, ctx, result, opts.cursors));
     return result;
   }
 
@@ -422,23 +430,45 @@ export class EmbeddedStore implements Store {
   }
 
   /**
-   * Runs a write transaction. On failure it is rolled back: the head is what it was, the key
-   * tables take back their changes, and the hot cache, which may already hold deliveries of the
-   * batch, forgets everything (a miss only costs the normal path).
+   * Runs `fn` in a write transaction that also commits the count changes it made. On failure it
+   * is rolled back: the head is what it was, the key tables take back their changes, and the hot
+   * cache, which may already hold deliveries of the batch, forgets everything (a miss only costs
+   * the normal path).
    */
   private writing<T>(fn: () => T): T {
     const seq0 = this.seq;
     this.keys.begin();
+    this.countDelta.clear();
     try {
-      const r = this.run(fn);
+      const r = this.run(() => this.db().transaction(() => {
+        const out = fn();
+        this.flushCounts();
+        return out;
+      })());
       this.keys.commit();
       return r;
     } catch (e) {
       this.seq = seq0;
       this.keys.rollback();
+      this.countDelta.clear();
       this.hot.clear();
       throw e;
     }
+  }
+
+  /** One object of `type` entered (`d` = 1) or left (-1) `state`. */
+  private count(type: string, state: number, d: number): void {
+    const key = `${state}\t${type}`;
+    this.countDelta.set(key, (this.countDelta.get(key) ?? 0) + d);
+  }
+
+  private flushCounts(): void {
+    for (const [key, d] of this.countDelta) {
+      if (d === 0) continue;
+      const tab = key.indexOf('\t');
+      this.s.addCount.run(key.slice(tab + 1), Number(key.slice(0, tab)), d);
+    }
+    this.countDelta.clear();
   }
 
   private mergeInto(p: Pending, item: IngestItem, print: string, ctx: MergeContext, result: UpsertResult): void {
@@ -476,6 +506,7 @@ export class EmbeddedStore implements Store {
     const vu = typeof obj.valid_until === 'string' ? this.validUntilTime.of(obj.valid_until) : null;
     const keys = this.keys;
     if (!row) {
+      this.count(obj.type, state, 1);
       const rowid = Number(this.s.insert.run(obj.id, obj.type, modified, state, vu, seq, obs, json).lastInsertRowid);
       const idKey = keyHash(obj.id);
       const valueKeys = valueKeysOf(obs);
@@ -485,6 +516,10 @@ export class EmbeddedStore implements Store {
       return;
     }
     this.s.update.run(obj.type, modified, state, vu, seq, obs, json, row.rowid);
+    if (row.type !== obj.type || row.state !== state) {
+      this.count(row.type, row.state, -1);
+      this.count(obj.type, state, 1);
+    }
     if (obs !== row.obs) {
       const before = valueKeysOf(row.obs);
       const after = valueKeysOf(obs);
@@ -527,56 +562,64 @@ export class EmbeddedStore implements Store {
   async modify(ids: string[], fn: ModifyFn, _opts: ModifyOptions): Promise<ModifyResult> {
     const uniq = modifyIds(ids);
     const result: ModifyResult = { updated: 0, unchanged: 0, missing: 0, rejected: [] };
-    this.writing(() =>
-        this.db().transaction(() => {
-          const rows = this.readRows(uniq);
-          for (const id of uniq) {
-            const row = rows.get(id);
-            if (!row) {
-              result.missing++;
-              continue;
-            }
-            const cur = JSON.parse(row.json) as StixObject;
-            const type = cur.type;
-            const next = fn(cur);
-            let json: string | undefined;
-            try {
-              json = next === undefined ? undefined : storedJson(next);
-            } catch (e) {
-              if (!(e instanceof TypeError)) throw e;
-              result.rejected.push({ reason: 'stix_invalid', message: `object ${id} is not serialisable: ${e.message}`, location: { objectId: id } });
-              continue;
-            }
-            if (next === undefined || json === undefined || json === row.json) {
-              result.unchanged++;
-              continue;
-            }
-            if (next.id !== id || next.type !== type) {
-              result.rejected.push({ reason: 'stix_invalid', message: `modify of ${id} may not change its id or type`, location: { objectId: id } });
-              continue;
-            }
-            this.writeObject(next, json, row);
-            this.hot.forget(id);
-            result.updated++;
-          }
-        })(),
-    );
+    this.writing(() => {
+      const rows = this.readRows(uniq);
+      const stored = new Map<string, string>();
+      for (const [id, row] of rows) stored.set(id, row.json);
+      const writes = planModify(uniq, stored, fn, result);
+      for (const w of writes) this.writeModified(w, rows.get(w.id)!);
+      result.updated = writes.length;
+    });
     return result;
   }
 
-  async expire(now: number): Promise<number> {
-    return this.run(() =>
-      this.db().transaction(() => {
-        const due = this.s.dueExpiry.all(now) as { rowid: number; json: string }[];
-        for (const row of due) {
-          const obj = JSON.parse(row.json) as StixObject;
-          obj.x_stixgate = { ...(obj.x_stixgate ?? { sources: {} }), expired: true };
-          this.s.expireRow.run(++this.seq, storedJson(obj), row.rowid);
-          this.hot.forget(obj.id);
+  /** The stored JSON of each id found (the threaded store's modify runs its function on them). */
+  async storedJsonOf(ids: string[]): Promise<Map<string, string>> {
+    const rows = this.run(() => this.readRows(modifyIds(ids)));
+    const out = new Map<string, string>();
+    for (const [id, row] of rows) out.set(id, row.json);
+    return out;
+  }
+
+  /**
+   * Applies writes planned from stored JSON (planModify), in one transaction, each only while its
+   * row still holds the JSON it was planned from. Returns how many were written and the ids
+   * whose row changed or went since (to plan again).
+   */
+  async applyModified(writes: ModifyWrite[]): Promise<{ updated: number; conflicts: string[] }> {
+    const out = { updated: 0, conflicts: [] as string[] };
+    this.writing(() => {
+      const rows = this.readRows(modifyIds(writes.map((w) => w.id)));
+      for (const w of writes) {
+        const row = rows.get(w.id);
+        if (!row || row.json !== w.expect) out.conflicts.push(w.id);
+        else {
+          this.writeModified(w, row);
+          out.updated++;
         }
-        return due.length;
-      })(),
-    );
+      }
+    });
+    return out;
+  }
+
+  private writeModified(w: ModifyWrite, row: Row): void {
+    this.writeObject(w.next, w.json, row);
+    this.hot.forget(w.id);
+  }
+
+  async expire(now: number): Promise<number> {
+    return this.writing(() => {
+      const due = this.s.dueExpiry.all(now) as { rowid: number; type: string; json: string }[];
+      for (const row of due) {
+        const obj = JSON.parse(row.json) as StixObject;
+        obj.x_stixgate = { ...(obj.x_stixgate ?? { sources: {} }), expired: true };
+        this.s.expireRow.run(++this.seq, storedJson(obj), row.rowid);
+        this.count(row.type, STATE_ACTIVE, -1);
+        this.count(row.type, STATE_EXPIRED, 1);
+        this.hot.forget(obj.id);
+      }
+      return due.length;
+    });
   }
 
   async changes(after: number, limit: number): Promise<ChangePage> {
@@ -650,15 +693,17 @@ export class EmbeddedStore implements Store {
     this.run(() => this.s.dropLease.run(name, holder));
   }
 
+  /** Reads the maintained counts (a row per type and state), never the objects table. */
   async stats(): Promise<StoreStats> {
     return this.run(() => {
       const byType: Record<string, number> = {};
+      const byState = new Map<number, number>();
       let objects = 0;
-      for (const r of this.s.byType.all() as { type: string; n: number }[]) {
-        setOwn(byType, r.type, r.n);
+      for (const r of this.s.counts.all() as { type: string; state: number; n: number }[]) {
+        setOwn(byType, r.type, (Object.hasOwn(byType, r.type) ? byType[r.type] : 0) + r.n);
+        byState.set(r.state, (byState.get(r.state) ?? 0) + r.n);
         objects += r.n;
       }
-      const byState = new Map((this.s.byState.all() as { state: number; n: number }[]).map((r) => [r.state, r.n]));
       const cursors: Record<string, string> = {};
       for (const r of this.s.allCursors.all() as { name: string; value: string }[]) setOwn(cursors, r.name, r.value);
       let bytesOnDisk = 0;

@@ -1,0 +1,57 @@
+/**
+ * The embedded store's writer thread (docs/adr/0008-store-writer-thread.md): one EmbeddedStore,
+ * opened here with the options in `workerData`, answering ThreadedStore's calls one at a time in
+ * the order they were sent. Merging, canonical JSON and every SQLite statement run on this thread,
+ * so the daemon's event loop never waits on them.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { IngestItem } from '../contract.js';
+import { EmbeddedStore, type EmbeddedStoreOptions } from './store.js';
+import { THREAD_METHODS, encodeError, type ThreadCall, type ThreadReply } from './thread-protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('store-thread runs as a worker thread');
+const store = new EmbeddedStore(workerData as EmbeddedStoreOptions);
+const methods = new Set<string>(THREAD_METHODS);
+/** Upsert items received ahead of their call, by call id. */
+const parts = new Map<number, IngestItem[]>();
+let queue: Promise<unknown> = store.open();
+const opened = queue;
+
+function reply(r: ThreadReply): void {
+  port!.postMessage(r);
+}
+
+async function answer(call: Extract<ThreadCall, { method: string }>): Promise<void> {
+  try {
+    await opened;
+    if (!methods.has(call.method)) throw new Error(`store thread: no method ${call.method}`);
+    let args = call.args;
+    if (call.method === 'upsert') {
+      const before = parts.get(call.id);
+      parts.delete(call.id);
+      if (before) args = [before.concat(args[0] as IngestItem[]), args[1]];
+    }
+    const fn = (store as unknown as Record<string, (...a: unknown[]) => unknown>)[call.method];
+    const value = await fn.apply(store, args);
+    reply({ id: call.id, ok: true, value });
+  } catch (e) {
+    reply({ id: call.id, ok: false, error: encodeError(e) });
+  }
+}
+
+// call 0 is the open: it answers once the store is open (or why it is not)
+opened.then(
+  () => reply({ id: 0, ok: true, value: undefined }),
+  (e: unknown) => reply({ id: 0, ok: false, error: encodeError(e) }),
+);
+
+port.on('message', (call: ThreadCall) => {
+  if ('part' in call) {
+    const got = parts.get(call.id);
+    if (got) for (const it of call.part) got.push(it as IngestItem);
+    else parts.set(call.id, call.part as IngestItem[]);
+    return;
+  }
+  queue = queue.then(() => answer(call), () => answer(call));
+});
