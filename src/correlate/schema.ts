@@ -11,7 +11,7 @@ export const correlationSchema = s.object(
       description: 'most derived links one value takes part in, and most holders of one value that correlate (MISP default 20); changing it rebuilds the index',
     }),
     follow_interval_ms: s.int({ default: 1000, min: 50, max: 60000, description: 'how often the correlation index applies new change-log entries (it also runs right after each ingest)' }),
-    page_size: s.int({ default: 2000, min: 100, max: 50000, description: 'change-log entries applied per transaction' }),
+    page_size: s.int({ default: 2000, min: 100, max: 50000, description: 'change-log entries read per page (applied at most 200 per transaction, an event-loop turn apart)' }),
   },
   { default: { enabled: true, max_fanout_per_value: 20, follow_interval_ms: 1000, page_size: 2000 } },
 );

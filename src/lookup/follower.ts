@@ -2,6 +2,10 @@ import type { Store } from '../store/contract.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { LookupIndex } from './lookup-index.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+
+/** Changes read and applied per event-loop turn (a page of 1,000 applies in a few ms). */
+export const FOLLOW_PAGE = 1_000;
 
 export interface IndexFollowerOptions {
   /** Change-log sequence the index already holds (from buildIndex). */
@@ -9,6 +13,7 @@ export interface IndexFollowerOptions {
   intervalMs?: number;
   /** How often the in-memory expiry sweep runs. Default 10 s. */
   sweepIntervalMs?: number;
+  /** Changes applied per event-loop turn (default FOLLOW_PAGE). */
   pageSize?: number;
   /** Consecutive failed polls after which `healthy` turns false. Default 3. */
   unhealthyAfterFailures?: number;
@@ -19,7 +24,7 @@ export interface IndexFollowerOptions {
 
 /**
  * Keeps a LookupIndex current: polls the change log after `seq` every `intervalMs`, applies the
- * changes in order, and sweeps indicators whose valid_until has passed (before the store's own
+ * changes in order, a page per event-loop turn, and sweeps indicators whose valid_until has passed (before the store's own
  * expiry job logs them).
  */
 export class IndexFollower {
@@ -68,13 +73,15 @@ export class IndexFollower {
   }
 
   private async poll(): Promise<void> {
-    const pageSize = this.opts.pageSize ?? 10_000;
+    const pageSize = this.opts.pageSize ?? FOLLOW_PAGE;
     try {
       for (;;) {
         const page = await this.store.changes(this.seq, pageSize);
         for (const change of page.changes) this.index.apply(change);
         if (page.next > this.seq) this.seq = page.next;
         if (page.changes.length < pageSize) break;
+        // a long catch-up (after a large ingest) leaves lookups a turn between pages
+        await nextTurn();
       }
       if (this.failures > 0) this.opts.logger?.info({ seq: this.seq }, 'lookup index follower recovered');
       this.failures = 0;

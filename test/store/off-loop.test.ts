@@ -8,6 +8,7 @@ import { EmbeddedStore, openThreadedStore } from '../../src/store/embedded/index
 import { UPSERT_SLICE } from '../../src/store/embedded/threaded-store.js';
 import type { IngestItem } from '../../src/store/contract.js';
 import { DAY, T0, indicatorFor } from './fixtures.js';
+import { turnsDuring } from '../helpers/turns.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'stixgate-offloop-'));
@@ -15,21 +16,6 @@ function tempDir(): string {
 
 const items = (from: number, n: number, source = 'feed'): IngestItem[] =>
   Array.from({ length: n }, (_, i) => ({ object: indicatorFor(from + i, i % 3 === 0 ? { validUntil: T0 + DAY } : {}), source }));
-
-/** Counts the event-loop turns (setImmediate callbacks) that run until `p` settles. */
-async function turnsDuring<T>(p: () => Promise<T>): Promise<{ value: T; turns: number }> {
-  let turns = 0;
-  let done = false;
-  const tick = () => {
-    if (done) return;
-    turns++;
-    setImmediate(tick);
-  };
-  setImmediate(tick);
-  const value = await p();
-  done = true;
-  return { value, turns };
-}
 
 describe('store statistics are maintained, not counted', () => {
   async function statsStatements(n: number): Promise<string[]> {
