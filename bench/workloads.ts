@@ -30,6 +30,7 @@ import { runW12 } from './w12-growth.js';
 import { runPushBench } from './w8-sinks.js';
 import { loadgen, loadNote } from './loadgen-client.js';
 import { runA9 } from './a9-flood.js';
+import { runW7 } from './w7-during-ingest.js';
 
 
 /** W1 (1M-row CSV over HTTP) and W4 (the same again, then with 10% changed). */
@@ -184,6 +185,7 @@ const workloads: Record<string, (scale: number) => Promise<Row[]>> = {
   w3: (scale) => runW3({ scale }),
   xml: (scale) => runXmlBench({ scale }),
   w14: (scale) => runW14({ scale }),
+  w7: (scale) => runW7({ scale }),
   w12: (scale) => runW12({ scale }),
   push: (scale) => runPushBench({ scale }),
   a9: (scale) => runA9({ scale }),

@@ -74,67 +74,90 @@ export async function runSource(o: RunOptions): Promise<RunSummary> {
   let pending: Page[] = [];
   let cursorToCommit: string | undefined;
   const markings = new MarkingResolver((ids) => o.store.getMany(ids), o.defaultTlp ?? DEFAULT_TLP);
-  const flush = async () => {
-    if (pending.length === 0) return;
-    const result = await o.store.upsert(items, { now, cursors: cursorToCommit !== undefined ? { [name]: cursorToCommit } : undefined });
+  // One batch may be in the store while the next is read and mapped (a threaded store writes on
+  // its own core). Batches reach the store in order, and a batch is only sent once the one before
+  // it committed, so a cursor still never commits ahead of an object before it.
+  let inflight: Promise<void> | undefined;
+  let failed: { error: unknown } | undefined;
+  const settle = async () => {
+    if (inflight) await inflight;
+    inflight = undefined;
+    if (failed) throw failed.error;
+  };
+  const commit = (batch: IngestItem[], committed: Page[], cursor: string | undefined) => async () => {
+    const result = await o.store.upsert(batch, { now, cursors: cursor !== undefined ? { [name]: cursor } : undefined });
     for (const r of result.rejected) countRejection(sum, r, o);
     sum.created += result.created;
     sum.updated += result.updated;
     sum.unchanged += result.unchanged;
     sum.stale += result.stale;
-    if (cursorToCommit !== undefined) {
-      sum.cursor = cursorToCommit;
+    if (cursor !== undefined) {
+      sum.cursor = cursor;
       o.metrics?.cursorCommitted.set({ job_name: o.id }, o.now() / 1000);
     }
     if (o.metrics) {
       for (const k of ['created', 'updated', 'unchanged', 'stale'] as const) if (result[k]) o.metrics.objectsStored.inc({ source: o.id, outcome: k }, result[k]);
     }
     // once per transaction: the result covers every page it coalesced
-    o.onCommit?.(pending.reduce((n, p) => n + p.received, 0), result);
+    o.onCommit?.(committed.reduce((n, p) => n + p.received, 0), result);
+  };
+  const flush = async () => {
+    await settle();
+    if (pending.length === 0) return;
+    inflight = commit(items, pending, cursorToCommit)().catch((error: unknown) => {
+      failed = { error };
+    });
     items = [];
     pending = [];
     cursorToCommit = undefined;
   };
-  for await (const page of pages) {
-    if (o.signal.aborted) break;
-    sum.pages++;
-    sum.received += page.received;
-    sum.mapped += page.items.length;
-    await markings.learn(page.items.map((it) => it.object));
-    let unreadable = 0;
-    for (let i = 0; i < page.items.length; i++) {
-      const it = page.items[i];
-      // the value gate: what fails is counted by reason and never stored (issue 18)
-      const gate = gateObject(it.object, policy, { source: o.id });
-      for (const r of gate.ok ? gate.rejections : [gate.rejection]) countRejection(sum, r, o);
-      if (!gate.ok) continue;
-      const object = gate.object;
-      const marking = markings.markingOf(object, o.config.tlp);
-      const why = filterReason(object, marking, o);
-      if (why) {
-        sum.filtered++;
-        o.metrics?.recordsFiltered.inc({ source: o.id, filter: why });
-        continue;
+  try {
+    for await (const page of pages) {
+      if (o.signal.aborted) break;
+      if (failed) await settle();
+      sum.pages++;
+      sum.received += page.received;
+      sum.mapped += page.items.length;
+      await markings.learn(page.items.map((it) => it.object));
+      let unreadable = 0;
+      for (let i = 0; i < page.items.length; i++) {
+        const it = page.items[i];
+        // the value gate: what fails is counted by reason and never stored (issue 18)
+        const gate = gateObject(it.object, policy, { source: o.id });
+        for (const r of gate.ok ? gate.rejections : [gate.rejection]) countRejection(sum, r, o);
+        if (!gate.ok) continue;
+        const object = gate.object;
+        const marking = markings.markingOf(object, o.config.tlp);
+        const why = filterReason(object, marking, o);
+        if (why) {
+          sum.filtered++;
+          o.metrics?.recordsFiltered.inc({ source: o.id, filter: why });
+          continue;
+        }
+        if (marking.reading.unreadable.length > 0) {
+          unreadable++;
+          if (unreadable === 1) o.logger.warn({ source: o.id, id: object.id, marking: marking.reading.unreadable[0] }, 'marking cannot be read: the contribution is treated as TLP:RED');
+        }
+        items.push({ object, source: o.id, seenAt: it.seenAt, confidence: it.confidence ?? o.config.confidence, tlp: marking.tlp });
       }
-      if (marking.reading.unreadable.length > 0) {
-        unreadable++;
-        if (unreadable === 1) o.logger.warn({ source: o.id, id: object.id, marking: marking.reading.unreadable[0] }, 'marking cannot be read: the contribution is treated as TLP:RED');
+      if (unreadable > 0) o.metrics?.markingsUnreadable.inc({ source: o.id }, unreadable);
+      for (const r of page.rejections) countRejection(sum, r, o);
+      if (o.metrics) {
+        o.metrics.recordsReceived.inc({ source: o.id }, page.received);
+        o.metrics.recordsMapped.inc({ source: o.id }, page.items.length);
       }
-      items.push({ object, source: o.id, seenAt: it.seenAt, confidence: it.confidence ?? o.config.confidence, tlp: marking.tlp });
+      pending.push(page);
+      if (page.cursor !== undefined) cursorToCommit = page.cursor;
+      if (items.length >= batchSize || (o.maxPages !== undefined && sum.pages >= o.maxPages)) await flush();
+      if (o.maxPages !== undefined && sum.pages >= o.maxPages) break;
     }
-    if (unreadable > 0) o.metrics?.markingsUnreadable.inc({ source: o.id }, unreadable);
-    for (const r of page.rejections) countRejection(sum, r, o);
-    if (o.metrics) {
-      o.metrics.recordsReceived.inc({ source: o.id }, page.received);
-      o.metrics.recordsMapped.inc({ source: o.id }, page.items.length);
-    }
-    pending.push(page);
-    if (page.cursor !== undefined) cursorToCommit = page.cursor;
-    if (items.length >= batchSize || (o.maxPages !== undefined && sum.pages >= o.maxPages)) await flush();
-    if (o.maxPages !== undefined && sum.pages >= o.maxPages) break;
+    // an aborted run drops what it has not sent to the store; a finished one commits the rest
+    if (!o.signal.aborted) await flush();
+  } finally {
+    // never return (or throw) with a batch still in the store
+    await inflight;
   }
-  // an aborted run drops what it has not committed; a finished one commits the rest
-  if (!o.signal.aborted) await flush();
+  await settle();
   return sum;
 }
 

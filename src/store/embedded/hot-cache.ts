@@ -44,9 +44,9 @@ function feed(s: string): void {
 /**
  * A 64-bit fingerprint of one delivery (object as sent, source, confidence, TLP): the hash of
  * `json NUL source NUL confidence NUL tlp`, fed piece by piece so that the text is never joined.
+ * `json` is JSON.stringify(item.object), passed when the caller already has it.
  */
-export function fingerprint(item: IngestItem): string {
-  const json = JSON.stringify(item.object);
+export function fingerprint(item: IngestItem, json: string = JSON.stringify(item.object)): string {
   const conf = String(item.confidence ?? '');
   const tlp = String(item.tlp ?? '');
   h1 = 0x811c9dc5;

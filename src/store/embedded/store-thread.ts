@@ -7,14 +7,21 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { IngestItem } from '../contract.js';
 import { EmbeddedStore, type EmbeddedStoreOptions } from './store.js';
-import { THREAD_METHODS, encodeError, type ThreadCall, type ThreadReply } from './thread-protocol.js';
+import { THREAD_METHODS, decodeItems, encodeError, type ThreadCall, type ThreadReply, type WireItem } from './thread-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('store-thread runs as a worker thread');
 const store = new EmbeddedStore(workerData as EmbeddedStoreOptions);
 const methods = new Set<string>(THREAD_METHODS);
-/** Upsert items received ahead of their call, by call id. */
-const parts = new Map<number, IngestItem[]>();
+/** Upsert items (and their objects' JSON) received ahead of their call, by call id. */
+const parts = new Map<number, { items: IngestItem[]; json: string[] }>();
+
+function received(id: number, wire: readonly WireItem[]): { items: IngestItem[]; json: string[] } {
+  let got = parts.get(id);
+  if (!got) parts.set(id, (got = { items: [], json: [] }));
+  decodeItems(wire, got.items, got.json);
+  return got;
+}
 let queue: Promise<unknown> = store.open();
 const opened = queue;
 
@@ -28,9 +35,10 @@ async function answer(call: Extract<ThreadCall, { method: string }>): Promise<vo
     if (!methods.has(call.method)) throw new Error(`store thread: no method ${call.method}`);
     let args = call.args;
     if (call.method === 'upsert') {
-      const before = parts.get(call.id);
+      // the last slice comes with the call
+      const { items, json } = received(call.id, args[0] as WireItem[]);
       parts.delete(call.id);
-      if (before) args = [before.concat(args[0] as IngestItem[]), args[1]];
+      args = [items, args[1], json];
     }
     const fn = (store as unknown as Record<string, (...a: unknown[]) => unknown>)[call.method];
     const value = await fn.apply(store, args);
@@ -48,9 +56,7 @@ opened.then(
 
 port.on('message', (call: ThreadCall) => {
   if ('part' in call) {
-    const got = parts.get(call.id);
-    if (got) for (const it of call.part) got.push(it as IngestItem);
-    else parts.set(call.id, call.part as IngestItem[]);
+    received(call.id, call.part);
     return;
   }
   queue = queue.then(() => answer(call), () => answer(call));

@@ -75,6 +75,19 @@ interface Pending {
   prints: Printed[];
 }
 
+/** A change-log row: seq, id, type, state, stored JSON. */
+export type ChangeRow = [number, string, string, number, string];
+
+/** Change-log rows (seq order) as a page of changes. */
+export function changePage(rows: readonly ChangeRow[], after: number): ChangePage {
+  const changes: Change[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const [seq, id, type, state, json] = rows[i];
+    changes[i] = { seq, id, type, op: OPS[state] ?? 'upsert', object: JSON.parse(json) as StixObject };
+  }
+  return { changes, next: rows.length > 0 ? rows[rows.length - 1][0] : after };
+}
+
 /** Sets an own data property whatever the key (never a prototype setter such as `__proto__`). */
 function setOwn<T>(obj: Record<string, T>, key: string, value: T): void {
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
@@ -243,7 +256,7 @@ export class EmbeddedStore implements Store {
       maxKeyRow: db.prepare('SELECT max(obj) FROM object_keys').pluck(),
       keysSince: db.prepare('SELECT rowid, id, obs FROM objects WHERE seq > ? ORDER BY seq').raw(),
       obsOf: db.prepare('SELECT rowid, obs FROM objects WHERE rowid IN (SELECT value FROM json_each(?))').raw(),
-      changes: db.prepare('SELECT seq, id, type, state, json FROM objects WHERE seq > ? ORDER BY seq LIMIT ?'),
+      changes: db.prepare('SELECT seq, id, type, state, json FROM objects WHERE seq > ? ORDER BY seq LIMIT ?').raw(),
       index: db.prepare('SELECT seq, id, type, obs FROM objects WHERE seq > ? AND state = 0 AND obs IS NOT NULL ORDER BY seq LIMIT ?'),
       lastSeq: db.prepare('SELECT seq FROM objects WHERE seq > ? ORDER BY seq LIMIT 1 OFFSET ?').pluck(),
       dueExpiry: db.prepare('SELECT rowid, type, json FROM objects WHERE state = 0 AND valid_until IS NOT NULL AND valid_until <= ? ORDER BY valid_until'),
@@ -362,7 +375,11 @@ export class EmbeddedStore implements Store {
     return out.sort((a, b) => a - b);
   }
 
-  async upsert(items: IngestItem[], opts: UpsertOptions): Promise<UpsertResult> {
+  /**
+   * `objectJson[i]`, when given, is JSON.stringify(items[i].object), already made by the caller
+   * (the threaded store ships objects as JSON): the fingerprint is taken from it.
+   */
+  async upsert(items: IngestItem[], opts: UpsertOptions, objectJson?: readonly (string | undefined)[]): Promise<UpsertResult> {
     const result: UpsertResult = { created: 0, updated: 0, unchanged: 0, stale: 0, rejected: [] };
     const ctx: MergeContext = { now: opts.now, seenGranularityMs: this.gran, ...(this.opts.scoring ? { scoring: this.opts.scoring } : {}) };
     const useHot = this.hot.enabled;
@@ -377,7 +394,7 @@ export class EmbeddedStore implements Store {
         continue;
       }
       const id = item.object.id;
-      const print = useHot ? fingerprint(item) : '';
+      const print = useHot ? fingerprint(item, objectJson?.[i]) : '';
       const seen = need.get(id);
       if (useHot && seen === undefined && this.hot.isFixedPoint(id, print, item, opts.now, this.gran)) {
         result.unchanged++;
@@ -623,11 +640,12 @@ export class EmbeddedStore implements Store {
   }
 
   async changes(after: number, limit: number): Promise<ChangePage> {
-    const rows = this.run(() => this.s.changes.all(after, limit)) as { seq: number; id: string; type: string; state: number; json: string }[];
-    const changes: Change[] = rows.map((r) => ({
-      seq: r.seq, id: r.id, type: r.type, op: OPS[r.state] ?? 'upsert', object: JSON.parse(r.json) as StixObject,
-    }));
-    return { changes, next: changes.length > 0 ? changes[changes.length - 1].seq : after };
+    return changePage(await this.changeRows(after, limit), after);
+  }
+
+  /** The change-log rows as stored, unparsed (the threaded store parses them on the reader's side). */
+  async changeRows(after: number, limit: number): Promise<ChangeRow[]> {
+    return this.run(() => this.s.changes.all(after, limit)) as ChangeRow[];
   }
 
   /** Active indicators and observables with their canonical values, in seq order (lookup start-up). */

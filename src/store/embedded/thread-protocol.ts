@@ -1,11 +1,73 @@
-import { StixgateError, type ErrorCode, type Location } from '../../core/errors.js';
+import { StixgateError, type ErrorCode, type Location, type Rejection } from '../../core/errors.js';
+import type { StixObject, TlpLevel } from '../../core/stix.js';
+import type { IngestItem } from '../contract.js';
 
 /** Methods of the embedded store the writer thread answers (ThreadedStore → store-thread). */
 export const THREAD_METHODS = [
-  'ping', 'upsert', 'get', 'getMany', 'query', 'storedJsonOf', 'applyModified', 'expire', 'changes', 'head',
+  'ping', 'upsert', 'get', 'getMany', 'query', 'storedJsonOf', 'applyModified', 'expire', 'changeRows', 'head',
   'getCursor', 'setCursor', 'acquireLease', 'releaseLease', 'stats', 'indexEntries', 'activeIndicators', 'keyIndexStats', 'close',
 ] as const;
 export type ThreadMethod = (typeof THREAD_METHODS)[number];
+
+/**
+ * An upsert item on the wire: its object as JSON text (a string crosses threads far cheaper than
+ * an object graph, and the writer takes its fingerprint from it), then source, seenAt, confidence
+ * and TLP.
+ */
+export type WireItem = [json: string, source: string, seenAt: string | undefined, confidence: number | undefined, tlp: TlpLevel | undefined];
+
+/** Values canonical JSON refuses (JSON.stringify would drop or turn them into null): the same messages. */
+function strictValue(_key: string, v: unknown): unknown {
+  switch (typeof v) {
+    case 'number':
+      if (!Number.isFinite(v)) throw new TypeError(`canonicalize: ${v} has no JSON form`);
+      return v;
+    case 'bigint':
+    case 'function':
+    case 'symbol':
+      throw new TypeError(`canonicalize: a ${typeof v} has no JSON form`);
+    default:
+      return v;
+  }
+}
+
+/**
+ * Items as sent to the writer. An object with a value that has no JSON form is rejected here, as
+ * the store would reject it.
+ */
+export function encodeItems(items: readonly IngestItem[], rejected: Rejection[]): WireItem[] {
+  const out: WireItem[] = [];
+  for (const it of items) {
+    // not an item, or no object: sent as null for the writer to reject as the store does
+    if (!it || typeof it !== 'object') {
+      out.push(['null', '', undefined, undefined, undefined]);
+      continue;
+    }
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(it.object, strictValue) as string | undefined;
+    } catch (e) {
+      if (!(e instanceof TypeError)) throw e;
+      const id = String((it.object as Partial<StixObject> | undefined)?.id);
+      rejected.push({ reason: 'stix_invalid', message: `object ${id} is not serialisable: ${e.message}`, location: { source: it.source, objectId: id } });
+      continue;
+    }
+    out.push([json ?? 'null', it.source, it.seenAt, it.confidence, it.tlp]);
+  }
+  return out;
+}
+
+/** The writer's side: the items and the JSON each object was read from. */
+export function decodeItems(wire: readonly WireItem[], items: IngestItem[], json: string[]): void {
+  for (const [text, source, seenAt, confidence, tlp] of wire) {
+    const item: IngestItem = { object: JSON.parse(text) as StixObject, source };
+    if (seenAt !== undefined) item.seenAt = seenAt;
+    if (confidence !== undefined) item.confidence = confidence;
+    if (tlp !== undefined) item.tlp = tlp;
+    items.push(item);
+    json.push(text);
+  }
+}
 
 /**
  * A call. `part` carries a slice of an upsert's items: the writer collects the slices of call `id`
@@ -13,7 +75,7 @@ export type ThreadMethod = (typeof THREAD_METHODS)[number];
  */
 export type ThreadCall =
   | { id: number; method: ThreadMethod; args: unknown[] }
-  | { id: number; part: unknown[] };
+  | { id: number; part: WireItem[] };
 
 export type ThreadReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: EncodedError };
 

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { StixgateError } from '../../core/errors.js';
+import { StixgateError, type Rejection } from '../../core/errors.js';
 import type { StixObject } from '../../core/stix.js';
 import type {
   ActiveIndicatorPage, ChangePage, IndexPage, IngestItem, ModifyFn, ModifyOptions, ModifyResult, Query, QueryPage, Store, StoreStats,
@@ -8,8 +8,8 @@ import type {
 } from '../contract.js';
 import { modifyIds } from '../merge.js';
 import { planModify, type ModifyWrite } from './modify.js';
-import type { EmbeddedStoreOptions } from './store.js';
-import { decodeError, type ThreadCall, type ThreadMethod, type ThreadReply } from './thread-protocol.js';
+import { changePage, type ChangeRow, type EmbeddedStoreOptions } from './store.js';
+import { decodeError, encodeItems, type ThreadCall, type ThreadMethod, type ThreadReply } from './thread-protocol.js';
 
 /** Items per message of an upsert: the copy into the writer takes one event-loop turn per slice. */
 export const UPSERT_SLICE = 500;
@@ -122,14 +122,17 @@ export class ThreadedStore implements Store {
 
   async upsert(items: IngestItem[], opts: UpsertOptions): Promise<UpsertResult> {
     const id = this.next++;
+    const rejected: Rejection[] = [];
     let i = 0;
     // all but the last slice go ahead of the call, a turn apart
     for (; items.length - i > UPSERT_SLICE; i += UPSERT_SLICE) {
-      this.post({ id, part: items.slice(i, i + UPSERT_SLICE) });
+      this.post({ id, part: encodeItems(items.slice(i, i + UPSERT_SLICE), rejected) });
       await nextTurn();
     }
-    this.post({ id, method: 'upsert', args: [i === 0 ? items : items.slice(i), opts] });
-    return this.wait(id) as Promise<UpsertResult>;
+    this.post({ id, method: 'upsert', args: [encodeItems(i === 0 ? items : items.slice(i), rejected), opts] });
+    const result = (await this.wait(id)) as UpsertResult;
+    if (rejected.length > 0) result.rejected = [...rejected, ...result.rejected];
+    return result;
   }
 
   get(id: string): Promise<StixObject | undefined> {
@@ -165,8 +168,9 @@ export class ThreadedStore implements Store {
     return this.call('expire', [now]);
   }
 
-  changes(after: number, limit: number): Promise<ChangePage> {
-    return this.call('changes', [after, limit]);
+  /** The rows cross as JSON text and are parsed here (cheaper than copying object graphs). */
+  async changes(after: number, limit: number): Promise<ChangePage> {
+    return changePage(await this.call<ChangeRow[]>('changeRows', [after, limit]), after);
   }
 
   head(): Promise<number> {
