@@ -73,6 +73,8 @@ export class Daemon {
   private dataDir?: string;
   private reloads = 0;
   private started?: string;
+  /** Source runs in progress (the correlation index follows slowly meanwhile). */
+  private sourceRuns = 0;
   /** This process's identity as a lease holder on a shared store. */
   readonly instanceId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 
@@ -103,7 +105,8 @@ export class Daemon {
     if (cc.enabled) {
       this.correlator = new Correlator({ dataDir, maxFanout: cc.max_fanout_per_value, metrics: new CorrelationMetrics(this.metrics.registry), logger: log, access: this.access });
       // a first build of a large store takes minutes: it runs in the background, never blocking readiness
-      this.correlator.start(this.store, cc.follow_interval_ms, cc.page_size);
+      // while a source run ingests, timed catch-ups apply one slice per tick (the run's end triggers a full one)
+      this.correlator.start(this.store, cc.follow_interval_ms, cc.page_size, () => this.sourceRuns > 0);
       this.statsTimer = setInterval(() => { try { this.correlator?.stats(); } catch { /* reported by the correlator */ } }, 60_000);
       this.statsTimer.unref();
     }
@@ -254,6 +257,7 @@ export class Daemon {
 
   private async runJob(comp: SourceComponent, signal: AbortSignal, allowlist: Allowlist): Promise<void> {
     const end = this.metrics.runDuration.startTimer({ job_name: comp.id });
+    this.sourceRuns++;
     try {
       const sum = await runSource({
         id: comp.id, source: comp.source, config: comp.config, store: this.store!, http: comp.http, logger: comp.logger,
@@ -273,6 +277,7 @@ export class Daemon {
       this.metrics.runs.inc({ job_name: comp.id, outcome: 'error' });
       throw e;
     } finally {
+      this.sourceRuns--;
       end();
     }
   }

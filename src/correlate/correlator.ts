@@ -156,11 +156,14 @@ export class Correlator {
   /**
    * Catches up every `intervalMs` (in addition to the catch-ups the caller triggers after each
    * ingest). A failed catch-up (store briefly unavailable) is logged once and retried next tick.
+   * While `busy()` (an ingest is running) a tick applies one slice only: correlation, which costs
+   * more per object than the ingest itself, yields the event loop's core to the ingest and catches
+   * up once it is idle.
    */
-  start(store: Store, intervalMs: number, pageSize?: number): void {
+  start(store: Store, intervalMs: number, pageSize?: number, busy?: () => boolean): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
-      this.catchUp(store, { pageSize }).then(
+      this.catchUp(store, busy?.() ? { pageSize, limit: CORRELATION_SLICE } : { pageSize }).then(
         () => {
           if (this.failures > 0) this.o.logger?.info({ seq: this.seq }, 'correlation index follower recovered');
           this.failures = 0;

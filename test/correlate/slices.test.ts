@@ -18,3 +18,24 @@ test('a catch-up applies at most CORRELATION_SLICE changes per transaction, an e
   assert.ok(turns >= 5, `turns: ${turns}`);
   assert.deepEqual(await r.ids(objects[7].id), [objects[n].id]);
 });
+
+test('while the owner is busy (an ingest runs) a timed catch-up applies one slice per tick; idle, it catches up fully', async (t) => {
+  const r = await rig(t);
+  const n = CORRELATION_SLICE * 3;
+  const objects = Array.from({ length: n }, (_, i) => ind(i + 1, `[ipv4-addr:value = '10.2.${(i >> 8) & 255}.${i & 255}']`));
+  await r.store.upsert(objects.map((object) => ({ object, source: 'feed_a' })), { now: NOW });
+  t.mock.timers.enable({ apis: ['setInterval'] });
+  let busy = true;
+  r.correlator.start(r.store, 1000, undefined, () => busy);
+  t.after(() => r.correlator.stop());
+  t.mock.timers.tick(1000);
+  await r.correlator.catchUp(r.store, { limit: 0 }); // joins the run the tick started
+  assert.equal(r.correlator.seq, CORRELATION_SLICE);
+  t.mock.timers.tick(1000);
+  await r.correlator.catchUp(r.store, { limit: 0 });
+  assert.equal(r.correlator.seq, 2 * CORRELATION_SLICE);
+  busy = false;
+  t.mock.timers.tick(1000);
+  await r.correlator.catchUp(r.store, { limit: 0 });
+  assert.equal(r.correlator.seq, n);
+});
