@@ -19,7 +19,7 @@ import type { Store } from '../src/store/contract.js';
 import { buildIndex, IndexFollower } from '../src/lookup/index.js';
 import { buildServer } from '../src/server/index.js';
 import { serverSchema } from '../src/server/schema.js';
-import { validate } from '../src/config/schema.js';
+import { validate } from '../src/core/schema.js';
 import { Correlator } from '../src/correlate/index.js';
 import { Metrics } from '../src/telemetry/metrics.js';
 import { silentLogger } from '../src/telemetry/logger.js';
@@ -85,7 +85,7 @@ async function once(v: Variant, filled: string, dir: string, feedUrl: string, va
     behind = async () => (await store.head()) - correlator.seq;
     const follower = new IndexFollower(store, index, { from: seq, now: () => NOW, intervalMs: 500 });
     follower.start();
-    const cfg = validate(serverSchema, { port: 0, anonymous_lookup: true });
+    const cfg = validate(serverSchema, { port: 0, anonymous_lookup: true, rate_limit: { enabled: false } });
     if (!cfg.ok) throw new Error(JSON.stringify(cfg.issues));
     const app = buildServer({ config: cfg.value, index, store, metrics: new Metrics({ defaults: false }), logger: silentLogger(), isReady: () => true, now: () => NOW, correlator });
     await app.listen({ host: '127.0.0.1', port: 0 });
