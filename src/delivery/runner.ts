@@ -211,6 +211,9 @@ async function pipeline(
         if (failure !== undefined) return;
         for (const r of batch) inflight.set(r.key, (inflight.get(r.key) ?? 0) + 1);
         try {
+          // the cursors of the batches acknowledged so far are committed before another is sent, so
+          // a crash repeats at most the batches in flight (the store may answer on another thread)
+          await commits;
           await sendBatch(o, ctx, batch, sum);
         } catch (err) {
           failure ??= err;
