@@ -5,7 +5,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { openEmbeddedStore } from '../../src/store/embedded/index.js';
+import { SCHEMA_VERSION, openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { indicatorFor, ipFor, prng } from './fixtures.js';
 import { V1_INSERT, createV1Store } from './v1-store.js';
 
@@ -36,19 +36,29 @@ function migrateInChild(dataDir: string, killAfterMs?: number): Promise<{ comple
   }));
 }
 
-/** The data directory after a kill: still version 1 with every row, or version 2 with every object. */
-async function assertWholeVersion(dataDir: string, trial: number): Promise<1 | 2> {
+/**
+ * The data directory after a kill: still version 1 with every row, version 2 with every object and
+ * its keys, or version 3 (counts) with every object counted.
+ */
+async function assertWholeVersion(dataDir: string, trial: number): Promise<1 | 2 | 3> {
   const raw = new Database(join(dataDir, 'stixgate.db'));
   const version = raw.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get();
   const rows = raw.prepare('SELECT count(*) FROM objects').pluck().get();
   const v1Values = raw.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'object_values'").pluck().get();
+  const keyRows = version === '1' ? 0 : raw.prepare('SELECT count(*) FROM object_keys').pluck().get();
+  const counts = raw.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'counts'").pluck().get();
   raw.close();
   assert.equal(rows, N, `trial ${trial}: every object is still there`);
   if (version === '1') {
     assert.equal(v1Values, 1, `trial ${trial}: a version 1 file keeps its value table`);
     return 1;
   }
-  assert.equal(version, '2', `trial ${trial}`);
+  assert.equal(keyRows, N, `trial ${trial}: every object has its keys`);
+  if (version === '2') {
+    assert.equal(counts, 0, `trial ${trial}: a version 2 file has no counts yet`);
+    return 2;
+  }
+  assert.equal(version, String(SCHEMA_VERSION), `trial ${trial}`);
   const s = await openEmbeddedStore({ dataDir, readonly: true });
   try {
     assert.equal((await s.stats()).objects, N, `trial ${trial}`);
@@ -57,10 +67,10 @@ async function assertWholeVersion(dataDir: string, trial: number): Promise<1 | 2
   } finally {
     await s.close();
   }
-  return 2;
+  return 3;
 }
 
-test(`P10: kill -9 at random moments of a schema migration (${TRIALS} trials) leaves version 1 or version 2 whole; the next open migrates`, { timeout: 300_000 }, async () => {
+test(`P10: kill -9 at random moments of a schema migration (${TRIALS} trials) leaves a whole version (1, 2 or 3); the next open migrates`, { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-migrate-'));
   try {
     const v1 = join(dir, 'v1');
@@ -80,7 +90,7 @@ test(`P10: kill -9 at random moments of a schema migration (${TRIALS} trials) le
     copyFileSync(join(v1, 'stixgate.db'), join(whole, 'stixgate.db'));
     const full = await migrateInChild(whole);
     assert.equal(full.completed, true);
-    assert.equal(await assertWholeVersion(whole, 0), 2);
+    assert.equal(await assertWholeVersion(whole, 0), SCHEMA_VERSION);
 
     const rand = prng(18);
     const seen: number[] = [];
@@ -92,7 +102,7 @@ test(`P10: kill -9 at random moments of a schema migration (${TRIALS} trials) le
       seen.push(await assertWholeVersion(d, trial));
       // the next open finishes the job
       assert.equal((await migrateInChild(d)).completed, true, `trial ${trial}: the store opens after the kill`);
-      assert.equal(await assertWholeVersion(d, trial), 2);
+      assert.equal(await assertWholeVersion(d, trial), SCHEMA_VERSION);
     }
     console.log(`versions found after the kills: ${seen.join(', ')}`);
   } finally {
