@@ -1,9 +1,6 @@
-/**
- * Prefix tables for CIDR warninglists: per prefix length, a Map from the masked network to the
- * entries listing it. "Which listed ranges contain this address (or this whole range)" is one
- * probe per prefix length in use, at most 33 (IPv4) or 129 (IPv6).
- */
+/** CIDR entries of warninglists and allowlists: parsing, and the table of listed ranges. */
 import { parseIpv4Range, parseIpv6Range, parsePrefix, maskIpv4, maskIpv6 } from '../core/ip-address.js';
+import { ipv4Key, ipv4Prefixes, ipv6Key, ipv6Prefixes } from '../core/prefix-maps.js';
 
 /** A reference to one list entry: the list's index and the entry as written in the list. */
 export interface EntryRef {
@@ -31,65 +28,25 @@ export function parseCidr(text: string): ParsedCidr | undefined {
   return { v: 6, words, len };
 }
 
-function v6Key(w: Uint16Array, len: number): string {
-  // only the words the prefix covers, so that keys stay short
-  const n = Math.ceil(len / 16);
-  let k = '';
-  for (let i = 0; i < n; i++) {
-    const bits = len - i * 16;
-    const word = bits >= 16 ? w[i] : w[i] & ((0xffff << (16 - bits)) & 0xffff);
-    k += word.toString(16) + ':';
-  }
-  return k;
-}
-
-function activeLens(byLen: (Map<unknown, EntryRef[]> | undefined)[]): number[] {
-  const out: number[] = [];
-  for (let l = byLen.length - 1; l >= 0; l--) if (byLen[l]) out.push(l);
-  return out;
-}
-
+/** Ranges of warninglist entries (src/core/prefix-maps.ts): the entries listing each network. */
 export class PrefixTable {
-  private readonly v4: (Map<number, EntryRef[]> | undefined)[] = new Array(33).fill(undefined);
-  private readonly v6: (Map<string, EntryRef[]> | undefined)[] = new Array(129).fill(undefined);
-  private v4Lens: number[] = [];
-  private v6Lens: number[] = [];
+  private readonly v4 = ipv4Prefixes<EntryRef[]>();
+  private readonly v6 = ipv6Prefixes<EntryRef[]>();
   size = 0;
 
   add(c: ParsedCidr, ref: EntryRef): void {
-    if (c.v === 4) {
-      let m = this.v4[c.len];
-      if (!m) this.v4[c.len] = m = new Map();
-      push(m, c.net >>> 0, ref);
-    } else {
-      let m = this.v6[c.len];
-      if (!m) this.v6[c.len] = m = new Map();
-      push(m, v6Key(c.words, c.len), ref);
-    }
+    if (c.v === 4) push(this.v4.mapOf(c.len), ipv4Key(c.net, c.len), ref);
+    else push(this.v6.mapOf(c.len), ipv6Key(c.words, c.len), ref);
     this.size++;
-  }
-
-  /** Call after the last add. */
-  seal(): void {
-    this.v4Lens = activeLens(this.v4);
-    this.v6Lens = activeLens(this.v6);
   }
 
   /** Entries whose range contains the address or the whole range `c`, most specific first. */
   containing(c: ParsedCidr, visit: (ref: EntryRef) => void): void {
-    if (c.v === 4) {
-      for (const len of this.v4Lens) {
-        if (len > c.len) continue;
-        const refs = this.v4[len]!.get(maskIpv4(c.net, len) >>> 0);
-        if (refs) for (const r of refs) visit(r);
-      }
-    } else {
-      for (const len of this.v6Lens) {
-        if (len > c.len) continue;
-        const refs = this.v6[len]!.get(v6Key(c.words, len));
-        if (refs) for (const r of refs) visit(r);
-      }
-    }
+    const each = (refs: EntryRef[]): void => {
+      for (const r of refs) visit(r);
+    };
+    if (c.v === 4) this.v4.containing(c.net, c.len, each);
+    else this.v6.containing(c.words, c.len, each);
   }
 }
 

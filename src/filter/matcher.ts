@@ -121,7 +121,6 @@ export class WarninglistMatcher {
       if (mask === 0) return;
       info.entries = this.addEntries(l, li, mask, opts, problems);
     });
-    this.cidrs.seal();
     this.substrings.build();
     this.lists = infos;
   }

@@ -1,10 +1,11 @@
 import { detectObservable, parseIpv4, parseIpv6 } from '../core/observable.js';
+import { formatIpv4 } from '../core/ip-address.js';
 import { indicatorObservables } from '../core/object-observables.js';
 import { TLP_LEVELS, tlpRank, type Indicator, type Observable, type StixObject, type TlpLevel } from '../core/stix.js';
 import { DEFAULT_POLICY, tlpSpan, viewTlp, type AccessPolicy } from '../access/policy.js';
 import { viewOf } from '../access/view.js';
 import type { ActiveIndicator, Change } from '../store/contract.js';
-import { Ipv4Ranges, Ipv6Ranges, formatIpv4 } from './cidr.js';
+import { Ipv4Ranges, Ipv6Ranges } from './cidr.js';
 import { InternedLists, flatten } from './intern.js';
 import { addPosting, removePosting, type Posting } from './postings.js';
 import { SlotTable } from './slots.js';
