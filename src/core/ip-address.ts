@@ -2,6 +2,7 @@
  * Strict IPv4 / IPv6 text parsing and RFC 5952 formatting, as hand-written linear scanners
  * (no regexes, no allocation beyond the result). Re-exported by observable.ts.
  */
+import { hexVal } from './hex.js';
 
 /**
  * A strict dotted quad → uint32. Rejects the ambiguous forms some resolvers accept
@@ -47,13 +48,6 @@ export function ipv4Mapped(words: Uint16Array): number | undefined {
   for (let i = 0; i < 5; i++) if (words[i] !== 0) return undefined;
   if (words[5] !== 0xffff) return undefined;
   return words[6] * 65536 + words[7];
-}
-
-function hexVal(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
 }
 
 /**

@@ -12,6 +12,7 @@ import type { Observable, ObservableType, HashAlgorithm } from './stix.js';
 import { parseIpv4Range, parseIpv6Range, formatIpv4, formatIpv6, maskIpv4, maskIpv6, parsePrefix, ipv4Mapped } from './ip-address.js';
 import { cleanText, normaliseHostName, MAX_DOMAIN_LENGTH } from './domain-name.js';
 import { normaliseUrl, MAX_URL_LENGTH } from './url-normalise.js';
+import { isHex } from './hex.js';
 
 export { parseIpv4, parseIpv6, formatIpv6, formatIpv4 } from './ip-address.js';
 
@@ -173,14 +174,6 @@ export function detectHashAlgorithm(hex: string): HashAlgorithm | undefined {
     case 128: return isHex(hex) ? 'SHA-512' : undefined;
     default: return undefined;
   }
-}
-
-function isHex(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i) | 0x20;
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
-  }
-  return true;
 }
 
 /** `AB:CD:…` fingerprint notation (certificates) → plain hex; otherwise the input. */

@@ -15,6 +15,7 @@
  */
 import { parseIpv4Range, parseIpv6Range, formatIpv6 } from './ip-address.js';
 import { normaliseHostName } from './domain-name.js';
+import { hexVal } from './hex.js';
 
 export const MAX_URL_LENGTH = 2048;
 
@@ -39,13 +40,6 @@ const UNRESERVED = new Uint8Array(128);
   PATH[37] = QUERY[37] = USERINFO[37] = 2;
 }
 const HEXU = '0123456789ABCDEF';
-
-function hexVal(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
-}
 
 /**
  * Normalises the percent-encoding of s[start, end): `%xx` upper-cased, `%xx` of an unreserved

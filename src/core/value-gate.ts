@@ -20,6 +20,7 @@ import { cleanText } from './domain-name.js';
 import { detectObservable, normaliseObservable, quoteValue, type NormaliseResult } from './observable.js';
 import { parsePattern, type ComparisonExpression, type ObservationExpression, type ObjectPath } from './pattern.js';
 import type { Observable, ObservableType, StixObject } from './stix.js';
+import { isHex } from './hex.js';
 
 export interface ValuePolicy {
   /** Widest IPv4 range accepted (a CIDR prefix shorter than this is rejected). */
@@ -48,14 +49,6 @@ const SSDEEP_RE = /^[1-9][0-9]{0,9}:[A-Za-z0-9+/]{1,64}:[A-Za-z0-9+/]{1,64}(?:,"
 /** TLSH: 70 or 72 hex digits, optionally `T1`-prefixed. */
 const TLSH_RE = /^(?:T1)?[0-9A-Fa-f]{70}(?:[0-9A-Fa-f]{2})?$/;
 const MAX_OTHER_HASH_LENGTH = 1024;
-
-function isHex(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i) | 0x20;
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
-  }
-  return true;
-}
 
 /** Checks one hash value against its algorithm; undefined when valid. */
 export function hashProblem(algorithm: string, value: unknown): Problem | undefined {

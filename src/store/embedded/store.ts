@@ -13,6 +13,7 @@ import type { Scoring } from '../../score/model.js';
 import { classify, closeDatabase, openDatabase, type OpenedDatabase } from './open.js';
 import { buildQuery, encodeAfter, normaliseTime } from './query.js';
 import { decodeObservables, encodeObservables, encodeValueKeys, valueKeysOf, valuesOf } from './values.js';
+import { checkIngestItem } from '../ingest-check.js';
 import { objectObservables } from '../../core/object-observables.js';
 import { KeyIndex, keyHash } from './key-index.js';
 import { KEY_SNAPSHOT_FILE, readKeySnapshot, removeKeySnapshot, writeKeySnapshot } from './key-snapshot.js';
@@ -116,35 +117,6 @@ class LastTime<T> {
 function parseMs(text: string): number | null {
   const t = Date.parse(text);
   return Number.isNaN(t) ? null : t;
-}
-
-function invalidItem(item: IngestItem | undefined, index: number, message: string): Rejection {
-  const o = item?.object as Partial<StixObject> | undefined;
-  return {
-    reason: 'stix_invalid',
-    message,
-    location: { index, ...(typeof item?.source === 'string' ? { source: item.source } : {}), ...(typeof o?.id === 'string' ? { objectId: o.id } : {}) },
-  };
-}
-
-function invalid(item: IngestItem | undefined, index: number): Rejection | undefined {
-  const o = item?.object as Partial<StixObject> | undefined;
-  if (item && typeof item === 'object' && o && typeof o === 'object' && typeof item.source === 'string' && item.source !== '') {
-    const type = o.type;
-    const id = o.id;
-    // the usual case, checked without building anything
-    if (typeof type === 'string' && type !== '' && typeof id === 'string' && id.length > type.length + 2 && id.startsWith(type) && id.startsWith('--', type.length)) {
-      return undefined;
-    }
-  }
-  const bad = (message: string): Rejection => invalidItem(item, index, message);
-  if (!item || typeof item !== 'object' || !o || typeof o !== 'object') return bad('item has no object');
-  if (typeof item.source !== 'string' || item.source === '') return bad('item has no source');
-  if (typeof o.type !== 'string' || o.type === '') return bad('object has no type');
-  if (typeof o.id !== 'string' || !o.id.startsWith(`${o.type}--`) || o.id.length <= o.type.length + 2) {
-    return bad(`object id ${String(o.id)} does not match its type ${o.type}`);
-  }
-  return undefined;
 }
 
 /** The default Store: SQLite (better-sqlite3) in the data directory. See docs/adr/0001 and 0002. */
@@ -388,7 +360,7 @@ export class EmbeddedStore implements Store {
     const need = new Map<string, number>();
     for (let i = 0; i < items.length; i++) {
       const item = items[i];
-      const bad = invalid(item, i);
+      const bad = checkIngestItem(item, i);
       if (bad) {
         result.rejected.push(bad);
         continue;

@@ -2,6 +2,7 @@ import type { Rejection } from '../../core/errors.js';
 import type { StixObject } from '../../core/stix.js';
 import type { Change, IngestItem } from '../contract.js';
 import { objectObservables } from '../../core/object-observables.js';
+import { checkIngestItem } from '../ingest-check.js';
 
 export type ObjectState = 'active' | 'revoked' | 'expired';
 
@@ -100,21 +101,12 @@ function contributionTlps(obj: StixObject): string[] {
   return [...out].sort();
 }
 
-/** The same item checks as the embedded store (reason `stix_invalid`). */
+/** The stores' item checks, and OpenSearch's limit on `_id` (512 bytes; 500 leaves a margin). */
 export function invalidItem(item: IngestItem | undefined, index: number): Rejection | undefined {
-  const o = item?.object as Partial<StixObject> | undefined;
-  const bad = (message: string): Rejection => ({
-    reason: 'stix_invalid',
-    message,
-    location: { index, ...(typeof item?.source === 'string' ? { source: item.source } : {}), ...(typeof o?.id === 'string' ? { objectId: o.id } : {}) },
-  });
-  if (!item || typeof item !== 'object' || !o || typeof o !== 'object') return bad('item has no object');
-  if (typeof item.source !== 'string' || item.source === '') return bad('item has no source');
-  if (typeof o.type !== 'string' || o.type === '') return bad('object has no type');
-  if (typeof o.id !== 'string' || !o.id.startsWith(`${o.type}--`) || o.id.length <= o.type.length + 2) {
-    return bad(`object id ${String(o.id)} does not match its type ${o.type}`);
-  }
-  if (Buffer.byteLength(o.id) > 500) return bad('object id is longer than 500 bytes');
+  const bad = checkIngestItem(item, index);
+  if (bad) return bad;
+  const id = (item!.object as StixObject).id;
+  if (Buffer.byteLength(id) > 500) return { reason: 'stix_invalid', message: 'object id is longer than 500 bytes', location: { index, source: item!.source, objectId: id } };
   return undefined;
 }
 
