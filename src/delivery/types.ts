@@ -3,7 +3,7 @@ import type { StixObject, TlpLevel, Observable, ObservableType } from '../core/s
 import type { Schema } from '../core/schema.js';
 import type { HttpClient } from '../http/types.js';
 import type { NetworkConfig } from '../http/network.js';
-import type { IntegrationContext } from '../pipeline/types.js';
+import type { IntegrationContext, RunContext } from '../pipeline/types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Sinks (change-log consumers that push to a remote system; src/delivery/runner.ts)
@@ -44,13 +44,7 @@ export type SinkOutcome =
   /** Permanent (400 for this item): written to the dead-letter file, never retried. */
   | { status: 'reject'; reason: string };
 
-export interface SinkRunContext {
-  id: string;
-  logger: Logger;
-  http: HttpClient;
-  signal: AbortSignal;
-  /** The injected clock (epoch ms). */
-  now: number;
+export interface SinkRunContext extends RunContext {
   /** Sinks that want a counter of their own (e.g. HEC unacknowledged batches) report here. */
   gauge?(name: 'unacked', value: number): void;
 }

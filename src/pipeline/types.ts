@@ -31,14 +31,18 @@ export interface Page {
   cursor?: string;
 }
 
-export interface SourceRunContext {
-  /** The configured source id. */
+/** What every run of a component (source, sink, enricher) is handed. */
+export interface RunContext {
+  /** The configured component id. */
   id: string;
   logger: Logger;
   http: HttpClient;
   signal: AbortSignal;
   /** The injected clock (epoch ms). Mappers take time from here, never from Date.now(). */
   now: number;
+}
+
+export interface SourceRunContext extends RunContext {
   /** The last committed cursor, if any. */
   cursor?: string;
   /** Force a full fetch, ignoring conditional-GET cursors (`--full`). */
