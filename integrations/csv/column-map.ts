@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { StixgateError } from '../../src/core/errors.js';
 import { validate } from '../../src/core/schema.js';
+import { loadYamlTable } from '../../src/core/yaml-document.js';
 import { columnMapObjectSchema, type ColumnMap, type CsvConfig } from './schema.js';
 
 /** A column reference resolved against the header: an index (CSV) or a key (NDJSON). */
@@ -22,16 +21,7 @@ export function loadColumnMap(config: CsvConfig, mappingsDir: string, name: stri
   let map: ColumnMap;
   if (config.mapping) {
     if (config.columns) throw configError(name, 'set either `mapping` or inline `columns`, not both');
-    const file = join(mappingsDir, 'csv', `${config.mapping}.yaml`);
-    let raw: unknown;
-    try {
-      raw = parseYaml(readFileSync(file, 'utf8'));
-    } catch (e) {
-      throw configError(name, `cannot read column map ${file}: ${(e as Error).message.split('\n')[0]}`);
-    }
-    const r = validate(columnMapObjectSchema, raw, `mappings/csv/${config.mapping}.yaml`);
-    if (!r.ok) throw configError(name, r.issues.map((i) => `${i.path}: ${i.message}`).join('; '));
-    map = r.value;
+    map = loadYamlTable(join(mappingsDir, 'csv', `${config.mapping}.yaml`), columnMapObjectSchema, { what: `column map of source ${name}` });
   } else {
     if (!config.columns) throw configError(name, 'a csv source needs `mapping` (a file in mappings/csv/) or inline `columns`');
     const r = validate(columnMapObjectSchema, {

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { StixgateError } from '../../src/core/errors.js';
 import { DANGEROUS_KEYS } from '../../src/core/safe-json.js';
+import { s, type Issue } from '../../src/core/schema.js';
+import { loadYamlTable, TABLE_KEY } from '../../src/core/yaml-document.js';
 
 /** How one MISP attribute type is mapped (a row of `mappings/misp/attributes.yaml`). */
 export interface AttributeRule {
@@ -26,48 +25,51 @@ export interface MispTable {
   galaxies: ReadonlyMap<string, 'attack-pattern' | 'malware' | 'tool' | 'threat-actor' | 'intrusion-set'>;
 }
 
-const HANDLERS = new Set(['ip', 'ip_port', 'domain', 'domain_ip', 'host_port', 'url', 'email', 'hash', 'filename_hash', 'sco', 'regkey_value', 'rule', 'sdo', 'context']);
-const SDO_TYPES = new Set(['attack-pattern', 'malware', 'tool', 'threat-actor', 'intrusion-set']);
-const NEEDS: Record<string, string[]> = { hash: ['algorithm'], filename_hash: ['algorithm'], sco: ['sco', 'property'], ip_port: ['side'], email: ['role'], rule: ['pattern_type'], sdo: ['sdo'] };
+const HANDLERS = ['ip', 'ip_port', 'domain', 'domain_ip', 'host_port', 'url', 'email', 'hash', 'filename_hash', 'sco', 'regkey_value', 'rule', 'sdo', 'context'] as const;
+const SDO_TYPES = ['attack-pattern', 'malware', 'tool', 'threat-actor', 'intrusion-set'] as const;
+const NEEDS: Record<string, (keyof AttributeRule)[]> = { hash: ['algorithm'], filename_hash: ['algorithm'], sco: ['sco', 'property'], ip_port: ['side'], email: ['role'], rule: ['pattern_type'], sdo: ['sdo'] };
 
-function bad(file: string, message: string): StixgateError {
-  return new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `${file}: ${message}`, { location: { file } });
+const name = (hint: string) => s.string({ maxLength: 100, description: hint, optional: true });
+
+/** `mappings/misp/attributes.yaml`: MISP attribute type → handler and its parameters; galaxy type → SDO type. */
+export const mispTableSchema = s.object({
+  attributes: s.record(
+    s.object({
+      handler: s.enum(HANDLERS),
+      side: s.enum(['src', 'dst'], { optional: true }),
+      role: s.enum(['addr', 'from', 'to', 'reply_to'], { optional: true }),
+      algorithm: name('hash algorithm'),
+      on: s.enum(['file', 'x509-certificate'], { optional: true }),
+      sco: name('SCO type'),
+      property: name('SCO property'),
+      integer: s.bool({ optional: true }),
+      pattern_type: name('indicator pattern_type'),
+      sdo: s.enum(['vulnerability', 'campaign'], { optional: true }),
+    }),
+    { keyPattern: TABLE_KEY },
+  ),
+  galaxies: s.record(s.enum(SDO_TYPES), { default: {}, keyPattern: TABLE_KEY }),
+});
+
+function needs(t: { attributes: Record<string, AttributeRule> }): Issue[] {
+  const issues: Issue[] = [];
+  for (const [type, rule] of Object.entries(t.attributes)) {
+    for (const k of NEEDS[rule.handler] ?? []) if (rule[k] === undefined) issues.push({ path: `attributes.${type}`, message: `handler ${rule.handler} needs \`${k}\`` });
+  }
+  return issues;
 }
 
-/** Validates a parsed table (the YAML document). Throws STIXGATE_ERR_CONFIG_INVALID naming the entry. */
-export function parseMispTable(raw: unknown, file = 'mappings/misp/attributes.yaml'): MispTable {
-  if (raw === null || typeof raw !== 'object') throw bad(file, 'not a mapping');
-  const doc = raw as Record<string, unknown>;
+/** Reads a MISP attribute table; a bad entry is a configuration error naming the entry and its line. */
+export function loadMispTableFile(file: string): MispTable {
+  const t = loadYamlTable(file, mispTableSchema, { what: 'MISP attribute table', check: needs });
   const attributes = new Map<string, AttributeRule>();
-  const attrs = doc.attributes;
-  if (attrs === null || typeof attrs !== 'object') throw bad(file, '`attributes` must be a mapping');
-  for (const [type, v] of Object.entries(attrs as Record<string, unknown>)) {
-    if (DANGEROUS_KEYS.has(type)) continue;
-    if (v === null || typeof v !== 'object') throw bad(file, `attributes.${type} must be a mapping`);
-    const rule = v as AttributeRule;
-    if (!HANDLERS.has(rule.handler)) throw bad(file, `attributes.${type}.handler ${JSON.stringify(rule.handler)} is not one of ${[...HANDLERS].join(', ')}`);
-    for (const k of NEEDS[rule.handler] ?? []) if (typeof (rule as unknown as Record<string, unknown>)[k] !== 'string') throw bad(file, `attributes.${type} needs \`${k}\``);
-    attributes.set(type, { ...rule });
-  }
-  const galaxies = new Map<string, 'attack-pattern' | 'malware' | 'tool' | 'threat-actor' | 'intrusion-set'>();
-  const gal = doc.galaxies ?? {};
-  if (gal === null || typeof gal !== 'object') throw bad(file, '`galaxies` must be a mapping');
-  for (const [type, v] of Object.entries(gal as Record<string, unknown>)) {
-    if (DANGEROUS_KEYS.has(type)) continue;
-    if (typeof v !== 'string' || !SDO_TYPES.has(v)) throw bad(file, `galaxies.${type} must be one of ${[...SDO_TYPES].join(', ')}`);
-    galaxies.set(type, v as never);
-  }
+  for (const [type, rule] of Object.entries(t.attributes)) if (!DANGEROUS_KEYS.has(type)) attributes.set(type, { ...rule });
+  const galaxies = new Map<string, (typeof SDO_TYPES)[number]>();
+  for (const [type, sdo] of Object.entries(t.galaxies)) if (!DANGEROUS_KEYS.has(type)) galaxies.set(type, sdo);
   return { attributes, galaxies };
 }
 
 /** Loads `mappings/misp/attributes.yaml` from the mappings directory. */
 export function loadMispTable(mappingsDir: string): MispTable {
-  const file = join(mappingsDir, 'misp', 'attributes.yaml');
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw bad(file, `cannot read: ${(e as Error).message.split('\n')[0]}`);
-  }
-  return parseMispTable(raw, file);
+  return loadMispTableFile(join(mappingsDir, 'misp', 'attributes.yaml'));
 }

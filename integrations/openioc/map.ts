@@ -7,10 +7,10 @@
  * and sub-trees are joined with the node's operator. Terms with no STIX object path
  * (mappings/openioc/terms.yaml) are kept in `x_openioc_unmapped` and counted.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { StixgateError, type Rejection } from '../../src/core/errors.js';
+import { s, type Issue } from '../../src/core/schema.js';
+import { loadYamlTable, TABLE_KEY } from '../../src/core/yaml-document.js';
 import { deterministicId } from '../../src/core/ids.js';
 import { normaliseObservable } from '../../src/core/observable.js';
 import { canonicalPattern, escapePatternString, parsePattern } from '../../src/core/pattern.js';
@@ -29,32 +29,26 @@ export interface TermMapping {
 
 export type TermTable = ReadonlyMap<string, TermMapping>;
 
-const KINDS = new Set<TermKind>(['string', 'int', 'hash', 'timestamp', 'extension', 'fullpath', 'lower']);
+const KINDS: readonly TermKind[] = ['string', 'int', 'hash', 'timestamp', 'extension', 'fullpath', 'lower'];
+
+/** `mappings/openioc/terms.yaml`: OpenIOC search term → STIX object path and how its value is read. */
+export const openIocTermsSchema = s.object({
+  terms: s.record(s.object({ path: s.string({ maxLength: 500 }), kind: s.enum([...KINDS], { default: 'string' }) }), { keyPattern: TABLE_KEY }),
+});
 
 /** Loads and checks mappings/openioc/terms.yaml (every path must parse as a STIX pattern path). */
 export function loadOpenIocTerms(mappingsDir: string): TermTable {
-  const file = join(mappingsDir, 'openioc', 'terms.yaml');
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `cannot read OpenIOC term table ${file}`, { cause: e, location: { file } });
-  }
-  const terms = (raw as { terms?: Record<string, { path?: unknown; kind?: unknown }> } | null)?.terms ?? {};
-  const out = new Map<string, TermMapping>();
-  for (const [search, m] of Object.entries(terms)) {
-    const kind = (m?.kind ?? 'string') as TermKind;
-    if (typeof m?.path !== 'string' || !KINDS.has(kind)) {
-      throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `OpenIOC term ${search}: needs a string path and a kind in ${[...KINDS].join(', ')}`, { location: { file, path: `terms.${search}` } });
-    }
-    try {
-      parsePattern(`[${m.path} = 'x']`);
-    } catch (e) {
-      throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `OpenIOC term ${search}: path ${m.path} is not a STIX object path`, { cause: e, location: { file, path: `terms.${search}` } });
-    }
-    out.set(search, { path: m.path, kind });
-  }
-  return out;
+  const check = (t: { terms: Record<string, { path: string }> }): Issue[] =>
+    Object.entries(t.terms).flatMap(([search, m]) => {
+      try {
+        parsePattern(`[${m.path} = 'x']`);
+        return [];
+      } catch {
+        return [{ path: `terms.${search}.path`, message: `${m.path} is not a STIX object path` }];
+      }
+    });
+  const t = loadYamlTable(join(mappingsDir, 'openioc', 'terms.yaml'), openIocTermsSchema, { what: 'OpenIOC term table', check });
+  return new Map(Object.entries(t.terms).map(([search, m]) => [search, { path: m.path, kind: m.kind }]));
 }
 
 export interface OpenIocMapContext {

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { StixgateError } from '../../src/core/errors.js';
+import type { Issue } from '../../src/core/schema.js';
+import { s } from '../../src/core/schema.js';
 import type { HashAlgorithm, ObservableType } from '../../src/core/stix.js';
+import { loadYamlTable, TABLE_KEY } from '../../src/core/yaml-document.js';
 
 export type OtxTypeRule = { observable: ObservableType | 'auto'; hash?: HashAlgorithm } | { object: 'vulnerability' };
 
@@ -11,24 +11,37 @@ export interface OtxTypeTable {
   unmapped: Set<string>;
 }
 
-const OBSERVABLES = new Set(['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr', 'file', 'x509-certificate', 'auto']);
-const HASHES = new Set(['MD5', 'SHA-1', 'SHA-256', 'SHA-512']);
+const OBSERVABLES = ['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr', 'file', 'x509-certificate', 'auto'] as const;
+const HASHES = ['MD5', 'SHA-1', 'SHA-256', 'SHA-512'] as const;
 
-/** Reads `mappings/otx/indicator-types.yaml`; a bad table is a configuration error. */
+/** `mappings/otx/indicator-types.yaml`: OTX indicator type → observable (with a hash algorithm) or object. */
+export const otxTypesSchema = s.object({
+  types: s.record(
+    s.object({
+      observable: s.enum(OBSERVABLES, { optional: true }),
+      hash: s.enum(HASHES, { optional: true }),
+      object: s.enum(['vulnerability'], { optional: true }),
+    }),
+    { keyPattern: TABLE_KEY },
+  ),
+  unmapped: s.array(s.string({ maxLength: 200 }), { default: [] }),
+});
+
+function rules(t: { types: Record<string, { observable?: string; hash?: string; object?: string }> }): Issue[] {
+  const issues: Issue[] = [];
+  for (const [name, r] of Object.entries(t.types)) {
+    if ((r.observable === undefined) === (r.object === undefined)) issues.push({ path: `types.${name}`, message: 'needs either observable (with an optional hash) or object: vulnerability' });
+    else if (r.hash !== undefined && r.observable === undefined) issues.push({ path: `types.${name}.hash`, message: 'a hash goes with an observable' });
+  }
+  return issues;
+}
+
+/** Reads `mappings/otx/indicator-types.yaml`; a bad table is a configuration error naming the entry and its line. */
 export function loadOtxTypes(mappingsDir: string): OtxTypeTable {
-  const file = join(mappingsDir, 'otx', 'indicator-types.yaml');
-  const bad = (msg: string) => new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `${file}: ${msg}`, { reason: 'mapping' });
-  let raw: any;
-  try {
-    raw = parseYaml(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw bad(`could not be read (${(e as Error).message.slice(0, 200)})`);
-  }
+  const t = loadYamlTable(join(mappingsDir, 'otx', 'indicator-types.yaml'), otxTypesSchema, { what: 'OTX indicator type table', check: rules });
   const types = new Map<string, OtxTypeRule>();
-  for (const [name, rule] of Object.entries((raw?.types ?? {}) as Record<string, any>)) {
-    if (rule?.object === 'vulnerability') types.set(name, { object: 'vulnerability' });
-    else if (OBSERVABLES.has(rule?.observable) && (rule.hash === undefined || HASHES.has(rule.hash))) types.set(name, { observable: rule.observable, hash: rule.hash });
-    else throw bad(`types.${name}: needs observable (${[...OBSERVABLES].join(', ')}) with an optional hash, or object: vulnerability`);
+  for (const [name, r] of Object.entries(t.types)) {
+    types.set(name, r.object ? { object: 'vulnerability' } : { observable: r.observable!, ...(r.hash ? { hash: r.hash } : {}) });
   }
-  return { types, unmapped: new Set(Array.isArray(raw?.unmapped) ? raw.unmapped.map(String) : []) };
+  return { types, unmapped: new Set(t.unmapped) };
 }

@@ -1,6 +1,6 @@
 import type { SinkDefinition } from '../../src/delivery/types.js';
 import { qradarSchema, type QradarConfig } from './schema.js';
-import { createQradarSink, QRADAR_LIMITS } from './sink.js';
+import { createQradarSink, QRADAR_LIMITS, QRADAR_MAPPING_SECTIONS } from './sink.js';
 
 export const qradarSink: SinkDefinition<QradarConfig> = {
   kind: 'sink',
@@ -9,5 +9,6 @@ export const qradarSink: SinkDefinition<QradarConfig> = {
   schema: qradarSchema,
   secretPaths: ['token', 'password'],
   limits: QRADAR_LIMITS,
+  mappingSections: QRADAR_MAPPING_SECTIONS,
   create: (config, ctx) => createQradarSink(config, ctx),
 };

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { StixgateError } from '../../src/core/errors.js';
 import { loadSinkMapping } from '../../src/delivery/records.js';
+import { s, type Schema } from '../../src/core/schema.js';
 import type { CommonSinkConfig, Sink, SinkLimits, SinkOutcome, SinkRecord, SinkRunContext } from '../../src/delivery/types.js';
 import type { IntegrationContext } from '../../src/pipeline/types.js';
 import { QradarClient } from './client.js';
@@ -37,11 +38,14 @@ export interface QradarSink extends Sink {
 
 const observableTypeOf = (k: RouteKey): string => (k.startsWith('file-') ? 'file' : k.startsWith('x509-') ? 'x509-certificate' : k.replace(/-cidr$/, '-addr'));
 
+/** The sections of the QRadar table next to `fields` (`sets`: routing, checked by loadRoutes). */
+export const QRADAR_MAPPING_SECTIONS: Record<string, Schema<any>> = { sets: s.any({ optional: true }) };
+
 export function createQradarSink(config: QradarConfig & CommonSinkConfig, ictx: IntegrationContext): QradarSink {
   const issues = checkQradarConfig(config);
   if (issues.length) throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `qradar sink: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
   const mappingPath = config.mapping ? resolve(ictx.configDir, config.mapping) : join(ictx.mappingsDir, 'sinks', 'qradar.yaml');
-  const mapping = loadSinkMapping(mappingPath);
+  const mapping = loadSinkMapping(mappingPath, QRADAR_MAPPING_SECTIONS);
   const routes = loadRoutes(mapping.table, mappingPath, config.set_prefix, config.sets);
   const client = new QradarClient(config.url, { token: config.token, username: config.username, password: config.password });
   const chunker = new Chunker(config.chunk_size, config.adaptive_chunking);

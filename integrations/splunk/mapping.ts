@@ -2,6 +2,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { StixgateError } from '../../src/core/errors.js';
 import type { ObservableType } from '../../src/core/stix.js';
 import { loadSinkMapping, type SinkMapping } from '../../src/delivery/records.js';
+import { s, type Schema } from '../../src/core/schema.js';
 import type { IntegrationContext } from '../../src/pipeline/types.js';
 
 /**
@@ -25,10 +26,18 @@ export interface EsRoute {
 const bad = (path: string, msg: string): StixgateError => new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `sink mapping ${path}: ${msg}`);
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+const section = s.any({ optional: true });
+/** The sections each Splunk sink's table may have next to `fields` (their content is checked below). */
+export const SPLUNK_MAPPING_SECTIONS: Record<string, Record<string, Schema<any>>> = {
+  splunk_kv: { types: section, accelerated_fields: section },
+  splunk_es: { routes: section, types: section },
+  splunk_hec: { indexed_fields: section },
+};
+
 /** The configured table (`mapping:` relative to the config file) or mappings/sinks/<type>.yaml. */
 export function loadTable(type: string, mapping: string | undefined, ctx: IntegrationContext): SinkMapping {
   const path = mapping ? (isAbsolute(mapping) ? mapping : resolve(ctx.configDir, mapping)) : join(ctx.mappingsDir, 'sinks', `${type}.yaml`);
-  const m = loadSinkMapping(path);
+  const m = loadSinkMapping(path, SPLUNK_MAPPING_SECTIONS[type]);
   for (const f of Object.keys(m.fields)) checkFieldName(m.path, f);
   return m;
 }

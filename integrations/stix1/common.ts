@@ -2,11 +2,11 @@
  * Shared pieces of the STIX 1.x mapping: the mapping context, id conversion, timestamps,
  * vocabularies (mappings/stix1/vocab.yaml) and markings.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { deterministicId } from '../../src/core/ids.js';
 import { StixgateError } from '../../src/core/errors.js';
+import { s } from '../../src/core/schema.js';
+import { loadYamlTable, TABLE_KEY } from '../../src/core/yaml-document.js';
 import type { StixObject } from '../../src/core/stix.js';
 import { attr, child, childrenNamed, textOf, xsiType, type XmlElement } from '../../src/core/safe-xml.js';
 
@@ -19,17 +19,23 @@ export interface Stix1Tables {
   tlp: Record<string, string>;
 }
 
+const vocabulary = s.record(s.string({ maxLength: 200 }), { default: {}, keyPattern: TABLE_KEY });
+
+/** `mappings/stix1/vocab.yaml`: STIX 1.x vocabulary values → STIX 2.1 values, confidences and TLP markings. */
+export const stix1VocabSchema = s.object({
+  indicator_types: vocabulary,
+  malware_types: vocabulary,
+  report_types: vocabulary,
+  confidence: s.record(s.int({ min: 0, max: 100 }), { default: {}, keyPattern: TABLE_KEY }),
+  kill_chains: vocabulary,
+  tlp: s.record(s.string({ pattern: /^marking-definition--[0-9a-f-]{36}$/, patternHint: 'a marking-definition id' }), { default: {}, keyPattern: TABLE_KEY }),
+});
+
 /** Loads mappings/stix1/vocab.yaml. */
 export function loadStix1Tables(mappingsDir: string): Stix1Tables {
-  const file = join(mappingsDir, 'stix1', 'vocab.yaml');
-  let raw: unknown;
-  try {
-    raw = parseYaml(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `cannot read STIX 1.x vocabulary table ${file}`, { cause: e, location: { file } });
-  }
-  const t = (raw ?? {}) as Partial<Stix1Tables>;
-  const table = <V>(v: Record<string, V> | undefined): Record<string, V> => Object.assign(Object.create(null) as Record<string, V>, v ?? {});
+  const t = loadYamlTable(join(mappingsDir, 'stix1', 'vocab.yaml'), stix1VocabSchema, { what: 'STIX 1.x vocabulary table' });
+  // lookups by vendor text: no prototype behind the tables
+  const table = <V>(v: Record<string, V>): Record<string, V> => Object.assign(Object.create(null) as Record<string, V>, v);
   return {
     indicator_types: table(t.indicator_types),
     malware_types: table(t.malware_types),

@@ -2,6 +2,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { StixgateError } from '../../src/core/errors.js';
 import { OBSERVABLE_TYPES, type Observable, type ObservableType } from '../../src/core/stix.js';
 import { loadSinkMapping } from '../../src/delivery/records.js';
+import { s, type Schema } from '../../src/core/schema.js';
 import type { IntegrationContext } from '../../src/pipeline/types.js';
 
 /**
@@ -35,10 +36,14 @@ function typeTable(path: string, key: string, v: unknown, required: boolean): Pa
   return out;
 }
 
+const section = s.any({ optional: true });
+/** The sections of the XSOAR table next to `fields` (their content is checked below). */
+export const XSOAR_MAPPING_SECTIONS: Record<string, Schema<any>> = { upper_case: section, indicator_types: section, cidr_types: section };
+
 /** The configured table (`mapping:` relative to the config file) or mappings/sinks/xsoar.yaml. */
 export function loadXsoarTable(mapping: string | undefined, ctx: IntegrationContext): XsoarTable {
   const file = mapping ? (isAbsolute(mapping) ? mapping : resolve(ctx.configDir, mapping)) : join(ctx.mappingsDir, 'sinks', 'xsoar.yaml');
-  const m = loadSinkMapping(file);
+  const m = loadSinkMapping(file, XSOAR_MAPPING_SECTIONS);
   for (const f of Object.keys(m.fields)) {
     if (!FIELD_KEY.test(f)) throw bad(m.path, `field "${f}" is not an XSOAR field key (the display name lower-cased without spaces, e.g. trafficlightprotocol)`);
   }

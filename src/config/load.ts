@@ -1,8 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, visit, type Document, type Node } from 'yaml';
 import { StixgateError } from '../core/errors.js';
-import { yamlTooDeep } from '../core/safe-yaml.js';
+import { parseYaml } from '../core/yaml-document.js';
 import { validate, type Issue } from '../core/schema.js';
 import { resolveSecrets } from './secrets.js';
 import { NETWORK_SECRET_PATH, networkIssues, type NetworkConfig } from '../http/network.js';
@@ -40,32 +39,10 @@ export function parseConfig(
   text: string,
   opts: { file: string; registry: readonly IntegrationDefinition[]; env?: Record<string, string | undefined> },
 ): LoadedConfig {
-  const lineCounter = new LineCounter();
-  // measured before composing: the yaml library composes recursively and would overflow the stack
-  const deep = yamlTooDeep(text, MAX_DEPTH);
-  if (deep) throw new ConfigError(opts.file, [{ path: at(linePos(text, deep.offset)), message: `nesting deeper than ${MAX_DEPTH} levels` }]);
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true, version: '1.2', schema: 'core' });
+  const parsed = parseYaml(text, MAX_DEPTH);
+  if (!parsed.ok) throw new ConfigError(opts.file, parsed.issues);
+  const raw = parsed.parsed.value ?? {};
   const issues: Issue[] = [];
-  for (const e of doc.errors) issues.push({ path: at(e.linePos?.[0]), message: firstLine(e.message) });
-  // unknown tags (`!env X`, `!!js/function`, `!!binary`) are warnings in the yaml library: refuse them
-  for (const w of doc.warnings) issues.push({ path: at(w.linePos?.[0]), message: `${firstLine(w.message)} (tags are not supported; use \${ENV} references)` });
-  // any explicit tag, even one the core schema knows (`!!binary`, `!!str`), is refused: values are plain YAML
-  if (doc.warnings.length === 0) {
-    visit(doc, (_key, node) => {
-      const tag = (node as { tag?: string } | null)?.tag;
-      const range = (node as { range?: [number, number] } | null)?.range;
-      if (tag) issues.push({ path: range ? at(lineCounter.linePos(range[0])) : '', message: `explicit tag ${tag} is not supported (use plain values and \${ENV} references)` });
-    });
-  }
-  if (issues.length) throw new ConfigError(opts.file, issues);
-
-  let raw: unknown;
-  try {
-    raw = doc.toJS({ maxAliasCount: 50 }) ?? {};
-  } catch (e) {
-    throw new ConfigError(opts.file, [{ path: '', message: (e as Error).message }]);
-  }
-  if (depth(raw) > MAX_DEPTH) throw new ConfigError(opts.file, [{ path: '', message: `nesting deeper than ${MAX_DEPTH} levels` }]);
 
   const dir = dirname(resolve(opts.file));
   const secretPaths = new Set<string>();
@@ -78,7 +55,11 @@ export function parseConfig(
   const failed = new Set(issues.map((i) => i.path));
   if (!result.ok) issues.push(...result.issues.filter((i) => !failed.has(i.path)));
   if (result.ok) issues.push(...semanticChecks(result.value, resolved));
-  if (issues.length) throw new ConfigError(opts.file, withLines(doc, lineCounter, annotateOverridden(issues, overridden.applied)));
+  if (issues.length) {
+    // a value from an environment override has no line in the file
+    const located = annotateOverridden(issues, overridden.applied).map((i) => (i.message.includes(ENV_OVERRIDE_PREFIX) ? i : parsed.parsed.locate([i])[0]));
+    throw new ConfigError(opts.file, located);
+  }
   const config = (result as { value: StixgateConfig }).value;
 
   for (const [id, src] of Object.entries(config.sources)) {
@@ -139,56 +120,6 @@ function semanticChecks(config: StixgateConfig, raw: unknown): Issue[] {
   return issues;
 }
 
-function withLines(doc: Document, lc: LineCounter, issues: Issue[]): Issue[] {
-  return issues.map((i) => {
-    // a value from an environment override has no line in the file
-    if (!i.path || /line \d+/.test(i.path) || i.message.includes(ENV_OVERRIDE_PREFIX)) return i;
-    const node = nodeAt(doc, i.path, i.message.startsWith('unknown key'));
-    if (!node?.range) return i;
-    const pos = lc.linePos(node.range[0]);
-    return { path: `${i.path} (line ${pos.line}, column ${pos.col})`, message: i.message };
-  });
-}
-
-function nodeAt(doc: Document, path: string, wantKey = false): Node | undefined {
-  const keys = path.split(/\.|\[(\d+)\]/).filter((k) => k !== undefined && k !== '');
-  let node: unknown = doc.contents;
-  let last: Node | undefined = doc.contents ?? undefined;
-  for (const k of keys) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === k);
-      if (!pair) return last;
-      last = wantKey && k === keys[keys.length - 1] ? (pair.key as Node) : ((pair.value as Node) ?? (pair.key as Node));
-      node = pair.value;
-    } else if (isSeq(node)) {
-      node = node.items[Number(k)];
-      if (!node) return last;
-      last = node as Node;
-    } else return last;
-  }
-  return last;
-}
-
-function linePos(text: string, offset: number): { line: number; col: number } {
-  const before = text.slice(0, offset);
-  const nl = before.lastIndexOf('\n');
-  return { line: before.split('\n').length, col: offset - nl };
-}
-
-function at(pos: { line: number; col: number } | undefined): string {
-  return pos ? `line ${pos.line}, column ${pos.col}` : '';
-}
-
-function firstLine(s: string): string {
-  return s.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-}
-
-function depth(v: unknown, d = 0): number {
-  if (d > MAX_DEPTH) return d;
-  if (Array.isArray(v)) return v.reduce((m: number, x) => Math.max(m, depth(x, d + 1)), d + 1);
-  if (v && typeof v === 'object') return Object.values(v).reduce((m: number, x) => Math.max(m, depth(x, d + 1)), d + 1);
-  return d;
-}
 
 /** A copy of the configuration with every secret value replaced, for display and logs. */
 export function redactConfig(loaded: LoadedConfig): unknown {

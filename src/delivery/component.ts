@@ -41,7 +41,7 @@ export function createSinkComponent(
   const perMinute = config.rate_limit?.max_per_minute;
   const limiter = new Bottleneck({ maxConcurrent: concurrency, minTime: perMinute ? Math.ceil(60_000 / perMinute) : 0 });
   const mappingPath = config.mapping ? resolve(o.configDir, config.mapping) : join(o.mappingsDir, 'sinks', `${config.type}.yaml`);
-  const mapping = loadSinkMapping(mappingPath);
+  const mapping = loadSinkMapping(mappingPath, def.mappingSections);
   const deadLetter = new DeadLetterFile(join(o.dataDir, 'dead-letter', `${id}.jsonl`));
   return { id, def, config, sink, http, limiter, mapping, deadLetter, logger };
 }

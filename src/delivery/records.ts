@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import type { Observable, StixObject, TlpLevel } from '../core/stix.js';
 import { indicatorObservables } from '../core/object-observables.js';
 import { StixgateError } from '../core/errors.js';
+import { s, validate, type Issue, type Schema } from '../core/schema.js';
+import { describeIssues, loadYamlTable, TABLE_KEY } from '../core/yaml-document.js';
 import { isFormulaLike, neutraliseFormula, neutraliseValue } from '../core/formula-safe.js';
 import type { SinkRecord } from './types.js';
 
@@ -64,35 +64,36 @@ export interface SinkMapping {
   path: string;
 }
 
-export function loadSinkMapping(path: string): SinkMapping {
-  let table: unknown;
-  try {
-    table = parseYaml(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `sink mapping ${path}: ${(e as Error).message}`, { cause: e });
-  }
-  return checkSinkMapping(table, path);
+const FIELDS = s.record(s.string({ minLength: 1, maxLength: 1000 }), { keyPattern: TABLE_KEY, description: 'remote field → record attribute or "=constant"' });
+
+/**
+ * The schema of a sink mapping table: `fields` and the sink's own sections. Without `sections`,
+ * any other top-level key is passed through to the sink unchecked.
+ */
+function sinkTableSchema(raw: unknown, sections?: Record<string, Schema<any>>) {
+  const others = raw && typeof raw === 'object' && !Array.isArray(raw) ? Object.keys(raw).filter((k) => k !== 'fields') : [];
+  return s.object({ fields: FIELDS, ...(sections ?? Object.fromEntries(others.map((k) => [k, s.any({ optional: true })]))) });
 }
 
+function attributeIssues(t: { fields: Record<string, string> }): Issue[] {
+  return Object.entries(t.fields)
+    .filter(([, attr]) => !attr.startsWith('=') && !(attr in ATTRIBUTES))
+    .map(([field, attr]) => ({ path: `fields.${field}`, message: `unknown attribute ${JSON.stringify(attr)} (known: ${Object.keys(ATTRIBUTES).join(', ')}, or "=constant")` }));
+}
+
+/** Reads a sink mapping table through the hardened YAML loader; `sections` are the sink's own top-level keys. */
+export function loadSinkMapping(path: string, sections?: Record<string, Schema<any>>): SinkMapping {
+  const table = loadYamlTable(path, (raw) => sinkTableSchema(raw, sections), { what: 'sink mapping table', check: attributeIssues }) as Record<string, unknown>;
+  return { fields: table.fields as Record<string, string>, table, path };
+}
+
+/** Checks a table given as a value (tests, inline tables). */
 export function checkSinkMapping(table: unknown, path: string): SinkMapping {
-  if (!table || typeof table !== 'object' || Array.isArray(table)) {
-    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `sink mapping ${path}: expected a mapping with a "fields" key`);
-  }
-  const fields = (table as { fields?: unknown }).fields;
-  if (!fields || typeof fields !== 'object' || Array.isArray(fields)) {
-    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `sink mapping ${path}: "fields" must map remote field names to attributes`);
-  }
-  const out: Record<string, string> = {};
-  for (const [field, attr] of Object.entries(fields)) {
-    if (typeof attr !== 'string' || (!attr.startsWith('=') && !(attr in ATTRIBUTES))) {
-      throw new StixgateError(
-        'STIXGATE_ERR_CONFIG_INVALID',
-        `sink mapping ${path}: field "${field}" names unknown attribute ${JSON.stringify(attr)} (known: ${Object.keys(ATTRIBUTES).join(', ')}, or "=constant")`,
-      );
-    }
-    out[field] = attr;
-  }
-  return { fields: out, table: table as Record<string, unknown>, path };
+  const r = validate(sinkTableSchema(table), table);
+  const issues = r.ok ? attributeIssues(r.value as { fields: Record<string, string> }) : r.issues;
+  if (issues.length) throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `sink mapping table ${path} is invalid:\n${describeIssues(issues)}`);
+  const value = (r as { value: Record<string, unknown> }).value;
+  return { fields: value.fields as Record<string, string>, table: value, path };
 }
 
 /**

@@ -114,5 +114,7 @@ export interface SinkDefinition<C = any> {
   secretPaths: string[];
   /** Vendor limits the engine never exceeds, whatever the configuration says. */
   limits: SinkLimits;
+  /** Top-level keys of its mapping table besides `fields` (the sink checks their content); any other key is refused. */
+  mappingSections?: Record<string, Schema<any>>;
   create(config: C & CommonSinkConfig, ctx: IntegrationContext): Sink;
 }
