@@ -1,7 +1,7 @@
 /**
  * CPU profile of a CSV ingest (docs/performance.md). Writes an N-row synthetic CSV, serves it on
  * 127.0.0.1 and ingests it into a fresh store, in-thread (`--store in-thread`, the path before
- * ADR 0008) or on the writer thread (default). Run under `node --cpu-prof --cpu-prof-dir=DIR`:
+ * ADR 0009) or on the writer thread (default). Run under `node --cpu-prof --cpu-prof-dir=DIR`:
  * each thread writes its own profile; `bench/cpu-top.ts DIR` prints the top self-time entries.
  *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx bench/profile-ingest.ts 200000 [in-thread]
  */

@@ -2,7 +2,7 @@
  * W7: lookups during ingest. A store pre-filled with indicators serves single lookups at a steady
  * 2,000 req/s (× scale) from a separate load-generator process while a large CSV feed is ingested
  * into it, as in the daemon: the store, the lookup index follower, the correlation index and the
- * HTTP server in one process. Reported per store variant (the writer thread of ADR 0008, and the
+ * HTTP server in one process. Reported per store variant (the writer thread of ADR 0009, and the
  * in-thread store it replaced, as the in-run baseline): event-loop lag p99 during the ingest,
  * lookup p50/p99, lookups answered vs offered, and the ingest rate with and without the lookup
  * load; plus the daemon's ingest rate (index and correlation following) against a bare ingest
@@ -137,7 +137,7 @@ export async function runW7({ scale }: { scale: number }): Promise<Row[]> {
   const per1k = (r: Run) => round((r.cpu / r.created) * 1000, 3);
   try {
     for (const v of ['thread', 'in-thread'] as const) {
-      const label = v === 'thread' ? 'writer thread' : 'in-thread store (before ADR 0008)';
+      const label = v === 'thread' ? 'writer thread' : 'in-thread store (before ADR 0009)';
       const bare = await once(v, filled, dir, url, values, { daemon: false });
       const alone = await once(v, filled, dir, url, values, { daemon: true });
       // the lookups run about as long as the ingest took alone (it takes longer under load)

@@ -15,7 +15,7 @@ export async function openEmbeddedStore(opts: EmbeddedStoreOptions): Promise<Emb
   return store;
 }
 
-/** Opens the embedded store on a writer thread (the daemon's and the CLI's store, ADR 0008). */
+/** Opens the embedded store on a writer thread (the daemon's and the CLI's store, ADR 0009). */
 export async function openThreadedStore(opts: EmbeddedStoreOptions): Promise<ThreadedStore> {
   const store = new ThreadedStore(opts);
   await store.open();

@@ -1,5 +1,5 @@
 /**
- * The embedded store's writer thread (docs/adr/0008-store-writer-thread.md): one EmbeddedStore,
+ * The embedded store's writer thread (docs/adr/0009-store-writer-thread.md): one EmbeddedStore,
  * opened here with the options in `workerData`, answering ThreadedStore's calls one at a time in
  * the order they were sent. Merging, canonical JSON and every SQLite statement run on this thread,
  * so the daemon's event loop never waits on them.

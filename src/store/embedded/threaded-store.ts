@@ -30,7 +30,7 @@ interface Waiting {
 }
 
 /**
- * The embedded store run on a writer thread (docs/adr/0008-store-writer-thread.md). Every call is
+ * The embedded store run on a writer thread (docs/adr/0009-store-writer-thread.md). Every call is
  * a message to the thread, answered in the order sent; the caller's event loop only copies the
  * arguments and results. An upsert's items cross in slices of UPSERT_SLICE, one event-loop turn
  * each. `modify` runs its function here, on the stored JSON read from the thread, and the thread
