@@ -42,8 +42,11 @@ export function qradarError(body: unknown): { code?: number; message?: string } 
   return { code: typeof b.code === 'number' ? b.code : undefined, message: typeof b.message === 'string' ? b.message : undefined };
 }
 
-/** Encodes a path value twice, as QRadar decodes reference-data path values twice (§5.7). */
+/** Encodes an element value twice, as QRadar decodes reference-data element values twice (§5.7). */
 export const encodePathValue = (v: string): string => encodeURIComponent(encodeURIComponent(v));
+
+/** Encodes a set name once: QRadar decodes it once, so a double-encoded name is not found. */
+export const encodeSetName = (v: string): string => encodeURIComponent(v);
 
 /** A QRadar filter string literal. */
 export const filterString = (v: string): string => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;

@@ -1,12 +1,18 @@
 import { applyFilter, ok, page, parseRange, project, qerror, type SimResponse } from './sim-http.js';
-import { ELEMENT_TYPES, formatInterval, parseInterval, type ElementType, type RefSet } from './sim-store.js';
+import { formatInterval, parseInterval, type ElementType, type RefSet } from './sim-store.js';
 import type { SimContext } from './sim-context.js';
 
 /**
  * The legacy `reference_data/sets` API (SINK_APIS.md §5.3), deprecated from API 26.0 (`Deprecated`
  * response header) with `bulk_load/{name}` removed there (410). Path segments are decoded once by
- * routing and once more as values (§5.7): a single-encoded `/` (`%2F`) splits the path and misses.
+ * routing; element values are decoded once more (§5.7: a single-encoded `/` (`%2F`) splits the path
+ * and misses), set names are not (a double-encoded name is looked up with its `%xx` and not found).
+ * Element types are IBM's list for sets: ALN, ALNIC, IP, NUM, PORT, DATE (no CIDR, which only maps
+ * of sets, tables and reference_data_collections take).
  */
+
+/** The element types `POST /reference_data/sets` accepts (QRadar 26.0 OpenAPI, every API version). */
+export const LEGACY_SET_TYPES = ['ALN', 'ALNIC', 'IP', 'NUM', 'PORT', 'DATE'] as const;
 
 export interface LegacyRequest {
   method: string;
@@ -73,7 +79,7 @@ export async function legacySets(ctx: SimContext, r: LegacyRequest): Promise<Sim
       return qerror(405, 0, `Method ${method} is not supported on this resource.`);
     }
     if (segs[0] === 'bulk_load') return bulkLoad();
-    const name = decodeValue(segs[0]!);
+    const name = segs[0]!;
     const nsErr = checkNamespace(q);
     if (nsErr) return nsErr;
     const set = ctx.store.byName(name);
@@ -124,7 +130,7 @@ export async function legacySets(ctx: SimContext, r: LegacyRequest): Promise<Sim
     const type = q.get('element_type');
     if (name === null) return missing('name');
     if (type === null) return missing('element_type');
-    if (!(ELEMENT_TYPES as readonly string[]).includes(type)) return qerror(422, 11, `Failed to transform user query parameter "element_type" with a content type of "TEXT_PLAIN"`, 'A request parameter is not valid');
+    if (!(LEGACY_SET_TYPES as readonly string[]).includes(type)) return qerror(422, 11, `Failed to transform user query parameter "element_type" with a content type of "TEXT_PLAIN"`, 'A request parameter is not valid');
     const tt = q.get('timeout_type') ?? 'UNKNOWN';
     if (!['UNKNOWN', 'FIRST_SEEN', 'LAST_SEEN'].includes(tt)) return qerror(422, 11, `Failed to transform user query parameter "timeout_type" with a content type of "TEXT_PLAIN"`, 'A request parameter is not valid');
     const ttlText = q.get('time_to_live');
@@ -140,12 +146,12 @@ export async function legacySets(ctx: SimContext, r: LegacyRequest): Promise<Sim
     let name: string;
     if (segs.length === 2) {
       if (Number(ctx.version) >= 26) return qerror(410, 0, `The endpoint /reference_data/sets/bulk_load/{name} has been removed in version ${ctx.version}.`, 'The requested resource has been removed.');
-      name = decodeValue(segs[1]!);
+      name = segs[1]!;
     } else if (segs.length === 4) {
       const ns = segs[1];
       if (ns === 'TENANT') return qerror(422, 1012, 'Admin user can only access shared namespace', 'The namespace is not valid.');
       if (ns !== 'SHARED') return qerror(422, 1005, `Invalid namespace value: ${ns}`, 'The namespace parameter must be either SHARED or TENANT');
-      name = decodeValue(segs[2]!);
+      name = segs[2]!;
     } else return qerror(404, 0, 'The requested resource does not exist.');
     const set = ctx.store.byName(name);
     if (!set) return notFound(name);

@@ -249,3 +249,25 @@ test('faults: status with Retry-After, drop after handling, partial accept, late
     assert.ok(ms >= 75 && ms < 1000, `latency ${ms}`);
   }, { bulkLatency: { requestMs: 20, perElementUs: 10, growthNsPerElement: 100 } });
 });
+
+test('legacy sets refuse CIDR (IBM lists ALN, ALNIC, IP, NUM, PORT, DATE) on every API version; collections take CIDR; a double-encoded set name is not found', async () => {
+  await withSim(async (sim, api) => {
+    for (const v of ['12.0', '20.0', '26.0']) {
+      const r = await api('/reference_data/sets?name=nets&element_type=CIDR', { method: 'POST', headers: { Version: v } });
+      assert.equal(r.status, 422, `API ${v}`);
+      assert.deepEqual(await r.json(), { http_response: { code: 422, message: 'The request was well-formed but was unable to be followed due to semantic errors.' }, code: 11, message: 'Failed to transform user query parameter "element_type" with a content type of "TEXT_PLAIN"', description: 'A request parameter is not valid', details: {} });
+    }
+    assert.equal(sim.set('nets'), undefined);
+    const c = await api('/reference_data_collections/sets', { method: 'POST', headers: { ...json, Version: '26.0' }, body: JSON.stringify({ name: 'nets', entry_type: 'CIDR' }) });
+    assert.equal(c.status, 201);
+    await api('/reference_data/sets?name=TI%20-%20Domains&element_type=ALNIC', { method: 'POST' });
+    const once = await api('/reference_data/sets/bulk_load/SHARED/TI%20-%20Domains/SHARED', { method: 'POST', headers: json, body: '["a.example"]' });
+    assert.equal(once.status, 200);
+    const twice = await api(`/reference_data/sets/bulk_load/SHARED/${enc2('TI - Domains')}/SHARED`, { method: 'POST', headers: json, body: '["b.example"]' });
+    assert.equal(twice.status, 404);
+    assert.deepEqual(((await twice.json()) as { code: number; message: string }), { http_response: { code: 404, message: 'We could not find the resource you requested.' }, code: 1002, message: 'TI%20-%20Domains does not exist', description: 'The reference set does not exist.', details: {} });
+    assert.equal((await api(`/reference_data/sets/${enc2('TI - Domains')}/${enc2('a.example')}`, { method: 'DELETE' })).status, 404);
+    assert.equal((await api(`/reference_data/sets/${encodeURIComponent('TI - Domains')}/${enc2('a.example')}`, { method: 'DELETE' })).status, 200);
+    assert.deepEqual(sim.values('TI - Domains'), []);
+  });
+});

@@ -1,5 +1,5 @@
 import type { SinkOutcome, SinkRunContext } from '../../src/delivery/types.js';
-import { encodePathValue, qradarError, type QradarClient } from './client.js';
+import { encodePathValue, encodeSetName, qradarError, type QradarClient } from './client.js';
 import type { Chunker } from './chunker.js';
 import type { SetRoute } from './routing.js';
 import type { PushItem, SetApi } from './set-api.js';
@@ -8,7 +8,9 @@ import { inPool } from './set-api.js';
 /**
  * The legacy `reference_data/sets` API (SINK_APIS.md §5.3): sets by name, adds by bulk_load (a JSON
  * array of values; `bulk_load/{name}` before API 26.0, `bulk_load/SHARED/{name}/SHARED` from 26.0),
- * one DELETE per value with the value encoded twice (§5.7). Entries carry no per-value fields.
+ * one DELETE per value with the value encoded twice (§5.7) and the set name once. Entries carry no
+ * per-value fields. Sets take ALN, ALNIC, IP, NUM, PORT, DATE only: CIDR routes are not served here
+ * (the sink rejects their values, naming reference_data_collections).
  */
 export class LegacySets implements SetApi {
   private known = new Set<string>();
@@ -51,7 +53,7 @@ export class LegacySets implements SetApi {
   }
 
   private bulkPath(name: string): string {
-    return this.version >= 26 ? `/reference_data/sets/bulk_load/SHARED/${encodePathValue(name)}/SHARED` : `/reference_data/sets/bulk_load/${encodePathValue(name)}`;
+    return this.version >= 26 ? `/reference_data/sets/bulk_load/SHARED/${encodeSetName(name)}/SHARED` : `/reference_data/sets/bulk_load/${encodeSetName(name)}`;
   }
 
   private async bulk(ctx: SinkRunContext, route: SetRoute, values: string[], mayCreate: boolean): Promise<SinkOutcome[]> {
@@ -75,7 +77,7 @@ export class LegacySets implements SetApi {
   /** Adds values one request each, so that each refused value gets its own outcome. */
   private oneByOne(ctx: SinkRunContext, route: SetRoute, values: string[]): Promise<SinkOutcome[]> {
     return inPool(values, this.o.deleteConcurrency, async (value): Promise<SinkOutcome> => {
-      const c = { method: 'POST' as const, path: `/reference_data/sets/${encodePathValue(route.name)}` };
+      const c = { method: 'POST' as const, path: `/reference_data/sets/${encodeSetName(route.name)}` };
       const res = await this.client.call(ctx, { ...c, query: { value }, accept: [422] });
       if (res.status === 200) return { status: 'ok' };
       const e = qradarError(res.body);
@@ -86,7 +88,7 @@ export class LegacySets implements SetApi {
 
   async remove(ctx: SinkRunContext, route: SetRoute, values: string[]): Promise<SinkOutcome[]> {
     return inPool(values, this.o.deleteConcurrency, async (value): Promise<SinkOutcome> => {
-      const c = { method: 'DELETE' as const, path: `/reference_data/sets/${encodePathValue(route.name)}/${encodePathValue(value)}` };
+      const c = { method: 'DELETE' as const, path: `/reference_data/sets/${encodeSetName(route.name)}/${encodePathValue(value)}` };
       const res = await this.client.call(ctx, { ...c, accept: [404, 422] });
       const e = qradarError(res.body);
       if (res.status === 200) return { status: 'ok' };

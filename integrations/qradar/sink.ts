@@ -51,8 +51,10 @@ export function createQradarSink(config: QradarConfig & CommonSinkConfig, ictx: 
   const chunker = new Chunker(config.chunk_size, config.adaptive_chunking);
   const wanted = (): SetRoute[] => {
     const types: string[] = config.filters?.types ?? [];
-    return [...routes.values()].filter((r) => types.length === 0 || types.includes(observableTypeOf(r.key)));
+    return [...routes.values()].filter((r) => (types.length === 0 || types.includes(observableTypeOf(r.key))) && !unserved(r));
   };
+  /** Legacy reference sets have no CIDR element type (IBM: ALN, ALNIC, IP, NUM, PORT, DATE). */
+  const unserved = (r: SetRoute): boolean => generation === 'legacy' && r.elementType === 'CIDR';
   let api: SetApi | undefined;
   let generation: 'collections' | 'legacy' | undefined;
 
@@ -77,6 +79,10 @@ export function createQradarSink(config: QradarConfig & CommonSinkConfig, ictx: 
       const route = key && routes.get(key as RouteKey);
       if (!route) {
         out[i] = { status: 'reject', reason: `no QRadar reference set is mapped for ${key ?? r.observable.type} (${mappingPath})` };
+        return;
+      }
+      if (unserved(route)) {
+        out[i] = r.op === 'remove' ? { status: 'ok' } : { status: 'reject', reason: `set "${route.name}" (CIDR): QRadar's reference_data/sets has no CIDR element type (ALN, ALNIC, IP, NUM, PORT, DATE only); CIDR ranges need api: collections (reference_data_collections, API ${COLLECTIONS_FROM}.0 or later)` };
         return;
       }
       const refused = refusedValue(route.elementType, r.observable.value);
