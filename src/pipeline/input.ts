@@ -272,6 +272,9 @@ export class PageBuilder {
   received = 0;
   totalReceived = 0;
   totalBad = 0;
+  /** Rejections of the whole document by reason, and the first one (said when the document is refused). */
+  readonly badByReason = new Map<string, number>();
+  firstBad?: Rejection;
 
   constructor(readonly pageSize: number) {}
 
@@ -282,6 +285,8 @@ export class PageBuilder {
   reject(r: Rejection): void {
     this.rejections.push(r);
     this.totalBad++;
+    this.badByReason.set(r.reason, (this.badByReason.get(r.reason) ?? 0) + 1);
+    this.firstBad ??= r;
   }
 
   /** Counts one raw record read (a line, a row, an object). */
@@ -315,12 +320,20 @@ function finishDocument(pb: PageBuilder, doc: InputDocument, maxBadRatio: number
   if (ratio > maxBadRatio) {
     const error = new StixgateError(
       'STIXGATE_ERR_INPUT_TOO_MANY_BAD_ROWS',
-      `${pb.totalBad} of ${pb.totalReceived} records rejected (${(ratio * 100).toFixed(1)}% > max_bad_ratio ${maxBadRatio * 100}%); cursor not advanced`,
+      `${pb.totalBad} of ${pb.totalReceived} records rejected (${(ratio * 100).toFixed(1)}% > max_bad_ratio ${maxBadRatio * 100}%); cursor not advanced; ${badSummary(pb)}`,
       { reason: 'too_many_bad_rows', location: { source: name } },
     );
     return { page: pb.take(), error };
   }
   return { page: pb.take(doc.cursor) };
+}
+
+/** Why a document's records were refused: the counts by reason (largest first) and the first one with its location. */
+function badSummary(pb: PageBuilder): string {
+  const reasons = [...pb.badByReason].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 5).map(([r, n]) => `${r} ${n}`).join(', ');
+  const first = pb.firstBad;
+  const where = first?.location?.line !== undefined ? ` at line ${first.location.line}` : '';
+  return `reasons: ${reasons}${first ? `; first${where}: ${first.message}` : ''}`;
 }
 
 /**
