@@ -243,7 +243,9 @@ export class Scheduler {
       const period = job.spec.intervalMs!;
       let next = at + period;
       const t = this.now();
-      if (next <= t) next = t + period;
+      // a missed tick (or a clock stepped ahead) is dropped; a clock stepped back does not hold the
+      // job until it catches up again: either way the next run is one period from now
+      if (next <= t || next - t > period) next = t + period;
       this.armInterval(job, next);
       this.tick(job);
     }, Math.max(0, at - this.now()));

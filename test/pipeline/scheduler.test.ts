@@ -239,6 +239,33 @@ test('P4: a run that ignores its abort ends at three quarters of the grace; stop
   assert.equal(s.status('stuck').running, false);
 });
 
+test('P6: clock steps on an interval job: +1 h gives one run (no catch-up burst), -1 h neither spins nor stops the job (fake clock)', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+  let step = 0;
+  const s = new Scheduler({ now: () => Date.now() + step, onError: () => undefined });
+  let runs = 0;
+  s.add('j', { intervalMs: 60_000 }, async () => { runs++; });
+  s.start();
+  t.after(() => s.stop(0));
+  const minute = async () => {
+    t.mock.timers.tick(60_000);
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+  };
+  await minute();
+  assert.equal(runs, 1);
+  step += 3_600_000; // the wall clock jumps an hour ahead
+  await minute();
+  assert.equal(runs, 2, 'one run after the jump, not sixty');
+  await minute();
+  assert.equal(runs, 3);
+  step -= 2 * 3_600_000; // and back, an hour behind where it started
+  await minute();
+  await minute();
+  await minute();
+  assert.equal(runs, 6, 'runs go on every period after the clock went back');
+  assert.equal(s.status('j').nextRun, Date.now() + step + 60_000);
+});
+
 test('cron jobs: UTC by default, time zones honoured, every-second tick runs', async () => {
   const s = new Scheduler();
   let ticks = 0;
