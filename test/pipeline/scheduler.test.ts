@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { cronMinGapMs, Scheduler, validateSchedule } from '../../src/pipeline/scheduler.js';
@@ -25,30 +25,61 @@ test('validateSchedule: cron syntax, minimum interval, time zone', () => {
   assert.equal(cronMinGapMs('15,45 * * * *'), 30 * 60_000);
 });
 
-test('interval jobs run on their period; runOnStart; status', async () => {
+/** A fake clock for the scheduler: timers, setImmediate and Date advance only when the test says so. */
+function fakeClock(t: TestContext) {
+  t.mock.timers.enable({ apis: ['setTimeout', 'setImmediate', 'Date'], now: 1_800_000_000_000 });
+  const settle = async () => {
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+  };
+  return {
+    settle,
+    /** Runs what is due now (setImmediate callbacks such as runOnStart). */
+    async flush() {
+      t.mock.timers.tick(0);
+      await settle();
+    },
+    /** Moves the clock `ms` forward in steps of `step` ms, letting promise chains settle after each. */
+    async advance(ms: number, step = 1) {
+      for (let done = 0; done < ms; done += step) {
+        t.mock.timers.tick(Math.min(step, ms - done));
+        await settle();
+      }
+    },
+  };
+}
+
+test('interval jobs run on their period; runOnStart; status (fake clock)', async (t) => {
+  const clock = fakeClock(t);
   const s = new Scheduler();
   let runs = 0;
   s.add('a', { intervalMs: 50, runOnStart: true }, async () => void runs++);
   assert.throws(() => s.add('a', { intervalMs: 50 }, async () => undefined), /already added/);
   assert.throws(() => s.add('bad', { schedule: 'nope' }, async () => undefined), (e: StixgateError) => e.code === 'STIXGATE_ERR_CONFIG_INVALID');
   s.start();
-  await delay(20);
-  assert.equal(runs, 1);
-  await delay(260);
-  await s.stop(100);
-  assert.ok(runs >= 5 && runs <= 7, `runs ${runs}`);
+  await clock.flush();
+  await clock.advance(1);
+  assert.equal(runs, 1, 'runOnStart runs once at start');
+  await clock.advance(48);
+  assert.equal(runs, 1, 'no tick before the period');
+  await clock.advance(1);
+  assert.equal(runs, 2, 'first tick at 50 ms');
+  await clock.advance(250);
+  assert.equal(runs, 7, 'one run per 50 ms');
+  const stopped = s.stop(100);
+  await clock.advance(100, 10);
+  await stopped;
   const st = s.status('a');
   assert.equal(st.running, false);
   assert.equal(st.consecutiveFailures, 0);
   assert.equal(st.lastError, undefined);
   assert.ok(st.lastStart! <= st.lastEnd!);
   assert.equal(st.nextRun, undefined);
-  const after = runs;
-  await delay(120);
-  assert.equal(runs, after, 'no tick after stop');
+  await clock.advance(500, 10);
+  assert.equal(runs, 7, 'no tick after stop');
 });
 
-test('P7: a run outlasting its interval is never doubled; overlaps reported', async () => {
+test('P7: a run outlasting its interval is never doubled; overlaps reported (fake clock)', async (t) => {
+  const clock = fakeClock(t);
   const overlaps: string[] = [];
   const s = new Scheduler({ onOverlap: (id) => void overlaps.push(id) });
   let active = 0;
@@ -64,21 +95,24 @@ test('P7: a run outlasting its interval is never doubled; overlaps reported', as
     active--;
   });
   s.start();
-  // the first run holds on until at least 3 ticks have come and been skipped (however slow the machine)
-  const t0 = Date.now();
-  while (overlaps.length < 3) {
-    assert.ok(Date.now() - t0 < 10_000, `only ${overlaps.length} overlaps reported in 10 s`);
-    await delay(10);
-  }
+  await clock.flush();
+  await clock.advance(20);
+  assert.equal(runs, 1);
+  await clock.advance(60);
+  assert.deepEqual(overlaps, ['slow', 'slow', 'slow'], 'the three ticks during the run are skipped and reported');
   assert.equal(runs, 1, 'no second run while the first is going');
-  assert.equal(maxActive, 1);
   release();
-  await s.stop(500);
+  await clock.settle();
+  await clock.advance(20);
+  assert.equal(runs, 2, 'the next tick after the run ends runs again');
   assert.equal(maxActive, 1);
-  assert.ok(overlaps.every((id) => id === 'slow'));
+  const stopped = s.stop(500);
+  await clock.advance(500, 50);
+  await stopped;
 });
 
-test('P9: throwing, rejecting and hanging jobs are isolated; watchdog aborts the hang', async () => {
+test('P9: throwing, rejecting and hanging jobs are isolated; watchdog aborts the hang (fake clock)', async (t) => {
+  const clock = fakeClock(t);
   const errors: [string, unknown][] = [];
   const s = new Scheduler({ onError: (id, e) => void errors.push([id, e]) });
   let good = 0;
@@ -88,22 +122,29 @@ test('P9: throwing, rejecting and hanging jobs are isolated; watchdog aborts the
   s.add('hang', { intervalMs: 60_000, runOnStart: true, timeoutMs: 100 }, (signal) => { hangSignal = signal; return new Promise(() => undefined); });
   s.add('good', { intervalMs: 30 }, async () => void good++);
   s.start();
-  await delay(250);
+  await clock.flush();
+  await clock.advance(99);
+  assert.equal(hangSignal?.aborted, false, 'the watchdog waits its timeout');
+  assert.equal(errors.length, 2);
+  await clock.advance(151);
   const byId = Object.fromEntries(errors.map(([id, e]) => [id, e as Error]));
-  assert.equal(byId.sync_throw.message, 'boom sync');
-  assert.equal(byId.reject.message, 'boom async');
+  assert.equal(byId.sync_throw!.message, 'boom sync');
+  assert.equal(byId.reject!.message, 'boom async');
   assert.ok(byId.hang instanceof StixgateError);
   assert.equal((byId.hang as StixgateError).code, 'STIXGATE_ERR_JOB_TIMEOUT');
   assert.equal(hangSignal?.aborted, true);
   assert.equal(errors.length, 3);
-  assert.ok(good >= 5, `good ${good}`);
+  assert.equal(good, 8, 'the good job kept its period (250 ms / 30 ms)');
   assert.equal(s.status('hang').running, false);
   assert.equal(s.status('hang').consecutiveFailures, 1);
   assert.equal(s.status('reject').lastError, 'boom async');
-  await s.stop(100);
+  const stopped = s.stop(100);
+  await clock.advance(100, 10);
+  await stopped;
 });
 
-test('runNow, pause and resume', async () => {
+test('runNow, pause and resume (fake clock)', async (t) => {
+  const clock = fakeClock(t);
   const s = new Scheduler({ onError: () => undefined });
   let runs = 0;
   let release!: () => void;
@@ -111,11 +152,12 @@ test('runNow, pause and resume', async () => {
   s.add('f', {}, async () => { throw new Error('manual failure'); });
   s.pause('j');
   s.start();
-  await delay(130);
-  assert.equal(runs, 0);
+  await clock.flush();
+  await clock.advance(130);
+  assert.equal(runs, 0, 'a paused job does not run');
   const p = s.runNow('j');
   assert.equal(s.status('j').running, true);
-  await delay(5);
+  await clock.settle();
   assert.equal(runs, 1);
   await assert.rejects(s.runNow('j'), /already running/);
   release();
@@ -124,45 +166,57 @@ test('runNow, pause and resume', async () => {
   assert.equal(s.status('f').consecutiveFailures, 1);
   assert.throws(() => s.runNow('nope'), /unknown job/);
   s.resume('j');
-  await delay(70);
-  assert.equal(runs, 2);
+  await clock.advance(40);
+  assert.equal(runs, 2, 'the next tick after resume runs');
   release();
-  await s.stop(100);
+  const stopped = s.stop(100);
+  await clock.advance(100, 10);
+  await stopped;
 });
 
-test('N6: deferUntil holds the job until the deadline; the next tick after it runs', async () => {
+test('N6: deferUntil holds the job until the deadline; the next tick after it runs (fake clock)', async (t) => {
+  const clock = fakeClock(t);
   const s = new Scheduler();
   const starts: number[] = [];
   s.add('j', { intervalMs: 30 }, async () => void starts.push(Date.now()));
-  const deadline = Date.now() + 250;
+  const t0 = Date.now();
+  const deadline = t0 + 250;
   s.deferUntil('j', deadline);
   s.start();
-  await delay(330);
-  await s.stop(100);
-  assert.ok(starts.length >= 1, 'ran after the deadline');
-  assert.ok(starts[0] >= deadline, `ran ${deadline - starts[0]} ms early`);
-  assert.ok(starts[0] < deadline + 80, `first run ${starts[0] - deadline} ms after the deadline`);
+  await clock.flush();
+  await clock.advance(249);
+  assert.deepEqual(starts, [], 'no run before the deadline');
+  await clock.advance(81);
+  assert.deepEqual(starts, [t0 + 270, t0 + 300, t0 + 330], 'the first tick after the deadline (270 ms) runs, then the period');
   assert.equal(s.status('j').deferredUntil, undefined);
+  const stopped = s.stop(100);
+  await clock.advance(100, 10);
+  await stopped;
 });
 
-test('a retryable error with retryAfterMs defers the job by itself', async () => {
+test('a retryable error with retryAfterMs defers the job by itself (fake clock)', async (t) => {
+  const clock = fakeClock(t);
   const s = new Scheduler({ onError: () => undefined });
   const starts: number[] = [];
   s.add('j', { intervalMs: 30, runOnStart: true }, async () => {
     starts.push(Date.now());
     if (starts.length === 1) throw new StixgateError('STIXGATE_ERR_HTTP_STATUS', '429', { retryable: true, retryAfterMs: 200, reason: 'status_429' });
   });
+  const t0 = Date.now();
   s.start();
-  await delay(100);
-  assert.equal(starts.length, 1);
-  assert.ok(s.status('j').deferredUntil! >= starts[0] + 200);
-  await delay(200);
-  await s.stop(100);
-  assert.ok(starts.length >= 2);
-  assert.ok(starts[1] - starts[0] >= 200, `gap ${starts[1] - starts[0]}`);
+  await clock.flush();
+  await clock.advance(100);
+  assert.deepEqual(starts, [t0]);
+  assert.equal(s.status('j').deferredUntil, t0 + 200);
+  await clock.advance(110);
+  assert.deepEqual(starts, [t0, t0 + 210], 'the first tick at or after Retry-After runs');
+  const stopped = s.stop(100);
+  await clock.advance(100, 10);
+  await stopped;
 });
 
-test('N7: consecutive failures back off exponentially (capped) and reset on success', async () => {
+test('N7: consecutive failures back off exponentially (capped) and reset on success (fake clock)', async (t) => {
+  const clock = fakeClock(t);
   let fail = true;
   const s = new Scheduler({ onError: () => undefined, maxBackoffMs: 320 });
   const starts: number[] = [];
@@ -170,24 +224,28 @@ test('N7: consecutive failures back off exponentially (capped) and reset on succ
     starts.push(Date.now());
     if (fail) throw new Error('503');
   });
+  const t0 = Date.now();
   s.start();
-  await delay(1300);
-  // without back-off: ~33 runs. With windows 80, 160, 320, 320, ...: about 6.
-  assert.ok(starts.length >= 4 && starts.length <= 8, `runs ${starts.length}`);
-  const gaps = starts.slice(1).map((t, i) => t - starts[i]);
-  assert.ok(gaps[0] >= 60 && gaps[0] < 140, `gaps ${gaps}`);
-  assert.ok(gaps.slice(2).every((g) => g >= 250 && g < 420), `gaps ${gaps}`);
+  await clock.flush();
+  await clock.advance(1300);
+  // windows 80, 160, 320 (capped), 320, ...; without back-off it would be a run every 40 ms
+  const gaps = starts.slice(1).map((x, i) => x - starts[i]!);
+  assert.equal(starts[0], t0);
+  assert.deepEqual(gaps, [80, 160, 320, 320, 320], `gaps ${gaps}`);
   assert.equal(s.status('j').consecutiveFailures, starts.length);
   fail = false;
-  await delay(400);
+  await clock.advance(400);
   assert.equal(s.status('j').consecutiveFailures, 0);
   const n = starts.length;
-  await delay(200);
-  await s.stop(100);
-  assert.ok(starts.length - n >= 3, 'back to the normal period after a success');
+  await clock.advance(200);
+  assert.equal(starts.length - n, 5, 'back to the normal 40 ms period after a success');
+  const stopped = s.stop(100);
+  await clock.advance(100, 10);
+  await stopped;
 });
 
-test('P4: stop() ends ticks at once, aborts in-flight runs after the grace period', async () => {
+test('P4: stop() ends ticks at once, aborts in-flight runs after the grace period (fake clock)', async (t) => {
+  const clock = fakeClock(t);
   const s = new Scheduler({ onError: () => undefined });
   let aborted: unknown;
   let starts = 0;
@@ -196,19 +254,24 @@ test('P4: stop() ends ticks at once, aborts in-flight runs after the grace perio
     return new Promise<void>((_, reject) => signal.addEventListener('abort', () => { aborted = signal.reason; reject(signal.reason); }));
   });
   let quickDone = false;
-  s.add('quick', { intervalMs: 60_000, runOnStart: true }, async (signal) => { await delay(60); quickDone = !signal.aborted; });
+  s.add('quick', { intervalMs: 60_000, runOnStart: true }, async (signal) => { await new Promise((r) => setTimeout(r, 60)); quickDone = !signal.aborted; });
   s.start();
-  await delay(20);
-  const t0 = Date.now();
-  assert.deepEqual(await s.stop(200), { aborted: ['long'] });
-  const took = Date.now() - t0;
-  assert.ok(took >= 140 && took < 400, `stop took ${took}`);
+  await clock.flush();
+  await clock.advance(20);
+  let report: unknown;
+  const stopped = s.stop(200).then((r) => (report = r));
+  await clock.advance(149);
+  assert.equal(report, undefined, 'in-flight runs keep three quarters of the grace');
+  assert.equal(aborted, undefined);
+  await clock.advance(1);
+  await stopped;
+  assert.deepEqual(report, { aborted: ['long'] });
   assert.ok(aborted instanceof StixgateError);
   assert.equal((aborted as StixgateError).code, 'STIXGATE_ERR_JOB_ABORTED');
-  assert.equal(quickDone, true);
+  assert.equal(quickDone, true, 'a run that finished within the grace was not aborted');
   assert.equal(starts, 1);
-  await delay(80);
-  assert.equal(starts, 1);
+  await clock.advance(200, 10);
+  assert.equal(starts, 1, 'no tick after stop');
   await assert.rejects(s.runNow('quick'), (e: StixgateError) => e.code === 'STIXGATE_ERR_JOB_ABORTED');
 });
 
@@ -273,12 +336,16 @@ test('cron jobs: UTC by default, time zones honoured, every-second tick runs', a
   s.add('tokyo', { schedule: '0 0 * * *', timezone: 'Asia/Tokyo' }, async () => undefined);
   s.add('sec', { schedule: '* * * * * *' }, async () => void ticks++);
   s.start();
-  const utc = s.status('utc').nextRun!;
-  const tokyo = s.status('tokyo').nextRun!;
-  assert.equal(utc % 86_400_000, 0); // TZ=Asia/Kolkata in tests: still UTC midnight
-  assert.equal(tokyo % 86_400_000, 15 * 3_600_000); // Tokyo midnight = 15:00 UTC
-  assert.ok(utc > Date.now() && utc - Date.now() <= 86_400_000);
-  await delay(1100);
-  await s.stop(100);
-  assert.ok(ticks >= 1 && ticks <= 2, `ticks ${ticks}`);
+  try {
+    const utc = s.status('utc').nextRun!;
+    const tokyo = s.status('tokyo').nextRun!;
+    assert.equal(utc % 86_400_000, 0); // TZ=Asia/Kolkata in tests: still UTC midnight
+    assert.equal(tokyo % 86_400_000, 15 * 3_600_000); // Tokyo midnight = 15:00 UTC
+    assert.ok(utc > Date.now() && utc - Date.now() <= 86_400_000);
+    // node-cron keeps its own clock: wait for its first every-second tick (however loaded the machine)
+    for (let waited = 0; ticks === 0 && waited < 60_000; waited += 50) await delay(50);
+    assert.ok(ticks >= 1, 'the every-second cron job ran');
+  } finally {
+    await s.stop(100); // also when an assertion fails: a live cron task would keep the file running forever
+  }
 });
