@@ -65,17 +65,20 @@ sources:
     interval_secs: 3600
     run_on_start: false
     confidence: 50
+    tlp: clear
   extra:
     type: text_list
     url: file://${join(dir, 'extra.txt')}
     interval_secs: 3600
     run_on_start: false
     confidence: 90
+    tlp: clear
   changes:
     type: stix_bundle
     url: file://${bundleFile}
     interval_secs: 3600
     run_on_start: false
+    tlp: clear
 sinks:
   kv:
     type: splunk_kv
