@@ -31,6 +31,7 @@ import { runPushBench } from './w8-sinks.js';
 import { loadgen, loadNote } from './loadgen-client.js';
 import { runA9 } from './a9-flood.js';
 import { runW7 } from './w7-during-ingest.js';
+import { runRedos } from './redos.js';
 
 
 /** W1 (1M-row CSV over HTTP) and W4 (the same again, then with 10% changed). */
@@ -189,6 +190,7 @@ const workloads: Record<string, (scale: number) => Promise<Row[]>> = {
   w12: (scale) => runW12({ scale }),
   push: (scale) => runPushBench({ scale }),
   a9: (scale) => runA9({ scale }),
+  redos: async () => runRedos(),
 };
 const [name, scaleArg] = process.argv.slice(2);
 const fn = workloads[name];
