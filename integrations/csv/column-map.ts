@@ -21,7 +21,7 @@ export function loadColumnMap(config: CsvConfig, mappingsDir: string, name: stri
   let map: ColumnMap;
   if (config.mapping) {
     if (config.columns) throw configError(name, 'set either `mapping` or inline `columns`, not both');
-    map = loadYamlTable(join(mappingsDir, 'csv', `${config.mapping}.yaml`), columnMapObjectSchema, { what: `column map of source ${name}` });
+    map = loadYamlTable(join(mappingsDir, 'csv', `${config.mapping}.yaml`), columnMapObjectSchema, { what: 'column map' });
   } else {
     if (!config.columns) throw configError(name, 'a csv source needs `mapping` (a file in mappings/csv/) or inline `columns`');
     const r = validate(columnMapObjectSchema, {

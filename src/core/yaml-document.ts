@@ -74,7 +74,7 @@ export function loadYamlTable<T>(file: string, schema: Schema<T> | ((raw: unknow
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `${opts.what} ${file} could not be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { location: { file } });
+    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `cannot read ${opts.what} ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { location: { file } });
   }
   return parseYamlTable(text, file, schema, opts);
 }
