@@ -15,7 +15,7 @@ import { XSOAR_MAX_SEARCH, type XsoarConfig } from './schema.js';
  * an indicator only the sink's source brand contributed to and nobody edited by hand is deleted
  * with `/indicators/batchDelete` and `doNotWhitelist: true` (never put on the exclusion list); an
  * indicator shared with other sources or touched by an analyst keeps everything but the sink's
- * contribution, which is re-fed with verdict None and a one-minute expiration (docs/adr/0014-xsoar-removal.md).
+ * contribution, which is re-fed with verdict None and a one-minute expiration (docs/adr/0013-xsoar-removal.md).
  * Indicators that do not carry the sink's source brand are left alone.
  */
 
