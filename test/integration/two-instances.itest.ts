@@ -96,6 +96,7 @@ sources:
     type: text_list
     url: ${feedUrl}
     value_type: ipv4-addr
+    tlp: clear
     schedule: "*/2 * * * * *"
     allow_private: true
     allow_insecure: true
