@@ -84,14 +84,19 @@ export function visibleSources(obj: StixObject, ceiling: TlpLevel, policy: Acces
   return out.sort();
 }
 
-/** True when a reader with `ceiling` sees the object at all. */
-export function canSee(obj: StixObject, ceiling: TlpLevel, policy: AccessPolicy): boolean {
+/** True when some independent contribution's TLP (as `tlpOf` reads it) is at or below `ceiling`. */
+function anyContributionAtOrBelow(obj: StixObject, ceiling: TlpLevel, tlpOf: (p: SourceProvenance) => TlpLevel): boolean {
   const prov = provenance(obj);
   const max = tlpRank(ceiling);
   for (const source of Object.keys(prov)) {
-    if (isIndependent(source) && tlpRank(contributionTlp(prov[source], policy)) <= max) return true;
+    if (isIndependent(source) && tlpRank(tlpOf(prov[source]!)) <= max) return true;
   }
   return false;
+}
+
+/** True when a reader with `ceiling` sees the object at all. */
+export function canSee(obj: StixObject, ceiling: TlpLevel, policy: AccessPolicy): boolean {
+  return anyContributionAtOrBelow(obj, ceiling, (p) => contributionTlp(p, policy));
 }
 
 /**
@@ -100,12 +105,7 @@ export function canSee(obj: StixObject, ceiling: TlpLevel, policy: AccessPolicy)
  * a sink is never named to it, not even in a delete.
  */
 export function everVisible(obj: StixObject, ceiling: TlpLevel, policy: AccessPolicy): boolean {
-  const prov = provenance(obj);
-  const max = tlpRank(ceiling);
-  for (const source of Object.keys(prov)) {
-    if (isIndependent(source) && tlpRank(releasedTlp(prov[source], policy)) <= max) return true;
-  }
-  return false;
+  return anyContributionAtOrBelow(obj, ceiling, (p) => releasedTlp(p, policy));
 }
 
 /**
