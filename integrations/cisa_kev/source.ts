@@ -25,7 +25,7 @@ export function createCisaKevSource(config: CisaKevConfig & CommonSourceConfig):
           pb.reject({ reason: ev.reason, message: ev.message, location });
           continue;
         }
-        const parsed = safeJsonParse(ev.text, { maxDepth: 8, knownDepth: ev.depth });
+        const parsed = safeJsonParse(ev.text, { maxDepth: 8, knownDepth: ev.depth, knownMembers: ev.members });
         if (!parsed.ok) {
           pb.reject({ reason: parsed.reason, message: parsed.message, location });
           continue;

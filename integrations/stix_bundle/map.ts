@@ -10,7 +10,7 @@ import { checkObject, type FieldCaps } from '../../src/core/stix-check.js';
  */
 export function mapElement(ev: SplitEvent, caps: FieldCaps, maxDepth: number, source: string): { item?: MappedItem; rejection?: Rejection } {
   if (ev.kind === 'error') return { rejection: { reason: ev.reason, message: ev.message, location: { source, index: ev.index } } };
-  const parsed = safeJsonParse(ev.text, { maxDepth, knownDepth: ev.depth });
+  const parsed = safeJsonParse(ev.text, { maxDepth, knownDepth: ev.depth, knownMembers: ev.members });
   if (!parsed.ok) return { rejection: { reason: parsed.reason, message: parsed.message, location: { source, index: ev.index } } };
   const r = checkObject(parsed.value, caps);
   if (!r.ok) {

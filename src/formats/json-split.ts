@@ -13,7 +13,7 @@ import { StixgateError } from '../core/errors.js';
  */
 
 export type SplitEvent =
-  | { kind: 'object'; index: number; text: string; depth: number }
+  | { kind: 'object'; index: number; text: string; depth: number; members?: number }
   | { kind: 'error'; index: number; reason: 'too_large' | 'too_deep' | 'not_object' | 'encoding'; message: string };
 
 export interface SplitOptions {
@@ -51,6 +51,8 @@ export class ObjectSplitter {
   private parts: Buffer[] = [];
   private size = 0;
   private maxSeen = 0;
+  /** Colons outside strings in the current array element (its object members); -1 when not counted. */
+  private members = -1;
   private oversize = false;
   // root object (kept only until its "objects" key, to serve a single object)
   private rootParts: Buffer[] = [];
@@ -86,6 +88,7 @@ export class ObjectSplitter {
             continue;
           }
           if (c === QUOTE) this.inString = true;
+          else if (c === COLON) this.members++;
           else if (c === LBRACE || c === LBRACK) {
             if (++this.depth > this.maxSeen) this.maxSeen = this.depth;
           } else if (c === RBRACE || c === RBRACK) {
@@ -111,6 +114,7 @@ export class ObjectSplitter {
             this.mode = Mode.Elem;
             this.depth = 1;
             this.maxSeen = 1;
+            this.members = 0;
             this.size = 0;
             this.parts = [];
             this.oversize = false;
@@ -163,6 +167,7 @@ export class ObjectSplitter {
             if (--this.depth === 0) {
               if (this.mode === Mode.Root) {
                 // no "objects" array: the document is one object
+                this.members = -1;
                 this.parts = this.rootParts;
                 this.size = this.rootSize;
                 this.oversize = this.rootOversize;
@@ -230,7 +235,7 @@ export class ObjectSplitter {
     } else {
       const bytes = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts);
       if (!isUtf8(bytes)) out.push({ kind: 'error', index, reason: 'encoding', message: 'object is not valid UTF-8' });
-      else out.push({ kind: 'object', index, text: bytes.toString('utf8'), depth: this.maxSeen });
+      else out.push({ kind: 'object', index, text: bytes.toString('utf8'), depth: this.maxSeen, ...(this.members >= 0 ? { members: this.members } : {}) });
     }
     this.parts = [];
     this.size = 0;

@@ -27,3 +27,35 @@ test('escapeText: C0/C1 controls, line and paragraph separators, bidi controls a
   assert.equal(escapeText('a\nb\rc\td\u0000e\u007f\u0085f\u2028g\u2029h\u202ei\u2066j\u200fk\\l'), 'a\\nb\\rc\\td\\u0000e\\u007f\\u0085f\\u2028g\\u2029h\\u202ei\\u2066j\\u200fk\\\\l');
   assert.equal(escapeText('évil.example — ünïcode 例'), 'évil.example — ünïcode 例');
 });
+
+test('F13: a duplicate key is rejected with the key, line and column of its second occurrence, at any depth', () => {
+  const r = safeJsonParse('{\n  "a": 1,\n  "b": {"x": 1, "y": [ {"k": 1,\n "k": 2} ]},\n  "a": 3\n}');
+  assert.equal(r.ok, false);
+  if (r.ok) return;
+  assert.equal(r.reason, 'duplicate_key');
+  assert.equal(r.message, 'duplicate key "k" at line 4, column 2');
+  // the same key spelled with an escape is the same key
+  const esc = safeJsonParse('{"name":"a","n\\u0061me":"b"}');
+  assert.equal(esc.ok, false);
+  if (!esc.ok) assert.equal(esc.message, 'duplicate key "name" at line 1, column 13');
+  // equal keys in different objects, keys that look alike inside strings, and dropped keys are not duplicates
+  assert.equal(safeJsonParse('[{"a":1},{"a":2}]').ok, true);
+  assert.equal(safeJsonParse('{"a":"\\"a\\":1","b":{"a":1}}').ok, true);
+  assert.equal(safeJsonParse('{"__proto__":{"x":1},"a":1}').ok, true);
+  // a dangerous key given twice is still a duplicate (it is dropped, but the text is ambiguous)
+  assert.equal(safeJsonParse('{"__proto__":1,"__proto__":2}').ok, false);
+  // a caller that measured the depth (the bundle splitter) is checked the same way
+  const known = safeJsonParse('{"a":1,"a":2}', { knownDepth: 1 });
+  assert.equal(known.ok, false);
+});
+
+test('F13: -0 is read as 0 (one canonical number; no distinct id or sign reaches the store)', () => {
+  const r = safeJsonParse('{"a":-0,"b":[-0.0,-0e5],"c":{"d":-0E-2},"e":"-0"}');
+  assert.equal(r.ok, true);
+  if (!r.ok) return;
+  const v = r.value as { a: number; b: number[]; c: { d: number }; e: string };
+  assert.ok(Object.is(v.a, 0));
+  assert.ok(Object.is(v.b[0], 0) && Object.is(v.b[1], 0));
+  assert.ok(Object.is(v.c.d, 0));
+  assert.equal(v.e, '-0');
+});

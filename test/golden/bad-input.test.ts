@@ -185,3 +185,14 @@ test('F17: field caps and the per-object size cap', async () => {
   assert.deepEqual(c.rejections.map((r) => [r.reason, r.location?.index]), [['field_too_large', 0], ['field_too_large', 1], ['too_large', 2]]);
   assert.deepEqual(c.items.map((i) => i.object.id), ['identity--4c6af861-7b20-41ef-9b59-6344fd872a8f']);
 });
+
+test('F13: an object with a duplicate key is rejected with the key and its location; -0 is stored as 0', async () => {
+  const base = '"type":"identity","spec_version":"2.1","created":"2016-08-08T15:50:10.983Z","modified":"2016-08-08T15:50:10.983Z"';
+  const dup = `{${base},"id":"identity--8c6af861-7b20-41ef-9b59-6344fd872a8f","name":"x","name":"y"}`;
+  const neg = `{${base},"id":"identity--9c6af861-7b20-41ef-9b59-6344fd872a8f","name":"z","confidence":-0}`;
+  const c = await collect(stixBundleSource, { url: tmp('f13-dup.json', `{"type":"bundle","id":"bundle--1c6af861-7b20-41ef-9b59-6344fd872a8f","objects":[${dup},\n${neg}]}`) });
+  assert.deepEqual(c.items.map((i) => i.object.id), ['identity--9c6af861-7b20-41ef-9b59-6344fd872a8f']);
+  assert.ok(Object.is(c.items[0].object.confidence, 0));
+  assert.deepEqual(c.rejections.map((r) => [r.reason, r.location?.index]), [['duplicate_key', 0]]);
+  assert.match(c.rejections[0].message, /^duplicate key "name" at line 1, column \d+$/);
+});
