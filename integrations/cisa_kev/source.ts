@@ -35,7 +35,7 @@ export function createCisaKevSource(config: CisaKevConfig & CommonSourceConfig):
         else pb.reject(r.rejection);
         if (pb.full) yield pb.take();
       }
-      yield* lastPages(pb, doc, config.max_bad_ratio, ctx.id);
+      yield* lastPages(pb, doc, config, ctx.id);
     },
   };
 }

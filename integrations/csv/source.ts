@@ -109,7 +109,7 @@ export function createCsvSource(config: CsvConfig & CommonSourceConfig, ictx: In
         out.length = 0;
         for (const row of asm.end(out)) rows.csvRow(row, pb);
       }
-      yield* lastPages(pb, doc, config.max_bad_ratio, ctx.id);
+      yield* lastPages(pb, doc, config, ctx.id);
     },
   };
 }

@@ -2,7 +2,7 @@
  * CybOX object facts (observed instances, not patterns) → STIX 2.1 SCOs with deterministic ids
  * (STIX 2.1 §2.9: UUIDv5 over the id-contributing properties).
  */
-import { scoId } from '../../src/core/ids.js';
+import { SCO_ID_PROPERTIES as ID_PROPS, scoId } from '../../src/core/ids.js';
 import { detectObservable, normaliseObservable } from '../../src/core/observable.js';
 import type { ObservableType, StixObject } from '../../src/core/stix.js';
 import type { Fact, ObjectFacts } from './cybox.js';
@@ -23,27 +23,6 @@ const REF_TYPES: Record<string, string | undefined> = {
   src_ref: undefined,
   dst_ref: undefined,
   resolves_to_refs: undefined,
-};
-
-/** Id-contributing properties (STIX 2.1 §6); types absent here hash all their properties. */
-const ID_PROPS: Record<string, string[]> = {
-  file: ['hashes', 'name', 'extensions', 'parent_directory_ref'],
-  directory: ['path'],
-  'domain-name': ['value'],
-  'ipv4-addr': ['value'],
-  'ipv6-addr': ['value'],
-  'mac-addr': ['value'],
-  url: ['value'],
-  'email-addr': ['value'],
-  'email-message': ['from_ref', 'subject', 'body'],
-  'network-traffic': ['start', 'end', 'src_ref', 'dst_ref', 'src_port', 'dst_port', 'protocols', 'extensions'],
-  mutex: ['name'],
-  'windows-registry-key': ['key', 'values'],
-  'x509-certificate': ['hashes', 'serial_number'],
-  'autonomous-system': ['number'],
-  'user-account': ['account_type', 'user_id', 'account_login'],
-  software: ['name', 'cpe', 'swid', 'vendor', 'version'],
-  artifact: ['hashes', 'payload_bin'],
 };
 
 interface Draft {

@@ -26,11 +26,11 @@ export function createStixBundleSource(config: StixBundleConfig & CommonSourceCo
       for await (const ev of splitStream(doc.body, splitter)) {
         pb.record();
         const r = mapElement(ev, caps, config.max_depth, ctx.id);
-        if (r.item) pb.add(r.item);
+        if (r.items) for (const it of r.items) pb.add(it);
         else if (r.rejection) pb.reject(r.rejection);
         if (pb.full) yield pb.take();
       }
-      yield* lastPages(pb, doc, config.max_bad_ratio, ctx.id);
+      yield* lastPages(pb, doc, config, ctx.id);
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Rejection } from '../../src/core/errors.js';
 import type { MappedItem } from '../../src/pipeline/types.js';
 import { checkObject, DEFAULT_CAPS } from '../../src/core/stix-check.js';
+import { checkedItems } from '../../src/formats/checked-items.js';
 import type { TaxiiClient } from './client.js';
 import { clampToSkew, formatAddedAfter, maxTimestamp, normalizeTimestamp } from './cursor.js';
 import type { TaxiiCollection } from './discover.js';
@@ -118,9 +119,7 @@ export async function* pollCollection(client: TaxiiClient, col: TaxiiCollection,
         rejections.push({ reason: r.reason, message: r.message, location: { source: o.component, index: i, ...(r.id ? { objectId: r.id } : {}) } });
         return;
       }
-      const item: MappedItem = { object: r.object };
-      if (typeof r.object.confidence === 'number') item.confidence = r.object.confidence;
-      items.push(item);
+      items.push(...checkedItems(r));
     });
 
     const first = normalizeTimestamp(res.headers['x-taxii-date-added-first']);

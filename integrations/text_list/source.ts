@@ -57,7 +57,7 @@ export function createTextListSource(config: TextListConfig & CommonSourceConfig
         }
         if (pb.full) yield pb.take();
       }
-      yield* lastPages(pb, doc, config.max_bad_ratio, ctx.id);
+      yield* lastPages(pb, doc, config, ctx.id);
     },
   };
 }

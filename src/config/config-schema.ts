@@ -8,6 +8,7 @@ import { correlationSchema } from '../correlate/schema.js';
 import { scoringSchema } from '../score/schema.js';
 import { buildEnrichersSchema } from '../enrich/schema.js';
 import { networkSchema } from '../http/network.js';
+import { BAD_RATIO_MIN_RECORDS } from '../pipeline/input.js';
 
 /** Keys every source accepts (CommonSourceConfig); the engine applies them. */
 /** Default shutdown grace: under the 10 s a container runtime waits between SIGTERM and SIGKILL. */
@@ -30,6 +31,7 @@ export const commonSourceSchema = {
   allow_insecure: s.bool({ default: false, description: 'allow plain http:// and user:pass@ URLs' }),
   ...networkSchema,
   max_bad_ratio: s.number({ default: 0.2, min: 0, max: 1, description: 'reject a document when more than this share of its records are invalid' }),
+  bad_ratio_min_records: s.int({ default: BAD_RATIO_MIN_RECORDS, min: 1, max: 1_000_000, description: 'max_bad_ratio is judged only for documents with at least this many records; in a smaller document each bad record is rejected on its own and the rest are kept' }),
   min_prefix: s.object(
     {
       ipv4: s.int({ default: 8, min: 1, max: 32, description: 'IPv4 ranges wider than this prefix are rejected (reason cidr_too_wide)' }),

@@ -51,6 +51,27 @@ export function uuidv5(namespace: string, name: string): string {
   );
 }
 
+/** Id-contributing properties of the SCO types (STIX 2.1 §6); types absent here hash all their properties. */
+export const SCO_ID_PROPERTIES: Readonly<Record<string, readonly string[]>> = {
+  file: ['hashes', 'name', 'extensions', 'parent_directory_ref'],
+  directory: ['path'],
+  'domain-name': ['value'],
+  'ipv4-addr': ['value'],
+  'ipv6-addr': ['value'],
+  'mac-addr': ['value'],
+  url: ['value'],
+  'email-addr': ['value'],
+  'email-message': ['from_ref', 'subject', 'body'],
+  'network-traffic': ['start', 'end', 'src_ref', 'dst_ref', 'src_port', 'dst_port', 'protocols', 'extensions'],
+  mutex: ['name'],
+  'windows-registry-key': ['key', 'values'],
+  'x509-certificate': ['hashes', 'serial_number'],
+  'autonomous-system': ['number'],
+  'user-account': ['account_type', 'user_id', 'account_login'],
+  software: ['name', 'cpe', 'swid', 'vendor', 'version'],
+  artifact: ['hashes', 'payload_bin'],
+};
+
 /** A STIX 2.1 SCO id (§2.9): UUIDv5 in the SCO namespace over the JCS form of the id-contributing properties. */
 export function scoId(type: string, contributing: Record<string, unknown>): string {
   return `${type}--${uuidv5(STIX_SCO_NAMESPACE, canonicalize(contributing))}`;

@@ -1,6 +1,7 @@
 import { objectValueProblem, patternProblem, VALIDITY_POLICY } from './value-gate.js';
 import { isSco, type StixObject } from './stix.js';
 import { propertyTypeProblem } from './stix-property-types.js';
+import { needsObservedDataUpgrade, upgradeObservedData } from './observed-data-upgrade.js';
 
 /**
  * Per-object STIX checks (FAULTS F14, F17) and the STIX 2.0 → 2.1 upgrade. Each failing object is
@@ -20,7 +21,8 @@ export interface FieldCaps {
 
 export const DEFAULT_CAPS: FieldCaps = { maxDescription: 1 << 20, maxLabels: 1000, maxPattern: 64 * 1024, maxString: 1 << 20 };
 
-export type CheckResult = { ok: true; object: StixObject; upgraded: boolean } | { ok: false; reason: string; message: string; id?: string };
+/** `scos`: the cyber observables a STIX 2.0 observed-data held in `objects`, now top-level 2.1 SCOs its `object_refs` name. */
+export type CheckResult = { ok: true; object: StixObject; upgraded: boolean; scos?: StixObject[] } | { ok: false; reason: string; message: string; id?: string };
 
 const TYPE_RE = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*-?$/;
 const ID_RE = /^([a-z][a-z0-9-]*)--([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/;
@@ -135,6 +137,17 @@ export function checkObject(value: unknown, caps: FieldCaps = DEFAULT_CAPS): Che
   }
   if (o.spec_version === '2.0') delete o.spec_version;
   const upgraded = upgrade20(o);
+  let scos: StixObject[] | undefined;
+  if (needsObservedDataUpgrade(o)) {
+    const u = upgradeObservedData(o);
+    if (!u.ok) return bad(u.reason, u.message, id);
+    scos = [];
+    for (const sco of u.scos) {
+      const r = checkObject(sco, caps);
+      if (!r.ok) return bad(r.reason, `observed-data object ${String(sco.type)} ${String(sco.id)}: ${r.message}`, id);
+      scos.push(r.object);
+    }
+  }
 
   // field caps (F17)
   if (typeof o.description === 'string' && o.description.length > caps.maxDescription) return bad('field_too_large', `description longer than ${caps.maxDescription} characters`, id);
@@ -195,5 +208,6 @@ export function checkObject(value: unknown, caps: FieldCaps = DEFAULT_CAPS): Che
   }
   if (o.type === 'malware' && typeof o.is_family !== 'boolean') return bad('bad_property', 'malware is_family must be true or false', id);
   if (o.type === 'malware' && o.is_family === true && typeof o.name !== 'string') return bad('missing_property', 'a malware family needs a name', id);
-  return { ok: true, object: o as StixObject, upgraded };
+  return scos ? { ok: true, object: o as StixObject, upgraded, scos } : { ok: true, object: o as StixObject, upgraded };
 }
+

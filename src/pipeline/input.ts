@@ -8,7 +8,7 @@ import { createGunzip } from 'node:zlib';
 import { StixgateError } from '../core/errors.js';
 import type { Rejection } from '../core/errors.js';
 import type { HttpClient } from '../http/types.js';
-import type { MappedItem, Page } from './types.js';
+import type { CommonSourceConfig, MappedItem, Page } from './types.js';
 import { spool } from './spool.js';
 
 /**
@@ -310,14 +310,24 @@ export class PageBuilder {
 }
 
 /**
- * Ends a document: the last page, carrying the document cursor, or — when the share of bad
- * records exceeds `maxBadRatio` — the last page without a cursor plus a
- * STIXGATE_ERR_INPUT_TOO_MANY_BAD_ROWS error. Pages already yielded stay committed (without a
- * cursor); the document is read again next run.
+ * Documents with fewer records than this are never refused for their share of bad records: one
+ * bad object in a bundle of three is that object's rejection, not the bundle's.
  */
-function finishDocument(pb: PageBuilder, doc: InputDocument, maxBadRatio: number, name: string): { page: Page; error?: StixgateError } {
+export const BAD_RATIO_MIN_RECORDS = 10;
+
+/** The config keys that decide when a document is refused for its bad records. */
+export type BadRatioLimits = Pick<CommonSourceConfig, 'max_bad_ratio' | 'bad_ratio_min_records'>;
+
+/**
+ * Ends a document: the last page, carrying the document cursor, or — when the document has at
+ * least `bad_ratio_min_records` records and the share of bad ones exceeds `max_bad_ratio` — the
+ * last page without a cursor plus a STIXGATE_ERR_INPUT_TOO_MANY_BAD_ROWS error. Pages already
+ * yielded stay committed (without a cursor); the document is read again next run.
+ */
+function finishDocument(pb: PageBuilder, doc: InputDocument, limits: BadRatioLimits, name: string): { page: Page; error?: StixgateError } {
+  const maxBadRatio = limits.max_bad_ratio;
   const ratio = pb.totalReceived > 0 ? pb.totalBad / pb.totalReceived : 0;
-  if (ratio > maxBadRatio) {
+  if (pb.totalReceived >= (limits.bad_ratio_min_records ?? BAD_RATIO_MIN_RECORDS) && ratio > maxBadRatio) {
     const error = new StixgateError(
       'STIXGATE_ERR_INPUT_TOO_MANY_BAD_ROWS',
       `${pb.totalBad} of ${pb.totalReceived} records rejected (${(ratio * 100).toFixed(1)}% > max_bad_ratio ${maxBadRatio * 100}%); cursor not advanced; ${badSummary(pb)}`,
@@ -341,8 +351,8 @@ function badSummary(pb: PageBuilder): string {
  * cursor when the share of bad records is acceptable), then the too-many-bad-rows error if not.
  * An empty last page without a cursor is not yielded when the document failed.
  */
-export function* lastPages(pb: PageBuilder, doc: InputDocument, maxBadRatio: number, name: string): Generator<Page> {
-  const end = finishDocument(pb, doc, maxBadRatio, name);
+export function* lastPages(pb: PageBuilder, doc: InputDocument, limits: BadRatioLimits, name: string): Generator<Page> {
+  const end = finishDocument(pb, doc, limits, name);
   if (end.page.items.length || end.page.rejections.length || !end.error) yield end.page;
   if (end.error) throw end.error;
 }

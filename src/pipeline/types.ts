@@ -77,6 +77,8 @@ export interface CommonSourceConfig extends NetworkConfig {
   allow_insecure: boolean;
   /** Reject the whole document when more than this share of its records are bad (0-1). */
   max_bad_ratio: number;
+  /** `max_bad_ratio` is judged only for documents of at least this many records (default BAD_RATIO_MIN_RECORDS). */
+  bad_ratio_min_records?: number;
   /** Widest CIDR ranges accepted (the value gate, src/core/value-gate.ts). */
   min_prefix: { ipv4: number; ipv6: number };
   /** Values from this source are published even when a warninglist lists them. */

@@ -88,7 +88,8 @@ test('F3: too many bad rows: the last page is yielded without cursor, then TOO_M
   const pages: number[] = [];
   let err: unknown;
   try {
-    const c = await collect(textListSource, { url: f, value_type: 'ipv4-addr' }, { common: { max_bad_ratio: 0.2 } });
+    // judged from 4 records on (the default minimum, 10, would accept this small list record by record)
+    const c = await collect(textListSource, { url: f, value_type: 'ipv4-addr' }, { common: { max_bad_ratio: 0.2, bad_ratio_min_records: 4 } });
     pages.push(c.pages);
   } catch (e) {
     err = e;
@@ -96,7 +97,7 @@ test('F3: too many bad rows: the last page is yielded without cursor, then TOO_M
   assert.ok(err instanceof StixgateError);
   assert.equal(err.code, 'STIXGATE_ERR_INPUT_TOO_MANY_BAD_ROWS');
   assert.match(err.message, /2 of 4 records rejected/);
-  const ok = await collect(textListSource, { url: f, value_type: 'ipv4-addr' }, { common: { max_bad_ratio: 0.5 } });
+  const ok = await collect(textListSource, { url: f, value_type: 'ipv4-addr' }, { common: { max_bad_ratio: 0.5, bad_ratio_min_records: 4 } });
   assert.equal(ok.cursors.length, 1);
 });
 

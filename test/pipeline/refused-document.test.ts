@@ -16,7 +16,7 @@ test('a document refused for too many bad records says why: counts by reason and
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-refused-'));
   try {
     writeFileSync(join(dir, 'list.txt'), '198.51.100.7\nnot an address\n0.0.0.0/0\nalso bad\n');
-    const loaded = parseConfig(JSON.stringify({ sources: { t: { type: 'text_list', url: pathToFileURL(join(dir, 'list.txt')).href, value_type: 'ipv4-addr', max_bad_ratio: 0.5, interval_secs: 3600 } } }), { file: join(dir, 'c.yaml'), registry, env: {} });
+    const loaded = parseConfig(JSON.stringify({ sources: { t: { type: 'text_list', url: pathToFileURL(join(dir, 'list.txt')).href, value_type: 'ipv4-addr', max_bad_ratio: 0.5, bad_ratio_min_records: 4, interval_secs: 3600 } } }), { file: join(dir, 'c.yaml'), registry, env: {} });
     const comp = createSourceComponent('t', loaded.config.sources.t as never, { registry, logger: silentLogger(), configDir: dir, mappingsDir: MAPPINGS_DIR });
     const store = await openEmbeddedStore({ dataDir: join(dir, 'data') });
     try {
