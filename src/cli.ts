@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { configOpt, configPath, dataDirOpt, EXIT_CONFIG, EXIT_RUNTIME, exitAfterFlush, fail, loadForCommand, parseNamedPort, parsePort, readStdin, usageExitCodes } from './cli-common.js';
 import { addDaemonCommands } from './cli-daemon.js';
+import { probeComponents } from './cli-probe.js';
 import { resolve } from 'node:path';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -94,9 +95,9 @@ program
 
 program
   .command('validate')
-  .description('check a configuration file; --probe also reaches every enabled source and sink')
+  .description('check a configuration file; --probe also reaches every source, sink and enabled enricher')
   .addOption(configOpt())
-  .option('--probe', 'contact each configured source and sink (without changing them)')
+  .option('--probe', 'contact each configured source, sink and enricher (without changing them)')
   .option('--show', 'print the validated configuration with secrets redacted')
   .action(async (opts) => {
     let loaded: LoadedConfig;
@@ -115,38 +116,7 @@ program
     process.stdout.write(`${loaded.path}: valid (${sources.length} source(s), ${sinks.length} sink(s))\n`);
     for (const o of loaded.overrides) process.stdout.write(`  ${o.path}: set by ${o.variable}\n`);
     if (!opts.probe) return;
-    let failed = 0;
-    for (const [id, c] of sources) {
-      const comp = createSourceComponent(id, c as never, { registry, logger: silentLogger(), configDir: loaded.dir, mappingsDir: MAPPINGS_DIR });
-      if (!comp.source.probe) {
-        process.stdout.write(`  ${id}: no probe for type ${comp.def.type}\n`);
-        continue;
-      }
-      try {
-        const ac = new AbortController();
-        const msg = await comp.source.probe({ id, logger: comp.logger, http: comp.http, signal: ac.signal, now: Date.now() });
-        process.stdout.write(`  ${id}: ok ${msg}\n`);
-      } catch (e) {
-        failed++;
-        process.stdout.write(`  ${id}: FAILED ${(e as Error).message}\n`);
-      }
-    }
-    for (const [id, c] of sinks) {
-      const comp = createSinkComponent(id, c as never, { registry, logger: silentLogger(), configDir: loaded.dir, mappingsDir: MAPPINGS_DIR, dataDir: resolve(loaded.config.data_dir) });
-      try {
-        if (!comp.sink.probe) {
-          process.stdout.write(`  sink ${id}: no probe for type ${comp.def.type}\n`);
-          continue;
-        }
-        const msg = await comp.sink.probe({ id, logger: comp.logger, http: comp.http, signal: new AbortController().signal, now: Date.now() });
-        process.stdout.write(`  sink ${id}: ok ${msg}\n`);
-      } catch (e) {
-        failed++;
-        process.stdout.write(`  sink ${id}: FAILED ${(e as Error).message}\n`);
-      } finally {
-        await closeSinkComponent(comp);
-      }
-    }
+    const failed = await probeComponents(loaded, registry, MAPPINGS_DIR, (line) => process.stdout.write(`${line}\n`));
     if (failed) process.exit(1);
   });
 

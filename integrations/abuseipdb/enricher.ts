@@ -2,6 +2,7 @@ import { StixgateError } from '../../src/core/errors.js';
 import type { Observable } from '../../src/core/stix.js';
 import type { Enricher, EnrichmentResult } from '../../src/enrich/types.js';
 import type { SinkRunContext } from '../../src/delivery/types.js';
+import { probeGet } from '../enrich-kit/http.js';
 import { mapCheck, type CheckData } from './map.js';
 import type { AbuseIpdbConfig } from './schema.js';
 
@@ -31,6 +32,15 @@ export function createAbuseIpdbEnricher(config: AbuseIpdbConfig): Enricher {
         });
       }
       return mapCheck(data as CheckData, observable, { enricherId: ctx.id, maxAgeDays: config.max_age_days });
+    },
+    async probe(ctx: SinkRunContext): Promise<string> {
+      // AbuseIPDB has no free endpoint: the probe checks a loopback address (one check of the daily
+      // quota) and reports what the X-RateLimit-Remaining header says is left
+      const req = { service: 'abuseipdb', url: `${base}/api/v2/check?ipAddress=127.0.0.1&maxAgeInDays=1`, headers: { Key: config.api_key }, accept: ['application/json'], defaultRetryAfterMs: 60_000 };
+      const { summary, res } = await probeGet(ctx, req, 'one check of the daily quota');
+      const left = res?.headers['x-ratelimit-remaining'];
+      await res?.dump();
+      return left !== undefined && /^\d+$/.test(left) ? `${summary}, ${left} left today` : summary;
     },
   };
 }

@@ -84,4 +84,15 @@ export function protocolError(ctx: SinkRunContext, req: Pick<ServiceRequest, 'se
   });
 }
 
+/**
+ * The probe every enricher shares: a GET of a fixed, harmless request (a documentation value, the
+ * account or help document). 200 and 404 both prove the service answered and took the
+ * credentials; auth, quota and protocol failures throw as in `serviceGet`.
+ */
+export async function probeGet(ctx: SinkRunContext, req: ServiceRequest, cost: string): Promise<{ summary: string; res?: HttpResponse }> {
+  const res = await serviceGet(ctx, req);
+  const answer = res ? 'HTTP 200' : 'HTTP 404 (nothing known)';
+  return { summary: `${req.service} answered ${answer}, credentials accepted; ${cost}`, res };
+}
+
 export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -2,7 +2,7 @@ import { deterministicId } from '../../src/core/ids.js';
 import { stixTime, type Observable, type StixObject } from '../../src/core/stix.js';
 import type { Enricher, EnrichmentResult } from '../../src/enrich/types.js';
 import type { SinkRunContext } from '../../src/delivery/types.js';
-import { parseJson, protocolError, serviceGet } from '../enrich-kit/http.js';
+import { parseJson, probeGet, protocolError, serviceGet } from '../enrich-kit/http.js';
 import { observableOf, resolvesTo, sco } from '../enrich-kit/stix.js';
 import { NDJSON, cofRow, ndjsonLines, type CofRow } from './cof.js';
 import type { PassiveDnsConfig } from './schema.js';
@@ -73,6 +73,13 @@ export function createPassiveDnsEnricher(config: PassiveDnsConfig): Enricher {
         if (rows.length >= config.max_records) break;
       }
       return mapPassiveDns(observable, rows);
+    },
+    async probe(ctx: SinkRunContext): Promise<string> {
+      // a query for a documentation domain (RFC 2606): CIRCL has no account endpoint
+      const req = { service: SERVICE, url: new URL('example.com', base).href, headers: { authorization }, accept: [NDJSON, 'application/json', 'application/jsonl'], defaultRetryAfterMs: 60_000 };
+      const { summary, res } = await probeGet(ctx, req, 'one query');
+      await res?.dump();
+      return summary;
     },
   };
 }

@@ -2,7 +2,7 @@ import type { Observable } from '../../src/core/stix.js';
 import { lookupNoteId } from '../../src/enrich/records.js';
 import type { Enricher, EnrichmentResult } from '../../src/enrich/types.js';
 import type { SinkRunContext } from '../../src/delivery/types.js';
-import { isRecord, parseJson, protocolError, serviceGet } from '../enrich-kit/http.js';
+import { isRecord, parseJson, probeGet, protocolError, serviceGet } from '../enrich-kit/http.js';
 import { RdapBootstrap } from './bootstrap.js';
 import { RDAP_MEDIA_TYPE, mapRdapDomain, mapRdapNetwork } from './map.js';
 import type { RdapConfig } from './schema.js';
@@ -32,6 +32,18 @@ export function createRdapEnricher(config: RdapConfig): Enricher {
       if (!isRecord(doc)) throw fail('the answer is not a JSON object', '$');
       const opts = { now: ctx.now, noteId: lookupNoteId(ctx.id, observable) };
       return path === 'domain' ? mapRdapDomain(observable, doc, opts, fail) : mapRdapNetwork(observable, doc, opts, fail);
+    },
+    async probe(ctx: SinkRunContext): Promise<string> {
+      // the configured server's help document (RFC 9082 §3.1.6); without one, the bootstrap
+      // registry that names the server for each query
+      if (!fixed) {
+        const servers = await bootstrap.serverFor({ type: 'domain-name', value: 'example.com' }, ctx);
+        return `rdap bootstrap readable${servers ? `, .com served by ${new URL(servers).host}` : ''}`;
+      }
+      const req = { service: 'rdap', url: new URL('help', fixed).href, accept: [RDAP_MEDIA_TYPE, 'application/json'], defaultRetryAfterMs: 60_000 };
+      const { summary, res } = await probeGet(ctx, req, 'no key needed');
+      await res?.dump();
+      return summary;
     },
   };
 }

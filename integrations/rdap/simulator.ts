@@ -137,6 +137,10 @@ export class RdapSimulator extends EnrichmentSimulator {
   protected route(req: IncomingMessage, url: URL): SimResponse {
     const b = /^\/bootstrap\/(dns|ipv4|ipv6)\.json$/.exec(url.pathname);
     if (b) return this.bootstrap(b[1]!);
+    if (url.pathname === '/help' && (req.method === 'GET' || req.method === 'HEAD')) {
+      // RFC 9082 §3.1.6: the server's help; RFC 9083 §7: a response with notices
+      return { status: 200, body: JSON.stringify({ rdapConformance: ['rdap_level_0'], notices: [{ title: 'Help', description: ['Simulated RDAP server: domain/{name} and ip/{address}.'] }] }), type: RDAP_MEDIA_TYPE };
+    }
     const m = /^\/(domain|ip)\/([^/]+)$/.exec(url.pathname);
     if (req.method !== 'GET' && req.method !== 'HEAD') return this.errorResponse(400);
     if (!m) return this.errorResponse(404);

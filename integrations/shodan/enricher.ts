@@ -3,7 +3,7 @@ import type { Observable, StixObject } from '../../src/core/stix.js';
 import { lookupNoteId } from '../../src/enrich/records.js';
 import type { Enricher, EnrichmentResult } from '../../src/enrich/types.js';
 import type { SinkRunContext } from '../../src/delivery/types.js';
-import { isRecord, parseJson, protocolError, serviceGet } from '../enrich-kit/http.js';
+import { isRecord, parseJson, probeGet, protocolError, serviceGet } from '../enrich-kit/http.js';
 import { observableOf, resolvesTo, sco, serviceNote, timeOr, uniqueObservables } from '../enrich-kit/stix.js';
 import type { ShodanConfig } from './schema.js';
 
@@ -50,6 +50,19 @@ export function createShodanEnricher(config: ShodanConfig): Enricher {
       const doc = parseJson(ctx, req, await res.text());
       if (!isRecord(doc)) throw protocolError(ctx, req, 'the host answer is not a JSON object', '$');
       return mapShodanHost(observable, doc, { now: ctx.now, noteId: lookupNoteId(ctx.id, observable), maxHostnames: config.max_hostnames }, (what, path) => protocolError(ctx, req, what, path));
+    },
+    async probe(ctx: SinkRunContext): Promise<string> {
+      // `GET /api-info` describes the key's plan and spends no query credit
+      const u = new URL('api-info', base);
+      u.searchParams.set('key', config.api_key);
+      const req = { service: SERVICE, url: u.href, accept: ['application/json'], defaultRetryAfterMs: 1000 };
+      const { summary, res } = await probeGet(ctx, req, 'no query credit spent');
+      if (!res) throw protocolError(ctx, req, 'api-info answered 404');
+      const doc = parseJson(ctx, req, await res.text());
+      if (!isRecord(doc)) throw protocolError(ctx, req, 'the api-info answer is not a JSON object', '$');
+      const plan = typeof doc.plan === 'string' ? doc.plan.slice(0, 40) : 'unknown';
+      const credits = typeof doc.query_credits === 'number' ? `, ${doc.query_credits} query credits left` : '';
+      return `${summary} (plan ${plan}${credits})`;
     },
   };
 }

@@ -77,6 +77,13 @@ export class ShodanSimulator extends EnrichmentSimulator {
   protected route(req: IncomingMessage, url: URL): SimResponse {
     const q = url.searchParams;
     if (q.get('key') !== this.apiKey) return this.errorResponse(401);
+    if (req.method === 'GET' && url.pathname === '/api-info') {
+      // the plan document (no query credit spent; the request rate still applies)
+      const q0 = this.quota.take();
+      if (!q0.ok) return this.quotaExceeded(q0.retryAfterSecs);
+      const limits = { scan_credits: 100, query_credits: 100, monitored_ips: 16 };
+      return { status: 200, body: JSON.stringify({ scan_credits: 100, usage_limits: limits, plan: 'dev', https: false, unlocked: true, query_credits: 100, monitored_ips: 0, unlocked_left: 100, telnet: false }), type: 'application/json; charset=utf-8' };
+    }
     const m = /^\/shodan\/host\/([^/]+)$/.exec(url.pathname);
     if (req.method !== 'GET' || !m) return { status: 404, body: JSON.stringify({ error: 'Not Found' }), type: 'application/json' };
     const q1 = this.quota.take();

@@ -2,6 +2,7 @@ import { StixgateError } from '../../src/core/errors.js';
 import type { Observable } from '../../src/core/stix.js';
 import type { Enricher, EnrichmentResult } from '../../src/enrich/types.js';
 import type { SinkRunContext } from '../../src/delivery/types.js';
+import { probeGet } from '../enrich-kit/http.js';
 import { mapReport } from './map.js';
 import type { VirusTotalConfig } from './schema.js';
 
@@ -29,6 +30,9 @@ export function reportPath(o: Observable): string | undefined {
   }
 }
 
+/** What `validate --probe` asks for: the report of a domain reserved for documentation (RFC 2606). */
+export const PROBE_PATH = '/api/v3/domains/example.com';
+
 export function createVirusTotalEnricher(config: VirusTotalConfig): Enricher {
   const base = config.url.replace(/\/+$/, '');
   return {
@@ -55,6 +59,14 @@ export function createVirusTotalEnricher(config: VirusTotalConfig): Enricher {
         });
       }
       return mapReport(data as { type?: unknown; id?: unknown; attributes?: unknown }, observable, { enricherId: ctx.id, fullScoreShare: config.full_score_share });
+    },
+    async probe(ctx: SinkRunContext): Promise<string> {
+      // the report of a documentation domain: the key stays in its header (the account endpoint
+      // would put it in the URL path), and the answer proves the key works for lookups
+      const req = { service: 'virustotal', url: `${base}${PROBE_PATH}`, headers: { 'x-apikey': config.api_key }, accept: ['application/json'], defaultRetryAfterMs: 60_000 };
+      const { summary, res } = await probeGet(ctx, req, 'one request of the quota');
+      await res?.dump();
+      return summary;
     },
   };
 }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Issue } from '../core/schema.js';
+import { isStixgateError } from '../core/errors.js';
 import { silentLogger } from '../telemetry/logger.js';
 import { createSourceComponent } from '../pipeline/components.js';
 import { closeSinkComponent, createSinkComponent } from '../delivery/component.js';
@@ -13,6 +14,9 @@ import { ConfigError, loadConfig, type LoadedConfig } from './load.js';
  */
 export async function componentIssues(loaded: LoadedConfig, registry: readonly IntegrationDefinition[], mappingsDir: string, dataDir?: string): Promise<Issue[]> {
   const issues: Issue[] = [];
+  const fail = (section: string, id: string, config: object, e: unknown): void => {
+    issues.push({ path: `${section}.${id}${keyOf(config, e)}`, message: (e as Error).message });
+  };
   const ctx = { registry, logger: silentLogger(), configDir: loaded.dir, mappingsDir };
   for (const [id, raw] of Object.entries(loaded.config.sources)) {
     const c = raw as Parameters<typeof createSourceComponent>[1];
@@ -20,7 +24,7 @@ export async function componentIssues(loaded: LoadedConfig, registry: readonly I
     try {
       await createSourceComponent(id, c, ctx).http.close();
     } catch (e) {
-      issues.push({ path: `sources.${id}`, message: (e as Error).message });
+      fail('sources', id, c, e);
     }
   }
   for (const [id, raw] of Object.entries(loaded.config.sinks)) {
@@ -29,10 +33,25 @@ export async function componentIssues(loaded: LoadedConfig, registry: readonly I
     try {
       await closeSinkComponent(createSinkComponent(id, c, { ...ctx, dataDir: resolve(dataDir ?? loaded.config.data_dir) }));
     } catch (e) {
-      issues.push({ path: `sinks.${id}`, message: (e as Error).message });
+      fail('sinks', id, c, e);
     }
   }
-  return issues;
+  return loaded.locate ? loaded.locate(issues) : issues;
+}
+
+/**
+ * The key of a component's entry that a build failure is about, as `.key`, so the issue carries
+ * that key's line: the error's reason when it names a key (`ca_file`), else the one key whose
+ * text value the message quotes (a `mapping` name inside the table's path). Empty when neither
+ * applies; the issue then points at the component.
+ */
+function keyOf(config: object, e: unknown): string {
+  const entries = Object.entries(config).filter(([k]) => k !== 'type' && k !== 'enabled');
+  const reason = isStixgateError(e) ? e.reason : undefined;
+  if (reason && entries.some(([k]) => k === reason)) return `.${reason}`;
+  const message = (e as Error).message ?? '';
+  const quoted = entries.filter(([, v]) => typeof v === 'string' && v.length >= 2 && message.includes(v));
+  return quoted.length === 1 ? `.${quoted[0]![0]}` : '';
 }
 
 /** The configuration file, validated, with every component buildable: what the daemon starts and reloads with. */

@@ -22,6 +22,8 @@ export interface LoadedConfig {
   warnings: string[];
   /** The STIXGATE__… environment overrides applied, in order. */
   overrides: EnvOverride[];
+  /** Adds the file's line and column to issues found after loading (a value set by an environment override has none). */
+  locate?: (issues: Issue[]) => Issue[];
 }
 
 export class ConfigError extends StixgateError {
@@ -71,7 +73,9 @@ export function parseConfig(
       if (c.proxy?.password !== undefined) secretPaths.add(`${section}.${id}.${NETWORK_SECRET_PATH}`);
     }
   }
-  return { config, path: resolve(opts.file), dir, secretPaths, warnings: [...serverWarnings(config.server), ...scheduleWarnings(config)], overrides: overridden.applied };
+  const fromEnv = new Set(overridden.applied.map((o) => o.path));
+  const locate = (list: Issue[]): Issue[] => list.map((i) => (fromEnv.has(i.path) ? i : (parsed.parsed.locate([i])[0] ?? i)));
+  return { config, path: resolve(opts.file), dir, secretPaths, warnings: [...serverWarnings(config.server), ...scheduleWarnings(config)], overrides: overridden.applied, locate };
 }
 
 /** Reads, parses and validates a configuration file, and checks its permissions (C6). */

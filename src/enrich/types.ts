@@ -22,6 +22,11 @@ export interface Enricher {
   types: ObservableType[];
   /** One lookup; returns undefined when the service knows nothing about the value. Throws on errors. */
   enrich(observable: Observable, ctx: SinkRunContext): Promise<EnrichmentResult | undefined>;
+  /**
+   * `validate --probe`: one minimal authenticated request that shows the service answers and
+   * accepts the configured credentials; returns a one-line summary, throws what `enrich` would.
+   */
+  probe?(ctx: SinkRunContext): Promise<string>;
 }
 
 export interface EnricherDefinition<C = any> {
