@@ -67,6 +67,9 @@ function cyclicMinGap(values: number[], cycle: number): number {
   return min;
 }
 
+/** A cron slot reached later than this (or than half the schedule's gap) is dropped, not run. */
+export const MAX_CRON_LATENESS_MS = 10 * 60_000;
+
 /** Shortest gap (ms) between two firings of a valid cron expression. */
 export function cronMinGapMs(expr: string): number {
   const f = parseCron(expr);
@@ -224,6 +227,10 @@ export class Scheduler {
     if (job.spec.schedule !== undefined) {
       job.task = createTask(job.spec.schedule, () => this.tick(job), {
         timezone: job.spec.timezone ?? 'UTC',
+        // node-cron drops a slot reached more than 1 s late (its default); a busy event loop or a
+        // loaded host is often later than that. A slot still runs when reached within half the
+        // schedule's shortest gap (at most 10 min), once; later ones are dropped, never stacked.
+        missedExecutionTolerance: Math.min(Math.floor(job.periodMs / 2), MAX_CRON_LATENESS_MS),
         name: `stixgate:${job.id}`,
         logger: silentCronLogger,
         suppressMissedWarning: true,
