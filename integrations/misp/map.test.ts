@@ -73,10 +73,19 @@ test('misp map: every table type gives its pattern under indicator--<attribute u
   assert.equal(byId.get(`vulnerability--${U(2, 33)}`)!.name, 'CVE-2024-3400');
   assert.equal(byId.get(`campaign--${U(2, 34)}`)!.name, 'Operation Fixture');
   assert.deepEqual(byId.get(`indicator--${U(2, 1)}`)!.labels, ['misp:type="ip-src"', 'PAP:GREEN', 'admiralty-scale:source-reliability="b"', 'misp-galaxy:sector="Finance"']);
-  // objects: one indicator per object with a to_ids attribute; types apart are separate observations
-  assert.equal(byId.get(`indicator--${U(5, 1)}`)!.pattern, "[file:name = 'dropper.exe' AND file:hashes.MD5 = '0cc175b9c0f1b6a831c399e269772661' AND file:hashes.'SHA-256' = 'ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb']");
+  // objects: one indicator per object with a to_ids attribute, from its to_ids attributes only (the
+  // file name is not to_ids); types apart are separate observations
+  assert.equal(byId.get(`indicator--${U(5, 1)}`)!.pattern, "[file:hashes.MD5 = '0cc175b9c0f1b6a831c399e269772661' AND file:hashes.'SHA-256' = 'ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb']");
   assert.equal(byId.get(`indicator--${U(5, 2)}`)!.pattern, "[domain-name:value = 'cdn.evil.example'] AND [ipv4-addr:value = '192.0.2.50']");
   assert.equal(byId.get(`indicator--${U(5, 3)}`), undefined); // url object without to_ids
+  // every object is one observation; the file's name and hashes are one file SCO
+  const fileObs = byId.get(`observed-data--${U(5, 1)}`)!;
+  assert.equal((fileObs.object_refs as string[]).length, 1);
+  assert.deepEqual({ ...byId.get((fileObs.object_refs as string[])[0])!, id: undefined, object_marking_refs: undefined }, {
+    type: 'file', spec_version: '2.1', id: undefined, object_marking_refs: undefined, name: 'dropper.exe',
+    hashes: { MD5: '0cc175b9c0f1b6a831c399e269772661', 'SHA-256': 'ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb' },
+  });
+  assert.deepEqual((byId.get(`observed-data--${U(5, 3)}`)!.object_refs as string[]).map((id) => byId.get(id)!.type), ['url']);
   assert.equal(indicators.length, Object.keys(EXPECTED).length + 2);
 });
 
@@ -106,8 +115,9 @@ test('misp map: galaxies, relationships, sightings and the report', () => {
   assert.equal(byId.get(`threat-actor--${U(7, 1)}`)!.name, 'APT Example');
   const rels = r.items.map((i) => i.object).filter((o) => o.type === 'relationship');
   // 30 attribute indicators with STIX patterns × 2 event galaxies + the threat actor of attribute 42 + 2 object indicators × 2
-  // (the yara rule indicator is not linked: rules say how to detect, not what they indicate)
-  assert.equal(rels.length, 30 * 2 + 1 + 2 * 2);
+  // + 2 object indicators based-on their observed-data (the yara rule indicator is not linked:
+  // rules say how to detect, not what they indicate)
+  assert.equal(rels.length, 30 * 2 + 1 + 2 * 2 + 2);
   const ind42 = `indicator--${U(2, 42)}`;
   assert.ok(byId.has(deterministicId('relationship', `indicates|${ind42}|threat-actor--${U(7, 1)}`)));
   const sightings = r.items.map((i) => i.object).filter((o) => o.type === 'sighting');

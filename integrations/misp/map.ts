@@ -8,10 +8,11 @@ import { deterministicId } from '../../src/core/ids.js';
 import type { Indicator, Observable, StixObject, TlpLevel } from '../../src/core/stix.js';
 import type { MappedItem } from '../../src/pipeline/types.js';
 import { mapAttributeValue } from './attribute.js';
-import { arr, bool, epochOf, isoOf, markingFor, obj, readTags, seenOf, str, uuidOf, type Json } from './context.js';
+import { arr, bool, epochOf, isoOf, obj, readTags, seenOf, str, uuidOf, type Json } from './context.js';
+import { contextObject, emit, MAX_VALUE, observedData, relationship, tlpMarkings, type Ctx } from './emit.js';
 import { mapGalaxies } from './galaxy.js';
+import { emitObject, resolveReferences, type ObjectHooks, type ObjectInfo } from './object.js';
 import type { MispTable } from './table.js';
-import { tlpMarkingDefinition } from '../../src/access/markings.js';
 
 export interface MispMapOptions {
   /** RFC 3339 run time (injected). */
@@ -51,72 +52,23 @@ export interface EventResult {
   unknownTypes: Map<string, number>;
   /** the highest attribute/event timestamp seen (epoch s) */
   maxTimestamp: number;
+  /** ObjectReferences mapped to relationships */
+  references: number;
   trace: AttributeTrace[];
 }
 
-const MAX_VALUE = 1 << 20;
-
-/** Relationship with a deterministic id over its ends. */
-function relationship(type: string, src: string, dst: string, when: string, markings?: string[]): StixObject {
-  const r: StixObject = {
-    type: 'relationship', spec_version: '2.1', id: deterministicId('relationship', `${type}|${src}|${dst}`),
-    created: when, modified: when, relationship_type: type, source_ref: src, target_ref: dst,
-  };
-  if (markings) r.object_marking_refs = markings;
-  return r;
-}
-
-interface Ctx {
-  opts: MispMapOptions;
-  res: EventResult;
-  seen: Set<string>;
-  refs: string[];
-  eventTlp?: TlpLevel;
-  eventLabels: string[];
-  eventSdoIds: string[];
-  identityRef?: string;
-  trace: boolean;
-}
-
-function emit(c: Ctx, o: StixObject, extra?: Omit<MappedItem, 'object'>): void {
-  if (c.seen.has(o.id)) return;
-  c.seen.add(o.id);
-  c.refs.push(o.id);
-  c.res.items.push(extra ? { object: o, ...extra } : { object: o });
+/** Keeps an attribute without observable (custom object, SDO, rule indicator) under its uuid for references. */
+function kept(c: Ctx, uuid: string, id: string, objectInfo: ObjectInfo | undefined): void {
+  c.stixIdOf.set(uuid, id);
+  objectInfo?.others.push(id);
 }
 
 /**
- * The marking refs of a TLP tag, and (once per event) the TLP 2.0 marking-definition they name:
- * TLP 2.0 definitions are not predefined in STIX 2.1, so a converted bundle carries them.
+ * Maps one attribute. Top-level: `to_ids` → an indicator, otherwise an observed-data over its
+ * SCOs. In an object (`objectInfo`): its SCOs and comparisons are handed to the object, which
+ * groups them (object.ts).
  */
-function tlpMarkings(c: Ctx, tlp: TlpLevel | undefined): string[] | undefined {
-  const refs = markingFor(tlp);
-  if (tlp !== undefined) {
-    const def = tlpMarkingDefinition(tlp);
-    if (!c.seen.has(def.id)) {
-      c.seen.add(def.id);
-      c.res.items.push({ object: def });
-    }
-  }
-  return refs;
-}
-
-function contextObject(c: Ctx, a: Json, uuid: string, type: string, when: string, markings?: string[]): StixObject {
-  const o: StixObject = {
-    type: 'x-misp-attribute', spec_version: '2.1', id: `x-misp-attribute--${uuid}`, created: when, modified: when,
-    x_misp_type: type.slice(0, 128), x_misp_value: (str(a.value) ?? '').slice(0, MAX_VALUE),
-  };
-  const cat = str(a.category);
-  if (cat) o.x_misp_category = cat.slice(0, 128);
-  const comment = str(a.comment);
-  if (comment) o.x_misp_comment = comment.slice(0, MAX_VALUE);
-  if (c.identityRef) o.created_by_ref = c.identityRef;
-  if (markings) o.object_marking_refs = markings;
-  return o;
-}
-
-/** Maps one attribute (of the event or of an object). Returns the indicator id when one was made. */
-function mapAttribute(c: Ctx, a: Json, objectInfo?: { uuid: string; name: string; comparisons: string[][]; toIds: boolean }): void {
+function mapAttribute(c: Ctx, a: Json, objectInfo?: ObjectInfo): void {
   const { opts, res } = c;
   res.attributes++;
   const type = str(a.type) ?? '';
@@ -150,18 +102,21 @@ function mapAttribute(c: Ctx, a: Json, objectInfo?: { uuid: string; name: string
     res.unknownTypes.set(type, (res.unknownTypes.get(type) ?? 0) + 1);
     if (trace) trace.outcome = 'unknown';
     emit(c, contextObject(c, a, uuid, type, when, markings));
+    kept(c, uuid, `x-misp-attribute--${uuid}`, objectInfo);
     return;
   }
   if (rule.handler === 'rule' || rule.handler === 'sdo') {
     const made = rule.handler === 'rule' ? ruleIndicator(c, a, uuid, rule.pattern_type!, value, when, tags.labels, markings, toIds) : domainObject(c, a, uuid, rule.sdo!, value, when, markings);
     if (trace) trace.outcome = made ? 'mapped' : 'context';
     if (!made) emit(c, contextObject(c, a, uuid, type, when, markings));
+    kept(c, uuid, made ?? `x-misp-attribute--${uuid}`, objectInfo);
     return;
   }
   const r = mapAttributeValue(rule, value);
   if (r.ok === 'context') {
     if (trace) trace.outcome = 'context';
     emit(c, contextObject(c, a, uuid, type, when, markings));
+    kept(c, uuid, `x-misp-attribute--${uuid}`, objectInfo);
     return;
   }
   if (r.ok === false) {
@@ -174,14 +129,17 @@ function mapAttribute(c: Ctx, a: Json, objectInfo?: { uuid: string; name: string
     trace.scos = r.scos;
   }
   if (objectInfo) {
-    for (const s of r.scos) emit(c, markings ? { ...s, object_marking_refs: markings } : s);
-    objectInfo.comparisons.push(r.comparisons);
-    if (toIds) objectInfo.toIds = true;
+    objectInfo.attributes.push({ uuid, toIds, comparisons: r.comparisons, scos: r.scos, galaxies: arr(a.Galaxy), sightings: arr(a.Sighting) });
     return;
   }
-  // to_ids: an indicator (its pattern carries the observable); otherwise the observable objects (context)
+  // to_ids: an indicator (its pattern carries the observable); otherwise an observation of its SCOs
   if (!toIds) {
     for (const s of r.scos) emit(c, markings ? { ...s, object_marking_refs: markings } : s);
+    const od = observedData(c, uuid, r.scos.map((s) => s.id), when, seenOf(a.first_seen), seenOf(a.last_seen), markings);
+    emit(c, od);
+    c.stixIdOf.set(uuid, od.id);
+    linkSdos(c, od.id, galaxyIds(c, arr(a.Galaxy), when, markings), when, markings, 'related-to');
+    sightings(c, od.id, arr(a.Sighting), markings);
     return;
   }
   const pattern = `[${r.comparisons.join(' AND ')}]`;
@@ -192,13 +150,14 @@ function mapAttribute(c: Ctx, a: Json, objectInfo?: { uuid: string; name: string
     validFrom: seenOf(a.first_seen) ?? when, validUntil: seenOf(a.last_seen), markings,
   });
   emit(c, ind, { confidence: opts.confidence, seenAt: seenOf(a.last_seen) ?? when });
+  c.stixIdOf.set(uuid, ind.id);
   linkSdos(c, ind.id, [...c.eventSdoIds, ...galaxyIds(c, arr(a.Galaxy), when, markings)], when, markings);
   sightings(c, ind.id, arr(a.Sighting), markings);
 }
 
 /** yara / snort / suricata / sigma rules with to_ids → an indicator with that pattern_type. */
-function ruleIndicator(c: Ctx, a: Json, uuid: string, patternType: string, value: string, when: string, labels: string[], markings: string[] | undefined, toIds: boolean): boolean {
-  if (!toIds || value.trim() === '') return false;
+function ruleIndicator(c: Ctx, a: Json, uuid: string, patternType: string, value: string, when: string, labels: string[], markings: string[] | undefined, toIds: boolean): string | undefined {
+  if (!toIds || value.trim() === '') return undefined;
   const ind = indicator(c, `indicator--${uuid}`, value, when, {
     name: `${patternType} rule`, description: str(a.comment), category: str(a.category), type: str(a.type) ?? patternType,
     labels: [...(c.opts.labels ?? []), ...c.eventLabels, ...labels], validFrom: seenOf(a.first_seen) ?? when, validUntil: seenOf(a.last_seen), markings,
@@ -206,15 +165,15 @@ function ruleIndicator(c: Ctx, a: Json, uuid: string, patternType: string, value
   ind.pattern_type = patternType;
   delete ind.pattern_version;
   emit(c, ind, { confidence: c.opts.confidence, seenAt: when });
-  return true;
+  return ind.id;
 }
 
 const CVE = /^CVE-\d{4}-\d{4,}$/i;
 
 /** vulnerability (CVE ids) and campaign-name attributes → SDOs named after the attribute uuid. */
-function domainObject(c: Ctx, a: Json, uuid: string, sdo: 'vulnerability' | 'campaign', value: string, when: string, markings: string[] | undefined): boolean {
+function domainObject(c: Ctx, a: Json, uuid: string, sdo: 'vulnerability' | 'campaign', value: string, when: string, markings: string[] | undefined): string | undefined {
   const name = value.trim();
-  if (name === '' || name.length > 1024) return false;
+  if (name === '' || name.length > 1024) return undefined;
   const o: StixObject = { type: sdo, spec_version: '2.1', id: `${sdo}--${uuid}`, created: when, modified: when, name: sdo === 'vulnerability' && CVE.test(name) ? name.toUpperCase() : name };
   const comment = str(a.comment);
   if (comment) o.description = comment.slice(0, MAX_VALUE);
@@ -222,7 +181,7 @@ function domainObject(c: Ctx, a: Json, uuid: string, sdo: 'vulnerability' | 'cam
   if (c.identityRef) o.created_by_ref = c.identityRef;
   if (markings) o.object_marking_refs = markings;
   emit(c, o);
-  return true;
+  return o.id;
 }
 
 function indicator(c: Ctx, id: string, pattern: string, when: string, p: {
@@ -250,11 +209,11 @@ function galaxyIds(c: Ctx, galaxies: Json[], when: string, markings?: string[]):
   return g.objects.map((o) => o.id);
 }
 
-function linkSdos(c: Ctx, from: string, to: string[], when: string, markings?: string[]): void {
-  for (const t of to) emit(c, relationship('indicates', from, t, when, markings));
+function linkSdos(c: Ctx, from: string, to: string[], when: string, markings?: string[], type = 'indicates'): void {
+  for (const t of to) emit(c, relationship(type, from, t, when, markings));
 }
 
-/** Sightings of type 0 (seen) of one attribute → one sighting object with count and first/last seen. */
+/** Sightings of type 0 (seen) of one attribute → one sighting object of its indicator or observed-data, with count and first/last seen. */
 function sightings(c: Ctx, indicatorId: string, list: Json[], markings?: string[]): void {
   let count = 0;
   let first = Infinity;
@@ -277,33 +236,27 @@ function sightings(c: Ctx, indicatorId: string, list: Json[], markings?: string[
   emit(c, o);
 }
 
-/** A MISP object → its SCOs, and one indicator `indicator--<object uuid>` when any attribute is to_ids. */
+/** A MISP object → its attributes mapped into one ObjectInfo, then grouped by object.ts. */
 function mapObject(c: Ctx, o: Json, eventWhen: string): void {
   const uuid = uuidOf(o.uuid);
   if (bool(o.deleted)) return;
-  const info = { uuid: uuid ?? '', name: str(o.name) ?? 'object', comparisons: [] as string[][], toIds: false };
-  const attrs = arr(o.Attribute);
-  for (const a of attrs) mapAttribute(c, a, uuid ? info : undefined);
-  if (!uuid || !info.toIds || info.comparisons.length === 0) return;
-  // comparisons on one object type share an observation; different types are separate observations
-  const groups = new Map<string, string[]>();
-  for (const cmps of info.comparisons) {
-    const key = cmps.map((x) => x.slice(0, x.indexOf(':'))).join(',');
-    const single = new Set(cmps.map((x) => x.slice(0, x.indexOf(':'))));
-    const k = single.size === 1 ? [...single][0] : key;
-    groups.set(k, [...(groups.get(k) ?? []), ...cmps]);
+  const info: ObjectInfo = { uuid: uuid ?? '', name: str(o.name) ?? 'object', attributes: [], others: [] };
+  for (const a of arr(o.Attribute)) mapAttribute(c, a, info);
+  if (!uuid) {
+    // without a uuid the object cannot be named: its attributes stand alone (observables as observed-data of each attribute)
+    c.res.rejections.push({ reason: 'invalid_uuid', message: `object ${JSON.stringify(info.name.slice(0, 64))} has no valid uuid: its observables are not grouped`, location: { source: c.opts.name } });
+    for (const a of info.attributes) {
+      for (const s of a.scos) emit(c, s);
+    }
+    return;
   }
-  const pattern = [...groups.values()].map((g) => `[${[...new Set(g)].join(' AND ')}]`).join(' AND ');
-  const ts = epochOf(o.timestamp);
-  const when = ts !== undefined ? isoOf(ts) : eventWhen;
-  const tags = readTags(arr(o.Tag));
-  const markings = tlpMarkings(c, tags.tlp ?? c.eventTlp);
-  const ind = indicator(c, `indicator--${uuid}`, pattern, when, {
-    name: `MISP object ${info.name}`.slice(0, 256), description: str(o.comment), category: str(o['meta-category']), type: `object:${info.name}`,
-    labels: [...(c.opts.labels ?? []), ...c.eventLabels, ...tags.labels], validFrom: seenOf(o.first_seen) ?? when, validUntil: seenOf(o.last_seen), markings,
-  });
-  emit(c, ind, { confidence: c.opts.confidence, seenAt: when });
-  linkSdos(c, ind.id, c.eventSdoIds, when, markings);
+  const hooks: ObjectHooks = {
+    linkSdos: (from, to, when, markings, type) => linkSdos(c, from, to, when, markings, type),
+    galaxyIds: (galaxies, when, markings) => galaxyIds(c, galaxies, when, markings),
+    sightings: (of, list, markings) => sightings(c, of, list, markings),
+    indicator: (id, pattern, when, p) => indicator(c, id, pattern, when, p),
+  };
+  emitObject(c, o, info, eventWhen, hooks);
 }
 
 /**
@@ -329,7 +282,7 @@ export function eventsOf(doc: unknown): Json[] {
 }
 
 export function mapEvent(event: Json, opts: MispMapOptions, withTrace = false): EventResult {
-  const res: EventResult = { items: [], rejections: [], attributes: 0, unknownTypes: new Map(), maxTimestamp: 0, trace: [] };
+  const res: EventResult = { items: [], rejections: [], attributes: 0, unknownTypes: new Map(), maxTimestamp: 0, references: 0, trace: [] };
   const uuid = uuidOf(event.uuid);
   const ets = epochOf(event.timestamp);
   if (ets !== undefined) res.maxTimestamp = ets;
@@ -337,7 +290,7 @@ export function mapEvent(event: Json, opts: MispMapOptions, withTrace = false): 
   const dateIso = date && /^\d{4}-\d{2}-\d{2}$/.test(date) && Number.isFinite(Date.parse(date)) ? `${date}T00:00:00.000Z` : undefined;
   const when = ets !== undefined ? isoOf(ets) : dateIso ?? opts.now;
   const tags = readTags(arr(event.Tag));
-  const c: Ctx = { opts, res, seen: new Set(), refs: [], eventTlp: tags.tlp, eventLabels: tags.labels, eventSdoIds: [], trace: withTrace };
+  const c: Ctx = { opts, res, seen: new Set(), refs: [], eventTlp: tags.tlp, eventLabels: tags.labels, eventSdoIds: [], trace: withTrace, stixIdOf: new Map(), pendingRefs: [] };
   const markings = tlpMarkings(c, tags.tlp);
   const orgc = obj(event.Orgc);
   const orgUuid = orgc && uuidOf(orgc.uuid);
@@ -355,6 +308,7 @@ export function mapEvent(event: Json, opts: MispMapOptions, withTrace = false): 
   c.eventLabels = [...tags.labels, ...g.labels];
   for (const a of arr(event.Attribute)) mapAttribute(c, a);
   for (const o of arr(event.Object)) mapObject(c, o, when);
+  resolveReferences(c);
   if (opts.report === false) return res;
   if (!uuid && event.uuid === undefined && event.info === undefined) return res; // a collection, not an event
   if (!uuid) {
