@@ -31,6 +31,7 @@ export interface ObjectInfo {
 const MERGED: Record<string, readonly string[]> = {
   file: ['hashes', 'name', 'extensions', 'parent_directory_ref'],
   'x509-certificate': ['hashes', 'serial_number'],
+  'email-message': ['from_ref', 'subject', 'body'],
 };
 
 function conflicts(a: StixObject, b: StixObject): boolean {
