@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import { listenLoopback } from '../../loopback-server.js';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,7 +92,7 @@ test('misp_feed: manifest timestamps ahead of now never move the cursor (F26); h
     const rej = pages.flatMap((p) => p.rejections);
     assert.deepEqual(rej.map((r) => [r.reason, r.location?.file]), [['hash_mismatch', files[0]]]);
     assert.equal(pages.flatMap((p) => p.items).filter((i) => i.object.type === 'report').length, 78);
-    assert.deepEqual(JSON.parse(lastCursor(pages)!), { manifest_ts: 0, at: [] });
+    assert.deepEqual(JSON.parse(lastCursor(pages)!), { manifest_ts: 0, at: [], retry: [files[0].slice(0, -5)] });
     // so the next run fetches every event again
     s.gets.length = 0;
     await runPages('misp_feed', { url: s.base, verify_hashes: false }, lastCursor(pages), FIXED_NOW);
@@ -126,4 +127,49 @@ test('misp_feed reads one event file (convert) and a manifest.json URL', { skip:
   assert.deepEqual(pages.flatMap((p) => p.rejections).map((r) => r.reason), ['invalid_ipv4']);
   const viaManifest = await runPages('misp_feed', { url: `file://${join(feed.path, 'manifest.json')}`, max_events: 3 }, undefined, AFTER_FEED);
   assert.equal(viaManifest.flatMap((p) => p.items).filter((i) => i.object.type === 'report').length, 3);
+});
+
+test('issue 14: a missing or corrupt event listed in manifest.json is skipped, counted and retried next run; the others are stored', { skip: feed.skip }, async () => {
+  const manifest = JSON.parse(readFileSync(join(feed.path, 'manifest.json'), 'utf8')) as Record<string, { timestamp: string }>;
+  const order = Object.entries(manifest).sort((a, b) => Number(a[1].timestamp) - Number(b[1].timestamp) || (a[0] < b[0] ? -1 : 1)).map(([u]) => u);
+  const missing = `${order[3]}.json`;
+  const corrupt = `${order[10]}.json`;
+  let broken = true;
+  const gets: string[] = [];
+  const { server, base } = await serveFeedDir(feed.path, {
+    onGet: (name) => gets.push(name),
+    transform: (name, body) => (broken && name === corrupt ? body.subarray(0, body.length >> 1) : body),
+  });
+  // the missing file answers 404 (a front server); the corrupt one is cut in half
+  const notFound = createServer((req, res) => {
+    const name = (req.url ?? '').replace(/^\/feed\//, '');
+    if (broken && name === missing) return void res.writeHead(404).end();
+    const up = new URL(name, base);
+    fetch(up).then(async (r) => res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await r.arrayBuffer())), () => res.writeHead(502).end());
+  });
+  const front = `${await listenLoopback(notFound)}/feed/`;
+  try {
+    const pages = await runPages('misp_feed', { url: front, verify_hashes: false }, undefined, AFTER_FEED);
+    const rej = pages.flatMap((p) => p.rejections);
+    assert.deepEqual(rej.map((r) => [r.reason, r.location?.file]), [['event_unavailable', missing], ['event_corrupt', corrupt]]);
+    assert.ok(rej.every((r) => r.message.length > 0 && r.location?.source === 't'));
+    const reports = pages.flatMap((p) => p.items).filter((i) => i.object.type === 'report');
+    assert.equal(reports.length, 77);
+    const cursor = JSON.parse(lastCursor(pages)!);
+    // the cursor moved past what was stored and names the two events to fetch again
+    assert.equal(cursor.manifest_ts, 1780091866);
+    assert.deepEqual([...cursor.retry].sort(), [order[3], order[10]].sort());
+    assert.ok(!cursor.at.includes(order[3]) && !cursor.at.includes(order[10]));
+    // next run: the feed is repaired; only the two failed events are fetched, and the cursor forgets them
+    broken = false;
+    gets.length = 0;
+    const again = await runPages('misp_feed', { url: front, verify_hashes: false }, lastCursor(pages), AFTER_FEED);
+    assert.deepEqual(gets.filter((g) => g !== 'manifest.json').sort(), [missing, corrupt].sort());
+    assert.deepEqual(again.flatMap((p) => p.items).filter((i) => i.object.type === 'report').map((i) => i.object.id).sort(), [`report--${order[3]}`, `report--${order[10]}`].sort());
+    assert.deepEqual(JSON.parse(lastCursor(again)!).retry, []);
+    assert.equal(JSON.parse(lastCursor(again)!).manifest_ts, 1780091866);
+  } finally {
+    server.close();
+    notFound.close();
+  }
 });

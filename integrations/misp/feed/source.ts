@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { StixgateError } from '../../../src/core/errors.js';
 import { stixTime } from '../../../src/core/stix.js';
 import type { CommonSourceConfig, IntegrationContext, Page, Source, SourceRunContext } from '../../../src/pipeline/types.js';
-import { bool, epochOf, obj, uuidOf } from '../context.js';
+import { bool, epochOf, obj, uuidOf, type Json } from '../context.js';
 import { fetchBytes, parseMispJson } from '../fetch.js';
 import { eventsOf, mapEvent } from '../map.js';
 import { eventPages, MispRunStats } from '../pages.js';
@@ -19,25 +19,30 @@ export interface FeedCursor {
   ts: number;
   /** the events ingested AT that timestamp (they are not fetched again unless their timestamp moves) */
   at: string[];
+  /** events listed in the manifest that could not be read or mapped (missing, corrupt): fetched again next run */
+  retry: string[];
 }
 
 const MAX_AT = 5000;
 
 export function parseFeedCursor(cursor: string | undefined): FeedCursor {
-  if (!cursor) return { ts: 0, at: [] };
+  if (!cursor) return { ts: 0, at: [], retry: [] };
   try {
-    const v = JSON.parse(cursor) as { manifest_ts?: unknown; at?: unknown };
+    const v = JSON.parse(cursor) as { manifest_ts?: unknown; at?: unknown; retry?: unknown };
     const ts = typeof v.manifest_ts === 'number' && v.manifest_ts >= 0 ? v.manifest_ts : 0;
-    const at = Array.isArray(v.at) ? v.at.filter((x): x is string => typeof x === 'string').slice(0, MAX_AT) : [];
-    return { ts, at };
+    const list = (x: unknown) => (Array.isArray(x) ? x.filter((y): y is string => typeof y === 'string').slice(0, MAX_AT) : []);
+    return { ts, at: list(v.at), retry: list(v.retry) };
   } catch {
-    return { ts: 0, at: [] };
+    return { ts: 0, at: [], retry: [] };
   }
 }
 
 function cursorText(c: FeedCursor): string {
-  return JSON.stringify({ manifest_ts: c.ts, at: c.at.length <= MAX_AT ? c.at : [] });
+  return JSON.stringify({ manifest_ts: c.ts, at: c.at.length <= MAX_AT ? c.at : [], retry: c.retry });
 }
+
+/** Why an event file could not be used: the transfer failed (`event_unavailable`) or its content is not readable JSON (`event_corrupt`). */
+type EventFailure = { reason: 'event_unavailable' | 'event_corrupt' | 'hash_mismatch' | 'not_event'; message: string };
 
 /** manifest.json → entries sorted by (timestamp, uuid). Entries without a valid uuid are skipped. */
 export function readManifest(doc: unknown, source: string): ManifestEntry[] {
@@ -91,7 +96,8 @@ export function createMispFeedSource(config: MispFeedConfig & CommonSourceConfig
         stats.log(ctx);
         return;
       }
-      const prev = ctx.full ? { ts: 0, at: [] } : parseFeedCursor(ctx.cursor);
+      const prev: FeedCursor = ctx.full ? { ts: 0, at: [], retry: [] } : parseFeedCursor(ctx.cursor);
+      const retry = new Set(prev.retry);
       const done = new Set(prev.at);
       const manifest = readManifest(parseMispJson(await fetchBytes(join(base, 'manifest.json'), ctx, config.max_feed_bytes), 'manifest.json', ctx.id), ctx.id);
       let hashes = new Map<string, string>();
@@ -107,32 +113,47 @@ export function createMispFeedSource(config: MispFeedConfig & CommonSourceConfig
       const ceiling = nowSecs + config.max_skew_secs;
       const from = Math.max(0, prev.ts - config.overlap_secs);
       // newer than the cursor, or inside the overlap, or at the cursor's timestamp but not yet ingested
-      let todo = manifest.filter((e) => e.timestamp === 0 || e.timestamp > prev.ts || (e.timestamp >= from && !(e.timestamp === prev.ts && done.has(e.uuid))));
+      // and the events a previous run could not read
+      let todo = manifest.filter((e) => retry.has(e.uuid) || e.timestamp === 0 || e.timestamp > prev.ts || (e.timestamp >= from && !(e.timestamp === prev.ts && done.has(e.uuid))));
       if (config.max_events !== undefined) todo = todo.slice(0, config.max_events);
       const stats = new MispRunStats();
       const now = stixTime(ctx.now);
-      const cur: FeedCursor = { ts: prev.ts, at: [...prev.at] };
+      // manifest entries that are gone are not retried
+      const listed = new Set(manifest.map((e) => e.uuid));
+      const cur: FeedCursor = { ts: prev.ts, at: [...prev.at], retry: prev.retry.filter((u) => listed.has(u)) };
       for (const entry of todo) {
-        const bytes = await fetchBytes(join(base, `${entry.uuid}.json`), ctx, config.max_feed_bytes);
-        const want = hashes.get(entry.uuid);
+        const file = `${entry.uuid}.json`;
+        let events: Json[] = [];
+        let failure: EventFailure | undefined;
+        try {
+          const bytes = await fetchBytes(join(base, file), ctx, config.max_feed_bytes);
+          const want = hashes.get(entry.uuid);
+          if (want && createHash('md5').update(bytes).digest('hex') !== want) failure = { reason: 'hash_mismatch', message: `${file} does not match its hashes.csv MD5` };
+          else {
+            events = eventsOf(parseMispJson(bytes, file, ctx.id));
+            if (events.length === 0) failure = { reason: 'not_event', message: `${file} holds no MISP event` };
+          }
+        } catch (e) {
+          // one unreadable event never blocks the others; a shutdown, or more failures than the
+          // cursor can remember, still ends the run (the cursor stays at the last stored event)
+          if (!(e instanceof StixgateError) || ctx.signal.aborted || cur.retry.length >= MAX_AT) throw e;
+          failure = { reason: e.code === 'STIXGATE_ERR_INPUT_PARSE' ? 'event_corrupt' : 'event_unavailable', message: `${file}: ${e.message}`.slice(0, 500) };
+        }
         // the cursor never passes now + max_skew: a future-dated event is fetched again next run
         if (entry.timestamp <= ceiling && entry.timestamp > 0) {
           if (entry.timestamp > cur.ts) {
             cur.ts = entry.timestamp;
             cur.at = [];
           }
-          if (entry.timestamp === cur.ts && !cur.at.includes(entry.uuid)) cur.at.push(entry.uuid);
+          if (!failure && entry.timestamp === cur.ts && !cur.at.includes(entry.uuid)) cur.at.push(entry.uuid);
+        }
+        cur.retry = cur.retry.filter((u) => u !== entry.uuid);
+        if (failure) {
+          if (failure.reason !== 'not_event') cur.retry.push(entry.uuid);
+          yield { items: [], received: 1, cursor: cursorText(cur), rejections: [{ ...failure, location: { source: ctx.id, file } }] };
+          continue;
         }
         const cursor = cursorText(cur);
-        if (want && createHash('md5').update(bytes).digest('hex') !== want) {
-          yield { items: [], received: 1, cursor, rejections: [{ reason: 'hash_mismatch', message: `${entry.uuid}.json does not match its hashes.csv MD5`, location: { source: ctx.id, file: `${entry.uuid}.json` } }] };
-          continue;
-        }
-        const events = eventsOf(parseMispJson(bytes, `${entry.uuid}.json`, ctx.id));
-        if (events.length === 0) {
-          yield { items: [], received: 1, cursor, rejections: [{ reason: 'not_event', message: `${entry.uuid}.json holds no MISP event`, location: { source: ctx.id, file: `${entry.uuid}.json` } }] };
-          continue;
-        }
         for (const [i, ev] of events.entries()) {
           if (config.published_only && !bool(ev.published)) continue;
           const r = mapEvent(ev, { now, table, labels: config.labels, confidence: config.confidence, name: ctx.id });
