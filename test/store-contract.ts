@@ -293,6 +293,7 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         let pages = 0;
         do {
           const p = await store.query({ type: 'indicator', includeRevoked: true, limit: 3, after });
+          assert.equal(p.positions?.length, p.objects.length);
           assert.ok(p.objects.length <= 3);
           seen.push(...ids(p));
           after = p.next;
@@ -300,6 +301,14 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         } while (after !== undefined);
         assert.equal(pages, 3);
         assert.deepEqual(seen.sort(), inds.map((o) => o.id).sort());
+        // each object's position resumes right after it: the rest of the order, with no repeat
+        const all = await store.query({ type: 'indicator', includeRevoked: true });
+        assert.equal(all.positions?.length, 7);
+        for (let i = 0; i < 7; i++) {
+          const rest = await store.query({ type: 'indicator', includeRevoked: true, after: all.positions![i] });
+          assert.deepEqual(ids(rest), ids(all).slice(i + 1), `after position ${i}`);
+        }
+        assert.equal(all.positions![5], (await store.query({ type: 'indicator', includeRevoked: true, limit: 6 })).next, 'a position has the form of next');
       }));
 
     it('reports stats', () =>

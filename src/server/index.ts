@@ -14,6 +14,8 @@ import { lookupRoutes } from './lookup.js';
 import { metricsRoutes } from './metrics.js';
 import type { ServerConfig } from './schema.js';
 import { relatedRoutes } from './related.js';
+import { objectRoutes } from './objects.js';
+import type { CursorSealer } from '../search/cursor.js';
 import type { Correlator } from '../correlate/index.js';
 import { resolverFromIndex, sightingsRoutes } from './sightings.js';
 import type { Scoring } from '../score/model.js';
@@ -43,6 +45,8 @@ export interface BuildServerOptions {
   access?: AccessPolicy;
   /** The publish filter in use (warninglists, publish allowlist): lookups flag the values it lists. */
   publishFilter?: () => PublishFilter | undefined;
+  /** Seals search paging cursors (default: a random key per process). */
+  cursors?: CursorSealer;
 }
 
 const CHARSET_RE = /;\s*charset\s*=\s*"?([^";\s]*)/i;
@@ -133,6 +137,7 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
     related: correlator && ((id, maxTlp) => correlator.relatedSummary(id, maxTlp) as unknown as Record<string, string[]>),
   });
   if (o.correlator) relatedRoutes(app, { correlator: o.correlator, store: o.store, auth, now, access: o.access });
+  objectRoutes(app, { store: o.store, auth, access: o.access, cursors: o.cursors });
   if (o.scoring) sightingsRoutes(app, { store: o.store, auth, scoring: o.scoring, resolve: resolverFromIndex(o.index, now), now, access: o.access, isServing: o.isServing ?? o.isReady });
   healthRoutes(app, { store: o.store, isReady: o.isReady });
   metricsRoutes(app, { metrics: o.metrics, index: o.index, store: o.store, auth, requireAuth: !c.metrics_public, now });

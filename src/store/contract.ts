@@ -101,6 +101,11 @@ export interface Query {
 export interface QueryPage {
   objects: StixObject[];
   next?: string;
+  /**
+   * For each object, the continuation that resumes right after it (same form as `next`), so that a
+   * reader filtering the page further can stop part-way and resume there.
+   */
+  positions?: string[];
 }
 
 /** A compact record of one active indicator-or-observable value for the in-memory lookup index. */

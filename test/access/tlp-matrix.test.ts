@@ -93,7 +93,7 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route and sink
     correlator = new Correlator({ dataDir: ':memory:', access: ACCESS });
     await correlator.catchUp(store);
     const keys: Record<string, unknown> = { metrics: { hash: hashApiKey(METRICS_KEY.authorization.slice(7)), scopes: ['metrics'] } };
-    for (const r of READERS) if (r.sightings) keys[r.name] = { hash: hashApiKey(r.headers.authorization.slice(7)), scopes: ['lookup', 'sightings'], max_tlp: r.ceiling };
+    for (const r of READERS) if (r.sightings) keys[r.name] = { hash: hashApiKey(r.headers.authorization.slice(7)), scopes: ['lookup', 'sightings', 'search'], max_tlp: r.ceiling };
     const cfg = validate(serverSchema, { anonymous_lookup: true, api_keys: keys, rate_limit: { enabled: false } });
     assert.ok(cfg.ok, JSON.stringify(!cfg.ok && cfg.issues));
     app = buildServer({
@@ -172,6 +172,70 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route and sink
             assertions++;
             assert.ok(!res.body.includes(malwareId(c)), `${where}: leaks ${malwareId(c)}`);
           }
+        }
+        noLeak(res.body, hiddenOf(v, r.ceiling), where);
+      }
+    }
+  });
+
+  it('search and object routes: the visible indicators only, each with its visible sources, labels, TLP and score; an invisible object is a 404 like an unknown id', async () => {
+    for (const r of READERS) {
+      if (!r.sightings) {
+        eq((await app.inject({ method: 'GET', url: '/api/v1/objects?type=indicator', headers: r.headers })).statusCode, 401, `${r.name} search needs a key`);
+        continue;
+      }
+      // small pages, so that every answer is a cursor hop
+      const found = new Map<string, { x_stixgate: { sources: Record<string, unknown>; score: number }; labels: string[]; object_marking_refs: string[] }>();
+      let cursor = '';
+      let pages = 0;
+      do {
+        const res = await app.inject({ method: 'GET', url: `/api/v1/objects?type=indicator&limit=7${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, headers: r.headers });
+        eq(res.statusCode, 200, `${r.name} search page ${pages}`);
+        const body = res.json();
+        for (const o of body.objects) {
+          eq(found.has(o.id), false, `${r.name} ${o.id} once`);
+          found.set(o.id, o);
+        }
+        noLeak(res.body, allHidden(r.ceiling), `${r.name} search page ${pages}`);
+        cursor = body.next ?? '';
+        pages++;
+      } while (cursor);
+      const shown = VALUES.filter((v) => visible(v, r.ceiling).length > 0);
+      eq([...found.keys()].sort(), shown.map((v) => v.indicatorId).sort(), `${r.name} search: the visible indicators`);
+      for (const v of shown) {
+        const seen = visible(v, r.ceiling);
+        const o = found.get(v.indicatorId)!;
+        const where = `${r.name} search ${v.value}`;
+        eq(Object.keys(o.x_stixgate.sources).sort(), seen.map((c) => c.source).sort(), `${where} sources`);
+        // a view's labels are its content's (one visible source's) or, when reduced, every visible source's
+        eq(o.labels.filter((l) => !seen.some((c) => l === `lbl-${c.tag}`)), [], `${where} labels`);
+        eq(o.x_stixgate.score, scoreOf(seen), `${where} score`);
+      }
+      // the label filter reads every visible contribution's labels, never a hidden one's
+      for (const v of VALUES.filter((x) => x.contributions.length === 2)) {
+        for (const c of v.contributions) {
+          const res = await app.inject({ method: 'GET', url: `/api/v1/objects?label=lbl-${c.tag}`, headers: r.headers });
+          eq((res.json().objects as { id: string }[]).map((o) => o.id), visible(v, r.ceiling).includes(c) ? [v.indicatorId] : [], `${r.name} label=${c.tag}`);
+        }
+      }
+      // filters compare the view: a source or a TLP the reader does not see never matches
+      for (const source of SOURCES) {
+        const res = await app.inject({ method: 'GET', url: `/api/v1/objects?type=indicator&source=${source}&limit=1000`, headers: r.headers });
+        eq((res.json().objects as { id: string }[]).map((o) => o.id).sort(), shown.filter((v) => visible(v, r.ceiling).some((c) => c.source === source)).map((v) => v.indicatorId).sort(), `${r.name} source=${source}`);
+      }
+      for (const tlp of TLP_LEVELS) {
+        const res = await app.inject({ method: 'GET', url: `/api/v1/objects?type=indicator&tlp=${encodeURIComponent(tlp)}&limit=1000`, headers: r.headers });
+        eq((res.json().objects as { id: string }[]).map((o) => o.id).sort(), shown.filter((v) => strictest(visible(v, r.ceiling)) === tlp).map((v) => v.indicatorId).sort(), `${r.name} tlp=${tlp}`);
+      }
+      const unknown = await app.inject({ method: 'GET', url: `/api/v1/objects/${UNKNOWN_ID}`, headers: r.headers });
+      for (const v of VALUES) {
+        const res = await app.inject({ method: 'GET', url: `/api/v1/objects/${v.indicatorId}`, headers: r.headers });
+        const seen = visible(v, r.ceiling);
+        const where = `${r.name} object ${v.value}`;
+        if (seen.length === 0) eq([res.statusCode, res.body], [404, unknown.body], `${where}: answered as an unknown id`);
+        else {
+          eq(res.statusCode, 200, where);
+          eq((res.json().provenance as { source: string; tlp: string }[]).map((p) => [p.source, p.tlp]), seen.map((c) => [c.source, c.tlp]).sort(), `${where} provenance`);
         }
         noLeak(res.body, hiddenOf(v, r.ceiling), where);
       }

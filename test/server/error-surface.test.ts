@@ -172,10 +172,12 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
   const r = await rig(t);
   const { index } = await buildIndex(r.store, { now: () => T0 });
   const SIGHTER = 'k-sighter-4d2c9e8b7a6f5e4d3c2b';
+  const SEARCHER = 'k-searcher-5e3d0f9c8b7a6e5d4c3b';
   const config = serverConfig({ api_keys: {
     reader: { hash: hashApiKey(KEYS.reader), scopes: ['lookup'] },
     scraper: { hash: hashApiKey(KEYS.metrics), scopes: ['metrics'] },
     sighter: { hash: hashApiKey(SIGHTER), scopes: ['sightings'] },
+    searcher: { hash: hashApiKey(SEARCHER), scopes: ['search'] },
   } });
   const app = buildServer({ config, index, store: r.store, metrics: new Metrics({ defaults: false }), logger: pino({ level: 'silent' }), isReady: () => true, now: () => T0, correlator: r.correlator, scoring: STANDARD() });
   t.after(() => app.close());
@@ -186,12 +188,24 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
     { url: '/api/v1/lookup?value=198.51.100.7', path: '/api/v1/lookup', methods: ['GET', 'HEAD', 'POST'], key: KEYS.reader, wrongKey: SIGHTER },
     { url: related, path: '/api/v1/objects/:id/related', methods: ['GET', 'HEAD'], key: KEYS.reader, wrongKey: KEYS.metrics },
     { url: '/api/v1/sightings', path: '/api/v1/sightings', methods: ['POST'], key: SIGHTER, wrongKey: KEYS.reader },
+    { url: '/api/v1/objects?type=indicator', path: '/api/v1/objects', methods: ['GET', 'HEAD'], key: SEARCHER, wrongKey: KEYS.reader },
+    { url: related.replace('/related', ''), path: '/api/v1/objects/:id', methods: ['GET', 'HEAD'], key: SEARCHER, wrongKey: KEYS.reader },
     { url: '/metrics', path: '/metrics', methods: ['GET', 'HEAD'], key: KEYS.metrics, wrongKey: KEYS.reader },
     { url: '/healthz', path: '/healthz', methods: ['GET', 'HEAD'] },
     { url: '/readyz', path: '/readyz', methods: ['GET', 'HEAD'] },
   ];
   // the matrix covers every path this server registers
-  const listed = routes.split('\n').map((l) => /(\/\S*)/.exec(l)?.[1]).filter((p): p is string => p !== undefined);
+  // printRoutes nests a path under its prefix ("│   └── /:id"): a line's depth is its indent / 4
+  const stack: string[] = [];
+  const listed: string[] = [];
+  for (const l of routes.split('\n')) {
+    const m = /^(.*?)(?:├── |└── )(\/\S*)/.exec(l);
+    if (!m) continue;
+    const depth = m[1].length / 4;
+    stack.length = depth;
+    stack.push(m[2]);
+    listed.push(stack.join(''));
+  }
   assert.deepEqual([...new Set(listed)].sort(), matrix.map((m) => m.path).sort(), routes);
   let checked = 0;
   for (const row of matrix) {
@@ -214,7 +228,7 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
       checked++;
     }
   }
-  assert.equal(checked, 4 * 7 * 4 + 2 * 7);
+  assert.equal(checked, 6 * 7 * 4 + 2 * 7);
   for (const method of ['GET', 'POST', 'PUT', 'DELETE'] as const) {
     assert.equal((await app.inject({ method, url: '/api/v1/admin/reload', headers: bearer(KEYS.reader) })).statusCode, 404, method);
   }

@@ -540,10 +540,10 @@ export class EmbeddedStore implements Store {
       holders = this.run(() => this.rowidsOfValue(value));
     }
     const built = buildQuery(q, holders);
-    if (holders?.length === 0) return { objects: [] };
+    if (holders?.length === 0) return { objects: [], positions: [] };
     const rows = this.run(() => this.db().prepare(built.sql).all(...built.params)) as { r: number; json: string }[];
     const page = rows.slice(0, built.limit);
-    const out: QueryPage = { objects: page.map((r) => JSON.parse(r.json) as StixObject) };
+    const out: QueryPage = { objects: page.map((r) => JSON.parse(r.json) as StixObject), positions: page.map((r) => encodeAfter(r.r)) };
     if (rows.length > built.limit) out.next = encodeAfter(page[page.length - 1].r);
     return out;
   }

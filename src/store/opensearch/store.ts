@@ -221,7 +221,7 @@ export class OpenSearchStore implements Store {
     await this.ownWritesVisible();
     const hits = await this.search<{ json: string; first_seq: number }>(this.names.objects, built.body);
     const page = hits.slice(0, built.limit);
-    const out: QueryPage = { objects: page.map((h) => parseObject(h._source.json)) };
+    const out: QueryPage = { objects: page.map((h) => parseObject(h._source.json)), positions: page.map((h) => encodeAfter(h._source.first_seq)) };
     if (hits.length > built.limit) out.next = encodeAfter(page[page.length - 1]._source.first_seq);
     return out;
   }
