@@ -80,3 +80,15 @@ test('emitted objects pass stix2-validator and patterns pass stix2-patterns', { 
   const reports = assertValidStix(bundles, (m) => t.diagnostic(m));
   assert.ok([...reports.values()].reduce((n, r) => n + r.objects, 0) > 0);
 });
+
+test('every paired golden expectation (test/golden/paired) passes stix2-validator and stix2-patterns', { skip: VALIDATOR_SKIP }, async () => {
+  const { pairedCases } = await import('../golden/paired-case.js');
+  const { readFileSync } = await import('node:fs');
+  const bundles: [string, StixObject[]][] = [];
+  for (const c of pairedCases()) {
+    const expected = JSON.parse(readFileSync(join(c.dir, 'expected.json'), 'utf8')) as { objects: StixObject[] };
+    if (expected.objects.length) bundles.push([`${c.type}/${c.name}`, expected.objects]);
+  }
+  assert.ok(bundles.length > 0, 'no paired golden cases');
+  assertValidStix(bundles);
+});
