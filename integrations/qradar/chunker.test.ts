@@ -47,9 +47,12 @@ test('adaptive chunking never goes above its maximum', () => {
 
 test('W9 shape: against a console whose per-element cost grows with the load, the sink converges to the best chunk within 3 batches', async (t) => {
   // 50 ms + 5 µs/value + 25 ns·n(n−1)/2: best of the ladder is 2,000 (≈18k values/s; 10,000 would give 0.7k/s)
-  const { sim, base } = await startSim(t, { apiVersion: '12.0', bulkLatency: { requestMs: 50, perElementUs: 5, growthNsPerElement: 25 } });
+  // on a virtual clock that only the console's modelled latency advances: the load of the machine
+  // running the test cannot change what the climb measures
+  const clock = { ms: 0 };
+  const { sim, base } = await startSim(t, { apiVersion: '12.0', bulkLatency: { requestMs: 50, perElementUs: 5, growthNsPerElement: 25 }, virtualLatency: (ms) => void (clock.ms += ms) });
   const ctx = runContext(t);
-  const sink = createQradarSink(config(base, { adaptive_chunking: true }), ictx);
+  const sink = createQradarSink(config(base, { adaptive_chunking: true }), ictx, { clock: () => clock.ms });
   assert.equal(sink.limits.maxBatch, 10_000);
   await sink.prepare!(ctx);
   for (let b = 0; b < 3; b++) await sink.upsert(records(ips(10_000, b * 10_000)), ctx);

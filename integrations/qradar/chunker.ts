@@ -18,6 +18,8 @@ export class Chunker {
     readonly adaptive: boolean,
     max = 10_000,
     private readonly reprobeEvery = 200,
+    /** Milliseconds of a monotonic clock (a virtual one in tests). */
+    private readonly clock: () => number = () => performance.now(),
   ) {
     this.top = Math.max(0, LADDER.filter((n) => n <= max).length - 1);
     let best = 0;
@@ -28,6 +30,14 @@ export class Chunker {
   /** Values to put in the next request. */
   size(): number {
     return this.adaptive ? LADDER[this.idx]! : this.fixed;
+  }
+
+  /** Runs the request of one chunk of `n` values and reports how long it took. */
+  async measure<T>(n: number, request: () => Promise<T>): Promise<T> {
+    const t0 = this.clock();
+    const r = await request();
+    this.report(n, this.clock() - t0);
+    return r;
   }
 
   /** Reports a request of `n` values that took `ms`; only full-size chunks move the climb. */

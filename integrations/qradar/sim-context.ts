@@ -44,6 +44,7 @@ export interface Task {
 export class Tasks {
   readonly all = new Map<number, Task>();
   private next = 1;
+  private readonly pending = new Set<Promise<void>>();
 
   /** A task whose work already happened: the returned snapshot says QUEUED, polls say COMPLETED. */
   create(name: string, now: number, message?: string, user = 'admin'): Task {
@@ -66,8 +67,15 @@ export class Tasks {
         Object.assign(t, { status: 'EXCEPTION', completed: now(), modified: now(), error_code: 500, error_message: (e as Error).message });
       }
     };
-    setTimeout(() => void go(), delayMs).unref();
+    const done = new Promise<void>((resolve) => setTimeout(() => void go().finally(resolve), delayMs).unref());
+    this.pending.add(done);
+    void done.finally(() => this.pending.delete(done));
     return t;
+  }
+
+  /** Resolves once every task started so far has completed (tests wait on this instead of polling on a timer). */
+  async idle(): Promise<void> {
+    while (this.pending.size) await Promise.all([...this.pending]);
   }
 
   /** The task without its (separately served) results. */

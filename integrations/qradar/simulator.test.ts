@@ -188,11 +188,8 @@ test('collections: sets, entries 201/200, filter, Range, delete 204/404, async b
     assert.equal(patch.status, 202);
     const task = (await patch.json()) as { id: number; status: string };
     assert.equal(task.status, 'QUEUED');
-    let st = task.status;
-    for (let i = 0; i < 50 && st !== 'COMPLETED'; i++) {
-      await new Promise((r) => setTimeout(r, 5));
-      st = ((await (await api(`/reference_data_collections/set_bulk_update_tasks/${task.id}`)).json()) as { status: string }).status;
-    }
+    await sim.tasks.idle();
+    const st = ((await (await api(`/reference_data_collections/set_bulk_update_tasks/${task.id}`)).json()) as { status: string }).status;
     assert.equal(st, 'COMPLETED');
     const res = (await (await api(`/reference_data_collections/set_bulk_update_tasks/${task.id}/results`)).json()) as { status: string; responses: { http_status: number; unique_code: number }[] };
     assert.equal(res.status, 'PARTIAL_UPDATE_PERFORMED');

@@ -41,6 +41,8 @@ export interface QradarSimulatorOptions {
    * do). The best chunk is then about √(2·requestMs / growth).
    */
   bulkLatency?: { requestMs?: number; perElementUs?: number; growthNsPerElement?: number };
+  /** When set, bulk latency advances this virtual clock instead of sleeping (deterministic tests). */
+  virtualLatency?: (ms: number) => void;
   /** `/system/about` external_version (default derived from apiVersion). */
   externalVersion?: string;
   /** Requests kept for inspection (default 20,000; older ones are dropped). */
@@ -150,6 +152,10 @@ export class QradarSimulator extends LoopbackSimulator<Fault> {
     const l = this.opts.bulkLatency;
     if (!l) return Promise.resolve();
     const ms = (l.requestMs ?? 0) + (n * (l.perElementUs ?? 0)) / 1000 + ((l.growthNsPerElement ?? 0) * n * (n - 1)) / 2 / 1e6;
+    if (this.opts.virtualLatency) {
+      this.opts.virtualLatency(ms);
+      return Promise.resolve();
+    }
     const p = (this.queues.get(set.id) ?? Promise.resolve()).then(() => sleep(ms));
     this.queues.set(set.id, p);
     return p;

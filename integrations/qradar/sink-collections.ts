@@ -65,9 +65,7 @@ export class CollectionSets implements SetApi {
     const out: SinkOutcome[] = [];
     for (let i = 0; i < items.length; ) {
       const chunk = items.slice(i, i + this.o.chunker.size());
-      const t0 = performance.now();
-      out.push(...(await this.bulk(ctx, route, chunk, true)));
-      this.o.chunker.report(chunk.length, performance.now() - t0);
+      out.push(...(await this.o.chunker.measure(chunk.length, () => this.bulk(ctx, route, chunk, true))));
       i += chunk.length;
     }
     return out;

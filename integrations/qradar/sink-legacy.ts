@@ -44,9 +44,7 @@ export class LegacySets implements SetApi {
     for (let i = 0; i < items.length; ) {
       const n = this.o.chunker.size();
       const chunk = items.slice(i, i + n);
-      const t0 = performance.now();
-      out.push(...(await this.bulk(ctx, route, chunk.map((x) => x.value), true)));
-      this.o.chunker.report(chunk.length, performance.now() - t0);
+      out.push(...(await this.o.chunker.measure(chunk.length, () => this.bulk(ctx, route, chunk.map((x) => x.value), true))));
       i += chunk.length;
     }
     return out;

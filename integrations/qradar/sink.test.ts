@@ -29,7 +29,8 @@ async function rejectsWith(p: Promise<unknown>, code: string): Promise<StixgateE
 
 for (const g of GENERATIONS) {
   test(`${g.name}: prepare creates the sets (types, TTL); upsert routes values; re-adding is idempotent`, async (t) => {
-    const { sim, base } = await startSim(t, g.sim);
+    const clock = { ms: Date.parse('2026-03-01T12:00:00Z') };
+    const { sim, base } = await startSim(t, { ...g.sim, now: () => clock.ms });
     const ctx = runContext(t);
     const sink = createQradarSink(config(base, { ttl_days: 30 }), ictx);
     await sink.prepare!(ctx);
@@ -59,7 +60,7 @@ for (const g of GENERATIONS) {
     assert.ok(sim.requests.some((r) => g.bulkPath.test(r.path)), 'bulk path of this generation used');
     const before = sim.elements('stixgate - IPv4')[0]!;
     const firstSeen = before.firstSeen;
-    await new Promise((r) => setTimeout(r, 5));
+    clock.ms += 5_000;
     assert.deepEqual(await sink.upsert(records(['1.2.3.4', 'EVIL.example']), ctx), ok(2));
     assert.deepEqual(sim.values('stixgate - IPv4'), ['1.2.3.4']);
     assert.deepEqual(sim.values('stixgate - Domains'), ['evil.example']);

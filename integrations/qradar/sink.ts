@@ -41,14 +41,15 @@ const observableTypeOf = (k: RouteKey): string => (k.startsWith('file-') ? 'file
 /** The sections of the QRadar table next to `fields` (`sets`: routing, checked by loadRoutes). */
 export const QRADAR_MAPPING_SECTIONS: Record<string, Schema<any>> = { sets: s.any({ optional: true }) };
 
-export function createQradarSink(config: QradarConfig & CommonSinkConfig, ictx: IntegrationContext): QradarSink {
+/** `clock`: the monotonic milliseconds adaptive chunking measures requests with (a virtual clock in tests). */
+export function createQradarSink(config: QradarConfig & CommonSinkConfig, ictx: IntegrationContext, opts: { clock?: () => number } = {}): QradarSink {
   const issues = checkQradarConfig(config);
   if (issues.length) throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `qradar sink: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
   const mappingPath = config.mapping ? resolve(ictx.configDir, config.mapping) : join(ictx.mappingsDir, 'sinks', 'qradar.yaml');
   const mapping = loadSinkMapping(mappingPath, QRADAR_MAPPING_SECTIONS);
   const routes = loadRoutes(mapping.table, mappingPath, config.set_prefix, config.sets);
   const client = new QradarClient(config.url, { token: config.token, username: config.username, password: config.password });
-  const chunker = new Chunker(config.chunk_size, config.adaptive_chunking);
+  const chunker = new Chunker(config.chunk_size, config.adaptive_chunking, undefined, undefined, opts.clock);
   const wanted = (): SetRoute[] => {
     const types: string[] = config.filters?.types ?? [];
     return [...routes.values()].filter((r) => (types.length === 0 || types.includes(observableTypeOf(r.key))) && !unserved(r));

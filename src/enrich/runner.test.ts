@@ -247,14 +247,16 @@ describe('enrich runner', () => {
     withStore(async ({ store }) => {
       svc.arrivals.length = 0;
       svc.paths.length = 0;
-      svc.delayMs = 30;
       await ingest(store, range(500, 520));
       const ac = new AbortController();
-      setTimeout(() => ac.abort(new Error('shutdown')), 100);
+      // the shutdown arrives while the fourth lookup is in flight (not after a wall-clock delay)
+      svc.onArrival = (n) => {
+        if (n === 4) ac.abort(new Error('shutdown'));
+      };
       const s = await runEnricher(opts(store, { signal: ac.signal }));
+      svc.onArrival = undefined;
       assert.equal(s.stopped, 'aborted');
       assert.ok(s.cursor < 20 && s.cursor >= 1, `cursor ${s.cursor}`);
-      svc.delayMs = 0;
       const rest = await runEnricher(opts(store));
       assert.equal(rest.cursor, await store.head());
       assert.equal(new Set(svc.paths).size, 20, 'every value looked up');

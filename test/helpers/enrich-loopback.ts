@@ -23,6 +23,8 @@ export class CountingService {
   /** Answers the next N requests with 429 and this Retry-After (seconds). */
   throttle: { times: number; retryAfter?: string } | undefined;
   delayMs = 0;
+  /** Called with the number of requests seen so far, as each one arrives (before it is answered). */
+  onArrival: ((n: number) => void) | undefined;
   private server?: Server;
   base = '';
 
@@ -31,6 +33,7 @@ export class CountingService {
       this.arrivals.push(Date.now());
       const url = new URL(req.url ?? '/', 'http://x');
       this.paths.push(url.pathname + url.search);
+      this.onArrival?.(this.arrivals.length);
       const answer = (): void => {
         if (this.throttle && this.throttle.times > 0) {
           this.throttle.times--;
