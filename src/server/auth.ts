@@ -82,8 +82,9 @@ export class Authenticator {
    * An onRequest hook (runs before the body is read) requiring `scope`. Callback style, not
    * async: it runs on every lookup, and a promise per request is measurable there.
    */
-  require(scope: ApiScope): onRequestHookHandler {
-    return (req: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
+  require(scope: ApiScope): onRequestHookHandler & { scope: ApiScope } {
+    // tagged with its scope, which the API description (openapi.ts) reads
+    return Object.assign((req: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
       const p = this.identify(req);
       if (p === undefined && scope === 'lookup' && this.anonymousLookup) {
         req.principal = ANONYMOUS;
@@ -95,7 +96,7 @@ export class Authenticator {
       if (wait > 0) return done(rateLimited(wait, 'this API key'));
       if (!p.scopes.has(scope)) return done(new ApiError(403, 'STIXGATE_ERR_API_FORBIDDEN', `this API key lacks the "${scope}" scope`));
       done();
-    };
+    }, { scope });
   }
 }
 

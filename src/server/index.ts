@@ -15,6 +15,8 @@ import { metricsRoutes } from './metrics.js';
 import type { ServerConfig } from './schema.js';
 import { relatedRoutes } from './related.js';
 import { objectRoutes } from './objects.js';
+import { OPENAPI_PATH, openApiCollector } from './openapi.js';
+import { VERSION } from '../paths.js';
 import type { CursorSealer } from '../search/cursor.js';
 import type { Correlator } from '../correlate/index.js';
 import { resolverFromIndex, sightingsRoutes } from './sightings.js';
@@ -121,6 +123,7 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
     }
     done();
   });
+  const describeApi = openApiCollector(app, { title: 'stixgate', version: VERSION, description: 'Threat-intelligence integration gateway (docs/api.md, docs/access.md)' });
   const finishRoutes = methodNotAllowed(app);
 
   const auth = new Authenticator(c.api_keys, c.anonymous_lookup, limiter, now);
@@ -140,6 +143,8 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
   objectRoutes(app, { store: o.store, auth, access: o.access, cursors: o.cursors });
   if (o.scoring) sightingsRoutes(app, { store: o.store, auth, scoring: o.scoring, resolve: resolverFromIndex(o.index, now), now, access: o.access, isServing: o.isServing ?? o.isReady });
   healthRoutes(app, { store: o.store, isReady: o.isReady });
+  let apiDocument: Record<string, unknown> | undefined;
+  app.get(OPENAPI_PATH, { schema: { summary: 'this OpenAPI 3.1 description' } }, async () => (apiDocument ??= describeApi()));
   metricsRoutes(app, { metrics: o.metrics, index: o.index, store: o.store, auth, requireAuth: !c.metrics_public, now });
   finishRoutes();
   return app;

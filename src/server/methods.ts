@@ -36,7 +36,8 @@ export function methodNotAllowed(app: FastifyInstance): () => void {
       const allow = METHODS.filter((m) => p.methods.has(m)).join(', ');
       const refuse: onRequestHookHandler = (_req, _reply, next) =>
         next(new ApiError(405, 'STIXGATE_ERR_API_METHOD_NOT_ALLOWED', `this route answers ${allow}`, { allow }));
-      app.route({ method: others, url, onRequest: [...p.onRequest, refuse], handler: async () => undefined });
+      // hidden from the API description (src/server/openapi.ts): a refusal, not an operation
+      app.route({ method: others, url, schema: { hide: true }, onRequest: [...p.onRequest, refuse], handler: async () => undefined });
     }
   };
 }

@@ -193,6 +193,7 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
     { url: '/metrics', path: '/metrics', methods: ['GET', 'HEAD'], key: KEYS.metrics, wrongKey: KEYS.reader },
     { url: '/healthz', path: '/healthz', methods: ['GET', 'HEAD'] },
     { url: '/readyz', path: '/readyz', methods: ['GET', 'HEAD'] },
+    { url: '/api/openapi.json', path: '/api/openapi.json', methods: ['GET', 'HEAD'] },
   ];
   // the matrix covers every path this server registers
   // printRoutes nests a path under its prefix ("│   └── /:id"): a line's depth is its indent / 4
@@ -228,7 +229,7 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
       checked++;
     }
   }
-  assert.equal(checked, 6 * 7 * 4 + 2 * 7);
+  assert.equal(checked, 6 * 7 * 4 + 3 * 7);
   for (const method of ['GET', 'POST', 'PUT', 'DELETE'] as const) {
     assert.equal((await app.inject({ method, url: '/api/v1/admin/reload', headers: bearer(KEYS.reader) })).statusCode, 404, method);
   }

@@ -1,0 +1,143 @@
+import type { FastifyInstance, RouteOptions } from 'fastify';
+
+/**
+ * The OpenAPI 3.1 description of the HTTP API, generated from the routes as fastify registers them
+ * (docs/api.md, docs/adr/0014-openapi-from-onroute.md). An `onRoute` hook sees every route of
+ * every plugin, so a new route is described without an edit here: its path and method, its path
+ * and query parameters, its JSON body and its response schemas (OpenAPI 3.1 schemas are JSON
+ * Schema, so route schemas are used as they are), and the scope its key needs when its
+ * `onRequest` is an `Authenticator.require` hook.
+ */
+
+declare module 'fastify' {
+  interface FastifySchema {
+    /** One line naming the operation, in the API description. */
+    summary?: string;
+    description?: string;
+    /** Left out of the API description. */
+    hide?: boolean;
+  }
+}
+
+export const OPENAPI_PATH = '/api/openapi.json';
+
+interface Described {
+  method: string;
+  url: string;
+  schema: Record<string, unknown>;
+  scope?: string;
+}
+
+type JsonSchema = Record<string, unknown>;
+
+const ERROR_SCHEMA = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string', pattern: '^STIXGATE_ERR_' }, message: { type: 'string' } },
+    },
+  },
+};
+
+const ERROR_STATUSES: Record<string, string> = {
+  400: 'bad request (docs/access.md, "Errors")',
+  429: 'rate limited, with Retry-After',
+};
+const KEYED_STATUSES: Record<string, string> = {
+  401: 'no valid API key',
+  403: 'the key lacks the scope',
+};
+
+/** The route's scope, as `Authenticator.require` tags its hook. */
+function scopeOf(r: RouteOptions): string | undefined {
+  const hooks = ([] as unknown[]).concat(r.onRequest ?? []);
+  for (const h of hooks) {
+    const scope = (h as { scope?: unknown }).scope;
+    if (typeof scope === 'string') return scope;
+  }
+  return undefined;
+}
+
+/**
+ * Collects the routes registered on `app` from now on (call before registering routes). Routes
+ * with `schema.hide` (the 405 answers of `methods.ts`) and `HEAD` twins of `GET` routes are left
+ * out. Returns the document builder.
+ */
+export function openApiCollector(app: FastifyInstance, info: { title: string; version: string; description?: string }): () => Record<string, unknown> {
+  const routes: Described[] = [];
+  app.addHook('onRoute', (r: RouteOptions) => {
+    const schema = (r.schema ?? {}) as Record<string, unknown>;
+    if (r.url === '*' || schema.hide === true) return;
+    const scope = scopeOf(r);
+    for (const method of ([] as string[]).concat(r.method)) {
+      if (method === 'HEAD') continue;
+      routes.push({ method: method.toLowerCase(), url: r.url, schema, scope });
+    }
+  });
+  return () => {
+    const paths: Record<string, Record<string, unknown>> = {};
+    for (const r of [...routes].sort((a, b) => (a.url === b.url ? a.method.localeCompare(b.method) : a.url.localeCompare(b.url)))) {
+      const path = r.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
+      paths[path] ??= {};
+      paths[path][r.method] = operation(r);
+    }
+    return {
+      openapi: '3.1.0',
+      info,
+      paths,
+      components: {
+        schemas: { Error: ERROR_SCHEMA },
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'an API key (`server.api_keys`); its scopes and max_tlp decide what it may call and see' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+        },
+      },
+    };
+  };
+}
+
+function operation(r: Described): Record<string, unknown> {
+  const s = r.schema;
+  const op: Record<string, unknown> = { operationId: `${r.method}${r.url.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}` };
+  if (typeof s.summary === 'string') op.summary = s.summary;
+  if (typeof s.description === 'string') op.description = s.description;
+  const parameters = [...params(s.params as JsonSchema | undefined, 'path'), ...params(s.querystring as JsonSchema | undefined, 'query')];
+  if (parameters.length > 0) op.parameters = parameters;
+  if (s.body) op.requestBody = { required: true, content: { 'application/json': { schema: s.body } } };
+  const responses: Record<string, unknown> = {};
+  const declared = (s.response ?? {}) as Record<string, JsonSchema>;
+  for (const [status, schema] of Object.entries(declared)) {
+    responses[status] = { description: typeof schema.description === 'string' ? schema.description : 'success', content: { 'application/json': { schema } } };
+  }
+  if (Object.keys(responses).length === 0) responses['200'] = { description: 'success' };
+  const errors = r.scope ? { ...ERROR_STATUSES, ...KEYED_STATUSES } : ERROR_STATUSES;
+  for (const [status, description] of Object.entries(errors)) {
+    responses[status] ??= { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+  }
+  op.responses = responses;
+  if (r.scope) {
+    op.security = [{ bearer: [] }, { apiKey: [] }];
+    op['x-stixgate-scope'] = r.scope;
+  } else {
+    op.security = [];
+  }
+  return op;
+}
+
+function params(schema: JsonSchema | undefined, where: 'path' | 'query'): Record<string, unknown>[] {
+  const props = (schema?.properties ?? {}) as Record<string, JsonSchema>;
+  const required = new Set((schema?.required ?? []) as string[]);
+  return Object.entries(props).map(([name, p]) => {
+    const { description, ...rest } = p;
+    return {
+      name,
+      in: where,
+      required: where === 'path' || required.has(name),
+      ...(typeof description === 'string' ? { description } : {}),
+      schema: rest,
+    };
+  });
+}

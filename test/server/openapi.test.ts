@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { fastify } from 'fastify';
+import { pino } from 'pino';
+import { buildIndex } from '../../src/lookup/index.js';
+import { STANDARD } from '../score/helpers.js';
+import { buildServer, hashApiKey } from '../../src/server/index.js';
+import { openApiCollector } from '../../src/server/openapi.js';
+import { API_SCOPES } from '../../src/server/schema.js';
+import { Metrics } from '../../src/telemetry/metrics.js';
+import { rig } from '../correlate/fixtures.js';
+import { T0 } from '../lookup/fixtures.js';
+import { bearer, serverConfig } from './helpers.js';
+
+const ALL = 'k-all-scopes-6c5b4a3f2e1d0c9b8a7f';
+
+type Doc = { openapi: string; paths: Record<string, Record<string, { parameters?: { name: string; in: string }[]; security: unknown[]; 'x-stixgate-scope'?: string; responses: Record<string, unknown> }>> };
+
+/** The paths fastify registered, from its route tree ("│   └── /:id" nests under its prefix). */
+function registeredPaths(tree: string): string[] {
+  const stack: string[] = [];
+  const out: string[] = [];
+  for (const l of tree.split('\n')) {
+    const m = /^(.*?)(?:├── |└── )(\/\S*) \(/.exec(l);
+    if (!m) continue;
+    stack.length = m[1].length / 4;
+    stack.push(m[2]);
+    out.push(stack.join(''));
+  }
+  return out;
+}
+
+test('GET /api/openapi.json describes every registered route and method, and nothing else; it is valid OpenAPI 3.1', async (t) => {
+  const r = await rig(t);
+  const { index } = await buildIndex(r.store, { now: () => T0 });
+  const config = serverConfig({ api_keys: { all: { hash: hashApiKey(ALL), scopes: [...API_SCOPES], max_tlp: 'red' } } });
+  const app = buildServer({ config, index, store: r.store, metrics: new Metrics({ defaults: false }), logger: pino({ level: 'silent' }), isReady: () => true, now: () => T0, correlator: r.correlator, scoring: STANDARD() });
+  t.after(() => app.close());
+  const res = await app.inject({ url: '/api/openapi.json' });
+  assert.equal(res.statusCode, 200, 'no key needed');
+  const doc = res.json() as Doc;
+
+  const result = await new Validator().validate(doc as never);
+  assert.deepEqual(result.errors ?? [], [], 'the OASIS 3.1 schema accepts it');
+  assert.equal(result.valid, true);
+  assert.equal(doc.openapi, '3.1.0');
+
+  // every path fastify serves, with the methods it really answers: a method no route answers is a
+  // 405 whose Allow names the real ones (asked with OPTIONS, which no route answers)
+  const served = new Map<string, string[]>();
+  for (const path of registeredPaths(app.printRoutes({ commonPrefix: false }))) {
+    const url = path.replace(':id', 'indicator--00000000-0000-4000-8000-000000000000');
+    const o = await app.inject({ method: 'OPTIONS', url, headers: bearer(ALL) });
+    assert.equal(o.statusCode, 405, `OPTIONS ${path}`);
+    served.set(path.replace(/:(\w+)/g, '{$1}'), String(o.headers.allow).split(', ').filter((m) => m !== 'HEAD').map((m) => m.toLowerCase()).sort());
+  }
+  const described = new Map(Object.entries(doc.paths).map(([p, ops]) => [p, Object.keys(ops).sort()]));
+  assert.deepEqual([...described.entries()].sort(), [...served.entries()].sort(), 'the document and the routes agree');
+  for (const must of ['/api/v1/lookup', '/api/v1/objects', '/api/v1/objects/{id}', '/api/v1/objects/{id}/related', '/api/v1/sightings', '/metrics', '/healthz', '/readyz', '/api/openapi.json']) {
+    assert.ok(described.has(must), must);
+  }
+
+  // parameters, scopes and bodies come from the route schemas
+  const search = doc.paths['/api/v1/objects'].get;
+  assert.deepEqual(search.parameters!.map((p) => p.name).sort(), ['cidr', 'cursor', 'label', 'limit', 'max_score', 'min_score', 'modified_since', 'source', 'state', 'tlp', 'type', 'value']);
+  assert.equal(search['x-stixgate-scope'], 'search');
+  assert.ok(search.responses['401'] && search.responses['403'], 'keyed routes list 401 and 403');
+  assert.deepEqual(doc.paths['/api/v1/objects/{id}'].get.parameters!.map((p) => [p.name, p.in]), [['id', 'path']]);
+  assert.equal(doc.paths['/api/v1/sightings'].post['x-stixgate-scope'], 'sightings');
+  assert.ok((doc.paths['/api/v1/sightings'].post as unknown as { requestBody: unknown }).requestBody, 'a body schema');
+  assert.deepEqual(doc.paths['/healthz'].get.security, [], 'no key');
+});
+
+test('a route registered by any plugin, at any time before start, is described without an edit', async () => {
+  const app = fastify();
+  const describe = openApiCollector(app, { title: 't', version: '1' });
+  await app.register(async (sub) => {
+    sub.post('/api/v1/example/:name', { schema: { params: { type: 'object', properties: { name: { type: 'string' } } }, body: { type: 'object', properties: { a: { type: 'integer' } } } } }, async () => ({}));
+  }, { prefix: '' });
+  app.get('/later', async () => 'x');
+  await app.ready();
+  const doc = describe() as Doc;
+  assert.deepEqual(Object.keys(doc.paths).sort(), ['/api/v1/example/{name}', '/later']);
+  assert.deepEqual(doc.paths['/api/v1/example/{name}'].post.parameters, [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }]);
+  const result = await new Validator().validate(doc as never);
+  assert.equal(result.valid, true, JSON.stringify(result.errors));
+  await app.close();
+});
