@@ -1,8 +1,7 @@
-import { StixgateError } from '../../src/core/errors.js';
 import type { Observable } from '../../src/core/stix.js';
 import type { Enricher, EnrichmentResult } from '../../src/enrich/types.js';
 import type { SinkRunContext } from '../../src/delivery/types.js';
-import { probeGet } from '../enrich-kit/http.js';
+import { isRecord, parseJson, probeGet, protocolError, serviceGet, type ServiceRequest } from '../enrich-kit/http.js';
 import { mapReport } from './map.js';
 import type { VirusTotalConfig } from './schema.js';
 
@@ -35,36 +34,25 @@ export const PROBE_PATH = '/api/v3/domains/example.com';
 
 export function createVirusTotalEnricher(config: VirusTotalConfig): Enricher {
   const base = config.url.replace(/\/+$/, '');
+  // VirusTotal sends no Retry-After with its 429 (QuotaExceededError): the per-minute window
+  const request = (url: string): ServiceRequest => ({ service: 'virustotal', url, headers: { 'x-apikey': config.api_key }, accept: ['application/json'], defaultRetryAfterMs: 60_000 });
   return {
     types: ['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'file'],
     async enrich(observable: Observable, ctx: SinkRunContext): Promise<EnrichmentResult | undefined> {
       const path = reportPath(observable);
       if (!path) return undefined;
-      const res = await ctx.http.request({
-        url: `${base}${path}`,
-        headers: { 'x-apikey': config.api_key },
-        accept: ['application/json'],
-        okStatuses: [404],
-        signal: ctx.signal,
-      });
-      if (res.status === 404) {
-        await res.dump();
-        return undefined;
-      }
-      const body = (await res.json()) as { data?: unknown } | null;
-      const data = body && typeof body === 'object' ? body.data : undefined;
-      if (!data || typeof data !== 'object' || typeof (data as { attributes?: unknown }).attributes !== 'object') {
-        throw new StixgateError('STIXGATE_ERR_SINK_PROTOCOL', `enricher ${ctx.id}: virustotal GET ${path.split('/').slice(0, 4).join('/')}/…: the answer has no data.attributes`, {
-          reason: 'protocol', location: { source: ctx.id },
-        });
-      }
+      const req = request(`${base}${path}`);
+      const res = await serviceGet(ctx, req);
+      if (!res) return undefined;
+      const body = parseJson(ctx, req, await res.text());
+      const data = isRecord(body) ? body.data : undefined;
+      if (!isRecord(data) || !isRecord(data.attributes)) throw protocolError(ctx, req, 'the answer has no data.attributes', '$.data.attributes');
       return mapReport(data as { type?: unknown; id?: unknown; attributes?: unknown }, observable, { enricherId: ctx.id, fullScoreShare: config.full_score_share });
     },
     async probe(ctx: SinkRunContext): Promise<string> {
       // the report of a documentation domain: the key stays in its header (the account endpoint
       // would put it in the URL path), and the answer proves the key works for lookups
-      const req = { service: 'virustotal', url: `${base}${PROBE_PATH}`, headers: { 'x-apikey': config.api_key }, accept: ['application/json'], defaultRetryAfterMs: 60_000 };
-      const { summary, res } = await probeGet(ctx, req, 'one request of the quota');
+      const { summary, res } = await probeGet(ctx, request(`${base}${PROBE_PATH}`), 'one request of the quota');
       await res?.dump();
       return summary;
     },
