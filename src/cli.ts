@@ -152,6 +152,7 @@ program
           out.write(`${first ? '\n' : ',\n'}${JSON.stringify(it.object)}`);
           first = false;
         }
+        for (const w of page.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
         for (const r of page.rejections) {
           rejected++;
           if (rejected <= 50) process.stderr.write(`${rejectionLine(r)}\n`);

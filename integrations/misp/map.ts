@@ -259,12 +259,40 @@ function mapObject(c: Ctx, o: Json, eventWhen: string): void {
   emitObject(c, o, info, eventWhen, hooks);
 }
 
+/** A MISP attribute on its own: a type and a value, no event or object around it. */
+function isAttribute(v: unknown): boolean {
+  const d = obj(v);
+  return d !== undefined && typeof d.type === 'string' && d.value !== undefined && d.Attribute === undefined && d.Object === undefined && d.info === undefined;
+}
+
+/**
+ * The attributes of a document that holds bare attributes rather than an event (an exported
+ * attribute, `{Attribute: {...}}`, `{Attribute: [...]}`, or a list of attributes), else undefined.
+ */
+export function bareAttributes(doc: unknown): Json[] | undefined {
+  if (Array.isArray(doc)) return doc.length > 0 && doc.every(isAttribute) ? (doc as Json[]) : undefined;
+  const d = obj(doc);
+  if (!d) return undefined;
+  if (isAttribute(d)) return [d];
+  if (d.Event !== undefined || d.response !== undefined || d.uuid !== undefined || d.info !== undefined || d.Object !== undefined) return undefined;
+  if (isAttribute(d.Attribute)) return [d.Attribute as Json];
+  if (Array.isArray(d.Attribute) && d.Attribute.every(isAttribute)) return d.Attribute as Json[];
+  return undefined;
+}
+
+/** The warning for a document of bare attributes: mapped, but without the context an event gives. */
+export function bareAttributeWarning(file: string, count: number): string {
+  return `${file} holds ${count} MISP attribute(s), not an event: mapped without event context (no report, creator org, event tags or galaxies)`;
+}
+
 /**
  * Unwraps `{Event: {...}}` / `{response: [{Event}]}` shapes to the event objects. Attribute and
  * object collections (`{response: {Attribute: [...]}}`, `{response: [{Object}]}`) become one
  * event without uuid, which makes no report.
  */
 export function eventsOf(doc: unknown): Json[] {
+  const bare = bareAttributes(doc);
+  if (bare) return [{ Attribute: bare }];
   const d = obj(doc);
   if (Array.isArray(doc)) {
     const list = doc as unknown[];

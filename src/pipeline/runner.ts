@@ -142,6 +142,7 @@ export async function runSource(o: RunOptions): Promise<RunSummary> {
       }
       if (unreadable > 0) o.metrics?.markingsUnreadable.inc({ source: o.id }, unreadable);
       for (const r of page.rejections) countRejection(sum, r, o);
+      for (const w of page.warnings ?? []) o.logger.warn({ source: o.id }, w);
       if (o.metrics) {
         o.metrics.recordsReceived.inc({ source: o.id }, page.received);
         o.metrics.recordsMapped.inc({ source: o.id }, page.items.length);

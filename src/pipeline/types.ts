@@ -29,6 +29,8 @@ export interface Page {
    * "no cursor change" (e.g. a page in the middle of a document).
    */
   cursor?: string;
+  /** Notes on the input that reject nothing (e.g. a document of an unexpected kind, read anyway): logged by the runner, printed by convert. */
+  warnings?: string[];
 }
 
 /** What every run of a component (source, sink, enricher) is handed. */

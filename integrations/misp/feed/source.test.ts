@@ -173,3 +173,26 @@ test('issue 14: a missing or corrupt event listed in manifest.json is skipped, c
     notFound.close();
   }
 });
+
+test('issue 14: a bare attribute file (not an event) converts with a warning instead of an empty bundle', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stixgate-misp-bare-'));
+  try {
+    const attr = { uuid: 'c1a2b3c4-d5e6-4f70-8a91-b2c3d4e5f607', type: 'ip-dst', category: 'Network activity', to_ids: true, value: '198.51.100.77', timestamp: '1770710400' };
+    const other = { uuid: 'd2b3c4d5-e6f7-4a81-9b02-c3d4e5f60718', type: 'domain', category: 'Network activity', to_ids: false, value: 'seen.example', timestamp: '1770710400' };
+    const shapes: Record<string, unknown> = { single: attr, wrapped: { Attribute: attr }, list: { Attribute: [attr, other] }, array: [attr, other] };
+    for (const [name, doc] of Object.entries(shapes)) {
+      const file = join(dir, `${name}.json`);
+      writeFileSync(file, JSON.stringify(doc));
+      const pages = await runPages('misp_feed', { url: `file://${file}` });
+      const objects = pages.flatMap((p) => p.items.map((i) => i.object));
+      assert.ok(objects.some((o) => o.id === `indicator--${attr.uuid}` && o.pattern === "[ipv4-addr:value = '198.51.100.77']"), name);
+      assert.equal(objects.some((o) => o.id === `observed-data--${other.uuid}`), name === 'list' || name === 'array', name);
+      assert.equal(objects.filter((o) => o.type === 'report').length, 0, name);
+      const warnings = pages.flatMap((p) => p.warnings ?? []);
+      assert.equal(warnings.length, 1, name);
+      assert.match(warnings[0], new RegExp(`${name}\\.json holds ${name === 'list' || name === 'array' ? 2 : 1} MISP attribute\\(s\\), not an event`));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

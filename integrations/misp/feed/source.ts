@@ -4,7 +4,7 @@ import { stixTime } from '../../../src/core/stix.js';
 import type { CommonSourceConfig, IntegrationContext, Page, Source, SourceRunContext } from '../../../src/pipeline/types.js';
 import { bool, epochOf, obj, uuidOf, type Json } from '../context.js';
 import { fetchBytes, parseMispJson } from '../fetch.js';
-import { eventsOf, mapEvent } from '../map.js';
+import { bareAttributes, bareAttributeWarning, eventsOf, mapEvent } from '../map.js';
 import { eventPages, MispRunStats } from '../pages.js';
 import { loadMispTable } from '../table.js';
 import type { MispFeedConfig } from './schema.js';
@@ -87,7 +87,11 @@ export function createMispFeedSource(config: MispFeedConfig & CommonSourceConfig
       if (isSingleDocument(config.url)) {
         // one event file or collection (`stixgate convert --from misp_feed event.json`): no cursor
         const stats = new MispRunStats();
-        for (const ev of eventsOf(parseMispJson(await fetchBytes(config.url, ctx, config.max_feed_bytes), config.url.split('/').pop() ?? 'event', ctx.id))) {
+        const name = config.url.split(/[?#]/)[0].split('/').pop() ?? 'event';
+        const doc = parseMispJson(await fetchBytes(config.url, ctx, config.max_feed_bytes), name, ctx.id);
+        const bare = bareAttributes(doc);
+        if (bare) yield { items: [], rejections: [], received: 0, warnings: [bareAttributeWarning(name, bare.length)] };
+        for (const ev of eventsOf(doc)) {
           if (config.published_only && !bool(ev.published)) continue;
           const r = mapEvent(ev, { now: stixTime(ctx.now), table, labels: config.labels, confidence: config.confidence, name: ctx.id });
           stats.add(r);
@@ -130,7 +134,10 @@ export function createMispFeedSource(config: MispFeedConfig & CommonSourceConfig
           const want = hashes.get(entry.uuid);
           if (want && createHash('md5').update(bytes).digest('hex') !== want) failure = { reason: 'hash_mismatch', message: `${file} does not match its hashes.csv MD5` };
           else {
-            events = eventsOf(parseMispJson(bytes, file, ctx.id));
+            const doc = parseMispJson(bytes, file, ctx.id);
+            const bare = bareAttributes(doc);
+            if (bare) yield { items: [], rejections: [], received: 0, warnings: [bareAttributeWarning(file, bare.length)] };
+            events = eventsOf(doc);
             if (events.length === 0) failure = { reason: 'not_event', message: `${file} holds no MISP event` };
           }
         } catch (e) {
