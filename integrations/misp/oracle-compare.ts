@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { normaliseObservable } from '../../src/core/observable.js';
 import { canonicalPattern, extractObservables } from '../../src/core/pattern.js';
-import type { ObservableType, StixObject } from '../../src/core/stix.js';
+import { parseTlp, TLP_MARKING_IDS, type ObservableType, type StixObject } from '../../src/core/stix.js';
 import type { AttributeTrace } from './map.js';
 import { expandHive } from './attribute.js';
 
@@ -101,13 +101,15 @@ export interface ObjectRow {
   oursOnly: number;
   theirsOnly: number;
   patternSameObservables: number;
+  /** our pattern's observables all appear in misp-stix's (ours holds only the to_ids attributes) */
+  patternSubset: number;
 }
 
 /** MISP objects: our `indicator--<object uuid>` against misp-stix's, by the observables of the patterns. */
 export function compareObject(rows: Map<string, ObjectRow>, uuid: string, name: string, ours: Map<string, StixObject>, theirs: Map<string, StixObject>): void {
   let row = rows.get(name);
   if (!row) {
-    row = { name, objects: 0, indicators: 0, oursOnly: 0, theirsOnly: 0, patternSameObservables: 0 };
+    row = { name, objects: 0, indicators: 0, oursOnly: 0, theirsOnly: 0, patternSameObservables: 0, patternSubset: 0 };
     rows.set(name, row);
   }
   row.objects++;
@@ -115,7 +117,10 @@ export function compareObject(rows: Map<string, ObjectRow>, uuid: string, name: 
   const b = theirs.get(`indicator--${uuid}`);
   if (a && b) {
     row.indicators++;
-    if (JSON.stringify(patternObservables(String(a.pattern))) === JSON.stringify(patternObservables(String(b.pattern)))) row.patternSameObservables++;
+    const mine = patternObservables(String(a.pattern));
+    const theirObs = new Set(patternObservables(String(b.pattern)));
+    if (JSON.stringify(mine) === JSON.stringify([...theirObs].sort())) row.patternSameObservables++;
+    if (mine.every((x) => theirObs.has(x))) row.patternSubset++;
   } else if (a) row.oursOnly++;
   else if (b) row.theirsOnly++;
 }
@@ -168,3 +173,88 @@ export function mispCorpusFiles(corpusDir: string): string[] {
   return files;
 }
 
+
+/** The UUID part of a STIX id: MISP uuids name the same thing in both mappings whatever the STIX type. */
+function uuidPart(id: unknown): string {
+  const s = String(id ?? '');
+  return s.slice(s.indexOf('--') + 2);
+}
+
+const SDO_TARGETS = new Set(['attack-pattern', 'malware', 'tool', 'threat-actor', 'intrusion-set', 'campaign', 'vulnerability', 'course-of-action', 'identity', 'location']);
+
+/** Relationship kinds: an object's ObjectReference, a link to a galaxy SDO, or an indicator based on its own observation. */
+export function relationshipKind(r: StixObject): 'reference' | 'galaxy' | 'based-on' {
+  if (uuidPart(r.source_ref) === uuidPart(r.target_ref)) return 'based-on';
+  const t = String(r.target_ref ?? '');
+  return SDO_TARGETS.has(t.slice(0, t.indexOf('--'))) ? 'galaxy' : 'reference';
+}
+
+function relationshipKey(r: StixObject): string {
+  return `${r.relationship_type}|${uuidPart(r.source_ref)}|${uuidPart(r.target_ref)}`;
+}
+
+export interface EventAgreement {
+  /** misp-stix relationships by kind, and how many we made too (same type, same MISP uuids at both ends) */
+  relationships: Record<'reference' | 'galaxy' | 'based-on', { theirs: number; matched: number; ours: number }>;
+  /** objects both made for the same MISP uuid (indicator, observed-data, report/grouping) and how many carry the same TLP */
+  markings: { compared: number; same: number; theirsMarked: number; oursMarked: number; sameWhereTheirsMarked: number };
+  /** TLP levels of the marking-definitions each bundle carries, summed over inputs, and inputs where the two sets agree */
+  markingDefinitions: { inputs: number; same: number; theirs: number; ours: number };
+  /** MISP attributes and objects with sightings in misp-stix, and how many of them we sighted */
+  sightings: { theirs: number; matched: number };
+}
+
+export function emptyAgreement(): EventAgreement {
+  const k = () => ({ theirs: 0, matched: 0, ours: 0 });
+  return { relationships: { reference: k(), galaxy: k(), 'based-on': k() }, markings: { compared: 0, same: 0, theirsMarked: 0, oursMarked: 0, sameWhereTheirsMarked: 0 }, markingDefinitions: { inputs: 0, same: 0, theirs: 0, ours: 0 }, sightings: { theirs: 0, matched: 0 } };
+}
+
+function tlpOf(o: StixObject, byId: Map<string, StixObject>): string {
+  const levels = ((o.object_marking_refs as string[] | undefined) ?? []).map((ref) => {
+    const known = TLP_MARKING_IDS[ref];
+    if (known) return known;
+    const def = byId.get(ref);
+    const t = def && typeof def.name === 'string' ? parseTlp(def.name) : undefined;
+    return t ?? ref;
+  });
+  return [...new Set(levels)].sort().join(',');
+}
+
+/** Relationships, TLP markings and sightings of one input, ours against misp-stix's. */
+export function compareEvent(acc: EventAgreement, ours: Map<string, StixObject>, theirs: Map<string, StixObject>): void {
+  const ourRels = [...ours.values()].filter((o) => o.type === 'relationship');
+  const ourKeys = new Set(ourRels.map(relationshipKey));
+  for (const r of ourRels) acc.relationships[relationshipKind(r)].ours++;
+  for (const r of theirs.values()) {
+    if (r.type !== 'relationship') continue;
+    const row = acc.relationships[relationshipKind(r)];
+    row.theirs++;
+    if (ourKeys.has(relationshipKey(r))) row.matched++;
+  }
+  const ourByUuid = new Map<string, StixObject[]>();
+  for (const o of ours.values()) ourByUuid.set(uuidPart(o.id), [...(ourByUuid.get(uuidPart(o.id)) ?? []), o]);
+  const sameType = (t: string) => (t === 'grouping' ? 'report' : t);
+  for (const o of theirs.values()) {
+    if (!['indicator', 'observed-data', 'report', 'grouping'].includes(o.type)) continue;
+    const mine = (ourByUuid.get(uuidPart(o.id)) ?? []).find((x) => x.type === sameType(o.type));
+    if (!mine) continue;
+    acc.markings.compared++;
+    const a = tlpOf(mine, ours);
+    const b = tlpOf(o, theirs);
+    if (a) acc.markings.oursMarked++;
+    if (b) acc.markings.theirsMarked++;
+    if (a === b) acc.markings.same++;
+    if (b && a === b) acc.markings.sameWhereTheirsMarked++;
+  }
+  const defLevels = (m: Map<string, StixObject>) => new Set([...m.values()].filter((o) => o.type === 'marking-definition').map((o) => tlpOf({ ...o, object_marking_refs: [o.id] }, m)).filter((x) => x !== ''));
+  const ourDefs = defLevels(ours);
+  const theirDefs = defLevels(theirs);
+  acc.markingDefinitions.inputs++;
+  acc.markingDefinitions.ours += ourDefs.size;
+  acc.markingDefinitions.theirs += theirDefs.size;
+  if ([...theirDefs].every((l) => ourDefs.has(l))) acc.markingDefinitions.same++;
+  const ourSighted = new Set([...ours.values()].filter((o) => o.type === 'sighting').map((o) => uuidPart(o.sighting_of_ref)));
+  const theirSighted = new Set([...theirs.values()].filter((o) => o.type === 'sighting').map((o) => uuidPart(o.sighting_of_ref)));
+  acc.sightings.theirs += theirSighted.size;
+  for (const u of theirSighted) if (ourSighted.has(u)) acc.sightings.matched++;
+}

@@ -9,7 +9,7 @@ import type { StixObject } from '../../src/core/stix.js';
 import { MAPPINGS_DIR } from '../../src/paths.js';
 import { eventsOf, mapEvent, type AttributeTrace } from '../../integrations/misp/map.js';
 import { loadMispTable } from '../../integrations/misp/table.js';
-import { compareAttribute, compareObject, mispCorpusFiles, type ObjectRow, type TypeRow } from '../../integrations/misp/oracle-compare.js';
+import { compareAttribute, compareEvent, compareObject, emptyAgreement, mispCorpusFiles, type ObjectRow, type TypeRow } from '../../integrations/misp/oracle-compare.js';
 
 /**
  * Our MISP → STIX mapping against the reference converter misp-stix, attribute by attribute, over
@@ -38,6 +38,7 @@ test('MISP mapping agrees with misp-stix per attribute type', { skip, timeout: 3
   const rows = new Map<string, TypeRow>();
   const objectRows = new Map<string, ObjectRow>();
   let attrs = 0;
+  const agreement = emptyAgreement();
   for (const f of files) {
     const parsed = safeJsonParse(readFileSync(f, 'utf8'));
     assert.ok(parsed.ok, f);
@@ -52,6 +53,7 @@ test('MISP mapping agrees with misp-stix per attribute type', { skip, timeout: 3
     for (const tr of traces) compareAttribute(rows, tr, theirs);
     const objects = new Map(traces.filter((x) => x.object).map((x) => [x.object!.uuid, x.object!.name]));
     for (const [uuid, name] of objects) compareObject(objectRows, uuid, name, ours, theirs);
+    compareEvent(agreement, ours, theirs);
     if (process.env.MISP_COMPARE_DEBUG) {
       for (const tr of traces) {
         if (tr.object || tr.outcome !== 'mapped') continue;
@@ -67,10 +69,10 @@ test('MISP mapping agrees with misp-stix per attribute type', { skip, timeout: 3
   }
   const list = [...rows.values()];
   for (const line of table(list).split('\n')) t.diagnostic(line);
-  t.diagnostic('| MISP object | objects | indicators in both: same observables | ours only / theirs only |');
-  t.diagnostic('|---|---|---|---|');
+  t.diagnostic('| MISP object | objects | indicators in both: same observables | ours ⊆ theirs | ours only / theirs only |');
+  t.diagnostic('|---|---|---|---|---|');
   for (const o of [...objectRows.values()].sort((a, b) => b.objects - a.objects)) {
-    t.diagnostic(`| ${o.name} | ${o.objects} | ${o.patternSameObservables}/${o.indicators} | ${o.oursOnly} / ${o.theirsOnly} |`);
+    t.diagnostic(`| ${o.name} | ${o.objects} | ${o.patternSameObservables}/${o.indicators} | ${o.patternSubset}/${o.indicators} | ${o.oursOnly} / ${o.theirsOnly} |`);
   }
   const sum = (k: keyof TypeRow) => list.reduce((n, x) => n + (x[k] as number), 0);
   const indicators = sum('indicators');
@@ -78,6 +80,15 @@ test('MISP mapping agrees with misp-stix per attribute type', { skip, timeout: 3
   const observed = sum('observed');
   const observedSame = sum('observedSameNormalised');
   t.diagnostic(`attributes ${attrs}; indicators in both ${indicators}, same observables ${sameObs}; observed ${observed}, same ${observedSame}`);
+  const objectIndicators = [...objectRows.values()].reduce((n, o) => n + o.indicators, 0);
+  const objectSame = [...objectRows.values()].reduce((n, o) => n + o.patternSameObservables, 0);
+  t.diagnostic(`object indicators in both ${objectIndicators}, same observables ${objectSame}`);
+  for (const [kind, r] of Object.entries(agreement.relationships)) t.diagnostic(`relationships ${kind}: misp-stix ${r.theirs}, matched by ours ${r.matched}; ours ${r.ours}`);
+  const m = agreement.markings;
+  t.diagnostic(`markings: objects in both ${m.compared}, same TLP ${m.same}; marked by misp-stix ${m.theirsMarked}, same TLP in ours ${m.sameWhereTheirsMarked}; marked by ours ${m.oursMarked}`);
+  const d = agreement.markingDefinitions;
+  t.diagnostic(`marking-definitions: inputs ${d.inputs}, TLP levels misp-stix ${d.theirs} / ours ${d.ours}, inputs where ours cover misp-stix's ${d.same}`);
+  t.diagnostic(`sightings: sighted by misp-stix ${agreement.sightings.theirs}, also by ours ${agreement.sightings.matched}`);
   assert.ok(attrs > 5500);
   // the floors are the measured agreement; a drop is a regression to explain
   assert.ok(sameObs / indicators >= 0.9, `pattern observables agree for ${sameObs}/${indicators}`);
@@ -90,4 +101,12 @@ test('MISP mapping agrees with misp-stix per attribute type', { skip, timeout: 3
   // file objects: the same observables wherever both made an indicator
   const file = objectRows.get('file')!;
   assert.equal(file.patternSameObservables, file.indicators);
+  // every ObjectReference misp-stix turns into a relationship, we do too (same type, same MISP uuids at both ends)
+  const refs = agreement.relationships.reference;
+  assert.ok(refs.theirs >= 20, `misp-stix made ${refs.theirs} reference relationships`);
+  assert.equal(refs.matched, refs.theirs);
+  // every object misp-stix marks carries the same TLP in ours; every TLP marking-definition it emits, we emit
+  assert.ok(m.theirsMarked >= 80, `misp-stix marked ${m.theirsMarked} objects`);
+  assert.equal(m.sameWhereTheirsMarked, m.theirsMarked);
+  assert.equal(d.same, d.inputs);
 });
