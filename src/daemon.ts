@@ -33,6 +33,8 @@ import { enricherHttpPolicy, enricherRunSettings } from './enrich/schema.js';
 import { EnrichCache } from './enrich/records.js';
 import { runEnricher } from './enrich/runner.js';
 import type { EnricherDefinition } from './enrich/types.js';
+import { EdlLists } from './edl/index.js';
+import { EdlMetrics } from './telemetry/edl-metrics.js';
 
 export interface DaemonOptions {
   configPath: string;
@@ -54,6 +56,8 @@ export class Daemon {
   private store?: Store;
   private scheduler?: Scheduler;
   private follower?: IndexFollower;
+  /** The firewall lists (src/edl), when any is configured. */
+  private edl?: EdlLists;
   private server?: FastifyInstance;
   private index?: LookupIndex;
   private correlator?: Correlator;
@@ -115,8 +119,9 @@ export class Daemon {
     // The server answers /healthz at once and /readyz once the index is built.
     const { index, seq } = await buildIndex(this.store, { matchParentDomains: config.lookup.match_parent_domains, now: this.now, access: this.access });
     this.index = index;
+    const edl = await this.buildEdl();
     this.server = buildServer({
-      config: config.server, index, store: this.store, metrics: this.metrics, logger: log, now: this.now, correlator: this.correlator, scoring: this.scoring, access: this.access, publishFilter: () => this.publish,
+      config: config.server, index, store: this.store, metrics: this.metrics, logger: log, now: this.now, correlator: this.correlator, scoring: this.scoring, access: this.access, publishFilter: () => this.publish, edl,
       isReady: () => this.ready && (this.follower?.healthy ?? true),
     });
     await this.server.listen({ host: config.server.listen_host, port: this.o.port ?? config.server.port });
@@ -126,12 +131,24 @@ export class Daemon {
 
     this.follower = new IndexFollower(this.store, index, { intervalMs: config.lookup.follow_interval_ms, from: seq, now: this.now, metrics: this.metrics, logger: log });
     this.follower.start();
+    this.edl?.start();
 
     this.scheduler = this.createScheduler();
     this.scheduleAll();
     this.scheduler.start();
     this.ready = true;
     log.info({ sources: [...this.components.keys()], sinks: [...this.sinks.keys()] }, 'ready');
+  }
+
+  /** The configured firewall lists, filled from the store before the server listens (none configured: undefined). */
+  private async buildEdl(): Promise<{ lists: EdlLists; basicAuth: boolean; metrics: EdlMetrics } | undefined> {
+    const c = this.loaded.config.edl;
+    if (Object.keys(c.lists).length === 0) return undefined;
+    const metrics = new EdlMetrics(this.metrics.registry);
+    this.edl = new EdlLists(this.store!, c, { access: this.access, publish: () => this.publish, metrics, now: this.now, logger: this.o.logger });
+    await this.edl.build();
+    this.o.logger.info({ lists: this.edl.names, seq: this.edl.seq }, 'firewall lists built');
+    return { lists: this.edl, basicAuth: c.basic_auth, metrics };
   }
 
   private createScheduler(): Scheduler {
@@ -195,7 +212,11 @@ export class Daemon {
           const r = await reloadWarninglists(this.publish, this.resolvedWarninglists(), http, signal);
           for (const p of r.problems) this.o.logger.warn({ list: p.origin, path: p.path }, p.message);
           if (!r.swapped) this.o.logger.warn('warninglist reload loaded nothing; keeping the previous lists');
-          else this.metrics.lastSuccess.set({ job_name: 'warninglists' }, this.now() / 1000);
+          else {
+            this.metrics.lastSuccess.set({ job_name: 'warninglists' }, this.now() / 1000);
+            // the lists judged every value against the previous warninglists
+            await this.edl?.rebuild();
+          }
         } finally {
           await http.close();
         }
@@ -401,6 +422,7 @@ export class Daemon {
     if (report?.aborted.length) this.o.logger.warn({ jobs: report.aborted }, `shutdown grace of ${graceSecs} s over; in-flight jobs aborted`);
     this.closeComponents();
     this.follower?.stop();
+    this.edl?.stop();
     await this.server?.close();
     if (this.statsTimer) clearInterval(this.statsTimer);
     await this.correlator?.close();

@@ -1,3 +1,4 @@
+import { edlSchema } from '../edl/schema.js';
 import { s, type Schema, type Infer } from '../core/schema.js';
 import { TLP_LEVELS, OBSERVABLE_TYPES } from '../core/stix.js';
 import { serverSchema } from '../server/schema.js';
@@ -145,6 +146,7 @@ export function buildConfigSchema(registry: readonly IntegrationDefinition[]) {
     store: storeSchema,
     server: serverSchema,
     lookup: lookupSchema,
+    edl: edlSchema,
     correlation: correlationSchema,
     scoring: scoringSchema,
     sources: s.record(

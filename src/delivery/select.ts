@@ -8,6 +8,9 @@ import { factsOf, recordsFor, type ObjectFacts } from './records.js';
 /** Decides, per value, whether a sink may publish it (warninglists, publish allowlist). */
 export type PublishCheck = (o: Observable, sources: readonly string[]) => { publish: boolean; lists: string[] };
 
+/** What `decide` reads of a sink's configuration: its TLP ceiling and filters (firewall lists have the same). */
+export type ViewFilter = Pick<CommonSinkConfig, 'max_tlp' | 'filters'>;
+
 export type Decision =
   | { action: 'skip' }
   | { action: 'remove'; reason: string; object: StixObject; facts: ObjectFacts }
@@ -24,7 +27,7 @@ export type Decision =
  *  - `upsert`.
  * The records are built from `object`: the view, or for a `tlp` removal its identity only. Pure.
  */
-export function decide(obj: StixObject, op: Change['op'], f: CommonSinkConfig, now: number, access: AccessPolicy = DEFAULT_POLICY): Decision {
+export function decide(obj: StixObject, op: Change['op'], f: ViewFilter, now: number, access: AccessPolicy = DEFAULT_POLICY): Decision {
   if (obj.type !== 'indicator') return { action: 'skip' };
   const view = viewOf(obj, f.max_tlp, access);
   if (!view) {
@@ -40,7 +43,7 @@ export function decide(obj: StixObject, op: Change['op'], f: CommonSinkConfig, n
 function decideView(
   obj: StixObject,
   op: Change['op'],
-  f: CommonSinkConfig,
+  f: ViewFilter,
   now: number,
   facts: ObjectFacts,
 ): { action: 'skip' } | { action: 'remove'; reason: string } | { action: 'upsert' } {

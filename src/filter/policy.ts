@@ -81,17 +81,19 @@ export class PublishFilter {
 
   /** Whether a sink may publish `o`, delivered by `sources` (source ids); counts the outcome. */
   check(o: Observable, sources: readonly string[]): PublishDecision {
+    const d = this.judge(o, sources);
+    if (d.trusted) for (const h of d.hits) bump(this.overridden, h.list);
+    for (const l of d.lists) bump(this.withheld, l);
+    return d;
+  }
+
+  /** The same decision as `check`, not counted (for readers that judge a value again at every change, such as firewall lists). */
+  judge(o: Observable, sources: readonly string[]): PublishDecision {
     const hits = this.hits(o);
     if (hits.length === 0) return NONE;
     const allowHit = hits.some((h) => h.source === 'allowlist');
-    const trusted = !allowHit && sources.some((s) => this.trusted.has(s));
-    if (trusted) {
-      for (const h of hits) bump(this.overridden, h.list);
-      return { publish: true, hits, lists: [], trusted: true };
-    }
-    const lists = [...new Set(hits.map((h) => h.list))];
-    for (const l of lists) bump(this.withheld, l);
-    return { publish: false, hits, lists, trusted: false };
+    if (!allowHit && sources.some((s) => this.trusted.has(s))) return { publish: true, hits, lists: [], trusted: true };
+    return { publish: false, hits, lists: [...new Set(hits.map((h) => h.list))], trusted: false };
   }
 
   /** The counts since the previous call (for incrementing a Prometheus counter), then resets them. */

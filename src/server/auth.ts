@@ -63,16 +63,19 @@ export class Authenticator {
    * is unknown, malformed, expired or presented from an address it is not allowed from (FAULTS
    * A1: one answer for all of these, so none can be told apart).
    */
-  identify(req: FastifyRequest): Principal | null | undefined {
-    const presented = presentedKey(req);
-    if (presented === undefined) return undefined;
-    if (presented === null || presented.length === 0 || presented.length > MAX_KEY_LENGTH) return null;
+  identify(req: FastifyRequest, basic = false): Principal | null | undefined {
+    const credentials = presentedKey(req, basic);
+    if (credentials === undefined) return undefined;
+    const presented = credentials?.key;
+    if (!presented || presented.length > MAX_KEY_LENGTH) return null;
     const digest = hash('sha256', presented, 'buffer');
     let found: StoredKey | undefined;
     for (const k of this.keys) {
       if (timingSafeEqual(digest, k.digest) && !found) found = k;
     }
     if (!found) return null;
+    // Basic credentials name their key: the user must be the key's id
+    if (credentials.user !== undefined && credentials.user !== found.id) return null;
     if (found.expiresAt !== undefined && this.now() >= found.expiresAt) return null;
     if (found.allowedFrom && !found.allowedFrom(req.ip)) return null;
     return { keyId: found.id, scopes: found.scopes, maxTlp: found.maxTlp };
@@ -82,21 +85,23 @@ export class Authenticator {
    * An onRequest hook (runs before the body is read) requiring `scope`. Callback style, not
    * async: it runs on every lookup, and a promise per request is measurable there.
    */
-  require(scope: ApiScope): onRequestHookHandler & { scope: ApiScope } {
-    // tagged with its scope, which the API description (openapi.ts) reads
+  require(scope: ApiScope, opts: { basic?: boolean } = {}): onRequestHookHandler & { scope: ApiScope; basic: boolean } {
+    const basic = opts.basic === true;
+    const challenge = basic ? 'Bearer realm="stixgate", Basic realm="stixgate", charset="UTF-8"' : 'Bearer realm="stixgate"';
+    // tagged with its scope (and whether Basic credentials are taken), which the API description (openapi.ts) reads
     return Object.assign((req: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
-      const p = this.identify(req);
+      const p = this.identify(req, basic);
       if (p === undefined && scope === 'lookup' && this.anonymousLookup) {
         req.principal = ANONYMOUS;
         return done();
       }
-      if (!p) return done(new ApiError(401, 'STIXGATE_ERR_API_UNAUTHORIZED', UNAUTHORIZED_MESSAGE, { 'www-authenticate': 'Bearer realm="stixgate"' }));
+      if (!p) return done(new ApiError(401, 'STIXGATE_ERR_API_UNAUTHORIZED', UNAUTHORIZED_MESSAGE, { 'www-authenticate': challenge }));
       req.principal = p;
       const wait = this.limiter?.takeKey(p.keyId!) ?? 0;
       if (wait > 0) return done(rateLimited(wait, 'this API key'));
       if (!p.scopes.has(scope)) return done(new ApiError(403, 'STIXGATE_ERR_API_FORBIDDEN', `this API key lacks the "${scope}" scope`));
       done();
-    }, { scope });
+    }, { scope, basic });
   }
 }
 
@@ -109,15 +114,34 @@ export function rateLimited(waitMs: number, who: string): ApiError {
 /** The anonymous caller (when `anonymous_lookup` is on): lookups only, TLP:CLEAR only. Shared, immutable. */
 const ANONYMOUS: Principal = Object.freeze({ keyId: null, scopes: new Set<ApiScope>(['lookup']), maxTlp: 'clear' as TlpLevel });
 
-/** The key from `Authorization: Bearer` or `X-Api-Key`; null when present but malformed or conflicting. */
-function presentedKey(req: FastifyRequest): string | null | undefined {
+/**
+ * The key from `Authorization: Bearer`, `X-Api-Key` or (where `basic` is allowed) `Authorization:
+ * Basic` with the key id as user and the key as password; null when present but malformed or
+ * conflicting (Basic where it is not allowed is malformed).
+ */
+function presentedKey(req: FastifyRequest, basic: boolean): { key: string; user?: string } | null | undefined {
   const auth = req.headers.authorization;
   const xkey = req.headers['x-api-key'];
-  let fromAuth: string | null | undefined;
-  if (auth !== undefined) fromAuth = BEARER_RE.exec(auth)?.[1] ?? null;
-  let fromHeader: string | null | undefined;
-  if (xkey !== undefined) fromHeader = typeof xkey === 'string' ? xkey.trim() : null;
+  let fromAuth: { key: string; user?: string } | null | undefined;
+  if (auth !== undefined) {
+    const bearer = BEARER_RE.exec(auth)?.[1];
+    fromAuth = bearer !== undefined ? { key: bearer } : basic ? basicCredentials(auth) : null;
+  }
+  let fromHeader: { key: string } | null | undefined;
+  if (xkey !== undefined) fromHeader = typeof xkey === 'string' ? { key: xkey.trim() } : null;
   if (fromAuth === undefined) return fromHeader;
   if (fromHeader === undefined) return fromAuth;
-  return fromAuth !== null && fromAuth === fromHeader ? fromAuth : null;
+  return fromAuth !== null && fromHeader !== null && fromAuth.key === fromHeader.key && fromAuth.user === undefined ? fromAuth : null;
+}
+
+const BASIC_RE = /^Basic +([A-Za-z0-9+/]+={0,2}) *$/i;
+
+/** `Basic base64(user:password)` → the password as the key and the user; null when malformed. */
+function basicCredentials(auth: string): { key: string; user: string } | null {
+  const b64 = BASIC_RE.exec(auth)?.[1];
+  if (b64 === undefined || b64.length > 4 * MAX_KEY_LENGTH) return null;
+  const text = Buffer.from(b64, 'base64').toString('utf8');
+  const colon = text.indexOf(':');
+  if (colon <= 0) return null;
+  return { user: text.slice(0, colon), key: text.slice(colon + 1) };
 }

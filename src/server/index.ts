@@ -24,6 +24,9 @@ import type { Scoring } from '../score/model.js';
 import type { PublishFilter } from '../filter/policy.js';
 import { detectObservable } from '../core/observable.js';
 import type { AccessPolicy } from '../access/policy.js';
+import type { EdlLists } from '../edl/index.js';
+import type { EdlMetrics } from '../telemetry/edl-metrics.js';
+import { edlRoutes } from './edl.js';
 
 export { hashApiKey, serverSchema, type ServerConfig } from './schema.js';
 export { Authenticator, type Principal } from './auth.js';
@@ -49,6 +52,8 @@ export interface BuildServerOptions {
   publishFilter?: () => PublishFilter | undefined;
   /** Seals search paging cursors (default: a random key per process). */
   cursors?: CursorSealer;
+  /** Serves GET /edl/{list}/{kind} when given (src/edl). */
+  edl?: { lists: EdlLists; basicAuth: boolean; metrics?: EdlMetrics };
 }
 
 const CHARSET_RE = /;\s*charset\s*=\s*"?([^";\s]*)/i;
@@ -142,6 +147,7 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
   if (o.correlator) relatedRoutes(app, { correlator: o.correlator, store: o.store, auth, now, access: o.access });
   objectRoutes(app, { store: o.store, auth, access: o.access, cursors: o.cursors });
   if (o.scoring) sightingsRoutes(app, { store: o.store, auth, scoring: o.scoring, resolve: resolverFromIndex(o.index, now), now, access: o.access, isServing: o.isServing ?? o.isReady });
+  if (o.edl) edlRoutes(app, { ...o.edl, auth });
   healthRoutes(app, { store: o.store, isReady: o.isReady });
   let apiDocument: Record<string, unknown> | undefined;
   app.get(OPENAPI_PATH, { schema: { summary: 'this OpenAPI 3.1 description' } }, async () => (apiDocument ??= describeApi()));

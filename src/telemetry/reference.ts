@@ -1,6 +1,7 @@
 import { Counter, Gauge, Histogram, Summary, type Registry } from 'prom-client';
 import { Metrics } from './metrics.js';
 import { CorrelationMetrics } from './correlation-metrics.js';
+import { EdlMetrics } from './edl-metrics.js';
 
 export interface MetricEntry {
   name: string;
@@ -13,6 +14,7 @@ export interface MetricEntry {
 export function metricCatalogue(): MetricEntry[] {
   const m = new Metrics({ version: '0.0.0' });
   new CorrelationMetrics(m.registry);
+  new EdlMetrics(m.registry);
   return entriesOf(m.registry);
 }
 
@@ -27,7 +29,7 @@ export function entriesOf(registry: Registry): MetricEntry[] {
 
 const AREAS: Record<string, string> = {
   source: 'Sources', job: 'Jobs (sources, sinks, enrichers, expire, rescore, warninglists)', store: 'Store', lookup: 'Lookups',
-  api: 'HTTP API', sink: 'Sinks', publish: 'Sinks', enrich: 'Enrichment', correlation: 'Correlation', score: 'Scoring',
+  api: 'HTTP API', sink: 'Sinks', publish: 'Sinks', enrich: 'Enrichment', correlation: 'Correlation', edl: 'Firewall lists', score: 'Scoring',
   http: 'Outbound HTTP', config: 'Process', build: 'Process',
 };
 

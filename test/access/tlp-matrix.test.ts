@@ -21,14 +21,15 @@ import type { Change, Store } from '../../src/store/contract.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
+import { EdlLists, edlSchema } from '../../src/edl/index.js';
 import { CONFIDENCE, SOURCES, malwareId, matrixValues, objectsOf, pageSource, visible, type Contribution, type MatrixValue } from './matrix-fixture.js';
 
 /**
  * The TLP matrix (docs/access.md): 5 sources × 5 TLP levels (36 values: every source at every
  * level, every pair of levels on one value, all five on one) × 6 readers (the anonymous caller and
  * one key per TLP ceiling) × every route that answers about objects (single and batch lookup,
- * related names, related objects, sightings by value and by id, /metrics, error bodies), and every
- * sink type's records at each ceiling. Each answer is compared with the contributions the reader
+ * related names, related objects, sightings by value and by id, firewall lists, /metrics, error
+ * bodies), and every sink type's records at each ceiling. Each answer is compared with the contributions the reader
  * may see, and searched for the text of every contribution it may not see.
  */
 
@@ -36,6 +37,8 @@ const T0 = Date.parse('2026-03-01T00:00:00.000Z');
 const VALUES = matrixValues();
 const ACCESS = accessPolicy({ defaultTlp: 'amber', scoring: NO_DECAY_SCORING });
 const UNKNOWN_ID = 'indicator--00000000-0000-4000-8000-00000000dead';
+/** The ceilings a firewall list may have (TLP:RED is never listed). */
+const LIST_TLPS = TLP_LEVELS.filter((l) => l !== 'red');
 
 interface Reader {
   name: string;
@@ -93,12 +96,17 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route and sink
     correlator = new Correlator({ dataDir: ':memory:', access: ACCESS });
     await correlator.catchUp(store);
     const keys: Record<string, unknown> = { metrics: { hash: hashApiKey(METRICS_KEY.authorization.slice(7)), scopes: ['metrics'] } };
-    for (const r of READERS) if (r.sightings) keys[r.name] = { hash: hashApiKey(r.headers.authorization.slice(7)), scopes: ['lookup', 'sightings', 'search'], max_tlp: r.ceiling };
+    for (const r of READERS) if (r.sightings) keys[r.name] = { hash: hashApiKey(r.headers.authorization.slice(7)), scopes: ['lookup', 'sightings', 'search', 'edl'], max_tlp: r.ceiling };
+    // one firewall list per TLP ceiling a list may have (never RED)
+    const edlCfg = validate(edlSchema, { lists: Object.fromEntries(LIST_TLPS.map((l) => [`tlp-${l.replace('+', '-')}`, { format: 'plain', kinds: ['ip'], max_tlp: l }])) });
+    assert.ok(edlCfg.ok);
+    const lists = new EdlLists(store, edlCfg.value, { access: ACCESS, now: () => T0 });
+    await lists.build();
     const cfg = validate(serverSchema, { anonymous_lookup: true, api_keys: keys, rate_limit: { enabled: false } });
     assert.ok(cfg.ok, JSON.stringify(!cfg.ok && cfg.issues));
     app = buildServer({
       config: cfg.value, index, store, metrics: new Metrics({ defaults: false }), logger: pino({ level: 'silent' }), isReady: () => true, now: () => T0,
-      correlator, scoring: NO_DECAY_SCORING, access: ACCESS,
+      correlator, scoring: NO_DECAY_SCORING, access: ACCESS, edl: { lists, basicAuth: false },
     });
   });
 
@@ -286,6 +294,26 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route and sink
         }
       });
       noLeak(res.body, allHidden(r.ceiling), `${r.name} sightings`);
+    }
+  });
+
+  it('firewall lists: each list is the view at its ceiling; a reader gets it only when its own ceiling is at or above it; anonymous never', async () => {
+    for (const r of READERS) {
+      for (const l of LIST_TLPS) {
+        const res = await app.inject({ url: `/edl/tlp-${l.replace('+', '-')}/ip`, headers: r.headers });
+        const where = `${r.name} list ${l}`;
+        if (r.name === 'anonymous') eq(res.statusCode, 401, where);
+        else if (rank(r.ceiling) < rank(l)) eq(res.statusCode, 403, where);
+        else {
+          eq(res.statusCode, 200, where);
+          eq(res.body.split('\n').filter(Boolean).sort(), VALUES.filter((v) => visible(v, l).length > 0).map((v) => v.value).sort(), `${where} values`);
+        }
+        for (const v of VALUES) {
+          if (visible(v, r.ceiling).length > 0) continue;
+          assertions++;
+          assert.ok(!res.body.includes(`${v.value}\n`), `${where}: leaks ${v.value}`);
+        }
+      }
     }
   });
 

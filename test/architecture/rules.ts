@@ -23,7 +23,7 @@ import type { ImportEdge } from './import-graph.js';
 export const LAYERS: readonly (readonly string[])[] = [
   ['core', 'telemetry', 'paths.ts'],
   ['score', 'store'],
-  ['pipeline', 'http', 'delivery', 'enrich', 'access', 'formats', 'filter', 'correlate', 'lookup', 'search'],
+  ['pipeline', 'http', 'delivery', 'enrich', 'access', 'formats', 'filter', 'correlate', 'lookup', 'search', 'edl'],
   ['server'],
   ['config'],
   ['daemon.ts', 'cli.ts', '(every other file at the top of src/)'],

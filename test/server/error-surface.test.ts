@@ -9,6 +9,9 @@ import { rig } from '../correlate/fixtures.js';
 import { T0 } from '../lookup/fixtures.js';
 import { STANDARD } from '../score/helpers.js';
 import { KEYS, bearer, serverConfig, setup } from './helpers.js';
+import { validate } from '../../src/core/schema.js';
+import { EdlLists, edlSchema } from '../../src/edl/index.js';
+import { DEFAULT_POLICY } from '../../src/access/policy.js';
 
 const UNAUTH = { error: { code: 'STIXGATE_ERR_API_UNAUTHORIZED', message: 'missing or invalid API key' } };
 const BODY = '{"values":["198.51.100.7"]}';
@@ -173,13 +176,19 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
   const { index } = await buildIndex(r.store, { now: () => T0 });
   const SIGHTER = 'k-sighter-4d2c9e8b7a6f5e4d3c2b';
   const SEARCHER = 'k-searcher-5e3d0f9c8b7a6e5d4c3b';
+  const FIREWALL = 'k-firewall-8b7c6d5e4f3a2b1c0d9e';
   const config = serverConfig({ api_keys: {
     reader: { hash: hashApiKey(KEYS.reader), scopes: ['lookup'] },
     scraper: { hash: hashApiKey(KEYS.metrics), scopes: ['metrics'] },
     sighter: { hash: hashApiKey(SIGHTER), scopes: ['sightings'] },
     searcher: { hash: hashApiKey(SEARCHER), scopes: ['search'] },
+    firewall: { hash: hashApiKey(FIREWALL), scopes: ['edl'] },
   } });
-  const app = buildServer({ config, index, store: r.store, metrics: new Metrics({ defaults: false }), logger: pino({ level: 'silent' }), isReady: () => true, now: () => T0, correlator: r.correlator, scoring: STANDARD() });
+  const edlCfg = validate(edlSchema, { lists: { pan: { format: 'paloalto' } } });
+  assert.ok(edlCfg.ok);
+  const lists = new EdlLists(r.store, edlCfg.value, { access: DEFAULT_POLICY, now: () => T0 });
+  await lists.build();
+  const app = buildServer({ config, index, store: r.store, metrics: new Metrics({ defaults: false }), logger: pino({ level: 'silent' }), isReady: () => true, now: () => T0, correlator: r.correlator, scoring: STANDARD(), edl: { lists, basicAuth: true } });
   t.after(() => app.close());
   await app.ready();
   const routes = app.printRoutes({ commonPrefix: false });
@@ -191,6 +200,7 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
     { url: '/api/v1/objects?type=indicator', path: '/api/v1/objects', methods: ['GET', 'HEAD'], key: SEARCHER, wrongKey: KEYS.reader },
     { url: related.replace('/related', ''), path: '/api/v1/objects/:id', methods: ['GET', 'HEAD'], key: SEARCHER, wrongKey: KEYS.reader },
     { url: '/metrics', path: '/metrics', methods: ['GET', 'HEAD'], key: KEYS.metrics, wrongKey: KEYS.reader },
+    { url: '/edl/pan/ip', path: '/edl/:list/:kind', methods: ['GET', 'HEAD'], key: FIREWALL, wrongKey: KEYS.reader },
     { url: '/healthz', path: '/healthz', methods: ['GET', 'HEAD'] },
     { url: '/readyz', path: '/readyz', methods: ['GET', 'HEAD'] },
     { url: '/api/openapi.json', path: '/api/openapi.json', methods: ['GET', 'HEAD'] },
@@ -229,7 +239,7 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
       checked++;
     }
   }
-  assert.equal(checked, 6 * 7 * 4 + 3 * 7);
+  assert.equal(checked, 7 * 7 * 4 + 3 * 7);
   for (const method of ['GET', 'POST', 'PUT', 'DELETE'] as const) {
     assert.equal((await app.inject({ method, url: '/api/v1/admin/reload', headers: bearer(KEYS.reader) })).statusCode, 404, method);
   }

@@ -73,12 +73,12 @@ test('scopes name only what exists: admin, taxii and ingest are refused until a 
   if (r.ok) return;
   const byPath = Object.fromEntries(r.issues.map((i) => [i.path, i.message]));
   assert.deepEqual(Object.keys(byPath).sort(), ['api_keys.a.scopes[1]', 'api_keys.b.scopes[0]', 'api_keys.b.scopes[1]', 'api_keys.c.scopes[0]', 'api_keys.c.scopes[1]', 'api_keys.c.scopes[2]']);
-  assert.equal(byPath['api_keys.a.scopes[1]'], 'scope "admin" is reserved for the admin API, which has no route yet; known scopes: lookup, metrics, search, sightings');
+  assert.equal(byPath['api_keys.a.scopes[1]'], 'scope "admin" is reserved for the admin API, which has no route yet; known scopes: edl, lookup, metrics, search, sightings');
   assert.match(byPath['api_keys.b.scopes[0]'], /^scope "taxii" is reserved for the TAXII 2\.1 server/);
   assert.match(byPath['api_keys.b.scopes[1]'], /^scope "ingest" is reserved for the ingest API/);
   assert.match(byPath['api_keys.c.scopes[0]'], /got "lookpu" \(did you mean "lookup"\?\)/);
   assert.match(byPath['api_keys.c.scopes[1]'], /got "metric" \(did you mean "metrics"\?\)/);
-  assert.equal(byPath['api_keys.c.scopes[2]'], 'must be one of lookup, metrics, search, sightings, got "root"');
+  assert.equal(byPath['api_keys.c.scopes[2]'], 'must be one of edl, lookup, metrics, search, sightings, got "root"');
 });
 
 test('the whole configuration reports a reserved scope with its YAML path at start-up', () => {

@@ -1,0 +1,185 @@
+import { createHash } from 'node:crypto';
+
+/** One served list body with its validators. */
+export interface Snapshot {
+  body: Buffer;
+  /** Strong entity tag: a hash of the body, so equal bodies (even across restarts) have equal tags. */
+  etag: string;
+  /** When the body last changed (epoch ms, whole seconds, as HTTP dates carry them). */
+  lastModified: number;
+  /** `lastModified` as an HTTP date. */
+  lastModifiedHttp: string;
+  entries: number;
+  /** Entries left out by the caps at this regeneration. */
+  truncated: number;
+}
+
+/** One line's owners: the indicator ids that put it in the list, with their scores (the line takes the highest). */
+interface Entry {
+  id: string;
+  score: number;
+  more?: Map<string, number>;
+}
+
+const SCORE_BUCKETS = 101;
+
+/**
+ * The lines of one kind of one list, kept current one indicator at a time (`acquire`/`release`),
+ * and turned into a body only when they changed (`regenerate`). Under the caps the body lists the
+ * lines in the order they arrived (a score change alone changes no byte); over a cap the
+ * highest-scored lines are kept (ties in arrival order), found with one counting pass over the
+ * 0-100 score range, never a sort.
+ */
+export class KindList {
+  private readonly entries = new Map<string, Entry>();
+  /** A line was added or removed since the last regeneration. */
+  private dirty = true;
+  /** A score changed since the last regeneration (matters only over a cap). */
+  private scoresChanged = false;
+  snapshot: Snapshot;
+  /** Bodies built (an operation count for tests and the regeneration metric). */
+  regenerations = 0;
+
+  constructor(
+    readonly maxEntries: number,
+    readonly maxBytes: number,
+    now: number,
+  ) {
+    this.snapshot = snapshotOf(Buffer.alloc(0), 0, 0, now);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** `id` lists `line` with `score`. */
+  acquire(line: string, id: string, score: number): void {
+    const e = this.entries.get(line);
+    if (!e) {
+      this.entries.set(line, { id, score });
+      this.dirty = true;
+      return;
+    }
+    if (e.id === id) {
+      if (e.score !== score) this.setScore(e, score);
+      return;
+    }
+    (e.more ??= new Map()).set(id, score);
+    if (score > e.score) this.setScore(e, score);
+  }
+
+  /** `id` no longer lists `line`. */
+  release(line: string, id: string): void {
+    const e = this.entries.get(line);
+    if (!e) return;
+    if (e.id !== id) {
+      if (e.more?.delete(id)) this.rescore(e);
+      return;
+    }
+    if (!e.more || e.more.size === 0) {
+      this.entries.delete(line);
+      this.dirty = true;
+      return;
+    }
+    const [next, nextScore] = e.more.entries().next().value as [string, number];
+    e.more.delete(next);
+    e.id = next;
+    e.score = nextScore;
+    this.rescore(e);
+  }
+
+  /** True when the next `regenerate` would build a new body. */
+  get stale(): boolean {
+    return this.dirty || (this.scoresChanged && this.overCap());
+  }
+
+  /** Builds the body when the lines changed; returns whether the served bytes changed. */
+  regenerate(now: number): boolean {
+    if (!this.stale) return false;
+    this.dirty = false;
+    this.scoresChanged = false;
+    this.regenerations++;
+    const { text, entries } = this.render();
+    const body = Buffer.from(text, 'utf8');
+    const before = this.snapshot;
+    const next = snapshotOf(body, entries, this.entries.size - entries, now);
+    if (next.etag === before.etag) {
+      this.snapshot = { ...next, lastModified: before.lastModified, lastModifiedHttp: before.lastModifiedHttp };
+      return false;
+    }
+    this.snapshot = next;
+    return true;
+  }
+
+  private overCap(): boolean {
+    return this.entries.size > this.maxEntries || (this.maxBytes > 0 && this.snapshot.truncated > 0);
+  }
+
+  private setScore(e: Entry, score: number): void {
+    e.score = score;
+    this.scoresChanged = true;
+  }
+
+  private rescore(e: Entry): void {
+    let best = e.score;
+    for (const s of e.more?.values() ?? []) if (s > best) best = s;
+    if (best !== e.score) this.setScore(e, best);
+  }
+
+  private render(): { text: string; entries: number } {
+    const cap = this.maxEntries;
+    const maxBytes = this.maxBytes;
+    let lines: string[];
+    if (this.entries.size <= cap) lines = [...this.entries.keys()];
+    else {
+      // counting pass: how many lines at each score, then the lowest score that still fits
+      const counts = new Int32Array(SCORE_BUCKETS);
+      for (const e of this.entries.values()) counts[bucket(e.score)]++;
+      let floor = SCORE_BUCKETS - 1;
+      let kept = 0;
+      while (floor > 0 && kept + counts[floor] < cap) kept += counts[floor--];
+      let atFloor = cap - kept;
+      lines = [];
+      for (const [line, e] of this.entries) {
+        const b = bucket(e.score);
+        if (b > floor) lines.push(line);
+        else if (b === floor && atFloor > 0) {
+          lines.push(line);
+          atFloor--;
+        }
+      }
+      if (lines.length > cap) lines.length = cap;
+      // the kept lines in score order, so that a device that stops early keeps the strongest
+      lines = byScore(lines, this.entries);
+    }
+    if (maxBytes > 0) {
+      let bytes = 0;
+      let n = 0;
+      for (; n < lines.length; n++) {
+        const b = Buffer.byteLength(lines[n], 'utf8') + 1;
+        if (bytes + b > maxBytes) break;
+        bytes += b;
+      }
+      if (n < lines.length) lines = lines.slice(0, n);
+    }
+    return { text: lines.length ? `${lines.join('\n')}\n` : '', entries: lines.length };
+  }
+}
+
+function bucket(score: number): number {
+  return score <= 0 ? 0 : score >= 100 ? 100 : Math.floor(score);
+}
+
+/** Lines ordered by descending score bucket, arrival order within a bucket (a stable counting sort). */
+function byScore(lines: string[], entries: Map<string, Entry>): string[] {
+  const buckets: string[][] = Array.from({ length: SCORE_BUCKETS }, () => []);
+  for (const l of lines) buckets[bucket(entries.get(l)!.score)].push(l);
+  const out: string[] = [];
+  for (let b = SCORE_BUCKETS - 1; b >= 0; b--) for (const l of buckets[b]) out.push(l);
+  return out;
+}
+
+function snapshotOf(body: Buffer, entries: number, truncated: number, now: number): Snapshot {
+  const secs = Math.floor(now / 1000) * 1000;
+  return { body, etag: `"${createHash('sha1').update(body).digest('base64url')}"`, lastModified: secs, lastModifiedHttp: new Date(secs).toUTCString(), entries, truncated };
+}

@@ -1,0 +1,102 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { tlpRank, type TlpLevel } from '../core/stix.js';
+import { EDL_KINDS, type EdlKind, type EdlLists, type Snapshot } from '../edl/index.js';
+import type { EdlMetrics } from '../telemetry/edl-metrics.js';
+import type { Authenticator } from './auth.js';
+import { ApiError } from './errors.js';
+
+export interface EdlRoutesOptions {
+  lists: EdlLists;
+  auth: Authenticator;
+  /** Accept HTTP Basic credentials (user: key id, password: key) as well as the key headers. */
+  basicAuth: boolean;
+  metrics?: EdlMetrics;
+}
+
+const TEXT = 'text/plain; charset=utf-8';
+const errorBody = {
+  description: 'a JSON error',
+  type: 'object',
+  required: ['error'],
+  properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } } },
+} as const;
+
+/** The route's schemas: path parameters, the text body, 304 and the JSON errors. */
+const schema = {
+  summary: 'A firewall list: one value per line in the list\'s vendor format',
+  description: 'Conditional GETs (If-None-Match, If-Modified-Since) are answered 304 without a body. Needs a key with the `edl` scope whose max_tlp is at or above the list\'s.',
+  params: {
+    type: 'object',
+    required: ['list', 'kind'],
+    additionalProperties: false,
+    properties: {
+      list: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$', description: 'a list name from `edl.lists`' },
+      kind: { type: 'string', enum: EDL_KINDS, description: 'the kind of value listed' },
+    },
+  },
+  headers: {
+    type: 'object',
+    properties: {
+      'if-none-match': { type: 'string', description: 'entity tags of a copy held (answered 304 when one matches)' },
+      'if-modified-since': { type: 'string', description: 'HTTP date of a copy held (answered 304 when the list did not change since; ignored with If-None-Match)' },
+    },
+  },
+  response: {
+    200: { description: 'the list, one entry per line, each line ending in LF', content: { [TEXT]: { schema: { type: 'string' } } } },
+    304: { description: 'not modified: the copy the client holds is current (no body)' },
+    401: errorBody,
+    403: errorBody,
+    404: errorBody,
+  },
+} as const;
+
+/**
+ * `GET /edl/{list}/{kind}`: the prebuilt body of a firewall list (src/edl), with a strong ETag
+ * (a hash of the body) and Last-Modified, and 304 for a conditional GET that holds the current
+ * copy. Nothing here reads the store or builds a body.
+ */
+export function edlRoutes(app: FastifyInstance, o: EdlRoutesOptions): void {
+  const onRequest = o.auth.require('edl', { basic: o.basicAuth });
+  const requests = o.metrics?.requests;
+  app.get<{ Params: { list: string; kind: EdlKind } }>('/edl/:list/:kind', { onRequest, schema }, (req, reply) => {
+    const { list, kind } = req.params;
+    const r = o.lists.get(list, kind);
+    if ('missing' in r) {
+      throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', r.missing === 'list' ? 'no firewall list by this name' : 'this list serves no such kind');
+    }
+    const ceiling = req.principal?.maxTlp ?? 'clear';
+    if (tlpRank(ceiling) < tlpRank(r.maxTlp as TlpLevel)) {
+      throw new ApiError(403, 'STIXGATE_ERR_API_FORBIDDEN', `this API key may read up to TLP:${ceiling.toUpperCase()}; the list is a TLP:${r.maxTlp.toUpperCase()} view`);
+    }
+    const s = r.snapshot;
+    reply.header('etag', s.etag).header('last-modified', s.lastModifiedHttp).header('cache-control', 'private, no-cache');
+    if (notModified(req, s)) {
+      requests?.inc({ list, status: '304' });
+      return reply.code(304).send();
+    }
+    requests?.inc({ list, status: '200' });
+    return reply.header('content-type', TEXT).send(s.body);
+  });
+}
+
+/**
+ * RFC 9110 §13.2.2: If-None-Match decides when present (weak comparison, `*` matches); else
+ * If-Modified-Since, when it is a valid date, matches a list that has not changed since.
+ */
+export function notModified(req: FastifyRequest, s: Snapshot): boolean {
+  const inm = req.headers['if-none-match'];
+  if (inm !== undefined) return inm === s.etag || etagListed(inm, s.etag);
+  const ims = req.headers['if-modified-since'];
+  if (ims === undefined) return false;
+  const t = Date.parse(ims);
+  return !Number.isNaN(t) && s.lastModified <= t;
+}
+
+function etagListed(header: string, etag: string): boolean {
+  for (const raw of header.split(',')) {
+    const tag = raw.trim();
+    if (tag === '*') return true;
+    if ((tag.startsWith('W/') ? tag.slice(2) : tag) === etag) return true;
+  }
+  return false;
+}
