@@ -177,7 +177,8 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
   const SIGHTER = 'k-sighter-4d2c9e8b7a6f5e4d3c2b';
   const SEARCHER = 'k-searcher-5e3d0f9c8b7a6e5d4c3b';
   const FIREWALL = 'k-firewall-8b7c6d5e4f3a2b1c0d9e';
-  const config = serverConfig({ api_keys: {
+  // the matrix sends ~240 requests from one address on a fixed clock: more than one address bucket holds (the limits have their own tests, A9)
+  const config = serverConfig({ rate_limit: { enabled: false }, api_keys: {
     reader: { hash: hashApiKey(KEYS.reader), scopes: ['lookup'] },
     scraper: { hash: hashApiKey(KEYS.metrics), scopes: ['metrics'] },
     sighter: { hash: hashApiKey(SIGHTER), scopes: ['sightings'] },
