@@ -11,6 +11,7 @@ import { flattenHeaders, wrapResponse } from './response.js';
 import { limiterInterceptor, retryInterceptor } from './retry.js';
 import { checkUrl, redactUrl, type Resolver } from './ssrf.js';
 import { createTransport } from './transport.js';
+import { refuseProxiedTarget } from './proxy-guard.js';
 import type { HttpClient, HttpPolicy, HttpRequest, HttpResponse } from './types.js';
 
 export interface HttpClientOptions {
@@ -82,6 +83,9 @@ export function createHttpClient(policy: HttpPolicy, opts: HttpClientOptions): C
     const trace: HopTrace = { url: req.url };
     const refused = checkUrl(req.url, policy);
     if (refused) throw httpError(component, 'STIXGATE_ERR_HTTP_SSRF', method, req.url, 'ssrf', { detail: refused });
+    // redirects are followed within the origin only, so one check covers every hop
+    const proxied = await refuseProxiedTarget(req.url, policy, opts.resolver);
+    if (proxied) throw httpError(component, 'STIXGATE_ERR_HTTP_SSRF', method, req.url, 'ssrf', { detail: proxied });
 
     const ac = new AbortController();
     let timedOut = false;

@@ -103,7 +103,7 @@ export function checkUrl(url: string, policy: UrlPolicy): string | undefined {
   return undefined;
 }
 
-const defaultResolver: Resolver = (hostname) =>
+export const defaultResolver: Resolver = (hostname) =>
   new Promise((resolve, reject) => {
     dnsLookup(hostname, { all: true, verbatim: true }, (err, addresses) => (err ? reject(err) : resolve(addresses)));
   });

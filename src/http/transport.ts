@@ -20,8 +20,9 @@ function readPem(component: string, what: 'ca_file' | 'cert_file' | 'key_file', 
  * `proxy`, or the environment's `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`).
  *
  * The connect-time SSRF check (`guardedLookup`) runs on direct connections, where it sees the
- * address actually connected to. Through a proxy the proxy resolves the target; the proxy itself
- * is configured, so it may sit on a private address.
+ * address actually connected to. Through a proxy the proxy resolves the target (the client
+ * checks the name's addresses before sending, ./proxy-guard.ts); the proxy itself is configured,
+ * so it may sit on a private address.
  *
  * A proxy with credentials tunnels every request with CONNECT (plain http too), so
  * `Proxy-Authorization` travels in the CONNECT request only and can never reach a target (N11).

@@ -13,16 +13,17 @@ export interface ProxyHit {
  * A small forward proxy on 127.0.0.1 for tests: CONNECT tunnels (https, or anything when the
  * client tunnels) and absolute-URI requests (plain http). It forwards requests verbatim,
  * `Proxy-Authorization` included, so a test sees whether the client itself keeps that header
- * away from the target.
+ * away from the target. `hosts` is the proxy's own name resolution (name → address), so a test
+ * can make the proxy resolve a name differently from the client (DNS rebinding).
  */
-export async function startForwardProxy(): Promise<{ url: string; hits: ProxyHit[]; close(): Promise<void> }> {
+export async function startForwardProxy(hosts: Record<string, string> = {}): Promise<{ url: string; hits: ProxyHit[]; close(): Promise<void> }> {
   const hits: ProxyHit[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     const target = new URL(req.url ?? '/');
     hits.push({ kind: 'forward', target: target.host, proxyAuthorization: header(req.headers, 'proxy-authorization') });
     const up = httpRequest(
-      { host: target.hostname, port: target.port, method: req.method, path: `${target.pathname}${target.search}`, headers: req.headers },
+      { host: hosts[target.hostname] ?? target.hostname, port: target.port, method: req.method, path: `${target.pathname}${target.search}`, headers: req.headers },
       (r) => {
         res.writeHead(r.statusCode ?? 502, r.headers);
         r.pipe(res);
@@ -34,7 +35,7 @@ export async function startForwardProxy(): Promise<{ url: string; hits: ProxyHit
   server.on('connect', (req, client: Socket, head: Buffer) => {
     hits.push({ kind: 'connect', target: req.url ?? '', proxyAuthorization: header(req.headers, 'proxy-authorization') });
     const [host, port] = (req.url ?? '').split(':');
-    const up = connect(Number(port), host, () => {
+    const up = connect(Number(port), hosts[host] ?? host, () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length) up.write(head);
       up.pipe(client);
