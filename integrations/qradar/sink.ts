@@ -6,8 +6,8 @@ import type { CommonSinkConfig, Sink, SinkLimits, SinkOutcome, SinkRecord, SinkR
 import type { IntegrationContext } from '../../src/pipeline/types.js';
 import { QradarClient } from './client.js';
 import { Chunker } from './chunker.js';
-import { loadRoutes, refusedValue, routeKeyOf, valueKey, type SetRoute } from './routing.js';
-import { checkQradarConfig, type QradarConfig, type RouteKey } from './schema.js';
+import { SET_ELEMENT_TYPES, loadRoutes, refusedValue, routeKeyOf, valueKey, type SetRoute } from './routing.js';
+import { ROUTE_KEYS, checkQradarConfig, type QradarConfig, type RouteKey } from './schema.js';
 import type { PushItem, SetApi } from './set-api.js';
 import { LegacySets } from './sink-legacy.js';
 import { CollectionSets } from './sink-collections.js';
@@ -38,8 +38,13 @@ export interface QradarSink extends Sink {
 
 const observableTypeOf = (k: RouteKey): string => (k.startsWith('file-') ? 'file' : k.startsWith('x509-') ? 'x509-certificate' : k.replace(/-cidr$/, '-addr'));
 
-/** The sections of the QRadar table next to `fields` (`sets`: routing, checked by loadRoutes). */
-export const QRADAR_MAPPING_SECTIONS: Record<string, Schema<any>> = { sets: s.any({ optional: true }) };
+/** The sections of the QRadar table next to `fields`: `sets`, one reference set per routing key. */
+export const QRADAR_MAPPING_SECTIONS: Record<string, Schema<any>> = {
+  sets: s.object(
+    Object.fromEntries(ROUTE_KEYS.map((k) => [k, s.object({ name: s.string({ minLength: 1, maxLength: 255 }), element_type: s.enum(SET_ELEMENT_TYPES) }, { optional: true })])),
+    { description: 'routing key → { name, element_type }' },
+  ),
+};
 
 /** `clock`: the monotonic milliseconds adaptive chunking measures requests with (a virtual clock in tests). */
 export function createQradarSink(config: QradarConfig & CommonSinkConfig, ictx: IntegrationContext, opts: { clock?: () => number } = {}): QradarSink {

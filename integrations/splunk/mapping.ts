@@ -2,7 +2,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { StixgateError } from '../../src/core/errors.js';
 import type { ObservableType } from '../../src/core/stix.js';
 import { loadSinkMapping, type SinkMapping } from '../../src/delivery/records.js';
-import { s, type Schema } from '../../src/core/schema.js';
+import { s, type Issue, type Schema } from '../../src/core/schema.js';
 import type { IntegrationContext } from '../../src/pipeline/types.js';
 
 /**
@@ -26,18 +26,50 @@ export interface EsRoute {
 const bad = (path: string, msg: string): StixgateError => new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `sink mapping ${path}: ${msg}`);
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-const section = s.any({ optional: true });
-/** The sections each Splunk sink's table may have next to `fields` (their content is checked below). */
+const KV_TYPE = s.enum(['number', 'bool', 'string', 'time'] as const);
+const types = s.record(KV_TYPE, { optional: true, description: 'field → number, bool, string or time' });
+const routes = s.object(
+  Object.fromEntries(OBSERVABLE_TYPES.map((t) => [t, s.object({ collection: s.enum(ES_COLLECTIONS), field: s.string({ minLength: 1, maxLength: 100 }) }, { optional: true })])),
+  { description: 'observable type → { collection, field }' },
+);
+/** The sections each Splunk sink's table may have next to `fields` (names in them are checked by `splunkTableIssues`). */
 export const SPLUNK_MAPPING_SECTIONS: Record<string, Record<string, Schema<any>>> = {
-  splunk_kv: { types: section, accelerated_fields: section },
-  splunk_es: { routes: section, types: section },
-  splunk_hec: { indexed_fields: section },
+  splunk_kv: { types, accelerated_fields: s.record(s.record(s.int({ min: -1, max: 1 })), { optional: true, description: 'index name → { field: 1 | -1 }' }) },
+  splunk_es: { routes, types },
+  splunk_hec: { indexed_fields: s.array(s.string({ minLength: 1 }), { optional: true, description: 'fields also sent as index-time fields' }) },
 };
+
+const fieldNameProblem = (f: string): string | undefined =>
+  f === '' || f.includes('.') || f.startsWith('$') || f === '_key' || f === '_user' ? `"${f}" cannot be a KV store field name (no ".", no leading "$", not _key or _user)` : undefined;
+
+/** What the section schemas cannot say, each located: names that must be fields, KV field names, 1 or -1. */
+export function splunkTableIssues(t: Record<string, unknown> & { fields: Record<string, string> }): Issue[] {
+  const issues: Issue[] = [];
+  for (const f of Object.keys(t.fields)) {
+    const p = fieldNameProblem(f);
+    if (p) issues.push({ path: `fields.${f}`, message: p });
+  }
+  const routeFields = Object.values((t.routes ?? {}) as Record<string, { field: string }>).map((r) => r.field);
+  for (const [type, r] of Object.entries((t.routes ?? {}) as Record<string, { field: string }>)) {
+    const p = fieldNameProblem(r.field);
+    if (p) issues.push({ path: `routes.${type}.field`, message: p });
+  }
+  for (const f of Object.keys((t.types ?? {}) as object)) {
+    if (!(f in t.fields) && !routeFields.includes(f)) issues.push({ path: `types.${f}`, message: `"${f}" is not a field of the table` });
+  }
+  for (const [n, spec] of Object.entries((t.accelerated_fields ?? {}) as Record<string, Record<string, number>>)) {
+    for (const [f, v] of Object.entries(spec)) if (v === 0) issues.push({ path: `accelerated_fields.${n}.${f}`, message: 'must be 1 or -1' });
+  }
+  for (const [i, f] of ((t.indexed_fields ?? []) as string[]).entries()) {
+    if (!(f in t.fields)) issues.push({ path: `indexed_fields[${i}]`, message: `"${f}" is not a field of the table` });
+  }
+  return issues;
+}
 
 /** The configured table (`mapping:` relative to the config file) or mappings/sinks/<type>.yaml. */
 export function loadTable(type: string, mapping: string | undefined, ctx: IntegrationContext): SinkMapping {
   const path = mapping ? (isAbsolute(mapping) ? mapping : resolve(ctx.configDir, mapping)) : join(ctx.mappingsDir, 'sinks', `${type}.yaml`);
-  const m = loadSinkMapping(path, SPLUNK_MAPPING_SECTIONS[type]);
+  const m = loadSinkMapping(path, SPLUNK_MAPPING_SECTIONS[type], splunkTableIssues);
   for (const f of Object.keys(m.fields)) checkFieldName(m.path, f);
   return m;
 }

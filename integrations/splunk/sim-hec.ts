@@ -83,6 +83,9 @@ export class Hec {
   private nextAck = new Map<string, number>();
   /** When true, new ackIds stay false until releaseAcks(). */
   holdAcks = false;
+  /** Ack queries answered so far; `onAckQuery` is called with the count after each answer is built. */
+  ackQueries = 0;
+  onAckQuery: ((n: number) => void) | undefined;
 
   constructor(readonly tokens: Map<string, HecToken>, readonly maxEventSize: number) {}
 
@@ -200,6 +203,7 @@ export class Hec {
     const m = this.acks.get(ch);
     const out: Record<string, boolean> = {};
     for (const id of ids) out[String(id)] = m?.get(Number(id)) ?? false;
+    this.onAckQuery?.(++this.ackQueries);
     return { status: 200, body: JSON.stringify({ acks: out }), type: 'application/json; charset=UTF-8' };
   }
 }

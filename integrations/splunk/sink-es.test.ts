@@ -88,7 +88,7 @@ test('prepare: ES collections missing → SINK_PROTOCOL naming the collection; n
   const ctx = runContext(t);
   await assert.rejects(esSink(base).prepare!(ctx), (e: unknown) => e instanceof StixgateError && e.code === 'STIXGATE_ERR_SINK_PROTOCOL' && /collection ip_intel not found in app DA-ESS-ThreatIntelligence/.test(e.message));
   assert.equal(sim.kv.collections.length, 0);
-  assert.match(await esSink(base).probe!(ctx), /missing: ip_intel, http_intel, file_intel, email_intel/);
+  assert.match(await esSink(base).probe!(ctx), /missing: ip_intel, http_intel, email_intel, file_intel/);
 });
 
 test('401 → SINK_AUTH; 503 Retry-After → retryAfterMs; dropped connection → resend converges', async (t) => {

@@ -2,7 +2,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { StixgateError } from '../../src/core/errors.js';
 import { OBSERVABLE_TYPES, type Observable, type ObservableType } from '../../src/core/stix.js';
 import { loadSinkMapping } from '../../src/delivery/records.js';
-import { s, type Schema } from '../../src/core/schema.js';
+import { s, type Issue, type Schema } from '../../src/core/schema.js';
 import type { IntegrationContext } from '../../src/pipeline/types.js';
 
 /**
@@ -36,14 +36,34 @@ function typeTable(path: string, key: string, v: unknown, required: boolean): Pa
   return out;
 }
 
-const section = s.any({ optional: true });
-/** The sections of the XSOAR table next to `fields` (their content is checked below). */
-export const XSOAR_MAPPING_SECTIONS: Record<string, Schema<any>> = { upper_case: section, indicator_types: section, cidr_types: section };
+const typeMap = (optional: boolean) =>
+  s.object(Object.fromEntries(OBSERVABLE_TYPES.map((t) => [t, s.string({ optional: true, minLength: 1, maxLength: 100, pattern: /\S/, patternHint: 'an XSOAR indicator type name such as IP or Domain' })])), {
+    optional,
+    description: 'observable type → XSOAR indicator type',
+  });
+/** The sections of the XSOAR table next to `fields`. */
+export const XSOAR_MAPPING_SECTIONS: Record<string, Schema<any>> = {
+  upper_case: s.array(s.string({ minLength: 1 }), { optional: true, description: 'fields sent in upper case' }),
+  indicator_types: typeMap(false),
+  cidr_types: typeMap(true),
+};
+
+/** What the section schemas cannot say, each located: field keys XSOAR accepts, upper-cased names that are fields. */
+export function xsoarTableIssues(t: Record<string, unknown> & { fields: Record<string, string> }): Issue[] {
+  const issues: Issue[] = [];
+  for (const f of Object.keys(t.fields)) {
+    if (!FIELD_KEY.test(f)) issues.push({ path: `fields.${f}`, message: `"${f}" is not an XSOAR field key (the display name lower-cased without spaces, e.g. trafficlightprotocol)` });
+  }
+  for (const [i, f] of ((t.upper_case ?? []) as string[]).entries()) {
+    if (!(f in t.fields)) issues.push({ path: `upper_case[${i}]`, message: `"${f}" is not a field of the table` });
+  }
+  return issues;
+}
 
 /** The configured table (`mapping:` relative to the config file) or mappings/sinks/xsoar.yaml. */
 export function loadXsoarTable(mapping: string | undefined, ctx: IntegrationContext): XsoarTable {
   const file = mapping ? (isAbsolute(mapping) ? mapping : resolve(ctx.configDir, mapping)) : join(ctx.mappingsDir, 'sinks', 'xsoar.yaml');
-  const m = loadSinkMapping(file, XSOAR_MAPPING_SECTIONS);
+  const m = loadSinkMapping(file, XSOAR_MAPPING_SECTIONS, xsoarTableIssues);
   for (const f of Object.keys(m.fields)) {
     if (!FIELD_KEY.test(f)) throw bad(m.path, `field "${f}" is not an XSOAR field key (the display name lower-cased without spaces, e.g. trafficlightprotocol)`);
   }

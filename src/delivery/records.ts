@@ -81,9 +81,16 @@ function attributeIssues(t: { fields: Record<string, string> }): Issue[] {
     .map(([field, attr]) => ({ path: `fields.${field}`, message: `unknown attribute ${JSON.stringify(attr)} (known: ${Object.keys(ATTRIBUTES).join(', ')}, or "=constant")` }));
 }
 
-/** Reads a sink mapping table through the hardened YAML loader; `sections` are the sink's own top-level keys. */
-export function loadSinkMapping(path: string, sections?: Record<string, Schema<any>>): SinkMapping {
-  const table = loadYamlTable(path, (raw) => sinkTableSchema(raw, sections), { what: 'sink mapping table', check: attributeIssues }) as Record<string, unknown>;
+/**
+ * Reads a sink mapping table through the hardened YAML loader; `sections` are the sink's own
+ * top-level keys, `check` what their schema cannot say (a name that must be a field of the table).
+ * Every problem is reported with its line.
+ */
+export function loadSinkMapping(path: string, sections?: Record<string, Schema<any>>, check?: (table: Record<string, unknown> & { fields: Record<string, string> }) => Issue[]): SinkMapping {
+  const table = loadYamlTable(path, (raw) => sinkTableSchema(raw, sections), {
+    what: 'sink mapping table',
+    check: (t) => [...attributeIssues(t), ...(check?.(t as Record<string, unknown> & { fields: Record<string, string> }) ?? [])],
+  }) as Record<string, unknown>;
   return { fields: table.fields as Record<string, string>, table, path };
 }
 

@@ -110,3 +110,22 @@ test('the hardened loader refuses duplicate keys, tags and deep nesting in a tab
   const c = edited(t, 'otx/indicator-types.yaml', '{ observable: ipv4-addr }', '['.repeat(40) + ']'.repeat(40));
   assert.throws(() => loadOtxTypes(c.dir), /nesting deeper than 32 levels/);
 });
+
+test('sink routing sections are checked by schema when the sink loads its table: each mistake fails at its line', async (t) => {
+  const { QRADAR_MAPPING_SECTIONS } = await import('../../integrations/qradar/sink.js');
+  const { SPLUNK_MAPPING_SECTIONS, splunkTableIssues } = await import('../../integrations/splunk/mapping.js');
+  const { XSOAR_MAPPING_SECTIONS, xsoarTableIssues } = await import('../../integrations/xsoar/mapping.js');
+  const cases: { file: string; from: string; to: string; path: string; why: RegExp; load: (f: string) => unknown; lineOffset?: number }[] = [
+    { file: 'sinks/qradar.yaml', from: '{ name: IPv4, element_type: IP }', to: '{ name: IPv4, element_type: IPV4 }', path: 'sets.ipv4-addr.element_type', why: /ALN, ALNIC, IP/, load: (f) => loadSinkMapping(f, QRADAR_MAPPING_SECTIONS) },
+    { file: 'sinks/qradar.yaml', from: '  ipv4-addr:   {', to: '  ipv4-adr:    {', path: 'sets.ipv4-adr', why: /unknown key/, load: (f) => loadSinkMapping(f, QRADAR_MAPPING_SECTIONS) },
+    { file: 'sinks/splunk_es.yaml', from: 'collection: ip_intel', to: 'collection: ip_intell', path: 'routes.ipv4-addr.collection', why: /ip_intel/, load: (f) => loadSinkMapping(f, SPLUNK_MAPPING_SECTIONS.splunk_es, splunkTableIssues) },
+    { file: 'sinks/splunk_kv.yaml', from: '  score: number', to: '  scor: number', path: 'types.scor', why: /"scor" is not a field of the table/, load: (f) => loadSinkMapping(f, SPLUNK_MAPPING_SECTIONS.splunk_kv, splunkTableIssues) },
+    { file: 'sinks/splunk_kv.yaml', from: 'indicator: { indicator: 1 }', to: 'indicator: { indicator: 0 }', path: 'accelerated_fields.indicator.indicator', why: /must be 1 or -1/, load: (f) => loadSinkMapping(f, SPLUNK_MAPPING_SECTIONS.splunk_kv, splunkTableIssues) },
+    { file: 'sinks/splunk_hec.yaml', from: '  - indicator_type', to: '  - indicator_typo', path: 'indexed_fields[1]', why: /"indicator_typo" is not a field of the table/, load: (f) => loadSinkMapping(f, SPLUNK_MAPPING_SECTIONS.splunk_hec, splunkTableIssues) },
+    { file: 'sinks/xsoar.yaml', from: 'upper_case: [trafficlightprotocol]', to: 'upper_case: [trafficlight]', path: 'upper_case[0]', why: /"trafficlight" is not a field of the table/, load: (f) => loadSinkMapping(f, XSOAR_MAPPING_SECTIONS, xsoarTableIssues) },
+  ];
+  for (const c of cases) {
+    const e = edited(t, c.file, c.from, c.to);
+    failsAt(() => c.load(join(e.dir, c.file)), c.file, c.path, e.line, c.why);
+  }
+});
