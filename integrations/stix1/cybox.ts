@@ -3,30 +3,11 @@
  * One fact list feeds both pattern building (pattern.ts) and SCO building (sco.ts).
  */
 import { attr, child, childrenNamed, path, textOf, xsiType, type XmlElement } from '../../src/core/safe-xml.js';
+import { fact, push, simple, type Fact, type ObjectFacts } from './cybox-facts.js';
+import { file, pathFacts } from './cybox-file.js';
 
-/** One step of a STIX 2.1 object path: a property name, or `[*]` after a list property. */
-export type Step = string;
-
-export interface Fact {
-  /** STIX 2.1 object type the path starts from (`file`, `network-traffic`, …). */
-  type: string;
-  steps: Step[];
-  /** The raw values (a `##comma##` list gives several). */
-  values: string[];
-  /** CybOX condition (`Equals` when absent). */
-  condition: string;
-  /** `ANY` (default) or `ALL`, for value lists. */
-  applyCondition: string;
-  /** Literal kind in patterns. */
-  kind: 'string' | 'int' | 'timestamp' | 'float' | 'bool';
-  /** Facts of one list member share a group number (e.g. one archived file among several). */
-  group?: number;
-}
-
-export interface ObjectFacts {
-  type: string;
-  facts: Fact[];
-}
+export type { Fact, ObjectFacts, Step } from './cybox-facts.js';
+export { fileFacts, hashFacts } from './cybox-file.js';
 
 /** The CybOX properties type (`FileObjectType`) → STIX 2.1 object type, for types with a mapper. */
 const MAPPERS: Record<string, (p: XmlElement) => ObjectFacts | undefined> = Object.assign(Object.create(null) as Record<string, (p: XmlElement) => ObjectFacts | undefined>, {
@@ -80,33 +61,6 @@ export function objectFacts(props: XmlElement): ObjectFacts | undefined {
 
 // ---------------------------------------------------------------------------------------------
 
-const LIST_SEP = '##comma##';
-
-function fact(type: string, steps: Step[], el: XmlElement | undefined, kind: Fact['kind'] = 'string', transform?: (v: string) => string): Fact | undefined {
-  const raw = textOf(el);
-  if (raw === undefined || !el) return undefined;
-  const values = raw.split(LIST_SEP).map((v) => v.trim()).filter((v) => v.length > 0).map((v) => (transform ? transform(v) : v));
-  if (values.length === 0) return undefined;
-  return {
-    type,
-    steps,
-    values,
-    condition: attr(el, 'condition') ?? 'Equals',
-    applyCondition: (attr(el, 'apply_condition') ?? 'ANY').toUpperCase(),
-    kind,
-  };
-}
-
-function push(out: Fact[], f: Fact | undefined): void {
-  if (f) out.push(f);
-}
-
-function simple(type: string, table: [string[], Step[], Fact['kind']?][], p: XmlElement): ObjectFacts {
-  const facts: Fact[] = [];
-  for (const [src, steps, kind] of table) push(facts, fact(type, steps, path(p, ...src), kind ?? 'string'));
-  return { type, facts };
-}
-
 function address(p: XmlElement): ObjectFacts | undefined {
   const category = (attr(p, 'category') ?? 'ipv4-addr').toLowerCase();
   const value = child(p, 'Address_Value');
@@ -144,81 +98,11 @@ function uri(p: XmlElement): ObjectFacts {
   return simple(type, [[['Value'], ['value']]], p);
 }
 
-const HASH_NAMES: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, {
-  MD5: 'MD5', MD6: 'MD6', SHA1: 'SHA-1', 'SHA-1': 'SHA-1', SHA224: 'SHA-224', 'SHA-224': 'SHA-224', SHA256: 'SHA-256', 'SHA-256': 'SHA-256',
-  SHA384: 'SHA-384', 'SHA-384': 'SHA-384', SHA512: 'SHA-512', 'SHA-512': 'SHA-512', SSDEEP: 'SSDEEP', TLSH: 'TLSH',
-});
-
-/** `cyboxCommon:Hash` elements → hashes facts under `prefix`. */
-export function hashFacts(type: string, prefix: Step[], hashes: XmlElement | undefined): Fact[] {
-  const out: Fact[] = [];
-  for (const h of childrenNamed(hashes, 'Hash')) {
-    const name = textOf(h, 'Type')?.toUpperCase();
-    const valueEl = child(h, 'Simple_Hash_Value') ?? child(h, 'Fuzzy_Hash_Value');
-    if (!name || !valueEl) continue;
-    const alg = HASH_NAMES[name] ?? (child(h, 'Fuzzy_Hash_Value') ? 'SSDEEP' : name);
-    push(out, fact(type, [...prefix, 'hashes', alg], valueEl));
-  }
-  return out;
-}
-
-/** File properties, under `prefix` (e.g. `image_ref`) of object `type`. */
-export function fileFacts(type: string, prefix: Step[], p: XmlElement): Fact[] {
-  const out: Fact[] = [];
-  out.push(...hashFacts(type, prefix, child(p, 'Hashes')));
-  push(out, fact(type, [...prefix, 'name'], child(p, 'File_Name')));
-  const fp = child(p, 'File_Path');
-  if (fp && textOf(fp)) {
-    const full = textOf(fp)!;
-    const name = textOf(p, 'File_Name');
-    if (name && full.length > name.length && full.endsWith(name) && '/\\'.includes(full[full.length - name.length - 1])) {
-      // File_Path repeats the name: the directory is what precedes it.
-      out.push({ ...fact(type, [...prefix, 'parent_directory_ref', 'path'], fp)!, values: [full.slice(0, full.length - name.length - 1)] });
-    } else if (!name && !/[\\/]$/.test(full)) {
-      // A path without a separate name and not ending in a separator: the last part is the name.
-      const cut = Math.max(full.lastIndexOf('/'), full.lastIndexOf('\\'));
-      if (cut > 0 && cut < full.length - 1) {
-        out.push({ ...fact(type, [...prefix, 'name'], fp)!, values: [full.slice(cut + 1)] });
-        out.push({ ...fact(type, [...prefix, 'parent_directory_ref', 'path'], fp)!, values: [full.slice(0, cut)] });
-      } else push(out, fact(type, [...prefix, 'parent_directory_ref', 'path'], fp));
-    } else push(out, fact(type, [...prefix, 'parent_directory_ref', 'path'], fp));
-  }
-  push(out, fact(type, [...prefix, 'size'], child(p, 'Size_In_Bytes'), 'int'));
-  push(out, fact(type, [...prefix, 'magic_number_hex'], child(p, 'Magic_Number')));
-  push(out, fact(type, [...prefix, 'ctime'], child(p, 'Created_Time'), 'timestamp'));
-  push(out, fact(type, [...prefix, 'mtime'], child(p, 'Modified_Time'), 'timestamp'));
-  push(out, fact(type, [...prefix, 'atime'], child(p, 'Accessed_Time'), 'timestamp'));
-  return out;
-}
-
-function file(p: XmlElement): ObjectFacts {
-  const facts = fileFacts('file', [], p);
-  const t = xsiType(p);
-  if (t === 'ArchiveFileObjectType') {
-    push(facts, fact('file', ['extensions', 'archive-ext', 'comment'], child(p, 'Comment')));
-    childrenNamed(p, 'Archived_File').forEach((f, group) => {
-      for (const x of fileFacts('file', ['extensions', 'archive-ext', 'contains_refs', '[*]'], f)) facts.push({ ...x, group });
-    });
-  } else if (t === 'ImageFileObjectType') {
-    push(facts, fact('file', ['extensions', 'raster-image-ext', 'image_height'], child(p, 'Image_Height'), 'int'));
-    push(facts, fact('file', ['extensions', 'raster-image-ext', 'image_width'], child(p, 'Image_Width'), 'int'));
-    push(facts, fact('file', ['extensions', 'raster-image-ext', 'bits_per_pixel'], child(p, 'Bits_Per_Pixel'), 'int'));
-  } else if (t === 'PDFFileObjectType') {
-    const ext = ['extensions', 'pdf-ext'];
-    push(facts, fact('file', [...ext, 'version'], child(p, 'Version'), 'float'));
-    for (const d of path(p, 'Metadata', 'Document_Information_Dictionary')?.children ?? []) {
-      push(facts, fact('file', [...ext, 'document_info_dict', d.local], d, /Date$/.test(d.local) ? 'timestamp' : 'string'));
-    }
-    const ids = childrenNamed(path(p, 'Trailers', 'Trailer', 'ID'), 'ID_String');
-    push(facts, fact('file', [...ext, 'pdfid0'], ids[0]));
-    push(facts, fact('file', [...ext, 'pdfid1'], ids[1]));
-  }
-  return { type: 'file', facts };
-}
 
 function registry(p: XmlElement): ObjectFacts {
   const facts: Fact[] = [];
   const hive = textOf(p, 'Hive');
+  const used = child(p, 'Hive') ? [child(p, 'Hive')!] : [];
   const keyEl = child(p, 'Key');
   const key = fact('windows-registry-key', ['key'], keyEl);
   if (key) {
@@ -230,7 +114,7 @@ function registry(p: XmlElement): ObjectFacts {
     push(facts, fact('windows-registry-key', ['values', '[*]', 'data'], child(v, 'Data')));
     push(facts, fact('windows-registry-key', ['values', '[*]', 'data_type'], child(v, 'Datatype')));
   }
-  return { type: 'windows-registry-key', facts };
+  return { type: 'windows-registry-key', facts, used };
 }
 
 function process(p: XmlElement): ObjectFacts {
@@ -240,7 +124,7 @@ function process(p: XmlElement): ObjectFacts {
   const img = child(p, 'Image_Info');
   if (img) {
     if (!child(p, 'Name')) push(facts, fact('process', ['image_ref', 'name'], child(img, 'File_Name')));
-    push(facts, fact('process', ['image_ref', 'parent_directory_ref', 'path'], child(img, 'Path')));
+    facts.push(...pathFacts('process', ['image_ref'], child(img, 'Path'), textOf(p, 'Name') ?? textOf(img, 'File_Name')));
     push(facts, fact('process', ['command_line'], child(img, 'Command_Line')));
     push(facts, fact('process', ['cwd'], child(img, 'Current_Directory')));
   }
@@ -377,6 +261,15 @@ function port(p: XmlElement): ObjectFacts {
   return { type: t, facts };
 }
 
+/** CybOX X.509 Standard_Extensions → STIX 2.1 `x509_v3_extensions` properties. */
+const X509_V3: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, {
+  Basic_Constraints: 'basic_constraints', Name_Constraints: 'name_constraints', Policy_Constraints: 'policy_constraints', Key_Usage: 'key_usage',
+  Extended_Key_Usage: 'extended_key_usage', Subject_Key_Identifier: 'subject_key_identifier', Authority_Key_Identifier: 'authority_key_identifier',
+  Subject_Alternative_Name: 'subject_alternative_name', Issuer_Alternative_Name: 'issuer_alternative_name',
+  Subject_Directory_Attributes: 'subject_directory_attributes', CRL_Distribution_Points: 'crl_distribution_points',
+  Inhibit_Any_Policy: 'inhibit_any_policy', Certificate_Policies: 'certificate_policies', Policy_Mappings: 'policy_mappings',
+});
+
 function x509(p: XmlElement): ObjectFacts {
   const t = 'x509-certificate';
   const c = child(p, 'Certificate');
@@ -393,6 +286,14 @@ function x509(p: XmlElement): ObjectFacts {
     push(facts, fact(t, ['subject_public_key_modulus'], child(pk, 'Modulus')));
     push(facts, fact(t, ['subject_public_key_exponent'], child(pk, 'Exponent'), 'int'));
     push(facts, fact(t, ['subject_public_key_algorithm'], path(c, 'Subject_Public_Key', 'Public_Key_Algorithm')));
+    const ext = child(c, 'Standard_Extensions');
+    for (const e of ext?.children ?? []) {
+      const v3 = ['x509_v3_extensions'];
+      if (e.local === 'Private_Key_Usage_Period') {
+        push(facts, fact(t, [...v3, 'private_key_usage_period_not_before'], child(e, 'Not_Before'), 'timestamp'));
+        push(facts, fact(t, [...v3, 'private_key_usage_period_not_after'], child(e, 'Not_After'), 'timestamp'));
+      } else if (X509_V3[e.local]) push(facts, fact(t, [...v3, X509_V3[e.local]], e));
+    }
   }
   return { type: t, facts };
 }

@@ -6,6 +6,9 @@
  * - patterns are compared after `parsePattern`, with AND/OR chains flattened and their operands
  *   sorted (both are commutative and associative), and string literals compared case-insensitively
  *   (we canonicalise hashes and protocols to lower case, the elevator keeps the source's case);
+ *   MATCHES literals are compared without regex escapes (we escape metacharacters of Contains /
+ *   StartsWith / EndsWith values, the elevator does not), and our lookup companion of a contains
+ *   term (`(p MATCHES 'x' OR p = 'x')`) compares as its MATCHES;
  * - an indicator matches when its pattern, name, indicator_types, confidence and kill-chain
  *   phases match;
  * - an observable (SCO) matches on its type and its properties (nested keys sorted), references
@@ -35,11 +38,26 @@ function litKey(l: Literal): string {
   }
 }
 
-function cmpKey(c: ComparisonExpression): string {
+/** A MATCHES literal without its regex escapes: we escape metacharacters, the elevator does not. */
+function unescapeRegex(l: Literal): Literal {
+  return l.kind === 'string' ? { ...l, value: l.value.replace(/\\([^A-Za-z0-9])/g, '$1') } : l;
+}
+
+/** Our lookup companion of a `contains` term: `(p MATCHES 'x' OR p = 'x')` compares as the MATCHES alone. */
+function withoutCompanion(c: ComparisonExpression): ComparisonExpression {
+  if (c.kind !== 'comparison-op' || c.op !== 'OR' || c.operands.length !== 2) return c;
+  const [a, b] = c.operands;
+  if (a.kind === 'comparison' && b.kind === 'comparison' && a.operator === 'MATCHES' && b.operator === '=' && !b.negated && pathKey(a.path) === pathKey(b.path)) return a;
+  return c;
+}
+
+function cmpKey(cmp: ComparisonExpression): string {
+  const c = withoutCompanion(cmp);
   switch (c.kind) {
     case 'exists': return `EXISTS ${pathKey(c.path)}`;
     case 'comparison': {
-      const v = Array.isArray(c.value) ? `(${c.value.map(litKey).sort().join(',')})` : litKey(c.value);
+      const lit = (l: Literal): string => litKey(c.operator === 'MATCHES' ? unescapeRegex(l) : l);
+      const v = Array.isArray(c.value) ? `(${c.value.map(lit).sort().join(',')})` : lit(c.value);
       return `${pathKey(c.path)} ${c.negated ? 'NOT ' : ''}${c.operator} ${v}`;
     }
     case 'comparison-op': {

@@ -9,7 +9,7 @@ import type { StixObject } from '../../src/core/stix.js';
 import { attr, child, childrenNamed, textOf, xsiType, type XmlElement } from '../../src/core/safe-xml.js';
 import { convertId, stixTimestamp, type Stix1MapContext } from './common.js';
 import { markingsOf } from './markings.js';
-import { PatternBuilder, type Unmapped } from './pattern.js';
+import { foldsInto, PatternBuilder, type Unmapped } from './pattern.js';
 import { WorkBudget } from '../../src/core/work-budget.js';
 import { isStixId } from '../../src/core/stix-check.js';
 import { objectValueProblem, VALIDITY_POLICY } from '../../src/core/value-gate.js';
@@ -267,9 +267,15 @@ export class Stix1Mapper implements SdoHost, IndicatorHost {
       const facts = this.builder.objectFacts(ob, 0);
       if (!facts) continue;
       for (const s of scosFromFacts(facts)) if (!scos.some((x) => x.id === s.id)) scos.push(s);
-      // Related objects that are their own SCOs (e.g. a domain's resolved addresses are folded in already).
+      // related objects that do not fold into this one (resolved addresses, e-mail attachments do) are SCOs of their own
+      for (const rel of childrenNamed(child(ob, 'Related_Objects'), 'Related_Object')) {
+        const rf = this.builder.objectFacts(rel, 1);
+        if (!rf || foldsInto(facts.type, rel)) continue;
+        for (const s of scosFromFacts(rf)) if (!scos.some((x) => x.id === s.id)) scos.push(s);
+      }
     }
-    this.countUnmapped(this.builder.unmapped.splice(0));
+    const unmapped = this.builder.unmapped.splice(0);
+    this.countUnmapped(unmapped);
     if (scos.length === 0) return;
     // a value that fails the gate rejects the observation (its SCOs reference each other)
     for (const s of scos) {
@@ -291,6 +297,7 @@ export class Stix1Mapper implements SdoHost, IndicatorHost {
       number_observed: 1,
       object_refs: scos.map((s) => s.id),
     };
+    if (unmapped.length) od.x_stix1_unmapped = unmapped;
     this.emit(od, stix1Id);
     this.stats.observables += scos.length;
   }

@@ -4,6 +4,8 @@
  * `Observable_Composition` is an observation expression with its AND/OR operator.
  */
 import { escapePatternString } from '../../src/core/pattern.js';
+import { filePathTerm, textTerm, type TextCondition } from '../../src/formats/pattern-terms.js';
+import { unmappedProperties } from './cybox-unmapped.js';
 import { normaliseObservable } from '../../src/core/observable.js';
 import type { ObservableType } from '../../src/core/stix.js';
 import { attr, child, childrenNamed, textOf, xsiType, type XmlElement } from '../../src/core/safe-xml.js';
@@ -18,6 +20,17 @@ export interface Unmapped {
   cybox_type: string;
   /** The STIX 1.x id of the observable or object, when it has one. */
   id?: string;
+  /** For one property of a mapped object: its element path below `Properties`. */
+  property?: string;
+  value?: string;
+  condition?: string;
+  /**
+   * Why a property is listed: `no_stix_property` (STIX 2.1 has no place for it),
+   * `unknown_condition` (a condition that is not CybOX's, e.g. `greaterthen`: the term is left out
+   * rather than read as `=`), `path_condition` (a negated path condition with no
+   * single-comparison form). Absent for a whole object with no STIX 2.1 type.
+   */
+  reason?: string;
 }
 
 /** Resolves `idref`s within the package. */
@@ -61,20 +74,25 @@ function literal(f: Fact, v: string): string {
   return `'${escapePatternString(v)}'`;
 }
 
-function one(f: Fact, p: string, op: string, v: string): CmpNode {
+const TEXT_CONDITIONS: Record<string, TextCondition> = { Equals: 'equals', Contains: 'contains', StartsWith: 'startswith', EndsWith: 'endswith' };
+
+function one(f: Fact, p: string, op: string, v: string): CmpNode | undefined {
+  if (f.kind === 'path') {
+    const cond = TEXT_CONDITIONS[op === 'DoesNotContain' ? 'Contains' : op];
+    const text = cond ? filePathTerm(p.endsWith(':') ? p : `${p}.`, cond, v, op === 'DoesNotContain') : undefined;
+    return text === undefined ? undefined : { kind: 'cmp', text };
+  }
   switch (op) {
     case 'Equals':
       return { kind: 'cmp', text: `${p} = ${literal(f, canonicalValue(f, v))}` };
     case 'DoesNotEqual':
       return { kind: 'cmp', text: `${p} != ${literal(f, canonicalValue(f, v))}` };
     case 'Contains':
-      return { kind: 'cmp', text: `${p} MATCHES '${escapePatternString(v)}'` };
-    case 'DoesNotContain':
-      return { kind: 'cmp', text: `${p} NOT MATCHES '${escapePatternString(v)}'` };
     case 'StartsWith':
-      return { kind: 'cmp', text: `${p} MATCHES '^${escapePatternString(v)}'` };
     case 'EndsWith':
-      return { kind: 'cmp', text: `${p} MATCHES '${escapePatternString(v)}$'` };
+      return { kind: 'cmp', text: textTerm(p, TEXT_CONDITIONS[op], v) };
+    case 'DoesNotContain':
+      return { kind: 'cmp', text: textTerm(p, 'contains', v, true) };
     case 'FitsPattern':
       return { kind: 'cmp', text: `${p} MATCHES '${escapePatternString(v)}'` };
     case 'GreaterThan':
@@ -86,36 +104,58 @@ function one(f: Fact, p: string, op: string, v: string): CmpNode {
     case 'LessThanOrEqual':
       return { kind: 'cmp', text: `${p} <= ${literal(f, v)}` };
     default:
-      return { kind: 'cmp', text: `${p} = ${literal(f, canonicalValue(f, v))}` };
+      return undefined;
   }
 }
 
-function conditionName(c: string): string {
-  const l = c.toLowerCase();
-  const table: Record<string, string> = {
-    equals: 'Equals', doesnotequal: 'DoesNotEqual', contains: 'Contains', doesnotcontain: 'DoesNotContain', startswith: 'StartsWith',
-    endswith: 'EndsWith', fitspattern: 'FitsPattern', greaterthan: 'GreaterThan', greaterthanorequal: 'GreaterThanOrEqual',
-    lessthan: 'LessThan', lessthanorequal: 'LessThanOrEqual', inclusivebetween: 'InclusiveBetween', exclusivebetween: 'ExclusiveBetween',
-  };
-  return table[l] ?? 'Equals';
+const CONDITIONS: Record<string, string> = {
+  equals: 'Equals', doesnotequal: 'DoesNotEqual', contains: 'Contains', doesnotcontain: 'DoesNotContain', startswith: 'StartsWith',
+  endswith: 'EndsWith', fitspattern: 'FitsPattern', greaterthan: 'GreaterThan', greaterthanorequal: 'GreaterThanOrEqual',
+  lessthan: 'LessThan', lessthanorequal: 'LessThanOrEqual', inclusivebetween: 'InclusiveBetween', exclusivebetween: 'ExclusiveBetween',
+};
+
+/** The CybOX condition (case-insensitive); undefined for anything else (`greaterthen`, BitwiseAnd). */
+function conditionName(c: string): string | undefined {
+  return CONDITIONS[c.toLowerCase()];
 }
 
-/** One fact → its comparison expression (value lists become IN, or OR/AND by apply_condition). */
-export function factComparison(f: Fact): CmpNode {
+/** Why a fact has no comparison (it is then left out of the pattern and listed as unmapped). */
+export type TermProblem = { fact: Fact; reason: 'unknown_condition' | 'path_condition' };
+
+/**
+ * One fact → its comparison expression (value lists become IN, or OR/AND by apply_condition);
+ * undefined, with the problem reported, when its condition is unknown or has no STIX form.
+ */
+export function factComparison(f: Fact, problem: (p: TermProblem) => void = () => {}): CmpNode | undefined {
   const p = pathText(f.type, f.steps);
   const cond = conditionName(f.condition);
+  if (cond === undefined) {
+    problem({ fact: f, reason: 'unknown_condition' });
+    return undefined;
+  }
   if (cond === 'InclusiveBetween' || cond === 'ExclusiveBetween') {
     const [lo, hi] = f.values;
     if (lo !== undefined && hi !== undefined) {
       const [a, b] = cond === 'InclusiveBetween' ? ['>=', '<='] : ['>', '<'];
       return { kind: 'AND', items: [{ kind: 'cmp', text: `${p} ${a} ${literal(f, lo)}` }, { kind: 'cmp', text: `${p} ${b} ${literal(f, hi)}` }] };
     }
+    problem({ fact: f, reason: 'unknown_condition' });
+    return undefined;
   }
-  if (f.values.length === 1) return one(f, p, cond, f.values[0]);
-  if (cond === 'Equals' && f.applyCondition !== 'ALL') {
+  if (f.values.length > 1 && cond === 'Equals' && f.applyCondition !== 'ALL' && f.kind !== 'path') {
     return { kind: 'cmp', text: `${p} IN (${f.values.map((v) => literal(f, canonicalValue(f, v))).join(', ')})` };
   }
-  return { kind: f.applyCondition === 'ALL' ? 'AND' : 'OR', items: f.values.map((v) => one(f, p, cond, v)) };
+  const items: CmpNode[] = [];
+  for (const v of f.values) {
+    const c = one(f, p, cond, v);
+    if (!c) {
+      problem({ fact: f, reason: 'path_condition' });
+      return undefined;
+    }
+    items.push(c);
+  }
+  if (items.length === 1) return items[0];
+  return { kind: f.applyCondition === 'ALL' ? 'AND' : 'OR', items };
 }
 
 export function cmpText(n: CmpNode, parent?: string): string {
@@ -131,7 +171,7 @@ export function obsText(n: ObsNode, parent?: string): string {
 }
 
 /** Whether a related object becomes part of its parent's properties (otherwise: its own observation). */
-function folds(parentType: string, rel: XmlElement): boolean {
+export function foldsInto(parentType: string, rel: XmlElement): boolean {
   const kind = (textOf(rel, 'Relationship') ?? '').toLowerCase();
   if (parentType === 'domain-name' && kind === 'resolved_to') return true;
   if (parentType === 'email-message' && (kind === 'contains' || kind === 'contained_within')) return true;
@@ -139,11 +179,12 @@ function folds(parentType: string, rel: XmlElement): boolean {
 }
 
 /** The comparisons of one object: its hashes ORed (any of them identifies the file), the rest ANDed. */
-function objectComparison(of: ObjectFacts): CmpNode | undefined {
+function objectComparison(of: ObjectFacts, problem: (p: TermProblem) => void): CmpNode | undefined {
   const hashes: CmpNode[] = [];
   const rest: CmpNode[] = [];
   for (const f of of.facts) {
-    const c = factComparison(f);
+    const c = factComparison(f, problem);
+    if (!c) continue;
     if (f.steps.length === 2 && f.steps[0] === 'hashes') hashes.push(c);
     else rest.push(c);
   }
@@ -245,9 +286,11 @@ export class PatternBuilder {
       this.unmapped.push({ cybox_type: xsiType(props) ?? 'unknown', id: attr(o, 'id') });
       return undefined;
     }
+    const cyboxType = xsiType(props) ?? 'unknown';
+    for (const u of unmappedProperties(props, facts)) this.unmapped.push({ cybox_type: cyboxType, id: attr(o, 'id'), ...u, reason: 'no_stix_property' });
     // Related objects that fold into the object's own properties.
     for (const rel of childrenNamed(child(o, 'Related_Objects'), 'Related_Object')) {
-      if (!folds(facts.type, rel)) continue;
+      if (!foldsInto(facts.type, rel)) continue;
       this.budget.spend();
       const kind = (textOf(rel, 'Relationship') ?? '').toLowerCase();
       const target = this.resolve(rel, depth + 1);
@@ -273,6 +316,20 @@ export class PatternBuilder {
     return facts;
   }
 
+  /** A term left out of the pattern: listed with its property, value, condition and reason. */
+  private termProblem(obj: XmlElement, depth: number, p: TermProblem): void {
+    const o = this.resolve(obj, depth);
+    const props = child(o, 'Properties');
+    this.unmapped.push({
+      cybox_type: (props && xsiType(props)) ?? 'unknown',
+      id: attr(o ?? obj, 'id'),
+      property: p.fact.source?.local ?? pathText(p.fact.type, p.fact.steps),
+      value: p.fact.values.join('##comma##'),
+      condition: p.fact.condition,
+      reason: p.reason,
+    });
+  }
+
   /** One object's observation, ANDed with observations of its related objects that do not fold into it. */
   private object(obj: XmlElement, depth: number): ObsNode | undefined {
     if (depth > MAX_REF_DEPTH) return undefined;
@@ -283,12 +340,12 @@ export class PatternBuilder {
 
   private objectBody(obj: XmlElement, depth: number): ObsNode | undefined {
     const of = this.objectFacts(obj, depth);
-    const own = of ? objectComparison(of) : undefined;
+    const own = of ? objectComparison(of, (p) => this.termProblem(obj, depth, p)) : undefined;
     const items: ObsNode[] = own && of ? [{ kind: 'obs', cmp: own, type: of.type }] : [];
     const o = this.resolve(obj, depth);
     if (o && of) {
       for (const rel of childrenNamed(child(o, 'Related_Objects'), 'Related_Object')) {
-        if (folds(of.type, rel)) continue;
+        if (foldsInto(of.type, rel)) continue;
         const r = this.object(rel, depth + 1);
         if (r) items.push(r);
       }
