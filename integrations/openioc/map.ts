@@ -13,7 +13,8 @@ import { s, type Issue } from '../../src/core/schema.js';
 import { loadYamlTable, TABLE_KEY } from '../../src/core/yaml-document.js';
 import { deterministicId } from '../../src/core/ids.js';
 import { normaliseObservable } from '../../src/core/observable.js';
-import { canonicalPattern, escapePatternString, parsePattern } from '../../src/core/pattern.js';
+import { canonicalPattern, parsePattern } from '../../src/core/pattern.js';
+import { filePathTerm, lit, regexEscape, textTerm, type TextCondition } from '../../src/formats/pattern-terms.js';
 import { patternProblem, VALIDITY_POLICY } from '../../src/core/value-gate.js';
 import { WorkBudget, BUDGET_FLOOR } from '../../src/core/work-budget.js';
 import type { ObservableType, StixObject } from '../../src/core/stix.js';
@@ -64,6 +65,13 @@ export interface UnmappedTerm {
   condition: string;
   content: string;
   negate?: boolean;
+  /**
+   * `no_stix_path` (the term is not in mappings/openioc/terms.yaml), `unknown_condition` (a
+   * condition OpenIOC does not define, or one the term's kind cannot take), `bad_value` (not a
+   * number / date where the term needs one), `path_condition` (a negated or regex condition on a
+   * full path, which has no single-comparison form).
+   */
+  reason: string;
 }
 
 export interface OpenIocMapResult {
@@ -72,19 +80,12 @@ export interface OpenIocMapResult {
   stats: { items: number; mapped: number; unmapped: number };
 }
 
-type Cmp = { text: string; type: string };
-type Node = { kind: 'obs'; type: string; op: 'AND' | 'OR'; cmps: string[] } | { kind: 'AND' | 'OR'; items: Node[] };
+/** A comparison expression inside one observation. */
+type Cmp = { kind: 'cmp'; text: string } | { kind: 'AND' | 'OR'; items: Cmp[] };
+/** An observation of one object (`key`: the OpenIOC document and the STIX type) or an expression of observations. */
+type Node = { kind: 'obs'; key: string; cmp: Cmp } | { kind: 'AND' | 'OR'; items: Node[] };
 
 const MAX_DEPTH = 64;
-const REGEX_SPECIAL = /[.*+?^${}()|[\]\\/]/g;
-
-function regexEscape(v: string): string {
-  return v.replace(REGEX_SPECIAL, '\\$&');
-}
-
-function lit(v: string): string {
-  return `'${escapePatternString(v)}'`;
-}
 
 const NORMALISED = new Set(['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr']);
 
@@ -104,73 +105,89 @@ function timestampLiteral(v: string): string | undefined {
   return Number.isNaN(ms) ? undefined : `t'${new Date(ms).toISOString()}'`;
 }
 
-/** One IndicatorItem → a comparison, or undefined when it has no STIX equivalent. */
-function itemComparison(m: TermMapping, condition: string, content: string, negate: boolean): Cmp | undefined {
-  const type = m.path.slice(0, m.path.indexOf(':'));
-  const not = negate ? 'NOT ' : '';
+const TEXT: Record<string, TextCondition> = { is: 'equals', contains: 'contains', 'starts-with': 'startswith', 'ends-with': 'endswith' };
+const KNOWN = new Set(['is', 'contains', 'starts-with', 'ends-with', 'matches', 'greater-than', 'less-than']);
+
+/** One IndicatorItem → its comparison text, or why it has none. */
+function itemComparison(m: TermMapping, condition: string, content: string, negate: boolean): { text: string } | { reason: string } {
   const c = condition.toLowerCase();
   // OpenIOC 1.0 negated conditions
   const neg = c === 'isnot' || c === 'containsnot' ? !negate : negate;
-  const n = neg ? 'NOT ' : '';
   const base = c === 'isnot' ? 'is' : c === 'containsnot' ? 'contains' : c;
+  if (!KNOWN.has(base)) return { reason: 'unknown_condition' };
+  const n = neg ? 'NOT ' : '';
   if (m.kind === 'extension') {
     const ext = content.replace(/^\./, '');
-    if (base !== 'is' && base !== 'contains' && base !== 'ends-with') return undefined;
-    return { type, text: `${m.path} ${n}MATCHES ${lit(`\\.${regexEscape(ext)}$`)}` };
+    if (base !== 'is' && base !== 'contains' && base !== 'ends-with') return { reason: 'unknown_condition' };
+    return { text: `${m.path} ${n}MATCHES ${lit(`\\.${regexEscape(ext)}$`)}` };
   }
-  if (m.kind === 'fullpath' && base === 'is') {
-    const cut = Math.max(content.lastIndexOf('\\'), content.lastIndexOf('/'));
-    if (cut > 0 && cut < content.length - 1) {
-      if (neg) return undefined; // NOT (a AND b) has no single-observation form
-      return { type, text: `(file:name = ${lit(content.slice(cut + 1))} AND file:parent_directory_ref.path = ${lit(content.slice(0, cut))})` };
-    }
+  if (m.kind === 'fullpath') {
+    const cond = TEXT[base];
+    const prefix = m.path.slice(0, m.path.indexOf(':') + 1);
+    const text = cond ? filePathTerm(prefix, cond, content, neg) : undefined;
+    return text === undefined ? { reason: 'path_condition' } : { text };
   }
   let value: string;
   switch (m.kind) {
     case 'int':
-      if (!/^-?\d{1,15}$/.test(content.trim())) return undefined;
+      if (!/^-?\d{1,15}$/.test(content.trim())) return { reason: 'bad_value' };
       value = String(Number(content.trim()));
       break;
     case 'timestamp': {
       const t = timestampLiteral(content.trim());
-      if (!t) return undefined;
+      if (!t) return { reason: 'bad_value' };
       value = t;
       break;
     }
     default:
       value = lit(canonical(m.path, m.kind, content));
   }
+  if (TEXT[base]) return { text: textTerm(m.path, TEXT[base], content, neg, value) };
   switch (base) {
-    case 'is':
-      return { type, text: `${m.path} ${n}= ${value}` };
-    case 'contains':
-      return { type, text: `${m.path} ${n}MATCHES ${lit(regexEscape(content))}` };
-    case 'starts-with':
-      return { type, text: `${m.path} ${n}MATCHES ${lit(`^${regexEscape(content)}`)}` };
-    case 'ends-with':
-      return { type, text: `${m.path} ${n}MATCHES ${lit(`${regexEscape(content)}$`)}` };
     case 'matches':
-      return { type, text: `${m.path} ${n}MATCHES ${lit(content)}` };
+      return { text: `${m.path} ${n}MATCHES ${lit(content)}` };
     case 'greater-than':
-      return { type, text: `${m.path} ${n}> ${value}` };
-    case 'less-than':
-      return { type, text: `${m.path} ${n}< ${value}` };
+      return { text: `${m.path} ${n}> ${value}` };
     default:
-      void not;
-      return undefined;
+      return { text: `${m.path} ${n}< ${value}` };
   }
 }
 
+function cmpText(c: Cmp, parent?: string): string {
+  if (c.kind === 'cmp') return c.text;
+  const inner = c.items.map((i) => cmpText(i, c.kind)).join(` ${c.kind} `);
+  return parent !== undefined && c.items.length > 1 ? `(${inner})` : inner;
+}
+
 function nodeText(n: Node, parent?: string): string {
-  if (n.kind === 'obs') return `[${n.cmps.length > 1 ? n.cmps.join(` ${n.op} `) : n.cmps[0]}]`;
+  if (n.kind === 'obs') return `[${cmpText(n.cmp)}]`;
   const inner = n.items.map((i) => nodeText(i, n.kind)).join(` ${n.kind} `);
   return parent !== undefined && n.items.length > 1 ? `(${inner})` : inner;
+}
+
+/** The one object key of a sub-tree whose observations all describe the same kind of object; undefined otherwise. */
+function singleKey(n: Node): string | undefined {
+  if (n.kind === 'obs') return n.key;
+  const keys = new Set(n.items.map(singleKey));
+  return keys.size === 1 && !keys.has(undefined) ? [...keys][0] : undefined;
+}
+
+/** A single-object sub-tree as one comparison expression (its boolean structure kept). */
+function asCmp(n: Node): Cmp {
+  return n.kind === 'obs' ? n.cmp : { kind: n.kind, items: n.items.map(asCmp) };
 }
 
 /**
  * Maps the indicator tree. OpenIOC has no references, so each element is visited once; the work
  * budget (one unit per Indicator and IndicatorItem) and the depth limit make that explicit: past
  * either, the IOC is rejected (`too_complex`, `too_deep`) instead of silently truncated.
+ *
+ * In a node, the items about one object (same OpenIOC document, e.g. `ProcessItem`, and same
+ * STIX type) and every sub-tree about only that object form ONE observation, the node's
+ * operator joining their comparisons and the sub-trees keeping their own boolean structure —
+ * `ProcessItem/name is x AND (ProcessItem/path contains a OR ProcessItem/path contains b)` is
+ * one process. Items about other objects and mixed sub-trees are observations joined with the
+ * node's operator.
  */
 class TreeMapper {
   readonly unmapped: UnmappedTerm[] = [];
@@ -186,27 +203,32 @@ class TreeMapper {
     this.budget.spend();
     if (depth > MAX_DEPTH) throw new StixgateError('STIXGATE_ERR_INPUT_TOO_COMPLEX', `OpenIOC indicators nested deeper than ${MAX_DEPTH}`, { reason: 'too_deep' });
     const op = (attr(el, 'operator') ?? 'OR').toUpperCase() === 'AND' ? 'AND' : 'OR';
-    const byType = new Map<string, string[]>();
-    const subs: Node[] = [];
+    const byKey = new Map<string, Cmp[]>();
+    const mixed: Node[] = [];
+    const add = (key: string, c: Cmp): void => {
+      const list = byKey.get(key) ?? [];
+      list.push(c);
+      byKey.set(key, list);
+    };
     for (const c of el.children) {
       if (c.local === 'Indicator') {
-        const s = this.indicator(c, depth + 1);
-        if (s) subs.push(s);
+        const sub = this.indicator(c, depth + 1);
+        if (!sub) continue;
+        const key = singleKey(sub);
+        if (key !== undefined) add(key, asCmp(sub));
+        else mixed.push(sub);
       } else if (c.local === 'IndicatorItem') {
-        const cmp = this.item(c);
-        if (!cmp) continue;
-        const list = byType.get(cmp.type) ?? [];
-        list.push(cmp.text);
-        byType.set(cmp.type, list);
+        const item = this.item(c);
+        if (item) add(item.key, { kind: 'cmp', text: item.text });
       }
     }
-    const items: Node[] = [...byType.entries()].map(([type, cmps]) => ({ kind: 'obs', type, op, cmps }));
-    items.push(...subs);
+    const items: Node[] = [...byKey.entries()].map(([key, cmps]) => ({ kind: 'obs', key, cmp: cmps.length === 1 ? cmps[0] : { kind: op, items: cmps } }));
+    items.push(...mixed);
     if (items.length === 0) return undefined;
     return items.length === 1 ? items[0] : { kind: op, items };
   }
 
-  private item(el: XmlElement): Cmp | undefined {
+  private item(el: XmlElement): { key: string; text: string } | undefined {
     this.budget.spend();
     this.items++;
     const ctxEl = child(el, 'Context');
@@ -215,15 +237,16 @@ class TreeMapper {
     const content = textOf(el, 'Content') ?? '';
     const negate = (attr(el, 'negate') ?? 'false').toLowerCase() === 'true';
     const m = this.terms.get(search);
-    const cmp = m && content ? itemComparison(m, condition, content, negate) : undefined;
-    if (!cmp) {
-      const u: UnmappedTerm = { search, condition, content };
+    const r = m && content ? itemComparison(m, condition, content, negate) : { reason: m ? 'bad_value' : 'no_stix_path' };
+    if ('reason' in r) {
+      const u: UnmappedTerm = { search, condition, content, reason: r.reason };
       if (negate) u.negate = true;
       this.unmapped.push(u);
       return undefined;
     }
     this.mapped++;
-    return cmp;
+    const document = attr(ctxEl, 'document') ?? search.split('/')[0];
+    return { key: `${document}|${m!.path.slice(0, m!.path.indexOf(':'))}`, text: r.text };
   }
 }
 

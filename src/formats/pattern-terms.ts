@@ -52,7 +52,7 @@ export function textTerm(path: string, cond: TextCondition, content: string, neg
   const n = negate ? 'NOT ' : '';
   switch (cond) {
     case 'equals':
-      return `${path} ${negate ? '!=' : '='} ${equalsValue}`;
+      return `${path} ${negate ? 'NOT =' : '='} ${equalsValue}`;
     case 'contains':
       return containsTerm(path, content, negate);
     case 'startswith':

@@ -35,16 +35,17 @@ test('OpenIOC 1.1: every condition, negation, AND/OR grouping by object type, un
   assert.equal(ind.valid_from, '2024-05-01T00:00:00.000Z');
   assert.equal(
     ind.pattern,
-    "[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e' OR file:hashes.'SHA-256' = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855']" +
+    // the OR node's FileItem terms and its FileItem-only AND sub-tree are one file observation
+    "[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e' OR file:hashes.'SHA-256' = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'" +
+      " OR (file:name MATCHES 'evil\\\\.exe' AND file:parent_directory_ref.path NOT MATCHES '^C:\\\\\\\\Windows' AND file:size > 1000)]" +
       " OR [url:value MATCHES '^/gate\\\\.php\\\\?id=[0-9]+$']" +
       " OR [windows-registry-key:key = 'Software\\\\Microsoft\\\\Windows\\\\CurrentVersion\\\\Run']" +
       " OR [process:extensions.'windows-service-ext'.service_name = 'evilsvc']" +
       " OR [email-message:from_ref.value = 'Bad@Evil.Example']" +
-      " OR [file:name MATCHES 'evil\\\\.exe' AND file:parent_directory_ref.path NOT MATCHES '^C:\\\\\\\\Windows' AND file:size > 1000]" +
       " OR ([domain-name:value MATCHES '\\\\.evil\\\\.example$'] AND [network-traffic:dst_ref.value = '198.51.100.23' AND network-traffic:dst_port = 443])",
   );
   parsePattern(String(ind.pattern));
-  assert.deepEqual(ind.x_openioc_unmapped, [{ search: 'ProcessItem/HandleList/Handle/Name', condition: 'is', content: '\\BaseNamedObjects\\evil' }]);
+  assert.deepEqual(ind.x_openioc_unmapped, [{ search: 'ProcessItem/HandleList/Handle/Name', condition: 'is', content: '\\BaseNamedObjects\\evil', reason: 'no_stix_path' }]);
   assert.deepEqual(r.objects.map((o) => o.type), ['identity', 'indicator']);
   assert.equal(ind.created_by_ref, r.objects[0].id);
 });
@@ -75,7 +76,7 @@ test('OpenIOC 1.0: isnot/containsnot, extensions and full paths; an IOC with no 
   assert.equal(a.valid_from, '2013-01-02T03:04:05.000Z');
   assert.equal(b.pattern_type, 'openioc');
   assert.equal(b.pattern, '<criteria><Indicator operator="OR" id="t"><IndicatorItem id="y" condition="contains"><Context document="Yara" search="Yara/TextString" type="yara"/><Content type="string">MZ &amp; co</Content></IndicatorItem></Indicator></criteria>'.replace('<criteria>', '<definition>').replace('</criteria>', '</definition>'));
-  assert.deepEqual(b.x_openioc_unmapped, [{ search: 'Yara/TextString', condition: 'contains', content: 'MZ & co' }]);
+  assert.deepEqual(b.x_openioc_unmapped, [{ search: 'Yara/TextString', condition: 'contains', content: 'MZ & co', reason: 'no_stix_path' }]);
 });
 
 function iocFiles(dir: string): string[] {
