@@ -1,4 +1,5 @@
 import { StixgateError } from '../../src/core/errors.js';
+import { UNDATED_RELIST_MS } from '../../src/score/record-time.js';
 import { CsvRowAssembler, type CsvRow } from '../../src/core/csv-rows.js';
 import { safeJsonParse, DANGEROUS_KEYS } from '../../src/core/safe-json.js';
 import { splitLines, type LineRecord } from '../../src/core/text-lines.js';
@@ -88,6 +89,7 @@ export function createCsvSource(config: CsvConfig & CommonSourceConfig, ictx: In
     async *pages(ctx: SourceRunContext): AsyncIterable<Page> {
       const doc = await openInput(config.url, {
         http: ctx.http, signal: ctx.signal, maxBytes: config.max_feed_bytes, cursor: ctx.cursor, full: ctx.full, name: ctx.id,
+        relist: { now: ctx.now, afterMs: UNDATED_RELIST_MS },
         accept: map.format === 'ndjson'
           ? ['application/json', 'application/x-ndjson', 'application/jsonl', 'text/plain', 'application/octet-stream']
           : ['text/csv', 'text/plain', 'text/tab-separated-values', 'application/csv', 'application/octet-stream', 'application/gzip', 'application/x-gzip'],

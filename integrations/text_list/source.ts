@@ -1,4 +1,5 @@
 import { stixTime, type ObservableType } from '../../src/core/stix.js';
+import { UNDATED_RELIST_MS } from '../../src/score/record-time.js';
 import { splitLines } from '../../src/core/text-lines.js';
 import { lastPages, openInput, PageBuilder } from '../../src/pipeline/input.js';
 import type { CommonSourceConfig, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
@@ -30,6 +31,7 @@ export function createTextListSource(config: TextListConfig & CommonSourceConfig
     async *pages(ctx: SourceRunContext): AsyncIterable<Page> {
       const doc = await openInput(config.url, {
         http: ctx.http, signal: ctx.signal, maxBytes: config.max_feed_bytes, cursor: ctx.cursor, full: ctx.full, name: ctx.id,
+        relist: { now: ctx.now, afterMs: UNDATED_RELIST_MS },
         accept: ['text/plain', 'text/csv', 'application/octet-stream', 'application/gzip', 'application/x-gzip'],
       });
       if (doc.notModified) return;

@@ -20,7 +20,7 @@ export interface ValueExtras {
   labels?: readonly string[];
   confidence?: number;
   description?: string;
-  /** When the source first saw the value (RFC 3339): becomes valid_from. */
+  /** When the source first saw the value (RFC 3339): becomes valid_from, and the item's seenAt when there is no lastSeen. */
   firstSeen?: string;
   /** When the source last saw the value (RFC 3339): the base of valid_until and the item's seenAt. */
   lastSeen?: string;
@@ -61,7 +61,9 @@ export function mapValue(raw: string, type: ObservableType | 'auto', ctx: MapCon
   });
   const item: MappedItem = { object: indicator };
   if (confidence !== undefined) item.confidence = confidence;
-  if (extras.lastSeen) item.seenAt = extras.lastSeen;
+  // the time model (docs/scoring.md §2.1): a row's latest date; undated rows are seen at the poll
+  const seenAt = extras.lastSeen ?? extras.firstSeen;
+  if (seenAt) item.seenAt = seenAt;
   return { ok: true, item };
 }
 

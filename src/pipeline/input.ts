@@ -47,6 +47,13 @@ export interface OpenInputOptions {
   name: string;
   /** Folder for spooled downloads (default: the system's temporary folder). */
   spoolDir?: string;
+  /**
+   * Undated formats (text lists, CSV): the run's time (epoch ms) and how long an unchanged
+   * document may go unread. Once the last full read is older, the document is read again even
+   * when unchanged, so that the values it still lists are seen at the poll time (the time model,
+   * docs/scoring.md §2.1). The cursor records the read time as `read_at`.
+   */
+  relist?: { now: number; afterMs: number };
 }
 
 export interface InputCursor {
@@ -55,6 +62,15 @@ export interface InputCursor {
   size?: number;
   mtime_ms?: number;
   sha256?: string;
+  /** When the document was last read in full (epoch ms; `relist` only). */
+  read_at?: number;
+}
+
+/** True when the previous cursor's validators may skip the read (not `--full`, not due for a relist). */
+function conditional(opts: OpenInputOptions, prev: InputCursor): boolean {
+  if (opts.full) return false;
+  if (!opts.relist) return true;
+  return prev.read_at !== undefined && opts.relist.now - prev.read_at < opts.relist.afterMs;
 }
 
 export function parseInputCursor(cursor: string | undefined): InputCursor {
@@ -69,6 +85,7 @@ export function parseInputCursor(cursor: string | undefined): InputCursor {
       if (typeof o.size === 'number') out.size = o.size;
       if (typeof o.mtime_ms === 'number') out.mtime_ms = o.mtime_ms;
       if (typeof o.sha256 === 'string') out.sha256 = o.sha256;
+      if (typeof o.read_at === 'number') out.read_at = o.read_at;
       return out;
     }
   } catch {
@@ -160,7 +177,7 @@ function makeDocument(raw: AsyncIterable<Buffer>, location: string, opts: OpenIn
   let cursor: string | undefined;
   let same = false;
   const body = decodeBody(raw, opts.maxBytes, opts.name, (sha) => {
-    cursor = JSON.stringify({ ...base, sha256: sha });
+    cursor = JSON.stringify(opts.relist ? { ...base, sha256: sha, read_at: opts.relist.now } : { ...base, sha256: sha });
     same = prev.sha256 === sha;
   });
   return {
@@ -212,7 +229,7 @@ export async function openInput(url: string, opts: OpenInputOptions): Promise<In
   if (st.size > opts.maxBytes) throw tooLarge(opts.name, opts.maxBytes);
   const prev = parseInputCursor(opts.cursor);
   const mtime = Math.trunc(st.mtimeMs);
-  if (!opts.full && prev.size === st.size && prev.mtime_ms === mtime && prev.sha256) return notModified(path, opts.cursor);
+  if (conditional(opts, prev) && prev.size === st.size && prev.mtime_ms === mtime && prev.sha256) return notModified(path, opts.cursor);
   const stream = createReadStream(path, { highWaterMark: 1 << 16, signal: opts.signal });
   return makeDocument(stream as AsyncIterable<Buffer>, path, opts, { size: st.size, mtime_ms: mtime });
 }
@@ -244,7 +261,7 @@ async function openHttp(url: string, opts: OpenInputOptions): Promise<InputDocum
   if (!opts.http) {
     throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', 'an HTTP client is required for http(s) inputs', { location: { source: opts.name } });
   }
-  const prev = opts.full ? {} : parseInputCursor(opts.cursor);
+  const prev = conditional(opts, parseInputCursor(opts.cursor)) ? parseInputCursor(opts.cursor) : {};
   const headers: Record<string, string> = {};
   if (prev.etag) headers['if-none-match'] = prev.etag;
   if (prev.last_modified) headers['if-modified-since'] = prev.last_modified;

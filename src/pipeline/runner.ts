@@ -10,6 +10,7 @@ import { DEFAULT_TLP } from '../access/policy.js';
 import { extractObservables } from '../core/pattern.js';
 import { gateObject, DEFAULT_VALUE_POLICY, type ValuePolicy } from '../core/value-gate.js';
 import type { Allowlist } from '../filter/ingest-allowlist.js';
+import { recordSeenAt } from '../score/record-time.js';
 
 export interface RunOptions {
   id: string;
@@ -138,7 +139,7 @@ export async function runSource(o: RunOptions): Promise<RunSummary> {
           unreadable++;
           if (unreadable === 1) o.logger.warn({ source: o.id, id: object.id, marking: marking.reading.unreadable[0] }, 'marking cannot be read: the contribution is treated as TLP:RED');
         }
-        items.push({ object, source: o.id, seenAt: it.seenAt, confidence: it.confidence ?? o.config.confidence, tlp: marking.tlp });
+        items.push({ object, source: o.id, seenAt: recordSeenAt(it.seenAt, now), confidence: it.confidence ?? o.config.confidence, tlp: marking.tlp });
       }
       if (unreadable > 0) o.metrics?.markingsUnreadable.inc({ source: o.id }, unreadable);
       for (const r of page.rejections) countRejection(sum, r, o);
