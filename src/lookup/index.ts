@@ -1,4 +1,5 @@
 export { LookupIndex } from './lookup-index.js';
 export { buildIndex, type BuildIndexOptions } from './build.js';
 export { IndexFollower, type IndexFollowerOptions } from './follower.js';
-export type { IndicatorMatch, LookupResult, LookupIndexOptions, IndexSizes, MatchKind } from './types.js';
+export { inactiveMatches, inactiveState } from './inactive.js';
+export type { InactiveMatch, IndicatorMatch, LookupResult, LookupIndexOptions, IndexSizes, MatchKind } from './types.js';

@@ -11,6 +11,7 @@ import { addPosting, removePosting, type Posting } from './postings.js';
 import { SlotTable } from './slots.js';
 import { DomainFilter, HASH_SEED, step } from './domain-filter.js';
 import { Collector, fastCanonical, splitCidr } from './collector.js';
+import { summariseSources, type SourceSummary } from './summary.js';
 import type { IndexSizes, IndicatorMatch, LookupIndexOptions, LookupResult, MatchKind } from './types.js';
 
 /** Which structure a listed value lives in. */
@@ -301,25 +302,8 @@ export class LookupIndex {
   }
 
   /** Sources (sorted), distinct labels (object's and sources', sorted) and the seen window. */
-  private summarise(obj: StixObject): { sources: string[]; labels: string[]; first: number; last: number } {
-    const prov = obj.x_stixgate?.sources;
-    const sources = prov ? Object.keys(prov) : [];
-    if (sources.length > 1) sources.sort();
-    let first = Number.NaN;
-    let last = Number.NaN;
-    // distinct labels (SameValueZero, as a Set would keep them); lists are short
-    const labels: string[] = [];
-    if (Array.isArray(obj.labels)) for (const label of obj.labels) if (!labels.includes(label)) labels.push(label);
-    for (const id of sources) {
-      const p = prov![id];
-      const f = this.parseTime(p.first_seen);
-      const l = this.parseTime(p.last_seen);
-      if (Number.isFinite(f) && !(first <= f)) first = f;
-      if (Number.isFinite(l) && !(last >= l)) last = l;
-      if (p.labels) for (const label of p.labels) if (!labels.includes(label)) labels.push(label);
-    }
-    if (labels.length > 1) labels.sort();
-    return { sources, labels, first, last };
+  private summarise(obj: StixObject): SourceSummary {
+    return summariseSources(obj, this.parseTimeFn);
   }
 
   private describe(slot: number, obj: Indicator): void {
@@ -340,6 +324,8 @@ export class LookupIndex {
       sightings: obj.x_stixgate?.sightings?.count ?? 0,
     });
   }
+
+  private readonly parseTimeFn = (text: string): number => this.parseTime(text);
 
   /** Date.parse with a one-entry memo: one feed poll stamps many indicators alike. */
   private parseTime(text: string): number {

@@ -21,6 +21,16 @@ export interface IndicatorMatch {
   sightings: number;
 }
 
+/**
+ * An expired or revoked indicator listing the looked-up value (`include_inactive=true`): never a
+ * hit, reported beside the hits with its state and when it ended.
+ */
+export interface InactiveMatch extends Omit<IndicatorMatch, 'match' | 'sightings'> {
+  state: 'expired' | 'revoked';
+  /** When it stopped being served: the revocation's `modified`, or the `valid_until` it expired at. */
+  ended: string | null;
+}
+
 export interface LookupResult {
   /** The canonical value (or the raw input when it is not a valid observable). */
   value: string;
@@ -31,6 +41,8 @@ export interface LookupResult {
   indicators: IndicatorMatch[];
   /** Warninglists / publish allowlist entries the value is on (set by the API when lists are loaded). */
   warninglists?: { list: string; type: string; entry: string; source: string }[];
+  /** Expired and revoked indicators listing the value (set by the API on `include_inactive=true`). */
+  inactive?: InactiveMatch[];
   /** Names of what the matched indicators are linked to (set by the API on `related=true`). */
   related?: Record<string, string[]>;
 }

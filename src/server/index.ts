@@ -1,5 +1,5 @@
 import { fastify, LogController, type FastifyInstance } from 'fastify';
-import type { LookupIndex } from '../lookup/index.js';
+import { inactiveMatches, type LookupIndex } from '../lookup/index.js';
 import type { Store } from '../store/contract.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
@@ -23,7 +23,7 @@ import { resolverFromIndex, sightingsRoutes } from './sightings.js';
 import type { Scoring } from '../score/model.js';
 import type { PublishFilter } from '../filter/policy.js';
 import { detectObservable } from '../core/observable.js';
-import type { AccessPolicy } from '../access/policy.js';
+import { DEFAULT_POLICY, type AccessPolicy } from '../access/policy.js';
 import type { EdlLists } from '../edl/index.js';
 import type { EdlMetrics } from '../telemetry/edl-metrics.js';
 import { edlRoutes } from './edl.js';
@@ -143,6 +143,7 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
       return d.ok ? f.hits(d.observable).map((h) => ({ list: h.list, type: h.type, entry: h.entry, source: h.source })) : undefined;
     }),
     related: correlator && ((id, maxTlp) => correlator.relatedSummary(id, maxTlp) as unknown as Record<string, string[]>),
+    inactive: (value, maxTlp) => inactiveMatches(o.store, o.access ?? DEFAULT_POLICY, value, maxTlp, now()),
   });
   if (o.correlator) relatedRoutes(app, { correlator: o.correlator, store: o.store, auth, now, access: o.access });
   objectRoutes(app, { store: o.store, auth, access: o.access, cursors: o.cursors });

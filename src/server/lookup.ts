@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { LookupIndex, LookupResult } from '../lookup/index.js';
+import type { InactiveMatch, LookupIndex, LookupResult } from '../lookup/index.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { TlpLevel } from '../core/stix.js';
 import type { Authenticator } from './auth.js';
@@ -20,6 +20,8 @@ export interface LookupRoutesOptions {
   flags?: (r: LookupResult) => LookupResult['warninglists'];
   /** Related-object names of an indicator, for `related=true` (undefined: no correlation index). */
   related?: (indicatorId: string, maxTlp: TlpLevel) => Record<string, string[]>;
+  /** Expired and revoked indicators listing a canonical value, as `maxTlp` sees them (`include_inactive=true`). */
+  inactive?: (value: string, maxTlp: TlpLevel) => Promise<InactiveMatch[]>;
 }
 
 const valueSchema = { type: 'string', maxLength: MAX_VALUE_LENGTH } as const;
@@ -40,6 +42,17 @@ export const lookupResultSchema = {
       items: { type: 'object', properties: { list: str, type: str, entry: str, source: str } },
     },
     related: { type: 'object', additionalProperties: { type: 'array', items: str } },
+    inactive: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'state', 'ended', 'matched_value', 'score', 'tlp', 'labels', 'sources', 'first_seen', 'last_seen', 'valid_until'],
+        properties: {
+          id: str, state: { type: 'string', enum: ['expired', 'revoked'] }, ended: strOrNull, matched_value: str, score: { type: ['integer', 'null'] }, tlp: str,
+          labels: { type: 'array', items: str }, sources: { type: 'array', items: str }, first_seen: strOrNull, last_seen: strOrNull, valid_until: strOrNull,
+        },
+      },
+    },
     indicators: {
       type: 'array',
       items: {
@@ -66,7 +79,10 @@ export const lookupBatchSchema = { type: 'object', required: ['results'], proper
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
-/** `GET /api/v1/lookup?value=…` (one value, or repeated `value`s) and `POST /api/v1/lookup` `{ values: [...] }`. */
+/**
+ * `GET /api/v1/lookup?value=…` (one value, or repeated `value`s) and `POST /api/v1/lookup` `{ values: [...] }`;
+ * `related` and `include_inactive` (query or body) add names and inactive matches.
+ */
 export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void {
   const { index, maxBatchSize, now } = o;
   const onRequest = o.auth.require('lookup');
@@ -108,7 +124,16 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
     return r;
   };
 
-  const run = (req: FastifyRequest, values: readonly string[], related = false): string => {
+  /**
+   * `include_inactive=true`: each valid value's expired and revoked indicators (exact value), read
+   * from the store through the caller's view; never hits, so `matched` and the counts are unchanged.
+   */
+  const withInactive = async (req: FastifyRequest, results: LookupResult[]): Promise<LookupResult[]> => {
+    const maxTlp = req.principal?.maxTlp ?? 'clear';
+    return Promise.all(results.map(async (r) => (r.invalid !== undefined ? r : { ...r, inactive: o.inactive ? await o.inactive(r.value, maxTlp) : [] })));
+  };
+
+  const run = (req: FastifyRequest, values: readonly string[], related = false): LookupResult[] => {
     check(values.length);
     const started = performance.now();
     const maxTlp = req.principal?.maxTlp ?? 'clear';
@@ -126,20 +151,20 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
       results[i] = r;
     }
     record('batch', hit, miss, invalid, (performance.now() - started) / 1000);
-    return serializeBatch(results);
+    return results;
   };
 
-  const runOne = (req: FastifyRequest, value: string, related = false): string => {
+  const runOne = (req: FastifyRequest, value: string, related = false): LookupResult => {
     check(1);
     const started = performance.now();
     let r = index.lookup(value, now(), req.principal?.maxTlp ?? 'clear');
     if (o.flags || related) r = decorate(req, r, related);
     const invalid = r.invalid !== undefined;
     record('single', !invalid && r.matched ? 1 : 0, !invalid && !r.matched ? 1 : 0, invalid ? 1 : 0, (performance.now() - started) / 1000);
-    return serializeResult(r);
+    return r;
   };
 
-  app.get<{ Querystring: { value: string | string[]; related?: boolean } }>(
+  app.get<{ Querystring: { value: string | string[]; related?: boolean; include_inactive?: boolean } }>(
     '/api/v1/lookup',
     {
       onRequest,
@@ -151,6 +176,7 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
           properties: {
             value: { anyOf: [valueSchema, { type: 'array', items: valueSchema, minItems: 1 }] },
             related: { type: 'boolean', description: 'add the names of the malware, actors, campaigns, reports… the matched indicators are linked to' },
+            include_inactive: { type: 'boolean', description: 'add `inactive`: the expired and revoked indicators listing the value, with their state and when they ended (never hits)' },
           },
         },
       },
@@ -158,11 +184,15 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
     (req, reply) => {
       const v = req.query.value;
       const related = req.query.related === true;
-      return reply.header('content-type', JSON_TYPE).send(typeof v === 'string' ? runOne(req, v, related) : run(req, v, related));
+      reply.header('content-type', JSON_TYPE);
+      const results = typeof v === 'string' ? [runOne(req, v, related)] : run(req, v, related);
+      const send = (rs: LookupResult[]) => reply.send(typeof v === 'string' ? serializeResult(rs[0]) : serializeBatch(rs));
+      // the hot path stays synchronous; only include_inactive reads the store
+      return req.query.include_inactive === true ? withInactive(req, results).then(send) : send(results);
     },
   );
 
-  app.post<{ Body: { values: string[]; related?: boolean } }>(
+  app.post<{ Body: { values: string[]; related?: boolean; include_inactive?: boolean } }>(
     '/api/v1/lookup',
     {
       onRequest,
@@ -171,10 +201,14 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
           type: 'object',
           required: ['values'],
           additionalProperties: false,
-          properties: { values: { type: 'array', items: valueSchema }, related: { type: 'boolean' } },
+          properties: { values: { type: 'array', items: valueSchema }, related: { type: 'boolean' }, include_inactive: { type: 'boolean' } },
         },
       },
     },
-    (req, reply) => reply.header('content-type', JSON_TYPE).send(run(req, req.body.values, req.body.related === true)),
+    (req, reply) => {
+      const results = run(req, req.body.values, req.body.related === true);
+      reply.header('content-type', JSON_TYPE);
+      return req.body.include_inactive === true ? withInactive(req, results).then((rs) => reply.send(serializeBatch(rs))) : reply.send(serializeBatch(results));
+    },
   );
 }

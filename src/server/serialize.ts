@@ -1,4 +1,4 @@
-import type { IndicatorMatch, LookupResult } from '../lookup/index.js';
+import type { InactiveMatch, IndicatorMatch, LookupResult } from '../lookup/index.js';
 
 /**
  * Hand-written JSON for lookup answers: the lookup hot path. The output is exactly what
@@ -21,7 +21,17 @@ export function serializeResult(r: LookupResult): string {
   if (r.invalid !== undefined) s += `,"invalid":${JSON.stringify(r.invalid)}`;
   if (r.warninglists !== undefined) s += `,"warninglists":${JSON.stringify(r.warninglists.map((w) => ({ list: w.list, type: w.type, entry: w.entry, source: w.source })))}`;
   if (r.related !== undefined) s += `,"related":${JSON.stringify(r.related)}`;
+  if (r.inactive !== undefined) s += `,"inactive":[${r.inactive.map(inactiveJson).join(',')}]`;
   return s + '}';
+}
+
+/** One inactive match, its fields listed (an allowlist, like the hits). */
+function inactiveJson(m: InactiveMatch): string {
+  return (
+    `{"id":${idJson(m.id)},"state":${enumJson(m.state)},"ended":${timeJson(m.ended)},"matched_value":${JSON.stringify(m.matched_value)},` +
+    `"score":${m.score === null ? 'null' : scoreJson(m.score)},"tlp":${enumJson(m.tlp)},"labels":${JSON.stringify(m.labels.map(String))},` +
+    `"sources":${JSON.stringify(m.sources.map(String))},"first_seen":${timeJson(m.first_seen)},"last_seen":${timeJson(m.last_seen)},"valid_until":${timeJson(m.valid_until)}}`
+  );
 }
 
 /** `{ "results": [ … ] }` */

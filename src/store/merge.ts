@@ -323,7 +323,10 @@ export function mergeObject(existing: StixObject | undefined, item: IngestItem, 
     const candidate = finalize(join(incoming), sources, { ...f, contentSources: [item.source] });
     const ck = contentKey(candidate);
     const ek = contentKey(keptExisting);
-    if (ck !== ek && (order > 0 || ck > ek)) result = candidate;
+    // a newer version that revokes is new content even though `revoked: true` is joined onto both
+    // sides: its `modified` is when the object was revoked (lookups report it as the end)
+    const revokes = order > 0 && incoming.revoked === true && existing.revoked !== true;
+    if ((ck !== ek || revokes) && (order > 0 || ck > ek)) result = candidate;
     else if (ck === ek && !oldOwners.includes(item.source)) {
       f.contentSources = [...oldOwners, item.source].sort();
       (keptExisting.x_stixgate as ScoreExtension).content_sources = f.contentSources;

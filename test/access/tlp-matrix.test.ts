@@ -27,7 +27,8 @@ import { CONFIDENCE, SOURCES, malwareId, matrixValues, objectsOf, pageSource, vi
 /**
  * The TLP matrix (docs/access.md): 5 sources × 5 TLP levels (36 values: every source at every
  * level, every pair of levels on one value, all five on one) × 6 readers (the anonymous caller and
- * one key per TLP ceiling) × every route that answers about objects (single and batch lookup,
+ * one key per TLP ceiling) × every route that answers about objects (single and batch lookup, with
+ * and without include_inactive,
  * related names, related objects, sightings by value and by id, firewall lists, /metrics, error
  * bodies), and every sink type's records at each ceiling. Each answer is compared with the contributions the reader
  * may see, and searched for the text of every contribution it may not see.
@@ -344,6 +345,46 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route and sink
       const recs = recordsForChanges([c], config, { v: 'value', d: 'description' }, T0, undefined, undefined, ACCESS);
       eq(recs.map((x) => [x.op, x.sources, x.tlp]), [['upsert', ['src-a'], 'clear']], `change ${c.seq}: still an upsert with the clear source`);
       noLeak(JSON.stringify(recs), [v.contributions[1]], `change ${c.seq}`);
+    }
+  });
+
+  it('include_inactive (single and batch): revoked indicators only through visible contributions, never as hits', async () => {
+    // every source revokes its contributions a day later; a fresh index over the store serves no hit
+    for (const source of SOURCES) {
+      const revoked = objectsOf(source, VALUES, T0).filter((o) => o.type === 'indicator').map((o) => ({ ...o, revoked: true, modified: new Date(Date.parse(o.modified as string) + 86_400_000).toISOString() }));
+      const config = { type: 'test', confidence: CONFIDENCE[source], labels: [] } as unknown as CommonSourceConfig;
+      await runSource({
+        id: source, source: pageSource(revoked), config, store, http: { request: async () => { throw new Error('no http'); } },
+        logger: silentLogger(), allowRed: true, defaultTlp: 'amber', signal: new AbortController().signal, now: () => T0,
+      });
+    }
+    const { index } = await buildIndex(store, { now: () => T0, access: ACCESS });
+    const keys: Record<string, unknown> = {};
+    for (const r of READERS) if (r.sightings) keys[r.name] = { hash: hashApiKey(r.headers.authorization.slice(7)), scopes: ['lookup'], max_tlp: r.ceiling };
+    const cfg = validate(serverSchema, { anonymous_lookup: true, api_keys: keys, rate_limit: { enabled: false } });
+    assert.ok(cfg.ok);
+    const app2 = buildServer({ config: cfg.value, index, store, metrics: new Metrics({ defaults: false }), logger: pino({ level: 'silent' }), isReady: () => true, now: () => T0, access: ACCESS });
+    try {
+      type Inactive = { state: string; sources: string[]; tlp: string; labels: string[] };
+      const check = (v: MatrixValue, r: Reader, body: { matched: boolean; indicators: unknown[]; inactive: Inactive[] }, where: string) => {
+        const seen = visible(v, r.ceiling);
+        eq(body.matched, false, `${where} never a hit`);
+        eq(body.indicators, [], `${where} no indicators`);
+        eq(body.inactive.map((m) => [m.state, m.sources, m.tlp]), seen.length ? [['revoked', seen.map((c) => c.source).sort(), strictest(seen)]] : [], `${where} inactive view`);
+        if (seen.length) eq(body.inactive[0].labels, seen.map((c) => `lbl-${c.tag}`).sort(), `${where} labels`);
+      };
+      for (const r of READERS) {
+        for (const v of VALUES) {
+          const res = await app2.inject({ method: 'GET', url: `/api/v1/lookup?value=${v.value}&include_inactive=true`, headers: r.headers });
+          check(v, r, res.json(), `${r.name} GET inactive ${v.value}`);
+          noLeak(res.body, hiddenOf(v, r.ceiling), `${r.name} GET inactive ${v.value}`);
+        }
+        const res = await app2.inject({ method: 'POST', url: '/api/v1/lookup', headers: r.headers, payload: { values: VALUES.map((v) => v.value), include_inactive: true } });
+        VALUES.forEach((v, i) => check(v, r, res.json().results[i], `${r.name} batch inactive ${v.value}`));
+        noLeak(res.body, allHidden(r.ceiling), `${r.name} batch inactive`);
+      }
+    } finally {
+      await app2.close();
     }
   });
 
