@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { configOpt, configPath, dataDirOpt, EXIT_CONFIG, EXIT_RUNTIME, exitAfterFlush, fail, loadForCommand, parseNamedPort, parsePort, readStdin, usageExitCodes } from './cli-common.js';
 import { addDaemonCommands } from './cli-daemon.js';
+import { addExportCommand } from './cli-export.js';
 import { probeComponents } from './cli-probe.js';
 import { resolve } from 'node:path';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -366,6 +367,7 @@ program
   });
 
 addDaemonCommands(program);
+addExportCommand(program);
 
 await program.parseAsync(process.argv);
 

@@ -1,0 +1,23 @@
+import { createHash } from 'node:crypto';
+import { deterministicId } from '../core/ids.js';
+import type { StixObject } from '../core/stix.js';
+
+/**
+ * A STIX 2.1 bundle written as it is read: the envelope, then one object at a time, so memory
+ * holds one store page whatever the export's size. The bundle id comes last: a UUIDv5 over the
+ * objects written (each one's canonical text), so the same objects give the same bundle id.
+ * Returns the number of objects written.
+ */
+export async function writeBundle(objects: AsyncIterable<StixObject>, write: (text: string) => void | Promise<void>): Promise<number> {
+  await write('{"type":"bundle","objects":[');
+  const digest = createHash('sha256');
+  let n = 0;
+  for await (const o of objects) {
+    const text = JSON.stringify(o);
+    digest.update(text).update('\n');
+    await write(`${n === 0 ? '\n' : ',\n'}${text}`);
+    n++;
+  }
+  await write(`${n === 0 ? '' : '\n'}],"id":${JSON.stringify(deterministicId('bundle', `export:${digest.digest('hex')}`))}}\n`);
+  return n;
+}
