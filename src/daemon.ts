@@ -122,6 +122,7 @@ export class Daemon {
     const edl = await this.buildEdl();
     this.server = buildServer({
       config: config.server, index, store: this.store, metrics: this.metrics, logger: log, now: this.now, correlator: this.correlator, scoring: this.scoring, access: this.access, publishFilter: () => this.publish, edl,
+      taxii: { config: config.taxii, dataDir, ingest: { allowRed: config.allow_red, defaultTlp: config.default_tlp, allowlist: new Allowlist(config.allowlist) } },
       isReady: () => this.ready && (this.follower?.healthy ?? true),
     });
     await this.server.listen({ host: config.server.listen_host, port: this.o.port ?? config.server.port });

@@ -2,6 +2,7 @@ import { edlSchema } from '../edl/schema.js';
 import { s, type Schema, type Infer } from '../core/schema.js';
 import { TLP_LEVELS, OBSERVABLE_TYPES } from '../core/stix.js';
 import { serverSchema } from '../server/schema.js';
+import { taxiiSchema } from '../server/taxii/schema.js';
 import type { IntegrationDefinition } from './registry.js';
 import { opensearchStoreSchema, type OpenSearchStoreConfig } from '../store/opensearch/schema.js';
 import { filterConfigSchema, trustedSourceSchema } from '../filter/schema.js';
@@ -145,6 +146,7 @@ export function buildConfigSchema(registry: readonly IntegrationDefinition[]) {
     ...filterConfigSchema,
     store: storeSchema,
     server: serverSchema,
+    taxii: taxiiSchema,
     lookup: lookupSchema,
     edl: edlSchema,
     correlation: correlationSchema,

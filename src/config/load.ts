@@ -12,6 +12,7 @@ import { checkUrl } from '../http/ssrf.js';
 import { validateSchedule } from '../pipeline/scheduler.js';
 import type { IntegrationDefinition } from './registry.js';
 import { serverIssues, serverWarnings } from '../server/exposure.js';
+import { taxiiIssues } from '../server/taxii/schema.js';
 
 export interface LoadedConfig {
   config: StixgateConfig;
@@ -101,6 +102,7 @@ export function loadConfig(file: string, registry: readonly IntegrationDefinitio
 function semanticChecks(config: StixgateConfig, raw: unknown): Issue[] {
   const issues: Issue[] = [];
   issues.push(...serverIssues(config.server, (raw as { server?: unknown } | null)?.server));
+  issues.push(...taxiiIssues(config.taxii, config.server));
   if (config.store.type === 'opensearch') issues.push(...tlsIssues(config.store));
   for (const [id, src] of Object.entries(config.sources)) {
     const c = src as Record<string, any>;

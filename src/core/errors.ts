@@ -51,6 +51,7 @@ export const ERROR_CODES = {
   STIXGATE_ERR_API_TIMEOUT: 'the request was not received within the configured header or request timeout (408)',
   STIXGATE_ERR_API_URI_TOO_LONG: 'the request target is longer than `server.max_url_bytes` or a path parameter too long (414)',
   STIXGATE_ERR_API_HEADERS_TOO_LARGE: 'the request head is larger than `server.max_header_bytes` (431)',
+  STIXGATE_ERR_API_NOT_ACCEPTABLE: 'the `Accept` header names no media type the route answers in (406; TAXII routes answer `application/taxii+json;version=2.1`)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

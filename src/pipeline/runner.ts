@@ -33,6 +33,8 @@ export interface RunOptions {
   batchSize?: number;
   /** Stops after N pages (crash tests); not for production use. */
   maxPages?: number;
+  /** Called for each object the run does not store (value gate, filter, store refusal), with why (per-object answers such as TAXII status). */
+  onDropped?: (r: Rejection) => void;
 }
 
 export interface RunSummary {
@@ -87,7 +89,10 @@ export async function runSource(o: RunOptions): Promise<RunSummary> {
   };
   const commit = (batch: IngestItem[], committed: Page[], cursor: string | undefined) => async () => {
     const result = await o.store.upsert(batch, { now, cursors: cursor !== undefined ? { [name]: cursor } : undefined });
-    for (const r of result.rejected) countRejection(sum, r, o);
+    for (const r of result.rejected) {
+      countRejection(sum, r, o);
+      o.onDropped?.(r);
+    }
     sum.created += result.created;
     sum.updated += result.updated;
     sum.unchanged += result.unchanged;
@@ -126,13 +131,17 @@ export async function runSource(o: RunOptions): Promise<RunSummary> {
         // the value gate: what fails is counted by reason and never stored (issue 18)
         const gate = gateObject(it.object, policy, { source: o.id });
         for (const r of gate.ok ? gate.rejections : [gate.rejection]) countRejection(sum, r, o);
-        if (!gate.ok) continue;
+        if (!gate.ok) {
+          o.onDropped?.(gate.rejection);
+          continue;
+        }
         const object = gate.object;
         const marking = markings.markingOf(object, o.config.tlp);
         const why = filterReason(object, marking, o);
         if (why) {
           sum.filtered++;
           o.metrics?.recordsFiltered.inc({ source: o.id, filter: why });
+          o.onDropped?.({ reason: why, message: why === 'tlp_red' ? 'TLP:RED objects are not stored (allow_red is off)' : 'the value is on the allowlist', location: { source: o.id, objectId: object.id } });
           continue;
         }
         if (marking.reading.unreadable.length > 0) {

@@ -81,26 +81,38 @@ export class Authenticator {
     return { keyId: found.id, scopes: found.scopes, maxTlp: found.maxTlp };
   }
 
+  /** Whether callers without a key are admitted where a route allows them (`anonymous_lookup`). */
+  get anonymousAllowed(): boolean {
+    return this.anonymousLookup;
+  }
+
+  /**
+   * The caller for `scope`, and the error to answer with when it is refused: 401 without a valid
+   * key (unless `anonymous` admits a caller without one), 429 over the key's rate, 403 without
+   * the scope. A refused known key is still returned (the audit line names it).
+   */
+  admit(req: FastifyRequest, scope: ApiScope, anonymous: boolean, basic = false): { principal: Principal | null; error?: ApiError } {
+    const p = this.identify(req, basic);
+    if (p === undefined && anonymous && this.anonymousLookup) return { principal: ANONYMOUS };
+    const challenge = basic ? 'Bearer realm="stixgate", Basic realm="stixgate", charset="UTF-8"' : 'Bearer realm="stixgate"';
+    if (!p) return { principal: null, error: new ApiError(401, 'STIXGATE_ERR_API_UNAUTHORIZED', UNAUTHORIZED_MESSAGE, { 'www-authenticate': challenge }) };
+    const wait = this.limiter?.takeKey(p.keyId!) ?? 0;
+    if (wait > 0) return { principal: p, error: rateLimited(wait, 'this API key') };
+    if (!p.scopes.has(scope)) return { principal: p, error: new ApiError(403, 'STIXGATE_ERR_API_FORBIDDEN', `this API key lacks the "${scope}" scope`) };
+    return { principal: p };
+  }
+
   /**
    * An onRequest hook (runs before the body is read) requiring `scope`. Callback style, not
    * async: it runs on every lookup, and a promise per request is measurable there.
    */
   require(scope: ApiScope, opts: { basic?: boolean } = {}): onRequestHookHandler & { scope: ApiScope; basic: boolean } {
     const basic = opts.basic === true;
-    const challenge = basic ? 'Bearer realm="stixgate", Basic realm="stixgate", charset="UTF-8"' : 'Bearer realm="stixgate"';
     // tagged with its scope (and whether Basic credentials are taken), which the API description (openapi.ts) reads
     return Object.assign((req: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
-      const p = this.identify(req, basic);
-      if (p === undefined && scope === 'lookup' && this.anonymousLookup) {
-        req.principal = ANONYMOUS;
-        return done();
-      }
-      if (!p) return done(new ApiError(401, 'STIXGATE_ERR_API_UNAUTHORIZED', UNAUTHORIZED_MESSAGE, { 'www-authenticate': challenge }));
-      req.principal = p;
-      const wait = this.limiter?.takeKey(p.keyId!) ?? 0;
-      if (wait > 0) return done(rateLimited(wait, 'this API key'));
-      if (!p.scopes.has(scope)) return done(new ApiError(403, 'STIXGATE_ERR_API_FORBIDDEN', `this API key lacks the "${scope}" scope`));
-      done();
+      const { principal, error } = this.admit(req, scope, scope === 'lookup', basic);
+      req.principal = principal;
+      done(error);
     }, { scope, basic });
   }
 }
@@ -111,7 +123,7 @@ export function rateLimited(waitMs: number, who: string): ApiError {
   return new ApiError(429, 'STIXGATE_ERR_API_RATE_LIMITED', `too many requests from ${who}; retry after ${secs} s`, { 'retry-after': String(secs) });
 }
 
-/** The anonymous caller (when `anonymous_lookup` is on): lookups only, TLP:CLEAR only. Shared, immutable. */
+/** The anonymous caller (when `anonymous_lookup` is on): TLP:CLEAR only, on the routes that admit it. Shared, immutable. */
 const ANONYMOUS: Principal = Object.freeze({ keyId: null, scopes: new Set<ApiScope>(['lookup']), maxTlp: 'clear' as TlpLevel });
 
 /**

@@ -27,10 +27,12 @@ import { DEFAULT_POLICY, type AccessPolicy } from '../access/policy.js';
 import type { EdlLists } from '../edl/index.js';
 import type { EdlMetrics } from '../telemetry/edl-metrics.js';
 import { edlRoutes } from './edl.js';
+import { taxiiRoutes, type TaxiiServerOptions } from './taxii/index.js';
 
 export { hashApiKey, serverSchema, type ServerConfig } from './schema.js';
 export { Authenticator, type Principal } from './auth.js';
 export { isLoopbackHost, serverIssues } from './exposure.js';
+export { taxiiSchema, taxiiIssues, type TaxiiConfig, type TaxiiServerOptions } from './taxii/index.js';
 
 export interface BuildServerOptions {
   config: ServerConfig;
@@ -54,6 +56,8 @@ export interface BuildServerOptions {
   cursors?: CursorSealer;
   /** Serves GET /edl/{list}/{kind} when given (src/edl). */
   edl?: { lists: EdlLists; basicAuth: boolean; metrics?: EdlMetrics };
+  /** Serves the TAXII 2.1 server under /taxii2/ when given and enabled (docs/taxii.md). */
+  taxii?: TaxiiServerOptions;
 }
 
 const CHARSET_RE = /;\s*charset\s*=\s*"?([^";\s]*)/i;
@@ -153,6 +157,13 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
   let apiDocument: Record<string, unknown> | undefined;
   app.get(OPENAPI_PATH, { schema: { summary: 'this OpenAPI 3.1 description' } }, async () => (apiDocument ??= describeApi()));
   metricsRoutes(app, { metrics: o.metrics, index: o.index, store: o.store, auth, requireAuth: !c.metrics_public, now });
+  if (o.taxii?.config.enabled) {
+    const release = taxiiRoutes(app, { ...o.taxii, store: o.store, auth, metrics: o.metrics, logger: o.logger, now, bodyLimit: c.body_limit_bytes, access: o.access });
+    app.addHook('onClose', (_app, done) => {
+      release();
+      done();
+    });
+  }
   finishRoutes();
   return app;
 }

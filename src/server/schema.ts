@@ -4,7 +4,7 @@ import { s, type Infer, type Schema } from '../core/schema.js';
 import { TLP_LEVELS } from '../core/stix.js';
 
 /** Scopes a key may hold: each names routes that exist (README "HTTP API"). */
-export const API_SCOPES = ['edl', 'lookup', 'metrics', 'search', 'sightings'] as const;
+export const API_SCOPES = ['edl', 'lookup', 'metrics', 'search', 'sightings', 'taxii'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 /**
  * Scopes announced for features that have no route yet. They are refused at start-up until a
@@ -12,7 +12,6 @@ export type ApiScope = (typeof API_SCOPES)[number];
  */
 export const RESERVED_SCOPES: Readonly<Record<string, string>> = {
   admin: 'the admin API',
-  taxii: 'the TAXII 2.1 server',
   ingest: 'the ingest API',
 };
 

@@ -32,6 +32,8 @@ export class Metrics {
   readonly lookupValues = new Counter({ name: 'stixgate_lookup_values_total', help: 'Values looked up, by result (hit ratio = hit / (hit + miss))', labelNames: ['result'], registers: [this.registry] });
   readonly indexEntries = new Gauge({ name: 'stixgate_lookup_index_entries', help: 'Values held by the in-memory lookup index', labelNames: ['kind'], registers: [this.registry] });
   readonly apiRefused = new Counter({ name: 'stixgate_api_refused_total', help: 'API requests answered with an error, by error code (STIXGATE_ERR_API_… without the prefix, lower case)', labelNames: ['code'], registers: [this.registry] });
+  readonly taxiiServed = new Counter({ name: 'stixgate_taxii_objects_served_total', help: 'Objects (or manifest entries) served by the TAXII server, by collection and endpoint', labelNames: ['collection', 'endpoint'], registers: [this.registry] });
+  readonly taxiiReceived = new Counter({ name: 'stixgate_taxii_objects_received_total', help: 'Objects posted to TAXII collections, by collection and outcome (success: stored or already stored; failure: refused, named in the status resource)', labelNames: ['collection', 'outcome'], registers: [this.registry] });
   readonly indexSeq = new Gauge({ name: 'stixgate_lookup_index_seq', help: 'Change-log sequence the lookup index has applied', registers: [this.registry] });
   readonly sinkPushed = new Counter({ name: 'stixgate_sink_pushed_total', help: 'Values the remote side acknowledged as added or updated', labelNames: ['sink'], registers: [this.registry] });
   readonly sinkRemoved = new Counter({ name: 'stixgate_sink_removed_total', help: 'Values the remote side acknowledged as removed, by reason', labelNames: ['sink', 'reason'], registers: [this.registry] });
