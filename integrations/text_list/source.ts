@@ -3,7 +3,7 @@ import { UNDATED_RELIST_MS } from '../../src/score/record-time.js';
 import { splitLines } from '../../src/core/text-lines.js';
 import { lastPages, openInput, PageBuilder } from '../../src/pipeline/input.js';
 import type { CommonSourceConfig, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
-import { mapContext, mapTextLine, type TextLineOptions } from '../../src/formats/list-values.js';
+import { mapContext, mapTextLineValues, type TextLineOptions } from '../../src/formats/list-values.js';
 import type { TextListConfig } from './schema.js';
 
 export const TEXT_LIST_PAGE_SIZE = 5000;
@@ -48,7 +48,7 @@ export function createTextListSource(config: TextListConfig & CommonSourceConfig
             });
             continue;
           }
-          const r = mapTextLine(rec.text, rec.line, opts, mctx);
+          const [r, ...more] = mapTextLineValues(rec.text, rec.line, opts, mctx);
           if ('kind' in r) {
             if (r.kind === 'filtered') pb.record();
             continue;
@@ -56,6 +56,7 @@ export function createTextListSource(config: TextListConfig & CommonSourceConfig
           pb.record();
           if (r.ok) pb.add(r.item);
           else pb.reject(r.rejection);
+          for (const m of more) if (!('kind' in m) && m.ok) pb.add(m.item);
         }
         if (pb.full) yield pb.take();
       }

@@ -120,6 +120,41 @@ export function mapTextLine(text: string, line: number, o: TextLineOptions, ctx:
   return mapValue(value, o.valueType, ctx, confidence !== undefined ? { confidence } : {}, location);
 }
 
+/**
+ * The tokens of a free-text line (MISP freetext feeds, hosts-style lists): separated by white
+ * space, and by `,` / `;` outside URLs (which may hold both).
+ */
+function freeTextTokens(t: string): string[] {
+  return t.split(/[ \t]+/).flatMap((w) => (w.includes('://') ? [w.replace(/[,;]+$/, '')] : w.split(/[,;]+/))).filter((x) => x !== '');
+}
+
+/**
+ * One line of a text list → its values. With `auto` detection and no field separator or count
+ * column (free text), every further token of the line that is itself a value (`1.2.3.4 evil.example`,
+ * `url,hash`) is kept too, up to a comment; other trailing text is ignored as in `mapTextLine`,
+ * whose result (the first token's value or rejection) comes first.
+ */
+export function mapTextLineValues(text: string, line: number, o: TextLineOptions, ctx: MapContext): LineResult[] {
+  if (o.valueType !== 'auto' || o.fieldSeparator !== undefined || o.countField !== undefined) return [mapTextLine(text, line, o, ctx)];
+  // comments and blank lines as mapTextLine decides them; the first value ends at any separator
+  const t = text.trim();
+  if (t.length === 0 || o.commentPrefixes.some((p) => t.startsWith(p))) return [{ kind: 'skip' }];
+  const tokens = freeTextTokens(t);
+  if (tokens.length === 0) return [mapTextLine(text, line, o, ctx)];
+  const first = mapTextLine(tokens[0], line, o, ctx);
+  if ('kind' in first) return [first];
+  const out: LineResult[] = [first];
+  const seen = new Set(first.ok ? [first.item.object.id] : []);
+  for (const token of tokens.slice(1)) {
+    if (o.commentPrefixes.some((p) => token.startsWith(p))) break;
+    const r = mapValue(token, 'auto', ctx, {}, { source: ctx.sourceId, line });
+    if (!r.ok || seen.has(r.item.object.id)) continue;
+    seen.add(r.item.object.id);
+    out.push(r);
+  }
+  return out;
+}
+
 export function mapContext(config: CommonSourceConfig, ctx: SourceRunContext): MapContext {
   return { now: stixTime(ctx.now), sourceId: ctx.id, defaults: { labels: config.labels ?? [], confidence: config.confidence, validDays: config.valid_days } };
 }
