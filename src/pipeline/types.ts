@@ -115,7 +115,8 @@ export interface SourceDefinition<C = any> {
    * How a failed transfer is committed (docs/networks.md#atomic-documents):
    * `document`: the source reads whole documents through `openInput`, which downloads each one
    * completely before its first page: a transfer that fails commits nothing of that document and
-   * leaves the cursor where it was.
+   * leaves the cursor where it was. A document that downloads whole but fails part-way through
+   * mapping keeps the store transactions already made (whole objects), never its cursor.
    * `pages`: each page is its own request and carries its own cursor (TAXII, MISP API, OTX,
    * abuse.ch APIs): pages are independent, a failed request ends the run and the pages before it
    * stay committed with their cursor.
