@@ -248,7 +248,16 @@ export class Stix1Mapper implements SdoHost, IndicatorHost {
   // -------------------------------------------------------------------------------------------
   // observed data
 
-  private mapObservedData(obs: XmlElement): void {
+  observedData(obs: XmlElement): string | undefined {
+    const ref = attr(obs, 'idref');
+    const target = ref !== undefined && obs.children.length === 0 ? this.byId.get(ref) : obs;
+    if (!target) return undefined;
+    const id = attr(target, 'id');
+    const done = id ? this.converted.get(id)?.find((x) => x.startsWith('observed-data--')) : undefined;
+    return done ?? this.mapObservedData(target);
+  }
+
+  private mapObservedData(obs: XmlElement): string | undefined {
     const stix1Id = attr(obs, 'id');
     const created = this.timeOf(obs);
     const scos: StixObject[] = [];
@@ -276,14 +285,14 @@ export class Stix1Mapper implements SdoHost, IndicatorHost {
     }
     const unmapped = this.builder.unmapped.splice(0);
     this.countUnmapped(unmapped);
-    if (scos.length === 0) return;
+    if (scos.length === 0) return undefined;
     // a value that fails the gate rejects the observation (its SCOs reference each other)
     for (const s of scos) {
       const bad = objectValueProblem(s, VALIDITY_POLICY);
       if (!bad) continue;
       const loc = { source: this.ctx.sourceId, ...(this.ctx.file ? { file: this.ctx.file } : {}), line: obs.line, ...(stix1Id ? { objectId: stix1Id } : {}) };
       this.rejections.push({ reason: bad.reason, message: `observable ${bad.message}`, location: loc });
-      return;
+      return undefined;
     }
     for (const s of scos) this.emit(s);
     const od: StixObject = {
@@ -300,6 +309,7 @@ export class Stix1Mapper implements SdoHost, IndicatorHost {
     if (unmapped.length) od.x_stix1_unmapped = unmapped;
     this.emit(od, stix1Id);
     this.stats.observables += scos.length;
+    return od.id;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -319,13 +329,16 @@ export class Stix1Mapper implements SdoHost, IndicatorHost {
       for (const s of resolve(r.source)) {
         for (const t of resolve(r.target)) {
           if (s === t) continue;
+          // a TTP that is only victim targeting became an identity: what used or indicated it targets it
+          const victim = t.startsWith('identity--') || t.startsWith('location--');
+          const type = victim && r.type === 'uses' ? 'targets' : victim && r.type === 'indicates' ? 'related-to' : r.type;
           this.emit({
             type: 'relationship',
             spec_version: '2.1',
-            id: deterministicId('relationship', `${s}|${r.type}|${t}`),
+            id: deterministicId('relationship', `${s}|${type}|${t}`),
             created: r.created,
             modified: r.created,
-            relationship_type: r.type,
+            relationship_type: type,
             source_ref: s,
             target_ref: t,
           });

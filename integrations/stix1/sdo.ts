@@ -6,6 +6,7 @@
 import type { ExternalReference, StixObject } from '../../src/core/stix.js';
 import { attr, child, childrenNamed, textOf, type XmlElement } from '../../src/core/safe-xml.js';
 import { confidenceOf, convertId, descriptionOf, killChainPhases, stixTimestamp, vocab, type Stix1MapContext } from './common.js';
+import { identityName, mapIdentity, mapVictimTargeting } from './sdo-identity.js';
 
 /** What the SDO mappers need from the package mapper. */
 export interface SdoHost {
@@ -18,6 +19,8 @@ export interface SdoHost {
   relate(source: string, type: string, target: string, created: string): void;
   refs(el: XmlElement | undefined, wrapper: string, local: string): string[];
   identity(src: XmlElement | undefined, created: string): string | undefined;
+  /** Maps an Observable as observed-data; its id, or undefined when nothing of it maps. */
+  observedData(obs: XmlElement): string | undefined;
 }
 
 function base(type: string, id: string, created: string): StixObject {
@@ -77,15 +80,15 @@ export function mapTtp(h: SdoHost, el: XmlElement): void {
     if (kc) o.kill_chain_phases = kc;
     h.emit(o, stix1Id);
   }
-  const victim = child(el, 'Victim_Targeting');
-  if (victim && made.length) {
-    const name = `Victim Targeting${title ? `: ${title}` : ''}`;
-    const v = base('identity', convertId('identity', undefined, `victim:${stix1Id ?? name}`), created);
-    v.name = name;
-    v.identity_class = 'unknown';
-    h.emit(v);
-    for (const o of made) h.relate(o.id, 'targets', v.id, created);
+  for (const i of childrenNamed(resources, 'Infrastructure')) {
+    const infra = made.find((o) => o.type === 'infrastructure');
+    if (!infra) break;
+    for (const obs of childrenNamed(child(i, 'Observable_Characterization'), 'Observable')) {
+      const od = h.observedData(obs);
+      if (od) h.relate(infra.id, 'consists-of', od, created);
+    }
   }
+  mapVictimTargeting(h, el, made, created);
   for (const e of h.refs(child(el, 'Exploit_Targets'), 'Exploit_Target', 'Exploit_Target')) for (const o of made) h.relate(o.id, 'targets', e, created);
   for (const r of h.refs(child(el, 'Related_TTPs'), 'Related_TTP', 'TTP')) for (const o of made) h.relate(o.id, 'related-to', r, created);
 }
@@ -93,8 +96,8 @@ export function mapTtp(h: SdoHost, el: XmlElement): void {
 export function mapThreatActor(h: SdoHost, el: XmlElement): void {
   const stix1Id = attr(el, 'id');
   const created = h.timeOf(el);
-  const identityName = textOf(el, 'Identity', 'Name') ?? textOf(el, 'Identity', 'Specification', 'PartyName', 'OrganisationName', 'NameElement');
-  const name = textOf(el, 'Title') ?? identityName;
+  const actorIdentity = identityName(child(el, 'Identity'));
+  const name = textOf(el, 'Title') ?? actorIdentity;
   if (!name) return;
   const o = withText(base('threat-actor', convertId('threat-actor', stix1Id, `threat-actor:${name}`), created), el);
   o.name = name;
@@ -107,13 +110,8 @@ export function mapThreatActor(h: SdoHost, el: XmlElement): void {
   const conf = confidenceOf(child(el, 'Confidence'), h.ctx.tables);
   if (conf !== undefined) o.confidence = conf;
   h.emit(o, stix1Id);
-  const idEl = child(el, 'Identity');
-  if (idEl && identityName) {
-    const ident = withText(base('identity', convertId('identity', attr(idEl, 'id'), `identity:${identityName}`), created), idEl);
-    ident.name = identityName;
-    h.emit(ident, attr(idEl, 'id'));
-    h.relate(o.id, 'attributed-to', ident.id, created);
-  }
+  const ident = mapIdentity(h, child(el, 'Identity'), created);
+  if (ident) h.relate(o.id, 'attributed-to', ident.id, created);
   for (const t of h.refs(child(el, 'Observed_TTPs'), 'Observed_TTP', 'TTP')) h.relate(o.id, 'uses', t, created);
   for (const c of h.refs(child(el, 'Associated_Campaigns'), 'Associated_Campaign', 'Campaign')) h.relate(c, 'attributed-to', o.id, created);
   for (const a of h.refs(child(el, 'Associated_Actors'), 'Associated_Actor', 'Threat_Actor')) h.relate(o.id, 'related-to', a, created);

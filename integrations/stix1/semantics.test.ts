@@ -101,3 +101,32 @@ test('properties with no STIX 2.1 place (account fields, PE headers) are listed 
   assert.deepEqual(sco(od('7')).x509_v3_extensions, { basic_constraints: 'critical,CA:FALSE' });
   assert.deepEqual((od('7').x_stix1_unmapped as { property: string }[]).map((x) => x.property), ['Certificate_Signature/Signature_Algorithm']);
 });
+
+test('a TTP that is only victim targeting becomes the targeted identity (with its CIQ location); a campaign using it targets it', async () => {
+  const p = join(dir, 'victim.xml');
+  writeFileSync(p, `<stix:STIX_Package ${NS} xmlns:ttp="http://stix.mitre.org/TTP-1" xmlns:campaign="http://stix.mitre.org/Campaign-1" xmlns:stixCommon="http://stix.mitre.org/common-1"
+ xmlns:ciq="http://stix.mitre.org/extensions/Identity#CIQIdentity3.0-1" xmlns:xpil="urn:oasis:names:tc:ciq:xpil:3" xmlns:xnl="urn:oasis:names:tc:ciq:xnl:3" xmlns:xal="urn:oasis:names:tc:ciq:xal:3"
+ id="ex:Package-1b4ad8a5-0d43-4b6a-9a39-3b7e2f1c0a02" version="1.2" timestamp="2026-01-05T10:00:00Z">
+<stix:TTPs><stix:TTP id="ex:ttp-7d0f3b8e-2c1a-4e5f-9a6b-000000000001" xsi:type="ttp:TTPType"><ttp:Title>Regional banks</ttp:Title>
+ <ttp:Victim_Targeting><ttp:Identity xsi:type="ciq:CIQIdentity3.0InstanceType"><ciq:Specification>
+  <xpil:PartyName><xnl:OrganisationName><xnl:NameElement>Regional banks</xnl:NameElement></xnl:OrganisationName></xpil:PartyName>
+  <xpil:Addresses><xpil:Address><xal:Country><xal:NameElement xal:NameCode="DE"/></xal:Country><xal:AdministrativeArea><xal:NameElement>Bavaria</xal:NameElement></xal:AdministrativeArea></xpil:Address></xpil:Addresses>
+  <xpil:OrganisationInfo xpil:IndustryType="Financial Services"/></ciq:Specification></ttp:Identity>
+ <ttp:Targeted_Information>Information Assets - Financial Data</ttp:Targeted_Information></ttp:Victim_Targeting></stix:TTP></stix:TTPs>
+<stix:Campaigns><stix:Campaign id="ex:campaign-7d0f3b8e-2c1a-4e5f-9a6b-000000000002" xsi:type="campaign:CampaignType"><campaign:Title>Operation Ledger</campaign:Title>
+ <campaign:Related_TTPs><campaign:Related_TTP><stixCommon:TTP idref="ex:ttp-7d0f3b8e-2c1a-4e5f-9a6b-000000000001"/></campaign:Related_TTP></campaign:Related_TTPs></stix:Campaign></stix:Campaigns>
+</stix:STIX_Package>`);
+  const r = await collectXmlSource('stix1', p);
+  assert.deepEqual(r.rejections, []);
+  const victim = r.objects.find((o) => o.id === 'identity--7d0f3b8e-2c1a-4e5f-9a6b-000000000001')!;
+  assert.deepEqual({ ...victim, created_by_ref: undefined }, {
+    type: 'identity', spec_version: '2.1', id: victim.id, created: '2026-01-05T10:00:00.000Z', modified: '2026-01-05T10:00:00.000Z', name: 'Regional banks',
+    identity_class: 'organization', sectors: ['financial-services'], x_stix1_targeted_information: ['Information Assets - Financial Data'], created_by_ref: undefined,
+  });
+  const loc = r.objects.find((o) => o.type === 'location')!;
+  assert.deepEqual([loc.country, loc.administrative_area], ['DE', 'Bavaria']);
+  const rel = (type: string) => r.objects.filter((o) => o.type === 'relationship' && o.relationship_type === type).map((o) => [o.source_ref, o.target_ref]);
+  assert.deepEqual(rel('located-at'), [[victim.id, loc.id]]);
+  assert.deepEqual(rel('targets'), [['campaign--7d0f3b8e-2c1a-4e5f-9a6b-000000000002', victim.id]]);
+  assert.deepEqual(rel('uses'), []);
+});
