@@ -85,7 +85,7 @@ export function compileAllowlist(entries: readonly unknown[], path = PUBLISH_ALL
     matching_attributes: [],
     origin: path,
   }));
-  const { matcher, problems } = WarninglistMatcher.compile(lists, { allowBareRegex: true });
+  const { matcher, problems } = WarninglistMatcher.compile(lists, { allowBareRegex: true, publicSuffixRule: false });
   // entries were vetted above; anything left is reported against the list as a whole
   for (const p of problems) issues.push({ path, message: p.reason });
   return { matcher, issues };

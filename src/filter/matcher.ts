@@ -14,6 +14,7 @@ import { normaliseHash, normaliseObservable, quoteValue } from '../core/observab
 import { normaliseHostName } from '../core/domain-name.js';
 import { parseIpv4 } from '../core/ip-address.js';
 import { AhoCorasick } from './aho-corasick.js';
+import { privateSuffixOf } from './public-suffix.js';
 import { PrefixTable, parseCidr, type EntryRef } from './ip-table.js';
 import { compilePatterns, MAX_STATES, type CompiledPatterns } from './regex-nfa.js';
 import { problem, MATCH_TYPES, type MatchType, type Warninglist, type WarninglistProblem } from './format.js';
@@ -29,6 +30,11 @@ export interface WarninglistHit {
   entry: string;
   /** What was compared: the value, or the host / e-mail domain / address taken from it. */
   value: string;
+  /**
+   * Set when the hit does not withhold the value: a `hostname` entry matched a parent of the host
+   * that is (or lies above) a Public Suffix List private-section suffix, this one (the PSL rule).
+   */
+  private_suffix?: string;
 }
 
 export interface CompiledListInfo {
@@ -48,6 +54,14 @@ export interface CompileOptions {
   exclude?: readonly string[];
   /** Regex entries may be bare patterns (no `/…/` delimiters); for user-written lists. */
   allowBareRegex?: boolean;
+  /**
+   * The PSL rule (default true): a `hostname` entry that is a Public Suffix List private-section
+   * suffix (or a name above one, such as `amazonaws.com` above `s3.amazonaws.com`) matches only
+   * the host itself, never the independently registered hosts under it. Such hits are still
+   * reported, marked with `private_suffix`. Off for the publish allowlist (an operator's entry
+   * means the domain and everything under it).
+   */
+  publicSuffixRule?: boolean;
 }
 
 interface RegexList {
@@ -108,10 +122,12 @@ export class WarninglistMatcher {
   private readonly stamp: Int32Array;
   private gen = 0;
   private hasSubstrings = false;
+  private readonly pslRule: boolean;
 
   private constructor(lists: Warninglist[], opts: CompileOptions, problems: WarninglistProblem[]) {
     this.masks = new Int32Array(lists.length);
     this.stamp = new Int32Array(lists.length);
+    this.pslRule = opts.publicSuffixRule ?? true;
     const infos: CompiledListInfo[] = [];
     lists.forEach((l, li) => {
       const mask = maskForAttributes(l.matching_attributes);
@@ -214,11 +230,13 @@ export class WarninglistMatcher {
       this.gen = 1;
     }
     const hits: WarninglistHit[] = [];
-    const take = (ref: EntryRef, value: string): void => {
+    const take = (ref: EntryRef, value: string, privateSuffix?: string): void => {
       if ((this.masks[ref.list] & bit) === 0 || this.stamp[ref.list] === this.gen) return;
       this.stamp[ref.list] = this.gen;
       const info = this.lists[ref.list];
-      hits.push({ list: info.name, id: info.id, type: info.type, entry: ref.entry, value });
+      const hit: WarninglistHit = { list: info.name, id: info.id, type: info.type, entry: ref.entry, value };
+      if (privateSuffix !== undefined) hit.private_suffix = privateSuffix;
+      hits.push(hit);
     };
     const exact = this.strings.get(o.type)?.get(o.value);
     if (exact) for (const r of exact) take(r, o.value);
@@ -254,13 +272,23 @@ export class WarninglistMatcher {
     return hits;
   }
 
-  /** Probes the host and each parent domain (label boundaries only). */
-  private hostHits(host: string, take: (ref: EntryRef, value: string) => void): void {
+  /**
+   * Probes the host and each parent domain (label boundaries only), nearest first. With the PSL
+   * rule, a parent that is the host's private-section suffix or above it is a non-withholding hit
+   * (the suffix is looked up only once such a parent is listed).
+   */
+  private hostHits(host: string, take: (ref: EntryRef, value: string, privateSuffix?: string) => void): void {
     if (this.hosts.size === 0) return;
     let h = host;
+    let suffix: string | undefined | null = null;
     for (;;) {
       const refs = this.hosts.get(h);
-      if (refs) for (const r of refs) take(r, host);
+      if (refs) {
+        if (this.pslRule && h !== host && suffix === null) suffix = privateSuffixOf(host);
+        // h is a suffix of the host: at or above the private suffix when it is no longer than it
+        const exempt = h !== host && typeof suffix === 'string' && h.length <= suffix.length ? suffix : undefined;
+        for (const r of refs) take(r, host, exempt);
+      }
       const dot = h.indexOf('.');
       if (dot < 0) return;
       h = h.slice(dot + 1);

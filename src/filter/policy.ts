@@ -91,9 +91,12 @@ export class PublishFilter {
   judge(o: Observable, sources: readonly string[]): PublishDecision {
     const hits = this.hits(o);
     if (hits.length === 0) return NONE;
+    // hits under a PSL private-section suffix are reported, never withheld (docs/warninglists.md)
+    const withholding = hits.some((h) => h.private_suffix === undefined);
+    if (!withholding) return { publish: true, hits, lists: [], trusted: false };
     const allowHit = hits.some((h) => h.source === 'allowlist');
     if (!allowHit && sources.some((s) => this.trusted.has(s))) return { publish: true, hits, lists: [], trusted: true };
-    return { publish: false, hits, lists: [...new Set(hits.map((h) => h.list))], trusted: false };
+    return { publish: false, hits, lists: [...new Set(hits.filter((h) => h.private_suffix === undefined).map((h) => h.list))], trusted: false };
   }
 
   /** The counts since the previous call (for incrementing a Prometheus counter), then resets them. */

@@ -144,7 +144,7 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
       const f = publishFilter();
       if (!f || !f.active) return undefined;
       const d = detectObservable(r.value);
-      return d.ok ? f.hits(d.observable).map((h) => ({ list: h.list, type: h.type, entry: h.entry, source: h.source })) : undefined;
+      return d.ok ? f.hits(d.observable).map((h) => ({ list: h.list, type: h.type, entry: h.entry, source: h.source, ...(h.private_suffix ? { private_suffix: h.private_suffix } : {}) })) : undefined;
     }),
     related: correlator && ((id, maxTlp) => correlator.relatedSummary(id, maxTlp) as unknown as Record<string, string[]>),
     inactive: (value, maxTlp) => inactiveMatches(o.store, o.access ?? DEFAULT_POLICY, value, maxTlp, now()),

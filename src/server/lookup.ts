@@ -39,7 +39,7 @@ export const lookupResultSchema = {
     invalid: str,
     warninglists: {
       type: 'array',
-      items: { type: 'object', properties: { list: str, type: str, entry: str, source: str } },
+      items: { type: 'object', properties: { list: str, type: str, entry: str, source: str, private_suffix: str } },
     },
     related: { type: 'object', additionalProperties: { type: 'array', items: str } },
     inactive: {

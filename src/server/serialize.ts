@@ -19,7 +19,7 @@ export function serializeResult(r: LookupResult): string {
   s += ']';
   if (r.type !== undefined) s += `,"type":${enumJson(r.type)}`;
   if (r.invalid !== undefined) s += `,"invalid":${JSON.stringify(r.invalid)}`;
-  if (r.warninglists !== undefined) s += `,"warninglists":${JSON.stringify(r.warninglists.map((w) => ({ list: w.list, type: w.type, entry: w.entry, source: w.source })))}`;
+  if (r.warninglists !== undefined) s += `,"warninglists":${JSON.stringify(r.warninglists.map((w) => (w.private_suffix === undefined ? { list: w.list, type: w.type, entry: w.entry, source: w.source } : { list: w.list, type: w.type, entry: w.entry, source: w.source, private_suffix: w.private_suffix })))}`;
   if (r.related !== undefined) s += `,"related":${JSON.stringify(r.related)}`;
   if (r.inactive !== undefined) s += `,"inactive":[${r.inactive.map(inactiveJson).join(',')}]`;
   return s + '}';

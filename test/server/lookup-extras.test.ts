@@ -59,6 +59,16 @@ test('lookups flag values on a warninglist (hit or miss) and on the publish allo
   assert.equal(batch.results[2].warninglists, undefined);
 });
 
+test('lookups name a hostname list either way: withholding, or (PSL rule) not withholding a tenant under a private suffix', async () => {
+  const { matcher } = await buildWarninglistMatcher({
+    docs: [{ origin: 'test', json: { name: 'Top sites', type: 'hostname', version: 1, description: 'd', matching_attributes: ['domain', 'url'], list: ['duckdns.org'] } }],
+  });
+  const { app } = await setup({ filter: new PublishFilter({ warninglists: matcher }) });
+  const batch = (await app.inject({ method: 'POST', url: '/api/v1/lookup', headers: bearer(KEYS.reader), payload: { values: ['duckdns.org', 'evil.duckdns.org'] } })).json();
+  assert.deepEqual(batch.results[0].warninglists, [{ list: 'Top sites', type: 'hostname', entry: 'duckdns.org', source: 'warninglist' }]);
+  assert.deepEqual(batch.results[1].warninglists, [{ list: 'Top sites', type: 'hostname', entry: 'duckdns.org', source: 'warninglist', private_suffix: 'duckdns.org' }]);
+});
+
 test('without lists loaded, answers carry no warninglists field', async () => {
   const { app } = await setup({ filter: new PublishFilter({}) });
   const r = (await app.inject({ method: 'GET', url: '/api/v1/lookup?value=8.8.8.8', headers: bearer(KEYS.reader) })).json();
