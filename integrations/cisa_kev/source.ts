@@ -11,7 +11,7 @@ export function createCisaKevSource(config: CisaKevConfig & CommonSourceConfig):
   return {
     async *pages(ctx: SourceRunContext): AsyncIterable<Page> {
       const doc = await openInput(config.url, {
-        http: ctx.http, signal: ctx.signal, maxBytes: config.max_feed_bytes, cursor: ctx.cursor, full: ctx.full, name: ctx.id,
+        http: ctx.http, signal: ctx.signal, maxBytes: config.max_feed_bytes, cursor: ctx.cursor, full: ctx.full, name: ctx.id, guard: ctx.documents,
         accept: ['application/json', 'text/plain', 'application/octet-stream'],
       });
       if (doc.notModified) return;

@@ -88,7 +88,7 @@ export function createCsvSource(config: CsvConfig & CommonSourceConfig, ictx: In
   return {
     async *pages(ctx: SourceRunContext): AsyncIterable<Page> {
       const doc = await openInput(config.url, {
-        http: ctx.http, signal: ctx.signal, maxBytes: config.max_feed_bytes, cursor: ctx.cursor, full: ctx.full, name: ctx.id,
+        http: ctx.http, signal: ctx.signal, maxBytes: config.max_feed_bytes, cursor: ctx.cursor, full: ctx.full, name: ctx.id, guard: ctx.documents,
         relist: { now: ctx.now, afterMs: UNDATED_RELIST_MS },
         accept: map.format === 'ndjson'
           ? ['application/json', 'application/x-ndjson', 'application/jsonl', 'text/plain', 'application/octet-stream']

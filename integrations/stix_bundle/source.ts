@@ -17,7 +17,7 @@ export function createStixBundleSource(config: StixBundleConfig & CommonSourceCo
   return {
     async *pages(ctx: SourceRunContext): AsyncIterable<Page> {
       const doc = await openInput(config.url, {
-        http: ctx.http, signal: ctx.signal, maxBytes: config.max_feed_bytes, cursor: ctx.cursor, full: ctx.full, name: ctx.id,
+        http: ctx.http, signal: ctx.signal, maxBytes: config.max_feed_bytes, cursor: ctx.cursor, full: ctx.full, name: ctx.id, guard: ctx.documents,
         accept: ['application/json', 'application/stix+json', 'application/taxii+json', 'application/octet-stream', 'text/plain', 'application/gzip'],
       });
       if (doc.notModified) return;

@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   STIXGATE_ERR_INPUT_ENCODING: 'document is not valid text in the expected encoding',
   STIXGATE_ERR_INPUT_TOO_COMPLEX: 'document needs more work than its budget allows (references that fan out)',
   STIXGATE_ERR_INPUT_TOO_MANY_BAD_ROWS: 'share of rejected records exceeds the configured limit',
+  STIXGATE_ERR_INPUT_POISON: 'document quarantined: earlier attempts to map it failed or did not finish',
   STIXGATE_ERR_OBSERVABLE_INVALID: 'observable value is not valid for its type',
   STIXGATE_ERR_STIX_INVALID: 'STIX object is invalid',
   STIXGATE_ERR_PATTERN_INVALID: 'STIX pattern could not be parsed',

@@ -63,7 +63,7 @@ export async function* readXmlDocuments(o: XmlReadOptions, ctx: SourceRunContext
     yield* readDirectory(dir, o, ctx);
     return;
   }
-  const doc = await openInput(o.url, { http: ctx.http, signal: ctx.signal, maxBytes: o.maxBytes, cursor: ctx.cursor, full: ctx.full, name: ctx.id, accept: o.accept });
+  const doc = await openInput(o.url, { http: ctx.http, signal: ctx.signal, maxBytes: o.maxBytes, cursor: ctx.cursor, full: ctx.full, name: ctx.id, accept: o.accept, guard: ctx.documents });
   if (doc.notModified) return;
   const { root, stats } = await parseXmlStream(doc.body, { ...o.limits, maxBytes: o.maxBytes, name: ctx.id, file: doc.location });
   const c = parseInputCursor(doc.cursor);

@@ -8,6 +8,8 @@ import { createGunzip } from 'node:zlib';
 import { StixgateError } from '../core/errors.js';
 import type { Rejection } from '../core/errors.js';
 import type { HttpClient } from '../http/types.js';
+import { redactUrl } from '../http/ssrf.js';
+import type { DocumentGuard } from './poison.js';
 import type { CommonSourceConfig, MappedItem, Page } from './types.js';
 import { spool } from './spool.js';
 
@@ -54,6 +56,8 @@ export interface OpenInputOptions {
    * docs/scoring.md §2.1). The cursor records the read time as `read_at`.
    */
   relist?: { now: number; afterMs: number };
+  /** Poison-document tracking: told about each document before its first byte is mapped. */
+  guard?: DocumentGuard;
 }
 
 export interface InputCursor {
@@ -230,6 +234,7 @@ export async function openInput(url: string, opts: OpenInputOptions): Promise<In
   const prev = parseInputCursor(opts.cursor);
   const mtime = Math.trunc(st.mtimeMs);
   if (conditional(opts, prev) && prev.size === st.size && prev.mtime_ms === mtime && prev.sha256) return notModified(path, opts.cursor);
+  await opts.guard?.begin(`${path} (${st.size} bytes, modified ${new Date(mtime).toISOString()})`);
   const stream = createReadStream(path, { highWaterMark: 1 << 16, signal: opts.signal });
   return makeDocument(stream as AsyncIterable<Buffer>, path, opts, { size: st.size, mtime_ms: mtime });
 }
@@ -275,6 +280,12 @@ async function openHttp(url: string, opts: OpenInputOptions): Promise<InputDocum
   if (res.headers['last-modified']) base.last_modified = res.headers['last-modified'];
   // the whole body is downloaded before the first page is mapped (src/pipeline/spool.ts)
   const spooled = await spool(res.body, { maxBytes: opts.maxBytes, name: opts.name, dir: opts.spoolDir });
+  try {
+    await opts.guard?.begin(`${redactUrl(res.url || url)} (sha256 ${spooled.sha256.slice(0, 16)})`);
+  } catch (e) {
+    for await (const _ of spooled.body) break; // closes the spool file
+    throw e;
+  }
   return makeDocument(spooled.body, res.url || url, opts, base);
 }
 

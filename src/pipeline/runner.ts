@@ -11,6 +11,7 @@ import { extractObservables } from '../core/pattern.js';
 import { gateObject, DEFAULT_VALUE_POLICY, type ValuePolicy } from '../core/value-gate.js';
 import type { Allowlist } from '../filter/ingest-allowlist.js';
 import { recordSeenAt } from '../score/record-time.js';
+import { RunDocuments } from './poison.js';
 
 export interface RunOptions {
   id: string;
@@ -60,14 +61,27 @@ const MAX_SAMPLES = 20;
 /**
  * One run of one source: pages from the source → filters → store, each page in one store
  * transaction together with its cursor. A page's cursor is committed only after the store accepted
- * the page; an aborted run commits nothing further.
+ * the page; an aborted run commits nothing further. Documents that fail or crash the run again
+ * and again are quarantined (./poison.ts).
  */
 export async function runSource(o: RunOptions): Promise<RunSummary> {
+  const cursor = await o.store.getCursor(cursorName(o.id));
+  const now = o.now();
+  const documents = new RunDocuments(o.store, o.id, (key, attempts) => o.logger.error({ source: o.id, attempts }, `poison document skipped: ${key}`));
+  try {
+    const sum = await ingest(o, cursor, now, documents);
+    await documents.settle(undefined, o.signal.aborted);
+    return sum;
+  } catch (e) {
+    await documents.settle(e, o.signal.aborted).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function ingest(o: RunOptions, cursor: string | undefined, now: number, documents: RunDocuments): Promise<RunSummary> {
   const sum: RunSummary = { pages: 0, received: 0, mapped: 0, filtered: 0, rejected: 0, rejectedByReason: {}, created: 0, updated: 0, unchanged: 0, stale: 0, samples: [] };
   const name = cursorName(o.id);
-  const cursor = await o.store.getCursor(name);
-  const now = o.now();
-  const pages = o.source.pages({ id: o.id, logger: o.logger, http: o.http, signal: o.signal, now, cursor, full: o.full });
+  const pages = o.source.pages({ id: o.id, logger: o.logger, http: o.http, signal: o.signal, now, cursor, full: o.full, documents });
   // Pages are coalesced into store transactions of about `batchSize` objects: a commit costs far
   // more than a row, and committing several pages at once with the last page's cursor keeps the
   // guarantee (a cursor is never committed without every object before it).

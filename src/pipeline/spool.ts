@@ -1,6 +1,7 @@
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { StixgateError } from '../core/errors.js';
 
 /**
@@ -28,6 +29,8 @@ export interface Spooled {
   size: number;
   /** True when the body went to a file. */
   onDisk: boolean;
+  /** SHA-256 of the spooled bytes (hex): the document's identity for poison tracking. */
+  sha256: string;
 }
 
 const READ_CHUNK = 1 << 16;
@@ -37,9 +40,11 @@ export async function spool(source: AsyncIterable<Buffer>, o: SpoolOptions): Pro
   const head: Buffer[] = [];
   let size = 0;
   let file: FileHandle | undefined;
+  const hash = createHash('sha256');
   try {
     for await (const chunk of source) {
       size += chunk.length;
+      hash.update(chunk);
       if (size > o.maxBytes) {
         throw new StixgateError('STIXGATE_ERR_INPUT_TOO_LARGE', `document exceeds max_feed_bytes (${o.maxBytes} bytes)`, { reason: 'too_large', location: { source: o.name } });
       }
@@ -57,8 +62,9 @@ export async function spool(source: AsyncIterable<Buffer>, o: SpoolOptions): Pro
     await file?.close().catch(() => undefined);
     throw e;
   }
-  if (!file) return { body: fromMemory(head), size, onDisk: false };
-  return { body: fromFile(file, size), size, onDisk: true };
+  const sha256 = hash.digest('hex');
+  if (!file) return { body: fromMemory(head), size, onDisk: false, sha256 };
+  return { body: fromFile(file, size), size, onDisk: true, sha256 };
 }
 
 /** Opens a new temporary file and removes its name at once: the open handle keeps the data. */

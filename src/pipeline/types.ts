@@ -1,3 +1,4 @@
+import type { DocumentGuard } from './poison.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Rejection } from '../core/errors.js';
 import type { StixObject, TlpLevel } from '../core/stix.js';
@@ -49,6 +50,8 @@ export interface SourceRunContext extends RunContext {
   cursor?: string;
   /** Force a full fetch, ignoring conditional-GET cursors (`--full`). */
   full?: boolean;
+  /** Poison-document tracking (./poison.ts): document sources pass it to `openInput`. */
+  documents?: DocumentGuard;
 }
 
 export interface Source {
