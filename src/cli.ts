@@ -133,6 +133,7 @@ program
   .requiredOption('--from <format>', 'source type id, e.g. text_list, csv, stix_bundle, cisa_kev')
   .option('-o, --option <key=value...>', 'source options, as in the YAML source entry (e.g. mapping=feodotracker)')
   .option('--now <time>', 'the clock for records without their own timestamps (RFC 3339), for reproducible output', parseNow)
+  .option('--explain', 'print how the document was read to stderr (csv without a column map: the columns it detected and why)')
   .addOption(configOpt())
   .action(async (file: string, opts) => {
     let spool: SpooledOutput | undefined;
@@ -154,6 +155,7 @@ program
           first = false;
         }
         for (const w of page.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
+        if (opts.explain) for (const line of page.explain ?? []) process.stderr.write(`${line}\n`);
         for (const r of page.rejections) {
           rejected++;
           if (rejected <= 50) process.stderr.write(`${rejectionLine(r)}\n`);

@@ -16,14 +16,20 @@ export interface ResolvedMap {
   columns: ColumnMap['columns'];
 }
 
-/** Loads `mappings/csv/<name>.yaml`, or assembles the inline map of a source entry. */
-export function loadColumnMap(config: CsvConfig, mappingsDir: string, name: string): ResolvedMap {
+/**
+ * Loads `mappings/csv/<name>.yaml`, or assembles the inline map of a source entry; undefined when
+ * the entry has neither: the columns are then detected from each document (detect.ts).
+ */
+export function loadColumnMap(config: CsvConfig, mappingsDir: string, name: string): ResolvedMap | undefined {
   let map: ColumnMap;
   if (config.mapping) {
     if (config.columns) throw configError(name, 'set either `mapping` or inline `columns`, not both');
     map = loadYamlTable(join(mappingsDir, 'csv', `${config.mapping}.yaml`), columnMapObjectSchema, { what: 'column map' });
   } else {
-    if (!config.columns) throw configError(name, 'a csv source needs `mapping` (a file in mappings/csv/) or inline `columns`');
+    if (!config.columns) {
+      if (config.format === 'ndjson') throw configError(name, 'an ndjson csv source needs `mapping` (a file in mappings/csv/) or inline `columns`');
+      return undefined;
+    }
     const r = validate(columnMapObjectSchema, {
       format: config.format, delimiter: config.delimiter, header: config.header, comment_prefixes: config.comment_prefixes,
       skip_when: config.skip_when, columns: config.columns,

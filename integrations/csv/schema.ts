@@ -36,13 +36,13 @@ export const columnMapObjectSchema = mapObject;
 
 export const csvSchema = {
   url: s.string({ description: 'http(s):// or file:// URL (or a path for one-shot commands) of the file' }),
-  mapping: s.string({ optional: true, pattern: /^[a-z0-9_-]{1,64}$/, patternHint: 'a file name under mappings/csv/ without .yaml', description: 'name of a column map in mappings/csv/ (instead of inline keys)' }),
+  mapping: s.string({ optional: true, pattern: /^[a-z0-9_-]{1,64}$/, patternHint: 'a file name under mappings/csv/ without .yaml', description: 'name of a column map in mappings/csv/ (instead of inline keys); without `mapping` and `columns` the columns are detected from each document (integrations/csv/README.md)' }),
   format: s.enum(FORMATS, { optional: true, description: 'inline map: csv, tsv or ndjson' }),
   delimiter: columnMapSchema.delimiter,
   header: s.bool({ optional: true, description: 'inline map: the first non-comment row names the columns (default true)' }),
   comment_prefixes: s.array(s.string({ minLength: 1, maxLength: 8 }), { optional: true, maxItems: 10, description: 'inline map: comment prefixes (default `#`)' }),
   skip_when: columnMapSchema.skip_when,
-  columns: s.object(columnsSchema.props, { optional: true, description: 'inline map: which column holds what' }),
+  columns: s.object(columnsSchema.props, { optional: true, description: 'inline map: which column holds what (omit it and `mapping` to detect the columns)' }),
 };
 const csvObject = s.object(csvSchema);
 export type CsvConfig = Infer<typeof csvObject>;

@@ -3,6 +3,7 @@ import { UNDATED_RELIST_MS } from '../../src/score/record-time.js';
 import { CsvRowAssembler, type CsvRow } from '../../src/core/csv-rows.js';
 import { safeJsonParse, DANGEROUS_KEYS } from '../../src/core/safe-json.js';
 import { splitLines, type LineRecord } from '../../src/core/text-lines.js';
+import { detectDocument } from './detect-lines.js';
 import { lastPages, openInput, PageBuilder } from '../../src/pipeline/input.js';
 import type { CommonSourceConfig, IntegrationContext, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
 import { mapContext } from '../../src/formats/list-values.js';
@@ -19,7 +20,8 @@ class RowMapper {
   binding: Binding | undefined;
   expected: number | undefined;
 
-  constructor(private readonly map: ResolvedMap, private readonly mctx: MapContext, private readonly name: string) {
+  /** `headerLine`: a header row the map does not bind by name (the detected header), skipped. */
+  constructor(private readonly map: ResolvedMap, private readonly mctx: MapContext, private readonly name: string, private readonly headerLine?: number) {
     if (!map.header || map.format === 'ndjson') this.binding = bindColumns(map, undefined).binding;
   }
 
@@ -28,6 +30,10 @@ class RowMapper {
     if (row.error !== undefined) {
       pb.record();
       pb.reject({ reason: row.error === 'quote' ? 'bad_quotes' : row.error, message: row.message, location });
+      return;
+    }
+    if (row.line === this.headerLine) {
+      this.expected = row.fields.length;
       return;
     }
     if (this.map.header && this.expected === undefined) {
@@ -90,28 +96,46 @@ export function createCsvSource(config: CsvConfig & CommonSourceConfig, ictx: In
       const doc = await openInput(config.url, {
         http: ctx.http, signal: ctx.signal, maxBytes: config.max_feed_bytes, cursor: ctx.cursor, full: ctx.full, name: ctx.id, guard: ctx.documents,
         relist: { now: ctx.now, afterMs: UNDATED_RELIST_MS },
-        accept: map.format === 'ndjson'
+        accept: map?.format === 'ndjson'
           ? ['application/json', 'application/x-ndjson', 'application/jsonl', 'text/plain', 'application/octet-stream']
           : ['text/csv', 'text/plain', 'text/tab-separated-values', 'application/csv', 'application/octet-stream', 'application/gzip', 'application/x-gzip'],
       });
       if (doc.notModified) return;
-      const rows = new RowMapper(map, mapContext(config, ctx), ctx.id);
+      let lines: AsyncIterable<LineRecord[]> = splitLines(doc.body, { maxLineBytes: MAX_LINE_BYTES, name: ctx.id });
+      let docMap = map;
+      let headerLine: number | undefined;
+      let explain: string[] | undefined;
+      if (!docMap) {
+        // the generic mode: the columns are chosen from the document's first rows
+        const d = await detectDocument(lines, config.comment_prefixes ?? ['#'], ctx.id);
+        ({ map: docMap, headerLine, lines } = d);
+        explain = d.detection.report.map((l) => `csv detection: ${l}`);
+      }
+      // the explanation rides on the first page only
+      const withExplain = (page: Page): Page => {
+        if (explain) {
+          page.explain = explain;
+          explain = undefined;
+        }
+        return page;
+      };
+      const rows = new RowMapper(docMap, mapContext(config, ctx), ctx.id, headerLine);
       const pb = new PageBuilder(CSV_PAGE_SIZE);
-      const asm = map.format === 'ndjson' ? undefined : new CsvRowAssembler({ delimiter: map.delimiter, commentPrefixes: map.commentPrefixes });
+      const asm = docMap.format === 'ndjson' ? undefined : new CsvRowAssembler({ delimiter: docMap.delimiter, commentPrefixes: docMap.commentPrefixes });
       const out: CsvRow[] = [];
-      for await (const batch of splitLines(doc.body, { maxLineBytes: MAX_LINE_BYTES, name: ctx.id })) {
+      for await (const batch of lines) {
         if (asm) {
           out.length = 0;
           asm.push(batch, out);
           for (const row of out) rows.csvRow(row, pb);
         } else for (const rec of batch) rows.jsonLine(rec, pb);
-        if (pb.full) yield pb.take();
+        if (pb.full) yield withExplain(pb.take());
       }
       if (asm) {
         out.length = 0;
         for (const row of asm.end(out)) rows.csvRow(row, pb);
       }
-      yield* lastPages(pb, doc, config, ctx.id);
+      for await (const page of lastPages(pb, doc, config, ctx.id)) yield withExplain(page);
     },
   };
 }

@@ -167,6 +167,7 @@ async function ingest(o: RunOptions, cursor: string | undefined, now: number, do
       if (unreadable > 0) o.metrics?.markingsUnreadable.inc({ source: o.id }, unreadable);
       for (const r of page.rejections) countRejection(sum, r, o);
       for (const w of page.warnings ?? []) o.logger.warn({ source: o.id }, w);
+      if (page.explain?.length) o.logger.info({ source: o.id, explain: page.explain }, 'how the document was read');
       if (o.metrics) {
         o.metrics.recordsReceived.inc({ source: o.id }, page.received);
         o.metrics.recordsMapped.inc({ source: o.id }, page.items.length);

@@ -32,6 +32,8 @@ export interface Page {
   cursor?: string;
   /** Notes on the input that reject nothing (e.g. a document of an unexpected kind, read anyway): logged by the runner, printed by convert. */
   warnings?: string[];
+  /** How the source read the document (e.g. the columns the generic CSV mode chose); `convert --explain` prints it, the runner logs it. */
+  explain?: string[];
 }
 
 /** What every run of a component (source, sink, enricher) is handed. */

@@ -83,7 +83,7 @@ test('STIX 1.x vocabulary table: loads; a confidence that is not a number fails 
 test('CSV column maps: every shipped map loads; an unknown key fails at its line', (t) => {
   const names = readdirSync(join(MAPPINGS_DIR, 'csv')).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5));
   assert.ok(names.length >= 6);
-  for (const name of names) assert.ok(loadColumnMap({ mapping: name } as never, MAPPINGS_DIR, 't').columns.value !== undefined, name);
+  for (const name of names) assert.ok(loadColumnMap({ mapping: name } as never, MAPPINGS_DIR, 't')!.columns.value !== undefined, name);
   const a = edited(t, 'csv/feodotracker.yaml', '  first_seen: first_seen_utc', '  first_sen: first_seen_utc');
   failsAt(() => loadColumnMap({ mapping: 'feodotracker' } as never, a.dir, 't'), 'csv/feodotracker.yaml', 'columns.first_sen', a.line, /did you mean "first_seen"/);
 });
