@@ -76,6 +76,8 @@ export interface UnmappedTerm {
 
 export interface OpenIocMapResult {
   objects: StixObject[];
+  /** The indicator's record time (docs/scoring.md §2a): `last-modified`, else `authored_date`; absent when undated. */
+  seenAt?: string;
   rejections: Rejection[];
   stats: { items: number; mapped: number; unmapped: number };
 }
@@ -338,5 +340,6 @@ export function mapOpenIoc(root: XmlElement, ctx: OpenIocMapContext): OpenIocMap
     o.created_by_ref = identity.id;
   }
   objects.push(o);
-  return { objects, rejections: [], stats };
+  const seenAt = iocTime(attr(root, 'last-modified')) ?? iocTime(textOf(meta, 'authored_date'));
+  return seenAt ? { objects, rejections: [], stats, seenAt } : { objects, rejections: [], stats };
 }

@@ -65,3 +65,16 @@ test('contains of a complete domain or address keeps MATCHES and is found by loo
   assert.deepEqual(r.observables, [{ type: 'domain-name', value: 'cdn-sync.example.org' }, { type: 'ipv4-addr', value: '203.0.113.5' }]);
   assert.deepEqual(r.unmapped, [{ search: 'FileItem/SizeInBytes', condition: 'greaterthen', content: '4096', reason: 'unknown_condition' }]);
 });
+
+test('record time (docs/scoring.md §2a): the IOC last-modified, else authored_date, on the indicator only', async () => {
+  const { parseXmlString } = await import('../../src/core/safe-xml.js');
+  const { loadOpenIocTerms, mapOpenIoc } = await import('./map.js');
+  const { PROJECT_ROOT } = await import('../../test/helpers/corpus.js');
+  const terms = loadOpenIocTerms(join(PROJECT_ROOT, 'mappings'));
+  const doc = (attrs: string, authored: string) => `<ioc xmlns="http://schemas.mandiant.com/2010/ioc" id="6c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d6" ${attrs}><authored_date>${authored}</authored_date>` +
+    `<definition><Indicator operator="OR" id="a">${item('FileItem/Md5sum', 'is', 'd41d8cd98f00b204e9800998ecf8427e')}</Indicator></definition></ioc>`;
+  const map = (xml: string) => mapOpenIoc(parseXmlString(Buffer.from(xml), { name: 'x' }).root, { sourceId: 't', fallbackTime: '2026-02-01T00:00:00.000Z', terms }).seenAt;
+  assert.equal(map(doc('last-modified="2025-11-03T09:30:00"', '2025-11-01T08:00:00')), '2025-11-03T09:30:00.000Z');
+  assert.equal(map(doc('', '2025-11-01T08:00:00')), '2025-11-01T08:00:00.000Z');
+  assert.equal(map(doc('', '0001-01-01T00:00:00')), undefined);
+});

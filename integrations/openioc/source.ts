@@ -21,7 +21,8 @@ export function createOpenIocSource(config: OpenIocConfig & CommonSourceConfig, 
       );
       return xmlPages(events, OPENIOC_PAGE_SIZE, ({ doc }) => {
         const r = mapOpenIoc(doc.root, { sourceId: ctx.id, file: doc.location, fallbackTime: doc.time, terms });
-        return { items: r.objects.map((object) => ({ object })), rejections: r.rejections };
+        // the indicator carries the IOC's own date (docs/scoring.md §2a); the author identity is undated
+        return { items: r.objects.map((object) => (object.type === 'indicator' && r.seenAt ? { object, seenAt: r.seenAt } : { object })), rejections: r.rejections };
       });
     },
   };

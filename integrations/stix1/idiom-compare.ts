@@ -12,7 +12,9 @@
  * - an indicator matches when its pattern, name, indicator_types, confidence and kill-chain
  *   phases match;
  * - an observable (SCO) matches on its type and its properties (nested keys sorted), references
- *   and timestamps left out, strings compared case-insensitively.
+ *   and timestamps left out, strings compared case-insensitively;
+ * - a relationship matches on its source type, relationship type and target type (ids differ);
+ *   reference relationships whose source or target the elevator did not emit are left out.
  */
 import { parsePattern } from '../../src/core/pattern.js';
 import type { ComparisonExpression, Literal, ObjectPath, ObservationExpression } from '../../src/core/pattern.js';
@@ -152,6 +154,8 @@ export interface IdiomComparison {
   indicators: Agreement;
   observables: Agreement;
   patterns: Agreement;
+  /** Relationships as (source type, relationship type, target type); reference ones whose target it never emitted left out. */
+  relationships: Agreement;
   /** type → [reference count, our count], for types whose counts differ. */
   typeCounts: Record<string, [number, number]>;
   missingPatterns: string[];
@@ -187,6 +191,10 @@ export function compareIdiom(ours: readonly StixObject[], ref: readonly StixObje
     const b = count(ours, t);
     if (a !== b) typeCounts[t] = [a, b];
   }
+  const refIds = new Set(ref.map((o) => o.id));
+  const relKey = (o: StixObject): string => `${String(o.source_ref).split('--')[0]} ${String(o.relationship_type)} ${String(o.target_ref).split('--')[0]}`;
+  const refRel = ref.filter((o) => o.type === 'relationship' && refIds.has(String(o.source_ref)) && refIds.has(String(o.target_ref))).map(relKey);
+  const ourRel = ours.filter((o) => o.type === 'relationship').map(relKey);
   const refIndKeys = refInd.map(indicatorKey);
   const ourIndKeys = ourInd.map(indicatorKey);
   return {
@@ -195,6 +203,7 @@ export function compareIdiom(ours: readonly StixObject[], ref: readonly StixObje
     indicators: multiset(refIndKeys, ourIndKeys),
     observables: multiset(refSco, ourSco),
     patterns: multiset(refPat, ourPat),
+    relationships: multiset(refRel, ourRel),
     typeCounts,
     missingPatterns: diff(refPat, ourPat),
     extraPatterns: diff(ourPat, refPat),

@@ -22,6 +22,8 @@ export interface IndicatorHost {
   readonly builder: PatternBuilder;
   readonly rejections: Rejection[];
   readonly stats: { indicators: number; patterns: number; unresolvedIdrefs: number };
+  readonly producedTime: string | undefined;
+  readonly seenAt: Map<string, string>;
   timeOf(el: XmlElement): string;
   emit(o: StixObject, stix1Id?: string): void;
   relate(source: string, type: string, target: string, created: string): void;
@@ -126,6 +128,8 @@ export function mapIndicator(h: IndicatorHost, el: XmlElement): void {
     h.countUnmapped(unmapped);
   }
   h.emit(o, stix1Id);
+  const seen = latestSighting(el) ?? stixTimestamp(attr(el, 'timestamp')) ?? h.producedTime;
+  if (seen) h.seenAt.set(id, seen);
   h.stats.indicators++;
   if (patternType === 'stix') h.stats.patterns++;
 
@@ -134,6 +138,12 @@ export function mapIndicator(h: IndicatorHost, el: XmlElement): void {
   for (const c of h.refs(child(el, 'Related_Campaigns'), 'Related_Campaign', 'Campaign')) h.relate(id, 'indicates', c, created);
   for (const r of h.refs(child(el, 'Related_Indicators'), 'Related_Indicator', 'Indicator')) h.relate(id, 'related-to', r, created);
   sightings(h, el, id, created);
+}
+
+/** The latest `Sighting/@timestamp` of an indicator. */
+function latestSighting(el: XmlElement): string | undefined {
+  const times = childrenNamed(child(el, 'Sightings'), 'Sighting').map((x) => stixTimestamp(attr(x, 'timestamp'))).filter((x): x is string => !!x).sort();
+  return times[times.length - 1];
 }
 
 function sightings(h: IndicatorHost, el: XmlElement, indicatorId: string, created: string): void {

@@ -31,6 +31,11 @@ export interface Stix1MapResult {
   objects: StixObject[];
   rejections: Rejection[];
   stats: Stix1MapStats;
+  /**
+   * The record time of each indicator (the time model, docs/scoring.md §2a): its latest sighting,
+   * else its own timestamp, else the package's Produced_Time. Absent: undated (the poll time).
+   */
+  seenAt: Map<string, string>;
 }
 
 const CONSTRUCTS = new Set(['Indicator', 'TTP', 'Threat_Actor', 'Campaign', 'Incident', 'Exploit_Target', 'Course_Of_Action', 'Report']);
@@ -59,6 +64,9 @@ export class Stix1Mapper implements SdoHost, IndicatorHost {
   private readonly rels: PendingRel[] = [];
   private readonly ids = new Set<string>();
   readonly packageTime: string;
+  /** The package's Information_Source Produced_Time (not the document's mtime). */
+  readonly producedTime: string | undefined;
+  readonly seenAt = new Map<string, string>();
   readonly builder: PatternBuilder;
   private readonly inIndicators = new Set<string>();
   private observableOf: Map<string, XmlElement> | undefined;
@@ -70,8 +78,8 @@ export class Stix1Mapper implements SdoHost, IndicatorHost {
     const elements = this.index(root);
     const where = { source: ctx.sourceId, ...(ctx.file ? { file: ctx.file } : {}) };
     this.builder = new PatternBuilder({ byId: this.byId }, WorkBudget.forElements(elements, 'STIX 1.x package', where));
-    this.packageTime =
-      stixTimestamp(attr(root, 'timestamp')) ?? stixTimestamp(textOf(root, 'STIX_Header', 'Information_Source', 'Time', 'Produced_Time')) ?? ctx.fallbackTime;
+    this.producedTime = stixTimestamp(textOf(root, 'STIX_Header', 'Information_Source', 'Time', 'Produced_Time'));
+    this.packageTime = stixTimestamp(attr(root, 'timestamp')) ?? this.producedTime ?? ctx.fallbackTime;
   }
 
   /** Indexes ids and kill-chain names; returns the number of elements. */
@@ -185,7 +193,7 @@ export class Stix1Mapper implements SdoHost, IndicatorHost {
       if (identity && o.id !== identity && o.created_by_ref === undefined && !isScoType(o.type)) o.created_by_ref = identity;
     }
     this.countUnmapped(this.builder.unmapped);
-    return { objects: this.objects, rejections: this.rejections, stats: this.stats };
+    return { objects: this.objects, rejections: this.rejections, stats: this.stats, seenAt: this.seenAt };
   }
 
   /** Construct definitions in document order (inline ones included, idref-only references and OpenIOC test mechanisms excluded). */
@@ -375,6 +383,6 @@ export function mapStix1Package(root: XmlElement, ctx: Stix1MapContext): Stix1Ma
     return m.map();
   } catch (e) {
     if (!(e instanceof StixgateError) || e.reason !== 'too_complex') throw e;
-    return { objects: [], rejections: [{ reason: e.reason, message: e.message, location: e.location }], stats: m.stats };
+    return { objects: [], rejections: [{ reason: e.reason, message: e.message, location: e.location }], stats: m.stats, seenAt: new Map() };
   }
 }

@@ -130,3 +130,28 @@ test('a TTP that is only victim targeting becomes the targeted identity (with it
   assert.deepEqual(rel('targets'), [['campaign--7d0f3b8e-2c1a-4e5f-9a6b-000000000002', victim.id]]);
   assert.deepEqual(rel('uses'), []);
 });
+
+test('record time (docs/scoring.md §2a): latest sighting, else the indicator timestamp, else Produced_Time; the document mtime never', async () => {
+  const { parseXmlString } = await import('../../src/core/safe-xml.js');
+  const { loadStix1Tables } = await import('./common.js');
+  const { mapStix1Package } = await import('./map.js');
+  const { PROJECT_ROOT } = await import('../../test/helpers/corpus.js');
+  const tables = loadStix1Tables(join(PROJECT_ROOT, 'mappings'));
+  const dom = (v: string) => `<cybox:Properties xsi:type="DomainNameObj:DomainNameObjectType" xmlns:DomainNameObj="http://cybox.mitre.org/objects#DomainNameObject-1"><DomainNameObj:Value>${v}</DomainNameObj:Value></cybox:Properties>`;
+  const withTs = (u: string, ts: string, extra: string, v: string) =>
+    `<stix:Indicator id="ex:indicator-${u}" timestamp="${ts}" xsi:type="indicator:IndicatorType"><indicator:Observable><cybox:Object>${dom(v)}</cybox:Object></indicator:Observable>${extra}</stix:Indicator>`;
+  const body = (header: string) => `<stix:STIX_Package ${NS} version="1.2">${header}<stix:Indicators>` +
+    withTs('0a6e1c6e-1f5e-4f38-8f0e-000000000011', '2025-12-01T00:00:00Z', '<indicator:Sightings><indicator:Sighting timestamp="2026-01-20T06:00:00Z"/><indicator:Sighting timestamp="2026-01-02T06:00:00Z"/></indicator:Sightings>', 'a.example') +
+    withTs('0a6e1c6e-1f5e-4f38-8f0e-000000000012', '2025-12-03T00:00:00Z', '', 'b.example') +
+    `<stix:Indicator id="ex:indicator-0a6e1c6e-1f5e-4f38-8f0e-000000000013" xsi:type="indicator:IndicatorType"><indicator:Observable><cybox:Object>${dom('c.example')}</cybox:Object></indicator:Observable></stix:Indicator>` +
+    '</stix:Indicators></stix:STIX_Package>';
+  const map = (xml: string) => mapStix1Package(parseXmlString(Buffer.from(xml), { name: 'x' }).root, { sourceId: 't', fallbackTime: '2026-02-01T00:00:00.000Z', tables }).seenAt;
+  const produced = '<stix:STIX_Header><stix:Information_Source><stixCommon:Time xmlns:stixCommon="http://stix.mitre.org/common-1"><cyboxCommon:Produced_Time xmlns:cyboxCommon="http://cybox.mitre.org/common-2">2025-11-30T12:00:00Z</cyboxCommon:Produced_Time></stixCommon:Time></stix:Information_Source></stix:STIX_Header>';
+  assert.deepEqual(Object.fromEntries(map(body(produced))), {
+    'indicator--0a6e1c6e-1f5e-4f38-8f0e-000000000011': '2026-01-20T06:00:00.000Z',
+    'indicator--0a6e1c6e-1f5e-4f38-8f0e-000000000012': '2025-12-03T00:00:00.000Z',
+    'indicator--0a6e1c6e-1f5e-4f38-8f0e-000000000013': '2025-11-30T12:00:00.000Z',
+  });
+  // no Produced_Time: the undated indicator is left to the poll time (the fallback mtime is not a record date)
+  assert.equal(map(body('')).has('indicator--0a6e1c6e-1f5e-4f38-8f0e-000000000013'), false);
+});

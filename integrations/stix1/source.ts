@@ -28,6 +28,8 @@ export function createStix1Source(config: Stix1Config & CommonSourceConfig, ictx
         const items = r.objects.map((object) => {
           const it: Page['items'][number] = { object };
           if (typeof object.confidence === 'number') it.confidence = object.confidence;
+          const seen = r.seenAt.get(object.id);
+          if (seen !== undefined) it.seenAt = seen;
           return it;
         });
         return { items, rejections: r.rejections };
