@@ -6,7 +6,7 @@ import { deterministicId } from '../../src/core/ids.js';
 import type { StixObject } from '../../src/core/stix.js';
 import { attr, child, childrenNamed, path, textOf, type XmlElement } from '../../src/core/safe-xml.js';
 import { convertId, descriptionOf } from './common.js';
-import type { SdoHost } from './sdo.js';
+import type { SdoHost } from './sdo-host.js';
 
 /** The name of a STIX 1.x identity: `Name`, else the CIQ party's organisation or person name. */
 export function identityName(idEl: XmlElement | undefined): string | undefined {

@@ -7,21 +7,9 @@ import type { ExternalReference, StixObject } from '../../src/core/stix.js';
 import { attr, child, childrenNamed, textOf, type XmlElement } from '../../src/core/safe-xml.js';
 import { confidenceOf, convertId, descriptionOf, killChainPhases, stixTimestamp, vocab, type Stix1MapContext } from './common.js';
 import { identityName, mapIdentity, mapVictimTargeting } from './sdo-identity.js';
+import type { SdoHost } from './sdo-host.js';
 
-/** What the SDO mappers need from the package mapper. */
-export interface SdoHost {
-  readonly ctx: Stix1MapContext;
-  readonly kcNames: ReadonlyMap<string, string>;
-  readonly converted: ReadonlyMap<string, string[]>;
-  readonly stats: { unresolvedIdrefs: number };
-  timeOf(el: XmlElement): string;
-  emit(o: StixObject, stix1Id?: string): void;
-  relate(source: string, type: string, target: string, created: string): void;
-  refs(el: XmlElement | undefined, wrapper: string, local: string): string[];
-  identity(src: XmlElement | undefined, created: string): string | undefined;
-  /** Maps an Observable as observed-data; its id, or undefined when nothing of it maps. */
-  observedData(obs: XmlElement): string | undefined;
-}
+export type { SdoHost } from './sdo-host.js';
 
 function base(type: string, id: string, created: string): StixObject {
   return { type, spec_version: '2.1', id, created, modified: created };
