@@ -5,7 +5,11 @@ import type { Rejection } from '../../src/core/errors.js';
 import type { StixObject } from '../../src/core/stix.js';
 import type { CommonSourceConfig, SourceDefinition } from '../../src/pipeline/types.js';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
-import { collect } from './run-source.js';
+import { collect, GOLDEN_NOW } from './run-source.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHttpClient, type ClosableHttpClient } from '../../src/http/client.js';
+import { startTaxiiServer } from '../../integrations/taxii21/test-server.js';
 
 /**
  * Paired golden files: `test/golden/paired/<source type>/<case>/` holds one input document
@@ -21,7 +25,17 @@ export interface PairedCase {
   name: string;
   dir: string;
   input: string;
-  options: { source?: Record<string, unknown>; common?: Partial<CommonSourceConfig> };
+  options: {
+    source?: Record<string, unknown>;
+    common?: Partial<CommonSourceConfig>;
+    /**
+     * API sources: the input is served on 127.0.0.1 instead of read as a file. `any`: every
+     * request is answered with the input (one-page APIs: abuse.ch, OTX); `taxii21`: the input is
+     * an envelope whose objects a TAXII 2.1 server serves (discovery, API root, one collection).
+     * The source's `url` is the server's.
+     */
+    serve?: 'any' | 'taxii21';
+  };
 }
 
 export interface PairedResult {
@@ -50,7 +64,15 @@ export function pairedCases(): PairedCase[] {
 
 /** Maps a case's input through its source type, as the daemon would on the golden clock. */
 export async function runPaired(def: SourceDefinition<any>, c: PairedCase): Promise<PairedResult> {
-  const collected = await collect(def, { ...c.options.source, url: c.input }, { common: c.options.common });
+  const served = c.options.serve ? await serveInput(c.options.serve, c.input) : undefined;
+  let collected;
+  try {
+    collected = served
+      ? await collect(def, { ...c.options.source, url: served.url }, { common: { ...c.options.common, allow_private: true, allow_insecure: true }, http: served.http })
+      : await collect(def, { ...c.options.source, url: c.input }, { common: c.options.common });
+  } finally {
+    await served?.close();
+  }
   const objects = collected.items.map((i) => i.object).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const rejections = collected.rejections.map((r) => ({ reason: r.reason, ...(r.location ? { location: r.location } : {}), message: r.message }));
   return { objects, rejections };
@@ -75,4 +97,30 @@ export function comparePaired(c: PairedCase, actual: PairedResult): void {
   for (const [id, o] of want) assert.deepEqual(got.get(id), o, `${c.type}/${c.name}: ${id} differs`);
   assert.equal(actual.objects.length, expected.objects.length, `${c.type}/${c.name}: duplicate objects`);
   assert.deepEqual(actual.rejections, expected.rejections, `${c.type}/${c.name}: rejections differ`);
+}
+
+/** A loopback server for an API source's input, and an HTTP client allowed to reach it. */
+async function serveInput(mode: 'any' | 'taxii21', input: string): Promise<{ url: string; http: ClosableHttpClient; close(): Promise<void> }> {
+  const http = createHttpClient(
+    {
+      headersTimeoutMs: 10_000, bodyTimeoutMs: 10_000, totalTimeoutMs: 30_000, maxBytes: 64 << 20, maxRedirects: 0,
+      allowPrivate: true, allowInsecure: true, verifyTls: true,
+      retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 1000 },
+    },
+    { component: 'golden' },
+  );
+  const body = readFileSync(input);
+  if (mode === 'taxii21') {
+    const objects = (JSON.parse(body.toString('utf8')) as { objects: Record<string, unknown>[] }).objects;
+    // date_added: one second apart from an hour before the golden clock, in input order
+    const srv = await startTaxiiServer(objects.map((obj, i) => ({ obj, dateAdded: new Date(GOLDEN_NOW - 3_600_000 + i * 1000).toISOString() })));
+    return { url: `${srv.url}/taxii2/`, http, close: async () => { await srv.close(); await http.close(); } };
+  }
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  return { url, http, close: async () => { await new Promise((r) => server.close(r)); await http.close(); } };
 }
