@@ -27,7 +27,7 @@ export type ListLookup = { snapshot: Snapshot; maxTlp: string } | { missing: 'li
  */
 export class EdlLists {
   seq = 0;
-  private readonly views = new Map<string, ListView>();
+  private views = new Map<string, ListView>();
   private readonly now: () => number;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
@@ -43,7 +43,7 @@ export class EdlLists {
     private readonly o: EdlListsOptions,
   ) {
     this.now = o.now ?? Date.now;
-    this.reset();
+    this.views = this.freshViews();
   }
 
   get names(): string[] {
@@ -59,8 +59,12 @@ export class EdlLists {
     return { snapshot: k.snapshot, maxTlp: this.config.lists[list].max_tlp };
   }
 
-  /** Fills the lists from the store (its active indicators, else the whole change log) and builds every body. */
+  /**
+   * Fills fresh lists from the store (its active indicators, else the whole change log), builds
+   * every body, and only then puts them in place: requests meanwhile get the previous bodies.
+   */
   async build(): Promise<void> {
+    const views = this.freshViews();
     const pageSize = this.o.pageSize ?? EDL_PAGE;
     const now = this.now();
     let seq = 0;
@@ -68,24 +72,23 @@ export class EdlLists {
       for (;;) {
         this.storeReads++;
         const page = await this.store.activeIndicators(seq, pageSize);
-        for (const a of page.indicators) this.applyOne(a.object, 'upsert', now);
+        for (const a of page.indicators) this.applyOne(views, a.object, 'upsert', now);
         if (page.next > seq) seq = page.next;
         if (page.done || page.indicators.length === 0) break;
       }
-      this.seq = seq;
     } else {
-      await this.follow();
+      seq = await this.follow(views, 0);
     }
-    this.regenerate();
+    this.regenerateViews(views);
+    this.views = views;
+    this.seq = seq;
+    this.o.metrics?.seq.set(seq);
   }
 
-  /** Forgets every line and builds again from the store (after the warninglists changed). */
+  /** Builds the lists again from the store (after the warninglists changed), serving the current ones meanwhile. */
   rebuild(): Promise<void> {
     const run: Promise<void> = (this.running ?? Promise.resolve())
-      .then(() => {
-        this.reset();
-        return this.build();
-      })
+      .then(() => this.build())
       .finally(() => {
         if (this.running === run) this.running = undefined;
       });
@@ -106,8 +109,9 @@ export class EdlLists {
 
   /** Applies the changes after `seq` and regenerates what changed. Overlapping calls share the run in progress. */
   tick(): Promise<void> {
-    this.running ??= this.follow()
-      .then(() => {
+    this.running ??= this.follow(this.views, this.seq)
+      .then((seq) => {
+        this.seq = seq;
         this.regenerate();
       })
       .finally(() => {
@@ -116,44 +120,52 @@ export class EdlLists {
     return this.running;
   }
 
-  private async follow(): Promise<void> {
+  /** Applies the changes after `from` to `views`; returns the seq reached (on a store error, where it stopped). */
+  private async follow(views: Map<string, ListView>, from: number): Promise<number> {
     const pageSize = this.o.pageSize ?? EDL_PAGE;
+    let seq = from;
     try {
       for (;;) {
         this.storeReads++;
-        const page = await this.store.changes(this.seq, pageSize);
+        const page = await this.store.changes(seq, pageSize);
         const now = this.now();
-        for (const c of page.changes) this.applyOne(c.object, c.op, now);
-        if (page.next > this.seq) this.seq = page.next;
+        for (const c of page.changes) this.applyOne(views, c.object, c.op, now);
+        if (page.next > seq) seq = page.next;
         if (page.changes.length < pageSize) break;
         await nextTurn();
       }
-      if (this.failures > 0) this.o.logger?.info({ seq: this.seq }, 'firewall lists follow the change log again');
+      if (this.failures > 0) this.o.logger?.info({ seq }, 'firewall lists follow the change log again');
       this.failures = 0;
     } catch (e) {
-      // keep serving the current bodies; the next tick retries from the same seq
-      if (this.failures++ === 0) this.o.logger?.warn({ err: e, seq: this.seq }, 'firewall lists could not read the change log');
+      // keep serving the current bodies; the next tick retries from where this one stopped
+      if (this.failures++ === 0) this.o.logger?.warn({ err: e, seq }, 'firewall lists could not read the change log');
     }
+    return seq;
   }
 
-  private applyOne(obj: Parameters<ListView['apply']>[0], op: Parameters<ListView['apply']>[1], now: number): void {
+  private applyOne(views: Map<string, ListView>, obj: Parameters<ListView['apply']>[0], op: Parameters<ListView['apply']>[1], now: number): void {
     this.applied++;
-    for (const v of this.views.values()) v.apply(obj, op, now);
+    for (const v of views.values()) v.apply(obj, op, now);
   }
 
   /** Rebuilds the bodies whose lines changed; returns how many. */
   regenerate(): number {
-    const now = this.now();
-    let n = 0;
-    for (const v of this.views.values()) n += v.regenerate(now);
+    const n = this.regenerateViews(this.views);
     this.o.metrics?.seq.set(this.seq);
     return n;
   }
 
-  private reset(): void {
+  private regenerateViews(views: Map<string, ListView>): number {
     const now = this.now();
-    this.views.clear();
-    this.seq = 0;
-    for (const [name, c] of Object.entries(this.config.lists)) this.views.set(name, new ListView(name, c, this.o, now));
+    let n = 0;
+    for (const v of views.values()) n += v.regenerate(now);
+    return n;
+  }
+
+  private freshViews(): Map<string, ListView> {
+    const now = this.now();
+    const views = new Map<string, ListView>();
+    for (const [name, c] of Object.entries(this.config.lists)) views.set(name, new ListView(name, c, this.o, now));
+    return views;
   }
 }

@@ -213,6 +213,18 @@ test('warninglists: a listed value is withheld (and counted) unless a trusted so
   await put([item('8.8.8.8', { source: 'internal' })]);
   await l.tick();
   assert.equal(body(l, 'pan', 'ip'), '198.51.100.1\n8.8.8.8\n', 'a trusted source overrides a warninglist');
+  // refreshed warninglists: the lists are built again; until the new ones are ready the old bodies are served
+  const wl2 = parseWarninglist({ name: 'Docs', type: 'cidr', list: ['198.51.100.0/24'] }, 'fixture-2');
+  assert.ok(wl2.ok);
+  publish.setWarninglists(WarninglistMatcher.compile([wl2.list]).matcher);
+  const old = l.get('pan', 'ip');
+  const rebuilt = l.rebuild();
+  assert.ok(!('missing' in old));
+  const during = l.get('pan', 'ip');
+  assert.ok(!('missing' in during));
+  assert.equal(during.snapshot, old.snapshot, 'served from the previous lists while rebuilding');
+  await rebuilt;
+  assert.equal(body(l, 'pan', 'ip'), '8.8.8.8\n', 'Resolvers no longer loaded; 198.51.100.1 is on the new list');
 });
 
 test('values the format cannot carry are skipped and counted by reason; domains with subdomains get the wildcard line', async (t) => {

@@ -1,0 +1,181 @@
+/**
+ * W15: firewall lists. A store of n IPv4 indicators (1M at scale 1) behind one `plain` list of
+ * kind ip: the first build, how long after one change the new body is served (the change-log
+ * read, the line moves and the body rebuild), and conditional GETs (If-None-Match → 304) per
+ * second through the whole HTTP stack (key check included), side by side with nginx serving the
+ * same bytes from a file with one worker, the same load generator (autocannon, its own process).
+ */
+import { spawn } from 'node:child_process';
+import Fastify from 'fastify';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { validate } from '../src/core/schema.js';
+import { indicatorFromObservable } from '../src/core/indicator.js';
+import { accessPolicy } from '../src/access/policy.js';
+import { EdlLists, edlSchema } from '../src/edl/index.js';
+import { buildIndex } from '../src/lookup/index.js';
+import { NO_DECAY_SCORING } from '../src/score/model.js';
+import { buildServer, hashApiKey, serverSchema } from '../src/server/index.js';
+import { openEmbeddedStore } from '../src/store/embedded/index.js';
+import type { IngestItem, Store } from '../src/store/contract.js';
+import { silentLogger } from '../src/telemetry/logger.js';
+import { Metrics } from '../src/telemetry/metrics.js';
+import { NOW, tmp } from './ingest-kit.js';
+import { peakRssMb, round, type Row } from './lib.js';
+import { findNginx, startNginx } from './nginx.js';
+
+const AUTOCANNON = join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules', 'autocannon', 'autocannon.js');
+const KEY = 'k-bench-edl-0123456789abcdef';
+const ACCESS = accessPolicy({ defaultTlp: 'amber', scoring: NO_DECAY_SCORING });
+
+function ip(i: number): string {
+  const n = (0x0b000000 + i) >>> 0;
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+function itemOf(i: number, now: string): IngestItem {
+  return { object: indicatorFromObservable({ type: 'ipv4-addr', value: ip(i) }, { now, labels: ['botnet'] }), source: 'feed', confidence: 80, tlp: 'clear' };
+}
+
+async function fillIps(store: Store, n: number): Promise<void> {
+  let batch: IngestItem[] = [];
+  for (let i = 0; i < n; i++) {
+    batch.push(itemOf(i, '2026-05-01T00:00:00.000Z'));
+    if (batch.length === 20_000) {
+      await store.upsert(batch, { now: NOW });
+      batch = [];
+    }
+  }
+  if (batch.length) await store.upsert(batch, { now: NOW });
+}
+
+interface CannonResult {
+  rps: number;
+  p99: number;
+  total: number;
+  statuses: Record<string, number>;
+  errors: number;
+}
+
+/** autocannon in its own process: `connections` keep-alive connections for `secs` seconds. */
+function autocannon(url: string, headers: Record<string, string>, connections: number, secs: number): Promise<CannonResult> {
+  const args = [AUTOCANNON, '-j', '-c', String(connections), '-d', String(secs)];
+  for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}=${v}`);
+  args.push(url);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`autocannon exit ${code}`));
+      const j = JSON.parse(out) as { requests: { total: number }; duration: number; latency: { p99: number }; statusCodeStats?: Record<string, { count: number }>; errors: number; timeouts: number };
+      const statuses: Record<string, number> = {};
+      for (const [s, v] of Object.entries(j.statusCodeStats ?? {})) statuses[s] = v.count;
+      resolve({ rps: j.requests.total / j.duration, p99: j.latency.p99, total: j.requests.total, statuses, errors: j.errors + j.timeouts });
+    });
+  });
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+export async function runW15({ scale }: { scale: number }): Promise<Row[]> {
+  const n = Math.max(10_000, Math.round(1_000_000 * scale));
+  const secs = Math.max(3, Math.round(10 * Math.min(1, scale * 5)));
+  const dir = tmp('w15');
+  const rows: Row[] = [];
+  const store = await openEmbeddedStore({ dataDir: join(dir, 'store'), scoring: NO_DECAY_SCORING });
+  await fillIps(store, n);
+  const cfg = validate(edlSchema, { lists: { big: { format: 'plain', kinds: ['ip'], max_entries: 10_000_000 } } });
+  if (!cfg.ok) throw new Error(JSON.stringify(cfg.issues));
+  let clock = NOW;
+  const lists = new EdlLists(store, cfg.value, { access: ACCESS, now: () => clock });
+  const b0 = performance.now();
+  await lists.build();
+  const buildSecs = (performance.now() - b0) / 1000;
+  const snap = () => {
+    const r = lists.get('big', 'ip');
+    if ('missing' in r) throw new Error('list missing');
+    return r.snapshot;
+  };
+  const built = snap();
+  rows.push({ workload: 'W15', what: `first build of a ${n}-line list from the store`, items: built.entries, seconds: round(buildSecs), rate: Math.round(n / buildSecs), peak_rss_mb: peakRssMb(), note: `${round(built.body.length / 1048576, 1)} MiB body` });
+
+  // one change at a time: a new indicator, then a revocation; each timed from the store write's end to the new body
+  const times: number[] = [];
+  for (let k = 0; k < 6; k++) {
+    clock += 1000;
+    const it = itemOf(n + k, `2026-05-02T00:00:0${k}.000Z`);
+    await store.upsert([it], { now: clock });
+    const before = snap().etag;
+    const t0 = performance.now();
+    await lists.tick();
+    times.push((performance.now() - t0) / 1000);
+    if (snap().etag === before) throw new Error('the change did not reach the list');
+  }
+  const reads0 = lists.storeReads;
+  const t1 = performance.now();
+  await lists.tick();
+  const idle = (performance.now() - t1) / 1000;
+  rows.push({
+    workload: 'W15', what: `regenerate a ${n}-line list after one change (read change log, move lines, rebuild body, hash)`, items: times.length, seconds: round(median(times), 3),
+    target: 'regenerate 1M-line list ≤ 1 s', ratio: `median ${round(median(times), 3)} s, max ${round(Math.max(...times), 3)} s (${round(1 / Math.max(...times), 2)}× target at the max)`,
+    note: `a tick with no change: ${round(idle * 1000, 2)} ms, ${lists.storeReads - reads0} store read, no rebuild`,
+  });
+
+  // serving: the daemon's HTTP stack, a key with the edl scope, rate limits off (the generator is one address)
+  const server = validate(serverSchema, { port: 0, rate_limit: { enabled: false }, api_keys: { fw: { hash: hashApiKey(KEY), scopes: ['edl'], max_tlp: 'green' } } });
+  if (!server.ok) throw new Error(JSON.stringify(server.issues));
+  const { index } = await buildIndex(store, { now: () => clock });
+  const app = buildServer({ config: server.value, index, store, metrics: new Metrics({ defaults: false }), logger: silentLogger(), isReady: () => true, now: () => clock, access: ACCESS, edl: { lists, basicAuth: false } });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  const body = snap();
+  const g0 = performance.now();
+  const full = await fetch(`${base}/edl/big/ip`, { headers: { authorization: `Bearer ${KEY}` } });
+  const fullBytes = (await full.arrayBuffer()).byteLength;
+  const fullSecs = (performance.now() - g0) / 1000;
+  const c0 = process.cpuUsage();
+  const ours = await autocannon(`${base}/edl/big/ip`, { authorization: `Bearer ${KEY}`, 'if-none-match': body.etag }, 100, secs);
+  const cpu = process.cpuUsage(c0);
+  const usPerReq = (cpu.user + cpu.system) / Math.max(1, ours.total);
+  await app.close();
+  // the framework's own ceiling in this run: fastify hello-world, same generator
+  const hello = Fastify();
+  hello.get('/', async () => ({ hello: 'world' }));
+  await hello.listen({ host: '127.0.0.1', port: 0 });
+  const helloRes = await autocannon(`http://127.0.0.1:${(hello.server.address() as { port: number }).port}/`, {}, 100, secs);
+  await hello.close();
+
+  const file = join(dir, 'www', 'big.txt');
+  rmSync(dirname(file), { recursive: true, force: true });
+  await import('node:fs/promises').then((fs) => fs.mkdir(dirname(file), { recursive: true }));
+  writeFileSync(file, body.body);
+  const found = findNginx();
+  let peer: CannonResult | undefined;
+  let peerNote = '';
+  if ('bin' in found) {
+    const ng = await startNginx(found.bin, file, join(dir, 'nginx'));
+    try {
+      const head = await fetch(ng.url);
+      const etag = head.headers.get('etag') ?? '';
+      await head.arrayBuffer();
+      peer = await autocannon(ng.url, { 'if-none-match': etag }, 100, secs);
+      peerNote = `nginx ${found.bin}: statuses ${JSON.stringify(peer.statuses)}, errors ${peer.errors}`;
+    } finally {
+      ng.stop();
+    }
+  } else peerNote = found.skip;
+
+  rows.push({
+    workload: 'W15', what: `conditional GET (If-None-Match → 304), ${n}-line list, autocannon c100`, items: ours.total, rate: Math.round(ours.rps), p99_ms: ours.p99,
+    target: 'conditional GET ≥ 50k rps', ratio: peer ? `${round((ours.rps / peer.rps) * 100, 1)}% of nginx (${Math.round(peer.rps)} rps, p99 ${peer.p99} ms, same file, 1 worker)` : `${round(ours.rps / 50_000, 2)}× target; nginx row skipped`,
+    note: `304s ${ours.statuses['304'] ?? 0} of ${ours.total}, errors ${ours.errors}; server ${Math.round(usPerReq)} µs CPU/request; ${round((ours.rps / helloRes.rps) * 100, 1)}% of fastify hello-world (${Math.round(helloRes.rps)} rps) in this run; one full GET: ${round(fullBytes / 1048576, 1)} MiB in ${round(fullSecs, 3)} s`,
+  });
+  rows.push(peer
+    ? { workload: 'W15', what: 'peer: nginx serving the same file (If-None-Match → 304), autocannon c100', items: peer.total, rate: Math.round(peer.rps), p99_ms: peer.p99, note: peerNote }
+    : { workload: 'W15', what: 'peer: nginx serving the same file', note: `skipped: ${peerNote}` });
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+  return rows;
+}
