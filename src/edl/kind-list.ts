@@ -19,9 +19,19 @@ interface Entry {
   id: string;
   score: number;
   more?: Map<string, number>;
+  /** The segment of the body the line is written in. */
+  seg: Segment;
+}
+
+/** A run of lines in arrival order and their rendered bytes (undefined once a line moved in or out). */
+interface Segment {
+  lines: Set<string>;
+  buf?: Buffer;
 }
 
 const SCORE_BUCKETS = 101;
+/** Lines per segment: a change re-renders one segment, not the list. */
+export const SEGMENT_LINES = 4096;
 
 /**
  * The lines of one kind of one list, kept current one indicator at a time (`acquire`/`release`),
@@ -32,6 +42,7 @@ const SCORE_BUCKETS = 101;
  */
 export class KindList {
   private readonly entries = new Map<string, Entry>();
+  private segments: Segment[] = [];
   /** A line was added or removed since the last regeneration. */
   private dirty = true;
   /** A score changed since the last regeneration (matters only over a cap). */
@@ -39,6 +50,8 @@ export class KindList {
   snapshot: Snapshot;
   /** Bodies built (an operation count for tests and the regeneration metric). */
   regenerations = 0;
+  /** Lines rendered into segment bytes (an operation count: a change renders one segment, not the list). */
+  linesRendered = 0;
 
   constructor(
     readonly maxEntries: number,
@@ -56,7 +69,11 @@ export class KindList {
   acquire(line: string, id: string, score: number): void {
     const e = this.entries.get(line);
     if (!e) {
-      this.entries.set(line, { id, score });
+      let seg = this.segments[this.segments.length - 1];
+      if (!seg || seg.lines.size >= SEGMENT_LINES) this.segments.push((seg = { lines: new Set() }));
+      seg.lines.add(line);
+      seg.buf = undefined;
+      this.entries.set(line, { id, score, seg });
       this.dirty = true;
       return;
     }
@@ -78,6 +95,8 @@ export class KindList {
     }
     if (!e.more || e.more.size === 0) {
       this.entries.delete(line);
+      e.seg.lines.delete(line);
+      e.seg.buf = undefined;
       this.dirty = true;
       return;
     }
@@ -99,8 +118,7 @@ export class KindList {
     this.dirty = false;
     this.scoresChanged = false;
     this.regenerations++;
-    const { text, entries } = this.render();
-    const body = Buffer.from(text, 'utf8');
+    const { body, entries } = this.entries.size > this.maxEntries ? this.renderCapped() : this.renderSegments();
     const before = this.snapshot;
     const next = snapshotOf(body, entries, this.entries.size - entries, now);
     if (next.etag === before.etag) {
@@ -126,32 +144,66 @@ export class KindList {
     if (best !== e.score) this.setScore(e, best);
   }
 
-  private render(): { text: string; entries: number } {
+  /**
+   * Under the entry cap: the segments in order, each rendered again only when a line moved in or
+   * out of it; sparse segments are compacted first. A byte cap cuts after the last whole line.
+   */
+  private renderSegments(): { body: Buffer; entries: number } {
+    const needed = Math.ceil(this.entries.size / SEGMENT_LINES);
+    if (this.segments.length > 2 * needed + 4) this.compact();
+    const parts: Buffer[] = [];
+    for (const seg of this.segments) {
+      if (seg.lines.size === 0) continue;
+      if (!seg.buf) {
+        seg.buf = Buffer.from(`${[...seg.lines].join('\n')}\n`, 'utf8');
+        this.linesRendered += seg.lines.size;
+      }
+      parts.push(seg.buf);
+    }
+    let body = Buffer.concat(parts);
+    let entries = this.entries.size;
+    if (this.maxBytes > 0 && body.length > this.maxBytes) {
+      body = body.subarray(0, body.lastIndexOf(0x0a, this.maxBytes - 1) + 1);
+      entries = 0;
+      for (let i = body.indexOf(0x0a); i >= 0; i = body.indexOf(0x0a, i + 1)) entries++;
+    }
+    return { body, entries };
+  }
+
+  /** Segments rebuilt full, in the lines' arrival order. */
+  private compact(): void {
+    this.segments = [];
+    let seg: Segment | undefined;
+    for (const [line, e] of this.entries) {
+      if (!seg || seg.lines.size >= SEGMENT_LINES) this.segments.push((seg = { lines: new Set() }));
+      seg.lines.add(line);
+      e.seg = seg;
+    }
+  }
+
+  /** Over the entry cap: the highest-scored lines, in score order, cut at the byte cap. */
+  private renderCapped(): { body: Buffer; entries: number } {
     const cap = this.maxEntries;
     const maxBytes = this.maxBytes;
-    let lines: string[];
-    if (this.entries.size <= cap) lines = [...this.entries.keys()];
-    else {
-      // counting pass: how many lines at each score, then the lowest score that still fits
-      const counts = new Int32Array(SCORE_BUCKETS);
-      for (const e of this.entries.values()) counts[bucket(e.score)]++;
-      let floor = SCORE_BUCKETS - 1;
-      let kept = 0;
-      while (floor > 0 && kept + counts[floor] < cap) kept += counts[floor--];
-      let atFloor = cap - kept;
-      lines = [];
-      for (const [line, e] of this.entries) {
-        const b = bucket(e.score);
-        if (b > floor) lines.push(line);
-        else if (b === floor && atFloor > 0) {
-          lines.push(line);
-          atFloor--;
-        }
+    // counting pass: how many lines at each score, then the lowest score that still fits
+    const counts = new Int32Array(SCORE_BUCKETS);
+    for (const e of this.entries.values()) counts[bucket(e.score)]++;
+    let floor = SCORE_BUCKETS - 1;
+    let kept = 0;
+    while (floor > 0 && kept + counts[floor] < cap) kept += counts[floor--];
+    let atFloor = cap - kept;
+    let lines: string[] = [];
+    for (const [line, e] of this.entries) {
+      const b = bucket(e.score);
+      if (b > floor) lines.push(line);
+      else if (b === floor && atFloor > 0) {
+        lines.push(line);
+        atFloor--;
       }
-      if (lines.length > cap) lines.length = cap;
-      // the kept lines in score order, so that a device that stops early keeps the strongest
-      lines = byScore(lines, this.entries);
     }
+    if (lines.length > cap) lines.length = cap;
+    // the kept lines in score order, so that a device that stops early keeps the strongest
+    lines = byScore(lines, this.entries);
     if (maxBytes > 0) {
       let bytes = 0;
       let n = 0;
@@ -162,7 +214,7 @@ export class KindList {
       }
       if (n < lines.length) lines = lines.slice(0, n);
     }
-    return { text: lines.length ? `${lines.join('\n')}\n` : '', entries: lines.length };
+    return { body: Buffer.from(lines.length ? `${lines.join('\n')}\n` : '', 'utf8'), entries: lines.length };
   }
 }
 

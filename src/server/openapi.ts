@@ -26,6 +26,8 @@ interface Described {
   url: string;
   schema: Record<string, unknown>;
   scope?: string;
+  /** The route also takes HTTP Basic credentials (firewall lists). */
+  basic?: boolean;
 }
 
 type JsonSchema = Record<string, unknown>;
@@ -51,14 +53,14 @@ const KEYED_STATUSES: Record<string, string> = {
   403: 'the key lacks the scope',
 };
 
-/** The route's scope, as `Authenticator.require` tags its hook. */
-function scopeOf(r: RouteOptions): string | undefined {
+/** The route's scope (and whether it takes Basic credentials), as `Authenticator.require` tags its hook. */
+function scopeOf(r: RouteOptions): { scope?: string; basic?: boolean } {
   const hooks = ([] as unknown[]).concat(r.onRequest ?? []);
   for (const h of hooks) {
-    const scope = (h as { scope?: unknown }).scope;
-    if (typeof scope === 'string') return scope;
+    const { scope, basic } = h as { scope?: unknown; basic?: unknown };
+    if (typeof scope === 'string') return { scope, basic: basic === true };
   }
-  return undefined;
+  return {};
 }
 
 /**
@@ -71,10 +73,10 @@ export function openApiCollector(app: FastifyInstance, info: { title: string; ve
   app.addHook('onRoute', (r: RouteOptions) => {
     const schema = (r.schema ?? {}) as Record<string, unknown>;
     if (r.url === '*' || schema.hide === true) return;
-    const scope = scopeOf(r);
+    const { scope, basic } = scopeOf(r);
     for (const method of ([] as string[]).concat(r.method)) {
       if (method === 'HEAD') continue;
-      routes.push({ method: method.toLowerCase(), url: r.url, schema, scope });
+      routes.push({ method: method.toLowerCase(), url: r.url, schema, scope, basic });
     }
   });
   return () => {
@@ -93,6 +95,7 @@ export function openApiCollector(app: FastifyInstance, info: { title: string; ve
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'an API key (`server.api_keys`); its scopes and max_tlp decide what it may call and see' },
           apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+          basic: { type: 'http', scheme: 'basic', description: 'user: the key id, password: the key (firewall lists, with `edl.basic_auth: true`)' },
         },
       },
     };
@@ -104,13 +107,17 @@ function operation(r: Described): Record<string, unknown> {
   const op: Record<string, unknown> = { operationId: `${r.method}${r.url.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}` };
   if (typeof s.summary === 'string') op.summary = s.summary;
   if (typeof s.description === 'string') op.description = s.description;
-  const parameters = [...params(s.params as JsonSchema | undefined, 'path'), ...params(s.querystring as JsonSchema | undefined, 'query')];
+  const parameters = [...params(s.params as JsonSchema | undefined, 'path'), ...params(s.querystring as JsonSchema | undefined, 'query'), ...params(s.headers as JsonSchema | undefined, 'header')];
   if (parameters.length > 0) op.parameters = parameters;
   if (s.body) op.requestBody = { required: true, content: { 'application/json': { schema: s.body } } };
   const responses: Record<string, unknown> = {};
   const declared = (s.response ?? {}) as Record<string, JsonSchema>;
   for (const [status, schema] of Object.entries(declared)) {
-    responses[status] = { description: typeof schema.description === 'string' ? schema.description : 'success', content: { 'application/json': { schema } } };
+    const description = typeof schema.description === 'string' ? schema.description : 'success';
+    // fastify's per-media-type form ({ content: { 'text/plain': { schema } } }) is OpenAPI's; a schema with only a description is an answer without a body (304)
+    if (schema.content && typeof schema.content === 'object') responses[status] = { description, content: schema.content };
+    else if (Object.keys(schema).every((k) => k === 'description')) responses[status] = { description };
+    else responses[status] = { description, content: { 'application/json': { schema } } };
   }
   if (Object.keys(responses).length === 0) responses['200'] = { description: 'success' };
   const errors = r.scope ? { ...ERROR_STATUSES, ...KEYED_STATUSES } : ERROR_STATUSES;
@@ -119,7 +126,7 @@ function operation(r: Described): Record<string, unknown> {
   }
   op.responses = responses;
   if (r.scope) {
-    op.security = [{ bearer: [] }, { apiKey: [] }];
+    op.security = r.basic ? [{ bearer: [] }, { apiKey: [] }, { basic: [] }] : [{ bearer: [] }, { apiKey: [] }];
     op['x-stixgate-scope'] = r.scope;
   } else {
     op.security = [];
@@ -127,7 +134,7 @@ function operation(r: Described): Record<string, unknown> {
   return op;
 }
 
-function params(schema: JsonSchema | undefined, where: 'path' | 'query'): Record<string, unknown>[] {
+function params(schema: JsonSchema | undefined, where: 'path' | 'query' | 'header'): Record<string, unknown>[] {
   const props = (schema?.properties ?? {}) as Record<string, JsonSchema>;
   const required = new Set((schema?.required ?? []) as string[]);
   return Object.entries(props).map(([name, p]) => {

@@ -12,6 +12,9 @@ import { Metrics } from '../../src/telemetry/metrics.js';
 import { rig } from '../correlate/fixtures.js';
 import { T0 } from '../lookup/fixtures.js';
 import { bearer, serverConfig } from './helpers.js';
+import { validate } from '../../src/core/schema.js';
+import { DEFAULT_POLICY } from '../../src/access/policy.js';
+import { EdlLists, edlSchema } from '../../src/edl/index.js';
 
 const ALL = 'k-all-scopes-6c5b4a3f2e1d0c9b8a7f';
 
@@ -35,7 +38,11 @@ test('GET /api/openapi.json describes every registered route and method, and not
   const r = await rig(t);
   const { index } = await buildIndex(r.store, { now: () => T0 });
   const config = serverConfig({ api_keys: { all: { hash: hashApiKey(ALL), scopes: [...API_SCOPES], max_tlp: 'red' } } });
-  const app = buildServer({ config, index, store: r.store, metrics: new Metrics({ defaults: false }), logger: pino({ level: 'silent' }), isReady: () => true, now: () => T0, correlator: r.correlator, scoring: STANDARD() });
+  const edlCfg = validate(edlSchema, { lists: { pan: { format: 'paloalto' } } });
+  assert.ok(edlCfg.ok);
+  const lists = new EdlLists(r.store, edlCfg.value, { access: DEFAULT_POLICY, now: () => T0 });
+  await lists.build();
+  const app = buildServer({ config, index, store: r.store, metrics: new Metrics({ defaults: false }), logger: pino({ level: 'silent' }), isReady: () => true, now: () => T0, correlator: r.correlator, scoring: STANDARD(), edl: { lists, basicAuth: true } });
   t.after(() => app.close());
   const res = await app.inject({ url: '/api/openapi.json' });
   assert.equal(res.statusCode, 200, 'no key needed');
@@ -50,14 +57,14 @@ test('GET /api/openapi.json describes every registered route and method, and not
   // 405 whose Allow names the real ones (asked with OPTIONS, which no route answers)
   const served = new Map<string, string[]>();
   for (const path of registeredPaths(app.printRoutes({ commonPrefix: false }))) {
-    const url = path.replace(':id', 'indicator--00000000-0000-4000-8000-000000000000');
+    const url = path.replace(':id', 'indicator--00000000-0000-4000-8000-000000000000').replace(':list/:kind', 'pan/ip');
     const o = await app.inject({ method: 'OPTIONS', url, headers: bearer(ALL) });
     assert.equal(o.statusCode, 405, `OPTIONS ${path}`);
     served.set(path.replace(/:(\w+)/g, '{$1}'), String(o.headers.allow).split(', ').filter((m) => m !== 'HEAD').map((m) => m.toLowerCase()).sort());
   }
   const described = new Map(Object.entries(doc.paths).map(([p, ops]) => [p, Object.keys(ops).sort()]));
   assert.deepEqual([...described.entries()].sort(), [...served.entries()].sort(), 'the document and the routes agree');
-  for (const must of ['/api/v1/lookup', '/api/v1/objects', '/api/v1/objects/{id}', '/api/v1/objects/{id}/related', '/api/v1/sightings', '/metrics', '/healthz', '/readyz', '/api/openapi.json']) {
+  for (const must of ['/api/v1/lookup', '/api/v1/objects', '/api/v1/objects/{id}', '/api/v1/objects/{id}/related', '/api/v1/sightings', '/metrics', '/healthz', '/readyz', '/api/openapi.json', '/edl/{list}/{kind}']) {
     assert.ok(described.has(must), must);
   }
 
@@ -70,6 +77,13 @@ test('GET /api/openapi.json describes every registered route and method, and not
   assert.equal(doc.paths['/api/v1/sightings'].post['x-stixgate-scope'], 'sightings');
   assert.ok((doc.paths['/api/v1/sightings'].post as unknown as { requestBody: unknown }).requestBody, 'a body schema');
   assert.deepEqual(doc.paths['/healthz'].get.security, [], 'no key');
+  // a text answer with its media type, a 304 without a body, header parameters, Basic credentials
+  const edl = doc.paths['/edl/{list}/{kind}'].get;
+  assert.deepEqual(edl.parameters!.map((p) => [p.name, p.in]), [['list', 'path'], ['kind', 'path'], ['if-none-match', 'header'], ['if-modified-since', 'header']]);
+  assert.deepEqual(Object.keys((edl.responses['200'] as { content: object }).content), ['text/plain; charset=utf-8']);
+  assert.equal((edl.responses['304'] as { content?: object }).content, undefined);
+  assert.deepEqual(edl.security, [{ bearer: [] }, { apiKey: [] }, { basic: [] }]);
+  assert.equal(edl['x-stixgate-scope'], 'edl');
 });
 
 test('a route registered by any plugin, at any time before start, is described without an edit', async () => {
