@@ -210,7 +210,9 @@ describe('enrich runner', () => {
       const started = Date.now();
       const counts = { request: 0, quotaWait: 0, cacheHit: 0, errors: [] as string[] };
       const metrics = { request: () => counts.request++, quotaWait: () => counts.quotaWait++, cacheHit: () => counts.cacheHit++, error: (r: string) => counts.errors.push(r) };
-      const o = { now: () => Date.now(), quota, windowMs, inflightMs: 2000, concurrency: 4, maxRunMs: 30_000, metrics };
+      // the run ends on the daily quota, never on a deadline (a loaded machine may take minutes); the
+      // spacing holds at the service whatever the load: a slot comes back one window after its answer
+      const o = { now: () => Date.now(), quota, windowMs, inflightMs: 2000, concurrency: 4, maxRunMs: 86_400_000, metrics };
       const a = await runEnricher(opts(t.store, o));
       assert.equal(counts.request, 150, 'one request hook per request');
       assert.ok(counts.quotaWait > 0, 'lookups waited for minute slots');

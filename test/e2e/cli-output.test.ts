@@ -68,7 +68,7 @@ const freePort = () => new Promise<number>((resolve) => {
   });
 });
 
-test('simulate --port listens where asked; --write-config writes the credentials with mode 0600', { timeout: 60_000 }, async () => {
+test('simulate --port listens where asked; --write-config writes the credentials with mode 0600', { timeout: 300_000 }, async () => {
   const port = await freePort();
   const target = join(dir, 'sim.yaml');
   writeFileSync(target, 'old: true\n', { mode: 0o644 });

@@ -39,7 +39,7 @@ function listSource(dir: string): string {
     run_on_start: false`;
 }
 
-test('health follows the port the daemon listens on; reload reports the outcome; both fail clearly without a daemon', { timeout: 60_000 }, async () => {
+test('health follows the port the daemon listens on; reload reports the outcome; both fail clearly without a daemon', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-control-'));
   const cfg = configWith(dir, 0, ' {}');
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', '--config', cfg], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -93,7 +93,7 @@ test('a stale daemon file (its process gone) fails health and reload with the pi
   assert.equal(cli(['reload', '--data-dir', dir]).status, 3);
 });
 
-test('under `npm start` the daemon is reloaded through `stixgate reload` and SIGTERM to npm stops it with exit 0', { timeout: 60_000 }, async () => {
+test('under `npm start` the daemon is reloaded through `stixgate reload` and SIGTERM to npm stops it with exit 0', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-npm-'));
   const dataDir = join(dir, 'data');
   const npm = spawn('npm', ['start', '--silent', '--', '--data-dir', dataDir, '--port', '0'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, STIXGATE_LOG_LEVEL: 'info' } });

@@ -48,7 +48,7 @@ interface Peer {
   timeoutSecs?: number;
 }
 
-test('no peer can crash the daemon: hostile feed servers against a daemon in a child process', { timeout: 120_000 }, async (t) => {
+test('no peer can crash the daemon: hostile feed servers against a daemon in a child process', { timeout: 300_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-hostile-'));
   const servers: { close(): void }[] = [];
   const peers: Peer[] = [];

@@ -27,7 +27,7 @@ async function storeState(dataDir: string): Promise<{ patterns: string[]; cursor
  * commits nothing (neither objects nor cursor), the store closes cleanly and the process exits 0
  * by itself (the test's own timeout is the only clock; no duration is asserted).
  */
-test('P4: SIGTERM with a stalled feed download in flight aborts it within the grace, commits nothing of it, exits 0', { timeout: 120_000 }, async () => {
+test('P4: SIGTERM with a stalled feed download in flight aborts it within the grace, commits nothing of it, exits 0', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-shutdown-'));
   const data = join(dir, 'data');
   let stalled: ServerResponse | undefined;

@@ -21,7 +21,7 @@ function cli(args: string[]): Promise<{ status: number | null; stdout: string; s
   });
 }
 
-test('validate --probe reaches every document source (text_list, csv, stix_bundle, cisa_kev) without downloading it', { timeout: 60_000 }, async () => {
+test('validate --probe reaches every document source (text_list, csv, stix_bundle, cisa_kev) without downloading it', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-probe-'));
   const requests: string[] = [];
   const server = createServer((req, res) => {
@@ -102,7 +102,7 @@ test('errors found while building components carry the line of the key they are 
   assert.match(r.stderr, /^ {2}- sources\.both \(line 7, column 5\): .*set either `mapping` or inline `columns`, not both/m);
 });
 
-test('validate --probe reaches every enricher type with its credentials, and names the one whose key is refused', { timeout: 60_000 }, async () => {
+test('validate --probe reaches every enricher type with its credentials, and names the one whose key is refused', { timeout: 300_000 }, async () => {
   const { VirusTotalSimulator } = await import('../../integrations/virustotal/simulator.js');
   const { AbuseIpdbSimulator } = await import('../../integrations/abuseipdb/simulator.js');
   const { ShodanSimulator } = await import('../../integrations/shodan/simulator.js');
