@@ -35,6 +35,10 @@ import { runEnricher } from './enrich/runner.js';
 import type { EnricherDefinition } from './enrich/types.js';
 import { EdlLists } from './edl/index.js';
 import { EdlMetrics } from './telemetry/edl-metrics.js';
+import type { SinkRunSummary } from './delivery/runner.js';
+import { createAdminControl, PauseBook } from './daemon-admin.js';
+import { documentTypes, ingestDocument } from './daemon-ingest.js';
+import type { AdminControl } from './server/admin-types.js';
 
 export interface DaemonOptions {
   configPath: string;
@@ -79,6 +83,13 @@ export class Daemon {
   private started?: string;
   /** Source runs in progress (the correlation index follows slowly meanwhile). */
   private sourceRuns = 0;
+  /** Jobs paused through the admin API (kept in the store). */
+  private readonly pauses = new PauseBook();
+  /** Counts of each job's last finished run (the admin API shows them). */
+  private readonly lastSummary = new Map<string, Record<string, unknown>>();
+  private allowlist = new Allowlist([]);
+  /** Reloads run one at a time (SIGHUP and the admin API may ask at once). */
+  private reloadChain: Promise<unknown> = Promise.resolve();
   /** This process's identity as a lease holder on a shared store. */
   readonly instanceId = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
 
@@ -102,6 +113,7 @@ export class Daemon {
 
     this.store = await openStore(config, dataDir);
     log.info({ dataDir, store: this.store.kind }, 'store open');
+    await this.pauses.load(this.store);
 
     this.scoring = compileScoring(config.scoring);
     this.access = accessPolicy({ defaultTlp: config.default_tlp, scoring: this.scoring });
@@ -123,7 +135,7 @@ export class Daemon {
     this.server = buildServer({
       config: config.server, index, store: this.store, metrics: this.metrics, logger: log, now: this.now, correlator: this.correlator, scoring: this.scoring, access: this.access, publishFilter: () => this.publish, edl,
       taxii: { config: config.taxii, dataDir, ingest: { allowRed: config.allow_red, defaultTlp: config.default_tlp, allowlist: new Allowlist(config.allowlist) } },
-      isReady: () => this.ready && (this.follower?.healthy ?? true),
+      isReady: () => this.ready && (this.follower?.healthy ?? true), admin: this.adminControl(dataDir),
     });
     await this.server.listen({ host: config.server.listen_host, port: this.o.port ?? config.server.port });
     log.info({ address: this.address, indexed: seq }, 'listening');
@@ -136,6 +148,7 @@ export class Daemon {
 
     this.scheduler = this.createScheduler();
     this.scheduleAll();
+    this.pauses.apply(this.scheduler, this.metrics);
     this.scheduler.start();
     this.ready = true;
     log.info({ sources: [...this.components.keys()], sinks: [...this.sinks.keys()] }, 'ready');
@@ -179,6 +192,7 @@ export class Daemon {
     this.jobIds = [];
     const config = this.loaded.config;
     const allowlist = new Allowlist(config.allowlist);
+    this.allowlist = allowlist;
     for (const bad of allowlist.invalid) this.o.logger.warn({ entry: bad }, 'allowlist entry ignored');
     this.closeComponents();
     for (const [id, raw] of Object.entries(config.sources)) {
@@ -201,7 +215,7 @@ export class Daemon {
       this.addJob(
         `sink:${id}`,
         { schedule: c.schedule, intervalMs: c.schedule ? undefined : (c.interval_secs ?? 30) * 1000, timezone: c.timezone, runOnStart: true, timeoutMs: 6 * 3600_000 },
-        (signal) => this.withLease(`sink:${id}`, signal, (s2) => this.runSinkJob(comp, s2)),
+        (signal) => this.withLease(`sink:${id}`, signal, async (s2) => void (await this.runSinkJob(comp, s2))),
       );
     }
     const wl = config.warninglists;
@@ -293,6 +307,7 @@ export class Daemon {
       this.metrics.lastSuccess.set({ job_name: comp.id }, this.now() / 1000);
       void this.correlator?.catchUp(this.store!, { pageSize: this.loaded.config.correlation.page_size }).catch(() => undefined);
       const { samples, ...counts } = sum;
+      this.lastSummary.set(comp.id, counts);
       comp.logger.info(counts, 'run finished');
       for (const r of samples.slice(0, 5)) comp.logger.warn({ reason: r.reason, location: r.location }, r.message);
     } catch (e) {
@@ -304,15 +319,17 @@ export class Daemon {
     }
   }
 
-  private async runSinkJob(comp: SinkComponent, signal: AbortSignal): Promise<void> {
+  private async runSinkJob(comp: SinkComponent, signal: AbortSignal, full = false): Promise<SinkRunSummary> {
     const job = `sink:${comp.id}`;
     const end = this.metrics.runDuration.startTimer({ job_name: job });
     try {
-      const publish = this.publish;
-      const sum = await runSinkComponent(comp, { store: this.store!, metrics: this.metrics, signal, now: this.now, access: this.access, publish: publish && ((o, s) => publish.check(o, s)) });
+      const sum = await this.sinkRun(comp, signal, { full });
+      const { planned: _planned, ...counts } = sum;
+      this.lastSummary.set(job, counts);
       this.metrics.runs.inc({ job_name: job, outcome: signal.aborted ? 'aborted' : 'success' });
       if (!signal.aborted) this.metrics.lastSuccess.set({ job_name: job }, this.now() / 1000);
       if (sum.changes) comp.logger.info({ ...sum, planned: undefined }, 'push finished');
+      return sum;
     } catch (e) {
       this.metrics.runs.inc({ job_name: job, outcome: 'error' });
       if (isStixgateError(e) && e.code === 'STIXGATE_ERR_SINK_AUTH') comp.logger.error({ alert: 'sink_paused' }, `sink paused until its credentials are accepted: ${e.message}`);
@@ -320,6 +337,48 @@ export class Daemon {
     } finally {
       end();
     }
+  }
+
+  /** One run of a sink with the daemon's store, metrics, view and publish filter (`dryRun` sends and commits nothing). */
+  private sinkRun(comp: SinkComponent, signal: AbortSignal, o: { full?: boolean; dryRun?: boolean }): Promise<SinkRunSummary> {
+    const publish = this.publish;
+    return runSinkComponent(comp, {
+      store: this.store!, metrics: o.dryRun ? undefined : this.metrics, signal, now: this.now, access: this.access, publish: publish && ((x, s) => publish.check(x, s)), ...o,
+    });
+  }
+
+  /** The admin API's view of this process (src/daemon-admin.ts). */
+  private adminControl(dataDir: string): AdminControl {
+    return createAdminControl({
+      scheduler: () => this.scheduler,
+      sources: () => this.components,
+      sinks: () => this.sinks,
+      store: () => this.store!,
+      metrics: this.metrics,
+      pauses: this.pauses,
+      lastSummary: this.lastSummary,
+      runSource: (id, onRun) => {
+        const comp = this.components.get(id)!;
+        const allowlist = this.allowlist;
+        return this.scheduler!.runNow(id, (signal) => this.withLease(`source:${id}`, signal, (s2) => {
+          onRun();
+          return this.runJob(comp, s2, allowlist);
+        }));
+      },
+      push: async (id, full) => {
+        const comp = this.sinks.get(id)!;
+        let sum: SinkRunSummary | undefined;
+        await this.scheduler!.runNow(`sink:${id}`, (signal) => this.withLease(`sink:${id}`, signal, async (s2) => void (sum = await this.runSinkJob(comp, s2, full))));
+        return sum;
+      },
+      dryRun: (id, full) => this.sinkRun(this.sinks.get(id)!, new AbortController().signal, { full, dryRun: true }),
+      reload: () => this.reloadOutcome(),
+      ingestTypes: () => documentTypes(this.o.registry),
+      ingest: (doc, r) => ingestDocument(doc, r, {
+        registry: this.o.registry, loaded: this.loaded, dataDir, store: this.store!, allowlist: this.allowlist, metrics: this.metrics, logger: this.o.logger, now: this.now,
+      }),
+      log: (err, job) => this.o.logger.error({ job, code: isStixgateError(err) ? err.code : undefined }, `admin run: ${(err as Error).message}`),
+    });
   }
 
   /** Warninglist paths resolve from the configuration file's directory. */
@@ -378,6 +437,17 @@ export class Daemon {
 
   /** SIGHUP: re-read the configuration; keep the running one when the new one is invalid. */
   async reload(): Promise<boolean> {
+    return (await this.reloadOutcome()).ok;
+  }
+
+  /** A reload (one at a time) and its outcome, as `stixgate reload` and the admin API report it. */
+  reloadOutcome(): Promise<{ ok: boolean; message: string }> {
+    const run = this.reloadChain.then(() => this.reloadOnce());
+    this.reloadChain = run.catch(() => undefined);
+    return run;
+  }
+
+  private async reloadOnce(): Promise<{ ok: boolean; message: string }> {
     this.reloads++;
     let next: LoadedConfig;
     try {
@@ -386,18 +456,20 @@ export class Daemon {
       this.o.logger.error({ code: isStixgateError(e) ? e.code : undefined }, `reload refused, keeping the running configuration: ${(e as Error).message}`);
       this.metrics.configReloads.inc({ outcome: 'refused' });
       this.writeDaemonFile({ ok: false, message: (e as Error).message });
-      return false;
+      return { ok: false, message: (e as Error).message };
     }
     await this.scheduler?.stop(this.loaded.config.shutdown_timeout_secs * 1000);
     this.loaded = next;
     this.publish = await this.buildPublishFilter();
     this.scheduler = this.createScheduler();
     this.scheduleAll();
+    this.pauses.apply(this.scheduler, this.metrics);
     this.scheduler.start();
     this.o.logger.info({ sources: [...this.components.keys()] }, 'configuration reloaded (server and store settings apply at restart)');
     this.metrics.configReloads.inc({ outcome: 'applied' });
-    this.writeDaemonFile({ ok: true, message: `configuration reloaded (${this.components.size} source(s), ${this.sinks.size} sink(s))` });
-    return true;
+    const message = `configuration reloaded (${this.components.size} source(s), ${this.sinks.size} sink(s))`;
+    this.writeDaemonFile({ ok: true, message });
+    return { ok: true, message };
   }
 
   runNow(id: string): Promise<void> {

@@ -160,6 +160,14 @@ export function buildConfigSchema(registry: readonly IntegrationDefinition[]) {
       { default: {}, description: 'systems to push indicators to, by id (each consumes the change log from its own cursor)' },
     ),
     enrichers: buildEnrichersSchema(registry),
+    cli: s.object(
+      {
+        url: s.string({ optional: true, pattern: /^https?:\/\/[^\s]+$/, patternHint: 'must be an http:// or https:// URL', description: 'the running daemon the CLI talks to when the store is locked by it (default: the address in `<data_dir>/daemon.json`)' }),
+        api_key: s.string({ optional: true, description: 'the key the CLI sends to the daemon (a key with the `admin`, `lookup` and `ingest` scopes); write it as a `${ENV_VAR}` or `${file:/path}` reference' }),
+      },
+      // both keys are optional: the inferred type reads them as strings, callers test them for presence
+      { default: {} as { url: string; api_key: string }, description: 'how `lookup`, `stats`, `push` and `ingest` reach a running daemon (README "The CLI and a running daemon")' },
+    ),
   });
 }
 

@@ -69,6 +69,7 @@ export function parseConfig(
     const def = opts.registry.find((d) => d.type === (src as { type: string }).type);
     for (const p of def?.secretPaths ?? []) secretPaths.add(`sources.${id}.${p}`);
   }
+  if (config.cli.api_key !== undefined) secretPaths.add('cli.api_key');
   for (const section of ['sources', 'sinks', 'enrichers'] as const) {
     for (const [id, c] of Object.entries((config as unknown as Record<string, Record<string, NetworkConfig> | undefined>)[section] ?? {})) {
       if (c.proxy?.password !== undefined) secretPaths.add(`${section}.${id}.${NETWORK_SECRET_PATH}`);

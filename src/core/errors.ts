@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   // jobs
   STIXGATE_ERR_JOB_ABORTED: 'job aborted by shutdown',
   STIXGATE_ERR_JOB_TIMEOUT: 'job exceeded its watchdog timeout',
+  STIXGATE_ERR_JOB_RUNNING: 'a run of the job was asked for while one is in progress',
   // sinks and enrichers
   STIXGATE_ERR_SINK_AUTH: 'the remote system refused the credentials (401/403); the sink is paused',
   STIXGATE_ERR_SINK_REJECTED: 'the remote system rejected an item permanently (written to the dead-letter file)',
@@ -53,6 +54,8 @@ export const ERROR_CODES = {
   STIXGATE_ERR_API_URI_TOO_LONG: 'the request target is longer than `server.max_url_bytes` or a path parameter too long (414)',
   STIXGATE_ERR_API_HEADERS_TOO_LARGE: 'the request head is larger than `server.max_header_bytes` (431)',
   STIXGATE_ERR_API_NOT_ACCEPTABLE: 'the `Accept` header names no media type the route answers in (406; TAXII routes answer `application/taxii+json;version=2.1`)',
+  STIXGATE_ERR_API_CONFLICT: 'a run of this source or sink is already in progress (409)',
+  STIXGATE_ERR_API_RUN_FAILED: 'a run asked for through the admin API failed; the message says why (502)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

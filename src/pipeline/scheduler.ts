@@ -145,12 +145,20 @@ export class Scheduler {
     for (const job of this.jobs.values()) this.arm(job);
   }
 
-  /** Runs a job now, ignoring pause, deferral and back-off. Rejects when it is already running or fails. */
-  runNow(id: string): Promise<void> {
+  /**
+   * Runs a job now, ignoring pause, deferral and back-off. `run` replaces the job's own function
+   * for this run only (a push with `--full`), in the job's single-run slot and under its watchdog.
+   * Rejects when the job is already running (`STIXGATE_ERR_JOB_RUNNING`) or when the run fails.
+   */
+  runNow(id: string, run?: RunFn): Promise<void> {
     const job = this.get(id);
     if (this.stopping) return Promise.reject(new StixgateError('STIXGATE_ERR_JOB_ABORTED', `job ${id}: scheduler is stopping`, { reason: 'stopping' }));
-    if (job.running) return Promise.reject(new Error(`job ${id} is already running`));
-    return this.execute(job, true);
+    if (job.running) return Promise.reject(new StixgateError('STIXGATE_ERR_JOB_RUNNING', `job ${id} is already running`, { reason: 'running' }));
+    return this.execute(job, true, run);
+  }
+
+  has(id: string): boolean {
+    return this.jobs.has(id);
   }
 
   pause(id: string): void {
@@ -277,7 +285,7 @@ export class Scheduler {
     this.execute(job, false).catch(() => undefined);
   }
 
-  private execute(job: Job, manual: boolean): Promise<void> {
+  private execute(job: Job, manual: boolean, run: RunFn = job.run): Promise<void> {
     const controller = new AbortController();
     job.controller = controller;
     job.lastStart = this.now();
@@ -294,7 +302,7 @@ export class Scheduler {
     aborted.catch(() => undefined);
     const p = (async () => {
       try {
-        await Promise.race([Promise.resolve().then(() => job.run(controller.signal)), aborted]);
+        await Promise.race([Promise.resolve().then(() => run(controller.signal)), aborted]);
         job.failures = 0;
         job.lastError = undefined;
       } catch (err) {

@@ -28,6 +28,9 @@ import type { EdlLists } from '../edl/index.js';
 import type { EdlMetrics } from '../telemetry/edl-metrics.js';
 import { edlRoutes } from './edl.js';
 import { taxiiRoutes, type TaxiiServerOptions } from './taxii/index.js';
+import { adminRoutes } from './admin.js';
+import type { AdminControl } from './admin-types.js';
+import { ingestRoutes } from './ingest.js';
 
 export { hashApiKey, serverSchema, type ServerConfig } from './schema.js';
 export { Authenticator, type Principal } from './auth.js';
@@ -58,6 +61,8 @@ export interface BuildServerOptions {
   edl?: { lists: EdlLists; basicAuth: boolean; metrics?: EdlMetrics };
   /** Serves the TAXII 2.1 server under /taxii2/ when given and enabled (docs/taxii.md). */
   taxii?: TaxiiServerOptions;
+  /** Serves the admin API (`admin` scope) and `POST /api/v1/ingest` (`ingest` scope) when given. */
+  admin?: AdminControl;
 }
 
 const CHARSET_RE = /;\s*charset\s*=\s*"?([^";\s]*)/i;
@@ -164,7 +169,9 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
       done();
     });
   }
+  if (o.admin) adminRoutes(app, { control: o.admin, store: o.store, auth });
   finishRoutes();
+  if (o.admin) ingestRoutes(app, { control: o.admin, auth, bodyLimit: c.ingest_body_limit_bytes });
   return app;
 }
 

@@ -30,14 +30,20 @@ export function methodNotAllowed(app: FastifyInstance): () => void {
   });
   return () => {
     done = true;
-    for (const [url, p] of paths) {
-      const others = METHODS.filter((m) => !p.methods.has(m));
-      if (others.length === 0) continue;
-      const allow = METHODS.filter((m) => p.methods.has(m)).join(', ');
-      const refuse: onRequestHookHandler = (_req, _reply, next) =>
-        next(new ApiError(405, 'STIXGATE_ERR_API_METHOD_NOT_ALLOWED', `this route answers ${allow}`, { allow }));
-      // hidden from the API description (src/server/openapi.ts): a refusal, not an operation
-      app.route({ method: others, url, schema: { hide: true }, onRequest: [...p.onRequest, refuse], handler: async () => undefined });
-    }
+    for (const [url, p] of paths) refuseOtherMethods(app, url, p.methods, p.onRequest);
   };
+}
+
+/**
+ * The 405 route of one path (for a path registered in its own plugin context, after
+ * `methodNotAllowed` has finished): the path's own onRequest hooks run first.
+ */
+export function refuseOtherMethods(app: FastifyInstance, url: string, methods: ReadonlySet<string>, onRequest: onRequestHookHandler[]): void {
+  const others = METHODS.filter((m) => !methods.has(m));
+  if (others.length === 0) return;
+  const allow = METHODS.filter((m) => methods.has(m)).join(', ');
+  const refuse: onRequestHookHandler = (_req, _reply, next) =>
+    next(new ApiError(405, 'STIXGATE_ERR_API_METHOD_NOT_ALLOWED', `this route answers ${allow}`, { allow }));
+  // hidden from the API description (src/server/openapi.ts): a refusal, not an operation
+  app.route({ method: others, url, schema: { hide: true }, onRequest: [...onRequest, refuse], handler: async () => undefined });
 }

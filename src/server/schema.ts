@@ -4,15 +4,13 @@ import { s, type Infer, type Schema } from '../core/schema.js';
 import { TLP_LEVELS } from '../core/stix.js';
 
 /** Scopes a key may hold: each names routes that exist (README "HTTP API"). */
-export const API_SCOPES = ['edl', 'lookup', 'metrics', 'search', 'sightings', 'taxii'] as const;
+export const API_SCOPES = ['admin', 'edl', 'ingest', 'lookup', 'metrics', 'search', 'sightings', 'taxii'] as const;
 export type ApiScope = (typeof API_SCOPES)[number];
 /**
  * Scopes announced for features that have no route yet. They are refused at start-up until a
  * route uses them, so that a key never holds a permission nobody can read the meaning of.
  */
 export const RESERVED_SCOPES: Readonly<Record<string, string>> = {
-  admin: 'the admin API',
-  ingest: 'the ingest API',
 };
 
 const MIB = 1024 * 1024;
@@ -98,6 +96,7 @@ export const serverSchema = s.object(
     listen_host: s.string({ default: '127.0.0.1', description: 'address to listen on; a non-loopback address needs `api_keys` or an explicit `anonymous_lookup` (docs/access.md)' }),
     port: s.int({ default: 8080, min: 0, max: 65535 }),
     body_limit_bytes: s.int({ default: MIB, min: 1024, max: 256 * MIB, description: 'largest request body accepted (413 above)' }),
+    ingest_body_limit_bytes: s.int({ default: 16 * MIB, min: 1024, max: 1024 * MIB, description: 'largest document `POST /api/v1/ingest` accepts (413 above); it is held in memory while it is read' }),
     max_batch_size: s.int({ default: 1000, min: 1, max: 100_000, description: 'most values in one lookup request (400 above)' }),
     max_url_bytes: s.int({ default: 8192, min: 256, max: 65536, description: 'longest request target (path and query) accepted (414 above)' }),
     max_header_bytes: s.int({ default: 16384, min: 1024, max: 65536, description: 'largest request head (request line and headers) accepted (431 above)' }),
@@ -116,6 +115,7 @@ export const serverSchema = s.object(
       listen_host: '127.0.0.1',
       port: 8080,
       body_limit_bytes: MIB,
+      ingest_body_limit_bytes: 16 * MIB,
       max_batch_size: 1000,
       max_url_bytes: 8192,
       max_header_bytes: 16384,

@@ -23,6 +23,7 @@ export class Metrics {
   readonly runOverlaps = new Counter({ name: 'stixgate_job_overlap_skipped_total', help: 'Scheduled ticks skipped because the previous run was still going', labelNames: ['job_name'], registers: [this.registry] });
   readonly runDuration = new Histogram({ name: 'stixgate_job_run_duration_seconds', help: 'Duration of job runs', labelNames: ['job_name'], buckets: [0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900], registers: [this.registry] });
   readonly lastSuccess = new Gauge({ name: 'stixgate_job_last_success_timestamp_seconds', help: 'Unix time of the last successful run of each job (sources, sink:<id>, enrich:<id>, expire, rescore, warninglists); 0 until the first', labelNames: ['job_name'], registers: [this.registry] });
+  readonly jobPaused = new Gauge({ name: 'stixgate_job_paused', help: '1 while the job is paused through the admin API (its scheduled runs are skipped), else 0', labelNames: ['job_name'], registers: [this.registry] });
   readonly cursorCommitted = new Gauge({ name: 'stixgate_job_cursor_committed_timestamp_seconds', help: 'Unix time the cursor was last committed (cursor age = now - this)', labelNames: ['job_name'], registers: [this.registry] });
   readonly httpRetries = new Counter({ name: 'stixgate_http_retries_total', help: 'HTTP requests retried', labelNames: ['component', 'reason'], registers: [this.registry] });
   readonly storeObjects = new Gauge({ name: 'stixgate_store_objects', help: 'Objects held by the store, by STIX type', labelNames: ['type'], registers: [this.registry] });
@@ -81,12 +82,14 @@ export class Metrics {
       this.lastSuccess.remove({ job_name: job });
       this.cursorCommitted.remove({ job_name: job });
       this.runOverlaps.remove({ job_name: job });
+      this.jobPaused.remove({ job_name: job });
       for (const outcome of RUN_OUTCOMES) this.runs.remove({ job_name: job, outcome });
     }
     for (const job of fresh(prev.jobs, c.jobs)) {
       this.lastSuccess.set({ job_name: job }, 0);
       for (const outcome of RUN_OUTCOMES) this.runs.inc({ job_name: job, outcome }, 0);
       this.runOverlaps.inc({ job_name: job }, 0);
+      this.jobPaused.set({ job_name: job }, 0);
     }
     for (const source of gone(prev.sources, c.sources)) for (const m of [this.recordsReceived, this.recordsMapped]) m.remove({ source });
     for (const source of fresh(prev.sources, c.sources)) {

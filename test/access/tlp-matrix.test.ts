@@ -22,6 +22,10 @@ import { Metrics } from '../../src/telemetry/metrics.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
 import { EdlLists, edlSchema } from '../../src/edl/index.js';
+import { registry } from '../../integrations/index.js';
+import { buildConfigSchema } from '../../src/config/config-schema.js';
+import { closeSinkComponent, createSinkComponent, type SinkComponent } from '../../src/delivery/component.js';
+import { adminWithoutDaemon } from '../helpers/admin-host.js';
 import { CONFIDENCE, SOURCES, malwareId, matrixValues, objectsOf, pageSource, visible, type Contribution, type MatrixValue } from './matrix-fixture.js';
 
 /**
@@ -80,6 +84,8 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route and sink
   let changes: Change[];
   /** The change log after the first source (src-a, the clear side of the inference case) ran alone. */
   let changesBefore: Change[];
+  /** One Splunk KV sink per TLP ceiling (dry runs only: never contacted). */
+  let sinks: SinkComponent[];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'stixgate-matrix-'));
@@ -97,22 +103,29 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route and sink
     correlator = new Correlator({ dataDir: ':memory:', access: ACCESS });
     await correlator.catchUp(store);
     const keys: Record<string, unknown> = { metrics: { hash: hashApiKey(METRICS_KEY.authorization.slice(7)), scopes: ['metrics'] } };
-    for (const r of READERS) if (r.sightings) keys[r.name] = { hash: hashApiKey(r.headers.authorization.slice(7)), scopes: ['lookup', 'sightings', 'search', 'edl'], max_tlp: r.ceiling };
+    for (const r of READERS) if (r.sightings) keys[r.name] = { hash: hashApiKey(r.headers.authorization.slice(7)), scopes: ['lookup', 'sightings', 'search', 'edl', 'admin'], max_tlp: r.ceiling };
     // one firewall list per TLP ceiling a list may have (never RED)
     const edlCfg = validate(edlSchema, { lists: Object.fromEntries(LIST_TLPS.map((l) => [`tlp-${l.replace('+', '-')}`, { format: 'plain', kinds: ['ip'], max_tlp: l }])) });
     assert.ok(edlCfg.ok);
     const lists = new EdlLists(store, edlCfg.value, { access: ACCESS, now: () => T0 });
     await lists.build();
+    const sinkConfig = validate(buildConfigSchema(registry), {
+      sinks: Object.fromEntries(TLP_LEVELS.map((l) => [`kv-${l.replace('+', '-')}`, { type: 'splunk_kv', url: 'https://127.0.0.1:9', auth: { username: 'u', password: 'p' }, max_tlp: l, allow_insecure: true }])),
+    });
+    assert.ok(sinkConfig.ok, JSON.stringify(!sinkConfig.ok && sinkConfig.issues));
+    sinks = Object.entries(sinkConfig.value.sinks).map(([id, c]) => createSinkComponent(id, c as never, { registry, logger: silentLogger(), configDir: dir, mappingsDir: join(PROJECT_ROOT, 'mappings'), dataDir: join(dir, 'data') }));
     const cfg = validate(serverSchema, { anonymous_lookup: true, api_keys: keys, rate_limit: { enabled: false } });
     assert.ok(cfg.ok, JSON.stringify(!cfg.ok && cfg.issues));
     app = buildServer({
       config: cfg.value, index, store, metrics: new Metrics({ defaults: false }), logger: pino({ level: 'silent' }), isReady: () => true, now: () => T0,
       correlator, scoring: NO_DECAY_SCORING, access: ACCESS, edl: { lists, basicAuth: false },
+      admin: adminWithoutDaemon({ store, sinks, access: ACCESS, now: () => T0 }),
     });
   });
 
   after(async () => {
     await app?.close();
+    for (const c of sinks ?? []) await closeSinkComponent(c);
     await correlator?.close();
     await store?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -330,6 +343,42 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route and sink
     const hits = READERS.reduce((n, r) => n + VALUES.filter((v) => visible(v, r.ceiling).length > 0).length, 0);
     const hit = /stixgate_lookup_values_total\{result="hit"\} (\d+)/.exec(res.body);
     eq(Number(hit?.[1]), 2 * hits, 'hits = what the readers saw (single + batch)');
+  });
+
+  it('admin API: store statistics are counts only, the same for every ceiling; a dry run shows a caller only the sample records at or below its ceiling', async () => {
+    const keyed = READERS.filter((r) => r.sightings);
+    const stats = await Promise.all(keyed.map((r) => app.inject({ method: 'GET', url: '/api/v1/admin/stats', headers: r.headers })));
+    for (const [i, res] of stats.entries()) {
+      eq(res.statusCode, 200, `${keyed[i].name} stats`);
+      eq(res.body, stats[0].body, `${keyed[i].name} stats equal every other ceiling's`);
+      for (const v of VALUES) {
+        assertions++;
+        assert.ok(!res.body.includes(v.value), `stats name ${v.value}`);
+        noLeak(res.body, v.contributions, `${keyed[i].name} stats`);
+      }
+    }
+    let cut = 0;
+    for (const sink of sinks) {
+      const url = `/api/v1/admin/sinks/${sink.id}/push?dry_run=true`;
+      const red = await app.inject({ method: 'POST', url, headers: READERS.find((r) => r.ceiling === 'red')!.headers });
+      const all = red.json().samples as { value: string; tlp: TlpLevel }[];
+      eq(all.length, 10, `${sink.id}: ten sample records`);
+      for (const r of keyed) {
+        const res = await app.inject({ method: 'POST', url, headers: r.headers });
+        const where = `${r.name} dry run of ${sink.id}`;
+        eq(res.statusCode, 200, where);
+        const body = res.json();
+        eq(body.summary, red.json().summary, `${where}: counts are the sink's`);
+        eq(body.samples, all.filter((x) => rank(x.tlp) <= rank(r.ceiling)), `${where}: samples within the ceiling`);
+        if (body.samples.length < all.length) cut++;
+        for (const x of body.samples as { value: string; tlp: TlpLevel }[]) {
+          const v = VALUES.find((y) => y.value === x.value)!;
+          eq(x.tlp, strictest(visible(v, sink.config.max_tlp as TlpLevel)), `${where} ${x.value}: the sink view's TLP`);
+        }
+        noLeak(res.body, allHidden(r.ceiling), where);
+      }
+    }
+    assert.ok(cut >= 10, `samples were cut to the caller's ceiling ${cut} times`);
   });
 
   it('the inference case: a RED source joining never hides a CLEAR value from CLEAR readers and sinks', async () => {

@@ -12,6 +12,7 @@ import { KEYS, bearer, serverConfig, setup } from './helpers.js';
 import { validate } from '../../src/core/schema.js';
 import { EdlLists, edlSchema } from '../../src/edl/index.js';
 import { DEFAULT_POLICY } from '../../src/access/policy.js';
+import { adminWithoutDaemon } from '../helpers/admin-host.js';
 
 const UNAUTH = { error: { code: 'STIXGATE_ERR_API_UNAUTHORIZED', message: 'missing or invalid API key' } };
 const BODY = '{"values":["198.51.100.7"]}';
@@ -177,6 +178,8 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
   const SIGHTER = 'k-sighter-4d2c9e8b7a6f5e4d3c2b';
   const SEARCHER = 'k-searcher-5e3d0f9c8b7a6e5d4c3b';
   const FIREWALL = 'k-firewall-8b7c6d5e4f3a2b1c0d9e';
+  const ADMIN = 'k-admin-6e5d4c3b2a1f0e9d8c7b';
+  const INGEST = 'k-ingest-1a2b3c4d5e6f7a8b9c0d';
   // the matrix sends ~240 requests from one address on a fixed clock: more than one address bucket holds (the limits have their own tests, A9)
   const config = serverConfig({ rate_limit: { enabled: false }, api_keys: {
     reader: { hash: hashApiKey(KEYS.reader), scopes: ['lookup'] },
@@ -184,12 +187,16 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
     sighter: { hash: hashApiKey(SIGHTER), scopes: ['sightings'] },
     searcher: { hash: hashApiKey(SEARCHER), scopes: ['search'] },
     firewall: { hash: hashApiKey(FIREWALL), scopes: ['edl'] },
+    admin: { hash: hashApiKey(ADMIN), scopes: ['admin'] },
+    ingester: { hash: hashApiKey(INGEST), scopes: ['ingest'] },
   } });
   const edlCfg = validate(edlSchema, { lists: { pan: { format: 'paloalto' } } });
   assert.ok(edlCfg.ok);
   const lists = new EdlLists(r.store, edlCfg.value, { access: DEFAULT_POLICY, now: () => T0 });
   await lists.build();
-  const app = buildServer({ config, index, store: r.store, metrics: new Metrics({ defaults: false }), logger: pino({ level: 'silent' }), isReady: () => true, now: () => T0, correlator: r.correlator, scoring: STANDARD(), edl: { lists, basicAuth: true } });
+  const app = buildServer({ config, index, store: r.store, metrics: new Metrics({ defaults: false }), logger: pino({ level: 'silent' }), isReady: () => true, now: () => T0, correlator: r.correlator, scoring: STANDARD(), edl: { lists, basicAuth: true },
+    admin: adminWithoutDaemon({ store: r.store }),
+  });
   t.after(() => app.close());
   await app.ready();
   const routes = app.printRoutes({ commonPrefix: false });
@@ -205,6 +212,15 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
     { url: '/healthz', path: '/healthz', methods: ['GET', 'HEAD'] },
     { url: '/readyz', path: '/readyz', methods: ['GET', 'HEAD'] },
     { url: '/api/openapi.json', path: '/api/openapi.json', methods: ['GET', 'HEAD'] },
+    // the admin API (`admin`) and ingest (`ingest`): a key with every other scope but the route's is a 403
+    ...[
+      ['/api/v1/admin/sources', ['GET', 'HEAD']], ['/api/v1/admin/sources/:id', ['GET', 'HEAD']],
+      ['/api/v1/admin/sources/:id/run', ['POST']], ['/api/v1/admin/sources/:id/pause', ['POST']], ['/api/v1/admin/sources/:id/resume', ['POST']],
+      ['/api/v1/admin/sinks', ['GET', 'HEAD']], ['/api/v1/admin/sinks/:id', ['GET', 'HEAD']],
+      ['/api/v1/admin/sinks/:id/push', ['POST']], ['/api/v1/admin/sinks/:id/pause', ['POST']], ['/api/v1/admin/sinks/:id/resume', ['POST']],
+      ['/api/v1/admin/reload', ['POST']], ['/api/v1/admin/stats', ['GET', 'HEAD']],
+    ].map(([path, methods]) => ({ url: (path as string).replace(':id', 'nope'), path: path as string, methods: methods as string[], key: ADMIN, wrongKey: INGEST })),
+    { url: '/api/v1/ingest', path: '/api/v1/ingest', methods: ['POST'], key: INGEST, wrongKey: ADMIN },
   ];
   // the matrix covers every path this server registers
   // printRoutes nests a path under its prefix ("│   └── /:id"): a line's depth is its indent / 4
@@ -231,7 +247,8 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
         checked += 3;
       }
       const right = await call(row.key ? bearer(row.key) : {});
-      if (row.methods.includes(method)) assert.ok([200, 404, 415].includes(right.statusCode), `${method} ${row.path}: ${right.statusCode}`);
+      // 200, an unknown id (404), a body that is not JSON (415), or the ingest's missing `type` (400)
+      if (row.methods.includes(method)) assert.ok([200, 404, 415, ...(row.path === '/api/v1/ingest' ? [400] : [])].includes(right.statusCode), `${method} ${row.path}: ${right.statusCode}`);
       else {
         assert.equal(right.statusCode, 405, `${method} ${row.path}`);
         assert.equal(right.headers.allow, row.methods.join(', '));
@@ -240,9 +257,9 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
       checked++;
     }
   }
-  assert.equal(checked, 7 * 7 * 4 + 3 * 7);
+  assert.equal(checked, 20 * 7 * 4 + 3 * 7);
   for (const method of ['GET', 'POST', 'PUT', 'DELETE'] as const) {
-    assert.equal((await app.inject({ method, url: '/api/v1/admin/reload', headers: bearer(KEYS.reader) })).statusCode, 404, method);
+    assert.equal((await app.inject({ method, url: '/api/v1/admin/no-such-thing', headers: bearer(ADMIN) })).statusCode, 404, method);
   }
   // a path parameter over the router's 256 characters is a 414, without echo
   const long = await app.inject({ url: `/api/v1/objects/indicator--${'e'.repeat(300)}/related`, headers: bearer(KEYS.reader) });

@@ -61,30 +61,28 @@ test('the shipped config/docker.yaml starts, listens on all interfaces and serve
   assert.equal((await app.inject('/metrics')).statusCode, 401);
 });
 
-test('scopes name only what exists: admin and ingest are refused until a route uses them; taxii is known; a typo gets a "did you mean"', () => {
+test('scopes name only what exists: admin, ingest and taxii are known; a typo gets a "did you mean"', () => {
   const r = validate(serverSchema, {
     api_keys: {
-      a: { hash: KEY_HASH, scopes: ['lookup', 'admin'] },
-      b: { hash: KEY_HASH, scopes: ['taxii', 'ingest'] },
+      a: { hash: KEY_HASH, scopes: ['lookup', 'admin', 'ingest'] },
+      b: { hash: KEY_HASH, scopes: ['taxii'] },
       c: { hash: KEY_HASH, scopes: ['lookpu', 'metric', 'root'] },
     },
   });
   assert.equal(r.ok, false);
   if (r.ok) return;
   const byPath = Object.fromEntries(r.issues.map((i) => [i.path, i.message]));
-  assert.deepEqual(Object.keys(byPath).sort(), ['api_keys.a.scopes[1]', 'api_keys.b.scopes[1]', 'api_keys.c.scopes[0]', 'api_keys.c.scopes[1]', 'api_keys.c.scopes[2]']);
-  assert.equal(byPath['api_keys.a.scopes[1]'], 'scope "admin" is reserved for the admin API, which has no route yet; known scopes: edl, lookup, metrics, search, sightings, taxii');
-  assert.match(byPath['api_keys.b.scopes[1]'], /^scope "ingest" is reserved for the ingest API/);
+  assert.deepEqual(Object.keys(byPath).sort(), ['api_keys.c.scopes[0]', 'api_keys.c.scopes[1]', 'api_keys.c.scopes[2]']);
   assert.match(byPath['api_keys.c.scopes[0]'], /got "lookpu" \(did you mean "lookup"\?\)/);
   assert.match(byPath['api_keys.c.scopes[1]'], /got "metric" \(did you mean "metrics"\?\)/);
-  assert.equal(byPath['api_keys.c.scopes[2]'], 'must be one of edl, lookup, metrics, search, sightings, taxii, got "root"');
+  assert.equal(byPath['api_keys.c.scopes[2]'], 'must be one of admin, edl, ingest, lookup, metrics, search, sightings, taxii, got "root"');
 });
 
-test('the whole configuration reports a reserved scope with its YAML path at start-up', () => {
-  const issues = issuesOf(`server:\n  api_keys:\n    ops: { hash: "${KEY_HASH}", scopes: [admin] }\n`);
+test('the whole configuration reports an unknown scope with its YAML path at start-up', () => {
+  const issues = issuesOf(`server:\n  api_keys:\n    ops: { hash: "${KEY_HASH}", scopes: [admin, root] }\n`);
   assert.equal(issues.length, 1);
-  assert.match(issues[0].path, /^server\.api_keys\.ops\.scopes\[0\]/);
-  assert.match(issues[0].message, /reserved for the admin API/);
+  assert.match(issues[0].path, /^server\.api_keys\.ops\.scopes\[1\]/);
+  assert.match(issues[0].message, /must be one of admin, edl, ingest/);
 });
 
 test('server addresses and limits are checked at start-up: proxies and key networks must be IPs or CIDRs, headers within the request timeout', () => {
