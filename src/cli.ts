@@ -3,6 +3,8 @@ import { configOpt, configPath, dataDirOpt, EXIT_CONFIG, EXIT_RUNTIME, exitAfter
 import { addDaemonCommands } from './cli-daemon.js';
 import { addExportCommand } from './cli-export.js';
 import { probeComponents } from './cli-probe.js';
+import { addStoreCommands } from './cli-store.js';
+import { adhocSource, parseOptions, rejectionLine } from './cli-source.js';
 import { resolve } from 'node:path';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
@@ -30,25 +32,10 @@ import { accessPolicy, type AccessPolicy } from './access/policy.js';
 import { compileScoring } from './score/model.js';
 import type { StixgateConfig } from './config/config-schema.js';
 
-function parseOptions(pairs: string[] | undefined): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const p of pairs ?? []) {
-    const eq = p.indexOf('=');
-    if (eq <= 0) throw new Error(`--option expects key=value, got "${p}"`);
-    out[p.slice(0, eq)] = parseYaml(p.slice(eq + 1));
-  }
-  return out;
-}
-
 function parseNow(v: string): number {
   const t = Date.parse(v);
   if (!/^\d{4}-\d{2}-\d{2}T/.test(v) || Number.isNaN(t)) throw new Error(`--now expects an RFC 3339 time such as 2026-01-01T00:00:00Z, got "${v}"`);
   return t;
-}
-
-function rejectionLine(r: Rejection): string {
-  const where = formatLocation(r.location);
-  return `rejected: ${r.message} [${r.reason}]${where ? ` (${where})` : ''}`;
 }
 
 /** Time allowed past the shutdown grace for closing the server, indexes and store. */
@@ -121,11 +108,6 @@ program
     if (failed) process.exit(1);
   });
 
-function adhocSource(file: string, format: string, options: Record<string, unknown>): Record<string, unknown> {
-  const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(file) ? file : resolve(file);
-  return { cli: { type: format, url, run_on_start: false, ...options } };
-}
-
 program
   .command('convert')
   .description('print the STIX 2.1 bundle a file maps to (no daemon, no store)')
@@ -171,82 +153,6 @@ program
   });
 
 program
-  .command('ingest')
-  .description('one-shot import of a file or URL into the store')
-  .argument('<file>', 'input file path or URL')
-  .requiredOption('--from <format>', 'source type id')
-  .option('--source-id <id>', 'provenance id to record (default: cli_<format>)')
-  .option('-o, --option <key=value...>', 'source options, as in the YAML source entry')
-  .option('--quiet', 'no progress output')
-  .addOption(configOpt())
-  .addOption(dataDirOpt())
-  .action(async (file: string, opts) => {
-    try {
-      const loaded = loadForCommand(opts, adhocSource(file, opts.from, parseOptions(opts.option)));
-      const sourceId = opts.sourceId ?? `cli_${opts.from}`;
-      const c = loaded.config.sources.cli as never;
-      const comp = createSourceComponent(sourceId, c, { registry, logger: silentLogger(), configDir: loaded.dir, mappingsDir: MAPPINGS_DIR });
-      const store = await openStore(loaded.config, resolve(opts.dataDir ?? loaded.config.data_dir));
-      const ac = new AbortController();
-      const stop = () => ac.abort();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      const progress = createProgress(!opts.quiet && process.stderr.isTTY === true);
-      try {
-        const sum = await runSource({
-          id: sourceId, source: comp.source, config: comp.config, store, http: comp.http, logger: comp.logger,
-          allowlist: new Allowlist(loaded.config.allowlist), allowRed: loaded.config.allow_red, defaultTlp: loaded.config.default_tlp, signal: ac.signal, now: Date.now, full: true,
-          onCommit: (received, r) => progress.update(received, r),
-        });
-        progress.stop();
-        const { samples, ...counts } = sum;
-        for (const r of samples) process.stderr.write(`${rejectionLine(r)}\n`);
-        process.stdout.write(`${JSON.stringify(counts)}\n`);
-      } finally {
-        await store.close();
-      }
-    } catch (e) {
-      fail(e);
-    }
-  });
-
-program
-  .command('push')
-  .description('push the change log to one configured sink now (what the daemon does on its schedule)')
-  .argument('<sink>', 'sink id from the configuration')
-  .option('--full', 're-send every active indicator, then continue from the change-log head')
-  .option('--dry-run', 'build the batches and print what would be sent; send and commit nothing')
-  .addOption(configOpt())
-  .addOption(dataDirOpt())
-  .action(async (sinkId: string, opts) => {
-    try {
-      const loaded = loadForCommand(opts);
-      const raw = (loaded.config.sinks as Record<string, unknown>)[sinkId];
-      if (!raw) throw new Error(`no sink "${sinkId}" in ${configPath(opts)} (configured: ${Object.keys(loaded.config.sinks).join(', ') || 'none'})`);
-      const dataDir = resolve(opts.dataDir ?? loaded.config.data_dir);
-      const logger = createLogger({ level: loaded.config.log_level === 'info' ? 'warn' : loaded.config.log_level, destination: process.stderr });
-      const comp = createSinkComponent(sinkId, raw as never, { registry, logger, configDir: loaded.dir, mappingsDir: MAPPINGS_DIR, dataDir });
-      const store = await openStore(loaded.config, dataDir);
-      const ac = new AbortController();
-      process.once('SIGINT', () => ac.abort());
-      process.once('SIGTERM', () => ac.abort());
-      try {
-        const sum = await runSinkComponent(comp, { store, signal: ac.signal, now: Date.now, full: opts.full === true, dryRun: opts.dryRun === true, access: cliAccess(loaded.config) });
-        if (sum.planned) {
-          for (const r of sum.planned.samples) process.stderr.write(`would ${r.op} ${r.observable.type} ${r.observable.value}${r.reason ? ` (${r.reason})` : ''} ${JSON.stringify(r.fields)}\n`);
-          sum.planned.samples = [];
-        }
-        process.stdout.write(`${JSON.stringify({ sink: sinkId, ...sum, planned: sum.planned && { upsert_batches: sum.planned.upsert, remove_batches: sum.planned.remove } })}\n`);
-      } finally {
-        await closeSinkComponent(comp);
-        await store.close();
-      }
-    } catch (e) {
-      fail(e);
-    }
-  });
-
-program
   .command('simulate')
   .description('start the Splunk, QRadar and Cortex XSOAR simulators on 127.0.0.1 and print the sink configuration that uses them')
   .option('--only <names...>', 'start only these simulators')
@@ -283,55 +189,7 @@ program
     }
   });
 
-program
-  .command('lookup')
-  .description('look values up in the store; exit 0 when every value matched, 1 otherwise')
-  .argument('<values...>')
-  .option('--json', 'print JSON')
-  .addOption(configOpt())
-  .addOption(dataDirOpt())
-  .action(async (values: string[], opts) => {
-    let allMatched = true;
-    try {
-      const loaded = loadForCommand(opts);
-      const store = await openStore(loaded.config, resolve(opts.dataDir ?? loaded.config.data_dir));
-      try {
-        const { index } = await buildIndex(store, { matchParentDomains: loaded.config.lookup.match_parent_domains, now: Date.now, access: cliAccess(loaded.config) });
-        const results = values.map((v) => index.lookup(v, Date.now(), 'red'));
-        allMatched = results.every((r) => r.matched);
-        if (opts.json) process.stdout.write(`${JSON.stringify({ results }, null, 2)}\n`);
-        else
-          for (const r of results) {
-            const what = r.invalid ? `invalid (${r.invalid})` : r.matched ? `MATCH ${r.indicators.map((i: any) => `${i.id} score=${i.score} tlp=${i.tlp} via ${i.match}`).join('; ')}` : 'no match';
-            process.stdout.write(`${r.value}\t${what}\n`);
-          }
-      } finally {
-        await store.close();
-      }
-    } catch (e) {
-      fail(e);
-    }
-    await exitAfterFlush(allMatched ? 0 : 1);
-  });
-
-program
-  .command('stats')
-  .description('store statistics as JSON')
-  .addOption(configOpt())
-  .addOption(dataDirOpt())
-  .action(async (opts) => {
-    try {
-      const loaded = loadForCommand(opts);
-      const store = await openStore(loaded.config, resolve(opts.dataDir ?? loaded.config.data_dir));
-      try {
-        process.stdout.write(`${JSON.stringify(await store.stats(), null, 2)}\n`);
-      } finally {
-        await store.close();
-      }
-    } catch (e) {
-      fail(e);
-    }
-  });
+addStoreCommands(program);
 
 program
   .command('hash-key')
@@ -372,8 +230,3 @@ addDaemonCommands(program);
 addExportCommand(program);
 
 await program.parseAsync(process.argv);
-
-/** The access policy a configuration gives (default_tlp and the scoring model views are scored with). */
-function cliAccess(config: StixgateConfig): AccessPolicy {
-  return accessPolicy({ defaultTlp: config.default_tlp, scoring: compileScoring(config.scoring) });
-}
