@@ -193,7 +193,7 @@ sinks:
   assert.deepEqual((await call('GET', '/api/v1/lookup?value=192.0.2.77')).body.indicators[0].sources, ['upload']);
   const indicators = (await call('GET', '/api/v1/admin/stats')).body.byType.indicator;
   // a document over max_bad_ratio: a 400 naming the reason and the line, nothing stored
-  const tooBad = await call('POST', '/api/v1/ingest?type=text_list&source_id=upload', KEYS.ops, '192.0.2.78\n999.1.1.1\n');
+  const tooBad = await call('POST', '/api/v1/ingest?type=text_list&source_id=upload&option=bad_ratio_min_records=1', KEYS.ops, '192.0.2.78\n999.1.1.1\n');
   assert.equal(tooBad.status, 400);
   assert.match(tooBad.body.error.message, /max_bad_ratio.*line 2: invalid IPv4 address/);
   assert.equal((await call('GET', '/api/v1/admin/stats')).body.byType.indicator, indicators, 'nothing stored');
