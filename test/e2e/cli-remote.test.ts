@@ -30,7 +30,7 @@ function cli(args: string[], env: Record<string, string | undefined> = {}): Prom
   });
 }
 
-test('lookup, stats, push --full, ingest and export through a running daemon, then the same output from the store', { timeout: 300_000 }, async (t) => {
+test('lookup, stats, push --full, ingest and export through a running daemon, then the same output from the store', { timeout: 600_000 }, async (t) => {
   const splunk = new SplunkSimulator();
   const base = (await splunk.start()).base;
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-cli-remote-'));
