@@ -75,7 +75,7 @@ test('validate: exit 2 with every problem and its path; --show redacts secrets',
   assert.ok(!show.stdout.includes(canary) && !show.stderr.includes(canary));
 });
 
-test('X1: a secret in a feed URL never reaches logs or /metrics, even when the feed fails', { timeout: 30_000 }, async () => {
+test('X1: a secret in a feed URL never reaches logs or /metrics, even when the feed fails', { timeout: 180_000 }, async () => {
   const canary = 'canary-77d1c2e9-secret';
   const cfg = join(dir, 'daemon.yaml');
   writeFileSync(cfg, `data_dir: ${join(dir, 'd2')}\nserver: { anonymous_lookup: true, metrics_public: true }\nsources:\n  f:\n    type: text_list\n    url: "http://127.0.0.1:9/list.txt?key=\${FEED_KEY}"\n    allow_private: true\n    allow_insecure: true\n    retry: { max_attempts: 1 }\n`, { mode: 0o600 });
@@ -84,9 +84,9 @@ test('X1: a secret in a feed URL never reaches logs or /metrics, even when the f
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
   try {
-    const t0 = Date.now();
+    // waits for the event (the failed poll logged) or the process's end; the test's timeout is the hang guard
     while (!/"job":"f"/.test(out)) {
-      assert.ok(Date.now() - t0 < 20_000, `no job error logged:\n${out}`);
+      assert.equal(child.exitCode, null, `the daemon exited before logging the job error:\n${out}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     const address = /"address":"(http:\/\/[^"]+)"/.exec(out)![1];
