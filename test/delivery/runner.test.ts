@@ -316,3 +316,27 @@ test('a slow sink (S6): the runner reads ahead a bounded amount, and ingest goes
   assert.ok(ingestMs < 5000, `ingest took ${Math.round(ingestMs)} ms while the sink was slow`);
   assert.equal(Number(await store.getCursor(sinkCursorName('fake'))) <= 80, true, 'cursor only past what was delivered');
 });
+
+test('N10: a sink down while 200 objects change 20 times each: its backlog stays one entry per object (bounded by the store, nothing dropped); after recovery each value is delivered once, in its latest state', async (t) => {
+  const { sink, run, put, store, dlq } = await setup(t);
+  const values = Array.from({ length: 200 }, (_, i) => `10.9.${i >> 8}.${i & 255}`);
+  await put(values.map((v) => ind(v)));
+  sink.script.push(() => new StixgateError('STIXGATE_ERR_SINK_AUTH', 'fake: 401', { reason: 'auth' }));
+  await assert.rejects(run(), (e: StixgateError) => e.code === 'STIXGATE_ERR_SINK_AUTH');
+  const cursor = Number((await store.getCursor(sinkCursorName('fake'))) ?? 0);
+  const headBefore = await store.head();
+  for (let round = 1; round <= 20; round++) {
+    await put(values.map((v) => ind(v, { modified: iso(NOW - 1000 + round), description: `round ${round}` })));
+  }
+  assert.ok((await store.head()) - headBefore >= 20 * 200, '4,000 changes were made while the sink was down');
+  const backlog = await store.changes(cursor, 100_000);
+  assert.equal(backlog.changes.length, 200, 'the backlog holds each object once, at its latest state');
+  assert.ok(backlog.changes.every((c) => c.object.description === 'round 20'));
+  sink.calls.length = 0;
+  const sum = await run();
+  assert.equal(sum.upserted, 200);
+  assert.deepEqual(sink.calls.flatMap((c) => c.keys).sort(), [...values].sort(), 'each value once');
+  assert.equal(sink.held.size, 200);
+  assert.ok(!existsSync(dlq.path), 'nothing dead-lettered, nothing dropped');
+  assert.equal(await store.getCursor(sinkCursorName('fake')), String(await store.head()));
+});
