@@ -17,7 +17,7 @@ import { relatedRoutes } from './related.js';
 import { objectRoutes } from './objects.js';
 import { OPENAPI_PATH, openApiCollector } from './openapi.js';
 import { VERSION } from '../paths.js';
-import type { CursorSealer } from '../search/cursor.js';
+import { CursorSealer } from '../search/cursor.js';
 import type { Correlator } from '../correlate/index.js';
 import { resolverFromIndex, sightingsRoutes } from './sightings.js';
 import type { Scoring } from '../score/model.js';
@@ -55,7 +55,7 @@ export interface BuildServerOptions {
   access?: AccessPolicy;
   /** The publish filter in use (warninglists, publish allowlist): lookups flag the values it lists. */
   publishFilter?: () => PublishFilter | undefined;
-  /** Seals search paging cursors (default: a random key per process). */
+  /** Seals search paging cursors (default: one keyed by `server.cursor_secret`, else random per process). */
   cursors?: CursorSealer;
   /** Serves GET /edl/{list}/{kind} when given (src/edl). */
   edl?: { lists: EdlLists; basicAuth: boolean; metrics?: EdlMetrics };
@@ -155,7 +155,7 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
     inactive: (value, maxTlp) => inactiveMatches(o.store, o.access ?? DEFAULT_POLICY, value, maxTlp, now()),
   });
   if (o.correlator) relatedRoutes(app, { correlator: o.correlator, store: o.store, auth, now, access: o.access });
-  objectRoutes(app, { store: o.store, auth, access: o.access, cursors: o.cursors });
+  objectRoutes(app, { store: o.store, auth, access: o.access, cursors: o.cursors ?? new CursorSealer(c.cursor_secret) });
   if (o.scoring) sightingsRoutes(app, { store: o.store, auth, scoring: o.scoring, resolve: resolverFromIndex(o.index, now), now, access: o.access, isServing: o.isServing ?? o.isReady });
   if (o.edl) edlRoutes(app, { ...o.edl, auth });
   healthRoutes(app, { store: o.store, isReady: o.isReady });

@@ -109,6 +109,10 @@ export const serverSchema = s.object(
     metrics_public: s.bool({ default: false, description: 'serve /metrics without a key (otherwise a key with the `metrics` scope is needed)' }),
     anonymous_lookup: s.bool({ default: false, description: 'allow lookups without a key (answers TLP:CLEAR indicators only)' }),
     api_keys: s.record(apiKeySchema, { default: {}, description: 'API keys by id' }),
+    cursor_secret: s.string({
+      optional: true, secret: true, minLength: 32, maxLength: 1024,
+      description: 'key sealing search paging cursors (a secret reference, 32+ characters); give every instance serving one store the same one, so a cursor from one is accepted by another and after a restart (default: a random key per process)',
+    }),
   },
   {
     default: {
@@ -128,6 +132,8 @@ export const serverSchema = s.object(
       metrics_public: false,
       anonymous_lookup: false,
       api_keys: {},
+      // none: cursors are sealed with a random key per process (the schema types do not model optional keys)
+      cursor_secret: undefined as unknown as string,
     },
   },
 );
