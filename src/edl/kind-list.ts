@@ -3,7 +3,11 @@ import { createHash } from 'node:crypto';
 /** One served list body with its validators. */
 export interface Snapshot {
   body: Buffer;
-  /** Strong entity tag: a hash of the body, so equal bodies (even across restarts) have equal tags. */
+  /**
+   * Strong entity tag: a hash of the body's segment hashes (of the body itself over a cap), so a
+   * different body always has a different tag; an equal body cut into other segments (after a
+   * restart) may get another tag, which costs a device one download.
+   */
   etag: string;
   /** When the body last changed (epoch ms, whole seconds, as HTTP dates carry them). */
   lastModified: number;
@@ -27,6 +31,8 @@ interface Entry {
 interface Segment {
   lines: Set<string>;
   buf?: Buffer;
+  /** SHA-1 of `buf`. */
+  digest?: Buffer;
 }
 
 const SCORE_BUCKETS = 101;
@@ -58,7 +64,7 @@ export class KindList {
     readonly maxBytes: number,
     now: number,
   ) {
-    this.snapshot = snapshotOf(Buffer.alloc(0), 0, 0, now);
+    this.snapshot = snapshotOf(Buffer.alloc(0), sha1(Buffer.alloc(0)), 0, 0, now);
   }
 
   get size(): number {
@@ -118,9 +124,9 @@ export class KindList {
     this.dirty = false;
     this.scoresChanged = false;
     this.regenerations++;
-    const { body, entries } = this.entries.size > this.maxEntries ? this.renderCapped() : this.renderSegments();
+    const { body, digest, entries } = this.entries.size > this.maxEntries ? this.renderCapped() : this.renderSegments();
     const before = this.snapshot;
-    const next = snapshotOf(body, entries, this.entries.size - entries, now);
+    const next = snapshotOf(body, digest, entries, this.entries.size - entries, now);
     if (next.etag === before.etag) {
       this.snapshot = { ...next, lastModified: before.lastModified, lastModifiedHttp: before.lastModifiedHttp };
       return false;
@@ -148,26 +154,30 @@ export class KindList {
    * Under the entry cap: the segments in order, each rendered again only when a line moved in or
    * out of it; sparse segments are compacted first. A byte cap cuts after the last whole line.
    */
-  private renderSegments(): { body: Buffer; entries: number } {
+  private renderSegments(): { body: Buffer; digest: Buffer; entries: number } {
     const needed = Math.ceil(this.entries.size / SEGMENT_LINES);
     if (this.segments.length > 2 * needed + 4) this.compact();
     const parts: Buffer[] = [];
+    const digests: Buffer[] = [];
     for (const seg of this.segments) {
       if (seg.lines.size === 0) continue;
       if (!seg.buf) {
         seg.buf = Buffer.from(`${[...seg.lines].join('\n')}\n`, 'utf8');
+        seg.digest = sha1(seg.buf);
         this.linesRendered += seg.lines.size;
       }
       parts.push(seg.buf);
+      digests.push(seg.digest!);
     }
     let body = Buffer.concat(parts);
-    let entries = this.entries.size;
     if (this.maxBytes > 0 && body.length > this.maxBytes) {
       body = body.subarray(0, body.lastIndexOf(0x0a, this.maxBytes - 1) + 1);
-      entries = 0;
+      let entries = 0;
       for (let i = body.indexOf(0x0a); i >= 0; i = body.indexOf(0x0a, i + 1)) entries++;
+      return { body, digest: sha1(body), entries };
     }
-    return { body, entries };
+    // the tag hashes the segments' hashes: a change hashes one segment, not the whole body
+    return { body, digest: sha1(Buffer.concat(digests)), entries: this.entries.size };
   }
 
   /** Segments rebuilt full, in the lines' arrival order. */
@@ -182,7 +192,7 @@ export class KindList {
   }
 
   /** Over the entry cap: the highest-scored lines, in score order, cut at the byte cap. */
-  private renderCapped(): { body: Buffer; entries: number } {
+  private renderCapped(): { body: Buffer; digest: Buffer; entries: number } {
     const cap = this.maxEntries;
     const maxBytes = this.maxBytes;
     // counting pass: how many lines at each score, then the lowest score that still fits
@@ -214,7 +224,8 @@ export class KindList {
       }
       if (n < lines.length) lines = lines.slice(0, n);
     }
-    return { body: Buffer.from(lines.length ? `${lines.join('\n')}\n` : '', 'utf8'), entries: lines.length };
+    const body = Buffer.from(lines.length ? `${lines.join('\n')}\n` : '', 'utf8');
+    return { body, digest: sha1(body), entries: lines.length };
   }
 }
 
@@ -231,7 +242,11 @@ function byScore(lines: string[], entries: Map<string, Entry>): string[] {
   return out;
 }
 
-function snapshotOf(body: Buffer, entries: number, truncated: number, now: number): Snapshot {
+function sha1(b: Buffer): Buffer {
+  return createHash('sha1').update(b).digest();
+}
+
+function snapshotOf(body: Buffer, digest: Buffer, entries: number, truncated: number, now: number): Snapshot {
   const secs = Math.floor(now / 1000) * 1000;
-  return { body, etag: `"${createHash('sha1').update(body).digest('base64url')}"`, lastModified: secs, lastModifiedHttp: new Date(secs).toUTCString(), entries, truncated };
+  return { body, etag: `"${digest.toString('base64url')}"`, lastModified: secs, lastModifiedHttp: new Date(secs).toUTCString(), entries, truncated };
 }

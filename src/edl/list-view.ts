@@ -1,5 +1,5 @@
 import type { Change } from '../store/contract.js';
-import type { StixObject } from '../core/stix.js';
+import type { Observable, StixObject } from '../core/stix.js';
 import { indicatorObservables } from '../core/object-observables.js';
 import type { AccessPolicy } from '../access/policy.js';
 import { decide, type ViewFilter } from '../delivery/select.js';
@@ -50,10 +50,13 @@ export class ListView {
     for (const k of listKinds(config)) this.kinds.set(k, new KindList(maxEntries, maxBytes, now));
   }
 
-  /** Applies one object state (a change, or an active indicator at start-up). */
-  apply(obj: StixObject, op: Change['op'], now: number): void {
+  /**
+   * Applies one object state (a change, or an active indicator at start-up, whose observables the
+   * store already holds: `observables` spares parsing its pattern again).
+   */
+  apply(obj: StixObject, op: Change['op'], now: number, observables?: readonly Observable[] | null): void {
     if (obj.type !== 'indicator') return;
-    const wanted = this.linesOf(obj, op, now);
+    const wanted = this.linesOf(obj, op, now, observables ?? undefined);
     const before = this.held.get(obj.id);
     if (before) {
       for (const h of before) if (!wanted.lines.some((w) => w.kind === h.kind && w.line === h.line)) h.kind.release(h.line, obj.id);
@@ -63,13 +66,14 @@ export class ListView {
     else this.held.delete(obj.id);
   }
 
-  private linesOf(obj: StixObject, op: Change['op'], now: number): { lines: Held[]; score: number } {
+  private linesOf(obj: StixObject, op: Change['op'], now: number, observables?: readonly Observable[]): { lines: Held[]; score: number } {
     const d = decide(obj, op, this.filter, now, this.o.access);
     if (d.action !== 'upsert') return { lines: [], score: 0 };
     const lines: Held[] = [];
     const m = this.o.metrics;
     const publish = this.config.warninglists ? this.o.publish?.() : undefined;
-    for (const ob of indicatorObservables(d.object)) {
+    // a view keeps the pattern, so the stored observables are the view's too
+    for (const ob of observables ?? indicatorObservables(d.object)) {
       const r = lineOf(this.format, ob);
       if (!r) continue;
       const kind = this.kinds.get(r.kind);

@@ -1,5 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { Store } from '../store/contract.js';
+import type { Change, Store } from '../store/contract.js';
+import type { Observable, StixObject } from '../core/stix.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { EdlKind } from './formats.js';
 import type { Snapshot } from './kind-list.js';
@@ -72,7 +73,7 @@ export class EdlLists {
       for (;;) {
         this.storeReads++;
         const page = await this.store.activeIndicators(seq, pageSize);
-        for (const a of page.indicators) this.applyOne(views, a.object, 'upsert', now);
+        for (const a of page.indicators) this.applyOne(views, a.object, 'upsert', now, a.observables);
         if (page.next > seq) seq = page.next;
         if (page.done || page.indicators.length === 0) break;
       }
@@ -143,9 +144,9 @@ export class EdlLists {
     return seq;
   }
 
-  private applyOne(views: Map<string, ListView>, obj: Parameters<ListView['apply']>[0], op: Parameters<ListView['apply']>[1], now: number): void {
+  private applyOne(views: Map<string, ListView>, obj: StixObject, op: Change['op'], now: number, observables?: Observable[] | null): void {
     this.applied++;
-    for (const v of views.values()) v.apply(obj, op, now);
+    for (const v of views.values()) v.apply(obj, op, now, observables);
   }
 
   /** Rebuilds the bodies whose lines changed; returns how many. */
