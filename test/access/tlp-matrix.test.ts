@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { accessPolicy } from '../../src/access/policy.js';
 import { validate } from '../../src/core/schema.js';
-import { TLP_LEVELS, type TlpLevel } from '../../src/core/stix.js';
+import { TLP_LEVELS, type StixObject, type TlpLevel } from '../../src/core/stix.js';
 import { Correlator } from '../../src/correlate/index.js';
 import { buildIndex } from '../../src/lookup/index.js';
 import { runSource } from '../../src/pipeline/runner.js';
@@ -15,7 +15,7 @@ import { loadSinkMapping } from '../../src/delivery/records.js';
 import type { CommonSinkConfig, SinkRecord } from '../../src/delivery/types.js';
 import type { CommonSourceConfig } from '../../src/pipeline/types.js';
 import { NO_DECAY_SCORING } from '../../src/score/model.js';
-import { buildServer, hashApiKey, serverSchema } from '../../src/server/index.js';
+import { buildServer, hashApiKey, serverSchema, taxiiSchema } from '../../src/server/index.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import type { Change, Store } from '../../src/store/contract.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
@@ -42,6 +42,13 @@ const T0 = Date.parse('2026-03-01T00:00:00.000Z');
 const VALUES = matrixValues();
 const ACCESS = accessPolicy({ defaultTlp: 'amber', scoring: NO_DECAY_SCORING });
 const UNKNOWN_ID = 'indicator--00000000-0000-4000-8000-00000000dead';
+/** One TAXII collection up to RED, readable by every key and anonymously: each reader's own ceiling decides. */
+const TAXII_COLLECTION = 'a1b2c3d4-0000-4000-8000-000000000001';
+const TAXII_CONFIG = (() => {
+  const r = validate(taxiiSchema, { api_roots: { default: { collections: { all: { id: TAXII_COLLECTION, max_tlp: 'red', anonymous_read: true } } } } });
+  assert.ok(r.ok);
+  return r.value;
+})();
 /** The ceilings a firewall list may have (TLP:RED is never listed). */
 const LIST_TLPS = TLP_LEVELS.filter((l) => l !== 'red');
 
@@ -76,7 +83,7 @@ const strictest = (cs: Contribution[]) => TLP_LEVELS[Math.max(...cs.map((c) => r
 /** The score of the visible contributions alone (no decay): highest confidence + 10 per extra source. */
 const scoreOf = (cs: Contribution[]) => Math.min(100, Math.max(...cs.map((c) => CONFIDENCE[c.source])) + 10 * (cs.length - 1));
 
-describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route and sink', () => {
+describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup, related, sightings, search, EDL, TAXII) and sink', () => {
   let dir: string;
   let store: Store & { close(): Promise<void> };
   let correlator: Correlator;
@@ -103,7 +110,7 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route and sink
     correlator = new Correlator({ dataDir: ':memory:', access: ACCESS });
     await correlator.catchUp(store);
     const keys: Record<string, unknown> = { metrics: { hash: hashApiKey(METRICS_KEY.authorization.slice(7)), scopes: ['metrics'] } };
-    for (const r of READERS) if (r.sightings) keys[r.name] = { hash: hashApiKey(r.headers.authorization.slice(7)), scopes: ['lookup', 'sightings', 'search', 'edl', 'admin'], max_tlp: r.ceiling };
+    for (const r of READERS) if (r.sightings) keys[r.name] = { hash: hashApiKey(r.headers.authorization.slice(7)), scopes: ['lookup', 'sightings', 'search', 'edl', 'admin', 'taxii'], max_tlp: r.ceiling };
     // one firewall list per TLP ceiling a list may have (never RED)
     const edlCfg = validate(edlSchema, { lists: Object.fromEntries(LIST_TLPS.map((l) => [`tlp-${l.replace('+', '-')}`, { format: 'plain', kinds: ['ip'], max_tlp: l }])) });
     assert.ok(edlCfg.ok);
@@ -120,6 +127,7 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route and sink
       config: cfg.value, index, store, metrics: new Metrics({ defaults: false }), logger: pino({ level: 'silent' }), isReady: () => true, now: () => T0,
       correlator, scoring: NO_DECAY_SCORING, access: ACCESS, edl: { lists, basicAuth: false },
       admin: adminWithoutDaemon({ store, sinks, access: ACCESS, now: () => T0 }),
+      taxii: { config: TAXII_CONFIG, ingest: { allowRed: false, defaultTlp: 'amber' } },
     });
   });
 
@@ -328,6 +336,48 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route and sink
           assert.ok(!res.body.includes(`${v.value}\n`), `${where}: leaks ${v.value}`);
         }
       }
+    }
+  });
+
+  it('TAXII objects (paged with next), manifest, object, versions: exactly the visible contributions; an invisible object is an unknown one', async () => {
+    const base = `/taxii2/default/collections/${TAXII_COLLECTION}`;
+    const taxii = (r: Reader, url: string) => app.inject({ method: 'GET', url, headers: { ...r.headers, accept: 'application/taxii+json;version=2.1' } });
+    for (const r of READERS) {
+      const objects: StixObject[] = [];
+      let next: string | undefined;
+      let bodies = '';
+      do {
+        const res = await taxii(r, `${base}/objects/?limit=17${next ? `&next=${encodeURIComponent(next)}` : ''}`);
+        eq(res.statusCode, 200, `${r.name} TAXII objects`);
+        bodies += res.body;
+        objects.push(...(res.json().objects ?? []));
+        next = res.json().more ? res.json().next : undefined;
+      } while (next);
+      const manifest = await taxii(r, `${base}/manifest/?limit=1000`);
+      eq(manifest.json().objects?.map((m: { id: string }) => m.id) ?? [], objects.map((o) => o.id), `${r.name} manifest lists the objects`);
+      const byId = new Map(objects.map((o) => [o.id, o]));
+      eq(byId.size, objects.length, `${r.name} no repeats`);
+      const unknown = await taxii(r, `${base}/objects/${UNKNOWN_ID}/`);
+      for (const v of VALUES) {
+        const where = `${r.name} TAXII ${v.value}`;
+        const seen = visible(v, r.ceiling);
+        const ind = byId.get(v.indicatorId);
+        eq(ind === undefined ? 'absent' : 'present', seen.length ? 'present' : 'absent', where);
+        if (ind) {
+          eq(Object.keys(ind.x_stixgate!.sources).sort(), seen.map((c) => c.source).sort(), `${where} sources`);
+          const allowed = new Set(seen.map((c) => `lbl-${c.tag}`));
+          eq((ind.labels ?? []).filter((l: string) => !allowed.has(l)), [], `${where} labels of visible contributions only`);
+          eq((ind.labels ?? []).length > 0, true, `${where} labelled`);
+        }
+        for (const c of v.contributions) eq(byId.has(malwareId(c)), seen.includes(c), `${where} malware of ${c.tag}`);
+        for (const path of [`${base}/objects/${v.indicatorId}/`, `${base}/objects/${v.indicatorId}/versions/`]) {
+          const one = await taxii(r, path);
+          if (seen.length === 0) eq([one.statusCode, one.body], [unknown.statusCode, unknown.body], `${where} ${path}: answered as an unknown id`);
+          else eq(one.statusCode, 200, `${where} ${path}`);
+          noLeak(one.body, hiddenOf(v, r.ceiling), `${where} ${path}`);
+        }
+      }
+      noLeak(bodies + manifest.body, allHidden(r.ceiling), `${r.name} TAXII pages`);
     }
   });
 
