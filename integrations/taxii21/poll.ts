@@ -149,9 +149,11 @@ export async function* pollCollection(client: TaxiiClient, col: TaxiiCollection,
 
     // F22: the same page again and again (no next, the same Date-Added-Last, or a server looping)
     // the same objects again are a repeat whatever the headers say; empty pages differ by header
+    // and by `next` (a server that filters a long stretch of its log answers empty pages with
+    // more: true, each with a new `next`; the same `next` again is a loop)
     const sig = env.objects.length > 0
       ? `${env.objects.length}|${versionOf(env.objects[0])}|${versionOf(env.objects[env.objects.length - 1])}|${env.more}`
-      : `0|${last ?? ''}|${env.more}`;
+      : `0|${last ?? ''}|${env.more}|${env.next ?? ''}`;
     identical = sig === prevSig ? identical + 1 : 1;
     prevSig = sig;
     const stuck = env.more && identical >= STUCK_PAGES;

@@ -7,7 +7,8 @@ import type { Store } from '../../../src/store/contract.js';
 import { parseCursor } from '../../../integrations/taxii21/cursor.js';
 import { makeSource, runOnce, tempStore } from '../../helpers/taxii21-harness.js';
 import { SOURCES, matrixValues, objectsOf } from '../../access/matrix-fixture.js';
-import { ACCESS, DEFAULT_COLLECTIONS, TAXII_KEYS, T0, taxiiRig, type Rig } from './rig.js';
+import { ACCESS, DEFAULT_COLLECTIONS, TAXII_KEYS, T0, ipIndicators, taxiiRig, type Rig } from './rig.js';
+import { TLP_MARKING_BY_LEVEL } from '../../../src/core/stix.js';
 
 /** The origin's view at amber (what the shared collection serves an amber key), without the store's own extension. */
 async function originView(rig: Rig): Promise<Map<string, StixObject>> {
@@ -60,5 +61,21 @@ describe('taxii21 source against our TAXII server', () => {
     assert.deepEqual(await copyOf(copy.store), after);
     const third = await runOnce(h, copy.store, T0 + 30_000);
     assert.equal(third.received, 0, 'nothing new: nothing read');
+  });
+
+  it('a collection whose filters skip long stretches of the log answers empty pages with more: true; the source follows them to the end', async (t) => {
+    const collections = { ...DEFAULT_COLLECTIONS, shared: { ...DEFAULT_COLLECTIONS.shared, types: ['malware'] } };
+    const rig = await taxiiRig(t, { listen: true, collections, taxii: { max_scan_per_request: 100 } });
+    const values = matrixValues();
+    await rig.ingest('bulk', ipIndicators(400, '45.170', TLP_MARKING_BY_LEVEL.clear));
+    await rig.ingest('late', objectsOf('src-a', values, T0).filter((o) => o.type === 'malware').slice(0, 3).map((o) => ({ ...o, object_marking_refs: undefined })));
+    assert.ok((await rig.store.head()) > 300, 'more than three scans of non-matching entries before the malware');
+    const copy = await tempStore();
+    t.after(() => copy.dispose());
+    const h = makeSource({ url: `${rig.url}/taxii2/`, collections: [DEFAULT_COLLECTIONS.shared.id], page_size: 5, overlap_secs: 0, auth: { header: 'X-Api-Key', api_key: TAXII_KEYS.amber } });
+    const run = await runOnce(h, copy.store, T0);
+    assert.deepEqual(run.rejectedByReason, {}, 'not taken for a stuck server');
+    assert.equal(run.received, 3);
+    assert.ok(run.pages > 3, `${run.pages} pages`);
   });
 });
