@@ -16,7 +16,8 @@ const TAXII_ERROR = {
   properties: { title: { type: 'string' }, description: { type: 'string' }, error_code: { type: 'string' }, http_status: { type: 'string' } },
   required: ['title', 'http_status'],
 } as const;
-const ERRORS = { '4xx': TAXII_ERROR, '5xx': TAXII_ERROR } as const;
+/** The refusals every TAXII route may answer, each a TAXII error message (docs/taxii.md). */
+const ERRORS = { 400: TAXII_ERROR, 401: TAXII_ERROR, 403: TAXII_ERROR, 404: TAXII_ERROR, 406: TAXII_ERROR, 429: TAXII_ERROR } as const;
 
 const params = (props: Record<string, unknown>) => ({ type: 'object', properties: props, required: Object.keys(props), additionalProperties: false });
 
@@ -116,7 +117,7 @@ export const addObjectsSchema = {
   tags: ['taxii'],
   params: params({ root: ROOT, collection: COLLECTION }),
   body: { type: 'object', properties: { objects: { type: 'array', items: { type: 'object' } } }, required: ['objects'], additionalProperties: true },
-  response: { 202: STATUS_RESOURCE, ...ERRORS },
+  response: { 202: STATUS_RESOURCE, ...ERRORS, 413: TAXII_ERROR, 415: TAXII_ERROR },
 } as const;
 
 export const manifestSchema = {
