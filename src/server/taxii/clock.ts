@@ -2,7 +2,7 @@ import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from '
 import { dirname } from 'node:path';
 
 /**
- * TAXII `date_added`, from the store's change log (docs/adr/0016-taxii-date-added.md).
+ * TAXII `date_added`, from the store's change log (docs/adr/0017-taxii-date-added.md).
  *
  * The change log orders every object by its last change (seq). The clock maps seqs to timestamps
  * through checkpoints (seq_i, ms_i): the seqs in (seq_{i-1}, seq_i] were first served under
