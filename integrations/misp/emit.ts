@@ -27,6 +27,8 @@ export interface Ctx {
   eventLabels: string[];
   eventSdoIds: string[];
   identityRef?: string;
+  /** the event's time (its timestamp, else its date, else the run time): the time of attributes without their own */
+  eventWhen: string;
   trace: boolean;
   /** MISP uuid (attribute or object) → the STIX object standing for it (observed-data, indicator, SDO, x-misp-attribute) */
   stixIdOf: Map<string, string>;

@@ -139,3 +139,29 @@ test('misp map: galaxies, relationships, sightings and the report', () => {
 test('misp map: deterministic (same input → same output); the table is checked in test/mappings/tables.test.ts', () => {
   assert.deepEqual(run().r.items, run().r.items);
 });
+
+test('issue 14 time model (docs/scoring.md): each record is seen at its last_seen, else its own timestamp, else the event timestamp', () => {
+  const ev = {
+    uuid: U(9, 1), info: 'dates', timestamp: '1767225600', // 2026-01-01
+    Attribute: [
+      { uuid: U(9, 2), type: 'domain', to_ids: true, value: 'a.example', timestamp: '1767312000', last_seen: '2026-01-05T10:00:00.000000+00:00' },
+      { uuid: U(9, 3), type: 'domain', to_ids: true, value: 'b.example', timestamp: '1767312000' },
+      { uuid: U(9, 4), type: 'domain', to_ids: true, value: 'c.example' },
+      { uuid: U(9, 5), type: 'domain', to_ids: false, value: 'd.example', first_seen: '2026-01-03T00:00:00Z', last_seen: '2026-01-04T00:00:00Z' },
+    ],
+    Object: [
+      { uuid: U(9, 6), name: 'domain-ip', timestamp: '1767398400', last_seen: '2026-01-06T00:00:00Z', Attribute: [{ uuid: U(9, 7), type: 'domain', to_ids: true, value: 'e.example' }] },
+      { uuid: U(9, 8), name: 'domain-ip', timestamp: '1767398400', Attribute: [{ uuid: U(9, 9), type: 'domain', to_ids: true, value: 'f.example' }] },
+    ],
+  };
+  const r = mapEvent(ev, { now: '2026-03-01T12:00:00.000Z', table, name: 't' });
+  const seen = new Map(r.items.map((i) => [i.object.id, i.seenAt]));
+  assert.equal(seen.get(`indicator--${U(9, 2)}`), '2026-01-05T10:00:00.000Z');
+  assert.equal(seen.get(`indicator--${U(9, 3)}`), '2026-01-02T00:00:00.000Z');
+  assert.equal(seen.get(`indicator--${U(9, 4)}`), '2026-01-01T00:00:00.000Z');
+  assert.equal(seen.get(`observed-data--${U(9, 5)}`), '2026-01-04T00:00:00.000Z');
+  assert.equal(seen.get(`indicator--${U(9, 6)}`), '2026-01-06T00:00:00.000Z');
+  assert.equal(seen.get(`indicator--${U(9, 8)}`), '2026-01-03T00:00:00.000Z');
+  const od = r.items.find((i) => i.object.id === `observed-data--${U(9, 5)}`)!.object;
+  assert.deepEqual([od.first_observed, od.last_observed], ['2026-01-03T00:00:00.000Z', '2026-01-04T00:00:00.000Z']);
+});

@@ -93,7 +93,7 @@ function mapAttribute(c: Ctx, a: Json, objectInfo?: ObjectInfo): void {
     if (trace) trace.outcome = 'empty';
     return;
   }
-  const when = ts !== undefined ? isoOf(ts) : opts.now;
+  const when = ts !== undefined ? isoOf(ts) : c.eventWhen;
   const tags = readTags(arr(a.Tag));
   const tlp = tags.tlp ?? c.eventTlp;
   const markings = tlpMarkings(c, tlp);
@@ -136,7 +136,7 @@ function mapAttribute(c: Ctx, a: Json, objectInfo?: ObjectInfo): void {
   if (!toIds) {
     for (const s of r.scos) emit(c, markings ? { ...s, object_marking_refs: markings } : s);
     const od = observedData(c, uuid, r.scos.map((s) => s.id), when, seenOf(a.first_seen), seenOf(a.last_seen), markings);
-    emit(c, od);
+    emit(c, od, { seenAt: String(od.last_observed) });
     c.stixIdOf.set(uuid, od.id);
     linkSdos(c, od.id, galaxyIds(c, arr(a.Galaxy), when, markings), when, markings, 'related-to');
     sightings(c, od.id, arr(a.Sighting), markings);
@@ -164,7 +164,7 @@ function ruleIndicator(c: Ctx, a: Json, uuid: string, patternType: string, value
   });
   ind.pattern_type = patternType;
   delete ind.pattern_version;
-  emit(c, ind, { confidence: c.opts.confidence, seenAt: when });
+  emit(c, ind, { confidence: c.opts.confidence, seenAt: seenOf(a.last_seen) ?? when });
   return ind.id;
 }
 
@@ -318,7 +318,7 @@ export function mapEvent(event: Json, opts: MispMapOptions, withTrace = false): 
   const dateIso = date && /^\d{4}-\d{2}-\d{2}$/.test(date) && Number.isFinite(Date.parse(date)) ? `${date}T00:00:00.000Z` : undefined;
   const when = ets !== undefined ? isoOf(ets) : dateIso ?? opts.now;
   const tags = readTags(arr(event.Tag));
-  const c: Ctx = { opts, res, seen: new Set(), refs: [], eventTlp: tags.tlp, eventLabels: tags.labels, eventSdoIds: [], trace: withTrace, stixIdOf: new Map(), pendingRefs: [] };
+  const c: Ctx = { opts, res, seen: new Set(), refs: [], eventTlp: tags.tlp, eventLabels: tags.labels, eventSdoIds: [], eventWhen: when, trace: withTrace, stixIdOf: new Map(), pendingRefs: [] };
   const markings = tlpMarkings(c, tags.tlp);
   const orgc = obj(event.Orgc);
   const orgUuid = orgc && uuidOf(orgc.uuid);

@@ -142,7 +142,7 @@ export function emitObject(c: Ctx, o: Json, info: ObjectInfo, eventWhen: string,
   let od: StixObject | undefined;
   if (scos.length > 0) {
     od = observedData(c, info.uuid, scos.map((s) => s.id), when, first, last, markings);
-    emit(c, od);
+    emit(c, od, { seenAt: String(od.last_observed) });
     main = od.id;
   } else if (info.others.length > 0) {
     // an object without observables (an annotation, a report object): kept as one custom object
@@ -166,7 +166,7 @@ export function emitObject(c: Ctx, o: Json, info: ObjectInfo, eventWhen: string,
       name: `MISP object ${info.name}`.slice(0, 256), description: str(o.comment), category: str(o['meta-category']), type: `object:${info.name}`,
       labels: [...(c.opts.labels ?? []), ...c.eventLabels, ...tags.labels], validFrom: first ?? when, validUntil: seenOf(o.last_seen), markings,
     });
-    emit(c, ind, { confidence: c.opts.confidence, seenAt: when });
+    emit(c, ind, { confidence: c.opts.confidence, seenAt: last ?? when });
     if (od) emit(c, relationship('based-on', ind.id, od.id, when, markings));
     hooks.linkSdos(ind.id, c.eventSdoIds, when, markings, 'indicates');
   }
