@@ -101,21 +101,21 @@ function mapAttribute(c: Ctx, a: Json, objectInfo?: ObjectInfo): void {
   if (!rule) {
     res.unknownTypes.set(type, (res.unknownTypes.get(type) ?? 0) + 1);
     if (trace) trace.outcome = 'unknown';
-    emit(c, contextObject(c, a, uuid, type, when, markings));
+    emit(c, contextObject(c, a, uuid, type, when, markings, tags.labels));
     kept(c, uuid, `x-misp-attribute--${uuid}`, objectInfo);
     return;
   }
   if (rule.handler === 'rule' || rule.handler === 'sdo') {
     const made = rule.handler === 'rule' ? ruleIndicator(c, a, uuid, rule.pattern_type!, value, when, tags.labels, markings, toIds) : domainObject(c, a, uuid, rule.sdo!, value, when, markings);
     if (trace) trace.outcome = made ? 'mapped' : 'context';
-    if (!made) emit(c, contextObject(c, a, uuid, type, when, markings));
+    if (!made) emit(c, contextObject(c, a, uuid, type, when, markings, tags.labels));
     kept(c, uuid, made ?? `x-misp-attribute--${uuid}`, objectInfo);
     return;
   }
   const r = mapAttributeValue(rule, value);
   if (r.ok === 'context') {
     if (trace) trace.outcome = 'context';
-    emit(c, contextObject(c, a, uuid, type, when, markings));
+    emit(c, contextObject(c, a, uuid, type, when, markings, tags.labels));
     kept(c, uuid, `x-misp-attribute--${uuid}`, objectInfo);
     return;
   }
@@ -135,7 +135,7 @@ function mapAttribute(c: Ctx, a: Json, objectInfo?: ObjectInfo): void {
   // to_ids: an indicator (its pattern carries the observable); otherwise an observation of its SCOs
   if (!toIds) {
     for (const s of r.scos) emit(c, markings ? { ...s, object_marking_refs: markings } : s);
-    const od = observedData(c, uuid, r.scos.map((s) => s.id), when, seenOf(a.first_seen), seenOf(a.last_seen), markings);
+    const od = observedData(c, uuid, r.scos.map((s) => s.id), when, seenOf(a.first_seen), seenOf(a.last_seen), markings, tags.labels);
     emit(c, od, { seenAt: String(od.last_observed) });
     c.stixIdOf.set(uuid, od.id);
     linkSdos(c, od.id, galaxyIds(c, arr(a.Galaxy), when, markings), when, markings, 'related-to');

@@ -141,7 +141,7 @@ export function emitObject(c: Ctx, o: Json, info: ObjectInfo, eventWhen: string,
   let main: string | undefined;
   let od: StixObject | undefined;
   if (scos.length > 0) {
-    od = observedData(c, info.uuid, scos.map((s) => s.id), when, first, last, markings);
+    od = observedData(c, info.uuid, scos.map((s) => s.id), when, first, last, markings, tags.labels);
     emit(c, od, { seenAt: String(od.last_observed) });
     main = od.id;
   } else if (info.others.length > 0) {
