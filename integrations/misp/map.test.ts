@@ -165,3 +165,22 @@ test('issue 14 time model (docs/scoring.md): each record is seen at its last_see
   const od = r.items.find((i) => i.object.id === `observed-data--${U(9, 5)}`)!.object;
   assert.deepEqual([od.first_observed, od.last_observed], ['2026-01-03T00:00:00.000Z', '2026-01-04T00:00:00.000Z']);
 });
+
+test('an object attribute tagged with a more restrictive TLP raises the whole object (never a TLP downgrade through merging); its tags are kept', () => {
+  const ev = {
+    uuid: U(10, 1), info: 'tlp', timestamp: '1767225600', Tag: [{ name: 'tlp:amber' }],
+    Object: [{
+      uuid: U(10, 2), name: 'file', timestamp: '1767225600', Attribute: [
+        { uuid: U(10, 3), type: 'filename', to_ids: false, value: 'secret-name.exe', Tag: [{ name: 'tlp:red' }, { name: 'source:partner' }] },
+        { uuid: U(10, 4), type: 'md5', to_ids: true, value: '0cc175b9c0f1b6a831c399e269772661' },
+      ],
+    }],
+  };
+  const r = mapEvent(ev, { now: '2026-03-01T12:00:00.000Z', table, name: 't' });
+  const byId = new Map(r.items.map((i) => [i.object.id, i.object]));
+  const od = byId.get(`observed-data--${U(10, 2)}`)!;
+  assert.deepEqual(od.object_marking_refs, [RED]);
+  for (const ref of od.object_refs as string[]) assert.deepEqual(byId.get(ref)!.object_marking_refs, [RED]);
+  assert.deepEqual(byId.get(`indicator--${U(10, 2)}`)!.object_marking_refs, [RED]);
+  assert.ok((byId.get(`indicator--${U(10, 2)}`)!.labels as string[]).includes('source:partner'));
+});

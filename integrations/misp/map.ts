@@ -129,7 +129,7 @@ function mapAttribute(c: Ctx, a: Json, objectInfo?: ObjectInfo): void {
     trace.scos = r.scos;
   }
   if (objectInfo) {
-    objectInfo.attributes.push({ uuid, toIds, comparisons: r.comparisons, scos: r.scos, galaxies: arr(a.Galaxy), sightings: arr(a.Sighting) });
+    objectInfo.attributes.push({ uuid, toIds, comparisons: r.comparisons, scos: r.scos, galaxies: arr(a.Galaxy), sightings: arr(a.Sighting), tlp: tags.tlp, labels: tags.labels });
     return;
   }
   // to_ids: an indicator (its pattern carries the observable); otherwise an observation of its SCOs

@@ -5,7 +5,7 @@
  * and the object's ObjectReferences as relationships. Pure.
  */
 import { deterministicId, scoId } from '../../src/core/ids.js';
-import type { StixObject } from '../../src/core/stix.js';
+import { tlpRank, type StixObject, type TlpLevel } from '../../src/core/stix.js';
 import { arr, bool, epochOf, isoOf, readTags, seenOf, str, uuidOf, type Json } from './context.js';
 import { emit, observedData, relationship, tlpMarkings, type Ctx } from './emit.js';
 
@@ -17,6 +17,9 @@ export interface ObjectAttribute {
   scos: StixObject[];
   galaxies: Json[];
   sightings: Json[];
+  /** the attribute's own TLP tag, if any */
+  tlp?: TlpLevel;
+  labels: string[];
 }
 
 export interface ObjectInfo {
@@ -133,7 +136,12 @@ export function emitObject(c: Ctx, o: Json, info: ObjectInfo, eventWhen: string,
   const ts = epochOf(o.timestamp);
   const when = ts !== undefined ? isoOf(ts) : eventWhen;
   const tags = readTags(arr(o.Tag));
-  const markings = tlpMarkings(c, tags.tlp ?? c.eventTlp);
+  // the object's TLP (else the event's), raised to the most restrictive TLP of its attributes: merged
+  // observables and the object's pattern carry what each attribute carries
+  let tlp = tags.tlp ?? c.eventTlp;
+  for (const a of info.attributes) if (a.tlp && (tlp === undefined || tlpRank(a.tlp) > tlpRank(tlp))) tlp = a.tlp;
+  const markings = tlpMarkings(c, tlp);
+  tags.labels = [...new Set([...tags.labels, ...info.attributes.flatMap((a) => a.labels)])];
   const first = seenOf(o.first_seen);
   const last = seenOf(o.last_seen);
   const scos = mergeScos(info.attributes).map((s) => (markings ? { ...s, object_marking_refs: markings } : s));
