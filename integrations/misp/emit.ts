@@ -4,7 +4,7 @@ import { deterministicId } from '../../src/core/ids.js';
 import type { StixObject, TlpLevel } from '../../src/core/stix.js';
 import type { MappedItem } from '../../src/pipeline/types.js';
 import { markingFor, str, type Json } from './context.js';
-import type { EventResult, MispMapOptions } from './map.js';
+import type { EventResult, MispMapOptions } from './types.js';
 
 export const MAX_VALUE = 1 << 20;
 

@@ -3,59 +3,17 @@
  * comes from `opts.now`; ids come from the MISP uuids (`indicator--<attribute uuid>`,
  * `report--<event uuid>`) or are deterministic (SCOs, relationships).
  */
-import type { Location, Rejection } from '../../src/core/errors.js';
+import type { Location } from '../../src/core/errors.js';
 import { deterministicId } from '../../src/core/ids.js';
-import type { Indicator, Observable, StixObject, TlpLevel } from '../../src/core/stix.js';
-import type { MappedItem } from '../../src/pipeline/types.js';
+import type { Indicator, StixObject } from '../../src/core/stix.js';
 import { mapAttributeValue } from './attribute.js';
 import { arr, bool, epochOf, isoOf, obj, readTags, seenOf, str, uuidOf, type Json } from './context.js';
 import { contextObject, emit, MAX_VALUE, observedData, relationship, tlpMarkings, type Ctx } from './emit.js';
 import { mapGalaxies } from './galaxy.js';
 import { emitObject, resolveReferences, type ObjectHooks, type ObjectInfo } from './object.js';
-import type { MispTable } from './table.js';
+import type { AttributeTrace, EventResult, MispMapOptions } from './types.js';
 
-export interface MispMapOptions {
-  /** RFC 3339 run time (injected). */
-  now: string;
-  table: MispTable;
-  /** Labels every object gets (the source's `labels`). */
-  labels?: readonly string[];
-  confidence?: number;
-  /** Only attributes with a timestamp at or after this (epoch s) are mapped; the event shell always is. */
-  sinceAttribute?: number;
-  name: string;
-  /** Make the event's report (default true; false for attribute searches, which see part of an event). */
-  report?: boolean;
-}
-
-export interface AttributeTrace {
-  uuid: string;
-  type: string;
-  toIds: boolean;
-  /** the indicator pattern, when one was made */
-  pattern?: string;
-  observables: Observable[];
-  /** the MISP object holding the attribute: its uuid and name */
-  object?: { uuid: string; name: string };
-  /** the observable objects made (traced runs only) */
-  scos?: StixObject[];
-  /** 'mapped' | 'context' | 'unknown' | a rejection reason */
-  outcome: string;
-}
-
-export interface EventResult {
-  items: MappedItem[];
-  rejections: Rejection[];
-  /** attributes read, in the event and its objects */
-  attributes: number;
-  /** types not in the table, with counts (kept as x-misp-attribute objects) */
-  unknownTypes: Map<string, number>;
-  /** the highest attribute/event timestamp seen (epoch s) */
-  maxTimestamp: number;
-  /** ObjectReferences mapped to relationships */
-  references: number;
-  trace: AttributeTrace[];
-}
+export type { AttributeTrace, EventResult, MispMapOptions } from './types.js';
 
 /** Keeps an attribute without observable (custom object, SDO, rule indicator) under its uuid for references. */
 function kept(c: Ctx, uuid: string, id: string, objectInfo: ObjectInfo | undefined): void {
