@@ -2,13 +2,10 @@ import { Option, type Command } from 'commander';
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { configOpt, dataDirOpt, EXIT_CONFIG, exitAfterFlush, fail, loadForCommand } from './cli-common.js';
-import { reachableUrl } from './cli-daemon.js';
+import { addRemoteOptions, withStoreOrDaemon, type RemoteClient, type RemoteOptions } from './cli-remote.js';
 import { SpooledOutput } from './cli-output.js';
 import { accessPolicy } from './access/policy.js';
-import { openStore } from './config/open-store.js';
-import { isStixgateError } from './core/errors.js';
 import { TLP_LEVELS, type StixObject, type TlpLevel } from './core/stix.js';
-import { readDaemonFile } from './daemon-file.js';
 import { compileScoring } from './score/model.js';
 import { writeBundle } from './search/bundle.js';
 import { parseFilter, type RawFilter, type SearchFilter } from './search/filter.js';
@@ -55,16 +52,10 @@ class AtomicFile {
 }
 
 /** The objects of a running daemon's search API, page by page (the store is locked by it). */
-async function* remoteObjects(base: string, key: string, raw: RawFilter): AsyncGenerator<StixObject> {
+async function* remoteObjects(client: RemoteClient, raw: RawFilter): AsyncGenerator<StixObject> {
   let cursor: string | undefined;
   do {
-    const q = new URLSearchParams();
-    for (const [k, v] of Object.entries(raw)) if (v !== undefined) q.set(k, String(v));
-    q.set('limit', '1000');
-    if (cursor) q.set('cursor', cursor);
-    const res = await fetch(`${base}/api/v1/objects?${q}`, { headers: { authorization: `Bearer ${key}` } });
-    const body = (await res.json()) as { objects?: StixObject[]; next?: string; error?: { code: string; message: string } };
-    if (!res.ok || !body.objects) throw new Error(`the daemon at ${base} answered ${res.status}: ${body.error?.message ?? 'no objects'}`);
+    const body = await client.call<{ objects: StixObject[]; next?: string }>('GET', '/api/v1/objects', { query: { ...raw, limit: 1000, cursor } });
     yield* body.objects;
     cursor = body.next;
   } while (cursor);
@@ -85,6 +76,7 @@ export function addExportCommand(program: Command): void {
     .addOption(dataDirOpt())
     .addOption(new Option('--max-tlp <level>', 'the most restrictive TLP exported (what a reader at this ceiling sees)').choices([...TLP_LEVELS]).default('green'))
     .option('-o, --output <file>', 'write the bundle to this file (atomically: a temporary file renamed when complete); default stdout');
+  addRemoteOptions(cmd);
   for (const [flag, , help] of FILTER_FLAGS) cmd.option(flag, help);
   cmd.action(async (opts: Record<string, string | undefined>) => {
     const raw: RawFilter = {};
@@ -115,21 +107,10 @@ async function exportTo(out: { write(text: string): void }, filter: SearchFilter
   const loaded = loadForCommand(opts);
   const dataDir = resolve(opts.dataDir ?? loaded.config.data_dir);
   const ceiling = opts.maxTlp as TlpLevel;
-  let store;
-  try {
-    store = await openStore(loaded.config, dataDir);
-  } catch (e) {
-    if (!(isStixgateError(e) && e.code === 'STIXGATE_ERR_STORE_LOCKED')) throw e;
-    const daemon = readDaemonFile(dataDir);
-    const key = process.env.STIXGATE_API_KEY;
-    if (!daemon || !key) throw new Error(`${e.message}; to export from the running daemon, set STIXGATE_API_KEY to a key with the "search" scope`);
-    // the daemon's key decides the ceiling: its max_tlp, not --max-tlp
-    return writeBundle(remoteObjects(reachableUrl(daemon.url), key, raw), (t) => out.write(t));
-  }
-  try {
+  return withStoreOrDaemon(opts as RemoteOptions, loaded, dataDir, async (t) => {
+    // through a running daemon, its key decides the ceiling (its max_tlp, not --max-tlp)
+    if (t.remote) return writeBundle(remoteObjects(t.remote, raw), (x) => out.write(x));
     const policy = accessPolicy({ defaultTlp: loaded.config.default_tlp, scoring: compileScoring(loaded.config.scoring) });
-    return await writeBundle(searchAll(store, filter, { ceiling, policy }), (t) => out.write(t));
-  } finally {
-    await store.close();
-  }
+    return writeBundle(searchAll(t.store, filter, { ceiling, policy }), (x) => out.write(x));
+  });
 }

@@ -112,7 +112,7 @@ sinks:
   assert.equal(remotePush.upserted, 5);
   assert.equal(splunk.documents('search', 'stixgate_indicators').length, 5);
   const remoteStats = (await cli(['stats', ...base0], env)).stdout;
-  const exported = await cli(['export', '--max-tlp', 'red', ...base0], env);
+  const exported = await cli(['export', '--max-tlp', 'red', '--api-key-file', keyFile, ...base0]);
   assert.equal(exported.status, 0, exported.stderr);
   assert.equal(JSON.parse(exported.stdout).objects.length, 5);
 

@@ -115,7 +115,7 @@ describe('stixgate export', () => {
       const wrongKey = await cliAsync(['export', '--data-dir', data, '-c', config], { STIXGATE_API_KEY: 'k-not-a-key-000000000000' });
       assert.equal(wrongKey.status, 3);
       assert.equal(wrongKey.stdout, '');
-      assert.match(wrongKey.stderr, /answered 401/);
+      assert.match(wrongKey.stderr, /refused GET \/api\/v1\/objects: 401/);
     } finally {
       await app.close();
       await store.close();
