@@ -98,11 +98,11 @@ export const commonSinkSchema = {
 export const embeddedStoreSchema = s.object(
   {
     type: s.enum(['embedded'] as const, { default: 'embedded', description: 'store backend: `embedded` (SQLite in data_dir) or `opensearch` (docs/opensearch.md)' }),
-    sync: s.enum(['normal', 'full'] as const, { default: 'normal', description: '`full` also survives power loss, at a write cost' }),
+    sync: s.enum(['normal', 'full'] as const, { default: 'full', description: '`full` syncs every commit, so acknowledged data survives power loss; `normal` syncs at checkpoints only (faster; a power cut may lose the last acknowledged batches)' }),
     seen_granularity_secs: s.int({ default: 3600, min: 0, max: 7 * 86400, description: 'last_seen / valid_until move only by more than this, so re-polls write nothing' }),
     cache_mb: s.int({ default: 256, min: 8, max: 65536, description: 'SQLite page cache (reads of stored objects; ids and values are indexed in memory beside it, about 20-40 bytes per object)' }),
   },
-  { default: { type: 'embedded', sync: 'normal', seen_granularity_secs: 3600, cache_mb: 256 } },
+  { default: { type: 'embedded', sync: 'full', seen_granularity_secs: 3600, cache_mb: 256 } },
 );
 
 export type EmbeddedStoreConfig = Infer<typeof embeddedStoreSchema>;
@@ -112,7 +112,7 @@ export type StoreConfig = EmbeddedStoreConfig | OpenSearchStoreConfig;
 export const storeSchema = s.tagged(
   (t) => (t === 'embedded' ? embeddedStoreSchema : t === 'opensearch' ? opensearchStoreSchema : undefined),
   () => ['embedded', 'opensearch'],
-  { default: { type: 'embedded', sync: 'normal', seen_granularity_secs: 3600, cache_mb: 256 }, description: 'the store backend' },
+  { default: { type: 'embedded', sync: 'full', seen_granularity_secs: 3600, cache_mb: 256 }, description: 'the store backend' },
 ) as Schema<StoreConfig>;
 
 export const lookupSchema = s.object(

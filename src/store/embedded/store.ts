@@ -148,7 +148,7 @@ export class EmbeddedStore implements Store {
     if (this.opened) return;
     this.opened = openDatabase({
       dataDir: this.opts.dataDir,
-      sync: this.opts.sync ?? 'normal',
+      sync: this.opts.sync ?? 'full',
       readonly: this.opts.readonly ?? false,
       integrityCheck: this.opts.integrityCheck ?? 'after-crash',
       cacheMb: this.opts.cacheMb,
