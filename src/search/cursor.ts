@@ -1,4 +1,5 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { openToken, sealToken } from '../core/sealed-token.js';
 
 /**
  * Opaque, tamper-proof paging cursors: the store position to resume after, bound to the filter
@@ -25,27 +26,14 @@ export class CursorSealer {
   }
 
   seal(position: string, scope: CursorScope): string {
-    const body = Buffer.from(JSON.stringify([VERSION, position]), 'utf8').toString('base64url');
-    return `${body}.${this.mac(body, scope).toString('base64url')}`;
+    return sealToken(this.key, binding(scope), [VERSION, position]);
   }
 
   /** The position sealed in `token`, or undefined when it is not a cursor this key made for `scope`. */
   open(token: string, scope: CursorScope): string | undefined {
-    const dot = token.indexOf('.');
-    if (dot <= 0 || token.length > 2048) return undefined;
-    const body = token.slice(0, dot);
-    const mac = Buffer.from(token.slice(dot + 1), 'base64url');
-    const want = this.mac(body, scope);
-    if (mac.length !== want.length || !timingSafeEqual(mac, want)) return undefined;
-    try {
-      const v = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as unknown;
-      return Array.isArray(v) && v.length === 2 && v[0] === VERSION && typeof v[1] === 'string' ? v[1] : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private mac(body: string, scope: CursorScope): Buffer {
-    return createHmac('sha256', this.key).update(`${VERSION}\n${scope.ceiling}\n${scope.filter}\n${body}`).digest();
+    const v = openToken(this.key, binding(scope), token, { maxLength: 2048 });
+    return Array.isArray(v) && v.length === 2 && v[0] === VERSION && typeof v[1] === 'string' ? v[1] : undefined;
   }
 }
+
+const binding = (scope: CursorScope): string => `${VERSION}\n${scope.ceiling}\n${scope.filter}`;

@@ -1,11 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
 import type { LookupAddress } from 'node:dns';
-import type { AddressInfo } from 'node:net';
 import { StixgateError } from '../../src/core/errors.js';
 import { createHttpClient } from '../../src/http/client.js';
-import type { HttpPolicy } from '../../src/http/types.js';
+import { canary, policy } from '../helpers/ssrf-kit.js';
 import { startForwardProxy } from '../helpers/forward-proxy.js';
 
 /**
@@ -13,22 +11,6 @@ import { startForwardProxy } from '../helpers/forward-proxy.js';
  * never sees the address. A name that resolves to a denied range is refused before anything is
  * sent to the proxy. Here the proxy resolves every name to a loopback canary.
  */
-function policy(over: Partial<HttpPolicy> = {}): HttpPolicy {
-  return {
-    headersTimeoutMs: 2000, bodyTimeoutMs: 2000, totalTimeoutMs: 5000, maxBytes: 1 << 20, maxRedirects: 3,
-    allowPrivate: false, allowInsecure: true, verifyTls: true,
-    retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1000 }, ...over,
-  };
-}
-
-async function canary(): Promise<{ server: Server; port: number; count: () => number }> {
-  let n = 0;
-  const server = createServer((_req, res) => res.end('canary'));
-  server.on('connection', () => n++);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, port: (server.address() as AddressInfo).port, count: () => n };
-}
-
 const NAMES: Record<string, LookupAddress[]> = {
   'rebind.test': [{ address: '127.0.0.1', family: 4 }],
   'mixed.test': [{ address: '93.184.216.34', family: 4 }, { address: '10.0.0.7', family: 4 }],

@@ -1,12 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { LookupAddress } from 'node:dns';
 import { checkUrl, isDeniedAddress, redactUrl } from '../../src/http/ssrf.js';
 import { createHttpClient } from '../../src/http/client.js';
 import { StixgateError } from '../../src/core/errors.js';
-import type { HttpPolicy } from '../../src/http/types.js';
+import { canary, policy } from '../helpers/ssrf-kit.js';
 
 const strict = { allowPrivate: false, allowInsecure: false };
 const insecureOnly = { allowPrivate: false, allowInsecure: true };
@@ -112,22 +110,6 @@ test('redactUrl drops userinfo, query values and fragments', () => {
   assert.equal(redactUrl('https://u:secret@h.example:8443/p/a?apikey=SECRET#frag'), 'https://h.example:8443/p/a?…');
   assert.equal(redactUrl('https://h.example/p'), 'https://h.example/p');
 });
-
-function policy(over: Partial<HttpPolicy> = {}): HttpPolicy {
-  return {
-    headersTimeoutMs: 2000, bodyTimeoutMs: 2000, totalTimeoutMs: 5000, maxBytes: 1 << 20, maxRedirects: 3,
-    allowPrivate: false, allowInsecure: true, verifyTls: true,
-    retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1000 }, ...over,
-  };
-}
-
-async function canary(): Promise<{ server: Server; port: number; count: () => number }> {
-  let n = 0;
-  const server = createServer((_req, res) => res.end('canary'));
-  server.on('connection', () => n++);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, port: (server.address() as AddressInfo).port, count: () => n };
-}
 
 test('client with allowPrivate=false: 0 connections reach a loopback canary', async () => {
   const c = await canary();

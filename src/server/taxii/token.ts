@@ -1,6 +1,7 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { openToken, sealToken } from '../../core/sealed-token.js';
 
 /**
  * `next` tokens (FAULTS A11): opaque to clients, and tamper-proof. A token is the paging state
@@ -36,28 +37,13 @@ export function loadTokenKey(file: string | undefined): Buffer {
 export class TokenSigner {
   constructor(private readonly key: Buffer) {}
 
-  private mac(binding: string, body: string): Buffer {
-    return createHmac('sha256', this.key).update(binding).update('\n').update(body).digest().subarray(0, MAC_BYTES);
-  }
-
   sign(state: TokenState, binding: string): string {
-    const body = Buffer.from(JSON.stringify({ p: state.pos })).toString('base64url');
-    return `${body}.${this.mac(binding, body).toString('base64url')}`;
+    return sealToken(this.key, binding, { p: state.pos }, MAC_BYTES);
   }
 
   /** The state of a token issued under `binding`, or undefined when it was not. */
   verify(token: string, binding: string): TokenState | undefined {
-    const dot = token.indexOf('.');
-    if (dot <= 0 || token.length > 512) return undefined;
-    const body = token.slice(0, dot);
-    const mac = Buffer.from(token.slice(dot + 1), 'base64url');
-    const want = this.mac(binding, body);
-    if (mac.length !== want.length || !timingSafeEqual(mac, want)) return undefined;
-    try {
-      const v = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { p?: unknown };
-      return typeof v.p === 'number' && Number.isSafeInteger(v.p) && v.p >= 0 ? { pos: v.p } : undefined;
-    } catch {
-      return undefined;
-    }
+    const v = openToken(this.key, binding, token, { maxLength: 512, macBytes: MAC_BYTES }) as { p?: unknown } | undefined;
+    return v && typeof v.p === 'number' && Number.isSafeInteger(v.p) && v.p >= 0 ? { pos: v.p } : undefined;
   }
 }
