@@ -13,8 +13,7 @@ import { openStore } from './config/open-store.js';
 import { Scheduler, type JobSpec, type RunFn } from './pipeline/scheduler.js';
 import { runWithLease } from './pipeline/lease.js';
 import { createSourceComponent, type SourceComponent } from './pipeline/components.js';
-import { runSource } from './pipeline/runner.js';
-import { closeSinkComponent, createSinkComponent, runSinkComponent, type SinkComponent } from './delivery/component.js';
+import { closeSinkComponent, createSinkComponent, type SinkComponent } from './delivery/component.js';
 import { Allowlist } from './filter/ingest-allowlist.js';
 import { buildIndex, IndexFollower, type LookupIndex } from './lookup/index.js';
 import { buildServer } from './server/index.js';
@@ -23,21 +22,18 @@ import { warnInsecureEnvironment } from './http/client.js';
 import { MAPPINGS_DIR, VERSION } from './paths.js';
 import { removeDaemonFile, writeDaemonFile } from './daemon-file.js';
 import { Correlator, CorrelationMetrics } from './correlate/index.js';
-import { createPublishFilter, reloadWarninglists } from './filter/setup.js';
 import type { PublishFilter } from './filter/policy.js';
-import { createHttpClient } from './http/client.js';
 import { compileScoring, type Scoring } from './score/model.js';
 import { DEFAULT_POLICY, accessPolicy, type AccessPolicy } from './access/policy.js';
-import { rescoreStore } from './store/rescore.js';
-import { enricherHttpPolicy, enricherRunSettings } from './enrich/schema.js';
 import { EnrichCache } from './enrich/records.js';
-import { runEnricher } from './enrich/runner.js';
-import type { EnricherDefinition } from './enrich/types.js';
 import { EdlLists } from './edl/index.js';
 import { EdlMetrics } from './telemetry/edl-metrics.js';
 import type { SinkRunSummary } from './delivery/runner.js';
 import { createAdminControl, PauseBook } from './daemon-admin.js';
 import { documentTypes, ingestDocument } from './daemon-ingest.js';
+import { enricherJobs, expireJob, type JobHost, rescoreJob, schedulerHooks, warninglistJob } from './daemon-jobs.js';
+import { buildPublishFilter } from './daemon-publish.js';
+import { runSinkJob, runSourceJob, sinkRun } from './daemon-runs.js';
 import type { AdminControl } from './server/admin-types.js';
 
 export interface DaemonOptions {
@@ -77,12 +73,14 @@ export class Daemon {
   private components = new Map<string, SourceComponent>();
   private sinks = new Map<string, SinkComponent>();
   private readonly now: () => number;
+  /** The daemon's state as its own jobs (src/daemon-jobs.ts) read it when they run. */
+  private readonly jobHost: JobHost;
   private stopping = false;
   private dataDir?: string;
   private reloads = 0;
   private started?: string;
   /** Source runs in progress (the correlation index follows slowly meanwhile). */
-  private sourceRuns = 0;
+  private readonly sourceRuns = { count: 0 };
   /** Jobs paused through the admin API (kept in the store). */
   private readonly pauses = new PauseBook();
   /** Counts of each job's last finished run (the admin API shows them). */
@@ -95,6 +93,23 @@ export class Daemon {
 
   constructor(private readonly o: DaemonOptions) {
     this.now = o.now ?? Date.now;
+    this.jobHost = {
+      loaded: () => this.loaded,
+      store: () => this.store!,
+      scoring: () => this.scoring!,
+      access: () => this.access,
+      publish: () => this.publish,
+      edl: () => this.edl,
+      scheduler: () => this.scheduler,
+      registry: this.o.registry,
+      metrics: this.metrics,
+      logger: this.o.logger,
+      now: this.now,
+      withLease: (name, signal, job) => this.withLease(name, signal, job),
+      correlator: () => this.correlator,
+      lastSummary: this.lastSummary,
+      activeSourceRuns: this.sourceRuns,
+    };
   }
 
   get address(): string | undefined {
@@ -122,7 +137,7 @@ export class Daemon {
       this.correlator = new Correlator({ dataDir, maxFanout: cc.max_fanout_per_value, metrics: new CorrelationMetrics(this.metrics.registry), logger: log, access: this.access });
       // a first build of a large store takes minutes: it runs in the background, never blocking readiness
       // while a source run ingests, timed catch-ups apply one slice per tick (the run's end triggers a full one)
-      this.correlator.start(this.store, cc.follow_interval_ms, cc.page_size, () => this.sourceRuns > 0);
+      this.correlator.start(this.store, cc.follow_interval_ms, cc.page_size, () => this.sourceRuns.count > 0);
       this.statsTimer = setInterval(() => { try { this.correlator?.stats(); } catch { /* reported by the correlator */ } }, 60_000);
       this.statsTimer.unref();
     }
@@ -166,19 +181,7 @@ export class Daemon {
   }
 
   private createScheduler(): Scheduler {
-    return new Scheduler({
-      onError: (id: string, err: unknown) => {
-        const reason = isStixgateError(err) ? err.reason : 'internal';
-        this.metrics.runErrors.inc({ job_name: id, reason });
-        if (isStixgateError(err) && err.code.startsWith('STIXGATE_ERR_STORE_')) this.metrics.storeErrors.inc({ code: err.code.replace(/^STIXGATE_ERR_/, '').toLowerCase() });
-        if (isStixgateError(err) && err.retryAfterMs !== undefined) this.scheduler?.deferUntil(id, this.now() + err.retryAfterMs);
-        this.o.logger.error({ job: id, code: isStixgateError(err) ? err.code : undefined, reason }, (err as Error).message);
-      },
-      onOverlap: (id: string) => {
-        this.metrics.runOverlaps.inc({ job_name: id });
-        this.o.logger.warn({ job: id }, 'previous run still going; tick skipped');
-      },
-    });
+    return new Scheduler(schedulerHooks(this.jobHost));
   }
 
   private jobIds: string[] = [];
@@ -203,7 +206,7 @@ export class Daemon {
       this.addJob(
         id,
         { schedule: c.schedule, intervalMs: c.schedule ? undefined : (c.interval_secs ?? 3600) * 1000, timezone: c.timezone, runOnStart: c.run_on_start as boolean | undefined, timeoutMs: 6 * 3600_000 },
-        (signal) => this.withLease(`source:${id}`, signal, (s2) => this.runJob(comp, s2, allowlist)),
+        (signal) => this.withLease(`source:${id}`, signal, (s2) => runSourceJob(this.jobHost, comp, s2, allowlist)),
       );
     }
     const dataDir = resolve(this.o.dataDir ?? config.data_dir);
@@ -215,71 +218,12 @@ export class Daemon {
       this.addJob(
         `sink:${id}`,
         { schedule: c.schedule, intervalMs: c.schedule ? undefined : (c.interval_secs ?? 30) * 1000, timezone: c.timezone, runOnStart: true, timeoutMs: 6 * 3600_000 },
-        (signal) => this.withLease(`sink:${id}`, signal, async (s2) => void (await this.runSinkJob(comp, s2))),
+        (signal) => this.withLease(`sink:${id}`, signal, async (s2) => void (await runSinkJob(this.jobHost, comp, s2))),
       );
     }
-    const wl = config.warninglists;
-    if (wl.enabled && (wl.paths.length || wl.urls.length)) {
-      this.addJob('warninglists', { intervalMs: wl.refresh_hours * 3600_000 }, async (signal) => {
-        if (!this.publish) return;
-        const http = this.warninglistHttp();
-        try {
-          const r = await reloadWarninglists(this.publish, this.resolvedWarninglists(), http, signal);
-          for (const p of r.problems) this.o.logger.warn({ list: p.origin, path: p.path }, p.message);
-          if (!r.swapped) this.o.logger.warn('warninglist reload loaded nothing; keeping the previous lists');
-          else {
-            this.metrics.lastSuccess.set({ job_name: 'warninglists' }, this.now() / 1000);
-            // the lists judged every value against the previous warninglists
-            await this.edl?.rebuild();
-          }
-        } finally {
-          await http.close();
-        }
-      });
-    }
-    const sc = config.scoring;
-    this.addJob('rescore', { intervalMs: sc.rescore_interval_secs * 1000, runOnStart: false }, (signal) =>
-      this.withLease('rescore', signal, async (s2) => {
-        // the model the store merges with (compiled from the same start-up configuration)
-        const r = await rescoreStore(this.store!, this.scoring!, this.now(), { pageSize: sc.rescore_page_size, signal: s2 });
-        if (r.updated) this.metrics.rescored.inc({ outcome: 'updated' }, r.updated);
-        if (r.expired) this.metrics.rescored.inc({ outcome: 'expired' }, r.expired);
-        this.o.logger.info(r, 'scores decayed');
-        this.metrics.lastSuccess.set({ job_name: 'rescore' }, this.now() / 1000);
-      }),
-    );
-    for (const [id, raw] of Object.entries(config.enrichers)) {
-      if (!raw.enabled) continue;
-      const def = this.o.registry.find((d) => d.kind === 'enricher' && d.type === raw.type) as EnricherDefinition | undefined;
-      if (!def) continue;
-      const logger = this.o.logger.child({ enricher: id, type: raw.type });
-      const http = createHttpClient(enricherHttpPolicy(raw, this.loaded.dir), { component: `enrich:${id}`, logger });
-      this.enrichHttp.push(http);
-      const enricher = def.create(raw, { logger, configDir: this.loaded.dir, mappingsDir: MAPPINGS_DIR });
-      let cache = this.enrichCaches.get(id);
-      if (!cache) this.enrichCaches.set(id, (cache = new EnrichCache(raw.cache_size)));
-      const hooks = this.metrics.enricherHooks(id);
-      const job = `enrich:${id}`;
-      this.addJob(job, { intervalMs: raw.interval_secs * 1000, runOnStart: raw.run_on_start }, (signal) =>
-        this.withLease(job, signal, async (s2) => {
-          const sum = await runEnricher({ id, enricher, store: this.store!, http, logger, metrics: hooks, now: this.now, signal: s2, cache, access: this.access, ...enricherRunSettings(def, raw) });
-          this.metrics.runs.inc({ job_name: job, outcome: sum.error ? 'error' : 'success' });
-          if (sum.retryAfterMs) this.scheduler?.deferUntil(job, this.now() + sum.retryAfterMs);
-          if (sum.error) logger.error({ stopped: sum.stopped }, `enrichment stopped: ${sum.error}`);
-          else this.metrics.lastSuccess.set({ job_name: job }, this.now() / 1000);
-        }),
-      );
-    }
-    this.addJob('expire', { intervalMs: config.expire_interval_secs * 1000, runOnStart: true }, (signal) =>
-      this.withLease('expire', signal, async () => {
-        const n = await this.store!.expire(this.now());
-        if (n) {
-          this.metrics.expired.inc(n);
-          this.o.logger.info({ expired: n }, 'indicators expired');
-        }
-        this.metrics.lastSuccess.set({ job_name: 'expire' }, this.now() / 1000);
-      }),
-    );
+    const h = this.jobHost;
+    const own = [warninglistJob(h), rescoreJob(h), ...enricherJobs(h, this.enrichCaches, (http) => this.enrichHttp.push(http)), expireJob(h)];
+    for (const j of own) if (j) this.addJob(j.id, j.spec, j.run);
     this.metrics.initComponents({ jobs: this.jobIds, sources: [...this.components.keys()], sinks: [...this.sinks.keys()], enrichers: this.jobIds.filter((j) => j.startsWith('enrich:')).map((j) => j.slice(7)) });
   }
 
@@ -289,62 +233,6 @@ export class Daemon {
       store: this.store!, name, holder: this.instanceId, ttlMs: this.loaded.config.lease_ttl_secs * 1000, now: this.now, logger: this.o.logger, signal,
       onHeldElsewhere: () => this.metrics.runs.inc({ job_name: name, outcome: 'lease_held_elsewhere' }),
     }, job);
-  }
-
-  private async runJob(comp: SourceComponent, signal: AbortSignal, allowlist: Allowlist): Promise<void> {
-    const end = this.metrics.runDuration.startTimer({ job_name: comp.id });
-    this.sourceRuns++;
-    try {
-      const sum = await runSource({
-        id: comp.id, source: comp.source, config: comp.config, store: this.store!, http: comp.http, logger: comp.logger,
-        metrics: this.metrics, allowlist, allowRed: this.loaded.config.allow_red, defaultTlp: this.loaded.config.default_tlp, signal, now: this.now,
-      });
-      if (signal.aborted) {
-        this.metrics.runs.inc({ job_name: comp.id, outcome: 'aborted' });
-        return;
-      }
-      this.metrics.runs.inc({ job_name: comp.id, outcome: 'success' });
-      this.metrics.lastSuccess.set({ job_name: comp.id }, this.now() / 1000);
-      void this.correlator?.catchUp(this.store!, { pageSize: this.loaded.config.correlation.page_size }).catch(() => undefined);
-      const { samples, ...counts } = sum;
-      this.lastSummary.set(comp.id, counts);
-      comp.logger.info(counts, 'run finished');
-      for (const r of samples.slice(0, 5)) comp.logger.warn({ reason: r.reason, location: r.location }, r.message);
-    } catch (e) {
-      this.metrics.runs.inc({ job_name: comp.id, outcome: 'error' });
-      throw e;
-    } finally {
-      this.sourceRuns--;
-      end();
-    }
-  }
-
-  private async runSinkJob(comp: SinkComponent, signal: AbortSignal, full = false): Promise<SinkRunSummary> {
-    const job = `sink:${comp.id}`;
-    const end = this.metrics.runDuration.startTimer({ job_name: job });
-    try {
-      const sum = await this.sinkRun(comp, signal, { full });
-      const { planned: _planned, ...counts } = sum;
-      this.lastSummary.set(job, counts);
-      this.metrics.runs.inc({ job_name: job, outcome: signal.aborted ? 'aborted' : 'success' });
-      if (!signal.aborted) this.metrics.lastSuccess.set({ job_name: job }, this.now() / 1000);
-      if (sum.changes) comp.logger.info({ ...sum, planned: undefined }, 'push finished');
-      return sum;
-    } catch (e) {
-      this.metrics.runs.inc({ job_name: job, outcome: 'error' });
-      if (isStixgateError(e) && e.code === 'STIXGATE_ERR_SINK_AUTH') comp.logger.error({ alert: 'sink_paused' }, `sink paused until its credentials are accepted: ${e.message}`);
-      throw e;
-    } finally {
-      end();
-    }
-  }
-
-  /** One run of a sink with the daemon's store, metrics, view and publish filter (`dryRun` sends and commits nothing). */
-  private sinkRun(comp: SinkComponent, signal: AbortSignal, o: { full?: boolean; dryRun?: boolean }): Promise<SinkRunSummary> {
-    const publish = this.publish;
-    return runSinkComponent(comp, {
-      store: this.store!, metrics: o.dryRun ? undefined : this.metrics, signal, now: this.now, access: this.access, publish: publish && ((x, s) => publish.check(x, s)), ...o,
-    });
   }
 
   /** The admin API's view of this process (src/daemon-admin.ts). */
@@ -362,16 +250,16 @@ export class Daemon {
         const allowlist = this.allowlist;
         return this.scheduler!.runNow(id, (signal) => this.withLease(`source:${id}`, signal, (s2) => {
           onRun();
-          return this.runJob(comp, s2, allowlist);
+          return runSourceJob(this.jobHost, comp, s2, allowlist);
         }));
       },
       push: async (id, full) => {
         const comp = this.sinks.get(id)!;
         let sum: SinkRunSummary | undefined;
-        await this.scheduler!.runNow(`sink:${id}`, (signal) => this.withLease(`sink:${id}`, signal, async (s2) => void (sum = await this.runSinkJob(comp, s2, full))));
+        await this.scheduler!.runNow(`sink:${id}`, (signal) => this.withLease(`sink:${id}`, signal, async (s2) => void (sum = await runSinkJob(this.jobHost, comp, s2, full))));
         return sum;
       },
-      dryRun: (id, full) => this.sinkRun(this.sinks.get(id)!, new AbortController().signal, { full, dryRun: true }),
+      dryRun: (id, full) => sinkRun(this.jobHost, this.sinks.get(id)!, new AbortController().signal, { full, dryRun: true }),
       reload: () => this.reloadOutcome(),
       ingestTypes: () => documentTypes(this.o.registry),
       ingest: (doc, r) => ingestDocument(doc, r, {
@@ -381,31 +269,8 @@ export class Daemon {
     });
   }
 
-  /** Warninglist paths resolve from the configuration file's directory. */
-  private resolvedWarninglists() {
-    const wl = this.loaded.config.warninglists;
-    return { ...wl, paths: wl.paths.map((p) => resolve(this.loaded.dir, p)) };
-  }
-
-  private warninglistHttp() {
-    return createHttpClient(
-      { headersTimeoutMs: 30_000, bodyTimeoutMs: 60_000, totalTimeoutMs: 120_000, maxBytes: 64 * 1024 * 1024, maxRedirects: 3, allowPrivate: false, allowInsecure: false, verifyTls: true, retry: { maxAttempts: 3, baseDelayMs: 1000, maxDelayMs: 10_000, maxRetryAfterMs: 60_000 } },
-      { component: 'warninglists', logger: this.o.logger },
-    );
-  }
-
-  private async buildPublishFilter(): Promise<PublishFilter> {
-    const config = this.loaded.config;
-    const trusted = Object.entries(config.sources).filter(([, c]) => (c as { enabled: boolean; trusted: boolean }).enabled && (c as { trusted: boolean }).trusted).map(([id]) => id);
-    const http = this.warninglistHttp();
-    try {
-      const { filter, problems } = await createPublishFilter({ warninglists: this.resolvedWarninglists(), publish_allowlist: config.publish_allowlist }, trusted, http);
-      for (const p of problems) this.o.logger.warn({ list: p.origin, path: p.path }, p.message);
-      this.o.logger.info({ lists: filter.lists?.size ?? 0 }, 'warninglists loaded');
-      return filter;
-    } finally {
-      await http.close();
-    }
+  private buildPublishFilter(): Promise<PublishFilter> {
+    return buildPublishFilter(this.loaded, this.o.logger);
   }
 
   private closeComponents(): void {
