@@ -29,10 +29,13 @@ function sortKeys(keys: string[]): string[] {
   for (let i = 1; i < keys.length; i++) {
     const k = keys[i];
     let j = i - 1;
-    if (keys[j] <= k) continue;
-    while (j >= 0 && keys[j] > k) {
-      keys[j + 1] = keys[j];
+    let kj: string | undefined = keys[j];
+    if (k === undefined || kj === undefined || kj <= k) continue;
+    // kj is keys[j] while j >= 0; the array has no holes, so undefined only past its start
+    while (kj !== undefined && kj > k) {
+      keys[j + 1] = kj;
       j--;
+      kj = j >= 0 ? keys[j] : undefined;
     }
     keys[j + 1] = k;
   }
@@ -65,8 +68,7 @@ export function canonicalize(value: unknown): string {
       const keys = sortKeys(Object.keys(obj));
       let out = '{';
       let first = true;
-      for (let i = 0; i < keys.length; i++) {
-        const k = keys[i];
+      for (const k of keys) {
         const v = obj[k];
         if (v === undefined) continue;
         out += (first ? '' : ',') + quoteKey(k) + ':' + canonicalize(v);

@@ -74,12 +74,15 @@ export function parseCsvLine(text: string, delim: string): Parsed {
   }
 }
 
+type PendingLine = { line: number; text: string; error?: undefined };
+
 export class CsvRowAssembler {
   private readonly delim: string;
   private readonly comments: readonly string[];
   private readonly maxLines: number;
   private readonly maxChars: number;
-  private pending: { line: number; text: string; error?: undefined }[] | undefined;
+  /** The lines of an open quoted record, first line first (never empty while set). */
+  private pending: [PendingLine, ...PendingLine[]] | undefined;
   private pendingChars = 0;
 
   constructor(opts: CsvRowOptions = {}) {
@@ -153,7 +156,7 @@ export class CsvRowAssembler {
     if (text.length === 0 || (this.comments.length > 0 && this.isComment(text))) return;
     const p = parseCsvLine(text, this.delim);
     if ('fields' in p) {
-      if (p.fields.length === 1 && p.fields[0].trim() === '') return;
+      if (p.fields.length === 1 && p.fields[0]?.trim() === '') return;
       out.push({ line: r.line, fields: p.fields });
     } else if ('incomplete' in p) {
       this.pending = [{ line: r.line, text }];

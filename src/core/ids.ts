@@ -42,12 +42,14 @@ function sha1(ns: Buffer, name: string): Buffer {
 /** RFC 4122 §4.3 name-based UUID, version 5 (SHA-1), over the UTF-8 bytes of `name`. */
 export function uuidv5(namespace: string, name: string): string {
   const d = sha1(nsBytes(namespace), name);
-  const b6 = (d[6] & 0x0f) | 0x50;
-  const b8 = (d[8] & 0x3f) | 0x80;
+  // a SHA-1 digest is 20 bytes, so bytes 0..15 exist, and HEX covers every byte value; a per-byte
+  // table lookup is the fastest form measured
+  const b6 = (d[6]! & 0x0f) | 0x50;
+  const b8 = (d[8]! & 0x3f) | 0x80;
   return (
-    HEX[d[0]] + HEX[d[1]] + HEX[d[2]] + HEX[d[3]] + '-' +
-    HEX[d[4]] + HEX[d[5]] + '-' + HEX[b6] + HEX[d[7]] + '-' + HEX[b8] + HEX[d[9]] + '-' +
-    HEX[d[10]] + HEX[d[11]] + HEX[d[12]] + HEX[d[13]] + HEX[d[14]] + HEX[d[15]]
+    `${HEX[d[0]!]}${HEX[d[1]!]}${HEX[d[2]!]}${HEX[d[3]!]}-` +
+    `${HEX[d[4]!]}${HEX[d[5]!]}-${HEX[b6]}${HEX[d[7]!]}-${HEX[b8]}${HEX[d[9]!]}-` +
+    `${HEX[d[10]!]}${HEX[d[11]!]}${HEX[d[12]!]}${HEX[d[13]!]}${HEX[d[14]!]}${HEX[d[15]!]}`
   );
 }
 

@@ -47,7 +47,7 @@ export function formatIpv4(n: number): string {
 export function ipv4Mapped(words: Uint16Array): number | undefined {
   for (let i = 0; i < 5; i++) if (words[i] !== 0) return undefined;
   if (words[5] !== 0xffff) return undefined;
-  return words[6] * 65536 + words[7];
+  return words[6]! * 65536 + words[7]!; // an address is always eight words
 }
 
 /**
@@ -113,7 +113,7 @@ export function parseIpv6Range(s: string, start: number, end: number): Uint16Arr
   // move the words after the gap to the end
   const tail = n - gap;
   for (let k = 0; k < tail; k++) {
-    words[7 - k] = words[n - 1 - k];
+    words[7 - k] = words[n - 1 - k]!; // n <= 8 words were parsed
     words[n - 1 - k] = 0;
   }
   return words;
@@ -125,7 +125,9 @@ export function parseIpv6Range(s: string, start: number, end: number): Uint16Arr
  */
 export function formatIpv6(words: Uint16Array): string {
   if (words[0] === 0 && words[1] === 0 && words[2] === 0 && words[3] === 0 && words[4] === 0 && words[5] === 0xffff) {
-    return `::ffff:${words[6] >>> 8}.${words[6] & 255}.${words[7] >>> 8}.${words[7] & 255}`;
+    const hi = words[6]!; // an address is always eight words
+    const lo = words[7]!;
+    return `::ffff:${hi >>> 8}.${hi & 255}.${lo >>> 8}.${lo & 255}`;
   }
   let bestStart = -1;
   let bestLen = 1;
@@ -150,7 +152,7 @@ export function formatIpv6(words: Uint16Array): string {
       continue;
     }
     if (out.length > 0 && !out.endsWith(':')) out += ':';
-    out += words[i].toString(16);
+    out += words[i]!.toString(16); // i < 8
   }
   return out;
 }
@@ -160,7 +162,7 @@ export function maskIpv6(words: Uint16Array, prefix: number): void {
   for (let i = 0; i < 8; i++) {
     const keep = prefix - i * 16;
     if (keep >= 16) continue;
-    words[i] = keep <= 0 ? 0 : words[i] & ((0xffff << (16 - keep)) & 0xffff);
+    words[i] = keep <= 0 ? 0 : words[i]! & ((0xffff << (16 - keep)) & 0xffff); // i < 8
   }
 }
 

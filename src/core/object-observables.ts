@@ -14,6 +14,7 @@
 import type { HashAlgorithm, Observable, ObservableType, StixObject } from './stix.js';
 import { extractObservables } from './pattern.js';
 import { normaliseHash, normaliseObservable } from './observable.js';
+import { group } from './indexed.js';
 
 /** True when the object is an indicator whose pattern is a STIX pattern (see above). */
 export function hasStixPattern(obj: StixObject): boolean {
@@ -34,12 +35,12 @@ const HASH_ALG: Record<string, HashAlgorithm> = { MD5: 'MD5', "'SHA-1'": 'SHA-1'
 export function simplePatternObservables(pattern: string): Observable[] | undefined {
   let m = SIMPLE_VALUE.exec(pattern);
   if (m) {
-    const r = normaliseObservable(m[1] as ObservableType, m[2]);
+    const r = normaliseObservable(group(m, 1) as ObservableType, group(m, 2)); // the pattern admits these types only
     return r.ok ? [r.observable] : [];
   }
   m = SIMPLE_HASH.exec(pattern);
   if (m) {
-    const r = normaliseHash(m[1] as 'file' | 'x509-certificate', m[3], HASH_ALG[m[2]]);
+    const r = normaliseHash(group(m, 1) as 'file' | 'x509-certificate', group(m, 3), HASH_ALG[group(m, 2)]); // as above
     return r.ok ? [r.observable] : [];
   }
   return undefined;

@@ -10,6 +10,7 @@ import type {
   ComparisonExpression, ComparisonOperator, Literal, ObjectPath, ObservationExpression, ObservationOperator,
   PathStep, Qualifier,
 } from './pattern-ast.js';
+import { last } from './indexed.js';
 
 export { PATTERN_KEYWORDS } from './pattern-lexer.js';
 export const MAX_PATTERN_LENGTH = 64 * 1024;
@@ -18,16 +19,20 @@ export const MAX_PATTERN_DEPTH = 100;
 class Parser {
   private i = 0;
   private depth = 0;
+  /** The closing `eof` token the lexer always appends; reads past the end see it again. */
+  private readonly end: Token;
   constructor(
     private readonly src: string,
     private readonly t: Token[],
-  ) {}
+  ) {
+    this.end = last(t);
+  }
 
   private peek(): Token {
-    return this.t[this.i];
+    return this.t[this.i] ?? this.end;
   }
   private next(): Token {
-    return this.t[this.i++];
+    return this.t[this.i++] ?? this.end;
   }
   private fail(tok: Token, expected: string): never {
     throw patternError(this.src, tok.pos, `expected ${expected} but found ${describe(tok)}`);
@@ -164,7 +169,7 @@ class Parser {
       this.depth--;
       return e;
     }
-    if (this.isKeyword(tok, 'EXISTS') || (this.isKeyword(tok, 'NOT') && this.isKeyword(this.t[this.i + 1], 'EXISTS'))) {
+    if (this.isKeyword(tok, 'EXISTS') || (this.isKeyword(tok, 'NOT') && this.isKeyword(this.t[this.i + 1] ?? this.end, 'EXISTS'))) {
       const negated = tok.text === 'NOT';
       this.i += negated ? 2 : 1;
       return { kind: 'exists', negated, path: this.objectPath() };

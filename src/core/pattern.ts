@@ -4,7 +4,7 @@
  * of the indexable observables a pattern matches.
  */
 import type { HashAlgorithm, Observable, ObservableType } from './stix.js';
-import type { ComparisonExpression, Literal, ObjectPath, ObservationExpression, PathStep, PatternNode, Qualifier } from './pattern-ast.js';
+import type { ComparisonExpression, Literal, ObjectPath, ObservationExpression, ObservationOperator, PathStep, PatternNode, Qualifier } from './pattern-ast.js';
 import { parsePatternAst, PATTERN_KEYWORDS } from './pattern-parser.js';
 import { detectObservable, normaliseHash, normaliseObservable, type NormaliseResult } from './observable.js';
 
@@ -60,8 +60,7 @@ function keyText(name: string): string {
 
 function pathText(p: ObjectPath): string {
   let out = p.objectType + ':';
-  for (let i = 0; i < p.steps.length; i++) {
-    const s = p.steps[i];
+  for (const [i, s] of p.steps.entries()) {
     if (s.kind === 'key') out += (i === 0 ? '' : '.') + keyText(s.name);
     else out += `[${s.index}]`;
   }
@@ -96,7 +95,7 @@ function comparisonText(c: ComparisonExpression, parentOp: string | undefined): 
   }
 }
 
-const OBS_PRECEDENCE: Record<string, number> = { FOLLOWEDBY: 1, OR: 2, AND: 3 };
+const OBS_PRECEDENCE: Record<ObservationOperator, number> = { FOLLOWEDBY: 1, OR: 2, AND: 3 };
 
 function qualifierText(q: Qualifier): string {
   switch (q.kind) {
@@ -106,7 +105,7 @@ function qualifierText(q: Qualifier): string {
   }
 }
 
-function observationText(e: ObservationExpression, parentOp: string | undefined): string {
+function observationText(e: ObservationExpression, parentOp: ObservationOperator | undefined): string {
   const quals = e.qualifiers.length === 0 ? '' : e.qualifiers.map(qualifierText).join('');
   if (e.kind === 'observation') return `[${comparisonText(e.comparison, undefined)}]${quals}`;
   const inner = e.operands.map((o) => observationText(o, e.op)).join(` ${e.op} `);
@@ -201,17 +200,17 @@ const VALUE_PATHS: Record<string, Extractor> = {
 const HASH_TYPES: Record<string, 'file' | 'x509-certificate'> = { file: 'file', artifact: 'file', 'x509-certificate': 'x509-certificate' };
 
 function extractorFor(path: ObjectPath): Extractor | undefined {
-  const s = path.steps;
-  if (s.length === 2 && s[0].kind === 'key' && s[1].kind === 'key') {
-    if (s[0].name === 'hashes') {
+  const [s0, s1] = path.steps;
+  if (path.steps.length === 2 && s0?.kind === 'key' && s1?.kind === 'key') {
+    if (s0.name === 'hashes') {
       const type = HASH_TYPES[path.objectType];
-      const alg = hashAlgorithmOf(s[1].name);
+      const alg = hashAlgorithmOf(s1.name);
       if (type === undefined || alg === undefined) return undefined;
       return (v, sub) => (sub ? undefined : normaliseHash(type, v, alg));
     }
-    return VALUE_PATHS[`${path.objectType}:${s[0].name}.${s[1].name}`];
+    return VALUE_PATHS[`${path.objectType}:${s0.name}.${s1.name}`];
   }
-  if (s.length === 1 && s[0].kind === 'key') return VALUE_PATHS[`${path.objectType}:${s[0].name}`];
+  if (path.steps.length === 1 && s0?.kind === 'key') return VALUE_PATHS[`${path.objectType}:${s0.name}`];
   return undefined;
 }
 

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ipv4Prefixes, ipv6Key, ipv6Prefixes } from './prefix-maps.js';
 import { maskIpv4, parseIpv6 } from './ip-address.js';
+import { at } from './indexed.js';
 
 /** A deterministic generator (xorshift32), so a failure names a reproducible case. */
 function rng(seed: number): () => number {
@@ -27,7 +28,7 @@ test('IPv4 prefix maps answer "which networks contain this address or range" exa
     m.set(key, `${net}/${len}`);
   }
   for (let i = 0; i < 2000; i++) {
-    const addr = i % 2 ? listed[i % listed.length].net : Math.floor(r() * 0x1_0000_0000);
+    const addr = i % 2 ? at(listed, i % listed.length).net : Math.floor(r() * 0x1_0000_0000);
     const maxLen = i % 3 ? 32 : Math.floor(r() * 33);
     const got: number[] = [];
     t.containing(addr, maxLen, (_v, _k, len) => void got.push(len));

@@ -15,9 +15,10 @@ export function ipv4Key(addr: number, len: number): number {
 export function ipv6Key(words: Uint16Array, len: number): string {
   let out = '';
   const full = len >>> 4;
-  for (let i = 0; i < full; i++) out += words[i].toString(16) + ':';
+  // len <= 128, so the words read (0 .. full, the last only when a partial word remains) are all within the eight
+  for (let i = 0; i < full; i++) out += words[i]!.toString(16) + ':';
   const rest = len & 15;
-  if (rest) out += (words[full] & (0xffff << (16 - rest)) & 0xffff).toString(16);
+  if (rest) out += (words[full]! & (0xffff << (16 - rest)) & 0xffff).toString(16);
   return out;
 }
 

@@ -104,7 +104,7 @@ function locateDuplicate(text: string): string {
       const start = i;
       for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
       let j = i + 1;
-      while (j < text.length && /\s/.test(text[j])) j++;
+      while (j < text.length && /\s/.test(text.charAt(j))) j++;
       const keys = stack[stack.length - 1];
       if (!keys || text[j] !== ':') continue;
       let key: string;

@@ -6,6 +6,7 @@
  * Unknown keys are errors, with a "did you mean" hint. YAML 1.1 idioms such as `no`/`on` for
  * booleans are rejected with a hint rather than coerced.
  */
+import { at } from './indexed.js';
 
 export interface Issue {
   path: string;
@@ -135,8 +136,8 @@ export const s = {
           issues.push({ path: join(path, key), message: `unknown key${hint ? ` (did you mean "${hint}"?)` : ''}` });
         }
       }
-      for (const key of known) {
-        const r = props[key].parse((v as Record<string, unknown>)[key], join(path, key), issues);
+      for (const [key, prop] of Object.entries(props)) {
+        const r = prop.parse((v as Record<string, unknown>)[key], join(path, key), issues);
         if (r !== undefined) out[key] = r;
       }
       return { ...out };
@@ -214,17 +215,17 @@ function editDistance(a: string, b: string): number {
   if (a.length > 64 || b.length > 64) return Infinity;
   const prev = new Array(b.length + 1).fill(0).map((_, i) => i);
   for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0];
+    let diag = at(prev, 0);
     prev[0] = i;
     for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j];
+      const tmp = at(prev, j);
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       // a transposition counts as one edit
-      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + cost);
+      prev[j] = Math.min(tmp + 1, at(prev, j - 1) + 1, diag + cost);
       diag = tmp;
     }
   }
-  return prev[b.length];
+  return at(prev, b.length);
 }
 
 /** Parses `value` against `schema`; returns the value or the full list of issues. */

@@ -2,6 +2,7 @@ import { objectValueProblem, patternProblem, VALIDITY_POLICY } from './value-gat
 import { isSco, type StixObject } from './stix.js';
 import { propertyTypeProblem } from './stix-property-types.js';
 import { needsObservedDataUpgrade, upgradeObservedData } from './observed-data-upgrade.js';
+import { group } from './indexed.js';
 
 /**
  * Per-object STIX checks (FAULTS F14, F17) and the STIX 2.0 → 2.1 upgrade. Each failing object is
@@ -82,7 +83,12 @@ export function isStixTimestamp(v: unknown): boolean {
 function checkTimestamp(v: string): boolean {
   const m = TIME_RE.exec(v);
   if (!m) return false;
-  const [, y, mo, d, h, mi, s] = m.map(Number);
+  const y = Number(group(m, 1));
+  const mo = Number(group(m, 2));
+  const d = Number(group(m, 3));
+  const h = Number(group(m, 4));
+  const mi = Number(group(m, 5));
+  const s = Number(group(m, 6));
   if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 60) return false;
   const dim = new Date(Date.UTC(y, mo, 0)).getUTCDate();
   return d <= dim;
@@ -158,8 +164,7 @@ export function checkObject(value: unknown, caps: FieldCaps = DEFAULT_CAPS): Che
   const typeProblem = propertyTypeProblem(o);
   if (typeProblem) return bad('bad_property', typeProblem, id);
   const keys = Object.keys(o);
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i];
+  for (const k of keys) {
     const v = o[k];
     if (typeof v === 'string' && v.length > caps.maxString && k !== 'description') return bad('field_too_large', `${k} longer than ${caps.maxString} characters`, id);
     if (Array.isArray(v) && v.length > 100_000) return bad('field_too_large', `${k} has more than 100000 items`, id);

@@ -21,6 +21,7 @@ import { detectObservable, normaliseObservable, quoteValue, type NormaliseResult
 import { parsePattern, type ComparisonExpression, type ObservationExpression, type ObjectPath } from './pattern.js';
 import type { Observable, ObservableType, StixObject } from './stix.js';
 import { isHex } from './hex.js';
+import { group } from './indexed.js';
 
 export interface ValuePolicy {
   /** Widest IPv4 range accepted (a CIDR prefix shorter than this is rejected). */
@@ -104,8 +105,8 @@ function checkerFor(path: ObjectPath, policy: ValuePolicy): ((v: string) => Prob
   const s = path.steps;
   const keys = s.map((x) => (x.kind === 'key' ? x.name : '[*]'));
   // `file:hashes.MD5`, `email-message:body_multipart[*].body_raw_ref.hashes.'SHA-256'`, …
-  if (keys.length >= 2 && keys[keys.length - 2] === 'hashes' && keys[keys.length - 1] !== '[*]') {
-    const alg = keys[keys.length - 1];
+  const alg = keys[keys.length - 1];
+  if (alg !== undefined && keys[keys.length - 2] === 'hashes' && alg !== '[*]') {
     return (v) => hashProblem(alg, v);
   }
   if (keys.length === 1 && keys[0] === 'value' && VALUE_SCOS.has(path.objectType)) {
@@ -160,9 +161,9 @@ const SIMPLE_HASH_RE = /^\[(?:file|x509-certificate):hashes\.(MD5|'SHA-1'|'SHA-2
 export function patternProblem(pattern: string, policy: ValuePolicy = DEFAULT_VALUE_POLICY): Problem | undefined {
   if (pattern.length < 4096) {
     const v = SIMPLE_VALUE_RE.exec(pattern);
-    if (v) return valueProblem(v[1] as ObservableType, v[2], policy);
+    if (v) return valueProblem(group(v, 1) as ObservableType, group(v, 2), policy); // the pattern admits these types only
     const h = SIMPLE_HASH_RE.exec(pattern);
-    if (h) return hashProblem(h[1].replace(/'/g, ''), h[2]);
+    if (h) return hashProblem(group(h, 1).replace(/'/g, ''), group(h, 2));
   }
   let ast: ObservationExpression;
   try {

@@ -9,6 +9,7 @@ import { LineCounter, parseDocument, isMap, isSeq, isScalar, visit, type Documen
 import { StixgateError } from './errors.js';
 import { yamlTooDeep } from './safe-yaml.js';
 import { validate, type Issue, type Schema } from './schema.js';
+import { first } from './indexed.js';
 
 export const MAX_YAML_DEPTH = 32;
 
@@ -135,7 +136,7 @@ function at(pos: { line: number; col: number } | undefined): string {
 }
 
 function firstLine(s: string): string {
-  return s.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+  return first(s.split('\n')).replace(/ at line \d+, column \d+:?$/, '');
 }
 
 function depth(v: unknown, max: number, d = 0): number {
