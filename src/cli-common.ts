@@ -20,9 +20,13 @@ export function loadForCommand(opts: { config?: string }, extraSources?: Record<
   const path = configPath(opts);
   if (!extraSources) return loadConfig(path, registry);
   // one-shot commands validate an ad-hoc source entry with the same schema as the file
-  const base = existsSync(path) ? (parseYaml(readFileSync(path, 'utf8')) ?? {}) : {};
-  const merged = { ...(base as object), sources: extraSources };
+  const merged = { ...configYaml(path), sources: extraSources };
   return parseConfig(JSON.stringify(merged), { file: path, registry });
+}
+
+/** The configuration file as YAML data before validation: `{}` when the file does not exist. */
+export function configYaml(path: string): Record<string, unknown> {
+  return existsSync(path) ? ((parseYaml(readFileSync(path, 'utf8')) ?? {}) as Record<string, unknown>) : {};
 }
 
 export function fail(e: unknown): never {
@@ -30,6 +34,31 @@ export function fail(e: unknown): never {
   process.stderr.write(`stixgate: ${msg}\n`);
   const code = isStixgateError(e) && e.code.startsWith('STIXGATE_ERR_CONFIG') ? EXIT_CONFIG : EXIT_RUNTIME;
   process.exit(code);
+}
+
+/** A command's action whose failure is reported by `fail` (message on stderr, exit code of its kind). */
+export function orFail<A extends unknown[]>(action: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args) => {
+    try {
+      await action(...args);
+    } catch (e) {
+      fail(e);
+    }
+  };
+}
+
+/** Calls `stop` on SIGINT or SIGTERM (Ctrl-C, or a container stopping). */
+export function onStopSignal(stop: () => void): void {
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+/** A URL the local host can reach: a daemon listening on every address answers on loopback. */
+export function reachableUrl(url: string): string {
+  const u = new URL(url);
+  if (u.hostname === '0.0.0.0') u.hostname = '127.0.0.1';
+  if (u.hostname === '[::]') u.hostname = '[::1]';
+  return u.origin;
 }
 
 export const configOpt = () => new Option('-c, --config <file>', 'configuration file (default config/stixgate.yaml or $STIXGATE_CONFIG)');

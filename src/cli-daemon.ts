@@ -1,19 +1,11 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { configOpt, dataDirOpt, EXIT_CONFIG, fail, loadForCommand, positiveInt } from './cli-common.js';
+import { configOpt, dataDirOpt, EXIT_CONFIG, loadForCommand, orFail, positiveInt, reachableUrl } from './cli-common.js';
 import { DAEMON_FILE, processAlive, readDaemonFile, type DaemonFile } from './daemon-file.js';
 
 /** The data directory a command shares with the daemon: --data-dir, else the configuration's. */
 function dataDirOf(opts: { config?: string; dataDir?: string }): string {
   return resolve(opts.dataDir ?? loadForCommand(opts).config.data_dir);
-}
-
-/** A URL the local host can reach: a daemon listening on every address answers on loopback. */
-export function reachableUrl(url: string): string {
-  const u = new URL(url);
-  if (u.hostname === '0.0.0.0') u.hostname = '127.0.0.1';
-  if (u.hostname === '[::]') u.hostname = '[::1]';
-  return u.origin;
 }
 
 function runningDaemon(dataDir: string): DaemonFile {
@@ -55,29 +47,25 @@ export function addDaemonCommands(program: Command): void {
     .addOption(configOpt())
     .addOption(dataDirOpt())
     .option('--timeout-secs <n>', 'wait this long for the outcome', (v) => positiveInt('--timeout-secs', v), 60)
-    .action(async (opts) => {
-      try {
-        const dataDir = dataDirOf(opts);
-        const before = runningDaemon(dataDir);
-        const seq = before.reload?.seq ?? 0;
-        process.kill(before.pid, 'SIGHUP');
-        const deadline = Date.now() + opts.timeoutSecs * 1000;
-        for (;;) {
-          const now = readDaemonFile(dataDir);
-          if (now?.reload && now.pid === before.pid && now.reload.seq > seq) {
-            if (now.reload.ok) {
-              process.stdout.write(`pid ${now.pid}: ${now.reload.message}\n`);
-              return;
-            }
-            process.stderr.write(`stixgate: pid ${now.pid} kept its running configuration: ${now.reload.message}\n`);
-            process.exit(EXIT_CONFIG);
+    .action(orFail(async (opts) => {
+      const dataDir = dataDirOf(opts);
+      const before = runningDaemon(dataDir);
+      const seq = before.reload?.seq ?? 0;
+      process.kill(before.pid, 'SIGHUP');
+      const deadline = Date.now() + opts.timeoutSecs * 1000;
+      for (;;) {
+        const now = readDaemonFile(dataDir);
+        if (now?.reload && now.pid === before.pid && now.reload.seq > seq) {
+          if (now.reload.ok) {
+            process.stdout.write(`pid ${now.pid}: ${now.reload.message}\n`);
+            return;
           }
-          if (!processAlive(before.pid)) throw new Error(`the daemon (pid ${before.pid}) exited during the reload`);
-          if (Date.now() > deadline) throw new Error(`pid ${before.pid} was signalled but reported no outcome within ${opts.timeoutSecs}s`);
-          await new Promise((r) => setTimeout(r, 100));
+          process.stderr.write(`stixgate: pid ${now.pid} kept its running configuration: ${now.reload.message}\n`);
+          process.exit(EXIT_CONFIG);
         }
-      } catch (e) {
-        fail(e);
+        if (!processAlive(before.pid)) throw new Error(`the daemon (pid ${before.pid}) exited during the reload`);
+        if (Date.now() > deadline) throw new Error(`pid ${before.pid} was signalled but reported no outcome within ${opts.timeoutSecs}s`);
+        await new Promise((r) => setTimeout(r, 100));
       }
-    });
+    }));
 }

@@ -6,7 +6,7 @@ import type { Store } from './store/contract.js';
 import type { LoadedConfig } from './config/load.js';
 import { openStore } from './config/open-store.js';
 import { readDaemonFile } from './daemon-file.js';
-import { readStdin } from './cli-common.js';
+import { reachableUrl, readStdin } from './cli-common.js';
 
 /**
  * The CLI's side of the admin API: commands that need the store (`lookup`, `stats`, `push`,
@@ -115,11 +115,7 @@ export function remoteUrl(opts: RemoteOptions, loaded: LoadedConfig | undefined,
   if (explicit) return explicit;
   const d = dataDir === undefined ? undefined : readDaemonFile(dataDir);
   if (!d) return undefined;
-  const u = new URL(d.url);
-  // a daemon listening on every address answers on loopback
-  if (u.hostname === '0.0.0.0') u.hostname = '127.0.0.1';
-  if (u.hostname === '[::]') u.hostname = '[::1]';
-  return u.origin;
+  return reachableUrl(d.url);
 }
 
 export type StoreOrDaemon = { store: Store; remote?: undefined } | { store?: undefined; remote: RemoteClient };

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { registry } from '../integrations/index.js';
-import { configOpt, configPath, dataDirOpt, exitAfterFlush, fail, loadForCommand } from './cli-common.js';
+import { configOpt, configPath, dataDirOpt, exitAfterFlush, fail, loadForCommand, onStopSignal, orFail } from './cli-common.js';
 import { adhocSource, cliAccess, parseOptions, rejectionLine } from './cli-source.js';
 import { addRemoteOptions, withStoreOrDaemon, type RemoteClient } from './cli-remote.js';
 import { createLogger, silentLogger } from './telemetry/logger.js';
@@ -55,58 +55,49 @@ export function addStoreCommands(program: Command): void {
     await exitAfterFlush(allMatched ? 0 : 1);
   });
 
-  storeCommand('stats', 'store statistics as JSON (from the running daemon when it holds the store)').action(async (opts) => {
-    try {
-      const loaded = loadForCommand(opts);
-      await withStoreOrDaemon(opts, loaded, resolve(opts.dataDir ?? loaded.config.data_dir), async (t) => {
-        const stats = t.store ? await t.store.stats() : await t.remote.call('GET', '/api/v1/admin/stats');
-        process.stdout.write(`${JSON.stringify(stats, null, 2)}\n`);
-      });
-    } catch (e) {
-      fail(e);
-    }
-  });
+  storeCommand('stats', 'store statistics as JSON (from the running daemon when it holds the store)').action(orFail(async (opts) => {
+    const loaded = loadForCommand(opts);
+    await withStoreOrDaemon(opts, loaded, resolve(opts.dataDir ?? loaded.config.data_dir), async (t) => {
+      const stats = t.store ? await t.store.stats() : await t.remote.call('GET', '/api/v1/admin/stats');
+      process.stdout.write(`${JSON.stringify(stats, null, 2)}\n`);
+    });
+  }));
 
   storeCommand('push', 'push the change log to one configured sink now (what the daemon does on its schedule; through the daemon when it runs)', (c) =>
     c
       .argument('<sink>', 'sink id from the configuration')
       .option('--full', 're-send every active indicator, then continue from the change-log head')
       .option('--dry-run', 'build the batches and print what would be sent; send and commit nothing'),
-  ).action(async (sinkId: string, opts) => {
-    try {
-      const loaded = loadForCommand(opts);
-      const raw = (loaded.config.sinks as Record<string, unknown>)[sinkId];
-      if (!raw) throw new Error(`no sink "${sinkId}" in ${configPath(opts)} (configured: ${Object.keys(loaded.config.sinks).join(', ') || 'none'})`);
-      const dataDir = resolve(opts.dataDir ?? loaded.config.data_dir);
-      await withStoreOrDaemon(opts, loaded, dataDir, async (t) => {
-        let answer: Omit<PushAnswer, 'id' | 'ran'> & { summary?: Record<string, unknown> };
-        if (t.store) {
-          const logger = createLogger({ level: loaded.config.log_level === 'info' ? 'warn' : loaded.config.log_level, destination: process.stderr });
-          const comp = createSinkComponent(sinkId, raw as never, { registry, logger, configDir: loaded.dir, mappingsDir: MAPPINGS_DIR, dataDir });
-          const ac = new AbortController();
-          process.once('SIGINT', () => ac.abort());
-          process.once('SIGTERM', () => ac.abort());
-          try {
-            const { planned, ...sum } = await runSinkComponent(comp, { store: t.store, signal: ac.signal, now: Date.now, full: opts.full === true, dryRun: opts.dryRun === true, access: cliAccess(loaded.config) });
-            answer = {
-              summary: { ...sum, ...(planned ? { planned: { upsert_batches: planned.upsert, remove_batches: planned.remove } } : {}) },
-              samples: planned?.samples.map((r) => ({ op: r.op, reason: r.reason, type: r.observable.type, value: r.observable.value, tlp: r.tlp, fields: r.fields })),
-            };
-          } finally {
-            await closeSinkComponent(comp);
-          }
-        } else {
-          const r = await t.remote.call<PushAnswer>('POST', `/api/v1/admin/sinks/${encodeURIComponent(sinkId)}/push`, { query: { full: opts.full === true, dry_run: opts.dryRun === true } });
-          if (!r.ran) throw new Error(`sink ${sinkId}: another instance holds its lease; nothing was pushed from here`);
-          answer = r;
+  ).action(orFail(async (sinkId: string, opts) => {
+    const loaded = loadForCommand(opts);
+    const raw = (loaded.config.sinks as Record<string, unknown>)[sinkId];
+    if (!raw) throw new Error(`no sink "${sinkId}" in ${configPath(opts)} (configured: ${Object.keys(loaded.config.sinks).join(', ') || 'none'})`);
+    const dataDir = resolve(opts.dataDir ?? loaded.config.data_dir);
+    await withStoreOrDaemon(opts, loaded, dataDir, async (t) => {
+      let answer: Omit<PushAnswer, 'id' | 'ran'> & { summary?: Record<string, unknown> };
+      if (t.store) {
+        const logger = createLogger({ level: loaded.config.log_level === 'info' ? 'warn' : loaded.config.log_level, destination: process.stderr });
+        const comp = createSinkComponent(sinkId, raw as never, { registry, logger, configDir: loaded.dir, mappingsDir: MAPPINGS_DIR, dataDir });
+        const ac = new AbortController();
+        onStopSignal(() => ac.abort());
+        try {
+          const { planned, ...sum } = await runSinkComponent(comp, { store: t.store, signal: ac.signal, now: Date.now, full: opts.full === true, dryRun: opts.dryRun === true, access: cliAccess(loaded.config) });
+          answer = {
+            summary: { ...sum, ...(planned ? { planned: { upsert_batches: planned.upsert, remove_batches: planned.remove } } : {}) },
+            samples: planned?.samples.map((r) => ({ op: r.op, reason: r.reason, type: r.observable.type, value: r.observable.value, tlp: r.tlp, fields: r.fields })),
+          };
+        } finally {
+          await closeSinkComponent(comp);
         }
-        for (const r of answer.samples ?? []) process.stderr.write(`would ${r.op} ${r.type} ${r.value}${r.reason ? ` (${r.reason})` : ''} ${JSON.stringify(r.fields)}\n`);
-        process.stdout.write(`${JSON.stringify(pushLine(sinkId, answer.summary ?? {}))}\n`);
-      });
-    } catch (e) {
-      fail(e);
-    }
-  });
+      } else {
+        const r = await t.remote.call<PushAnswer>('POST', `/api/v1/admin/sinks/${encodeURIComponent(sinkId)}/push`, { query: { full: opts.full === true, dry_run: opts.dryRun === true } });
+        if (!r.ran) throw new Error(`sink ${sinkId}: another instance holds its lease; nothing was pushed from here`);
+        answer = r;
+      }
+      for (const r of answer.samples ?? []) process.stderr.write(`would ${r.op} ${r.type} ${r.value}${r.reason ? ` (${r.reason})` : ''} ${JSON.stringify(r.fields)}\n`);
+      process.stdout.write(`${JSON.stringify(pushLine(sinkId, answer.summary ?? {}))}\n`);
+    });
+  }));
 
   storeCommand('ingest', 'one-shot import of a file or URL into the store (a file through the running daemon when it holds the store)', (c) =>
     c
@@ -115,22 +106,18 @@ export function addStoreCommands(program: Command): void {
       .option('--source-id <id>', 'provenance id to record (default: cli_<format>)')
       .option('-o, --option <key=value...>', 'source options, as in the YAML source entry')
       .option('--quiet', 'no progress output'),
-  ).action(async (file: string, opts) => {
-    try {
-      const loaded = loadForCommand(opts, adhocSource(file, opts.from, parseOptions(opts.option)));
-      const sourceId = opts.sourceId ?? `cli_${opts.from}`;
-      await withStoreOrDaemon(opts, loaded, resolve(opts.dataDir ?? loaded.config.data_dir), async (t) => {
-        let counts: Record<string, unknown>;
-        let samples: Rejection[];
-        if (t.store) ({ counts, samples } = await localIngest(t.store, loaded, sourceId, opts.quiet !== true));
-        else ({ counts, samples } = await remoteIngest(t.remote, file, opts.from, sourceId, opts.option ?? []));
-        for (const r of samples) process.stderr.write(`${rejectionLine(r)}\n`);
-        process.stdout.write(`${JSON.stringify(counts)}\n`);
-      });
-    } catch (e) {
-      fail(e);
-    }
-  });
+  ).action(orFail(async (file: string, opts) => {
+    const loaded = loadForCommand(opts, adhocSource(file, opts.from, parseOptions(opts.option)));
+    const sourceId = opts.sourceId ?? `cli_${opts.from}`;
+    await withStoreOrDaemon(opts, loaded, resolve(opts.dataDir ?? loaded.config.data_dir), async (t) => {
+      let counts: Record<string, unknown>;
+      let samples: Rejection[];
+      if (t.store) ({ counts, samples } = await localIngest(t.store, loaded, sourceId, opts.quiet !== true));
+      else ({ counts, samples } = await remoteIngest(t.remote, file, opts.from, sourceId, opts.option ?? []));
+      for (const r of samples) process.stderr.write(`${rejectionLine(r)}\n`);
+      process.stdout.write(`${JSON.stringify(counts)}\n`);
+    });
+  }));
 }
 
 /** One line of push output, keys in one order whichever path produced the summary. */
@@ -153,9 +140,7 @@ async function localIngest(store: import('./store/contract.js').Store, loaded: R
   const c = loaded.config.sources.cli as never;
   const comp = createSourceComponent(sourceId, c, { registry, logger: silentLogger(), configDir: loaded.dir, mappingsDir: MAPPINGS_DIR });
   const ac = new AbortController();
-  const stop = () => ac.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  onStopSignal(() => ac.abort());
   const progress = createProgress(progressOn && process.stderr.isTTY === true);
   try {
     const sum = await runSource({

@@ -1,36 +1,26 @@
 import { Command } from 'commander';
-import { configOpt, configPath, dataDirOpt, EXIT_CONFIG, EXIT_RUNTIME, exitAfterFlush, fail, loadForCommand, parseNamedPort, parsePort, readStdin, usageExitCodes } from './cli-common.js';
+import { configOpt, configPath, configYaml, dataDirOpt, EXIT_CONFIG, EXIT_RUNTIME, fail, loadForCommand, onStopSignal, orFail, parseNamedPort, parsePort, readStdin, usageExitCodes } from './cli-common.js';
 import { addDaemonCommands } from './cli-daemon.js';
 import { addExportCommand } from './cli-export.js';
 import { probeComponents } from './cli-probe.js';
 import { addStoreCommands } from './cli-store.js';
 import { adhocSource, parseOptions, rejectionLine } from './cli-source.js';
-import { resolve } from 'node:path';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { stringify as stringifyYaml } from 'yaml';
 import { createLogger, silentLogger } from './telemetry/logger.js';
 import { registry } from '../integrations/index.js';
 import { simulators } from '../integrations/simulators.js';
 import { Daemon } from './daemon.js';
 import { ConfigError, loadConfig, redactConfig, type LoadedConfig } from './config/load.js';
 import { componentIssues } from './config/components-check.js';
-import { formatLocation, isStixgateError, type Rejection } from './core/errors.js';
+import { isStixgateError } from './core/errors.js';
 import { MAPPINGS_DIR, VERSION } from './paths.js';
-import { openStore } from './config/open-store.js';
 import { createSourceComponent } from './pipeline/components.js';
-import { runSource } from './pipeline/runner.js';
-import { Allowlist } from './filter/ingest-allowlist.js';
-import { closeSinkComponent, createSinkComponent, runSinkComponent } from './delivery/component.js';
-import { buildIndex } from './lookup/index.js';
 import { hashApiKey } from './server/schema.js';
 import { deterministicId } from './core/ids.js';
-import { createProgress } from './cli-progress.js';
 import { SpooledOutput } from './cli-output.js';
 import { describeConfigReference } from './config/reference.js';
 import { describeMetricsReference } from './telemetry/reference.js';
-import { accessPolicy, type AccessPolicy } from './access/policy.js';
-import { compileScoring } from './score/model.js';
-import type { StixgateConfig } from './config/config-schema.js';
 
 function parseNow(v: string): number {
   const t = Date.parse(v);
@@ -159,35 +149,27 @@ program
   .option('--write-config <file>', 'write a complete configuration (the default one plus these sinks) to this file (mode 0600: it holds the simulators\' credentials)')
   .option('--port <name=port...>', 'listen on this port for that simulator (e.g. splunk=8089); default a free port', (v: string, prev: Record<string, number>) => parseNamedPort(v, prev))
   .addOption(configOpt())
-  .action(async (opts) => {
-    try {
-      const chosen = simulators.filter((s) => !opts.only || opts.only.includes(s.name));
-      if (chosen.length === 0) throw new Error(`no simulator named ${opts.only.join(', ')} (known: ${simulators.map((s) => s.name).join(', ')})`);
-      const ports: Record<string, number> = opts.port ?? {};
-      for (const name of Object.keys(ports)) if (!chosen.some((s) => s.name === name)) throw new Error(`--port ${name}=…: no simulator named ${name} is started (known: ${simulators.map((s) => s.name).join(', ')})`);
-      const running = [];
-      for (const s of chosen) running.push(await s.start(ports[s.name] ?? 0));
-      const sinks = Object.assign({}, ...running.map((r) => r.sinks));
-      const block = stringifyYaml({ sinks }, { aliasDuplicateObjects: false });
-      for (const r of running) for (const n of r.notes) process.stderr.write(`${n}\n`);
-      if (opts.writeConfig) {
-        const path = configPath(opts);
-        const base = existsSync(path) ? ((parseYaml(readFileSync(path, 'utf8')) ?? {}) as Record<string, unknown>) : {};
-        writeFileSync(opts.writeConfig, stringifyYaml({ ...base, sinks }, { aliasDuplicateObjects: false }), { mode: 0o600 });
-        chmodSync(opts.writeConfig, 0o600); // an existing file keeps its mode on write
-        process.stderr.write(`configuration written to ${opts.writeConfig}; run: npx stixgate run --config ${opts.writeConfig}\n`);
-      }
-      process.stdout.write(block);
-      process.stderr.write('simulators running; Ctrl-C to stop\n');
-      await new Promise<void>((res) => {
-        process.once('SIGINT', res);
-        process.once('SIGTERM', res);
-      });
-      for (const r of running) await r.close();
-    } catch (e) {
-      fail(e);
+  .action(orFail(async (opts) => {
+    const known = `known: ${simulators.map((s) => s.name).join(', ')}`;
+    const chosen = simulators.filter((s) => !opts.only || opts.only.includes(s.name));
+    if (chosen.length === 0) throw new Error(`no simulator named ${opts.only.join(', ')} (${known})`);
+    const ports: Record<string, number> = opts.port ?? {};
+    for (const name of Object.keys(ports)) if (!chosen.some((s) => s.name === name)) throw new Error(`--port ${name}=…: no simulator named ${name} is started (${known})`);
+    const running = [];
+    for (const s of chosen) running.push(await s.start(ports[s.name] ?? 0));
+    const sinks = Object.assign({}, ...running.map((r) => r.sinks));
+    const block = stringifyYaml({ sinks }, { aliasDuplicateObjects: false });
+    for (const r of running) for (const n of r.notes) process.stderr.write(`${n}\n`);
+    if (opts.writeConfig) {
+      writeFileSync(opts.writeConfig, stringifyYaml({ ...configYaml(configPath(opts)), sinks }, { aliasDuplicateObjects: false }), { mode: 0o600 });
+      chmodSync(opts.writeConfig, 0o600); // an existing file keeps its mode on write
+      process.stderr.write(`configuration written to ${opts.writeConfig}; run: npx stixgate run --config ${opts.writeConfig}\n`);
     }
-  });
+    process.stdout.write(block);
+    process.stderr.write('simulators running; Ctrl-C to stop\n');
+    await new Promise<void>((res) => onStopSignal(res));
+    for (const r of running) await r.close();
+  }));
 
 addStoreCommands(program);
 
