@@ -12,8 +12,11 @@ import type { Store, IngestItem } from '../src/store/contract.js';
 import { detectObservable } from '../src/core/observable.js';
 import { indicatorFromObservable } from '../src/core/indicator.js';
 import { syntheticValue, cpuSeconds } from './lib.js';
+import { RUN_NOW, csvDaysBefore, isoDaysBefore } from './clock.js';
 
-export const NOW = Date.UTC(2026, 5, 1);
+export const NOW = RUN_NOW;
+const FIRST_SEEN = csvDaysBefore(31);
+const LAST_SEEN = csvDaysBefore(2);
 export const TYPE_MAP = { ip: 'ipv4-addr', domain: 'domain-name', url: 'url', sha256: 'file' };
 const CSV_TYPE: Record<string, string> = { 'ipv4-addr': 'ip', 'domain-name': 'domain', url: 'url', sha256: 'sha256' };
 export const CSV_COLUMNS = { value: 'value', type_column: 'type', type_map: TYPE_MAP, first_seen: 'first_seen', last_seen: 'last_seen', labels: ['tags'] };
@@ -30,7 +33,7 @@ export async function writeCsv(path: string, n: number, changedEvery = 0, offset
   for (let i = 0; i < n; i++) {
     const { type, value } = syntheticValue(i + offset);
     const tag = changedEvery && i % changedEvery === 0 ? 'botnet;changed' : 'botnet';
-    buf += `${CSV_TYPE[type]},${value},2026-05-01 10:00:00,2026-05-30 10:00:00,${tag}\n`;
+    buf += `${CSV_TYPE[type]},${value},${FIRST_SEEN},${LAST_SEEN},${tag}\n`;
     if (buf.length > 1 << 20) {
       if (!out.write(buf)) await new Promise<void>((r) => out.once("drain", () => r()));
       buf = '';
@@ -59,7 +62,7 @@ export async function fill(store: Store, n: number, offset = 0): Promise<void> {
     const { value } = syntheticValue(i + offset);
     const r = detectObservable(value);
     if (!r.ok) continue;
-    batch.push({ object: indicatorFromObservable(r.observable, { now: '2026-05-01T00:00:00.000Z', labels: ['botnet'] }), source: `feed${i % 3}`, confidence: 70, tlp: 'clear' });
+    batch.push({ object: indicatorFromObservable(r.observable, { now: isoDaysBefore(31), labels: ['botnet'] }), source: `feed${i % 3}`, confidence: 70, tlp: 'clear' });
     if (batch.length === 20_000) await store.upsert(batch.splice(0), { now: NOW });
   }
   if (batch.length) await store.upsert(batch, { now: NOW });

@@ -18,6 +18,9 @@ import type { HttpClient } from '../src/http/types.js';
 import { createStix1Source } from '../integrations/stix1/source.js';
 import type { Stix1Config } from '../integrations/stix1/schema.js';
 import { syntheticValue, cpuSeconds, round, type Row } from './lib.js';
+import { RUN_NOW, isoDaysBefore } from './clock.js';
+
+const STAMP = isoDaysBefore(60).replace('.000Z', 'Z');
 
 const BYTES_PER_SCALE = 50 * 1024 * 1024;
 
@@ -29,7 +32,7 @@ const HEAD = `<?xml version="1.0" encoding="UTF-8"?>
  xmlns:EmailMessageObj="http://cybox.mitre.org/objects#EmailMessageObject-2" xmlns:NetworkConnectionObj="http://cybox.mitre.org/objects#NetworkConnectionObject-2"
  xmlns:SocketAddressObj="http://cybox.mitre.org/objects#SocketAddressObject-1" xmlns:PortObj="http://cybox.mitre.org/objects#PortObject-2"
  xmlns:stixVocabs="http://stix.mitre.org/default_vocabularies-1" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:bench="http://bench.example/"
- id="bench:Package-00000000-0000-4000-8000-000000000000" version="1.2" timestamp="2026-01-01T00:00:00Z">
+ id="bench:Package-00000000-0000-4000-8000-000000000000" version="1.2" timestamp="${STAMP}">
  <stix:STIX_Header><stix:Title>stixgate XML bench</stix:Title></stix:STIX_Header>
 `;
 
@@ -64,7 +67,7 @@ function indicator(i: number, ttps: number): string {
     i % 5 === 0
       ? `<indicator:Observable id="bench:Observable-${uuid(2, i)}"><cybox:Observable_Composition operator="${i % 10 === 0 ? 'OR' : 'AND'}"><cybox:Observable><cybox:Object>${object(i)}</cybox:Object></cybox:Observable><cybox:Observable><cybox:Object>${object(i + 1)}</cybox:Object></cybox:Observable></cybox:Observable_Composition></indicator:Observable>`
       : `<indicator:Observable id="bench:Observable-${uuid(2, i)}"><cybox:Object id="bench:Object-${uuid(3, i)}">${object(i)}</cybox:Object></indicator:Observable>`;
-  return `<stix:Indicator xsi:type="indicator:IndicatorType" id="${id}" timestamp="2026-01-01T00:00:00Z"><indicator:Title>Bench indicator ${i}</indicator:Title><indicator:Type xsi:type="stixVocabs:IndicatorTypeVocab-1.1">${['IP Watchlist', 'Domain Watchlist', 'URL Watchlist', 'File Hash Watchlist', 'Malicious E-mail', 'C2'][i % 6]}</indicator:Type><indicator:Description>Generated indicator number ${i} for the XML ingest benchmark.</indicator:Description>${obs}<indicator:Indicated_TTP><stixCommon:TTP idref="bench:ttp-${uuid(4, i % ttps)}"/></indicator:Indicated_TTP><indicator:Confidence><stixCommon:Value>${['High', 'Medium', 'Low'][i % 3]}</stixCommon:Value></indicator:Confidence></stix:Indicator>\n`;
+  return `<stix:Indicator xsi:type="indicator:IndicatorType" id="${id}" timestamp="${STAMP}"><indicator:Title>Bench indicator ${i}</indicator:Title><indicator:Type xsi:type="stixVocabs:IndicatorTypeVocab-1.1">${['IP Watchlist', 'Domain Watchlist', 'URL Watchlist', 'File Hash Watchlist', 'Malicious E-mail', 'C2'][i % 6]}</indicator:Type><indicator:Description>Generated indicator number ${i} for the XML ingest benchmark.</indicator:Description>${obs}<indicator:Indicated_TTP><stixCommon:TTP idref="bench:ttp-${uuid(4, i % ttps)}"/></indicator:Indicated_TTP><indicator:Confidence><stixCommon:Value>${['High', 'Medium', 'Low'][i % 3]}</stixCommon:Value></indicator:Confidence></stix:Indicator>\n`;
 }
 
 /** Writes the package; returns its size and indicator count. */
@@ -85,7 +88,7 @@ export async function writeStix1Package(file: string, targetBytes: number): Prom
   while (bytes < targetBytes - tail) bytes += await write(indicator(n++, ttps));
   bytes += await write(' </stix:Indicators>\n <stix:TTPs>\n');
   for (let i = 0; i < ttps; i++) {
-    bytes += await write(`<stix:TTP xsi:type="ttp:TTPType" id="bench:ttp-${uuid(4, i)}" timestamp="2026-01-01T00:00:00Z"><ttp:Title>Family ${i}</ttp:Title><ttp:Behavior><ttp:Malware><ttp:Malware_Instance><ttp:Name>Family ${i}</ttp:Name></ttp:Malware_Instance></ttp:Malware></ttp:Behavior></stix:TTP>\n`);
+    bytes += await write(`<stix:TTP xsi:type="ttp:TTPType" id="bench:ttp-${uuid(4, i)}" timestamp="${STAMP}"><ttp:Title>Family ${i}</ttp:Title><ttp:Behavior><ttp:Malware><ttp:Malware_Instance><ttp:Name>Family ${i}</ttp:Name></ttp:Malware_Instance></ttp:Malware></ttp:Behavior></stix:TTP>\n`);
   }
   bytes += await write(' </stix:TTPs>\n</stix:STIX_Package>\n');
   out.end();
@@ -138,7 +141,7 @@ export async function runXmlBench(opts: { scale: number }): Promise<Row[]> {
     const src = createStix1Source(config, { logger: silentLogger(), configDir: dir, mappingsDir: MAPPINGS_DIR });
     const run = await measured(async () => {
       const counts = { objects: 0, indicators: 0, rejected: 0, pages: 0 };
-      for await (const page of src.pages({ id: 'bench', logger: silentLogger(), http: NO_HTTP, signal: new AbortController().signal, now: Date.UTC(2026, 2, 1) })) {
+      for await (const page of src.pages({ id: 'bench', logger: silentLogger(), http: NO_HTTP, signal: new AbortController().signal, now: RUN_NOW })) {
         counts.pages++;
         counts.rejected += page.rejections.length;
         for (const it of page.items) {

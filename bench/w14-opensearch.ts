@@ -20,8 +20,9 @@ import type { Indicator } from '../src/core/stix.js';
 import type { IngestItem } from '../src/store/contract.js';
 import { OpenSearchStore, type OpenSearchStoreOptions } from '../src/store/opensearch/index.js';
 import { cpuSeconds, percentile, round, syntheticValue, type Row } from './lib.js';
+import { RUN_NOW } from './clock.js';
 
-const NOW = Date.parse('2024-06-01T00:00:00Z');
+const NOW = RUN_NOW;
 const CLK_TCK = 100;
 
 function options(node: string, prefix: string, bulk: number, refresh: string): OpenSearchStoreOptions {

@@ -19,9 +19,10 @@ import { runSource } from '../src/pipeline/runner.js';
 import { openEmbeddedStore } from '../src/store/embedded/index.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { cpuSeconds, peakRssMb, round, syntheticValue, type Row } from './lib.js';
+import { RUN_NOW, daysBefore, isoDaysBefore } from './clock.js';
 
-const NOW = Date.UTC(2026, 5, 1);
-const TS = Math.floor(Date.UTC(2026, 4, 1) / 1000);
+const NOW = RUN_NOW;
+const TS = Math.floor(daysBefore(31) / 1000);
 const MISP_TYPE: Record<string, string> = { 'ipv4-addr': 'ip-dst', 'domain-name': 'domain', url: 'url', sha256: 'sha256' };
 
 const uuid = (kind: number, i: number) => `${kind.toString(16).padStart(8, '0')}-0000-4000-8000-${(i >>> 0).toString(16).padStart(12, '0')}`;
@@ -37,7 +38,7 @@ function attribute(i: number, urlsOnly: boolean): string {
 function event(n: number, first: number, count: number, urlsOnly: boolean): string {
   const attrs: string[] = [];
   for (let i = first; i < first + count; i++) attrs.push(attribute(i, urlsOnly));
-  return `{"Event":{"uuid":"${uuid(1, n)}","info":"bench event ${n}","date":"2026-05-01","timestamp":"${TS + n}","published":true,"Orgc":{"uuid":"${uuid(3, 1)}","name":"bench"},"Tag":[{"name":"tlp:white"},{"name":"type:OSINT"}],"Galaxy":${n > 0 && n % 10 === 0 ? `[{"type":"malpedia","GalaxyCluster":[{"uuid":"${uuid(4, n % 7)}","value":"Family ${n % 7}"}]}]` : '[]'},"Attribute":[${attrs.join(',')}]}}`;
+  return `{"Event":{"uuid":"${uuid(1, n)}","info":"bench event ${n}","date":"${isoDaysBefore(31).slice(0, 10)}","timestamp":"${TS + n}","published":true,"Orgc":{"uuid":"${uuid(3, 1)}","name":"bench"},"Tag":[{"name":"tlp:white"},{"name":"type:OSINT"}],"Galaxy":${n > 0 && n % 10 === 0 ? `[{"type":"malpedia","GalaxyCluster":[{"uuid":"${uuid(4, n % 7)}","value":"Family ${n % 7}"}]}]` : '[]'},"Attribute":[${attrs.join(',')}]}}`;
 }
 
 /** Writes the feed; returns the attribute count and bytes. */

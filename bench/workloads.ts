@@ -25,6 +25,7 @@ import { runXmlBench } from './w-xml.js';
 import { runW14 } from './w14-opensearch.js';
 import { runW3 } from './w3-misp.js';
 import { syntheticValue, serveFile, peakRssMb, round, percentile, type Row } from './lib.js';
+import { isoDaysBefore } from './clock.js';
 import { NOW, TYPE_MAP, tmp, writeCsv, source, ingest, fill } from './ingest-kit.js';
 import { runW12 } from './w12-growth.js';
 import { runPushBench } from './w8-sinks.js';
@@ -94,7 +95,7 @@ async function w2(scale: number): Promise<Row[]> {
     const { type, value } = syntheticValue(i, 7);
     const r = detectObservable(type === 'sha256' ? value : value);
     if (!r.ok) continue;
-    const ind = indicatorFromObservable(r.observable, { now: '2026-05-01T00:00:00.000Z', labels: ['bench'], description: 'synthetic indicator for the W2 benchmark '.repeat(4) });
+    const ind = indicatorFromObservable(r.observable, { now: isoDaysBefore(31), labels: ['bench'], description: 'synthetic indicator for the W2 benchmark '.repeat(4) });
     if (!out.write(`${i ? ',' : ''}${JSON.stringify(ind)}`)) await new Promise<void>((res) => out.once("drain", () => res()));
   }
   out.end(']}');
