@@ -154,5 +154,15 @@ export class QradarClient {
   }
 }
 
+/** The console refused the configured domain (unknown, or not one the credential may use): a configuration error. */
+export function domainError(component: string, domainId: number | undefined, status: number, e: { code?: number; message?: string }): StixgateError {
+  return new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `${component}: domain_id ${domainId ?? 'SHARED'} refused (${status} code ${e.code ?? '?'}: ${e.message ?? ''}); set domain_id to a domain the token has access to`, { location: { path: 'domain_id' } });
+}
+
+/** The console refused the namespace of a new set: a configuration error naming tenant_id. */
+export function tenantError(component: string, tenantId: number | undefined, status: number, e: { code?: number; message?: string }): StixgateError {
+  return new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `${component}: the console refused a set in namespace ${tenantId === undefined ? 'SHARED' : `TENANT (tenant_id ${tenantId})`} (${status} code ${e.code ?? '?'}: ${e.message ?? ''}); a tenant's token needs tenant_id set to its tenant`, { location: { path: 'tenant_id' } });
+}
+
 /** Sleeps for a task poll, ending early (with the abort error) when the run is aborted. */
 export const pollSleep = (ms: number, signal: AbortSignal): Promise<void> => abortableSleep(ms, signal);

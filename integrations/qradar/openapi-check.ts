@@ -40,7 +40,7 @@ interface Operation {
 export type Spec = Record<string, Record<string, Operation>>;
 
 /** The paths the QRadar sink and simulator use (the rest of the 2.2 MB document is not parsed). */
-const PREFIXES = ['/reference_data/sets', '/reference_data_collections/', '/help/versions', '/system/about'];
+const PREFIXES = ['/reference_data/sets', '/reference_data_collections/', '/help/versions', '/help/endpoints', '/system/about'];
 
 export const ERROR_SCHEMA: JsonSchema = {
   type: 'object',

@@ -76,3 +76,22 @@ for (const apiVersion of ['26.0', '12.0']) {
     for (const w of want) assert.ok(ops.includes(w), `${w} not exercised; exercised: ${ops.join(', ')}`);
   });
 }
+
+test('the collections time_to_live has no documented unit (the sink sends seconds, CONTRACT.md "Open points")', { skip }, () => {
+  const text = JSON.stringify(spec!['/reference_data_collections/sets']!.post);
+  assert.match(text, /time_to_live/);
+  // the day IBM's document states the unit this fails, and CONTRACT.md's choice of seconds is revisited
+  assert.doesNotMatch(text, /second|minute|millisecond|hour|\bdays?\b/i);
+  assert.equal(JSON.stringify(spec!['/reference_data_collections/sets/{id}']!.post).match(/second|minute|millisecond/i), null);
+});
+
+test('no bulk delete of chosen values: the bulk PATCH only adds and updates, the legacy purge empties a whole set', { skip }, () => {
+  const patch = spec!['/reference_data_collections/set_entries']!.patch!;
+  assert.match(JSON.stringify(patch), /series of add and updates/);
+  assert.doesNotMatch(JSON.stringify(spec), /delete_entry/);
+  const purge = spec!['/reference_data/sets/{name}']!.delete!;
+  assert.ok((purge.parameters ?? []).some((p) => p.name === 'purge_only'));
+  // the only delete-named path is the status of a whole-set deletion task
+  assert.deepEqual(Object.keys(spec!).filter((p) => /delete|purge/i.test(p)), ['/reference_data_collections/set_delete_tasks/{task_status_id}']);
+  assert.deepEqual(Object.keys(spec!['/reference_data_collections/set_entries']!).sort(), ['get', 'patch', 'post']);
+});

@@ -29,7 +29,7 @@ export function setDto(set: RefSet): Record<string, unknown> {
     name: set.name,
     entry_type: set.elementType,
     namespace: set.namespace,
-    tenant_id: null,
+    tenant_id: set.tenantId,
     description: set.description ?? '',
     creation_time: set.creationTime,
     number_of_entries: set.elements.size,
@@ -120,13 +120,17 @@ export async function collections(ctx: SimContext, r: CollectionsRequest): Promi
     if (!isObj(d)) return qerror(422, 10002, 'The set name is required', 'The body must be a Set DTO');
     if (typeof d.name !== 'string' || d.name === '') return qerror(422, 10002, 'The set name is required', 'A request parameter is not valid');
     if (typeof d.entry_type !== 'string' || !(ELEMENT_TYPES as readonly string[]).includes(d.entry_type)) return qerror(422, 10001, 'A valid entry_type is required', 'A request parameter is not valid');
-    if (d.namespace !== undefined && d.namespace !== 'SHARED') return qerror(422, 10003, `Namespace ${String(d.namespace)} is not allowed for this user`, 'A request parameter is not valid');
+    const ns = d.namespace ?? 'SHARED';
+    const tenant = ctx.domains.tenantId;
+    if (ns !== 'SHARED' && ns !== 'TENANT') return qerror(422, 10003, `Invalid namespace ${String(ns)}`, 'A request parameter is not valid');
+    if ((ns === 'SHARED') !== (tenant === undefined)) return qerror(422, 10003, `Namespace ${String(ns)} is not allowed for this user`, 'A request parameter is not valid');
+    if (ns === 'TENANT' && d.tenant_id !== tenant) return qerror(422, 10004, `Tenant ${String(d.tenant_id)} is not the caller's tenant`, 'A request parameter is not valid');
     if (d.time_to_live !== undefined && d.time_to_live !== null && !isInt(d.time_to_live)) return qerror(422, 10007, `Invalid time_to_live ${JSON.stringify(d.time_to_live)}`, 'A request parameter is not valid');
     if (d.expiry_type !== undefined && !EXPIRY.includes(String(d.expiry_type))) return qerror(422, 10007, `Invalid expiry_type ${JSON.stringify(d.expiry_type)}`, 'A request parameter is not valid');
     if (d.expired_log_option !== undefined && !LOG_OPTIONS.includes(String(d.expired_log_option))) return qerror(422, 10007, `Invalid expired_log_option ${JSON.stringify(d.expired_log_option)}`, 'A request parameter is not valid');
     if (ctx.store.byName(d.name)) return qerror(409, 10006, `A collection with the name ${d.name} already exists`, 'A collection with the same name already exists');
     const ttl = isInt(d.time_to_live) ? intervalFromSeconds(d.time_to_live) : undefined;
-    const set = ctx.store.create({ name: d.name, elementType: d.entry_type as ElementType, ttl, expiry: ((d.expiry_type as string | undefined) ?? 'NO_EXPIRY') as 'NO_EXPIRY', description: typeof d.description === 'string' ? d.description : undefined, expiredLogOption: d.expired_log_option as string | undefined }, now);
+    const set = ctx.store.create({ name: d.name, elementType: d.entry_type as ElementType, ttl, expiry: ((d.expiry_type as string | undefined) ?? 'NO_EXPIRY') as 'NO_EXPIRY', description: typeof d.description === 'string' ? d.description : undefined, expiredLogOption: d.expired_log_option as string | undefined, tenantId: ns === 'TENANT' ? tenant : undefined }, now);
     return ok(project(setDto(set), fields), 201);
   }
 
@@ -194,6 +198,7 @@ export async function collections(ctx: SimContext, r: CollectionsRequest): Promi
     if (typeof d.notes === 'string' && d.notes.length > 4000) return { status: 422, code: 20008, message: 'The notes field exceeded the allowed limit' };
     const bad = ctx.store.check(set, d.value);
     if (bad) return { status: 422, code: bad.startsWith('Value exceeds') ? 20007 : set.elementType === 'CIDR' ? 20009 : INVALID_ENTRY_CODE, message: bad };
+    if (d.domain_id !== undefined && d.domain_id !== null && !(isInt(d.domain_id) && ctx.domains.allows(d.domain_id))) return { status: 422, code: 20005, message: `An invalid domain ID was specified: ${JSON.stringify(d.domain_id)}` };
     return { set, value: d.value, source: typeof d.source === 'string' ? d.source : undefined, notes: typeof d.notes === 'string' ? d.notes : undefined, domainId: isInt(d.domain_id) ? d.domain_id : null };
   }
 
@@ -236,6 +241,7 @@ export async function collections(ctx: SimContext, r: CollectionsRequest): Promi
     if (ctx.maxBulkElements !== undefined && b.v.length > ctx.maxBulkElements) return qerror(413, 0, `Too many entries in a single bulk update (${b.v.length} > ${ctx.maxBulkElements})`);
     for (const d of b.v) {
       if (isObj(d) && isInt(d.collection_id) && !ctx.store.sets.get(d.collection_id)) return qerror(422, 23000, `Collection ${d.collection_id} does not exist`, 'An unknown collection was specified');
+      if (isObj(d) && d.domain_id !== undefined && d.domain_id !== null && !(isInt(d.domain_id) && ctx.domains.allows(d.domain_id))) return qerror(422, 23005, `An invalid domain ID was specified: ${JSON.stringify(d.domain_id)}`, 'An invalid domain ID was specified');
     }
     const entries = b.v;
     const partial = ctx.partialAccept;

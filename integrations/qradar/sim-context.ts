@@ -1,4 +1,5 @@
 import type { RefSet, RefStore } from './sim-store.js';
+import type { DomainCheck } from './sim-access.js';
 
 /** What the route handlers of the QRadar simulator get for one request. */
 export interface SimContext {
@@ -15,6 +16,8 @@ export interface SimContext {
   /** Extra time an asynchronous task stays QUEUED/PROCESSING. */
   taskDelayMs: number;
   user: string;
+  /** The domains and tenant the credential may use. */
+  domains: DomainCheck;
 }
 
 export type TaskStatus = 'QUEUED' | 'PROCESSING' | 'COMPLETED' | 'EXCEPTION' | 'CANCELLED';

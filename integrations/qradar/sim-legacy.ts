@@ -85,6 +85,8 @@ export async function legacySets(ctx: SimContext, r: LegacyRequest): Promise<Sim
     const set = ctx.store.byName(name);
     if (segs.length === 2) {
       if (method !== 'DELETE') return qerror(405, 0, `Method ${method} is not supported on this resource.`);
+      const dom = ctx.domains.legacy(q.get('domain_id'));
+      if ('status' in dom) return dom;
       if (!set) return notFound(name);
       ctx.store.sweep(set, now);
       const value = decodeValue(segs[1]!);
@@ -109,9 +111,10 @@ export async function legacySets(ctx: SimContext, r: LegacyRequest): Promise<Sim
       if (value === null) return missing('value');
       const bad = ctx.store.check(set, value);
       if (bad) return qerror(422, 1005, bad, 'The value is not valid for the element type of the reference set.');
-      const dom = q.get('domain_id');
+      const dom = ctx.domains.legacy(q.get('domain_id'));
+      if ('status' in dom) return dom;
       await ctx.latency(set, 1);
-      ctx.store.add(set, value, ctx.now(), q.get('source') ?? 'reference data api', undefined, dom === null ? null : Number(dom));
+      ctx.store.add(set, value, ctx.now(), q.get('source') ?? 'reference data api', undefined, dom.domainId);
       return ok(project(legacyMeta(set), q.get('fields')));
     }
     if (method === 'DELETE') {
@@ -144,13 +147,17 @@ export async function legacySets(ctx: SimContext, r: LegacyRequest): Promise<Sim
   async function bulkLoad(): Promise<SimResponse> {
     if (method !== 'POST') return qerror(405, 0, `Method ${method} is not supported on this resource.`);
     let name: string;
+    let domainId: number | null = null;
     if (segs.length === 2) {
       if (Number(ctx.version) >= 26) return qerror(410, 0, `The endpoint /reference_data/sets/bulk_load/{name} has been removed in version ${ctx.version}.`, 'The requested resource has been removed.');
       name = segs[1]!;
     } else if (segs.length === 4) {
       const ns = segs[1];
-      if (ns === 'TENANT') return qerror(422, 1012, 'Admin user can only access shared namespace', 'The namespace is not valid.');
-      if (ns !== 'SHARED') return qerror(422, 1005, `Invalid namespace value: ${ns}`, 'The namespace parameter must be either SHARED or TENANT');
+      if (ns === 'TENANT' && ctx.domains.tenantId === undefined) return qerror(422, 1012, 'Admin user can only access shared namespace', 'The namespace is not valid.');
+      if (ns !== 'SHARED' && ns !== 'TENANT') return qerror(422, 1005, `Invalid namespace value: ${ns}`, 'The namespace parameter must be either SHARED or TENANT');
+      const dom = ctx.domains.legacy(segs[3]!);
+      if ('status' in dom) return dom;
+      domainId = dom.domainId;
       name = segs[2]!;
     } else return qerror(404, 0, 'The requested resource does not exist.');
     const set = ctx.store.byName(name);
@@ -175,7 +182,7 @@ export async function legacySets(ctx: SimContext, r: LegacyRequest): Promise<Sim
     await ctx.latency(set, strs.length);
     const take = ctx.partialAccept ?? strs.length;
     const t = ctx.now();
-    for (const v of strs.slice(0, take)) ctx.store.add(set, v, t);
+    for (const v of strs.slice(0, take)) ctx.store.add(set, v, t, undefined, undefined, domainId);
     if (take < strs.length) return qerror(500, 1020, 'An error occurred while attempting to add or update data in the reference set', 'Unexpected internal server error.');
     return ok(project(legacyMeta(set), r.q.get('fields')));
   }

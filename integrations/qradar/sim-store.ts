@@ -34,7 +34,8 @@ export interface RefSet {
   id: number;
   name: string;
   elementType: ElementType;
-  namespace: 'SHARED';
+  namespace: 'SHARED' | 'TENANT';
+  tenantId: number | null;
   creationTime: number;
   ttl?: Interval;
   expiry: ExpiryType;
@@ -130,12 +131,13 @@ export class RefStore {
     return undefined;
   }
 
-  create(o: { name: string; elementType: ElementType; ttl?: Interval; expiry: ExpiryType; description?: string; expiredLogOption?: string }, now: number): RefSet {
+  create(o: { name: string; elementType: ElementType; ttl?: Interval; expiry: ExpiryType; description?: string; expiredLogOption?: string; tenantId?: number }, now: number): RefSet {
     const set: RefSet = {
       id: this.nextSetId++,
       name: o.name,
       elementType: o.elementType,
-      namespace: 'SHARED',
+      namespace: o.tenantId === undefined ? 'SHARED' : 'TENANT',
+      tenantId: o.tenantId ?? null,
       creationTime: now,
       ttl: o.ttl,
       expiry: o.expiry,

@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoopbackSimulator, logBounded, readBody, simControl, sleep, type HttpFault } from '../sim-kit.js';
-import { ok, page, parseRange, project, qerror, type SimResponse } from './sim-http.js';
+import { applyFilter, ok, page, parseRange, project, qerror, type SimResponse } from './sim-http.js';
 import { Versions } from './sim-version.js';
 import { RefStore, formatInterval, type Element, type RefSet } from './sim-store.js';
 import { Tasks, type SimContext } from './sim-context.js';
 import { legacySets } from './sim-legacy.js';
 import { collections } from './sim-collections.js';
+import { DomainCheck, ENDPOINTS, roleRefusal, templateOf, type TokenAccess } from './sim-access.js';
 
 /**
  * An IBM QRadar console simulator on 127.0.0.1 (SINK_APIS.md §5): `SEC` token and Basic auth,
@@ -21,6 +22,10 @@ export interface QradarSimulatorOptions {
   readOnlyTokens?: string[];
   /** Basic-auth users (default admin/changeme). */
   users?: Record<string, string>;
+  /** What each token or Basic user may do (default: an Admin with every endpoint and domain). */
+  access?: Record<string, TokenAccess>;
+  /** The console's domains (default [0], the default domain). */
+  domains?: number[];
   /** The console's newest API version (default "26.0", QRadar 7.5.0 UP12; "12.0" for an old console). */
   apiVersion?: string;
   /** Versions answered as removed (default 1.0–5.0). */
@@ -209,15 +214,15 @@ export class QradarSimulator extends LoopbackSimulator<Fault> {
     res.end(body);
   }
 
-  private authenticate(h: (n: string) => string | undefined): { user: string; write: boolean } | undefined {
+  private authenticate(h: (n: string) => string | undefined): { user: string; write: boolean; access: TokenAccess } | undefined {
     const sec = h('sec');
-    if (sec !== undefined) return this.tokens.has(sec) && !this.revoked.has(sec) ? { user: 'api-token', write: !this.readOnly.has(sec) } : undefined;
+    if (sec !== undefined) return this.tokens.has(sec) && !this.revoked.has(sec) ? { user: 'api-token', write: !this.readOnly.has(sec), access: this.opts.access?.[sec] ?? {} } : undefined;
     const m = /^Basic\s+(.+)$/i.exec(h('authorization') ?? '');
     if (!m) return undefined;
     const dec = Buffer.from(m[1]!, 'base64').toString('utf8');
     const i = dec.indexOf(':');
     const user = dec.slice(0, i);
-    return i > 0 && !this.revoked.has(user) && this.users.get(user) === dec.slice(i + 1) ? { user, write: true } : undefined;
+    return i > 0 && !this.revoked.has(user) && this.users.get(user) === dec.slice(i + 1) ? { user, write: true, access: this.opts.access?.[user] ?? {} } : undefined;
   }
 
   private async route(method: string, rawPath: string, q: URLSearchParams, raw: Buffer, h: (n: string) => string | undefined, partialAccept?: number): Promise<SimResponse> {
@@ -226,7 +231,6 @@ export class QradarSimulator extends LoopbackSimulator<Fault> {
       const none = h('sec') === undefined && h('authorization') === undefined;
       return qerror(401, 0, none ? 'No SEC header present in request. Please provide it via "SEC: token". You may also use BASIC authentication parameters if this host supports it. e.g. "Authorization: Basic base64Encoding"' : 'The credentials provided are not valid.', 'Authentication failed.');
     }
-    if (!who.write && method !== 'GET') return qerror(403, 0, 'The user does not have the required capability to perform this action.', 'Authorization failed.');
     const version = this.versions.negotiate(h('version'));
     if (typeof version !== 'string') return version;
     let once: string;
@@ -239,6 +243,9 @@ export class QradarSimulator extends LoopbackSimulator<Fault> {
     if (segs[0] !== 'api') return qerror(404, 0, 'We could not find the resource you requested.');
     const rest = segs.slice(1);
     if (rest[rest.length - 1] === '') rest.pop();
+    const template = templateOf(method, rest);
+    const refused = roleRefusal({ write: who.write, denied: who.access.denied ?? [] }, method, template);
+    if (refused) return refused;
     const range = h('range');
     const ctx: SimContext = {
       store: this.store,
@@ -250,6 +257,7 @@ export class QradarSimulator extends LoopbackSimulator<Fault> {
       maxBulkElements: this.opts.maxBulkElements,
       taskDelayMs: this.opts.taskDelayMs ?? 0,
       user: who.user,
+      domains: new DomainCheck(new Set(this.opts.domains ?? [0]), who.access),
     };
     const path = rest.join('/');
     if (rest[0] === 'reference_data' && rest[1] === 'sets') return legacySets(ctx, { method, segs: rest.slice(2), q, range, raw });
@@ -258,6 +266,19 @@ export class QradarSimulator extends LoopbackSimulator<Fault> {
       const rg = parseRange(range);
       if (rg && 'status' in rg) return rg;
       const p = page(this.versions.list, rg);
+      return ok(project(p.items, q.get('fields')), 200, p.headers);
+    }
+    if (method === 'GET' && path === 'help/endpoints') {
+      const rg = parseRange(range);
+      if (rg && 'status' in rg) return rg;
+      const v = Number(version);
+      const docs = ENDPOINTS.filter((e) => (e.from ?? 0) <= v && v <= (e.until ?? Infinity)).map((e, i) => ({
+        id: i + 1, http_method: e.method, path: e.path, version, deprecated: e.path.startsWith('/reference_data/') && v >= 26,
+        caller_has_access: !roleRefusal({ write: who.write, denied: who.access.denied ?? [] }, e.method, e.path),
+      }));
+      const filtered = applyFilter(docs, q.get('filter'), 0);
+      if (!Array.isArray(filtered)) return filtered;
+      const p = page(filtered, rg);
       return ok(project(p.items, q.get('fields')), 200, p.headers);
     }
     if (method === 'GET' && path === 'system/about') {

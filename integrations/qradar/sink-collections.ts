@@ -1,6 +1,6 @@
 import { StixgateError } from '../../src/core/errors.js';
 import type { SinkOutcome, SinkRunContext } from '../../src/delivery/types.js';
-import { filterString, pollSleep, qradarError, type QradarClient } from './client.js';
+import { domainError, filterString, pollSleep, qradarError, tenantError, type QradarClient } from './client.js';
 import type { Chunker } from './chunker.js';
 import { valueKey, type SetRoute } from './routing.js';
 import { inPool, type PushItem, type SetApi } from './set-api.js';
@@ -31,7 +31,7 @@ export class CollectionSets implements SetApi {
 
   constructor(
     private readonly client: QradarClient,
-    private readonly o: { ttlDays?: number; deleteConcurrency: number; taskTimeoutMs: number; chunker: Chunker },
+    private readonly o: { ttlDays?: number; deleteConcurrency: number; taskTimeoutMs: number; chunker: Chunker; domainId?: number; tenantId?: number },
   ) {}
 
   async ensure(ctx: SinkRunContext, routes: SetRoute[]): Promise<void> {
@@ -49,7 +49,10 @@ export class CollectionSets implements SetApi {
     const c = { method: 'POST' as const, path: '/reference_data_collections/sets' };
     const body: Record<string, unknown> = { name: r.name, entry_type: r.elementType, expiry_type: this.o.ttlDays ? 'LAST_SEEN' : 'NO_EXPIRY', expired_log_option: 'LOG_NONE', description: `stixgate threat intelligence (${r.key})` };
     if (this.o.ttlDays) body.time_to_live = this.o.ttlDays * 86_400;
-    const res = await this.client.call(ctx, { ...c, body, accept: [409] });
+    if (this.o.tenantId !== undefined) Object.assign(body, { namespace: 'TENANT', tenant_id: this.o.tenantId });
+    const res = await this.client.call(ctx, { ...c, body, accept: [409, 422] });
+    const e = qradarError(res.body);
+    if (res.status === 422 && (e.code === 10003 || e.code === 10004)) throw tenantError(this.client.component, this.o.tenantId, res.status, e);
     const id = (res.body as { id?: unknown } | undefined)?.id;
     if (res.status === 201 && typeof id === 'number') this.ids.set(r.name, id);
     else if (res.status === 409) await this.lookup(ctx, [r.name]);
@@ -75,6 +78,7 @@ export class CollectionSets implements SetApi {
     const id = await this.idOf(ctx, route);
     const entries = items.map((x) => {
       const e: Record<string, unknown> = { collection_id: id, value: x.value };
+      if (this.o.domainId !== undefined) e.domain_id = this.o.domainId;
       if (typeof x.fields.source === 'string') e.source = x.fields.source.slice(0, 255);
       if (typeof x.fields.notes === 'string') e.notes = x.fields.notes.slice(0, NOTES_MAX);
       return e;
@@ -91,6 +95,7 @@ export class CollectionSets implements SetApi {
       return [...(await this.bulk(ctx, route, items.slice(0, half), mayCreate)), ...(await this.bulk(ctx, route, items.slice(half), mayCreate))];
     }
     if (res.status === 413) return [{ status: 'reject', reason: `QRadar refused the entry as too large (413): ${e.message ?? ''}` }];
+    if (res.status === 422 && e.code === 23005) throw domainError(this.client.component, this.o.domainId, res.status, e);
     const taskId = (res.body as Task | undefined)?.id;
     if (res.status !== 202 || typeof taskId !== 'number') throw this.client.unexpected(c, res);
     const results = await this.waitFor(ctx, taskId);

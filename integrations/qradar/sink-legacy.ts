@@ -1,5 +1,5 @@
 import type { SinkOutcome, SinkRunContext } from '../../src/delivery/types.js';
-import { encodePathValue, encodeSetName, qradarError, type QradarClient } from './client.js';
+import { domainError, encodePathValue, encodeSetName, qradarError, type QradarClient } from './client.js';
 import type { Chunker } from './chunker.js';
 import type { SetRoute } from './routing.js';
 import type { PushItem, SetApi } from './set-api.js';
@@ -7,7 +7,7 @@ import { inPool } from './set-api.js';
 
 /**
  * The legacy `reference_data/sets` API (SINK_APIS.md §5.3): sets by name, adds by bulk_load (a JSON
- * array of values; `bulk_load/{name}` before API 26.0, `bulk_load/SHARED/{name}/SHARED` from 26.0),
+ * array of values; `bulk_load/{name}` before API 26.0, `bulk_load/SHARED/{name}/{domain_id or SHARED}` from 26.0),
  * one DELETE per value with the value encoded twice (§5.7) and the set name once. Entries carry no
  * per-value fields. Sets take ALN, ALNIC, IP, NUM, PORT, DATE only: CIDR routes are not served here
  * (the sink rejects their values, naming reference_data_collections).
@@ -17,7 +17,7 @@ export class LegacySets implements SetApi {
 
   constructor(
     private readonly client: QradarClient,
-    private readonly o: { ttlDays?: number; deleteConcurrency: number; chunker: Chunker },
+    private readonly o: { ttlDays?: number; deleteConcurrency: number; chunker: Chunker; domainId?: number },
   ) {}
 
   private get version(): number {
@@ -51,7 +51,12 @@ export class LegacySets implements SetApi {
   }
 
   private bulkPath(name: string): string {
-    return this.version >= 26 ? `/reference_data/sets/bulk_load/SHARED/${encodeSetName(name)}/SHARED` : `/reference_data/sets/bulk_load/${encodeSetName(name)}`;
+    return this.version >= 26 ? `/reference_data/sets/bulk_load/SHARED/${encodeSetName(name)}/${this.o.domainId ?? 'SHARED'}` : `/reference_data/sets/bulk_load/${encodeSetName(name)}`;
+  }
+
+  /** `domain_id` of the single-value add and the delete, when a domain is configured. */
+  private get domainQuery(): Record<string, string> {
+    return this.o.domainId === undefined ? {} : { domain_id: String(this.o.domainId) };
   }
 
   private async bulk(ctx: SinkRunContext, route: SetRoute, values: string[], mayCreate: boolean): Promise<SinkOutcome[]> {
@@ -69,6 +74,7 @@ export class LegacySets implements SetApi {
     }
     if (res.status === 413) return [{ status: 'reject', reason: `QRadar refused the value as too large (413): ${e.message ?? ''}` }];
     if (res.status === 422 && e.code === 1005) return this.oneByOne(ctx, route, values); // a bad value refuses the whole load: find it
+    if (res.status === 404 && e.code === 1011) throw domainError(this.client.component, this.o.domainId, res.status, e);
     throw this.client.unexpected(c, res);
   }
 
@@ -76,7 +82,7 @@ export class LegacySets implements SetApi {
   private oneByOne(ctx: SinkRunContext, route: SetRoute, values: string[]): Promise<SinkOutcome[]> {
     return inPool(values, this.o.deleteConcurrency, async (value): Promise<SinkOutcome> => {
       const c = { method: 'POST' as const, path: `/reference_data/sets/${encodeSetName(route.name)}` };
-      const res = await this.client.call(ctx, { ...c, query: { value }, accept: [422] });
+      const res = await this.client.call(ctx, { ...c, query: { value, ...this.domainQuery }, accept: [422] });
       if (res.status === 200) return { status: 'ok' };
       const e = qradarError(res.body);
       if (res.status === 422) return { status: 'reject', reason: `QRadar refused the value for set "${route.name}" (422 code ${e.code ?? '?'}): ${e.message ?? ''}` };
@@ -87,7 +93,7 @@ export class LegacySets implements SetApi {
   async remove(ctx: SinkRunContext, route: SetRoute, values: string[]): Promise<SinkOutcome[]> {
     return inPool(values, this.o.deleteConcurrency, async (value): Promise<SinkOutcome> => {
       const c = { method: 'DELETE' as const, path: `/reference_data/sets/${encodeSetName(route.name)}/${encodePathValue(value)}` };
-      const res = await this.client.call(ctx, { ...c, accept: [404, 422] });
+      const res = await this.client.call(ctx, { ...c, query: this.domainQuery, accept: [404, 422] });
       const e = qradarError(res.body);
       if (res.status === 200) return { status: 'ok' };
       // 1003: not in the set; 1002: no such set — either way the value is not there (idempotent)

@@ -167,7 +167,7 @@ test('version: auto picks the newest non-removed version ≤ 26.0 and sends it; 
   const writes = sim.requests.filter((r) => r.method !== 'GET' || r.path !== '/api/help/versions');
   assert.ok(writes.every((r) => r.version === '26.0'), JSON.stringify(writes.map((r) => r.version)));
   assert.ok(sim.requests.some((r) => r.path === '/api/reference_data/sets/bulk_load/SHARED/stixgate%20-%20IPv4/SHARED'));
-  assert.match(await sink.probe!(ctx), /^QRadar 7\.5\.0, REST API 26\.0, reference_data\/sets; 12 sets$/);
+  assert.match(await sink.probe!(ctx), /^QRadar 7\.5\.0, REST API 26\.0, reference_data\/sets; 12 sets; the token may call all 5 endpoints the sink uses$/);
   const fixed = createQradarSink(config(base, { api_version: '12.0', api: 'collections' }), ictx);
   await rejectsWith(fixed.prepare!(ctx), 'STIXGATE_ERR_CONFIG_INVALID');
 });

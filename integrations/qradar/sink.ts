@@ -11,6 +11,7 @@ import { ROUTE_KEYS, checkQradarConfig, type QradarConfig, type RouteKey } from 
 import type { PushItem, SetApi } from './set-api.js';
 import { LegacySets } from './sink-legacy.js';
 import { CollectionSets } from './sink-collections.js';
+import { checkRights } from './rights.js';
 
 /**
  * The QRadar reference-set sink. Each observable value goes to the set its routing key names
@@ -71,7 +72,11 @@ export function createQradarSink(config: QradarConfig & CommonSinkConfig, ictx: 
     if (generation === 'collections' && Number(client.version) < COLLECTIONS_FROM) {
       throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `qradar sink ${ctx.id}: api: collections needs API version ${COLLECTIONS_FROM}.0 or later, the console speaks ${client.version}`);
     }
-    const common = { ttlDays: config.ttl_days, deleteConcurrency: config.delete_concurrency, chunker };
+    if (generation === 'legacy' && config.tenant_id !== undefined) throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `qradar sink ${ctx.id}: tenant_id needs reference_data_collections (API ${COLLECTIONS_FROM}.0 or later); the legacy reference_data/sets live in the SHARED namespace`, { location: { path: 'tenant_id' } });
+    if (generation === 'legacy' && config.domain_id !== undefined && Number(client.version) < 26) {
+      throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `qradar sink ${ctx.id}: domain_id on the legacy reference_data/sets needs API 26.0 (bulk_load/{namespace}/{name}/{domain_id}); API ${client.version} has bulk_load/{name} only, which tags no domain. Use api: collections`, { location: { path: 'domain_id' } });
+    }
+    const common = { ttlDays: config.ttl_days, deleteConcurrency: config.delete_concurrency, chunker, domainId: config.domain_id, tenantId: config.tenant_id };
     api = generation === 'collections' ? new CollectionSets(client, { ...common, taskTimeoutMs: config.task_timeout_secs * 1000 }) : new LegacySets(client, common);
     return api;
   }
@@ -135,7 +140,8 @@ export function createQradarSink(config: QradarConfig & CommonSinkConfig, ictx: 
       await connect(ctx);
       const about = await client.call(ctx, { method: 'GET', path: '/system/about' });
       const v = (about.body as { external_version?: unknown } | undefined)?.external_version;
-      return `QRadar ${typeof v === 'string' ? v : '(version unknown)'}, REST API ${client.version}, ${generation === 'collections' ? 'reference_data_collections' : 'reference_data/sets'}; ${wanted().length} sets`;
+      const rights = await checkRights(ctx, client, generation!);
+      return `QRadar ${typeof v === 'string' ? v : '(version unknown)'}, REST API ${client.version}, ${generation === 'collections' ? 'reference_data_collections' : 'reference_data/sets'}; ${wanted().length} sets; ${rights}`;
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { CommonSinkConfig, SinkRecord } from '../../src/delivery/types.js';
 import { commonConfig, indicator, mappedRecords, runContext as sinkRunContext, type After } from '../../test/helpers/sink-kit.js';
-import { QradarSimulator, type QradarSimulatorOptions } from './simulator.js';
+import { QradarSimulator, type Exchange, type QradarSimulatorOptions } from './simulator.js';
 import type { QradarConfig } from './schema.js';
 import { specRecorder } from './openapi-check.js';
 
@@ -16,11 +16,19 @@ export const TOKEN = 'sec-token';
  */
 export async function startSim(t: After, opts: QradarSimulatorOptions = {}): Promise<{ sim: QradarSimulator; base: string }> {
   const rec = specRecorder();
-  const sim = new QradarSimulator({ tokens: [TOKEN], onExchange: rec.hook, ...opts });
+  const unversioned: string[] = [];
+  const onExchange = (x: Exchange): void => {
+    rec.hook?.(x);
+    // without a Version header QRadar serves its newest API, which "might break integrations"
+    // (SINK_APIS.md §5.1): the sink sends one everywhere but on the version discovery itself
+    if (!('version' in x.headers) && !(x.method === 'GET' && x.path === '/api/help/versions')) unversioned.push(`${x.method} ${x.path}`);
+  };
+  const sim = new QradarSimulator({ tokens: [TOKEN], onExchange, ...opts });
   const { base } = await sim.start();
   t.after(async () => {
     await sim.close();
     if (rec.problems().length) throw new Error(`exchanges not in the QRadar 26.0 OpenAPI document:\n${rec.problems().join('\n')}`);
+    if (unversioned.length) throw new Error(`requests sent without a Version header:\n${unversioned.join('\n')}`);
   });
   return { sim, base };
 }
