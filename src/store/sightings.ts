@@ -126,8 +126,9 @@ export async function recordSightings(
     object, source: SIGHTINGS_SOURCE, ...(opts.tlp ? { tlp: opts.tlp } : {}),
   }));
   const up = await store.upsert(items, { now });
-  if (up.rejected.length > 0) {
-    throw new StixgateError('STIXGATE_ERR_STIX_INVALID', `sightings: the store refused ${up.rejected.length} object(s): ${up.rejected[0].message}`, { reason: 'store_rejected' });
+  const [refused] = up.rejected;
+  if (refused) {
+    throw new StixgateError('STIXGATE_ERR_STIX_INVALID', `sightings: the store refused ${up.rejected.length} object(s): ${refused.message}`, { reason: 'store_rejected' });
   }
   const m = await store.modify([...deltas.keys()], (cur) => withSightings(cur, deltas.get(cur.id)!, sc, now), { now });
   return { recorded, indicatorsUpdated: m.updated };

@@ -64,7 +64,8 @@ export class KeyTable {
     const old = this.slots;
     this.slots = new Uint32Array(cap * 2);
     this.mask = cap - 1;
-    for (let i = 0; i < old.length; i += 2) if (old[i + 1] !== 0) this.place(old[i], old[i + 1]);
+    // slot reads below are `!`: every slot index is masked to the table (or bounded by its length)
+    for (let i = 0; i < old.length; i += 2) if (old[i + 1] !== 0) this.place(old[i]!, old[i + 1]!);
   }
 
   /** Adds (hash, rowid). The caller does not add a pair twice (use `has` where it might). */
@@ -108,11 +109,11 @@ export class KeyTable {
     const mask = this.mask;
     // backward-shift: move later members of the probe run into the hole when their home allows
     for (let j = (i + 1) & mask; s[j * 2 + 1] !== 0; j = (j + 1) & mask) {
-      const home = s[j * 2] & mask;
+      const home = s[j * 2]! & mask;
       // j's entry may move to i when i lies cyclically in [home, j)
       if (((j - home) & mask) >= ((j - i) & mask)) {
-        s[i * 2] = s[j * 2];
-        s[i * 2 + 1] = s[j * 2 + 1];
+        s[i * 2] = s[j * 2]!;
+        s[i * 2 + 1] = s[j * 2 + 1]!;
         i = j;
       }
     }
@@ -127,7 +128,7 @@ export class KeyTable {
     const s = this.slots;
     hash >>>= 0;
     for (let i = hash & this.mask; s[i * 2 + 1] !== 0; i = (i + 1) & this.mask) {
-      if (s[i * 2] === hash) out.push(s[i * 2 + 1]);
+      if (s[i * 2] === hash) out.push(s[i * 2 + 1]!);
     }
     return out;
   }
@@ -180,8 +181,7 @@ export class KeyIndex {
     const j = this.journal;
     this.journal = undefined;
     if (!j) return;
-    for (let k = j.length - 1; k >= 0; k--) {
-      const u = j[k];
+    for (const u of j.reverse()) {
       if (u.add) u.table.remove(u.hash, u.rowid);
       else u.table.add(u.hash, u.rowid);
     }

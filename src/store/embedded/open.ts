@@ -135,7 +135,7 @@ export function openDatabase(opts: OpenOptions): OpenedDatabase {
     const check = opts.integrityCheck === 'always' || (opts.integrityCheck === 'after-crash' && clean?.value !== '1');
     if (check) {
       const rows = db.pragma('quick_check') as { quick_check: string }[];
-      if (rows.length !== 1 || rows[0].quick_check !== 'ok') {
+      if (rows.length !== 1 || rows[0]?.quick_check !== 'ok') {
         throw corrupt(path, `quick_check: ${rows.slice(0, 3).map((r) => r.quick_check).join('; ')}`);
       }
     }

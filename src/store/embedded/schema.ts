@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { StixgateError } from '../../core/errors.js';
 import { keyHash } from './key-index.js';
 import { encodeValueKeys, valueKeysOf } from './values.js';
+import { at } from '../../core/indexed.js';
 
 /** The schema version this code writes. Each migration brings version N-1 to N. */
 export const SCHEMA_VERSION = 3;
@@ -108,7 +109,7 @@ export function migrate(db: Database.Database, path: string): number {
   if (found < SCHEMA_VERSION) registerFunctions(db);
   for (let v = found + 1; v <= SCHEMA_VERSION; v++) {
     db.transaction(() => {
-      db.exec(MIGRATIONS[v - 1]);
+      db.exec(at(MIGRATIONS, v - 1)); // v <= SCHEMA_VERSION, the number of migrations
       db.prepare(`INSERT INTO meta (key, value) VALUES ('schema_version', ?)
         ON CONFLICT(key) DO UPDATE SET value = excluded.value`).run(String(v));
     })();

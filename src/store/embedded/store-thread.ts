@@ -41,6 +41,7 @@ async function answer(call: Extract<ThreadCall, { method: string }>): Promise<vo
       args = [items, args[1], json];
     }
     const fn = (store as unknown as Record<string, (...a: unknown[]) => unknown>)[call.method];
+    if (fn === undefined) throw new Error(`store thread: no method ${call.method}`);
     const value = await fn.apply(store, args);
     reply({ id: call.id, ok: true, value });
   } catch (e) {

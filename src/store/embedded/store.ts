@@ -19,6 +19,7 @@ import { KeyIndex, keyHash } from './key-index.js';
 import { KEY_SNAPSHOT_FILE, readKeySnapshot, removeKeySnapshot, writeKeySnapshot } from './key-snapshot.js';
 import { HotCache, fingerprint, type Printed } from './hot-cache.js';
 import { planModify, type ModifyWrite } from './modify.js';
+import { at, last } from '../../core/indexed.js';
 
 export interface EmbeddedStoreOptions {
   dataDir: string;
@@ -83,10 +84,10 @@ export type ChangeRow = [number, string, string, number, string];
 export function changePage(rows: readonly ChangeRow[], after: number): ChangePage {
   const changes: Change[] = new Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
-    const [seq, id, type, state, json] = rows[i];
+    const [seq, id, type, state, json] = at(rows, i);
     changes[i] = { seq, id, type, op: OPS[state] ?? 'upsert', object: JSON.parse(json) as StixObject };
   }
-  return { changes, next: rows.length > 0 ? rows[rows.length - 1][0] : after };
+  return { changes, next: rows.at(-1)?.[0] ?? after };
 }
 
 /** Sets an own data property whatever the key (never a prototype setter such as `__proto__`). */
@@ -318,7 +319,7 @@ export class EmbeddedStore implements Store {
     const out = new Map<string, Row>();
     this.refreshKeys();
     const cand: number[] = [];
-    for (let i = 0; i < ids.length; i++) this.keys.ids.get(keyHash(ids[i]), cand);
+    for (const id of ids) this.keys.ids.get(keyHash(id), cand);
     if (cand.length === 0) return out;
     const wanted = ids.length === 1 ? undefined : new Set(ids);
     cand.sort((a, b) => a - b);
@@ -359,7 +360,7 @@ export class EmbeddedStore implements Store {
     /** id → how many of its deliveries are in `work`. */
     const need = new Map<string, number>();
     for (let i = 0; i < items.length; i++) {
-      const item = items[i];
+      const item = at(items, i);
       const bad = checkIngestItem(item, i);
       if (bad) {
         result.rejected.push(bad);
@@ -394,10 +395,9 @@ export class EmbeddedStore implements Store {
     const rows = need.size > 0 ? this.readRows([...need.keys()]) : new Map<string, Row>();
     const pending = new Map<string, Pending>();
     /** Ids in order of first delivery whose writing waits (theirs or an earlier id's deliveries remain). */
-    const queue: Pending[] = [];
+    const queue: (Pending | undefined)[] = [];
     let head = 0;
-    for (let w = 0; w < work.length; w++) {
-      const { item, print } = work[w];
+    for (const { item, print } of work) {
       const id = item.object.id;
       let p = pending.get(id);
       if (!p) {
@@ -408,14 +408,13 @@ export class EmbeddedStore implements Store {
       }
       p.left--;
       this.mergeInto(p, item, print, ctx, result);
-      while (head < queue.length && queue[head].left === 0) {
-        const done = queue[head];
-        queue[head++] = undefined as unknown as Pending;
+      for (let done = queue[head]; done !== undefined && done.left === 0; done = queue[head]) {
+        queue[head++] = undefined;
         pending.delete(done.id);
         this.finish(done);
       }
     }
-    if (cursors) for (const name of Object.keys(cursors)) this.s.setCursor.run(name, String(cursors[name]));
+    if (cursors) for (const [name, value] of Object.entries(cursors)) this.s.setCursor.run(name, String(value));
   }
 
   /**
@@ -544,7 +543,7 @@ export class EmbeddedStore implements Store {
     const rows = this.run(() => this.db().prepare(built.sql).all(...built.params)) as { r: number; json: string }[];
     const page = rows.slice(0, built.limit);
     const out: QueryPage = { objects: page.map((r) => JSON.parse(r.json) as StixObject), positions: page.map((r) => encodeAfter(r.r)) };
-    if (rows.length > built.limit) out.next = encodeAfter(page[page.length - 1].r);
+    if (rows.length > built.limit) out.next = encodeAfter(last(page).r);
     return out;
   }
 
@@ -628,7 +627,7 @@ export class EmbeddedStore implements Store {
       if (!INDEXED_TYPES.has(r.type)) continue;
       entries.push({ id: r.id, type: r.type as 'indicator' | ObservableType, observables: decodeObservables(r.obs), seq: r.seq });
     }
-    return { entries, next: rows.length > 0 ? rows[rows.length - 1].seq : after };
+    return { entries, next: rows.at(-1)?.seq ?? after };
   }
 
   /** Active indicators with their stored observables, in seq order (lookup index start-up). */
@@ -639,13 +638,13 @@ export class EmbeddedStore implements Store {
         .all(after, limit) as { seq: number; id: string; obs: string | null; json: string }[];
       const indicators: ActiveIndicator[] = new Array(rows.length);
       for (let i = 0; i < rows.length; i++) {
-        const r = rows[i];
+        const r = at(rows, i);
         indicators[i] = { seq: r.seq, id: r.id, object: JSON.parse(r.json) as StixObject, observables: r.obs === null ? null : decodeObservables(r.obs) };
       }
       // synchronous with every write on this connection, so the head read here is the scan's end
-      const last = rows.length > 0 ? rows[rows.length - 1].seq : after;
+      const end = rows.at(-1)?.seq ?? after;
       const done = rows.length < limit;
-      return { indicators, next: done ? Math.max(last, this.seq) : last, done };
+      return { indicators, next: done ? Math.max(end, this.seq) : end, done };
     });
   }
 
@@ -690,7 +689,7 @@ export class EmbeddedStore implements Store {
       const byState = new Map<number, number>();
       let objects = 0;
       for (const r of this.s.counts.all() as { type: string; state: number; n: number }[]) {
-        setOwn(byType, r.type, (Object.hasOwn(byType, r.type) ? byType[r.type] : 0) + r.n);
+        setOwn(byType, r.type, (Object.hasOwn(byType, r.type) ? (byType[r.type] ?? 0) : 0) + r.n);
         byState.set(r.state, (byState.get(r.state) ?? 0) + r.n);
         objects += r.n;
       }

@@ -10,7 +10,7 @@ export interface ObjectObservable {
 export function encodeObservables(list: readonly ObjectObservable[]): string | null {
   if (list.length === 0) return null;
   let out = '';
-  for (let i = 0; i < list.length; i++) out += (i ? '\n' : '') + list[i].type + '\t' + list[i].value;
+  for (const o of list) out += (out === '' ? '' : '\n') + o.type + '\t' + o.value;
   return out;
 }
 
@@ -33,14 +33,17 @@ export function valuesOf(text: string | null): string[] {
 /** Distinct key hashes of an encoded list's values (what the value key table holds for a row). */
 export function valueKeysOf(text: string | null): number[] {
   const values = valuesOf(text);
-  return values.length === 1 ? [keyHash(values[0])] : [...new Set(values.map(keyHash))];
+  const [only] = values;
+  return values.length === 1 && only !== undefined ? [keyHash(only)] : [...new Set(values.map(keyHash))];
 }
 
 /** `object_keys.value_keys`: NULL for none, an INTEGER for one (the usual case), u32 LE BLOB for more. */
 export function encodeValueKeys(keys: readonly number[]): number | Buffer | null {
   if (keys.length === 0) return null;
-  if (keys.length === 1) return keys[0];
+  const [only] = keys;
+  if (keys.length === 1 && only !== undefined) return only;
   const b = Buffer.allocUnsafe(keys.length * 4);
-  for (let i = 0; i < keys.length; i++) b.writeUInt32LE(keys[i], i * 4);
+  let offset = 0;
+  for (const k of keys) offset = b.writeUInt32LE(k, offset);
   return b;
 }

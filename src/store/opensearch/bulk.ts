@@ -5,6 +5,7 @@ import { backoffDelay } from '../../core/backoff.js';
 import { sleep, withRetry, type RetryPolicy } from './client.js';
 import { parseObject, stateOf, toDoc, type Existing, type ObjectState } from './documents.js';
 import type { Allocation, Sequence } from './sequence.js';
+import { at } from '../../core/indexed.js';
 
 export interface WriteContext {
   client: Client;
@@ -85,7 +86,7 @@ async function sendBulk(ctx: WriteContext, ops: Op[], report: WriteReport): Prom
     let end = start;
     let bytes = 0;
     while (end < ops.length && end - start < ctx.maxDocs) {
-      const b = Buffer.byteLength(ops[end].line);
+      const b = Buffer.byteLength(at(ops, end).line);
       if (end > start && bytes + b > ctx.maxBytes) break;
       bytes += b;
       end++;
@@ -96,6 +97,9 @@ async function sendBulk(ctx: WriteContext, ops: Op[], report: WriteReport): Prom
     const items = (r.body as { items: Record<string, { status: number; _seq_no?: number; _primary_term?: number; error?: { type?: string; reason?: string; caused_by?: { reason?: string } } }>[] }).items;
     for (const it of items) {
       const x = Object.values(it)[0];
+      if (x === undefined) {
+        throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', 'OpenSearch: a bulk response item names no action', { reason: 'bad_response' });
+      }
       results.push({
         status: x.status, seqNo: x._seq_no, primaryTerm: x._primary_term, errorType: x.error?.type,
         errorReason: x.error ? [x.error.reason, x.error.caused_by?.reason].filter(Boolean).join(': ') : undefined,
@@ -181,7 +185,7 @@ export async function writeObjects(ctx: WriteContext, ids: string[], existing: M
         const conflicts: string[] = [];
         const retry: string[] = [];
         results.forEach((res, i) => {
-          const id = ops[i].id;
+          const id = at(ops, i).id; // one result per op
           if (res.status >= 200 && res.status < 300) {
             const p = pending.get(id)!;
             const seq = pos.get(id)!;

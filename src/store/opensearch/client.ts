@@ -31,10 +31,8 @@ function readPem(path: string, what: string): Buffer {
 
 /** A client with no internal retries (the store retries per item) and TLS/auth from the config. */
 export function createClient(cfg: ConnectionConfig): Client {
-  const issues = tlsIssues(cfg);
-  if (issues.length > 0) {
-    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `${issues[0].path} ${issues[0].message}`, { location: { path: issues[0].path } });
-  }
+  const [issue] = tlsIssues(cfg);
+  if (issue) throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `${issue.path} ${issue.message}`, { location: { path: issue.path } });
   const headers: Record<string, string> = {};
   let auth: { username: string; password: string } | undefined;
   if (cfg.auth?.api_key !== undefined) headers.authorization = `ApiKey ${cfg.auth.api_key}`;

@@ -59,6 +59,7 @@ export function toDoc(obj: StixObject, json: string, seq: number, firstSeq: numb
   let last: string | undefined;
   for (const n of names) {
     const p = sources[n];
+    if (p === undefined) continue; // n is one of its keys
     if (first === undefined || (p.first_seen && Date.parse(p.first_seen) < Date.parse(first))) first = p.first_seen;
     if (last === undefined || (p.last_seen && Date.parse(p.last_seen) > Date.parse(last))) last = p.last_seen;
   }

@@ -93,8 +93,8 @@ export class Sequence {
   private reap(doc: CounterDoc): boolean {
     const now = this.clock();
     let changed = false;
-    for (const key of Object.keys(doc.inflight)) {
-      if (doc.inflight[key].expires_at + this.skewMs < now) {
+    for (const [key, entry] of Object.entries(doc.inflight)) {
+      if (entry.expires_at + this.skewMs < now) {
         delete doc.inflight[key];
         changed = true;
       }

@@ -14,6 +14,7 @@ import { ensureIndices, indexNames, type IndexNames } from './mappings.js';
 import { buildSearch, encodeAfter } from './query.js';
 import type { OpenSearchStoreConfig } from './schema.js';
 import { Sequence } from './sequence.js';
+import { last } from '../../core/indexed.js';
 
 export type OpenSearchStoreOptions = Omit<OpenSearchStoreConfig, 'type'> & {
   /** Wall clock for change-log allocations (tests inject one). */
@@ -140,16 +141,16 @@ export class OpenSearchStore implements Store {
   async upsert(items: IngestItem[], opts: UpsertOptions): Promise<UpsertResult> {
     const result: UpsertResult = { created: 0, updated: 0, unchanged: 0, stale: 0, rejected: [] };
     const groups = new Map<string, { item: IngestItem; index: number }[]>();
-    for (let i = 0; i < items.length; i++) {
-      const bad = invalidItem(items[i], i);
+    for (const [i, item] of items.entries()) {
+      const bad = invalidItem(item, i);
       if (bad) {
         result.rejected.push(bad);
         continue;
       }
-      const id = items[i].object.id;
+      const id = item.object.id;
       let g = groups.get(id);
       if (!g) groups.set(id, (g = []));
-      g.push({ item: items[i], index: i });
+      g.push({ item, index: i });
     }
     const ctx = this.writeCtx();
     const ids = [...groups.keys()];
@@ -222,7 +223,7 @@ export class OpenSearchStore implements Store {
     const hits = await this.search<{ json: string; first_seq: number }>(this.names.objects, built.body);
     const page = hits.slice(0, built.limit);
     const out: QueryPage = { objects: page.map((h) => parseObject(h._source.json)), positions: page.map((h) => encodeAfter(h._source.first_seq)) };
-    if (hits.length > built.limit) out.next = encodeAfter(page[page.length - 1]._source.first_seq);
+    if (hits.length > built.limit) out.next = encodeAfter(last(page)._source.first_seq);
     return out;
   }
 
@@ -324,7 +325,7 @@ export class OpenSearchStore implements Store {
     const changes: Change[] = hits.map((h) => ({
       seq: h._source.seq, id: h._id, type: h._source.type, op: OP_OF_STATE[h._source.state], object: parseObject(h._source.json),
     }));
-    return { changes, next: changes.length > 0 ? changes[changes.length - 1].seq : after };
+    return { changes, next: changes.at(-1)?.seq ?? after };
   }
 
   async indexEntries(after: number, limit: number): Promise<IndexPage> {
@@ -343,7 +344,7 @@ export class OpenSearchStore implements Store {
       if (s.state !== 'active' || !s.obs || s.obs.length === 0 || !INDEXED_TYPES.has(s.type)) continue;
       entries.push({ id: s.id, type: s.type as IndexEntry['type'], observables: s.obs, seq: s.seq });
     }
-    return { entries, next: hits.length > 0 ? hits[hits.length - 1]._source.seq : after };
+    return { entries, next: hits.at(-1)?._source.seq ?? after };
   }
 
   async head(): Promise<number> {
