@@ -2,7 +2,8 @@
  * W15: firewall lists. A store of n IPv4 indicators (1M at scale 1) behind one `plain` list of
  * kind ip: the first build, how long after one change the new body is served (the change-log
  * read, the line moves and the body rebuild), and conditional GETs (If-None-Match → 304) per
- * second through the whole HTTP stack (key check included), side by side with nginx serving the
+ * second through the whole HTTP stack (key check, rate limits, metrics included; the lean path of
+ * ADR 0015, and fastify's route alone for comparison), side by side with nginx serving the
  * same bytes from a file with one worker, the same load generator (autocannon, its own process).
  */
 import { spawn } from 'node:child_process';
@@ -20,6 +21,9 @@ import { buildServer, hashApiKey, serverSchema } from '../src/server/index.js';
 import { openEmbeddedStore } from '../src/store/embedded/index.js';
 import type { IngestItem, Store } from '../src/store/contract.js';
 import { silentLogger } from '../src/telemetry/logger.js';
+import { EdlMetrics } from '../src/telemetry/edl-metrics.js';
+import { Registry } from 'prom-client';
+import { loadavg } from 'node:os';
 import { Metrics } from '../src/telemetry/metrics.js';
 import { NOW, tmp } from './ingest-kit.js';
 import { peakRssMb, round, type Row } from './lib.js';
@@ -123,29 +127,44 @@ export async function runW15({ scale }: { scale: number }): Promise<Row[]> {
     note: `a tick with no change: ${round(idle * 1000, 2)} ms, ${lists.storeReads - reads0} store read, no rebuild`,
   });
 
-  // serving: the daemon's HTTP stack, a key with the edl scope, rate limits off (the generator is one address)
-  const server = validate(serverSchema, { port: 0, rate_limit: { enabled: false }, api_keys: { fw: { hash: hashApiKey(KEY), scopes: ['edl'], max_tlp: 'green' } } });
+  // serving: the daemon's HTTP stack, a key with the edl scope, rate limits on (their cost is paid)
+  // with buckets the generator, one address and one key, cannot empty
+  const bucket = { requests_per_sec: 1_000_000, burst: 10_000_000 };
+  const server = validate(serverSchema, { port: 0, rate_limit: { enabled: true, per_address: bucket, per_key: bucket }, api_keys: { fw: { hash: hashApiKey(KEY), scopes: ['edl'], max_tlp: 'green' } } });
   if (!server.ok) throw new Error(JSON.stringify(server.issues));
   const { index } = await buildIndex(store, { now: () => clock });
-  const app = buildServer({ config: server.value, index, store, metrics: new Metrics({ defaults: false }), logger: silentLogger(), isReady: () => true, now: () => clock, access: ACCESS, edl: { lists, basicAuth: false } });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  /** The daemon's server over the lists: the lean path for plain list GETs (ADR 0015), or fastify's route alone. */
+  const serve = async (lean: boolean) => {
+    const app = buildServer({ config: server.value, index, store, metrics: new Metrics({ defaults: false }), logger: silentLogger(), isReady: () => true, now: () => clock, access: ACCESS, edl: { lists, basicAuth: false, metrics: new EdlMetrics(new Registry()), lean } });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    return { app, base: `http://127.0.0.1:${(app.server.address() as { port: number }).port}` };
+  };
+  const { app, base } = await serve(true);
   const body = snap();
   const g0 = performance.now();
   const full = await fetch(`${base}/edl/big/ip`, { headers: { authorization: `Bearer ${KEY}` } });
   const fullBytes = (await full.arrayBuffer()).byteLength;
   const fullSecs = (performance.now() - g0) / 1000;
+  const conditional = { authorization: `Bearer ${KEY}`, 'if-none-match': body.etag };
   const c0 = process.cpuUsage();
-  const ours = await autocannon(`${base}/edl/big/ip`, { authorization: `Bearer ${KEY}`, 'if-none-match': body.etag }, 100, secs);
+  const load0 = loadavg()[0];
+  const ours = await autocannon(`${base}/edl/big/ip`, conditional, 100, secs);
   const cpu = process.cpuUsage(c0);
   const usPerReq = (cpu.user + cpu.system) / Math.max(1, ours.total);
   await app.close();
+  // the same requests through fastify's route and hook chain (the lean path off)
+  const slow = await serve(false);
+  const s0 = process.cpuUsage();
+  const viaFastify = await autocannon(`${slow.base}/edl/big/ip`, conditional, 100, secs);
+  const slowCpu = process.cpuUsage(s0);
+  await slow.app.close();
   // the framework's own ceiling in this run: fastify hello-world, same generator
   const hello = Fastify();
   hello.get('/', async () => ({ hello: 'world' }));
   await hello.listen({ host: '127.0.0.1', port: 0 });
   const helloRes = await autocannon(`http://127.0.0.1:${(hello.server.address() as { port: number }).port}/`, {}, 100, secs);
   await hello.close();
+  const load1 = loadavg()[0];
 
   const file = join(dir, 'www', 'big.txt');
   rmSync(dirname(file), { recursive: true, force: true });
@@ -170,7 +189,12 @@ export async function runW15({ scale }: { scale: number }): Promise<Row[]> {
   rows.push({
     workload: 'W15', what: `conditional GET (If-None-Match → 304), ${n}-line list, autocannon c100`, items: ours.total, rate: Math.round(ours.rps), p99_ms: ours.p99,
     target: 'conditional GET ≥ 50k rps', ratio: peer ? `${round((ours.rps / peer.rps) * 100, 1)}% of nginx (${Math.round(peer.rps)} rps, p99 ${peer.p99} ms, same file, 1 worker)` : `${round(ours.rps / 50_000, 2)}× target; nginx row skipped`,
-    note: `304s ${ours.statuses['304'] ?? 0} of ${ours.total}, errors ${ours.errors}; server ${Math.round(usPerReq)} µs CPU/request; ${round((ours.rps / helloRes.rps) * 100, 1)}% of fastify hello-world (${Math.round(helloRes.rps)} rps) in this run; one full GET: ${round(fullBytes / 1048576, 1)} MiB in ${round(fullSecs, 3)} s`,
+    note: `lean path; 304s ${ours.statuses['304'] ?? 0} of ${ours.total}, errors ${ours.errors}; server ${Math.round(usPerReq)} µs CPU/request; ${round((ours.rps / helloRes.rps) * 100, 1)}% of fastify hello-world (${Math.round(helloRes.rps)} rps) in this run; one full GET: ${round(fullBytes / 1048576, 1)} MiB in ${round(fullSecs, 3)} s; load average ${round(load0, 2)} before, ${round(load1, 2)} after`,
+  });
+  rows.push({
+    workload: 'W15', what: 'the same conditional GETs through the fastify route (lean path off), autocannon c100', items: viaFastify.total, rate: Math.round(viaFastify.rps), p99_ms: viaFastify.p99,
+    ratio: `lean path ${round(ours.rps / viaFastify.rps, 2)}× this`,
+    note: `304s ${viaFastify.statuses['304'] ?? 0} of ${viaFastify.total}; server ${Math.round((slowCpu.user + slowCpu.system) / Math.max(1, viaFastify.total))} µs CPU/request; ${round((viaFastify.rps / helloRes.rps) * 100, 1)}% of fastify hello-world`,
   });
   rows.push(peer
     ? { workload: 'W15', what: 'peer: nginx serving the same file (If-None-Match → 304), autocannon c100', items: peer.total, rate: Math.round(peer.rps), p99_ms: peer.p99, note: peerNote }

@@ -146,7 +146,7 @@ export class Daemon {
     // The server answers /healthz at once and /readyz once the index is built.
     const { index, seq } = await buildIndex(this.store, { matchParentDomains: config.lookup.match_parent_domains, now: this.now, access: this.access });
     this.index = index;
-    const edl = await this.buildEdl();
+    const edl = this.createEdl();
     this.server = buildServer({
       config: config.server, index, store: this.store, metrics: this.metrics, logger: log, now: this.now, correlator: this.correlator, scoring: this.scoring, access: this.access, publishFilter: () => this.publish, edl,
       taxii: { config: config.taxii, dataDir, ingest: { allowRed: config.allow_red, defaultTlp: config.default_tlp, allowlist: new Allowlist(config.allowlist) } },
@@ -159,7 +159,7 @@ export class Daemon {
 
     this.follower = new IndexFollower(this.store, index, { intervalMs: config.lookup.follow_interval_ms, from: seq, now: this.now, metrics: this.metrics, logger: log });
     this.follower.start();
-    this.edl?.start();
+    this.openEdl();
 
     this.scheduler = this.createScheduler();
     this.scheduleAll();
@@ -169,15 +169,22 @@ export class Daemon {
     log.info({ sources: [...this.components.keys()], sinks: [...this.sinks.keys()] }, 'ready');
   }
 
-  /** The configured firewall lists, filled from the store before the server listens (none configured: undefined). */
-  private async buildEdl(): Promise<{ lists: EdlLists; basicAuth: boolean; metrics: EdlMetrics } | undefined> {
+  /** The configured firewall lists, empty until `openEdl` has built them (none configured: undefined). */
+  private createEdl(): { lists: EdlLists; basicAuth: boolean; metrics: EdlMetrics } | undefined {
     const c = this.loaded.config.edl;
     if (Object.keys(c.lists).length === 0) return undefined;
     const metrics = new EdlMetrics(this.metrics.registry);
     this.edl = new EdlLists(this.store!, c, { access: this.access, publish: () => this.publish, metrics, now: this.now, logger: this.o.logger });
-    await this.edl.build();
-    this.o.logger.info({ lists: this.edl.names, seq: this.edl.seq }, 'firewall lists built');
     return { lists: this.edl, basicAuth: c.basic_auth, metrics };
+  }
+
+  /** Builds the firewall lists in the background once the server listens (503 until then, docs/edl.md), then follows the change log. */
+  private openEdl(): void {
+    const lists = this.edl;
+    if (!lists) return;
+    void lists.open().then(() => {
+      if (lists.ready) this.o.logger.info({ lists: lists.names, seq: lists.seq }, 'firewall lists built');
+    });
   }
 
   private createScheduler(): Scheduler {

@@ -17,7 +17,7 @@ export interface EdlListsOptions extends ListViewOptions {
   pageSize?: number;
 }
 
-/** What a request for one list gets: its body and validators, or why there is none. */
+/** What a request for one list gets: its body and validators (empty until `ready`), or why there is none. */
 export type ListLookup = { snapshot: Snapshot; maxTlp: string } | { missing: 'list' | 'kind' };
 
 /**
@@ -37,6 +37,11 @@ export class EdlLists {
   storeReads = 0;
   /** Change-log entries and active indicators applied. */
   applied = 0;
+  /** The first build is in place (before it, `get` finds no snapshot). */
+  ready = false;
+  private stopped = false;
+  private retry?: NodeJS.Timeout;
+  private wake?: () => void;
 
   constructor(
     private readonly store: Store,
@@ -78,12 +83,39 @@ export class EdlLists {
         if (page.done || page.indicators.length === 0) break;
       }
     } else {
-      seq = await this.follow(views, 0);
+      seq = await this.follow(views, 0, true);
     }
     this.regenerateViews(views);
     this.views = views;
     this.seq = seq;
+    this.ready = true;
     this.o.metrics?.seq.set(seq);
+  }
+
+  /**
+   * Builds the lists in the background, then follows the change log (`start`): the server
+   * listens meanwhile and answers 503 with Retry-After for a list until its first build is in
+   * place. A failed build (the store did not answer) is logged and tried again after
+   * `follow_interval_ms`. Resolves when the first build is in place, or when stopped before.
+   */
+  open(intervalMs = this.config.follow_interval_ms): Promise<void> {
+    const attempt = async (): Promise<void> => {
+      for (let failures = 0; !this.stopped; failures++) {
+        try {
+          await this.rebuild();
+          if (!this.stopped) this.start(intervalMs);
+          return;
+        } catch (e) {
+          if (failures === 0) this.o.logger?.warn({ err: e }, 'firewall lists could not be built; trying again');
+          await new Promise<void>((resolve) => {
+            this.wake = resolve;
+            this.retry = setTimeout(resolve, intervalMs);
+            this.retry.unref();
+          });
+        }
+      }
+    };
+    return attempt();
   }
 
   /** Builds the lists again from the store (after the warninglists changed), serving the current ones meanwhile. */
@@ -103,8 +135,12 @@ export class EdlLists {
     this.timer.unref();
   }
 
+  /** Stops following (and a background first build from retrying). */
   stop(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.retry) clearTimeout(this.retry);
+    this.wake?.();
     this.timer = undefined;
   }
 
@@ -121,8 +157,11 @@ export class EdlLists {
     return this.running;
   }
 
-  /** Applies the changes after `from` to `views`; returns the seq reached (on a store error, where it stopped). */
-  private async follow(views: Map<string, ListView>, from: number): Promise<number> {
+  /**
+   * Applies the changes after `from` to `views`; returns the seq reached (on a store error, where
+   * it stopped; a first build, `rethrow`, fails instead of putting a partial list in place).
+   */
+  private async follow(views: Map<string, ListView>, from: number, rethrow = false): Promise<number> {
     const pageSize = this.o.pageSize ?? EDL_PAGE;
     let seq = from;
     try {
@@ -138,6 +177,7 @@ export class EdlLists {
       if (this.failures > 0) this.o.logger?.info({ seq }, 'firewall lists follow the change log again');
       this.failures = 0;
     } catch (e) {
+      if (rethrow) throw e;
       // keep serving the current bodies; the next tick retries from where this one stopped
       if (this.failures++ === 0) this.o.logger?.warn({ err: e, seq }, 'firewall lists could not read the change log');
     }

@@ -20,6 +20,9 @@ declare module 'fastify' {
   }
 }
 
+/** What identifying a caller reads of a request (a fastify request, or node's on the lean path). */
+export type Caller = Pick<FastifyRequest, 'headers' | 'ip'>;
+
 const MAX_KEY_LENGTH = 512;
 const BEARER_RE = /^Bearer +([^\s]+) *$/i;
 
@@ -63,7 +66,7 @@ export class Authenticator {
    * is unknown, malformed, expired or presented from an address it is not allowed from (FAULTS
    * A1: one answer for all of these, so none can be told apart).
    */
-  identify(req: FastifyRequest, basic = false): Principal | null | undefined {
+  identify(req: Caller, basic = false): Principal | null | undefined {
     const credentials = presentedKey(req, basic);
     if (credentials === undefined) return undefined;
     const presented = credentials?.key;
@@ -131,7 +134,7 @@ const ANONYMOUS: Principal = Object.freeze({ keyId: null, scopes: new Set<ApiSco
  * Basic` with the key id as user and the key as password; null when present but malformed or
  * conflicting (Basic where it is not allowed is malformed).
  */
-function presentedKey(req: FastifyRequest, basic: boolean): { key: string; user?: string } | null | undefined {
+function presentedKey(req: Caller, basic: boolean): { key: string; user?: string } | null | undefined {
   const auth = req.headers.authorization;
   const xkey = req.headers['x-api-key'];
   let fromAuth: { key: string; user?: string } | null | undefined;

@@ -27,6 +27,7 @@ import { DEFAULT_POLICY, type AccessPolicy } from '../access/policy.js';
 import type { EdlLists } from '../edl/index.js';
 import type { EdlMetrics } from '../telemetry/edl-metrics.js';
 import { edlRoutes } from './edl.js';
+import { attachLeanPath, EdlLeanPath, edlServerFactory } from './edl-lean.js';
 import { taxiiRoutes, type TaxiiServerOptions } from './taxii/index.js';
 import { adminRoutes } from './admin.js';
 import type { AdminControl } from './admin-types.js';
@@ -57,8 +58,8 @@ export interface BuildServerOptions {
   publishFilter?: () => PublishFilter | undefined;
   /** Seals search paging cursors (default: one keyed by `server.cursor_secret`, else random per process). */
   cursors?: CursorSealer;
-  /** Serves GET /edl/{list}/{kind} when given (src/edl). */
-  edl?: { lists: EdlLists; basicAuth: boolean; metrics?: EdlMetrics };
+  /** Serves GET /edl/{list}/{kind} when given (src/edl); `lean: false` leaves every request to fastify (tests compare both paths). */
+  edl?: { lists: EdlLists; basicAuth: boolean; metrics?: EdlMetrics; lean?: boolean };
   /** Serves the TAXII 2.1 server under /taxii2/ when given and enabled (docs/taxii.md). */
   taxii?: TaxiiServerOptions;
   /** Serves the admin API (`admin` scope) and `POST /api/v1/ingest` (`ingest` scope) when given. */
@@ -79,7 +80,10 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
   const now = o.now ?? Date.now;
   const headersTimeoutMs = c.headers_timeout_secs * 1000;
   const requestTimeoutMs = c.request_timeout_secs * 1000;
+  let lean: EdlLeanPath | undefined;
   const app = fastify({
+    // plain GETs of firewall lists are answered before fastify (src/server/edl-lean.ts, ADR 0015)
+    ...(o.edl && o.edl.lean !== false ? { serverFactory: edlServerFactory(() => lean) } : {}),
     loggerInstance: o.logger,
     logController: new LogController({ disableRequestLogging: true }),
     // the per-request child logger (with its reqId binding) is only built when something logs
@@ -157,7 +161,11 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
   if (o.correlator) relatedRoutes(app, { correlator: o.correlator, store: o.store, auth, now, access: o.access });
   objectRoutes(app, { store: o.store, auth, access: o.access, cursors: o.cursors ?? new CursorSealer(c.cursor_secret) });
   if (o.scoring) sightingsRoutes(app, { store: o.store, auth, scoring: o.scoring, resolve: resolverFromIndex(o.index, now), now, access: o.access, isServing: o.isServing ?? o.isReady });
-  if (o.edl) edlRoutes(app, { ...o.edl, auth });
+  if (o.edl) {
+    edlRoutes(app, { ...o.edl, auth });
+    if (o.edl.lean !== false) lean = attachLeanPath(app, new EdlLeanPath({ ...o.edl, auth, limiter, maxUrlBytes: c.max_url_bytes, trustProxy: c.trusted_proxies.length > 0, logger: o.logger }));
+    app.addHook('preClose', (done) => ((lean && (lean.closing = true)), done()));
+  }
   healthRoutes(app, { store: o.store, isReady: o.isReady });
   let apiDocument: Record<string, unknown> | undefined;
   app.get(OPENAPI_PATH, { schema: { summary: 'this OpenAPI 3.1 description' } }, async () => (apiDocument ??= describeApi()));

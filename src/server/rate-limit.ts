@@ -19,11 +19,7 @@ export interface BucketRate {
  * may go ahead, else the milliseconds until a token is available.
  */
 export function take(b: Bucket, rate: BucketRate, now: number): number {
-  const elapsed = Math.max(0, now - b.at);
-  b.tokens = Math.min(rate.burst, b.tokens + (elapsed * rate.requests_per_sec) / 1000);
-  b.at = now;
-  // refills accumulate float noise (0.95 + 0.05 = 0.99999…): within EPSILON of a token is a token
-  if (b.tokens >= 1 - EPSILON) {
+  if (refill(b, rate, now)) {
     b.tokens = Math.max(0, b.tokens - 1);
     return 0;
   }
@@ -31,6 +27,15 @@ export function take(b: Bucket, rate: BucketRate, now: number): number {
 }
 
 const EPSILON = 1e-9;
+
+/** Refills `b` at `rate` up to `now`; whether it holds a token. */
+function refill(b: Bucket, rate: BucketRate, now: number): boolean {
+  const elapsed = Math.max(0, now - b.at);
+  b.tokens = Math.min(rate.burst, b.tokens + (elapsed * rate.requests_per_sec) / 1000);
+  b.at = now;
+  // refills accumulate float noise (0.95 + 0.05 = 0.99999…): within EPSILON of a token is a token
+  return b.tokens >= 1 - EPSILON;
+}
 
 /**
  * Per-address and per-key token buckets (FAULTS A9). Addresses live in an LRU table of at most
@@ -69,15 +74,35 @@ export class RateLimiter {
     return this.takeFrom(this.keys, keyId, this.keyRates.get(keyId) ?? this.config.per_key);
   }
 
-  private takeFrom(table: { get(id: string): Bucket | undefined; set(id: string, b: Bucket): unknown }, id: string, rate: BucketRate): number {
-    if (!this.config.enabled) return 0;
+  /**
+   * Takes a token from `address`'s bucket and from `keyId`'s together, or from neither (false):
+   * a caller that will fall back to `takeAddress`/`takeKey` when refused is never charged twice.
+   */
+  takeBoth(address: string, keyId: string): boolean {
+    if (!this.config.enabled) return true;
     const now = this.now();
+    const keyRate = this.keyRates.get(keyId) ?? this.config.per_key;
+    const a = this.bucket(this.addresses, address, this.config.per_address, now);
+    const k = this.bucket(this.keys, keyId, keyRate, now);
+    if (!refill(a, this.config.per_address, now) || !refill(k, keyRate, now)) return false;
+    a.tokens = Math.max(0, a.tokens - 1);
+    k.tokens = Math.max(0, k.tokens - 1);
+    return true;
+  }
+
+  private bucket(table: { get(id: string): Bucket | undefined; set(id: string, b: Bucket): unknown }, id: string, rate: BucketRate, now: number): Bucket {
     let b = table.get(id);
     if (!b) {
       b = { tokens: rate.burst, at: now };
       table.set(id, b);
     }
-    return take(b, rate, now);
+    return b;
+  }
+
+  private takeFrom(table: { get(id: string): Bucket | undefined; set(id: string, b: Bucket): unknown }, id: string, rate: BucketRate): number {
+    if (!this.config.enabled) return 0;
+    const now = this.now();
+    return take(this.bucket(table, id, rate, now), rate, now);
   }
 }
 

@@ -5,53 +5,17 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
-import { accessPolicy } from '../../src/access/policy.js';
-import { validate } from '../../src/core/schema.js';
-import { EdlLists, edlSchema } from '../../src/edl/index.js';
-import { buildIndex } from '../../src/lookup/index.js';
-import { NO_DECAY_SCORING } from '../../src/score/model.js';
-import { buildServer, hashApiKey } from '../../src/server/index.js';
-import { EdlMetrics } from '../../src/telemetry/edl-metrics.js';
-import { Metrics } from '../../src/telemetry/metrics.js';
-import { ChangeLogStore, T0, indicator } from '../lookup/fixtures.js';
-import { KEYS, bearer, serverConfig } from './helpers.js';
+import { T0, indicator } from '../lookup/fixtures.js';
+import { KEYS, bearer } from './helpers.js';
+import { EDL, EDL_CLEAR, VIAS, basic, rig, type Via } from './edl-rig.js';
 
-const EDL = 'k-edl-4a5b6c7d8e9f0a1b2c3d';
-const EDL_CLEAR = 'k-edlclear-0f1e2d3c4b5a6978';
-const basic = (user: string, pass: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` });
-
-async function rig(t: TestContext, basicAuth = true) {
-  const store = new ChangeLogStore();
-  store.push(indicator({ n: 1, pattern: "[ipv4-addr:value = '198.51.100.7']", tlp: 'green', score: 80 }));
-  store.push(indicator({ n: 2, pattern: "[ipv4-addr:value = '203.0.113.0/24']", tlp: 'clear', score: 60 }));
-  store.push(indicator({ n: 3, pattern: "[ipv4-addr:value = '192.0.2.1']", tlp: 'amber', score: 90 }));
-  store.push(indicator({ n: 4, pattern: "[url:value = 'https://evil.example/a']", tlp: 'clear', score: 70 }));
-  let now = T0;
-  const access = accessPolicy({ defaultTlp: 'amber', scoring: NO_DECAY_SCORING });
-  const cfg = validate(edlSchema, { lists: { pan: { format: 'paloalto', max_tlp: 'green' }, open: { format: 'plain', max_tlp: 'clear', kinds: ['ip'] } } });
-  assert.ok(cfg.ok);
-  const registry = new Registry();
-  const edlMetrics = new EdlMetrics(registry);
-  const lists = new EdlLists(store.asStore(), cfg.value, { access, metrics: edlMetrics, now: () => now });
-  await lists.build();
-  const { index } = await buildIndex(store.asStore(), { now: () => now });
-  const config = serverConfig({
-    rate_limit: { enabled: false },
-    api_keys: {
-      reader: { hash: hashApiKey(KEYS.reader), scopes: ['lookup'] },
-      firewall: { hash: hashApiKey(EDL), scopes: ['edl'], max_tlp: 'green' },
-      clear_fw: { hash: hashApiKey(EDL_CLEAR), scopes: ['edl'], max_tlp: 'clear' },
-    },
-  });
-  const app = buildServer({ config, index, store: store.asStore(), metrics: new Metrics({ defaults: false }), logger: pino({ level: 'silent' }), isReady: () => true, now: () => now, access, edl: { lists, basicAuth, metrics: edlMetrics } });
-  t.after(() => app.close());
-  return { app, store, lists, registry, setNow: (v: number) => (now = v) };
+/** Each test runs through fastify's inject and over a socket (where the lean path answers what it may). */
+function both(name: string, fn: (t: TestContext, via: Via) => Promise<void>): void {
+  for (const via of VIAS) test(`${name} (${via})`, (t) => fn(t, via));
 }
 
-test('200: the list body as text, one value per line, with a strong ETag, Last-Modified and no-cache', async (t) => {
-  const { app } = await rig(t);
+both('200: the list body as text, one value per line, with a strong ETag, Last-Modified and no-cache', async (t, via) => {
+  const { app } = await rig(t, via);
   const r = await app.inject({ url: '/edl/pan/ip', headers: bearer(EDL) });
   assert.equal(r.statusCode, 200);
   assert.equal(r.body, '198.51.100.7\n203.0.113.0/24\n', 'AMBER 192.0.2.1 is above the list\'s GREEN ceiling');
@@ -67,8 +31,8 @@ test('200: the list body as text, one value per line, with a strong ETag, Last-M
   assert.equal(head.headers.etag, r.headers.etag);
 });
 
-test('304: If-None-Match (exact, in a list, weak, *) and If-Modified-Since; If-None-Match decides when both are sent', async (t) => {
-  const { app, registry } = await rig(t);
+both('304: If-None-Match (exact, in a list, weak, *) and If-Modified-Since; If-None-Match decides when both are sent', async (t, via) => {
+  const { app, registry, lean } = await rig(t, via);
   const first = await app.inject({ url: '/edl/pan/ip', headers: bearer(EDL) });
   const etag = String(first.headers.etag);
   const lm = String(first.headers['last-modified']);
@@ -96,10 +60,11 @@ test('304: If-None-Match (exact, in a list, weak, *) and If-Modified-Since; If-N
   const text = await registry.metrics();
   assert.match(text, /stixgate_edl_requests_total\{list="pan",status="304"\} 6/);
   assert.match(text, /stixgate_edl_requests_total\{list="pan",status="200"\} 5/);
+  assert.equal(lean(), via === 'socket' ? 11 : 0, 'over a socket the lean path answered every 200 and 304');
 });
 
-test('a change: the old ETag gets the new body, Last-Modified moves; requests never read the store nor rebuild', async (t) => {
-  const { app, store, lists, setNow } = await rig(t);
+both('a change: the old ETag gets the new body, Last-Modified moves; requests never read the store nor rebuild', async (t, via) => {
+  const { app, store, lists, setNow } = await rig(t, via);
   const before = await app.inject({ url: '/edl/pan/ip', headers: bearer(EDL) });
   const reads = lists.storeReads;
   for (let i = 0; i < 50; i++) {
@@ -121,8 +86,8 @@ test('a change: the old ETag gets the new body, Last-Modified moves; requests ne
   assert.equal(stale.statusCode, 200);
 });
 
-test('keys: the edl scope is needed; Basic credentials (user = key id) where enabled; a key below the list\'s TLP gets 403', async (t) => {
-  const { app } = await rig(t);
+both('keys: the edl scope is needed; Basic credentials (user = key id) where enabled; a key below the list\'s TLP gets 403', async (t, via) => {
+  const { app } = await rig(t, via);
   const none = await app.inject({ url: '/edl/pan/ip' });
   assert.equal(none.statusCode, 401);
   assert.equal(none.headers['www-authenticate'], 'Bearer realm="stixgate", Basic realm="stixgate", charset="UTF-8"');
@@ -143,8 +108,8 @@ test('keys: the edl scope is needed; Basic credentials (user = key id) where ena
   assert.deepEqual([open.statusCode, open.body], [200, '203.0.113.0/24\n']);
 });
 
-test('without basic_auth, Basic credentials are refused; unknown lists and kinds are 404, invalid kinds 400, none echoing the request', async (t) => {
-  const { app } = await rig(t, false);
+both('without basic_auth, Basic credentials are refused; unknown lists and kinds are 404, invalid kinds 400, none echoing the request', async (t, via) => {
+  const { app } = await rig(t, via, false);
   const b = await app.inject({ url: '/edl/pan/ip', headers: basic('firewall', EDL) });
   assert.equal(b.statusCode, 401);
   assert.equal(b.headers['www-authenticate'], 'Bearer realm="stixgate"');
