@@ -1,4 +1,4 @@
-import { TLP_LEVELS, tlpRank, type SourceProvenance, type StixObject, type TlpLevel } from '../core/stix.js';
+import { isTlpLevel, tlpOfRank, tlpRank, type SourceProvenance, type StixObject, type TlpLevel } from '../core/stix.js';
 import { ENRICH_PREFIX, NO_DECAY_SCORING, type Scoring } from '../score/model.js';
 
 /**
@@ -53,13 +53,13 @@ export function isIndependent(source: string): boolean {
 
 /** The TLP of one contribution under the policy. */
 export function contributionTlp(p: SourceProvenance, policy: AccessPolicy): TlpLevel {
-  return p.tlp !== undefined && (TLP_LEVELS as readonly string[]).includes(p.tlp) ? p.tlp : policy.defaultTlp;
+  return isTlpLevel(p.tlp) ? p.tlp : policy.defaultTlp;
 }
 
 /** The least restrictive TLP the contribution ever had (it was released at that level once). */
 export function releasedTlp(p: SourceProvenance, policy: AccessPolicy): TlpLevel {
   const r = p.released_tlp;
-  return r !== undefined && (TLP_LEVELS as readonly string[]).includes(r) ? r : contributionTlp(p, policy);
+  return isTlpLevel(r) ? r : contributionTlp(p, policy);
 }
 
 function provenance(obj: StixObject): Record<string, SourceProvenance> {
@@ -75,8 +75,8 @@ export function visibleSources(obj: StixObject, ceiling: TlpLevel, policy: Acces
   const max = tlpRank(ceiling);
   const out: string[] = [];
   let independent = false;
-  for (const source of Object.keys(prov)) {
-    if (tlpRank(contributionTlp(prov[source], policy)) > max) continue;
+  for (const [source, p] of Object.entries(prov)) {
+    if (tlpRank(contributionTlp(p, policy)) > max) continue;
     out.push(source);
     if (isIndependent(source)) independent = true;
   }
@@ -88,8 +88,8 @@ export function visibleSources(obj: StixObject, ceiling: TlpLevel, policy: Acces
 function anyContributionAtOrBelow(obj: StixObject, ceiling: TlpLevel, tlpOf: (p: SourceProvenance) => TlpLevel): boolean {
   const prov = provenance(obj);
   const max = tlpRank(ceiling);
-  for (const source of Object.keys(prov)) {
-    if (isIndependent(source) && tlpRank(tlpOf(prov[source]!)) <= max) return true;
+  for (const [source, p] of Object.entries(prov)) {
+    if (isIndependent(source) && tlpRank(tlpOf(p)) <= max) return true;
   }
   return false;
 }
@@ -117,8 +117,8 @@ export function tlpSpan(obj: StixObject, policy: AccessPolicy): { low: number; h
   const prov = provenance(obj);
   let low = Infinity;
   let high = -1;
-  for (const source of Object.keys(prov)) {
-    const r = tlpRank(contributionTlp(prov[source], policy));
+  for (const [source, p] of Object.entries(prov)) {
+    const r = tlpRank(contributionTlp(p, policy));
     if (r > high) high = r;
     if (isIndependent(source) && r < low) low = r;
   }
@@ -131,11 +131,11 @@ export function viewTlp(obj: StixObject, ceiling: TlpLevel, policy: AccessPolicy
   const max = tlpRank(ceiling);
   let worst = -1;
   let independent = false;
-  for (const source of Object.keys(prov)) {
-    const r = tlpRank(contributionTlp(prov[source], policy));
+  for (const [source, p] of Object.entries(prov)) {
+    const r = tlpRank(contributionTlp(p, policy));
     if (r > max) continue;
     if (isIndependent(source)) independent = true;
     if (r > worst) worst = r;
   }
-  return independent ? TLP_LEVELS[worst] : undefined;
+  return independent ? tlpOfRank(worst) : undefined;
 }

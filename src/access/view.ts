@@ -1,4 +1,4 @@
-import { TLP_LEVELS, TLP_MARKING_BY_LEVEL, TLP_MARKING_IDS, type SourceProvenance, type StixObject, type TlpLevel } from '../core/stix.js';
+import { TLP_LEVELS, TLP_MARKING_BY_LEVEL, tlpOfRank, TLP_MARKING_IDS, type SourceProvenance, type StixObject, type TlpLevel } from '../core/stix.js';
 import { applyScore, referenceTime, type ScoreExtension } from '../score/model.js';
 import { contributionTlp, isIndependent, viewTlp, visibleSources, type AccessPolicy } from './policy.js';
 
@@ -69,8 +69,10 @@ export function viewOf(obj: StixObject, ceiling: TlpLevel, policy: AccessPolicy)
   const labels = new Set<string>();
   let confidence: number | undefined;
   for (const s of visible) {
-    for (const l of prov[s].labels ?? []) labels.add(l);
-    const c = prov[s].confidence;
+    const p = prov[s];
+    if (p === undefined) continue; // visible names sources of prov
+    for (const l of p.labels ?? []) labels.add(l);
+    const c = p.confidence;
     if (typeof c === 'number' && (confidence === undefined || c > confidence)) confidence = c;
   }
   if (labels.size > 0) view.labels = [...labels].sort();
@@ -113,7 +115,7 @@ function withOwnExtension(view: StixObject, obj: StixObject): StixObject {
 export function contentRank(obj: StixObject, policy: AccessPolicy): number {
   const all = Object.keys(obj.x_stixgate?.sources ?? {}).length;
   for (let r = 0; r < TLP_LEVELS.length; r++) {
-    const visible = visibleSources(obj, TLP_LEVELS[r], policy);
+    const visible = visibleSources(obj, tlpOfRank(r), policy);
     if (visible.length > 0 && (visible.length === all || contentVisible(obj, visible, all))) return r;
   }
   return TLP_LEVELS.length;
@@ -122,5 +124,8 @@ export function contentRank(obj: StixObject, policy: AccessPolicy): number {
 /** The TLP of each visible contribution, for answers that list sources with their TLP. */
 export function visibleContributions(obj: StixObject, ceiling: TlpLevel, policy: AccessPolicy): { source: string; tlp: TlpLevel }[] {
   const prov = obj.x_stixgate?.sources ?? {};
-  return visibleSources(obj, ceiling, policy).map((source) => ({ source, tlp: contributionTlp(prov[source], policy) }));
+  return visibleSources(obj, ceiling, policy).flatMap((source) => {
+    const p = prov[source];
+    return p ? [{ source, tlp: contributionTlp(p, policy) }] : []; // visibleSources names sources of prov
+  });
 }

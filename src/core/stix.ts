@@ -2,6 +2,7 @@
  * STIX 2.1 types for the objects stixgate reads, stores and emits.
  * Only the properties the engine touches are typed; everything else rides along.
  */
+import { at } from './indexed.js';
 
 export const STIX_SCO_NAMESPACE = '00abedb4-aa42-466c-9c01-fed23315a9b7';
 
@@ -127,6 +128,16 @@ export type TlpLevel = (typeof TLP_LEVELS)[number];
 
 export function tlpRank(level: TlpLevel): number {
   return TLP_LEVELS.indexOf(level);
+}
+
+/** True for the names of TLP_LEVELS (a stored or configured value checked before use). */
+export function isTlpLevel(value: unknown): value is TlpLevel {
+  return (TLP_LEVELS as readonly unknown[]).includes(value); // widened for the membership test only
+}
+
+/** The level of a rank from tlpRank; a rank outside 0..4 is a RangeError. */
+export function tlpOfRank(rank: number): TlpLevel {
+  return at(TLP_LEVELS, rank);
 }
 
 /** The marking-definition ids of TLP 1.0 (STIX 2.1 §7.2.1.4) and TLP 2.0 (OASIS extension). */

@@ -33,7 +33,7 @@ export class DomainFilter {
     const h2 = (Math.imul(h ^ (h >>> 16), 0x45d9f3b) | 1) >>> 0;
     for (let i = 0; i < 3; i++) {
       const bit = (h + i * h2) & this.mask;
-      if ((this.bits[bit >>> 5] & (1 << (bit & 31))) === 0) return false;
+      if ((this.bits[bit >>> 5]! & (1 << (bit & 31))) === 0) return false; // bit is masked to the filter
     }
     return true;
   }
@@ -42,7 +42,7 @@ export class DomainFilter {
     const h2 = (Math.imul(h ^ (h >>> 16), 0x45d9f3b) | 1) >>> 0;
     for (let i = 0; i < 3; i++) {
       const bit = (h + i * h2) & this.mask;
-      this.bits[bit >>> 5] |= 1 << (bit & 31);
+      this.bits[bit >>> 5]! |= 1 << (bit & 31);
     }
   }
 

@@ -3,6 +3,7 @@
  * handful of distinct lists, so each indicator stores a small integer instead of an array.
  * Index 0 is the empty list.
  */
+import { at } from '../core/indexed.js';
 export class InternedLists {
   private readonly byKey = new Map<string, number>();
   private readonly lists: (readonly string[] | undefined)[] = [[]];
@@ -21,13 +22,15 @@ export class InternedLists {
       this.refs[id] = 0;
       this.byKey.set(flatten(key), id);
     }
-    this.refs[id]++;
+    this.refs[id] = at(this.refs, id) + 1;
     return id;
   }
 
   release(id: number): void {
     if (id === 0) return;
-    if (--this.refs[id] > 0) return;
+    const left = at(this.refs, id) - 1;
+    this.refs[id] = left;
+    if (left > 0) return;
     const list = this.lists[id];
     if (list) this.byKey.delete(list.join('\u0000'));
     this.lists[id] = undefined;

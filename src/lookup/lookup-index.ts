@@ -1,7 +1,7 @@
 import { detectObservable, parseIpv4, parseIpv6 } from '../core/observable.js';
 import { formatIpv4 } from '../core/ip-address.js';
 import { indicatorObservables } from '../core/object-observables.js';
-import { TLP_LEVELS, tlpRank, type Indicator, type Observable, type StixObject, type TlpLevel } from '../core/stix.js';
+import { TLP_LEVELS, tlpOfRank, tlpRank, type Indicator, type Observable, type StixObject, type TlpLevel } from '../core/stix.js';
 import { DEFAULT_POLICY, tlpSpan, viewTlp, type AccessPolicy } from '../access/policy.js';
 import { viewOf } from '../access/view.js';
 import type { ActiveIndicator, Change } from '../store/contract.js';
@@ -156,14 +156,14 @@ export class LookupIndex {
   match(slot: number, kind: MatchKind, matched: string, maxRank: number): IndicatorMatch {
     const t = this.slots;
     const m = this.mixed.get(slot);
-    if (m !== undefined && maxRank < m.high) return this.partialMatch(slot, m.obj, kind, matched, TLP_LEVELS[maxRank]);
+    if (m !== undefined && maxRank < m.high) return this.partialMatch(slot, m.obj, kind, matched, tlpOfRank(maxRank));
     return {
       id: t.idOf(slot),
       match: kind,
       matched_value: matched,
       score: t.score(slot) === 255 ? null : t.score(slot),
       // every contribution is visible: the strictest one's TLP
-      tlp: TLP_LEVELS[m !== undefined ? m.high : t.tlp(slot)],
+      tlp: tlpOfRank(m !== undefined ? m.high : t.tlp(slot)),
       labels: this.lists.get(t.labels(slot)),
       sources: this.lists.get(t.sources(slot)),
       first_seen: this.iso(t.firstSeen(slot)),
@@ -342,9 +342,10 @@ export class LookupIndex {
       const ref = this.listOne(slot, o);
       if (ref && !refs.some((r) => r[0] === ref[0] && r[1] === ref[1] && r[2] === ref[2])) refs.push(ref);
     }
-    if (refs.length === 1 && refs[0][0] !== K.Ipv4Cidr && refs[0][0] !== K.Ipv6Cidr) {
-      this.slots.setKind(slot, refs[0][0]);
-      this.slots.refs[slot] = refs[0][1];
+    const [only] = refs;
+    if (refs.length === 1 && only !== undefined && only[0] !== K.Ipv4Cidr && only[0] !== K.Ipv6Cidr) {
+      this.slots.setKind(slot, only[0]);
+      this.slots.refs[slot] = only[1];
     } else {
       this.slots.setKind(slot, MULTI);
       this.slots.refs[slot] = refs;

@@ -23,5 +23,6 @@ export function removePosting<K>(map: Map<K, Posting>, key: K, slot: number): vo
   const i = p.indexOf(slot);
   if (i < 0) return;
   p.splice(i, 1);
-  if (p.length === 1) map.set(key, p[0]);
+  const [only] = p;
+  if (p.length === 1 && only !== undefined) map.set(key, only);
 }

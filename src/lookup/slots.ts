@@ -19,6 +19,10 @@ const NONE = Number.NaN;
 const F = 7;
 const U = 14;
 
+/**
+ * Reads of `u32`, `f64` and `table` carry `!`: slot numbers come from this table (below `end`,
+ * within `capacity`), and table positions are masked to its power-of-two length.
+ */
 export class SlotTable {
   capacity = 0;
   /** One past the highest slot ever used. */
@@ -42,39 +46,39 @@ export class SlotTable {
   }
 
   used(slot: number): boolean {
-    return (this.u32[slot * U + 12] & 255) === 1;
+    return (this.u32[slot * U + 12]! & 255) === 1;
   }
   tlp(slot: number): number {
-    return (this.u32[slot * U + 12] >>> 8) & 255;
+    return (this.u32[slot * U + 12]! >>> 8) & 255;
   }
   score(slot: number): number {
-    return (this.u32[slot * U + 12] >>> 16) & 255;
+    return (this.u32[slot * U + 12]! >>> 16) & 255;
   }
   kind(slot: number): number {
-    return this.u32[slot * U + 12] >>> 24;
+    return this.u32[slot * U + 12]! >>> 24;
   }
   labels(slot: number): number {
-    return this.u32[slot * U + 10];
+    return this.u32[slot * U + 10]!;
   }
   sources(slot: number): number {
-    return this.u32[slot * U + 11];
+    return this.u32[slot * U + 11]!;
   }
   sightings(slot: number): number {
-    return this.u32[slot * U + 13];
+    return this.u32[slot * U + 13]!;
   }
   firstSeen(slot: number): number {
-    return this.f64[slot * F];
+    return this.f64[slot * F]!;
   }
   lastSeen(slot: number): number {
-    return this.f64[slot * F + 1];
+    return this.f64[slot * F + 1]!;
   }
   validUntil(slot: number): number {
-    return this.f64[slot * F + 2];
+    return this.f64[slot * F + 2]!;
   }
   /** True when the slot is used, at or below `maxTlp` and still valid at `now`. */
   visible(slot: number, now: number, maxTlp: number): boolean {
-    const flags = this.u32[slot * U + 12];
-    return (flags & 255) === 1 && ((flags >>> 8) & 255) <= maxTlp && !(this.f64[slot * F + 2] <= now);
+    const flags = this.u32[slot * U + 12]!;
+    return (flags & 255) === 1 && ((flags >>> 8) & 255) <= maxTlp && !(this.f64[slot * F + 2]! <= now);
   }
 
   setMeta(slot: number, m: { tlp: number; score: number; labels: number; sources: number; firstSeen: number; lastSeen: number; validUntil: number; sightings: number }): void {
@@ -86,12 +90,12 @@ export class SlotTable {
     this.u32[u + 10] = m.labels;
     this.u32[u + 11] = m.sources;
     this.u32[u + 13] = Math.min(0xffffffff, Math.max(0, Math.trunc(m.sightings)));
-    this.u32[u + 12] = ((this.u32[u + 12] & 0xff0000ff) | (m.tlp << 8) | (m.score << 16)) >>> 0;
+    this.u32[u + 12] = ((this.u32[u + 12]! & 0xff0000ff) | (m.tlp << 8) | (m.score << 16)) >>> 0;
   }
 
   setKind(slot: number, kind: number): void {
     const u = slot * U + 12;
-    this.u32[u] = ((this.u32[u] & 0x00ffffff) | (kind << 24)) >>> 0;
+    this.u32[u] = ((this.u32[u]! & 0x00ffffff) | (kind << 24)) >>> 0;
   }
 
   /** The slot of `id`, or -1. */
@@ -99,8 +103,8 @@ export class SlotTable {
     const w = this.scratch;
     if (!uuidWords(id, w)) return this.oddBySlotId.get(id) ?? -1;
     const mask = this.table.length - 1;
-    for (let i = hash4(w[0], w[1], w[2], w[3]) & mask; ; i = (i + 1) & mask) {
-      const v = this.table[i];
+    for (let i = hash4(w[0]!, w[1]!, w[2]!, w[3]!) & mask; ; i = (i + 1) & mask) {
+      const v = this.table[i]!;
       if (v === 0) return -1;
       const s = v - 1;
       const o = s * U + 6;
@@ -149,16 +153,16 @@ export class SlotTable {
     const odd = this.oddIds.get(slot);
     if (odd !== undefined) return odd;
     const o = slot * U + 6;
-    const a = hex8(this.u32[o]);
-    const b = hex8(this.u32[o + 1]);
-    const c = hex8(this.u32[o + 2]);
-    const d = hex8(this.u32[o + 3]);
+    const a = hex8(this.u32[o]!);
+    const b = hex8(this.u32[o + 1]!);
+    const c = hex8(this.u32[o + 2]!);
+    const d = hex8(this.u32[o + 3]!);
     return `${ID_PREFIX}${a}-${b.slice(0, 4)}-${b.slice(4)}-${c.slice(0, 4)}-${c.slice(4)}${d}`;
   }
 
   private homeOf(slot: number, mask: number): number {
     const o = slot * U + 6;
-    return hash4(this.u32[o], this.u32[o + 1], this.u32[o + 2], this.u32[o + 3]) & mask;
+    return hash4(this.u32[o]!, this.u32[o + 1]!, this.u32[o + 2]!, this.u32[o + 3]!) & mask;
   }
 
   private insert(slot: number): void {
@@ -180,10 +184,10 @@ export class SlotTable {
     this.table[i] = 0;
     this.tableCount--;
     for (let j = (i + 1) & mask; this.table[j] !== 0; j = (j + 1) & mask) {
-      const home = this.homeOf(this.table[j] - 1, mask);
+      const home = this.homeOf(this.table[j]! - 1, mask);
       // move the entry at j into the hole at i when its home is not in the cyclic range (i, j]
       if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
-        this.table[i] = this.table[j];
+        this.table[i] = this.table[j]!;
         this.table[j] = 0;
         i = j;
       }
@@ -251,5 +255,5 @@ function hash4(a: number, b: number, c: number, d: number): number {
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 function hex8(n: number): string {
-  return HEX[n >>> 24] + HEX[(n >>> 16) & 255] + HEX[(n >>> 8) & 255] + HEX[n & 255];
+  return `${HEX[n >>> 24]}${HEX[(n >>> 16) & 255]}${HEX[(n >>> 8) & 255]}${HEX[n & 255]}`; // HEX covers every byte value
 }

@@ -24,7 +24,8 @@ export function summariseSources(obj: StixObject, parse: (text: string) => numbe
   const labels: string[] = [];
   if (Array.isArray(obj.labels)) for (const label of obj.labels) if (!labels.includes(label)) labels.push(label);
   for (const id of sources) {
-    const p = prov![id];
+    const p = prov?.[id];
+    if (p === undefined) continue; // id is one of its keys
     const f = parse(p.first_seen);
     const l = parse(p.last_seen);
     if (Number.isFinite(f) && !(first <= f)) first = f;

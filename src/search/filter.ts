@@ -2,7 +2,7 @@ import ipaddr from 'ipaddr.js';
 import { canonicalize } from '../core/canonical-json.js';
 import { objectObservables } from '../core/object-observables.js';
 import { detectObservable } from '../core/observable.js';
-import { TLP_LEVELS, type StixObject, type TlpLevel } from '../core/stix.js';
+import { isTlpLevel, TLP_LEVELS, type StixObject, type TlpLevel } from '../core/stix.js';
 import { viewTlp, type AccessPolicy } from '../access/policy.js';
 import type { Query } from '../store/contract.js';
 
@@ -97,9 +97,9 @@ export function parseFilter(raw: RawFilter): FilterResult {
   if (f.minScore !== undefined && f.maxScore !== undefined && f.minScore > f.maxScore) return bad('min_score', 'min_score is above max_score');
   const tlp = list(raw.tlp?.toLowerCase());
   if (tlp) {
-    const wrong = tlp.find((t) => !(TLP_LEVELS as readonly string[]).includes(t));
-    if (wrong !== undefined) return bad('tlp', `tlp must be among ${TLP_LEVELS.join(', ')}`);
-    f.tlp = (tlp as TlpLevel[]).sort((a, b) => TLP_LEVELS.indexOf(a) - TLP_LEVELS.indexOf(b));
+    const levels = tlp.filter(isTlpLevel);
+    if (levels.length !== tlp.length) return bad('tlp', `tlp must be among ${TLP_LEVELS.join(', ')}`);
+    f.tlp = levels.sort((a, b) => TLP_LEVELS.indexOf(a) - TLP_LEVELS.indexOf(b));
   }
   if (raw.modified_since !== undefined && raw.modified_since !== '') {
     const t = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(raw.modified_since) ? Date.parse(raw.modified_since) : NaN;
@@ -181,7 +181,7 @@ export function matches(view: StixObject, f: SearchFilter, ceiling: TlpLevel, po
 function hasLabel(view: StixObject, label: string): boolean {
   if (Array.isArray(view.labels) && view.labels.includes(label)) return true;
   const sources = view.x_stixgate?.sources ?? {};
-  return Object.keys(sources).some((s) => sources[s].labels?.includes(label) === true);
+  return Object.values(sources).some((p) => p.labels?.includes(label) === true);
 }
 
 /** True when an address or range lies inside `cidr` (both canonical). */

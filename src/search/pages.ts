@@ -3,6 +3,7 @@ import type { AccessPolicy } from '../access/policy.js';
 import { viewOf } from '../access/view.js';
 import type { Store } from '../store/contract.js';
 import { matches, storeQuery, type SearchFilter } from './filter.js';
+import { at } from '../core/indexed.js';
 
 /**
  * Search over any Store, on a reader's view, one bounded page at a time. The store is read in its
@@ -52,7 +53,7 @@ export async function searchPage(store: Store, filter: SearchFilter, reader: Rea
     }
     for (let i = 0; i < page.objects.length; i++) {
       scanned++;
-      const v = viewOf(page.objects[i], reader.ceiling, reader.policy);
+      const v = viewOf(at(page.objects, i), reader.ceiling, reader.policy);
       if (v && matches(v, filter, reader.ceiling, reader.policy)) out.push(v);
       const last = i === page.objects.length - 1;
       if (out.length >= o.limit || scanned >= budget) {
