@@ -46,6 +46,11 @@ export class KvClient {
     return p;
   }
 
+  /** The data path of a collection (queries, deletes). */
+  dataPath(collection: string): string {
+    return this.ns('data', collection);
+  }
+
   /** The version `/services/server/info` reports. */
   async serverVersion(ctx: SinkRunContext): Promise<string | undefined> {
     const r = await this.rest.call(ctx, { method: 'GET', path: '/services/server/info', idempotent: true });

@@ -5,6 +5,7 @@ import { authHeader, SplunkRest, versionAtLeast } from './client.js';
 import { KvClient, MAX_BATCH_SAVE_BYTES } from './kv.js';
 import { esRoutes, fieldTypes, loadTable, typedDoc, type EsRoute } from './mapping.js';
 import type { SplunkEsConfig } from './schema.js';
+import { esReconciler } from './reconcile.js';
 
 /**
  * `splunk_es`: Enterprise Security threat intelligence (SINK_APIS.md §4). Each value goes to the
@@ -31,14 +32,15 @@ export function createSplunkEsSink(config: SplunkEsConfig & CommonSinkConfig, ic
   const docs = new WeakMap<SinkRecord, string>();
   const routeOf = (r: SinkRecord): EsRoute | undefined => routes[r.observable.type];
   /** The row without its closing brace; `time` (the push time) is appended when it is sent. */
+  const rowOf = (r: SinkRecord, route: { field: string }): Record<string, unknown> => {
+    const doc = typedDoc(r.fields, types);
+    delete doc.time;
+    if (typeof doc.weight === 'number') doc.weight = Math.min(100, Math.max(1, Math.round(doc.weight)));
+    return { ...doc, [route.field]: r.observable.value };
+  };
   const docOf = (r: SinkRecord, route: EsRoute): string => {
     let d = docs.get(r);
-    if (d === undefined) {
-      const doc = typedDoc(r.fields, types);
-      delete doc.time;
-      if (typeof doc.weight === 'number') doc.weight = Math.min(100, Math.max(1, Math.round(doc.weight)));
-      docs.set(r, (d = JSON.stringify({ ...doc, [route.field]: r.observable.value, _key: r.key }).slice(0, -1)));
-    }
+    if (d === undefined) docs.set(r, (d = JSON.stringify({ ...rowOf(r, route), _key: r.key }).slice(0, -1)));
     return d;
   };
   // ES retention ages rows out by `time`: every push renews it, so an active row is never purged
@@ -103,6 +105,8 @@ export function createSplunkEsSink(config: SplunkEsConfig & CommonSinkConfig, ic
       }
       return out;
     },
+
+    reconciler: esReconciler(kv, routes, rowOf, config.max_keys_per_delete),
 
     async probe(ctx: SinkRunContext): Promise<string> {
       const version = await kv.serverVersion(ctx);

@@ -173,6 +173,7 @@ export function createSplunkHecSink(config: SplunkHecConfig & CommonSinkConfig, 
 
   return {
     limits,
+    unreadable: 'the HTTP Event Collector is write-only: events sent to it cannot be read back through it (reconcile a splunk_kv or splunk_es sink instead)',
     sizeOf: (r) => Buffer.byteLength(bodyOf(r)) + TIME_BYTES,
     upsert: deliver,
     remove: deliver,

@@ -4,6 +4,7 @@ import { authHeader, SplunkRest, versionAtLeast } from './client.js';
 import { KvClient, MAX_BATCH_SAVE_BYTES } from './kv.js';
 import { acceleratedFields, fieldTypes, loadTable, typedDoc } from './mapping.js';
 import type { SplunkKvConfig } from './schema.js';
+import { kvReconciler } from './reconcile.js';
 
 /**
  * `splunk_kv`: one KV store document per observable value in a collection of the sink's own
@@ -55,6 +56,8 @@ export function createSplunkKvSink(config: SplunkKvConfig & CommonSinkConfig, ic
       await kv.deleteKeys(ctx, config.collection, [...new Set(records.map((r) => r.key))], config.max_keys_per_delete);
       return records.map(() => ({ status: 'ok' }));
     },
+
+    reconciler: kvReconciler(kv, config.collection, (r) => typedDoc(r.fields, types), config.max_keys_per_delete),
 
     async probe(ctx: SinkRunContext): Promise<string> {
       const version = await kv.serverVersion(ctx);

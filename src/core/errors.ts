@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   STIXGATE_ERR_SINK_AUTH: 'the remote system refused the credentials (401/403); the sink is paused',
   STIXGATE_ERR_SINK_REJECTED: 'the remote system rejected an item permanently (written to the dead-letter file)',
   STIXGATE_ERR_SINK_PROTOCOL: 'the remote system answered something its API does not document',
+  STIXGATE_ERR_SINK_UNREADABLE: 'the sink cannot be read back (Splunk HEC), so it cannot be reconciled',
   STIXGATE_ERR_ENRICH_QUOTA: 'an enrichment quota is exhausted; lookups wait for the next window',
   // API
   STIXGATE_ERR_API_UNAUTHORIZED: 'missing or invalid API key',

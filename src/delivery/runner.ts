@@ -312,7 +312,7 @@ async function sendAll(o: SinkRunOptions, ctx: SinkRunContext, batches: SinkReco
 }
 
 /** One batch until every record is acknowledged or rejected; throws when retries run out. */
-async function sendBatch(o: SinkRunOptions, ctx: SinkRunContext, batch: SinkRecord[], sum: SinkRunSummary): Promise<void> {
+export async function sendBatch(o: SinkRunOptions, ctx: SinkRunContext, batch: SinkRecord[], sum: SinkRunSummary): Promise<void> {
   const op = batch[0].op;
   const maxAttempts = o.config.retry.max_attempts;
   const maxWait = o.maxRetryAfterMs ?? 120_000;
@@ -443,7 +443,7 @@ function classify(o: SinkRunOptions, e: unknown): void {
   throw e;
 }
 
-async function call(o: SinkRunOptions, fn: () => Promise<void>, what: string): Promise<void> {
+export async function call(o: SinkRunOptions, fn: () => Promise<void>, what: string): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();

@@ -4,6 +4,7 @@ import type { Schema } from '../core/schema.js';
 import type { HttpClient } from '../http/types.js';
 import type { NetworkConfig } from '../http/network.js';
 import type { IntegrationContext, RunContext } from '../pipeline/types.js';
+import type { SinkReconciler } from './reconcile-types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Sinks (change-log consumers that push to a remote system; src/delivery/runner.ts)
@@ -74,6 +75,10 @@ export interface Sink {
   sizeOf?(record: SinkRecord): number;
   /** Reaches the remote system without changing it; returns a short human summary. */
   probe?(ctx: SinkRunContext): Promise<string>;
+  /** Reads the product back for reconcile (src/delivery/reconcile.ts); absent when it cannot be read. */
+  reconciler?: SinkReconciler;
+  /** Why a sink without a reconciler cannot be read back (shown by `stixgate plan`). */
+  unreadable?: string;
 }
 
 /** The keys every sink accepts, handled by the engine (src/config/config-schema.ts `commonSinkSchema`). */

@@ -46,6 +46,8 @@ export class Metrics {
   readonly sinkLastSuccess = new Gauge({ name: 'stixgate_sink_last_success_timestamp_seconds', help: 'Unix time the sink last caught up with the change log; 0 until the first', labelNames: ['sink'], registers: [this.registry] });
   readonly sinkPaused = new Gauge({ name: 'stixgate_sink_paused', help: '1 while the remote side refuses the credentials (401/403), else 0', labelNames: ['sink'], registers: [this.registry] });
   readonly sinkUnacked = new Gauge({ name: 'stixgate_sink_unacked_batches', help: 'Batches sent but not yet acknowledged (HEC indexer acknowledgement)', labelNames: ['sink'], registers: [this.registry] });
+  readonly sinkDrift = new Gauge({ name: 'stixgate_sink_drift_items', help: 'Entries the last reconcile or plan found different between the product and the sink\'s view of the store and left so (missing, stale, extra: after an applied reconcile, what it could not repair), and foreign entries it leaves alone (docs/reconcile.md)', labelNames: ['sink', 'kind'], registers: [this.registry] });
+  readonly sinkLastReconcile = new Gauge({ name: 'stixgate_sink_last_reconcile_timestamp_seconds', help: 'Unix time the last applied reconcile of the sink completed; 0 until the first', labelNames: ['sink'], registers: [this.registry] });
   readonly sinkBatchDuration = new Histogram({ name: 'stixgate_sink_request_duration_seconds', help: 'Duration of sink batch requests', labelNames: ['sink', 'op'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60], registers: [this.registry] });
   readonly publishFiltered = new Counter({ name: 'stixgate_publish_filtered_total', help: 'Values withheld from sinks by a warninglist or the publish allowlist, by list', labelNames: ['list'], registers: [this.registry] });
   readonly enrichRequests = new Counter({ name: 'stixgate_enrich_requests_total', help: 'Requests made to an enrichment service', labelNames: ['enricher'], registers: [this.registry] });
@@ -99,10 +101,14 @@ export class Metrics {
     for (const sink of gone(prev.sinks, c.sinks)) {
       for (const g of [this.sinkLag, this.sinkLastSuccess, this.sinkPaused, this.sinkUnacked]) g.remove({ sink });
       for (const m of [this.sinkPushed, this.sinkRejected]) m.remove({ sink });
+      this.sinkLastReconcile.remove({ sink });
+      for (const kind of DRIFT_KINDS) this.sinkDrift.remove({ sink, kind });
     }
     for (const sink of fresh(prev.sinks, c.sinks)) {
       for (const g of [this.sinkLag, this.sinkLastSuccess, this.sinkPaused, this.sinkUnacked]) g.set({ sink }, 0);
       for (const m of [this.sinkPushed, this.sinkRejected]) m.inc({ sink }, 0);
+      this.sinkLastReconcile.set({ sink }, 0);
+      for (const kind of DRIFT_KINDS) this.sinkDrift.set({ sink, kind }, 0);
     }
     for (const enricher of gone(prev.enrichers, c.enrichers)) for (const m of [this.enrichRequests, this.enrichCacheHits, this.enrichQuotaWaits]) m.remove({ enricher });
     for (const enricher of fresh(prev.enrichers, c.enrichers)) for (const m of [this.enrichRequests, this.enrichCacheHits, this.enrichQuotaWaits]) m.inc({ enricher }, 0);
@@ -124,6 +130,9 @@ export class Metrics {
     return this.components.sinks;
   }
 }
+
+/** The kinds of `stixgate_sink_drift_items` (src/delivery/reconcile.ts). */
+const DRIFT_KINDS = ['missing', 'stale', 'extra', 'foreign'] as const;
 
 /** The outcomes of `stixgate_job_runs_total`, created at zero for every job. */
 export const RUN_OUTCOMES = ['success', 'error', 'aborted', 'lease_held_elsewhere'] as const;
