@@ -12,6 +12,7 @@ import type { PushItem, SetApi } from './set-api.js';
 import { LegacySets } from './sink-legacy.js';
 import { CollectionSets } from './sink-collections.js';
 import { checkRights } from './rights.js';
+import { qradarReconciler } from './reconcile.js';
 
 /**
  * The QRadar reference-set sink. Each observable value goes to the set its routing key names
@@ -135,6 +136,10 @@ export function createQradarSink(config: QradarConfig & CommonSinkConfig, ictx: 
       await a.ensure(ctx, wanted());
     },
     upsert: (records, ctx) => apply(records, ctx, 'add'),
+    reconciler: qradarReconciler({
+      client, connect, generation: () => generation, routes: wanted, byKey: routes,
+      source: mapping.fields.source?.startsWith('=') ? mapping.fields.source.slice(1) : undefined,
+    }),
     remove: (records, ctx) => apply(records, ctx, 'remove'),
     async probe(ctx) {
       await connect(ctx);

@@ -86,11 +86,12 @@ export async function reconcileSink(o: ReconcileOptions): Promise<ReconcileResul
     remaining: { missing: 0, stale: 0, extra: 0, foreign: 0 },
   };
   try {
-    await spillDesired(o, rec, desired);
+    // the product first: reading connects the reconciler (e.g. the API version), which `expected` may depend on
     for await (const page of rec.read(ctx, schedule)) {
       if (o.signal.aborted) break;
       for (const e of page) await remote.add(e);
     }
+    await spillDesired(o, rec, desired);
     aborted(o);
     res.read = remote.stats.items;
     res.expected = desired.stats.items;
