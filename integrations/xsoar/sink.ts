@@ -5,6 +5,7 @@ import { protocolError, valuesQuery, XsoarClient, type IocObject } from './clien
 import { indicatorType, loadXsoarTable, xsoarFields, type XsoarTable } from './mapping.js';
 import { pinVerdicts } from './pin.js';
 import { XSOAR_MAX_SEARCH, type XsoarConfig } from './schema.js';
+import { xsoarReconciler } from './reconcile.js';
 
 /**
  * `xsoar`: one Cortex XSOAR indicator per observable value (XSOAR keys indicators on their value).
@@ -148,28 +149,38 @@ export function createXsoarSink(config: XsoarConfig & CommonSinkConfig, ictx: In
 
     async remove(records: SinkRecord[], ctx: SinkRunContext): Promise<SinkOutcome[]> {
       const found = await lookup(ctx, records.map((r) => r.observable.value));
-      const ours = [...found.values()].filter((ioc) => (ioc.sourceBrands ?? []).includes(config.source_brand));
-      const sole = ours.filter((ioc) => soleContribution(ioc, config.source_brand));
-      const shared = ours.filter((ioc) => !soleContribution(ioc, config.source_brand));
-      const reason = [...new Set(records.map((r) => r.reason ?? 'removed'))].sort().join(', ');
-      for (let k = 0; k < sole.length; k += maxBatch) {
-        const body = { ids: sole.slice(k, k + maxBatch).map((ioc) => ioc.id), all: false, filter: {}, doNotWhitelist: true, reason: `stixgate: ${reason}`, reputations: null };
-        const r = await client.post(ctx, '/indicators/batchDelete', body, true);
-        if (r.status !== 200) throw protocolError(client.component, `/indicators/batchDelete answered ${r.status}: ${r.detail}`);
-      }
-      // shared or analyst-touched: withdraw only stixgate's contribution, as a feed integration does
-      const expire = shared.map((ioc) => expiredContribution(ioc, config));
-      for (let k = 0; k < expire.length; k += maxBatch) {
-        const r = await client.post(ctx, '/indicators/feed/json', { indicators: expire.slice(k, k + maxBatch), bypassExclusionList: false }, true);
-        if (r.status < 200 || r.status >= 300) throw protocolError(client.component, `/indicators/feed/json (expiring removed values) answered ${r.status}: ${r.detail}`);
-      }
+      await withdraw(ctx, [...found.values()], [...new Set(records.map((r) => r.reason ?? 'removed'))].sort().join(', '));
       // values absent from XSOAR (or never ours) are already where a removal wants them
       return records.map(() => ({ status: 'ok' }));
     },
+
+    reconciler: xsoarReconciler({ client, config, table, withdraw }),
 
     async probe(ctx: SinkRunContext): Promise<string> {
       const r = await client.search(ctx, `sourceBrands:"${config.source_brand.replace(/[\\"]/g, '\\$&')}"`, 1);
       return `XSOAR ${config.version} at ${client.base}: ${r.total} indicators from source brand ${config.source_brand}`;
     },
   };
+
+  /**
+   * Takes the sink's contribution out of these indicators: deleted when it is the only one and
+   * nobody touched the indicator, else withdrawn (verdict None, expiring within a minute).
+   * Indicators without the sink's source brand are left alone.
+   */
+  async function withdraw(ctx: SinkRunContext, found: IocObject[], reason: string): Promise<void> {
+    const ours = found.filter((ioc) => (ioc.sourceBrands ?? []).includes(config.source_brand));
+    const sole = ours.filter((ioc) => soleContribution(ioc, config.source_brand));
+    const shared = ours.filter((ioc) => !soleContribution(ioc, config.source_brand));
+    for (let k = 0; k < sole.length; k += maxBatch) {
+      const body = { ids: sole.slice(k, k + maxBatch).map((ioc) => ioc.id), all: false, filter: {}, doNotWhitelist: true, reason: `stixgate: ${reason}`, reputations: null };
+      const r = await client.post(ctx, '/indicators/batchDelete', body, true);
+      if (r.status !== 200) throw protocolError(client.component, `/indicators/batchDelete answered ${r.status}: ${r.detail}`);
+    }
+    // shared or analyst-touched: withdraw only stixgate's contribution, as a feed integration does
+    const expire = shared.map((ioc) => expiredContribution(ioc, config));
+    for (let k = 0; k < expire.length; k += maxBatch) {
+      const r = await client.post(ctx, '/indicators/feed/json', { indicators: expire.slice(k, k + maxBatch), bypassExclusionList: false }, true);
+      if (r.status < 200 || r.status >= 300) throw protocolError(client.component, `/indicators/feed/json (expiring removed values) answered ${r.status}: ${r.detail}`);
+    }
+  }
 }

@@ -45,6 +45,16 @@ export interface SinkReconciler {
   expected(record: SinkRecord): ExpectedEntry | undefined;
   /** Takes these entries out (idempotent: an entry already gone is a removal done). */
   removeExtra(entries: RemoteEntry[], ctx: SinkRunContext, schedule: Schedule): Promise<void>;
+  /**
+   * Whether a held entry is current for an expected one, when digest equality is too strict (a
+   * product that merges several sources into one entry); default: equal digests.
+   */
+  same?(remoteDigest: string, expectedDigest: string): boolean;
+  /**
+   * For a product whose read is filtered to stixgate's contribution (XSOAR): how many entries
+   * outside it the product holds. They are counted as foreign, never read one by one.
+   */
+  foreignCount?(ctx: SinkRunContext, schedule: Schedule): Promise<number>;
 }
 
 /** Digest helper: a canonical JSON of a projection (keys sorted, undefined left out). */

@@ -92,6 +92,7 @@ export async function reconcileSink(o: ReconcileOptions): Promise<ReconcileResul
       for (const e of page) await remote.add(e);
     }
     await spillDesired(o, rec, desired);
+    if (rec.foreignCount) res.counts.foreign += await rec.foreignCount(ctx, schedule);
     aborted(o);
     res.read = remote.stats.items;
     res.expected = desired.stats.items;
@@ -120,8 +121,7 @@ export async function reconcileSink(o: ReconcileOptions): Promise<ReconcileResul
         await repair?.upsert('missing', best);
         continue;
       }
-      const digests = new Set(g.desired.map((d) => d.d));
-      const current = own.find((r) => digests.has(r.digest));
+      const current = own.find((r) => g.desired.some((d) => (rec.same ? rec.same(r.digest, d.d) : r.digest === d.d)));
       if (current) res.counts.in_sync++;
       else {
         const best = newest(g.desired);
