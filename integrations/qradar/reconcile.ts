@@ -8,12 +8,13 @@ import type { SetApi } from './set-api.js';
  * Reading QRadar back for reconcile (docs/reconcile.md; QRadar 26.0 OpenAPI, SINK_APIS.md §5):
  *  - reference_data_collections (API ≥ 16.0): `GET /reference_data_collections/sets?filter=name in (…)`
  *    for the set ids, then `GET /reference_data_collections/set_entries?filter=collection_id=N`
- *    with `fields=id,value,source,notes`, `sort=+id` and `Range: items=x-y` pages;
- *  - legacy reference_data/sets: `GET /reference_data/sets/{name}` with `fields=data(value,source)`
+ *    with `fields=id,value,source,notes,domain_id`, `sort=+id` and `Range: items=x-y` pages;
+ *  - legacy reference_data/sets: `GET /reference_data/sets/{name}` with `fields=data(value,source,domain_id)`
  *    and `Range: items=x-y` (the Range pages the set's `data`).
  * The sets are stixgate's own (named with `set_prefix`); an entry whose `source` is not the one
  * stixgate writes (the mapping table's `source` constant; the legacy bulk_load leaves
- * `reference data api`) was added by another tool or by hand under another name and is foreign.
+ * `reference data api`) was added by another tool or by hand under another name and is foreign,
+ * and so is, when `domain_id` is configured, an entry of another domain.
  * Collections entries compare on `notes` (the STIX id by default); legacy entries carry no
  * per-value fields, so they are either held or not.
  */
@@ -28,6 +29,7 @@ interface Entry {
   value?: unknown;
   source?: unknown;
   notes?: unknown;
+  domain_id?: unknown;
 }
 
 export interface QradarReadAccess {
@@ -41,6 +43,8 @@ export interface QradarReadAccess {
   byKey: Map<string, SetRoute>;
   /** The `source` the sink writes on collections entries (the mapping table's constant), if any. */
   source: string | undefined;
+  /** The configured `domain_id`: entries of other domains are foreign. */
+  domainId?: number;
 }
 
 const totalOf = (h: Record<string, string>): number | undefined => {
@@ -55,14 +59,14 @@ async function* readSet(a: QradarReadAccess, route: SetRoute, setId: number | un
     let rows: Entry[];
     let total: number | undefined;
     if (setId !== undefined) {
-      const query = { filter: `collection_id=${setId}`, fields: 'id,value,source,notes', sort: '+id' };
+      const query = { filter: `collection_id=${setId}`, fields: 'id,value,source,notes,domain_id', sort: '+id' };
       const r = await schedule(() => a.client.call(ctx, { method: 'GET', path: '/reference_data_collections/set_entries', query, range }));
       if (!Array.isArray(r.body)) throw a.client.protocol({ method: 'GET', path: '/reference_data_collections/set_entries' }, 'did not answer a JSON array');
       rows = r.body as Entry[];
       total = totalOf(r.headers);
     } else {
       const c = { method: 'GET' as const, path: `/reference_data/sets/${encodeSetName(route.name)}` };
-      const r = await schedule(() => a.client.call(ctx, { ...c, query: { fields: 'data(value,source)' }, range, accept: [404] }));
+      const r = await schedule(() => a.client.call(ctx, { ...c, query: { fields: 'data(value,source,domain_id)' }, range, accept: [404] }));
       if (r.status === 404) return; // the set does not exist: it holds nothing
       const data = (r.body as { data?: unknown } | undefined)?.data ?? [];
       if (!Array.isArray(data)) throw a.client.protocol(c, 'answered a set whose data is not a list');
@@ -100,7 +104,7 @@ export function qradarReconciler(a: QradarReadAccess): SinkReconciler {
           yield rows.filter((e) => typeof e.value === 'string').map((e): RemoteEntry => ({
             key: `${route.name}${SEP}${valueKey(route.elementType, e.value as string)}`,
             digest: digest(e.notes),
-            foreign: !own(e.source),
+            foreign: !own(e.source) || (a.domainId !== undefined && e.domain_id !== a.domainId),
             ref: [route.key, e.value],
             label: `${route.name} ${e.value as string}`,
           }));

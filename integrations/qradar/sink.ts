@@ -138,7 +138,7 @@ export function createQradarSink(config: QradarConfig & CommonSinkConfig, ictx: 
     upsert: (records, ctx) => apply(records, ctx, 'add'),
     reconciler: qradarReconciler({
       client, connect, generation: () => generation, routes: wanted, byKey: routes,
-      source: mapping.fields.source?.startsWith('=') ? mapping.fields.source.slice(1) : undefined,
+      source: mapping.fields.source?.startsWith('=') ? mapping.fields.source.slice(1) : undefined, domainId: config.domain_id,
     }),
     remove: (records, ctx) => apply(records, ctx, 'remove'),
     async probe(ctx) {
