@@ -1,5 +1,5 @@
-import type { SinkRecord, SinkRunContext } from '../../src/delivery/types.js';
-import { digestOf, type RemoteEntry, type Schedule, type SinkReconciler } from '../../src/delivery/reconcile-types.js';
+import type { SinkRecord, SinkRunContext, RemoteEntry, Schedule, SinkReconciler } from '../../src/delivery/types.js';
+import { digestOf } from '../../src/delivery/reconcile-digest.js';
 import { encodeSetName, filterString, type QradarClient } from './client.js';
 import { refusedValue, routeKeyOf, valueKey, type SetRoute } from './routing.js';
 import type { SetApi } from './set-api.js';

@@ -1,5 +1,5 @@
-import type { SinkRecord, SinkRunContext } from '../../src/delivery/types.js';
-import { digestOf, type ExpectedEntry, type RemoteEntry, type Schedule, type SinkReconciler } from '../../src/delivery/reconcile-types.js';
+import type { SinkRecord, SinkRunContext, ExpectedEntry, RemoteEntry, Schedule, SinkReconciler } from '../../src/delivery/types.js';
+import { digestOf } from '../../src/delivery/reconcile-digest.js';
 import { messagesOf, protocolError } from './client.js';
 import type { KvClient } from './kv.js';
 

@@ -1,9 +1,7 @@
-import type { SinkRecord, SinkRunContext } from '../../src/delivery/types.js';
-import { digestOf, type RemoteEntry, type SinkReconciler } from '../../src/delivery/reconcile-types.js';
+import type { SinkRecord, SinkRunContext, RemoteEntry, SinkReconciler } from '../../src/delivery/types.js';
+import { digestOf } from '../../src/delivery/reconcile-digest.js';
 import { protocolError, type IocObject, type XsoarClient } from './client.js';
-import type { XsoarTable } from './mapping.js';
 import { XSOAR_MAX_SEARCH, type XsoarConfig } from './schema.js';
-import { feedIndicator, soleContribution } from './sink.js';
 
 /**
  * Reading XSOAR back for reconcile (docs/reconcile.md; the XSOAR swagger `POST /indicators/search`,
@@ -20,7 +18,12 @@ import { feedIndicator, soleContribution } from './sink.js';
 export interface XsoarReadAccess {
   client: XsoarClient;
   config: XsoarConfig;
-  table: XsoarTable;
+  /** The mapping table's fields (remote field → attribute). */
+  fields: Record<string, string>;
+  /** The feed indicator the push sends for a record, or why it cannot be sent (src: sink.ts). */
+  feedIndicator(r: SinkRecord): { value: string; type: string; score: number; fields: Record<string, unknown> } | { reject: string };
+  /** Whether the sink's brand is the indicator's only contributor and nobody touched it. */
+  sole(ioc: IocObject): boolean;
   withdraw(ctx: SinkRunContext, iocs: IocObject[], reason: string): Promise<void>;
 }
 
@@ -37,7 +40,7 @@ const REF_KEYS = ['id', 'version', 'value', 'indicator_type', 'sourceBrands', 'm
 
 export function xsoarReconciler(a: XsoarReadAccess): SinkReconciler {
   const brand = a.config.source_brand;
-  const tableFields = Object.keys(a.table.fields);
+  const tableFields = Object.keys(a.fields);
   const search = async (ctx: SinkRunContext, body: Record<string, unknown>): Promise<{ iocObjects: IocObject[]; total: number }> => {
     const r = await a.client.post(ctx, '/indicators/search', body, true);
     if (r.status !== 200) throw protocolError(a.client.component, `/indicators/search answered ${r.status}: ${r.detail}`);
@@ -66,7 +69,7 @@ export function xsoarReconciler(a: XsoarReadAccess): SinkReconciler {
             type: ioc.indicator_type,
             fields: Object.fromEntries(tableFields.filter((f) => fields[f] !== undefined).map((f) => [f, fields[f]])),
             score: ioc.score,
-            ...(soleContribution(ioc, brand) && ioc.manualScore !== true ? {} : { shared: true }),
+            ...(a.sole(ioc) && ioc.manualScore !== true ? {} : { shared: true }),
           };
           const ref = Object.fromEntries(REF_KEYS.filter((k) => ioc[k] !== undefined).map((k) => [k, ioc[k]]));
           return { key: ioc.value.toLowerCase(), digest: digestOf(held), ref, label: `${ioc.indicator_type ?? '?'} ${ioc.value}` };
@@ -78,7 +81,7 @@ export function xsoarReconciler(a: XsoarReadAccess): SinkReconciler {
       }
     },
     expected(r: SinkRecord) {
-      const ind = feedIndicator(r, a.table, a.config, 0);
+      const ind = a.feedIndicator(r);
       if ('reject' in ind) return undefined; // a type without an XSOAR indicator type: the push rejects it
       const want: Seen = { type: ind.type, fields: ind.fields, score: ind.score };
       return { key: ind.value.toLowerCase(), digest: digestOf(want), label: `${ind.type} ${ind.value}` };

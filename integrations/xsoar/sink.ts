@@ -154,7 +154,11 @@ export function createXsoarSink(config: XsoarConfig & CommonSinkConfig, ictx: In
       return records.map(() => ({ status: 'ok' }));
     },
 
-    reconciler: xsoarReconciler({ client, config, table, withdraw }),
+    reconciler: xsoarReconciler({
+      client, config, fields: table.fields, withdraw,
+      feedIndicator: (r) => feedIndicator(r, table, config, 0),
+      sole: (ioc) => soleContribution(ioc, config.source_brand),
+    }),
 
     async probe(ctx: SinkRunContext): Promise<string> {
       const r = await client.search(ctx, `sourceBrands:"${config.source_brand.replace(/[\\"]/g, '\\$&')}"`, 1);

@@ -1,9 +1,8 @@
 import type { StixObject, TlpLevel } from '../core/stix.js';
 import type { Store } from '../store/contract.js';
 import type { AccessPolicy } from '../access/policy.js';
-import type { CommonSinkConfig, SinkRecord } from './types.js';
 import { recordsForChanges, type PublishCheck } from './select.js';
-import type { SinkReconciler } from './reconcile-types.js';
+import type { CommonSinkConfig, SinkReconciler, SinkRecord } from './types.js';
 import type { SortedSpill } from './reconcile-spill.js';
 
 /**

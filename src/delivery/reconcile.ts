@@ -1,12 +1,11 @@
 import { tmpdir } from 'node:os';
 import { StixgateError } from '../core/errors.js';
 import type { TlpLevel } from '../core/stix.js';
-import type { SinkRunContext, SinkRecord } from './types.js';
 import { batchesOf } from './select.js';
 import { call as retrying, sendBatch, type SinkRunOptions, type SinkRunSummary } from './runner.js';
 import { SortedSpill, cmp } from './reconcile-spill.js';
 import { rebuildRecords, spillDesired, type DesiredEntry } from './reconcile-desired.js';
-import type { RemoteEntry, Schedule, SinkReconciler } from './reconcile-types.js';
+import type { RemoteEntry, Schedule, SinkReconciler, SinkRecord, SinkRunContext } from './types.js';
 
 /**
  * Reconcile (docs/reconcile.md): read what the product holds through its read API, compare it with
