@@ -8,6 +8,7 @@ function fold(c: number): number {
   return c >= 65 && c <= 90 ? c + 32 : c;
 }
 
+/** Node numbers index `next` and `fail` (marked `!`): every one was created by `add` and is below `next.length`. */
 export class AhoCorasick<T> {
   /** Per node: code unit → child node. */
   private readonly next: Map<number, number>[] = [new Map()];
@@ -22,12 +23,12 @@ export class AhoCorasick<T> {
     let node = 0;
     for (let i = 0; i < pattern.length; i++) {
       const c = fold(pattern.charCodeAt(i));
-      let child = this.next[node].get(c);
+      let child = this.next[node]!.get(c);
       if (child === undefined) {
         child = this.next.length;
         this.next.push(new Map());
         this.out.push(undefined);
-        this.next[node].set(c, child);
+        this.next[node]!.set(c, child);
       }
       node = child;
     }
@@ -38,13 +39,13 @@ export class AhoCorasick<T> {
   build(): void {
     this.fail = new Int32Array(this.next.length);
     const queue: number[] = [];
-    for (const child of this.next[0].values()) queue.push(child);
+    for (const child of this.next[0]!.values()) queue.push(child);
     for (let qi = 0; qi < queue.length; qi++) {
-      const node = queue[qi];
-      for (const [c, child] of this.next[node]) {
-        let f = this.fail[node];
-        while (f > 0 && !this.next[f].has(c)) f = this.fail[f];
-        const target = this.next[f].get(c);
+      const node = queue[qi]!;
+      for (const [c, child] of this.next[node]!) {
+        let f = this.fail[node]!;
+        while (f > 0 && !this.next[f]!.has(c)) f = this.fail[f]!;
+        const target = this.next[f]!.get(c);
         this.fail[child] = target !== undefined && target !== child ? target : 0;
         const inherited = this.out[this.fail[child]];
         if (inherited) this.out[child] = [...(this.out[child] ?? []), ...inherited];
@@ -65,13 +66,13 @@ export class AhoCorasick<T> {
     for (let i = 0; i < text.length; i++) {
       const c = fold(text.charCodeAt(i));
       for (;;) {
-        const child = this.next[node].get(c);
+        const child = this.next[node]!.get(c);
         if (child !== undefined) {
           node = child;
           break;
         }
         if (node === 0) break;
-        node = this.fail[node];
+        node = this.fail[node]!;
       }
       const out = this.out[node];
       if (out) for (const p of out) if (visit(p) === true) return;

@@ -53,7 +53,8 @@ export function idFromOrigin(origin: string): string {
   const parts = origin.split(/[\\/]/).filter(Boolean);
   let last = parts[parts.length - 1] ?? origin;
   if (last.includes('?')) last = last.slice(0, last.indexOf('?'));
-  if (last === 'list.json' && parts.length >= 2) return parts[parts.length - 2];
+  const parent = parts[parts.length - 2];
+  if (last === 'list.json' && parent !== undefined) return parent;
   return last.replace(/\.json$/i, '') || origin;
 }
 

@@ -19,6 +19,7 @@ import { PrefixTable, parseCidr, type EntryRef } from './ip-table.js';
 import { compilePatterns, MAX_STATES, type CompiledPatterns } from './regex-nfa.js';
 import { problem, MATCH_TYPES, type MatchType, type Warninglist, type WarninglistProblem } from './format.js';
 import { bitOf, maskForAttributes, typeKeyOf, typesOfMask, type TypeKey } from './misp-types.js';
+import { at } from '../core/indexed.js';
 
 export interface WarninglistHit {
   /** The list's name (bounded by configuration: usable as a metric label). */
@@ -101,8 +102,9 @@ export function canonicalHost(entry: string): string {
 /** The host of a canonical URL (`scheme://[user@]host[:port]/…`), IPv6 brackets removed. */
 export function urlHost(url: string): string | undefined {
   const m = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(\[[^\]/]*\]|[^:/?#]*)/.exec(url);
-  if (!m || m[1].length === 0) return undefined;
-  return m[1].startsWith('[') ? m[1].slice(1, -1) : m[1];
+  const host = m?.[1];
+  if (!host) return undefined;
+  return host.startsWith('[') ? host.slice(1, -1) : host;
 }
 
 function push<K>(m: Map<K, EntryRef[]>, key: K, ref: EntryRef): void {
@@ -231,9 +233,10 @@ export class WarninglistMatcher {
     }
     const hits: WarninglistHit[] = [];
     const take = (ref: EntryRef, value: string, privateSuffix?: string): void => {
-      if ((this.masks[ref.list] & bit) === 0 || this.stamp[ref.list] === this.gen) return;
+      // list numbers index masks, stamp and lists, which hold one entry per list
+      if ((this.masks[ref.list]! & bit) === 0 || this.stamp[ref.list] === this.gen) return;
       this.stamp[ref.list] = this.gen;
-      const info = this.lists[ref.list];
+      const info = this.lists[ref.list]!;
       const hit: WarninglistHit = { list: info.name, id: info.id, type: info.type, entry: ref.entry, value };
       if (privateSuffix !== undefined) hit.private_suffix = privateSuffix;
       hits.push(hit);
@@ -265,9 +268,9 @@ export class WarninglistMatcher {
     if (this.hasSubstrings) this.substrings.search(o.value, (r) => void take(r, o.value));
     for (const rl of this.regexes) {
       // (a long list may span several programs; the first hit counts)
-      if ((this.masks[rl.list] & bit) === 0 || this.stamp[rl.list] === this.gen) continue;
+      if ((this.masks[rl.list]! & bit) === 0 || this.stamp[rl.list] === this.gen) continue;
       const i = rl.prog.search(o.value);
-      if (i >= 0) take({ list: rl.list, entry: rl.entries[i] }, o.value);
+      if (i >= 0) take({ list: rl.list, entry: at(rl.entries, i) }, o.value); // the program returns an entry's number
     }
     return hits;
   }

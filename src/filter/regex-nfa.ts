@@ -61,14 +61,16 @@ class Builder {
       }
       case 'seq': {
         let cur = next;
-        for (let i = node.items.length - 1; i >= 0; i--) cur = this.compile(node.items[i], cur);
+        for (const item of node.items.toReversed()) cur = this.compile(item, cur);
         return cur;
       }
       case 'alt': {
-        let cur = this.compile(node.alts[node.alts.length - 1], next);
-        for (let i = node.alts.length - 2; i >= 0; i--) {
+        const [lastAlt, ...rest] = node.alts.toReversed();
+        if (lastAlt === undefined) throw new Error('regex: an alternation without alternatives');
+        let cur = this.compile(lastAlt, next);
+        for (const alt of rest) {
           const s = this.state(SPLIT);
-          this.out1[s] = this.compile(node.alts[i], next);
+          this.out1[s] = this.compile(alt, next);
           this.out2[s] = cur;
           cur = s;
         }
@@ -110,17 +112,17 @@ export interface CompiledPatterns {
 export function compilePatterns(patterns: readonly string[], allowBare = false): CompiledPatterns {
   const b = new Builder();
   const entries: number[] = [];
-  for (let i = 0; i < patterns.length; i++) {
+  for (const [i, pattern] of patterns.entries()) {
     const accept = b.state(ACCEPT, i);
-    entries.push(b.compile(parseRegex(patterns[i], allowBare).node, accept));
+    entries.push(b.compile(parseRegex(pattern, allowBare).node, accept));
   }
   // a fan-out of SPLITs over every pattern's entry state
   let start = -1;
-  for (let i = entries.length - 1; i >= 0; i--) {
-    if (start < 0) start = entries[i];
+  for (const entry of entries.toReversed()) {
+    if (start < 0) start = entry;
     else {
       const s = b.state(SPLIT);
-      b.out1[s] = entries[i];
+      b.out1[s] = entry;
       b.out2[s] = start;
       start = s;
     }
@@ -187,7 +189,8 @@ function add(p: Program, s: string, from: number, i: number, list: Int32Array, n
   let sp = 0;
   stack[sp++] = from;
   while (sp > 0) {
-    const st = stack[--sp];
+    // states index the program's arrays and `mark` (sized to the program), hence the `!` reads
+    const st = stack[--sp]!;
     if (mark[st] === gen) continue;
     mark[st] = gen;
     switch (p.kind[st]) {
@@ -195,14 +198,14 @@ function add(p: Program, s: string, from: number, i: number, list: Int32Array, n
         list[n++] = st;
         break;
       case SPLIT:
-        stack[sp++] = p.out2[st];
-        stack[sp++] = p.out1[st];
+        stack[sp++] = p.out2[st]!;
+        stack[sp++] = p.out1[st]!;
         break;
       case ASSERT:
-        if (holds(p.arg[st], s, i)) stack[sp++] = p.out1[st];
+        if (holds(p.arg[st]!, s, i)) stack[sp++] = p.out1[st]!;
         break;
       case ACCEPT:
-        if (best < 0 || p.arg[st] < best) best = p.arg[st];
+        if (best < 0 || p.arg[st]! < best) best = p.arg[st]!;
         break;
     }
   }
@@ -227,8 +230,8 @@ function run(p: Program, s: string): number {
     nextGen();
     let nNext = 0;
     for (let k = 0; k < nCur; k++) {
-      const st = cur[k];
-      if (setHas(p.sets[p.arg[st]], c)) nNext = add(p, s, p.out1[st], i + 1, nxt, nNext);
+      const st = cur[k]!; // k < nCur, the states add() listed
+      if (setHas(p.sets[p.arg[st]!]!, c)) nNext = add(p, s, p.out1[st]!, i + 1, nxt, nNext);
     }
     // a match may start at any position
     nNext = add(p, s, p.start, i + 1, nxt, nNext);

@@ -12,6 +12,7 @@
  * `g` (not PCRE, but found in published lists; ignored).
  */
 import { newSet, addRange, addPredicate, classEscape, POSIX, type CharSet } from './regex-charset.js';
+import { group } from '../core/indexed.js';
 
 export { setHas, type CharSet } from './regex-charset.js';
 
@@ -120,7 +121,8 @@ class Parser {
       alts.push(this.parseSeq(f));
     }
     this.depth--;
-    return alts.length === 1 ? alts[0] : { k: 'alt', alts };
+    const [only] = alts;
+    return alts.length === 1 && only ? only : { k: 'alt', alts };
   }
 
   /** A sequence up to `|`, `)` or the end. Inline `(?i)` changes `flags` for the rest of the group. */
@@ -136,7 +138,8 @@ class Parser {
       // the state cap bounds compile time (`((?:){1000}){1000}…` would otherwise loop for ever)
       if (q.k !== 'empty') items.push(q);
     }
-    return items.length === 1 ? items[0] : items.length === 0 ? { k: 'empty' } : { k: 'seq', items };
+    const [only] = items;
+    return items.length === 1 && only ? only : items.length === 0 ? { k: 'empty' } : { k: 'seq', items };
   }
 
   parseQuantifier(atom: Node): Node {
@@ -230,7 +233,7 @@ class Parser {
       if (!inline) throw this.error('unsupported group syntax');
       this.pos += inline[0].length;
       const f = { ...flags };
-      for (const [letters, on] of [[inline[1], true], [inline[2] ?? '', false]] as const) {
+      for (const [letters, on] of [[inline[1] ?? '', true], [inline[2] ?? '', false]] as const) {
         for (const l of letters) {
           if (l === 'i') f.i = on;
           else if (l === 'm') f.m = on;
@@ -280,6 +283,7 @@ class Parser {
   /** The code unit of a character escape (after the backslash); throws for unsupported ones. */
   escapedCode(): number {
     const ch = this.src[this.pos++];
+    if (ch === undefined) throw this.error('pattern ends with a backslash');
     switch (ch) {
       case 't': return 9;
       case 'n': return 10;
@@ -293,7 +297,7 @@ class Parser {
         const braced = /^\{([0-9a-fA-F]{1,4})\}/.exec(this.src.slice(this.pos, this.pos + 6));
         if (braced) {
           this.pos += braced[0].length;
-          return parseInt(braced[1], 16);
+          return parseInt(group(braced, 1), 16);
         }
         const m = /^[0-9a-fA-F]{1,2}/.exec(this.src.slice(this.pos, this.pos + 2));
         if (!m) return 0;
@@ -332,7 +336,7 @@ class Parser {
       first = false;
       const posix = /^\[:(\^?)([a-z]+):\]/.exec(this.src.slice(this.pos, this.pos + 12));
       if (posix) {
-        const pred = POSIX[posix[2]];
+        const pred = POSIX[group(posix, 2)];
         if (!pred) throw this.error(`unknown POSIX class [:${posix[2]}:]`);
         addPredicate(set, pred, posix[1] === '^');
         this.pos += posix[0].length;
