@@ -69,7 +69,16 @@ export class Authenticator {
   identify(req: Caller, basic = false): Principal | null | undefined {
     const credentials = presentedKey(req, basic);
     if (credentials === undefined) return undefined;
-    const presented = credentials?.key;
+    if (credentials === null) return null;
+    return this.identifyKey(credentials.key, req.ip, credentials.user);
+  }
+
+  /**
+   * The principal of a key given as text (the console's login form), under the same checks as a
+   * key in a header; null for an unknown, malformed, expired or out-of-network key. `user`, when
+   * given (Basic credentials), must be the key's id.
+   */
+  identifyKey(presented: string, ip: string, user?: string): Principal | null {
     if (!presented || presented.length > MAX_KEY_LENGTH) return null;
     const digest = hash('sha256', presented, 'buffer');
     let found: StoredKey | undefined;
@@ -77,10 +86,28 @@ export class Authenticator {
       if (timingSafeEqual(digest, k.digest) && !found) found = k;
     }
     if (!found) return null;
-    // Basic credentials name their key: the user must be the key's id
-    if (credentials.user !== undefined && credentials.user !== found.id) return null;
+    if (user !== undefined && user !== found.id) return null;
+    return this.usable(found, ip);
+  }
+
+  /**
+   * The principal of configured key `id` (a console session names its key by id and is sealed
+   * under the key's hash, `digestOf`, so a key removed or re-hashed ends it), under the same
+   * expiry and network checks as a presented key.
+   */
+  identifyById(id: string, ip: string): Principal | null {
+    const found = this.keys.find((k) => k.id === id);
+    return found ? this.usable(found, ip) : null;
+  }
+
+  /** The configured hash of key `id` (hex), which a console session is bound to; never sent to a client. */
+  digestOf(id: string): string | undefined {
+    return this.keys.find((k) => k.id === id)?.digest.toString('hex');
+  }
+
+  private usable(found: StoredKey, ip: string): Principal | null {
     if (found.expiresAt !== undefined && this.now() >= found.expiresAt) return null;
-    if (found.allowedFrom && !found.allowedFrom(req.ip)) return null;
+    if (found.allowedFrom && !found.allowedFrom(ip)) return null;
     return { keyId: found.id, scopes: found.scopes, maxTlp: found.maxTlp };
   }
 
@@ -99,10 +126,15 @@ export class Authenticator {
     if (p === undefined && anonymous && this.anonymousLookup) return { principal: ANONYMOUS };
     const challenge = basic ? 'Bearer realm="stixgate", Basic realm="stixgate", charset="UTF-8"' : 'Bearer realm="stixgate"';
     if (!p) return { principal: null, error: new ApiError(401, 'STIXGATE_ERR_API_UNAUTHORIZED', UNAUTHORIZED_MESSAGE, { 'www-authenticate': challenge }) };
+    return { principal: p, error: this.authorize(p, scope) };
+  }
+
+  /** For an identified key: 429 over its rate, 403 without `scope`, else nothing. */
+  authorize(p: Principal, scope: ApiScope): ApiError | undefined {
     const wait = this.limiter?.takeKey(p.keyId!) ?? 0;
-    if (wait > 0) return { principal: p, error: rateLimited(wait, 'this API key') };
-    if (!p.scopes.has(scope)) return { principal: p, error: new ApiError(403, 'STIXGATE_ERR_API_FORBIDDEN', `this API key lacks the "${scope}" scope`) };
-    return { principal: p };
+    if (wait > 0) return rateLimited(wait, 'this API key');
+    if (!p.scopes.has(scope)) return new ApiError(403, 'STIXGATE_ERR_API_FORBIDDEN', `this API key lacks the "${scope}" scope`);
+    return undefined;
   }
 
   /**

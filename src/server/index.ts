@@ -32,6 +32,8 @@ import { taxiiRoutes, type TaxiiServerOptions } from './taxii/index.js';
 import { adminRoutes } from './admin.js';
 import type { AdminControl } from './admin-types.js';
 import { ingestRoutes } from './ingest.js';
+import { consoleRoutes } from './console/index.js';
+import { consoleSchema } from './schema.js';
 
 export { hashApiKey, serverSchema, type ServerConfig } from './schema.js';
 export { Authenticator, type Principal } from './auth.js';
@@ -159,7 +161,8 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
     inactive: (value, maxTlp) => inactiveMatches(o.store, o.access ?? DEFAULT_POLICY, value, maxTlp, now()),
   });
   if (o.correlator) relatedRoutes(app, { correlator: o.correlator, store: o.store, auth, now, access: o.access });
-  objectRoutes(app, { store: o.store, auth, access: o.access, cursors: o.cursors ?? new CursorSealer(c.cursor_secret) });
+  const cursors = o.cursors ?? new CursorSealer(c.cursor_secret);
+  objectRoutes(app, { store: o.store, auth, access: o.access, cursors });
   if (o.scoring) sightingsRoutes(app, { store: o.store, auth, scoring: o.scoring, resolve: resolverFromIndex(o.index, now), now, access: o.access, isServing: o.isServing ?? o.isReady });
   if (o.edl) {
     edlRoutes(app, { ...o.edl, auth });
@@ -180,6 +183,8 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
   if (o.admin) adminRoutes(app, { control: o.admin, store: o.store, auth });
   finishRoutes();
   if (o.admin) ingestRoutes(app, { control: o.admin, auth, bodyLimit: c.ingest_body_limit_bytes });
+  const consoleConfig = c.console ?? consoleSchema.defaultValue!;
+  if (consoleConfig.enabled) consoleRoutes(app, { config: consoleConfig, auth, store: o.store, metrics: o.metrics, access: o.access, cursors, admin: o.admin, correlator, now });
   return app;
 }
 

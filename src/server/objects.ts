@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { DEFAULT_POLICY, contributionTlp, type AccessPolicy } from '../access/policy.js';
+import { DEFAULT_POLICY, type AccessPolicy } from '../access/policy.js';
 import { viewOf } from '../access/view.js';
 import { TLP_LEVELS } from '../core/stix.js';
 import { CursorSealer } from '../search/cursor.js';
@@ -8,6 +8,7 @@ import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, searchPage } from '../search/pages.js
 import type { Store } from '../store/contract.js';
 import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
+import { provenanceOf } from './provenance.js';
 
 export interface ObjectRoutesOptions {
   store: Store;
@@ -17,7 +18,7 @@ export interface ObjectRoutesOptions {
   cursors?: CursorSealer;
 }
 
-const STIX_ID = '^[a-z][a-z0-9-]{0,62}--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+export const STIX_ID = '^[a-z][a-z0-9-]{0,62}--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 const str = { type: 'string' } as const;
 const list = (pattern: string, description: string) => ({ type: 'string', maxLength: 1024, pattern: `^${pattern}(,${pattern})*$`, description });
 const stixObject = { type: 'object', additionalProperties: true, required: ['type', 'id'], properties: { type: str, id: str } } as const;
@@ -114,16 +115,7 @@ export function objectRoutes(app: FastifyInstance, o: ObjectRoutesOptions): void
       const stored = await o.store.get(req.params.id);
       const view = stored && viewOf(stored, req.principal!.maxTlp, policy);
       if (!view) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such object');
-      const sources = view.x_stixgate?.sources ?? {};
-      const provenance = Object.keys(sources).sort().map((source) => {
-        const p = sources[source];
-        return {
-          source, tlp: contributionTlp(p, policy), first_seen: p.first_seen, last_seen: p.last_seen,
-          ...(typeof p.confidence === 'number' ? { confidence: p.confidence } : {}),
-          ...(Array.isArray(p.labels) && p.labels.length > 0 ? { labels: [...p.labels].sort() } : {}),
-        };
-      });
-      return { object: view, provenance };
+      return { object: view, provenance: provenanceOf(view, policy) };
     },
   );
 }

@@ -67,6 +67,22 @@ export const rateLimitSchema = s.object(
   },
 );
 
+export const consoleSchema = s.object(
+  {
+    enabled: s.bool({ default: true, description: 'serve the operators\' console under /console (docs/console.md): HTML pages signed in with an API key' }),
+    session_ttl_secs: s.int({ default: 28_800, min: 60, max: 604_800, description: 'a console sign-in lasts this long (the key\'s own expiry and networks still apply)' }),
+    session_secret: s.string({
+      optional: true, secret: true, minLength: 32, maxLength: 1024,
+      description: 'key sealing console session cookies (a secret reference, 32+ characters); give every instance behind one address the same one, so a sign-in survives a restart and another instance accepts it (default: a random key per process)',
+    }),
+  },
+  {
+    // none: sessions are sealed with a random key per process (the schema types do not model optional keys)
+    default: { enabled: true, session_ttl_secs: 28_800, session_secret: undefined as unknown as string },
+    description: 'the operators\' console (docs/console.md)',
+  },
+);
+
 export const apiKeySchema = s.object({
   hash: s.string({
     pattern: /^sha256:[0-9a-f]{64}$/,
@@ -113,6 +129,7 @@ export const serverSchema = s.object(
       optional: true, secret: true, minLength: 32, maxLength: 1024,
       description: 'key sealing search paging cursors (a secret reference, 32+ characters); give every instance serving one store the same one, so a cursor from one is accepted by another and after a restart (default: a random key per process)',
     }),
+    console: consoleSchema,
   },
   {
     default: {
@@ -134,6 +151,7 @@ export const serverSchema = s.object(
       api_keys: {},
       // none: cursors are sealed with a random key per process (the schema types do not model optional keys)
       cursor_secret: undefined as unknown as string,
+      console: consoleSchema.defaultValue!,
     },
   },
 );
@@ -143,6 +161,7 @@ type ApiKeyOptional = 'expires' | 'allowed_networks' | 'rate_limit';
 /** A key as validated; the optional settings may be left out when a key is built in code. */
 export type ApiKeyConfig = Omit<Infer<typeof apiKeySchema>, ApiKeyOptional> & Partial<Pick<Infer<typeof apiKeySchema>, ApiKeyOptional>>;
 export type RateLimitConfig = Infer<typeof rateLimitSchema>;
+export type ConsoleConfig = Infer<typeof consoleSchema>;
 
 /** The configuration form of an API key: `sha256:` + hex SHA-256 of its UTF-8 bytes. */
 export function hashApiKey(key: string): string {

@@ -3,6 +3,7 @@ import { createAdminControl, PauseBook } from '../../src/daemon-admin.js';
 import { documentTypes } from '../../src/daemon-ingest.js';
 import { runSinkComponent, type SinkComponent } from '../../src/delivery/component.js';
 import type { AccessPolicy } from '../../src/access/policy.js';
+import type { SourceComponent } from '../../src/pipeline/components.js';
 import { Scheduler } from '../../src/pipeline/scheduler.js';
 import type { AdminControl } from '../../src/server/admin-types.js';
 import type { Store } from '../../src/store/contract.js';
@@ -13,13 +14,13 @@ import { Metrics } from '../../src/telemetry/metrics.js';
  * route × method × key matrix, the TLP matrix). Dry runs and statistics are the real ones; runs,
  * reloads and ingests need a daemon (test/e2e/admin-api.test.ts) and are refused here.
  */
-export function adminWithoutDaemon(o: { store: Store; sinks?: SinkComponent[]; access?: AccessPolicy; now?: () => number }): AdminControl {
+export function adminWithoutDaemon(o: { store: Store; sinks?: SinkComponent[]; access?: AccessPolicy; now?: () => number; sources?: ReadonlyMap<string, SourceComponent> }): AdminControl {
   const sinks = new Map((o.sinks ?? []).map((c) => [c.id, c]));
   const scheduler = new Scheduler();
   const refuse = () => Promise.reject(new Error('no daemon in this test'));
   return createAdminControl({
     scheduler: () => scheduler,
-    sources: () => new Map(),
+    sources: () => o.sources ?? new Map(),
     sinks: () => sinks,
     store: () => o.store,
     metrics: new Metrics({ defaults: false }),

@@ -1,0 +1,66 @@
+import type { FastifyInstance } from 'fastify';
+import { html } from 'ghtml';
+import { viewOf } from '../../access/view.js';
+import { filterKey, parseFilter } from '../../search/filter.js';
+import { searchPage } from '../../search/pages.js';
+import { ApiError } from '../errors.js';
+import { STIX_ID } from '../objects.js';
+import { provenanceOf } from '../provenance.js';
+import type { ConsoleKit } from './index.js';
+import { FORM_FIELDS, errorBox, objectBody, resultsTable, searchForm, type SearchForm } from './search-pages.js';
+
+/** Rows per console search page. */
+export const CONSOLE_PAGE_SIZE = 50;
+
+const str = (max: number) => ({ type: 'string', maxLength: max }) as const;
+const searchQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { value: str(2048), type: str(1024), source: str(256), label: str(256), tlp: str(1024), min_score: str(3), state: str(64), cursor: str(2048) },
+} as const;
+
+/**
+ * `/console/search` and `/console/objects/:id` (the `search` scope): the search API's filters,
+ * paging and views (src/search, `viewOf`) rendered as pages. An object the key cannot see is a
+ * 404, as an unknown id is.
+ */
+export function searchRoutes(app: FastifyInstance, kit: ConsoleKit): void {
+  const search = kit.guard.require('search');
+
+  app.get<{ Querystring: SearchForm & { cursor?: string } }>('/console/search', { onRequest: search, schema: { hide: true, querystring: searchQuery } }, async (req, reply) => {
+    const { cursor, ...form } = req.query;
+    const parsed = parseFilter(form);
+    if (!parsed.ok) return kit.render(req, reply, 'Search', searchForm(form) + errorBox(parsed.message), 400);
+    const ceiling = req.principal!.maxTlp;
+    const scope = { filter: filterKey(parsed.filter), ceiling };
+    let after: string | undefined;
+    if (cursor !== undefined && cursor !== '') {
+      after = kit.cursors.open(cursor, scope);
+      if (after === undefined) return kit.render(req, reply, 'Search', searchForm(form) + errorBox('This next-page link is not valid for these filters (or was made for another key ceiling). Search again.'), 400);
+    }
+    const result = await searchPage(kit.store, parsed.filter, { ceiling, policy: kit.policy }, { limit: CONSOLE_PAGE_SIZE, after });
+    let nextHref: string | undefined;
+    if (result.next !== undefined) {
+      const q = new URLSearchParams();
+      for (const f of FORM_FIELDS) if (form[f]) q.set(f, form[f]!);
+      q.set('cursor', kit.cursors.seal(result.next, scope));
+      nextHref = `/console/search?${q.toString()}`;
+    }
+    return kit.render(req, reply, 'Search', searchForm(form) + resultsTable(result.objects, nextHref));
+  });
+  kit.route({ url: '/console/search', methods: ['GET'], onRequest: [search] });
+
+  app.get<{ Params: { id: string } }>(
+    '/console/objects/:id',
+    { onRequest: search, schema: { hide: true, params: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', pattern: STIX_ID } } } } },
+    async (req, reply) => {
+      const stored = await kit.store.get(req.params.id);
+      const view = stored && viewOf(stored, req.principal!.maxTlp, kit.policy);
+      if (!view) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such object');
+      const related = kit.correlator?.relatedSummary(view.id, req.principal!.maxTlp) as unknown as Record<string, string[]> | undefined;
+      const nonEmpty = related && Object.fromEntries(Object.entries(related).filter(([, v]) => v.length > 0));
+      return kit.render(req, reply, `${view.type}`, objectBody(view, provenanceOf(view, kit.policy), nonEmpty) + html`<p><a href="/console/search">← Search</a></p>`);
+    },
+  );
+  kit.route({ url: '/console/objects/:id', methods: ['GET'], onRequest: [search] });
+}

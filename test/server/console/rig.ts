@@ -1,0 +1,87 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { accessPolicy } from '../../../src/access/policy.js';
+import { validate } from '../../../src/core/schema.js';
+import type { StixObject, TlpLevel } from '../../../src/core/stix.js';
+import { buildIndex } from '../../../src/lookup/index.js';
+import type { SourceComponent } from '../../../src/pipeline/components.js';
+import { NO_DECAY_SCORING } from '../../../src/score/model.js';
+import { buildServer, hashApiKey, serverSchema } from '../../../src/server/index.js';
+import { openEmbeddedStore } from '../../../src/store/embedded/index.js';
+import { Metrics } from '../../../src/telemetry/metrics.js';
+import { adminWithoutDaemon } from '../../helpers/admin-host.js';
+
+/**
+ * A server with the console over a real embedded store holding hostile feed text (the server-side
+ * console test and the browser test share it): descriptions with `<script>`, names and labels
+ * that try to break out of an attribute, and one AMBER value a CLEAR key must never see.
+ */
+
+export const T0 = Date.parse('2026-06-01T00:00:00.000Z');
+export const SCRIPT_PAYLOAD = '<script>document.title="pwned-by-script";window.__pwned=1</script>';
+export const ATTR_PAYLOAD = '"><img src=x onerror="document.title=\'pwned-by-attr\'">';
+export const NAME_PAYLOAD = "' autofocus onfocus='document.title=`pwned-by-name`";
+export const LABEL_PAYLOAD = '<svg onload=alert(1)>';
+
+export const KEYS = {
+  ops: 'k-console-ops-5f1e2d3c4b5a69788796',
+  searcher: 'k-console-search-clear-0a1b2c3d4e5f',
+  adminOnly: 'k-console-admin-only-9a8b7c6d5e4f3a',
+  lookupOnly: 'k-console-lookup-only-1f2e3d4c5b6a7',
+} as const;
+
+export const IDS = {
+  script: 'indicator--0d3e1c4a-1111-4a5b-8c6d-000000000001',
+  attr: 'indicator--0d3e1c4a-2222-4a5b-8c6d-000000000002',
+  amber: 'indicator--0d3e1c4a-3333-4a5b-8c6d-000000000003',
+} as const;
+
+function indicator(id: string, value: string, extra: Partial<StixObject>): StixObject {
+  const type = value.includes('.example') ? 'domain-name' : 'ipv4-addr';
+  return {
+    type: 'indicator', spec_version: '2.1', id, created: '2026-05-01T00:00:00.000Z', modified: '2026-05-01T00:00:00.000Z',
+    pattern: `[${type}:value = '${value}']`, pattern_type: 'stix', valid_from: '2026-05-01T00:00:00.000Z', ...extra,
+  } as StixObject;
+}
+
+export async function consoleRig(o: { now?: () => number; sessionSecret?: string; keys?: Record<string, unknown>; dir?: string } = {}) {
+  const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'stixgate-console-'));
+  const store = await openEmbeddedStore({ dataDir: join(dir, 'data') });
+  const now = o.now ?? (() => T0);
+  const items: { object: StixObject; source: string; tlp: TlpLevel; confidence: number }[] = [
+    { object: indicator(IDS.script, '198.51.100.23', { name: 'script in the description', description: SCRIPT_PAYLOAD, labels: ['malicious-activity'] }), source: 'feed_x', tlp: 'clear', confidence: 70 },
+    { object: indicator(IDS.attr, 'evil.example', { name: NAME_PAYLOAD, description: ATTR_PAYLOAD, labels: [LABEL_PAYLOAD] }), source: 'feed_x', tlp: 'green', confidence: 60 },
+    { object: indicator(IDS.amber, '10.66.0.1', { name: 'amber-only secret name', description: 'AMBER-SECRET-TEXT' }), source: 'feed_amber', tlp: 'amber', confidence: 90 },
+  ];
+  if ((await store.head()) === 0) await store.upsert(items, { now: T0 });
+  const access = accessPolicy({ defaultTlp: 'amber', scoring: NO_DECAY_SCORING });
+  const { index } = await buildIndex(store, { now, access });
+  const keys = o.keys ?? {
+    ops: { hash: hashApiKey(KEYS.ops), scopes: ['admin', 'search'], max_tlp: 'amber' },
+    searcher: { hash: hashApiKey(KEYS.searcher), scopes: ['search'], max_tlp: 'clear' },
+    admin_only: { hash: hashApiKey(KEYS.adminOnly), scopes: ['admin'], max_tlp: 'amber' },
+    lookup_only: { hash: hashApiKey(KEYS.lookupOnly), scopes: ['lookup'] },
+  };
+  const cfg = validate(serverSchema, { api_keys: keys, rate_limit: { enabled: false }, ...(o.sessionSecret ? { console: { session_secret: o.sessionSecret } } : {}) });
+  if (!cfg.ok) throw new Error(JSON.stringify(cfg.issues));
+  const sources = new Map<string, SourceComponent>([
+    ['feed_x', { id: 'feed_x', config: { type: 'text_list' } } as unknown as SourceComponent],
+    ['feed_amber', { id: 'feed_amber', config: { type: 'csv' } } as unknown as SourceComponent],
+  ]);
+  const metrics = new Metrics({ defaults: false });
+  const app = buildServer({
+    config: cfg.value, index, store, metrics, logger: pino({ level: 'silent' }), isReady: () => true, now, access,
+    admin: adminWithoutDaemon({ store, access, now, sources }),
+  });
+  await app.ready();
+  return {
+    app, store, dir,
+    async close(keepDir = false) {
+      await app.close();
+      await store.close();
+      if (!keepDir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
