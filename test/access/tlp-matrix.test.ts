@@ -34,7 +34,7 @@ import { CONFIDENCE, SOURCES, malwareId, matrixValues, objectsOf, pageSource, vi
  * one key per TLP ceiling) × every route that answers about objects (single and batch lookup, with
  * and without include_inactive,
  * related names, related objects, sightings by value and by id, firewall lists, /metrics, error
- * bodies), and every sink type's records at each ceiling. Each answer is compared with the contributions the reader
+ * bodies, the console's pages), and every sink type's records at each ceiling. Each answer is compared with the contributions the reader
  * may see, and searched for the text of every contribution it may not see.
  */
 
@@ -444,6 +444,39 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
       const recs = recordsForChanges([c], config, { v: 'value', d: 'description' }, T0, undefined, undefined, ACCESS);
       eq(recs.map((x) => [x.op, x.sources, x.tlp]), [['upsert', ['src-a'], 'clear']], `change ${c.seq}: still an upsert with the clear source`);
       noLeak(JSON.stringify(recs), [v.contributions[1]], `change ${c.seq}`);
+    }
+  });
+
+  it('console pages (search, object, sources, sinks): the visible indicators with their visible sources only; an invisible object is a 404 like an unknown id', async () => {
+    const page = (r: Reader, url: string) => app.inject({ url, headers: { ...r.headers, accept: 'text/html' } });
+    for (const r of READERS) {
+      if (!r.sightings) {
+        eq((await page(r, '/console/search')).statusCode, 401, `${r.name} console needs a key`);
+        continue;
+      }
+      const res = await page(r, '/console/search?type=indicator');
+      eq(res.statusCode, 200, `${r.name} console search`);
+      const linked = [...res.body.matchAll(/href="\/console\/objects\/([^"]+)"/g)].map((m) => decodeURIComponent(m[1])).sort();
+      eq(linked, VALUES.filter((v) => visible(v, r.ceiling).length > 0).map((v) => v.indicatorId).sort(), `${r.name} console search: the visible indicators`);
+      noLeak(res.body, allHidden(r.ceiling), `${r.name} console search`);
+      const unknown = await page(r, `/console/objects/${UNKNOWN_ID}`);
+      for (const v of VALUES) {
+        const one = await page(r, `/console/objects/${v.indicatorId}`);
+        const seen = visible(v, r.ceiling);
+        const where = `${r.name} console object ${v.value}`;
+        if (seen.length === 0) eq([one.statusCode, one.body], [404, unknown.body], `${where}: answered as an unknown id`);
+        else {
+          eq(one.statusCode, 200, where);
+          const prov = /<table id="provenance">.*?<\/table>/s.exec(one.body)?.[0] ?? '';
+          eq([...prov.matchAll(/<td class="value">([^<]+)<\/td>/g)].map((m) => m[1]), seen.map((c) => c.source).sort(), `${where} provenance`);
+        }
+        noLeak(one.body, hiddenOf(v, r.ceiling), where);
+      }
+      for (const url of ['/console/sources', '/console/sinks']) {
+        const ops = await page(r, url);
+        eq(ops.statusCode, 200, `${r.name} ${url}`);
+        noLeak(ops.body, VALUES.flatMap((v) => v.contributions), `${r.name} ${url}`);
+      }
     }
   });
 

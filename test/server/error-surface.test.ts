@@ -13,6 +13,7 @@ import { validate } from '../../src/core/schema.js';
 import { EdlLists, edlSchema } from '../../src/edl/index.js';
 import { DEFAULT_POLICY } from '../../src/access/policy.js';
 import { adminWithoutDaemon } from '../helpers/admin-host.js';
+import { STYLE_PATH } from '../../src/server/console/style.js';
 
 const UNAUTH = { error: { code: 'STIXGATE_ERR_API_UNAUTHORIZED', message: 'missing or invalid API key' } };
 const BODY = '{"values":["198.51.100.7"]}';
@@ -221,6 +222,17 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
       ['/api/v1/admin/reload', ['POST']], ['/api/v1/admin/stats', ['GET', 'HEAD']],
     ].map(([path, methods]) => ({ url: (path as string).replace(':id', 'nope'), path: path as string, methods: methods as string[], key: ADMIN, wrongKey: INGEST })),
     { url: '/api/v1/ingest', path: '/api/v1/ingest', methods: ['POST'], key: INGEST, wrongKey: ADMIN },
+    // the console (docs/console.md): pages need the scope of the API they show; sign-in and the stylesheet need no key
+    { url: '/console/login', path: '/console/login', methods: ['GET', 'HEAD', 'POST'] },
+    { url: STYLE_PATH, path: STYLE_PATH, methods: ['GET', 'HEAD'] },
+    { url: '/console', path: '/console', methods: ['GET', 'HEAD'], key: ADMIN, wrongKey: KEYS.reader },
+    { url: '/console/logout', path: '/console/logout', methods: ['POST'], key: SEARCHER, wrongKey: KEYS.reader },
+    { url: '/console/search', path: '/console/search', methods: ['GET', 'HEAD'], key: SEARCHER, wrongKey: ADMIN },
+    { url: related.replace('/api/v1', '/console').replace('/related', ''), path: '/console/objects/:id', methods: ['GET', 'HEAD'], key: SEARCHER, wrongKey: ADMIN },
+    ...[
+      ['/console/sources', ['GET', 'HEAD']], ['/console/sources/:id/run', ['POST']], ['/console/sources/:id/pause', ['POST']], ['/console/sources/:id/resume', ['POST']],
+      ['/console/sinks', ['GET', 'HEAD']], ['/console/sinks/:id/push', ['POST']], ['/console/sinks/:id/pause', ['POST']], ['/console/sinks/:id/resume', ['POST']],
+    ].map(([path, methods]) => ({ url: (path as string).replace(':id', 'nope'), path: path as string, methods: methods as string[], key: ADMIN, wrongKey: SEARCHER })),
   ];
   // the matrix covers every path this server registers
   // printRoutes nests a path under its prefix ("│   └── /:id"): a line's depth is its indent / 4
@@ -247,8 +259,8 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
         checked += 3;
       }
       const right = await call(row.key ? bearer(row.key) : {});
-      // 200, an unknown id (404), a body that is not JSON (415), or the ingest's missing `type` (400)
-      if (row.methods.includes(method)) assert.ok([200, 404, 415, ...(row.path === '/api/v1/ingest' ? [400] : [])].includes(right.statusCode), `${method} ${row.path}: ${right.statusCode}`);
+      // 200, an unknown id (404), a body that is not JSON or a form (415), the ingest's missing `type` (400), the console home's redirect (303)
+      if (row.methods.includes(method)) assert.ok([200, 404, 415, ...(row.path === '/api/v1/ingest' ? [400] : []), ...(row.path === '/console' ? [303] : [])].includes(right.statusCode), `${method} ${row.path}: ${right.statusCode}`);
       else {
         assert.equal(right.statusCode, 405, `${method} ${row.path}`);
         assert.equal(right.headers.allow, row.methods.join(', '));
@@ -257,7 +269,7 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
       checked++;
     }
   }
-  assert.equal(checked, 20 * 7 * 4 + 3 * 7);
+  assert.equal(checked, 32 * 7 * 4 + 5 * 7);
   for (const method of ['GET', 'POST', 'PUT', 'DELETE'] as const) {
     assert.equal((await app.inject({ method, url: '/api/v1/admin/no-such-thing', headers: bearer(ADMIN) })).statusCode, 404, method);
   }

@@ -24,7 +24,9 @@ test('FAULTS A2 for the TAXII routes: every path and method; no key 401 where no
   // the matrix covers every TAXII path: as many route-tree nodes under /taxii2/ as rows, each row a route
   const tree = rig.app.printRoutes({ commonPrefix: false }).split('\n');
   const from = tree.findIndex((l) => l.includes('/taxii2/'));
-  const nodes = tree.slice(from).filter((l) => /\((GET|POST)/.test(l) && (l.startsWith('└── /taxii2/') || l.startsWith('    ')));
+  // the TAXII subtree: from its top-level node to the next top-level one
+  const end = tree.findIndex((l, i) => i > from && /^(├|└)── /.test(l));
+  const nodes = tree.slice(from, end < 0 ? undefined : end).filter((l) => /\((GET|POST)/.test(l) && (/^(├|└)── \/taxii2\//.test(l) || /^(│| ) {3}/.test(l)));
   assert.equal(nodes.length, matrix.length, nodes.join('\n'));
   for (const row of matrix) assert.ok(rig.app.hasRoute({ method: row.methods[0] as 'GET', url: row.path }), row.path);
   let checked = 0;
