@@ -1,16 +1,9 @@
 import cookie from '@fastify/cookie';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { html } from 'ghtml';
-import { DEFAULT_POLICY, type AccessPolicy } from '../../access/policy.js';
-import type { Correlator } from '../../correlate/index.js';
-import type { CursorSealer } from '../../search/cursor.js';
-import type { Store } from '../../store/contract.js';
-import type { Metrics } from '../../telemetry/metrics.js';
-import type { AdminControl } from '../admin-types.js';
-import type { Authenticator } from '../auth.js';
+import { DEFAULT_POLICY } from '../../access/policy.js';
 import { ApiError, describeError, sendError } from '../errors.js';
 import { refuseOtherMethods } from '../methods.js';
-import type { ConsoleConfig } from '../schema.js';
 import { ConsoleGuard } from './guard.js';
 import { navFor, page } from './layout.js';
 import { loginPage } from './login-page.js';
@@ -18,20 +11,10 @@ import { loginRoutes } from './login-routes.js';
 import { opsRoutes } from './ops-routes.js';
 import { searchRoutes } from './search-routes.js';
 import { ConsoleSessions, LOGIN_COOKIE, loginCookieOptions } from './session.js';
-import { STYLESHEET, STYLE_PATH } from './style.js';
+import type { ConsoleKit, ConsoleRoute, ConsoleRoutesOptions } from './kit.js';
 
-export interface ConsoleRoutesOptions {
-  config: ConsoleConfig;
-  auth: Authenticator;
-  store: Store;
-  metrics: Metrics;
-  access?: AccessPolicy;
-  cursors: CursorSealer;
-  /** The sources and sinks pages need the admin control (a daemon); without it they say so. */
-  admin?: AdminControl;
-  correlator?: Correlator;
-  now: () => number;
-}
+export type { ConsoleRoutesOptions } from './kit.js';
+import { STYLESHEET, STYLE_PATH } from './style.js';
 
 /**
  * Headers of every console answer: no script may run at all (`default-src 'none'`, no
@@ -39,24 +22,6 @@ export interface ConsoleRoutesOptions {
  * no referrer (URLs carry looked-up values), and pages never cached.
  */
 export const CONSOLE_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-/** A route of the console: its path, methods and onRequest hook, for the 405 answers. */
-export interface ConsoleRoute {
-  url: string;
-  methods: string[];
-  onRequest: onRequestHookHandler[];
-}
-
-/** Shared by the console's route modules. */
-export interface ConsoleKit extends ConsoleRoutesOptions {
-  guard: ConsoleGuard;
-  sessions: ConsoleSessions;
-  policy: AccessPolicy;
-  /** Sends a whole page (HTML) for a request admitted by the guard. */
-  render(req: FastifyRequest, reply: FastifyReply, title: string, body: string, status?: number): FastifyReply;
-  /** Records a route for its 405 answers. */
-  route(r: ConsoleRoute): void;
-}
 
 /**
  * The operators' console (docs/console.md): server-rendered pages under /console, signed in with

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CONSOLE_SCOPES, sameOrigin } from './guard.js';
-import type { ConsoleKit } from './index.js';
+import type { ConsoleKit } from './kit.js';
 import { loginPage, safeNext } from './login-page.js';
 import { LOGIN_COOKIE, SESSION_COOKIE, cookieOptions, loginCookieOptions } from './session.js';
 

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { html } from 'ghtml';
 import { isStixgateError } from '../../core/errors.js';
 import { ApiError } from '../errors.js';
-import type { ConsoleKit } from './index.js';
+import type { ConsoleKit } from './kit.js';
 import { sinksBody, sourcesBody } from './ops-pages.js';
 
 const ID = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', maxLength: 128 } } } as const;

@@ -6,7 +6,7 @@ import { searchPage } from '../../search/pages.js';
 import { ApiError } from '../errors.js';
 import { STIX_ID } from '../objects.js';
 import { provenanceOf } from '../provenance.js';
-import type { ConsoleKit } from './index.js';
+import type { ConsoleKit } from './kit.js';
 import { FORM_FIELDS, errorBox, objectBody, resultsTable, searchForm, type SearchForm } from './search-pages.js';
 
 /** Rows per console search page. */
