@@ -25,6 +25,8 @@ export STIXGATE_PYTHON="$VENV/bin/python"
 # this also installs Prometheus, which test/integration/prometheus.itest.ts runs against a daemon.
 bash scripts/check-deploy.sh
 export PATH="$CACHE/bin:$PATH"
+# Chromium (Debian's package) for the console's browser test
+eval "$(bash scripts/chromium.sh)"
 
 # Servers the integration tests use. Each start script prints the environment to export and is
 # stopped on exit, whatever happens.

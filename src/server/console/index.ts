@@ -19,7 +19,7 @@ import { STYLESHEET, STYLE_PATH } from './style.js';
 /**
  * Headers of every console answer: no script may run at all (`default-src 'none'`, no
  * `script-src`), styles only from the served stylesheet, forms only to this origin, no framing,
- * no referrer (URLs carry looked-up values), and pages never cached.
+ * no referrer to other sites (URLs carry looked-up values; same-origin forms keep their Origin header, which the CSRF check reads), and pages never cached.
  */
 export const CONSOLE_CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -43,7 +43,7 @@ export function consoleRoutes(app: FastifyInstance, o: ConsoleRoutesOptions): vo
       reply.header('content-security-policy', CONSOLE_CSP);
       reply.header('x-content-type-options', 'nosniff');
       reply.header('x-frame-options', 'DENY');
-      reply.header('referrer-policy', 'no-referrer');
+      reply.header('referrer-policy', 'same-origin');
       reply.header('cross-origin-opener-policy', 'same-origin');
       reply.header('cross-origin-resource-policy', 'same-origin');
       if (req.routeOptions.url !== STYLE_PATH) reply.header('cache-control', 'no-store');

@@ -37,7 +37,7 @@ export function page(title: string, body: string, ctx?: PageContext): string {
   const who = ctx
     ? html`<span class="who"><span>key <strong>${ctx.principal.keyId}</strong> · up to <span class="tlp tlp-${ctx.principal.maxTlp}">TLP:${ctx.principal.maxTlp.toUpperCase()}</span></span>!${ctx.csrf ? html`<form method="post" action="/console/logout"><input type="hidden" name="csrf" value="${ctx.csrf}"><button class="secondary" type="submit">Sign out</button></form>` : ''}</span>`
     : '';
-  return `<!doctype html>${html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="no-referrer"><title>${title} · stixgate</title><link rel="stylesheet" href="${STYLE_PATH}"></head><body><header><span class="brand">stixgate console</span><nav>!${links}</nav>!${who}</header><main><h1>${title}</h1>!${body}</main></body></html>`}`;
+  return `<!doctype html>${html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="same-origin"><title>${title} · stixgate</title><link rel="stylesheet" href="${STYLE_PATH}"></head><body><header><span class="brand">stixgate console</span><nav>!${links}</nav>!${who}</header><main><h1>${title}</h1>!${body}</main></body></html>`}`;
 }
 
 /** A TLP badge. */

@@ -54,7 +54,7 @@ describe('console: server-rendered pages, sign-in, escaping, CSP and scopes', ()
       assert.match(String(res.headers['content-type']), /^text\/html; charset=utf-8/, url);
       assert.equal(res.headers['x-content-type-options'], 'nosniff');
       assert.equal(res.headers['x-frame-options'], 'DENY');
-      assert.equal(res.headers['referrer-policy'], 'no-referrer');
+      assert.equal(res.headers['referrer-policy'], 'same-origin');
       assert.equal(res.headers['cache-control'], 'no-store');
       assert.equal(/<script/i.test(res.body), false, `${url}: no script element`);
       assert.equal(/\sstyle=/i.test(res.body), false, `${url}: no inline style`);

@@ -12,6 +12,10 @@ import { buildServer, hashApiKey, serverSchema } from '../../../src/server/index
 import { openEmbeddedStore } from '../../../src/store/embedded/index.js';
 import { Metrics } from '../../../src/telemetry/metrics.js';
 import { adminWithoutDaemon } from '../../helpers/admin-host.js';
+import { registry } from '../../../integrations/index.js';
+import { buildConfigSchema } from '../../../src/config/config-schema.js';
+import { closeSinkComponent, createSinkComponent } from '../../../src/delivery/component.js';
+import { PROJECT_ROOT } from '../../helpers/corpus.js';
 
 /**
  * A server with the console over a real embedded store holding hostile feed text (the server-side
@@ -70,16 +74,21 @@ export async function consoleRig(o: { now?: () => number; sessionSecret?: string
     ['feed_x', { id: 'feed_x', config: { type: 'text_list' } } as unknown as SourceComponent],
     ['feed_amber', { id: 'feed_amber', config: { type: 'csv' } } as unknown as SourceComponent],
   ]);
+  // one sink (never contacted: the pages read its cursor and state)
+  const sinkConfig = validate(buildConfigSchema(registry), { sinks: { splunk_main: { type: 'splunk_kv', url: 'https://127.0.0.1:9', auth: { username: 'u', password: 'p' }, max_tlp: 'green', allow_insecure: true } } });
+  if (!sinkConfig.ok) throw new Error(JSON.stringify(sinkConfig.issues));
+  const sinks = Object.entries(sinkConfig.value.sinks).map(([id, c]) => createSinkComponent(id, c as never, { registry, logger: pino({ level: 'silent' }), configDir: dir, mappingsDir: join(PROJECT_ROOT, 'mappings'), dataDir: join(dir, 'data') }));
   const metrics = new Metrics({ defaults: false });
   const app = buildServer({
     config: cfg.value, index, store, metrics, logger: pino({ level: 'silent' }), isReady: () => true, now, access,
-    admin: adminWithoutDaemon({ store, access, now, sources }),
+    admin: adminWithoutDaemon({ store, access, now, sources, sinks }),
   });
   await app.ready();
   return {
     app, store, dir,
     async close(keepDir = false) {
       await app.close();
+      for (const c of sinks) await closeSinkComponent(c);
       await store.close();
       if (!keepDir) rmSync(dir, { recursive: true, force: true });
     },
