@@ -150,7 +150,7 @@ export class Daemon {
     this.server = buildServer({
       config: config.server, index, store: this.store, metrics: this.metrics, logger: log, now: this.now, correlator: this.correlator, scoring: this.scoring, access: this.access, publishFilter: () => this.publish, edl,
       taxii: { config: config.taxii, dataDir, ingest: { allowRed: config.allow_red, defaultTlp: config.default_tlp, allowlist: new Allowlist(config.allowlist) } },
-      isReady: () => this.ready && (this.follower?.healthy ?? true), admin: this.adminControl(dataDir),
+      isReady: () => this.ready && (this.follower?.healthy ?? true), admin: this.adminControl(dataDir), sinks: () => [...this.sinks.keys()],
     });
     await this.server.listen({ host: config.server.listen_host, port: this.o.port ?? config.server.port });
     log.info({ address: this.address, indexed: seq }, 'listening');

@@ -84,6 +84,16 @@ export function visibleSources(obj: StixObject, ceiling: TlpLevel, policy: Acces
   return out.sort();
 }
 
+/**
+ * The same rule for contributions recorded apart from their object (the delivery ledger): the
+ * reader sees the ones at or below its ceiling, and none unless one of them is independent.
+ */
+export function visibleRecorded<T extends { source: string; tlp: string }>(list: readonly T[], ceiling: TlpLevel): T[] {
+  const max = tlpRank(ceiling);
+  const out = list.filter((c) => isTlpLevel(c.tlp) && tlpRank(c.tlp) <= max);
+  return out.some((c) => isIndependent(c.source)) ? out : [];
+}
+
 /** True when some independent contribution's TLP (as `tlpOf` reads it) is at or below `ceiling`. */
 function anyContributionAtOrBelow(obj: StixObject, ceiling: TlpLevel, tlpOf: (p: SourceProvenance) => TlpLevel): boolean {
   const prov = provenance(obj);

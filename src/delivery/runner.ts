@@ -10,6 +10,8 @@ import { DeadLetterFile } from './dead-letter.js';
 import { batchesOf, decide, recordsForChanges, type PublishCheck } from './select.js';
 import { recordsFor } from './records.js';
 import type { AccessPolicy } from '../access/policy.js';
+import type { LedgerUpdate } from '../store/ledger.js';
+import { contributionsOf, ledgerUpdate } from './ledger.js';
 
 export const sinkCursorName = (sinkId: string): string => `sink:${sinkId}`;
 
@@ -94,21 +96,24 @@ export async function runSink(o: SinkRunOptions): Promise<SinkRunSummary> {
   }
 
   const withheld = (lists: string[]) => { for (const l of lists) o.metrics?.publishFiltered.inc({ list: l }); };
-  const build = async (changes: Change[]) => {
-    const records = await keepShared(o, recordsForChanges(changes, o.config, o.mapping, o.now(), o.publish, withheld, o.access));
-    return batchesOf(records, Math.min(maxBatch, limits.maxBatch), limits.maxBytes, o.sink.sizeOf?.bind(o.sink));
+  const build = async (changes: Change[]): Promise<Built> => {
+    const skipped = new Map<string, LedgerUpdate>();
+    const records = await keepShared(o, recordsForChanges(changes, o.config, o.mapping, o.now(), o.publish, withheld, o.access, skipped));
+    return { batches: batchesOf(records, Math.min(maxBatch, limits.maxBatch), limits.maxBytes, o.sink.sizeOf?.bind(o.sink)), skipped: [...skipped.values()] };
   };
   if (o.dryRun) {
     for (;;) {
       const page = await o.store.changes(cursor, pageSize);
       if (page.changes.length === 0 || o.signal.aborted) break;
       sum.changes += page.changes.length;
-      plan(sum, await build(page.changes));
+      plan(sum, (await build(page.changes)).batches);
       cursor = page.next;
     }
   } else {
-    cursor = await pipeline(o, ctx, cursor, pageSize, concurrency, sum, build, async (c) => {
-      await o.store.setCursor(name, String(c));
+    cursor = await pipeline(o, ctx, cursor, pageSize, concurrency, sum, build, async (c, settled) => {
+      // the delivery ledger's updates for the batches this cursor covers, in the same transaction
+      if (o.store.commitDeliveries) await o.store.commitDeliveries(o.id, settled, { name, value: String(c) }, o.now());
+      else await o.store.setCursor(name, String(c));
       o.metrics?.sinkLag.set({ sink: o.id }, Math.max(0, head - c));
     });
   }
@@ -126,6 +131,14 @@ interface Entry {
   batch?: SinkRecord[];
   cursorAfter: number;
   done: boolean;
+  /** Delivery-ledger updates settled by this entry (its batch's answers; the page's skipped values on its last entry). */
+  settled: LedgerUpdate[];
+}
+
+/** A page's batches, and the ledger updates of the values the sink skips. */
+interface Built {
+  batches: SinkRecord[][];
+  skipped: LedgerUpdate[];
 }
 
 /**
@@ -143,8 +156,8 @@ async function pipeline(
   pageSize: number,
   concurrency: number,
   sum: SinkRunSummary,
-  build: (changes: Change[]) => Promise<SinkRecord[][]>,
-  commit: (cursor: number) => Promise<void>,
+  build: (changes: Change[]) => Promise<Built>,
+  commit: (cursor: number, settled: LedgerUpdate[]) => Promise<void>,
 ): Promise<number> {
   const entries: Entry[] = [];
   let taken = 0;
@@ -163,14 +176,17 @@ async function pipeline(
   let commits: Promise<void> = Promise.resolve();
   const advance = () => {
     let moved = false;
+    const settled: LedgerUpdate[] = [];
     while (prefix < entries.length && entries[prefix].done) {
       cursor = entries[prefix].cursorAfter;
+      for (const u of entries[prefix].settled) settled.push(u);
+      entries[prefix].settled = [];
       prefix++;
       moved = true;
     }
     if (moved) {
       const c = cursor;
-      commits = commits.then(() => commit(c));
+      commits = commits.then(() => commit(c, settled));
     }
   };
 
@@ -184,9 +200,11 @@ async function pipeline(
         const page = await o.store.changes(at, pageSize);
         if (page.changes.length === 0 || page.next === at) return;
         sum.changes += page.changes.length;
-        const batches = await build(page.changes);
-        if (batches.length === 0) entries.push({ cursorAfter: page.next, done: true });
-        batches.forEach((batch, i) => entries.push({ batch, cursorAfter: i + 1 < batches.length ? batches[i + 1][0].seq - 1 : page.next, done: false }));
+        const { batches, skipped } = await build(page.changes);
+        if (batches.length === 0) entries.push({ cursorAfter: page.next, done: true, settled: skipped });
+        batches.forEach((batch, i) => entries.push({
+          batch, cursorAfter: i + 1 < batches.length ? batches[i + 1][0].seq - 1 : page.next, done: false, settled: i + 1 < batches.length ? [] : skipped,
+        }));
         at = page.next;
         advance();
         wake();
@@ -214,7 +232,7 @@ async function pipeline(
           // the cursors of the batches acknowledged so far are committed before another is sent, so
           // a crash repeats at most the batches in flight (the store may answer on another thread)
           await commits;
-          await sendBatch(o, ctx, batch, sum);
+          await sendBatch(o, ctx, batch, sum, e.settled);
         } catch (err) {
           failure ??= err;
           wake();
@@ -259,7 +277,10 @@ async function keepShared(o: SinkRunOptions, records: SinkRecord[]): Promise<Sin
       const d = decide(obj, 'upsert', o.config, o.now(), o.access);
       if (d.action !== 'upsert') continue;
       rec = recordsFor(d.object, r.seq, 'upsert', undefined, o.mapping, d.facts).find((x) => x.key === r.key);
-      if (rec) break;
+      if (rec) {
+        rec.contributions = contributionsOf(obj, o.access);
+        break;
+      }
     }
     out.push(rec ?? r);
   }
@@ -277,7 +298,14 @@ async function fullSync(o: SinkRunOptions, ctx: SinkRunContext, maxBatch: number
     const records = recordsForChanges(changes, o.config, o.mapping, o.now(), o.publish, undefined, o.access).filter((r) => r.op === 'upsert');
     const batches = batchesOf(records, maxBatch, o.sink.limits.maxBytes, o.sink.sizeOf?.bind(o.sink));
     if (o.dryRun) plan(sum, batches);
-    else await sendAll(o, ctx, batches, concurrency, sum);
+    else {
+      const settled: LedgerUpdate[] = [];
+      try {
+        await sendAll(o, ctx, batches, concurrency, sum, settled);
+      } finally {
+        if (settled.length) await o.store.commitDeliveries?.(o.id, settled, undefined, o.now());
+      }
+    }
   } while (after);
 }
 
@@ -294,13 +322,13 @@ function plan(sum: SinkRunSummary, batches: SinkRecord[][]): void {
  * Sends batches with at most `concurrency` in flight (the `--full` re-send, which commits no
  * cursor per batch). The first failure stops new batches, waits for the ones in flight and is rethrown.
  */
-async function sendAll(o: SinkRunOptions, ctx: SinkRunContext, batches: SinkRecord[][], concurrency: number, sum: SinkRunSummary): Promise<void> {
+async function sendAll(o: SinkRunOptions, ctx: SinkRunContext, batches: SinkRecord[][], concurrency: number, sum: SinkRunSummary, settled: LedgerUpdate[]): Promise<void> {
   let next = 0;
   let failure: unknown;
   const worker = async () => {
     while (failure === undefined && next < batches.length && !o.signal.aborted) {
       try {
-        await sendBatch(o, ctx, batches[next++], sum);
+        await sendBatch(o, ctx, batches[next++], sum, settled);
       } catch (e) {
         failure ??= e;
       }
@@ -311,8 +339,11 @@ async function sendAll(o: SinkRunOptions, ctx: SinkRunContext, batches: SinkReco
   if (o.signal.aborted) throw new StixgateError('STIXGATE_ERR_JOB_ABORTED', `sink ${o.id}: aborted`, { reason: 'aborted' });
 }
 
-/** One batch until every record is acknowledged or rejected; throws when retries run out. */
-export async function sendBatch(o: SinkRunOptions, ctx: SinkRunContext, batch: SinkRecord[], sum: SinkRunSummary): Promise<void> {
+/**
+ * One batch until every record is acknowledged or rejected; throws when retries run out. The
+ * delivery ledger's updates of the records it settles go to `settled` (src/delivery/ledger.ts).
+ */
+export async function sendBatch(o: SinkRunOptions, ctx: SinkRunContext, batch: SinkRecord[], sum: SinkRunSummary, settled: LedgerUpdate[] = []): Promise<void> {
   const op = batch[0].op;
   const maxAttempts = o.config.retry.max_attempts;
   const maxWait = o.maxRetryAfterMs ?? 120_000;
@@ -329,7 +360,7 @@ export async function sendBatch(o: SinkRunOptions, ctx: SinkRunContext, batch: S
         throw new StixgateError('STIXGATE_ERR_SINK_PROTOCOL', `sink ${o.id}: ${outcomes.length} outcomes for ${pending.length} records`, { reason: 'outcomes' });
       }
     } catch (e) {
-      if (isBadRequest(e)) return bisect(o, ctx, pending, sum, e as StixgateError);
+      if (isBadRequest(e)) return bisect(o, ctx, pending, sum, e as StixgateError, settled);
       classify(o, e);
       if (attempt >= maxAttempts) throw e;
       const reason = isStixgateError(e) ? (e.reason ?? 'error') : 'error';
@@ -345,6 +376,8 @@ export async function sendBatch(o: SinkRunOptions, ctx: SinkRunContext, batch: S
     let retryAfter: number | undefined;
     let ok = 0;
     outcomes.forEach((out, i) => {
+      const u = ledgerUpdate(pending[i], out, o.config.filters.min_score);
+      if (u) settled.push(u);
       if (out.status === 'ok') {
         ok++;
         if (op === 'remove') o.metrics?.sinkRemoved.inc({ sink: o.id, reason: pending[i].reason ?? 'unknown' });
@@ -400,9 +433,10 @@ function isBadRequest(e: unknown): boolean {
  * bad records stand alone; they go to the dead-letter file, the others are delivered. Costs
  * O(bad × log batch) extra requests, never an endless retry.
  */
-async function bisect(o: SinkRunOptions, ctx: SinkRunContext, batch: SinkRecord[], sum: SinkRunSummary, e: StixgateError): Promise<void> {
+async function bisect(o: SinkRunOptions, ctx: SinkRunContext, batch: SinkRecord[], sum: SinkRunSummary, e: StixgateError, settled: LedgerUpdate[]): Promise<void> {
   if (batch.length === 1) {
     deadLetter(o, [{ record: batch[0], reason: e.message }]);
+    settled.push(ledgerUpdate(batch[0], { status: 'reject', reason: e.message }, o.config.filters.min_score)!);
     sum.rejected++;
     sum.batches++;
     o.logger.warn({ sink: o.id, key: batch[0].key, file: o.deadLetter.path }, `record rejected by the remote side (dead-letter file): ${e.message}`);
@@ -411,8 +445,8 @@ async function bisect(o: SinkRunOptions, ctx: SinkRunContext, batch: SinkRecord[
   o.metrics?.sinkRetried.inc({ sink: o.id, reason: 'split' });
   sum.retried++;
   const half = Math.ceil(batch.length / 2);
-  await sendBatch(o, ctx, batch.slice(0, half), sum);
-  await sendBatch(o, ctx, batch.slice(half), sum);
+  await sendBatch(o, ctx, batch.slice(0, half), sum, settled);
+  await sendBatch(o, ctx, batch.slice(half), sum, settled);
 }
 
 function retryWait(o: SinkRunOptions, attempt: number, retryAfterMs: number | undefined, maxWait: number, cause?: unknown): number {

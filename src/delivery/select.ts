@@ -3,16 +3,22 @@ import type { Observable, StixObject } from '../core/stix.js';
 import { DEFAULT_POLICY, everVisible, viewTlp, type AccessPolicy } from '../access/policy.js';
 import { removalStub, viewOf } from '../access/view.js';
 import type { CommonSinkConfig, SinkRecord } from './types.js';
-import { factsOf, recordsFor, type ObjectFacts } from './records.js';
+import { factsOf, recordKey, recordsFor, type ObjectFacts } from './records.js';
+import { contributionsOf, publishReason, skippedUpdate, type WithholdingHit } from './ledger.js';
+import type { LedgerUpdate } from '../store/ledger.js';
+import { indicatorObservables } from '../core/object-observables.js';
 
-/** Decides, per value, whether a sink may publish it (warninglists, publish allowlist). */
-export type PublishCheck = (o: Observable, sources: readonly string[]) => { publish: boolean; lists: string[] };
+/** Decides, per value, whether a sink may publish it (warninglists, publish allowlist); `hits` name the entries. */
+export type PublishCheck = (o: Observable, sources: readonly string[]) => { publish: boolean; lists: string[]; hits?: readonly WithholdingHit[] };
+
+/** A skip the delivery ledger records: a static filter, or a TLP ceiling that never admitted the object. */
+export type SkipReason = { reason: 'filter'; detail: string } | { reason: 'tlp'; detail?: undefined };
 
 /** What `decide` reads of a sink's configuration: its TLP ceiling and filters (firewall lists have the same). */
 export type ViewFilter = Pick<CommonSinkConfig, 'max_tlp' | 'filters'>;
 
 export type Decision =
-  | { action: 'skip' }
+  | { action: 'skip'; why?: SkipReason }
   | { action: 'remove'; reason: string; object: StixObject; facts: ObjectFacts }
   | { action: 'upsert'; object: StixObject; facts: ObjectFacts };
 
@@ -31,7 +37,7 @@ export function decide(obj: StixObject, op: Change['op'], f: ViewFilter, now: nu
   if (obj.type !== 'indicator') return { action: 'skip' };
   const view = viewOf(obj, f.max_tlp, access);
   if (!view) {
-    if (!everVisible(obj, f.max_tlp, access)) return { action: 'skip' };
+    if (!everVisible(obj, f.max_tlp, access)) return { action: 'skip', why: { reason: 'tlp' } };
     const stub = removalStub(obj);
     return { action: 'remove', reason: 'tlp', object: stub, facts: factsOf(stub, f.max_tlp) };
   }
@@ -46,11 +52,12 @@ function decideView(
   f: ViewFilter,
   now: number,
   facts: ObjectFacts,
-): { action: 'skip' } | { action: 'remove'; reason: string } | { action: 'upsert' } {
+): { action: 'skip'; why: SkipReason } | { action: 'remove'; reason: string } | { action: 'upsert' } {
   const labels = facts.labels;
-  if (f.filters.labels.length && !labels.some((l) => f.filters.labels.includes(l))) return { action: 'skip' };
-  if (f.filters.exclude_labels.length && labels.some((l) => f.filters.exclude_labels.includes(l))) return { action: 'skip' };
-  if (f.filters.sources.length && !facts.sources.some((s) => f.filters.sources.includes(s))) return { action: 'skip' };
+  if (f.filters.labels.length && !labels.some((l) => f.filters.labels.includes(l))) return { action: 'skip', why: { reason: 'filter', detail: 'filters.labels' } };
+  const excluded = f.filters.exclude_labels.find((l) => labels.includes(l));
+  if (excluded !== undefined) return { action: 'skip', why: { reason: 'filter', detail: `filters.exclude_labels: ${excluded}` } };
+  if (f.filters.sources.length && !facts.sources.some((s) => f.filters.sources.includes(s))) return { action: 'skip', why: { reason: 'filter', detail: 'filters.sources' } };
   if (op === 'revoke' || obj.revoked === true) return { action: 'remove', reason: 'revoked' };
   if (op === 'expire' || obj.x_stixgate?.expired === true) return { action: 'remove', reason: 'expired' };
   if (typeof obj.valid_until === 'string' && Date.parse(obj.valid_until) <= now) return { action: 'remove', reason: 'expired' };
@@ -61,6 +68,8 @@ function decideView(
 /**
  * Records for a page of changes: one per observable value, collapsed so that each key appears once
  * with its latest state (a later change supersedes an earlier one in the same page), in seq order.
+ * With `skipped`, the values the sink never receives (static filters, a TLP ceiling that never
+ * admitted the object) are added there as ledger updates, unless a later record of the page has the key.
  */
 export function recordsForChanges(
   changes: readonly Change[],
@@ -70,27 +79,49 @@ export function recordsForChanges(
   publish?: PublishCheck,
   onWithheld?: (lists: string[]) => void,
   access: AccessPolicy = DEFAULT_POLICY,
+  skipped?: Map<string, LedgerUpdate>,
 ): SinkRecord[] {
   const byKey = new Map<string, SinkRecord>();
+  const threshold = f.filters.min_score;
   for (const c of changes) {
     if (c.object.type !== 'indicator') continue;
     const d = decide(c.object, c.op, f, now, access);
-    if (d.action === 'skip') continue;
+    if (d.action === 'skip') {
+      if (skipped && d.why) skip(skipped, c, d.why, threshold, access, f);
+      continue;
+    }
+    const contributions = skipped ? contributionsOf(c.object, access) : undefined;
     for (const r of recordsFor(d.object, c.seq, d.action, d.action === 'remove' ? d.reason : undefined, mapping, d.facts)) {
-      if (f.filters.types.length && !f.filters.types.includes(r.observable.type)) continue;
-      let rec = r;
+      if (f.filters.types.length && !f.filters.types.includes(r.observable.type)) {
+        if (skipped) skipped.set(r.key, skippedUpdate(r.key, c.seq, 'filter', 'filters.types', r.score, threshold, contributions!));
+        continue;
+      }
+      let rec = contributions === undefined ? r : { ...r, contributions };
       if (rec.op === 'upsert' && publish) {
         const p = publish(rec.observable, rec.sources);
         if (!p.publish) {
           onWithheld?.(p.lists);
-          rec = { ...rec, op: 'remove', reason: 'warninglist' };
+          rec = { ...rec, op: 'remove', reason: 'warninglist', withheld: publishReason(p.lists, p.hits) };
         }
       }
+      skipped?.delete(rec.key);
       byKey.delete(rec.key); // re-insert so that Map order follows the latest seq
       byKey.set(rec.key, rec);
     }
   }
   return [...byKey.values()];
+}
+
+/** The ledger updates of an object state the sink skips: one per value of its pattern. */
+function skip(out: Map<string, LedgerUpdate>, c: Change, why: SkipReason, threshold: number, access: AccessPolicy, f: CommonSinkConfig): void {
+  const contributions = contributionsOf(c.object, access);
+  const score = typeof c.object.x_stixgate?.score === 'number' ? c.object.x_stixgate.score : null;
+  for (const o of indicatorObservables(c.object)) {
+    if (f.filters.types.length && !f.filters.types.includes(o.type)) continue;
+    const key = recordKey(o);
+    out.delete(key);
+    out.set(key, skippedUpdate(key, c.seq, why.reason, why.detail, score, threshold, contributions));
+  }
 }
 
 /** Consecutive runs of one op, cut at `maxBatch` records and (when sized) `maxBytes`. */

@@ -34,6 +34,10 @@ export interface SinkRecord {
   sources: string[];
   /** The mapping table applied to the record (field name → value; unset values left out). */
   fields: Record<string, unknown>;
+  /** For the delivery ledger: every contribution of the stored object, `source=tlp` (src/delivery/ledger.ts). */
+  contributions?: string;
+  /** For the delivery ledger: which publish list withheld a `warninglist` removal's value, and its entries. */
+  withheld?: { reason: 'warninglist' | 'allowlist'; detail: string };
 }
 
 /** What became of one record of a batch. Sinks return one outcome per record, in order. */

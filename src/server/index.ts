@@ -34,6 +34,7 @@ import type { AdminControl } from './admin-types.js';
 import { ingestRoutes } from './ingest.js';
 import { consoleRoutes } from './console/index.js';
 import { consoleSchema } from './schema.js';
+import { deliveriesRoutes } from './deliveries.js';
 
 export { hashApiKey, serverSchema, type ServerConfig } from './schema.js';
 export { Authenticator, type Principal } from './auth.js';
@@ -66,6 +67,8 @@ export interface BuildServerOptions {
   taxii?: TaxiiServerOptions;
   /** Serves the admin API (`admin` scope) and `POST /api/v1/ingest` (`ingest` scope) when given. */
   admin?: AdminControl;
+  /** The configured sinks' ids, for the delivery ledger (`GET /api/v1/deliveries`); default none. */
+  sinks?: () => readonly string[];
 }
 
 const CHARSET_RE = /;\s*charset\s*=\s*"?([^";\s]*)/i;
@@ -162,6 +165,7 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
   });
   if (o.correlator) relatedRoutes(app, { correlator: o.correlator, store: o.store, auth, now, access: o.access });
   const cursors = o.cursors ?? new CursorSealer(c.cursor_secret);
+  deliveriesRoutes(app, { store: o.store, auth, access: o.access, sinks: o.sinks ?? (() => []) });
   objectRoutes(app, { store: o.store, auth, access: o.access, cursors });
   if (o.scoring) sightingsRoutes(app, { store: o.store, auth, scoring: o.scoring, resolve: resolverFromIndex(o.index, now), now, access: o.access, isServing: o.isServing ?? o.isReady });
   if (o.edl) {

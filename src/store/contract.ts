@@ -1,5 +1,6 @@
 import type { StixObject, TlpLevel, ObservableType } from '../core/stix.js';
 import type { Rejection } from '../core/errors.js';
+import type { LedgerReading, LedgerUpdate } from './ledger.js';
 
 /**
  * The Store contract. Every backend (embedded, opensearch) implements it and runs the
@@ -190,6 +191,15 @@ export interface Store {
 
   getCursor(name: string): Promise<string | undefined>;
   setCursor(name: string, value: string): Promise<void>;
+
+  /**
+   * Optional delivery ledger (src/store/ledger.ts): writes a sink's ledger updates and, when given,
+   * its cursor in one transaction, so the ledger never runs ahead of or behind the cursor.
+   * `now` (epoch ms) is the `since` of rows whose state changes.
+   */
+  commitDeliveries?(sink: string, updates: LedgerUpdate[], cursor: { name: string; value: string } | undefined, now: number): Promise<void>;
+  /** Optional: the ledger rows of these record keys (every sink), and the last change of an object listing `value`. */
+  deliveries?(keys: string[], value: string): Promise<LedgerReading>;
 
   /** Take or renew a lease; true when `holder` holds it until now+ttlMs. */
   acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean>;

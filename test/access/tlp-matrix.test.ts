@@ -11,7 +11,8 @@ import { Correlator } from '../../src/correlate/index.js';
 import { buildIndex } from '../../src/lookup/index.js';
 import { runSource } from '../../src/pipeline/runner.js';
 import { recordsForChanges } from '../../src/delivery/select.js';
-import { loadSinkMapping } from '../../src/delivery/records.js';
+import { loadSinkMapping, recordKey } from '../../src/delivery/records.js';
+import { contributionsOf } from '../../src/delivery/ledger.js';
 import type { CommonSinkConfig, SinkRecord } from '../../src/delivery/types.js';
 import type { CommonSourceConfig } from '../../src/pipeline/types.js';
 import { NO_DECAY_SCORING } from '../../src/score/model.js';
@@ -83,7 +84,7 @@ const strictest = (cs: Contribution[]) => TLP_LEVELS[Math.max(...cs.map((c) => r
 /** The score of the visible contributions alone (no decay): highest confidence + 10 per extra source. */
 const scoreOf = (cs: Contribution[]) => Math.min(100, Math.max(...cs.map((c) => CONFIDENCE[c.source])) + 10 * (cs.length - 1));
 
-describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup, related, sightings, search, EDL, TAXII) and sink', () => {
+describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup, related, sightings, search, deliveries, EDL, TAXII) and sink', () => {
   let dir: string;
   let store: Store & { close(): Promise<void> };
   let correlator: Correlator;
@@ -378,6 +379,32 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
         }
       }
       noLeak(bodies + manifest.body, allHidden(r.ceiling), `${r.name} TAXII pages`);
+    }
+  });
+
+  it('delivery ledger (GET /api/v1/deliveries): a row shows the contributions the reader may see with their TLP, a score only when it sees them all, nothing when it sees none', async () => {
+    // every value recorded as present in one sink, behind all of its stored contributions
+    for (const v of VALUES) {
+      const obj = (await store.query({ value: v.value })).objects[0];
+      await store.commitDeliveries!('ledger-sink', [{
+        key: recordKey({ type: 'ipv4-addr', value: v.value }), state: 'present', reason: 'pushed', seq: 1, score: 55, threshold: 0, contributions: contributionsOf(obj, ACCESS),
+      }], undefined, T0);
+    }
+    for (const r of READERS) {
+      for (const v of VALUES) {
+        const res = await app.inject({ method: 'GET', url: `/api/v1/deliveries?value=${v.value}`, headers: r.headers });
+        const where = `${r.name} deliveries ${v.value}`;
+        eq(res.statusCode, 200, where);
+        const seen = visible(v, r.ceiling);
+        const body = res.json() as { deliveries: { sink: string; state: string; sources: { source: string; tlp: string }[]; score: number | null }[] };
+        if (seen.length === 0) eq(body.deliveries, [], `${where} nothing`);
+        else {
+          eq(body.deliveries.map((d) => [d.sink, d.state]), [['ledger-sink', 'present']], `${where} the row`);
+          eq(body.deliveries[0].sources, seen.map((c) => ({ source: c.source, tlp: c.tlp })).sort((a, b) => a.source.localeCompare(b.source)), `${where} sources`);
+          eq(body.deliveries[0].score, seen.length === v.contributions.length ? 55 : null, `${where} score`);
+        }
+        noLeak(res.body, hiddenOf(v, r.ceiling), where);
+      }
     }
   });
 

@@ -205,6 +205,7 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
   const matrix: { url: string; path: string; methods: string[]; key?: string; wrongKey?: string }[] = [
     { url: '/api/v1/lookup?value=198.51.100.7', path: '/api/v1/lookup', methods: ['GET', 'HEAD', 'POST'], key: KEYS.reader, wrongKey: SIGHTER },
     { url: related, path: '/api/v1/objects/:id/related', methods: ['GET', 'HEAD'], key: KEYS.reader, wrongKey: KEYS.metrics },
+    { url: '/api/v1/deliveries?value=198.51.100.7', path: '/api/v1/deliveries', methods: ['GET', 'HEAD'], key: KEYS.reader, wrongKey: SIGHTER },
     { url: '/api/v1/sightings', path: '/api/v1/sightings', methods: ['POST'], key: SIGHTER, wrongKey: KEYS.reader },
     { url: '/api/v1/objects?type=indicator', path: '/api/v1/objects', methods: ['GET', 'HEAD'], key: SEARCHER, wrongKey: KEYS.reader },
     { url: related.replace('/related', ''), path: '/api/v1/objects/:id', methods: ['GET', 'HEAD'], key: SEARCHER, wrongKey: KEYS.reader },
@@ -269,7 +270,7 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
       checked++;
     }
   }
-  assert.equal(checked, 32 * 7 * 4 + 5 * 7);
+  assert.equal(checked, 33 * 7 * 4 + 5 * 7);
   for (const method of ['GET', 'POST', 'PUT', 'DELETE'] as const) {
     assert.equal((await app.inject({ method, url: '/api/v1/admin/no-such-thing', headers: bearer(ADMIN) })).statusCode, 404, method);
   }

@@ -69,7 +69,7 @@ test('GET /api/openapi.json describes every registered route and method, and not
   const described = new Map(Object.entries(doc.paths).map(([p, ops]) => [p, Object.keys(ops).sort()]));
   assert.deepEqual([...described.keys()].filter((p) => p.startsWith('/console')), [], 'no console page in the API description');
   assert.deepEqual([...described.entries()].sort(), [...served.entries()].sort(), 'the document and the routes agree');
-  for (const must of ['/api/v1/lookup', '/api/v1/objects', '/api/v1/objects/{id}', '/api/v1/objects/{id}/related', '/api/v1/sightings', '/metrics', '/healthz', '/readyz', '/api/openapi.json', '/edl/{list}/{kind}']) {
+  for (const must of ['/api/v1/lookup', '/api/v1/objects', '/api/v1/objects/{id}', '/api/v1/objects/{id}/related', '/api/v1/deliveries', '/api/v1/sightings', '/metrics', '/healthz', '/readyz', '/api/openapi.json', '/edl/{list}/{kind}']) {
     assert.ok(described.has(must), must);
   }
 
@@ -80,6 +80,8 @@ test('GET /api/openapi.json describes every registered route and method, and not
   assert.ok(search.responses['401'] && search.responses['403'], 'keyed routes list 401 and 403');
   assert.deepEqual(doc.paths['/api/v1/objects/{id}'].get.parameters!.map((p) => [p.name, p.in]), [['id', 'path']]);
   assert.equal(doc.paths['/api/v1/sightings'].post['x-stixgate-scope'], 'sightings');
+  assert.equal(doc.paths['/api/v1/deliveries'].get['x-stixgate-scope'], 'lookup');
+  assert.deepEqual(doc.paths['/api/v1/deliveries'].get.parameters!.map((p) => [p.name, p.in]), [['value', 'query']]);
   assert.ok((doc.paths['/api/v1/sightings'].post as unknown as { requestBody: unknown }).requestBody, 'a body schema');
   assert.deepEqual(doc.paths['/healthz'].get.security, [], 'no key');
   // a text answer with its media type, a 304 without a body, header parameters, Basic credentials

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { StixObject } from '../../src/core/stix.js';
-import { EmbeddedStore, openEmbeddedStore } from '../../src/store/embedded/index.js';
+import { EmbeddedStore, SCHEMA_VERSION, openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { KeyIndex, KeyTable, keyHash } from '../../src/store/embedded/key-index.js';
 import { T0, indicatorFor, prng } from './fixtures.js';
 import { V1_INSERT, createV1Store } from './v1-store.js';
@@ -190,7 +190,7 @@ describe('embedded store: key index', () => {
       ins.run(3, indicatorFor(1).id, 'indicator', null, 7, 'ipv4-addr\t10.0.0.1', JSON.stringify(indicatorFor(1)));
       ins.run(9, file.id, 'file', null, 8, `file\t${'aa'.repeat(16)}\nfile\t${'bb'.repeat(32)}`, JSON.stringify(file));
       db.close();
-      await assert.rejects(openEmbeddedStore({ dataDir: dir, readonly: true }), /schema version 1; this stixgate reads version 3 \(open it once read-write/);
+      await assert.rejects(openEmbeddedStore({ dataDir: dir, readonly: true }), new RegExp(`schema version 1; this stixgate reads version ${SCHEMA_VERSION} \\(open it once read-write`));
       const s = await openEmbeddedStore({ dataDir: dir });
       assert.equal((await s.get(indicatorFor(1).id))?.id, indicatorFor(1).id);
       assert.deepEqual((await s.query({ value: 'bb'.repeat(32) })).objects.map((o) => o.id), [file.id]);
@@ -205,7 +205,7 @@ describe('embedded store: key index', () => {
       const raw = new Database(join(dir, 'stixgate.db'), { readonly: true });
       assert.deepEqual(raw.prepare('SELECT rowid FROM objects ORDER BY rowid').pluck().all(), [3, 9, 10]);
       assert.deepEqual(raw.prepare("SELECT name FROM sqlite_master WHERE name IN ('object_values', 'object_keys')").pluck().all(), ['object_keys']);
-      assert.equal(raw.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(), '3');
+      assert.equal(raw.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(), String(SCHEMA_VERSION));
       // migration 3 counted what migration 2 kept; the upsert after it added its own
       assert.deepEqual(raw.prepare('SELECT type, state, n FROM counts ORDER BY type').all(), [{ type: 'file', state: 0, n: 1 }, { type: 'indicator', state: 0, n: 2 }]);
       raw.close();

@@ -38,15 +38,16 @@ function migrateInChild(dataDir: string, killAfterMs?: number): Promise<{ comple
 
 /**
  * The data directory after a kill: still version 1 with every row, version 2 with every object and
- * its keys, or version 3 (counts) with every object counted.
+ * its keys, version 3 (counts) with every object counted, or version 4 (the delivery ledger's tables).
  */
-async function assertWholeVersion(dataDir: string, trial: number): Promise<1 | 2 | 3> {
+async function assertWholeVersion(dataDir: string, trial: number): Promise<1 | 2 | 3 | 4> {
   const raw = new Database(join(dataDir, 'stixgate.db'));
   const version = raw.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get();
   const rows = raw.prepare('SELECT count(*) FROM objects').pluck().get();
   const v1Values = raw.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'object_values'").pluck().get();
   const keyRows = version === '1' ? 0 : raw.prepare('SELECT count(*) FROM object_keys').pluck().get();
   const counts = raw.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'counts'").pluck().get();
+  const ledger = raw.prepare("SELECT count(*) FROM sqlite_master WHERE name IN ('ledger', 'ledger_strings')").pluck().get();
   raw.close();
   assert.equal(rows, N, `trial ${trial}: every object is still there`);
   if (version === '1') {
@@ -58,6 +59,11 @@ async function assertWholeVersion(dataDir: string, trial: number): Promise<1 | 2
     assert.equal(counts, 0, `trial ${trial}: a version 2 file has no counts yet`);
     return 2;
   }
+  if (version === '3') {
+    assert.equal(ledger, 0, `trial ${trial}: a version 3 file has no ledger yet`);
+    return 3;
+  }
+  assert.equal(ledger, 2, `trial ${trial}: the ledger's tables`);
   assert.equal(version, String(SCHEMA_VERSION), `trial ${trial}`);
   const s = await openEmbeddedStore({ dataDir, readonly: true });
   try {
@@ -67,10 +73,10 @@ async function assertWholeVersion(dataDir: string, trial: number): Promise<1 | 2
   } finally {
     await s.close();
   }
-  return 3;
+  return 4;
 }
 
-test(`P10: kill -9 at random moments of a schema migration (${TRIALS} trials) leaves a whole version (1, 2 or 3); the next open migrates`, { timeout: 300_000 }, async () => {
+test(`P10: kill -9 at random moments of a schema migration (${TRIALS} trials) leaves a whole version (1 to 4); the next open migrates`, { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-migrate-'));
   try {
     const v1 = join(dir, 'v1');

@@ -5,7 +5,7 @@ import { encodeValueKeys, valueKeysOf } from './values.js';
 import { at } from '../../core/indexed.js';
 
 /** The schema version this code writes. Each migration brings version N-1 to N. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /**
  * Migrations, applied in order inside one transaction each (FAULTS P10: a kill -9 mid-migration
@@ -78,6 +78,24 @@ const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   DELETE FROM counts;
   INSERT INTO counts (type, state, n) SELECT type, state, count(*) FROM objects GROUP BY type, state;
+  `,
+  // 4: the delivery ledger (docs/adr/0019-delivery-ledger.md): one row per (value, sink) of small
+  // integers, written in the transaction that commits the sink's cursor; strings are interned
+  `
+  CREATE TABLE IF NOT EXISTS ledger_strings (id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE);
+  CREATE TABLE IF NOT EXISTS ledger (
+    vkey INTEGER NOT NULL,         -- first 8 bytes of the record key (SHA-1 of "type:value"), signed
+    sink INTEGER NOT NULL,         -- ledger_strings id of the sink id
+    state INTEGER NOT NULL,        -- index in LEDGER_STATES
+    reason INTEGER NOT NULL,       -- index in LEDGER_REASONS
+    since INTEGER NOT NULL,        -- epoch seconds the value entered this state and reason
+    seq INTEGER NOT NULL,          -- change-log sequence of the state
+    score INTEGER,
+    threshold INTEGER NOT NULL,
+    sources INTEGER NOT NULL,      -- ledger_strings id of the contributions ("source=tlp,…")
+    detail INTEGER,                -- ledger_strings id of the filter, list entry or vendor message
+    PRIMARY KEY (vkey, sink)
+  ) WITHOUT ROWID;
   `,
 ];
 

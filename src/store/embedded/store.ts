@@ -20,6 +20,8 @@ import { KEY_SNAPSHOT_FILE, readKeySnapshot, removeKeySnapshot, writeKeySnapshot
 import { HotCache, fingerprint, type Printed } from './hot-cache.js';
 import { planModify, type ModifyWrite } from './modify.js';
 import { at, last } from '../../core/indexed.js';
+import { LedgerTable } from './ledger.js';
+import type { LedgerReading, LedgerUpdate } from '../ledger.js';
 
 export interface EmbeddedStoreOptions {
   dataDir: string;
@@ -135,6 +137,7 @@ export class EmbeddedStore implements Store {
   private keysFrom: 'snapshot' | 'scan' = 'scan';
   private readonly readStmts = new Map<number, Database.Statement>();
   private s!: ReturnType<EmbeddedStore['prepare']>;
+  private ledger!: LedgerTable;
   private readonly modifiedTime = new LastTime(normaliseTime);
   private readonly validUntilTime = new LastTime(parseMs);
   /** Changes of the per-(type, state) counts made by the open write transaction ("state\ttype" → delta). */
@@ -157,6 +160,7 @@ export class EmbeddedStore implements Store {
     });
     try {
       this.s = this.prepare(this.opened.db);
+      this.ledger = new LedgerTable(this.opened.db);
       this.seq = (this.s.head.get() as { h: number | null }).h ?? 0;
       const snapshot = join(this.opts.dataDir, KEY_SNAPSHOT_FILE);
       const token = (this.s.getMeta.get('keys_token') as string | undefined) ?? '';
@@ -236,6 +240,7 @@ export class EmbeddedStore implements Store {
       expireRow: db.prepare('UPDATE objects SET state = 2, seq = ?, json = ? WHERE rowid = ?'),
       getCursor: db.prepare('SELECT value FROM cursors WHERE name = ?').pluck(),
       setCursor: db.prepare('INSERT INTO cursors (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
+      maxSeqOf: db.prepare('SELECT max(seq) FROM objects WHERE rowid IN (SELECT value FROM json_each(?))').pluck(),
       allCursors: db.prepare('SELECT name, value FROM cursors ORDER BY name'),
       getLease: db.prepare('SELECT holder, expires_at FROM leases WHERE name = ?'),
       putLease: db.prepare('INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at'),
@@ -665,6 +670,28 @@ export class EmbeddedStore implements Store {
 
   async setCursor(name: string, value: string): Promise<void> {
     this.run(() => this.s.setCursor.run(name, value));
+  }
+
+  /** The delivery ledger (src/store/ledger.ts): a sink's updates and its cursor, in one transaction. */
+  async commitDeliveries(sink: string, updates: LedgerUpdate[], cursor: { name: string; value: string } | undefined, now: number): Promise<void> {
+    try {
+      this.run(() => this.db().transaction(() => {
+        this.ledger.write(sink, updates, now);
+        if (cursor) this.s.setCursor.run(cursor.name, cursor.value);
+      })());
+    } catch (e) {
+      this.ledger.forget();
+      throw e;
+    }
+  }
+
+  /** The ledger rows of these record keys, and the last change of an object listing `value`. */
+  async deliveries(keys: string[], value: string): Promise<LedgerReading> {
+    return this.run(() => {
+      const rowids = this.rowidsOfValue(value);
+      const valueSeq = rowids.length ? ((this.s.maxSeqOf.get(JSON.stringify(rowids)) as number | null) ?? 0) : 0;
+      return { rows: this.ledger.read(keys), valueSeq };
+    });
   }
 
   async acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {

@@ -8,6 +8,7 @@ import type {
 } from '../contract.js';
 import { modifyIds } from '../merge.js';
 import { planModify, type ModifyWrite } from './modify.js';
+import type { LedgerReading, LedgerUpdate } from '../ledger.js';
 import { changePage, type ChangeRow, type EmbeddedStoreOptions } from './store.js';
 import { decodeError, encodeItems, type ThreadCall, type ThreadMethod, type ThreadReply } from './thread-protocol.js';
 
@@ -183,6 +184,14 @@ export class ThreadedStore implements Store {
 
   setCursor(name: string, value: string): Promise<void> {
     return this.call('setCursor', [name, value]);
+  }
+
+  commitDeliveries(sink: string, updates: LedgerUpdate[], cursor: { name: string; value: string } | undefined, now: number): Promise<void> {
+    return this.call('commitDeliveries', [sink, updates, cursor, now]);
+  }
+
+  deliveries(keys: string[], value: string): Promise<LedgerReading> {
+    return this.call('deliveries', [keys, value]);
   }
 
   acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
