@@ -26,6 +26,8 @@ import { runW14 } from './w14-opensearch.js';
 import { runW3 } from './w3-misp.js';
 import { syntheticValue, serveFile, peakRssMb, round, percentile, type Row } from './lib.js';
 import { isoDaysBefore } from './clock.js';
+import { accessFingerprint, readLookupSnapshot, writeLookupSnapshot } from '../src/lookup/snapshot.js';
+import { DEFAULT_POLICY } from '../src/access/policy.js';
 import { NOW, TYPE_MAP, tmp, writeCsv, source, ingest, fill } from './ingest-kit.js';
 import { runW12 } from './w12-growth.js';
 import { runPushBench } from './w8-sinks.js';
@@ -137,6 +139,18 @@ async function lookups(scale: number): Promise<Row[]> {
   (globalThis as { gc?: () => void }).gc?.();
   const heapPer = (process.memoryUsage().heapUsed - heap0) / n;
   rows.push({ workload: 'W11', what: `restart with ${n} indicators: open store + build index`, items: n, seconds: round((tReady - t0) / 1000), peak_rss_mb: peakRssMb(), target: 'ready ≤ 10 s (5M)', note: `open ${round((tOpen - t0) / 1000, 3)} s, index ${round((tReady - tOpen) / 1000)} s` });
+  {
+    // the same restart from the lookup snapshot (docs/adr/0019-lookup-snapshot.md): written at the previous stop, read instead of the build
+    const snap = join(dir, 'lookup.snapshot');
+    const id = { token: 'bench', policy: accessFingerprint(DEFAULT_POLICY) };
+    const w0 = performance.now();
+    const bytes = await writeLookupSnapshot(snap, index, id);
+    const w1 = performance.now();
+    const restored = await readLookupSnapshot(snap, id, { now: () => NOW });
+    const r1 = performance.now();
+    if (restored.size !== index.size) throw new Error(`the snapshot restored ${restored.size} of ${index.size} indicators`);
+    rows.push({ workload: 'W11', what: `restart with ${n} indicators: open store + read the lookup snapshot`, items: n, seconds: round((tOpen - t0 + r1 - w1) / 1000), target: 'ready ≤ 10 s (5M)', ratio: `${round((tReady - tOpen) / (r1 - w1), 1)}× faster than the build`, note: `read ${round((r1 - w1) / 1000, 3)} s; written at stop in ${round((w1 - w0) / 1000, 3)} s, ${round(bytes / 1048576, 1)} MiB (${Math.round(bytes / n)} B per indicator)` });
+  }
   rows.push({ workload: 'mem', what: 'hot index heap per indicator (includes store caches)', items: n, target: '≤ 250 B', ratio: `${Math.round(heapPer)} B`, note: (globalThis as { gc?: unknown }).gc ? 'after gc' : 'run with --expose-gc for an exact figure' });
 
   // in-process lookup ceiling

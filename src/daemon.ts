@@ -16,6 +16,7 @@ import { createSourceComponent, type SourceComponent } from './pipeline/componen
 import { closeSinkComponent, createSinkComponent, type SinkComponent } from './delivery/component.js';
 import { Allowlist } from './filter/ingest-allowlist.js';
 import { buildIndex, IndexFollower, type LookupIndex } from './lookup/index.js';
+import { SnapshotKeeper } from './lookup/snapshot-keeper.js';
 import { buildServer } from './server/index.js';
 import { isStixgateError } from './core/errors.js';
 import { warnInsecureEnvironment } from './http/client.js';
@@ -60,6 +61,7 @@ export class Daemon {
   private edl?: EdlLists;
   private server?: FastifyInstance;
   private index?: LookupIndex;
+  private snapshots?: SnapshotKeeper;
   private correlator?: Correlator;
   private publish?: PublishFilter;
   private statsTimer?: NodeJS.Timeout;
@@ -144,7 +146,12 @@ export class Daemon {
     this.publish = await this.buildPublishFilter();
 
     // The server answers /healthz at once and /readyz once the index is built.
-    const { index, seq } = await buildIndex(this.store, { matchParentDomains: config.lookup.match_parent_domains, now: this.now, access: this.access });
+    const indexOptions = { matchParentDomains: config.lookup.match_parent_domains, now: this.now, access: this.access };
+    if (config.lookup.snapshot && this.store.kind === 'embedded') {
+      this.snapshots = new SnapshotKeeper({ dataDir, store: this.store, access: this.access, logger: log, intervalMs: config.lookup.snapshot_interval_mins * 60_000 });
+    }
+    const restored = await this.snapshots?.load(indexOptions);
+    const { index, seq } = restored ? { index: restored, seq: restored.seq } : await buildIndex(this.store, indexOptions);
     this.index = index;
     const edl = this.createEdl();
     this.server = buildServer({
@@ -159,6 +166,7 @@ export class Daemon {
 
     this.follower = new IndexFollower(this.store, index, { intervalMs: config.lookup.follow_interval_ms, from: seq, now: this.now, metrics: this.metrics, logger: log });
     this.follower.start();
+    this.snapshots?.start(index, this.follower);
     this.openEdl();
 
     this.scheduler = this.createScheduler();
@@ -367,6 +375,7 @@ export class Daemon {
     if (report?.aborted.length) this.o.logger.warn({ jobs: report.aborted }, `shutdown grace of ${graceSecs} s over; in-flight jobs aborted`);
     this.closeComponents();
     this.follower?.stop();
+    if (this.snapshots && this.index && this.follower) await this.snapshots.stop(this.index, this.follower);
     this.edl?.stop();
     await this.server?.close();
     if (this.statsTimer) clearInterval(this.statsTimer);

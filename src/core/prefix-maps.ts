@@ -58,6 +58,14 @@ export class PrefixMaps<A, K, V> {
     }
   }
 
+  /** Calls `visit` with each prefix length in use and its map, longest first. */
+  forEachLength(visit: (len: number, map: Map<K, V>) => void): void {
+    for (const len of this.lens) {
+      const m = this.byLen[len];
+      if (m) visit(len, m);
+    }
+  }
+
   /** Calls `visit` for each listed network of length ≤ `maxLen` containing `addr`, longest first. */
   containing(addr: A, maxLen: number, visit: (value: V, key: K, len: number) => void): void {
     for (const len of this.lens) {

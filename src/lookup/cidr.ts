@@ -24,6 +24,20 @@ export class Ipv4Ranges {
     this.t.dropIfEmpty(len);
   }
 
+  /** Every listed network: for the lookup snapshot. */
+  forEach(visit: (len: number, key: number, p: Posting) => void): void {
+    this.t.forEachLength((len, m) => {
+      for (const [key, p] of m) visit(len, key, p);
+    });
+  }
+
+  /** Lists a network read from a snapshot (whole posting at once). */
+  restore(len: number, key: number, p: Posting): void {
+    const m = this.t.mapOf(len);
+    if (!m.has(key)) this.size++;
+    m.set(key, p);
+  }
+
   /** Calls `visit(slotPosting, network, len)` for each listed range containing `ip`. */
   containing(ip: number, visit: (p: Posting, network: number, len: number) => void): void {
     this.t.containing(ip, 32, visit);
@@ -59,6 +73,21 @@ export class Ipv6Ranges {
       this.text.delete(`${len}/${key}`);
     }
     this.t.dropIfEmpty(len);
+  }
+
+  /** Every listed network with its CIDR text: for the lookup snapshot. */
+  forEach(visit: (len: number, key: string, text: string, p: Posting) => void): void {
+    this.t.forEachLength((len, m) => {
+      for (const [key, p] of m) visit(len, key, this.text.get(`${len}/${key}`) ?? key, p);
+    });
+  }
+
+  /** Lists a network read from a snapshot (whole posting at once). */
+  restore(len: number, key: string, text: string, p: Posting): void {
+    const m = this.t.mapOf(len);
+    if (!m.has(key)) this.size++;
+    m.set(key, p);
+    this.text.set(`${len}/${key}`, text);
   }
 
   containing(ip: Uint16Array, visit: (p: Posting, value: string) => void): void {

@@ -46,7 +46,8 @@ export class DomainFilter {
     }
   }
 
-  private rebuild(): void {
+  /** Rebuilds the filter from the Map (also after the Map was filled from a snapshot). */
+  rebuild(): void {
     const keys = [...this.source()];
     let size = MIN_BITS;
     while (size < keys.length * BITS_PER_ENTRY * 2) size *= 2;

@@ -64,6 +64,22 @@ export class IndexFollower {
     this.timer = undefined;
   }
 
+  /**
+   * Runs `fn` between two polls: the index does not change while it runs (lookups go on). Polls
+   * due meanwhile wait for it.
+   */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.running) await this.running;
+    const run = fn();
+    this.running = run.then(
+      () => undefined,
+      () => undefined,
+    ).finally(() => {
+      this.running = undefined;
+    });
+    return run;
+  }
+
   /** One poll (and sweep when due). Overlapping calls share the run in progress. */
   tick(): Promise<void> {
     this.running ??= this.poll().finally(() => {

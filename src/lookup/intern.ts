@@ -41,6 +41,30 @@ export class InternedLists {
     return this.lists[id] ?? [];
   }
 
+  /** Every list by id (undefined: a released id), its reference count, and the released ids: for the lookup snapshot. */
+  dump(): { lists: readonly (readonly string[] | undefined)[]; refs: readonly number[]; free: readonly number[] } {
+    return { lists: this.lists, refs: this.refs, free: this.free };
+  }
+
+  /** Replaces the contents with a snapshot's (as returned by `dump()`). */
+  restore(lists: readonly (readonly string[] | undefined)[], refs: readonly number[], free: readonly number[]): void {
+    this.byKey.clear();
+    this.lists.length = 0;
+    this.refs.length = 0;
+    this.free.length = 0;
+    for (let id = 0; id < lists.length; id++) {
+      const list = lists[id];
+      this.lists.push(list === undefined ? undefined : Object.freeze([...list]));
+      this.refs.push(refs[id] ?? 0);
+      if (list !== undefined && id > 0) this.byKey.set(list.join('\u0000'), id);
+    }
+    if (this.lists.length === 0) {
+      this.lists.push([]);
+      this.refs.push(0);
+    }
+    this.free.push(...free);
+  }
+
   get size(): number {
     return this.byKey.size;
   }

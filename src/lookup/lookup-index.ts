@@ -30,7 +30,22 @@ const enum K {
 type Listable = Pick<Observable, 'type' | 'value'>;
 
 /** A listing of one slot: kind, key, prefix length (CIDRs only). */
-type Ref = [K, string | number, number];
+export type Ref = [number, string | number, number];
+
+/** What the lookup snapshot reads and fills back (LookupIndex.parts()). */
+export interface IndexParts {
+  slots: SlotTable;
+  lists: InternedLists;
+  /** The string-keyed exact-value maps, each with its listing kind. */
+  exact: [number, Map<string, Posting>][];
+  ipv4: Map<number, Posting>;
+  kinds: { ipv4: number; ipv4Cidr: number; ipv6Cidr: number; multi: number };
+  v4Ranges: Ipv4Ranges;
+  v6Ranges: Ipv6Ranges;
+  domainFilter: DomainFilter;
+  mixed: Map<number, { obj: StixObject; high: number }>;
+  policy: AccessPolicy;
+}
 
 const MULTI = 255;
 const URL_HOST_RE = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(\[[0-9a-f:.]+\]|[^:/?#]*)/;
@@ -135,6 +150,22 @@ export class LookupIndex {
 
   get size(): number {
     return this.slots.live;
+  }
+
+  /** The structures, for the lookup snapshot (snapshot.ts) only: it writes them and fills them back. */
+  parts(): IndexParts {
+    return {
+      slots: this.slots,
+      lists: this.lists,
+      exact: [[K.Ipv6, this.ipv6], [K.Domain, this.domains], [K.Url, this.urls], [K.Email, this.emails], [K.Hash, this.hashes]],
+      ipv4: this.ipv4,
+      kinds: { ipv4: K.Ipv4, ipv4Cidr: K.Ipv4Cidr, ipv6Cidr: K.Ipv6Cidr, multi: MULTI },
+      v4Ranges: this.v4Ranges,
+      v6Ranges: this.v6Ranges,
+      domainFilter: this.domainFilter,
+      mixed: this.mixed,
+      policy: this.access,
+    };
   }
 
   sizes(): IndexSizes {

@@ -18,6 +18,8 @@ const NONE = Number.NaN;
  */
 const F = 7;
 const U = 14;
+/** Bytes per slot in the column buffer (`columns()`). */
+export const SLOT_BYTES = U * 4;
 
 /**
  * Reads of `u32`, `f64` and `table` carry `!`: slot numbers come from this table (below `end`,
@@ -158,6 +160,45 @@ export class SlotTable {
     const c = hex8(this.u32[o + 2]!);
     const d = hex8(this.u32[o + 3]!);
     return `${ID_PREFIX}${a}-${b.slice(0, 4)}-${b.slice(4)}-${c.slice(0, 4)}-${c.slice(4)}${d}`;
+  }
+
+  /** The columns of slots [0, end) as bytes, for the lookup snapshot (snapshot.ts). */
+  columns(): Uint8Array {
+    return new Uint8Array(this.buf, 0, this.end * U * 4);
+  }
+
+  /** Released slots awaiting reuse, and the ids kept as strings: for the lookup snapshot. */
+  spare(): { free: readonly number[]; odd: ReadonlyMap<number, string> } {
+    return { free: this.free, odd: this.oddIds };
+  }
+
+  /**
+   * Replaces the contents with a snapshot's: the columns of slots [0, end) (as written by
+   * `columns()`), the released slots and the string ids. The id hash table is rebuilt.
+   */
+  restore(columns: Uint8Array, end: number, free: readonly number[], odd: ReadonlyMap<number, string>): void {
+    if (columns.byteLength !== end * U * 4) throw new RangeError(`slot columns hold ${columns.byteLength} bytes, not ${end * U * 4}`);
+    let capacity = 1024;
+    while (capacity < end) capacity *= 2;
+    this.buf = new ArrayBuffer(0);
+    this.grow(capacity);
+    new Uint8Array(this.buf).set(columns);
+    this.end = end;
+    this.refs = new Array(end);
+    this.free.length = 0;
+    this.free.push(...free);
+    this.oddIds.clear();
+    this.oddBySlotId.clear();
+    for (const [slot, id] of odd) {
+      this.oddIds.set(slot, id);
+      this.oddBySlotId.set(id, slot);
+    }
+    let live = 0;
+    for (let s = 0; s < end; s++) if (this.used(s)) live++;
+    this.live = live;
+    let size = 1024;
+    while (size < live * 2) size *= 2;
+    this.rehash(size);
   }
 
   private homeOf(slot: number, mask: number): number {
