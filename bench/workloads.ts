@@ -140,7 +140,7 @@ async function lookups(scale: number): Promise<Row[]> {
   const heapPer = (process.memoryUsage().heapUsed - heap0) / n;
   rows.push({ workload: 'W11', what: `restart with ${n} indicators: open store + build index`, items: n, seconds: round((tReady - t0) / 1000), peak_rss_mb: peakRssMb(), target: 'ready ≤ 10 s (5M)', note: `open ${round((tOpen - t0) / 1000, 3)} s, index ${round((tReady - tOpen) / 1000)} s` });
   {
-    // the same restart from the lookup snapshot (docs/adr/0019-lookup-snapshot.md): written at the previous stop, read instead of the build
+    // the same restart from the lookup snapshot (docs/adr/0020-lookup-snapshot.md): written at the previous stop, read instead of the build
     const snap = join(dir, 'lookup.snapshot');
     const id = { token: 'bench', policy: accessFingerprint(DEFAULT_POLICY) };
     const w0 = performance.now();

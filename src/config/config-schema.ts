@@ -119,7 +119,7 @@ export const lookupSchema = s.object(
   {
     follow_interval_ms: s.int({ default: 500, min: 50, max: 60000, description: 'how often the lookup index applies new change-log entries' }),
     match_parent_domains: s.bool({ default: true, description: 'a host also matches listed parent domains' }),
-    snapshot: s.bool({ default: true, description: 'embedded store: restore the lookup index at start from `<data_dir>/lookup.snapshot` (written while running and at a clean stop) instead of reading every active indicator (docs/adr/0019-lookup-snapshot.md)' }),
+    snapshot: s.bool({ default: true, description: 'embedded store: restore the lookup index at start from `<data_dir>/lookup.snapshot` (written while running and at a clean stop) instead of reading every active indicator (docs/adr/0020-lookup-snapshot.md)' }),
     snapshot_interval_mins: s.int({ default: 15, min: 0, max: 1440, description: 'how often the lookup index snapshot is written while running (0: only at a clean stop)' }),
   },
   { default: { follow_interval_ms: 500, match_parent_domains: true, snapshot: true, snapshot_interval_mins: 15 } },

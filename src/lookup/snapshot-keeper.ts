@@ -10,7 +10,7 @@ import { LOOKUP_SNAPSHOT_FILE, accessFingerprint, readLookupSnapshot, writeLooku
 import { SnapshotUnusable } from './snapshot-codec.js';
 import type { LookupIndexOptions } from './types.js';
 
-/** The store cursor holding the token of the snapshot last written (docs/adr/0019-lookup-snapshot.md). */
+/** The store cursor holding the token of the snapshot last written (docs/adr/0020-lookup-snapshot.md). */
 export const SNAPSHOT_CURSOR = 'lookup-snapshot';
 
 export interface SnapshotKeeperOptions {

@@ -1,5 +1,5 @@
 /**
- * The lookup index written to a file and read back at the next start (docs/adr/0019-lookup-snapshot.md),
+ * The lookup index written to a file and read back at the next start (docs/adr/0020-lookup-snapshot.md),
  * so that a restart restores the packed structures instead of reading and parsing every active
  * indicator from the store (about 7 s per million). The file holds the slot columns as bytes, the
  * interned lists, every posting map and the few whole objects of mixed-TLP indicators; the refs
