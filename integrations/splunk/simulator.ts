@@ -5,6 +5,7 @@ import { ES_INTEL_APP, ES_INTEL_COLLECTIONS, KvStore, json, messages, type KvCol
 import { Hec, hecReply, type HecEvent, type HecToken } from './sim-hec.js';
 import type { Doc } from './sim-kv-query.js';
 import { esItem } from './sim-es.js';
+import { writeRefusal, type SplunkRole } from './sim-roles.js';
 import { LoopbackSimulator, readBody, simControl, sleep, type HttpFault } from '../sim-kit.js';
 
 /**
@@ -39,6 +40,8 @@ export interface SplunkSimulatorOptions {
    * "Application does not exist", as splunkd does, and creates nothing.
    */
   apps?: string[];
+  /** Roles by user name (Basic and session users; Bearer tokens act as admin). Without an entry a user may do anything. */
+  roles?: Record<string, SplunkRole>;
 }
 
 export type FaultTarget = 'kv' | 'hec' | 'mgmt' | 'any';
@@ -76,11 +79,13 @@ export class SplunkSimulator extends LoopbackSimulator<Fault> {
   private readonly version: string;
   private readonly maxContentLength: number;
   readonly apps: Set<string>;
+  private readonly roles: Record<string, SplunkRole>;
 
   constructor(opts: SplunkSimulatorOptions = {}) {
     super({ target: 'any' });
     this.users = new Map(Object.entries(opts.users ?? { admin: 'changeme' }));
     this.bearer = new Set(opts.bearerTokens ?? []);
+    this.roles = opts.roles ?? {};
     this.version = opts.version ?? '9.0.0';
     this.maxContentLength = opts.maxContentLength ?? 838860800;
     this.kv = new KvStore({
@@ -233,6 +238,8 @@ export class SplunkSimulator extends LoopbackSimulator<Fault> {
       return json(200, jsonFeed(this.base, [{ name: app, path: `/services/apps/local/${app}`, owner: 'nobody', app, sharing: 'app', content: { disabled: false, visible: true } }]));
     }
     const es = /^\/(?:servicesNS\/[^/]+\/[^/]+|services)\/data\/threat_intel\/item\/([^/]+)(?:\/([^/]+))?\/?$/.exec(path);
+    const refused = method !== 'GET' && es ? writeRefusal(this.roles[principal.user], principal.user, ES_INTEL_APP, `/nobody/${ES_INTEL_APP}/${decodeURIComponent(es[1]!)}`) : undefined;
+    if (refused) return refused;
     if (es) return esItem(this.kv, method, decodeURIComponent(es[1]!), es[2] === undefined ? undefined : decodeURIComponent(es[2]), form, q, principal.user);
     const m = /^\/(?:servicesNS\/([^/]+)\/([^/]+)|services)\/storage\/collections\/(config|data)(?:\/([^/]+))?(?:\/([^/]+))?\/?$/.exec(path);
     if (!m) return jsonMode || target === 'kv' ? messages(404, `Not Found`) : { status: 404, body: xmlMessages('ERROR', 'Not Found'), type: 'text/xml; charset=UTF-8' };
@@ -240,6 +247,9 @@ export class SplunkSimulator extends LoopbackSimulator<Fault> {
     const app = m[2] ? decodeURIComponent(m[2]) : 'search';
     const name = m[4] === undefined ? undefined : decodeURIComponent(m[4]);
     const rest = m[5] === undefined ? undefined : decodeURIComponent(m[5]);
+    const write = method !== 'GET' && (m[3] === 'data' ? rest !== 'batch_find' : name === undefined || this.kv.find(app, name) !== undefined);
+    const denied = write ? writeRefusal(this.roles[principal.user], principal.user, app, `/${owner}/${app}/${name ?? form.get('name') ?? ''}`) : undefined;
+    if (denied) return denied;
     if (m[3] === 'config') {
       if (rest !== undefined) return messages(404, 'Not Found');
       return this.kv.config(method, owner, app, name, form, q, { base: this.base, path, version: this.version });
