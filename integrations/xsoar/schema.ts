@@ -50,6 +50,10 @@ export const xsoarSchema = {
     },
     { default: { bad: 75, suspicious: 40 } as { bad: number; suspicious: number; good_below: number }, description: 'stixgate score (0-100) → XSOAR verdict; no score → Unknown (0)' },
   ),
+  fields_via: s.enum(['feed', 'edit'] as const, {
+    default: 'feed',
+    description: 'how the mapped fields (TLP, tags, description, STIX id…) reach XSOAR: `feed` = in the feed indicators\' `fields` (one request per batch; the server\'s feed classifier decides what it keeps), `edit` = with `/indicator/edit` `CustomFields` after the feed request (the swagger\'s documented field path; one search per 200 values and one edit per changed indicator)',
+  }),
   pin_verdict: s.bool({ default: false, description: 'also set the verdict manually (`manualScore`, via /indicator/edit with version checks) so that other sources cannot change it' }),
   bypass_exclusion_list: s.bool({ default: false, description: 'create values that are on the XSOAR exclusion list (by default XSOAR skips them)' }),
   default_expiration: s.enum(['indicatorType', 'never'] as const, { default: 'indicatorType', description: 'expiration of indicators without valid_until: the indicator type\'s policy or never' }),

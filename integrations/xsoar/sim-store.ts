@@ -74,7 +74,18 @@ export interface StoreOptions {
   createExisting: 'merge' | 'conflict';
   /** Status of a stale-version edit (default 409; some servers answer 400). */
   versionConflictStatus: number;
+  /** The indicator fields the server defines (cliNames); keys of `fields`/`CustomFields` outside it are dropped. */
+  indicatorFields: readonly string[];
+  /** `keep`: feed/json stores the raw indicator's `fields`; `drop`: the feed classifier maps none of them. */
+  feedFields: 'keep' | 'drop';
 }
+
+/**
+ * Indicator fields of a server with the common content packs [UNCERTAIN: XSOAR defines fields per
+ * installation; a key it does not define is dropped without an error]. A deployment's own fields
+ * are added with the simulator's `indicatorFields` option.
+ */
+export const DEFAULT_INDICATOR_FIELDS = ['tags', 'trafficlightprotocol', 'description', 'stixid', 'firstseenbysource', 'lastseenbysource', 'reportedby', 'malwarefamily', 'threattypes', 'verdict'] as const;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -85,11 +96,23 @@ export class IndicatorStore {
   readonly byId = new Map<string, SimIndicator>();
   private readonly byValue = new Map<string, SimIndicator>();
   readonly exclusions = new Map<string, Exclusion>();
+  /** Field keys dropped because the server does not define them (or the feed classifier mapped none), by key. */
+  readonly droppedFields = new Map<string, number>();
   private nextId = 1;
   private readonly types: Map<string, string>;
 
   constructor(private readonly o: StoreOptions) {
     this.types = new Map(o.types.map((t) => [t.toLowerCase(), t]));
+  }
+
+  /** The fields the server keeps (defined ones, when `keep`); the rest are counted as dropped. */
+  private known(fields: Record<string, unknown>, keep: boolean): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(fields)) {
+      if (keep && this.o.indicatorFields.includes(k)) out[k] = v;
+      else this.droppedFields.set(k, (this.droppedFields.get(k) ?? 0) + 1);
+    }
+    return out;
   }
 
   private key(v: string): string {
@@ -177,7 +200,7 @@ export class IndicatorStore {
     if (!i.sourceBrands.includes(brand)) i.sourceBrands.push(brand);
     if (!i.sourceInstances.includes(instance)) i.sourceInstances.push(instance);
     if (raw.reliability !== undefined) i.reliability = String(raw.reliability);
-    if (isMap(raw.fields)) Object.assign(i.CustomFields, raw.fields);
+    if (isMap(raw.fields)) Object.assign(i.CustomFields, this.known(raw.fields, this.o.feedFields === 'keep'));
     this.touch(i);
     // expiration: a manual expiration wins over the feed's (SINK_APIS.md §6.4 hierarchy)
     // each source brand's feed sets its own expiration; the indicator stays active while any source
@@ -246,7 +269,7 @@ export class IndicatorStore {
     } else if (ioc.manualScore === false) i.manualScore = false;
     if (typeof ioc.comment === 'string') i.comment = ioc.comment;
     if (typeof ioc.source === 'string') i.source = ioc.source;
-    if (isMap(ioc.CustomFields)) Object.assign(i.CustomFields, ioc.CustomFields);
+    if (isMap(ioc.CustomFields)) Object.assign(i.CustomFields, this.known(ioc.CustomFields, true));
     for (const k of ['expiration', 'manualExpirationTime'] as const) {
       const t = ioc[k];
       if (t === undefined) continue;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoopbackSimulator, logBounded, readBody, simControl, sleep, type HttpFault } from '../sim-kit.js';
 import { KeyRing, type ApiKey } from './sim-auth.js';
-import { IndicatorStore, SimError, type Exclusion, type SimIndicator } from './sim-store.js';
+import { DEFAULT_INDICATOR_FIELDS, IndicatorStore, SimError, type Exclusion, type SimIndicator } from './sim-store.js';
 
 /**
  * A Cortex XSOAR simulator on 127.0.0.1 serving the indicator endpoints of the server swagger
@@ -38,6 +38,19 @@ export interface XsoarSimulatorOptions {
   now?: () => number;
   /** Largest request body, bytes (default 50 MB). */
   maxBodyBytes?: number;
+  /** Indicator fields the server defines (default DEFAULT_INDICATOR_FIELDS); other keys of `fields`/`CustomFields` are dropped. */
+  indicatorFields?: readonly string[];
+  /**
+   * feed/json `fields`: `keep` (default) stores the defined ones; `drop` models a feed classifier
+   * that maps none (the swagger lists no `fields` among feed/json's indicator properties).
+   */
+  feedFields?: 'keep' | 'drop';
+  /**
+   * XSOAR 8: serve `/indicators/feed/json` under `/xsoar/public/v1` too (default true). XSOAR 8
+   * documents that prefix for its public calls but shows no feed/json under it; false makes that
+   * path 404, as a server exposing feed/json under `/xsoar` only (demisto-py's prefix) would.
+   */
+  feedUnderPublicV1?: boolean;
 }
 
 export type FaultTarget = 'feed' | 'create' | 'edit' | 'search' | 'delete' | 'any';
@@ -116,12 +129,12 @@ export class XsoarSimulator extends LoopbackSimulator<Fault> {
     this.o = {
       types: DEFAULT_TYPES, maxFeedBatch: 2000, maxSearchSize: 1000, perIndicatorMs: 0, commandTimeoutMs: 0, typeExpirationMinutes: 10080,
       createExisting: 'merge', versionConflictStatus: 409, timestampSkewMs: 5 * 60_000, rejectReusedNonce: false, now: Date.now,
-      maxBodyBytes: 50 * 1024 * 1024, ...opts,
+      maxBodyBytes: 50 * 1024 * 1024, indicatorFields: DEFAULT_INDICATOR_FIELDS, feedFields: 'keep', feedUnderPublicV1: true, ...opts,
     };
     const keys = (opts.keys ?? [{ key: 'sim-key', id: 1, type: 'standard' }]).map((k) => ({ id: 1, type: 'standard' as const, ...k }));
     this.keyRing = new KeyRing(keys, this.revoked, this.o.timestampSkewMs, this.o.now, this.o.rejectReusedNonce);
     for (const t of ['', ...(opts.tenants ?? [])]) {
-      this.stores.set(t, new IndicatorStore({ types: this.o.types, typeExpirationMinutes: this.o.typeExpirationMinutes, now: this.o.now, createExisting: this.o.createExisting, versionConflictStatus: this.o.versionConflictStatus }));
+      this.stores.set(t, new IndicatorStore({ types: this.o.types, typeExpirationMinutes: this.o.typeExpirationMinutes, now: this.o.now, createExisting: this.o.createExisting, versionConflictStatus: this.o.versionConflictStatus, indicatorFields: this.o.indicatorFields, feedFields: this.o.feedFields }));
     }
   }
 
@@ -153,6 +166,11 @@ export class XsoarSimulator extends LoopbackSimulator<Fault> {
   }
 
   /** The exclusion list (values deleted without doNotWhitelist, or whitelisted). */
+  /** Field keys the server dropped (not defined, or not mapped by the feed classifier), with counts. */
+  droppedFields(tenant = ''): Record<string, number> {
+    return Object.fromEntries(this.store(tenant).droppedFields);
+  }
+
   exclusions(tenant = ''): Exclusion[] {
     return [...this.store(tenant).exclusions.values()];
   }
@@ -173,6 +191,8 @@ export class XsoarSimulator extends LoopbackSimulator<Fault> {
     const v8 = /^\/xsoar(?:\/public\/v1)?(\/.*)$/.exec(full);
     const acc = /^\/acc_([^/]+)(\/.*)$/.exec(full);
     if (v8) [api, path] = [8, v8[1]!];
+    // a server that serves feed/json under /xsoar only (the prefix demisto-py uses): the public v1 path is unknown there
+    if (v8 && !this.o.feedUnderPublicV1 && full.startsWith('/xsoar/public/v1/') && path === '/indicators/feed/json') path = `/public/v1${path}`;
     else if (acc) [tenant, path] = [decodeURIComponent(acc[1]!), acc[2]!];
     const target = ENDPOINTS[path];
     const log: LoggedRequest = { method, path: full, api, tenant, scheme: '', bytes: size, items: 0, status: 0 };
@@ -267,7 +287,7 @@ export class XsoarSimulator extends LoopbackSimulator<Fault> {
       clearFaults: () => this.clearFaults(),
       state: () => {
         const tenants: Record<string, unknown> = {};
-        for (const [t, s] of this.stores) tenants[t] = { indicators: s.byId.size, exclusions: [...s.exclusions.values()] };
+        for (const [t, s] of this.stores) tenants[t] = { indicators: s.byId.size, exclusions: [...s.exclusions.values()], droppedFields: Object.fromEntries(s.droppedFields) };
         return { tenants, indicators: this.indicators().slice(0, 1000), faults: this.faultQueue.size };
       },
     });

@@ -3,7 +3,7 @@ import type { IntegrationContext } from '../../src/pipeline/types.js';
 import { StixgateError } from '../../src/core/errors.js';
 import { protocolError, valuesQuery, XsoarClient, type IocObject } from './client.js';
 import { indicatorType, loadXsoarTable, xsoarFields, type XsoarTable } from './mapping.js';
-import { pinVerdicts } from './pin.js';
+import { editIndicators } from './edit.js';
 import { XSOAR_MAX_SEARCH, type XsoarConfig } from './schema.js';
 import { xsoarReconciler } from './reconcile.js';
 
@@ -104,6 +104,10 @@ export function createXsoarSink(config: XsoarConfig & CommonSinkConfig, ictx: In
       for (const x of items) out[x.i] = { status: 'ok' };
       return;
     }
+    if (r.status === 404 && config.version === 8) {
+      // the public v1 prefix is documented for incident and indicator calls, not shown for feed/json; demisto-py sends it under /xsoar
+      throw protocolError(client.component, `/indicators/feed/json answered 404 under ${client.base}: set api_path (XSOAR 8 documents /xsoar/public/v1 for its public calls; the official demisto-py client sends feed/json under /xsoar)`);
+    }
     if (r.status !== 400 && r.status !== 422) throw protocolError(client.component, `/indicators/feed/json answered ${r.status}: ${r.detail}`);
     if (items.length === 1) {
       out[items[0]!.i] = { status: 'reject', reason: `XSOAR refused ${items[0]!.ind.type} ${items[0]!.ind.value}: ${r.detail}` };
@@ -138,11 +142,14 @@ export function createXsoarSink(config: XsoarConfig & CommonSinkConfig, ictx: In
         if ('reject' in ind) out[i] = { status: 'reject', reason: ind.reject };
         else items.push({ i, ind });
       });
-      for (let k = 0; k < items.length; k += maxBatch) await feed(ctx, items.slice(k, k + maxBatch), out);
-      if (config.pin_verdict) {
+      const viaEdit = config.fields_via === 'edit';
+      // fields_via: edit sends no fields through feed/json (its classifier may drop them) but writes them with /indicator/edit
+      for (let k = 0; k < items.length; k += maxBatch) await feed(ctx, items.slice(k, k + maxBatch).map((x) => (viaEdit ? { ...x, ind: { ...x.ind, fields: {} } } : x)), out);
+      if (config.pin_verdict || viaEdit) {
         const sent = items.filter((x) => out[x.i]?.status === 'ok');
-        const pinned = await pinVerdicts(ctx, client, sent.map((x) => ({ value: x.ind.value, verdict: x.ind.score })), lookup);
-        sent.forEach((x, k) => (out[x.i] = pinned[k]!));
+        const edits = sent.map((x) => ({ value: x.ind.value, verdict: config.pin_verdict ? x.ind.score : undefined, fields: viaEdit ? x.ind.fields : undefined }));
+        const edited = await editIndicators(ctx, client, edits, lookup);
+        sent.forEach((x, k) => (out[x.i] = edited[k]!));
       }
       return out;
     },

@@ -24,7 +24,7 @@ export function config(url: string, over: Partial<XsoarConfig & CommonSinkConfig
   return {
     ...commonConfig('xsoar'),
     url, api_key: KEY, version: 6, key_type: 'standard', max_batch_size: 2000, search_chunk: 200, source_brand: 'stixgate', source_instance: 'stixgate',
-    verdict: { bad: 75, suspicious: 40 } as XsoarConfig['verdict'], pin_verdict: false, bypass_exclusion_list: false, default_expiration: 'indicatorType',
+    verdict: { bad: 75, suspicious: 40 } as XsoarConfig['verdict'], fields_via: 'feed', pin_verdict: false, bypass_exclusion_list: false, default_expiration: 'indicatorType',
     ...over,
   } as XsoarConfig & CommonSinkConfig;
 }
