@@ -4,6 +4,7 @@ import { addDaemonCommands } from './cli-daemon.js';
 import { addExportCommand } from './cli-export.js';
 import { probeComponents } from './cli-probe.js';
 import { addStoreCommands } from './cli-store.js';
+import { addWhyCommand } from './cli-why.js';
 import { adhocSource, parseOptions, rejectionLine } from './cli-source.js';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { stringify as stringifyYaml } from 'yaml';
@@ -172,6 +173,7 @@ program
   }));
 
 addStoreCommands(program);
+addWhyCommand(program);
 
 program
   .command('hash-key')

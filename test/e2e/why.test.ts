@@ -1,0 +1,119 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hashApiKey } from '../../src/server/index.js';
+import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
+import { openEmbeddedStore } from '../../src/store/embedded/index.js';
+import { detectObservable } from '../../src/core/observable.js';
+import { indicatorFromObservable } from '../../src/core/indicator.js';
+import { CLI, startDaemon } from '../helpers/daemon-proc.js';
+import { PROJECT_ROOT } from '../helpers/corpus.js';
+
+/**
+ * `stixgate why` against a running daemon (GET /api/v1/deliveries through src/cli-remote.ts) and
+ * directly from the store once it has stopped, across a restart: a value pushed to the Splunk KV
+ * simulator is present, one the sink's label filter excludes is withheld, one the simulator refuses
+ * (a 400 for every KV request) is rejected with the vendor's message; the answers are the same
+ * from the daemon, from the store, and from the daemon started again.
+ */
+const KEY = 'k-why-7a6b5c4d3e2f1a0b9c8d';
+
+function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: PROJECT_ROOT, env: { ...process.env, STIXGATE_API_KEY: undefined, STIXGATE_URL: undefined, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+type Answer = { results: { value: string; deliveries: { sink: string; state: string; reason: string | null; since: string | null; seq: number; sources: { source: string; tlp: string }[]; detail: string | null }[] }[] };
+
+test('why: present, withheld and rejected values from the daemon, from the store, and after a restart', { timeout: 600_000 }, async (t) => {
+  const splunk = new SplunkSimulator();
+  const base = (await splunk.start()).base;
+  const dir = mkdtempSync(join(tmpdir(), 'stixgate-why-'));
+  t.after(async () => {
+    await splunk.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const data = join(dir, 'data');
+  const store = await openEmbeddedStore({ dataDir: data });
+  const put = async (value: string, labels: string[] = []) => {
+    const r = detectObservable(value);
+    assert.ok(r.ok);
+    await store.upsert([{ object: { ...indicatorFromObservable(r.observable, { now: '2026-01-01T00:00:00.000Z' }), ...(labels.length ? { labels } : {}) }, source: 'feed', confidence: 80, tlp: 'clear' }], { now: Date.now() });
+  };
+  await put('198.51.100.31');
+  await put('198.51.100.32', ['scanner']);
+  await store.close();
+  const cfg = join(dir, 'stixgate.yaml');
+  writeFileSync(cfg, `data_dir: ${data}
+correlation: { enabled: false }
+server:
+  port: 0
+  api_keys:
+    ops: { hash: "${hashApiKey(KEY)}", scopes: [admin, lookup, ingest], max_tlp: red }
+sinks:
+  kv:
+    type: splunk_kv
+    url: ${base}
+    auth: { username: admin, password: changeme }
+    allow_private: true
+    allow_insecure: true
+    interval_secs: 3600
+    batch_size: 1
+    filters: { exclude_labels: [scanner] }
+`, { mode: 0o600 });
+  const env = { STIXGATE_API_KEY: KEY };
+  const why = async (values: string[]) => {
+    const r = await cli(['why', '--json', '-c', cfg, ...values], env);
+    assert.ok(r.status === 0 || r.status === 1, r.stderr);
+    return { status: r.status, answer: JSON.parse(r.stdout) as Answer };
+  };
+
+  let daemon = startDaemon(['-c', cfg]);
+  let running = true;
+  t.after(async () => {
+    if (running) {
+      daemon.child.kill('SIGTERM');
+      await daemon.exited;
+    }
+  });
+  await daemon.waitFor(/"msg":"push finished"/);
+  const first = await why(['198.51.100.31', '198.51.100.32']);
+  assert.equal(first.status, 1, 'one value is not present everywhere');
+  const [present, withheld] = first.answer.results.map((r) => r.deliveries);
+  assert.deepEqual(present.map((d) => [d.sink, d.state, d.reason]), [['kv', 'present', 'pushed']]);
+  assert.deepEqual(present[0].sources, [{ source: 'feed', tlp: 'clear' }]);
+  assert.deepEqual(withheld.map((d) => [d.sink, d.state, d.reason, d.detail]), [['kv', 'withheld', 'filter', 'filters.exclude_labels: scanner']]);
+  assert.equal(splunk.documents('search', 'stixgate_indicators').length, 1);
+
+  // the vendor refuses every KV write from now on: a new value goes in through the ingest API and is rejected
+  splunk.inject({ target: 'kv', status: 400, times: 1_000_000 });
+  writeFileSync(join(dir, 'new.txt'), '198.51.100.33\n');
+  const ing = await cli(['ingest', join(dir, 'new.txt'), '--from', 'text_list', '-o', 'tlp=clear', '-c', cfg], env);
+  assert.equal(ing.status, 0, ing.stderr);
+  const push = await cli(['push', 'kv', '-c', cfg], env);
+  assert.equal(push.status, 0, push.stderr + push.stdout);
+  const rejected = (await why(['198.51.100.33'])).answer.results[0].deliveries;
+  assert.deepEqual(rejected.map((d) => [d.sink, d.state, d.reason]), [['kv', 'rejected', 'vendor']]);
+  assert.match(rejected[0].detail!, /^batch_save refused the document: /, 'the vendor\'s message');
+
+  const all = ['198.51.100.31', '198.51.100.32', '198.51.100.33'];
+  const fromDaemon = (await why(all)).answer;
+  daemon.child.kill('SIGTERM');
+  await daemon.exited;
+  running = false;
+  const fromStore = (await why(all)).answer;
+  assert.deepEqual(fromStore, fromDaemon, 'the same answer read from the store');
+  daemon = startDaemon(['-c', cfg]);
+  running = true;
+  await daemon.waitFor(/"msg":"ready"/);
+  assert.deepEqual((await why(all)).answer, fromDaemon, 'the same answer after a restart');
+});
