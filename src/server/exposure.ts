@@ -8,7 +8,7 @@ export function isLoopbackHost(host: string): boolean {
   if (h === 'localhost' || h === '::1') return true;
   if (isIP(h) === 4) return h.startsWith('127.');
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
-  return mapped !== null && mapped[1].startsWith('127.');
+  return mapped?.[1]?.startsWith('127.') === true;
 }
 
 /**
@@ -59,6 +59,7 @@ export function serverWarnings(c: ServerConfig, path = 'server'): string[] {
 function isRealDate(v: string): boolean {
   if (Number.isNaN(Date.parse(v))) return false;
   const [y, m, d] = v.slice(0, 10).split('-').map(Number);
+  if (y === undefined || m === undefined || d === undefined) return false;
   const day = new Date(Date.UTC(y, m - 1, d));
   return day.getUTCFullYear() === y && day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
 }

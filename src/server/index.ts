@@ -134,7 +134,7 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
   });
   // JSON bodies are read as UTF-8: a body declared in another charset is refused, not misread (FAULTS A7)
   app.addHook('preParsing', (req, _reply, payload, done) => {
-    const charset = CHARSET_RE.exec(req.headers['content-type'] ?? '')?.[1].toLowerCase();
+    const charset = CHARSET_RE.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
     if (charset !== undefined && !UTF8_CHARSETS.has(charset)) return done(new ApiError(415, 'STIXGATE_ERR_API_UNSUPPORTED_MEDIA_TYPE', 'unsupported charset; send UTF-8 JSON'));
     done(null, payload);
   });

@@ -5,6 +5,7 @@ import type { TlpLevel } from '../core/stix.js';
 import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 import { serializeBatch, serializeResult } from './serialize.js';
+import { at, first } from '../core/indexed.js';
 
 export const MAX_VALUE_LENGTH = 2048;
 
@@ -143,7 +144,7 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
     let miss = 0;
     let invalid = 0;
     for (let i = 0; i < values.length; i++) {
-      let r = index.lookup(values[i], t, maxTlp);
+      let r = index.lookup(at(values, i), t, maxTlp);
       if (r.invalid !== undefined) invalid++;
       else if (r.matched) hit++;
       else miss++;
@@ -186,7 +187,7 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
       const related = req.query.related === true;
       reply.header('content-type', JSON_TYPE);
       const results = typeof v === 'string' ? [runOne(req, v, related)] : run(req, v, related);
-      const send = (rs: LookupResult[]) => reply.send(typeof v === 'string' ? serializeResult(rs[0]) : serializeBatch(rs));
+      const send = (rs: LookupResult[]) => reply.send(typeof v === 'string' ? serializeResult(first(rs)) : serializeBatch(rs));
       // the hot path stays synchronous; only include_inactive reads the store
       return req.query.include_inactive === true ? withInactive(req, results).then(send) : send(results);
     },

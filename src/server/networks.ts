@@ -4,7 +4,7 @@ import { formatIpv6, maskIpv6, parseIpv6 } from '../core/ip-address.js';
 /** An address as the server reports it, with an IPv4-mapped IPv6 prefix (`::ffff:`) removed. */
 export function plainAddress(ip: string): string {
   const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
-  return m ? m[1] : ip;
+  return m?.[1] ?? ip;
 }
 
 /**
@@ -26,7 +26,7 @@ export function networkMatcher(entries: readonly string[]): ((ip: string) => boo
   if (entries.length === 0) return undefined;
   const list = new BlockList();
   for (const e of entries) {
-    const [addr, bits] = e.split('/');
+    const [addr = '', bits] = e.split('/');
     const family = isIP(addr) === 6 ? 'ipv6' : 'ipv4';
     if (bits === undefined) list.addAddress(addr, family);
     else list.addSubnet(addr, Number(bits), family);

@@ -12,9 +12,10 @@ export function serializeResult(r: LookupResult): string {
   const value = JSON.stringify(r.value);
   let s = `{"value":${value},"matched":${r.matched ? 'true' : 'false'},"indicators":[`;
   const list = r.indicators;
-  for (let i = 0; i < list.length; i++) {
-    const m = list[i];
-    s += `${i === 0 ? '' : ','}{"id":${idJson(m.id)},"match":${enumJson(m.match)},"matched_value":${m.matched_value === r.value ? value : JSON.stringify(m.matched_value)},${tailJson(m)}`;
+  let sep = '';
+  for (const m of list) {
+    s += `${sep}{"id":${idJson(m.id)},"match":${enumJson(m.match)},"matched_value":${m.matched_value === r.value ? value : JSON.stringify(m.matched_value)},${tailJson(m)}`;
+    sep = ',';
   }
   s += ']';
   if (r.type !== undefined) s += `,"type":${enumJson(r.type)}`;
@@ -37,7 +38,11 @@ function inactiveJson(m: InactiveMatch): string {
 /** `{ "results": [ … ] }` */
 export function serializeBatch(results: readonly LookupResult[]): string {
   let s = '{"results":[';
-  for (let i = 0; i < results.length; i++) s += (i === 0 ? '' : ',') + serializeResult(results[i]);
+  let sep = '';
+  for (const r of results) {
+    s += sep + serializeResult(r);
+    sep = ',';
+  }
   return s + ']}';
 }
 

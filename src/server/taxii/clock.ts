@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { at, group } from '../../core/indexed.js';
 
 /**
  * TAXII `date_added`, from the store's change log (docs/adr/0017-taxii-date-added.md).
@@ -49,11 +50,11 @@ export class AddedClock {
 
   /** The last seq with a date: the horizon of what is served. */
   get lastSeq(): number {
-    return this.seqs.length > 0 ? this.seqs[this.seqs.length - 1] : 0;
+    return this.seqs.at(-1) ?? 0;
   }
 
   private get lastMs(): number {
-    return this.ms.length > 0 ? this.ms[this.ms.length - 1] : 0;
+    return this.ms.at(-1) ?? 0;
   }
 
   /** Dates the seqs up to `head` when the head moved (and `force` or `minGapMs` passed). Returns the horizon. */
@@ -78,7 +79,7 @@ export class AddedClock {
   dateUs(seq: number): number {
     const i = lowerBound(this.seqs, seq);
     if (i >= this.seqs.length) throw new RangeError(`seq ${seq} is beyond the dated horizon ${this.lastSeq}`);
-    return this.ms[i] * 1000 - (this.seqs[i] - seq);
+    return at(this.ms, i) * 1000 - (at(this.seqs, i) - seq); // seqs and ms are parallel lists
   }
 
   /** `date_added` as an RFC 3339 timestamp with microseconds. */
@@ -93,12 +94,13 @@ export class AddedClock {
     let hi = this.ms.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.ms[mid] * 1000 < us) lo = mid + 1;
+      if (at(this.ms, mid) * 1000 < us) lo = mid + 1;
       else hi = mid;
     }
     if (lo >= this.ms.length) return this.lastSeq;
-    const from = lo > 0 ? this.seqs[lo - 1] : 0;
-    return Math.max(from, Math.min(this.seqs[lo], us - this.ms[lo] * 1000 + this.seqs[lo]));
+    const from = lo > 0 ? at(this.seqs, lo - 1) : 0;
+    const seqLo = at(this.seqs, lo);
+    return Math.max(from, Math.min(seqLo, us - at(this.ms, lo) * 1000 + seqLo));
   }
 
   close(): void {
@@ -112,7 +114,7 @@ function lowerBound(a: number[], v: number): number {
   let hi = a.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (a[mid] < v) lo = mid + 1;
+    if (at(a, mid) < v) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -131,7 +133,7 @@ const TS_RE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2
 export function parseUs(v: string): number | undefined {
   const m = TS_RE.exec(v);
   if (!m) return undefined;
-  const secs = Date.parse(`${m[1]}${m[3].toUpperCase()}`);
+  const secs = Date.parse(`${group(m, 1)}${group(m, 3).toUpperCase()}`);
   if (Number.isNaN(secs)) return undefined;
   return secs * 1000 + Number((m[2] ?? '').padEnd(6, '0').slice(0, 6));
 }

@@ -14,7 +14,7 @@ interface MediaRange {
 function parseRanges(header: string): MediaRange[] {
   const out: MediaRange[] = [];
   for (const part of header.split(',')) {
-    const [head, ...rest] = part.split(';');
+    const [head = '', ...rest] = part.split(';');
     const type = head.trim().toLowerCase();
     if (type === '') continue;
     const params = new Map<string, string>();
@@ -46,7 +46,8 @@ export function acceptsTaxii(accept: string | undefined): boolean {
 export function isTaxiiContentType(contentType: string | undefined): boolean {
   if (contentType === undefined) return false;
   const r = parseRanges(contentType);
-  return r.length === 1 && isTaxii21(r[0]);
+  const [only] = r;
+  return r.length === 1 && only !== undefined && isTaxii21(only);
 }
 
 export const notAcceptable = (): ApiError =>

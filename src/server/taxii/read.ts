@@ -105,9 +105,11 @@ async function page(ctx: TaxiiContext, req: FastifyRequest, reply: FastifyReply,
       return view && matches(view, m, () => ctx.clock.dateUs(seq)) ? view : undefined;
     },
   });
-  if (r.items.length > 0) {
-    reply.header('x-taxii-date-added-first', ctx.clock.date(r.items[0].seq));
-    reply.header('x-taxii-date-added-last', ctx.clock.date(r.items[r.items.length - 1].seq));
+  const firstItem = r.items[0];
+  const lastItem = r.items.at(-1);
+  if (firstItem && lastItem) {
+    reply.header('x-taxii-date-added-first', ctx.clock.date(firstItem.seq));
+    reply.header('x-taxii-date-added-last', ctx.clock.date(lastItem.seq));
   }
   ctx.metrics.taxiiServed.inc({ collection: c.name, endpoint }, r.items.length);
   const body: Record<string, unknown> = { more: r.more };
