@@ -248,6 +248,9 @@ describe('embedded store: key snapshot', () => {
       s = await openEmbeddedStore({ dataDir: dir });
       assert.equal(s.keyIndexStats().loadedFrom, 'scan');
       assert.ok(await s.get(indicatorFor(1).id));
+      // the value keys the store wrote itself (bound as REAL, unlike the migrations' INTEGERs) are scanned too
+      assert.equal(s.keyIndexStats().values, 1);
+      assert.deepEqual((await s.query({ value: '10.0.0.1' })).objects.map((o) => o.id), [indicatorFor(1).id]);
       await s.close();
     });
   });

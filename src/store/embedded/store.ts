@@ -227,6 +227,7 @@ export class EmbeddedStore implements Store {
       // big-endian hex; 0x80000000 + n: a BLOB of n keys, then its bytes, little-endian)
       keysPage: db.prepare(`SELECT group_concat(printf('%08x%08x', obj, id_key) || CASE typeof(value_keys)
           WHEN 'integer' THEN '00000001' || printf('%08x', value_keys)
+          WHEN 'real' THEN '00000001' || printf('%08x', CAST(value_keys AS INTEGER))
           WHEN 'blob' THEN printf('%08x', 2147483648 + length(value_keys) / 4) || hex(value_keys)
           ELSE '00000000' END, '')
         FROM (SELECT obj, id_key, value_keys FROM object_keys WHERE obj > ? ORDER BY obj LIMIT ${KEY_PAGE})`).pluck(),
