@@ -341,6 +341,8 @@ export class Daemon {
     await this.scheduler?.stop(this.loaded.config.shutdown_timeout_secs * 1000);
     this.loaded = next;
     this.publish = await this.buildPublishFilter();
+    // the firewall lists judged every value against the previous warninglists and publish allowlist
+    this.edl?.rebuild().catch((e: unknown) => this.o.logger.warn({ err: e }, 'firewall lists not rebuilt after the reload; the next reload or warninglist refresh tries again'));
     this.scheduler = this.createScheduler();
     this.scheduleAll();
     this.pauses.apply(this.scheduler, this.metrics);

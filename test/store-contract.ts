@@ -75,6 +75,13 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         assert.equal(r.rejected[0].location?.index, 3);
         assert.equal((await store.get(a.id))?.name, 'renamed');
         assert.equal(await store.get('indicator--00000000-0000-4000-8000-00000000dead'), undefined);
+        // getEntry: the object with the seq of its last change in the log
+        const log = (await store.changes(0, 100)).changes;
+        const entry = await store.getEntry(a.id);
+        assert.deepEqual(entry, { object: await store.get(a.id), seq: log.filter((c) => c.id === a.id).at(-1)!.seq });
+        assert.equal(entry!.seq, Math.max(...log.map((c) => c.seq)), 'a was changed last');
+        assert.equal((await store.getEntry(b.id))!.seq, log.find((c) => c.id === b.id)!.seq);
+        assert.equal(await store.getEntry('indicator--00000000-0000-4000-8000-00000000dead'), undefined);
         const many = await store.getMany([a.id, b.id, 'indicator--nope']);
         assert.deepEqual([...many.keys()].sort(), [a.id, b.id].sort());
       }));

@@ -167,6 +167,8 @@ export interface Store {
 
   upsert(items: IngestItem[], opts: UpsertOptions): Promise<UpsertResult>;
   get(id: string): Promise<StixObject | undefined>;
+  /** The object with the seq of its last change (its place in the change log), read together. */
+  getEntry(id: string): Promise<{ object: StixObject; seq: number } | undefined>;
   getMany(ids: string[]): Promise<Map<string, StixObject>>;
   query(q: Query): Promise<QueryPage>;
 

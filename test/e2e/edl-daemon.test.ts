@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Daemon } from '../../src/daemon.js';
@@ -67,4 +67,14 @@ sources:
   const again = await fetch(`${daemon.address}/edl/block/ip`, { headers: { ...auth, 'if-none-match': ip.etag } });
   assert.equal(again.status, 304);
   assert.equal((await fetch(`${daemon.address}/edl/block/ip`)).status, 401);
+
+  // a reload with a publish allowlist: the lists are rebuilt against it
+  writeFileSync(cfgPath, readFileSync(cfgPath, 'utf8') + 'publish_allowlist: ["198.51.100.23"]\n');
+  assert.equal(await daemon.reload(), true);
+  const rebuilt = await until(async () => {
+    const r = await fetch(`${daemon.address}/edl/block/ip`, { headers: auth });
+    const text = await r.text();
+    return r.status === 200 && text !== ip.text ? text : undefined;
+  });
+  assert.equal(rebuilt, '203.0.113.0/24\n');
 });

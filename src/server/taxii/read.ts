@@ -125,17 +125,38 @@ async function page(ctx: TaxiiContext, req: FastifyRequest, reply: FastifyReply,
   return send(reply, body);
 }
 
-/** One object in the reader's view of the collection, or a 404 (an invisible object is answered as an unknown one). */
-async function oneObject(ctx: TaxiiContext, req: FastifyRequest): Promise<StixObject> {
+/**
+ * One object in the reader's view of the collection with its `date_added` (the date of its last
+ * change, ADR 0017), or a 404 (an invisible object is answered as an unknown one). `added_after`
+ * and `match[…]` filter it as they filter a page: an object they leave out is a 404 too.
+ */
+async function oneObject(ctx: TaxiiContext, req: FastifyRequest): Promise<{ view: StixObject; dateAdded: string | undefined }> {
   const c = collectionOf(ctx, req);
   const q = req.query as Query;
   if (q.limit !== undefined && (q.limit as number) > ctx.config.max_page_size) throw badRequest(`limit is above taxii.max_page_size ${ctx.config.max_page_size}`);
   const m = parseMatch(q);
-  const stored = await ctx.store.get((req.params as Params).object);
-  const view = stored && collectionView(stored, c.config, ceilingOf(c.config, req.principal!.maxTlp), ctx.access);
-  // a versionless object is matched on its own timestamps only
-  if (!view || !matches(view, m, () => NaN)) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such object in this collection');
-  return view;
+  let afterUs: number | undefined;
+  if (typeof q.added_after === 'string') {
+    afterUs = parseUs(q.added_after);
+    if (afterUs === undefined) throw badRequest('added_after is not an RFC 3339 timestamp');
+  }
+  const stored = await ctx.store.getEntry((req.params as Params).object);
+  const view = stored && collectionView(stored.object, c.config, ceilingOf(c.config, req.principal!.maxTlp), ctx.access);
+  const missing = () => new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such object in this collection');
+  if (!stored || !view) throw missing();
+  // its change is dated at once when no request dated it yet (a checkpoint only when the head
+  // moved); never beyond the store's head (the OpenSearch store's gap-free horizon, ADR 0017)
+  if (stored.seq > ctx.clock.lastSeq) ctx.clock.advance(await ctx.store.head(), ctx.now(), true);
+  const dated = stored.seq <= ctx.clock.lastSeq;
+  // a change beyond the horizon is newer than every dated one: after any added_after, no date yet
+  const us = dated ? ctx.clock.dateUs(stored.seq) : Number.POSITIVE_INFINITY;
+  if (!matches(view, m, () => us) || (afterUs !== undefined && us <= afterUs)) throw missing();
+  return { view, dateAdded: dated ? ctx.clock.date(stored.seq) : undefined };
+}
+
+/** The date_added headers of an answer with one version (the store keeps the newest only); none for a change not dated yet. */
+function dateAddedHeaders(reply: FastifyReply, date: string | undefined): void {
+  if (date !== undefined) reply.header('x-taxii-date-added-first', date).header('x-taxii-date-added-last', date);
 }
 
 export function readRoutes(app: FastifyInstance, ctx: TaxiiContext): void {
@@ -175,14 +196,17 @@ export function readRoutes(app: FastifyInstance, ctx: TaxiiContext): void {
   app.get('/taxii2/:root/collections/:collection/manifest/', { schema: schemas.manifestSchema, onRequest: guard('read'), errorHandler }, (req, reply) => page(ctx, req, reply, 'manifest'));
 
   app.get('/taxii2/:root/collections/:collection/objects/:object/', { schema: schemas.objectSchema, onRequest: guard('read'), errorHandler }, async (req, reply) => {
-    const view = await oneObject(ctx, req);
+    const { view, dateAdded } = await oneObject(ctx, req);
     ctx.metrics.taxiiServed.inc({ collection: collectionOf(ctx, req).name, endpoint: 'object' }, 1);
+    dateAddedHeaders(reply, dateAdded);
     return send(reply, { more: false, objects: [view] });
   });
 
   app.get('/taxii2/:root/collections/:collection/objects/:object/versions/', { schema: schemas.versionsSchema, onRequest: guard('read'), errorHandler }, async (req, reply) => {
-    const view = await oneObject(ctx, req);
-    const version = versionOf(view);
+    const { view, dateAdded } = await oneObject(ctx, req);
+    // a version is the object's modified/created/first_seen, else (none of these) its date_added
+    dateAddedHeaders(reply, dateAdded);
+    const version = versionOf(view) ?? dateAdded;
     return send(reply, version !== undefined ? { more: false, versions: [version] } : { more: false });
   });
 }

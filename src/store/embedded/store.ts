@@ -60,6 +60,7 @@ interface Row {
   state: number;
   obs: string | null;
   json: string;
+  seq: number;
 }
 
 interface Work {
@@ -333,7 +334,7 @@ export class EmbeddedStore implements Store {
       const chunk = cand.slice(i, i + READ_CHUNK);
       let stmt = this.readStmts.get(chunk.length);
       if (!stmt) {
-        stmt = this.db().prepare(`SELECT rowid, id, type, state, obs, json FROM objects WHERE rowid IN (${chunk.map(() => '?').join(',')})`);
+        stmt = this.db().prepare(`SELECT rowid, id, type, state, obs, json, seq FROM objects WHERE rowid IN (${chunk.map(() => '?').join(',')})`);
         this.readStmts.set(chunk.length, stmt);
       }
       // a candidate is confirmed by its id (another key may share the 32-bit hash)
@@ -526,6 +527,11 @@ export class EmbeddedStore implements Store {
   async get(id: string): Promise<StixObject | undefined> {
     const row = this.run(() => this.readRows([id])).get(id);
     return row === undefined ? undefined : (JSON.parse(row.json) as StixObject);
+  }
+
+  async getEntry(id: string): Promise<{ object: StixObject; seq: number } | undefined> {
+    const row = this.run(() => this.readRows([id])).get(id);
+    return row === undefined ? undefined : { object: JSON.parse(row.json) as StixObject, seq: row.seq };
   }
 
   async getMany(ids: string[]): Promise<Map<string, StixObject>> {

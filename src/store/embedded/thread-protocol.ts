@@ -4,7 +4,7 @@ import type { IngestItem } from '../contract.js';
 
 /** Methods of the embedded store the writer thread answers (ThreadedStore → store-thread). */
 export const THREAD_METHODS = [
-  'ping', 'upsert', 'get', 'getMany', 'query', 'storedJsonOf', 'applyModified', 'expire', 'changeRows', 'head',
+  'ping', 'upsert', 'get', 'getEntry', 'getMany', 'query', 'storedJsonOf', 'applyModified', 'expire', 'changeRows', 'head',
   'getCursor', 'setCursor', 'commitDeliveries', 'deliveries', 'acquireLease', 'releaseLease', 'stats', 'indexEntries', 'activeIndicators', 'keyIndexStats', 'close',
 ] as const;
 export type ThreadMethod = (typeof THREAD_METHODS)[number];

@@ -140,6 +140,10 @@ export class ThreadedStore implements Store {
     return this.call('get', [id]);
   }
 
+  getEntry(id: string): Promise<{ object: StixObject; seq: number } | undefined> {
+    return this.call('getEntry', [id]);
+  }
+
   getMany(ids: string[]): Promise<Map<string, StixObject>> {
     return this.call('getMany', [ids]);
   }

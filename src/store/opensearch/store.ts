@@ -206,6 +206,12 @@ export class OpenSearchStore implements Store {
     return (await this.getMany([id])).get(id);
   }
 
+  async getEntry(id: string): Promise<{ object: StixObject; seq: number } | undefined> {
+    if (typeof id !== 'string' || id === '' || Buffer.byteLength(id) > 512) return undefined;
+    const e = (await readExisting(this.writeCtx(), [id])).get(id);
+    return e && { object: e.obj, seq: e.seq };
+  }
+
   async getMany(ids: string[]): Promise<Map<string, StixObject>> {
     const uniq = [...new Set(ids)].filter((id) => typeof id === 'string' && id !== '' && Buffer.byteLength(id) <= 512);
     const found = uniq.length > 0 ? await readExisting(this.writeCtx(), uniq) : new Map<string, Existing>();

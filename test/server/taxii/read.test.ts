@@ -155,6 +155,38 @@ describe('TAXII 2.1 server: read side', () => {
     assert.deepEqual(hidden.body, unknown.body);
   });
 
+  it('single object and versions: X-TAXII-Date-Added-First/Last are the date_added the manifest gives; added_after filters; a change moves them', async (t) => {
+    const rig = await seeded(t);
+    const manifest = await rig.get(`${SHARED}/manifest/?limit=50`, TAXII_KEYS.amber);
+    const entry = manifest.body.objects[3] as { id: string; date_added: string; version: string };
+    const next = manifest.body.objects[4] as { date_added: string };
+    for (const path of ['', 'versions/']) {
+      const r = await rig.get(`${SHARED}/objects/${entry.id}/${path}`, TAXII_KEYS.amber);
+      assert.equal(r.status, 200, path);
+      assert.equal(r.headers['x-taxii-date-added-first'], entry.date_added, path);
+      assert.equal(r.headers['x-taxii-date-added-last'], entry.date_added, path);
+      // added_after as on a page: the object only when it was added after the given time
+      const before = new Date(Date.parse(entry.date_added) - 1).toISOString();
+      assert.equal((await rig.get(`${SHARED}/objects/${entry.id}/${path}?added_after=${before}`, TAXII_KEYS.amber)).status, 200, path);
+      const same = await rig.get(`${SHARED}/objects/${entry.id}/${path}?added_after=${entry.date_added}`, TAXII_KEYS.amber);
+      assert.equal(same.status, 404, path);
+      assert.equal(same.headers['x-taxii-date-added-first'], undefined);
+      assert.equal((await rig.get(`${SHARED}/objects/${entry.id}/${path}?added_after=nope`, TAXII_KEYS.amber)).status, 400, path);
+    }
+    assert.deepEqual((await rig.get(`${SHARED}/objects/${entry.id}/versions/`, TAXII_KEYS.amber)).body, { more: false, versions: [entry.version] });
+    assert.ok(entry.date_added < next.date_added);
+    // the object changes (a newer version from its feed): its date_added is that of its new place in the log, after every earlier one
+    const changed = (await rig.get(`${SHARED}/objects/${entry.id}/`, TAXII_KEYS.amber)).body.objects[0] as StixObject;
+    rig.setNow(T0 + 3600_000);
+    await rig.ingest('feed-clear', [{ ...changed, x_stixgate: undefined, modified: new Date(T0 + 3600_000).toISOString(), name: 'renamed' } as unknown as StixObject]);
+    const after = await rig.get(`${SHARED}/objects/${entry.id}/`, TAXII_KEYS.amber);
+    assert.equal(after.body.objects[0].name, 'renamed');
+    const moved = after.headers['x-taxii-date-added-last'] as string;
+    assert.ok(moved > (manifest.body.objects.at(-1) as { date_added: string }).date_added, `${moved} after the last date served before`);
+    const last = await rig.get(`${SHARED}/manifest/?added_after=${manifest.body.objects.at(-1).date_added}`, TAXII_KEYS.amber);
+    assert.deepEqual(last.body.objects.map((o: { id: string; date_added: string }) => [o.id, o.date_added]), [[entry.id, moved]], 'the manifest dates the change the same');
+  });
+
   it('media types and limits: 406 without the TAXII type in Accept, 400 over max_page_size, TAXII error bodies', async (t) => {
     const rig = await seeded(t);
     const url = `${SHARED}/objects/`;
