@@ -48,6 +48,8 @@ export interface LookupResult {
   inactive?: InactiveMatch[];
   /** Names of what the matched indicators are linked to (set by the API on `related=true`). */
   related?: Record<string, string[]>;
+  /** Each sink's state for the value, from the delivery ledger (set by the API on `deliveries=true`; src/delivery/why.ts). */
+  deliveries?: readonly object[];
 }
 
 export interface LookupIndexOptions {

@@ -34,7 +34,7 @@ import type { AdminControl } from './admin-types.js';
 import { ingestRoutes } from './ingest.js';
 import { consoleRoutes } from './console/index.js';
 import { consoleSchema } from './schema.js';
-import { deliveriesRoutes } from './deliveries.js';
+import { deliveriesFor, deliveriesRoutes } from './deliveries.js';
 
 export { hashApiKey, serverSchema, type ServerConfig } from './schema.js';
 export { Authenticator, type Principal } from './auth.js';
@@ -162,6 +162,7 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
     }),
     related: correlator && ((id, maxTlp) => correlator.relatedSummary(id, maxTlp) as unknown as Record<string, string[]>),
     inactive: (value, maxTlp) => inactiveMatches(o.store, o.access ?? DEFAULT_POLICY, value, maxTlp, now()),
+    deliveries: async (value, maxTlp) => (await deliveriesFor({ store: o.store, auth, access: o.access, sinks: o.sinks ?? (() => []) }, value, maxTlp)).deliveries,
   });
   if (o.correlator) relatedRoutes(app, { correlator: o.correlator, store: o.store, auth, now, access: o.access });
   const cursors = o.cursors ?? new CursorSealer(c.cursor_secret);

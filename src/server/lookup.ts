@@ -23,6 +23,8 @@ export interface LookupRoutesOptions {
   related?: (indicatorId: string, maxTlp: TlpLevel) => Record<string, string[]>;
   /** Expired and revoked indicators listing a canonical value, as `maxTlp` sees them (`include_inactive=true`). */
   inactive?: (value: string, maxTlp: TlpLevel) => Promise<InactiveMatch[]>;
+  /** Each sink's state for a value, as `maxTlp` sees it (`deliveries=true`; src/delivery/why.ts). */
+  deliveries?: (value: string, maxTlp: TlpLevel) => Promise<readonly object[]>;
 }
 
 const valueSchema = { type: 'string', maxLength: MAX_VALUE_LENGTH } as const;
@@ -54,6 +56,7 @@ export const lookupResultSchema = {
         },
       },
     },
+    deliveries: { type: 'array', description: 'each sink\'s state for the value (`deliveries=true`): the entries of GET /api/v1/deliveries', items: { type: 'object' } },
     indicators: {
       type: 'array',
       items: {
@@ -82,7 +85,7 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 
 /**
  * `GET /api/v1/lookup?value=…` (one value, or repeated `value`s) and `POST /api/v1/lookup` `{ values: [...] }`;
- * `related` and `include_inactive` (query or body) add names and inactive matches.
+ * `related`, `include_inactive` and `deliveries` (query or body) add names, inactive matches and the delivery ledger's entries.
  */
 export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void {
   const { index, maxBatchSize, now } = o;
@@ -134,6 +137,16 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
     return Promise.all(results.map(async (r) => (r.invalid !== undefined ? r : { ...r, inactive: o.inactive ? await o.inactive(r.value, maxTlp) : [] })));
   };
 
+  /** `deliveries=true` and `include_inactive=true`: the parts of the answer read from the store. */
+  const fromStore = async (req: FastifyRequest, results: LookupResult[], f: { include_inactive?: boolean; deliveries?: boolean }): Promise<LookupResult[]> => {
+    let rs = f.include_inactive === true ? await withInactive(req, results) : results;
+    if (f.deliveries === true) {
+      const maxTlp = req.principal?.maxTlp ?? 'clear';
+      rs = await Promise.all(rs.map(async (r) => (r.invalid !== undefined ? r : { ...r, deliveries: o.deliveries ? await o.deliveries(r.value, maxTlp) : [] })));
+    }
+    return rs;
+  };
+
   const run = (req: FastifyRequest, values: readonly string[], related = false): LookupResult[] => {
     check(values.length);
     const started = performance.now();
@@ -165,7 +178,7 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
     return r;
   };
 
-  app.get<{ Querystring: { value: string | string[]; related?: boolean; include_inactive?: boolean } }>(
+  app.get<{ Querystring: { value: string | string[]; related?: boolean; include_inactive?: boolean; deliveries?: boolean } }>(
     '/api/v1/lookup',
     {
       onRequest,
@@ -178,6 +191,7 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
             value: { anyOf: [valueSchema, { type: 'array', items: valueSchema, minItems: 1 }] },
             related: { type: 'boolean', description: 'add the names of the malware, actors, campaigns, reports… the matched indicators are linked to' },
             include_inactive: { type: 'boolean', description: 'add `inactive`: the expired and revoked indicators listing the value, with their state and when they ended (never hits)' },
+            deliveries: { type: 'boolean', description: 'add `deliveries`: each sink\'s state for the value from the delivery ledger (docs/deliveries.md)' },
           },
         },
       },
@@ -188,12 +202,12 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
       reply.header('content-type', JSON_TYPE);
       const results = typeof v === 'string' ? [runOne(req, v, related)] : run(req, v, related);
       const send = (rs: LookupResult[]) => reply.send(typeof v === 'string' ? serializeResult(first(rs)) : serializeBatch(rs));
-      // the hot path stays synchronous; only include_inactive reads the store
-      return req.query.include_inactive === true ? withInactive(req, results).then(send) : send(results);
+      // the hot path stays synchronous; only include_inactive and deliveries read the store
+      return req.query.include_inactive === true || req.query.deliveries === true ? fromStore(req, results, req.query).then(send) : send(results);
     },
   );
 
-  app.post<{ Body: { values: string[]; related?: boolean; include_inactive?: boolean } }>(
+  app.post<{ Body: { values: string[]; related?: boolean; include_inactive?: boolean; deliveries?: boolean } }>(
     '/api/v1/lookup',
     {
       onRequest,
@@ -202,14 +216,16 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
           type: 'object',
           required: ['values'],
           additionalProperties: false,
-          properties: { values: { type: 'array', items: valueSchema }, related: { type: 'boolean' }, include_inactive: { type: 'boolean' } },
+          properties: { values: { type: 'array', items: valueSchema }, related: { type: 'boolean' }, include_inactive: { type: 'boolean' }, deliveries: { type: 'boolean' } },
         },
       },
     },
     (req, reply) => {
       const results = run(req, req.body.values, req.body.related === true);
       reply.header('content-type', JSON_TYPE);
-      return req.body.include_inactive === true ? withInactive(req, results).then((rs) => reply.send(serializeBatch(rs))) : reply.send(serializeBatch(results));
+      return req.body.include_inactive === true || req.body.deliveries === true
+        ? fromStore(req, results, req.body).then((rs) => reply.send(serializeBatch(rs)))
+        : reply.send(serializeBatch(results));
     },
   );
 }

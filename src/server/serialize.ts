@@ -23,6 +23,7 @@ export function serializeResult(r: LookupResult): string {
   if (r.warninglists !== undefined) s += `,"warninglists":${JSON.stringify(r.warninglists.map((w) => (w.private_suffix === undefined ? { list: w.list, type: w.type, entry: w.entry, source: w.source } : { list: w.list, type: w.type, entry: w.entry, source: w.source, private_suffix: w.private_suffix })))}`;
   if (r.related !== undefined) s += `,"related":${JSON.stringify(r.related)}`;
   if (r.inactive !== undefined) s += `,"inactive":[${r.inactive.map(inactiveJson).join(',')}]`;
+  if (r.deliveries !== undefined) s += `,"deliveries":${JSON.stringify(r.deliveries)}`;
   return s + '}';
 }
 

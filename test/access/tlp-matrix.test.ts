@@ -382,32 +382,6 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
     }
   });
 
-  it('delivery ledger (GET /api/v1/deliveries): a row shows the contributions the reader may see with their TLP, a score only when it sees them all, nothing when it sees none', async () => {
-    // every value recorded as present in one sink, behind all of its stored contributions
-    for (const v of VALUES) {
-      const obj = (await store.query({ value: v.value })).objects[0];
-      await store.commitDeliveries!('ledger-sink', [{
-        key: recordKey({ type: 'ipv4-addr', value: v.value }), state: 'present', reason: 'pushed', seq: 1, score: 55, threshold: 0, contributions: contributionsOf(obj, ACCESS),
-      }], undefined, T0);
-    }
-    for (const r of READERS) {
-      for (const v of VALUES) {
-        const res = await app.inject({ method: 'GET', url: `/api/v1/deliveries?value=${v.value}`, headers: r.headers });
-        const where = `${r.name} deliveries ${v.value}`;
-        eq(res.statusCode, 200, where);
-        const seen = visible(v, r.ceiling);
-        const body = res.json() as { deliveries: { sink: string; state: string; sources: { source: string; tlp: string }[]; score: number | null }[] };
-        if (seen.length === 0) eq(body.deliveries, [], `${where} nothing`);
-        else {
-          eq(body.deliveries.map((d) => [d.sink, d.state]), [['ledger-sink', 'present']], `${where} the row`);
-          eq(body.deliveries[0].sources, seen.map((c) => ({ source: c.source, tlp: c.tlp })).sort((a, b) => a.source.localeCompare(b.source)), `${where} sources`);
-          eq(body.deliveries[0].score, seen.length === v.contributions.length ? 55 : null, `${where} score`);
-        }
-        noLeak(res.body, hiddenOf(v, r.ceiling), where);
-      }
-    }
-  });
-
   it('/metrics: no value, no contribution text in any label; hits counted as the readers saw them', async () => {
     const res = await app.inject({ method: 'GET', url: '/metrics', headers: METRICS_KEY });
     eq(res.statusCode, 200, 'metrics');
@@ -456,6 +430,40 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
       }
     }
     assert.ok(cut >= 10, `samples were cut to the caller's ceiling ${cut} times`);
+  });
+
+  it('delivery ledger (GET /api/v1/deliveries): a row shows the contributions the reader may see with their TLP, a score only when it sees them all, nothing when it sees none', async () => {
+    // every value recorded as present in one sink, behind all of its stored contributions
+    for (const v of VALUES) {
+      const obj = (await store.query({ value: v.value })).objects[0];
+      await store.commitDeliveries!('ledger-sink', [{
+        key: recordKey({ type: 'ipv4-addr', value: v.value }), state: 'present', reason: 'pushed', seq: 1, score: 55, threshold: 0, contributions: contributionsOf(obj, ACCESS),
+      }], undefined, T0);
+    }
+    for (const r of READERS) {
+      for (const v of VALUES) {
+        const res = await app.inject({ method: 'GET', url: `/api/v1/deliveries?value=${v.value}`, headers: r.headers });
+        const where = `${r.name} deliveries ${v.value}`;
+        eq(res.statusCode, 200, where);
+        const seen = visible(v, r.ceiling);
+        const body = res.json() as { deliveries: { sink: string; state: string; sources: { source: string; tlp: string }[]; score: number | null }[] };
+        if (seen.length === 0) eq(body.deliveries, [], `${where} nothing`);
+        else {
+          eq(body.deliveries.map((d) => [d.sink, d.state]), [['ledger-sink', 'present']], `${where} the row`);
+          eq(body.deliveries[0].sources, seen.map((c) => ({ source: c.source, tlp: c.tlp })).sort((a, b) => a.source.localeCompare(b.source)), `${where} sources`);
+          eq(body.deliveries[0].score, seen.length === v.contributions.length ? 55 : null, `${where} score`);
+        }
+        noLeak(res.body, hiddenOf(v, r.ceiling), where);
+        // the same entries in a lookup answer with deliveries=true
+        const lookup = await app.inject({ method: 'GET', url: `/api/v1/lookup?value=${v.value}&deliveries=true`, headers: r.headers });
+        eq(lookup.json().deliveries, body.deliveries, `${where} lookup deliveries=true`);
+      }
+      const batch = await app.inject({ method: 'POST', url: '/api/v1/lookup', headers: r.headers, payload: { values: VALUES.map((v) => v.value), deliveries: true } });
+      eq(batch.statusCode, 200, `${r.name} batch deliveries=true`);
+      const entries = (batch.json().results as { deliveries: { sources: { source: string }[] }[] }[]).map((x) => x.deliveries.map((d) => d.sources.map((c) => c.source)));
+      eq(entries, VALUES.map((v) => (visible(v, r.ceiling).length ? [visible(v, r.ceiling).map((c) => c.source).sort()] : [])), `${r.name} batch deliveries=true`);
+      noLeak(batch.body, allHidden(r.ceiling), `${r.name} batch deliveries=true`);
+    }
   });
 
   it('the inference case: a RED source joining never hides a CLEAR value from CLEAR readers and sinks', async () => {
