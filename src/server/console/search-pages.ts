@@ -77,6 +77,7 @@ export function objectBody(view: StixObject, provenance: Provenance[], related: 
     ['id', html`<span class="value">${view.id}</span>`],
     ['type', html`${view.type}`],
     ['value / name', html`<span class="value" id="object-name">${nameOf(view)}</span>`],
+    ...(typeof view.name === 'string' && view.name !== nameOf(view) ? [['name', html`${view.name}`] as [string, string]] : []),
     ['state', html`${stateOf(view)}`],
     ['TLP (your view)', tlpBadge(tlpOf(view))],
   ];

@@ -7,7 +7,7 @@ import { ApiError } from '../errors.js';
 import { STIX_ID } from '../objects.js';
 import { provenanceOf } from '../provenance.js';
 import type { ConsoleKit } from './kit.js';
-import { FORM_FIELDS, errorBox, objectBody, resultsTable, searchForm, type SearchForm } from './search-pages.js';
+import { FORM_FIELDS, errorBox, nameOf, objectBody, resultsTable, searchForm, type SearchForm } from './search-pages.js';
 
 /** Rows per console search page. */
 export const CONSOLE_PAGE_SIZE = 50;
@@ -59,7 +59,7 @@ export function searchRoutes(app: FastifyInstance, kit: ConsoleKit): void {
       if (!view) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such object');
       const related = kit.correlator?.relatedSummary(view.id, req.principal!.maxTlp) as unknown as Record<string, string[]> | undefined;
       const nonEmpty = related && Object.fromEntries(Object.entries(related).filter(([, v]) => v.length > 0));
-      return kit.render(req, reply, `${view.type}`, objectBody(view, provenanceOf(view, kit.policy), nonEmpty) + html`<p><a href="/console/search">← Search</a></p>`);
+      return kit.render(req, reply, `${view.type} ${nameOf(view)}`.slice(0, 200), objectBody(view, provenanceOf(view, kit.policy), nonEmpty) + html`<p><a href="/console/search">← Search</a></p>`);
     },
   );
   kit.route({ url: '/console/objects/:id', methods: ['GET'], onRequest: [search] });

@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { CONSOLE_CSP } from '../../../src/server/console/index.js';
 import { STYLE_PATH } from '../../../src/server/console/style.js';
+import { hashApiKey } from '../../../src/server/index.js';
+import { sinksBody, sourcesBody } from '../../../src/server/console/ops-pages.js';
 import { ATTR_PAYLOAD, IDS, KEYS, LABEL_PAYLOAD, NAME_PAYLOAD, SCRIPT_PAYLOAD, T0, consoleRig } from './rig.js';
 
 type Rig = Awaited<ReturnType<typeof consoleRig>>;
@@ -268,7 +270,6 @@ describe('console sessions across servers', () => {
       } finally {
         await b.close();
       }
-      const { hashApiKey } = await import('../../../src/server/index.js');
       const c = await consoleRig({ sessionSecret: secret, keys: { ops: { hash: hashApiKey('k-rotated-key-000000000000000'), scopes: ['admin', 'search'] } } });
       try {
         assert.equal((await c.app.inject({ url: '/console/sources', headers: { cookie: `stixgate_console=${value}` } })).statusCode, 401);
@@ -278,5 +279,24 @@ describe('console sessions across servers', () => {
     } finally {
       await a.close();
     }
+  });
+});
+
+describe('console pages of sources and sinks: remote error texts are escaped', () => {
+  it('an error and a summary key holding markup are shown as text; a run\'s samples are left out', () => {
+    const principal = { keyId: 'ops', scopes: new Set(['admin'] as const), maxTlp: 'amber' as const };
+    const ctx = { principal, csrf: 'tok', path: '/console/sources' };
+    const run = { started: '2026-06-01T00:00:00.000Z', ended: '2026-06-01T00:00:01.000Z', outcome: 'error' as const, error: `HTTP 500 from feed: ${SCRIPT_PAYLOAD}${ATTR_PAYLOAD}` };
+    const src = sourcesBody([{ id: 'feed_x', type: 'text_list', state: 'idle', paused: false, running: false, last_run: run, consecutive_failures: 2, last_summary: { [LABEL_PAYLOAD]: 3, samples: [{ message: SCRIPT_PAYLOAD }] } as Record<string, unknown> }], ctx);
+    const sink = sinksBody([{ id: 'splunk', type: 'splunk_kv', state: 'auth_refused', paused: false, running: false, last_run: run, consecutive_failures: 1, max_tlp: 'green', cursor: 3, head: 9, lag: 6 }], ctx, { deadLetters: () => 4 });
+    for (const [name, body] of [['sources', src], ['sinks', sink]]) {
+      for (const p of [SCRIPT_PAYLOAD, ATTR_PAYLOAD, LABEL_PAYLOAD]) assert.equal(body.includes(p), false, `${name}: raw ${p}`);
+      assert.equal(/<script|<img|<svg/i.test(body), false, name);
+      assert.ok(body.includes('HTTP 500 from feed: &#60;script&#62;'), `${name}: the error as text`);
+    }
+    assert.match(src, /<td class="bad">failing<\/td>/);
+    assert.match(sink, /<td class="bad">credentials refused<\/td>/);
+    assert.match(sink, /<td class="num warn">6<\/td><td class="num">4<\/td>/, 'lag and dead letters');
+    assert.equal(src.includes('samples'), false, 'a run\'s rejection samples (feed values) are not shown');
   });
 });
