@@ -189,7 +189,7 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
   finishRoutes();
   if (o.admin) ingestRoutes(app, { control: o.admin, auth, bodyLimit: c.ingest_body_limit_bytes });
   const consoleConfig = c.console ?? consoleSchema.defaultValue!;
-  if (consoleConfig.enabled) consoleRoutes(app, { config: consoleConfig, auth, store: o.store, metrics: o.metrics, access: o.access, cursors, admin: o.admin, correlator, now });
+  if (consoleConfig.enabled) consoleRoutes(app, { config: consoleConfig, auth, store: o.store, metrics: o.metrics, access: o.access, cursors, admin: o.admin, correlator, now, sinks: o.sinks ?? (() => []) });
   return app;
 }
 

@@ -432,7 +432,7 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
     assert.ok(cut >= 10, `samples were cut to the caller's ceiling ${cut} times`);
   });
 
-  it('delivery ledger (GET /api/v1/deliveries): a row shows the contributions the reader may see with their TLP, a score only when it sees them all, nothing when it sees none', async () => {
+  it('delivery ledger (GET /api/v1/deliveries, lookups with deliveries=true, the console\'s why page): a row shows the contributions the reader may see with their TLP, a score only when it sees them all, nothing when it sees none', async () => {
     // every value recorded as present in one sink, behind all of its stored contributions
     for (const v of VALUES) {
       const obj = (await store.query({ value: v.value })).objects[0];
@@ -457,6 +457,16 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
         // the same entries in a lookup answer with deliveries=true
         const lookup = await app.inject({ method: 'GET', url: `/api/v1/lookup?value=${v.value}&deliveries=true`, headers: r.headers });
         eq(lookup.json().deliveries, body.deliveries, `${where} lookup deliveries=true`);
+        // the console's why page: the same rows, a key needed (no anonymous console)
+        const page = await app.inject({ url: `/console/why?value=${v.value}`, headers: { ...r.headers, accept: 'text/html' } });
+        if (!r.sightings) {
+          eq(page.statusCode, 401, `${where} console`);
+          continue;
+        }
+        eq(page.statusCode, 200, `${where} console`);
+        const rows = [...page.body.matchAll(/<tr class="delivery">(.*?)<\/tr>/gs)].map((m) => [...m[1].matchAll(/<span class="value">([^<]+)<\/span>/g)].map((x) => x[1]));
+        eq(rows, seen.length ? [seen.map((c) => c.source).sort()] : [], `${where} console rows`);
+        noLeak(page.body, hiddenOf(v, r.ceiling), `${where} console`);
       }
       const batch = await app.inject({ method: 'POST', url: '/api/v1/lookup', headers: r.headers, payload: { values: VALUES.map((v) => v.value), deliveries: true } });
       eq(batch.statusCode, 200, `${r.name} batch deliveries=true`);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
-import { ATTR_PAYLOAD, IDS, KEYS, LABEL_PAYLOAD, NAME_PAYLOAD, SCRIPT_PAYLOAD, consoleRig } from '../server/console/rig.js';
+import { ATTR_PAYLOAD, IDS, KEYS, LABEL_PAYLOAD, NAME_PAYLOAD, SCRIPT_PAYLOAD, VENDOR_PAYLOAD, consoleRig } from '../server/console/rig.js';
 
 /**
  * The console in a real headless Chromium (Debian's package; scripts/chromium.sh installs it and
@@ -71,7 +71,7 @@ describe('console in a headless browser', () => {
     assert.deepEqual(ran, []);
   }
 
-  it('sign-in, sources, sinks, search, an object with a <script> description and one with attribute-breaking text: shown as text, no script runs', async () => {
+  it('sign-in, sources, sinks, search, an object with a <script> description and one with attribute-breaking text, the why of a rejected value: shown as text, no script runs', async () => {
     const c = await context(true);
     const p = await c.newPage();
     watch(p);
@@ -122,6 +122,18 @@ describe('console in a headless browser', () => {
     await pwned(p);
     await shot(p, '06-object-script-payload');
 
+    // the why of a value: the ledger row of the rejected value, with the vendor's message as text
+    await p.click('nav a:has-text("Why")');
+    await p.fill('input[name=value]', 'evil.example');
+    await Promise.all([p.waitForURL(/why\?value=evil\.example/), p.click('form.search button')]);
+    const delivery = p.locator('tr.delivery');
+    assert.equal(await delivery.count(), 1);
+    assert.equal(await delivery.locator('td').nth(2).textContent(), 'rejected');
+    assert.equal(await delivery.locator('td .err').textContent(), VENDOR_PAYLOAD);
+    assert.equal(await p.locator('main iframe').count(), 0);
+    await pwned(p);
+    await shot(p, '07-why-rejected');
+
     // the whole search list: every name of the store, hostile ones included, as text
     await p.goto(`${base}/console/search`);
     assert.equal(await p.locator('#results tbody tr').count(), 3);
@@ -137,8 +149,8 @@ describe('console in a headless browser', () => {
     assert.equal(p.url(), `${base}/console/sources`);
     assert.match((await p.locator('.error-box').textContent())!, /lacks the "admin" scope/);
     assert.equal(await p.locator('text=feed_x').count(), 0);
-    assert.equal(await p.locator('nav a').allTextContents().then((t) => t.join(',')), 'Search');
-    await shot(p, '07-forbidden-sources');
+    assert.equal(await p.locator('nav a').allTextContents().then((t) => t.join(',')), 'Search,Why');
+    await shot(p, '08-forbidden-sources');
     // a CLEAR key: the GREEN and AMBER values are not there
     await p.goto(`${base}/console/search`);
     assert.deepEqual(await p.locator('#results td.value a').allTextContents(), ['198.51.100.23']);
@@ -149,24 +161,24 @@ describe('console in a headless browser', () => {
 
     const c2 = await context(true);
     const p2 = await c2.newPage();
-    await signIn(p2, KEYS.lookupOnly, '/console/search');
-    assert.match((await p2.locator('.error-box').textContent())!, /neither the admin nor the search scope/);
+    await signIn(p2, KEYS.metricsOnly, '/console/search');
+    assert.match((await p2.locator('.error-box').textContent())!, /none of the admin, search and lookup scopes/);
     assert.equal((await c2.cookies()).some((x) => x.name === 'stixgate_console'), false, 'no session');
-    await shot(p2, '08-sign-in-refused');
+    await shot(p2, '09-sign-in-refused');
     await c2.close();
   });
 
-  it('with JavaScript off every read-only view works: sign-in, sources, sinks, search, object', async () => {
+  it('with JavaScript off every read-only view works: sign-in, sources, sinks, search, object, why', async () => {
     const c = await context(false);
     const p = await c.newPage();
     await signIn(p, KEYS.ops, '/console/search?value=198.51.100.23');
     assert.equal(await p.locator('#results tbody tr').count(), 1);
-    await shot(p, '09-nojs-search');
+    await shot(p, '10-nojs-search');
     await Promise.all([p.waitForURL(`${base}/console/objects/${IDS.script}`), p.click('#results td.value a')]);
     assert.equal(await p.locator('#object-description').textContent(), SCRIPT_PAYLOAD);
     assert.equal(await p.locator('#provenance tbody tr').count(), 1);
-    await shot(p, '10-nojs-object');
-    for (const [path, sel, name] of [['/console/sources', '#source-feed_x', '11-nojs-sources'], ['/console/sinks', '#sink-splunk_main', '12-nojs-sinks']] as const) {
+    await shot(p, '11-nojs-object');
+    for (const [path, sel, name] of [['/console/sources', '#source-feed_x', '12-nojs-sources'], ['/console/sinks', '#sink-splunk_main', '13-nojs-sinks'], ['/console/why?value=198.51.100.23', 'tr.delivery', '14-nojs-why']] as const) {
       const r = await p.goto(base + path);
       assert.equal(r?.status(), 200, path);
       assert.equal(await p.locator(sel).count(), 1, path);

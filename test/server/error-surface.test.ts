@@ -226,8 +226,9 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
     // the console (docs/console.md): pages need the scope of the API they show; sign-in and the stylesheet need no key
     { url: '/console/login', path: '/console/login', methods: ['GET', 'HEAD', 'POST'] },
     { url: STYLE_PATH, path: STYLE_PATH, methods: ['GET', 'HEAD'] },
-    { url: '/console', path: '/console', methods: ['GET', 'HEAD'], key: ADMIN, wrongKey: KEYS.reader },
-    { url: '/console/logout', path: '/console/logout', methods: ['POST'], key: SEARCHER, wrongKey: KEYS.reader },
+    { url: '/console', path: '/console', methods: ['GET', 'HEAD'], key: ADMIN, wrongKey: KEYS.metrics },
+    { url: '/console/logout', path: '/console/logout', methods: ['POST'], key: SEARCHER, wrongKey: KEYS.metrics },
+    { url: '/console/why?value=198.51.100.7', path: '/console/why', methods: ['GET', 'HEAD'], key: KEYS.reader, wrongKey: ADMIN },
     { url: '/console/search', path: '/console/search', methods: ['GET', 'HEAD'], key: SEARCHER, wrongKey: ADMIN },
     { url: related.replace('/api/v1', '/console').replace('/related', ''), path: '/console/objects/:id', methods: ['GET', 'HEAD'], key: SEARCHER, wrongKey: ADMIN },
     ...[
@@ -270,7 +271,7 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
       checked++;
     }
   }
-  assert.equal(checked, 33 * 7 * 4 + 5 * 7);
+  assert.equal(checked, 34 * 7 * 4 + 5 * 7);
   for (const method of ['GET', 'POST', 'PUT', 'DELETE'] as const) {
     assert.equal((await app.inject({ method, url: '/api/v1/admin/no-such-thing', headers: bearer(ADMIN) })).statusCode, 404, method);
   }

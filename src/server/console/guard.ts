@@ -5,8 +5,8 @@ import type { ApiScope } from '../schema.js';
 import type { PageContext } from './layout.js';
 import { SESSION_COOKIE, type ConsoleSessions } from './session.js';
 
-/** The scopes that open a console page; a key with neither is refused at sign-in and sees nothing. */
-export const CONSOLE_SCOPES: readonly ApiScope[] = ['admin', 'search'];
+/** The scopes that open a console page; a key with none of them is refused at sign-in and sees nothing. */
+export const CONSOLE_SCOPES: readonly ApiScope[] = ['admin', 'search', 'lookup'];
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -10,6 +10,7 @@ import { loginPage } from './login-page.js';
 import { loginRoutes } from './login-routes.js';
 import { opsRoutes } from './ops-routes.js';
 import { searchRoutes } from './search-routes.js';
+import { whyRoutes } from './why-routes.js';
 import { ConsoleSessions, LOGIN_COOKIE, loginCookieOptions } from './session.js';
 import type { ConsoleKit, ConsoleRoute, ConsoleRoutesOptions } from './kit.js';
 
@@ -66,6 +67,7 @@ export function consoleRoutes(app: FastifyInstance, o: ConsoleRoutesOptions): vo
     loginRoutes(sub, kit);
     opsRoutes(sub, kit);
     searchRoutes(sub, kit);
+    whyRoutes(sub, kit);
     // this context loads after the root's 405 routes are made: it adds its own
     for (const r of routes) refuseOtherMethods(sub, r.url, new Set(r.methods.flatMap((m) => (m === 'GET' ? ['GET', 'HEAD'] : [m]))), r.onRequest);
   });

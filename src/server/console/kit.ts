@@ -20,6 +20,8 @@ export interface ConsoleRoutesOptions {
   /** The sources and sinks pages need the admin control (a daemon); without it they say so. */
   admin?: AdminControl;
   correlator?: Correlator;
+  /** The configured sinks' ids (the delivery ledger answers one entry per sink). */
+  sinks: () => readonly string[];
   now: () => number;
 }
 

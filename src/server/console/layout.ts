@@ -19,10 +19,11 @@ export interface PageContext {
   path: string;
 }
 
-const NAV: { path: string; label: string; scope: 'admin' | 'search' }[] = [
+const NAV: { path: string; label: string; scope: 'admin' | 'search' | 'lookup' }[] = [
   { path: '/console/sources', label: 'Sources', scope: 'admin' },
   { path: '/console/sinks', label: 'Sinks', scope: 'admin' },
   { path: '/console/search', label: 'Search', scope: 'search' },
+  { path: '/console/why', label: 'Why', scope: 'lookup' },
 ];
 
 /** The pages a principal may open (its scopes decide). */

@@ -6,7 +6,7 @@ import { page } from './layout.js';
  * POST body, and exchanged for a session cookie; it is never put in a URL or a cookie).
  */
 export function loginPage(o: { csrf: string; next: string; message?: string }): string {
-  const body = html`<div class="login">!${o.message === undefined ? '' : html`<div class="error-box" role="alert">${o.message}</div>`}<form method="post" action="/console/login"><label for="key">API key</label><input id="key" name="key" type="password" autocomplete="current-password" required maxlength="512" autofocus><input type="hidden" name="csrf" value="${o.csrf}"><input type="hidden" name="next" value="${o.next}"><button type="submit">Sign in</button></form><p class="muted">Use a key with the <code>admin</code> scope (sources, sinks) or the <code>search</code> scope (search, objects). What you see is what the key may see: its scopes and its TLP ceiling decide.</p></div>`;
+  const body = html`<div class="login">!${o.message === undefined ? '' : html`<div class="error-box" role="alert">${o.message}</div>`}<form method="post" action="/console/login"><label for="key">API key</label><input id="key" name="key" type="password" autocomplete="current-password" required maxlength="512" autofocus><input type="hidden" name="csrf" value="${o.csrf}"><input type="hidden" name="next" value="${o.next}"><button type="submit">Sign in</button></form><p class="muted">Use a key with the <code>admin</code> scope (sources, sinks), the <code>search</code> scope (search, objects) or the <code>lookup</code> scope (why a value is or is not in each sink). What you see is what the key may see: its scopes and its TLP ceiling decide.</p></div>`;
   return page('Sign in', body);
 }
 

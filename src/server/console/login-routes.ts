@@ -18,7 +18,7 @@ const formBody = {
 /**
  * `GET /console/login` (the form), `POST /console/login` (a key for a session cookie) and
  * `POST /console/logout`. The sign-in is refused, with the form again, for a stale or cross-site
- * form, an invalid key, and a key with neither console scope (it would see nothing).
+ * form, an invalid key, and a key with none of the console's scopes (it would see nothing).
  */
 export function loginRoutes(app: FastifyInstance, kit: ConsoleKit): void {
   const form = (req: FastifyRequest, reply: FastifyReply, status: number, next: string, message?: string) => {
@@ -42,7 +42,7 @@ export function loginRoutes(app: FastifyInstance, kit: ConsoleKit): void {
     if (!p) return form(req, reply, 401, next, 'This key is not valid here (unknown, expired, or not allowed from this address).');
     req.principal = p; // the audit line names the key id
     const scope = CONSOLE_SCOPES.find((s) => p.scopes.has(s));
-    if (scope === undefined) return form(req, reply, 403, next, `This key has neither the admin nor the search scope: the console has nothing to show it.`);
+    if (scope === undefined) return form(req, reply, 403, next, 'This key has none of the admin, search and lookup scopes: the console has nothing to show it.');
     const limited = kit.auth.authorize(p, scope);
     if (limited) throw limited;
     const session = kit.sessions.seal(p.keyId!, kit.auth.digestOf(p.keyId!)!);

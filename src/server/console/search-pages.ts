@@ -70,8 +70,8 @@ export function errorBox(message: string): string {
   return html`<div class="error-box" role="alert">${message}</div>`;
 }
 
-/** One object as the reader sees it: summary, score, provenance, related names and the full view as JSON. */
-export function objectBody(view: StixObject, provenance: Provenance[], related: Record<string, string[]> | undefined): string {
+/** One object as the reader sees it: summary, score, provenance, related names, the delivery ledger of its values (markup) and the full view as JSON. */
+export function objectBody(view: StixObject, provenance: Provenance[], related: Record<string, string[]> | undefined, deliveries: string): string {
   const x = (view.x_stixgate ?? {}) as Record<string, unknown>;
   const summary: [string, string][] = [
     ['id', html`<span class="value">${view.id}</span>`],
@@ -94,6 +94,6 @@ export function objectBody(view: StixObject, provenance: Provenance[], related: 
   const rel = related && Object.keys(related).length
     ? kvTable(Object.entries(related).sort().map(([k, names]) => [k, html`${names.join(', ')}`]))
     : html`<p class="muted">none that this key may see</p>`;
-  return html`<h2>Summary</h2>!${kvTable(summary)}<h2>Score</h2>!${kvTable(scoreRows)}<p class="muted">The score is computed from the contributions this key may see; stixgate keeps the current score, not past ones.</p><h2>Provenance</h2><table id="provenance"><thead><tr><th>source</th><th>TLP</th><th class="num">confidence</th><th>first seen</th><th>last seen</th><th>labels</th></tr></thead><tbody>!${prov}</tbody></table><h2>Related</h2>!${rel}<h2>As the API answers it</h2><pre id="object-json">${JSON.stringify(view, null, 2)}</pre>`;
+  return html`<h2>Summary</h2>!${kvTable(summary)}<h2>Score</h2>!${kvTable(scoreRows)}<p class="muted">The score is computed from the contributions this key may see; stixgate keeps the current score, not past ones.</p><h2>Provenance</h2><table id="provenance"><thead><tr><th>source</th><th>TLP</th><th class="num">confidence</th><th>first seen</th><th>last seen</th><th>labels</th></tr></thead><tbody>!${prov}</tbody></table><h2>Related</h2>!${rel}<h2>Deliveries</h2><div id="deliveries">!${deliveries}</div><h2>As the API answers it</h2><pre id="object-json">${JSON.stringify(view, null, 2)}</pre>`;
 }
 

@@ -7,6 +7,11 @@ import { ApiError } from '../errors.js';
 import { STIX_ID } from '../objects.js';
 import { provenanceOf } from '../provenance.js';
 import type { ConsoleKit } from './kit.js';
+import type { Principal } from '../auth.js';
+import type { StixObject } from '../../core/stix.js';
+import { objectObservables } from '../../core/object-observables.js';
+import { deliveriesTable } from './why-pages.js';
+import { ledgerAnswer } from './why-routes.js';
 import { FORM_FIELDS, errorBox, nameOf, objectBody, resultsTable, searchForm, type SearchForm } from './search-pages.js';
 
 /** Rows per console search page. */
@@ -59,8 +64,25 @@ export function searchRoutes(app: FastifyInstance, kit: ConsoleKit): void {
       if (!view) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such object');
       const related = kit.correlator?.relatedSummary(view.id, req.principal!.maxTlp) as unknown as Record<string, string[]> | undefined;
       const nonEmpty = related && Object.fromEntries(Object.entries(related).filter(([, v]) => v.length > 0));
-      return kit.render(req, reply, `${view.type} ${nameOf(view)}`.slice(0, 200), objectBody(view, provenanceOf(view, kit.policy), nonEmpty) + html`<p><a href="/console/search">← Search</a></p>`);
+      const ledger = await ledgerSection(kit, view, req.principal!);
+      return kit.render(req, reply, `${view.type} ${nameOf(view)}`.slice(0, 200), objectBody(view, provenanceOf(view, kit.policy), nonEmpty, ledger) + html`<p><a href="/console/search">← Search</a></p>`);
     },
   );
   kit.route({ url: '/console/objects/:id', methods: ['GET'], onRequest: [search] });
+}
+
+/** Values of one object whose deliveries the object page lists at most. */
+const LEDGER_VALUES = 5;
+
+/** The delivery ledger of the object's values (the `lookup` scope reads it, as on the API). */
+async function ledgerSection(kit: ConsoleKit, view: StixObject, p: Principal): Promise<string> {
+  if (!p.scopes.has('lookup')) return html`<p class="muted">The delivery ledger needs the <code>lookup</code> scope, which this key lacks.</p>`;
+  const values = [...new Set(objectObservables(view).map((o) => o.value))].slice(0, LEDGER_VALUES);
+  if (values.length === 0) return html`<p class="muted">This object stands for no observable value: sinks receive none.</p>`;
+  const parts: string[] = [];
+  for (const value of values) {
+    const { answer, missing } = await ledgerAnswer(kit, value, p.maxTlp);
+    parts.push(html`<h3 class="value">${value} <a href="/console/why?value=${encodeURIComponent(value)}">why?</a></h3>!${answer ? deliveriesTable(answer) : html`<p class="notice">${missing}</p>`}`);
+  }
+  return parts.join('');
 }

@@ -5,7 +5,7 @@ import { CONSOLE_CSP } from '../../../src/server/console/index.js';
 import { STYLE_PATH } from '../../../src/server/console/style.js';
 import { hashApiKey } from '../../../src/server/index.js';
 import { sinksBody, sourcesBody } from '../../../src/server/console/ops-pages.js';
-import { ATTR_PAYLOAD, IDS, KEYS, LABEL_PAYLOAD, NAME_PAYLOAD, SCRIPT_PAYLOAD, T0, consoleRig } from './rig.js';
+import { ATTR_PAYLOAD, IDS, KEYS, LABEL_PAYLOAD, NAME_PAYLOAD, SCRIPT_PAYLOAD, T0, VENDOR_PAYLOAD, consoleRig } from './rig.js';
 
 type Rig = Awaited<ReturnType<typeof consoleRig>>;
 const HTML = { accept: 'text/html,application/xhtml+xml' };
@@ -49,7 +49,7 @@ describe('console: server-rendered pages, sign-in, escaping, CSP and scopes', ()
 
   it('every page carries the strict CSP and no script, inline style or event handler; the stylesheet is served', async () => {
     const cookie = `stixgate_console=${await session(rig.app, KEYS.ops)}`;
-    for (const url of ['/console/login', '/console/sources', '/console/sinks', '/console/search', `/console/search?value=evil.example`, `/console/objects/${IDS.attr}`, `/console/objects/${IDS.script}`]) {
+    for (const url of ['/console/login', '/console/sources', '/console/sinks', '/console/search', `/console/search?value=evil.example`, `/console/objects/${IDS.attr}`, `/console/objects/${IDS.script}`, '/console/why', '/console/why?value=evil.example']) {
       const res = await rig.app.inject({ url, headers: { ...HTML, cookie } });
       assert.equal(res.statusCode, 200, url);
       assert.equal(res.headers['content-security-policy'], CONSOLE_CSP, url);
@@ -62,6 +62,8 @@ describe('console: server-rendered pages, sign-in, escaping, CSP and scopes', ()
       assert.equal(/\sstyle=/i.test(res.body), false, `${url}: no inline style`);
       assert.equal(/\son[a-z]+=/i.test(res.body), false, `${url}: no event handler attribute`);
       assert.ok(res.body.includes(`<link rel="stylesheet" href="${STYLE_PATH}">`), url);
+      // the console's own markup is never escaped by mistake (a nested template interpolated without `!`)
+      assert.equal(/&#60;\/?(strong|span|div|form|input|time|a|td|tr|table|p|button|code|h[1-3]|br|label|select|option)[ &]/.test(res.body), false, `${url}: escaped console markup`);
     }
     assert.doesNotMatch(CONSOLE_CSP, /script-src|unsafe-inline|unsafe-eval/);
     assert.match(CONSOLE_CSP, /default-src 'none'/);
@@ -130,10 +132,10 @@ describe('console: server-rendered pages, sign-in, escaping, CSP and scopes', ()
     const bad = await signIn(rig.app, 'k-not-a-key-000000000000000');
     assert.equal(bad.statusCode, 401);
     assert.equal(setCookie(bad, 'stixgate_console'), undefined);
-    const lookup = await signIn(rig.app, KEYS.lookupOnly);
-    assert.equal(lookup.statusCode, 403);
-    assert.match(lookup.body, /neither the admin nor the search scope/);
-    assert.equal(setCookie(lookup, 'stixgate_console'), undefined);
+    const metrics = await signIn(rig.app, KEYS.metricsOnly);
+    assert.equal(metrics.statusCode, 403);
+    assert.match(metrics.body, /none of the admin, search and lookup scopes/);
+    assert.equal(setCookie(metrics, 'stixgate_console'), undefined);
     const cross = await signIn(rig.app, KEYS.ops, { 'sec-fetch-site': 'cross-site' });
     assert.equal(cross.statusCode, 403);
     const origin = await signIn(rig.app, KEYS.ops, { origin: 'https://evil.example' });
@@ -255,6 +257,55 @@ describe('console: server-rendered pages, sign-in, escaping, CSP and scopes', ()
     const out = await rig.app.inject({ method: 'POST', url: '/console/logout', headers: { cookie: `stixgate_console=${value}`, 'content-type': 'application/x-www-form-urlencoded' }, payload: `csrf=${encodeURIComponent(csrf)}` });
     assert.equal(out.statusCode, 303);
     assert.match(String(setCookie(out, 'stixgate_console')?.attrs), /Expires=Thu, 01 Jan 1970/);
+  });
+});
+
+describe('console: the why of a value (the delivery ledger)', () => {
+  let rig: Rig;
+  before(async () => {
+    rig = await consoleRig();
+  });
+  after(() => rig?.close());
+
+  it('each sink\'s state, since when, the change, the sources and the vendor\'s message (escaped)', async () => {
+    const cookie = `stixgate_console=${await session(rig.app, KEYS.ops)}`;
+    const rejected = await rig.app.inject({ url: '/console/why?value=evil.example', headers: { ...HTML, cookie } });
+    assert.equal(rejected.statusCode, 200);
+    const row = /<tr class="delivery">.*?<\/tr>/s.exec(rejected.body)?.[0] ?? '';
+    assert.match(row, /<td class="value">splunk_main<\/td><td>domain-name<\/td><td class="bad">rejected<\/td>/);
+    assert.ok(row.includes('invalid indicator &#60;iframe src&#61;&#34;javascript:alert(1)&#34;&#62;&#60;/iframe&#62;'), 'the vendor message as text');
+    assert.equal(rejected.body.includes(VENDOR_PAYLOAD), false);
+    assert.ok(row.includes('<time datetime="2026-06-01T00:01:00.000Z">'), 'since the push');
+    assert.match(row, /<span class="value">feed_x<\/span> <span class="tlp tlp-green">TLP:GREEN<\/span>/);
+    assert.ok(rejected.body.includes('<span class="value" id="why-value">evil.example</span> as <strong>domain-name</strong>'));
+    const present = await rig.app.inject({ url: '/console/why?value=198.51.100.23', headers: { ...HTML, cookie } });
+    assert.match(present.body, /<td class="ok">present<\/td><td>pushed<\/td>/);
+    // the object page lists the ledger of its values
+    const obj = await rig.app.inject({ url: `/console/objects/${IDS.attr}`, headers: { ...HTML, cookie } });
+    assert.match(/<div id="deliveries">.*?<\/div>/s.exec(obj.body)?.[0] ?? '', /rejected/);
+    const bad = await rig.app.inject({ url: '/console/why?value=' + encodeURIComponent('not a value <b>'), headers: { ...HTML, cookie } });
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.body.includes('<b>'), false);
+  });
+
+  it('the ledger as the key\'s ceiling sees it; the lookup scope is needed, as on the API', async () => {
+    const clear = `stixgate_console=${await session(rig.app, KEYS.searcher)}`;
+    const green = await rig.app.inject({ url: '/console/why?value=evil.example', headers: { ...HTML, cookie: clear } });
+    assert.equal(green.statusCode, 200);
+    for (const t of ['rejected', 'feed_x', 'invalid indicator']) assert.equal(green.body.includes(t), false, t);
+    assert.match(green.body, /No sink has a record of this value that this key may see/);
+    const admin = `stixgate_console=${await session(rig.app, KEYS.adminOnly)}`;
+    const refused = await rig.app.inject({ url: '/console/why?value=evil.example', headers: { ...HTML, cookie: admin } });
+    assert.equal(refused.statusCode, 403);
+    assert.equal(refused.body.includes('rejected'), false);
+    // a lookup-only key signs in to the why page alone
+    const res = await signIn(rig.app, KEYS.lookupOnly);
+    assert.equal(res.statusCode, 303);
+    const lookup = `stixgate_console=${setCookie(res, 'stixgate_console')!.value}`;
+    assert.equal((await rig.app.inject({ url: '/console', headers: { ...HTML, cookie: lookup } })).headers.location, '/console/why');
+    const page = await rig.app.inject({ url: '/console/why?value=evil.example', headers: { ...HTML, cookie: lookup } });
+    assert.deepEqual([...page.body.matchAll(/<nav>(.*?)<\/nav>/g)].map((m) => m[1].replace(/<[^>]+>/g, ' ').trim()), ['Why']);
+    assert.match(page.body, /rejected/);
   });
 });
 

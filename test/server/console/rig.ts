@@ -16,6 +16,11 @@ import { registry } from '../../../integrations/index.js';
 import { buildConfigSchema } from '../../../src/config/config-schema.js';
 import { closeSinkComponent, createSinkComponent } from '../../../src/delivery/component.js';
 import { PROJECT_ROOT } from '../../helpers/corpus.js';
+import Bottleneck from 'bottleneck';
+import { runSink } from '../../../src/delivery/runner.js';
+import { DeadLetterFile } from '../../../src/delivery/dead-letter.js';
+import { checkSinkMapping } from '../../../src/delivery/records.js';
+import type { CommonSinkConfig, Sink, SinkOutcome, SinkRecord } from '../../../src/delivery/types.js';
 
 /**
  * A server with the console over a real embedded store holding hostile feed text (the server-side
@@ -28,12 +33,25 @@ export const SCRIPT_PAYLOAD = '<script>document.title="pwned-by-script";window._
 export const ATTR_PAYLOAD = '"><img src=x onerror="document.title=\'pwned-by-attr\'">';
 export const NAME_PAYLOAD = "' autofocus onfocus='document.title=`pwned-by-name`";
 export const LABEL_PAYLOAD = '<svg onload=alert(1)>';
+/** The remote side's rejection message for evil.example (vendor text reaches the ledger as it came). */
+export const VENDOR_PAYLOAD = 'invalid indicator <iframe src="javascript:alert(1)"></iframe>';
+
+/** A remote side in memory: accepts every record but evil.example, which it rejects with `VENDOR_PAYLOAD`. */
+class MemorySink implements Sink {
+  limits = { maxBatch: 50, concurrency: 1 };
+  private answer(records: SinkRecord[]): SinkOutcome[] {
+    return records.map((r): SinkOutcome => (r.observable.value === 'evil.example' ? { status: 'reject', reason: VENDOR_PAYLOAD } : { status: 'ok' }));
+  }
+  async upsert(records: SinkRecord[]) { return this.answer(records); }
+  async remove(records: SinkRecord[]) { return this.answer(records); }
+}
 
 export const KEYS = {
   ops: 'k-console-ops-5f1e2d3c4b5a69788796',
   searcher: 'k-console-search-clear-0a1b2c3d4e5f',
   adminOnly: 'k-console-admin-only-9a8b7c6d5e4f3a',
   lookupOnly: 'k-console-lookup-only-1f2e3d4c5b6a7',
+  metricsOnly: 'k-console-metrics-only-7e6d5c4b3a2',
 } as const;
 
 export const IDS = {
@@ -63,10 +81,11 @@ export async function consoleRig(o: { now?: () => number; sessionSecret?: string
   const access = accessPolicy({ defaultTlp: 'amber', scoring: NO_DECAY_SCORING });
   const { index } = await buildIndex(store, { now, access });
   const keys = o.keys ?? {
-    ops: { hash: hashApiKey(KEYS.ops), scopes: ['admin', 'search'], max_tlp: 'amber' },
-    searcher: { hash: hashApiKey(KEYS.searcher), scopes: ['search'], max_tlp: 'clear' },
+    ops: { hash: hashApiKey(KEYS.ops), scopes: ['admin', 'search', 'lookup'], max_tlp: 'amber' },
+    searcher: { hash: hashApiKey(KEYS.searcher), scopes: ['search', 'lookup'], max_tlp: 'clear' },
     admin_only: { hash: hashApiKey(KEYS.adminOnly), scopes: ['admin'], max_tlp: 'amber' },
     lookup_only: { hash: hashApiKey(KEYS.lookupOnly), scopes: ['lookup'] },
+    metrics_only: { hash: hashApiKey(KEYS.metricsOnly), scopes: ['metrics'] },
   };
   const cfg = validate(serverSchema, { api_keys: keys, rate_limit: { enabled: false }, ...(o.sessionSecret ? { console: { session_secret: o.sessionSecret } } : {}) });
   if (!cfg.ok) throw new Error(JSON.stringify(cfg.issues));
@@ -78,10 +97,19 @@ export async function consoleRig(o: { now?: () => number; sessionSecret?: string
   const sinkConfig = validate(buildConfigSchema(registry), { sinks: { splunk_main: { type: 'splunk_kv', url: 'https://127.0.0.1:9', auth: { username: 'u', password: 'p' }, max_tlp: 'green', allow_insecure: true } } });
   if (!sinkConfig.ok) throw new Error(JSON.stringify(sinkConfig.issues));
   const sinks = Object.entries(sinkConfig.value.sinks).map(([id, c]) => createSinkComponent(id, c as never, { registry, logger: pino({ level: 'silent' }), configDir: dir, mappingsDir: join(PROJECT_ROOT, 'mappings'), dataDir: join(dir, 'data') }));
+  // one push of that sink through the real runner (to an in-memory remote side): the delivery ledger's rows
+  if ((await store.getCursor('sink:splunk_main')) === undefined) {
+    await runSink({
+      id: 'splunk_main', sink: new MemorySink(), config: { ...(sinks[0].config as CommonSinkConfig), filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] } },
+      store, http: { request: async () => { throw new Error('no http'); } }, logger: pino({ level: 'silent' }),
+      mapping: checkSinkMapping({ fields: { value: 'value' } }, 'console').fields, deadLetter: new DeadLetterFile(join(dir, 'dead-letter', 'splunk_main.jsonl')),
+      limiter: new Bottleneck({ maxConcurrent: 1 }), signal: new AbortController().signal, now: () => T0 + 60_000, access,
+    });
+  }
   const metrics = new Metrics({ defaults: false });
   const app = buildServer({
     config: cfg.value, index, store, metrics, logger: pino({ level: 'silent' }), isReady: () => true, now, access,
-    admin: adminWithoutDaemon({ store, access, now, sources, sinks }),
+    admin: adminWithoutDaemon({ store, access, now, sources, sinks }), sinks: () => sinks.map((c) => c.id),
   });
   await app.ready();
   return {
