@@ -36,6 +36,7 @@ import { runA9 } from './a9-flood.js';
 import { runW7 } from './w7-during-ingest.js';
 import { runRedos } from './redos.js';
 import { runW15 } from './w15-edl.js';
+import { runLedgerBench } from './w-ledger.js';
 
 
 /** W1 (1M-row CSV over HTTP) and W4 (the same again, then with 10% changed). */
@@ -208,6 +209,7 @@ const workloads: Record<string, (scale: number) => Promise<Row[]>> = {
   a9: (scale) => runA9({ scale }),
   redos: async () => runRedos(),
   w15: (scale) => runW15({ scale }),
+  ledger: (scale) => runLedgerBench({ scale }),
 };
 const [name, scaleArg] = process.argv.slice(2);
 const fn = workloads[name];
