@@ -59,6 +59,13 @@ export interface MergeContext {
 export interface MergeResult {
   object: StixObject;
   outcome: MergeOutcome;
+  /** The stored JSON of `object` when the merge already computed it (an update): callers store it instead of serialising again. */
+  json?: string;
+}
+
+/** The stored JSON of a merge result, computed only when the merge did not already. */
+export function resultJson(r: MergeResult): string {
+  return r.json ?? storedJson(r.object);
 }
 
 export const DEFAULT_SEEN_GRANULARITY_MS = 3_600_000;
@@ -332,15 +339,17 @@ export function mergeObject(existing: StixObject | undefined, item: IngestItem, 
       (keptExisting.x_stixgate as ScoreExtension).content_sources = f.contentSources;
     }
   }
-  if (storedJson(result) === (ctx.existingJson ?? storedJson(existing))) {
+  const json = storedJson(result);
+  if (json === (ctx.existingJson ?? storedJson(existing))) {
     return { object: existing, outcome: order < 0 ? 'stale' : 'unchanged' };
   }
   // something changed: the score is brought to now
   if (result.type === 'indicator' && f.t !== ctx.now && typeof (result.x_stixgate as ScoreExtension).scored_at === 'string') {
     const owners = (result.x_stixgate as ScoreExtension).content_sources ?? f.contentSources;
     result = finalize(join(result === keptExisting ? existing : incoming), sources, { ...f, t: ctx.now, contentSources: owners });
+    return { object: result, outcome: 'updated' };
   }
-  return { object: result, outcome: 'updated' };
+  return { object: result, outcome: 'updated', json };
 }
 
 /** Most ids one `Store.modify` call takes (both backends). */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { mergeObject, storedJson } from '../../src/store/merge.js';
+import { mergeObject, resultJson, storedJson } from '../../src/store/merge.js';
 import { scoreFromSources } from '../../src/store/score.js';
 import { DAY, HOUR, T0, clone, indicatorFor } from './fixtures.js';
 
@@ -30,6 +30,21 @@ it('mergeObject is pure and its outcomes follow the policy', () => {
   const stale = mergeObject(created.object, { object: { ...indicatorFor(1, { modified: T0 - DAY, validUntil: T0 + DAY }), created: obj.created, valid_from: obj.valid_from, name: 'x' }, source: 's', tlp: 'amber', confidence: 30 }, ctx);
   assert.equal(stale.outcome, 'stale');
   assert.equal(stale.object, created.object);
+});
+
+it('an update carries the stored JSON the merge computed for its comparison, so the store does not serialise the object again', () => {
+  const created = mergeObject(undefined, { object: indicatorFor(1, { validUntil: T0 + DAY }), source: 's', tlp: 'amber', confidence: 30 }, ctx);
+  assert.equal(created.json, undefined, 'a creation is serialised once, by the store');
+  assert.equal(resultJson(created), storedJson(created.object));
+  // a second source: same content, new provenance
+  const second = mergeObject(created.object, { object: indicatorFor(1, { validUntil: T0 + DAY }), source: 't', tlp: 'green', confidence: 60 }, ctx);
+  assert.equal(second.outcome, 'updated');
+  assert.equal(second.json, storedJson(second.object));
+  // a newer version, merged later (the score is brought to the later time: the object is rebuilt)
+  const later = { ...ctx, now: T0 + 3 * DAY };
+  const newer = mergeObject(second.object, { object: { ...indicatorFor(1, { modified: T0 + DAY, validUntil: T0 + 9 * DAY }), name: 'renamed' }, source: 's', tlp: 'amber', confidence: 30 }, later);
+  assert.equal(newer.outcome, 'updated');
+  assert.equal(resultJson(newer), storedJson(newer.object), 'whatever path the merge took, the JSON stored is the object\'s');
 });
 
 it('scores: max confidence (default 50) plus 10 per extra source, capped at 100', () => {

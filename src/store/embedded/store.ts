@@ -8,7 +8,7 @@ import type {
   ActiveIndicator, ActiveIndicatorPage, Change, ChangePage, IndexEntry, IndexPage, IngestItem, ModifyFn, ModifyOptions, ModifyResult, Query, QueryPage, Store, StoreStats,
   UpsertOptions, UpsertResult,
 } from '../contract.js';
-import { DEFAULT_SEEN_GRANULARITY_MS, mergeObject, modifyIds, storedJson, type MergeContext } from '../merge.js';
+import { DEFAULT_SEEN_GRANULARITY_MS, mergeObject, modifyIds, resultJson, storedJson, type MergeContext } from '../merge.js';
 import type { Scoring } from '../../score/model.js';
 import { classify, closeDatabase, openDatabase, type OpenedDatabase } from './open.js';
 import { buildQuery, encodeAfter, normaliseTime } from './query.js';
@@ -471,7 +471,7 @@ export class EmbeddedStore implements Store {
     let json: string | undefined;
     try {
       r = mergeObject(p.obj, item, p.json === undefined ? ctx : { ...ctx, existingJson: p.json });
-      if (r.outcome === 'created' || r.outcome === 'updated') json = storedJson(r.object);
+      if (r.outcome === 'created' || r.outcome === 'updated') json = resultJson(r);
     } catch (e) {
       // canonical JSON refuses values with no JSON form (NaN, Infinity, BigInt): reject the item
       if (!(e instanceof TypeError)) throw e;

@@ -4,7 +4,7 @@ import type { ObservableType, StixObject } from '../../core/stix.js';
 import type {
   Change, ChangePage, IndexEntry, IndexPage, IngestItem, ModifyFn, ModifyOptions, ModifyResult, Query, QueryPage, Store, StoreStats, UpsertOptions, UpsertResult,
 } from '../contract.js';
-import { DEFAULT_SEEN_GRANULARITY_MS, mergeObject, modifyIds, storedJson, type MergeContext, type MergeOutcome } from '../merge.js';
+import { DEFAULT_SEEN_GRANULARITY_MS, mergeObject, modifyIds, resultJson, storedJson, type MergeContext, type MergeOutcome } from '../merge.js';
 import type { Scoring } from '../../score/model.js';
 import { readExisting, writeObjects, type WriteContext, type WriteReport } from './bulk.js';
 import { createClient, safeUrl, storeError, withRetry, type RetryPolicy } from './client.js';
@@ -167,7 +167,7 @@ export class OpenSearchStore implements Store {
         outs.push(r.outcome);
         if (r.outcome === 'created' || r.outcome === 'updated') {
           obj = r.object;
-          json = storedJson(r.object);
+          json = resultJson(r);
           dirty = true;
         }
       }
