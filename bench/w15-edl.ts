@@ -81,7 +81,31 @@ function autocannon(url: string, headers: Record<string, string>, connections: n
   });
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** One server measured in turn with the others: its runs (CPU in this process when it runs here). */
+interface Variant {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  inProcess: boolean;
+  runs: (CannonResult & { cpuUs: number })[];
+}
+
+/** A variant's runs together: requests/s over all of them, the median p99, each round's rate. */
+function summary(v: Variant) {
+  const total = v.runs.reduce((a, r) => a + r.total, 0);
+  const statuses: Record<string, number> = {};
+  for (const r of v.runs) for (const [k, c] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + c;
+  return {
+    total, statuses,
+    rps: median(v.runs.map((r) => r.rps)),
+    p99: median(v.runs.map((r) => r.p99)),
+    errors: v.runs.reduce((a, r) => a + r.errors, 0),
+    rounds: v.runs.map((r) => Math.round(r.rps)).join('/'),
+    usPerReq: v.inProcess ? Math.round(v.runs.reduce((a, r) => a + r.cpuUs, 0) / Math.max(1, total)) : undefined,
+  };
+}
 
 export async function runW15({ scale }: { scale: number }): Promise<Row[]> {
   const n = Math.max(10_000, Math.round(1_000_000 * scale));
@@ -139,66 +163,70 @@ export async function runW15({ scale }: { scale: number }): Promise<Row[]> {
     await app.listen({ host: '127.0.0.1', port: 0 });
     return { app, base: `http://127.0.0.1:${(app.server.address() as { port: number }).port}` };
   };
-  const { app, base } = await serve(true);
+  const lean = await serve(true);
+  const slow = await serve(false);
   const body = snap();
   const g0 = performance.now();
-  const full = await fetch(`${base}/edl/big/ip`, { headers: { authorization: `Bearer ${KEY}` } });
+  const full = await fetch(`${lean.base}/edl/big/ip`, { headers: { authorization: `Bearer ${KEY}` } });
   const fullBytes = (await full.arrayBuffer()).byteLength;
   const fullSecs = (performance.now() - g0) / 1000;
   const conditional = { authorization: `Bearer ${KEY}`, 'if-none-match': body.etag };
-  const c0 = process.cpuUsage();
-  const load0 = loadavg()[0];
-  const ours = await autocannon(`${base}/edl/big/ip`, conditional, 100, secs);
-  const cpu = process.cpuUsage(c0);
-  const usPerReq = (cpu.user + cpu.system) / Math.max(1, ours.total);
-  await app.close();
-  // the same requests through fastify's route and hook chain (the lean path off)
-  const slow = await serve(false);
-  const s0 = process.cpuUsage();
-  const viaFastify = await autocannon(`${slow.base}/edl/big/ip`, conditional, 100, secs);
-  const slowCpu = process.cpuUsage(s0);
-  await slow.app.close();
   // the framework's own ceiling in this run: fastify hello-world, same generator
   const hello = Fastify();
   hello.get('/', async () => ({ hello: 'world' }));
   await hello.listen({ host: '127.0.0.1', port: 0 });
-  const helloRes = await autocannon(`http://127.0.0.1:${(hello.server.address() as { port: number }).port}/`, {}, 100, secs);
-  await hello.close();
-  const load1 = loadavg()[0];
-
+  // the ceiling for serving the file: nginx, one worker
   const file = join(dir, 'www', 'big.txt');
   rmSync(dirname(file), { recursive: true, force: true });
   await import('node:fs/promises').then((fs) => fs.mkdir(dirname(file), { recursive: true }));
   writeFileSync(file, body.body);
   const found = findNginx();
-  let peer: CannonResult | undefined;
-  let peerNote = '';
-  if ('bin' in found) {
-    const ng = await startNginx(found.bin, file, join(dir, 'nginx'));
-    try {
-      const head = await fetch(ng.url);
-      const etag = head.headers.get('etag') ?? '';
-      await head.arrayBuffer();
-      peer = await autocannon(ng.url, { 'if-none-match': etag }, 100, secs);
-      peerNote = `nginx ${found.bin}: statuses ${JSON.stringify(peer.statuses)}, errors ${peer.errors}`;
-    } finally {
-      ng.stop();
+  const ng = 'bin' in found ? await startNginx(found.bin, file, join(dir, 'nginx')) : undefined;
+  const variants: Variant[] = [
+    { name: 'lean', url: `${lean.base}/edl/big/ip`, headers: conditional, inProcess: true, runs: [] },
+    { name: 'route', url: `${slow.base}/edl/big/ip`, headers: conditional, inProcess: true, runs: [] },
+    { name: 'hello', url: `http://127.0.0.1:${(hello.server.address() as { port: number }).port}/`, headers: {}, inProcess: true, runs: [] },
+  ];
+  if (ng) {
+    const head = await fetch(ng.url);
+    await head.arrayBuffer();
+    variants.push({ name: 'nginx', url: ng.url, headers: { 'if-none-match': head.headers.get('etag') ?? '' }, inProcess: false, runs: [] });
+  }
+  // rounds in turn (lean, route, hello, nginx, lean, …): on a shared, loaded box each ratio is
+  // taken between runs seconds apart, and the medians over the rounds are reported
+  const rounds = Number(process.env.STIXGATE_W15_ROUNDS ?? 5);
+  const perRound = Math.max(2, Math.round(secs / 3));
+  const loads: number[] = [loadavg()[0]];
+  try {
+    for (let r = 0; r < rounds; r++) {
+      for (const v of variants) {
+        const c0 = process.cpuUsage();
+        const res = await autocannon(v.url, v.headers, 100, perRound);
+        const cpu = process.cpuUsage(c0);
+        v.runs.push({ ...res, cpuUs: cpu.user + cpu.system });
+      }
+      loads.push(loadavg()[0]);
     }
-  } else peerNote = found.skip;
-
+  } finally {
+    ng?.stop();
+    await Promise.all([lean.app.close(), slow.app.close(), hello.close()]);
+  }
+  const [ours, viaFastify, helloRes, peer] = variants.map(summary);
+  const ratio = (a: Variant, b: Variant) => median(a.runs.map((x, i) => x.rps / b.runs[i]!.rps));
+  const loadNote = `load average ${loads.map((l) => round(l, 1)).join(' → ')} over ${rounds} rounds of ${perRound} s per server`;
   rows.push({
-    workload: 'W15', what: `conditional GET (If-None-Match → 304), ${n}-line list, autocannon c100`, items: ours.total, rate: Math.round(ours.rps), p99_ms: ours.p99,
-    target: 'conditional GET ≥ 50k rps', ratio: peer ? `${round((ours.rps / peer.rps) * 100, 1)}% of nginx (${Math.round(peer.rps)} rps, p99 ${peer.p99} ms, same file, 1 worker)` : `${round(ours.rps / 50_000, 2)}× target; nginx row skipped`,
-    note: `lean path; 304s ${ours.statuses['304'] ?? 0} of ${ours.total}, errors ${ours.errors}; server ${Math.round(usPerReq)} µs CPU/request; ${round((ours.rps / helloRes.rps) * 100, 1)}% of fastify hello-world (${Math.round(helloRes.rps)} rps) in this run; one full GET: ${round(fullBytes / 1048576, 1)} MiB in ${round(fullSecs, 3)} s; load average ${round(load0, 2)} before, ${round(load1, 2)} after`,
+    workload: 'W15', what: `conditional GET (If-None-Match → 304) on the lean path, ${n}-line list, autocannon c100`, items: ours.total, rate: Math.round(ours.rps), p99_ms: ours.p99,
+    target: 'conditional GET ≥ 50k rps', ratio: peer ? `${round(ratio(variants[0]!, variants[3]!) * 100, 1)}% of nginx (median of rounds; nginx ${Math.round(peer.rps)} rps, p99 ${peer.p99} ms, same file, 1 worker)` : `${round(ours.rps / 50_000, 2)}× target; nginx row skipped`,
+    note: `${round(ratio(variants[0]!, variants[2]!) * 100, 1)}% of fastify hello-world (${Math.round(helloRes!.rps)} rps, ${helloRes!.usPerReq} µs CPU/request); rounds ${ours.rounds}; 304s ${ours.statuses['304'] ?? 0} of ${ours.total}, errors ${ours.errors}; server ${ours.usPerReq} µs CPU/request; one full GET: ${round(fullBytes / 1048576, 1)} MiB in ${round(fullSecs, 3)} s; ${loadNote}`,
   });
   rows.push({
-    workload: 'W15', what: 'the same conditional GETs through the fastify route (lean path off), autocannon c100', items: viaFastify.total, rate: Math.round(viaFastify.rps), p99_ms: viaFastify.p99,
-    ratio: `lean path ${round(ours.rps / viaFastify.rps, 2)}× this`,
-    note: `304s ${viaFastify.statuses['304'] ?? 0} of ${viaFastify.total}; server ${Math.round((slowCpu.user + slowCpu.system) / Math.max(1, viaFastify.total))} µs CPU/request; ${round((viaFastify.rps / helloRes.rps) * 100, 1)}% of fastify hello-world`,
+    workload: 'W15', what: 'the same conditional GETs through the fastify route (lean path off), autocannon c100', items: viaFastify!.total, rate: Math.round(viaFastify!.rps), p99_ms: viaFastify!.p99,
+    ratio: `lean path ${round(ratio(variants[0]!, variants[1]!), 2)}× this (median of rounds)`,
+    note: `rounds ${viaFastify!.rounds}; 304s ${viaFastify!.statuses['304'] ?? 0} of ${viaFastify!.total}; server ${viaFastify!.usPerReq} µs CPU/request; ${round(ratio(variants[1]!, variants[2]!) * 100, 1)}% of fastify hello-world`,
   });
   rows.push(peer
-    ? { workload: 'W15', what: 'peer: nginx serving the same file (If-None-Match → 304), autocannon c100', items: peer.total, rate: Math.round(peer.rps), p99_ms: peer.p99, note: peerNote }
-    : { workload: 'W15', what: 'peer: nginx serving the same file', note: `skipped: ${peerNote}` });
+    ? { workload: 'W15', what: 'peer: nginx serving the same file (If-None-Match → 304), autocannon c100', items: peer.total, rate: Math.round(peer.rps), p99_ms: peer.p99, note: `nginx ${(found as { bin: string }).bin}: rounds ${peer.rounds}; statuses ${JSON.stringify(peer.statuses)}, errors ${peer.errors}` }
+    : { workload: 'W15', what: 'peer: nginx serving the same file', note: `skipped: ${(found as { skip: string }).skip}` });
   await store.close();
   rmSync(dir, { recursive: true, force: true });
   return rows;
