@@ -1,0 +1,107 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Daemon } from '../../src/daemon.js';
+import { registry } from '../../integrations/index.js';
+import { silentLogger } from '../../src/telemetry/logger.js';
+import { hashApiKey } from '../../src/server/index.js';
+import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
+
+/**
+ * The console as the daemon serves it (embedded store, a text_list source, a Splunk KV sink on the
+ * simulator): signed in through the form over real HTTP, the sources page shows the run the admin
+ * API started, the sinks page the pushed cursor with no lag, and the why page each value present in
+ * the sink since the push, with the source that put it there.
+ */
+const KEY = 'k-console-e2e-3b2a1f0e9d8c7b6a5f4e';
+const VALUES = ['198.51.100.1', '198.51.100.2', '198.51.100.3'];
+
+async function until(what: string, fn: () => Promise<boolean>): Promise<void> {
+  // a hang guard only: the condition is an event of the daemon, polled
+  for (let i = 0; i < 600; i++) {
+    if (await fn()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for: ${what}`);
+}
+
+test('console served by the daemon: sign-in over HTTP, sources after a run, sinks after a push, the why of each value', { timeout: 120_000 }, async (t) => {
+  const splunk = new SplunkSimulator();
+  const base = (await splunk.start()).base;
+  const dir = mkdtempSync(join(tmpdir(), 'stixgate-console-e2e-'));
+  t.after(async () => {
+    await splunk.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  writeFileSync(join(dir, 'list.txt'), `${VALUES.join('\n')}\n`);
+  const configFile = join(dir, 'stixgate.yaml');
+  writeFileSync(configFile, `data_dir: ${join(dir, 'data')}
+correlation: { enabled: false }
+server:
+  port: 0
+  api_keys:
+    ops: { hash: "${hashApiKey(KEY)}", scopes: [admin, search, lookup], max_tlp: amber }
+sources:
+  feed: { type: text_list, url: "file://${join(dir, 'list.txt')}", interval_secs: 3600, run_on_start: false, tlp: green }
+sinks:
+  kv:
+    type: splunk_kv
+    url: ${base}
+    auth: { username: admin, password: changeme }
+    allow_private: true
+    allow_insecure: true
+    interval_secs: 3600
+    max_tlp: amber
+`, { mode: 0o600 });
+  const daemon = new Daemon({ configPath: configFile, registry, logger: silentLogger(), port: 0 });
+  await daemon.start();
+  t.after(() => daemon.stop());
+  const api = (method: string, path: string) => fetch(`${daemon.address}${path}`, { method, headers: { authorization: `Bearer ${KEY}` } });
+  await until('the sink start-up run', async () => ((await (await api('GET', '/api/v1/admin/sinks/kv')).json()) as { last_run?: { outcome: string } }).last_run?.outcome === 'success');
+  assert.equal((await api('POST', '/api/v1/admin/sources/feed/run')).status, 200);
+  assert.equal((await api('POST', '/api/v1/admin/sinks/kv/push')).status, 200);
+
+  // sign in as a browser does: the form's cookie and token, then the session cookie
+  const form = await fetch(`${daemon.address}/console/login`, { headers: { accept: 'text/html' } });
+  const login = /stixgate_console_login=([^;]+)/.exec(form.headers.get('set-cookie') ?? '')?.[1];
+  const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())?.[1];
+  assert.ok(login && csrf);
+  const signed = await fetch(`${daemon.address}/console/login`, {
+    method: 'POST', redirect: 'manual',
+    headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded', cookie: `stixgate_console_login=${login}`, origin: daemon.address },
+    body: new URLSearchParams({ key: KEY, csrf, next: '/console/sources' }).toString(),
+  });
+  assert.equal(signed.status, 303);
+  assert.equal(signed.headers.get('location'), '/console/sources');
+  const session = /stixgate_console=([^;]+)/.exec(signed.headers.get('set-cookie') ?? '')?.[1];
+  assert.ok(session);
+  const page = async (path: string) => {
+    const res = await fetch(`${daemon.address}${path}`, { headers: { accept: 'text/html', cookie: `stixgate_console=${session}` } });
+    assert.equal(res.status, 200, path);
+    assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+    return res.text();
+  };
+
+  const sources = await page('/console/sources');
+  const feed = /<tr id="source-feed">.*?<\/tr>/s.exec(sources)?.[0] ?? '';
+  assert.match(feed, /<td>text_list<\/td><td class="ok">ok<\/td>/);
+  assert.match(feed, /<span class="muted">created<\/span> 3/);
+
+  const sinks = await page('/console/sinks');
+  const kv = /<tr id="sink-kv">.*?<\/tr>/s.exec(sinks)?.[0] ?? '';
+  const [cursor, head, lag, dead] = [...kv.matchAll(/<td class="num[^"]*">([^<]*)<\/td>/g)].map((m) => m[1]);
+  assert.ok(Number(cursor) > 0, kv);
+  assert.equal(cursor, head, 'the push delivered everything');
+  assert.equal(lag, '0');
+  assert.equal(dead, '0', 'no dead letters');
+
+  for (const v of VALUES) {
+    const why = await page(`/console/why?value=${v}`);
+    assert.match(why, /<tr class="delivery"><td class="value">kv<\/td><td>ipv4-addr<\/td><td class="ok">present<\/td><td>pushed<\/td>/, v);
+    assert.match(why, /<span class="value">feed<\/span> <span class="tlp tlp-green">TLP:GREEN<\/span>/, v);
+  }
+  const found = await page('/console/search?value=198.51.100.2');
+  assert.equal((found.match(/href="\/console\/objects\//g) ?? []).length, 1);
+});
