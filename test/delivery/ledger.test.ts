@@ -195,6 +195,13 @@ test('a reader with a lower TLP ceiling sees only the contributions it may see, 
   assert.equal((await h.one('7.7.7.8', 'amber')).reason, 'tlp');
   assert.deepEqual((await h.why('7.7.7.8', 'clear')).deliveries, []);
   assert.deepEqual((await h.why('7.7.7.8', 'green')).deliveries, []);
+
+  // pending and unknown entries only for a value the reader can see in the store
+  await h.put([ind('7.7.7.9')], 'partner', 'amber');
+  assert.deepEqual((await h.why('7.7.7.9', 'amber')).deliveries.map((d) => d.state), ['pending']);
+  assert.deepEqual((await h.why('7.7.7.9', 'clear')).deliveries, []);
+  assert.deepEqual((await h.why('7.7.7.9', 'amber', ['siem', 'other'])).deliveries.map((d) => [d.sink, d.state]), [['other', 'pending'], ['siem', 'pending']]);
+  assert.deepEqual((await h.why('7.7.7.9', 'green', ['siem', 'other'])).deliveries, []);
 });
 
 test('a skip never overwrites a value the sink holds; unknown for a configured sink with no record; invalid values', async (t) => {
