@@ -80,7 +80,10 @@ async function runOpen(ph: Phase, rate: number, secs: number): Promise<void> {
         inflight.add(p);
         void p.finally(() => inflight.delete(p));
       }
-      if (ph.sent >= total) return resolve();
+      if (ph.sent >= total) {
+        resolve();
+        return;
+      }
       setTimeout(tick, Math.max(0, dueAt(ph.sent) - performance.now()));
     };
     tick();

@@ -76,10 +76,12 @@ export async function ingestDocument(doc: Buffer, r: IngestRequest, c: IngestCon
       };
       // a later fate of the same object (the gate, a filter, the store) replaces its `accepted`
       const prev = id !== undefined ? at.get(id) : undefined;
-      if (prev !== undefined) return void (objects[prev] = entry);
-      if (objects.length >= MAX_LISTED_OBJECTS) return void (truncated = true);
-      if (id !== undefined) at.set(id, objects.length);
-      objects.push(entry);
+      if (prev !== undefined) objects[prev] = entry;
+      else if (objects.length >= MAX_LISTED_OBJECTS) truncated = true;
+      else {
+        if (id !== undefined) at.set(id, objects.length);
+        objects.push(entry);
+      }
     };
     // every mapped object is seen on its way to the runner; what the runner then drops is reported by onDropped
     const source: Source = {

@@ -144,7 +144,10 @@ export function enricherJobs(host: JobHost, caches: Map<string, EnrichCache>, ke
     keepHttp(http);
     const enricher = def.create(raw, { logger, configDir: loaded.dir, mappingsDir: MAPPINGS_DIR });
     let cache = caches.get(id);
-    if (!cache) caches.set(id, (cache = new EnrichCache(raw.cache_size)));
+    if (!cache) {
+      cache = new EnrichCache(raw.cache_size);
+      caches.set(id, cache);
+    }
     const hooks = host.metrics.enricherHooks(id);
     const job = `enrich:${id}`;
     jobs.push({

@@ -271,7 +271,9 @@ export class Daemon {
       push: async (id, full) => {
         const comp = this.sinks.get(id)!;
         let sum: SinkRunSummary | undefined;
-        await this.scheduler!.runNow(`sink:${id}`, (signal) => this.withLease(`sink:${id}`, signal, async (s2) => void (sum = await runSinkJob(this.jobHost, comp, s2, full))));
+        await this.scheduler!.runNow(`sink:${id}`, (signal) => this.withLease(`sink:${id}`, signal, async (s2) => {
+          sum = await runSinkJob(this.jobHost, comp, s2, full);
+        }));
         return sum;
       },
       dryRun: (id, full) => sinkRun(this.jobHost, this.sinks.get(id)!, new AbortController().signal, { full, dryRun: true }),

@@ -121,39 +121,70 @@ export class AbusechSimulator {
       return;
     }
     const key = req.headers['auth-key'];
-    if (key === undefined) return this.json(res, 401, { query_status: 'unknown_auth_key' });
-    if (typeof key !== 'string' || !/^[0-9a-f]{1,64}$/i.test(key)) return this.json(res, 200, { query_status: 'illegal_auth_key' });
-    if (key !== this.opts.authKey) return this.json(res, 200, { query_status: 'unknown_auth_key' });
+    if (key === undefined) {
+      this.json(res, 401, { query_status: 'unknown_auth_key' });
+      return;
+    }
+    if (typeof key !== 'string' || !/^[0-9a-f]{1,64}$/i.test(key)) {
+      this.json(res, 200, { query_status: 'illegal_auth_key' });
+      return;
+    }
+    if (key !== this.opts.authKey) {
+      this.json(res, 200, { query_status: 'unknown_auth_key' });
+      return;
+    }
 
-    let m: RegExpExecArray | null;
-    if ((m = /^\/urlhaus\/v1\/(urls|payloads)\/recent\/(?:limit\/(\d+)\/)?$/.exec(path))) {
+    const m = /^\/urlhaus\/v1\/(urls|payloads)\/recent\/(?:limit\/(\d+)\/)?$/.exec(path);
+    if (m) {
       const limit = Math.min(1000, Number(m[2] ?? 1000));
       const list = newestFirst(m[1] === 'urls' ? this.urls : this.payloads).slice(0, limit);
-      return this.json(res, 200, list.length ? { query_status: 'ok', [m[1]]: list } : { query_status: 'no_results' });
+      this.json(res, 200, list.length ? { query_status: 'ok', [m[1]]: list } : { query_status: 'no_results' });
+      return;
     }
     if (path === '/threatfox/api/v1/') {
-      if (req.method !== 'POST') return this.json(res, 200, { query_status: 'http_post_expected' });
+      if (req.method !== 'POST') {
+        this.json(res, 200, { query_status: 'http_post_expected' });
+        return;
+      }
       let q: { query?: string; days?: number };
       try {
         q = JSON.parse(body);
       } catch {
-        return this.json(res, 200, { query_status: 'illegal_query' });
+        this.json(res, 200, { query_status: 'illegal_query' });
+        return;
       }
-      if (q.query !== 'get_iocs') return this.json(res, 200, { query_status: 'unknown_query' });
-      if (!Number.isInteger(q.days) || q.days! < 1 || q.days! > 7) return this.json(res, 200, { query_status: 'illegal_days' });
+      if (q.query !== 'get_iocs') {
+        this.json(res, 200, { query_status: 'unknown_query' });
+        return;
+      }
+      if (!Number.isInteger(q.days) || q.days! < 1 || q.days! > 7) {
+        this.json(res, 200, { query_status: 'illegal_days' });
+        return;
+      }
       const from = this.now() - q.days! * 86_400_000;
       const list = newestFirst(this.iocs).filter((r) => recordTime(r) >= from);
-      return this.json(res, 200, list.length ? { query_status: 'ok', data: list } : { query_status: 'no_result' });
+      this.json(res, 200, list.length ? { query_status: 'ok', data: list } : { query_status: 'no_result' });
+      return;
     }
     if (path === '/bazaar/api/v1/') {
-      if (req.method !== 'POST') return this.json(res, 200, { query_status: 'http_post_expected' });
+      if (req.method !== 'POST') {
+        this.json(res, 200, { query_status: 'http_post_expected' });
+        return;
+      }
       const form = new URLSearchParams(body);
-      if (form.get('query') !== 'get_recent') return this.json(res, 200, { query_status: 'unknown_query' });
+      if (form.get('query') !== 'get_recent') {
+        this.json(res, 200, { query_status: 'unknown_query' });
+        return;
+      }
       const selector = form.get('selector') ?? '100';
-      if (selector !== 'time' && selector !== '100') return this.json(res, 200, { query_status: 'unknown_selector' });
+      if (selector !== 'time' && selector !== '100') {
+        this.json(res, 200, { query_status: 'unknown_selector' });
+        return;
+      }
       let list = newestFirst(this.samples);
       list = selector === 'time' ? list.filter((r) => recordTime(r) >= this.now() - 3_600_000) : list.slice(0, 100);
-      return this.json(res, 200, list.length ? { query_status: 'ok', data: list } : { query_status: 'no_results' });
+      this.json(res, 200, list.length ? { query_status: 'ok', data: list } : { query_status: 'no_results' });
+      return;
     }
     this.json(res, 404, { query_status: 'unknown_endpoint' });
   }

@@ -65,35 +65,9 @@ export function mapPulse(pulse: unknown, index: number, env: OtxMapEnv): MappedP
 
   const indicators = Array.isArray(p.indicators) ? p.indicators.slice(0, MAX_INDICATORS) : [];
   indicators.forEach((raw, i) => {
-    const iloc = { ...loc, path: `indicators[${i}]` };
-    const rec = raw as Record<string, unknown>;
-    const type = rec && typeof rec === 'object' ? str(rec.type, 64) : undefined;
-    const value = rec && typeof rec === 'object' ? str(rec.indicator, 8192) : undefined;
-    if (!type || !value) return rejections.push({ reason: 'missing_value', message: 'OTX indicator has no type or value', location: iloc });
-    const rule = env.table.types.get(type);
-    if (!rule) {
-      const unmapped = env.table.unmapped.has(type);
-      return rejections.push({ reason: unmapped ? 'unmapped_type' : 'unknown_type', message: `OTX indicator type ${JSON.stringify(type.slice(0, 40))} is ${unmapped ? 'not mapped to STIX' : 'unknown'}`, location: iloc });
-    }
-    if ('object' in rule) {
-      const v = cveVulnerability(value);
-      if (!v) return rejections.push({ reason: 'bad_cve', message: `${JSON.stringify(value.slice(0, 40))} is not a CVE id`, location: iloc });
-      return add(v);
-    }
-    const obsType = rule.observable === 'auto' ? (value.includes(':') ? 'ipv6-addr' : 'ipv4-addr') : rule.observable;
-    const n = normaliseObservable(obsType, value);
-    if (!n.ok) return rejections.push({ reason: n.reason, message: n.message, location: iloc });
-    if (rule.hash && n.observable.hash !== rule.hash) return rejections.push({ reason: 'invalid_hash', message: `expected a ${rule.hash} hash`, location: iloc });
-    const from = parseApiTime(rec.created) ?? created;
-    const expiration = parseApiTime(rec.expiration);
-    const desc = [str(rec.title, 1000), str(rec.description, 10_000)].filter(Boolean).join(': ');
-    const ind = indicatorFromObservable(n.observable, {
-      now: from, validFrom: from,
-      validUntil: expiration ?? (env.validDays !== undefined ? addDays(from, env.validDays) : undefined),
-      description: desc || undefined,
-      markingRefs: markings,
-    });
-    add(ind, { seenAt: from });
+    const r = mapIndicator(raw, { ...loc, path: `indicators[${i}]` }, env, created, markings);
+    if ('reason' in r) rejections.push(r);
+    else add(r.object, r.seenAt === undefined ? {} : { seenAt: r.seenAt });
   });
 
   const objectRefs = [...refs.keys()];
@@ -131,4 +105,35 @@ export function mapPulse(pulse: unknown, index: number, env: OtxMapEnv): MappedP
   const adversary = str(p.adversary, 256);
   if (author || adversary) report.x_otx_pulse = { ...(author ? { author_name: author } : {}), ...(adversary ? { adversary } : {}) };
   return { items: [...refs.values(), { object: report, seenAt: modified }], rejections, time: Date.parse(modified) };
+}
+
+/** One entry of a pulse's `indicators`: an indicator (dated by its own `created`), a CVE vulnerability, or a rejection. */
+function mapIndicator(raw: unknown, iloc: Location, env: OtxMapEnv, created: string, markings: string[] | undefined): { object: StixObject; seenAt?: string } | Rejection {
+  const rec = raw as Record<string, unknown>;
+  const type = rec && typeof rec === 'object' ? str(rec.type, 64) : undefined;
+  const value = rec && typeof rec === 'object' ? str(rec.indicator, 8192) : undefined;
+  if (!type || !value) return { reason: 'missing_value', message: 'OTX indicator has no type or value', location: iloc };
+  const rule = env.table.types.get(type);
+  if (!rule) {
+    const unmapped = env.table.unmapped.has(type);
+    return { reason: unmapped ? 'unmapped_type' : 'unknown_type', message: `OTX indicator type ${JSON.stringify(type.slice(0, 40))} is ${unmapped ? 'not mapped to STIX' : 'unknown'}`, location: iloc };
+  }
+  if ('object' in rule) {
+    const v = cveVulnerability(value);
+    return v ? { object: v } : { reason: 'bad_cve', message: `${JSON.stringify(value.slice(0, 40))} is not a CVE id`, location: iloc };
+  }
+  const obsType = rule.observable === 'auto' ? (value.includes(':') ? 'ipv6-addr' : 'ipv4-addr') : rule.observable;
+  const n = normaliseObservable(obsType, value);
+  if (!n.ok) return { reason: n.reason, message: n.message, location: iloc };
+  if (rule.hash && n.observable.hash !== rule.hash) return { reason: 'invalid_hash', message: `expected a ${rule.hash} hash`, location: iloc };
+  const from = parseApiTime(rec.created) ?? created;
+  const expiration = parseApiTime(rec.expiration);
+  const desc = [str(rec.title, 1000), str(rec.description, 10_000)].filter(Boolean).join(': ');
+  const ind = indicatorFromObservable(n.observable, {
+    now: from, validFrom: from,
+    validUntil: expiration ?? (env.validDays !== undefined ? addDays(from, env.validDays) : undefined),
+    description: desc || undefined,
+    markingRefs: markings,
+  });
+  return { object: ind, seenAt: from };
 }

@@ -60,9 +60,18 @@ export class OtxSimulator {
       res.end(fault.body ?? '');
       return;
     }
-    if (req.headers['x-otx-api-key'] !== this.apiKey) return this.json(res, 403, { detail: 'Authentication required' });
-    if (u.pathname === '/api/v1/users/me') return this.json(res, 200, { username: 'stixgate-test', member_since: '2021-01-01' });
-    if (u.pathname !== '/api/v1/pulses/subscribed') return this.json(res, 404, { detail: 'Not found.' });
+    if (req.headers['x-otx-api-key'] !== this.apiKey) {
+      this.json(res, 403, { detail: 'Authentication required' });
+      return;
+    }
+    if (u.pathname === '/api/v1/users/me') {
+      this.json(res, 200, { username: 'stixgate-test', member_since: '2021-01-01' });
+      return;
+    }
+    if (u.pathname !== '/api/v1/pulses/subscribed') {
+      this.json(res, 404, { detail: 'Not found.' });
+      return;
+    }
     const limit = Math.min(500, Number(u.searchParams.get('limit') ?? 50));
     const page = Math.max(1, Number(u.searchParams.get('page') ?? 1));
     const since = u.searchParams.get('modified_since');

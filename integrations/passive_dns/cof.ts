@@ -34,8 +34,7 @@ export async function* ndjsonLines(res: HttpResponse, max: number, tooLong: (lin
   let yielded = 0;
   for await (const chunk of res.body) {
     buf += dec.decode(chunk, { stream: true });
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
+    for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
       const text = buf.slice(0, nl).trim();
       buf = buf.slice(nl + 1);
       line++;

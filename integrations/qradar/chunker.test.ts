@@ -50,7 +50,9 @@ test('W9 shape: against a console whose per-element cost grows with the load, th
   // on a virtual clock that only the console's modelled latency advances: the load of the machine
   // running the test cannot change what the climb measures
   const clock = { ms: 0 };
-  const { sim, base } = await startSim(t, { apiVersion: '12.0', bulkLatency: { requestMs: 50, perElementUs: 5, growthNsPerElement: 25 }, virtualLatency: (ms) => void (clock.ms += ms) });
+  const { sim, base } = await startSim(t, { apiVersion: '12.0', bulkLatency: { requestMs: 50, perElementUs: 5, growthNsPerElement: 25 }, virtualLatency: (ms) => {
+    clock.ms += ms;
+  } });
   const ctx = runContext(t);
   const sink = createQradarSink(config(base, { adaptive_chunking: true }), ictx, { clock: () => clock.ms });
   assert.equal(sink.limits.maxBatch, 10_000);

@@ -100,7 +100,7 @@ export function checkSchema(v: unknown, s: JsonSchema | undefined, at = '$'): st
     }
   };
   if (t && !is(t)) return [`${at}: expected ${t}, got ${Array.isArray(v) ? 'array' : typeof v}`];
-  if (Array.isArray(v) && s.items) v.forEach((x, i) => out.push(...checkSchema(x, s.items, `${at}[${i}]`)));
+  if (Array.isArray(v) && s.items) for (const [i, x] of v.entries()) out.push(...checkSchema(x, s.items, `${at}[${i}]`));
   if (typeof v === 'object' && v && !Array.isArray(v)) {
     const o = v as Record<string, unknown>;
     for (const r of s.required ?? []) if (!(r in o)) out.push(`${at}: missing required property ${r}`);

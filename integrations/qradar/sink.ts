@@ -103,7 +103,10 @@ export function createQradarSink(config: QradarConfig & CommonSinkConfig, ictx: 
         return;
       }
       let g = groups.get(route);
-      if (!g) groups.set(route, (g = { items: [], index: [], seen: new Map() }));
+      if (!g) {
+    g = { items: [], index: [], seen: new Map() };
+    groups.set(route, g);
+  }
       const vk = valueKey(route.elementType, r.observable.value);
       const at = g.seen.get(vk);
       if (at !== undefined) g.index[at]!.push(i);

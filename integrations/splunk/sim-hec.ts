@@ -124,7 +124,10 @@ export class Hec {
     const id = this.nextAck.get(channel) ?? 0;
     this.nextAck.set(channel, id + 1);
     let m = this.acks.get(channel);
-    if (!m) this.acks.set(channel, (m = new Map()));
+    if (!m) {
+      m = new Map();
+      this.acks.set(channel, m);
+    }
     m.set(id, !this.holdAcks);
     return id;
   }

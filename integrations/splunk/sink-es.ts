@@ -40,7 +40,10 @@ export function createSplunkEsSink(config: SplunkEsConfig & CommonSinkConfig, ic
   };
   const docOf = (r: SinkRecord, route: EsRoute): string => {
     let d = docs.get(r);
-    if (d === undefined) docs.set(r, (d = JSON.stringify({ ...rowOf(r, route), _key: r.key }).slice(0, -1)));
+    if (d === undefined) {
+      d = JSON.stringify({ ...rowOf(r, route), _key: r.key }).slice(0, -1);
+      docs.set(r, d);
+    }
     return d;
   };
   // ES retention ages rows out by `time`: every push renews it, so an active row is never purged
@@ -91,7 +94,7 @@ export function createSplunkEsSink(config: SplunkEsConfig & CommonSinkConfig, ic
       const out: SinkOutcome[] = new Array(records.length);
       for (const [collection, idx] of groups(records, out, unrouted)) {
         const res = await kv.save(ctx, collection, idx.map((i) => withTime(docOf(records[i]!, routeOf(records[i]!)!), ctx.now)));
-        idx.forEach((i, j) => (out[i] = res[j]!));
+        for (const [j, i] of idx.entries()) out[i] = res[j]!;
       }
       return out;
     },

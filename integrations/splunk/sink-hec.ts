@@ -47,7 +47,7 @@ export function createSplunkHecSink(config: SplunkHecConfig & CommonSinkConfig, 
 
   /** The event without `time`, serialised once. */
   const bodyOf = (r: SinkRecord): string => {
-    let s = cache.get(r);
+    const s = cache.get(r);
     if (s !== undefined) return s;
     const env: Record<string, unknown> = { source: config.source, sourcetype: config.sourcetype };
     if (config.index !== undefined) env.index = config.index;
@@ -61,8 +61,9 @@ export function createSplunkHecSink(config: SplunkHecConfig & CommonSinkConfig, 
       }
       env.fields = f;
     }
-    cache.set(r, (s = JSON.stringify(env)));
-    return s;
+    const json = JSON.stringify(env);
+    cache.set(r, json);
+    return json;
   };
   const eventOf = (r: SinkRecord, timeSecs: string): string => `{"time":${timeSecs},${bodyOf(r).slice(1)}`;
 

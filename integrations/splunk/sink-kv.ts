@@ -28,7 +28,8 @@ export function createSplunkKvSink(config: SplunkKvConfig & CommonSinkConfig, ic
     if (d === undefined) {
       const doc = typedDoc(r.fields, types);
       doc._key = r.key;
-      docs.set(r, (d = JSON.stringify(doc)));
+      d = JSON.stringify(doc);
+      docs.set(r, d);
     }
     return d;
   };

@@ -76,7 +76,10 @@ const mappings = new Map<string, Record<string, string>>();
 /** The records the engine would build for these values with the sink type's default mapping table. */
 export function records(type: string, values: string[], op: 'upsert' | 'remove' = 'upsert', score = 80, seq = 1): SinkRecord[] {
   let m = mappings.get(type);
-  if (!m) mappings.set(type, (m = loadSinkMapping(join(ictx.mappingsDir, 'sinks', `${type}.yaml`)).fields));
+  if (!m) {
+    m = loadSinkMapping(join(ictx.mappingsDir, 'sinks', `${type}.yaml`)).fields;
+    mappings.set(type, m);
+  }
   return values.flatMap((v, i) => viewRecords(indicator(v, score), seq + i, op, m!));
 }
 

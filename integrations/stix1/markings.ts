@@ -69,11 +69,17 @@ export function markingsOf(handling: XmlElement | undefined, ctx: Stix1MapContex
 function ais(ms: XmlElement, ctx: Stix1MapContext, emit: Emit, unreadable: (ms: XmlElement, reason: string) => void): void {
   const prop = child(ms, 'Is_Proprietary');
   const body = prop ?? child(ms, 'Not_Proprietary');
-  if (!body) return unreadable(ms, 'AIS marking without Is_Proprietary or Not_Proprietary');
+  if (!body) {
+    unreadable(ms, 'AIS marking without Is_Proprietary or Not_Proprietary');
+    return;
+  }
   const consent = attr(child(body, 'AISConsent'), 'consent')?.trim().toLowerCase();
   const color = attr(child(body, 'TLPMarking'), 'color')?.trim();
   const tlp = color !== undefined ? parseTlp(color) : undefined;
-  if (color !== undefined && !tlp) return unreadable(ms, `AIS TLP colour ${JSON.stringify(color.slice(0, 40))}`);
+  if (color !== undefined && !tlp) {
+    unreadable(ms, `AIS TLP colour ${JSON.stringify(color.slice(0, 40))}`);
+    return;
+  }
   const cisa = attr(body, 'CISA_Proprietary')?.trim().toLowerCase();
   const data: Record<string, unknown> = { extension_type: 'property-extension', is_proprietary: prop !== undefined };
   if (cisa === 'true' || cisa === 'false') data.cisa_proprietary = cisa === 'true';

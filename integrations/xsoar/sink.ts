@@ -149,7 +149,7 @@ export function createXsoarSink(config: XsoarConfig & CommonSinkConfig, ictx: In
         const sent = items.filter((x) => out[x.i]?.status === 'ok');
         const edits = sent.map((x) => ({ value: x.ind.value, verdict: config.pin_verdict ? x.ind.score : undefined, fields: viaEdit ? x.ind.fields : undefined }));
         const edited = await editIndicators(ctx, client, edits, lookup);
-        sent.forEach((x, k) => (out[x.i] = edited[k]!));
+        for (const [k, x] of sent.entries()) out[x.i] = edited[k]!;
       }
       return out;
     },

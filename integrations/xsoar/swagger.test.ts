@@ -32,9 +32,11 @@ function check(sw: Swagger, s: S, v: unknown, path: string, strict: boolean, out
     if (!def) return void out.push(`${path}: unknown definition ${name}`);
     if (name === 'IocObject' && !strict && v && typeof v === 'object') {
       const extra = Object.fromEntries(OBSERVED_IOC_FIELDS.map((f) => [f, {} as S]));
-      return check(sw, { ...def, properties: { ...def.properties, ...extra } }, v, path, true, out);
+      check(sw, { ...def, properties: { ...def.properties, ...extra } }, v, path, true, out);
+      return;
     }
-    return check(sw, def, v, path, strict, out);
+    check(sw, def, v, path, strict, out);
+    return;
   }
   if (v === null && (s.type === 'array' || s.type === 'object' || s.$ref)) return; // Go nil slice / map / pointer
   switch (s.type) {
@@ -55,7 +57,7 @@ function check(sw: Swagger, s: S, v: unknown, path: string, strict: boolean, out
       return;
     case 'array':
       if (!Array.isArray(v)) return void out.push(`${path}: expected array, got ${JSON.stringify(v)}`);
-      v.forEach((x, i) => check(sw, s.items ?? {}, x, `${path}[${i}]`, strict, out));
+      for (const [i, x] of v.entries()) check(sw, s.items ?? {}, x, `${path}[${i}]`, strict, out);
       return;
     case 'object': {
       if (!s.properties && !s.additionalProperties) return; // interface{}

@@ -4,6 +4,7 @@
  * separators, bidi embedding/override/isolate marks (they reorder what a reader sees), and the
  * backslash (so an escape in the input cannot pass for ours).
  */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this expression's purpose
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\\]/g;
 
 const SHORT: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t', '\\': '\\\\' };

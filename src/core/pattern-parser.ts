@@ -107,7 +107,8 @@ class Parser {
     for (;;) {
       const q = this.qualifier();
       if (!q) break;
-      (qualifiers ??= [...e.qualifiers]).push(q);
+      qualifiers ??= [...e.qualifiers];
+      qualifiers.push(q);
     }
     return qualifiers ? { ...e, qualifiers } : e;
   }

@@ -202,9 +202,11 @@ async function pipeline(
         sum.changes += page.changes.length;
         const { batches, skipped } = await build(page.changes);
         if (batches.length === 0) entries.push({ cursorAfter: page.next, done: true, settled: skipped });
-        batches.forEach((batch, i) => entries.push({
-          batch, cursorAfter: i + 1 < batches.length ? batches[i + 1][0].seq - 1 : page.next, done: false, settled: i + 1 < batches.length ? [] : skipped,
-        }));
+        for (const [i, batch] of batches.entries()) {
+          entries.push({
+            batch, cursorAfter: i + 1 < batches.length ? batches[i + 1][0].seq - 1 : page.next, done: false, settled: i + 1 < batches.length ? [] : skipped,
+          });
+        }
         at = page.next;
         advance();
         wake();

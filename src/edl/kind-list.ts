@@ -76,7 +76,10 @@ export class KindList {
     const e = this.entries.get(line);
     if (!e) {
       let seg = this.segments[this.segments.length - 1];
-      if (!seg || seg.lines.size >= SEGMENT_LINES) this.segments.push((seg = { lines: new Set() }));
+      if (!seg || seg.lines.size >= SEGMENT_LINES) {
+        seg = { lines: new Set() };
+        this.segments.push(seg);
+      }
       seg.lines.add(line);
       seg.buf = undefined;
       this.entries.set(line, { id, score, seg });
@@ -87,7 +90,8 @@ export class KindList {
       if (e.score !== score) this.setScore(e, score);
       return;
     }
-    (e.more ??= new Map()).set(id, score);
+    e.more ??= new Map();
+    e.more.set(id, score);
     if (score > e.score) this.setScore(e, score);
   }
 
@@ -185,7 +189,10 @@ export class KindList {
     this.segments = [];
     let seg: Segment | undefined;
     for (const [line, e] of this.entries) {
-      if (!seg || seg.lines.size >= SEGMENT_LINES) this.segments.push((seg = { lines: new Set() }));
+      if (!seg || seg.lines.size >= SEGMENT_LINES) {
+        seg = { lines: new Set() };
+        this.segments.push(seg);
+      }
       seg.lines.add(line);
       e.seg = seg;
     }

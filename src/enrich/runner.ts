@@ -191,7 +191,10 @@ async function planValues(o: EnrichRunOptions, cache: EnrichCache, candidates: C
     for (const ob of c.values) {
       const key = valueKey(ob);
       let v = values.get(key);
-      if (!v) values.set(key, (v = { observable: ob, key, holders: [], lookup: false, state: 'done' }));
+      if (!v) {
+        v = { observable: ob, key, holders: [], lookup: false, state: 'done' };
+        values.set(key, v);
+      }
       v.holders.push(i);
     }
   });

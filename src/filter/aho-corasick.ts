@@ -32,7 +32,9 @@ export class AhoCorasick<T> {
       }
       node = child;
     }
-    (this.out[node] ??= []).push(payload);
+    const out = this.out[node] ?? [];
+    out.push(payload);
+    this.out[node] = out;
   }
 
   /** Computes failure links (breadth first); call once after the last add. */

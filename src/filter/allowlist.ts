@@ -68,13 +68,16 @@ export function checkAllowlistEntry(e: unknown, path: string): { ok: true; type:
 export function compileAllowlist(entries: readonly unknown[], path = PUBLISH_ALLOWLIST_NAME): { matcher: WarninglistMatcher; issues: AllowlistIssue[] } {
   const byType = new Map<MatchType, string[]>();
   const issues: AllowlistIssue[] = [];
-  entries.forEach((e, i) => {
+  for (const [i, e] of entries.entries()) {
     const r = checkAllowlistEntry(e, `${path}[${i}]`);
-    if (!r.ok) return void issues.push(r.issue);
-    let values = byType.get(r.type);
-    if (!values) byType.set(r.type, (values = []));
+    if (!r.ok) {
+      issues.push(r.issue);
+      continue;
+    }
+    const values = byType.get(r.type) ?? [];
+    byType.set(r.type, values);
     values.push(r.value);
-  });
+  }
   const lists: Warninglist[] = [...byType].map(([type, list]) => ({
     id: `${PUBLISH_ALLOWLIST_NAME}:${type}`,
     name: PUBLISH_ALLOWLIST_NAME,

@@ -160,7 +160,10 @@ export class WarninglistMatcher {
           const forms = canonicalForms(entry, mask);
           for (const [t, v] of forms) {
             let m = this.strings.get(t);
-            if (!m) this.strings.set(t, (m = new Map()));
+            if (!m) {
+              m = new Map();
+              this.strings.set(t, m);
+            }
             push(m, v, { list: li, entry });
           }
           if (forms.length) used++;
@@ -175,12 +178,15 @@ export class WarninglistMatcher {
         }
         break;
       case 'cidr':
-        l.list.forEach((entry, i) => {
+        for (const [i, entry] of l.list.entries()) {
           const c = parseCidr(entry);
-          if (!c) return void bad(i, `invalid CIDR or IP address ${quoteValue(entry)}`);
+          if (!c) {
+            bad(i, `invalid CIDR or IP address ${quoteValue(entry)}`);
+            continue;
+          }
           this.cidrs.add(c, { list: li, entry });
           used++;
-        });
+        }
         break;
       case 'substring':
         for (const entry of l.list) {
@@ -199,18 +205,19 @@ export class WarninglistMatcher {
           states = 0;
         };
         const bare = opts.allowBareRegex ?? false;
-        l.list.forEach((entry, i) => {
+        for (const [i, entry] of l.list.entries()) {
           let n: number;
           try {
             n = compilePatterns([entry], bare).states;
           } catch (e) {
-            return void bad(i, `regex refused: ${(e as Error).message}`);
+            bad(i, `regex refused: ${(e as Error).message}`);
+            continue;
           }
           if (states + n > MAX_STATES) flush();
           batch.push(entry);
           states += n;
           used++;
-        });
+        }
         flush();
         break;
       }

@@ -3,6 +3,7 @@
  * documents fetched elsewhere) and the compiled matcher. A bad file or entry is reported with its
  * origin, JSON path and reason and never stops the other lists from loading.
  */
+import type { Dirent, Stats } from 'node:fs';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseWarninglist, parseWarninglistText, problem, type Warninglist, type WarninglistProblem } from './format.js';
@@ -30,7 +31,7 @@ export interface LoadResult {
 export async function findListFiles(path: string): Promise<{ files: string[]; problems: WarninglistProblem[] }> {
   const files: string[] = [];
   const problems: WarninglistProblem[] = [];
-  let st;
+  let st: Stats;
   try {
     st = await lstat(path);
   } catch (e) {
@@ -38,7 +39,7 @@ export async function findListFiles(path: string): Promise<{ files: string[]; pr
   }
   if (st.isFile()) return { files: [path], problems };
   const walk = async (dir: string, depth: number): Promise<void> => {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (e) {

@@ -12,7 +12,7 @@ export const REFERENCE_EPOCH = '2000-01-01T00:00:00.000Z';
 const MAX_NAME = 256;
 
 function cleanName(name: string): string | undefined {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters in a name become spaces
   const t = name.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/\s+/g, ' ').trim();
   return t === '' ? undefined : t.slice(0, MAX_NAME);
 }

@@ -24,7 +24,7 @@ export async function refuseProxiedTarget(url: string, policy: HttpPolicy, resol
   if (policy.allowPrivate || !mayUseProxy(policy)) return undefined;
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
   if (isIP(host)) return undefined; // literals are judged by checkUrl
-  let addresses;
+  let addresses: Awaited<ReturnType<Resolver>>;
   try {
     addresses = await resolver(host);
   } catch {

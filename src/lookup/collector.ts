@@ -34,7 +34,8 @@ export class Collector {
       this.seen ??= [];
       if (this.seen.includes(slot)) return;
     }
-    (this.seen ??= []).push(slot);
+    this.seen ??= [];
+    this.seen.push(slot);
     this.out.push(this.index.match(slot, kind, matched, this.maxRank));
   }
 }

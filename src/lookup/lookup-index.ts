@@ -243,11 +243,14 @@ export class LookupIndex {
   private collect(obs: Observable, hits: Collector): void {
     switch (obs.type) {
       case 'ipv4-addr':
-        return this.collectIpv4(obs, hits);
+        this.collectIpv4(obs, hits);
+        return;
       case 'ipv6-addr':
-        return this.collectIpv6(obs, hits);
+        this.collectIpv6(obs, hits);
+        return;
       case 'domain-name':
-        return this.collectDomain(obs.value, 'exact', hits);
+        this.collectDomain(obs.value, 'exact', hits);
+        return;
       case 'url': {
         hits.add(this.urls.get(obs.value), 'exact', obs.value);
         const host = URL_HOST_RE.exec(obs.value)?.[1];
@@ -265,13 +268,16 @@ export class LookupIndex {
           this.v4Ranges.containing(v4, (p, net, len) => hits.add(p, 'domain', `${formatIpv4(net)}/${len}`));
           return;
         }
-        return this.collectDomain(host, 'domain', hits);
+        this.collectDomain(host, 'domain', hits);
+        return;
       }
       case 'email-addr':
-        return hits.add(this.emails.get(obs.value), 'exact', obs.value);
+        hits.add(this.emails.get(obs.value), 'exact', obs.value);
+        return;
       case 'file':
       case 'x509-certificate':
-        return hits.add(this.hashes.get(obs.value), 'exact', obs.value);
+        hits.add(this.hashes.get(obs.value), 'exact', obs.value);
+        return;
     }
   }
 

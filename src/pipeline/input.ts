@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Readable, pipeline } from 'node:stream';
@@ -216,7 +216,7 @@ export async function openInput(url: string, opts: OpenInputOptions): Promise<In
     });
   }
   const path = scheme === 'file' ? fileURLToPath(url) : resolve(url);
-  let st;
+  let st: Stats;
   try {
     st = await stat(path);
   } catch (e) {

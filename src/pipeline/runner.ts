@@ -209,7 +209,7 @@ function filterReason(obj: StixObject, marking: ContributionMarking, o: RunOptio
     if (tlp && tlpRank(tlp) >= tlpRank('red')) return 'tlp_red';
   }
   if (o.allowlist && o.allowlist.size > 0 && obj.type === 'indicator' && typeof obj.pattern === 'string') {
-    let observables;
+    let observables: ReturnType<typeof extractObservables>;
     try {
       observables = extractObservables(obj.pattern);
     } catch {

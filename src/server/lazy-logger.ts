@@ -19,7 +19,8 @@ export class LazyChildLogger {
   ) {}
 
   get logger(): Logger {
-    return (this.real ??= this.parent.child(this.bindings, this.opts));
+    this.real ??= this.parent.child(this.bindings, this.opts);
+    return this.real;
   }
   get level(): string {
     return this.real ? this.real.level : (this.opts as { level?: string }).level ?? this.parent.level;

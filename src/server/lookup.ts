@@ -119,7 +119,8 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
       const merged: Record<string, string[]> = {};
       for (const m of r.indicators) {
         for (const [k, names] of Object.entries(o.related(m.id, maxTlp))) {
-          const list = (merged[k] ??= []);
+          const list = merged[k] ?? [];
+          merged[k] = list;
           for (const n of names) if (!list.includes(n)) list.push(n);
         }
       }

@@ -40,7 +40,7 @@ function val(value: string, contributions: { source: SourceId; tlp: TlpLevel }[]
 export function matrixValues(): MatrixValue[] {
   const out: MatrixValue[] = [];
   // every source at every level: 25 single-contribution values
-  SOURCES.forEach((source, s) => TLP_LEVELS.forEach((tlp, l) => out.push(val(`10.0.${s}.${l}`, [{ source, tlp }]))));
+  for (const [s, source] of SOURCES.entries()) for (const [l, tlp] of TLP_LEVELS.entries()) out.push(val(`10.0.${s}.${l}`, [{ source, tlp }]));
   // every pair of levels on one value, the less restrictive from src-a, the stricter from src-b:
   // 10 values, the inference case (clear + red) among them
   for (let i = 0; i < TLP_LEVELS.length; i++) {

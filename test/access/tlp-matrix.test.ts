@@ -557,7 +557,7 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
           noLeak(res.body, hiddenOf(v, r.ceiling), `${r.name} GET inactive ${v.value}`);
         }
         const res = await app2.inject({ method: 'POST', url: '/api/v1/lookup', headers: r.headers, payload: { values: VALUES.map((v) => v.value), include_inactive: true } });
-        VALUES.forEach((v, i) => check(v, r, res.json().results[i], `${r.name} batch inactive ${v.value}`));
+        for (const [i, v] of VALUES.entries()) check(v, r, res.json().results[i], `${r.name} batch inactive ${v.value}`);
         noLeak(res.body, allHidden(r.ceiling), `${r.name} batch inactive`);
       }
     } finally {

@@ -131,7 +131,9 @@ test('no peer can crash the daemon: hostile feed servers against a daemon in a c
       }
     }
   });
-  child.stderr.on('data', (d: Buffer) => void (stderr += d.toString('utf8')));
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString('utf8');
+  });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   try {
     const failureOf = (id: string) => logs.find((l) => l.job === id && l.level === 'error');

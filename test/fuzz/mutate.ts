@@ -63,8 +63,17 @@ function slots(root: unknown, max = 5000): Slot[] {
   const stack: unknown[] = [root];
   while (stack.length && out.length < max) {
     const v = stack.pop();
-    if (Array.isArray(v)) v.forEach((x, i) => (out.push({ parent: v, key: i }), stack.push(x)));
-    else if (v && typeof v === 'object') for (const k of Object.keys(v)) (out.push({ parent: v as Record<string, unknown>, key: k }), stack.push((v as Record<string, unknown>)[k]));
+    if (Array.isArray(v)) {
+      for (const [i, x] of v.entries()) {
+        out.push({ parent: v, key: i });
+        stack.push(x);
+      }
+    } else if (v && typeof v === 'object') {
+      for (const k of Object.keys(v)) {
+        out.push({ parent: v as Record<string, unknown>, key: k });
+        stack.push((v as Record<string, unknown>)[k]);
+      }
+    }
   }
   return out;
 }

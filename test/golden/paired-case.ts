@@ -65,7 +65,7 @@ export function pairedCases(): PairedCase[] {
 /** Maps a case's input through its source type, as the daemon would on the golden clock. */
 export async function runPaired(def: SourceDefinition<any>, c: PairedCase): Promise<PairedResult> {
   const served = c.options.serve ? await serveInput(c.options.serve, c.input) : undefined;
-  let collected;
+  let collected: Awaited<ReturnType<typeof collect>>;
   try {
     collected = served
       ? await collect(def, { ...c.options.source, url: served.url }, { common: { ...c.options.common, allow_private: true, allow_insecure: true }, http: served.http })

@@ -67,7 +67,10 @@ const mappings = new Map<string, Record<string, string>>();
 /** The records the engine would build for these indicators with mappings/sinks/<sink>.yaml. */
 export function mappedRecords(sink: string, objects: StixObject[], op: 'upsert' | 'remove' = 'upsert'): SinkRecord[] {
   let fields = mappings.get(sink);
-  if (!fields) mappings.set(sink, (fields = loadSinkMapping(join(ictx.mappingsDir, 'sinks', `${sink}.yaml`)).fields));
+  if (!fields) {
+    fields = loadSinkMapping(join(ictx.mappingsDir, 'sinks', `${sink}.yaml`)).fields;
+    mappings.set(sink, fields);
+  }
   return objects.flatMap((o, i) => viewRecords(o, i + 1, op, fields!));
 }
 

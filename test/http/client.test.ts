@@ -316,7 +316,7 @@ test('N9: redirects to http://, metadata, loopback, file: and data: are refused 
     ['file:///etc/passwd', 'STIXGATE_ERR_HTTP_SSRF', 'ssrf'],
     ['data:text/plain,hi', 'STIXGATE_ERR_HTTP_SSRF', 'ssrf'],
   ];
-  targets.forEach(([loc], i) => origin.intercept({ path: `/r${i}` }).reply(302, '', { headers: { location: loc } }));
+  for (const [i, [loc]] of targets.entries()) origin.intercept({ path: `/r${i}` }).reply(302, '', { headers: { location: loc } });
   origin.intercept({ path: '/ok' }).reply(302, '', { headers: { location: '/ok2' } });
   origin.intercept({ path: '/ok2' }).reply(200, 'fine', { headers: { 'content-type': 'text/plain' } });
   const c = createHttpClient(policy({ allowPrivate: false, allowInsecure: false }), { component: 'test_feed', dispatcher: mock });

@@ -22,7 +22,9 @@ async function turns(t: { mock: { timers: { tick(ms: number): void } } }, n = 10
 /** Awaits `p` while letting zero-delay timers and I/O run. */
 async function settle(t: Parameters<typeof turns>[0], p: Promise<void>): Promise<void> {
   let done = false;
-  const watched = p.finally(() => void (done = true));
+  const watched = p.finally(() => {
+    done = true;
+  });
   while (!done) await turns(t, 1);
   await watched;
 }

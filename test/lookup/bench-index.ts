@@ -12,7 +12,7 @@ const N = Number(process.argv[2] ?? 1_000_000);
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('run with --expose-gc');
 
-function valueOf(i: number): { pattern: string; raw: string } {
+function valueAt(i: number): { pattern: string; raw: string } {
   switch (i & 3) {
     case 0: {
       const ip = `${10 + ((i >>> 18) & 63)}.${(i >>> 10) & 255}.${(i >>> 2) & 255}.${(i * 7) & 255}`;
@@ -44,7 +44,7 @@ const before = used();
 const index = new LookupIndex({ now: () => T0 });
 let t = performance.now();
 for (let i = 0; i < N; i++) {
-  index.apply(change(indicator({ n: i + 1, pattern: valueOf(i).pattern, tlp: i % 3 === 0 ? 'clear' : 'green', labels: i % 5 === 0 ? ['malware'] : undefined })));
+  index.apply(change(indicator({ n: i + 1, pattern: valueAt(i).pattern, tlp: i % 3 === 0 ? 'clear' : 'green', labels: i % 5 === 0 ? ['malware'] : undefined })));
 }
 const buildMs = performance.now() - t;
 gc();
@@ -58,7 +58,7 @@ const M = 200_000;
 const queries: string[] = [];
 for (let q = 0; q < M; q++) {
   const i = (q * 7919) % N;
-  const raw = valueOf(i).raw;
+  const raw = valueAt(i).raw;
   // every type half hits, half misses (a changed last character; a private IP for IPv4)
   const hit = ((q >> 2) & 1) === 1;
   queries.push(hit ? raw : (i & 3) === 0 ? `172.16.${q & 255}.${(q >> 8) & 255}` : raw.slice(0, -1) + (raw.endsWith('0') ? '1' : '0'));

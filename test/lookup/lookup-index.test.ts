@@ -10,7 +10,7 @@ const MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
 
 function indexWith(patterns: string[], opts: ConstructorParameters<typeof LookupIndex>[0] = {}): LookupIndex {
   const index = new LookupIndex({ now: () => T0, ...opts });
-  patterns.forEach((pattern, i) => index.apply(change(indicator({ n: i + 1, pattern }))));
+  for (const [i, pattern] of patterns.entries()) index.apply(change(indicator({ n: i + 1, pattern })));
   return index;
 }
 

@@ -119,7 +119,10 @@ test('N4: a body still streaming at the total deadline (fake clock): nothing of 
   let sent = false;
   const s = await feedServer((res) => {
     res.writeHead(200, { 'content-type': 'text/plain' });
-    res.write(lines(0, 12_000), () => void (sent = true)); // and never ends
+    // and never ends
+    res.write(lines(0, 12_000), () => {
+      sent = true;
+    });
   });
   t.mock.timers.enable({ apis: ['setTimeout'] });
   try {

@@ -296,7 +296,7 @@ test('P4: a run that ignores its abort ends at three quarters of the grace; stop
   t.mock.timers.tick(1);
   await settle();
   assert.equal(signal?.aborted, true, 'aborted at three quarters of the grace');
-  assert.equal((signal?.reason as StixgateError).reason, 'shutdown');
+  assert.equal((signal?.reason as StixgateError | undefined)?.reason, 'shutdown');
   await stopped;
   assert.deepEqual(report, { aborted: ['stuck'] });
   assert.equal(s.status('stuck').running, false);

@@ -122,7 +122,7 @@ test('records sightings of known values and ids, lists what matched nothing, and
   await applyChanges(store, index);
   assert.equal(index.lookup('198.51.100.7', now, 'amber').indicators[0].score, 72);
   const stored = await store.get(ip.id);
-  assert.deepEqual((stored?.x_stixgate as { sightings?: unknown }).sightings, { count: 4, first_seen: iso(now - HOUR), last_seen: iso(now) });
+  assert.deepEqual((stored?.x_stixgate as { sightings?: unknown } | undefined)?.sightings, { count: 4, first_seen: iso(now - HOUR), last_seen: iso(now) });
   // where defaults to the key id
   const r2 = await post({ sightings: [{ value: '198.51.100.7' }] });
   assert.equal(r2.json().recorded[0].sighting_id, sightingId({ indicatorId: ip.id, where: 'siem', firstSeen: now, lastSeen: now }));

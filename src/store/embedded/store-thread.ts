@@ -18,7 +18,10 @@ const parts = new Map<number, { items: IngestItem[]; json: string[] }>();
 
 function received(id: number, wire: readonly WireItem[]): { items: IngestItem[]; json: string[] } {
   let got = parts.get(id);
-  if (!got) parts.set(id, (got = { items: [], json: [] }));
+  if (!got) {
+    got = { items: [], json: [] };
+    parts.set(id, got);
+  }
   decodeItems(wire, got.items, got.json);
   return got;
 }

@@ -169,7 +169,7 @@ export async function writeObjects(ctx: WriteContext, ids: string[], existing: M
           // moves to a fresh range.
           fenced.push(...writtenHere.splice(0));
           alloc = await ctx.sequence.allocate(todo.length);
-          todo.forEach((id, i) => pos.set(id, alloc.from + i));
+          for (const [i, id] of todo.entries()) pos.set(id, alloc.from + i);
         }
         const ops: Op[] = todo.map((id) => {
           const p = pending.get(id)!;

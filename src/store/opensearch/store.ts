@@ -149,7 +149,10 @@ export class OpenSearchStore implements Store {
       }
       const id = item.object.id;
       let g = groups.get(id);
-      if (!g) groups.set(id, (g = []));
+      if (!g) {
+        g = [];
+        groups.set(id, g);
+      }
       g.push({ item, index: i });
     }
     const ctx = this.writeCtx();
