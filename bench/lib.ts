@@ -65,7 +65,7 @@ export function percentile(sorted: Float64Array | number[], p: number): number {
 /** Serves one file at /<name> on 127.0.0.1 with a fixed ETag (a local feed stub). */
 export async function serveFile(path: string): Promise<{ url: string; server: Server }> {
   const size = statSync(path).size;
-  const server = createServer((req, res) => {
+  const server = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/csv', 'content-length': String(size) });
     createReadStream(path).pipe(res);
   });

@@ -2,19 +2,12 @@
  * Benchmark workloads, each run in its own process by bench/run.ts (so peak RSS is per
  * workload). Usage: workloads.ts NAME SCALE → prints a JSON array of Rows on the last line.
  */
-import { mkdtempSync, writeFileSync, createWriteStream, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, createWriteStream, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify from 'fastify';
-import { registry } from '../integrations/index.js';
-import { parseConfig } from '../src/config/load.js';
-import { createSourceComponent } from '../src/pipeline/components.js';
-import { runSource, type RunSummary } from '../src/pipeline/runner.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { Metrics } from '../src/telemetry/metrics.js';
-import { MAPPINGS_DIR } from '../src/paths.js';
 import { openEmbeddedStore } from '../src/store/embedded/index.js';
-import type { Store, IngestItem } from '../src/store/contract.js';
 import { buildIndex } from '../src/lookup/index.js';
 import { buildServer } from '../src/server/index.js';
 import { serverSchema } from '../src/server/schema.js';

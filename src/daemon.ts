@@ -26,7 +26,7 @@ import { Correlator, CorrelationMetrics } from './correlate/index.js';
 import type { PublishFilter } from './filter/policy.js';
 import { compileScoring, type Scoring } from './score/model.js';
 import { DEFAULT_POLICY, accessPolicy, type AccessPolicy } from './access/policy.js';
-import { EnrichCache } from './enrich/records.js';
+import type { EnrichCache } from './enrich/records.js';
 import { EdlLists } from './edl/index.js';
 import { EdlMetrics } from './telemetry/edl-metrics.js';
 import type { SinkRunSummary } from './delivery/runner.js';

@@ -38,7 +38,7 @@ test('a wrong Auth-Key (unknown_auth_key) is a clear, non-retryable auth error; 
 });
 
 test('a malformed Auth-Key (illegal_auth_key) and HTTP 401/403 are auth errors', async () => {
-  const { sim, h, close } = await setup('abusech_malwarebazaar', '/bazaar/api/v1/', {}, 'not a key!');
+  const { h, close } = await setup('abusech_malwarebazaar', '/bazaar/api/v1/', {}, 'not a key!');
   try {
     await assert.rejects(h.run(NOW), authError(/MalwareBazaar refused the Auth-Key \(illegal_auth_key\)/));
   } finally {

@@ -75,7 +75,7 @@ export function csvGetter(fields: readonly string[]): Getter {
 
 export function jsonGetter(obj: Record<string, unknown>): Getter {
   return (ref) => {
-    if (ref === undefined || !Object.prototype.hasOwnProperty.call(obj, ref)) return undefined;
+    if (ref === undefined || !Object.hasOwn(obj, ref)) return undefined;
     const v = obj[ref as string];
     if (v === null || v === undefined) return undefined;
     if (Array.isArray(v)) return v.filter((x) => typeof x === 'string' || typeof x === 'number').join(',') || undefined;

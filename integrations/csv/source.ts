@@ -81,7 +81,7 @@ class RowMapper {
       return;
     }
     const obj = v as Record<string, unknown>;
-    if (this.map.skipWhen && Object.entries(this.map.skipWhen).every(([k, want]) => !DANGEROUS_KEYS.has(k) && Object.prototype.hasOwnProperty.call(obj, k) && obj[k] === want)) return;
+    if (this.map.skipWhen && Object.entries(this.map.skipWhen).every(([k, want]) => !DANGEROUS_KEYS.has(k) && Object.hasOwn(obj, k) && obj[k] === want)) return;
     pb.record();
     const r = mapRow(jsonGetter(obj), this.binding!, this.mctx, location);
     if (r.ok) pb.add(r.item);

@@ -69,7 +69,11 @@ export function mergeScos(attrs: ObjectAttribute[]): StixObject[] {
     return { ...m, id: scoId(m.type, contributing) };
   });
   const seen = new Set<string>();
-  return [...merged, ...out].filter((s) => !seen.has(s.id) && (seen.add(s.id), true));
+  return [...merged, ...out].filter((s) => {
+    if (seen.has(s.id)) return false;
+    seen.add(s.id);
+    return true;
+  });
 }
 
 /** The pattern of an object's to_ids comparisons: one observation per SCO type, ANDed. */

@@ -83,7 +83,7 @@ export async function collections(ctx: SimContext, r: CollectionsRequest): Promi
     case 'set_bulk_update_tasks': {
       const t = num === undefined ? undefined : ctx.tasks.all.get(num);
       if (r.method !== 'GET') return notAllowed();
-      if (!t || !t.results) return qerror(404, 23001, `Bulk update task ${id} does not exist`, 'The task_status_id does not exist');
+      if (!t?.results) return qerror(404, 23001, `Bulk update task ${id} does not exist`, 'The task_status_id does not exist');
       if (sub === undefined) return ok(project(ctx.tasks.view(t), fields));
       if (sub !== 'results') return qerror(404, 0, 'The requested resource does not exist.');
       if (t.status !== 'COMPLETED') return qerror(404, 23003, `The results of task ${id} are not available yet`, 'The results are not available');

@@ -200,7 +200,8 @@ export function parseFilter(text: string, caseInsensitive: ReadonlySet<string> =
       const t = tests[k.v]!;
       return (o) => t(cmp(get(o), v, ci));
     }
-    const neg = peekKw('not') ? (i++, true) : false;
+    const neg = peekKw('not');
+    if (neg) i++;
     if (peekKw('in')) {
       i++;
       const vs = list();
@@ -217,7 +218,8 @@ export function parseFilter(text: string, caseInsensitive: ReadonlySet<string> =
     }
     if (peekKw('is')) {
       i++;
-      const not = peekKw('not') ? (i++, true) : false;
+      const not = peekKw('not');
+      if (not) i++;
       if (!peekKw('null')) throw new Error('expected null');
       i++;
       return (o) => (get(o) === null || get(o) === undefined) !== not;

@@ -4,11 +4,9 @@
  */
 import { join } from 'node:path';
 import { deterministicId } from '../../src/core/ids.js';
-import { StixgateError } from '../../src/core/errors.js';
 import { s } from '../../src/core/schema.js';
 import { loadYamlTable, TABLE_KEY } from '../../src/core/yaml-document.js';
-import type { StixObject } from '../../src/core/stix.js';
-import { attr, child, childrenNamed, textOf, xsiType, type XmlElement } from '../../src/core/safe-xml.js';
+import { attr, child, childrenNamed, textOf, type XmlElement } from '../../src/core/safe-xml.js';
 
 export interface Stix1Tables {
   indicator_types: Record<string, string>;

@@ -56,7 +56,7 @@ export function objectFacts(props: XmlElement): ObjectFacts | undefined {
   const m = MAPPERS[t];
   if (!m) return undefined;
   const r = m(props);
-  return r && r.facts.length ? r : undefined;
+  return r?.facts.length ? r : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

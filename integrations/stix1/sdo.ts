@@ -5,7 +5,7 @@
  */
 import type { ExternalReference, StixObject } from '../../src/core/stix.js';
 import { attr, child, childrenNamed, textOf, type XmlElement } from '../../src/core/safe-xml.js';
-import { confidenceOf, convertId, descriptionOf, killChainPhases, stixTimestamp, vocab, type Stix1MapContext } from './common.js';
+import { confidenceOf, convertId, descriptionOf, killChainPhases, stixTimestamp, vocab } from './common.js';
 import { identityName, mapIdentity, mapVictimTargeting } from './sdo-identity.js';
 import type { SdoHost } from './sdo-host.js';
 

@@ -1,4 +1,4 @@
-import { stixTime, type ObservableType } from '../../src/core/stix.js';
+import type { ObservableType } from '../../src/core/stix.js';
 import { UNDATED_RELIST_MS } from '../../src/score/record-time.js';
 import { splitLines } from '../../src/core/text-lines.js';
 import { lastPages, openInput, PageBuilder } from '../../src/pipeline/input.js';

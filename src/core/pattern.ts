@@ -4,7 +4,7 @@
  * of the indexable observables a pattern matches.
  */
 import type { HashAlgorithm, Observable, ObservableType } from './stix.js';
-import type { ComparisonExpression, Literal, ObjectPath, ObservationExpression, ObservationOperator, PathStep, PatternNode, Qualifier } from './pattern-ast.js';
+import type { ComparisonExpression, Literal, ObjectPath, ObservationExpression, ObservationOperator, PatternNode, Qualifier } from './pattern-ast.js';
 import { parsePatternAst, PATTERN_KEYWORDS } from './pattern-parser.js';
 import { detectObservable, normaliseHash, normaliseObservable, type NormaliseResult } from './observable.js';
 
@@ -228,7 +228,7 @@ function collect(c: ComparisonExpression, out: Map<string, Observable>): void {
   for (const lit of values) {
     if (lit.kind !== 'string') continue;
     const r = extract(lit.value, c.operator === 'ISSUBSET');
-    if (!r || !r.ok) continue;
+    if (!r?.ok) continue;
     const o = r.observable;
     const key = `${o.type}|${o.hash ?? ''}|${o.value}`;
     if (!out.has(key)) out.set(key, o);

@@ -131,7 +131,7 @@ export const s = {
       const out: Record<string, unknown> = Object.create(null);
       const known = Object.keys(props);
       for (const key of Object.keys(v)) {
-        if (!Object.prototype.hasOwnProperty.call(props, key)) {
+        if (!Object.hasOwn(props, key)) {
           const hint = closest(key, known);
           issues.push({ path: join(path, key), message: `unknown key${hint ? ` (did you mean "${hint}"?)` : ''}` });
         }

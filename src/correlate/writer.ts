@@ -87,7 +87,7 @@ export class IndexWriter {
   private hasResolves: boolean;
 
   constructor(
-    private readonly db: Database.Database,
+    db: Database.Database,
     private readonly opts: WriterOptions,
   ) {
     this.cap = opts.maxFanout;

@@ -1,4 +1,4 @@
-import Bottleneck from 'bottleneck';
+import type Bottleneck from 'bottleneck';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Change, Store } from '../store/contract.js';
@@ -6,7 +6,7 @@ import { isStixgateError, StixgateError } from '../core/errors.js';
 import { abortableSleep, backoffDelay } from '../core/backoff.js';
 import type { CommonSinkConfig, Sink, SinkOutcome, SinkRecord, SinkRunContext } from './types.js';
 import type { HttpClient } from '../http/types.js';
-import { DeadLetterFile } from './dead-letter.js';
+import type { DeadLetterFile } from './dead-letter.js';
 import { batchesOf, decide, recordsForChanges, type PublishCheck } from './select.js';
 import { recordsFor } from './records.js';
 import type { AccessPolicy } from '../access/policy.js';

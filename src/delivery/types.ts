@@ -1,7 +1,5 @@
-import type { Logger } from '../telemetry/logger.js';
 import type { StixObject, TlpLevel, Observable, ObservableType } from '../core/stix.js';
 import type { Schema } from '../core/schema.js';
-import type { HttpClient } from '../http/types.js';
 import type { NetworkConfig } from '../http/network.js';
 import type { IntegrationContext, RunContext } from '../pipeline/types.js';
 

@@ -62,7 +62,7 @@ export class AhoCorasick<T> {
   }
 
   /** Calls `visit` for every pattern occurrence; stops when it returns true. */
-  search(text: string, visit: (payload: T) => boolean | void): void {
+  search(text: string, visit: (payload: T) => boolean | undefined): void {
     if (!this.built) this.build();
     let node = 0;
     for (let i = 0; i < text.length; i++) {

@@ -24,6 +24,7 @@ export interface SplitOptions {
   arrayKey?: string;
 }
 
+// biome-ignore lint/suspicious/noConstEnum: file-local and never exported, so tsc and esbuild both inline its members
 const enum Mode {
   Start,
   Root,

@@ -48,12 +48,13 @@ export function mapValue(raw: string, type: ObservableType | 'auto', ctx: MapCon
   const value = type === 'auto' || type === 'ipv4-addr' ? stripPort(raw) : raw;
   const r = type === 'auto' ? detectObservable(value) : normaliseObservable(type, value);
   if (!r.ok) return { ok: false, rejection: { reason: r.reason, message: r.message, location } };
-  const labels = extras.labels && extras.labels.length ? [...new Set([...ctx.defaults.labels, ...extras.labels])] : ctx.defaults.labels;
+  const labels = extras.labels?.length ? [...new Set([...ctx.defaults.labels, ...extras.labels])] : ctx.defaults.labels;
   const confidence = extras.confidence ?? ctx.defaults.confidence;
   const base = extras.lastSeen ?? ctx.now;
   const indicator = indicatorFromObservable(r.observable, {
     now: ctx.now,
     validFrom: extras.firstSeen,
+    // biome-ignore lint/complexity/useMathMinMax: ISO timestamps, the later of two by string order
     validUntil: ctx.defaults.validDays !== undefined ? addDays(base > ctx.now ? base : ctx.now, ctx.defaults.validDays) : undefined,
     description: extras.description,
     labels: labels.length ? [...labels] : undefined,

@@ -1,4 +1,4 @@
-import { StixgateError } from '../core/errors.js';
+import type { StixgateError } from '../core/errors.js';
 import { decorate, headerValue, type Interceptor } from './handler.js';
 
 /** Content codings the client decodes (through undici's decompress interceptor). */

@@ -15,6 +15,7 @@ import { summariseSources, type SourceSummary } from './summary.js';
 import type { IndexSizes, IndicatorMatch, LookupIndexOptions, LookupResult, MatchKind } from './types.js';
 
 /** Which structure a listed value lives in. */
+// biome-ignore lint/suspicious/noConstEnum: file-local and never exported, so tsc and esbuild both inline its members
 const enum K {
   Ipv4 = 0,
   Ipv6 = 1,

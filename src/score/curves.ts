@@ -32,18 +32,19 @@ export function toModel(c: DecayModelConfig): DecayModel {
 
 /** The decay factor at an age of `days` (negative ages count as 0). */
 export function decayFactor(m: DecayModel, days: number): number {
+  // biome-ignore lint/complexity/useMathMinMax: an unreadable age (NaN) counts as 0 here, which Math.max would not do
   const t = days > 0 ? days : 0;
   switch (m.curve) {
     case 'none':
       return 1;
     case 'exponential':
-      return Math.pow(2, -t / (m.halfLifeDays as number));
+      return 2 ** (-t / (m.halfLifeDays as number));
     case 'polynomial':
     case 'linear': {
       const tau = m.lifetimeDays as number;
       if (t >= tau) return 0;
       const delta = m.curve === 'linear' ? 1 : m.decaySpeed ?? 1;
-      return 1 - Math.pow(t / tau, 1 / delta);
+      return 1 - (t / tau) ** (1 / delta);
     }
   }
 }
@@ -64,7 +65,7 @@ export function daysUntilBelow(m: DecayModel, base: number, threshold: number): 
     case 'linear': {
       // 1 − (t/τ)^(1/δ) < r  ⇔  t > τ · (1 − r)^δ
       const delta = m.curve === 'linear' ? 1 : m.decaySpeed ?? 1;
-      return (m.lifetimeDays as number) * Math.pow(1 - ratio, delta);
+      return (m.lifetimeDays as number) * (1 - ratio) ** delta;
     }
   }
 }

@@ -102,7 +102,7 @@ function isoTime(t: number, slot: 0 | 1): string {
   return isoText[slot];
 }
 
-const clamp = (x: number): number => (x < 0 ? 0 : x > 100 ? 100 : x);
+const clamp = (x: number): number => Math.min(100, Math.max(0, x));
 
 /**
  * The base score (unrounded, 0-100):

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHo
 import type { TlpLevel } from '../core/stix.js';
 import { ApiError, UNAUTHORIZED_MESSAGE } from './errors.js';
 import { networkMatcher } from './networks.js';
-import { RateLimiter, retryAfterSecs } from './rate-limit.js';
+import { type RateLimiter, retryAfterSecs } from './rate-limit.js';
 import type { ApiKeyConfig, ApiScope } from './schema.js';
 
 /** Who is calling: a configured key (by id) or the anonymous caller. */

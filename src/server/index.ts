@@ -156,7 +156,7 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
     index: o.index, metrics: o.metrics, auth, maxBatchSize: c.max_batch_size, now, isServing: o.isServing ?? o.isReady,
     flags: publishFilter && ((r) => {
       const f = publishFilter();
-      if (!f || !f.active) return undefined;
+      if (!f?.active) return undefined;
       const d = detectObservable(r.value);
       return d.ok ? f.hits(d.observable).map((h) => ({ list: h.list, type: h.type, entry: h.entry, source: h.source, ...(h.private_suffix ? { private_suffix: h.private_suffix } : {}) })) : undefined;
     }),

@@ -112,7 +112,7 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
   const decorate = (req: FastifyRequest, r: LookupResult, related: boolean): LookupResult => {
     if (o.flags && r.invalid === undefined) {
       const f = o.flags(r);
-      if (f && f.length) r = { ...r, warninglists: f };
+      if (f?.length) r = { ...r, warninglists: f };
     }
     if (related && o.related && r.matched) {
       const maxTlp = req.principal?.maxTlp ?? 'clear';

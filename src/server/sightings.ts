@@ -170,7 +170,7 @@ export function sightingsRoutes(app: FastifyInstance, o: SightingsRoutesOptions)
         if (p.s.indicator_id !== undefined) {
           const obj = byId.get(p.s.indicator_id);
           // an indicator the caller cannot see is answered exactly as an unknown one
-          if (!obj || obj.type !== 'indicator' || obj.revoked === true || !canSee(obj, maxTlp, o.access ?? DEFAULT_POLICY)) {
+          if (obj?.type !== 'indicator' || obj.revoked === true || !canSee(obj, maxTlp, o.access ?? DEFAULT_POLICY)) {
             unmatched.push({ index: p.i, indicator_id: p.s.indicator_id, reason: 'unknown_indicator' });
             continue;
           }

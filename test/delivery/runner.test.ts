@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Bottleneck from 'bottleneck';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
-import type { Store } from '../../src/store/contract.js';
 import { runSink, sinkCursorName, type SinkRunOptions } from '../../src/delivery/runner.js';
 import { DeadLetterFile } from '../../src/delivery/dead-letter.js';
 import { batchesOf, recordsForChanges } from '../../src/delivery/select.js';

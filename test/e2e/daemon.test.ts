@@ -32,7 +32,7 @@ async function until<T>(fn: () => Promise<T | undefined>, ms = 10_000): Promise<
 const LIST = '# test feed\n198.51.100.23\n203.0.113.0/24\nhxxp://bad.example[.]net/x.exe\nnot-an-indicator!!\nevil.example.org\n';
 
 test('C10/N2 daemon: polls feeds, serves lookups, re-polls without writes, survives dead feeds and bad reloads', async () => {
-  const feed = await listen((req, res) => {
+  const feed = await listen((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain', etag: '"v1"' });
     res.end(LIST);
   });

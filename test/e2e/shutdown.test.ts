@@ -34,7 +34,7 @@ test('P4: SIGTERM with a stalled feed download in flight aborts it within the gr
   let requests = 0;
   let stalledRequest!: () => void;
   const stalledSeen = new Promise<void>((r) => (stalledRequest = r));
-  const feed = createServer((req, res) => {
+  const feed = createServer((_req, res) => {
     requests++;
     if (requests === 1) {
       res.writeHead(200, { 'content-type': 'text/plain', etag: '"v1"' });

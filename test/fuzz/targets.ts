@@ -80,7 +80,7 @@ export function corpusSeeds(rel: string, ext: string, max = 6): string[] {
 
 const def = (type: string): SourceDefinition<unknown> => {
   const d = registry.find((x) => x.type === type);
-  if (!d || d.kind !== 'source') throw new Error(`no source ${type}`);
+  if (d?.kind !== 'source') throw new Error(`no source ${type}`);
   return d as SourceDefinition<unknown>;
 };
 

@@ -141,7 +141,7 @@ test('F12: __proto__ / constructor keys are dropped at any depth, prototypes unt
   const c = await collect(stixBundleSource, { url: f });
   assert.equal(c.items.length, 1);
   const o = c.items[0].object as Record<string, unknown>;
-  assert.ok(!Object.prototype.hasOwnProperty.call(o, '__proto__'));
+  assert.ok(!Object.hasOwn(o, '__proto__'));
   assert.deepEqual(o.x_deep, { a: {} });
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
   assert.equal(Object.getOwnPropertyNames(Object.prototype).length, protoBefore);

@@ -93,7 +93,7 @@ test('GET: headers, text with BOM stripped, json without prototype keys', async 
   const j = (await (await c.request({ url: `${s.base}/j` })).json()) as any;
   assert.deepEqual(JSON.parse(JSON.stringify(j)), { a: 1, b: { c: 2 } });
   assert.equal(({} as any).polluted, undefined);
-  assert.equal(Object.prototype.hasOwnProperty.call(j, '__proto__'), false);
+  assert.equal(Object.hasOwn(j, '__proto__'), false);
   // a body is consumed once
   const again = await c.request({ url: `${s.base}/t` });
   await again.text();

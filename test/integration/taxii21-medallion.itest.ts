@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import type { StixObject } from '../../src/core/stix.js';
-import { PROJECT_ROOT } from '../helpers/corpus.js';
 import { assertValidStix } from '../helpers/validator.js';
 import { collectPages, makeSource, runOnce, tempStore } from '../helpers/taxii21-harness.js';
 import { parseCursor } from '../../integrations/taxii21/cursor.js';

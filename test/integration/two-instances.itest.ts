@@ -40,7 +40,7 @@ async function start(name: string, cfg: string): Promise<Instance> {
 
 async function matched(inst: Instance, value: string): Promise<boolean> {
   const r = await fetch(`${inst.address}/api/v1/lookup?value=${value}`).catch(() => undefined);
-  if (!r || r.status !== 200) return false;
+  if (r?.status !== 200) return false;
   return ((await r.json()) as { matched: boolean }).matched;
 }
 
@@ -59,7 +59,7 @@ test('two instances on one OpenSearch: one poller at a time, shared lookups, han
   let maxActive = 0;
   let requests = 0;
   const body = Array.from({ length: N }, (_, i) => ipOf(i)).join('\n') + '\n';
-  const feed = createServer((req, res) => {
+  const feed = createServer((_req, res) => {
     requests++;
     active++;
     maxActive = Math.max(maxActive, active);

@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StixObject } from '../../src/core/stix.js';
 import { GOLDEN_DIR as DIR, goldenEvents, mapGolden } from '../helpers/misp-golden.js';
 
 /**

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StixgateError } from '../../src/core/errors.js';
+import type { StixgateError } from '../../src/core/errors.js';
 import { spool } from '../../src/pipeline/spool.js';
 
 async function* chunks(n: number, size: number, failAt?: number): AsyncGenerator<Buffer> {

@@ -42,7 +42,7 @@ test('decay through the XSOAR simulator: verdict follows the score, expiry delet
   await push();
   const verdict = () => sim.indicators().find((i) => i.value === '198.51.100.9')?.score;
   assert.equal(verdict(), 3, 'score 80 → Bad');
-  const expected = (days: number) => Math.round(80 * Math.pow(2, -days / 7));
+  const expected = (days: number) => Math.round(80 * 2 ** (-days / 7));
   const seen: number[] = [];
   for (let day = 1; day <= 16; day++) {
     now = T0 + day * DAY;

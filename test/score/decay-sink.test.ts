@@ -78,7 +78,7 @@ test('score follows 80 · 2^(−t/7 d) day by day; each move ≥ step is one ups
   await store.upsert([{ object: ip, source: 'feed', confidence: 80 }], { now: T0 });
   await push(T0);
   assert.equal(sink.held.get('198.51.100.7')?.score, 80);
-  const expected = (days: number) => Math.round(80 * Math.pow(2, -days / 7));
+  const expected = (days: number) => Math.round(80 * 2 ** (-days / 7));
   let last = 80;
   let head = await store.head();
   for (let day = 1; day <= 14; day++) {

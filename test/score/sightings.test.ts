@@ -44,7 +44,7 @@ test('a sighting stores a deterministic SRO and identity, raises the score and r
   const got = await store.get(ip.id);
   assert.deepEqual(ext(got)?.sightings, { count: 3, first_seen: iso(now - 2 * HOUR), last_seen: iso(now - HOUR) });
   // 60 + 5·log2(4) = 70, aged one hour from the sighting
-  assert.equal(ext(got)?.score, Math.round(70 * Math.pow(2, -1 / (7 * 24))));
+  assert.equal(ext(got)?.score, Math.round(70 * 2 ** (-1 / (7 * 24))));
   const sro = await store.get(sightingId(report));
   assert.equal(sro?.sighting_of_ref, ip.id);
   assert.equal(sro?.count, 3);

@@ -28,7 +28,7 @@ export class AddedClock {
 
   /** `file`: where checkpoints persist (undefined: memory only, for tests). */
   constructor(
-    private readonly file: string | undefined,
+    file: string | undefined,
     private readonly minGapMs = 1000,
   ) {
     if (file === undefined) return;

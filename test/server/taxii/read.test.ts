@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { canSee } from '../../../src/access/policy.js';
 import { viewOf } from '../../../src/access/view.js';
 import { TLP_MARKING_BY_LEVEL, type StixObject } from '../../../src/core/stix.js';
-import { ACCESS, DEFAULT_COLLECTIONS, TAXII, TAXII_KEYS, T0, bearer, ipIndicators, taxiiRig, type Rig } from './rig.js';
+import { ACCESS, DEFAULT_COLLECTIONS, TAXII, TAXII_KEYS, T0, ipIndicators, taxiiRig, type Rig } from './rig.js';
 
 const ROOT = '/taxii2/default';
 const SHARED = `${ROOT}/collections/${DEFAULT_COLLECTIONS.shared.id}`;
