@@ -108,15 +108,18 @@ describe('virustotal', () => {
     withSetup(async ({ sim, t, opts }) => {
       await ingest(t.store, ["[ipv4-addr:value = '192.0.2.200']", "[ipv4-addr:value = '192.0.2.201']"]);
       sim.inject({ status: 429, code: 'QuotaExceededError', message: 'Quota exceeded' });
-      const a = await runEnricher(opts());
+      // the runs' clock moves only when the test moves it
+      let now = Date.now();
+      const a = await runEnricher(opts({ now: () => now }));
       assert.equal(a.stopped, 'quota');
       assert.equal(a.retryAfterMs, 1000, 'a window, at least one second');
       assert.match(a.error!.message, /QuotaExceededError/);
-      const b = await runEnricher(opts());
+      now += 999;
+      const b = await runEnricher(opts({ now: () => now }));
       assert.equal(b.stopped, 'quota');
       assert.equal(sim.requests.length, 1, 'no request before the wait is over');
-      await new Promise((r) => setTimeout(r, 1050));
-      const c = await runEnricher(opts());
+      now += 1;
+      const c = await runEnricher(opts({ now: () => now }));
       assert.equal(c.stopped, undefined);
       assert.equal(sim.requests.length, 3);
     }));

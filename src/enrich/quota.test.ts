@@ -8,6 +8,7 @@ import { changedByEnrichment } from './select.js';
 import { tempStore } from '../../test/helpers/enrich-loopback.js';
 import type { EnricherDefinition } from './types.js';
 import type { HttpClient } from '../http/types.js';
+import { FakeClock } from '../../test/helpers/fake-clock.js';
 import { s } from '../core/schema.js';
 
 const okHttp: HttpClient = {
@@ -57,19 +58,28 @@ describe('enrichment quota gate', () => {
   });
 });
 
-describe('enrichment quota gate: minute windows', () => {
-  const timedHttp = (starts: number[]): HttpClient => ({ request: (r) => (starts.push(Date.now()), okHttp.request(r)) });
+describe('enrichment quota gate: minute windows (fake clock)', () => {
+  /** A service that notes, on the test's clock, when each request reaches it. */
+  const timedHttp = (starts: number[], clock: FakeClock): HttpClient => ({
+    request: (r) => {
+      starts.push(clock.now());
+      return okHttp.request(r);
+    },
+  });
 
   it('below one per minute means one per 1/per_minute minutes', async () => {
     const t = await tempStore();
     try {
+      const clock = new FakeClock();
       const starts: number[] = [];
-      const g = await QuotaGate.open({ id: 'f', store: t.store, quota: { per_minute: 0.5 }, now: Date.now, windowMs: 100 });
-      const http = g.http(timedHttp(starts), new AbortController().signal);
-      await Promise.all([http.request({ url: 'http://x/1' }), http.request({ url: 'http://x/2' })]);
+      const g = await QuotaGate.open({ id: 'f', store: t.store, quota: { per_minute: 0.5 }, now: clock.now, timers: clock.timers });
+      const http = g.http(timedHttp(starts, clock), new AbortController().signal);
+      await clock.run(Promise.all([http.request({ url: 'http://x/1' }), http.request({ url: 'http://x/2' })]));
+      // the second request waits the whole two-minute window that follows the first answer
       assert.equal(starts.length, 2);
-      assert.ok(starts[1] - starts[0] >= 195, `${starts[1] - starts[0]} ms apart`);
+      assert.ok(starts[1] - starts[0] >= 120_000, `${starts[1] - starts[0]} ms apart`);
       await g.close();
+      assert.equal(clock.pendingTimers, 0, 'close() clears the timers that give slots back');
     } finally {
       await t.cleanup();
     }
@@ -78,16 +88,19 @@ describe('enrichment quota gate: minute windows', () => {
   it('a lowered quota after a restart: marks of the old burst hold their slots until they leave the window', async () => {
     const t = await tempStore();
     try {
-      const now = Date.now();
-      await t.store.setCursor(quotaCursorName('l'), JSON.stringify({ day: utcDay(now), used: 6, recent: [now, now, now, now, now, now] }));
+      const clock = new FakeClock();
+      const burst = clock.now();
+      await t.store.setCursor(quotaCursorName('l'), JSON.stringify({ day: utcDay(burst), used: 6, recent: [burst, burst, burst, burst, burst, burst] }));
+      clock.advance(10_000);
       const starts: number[] = [];
-      const g = await QuotaGate.open({ id: 'l', store: t.store, quota: { per_minute: 2 }, now: Date.now, windowMs: 200 });
-      const http = g.http(timedHttp(starts), new AbortController().signal);
-      await Promise.all([1, 2, 3, 4].map((i) => http.request({ url: `http://x/${i}` })));
-      assert.ok(starts[0] - now >= 195, 'no request while the old burst is in the window');
-      const all = [now, now, now, now, now, now, ...starts];
-      for (const a of all) assert.ok(all.filter((b) => b >= a && b < a + 200).length <= 6, 'never more than before');
-      for (const a of starts) assert.ok(starts.filter((b) => b >= a && b < a + 200).length <= 2, 'at most 2 new per window');
+      const g = await QuotaGate.open({ id: 'l', store: t.store, quota: { per_minute: 2 }, now: clock.now, timers: clock.timers });
+      const http = g.http(timedHttp(starts, clock), new AbortController().signal);
+      await clock.run(Promise.all([1, 2, 3, 4].map((i) => http.request({ url: `http://x/${i}` }))));
+      assert.equal(starts.length, 4);
+      assert.ok(starts[0] - burst >= 60_000, 'no request while the old burst is in the window');
+      const all = [burst, burst, burst, burst, burst, burst, ...starts];
+      for (const a of all) assert.ok(all.filter((b) => b >= a && b < a + 60_000).length <= 6, 'never more than before');
+      for (const a of starts) assert.ok(starts.filter((b) => b >= a && b < a + 60_000).length <= 2, 'at most 2 new per window');
       await g.close();
     } finally {
       await t.cleanup();

@@ -50,6 +50,8 @@ export interface QuotaGateOptions {
   quota: Quota;
   /** Epoch ms clock. */
   now: () => number;
+  /** The timers that give slots back, on the same clock as `now` (default: the process's timers). */
+  timers?: QuotaTimers;
   /** The window of `per_minute` (default 60,000 ms; tests shorten it). */
   windowMs?: number;
   /** The longest a request may take (its slot is held this long if the process dies mid-request). */
@@ -58,6 +60,17 @@ export interface QuotaGateOptions {
   concurrency?: number;
   hooks?: QuotaHooks;
 }
+
+/** Timers as the gate uses them: a fake clock in tests provides both on its own time. */
+export interface QuotaTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+const PROCESS_TIMERS: QuotaTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
 
 export const quotaCursorName = (id: string): string => `enrich:${id}:quota`;
 
@@ -94,7 +107,8 @@ export class QuotaGate {
   private readonly inflightMs: number;
   private readonly limiter: Bottleneck;
   private state: QuotaState = { day: '', used: 0, recent: [] };
-  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Set<unknown>();
+  private readonly clock: QuotaTimers;
   private closed = false;
 
   private constructor(private readonly o: QuotaGateOptions) {
@@ -104,6 +118,7 @@ export class QuotaGate {
     this.windowMs = (o.windowMs ?? 60_000) * (pm !== undefined && pm < 1 ? 1 / pm : 1);
     this.inflightMs = o.inflightMs ?? 60_000;
     this.limiter = new Bottleneck({ maxConcurrent: Math.max(1, o.concurrency ?? 1) });
+    this.clock = o.timers ?? PROCESS_TIMERS;
   }
 
   /** Loads the persisted state and sets the reservoir from the requests of the last window. */
@@ -192,7 +207,7 @@ export class QuotaGate {
   /** Stops the gate: queued requests fail, timers are cleared. The state should be committed by the caller. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers) this.clock.clearTimeout(t);
     this.timers.clear();
     await this.limiter.stop({ dropWaitingJobs: true }).catch(() => undefined);
   }
@@ -216,7 +231,7 @@ export class QuotaGate {
 
   private giveBackAt(at: number): void {
     if (this.closed) return;
-    const t = setTimeout(() => {
+    const t = this.clock.setTimeout(() => {
       this.timers.delete(t);
       if (!this.closed) this.limiter.incrementReservoir(1);
     }, Math.max(0, at - this.o.now()));

@@ -8,6 +8,7 @@ import { runEnricher, enrichCursorName, type EnrichRunOptions } from './runner.j
 import { EnrichCache, LOOKUP_PROPERTY, lookupNoteId } from './records.js';
 import { quotaCursorName } from './quota.js';
 import { CountingService, fakeEnricher, loopbackHttp, maxInWindow, tempStore, type TempStore } from '../../test/helpers/enrich-loopback.js';
+import { FakeClock } from '../../test/helpers/fake-clock.js';
 import type { Store } from '../store/contract.js';
 import { scoreFromSources } from '../store/score.js';
 
@@ -200,49 +201,55 @@ describe('enrich runner', () => {
       assert.equal(c.cursor, await t.store.head());
     }));
 
-  it('never exceeds the quotas under load of 1,000 distinct values (counted at the service); the daily count survives a restart', () =>
+  it('never exceeds the quotas under load of 1,000 distinct values (counted at the service, fake clock); the daily count survives a restart', () =>
     withStore(async (t) => {
       svc.arrivals.length = 0;
       svc.delayMs = 3;
-      const windowMs = 400;
+      const clock = new FakeClock();
+      svc.now = clock.now;
+      const windowMs = 60_000;
       const quota = { per_minute: 20, per_day: 150 };
       await ingest(t.store, range(1000, 2000));
-      const started = Date.now();
+      const started = clock.now();
       const counts = { request: 0, quotaWait: 0, cacheHit: 0, errors: [] as string[] };
       const metrics = { request: () => counts.request++, quotaWait: () => counts.quotaWait++, cacheHit: () => counts.cacheHit++, error: (r: string) => counts.errors.push(r) };
-      // the run ends on the daily quota, never on a deadline (a loaded machine may take minutes); the
-      // spacing holds at the service whatever the load: a slot comes back one window after its answer
-      const o = { now: () => Date.now(), quota, windowMs, inflightMs: 2000, concurrency: 4, maxRunMs: 86_400_000, metrics };
-      const a = await runEnricher(opts(t.store, o));
+      // the run ends on the daily quota; the minute windows pass on the test's clock, and a slot
+      // comes back one window after its answer whatever the load of the machine
+      const o = { now: clock.now, timers: clock.timers, quota, inflightMs: 2000, concurrency: 4, maxRunMs: 86_400_000, metrics };
+      const a = await clock.run(runEnricher(opts(t.store, o)));
       assert.equal(counts.request, 150, 'one request hook per request');
       assert.ok(counts.quotaWait > 0, 'lookups waited for minute slots');
       assert.ok(counts.errors.length >= 1 && counts.errors.every((r) => r === 'quota_day'), counts.errors.join());
       assert.equal(a.stopped, 'quota');
       assert.equal(svc.arrivals.length, 150, 'the daily quota is used up exactly');
       assert.ok(maxInWindow(svc.arrivals, windowMs) <= 20, `at most 20 per ${windowMs} ms, saw ${maxInWindow(svc.arrivals, windowMs)}`);
-      assert.ok(Date.now() - started >= (150 / 20 - 1) * windowMs, 'the minute quota spaced the requests');
+      assert.ok(clock.now() - started >= (150 / 20 - 1) * windowMs, 'the minute quota spaced the requests');
       assert.equal(a.lookups, 150);
       assert.equal(a.cursor, 150);
       // crash/restart: the daily counter is in the store
       await t.reopen();
       assert.match((await t.store.getCursor(quotaCursorName('fake')))!, /"used":150/);
-      const b = await runEnricher(opts(t.store, o));
+      const b = await clock.run(runEnricher(opts(t.store, o)));
       assert.equal(b.stopped, 'quota');
       assert.equal(svc.arrivals.length, 150);
       svc.delayMs = 0;
+      svc.now = Date.now;
     }));
 
-  it('a restart right after a burst does not start a second burst within the window', () =>
+  it('a restart right after a burst does not start a second burst within the window (fake clock)', () =>
     withStore(async (t) => {
       svc.arrivals.length = 0;
-      const windowMs = 1500;
+      const clock = new FakeClock();
+      svc.now = clock.now;
+      const windowMs = 60_000;
       await ingest(t.store, range(3000, 3012));
-      const o = { now: () => Date.now(), quota: { per_minute: 5 }, windowMs, inflightMs: 1000, maxPerRun: 5 };
-      await runEnricher(opts(t.store, o));
+      const o = { now: clock.now, timers: clock.timers, quota: { per_minute: 5 }, inflightMs: 1000, maxPerRun: 5 };
+      await clock.run(runEnricher(opts(t.store, o)));
       await t.reopen();
-      await runEnricher(opts(t.store, o));
+      await clock.run(runEnricher(opts(t.store, o)));
       assert.equal(svc.arrivals.length, 10);
       assert.ok(maxInWindow(svc.arrivals, windowMs) <= 5, `saw ${maxInWindow(svc.arrivals, windowMs)} in one window`);
+      svc.now = Date.now;
     }));
 
   it('an aborted run commits what it looked up and stops', () =>

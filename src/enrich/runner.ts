@@ -6,7 +6,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { Enricher, EnrichmentResult } from './types.js';
 import type { HttpClient } from '../http/types.js';
 import type { SinkRunContext } from '../delivery/types.js';
-import { QuotaGate, quotaCursorName, type Quota } from './quota.js';
+import { QuotaGate, quotaCursorName, type Quota, type QuotaTimers } from './quota.js';
 import {
   EnrichCache, loadRecords, lookupNote, lookupNoteId, signalCopy, sourceName, strictestTlp, valueKey, type LookupRecord,
 } from './records.js';
@@ -38,6 +38,8 @@ export interface EnrichRunOptions {
   logger: Logger;
   metrics?: EnrichMetricsHooks;
   now: () => number;
+  /** The quota gate's timers, on the same clock as `now` (default: the process's timers). */
+  timers?: QuotaTimers;
   signal: AbortSignal;
   quota: Quota;
   /** A value looked up less than this long ago is not looked up again. */
@@ -112,7 +114,7 @@ export async function runEnricher(o: EnrichRunOptions): Promise<EnrichRunSummary
   sum.cursor = cursor;
 
   const gate = await QuotaGate.open({
-    id: o.id, store: o.store, quota: o.quota, now: o.now, windowMs: o.windowMs, inflightMs: o.inflightMs, concurrency: o.concurrency,
+    id: o.id, store: o.store, quota: o.quota, now: o.now, timers: o.timers, windowMs: o.windowMs, inflightMs: o.inflightMs, concurrency: o.concurrency,
     hooks: { quotaWait: () => o.metrics?.quotaWait?.(), request: () => o.metrics?.request?.() },
   });
   const blocked = gate.blockedUntil();

@@ -23,6 +23,8 @@ export class CountingService {
   /** Answers the next N requests with 429 and this Retry-After (seconds). */
   throttle: { times: number; retryAfter?: string } | undefined;
   delayMs = 0;
+  /** The clock arrivals are noted on (a test's fake clock, when the code under test runs on one). */
+  now: () => number = Date.now;
   /** Called with the number of requests seen so far, as each one arrives (before it is answered). */
   onArrival: ((n: number) => void) | undefined;
   private server?: Server;
@@ -30,7 +32,7 @@ export class CountingService {
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
-      this.arrivals.push(Date.now());
+      this.arrivals.push(this.now());
       const url = new URL(req.url ?? '/', 'http://x');
       this.paths.push(url.pathname + url.search);
       this.onArrival?.(this.arrivals.length);
