@@ -171,7 +171,7 @@ export interface SimFault {
   status: number;
   headers?: Record<string, string>;
   body?: string;
-  /** Reset the connection after a partial body instead of answering (N2). */
+  /** Reset the connection after a partial body instead of answering. */
   reset?: boolean;
 }
 

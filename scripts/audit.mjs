@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Dependency gate (FAULTS X6): `npm audit` against the registry, judged by one policy.
+ * Dependency gate: `npm audit` against the registry, judged by one policy.
  *
  * Policy (docs/dependencies.md):
  * - any high or critical advisory in the installed tree fails (exit 1), naming the package, the

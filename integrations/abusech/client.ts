@@ -42,7 +42,7 @@ function authError(r: AbusechRequest, what: string): StixgateError {
  * `query_status` error naming the status.
  */
 export async function abusechQuery(http: HttpClient, r: AbusechRequest): Promise<unknown[]> {
-  // the HTTP client retries up to the response headers; a body cut off mid-way (N2) is retried here
+  // the HTTP client retries up to the response headers; a body cut off mid-way (a reset connection) is retried here
   for (let attempt = 1; ; attempt++) {
     try {
       return await queryOnce(http, r);

@@ -17,7 +17,7 @@ export async function fetchBytes(url: string, ctx: SourceRunContext, maxBytes: n
   return Buffer.concat(chunks);
 }
 
-/** Parses untrusted MISP JSON: `__proto__`/`constructor`/`prototype` keys dropped at any depth (F12). */
+/** Parses untrusted MISP JSON: `__proto__`/`constructor`/`prototype` keys dropped at any depth. */
 export function parseMispJson(bytes: Buffer | string, what: string, source: string): unknown {
   const r = safeJsonParse(typeof bytes === 'string' ? bytes : bytes.toString('utf8'), { maxDepth: 32 });
   if (!r.ok) throw new StixgateError('STIXGATE_ERR_INPUT_PARSE', `${what}: ${r.message}`, { reason: r.reason, location: { source } });

@@ -3,7 +3,7 @@
  * (`limit`, `page`, `modified_since`; absolute `next` links like the real service; pulses newest
  * `modified` first), `GET /api/v1/users/me`, the `X-OTX-API-KEY` header (missing or wrong → 403
  * `{"detail": "Authentication required"}`). Scripted faults are served first, one per request;
- * `nextOverride` replaces the `next` link of the next answer (F25).
+ * `nextOverride` replaces the `next` link of the next answer (to test links off the configured origin).
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { SimFault, SimRecord, SimRequest } from '../sim-kit.js';

@@ -14,7 +14,7 @@ function base(url: string): string {
 /**
  * Subscribed pulses, paged by `next`, from `modified_since` = cursor - overlap (or `initial_days`
  * back). The cursor is the newest pulse `modified` of a completed run (never beyond now + skew),
- * committed with the last page only. `next` links must stay on the configured origin (F25) and
+ * committed with the last page only. `next` links must stay on the configured origin and
  * may not repeat; the SSRF policy applies to every request.
  */
 export function createOtxSource(config: OtxConfig & CommonSourceConfig, ictx: IntegrationContext): Source {

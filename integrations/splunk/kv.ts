@@ -101,7 +101,7 @@ export class KvClient {
 
   /**
    * `batch_save` of serialised documents. A 400 for the whole request is narrowed down by halving
-   * until the refused documents stand alone: those are rejected, the rest saved (FAULTS S2).
+   * until the refused documents stand alone: those are rejected, the rest saved.
    */
   async save(ctx: SinkRunContext, collection: string, docs: string[]): Promise<SinkOutcome[]> {
     const out: SinkOutcome[] = new Array(docs.length);

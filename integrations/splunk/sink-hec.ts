@@ -14,7 +14,7 @@ import type { SplunkHecConfig } from './schema.js';
  * a hash of key, change sequence and action, so the copies that at-least-once delivery can
  * produce are recognisable. With `use_ack`, events count as delivered only once the indexers
  * acknowledged their request; requests still unacknowledged after `ack_timeout_secs` come back as
- * `retry` outcomes and are sent again (FAULTS S1).
+ * `retry` outcomes and are sent again.
  */
 
 interface HecReply {

@@ -200,7 +200,7 @@ function and(items: CmpNode[]): CmpNode | undefined {
 
 /**
  * Builds observation expressions from CybOX observables, resolving idrefs in the package.
- * Bounded work (issue 18): an idref back to an observable or object being expanded is a cycle
+ * Bounded work: an idref back to an observable or object being expanded is a cycle
  * (unmapped `idref-cycle`), and every node built spends one unit of the document's budget, so
  * references that fan out (a "diamond" of compositions each using the level below twice) end in
  * STIXGATE_ERR_INPUT_TOO_COMPLEX instead of exponential work.

@@ -6,9 +6,9 @@ import type { TaxiiAuth } from './schema.js';
 
 /**
  * The TAXII 2.1 HTTP exchange: `Accept: application/taxii+json;version=2.1`, the content type of
- * every answer checked (an SSO login page served with 200 `text/html` is an error, F24), the
+ * every answer checked (an SSO login page served with 200 `text/html` is an error), the
  * credentials added to every request, and every URL (API roots from discovery, `next` links that
- * are URLs) kept on the configured origin (F25). Transport, retries, Retry-After, redirects and
+ * are URLs) kept on the configured origin. Transport, retries, Retry-After, redirects and
  * the SSRF policy are the engine's HttpClient's.
  */
 
@@ -40,7 +40,7 @@ export class TaxiiClient {
     else if (auth) this.authHeaders[auth.header.toLowerCase()] = auth.api_key;
   }
 
-  /** Resolves `ref` against `base` and refuses anything off the configured origin (F25). */
+  /** Resolves `ref` against `base` and refuses anything off the configured origin. */
   sameOrigin(ref: string, base: string, what: string): string {
     let u: URL;
     try {

@@ -10,13 +10,13 @@ import type { TaxiiCollection } from './discover.js';
  * Paging through one collection's `GET …/objects/`. Follows `next` (repeating the first request's
  * filters, as TAXII 2.1 and medallion require); when a page says `more` without `next`, asks again
  * with `added_after` = that page's `X-TAXII-Date-Added-Last`. A loop detector stops after
- * STUCK_PAGES identical pages in a row (F22). Each page carries the collection's new cursor.
+ * STUCK_PAGES identical pages in a row (a server that pages in a loop). Each page carries the collection's new cursor.
  */
 
 /** Identical pages in a row after which paging stops with `taxii_pagination_stuck`. */
 export const STUCK_PAGES = 3;
 
-/** A `next` that is a link rather than an opaque token: followed only on the configured origin (F25). */
+/** A `next` that is a link rather than an opaque token: followed only on the configured origin. */
 const LINK_RE = /^(?:[a-z][a-z0-9+.-]*:\/\/|\/|(?:file|data|javascript|ftp|gopher|blob):)/i;
 
 export interface PollOptions {
@@ -64,7 +64,7 @@ function objectsQuery(base: Record<string, string>, extra: Record<string, string
 
 /**
  * The date_added of a page's last object, from the collection manifest, when the server sent no
- * `X-TAXII-Date-Added-Last` (F26: never the local clock). Objects come sorted by date_added, so
+ * `X-TAXII-Date-Added-Last` (never the local clock). Objects come sorted by date_added, so
  * the last object's is the page's largest.
  */
 async function manifestDateAdded(client: TaxiiClient, col: TaxiiCollection, last: unknown, addedAfter: string | undefined): Promise<string | undefined> {
@@ -105,7 +105,7 @@ export async function* pollCollection(client: TaxiiClient, col: TaxiiCollection,
     const base = addedAfter ? { ...filters, added_after: formatAddedAfter(addedAfter) } : filters;
     let url: string;
     if (next !== undefined && LINK_RE.test(next)) {
-      url = client.sameOrigin(next, objectsUrl, '`next` link'); // a link, not a token (F25)
+      url = client.sameOrigin(next, objectsUrl, '`next` link'); // a link, not a token
     } else {
       url = `${objectsUrl}?${objectsQuery(base, next !== undefined ? { next } : {})}`;
     }
@@ -131,7 +131,7 @@ export async function* pollCollection(client: TaxiiClient, col: TaxiiCollection,
         o.warn({ collection: col.id, reason: 'taxii_no_date_added' }, `collection ${col.title}: no X-TAXII-Date-Added-Last and no manifest date_added; the cursor is kept (objects are read again next run)`);
       }
     }
-    // F23: objects added at or before the added_after we sent mean the filter was ignored
+    // objects added at or before the added_after we sent mean the server ignored the filter
     if (addedAfter !== undefined && !warnedIgnore && ((first !== undefined && first <= addedAfter) || (last !== undefined && last <= addedAfter && env.objects.length > 0))) {
       warnedIgnore = true;
       const message = `collection ${col.title}: server ignores added_after (asked after ${formatAddedAfter(addedAfter)}, got objects added ${formatAddedAfter((first ?? last)!)}); the store absorbs the replay`;
@@ -147,7 +147,7 @@ export async function* pollCollection(client: TaxiiClient, col: TaxiiCollection,
       cursor = maxTimestamp(cursor, c.value);
     }
 
-    // F22: the same page again and again (no next, the same Date-Added-Last, or a server looping)
+    // the same page again and again (no next, the same Date-Added-Last, or a server looping)
     // the same objects again are a repeat whatever the headers say; empty pages differ by header
     // and by `next` (a server that filters a long stretch of its log answers empty pages with
     // more: true, each with a new `next`; the same `next` again is a loop)

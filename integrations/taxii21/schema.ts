@@ -78,7 +78,7 @@ export const taxii21Schema = {
     max: 7 * 86_400,
     description: 'the next run asks for objects added after (cursor − overlap): objects added late or with equal date_added are read again and absorbed by the idempotent store',
   }),
-  max_skew_secs: s.int({ default: 300, min: 0, max: 86_400, description: 'a cursor is never set beyond now + this (server clocks ahead, F26)' }),
+  max_skew_secs: s.int({ default: 300, min: 0, max: 86_400, description: 'a cursor is never set beyond now + this (server clocks ahead)' }),
   full_resync: s.bool({ default: false, description: 'one-off: the next run ignores the committed cursor and reads every collection from the start; later runs are incremental again' }),
 };
 const obj = s.object(taxii21Schema);

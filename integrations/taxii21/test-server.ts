@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A small TAXII 2.1 server on 127.0.0.1 for the taxii21 unit tests, with knobs for the fault
- * cases (FAULTS F22-F26). Objects are served sorted by date_added; `next` is an offset token.
+ * cases (looping pages, an ignored added_after, wrong content types, foreign links, skewed dates). Objects are served sorted by date_added; `next` is an offset token.
  */
 
 export interface Stored {
@@ -12,21 +12,21 @@ export interface Stored {
 }
 
 export interface Knobs {
-  /** Ignore `added_after` (F23). */
+  /** Ignore `added_after`. */
   ignoreAddedAfter?: boolean;
   /** Never send `next` (paging by added_after only). */
   noNext?: boolean;
-  /** Always answer `more: true` (F22). */
+  /** Always answer `more: true`. */
   moreForever?: boolean;
-  /** Send no X-TAXII-Date-Added-* headers (F26). */
+  /** Send no X-TAXII-Date-Added-* headers. */
   noDateHeaders?: boolean;
-  /** Replaces X-TAXII-Date-Added-Last (F22, F26). */
+  /** Replaces X-TAXII-Date-Added-Last (a repeated or skewed date). */
   dateAddedLast?: (requested: string | undefined) => string;
-  /** Replaces `next` in answers (F25). */
+  /** Replaces `next` in answers (a foreign or internal link). */
   nextValue?: string;
-  /** Content type of the object answers (F24). */
+  /** Content type of the object answers (an HTML login page, say). */
   contentType?: string;
-  /** Raw body of the object answers (F24). */
+  /** Raw body of the object answers. */
   rawBody?: string;
   /** Basic auth `user:password` or an API-key header `name:value` required. */
   basic?: string;

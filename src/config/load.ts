@@ -80,7 +80,7 @@ export function parseConfig(
   return { config, path: resolve(opts.file), dir, secretPaths, warnings: [...serverWarnings(config.server), ...scheduleWarnings(config)], overrides: overridden.applied, locate };
 }
 
-/** Reads, parses and validates a configuration file, and checks its permissions (C6). */
+/** Reads, parses and validates a configuration file, and checks its permissions (a file holding secrets must not be readable by others). */
 export function loadConfig(file: string, registry: readonly IntegrationDefinition[], env?: Record<string, string | undefined>): LoadedConfig {
   let text: string;
   try {

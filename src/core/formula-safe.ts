@@ -1,5 +1,5 @@
 /**
- * Output safety for spreadsheet-capable consumers (FAULTS F4/A15, OWASP "CSV Injection"):
+ * Output safety for spreadsheet-capable consumers (OWASP "CSV Injection"):
  * a string that begins with `=`, `+`, `-`, `@`, TAB or CR is read as a formula by Excel,
  * LibreOffice and Google Sheets when a SOC analyst exports a Splunk lookup, a QRadar reference
  * set or XSOAR indicators to CSV (`=HYPERLINK(...)`, `@SUM(1)`, `=cmd|' /C calc'!A0`). OWASP's

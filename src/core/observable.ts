@@ -4,8 +4,8 @@
  * canonical value, and therefore one SCO id and one indicator.
  *
  * All scanners are linear (hand-written loops; the only regexes are literal alternations with no
- * quantifiers over groups), so hostile input cannot cause super-linear time (FAULTS F18).
- * Text rules (F19): NFC; bidi controls, C0/C1 controls and unpaired surrogates are rejected as
+ * quantifiers over groups), so hostile input cannot cause super-linear time.
+ * Text rules: NFC; bidi controls, C0/C1 controls and unpaired surrogates are rejected as
  * `control_chars`; zero-width characters (U+200B-U+200D, U+FEFF) are removed before IDNA.
  */
 import type { Observable, ObservableType, HashAlgorithm } from './stix.js';
@@ -24,7 +24,7 @@ export type RejectReason =
   | 'invalid_domain' | 'invalid_url' | 'invalid_email' | 'invalid_hash' | 'unknown_type';
 
 export const MAX_EMAIL_LENGTH = 320;
-/** Anything longer than this is rejected before refanging or scanning (F17). */
+/** Anything longer than this is rejected before refanging or scanning. */
 const MAX_RAW_LENGTH = MAX_URL_LENGTH * 8;
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 /**
- * JSON parsing for untrusted input (F12, F13).
+ * JSON parsing for untrusted input: no prototype pollution, bounded depth, finite numbers.
  *
  * - Keys that can reach a prototype (`__proto__`, `constructor`, `prototype`) are dropped at any
  *   depth. The reviver only runs when the text mentions one of them, so the common case is a

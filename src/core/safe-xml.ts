@@ -1,5 +1,6 @@
 /**
- * Hardened XML parsing for hostile feeds (FAULTS F8-F11).
+ * Hardened XML parsing for hostile feeds: no entity expansion, no external access, no prototype
+ * keys, every size limited.
  *
  * Built on `sax`, the streaming parser xml2js itself runs on, rather than on xml2js's object
  * builder: xml2js turns element and attribute names into object keys (so `<__proto__>` becomes a
@@ -9,12 +10,12 @@
  *
  * - any `<!DOCTYPE` or `<!ENTITY` in the prolog is rejected before the parser sees it, and any
  *   DOCTYPE or SGML declaration sax meets later is rejected too: no DTD, no internal or external
- *   entities, no network or file access, ever (F8, F9);
+ *   entities, no network or file access, ever;
  * - only the five predefined XML entities and numeric character references are decoded;
  * - document size, element nesting depth, attributes per element, text length per element and
- *   element count are capped (F11);
+ *   element count are capped;
  * - elements and attributes named `__proto__`, `constructor` or `prototype` (with or without a
- *   namespace prefix) are dropped, subtree included, and counted (F10).
+ *   namespace prefix) are dropped, subtree included, and counted.
  *
  * Errors are StixgateErrors naming the source, the reason and the line/column.
  */

@@ -5,7 +5,7 @@ import { needsObservedDataUpgrade, upgradeObservedData } from './observed-data-u
 import { group } from './indexed.js';
 
 /**
- * Per-object STIX checks (FAULTS F14, F17) and the STIX 2.0 → 2.1 upgrade. Each failing object is
+ * Per-object STIX checks (required properties, id prefixes, timestamps, patterns, field caps) and the STIX 2.0 → 2.1 upgrade. Each failing object is
  * refused on its own with a bounded reason; the rest of the bundle goes on.
  */
 
@@ -155,7 +155,7 @@ export function checkObject(value: unknown, caps: FieldCaps = DEFAULT_CAPS): Che
     }
   }
 
-  // field caps (F17)
+  // field caps: an oversized value refuses its object, and the feed goes on
   if (typeof o.description === 'string' && o.description.length > caps.maxDescription) return bad('field_too_large', `description longer than ${caps.maxDescription} characters`, id);
   if (o.labels !== undefined) {
     if (!Array.isArray(o.labels) || o.labels.some((l) => typeof l !== 'string')) return bad('bad_property', 'labels must be a list of strings', id);

@@ -1,7 +1,7 @@
 /**
- * JSON types of the common STIX 2.1 properties (§3, §4-§6). A feed that sends `name: 5`,
+ * JSON types of the common STIX 2.1 properties (STIX 2.1 §3, §4-§6). A feed that sends `name: 5`,
  * `indicator_types: "x"` or `hashes: "abc"` has its object refused with `bad_property` instead of
- * passing the wrong type on to the store, the lookup index and the sinks (issue 18).
+ * passing the wrong type on to the store, the lookup index and the sinks.
  */
 
 type Kind = 'string' | 'boolean' | 'integer' | 'string[]' | 'object' | 'object[]' | 'string-map';

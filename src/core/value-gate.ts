@@ -1,6 +1,6 @@
 /**
  * The one validity gate every mapped object passes before the store, whatever format it came
- * from (issue 18, FAULTS F17/F19/F20). It checks the values an object carries, with the same
+ * from (size caps, text rules, one canonical form per value). It checks the values an object carries, with the same
  * normalisers the mappers use:
  *
  * - observable SCOs (`ipv4-addr`, `ipv6-addr`, `domain-name`, `url`, `email-addr`): `value`;

@@ -1,5 +1,5 @@
 /**
- * A budget of produced nodes for one document (issue 18, bounded work): mappers that follow
+ * A budget of produced nodes for one document (bounded work): mappers that follow
  * references (STIX 1.x idrefs, nested OpenIOC indicators) spend one unit per node they build, so
  * a crafted document whose references fan out (an idref "diamond" doubles the work per level)
  * stops at the budget with a typed error instead of exhausting memory. The limit is linear in the

@@ -57,7 +57,7 @@ export interface SinkRunSummary {
 }
 
 /**
- * One run of one sink (DESIGN.md §2 "outbox"): read the change log after the sink's cursor, turn
+ * One run of one sink (an outbox over the change log): read the change log after the sink's cursor, turn
  * each change into records (one per value), collapse repeats, batch them within the vendor's limits,
  * send them through the sink's limiter, and commit the cursor after each batch for the longest
  * prefix whose records the remote side acknowledged. A crash therefore repeats at most the batches
@@ -431,7 +431,7 @@ function isBadRequest(e: unknown): boolean {
 }
 
 /**
- * FAULTS S2: the remote side refused a whole batch for one bad record. Halve the batch until the
+ * The remote side refused a whole batch for one bad record: halve the batch until the
  * bad records stand alone; they go to the dead-letter file, the others are delivered. Costs
  * O(bad × log batch) extra requests, never an endless retry.
  */
@@ -465,7 +465,8 @@ function retryWait(o: SinkRunOptions, attempt: number, retryAfterMs: number | un
 /**
  * Rethrows what must not be retried: auth failures (the sink pauses), aborts, permanent errors.
  * Timeouts and connection failures are retried even for POSTs: every sink operation is idempotent
- * (FAULTS S4), so resending a batch whose outcome is unknown converges on a single delivery.
+ * (a set add, or an upsert keyed by the value), so resending a batch whose outcome is unknown
+ * converges on a single delivery.
  */
 function classify(o: SinkRunOptions, e: unknown): void {
   if (isStixgateError(e) && e.code === 'STIXGATE_ERR_SINK_AUTH') {

@@ -2,7 +2,7 @@ import type { Logger } from '../telemetry/logger.js';
 import type { MappedItem, Page } from '../pipeline/types.js';
 import type { Rejection } from '../core/errors.js';
 
-/** Clock skew tolerated in record times: a cursor is never set beyond `now + MAX_SKEW_MS` (F26). */
+/** Clock skew tolerated in record times: a cursor is never set beyond `now + MAX_SKEW_MS`, whatever time a server claims. */
 export const MAX_SKEW_MS = 5 * 60_000;
 export const PAGE_SIZE = 1000;
 

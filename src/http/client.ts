@@ -38,7 +38,7 @@ export interface ClosableHttpClient extends HttpClient {
   close(): Promise<void>;
 }
 
-/** Returns a warning when the environment disables TLS verification for the whole process (X5). */
+/** Returns a warning when the environment disables TLS verification for the whole process (`NODE_TLS_REJECT_UNAUTHORIZED=0`). */
 export function warnInsecureEnvironment(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.NODE_TLS_REJECT_UNAUTHORIZED === '0') {
     return 'NODE_TLS_REJECT_UNAUTHORIZED=0 is set: Node.js will not verify TLS certificates for any connection; unset it';

@@ -3,7 +3,7 @@ import { decorate, headerValue, type Interceptor } from './handler.js';
 
 /** Content codings the client decodes (through undici's decompress interceptor). */
 export const KNOWN_ENCODINGS = ['gzip', 'x-gzip', 'deflate', 'br'];
-/** More stacked codings than this are refused before any byte is decoded (F6). */
+/** More stacked codings than this are refused before any byte is decoded (a layered decompression bomb). */
 export const MAX_ENCODINGS = 2;
 
 /** Statuses whose bodies are decoded (decompress skips error responses, 204 and 304). */

@@ -12,7 +12,7 @@ export function mayUseProxy(policy: HttpPolicy, env: NodeJS.ProcessEnv = process
 }
 
 /**
- * SSRF check for a target reached through a forward proxy (FAULTS N12 with a proxy). The proxy,
+ * SSRF check for a target reached through a forward proxy (DNS rebinding through a proxy). The proxy,
  * not this process, resolves the target's name, so the connect-time check of direct connections
  * (`guardedLookup`) never sees the address. Before the request is sent, the name is resolved here
  * and refused when any address is in a denied range. A name that does not resolve locally

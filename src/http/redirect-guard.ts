@@ -13,8 +13,8 @@ export interface HopTrace {
 
 /**
  * Why a redirect from `from` to `location` is refused, or undefined when it may be followed.
- * Only same-origin redirects are followed (N8: no secret header can reach another host); a
- * downgrade to http, another scheme, userinfo or a target outside the SSRF policy is refused (N9).
+ * Only same-origin redirects are followed, so no secret header can reach another host; a
+ * downgrade to http, another scheme, userinfo or a target outside the SSRF policy is refused.
  */
 export function refuseRedirect(from: string, location: string, policy: UrlPolicy): { reason: RedirectRefusal; detail?: string } | undefined {
   const src = new URL(from);

@@ -25,7 +25,8 @@ function readPem(component: string, what: 'ca_file' | 'cert_file' | 'key_file', 
  * so it may sit on a private address.
  *
  * A proxy with credentials tunnels every request with CONNECT (plain http too), so
- * `Proxy-Authorization` travels in the CONNECT request only and can never reach a target (N11).
+ * `Proxy-Authorization` travels in the CONNECT request only and can never reach a target, even
+ * after a cross-origin redirect.
  */
 export function createTransport(component: string, policy: HttpPolicy, resolver?: Resolver): Dispatcher {
   const tls = {

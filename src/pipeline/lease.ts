@@ -13,8 +13,8 @@ export interface LeaseOptions {
 }
 
 /**
- * Runs a job only while this instance holds its lease in the store (DESIGN.md §3: on a shared
- * store each scheduled job runs on exactly one instance). The lease is renewed every third of
+ * Runs a job only while this instance holds its lease in the store (on a shared store each
+ * scheduled job runs on exactly one instance). The lease is renewed every third of
  * its TTL; losing it aborts the job before it commits another page. A holder that dies stops
  * renewing, and another instance takes the job over once the lease expires.
  */

@@ -2,7 +2,7 @@ import { isStixgateError, StixgateError } from '../core/errors.js';
 import type { Store } from '../store/contract.js';
 
 /**
- * Poison-document tracking (FAULTS P8). A document source announces each document it is about to
+ * Poison-document tracking: a document that keeps killing the process is skipped. A document source announces each document it is about to
  * map (`begin`, with a key naming its content) once it is downloaded whole; the attempt is written
  * to the store before a byte is mapped. A run that ends clears the attempts of its documents; a
  * run that fails on its input, or never ends (the process was killed, e.g. by the OOM killer on a

@@ -142,7 +142,7 @@ async function ingest(o: RunOptions, cursor: string | undefined, now: number, do
       let unreadable = 0;
       for (let i = 0; i < page.items.length; i++) {
         const it = page.items[i];
-        // the value gate: what fails is counted by reason and never stored (issue 18)
+        // the value gate: what fails is counted by reason and never stored
         const gate = gateObject(it.object, policy, { source: o.id });
         for (const r of gate.ok ? gate.rejections : [gate.rejection]) countRejection(sum, r, o);
         if (!gate.ok) {

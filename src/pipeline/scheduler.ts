@@ -91,7 +91,7 @@ function validTimeZone(tz: string): boolean {
   }
 }
 
-/** Validates a job's schedule for configuration checks (C7, C12). Returns a message or undefined. */
+/** Validates a job's schedule for configuration checks (cron syntax, minimum interval, time zone). Returns a message or undefined. */
 export function validateSchedule(spec: JobSpec & { minIntervalMs?: number }, opts: { minIntervalMs?: number } = {}): string | undefined {
   const min = spec.minIntervalMs ?? opts.minIntervalMs ?? 60_000;
   if (spec.schedule !== undefined && spec.intervalMs !== undefined) return 'set either a cron schedule or an interval, not both';

@@ -63,8 +63,8 @@ export class Authenticator {
 
   /**
    * The principal for the request's key; undefined when no key was presented; null when the key
-   * is unknown, malformed, expired or presented from an address it is not allowed from (FAULTS
-   * A1: one answer for all of these, so none can be told apart).
+   * is unknown, malformed, expired or presented from an address it is not allowed from (one
+   * answer for all of these, so a caller cannot tell which keys exist).
    */
   identify(req: Caller, basic = false): Principal | null | undefined {
     const credentials = presentedKey(req, basic);
@@ -152,7 +152,7 @@ export class Authenticator {
   }
 }
 
-/** A 429 answer with Retry-After (FAULTS A9). */
+/** A 429 answer with Retry-After. */
 export function rateLimited(waitMs: number, who: string): ApiError {
   const secs = retryAfterSecs(waitMs);
   return new ApiError(429, 'STIXGATE_ERR_API_RATE_LIMITED', `too many requests from ${who}; retry after ${secs} s`, { 'retry-after': String(secs) });

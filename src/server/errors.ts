@@ -21,7 +21,7 @@ export const UNAUTHORIZED_MESSAGE = 'missing or invalid API key';
 export function sendError(reply: FastifyReply, status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}): FastifyReply {
   // refused before its body was read (401/403/405/429/413…): close the connection after the
   // answer, so the rest of the body is never read (Node would otherwise read it to the end to
-  // reuse the connection; FAULTS A5)
+  // reuse the connection)
   if (!reply.request.raw.complete) reply.header('connection', 'close');
   return reply.code(status).headers(headers).type('application/json; charset=utf-8').send({ error: { code, message } });
 }

@@ -109,18 +109,18 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
     routerOptions: { maxParamLength: 256 },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    // X-Forwarded-* only from the configured proxies (FAULTS A14)
+    // X-Forwarded-* only from the configured proxies: a client cannot spoof its address past the per-address limits
     trustProxy: c.trusted_proxies.length > 0 ? [...c.trusted_proxies] : false,
     return503OnClosing: true,
     clientErrorHandler,
     frameworkErrors,
-    // unexpected properties are a clear 400, never silently stripped (FAULTS A6)
+    // unexpected properties are a clear 400, never silently stripped
     ajv: { customOptions: { removeAdditional: false } },
   }) as unknown as FastifyInstance;
   app.server.headersTimeout = headersTimeoutMs;
   app.server.maxConnections = c.max_connections;
 
-  // JSON only: a text/plain body carrying JSON is a 415, not parsed some other way (FAULTS A7)
+  // JSON only: a text/plain body carrying JSON is a 415, not parsed some other way
   app.removeContentTypeParser('text/plain');
   app.decorateRequest('principal', null);
   registerErrorHandling(app, (code) => o.metrics.apiRefused.inc({ code: errorLabel(code) }));
@@ -132,13 +132,13 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
     if (wait > 0) return done(rateLimited(wait, 'this address'));
     done();
   });
-  // JSON bodies are read as UTF-8: a body declared in another charset is refused, not misread (FAULTS A7)
+  // JSON bodies are read as UTF-8: a body declared in another charset is refused, not misread
   app.addHook('preParsing', (req, _reply, payload, done) => {
     const charset = CHARSET_RE.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
     if (charset !== undefined && !UTF8_CHARSETS.has(charset)) return done(new ApiError(415, 'STIXGATE_ERR_API_UNSUPPORTED_MEDIA_TYPE', 'unsupported charset; send UTF-8 JSON'));
     done(null, payload);
   });
-  // audit trail (FAULTS X11): one line per authenticated call, with the key id (never the key) and
+  // audit trail: one line per authenticated call, with the key id (never the key) and
   // the route pattern (never the raw URL, which carries looked-up values). Callback style: it runs on every request.
   app.addHook('onResponse', (req, reply, done) => {
     if (req.principal?.keyId) {

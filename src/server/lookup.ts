@@ -101,7 +101,7 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
 
   const check = (n: number): void => {
     // an index that cannot follow the store (OpenSearch unreachable or red) must not answer
-    // "not found": the client is told to come back (DESIGN.md §3, FAULTS D3)
+    // "not found": the client is told to come back (a 503 with Retry-After, never a false "no match")
     if (!o.isServing()) throw new ApiError(503, 'STIXGATE_ERR_API_UNAVAILABLE', 'lookup index is not current (store unavailable or still loading); retry later', { 'retry-after': '5' });
     if (n > maxBatchSize) {
       throw new ApiError(400, 'STIXGATE_ERR_API_BAD_REQUEST', `too many values: ${n}; at most ${maxBatchSize} per request (server.max_batch_size)`);

@@ -9,7 +9,7 @@ interface PathRoutes {
 }
 
 /**
- * 405 for a known path called with a method it does not answer (FAULTS A2), after the same
+ * 405 for a known path called with a method it does not answer, after the same
  * authentication and authorization as the path's own routes: a verb swap is a 401 without a
  * valid key, a 403 without the scope, and only then a 405 with `Allow`. The body is never read.
  * Call before registering routes; call the returned function after the last route.

@@ -10,7 +10,7 @@ export function plainAddress(ip: string): string {
 /**
  * The rate-limit identity of a client address: an IPv4 address as is, an IPv6 address by its
  * /64 (one subscriber's allocation), so a client cannot rotate through its own /64 for fresh
- * buckets (FAULTS A14).
+ * buckets.
  */
 export function clientBucketOf(ip: string): string {
   const a = plainAddress(ip);

@@ -38,7 +38,8 @@ function refill(b: Bucket, rate: BucketRate, now: number): boolean {
 }
 
 /**
- * Per-address and per-key token buckets (FAULTS A9). Addresses live in an LRU table of at most
+ * Per-address and per-key token buckets: a flood from one key or address is answered 429
+ * while the others go on. Addresses live in an LRU table of at most
  * `max_addresses` entries, so a flood from many addresses costs bounded memory (an address
  * dropped from the table comes back with a full bucket). Keys are the configured ones: their
  * table is bounded by the configuration. Time comes from `now` (ms), injected for tests.

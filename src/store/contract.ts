@@ -6,7 +6,7 @@ import type { LedgerReading, LedgerUpdate } from './ledger.js';
  * The Store contract. Every backend (embedded, opensearch) implements it and runs the
  * contract suite in test/store-contract.ts.
  *
- * Semantics (DESIGN.md §2):
+ * Semantics:
  *  - Objects are keyed by STIX id. `upsert` merges: newest `modified` wins for content; a stale
  *    version only merges provenance; equal `modified` with different content is resolved
  *    deterministically (larger canonical content hash wins); per-source provenance is kept in

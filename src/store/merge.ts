@@ -1,5 +1,5 @@
 /**
- * The merge policy (DESIGN.md §2), as one pure function shared by every store backend.
+ * The merge policy, as one pure function shared by every store backend.
  *
  * An object's state is a join over every version and delivery seen for its id:
  *  - content: the version with the newest `modified` wins; equal `modified` with different content

@@ -11,7 +11,7 @@ export const mispApiSchema = {
   max_pages: s.int({ default: 10_000, min: 1, max: 1_000_000, description: 'pages per run at most; a window cut short commits no cursor' }),
   overlap_secs: s.int({ default: 300, min: 0, max: 604800, description: 'the next window starts this long before the newest timestamp of the last completed one' }),
   initial_lookback_days: s.int({ default: 30, min: 0, max: 36500, description: 'first run (no cursor): fetch this many days back (0 = everything)' }),
-  max_skew_secs: s.int({ default: 300, min: 0, max: 86400, description: 'timestamps later than now + this never move the cursor past now (F26)' }),
+  max_skew_secs: s.int({ default: 300, min: 0, max: 86400, description: 'timestamps later than now + this never move the cursor past now' }),
 };
 const o = s.object(mispApiSchema);
 export type MispApiConfig = Infer<typeof o>;

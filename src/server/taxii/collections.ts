@@ -52,7 +52,7 @@ interface RouteParams {
 }
 
 /**
- * The onRequest hook of a TAXII route (it runs before the body is read, FAULTS A5): the caller
+ * The onRequest hook of a TAXII route (it runs before the body is read, so an unauthenticated upload is refused unread): the caller
  * (a key with the `taxii` scope, or the anonymous reader where a collection admits it while
  * `anonymous_lookup` is on), then the API root and collection, then the caller's right on it,
  * then the media types (406, 415). Each refusal is the engine's JSON error decision, answered

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { openToken, sealToken } from '../../core/sealed-token.js';
 
 /**
- * `next` tokens (FAULTS A11): opaque to clients, and tamper-proof. A token is the paging state
+ * `next` tokens: opaque to clients, and tamper-proof. A token is the paging state
  * (the change-log position reached) with what it is bound to (the reader's key, the collection,
  * the endpoint and the request's filters), authenticated with HMAC-SHA-256 under a key kept in
  * the data directory, so tokens stay valid across restarts and are refused for any other

@@ -3,7 +3,7 @@
  * rowids, as open-addressing hash tables of 32-bit key hashes in typed arrays.
  *
  * Ids and values are random keys (UUIDv5, hashes, addresses). As on-disk B-tree indexes, every
- * insert into a large store dirtied its own leaf page, and ingest slowed with store size (W12).
+ * insert into a large store dirtied its own leaf page, and ingest slowed as the store grew.
  * Here an insert is a few array writes, and the disk sees only appends. A table holds hashes, not
  * keys: a hit is a candidate rowid, and the caller confirms it against the row it reads (32-bit
  * hashes collide about once per 4 billion comparisons, so a false candidate is rare and harmless).

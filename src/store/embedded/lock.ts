@@ -46,7 +46,7 @@ function ownerText(dataDir: string): string {
 }
 
 /**
- * Takes the data directory's lock (FAULTS D7). The lock is the operating system's: an exclusive
+ * Takes the data directory's lock, so a second daemon on the same directory is refused. The lock is the operating system's: an exclusive
  * fcntl lock on `stixgate.lock`, taken through SQLite (`locking_mode = EXCLUSIVE` and one write
  * transaction, so the lock is kept until the connection closes). The kernel drops it when its
  * holder dies in any way (kill -9, OOM, power loss), so a restart never meets a stale lock, and

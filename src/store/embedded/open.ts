@@ -15,7 +15,7 @@ export interface OpenOptions {
   readonly: boolean;
   /** When to run PRAGMA quick_check at open: after an unclean shutdown (default), always, never. */
   integrityCheck: 'after-crash' | 'always' | 'never';
-  /** SQLite page cache, MiB (default 256): the id and value indexes of a large store must fit (W12). */
+  /** SQLite page cache, MiB (default 256): the id and value indexes of a large store must fit, or ingest slows as the store grows. */
   cacheMb?: number;
   /** better-sqlite3's `verbose`: called with the SQL of every statement run. */
   onStatement?: (sql: string) => void;
@@ -104,8 +104,9 @@ function createFresh(dataDir: string, path: string, opts: OpenOptions): void {
 }
 
 /**
- * Opens the data directory's database: directory checks (D6), lock (D7), corruption checks
- * (D2/P5), schema migration (P10). Throws StixgateError with the path on every failure.
+ * Opens the data directory's database: directory checks (exists, writable, ours), the lock (one
+ * process per directory), corruption checks, schema migration. Throws StixgateError with the
+ * path on every failure.
  */
 export function openDatabase(opts: OpenOptions): OpenedDatabase {
   const { dataDir } = opts;

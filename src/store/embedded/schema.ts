@@ -8,7 +8,7 @@ import { at } from '../../core/indexed.js';
 export const SCHEMA_VERSION = 4;
 
 /**
- * Migrations, applied in order inside one transaction each (FAULTS P10: a kill -9 mid-migration
+ * Migrations, applied in order inside one transaction each (a kill -9 mid-migration
  * rolls back, and re-running is idempotent because every statement is IF NOT EXISTS and the
  * version is written in the same transaction).
  */

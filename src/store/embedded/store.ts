@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { StixgateError, type Rejection } from '../../core/errors.js';
+import { StixgateError } from '../../core/errors.js';
 import type { ObservableType, StixObject } from '../../core/stix.js';
 import type {
   ActiveIndicator, ActiveIndicatorPage, Change, ChangePage, IndexEntry, IndexPage, IngestItem, ModifyFn, ModifyOptions, ModifyResult, Query, QueryPage, Store, StoreStats,
