@@ -17,7 +17,7 @@ import { indicatorFromObservable } from '../src/core/indicator.js';
 import { runXmlBench } from './w-xml.js';
 import { runW14 } from './w14-opensearch.js';
 import { runW3 } from './w3-misp.js';
-import { syntheticValue, serveFile, peakRssMb, round, percentile, type Row } from './lib.js';
+import { syntheticValue, serveFile, peakRssMb, round, type Row } from './lib.js';
 import { isoDaysBefore } from './clock.js';
 import { accessFingerprint, readLookupSnapshot, writeLookupSnapshot } from '../src/lookup/snapshot.js';
 import { DEFAULT_POLICY } from '../src/access/policy.js';

@@ -105,7 +105,9 @@ export async function writeLookupSnapshot(path: string, index: LookupIndex, id: 
       }
     }
     const v4: [number, number, Posting][] = [];
-    p.v4Ranges.forEach((len, key, posting) => v4.push([len, key, posting]));
+    p.v4Ranges.forEach((len, key, posting) => {
+      v4.push([len, key, posting]);
+    });
     w.u32(v4.length);
     for (const [len, key, posting] of v4) {
       w.u8(len);
@@ -114,7 +116,9 @@ export async function writeLookupSnapshot(path: string, index: LookupIndex, id: 
       if (w.due) await w.boundary();
     }
     const v6: [number, string, string, Posting][] = [];
-    p.v6Ranges.forEach((len, key, text, posting) => v6.push([len, key, text, posting]));
+    p.v6Ranges.forEach((len, key, text, posting) => {
+      v6.push([len, key, text, posting]);
+    });
     w.u32(v6.length);
     for (const [len, key, text, posting] of v6) {
       w.u8(len);

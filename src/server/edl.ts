@@ -110,7 +110,10 @@ export function edlRequestCounters(m: EdlMetrics): (list: string, status: 200 | 
   const bound = new Map<string, { 200: { inc(): void }; 304: { inc(): void } }>();
   return (list, status) => {
     let b = bound.get(list);
-    if (!b) bound.set(list, (b = { 200: m.requests.labels({ list, status: '200' }), 304: m.requests.labels({ list, status: '304' }) }));
+    if (!b) {
+      b = { 200: m.requests.labels({ list, status: '200' }), 304: m.requests.labels({ list, status: '304' }) };
+      bound.set(list, b);
+    }
     return b[status];
   };
 }

@@ -172,7 +172,10 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
   if (o.edl) {
     edlRoutes(app, { ...o.edl, auth });
     if (o.edl.lean !== false) lean = attachLeanPath(app, new EdlLeanPath({ ...o.edl, auth, limiter, maxUrlBytes: c.max_url_bytes, trustProxy: c.trusted_proxies.length > 0, logger: o.logger }));
-    app.addHook('preClose', (done) => ((lean && (lean.closing = true)), done()));
+    app.addHook('preClose', (done) => {
+      if (lean) lean.closing = true;
+      done();
+    });
   }
   healthRoutes(app, { store: o.store, isReady: o.isReady });
   let apiDocument: Record<string, unknown> | undefined;

@@ -89,7 +89,7 @@ describe('console in a headless browser', () => {
     assert.equal(await p.locator('#source-feed_x td').first().textContent(), 'feed_x');
     const cookies = await c.cookies();
     const session = cookies.find((x) => x.name === 'stixgate_console');
-    assert.ok(session && session.httpOnly && session.sameSite === 'Strict' && session.path === '/console', JSON.stringify(session));
+    assert.ok(session?.httpOnly && session.sameSite === 'Strict' && session.path === '/console', JSON.stringify(session));
     assert.equal(await p.evaluate(() => (globalThis as unknown as InPage).document.cookie), '', 'the session cookie is out of reach of scripts');
     await shot(p, '02-sources');
 

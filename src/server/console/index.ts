@@ -2,7 +2,7 @@ import cookie from '@fastify/cookie';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { html } from 'ghtml';
 import { DEFAULT_POLICY } from '../../access/policy.js';
-import { ApiError, describeError, sendError } from '../errors.js';
+import { type ApiError, describeError, sendError } from '../errors.js';
 import { refuseOtherMethods } from '../methods.js';
 import { ConsoleGuard } from './guard.js';
 import { navFor, page } from './layout.js';
