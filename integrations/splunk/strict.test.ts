@@ -26,7 +26,10 @@ strictCases('Splunk', start, [
   { name: 'a field name with "."', source: 'SINK_APIS.md §2.2 (OpenCTI S5: KV keys cannot contain ".")', send: post(`${KV}/data/iocs/batch_save`, JSON.stringify([{ _key: 'a', 'x.y': 1 }])), status: 400, body: /Field names may not contain .{1,3}\..{1,3} or start with/ },
   {
     name: 'a value of the wrong type (dropped, the rest of the document kept, without enforceTypes)', source: 'SINK_APIS.md §2.1 collections.conf.spec enforceTypes ("invalid insert operations drop only the invalid field")',
-    send: async (b) => (await post(`${KV}/data/iocs/batch_save`, JSON.stringify([{ _key: 'a', score: 'high', name: 'x' }]))(b), fetch(`${b}${KV}/data/iocs/a`, { headers: BASIC })), status: 200, body: /^\{"_key":"a","name":"x","_user":"nobody"\}$/,
+    send: async (b) => {
+      await post(`${KV}/data/iocs/batch_save`, JSON.stringify([{ _key: 'a', score: 'high', name: 'x' }]))(b);
+      return fetch(`${b}${KV}/data/iocs/a`, { headers: BASIC });
+    }, status: 200, body: /^\{"_key":"a","name":"x","_user":"nobody"\}$/,
   },
   { name: 'a batch_save body that is not a JSON array', source: 'SINK_APIS.md §2.2 (batch_save takes an array)', send: post(`${KV}/data/iocs/batch_save`, '{"_key":"a"}'), status: 400, body: /must be a JSON array/ },
   { name: 'a request without credentials', source: 'SINK_APIS.md §1.1 (OBS S32)', send: post(`${KV}/data/iocs/batch_save`, docs(1), {}), status: 401, body: /call not properly authenticated/ },
