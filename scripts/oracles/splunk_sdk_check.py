@@ -49,6 +49,20 @@ def main() -> None:
     step("delete_query", lambda: coll.data.delete(json.dumps({"value": "y"})).status)
     step("count_after_delete_query", lambda: len(coll.data.query()))
     step("es_ip_intel", lambda: "ip_intel" in client.connect(scheme=u.scheme, host=u.hostname, port=u.port, username=user, password=password, owner="nobody", app="DA-ESS-ThreatIntelligence").kvstore)
+    # Enterprise Security: the SDK writes an ip_intel row as splunk_es does (batch_save in DA-ESS-ThreatIntelligence)
+    def es_batch_save():
+        es = client.connect(scheme=u.scheme, host=u.hostname, port=u.port, username=user, password=password, owner="nobody", app="DA-ESS-ThreatIntelligence")
+        ip_intel = es.kvstore["ip_intel"]
+        ip_intel.data.batch_save({"_key": "sdk1", "ip": "198.51.100.7", "weight": 80, "threat_key": "sdk", "time": 1767225600})
+        return ip_intel.data.query_by_id("sdk1")
+    step("es_batch_save", es_batch_save)
+
+    # an app that is not installed: splunkd answers 404 and the SDK raises HTTPError
+    def unknown_app():
+        s = client.connect(scheme=u.scheme, host=u.hostname, port=u.port, username=user, password=password, owner="nobody", app="no_such_app")
+        return len(s.kvstore.list())
+    step("unknown_app", unknown_app)
+
     if bearer:
         def with_bearer():
             s = client.connect(scheme=u.scheme, host=u.hostname, port=u.port, splunkToken=bearer, app=app)

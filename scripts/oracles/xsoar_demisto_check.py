@@ -93,6 +93,14 @@ def main() -> None:
         return view(ioc)
     step("edit", edit)
 
+    # the fields_via: edit path: CustomFields through indicators_edit; a field the server does not define is dropped
+    def edit_fields():
+        cur = view(api.indicators_search(indicator_filter=IndicatorFilter(query='value:"evil.example"', size=1)).ioc_objects[0])
+        ioc = api.indicators_edit(ioc_object=IocObject(id=cur["id"], version=cur["version"], value=cur["value"], indicator_type=cur["type"],
+                                                       custom_fields={**(cur["customFields"] or {}), "trafficlightprotocol": "AMBER", "nosuchfield": "x"}))
+        return view(ioc)["customFields"]
+    step("edit_fields", edit_fields)
+
     def stale_edit():
         old = created["evil.example"]
         api.indicators_edit(ioc_object=IocObject(id=old.id, version=old.version, value=old.value, score=1, manual_score=True))

@@ -9,7 +9,7 @@ import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
  * logs in, creates a KV collection, batch_saves, queries and deletes against the simulator.
  * The Python process runs asynchronously: the simulator lives in this process's event loop.
  */
-test('splunk-sdk drives the Splunk simulator: login, kvstore.create, batch_save, query, delete_by_id', { skip, timeout: 120_000 }, async () => {
+test('splunk-sdk drives the Splunk simulator: login, kvstore.create, batch_save, query, delete_by_id, an ES ip_intel row, an app that is not installed', { skip, timeout: 120_000 }, async () => {
   const sim = new SplunkSimulator({ bearerTokens: ['jwt-oracle'] });
   const { base } = await sim.start();
   try {
@@ -35,6 +35,9 @@ test('splunk-sdk drives the Splunk simulator: login, kvstore.create, batch_save,
     assert.equal(ok('delete_query'), 200);
     assert.equal(ok('count_after_delete_query'), 4);
     assert.equal(ok('es_ip_intel'), true);
+    assert.deepEqual(ok('es_batch_save'), { _key: 'sdk1', ip: '198.51.100.7', weight: 80, threat_key: 'sdk', time: 1767225600, _user: 'nobody' });
+    assert.equal(o.unknown_app!.ok, false);
+    assert.match(o.unknown_app!.error!, /^HTTPError: HTTP 404 Not Found .*Application does not exist: no_such_app/s);
     assert.equal(ok('bearer_query'), 4);
     assert.equal(ok('bad_login'), 'AuthenticationError');
     assert.equal(ok('delete_collection'), true);

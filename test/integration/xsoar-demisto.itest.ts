@@ -32,7 +32,7 @@ const MODES: [mode: string, key: string, authId: string | undefined, scheme: str
 ];
 
 for (const [mode, key, authId, scheme, host] of MODES) {
-  test(`demisto-py (${mode}) drives the XSOAR simulator: create, feed, search, edit, version conflict, delete, exclusion list`, { skip, timeout: 120_000 }, async () => {
+  test(`demisto-py (${mode}) drives the XSOAR simulator: create, feed, search, edit, CustomFields by edit (undefined field dropped), version conflict, delete, exclusion list`, { skip, timeout: 120_000 }, async () => {
     const sim = new XsoarSimulator({ keys: [{ key: 'std-key', id: 1 }, { key: 'adv-key', id: 2, type: 'advanced' }], rejectReusedNonce: true });
     const { base } = await sim.start();
     try {
@@ -50,6 +50,7 @@ for (const [mode, key, authId, scheme, host] of MODES) {
       const paged = ok('search_paged') as { total: number; iocs: View[] };
       assert.deepEqual([paged.total, paged.iocs.map((i) => i.value)], [5, ['203.0.113.3', '203.0.113.4']]);
       assert.equal(ok('search_size0'), 7, 'size 0: the total, no indicators');
+      assert.deepEqual(ok('edit_fields'), { tags: ['oracle'], trafficlightprotocol: 'AMBER' });
       const edited = ok('edit') as View;
       assert.deepEqual([edited.value, edited.score, edited.version, edited.comment], ['evil.example', 3, 2, 'edited']);
       assert.equal(o.stale_edit!.ok, false);
