@@ -7,6 +7,7 @@
  * same bytes from a file with one worker, the same load generator (autocannon, its own process).
  */
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
 import Fastify from 'fastify';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -175,6 +176,12 @@ export async function runW15({ scale }: { scale: number }): Promise<Row[]> {
   const hello = Fastify();
   hello.get('/', async () => ({ hello: 'world' }));
   await hello.listen({ host: '127.0.0.1', port: 0 });
+  // the floor of any node server: node's http answering the same 304 head, no checks at all
+  const bare = createServer((_req, res) => {
+    res.writeHead(304, ['etag', body.etag, 'last-modified', body.lastModifiedHttp, 'cache-control', 'private, no-cache']);
+    res.end();
+  });
+  await new Promise<void>((ok) => bare.listen(0, '127.0.0.1', ok));
   // the ceiling for serving the file: nginx, one worker
   const file = join(dir, 'www', 'big.txt');
   rmSync(dirname(file), { recursive: true, force: true });
@@ -186,6 +193,7 @@ export async function runW15({ scale }: { scale: number }): Promise<Row[]> {
     { name: 'lean', url: `${lean.base}/edl/big/ip`, headers: conditional, inProcess: true, runs: [] },
     { name: 'route', url: `${slow.base}/edl/big/ip`, headers: conditional, inProcess: true, runs: [] },
     { name: 'hello', url: `http://127.0.0.1:${(hello.server.address() as { port: number }).port}/`, headers: {}, inProcess: true, runs: [] },
+    { name: 'node', url: `http://127.0.0.1:${(bare.address() as { port: number }).port}/edl/big/ip`, headers: conditional, inProcess: true, runs: [] },
   ];
   if (ng) {
     const head = await fetch(ng.url);
@@ -200,24 +208,24 @@ export async function runW15({ scale }: { scale: number }): Promise<Row[]> {
   try {
     for (let r = 0; r < rounds; r++) {
       for (const v of variants) {
-        const c0 = process.cpuUsage();
+        const c0 = process.threadCpuUsage();
         const res = await autocannon(v.url, v.headers, 100, perRound);
-        const cpu = process.cpuUsage(c0);
+        const cpu = process.threadCpuUsage(c0);
         v.runs.push({ ...res, cpuUs: cpu.user + cpu.system });
       }
       loads.push(loadavg()[0]);
     }
   } finally {
     ng?.stop();
-    await Promise.all([lean.app.close(), slow.app.close(), hello.close()]);
+    await Promise.all([lean.app.close(), slow.app.close(), hello.close(), new Promise((ok) => bare.close(ok))]);
   }
-  const [ours, viaFastify, helloRes, peer] = variants.map(summary);
+  const [ours, viaFastify, helloRes, bareRes, peer] = variants.map(summary);
   const ratio = (a: Variant, b: Variant) => median(a.runs.map((x, i) => x.rps / b.runs[i]!.rps));
   const loadNote = `load average ${loads.map((l) => round(l, 1)).join(' → ')} over ${rounds} rounds of ${perRound} s per server`;
   rows.push({
     workload: 'W15', what: `conditional GET (If-None-Match → 304) on the lean path, ${n}-line list, autocannon c100`, items: ours.total, rate: Math.round(ours.rps), p99_ms: ours.p99,
-    target: 'conditional GET ≥ 50k rps', ratio: peer ? `${round(ratio(variants[0]!, variants[3]!) * 100, 1)}% of nginx (median of rounds; nginx ${Math.round(peer.rps)} rps, p99 ${peer.p99} ms, same file, 1 worker)` : `${round(ours.rps / 50_000, 2)}× target; nginx row skipped`,
-    note: `${round(ratio(variants[0]!, variants[2]!) * 100, 1)}% of fastify hello-world (${Math.round(helloRes!.rps)} rps, ${helloRes!.usPerReq} µs CPU/request); rounds ${ours.rounds}; 304s ${ours.statuses['304'] ?? 0} of ${ours.total}, errors ${ours.errors}; server ${ours.usPerReq} µs CPU/request; one full GET: ${round(fullBytes / 1048576, 1)} MiB in ${round(fullSecs, 3)} s; ${loadNote}`,
+    target: 'conditional GET ≥ 50k rps', ratio: peer ? `${round(ratio(variants[0]!, variants[4]!) * 100, 1)}% of nginx (median of rounds; nginx ${Math.round(peer.rps)} rps, p99 ${peer.p99} ms, same file, 1 worker)` : `${round(ours.rps / 50_000, 2)}× target; nginx row skipped`,
+    note: `${round(ratio(variants[0]!, variants[2]!) * 100, 1)}% of fastify hello-world (${Math.round(helloRes!.rps)} rps, ${helloRes!.usPerReq} µs CPU/request); ${round(ratio(variants[0]!, variants[3]!) * 100, 1)}% of bare node http answering the same 304 (${Math.round(bareRes!.rps)} rps, ${bareRes!.usPerReq} µs CPU/request); rounds ${ours.rounds}; 304s ${ours.statuses['304'] ?? 0} of ${ours.total}, errors ${ours.errors}; server ${ours.usPerReq} µs CPU/request; one full GET: ${round(fullBytes / 1048576, 1)} MiB in ${round(fullSecs, 3)} s; ${loadNote}`,
   });
   rows.push({
     workload: 'W15', what: 'the same conditional GETs through the fastify route (lean path off), autocannon c100', items: viaFastify!.total, rate: Math.round(viaFastify!.rps), p99_ms: viaFastify!.p99,

@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type RequestListener, type Server, 
 import { EDL_KINDS, type EdlKind, type EdlLists, type Snapshot } from '../edl/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { EdlMetrics } from '../telemetry/edl-metrics.js';
-import type { Authenticator } from './auth.js';
+import type { Socket } from 'node:net';
+import type { Authenticator, Principal } from './auth.js';
 import { CACHE_CONTROL, edlAnswer, edlRequestCounters, TEXT } from './edl.js';
 import { clientBucketOf } from './networks.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -61,6 +62,8 @@ export class EdlLeanPath {
   private readonly routes = new Map<string, { list: string; kind: EdlKind }>();
   private readonly counters?: ReturnType<typeof edlRequestCounters>;
   private readonly heads = new WeakMap<Snapshot, Heads>();
+  /** The key last identified on each connection, with the header values that presented it. */
+  private readonly identified = new WeakMap<Socket, { authorization?: string; apiKey?: string | string[]; keyId: string }>();
 
   constructor(private readonly o: EdlLeanOptions) {
     for (const list of o.lists.names) for (const kind of EDL_KINDS) this.routes.set(`/edl/${list}/${kind}`, { list, kind });
@@ -79,7 +82,7 @@ export class EdlLeanPath {
     if (this.o.trustProxy && h['x-forwarded-for'] !== undefined) return false;
     const started = performance.now();
     const ip = req.socket.remoteAddress ?? '';
-    const p = this.o.auth.identify({ headers: h, ip }, this.o.basicAuth);
+    const p = this.principalOf(req, ip);
     if (!p?.keyId || !p.scopes.has('edl')) return false;
     const a = edlAnswer(this.o.lists, route.list, route.kind, p.maxTlp, h);
     if ('error' in a) return false;
@@ -98,6 +101,22 @@ export class EdlLeanPath {
       this.o.logger.info({ key_id: p.keyId, method, route: ROUTE, status: a.status, ms: Math.round(performance.now() - started) }, 'api call');
     }
     return true;
+  }
+
+  /**
+   * The caller's principal. A device polls over a keep-alive connection with the same credentials
+   * each time: once a key was identified on a connection, the same header values on it name the
+   * same key, so only its expiry and `allowed_networks` are checked again (`identifyById`), not
+   * its hash (the SHA-256 and the comparison with every configured hash cost more than the rest
+   * of the lean path). Nothing is learnt across connections or from a refused key.
+   */
+  private principalOf(req: IncomingMessage, ip: string): Principal | null | undefined {
+    const h = req.headers;
+    const known = this.identified.get(req.socket);
+    if (known !== undefined && known.authorization === h.authorization && known.apiKey === h['x-api-key']) return this.o.auth.identifyById(known.keyId, ip);
+    const p = this.o.auth.identify({ headers: h, ip }, this.o.basicAuth);
+    if (p?.keyId) this.identified.set(req.socket, { authorization: h.authorization, apiKey: h['x-api-key'], keyId: p.keyId });
+    return p;
   }
 
   /** The response heads of a snapshot (built once per body), in the order and case the fastify route sends them. */

@@ -7,6 +7,8 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import type { FastifyInstance } from 'fastify';
+import { Client } from 'undici';
+import { hashApiKey } from '../../src/server/index.js';
 import { leanPathOf } from '../../src/server/edl-lean.js';
 import { T0, indicator } from '../lookup/fixtures.js';
 import { KEYS } from './helpers.js';
@@ -136,4 +138,34 @@ test('until the first build is in place a list answers 503 with Retry-After on b
   await s.lists.build();
   assert.match(await raw(leanPort, `GET /edl/pan/ip HTTP/1.1\r\nHost: x\r\n${auth(EDL)}`), /^HTTP\/1\.1 200 /);
   assert.equal(path.answered, 1);
+});
+
+test('a key identified on a keep-alive connection is checked again for expiry on each request; other credentials on it are identified afresh', async (t) => {
+  const s = await edlStore();
+  await s.lists.build();
+  const app = await edlServer(s, {
+    server: { api_keys: { firewall: { hash: hashApiKey(EDL), scopes: ['edl'], max_tlp: 'green', expires: new Date(T0 + 60_000).toISOString() }, clear_fw: { hash: hashApiKey(EDL_CLEAR), scopes: ['edl'], max_tlp: 'clear' } } },
+  });
+  const port = await listening(t, app);
+  const path = leanPathOf(app)!;
+  // one connection for every request
+  const client = new Client(`http://127.0.0.1:${port}`, { pipelining: 1 });
+  t.after(() => client.close());
+  const get = async (headers: Record<string, string>, url = '/edl/pan/ip') => {
+    const r = await client.request({ path: url, method: 'GET', headers });
+    await r.body.text();
+    return r.statusCode;
+  };
+  assert.equal(await get({ authorization: `Bearer ${EDL}` }), 200);
+  assert.equal(await get({ authorization: 'Bearer k-wrong-0000000000000000' }), 401);
+  assert.equal(await get({ 'x-api-key': EDL }), 200, 'the same key in another header');
+  assert.equal(await get({ authorization: `Bearer ${EDL_CLEAR}` }, '/edl/open/ip'), 200);
+  assert.equal(await get({ authorization: `Bearer ${EDL_CLEAR}` }), 403, 'the second key on the connection is its own');
+  assert.equal(await get({ authorization: `Bearer ${EDL}` }), 200);
+  assert.equal(path.answered, 4);
+  s.setNow(T0 + 60_000);
+  const expired = await client.request({ path: '/edl/pan/ip', method: 'GET', headers: { authorization: `Bearer ${EDL}` } });
+  assert.equal(expired.statusCode, 401, 'expiry is checked on every request');
+  assert.deepEqual(await expired.body.json(), { error: { code: 'STIXGATE_ERR_API_UNAUTHORIZED', message: 'missing or invalid API key' } });
+  assert.equal(path.answered, 4);
 });
