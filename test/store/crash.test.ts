@@ -36,7 +36,7 @@ function runAndKill(dataDir: string, killAfter: number, delayMs: number): Promis
   });
 }
 
-it(`P1: kill -9 at random moments during ingest loses nothing and never runs the cursor ahead (${TRIALS} trials)`, { timeout: 170_000 }, async () => {
+it(`P1: kill -9 at random moments during ingest loses nothing and never runs the cursor ahead (${TRIALS} trials)`, { timeout: TRIALS * 30_000 }, async () => {
   const rand = prng(SEED);
   let killedMidRun = 0;
   for (let trial = 0; trial < TRIALS; trial++) {
