@@ -21,7 +21,7 @@ import { silentLogger } from '../src/telemetry/logger.js';
 import { MAPPINGS_DIR } from '../src/paths.js';
 import { feedIndicator } from '../integrations/xsoar/sink.js';
 import { loadXsoarTable } from '../integrations/xsoar/mapping.js';
-import { round, peakRssMb, type Row } from './lib.js';
+import { round, type Row } from './lib.js';
 import { NOW, fill, tmp } from './ingest-kit.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -48,9 +48,33 @@ function sinkComponent(dir: string, id: string, entry: Record<string, unknown>) 
 }
 
 /** Runs one sink over the whole change log; returns rate, summary and the time to the first request. */
+/**
+ * Memory of the engine process while a push runs (the simulators run in their own processes):
+ * heap and RSS sampled every 10 ms after a GC, so each row has its own peak, not the process's.
+ */
+function memorySampler(): () => { rssMb: number; heapMb: number; heapBaseMb: number } {
+  (globalThis as { gc?: () => void }).gc?.();
+  const mb = (b: number) => Math.round(b / 1048576);
+  const base = process.memoryUsage();
+  let rss = base.rss;
+  let heap = base.heapUsed;
+  const timer = setInterval(() => {
+    const m = process.memoryUsage();
+    rss = Math.max(rss, m.rss);
+    heap = Math.max(heap, m.heapUsed);
+  }, 10);
+  return () => {
+    clearInterval(timer);
+    return { rssMb: mb(rss), heapMb: mb(heap), heapBaseMb: mb(base.heapUsed) };
+  };
+}
+
+const memNote = (m: { rssMb: number; heapMb: number; heapBaseMb: number }) => `push memory: heap ${m.heapBaseMb} → peak ${m.heapMb} MB, RSS peak ${m.rssMb} MB`;
+
 async function push(store: Store, comp: ReturnType<typeof sinkComponent>) {
   let first = 0;
   const upsert = comp.sink.upsert.bind(comp.sink);
+  const stop = memorySampler();
   const t0 = performance.now();
   comp.sink.upsert = (records, ctx) => {
     first ||= performance.now() - t0;
@@ -58,7 +82,7 @@ async function push(store: Store, comp: ReturnType<typeof sinkComponent>) {
   };
   const sum = await runSinkComponent(comp, { store, signal: new AbortController().signal, now: () => NOW });
   const secs = (performance.now() - t0) / 1000;
-  return { sum, secs, firstMs: first };
+  return { sum, secs, firstMs: first, mem: stop() };
 }
 
 /** Posts bodies with `concurrency` in flight; returns seconds. */
@@ -132,10 +156,10 @@ export async function runPushBench(o: { scale: number }): Promise<Row[]> {
     const rate = n / r.secs;
     const ceiling = (4 * 1000) / (delay / 1000);
     rows.push({
-      workload: 'W8', what: `Splunk KV batch_save: ${n} indicators, 1000/batch, 4 in flight, ${delay} ms/request, a 503 each second`, items: n, seconds: round(r.secs), rate: Math.round(rate), peak_rss_mb: peakRssMb(),
+      workload: 'W8', what: `Splunk KV batch_save: ${n} indicators, 1000/batch, 4 in flight, ${delay} ms/request, a 503 each second`, items: n, seconds: round(r.secs), rate: Math.round(rate), peak_rss_mb: r.mem.rssMb,
       target: `≥ 90% of the stub ceiling (${ceiling} docs/s); zero duplicates; resume < 1 s`,
       ratio: `${round((rate / ceiling) * 100, 1)}% of the theoretical ceiling; ${round((rate / (n / peerSecs)) * 100, 1)}% of the raw peer (${Math.round(n / peerSecs)} docs/s, pre-serialised, no 503s)`,
-      note: `documents ${docs}, batch_saves ${saves} for ${Math.ceil(n / 1000)} batches (${saves - Math.ceil(n / 1000)} duplicate batches), 503s ${n503}, retried ${r.sum.retried}; resume from a mid-way cursor: first batch after ${round(resumed.firstMs, 1)} ms`,
+      note: `documents ${docs}, batch_saves ${saves} for ${Math.ceil(n / 1000)} batches (${saves - Math.ceil(n / 1000)} duplicate batches), 503s ${n503}, retried ${r.sum.retried}; resume from a mid-way cursor: first batch after ${round(resumed.firstMs, 1)} ms; ${memNote(r.mem)}`,
     });
   }
 
@@ -149,8 +173,8 @@ export async function runPushBench(o: { scale: number }): Promise<Row[]> {
     await closeSinkComponent(comp);
     sim.stop();
     rows.push({
-      workload: 'W8', what: `Splunk HEC: ${n} events, 5000/request, 4 in flight (no ack)`, items: n, seconds: round(r.secs), rate: Math.round(n / r.secs),
-      target: 'batches ≤ 5,000 events', note: `events indexed ${state.events}`,
+      workload: 'W8', what: `Splunk HEC: ${n} events, 5000/request, 4 in flight (no ack)`, items: n, seconds: round(r.secs), rate: Math.round(n / r.secs), peak_rss_mb: r.mem.rssMb,
+      target: 'batches ≤ 5,000 events', note: `events indexed ${state.events}; ${memNote(r.mem)}`,
     });
   }
 
@@ -178,10 +202,10 @@ export async function runPushBench(o: { scale: number }): Promise<Row[]> {
     peer.stop();
     const rate = n / r.secs;
     rows.push({
-      workload: 'W9', what: `QRadar bulk_load (legacy API), ${n} values, adaptive chunking`, items: n, seconds: round(r.secs), rate: Math.round(rate),
+      workload: 'W9', what: `QRadar bulk_load (legacy API), ${n} values, adaptive chunking`, items: n, seconds: round(r.secs), rate: Math.round(rate), peak_rss_mb: r.mem.rssMb,
       target: 'converges to the best chunk; ≥ 90% of the stub ceiling',
       ratio: `${round((rate / best) * 100, 1)}% of the stub fed its best chunk (${bestChunk}: ${Math.round(best)} values/s)`,
-      note: `${loads.length} bulk loads; first bodies ${loads.slice(0, 4).map((q) => q.bytes).join('/')} B, last ${loads.at(-1)?.bytes} B; retried ${r.sum.retried}`,
+      note: `${loads.length} bulk loads; first bodies ${loads.slice(0, 4).map((q) => q.bytes).join('/')} B, last ${loads.at(-1)?.bytes} B; retried ${r.sum.retried}; ${memNote(r.mem)}`,
     });
   }
 
@@ -202,10 +226,10 @@ export async function runPushBench(o: { scale: number }): Promise<Row[]> {
     peer.stop();
     const rate = n / r.secs;
     rows.push({
-      workload: 'W10', what: `XSOAR /indicators/feed/json: ${n} indicators, 2000/request, 4 in flight`, items: n, seconds: round(r.secs), rate: Math.round(rate),
+      workload: 'W10', what: `XSOAR /indicators/feed/json: ${n} indicators, 2000/request, 4 in flight`, items: n, seconds: round(r.secs), rate: Math.round(rate), peak_rss_mb: r.mem.rssMb,
       target: 'never above 2,000 per call; ≥ 90% of the stub ceiling',
       ratio: `${round((rate / (n / peerSecs)) * 100, 1)}% of the raw peer (${Math.round(n / peerSecs)} indicators/s, pre-serialised)`,
-      note: `simulator holds ${state.indicators?.length ?? '?'}+ (inspection shows ≤ 1000); retried ${r.sum.retried}`,
+      note: `simulator holds ${state.indicators?.length ?? '?'}+ (inspection shows ≤ 1000); retried ${r.sum.retried}; ${memNote(r.mem)}`,
     });
   }
   await store.close();
