@@ -4,6 +4,7 @@ import type { Scheduler, JobStatus } from './pipeline/scheduler.js';
 import type { SourceComponent } from './pipeline/components.js';
 import type { SinkComponent } from './delivery/component.js';
 import type { SinkRunSummary } from './delivery/runner.js';
+import type { ReconcileResult } from './delivery/reconcile.js';
 import { sinkCursorName } from './delivery/runner.js';
 import { cursorName } from './pipeline/runner.js';
 import type { AdminControl, IngestReport, IngestRequest, LastRun, PushAnswer, RunAnswer, SinkState, SourceState } from './server/admin-types.js';
@@ -22,6 +23,8 @@ export interface AdminHost {
   runSource(id: string, onRun: () => void): Promise<void>;
   /** A push in the sink job's slot (`full`: re-send everything); the summary, or undefined when the lease is held elsewhere. */
   push(id: string, full: boolean): Promise<SinkRunSummary | undefined>;
+  /** Reconcile: a plan outside the job's slot, an applied reconcile in it (undefined: the lease is held elsewhere). */
+  reconcile(id: string, apply: boolean, limit: number): Promise<ReconcileResult | undefined>;
   /** A dry-run plan: reads the change log, sends and commits nothing, outside the job's slot. */
   dryRun(id: string, full: boolean): Promise<SinkRunSummary>;
   reload(): Promise<{ ok: boolean; message: string }>;
@@ -173,6 +176,11 @@ export function createAdminControl(h: AdminHost): AdminControl {
       const r = await started(h.push(id, o.full), o.wait, `sink:${id}`);
       if (r.started) return { id, ran: true, started: true };
       return r.value ? { id, ran: true, summary: sinkSummary(r.value) } : { id, ran: false };
+    },
+    async reconcile(id, o) {
+      if (!h.sinks().has(id)) return undefined;
+      const result = await h.reconcile(id, o.apply, o.limit);
+      return result ? { id, ran: true, result } : { id, ran: false };
     },
     reload: () => h.reload(),
     ingestTypes: () => h.ingestTypes(),

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -35,6 +35,7 @@ import { documentTypes, ingestDocument } from './daemon-ingest.js';
 import { enricherJobs, expireJob, type JobHost, rescoreJob, schedulerHooks, warninglistJob } from './daemon-jobs.js';
 import { buildPublishFilter } from './daemon-publish.js';
 import { runSinkJob, runSourceJob, sinkRun } from './daemon-runs.js';
+import { reconcileInSlot, reconcileJob, reconcileRun } from './daemon-reconcile.js';
 import type { AdminControl } from './server/admin-types.js';
 
 export interface DaemonOptions {
@@ -235,6 +236,8 @@ export class Daemon {
         { schedule: c.schedule, intervalMs: c.schedule ? undefined : (c.interval_secs ?? 30) * 1000, timezone: c.timezone, runOnStart: true, timeoutMs: 6 * 3600_000 },
         (signal) => this.withLease(`sink:${id}`, signal, async (s2) => void (await runSinkJob(this.jobHost, comp, s2))),
       );
+      const rj = reconcileJob(this.jobHost, comp, join(dataDir, 'tmp'));
+      if (rj) this.addJob(rj.id, rj.spec, rj.run);
     }
     const h = this.jobHost;
     const own = [warninglistJob(h), rescoreJob(h), ...enricherJobs(h, this.enrichCaches, (http) => this.enrichHttp.push(http)), expireJob(h)];
@@ -275,6 +278,11 @@ export class Daemon {
           sum = await runSinkJob(this.jobHost, comp, s2, full);
         }));
         return sum;
+      },
+      reconcile: (id, apply, limit) => {
+        const comp = this.sinks.get(id)!;
+        const o = { apply, limit, tmpDir: join(dataDir, 'tmp') };
+        return apply ? reconcileInSlot(this.jobHost, comp, o) : reconcileRun(this.jobHost, comp, new AbortController().signal, o);
       },
       dryRun: (id, full) => sinkRun(this.jobHost, this.sinks.get(id)!, new AbortController().signal, { full, dryRun: true }),
       reload: () => this.reloadOutcome(),

@@ -85,6 +85,14 @@ export const commonSinkSchema = {
   allow_private: s.bool({ default: true, description: 'allow loopback/private/link-local destinations (a sink is a configured destination, often on the internal network; set false to apply the SSRF policy)' }),
   allow_insecure: s.bool({ default: false, description: 'allow plain http://' }),
   ...networkSchema,
+  reconcile: s.object(
+    {
+      schedule: s.string({ optional: true, description: 'cron expression (5 or 6 fields) in the sink\'s `timezone`' }),
+      interval_secs: s.int({ optional: true, min: 60, max: 2_592_000, description: 'reconcile every N seconds (default 86400 when no `schedule`)' }),
+      apply: s.bool({ default: true, description: 'repair the drift found; false only measures it (the `stixgate_sink_drift_items` gauges), as `stixgate plan` does' }),
+    },
+    { optional: true, description: 'a scheduled reconcile of the sink (docs/reconcile.md): read what the product holds, compare with the sink\'s view of the store, repair the difference; runs in the push job\'s slot, never beside a push' },
+  ),
   retry: s.object(
     {
       max_attempts: s.int({ default: 6, min: 1, max: 50 }),

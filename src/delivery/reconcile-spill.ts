@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -36,7 +36,10 @@ export class SortedSpill<T> {
 
   private async spill(): Promise<void> {
     this.sortBuffer();
-    this.dir ??= mkdtempSync(join(this.tmpRoot, 'stixgate-reconcile-'));
+    if (this.dir === undefined) {
+      mkdirSync(this.tmpRoot, { recursive: true });
+      this.dir = mkdtempSync(join(this.tmpRoot, 'stixgate-reconcile-'));
+    }
     const file = join(this.dir, `run-${this.runs.length}.jsonl`);
     const out = createWriteStream(file);
     for (const item of this.buffer) {

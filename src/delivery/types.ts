@@ -110,6 +110,8 @@ export interface CommonSinkConfig extends NetworkConfig {
   allow_private: boolean;
   allow_insecure: boolean;
   retry: { max_attempts: number; base_delay_secs: number; max_delay_secs: number };
+  /** A scheduled reconcile (src/delivery/reconcile.ts). */
+  reconcile?: { schedule?: string; interval_secs?: number; apply: boolean };
 }
 
 export interface SinkDefinition<C = any> {

@@ -1,4 +1,5 @@
 import type { TlpLevel } from '../core/stix.js';
+import type { ReconcileResult } from '../delivery/reconcile.js';
 
 /**
  * What the admin API asks of the running process (implemented by the daemon, src/daemon-admin.ts).
@@ -13,6 +14,11 @@ export interface AdminControl {
   setPaused(kind: 'source' | 'sink', id: string, paused: boolean): Promise<SourceState | SinkState | undefined>;
   /** A push now (`full`: re-send every active indicator), or a dry-run plan that sends and commits nothing. */
   push(id: string, o: { full: boolean; dryRun: boolean; wait: boolean }): Promise<PushAnswer | undefined>;
+  /**
+   * Compares what the sink's product holds with the sink's view of the store (`apply`: and repairs
+   * the difference, in the sink job's slot); `limit` entries listed per kind.
+   */
+  reconcile(id: string, o: { apply: boolean; limit: number }): Promise<ReconcileAnswer | undefined>;
   /** Re-reads the configuration (the SIGHUP path): applied, or refused with the running one kept. */
   reload(): Promise<{ ok: boolean; message: string }>;
   /** The document formats an ingest may name. */
@@ -100,4 +106,11 @@ export interface IngestReport {
   objects: ObjectStatus[];
   /** True when more objects than the answer lists were processed (the counts cover them all). */
   objects_truncated: boolean;
+}
+
+export interface ReconcileAnswer {
+  id: string;
+  /** False when the sink job's lease is held by another instance (shared store): nothing was compared here. */
+  ran: boolean;
+  result?: ReconcileResult;
 }

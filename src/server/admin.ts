@@ -13,10 +13,10 @@ export interface AdminRoutesOptions {
   auth: Authenticator;
 }
 
-const notFound = (what: string) => new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', `no ${what} with this id`);
+export const notFound = (what: string) => new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', `no ${what} with this id`);
 
 /** A run already in progress is a 409; other failures keep their meaning (the error handler maps them). */
-async function guarded<T>(fn: () => Promise<T>): Promise<T> {
+export async function guarded<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {

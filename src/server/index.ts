@@ -30,6 +30,7 @@ import { edlRoutes } from './edl.js';
 import { attachLeanPath, EdlLeanPath, edlServerFactory } from './edl-lean.js';
 import { taxiiRoutes, type TaxiiServerOptions } from './taxii/index.js';
 import { adminRoutes } from './admin.js';
+import { reconcileRoutes } from './admin-reconcile.js';
 import type { AdminControl } from './admin-types.js';
 import { ingestRoutes } from './ingest.js';
 import { consoleRoutes } from './console/index.js';
@@ -189,6 +190,7 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
     });
   }
   if (o.admin) adminRoutes(app, { control: o.admin, store: o.store, auth });
+  if (o.admin) reconcileRoutes(app, { control: o.admin, auth });
   finishRoutes();
   if (o.admin) ingestRoutes(app, { control: o.admin, auth, bodyLimit: c.ingest_body_limit_bytes });
   const consoleConfig = c.console ?? consoleSchema.defaultValue!;

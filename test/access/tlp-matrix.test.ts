@@ -27,6 +27,7 @@ import { registry } from '../../integrations/index.js';
 import { buildConfigSchema } from '../../src/config/config-schema.js';
 import { closeSinkComponent, createSinkComponent, type SinkComponent } from '../../src/delivery/component.js';
 import { adminWithoutDaemon } from '../helpers/admin-host.js';
+import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
 import { CONFIDENCE, SOURCES, malwareId, matrixValues, objectsOf, pageSource, visible, type Contribution, type MatrixValue } from './matrix-fixture.js';
 
 /**
@@ -92,8 +93,9 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
   let changes: Change[];
   /** The change log after the first source (src-a, the clear side of the inference case) ran alone. */
   let changesBefore: Change[];
-  /** One Splunk KV sink per TLP ceiling (dry runs only: never contacted). */
+  /** One Splunk KV sink per TLP ceiling (dry runs; reconcile plans read their empty collection from the simulator). */
   let sinks: SinkComponent[];
+  let splunk: SplunkSimulator;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'stixgate-matrix-'));
@@ -117,8 +119,10 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
     assert.ok(edlCfg.ok);
     const lists = new EdlLists(store, edlCfg.value, { access: ACCESS, now: () => T0 });
     await lists.build();
+    splunk = new SplunkSimulator({ users: { u: 'p' } });
+    const { base } = await splunk.start();
     const sinkConfig = validate(buildConfigSchema(registry), {
-      sinks: Object.fromEntries(TLP_LEVELS.map((l) => [`kv-${l.replace('+', '-')}`, { type: 'splunk_kv', url: 'https://127.0.0.1:9', auth: { username: 'u', password: 'p' }, max_tlp: l, allow_insecure: true }])),
+      sinks: Object.fromEntries(TLP_LEVELS.map((l) => [`kv-${l.replace('+', '-')}`, { type: 'splunk_kv', url: base, auth: { username: 'u', password: 'p' }, max_tlp: l, allow_insecure: true }])),
     });
     assert.ok(sinkConfig.ok, JSON.stringify(!sinkConfig.ok && sinkConfig.issues));
     sinks = Object.entries(sinkConfig.value.sinks).map(([id, c]) => createSinkComponent(id, c as never, { registry, logger: silentLogger(), configDir: dir, mappingsDir: join(PROJECT_ROOT, 'mappings'), dataDir: join(dir, 'data') }));
@@ -135,6 +139,7 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
   after(async () => {
     await app?.close();
     for (const c of sinks ?? []) await closeSinkComponent(c);
+    await splunk?.close();
     await correlator?.close();
     await store?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -474,6 +479,37 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
       eq(entries, VALUES.map((v) => (visible(v, r.ceiling).length ? [visible(v, r.ceiling).map((c) => c.source).sort()] : [])), `${r.name} batch deliveries=true`);
       noLeak(batch.body, allHidden(r.ceiling), `${r.name} batch deliveries=true`);
     }
+  });
+
+  it('admin API: a reconcile plan lists a caller only the entries at or below its ceiling; its counts are the sink\'s', async () => {
+    const keyed = READERS.filter((r) => r.sightings);
+    let cut = 0;
+    for (const sink of sinks) {
+      const url = `/api/v1/admin/sinks/${sink.id}/plan?limit=10000`;
+      const red = await app.inject({ method: 'GET', url, headers: READERS.find((r) => r.ceiling === 'red')!.headers });
+      eq(red.statusCode, 200, `${sink.id} plan`);
+      const all = red.json().result.items.missing as { label: string; tlp: TlpLevel }[];
+      eq(all.length, red.json().result.counts.missing, `${sink.id}: an empty collection misses every expected value`);
+      for (const x of all) {
+        const v = VALUES.find((y) => x.label.endsWith(` ${y.value}`))!;
+        eq(x.tlp, strictest(visible(v, sink.config.max_tlp as TlpLevel)), `${sink.id} ${v.value}: the sink view's TLP`);
+      }
+      for (const r of keyed) {
+        const res = await app.inject({ method: 'GET', url, headers: r.headers });
+        const where = `${r.name} plan of ${sink.id}`;
+        eq(res.statusCode, 200, where);
+        const body = res.json();
+        eq(body.result.counts, red.json().result.counts, `${where}: counts are the sink's`);
+        eq(body.result.items.missing, all.filter((x) => rank(x.tlp) <= rank(r.ceiling)), `${where}: entries within the ceiling`);
+        if (body.result.items.missing.length < all.length) cut++;
+        for (const x of body.result.items.missing as { label: string }[]) {
+          const v = VALUES.find((y) => x.label.endsWith(` ${y.value}`))!;
+          assert.ok(visible(v, r.ceiling).length > 0, `${where}: ${v.value} is visible to the caller`);
+        }
+        noLeak(res.body, allHidden(r.ceiling), where);
+      }
+    }
+    assert.ok(cut >= 10, `plans were cut to the caller's ceiling ${cut} times`);
   });
 
   it('the inference case: a RED source joining never hides a CLEAR value from CLEAR readers and sinks', async () => {

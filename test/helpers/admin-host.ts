@@ -1,3 +1,4 @@
+import { reconcileSinkComponent } from '../../src/delivery/reconcile-component.js';
 import { registry } from '../../integrations/index.js';
 import { createAdminControl, PauseBook } from '../../src/daemon-admin.js';
 import { documentTypes } from '../../src/daemon-ingest.js';
@@ -28,6 +29,7 @@ export function adminWithoutDaemon(o: { store: Store; sinks?: SinkComponent[]; a
     lastSummary: new Map(),
     runSource: refuse,
     push: refuse,
+    reconcile: (id, apply, limit) => reconcileSinkComponent(sinks.get(id)!, { store: o.store, signal: new AbortController().signal, now: o.now ?? Date.now, access: o.access, apply, listLimit: limit }),
     dryRun: (id, full) => runSinkComponent(sinks.get(id)!, { store: o.store, signal: new AbortController().signal, now: o.now ?? Date.now, full, dryRun: true, access: o.access }),
     reload: async () => ({ ok: false, message: 'no daemon in this test' }),
     ingestTypes: () => documentTypes(registry),

@@ -220,6 +220,7 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
       ['/api/v1/admin/sources/:id/run', ['POST']], ['/api/v1/admin/sources/:id/pause', ['POST']], ['/api/v1/admin/sources/:id/resume', ['POST']],
       ['/api/v1/admin/sinks', ['GET', 'HEAD']], ['/api/v1/admin/sinks/:id', ['GET', 'HEAD']],
       ['/api/v1/admin/sinks/:id/push', ['POST']], ['/api/v1/admin/sinks/:id/pause', ['POST']], ['/api/v1/admin/sinks/:id/resume', ['POST']],
+      ['/api/v1/admin/sinks/:id/plan', ['GET', 'HEAD']], ['/api/v1/admin/sinks/:id/reconcile', ['POST']],
       ['/api/v1/admin/reload', ['POST']], ['/api/v1/admin/stats', ['GET', 'HEAD']],
     ].map(([path, methods]) => ({ url: (path as string).replace(':id', 'nope'), path: path as string, methods: methods as string[], key: ADMIN, wrongKey: INGEST })),
     { url: '/api/v1/ingest', path: '/api/v1/ingest', methods: ['POST'], key: INGEST, wrongKey: ADMIN },
@@ -271,7 +272,7 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
       checked++;
     }
   }
-  assert.equal(checked, 34 * 7 * 4 + 5 * 7);
+  assert.equal(checked, 36 * 7 * 4 + 5 * 7);
   for (const method of ['GET', 'POST', 'PUT', 'DELETE'] as const) {
     assert.equal((await app.inject({ method, url: '/api/v1/admin/no-such-thing', headers: bearer(ADMIN) })).statusCode, 404, method);
   }
