@@ -5,6 +5,7 @@ import { addExportCommand } from './cli-export.js';
 import { probeComponents } from './cli-probe.js';
 import { addStoreCommands } from './cli-store.js';
 import { addWhyCommand } from './cli-why.js';
+import { addReconcileCommands } from './cli-reconcile.js';
 import { adhocSource, parseOptions, rejectionLine } from './cli-source.js';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { stringify as stringifyYaml } from 'yaml';
@@ -174,6 +175,7 @@ program
 
 addStoreCommands(program);
 addWhyCommand(program);
+addReconcileCommands(program);
 
 program
   .command('hash-key')

@@ -1,0 +1,84 @@
+import { resolve, join } from 'node:path';
+import type { Command } from 'commander';
+import { registry } from '../integrations/index.js';
+import { configOpt, configPath, dataDirOpt, loadForCommand, onStopSignal, orFail, positiveInt } from './cli-common.js';
+import { cliAccess } from './cli-source.js';
+import { addRemoteOptions, withStoreOrDaemon } from './cli-remote.js';
+import { createLogger } from './telemetry/logger.js';
+import { MAPPINGS_DIR } from './paths.js';
+import { closeSinkComponent, createSinkComponent } from './delivery/component.js';
+import { reconcileSinkComponent } from './delivery/reconcile-component.js';
+import { DRIFT_KINDS, type ReconcileResult } from './delivery/reconcile.js';
+import { buildPublishFilter } from './daemon-publish.js';
+import type { ReconcileAnswer } from './server/admin-types.js';
+
+/**
+ * `stixgate plan SINK` and `stixgate reconcile SINK` (docs/reconcile.md): compare what the sink's
+ * product holds with the sink's view of the store; `reconcile` repairs the difference. Directly
+ * on the store when this process can open it, else through the running daemon's admin API
+ * (`GET …/sinks/{id}/plan`, `POST …/sinks/{id}/reconcile`); both print the same.
+ */
+export function addReconcileCommands(program: Command): void {
+  for (const apply of [false, true]) {
+    const name = apply ? 'reconcile' : 'plan';
+    const what = apply
+      ? 'read what a sink\'s product holds, compare it with the sink\'s view of the store and repair the difference (through the daemon when it runs)'
+      : 'read what a sink\'s product holds and print how it differs from the sink\'s view of the store: to add, to update, to remove, foreign entries left alone; changes nothing';
+    addRemoteOptions(
+      program
+        .command(name)
+        .description(what)
+        .argument('<sink>', 'sink id from the configuration')
+        .option('--limit <n>', 'entries listed per kind (counts cover all; default 100)', (v) => positiveInt('--limit', v))
+        .option('--json', 'print the result as JSON')
+        .addOption(configOpt())
+        .addOption(dataDirOpt()),
+    ).action(orFail(async (sinkId: string, opts) => {
+      const loaded = loadForCommand(opts);
+      const raw = (loaded.config.sinks as Record<string, unknown>)[sinkId];
+      if (!raw) throw new Error(`no sink "${sinkId}" in ${configPath(opts)} (configured: ${Object.keys(loaded.config.sinks).join(', ') || 'none'})`);
+      const dataDir = resolve(opts.dataDir ?? loaded.config.data_dir);
+      const limit: number = opts.limit ?? 100;
+      await withStoreOrDaemon(opts, loaded, dataDir, async (t) => {
+        let result: ReconcileResult;
+        if (t.store) {
+          const logger = createLogger({ level: loaded.config.log_level === 'info' ? 'warn' : loaded.config.log_level, destination: process.stderr });
+          const comp = createSinkComponent(sinkId, raw as never, { registry, logger, configDir: loaded.dir, mappingsDir: MAPPINGS_DIR, dataDir });
+          const publish = await buildPublishFilter(loaded, logger);
+          const ac = new AbortController();
+          onStopSignal(() => ac.abort());
+          try {
+            result = await reconcileSinkComponent(comp, {
+              store: t.store, signal: ac.signal, now: Date.now, access: cliAccess(loaded.config), publish: (x, s) => publish.check(x, s),
+              apply, listLimit: limit, tmpDir: join(dataDir, 'tmp'),
+            });
+          } finally {
+            await closeSinkComponent(comp);
+          }
+        } else {
+          const path = `/api/v1/admin/sinks/${encodeURIComponent(sinkId)}/${name}`;
+          const r = await t.remote.call<ReconcileAnswer>(apply ? 'POST' : 'GET', path, { query: { limit } });
+          if (!r.ran || !r.result) throw new Error(`sink ${sinkId}: another instance holds its lease; nothing was reconciled from here`);
+          result = r.result;
+        }
+        process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : planText(result));
+      });
+    }));
+  }
+}
+
+const MARK = { missing: '+', stale: '~', extra: '-', foreign: '=' } as const;
+const TITLE = { missing: 'to add (missing)', stale: 'to update (stale)', extra: 'to remove (extra)', foreign: 'foreign, left alone' } as const;
+
+/** The human form of a plan or reconcile. */
+export function planText(r: ReconcileResult): string {
+  const lines = [`${r.applied ? 'reconcile' : 'plan'} ${r.sink} (${r.type}): ${r.remote}`, `read ${r.read} entries, ${r.expected} expected, ${r.counts.in_sync} in sync`];
+  for (const kind of DRIFT_KINDS) {
+    const n = r.counts[kind];
+    lines.push(`${TITLE[kind]}: ${n}`);
+    for (const i of r.items[kind]) lines.push(`  ${MARK[kind]} ${i.label}`);
+    if (r.items[kind].length < n) lines.push(`  … ${n - r.items[kind].length} more (--limit, or --json)`);
+  }
+  if (r.repaired) lines.push(`repaired: ${r.repaired.upserted} written, ${r.repaired.removed} removed, ${r.repaired.rejected} rejected (dead-letter file), ${r.repaired.gone} changed in the store meanwhile`);
+  return `${lines.join('\n')}\n`;
+}
