@@ -30,6 +30,7 @@ import { runW7 } from './w7-during-ingest.js';
 import { runRedos } from './redos.js';
 import { runW15 } from './w15-edl.js';
 import { runLedgerBench } from './w-ledger.js';
+import { runReconcileBench } from './reconcile.js';
 
 
 /** W1 (1M-row CSV over HTTP) and W4 (the same again, then with 10% changed). */
@@ -203,6 +204,7 @@ const workloads: Record<string, (scale: number) => Promise<Row[]>> = {
   redos: async () => runRedos(),
   w15: (scale) => runW15({ scale }),
   ledger: (scale) => runLedgerBench({ scale }),
+  reconcile: (scale) => runReconcileBench({ scale }),
 };
 const [name, scaleArg] = process.argv.slice(2);
 const fn = workloads[name];
