@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AccessPolicy } from '../access/policy.js';
-import type { Store } from '../store/contract.js';
+import { INTERNAL_CURSOR_PREFIX, type Store } from '../store/contract.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { IndexFollower } from './follower.js';
 import type { LookupIndex } from './lookup-index.js';
@@ -11,7 +11,7 @@ import { SnapshotUnusable } from './snapshot-codec.js';
 import type { LookupIndexOptions } from './types.js';
 
 /** The store cursor holding the token of the snapshot last written (docs/adr/0020-lookup-snapshot.md). */
-export const SNAPSHOT_CURSOR = 'lookup-snapshot';
+export const SNAPSHOT_CURSOR = `${INTERNAL_CURSOR_PREFIX}lookup-snapshot`;
 
 export interface SnapshotKeeperOptions {
   dataDir: string;

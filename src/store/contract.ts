@@ -141,12 +141,19 @@ export interface ActiveIndicatorPage {
   done: boolean;
 }
 
+/**
+ * Cursors whose name starts with this hold the daemon's own bookkeeping (the lookup snapshot's
+ * token), not a source's or sink's position: `stats()` leaves them out.
+ */
+export const INTERNAL_CURSOR_PREFIX = 'internal:';
+
 export interface StoreStats {
   objects: number;
   byType: Record<string, number>;
   revoked: number;
   expired: number;
   changeLogHead: number;
+  /** Source, sink and poison cursors by name (not the internal ones). */
   cursors: Record<string, string>;
   bytesOnDisk?: number;
 }

@@ -10,6 +10,7 @@ import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { detectObservable } from '../../src/core/observable.js';
 import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { LOOKUP_SNAPSHOT_FILE } from '../../src/lookup/snapshot.js';
+import { SNAPSHOT_CURSOR } from '../../src/lookup/snapshot-keeper.js';
 
 const NOW = Date.now();
 
@@ -63,6 +64,16 @@ test('restart: the lookup index comes back from its snapshot, caught up with wha
     assert.match(String(said(first, /snapshot not used/)?.reason), /no snapshot token/);
     assert.ok(said(first, /snapshot written/), 'the clean stop writes the snapshot');
     assert.ok(existsSync(join(data, LOOKUP_SNAPSHOT_FILE)));
+    {
+      // the token is the store's bookkeeping: kept as an internal cursor, left out of the statistics
+      const store = await openEmbeddedStore({ dataDir: data });
+      try {
+        assert.ok(await store.getCursor(SNAPSHOT_CURSOR));
+        assert.deepEqual(Object.keys((await store.stats()).cursors).filter((k) => k.includes('snapshot')), []);
+      } finally {
+        await store.close();
+      }
+    }
 
     // stored while the daemon was down: the restored index catches up from the change log
     await ingest(data, ['evil-b.example']);

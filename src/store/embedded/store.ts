@@ -8,6 +8,7 @@ import type {
   ActiveIndicator, ActiveIndicatorPage, Change, ChangePage, IndexEntry, IndexPage, IngestItem, ModifyFn, ModifyOptions, ModifyResult, Query, QueryPage, Store, StoreStats,
   UpsertOptions, UpsertResult,
 } from '../contract.js';
+import { INTERNAL_CURSOR_PREFIX } from '../contract.js';
 import { DEFAULT_SEEN_GRANULARITY_MS, mergeObject, modifyIds, resultJson, storedJson, type MergeContext } from '../merge.js';
 import type { Scoring } from '../../score/model.js';
 import { classify, closeDatabase, openDatabase, type OpenedDatabase } from './open.js';
@@ -728,7 +729,7 @@ export class EmbeddedStore implements Store {
         objects += r.n;
       }
       const cursors: Record<string, string> = {};
-      for (const r of this.s.allCursors.all() as { name: string; value: string }[]) setOwn(cursors, r.name, r.value);
+      for (const r of this.s.allCursors.all() as { name: string; value: string }[]) if (!r.name.startsWith(INTERNAL_CURSOR_PREFIX)) setOwn(cursors, r.name, r.value);
       let bytesOnDisk = 0;
       for (const suffix of ['', '-wal']) {
         try {

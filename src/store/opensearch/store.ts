@@ -4,6 +4,7 @@ import type { ObservableType, StixObject } from '../../core/stix.js';
 import type {
   Change, ChangePage, IndexEntry, IndexPage, IngestItem, ModifyFn, ModifyOptions, ModifyResult, Query, QueryPage, Store, StoreStats, UpsertOptions, UpsertResult,
 } from '../contract.js';
+import { INTERNAL_CURSOR_PREFIX } from '../contract.js';
 import { DEFAULT_SEEN_GRANULARITY_MS, mergeObject, modifyIds, resultJson, storedJson, type MergeContext, type MergeOutcome } from '../merge.js';
 import type { Scoring } from '../../score/model.js';
 import { readExisting, writeObjects, type WriteContext, type WriteReport } from './bulk.js';
@@ -402,7 +403,7 @@ export class OpenSearchStore implements Store {
     const hits = await this.search<{ name: string; value: string }>(this.names.meta, {
       size: MAX_PAGE, query: { term: { kind: 'cursor' } }, sort: [{ name: 'asc' }], _source: ['name', 'value'],
     });
-    for (const h of hits) Object.defineProperty(cursors, h._source.name, { value: h._source.value, enumerable: true, writable: true, configurable: true });
+    for (const h of hits) if (!h._source.name.startsWith(INTERNAL_CURSOR_PREFIX)) Object.defineProperty(cursors, h._source.name, { value: h._source.value, enumerable: true, writable: true, configurable: true });
     let bytesOnDisk: number | undefined;
     try {
       const st = await this.c().indices.stats({ index: `${this.names.objects},${this.names.meta}`, metric: 'store' as never });
