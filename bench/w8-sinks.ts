@@ -134,7 +134,7 @@ export async function runPushBench(o: { scale: number }): Promise<Row[]> {
   {
     const delay = 50;
     const sim = await host('splunk', { bearerTokens: ['bench'], kvDelayMs: delay, kv503EveryMs: 1000 });
-    const comp = sinkComponent(dir, 'kv', { type: 'splunk_kv', url: sim.base, auth: { bearer_token: 'bench' }, batch_size: 1000, concurrency: 4, retry: { max_attempts: 10, base_delay_secs: 0.01, max_delay_secs: 0.1 } });
+    const comp = sinkComponent(dir, 'kv', { type: 'splunk_kv', url: sim.base, auth: { bearer_token: 'bench' }, batch_size: 1000, concurrency: 4, max_in_flight_records: 4000, retry: { max_attempts: 10, base_delay_secs: 0.01, max_delay_secs: 0.1 } });
     const r = await push(store, comp);
     const state = await json(`${sim.base}/__sim/state`);
     const docs = state.collections.find((c: { name: string }) => c.name === 'stixgate_indicators')?.documents;
@@ -167,7 +167,7 @@ export async function runPushBench(o: { scale: number }): Promise<Row[]> {
   {
     const token = '00000000-1111-2222-3333-444444444444';
     const sim = await host('splunk', { hecTokens: { [token]: {} } });
-    const comp = sinkComponent(dir, 'hec', { type: 'splunk_hec', url: sim.base, token, concurrency: 4 });
+    const comp = sinkComponent(dir, 'hec', { type: 'splunk_hec', url: sim.base, token, concurrency: 4, max_in_flight_records: 20_000 });
     const r = await push(store, comp);
     const state = await json(`${sim.base}/__sim/state`);
     await closeSinkComponent(comp);
@@ -182,7 +182,7 @@ export async function runPushBench(o: { scale: number }): Promise<Row[]> {
   {
     const latency = { requestMs: 20, perElementUs: 5, growthNsPerElement: 10 };
     const sim = await host('qradar', { tokens: ['bench'], apiVersion: '15.0', bulkLatency: latency });
-    const comp = sinkComponent(dir, 'qradar', { type: 'qradar', url: sim.base, token: 'bench', adaptive_chunking: true, api: 'legacy' });
+    const comp = sinkComponent(dir, 'qradar', { type: 'qradar', url: sim.base, token: 'bench', adaptive_chunking: true, api: 'legacy', max_in_flight_records: 20_000 });
     const r = await push(store, comp);
     const reqs = (await json(`${sim.base}/__sim/requests`)) as { path: string; method: string; bytes: number; status: number }[];
     const loads = reqs.filter((q) => q.path.includes('bulk_load') && q.status === 200);
@@ -212,7 +212,7 @@ export async function runPushBench(o: { scale: number }): Promise<Row[]> {
   // ---- W10 XSOAR feed/json: 2,000 per request, 4 in flight
   {
     const sim = await host('xsoar', { commandTimeoutMs: 60_000 });
-    const comp = sinkComponent(dir, 'xsoar', { type: 'xsoar', url: sim.base, api_key: 'sim-key', concurrency: 4 });
+    const comp = sinkComponent(dir, 'xsoar', { type: 'xsoar', url: sim.base, api_key: 'sim-key', concurrency: 4, max_in_flight_records: 8000 });
     const r = await push(store, comp);
     const state = await json(`${sim.base}/__sim/state`);
     await closeSinkComponent(comp);

@@ -77,6 +77,7 @@ export const commonSinkSchema = {
   mapping: s.string({ optional: true, description: 'field mapping table (YAML, relative to this file); default mappings/sinks/<type>.yaml' }),
   batch_size: s.int({ optional: true, min: 1, max: 100000, description: 'records per request (never above the vendor limit the integration declares)' }),
   concurrency: s.int({ optional: true, min: 1, max: 32, description: 'requests in flight at once (never above the integration\'s limit)' }),
+  max_in_flight_records: s.int({ default: 2000, min: 1, max: 1_000_000, description: 'records sent but not yet acknowledged and committed, at most: batch size × concurrency is lowered to fit, so a crash during a push repeats at most this many (docs/sinks.md)' }),
   rate_limit: s.object(
     { max_per_minute: s.number({ min: 0.1, max: 60000, description: 'requests started per minute at most' }) },
     { optional: true, description: 'client-side rate limit on this sink\'s requests (bottleneck)' },

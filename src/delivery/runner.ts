@@ -85,8 +85,7 @@ export async function runSink(o: SinkRunOptions): Promise<SinkRunSummary> {
     prepared = true;
   };
   if (o.full || (await o.store.changes(cursor, 1)).changes.length) await prepare();
-  const maxBatch = Math.max(1, Math.min(limits.maxBatch, o.config.batch_size ?? limits.maxBatch));
-  const concurrency = Math.max(1, Math.min(limits.concurrency, o.config.concurrency ?? limits.concurrency));
+  const { maxBatch, concurrency } = inFlightLimits(limits, o.config);
   const pageSize = o.pageSize ?? Math.min(20_000, Math.max(1000, maxBatch * concurrency * 4));
 
   if (o.full) {
@@ -126,6 +125,21 @@ export async function runSink(o: SinkRunOptions): Promise<SinkRunSummary> {
   return sum;
 }
 
+/** Records a sink may have sent but not yet committed, unless `max_in_flight_records` says otherwise. */
+export const DEFAULT_MAX_IN_FLIGHT_RECORDS = 2000;
+
+/**
+ * Batch size and requests in flight for one run: the vendor's limits, lowered by the configured
+ * `batch_size` and `concurrency`, then by `max_in_flight_records` (batch × concurrency never above
+ * it), so that a crash repeats at most that many records.
+ */
+export function inFlightLimits(limits: Sink['limits'], c: Pick<CommonSinkConfig, 'batch_size' | 'concurrency' | 'max_in_flight_records'>): { maxBatch: number; concurrency: number } {
+  const budget = Math.max(1, c.max_in_flight_records ?? DEFAULT_MAX_IN_FLIGHT_RECORDS);
+  const maxBatch = Math.max(1, Math.min(limits.maxBatch, c.batch_size ?? limits.maxBatch, budget));
+  const concurrency = Math.max(1, Math.min(limits.concurrency, c.concurrency ?? limits.concurrency, Math.floor(budget / maxBatch)));
+  return { maxBatch, concurrency };
+}
+
 /** One unit of the push pipeline: a batch (or none, for a page with nothing to send) and the cursor after it. */
 interface Entry {
   batch?: SinkRecord[];
@@ -146,8 +160,11 @@ interface Built {
  * `concurrency` workers send earlier batches, so building records overlaps the remote side's
  * latency. Batches are taken in order; a batch holding a key that an earlier batch still has in
  * flight waits for it, so each value's states arrive in change-log order. The cursor is committed
- * for the longest prefix of finished entries, so a crash repeats at most the batches in flight.
- * Returns the committed cursor.
+ * for the longest prefix of finished entries, and no batch is taken while `concurrency` entries
+ * after that prefix are unfinished or uncommitted, so a crash repeats at most `concurrency` batches
+ * even while one slow batch is retried and the others are acknowledged around it. Entries behind
+ * the committed prefix are dropped, so memory holds the batches in flight and the read-ahead,
+ * whatever the length of the log. Returns the committed cursor.
  */
 async function pipeline(
   o: SinkRunOptions,
@@ -188,6 +205,12 @@ async function pipeline(
       const c = cursor;
       commits = commits.then(() => commit(c, settled));
     }
+    if (prefix >= 64) {
+      // finished entries are not needed any more: drop them (and their batches)
+      entries.splice(0, prefix);
+      taken -= prefix;
+      prefix = 0;
+    }
   };
 
   const producer = async () => {
@@ -221,7 +244,8 @@ async function pipeline(
 
   const worker = async () => {
     for (;;) {
-      while (failure === undefined && taken >= entries.length && !produced && !o.signal.aborted) await changed();
+      // wait for an entry, and for room in the window of `concurrency` entries past the committed prefix
+      while (failure === undefined && ((taken >= entries.length && !produced) || taken - prefix >= concurrency) && !o.signal.aborted) await changed();
       if (failure !== undefined || o.signal.aborted || taken >= entries.length) return;
       const e = entries[taken++];
       wake();
@@ -248,6 +272,7 @@ async function pipeline(
         }
       }
       e.done = true;
+      e.batch = undefined;
       advance();
       wake();
     }

@@ -105,6 +105,8 @@ export interface CommonSinkConfig extends NetworkConfig {
   mapping?: string;
   batch_size?: number;
   concurrency?: number;
+  /** Records sent but not yet committed at most (batch × concurrency is lowered to fit); default 2,000. */
+  max_in_flight_records?: number;
   rate_limit?: { max_per_minute: number };
   timeout_secs: number;
   allow_private: boolean;

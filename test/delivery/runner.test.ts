@@ -1,84 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import Bottleneck from 'bottleneck';
-import { openEmbeddedStore } from '../../src/store/embedded/index.js';
-import { runSink, sinkCursorName, type SinkRunOptions } from '../../src/delivery/runner.js';
+import { sinkCursorName } from '../../src/delivery/runner.js';
 import { DeadLetterFile } from '../../src/delivery/dead-letter.js';
 import { batchesOf, recordsForChanges } from '../../src/delivery/select.js';
-import { checkSinkMapping } from '../../src/delivery/records.js';
-import type { CommonSinkConfig, Sink, SinkOutcome, SinkRecord } from '../../src/delivery/types.js';
-import { indicatorFromObservable } from '../../src/core/indicator.js';
-import { detectObservable } from '../../src/core/observable.js';
 import { StixgateError } from '../../src/core/errors.js';
-import { TLP_MARKING_IDS, type StixObject, type TlpLevel } from '../../src/core/stix.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
-import { Metrics } from '../../src/telemetry/metrics.js';
-
-const NOW = Date.parse('2026-03-01T12:00:00Z');
-const iso = (ms: number) => new Date(ms).toISOString();
-
-function config(over: Partial<CommonSinkConfig> = {}): CommonSinkConfig {
-  return {
-    type: 'fake', enabled: true, max_tlp: 'amber', timeout_secs: 5, allow_private: true, allow_insecure: true, verify_tls: true,
-    filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] },
-    retry: { max_attempts: 4, base_delay_secs: 0.001, max_delay_secs: 0.01 },
-    ...over,
-  };
-}
-
-function ind(value: string, extra: Partial<StixObject> = {}): StixObject {
-  const r = detectObservable(value);
-  if (!r.ok) throw new Error(value);
-  return { ...indicatorFromObservable(r.observable, { now: iso(NOW - 1000) }), ...extra };
-}
-
-/** A remote system in memory: a map key → fields, with scripted failures. */
-class FakeSink implements Sink {
-  limits = { maxBatch: 3, concurrency: 1 };
-  held = new Map<string, Record<string, unknown>>();
-  calls: { op: string; keys: string[] }[] = [];
-  script: ((records: SinkRecord[], op: string) => SinkOutcome[] | Error | undefined)[] = [];
-  prepared = 0;
-  async prepare() { this.prepared++; }
-  private apply(op: 'upsert' | 'remove', records: SinkRecord[]): SinkOutcome[] {
-    this.calls.push({ op, keys: records.map((r) => r.observable.value) });
-    const step = this.script.shift()?.(records, op);
-    if (step instanceof Error) throw step;
-    const outcomes = step ?? records.map((): SinkOutcome => ({ status: 'ok' }));
-    records.forEach((r, i) => {
-      if (outcomes[i].status !== 'ok') return;
-      if (op === 'upsert') this.held.set(r.observable.value, r.fields);
-      else this.held.delete(r.observable.value);
-    });
-    return outcomes;
-  }
-  async upsert(records: SinkRecord[]) { return this.apply('upsert', records); }
-  async remove(records: SinkRecord[]) { return this.apply('remove', records); }
-}
-
-async function setup(t: { after: (fn: () => Promise<void> | void) => void }) {
-  const dir = mkdtempSync(join(tmpdir(), 'stixgate-sink-'));
-  const store = await openEmbeddedStore({ dataDir: dir });
-  t.after(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const sink = new FakeSink();
-  const metrics = new Metrics({ defaults: false });
-  const dlq = new DeadLetterFile(join(dir, 'dead-letter', 'fake.jsonl'));
-  const mapping = checkSinkMapping({ fields: { value: 'value', score: 'score', tlp: 'tlp', kind: '=ioc' } }, 'test').fields;
-  const run = (over: Partial<SinkRunOptions> = {}) =>
-    runSink({
-      id: 'fake', sink, config: config(), store, http: { request: async () => { throw new Error('no http'); } }, logger: silentLogger(),
-      metrics, mapping, deadLetter: dlq, limiter: new Bottleneck({ maxConcurrent: 1 }), signal: new AbortController().signal, now: () => NOW, ...over,
-    });
-  const put = (objects: StixObject[], source = 'feed', confidence = 70, tlp?: TlpLevel) =>
-    store.upsert(objects.map((object) => ({ object, source, confidence, ...(tlp ? { tlp } : {}) })), { now: NOW });
-  return { dir, store, sink, metrics, dlq, run, put };
-}
+import { TLP_MARKING_IDS, type StixObject } from '../../src/core/stix.js';
+import { NOW, config, ind, iso, setup } from './sink-run-kit.js';
 
 test('pushes every value once in batches within the limit, then nothing on a second run', async (t) => {
   const { sink, run, put, store } = await setup(t);
