@@ -31,6 +31,7 @@ import { runRedos } from './redos.js';
 import { runW15 } from './w15-edl.js';
 import { runLedgerBench } from './w-ledger.js';
 import { runReconcileBench } from './reconcile.js';
+import { runPushMemory } from './push-memory.js';
 
 
 /** W1 (1M-row CSV over HTTP) and W4 (the same again, then with 10% changed). */
@@ -200,6 +201,7 @@ const workloads: Record<string, (scale: number) => Promise<Row[]>> = {
   w7: (scale) => runW7({ scale }),
   w12: (scale) => runW12({ scale }),
   push: (scale) => runPushBench({ scale }),
+  pushmem: (scale) => runPushMemory({ scale }),
   a9: (scale) => runA9({ scale }),
   redos: async () => runRedos(),
   w15: (scale) => runW15({ scale }),

@@ -1,5 +1,5 @@
 import { TLP_LEVELS, TLP_MARKING_BY_LEVEL, tlpOfRank, TLP_MARKING_IDS, type SourceProvenance, type StixObject, type TlpLevel } from '../core/stix.js';
-import { applyScore, referenceTime, type ScoreExtension } from '../score/model.js';
+import { applyScore, referenceTime, restoreSourceValidUntil, type ScoreExtension } from '../score/model.js';
 import { contributionTlp, isIndependent, viewTlp, visibleSources, type AccessPolicy } from './policy.js';
 
 /**
@@ -85,7 +85,7 @@ export function viewOf(obj: StixObject, ceiling: TlpLevel, policy: AccessPolicy)
   if (old.expired) ext.expired = true;
   view.x_stixgate = ext;
   if (obj.type === 'indicator') {
-    if (old.derived_valid_until) delete view.valid_until;
+    restoreSourceValidUntil(view, obj);
     const at = typeof old.scored_at === 'string' ? Date.parse(old.scored_at) : NaN;
     applyScore(view, policy.scoring, Number.isNaN(at) ? (referenceTime(obj) ?? 0) : at);
   }

@@ -7,6 +7,7 @@ import { factsOf, recordKey, recordsFor, type ObjectFacts } from './records.js';
 import { contributionsOf, publishReason, skippedUpdate, type WithholdingHit } from './ledger.js';
 import type { LedgerUpdate } from '../store/ledger.js';
 import { indicatorObservables } from '../core/object-observables.js';
+import { scoreExtension } from '../score/model.js';
 
 /** Decides, per value, whether a sink may publish it (warninglists, publish allowlist); `hits` name the entries. */
 export type PublishCheck = (o: Observable, sources: readonly string[]) => { publish: boolean; lists: string[]; hits?: readonly WithholdingHit[] };
@@ -25,8 +26,8 @@ export type Decision =
 /**
  * What a sink should do with one object state, judged on the view its `max_tlp` gives
  * (src/access): only the contributions at or below it, their labels, sources and score.
- *  - `skip`: no contribution at or below `max_tlp` was ever there (the sink never hears of the
- *    value, not even as a removal), or static filters (observable types are applied per record,
+ *  - `skip`: no contribution at or below `max_tlp` was ever there, or the indicator was expired on
+ *    arrival and never active (the sink never hears of the value, not even as a removal), or static filters (observable types are applied per record,
  *    labels, sources) say the object is not for this sink;
  *  - `remove` with a reason: revoked, expired, every visible contribution re-marked above the
  *    maximum (`tlp`; contributions only tighten), score below the minimum (scores decay);
@@ -35,6 +36,8 @@ export type Decision =
  */
 export function decide(obj: StixObject, op: Change['op'], f: ViewFilter, now: number, access: AccessPolicy = DEFAULT_POLICY): Decision {
   if (obj.type !== 'indicator') return { action: 'skip' };
+  // expired on arrival and never active since: no sink ever held it, so there is nothing to remove
+  if (scoreExtension(obj)?.never_active === true) return { action: 'skip' };
   const view = viewOf(obj, f.max_tlp, access);
   if (!view) {
     if (!everVisible(obj, f.max_tlp, access)) return { action: 'skip', why: { reason: 'tlp' } };

@@ -22,8 +22,12 @@ export interface SightingSummary {
 export interface ScoreExtension extends StixgateExtension {
   /** When `score` was evaluated (only for indicators whose model decays). */
   scored_at?: string;
-  /** `valid_until` was derived from the decay (no source gave one). */
+  /** `valid_until` was derived from the decay: no source gave one, or the score expires before the sources' value. */
   derived_valid_until?: boolean;
+  /** The sources' valid_until, kept when the score's expiry came earlier and replaced it. */
+  source_valid_until?: string;
+  /** Stored expired on arrival and never active since: no sink ever received it (nothing to remove). */
+  never_active?: boolean;
   sightings?: SightingSummary;
 }
 
@@ -203,8 +207,9 @@ export function scoreAt(obj: StixObject, sc: Scoring, t: number): ScoreState {
 /**
  * Writes the score fields of an indicator whose `x_stixgate.sources`/`sightings` are final and
  * whose `valid_until` is what its sources gave (absent when none did): `score` at time `t`,
- * `scored_at` (decaying models only), and a derived `valid_until` (the time the score falls below
- * `expire_below`) when no source gave one. Mutates `obj` and its `x_stixgate` (fresh copies the
+ * `scored_at` (decaying models only), and `valid_until` never later than the time the score falls
+ * below `expire_below`: derived from the decay when no source gave one, or when the sources' value
+ * is later (then kept as `source_valid_until`). Mutates `obj` and its `x_stixgate` (fresh copies the
  * caller owns).
  */
 export function applyScore(obj: StixObject, sc: Scoring, t: number): ScoreState {
@@ -212,21 +217,36 @@ export function applyScore(obj: StixObject, sc: Scoring, t: number): ScoreState 
   obj.x_stixgate = ext;
   // `delete` only where the key is there: deleting turns objects into slow dictionaries
   if (ext.derived_valid_until !== undefined) delete ext.derived_valid_until;
+  if (ext.source_valid_until !== undefined) delete ext.source_valid_until;
   const state = scoreAt(obj, sc, t);
   ext.score = state.score;
   if (state.model.curve !== 'none') ext.scored_at = isoTime(t, 0);
   else if (ext.scored_at !== undefined) delete ext.scored_at;
-  if (obj.valid_until === undefined && state.expiresAtMs !== Infinity) {
+  if (state.expiresAtMs !== Infinity) {
     // STIX: valid_until must be later than valid_from
     const from = ms(obj.valid_from);
     const at = from !== undefined && state.expiresAtMs <= from ? from + 1000 : state.expiresAtMs;
-    obj.valid_until = isoTime(at, 1);
-    ext.derived_valid_until = true;
+    const given = obj.valid_until;
+    const givenMs = typeof given === 'string' ? Date.parse(given) : NaN;
+    if (given === undefined || (!Number.isNaN(givenMs) && at < givenMs)) {
+      if (typeof given === 'string') ext.source_valid_until = given;
+      obj.valid_until = isoTime(at, 1);
+      ext.derived_valid_until = true;
+    }
   }
   return state;
 }
 
-/** The valid_until the sources gave (undefined when it was derived or absent). */
+/** The valid_until the sources gave (undefined when none did). */
 export function sourceValidUntil(obj: StixObject): unknown {
-  return scoreExtension(obj)?.derived_valid_until === true ? undefined : obj.valid_until;
+  const ext = scoreExtension(obj);
+  return ext?.derived_valid_until === true ? ext.source_valid_until : obj.valid_until;
+}
+
+/** Puts back the sources' valid_until on `obj` (a copy the caller owns) before its score is applied again. */
+export function restoreSourceValidUntil(obj: StixObject, from: StixObject = obj): void {
+  if (scoreExtension(from)?.derived_valid_until !== true) return;
+  const given = scoreExtension(from)?.source_valid_until;
+  if (given === undefined) delete obj.valid_until;
+  else obj.valid_until = given;
 }

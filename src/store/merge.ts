@@ -23,8 +23,13 @@
  *    `x_stixgate.scored_at` to decide whether anything changed, and at `now` when something did;
  *    a `valid_until` no source gave is derived from the decay (`x_stixgate.derived_valid_until`)
  *    and does not take part in the valid_until join; the sightings summary is carried over;
- *  - an expired object (`x_stixgate.expired`) becomes active again when its `valid_until` moves
- *    past `now` (indicators: and its score's expiry time too).
+ *    `valid_until` never exceeds the score's expiry (a later source value is kept beside it as
+ *    `x_stixgate.source_valid_until`);
+ *  - an indicator whose score's expiry time has passed is expired (`x_stixgate.expired`), also when
+ *    it arrives so (a feed row last seen long ago): then it is also `never_active`, and sinks never
+ *    hear of it until it becomes active;
+ *  - an expired object becomes active again when its `valid_until` moves past `now` (indicators:
+ *    and its score's expiry time too).
  *
  * The function never mutates its inputs and never assigns keys taken from input objects onto
  * plain objects (spread copies only), so `__proto__`/`constructor` keys ride along as data.
@@ -230,6 +235,8 @@ interface Finish {
   t: number;
   now: number;
   wasExpired: boolean;
+  /** The stored object was expired on arrival and has not been active since. */
+  neverActive: boolean;
   /** Carried over from the stored object. */
   sightings?: ScoreExtension['sightings'];
   /** The sources that delivered the content `finalize` is given. */
@@ -248,11 +255,12 @@ function finalize(base: StixObject, sources: Record<string, SourceProvenance>, f
   let expired: boolean;
   if (obj.type === 'indicator') {
     const state = applyScore(obj, f.scoring, f.t);
-    expired = f.wasExpired && (stillExpired(true, obj.valid_until, f.now) || state.expiresAtMs <= f.now);
+    expired = state.expiresAtMs <= f.now || stillExpired(f.wasExpired, obj.valid_until, f.now);
   } else {
     expired = stillExpired(f.wasExpired, obj.valid_until, f.now);
   }
   if (expired) ext.expired = true;
+  if (expired && f.neverActive) ext.never_active = true;
   return obj;
 }
 
@@ -283,9 +291,13 @@ export function mergeObject(existing: StixObject | undefined, item: IngestItem, 
       value: mergeProvenance(undefined, delivery, gran), enumerable: true, writable: true, configurable: true,
     });
     // finalize() by hand: `incoming` is already a fresh copy, so only x_stixgate is added.
-    const ext: StixgateExtension = { sources, content_sources: [item.source] };
+    const ext: ScoreExtension = { sources, content_sources: [item.source] };
     incoming.x_stixgate = ext;
-    if (incoming.type === 'indicator') applyScore(incoming, scoring, ctx.now);
+    if (incoming.type === 'indicator' && applyScore(incoming, scoring, ctx.now).expiresAtMs <= ctx.now) {
+      // already below expire_below when it arrives: stored expired, never published
+      ext.expired = true;
+      ext.never_active = true;
+    }
     return { object: incoming, outcome: 'created' };
   }
 
@@ -319,6 +331,7 @@ export function mergeObject(existing: StixObject | undefined, item: IngestItem, 
   const oldOwners = Array.isArray(oldExt?.content_sources) ? oldExt.content_sources : [];
   const f: Finish = {
     scoring, t: Number.isNaN(scoredAt) ? ctx.now : scoredAt, now: ctx.now, wasExpired: oldExt?.expired === true,
+    neverActive: oldExt?.expired === true && oldExt.never_active === true,
     ...(oldExt?.sightings ? { sightings: oldExt.sightings } : {}),
     contentSources: oldOwners,
   };

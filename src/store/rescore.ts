@@ -5,7 +5,7 @@
  */
 import type { StixObject } from '../core/stix.js';
 import type { Store } from './contract.js';
-import { applyScore, scoreExtension, type ScoreExtension, type ScoreState, type Scoring } from '../score/model.js';
+import { applyScore, restoreSourceValidUntil, scoreExtension, type ScoreExtension, type ScoreState, type Scoring } from '../score/model.js';
 
 export interface Recomputed {
   next: StixObject;
@@ -22,12 +22,15 @@ export function recompute(obj: StixObject, sc: Scoring, now: number, change?: (e
   const ext: ScoreExtension = { ...(scoreExtension(obj) ?? { sources: {} }) };
   change?.(ext);
   const next: StixObject = { ...obj, x_stixgate: ext };
-  if (ext.derived_valid_until === true) delete next.valid_until;
+  restoreSourceValidUntil(next);
   const state = applyScore(next, sc, now);
   const vu = typeof next.valid_until === 'string' ? Date.parse(next.valid_until) : NaN;
   const expired = state.expiresAtMs <= now || (!Number.isNaN(vu) && vu <= now);
   if (expired) ext.expired = true;
-  else delete ext.expired;
+  else {
+    delete ext.expired;
+    delete ext.never_active;
+  }
   return { next, state, expired };
 }
 

@@ -25,10 +25,15 @@ it('a new indicator: score at now, scored_at, and a valid_until derived from the
   assert.equal(ext(r.object).scored_at, iso(T0));
   assert.equal(ext(r.object).derived_valid_until, true);
   assert.equal(r.object.valid_until, iso(T0 + Math.ceil(7 * Math.log2(80 / 19.5) * DAY)));
-  // a source's own valid_until is kept, nothing derived
-  const own = mergeObject(undefined, item(ind({ valid_until: iso(T0 + 30 * DAY) })), ctx(T0));
-  assert.equal(own.object.valid_until, iso(T0 + 30 * DAY));
+  // a source's own valid_until is kept when the score lasts longer, nothing derived
+  const own = mergeObject(undefined, item(ind({ valid_until: iso(T0 + 10 * DAY) })), ctx(T0));
+  assert.equal(own.object.valid_until, iso(T0 + 10 * DAY));
   assert.equal(ext(own.object).derived_valid_until, undefined);
+  // a later one never outlives the score (issue #13): capped, the source value kept beside it
+  const later = mergeObject(undefined, item(ind({ valid_until: iso(T0 + 30 * DAY) })), ctx(T0));
+  assert.equal(later.object.valid_until, iso(T0 + Math.ceil(7 * Math.log2(80 / 19.5) * DAY)));
+  assert.equal(ext(later.object).derived_valid_until, true);
+  assert.equal((ext(later.object) as { source_valid_until?: string }).source_valid_until, iso(T0 + 30 * DAY));
 });
 
 it('time alone is no write; a change is scored at now; a re-poll after a day refreshes the age', () => {
