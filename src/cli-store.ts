@@ -11,6 +11,7 @@ import { createSourceComponent } from './pipeline/components.js';
 import { runSource } from './pipeline/runner.js';
 import { Allowlist } from './filter/ingest-allowlist.js';
 import { closeSinkComponent, createSinkComponent, runSinkComponent } from './delivery/component.js';
+import { buildPublishFilter } from './daemon-publish.js';
 import { buildIndex, type LookupResult } from './lookup/index.js';
 import { serializeBatch } from './server/serialize.js';
 import { createProgress } from './cli-progress.js';
@@ -81,7 +82,12 @@ export function addStoreCommands(program: Command): void {
         const ac = new AbortController();
         onStopSignal(() => ac.abort());
         try {
-          const { planned, ...sum } = await runSinkComponent(comp, { store: t.store, signal: ac.signal, now: Date.now, full: opts.full === true, dryRun: opts.dryRun === true, access: cliAccess(loaded.config) });
+          // the daemon's publish filter (warninglists, allowlists): withheld values are never pushed from here either
+          const publish = await buildPublishFilter(loaded, logger);
+          const { planned, ...sum } = await runSinkComponent(comp, {
+            store: t.store, signal: ac.signal, now: Date.now, full: opts.full === true, dryRun: opts.dryRun === true, access: cliAccess(loaded.config),
+            publish: (x, s) => publish.check(x, s), publishVersion: publish.fingerprint,
+          });
           answer = {
             summary: { ...sum, ...(planned ? { planned: { upsert_batches: planned.upsert, remove_batches: planned.remove } } : {}) },
             samples: planned?.samples.map((r) => ({ op: r.op, reason: r.reason, type: r.observable.type, value: r.observable.value, tlp: r.tlp, fields: r.fields })),

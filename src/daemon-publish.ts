@@ -19,13 +19,13 @@ export function warninglistHttp(logger: Logger) {
   );
 }
 
-/** The publish filter of a configuration: its warninglists, its publish allowlist and its trusted sources. */
+/** The publish filter of a configuration: its warninglists, its publish and ingest allowlists and its trusted sources. */
 export async function buildPublishFilter(loaded: LoadedConfig, logger: Logger): Promise<PublishFilter> {
   const config = loaded.config;
   const trusted = Object.entries(config.sources).filter(([, c]) => (c as { enabled: boolean; trusted: boolean }).enabled && (c as { trusted: boolean }).trusted).map(([id]) => id);
   const http = warninglistHttp(logger);
   try {
-    const { filter, problems } = await createPublishFilter({ warninglists: resolvedWarninglists(loaded), publish_allowlist: config.publish_allowlist }, trusted, http);
+    const { filter, problems } = await createPublishFilter({ warninglists: resolvedWarninglists(loaded), publish_allowlist: config.publish_allowlist, allowlist: config.allowlist }, trusted, http);
     for (const p of problems) logger.warn({ list: p.origin, path: p.path }, p.message);
     logger.info({ lists: filter.lists?.size ?? 0 }, 'warninglists loaded');
     return filter;

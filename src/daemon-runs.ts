@@ -61,6 +61,6 @@ export async function runSinkJob(host: JobHost, comp: SinkComponent, signal: Abo
 export function sinkRun(host: JobHost, comp: SinkComponent, signal: AbortSignal, o: { full?: boolean; dryRun?: boolean }): Promise<SinkRunSummary> {
   const publish = host.publish();
   return runSinkComponent(comp, {
-    store: host.store(), metrics: o.dryRun ? undefined : host.metrics, signal, now: host.now, access: host.access(), publish: publish && ((x, s) => publish.check(x, s)), ...o,
+    store: host.store(), metrics: o.dryRun ? undefined : host.metrics, signal, now: host.now, access: host.access(), publish: publish && ((x, s) => publish.check(x, s)), publishVersion: publish?.fingerprint, ...o,
   });
 }

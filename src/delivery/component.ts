@@ -48,12 +48,12 @@ export function createSinkComponent(
 
 export function runSinkComponent(
   c: SinkComponent,
-  o: { store: Store; metrics?: Metrics; signal: AbortSignal; now: () => number; full?: boolean; dryRun?: boolean; publish?: PublishCheck; access?: AccessPolicy },
+  o: { store: Store; metrics?: Metrics; signal: AbortSignal; now: () => number; full?: boolean; dryRun?: boolean; publish?: PublishCheck; publishVersion?: string; access?: AccessPolicy },
 ): Promise<SinkRunSummary> {
   return runSink({
     id: c.id, sink: c.sink, config: c.config, store: o.store, http: c.http, logger: c.logger, metrics: o.metrics,
     mapping: c.mapping.fields, deadLetter: c.deadLetter, limiter: c.limiter, signal: o.signal, now: o.now,
-    full: o.full, dryRun: o.dryRun, publish: o.publish, access: o.access,
+    full: o.full, dryRun: o.dryRun, publish: o.publish, publishVersion: o.publishVersion, access: o.access,
   });
 }
 

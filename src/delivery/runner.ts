@@ -9,11 +9,14 @@ import type { HttpClient } from '../http/types.js';
 import type { DeadLetterFile } from './dead-letter.js';
 import { batchesOf, decide, recordsForChanges, type PublishCheck } from './select.js';
 import { recordsFor } from './records.js';
+import { resendActive, withdrawWithheld, type PassContext } from './passes.js';
 import type { AccessPolicy } from '../access/policy.js';
 import type { LedgerUpdate } from '../store/ledger.js';
 import { contributionsOf, ledgerUpdate } from './ledger.js';
 
 export const sinkCursorName = (sinkId: string): string => `sink:${sinkId}`;
+/** The named cursor holding the fingerprint of the publish filter a sink last ran under. */
+export const sinkPublishName = (sinkId: string): string => `sink-publish:${sinkId}`;
 
 export interface SinkRunOptions {
   id: string;
@@ -31,6 +34,11 @@ export interface SinkRunOptions {
   signal: AbortSignal;
   now: () => number;
   publish?: PublishCheck;
+  /**
+   * The fingerprint of the publish filter behind `publish`. When it differs from the one the sink
+   * last ran under, the run first withdraws every active value the filter now withholds.
+   */
+  publishVersion?: string;
   /** The access policy (default_tlp, scoring) the sink's view is computed under. */
   access?: AccessPolicy;
   /** Re-send every active indicator, then continue from the head captured before the scan. */
@@ -88,8 +96,24 @@ export async function runSink(o: SinkRunOptions): Promise<SinkRunSummary> {
   const { maxBatch, concurrency } = inFlightLimits(limits, o.config);
   const pageSize = o.pageSize ?? Math.min(20_000, Math.max(1000, maxBatch * concurrency * 4));
 
+  const pass: PassContext = {
+    store: o.store, signal: o.signal, config: o.config, mapping: o.mapping, now: o.now, publish: o.publish, access: o.access,
+    // limits read at each use: prepare() may lower them (it runs before the first batch is sent)
+    batches: (records) => batchesOf(records, inFlightLimits(limits, o.config).maxBatch, limits.maxBytes, o.sink.sizeOf?.bind(o.sink)),
+    send: async (batches) => {
+      if (o.dryRun) return plan(sum, batches);
+      await prepare();
+      const settled: LedgerUpdate[] = [];
+      try {
+        await sendAll(o, ctx, batches, inFlightLimits(limits, o.config).concurrency, sum, settled);
+      } finally {
+        if (settled.length) await o.store.commitDeliveries?.(o.id, settled, undefined, o.now());
+      }
+    },
+  };
+  if (!o.dryRun && o.publish && o.publishVersion !== undefined) await publishPass(o, pass, cursor);
   if (o.full) {
-    await fullSync(o, ctx, maxBatch, concurrency, sum);
+    await resendActive(pass);
     cursor = Math.max(cursor, head);
     if (!o.dryRun) await o.store.setCursor(name, String(cursor));
   }
@@ -314,26 +338,21 @@ async function keepShared(o: SinkRunOptions, records: SinkRecord[]): Promise<Sin
   return out;
 }
 
-/** `--full`: every active indicator, as upserts, in pages of the store's query order. */
-async function fullSync(o: SinkRunOptions, ctx: SinkRunContext, maxBatch: number, concurrency: number, sum: SinkRunSummary): Promise<void> {
-  let after: string | undefined;
-  do {
-    if (o.signal.aborted) return;
-    const page = await o.store.query({ type: 'indicator', limit: 1000, after });
-    after = page.next;
-    const changes = page.objects.map((object) => ({ seq: 0, id: object.id, type: object.type, op: 'upsert' as const, object }));
-    const records = recordsForChanges(changes, o.config, o.mapping, o.now(), o.publish, undefined, o.access).filter((r) => r.op === 'upsert');
-    const batches = batchesOf(records, maxBatch, o.sink.limits.maxBytes, o.sink.sizeOf?.bind(o.sink));
-    if (o.dryRun) plan(sum, batches);
-    else {
-      const settled: LedgerUpdate[] = [];
-      try {
-        await sendAll(o, ctx, batches, concurrency, sum, settled);
-      } finally {
-        if (settled.length) await o.store.commitDeliveries?.(o.id, settled, undefined, o.now());
-      }
-    }
-  } while (after);
+/**
+ * A sink that last ran under another publish filter (warninglists reloaded, allowlists edited)
+ * withdraws what the filter now withholds, then records the filter. A sink that never pushed
+ * (cursor 0, no filter recorded) only records it. A failure leaves the old fingerprint, so the next
+ * run repeats the pass.
+ */
+async function publishPass(o: SinkRunOptions, pass: PassContext, cursor: number): Promise<void> {
+  const key = sinkPublishName(o.id);
+  const seen = await o.store.getCursor(key);
+  if (seen === o.publishVersion) return;
+  if (seen !== undefined || cursor > 0) {
+    const n = await withdrawWithheld(pass);
+    o.logger.info({ sink: o.id, withdrawn: n }, 'publish filter changed: withheld values withdrawn');
+  }
+  if (!o.signal.aborted) await o.store.setCursor(key, o.publishVersion!);
 }
 
 /** Dry run: counts the batches that would be sent and keeps a few sample records. */

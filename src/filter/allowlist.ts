@@ -65,7 +65,7 @@ export function checkAllowlistEntry(e: unknown, path: string): { ok: true; type:
 }
 
 /** Compiles allowlist entries into a matcher (all types apply to every observable type). Bad entries are skipped and reported. */
-export function compileAllowlist(entries: readonly unknown[], path = PUBLISH_ALLOWLIST_NAME): { matcher: WarninglistMatcher; issues: AllowlistIssue[] } {
+export function compileAllowlist(entries: readonly unknown[], path = PUBLISH_ALLOWLIST_NAME, name = PUBLISH_ALLOWLIST_NAME): { matcher: WarninglistMatcher; issues: AllowlistIssue[] } {
   const byType = new Map<MatchType, string[]>();
   const issues: AllowlistIssue[] = [];
   for (const [i, e] of entries.entries()) {
@@ -79,8 +79,8 @@ export function compileAllowlist(entries: readonly unknown[], path = PUBLISH_ALL
     values.push(r.value);
   }
   const lists: Warninglist[] = [...byType].map(([type, list]) => ({
-    id: `${PUBLISH_ALLOWLIST_NAME}:${type}`,
-    name: PUBLISH_ALLOWLIST_NAME,
+    id: `${name}:${type}`,
+    name,
     version: 1,
     description: 'configured publish allowlist',
     type,

@@ -9,6 +9,7 @@
  * Each entry remembers its list; a hit counts only when the list's `matching_attributes` cover
  * the observable's type (misp-types.ts).
  */
+import { createHash } from 'node:crypto';
 import type { Observable, ObservableType } from '../core/stix.js';
 import { normaliseHash, normaliseObservable, quoteValue } from '../core/observable.js';
 import { normaliseHostName } from '../core/domain-name.js';
@@ -115,6 +116,8 @@ function push<K>(m: Map<K, EntryRef[]>, key: K, ref: EntryRef): void {
 
 export class WarninglistMatcher {
   readonly lists: readonly CompiledListInfo[];
+  /** SHA-256 of what the matcher matches (its lists' entries, types and options): equal lists, equal fingerprint. */
+  readonly fingerprint: string;
   private readonly masks: Int32Array;
   private readonly strings = new Map<ObservableType, Map<string, EntryRef[]>>();
   private readonly hosts = new Map<string, EntryRef[]>();
@@ -130,6 +133,9 @@ export class WarninglistMatcher {
     this.masks = new Int32Array(lists.length);
     this.stamp = new Int32Array(lists.length);
     this.pslRule = opts.publicSuffixRule ?? true;
+    const hash = createHash('sha256').update(`psl:${this.pslRule};bare:${opts.allowBareRegex === true}\n`);
+    for (const l of lists) hash.update(`${JSON.stringify([l.id, l.name, l.version, l.type, l.matching_attributes])}\n${l.list.join('\n')}\n\0`);
+    this.fingerprint = hash.digest('hex');
     const infos: CompiledListInfo[] = [];
     lists.forEach((l, li) => {
       const mask = maskForAttributes(l.matching_attributes);

@@ -1,9 +1,11 @@
 /**
  * The publish decision: a value on a warninglist is withheld from sinks (it stays in the store,
  * flagged) unless one of the sources that delivered it is trusted; a value on the publish
- * allowlist is always withheld. Counts withheld values per list, for the
+ * allowlist, or on the ingest allowlist (values stored before their entry was added), is always
+ * withheld. Counts withheld values per list, for the
  * `stixgate_publish_filtered_total{list}` counter (list names are bounded by configuration).
  */
+import { createHash } from 'node:crypto';
 import type { Observable } from '../core/stix.js';
 import type { WarninglistMatcher, WarninglistHit } from './matcher.js';
 import { compileAllowlist, type AllowlistEntry, type AllowlistIssue } from './allowlist.js';
@@ -27,6 +29,8 @@ export interface PublishFilterOptions {
   allowlist?: readonly AllowlistEntry[];
   /** Ids of sources marked `trusted: true`. */
   trustedSources?: Iterable<string>;
+  /** The ingest allowlist's entries (`allowlist:`): values already stored when an entry is added are withheld too. */
+  ingestAllowlist?: readonly string[];
 }
 
 /** The decision for a value on no list (shared and frozen: callers must not mutate decisions). */
@@ -40,6 +44,7 @@ const NONE: PublishDecision = Object.freeze({
 export class PublishFilter {
   private warninglists: WarninglistMatcher | undefined;
   private readonly allow: WarninglistMatcher;
+  private readonly ingestAllow: WarninglistMatcher;
   private readonly trusted: Set<string>;
   /** Values withheld, per list name, since start (or the last `drainCounts`). */
   readonly withheld = new Map<string, number>();
@@ -53,7 +58,19 @@ export class PublishFilter {
     const a = compileAllowlist(opts.allowlist ?? []);
     this.allow = a.matcher;
     this.issues = a.issues;
+    // the ingest allowlist's own problems are reported where it is applied (src/filter/ingest-allowlist.ts)
+    this.ingestAllow = compileAllowlist(opts.ingestAllowlist ?? [], 'allowlist', 'allowlist').matcher;
     this.trusted = new Set(opts.trustedSources ?? []);
+  }
+
+  /**
+   * What the decisions depend on, hashed: the warninglists, both allowlists and the trusted
+   * sources. A sink that last ran under another fingerprint withdraws what is now withheld.
+   */
+  get fingerprint(): string {
+    return createHash('sha256')
+      .update([this.warninglists?.fingerprint ?? '', this.allow.fingerprint, this.ingestAllow.fingerprint, ...[...this.trusted].sort()].join('\n'))
+      .digest('hex');
   }
 
   /** Swaps in freshly loaded warninglists (periodic refresh); counters are kept. */
@@ -63,7 +80,7 @@ export class PublishFilter {
 
   /** True when any list or allowlist entry is loaded (otherwise no value can hit). */
   get active(): boolean {
-    return this.allow.size > 0 || (this.warninglists?.size ?? 0) > 0;
+    return this.allow.size > 0 || this.ingestAllow.size > 0 || (this.warninglists?.size ?? 0) > 0;
   }
 
   /** The warninglists in use. */
@@ -75,6 +92,7 @@ export class PublishFilter {
   hits(o: Observable): FilterHit[] {
     const out: FilterHit[] = [];
     if (this.allow.size) for (const h of this.allow.match(o)) out.push({ ...h, source: 'allowlist' });
+    if (this.ingestAllow.size) for (const h of this.ingestAllow.match(o)) out.push({ ...h, source: 'allowlist' });
     if (this.warninglists?.size) for (const h of this.warninglists.match(o)) out.push({ ...h, source: 'warninglist' });
     return out;
   }

@@ -30,13 +30,13 @@ export async function loadConfiguredWarninglists(cfg: WarninglistsConfig, http?:
 }
 
 export async function createPublishFilter(
-  cfg: { warninglists: WarninglistsConfig; publish_allowlist: readonly AllowlistEntry[] },
+  cfg: { warninglists: WarninglistsConfig; publish_allowlist: readonly AllowlistEntry[]; allowlist?: readonly string[] },
   trustedSources: Iterable<string>,
   http?: HttpClient,
   signal?: AbortSignal,
 ): Promise<{ filter: PublishFilter } & BuildResult> {
   const built = await loadConfiguredWarninglists(cfg.warninglists, http, signal);
-  const filter = new PublishFilter({ warninglists: built.matcher, allowlist: cfg.publish_allowlist, trustedSources });
+  const filter = new PublishFilter({ warninglists: built.matcher, allowlist: cfg.publish_allowlist, ingestAllowlist: cfg.allowlist, trustedSources });
   return { filter, ...built };
 }
 
