@@ -134,6 +134,8 @@ export function createQradarSink(config: QradarConfig & CommonSinkConfig, ictx: 
   return {
     chunking: () => ({ size: chunker.size(), measured: chunker.measured() }),
     limits: { ...QRADAR_LIMITS, maxBatch: config.adaptive_chunking ? QRADAR_LIMITS.maxBatch : Math.min(QRADAR_LIMITS.maxBatch, config.chunk_size) },
+    // values age out ttl_days after their last push (LAST_SEEN): the engine re-sends still-valid ones before
+    remoteTtlMs: config.ttl_days ? config.ttl_days * 86_400_000 : undefined,
     async prepare(ctx) {
       const a = await connect(ctx);
       await a.ensure(ctx, wanted());

@@ -78,6 +78,8 @@ export const commonSinkSchema = {
   batch_size: s.int({ optional: true, min: 1, max: 100000, description: 'records per request (never above the vendor limit the integration declares)' }),
   concurrency: s.int({ optional: true, min: 1, max: 32, description: 'requests in flight at once (never above the integration\'s limit)' }),
   max_in_flight_records: s.int({ default: 2000, min: 1, max: 1_000_000, description: 'records sent but not yet acknowledged and committed, at most: batch size × concurrency is lowered to fit, so a crash during a push repeats at most this many (docs/sinks.md)' }),
+  refresh_days: s.number({ optional: true, min: 0.01, max: 3650, description: 'remote expiry refresh: re-send every still-valid value at least this often, so the remote side never ages it out (default: half the time to live the sink declares, e.g. QRadar `ttl_days`; none: no refresh; docs/sinks.md)' }),
+  refresh_max_per_run: s.int({ default: 20_000, min: 1, max: 10_000_000, description: 'indicators the remote expiry refresh looks at per run (a cycle over the store spans several runs)' }),
   rate_limit: s.object(
     { max_per_minute: s.number({ min: 0.1, max: 60000, description: 'requests started per minute at most' }) },
     { optional: true, description: 'client-side rate limit on this sink\'s requests (bottleneck)' },

@@ -1,11 +1,13 @@
 /**
  * Passes of a sink run over the indicators the store holds, rather than over the change log: the
- * `--full` re-send, and the withdrawal of values a new publish filter withholds (docs/sinks.md).
+ * `--full` re-send, the withdrawal of values a new publish filter withholds, and the remote expiry
+ * refresh (docs/sinks.md).
  * Each reads the store a page at a time and sends that page's batches before it reads the next,
  * so memory holds one page, whatever the store size.
  */
 import type { AccessPolicy } from '../access/policy.js';
 import type { Change, Store } from '../store/contract.js';
+import type { StixObject } from '../core/stix.js';
 import { recordsForChanges, type PublishCheck } from './select.js';
 import type { CommonSinkConfig, SinkRecord } from './types.js';
 
@@ -34,8 +36,13 @@ export async function forEachIndicatorPage(store: Store, signal: AbortSignal, fn
     if (signal.aborted) return;
     const page = await store.query({ type: 'indicator', limit: PASS_PAGE_SIZE, after });
     after = page.next;
-    await fn(page.objects.map((object) => ({ seq: 0, id: object.id, type: object.type, op: 'upsert' as const, object })));
+    await fn(asUpserts(page.objects));
   } while (after);
+}
+
+/** Stored objects as `upsert` changes (a pass judges each one's current state). */
+function asUpserts(objects: StixObject[]): Change[] {
+  return objects.map((object) => ({ seq: 0, id: object.id, type: object.type, op: 'upsert' as const, object }));
 }
 
 /** The records of a page of indicators as the sink sees them now (view, filters, publish check). */
@@ -61,4 +68,43 @@ export async function withdrawWithheld(p: PassContext): Promise<number> {
     if (records.length) await p.send(p.batches(records));
   });
   return n;
+}
+
+/** Where a sink's refresh cycle stands (kept as JSON in the store's named cursor `sink-refresh:<id>`). */
+export interface RefreshState {
+  /** When the next cycle starts (epoch ms). */
+  due: number;
+  /** When the cycle in progress started. */
+  started?: number;
+  /** The store's query position of the cycle in progress. */
+  after?: string;
+}
+
+/**
+ * One slice of the remote expiry refresh: every `intervalMs` a cycle re-sends, as upserts, the
+ * values of every indicator still valid for the sink, at most `maxPerRun` indicators per run, so
+ * that remote systems that age values out (QRadar's time to live, XSOAR's expiration) hear of them
+ * again before they lapse. The first cycle is due `intervalMs` after the sink is first seen (the
+ * push then sent everything). Returns the new state and how many values were re-sent.
+ */
+export async function refreshSlice(p: PassContext, state: RefreshState | undefined, o: { intervalMs: number; maxPerRun: number }): Promise<{ state: RefreshState; refreshed: number }> {
+  const now = p.now();
+  if (!state) return { state: { due: now + o.intervalMs }, refreshed: 0 };
+  let s: RefreshState = { ...state };
+  if (s.started === undefined) {
+    if (now < s.due) return { state: s, refreshed: 0 };
+    s = { due: s.due, started: now };
+  }
+  let left = o.maxPerRun;
+  let refreshed = 0;
+  while (left > 0 && !p.signal.aborted) {
+    const page = await p.store.query({ type: 'indicator', limit: Math.min(PASS_PAGE_SIZE, left), after: s.after });
+    left -= page.objects.length;
+    const records = recordsNow(p, asUpserts(page.objects)).filter((r) => r.op === 'upsert');
+    if (records.length) await p.send(p.batches(records));
+    refreshed += records.length;
+    if (page.next === undefined) return { state: { due: s.started! + o.intervalMs }, refreshed };
+    s.after = page.next;
+  }
+  return { state: s, refreshed };
 }

@@ -9,12 +9,14 @@ import type { HttpClient } from '../http/types.js';
 import type { DeadLetterFile } from './dead-letter.js';
 import { batchesOf, decide, recordsForChanges, type PublishCheck } from './select.js';
 import { recordsFor } from './records.js';
-import { resendActive, withdrawWithheld, type PassContext } from './passes.js';
+import { refreshSlice, resendActive, withdrawWithheld, type PassContext, type RefreshState } from './passes.js';
 import type { AccessPolicy } from '../access/policy.js';
 import type { LedgerUpdate } from '../store/ledger.js';
 import { contributionsOf, ledgerUpdate } from './ledger.js';
 
 export const sinkCursorName = (sinkId: string): string => `sink:${sinkId}`;
+/** The named cursor holding a sink's remote expiry refresh cycle (JSON, src/delivery/passes.ts). */
+export const sinkRefreshName = (sinkId: string): string => `sink-refresh:${sinkId}`;
 /** The named cursor holding the fingerprint of the publish filter a sink last ran under. */
 export const sinkPublishName = (sinkId: string): string => `sink-publish:${sinkId}`;
 
@@ -58,6 +60,8 @@ export interface SinkRunSummary {
   rejected: number;
   retried: number;
   batches: number;
+  /** Values re-sent by the remote expiry refresh (still valid, unchanged). */
+  refreshed: number;
   /** Dry run: the batches that would have been sent, by op, and a few sample records. */
   planned?: { upsert: number; remove: number; samples: SinkRecord[] };
   cursor: number;
@@ -79,7 +83,7 @@ export async function runSink(o: SinkRunOptions): Promise<SinkRunSummary> {
     id: o.id, logger: o.logger, http: o.http, signal: o.signal, now: o.now(),
     gauge: (g, v) => { if (g === 'unacked') o.metrics?.sinkUnacked.set({ sink: o.id }, v); },
   };
-  const sum: SinkRunSummary = { changes: 0, upserted: 0, removed: 0, rejected: 0, retried: 0, batches: 0, cursor: 0, head: 0 };
+  const sum: SinkRunSummary = { changes: 0, upserted: 0, removed: 0, rejected: 0, retried: 0, batches: 0, refreshed: 0, cursor: 0, head: 0 };
   if (o.dryRun) sum.planned = { upsert: 0, remove: 0, samples: [] };
   let cursor = Number((await o.store.getCursor(name)) ?? 0);
   const head = await o.store.head();
@@ -141,6 +145,7 @@ export async function runSink(o: SinkRunOptions): Promise<SinkRunSummary> {
     });
   }
   sum.cursor = cursor;
+  if (!o.dryRun && !o.signal.aborted) await refreshPass(o, pass, sum);
   if (!o.signal.aborted && !o.dryRun) {
     o.metrics?.sinkLag.set({ sink: o.id }, Math.max(0, (await o.store.head()) - cursor));
     o.metrics?.sinkLastSuccess.set({ sink: o.id }, o.now() / 1000);
@@ -353,6 +358,26 @@ async function publishPass(o: SinkRunOptions, pass: PassContext, cursor: number)
     o.logger.info({ sink: o.id, withdrawn: n }, 'publish filter changed: withheld values withdrawn');
   }
   if (!o.signal.aborted) await o.store.setCursor(key, o.publishVersion!);
+}
+
+/** Indicators looked at per run by the remote expiry refresh, unless `refresh_max_per_run` says otherwise. */
+export const DEFAULT_REFRESH_MAX_PER_RUN = 20_000;
+
+/**
+ * The remote expiry refresh: every `refresh_days` (default: half the time to live the sink declares;
+ * none declared and none configured: no refresh), a cycle re-sends the values still valid, a bounded
+ * slice per run (src/delivery/passes.ts). Its position is kept in the store, so restarts resume it.
+ */
+async function refreshPass(o: SinkRunOptions, pass: PassContext, sum: SinkRunSummary): Promise<void> {
+  const intervalMs = o.config.refresh_days !== undefined ? o.config.refresh_days * 86_400_000 : o.sink.remoteTtlMs !== undefined ? o.sink.remoteTtlMs / 2 : undefined;
+  if (intervalMs === undefined) return;
+  const key = sinkRefreshName(o.id);
+  const raw = await o.store.getCursor(key);
+  const state = raw === undefined ? undefined : (JSON.parse(raw) as RefreshState);
+  const r = await refreshSlice(pass, state, { intervalMs, maxPerRun: o.config.refresh_max_per_run ?? DEFAULT_REFRESH_MAX_PER_RUN });
+  await o.store.setCursor(key, JSON.stringify(r.state));
+  sum.refreshed = r.refreshed;
+  if (r.refreshed) o.metrics?.sinkRefreshed.inc({ sink: o.id }, r.refreshed);
 }
 
 /** Dry run: counts the batches that would be sent and keeps a few sample records. */

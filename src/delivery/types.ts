@@ -72,6 +72,11 @@ export interface Sink {
   prepare?(ctx: SinkRunContext): Promise<void>;
   upsert(records: SinkRecord[], ctx: SinkRunContext): Promise<SinkOutcome[]>;
   remove(records: SinkRecord[], ctx: SinkRunContext): Promise<SinkOutcome[]>;
+  /**
+   * How long the remote system keeps a value after its last push unless it is pushed again (QRadar's
+   * time to live): the engine re-sends still-valid values within half of it (src/delivery/passes.ts).
+   */
+  remoteTtlMs?: number;
   /** Serialised size of one record as the sink will send it (for byte-limited batching). */
   sizeOf?(record: SinkRecord): number;
   /** Reaches the remote system without changing it; returns a short human summary. */
@@ -107,6 +112,10 @@ export interface CommonSinkConfig extends NetworkConfig {
   concurrency?: number;
   /** Records sent but not yet committed at most (batch × concurrency is lowered to fit); default 2,000. */
   max_in_flight_records?: number;
+  /** Re-send every still-valid value at least this often (default: half the sink's `remoteTtlMs`). */
+  refresh_days?: number;
+  /** Indicators the refresh looks at per run (default 20,000). */
+  refresh_max_per_run?: number;
   rate_limit?: { max_per_minute: number };
   timeout_secs: number;
   allow_private: boolean;

@@ -42,6 +42,7 @@ export class Metrics {
   readonly sinkDeadLetterRotations = new Counter({ name: 'stixgate_sink_dead_letter_rotations_total', help: 'Dead-letter file rotations (the file reached its size cap)', labelNames: ['sink'], registers: [this.registry] });
   readonly sinkDeadLetterDropped = new Counter({ name: 'stixgate_sink_dead_letter_dropped_bytes_total', help: 'Bytes of the oldest dead-letter file deleted by a rotation (beyond the files kept)', labelNames: ['sink'], registers: [this.registry] });
   readonly sinkRetried = new Counter({ name: 'stixgate_sink_retried_total', help: 'Batches or values sent again, by reason', labelNames: ['sink', 'reason'], registers: [this.registry] });
+  readonly sinkRefreshed = new Counter({ name: 'stixgate_sink_refreshed_total', help: 'Still-valid values re-sent by the remote expiry refresh, so the remote side does not age them out', labelNames: ['sink'], registers: [this.registry] });
   readonly sinkLag = new Gauge({ name: 'stixgate_sink_lag_changes', help: 'Change-log entries the sink has not delivered yet (head - cursor), read at every scrape, so it grows while the sink is paused or failing', labelNames: ['sink'], registers: [this.registry] });
   readonly sinkLastSuccess = new Gauge({ name: 'stixgate_sink_last_success_timestamp_seconds', help: 'Unix time the sink last caught up with the change log; 0 until the first', labelNames: ['sink'], registers: [this.registry] });
   readonly sinkPaused = new Gauge({ name: 'stixgate_sink_paused', help: '1 while the remote side refuses the credentials (401/403), else 0', labelNames: ['sink'], registers: [this.registry] });
@@ -100,13 +101,13 @@ export class Metrics {
     }
     for (const sink of gone(prev.sinks, c.sinks)) {
       for (const g of [this.sinkLag, this.sinkLastSuccess, this.sinkPaused, this.sinkUnacked]) g.remove({ sink });
-      for (const m of [this.sinkPushed, this.sinkRejected]) m.remove({ sink });
+      for (const m of [this.sinkPushed, this.sinkRejected, this.sinkRefreshed]) m.remove({ sink });
       this.sinkLastReconcile.remove({ sink });
       for (const kind of DRIFT_KINDS) this.sinkDrift.remove({ sink, kind });
     }
     for (const sink of fresh(prev.sinks, c.sinks)) {
       for (const g of [this.sinkLag, this.sinkLastSuccess, this.sinkPaused, this.sinkUnacked]) g.set({ sink }, 0);
-      for (const m of [this.sinkPushed, this.sinkRejected]) m.inc({ sink }, 0);
+      for (const m of [this.sinkPushed, this.sinkRejected, this.sinkRefreshed]) m.inc({ sink }, 0);
       this.sinkLastReconcile.set({ sink }, 0);
       for (const kind of DRIFT_KINDS) this.sinkDrift.set({ sink, kind }, 0);
     }

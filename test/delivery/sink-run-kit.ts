@@ -39,6 +39,7 @@ export function ind(value: string, extra: Partial<StixObject> = {}): StixObject 
 /** A remote system in memory: a map key → fields, with scripted failures. */
 export class FakeSink implements Sink {
   limits = { maxBatch: 3, concurrency: 1 };
+  remoteTtlMs?: number;
   held = new Map<string, Record<string, unknown>>();
   calls: { op: string; keys: string[] }[] = [];
   script: ((records: SinkRecord[], op: string) => SinkOutcome[] | Error | undefined)[] = [];
