@@ -61,7 +61,7 @@ export interface SinkRunSummary {
   retried: number;
   batches: number;
   /** Values re-sent by the remote expiry refresh (still valid, unchanged). */
-  refreshed: number;
+  refreshed?: number;
   /** Dry run: the batches that would have been sent, by op, and a few sample records. */
   planned?: { upsert: number; remove: number; samples: SinkRecord[] };
   cursor: number;

@@ -48,7 +48,7 @@ for (const refresh of [true, false]) {
     let refreshed = 0;
     for (let day = 1; day <= 12; day++) {
       clock = NOW + day * DAY;
-      refreshed += (await run()).refreshed;
+      refreshed += (await run()).refreshed ?? 0;
     }
     if (refresh) {
       assert.equal(refreshed, 6, 'one cycle every 5 days (half the time to live): days 5 and 10');
