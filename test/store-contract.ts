@@ -404,7 +404,7 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         assert.equal(got.get(objs[0].id)?.valid_until, iso(T0 + Math.ceil(7 * Math.log2(80 / 19.5) * DAY)), 'derived');
         // a source's own valid_until later than the score's expiry is capped at it, and kept beside it (issue #13)
         assert.equal(got.get(objs[2].id)?.valid_until, iso(T0 + Math.ceil(7 * Math.log2(80 / 19.5) * DAY)), 'capped at the score expiry');
-        assert.equal((got.get(objs[2].id)?.x_stixgate as ScoreExtension).source_valid_until, iso(T0 + 365 * DAY), 'the source value is kept');
+        assert.equal((got.get(objs[2].id)?.x_stixgate as ScoreExtension | undefined)?.source_valid_until, iso(T0 + 365 * DAY), 'the source value is kept');
         assert.equal(await store.head(), head + 3);
         // two hours later nothing moved by 5 points: no writes
         r = await rescoreStore(store, DECAY, T0 + 7 * DAY + 2 * HOUR);

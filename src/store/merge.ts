@@ -42,7 +42,6 @@ import {
   tlpRank,
   type SourceProvenance,
   type StixObject,
-  type StixgateExtension,
   type TlpLevel,
 } from '../core/stix.js';
 import type { IngestItem } from './contract.js';
