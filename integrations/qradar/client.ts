@@ -4,7 +4,7 @@ import type { HttpResponse } from '../../src/http/types.js';
 import type { SinkRunContext } from '../../src/delivery/types.js';
 
 /**
- * A thin QRadar REST client over the engine's HttpClient (SINK_APIS.md §5.1): `SEC` or Basic auth,
+ * A thin QRadar REST client over the engine's HttpClient: `SEC` or Basic auth,
  * the `Version` header, QRadar error bodies, `Range` paging and version detection. 401/403 become
  * STIXGATE_ERR_SINK_AUTH; statuses a call does not list are left to the HttpClient (429/5xx are
  * thrown as retryable HTTP errors with Retry-After).

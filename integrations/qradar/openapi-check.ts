@@ -213,7 +213,7 @@ export function checkExchange(spec: Spec, x: Exchange, o: CheckOptions = {}): st
 }
 
 /**
- * Gaps of the generated 26.0 document that SINK_APIS.md §5 documents from IBM's pages. Each is a
+ * Gaps of the generated 26.0 document that IBM's documentation pages describe. Each is a
  * success the operation has but the generator dropped, or a path of older API versions.
  */
 export const KNOWN_GAPS: Required<Omit<CheckOptions, 'requests'>> = {

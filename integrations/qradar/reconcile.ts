@@ -5,7 +5,7 @@ import { refusedValue, routeKeyOf, valueKey, type SetRoute } from './routing.js'
 import type { SetApi } from './set-api.js';
 
 /**
- * Reading QRadar back for reconcile (docs/reconcile.md; QRadar 26.0 OpenAPI, SINK_APIS.md §5):
+ * Reading QRadar back for reconcile (docs/reconcile.md; QRadar 26.0 OpenAPI):
  *  - reference_data_collections (API ≥ 16.0): `GET /reference_data_collections/sets?filter=name in (…)`
  *    for the set ids, then `GET /reference_data_collections/set_entries?filter=collection_id=N`
  *    with `fields=id,value,source,notes,domain_id`, `sort=+id` and `Range: items=x-y` pages;

@@ -3,7 +3,7 @@ import { ELEMENT_TYPES, intervalFromSeconds, intervalSeconds, type Element, type
 import type { BulkResults, SimContext } from './sim-context.js';
 
 /**
- * `reference_data_collections` sets and entries (SINK_APIS.md §5.5), served from API 16.0 on:
+ * `reference_data_collections` sets and entries (IBM's QRadar REST API documentation), served from API 16.0 on:
  * set DTOs by id, entries with ids, the asynchronous PATCH bulk update with its task and results,
  * and asynchronous set deletion.
  */

@@ -1,5 +1,5 @@
 /**
- * QRadar REST conventions for the simulator (SINK_APIS.md §5.1): error bodies, `Range` paging,
+ * QRadar REST conventions for the simulator (IBM's QRadar REST API documentation): error bodies, `Range` paging,
  * `filter` and `fields` query parameters.
  */
 

@@ -3,7 +3,7 @@ import { formatInterval, parseInterval, type ElementType, type RefSet } from './
 import type { SimContext } from './sim-context.js';
 
 /**
- * The legacy `reference_data/sets` API (SINK_APIS.md §5.3), deprecated from API 26.0 (`Deprecated`
+ * The legacy `reference_data/sets` API (IBM's QRadar REST API documentation), deprecated from API 26.0 (`Deprecated`
  * response header) with `bulk_load/{name}` removed there (410). Path segments are decoded once by
  * routing; element values are decoded once more (§5.7: a single-encoded `/` (`%2F`) splits the path
  * and misses), set names are not (a double-encoded name is looked up with its `%xx` and not found).

@@ -2,7 +2,7 @@ import { parseIpv4, parseIpv6 } from '../../src/core/ip-address.js';
 
 /**
  * Reference sets of the QRadar simulator, shared by both APIs: the legacy `reference_data/sets`
- * view (by name, `collection_id`) and `reference_data_collections` (by id). SINK_APIS.md §5.2.
+ * view (by name, `collection_id`) and `reference_data_collections` (by id). IBM's QRadar REST API documentation.
  */
 
 export const ELEMENT_TYPES = ['ALN', 'ALNIC', 'IP', 'NUM', 'PORT', 'DATE', 'CIDR'] as const;

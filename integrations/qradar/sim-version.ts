@@ -1,7 +1,7 @@
 import { qerror, type SimResponse } from './sim-http.js';
 
 /**
- * `Version` header negotiation (SINK_APIS.md §5.1): absent ⇒ latest; a major only ⇒ its latest
+ * `Version` header negotiation (IBM's QRadar REST API documentation): absent ⇒ latest; a major only ⇒ its latest
  * minor; higher than latest ⇒ latest; removed ⇒ 422 "has been removed"; unknown ⇒ 422 "not a valid
  * version". `/help/versions` lists what the console knows.
  */

@@ -9,7 +9,7 @@ import { collections } from './sim-collections.js';
 import { DomainCheck, ENDPOINTS, roleRefusal, templateOf, type TokenAccess } from './sim-access.js';
 
 /**
- * An IBM QRadar console simulator on 127.0.0.1 (SINK_APIS.md §5): `SEC` token and Basic auth,
+ * An IBM QRadar console simulator on 127.0.0.1 (IBM's QRadar REST API documentation): `SEC` token and Basic auth,
  * `Version` negotiation, `Range` paging, `filter`/`fields`, the legacy `reference_data/sets` API and
  * `reference_data_collections` (sets, entries, asynchronous bulk updates), QRadar error bodies,
  * element types and TTL ageing. Fault injection and inspection as methods and under /__sim/.

@@ -6,7 +6,7 @@ import { valueKey, type SetRoute } from './routing.js';
 import { inPool, type PushItem, type SetApi } from './set-api.js';
 
 /**
- * `reference_data_collections` (SINK_APIS.md §5.5, API ≥ 16.0): sets by id, adds through the
+ * `reference_data_collections` (IBM's QRadar REST API documentation, API ≥ 16.0): sets by id, adds through the
  * asynchronous bulk update (PATCH set_entries → task → results, one response per entry), removals by
  * looking the entry ids up with a filter and deleting each entry.
  */

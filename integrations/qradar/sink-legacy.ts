@@ -6,7 +6,7 @@ import type { PushItem, SetApi } from './set-api.js';
 import { inPool } from './set-api.js';
 
 /**
- * The legacy `reference_data/sets` API (SINK_APIS.md §5.3): sets by name, adds by bulk_load (a JSON
+ * The legacy `reference_data/sets` API (IBM's QRadar REST API documentation): sets by name, adds by bulk_load (a JSON
  * array of values; `bulk_load/{name}` before API 26.0, `bulk_load/SHARED/{name}/{domain_id or SHARED}` from 26.0),
  * one DELETE per value with the value encoded twice (§5.7) and the set name once. Entries carry no
  * per-value fields. Sets take ALN, ALNIC, IP, NUM, PORT, DATE only: CIDR routes are not served here

@@ -26,7 +26,7 @@ import { qradarReconciler } from './reconcile.js';
 export const COLLECTIONS_FROM = 16;
 
 /**
- * No batch limit is documented (SINK_APIS.md §5.7). The default chunk of 1,000 values sits in the
+ * IBM documents no batch limit. The default chunk of 1,000 values sits in the
  * range clients use (demisto and MineMeld 50, recommendations 1,000–5,000) and keeps a bulk_load
  * body far below the 413 of a proxy for 2 KB URLs (~2 MB); 10,000 is the top of the adaptive ladder.
  * Two requests in flight: the console applies loads per set serially, more only queues there.

@@ -20,7 +20,7 @@ export async function startSim(t: After, opts: QradarSimulatorOptions = {}): Pro
   const onExchange = (x: Exchange): void => {
     rec.hook?.(x);
     // without a Version header QRadar serves its newest API, which "might break integrations"
-    // (SINK_APIS.md §5.1): the sink sends one everywhere but on the version discovery itself
+    // (IBM's QRadar REST API documentation): the sink sends one everywhere but on the version discovery itself
     if (!('version' in x.headers) && !(x.method === 'GET' && x.path === '/api/help/versions')) unversioned.push(`${x.method} ${x.path}`);
   };
   const sim = new QradarSimulator({ tokens: [TOKEN], onExchange, ...opts });

@@ -17,18 +17,18 @@ export const SPLUNK_GRANTS: SplunkGrant[] = [
     sink: 'splunk_kv',
     grant: 'write:<app>',
     requests: ['POST storage/collections/config', 'POST storage/collections/data/{collection}/batch_save', 'DELETE storage/collections/data/{collection}'],
-    source: 'SINK_APIS.md §1.2, §2 (knowledge objects of an app; KV writes by the app ACL)',
+    source: 'Splunk REST API reference: knowledge objects of an app; KV writes by the app ACL',
   },
   {
     sink: 'splunk_es',
     grant: 'write:DA-ESS-ThreatIntelligence',
     requests: ['POST storage/collections/data/{collection}/batch_save', 'DELETE storage/collections/data/{collection}'],
-    source: 'SINK_APIS.md §4.2 (ES collections live in app DA-ESS-ThreatIntelligence)',
+    source: 'Splunk ES threat intelligence API: ES collections live in app DA-ESS-ThreatIntelligence',
   },
   {
     sink: 'splunk_es',
     grant: 'edit_threat_intel_collections',
     requests: ['POST storage/collections/data/{collection}/batch_save', 'DELETE storage/collections/data/{collection}'],
-    source: 'SINK_APIS.md §4.2 ("capability edit_threat_intel_collections")',
+    source: 'Splunk ES threat intelligence API: "capability edit_threat_intel_collections"',
   },
 ];

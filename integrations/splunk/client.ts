@@ -3,7 +3,7 @@ import type { SinkRunContext } from '../../src/delivery/types.js';
 import type { SplunkAuth } from './schema.js';
 
 /**
- * Splunk REST over the engine's HttpClient (SINK_APIS.md §1-§2): the authorization header of each
+ * Splunk REST over the engine's HttpClient: the authorization header of each
  * credential kind, 401/403 turned into STIXGATE_ERR_SINK_AUTH, Splunk's `{"messages":[…]}` error
  * bodies read into messages. 429/5xx are left to the HttpClient, which throws them as retryable
  * errors carrying Retry-After.

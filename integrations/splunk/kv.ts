@@ -4,7 +4,7 @@ import { enc, messagesOf, protocolError, type SplunkRest } from './client.js';
 import type { KvFieldType } from './mapping.js';
 
 /**
- * KV store operations shared by the `splunk_kv` and `splunk_es` sinks (SINK_APIS.md §2):
+ * KV store operations shared by the `splunk_kv` and `splunk_es` sinks (Splunk's KV store REST API):
  * collection set-up, `batch_save` upserts that isolate refused documents, and removal by key.
  */
 

@@ -4,7 +4,7 @@ import { messagesOf, protocolError } from './client.js';
 import type { KvClient } from './kv.js';
 
 /**
- * Reading Splunk back for reconcile (docs/reconcile.md, SINK_APIS.md §2.3): KV store collection
+ * Reading Splunk back for reconcile (docs/reconcile.md, Splunk's KV store REST API): KV store collection
  * queries `GET …/storage/collections/data/{collection}?query={"_key":{"$gt":<last>}}&sort=_key&limit=N`
  * (key-set paging: each page starts after the last key of the one before, so a page costs the
  * same at the millionth entry as at the first, unlike `skip`). Documents whose `_key` is not a

@@ -1,6 +1,6 @@
 /**
  * Splunk EAI answers in the two forms splunkd uses: Atom XML (the default, parsed by the official
- * Python SDK) and `output_mode=json` ({entry, paging, messages}). SINK_APIS.md §1.2.
+ * Python SDK) and `output_mode=json` ({entry, paging, messages}). Splunk's REST API reference.
  */
 
 export type EaiValue = string | number | boolean | EaiValue[] | { [k: string]: EaiValue };

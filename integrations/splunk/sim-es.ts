@@ -3,7 +3,7 @@ import type { Doc } from './sim-kv-query.js';
 
 /**
  * Enterprise Security threat-intel REST API (`/services/data/threat_intel/item/{collection}[/{key}]`,
- * SINK_APIS.md §4.2, deprecated in ES 8) over the ES KV collections. Bodies are
+ * Splunk Enterprise Security's threat intelligence API, deprecated in ES 8) over the ES KV collections. Bodies are
  * `{"message": …, "status": true|false}`; the statuses and texts of failures are [UNCERTAIN] in the
  * spec and chosen here as 400/404.
  */

@@ -2,7 +2,7 @@ import type { SimResponse } from './sim-kv.js';
 
 /**
  * HTTP Event Collector for the Splunk simulator: `/services/collector[/event][/1.0]`, `/raw`, `/ack`,
- * `/health`, with the status-code table of SINK_APIS.md §3.6 and per-channel indexer acks (§3.4).
+ * `/health`, with the status-code table of Splunk's HTTP Event Collector documentation and per-channel indexer acks.
  */
 
 export interface HecToken {

@@ -4,7 +4,7 @@ import { runQuery, type Doc } from './sim-kv-query.js';
 
 /**
  * KV store collections for the Splunk simulator: `storage/collections/config` (EAI) and
- * `storage/collections/data/{c}[/{key}|/batch_save|/batch_find]` (JSON). SINK_APIS.md §2.
+ * `storage/collections/data/{c}[/{key}|/batch_save|/batch_find]` (JSON). Splunk's KV store REST API.
  */
 
 export interface SimResponse {

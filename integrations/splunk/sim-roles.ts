@@ -4,7 +4,7 @@ import { ES_INTEL_APP, messages, type SimResponse } from './sim-kv.js';
  * Roles of the Splunk simulator's users: the capabilities of the user's roles and the apps whose
  * write ACL lists one of them. splunkd checks a KV store write against the collection's app (its
  * write ACL, or `admin_all_objects`), and Enterprise Security's threat-intel collections also need
- * `edit_threat_intel_collections` (SINK_APIS.md §4.2). A user without an entry may do anything.
+ * `edit_threat_intel_collections` (Splunk Enterprise Security's threat intelligence API). A user without an entry may do anything.
  */
 export interface SplunkRole {
   capabilities: string[];

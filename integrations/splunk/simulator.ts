@@ -11,7 +11,7 @@ import { LoopbackSimulator, readBody, simControl, sleep, type HttpFault } from '
 /**
  * A Splunk simulator on 127.0.0.1: management REST (auth/login, server/info, KV store collections,
  * ES threat-intel collections in app DA-ESS-ThreatIntelligence) and the HTTP Event Collector on one
- * port, following ../shared/specs/SINK_APIS.md §1-§4. Fault injection and inspection are methods on
+ * port, following Splunk's REST API reference. Fault injection and inspection are methods on
  * the class and, for `stixgate simulate`, JSON endpoints under /__sim/.
  */
 

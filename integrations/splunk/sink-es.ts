@@ -8,7 +8,7 @@ import type { SplunkEsConfig } from './schema.js';
 import { esReconciler } from './reconcile.js';
 
 /**
- * `splunk_es`: Enterprise Security threat intelligence (SINK_APIS.md §4). Each value goes to the
+ * `splunk_es`: Enterprise Security threat intelligence. Each value goes to the
  * ES KV collection its observable type is routed to (`routes` of mappings/sinks/splunk_es.yaml:
  * IPs and domains to `ip_intel` (`ip` / `domain`), URLs to `http_intel`, hashes to `file_intel`,
  * e-mail addresses to `email_intel`), written through the KV store API of app

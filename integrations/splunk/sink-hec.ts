@@ -8,7 +8,7 @@ import { indexedFields, loadTable } from './mapping.js';
 import type { SplunkHecConfig } from './schema.js';
 
 /**
- * `splunk_hec`: indicator changes as events through the HTTP Event Collector (SINK_APIS.md §3).
+ * `splunk_hec`: indicator changes as events through the HTTP Event Collector.
  * HEC only appends: an upsert is an event with `action: "upsert"`, a removal one with
  * `action: "remove"` (searches keep the latest event per `key`). Every event carries `event_id`,
  * a hash of key, change sequence and action, so the copies that at-least-once delivery can

@@ -3,7 +3,7 @@ import { StixgateError } from '../../src/core/errors.js';
 import type { SinkRunContext } from '../../src/delivery/types.js';
 
 /**
- * Cortex XSOAR REST over the engine's HttpClient (SINK_APIS.md §6): the API path of each server
+ * Cortex XSOAR REST over the engine's HttpClient: the API path of each server
  * generation, the API-key headers (XSOAR 8 advanced keys: a fresh nonce, timestamp and SHA-256
  * hash per request), 401/403 turned into STIXGATE_ERR_SINK_AUTH, XSOAR's error envelope read
  * into messages. 429/5xx are left to the HttpClient, which throws them as retryable errors

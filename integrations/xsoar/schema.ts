@@ -1,7 +1,7 @@
 import { s, type Infer, type Schema } from '../../src/core/schema.js';
 
 /**
- * Configuration of the `xsoar` sink (SINK_APIS.md §6). The keys every sink accepts (filters,
+ * Configuration of the `xsoar` sink (Cortex XSOAR's REST API documentation). The keys every sink accepts (filters,
  * batch_size, concurrency, retry, TLS…) are the engine's; these are XSOAR's.
  */
 

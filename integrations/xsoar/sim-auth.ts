@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /**
- * API-key authentication of the XSOAR simulator (SINK_APIS.md §6.1):
+ * API-key authentication of the XSOAR simulator (Cortex XSOAR's REST API documentation):
  *
  * * XSOAR 6 paths: `Authorization: <key>` (the raw key, no scheme) of a standard key. A bad key is
  *   answered 403 with XSOAR's CSRF-style body.

@@ -1,6 +1,6 @@
 /**
  * The subset of XSOAR's Lucene-like indicator query language the simulator understands
- * (SINK_APIS.md §6.3 IndicatorFilter.query): `field:value`, `field:"quoted value"`,
+ * (the `query` of XSOAR's IndicatorFilter): `field:value`, `field:"quoted value"`,
  * `field:(a b "c")` (any of), `field:>2` / `>=` / `<` / `<=` on numbers, `*` wildcards, a bare
  * value (= the `value` field), `AND` / `OR` / `NOT` / `-term` and parentheses. Adjacent terms are
  * AND-ed. Matching is case-insensitive. An unparsable query throws a QueryError (the simulator

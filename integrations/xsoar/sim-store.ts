@@ -3,7 +3,7 @@ import { RELIABILITIES } from './schema.js';
 
 /**
  * The indicator store of the XSOAR simulator (one per tenant): indicators unique by value,
- * optimistic versions, per-source scores, expiration and the exclusion list. SINK_APIS.md §6.3-§6.4.
+ * optimistic versions, per-source scores, expiration and the exclusion list. Cortex XSOAR's REST API documentation.
  */
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -202,7 +202,7 @@ export class IndicatorStore {
     if (raw.reliability !== undefined) i.reliability = String(raw.reliability);
     if (isMap(raw.fields)) Object.assign(i.CustomFields, this.known(raw.fields, this.o.feedFields === 'keep'));
     this.touch(i);
-    // expiration: a manual expiration wins over the feed's (SINK_APIS.md §6.4 hierarchy)
+    // expiration: a manual expiration wins over the feed's (XSOAR's expiration hierarchy)
     // each source brand's feed sets its own expiration; the indicator stays active while any source
     // does (the latest wins, never beats any time); a manual expiration wins over all (§6.4 hierarchy)
     const minutes = policy === 'never' ? 0 : policy === 'interval' ? (interval as number) : this.o.typeExpirationMinutes;

@@ -5,7 +5,7 @@ import { DEFAULT_INDICATOR_FIELDS, IndicatorStore, SimError, type Exclusion, typ
 
 /**
  * A Cortex XSOAR simulator on 127.0.0.1 serving the indicator endpoints of the server swagger
- * (SINK_APIS.md §6): XSOAR 6 paths (`/…`, multi-tenant `/acc_<tenant>/…`) and XSOAR 8 paths
+ * (Cortex XSOAR's REST API documentation): XSOAR 6 paths (`/…`, multi-tenant `/acc_<tenant>/…`) and XSOAR 8 paths
  * (`/xsoar/…`, `/xsoar/public/v1/…`) with standard and advanced API keys. Fault injection and
  * inspection are methods on the class and, without auth, JSON endpoints under /__sim/.
  */
