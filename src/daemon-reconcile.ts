@@ -20,7 +20,9 @@ export function reconcileRun(host: JobHost, comp: SinkComponent, signal: AbortSi
 export async function reconcileInSlot(host: JobHost, comp: SinkComponent, o: { apply: boolean; limit: number; tmpDir: string }): Promise<ReconcileResult | undefined> {
   const job = `sink:${comp.id}`;
   let result: ReconcileResult | undefined;
-  await host.scheduler()!.runNow(job, (signal) => host.withLease(job, signal, async (s2) => void (result = await reconcileRun(host, comp, s2, o))));
+  await host.scheduler()!.runNow(job, (signal) => host.withLease(job, signal, async (s2) => {
+    result = await reconcileRun(host, comp, s2, o);
+  }));
   return result;
 }
 

@@ -55,7 +55,10 @@ function memorySink(held: () => RemoteEntry[], removed: RemoteEntry[], written: 
   };
   return {
     limits: { maxBatch: 100, concurrency: 1 },
-    upsert: async (rs) => (written.push(...rs), rs.map(() => ({ status: 'ok' as const }))),
+    upsert: async (rs) => {
+      written.push(...rs);
+      return rs.map(() => ({ status: 'ok' as const }));
+    },
     remove: async (rs) => rs.map(() => ({ status: 'ok' as const })),
     reconciler,
   };
