@@ -6,7 +6,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { normaliseObservable, detectObservable } from '../src/core/observable.js';
-import { ADVERSARIAL, NEAR_CAP, publicFunctions } from '../test/helpers/adversarial.js';
+import { ADVERSARIAL, CATASTROPHIC_REGEXES, CATASTROPHIC_VALUES, NEAR_CAP, publicFunctions } from '../test/helpers/adversarial.js';
+import { compilePatterns } from '../src/filter/regex-nfa.js';
 import { round, type Row } from './lib.js';
 
 function time(fn: () => unknown): number {
@@ -30,6 +31,9 @@ export function runRedos(): Row[] {
     calls.push([`normalise near cap (${name})`, () => normaliseObservable(type, input)]);
     calls.push([`detect near cap (${name})`, () => detectObservable(input)]);
   }
+  // the warninglist / allowlist regex engine on patterns that hang backtracking engines
+  const prog = compilePatterns(CATASTROPHIC_REGEXES);
+  for (const v of CATASTROPHIC_VALUES) calls.push([`warninglist regexes (${v.length} chars)`, () => prog.search(v)]);
   for (const [, fn] of calls) for (let i = 0; i < 3; i++) time(fn); // warm the JIT
   const timed = calls.map(([name, fn]) => [name, best(fn)] as const).sort((a, b) => b[1] - a[1]);
   const slowest = timed[0]![1];

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { performance } from 'node:perf_hooks';
+import { CATASTROPHIC_REGEXES, CATASTROPHIC_VALUES } from '../helpers/adversarial.js';
 import { compilePatterns, vetPattern, MAX_STATES } from '../../src/filter/regex-nfa.js';
 import { PublishFilter } from '../../src/filter/policy.js';
 import { normaliseObservable } from '../../src/core/observable.js';
@@ -97,35 +97,16 @@ test('refused with a reason: features that need backtracking, bad syntax, oversi
   for (const [p, re] of cases) assert.match(vetPattern(p) ?? 'accepted', re, p);
   assert.equal(vetPattern('bare ^pattern$', true), undefined, 'bare patterns allowed for user entries');
   // nested repetitions of an empty group compile to nothing instead of looping 1000^4 times
-  const t0 = performance.now();
   assert.equal(vetPattern('/a((((?:){1000}){1000}){1000}){1000}b/'), undefined);
+  assert.equal(compilePatterns(['/a((((?:){1000}){1000}){1000}){1000}b/']).states < 10, true);
   assert.equal(compilePatterns(['/a((((?:){1000}){1000}){1000}){1000}b/']).search('xaby'), 0);
   assert.equal(compilePatterns(['/a(){3}(|){2}b/']).search('ab'), 0);
-  assert.ok(performance.now() - t0 < 100);
 });
 
-const CATASTROPHIC = [
-  '/(a+)+$/',
-  '/(a|aa)*b/',
-  '/(a*)*b/',
-  '/^(\\w+\\s?)*$/',
-  '/(.*a){12}/',
-  '/(x+x+)+y/',
-  '/^(([a-z])+.)+[A-Z]([a-z])+$/',
-  '/.*.*.*.*.*=.*/',
-];
-
-test('patterns that make backtracking engines hang run in bounded time on adversarial values', () => {
-  const values = ['a'.repeat(2048) + '!', 'x'.repeat(2048), 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!', 'a '.repeat(1000) + '!', 'a'.repeat(100_000)];
-  const prog = compilePatterns(CATASTROPHIC);
-  for (const v of values) {
-    const t0 = performance.now();
-    const r = prog.search(v);
-    const ms = performance.now() - t0;
-    // linear: 100 KB through every pattern at once stays well under a second
-    assert.ok(ms < (v.length > 10_000 ? 2000 : 250), `${v.length} characters took ${ms.toFixed(1)} ms`);
-    assert.equal(typeof r, 'number');
-  }
+// how long these take is measured by `npm run bench` (the F18 row), not here
+test('patterns that make backtracking engines hang answer on adversarial values', () => {
+  const prog = compilePatterns(CATASTROPHIC_REGEXES);
+  for (const v of CATASTROPHIC_VALUES) assert.equal(typeof prog.search(v), 'number');
   assert.equal(compilePatterns(['/(a+)+$/']).search('a'.repeat(5000) + '!'), -1);
   assert.equal(compilePatterns(['/(a+)+$/']).search('!' + 'a'.repeat(5000)), 0);
 });
@@ -134,9 +115,7 @@ test('a user regex in the publish allowlist cannot stall a publish check', () =>
   const f = new PublishFilter({ allowlist: [{ type: 'regex', value: '^(a+)+$' }] });
   const long = normaliseObservable('url', 'http://example.com/' + 'a'.repeat(1900) + '!');
   assert.ok(long.ok);
-  const t0 = performance.now();
   const d = f.check(long.observable, []);
-  assert.ok(performance.now() - t0 < 250);
   assert.equal(d.publish, true);
 });
 

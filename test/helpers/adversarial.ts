@@ -42,6 +42,21 @@ export const ADVERSARIAL: Record<string, string> = {
 };
 
 /** Just under the caps, so the full scanners run. */
+/** Regular expressions that make backtracking engines take exponential time (the warninglist and allowlist regex engine is linear). */
+export const CATASTROPHIC_REGEXES = [
+  '/(a+)+$/',
+  '/(a|aa)*b/',
+  '/(a*)*b/',
+  '/^(\\w+\\s?)*$/',
+  '/(.*a){12}/',
+  '/(x+x+)+y/',
+  '/^(([a-z])+.)+[A-Z]([a-z])+$/',
+  '/.*.*.*.*.*=.*/',
+];
+
+/** Values that drive those expressions into their worst case. */
+export const CATASTROPHIC_VALUES = [`${'a'.repeat(2048)}!`, 'x'.repeat(2048), 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!', `${'a '.repeat(1000)}!`, 'a'.repeat(100_000)];
+
 export const NEAR_CAP: Record<string, [ObservableType, string]> = {
   url: ['url', 'http://a.com/' + fill('../', 2030)],
   urlPercent: ['url', 'http://a.com/' + fill('%zz', 2030)],
