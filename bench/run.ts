@@ -13,7 +13,7 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const scale = Number(process.env.STIXGATE_BENCH_SCALE ?? 1);
 const only = process.argv.slice(2);
 // w14 needs STIXGATE_OPENSEARCH_URL (scripts/opensearch.sh start) and reports a skipped row otherwise
-const all = ['w1w4', 'w2', 'w3', 'lookups', 'w7', 'xml', 'push', 'pushmem', 'w12', 'w14', 'a9', 'redos', 'w15', 'ledger', 'reconcile'];
+const all = ['w1w4', 'w2', 'w3', 'lookups', 'w7', 'xml', 'push', 'pushmem', 'w12', 'w14', 'a9', 'redos', 'warninglists', 'w15', 'ledger', 'reconcile'];
 const names = only.length ? all.filter((n) => only.includes(n)) : all;
 
 const rows: Row[] = [];

@@ -28,6 +28,7 @@ import { loadgen, loadNote } from './loadgen-client.js';
 import { runA9 } from './a9-flood.js';
 import { runW7 } from './w7-during-ingest.js';
 import { runRedos } from './redos.js';
+import { runWarninglists } from './w-warninglists.js';
 import { runW15 } from './w15-edl.js';
 import { runLedgerBench } from './w-ledger.js';
 import { runReconcileBench } from './reconcile.js';
@@ -204,6 +205,7 @@ const workloads: Record<string, (scale: number) => Promise<Row[]>> = {
   pushmem: (scale) => runPushMemory({ scale }),
   a9: (scale) => runA9({ scale }),
   redos: async () => runRedos(),
+  warninglists: (scale) => runWarninglists(scale),
   w15: (scale) => runW15({ scale }),
   ledger: (scale) => runLedgerBench({ scale }),
   reconcile: (scale) => runReconcileBench({ scale }),

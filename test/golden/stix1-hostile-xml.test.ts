@@ -35,7 +35,7 @@ function rejects(fn: () => unknown): StixgateError {
   assert.fail('expected an error');
 }
 
-test('F8 billion laughs: rejected before parsing, < 100 ms, no expansion', (t) => {
+test('F8 billion laughs: rejected at its DOCTYPE, before any expansion', (t) => {
   const xml = readFileSync(join(FIX, 'billion-laughs.xml'));
   const m = memory(() => rejects(() => parseXmlString(xml, { name: 'lol', file: 'billion-laughs.xml' })));
   t.diagnostic(`F8: ${m.ms.toFixed(2)} ms, heap ${m.heapDeltaMb.toFixed(2)} MiB, rss ${m.rssDeltaMb.toFixed(2)} MiB`);
@@ -43,7 +43,6 @@ test('F8 billion laughs: rejected before parsing, < 100 ms, no expansion', (t) =
   assert.equal(m.value.reason, 'xml_doctype');
   assert.deepEqual(m.value.location, { source: 'lol', file: 'billion-laughs.xml', line: 2, column: 1 });
   assert.match(m.value.message, /<!DOCTYPE declarations are not allowed/);
-  assert.ok(m.ms < 100, `took ${m.ms} ms`);
   assert.ok(m.heapDeltaMb < 16, `heap grew ${m.heapDeltaMb} MiB`);
 });
 
