@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isStixgateError } from '../core/errors.js';
-import { tlpRank } from '../core/stix.js';
+import { tlpRank, type TlpLevel } from '../core/stix.js';
 import type { ReconcileResult } from '../delivery/reconcile.js';
 import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
@@ -60,15 +60,16 @@ export function reconcileRoutes(app: FastifyInstance, o: { control: AdminControl
       }
     });
     if (!r) throw notFound('sink');
-    return r.result ? { ...r, result: withinCeiling(r.result, req) } : r;
+    return r.result ? { ...r, result: withinCeiling(r.result, req.principal!.maxTlp) } : r;
   };
   const schema = { params: idParams, querystring: limitQuery, response: { 200: reconcileAnswerSchema } };
   app.get<{ Params: { id: string }; Querystring: { limit: number } }>(`${P}/plan`, { onRequest, schema }, (req) => run(req, false));
   app.post<{ Params: { id: string }; Querystring: { limit: number } }>(`${P}/reconcile`, { onRequest, schema }, (req) => run(req, true));
 }
 
-function withinCeiling(r: ReconcileResult, req: FastifyRequest): ReconcileResult {
-  const max = tlpRank(req.principal!.maxTlp);
+/** A reconcile result with its listed entries cut to a reader's TLP ceiling (counts stay the sink's). */
+export function withinCeiling(r: ReconcileResult, ceiling: TlpLevel): ReconcileResult {
+  const max = tlpRank(ceiling);
   const cut = (list: ReconcileResult['items']['missing']) => list.filter((i) => tlpRank(i.tlp) <= max);
   return { ...r, items: { missing: cut(r.items.missing), stale: cut(r.items.stale), extra: cut(r.items.extra), foreign: cut(r.items.foreign) } };
 }

@@ -481,7 +481,7 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
     }
   });
 
-  it('admin API: a reconcile plan lists a caller only the entries at or below its ceiling; its counts are the sink\'s', async () => {
+  it('admin API and the console\'s plan page: a reconcile plan lists a caller only the entries at or below its ceiling; its counts are the sink\'s', async () => {
     const keyed = READERS.filter((r) => r.sightings);
     let cut = 0;
     for (const sink of sinks) {
@@ -507,6 +507,12 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
           assert.ok(visible(v, r.ceiling).length > 0, `${where}: ${v.value} is visible to the caller`);
         }
         noLeak(res.body, allHidden(r.ceiling), where);
+        // the console's plan page: the same entries (fewer than its 50 a kind), the same cut
+        const page = await app.inject({ url: `/console/sinks/${sink.id}/plan`, headers: { ...r.headers, accept: 'text/html' } });
+        eq(page.statusCode, 200, `${where} console`);
+        const table = /<table class="plan-missing">.*?<\/table>/s.exec(page.body)?.[0] ?? '';
+        eq([...table.matchAll(/<td class="value">([^<]+)<\/td>/g)].map((m) => m[1]), body.result.items.missing.map((x: { label: string }) => x.label), `${where} console entries`);
+        noLeak(page.body, allHidden(r.ceiling), `${where} console`);
       }
     }
     assert.ok(cut >= 10, `plans were cut to the caller's ceiling ${cut} times`);

@@ -102,6 +102,20 @@ sinks:
     assert.match(why, /<tr class="delivery"><td class="value">kv<\/td><td>ipv4-addr<\/td><td class="ok">present<\/td><td>pushed<\/td>/, v);
     assert.match(why, /<span class="value">feed<\/span> <span class="tlp tlp-green">TLP:GREEN<\/span>/, v);
   }
+  // drift injected on the product: a value deleted there, a foreign entry added; the plan page lists both, changes nothing
+  const docs = splunk.collection('search', 'stixgate_indicators')!.docs;
+  const [gone] = [...docs.entries()].find(([, d]) => d.indicator === '198.51.100.2')!;
+  docs.delete(gone);
+  docs.set('foreign-1', { _key: 'foreign-1', indicator: '<b>203.0.113.9</b>' });
+  const plan = await page('/console/sinks/kv/plan');
+  assert.match(plan, /<tr><th>in sync<\/th><td>2<\/td><\/tr><tr><th>missing<\/th><td class="warn">1<\/td><\/tr>/);
+  assert.match(/<table class="plan-missing">.*?<\/table>/s.exec(plan)?.[0] ?? '', /198\.51\.100\.2/);
+  assert.match(/<table class="plan-foreign">.*?<\/table>/s.exec(plan)?.[0] ?? '', /&#60;b&#62;203\.0\.113\.9&#60;\/b&#62;/, 'a remote label as text');
+  assert.equal(docs.size, 3, 'a plan changes nothing');
+  const after = /<tr id="sink-kv">.*?<\/tr>/s.exec(await page('/console/sinks'))?.[0] ?? '';
+  assert.match(after, /<span class="warn">missing 1<\/span>/, 'the drift gauge the plan set');
+  assert.match(after, /foreign 1 \(left alone\)/);
+
   const found = await page('/console/search?value=198.51.100.2');
   assert.equal((found.match(/href="\/console\/objects\//g) ?? []).length, 1);
 });

@@ -234,7 +234,7 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
     { url: related.replace('/api/v1', '/console').replace('/related', ''), path: '/console/objects/:id', methods: ['GET', 'HEAD'], key: SEARCHER, wrongKey: ADMIN },
     ...[
       ['/console/sources', ['GET', 'HEAD']], ['/console/sources/:id/run', ['POST']], ['/console/sources/:id/pause', ['POST']], ['/console/sources/:id/resume', ['POST']],
-      ['/console/sinks', ['GET', 'HEAD']], ['/console/sinks/:id/push', ['POST']], ['/console/sinks/:id/pause', ['POST']], ['/console/sinks/:id/resume', ['POST']],
+      ['/console/sinks', ['GET', 'HEAD']], ['/console/sinks/:id/plan', ['GET', 'HEAD']], ['/console/sinks/:id/push', ['POST']], ['/console/sinks/:id/pause', ['POST']], ['/console/sinks/:id/resume', ['POST']],
     ].map(([path, methods]) => ({ url: (path as string).replace(':id', 'nope'), path: path as string, methods: methods as string[], key: ADMIN, wrongKey: SEARCHER })),
   ];
   // the matrix covers every path this server registers
@@ -272,7 +272,7 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
       checked++;
     }
   }
-  assert.equal(checked, 36 * 7 * 4 + 5 * 7);
+  assert.equal(checked, 37 * 7 * 4 + 5 * 7);
   for (const method of ['GET', 'POST', 'PUT', 'DELETE'] as const) {
     assert.equal((await app.inject({ method, url: '/api/v1/admin/no-such-thing', headers: bearer(ADMIN) })).statusCode, 404, method);
   }

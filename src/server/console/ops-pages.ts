@@ -50,15 +50,28 @@ export function sourcesBody(sources: SourceState[], ctx: PageContext, notice?: s
 export interface SinkExtras {
   /** Records the remote side rejected for good (written to the dead-letter file) since the process started. */
   deadLetters(id: string): number | undefined;
+  /** The drift the last reconcile or plan found and left, by kind (`stixgate_sink_drift_items`). */
+  drift(id: string): Record<string, number> | undefined;
+  /** Unix seconds of the last applied reconcile; 0 or undefined: none yet (`stixgate_sink_last_reconcile_timestamp_seconds`). */
+  lastReconcile(id: string): number | undefined;
+}
+
+const DRIFT_KINDS = ['missing', 'stale', 'extra'] as const;
+
+function driftCell(d: Record<string, number> | undefined): string {
+  if (!d) return html`<span class="muted">–</span>`;
+  const parts = DRIFT_KINDS.map((k) => html`<span class="${(d[k] ?? 0) > 0 ? 'warn' : 'muted'}">${k} ${d[k] ?? 0}</span>`);
+  return html`!${parts.join(' · ')}<br><span class="muted">foreign ${d.foreign ?? 0} (left alone)</span>`;
 }
 
 export function sinksBody(sinks: SinkState[], ctx: PageContext, extras: SinkExtras, notice?: string): string {
   const rows = sinks.map((s) => {
     const h = health(s);
     const dead = extras.deadLetters(s.id);
-    return html`<tr id="sink-${s.id}"><td class="value">${s.id}</td><td>${s.type}</td><td class="${h.cls}">${h.label}</td><td>!${tlpBadge(s.max_tlp)}</td><td class="num">${s.cursor}</td><td class="num">${s.head}</td><td class="num ${s.lag > 0 ? 'warn' : ''}">${s.lag}</td><td class="num">${dead ?? '–'}</td><td>!${lastRun(s)}</td><td>!${when(s.next_run)}</td><td>!${errorCell(s)}</td><td>!${counts(s.last_summary)}</td><td>!${actions('sinks', s, ctx)}</td></tr>`;
+    const lastRec = extras.lastReconcile(s.id) ?? 0;
+    return html`<tr id="sink-${s.id}"><td class="value">${s.id}</td><td>${s.type}</td><td class="${h.cls}">${h.label}</td><td>!${tlpBadge(s.max_tlp)}</td><td class="num">${s.cursor}</td><td class="num">${s.head}</td><td class="num ${s.lag > 0 ? 'warn' : ''}">${s.lag}</td><td class="num">${dead ?? '–'}</td><td class="drift">!${driftCell(extras.drift(s.id))}</td><td>!${lastRec > 0 ? when(new Date(lastRec * 1000).toISOString()) : html`<span class="muted">never</span>`} <a href="/console/sinks/${encodeURIComponent(s.id)}/plan">plan</a></td><td>!${lastRun(s)}</td><td>!${when(s.next_run)}</td><td>!${errorCell(s)}</td><td>!${counts(s.last_summary)}</td><td>!${actions('sinks', s, ctx)}</td></tr>`;
   });
-  return html`!${noticeBox(notice)}<p class="muted">${sinks.length} sink(s). Lag is the change-log entries not delivered yet (head − cursor); dead letters are the records rejected for good since the process started.</p><table><thead><tr><th>sink</th><th>type</th><th>health</th><th>max TLP</th><th class="num">cursor</th><th class="num">head</th><th class="num">lag</th><th class="num">dead letters</th><th>last run</th><th>next run</th><th>last error</th><th>last run counts</th><th></th></tr></thead><tbody>!${rows.length ? rows : html`<tr><td colspan="13" class="muted">no sinks configured</td></tr>`}</tbody></table>`;
+  return html`!${noticeBox(notice)}<p class="muted">${sinks.length} sink(s). Lag is the change-log entries not delivered yet (head − cursor); dead letters are the records rejected for good since the process started; drift is what the last reconcile or plan found different between the product and the store and left so.</p><table><thead><tr><th>sink</th><th>type</th><th>health</th><th>max TLP</th><th class="num">cursor</th><th class="num">head</th><th class="num">lag</th><th class="num">dead letters</th><th>drift</th><th>last reconcile</th><th>last run</th><th>next run</th><th>last error</th><th>last run counts</th><th></th></tr></thead><tbody>!${rows.length ? rows : html`<tr><td colspan="15" class="muted">no sinks configured</td></tr>`}</tbody></table>`;
 }
 
 export function noticeBox(notice: string | undefined): string {

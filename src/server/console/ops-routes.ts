@@ -4,6 +4,8 @@ import { isStixgateError } from '../../core/errors.js';
 import { ApiError } from '../errors.js';
 import type { ConsoleKit } from './kit.js';
 import { sinksBody, sourcesBody } from './ops-pages.js';
+import { PLAN_LIMIT, planBody } from './plan-page.js';
+import { withinCeiling } from '../admin-reconcile.js';
 
 const ID = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', maxLength: 128 } } } as const;
 const DONE = { type: 'object', properties: { done: { type: 'string', enum: ['run', 'push', 'pause', 'resume', 'busy', 'elsewhere'] }, id: { type: 'string', maxLength: 128 } } } as const;
@@ -22,7 +24,7 @@ function noticeOf(q: { done?: string; id?: string }): string | undefined {
 /**
  * `/console/sources` and `/console/sinks` (the `admin` scope): the admin API's state of every
  * component, with run/push now, pause and resume as forms (CSRF-checked) that call the same
- * admin control as `POST /api/v1/admin/...`.
+ * admin control as `POST /api/v1/admin/...`, and the plan of a sink's reconcile (`GET …/plan`).
  */
 export function opsRoutes(app: FastifyInstance, kit: ConsoleKit): void {
   const admin = kit.guard.require('admin');
@@ -39,9 +41,32 @@ export function opsRoutes(app: FastifyInstance, kit: ConsoleKit): void {
     if (!kit.admin) return kit.render(req, reply, 'Sinks', unavailable);
     const rejected = await kit.metrics.sinkRejected.get();
     const dead = new Map(rejected.values.map((v) => [String(v.labels.sink), v.value]));
-    return kit.render(req, reply, 'Sinks', sinksBody(await kit.admin.sinks(), kit.guard.context(req), { deadLetters: (id) => dead.get(id) }, noticeOf(req.query)));
+    const drift = new Map<string, Record<string, number>>();
+    for (const v of (await kit.metrics.sinkDrift.get()).values) {
+      const sink = String(v.labels.sink);
+      drift.set(sink, { ...drift.get(sink), [String(v.labels.kind)]: v.value });
+    }
+    const reconciled = new Map((await kit.metrics.sinkLastReconcile.get()).values.map((v) => [String(v.labels.sink), v.value]));
+    const extras = { deadLetters: (id: string) => dead.get(id), drift: (id: string) => drift.get(id), lastReconcile: (id: string) => reconciled.get(id) };
+    return kit.render(req, reply, 'Sinks', sinksBody(await kit.admin.sinks(), kit.guard.context(req), extras, noticeOf(req.query)));
   });
   kit.route({ url: '/console/sinks', methods: ['GET'], onRequest: [admin] });
+
+  // the plan of a reconcile (changes nothing): the admin API's own answer, entries cut to the key's ceiling
+  app.get<{ Params: { id: string } }>('/console/sinks/:id/plan', { onRequest: admin, schema: { hide: true, params: ID } }, async (req, reply) => {
+    const c = kit.admin;
+    if (!c) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no sink with this id');
+    let r;
+    try {
+      r = await c.reconcile(req.params.id, { apply: false, limit: PLAN_LIMIT });
+    } catch (e) {
+      if (isStixgateError(e) && e.code === 'STIXGATE_ERR_SINK_UNREADABLE') throw new ApiError(400, 'STIXGATE_ERR_API_BAD_REQUEST', e.message);
+      throw e;
+    }
+    if (!r) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no sink with this id');
+    return kit.render(req, reply, `Plan of ${req.params.id}`, planBody(req.params.id, r.result && withinCeiling(r.result, req.principal!.maxTlp)));
+  });
+  kit.route({ url: '/console/sinks/:id/plan', methods: ['GET'], onRequest: [admin] });
 
   const actions = [
     ['sources', 'run'], ['sources', 'pause'], ['sources', 'resume'],

@@ -339,7 +339,7 @@ describe('console pages of sources and sinks: remote error texts are escaped', (
     const ctx = { principal, csrf: 'tok', path: '/console/sources' };
     const run = { started: '2026-06-01T00:00:00.000Z', ended: '2026-06-01T00:00:01.000Z', outcome: 'error' as const, error: `HTTP 500 from feed: ${SCRIPT_PAYLOAD}${ATTR_PAYLOAD}` };
     const src = sourcesBody([{ id: 'feed_x', type: 'text_list', state: 'idle', paused: false, running: false, last_run: run, consecutive_failures: 2, last_summary: { [LABEL_PAYLOAD]: 3, samples: [{ message: SCRIPT_PAYLOAD }] } as Record<string, unknown> }], ctx);
-    const sink = sinksBody([{ id: 'splunk', type: 'splunk_kv', state: 'auth_refused', paused: false, running: false, last_run: run, consecutive_failures: 1, max_tlp: 'green', cursor: 3, head: 9, lag: 6 }], ctx, { deadLetters: () => 4 });
+    const sink = sinksBody([{ id: 'splunk', type: 'splunk_kv', state: 'auth_refused', paused: false, running: false, last_run: run, consecutive_failures: 1, max_tlp: 'green', cursor: 3, head: 9, lag: 6 }], ctx, { deadLetters: () => 4, drift: () => ({ missing: 2, stale: 0, extra: 1, foreign: 5 }), lastReconcile: () => 0 });
     for (const [name, body] of [['sources', src], ['sinks', sink]]) {
       for (const p of [SCRIPT_PAYLOAD, ATTR_PAYLOAD, LABEL_PAYLOAD]) assert.equal(body.includes(p), false, `${name}: raw ${p}`);
       assert.equal(/<script|<img|<svg/i.test(body), false, name);
@@ -348,6 +348,7 @@ describe('console pages of sources and sinks: remote error texts are escaped', (
     assert.match(src, /<td class="bad">failing<\/td>/);
     assert.match(sink, /<td class="bad">credentials refused<\/td>/);
     assert.match(sink, /<td class="num warn">6<\/td><td class="num">4<\/td>/, 'lag and dead letters');
+    assert.match(sink, /<td class="drift"><span class="warn">missing 2<\/span> · <span class="muted">stale 0<\/span> · <span class="warn">extra 1<\/span><br><span class="muted">foreign 5 \(left alone\)<\/span><\/td><td><span class="muted">never<\/span> <a href="\/console\/sinks\/splunk\/plan">plan<\/a><\/td>/, 'drift and last reconcile');
     assert.equal(src.includes('samples'), false, 'a run\'s rejection samples (feed values) are not shown');
   });
 });
