@@ -3,6 +3,7 @@ import { html } from 'ghtml';
 import { isStixgateError } from '../../core/errors.js';
 import { ApiError } from '../errors.js';
 import type { ConsoleKit } from './kit.js';
+import type { ReconcileAnswer } from '../admin-types.js';
 import { sinksBody, sourcesBody } from './ops-pages.js';
 import { PLAN_LIMIT, planBody } from './plan-page.js';
 import { withinCeiling } from '../admin-reconcile.js';
@@ -56,7 +57,7 @@ export function opsRoutes(app: FastifyInstance, kit: ConsoleKit): void {
   app.get<{ Params: { id: string } }>('/console/sinks/:id/plan', { onRequest: admin, schema: { hide: true, params: ID } }, async (req, reply) => {
     const c = kit.admin;
     if (!c) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no sink with this id');
-    let r;
+    let r: ReconcileAnswer | undefined;
     try {
       r = await c.reconcile(req.params.id, { apply: false, limit: PLAN_LIMIT });
     } catch (e) {
