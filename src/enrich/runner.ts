@@ -11,6 +11,7 @@ import {
   EnrichCache, loadRecords, lookupNote, lookupNoteId, signalCopy, sourceName, strictestTlp, valueKey, type LookupRecord,
 } from './records.js';
 import { selectChange, type Candidate, type SkipReason } from './select.js';
+import { at } from '../core/indexed.js';
 
 /**
  * One run of one enricher over the change log (a scheduled job of its own: ingest never waits
@@ -205,7 +206,7 @@ async function planValues(o: EnrichRunOptions, cache: EnrichCache, candidates: C
     v.record = records.get(v.key);
     const fresh = v.record !== undefined && now - v.record.at < o.cacheTtlMs;
     // a change made by an enricher only asks for values never looked up (no loops)
-    v.lookup = v.holders.some((i) => (candidates[i].byEnrichment ? v.record === undefined : !fresh));
+    v.lookup = v.holders.some((i) => (at(candidates, i).byEnrichment ? v.record === undefined : !fresh));
     if (v.lookup) v.state = 'pending';
     else {
       sum.cacheHits++;
@@ -227,7 +228,7 @@ async function lookUp(
         stop('max_per_run');
         return;
       }
-      const v = todo[i++];
+      const v = at(todo, i++);
       sum.lookups++;
       try {
         const result = await o.enricher.enrich(v.observable, ctx);
@@ -272,14 +273,14 @@ function resultItems(o: EnrichRunOptions, sum: EnrichRunSummary, source: string,
   for (const v of values.values()) {
     if (!v.lookup || v.state !== 'done' || !v.record) continue;
     // the result is as restricted as the strictest contribution the enricher was shown
-    const tlps: TlpLevel[] = v.holders.map((i) => viewTlp(candidates[i].change.object, ceiling, access) ?? ceiling);
+    const tlps: TlpLevel[] = v.holders.map((i) => viewTlp(at(candidates, i).change.object, ceiling, access) ?? ceiling);
     const tlp = strictestTlp(tlps);
     const noteId = lookupNoteId(o.id, v.observable);
     const own = v.result?.objects.find((x) => x.id === noteId);
     items.push({
       object: lookupNote({
         enricherId: o.id, service, observable: v.observable, now: v.record.at, found: v.record.found, maliciousness: v.record.maliciousness,
-        indicatorIds: [...new Set(v.holders.map((i) => candidates[i].change.id))], tlp, fromEnricher: own,
+        indicatorIds: [...new Set(v.holders.map((i) => at(candidates, i).change.id))], tlp, fromEnricher: own,
       }),
       source,
       seenAt: new Date(v.record.at).toISOString(),

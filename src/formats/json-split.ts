@@ -78,7 +78,7 @@ export class ObjectSplitter {
     let elemStart = this.mode === Mode.Elem ? 0 : -1;
     let rootStart = this.mode === Mode.Root ? 0 : -1;
     for (let i = 0; i < n; i++) {
-      const c = buf[i];
+      const c = buf[i]!; // i < buf.length
       switch (this.mode) {
         case Mode.Elem:
         case Mode.Skip: {
@@ -234,7 +234,8 @@ export class ObjectSplitter {
     } else if (this.maxSeen > this.opts.maxDepth) {
       out.push({ kind: 'error', index, reason: 'too_deep', message: `object nested deeper than ${this.opts.maxDepth} levels` });
     } else {
-      const bytes = this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts);
+      const [only] = this.parts;
+      const bytes = this.parts.length === 1 && only ? only : Buffer.concat(this.parts);
       if (!isUtf8(bytes)) out.push({ kind: 'error', index, reason: 'encoding', message: 'object is not valid UTF-8' });
       else out.push({ kind: 'object', index, text: bytes.toString('utf8'), depth: this.maxSeen, ...(this.members >= 0 ? { members: this.members } : {}) });
     }

@@ -4,6 +4,7 @@ import { indicatorFromObservable } from '../core/indicator.js';
 import type { ObservableType } from '../core/stix.js';
 import { OBSERVABLE_TYPES, stixTime } from '../core/stix.js';
 import type { CommonSourceConfig, MappedItem, SourceRunContext } from '../pipeline/types.js';
+import { first } from '../core/indexed.js';
 
 /** The `type` values a list or column may declare: an observable type, or `auto` to detect each value. */
 export const LIST_VALUE_TYPES = ['auto', ...OBSERVABLE_TYPES] as const;
@@ -33,7 +34,7 @@ const IPV4_PORT = /^(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}):(\d{1,5})$/;
 /** Drops a `:port` suffix from an IPv4 address (`1.2.3.4:8080`). */
 export function stripPort(raw: string): string {
   const m = IPV4_PORT.exec(raw);
-  return m ? m[1] : raw;
+  return m?.[1] ?? raw;
 }
 
 function addDays(iso: string, days: number): string {
@@ -96,7 +97,7 @@ export function mapTextLine(text: string, line: number, o: TextLineOptions, ctx:
   const location = { source: ctx.sourceId, line };
   let value: string;
   let parts: string[] | undefined;
-  if (o.fieldSeparator !== undefined) value = t.split(o.fieldSeparator, 1)[0].trim();
+  if (o.fieldSeparator !== undefined) value = first(t.split(o.fieldSeparator, 1)).trim(); // split with a limit of 1 returns one part
   else {
     const ws = t.search(/[ \t]/);
     value = ws === -1 ? t : t.slice(0, ws);
@@ -141,11 +142,12 @@ export function mapTextLineValues(text: string, line: number, o: TextLineOptions
   const t = text.trim();
   if (t.length === 0 || o.commentPrefixes.some((p) => t.startsWith(p))) return [{ kind: 'skip' }];
   const tokens = freeTextTokens(t);
-  if (tokens.length === 0) return [mapTextLine(text, line, o, ctx)];
-  const first = mapTextLine(tokens[0], line, o, ctx);
-  if ('kind' in first) return [first];
-  const out: LineResult[] = [first];
-  const seen = new Set(first.ok ? [first.item.object.id] : []);
+  const [head] = tokens;
+  if (head === undefined) return [mapTextLine(text, line, o, ctx)];
+  const mapped = mapTextLine(head, line, o, ctx);
+  if ('kind' in mapped) return [mapped];
+  const out: LineResult[] = [mapped];
+  const seen = new Set(mapped.ok ? [mapped.item.object.id] : []);
   for (const token of tokens.slice(1)) {
     if (o.commentPrefixes.some((p) => token.startsWith(p))) break;
     const r = mapValue(token, 'auto', ctx, {}, { source: ctx.sourceId, line });

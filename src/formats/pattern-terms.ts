@@ -28,7 +28,7 @@ export type TextCondition = 'equals' | 'contains' | 'startswith' | 'endswith';
 export function completeValue(path: string, content: string): string | undefined {
   try {
     const obs = extractObservables(`[${path} = ${lit(content)}]`);
-    return obs.length === 1 ? obs[0].value : undefined;
+    return obs.length === 1 ? obs[0]?.value : undefined;
   } catch {
     return undefined;
   }

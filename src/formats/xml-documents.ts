@@ -88,8 +88,7 @@ async function* readDirectory(dir: string, o: XmlReadOptions, ctx: SourceRunCont
     yield { kind: 'failed', location: dir, error: new StixgateError('STIXGATE_ERR_INPUT_EMPTY', `no ${o.extensions.join('/')} files in ${dir}`, { reason: 'empty', location: { source: ctx.id, file: dir } }), cursor };
     return;
   }
-  for (let i = 0; i < files.length; i++) {
-    const f = files[i];
+  for (const [i, f] of files.entries()) {
     const last = i === files.length - 1 ? cursor : undefined;
     if (f.size > o.maxBytes) {
       yield { kind: 'failed', location: f.path, error: new StixgateError('STIXGATE_ERR_INPUT_TOO_LARGE', `document exceeds max_feed_bytes (${o.maxBytes} bytes)`, { reason: 'too_large', location: { source: ctx.id, file: f.path } }), cursor: last };
