@@ -99,6 +99,7 @@ export async function readStdin(): Promise<string> {
 /** `name=port` pairs (simulate --port splunk=8089). */
 export function parseNamedPort(v: string, prev: Record<string, number> = {}): Record<string, number> {
   const m = /^([a-z]+)=(\d+)$/.exec(v);
-  if (!m || Number(m[2]) > 65535) throw new InvalidArgumentError('expected name=port, e.g. splunk=8089');
-  return { ...prev, [m[1]]: Number(m[2]) };
+  const [, name, port] = m ?? [];
+  if (name === undefined || port === undefined || Number(port) > 65535) throw new InvalidArgumentError('expected name=port, e.g. splunk=8089');
+  return { ...prev, [name]: Number(port) };
 }

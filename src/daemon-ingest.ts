@@ -56,6 +56,7 @@ export async function ingestDocument(doc: Buffer, r: IngestRequest, c: IngestCon
   const checked = validate(buildConfigSchema(c.registry), { sources: { [r.sourceId]: entry } });
   if (!checked.ok) throw new ConfigError(`ingest ${r.type}`, checked.issues);
   const config = (checked.value.sources as Record<string, SourceComponent['config']>)[r.sourceId];
+  if (config === undefined) throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `ingest ${r.type}: the checked configuration holds no source ${r.sourceId}`);
   let comp: SourceComponent;
   try {
     comp = createSourceComponent(r.sourceId, config, { registry: c.registry, logger: c.logger, configDir: c.loaded.dir, mappingsDir: MAPPINGS_DIR });

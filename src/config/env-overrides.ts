@@ -1,5 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import type { Issue } from '../core/schema.js';
+import { last } from '../core/indexed.js';
 
 /**
  * Environment overrides: `STIXGATE__<KEY>__<KEY>…=<value>` sets the configuration key at that path
@@ -54,8 +55,9 @@ export function applyEnvOverrides(raw: unknown, env: Record<string, string | und
       }
     }
     if (!ok) continue;
-    Object.defineProperty(node, segments[segments.length - 1], { value, enumerable: true, writable: true, configurable: true });
-    if (SECRET_KEY.test(segments[segments.length - 1])) secretPaths.add(path);
+    const key = last(segments);
+    Object.defineProperty(node, key, { value, enumerable: true, writable: true, configurable: true });
+    if (SECRET_KEY.test(key)) secretPaths.add(path);
     applied.push({ variable, path });
   }
   if (applied.length === 0) return { value: raw, applied };

@@ -13,6 +13,7 @@ import { validateSchedule } from '../pipeline/scheduler.js';
 import type { IntegrationDefinition } from './registry.js';
 import { serverIssues, serverWarnings } from '../server/exposure.js';
 import { taxiiIssues } from '../server/taxii/schema.js';
+import { first } from '../core/indexed.js';
 
 export interface LoadedConfig {
   config: StixgateConfig;
@@ -60,7 +61,7 @@ export function parseConfig(
   if (result.ok) issues.push(...semanticChecks(result.value, resolved));
   if (issues.length) {
     // a value from an environment override has no line in the file
-    const located = annotateOverridden(issues, overridden.applied).map((i) => (i.message.includes(ENV_OVERRIDE_PREFIX) ? i : parsed.parsed.locate([i])[0]));
+    const located = annotateOverridden(issues, overridden.applied).map((i) => (i.message.includes(ENV_OVERRIDE_PREFIX) ? i : first(parsed.parsed.locate([i]))));
     throw new ConfigError(opts.file, located);
   }
   const config = (result as { value: StixgateConfig }).value;

@@ -11,6 +11,7 @@ import { isLive } from './visibility.js';
 import { DEFAULT_POLICY, type AccessPolicy } from '../access/policy.js';
 import { viewOf } from '../access/view.js';
 import { DERIVATIONS, IndexWriter, STATE_ACTIVE, type Derivation } from './writer.js';
+import { last } from '../core/indexed.js';
 
 export const DEFAULT_MAX_FANOUT = 20;
 /**
@@ -205,7 +206,7 @@ export class Correlator {
       for (let i = 0; i < page.changes.length; i += CORRELATION_SLICE) {
         if (i > 0) await nextTurn();
         const slice = page.changes.slice(i, i + CORRELATION_SLICE);
-        const next = slice[slice.length - 1].seq;
+        const next = last(slice).seq; // i < page.changes.length, so the slice is not empty
         try {
           this.db.transaction(() => {
             for (const c of slice) this.writer.apply(c);

@@ -46,7 +46,7 @@ export function splitKey(key: string): { type: string; value: string } {
 /** An IPv6 address as 16 big-endian bytes (byte order = numeric order, so SQLite BLOB ranges work). */
 export function ipv6Bytes(words: Uint16Array): Buffer {
   const b = Buffer.alloc(16);
-  for (let i = 0; i < 8; i++) b.writeUInt16BE(words[i], i * 2);
+  for (let i = 0; i < 8; i++) b.writeUInt16BE(words[i]!, i * 2); // an address is always eight words
   return b;
 }
 
@@ -86,7 +86,7 @@ export function parseValueKey(key: string): ParsedValue {
       maskIpv6(words, len);
       const lo = ipv6Bytes(words);
       const hi = Buffer.from(lo);
-      for (let bit = len; bit < 128; bit++) hi[bit >> 3] |= 0x80 >> (bit & 7);
+      for (let bit = len; bit < 128; bit++) hi[bit >> 3]! |= 0x80 >> (bit & 7); // 16 bytes hold bits 0..127
       return { kind: 'cidr6', lo, hi, len };
     }
     case 'domain-name':

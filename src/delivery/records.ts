@@ -110,8 +110,7 @@ export function checkSinkMapping(table: unknown, path: string): SinkMapping {
  */
 export function mapFields(mapping: Record<string, string>, r: Omit<SinkRecord, 'fields'>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const field of Object.keys(mapping)) {
-    const attr = mapping[field];
+  for (const [field, attr] of Object.entries(mapping)) {
     const v = attr.startsWith('=') ? attr.slice(1) : neutraliseValue(ATTRIBUTES[attr as AttributeName](r));
     if (v !== undefined && v !== null) out[field] = v;
   }

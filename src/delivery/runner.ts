@@ -13,6 +13,7 @@ import { refreshSlice, resendActive, withdrawWithheld, type PassContext, type Re
 import type { AccessPolicy } from '../access/policy.js';
 import type { LedgerUpdate } from '../store/ledger.js';
 import { contributionsOf, ledgerUpdate } from './ledger.js';
+import { at, first } from '../core/indexed.js';
 
 export const sinkCursorName = (sinkId: string): string => `sink:${sinkId}`;
 /** The named cursor holding a sink's remote expiry refresh cycle (JSON, src/delivery/passes.ts). */
@@ -223,10 +224,10 @@ async function pipeline(
   const advance = () => {
     let moved = false;
     const settled: LedgerUpdate[] = [];
-    while (prefix < entries.length && entries[prefix].done) {
-      cursor = entries[prefix].cursorAfter;
-      for (const u of entries[prefix].settled) settled.push(u);
-      entries[prefix].settled = [];
+    for (let e = entries[prefix]; e?.done; e = entries[prefix]) {
+      cursor = e.cursorAfter;
+      for (const u of e.settled) settled.push(u);
+      e.settled = [];
       prefix++;
       moved = true;
     }
@@ -244,22 +245,21 @@ async function pipeline(
 
   const producer = async () => {
     try {
-      let at = from;
+      let after = from;
       for (;;) {
         // at most two pages' worth of batches wait ahead of the workers
         while (failure === undefined && entries.length - taken > Math.max(2 * concurrency, 8) && !o.signal.aborted) await changed();
         if (failure !== undefined || o.signal.aborted) return;
-        const page = await o.store.changes(at, pageSize);
-        if (page.changes.length === 0 || page.next === at) return;
+        const page = await o.store.changes(after, pageSize);
+        if (page.changes.length === 0 || page.next === after) return;
         sum.changes += page.changes.length;
         const { batches, skipped } = await build(page.changes);
         if (batches.length === 0) entries.push({ cursorAfter: page.next, done: true, settled: skipped });
         for (const [i, batch] of batches.entries()) {
-          entries.push({
-            batch, cursorAfter: i + 1 < batches.length ? batches[i + 1][0].seq - 1 : page.next, done: false, settled: i + 1 < batches.length ? [] : skipped,
-          });
+          const following = batches[i + 1];
+          entries.push({ batch, cursorAfter: following ? first(following).seq - 1 : page.next, done: false, settled: following ? [] : skipped });
         }
-        at = page.next;
+        after = page.next;
         advance();
         wake();
       }
@@ -276,7 +276,7 @@ async function pipeline(
       // wait for an entry, and for room in the window of `concurrency` entries past the committed prefix
       while (failure === undefined && ((taken >= entries.length && !produced) || taken - prefix >= concurrency) && !o.signal.aborted) await changed();
       if (failure !== undefined || o.signal.aborted || taken >= entries.length) return;
-      const e = entries[taken++];
+      const e = at(entries, taken++);
       wake();
       const batch = e.batch;
       if (batch) {
@@ -384,7 +384,7 @@ async function refreshPass(o: SinkRunOptions, pass: PassContext, sum: SinkRunSum
 function plan(sum: SinkRunSummary, batches: SinkRecord[][]): void {
   for (const b of batches) {
     sum.batches++;
-    sum.planned![b[0].op]++;
+    sum.planned![first(b).op]++;
     for (const r of b) if (sum.planned!.samples.length < 10) sum.planned!.samples.push(r);
   }
 }
@@ -399,7 +399,7 @@ async function sendAll(o: SinkRunOptions, ctx: SinkRunContext, batches: SinkReco
   const worker = async () => {
     while (failure === undefined && next < batches.length && !o.signal.aborted) {
       try {
-        await sendBatch(o, ctx, batches[next++], sum, settled);
+        await sendBatch(o, ctx, at(batches, next++), sum, settled);
       } catch (e) {
         failure ??= e;
       }
@@ -415,7 +415,7 @@ async function sendAll(o: SinkRunOptions, ctx: SinkRunContext, batches: SinkReco
  * delivery ledger's updates of the records it settles go to `settled` (src/delivery/ledger.ts).
  */
 export async function sendBatch(o: SinkRunOptions, ctx: SinkRunContext, batch: SinkRecord[], sum: SinkRunSummary, settled: LedgerUpdate[] = []): Promise<void> {
-  const op = batch[0].op;
+  const op = first(batch).op; // batches are never empty
   const maxAttempts = o.config.retry.max_attempts;
   const maxWait = o.maxRetryAfterMs ?? 120_000;
   let pending = batch;
@@ -447,15 +447,16 @@ export async function sendBatch(o: SinkRunOptions, ctx: SinkRunContext, batch: S
     let retryAfter: number | undefined;
     let ok = 0;
     outcomes.forEach((out, i) => {
-      const u = ledgerUpdate(pending[i], out, o.config.filters.min_score);
+      const record = at(pending, i); // one outcome per record
+      const u = ledgerUpdate(record, out, o.config.filters.min_score);
       if (u) settled.push(u);
       if (out.status === 'ok') {
         ok++;
-        if (op === 'remove') o.metrics?.sinkRemoved.inc({ sink: o.id, reason: pending[i].reason ?? 'unknown' });
+        if (op === 'remove') o.metrics?.sinkRemoved.inc({ sink: o.id, reason: record.reason ?? 'unknown' });
       }
-      else if (out.status === 'reject') rejected.push({ record: pending[i], reason: out.reason });
+      else if (out.status === 'reject') rejected.push({ record, reason: out.reason });
       else {
-        again.push(pending[i]);
+        again.push(record);
         if (out.retryAfterMs !== undefined) retryAfter = Math.max(retryAfter ?? 0, out.retryAfterMs);
       }
     });
@@ -465,10 +466,11 @@ export async function sendBatch(o: SinkRunOptions, ctx: SinkRunContext, batch: S
     } else {
       sum.removed += ok;
     }
-    if (rejected.length) {
+    const [firstRejected] = rejected;
+    if (firstRejected) {
       deadLetter(o, rejected);
       sum.rejected += rejected.length;
-      o.logger.warn({ sink: o.id, rejected: rejected.length, first: rejected[0].reason, file: o.deadLetter.path }, 'records rejected by the remote side (dead-letter file)');
+      o.logger.warn({ sink: o.id, rejected: rejected.length, first: firstRejected.reason, file: o.deadLetter.path }, 'records rejected by the remote side (dead-letter file)');
     }
     sum.batches++;
     if (again.length === 0) return;
@@ -505,12 +507,13 @@ function isBadRequest(e: unknown): boolean {
  * O(bad × log batch) extra requests, never an endless retry.
  */
 async function bisect(o: SinkRunOptions, ctx: SinkRunContext, batch: SinkRecord[], sum: SinkRunSummary, e: StixgateError, settled: LedgerUpdate[]): Promise<void> {
-  if (batch.length === 1) {
-    deadLetter(o, [{ record: batch[0], reason: e.message }]);
-    settled.push(ledgerUpdate(batch[0], { status: 'reject', reason: e.message }, o.config.filters.min_score)!);
+  const [only] = batch;
+  if (batch.length === 1 && only) {
+    deadLetter(o, [{ record: only, reason: e.message }]);
+    settled.push(ledgerUpdate(only, { status: 'reject', reason: e.message }, o.config.filters.min_score)!);
     sum.rejected++;
     sum.batches++;
-    o.logger.warn({ sink: o.id, key: batch[0].key, file: o.deadLetter.path }, `record rejected by the remote side (dead-letter file): ${e.message}`);
+    o.logger.warn({ sink: o.id, key: only.key, file: o.deadLetter.path }, `record rejected by the remote side (dead-letter file): ${e.message}`);
     return;
   }
   o.metrics?.sinkRetried.inc({ sink: o.id, reason: 'split' });

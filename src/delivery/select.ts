@@ -134,7 +134,7 @@ export function batchesOf(records: readonly SinkRecord[], maxBatch: number, maxB
   let bytes = 0;
   for (const r of records) {
     const size = maxBytes && sizeOf ? sizeOf(r) : 0;
-    if (cur.length && (cur[0].op !== r.op || cur.length >= maxBatch || (maxBytes && bytes + size > maxBytes))) {
+    if (cur[0] && (cur[0].op !== r.op || cur.length >= maxBatch || (maxBytes && bytes + size > maxBytes))) {
       out.push(cur);
       cur = [];
       bytes = 0;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { at } from '../core/indexed.js';
 
 /** One served list body with its validators. */
 export interface Snapshot {
@@ -204,10 +205,11 @@ export class KindList {
     const maxBytes = this.maxBytes;
     // counting pass: how many lines at each score, then the lowest score that still fits
     const counts = new Int32Array(SCORE_BUCKETS);
-    for (const e of this.entries.values()) counts[bucket(e.score)]++;
+    // bucket() is within 0..SCORE_BUCKETS - 1, so the counts reads below are in range
+    for (const e of this.entries.values()) counts[bucket(e.score)]!++;
     let floor = SCORE_BUCKETS - 1;
     let kept = 0;
-    while (floor > 0 && kept + counts[floor] < cap) kept += counts[floor--];
+    while (floor > 0 && kept + counts[floor]! < cap) kept += counts[floor--]!;
     let atFloor = cap - kept;
     let lines: string[] = [];
     for (const [line, e] of this.entries) {
@@ -224,10 +226,11 @@ export class KindList {
     if (maxBytes > 0) {
       let bytes = 0;
       let n = 0;
-      for (; n < lines.length; n++) {
-        const b = Buffer.byteLength(lines[n], 'utf8') + 1;
+      for (const line of lines) {
+        const b = Buffer.byteLength(line, 'utf8') + 1;
         if (bytes + b > maxBytes) break;
         bytes += b;
+        n++;
       }
       if (n < lines.length) lines = lines.slice(0, n);
     }
@@ -243,9 +246,9 @@ function bucket(score: number): number {
 /** Lines ordered by descending score bucket, arrival order within a bucket (a stable counting sort). */
 function byScore(lines: string[], entries: Map<string, Entry>): string[] {
   const buckets: string[][] = Array.from({ length: SCORE_BUCKETS }, () => []);
-  for (const l of lines) buckets[bucket(entries.get(l)!.score)].push(l);
+  for (const l of lines) at(buckets, bucket(entries.get(l)!.score)).push(l);
   const out: string[] = [];
-  for (let b = SCORE_BUCKETS - 1; b >= 0; b--) for (const l of buckets[b]) out.push(l);
+  for (const b of buckets.toReversed()) for (const l of b) out.push(l);
   return out;
 }
 

@@ -62,7 +62,9 @@ export class EdlLists {
     if (!v) return { missing: 'list' };
     const k = v.kinds.get(kind);
     if (!k) return { missing: 'kind' };
-    return { snapshot: k.snapshot, maxTlp: this.config.lists[list].max_tlp };
+    const listConfig = this.config.lists[list];
+    if (!listConfig) return { missing: 'list' };
+    return { snapshot: k.snapshot, maxTlp: listConfig.max_tlp };
   }
 
   /**

@@ -13,6 +13,7 @@ import { checkUrl, redactUrl, type Resolver } from './ssrf.js';
 import { createTransport } from './transport.js';
 import { refuseProxiedTarget } from './proxy-guard.js';
 import type { HttpClient, HttpPolicy, HttpRequest, HttpResponse } from './types.js';
+import { first } from '../core/indexed.js';
 
 export interface HttpClientOptions {
   /** The configured component id, named in every error message. */
@@ -48,7 +49,7 @@ export function warnInsecureEnvironment(env: NodeJS.ProcessEnv = process.env): s
 
 function mediaType(contentType: string | undefined): string | undefined {
   if (!contentType) return undefined;
-  return contentType.split(';')[0].trim().toLowerCase() || undefined;
+  return first(contentType.split(';')).trim().toLowerCase() || undefined;
 }
 
 function acceptable(media: string, accept: string[]): boolean {

@@ -1,5 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import ipaddr from 'ipaddr.js';
+import { at, group } from '../core/indexed.js';
 
 /** What the SSRF policy needs from the HTTP policy. */
 export interface UrlPolicy {
@@ -40,7 +41,7 @@ export function isDeniedAddress(ip: string): boolean {
   if (a.isIPv4MappedAddress()) return deniedV4(a.toIPv4Address());
   if (a.match(NAT64) || a.match(SIX_TO_FOUR)) {
     const p = a.parts;
-    const [hi, lo] = a.match(NAT64) ? [p[6], p[7]] : [p[1], p[2]];
+    const [hi, lo] = a.match(NAT64) ? [at(p, 6), at(p, 7)] : [at(p, 1), at(p, 2)]; // an IPv6 address has eight parts
     return deniedV4(new ipaddr.IPv4([hi >> 8, hi & 0xff, lo >> 8, lo & 0xff]));
   }
   return DENIED_V6.some((r) => a.match(r));
@@ -50,9 +51,9 @@ export function isDeniedAddress(ip: string): boolean {
 function rawHost(url: string): string | undefined {
   const m = /^[a-z][a-z0-9+.-]*:\/\/([^/?#\\]*)/i.exec(url.trim());
   if (!m) return undefined;
-  let authority = m[1];
-  const at = authority.lastIndexOf('@');
-  if (at >= 0) authority = authority.slice(at + 1);
+  let authority = group(m, 1);
+  const userEnd = authority.lastIndexOf('@');
+  if (userEnd >= 0) authority = authority.slice(userEnd + 1);
   if (authority.startsWith('[')) return authority.slice(0, authority.indexOf(']') + 1).toLowerCase();
   const colon = authority.lastIndexOf(':');
   return (colon >= 0 ? authority.slice(0, colon) : authority).toLowerCase();
@@ -125,7 +126,8 @@ export function guardedLookup(resolver: Resolver = defaultResolver) {
         const want = options?.family === 4 || options?.family === 'IPv4' ? 4 : options?.family === 6 || options?.family === 'IPv6' ? 6 : 0;
         const list = want ? addresses.filter((a) => a.family === want) : addresses;
         const denied = list.find((a) => isDeniedAddress(a.address));
-        if (denied || list.length === 0) {
+        const [usable] = list;
+        if (denied || usable === undefined) {
           const err: NodeJS.ErrnoException = new Error(
             denied ? `${hostname} resolves to a denied address (SSRF policy)` : `${hostname} has no usable address`,
           );
@@ -134,7 +136,7 @@ export function guardedLookup(resolver: Resolver = defaultResolver) {
           return;
         }
         if (options?.all) callback(null, list);
-        else callback(null, list[0].address, list[0].family);
+        else callback(null, usable.address, usable.family);
       },
       (err: NodeJS.ErrnoException) => callback(err),
     );

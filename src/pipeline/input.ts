@@ -138,8 +138,8 @@ async function* decodeBody(raw: AsyncIterable<Buffer>, maxBytes: number, name: s
       yield b;
     }
   }
-  const first = head.length ? (head.length === 1 ? head[0] : Buffer.concat(head)) : Buffer.alloc(0);
-  const gzip = first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b;
+  const start = head.length === 1 && head[0] ? head[0] : Buffer.concat(head);
+  const gzip = start.length >= 2 && start[0] === 0x1f && start[1] === 0x8b;
   let source: AsyncIterable<Buffer> = rest();
   if (gzip) {
     const gunzip = createGunzip();

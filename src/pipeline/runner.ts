@@ -140,8 +140,7 @@ async function ingest(o: RunOptions, cursor: string | undefined, now: number, do
       sum.mapped += page.items.length;
       await markings.learn(page.items.map((it) => it.object));
       let unreadable = 0;
-      for (let i = 0; i < page.items.length; i++) {
-        const it = page.items[i];
+      for (const it of page.items) {
         // the value gate: what fails is counted by reason and never stored
         const gate = gateObject(it.object, policy, { source: o.id });
         for (const r of gate.ok ? gate.rejections : [gate.rejection]) countRejection(sum, r, o);

@@ -1,5 +1,6 @@
 import { createTask, parse as parseCron, validateDetailed, type ScheduledTask } from 'node-cron';
 import { StixgateError } from '../core/errors.js';
+import { at } from '../core/indexed.js';
 
 export interface JobSpec {
   /** cron expression (node-cron syntax: 5 fields, or 6 with seconds first). */
@@ -62,8 +63,8 @@ const silentCronLogger = { info() {}, warn() {}, error() {}, debug() {} };
 function cyclicMinGap(values: number[], cycle: number): number {
   if (values.length <= 1) return Infinity;
   const v = [...values].sort((a, b) => a - b);
-  let min = v[0] + cycle - v[v.length - 1];
-  for (let i = 1; i < v.length; i++) min = Math.min(min, v[i] - v[i - 1]);
+  let min = at(v, 0) + cycle - at(v, v.length - 1);
+  for (let i = 1; i < v.length; i++) min = Math.min(min, at(v, i) - at(v, i - 1));
   return min;
 }
 

@@ -47,7 +47,7 @@ export interface Scoring {
 
 export function compileScoring(c: ScoringConfig): Scoring {
   const models = new Map<string, DecayModel>();
-  for (const key of Object.keys(c.models)) if (key !== 'default') models.set(key, toModel(c.models[key]));
+  for (const [key, model] of Object.entries(c.models)) if (key !== 'default') models.set(key, toModel(model));
   return Object.freeze({
     defaultConfidence: c.default_confidence,
     pointsPerExtraSource: c.points_per_extra_source,
@@ -57,7 +57,7 @@ export function compileScoring(c: ScoringConfig): Scoring {
     expireBelow: c.expire_below,
     step: c.step,
     models,
-    defaultModel: Object.hasOwn(c.models, 'default') ? toModel(c.models.default) : NO_DECAY,
+    defaultModel: Object.hasOwn(c.models, 'default') && c.models.default ? toModel(c.models.default) : NO_DECAY,
   });
 }
 
@@ -84,8 +84,8 @@ export function scoreExtension(obj: StixObject): ScoreExtension | undefined {
 // A batch's objects share their timestamps: the last conversion each way is remembered.
 let lastText: string | undefined;
 let lastMs: number | undefined;
-const isoMs = [NaN, NaN];
-const isoText = ['', ''];
+const isoMs: [number, number] = [NaN, NaN];
+const isoText: [string, string] = ['', ''];
 
 function ms(s: unknown): number | undefined {
   if (typeof s !== 'string') return undefined;
@@ -120,8 +120,8 @@ export function baseScore(sources: Readonly<Record<string, SourceProvenance>>, s
   let max: number | undefined;
   let enrichSum = 0;
   let enrichN = 0;
-  for (const key of Object.keys(sources)) {
-    const c = sources[key].confidence;
+  for (const [key, p] of Object.entries(sources)) {
+    const c = p.confidence;
     const valid = typeof c === 'number' && Number.isFinite(c);
     if (key.startsWith(ENRICH_PREFIX)) {
       if (valid) {
@@ -148,9 +148,9 @@ export function referenceTime(obj: StixObject): number | undefined {
   const ext = scoreExtension(obj);
   let ref: number | undefined;
   const sources = ext?.sources ?? {};
-  for (const key of Object.keys(sources)) {
+  for (const [key, p] of Object.entries(sources)) {
     if (key.startsWith(ENRICH_PREFIX)) continue;
-    const t = ms(sources[key].last_seen);
+    const t = ms(p.last_seen);
     if (t !== undefined && (ref === undefined || t > ref)) ref = t;
   }
   const st = ms(ext?.sightings?.last_seen);

@@ -55,7 +55,7 @@ export function describeMetricsReference(): string {
   ];
   const byArea = new Map<string, MetricEntry[]>();
   for (const e of own) {
-    const area = AREAS[e.name.split('_')[1]] ?? 'Other';
+    const area = AREAS[e.name.split('_')[1] ?? ''] ?? 'Other';
     byArea.set(area, [...(byArea.get(area) ?? []), e]);
   }
   for (const [area, entries] of byArea) {
