@@ -21,8 +21,8 @@ interface Profile {
 const [dir, nArg] = process.argv.slice(2);
 const top = Number(nArg ?? 5);
 const root = process.cwd();
-for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile')).sort()) {
-  const p = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Profile;
+for (const f of readdirSync(dir!).filter((x) => x.endsWith('.cpuprofile')).sort()) {
+  const p = JSON.parse(readFileSync(join(dir!, f), 'utf8')) as Profile;
   const total = p.samples.length;
   const secs = (p.endTime - p.startTime) / 1e6;
   const self = new Map<string, number>();

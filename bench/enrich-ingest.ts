@@ -69,13 +69,13 @@ const lookups: Record<string, number[]> = { off: [], 'free-tier': [], unlimited:
 for (let r = 0; r < ROUNDS; r++) {
   for (const mode of ['off', 'free-tier', 'unlimited'] as const) {
     const m = await measure(mode);
-    results[mode].push(m.perSec);
-    lookups[mode].push(m.lookups);
+    results[mode]!.push(m.perSec);
+    lookups[mode]!.push(m.lookups);
   }
 }
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const off = median(results.off);
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const off = median(results.off!);
 for (const mode of Object.keys(results)) {
-  const v = median(results[mode]);
-  console.log(`${mode.padEnd(10)} ${Math.round(v).toString().padStart(8)} indicators/s  (${results[mode].map((x) => Math.round(x)).join(', ')})  lookups during ingest: ${lookups[mode].join(', ')}  ${mode === 'off' ? '' : `${((v / off - 1) * 100).toFixed(1)}% vs off`}`);
+  const v = median(results[mode]!);
+  console.log(`${mode.padEnd(10)} ${Math.round(v).toString().padStart(8)} indicators/s  (${results[mode]!.map((x) => Math.round(x)).join(', ')})  lookups during ingest: ${lookups[mode]!.join(', ')}  ${mode === 'off' ? '' : `${((v / off - 1) * 100).toFixed(1)}% vs off`}`);
 }

@@ -23,7 +23,7 @@ const [mode, url, param, secondsArg, bodyFile] = process.argv.slice(2);
 const seconds = Number(secondsArg);
 const warmupSecs = Number(process.env.STIXGATE_LOADGEN_WARMUP_SECS ?? 1);
 const body = bodyFile ? readFileSync(bodyFile, 'utf8') : undefined;
-const u = new URL(url);
+const u = new URL(url!);
 const paths = u.searchParams.has('values_file') ? readFileSync(u.searchParams.get('values_file')!, 'utf8').split('\n').filter(Boolean) : [u.pathname + u.search];
 const connections = mode === 'open' ? 64 : Number(param);
 const pool = new Pool(u.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
@@ -49,7 +49,7 @@ interface Phase {
 async function one(ph: Phase, i: number, intended: number): Promise<void> {
   let good = false;
   try {
-    const r = await pool.request({ path: body ? u.pathname : paths[i % paths.length], method: body ? 'POST' : 'GET', headers, body });
+    const r = await pool.request({ path: body ? u.pathname : paths[i % paths.length]!, method: body ? 'POST' : 'GET', headers, body });
     await r.body.dump();
     good = r.statusCode === 200;
   } catch {

@@ -58,7 +58,7 @@ function measureInChild(storeDir: string, url: string): Promise<Measured> {
 }
 
 if (process.argv[2] === 'measure') {
-  measure(process.argv[3], process.argv[4]).then((m) => console.log(JSON.stringify(m)), (e) => {
+  measure(process.argv[3]!, process.argv[4]!).then((m) => console.log(JSON.stringify(m)), (e) => {
     console.error(e);
     process.exit(1);
   });
@@ -114,7 +114,7 @@ export async function runW12(o: { scale: number }): Promise<Row[]> {
   }
   const base = Math.max(...rates.filter((_, i) => sizes[i] === 0));
   rows.forEach((r, i) => {
-    r.ratio = sizes[i] === 0 ? `baseline${rates[i] === base ? ' (the better empty-store run)' : ''}` : `${round((rates[i] / base) * 100, 1)}% of the empty-store rate`;
+    r.ratio = sizes[i] === 0 ? `baseline${rates[i] === base ? ' (the better empty-store run)' : ''}` : `${round((rates[i]! / base) * 100, 1)}% of the empty-store rate`;
   });
   server.close();
   rmSync(dir, { recursive: true, force: true });

@@ -86,7 +86,7 @@ async function ingestRun(node: string, bulk: number, refresh: string, n: number,
       for (let i = start; i < Math.min(n, start + bulk); i++) items.push({ object: indicator(base + i), source: 'w14', confidence: 60 });
       const r = await store.upsert(items, { now: NOW });
       created += r.created;
-      if (r.rejected.length > 0) throw new Error(`W14: ${r.rejected.length} rejected: ${r.rejected[0].message}`);
+      if (r.rejected.length > 0) throw new Error(`W14: ${r.rejected.length} rejected: ${r.rejected[0]!.message}`);
     }
     const secs = (performance.now() - t0) / 1000;
     const gw = cpuSeconds() - g0;

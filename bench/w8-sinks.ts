@@ -44,7 +44,7 @@ async function json(url: string, headers: Record<string, string> = {}): Promise<
 
 function sinkComponent(dir: string, id: string, entry: Record<string, unknown>) {
   const loaded = parseConfig(JSON.stringify({ sinks: { [id]: { allow_private: true, allow_insecure: true, timeout_secs: 120, ...entry } } }), { file: 'bench.yaml', registry });
-  return createSinkComponent(id, (loaded.config.sinks as Record<string, never>)[id], { registry, logger: silentLogger(), configDir: process.cwd(), mappingsDir: MAPPINGS_DIR, dataDir: dir });
+  return createSinkComponent(id, (loaded.config.sinks as Record<string, never>)[id]!, { registry, logger: silentLogger(), configDir: process.cwd(), mappingsDir: MAPPINGS_DIR, dataDir: dir });
 }
 
 /** Runs one sink over the whole change log; returns rate, summary and the time to the first request. */

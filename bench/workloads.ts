@@ -211,7 +211,7 @@ const workloads: Record<string, (scale: number) => Promise<Row[]>> = {
   reconcile: (scale) => runReconcileBench({ scale }),
 };
 const [name, scaleArg] = process.argv.slice(2);
-const fn = workloads[name];
+const fn = workloads[name ?? ''];
 if (!fn) {
   process.stderr.write(`unknown workload ${name}; known: ${Object.keys(workloads).join(', ')}\n`);
   process.exit(2);

@@ -11,7 +11,7 @@ const FLOORS: Record<string, string> = { xml2js: '0.5.0', undici: '7.18.2', fast
 function atLeast(version: string, floor: string): boolean {
   const a = version.split(/[.+-]/).slice(0, 3).map(Number);
   const b = floor.split('.').map(Number);
-  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] > b[i];
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i]! > b[i]!;
   return true;
 }
 

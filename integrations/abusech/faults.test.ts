@@ -74,7 +74,7 @@ test('N6: 429 with Retry-After is honoured before the next request (POST queries
     const r = await h.run(NOW);
     assert.equal(r.created, 3);
     assert.equal(sim.requests.length, 2);
-    const gap = sim.requests[1].at - sim.requests[0].at;
+    const gap = sim.requests[1]!.at - sim.requests[0]!.at;
     assert.ok(gap >= 990, `retried after ${gap} ms`);
     assert.ok(gap < 3000, `retried after ${gap} ms`);
   } finally {

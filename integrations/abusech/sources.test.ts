@@ -27,8 +27,8 @@ test('URLhaus urls: full ingest, nothing new on the second poll, a URL added bet
     assert.equal(r1.created, 5);
     assert.equal(r1.rejected, 0);
     assert.equal(await h.cursor(), new Date(NOW - 10 * MIN).toISOString());
-    assert.equal(sim.requests[0].path, '/urlhaus/v1/urls/recent/limit/1000/');
-    assert.equal(sim.requests[0].headers['auth-key'], KEY);
+    assert.equal(sim.requests[0]!.path, '/urlhaus/v1/urls/recent/limit/1000/');
+    assert.equal(sim.requests[0]!.headers['auth-key'], KEY);
 
     const r2 = await h.run(NOW + 5 * MIN);
     assert.equal(r2.created, 0);
@@ -70,7 +70,7 @@ test('URLhaus payloads: file indicators, signatures as malware families', async 
     const r = await h.run(NOW);
     // 4 indicators + 1 malware (AgentTesla, records 1 and 3) + 2 relationships
     assert.equal(r.created, 7);
-    assert.equal(sim.requests[0].path, '/urlhaus/v1/payloads/recent/limit/50/');
+    assert.equal(sim.requests[0]!.path, '/urlhaus/v1/payloads/recent/limit/50/');
   } finally {
     await close();
   }
@@ -82,13 +82,13 @@ test('ThreatFox: get_iocs with days from the cursor, confidence and malware carr
     sim.iocs.push(makeIocRecord(1, NOW - 2 * MIN), makeIocRecord(2, NOW - 3 * MIN, 'domain'), makeIocRecord(3, NOW - 4 * MIN, 'url'), makeIocRecord(4, NOW - 5 * MIN, 'sha256_hash'));
     const r1 = await h.run(NOW);
     assert.equal(r1.created, 4 + 1 + 4);
-    assert.deepEqual(JSON.parse(sim.requests[0].body), { query: 'get_iocs', days: 1 });
-    assert.equal(sim.requests[0].headers['content-type'], 'application/json');
+    assert.deepEqual(JSON.parse(sim.requests[0]!.body), { query: 'get_iocs', days: 1 });
+    assert.equal(sim.requests[0]!.headers['content-type'], 'application/json');
     const ind = (await h.store.query({ type: 'indicator', limit: 10 })) as unknown as { objects: { pattern: string; confidence: number }[] };
     assert.ok(ind.objects.some((o) => o.pattern === "[ipv4-addr:value = '203.0.113.1']"));
     assert.ok(ind.objects.every((o) => o.confidence === 75));
     assert.equal((await h.run(NOW + 3 * 86_400_000)).created, 0);
-    assert.deepEqual(JSON.parse(sim.requests[1].body), { query: 'get_iocs', days: 4 });
+    assert.deepEqual(JSON.parse(sim.requests[1]!.body), { query: 'get_iocs', days: 4 });
   } finally {
     await close();
   }
@@ -103,10 +103,10 @@ test('MalwareBazaar: get_recent selector 100 first, then time; no_results is an 
     sim.samples.push(makeSampleRecord(1, NOW - 5 * MIN), makeSampleRecord(2, NOW - 7 * MIN));
     const r1 = await h.run(NOW);
     assert.equal(r1.created, 2 + 1 + 2);
-    assert.equal(new URLSearchParams(sim.requests[1].body).get('selector'), '100');
+    assert.equal(new URLSearchParams(sim.requests[1]!.body).get('selector'), '100');
     sim.samples.push(makeSampleRecord(3, NOW + MIN));
     const r2 = await h.run(NOW + 2 * MIN);
-    assert.equal(new URLSearchParams(sim.requests[2].body).get('selector'), 'time');
+    assert.equal(new URLSearchParams(sim.requests[2]!.body).get('selector'), 'time');
     assert.equal(r2.created, 2, 'the new sample and its relationship');
   } finally {
     await close();
@@ -158,7 +158,7 @@ test('probe reaches the API and is rate-limited like runs', async () => {
     await h.comp.source.probe!(ctx);
     assert.equal(sim.requests.length, 3);
     // 300 per minute: job starts 200 ms apart (the server sees them within connection-setup jitter)
-    const span = sim.requests[2].at - sim.requests[0].at;
+    const span = sim.requests[2]!.at - sim.requests[0]!.at;
     assert.ok(span >= 360, `3 requests within ${span} ms`);
   } finally {
     await close();

@@ -45,19 +45,19 @@ describe('abuseipdb', () => {
       assert.equal(s.stopped, undefined);
       assert.equal(s.found, 4);
       assert.equal(sim.counted.length, 4);
-      assert.match(sim.requests[0].path, /^\/api\/v2\/check\?ipAddress=45\.1\.2\.3&maxAgeInDays=90$/);
+      assert.match(sim.requests[0]!.path, /^\/api\/v2\/check\?ipAddress=45\.1\.2\.3&maxAgeInDays=90$/);
       const note = (await t.store.get(lookupNoteId('ab', { type: 'ipv4-addr', value: '45.1.2.3' })))!;
       assert.equal(note.abstract, 'AbuseIPDB: 45.1.2.3 abuse confidence 87% (412 reports)');
       assert.match(String(note.content), /reports in the last 90 days: 412 from 61 users/);
       assert.match(String(note.content), /Tor exit node/);
       const ids = ['45.1.2.3', '45.9.9.9', '10.1.1.1'].map((ip) => indicatorIdForPattern(`[ipv4-addr:value = '${ip}']`));
       const inds = await t.store.getMany(ids);
-      assert.equal(inds.get(ids[0])!.x_stixgate!.sources['enrich:ab'].confidence, 87);
-      assert.equal(inds.get(ids[1])!.x_stixgate!.sources['enrich:ab'], undefined, 'nobody reported it: no opinion');
+      assert.equal(inds.get(ids[0]!)!.x_stixgate!.sources['enrich:ab']!.confidence, 87);
+      assert.equal(inds.get(ids[1]!)!.x_stixgate!.sources['enrich:ab'], undefined, 'nobody reported it: no opinion');
       assert.match(String((await t.store.get(lookupNoteId('ab', { type: 'ipv4-addr', value: '45.9.9.9' })))!.content), /reports in the last 90 days: 0/);
-      assert.equal(inds.get(ids[2])!.x_stixgate!.sources['enrich:ab'], undefined, 'a private address: no opinion');
+      assert.equal(inds.get(ids[2]!)!.x_stixgate!.sources['enrich:ab'], undefined, 'a private address: no opinion');
       const v6 = (await t.store.get(indicatorIdForPattern("[ipv6-addr:value = '2a00:1450:4001::5']")))!;
-      assert.equal(v6.x_stixgate!.sources['enrich:ab'].confidence, 12);
+      assert.equal(v6.x_stixgate!.sources['enrich:ab']!.confidence, 12);
     }));
 
   it('the 1,000 checks/day free quota is never exceeded under load of 1,100 distinct addresses, counted at the simulator', () =>
@@ -111,14 +111,14 @@ describe('abuseipdb', () => {
     withSetup(async ({ base, sim, t, opts }) => {
       await ingest(t.store, ['45.0.2.1']);
       await runEnricher(opts());
-      assert.match(sim.requests[0].path, /maxAgeInDays=30$/);
+      assert.match(sim.requests[0]!.path, /maxAgeInDays=30$/);
       const http = loopbackHttp('ab-raw');
       try {
         const r = await http.request({ url: `${base}/api/v2/check?ipAddress=1.2.3.4&maxAgeInDays=400`, headers: { Key: 'test-key' }, okStatuses: [422] });
         assert.equal(r.headers['x-ratelimit-limit'], '1000');
         assert.deepEqual(await r.json(), { errors: [{ detail: 'The max age in days must be between 1 and 365.', status: 422, source: { parameter: 'maxAgeInDays' } }] });
         const u = await http.request({ url: `${base}/api/v2/check?ipAddress=1.2.3.4`, okStatuses: [401] });
-        assert.equal(((await u.json()) as { errors: { status: number }[] }).errors[0].status, 401);
+        assert.equal(((await u.json()) as { errors: { status: number }[] }).errors[0]!.status, 401);
       } finally {
         await http.close();
       }

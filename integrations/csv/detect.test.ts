@@ -20,7 +20,7 @@ const byPattern = (items: MappedItem[]) => new Map(items.map((i) => [i.object.pa
 test('header row, dates, malware and confidence by name', async () => {
   const c = await collect(csvSource, { url: fixture('header-row.csv') });
   assert.deepEqual(patterns(c.items), ["[ipv4-addr:value = '203.0.113.10']", "[ipv4-addr:value = '203.0.113.11']", "[ipv4-addr:value = '198.51.100.20']"]);
-  const first = c.items[0];
+  const first = c.items[0]!;
   assert.equal(first.object.valid_from, '2026-05-01T10:00:00.000Z');
   assert.equal(first.seenAt, '2026-05-01T10:00:00.000Z');
   assert.equal(first.confidence, 75);
@@ -47,15 +47,15 @@ test('the report names every choice and its evidence', async () => {
 test('TSV with a hash column, semicolons without a header, mixed value types', async () => {
   const tsv = await collect(csvSource, { url: fixture('tsv-hashes.tsv') });
   assert.deepEqual(patterns(tsv.items), [`[file:hashes.'SHA-256' = '${'a'.repeat(64)}']`, `[file:hashes.'SHA-256' = '${'b'.repeat(64)}']`]);
-  assert.deepEqual(tsv.items[0].object.labels, ['exe', 'loader']);
+  assert.deepEqual(tsv.items[0]!.object.labels, ['exe', 'loader']);
   const semi = await collect(csvSource, { url: fixture('no-header-semicolon.csv') });
   assert.deepEqual(patterns(semi.items), ["[url:value = 'http://evil.example/login.php']", "[url:value = 'http://bad.example.net/a/b']", "[url:value = 'https://login.example.org/verify']"]);
-  assert.equal(semi.items[2].seenAt, '2026-05-03T00:00:00.000Z');
+  assert.equal(semi.items[2]!.seenAt, '2026-05-03T00:00:00.000Z');
   const mixed = await collect(csvSource, { url: fixture('mixed-values.csv') });
   assert.deepEqual(mixed.items.map((i) => i.object.pattern), [
     "[ipv4-addr:value = '198.51.100.77']", "[domain-name:value = 'evil-domain.example']", "[url:value = 'http://198.51.100.77/x.sh']", "[file:hashes.MD5 = '5d41402abc4b2a76b9719d911017c592']",
   ]);
-  assert.equal(mixed.items[1].object.description, 'c2 domain');
+  assert.equal(mixed.items[1]!.object.description, 'c2 domain');
 });
 
 test('a document with no observable column is refused with a reason, naming the remedy', async () => {

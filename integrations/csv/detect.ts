@@ -20,6 +20,7 @@ import { parseCsvLine } from '../../src/core/csv-rows.js';
 import type { ObservableType } from '../../src/core/stix.js';
 import type { ColumnMap } from './schema.js';
 import { parseFeedTime } from './time.js';
+import { at } from '../../src/core/indexed.js';
 
 /** Data lines read before the map is chosen (the rest of the document is mapped with it). */
 export const DETECT_SAMPLE_LINES = 200;
@@ -98,7 +99,7 @@ export function detectColumns(data: readonly string[], comments: readonly string
   const width = mostCommon(rows.map((r) => r.length));
   let header: string[] | undefined;
   let headerRow = false;
-  const first = rows[0];
+  const first = rows[0]!;
   const body = rows.slice(1);
   const firstHasValues = first.some((f) => observableType(f) !== undefined || parseFeedTime(f) !== undefined);
   if (!firstHasValues && body.length > 0 && first.length === width) {
@@ -141,7 +142,7 @@ export function detectColumns(data: readonly string[], comments: readonly string
   }
   if (!value) throw new DetectionError(`no column holds observables in at least half of ${rows.length} sampled row(s)`);
   used.add(value.i);
-  const [topType, topCount] = [...value.types.entries()].sort((a, b) => b[1] - a[1])[0];
+  const [topType, topCount] = at([...value.types.entries()].sort((a, b) => b[1] - a[1]), 0); // the column has values
   const type = topCount / value.n >= 0.9 ? topType : 'auto';
   const columns = { value: ref(value.i), type } as ColumnMap['columns'];
   report.push(`value: column ${name(value.i)}: ${pct(value.hits, value.n)} of ${value.n} sampled values are observables; type ${type === 'auto' ? `detected per value (${[...value.types.keys()].join(', ')})` : `${type} (${pct(topCount, value.n)})`}`);
@@ -175,7 +176,7 @@ export function detectColumns(data: readonly string[], comments: readonly string
       if (role === 'confidence' || role === 'port') {
         const max = role === 'port' ? 65535 : 100;
         const vals = rows.map((r) => r[i]).filter((v) => v !== undefined && v !== '');
-        if (!vals.every((v) => /^\d+(\.\d+)?$/.test(v) && Number(v) <= max)) continue;
+        if (!vals.every((v) => /^\d+(\.\d+)?$/.test(v!) && Number(v) <= max)) continue;
       }
       (columns as Record<string, unknown>)[role] = ref(i);
     }

@@ -14,5 +14,5 @@ test('SSLBL certificate SHA-1 list: fingerprints become x509-certificate indicat
   assert.ok((qakbot.labels as string[]).some((l) => /qakbot/i.test(l)), JSON.stringify(qakbot.labels));
   assert.equal(qakbot.valid_from, '2026-11-20T08:12:41.000Z');
   assert.equal(rejections.length, 1);
-  assert.equal(rejections[0].location?.line, 9);
+  assert.equal(rejections[0]!.location?.line, 9);
 });

@@ -17,7 +17,7 @@ const RED = 'marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1';
 
 function run() {
   const [ev] = eventsOf(fixture);
-  const r = mapEvent(ev, { now: '2026-03-01T12:00:00.000Z', table, name: 'fixture' });
+  const r = mapEvent(ev!, { now: '2026-03-01T12:00:00.000Z', table, name: 'fixture' });
   return { r, byId: new Map<string, StixObject>(r.items.map((i) => [i.object.id, i.object])) };
 }
 
@@ -81,7 +81,7 @@ test('misp map: every table type gives its pattern under indicator--<attribute u
   // every object is one observation; the file's name and hashes are one file SCO
   const fileObs = byId.get(`observed-data--${U(5, 1)}`)!;
   assert.equal((fileObs.object_refs as string[]).length, 1);
-  assert.deepEqual({ ...byId.get((fileObs.object_refs as string[])[0])!, id: undefined, object_marking_refs: undefined }, {
+  assert.deepEqual({ ...byId.get((fileObs.object_refs as string[])[0]!)!, id: undefined, object_marking_refs: undefined }, {
     type: 'file', spec_version: '2.1', id: undefined, object_marking_refs: undefined, name: 'dropper.exe',
     hashes: { MD5: '0cc175b9c0f1b6a831c399e269772661', 'SHA-256': 'ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb' },
   });

@@ -65,7 +65,7 @@ export function mergeScos(attrs: ObjectAttribute[]): StixObject[] {
     }
   }
   const merged = [...acc.values()].map((m) => {
-    const contributing = Object.fromEntries(MERGED[m.type].filter((k) => m[k] !== undefined).map((k) => [k, m[k]]));
+    const contributing = Object.fromEntries(MERGED[m.type]!.filter((k) => m[k] !== undefined).map((k) => [k, m[k]]));
     return { ...m, id: scoId(m.type, contributing) };
   });
   const seen = new Set<string>();
@@ -82,7 +82,7 @@ export function objectPattern(comparisons: string[][]): string {
   for (const cmps of comparisons) {
     const types = new Set(cmps.map((x) => x.slice(0, x.indexOf(':'))));
     const k = types.size === 1 ? [...types][0] : cmps.map((x) => x.slice(0, x.indexOf(':'))).join(',');
-    groups.set(k, [...(groups.get(k) ?? []), ...cmps]);
+    groups.set(k!, [...(groups.get(k!) ?? []), ...cmps]);
   }
   return [...groups.values()].map((g) => `[${[...new Set(g)].join(' AND ')}]`).join(' AND ');
 }

@@ -37,11 +37,11 @@ export function scoKey(o: StixObject, byId: Map<string, StixObject>, normalised:
     }
     case 'file': {
       const h = (o.hashes ?? {}) as Record<string, string>;
-      return `file:${o.name ?? ''}:${Object.keys(h).sort().map((k) => `${k}=${normalised ? h[k].toLowerCase() : h[k]}`).join(',')}`;
+      return `file:${o.name ?? ''}:${Object.keys(h).sort().map((k) => `${k}=${normalised ? h[k]!.toLowerCase() : h[k]}`).join(',')}`;
     }
     case 'x509-certificate': {
       const h = (o.hashes ?? {}) as Record<string, string>;
-      return `x509:${Object.keys(h).sort().map((k) => `${k}=${h[k].toLowerCase()}`).join(',')}`;
+      return `x509:${Object.keys(h).sort().map((k) => `${k}=${h[k]!.toLowerCase()}`).join(',')}`;
     }
     case 'autonomous-system': return `as:${o.number}`;
     case 'mutex': return `mutex:${o.name}`;

@@ -94,7 +94,7 @@ const NORMALISED = new Set(['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'ema
 function canonical(path: string, kind: TermKind, v: string): string {
   if (kind === 'hash' || kind === 'lower') return v.toLowerCase();
   const m = /^([a-z0-9-]+):value$/.exec(path);
-  if (m && NORMALISED.has(m[1])) {
+  if (m && NORMALISED.has(m[1]!)) {
     const r = normaliseObservable(m[1] as ObservableType, v);
     if (r.ok) return r.observable.value;
   }
@@ -224,7 +224,7 @@ class TreeMapper {
         if (item) add(item.key, { kind: 'cmp', text: item.text });
       }
     }
-    const items: Node[] = [...byKey.entries()].map(([key, cmps]) => ({ kind: 'obs', key, cmp: cmps.length === 1 ? cmps[0] : { kind: op, items: cmps } }));
+    const items: Node[] = [...byKey.entries()].map(([key, cmps]) => ({ kind: 'obs', key, cmp: cmps.length === 1 && cmps[0] ? cmps[0] : { kind: op, items: cmps } }));
     items.push(...mixed);
     if (items.length === 0) return undefined;
     return items.length === 1 ? items[0] : { kind: op, items };
@@ -266,7 +266,7 @@ function escapeXml(s: string): string {
 
 /** The element re-serialised (for `pattern_type: openioc` when no term maps). */
 export function xmlText(el: XmlElement): string {
-  const attrs = Object.keys(el.attrs).map((k) => ` ${k}="${escapeXml(el.attrs[k])}"`).join('');
+  const attrs = Object.keys(el.attrs).map((k) => ` ${k}="${escapeXml(el.attrs[k]!)}"`).join('');
   const inner = el.children.length ? el.children.map(xmlText).join('') : escapeXml(el.text.trim());
   return inner ? `<${el.name}${attrs}>${inner}</${el.name}>` : `<${el.name}${attrs}/>`;
 }
@@ -310,7 +310,7 @@ export function mapOpenIoc(root: XmlElement, ctx: OpenIocMapContext): OpenIocMap
   const description = textOf(meta, 'description');
   if (description) o.description = description;
   if (nodes.length) {
-    const node: Node = nodes.length === 1 ? nodes[0] : { kind: 'OR', items: nodes };
+    const node: Node = nodes.length === 1 && nodes[0] ? nodes[0] : { kind: 'OR', items: nodes };
     const text = nodeText(node);
     try {
       canonicalPattern(text);

@@ -42,14 +42,14 @@ test('OTX: subscribed pulses over several pages, nothing new on the second poll,
     assert.equal(r1.created, 3 * 4 + 2);
     assert.equal(r1.rejected, 0);
     assert.equal(await h.cursor(), new Date(NOW - 10 * MIN).toISOString());
-    assert.equal(sim.requests[0].path, `/api/v1/pulses/subscribed?limit=2&modified_since=${encodeURIComponent(new Date(NOW - 30 * 86_400_000).toISOString())}`);
-    assert.equal(sim.requests[0].headers['x-otx-api-key'], KEY);
-    assert.match(sim.requests[1].path, /[?&]page=2/);
+    assert.equal(sim.requests[0]!.path, `/api/v1/pulses/subscribed?limit=2&modified_since=${encodeURIComponent(new Date(NOW - 30 * 86_400_000).toISOString())}`);
+    assert.equal(sim.requests[0]!.headers['x-otx-api-key'], KEY);
+    assert.match(sim.requests[1]!.path, /[?&]page=2/);
 
     const r2 = await h.run(NOW + MIN);
     assert.equal(r2.created, 0);
     assert.equal(r2.updated, 0);
-    assert.match(sim.requests[2].path, new RegExp(`modified_since=${encodeURIComponent(new Date(NOW - 70 * MIN).toISOString())}`));
+    assert.match(sim.requests[2]!.path, new RegExp(`modified_since=${encodeURIComponent(new Date(NOW - 70 * MIN).toISOString())}`));
 
     sim.pulses.push(pulse(4, NOW + 5 * MIN));
     const r3 = await h.run(NOW + 10 * MIN);
@@ -119,7 +119,7 @@ test('N8: a redirect to another host is refused with 0 key bytes at the canary; 
     const before = sim.requests.length;
     const r = await h.run(NOW);
     assert.equal(r.created, 6);
-    const gap = sim.requests[before + 1].at - sim.requests[before].at;
+    const gap = sim.requests[before + 1]!.at - sim.requests[before]!.at;
     assert.ok(gap >= 990 && gap < 3000, `retried after ${gap} ms`);
   } finally {
     await close();

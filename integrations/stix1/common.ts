@@ -69,7 +69,7 @@ const UUID_TAIL = /([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0
 export function convertId(type: string, stix1Id: string | undefined, fallbackKey: string): string {
   if (stix1Id) {
     const m = UUID_TAIL.exec(stix1Id);
-    if (m) return `${type}--${m[1].toLowerCase()}`;
+    if (m) return `${type}--${m[1]!.toLowerCase()}`;
     return deterministicId(type, `stix1:${stix1Id}`);
   }
   return deterministicId(type, `stix1:${fallbackKey}`);

@@ -44,8 +44,8 @@ export function fileFacts(type: string, prefix: Step[], p: XmlElement): Fact[] {
 export function pathFacts(type: string, prefix: Step[], fp: XmlElement | undefined, name: string | undefined): Fact[] {
   const f = fact(type, [...prefix, 'parent_directory_ref', 'path'], fp);
   if (!f) return [];
-  const full = f.values[0];
-  const sep = (i: number): boolean => full[i] === '/' || full[i] === '\\';
+  const full = f.values[0]!;
+  const sep = (i: number): boolean => full[i]! === '/' || full[i]! === '\\';
   if (name && f.values.length === 1 && full.length > name.length && full.endsWith(name) && sep(full.length - name.length - 1)) {
     // File_Path repeats the name: the directory is what precedes it.
     return [{ ...f, values: [full.slice(0, full.length - name.length - 1)] }];

@@ -106,7 +106,7 @@ function registry(p: XmlElement): ObjectFacts {
   const keyEl = child(p, 'Key');
   const key = fact('windows-registry-key', ['key'], keyEl);
   if (key) {
-    if (hive && !key.values[0].toUpperCase().startsWith(hive.toUpperCase())) key.values = key.values.map((v) => `${hive}\\${v}`);
+    if (hive && !key.values[0]!.toUpperCase().startsWith(hive.toUpperCase())) key.values = key.values.map((v) => `${hive}\\${v}`);
     facts.push(key);
   } else if (hive) push(facts, fact('windows-registry-key', ['key'], child(p, 'Hive')));
   for (const v of childrenNamed(child(p, 'Values'), 'Value')) {
@@ -199,7 +199,7 @@ function networkConnection(p: XmlElement): ObjectFacts {
 }
 
 function headerName(local: string): string {
-  return local.split('_').map((w) => (w.length ? w[0].toUpperCase() + w.slice(1) : w)).join('-');
+  return local.split('_').map((w) => (w.length ? w[0]!.toUpperCase() + w.slice(1) : w)).join('-');
 }
 
 function httpSession(s: XmlElement): Fact[] {
@@ -292,7 +292,7 @@ function x509(p: XmlElement): ObjectFacts {
       if (e.local === 'Private_Key_Usage_Period') {
         push(facts, fact(t, [...v3, 'private_key_usage_period_not_before'], child(e, 'Not_Before'), 'timestamp'));
         push(facts, fact(t, [...v3, 'private_key_usage_period_not_after'], child(e, 'Not_After'), 'timestamp'));
-      } else if (X509_V3[e.local]) push(facts, fact(t, [...v3, X509_V3[e.local]], e));
+      } else if (X509_V3[e.local]) push(facts, fact(t, [...v3, X509_V3[e.local]!], e));
     }
   }
   return { type: t, facts };

@@ -49,7 +49,7 @@ function unescapeRegex(l: Literal): Literal {
 function withoutCompanion(c: ComparisonExpression): ComparisonExpression {
   if (c.kind !== 'comparison-op' || c.op !== 'OR' || c.operands.length !== 2) return c;
   const [a, b] = c.operands;
-  if (a.kind === 'comparison' && b.kind === 'comparison' && a.operator === 'MATCHES' && b.operator === '=' && !b.negated && pathKey(a.path) === pathKey(b.path)) return a;
+  if (a?.kind === 'comparison' && b?.kind === 'comparison' && a.operator === 'MATCHES' && b.operator === '=' && !b.negated && pathKey(a.path) === pathKey(b.path)) return a;
   return c;
 }
 
@@ -69,7 +69,7 @@ function cmpKey(cmp: ComparisonExpression): string {
         else flat.push(cmpKey(x));
       };
       c.operands.forEach(visit);
-      return flat.length === 1 ? flat[0] : `(${[...flat].sort().join(` ${c.op} `)})`;
+      return flat.length === 1 ? flat[0]! : `(${[...flat].sort().join(` ${c.op} `)})`;
     }
   }
 }

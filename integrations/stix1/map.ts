@@ -93,7 +93,7 @@ export class Stix1Mapper implements SdoHost, IndicatorHost {
       if (id !== undefined && !this.byId.has(id) && !(e.local === 'Indicator' && attr(e, 'operator'))) this.byId.set(id, e);
       if (e.local === 'Kill_Chain_Phase' && attr(e, 'phase_id') && attr(e, 'name')) this.kcNames.set(attr(e, 'phase_id')!, attr(e, 'name')!);
       if (e.local === 'Kill_Chain' && attr(e, 'id') && attr(e, 'name')) this.kcNames.set(attr(e, 'id')!, attr(e, 'name')!);
-      for (let i = e.children.length - 1; i >= 0; i--) stack.push(e.children[i]);
+      for (let i = e.children.length - 1; i >= 0; i--) stack.push(e.children[i]!);
     }
     return n;
   }
@@ -176,7 +176,7 @@ export class Stix1Mapper implements SdoHost, IndicatorHost {
       const own = markingsOf(child(el, 'Handling'), this.ctx, this.timeOf(el));
       this.stats.unmappedMarkings += own.unmapped;
       for (const m of own.objects) this.emit(m);
-      if (own.refs.length) for (let i = before; i < this.objects.length; i++) addMarkings(this.objects[i], own.refs);
+      if (own.refs.length) for (let i = before; i < this.objects.length; i++) addMarkings(this.objects[i]!, own.refs);
     }
     for (const obs of childrenNamed(child(this.root, 'Observables'), 'Observable')) {
       const id = attr(obs, 'id');

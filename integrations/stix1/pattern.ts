@@ -90,7 +90,7 @@ function one(f: Fact, p: string, op: string, v: string): CmpNode | undefined {
     case 'Contains':
     case 'StartsWith':
     case 'EndsWith':
-      return { kind: 'cmp', text: textTerm(p, TEXT_CONDITIONS[op], v) };
+      return { kind: 'cmp', text: textTerm(p, TEXT_CONDITIONS[op]!, v) };
     case 'DoesNotContain':
       return { kind: 'cmp', text: textTerm(p, 'contains', v, true) };
     case 'FitsPattern':

@@ -65,12 +65,12 @@ function scalar(type: string, key: string, f: Fact, v: string, parentKey?: strin
 /** Applies one fact value at `steps` below `d`. */
 function apply(d: Draft, steps: string[], f: Fact, v: string): void {
   const r = steps.findIndex((x) => x.endsWith('_ref') || x.endsWith('_refs'));
-  const s = steps[0];
-  if (r >= 0 && steps[r].endsWith('_ref')) {
+  const s = steps[0]!;
+  if (r >= 0 && steps[r]!.endsWith('_ref')) {
     const key = steps.slice(0, r + 1).join('.');
     let c = d.refs.get(key);
     if (!c) {
-      c = draft(REF_TYPES[steps[r]] ?? typeForValue(v));
+      c = draft(REF_TYPES[steps[r]!] ?? typeForValue(v));
       d.refs.set(key, c);
     }
     apply(c, steps.slice(r + 1), f, v);
@@ -83,7 +83,7 @@ function apply(d: Draft, steps: string[], f: Fact, v: string): void {
     const rest = steps.slice(r + 2);
     let c = list[list.length - 1];
     if (!c || hasPath(c, rest) || (f.group !== undefined && c.group !== f.group)) {
-      c = draft(REF_TYPES[steps[r]] ?? typeForValue(v));
+      c = draft(REF_TYPES[steps[r]!] ?? typeForValue(v));
       c.group = f.group;
       list.push(c);
     }
@@ -102,7 +102,7 @@ function apply(d: Draft, steps: string[], f: Fact, v: string): void {
       return;
     }
     // a list of dictionaries (registry values): fill the last entry until a key repeats
-    const key = steps[2];
+    const key = steps[2]!;
     let last = arr[arr.length - 1] as Record<string, unknown> | undefined;
     if (!last || key in last) {
       last = {};
@@ -116,13 +116,13 @@ function apply(d: Draft, steps: string[], f: Fact, v: string): void {
     obj = {};
     d.props[s] = obj;
   }
-  setNested(obj, steps.slice(1), scalar(d.type, steps[steps.length - 1], f, v, steps[steps.length - 2]));
+  setNested(obj, steps.slice(1), scalar(d.type, steps[steps.length - 1]!, f, v, steps[steps.length - 2]));
 }
 
 function setNested(obj: Record<string, unknown>, steps: string[], value: unknown): void {
   let cur = obj;
   for (let i = 0; i < steps.length - 1; i++) {
-    const k = steps[i];
+    const k = steps[i]!;
     let next = cur[k] as Record<string, unknown> | undefined;
     if (!next || typeof next !== 'object') {
       next = {};
@@ -130,11 +130,11 @@ function setNested(obj: Record<string, unknown>, steps: string[], value: unknown
     }
     cur = next;
   }
-  cur[steps[steps.length - 1]] = value;
+  cur[steps[steps.length - 1]!] = value;
 }
 
 function hasPath(d: Draft, steps: string[]): boolean {
-  if (steps[0].endsWith('_ref')) return d.refs.has(steps[0]);
+  if (steps[0]!.endsWith('_ref')) return d.refs.has(steps[0]!);
   let cur: unknown = d.props;
   for (const s of steps) {
     if (!cur || typeof cur !== 'object' || !(s in (cur as object))) return false;
@@ -209,5 +209,5 @@ export function scosFromFacts(of: ObjectFacts): StixObject[] {
   if (rootId === undefined) return [];
   const i = out.findIndex((o) => o.id === rootId);
   const [r] = out.splice(i, 1);
-  return [r, ...out];
+  return [r!, ...out];
 }

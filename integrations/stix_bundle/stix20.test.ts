@@ -73,8 +73,8 @@ test('STIX 2.0 observed-data: a reference to a missing key or a non-SCO member r
     ['bad_property', sdo.id],
     ['invalid_ipv4', badValue.id],
   ]);
-  assert.match(r.rejections[0].message, /src_ref "7" names no object of this observed-data/);
-  assert.match(r.rejections[2].message, /observed-data object ipv4-addr ipv4-addr--/);
+  assert.match(r.rejections[0]!.message, /src_ref "7" names no object of this observed-data/);
+  assert.match(r.rejections[2]!.message, /observed-data object ipv4-addr ipv4-addr--/);
 });
 
 test('a small bundle keeps its good objects when one is bad: a report without name rejects that report only', async () => {

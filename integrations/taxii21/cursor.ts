@@ -25,7 +25,7 @@ export function normalizeTimestamp(v: unknown): string | undefined {
   const m = TS_RE.exec(v.trim());
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s] = m;
-  if (+mo < 1 || +mo > 12 || +d < 1 || +d > 31 || +h > 23 || +mi > 59 || +s > 60) return undefined;
+  if (+mo! < 1 || +mo! > 12 || +d! < 1 || +d! > 31 || +h! > 23 || +mi! > 59 || +s! > 60) return undefined;
   return `${y}-${mo}-${d}T${h}:${mi}:${s}.${(m[7] ?? '').padEnd(9, '0')}Z`;
 }
 
@@ -86,6 +86,6 @@ export function parseCursor(text: string | undefined): TaxiiCursor {
 
 export function formatCursor(c: TaxiiCursor): string {
   const collections: Record<string, string> = Object.create(null);
-  for (const id of Object.keys(c.collections).sort()) collections[id] = formatAddedAfter(c.collections[id]);
+  for (const id of Object.keys(c.collections).sort()) collections[id] = formatAddedAfter(c.collections[id]!);
   return JSON.stringify(c.resync ? { v: 1, collections, resync: true } : { v: 1, collections });
 }

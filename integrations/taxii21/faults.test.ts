@@ -31,7 +31,7 @@ describe('taxii21 faults', () => {
         '2026-02-01T00:00:04.000000Z', '2026-02-01T00:00:04.000000Z', '2026-02-01T00:00:04.000000Z',
       ]);
       assert.deepEqual(pages.flatMap((p) => p.rejections.map((r) => r.reason)), ['taxii_pagination_stuck']);
-      assert.equal(pages.at(-1)!.rejections[0].message, 'collection Indicators: 3 identical pages with more=true (no next, X-TAXII-Date-Added-Last 2026-02-01T00:00:04.000000Z); paging stopped');
+      assert.equal(pages.at(-1)!.rejections[0]!.message, 'collection Indicators: 3 identical pages with more=true (no next, X-TAXII-Date-Added-Last 2026-02-01T00:00:04.000000Z); paging stopped');
       assert.equal(h.logs.filter((l) => l.reason === 'taxii_pagination_stuck').length, 1);
       // the progress made is committed: the cursor is the last date_added seen
       assert.equal(parseCursor(pages.at(-1)!.cursor).collections[COLLECTION_ID], '2026-02-01T00:00:04.000000000Z');
@@ -48,7 +48,7 @@ describe('taxii21 faults', () => {
       assert.deepEqual(pages.map((p) => p.received), [10, 10, 10]);
       assert.equal(objectsRequests(srv.requests).length, 3);
       assert.deepEqual(pages.map((p) => p.rejections.map((r) => r.reason)), [[], [], ['taxii_pagination_stuck']]);
-      assert.match(pages[2].rejections[0].message, /\(the same next,/);
+      assert.match(pages[2]!.rejections[0]!.message, /\(the same next,/);
     } finally {
       await srv.close();
     }
@@ -117,7 +117,7 @@ describe('taxii21 faults', () => {
       } finally {
         html.close();
       }
-      assert.equal((await collectPages(d, { now: NOW }))[0].received, 3);
+      assert.equal((await collectPages(d, { now: NOW }))[0]!.received, 3);
     } finally {
       await dispose();
       await srv.close();
@@ -146,12 +146,12 @@ describe('taxii21 faults', () => {
       srv.knobs.apiRoots = undefined;
       srv.knobs.nextValue = `${srv.url}/root/collections/${COLLECTION_ID}/objects/?limit=10&next=10`;
       const ok = makeSource({ url: `${srv.url}/root/`, page_size: 10, max_pages_per_run: 2 });
-      assert.deepEqual((await collectPages(ok, { now: NOW })).map((p) => p.items[0].object.name), ['i0', 'i10']);
+      assert.deepEqual((await collectPages(ok, { now: NOW })).map((p) => p.items[0]!.object.name), ['i0', 'i10']);
       // an opaque token that merely contains a colon is a token, sent as `next=`
       srv.knobs.nextValue = 'page:2';
       srv.requests.length = 0;
       await collectPages(makeSource({ url: `${srv.url}/root/`, page_size: 10, max_pages_per_run: 2 }), { now: NOW });
-      assert.equal(new URL(objectsRequests(srv.requests)[1].url, srv.url).searchParams.get('next'), 'page:2');
+      assert.equal(new URL(objectsRequests(srv.requests)[1]!.url, srv.url).searchParams.get('next'), 'page:2');
     } finally {
       canary.close();
       await srv.close();
@@ -164,7 +164,7 @@ describe('taxii21 faults', () => {
     try {
       const h = makeSource({ url: `${srv.url}/root/`, max_skew_secs: 300 });
       const pages = await collectPages(h, { now: NOW });
-      assert.equal(pages[0].cursor, `{"v":1,"collections":{"${COLLECTION_ID}":"2026-03-01T12:05:00.000000Z"}}`);
+      assert.equal(pages[0]!.cursor, `{"v":1,"collections":{"${COLLECTION_ID}":"2026-03-01T12:05:00.000000Z"}}`);
       assert.equal(h.logs.filter((l) => l.reason === 'taxii_date_ahead').length, 1);
     } finally {
       await srv.close();
@@ -179,7 +179,7 @@ describe('taxii21 faults', () => {
       assert.deepEqual(pages.map((p) => parseCursor(p.cursor).collections[COLLECTION_ID]), ['2026-02-01T00:00:09.000000000Z', '2026-02-01T00:00:14.000000000Z']);
       const manifestReqs = srv.requests.filter((r) => r.url.includes('/manifest/'));
       assert.equal(manifestReqs.length, 2);
-      assert.equal(new URL(manifestReqs[0].url, srv.url).searchParams.get('match[id]'), 'indicator--00000000-0000-4000-8000-000000000009');
+      assert.equal(new URL(manifestReqs[0]!.url, srv.url).searchParams.get('match[id]'), 'indicator--00000000-0000-4000-8000-000000000009');
       // no manifest either: the cursor is not advanced (the next run reads everything again)
       srv.knobs.manifest = false;
       srv.requests.length = 0;
@@ -216,15 +216,15 @@ describe('taxii21 faults', () => {
   it('rejects bad objects one by one; the rest of the envelope is kept (STIX 2.0 upgraded)', async () => {
     const [good] = indicators(1);
     const srv = await startTaxiiServer([
-      good,
+      good!,
       { dateAdded: '2026-02-01T00:00:01.000000Z', obj: { type: 'indicator', id: 'indicator--not-a-uuid' } },
       { dateAdded: '2026-02-01T00:00:02.000000Z', obj: { type: 'malware', id: 'malware--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061', created: '2016-05-12T08:17:27.000Z', modified: '2016-05-12T08:17:27.000Z', name: 'x', labels: ['trojan'] } },
     ]);
     try {
       const pages = await collectPages(makeSource({ url: `${srv.url}/root/` }), { now: NOW });
-      assert.equal(pages[0].received, 3);
-      assert.deepEqual(pages[0].rejections.map((r) => [r.reason, r.location?.index]), [['bad_id', 1]]);
-      const mal = pages[0].items[1].object as Record<string, unknown>;
+      assert.equal(pages[0]!.received, 3);
+      assert.deepEqual(pages[0]!.rejections.map((r) => [r.reason, r.location?.index]), [['bad_id', 1]]);
+      const mal = pages[0]!.items[1]!.object as Record<string, unknown>;
       assert.deepEqual([mal.spec_version, mal.malware_types, mal.is_family], ['2.1', ['trojan'], true]);
     } finally {
       await srv.close();

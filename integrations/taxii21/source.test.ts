@@ -22,7 +22,7 @@ describe('taxii21 source', () => {
       assert.deepEqual(pages.map((p) => parseCursor(p.cursor).collections[COLLECTION_ID]), [
         '2026-02-01T00:01:39.000000000Z', '2026-02-01T00:03:19.000000000Z', '2026-02-01T00:04:09.000000000Z',
       ]);
-      assert.equal(pages[2].cursor, `{"v":1,"collections":{"${COLLECTION_ID}":"2026-02-01T00:04:09.000000Z"}}`);
+      assert.equal(pages[2]!.cursor, `{"v":1,"collections":{"${COLLECTION_ID}":"2026-02-01T00:04:09.000000Z"}}`);
       const objs = objectsRequests(srv.requests);
       assert.deepEqual(objs.map((r) => new URL(r.url, srv.url).search), ['?limit=100', '?limit=100&next=100', '?limit=100&next=200']);
       for (const r of srv.requests) {
@@ -31,15 +31,15 @@ describe('taxii21 source', () => {
       }
       // the second poll asks after the cursor and gets nothing
       srv.requests.length = 0;
-      const again = await collectPages(h, { now: NOW, cursor: pages[2].cursor });
+      const again = await collectPages(h, { now: NOW, cursor: pages[2]!.cursor });
       assert.deepEqual(again.map((p) => p.received), [0]);
-      assert.equal(again[0].cursor, pages[2].cursor);
-      assert.equal(new URL(objectsRequests(srv.requests)[0].url, srv.url).searchParams.get('added_after'), '2026-02-01T00:04:09.000000Z');
+      assert.equal(again[0]!.cursor, pages[2]!.cursor);
+      assert.equal(new URL(objectsRequests(srv.requests)[0]!.url, srv.url).searchParams.get('added_after'), '2026-02-01T00:04:09.000000Z');
       // an object added between polls arrives on the next one
       srv.objects = [...srv.objects, indicator(999, '2026-02-02T00:00:00.000000Z')];
-      const third = await collectPages(h, { now: NOW, cursor: pages[2].cursor });
+      const third = await collectPages(h, { now: NOW, cursor: pages[2]!.cursor });
       assert.deepEqual(third.flatMap((p) => p.items.map((i) => i.object.id)), ['indicator--00000000-0000-4000-8000-0000000003e7']);
-      assert.equal(parseCursor(third[0].cursor).collections[COLLECTION_ID], '2026-02-02T00:00:00.000000000Z');
+      assert.equal(parseCursor(third[0]!.cursor).collections[COLLECTION_ID], '2026-02-02T00:00:00.000000000Z');
     } finally {
       await srv.close();
     }
@@ -78,7 +78,7 @@ describe('taxii21 source', () => {
       });
       const pages = await collectPages(h, { now: NOW });
       assert.equal(pages.reduce((n, p) => n + p.items.length, 0), 3);
-      const q = new URL(objectsRequests(srv.requests)[0].url, srv.url).searchParams;
+      const q = new URL(objectsRequests(srv.requests)[0]!.url, srv.url).searchParams;
       assert.equal(q.get('match[type]'), 'indicator,malware');
       assert.equal(q.get('match[spec_version]'), '2.1');
       assert.equal(q.get('limit'), '1000');
@@ -94,7 +94,7 @@ describe('taxii21 source', () => {
     const srv = await startTaxiiServer(indicators(2), { apiRoots: ['root'] });
     try {
       const h = makeSource({ url: `${srv.url}/taxii2/`, api_root: 'root' });
-      assert.equal((await collectPages(h, { now: NOW }))[0].received, 2);
+      assert.equal((await collectPages(h, { now: NOW }))[0]!.received, 2);
       assert.deepEqual(srv.requests.slice(0, 3).map((r) => r.url), ['/taxii2/', '/root/', '/root/collections/']);
     } finally {
       await srv.close();
@@ -123,17 +123,17 @@ describe('taxii21 source', () => {
       const h = makeSource({ url: `${srv.url}/root/`, overlap_secs: 0, full_resync: true });
       const old = `{"v":1,"collections":{"${COLLECTION_ID}":"2026-02-01T00:00:03.000000Z"}}`;
       const once = await collectPages(h, { now: NOW, cursor: old });
-      assert.equal(once[0].received, 5);
-      assert.equal(once[0].cursor, `{"v":1,"collections":{"${COLLECTION_ID}":"2026-02-01T00:00:04.000000Z"},"resync":true}`);
-      const after = await collectPages(h, { now: NOW, cursor: once[0].cursor });
-      assert.equal(after[0].received, 0);
+      assert.equal(once[0]!.received, 5);
+      assert.equal(once[0]!.cursor, `{"v":1,"collections":{"${COLLECTION_ID}":"2026-02-01T00:00:04.000000Z"},"resync":true}`);
+      const after = await collectPages(h, { now: NOW, cursor: once[0]!.cursor });
+      assert.equal(after[0]!.received, 0);
       // without full_resync the flag is dropped, and the position kept
       const plain = makeSource({ url: `${srv.url}/root/`, overlap_secs: 0 });
-      const p = await collectPages(plain, { now: NOW, cursor: once[0].cursor });
-      assert.equal(p[0].cursor, `{"v":1,"collections":{"${COLLECTION_ID}":"2026-02-01T00:00:04.000000Z"}}`);
+      const p = await collectPages(plain, { now: NOW, cursor: once[0]!.cursor });
+      assert.equal(p[0]!.cursor, `{"v":1,"collections":{"${COLLECTION_ID}":"2026-02-01T00:00:04.000000Z"}}`);
       // --full ignores the cursor for one run
-      const full = await collectPages(plain, { now: NOW, cursor: once[0].cursor, full: true });
-      assert.equal(full[0].received, 5);
+      const full = await collectPages(plain, { now: NOW, cursor: once[0]!.cursor, full: true });
+      assert.equal(full[0]!.received, 5);
     } finally {
       await srv.close();
     }
@@ -146,8 +146,8 @@ describe('taxii21 source', () => {
       const a = await collectPages(h, { now: NOW });
       assert.deepEqual(a.map((p) => p.received), [10, 10]);
       assert.equal(h.logs.filter((l) => l.reason === 'taxii_max_pages').length, 1);
-      const b = await collectPages(h, { now: NOW, cursor: a[1].cursor });
-      assert.equal(b[0].items[0].object.id, 'indicator--00000000-0000-4000-8000-000000000014');
+      const b = await collectPages(h, { now: NOW, cursor: a[1]!.cursor });
+      assert.equal(b[0]!.items[0]!.object.id, 'indicator--00000000-0000-4000-8000-000000000014');
     } finally {
       await srv.close();
     }

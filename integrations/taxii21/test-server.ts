@@ -121,8 +121,8 @@ export async function startTaxiiServer(objects: Stored[], knobs: Knobs = {}): Pr
       const more = k.moreForever === true || offset + limit < list.length;
       const headers: Record<string, string> = {};
       if (!k.noDateHeaders && page.length) {
-        headers['x-taxii-date-added-first'] = page[0].dateAdded;
-        headers['x-taxii-date-added-last'] = page[page.length - 1].dateAdded;
+        headers['x-taxii-date-added-first'] = page[0]!.dateAdded;
+        headers['x-taxii-date-added-last'] = page[page.length - 1]!.dateAdded;
       }
       if (k.dateAddedLast) headers['x-taxii-date-added-last'] = k.dateAddedLast(after);
       const env: Record<string, unknown> = { more };

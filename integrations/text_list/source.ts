@@ -49,6 +49,7 @@ export function createTextListSource(config: TextListConfig & CommonSourceConfig
             continue;
           }
           const [r, ...more] = mapTextLineValues(rec.text, rec.line, opts, mctx);
+          if (r === undefined) continue; // a line maps to at least one result
           if ('kind' in r) {
             if (r.kind === 'filtered') pb.record();
             continue;

@@ -83,7 +83,7 @@ export class VirusTotalSimulator extends LoopbackSimulator<VtFault> {
     let best = 0;
     let lo = 0;
     for (let hi = 0; hi < this.counted.length; hi++) {
-      while (this.counted[hi] - this.counted[lo] >= windowMs) lo++;
+      while (this.counted[hi]! - this.counted[lo]! >= windowMs) lo++;
       best = Math.max(best, hi - lo + 1);
     }
     return best;
@@ -129,7 +129,7 @@ export class VirusTotalSimulator extends LoopbackSimulator<VtFault> {
     const m = /^\/api\/v3\/([a-z_]+)\/([^/]+)$/.exec(url.pathname);
     if (!m || !COLLECTIONS.has(m[1] as VtCollection)) return error(404, 'NotFoundError', `Resource not found: ${url.pathname}`);
     const collection = m[1] as VtCollection;
-    const id = decodeURIComponent(m[2]);
+    const id = decodeURIComponent(m[2]!);
     const obj = this.data.get(collection, id);
     if (!obj) {
       const what = { files: 'File', urls: 'URL', domains: 'Domain', ip_addresses: 'IP address' }[collection];

@@ -73,22 +73,22 @@ describe('virustotal', () => {
       assert.equal(s.found, 4);
       assert.equal(s.notFound, 1);
       assert.deepEqual(sim.requests.map((r) => r.status), [200, 200, 200, 200, 404]);
-      assert.equal(sim.requests[4].code, 'NotFoundError');
+      assert.equal(sim.requests[4]!.code, 'NotFoundError');
       const ip = (await t.store.get(lookupNoteId('vt', { type: 'ipv4-addr', value: '198.51.100.7' })))!;
       assert.match(String(ip.abstract), /9\/90 engines flag 198\.51\.100\.7 \(maliciousness 100\)/);
       assert.match(String(ip.content), /reputation: -20/);
       assert.match(String(ip.content), /AS64501 Bad AS/);
       assert.deepEqual(ip.external_references, [{ source_name: 'virustotal', url: 'https://www.virustotal.com/gui/ip-address/198.51.100.7', external_id: '198.51.100.7' }]);
       assert.equal((ip[LOOKUP_PROPERTY] as { maliciousness: number }).maliciousness, 100);
-      assert.ok((ip.object_refs as string[]).includes(indicatorIdForPattern(patterns[0])));
+      assert.ok((ip.object_refs as string[]).includes(indicatorIdForPattern(patterns[0]!)));
       const file = (await t.store.get(lookupNoteId('vt', { type: 'file', value: MD5, hash: 'MD5' })))!;
       assert.match(String(file.content), /threat label: trojan\.eicar/);
       const none = (await t.store.get(lookupNoteId('vt', { type: 'ipv4-addr', value: '203.0.113.9' })))!;
       assert.match(String(none.content), /virustotal has no report for 203\.0\.113\.9/);
       const signals = await t.store.getMany(patterns.map((p) => indicatorIdForPattern(p)));
-      assert.equal(signals.get(indicatorIdForPattern(patterns[0]))!.x_stixgate!.sources['enrich:vt'].confidence, 100);
-      assert.equal(signals.get(indicatorIdForPattern(patterns[1]))!.x_stixgate!.sources['enrich:vt'].confidence, 33, '(2 + 2/2) of 90 engines at a 10% full share');
-      assert.equal(signals.get(indicatorIdForPattern(patterns[4]))!.x_stixgate!.sources['enrich:vt'], undefined, 'no opinion, no signal');
+      assert.equal(signals.get(indicatorIdForPattern(patterns[0]!))!.x_stixgate!.sources['enrich:vt']!.confidence, 100);
+      assert.equal(signals.get(indicatorIdForPattern(patterns[1]!))!.x_stixgate!.sources['enrich:vt']!.confidence, 33, '(2 + 2/2) of 90 engines at a 10% full share');
+      assert.equal(signals.get(indicatorIdForPattern(patterns[4]!))!.x_stixgate!.sources['enrich:vt'], undefined, 'no opinion, no signal');
     }));
 
   it('the public quota (4 per window, N per day) is never exceeded, counted at the simulator', () =>
@@ -131,7 +131,7 @@ describe('virustotal', () => {
       assert.equal(a.stopped, 'error');
       assert.equal(a.error?.reason, 'auth');
       assert.equal(a.cursor, 0);
-      assert.equal(sim.requests[0].code, 'WrongCredentialsError');
+      assert.equal(sim.requests[0]!.code, 'WrongCredentialsError');
     }, {}, 'wrong-key'));
 
   it('a 503 TransientError stops the run; the next one resumes from the cursor', () =>
@@ -164,7 +164,7 @@ describe('virustotal', () => {
         await http.request({ url: `${base}/api/v3/domains/x.example`, headers: { 'x-apikey': 'test-key' }, okStatuses: [404] }).then((r) => r.dump());
         const q = (await (await http.request({ url: `${base}/__sim/quota` })).json()) as Record<string, number>;
         assert.deepEqual(q, { per_minute: 4, per_day: 500, used_today: 1, max_in_window: 1, refused: 0 });
-        assert.equal(sim.requests[0].code, 'NotFoundError');
+        assert.equal(sim.requests[0]!.code, 'NotFoundError');
       } finally {
         await http.close();
       }

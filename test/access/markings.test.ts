@@ -106,7 +106,7 @@ describe('markings: STIX 1.x AIS, ISA and TLP markings arrive on the objects and
     const index = new LookupIndex({ now: () => T0 });
     for (const o of stored.values()) index.apply({ seq: 1, id: o.id, type: o.type, op: 'upsert', object: o });
     assert.equal(index.lookup('198.51.100.10', T0, 'green').matched, false, 'no longer served as CLEAR to lower readers');
-    assert.equal(index.lookup('198.51.100.10', T0, 'amber').indicators[0].tlp, 'amber');
+    assert.equal(index.lookup('198.51.100.10', T0, 'amber').indicators[0]!.tlp, 'amber');
     assert.equal(index.lookup('198.51.100.11', T0, 'amber+strict').matched, false);
   });
 
@@ -130,7 +130,7 @@ describe('markings: MISP tlp: tags', () => {
   const table = loadMispTable(MAPPINGS_DIR);
   const mapped = () => {
     const [ev] = eventsOf(JSON.parse(readFileSync(join(FIXTURES, 'misp-tlp-event.json'), 'utf8')));
-    return mapEvent(ev, { now: '2026-03-01T12:00:00.000Z', table, name: 'markings' }).items.map((i) => i.object);
+    return mapEvent(ev!, { now: '2026-03-01T12:00:00.000Z', table, name: 'markings' }).items.map((i) => i.object);
   };
   const indicatorFor = (objects: StixObject[], value: string) => objects.find((o) => o.type === 'indicator' && String(o.pattern).includes(`'${value}'`))!;
 

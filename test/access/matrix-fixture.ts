@@ -44,10 +44,10 @@ export function matrixValues(): MatrixValue[] {
   // every pair of levels on one value, the less restrictive from src-a, the stricter from src-b:
   // 10 values, the inference case (clear + red) among them
   for (let i = 0; i < TLP_LEVELS.length; i++) {
-    for (let j = i + 1; j < TLP_LEVELS.length; j++) out.push(val(`10.1.${i}.${j}`, [{ source: 'src-a', tlp: TLP_LEVELS[i] }, { source: 'src-b', tlp: TLP_LEVELS[j] }]));
+    for (let j = i + 1; j < TLP_LEVELS.length; j++) out.push(val(`10.1.${i}.${j}`, [{ source: 'src-a', tlp: TLP_LEVELS[i]! }, { source: 'src-b', tlp: TLP_LEVELS[j]! }]));
   }
   // all five sources on one value, one level each
-  out.push(val('10.2.0.1', SOURCES.map((source, i) => ({ source, tlp: TLP_LEVELS[i] }))));
+  out.push(val('10.2.0.1', SOURCES.map((source, i) => ({ source, tlp: TLP_LEVELS[i]! }))));
   return out;
 }
 

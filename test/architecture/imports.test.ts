@@ -30,7 +30,7 @@ describe('import rules of the tree', () => {
     const named = new Set(LAYERS.flat());
     const folders = new Set(edges.filter((e) => /^src\/[^/]+\//.test(e.from)).map((e) => e.from.split('/')[1]));
     assert.ok(folders.size >= 10, `${folders.size} folders of src/ seen`);
-    assert.deepEqual([...folders].filter((n) => !named.has(n)), []);
+    assert.deepEqual([...folders].filter((n) => !named.has(n!)), []);
   });
 });
 

@@ -114,7 +114,7 @@ function cycles(edges: readonly ImportEdge[]): Violation[] {
   return stronglyConnected(graph)
     .filter((c) => c.length > 1)
     .map((c) => {
-      const inside = [...sample.entries()].filter(([k]) => c.includes(k.split('>')[0]) && c.includes(k.split('>')[1]));
+      const inside = [...sample.entries()].filter(([k]) => c.includes(k.split('>')[0]!) && c.includes(k.split('>')[1]!));
       return { rule: 'cycle' as const, message: `folders ${c.join(', ')} import each other: ${inside.map(([, e]) => `${e.from} → ${e.to}`).join('; ')}` };
     });
 }

@@ -22,7 +22,7 @@ const TOP_KEYS = new Set(Object.keys(buildConfigSchema(registry).props));
 const dir = mkdtempSync(join(tmpdir(), 'stixgate-examples-'));
 
 function placeholders(text: string): { text: string; env: Record<string, string> } {
-  const env = Object.fromEntries([...text.matchAll(/\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => [m[1], `placeholder-${m[1].toLowerCase()}`]));
+  const env = Object.fromEntries([...text.matchAll(/\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => [m[1], `placeholder-${m[1]!.toLowerCase()}`]));
   let n = 0;
   const out = text
     .replace(/\$\{file:([^}\n]+)\}/g, () => {
@@ -70,7 +70,7 @@ test('every configuration block in the README, docs/ and the integration READMEs
     for (const [i, m] of blocks.entries()) {
       let doc: unknown;
       try {
-        doc = parseYaml(m[1]);
+        doc = parseYaml(m[1]!);
       } catch (e) {
         problems.push(`${f} block ${i + 1}: not YAML (${(e as Error).message.split('\n')[0]})`);
         continue;
@@ -78,7 +78,7 @@ test('every configuration block in the README, docs/ and the integration READMEs
       // a configuration block has a top-level configuration key (mapping-table examples do not)
       if (!doc || typeof doc !== 'object' || !Object.keys(doc).some((k) => TOP_KEYS.has(k))) continue;
       checked++;
-      problems.push(...(await check(`${f} block ${i + 1}`, m[1])));
+      problems.push(...(await check(`${f} block ${i + 1}`, m[1]!)));
     }
   }
   assert.deepEqual(problems, []);

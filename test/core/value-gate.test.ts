@@ -23,7 +23,7 @@ test('hashes: exact hex length per algorithm, SSDEEP and TLSH by syntax', () => 
     ['MD5', 'not a hash'], ['MD5', 'd41d8cd98f00b204e9800998ecf8427'], ['SHA-1', 'g'.repeat(40)], ['SHA-256', 'd41d8cd98f00b204e9800998ecf8427e'],
     ['SHA-512', 'a'.repeat(127)], ['SSDEEP', 'x:y'], ['TLSH', 'T1abc'], ['x-custom', ''], ['x-custom', 'a\u0000b'],
   ]) {
-    assert.equal(hashProblem(alg, v)?.reason, 'invalid_hash', `${alg} ${v}`);
+    assert.equal(hashProblem(alg!, v)?.reason, 'invalid_hash', `${alg} ${v}`);
   }
   assert.equal(hashProblem('MD5', 5)?.reason, 'invalid_hash');
 });
@@ -84,5 +84,5 @@ test('F17 labels: a bad label is dropped and reported, the object kept; every re
   assert.equal(reasonOf(ind("[ipv4-addr:value = '1.2.3.4']", { labels: 'x' })), 'invalid_label');
   assert.equal(labelProblem(5)?.reason, 'invalid_label');
   // the message escapes what it quotes (no raw control characters reach a log line)
-  assert.match(r.rejections[2].message, /a\\u0007b/);
+  assert.match(r.rejections[2]!.message, /a\\u0007b/);
 });

@@ -50,7 +50,7 @@ test('same value across objects and sources: indicators and SCOs holding one can
   await r.put([ind(4, "[domain-name:value = 'X.Example']"), ind(5, "[ipv4-addr:value = '198.51.100.8']")], 'feed_c');
   const res = await r.correlator.related(r.store, I(1), { now: NOW });
   assert.deepEqual(res!.related.map((x) => x.object.id).sort(), [I(2), sid('ipv4-addr', 3)].sort());
-  assert.deepEqual(res!.related[0].path, [{ from: I(1), kind: 'same-value', to: res!.related[0].object.id, derived: true, via: 'ipv4-addr:198.51.100.7' }]);
+  assert.deepEqual(res!.related[0]!.path, [{ from: I(1), kind: 'same-value', to: res!.related[0]!.object.id, derived: true, via: 'ipv4-addr:198.51.100.7' }]);
   // canonical: X.Example and x.example are one value
   assert.deepEqual(await r.ids(I(4)), [I(2)]);
 });
@@ -79,7 +79,7 @@ test('on-domain: a URL whose host is a listed domain or one of its subdomains', 
   await r.put([ind(5, "[url:value = 'http://deep.sub.example.com/d']"), ind(6, "[url:value = 'http://198.51.100.1/e']")]);
   assert.deepEqual(await r.ids(I(4)), [I(1), I(2), I(5)]);
   assert.deepEqual(await r.ids(I(5)), [I(4)]);
-  const path = (await r.correlator.related(r.store, I(1), { now: NOW }))!.related[0].path;
+  const path = (await r.correlator.related(r.store, I(1), { now: NOW }))!.related[0]!.path;
   assert.deepEqual(path, [{ from: I(1), kind: 'on-domain', to: I(4), derived: true, via: 'domain-name:example.com' }]);
   assert.deepEqual(await r.ids(I(3)), []);
 });

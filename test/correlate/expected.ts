@@ -12,8 +12,8 @@ const HASH_RE = /file:hashes\.(?:MD5|'SHA-1'|'SHA-256'|'SHA-512'|"SHA-1"|"SHA-25
 export function plainValues(o: StixObject): string[] {
   const out = new Set<string>();
   if (o.type === 'indicator' && o.pattern_type === 'stix' && typeof o.pattern === 'string') {
-    for (const m of o.pattern.matchAll(VALUE_RE)) out.add(`${m[1]}:${m[1] === 'url' ? m[2] : m[2].toLowerCase()}`);
-    for (const m of o.pattern.matchAll(HASH_RE)) out.add(`file:${m[1].toLowerCase()}`);
+    for (const m of o.pattern.matchAll(VALUE_RE)) out.add(`${m[1]}:${m[1] === 'url' ? m[2] : m[2]!.toLowerCase()}`);
+    for (const m of o.pattern.matchAll(HASH_RE)) out.add(`file:${m[1]!.toLowerCase()}`);
   } else if (['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr'].includes(o.type) && typeof o.value === 'string') {
     out.add(`${o.type}:${o.type === 'url' ? o.value : o.value.toLowerCase()}`);
   } else if (o.type === 'file' && o.hashes && typeof o.hashes === 'object') {
@@ -24,7 +24,7 @@ export function plainValues(o: StixObject): string[] {
 
 function urlHost(url: string): string | undefined {
   const m = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?([^/:?#]+)/i.exec(url);
-  return m ? m[1].toLowerCase() : undefined;
+  return m ? m[1]!.toLowerCase() : undefined;
 }
 
 export interface Model {

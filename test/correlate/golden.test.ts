@@ -43,30 +43,30 @@ test('golden correlation: ATT&CK ICS relationships, depth 1 and 2, paths name th
   ];
   let checked = 0;
   for (const o of chosen) {
-    const expected = m.explicit(o.id);
-    const res = await r.correlator.related(r.store, o.id, { limit: 1000, now: FIXED_NOW });
-    assert.ok(res, o.id);
-    assert.equal(res.capped, false, o.id);
-    assert.deepEqual(sorted(res.related.map((x) => x.object.id)), sorted(expected), `${o.type} ${o.name}: related = the other ends of its relationships`);
+    const expected = m.explicit(o!.id);
+    const res = await r.correlator.related(r.store, o!.id, { limit: 1000, now: FIXED_NOW });
+    assert.ok(res, o!.id);
+    assert.equal(res.capped, false, o!.id);
+    assert.deepEqual(sorted(res.related.map((x) => x.object.id)), sorted(expected), `${o!.type} ${o!.name}: related = the other ends of its relationships`);
     for (const x of res.related) {
       assert.equal(x.path.length, 1);
       const [s] = x.path;
-      const stated = rels.get(s.via!);
-      assert.ok(stated, `${s.via} is a relationship of the bundle`);
-      assert.deepEqual([stated.source_ref, stated.relationship_type, stated.target_ref], [s.from, s.kind, s.to]);
+      const stated = rels.get(s!.via!);
+      assert.ok(stated, `${s!.via} is a relationship of the bundle`);
+      assert.deepEqual([stated.source_ref, stated.relationship_type, stated.target_ref], [s!.from, s!.kind, s!.to]);
     }
     checked += expected.size;
   }
   assert.ok(checked > 100, `a meaningful sample (${checked} links)`);
 
   // depth 2 from a malware: neighbours and their neighbours
-  const start = chosen[0].id;
+  const start = chosen[0]!.id;
   const expected2 = new Set(m.explicit(start));
   for (const n of m.explicit(start)) for (const k of m.explicit(n)) if (k !== start) expected2.add(k);
   const res2 = await r.correlator.related(r.store, start, { depth: 2, limit: 1000, now: FIXED_NOW });
   assert.equal(res2!.capped, false);
   assert.deepEqual(sorted(res2!.related.map((x) => x.object.id)), sorted(expected2));
-  for (const x of res2!.related) assert.equal(x.path[x.path.length - 1].from === x.object.id || x.path[x.path.length - 1].to === x.object.id, true);
+  for (const x of res2!.related) assert.equal(x.path[x.path.length - 1]!.from === x.object.id || x.path[x.path.length - 1]!.to === x.object.id, true);
   // types filter
   const groups = await r.correlator.related(r.store, start, { depth: 2, limit: 1000, types: ['intrusion-set'], now: FIXED_NOW });
   assert.deepEqual(sorted(groups!.related.map((x) => x.object.id)), sorted([...expected2].filter((id) => m.byId.get(id)?.type === 'intrusion-set')));
@@ -112,7 +112,7 @@ test('golden correlation: MISP events (report membership, galaxies → malware/a
       assert.ok(shown >= cap, `${id}: ${shown} siblings shown of ${sibs.size}`);
       assert.equal(res!.capped, true);
     }
-    return { derived: [...got.values()].filter((s) => s.derived).length, explicit: explicit.size };
+    return { derived: [...got.values()].filter((s) => s!.derived).length, explicit: explicit.size };
   };
 
   // every indicator of the pymisp event; of the feed (whose URLs are observed, not indicators), its

@@ -16,7 +16,7 @@ test('a catch-up applies at most CORRELATION_SLICE changes per transaction, an e
   const { value, turns } = await turnsDuring(() => r.correlator.catchUp(r.store, { pageSize: 50_000 }));
   assert.deepEqual(value, { applied: n + 1, seq: n + 1, caughtUp: true });
   assert.ok(turns >= 5, `turns: ${turns}`);
-  assert.deepEqual(await r.ids(objects[7].id), [objects[n].id]);
+  assert.deepEqual(await r.ids(objects[7]!.id), [objects[n]!.id]);
 });
 
 test('while the owner is busy (an ingest runs) a timed catch-up applies one slice per tick; idle, it catches up fully', async (t) => {

@@ -81,7 +81,7 @@ async function setup(t: { after: (fn: () => Promise<void> | void) => void }) {
   const one = async (value: string, ceiling: TlpLevel = 'red'): Promise<DeliveryEntry> => {
     const a = await why(value, ceiling);
     assert.equal(a.deliveries.length, 1, `${value}: ${JSON.stringify(a.deliveries)}`);
-    return a.deliveries[0];
+    return a.deliveries[0]!;
   };
   const reopen = async () => {
     await store.close();
@@ -132,11 +132,11 @@ test('withheld by each reason: filter, TLP ceiling, score below the threshold, w
   });
   const scores = new Map<string, number>();
   for (const v of ['10.0.0.2', '10.0.0.4']) {
-    const s = (await h.store().query({ value: v })).objects[0].x_stixgate?.score;
+    const s = (await h.store().query({ value: v })).objects[0]!.x_stixgate?.score;
     scores.set(v, s as number);
   }
   // the weak source's value scores below a threshold the others meet
-  await h.store().modify([(await h.store().query({ value: '10.0.0.4' })).objects[0].id], (o) => ({ ...o, x_stixgate: { ...o.x_stixgate!, score: 10 } }), { now: NOW });
+  await h.store().modify([(await h.store().query({ value: '10.0.0.4' })).objects[0]!.id], (o) => ({ ...o, x_stixgate: { ...o.x_stixgate!, score: 10 } }), { now: NOW });
   await h.run({
     config: config({ max_tlp: 'green' }, { exclude_labels: ['scanner'], min_score: 20 }),
     publish: (o, s) => publish.check(o, s),
@@ -230,5 +230,5 @@ test('the ledger and the cursor survive a reopen of the store unchanged', async 
   await h.reopen();
   assert.deepEqual([await h.why('6.6.6.6'), await h.why('6.6.6.7')], before);
   assert.equal(await h.store().getCursor(sinkCursorName('siem')), cursor);
-  assert.deepEqual(before.map((a) => a.deliveries[0].state), ['rejected', 'withheld']);
+  assert.deepEqual(before.map((a) => a.deliveries[0]!.state), ['rejected', 'withheld']);
 });

@@ -23,7 +23,7 @@ test('lookup --json is complete on a pipe, far beyond the 64 KiB a pipe takes at
   assert.ok(r.stdout.length > 256 * 1024, `${r.stdout.length} bytes`);
   const json = JSON.parse(r.stdout) as { results: { value: string; matched: boolean }[] };
   assert.equal(json.results.length, 3000);
-  assert.equal(json.results[2999].value, '198.18.11.183');
+  assert.equal(json.results[2999]!.value, '198.18.11.183');
 });
 
 test('convert prints nothing on stdout when the input fails half-way', () => {

@@ -81,8 +81,8 @@ ${extra}`;
       const r = (await (await fetch(`${base}/api/v1/lookup?value=203.0.113.9`)).json()) as { matched: boolean; indicators: { sources: string[]; match: string; labels: string[] }[] };
       return r.matched ? r : undefined;
     });
-    assert.equal(hit.indicators[0].match, 'cidr');
-    assert.deepEqual(hit.indicators[0].sources, ['feed1']);
+    assert.equal(hit.indicators[0]!.match, 'cidr');
+    assert.deepEqual(hit.indicators[0]!.sources, ['feed1']);
     await until(async () => ((await (await fetch(`${base}/api/v1/lookup?value=192.0.2.77`)).json()) as { matched: boolean }).matched || undefined);
 
     const batch = (await (await fetch(`${base}/api/v1/lookup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ values: ['http://bad.example.net/x.exe', 'sub.evil.example.org', '198.51.100.24'] }) })).json()) as { results: { matched: boolean }[] };

@@ -24,7 +24,7 @@ test('the default configuration starts and becomes ready without internet, and S
         const m = /"address":"(http:\/\/[^"]+)"/.exec(out);
         if (m) {
           clearInterval(timer);
-          resolve(m[1]);
+          resolve(m[1]!);
         } else if (Date.now() - t0 > 90_000) {
           clearInterval(timer);
           reject(new Error(`no listening line in 90 s:\n${out}`));

@@ -119,13 +119,13 @@ sinks:
   // 1. ingest the corpus feed: every sink holds exactly its values, with the mapped fields
   await daemon.runNow('et');
   await until('all sinks hold the feed', allHold(values));
-  const kv0 = held.kv().get(values[0])!;
+  const kv0 = held.kv().get(values[0]!)!;
   assert.equal(kv0.indicator_type, 'ipv4-addr');
   assert.equal(kv0.sources, 'et');
   assert.equal(kv0.tlp, 'clear');
   const score0 = Number(kv0.score);
   assert.ok(score0 > 0 && score0 <= 100);
-  const x0 = held.xsoar().get(values[0])!;
+  const x0 = held.xsoar().get(values[0]!)!;
   assert.equal(x0.indicator_type, 'IP');
   assert.equal(x0.score, score0 >= 75 ? 3 : score0 >= 40 ? 2 : 0, 'verdict from the score');
   assert.equal(x0.CustomFields.trafficlightprotocol, 'CLEAR');
@@ -133,10 +133,10 @@ sinks:
   // 2. a second source raises the score of ten values: every sink that carries a score updates
   await daemon.runNow('extra');
   await until('KV scores rise', () => extra.every((v) => Number(held.kv().get(v)?.score) > score0));
-  const raised = Number(held.kv().get(extra[0])!.score);
+  const raised = Number(held.kv().get(extra[0]!)!.score);
   await until('XSOAR verdicts follow', () => extra.every((v) => held.xsoar().get(v)?.score === (raised >= 75 ? 3 : raised >= 40 ? 2 : 0)));
-  assert.equal(held.kv().get(extra[0])!.sources, 'et,extra');
-  assert.equal(Number(held.kv().get(values[50])!.score), score0, 'untouched values keep their score');
+  assert.equal(held.kv().get(extra[0]!)!.sources, 'et,extra');
+  assert.equal(Number(held.kv().get(values[50]!)!.score), score0, 'untouched values keep their score');
 
   // 3. revocation and expiry remove; a short-lived new indicator is pushed, then expires
   const now = Date.now();

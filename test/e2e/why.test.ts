@@ -89,9 +89,9 @@ sinks:
   const first = await why(['198.51.100.31', '198.51.100.32']);
   assert.equal(first.status, 1, 'one value is not present everywhere');
   const [present, withheld] = first.answer.results.map((r) => r.deliveries);
-  assert.deepEqual(present.map((d) => [d.sink, d.state, d.reason]), [['kv', 'present', 'pushed']]);
-  assert.deepEqual(present[0].sources, [{ source: 'feed', tlp: 'clear' }]);
-  assert.deepEqual(withheld.map((d) => [d.sink, d.state, d.reason, d.detail]), [['kv', 'withheld', 'filter', 'filters.exclude_labels: scanner']]);
+  assert.deepEqual(present!.map((d) => [d.sink, d.state, d.reason]), [['kv', 'present', 'pushed']]);
+  assert.deepEqual(present![0]!.sources, [{ source: 'feed', tlp: 'clear' }]);
+  assert.deepEqual(withheld!.map((d) => [d.sink, d.state, d.reason, d.detail]), [['kv', 'withheld', 'filter', 'filters.exclude_labels: scanner']]);
   assert.equal(splunk.documents('search', 'stixgate_indicators').length, 1);
 
   // the vendor refuses every KV write from now on: a new value goes in through the ingest API and is rejected
@@ -101,9 +101,9 @@ sinks:
   assert.equal(ing.status, 0, ing.stderr);
   const push = await cli(['push', 'kv', '-c', cfg], env);
   assert.equal(push.status, 0, push.stderr + push.stdout);
-  const rejected = (await why(['198.51.100.33'])).answer.results[0].deliveries;
+  const rejected = (await why(['198.51.100.33'])).answer.results[0]!.deliveries;
   assert.deepEqual(rejected.map((d) => [d.sink, d.state, d.reason]), [['kv', 'rejected', 'vendor']]);
-  assert.match(rejected[0].detail!, /^batch_save refused the document: /, 'the vendor\'s message');
+  assert.match(rejected[0]!.detail!, /^batch_save refused the document: /, 'the vendor\'s message');
 
   const all = ['198.51.100.31', '198.51.100.32', '198.51.100.33'];
   const fromDaemon = (await why(all)).answer;

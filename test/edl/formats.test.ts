@@ -97,5 +97,5 @@ test('configuration: a kind the format does not take is an error naming the list
   assert.equal(red.ok, false, 'no list carries TLP:RED');
   const ok = validate(edlSchema, { lists: { x: { format: 'fortinet' } } });
   assert.ok(ok.ok);
-  assert.deepEqual(ok.ok && [ok.value.lists.x.max_tlp, ok.value.lists.x.kinds, ok.value.lists.x.warninglists], ['green', [], true]);
+  assert.deepEqual(ok.ok && [ok.value.lists.x!.max_tlp, ok.value.lists.x!.kinds, ok.value.lists.x!.warninglists], ['green', [], true]);
 });

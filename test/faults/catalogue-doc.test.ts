@@ -15,11 +15,11 @@ test('docs/faults.md: every catalogue case once, a known status, test files that
   assert.deepEqual(rows.map((r) => r[0]), want);
   const count: Record<string, number> = {};
   for (const [id, status, tests] of rows) {
-    assert.match(status, STATUS, id);
-    const kind = status.startsWith('in progress') ? 'in progress' : status;
-    count[kind] = (count[kind] ?? 0) + 1;
+    assert.match(status!, STATUS, id);
+    const kind = status!.startsWith('in progress') ? 'in progress' : status;
+    count[kind!] = (count[kind!] ?? 0) + 1;
     if (status === 'tested' || status === 'partly') assert.notEqual(tests, '—', `${id} is ${status} but lists no test`);
-    for (const file of tests.match(/(?:test|src|integrations)\/[\w./-]+\.ts/g) ?? []) assert.ok(existsSync(join(PROJECT_ROOT, file)), `${id}: ${file} does not exist`);
+    for (const file of tests!.match(/(?:test|src|integrations)\/[\w./-]+\.ts/g) ?? []) assert.ok(existsSync(join(PROJECT_ROOT, file)), `${id}: ${file} does not exist`);
   }
   const totals = `**${count.tested ?? 0} tested, ${count.partly ?? 0} partly, ${count.none ?? 0} none, ${count['not applicable yet'] ?? 0} not applicable yet, ${count['in progress'] ?? 0} in progress** (of 105)`;
   assert.ok(doc.includes(`Totals: ${totals}`), `the totals line should read: ${totals}`);

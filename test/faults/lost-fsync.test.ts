@@ -40,7 +40,7 @@ async function powerCut(sync: 'full' | 'normal', ackedWanted: number) {
     child.stdout.on('data', (d) => {
       out += d;
       const m = out.match(/acked (\d+)\n/g);
-      if (m) acked = Number(m[m.length - 1].slice(6, -1));
+      if (m) acked = Number(m[m.length - 1]!.slice(6, -1));
       if (acked >= ackedWanted && child.exitCode === null) {
         child.kill('SIGKILL');
         resolve();

@@ -40,8 +40,8 @@ export function sample<T>(xs: readonly T[], max: number): T[] {
   if (xs.length <= max) return [...xs];
   const step = xs.length / max;
   const out: T[] = [];
-  for (let i = 0; i < max; i++) out.push(xs[Math.floor(i * step)]);
-  out.push(xs[xs.length - 1]);
+  for (let i = 0; i < max; i++) out.push(xs[Math.floor(i * step)]!);
+  out.push(xs[xs.length - 1]!);
   return out;
 }
 
@@ -63,9 +63,9 @@ function v6ToBig(s: string): bigint {
 
 export function toRange(entry: string): Range {
   const [addr, len] = entry.trim().split('/');
-  const v = addr.includes(':') ? 6 : 4;
+  const v = addr!.includes(':') ? 6 : 4;
   const bits = v === 4 ? 32 : 128;
-  const n = v === 4 ? addr.split('.').reduce((a, p) => (a << 8n) | BigInt(Number(p)), 0n) : v6ToBig(addr);
+  const n = v === 4 ? addr!.split('.').reduce((a, p) => (a << 8n) | BigInt(Number(p)), 0n) : v6ToBig(addr!);
   const prefix = len === undefined ? bits : Number(len);
   const size = 1n << BigInt(bits - prefix);
   const lo = (n / size) * size;

@@ -136,7 +136,7 @@ test('regex list common-contact-emails: agrees with the JavaScript engine on e-m
   assert.equal(l.type, 'regex');
   const js = l.list.map((p) => {
     const m = /^\/(.*)\/([a-z]*)$/s.exec(p)!;
-    return new RegExp(m[1].replace(/\\@/g, '@'), m[2].replace('g', ''));
+    return new RegExp(m[1]!.replace(/\\@/g, '@'), m[2]!.replace('g', ''));
   });
   const locals = ['abuse', 'ABUSE', 'noc', 'soc', 'security', 'securityx', 'xabuse', 'abuse.team', 'info', 'nocs'];
   const domains = ['example.com', 'sub.example.org', 'localhost.localdomain'];
@@ -178,7 +178,7 @@ test('regex list phone_numbers: every pattern compiles and agrees with the JavaS
   let agreeHits = 0;
   for (const p of l.list) {
     const m = /^\/(.*)\/([a-z]*)$/s.exec(p)!;
-    const re = new RegExp(m[1], m[2].replace('g', ''));
+    const re = new RegExp(m[1]!, m[2]!.replace('g', ''));
     const mine = compilePatterns([p]);
     for (const v of values) {
       const expect = re.test(v);

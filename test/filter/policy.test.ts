@@ -125,9 +125,9 @@ test('publish allowlist: bad entries reported with their configuration path', ()
     'publish_allowlist[5].extra',
     'publish_allowlist[6]',
   ]);
-  assert.match(issues[1].message, /invalid CIDR or IP address "10\.0\.0\.0\/40"/);
-  assert.match(issues[2].message, /regex refused: backreferences are not supported/);
-  assert.match(issues[3].message, /must be one of string, substring, hostname, cidr, regex/);
+  assert.match(issues[1]!.message, /invalid CIDR or IP address "10\.0\.0\.0\/40"/);
+  assert.match(issues[2]!.message, /regex refused: backreferences are not supported/);
+  assert.match(issues[3]!.message, /must be one of string, substring, hostname, cidr, regex/);
 });
 
 test('config schema fragment: defaults, every allowlist problem at its YAML path, trusted flag', () => {
@@ -135,7 +135,7 @@ test('config schema fragment: defaults, every allowlist problem at its YAML path
   const ok = validate(root, { publish_allowlist: ['192.0.2.1', { type: 'substring', value: 'x' }], sources: { a: { type: 't', trusted: true } } });
   assert.ok(ok.ok);
   assert.deepEqual(ok.value.warninglists, { enabled: true, paths: [], urls: [], refresh_hours: 24, exclude: [] });
-  assert.equal(ok.value.sources.a.trusted, true);
+  assert.equal(ok.value.sources.a!.trusted, true);
   const bad = validate(root, {
     warninglists: { paths: ['lists'], urls: ['ftp://x'], refresh_hour: 2 },
     publish_allowlist: ['10.0.0.0/40', { type: 'regex', value: '(?=a)' }],

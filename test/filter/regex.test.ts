@@ -38,7 +38,7 @@ const AGREE: [string, string[]][] = [
 for (const [p, values] of AGREE) {
   test(`agrees with JavaScript: ${p}`, () => {
     const m = /^\/(.*)\/([a-z]*)$/s.exec(p)!;
-    const js = new RegExp(m[1].replace(/\\@/g, '@'), m[2]);
+    const js = new RegExp(m[1]!.replace(/\\@/g, '@'), m[2]);
     const mine = compilePatterns([p]);
     for (const v of values) assert.equal(mine.search(v) >= 0, js.test(v), `${p} on ${JSON.stringify(v)}`);
   });
@@ -127,7 +127,7 @@ test('a regex list larger than one program is split, every pattern still in use'
   assert.ok(doc.ok);
   const { matcher, problems } = WarninglistMatcher.compile([doc.list]);
   assert.deepEqual(problems, []);
-  assert.equal(matcher.lists[0].entries, 60);
+  assert.equal(matcher.lists[0]!.entries, 60);
   for (const i of [0, 31, 59]) {
     const hits = matcher.match({ type: 'url', value: `p${i}-${'q'.repeat(999)}` });
     assert.deepEqual(hits.map((h) => h.entry), [list[i]]);
@@ -144,8 +144,8 @@ test('random patterns agree with JavaScript on random short values (differential
     switch (rnd(depth > 2 ? 4 : 7)) {
       case 0: return 'a';
       case 1: return 'b';
-      case 2: return ['.', '[ab]', '[^a]', '\\w', 'c'][rnd(5)];
-      case 3: return ['^', '$', '\\b'][rnd(3)];
+      case 2: return ['.', '[ab]', '[^a]', '\\w', 'c'][rnd(5)]!;
+      case 3: return ['^', '$', '\\b'][rnd(3)]!;
       case 4: return `(${alt(depth + 1)})`;
       case 5: return `(?:${alt(depth + 1)})`;
       default: return `(?:${seq(depth + 1)})`;

@@ -46,7 +46,7 @@ export const planArb = (seeds: number): fc.Arbitrary<{ seed: number; steps: Step
   fc.record({ seed: fc.nat(Math.max(0, seeds - 1)), steps: fc.array(stepArb, { minLength: 1, maxLength: 5 }) });
 
 function hostileString(st: Step): string {
-  return st.pick % 5 === 0 ? st.s : HOSTILE_STRINGS[st.pick % HOSTILE_STRINGS.length];
+  return st.pick % 5 === 0 ? st.s : HOSTILE_STRINGS[st.pick % HOSTILE_STRINGS.length]!;
 }
 
 function hostileValue(st: Step): unknown {
@@ -85,7 +85,7 @@ function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
 function mutateJsonTree(root: unknown, st: Step): unknown {
   const all = slots(root);
   if (all.length === 0) return st.op % 2 ? [root] : hostileValue(st);
-  const slot = all[st.a % all.length];
+  const slot = all[st.a % all.length]!;
   const p = slot.parent as Record<string | number, unknown>;
   const cur = p[slot.key];
   switch (st.op % 8) {
@@ -94,14 +94,14 @@ function mutateJsonTree(root: unknown, st: Step): unknown {
     case 2: if (Array.isArray(slot.parent)) slot.parent.splice(slot.key as number, 0, structuredClone(cur)); else p[slot.key] = [cur, cur]; break;
     case 3: {
       const target = cur && typeof cur === 'object' && !Array.isArray(cur) ? (cur as Record<string, unknown>) : (slot.parent as Record<string, unknown>);
-      if (!Array.isArray(target)) setOwn(target, ['__proto__', 'constructor', 'prototype'][st.b % 3], st.b % 2 ? { polluted: 1, prototype: { polluted: 1 } } : hostileValue(st));
+      if (!Array.isArray(target)) setOwn(target, ['__proto__', 'constructor', 'prototype'][st.b % 3]!, st.b % 2 ? { polluted: 1, prototype: { polluted: 1 } } : hostileValue(st));
       break;
     }
     case 4: p[slot.key] = typeof cur === 'string' ? (st.b % 2 ? Number(cur.length) : [cur]) : typeof cur === 'object' ? JSON.stringify(cur) : String(cur); break;
     case 5: if (typeof cur === 'string') p[slot.key] = st.b % 2 ? cur + hostileString(st) : hostileString(st) + cur; else p[slot.key] = hostileString(st); break;
     case 6: {
       // move a value to another slot (same-shaped documents with swapped parts)
-      const other = all[st.b % all.length];
+      const other = all[st.b % all.length]!;
       (other.parent as Record<string | number, unknown>)[other.key] = structuredClone(cur);
       break;
     }
@@ -127,33 +127,33 @@ function mutateXml(doc: string, st: Step): string {
       // a text node replaced (escaped, so the document stays well-formed)
       const texts = [...doc.matchAll(/>([^<>]+)</g)];
       if (texts.length === 0) return doc;
-      const m = texts[st.a % texts.length];
+      const m = texts[st.a % texts.length]!;
       const at = (m.index ?? 0) + 1;
-      return doc.slice(0, at) + escapeXml(hostileString(st)) + doc.slice(at + m[1].length);
+      return doc.slice(0, at) + escapeXml(hostileString(st)) + doc.slice(at + m[1]!.length);
     }
     case 1: {
       // an idref pointed at another id of the document: cycles and diamonds
       const refs = [...doc.matchAll(/idref="([^"]*)"/g)];
       const ids = [...doc.matchAll(/\bid="([^"]*)"/g)].map((m) => m[1]);
       if (refs.length === 0 || ids.length === 0) return doc;
-      const m = refs[st.a % refs.length];
+      const m = refs[st.a % refs.length]!;
       const at = (m.index ?? 0) + 7;
-      return doc.slice(0, at) + escapeXml(ids[st.b % ids.length]) + doc.slice(at + m[1].length);
+      return doc.slice(0, at) + escapeXml(ids[st.b % ids.length]!) + doc.slice(at + m[1]!.length);
     }
     case 2: {
       // an attribute value replaced
       const attrs = [...doc.matchAll(/=\s*"([^"]*)"/g)];
       if (attrs.length === 0) return doc;
-      const m = attrs[st.a % attrs.length];
-      const at = (m.index ?? 0) + m[0].indexOf('"') + 1;
-      return doc.slice(0, at) + escapeXml(hostileString(st)) + doc.slice(at + m[1].length);
+      const m = attrs[st.a % attrs.length]!;
+      const at = (m.index ?? 0) + m[0]!.indexOf('"') + 1;
+      return doc.slice(0, at) + escapeXml(hostileString(st)) + doc.slice(at + m[1]!.length);
     }
     case 3: {
       // an element (with its children) duplicated next to itself
       const opens = [...doc.matchAll(/<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[^<>]*>/g)].filter((m) => !m[0].endsWith('/>') && !m[0].startsWith('<?'));
       if (opens.length === 0) return doc;
-      const m = opens[st.a % opens.length];
-      const name = (m[1] ?? '') + m[2];
+      const m = opens[st.a % opens.length]!;
+      const name = (m[1]! ?? '') + m[2]!;
       const start = m.index ?? 0;
       const close = doc.indexOf(`</${name}>`, start);
       if (close < 0) return doc;
@@ -186,13 +186,13 @@ function mutateLines(doc: string, st: Step): string {
     case 0: lines[i] = hostileString(st); break;
     case 1: lines.splice(i, 0, hostileString(st)); break;
     case 2: {
-      const sep = lines[i].includes(',') ? ',' : ' ';
-      const f = lines[i].split(sep);
+      const sep = lines[i]!.includes(',') ? ',' : ' ';
+      const f = lines[i]!.split(sep);
       f[st.b % f.length] = hostileString(st);
       lines[i] = f.join(sep);
       break;
     }
-    case 3: lines.splice(i, 0, ...Array.from({ length: 1 + (st.b % 20) }, () => lines[i])); break;
+    case 3: lines.splice(i, 0, ...Array.from({ length: 1 + (st.b % 20) }, () => lines[i]!)); break;
     case 4: lines[i] = st.b % 2 ? `"${lines[i]}` : `${lines[i]},${'x,'.repeat(st.b % 10)}`; break;
     default: return (st.b % 2 ? '\ufeff' : '') + lines.join(st.b % 3 ? '\r\n' : '\n');
   }

@@ -38,7 +38,7 @@ for (const c of LISTS) {
     assert.equal(result.rejected, 0);
     assert.equal(result.uniqueIndicators, tokens.size, 'one indicator per distinct value');
     assert.equal(collected.cursors.length, 1, 'exactly one page carries the cursor');
-    assert.equal(collected.cursors[0].page, collected.pages - 1, 'the cursor rides on the last page');
+    assert.equal(collected.cursors[0]!.page, collected.pages - 1, 'the cursor rides on the last page');
     const values = patternValues(collected);
     for (const v of c.present) assert.ok(values.has(v), `${v} must be present`);
     for (const v of c.absent) assert.ok(!values.has(v), `${v} must be absent`);

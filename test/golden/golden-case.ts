@@ -53,7 +53,7 @@ export function patternValues(c: Collected): Set<string> {
     const p = it.object.pattern;
     if (typeof p === 'string') {
       const m = /= '([^']*)'\]$/.exec(p);
-      if (m) out.add(m[1]);
+      if (m) out.add(m[1]!);
     }
   }
   return out;
@@ -65,7 +65,7 @@ export function distinctFirstTokens(file: string, comments: string[] = ['#', ';'
   for (const raw of readFileSync(file, 'utf8').split(/\r?\n/)) {
     const line = raw.trim();
     if (!line || comments.some((c) => line.startsWith(c))) continue;
-    out.add(line.split(/\s+/)[0]);
+    out.add(line.split(/\s+/)[0]!);
   }
   return out;
 }

@@ -47,7 +47,7 @@ test('OpenIOC 1.1: every condition, negation, AND/OR grouping by object type, un
   parsePattern(String(ind.pattern));
   assert.deepEqual(ind.x_openioc_unmapped, [{ search: 'ProcessItem/HandleList/Handle/Name', condition: 'is', content: '\\BaseNamedObjects\\evil', reason: 'no_stix_path' }]);
   assert.deepEqual(r.objects.map((o) => o.type), ['identity', 'indicator']);
-  assert.equal(ind.created_by_ref, r.objects[0].id);
+  assert.equal(ind.created_by_ref, r.objects[0]!.id);
 });
 
 test('OpenIOC 1.0: isnot/containsnot, extensions and full paths; an IOC with no mappable term keeps its tree as an openioc pattern', async () => {
@@ -69,14 +69,14 @@ test('OpenIOC 1.0: isnot/containsnot, extensions and full paths; an IOC with no 
   assert.equal(r.pages, 2);
   const [a, b] = r.objects;
   assert.equal(
-    a.pattern,
+    a!.pattern,
     "[file:name NOT = 'ok.exe' AND file:parent_directory_ref.path NOT MATCHES 'Program Files' AND file:name MATCHES '\\\\.scr$' AND (file:name = 'x.dll' AND file:parent_directory_ref.path = 'C:\\\\Temp')]",
   );
-  assert.equal(a.created, '2013-01-02T03:04:05.000Z');
-  assert.equal(a.valid_from, '2013-01-02T03:04:05.000Z');
-  assert.equal(b.pattern_type, 'openioc');
-  assert.equal(b.pattern, '<criteria><Indicator operator="OR" id="t"><IndicatorItem id="y" condition="contains"><Context document="Yara" search="Yara/TextString" type="yara"/><Content type="string">MZ &amp; co</Content></IndicatorItem></Indicator></criteria>'.replace('<criteria>', '<definition>').replace('</criteria>', '</definition>'));
-  assert.deepEqual(b.x_openioc_unmapped, [{ search: 'Yara/TextString', condition: 'contains', content: 'MZ & co', reason: 'no_stix_path' }]);
+  assert.equal(a!.created, '2013-01-02T03:04:05.000Z');
+  assert.equal(a!.valid_from, '2013-01-02T03:04:05.000Z');
+  assert.equal(b!.pattern_type, 'openioc');
+  assert.equal(b!.pattern, '<criteria><Indicator operator="OR" id="t"><IndicatorItem id="y" condition="contains"><Context document="Yara" search="Yara/TextString" type="yara"/><Content type="string">MZ &amp; co</Content></IndicatorItem></Indicator></criteria>'.replace('<criteria>', '<definition>').replace('</criteria>', '</definition>'));
+  assert.deepEqual(b!.x_openioc_unmapped, [{ search: 'Yara/TextString', condition: 'contains', content: 'MZ & co', reason: 'no_stix_path' }]);
 });
 
 function iocFiles(dir: string): string[] {

@@ -82,7 +82,7 @@ test('golden stix_bundle: ATT&CK ICS spot checks', { skip: corpusPath('mitre-att
   const bundle = JSON.parse(readFileSync(file, 'utf8')) as { id: string; objects: { id: string; type: string }[] };
   const ids = new Set(collected.items.map((i) => i.object.id));
   const picks = [bundle.objects[0], bundle.objects.find((o) => o.type === 'malware')!, bundle.objects.find((o) => o.type === 'relationship')!];
-  for (const o of picks) assert.ok(ids.has(o.id), `${o.id} present`);
+  for (const o of picks) assert.ok(ids.has(o!.id), `${o!.id} present`);
   assert.ok(!ids.has(bundle.id), 'the bundle itself is not an object');
   assert.ok(!ids.has('attack-pattern--00000000-0000-4000-8000-000000000000'));
   assert.equal(collected.pages, Math.ceil(bundle.objects.length / 1000));

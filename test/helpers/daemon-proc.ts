@@ -29,7 +29,7 @@ export interface DaemonProc {
 export function startDaemon(args: string[], opts: { pidNamespace?: boolean; env?: NodeJS.ProcessEnv } = {}): DaemonProc {
   const node = [process.execPath, '--import', 'tsx', CLI, 'run', ...args];
   const [cmd, ...rest] = opts.pidNamespace ? ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child', ...node] : node;
-  const child = spawn(cmd, rest, { cwd: PROJECT_ROOT, env: { ...process.env, STIXGATE_LOG_LEVEL: 'info', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd!, rest, { cwd: PROJECT_ROOT, env: { ...process.env, STIXGATE_LOG_LEVEL: 'info', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const waiters: { pattern: RegExp; resolve: (line: string) => void; reject: (e: Error) => void }[] = [];
   const check = () => {

@@ -76,7 +76,7 @@ export function maxInWindow(arrivals: number[], windowMs: number): number {
   let best = 0;
   let lo = 0;
   for (let hi = 0; hi < a.length; hi++) {
-    while (a[hi] - a[lo] >= windowMs) lo++;
+    while (a[hi]! - a[lo]! >= windowMs) lo++;
     best = Math.max(best, hi - lo + 1);
   }
   return best;

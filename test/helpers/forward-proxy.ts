@@ -35,7 +35,7 @@ export async function startForwardProxy(hosts: Record<string, string> = {}): Pro
   server.on('connect', (req, client: Socket, head: Buffer) => {
     hits.push({ kind: 'connect', target: req.url ?? '', proxyAuthorization: header(req.headers, 'proxy-authorization') });
     const [host, port] = (req.url ?? '').split(':');
-    const up = connect(Number(port), hosts[host] ?? host, () => {
+    const up = connect(Number(port), hosts[host ?? ''] ?? host ?? '', () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length) up.write(head);
       up.pipe(client);

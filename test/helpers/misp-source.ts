@@ -48,7 +48,7 @@ export async function serveFeedDir(
   o: { onGet?: (name: string) => void; transform?: (name: string, body: Buffer) => Buffer } = {},
 ): Promise<{ server: Server; base: string }> {
   const server = createServer((req, res) => {
-    const name = decodeURIComponent((req.url ?? '/').split('?')[0].replace(/^\/feed\//, ''));
+    const name = decodeURIComponent((req.url ?? '/').split('?')[0]!.replace(/^\/feed\//, ''));
     o.onGet?.(name);
     if (!/^[\w.-]+$/.test(name)) return void res.writeHead(404).end();
     let body: Buffer;

@@ -16,7 +16,7 @@ async function serve(routes: Record<string, Handler>) {
   const counts = new Map<string, number>();
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0]!;
     hits.push({ path, at: Date.now(), headers: req.headers });
     const n = (counts.get(path) ?? 0) + 1;
     counts.set(path, n);
@@ -88,8 +88,8 @@ test('GET: headers, text with BOM stripped, json without prototype keys', async 
   assert.equal(t.headers['content-type'], 'text/plain; charset=utf-8');
   assert.equal(t.url, `${s.base}/t`);
   assert.equal(await t.text(), 'héllo\n');
-  assert.equal(s.hits[0].headers['accept-encoding'], 'gzip, deflate, br');
-  assert.equal(s.hits[0].headers['x-api-key'], 'k');
+  assert.equal(s.hits[0]!.headers['accept-encoding'], 'gzip, deflate, br');
+  assert.equal(s.hits[0]!.headers['x-api-key'], 'k');
   const j = (await (await c.request({ url: `${s.base}/j` })).json()) as any;
   assert.deepEqual(JSON.parse(JSON.stringify(j)), { a: 1, b: { c: 2 } });
   assert.equal(({} as any).polluted, undefined);
@@ -110,7 +110,7 @@ test('429 with Retry-After seconds: no request before the deadline (real clock)'
   const res = await c.request({ url: `${s.base}/r` });
   assert.equal(await res.text(), 'ok');
   assert.equal(s.count('/r'), 2);
-  const gap = s.hits[1].at - s.hits[0].at;
+  const gap = s.hits[1]!.at - s.hits[0]!.at;
   assert.ok(gap >= 990 && gap < 2000, `gap ${gap}`);
   await c.close();
   await s.close();

@@ -129,7 +129,7 @@ test('Content-Encoding: gzip, x-gzip, deflate, br and two stacked decode; three 
     '/corrupt': ['gzip', Buffer.from('this is not gzip at all')],
   };
   const s = await serve((q, r) => {
-    const [enc, body] = bodies[q.url!];
+    const [enc, body] = bodies[q.url!]!;
     r.writeHead(200, { 'content-encoding': enc, 'content-type': 'text/csv' });
     r.end(body);
   });

@@ -42,7 +42,7 @@ test('MISP mapping agrees with misp-stix per attribute type', { skip, timeout: 3
   for (const f of files) {
     const parsed = safeJsonParse(readFileSync(f, 'utf8'));
     assert.ok(parsed.ok, f);
-    const theirs = new Map(oracle[f].objects.map((o) => [o.id, o]));
+    const theirs = new Map(oracle[f]!.objects.map((o) => [o.id, o]));
     const traces: AttributeTrace[] = [];
     const ours = new Map<string, StixObject>();
     for (const ev of eventsOf(parsed.value)) {

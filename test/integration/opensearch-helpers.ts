@@ -79,7 +79,7 @@ export class FaultProxy {
   private async handle(req: IncomingMessage, res: import('node:http').ServerResponse, received: Buffer, target: URL): Promise<void> {
         let body = received;
         const injected: { pos: number; id: string; status: number; op: string }[] = [];
-        const isBulk = req.method === 'POST' && (req.url ?? '').split('?')[0].endsWith('/_bulk');
+        const isBulk = req.method === 'POST' && (req.url ?? '').split('?')[0]!.endsWith('/_bulk');
         if (isBulk) {
           this.bulkRequests++;
           const hook = this.beforeBulk;
@@ -88,14 +88,14 @@ export class FaultProxy {
           const lines = body.toString('utf8').split('\n').filter((l) => l !== '');
           const kept: string[] = [];
           for (let i = 0; i < lines.length; i += 2) {
-            const action = JSON.parse(lines[i]) as Record<string, { _id: string }>;
-            const op = Object.keys(action)[0];
-            const id = action[op]._id;
+            const action = JSON.parse(lines[i]!) as Record<string, { _id: string }>;
+            const op = Object.keys(action)[0]!;
+            const id = action[op]!._id;
             const f = this.failItems.get(id);
             if (f && f.times > 0) {
               f.times--;
               injected.push({ pos: i / 2, id, status: f.status, op });
-            } else kept.push(lines[i], lines[i + 1]);
+            } else kept.push(lines[i]!, lines[i + 1]!);
           }
           body = Buffer.from(kept.length > 0 ? kept.join('\n') + '\n' : '', 'utf8');
         }

@@ -116,12 +116,12 @@ describe('OpenSearch store', { skip: SKIP_REASON }, () => {
     try {
       const good = Array.from({ length: 5 }, (_, i) => indicatorFor(600 + i));
       const bad = { ...indicatorFor(700), modified: 'yesterday-ish' };
-      const r = await store.upsert([item(good[0], 'f'), item(good[1], 'f'), item(bad, 'f'), item(good[2], 'f'), item(good[3], 'f'), item(good[4], 'f')], { now: T0, cursors: { f: 'c1' } });
+      const r = await store.upsert([item(good[0]!, 'f'), item(good[1]!, 'f'), item(bad, 'f'), item(good[2]!, 'f'), item(good[3]!, 'f'), item(good[4]!, 'f')], { now: T0, cursors: { f: 'c1' } });
       assert.equal(r.created, 5);
       assert.equal(r.rejected.length, 1);
-      assert.equal(r.rejected[0].reason, 'mapping_conflict');
-      assert.match(r.rejected[0].message, /^OpenSearch refused indicator--.*(mapper_parsing_exception|document_parsing_exception).*modified/);
-      assert.deepEqual(r.rejected[0].location, { index: 2, source: 'f', objectId: bad.id });
+      assert.equal(r.rejected[0]!.reason, 'mapping_conflict');
+      assert.match(r.rejected[0]!.message, /^OpenSearch refused indicator--.*(mapper_parsing_exception|document_parsing_exception).*modified/);
+      assert.deepEqual(r.rejected[0]!.location, { index: 2, source: 'f', objectId: bad.id });
       assert.equal(await store.get(bad.id), undefined);
       assert.equal((await store.getMany(good.map((o) => o.id))).size, 5);
       assert.equal(await store.getCursor('f'), 'c1');
@@ -140,9 +140,9 @@ describe('OpenSearch store', { skip: SKIP_REASON }, () => {
     const { store, cleanup } = await freshStore({ node: url, retry: { max_attempts: 4, base_delay_ms: 20, max_delay_ms: 200 } });
     try {
       const objs = Array.from({ length: 20 }, (_, i) => indicatorFor(800 + i));
-      proxy.failItems.set(objs[3].id, { times: 2, status: 429 });
-      proxy.failItems.set(objs[7].id, { times: 1, status: 429 });
-      proxy.failItems.set(objs[11].id, { times: 1, status: 503 });
+      proxy.failItems.set(objs[3]!.id, { times: 2, status: 429 });
+      proxy.failItems.set(objs[7]!.id, { times: 1, status: 429 });
+      proxy.failItems.set(objs[11]!.id, { times: 1, status: 503 });
       const bad = { ...indicatorFor(899), valid_until: 'never' };
       const before = proxy.bulkRequests;
       const r = await store.upsert([...objs.map((o) => item(o, 'f')), item(bad, 'f')], { now: T0 });
@@ -182,7 +182,7 @@ describe('OpenSearch store', { skip: SKIP_REASON }, () => {
       assert.equal(err.code, 'STIXGATE_ERR_STORE_UNAVAILABLE');
       assert.equal(err.retryable, true);
       assert.doesNotMatch(err.message, /not found/i);
-      await rejectsWith(store.get(page1[0].id), 'STIXGATE_ERR_STORE_UNAVAILABLE', 'unreachable');
+      await rejectsWith(store.get(page1[0]!.id), 'STIXGATE_ERR_STORE_UNAVAILABLE', 'unreachable');
       await rejectsWith(store.changes(0, 10), 'STIXGATE_ERR_STORE_UNAVAILABLE');
       await proxy.start(); // same port
       await store.ping();

@@ -105,9 +105,9 @@ scrape_configs:
     await until('scrape', async () => ((await query('up{job="stixgate"} == 1')).length ? true : undefined), children, () => log);
     const lag = await until('lag', async () => {
       const r = await query('stixgate_sink_lag_changes{sink="siem"} > 0');
-      return r.length ? Number(r[0].value[1]) : undefined;
+      return r.length ? Number(r[0]!.value[1]) : undefined;
     }, children, () => log);
-    const head = Number((await query('stixgate_store_changelog_head'))[0].value[1]);
+    const head = Number((await query('stixgate_store_changelog_head'))[0]!.value[1]);
     assert.equal(lag, head, 'a sink that never delivered is behind by the whole change log');
     await until('the sink fails', async () => ((await query('stixgate_job_runs_total{job_name="sink:siem",outcome="error"} > 0')).length ? true : undefined), children, () => log);
 

@@ -26,7 +26,7 @@ function sample<T extends { type: string }>(objects: T[], max: number): T[] {
   const share = Math.max(50, Math.floor(max / byType.size));
   for (const list of byType.values()) {
     const step = Math.max(1, Math.ceil(list.length / share));
-    for (let i = 0; i < list.length; i += step) out.push(list[i]);
+    for (let i = 0; i < list.length; i += step) out.push(list[i]!);
   }
   return out;
 }

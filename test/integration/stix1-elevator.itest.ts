@@ -61,9 +61,9 @@ test('STIX 1.x corpus against stix2-elevator: agreement figures and the document
 
   const sum = { indicators: [0, 0, 0], patterns: [0, 0, 0], observables: [0, 0, 0], relationships: [0, 0, 0] } as Record<string, [number, number, number]>;
   const add = (k: string, a: Agreement): void => {
-    sum[k][0] += a.matched;
-    sum[k][1] += a.ref;
-    sum[k][2] += a.ours;
+    sum[k]![0] += a.matched;
+    sum[k]![1] += a.ref;
+    sum[k]![2] += a.ours;
   };
   const failed: string[] = [];
   const emitted: [string, StixObject[]][] = [];
@@ -84,9 +84,9 @@ test('STIX 1.x corpus against stix2-elevator: agreement figures and the document
     const cell = (a: Agreement): string => `${a.matched}/${a.ref}/${a.ours}`.padEnd(12);
     t.diagnostic(`${name.padEnd(62)}${cell(c.indicators)}${cell(c.patterns)}${cell(c.observables)}${cell(c.relationships)}`);
   }
-  const share = (k: string): number => (sum[k][1] === 0 ? 1 : sum[k][0] / sum[k][1]);
+  const share = (k: string): number => (sum[k]![1] === 0 ? 1 : sum[k]![0] / sum[k]![1]);
   for (const k of Object.keys(sum)) {
-    t.diagnostic(`TOTAL ${k}: ${sum[k][0]} of the elevator's ${sum[k][1]} reproduced (${(share(k) * 100).toFixed(1)}%), we emit ${sum[k][2]}`);
+    t.diagnostic(`TOTAL ${k}: ${sum[k]![0]} of the elevator's ${sum[k]![1]} reproduced (${(share(k) * 100).toFixed(1)}%), we emit ${sum[k]![2]}`);
   }
   t.diagnostic(`packages: ${files.length}, the elevator failed on ${failed.length}: ${failed.join(', ')}`);
   for (const [k, min] of Object.entries(MINIMUM)) assert.ok(share(k) >= min, `${k}: ${(share(k) * 100).toFixed(1)}% agreement is below the documented minimum ${min * 100}%`);

@@ -44,7 +44,7 @@ describe('taxii2-client against the TAXII 2.1 server', { skip: VALIDATOR_SKIP },
     assert.deepEqual(r.manifest.map((m: { id: string }) => m.id), view.map((o) => o.id));
     assert.equal(r.typed_count, 9);
     assert.deepEqual(r.one, [view[0]]);
-    assert.deepEqual(r.versions, [view[0].modified]);
+    assert.deepEqual(r.versions, [view[0]!.modified]);
     assert.deepEqual([r.status.status, r.status.total_count, r.status.success_count, r.status.failure_count], ['complete', 5, 5, 0]);
     assert.deepEqual(r.status.successes.map((s: { id: string }) => s.id), posted.map((o) => o.id));
     // the write is in the store and its change log

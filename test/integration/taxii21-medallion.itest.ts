@@ -32,7 +32,7 @@ function expected(): { byCollection: Map<string, Map<string, string>>; lastAdded
   const data = JSON.parse(readFileSync(dataFile!, 'utf8')) as Record<string, { collections?: MedCollection[] }>;
   const byCollection = new Map<string, Map<string, string>>();
   const lastAdded = new Map<string, string>();
-  for (const c of data.trustgroup1.collections ?? []) {
+  for (const c of data.trustgroup1!.collections ?? []) {
     if (!c.can_read) continue;
     const best = new Map<string, string>();
     for (const o of c.objects ?? []) {
@@ -89,7 +89,7 @@ test('taxii21 against medallion: complete first poll, empty second poll, new obj
   assert.equal(res.status, 202, await res.text());
   const third = await collectPages(h, { now: Date.now(), cursor });
   assert.deepEqual(third.flatMap((p) => p.items.map((i) => i.object.id)), [added.id]);
-  assert.ok(parseCursor(third.at(-1)!.cursor).collections[GENERATED] > parseCursor(cursor).collections[GENERATED]);
+  assert.ok(parseCursor(third.at(-1)!.cursor).collections[GENERATED]! > parseCursor(cursor).collections[GENERATED]!);
 
   // through the runner and the store, with the default overlap: replays create nothing
   const { store, dispose } = await tempStore();

@@ -32,7 +32,7 @@ async function start(name: string, cfg: string): Promise<Instance> {
   const t0 = Date.now();
   for (;;) {
     const m = /"address":"(http:\/\/[^"]+)"/.exec(out);
-    if (m) return { name, child, address: m[1], out: () => out };
+    if (m) return { name, child, address: m[1]!, out: () => out };
     if (child.exitCode !== null || Date.now() - t0 > 30_000) throw new Error(`${name} did not start:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -51,7 +51,7 @@ test('buildIndex through activeIndicators() gives the same index as through chan
     ['07', ['scanner'], ['feed_b']],
     ['01', ['botnet', 'c2'], ['feed_a', 'feed_b']],
   ]);
-  assert.equal(hit.indicators[1].last_seen, new Date(now + 3_600_000).toISOString());
+  assert.equal(hit.indicators[1]!.last_seen, new Date(now + 3_600_000).toISOString());
 });
 
 test('uuidWords reads exactly the lower-case indicator ids', () => {

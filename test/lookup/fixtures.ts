@@ -65,7 +65,7 @@ export class ChangeLogStore {
   }
   async changes(after: number, limit: number): Promise<ChangePage> {
     const changes = this.log.filter((c) => c.seq > after).slice(0, limit);
-    return { changes, next: changes.length ? changes[changes.length - 1].seq : after };
+    return { changes, next: changes.length ? changes[changes.length - 1]!.seq : after };
   }
   async head(): Promise<number> {
     return this.log.length;

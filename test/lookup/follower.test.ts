@@ -38,8 +38,8 @@ test('buildIndex pages through the embedded store; the follower applies upserts,
   assert.equal(index.size, 26);
   const hit = index.lookup('198.51.100.3', now, 'amber');
   assert.equal(hit.matched, true);
-  assert.equal(hit.indicators[0].id, uuidId(3));
-  assert.deepEqual(hit.indicators[0].sources, ['feed_a']);
+  assert.equal(hit.indicators[0]!.id, uuidId(3));
+  assert.deepEqual(hit.indicators[0]!.sources, ['feed_a']);
 
   const metrics = new Metrics({ defaults: false });
   const follower = new IndexFollower(store, index, { from: seq, now: () => now, metrics, sweepIntervalMs: 0 });
@@ -60,7 +60,7 @@ test('buildIndex pages through the embedded store; the follower applies upserts,
   assert.equal(index.size, 25);
   const entries = await metrics.indexEntries.get();
   assert.equal(entries.values.find((v) => v.labels.kind === 'indicators')?.value, 25);
-  assert.equal((await metrics.indexSeq.get()).values[0].value, follower.seq);
+  assert.equal((await metrics.indexSeq.get()).values[0]!.value, follower.seq);
 });
 
 test('the follower keeps serving when the store fails and catches up afterwards', async () => {

@@ -163,15 +163,15 @@ test('TLP filtering: indicators above maxTlp are omitted and the value becomes a
 
 test('a contribution with no recorded TLP takes default_tlp (amber unless configured), never its object\'s marking', () => {
   const obj = indicator({ n: 1, pattern: "[domain-name:value = 'z.example']", tlp: 'clear' });
-  delete obj.x_stixgate!.sources.feed_a.tlp;
+  delete obj.x_stixgate!.sources.feed_a!.tlp;
   const index = new LookupIndex({ now: () => T0 });
   index.apply(change(obj));
   assert.equal(index.lookup('z.example', T0, 'green').matched, false, 'the CLEAR marking of the content does not count');
-  assert.equal(index.lookup('z.example', T0, 'amber').indicators[0].tlp, 'amber');
+  assert.equal(index.lookup('z.example', T0, 'amber').indicators[0]!.tlp, 'amber');
   const strict = new LookupIndex({ now: () => T0, access: accessPolicy({ defaultTlp: 'red' }) });
   strict.apply(change(obj));
   assert.equal(strict.lookup('z.example', T0, 'amber+strict').matched, false);
-  assert.equal(strict.lookup('z.example', T0, 'red').indicators[0].tlp, 'red');
+  assert.equal(strict.lookup('z.example', T0, 'red').indicators[0]!.tlp, 'red');
 });
 
 test('per-source views: a CLEAR and a RED source on one value; each reader sees its own contributions', () => {
@@ -183,15 +183,15 @@ test('per-source views: a CLEAR and a RED source on one value; each reader sees 
   })));
   const clear = index.lookup('198.51.100.7', T0, 'clear').indicators;
   assert.equal(clear.length, 1);
-  assert.deepEqual(clear[0].sources, ['open']);
-  assert.deepEqual(clear[0].labels, ['open-label']);
-  assert.equal(clear[0].tlp, 'clear');
-  assert.equal(clear[0].first_seen, seen.first_seen);
-  assert.equal(clear[0].last_seen, seen.last_seen);
+  assert.deepEqual(clear[0]!.sources, ['open']);
+  assert.deepEqual(clear[0]!.labels, ['open-label']);
+  assert.equal(clear[0]!.tlp, 'clear');
+  assert.equal(clear[0]!.first_seen, seen.first_seen);
+  assert.equal(clear[0]!.last_seen, seen.last_seen);
   const red = index.lookup('198.51.100.7', T0, 'red').indicators;
-  assert.deepEqual(red[0].sources, ['closed', 'open']);
-  assert.equal(red[0].tlp, 'red');
-  assert.equal(red[0].first_seen, '2025-12-01T00:00:00.000Z');
+  assert.deepEqual(red[0]!.sources, ['closed', 'open']);
+  assert.equal(red[0]!.tlp, 'red');
+  assert.equal(red[0]!.first_seen, '2025-12-01T00:00:00.000Z');
 });
 
 test('expiry by the injected clock: not listed when already expired, hidden at lookup, removed by sweep', () => {
@@ -229,8 +229,8 @@ test('revoke and expire changes remove; an update replaces the values of that in
   for (let n = 10; n < 2000; n++) index.apply(change(indicator({ n, pattern: `[ipv4-addr:value = '10.0.${n >> 8}.${n & 255}']` })));
   for (let n = 10; n < 2000; n += 2) index.apply(change(indicator({ n, pattern: "[ipv4-addr:value = '1.1.1.1']" }), 'revoke'));
   assert.equal(index.size, 995);
-  assert.equal(index.lookup('10.0.0.11', T0, 'amber').indicators[0].id, uuidId(11));
-  assert.equal(index.lookup('10.0.7.207', T0, 'amber').indicators[0].id, uuidId(2000 - 1));
+  assert.equal(index.lookup('10.0.0.11', T0, 'amber').indicators[0]!.id, uuidId(11));
+  assert.equal(index.lookup('10.0.7.207', T0, 'amber').indicators[0]!.id, uuidId(2000 - 1));
   assert.equal(index.lookup('10.0.0.12', T0, 'amber').matched, false);
 });
 
@@ -241,7 +241,7 @@ test('non-indicator changes and non-stix patterns are ignored; odd ids are kept 
   assert.equal(index.size, 0);
   const odd = { ...indicator({ n: 6, pattern: "[ipv4-addr:value = '192.0.2.1']" }), id: 'indicator--ABCDEF00-0000-4000-8000-000000000001' };
   index.apply(change(odd));
-  assert.equal(index.lookup('192.0.2.1', T0, 'amber').indicators[0].id, 'indicator--ABCDEF00-0000-4000-8000-000000000001');
+  assert.equal(index.lookup('192.0.2.1', T0, 'amber').indicators[0]!.id, 'indicator--ABCDEF00-0000-4000-8000-000000000001');
   assert.equal(index.seq > 0, true);
 });
 
@@ -272,7 +272,7 @@ test('domain filter: no false negatives across growth, removals and rebuilds', (
     const r = index.lookup(`http://www.d${n}.zone${n % 7}.example/p`, T0, 'amber');
     assert.equal(r.matched, (n - 1) % 3 !== 0, `d${n}`);
     if (r.matched) {
-      assert.deepEqual([r.indicators[0].id, r.indicators[0].match, r.indicators[0].matched_value], [uuidId(n), 'domain', `d${n}.zone${n % 7}.example`]);
+      assert.deepEqual([r.indicators[0]!.id, r.indicators[0]!.match, r.indicators[0]!.matched_value], [uuidId(n), 'domain', `d${n}.zone${n % 7}.example`]);
       hits++;
     }
   }

@@ -129,7 +129,7 @@ test('a snapshot is refused, with its reason, when the store token or the access
     writeFileSync(join(dir, 'cut'), whole.subarray(0, whole.length - 100));
     await refused(join(dir, 'cut'), ID, /truncated|damaged/);
     const flipped = Buffer.from(whole);
-    flipped[Math.floor(flipped.length / 2)] ^= 0x40;
+    flipped[Math.floor(flipped.length / 2)]! ^= 0x40;
     writeFileSync(join(dir, 'flipped'), flipped);
     await refused(join(dir, 'flipped'), ID, /damaged|truncated|more than the index|does not end/);
     writeFileSync(join(dir, 'longer'), Buffer.concat([whole, Buffer.from('x')]));

@@ -54,16 +54,16 @@ for (const tr of TRANSITIONS) {
     const s = new Scheduler({ onError: () => undefined });
     const runs: Record<string, number[]> = { daily: [], hourly: [], utcHourly: [], utcDaily: [] };
     const [hh, mm] = tr.local.split(':').map(Number);
-    s.add('daily', { schedule: `${mm} ${hh} * * *`, timezone: tr.zone }, async () => void runs.daily.push(Date.now()));
-    s.add('hourly', { schedule: '0 * * * *', timezone: tr.zone }, async () => void runs.hourly.push(Date.now()));
-    s.add('utcHourly', { schedule: '0 * * * *' }, async () => void runs.utcHourly.push(Date.now()));
-    s.add('utcDaily', { schedule: '15 4 * * *' }, async () => void runs.utcDaily.push(Date.now()));
+    s.add('daily', { schedule: `${mm} ${hh} * * *`, timezone: tr.zone }, async () => void runs.daily!.push(Date.now()));
+    s.add('hourly', { schedule: '0 * * * *', timezone: tr.zone }, async () => void runs.hourly!.push(Date.now()));
+    s.add('utcHourly', { schedule: '0 * * * *' }, async () => void runs.utcHourly!.push(Date.now()));
+    s.add('utcDaily', { schedule: '15 4 * * *' }, async () => void runs.utcDaily!.push(Date.now()));
     s.start();
     t.after(() => s.stop(0));
     await run(t, 60 * 60);
 
     const transitionDay = localDay(at, tr.zone);
-    const daily = runs.daily.map((ms) => [localDay(ms, tr.zone), localTime(ms, tr.zone)]);
+    const daily = runs.daily!.map((ms) => [localDay(ms, tr.zone), localTime(ms, tr.zone)]);
     assert.ok(daily.every(([, time]) => time === tr.local), JSON.stringify(daily));
     const onTransitionDay = daily.filter(([day]) => day === transitionDay).length;
     assert.equal(onTransitionDay, tr.kind === 'spring' ? 0 : 1, `${tr.local} on ${transitionDay}: ${JSON.stringify(daily)}`);
@@ -73,13 +73,13 @@ for (const tr of TRANSITIONS) {
     assert.ok(daily.some(([day]) => day === nextDay), `runs again on ${nextDay}: ${JSON.stringify(daily)}`);
 
     // hourly in the zone: every elapsed hour at spring forward, the repeated hour skipped at fall back
-    assert.equal(runs.hourly.length, tr.kind === 'spring' ? 60 : 59);
-    for (let i = 1; i < runs.hourly.length; i++) assert.ok(runs.hourly[i] - runs.hourly[i - 1] >= HOUR, 'never two runs within an hour');
+    assert.equal(runs.hourly!.length, tr.kind === 'spring' ? 60 : 59);
+    for (let i = 1; i < runs.hourly!.length; i++) assert.ok(runs.hourly![i]! - runs.hourly![i - 1]! >= HOUR, 'never two runs within an hour');
     // UTC schedules do not see the change
-    assert.equal(runs.utcHourly.length, 60);
-    assert.ok(runs.utcHourly.every((ms) => ms % HOUR === 0));
-    assert.ok(runs.utcDaily.length >= 2 && runs.utcDaily.every((ms) => new Date(ms).toISOString().slice(11, 16) === '04:15'));
-    assert.equal(new Set(runs.utcDaily.map((ms) => new Date(ms).toISOString().slice(0, 10))).size, runs.utcDaily.length);
+    assert.equal(runs.utcHourly!.length, 60);
+    assert.ok(runs.utcHourly!.every((ms) => ms % HOUR === 0));
+    assert.ok(runs.utcDaily!.length >= 2 && runs.utcDaily!.every((ms) => new Date(ms).toISOString().slice(11, 16) === '04:15'));
+    assert.equal(new Set(runs.utcDaily!.map((ms) => new Date(ms).toISOString().slice(0, 10))).size, runs.utcDaily!.length);
   });
 }
 
@@ -98,14 +98,14 @@ test('P6: wall-clock steps on cron jobs: +1 h drops the missed slots (no burst),
   assert.ok(runs.length <= 2 + 3, `no catch-up burst: ${runs.length - 2} runs after the step`);
   assert.ok(runs.length >= 2 + 2, 'the job goes on after the step');
   const before = runs.length;
-  const last = runs[runs.length - 1];
+  const last = runs[runs.length - 1]!;
   t.mock.timers.setTime(Date.now() - HOUR); // back an hour: 10:20:30
   await run(t, 70);
   // slots that already ran are not repeated: every run after the step back is later than the last run before it
   const after = runs.slice(before);
   assert.ok(after.length > 0, 'the job goes on after the step back');
   assert.ok(after.every((ms) => ms > last), JSON.stringify(after.map((ms) => new Date(ms).toISOString())));
-  assert.equal(new Date(after[0]).toISOString().slice(11, 16), '11:25', 'the first run after the step back is the next slot not yet run');
+  assert.equal(new Date(after[0]!).toISOString().slice(11, 16), '11:25', 'the first run after the step back is the next slot not yet run');
 });
 
 test('P6: a cron slot reached late (event loop blocked, loaded host) still runs, once', async (t) => {

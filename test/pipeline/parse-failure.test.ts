@@ -37,7 +37,7 @@ function indicator(i: number): string {
 async function scenario(t: { after: (fn: () => unknown) => void }, type: string, path: string, bodies: [string, string][], extra: Record<string, unknown> = {}) {
   let served = 0;
   const server = createServer((_req, res) => {
-    const [body, etag] = bodies[Math.min(served++, bodies.length - 1)];
+    const [body, etag] = bodies[Math.min(served++, bodies.length - 1)]!;
     res.writeHead(200, { 'content-type': type === 'stix_bundle' ? 'application/json' : 'text/plain', etag });
     res.end(body);
   });
@@ -81,7 +81,7 @@ test('document sources, parse failure part-way (too many bad records): whole obj
 test('document sources, a truncated bundle: the whole objects before the cut stay, no cursor; the next run converges', async (t) => {
   const objects = Array.from({ length: 1500 }, (_, i) => indicator(i));
   const whole = `{"type":"bundle","id":"bundle--00000000-0000-4000-8000-000000000001","objects":[${objects.join(',')}]}`;
-  const cut = whole.slice(0, whole.indexOf(objects[1200]) + 40);
+  const cut = whole.slice(0, whole.indexOf(objects[1200]!) + 40);
   const s = await scenario(t, 'stix_bundle', 'bundle.json', [[cut, '"c1"'], [whole, '"c2"']]);
   const first = await s.run();
   assert.ok(first.error instanceof StixgateError, String(first.error));

@@ -159,7 +159,7 @@ test('F14 stix_bundle: wrong property types are refused per object; a bundle who
   const str = await collectSource('stix_bundle', file('s.json', JSON.stringify({ type: 'bundle', id: id('bundle', 9), objects: JSON.stringify([okInd]) })), { max_bad_ratio: 1 });
   assert.deepEqual(str.objects, []);
   assert.equal(str.rejections.length, 1);
-  assert.match(str.rejections[0].message, /bundle objects must be a list/);
+  assert.match(str.rejections[0]!.message, /bundle objects must be a list/);
 });
 
 test('runner: nothing that fails the gate is stored; rejections counted by reason; min_prefix is per source', async () => {

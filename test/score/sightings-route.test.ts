@@ -99,7 +99,7 @@ test('records sightings of known values and ids, lists what matched nothing, and
   const amber = ind('evil.example', 'marking-definition--f88d31f6-486f-44da-b317-01333bde0b82');
   await store.upsert([{ object: ip, source: 'feed', confidence: 60 }, { object: amber, source: 'feed', confidence: 60 }], { now: T0 });
   await applyChanges(store, index);
-  const before = index.lookup('198.51.100.7', now, 'amber').indicators[0].score;
+  const before = index.lookup('198.51.100.7', now, 'amber').indicators[0]!.score;
   assert.equal(before, 60, 'stored score (not yet re-scored)');
   const r = await post({
     sightings: [
@@ -120,7 +120,7 @@ test('records sightings of known values and ids, lists what matched nothing, and
   assert.deepEqual(body.unmatched.map((u: { index: number; reason: string }) => [u.index, u.reason]), [[1, 'no_indicator'], [2, 'invalid_value'], [4, 'unknown_indicator']]);
   // visible in lookups once the index follows the change log: 60 + 5·log2(5) ≈ 71.6, not aged
   await applyChanges(store, index);
-  assert.equal(index.lookup('198.51.100.7', now, 'amber').indicators[0].score, 72);
+  assert.equal(index.lookup('198.51.100.7', now, 'amber').indicators[0]!.score, 72);
   const stored = await store.get(ip.id);
   assert.deepEqual((stored?.x_stixgate as { sightings?: unknown } | undefined)?.sightings, { count: 4, first_seen: iso(now - HOUR), last_seen: iso(now) });
   // where defaults to the key id

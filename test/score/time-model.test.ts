@@ -62,37 +62,37 @@ test('stix_bundle: an indicator is as old as its modified time, and re-polling t
     }],
   };
   const [ind] = await ingest({ type: 'stix_bundle', url: file('b.json', JSON.stringify(bundle)) }, [POLL, POLL + 10 * DAY]);
-  assert.equal(seen(ind).first_seen, OLD);
-  assert.equal(seen(ind).last_seen, OLD, 'a re-poll of an unchanged bundle is not a new sighting');
+  assert.equal(seen(ind!)!.first_seen, OLD);
+  assert.equal(seen(ind!)!.last_seen, OLD, 'a re-poll of an unchanged bundle is not a new sighting');
   // 90 days with a 7-day half-life: expired at ingest, its derived valid_until is in the past
-  assert.ok(ind.x_stixgate!.score! < 20);
-  assert.ok(Date.parse(ind.valid_until as string) < POLL);
+  assert.ok(ind!.x_stixgate!.score! < 20);
+  assert.ok(Date.parse(ind!.valid_until as string) < POLL);
 });
 
 test('text_list: an undated value is seen at each poll (it stays fresh while the list carries it)', async () => {
   const [ind] = await ingest({ type: 'text_list', url: file('l.txt', '198.51.100.7\n') }, [POLL, POLL + 10 * DAY]);
-  assert.equal(seen(ind).first_seen, iso(POLL));
-  assert.equal(seen(ind).last_seen, iso(POLL + 10 * DAY));
+  assert.equal(seen(ind!)!.first_seen, iso(POLL));
+  assert.equal(seen(ind!)!.last_seen, iso(POLL + 10 * DAY));
 });
 
 test('text_list: an unchanged list is read again only once its last read is a day old', async () => {
   const [ind] = await ingest({ type: 'text_list', url: file('l2.txt', '198.51.100.9\n') }, [POLL, POLL + 2 * 3_600_000]);
   // read again after two hours, the value would have moved past the one-hour seen granularity
-  assert.equal(seen(ind).last_seen, iso(POLL));
+  assert.equal(seen(ind!)!.last_seen, iso(POLL));
 });
 
 test('csv: a row dated only by its first_seen column is as old as that date', async () => {
   const url = file('sslbl.csv', `# Firstseen,DstIP,DstPort\n${OLD.slice(0, 10)} 00:00:00,198.51.100.7,443\n`);
   const [ind] = await ingest({ type: 'csv', url, mapping: 'sslbl_ip_firstseen' }, [POLL]);
-  assert.equal(seen(ind).last_seen, OLD);
-  assert.ok(ind.x_stixgate!.score! < 20, 'decays from the row date like the same value from any other format');
+  assert.equal(seen(ind!)!.last_seen, OLD);
+  assert.ok(ind!.x_stixgate!.score! < 20, 'decays from the row date like the same value from any other format');
 });
 
 test('a record dated after the poll counts as seen at the poll time', async () => {
   const future = iso(POLL + 365 * DAY);
   const url = file('future.csv', `# Firstseen,DstIP,DstPort\n${future.slice(0, 10)} 00:00:00,198.51.100.8,443\n`);
   const [ind] = await ingest({ type: 'csv', url, mapping: 'sslbl_ip_firstseen' }, [POLL]);
-  assert.equal(seen(ind).last_seen, iso(POLL));
+  assert.equal(seen(ind!)!.last_seen, iso(POLL));
 });
 
 test('recordSeenAt: the record time, the poll time when undated or unreadable, never after the poll', () => {

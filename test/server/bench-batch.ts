@@ -23,7 +23,7 @@ const raw = (i: number): string => {
   }
 };
 const patternOf = (i: number, v: string): string =>
-  [`[ipv4-addr:value = '${v}']`, `[domain-name:value = '${v}']`, `[url:value = '${v}']`, `[file:hashes.'SHA-256' = '${v}']`][i & 3];
+  [`[ipv4-addr:value = '${v}']`, `[domain-name:value = '${v}']`, `[url:value = '${v}']`, `[file:hashes.'SHA-256' = '${v}']`][i & 3]!;
 
 const index = new LookupIndex({ now: () => T0 });
 for (let i = 0; i < N; i++) index.apply(change(indicator({ n: i + 1, pattern: patternOf(i, raw(i)) })));

@@ -109,7 +109,7 @@ test('rate limits: the lean path takes the address and key tokens together; refu
   const app = await edlServer(s, { server: { rate_limit: { enabled: true, per_address: { requests_per_sec: 1, burst: 6 }, per_key: { requests_per_sec: 1, burst: 2 } } } });
   const port = await listening(t, app);
   const path = leanPathOf(app)!;
-  const status = async (key: string, list: string) => /^HTTP\/1\.1 (\d+)/.exec(await raw(port, `GET /edl/${list}/ip HTTP/1.1\r\nHost: x\r\n${auth(key)}`))![1];
+  const status = async (key: string, list: string) => /^HTTP\/1\.1 (\d+)/.exec(await raw(port, `GET /edl/${list}/ip HTTP/1.1\r\nHost: x\r\n${auth(key)}`))![1]!;
   const firewall: string[] = [];
   for (let i = 0; i < 4; i++) firewall.push(await status(EDL, 'pan'));
   // 2 key tokens: two answers from the lean path, then fastify's 429s, each taking one address token

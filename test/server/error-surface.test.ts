@@ -244,9 +244,9 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
   for (const l of routes.split('\n')) {
     const m = /^(.*?)(?:├── |└── )(\/\S*)/.exec(l);
     if (!m) continue;
-    const depth = m[1].length / 4;
+    const depth = m[1]!.length / 4;
     stack.length = depth;
-    stack.push(m[2]);
+    stack.push(m[2]!);
     listed.push(stack.join(''));
   }
   assert.deepEqual([...new Set(listed)].sort(), matrix.map((m) => m.path).sort(), routes);

@@ -29,9 +29,9 @@ test('loopback addresses: 127/8, ::1, localhost; everything else is exposed', ()
 test('a non-loopback listener without keys and without an explicit anonymous_lookup is a start-up error naming server.listen_host', () => {
   const issues = issuesOf('server:\n  listen_host: 0.0.0.0\n');
   assert.equal(issues.length, 1);
-  assert.match(issues[0].path, /^server\.listen_host/);
-  assert.match(issues[0].message, /"0\.0\.0\.0" is not a loopback address and no API key is configured: add keys under server\.api_keys/);
-  assert.match(issues[0].message, /set server\.anonymous_lookup explicitly/);
+  assert.match(issues[0]!.path, /^server\.listen_host/);
+  assert.match(issues[0]!.message, /"0\.0\.0\.0" is not a loopback address and no API key is configured: add keys under server\.api_keys/);
+  assert.match(issues[0]!.message, /set server\.anonymous_lookup explicitly/);
   // the same address with a key, or with anonymous_lookup written out, starts
   assert.deepEqual(issuesOf(`server:\n  listen_host: 0.0.0.0\n  api_keys:\n    siem: { hash: "${KEY_HASH}", scopes: [lookup] }\n`), []);
   assert.deepEqual(issuesOf('server:\n  listen_host: "::"\n  anonymous_lookup: true\n'), []);
@@ -73,16 +73,16 @@ test('scopes name only what exists: admin, ingest and taxii are known; a typo ge
   if (r.ok) return;
   const byPath = Object.fromEntries(r.issues.map((i) => [i.path, i.message]));
   assert.deepEqual(Object.keys(byPath).sort(), ['api_keys.c.scopes[0]', 'api_keys.c.scopes[1]', 'api_keys.c.scopes[2]']);
-  assert.match(byPath['api_keys.c.scopes[0]'], /got "lookpu" \(did you mean "lookup"\?\)/);
-  assert.match(byPath['api_keys.c.scopes[1]'], /got "metric" \(did you mean "metrics"\?\)/);
+  assert.match(byPath['api_keys.c.scopes[0]']!, /got "lookpu" \(did you mean "lookup"\?\)/);
+  assert.match(byPath['api_keys.c.scopes[1]']!, /got "metric" \(did you mean "metrics"\?\)/);
   assert.equal(byPath['api_keys.c.scopes[2]'], 'must be one of admin, edl, ingest, lookup, metrics, search, sightings, taxii, got "root"');
 });
 
 test('the whole configuration reports an unknown scope with its YAML path at start-up', () => {
   const issues = issuesOf(`server:\n  api_keys:\n    ops: { hash: "${KEY_HASH}", scopes: [admin, root] }\n`);
   assert.equal(issues.length, 1);
-  assert.match(issues[0].path, /^server\.api_keys\.ops\.scopes\[1\]/);
-  assert.match(issues[0].message, /must be one of admin, edl, ingest/);
+  assert.match(issues[0]!.path, /^server\.api_keys\.ops\.scopes\[1\]/);
+  assert.match(issues[0]!.message, /must be one of admin, edl, ingest/);
 });
 
 test('server addresses and limits are checked at start-up: proxies and key networks must be IPs or CIDRs, headers within the request timeout', () => {
@@ -107,11 +107,11 @@ test('FAULTS A13: /metrics needs a key with the metrics scope by default (metric
   const res = await app.inject({ url: '/metrics', headers: bearer(KEYS.metrics) });
   assert.equal(res.statusCode, 200);
   for (const secret of [...Object.values(KEYS), canaryKey, canaryValue, '198.51.100.7', 'reader', 'scraper']) assert.equal(res.body.includes(secret), false, secret);
-  const labels = [...res.body.matchAll(/^stixgate_\w+\{([^}]*)\}/gm)].flatMap((m) => [...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]] as const));
+  const labels = [...res.body.matchAll(/^stixgate_\w+\{([^}]*)\}/gm)].flatMap((m) => [...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]] as const));
   assert.ok(labels.length > 5);
   const names = new Set(labels.map(([n]) => n));
   assert.deepEqual([...names].sort(), ['code', 'kind', 'le', 'node', 'outcome', 'result', 'type', 'version']);
-  for (const [, v] of labels) assert.match(v, /^[a-zA-Z0-9_.+-]{1,32}$/, v);
+  for (const [, v] of labels) assert.match(v!, /^[a-zA-Z0-9_.+-]{1,32}$/, v);
   assert.match(res.body, /^stixgate_api_refused_total\{code="unauthorized"\} 2$/m);
   assert.match(res.body, /^stixgate_api_refused_total\{code="not_found"\} 1$/m);
   assert.match(res.body, /^stixgate_api_refused_total\{code="forbidden"\} 1$/m);

@@ -28,7 +28,7 @@ test('lazy child: builds the pino child on first log only, with the same binding
   assert.deepEqual(lines.map((l) => [l.reqId, l.level, l.msg, l.a]), [['req-2', 40, 'kept', 1], ['req-2', 50, 'also kept', undefined]]);
   const grand = c.child({ sub: 'x' });
   grand.warn('nested');
-  assert.deepEqual([lines[2].reqId, lines[2].sub, lines[2].msg], ['req-2', 'x', 'nested']);
+  assert.deepEqual([lines[2]!.reqId, lines[2]!.sub, lines[2]!.msg], ['req-2', 'x', 'nested']);
 });
 
 test('audit lines keep the per-request id; anonymous happy-path lookups log nothing', async () => {

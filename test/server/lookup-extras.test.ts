@@ -27,10 +27,10 @@ async function setup(opts: { filter?: PublishFilter; related?: boolean }) {
   let correlator: Correlator | undefined;
   if (opts.related) {
     // a malware the second indicator indicates (TLP:GREEN) and an actor behind it (TLP:RED)
-    store.push({ type: 'malware', spec_version: '2.1', id: MALWARE, name: 'Emotet', is_family: true, created: iso, modified: iso, object_marking_refs: [TLP.green], ...prov('green') });
-    store.push({ type: 'threat-actor', spec_version: '2.1', id: ACTOR, name: 'TA542', created: iso, modified: iso, object_marking_refs: [TLP.red], ...prov('red') });
-    store.push({ type: 'relationship', spec_version: '2.1', id: 'relationship--1b0c0c64-6f61-4a44-9c44-111111111111', relationship_type: 'indicates', source_ref: uuidId(2), target_ref: MALWARE, created: iso, modified: iso, object_marking_refs: [TLP.green], ...prov('green') });
-    store.push({ type: 'relationship', spec_version: '2.1', id: 'relationship--1b0c0c64-6f61-4a44-9c44-222222222222', relationship_type: 'attributed-to', source_ref: uuidId(2), target_ref: ACTOR, created: iso, modified: iso, object_marking_refs: [TLP.red], ...prov('red') });
+    store.push({ type: 'malware', spec_version: '2.1', id: MALWARE, name: 'Emotet', is_family: true, created: iso, modified: iso, object_marking_refs: [TLP.green!], ...prov('green') });
+    store.push({ type: 'threat-actor', spec_version: '2.1', id: ACTOR, name: 'TA542', created: iso, modified: iso, object_marking_refs: [TLP.red!], ...prov('red') });
+    store.push({ type: 'relationship', spec_version: '2.1', id: 'relationship--1b0c0c64-6f61-4a44-9c44-111111111111', relationship_type: 'indicates', source_ref: uuidId(2), target_ref: MALWARE, created: iso, modified: iso, object_marking_refs: [TLP.green!], ...prov('green') });
+    store.push({ type: 'relationship', spec_version: '2.1', id: 'relationship--1b0c0c64-6f61-4a44-9c44-222222222222', relationship_type: 'attributed-to', source_ref: uuidId(2), target_ref: ACTOR, created: iso, modified: iso, object_marking_refs: [TLP.red!], ...prov('red') });
     correlator = new Correlator({ dataDir: ':memory:' });
     await correlator.catchUp(store.asStore());
   }

@@ -53,7 +53,7 @@ describe('lookup include_inactive', () => {
     revokedAt = iso(NOW - DAY);
     const v3 = ind('198.51.100.3', NOW - 2 * DAY, { revoked: true, modified: revokedAt });
     await store.upsert([{ object: v3, source: 'feed', tlp: 'clear' }], { now: NOW });
-    expiredUntil = (await store.query({ value: '198.51.100.2', type: 'indicator' })).objects[0].valid_until as string;
+    expiredUntil = (await store.query({ value: '198.51.100.2', type: 'indicator' })).objects[0]!.valid_until as string;
     const access = accessPolicy({ defaultTlp: 'amber', scoring });
     const { index } = await buildIndex(store, { now: () => NOW, access });
     app = buildServer({ config: serverConfig({ anonymous_lookup: true }), index, store, metrics, logger: pino({ level: 'silent' }), isReady: () => true, now: () => NOW, access });

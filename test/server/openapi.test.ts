@@ -27,8 +27,8 @@ function registeredPaths(tree: string): string[] {
   for (const l of tree.split('\n')) {
     const m = /^(.*?)(?:├── |└── )(\/\S*) \(/.exec(l);
     if (!m) continue;
-    stack.length = m[1].length / 4;
-    stack.push(m[2]);
+    stack.length = m[1]!.length / 4;
+    stack.push(m[2]!);
     out.push(stack.join(''));
   }
   return out;
@@ -74,23 +74,23 @@ test('GET /api/openapi.json describes every registered route and method, and not
   }
 
   // parameters, scopes and bodies come from the route schemas
-  const search = doc.paths['/api/v1/objects'].get;
-  assert.deepEqual(search.parameters!.map((p) => p.name).sort(), ['cidr', 'cursor', 'label', 'limit', 'max_score', 'min_score', 'modified_since', 'source', 'state', 'tlp', 'type', 'value']);
-  assert.equal(search['x-stixgate-scope'], 'search');
-  assert.ok(search.responses['401'] && search.responses['403'], 'keyed routes list 401 and 403');
-  assert.deepEqual(doc.paths['/api/v1/objects/{id}'].get.parameters!.map((p) => [p.name, p.in]), [['id', 'path']]);
-  assert.equal(doc.paths['/api/v1/sightings'].post['x-stixgate-scope'], 'sightings');
-  assert.equal(doc.paths['/api/v1/deliveries'].get['x-stixgate-scope'], 'lookup');
-  assert.deepEqual(doc.paths['/api/v1/deliveries'].get.parameters!.map((p) => [p.name, p.in]), [['value', 'query']]);
-  assert.ok((doc.paths['/api/v1/sightings'].post as unknown as { requestBody: unknown }).requestBody, 'a body schema');
-  assert.deepEqual(doc.paths['/healthz'].get.security, [], 'no key');
+  const search = doc.paths['/api/v1/objects']!.get!;
+  assert.deepEqual(search!.parameters!.map((p) => p.name).sort(), ['cidr', 'cursor', 'label', 'limit', 'max_score', 'min_score', 'modified_since', 'source', 'state', 'tlp', 'type', 'value']);
+  assert.equal(search['x-stixgate-scope']!, 'search');
+  assert.ok(search.responses['401']! && search.responses['403']!, 'keyed routes list 401 and 403');
+  assert.deepEqual(doc.paths['/api/v1/objects/{id}']!.get!.parameters!.map((p) => [p.name, p.in]), [['id', 'path']]);
+  assert.equal(doc.paths['/api/v1/sightings']!.post!['x-stixgate-scope'], 'sightings');
+  assert.equal(doc.paths['/api/v1/deliveries']!.get!['x-stixgate-scope'], 'lookup');
+  assert.deepEqual(doc.paths['/api/v1/deliveries']!.get!.parameters!.map((p) => [p.name, p.in]), [['value', 'query']]);
+  assert.ok((doc.paths['/api/v1/sightings']!.post! as unknown as { requestBody: unknown }).requestBody, 'a body schema');
+  assert.deepEqual(doc.paths['/healthz']!.get!.security, [], 'no key');
   // a text answer with its media type, a 304 without a body, header parameters, Basic credentials
-  const edl = doc.paths['/edl/{list}/{kind}'].get;
-  assert.deepEqual(edl.parameters!.map((p) => [p.name, p.in]), [['list', 'path'], ['kind', 'path'], ['if-none-match', 'header'], ['if-modified-since', 'header']]);
-  assert.deepEqual(Object.keys((edl.responses['200'] as { content: object }).content), ['text/plain; charset=utf-8']);
-  assert.equal((edl.responses['304'] as { content?: object }).content, undefined);
-  assert.deepEqual(edl.security, [{ bearer: [] }, { apiKey: [] }, { basic: [] }]);
-  assert.equal(edl['x-stixgate-scope'], 'edl');
+  const edl = doc.paths['/edl/{list}/{kind}']!.get!;
+  assert.deepEqual(edl!.parameters!.map((p) => [p.name, p.in]), [['list', 'path'], ['kind', 'path'], ['if-none-match', 'header'], ['if-modified-since', 'header']]);
+  assert.deepEqual(Object.keys((edl.responses['200']! as { content: object }).content), ['text/plain; charset=utf-8']);
+  assert.equal((edl.responses['304']! as { content?: object }).content, undefined);
+  assert.deepEqual(edl!.security, [{ bearer: [] }, { apiKey: [] }, { basic: [] }]);
+  assert.equal(edl['x-stixgate-scope']!, 'edl');
 });
 
 test('a route registered by any plugin, at any time before start, is described without an edit', async () => {
@@ -103,7 +103,7 @@ test('a route registered by any plugin, at any time before start, is described w
   await app.ready();
   const doc = describe() as Doc;
   assert.deepEqual(Object.keys(doc.paths).sort(), ['/api/v1/example/{name}', '/later']);
-  assert.deepEqual(doc.paths['/api/v1/example/{name}'].post.parameters, [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }]);
+  assert.deepEqual(doc.paths['/api/v1/example/{name}']!.post!.parameters, [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }]);
   const result = await new Validator().validate(doc as never);
   assert.equal(result.valid, true, JSON.stringify(result.errors));
   await app.close();

@@ -97,7 +97,7 @@ describe(`GET /api/v1/objects and /api/v1/objects/:id on the ${name} store`, { s
     const all = (await get('/api/v1/objects?limit=1000&type=indicator', RED)).body.objects;
     const scores = new Map(all.map((o) => [o.id, o.x_stixgate!.score as number]));
     assert.ok(new Set(scores.values()).size >= 2, 'the fixture has different scores');
-    const cut = [...scores.values()].sort((a, b) => a - b)[Math.floor(scores.size / 2)];
+    const cut = [...scores.values()].sort((a, b) => a - b)[Math.floor(scores.size / 2)]!;
     assert.deepEqual(await ids(`type=indicator&min_score=${cut}`, RED), all.filter((o) => scores.get(o.id)! >= cut).map((o) => o.id));
     assert.deepEqual(await ids(`type=indicator&max_score=${cut - 1}`, RED), all.filter((o) => scores.get(o.id)! < cut).map((o) => o.id));
     // 31 is clear + red: the green key sees it as clear, the red key as red

@@ -5,7 +5,7 @@ import { crashBatch, CRASH_BATCHES } from './crash-workload.js';
 import { T0 } from './fixtures.js';
 
 const dataDir = process.argv[2];
-const store = await openEmbeddedStore({ dataDir });
+const store = await openEmbeddedStore({ dataDir: dataDir! });
 const cursor = await store.getCursor('batch');
 process.stdout.write('open\n');
 for (let k = cursor === undefined ? 0 : Number(cursor) + 1; k < CRASH_BATCHES; k++) {

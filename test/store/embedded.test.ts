@@ -133,7 +133,7 @@ describe('embedded store: files, lock, faults', () => {
       assert.equal(r.status, 0, r.stderr);
       const [full, files, after] = r.stdout.trim().split('\n');
       assert.equal(full, `STIXGATE_ERR_STORE_IO cannot take the store lock ${dir}/stixgate.lock: disk full (at ${dir}/stixgate.lock)`);
-      assert.doesNotMatch(files, /tmp|LOCK/, 'no temporary lock file is left behind');
+      assert.doesNotMatch(files!, /tmp|LOCK/, 'no temporary lock file is left behind');
       assert.equal(after, 'opened');
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -216,7 +216,7 @@ describe('embedded store: files, lock, faults', () => {
       await rejectsWith(openEmbeddedStore({ dataDir: dir, integrityCheck: 'always' }), 'STIXGATE_ERR_STORE_CORRUPT', new RegExp(`store file ${db} is damaged`));
 
       const flipped = Buffer.from(good);
-      for (let i = 8192; i < flipped.length; i += 4096) flipped[i + 100] ^= 0xff; // a byte in every page past the schema
+      for (let i = 8192; i < flipped.length; i += 4096) flipped[i + 100]! ^= 0xff; // a byte in every page past the schema
       writeFileSync(db, flipped);
       await rejectsWith(openEmbeddedStore({ dataDir: dir, integrityCheck: 'always' }), 'STIXGATE_ERR_STORE_CORRUPT', /damaged/);
 
@@ -245,7 +245,7 @@ describe('embedded store: files, lock, faults', () => {
       const r = await s.upsert([{ object: { ...indicatorFor(4), x_bad: Number.NaN }, source: 'a' }, { object: indicatorFor(2), source: 'a' }], { now: T0, cursors: { a: '3' } });
       assert.equal(r.created, 1);
       assert.equal(r.rejected.length, 1);
-      assert.equal(r.rejected[0].reason, 'stix_invalid');
+      assert.equal(r.rejected[0]!.reason, 'stix_invalid');
       assert.equal(await s.getCursor('a'), '3');
       await s.close();
       await rejectsWith(s.ping(), 'STIXGATE_ERR_STORE_UNAVAILABLE', /not open/);

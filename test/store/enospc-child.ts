@@ -9,7 +9,7 @@ import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { StixgateError } from '../../src/core/errors.js';
 import { T0, indicatorFor } from './fixtures.js';
 
-const mount = process.argv[2];
+const mount = process.argv[2]!;
 const dataDir = join(mount, 'data');
 const BATCH = 200;
 const batch = (b: number) => Array.from({ length: BATCH }, (_, i) => ({ object: indicatorFor(b * BATCH + i), source: 'a' }));

@@ -64,7 +64,7 @@ describe('key hash and tables', () => {
     // few distinct hashes, some near the top of the range, so probe runs are long and wrap
     const hashes = Array.from({ length: 40 }, (_, i) => (i % 2 ? 0xffffffff - i : i * 1023) >>> 0);
     for (let step = 0; step < 60_000; step++) {
-      const h = hashes[Math.floor(rand() * hashes.length)];
+      const h = hashes[Math.floor(rand() * hashes.length)]!;
       const r = 1 + Math.floor(rand() * 3000);
       const key = `${h}/${r}`;
       if (rand() < 0.6) {
@@ -287,7 +287,7 @@ describe('embedded store: key snapshot', () => {
       // one flipped bit in the tables: the CRC fails
       const good = readFileSync(snap(dir));
       const bad = Buffer.from(good);
-      bad[good.length - 100] ^= 0x10;
+      bad[good.length - 100]! ^= 0x10;
       writeFileSync(snap(dir), bad);
       s = await openEmbeddedStore({ dataDir: dir });
       assert.equal(s.keyIndexStats().loadedFrom, 'scan');

@@ -70,10 +70,10 @@ test('every per-source, per-sink, per-enricher and per-job series exists from st
 test('every alert rule has a runbook section in docs/operating.md and names only catalogued metrics', () => {
   const alerts = readFileSync(join(PROJECT_ROOT, 'deploy', 'prometheus', 'alerts.yml'), 'utf8');
   const doc = readFileSync(join(PROJECT_ROOT, 'docs', 'operating.md'), 'utf8');
-  const anchors = new Set([...doc.matchAll(/^### (.+)$/gm)].map((m) => m[1].toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')));
+  const anchors = new Set([...doc.matchAll(/^### (.+)$/gm)].map((m) => m[1]!.toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')));
   const urls = [...alerts.matchAll(/runbook_url: "docs\/operating\.md#([a-z0-9-]+)"/g)].map((m) => m[1]);
   assert.equal(urls.length, [...alerts.matchAll(/- alert: /g)].length, 'one runbook per alert');
-  for (const a of urls) assert.ok(anchors.has(a), `docs/operating.md has no section for #${a}`);
+  for (const a of urls) assert.ok(anchors.has(a!), `docs/operating.md has no section for #${a}`);
   const declared = new Set(metricCatalogue().map((m) => m.name));
   for (const name of new Set(alerts.match(/\b(?:stixgate|process|nodejs)_[a-z0-9_]+/g) ?? [])) assert.ok(declared.has(name.replace(/_(bucket|count|sum)$/, '')), name);
 });

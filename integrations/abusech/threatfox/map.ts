@@ -21,9 +21,9 @@ function asObject(rec: unknown): Record<string, unknown> | undefined {
 /** `1.2.3.4:80` / `[2001:db8::1]:443` → host and port. */
 function splitIpPort(v: string): { host: string; port?: string; v6: boolean } {
   const m6 = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(v);
-  if (m6) return { host: m6[1], port: m6[2], v6: true };
+  if (m6) return { host: m6[1]!, port: m6[2], v6: true };
   const m4 = /^([^:]+):(\d{1,5})$/.exec(v);
-  if (m4) return { host: m4[1], port: m4[2], v6: false };
+  if (m4) return { host: m4[1]!, port: m4[2], v6: false };
   return { host: v, v6: v.includes(':') };
 }
 

@@ -36,7 +36,7 @@ function shuffle<T>(list: T[]): T[] {
   for (let i = out.length - 1; i > 0; i--) {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
     const j = seed % (i + 1);
-    [out[i], out[j]] = [out[j], out[i]];
+    [out[i], out[j]] = [out[j]!, out[i]!]; // i, j < out.length
   }
   return out;
 }
@@ -56,7 +56,7 @@ export async function startMispSimulator(events: SimEvent[], opts: SimOptions): 
         return void res.writeHead(400, { 'content-type': 'application/json' }).end('{"message":"bad JSON"}');
       }
       const authorization = req.headers.authorization;
-      sim.requests.push({ path, body, authorization });
+      sim.requests.push({ path: path!, body, authorization });
       const json = (status: number, v: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(typeof v === 'string' ? v : JSON.stringify(v));
       if (authorization !== opts.key) return json(403, { name: 'Authentication failed.', message: 'Authentication failed.', url: path });
       if (path === '/servers/getVersion' && req.method === 'GET') return json(200, { version: '2.4.190', perm_sync: false, perm_sighting: true });

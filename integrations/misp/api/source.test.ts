@@ -41,16 +41,16 @@ test('misp_api attributes mode: unsorted pages, cursor = max attribute timestamp
     assert.equal(pages.at(-1)!.cursor, JSON.stringify({ ts: T0 + 240 }));
     const searches = sim.requests.filter((r) => r.path === '/attributes/restSearch');
     assert.deepEqual(searches.map((r) => r.body.page), [1, 2, 3]);
-    assert.equal(searches[0].body.timestamp, Math.floor(FIXED_NOW / 1000) - 30 * 86400);
-    assert.equal(searches[0].body.published, true);
-    assert.equal(searches[0].authorization, KEY);
+    assert.equal(searches[0]!.body.timestamp, Math.floor(FIXED_NOW / 1000) - 30 * 86400);
+    assert.equal(searches[0]!.body.published, true);
+    assert.equal(searches[0]!.authorization, KEY);
 
     // next run: window starts overlap_secs before the cursor; an attribute stamped in the same second
     // as the cursor and one committed late (older timestamp, inside the overlap) both arrive
-    sim.events[2].attributes.push(attr(26, T0 + 240), attr(27, T0 + 200));
+    sim.events[2]!.attributes.push(attr(26, T0 + 240), attr(27, T0 + 200));
     sim.requests.length = 0;
     const next = await runPages('misp_api', base(sim.url), lastCursor(pages));
-    assert.equal(sim.requests[0].body.timestamp, T0 + 180);
+    assert.equal(sim.requests[0]!.body.timestamp, T0 + 180);
     // timestamp >= T0+180: attributes 19..25 (T0+180..T0+240), 26 and 27
     assert.deepEqual(ids(next, 'indicator'), indicatorIds([...range(19, 25), 26, 27]));
     assert.ok(ids(next, 'indicator').includes(`indicator--${uuid(2, 26)}`));
@@ -90,9 +90,9 @@ test('misp_api events mode: an event edited (and published) later with old attri
   const sim = await startMispSimulator([event(9, T0 + 100, old, { Galaxy: [{ type: 'mitre-attack-pattern', GalaxyCluster: [{ uuid: uuid(3, 1), value: 'Phishing - T1566' }] }] })], { key: KEY });
   try {
     const pages = await runPages('misp_api', base(sim.url, { mode: 'events', tags: ['tlp:green', '!internal'] }), JSON.stringify({ ts: T0 }));
-    assert.equal(sim.requests[0].path, '/events/restSearch');
-    assert.deepEqual(sim.requests[0].body.tags, ['tlp:green', '!internal']);
-    assert.equal(sim.requests[0].body.timestamp, T0 - 60);
+    assert.equal(sim.requests[0]!.path, '/events/restSearch');
+    assert.deepEqual(sim.requests[0]!.body.tags, ['tlp:green', '!internal']);
+    assert.equal(sim.requests[0]!.body.timestamp, T0 - 60);
     assert.deepEqual(ids(pages, 'indicator'), [`indicator--${uuid(2, 1)}`]);
     assert.deepEqual(ids(pages, 'ipv4-addr').length, 1); // the to_ids: false attribute is an observable only
     assert.deepEqual(ids(pages, 'report'), [`report--${uuid(1, 9)}`]);
@@ -168,7 +168,7 @@ test('misp_api: attribute timestamps ahead of now never move the cursor past now
     assert.deepEqual(ids(pages, 'indicator'), indicatorIds([1, 2]));
     assert.equal(lastCursor(pages), JSON.stringify({ ts: nowSecs }));
     // so an attribute added later with a normal timestamp is still found
-    sim.events[0].attributes.push(attr(3, nowSecs - 10));
+    sim.events[0]!.attributes.push(attr(3, nowSecs - 10));
     const next = await runPages('misp_api', base(sim.url), lastCursor(pages), FIXED_NOW + 60_000);
     assert.ok(ids(next, 'indicator').includes(`indicator--${uuid(2, 3)}`));
   } finally {

@@ -112,7 +112,7 @@ function groupByEvent(attrs: Json[]): Json[] {
     else byEvent.set(key, [a]);
   }
   return [...byEvent].map(([uuid, list]) => {
-    const ev = obj(list[0].Event) ?? {};
-    return { uuid, Tag: ev.Tag ?? list[0].EventTag ?? [], Attribute: list, Orgc: ev.Orgc };
+    const ev = obj(list[0]!.Event) ?? {};
+    return { uuid, Tag: ev.Tag ?? list[0]!.EventTag ?? [], Attribute: list, Orgc: ev.Orgc };
   });
 }

@@ -86,13 +86,13 @@ test('misp_feed ingests the complete chrome-mal-ids feed over loopback HTTP', { 
 
 test('misp_feed: manifest timestamps ahead of now never move the cursor (F26); hashes.csv mismatches are rejected', { skip: feed.skip }, async () => {
   const files = readdirSync(feed.path).filter((f) => f.endsWith('.json') && f !== 'manifest.json').sort();
-  const s = await serve(feed.path, new Set([files[0]]));
+  const s = await serve(feed.path, new Set([files[0]!]));
   try {
     const pages = await runPages('misp_feed', { url: s.base }, undefined, FIXED_NOW);
     const rej = pages.flatMap((p) => p.rejections);
     assert.deepEqual(rej.map((r) => [r.reason, r.location?.file]), [['hash_mismatch', files[0]]]);
     assert.equal(pages.flatMap((p) => p.items).filter((i) => i.object.type === 'report').length, 78);
-    assert.deepEqual(JSON.parse(lastCursor(pages)!), { manifest_ts: 0, at: [], retry: [files[0].slice(0, -5)] });
+    assert.deepEqual(JSON.parse(lastCursor(pages)!), { manifest_ts: 0, at: [], retry: [files[0]!.slice(0, -5)] });
     // so the next run fetches every event again
     s.gets.length = 0;
     await runPages('misp_feed', { url: s.base, verify_hashes: false }, lastCursor(pages), FIXED_NOW);
@@ -190,7 +190,7 @@ test('issue 14: a bare attribute file (not an event) converts with a warning ins
       assert.equal(objects.filter((o) => o.type === 'report').length, 0, name);
       const warnings = pages.flatMap((p) => p.warnings ?? []);
       assert.equal(warnings.length, 1, name);
-      assert.match(warnings[0], new RegExp(`${name}\\.json holds ${name === 'list' || name === 'array' ? 2 : 1} MISP attribute\\(s\\), not an event`));
+      assert.match(warnings[0]!, new RegExp(`${name}\\.json holds ${name === 'list' || name === 'array' ? 2 : 1} MISP attribute\\(s\\), not an event`));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -16,7 +16,7 @@ function setCookie(res: LightMyRequestResponse, name: string): { value: string; 
   const line = all.find((l) => l.startsWith(`${name}=`));
   if (!line) return undefined;
   const [pair, ...attrs] = line.split(';');
-  return { value: decodeURIComponent(pair.slice(name.length + 1)), attrs: attrs.join(';').trim() };
+  return { value: decodeURIComponent(pair!.slice(name.length + 1)), attrs: attrs.join(';').trim() };
 }
 const csrfOf = (body: string) => /name="csrf" value="([^"]+)"/.exec(body)?.[1];
 
@@ -115,7 +115,7 @@ describe('console: server-rendered pages, sign-in, escaping, CSP and scopes', ()
     assert.match(c.attrs, /Path=\/console/);
     assert.match(c.attrs, /Max-Age=28800/);
     assert.equal(c.value.includes(KEYS.ops), false);
-    assert.equal(Buffer.from(c.value.split('.')[0], 'base64url').toString().includes(KEYS.ops), false, 'the key is not in the cookie');
+    assert.equal(Buffer.from(c.value.split('.')[0]!, 'base64url').toString().includes(KEYS.ops), false, 'the key is not in the cookie');
     // a next that leaves the console goes home instead
     const f = await loginForm(rig.app);
     for (const next of ['//evil.example/x', 'https://evil.example/', '/console/../api/v1/admin/reload', '/console\\@evil']) {
@@ -242,9 +242,9 @@ describe('console: server-rendered pages, sign-in, escaping, CSP and scopes', ()
     const get = (c: string) => rig.app.inject({ url: '/console/sources', headers: { cookie: `stixgate_console=${c}` } });
     assert.equal((await get(value)).statusCode, 200);
     const [body, mac] = value.split('.');
-    const forged = Buffer.from(Buffer.from(body, 'base64url').toString().replace('"ops"', '"admin_only"')).toString('base64url');
+    const forged = Buffer.from(Buffer.from(body!, 'base64url').toString().replace('"ops"', '"admin_only"')).toString('base64url');
     assert.equal((await get(`${forged}.${mac}`)).statusCode, 401, 'another key id');
-    assert.equal((await get(`${body}.${mac.slice(0, -2)}AA`)).statusCode, 401, 'an altered seal');
+    assert.equal((await get(`${body}.${mac!.slice(0, -2)}AA`)).statusCode, 401, 'an altered seal');
     now = T0 + 8 * 3600_000;
     try {
       assert.equal((await get(value)).statusCode, 401, 'expired');

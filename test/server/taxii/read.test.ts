@@ -92,7 +92,7 @@ describe('TAXII 2.1 server: read side', () => {
     const last = first.headers['x-taxii-date-added-last'] as string;
     // writes after the first page: one object of it updated, new objects added
     rig.setNow(T0 + 5000);
-    const updated = { ...ipIndicators(3, '45.133', TLP_MARKING_BY_LEVEL.clear)[2], modified: new Date(T0).toISOString(), name: 'renamed' };
+    const updated = { ...ipIndicators(3, '45.133', TLP_MARKING_BY_LEVEL.clear)[2]!, modified: new Date(T0).toISOString(), name: 'renamed' };
     await rig.ingest('feed-clear', [updated, ...ipIndicators(3, '45.134', TLP_MARKING_BY_LEVEL.clear)]);
     assert.ok(first.body.objects.some((o: StixObject) => o.id === updated.id), 'the updated object was on the first page');
     const rest = await rig.get(`${url}?added_after=${last}&limit=50`, TAXII_KEYS.amber);
@@ -137,9 +137,9 @@ describe('TAXII 2.1 server: read side', () => {
     const rig = await seeded(t);
     const all = await storeView(rig, 'amber');
     const greenOnly = all.find((o) => o.name === 'ioc 91.92.0.1')!;
-    const ids = `${all[0].id},${greenOnly.id}`;
+    const ids = `${all[0]!.id},${greenOnly.id}`;
     const m = await rig.get(`${SHARED}/objects/?match[id]=${ids}`, TAXII_KEYS.amber);
-    assert.deepEqual(m.body.objects.map((o: StixObject) => o.id), [all[0].id, greenOnly.id]);
+    assert.deepEqual(m.body.objects.map((o: StixObject) => o.id), [all[0]!.id, greenOnly.id]);
     assert.deepEqual((await rig.get(`${SHARED}/objects/?match[type]=malware`, TAXII_KEYS.amber)).body, { more: false });
     assert.equal((await rig.get(`${SHARED}/objects/?match[spec_version]=2.0`, TAXII_KEYS.amber)).body.objects, undefined);
     assert.equal((await rig.get(`${SHARED}/objects/?match[version]=all&limit=50`, TAXII_KEYS.amber)).body.objects.length, 43);

@@ -10,7 +10,7 @@ describe('TAXII 2.1 server: write side', () => {
   it('POST to a writable collection ingests like a source: store, change log, per-object status, served at once', async (t) => {
     const rig = await taxiiRig(t);
     const good = ipIndicators(3, '45.140', undefined);
-    const red = ipIndicators(1, '45.141', TLP_MARKING_BY_LEVEL.red)[0];
+    const red = ipIndicators(1, '45.141', TLP_MARKING_BY_LEVEL.red)[0]!;
     const badPattern = { ...ipIndicators(1, '45.142', undefined)[0], pattern: "[ipv4-addr:value = 'not an ip']" };
     const notStix = { type: 'indicator', id: 'nope' };
     const head0 = await rig.store.head();
@@ -24,13 +24,13 @@ describe('TAXII 2.1 server: write side', () => {
     assert.equal(status.status, 'complete');
     assert.deepEqual([status.total_count, status.success_count, status.failure_count, status.pending_count], [6, 3, 3, 0]);
     assert.deepEqual(status.successes.map((s: { id: string }) => s.id), good.map((o) => o.id));
-    assert.deepEqual(status.successes[0], { id: good[0].id, version: good[0].modified });
+    assert.deepEqual(status.successes[0], { id: good[0]!.id, version: good[0]!.modified });
     assert.deepEqual(status.failures.map((f: { id: string; message: string }) => [f.id, f.message.split(':')[0]]), [[red.id, 'tlp_red'], [badPattern.id, status.failures[1].message.split(':')[0]], ['nope', 'bad_id']]);
     assert.notEqual(status.failures[1].message.split(':')[0], 'tlp_red');
     // in the store, under the collection's source, at its write_tlp, and in the change log
-    const stored = await rig.store.get(good[0].id);
+    const stored = await rig.store.get(good[0]!.id);
     assert.deepEqual(Object.keys(stored!.x_stixgate!.sources), ['taxii:default/inbox']);
-    assert.equal(stored!.x_stixgate!.sources['taxii:default/inbox'].tlp, 'green');
+    assert.equal(stored!.x_stixgate!.sources['taxii:default/inbox']!.tlp, 'green');
     const { changes } = await rig.store.changes(head0, 100);
     assert.deepEqual(changes.map((c) => c.id), good.map((o) => o.id));
     // the status is the poster's; other keys and other roots do not find it
