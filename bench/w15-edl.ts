@@ -204,7 +204,7 @@ export async function runW15({ scale }: { scale: number }): Promise<Row[]> {
   // taken between runs seconds apart, and the medians over the rounds are reported
   const rounds = Number(process.env.STIXGATE_W15_ROUNDS ?? 5);
   const perRound = Math.max(2, Math.round(secs / 3));
-  const loads: number[] = [loadavg()[0]];
+  const loads: number[] = [loadavg()[0]!];
   try {
     for (let r = 0; r < rounds; r++) {
       for (const v of variants) {
@@ -213,19 +213,20 @@ export async function runW15({ scale }: { scale: number }): Promise<Row[]> {
         const cpu = process.threadCpuUsage(c0);
         v.runs.push({ ...res, cpuUs: cpu.user + cpu.system });
       }
-      loads.push(loadavg()[0]);
+      loads.push(loadavg()[0]!);
     }
   } finally {
     ng?.stop();
     await Promise.all([lean.app.close(), slow.app.close(), hello.close(), new Promise((ok) => bare.close(ok))]);
   }
   const [ours, viaFastify, helloRes, bareRes, peer] = variants.map(summary);
+  if (!ours || !viaFastify || !helloRes || !bareRes) throw new Error('W15: a server variant has no summary');
   const ratio = (a: Variant, b: Variant) => median(a.runs.map((x, i) => x.rps / b.runs[i]!.rps));
   const loadNote = `load average ${loads.map((l) => round(l, 1)).join(' → ')} over ${rounds} rounds of ${perRound} s per server`;
   rows.push({
-    workload: 'W15', what: `conditional GET (If-None-Match → 304) on the lean path, ${n}-line list, autocannon c100`, items: ours.total, rate: Math.round(ours.rps), p99_ms: ours.p99,
-    target: 'conditional GET ≥ 50k rps', ratio: peer ? `${round(ratio(variants[0]!, variants[4]!) * 100, 1)}% of nginx (median of rounds; nginx ${Math.round(peer.rps)} rps, p99 ${peer.p99} ms, same file, 1 worker)` : `${round(ours.rps / 50_000, 2)}× target; nginx row skipped`,
-    note: `${round(ratio(variants[0]!, variants[2]!) * 100, 1)}% of fastify hello-world (${Math.round(helloRes!.rps)} rps, ${helloRes!.usPerReq} µs CPU/request); ${round(ratio(variants[0]!, variants[3]!) * 100, 1)}% of bare node http answering the same 304 (${Math.round(bareRes!.rps)} rps, ${bareRes!.usPerReq} µs CPU/request); rounds ${ours.rounds}; 304s ${ours.statuses['304'] ?? 0} of ${ours.total}, errors ${ours.errors}; server ${ours.usPerReq} µs CPU/request; one full GET: ${round(fullBytes / 1048576, 1)} MiB in ${round(fullSecs, 3)} s; ${loadNote}`,
+    workload: 'W15', what: `conditional GET (If-None-Match → 304) on the lean path, ${n}-line list, autocannon c100`, items: ours!.total, rate: Math.round(ours!.rps), p99_ms: ours!.p99,
+    target: 'conditional GET ≥ 50k rps', ratio: peer ? `${round(ratio(variants[0]!, variants[4]!) * 100, 1)}% of nginx (median of rounds; nginx ${Math.round(peer.rps)} rps, p99 ${peer.p99} ms, same file, 1 worker)` : `${round(ours!.rps / 50_000, 2)}× target; nginx row skipped`,
+    note: `${round(ratio(variants[0]!, variants[2]!) * 100, 1)}% of fastify hello-world (${Math.round(helloRes!.rps)} rps, ${helloRes!.usPerReq} µs CPU/request); ${round(ratio(variants[0]!, variants[3]!) * 100, 1)}% of bare node http answering the same 304 (${Math.round(bareRes!.rps)} rps, ${bareRes!.usPerReq} µs CPU/request); rounds ${ours!.rounds}; 304s ${ours.statuses['304']! ?? 0} of ${ours!.total}, errors ${ours!.errors}; server ${ours!.usPerReq} µs CPU/request; one full GET: ${round(fullBytes / 1048576, 1)} MiB in ${round(fullSecs, 3)} s; ${loadNote}`,
   });
   rows.push({
     workload: 'W15', what: 'the same conditional GETs through the fastify route (lean path off), autocannon c100', items: viaFastify!.total, rate: Math.round(viaFastify!.rps), p99_ms: viaFastify!.p99,

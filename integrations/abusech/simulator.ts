@@ -106,7 +106,7 @@ export class AbusechSimulator {
   }
 
   private handle(req: IncomingMessage, body: string, res: ServerResponse): void {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0]!;
     this.requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body, at: Date.now() });
     const fault = this.faults.shift();
     if (fault?.reset) {
@@ -138,7 +138,7 @@ export class AbusechSimulator {
     if (m) {
       const limit = Math.min(1000, Number(m[2] ?? 1000));
       const list = newestFirst(m[1] === 'urls' ? this.urls : this.payloads).slice(0, limit);
-      this.json(res, 200, list.length ? { query_status: 'ok', [m[1]]: list } : { query_status: 'no_results' });
+      this.json(res, 200, list.length ? { query_status: 'ok', [m[1]!]: list } : { query_status: 'no_results' });
       return;
     }
     if (path === '/threatfox/api/v1/') {

@@ -77,7 +77,7 @@ describe('enrichment quota gate: minute windows (fake clock)', () => {
       await clock.run(Promise.all([http.request({ url: 'http://x/1' }), http.request({ url: 'http://x/2' })]));
       // the second request waits the whole two-minute window that follows the first answer
       assert.equal(starts.length, 2);
-      assert.ok(starts[1] - starts[0] >= 120_000, `${starts[1] - starts[0]} ms apart`);
+      assert.ok(starts[1]! - starts[0]! >= 120_000, `${starts[1]! - starts[0]!} ms apart`);
       await g.close();
       assert.equal(clock.pendingTimers, 0, 'close() clears the timers that give slots back');
     } finally {
@@ -97,7 +97,7 @@ describe('enrichment quota gate: minute windows (fake clock)', () => {
       const http = g.http(timedHttp(starts, clock), new AbortController().signal);
       await clock.run(Promise.all([1, 2, 3, 4].map((i) => http.request({ url: `http://x/${i}` }))));
       assert.equal(starts.length, 4);
-      assert.ok(starts[0] - burst >= 60_000, 'no request while the old burst is in the window');
+      assert.ok(starts[0]! - burst >= 60_000, 'no request while the old burst is in the window');
       const all = [burst, burst, burst, burst, burst, burst, ...starts];
       for (const a of all) assert.ok(all.filter((b) => b >= a && b < a + 60_000).length <= 6, 'never more than before');
       for (const a of starts) assert.ok(starts.filter((b) => b >= a && b < a + 60_000).length <= 2, 'at most 2 new per window');
@@ -130,11 +130,11 @@ describe('enrichers config schema', () => {
     const ok = validate(buildEnrichersSchema([def]), { d: { type: 'demo', api_key: 'k' } });
     assert.ok(ok.ok);
     const c = ok.value.d;
-    assert.deepEqual(c.quota, { per_minute: 4, per_day: 500 });
-    assert.equal(c.interval_secs, 300);
-    assert.equal(c.cache_ttl_hours, 24);
-    assert.deepEqual(enricherRunSettings(def, c), { service: 'demo', quota: { per_minute: 4, per_day: 500 }, cacheTtlMs: 86_400_000, maxPerRun: 100, maxRunMs: 300_000, concurrency: 1, inflightMs: 30_000, maxTlp: 'green' });
-    assert.equal(enricherHttpPolicy(c, '/etc').retry.maxAttempts, 1);
+    assert.deepEqual(c!.quota, { per_minute: 4, per_day: 500 });
+    assert.equal(c!.interval_secs, 300);
+    assert.equal(c!.cache_ttl_hours, 24);
+    assert.deepEqual(enricherRunSettings(def, c!), { service: 'demo', quota: { per_minute: 4, per_day: 500 }, cacheTtlMs: 86_400_000, maxPerRun: 100, maxRunMs: 300_000, concurrency: 1, inflightMs: 30_000, maxTlp: 'green' });
+    assert.equal(enricherHttpPolicy(c!, '/etc').retry.maxAttempts, 1);
     const bad = validate(buildEnrichersSchema([def]), { d: { type: 'demo', api_key: 'k', quota: { per_minut: 3 }, cache_ttl: 1 }, e: { type: 'demon' } });
     assert.ok(!bad.ok);
     assert.deepEqual(bad.issues.map((i) => i.path).sort(), ['d.cache_ttl', 'd.quota.per_minut', 'e.type']);

@@ -113,7 +113,7 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
     correlator = new Correlator({ dataDir: ':memory:', access: ACCESS });
     await correlator.catchUp(store);
     const keys: Record<string, unknown> = { metrics: { hash: hashApiKey(METRICS_KEY.authorization.slice(7)), scopes: ['metrics'] } };
-    for (const r of READERS) if (r.sightings) keys[r.name] = { hash: hashApiKey(r.headers.authorization.slice(7)), scopes: ['lookup', 'sightings', 'search', 'edl', 'admin', 'taxii'], max_tlp: r.ceiling };
+    for (const r of READERS) if (r.sightings) keys[r.name] = { hash: hashApiKey(r.headers.authorization!.slice(7)), scopes: ['lookup', 'sightings', 'search', 'edl', 'admin', 'taxii'], max_tlp: r.ceiling };
     // one firewall list per TLP ceiling a list may have (never RED)
     const edlCfg = validate(edlSchema, { lists: Object.fromEntries(LIST_TLPS.map((l) => [`tlp-${l.replace('+', '-')}`, { format: 'plain', kinds: ['ip'], max_tlp: l }])) });
     assert.ok(edlCfg.ok);
@@ -183,8 +183,8 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
       const results = res.json().results as { matched: boolean; indicators: { sources: string[]; tlp: string }[] }[];
       VALUES.forEach((v, i) => {
         const seen = visible(v, r.ceiling);
-        eq(results[i].matched, seen.length > 0, `${r.name} batch ${v.value} matched`);
-        eq(results[i].indicators.map((m) => [m.sources, m.tlp]), seen.length ? [[seen.map((c) => c.source).sort(), strictest(seen)]] : [], `${r.name} batch ${v.value} view`);
+        eq(results[i]!.matched, seen.length > 0, `${r.name} batch ${v.value} matched`);
+        eq(results[i]!.indicators.map((m) => [m.sources, m.tlp]), seen.length ? [[seen.map((c) => c.source).sort(), strictest(seen)]] : [], `${r.name} batch ${v.value} view`);
       });
       noLeak(res.body, allHidden(r.ceiling), `${r.name} batch`);
     }
@@ -318,7 +318,7 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
         for (const [k, idx] of [['value', 2 * i], ['id', 2 * i + 1]] as const) {
           const rec = body.recorded.find((x) => x.index === idx);
           const miss = body.unmatched.find((x) => x.index === idx);
-          eq([rec?.indicator_id, miss?.reason], seen ? [v.indicatorId, undefined] : [undefined, u[k === 'value' ? 0 : 1].reason], `${r.name} sighting by ${k} ${v.value}`);
+          eq([rec?.indicator_id, miss?.reason], seen ? [v.indicatorId, undefined] : [undefined, u[k === 'value' ? 0 : 1]!.reason], `${r.name} sighting by ${k} ${v.value}`);
         }
       });
       noLeak(res.body, allHidden(r.ceiling), `${r.name} sightings`);
@@ -405,12 +405,12 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
     const keyed = READERS.filter((r) => r.sightings);
     const stats = await Promise.all(keyed.map((r) => app.inject({ method: 'GET', url: '/api/v1/admin/stats', headers: r.headers })));
     for (const [i, res] of stats.entries()) {
-      eq(res.statusCode, 200, `${keyed[i].name} stats`);
-      eq(res.body, stats[0].body, `${keyed[i].name} stats equal every other ceiling's`);
+      eq(res.statusCode, 200, `${keyed[i]!.name} stats`);
+      eq(res.body, stats[0]!.body, `${keyed[i]!.name} stats equal every other ceiling's`);
       for (const v of VALUES) {
         assertions++;
         assert.ok(!res.body.includes(v.value), `stats name ${v.value}`);
-        noLeak(res.body, v.contributions, `${keyed[i].name} stats`);
+        noLeak(res.body, v.contributions, `${keyed[i]!.name} stats`);
       }
     }
     let cut = 0;
@@ -440,7 +440,7 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
   it('delivery ledger (GET /api/v1/deliveries, lookups with deliveries=true, the console\'s why page): a row shows the contributions the reader may see with their TLP, a score only when it sees them all, nothing when it sees none', async () => {
     // every value recorded as present in one sink, behind all of its stored contributions
     for (const v of VALUES) {
-      const obj = (await store.query({ value: v.value })).objects[0];
+      const obj = (await store.query({ value: v.value })).objects[0]!;
       await store.commitDeliveries!('ledger-sink', [{
         key: recordKey({ type: 'ipv4-addr', value: v.value }), state: 'present', reason: 'pushed', seq: 1, score: 55, threshold: 0, contributions: contributionsOf(obj, ACCESS),
       }], undefined, T0);
@@ -455,8 +455,8 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
         if (seen.length === 0) eq(body.deliveries, [], `${where} nothing`);
         else {
           eq(body.deliveries.map((d) => [d.sink, d.state]), [['ledger-sink', 'present']], `${where} the row`);
-          eq(body.deliveries[0].sources, seen.map((c) => ({ source: c.source, tlp: c.tlp })).sort((a, b) => a.source.localeCompare(b.source)), `${where} sources`);
-          eq(body.deliveries[0].score, seen.length === v.contributions.length ? 55 : null, `${where} score`);
+          eq(body.deliveries[0]!.sources, seen.map((c) => ({ source: c.source, tlp: c.tlp })).sort((a, b) => a.source.localeCompare(b.source)), `${where} sources`);
+          eq(body.deliveries[0]!.score, seen.length === v.contributions.length ? 55 : null, `${where} score`);
         }
         noLeak(res.body, hiddenOf(v, r.ceiling), where);
         // the same entries in a lookup answer with deliveries=true
@@ -469,7 +469,7 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
           continue;
         }
         eq(page.statusCode, 200, `${where} console`);
-        const rows = [...page.body.matchAll(/<tr class="delivery">(.*?)<\/tr>/gs)].map((m) => [...m[1].matchAll(/<span class="value">([^<]+)<\/span>/g)].map((x) => x[1]));
+        const rows = [...page.body.matchAll(/<tr class="delivery">(.*?)<\/tr>/gs)].map((m) => [...m[1]!.matchAll(/<span class="value">([^<]+)<\/span>/g)].map((x) => x[1]));
         eq(rows, seen.length ? [seen.map((c) => c.source).sort()] : [], `${where} console rows`);
         noLeak(page.body, hiddenOf(v, r.ceiling), `${where} console`);
       }
@@ -525,12 +525,12 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
     eq(res.json().indicators[0].sources, ['src-a'], 'anonymous sees the clear source');
     const ownChanges = [changesBefore, changes].map((log) => log.find((c) => c.id === v.indicatorId)!);
     eq(ownChanges.map((c) => Object.keys(c.object.x_stixgate!.sources)), [['src-a'], ['src-a', 'src-b']], 'created by the clear source, then the red one joined');
-    eq(ownChanges[1].seq > ownChanges[0].seq, true, 'a later change');
+    eq(ownChanges[1]!.seq > ownChanges[0]!.seq, true, 'a later change');
     const config = { type: 'x', max_tlp: 'clear', filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] } } as unknown as CommonSinkConfig;
     for (const c of ownChanges) {
       const recs = recordsForChanges([c], config, { v: 'value', d: 'description' }, T0, undefined, undefined, ACCESS);
       eq(recs.map((x) => [x.op, x.sources, x.tlp]), [['upsert', ['src-a'], 'clear']], `change ${c.seq}: still an upsert with the clear source`);
-      noLeak(JSON.stringify(recs), [v.contributions[1]], `change ${c.seq}`);
+      noLeak(JSON.stringify(recs), [v.contributions[1]!], `change ${c.seq}`);
     }
   });
 
@@ -543,7 +543,7 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
       }
       const res = await page(r, '/console/search?type=indicator');
       eq(res.statusCode, 200, `${r.name} console search`);
-      const linked = [...res.body.matchAll(/href="\/console\/objects\/([^"]+)"/g)].map((m) => decodeURIComponent(m[1])).sort();
+      const linked = [...res.body.matchAll(/href="\/console\/objects\/([^"]+)"/g)].map((m) => decodeURIComponent(m[1]!)).sort();
       eq(linked, VALUES.filter((v) => visible(v, r.ceiling).length > 0).map((v) => v.indicatorId).sort(), `${r.name} console search: the visible indicators`);
       noLeak(res.body, allHidden(r.ceiling), `${r.name} console search`);
       const unknown = await page(r, `/console/objects/${UNKNOWN_ID}`);
@@ -579,7 +579,7 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
     }
     const { index } = await buildIndex(store, { now: () => T0, access: ACCESS });
     const keys: Record<string, unknown> = {};
-    for (const r of READERS) if (r.sightings) keys[r.name] = { hash: hashApiKey(r.headers.authorization.slice(7)), scopes: ['lookup'], max_tlp: r.ceiling };
+    for (const r of READERS) if (r.sightings) keys[r.name] = { hash: hashApiKey(r.headers.authorization!.slice(7)), scopes: ['lookup'], max_tlp: r.ceiling };
     const cfg = validate(serverSchema, { anonymous_lookup: true, api_keys: keys, rate_limit: { enabled: false } });
     assert.ok(cfg.ok);
     const app2 = buildServer({ config: cfg.value, index, store, metrics: new Metrics({ defaults: false }), logger: pino({ level: 'silent' }), isReady: () => true, now: () => T0, access: ACCESS });
@@ -590,7 +590,7 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
         eq(body.matched, false, `${where} never a hit`);
         eq(body.indicators, [], `${where} no indicators`);
         eq(body.inactive.map((m) => [m.state, m.sources, m.tlp]), seen.length ? [['revoked', seen.map((c) => c.source).sort(), strictest(seen)]] : [], `${where} inactive view`);
-        if (seen.length) eq(body.inactive[0].labels, seen.map((c) => `lbl-${c.tag}`).sort(), `${where} labels`);
+        if (seen.length) eq(body.inactive[0]!.labels, seen.map((c) => `lbl-${c.tag}`).sort(), `${where} labels`);
       };
       for (const r of READERS) {
         for (const v of VALUES) {

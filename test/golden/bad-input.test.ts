@@ -63,10 +63,10 @@ test('F3: wrong column count, BOM, mixed CRLF/LF, embedded newline, Latin-1, NUL
   assert.deepEqual(c.items.map((i) => i.object.name), ['1.2.3.4', '5.6.7.8', '9.9.9.9']);
   assert.deepEqual(
     c.rejections.map((r) => [r.reason, r.location?.line]),
-    [['column_count', 6], ['encoding', 7], ['encoding', 8], [c.rejections[3].reason, 9]],
+    [['column_count', 6], ['encoding', 7], ['encoding', 8], [c.rejections[3]!.reason, 9]],
   );
   // F4: the formula is refused by the normaliser, and quoted (escaped) in the message.
-  const formula = c.rejections[3];
+  const formula = c.rejections[3]!;
   assert.notEqual(formula.reason, 'encoding');
   assert.ok(!formula.message.includes("=cmd|' /C calc'!A0,") , formula.message);
 });
@@ -131,7 +131,7 @@ test('text list: comments, inline comments, tabs, ports, CIDRs, pages of ~5,000 
   assert.equal(c.items.length, 12003);
   assert.deepEqual(c.items.slice(0, 3).map((i) => i.object.pattern), ["[ipv4-addr:value = '1.2.3.0/24']", "[ipv4-addr:value = '9.8.7.6']", "[ipv4-addr:value = '4.4.4.4']"]);
   assert.equal(c.rejections.length, 1);
-  assert.equal(c.rejections[0].location?.line, 8);
+  assert.equal(c.rejections[0]!.location?.line, 8);
   assert.ok(c.pages >= 2 && c.pageSizes.every((n) => n <= 5000 + 9000));
   assert.deepEqual(c.cursors.map((x) => x.page), [c.pages - 1]);
 });
@@ -140,7 +140,7 @@ test('F12: __proto__ / constructor keys are dropped at any depth, prototypes unt
   const f = tmp('proto.json', JSON.stringify({ type: 'bundle', id: 'bundle--5d0092c5-5f74-4287-9642-33f4c354e56d', objects: [{ type: 'identity', spec_version: '2.1', id: 'identity--8c6af861-7b20-41ef-9b59-6344fd872a8f', created: '2016-08-08T15:50:10.983Z', modified: '2016-08-08T15:50:10.983Z', name: 'x', x_deep: { a: { constructor: { prototype: { polluted: 1 } } } } }] }).replace('"name"', '"__proto__":{"polluted":true},"name"'));
   const c = await collect(stixBundleSource, { url: f });
   assert.equal(c.items.length, 1);
-  const o = c.items[0].object as Record<string, unknown>;
+  const o = c.items[0]!.object as Record<string, unknown>;
   assert.ok(!Object.hasOwn(o, '__proto__'));
   assert.deepEqual(o.x_deep, { a: {} });
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
@@ -164,14 +164,14 @@ test('F14: invalid objects are rejected one by one with reason, index and id; 2.
     c.rejections.map((r) => [r.reason, r.location?.index]),
     [['missing_property', 1], ['missing_property', 2], ['id_type_mismatch', 3], ['bad_timestamp', 4], ['pattern_invalid', 5], ['bad_ref', 6], ['not_object', 8], ['bad_id', 9]],
   );
-  assert.equal(c.rejections[2].location?.objectId, 'indicator--2e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f');
+  assert.equal(c.rejections[2]!.location?.objectId, 'indicator--2e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f');
   const [ind, mal] = c.items.map((i) => i.object);
-  assert.equal(ind.spec_version, '2.1');
-  assert.deepEqual(ind.indicator_types, ['malicious-activity']);
-  assert.equal(ind.labels, undefined);
-  assert.equal(ind.pattern_type, 'stix');
-  assert.deepEqual(mal.malware_types, ['trojan']);
-  assert.equal(mal.is_family, true);
+  assert.equal(ind!.spec_version, '2.1');
+  assert.deepEqual(ind!.indicator_types, ['malicious-activity']);
+  assert.equal(ind!.labels, undefined);
+  assert.equal(ind!.pattern_type, 'stix');
+  assert.deepEqual(mal!.malware_types, ['trojan']);
+  assert.equal(mal!.is_family, true);
 });
 
 test('F17: field caps and the per-object size cap', async () => {
@@ -193,7 +193,7 @@ test('F13: an object with a duplicate key is rejected with the key and its locat
   const neg = `{${base},"id":"identity--9c6af861-7b20-41ef-9b59-6344fd872a8f","name":"z","confidence":-0}`;
   const c = await collect(stixBundleSource, { url: tmp('f13-dup.json', `{"type":"bundle","id":"bundle--1c6af861-7b20-41ef-9b59-6344fd872a8f","objects":[${dup},\n${neg}]}`) });
   assert.deepEqual(c.items.map((i) => i.object.id), ['identity--9c6af861-7b20-41ef-9b59-6344fd872a8f']);
-  assert.ok(Object.is(c.items[0].object.confidence, 0));
+  assert.ok(Object.is(c.items[0]!.object.confidence, 0));
   assert.deepEqual(c.rejections.map((r) => [r.reason, r.location?.index]), [['duplicate_key', 0]]);
-  assert.match(c.rejections[0].message, /^duplicate key "name" at line 1, column \d+$/);
+  assert.match(c.rejections[0]!.message, /^duplicate key "name" at line 1, column \d+$/);
 });

@@ -304,7 +304,7 @@ describe('console: the why of a value (the delivery ledger)', () => {
     const lookup = `stixgate_console=${setCookie(res, 'stixgate_console')!.value}`;
     assert.equal((await rig.app.inject({ url: '/console', headers: { ...HTML, cookie: lookup } })).headers.location, '/console/why');
     const page = await rig.app.inject({ url: '/console/why?value=evil.example', headers: { ...HTML, cookie: lookup } });
-    assert.deepEqual([...page.body.matchAll(/<nav>(.*?)<\/nav>/g)].map((m) => m[1].replace(/<[^>]+>/g, ' ').trim()), ['Why']);
+    assert.deepEqual([...page.body.matchAll(/<nav>(.*?)<\/nav>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, ' ').trim()), ['Why']);
     assert.match(page.body, /rejected/);
   });
 });
@@ -341,9 +341,9 @@ describe('console pages of sources and sinks: remote error texts are escaped', (
     const src = sourcesBody([{ id: 'feed_x', type: 'text_list', state: 'idle', paused: false, running: false, last_run: run, consecutive_failures: 2, last_summary: { [LABEL_PAYLOAD]: 3, samples: [{ message: SCRIPT_PAYLOAD }] } as Record<string, unknown> }], ctx);
     const sink = sinksBody([{ id: 'splunk', type: 'splunk_kv', state: 'auth_refused', paused: false, running: false, last_run: run, consecutive_failures: 1, max_tlp: 'green', cursor: 3, head: 9, lag: 6 }], ctx, { deadLetters: () => 4, drift: () => ({ missing: 2, stale: 0, extra: 1, foreign: 5 }), lastReconcile: () => 0 });
     for (const [name, body] of [['sources', src], ['sinks', sink]]) {
-      for (const p of [SCRIPT_PAYLOAD, ATTR_PAYLOAD, LABEL_PAYLOAD]) assert.equal(body.includes(p), false, `${name}: raw ${p}`);
-      assert.equal(/<script|<img|<svg/i.test(body), false, name);
-      assert.ok(body.includes('HTTP 500 from feed: &#60;script&#62;'), `${name}: the error as text`);
+      for (const p of [SCRIPT_PAYLOAD, ATTR_PAYLOAD, LABEL_PAYLOAD]) assert.equal(body!.includes(p), false, `${name}: raw ${p}`);
+      assert.equal(/<script|<img|<svg/i.test(body!), false, name);
+      assert.ok(body!.includes('HTTP 500 from feed: &#60;script&#62;'), `${name}: the error as text`);
     }
     assert.match(src, /<td class="bad">failing<\/td>/);
     assert.match(sink, /<td class="bad">credentials refused<\/td>/);

@@ -100,7 +100,7 @@ export async function consoleRig(o: { now?: () => number; sessionSecret?: string
   // one push of that sink through the real runner (to an in-memory remote side): the delivery ledger's rows
   if ((await store.getCursor('sink:splunk_main')) === undefined) {
     await runSink({
-      id: 'splunk_main', sink: new MemorySink(), config: { ...(sinks[0].config as CommonSinkConfig), filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] } },
+      id: 'splunk_main', sink: new MemorySink(), config: { ...(sinks[0]!.config as CommonSinkConfig), filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] } },
       store, http: { request: async () => { throw new Error('no http'); } }, logger: pino({ level: 'silent' }),
       mapping: checkSinkMapping({ fields: { value: 'value' } }, 'console').fields, deadLetter: new DeadLetterFile(join(dir, 'dead-letter', 'splunk_main.jsonl')),
       limiter: new Bottleneck({ maxConcurrent: 1 }), signal: new AbortController().signal, now: () => T0 + 60_000, access,
