@@ -71,8 +71,8 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         assert.equal(r.unchanged, 1);
         assert.equal(r.stale, 1);
         assert.equal(r.rejected.length, 1);
-        assert.equal(r.rejected[0].reason, 'stix_invalid');
-        assert.equal(r.rejected[0].location?.index, 3);
+        assert.equal(r.rejected[0]!.reason, 'stix_invalid');
+        assert.equal(r.rejected[0]!.location?.index, 3);
         assert.equal((await store.get(a.id))?.name, 'renamed');
         assert.equal(await store.get('indicator--00000000-0000-4000-8000-00000000dead'), undefined);
         // getEntry: the object with the seq of its last change in the log
@@ -108,8 +108,8 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         const r = await store.upsert(batch, { now: T0 + 2 * HOUR });
         assert.equal(r.updated, 50);
         assert.equal(await store.head(), 100);
-        const o = await store.get(batch[0].object.id);
-        assert.equal(o?.x_stixgate?.sources['feed-a'].first_seen, iso(T0));
+        const o = await store.get(batch[0]!.object.id);
+        assert.equal(o?.x_stixgate?.sources['feed-a']!.first_seen, iso(T0));
         assert.equal(o?.x_stixgate?.sources['feed-a'].last_seen, iso(T0 + 2 * HOUR));
         assert.equal(o?.modified, iso(T0));
       }));
@@ -164,10 +164,10 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         assert.equal(await store.expire(now), 0, 'expiring twice changes nothing');
         ch = await store.changes(head, 10).then((p) => p.changes);
         assert.equal(ch.length, 1);
-        assert.equal(ch[0].id, old.id);
-        assert.equal(ch[0].op, 'expire');
-        assert.equal(ch[0].seq, head + 1);
-        assert.equal(ch[0].object.x_stixgate?.expired, true);
+        assert.equal(ch[0]!.id, old.id);
+        assert.equal(ch[0]!.op, 'expire');
+        assert.equal(ch[0]!.seq, head + 1);
+        assert.equal(ch[0]!.object.x_stixgate?.expired, true);
         assert.equal((await store.stats()).expired, 1);
         // the same stale delivery again: still expired, nothing written
         const again = await store.upsert([item(old)], { now: now + 10 * 60_000 });
@@ -190,7 +190,7 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         await store.upsert([item({ ...o, labels: ['b', 'a'] }, 'feed-a', { confidence: 40, tlp: 'green', seenAt: iso(T0 + HOUR) })], { now: T0 });
         let got = await store.get(o.id);
         assert.equal(got?.object_marking_refs, undefined, 'no merged marking is written');
-        assert.equal(got?.x_stixgate?.sources['feed-a'].tlp, 'green');
+        assert.equal(got?.x_stixgate?.sources['feed-a']!.tlp, 'green');
         assert.equal(got?.x_stixgate?.score, 40);
         await store.upsert([item({ ...o, object_marking_refs: [TLP1_AMBER], labels: ['c', 'a'] }, 'feed-b', { confidence: 80, seenAt: iso(T0 + 3 * HOUR) })], { now: T0 });
         await store.upsert([item({ ...o, labels: ['d'] }, 'feed-a', { confidence: 40, tlp: 'green', seenAt: iso(T0 - HOUR) })], { now: T0 });
@@ -204,14 +204,14 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         // an unknown marking from a third source fails closed to red for that contribution only
         await store.upsert([item({ ...o, object_marking_refs: [UNKNOWN_MARKING] }, 'feed-c', { seenAt: iso(T0) })], { now: T0 });
         got = await store.get(o.id);
-        assert.equal(got?.x_stixgate?.sources['feed-c'].tlp, 'red');
-        assert.equal(got?.x_stixgate?.sources['feed-a'].tlp, 'green');
-        assert.equal(got?.x_stixgate?.sources['feed-b'].tlp, 'amber');
+        assert.equal(got?.x_stixgate?.sources['feed-c']!.tlp, 'red');
+        assert.equal(got?.x_stixgate?.sources['feed-a']!.tlp, 'green');
+        assert.equal(got?.x_stixgate?.sources['feed-b']!.tlp, 'amber');
         assert.equal(got?.x_stixgate?.score, 100);
         // a source re-marking its own contribution stricter keeps the level it was released at
         await store.upsert([item({ ...o, labels: ['b', 'a'] }, 'feed-a', { confidence: 40, tlp: 'amber', seenAt: iso(T0 + 5 * HOUR) })], { now: T0 });
         got = await store.get(o.id);
-        assert.equal(got?.x_stixgate?.sources['feed-a'].tlp, 'amber');
+        assert.equal(got?.x_stixgate?.sources['feed-a']!.tlp, 'amber');
         assert.equal(got?.x_stixgate?.sources['feed-a'].released_tlp, 'green');
       }));
 
@@ -248,10 +248,10 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         const tail = await store.changes(25, 10);
         assert.deepEqual(tail, { changes: [], next: 25 });
         // an update moves the object to the head of the log; its old entry is compacted away
-        await store.upsert([item({ ...objs[3], modified: iso(T0 + DAY), name: 'new name' })], { now: T0 });
+        await store.upsert([item({ ...objs[3]!, modified: iso(T0 + DAY), name: 'new name' })], { now: T0 });
         assert.equal(await store.head(), 26);
         const after = await store.changes(25, 10);
-        assert.deepEqual(after.changes.map((c) => [c.seq, c.id, c.object.name]), [[26, objs[3].id, 'new name']]);
+        assert.deepEqual(after.changes.map((c) => [c.seq, c.id, c.object.name]), [[26, objs[3]!.id, 'new name']]);
         assert.equal((await allChanges(store)).length, 25);
       }));
 
@@ -277,21 +277,21 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         const mal = { type: 'malware', spec_version: '2.1', id: `malware--${uuidFor(11)}`, created: iso(T0), modified: iso(T0), name: 'Evil_50%_Bot', is_family: true, description: 'spreads' };
         const mal2 = { ...mal, id: `malware--${uuidFor(12)}`, name: 'Evil-50x-Bot' };
         await store.upsert(inds.map((o) => item(o, 'feed-a')), { now: T0 });
-        await store.upsert([item(ip, 'feed-b'), item(file, 'feed-b'), item(mal, 'feed-b'), item(mal2, 'feed-b'), item(inds[6], 'feed-b')], { now: T0 });
-        await store.upsert([item({ ...inds[5], modified: iso(T0 + 9 * DAY), revoked: true })], { now: T0 });
+        await store.upsert([item(ip, 'feed-b'), item(file, 'feed-b'), item(mal, 'feed-b'), item(mal2, 'feed-b'), item(inds[6]!, 'feed-b')], { now: T0 });
+        await store.upsert([item({ ...inds[5]!, modified: iso(T0 + 9 * DAY), revoked: true })], { now: T0 });
 
         const ids = (p: { objects: StixObject[] }) => p.objects.map((o) => o.id);
         assert.deepEqual(ids(await store.query({ type: 'malware' })), [mal.id, mal2.id]);
-        assert.deepEqual(ids(await store.query({ value: ipFor(200) })).sort(), [inds[0].id, ip.id].sort());
+        assert.deepEqual(ids(await store.query({ value: ipFor(200) })).sort(), [inds[0]!.id, ip.id].sort());
         assert.deepEqual(ids(await store.query({ value: ipFor(200), type: 'ipv4-addr' })), [ip.id]);
         assert.deepEqual(ids(await store.query({ value: 'ab'.repeat(32) })), [file.id]);
         assert.deepEqual(ids(await store.query({ value: '192.0.2.1' })), []);
-        assert.deepEqual(new Set(ids(await store.query({ source: 'feed-b' }))), new Set([ip.id, file.id, mal.id, mal2.id, inds[6].id]));
+        assert.deepEqual(new Set(ids(await store.query({ source: 'feed-b' }))), new Set([ip.id, file.id, mal.id, mal2.id, inds[6]!.id]));
         assert.deepEqual(ids(await store.query({ type: 'indicator', modifiedFrom: iso(T0 + DAY), modifiedTo: iso(T0 + 3 * DAY) })),
-          [inds[1].id, inds[2].id, inds[3].id]);
+          [inds[1]!.id, inds[2]!.id, inds[3]!.id]);
         assert.deepEqual(ids(await store.query({ text: '50%_bot' })), [mal.id], '% and _ match literally, case-insensitively');
         assert.deepEqual(ids(await store.query({ text: 'SPREADS' })), [mal.id, mal2.id]);
-        assert.deepEqual(ids(await store.query({ text: `'${ipFor(203)}'` })), [inds[3].id]);
+        assert.deepEqual(ids(await store.query({ text: `'${ipFor(203)}'` })), [inds[3]!.id]);
         assert.deepEqual(ids(await store.query({ type: 'indicator' })).length, 6, 'revoked excluded by default');
         assert.equal(ids(await store.query({ type: 'indicator', includeRevoked: true })).length, 7);
 
@@ -377,13 +377,13 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         await store.modify([b.id], (o) => ({ ...o, x_stixgate: { sources: o.x_stixgate!.sources, score: 50 } }), { now: T0 + HOUR });
         ch = (await store.changes(head + 1, 10)).changes;
         assert.equal(ch.length, 1, 'the change log keeps the latest state of an object');
-        assert.deepEqual([ch[0].id, ch[0].op], [b.id, 'upsert']);
+        assert.deepEqual([ch[0]!.id, ch[0]!.op], [b.id, 'upsert']);
         assert.equal((await store.stats()).expired, 0);
         // an id or type change is refused, per object
         r = await store.modify([a.id], (o) => ({ ...o, id: b.id }), { now: T0 + HOUR });
         assert.equal(r.updated, 0);
         assert.equal(r.rejected.length, 1);
-        assert.equal(r.rejected[0].location?.objectId, a.id);
+        assert.equal(r.rejected[0]!.location?.objectId, a.id);
         assert.equal((await store.get(b.id))?.x_stixgate?.score, 50);
       }));
 
@@ -401,10 +401,10 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
           assert.equal(ext.score, 40, 'one half-life');
           assert.equal(ext.scored_at, iso(T0 + 7 * DAY));
         }
-        assert.equal(got.get(objs[0].id)?.valid_until, iso(T0 + Math.ceil(7 * Math.log2(80 / 19.5) * DAY)), 'derived');
+        assert.equal(got.get(objs[0]!.id)?.valid_until, iso(T0 + Math.ceil(7 * Math.log2(80 / 19.5) * DAY)), 'derived');
         // a source's own valid_until later than the score's expiry is capped at it, and kept beside it (issue #13)
-        assert.equal(got.get(objs[2].id)?.valid_until, iso(T0 + Math.ceil(7 * Math.log2(80 / 19.5) * DAY)), 'capped at the score expiry');
-        assert.equal((got.get(objs[2].id)?.x_stixgate as ScoreExtension | undefined)?.source_valid_until, iso(T0 + 365 * DAY), 'the source value is kept');
+        assert.equal(got.get(objs[2]!.id)?.valid_until, iso(T0 + Math.ceil(7 * Math.log2(80 / 19.5) * DAY)), 'capped at the score expiry');
+        assert.equal((got.get(objs[2]!.id)?.x_stixgate as ScoreExtension | undefined)?.source_valid_until, iso(T0 + 365 * DAY), 'the source value is kept');
         assert.equal(await store.head(), head + 3);
         // two hours later nothing moved by 5 points: no writes
         r = await rescoreStore(store, DECAY, T0 + 7 * DAY + 2 * HOUR);
@@ -435,7 +435,7 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         assert.equal((await store.get(sightingId(report)))?.count, 3);
         const head = await store.head();
         const again = await recordSightings(store, DECAY, [report], T0 + 3 * HOUR);
-        assert.equal(again.recorded[0].added, 0);
+        assert.equal(again.recorded[0]!.added, 0);
         assert.equal(await store.head(), head);
       }));
 

@@ -48,7 +48,7 @@ test('revocation and expiry become removals; a value another indicator still hol
 test('filters: max TLP, types, labels, sources, min score', async (t) => {
   const { sink, run, put } = await setup(t);
   await put([
-    ind('1.1.1.1', { object_marking_refs: [TLP_MARKING_IDS.red] }),
+    ind('1.1.1.1', { object_marking_refs: [TLP_MARKING_IDS.red!] }),
     ind('2.2.2.2', { labels: ['scanner'] }),
     ind('3.3.3.3', { labels: ['c2'] }),
     ind('c2.example', { labels: ['c2'] }),
@@ -77,7 +77,7 @@ test('retryable failures are retried (Retry-After honoured), per-item retries re
   sink.script.push((recs) => recs.map(() => ({ status: 'ok' as const })));
   last = Date.now();
   const sum = await run();
-  assert.ok(waits[0] >= 190, `waited ${waits[0]} ms for Retry-After 200 ms`);
+  assert.ok(waits[0]! >= 190, `waited ${waits[0]} ms for Retry-After 200 ms`);
   assert.equal(sum.rejected, 1);
   assert.deepEqual([...sink.held.keys()].sort(), ['1.1.1.1', '2.2.2.2']);
   assert.deepEqual(sink.calls.map((c) => c.keys.length), [3, 3, 1]);
@@ -205,11 +205,11 @@ test('records collapse per key to the latest state; batches cut by op, count and
   ];
   const recs = recordsForChanges(changes, config(), mapping, NOW);
   assert.equal(recs.length, 1);
-  assert.equal(recs[0].op, 'remove');
-  assert.equal(recs[0].seq, 2);
-  const many = Array.from({ length: 5 }, (_, i) => ({ ...recs[0], op: i < 3 ? ('upsert' as const) : ('remove' as const), key: String(i) }));
-  assert.deepEqual(batchesOf(many, 2).map((b) => b.length), [2, 1, 2]);
-  assert.deepEqual(batchesOf(many, 10, 25, () => 10).map((b) => b.length), [2, 1, 2]);
+  assert.equal(recs[0]!.op, 'remove');
+  assert.equal(recs[0]!.seq, 2);
+  const many = Array.from({ length: 5 }, (_, i) => ({ ...recs[0]!, op: i < 3 ? ('upsert' as const) : ('remove' as const), key: String(i) }));
+  assert.deepEqual(batchesOf(many!, 2).map((b) => b.length), [2, 1, 2]);
+  assert.deepEqual(batchesOf(many!, 10, 25, () => 10).map((b) => b.length), [2, 1, 2]);
 });
 
 test('a slow sink (S6): the runner reads ahead a bounded amount, and ingest goes on meanwhile', async (t) => {

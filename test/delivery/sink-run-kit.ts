@@ -51,7 +51,7 @@ export class FakeSink implements Sink {
     if (step instanceof Error) throw step;
     const outcomes = step ?? records.map((): SinkOutcome => ({ status: 'ok' }));
     records.forEach((r, i) => {
-      if (outcomes[i].status !== 'ok') return;
+      if (outcomes[i]!.status !== 'ok') return;
       if (op === 'upsert') this.held.set(r.observable.value, r.fields);
       else this.held.delete(r.observable.value);
     });
