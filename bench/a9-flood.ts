@@ -37,7 +37,14 @@ export async function runA9(o: { scale: number }): Promise<Row[]> {
     },
   });
   if (!cfg.ok) throw new Error(JSON.stringify(cfg.issues));
-  const app = buildServer({ config: cfg.value, index: new LookupIndex({ now: () => NOW }), store, metrics: new Metrics({ defaults: false }), logger: silentLogger(), isReady: () => true });
+  const app = buildServer({
+    config: cfg.value,
+    index: new LookupIndex({ now: () => NOW }),
+    store,
+    metrics: new Metrics({ defaults: false }),
+    logger: silentLogger(),
+    isReady: () => true,
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/api/v1/lookup?value=198.51.100.7`;
   const asKey = (k: string) => ({ authorization: `Bearer ${k}` });
@@ -52,11 +59,34 @@ export async function runA9(o: { scale: number }): Promise<Row[]> {
   await store.close();
   rmSync(dir, { recursive: true, force: true });
   return [
-    { workload: 'A9', what: `victim key, ${VICTIM_RPS} rps single lookups, alone`, items: alone.ok, rate: Math.round(alone.rps), p50_ms: round(alone.p50, 3), p99_ms: round(alone.p99, 3), note: loadNote(alone) },
     {
-      workload: 'A9', what: `victim key, ${VICTIM_RPS} rps, while another key floods at ${FLOOD_RPS} rps`, items: victim.ok, rate: Math.round(victim.rps), p50_ms: round(victim.p50, 3), p99_ms: round(victim.p99, 3), peak_rss_mb: rss,
-      target: 'p99 < 2× alone; RSS < 512 MB', ratio: `${round(victim.p99 / alone.p99)}× alone`, note: `victim errors ${victim.errors}; ${loadNote(victim)}`,
+      workload: 'A9',
+      what: `victim key, ${VICTIM_RPS} rps single lookups, alone`,
+      items: alone.ok,
+      rate: Math.round(alone.rps),
+      p50_ms: round(alone.p50, 3),
+      p99_ms: round(alone.p99, 3),
+      note: loadNote(alone),
     },
-    { workload: 'A9', what: `flooding key at ${FLOOD_RPS} rps (limit 50/s, burst 100)`, items: flood.ok, rate: Math.round(flood.rps), p99_ms: round(flood.p99, 3), note: `accepted ${flood.ok}, refused (429) ${flood.errors}; ${loadNote(flood)}` },
+    {
+      workload: 'A9',
+      what: `victim key, ${VICTIM_RPS} rps, while another key floods at ${FLOOD_RPS} rps`,
+      items: victim.ok,
+      rate: Math.round(victim.rps),
+      p50_ms: round(victim.p50, 3),
+      p99_ms: round(victim.p99, 3),
+      peak_rss_mb: rss,
+      target: 'p99 < 2× alone; RSS < 512 MB',
+      ratio: `${round(victim.p99 / alone.p99)}× alone`,
+      note: `victim errors ${victim.errors}; ${loadNote(victim)}`,
+    },
+    {
+      workload: 'A9',
+      what: `flooding key at ${FLOOD_RPS} rps (limit 50/s, burst 100)`,
+      items: flood.ok,
+      rate: Math.round(flood.rps),
+      p99_ms: round(flood.p99, 3),
+      note: `accepted ${flood.ok}, refused (429) ${flood.errors}; ${loadNote(flood)}`,
+    },
   ];
 }

@@ -30,7 +30,10 @@ async function measure(mode: 'off' | 'free-tier' | 'unlimited'): Promise<{ perSe
   const sim = new AbuseIpdbSimulator({ perDay: 1_000_000 });
   const { base } = await sim.start();
   const http = loopbackHttp('bench');
-  const enricher = abuseipdbEnricher.create({ url: base, api_key: 'test-key', max_age_days: 90 }, { logger: silentLogger(), configDir: '.', mappingsDir: '.' });
+  const enricher = abuseipdbEnricher.create(
+    { url: base, api_key: 'test-key', max_age_days: 90 },
+    { logger: silentLogger(), configDir: '.', mappingsDir: '.' },
+  );
   const quota: Quota = mode === 'free-tier' ? { per_day: 1000 } : {};
   const cache = new EnrichCache(10_000);
   let stop = false;
@@ -40,8 +43,19 @@ async function measure(mode: 'off' | 'free-tier' | 'unlimited'): Promise<{ perSe
     if (mode === 'off') return;
     while (!stop) {
       const s = await runEnricher({
-        id: 'bench', enricher, store: t.store, http, logger: silentLogger(), now: () => Date.now(), signal: ac.signal,
-        quota, cacheTtlMs: 86_400_000, maxPerRun: 1_000_000, maxRunMs: 600_000, concurrency: mode === 'unlimited' ? 4 : 1, cache,
+        id: 'bench',
+        enricher,
+        store: t.store,
+        http,
+        logger: silentLogger(),
+        now: () => Date.now(),
+        signal: ac.signal,
+        quota,
+        cacheTtlMs: 86_400_000,
+        maxPerRun: 1_000_000,
+        maxRunMs: 600_000,
+        concurrency: mode === 'unlimited' ? 4 : 1,
+        cache,
       });
       lookups += s.lookups;
       await new Promise((r) => setTimeout(r, 200));
@@ -50,7 +64,8 @@ async function measure(mode: 'off' | 'free-tier' | 'unlimited'): Promise<{ perSe
   const start = performance.now();
   for (let i = 0; i < N; i += BATCH) {
     const items = [];
-    for (let n = i; n < Math.min(N, i + BATCH); n++) items.push({ object: indicatorFor(n + 1), source: 'feed', confidence: 50 });
+    for (let n = i; n < Math.min(N, i + BATCH); n++)
+      items.push({ object: indicatorFor(n + 1), source: 'feed', confidence: 50 });
     await t.store.upsert(items, { now: Date.now() });
     await new Promise((r) => setTimeout(r, FETCH_MS)); // the source waits for its next page
   }
@@ -77,5 +92,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const off = median(results.off!);
 for (const mode of Object.keys(results)) {
   const v = median(results[mode]!);
-  console.log(`${mode.padEnd(10)} ${Math.round(v).toString().padStart(8)} indicators/s  (${results[mode]!.map((x) => Math.round(x)).join(', ')})  lookups during ingest: ${lookups[mode]!.join(', ')}  ${mode === 'off' ? '' : `${((v / off - 1) * 100).toFixed(1)}% vs off`}`);
+  console.log(
+    `${mode.padEnd(10)} ${Math.round(v).toString().padStart(8)} indicators/s  (${results[mode]!.map((x) => Math.round(x)).join(', ')})  lookups during ingest: ${lookups[mode]!.join(', ')}  ${mode === 'off' ? '' : `${((v / off - 1) * 100).toFixed(1)}% vs off`}`,
+  );
 }

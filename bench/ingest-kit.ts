@@ -19,7 +19,14 @@ const FIRST_SEEN = csvDaysBefore(31);
 const LAST_SEEN = csvDaysBefore(2);
 export const TYPE_MAP = { ip: 'ipv4-addr', domain: 'domain-name', url: 'url', sha256: 'file' };
 const CSV_TYPE: Record<string, string> = { 'ipv4-addr': 'ip', 'domain-name': 'domain', url: 'url', sha256: 'sha256' };
-export const CSV_COLUMNS = { value: 'value', type_column: 'type', type_map: TYPE_MAP, first_seen: 'first_seen', last_seen: 'last_seen', labels: ['tags'] };
+export const CSV_COLUMNS = {
+  value: 'value',
+  type_column: 'type',
+  type_map: TYPE_MAP,
+  first_seen: 'first_seen',
+  last_seen: 'last_seen',
+  labels: ['tags'],
+};
 
 export function tmp(name: string): string {
   return mkdtempSync(join(tmpdir(), `stixgate-bench-${name}-`));
@@ -35,23 +42,58 @@ export async function writeCsv(path: string, n: number, changedEvery = 0, offset
     const tag = changedEvery && i % changedEvery === 0 ? 'botnet;changed' : 'botnet';
     buf += `${CSV_TYPE[type]},${value},${FIRST_SEEN},${LAST_SEEN},${tag}\n`;
     if (buf.length > 1 << 20) {
-      if (!out.write(buf)) await new Promise<void>((r) => out.once("drain", () => r()));
+      if (!out.write(buf)) await new Promise<void>((r) => out.once('drain', () => r()));
       buf = '';
     }
   }
   out.end(buf);
-  await new Promise<void>((r) => out.on("finish", () => r()));
+  await new Promise<void>((r) => out.on('finish', () => r()));
 }
 
 export function source(type: string, url: string, options: Record<string, unknown>) {
-  const loaded = parseConfig(JSON.stringify({ sources: { bench: { type, url, allow_private: true, allow_insecure: true, max_feed_bytes: 4 * 1024 ** 3, timeout_secs: 3600, ...options } } }), { file: 'bench.yaml', registry });
-  return createSourceComponent('bench', loaded.config.sources.bench as never, { registry, logger: silentLogger(), configDir: process.cwd(), mappingsDir: MAPPINGS_DIR });
+  const loaded = parseConfig(
+    JSON.stringify({
+      sources: {
+        bench: {
+          type,
+          url,
+          allow_private: true,
+          allow_insecure: true,
+          max_feed_bytes: 4 * 1024 ** 3,
+          timeout_secs: 3600,
+          ...options,
+        },
+      },
+    }),
+    { file: 'bench.yaml', registry },
+  );
+  return createSourceComponent('bench', loaded.config.sources.bench as never, {
+    registry,
+    logger: silentLogger(),
+    configDir: process.cwd(),
+    mappingsDir: MAPPINGS_DIR,
+  });
 }
 
-export async function ingest(store: Store, comp: ReturnType<typeof source>, full = true): Promise<{ sum: RunSummary; secs: number; cpu: number }> {
+export async function ingest(
+  store: Store,
+  comp: ReturnType<typeof source>,
+  full = true,
+): Promise<{ sum: RunSummary; secs: number; cpu: number }> {
   const t0 = performance.now();
   const c0 = cpuSeconds();
-  const sum = await runSource({ id: comp.id, source: comp.source, config: comp.config, store, http: comp.http, logger: comp.logger, allowRed: false, signal: new AbortController().signal, now: () => NOW, full });
+  const sum = await runSource({
+    id: comp.id,
+    source: comp.source,
+    config: comp.config,
+    store,
+    http: comp.http,
+    logger: comp.logger,
+    allowRed: false,
+    signal: new AbortController().signal,
+    now: () => NOW,
+    full,
+  });
   return { sum, secs: (performance.now() - t0) / 1000, cpu: cpuSeconds() - c0 };
 }
 
@@ -62,9 +104,13 @@ export async function fill(store: Store, n: number, offset = 0): Promise<void> {
     const { value } = syntheticValue(i + offset);
     const r = detectObservable(value);
     if (!r.ok) continue;
-    batch.push({ object: indicatorFromObservable(r.observable, { now: isoDaysBefore(31), labels: ['botnet'] }), source: `feed${i % 3}`, confidence: 70, tlp: 'clear' });
+    batch.push({
+      object: indicatorFromObservable(r.observable, { now: isoDaysBefore(31), labels: ['botnet'] }),
+      source: `feed${i % 3}`,
+      confidence: 70,
+      tlp: 'clear',
+    });
     if (batch.length === 20_000) await store.upsert(batch.splice(0), { now: NOW });
   }
   if (batch.length) await store.upsert(batch, { now: NOW });
 }
-

@@ -33,7 +33,22 @@ export function prng(seed: number): () => number {
   };
 }
 
-const WORDS = ['alpha', 'bravo', 'delta', 'echo', 'kilo', 'lima', 'nova', 'omega', 'sigma', 'tango', 'zulu', 'vector', 'quartz', 'ember'];
+const WORDS = [
+  'alpha',
+  'bravo',
+  'delta',
+  'echo',
+  'kilo',
+  'lima',
+  'nova',
+  'omega',
+  'sigma',
+  'tango',
+  'zulu',
+  'vector',
+  'quartz',
+  'ember',
+];
 const TLDS = ['com', 'net', 'org', 'info', 'xyz', 'ru', 'io', 'top'];
 
 export type GenType = 'ipv4-addr' | 'domain-name' | 'url' | 'sha256';
@@ -44,13 +59,17 @@ export function syntheticValue(i: number, salt = 0): { type: GenType; value: str
   const kind = i & 3;
   if (kind === 0) {
     // unique per i: spread i over the public-ish space 11.0.0.0 - 223.255.255.255
-    const n = (0x0b000000 + ((i >>> 2) * 2654435761) % 0xd4000000) >>> 0;
+    const n = (0x0b000000 + (((i >>> 2) * 2654435761) % 0xd4000000)) >>> 0;
     return { type: 'ipv4-addr', value: `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}` };
   }
   const word = WORDS[Math.floor(r() * WORDS.length)];
   const host = `${word}${i.toString(36)}.${TLDS[Math.floor(r() * TLDS.length)]}`;
   if (kind === 1) return { type: 'domain-name', value: host };
-  if (kind === 2) return { type: 'url', value: `http://${host}/${WORDS[Math.floor(r() * WORDS.length)]}/${(i * 7919).toString(16)}.php?id=${Math.floor(r() * 1e6)}` };
+  if (kind === 2)
+    return {
+      type: 'url',
+      value: `http://${host}/${WORDS[Math.floor(r() * WORDS.length)]}/${(i * 7919).toString(16)}.php?id=${Math.floor(r() * 1e6)}`,
+    };
   let hex = '';
   for (let k = 0; k < 8; k++) hex += (Math.floor(r() * 4294967296) >>> 0).toString(16).padStart(8, '0');
   return { type: 'sha256', value: hex };

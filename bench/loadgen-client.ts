@@ -27,7 +27,10 @@ export interface LoadgenResult {
 export function loadgen(args: string[], headers: Record<string, string> = {}): Promise<LoadgenResult> {
   const cpu0 = process.cpuUsage();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'loadgen.ts'), ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, STIXGATE_LOADGEN_HEADERS: JSON.stringify(headers) } });
+    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'loadgen.ts'), ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, STIXGATE_LOADGEN_HEADERS: JSON.stringify(headers) },
+    });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
     child.on('exit', (code) => {

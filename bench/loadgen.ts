@@ -24,7 +24,9 @@ const seconds = Number(secondsArg);
 const warmupSecs = Number(process.env.STIXGATE_LOADGEN_WARMUP_SECS ?? 1);
 const body = bodyFile ? readFileSync(bodyFile, 'utf8') : undefined;
 const u = new URL(url!);
-const paths = u.searchParams.has('values_file') ? readFileSync(u.searchParams.get('values_file')!, 'utf8').split('\n').filter(Boolean) : [u.pathname + u.search];
+const paths = u.searchParams.has('values_file')
+  ? readFileSync(u.searchParams.get('values_file')!, 'utf8').split('\n').filter(Boolean)
+  : [u.pathname + u.search];
 const connections = mode === 'open' ? 64 : Number(param);
 const pool = new Pool(u.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
 const maxSamples = 2_000_000;
@@ -33,7 +35,10 @@ const late = new Float64Array(maxSamples);
 /** Open-loop arrival grid: timers, not a spinning setImmediate loop (which costs a whole core). */
 const TICK_MS = 1;
 /** Extra request headers (an API key) as JSON in STIXGATE_LOADGEN_HEADERS. */
-const headers: Record<string, string> = { ...(body ? { 'content-type': 'application/json' } : {}), ...(JSON.parse(process.env.STIXGATE_LOADGEN_HEADERS || '{}') as Record<string, string>) };
+const headers: Record<string, string> = {
+  ...(body ? { 'content-type': 'application/json' } : {}),
+  ...(JSON.parse(process.env.STIXGATE_LOADGEN_HEADERS || '{}') as Record<string, string>),
+};
 
 interface Phase {
   record: boolean;
@@ -49,7 +54,12 @@ interface Phase {
 async function one(ph: Phase, i: number, intended: number): Promise<void> {
   let good = false;
   try {
-    const r = await pool.request({ path: body ? u.pathname : paths[i % paths.length]!, method: body ? 'POST' : 'GET', headers, body });
+    const r = await pool.request({
+      path: body ? u.pathname : paths[i % paths.length]!,
+      method: body ? 'POST' : 'GET',
+      headers,
+      body,
+    });
     await r.body.dump();
     good = r.statusCode === 200;
   } catch {
@@ -99,7 +109,8 @@ async function runClosed(ph: Phase, conns: number, secs: number): Promise<void> 
   await Promise.all(workers);
 }
 
-const run = (ph: Phase, secs: number): Promise<void> => (mode === 'open' ? runOpen(ph, Number(param), secs) : runClosed(ph, connections, secs));
+const run = (ph: Phase, secs: number): Promise<void> =>
+  mode === 'open' ? runOpen(ph, Number(param), secs) : runClosed(ph, connections, secs);
 
 const warm: Phase = { record: false, sent: 0, ok: 0, errors: 0, n: 0, nLate: 0, done: 0 };
 if (warmupSecs > 0) await run(warm, warmupSecs);

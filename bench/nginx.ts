@@ -18,15 +18,22 @@ function works(bin: string): boolean {
 
 /** The nginx binary, or why there is none. */
 export function findNginx(): { bin: string } | { skip: string } {
-  for (const bin of ['nginx', '/usr/sbin/nginx', join(UNPACKED, 'usr', 'sbin', 'nginx')]) if ((bin === 'nginx' || existsSync(bin)) && works(bin)) return { bin };
+  for (const bin of ['nginx', '/usr/sbin/nginx', join(UNPACKED, 'usr', 'sbin', 'nginx')])
+    if ((bin === 'nginx' || existsSync(bin)) && works(bin)) return { bin };
   const debs = join(ROOT, '.cache', 'nginx-deb');
   mkdirSync(debs, { recursive: true });
   const dl = spawnSync('apt-get', ['download', 'nginx'], { cwd: debs, encoding: 'utf8' });
   const deb = readdirSync(debs).find((f) => /^nginx_.*\.deb$/.test(f));
-  if (!deb) return { skip: `nginx is not installed and apt-get download nginx failed (${(dl.stderr || dl.error?.message || 'no package').trim().split('\n').pop()})` };
+  if (!deb)
+    return {
+      skip: `nginx is not installed and apt-get download nginx failed (${(dl.stderr || dl.error?.message || 'no package').trim().split('\n').pop()})`,
+    };
   const x = spawnSync('dpkg', ['-x', join(debs, deb), UNPACKED], { encoding: 'utf8' });
   const bin = join(UNPACKED, 'usr', 'sbin', 'nginx');
-  if (x.status !== 0 || !works(bin)) return { skip: `nginx from ${deb} does not run here (${(x.stderr || spawnSync(bin, ['-v'], { encoding: 'utf8' }).stderr || '').trim().split('\n').pop()})` };
+  if (x.status !== 0 || !works(bin))
+    return {
+      skip: `nginx from ${deb} does not run here (${(x.stderr || spawnSync(bin, ['-v'], { encoding: 'utf8' }).stderr || '').trim().split('\n').pop()})`,
+    };
   return { bin };
 }
 
@@ -45,14 +52,20 @@ async function freePort(): Promise<number> {
  * Serves `file` at http://127.0.0.1:<port>/<name> with one worker process (as the daemon is one
  * process), access log off, nginx's own ETag and Last-Modified.
  */
-export async function startNginx(bin: string, file: string, workDir: string): Promise<{ url: string; stop: () => void; proc: ChildProcess }> {
+export async function startNginx(
+  bin: string,
+  file: string,
+  workDir: string,
+): Promise<{ url: string; stop: () => void; proc: ChildProcess }> {
   const port = await freePort();
   // started as root, nginx's worker runs as nobody: it must be able to read the file (temporary directories are 0700)
   for (let d = dirname(file); d.startsWith(dirname(workDir)); d = dirname(d)) chmodSync(d, 0o755);
   chmodSync(file, 0o644);
   mkdirSync(join(workDir, 'logs'), { recursive: true });
   const conf = join(workDir, 'nginx.conf');
-  writeFileSync(conf, `worker_processes 1;
+  writeFileSync(
+    conf,
+    `worker_processes 1;
 pid ${join(workDir, 'nginx.pid')};
 error_log ${join(workDir, 'logs', 'error.log')} warn;
 events { worker_connections 4096; }
@@ -72,7 +85,8 @@ http {
     root ${dirname(file)};
   }
 }
-`);
+`,
+  );
   const proc = spawn(bin, ['-p', workDir, '-c', conf, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
   const url = `http://127.0.0.1:${port}/${basename(file)}`;
   // wait until it answers (bounded)

@@ -23,4 +23,6 @@ const run = await ingest(store, source('csv', url, { columns: CSV_COLUMNS }));
 await store.close();
 server.close();
 rmSync(dir, { recursive: true, force: true });
-process.stdout.write(`${JSON.stringify({ variant, rows: n, created: run.sum.created, seconds: round(run.secs), rate: Math.round(run.sum.created / run.secs), cpuSecondsPer1k: round((run.cpu / n) * 1000, 4) })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ variant, rows: n, created: run.sum.created, seconds: round(run.secs), rate: Math.round(run.sum.created / run.secs), cpuSecondsPer1k: round((run.cpu / n) * 1000, 4) })}\n`,
+);

@@ -27,7 +27,13 @@ const here = fileURLToPath(import.meta.url);
 const MB = 1024 * 1024;
 
 const CONFIG = {
-  type: 'bench', enabled: true, max_tlp: 'clear', timeout_secs: 60, allow_private: true, allow_insecure: true, verify_tls: true,
+  type: 'bench',
+  enabled: true,
+  max_tlp: 'clear',
+  timeout_secs: 60,
+  allow_private: true,
+  allow_insecure: true,
+  verify_tls: true,
   filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] },
   retry: { max_attempts: 1, base_delay_secs: 1, max_delay_secs: 1 },
 } as CommonSinkConfig;
@@ -43,8 +49,12 @@ class CountingSink implements Sink {
     this.batches++;
     return records.map(() => ({ status: 'ok' as const }));
   }
-  upsert(records: SinkRecord[]) { return this.ack(records); }
-  remove(records: SinkRecord[]) { return this.ack(records); }
+  upsert(records: SinkRecord[]) {
+    return this.ack(records);
+  }
+  remove(records: SinkRecord[]) {
+    return this.ack(records);
+  }
 }
 
 /** The measuring child: one push of the store in `dir`; prints its counts and peaks as JSON. */
@@ -59,21 +69,49 @@ async function child(dir: string, mode: 'changes' | 'full'): Promise<void> {
   const timer = setInterval(sample, 20);
   const t0 = performance.now();
   const sum = await runSink({
-    id: `mem-${mode}`, sink, config: CONFIG, store, http: { request: async () => { throw new Error('no http'); } }, logger: silentLogger(),
-    mapping: loadSinkMapping(join(MAPPINGS_DIR, 'sinks', 'splunk_kv.yaml')).fields, deadLetter: new DeadLetterFile(join(dir, `dl-${mode}.jsonl`)),
-    limiter: new Bottleneck({ maxConcurrent: 4 }), signal: new AbortController().signal, now: () => NOW, full: mode === 'full',
+    id: `mem-${mode}`,
+    sink,
+    config: CONFIG,
+    store,
+    http: {
+      request: async () => {
+        throw new Error('no http');
+      },
+    },
+    logger: silentLogger(),
+    mapping: loadSinkMapping(join(MAPPINGS_DIR, 'sinks', 'splunk_kv.yaml')).fields,
+    deadLetter: new DeadLetterFile(join(dir, `dl-${mode}.jsonl`)),
+    limiter: new Bottleneck({ maxConcurrent: 4 }),
+    signal: new AbortController().signal,
+    now: () => NOW,
+    full: mode === 'full',
   });
   const secs = (performance.now() - t0) / 1000;
   sample();
   clearInterval(timer);
   await store.close();
-  process.stdout.write(`${JSON.stringify({ records: sink.records, batches: sink.batches, upserted: sum.upserted, secs, baseHeapMb: baseHeap / MB, baseRssMb: baseRss / MB, peakHeapMb: peakHeap / MB, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ records: sink.records, batches: sink.batches, upserted: sum.upserted, secs, baseHeapMb: baseHeap / MB, baseRssMb: baseRss / MB, peakHeapMb: peakHeap / MB, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
+  );
 }
 
 function measure(dir: string, mode: 'changes' | 'full') {
-  const r = spawnSync(process.execPath, ['--expose-gc', '--max-old-space-size=8192', '--import', 'tsx', here, 'child', dir, mode], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 * MB });
+  const r = spawnSync(
+    process.execPath,
+    ['--expose-gc', '--max-old-space-size=8192', '--import', 'tsx', here, 'child', dir, mode],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 * MB },
+  );
   if (r.status !== 0) throw new Error(`push-memory child (${mode}) exited with ${r.status}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { records: number; batches: number; upserted: number; secs: number; baseHeapMb: number; baseRssMb: number; peakHeapMb: number; peakRssMb: number };
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+    records: number;
+    batches: number;
+    upserted: number;
+    secs: number;
+    baseHeapMb: number;
+    baseRssMb: number;
+    peakHeapMb: number;
+    peakRssMb: number;
+  };
 }
 
 export async function runPushMemory(o: { scale: number }): Promise<Row[]> {
@@ -87,8 +125,12 @@ export async function runPushMemory(o: { scale: number }): Promise<Row[]> {
     for (const mode of ['changes', 'full'] as const) {
       const m = measure(dir, mode);
       rows.push({
-        workload: 'pushmem', what: `${mode === 'full' ? 'push --full' : 'first push (change log from 0)'}: ${n} indicators, 1000/batch, 4 in flight, in-process sink`,
-        items: m.records, seconds: round(m.secs), rate: Math.round(m.records / m.secs), peak_rss_mb: Math.round(m.peakRssMb),
+        workload: 'pushmem',
+        what: `${mode === 'full' ? 'push --full' : 'first push (change log from 0)'}: ${n} indicators, 1000/batch, 4 in flight, in-process sink`,
+        items: m.records,
+        seconds: round(m.secs),
+        rate: Math.round(m.records / m.secs),
+        peak_rss_mb: Math.round(m.peakRssMb),
         target: 'memory bounded by the batches in flight, whatever the store size',
         note: `peak heap ${Math.round(m.peakHeapMb)} MB (${Math.round(m.baseHeapMb)} MB with the store open, before the push; RSS then ${Math.round(m.baseRssMb)} MB); ${m.batches} batches, ${m.upserted} upserted`,
       });
@@ -103,6 +145,7 @@ if (process.argv[1] === here) {
   if (process.argv[2] === 'child') await child(process.argv[3]!, process.argv[4] as 'changes' | 'full');
   else {
     const rows = await runPushMemory({ scale: Number(process.argv[2] ?? 1_000_000) / 1_000_000 });
-    for (const r of rows) console.log(`${r.what}: ${r.items} records in ${r.seconds} s, peak RSS ${r.peak_rss_mb} MB, ${r.note}`);
+    for (const r of rows)
+      console.log(`${r.what}: ${r.items} records in ${r.seconds} s, peak RSS ${r.peak_rss_mb} MB, ${r.note}`);
   }
 }

@@ -36,7 +36,8 @@ function keyOf(i: number, inStore: number): string {
 async function* remote(n: number, inStore: number): AsyncGenerator<RemoteEntry[]> {
   for (let start = 0; start < n; start += PAGE) {
     const page: RemoteEntry[] = [];
-    for (let i = start; i < Math.min(n, start + PAGE); i++) page.push({ key: keyOf(i, inStore), digest: 'same', ref: i, label: `bench ${i}` });
+    for (let i = start; i < Math.min(n, start + PAGE); i++)
+      page.push({ key: keyOf(i, inStore), digest: 'same', ref: i, label: `bench ${i}` });
     yield page;
   }
 }
@@ -65,24 +66,71 @@ async function child(variant: string, dir: string, n: number, inStore: number): 
       expected: (r) => ({ key: r.key, digest: 'same', label: r.observable.value }),
       removeExtra: async () => undefined,
     };
-    const sink: Sink = { limits: { maxBatch: 1000, concurrency: 1 }, upsert: async (r) => r.map(() => ({ status: 'ok' as const })), remove: async (r) => r.map(() => ({ status: 'ok' as const })), reconciler };
-    const config = { type: 'bench', max_tlp: 'amber', filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] }, retry: { max_attempts: 1, base_delay_secs: 0.01, max_delay_secs: 0.01 } } as unknown as CommonSinkConfig;
+    const sink: Sink = {
+      limits: { maxBatch: 1000, concurrency: 1 },
+      upsert: async (r) => r.map(() => ({ status: 'ok' as const })),
+      remove: async (r) => r.map(() => ({ status: 'ok' as const })),
+      reconciler,
+    };
+    const config = {
+      type: 'bench',
+      max_tlp: 'amber',
+      filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] },
+      retry: { max_attempts: 1, base_delay_secs: 0.01, max_delay_secs: 0.01 },
+    } as unknown as CommonSinkConfig;
     const startRss = rss();
     const r = await reconcileSink({
-      id: 'bench', sink, config, store, http: { request: async () => { throw new Error('no http'); } }, logger: silentLogger(), mapping: { indicator: 'value' },
-      deadLetter: new DeadLetterFile(join(dir, 'dl.jsonl')), limiter: new Bottleneck({ maxConcurrent: 1 }), signal: new AbortController().signal, now: () => NOW,
-      apply: false, tmpDir: join(dir, 'spill'),
+      id: 'bench',
+      sink,
+      config,
+      store,
+      http: {
+        request: async () => {
+          throw new Error('no http');
+        },
+      },
+      logger: silentLogger(),
+      mapping: { indicator: 'value' },
+      deadLetter: new DeadLetterFile(join(dir, 'dl.jsonl')),
+      limiter: new Bottleneck({ maxConcurrent: 1 }),
+      signal: new AbortController().signal,
+      now: () => NOW,
+      apply: false,
+      tmpDir: join(dir, 'spill'),
     });
-    if (r.read !== n || r.counts.in_sync !== inStore || r.counts.extra !== n - inStore) throw new Error(`reconcile bench: unexpected plan ${JSON.stringify(r.counts)} read ${r.read}`);
-    process.stdout.write(`${JSON.stringify({ secs: secs(), maxRssMb: rss(), startRssMb: startRss, counts: r.counts })}\n`);
+    if (r.read !== n || r.counts.in_sync !== inStore || r.counts.extra !== n - inStore)
+      throw new Error(`reconcile bench: unexpected plan ${JSON.stringify(r.counts)} read ${r.read}`);
+    process.stdout.write(
+      `${JSON.stringify({ secs: secs(), maxRssMb: rss(), startRssMb: startRss, counts: r.counts })}\n`,
+    );
   } finally {
     await store.close();
   }
 }
 
-function spawnVariant(variant: string, dir: string, n: number, inStore: number, heapMb?: number): { ok: boolean; out?: { secs: number; maxRssMb: number; startRssMb?: number }; status: number | null } {
-  const args = [...(heapMb ? [`--max-old-space-size=${heapMb}`] : []), '--import', 'tsx', here, 'child', variant, dir, String(n), String(inStore)];
-  const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 16 << 20 });
+function spawnVariant(
+  variant: string,
+  dir: string,
+  n: number,
+  inStore: number,
+  heapMb?: number,
+): { ok: boolean; out?: { secs: number; maxRssMb: number; startRssMb?: number }; status: number | null } {
+  const args = [
+    ...(heapMb ? [`--max-old-space-size=${heapMb}`] : []),
+    '--import',
+    'tsx',
+    here,
+    'child',
+    variant,
+    dir,
+    String(n),
+    String(inStore),
+  ];
+  const r = spawnSync(process.execPath, args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 16 << 20,
+  });
   const last = r.stdout.trim().split('\n').pop() ?? '';
   return r.status === 0 ? { ok: true, out: JSON.parse(last), status: 0 } : { ok: false, status: r.status };
 }
@@ -96,16 +144,31 @@ export async function runReconcileBench(o: { scale: number }): Promise<Row[]> {
     await fill(store, inStore);
     await store.close();
     const plan = spawnVariant('plan', dir, n, inStore, HEAP_CAP_MB);
-    if (!plan.ok) throw new Error(`reconcile bench: the plan failed under a ${HEAP_CAP_MB} MB heap (status ${plan.status})`);
+    if (!plan.ok)
+      throw new Error(`reconcile bench: the plan failed under a ${HEAP_CAP_MB} MB heap (status ${plan.status})`);
     const capped = spawnVariant('map', dir, n, inStore, HEAP_CAP_MB);
     const map = spawnVariant('map', dir, n, inStore);
     const p = plan.out!;
     return [
-      { workload: 'reconcile', what: `plan: ${n} remote entries vs ${inStore} indicators, V8 heap capped at ${HEAP_CAP_MB} MB (sorted runs of 50,000 on disk)`, items: n, seconds: round(p.secs), rate: Math.round(n / p.secs), peak_rss_mb: p.maxRssMb, note: `RSS with the store open, before the plan: ${p.startRssMb} MB` },
       {
-        workload: 'reconcile', what: 'peer: every remote entry held in a Map (no store)', items: n, seconds: map.ok ? round(map.out!.secs) : undefined, peak_rss_mb: map.ok ? map.out!.maxRssMb : undefined,
+        workload: 'reconcile',
+        what: `plan: ${n} remote entries vs ${inStore} indicators, V8 heap capped at ${HEAP_CAP_MB} MB (sorted runs of 50,000 on disk)`,
+        items: n,
+        seconds: round(p.secs),
+        rate: Math.round(n / p.secs),
+        peak_rss_mb: p.maxRssMb,
+        note: `RSS with the store open, before the plan: ${p.startRssMb} MB`,
+      },
+      {
+        workload: 'reconcile',
+        what: 'peer: every remote entry held in a Map (no store)',
+        items: n,
+        seconds: map.ok ? round(map.out!.secs) : undefined,
+        peak_rss_mb: map.ok ? map.out!.maxRssMb : undefined,
         ratio: map.ok ? `${round(p.maxRssMb / map.out!.maxRssMb, 2)} (reconcile's peak RSS / the Map's)` : undefined,
-        note: capped.ok ? `also completed under the ${HEAP_CAP_MB} MB heap cap` : `runs out of memory under the ${HEAP_CAP_MB} MB heap cap (exit ${capped.status})`,
+        note: capped.ok
+          ? `also completed under the ${HEAP_CAP_MB} MB heap cap`
+          : `runs out of memory under the ${HEAP_CAP_MB} MB heap cap (exit ${capped.status})`,
       },
     ];
   } finally {

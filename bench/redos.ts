@@ -6,7 +6,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import { normaliseObservable, detectObservable } from '../src/core/observable.js';
-import { ADVERSARIAL, CATASTROPHIC_REGEXES, CATASTROPHIC_VALUES, NEAR_CAP, publicFunctions } from '../test/helpers/adversarial.js';
+import {
+  ADVERSARIAL,
+  CATASTROPHIC_REGEXES,
+  CATASTROPHIC_VALUES,
+  NEAR_CAP,
+  publicFunctions,
+} from '../test/helpers/adversarial.js';
 import { compilePatterns } from '../src/filter/regex-nfa.js';
 import { round, type Row } from './lib.js';
 
@@ -37,13 +43,18 @@ export function runRedos(): Row[] {
   for (const [, fn] of calls) for (let i = 0; i < 3; i++) time(fn); // warm the JIT
   const timed = calls.map(([name, fn]) => [name, best(fn)] as const).sort((a, b) => b[1] - a[1]);
   const slowest = timed[0]![1];
-  return [{
-    workload: 'F18',
-    what: 'core functions on adversarial 100 KB / near-cap inputs (best of 3)',
-    items: timed.length,
-    p99_ms: round(slowest, 2),
-    target: '< 50 ms per call',
-    ratio: `${round(slowest / 50, 2)}× of the limit (${timed.filter(([, ms]) => ms >= 50).length} calls over)`,
-    note: `slowest: ${timed.slice(0, 3).map(([n, ms]) => `${n} ${round(ms, 1)} ms`).join(', ')}`,
-  }];
+  return [
+    {
+      workload: 'F18',
+      what: 'core functions on adversarial 100 KB / near-cap inputs (best of 3)',
+      items: timed.length,
+      p99_ms: round(slowest, 2),
+      target: '< 50 ms per call',
+      ratio: `${round(slowest / 50, 2)}× of the limit (${timed.filter(([, ms]) => ms >= 50).length} calls over)`,
+      note: `slowest: ${timed
+        .slice(0, 3)
+        .map(([n, ms]) => `${n} ${round(ms, 1)} ms`)
+        .join(', ')}`,
+    },
+  ];
 }

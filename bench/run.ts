@@ -13,19 +13,40 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 const scale = Number(process.env.STIXGATE_BENCH_SCALE ?? 1);
 const only = process.argv.slice(2);
 // w14 needs STIXGATE_OPENSEARCH_URL (scripts/opensearch.sh start) and reports a skipped row otherwise
-const all = ['w1w4', 'w2', 'w3', 'lookups', 'w7', 'xml', 'push', 'pushmem', 'w12', 'w14', 'a9', 'redos', 'warninglists', 'w15', 'ledger', 'reconcile'];
+const all = [
+  'w1w4',
+  'w2',
+  'w3',
+  'lookups',
+  'w7',
+  'xml',
+  'push',
+  'pushmem',
+  'w12',
+  'w14',
+  'a9',
+  'redos',
+  'warninglists',
+  'w15',
+  'ledger',
+  'reconcile',
+];
 const names = only.length ? all.filter((n) => only.includes(n)) : all;
 
 const rows: Row[] = [];
 let failed = 0;
 for (const name of names) {
   process.stderr.write(`bench: ${name} (scale ${scale})…\n`);
-  const r = spawnSync(process.execPath, ['--expose-gc', '--max-old-space-size=8192', '--import', 'tsx', join(here, 'workloads.ts'), name, String(scale)], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-    maxBuffer: 64 * 1024 * 1024,
-    env: { ...process.env, STIXGATE_LOG_LEVEL: 'silent' },
-  });
+  const r = spawnSync(
+    process.execPath,
+    ['--expose-gc', '--max-old-space-size=8192', '--import', 'tsx', join(here, 'workloads.ts'), name, String(scale)],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, STIXGATE_LOG_LEVEL: 'silent' },
+    },
+  );
   if (r.status !== 0) {
     failed++;
     process.stderr.write(`bench: ${name} failed with status ${r.status}\n`);
@@ -34,7 +55,21 @@ for (const name of names) {
   rows.push(...(JSON.parse(r.stdout.trim().split('\n').pop()!) as Row[]));
 }
 
-const cols: (keyof Row)[] = ['workload', 'what', 'items', 'seconds', 'rate', 'p50_ms', 'p99_ms', 'p999_ms', 'peak_rss_mb', 'cpu_s_per_1k', 'target', 'ratio', 'note'];
+const cols: (keyof Row)[] = [
+  'workload',
+  'what',
+  'items',
+  'seconds',
+  'rate',
+  'p50_ms',
+  'p99_ms',
+  'p999_ms',
+  'peak_rss_mb',
+  'cpu_s_per_1k',
+  'target',
+  'ratio',
+  'note',
+];
 const present = cols.filter((c) => rows.some((r) => r[c] !== undefined));
 const lines = [`| ${present.join(' | ')} |`, `|${present.map(() => '---').join('|')}|`];
 for (const r of rows) lines.push(`| ${present.map((c) => (r[c] === undefined ? '' : String(r[c]))).join(' | ')} |`);

@@ -33,21 +33,43 @@ function keyOf(value: string): string {
 /** One (value, sink) update of the mix. */
 function updateOf(i: number, sink: number, rand: () => number): LedgerUpdate {
   const combo = [SOURCES[i % SOURCES.length]!, ...(i % 3 === 0 ? [SOURCES[(i + 1) % SOURCES.length]!] : [])];
-  const contributions = combo.map((s, k) => `${s}=${TLPS[(i + k) % TLPS.length]}`).sort().join(',');
+  const contributions = combo
+    .map((s, k) => `${s}=${TLPS[(i + k) % TLPS.length]}`)
+    .sort()
+    .join(',');
   const base = { key: keyOf(ip(i)), seq: i + 1, score: 40 + (i % 60), threshold: sink === 1 ? 50 : 0, contributions };
   const r = rand();
   if (r < 0.8) return { ...base, state: 'present', reason: 'pushed' };
-  if (r < 0.9) return { ...base, state: 'withheld', reason: 'warninglist', detail: `List of known IPv4 public DNS resolvers: ${ip(i % 50)}` };
+  if (r < 0.9)
+    return {
+      ...base,
+      state: 'withheld',
+      reason: 'warninglist',
+      detail: `List of known IPv4 public DNS resolvers: ${ip(i % 50)}`,
+    };
   if (r < 0.95) return { ...base, state: 'removed', reason: 'expired' };
   if (r < 0.99) return { ...base, state: 'withheld', reason: 'score' };
-  return { ...base, state: 'rejected', reason: 'vendor', detail: `400 Bad Request: value ${ip(i)} is not a valid indicator for this reference set` };
+  return {
+    ...base,
+    state: 'rejected',
+    reason: 'vendor',
+    detail: `400 Bad Request: value ${ip(i)} is not a valid indicator for this reference set`,
+  };
 }
 
 function tableBytes(file: string, tables: string[]): number {
   const db = new Database(file, { readonly: true });
   try {
-    const names = db.prepare(`SELECT name FROM sqlite_master WHERE tbl_name IN (${tables.map(() => '?').join(',')})`).pluck().all(...tables) as string[];
-    return Number(db.prepare(`SELECT sum(pgsize) FROM dbstat WHERE name IN (${names.map(() => '?').join(',')})`).pluck().get(...names));
+    const names = db
+      .prepare(`SELECT name FROM sqlite_master WHERE tbl_name IN (${tables.map(() => '?').join(',')})`)
+      .pluck()
+      .all(...tables) as string[];
+    return Number(
+      db
+        .prepare(`SELECT sum(pgsize) FROM dbstat WHERE name IN (${names.map(() => '?').join(',')})`)
+        .pluck()
+        .get(...names),
+    );
   } finally {
     db.close();
   }
@@ -89,7 +111,9 @@ export async function runLedgerBench(o: { scale: number }): Promise<Row[]> {
     const naive = new Database(naiveFile);
     naive.pragma('page_size = 16384');
     naive.pragma('journal_mode = WAL');
-    naive.exec('CREATE TABLE ledger (sink TEXT NOT NULL, value TEXT NOT NULL, entry TEXT NOT NULL, PRIMARY KEY (value, sink)) WITHOUT ROWID');
+    naive.exec(
+      'CREATE TABLE ledger (sink TEXT NOT NULL, value TEXT NOT NULL, entry TEXT NOT NULL, PRIMARY KEY (value, sink)) WITHOUT ROWID',
+    );
     const ins = naive.prepare('INSERT INTO ledger (sink, value, entry) VALUES (?, ?, ?)');
     const rand2 = prng(42);
     for (let s = 0; s < SINKS.length; s++) {
@@ -98,7 +122,11 @@ export async function runLedgerBench(o: { scale: number }): Promise<Row[]> {
           for (let j = i; j < Math.min(n, i + batch); j++) {
             const u = updateOf(j, s, rand2);
             const { key: _key, ...entry } = u;
-            ins.run(SINKS[s]!, ip(j), JSON.stringify({ ...entry, since: new Date(NOW).toISOString(), sources: u.contributions.split(',') }));
+            ins.run(
+              SINKS[s]!,
+              ip(j),
+              JSON.stringify({ ...entry, since: new Date(NOW).toISOString(), sources: u.contributions.split(',') }),
+            );
           }
         })();
       }
@@ -109,14 +137,21 @@ export async function runLedgerBench(o: { scale: number }): Promise<Row[]> {
 
     lat.sort((a, b) => a - b);
     rows.push({
-      workload: 'LEDGER', what: `delivery ledger, ${n} values × ${SINKS.length} sinks (tables + indexes, dbstat)`, items: entries,
-      seconds: round(writeSecs), rate: Math.round(entries / writeSecs), peak_rss_mb: peakRssMb(),
+      workload: 'LEDGER',
+      what: `delivery ledger, ${n} values × ${SINKS.length} sinks (tables + indexes, dbstat)`,
+      items: entries,
+      seconds: round(writeSecs),
+      rate: Math.round(entries / writeSecs),
+      peak_rss_mb: peakRssMb(),
       ratio: `${round(bytes / entries, 1)} B per (value, sink), ${round(bytes / n, 1)} B per value; naive JSON rows: ${round(naiveBytes / entries, 1)} B per (value, sink) (${round(naiveBytes / bytes, 2)}×)`,
       note: `${round(bytes / 1048576, 1)} MiB; writes through commitDeliveries in batches of ${batch} with the cursor`,
     });
     rows.push({
-      workload: 'LEDGER', what: "one value's rows, every sink (store.deliveries)", items: lat.length,
-      p50_ms: round(lat[Math.floor(lat.length * 0.5)]!, 3), p99_ms: round(lat[Math.floor(lat.length * 0.99)]!, 3),
+      workload: 'LEDGER',
+      what: "one value's rows, every sink (store.deliveries)",
+      items: lat.length,
+      p50_ms: round(lat[Math.floor(lat.length * 0.5)]!, 3),
+      p99_ms: round(lat[Math.floor(lat.length * 0.99)]!, 3),
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -25,7 +25,22 @@ export async function runWarninglists(scale: number): Promise<Row[]> {
   const secs = (performance.now() - t1) / 1000;
   const cpu = cpuSeconds() - c0;
   return [
-    { workload: 'WL', what: `load ${st.lists} corpus warninglists (${st.entries} entries)`, items: st.entries, seconds: round(loadSecs, 3), rate: Math.round(st.entries / loadSecs), note: `${st.inert.length} inert` },
-    { workload: 'WL', what: 'publish filter checks, mixed workload', items: values.length, seconds: round(secs, 3), rate: Math.round(values.length / secs), cpu_s_per_1k: round((cpu / values.length) * 1000, 4), note: `${withheld} withheld` },
+    {
+      workload: 'WL',
+      what: `load ${st.lists} corpus warninglists (${st.entries} entries)`,
+      items: st.entries,
+      seconds: round(loadSecs, 3),
+      rate: Math.round(st.entries / loadSecs),
+      note: `${st.inert.length} inert`,
+    },
+    {
+      workload: 'WL',
+      what: 'publish filter checks, mixed workload',
+      items: values.length,
+      seconds: round(secs, 3),
+      rate: Math.round(values.length / secs),
+      cpu_s_per_1k: round((cpu / values.length) * 1000, 4),
+      note: `${withheld} withheld`,
+    },
   ];
 }

@@ -71,7 +71,10 @@ function indicator(i: number, ttps: number): string {
 }
 
 /** Writes the package; returns its size and indicator count. */
-export async function writeStix1Package(file: string, targetBytes: number): Promise<{ bytes: number; indicators: number; observables: number }> {
+export async function writeStix1Package(
+  file: string,
+  targetBytes: number,
+): Promise<{ bytes: number; indicators: number; observables: number }> {
   const out = createWriteStream(file);
   const write = async (s: string): Promise<number> => {
     if (!out.write(s)) await once(out, 'drain');
@@ -81,14 +84,19 @@ export async function writeStix1Package(file: string, targetBytes: number): Prom
   const ttps = 200;
   const observables = Math.max(10, Math.round(targetBytes / 10_000));
   bytes += await write(' <stix:Observables cybox_major_version="2" cybox_minor_version="1">\n');
-  for (let i = 0; i < observables; i++) bytes += await write(`<cybox:Observable id="bench:Observable-${uuid(5, i)}"><cybox:Object>${object(i * 7 + 3)}</cybox:Object></cybox:Observable>\n`);
+  for (let i = 0; i < observables; i++)
+    bytes += await write(
+      `<cybox:Observable id="bench:Observable-${uuid(5, i)}"><cybox:Object>${object(i * 7 + 3)}</cybox:Object></cybox:Observable>\n`,
+    );
   bytes += await write(' </stix:Observables>\n <stix:Indicators>\n');
   let n = 0;
   const tail = ttps * 400 + 100;
   while (bytes < targetBytes - tail) bytes += await write(indicator(n++, ttps));
   bytes += await write(' </stix:Indicators>\n <stix:TTPs>\n');
   for (let i = 0; i < ttps; i++) {
-    bytes += await write(`<stix:TTP xsi:type="ttp:TTPType" id="bench:ttp-${uuid(4, i)}" timestamp="${STAMP}"><ttp:Title>Family ${i}</ttp:Title><ttp:Behavior><ttp:Malware><ttp:Malware_Instance><ttp:Name>Family ${i}</ttp:Name></ttp:Malware_Instance></ttp:Malware></ttp:Behavior></stix:TTP>\n`);
+    bytes += await write(
+      `<stix:TTP xsi:type="ttp:TTPType" id="bench:ttp-${uuid(4, i)}" timestamp="${STAMP}"><ttp:Title>Family ${i}</ttp:Title><ttp:Behavior><ttp:Malware><ttp:Malware_Instance><ttp:Name>Family ${i}</ttp:Name></ttp:Malware_Instance></ttp:Malware></ttp:Behavior></stix:TTP>\n`,
+    );
   }
   bytes += await write(' </stix:TTPs>\n</stix:STIX_Package>\n');
   out.end();
@@ -126,22 +134,54 @@ export async function runXmlBench(opts: { scale: number }): Promise<Row[]> {
     const mib = statSync(file).size / 2 ** 20;
     const rows: Row[] = [];
 
-    const parse = await measured(async () => (await parseXmlStream(createReadStream(file, { highWaterMark: 1 << 16 }) as AsyncIterable<Buffer>, { name: 'bench', maxBytes: 1 << 30 })).stats);
+    const parse = await measured(
+      async () =>
+        (
+          await parseXmlStream(createReadStream(file, { highWaterMark: 1 << 16 }) as AsyncIterable<Buffer>, {
+            name: 'bench',
+            maxBytes: 1 << 30,
+          })
+        ).stats,
+    );
     rows.push({
-      workload: 'WXML', what: `safe-xml parse (tree) ${round(mib, 1)} MiB STIX 1.2`, items: parse.value.elements, seconds: round(parse.secs), rate: Math.round(parse.value.elements / parse.secs),
-      peak_rss_mb: parse.peakMb, cpu_s_per_1k: round((parse.cpu / parse.value.elements) * 1000, 4),
+      workload: 'WXML',
+      what: `safe-xml parse (tree) ${round(mib, 1)} MiB STIX 1.2`,
+      items: parse.value.elements,
+      seconds: round(parse.secs),
+      rate: Math.round(parse.value.elements / parse.secs),
+      peak_rss_mb: parse.peakMb,
+      cpu_s_per_1k: round((parse.cpu / parse.value.elements) * 1000, 4),
       note: `${round(mib / parse.secs, 1)} MiB/s; items = XML elements; sax events-only ceiling on this box 35.5 MiB/s (BENCHMARKS.md)`,
     });
 
     const config = {
-      type: 'stix1', url: file, enabled: true, tlp: 'amber', labels: [], timeout_secs: 60, max_feed_bytes: 1 << 30, allow_private: false, allow_insecure: false, verify_tls: true,
-      max_bad_ratio: 0.5, retry: { max_attempts: 1, base_delay_secs: 1, max_delay_secs: 1 },
-      xml_max_depth: 256, xml_max_attributes: 256, xml_max_text_chars: 1 << 20, xml_max_elements: 100_000_000,
+      type: 'stix1',
+      url: file,
+      enabled: true,
+      tlp: 'amber',
+      labels: [],
+      timeout_secs: 60,
+      max_feed_bytes: 1 << 30,
+      allow_private: false,
+      allow_insecure: false,
+      verify_tls: true,
+      max_bad_ratio: 0.5,
+      retry: { max_attempts: 1, base_delay_secs: 1, max_delay_secs: 1 },
+      xml_max_depth: 256,
+      xml_max_attributes: 256,
+      xml_max_text_chars: 1 << 20,
+      xml_max_elements: 100_000_000,
     } as unknown as Stix1Config & CommonSourceConfig;
     const src = createStix1Source(config, { logger: silentLogger(), configDir: dir, mappingsDir: MAPPINGS_DIR });
     const run = await measured(async () => {
       const counts = { objects: 0, indicators: 0, rejected: 0, pages: 0 };
-      for await (const page of src.pages({ id: 'bench', logger: silentLogger(), http: NO_HTTP, signal: new AbortController().signal, now: RUN_NOW })) {
+      for await (const page of src.pages({
+        id: 'bench',
+        logger: silentLogger(),
+        http: NO_HTTP,
+        signal: new AbortController().signal,
+        now: RUN_NOW,
+      })) {
         counts.pages++;
         counts.rejected += page.rejections.length;
         for (const it of page.items) {
@@ -152,8 +192,13 @@ export async function runXmlBench(opts: { scale: number }): Promise<Row[]> {
       return counts;
     });
     rows.push({
-      workload: 'WXML', what: `STIX 1.2 ${round(mib, 1)} MiB file → STIX 2.1 (parse + map)`, items: run.value.indicators, seconds: round(run.secs), rate: Math.round(run.value.indicators / run.secs),
-      peak_rss_mb: run.peakMb, cpu_s_per_1k: round((run.cpu / Math.max(1, run.value.indicators)) * 1000, 4),
+      workload: 'WXML',
+      what: `STIX 1.2 ${round(mib, 1)} MiB file → STIX 2.1 (parse + map)`,
+      items: run.value.indicators,
+      seconds: round(run.secs),
+      rate: Math.round(run.value.indicators / run.secs),
+      peak_rss_mb: run.peakMb,
+      cpu_s_per_1k: round((run.cpu / Math.max(1, run.value.indicators)) * 1000, 4),
       note: `${round(mib / run.secs, 1)} MiB/s; ${run.value.objects} objects (${gen.indicators} indicators, ${gen.observables} observables generated), ${run.value.rejected} rejected, ${run.value.pages} pages`,
     });
     return rows;

@@ -38,17 +38,31 @@ async function measure(storeDir: string, url: string): Promise<Measured> {
   const rescan = await openEmbeddedStore({ dataDir: storeDir });
   const scanSecs = (performance.now() - c0) / 1000;
   await rescan.close();
-  return { created: run.sum.created, secs: run.secs, openSecs, scanSecs, keyBytes: keys.bytes, loadedFrom: keys.loadedFrom, rssMb: peakRssMb() };
+  return {
+    created: run.sum.created,
+    secs: run.secs,
+    openSecs,
+    scanSecs,
+    keyBytes: keys.bytes,
+    loadedFrom: keys.loadedFrom,
+    rssMb: peakRssMb(),
+  };
 }
 
 /** Runs `measure` in a child (asynchronously: this process serves the feed meanwhile). */
 function measureInChild(storeDir: string, url: string): Promise<Measured> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), 'measure', storeDir, url], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), 'measure', storeDir, url],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
     child.on('error', reject);
     child.on('exit', (code) => {
       if (code !== 0) reject(new Error(`W12 measurement of ${storeDir} failed (exit ${code})`));
@@ -58,10 +72,13 @@ function measureInChild(storeDir: string, url: string): Promise<Measured> {
 }
 
 if (process.argv[2] === 'measure') {
-  measure(process.argv[3]!, process.argv[4]!).then((m) => console.log(JSON.stringify(m)), (e) => {
-    console.error(e);
-    process.exit(1);
-  });
+  measure(process.argv[3]!, process.argv[4]!).then(
+    (m) => console.log(JSON.stringify(m)),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
 }
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -105,8 +122,13 @@ export async function runW12(o: { scale: number }): Promise<Row[]> {
     const bytes = dirBytes(storeDir);
     const total = size + m.created;
     rows.push({
-      workload: 'W12', what: `ingest ${feedN} new indicators into a store holding ${size} (fresh process)`, items: m.created, seconds: round(m.secs), rate: Math.round(rate),
-      peak_rss_mb: m.rssMb, target: 'rate at the largest store ≥ 80% of the rate at 0',
+      workload: 'W12',
+      what: `ingest ${feedN} new indicators into a store holding ${size} (fresh process)`,
+      items: m.created,
+      seconds: round(m.secs),
+      rate: Math.round(rate),
+      peak_rss_mb: m.rssMb,
+      target: 'rate at the largest store ≥ 80% of the rate at 0',
       ratio: '',
       note: `on disk ${Math.round(bytes / total)} B/indicator (${round(bytes / 1048576, 1)} MiB for ${total}); key index in memory ${round(m.keyBytes / total, 1)} B/indicator (${round(m.keyBytes / 1048576, 1)} MiB); open ${round(m.openSecs, 2)} s (keys from ${m.loadedFrom}), ${round(m.scanSecs, 2)} s after a crash (scan); pre-fill ${round(fillSecs, 1)} s`,
     });
@@ -114,7 +136,10 @@ export async function runW12(o: { scale: number }): Promise<Row[]> {
   }
   const base = Math.max(...rates.filter((_, i) => sizes[i] === 0));
   rows.forEach((r, i) => {
-    r.ratio = sizes[i] === 0 ? `baseline${rates[i] === base ? ' (the better empty-store run)' : ''}` : `${round((rates[i]! / base) * 100, 1)}% of the empty-store rate`;
+    r.ratio =
+      sizes[i] === 0
+        ? `baseline${rates[i] === base ? ' (the better empty-store run)' : ''}`
+        : `${round((rates[i]! / base) * 100, 1)}% of the empty-store rate`;
   });
   server.close();
   rmSync(dir, { recursive: true, force: true });

@@ -27,9 +27,18 @@ const CLK_TCK = 100;
 
 function options(node: string, prefix: string, bulk: number, refresh: string): OpenSearchStoreOptions {
   return {
-    node, auth: undefined as never, index_prefix: prefix, tls: { verify: true } as OpenSearchStoreOptions['tls'],
-    seen_granularity_secs: 3600, max_batch_docs: bulk, max_batch_bytes: 100 * 1024 * 1024, request_timeout_secs: 120,
-    sequence_ttl_secs: 300, refresh_interval: refresh, number_of_shards: 1, number_of_replicas: 0,
+    node,
+    auth: undefined as never,
+    index_prefix: prefix,
+    tls: { verify: true } as OpenSearchStoreOptions['tls'],
+    seen_granularity_secs: 3600,
+    max_batch_docs: bulk,
+    max_batch_bytes: 100 * 1024 * 1024,
+    request_timeout_secs: 120,
+    sequence_ttl_secs: 300,
+    refresh_interval: refresh,
+    number_of_shards: 1,
+    number_of_replicas: 0,
     retry: { max_attempts: 5, base_delay_ms: 200, max_delay_ms: 5000 },
   };
 }
@@ -45,8 +54,16 @@ function indicator(i: number): Indicator {
   const hex = (i >>> 0).toString(16).padStart(12, '0');
   const ts = new Date(NOW).toISOString();
   return {
-    type: 'indicator', spec_version: '2.1', id: `indicator--00000000-0000-4000-8000-${hex}`, created: ts, modified: ts,
-    name: `${v.type} ${v.value}`.slice(0, 200), pattern: patternOf(v), pattern_type: 'stix', valid_from: ts, indicator_types: ['malicious-activity'],
+    type: 'indicator',
+    spec_version: '2.1',
+    id: `indicator--00000000-0000-4000-8000-${hex}`,
+    created: ts,
+    modified: ts,
+    name: `${v.type} ${v.value}`.slice(0, 200),
+    pattern: patternOf(v),
+    pattern_type: 'stix',
+    valid_from: ts,
+    indicator_types: ['malicious-activity'],
   };
 }
 
@@ -73,8 +90,17 @@ function processCpu(pid: number | undefined): number {
   }
 }
 
-async function ingestRun(node: string, bulk: number, refresh: string, n: number, pid: number | undefined, base: number): Promise<Row> {
-  const store = new OpenSearchStore(options(node, `stixgate-w14-${Date.now().toString(36)}-${bulk}-${refresh.replace(/\W/g, '')}`, bulk, refresh));
+async function ingestRun(
+  node: string,
+  bulk: number,
+  refresh: string,
+  n: number,
+  pid: number | undefined,
+  base: number,
+): Promise<Row> {
+  const store = new OpenSearchStore(
+    options(node, `stixgate-w14-${Date.now().toString(36)}-${bulk}-${refresh.replace(/\W/g, '')}`, bulk, refresh),
+  );
   await store.open();
   try {
     const g0 = cpuSeconds();
@@ -83,7 +109,8 @@ async function ingestRun(node: string, bulk: number, refresh: string, n: number,
     let created = 0;
     for (let start = 0; start < n; start += bulk) {
       const items: IngestItem[] = [];
-      for (let i = start; i < Math.min(n, start + bulk); i++) items.push({ object: indicator(base + i), source: 'w14', confidence: 60 });
+      for (let i = start; i < Math.min(n, start + bulk); i++)
+        items.push({ object: indicator(base + i), source: 'w14', confidence: 60 });
       const r = await store.upsert(items, { now: NOW });
       created += r.created;
       if (r.rejected.length > 0) throw new Error(`W14: ${r.rejected.length} rejected: ${r.rejected[0]!.message}`);
@@ -91,10 +118,18 @@ async function ingestRun(node: string, bulk: number, refresh: string, n: number,
     const secs = (performance.now() - t0) / 1000;
     const gw = cpuSeconds() - g0;
     const os = processCpu(pid) - o0;
-    const ratio = Number.isNaN(os) ? 'OpenSearch CPU unknown (no pid)' : `gateway CPU ${round((gw / os) * 100, 1)}% of OpenSearch CPU (${round(gw, 2)} s vs ${round(os, 2)} s)`;
+    const ratio = Number.isNaN(os)
+      ? 'OpenSearch CPU unknown (no pid)'
+      : `gateway CPU ${round((gw / os) * 100, 1)}% of OpenSearch CPU (${round(gw, 2)} s vs ${round(os, 2)} s)`;
     return {
-      workload: 'W14', what: `store.upsert, ${bulk}-doc bulks, refresh_interval ${refresh}`, items: created, seconds: round(secs), rate: Math.round(created / secs),
-      cpu_s_per_1k: round((gw / created) * 1000, 3), target: '≥ 5k docs/s; gateway CPU ≤ 25% of OpenSearch', ratio,
+      workload: 'W14',
+      what: `store.upsert, ${bulk}-doc bulks, refresh_interval ${refresh}`,
+      items: created,
+      seconds: round(secs),
+      rate: Math.round(created / secs),
+      cpu_s_per_1k: round((gw / created) * 1000, 3),
+      target: '≥ 5k docs/s; gateway CPU ≤ 25% of OpenSearch',
+      ratio,
       note: `${store.counters.bulkRequests} bulk requests, ${store.counters.conflicts} conflicts`,
     };
   } finally {
@@ -103,8 +138,17 @@ async function ingestRun(node: string, bulk: number, refresh: string, n: number,
   }
 }
 
-async function rawBulkRun(node: string, bulk: number, refresh: string, n: number, pid: number | undefined, base: number): Promise<Row> {
-  const store = new OpenSearchStore(options(node, `stixgate-w14raw-${Date.now().toString(36)}-${refresh.replace(/\W/g, '')}`, bulk, refresh));
+async function rawBulkRun(
+  node: string,
+  bulk: number,
+  refresh: string,
+  n: number,
+  pid: number | undefined,
+  base: number,
+): Promise<Row> {
+  const store = new OpenSearchStore(
+    options(node, `stixgate-w14raw-${Date.now().toString(36)}-${refresh.replace(/\W/g, '')}`, bulk, refresh),
+  );
   await store.open();
   const client = (store as unknown as { client: import('@opensearch-project/opensearch').Client }).client;
   try {
@@ -125,8 +169,13 @@ async function rawBulkRun(node: string, bulk: number, refresh: string, n: number
     const gw = cpuSeconds() - g0;
     const os = processCpu(pid) - o0;
     return {
-      workload: 'W14', what: `raw _bulk ceiling, ${bulk}-doc bulks, refresh_interval ${refresh}`, items: n, seconds: round(secs), rate: Math.round(n / secs),
-      cpu_s_per_1k: round((gw / n) * 1000, 3), ratio: Number.isNaN(os) ? undefined : `gateway CPU ${round((gw / os) * 100, 1)}% of OpenSearch CPU`,
+      workload: 'W14',
+      what: `raw _bulk ceiling, ${bulk}-doc bulks, refresh_interval ${refresh}`,
+      items: n,
+      seconds: round(secs),
+      rate: Math.round(n / secs),
+      cpu_s_per_1k: round((gw / n) * 1000, 3),
+      ratio: Number.isNaN(os) ? undefined : `gateway CPU ${round((gw / os) * 100, 1)}% of OpenSearch CPU`,
       note: 'no mget/merge/OCC/change log: the in-run peer for store.upsert',
     };
   } finally {
@@ -157,8 +206,12 @@ async function lookupRun(node: string, n: number, queries: number): Promise<Row>
     }
     lat.sort();
     return {
-      workload: 'W14', what: `term lookup store.query({ value }) over ${n} indicators, 50% misses`, items: queries,
-      p50_ms: round(percentile(lat, 50), 2), p99_ms: round(percentile(lat, 99), 2), target: 'REST anchor 2–8 ms p50',
+      workload: 'W14',
+      what: `term lookup store.query({ value }) over ${n} indicators, 50% misses`,
+      items: queries,
+      p50_ms: round(percentile(lat, 50), 2),
+      p99_ms: round(percentile(lat, 99), 2),
+      target: 'REST anchor 2–8 ms p50',
       note: `${hits} hits; no Bloom pre-filter in the store (misses cost a round-trip)`,
     };
   } finally {
@@ -170,7 +223,13 @@ async function lookupRun(node: string, n: number, queries: number): Promise<Row>
 export async function runW14(opts: { scale: number }): Promise<Row[]> {
   const node = process.env.STIXGATE_OPENSEARCH_URL;
   if (!node) {
-    return [{ workload: 'W14', what: 'OpenSearch backend', note: 'skipped: STIXGATE_OPENSEARCH_URL not set (eval "$(bash scripts/opensearch.sh start)")' }];
+    return [
+      {
+        workload: 'W14',
+        what: 'OpenSearch backend',
+        note: 'skipped: STIXGATE_OPENSEARCH_URL not set (eval "$(bash scripts/opensearch.sh start)")',
+      },
+    ];
   }
   const pid = openSearchPid();
   const rows: Row[] = [];

@@ -40,7 +40,12 @@ function ip(i: number): string {
 }
 
 function itemOf(i: number, now: string): IngestItem {
-  return { object: indicatorFromObservable({ type: 'ipv4-addr', value: ip(i) }, { now, labels: ['botnet'] }), source: 'feed', confidence: 80, tlp: 'clear' };
+  return {
+    object: indicatorFromObservable({ type: 'ipv4-addr', value: ip(i) }, { now, labels: ['botnet'] }),
+    source: 'feed',
+    confidence: 80,
+    tlp: 'clear',
+  };
 }
 
 async function fillIps(store: Store, n: number): Promise<void> {
@@ -64,7 +69,12 @@ interface CannonResult {
 }
 
 /** autocannon in its own process: `connections` keep-alive connections for `secs` seconds. */
-function autocannon(url: string, headers: Record<string, string>, connections: number, secs: number): Promise<CannonResult> {
+function autocannon(
+  url: string,
+  headers: Record<string, string>,
+  connections: number,
+  secs: number,
+): Promise<CannonResult> {
   const args = [AUTOCANNON, '-j', '-c', String(connections), '-d', String(secs)];
   for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}=${v}`);
   args.push(url);
@@ -74,10 +84,23 @@ function autocannon(url: string, headers: Record<string, string>, connections: n
     child.stdout.on('data', (d) => (out += d));
     child.on('exit', (code) => {
       if (code !== 0) return reject(new Error(`autocannon exit ${code}`));
-      const j = JSON.parse(out) as { requests: { total: number }; duration: number; latency: { p99: number }; statusCodeStats?: Record<string, { count: number }>; errors: number; timeouts: number };
+      const j = JSON.parse(out) as {
+        requests: { total: number };
+        duration: number;
+        latency: { p99: number };
+        statusCodeStats?: Record<string, { count: number }>;
+        errors: number;
+        timeouts: number;
+      };
       const statuses: Record<string, number> = {};
       for (const [s, v] of Object.entries(j.statusCodeStats ?? {})) statuses[s] = v.count;
-      resolve({ rps: j.requests.total / j.duration, p99: j.latency.p99, total: j.requests.total, statuses, errors: j.errors + j.timeouts });
+      resolve({
+        rps: j.requests.total / j.duration,
+        p99: j.latency.p99,
+        total: j.requests.total,
+        statuses,
+        errors: j.errors + j.timeouts,
+      });
     });
   });
 }
@@ -99,7 +122,8 @@ function summary(v: Variant) {
   const statuses: Record<string, number> = {};
   for (const r of v.runs) for (const [k, c] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + c;
   return {
-    total, statuses,
+    total,
+    statuses,
     rps: median(v.runs.map((r) => r.rps)),
     p99: median(v.runs.map((r) => r.p99)),
     errors: v.runs.reduce((a, r) => a + r.errors, 0),
@@ -128,7 +152,15 @@ export async function runW15({ scale }: { scale: number }): Promise<Row[]> {
     return r.snapshot;
   };
   const built = snap();
-  rows.push({ workload: 'W15', what: `first build of a ${n}-line list from the store`, items: built.entries, seconds: round(buildSecs), rate: Math.round(n / buildSecs), peak_rss_mb: peakRssMb(), note: `${round(built.body.length / 1048576, 1)} MiB body` });
+  rows.push({
+    workload: 'W15',
+    what: `first build of a ${n}-line list from the store`,
+    items: built.entries,
+    seconds: round(buildSecs),
+    rate: Math.round(n / buildSecs),
+    peak_rss_mb: peakRssMb(),
+    note: `${round(built.body.length / 1048576, 1)} MiB body`,
+  });
 
   // one change at a time: a new indicator, then a revocation; each timed from the store write's end to the new body
   const times: number[] = [];
@@ -147,20 +179,38 @@ export async function runW15({ scale }: { scale: number }): Promise<Row[]> {
   await lists.tick();
   const idle = (performance.now() - t1) / 1000;
   rows.push({
-    workload: 'W15', what: `regenerate a ${n}-line list after one change (read change log, move lines, rebuild body, hash)`, items: times.length, seconds: round(median(times), 3),
-    target: 'regenerate 1M-line list ≤ 1 s', ratio: `median ${round(median(times), 3)} s, max ${round(Math.max(...times), 3)} s (${round(1 / Math.max(...times), 2)}× target at the max)`,
+    workload: 'W15',
+    what: `regenerate a ${n}-line list after one change (read change log, move lines, rebuild body, hash)`,
+    items: times.length,
+    seconds: round(median(times), 3),
+    target: 'regenerate 1M-line list ≤ 1 s',
+    ratio: `median ${round(median(times), 3)} s, max ${round(Math.max(...times), 3)} s (${round(1 / Math.max(...times), 2)}× target at the max)`,
     note: `a tick with no change: ${round(idle * 1000, 2)} ms, ${lists.storeReads - reads0} store read, no rebuild`,
   });
 
   // serving: the daemon's HTTP stack, a key with the edl scope, rate limits on (their cost is paid)
   // with buckets the generator, one address and one key, cannot empty
   const bucket = { requests_per_sec: 1_000_000, burst: 10_000_000 };
-  const server = validate(serverSchema, { port: 0, rate_limit: { enabled: true, per_address: bucket, per_key: bucket }, api_keys: { fw: { hash: hashApiKey(KEY), scopes: ['edl'], max_tlp: 'green' } } });
+  const server = validate(serverSchema, {
+    port: 0,
+    rate_limit: { enabled: true, per_address: bucket, per_key: bucket },
+    api_keys: { fw: { hash: hashApiKey(KEY), scopes: ['edl'], max_tlp: 'green' } },
+  });
   if (!server.ok) throw new Error(JSON.stringify(server.issues));
   const { index } = await buildIndex(store, { now: () => clock });
   /** The daemon's server over the lists: the lean path for plain list GETs (ADR 0015), or fastify's route alone. */
   const serve = async (lean: boolean) => {
-    const app = buildServer({ config: server.value, index, store, metrics: new Metrics({ defaults: false }), logger: silentLogger(), isReady: () => true, now: () => clock, access: ACCESS, edl: { lists, basicAuth: false, metrics: new EdlMetrics(new Registry()), lean } });
+    const app = buildServer({
+      config: server.value,
+      index,
+      store,
+      metrics: new Metrics({ defaults: false }),
+      logger: silentLogger(),
+      isReady: () => true,
+      now: () => clock,
+      access: ACCESS,
+      edl: { lists, basicAuth: false, metrics: new EdlMetrics(new Registry()), lean },
+    });
     await app.listen({ host: '127.0.0.1', port: 0 });
     return { app, base: `http://127.0.0.1:${(app.server.address() as { port: number }).port}` };
   };
@@ -178,7 +228,14 @@ export async function runW15({ scale }: { scale: number }): Promise<Row[]> {
   await hello.listen({ host: '127.0.0.1', port: 0 });
   // the floor of any node server: node's http answering the same 304 head, no checks at all
   const bare = createServer((_req, res) => {
-    res.writeHead(304, ['etag', body.etag, 'last-modified', body.lastModifiedHttp, 'cache-control', 'private, no-cache']);
+    res.writeHead(304, [
+      'etag',
+      body.etag,
+      'last-modified',
+      body.lastModifiedHttp,
+      'cache-control',
+      'private, no-cache',
+    ]);
     res.end();
   });
   await new Promise<void>((ok) => bare.listen(0, '127.0.0.1', ok));
@@ -192,13 +249,31 @@ export async function runW15({ scale }: { scale: number }): Promise<Row[]> {
   const variants: Variant[] = [
     { name: 'lean', url: `${lean.base}/edl/big/ip`, headers: conditional, inProcess: true, runs: [] },
     { name: 'route', url: `${slow.base}/edl/big/ip`, headers: conditional, inProcess: true, runs: [] },
-    { name: 'hello', url: `http://127.0.0.1:${(hello.server.address() as { port: number }).port}/`, headers: {}, inProcess: true, runs: [] },
-    { name: 'node', url: `http://127.0.0.1:${(bare.address() as { port: number }).port}/edl/big/ip`, headers: conditional, inProcess: true, runs: [] },
+    {
+      name: 'hello',
+      url: `http://127.0.0.1:${(hello.server.address() as { port: number }).port}/`,
+      headers: {},
+      inProcess: true,
+      runs: [],
+    },
+    {
+      name: 'node',
+      url: `http://127.0.0.1:${(bare.address() as { port: number }).port}/edl/big/ip`,
+      headers: conditional,
+      inProcess: true,
+      runs: [],
+    },
   ];
   if (ng) {
     const head = await fetch(ng.url);
     await head.arrayBuffer();
-    variants.push({ name: 'nginx', url: ng.url, headers: { 'if-none-match': head.headers.get('etag') ?? '' }, inProcess: false, runs: [] });
+    variants.push({
+      name: 'nginx',
+      url: ng.url,
+      headers: { 'if-none-match': head.headers.get('etag') ?? '' },
+      inProcess: false,
+      runs: [],
+    });
   }
   // rounds in turn (lean, route, hello, nginx, lean, …): on a shared, loaded box each ratio is
   // taken between runs seconds apart, and the medians over the rounds are reported
@@ -224,18 +299,42 @@ export async function runW15({ scale }: { scale: number }): Promise<Row[]> {
   const ratio = (a: Variant, b: Variant) => median(a.runs.map((x, i) => x.rps / b.runs[i]!.rps));
   const loadNote = `load average ${loads.map((l) => round(l, 1)).join(' → ')} over ${rounds} rounds of ${perRound} s per server`;
   rows.push({
-    workload: 'W15', what: `conditional GET (If-None-Match → 304) on the lean path, ${n}-line list, autocannon c100`, items: ours!.total, rate: Math.round(ours!.rps), p99_ms: ours!.p99,
-    target: 'conditional GET ≥ 50k rps', ratio: peer ? `${round(ratio(variants[0]!, variants[4]!) * 100, 1)}% of nginx (median of rounds; nginx ${Math.round(peer.rps)} rps, p99 ${peer.p99} ms, same file, 1 worker)` : `${round(ours!.rps / 50_000, 2)}× target; nginx row skipped`,
+    workload: 'W15',
+    what: `conditional GET (If-None-Match → 304) on the lean path, ${n}-line list, autocannon c100`,
+    items: ours!.total,
+    rate: Math.round(ours!.rps),
+    p99_ms: ours!.p99,
+    target: 'conditional GET ≥ 50k rps',
+    ratio: peer
+      ? `${round(ratio(variants[0]!, variants[4]!) * 100, 1)}% of nginx (median of rounds; nginx ${Math.round(peer.rps)} rps, p99 ${peer.p99} ms, same file, 1 worker)`
+      : `${round(ours!.rps / 50_000, 2)}× target; nginx row skipped`,
     note: `${round(ratio(variants[0]!, variants[2]!) * 100, 1)}% of fastify hello-world (${Math.round(helloRes!.rps)} rps, ${helloRes!.usPerReq} µs CPU/request); ${round(ratio(variants[0]!, variants[3]!) * 100, 1)}% of bare node http answering the same 304 (${Math.round(bareRes!.rps)} rps, ${bareRes!.usPerReq} µs CPU/request); rounds ${ours!.rounds}; 304s ${ours.statuses['304']! ?? 0} of ${ours!.total}, errors ${ours!.errors}; server ${ours!.usPerReq} µs CPU/request; one full GET: ${round(fullBytes / 1048576, 1)} MiB in ${round(fullSecs, 3)} s; ${loadNote}`,
   });
   rows.push({
-    workload: 'W15', what: 'the same conditional GETs through the fastify route (lean path off), autocannon c100', items: viaFastify!.total, rate: Math.round(viaFastify!.rps), p99_ms: viaFastify!.p99,
+    workload: 'W15',
+    what: 'the same conditional GETs through the fastify route (lean path off), autocannon c100',
+    items: viaFastify!.total,
+    rate: Math.round(viaFastify!.rps),
+    p99_ms: viaFastify!.p99,
     ratio: `lean path ${round(ratio(variants[0]!, variants[1]!), 2)}× this (median of rounds)`,
     note: `rounds ${viaFastify!.rounds}; 304s ${viaFastify!.statuses['304'] ?? 0} of ${viaFastify!.total}; server ${viaFastify!.usPerReq} µs CPU/request; ${round(ratio(variants[1]!, variants[2]!) * 100, 1)}% of fastify hello-world`,
   });
-  rows.push(peer
-    ? { workload: 'W15', what: 'peer: nginx serving the same file (If-None-Match → 304), autocannon c100', items: peer.total, rate: Math.round(peer.rps), p99_ms: peer.p99, note: `nginx ${(found as { bin: string }).bin}: rounds ${peer.rounds}; statuses ${JSON.stringify(peer.statuses)}, errors ${peer.errors}` }
-    : { workload: 'W15', what: 'peer: nginx serving the same file', note: `skipped: ${(found as { skip: string }).skip}` });
+  rows.push(
+    peer
+      ? {
+          workload: 'W15',
+          what: 'peer: nginx serving the same file (If-None-Match → 304), autocannon c100',
+          items: peer.total,
+          rate: Math.round(peer.rps),
+          p99_ms: peer.p99,
+          note: `nginx ${(found as { bin: string }).bin}: rounds ${peer.rounds}; statuses ${JSON.stringify(peer.statuses)}, errors ${peer.errors}`,
+        }
+      : {
+          workload: 'W15',
+          what: 'peer: nginx serving the same file',
+          note: `skipped: ${(found as { skip: string }).skip}`,
+        },
+  );
   await store.close();
   rmSync(dir, { recursive: true, force: true });
   return rows;

@@ -23,15 +23,28 @@ import { RUN_NOW, daysBefore, isoDaysBefore } from './clock.js';
 
 const NOW = RUN_NOW;
 const TS = Math.floor(daysBefore(31) / 1000);
-const MISP_TYPE: Record<string, string> = { 'ipv4-addr': 'ip-dst', 'domain-name': 'domain', url: 'url', sha256: 'sha256' };
+const MISP_TYPE: Record<string, string> = {
+  'ipv4-addr': 'ip-dst',
+  'domain-name': 'domain',
+  url: 'url',
+  sha256: 'sha256',
+};
 
-const uuid = (kind: number, i: number) => `${kind.toString(16).padStart(8, '0')}-0000-4000-8000-${(i >>> 0).toString(16).padStart(12, '0')}`;
+const uuid = (kind: number, i: number) =>
+  `${kind.toString(16).padStart(8, '0')}-0000-4000-8000-${(i >>> 0).toString(16).padStart(12, '0')}`;
 
 function attribute(i: number, urlsOnly: boolean): string {
   const v = urlsOnly ? syntheticValue(i * 4 + 2) : syntheticValue(i);
   return JSON.stringify({
-    uuid: uuid(2, i), type: MISP_TYPE[v.type], category: v.type === 'sha256' ? 'Payload delivery' : 'Network activity', value: v.value,
-    to_ids: i % 10 !== 0, timestamp: String(TS + (i % 86400)), comment: urlsOnly ? 'malware_download' : '', distribution: '5', Tag: i % 50 === 0 ? [{ name: 'tlp:green' }] : [],
+    uuid: uuid(2, i),
+    type: MISP_TYPE[v.type],
+    category: v.type === 'sha256' ? 'Payload delivery' : 'Network activity',
+    value: v.value,
+    to_ids: i % 10 !== 0,
+    timestamp: String(TS + (i % 86400)),
+    comment: urlsOnly ? 'malware_download' : '',
+    distribution: '5',
+    Tag: i % 50 === 0 ? [{ name: 'tlp:green' }] : [],
   });
 }
 
@@ -59,8 +72,27 @@ function writeFeed(dir: string, big: number, small: number, perSmall: number): {
 
 function component(url: string) {
   const reg = [...registry.filter((d) => d.type !== 'misp_feed'), mispFeedSource];
-  const loaded = parseConfig(JSON.stringify({ sources: { bench: { type: 'misp_feed', url, allow_private: true, allow_insecure: true, max_feed_bytes: 2 * 1024 ** 3, timeout_secs: 3600 } } }), { file: 'bench.yaml', registry: reg });
-  return createSourceComponent('bench', loaded.config.sources.bench as never, { registry: reg, logger: silentLogger(), configDir: process.cwd(), mappingsDir: MAPPINGS_DIR });
+  const loaded = parseConfig(
+    JSON.stringify({
+      sources: {
+        bench: {
+          type: 'misp_feed',
+          url,
+          allow_private: true,
+          allow_insecure: true,
+          max_feed_bytes: 2 * 1024 ** 3,
+          timeout_secs: 3600,
+        },
+      },
+    }),
+    { file: 'bench.yaml', registry: reg },
+  );
+  return createSourceComponent('bench', loaded.config.sources.bench as never, {
+    registry: reg,
+    logger: silentLogger(),
+    configDir: process.cwd(),
+    mappingsDir: MAPPINGS_DIR,
+  });
 }
 
 export async function runW3(opts: { scale: number }): Promise<Row[]> {
@@ -76,29 +108,75 @@ export async function runW3(opts: { scale: number }): Promise<Row[]> {
     const c1 = component(url);
     let t0 = performance.now();
     let mapped = 0;
-    for await (const p of c1.source.pages({ id: 'bench', logger: c1.logger, http: c1.http, signal: new AbortController().signal, now: NOW })) mapped += p.items.length;
+    for await (const p of c1.source.pages({
+      id: 'bench',
+      logger: c1.logger,
+      http: c1.http,
+      signal: new AbortController().signal,
+      now: NOW,
+    }))
+      mapped += p.items.length;
     let secs = (performance.now() - t0) / 1000;
     await c1.http.close();
-    rows.push({ workload: 'W3', what: `${what}: fetch + parse + map`, items: attributes, seconds: round(secs), rate: Math.round(attributes / secs), note: `${mapped} STIX objects` });
+    rows.push({
+      workload: 'W3',
+      what: `${what}: fetch + parse + map`,
+      items: attributes,
+      seconds: round(secs),
+      rate: Math.round(attributes / secs),
+      note: `${mapped} STIX objects`,
+    });
 
     // the whole pipeline into the embedded store
     const store = await openEmbeddedStore({ dataDir: join(dir, 'store') });
     const c2 = component(url);
     t0 = performance.now();
     const cpu0 = cpuSeconds();
-    const sum = await runSource({ id: 'bench', source: c2.source, config: c2.config, store, http: c2.http, logger: c2.logger, allowRed: false, signal: new AbortController().signal, now: () => NOW });
+    const sum = await runSource({
+      id: 'bench',
+      source: c2.source,
+      config: c2.config,
+      store,
+      http: c2.http,
+      logger: c2.logger,
+      allowRed: false,
+      signal: new AbortController().signal,
+      now: () => NOW,
+    });
     secs = (performance.now() - t0) / 1000;
     const cpu = cpuSeconds() - cpu0;
     rows.push({
-      workload: 'W3', what: `${what} → store`, items: attributes, seconds: round(secs), rate: Math.round(attributes / secs), peak_rss_mb: peakRssMb(),
-      cpu_s_per_1k: round((cpu / attributes) * 1000, 4), target: '≥ 50k attributes/s (200k in ≤ 4 s)', ratio: `${round(attributes / secs / 50_000, 2)}× target`,
+      workload: 'W3',
+      what: `${what} → store`,
+      items: attributes,
+      seconds: round(secs),
+      rate: Math.round(attributes / secs),
+      peak_rss_mb: peakRssMb(),
+      cpu_s_per_1k: round((cpu / attributes) * 1000, 4),
+      target: '≥ 50k attributes/s (200k in ≤ 4 s)',
+      ratio: `${round(attributes / secs / 50_000, 2)}× target`,
       note: `created ${sum.created}, unchanged ${sum.unchanged} (dedup hits), rejected ${sum.rejected}`,
     });
     // re-poll: the cursor covers every event, only the manifest is read
     t0 = performance.now();
-    const again = await runSource({ id: 'bench', source: c2.source, config: c2.config, store, http: c2.http, logger: c2.logger, allowRed: false, signal: new AbortController().signal, now: () => NOW });
+    const again = await runSource({
+      id: 'bench',
+      source: c2.source,
+      config: c2.config,
+      store,
+      http: c2.http,
+      logger: c2.logger,
+      allowRed: false,
+      signal: new AbortController().signal,
+      now: () => NOW,
+    });
     secs = (performance.now() - t0) / 1000;
-    rows.push({ workload: 'W3', what: 'MISP feed re-poll with the committed cursor', seconds: round(secs, 3), note: `pages ${again.pages}, created ${again.created}` });
+    rows.push({
+      workload: 'W3',
+      what: 'MISP feed re-poll with the committed cursor',
+      seconds: round(secs, 3),
+      note: `pages ${again.pages}, created ${again.created}`,
+    });
     await c2.http.close();
     await store.close();
   } finally {

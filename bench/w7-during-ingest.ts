@@ -40,16 +40,25 @@ interface Loadgen {
 
 function startLoadgen(url: string, rate: number, secs: number): Promise<Loadgen> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'loadgen.ts'), 'open', url, String(rate), String(secs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(here, 'loadgen.ts'), 'open', url, String(rate), String(secs)],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     let out = '';
     child.stdout.on('data', (d) => (out += d));
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').pop()!) as Loadgen) : reject(new Error(`loadgen exit ${code}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out.trim().split('\n').pop()!) as Loadgen)
+        : reject(new Error(`loadgen exit ${code}`)),
+    );
   });
 }
 
 type Variant = 'thread' | 'in-thread';
 
-const openVariant = (v: Variant, dataDir: string): Promise<Store> => (v === 'thread' ? openThreadedStore({ dataDir }) : openEmbeddedStore({ dataDir }));
+const openVariant = (v: Variant, dataDir: string): Promise<Store> =>
+  v === 'thread' ? openThreadedStore({ dataDir }) : openEmbeddedStore({ dataDir });
 
 interface Run {
   secs: number;
@@ -67,7 +76,14 @@ interface Run {
  * One ingest of the feed into a copy of the pre-filled store, with the daemon's followers running
  * (`daemon`) or not (a bare ingest), and lookups at `rate` for `loadSecs` when given.
  */
-async function once(v: Variant, filled: string, dir: string, feedUrl: string, values: string[], o: { daemon: boolean; rate?: number; loadSecs?: number }): Promise<Run> {
+async function once(
+  v: Variant,
+  filled: string,
+  dir: string,
+  feedUrl: string,
+  values: string[],
+  o: { daemon: boolean; rate?: number; loadSecs?: number },
+): Promise<Run> {
   const dataDir = join(dir, `run-${v}-${o.daemon ? 'd' : 'i'}-${o.rate ?? 0}`);
   cpSync(filled, dataDir, { recursive: true });
   const store = await openVariant(v, dataDir);
@@ -87,7 +103,16 @@ async function once(v: Variant, filled: string, dir: string, feedUrl: string, va
     follower.start();
     const cfg = validate(serverSchema, { port: 0, anonymous_lookup: true, rate_limit: { enabled: false } });
     if (!cfg.ok) throw new Error(JSON.stringify(cfg.issues));
-    const app = buildServer({ config: cfg.value, index, store, metrics: new Metrics({ defaults: false }), logger: silentLogger(), isReady: () => true, now: () => NOW, correlator });
+    const app = buildServer({
+      config: cfg.value,
+      index,
+      store,
+      metrics: new Metrics({ defaults: false }),
+      logger: silentLogger(),
+      isReady: () => true,
+      now: () => NOW,
+      correlator,
+    });
     await app.listen({ host: '127.0.0.1', port: 0 });
     stop = async () => {
       follower.stop();
@@ -114,7 +139,16 @@ async function once(v: Variant, filled: string, dir: string, feedUrl: string, va
   await stop();
   await store.close();
   rmSync(dataDir, { recursive: true, force: true });
-  return { secs: run.secs, created: run.sum.created, cpu: run.cpu, lagP99: lag.percentile(99) / 1e6, lagMax: lag.max / 1e6, load, rate: o.rate, correlationBehind };
+  return {
+    secs: run.secs,
+    created: run.sum.created,
+    cpu: run.cpu,
+    lagP99: lag.percentile(99) / 1e6,
+    lagMax: lag.max / 1e6,
+    load,
+    rate: o.rate,
+    correlationBehind,
+  };
 }
 
 export async function runW7({ scale }: { scale: number }): Promise<Row[]> {
@@ -131,7 +165,10 @@ export async function runW7({ scale }: { scale: number }): Promise<Row[]> {
   await writeCsv(csv, feedRows, 0, prefill);
   const { url, server } = await serveFile(csv);
   // lookups: half pre-filled values (hits), half values of the feed (misses until stored)
-  const values = Array.from({ length: 10_000 }, (_, i) => syntheticValue(i % 2 ? (i * 7919) % prefill : prefill + ((i * 104729) % feedRows)).value);
+  const values = Array.from(
+    { length: 10_000 },
+    (_, i) => syntheticValue(i % 2 ? (i * 7919) % prefill : prefill + ((i * 104729) % feedRows)).value,
+  );
   const rows: Row[] = [];
   const what = `${feedRows}-row CSV into a ${prefill}-indicator store`;
   const per1k = (r: Run) => round((r.cpu / r.created) * 1000, 3);
@@ -141,23 +178,48 @@ export async function runW7({ scale }: { scale: number }): Promise<Row[]> {
       const bare = await once(v, filled, dir, url, values, { daemon: false });
       const alone = await once(v, filled, dir, url, values, { daemon: true });
       // the lookups run about as long as the ingest took alone (it takes longer under load)
-      const loaded = await once(v, filled, dir, url, values, { daemon: true, rate, loadSecs: Math.max(3, Math.round(alone.secs)) });
+      const loaded = await once(v, filled, dir, url, values, {
+        daemon: true,
+        rate,
+        loadSecs: Math.max(3, Math.round(alone.secs)),
+      });
       const l = loaded.load!;
       const offered = Math.round(rate * l.seconds);
       rows.push({
-        workload: 'W7', what: `${label}: lookups at ${rate}/s during ${what}`, items: l.ok, rate: Math.round(l.ok / l.seconds), p50_ms: round(l.p50, 3), p99_ms: round(l.p99, 3),
+        workload: 'W7',
+        what: `${label}: lookups at ${rate}/s during ${what}`,
+        items: l.ok,
+        rate: Math.round(l.ok / l.seconds),
+        p50_ms: round(l.p50, 3),
+        p99_ms: round(l.p99, 3),
         target: 'lag p99 ≤ 20 ms; lookup p99 ≤ 10 ms; all answered',
         ratio: `answered ${l.ok}/${offered} offered (${round((l.ok / offered) * 100, 1)}%)`,
-        note: `event-loop lag during ingest p99 ${round(loaded.lagP99, 1)} ms, max ${round(loaded.lagMax, 1)} ms (without lookups p99 ${round(alone.lagP99, 1)} ms); errors ${l.errors}; generator late p99 ${l.lateMs} ms; load avg ${loadavg().map((x) => round(x, 2)).join(' ')}`,
+        note: `event-loop lag during ingest p99 ${round(loaded.lagP99, 1)} ms, max ${round(loaded.lagMax, 1)} ms (without lookups p99 ${round(alone.lagP99, 1)} ms); errors ${l.errors}; generator late p99 ${l.lateMs} ms; load avg ${loadavg()
+          .map((x) => round(x, 2))
+          .join(' ')}`,
       });
       rows.push({
-        workload: 'W7', what: `${label}: ingest rate under the lookup load`, items: loaded.created, seconds: round(loaded.secs), rate: Math.round(loaded.created / loaded.secs), cpu_s_per_1k: per1k(loaded),
-        target: '≥ 70% of the rate without lookups', ratio: `${round((alone.secs / loaded.secs) * 100, 1)}% of ${Math.round(alone.created / alone.secs)}/s without lookups`,
+        workload: 'W7',
+        what: `${label}: ingest rate under the lookup load`,
+        items: loaded.created,
+        seconds: round(loaded.secs),
+        rate: Math.round(loaded.created / loaded.secs),
+        cpu_s_per_1k: per1k(loaded),
+        target: '≥ 70% of the rate without lookups',
+        ratio: `${round((alone.secs / loaded.secs) * 100, 1)}% of ${Math.round(alone.created / alone.secs)}/s without lookups`,
       });
       rows.push({
-        workload: 'W7', what: `${label}: daemon ingest (index + correlation following) vs bare ingest`, items: alone.created, seconds: round(alone.secs), rate: Math.round(alone.created / alone.secs), cpu_s_per_1k: per1k(alone),
-        target: 'within 10% of the bare ingest', ratio: `${round((bare.secs / alone.secs) * 100, 1)}% of the bare ingest (${Math.round(bare.created / bare.secs)}/s, ${per1k(bare)} CPU-s/1k)`,
-        note: `correlation index ${alone.correlationBehind} changes behind at the end (it follows one slice per second during a run, then catches up); load avg ${loadavg().map((x) => round(x, 2)).join(' ')}; CPU counts every thread of the process`,
+        workload: 'W7',
+        what: `${label}: daemon ingest (index + correlation following) vs bare ingest`,
+        items: alone.created,
+        seconds: round(alone.secs),
+        rate: Math.round(alone.created / alone.secs),
+        cpu_s_per_1k: per1k(alone),
+        target: 'within 10% of the bare ingest',
+        ratio: `${round((bare.secs / alone.secs) * 100, 1)}% of the bare ingest (${Math.round(bare.created / bare.secs)}/s, ${per1k(bare)} CPU-s/1k)`,
+        note: `correlation index ${alone.correlationBehind} changes behind at the end (it follows one slice per second during a run, then catches up); load avg ${loadavg()
+          .map((x) => round(x, 2))
+          .join(' ')}; CPU counts every thread of the process`,
       });
     }
   } finally {

@@ -34,7 +34,6 @@ import { runLedgerBench } from './w-ledger.js';
 import { runReconcileBench } from './reconcile.js';
 import { runPushMemory } from './push-memory.js';
 
-
 /** W1 (1M-row CSV over HTTP) and W4 (the same again, then with 10% changed). */
 async function w1w4(scale: number): Promise<Row[]> {
   const n = Math.max(1000, Math.round(1_000_000 * scale));
@@ -50,13 +49,28 @@ async function w1w4(scale: number): Promise<Row[]> {
   const rawSecs = (performance.now() - p0) / 1000;
   const { url, server } = await serveFile(csv);
   const store = await openEmbeddedStore({ dataDir: join(dir, 'store') });
-  const comp = source('csv', url, { columns: { value: 'value', type_column: 'type', type_map: TYPE_MAP, first_seen: 'first_seen', last_seen: 'last_seen', labels: ['tags'] } });
+  const comp = source('csv', url, {
+    columns: {
+      value: 'value',
+      type_column: 'type',
+      type_map: TYPE_MAP,
+      first_seen: 'first_seen',
+      last_seen: 'last_seen',
+      labels: ['tags'],
+    },
+  });
   const first = await ingest(store, comp);
   const rows: Row[] = [];
   const rate = first.sum.created / first.secs;
   rows.push({
-    workload: 'W1', what: `CSV ${round(bytes / 1048576, 1)} MiB over HTTP → store`, items: first.sum.created, seconds: round(first.secs), rate: Math.round(rate),
-    peak_rss_mb: peakRssMb(), cpu_s_per_1k: round((first.cpu / n) * 1000, 3), target: '≥ 100k indicators/s',
+    workload: 'W1',
+    what: `CSV ${round(bytes / 1048576, 1)} MiB over HTTP → store`,
+    items: first.sum.created,
+    seconds: round(first.secs),
+    rate: Math.round(rate),
+    peak_rss_mb: peakRssMb(),
+    cpu_s_per_1k: round((first.cpu / n) * 1000, 3),
+    target: '≥ 100k indicators/s',
     ratio: `${round(rate / 100_000)}× target; ${round(n / rawSecs / rate, 1)}× slower than raw split (${Math.round(n / rawSecs)} rows/s, ${fields} fields)`,
     note: `rejected ${first.sum.rejected}`,
   });
@@ -64,18 +78,40 @@ async function w1w4(scale: number): Promise<Row[]> {
   const second = await ingest(store, comp);
   const writes = second.sum.created + second.sum.updated;
   rows.push({
-    workload: 'W4', what: 'unchanged re-poll (full fetch)', items: n, seconds: round(second.secs), rate: Math.round(n / second.secs), cpu_s_per_1k: round((second.cpu / n) * 1000, 3),
-    target: '≤ 30% of W1 time; 0 writes', ratio: `${round((second.secs / first.secs) * 100, 1)}% of W1 time`, note: `store writes ${writes}, change-log entries ${(await store.head()) - head0}`,
+    workload: 'W4',
+    what: 'unchanged re-poll (full fetch)',
+    items: n,
+    seconds: round(second.secs),
+    rate: Math.round(n / second.secs),
+    cpu_s_per_1k: round((second.cpu / n) * 1000, 3),
+    target: '≤ 30% of W1 time; 0 writes',
+    ratio: `${round((second.secs / first.secs) * 100, 1)}% of W1 time`,
+    note: `store writes ${writes}, change-log entries ${(await store.head()) - head0}`,
   });
   server.close();
   await writeCsv(csv, n, 10);
   const changed = await serveFile(csv);
-  const comp2 = source('csv', changed.url, { columns: { value: 'value', type_column: 'type', type_map: TYPE_MAP, first_seen: 'first_seen', last_seen: 'last_seen', labels: ['tags'] } });
+  const comp2 = source('csv', changed.url, {
+    columns: {
+      value: 'value',
+      type_column: 'type',
+      type_map: TYPE_MAP,
+      first_seen: 'first_seen',
+      last_seen: 'last_seen',
+      labels: ['tags'],
+    },
+  });
   const head1 = await store.head();
   const third = await ingest(store, comp2);
   rows.push({
-    workload: 'W4', what: 're-poll with 10% changed', items: n, seconds: round(third.secs), rate: Math.round(n / third.secs), cpu_s_per_1k: round((third.cpu / n) * 1000, 3),
-    ratio: `${round((third.secs / first.secs) * 100, 1)}% of W1 time`, note: `updated ${third.sum.updated}, change-log entries ${(await store.head()) - head1}`,
+    workload: 'W4',
+    what: 're-poll with 10% changed',
+    items: n,
+    seconds: round(third.secs),
+    rate: Math.round(n / third.secs),
+    cpu_s_per_1k: round((third.cpu / n) * 1000, 3),
+    ratio: `${round((third.secs / first.secs) * 100, 1)}% of W1 time`,
+    note: `updated ${third.sum.updated}, change-log entries ${(await store.head()) - head1}`,
   });
   changed.server.close();
   await store.close();
@@ -94,11 +130,16 @@ async function w2(scale: number): Promise<Row[]> {
     const { type, value } = syntheticValue(i, 7);
     const r = detectObservable(type === 'sha256' ? value : value);
     if (!r.ok) continue;
-    const ind = indicatorFromObservable(r.observable, { now: isoDaysBefore(31), labels: ['bench'], description: 'synthetic indicator for the W2 benchmark '.repeat(4) });
-    if (!out.write(`${i ? ',' : ''}${JSON.stringify(ind)}`)) await new Promise<void>((res) => out.once("drain", () => res()));
+    const ind = indicatorFromObservable(r.observable, {
+      now: isoDaysBefore(31),
+      labels: ['bench'],
+      description: 'synthetic indicator for the W2 benchmark '.repeat(4),
+    });
+    if (!out.write(`${i ? ',' : ''}${JSON.stringify(ind)}`))
+      await new Promise<void>((res) => out.once('drain', () => res()));
   }
   out.end(']}');
-  await new Promise<void>((r) => out.on("finish", () => r()));
+  await new Promise<void>((r) => out.on('finish', () => r()));
   const bytes = statSync(file).size;
   const p0 = performance.now();
   const parsed = JSON.parse(readFileSync(file, 'utf8')) as { objects: unknown[] };
@@ -109,11 +150,20 @@ async function w2(scale: number): Promise<Row[]> {
   const rate = run.sum.created / run.secs;
   await store.close();
   rmSync(dir, { recursive: true, force: true });
-  return [{
-    workload: 'W2', what: `STIX bundle ${round(bytes / 1048576, 1)} MiB (file) → store`, items: run.sum.created, seconds: round(run.secs), rate: Math.round(rate), peak_rss_mb: peakRssMb(),
-    cpu_s_per_1k: round((run.cpu / n) * 1000, 3), target: '≥ 40k objects/s', ratio: `${round(rate / 40_000)}× target; JSON.parse of the whole file alone: ${Math.round(count / parseSecs)} objects/s`,
-    note: `rejected ${run.sum.rejected}`,
-  }];
+  return [
+    {
+      workload: 'W2',
+      what: `STIX bundle ${round(bytes / 1048576, 1)} MiB (file) → store`,
+      items: run.sum.created,
+      seconds: round(run.secs),
+      rate: Math.round(rate),
+      peak_rss_mb: peakRssMb(),
+      cpu_s_per_1k: round((run.cpu / n) * 1000, 3),
+      target: '≥ 40k objects/s',
+      ratio: `${round(rate / 40_000)}× target; JSON.parse of the whole file alone: ${Math.round(count / parseSecs)} objects/s`,
+      note: `rejected ${run.sum.rejected}`,
+    },
+  ];
 }
 
 /** W11 (restart: open + index build), hot-index bytes, W5 (single lookups), W6 (batches). */
@@ -135,7 +185,15 @@ async function lookups(scale: number): Promise<Row[]> {
   const tReady = performance.now();
   (globalThis as { gc?: () => void }).gc?.();
   const heapPer = (process.memoryUsage().heapUsed - heap0) / n;
-  rows.push({ workload: 'W11', what: `restart with ${n} indicators: open store + build index`, items: n, seconds: round((tReady - t0) / 1000), peak_rss_mb: peakRssMb(), target: 'ready ≤ 10 s (5M)', note: `open ${round((tOpen - t0) / 1000, 3)} s, index ${round((tReady - tOpen) / 1000)} s` });
+  rows.push({
+    workload: 'W11',
+    what: `restart with ${n} indicators: open store + build index`,
+    items: n,
+    seconds: round((tReady - t0) / 1000),
+    peak_rss_mb: peakRssMb(),
+    target: 'ready ≤ 10 s (5M)',
+    note: `open ${round((tOpen - t0) / 1000, 3)} s, index ${round((tReady - tOpen) / 1000)} s`,
+  });
   {
     // the same restart from the lookup snapshot (docs/adr/0020-lookup-snapshot.md): written at the previous stop, read instead of the build
     const snap = join(dir, 'lookup.snapshot');
@@ -145,24 +203,61 @@ async function lookups(scale: number): Promise<Row[]> {
     const w1 = performance.now();
     const restored = await readLookupSnapshot(snap, id, { now: () => NOW });
     const r1 = performance.now();
-    if (restored.size !== index.size) throw new Error(`the snapshot restored ${restored.size} of ${index.size} indicators`);
-    rows.push({ workload: 'W11', what: `restart with ${n} indicators: open store + read the lookup snapshot`, items: n, seconds: round((tOpen - t0 + r1 - w1) / 1000), target: 'ready ≤ 10 s (5M)', ratio: `${round((tReady - tOpen) / (r1 - w1), 1)}× faster than the build`, note: `read ${round((r1 - w1) / 1000, 3)} s; written at stop in ${round((w1 - w0) / 1000, 3)} s, ${round(bytes / 1048576, 1)} MiB (${Math.round(bytes / n)} B per indicator)` });
+    if (restored.size !== index.size)
+      throw new Error(`the snapshot restored ${restored.size} of ${index.size} indicators`);
+    rows.push({
+      workload: 'W11',
+      what: `restart with ${n} indicators: open store + read the lookup snapshot`,
+      items: n,
+      seconds: round((tOpen - t0 + r1 - w1) / 1000),
+      target: 'ready ≤ 10 s (5M)',
+      ratio: `${round((tReady - tOpen) / (r1 - w1), 1)}× faster than the build`,
+      note: `read ${round((r1 - w1) / 1000, 3)} s; written at stop in ${round((w1 - w0) / 1000, 3)} s, ${round(bytes / 1048576, 1)} MiB (${Math.round(bytes / n)} B per indicator)`,
+    });
   }
-  rows.push({ workload: 'mem', what: 'hot index heap per indicator (includes store caches)', items: n, target: '≤ 250 B', ratio: `${Math.round(heapPer)} B`, note: (globalThis as { gc?: unknown }).gc ? 'after gc' : 'run with --expose-gc for an exact figure' });
+  rows.push({
+    workload: 'mem',
+    what: 'hot index heap per indicator (includes store caches)',
+    items: n,
+    target: '≤ 250 B',
+    ratio: `${Math.round(heapPer)} B`,
+    note: (globalThis as { gc?: unknown }).gc ? 'after gc' : 'run with --expose-gc for an exact figure',
+  });
 
   // in-process lookup ceiling
-  const values = Array.from({ length: 10_000 }, (_, i) => (i % 2 ? syntheticValue((i * 7919) % n).value : syntheticValue(n + i).value));
+  const values = Array.from({ length: 10_000 }, (_, i) =>
+    i % 2 ? syntheticValue((i * 7919) % n).value : syntheticValue(n + i).value,
+  );
   let hits = 0;
   const l0 = performance.now();
   for (let k = 0; k < 20; k++) for (const v of values) if (index.lookup(v, NOW, 'amber').matched) hits++;
   const inproc = (20 * values.length) / ((performance.now() - l0) / 1000);
-  rows.push({ workload: 'W5', what: 'in-process LookupIndex.lookup (50% hits)', items: 20 * values.length, rate: Math.round(inproc), note: `hits ${hits}` });
+  rows.push({
+    workload: 'W5',
+    what: 'in-process LookupIndex.lookup (50% hits)',
+    items: 20 * values.length,
+    rate: Math.round(inproc),
+    note: `hits ${hits}`,
+  });
 
   const metrics = new Metrics({ defaults: false });
   // the generator sends from one address far above any per-address rate limit: W5 measures lookups, not refusals
-  const cfg = validate(serverSchema, { port: 0, anonymous_lookup: true, max_batch_size: 1000, rate_limit: { enabled: false } });
+  const cfg = validate(serverSchema, {
+    port: 0,
+    anonymous_lookup: true,
+    max_batch_size: 1000,
+    rate_limit: { enabled: false },
+  });
   if (!cfg.ok) throw new Error(JSON.stringify(cfg.issues));
-  const app = buildServer({ config: cfg.value, index, store, metrics, logger: silentLogger(), isReady: () => true, now: () => NOW });
+  const app = buildServer({
+    config: cfg.value,
+    index,
+    store,
+    metrics,
+    logger: silentLogger(),
+    isReady: () => true,
+    now: () => NOW,
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   const pathsFile = join(dir, 'paths.txt');
@@ -172,20 +267,53 @@ async function lookups(scale: number): Promise<Row[]> {
   const hello = Fastify();
   hello.get('/', async () => ({ hello: 'world' }));
   await hello.listen({ host: '127.0.0.1', port: 0 });
-  const helloRes = await loadgen(['closed', `http://127.0.0.1:${(hello.server.address() as { port: number }).port}/`, '64', String(secs)]);
+  const helloRes = await loadgen([
+    'closed',
+    `http://127.0.0.1:${(hello.server.address() as { port: number }).port}/`,
+    '64',
+    String(secs),
+  ]);
   await hello.close();
 
   for (const rate of [5000, 20000]) {
     const r = await loadgen(['open', `${base}/api/v1/lookup?values_file=${pathsFile}`, String(rate), String(secs)]);
-    rows.push({ workload: 'W5', what: `single lookups, open loop ${rate} rps, ${n} indicators`, items: r.ok, rate: Math.round(r.rps), p50_ms: round(r.p50, 3), p99_ms: round(r.p99, 3), p999_ms: round(r.p999, 3), target: rate === 20000 ? 'p99 ≤ 2 ms, p99.9 ≤ 10 ms' : undefined, note: loadNote(r) });
+    rows.push({
+      workload: 'W5',
+      what: `single lookups, open loop ${rate} rps, ${n} indicators`,
+      items: r.ok,
+      rate: Math.round(r.rps),
+      p50_ms: round(r.p50, 3),
+      p99_ms: round(r.p99, 3),
+      p999_ms: round(r.p999, 3),
+      target: rate === 20000 ? 'p99 ≤ 2 ms, p99.9 ≤ 10 ms' : undefined,
+      note: loadNote(r),
+    });
   }
   const max = await loadgen(['closed', `${base}/api/v1/lookup?values_file=${pathsFile}`, '64', String(secs)]);
-  rows.push({ workload: 'W5', what: 'single lookups, max rps (closed loop, 64 conns)', items: max.ok, rate: Math.round(max.rps), p99_ms: round(max.p99, 3), target: '≥ 60k rps; ≥ 70% of fastify hello-world', ratio: `${round((max.rps / helloRes.rps) * 100, 1)}% of fastify hello-world (${Math.round(helloRes.rps)} rps in this run)`, note: `${loadNote(max)}; hello-world: ${loadNote(helloRes)}` });
+  rows.push({
+    workload: 'W5',
+    what: 'single lookups, max rps (closed loop, 64 conns)',
+    items: max.ok,
+    rate: Math.round(max.rps),
+    p99_ms: round(max.p99, 3),
+    target: '≥ 60k rps; ≥ 70% of fastify hello-world',
+    ratio: `${round((max.rps / helloRes.rps) * 100, 1)}% of fastify hello-world (${Math.round(helloRes.rps)} rps in this run)`,
+    note: `${loadNote(max)}; hello-world: ${loadNote(helloRes)}`,
+  });
 
   const batchFile = join(dir, 'batch.json');
   writeFileSync(batchFile, JSON.stringify({ values: values.slice(0, 100) }));
   const b = await loadgen(['closed', `${base}/api/v1/lookup`, '8', String(secs), batchFile]);
-  rows.push({ workload: 'W6', what: 'batch lookups, 100 values per POST, 8 conns', items: b.ok * 100, rate: Math.round(b.rps * 100), p99_ms: round(b.p99, 3), target: '≥ 500k lookups/s', ratio: `${round((b.rps * 100) / 500_000)}× target`, note: loadNote(b) });
+  rows.push({
+    workload: 'W6',
+    what: 'batch lookups, 100 values per POST, 8 conns',
+    items: b.ok * 100,
+    rate: Math.round(b.rps * 100),
+    p99_ms: round(b.p99, 3),
+    target: '≥ 500k lookups/s',
+    ratio: `${round((b.rps * 100) / 500_000)}× target`,
+    note: loadNote(b),
+  });
   await app.close();
   await store.close();
   rmSync(dir, { recursive: true, force: true });

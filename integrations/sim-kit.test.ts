@@ -8,7 +8,10 @@ test('FaultQueue: defaults, first match, times used up, clear keeps the array', 
   q.inject({ target: 'kv', status: 503, times: 2 });
   q.inject({ status: 500 });
   assert.deepEqual(q.pending[1], { times: 1, target: 'any', status: 500 });
-  assert.equal(q.take((f) => f.target === 'hec'), undefined);
+  assert.equal(
+    q.take((f) => f.target === 'hec'),
+    undefined,
+  );
   assert.equal(q.take((f) => f.target === 'kv')?.status, 503);
   assert.equal(q.size, 2);
   assert.equal(q.take((f) => f.target === 'kv')?.status, 503);
@@ -41,7 +44,10 @@ test('simControl: state, requests, quota, faults, reset, unknown', () => {
   assert.equal(simControl('POST', '/__sim/faults', 'x', c).status, 400);
   assert.deepEqual(simControl('POST', '/__sim/reset-faults', '', c), { status: 200, value: { ok: true } });
   assert.equal(cleared, 1);
-  assert.deepEqual(simControl('GET', '/__sim/nope', '', { ...c, notFound: { e: 1 } }), { status: 404, value: { e: 1 } });
+  assert.deepEqual(simControl('GET', '/__sim/nope', '', { ...c, notFound: { e: 1 } }), {
+    status: 404,
+    value: { e: 1 },
+  });
   assert.deepEqual(simControl('GET', '/__sim/reset-faults', '', c).value, { error: 'unknown simulator endpoint' });
 });
 

@@ -151,7 +151,9 @@ export function simControl(method: string, path: string, body: string, c: SimCon
 }
 
 /** A loopback server whose handler gets the whole request body as text (small test simulators). */
-export async function serveWithBody(handle: (req: IncomingMessage, body: string, res: ServerResponse) => void): Promise<{ server: Server; base: string }> {
+export async function serveWithBody(
+  handle: (req: IncomingMessage, body: string, res: ServerResponse) => void,
+): Promise<{ server: Server; base: string }> {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));

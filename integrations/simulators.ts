@@ -40,7 +40,14 @@ export const simulators: SimulatorEntry[] = [
         sinks: {
           splunk_kv: { type: 'splunk_kv', url: base, auth, ...LOOPBACK },
           splunk_es: { type: 'splunk_es', url: base, auth, ...LOOPBACK },
-          splunk_hec: { type: 'splunk_hec', url: base, token: hecToken, use_ack: true, ack_poll_interval_ms: 200, ...LOOPBACK },
+          splunk_hec: {
+            type: 'splunk_hec',
+            url: base,
+            token: hecToken,
+            use_ack: true,
+            ack_poll_interval_ms: 200,
+            ...LOOPBACK,
+          },
         },
         notes: [`Splunk management API and HEC on ${base} (admin/changeme); state: GET ${base}/__sim/state`],
         close: () => sim.close(),
@@ -56,7 +63,9 @@ export const simulators: SimulatorEntry[] = [
       return {
         name: 'xsoar',
         base,
-        sinks: { xsoar: { type: 'xsoar', url: base, version: 8, auth_id: 7, api_key: key, key_type: 'advanced', ...LOOPBACK } },
+        sinks: {
+          xsoar: { type: 'xsoar', url: base, version: 8, auth_id: 7, api_key: key, key_type: 'advanced', ...LOOPBACK },
+        },
         notes: [`Cortex XSOAR 8 on ${base} (advanced API key id 7: ${key}); state: GET ${base}/__sim/state`],
         close: () => sim.close(),
       };

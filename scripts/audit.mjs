@@ -26,14 +26,18 @@ export function judge(report) {
   const lines = [];
   let failing = 0;
   for (const v of vulns.sort((a, b) => String(a.name).localeCompare(String(b.name)))) {
-    const via = (v.via ?? []).map((x) => (typeof x === 'string' ? `via ${x}` : `${x.title ?? ''} ${x.url ?? ''}`.trim())).join('; ');
+    const via = (v.via ?? [])
+      .map((x) => (typeof x === 'string' ? `via ${x}` : `${x.title ?? ''} ${x.url ?? ''}`.trim()))
+      .join('; ');
     const fix = v.fixAvailable ? 'fix available' : 'no fix yet';
     const bad = FAILING.has(v.severity);
     if (bad) failing++;
     lines.push(`${bad ? 'FAIL' : 'note'} ${v.name} ${v.range ?? ''}: ${v.severity} (${fix}) ${via}`.trim());
   }
   const counts = report.metadata?.vulnerabilities ?? {};
-  lines.push(`advisories: ${['critical', 'high', 'moderate', 'low', 'info'].map((s) => `${counts[s] ?? 0} ${s}`).join(', ')}`);
+  lines.push(
+    `advisories: ${['critical', 'high', 'moderate', 'low', 'info'].map((s) => `${counts[s] ?? 0} ${s}`).join(', ')}`,
+  );
   return { status: failing > 0 ? 'fail' : 'pass', lines };
 }
 
@@ -51,7 +55,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   else if (v.status === 'fail') {
     console.log('audit: FAIL (high/critical advisories: upgrade, or record an exception in docs/dependencies.md)');
     process.exitCode = 1;
-  } else if (process.env.STIXGATE_AUDIT_OPTIONAL === '1') console.log('audit: NOT CHECKED (STIXGATE_AUDIT_OPTIONAL=1; the lock-file floors still apply)');
+  } else if (process.env.STIXGATE_AUDIT_OPTIONAL === '1')
+    console.log('audit: NOT CHECKED (STIXGATE_AUDIT_OPTIONAL=1; the lock-file floors still apply)');
   else {
     console.log('audit: NOT CHECKED (set STIXGATE_AUDIT_OPTIONAL=1 where the registry has no audit endpoint)');
     process.exitCode = 3;

@@ -17,7 +17,11 @@ function walk(dir) {
   }
 }
 for (const d of ['test', 'src', 'integrations']) {
-  try { walk(join(root, d)); } catch { /* folder absent */ }
+  try {
+    walk(join(root, d));
+  } catch {
+    /* folder absent */
+  }
 }
 const selected = files.sort().filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
 if (selected.length === 0) {
@@ -27,6 +31,10 @@ if (selected.length === 0) {
 const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...selected], {
   cwd: root,
   stdio: 'inherit',
-  env: { ...process.env, TZ: process.env.TZ ?? 'Asia/Kolkata', STIXGATE_LOG_LEVEL: process.env.STIXGATE_LOG_LEVEL ?? 'silent' },
+  env: {
+    ...process.env,
+    TZ: process.env.TZ ?? 'Asia/Kolkata',
+    STIXGATE_LOG_LEVEL: process.env.STIXGATE_LOG_LEVEL ?? 'silent',
+  },
 });
 process.exit(r.status ?? 1);

@@ -61,7 +61,8 @@ export function reachableUrl(url: string): string {
   return u.origin;
 }
 
-export const configOpt = () => new Option('-c, --config <file>', 'configuration file (default config/stixgate.yaml or $STIXGATE_CONFIG)');
+export const configOpt = () =>
+  new Option('-c, --config <file>', 'configuration file (default config/stixgate.yaml or $STIXGATE_CONFIG)');
 export const dataDirOpt = () => new Option('--data-dir <dir>', 'embedded store directory (overrides data_dir)');
 
 /** Option parsers: a bad value is a usage error (exit 2) naming the option, before anything runs. */
@@ -71,14 +72,16 @@ export function positiveInt(_flag: string, v: string): number {
 }
 
 export function parsePort(v: string): number {
-  if (!/^\d+$/.test(v) || Number(v) > 65535) throw new InvalidArgumentError('expected a port number from 0 to 65535 (0: any free port)');
+  if (!/^\d+$/.test(v) || Number(v) > 65535)
+    throw new InvalidArgumentError('expected a port number from 0 to 65535 (0: any free port)');
   return Number(v);
 }
 
 /** Usage errors (unknown option, missing or invalid argument) exit 2; --help and --version exit 0. */
 export function usageExitCodes(program: Command): Command {
   return program.exitOverride((err: CommanderError) => {
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') process.exit(0);
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+      process.exit(0);
     process.exit(EXIT_CONFIG);
   });
 }
@@ -100,6 +103,7 @@ export async function readStdin(): Promise<string> {
 export function parseNamedPort(v: string, prev: Record<string, number> = {}): Record<string, number> {
   const m = /^([a-z]+)=(\d+)$/.exec(v);
   const [, name, port] = m ?? [];
-  if (name === undefined || port === undefined || Number(port) > 65535) throw new InvalidArgumentError('expected name=port, e.g. splunk=8089');
+  if (name === undefined || port === undefined || Number(port) > 65535)
+    throw new InvalidArgumentError('expected name=port, e.g. splunk=8089');
   return { ...prev, [name]: Number(port) };
 }

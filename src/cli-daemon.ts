@@ -11,7 +11,8 @@ function dataDirOf(opts: { config?: string; dataDir?: string }): string {
 function runningDaemon(dataDir: string): DaemonFile {
   const d = readDaemonFile(dataDir);
   if (!d) throw new Error(`no daemon is running with data directory ${dataDir} (no ${DAEMON_FILE} there)`);
-  if (!processAlive(d.pid)) throw new Error(`the daemon recorded in ${resolve(dataDir, DAEMON_FILE)} (pid ${d.pid}) is not running`);
+  if (!processAlive(d.pid))
+    throw new Error(`the daemon recorded in ${resolve(dataDir, DAEMON_FILE)} (pid ${d.pid}) is not running`);
   return d;
 }
 
@@ -19,7 +20,9 @@ function runningDaemon(dataDir: string): DaemonFile {
 export function addDaemonCommands(program: Command): void {
   program
     .command('health')
-    .description("exit 0 when the running daemon answers /healthz on the address it listens on (the container's health check)")
+    .description(
+      "exit 0 when the running daemon answers /healthz on the address it listens on (the container's health check)",
+    )
     .addOption(configOpt())
     .addOption(dataDirOpt())
     .option('--timeout-secs <n>', 'give up after this many seconds', (v) => positiveInt('--timeout-secs', v), 5)
@@ -43,29 +46,34 @@ export function addDaemonCommands(program: Command): void {
 
   program
     .command('reload')
-    .description('make the running daemon re-read its configuration (SIGHUP to the pid in <data_dir>/daemon.json) and print the outcome')
+    .description(
+      'make the running daemon re-read its configuration (SIGHUP to the pid in <data_dir>/daemon.json) and print the outcome',
+    )
     .addOption(configOpt())
     .addOption(dataDirOpt())
     .option('--timeout-secs <n>', 'wait this long for the outcome', (v) => positiveInt('--timeout-secs', v), 60)
-    .action(orFail(async (opts) => {
-      const dataDir = dataDirOf(opts);
-      const before = runningDaemon(dataDir);
-      const seq = before.reload?.seq ?? 0;
-      process.kill(before.pid, 'SIGHUP');
-      const deadline = Date.now() + opts.timeoutSecs * 1000;
-      for (;;) {
-        const now = readDaemonFile(dataDir);
-        if (now?.reload && now.pid === before.pid && now.reload.seq > seq) {
-          if (now.reload.ok) {
-            process.stdout.write(`pid ${now.pid}: ${now.reload.message}\n`);
-            return;
+    .action(
+      orFail(async (opts) => {
+        const dataDir = dataDirOf(opts);
+        const before = runningDaemon(dataDir);
+        const seq = before.reload?.seq ?? 0;
+        process.kill(before.pid, 'SIGHUP');
+        const deadline = Date.now() + opts.timeoutSecs * 1000;
+        for (;;) {
+          const now = readDaemonFile(dataDir);
+          if (now?.reload && now.pid === before.pid && now.reload.seq > seq) {
+            if (now.reload.ok) {
+              process.stdout.write(`pid ${now.pid}: ${now.reload.message}\n`);
+              return;
+            }
+            process.stderr.write(`stixgate: pid ${now.pid} kept its running configuration: ${now.reload.message}\n`);
+            process.exit(EXIT_CONFIG);
           }
-          process.stderr.write(`stixgate: pid ${now.pid} kept its running configuration: ${now.reload.message}\n`);
-          process.exit(EXIT_CONFIG);
+          if (!processAlive(before.pid)) throw new Error(`the daemon (pid ${before.pid}) exited during the reload`);
+          if (Date.now() > deadline)
+            throw new Error(`pid ${before.pid} was signalled but reported no outcome within ${opts.timeoutSecs}s`);
+          await new Promise((r) => setTimeout(r, 100));
         }
-        if (!processAlive(before.pid)) throw new Error(`the daemon (pid ${before.pid}) exited during the reload`);
-        if (Date.now() > deadline) throw new Error(`pid ${before.pid} was signalled but reported no outcome within ${opts.timeoutSecs}s`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }));
+      }),
+    );
 }

@@ -55,7 +55,9 @@ class AtomicFile {
 async function* remoteObjects(client: RemoteClient, raw: RawFilter): AsyncGenerator<StixObject> {
   let cursor: string | undefined;
   do {
-    const body = await client.call<{ objects: StixObject[]; next?: string }>('GET', '/api/v1/objects', { query: { ...raw, limit: 1000, cursor } });
+    const body = await client.call<{ objects: StixObject[]; next?: string }>('GET', '/api/v1/objects', {
+      query: { ...raw, limit: 1000, cursor },
+    });
     yield* body.objects;
     cursor = body.next;
   } while (cursor);
@@ -74,8 +76,15 @@ export function addExportCommand(program: Command): void {
     .description('write a STIX 2.1 bundle of the stored objects (filters as the search API; docs/api.md)')
     .addOption(configOpt())
     .addOption(dataDirOpt())
-    .addOption(new Option('--max-tlp <level>', 'the most restrictive TLP exported (what a reader at this ceiling sees)').choices([...TLP_LEVELS]).default('green'))
-    .option('-o, --output <file>', 'write the bundle to this file (atomically: a temporary file renamed when complete); default stdout');
+    .addOption(
+      new Option('--max-tlp <level>', 'the most restrictive TLP exported (what a reader at this ceiling sees)')
+        .choices([...TLP_LEVELS])
+        .default('green'),
+    )
+    .option(
+      '-o, --output <file>',
+      'write the bundle to this file (atomically: a temporary file renamed when complete); default stdout',
+    );
   addRemoteOptions(cmd);
   for (const [flag, , help] of FILTER_FLAGS) cmd.option(flag, help);
   cmd.action(async (opts: Record<string, string | undefined>) => {
@@ -103,14 +112,22 @@ export function addExportCommand(program: Command): void {
   });
 }
 
-async function exportTo(out: { write(text: string): void }, filter: SearchFilter, raw: RawFilter, opts: Record<string, string | undefined>): Promise<number> {
+async function exportTo(
+  out: { write(text: string): void },
+  filter: SearchFilter,
+  raw: RawFilter,
+  opts: Record<string, string | undefined>,
+): Promise<number> {
   const loaded = loadForCommand(opts);
   const dataDir = resolve(opts.dataDir ?? loaded.config.data_dir);
   const ceiling = opts.maxTlp as TlpLevel;
   return withStoreOrDaemon(opts as RemoteOptions, loaded, dataDir, async (t) => {
     // through a running daemon, its key decides the ceiling (its max_tlp, not --max-tlp)
     if (t.remote) return writeBundle(remoteObjects(t.remote, raw), (x) => out.write(x));
-    const policy = accessPolicy({ defaultTlp: loaded.config.default_tlp, scoring: compileScoring(loaded.config.scoring) });
+    const policy = accessPolicy({
+      defaultTlp: loaded.config.default_tlp,
+      scoring: compileScoring(loaded.config.scoring),
+    });
     return writeBundle(searchAll(t.store, filter, { ceiling, policy }), (x) => out.write(x));
   });
 }

@@ -13,7 +13,12 @@ import type { EnricherDefinition } from './enrich/types.js';
  * (HEAD or a small GET, with its credentials) and prints `ok <summary>` or `FAILED <reason>`.
  * Nothing is changed anywhere. Returns the number of failures.
  */
-export async function probeComponents(loaded: LoadedConfig, registry: readonly IntegrationDefinition[], mappingsDir: string, out: (line: string) => void): Promise<number> {
+export async function probeComponents(
+  loaded: LoadedConfig,
+  registry: readonly IntegrationDefinition[],
+  mappingsDir: string,
+  out: (line: string) => void,
+): Promise<number> {
   let failed = 0;
   const report = async (label: string, probe: (() => Promise<string>) | undefined, type: string): Promise<void> => {
     if (!probe) {
@@ -28,7 +33,12 @@ export async function probeComponents(loaded: LoadedConfig, registry: readonly I
     }
   };
   const base = { registry, logger: silentLogger(), configDir: loaded.dir, mappingsDir };
-  const ctx = (id: string, logger = base.logger) => ({ id, logger, signal: new AbortController().signal, now: Date.now() });
+  const ctx = (id: string, logger = base.logger) => ({
+    id,
+    logger,
+    signal: new AbortController().signal,
+    now: Date.now(),
+  });
 
   for (const [id, c] of Object.entries(loaded.config.sources)) {
     const comp = createSourceComponent(id, c as never, base);
@@ -53,7 +63,10 @@ export async function probeComponents(loaded: LoadedConfig, registry: readonly I
     if (!c.enabled) continue;
     const def = registry.find((d) => d.kind === 'enricher' && d.type === c.type) as EnricherDefinition | undefined;
     if (!def) continue;
-    const http = createHttpClient(enricherHttpPolicy(c, loaded.dir), { component: `enrich:${id}`, logger: base.logger });
+    const http = createHttpClient(enricherHttpPolicy(c, loaded.dir), {
+      component: `enrich:${id}`,
+      logger: base.logger,
+    });
     try {
       const enricher = def.create(c, { logger: base.logger, configDir: loaded.dir, mappingsDir });
       const probe = enricher.probe?.bind(enricher);

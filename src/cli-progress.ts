@@ -5,7 +5,12 @@ import type { UpsertResult } from './store/contract.js';
 export function createProgress(enabled: boolean): { update(received: number, r: UpsertResult): void; stop(): void } {
   if (!enabled) return { update() {}, stop() {} };
   const bar = new SingleBar(
-    { format: 'ingest | {records} records | {created} created {updated} updated {unchanged} unchanged | {rate}/s', stream: process.stderr, hideCursor: true, noTTYOutput: false },
+    {
+      format: 'ingest | {records} records | {created} created {updated} updated {unchanged} unchanged | {rate}/s',
+      stream: process.stderr,
+      hideCursor: true,
+      noTTYOutput: false,
+    },
     Presets.shades_classic,
   );
   const t0 = Date.now();

@@ -22,63 +22,97 @@ export function addReconcileCommands(program: Command): void {
   for (const apply of [false, true]) {
     const name = apply ? 'reconcile' : 'plan';
     const what = apply
-      ? 'read what a sink\'s product holds, compare it with the sink\'s view of the store and repair the difference (through the daemon when it runs)'
-      : 'read what a sink\'s product holds and print how it differs from the sink\'s view of the store: to add, to update, to remove, foreign entries left alone; changes nothing';
+      ? "read what a sink's product holds, compare it with the sink's view of the store and repair the difference (through the daemon when it runs)"
+      : "read what a sink's product holds and print how it differs from the sink's view of the store: to add, to update, to remove, foreign entries left alone; changes nothing";
     addRemoteOptions(
       program
         .command(name)
         .description(what)
         .argument('<sink>', 'sink id from the configuration')
-        .option('--limit <n>', 'entries listed per kind (counts cover all; default 100)', (v) => positiveInt('--limit', v))
+        .option('--limit <n>', 'entries listed per kind (counts cover all; default 100)', (v) =>
+          positiveInt('--limit', v),
+        )
         .option('--json', 'print the result as JSON')
         .addOption(configOpt())
         .addOption(dataDirOpt()),
-    ).action(orFail(async (sinkId: string, opts) => {
-      const loaded = loadForCommand(opts);
-      const raw = (loaded.config.sinks as Record<string, unknown>)[sinkId];
-      if (!raw) throw new Error(`no sink "${sinkId}" in ${configPath(opts)} (configured: ${Object.keys(loaded.config.sinks).join(', ') || 'none'})`);
-      const dataDir = resolve(opts.dataDir ?? loaded.config.data_dir);
-      const limit: number = opts.limit ?? 100;
-      await withStoreOrDaemon(opts, loaded, dataDir, async (t) => {
-        let result: ReconcileResult;
-        if (t.store) {
-          const logger = createLogger({ level: loaded.config.log_level === 'info' ? 'warn' : loaded.config.log_level, destination: process.stderr });
-          const comp = createSinkComponent(sinkId, raw as never, { registry, logger, configDir: loaded.dir, mappingsDir: MAPPINGS_DIR, dataDir });
-          const publish = await buildPublishFilter(loaded, logger);
-          const ac = new AbortController();
-          onStopSignal(() => ac.abort());
-          try {
-            result = await reconcileSinkComponent(comp, {
-              store: t.store, signal: ac.signal, now: Date.now, access: cliAccess(loaded.config), publish: (x, s) => publish.check(x, s),
-              apply, listLimit: limit, tmpDir: join(dataDir, 'tmp'),
+    ).action(
+      orFail(async (sinkId: string, opts) => {
+        const loaded = loadForCommand(opts);
+        const raw = (loaded.config.sinks as Record<string, unknown>)[sinkId];
+        if (!raw)
+          throw new Error(
+            `no sink "${sinkId}" in ${configPath(opts)} (configured: ${Object.keys(loaded.config.sinks).join(', ') || 'none'})`,
+          );
+        const dataDir = resolve(opts.dataDir ?? loaded.config.data_dir);
+        const limit: number = opts.limit ?? 100;
+        await withStoreOrDaemon(opts, loaded, dataDir, async (t) => {
+          let result: ReconcileResult;
+          if (t.store) {
+            const logger = createLogger({
+              level: loaded.config.log_level === 'info' ? 'warn' : loaded.config.log_level,
+              destination: process.stderr,
             });
-          } finally {
-            await closeSinkComponent(comp);
+            const comp = createSinkComponent(sinkId, raw as never, {
+              registry,
+              logger,
+              configDir: loaded.dir,
+              mappingsDir: MAPPINGS_DIR,
+              dataDir,
+            });
+            const publish = await buildPublishFilter(loaded, logger);
+            const ac = new AbortController();
+            onStopSignal(() => ac.abort());
+            try {
+              result = await reconcileSinkComponent(comp, {
+                store: t.store,
+                signal: ac.signal,
+                now: Date.now,
+                access: cliAccess(loaded.config),
+                publish: (x, s) => publish.check(x, s),
+                apply,
+                listLimit: limit,
+                tmpDir: join(dataDir, 'tmp'),
+              });
+            } finally {
+              await closeSinkComponent(comp);
+            }
+          } else {
+            const path = `/api/v1/admin/sinks/${encodeURIComponent(sinkId)}/${name}`;
+            const r = await t.remote.call<ReconcileAnswer>(apply ? 'POST' : 'GET', path, { query: { limit } });
+            if (!r.ran || !r.result)
+              throw new Error(`sink ${sinkId}: another instance holds its lease; nothing was reconciled from here`);
+            result = r.result;
           }
-        } else {
-          const path = `/api/v1/admin/sinks/${encodeURIComponent(sinkId)}/${name}`;
-          const r = await t.remote.call<ReconcileAnswer>(apply ? 'POST' : 'GET', path, { query: { limit } });
-          if (!r.ran || !r.result) throw new Error(`sink ${sinkId}: another instance holds its lease; nothing was reconciled from here`);
-          result = r.result;
-        }
-        process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : planText(result));
-      });
-    }));
+          process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : planText(result));
+        });
+      }),
+    );
   }
 }
 
 const MARK = { missing: '+', stale: '~', extra: '-', foreign: '=' } as const;
-const TITLE = { missing: 'to add (missing)', stale: 'to update (stale)', extra: 'to remove (extra)', foreign: 'foreign, left alone' } as const;
+const TITLE = {
+  missing: 'to add (missing)',
+  stale: 'to update (stale)',
+  extra: 'to remove (extra)',
+  foreign: 'foreign, left alone',
+} as const;
 
 /** The human form of a plan or reconcile. */
 export function planText(r: ReconcileResult): string {
-  const lines = [`${r.applied ? 'reconcile' : 'plan'} ${r.sink} (${r.type}): ${r.remote}`, `read ${r.read} entries, ${r.expected} expected, ${r.counts.in_sync} in sync`];
+  const lines = [
+    `${r.applied ? 'reconcile' : 'plan'} ${r.sink} (${r.type}): ${r.remote}`,
+    `read ${r.read} entries, ${r.expected} expected, ${r.counts.in_sync} in sync`,
+  ];
   for (const kind of DRIFT_KINDS) {
     const n = r.counts[kind];
     lines.push(`${TITLE[kind]}: ${n}`);
     for (const i of r.items[kind]) lines.push(`  ${MARK[kind]} ${i.label}`);
     if (r.items[kind].length < n) lines.push(`  … ${n - r.items[kind].length} more (--limit, or --json)`);
   }
-  if (r.repaired) lines.push(`repaired: ${r.repaired.upserted} written, ${r.repaired.removed} removed, ${r.repaired.rejected} rejected (dead-letter file), ${r.repaired.gone} changed in the store meanwhile`);
+  if (r.repaired)
+    lines.push(
+      `repaired: ${r.repaired.upserted} written, ${r.repaired.removed} removed, ${r.repaired.rejected} rejected (dead-letter file), ${r.repaired.gone} changed in the store meanwhile`,
+    );
   return `${lines.join('\n')}\n`;
 }

@@ -30,13 +30,27 @@ export interface RemoteOptions {
 /** Adds `--url` and `--api-key-file` to a command that can run against a daemon. */
 export function addRemoteOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--url <url>', `the running daemon to ask (default: $${URL_ENV}, cli.url, or the address in <data_dir>/daemon.json when the store is locked)`))
-    .addOption(new Option('--api-key-file <file>', `read the daemon's API key from this file ("-": stdin); default $${API_KEY_ENV} or cli.api_key`));
+    .addOption(
+      new Option(
+        '--url <url>',
+        `the running daemon to ask (default: $${URL_ENV}, cli.url, or the address in <data_dir>/daemon.json when the store is locked)`,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--api-key-file <file>',
+        `read the daemon's API key from this file ("-": stdin); default $${API_KEY_ENV} or cli.api_key`,
+      ),
+    );
 }
 
 /** An error answer of the daemon, with its status and stable code. */
 export class RemoteError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'RemoteError';
   }
@@ -53,7 +67,10 @@ export class RemoteClient {
   // a push --full or a large ingest may take minutes before the answer's headers: no client-side deadline
   private readonly dispatcher = new Agent({ headersTimeout: 0, bodyTimeout: 0 });
 
-  constructor(readonly baseUrl: string, private readonly key: string | undefined) {}
+  constructor(
+    readonly baseUrl: string,
+    private readonly key: string | undefined,
+  ) {}
 
   async call<T>(method: 'GET' | 'POST', path: string, r: RemoteRequest = {}): Promise<T> {
     const url = new URL(path, this.baseUrl);
@@ -83,12 +100,20 @@ export class RemoteClient {
     try {
       json = text ? JSON.parse(text) : undefined;
     } catch {
-      throw new RemoteError(res.status, 'protocol', `the daemon at ${this.baseUrl} answered ${res.status} with a body that is not JSON`);
+      throw new RemoteError(
+        res.status,
+        'protocol',
+        `the daemon at ${this.baseUrl} answered ${res.status} with a body that is not JSON`,
+      );
     }
     if (!res.ok) {
       const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
       const hint = res.status === 401 ? ` (give a key: --api-key-file, $${API_KEY_ENV} or cli.api_key)` : '';
-      throw new RemoteError(res.status, err?.code ?? 'http', `the daemon at ${this.baseUrl} refused ${method} ${url.pathname}: ${res.status} ${err?.message ?? ''}${hint}`.trimEnd());
+      throw new RemoteError(
+        res.status,
+        err?.code ?? 'http',
+        `the daemon at ${this.baseUrl} refused ${method} ${url.pathname}: ${res.status} ${err?.message ?? ''}${hint}`.trimEnd(),
+      );
     }
     return json as T;
   }
@@ -110,7 +135,11 @@ export async function remoteKey(opts: RemoteOptions, loaded: LoadedConfig | unde
 }
 
 /** The daemon's address: --url, $STIXGATE_URL, cli.url, else the address the daemon holding `dataDir` wrote. */
-export function remoteUrl(opts: RemoteOptions, loaded: LoadedConfig | undefined, dataDir: string | undefined): string | undefined {
+export function remoteUrl(
+  opts: RemoteOptions,
+  loaded: LoadedConfig | undefined,
+  dataDir: string | undefined,
+): string | undefined {
   const explicit = opts.url ?? process.env[URL_ENV] ?? loaded?.config.cli.url;
   if (explicit) return explicit;
   const d = dataDir === undefined ? undefined : readDaemonFile(dataDir);
@@ -124,7 +153,11 @@ export type StoreOrDaemon = { store: Store; remote?: undefined } | { store?: und
  * The store when this process can open it; the running daemon's API when `--url` is given or a
  * daemon holds the store's lock. The caller closes what it gets (`closeTarget`).
  */
-export async function openStoreOrDaemon(opts: RemoteOptions, loaded: LoadedConfig, dataDir: string): Promise<StoreOrDaemon> {
+export async function openStoreOrDaemon(
+  opts: RemoteOptions,
+  loaded: LoadedConfig,
+  dataDir: string,
+): Promise<StoreOrDaemon> {
   if (opts.url === undefined) {
     try {
       return { store: await openStore(loaded.config, dataDir) };
@@ -133,7 +166,10 @@ export async function openStoreOrDaemon(opts: RemoteOptions, loaded: LoadedConfi
     }
   }
   const url = remoteUrl(opts, loaded, dataDir);
-  if (!url) throw new Error(`the store in ${dataDir} is locked by another process and no daemon address is known (give --url, $${URL_ENV} or cli.url)`);
+  if (!url)
+    throw new Error(
+      `the store in ${dataDir} is locked by another process and no daemon address is known (give --url, $${URL_ENV} or cli.url)`,
+    );
   return { remote: new RemoteClient(url, await remoteKey(opts, loaded)) };
 }
 
@@ -143,7 +179,12 @@ export async function closeTarget(t: StoreOrDaemon): Promise<void> {
 }
 
 /** Runs `fn` with the store or the daemon's client (`openStoreOrDaemon`), and closes it after. */
-export async function withStoreOrDaemon<T>(opts: RemoteOptions, loaded: LoadedConfig, dataDir: string, fn: (t: StoreOrDaemon) => Promise<T>): Promise<T> {
+export async function withStoreOrDaemon<T>(
+  opts: RemoteOptions,
+  loaded: LoadedConfig,
+  dataDir: string,
+  fn: (t: StoreOrDaemon) => Promise<T>,
+): Promise<T> {
   const t = await openStoreOrDaemon(opts, loaded, dataDir);
   try {
     return await fn(t);

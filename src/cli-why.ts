@@ -15,7 +15,9 @@ export function addWhyCommand(program: Command): void {
   addRemoteOptions(
     program
       .command('why')
-      .description('each sink\'s state for a value (present, removed, withheld, rejected, pending), since when, and why (the delivery ledger)')
+      .description(
+        "each sink's state for a value (present, removed, withheld, rejected, pending), since when, and why (the delivery ledger)",
+      )
       .argument('<values...>')
       .option('--json', 'print JSON')
       .addOption(configOpt())
@@ -24,21 +26,29 @@ export function addWhyCommand(program: Command): void {
     let everywhere = true;
     try {
       const loaded = loadForCommand(opts);
-      const sinks = Object.entries(loaded.config.sinks as Record<string, { enabled?: boolean }>).filter(([, c]) => c.enabled !== false).map(([id]) => id);
+      const sinks = Object.entries(loaded.config.sinks as Record<string, { enabled?: boolean }>)
+        .filter(([, c]) => c.enabled !== false)
+        .map(([id]) => id);
       const answers: DeliveriesAnswer[] = [];
       await withStoreOrDaemon(opts, loaded, resolve(opts.dataDir ?? loaded.config.data_dir), async (t) => {
         for (const value of values) {
           if (t.store) {
             const store = t.store;
-            answers.push(await deliveriesOf(store, value, 'red', {
-              sinks, access: cliAccess(loaded.config), cursor: async (s) => Number((await store.getCursor(sinkCursorName(s))) ?? 0),
-            }));
+            answers.push(
+              await deliveriesOf(store, value, 'red', {
+                sinks,
+                access: cliAccess(loaded.config),
+                cursor: async (s) => Number((await store.getCursor(sinkCursorName(s))) ?? 0),
+              }),
+            );
           } else {
             answers.push(await t.remote.call<DeliveriesAnswer>('GET', '/api/v1/deliveries', { query: { value } }));
           }
         }
       });
-      everywhere = answers.every((a) => a.invalid === undefined && a.deliveries.length > 0 && a.deliveries.every((d) => d.state === 'present'));
+      everywhere = answers.every(
+        (a) => a.invalid === undefined && a.deliveries.length > 0 && a.deliveries.every((d) => d.state === 'present'),
+      );
       if (opts.json) process.stdout.write(`${JSON.stringify({ results: answers }, null, 2)}\n`);
       else for (const a of answers) process.stdout.write(describe(a));
     } catch (e) {
@@ -56,7 +66,8 @@ export function describe(a: DeliveriesAnswer): string {
 }
 
 function line(d: DeliveryEntry): string {
-  if (d.state === 'pending') return `pending (change ${d.seq} not yet delivered${d.previous ? `; before: ${state(d.previous)}` : ''})`;
+  if (d.state === 'pending')
+    return `pending (change ${d.seq} not yet delivered${d.previous ? `; before: ${state(d.previous)}` : ''})`;
   if (d.state === 'unknown') return 'unknown (no record: sent before the ledger existed, or never considered)';
   return state(d);
 }

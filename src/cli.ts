@@ -1,5 +1,20 @@
 import { Command } from 'commander';
-import { configOpt, configPath, configYaml, dataDirOpt, EXIT_CONFIG, EXIT_RUNTIME, fail, loadForCommand, onStopSignal, orFail, parseNamedPort, parsePort, readStdin, usageExitCodes } from './cli-common.js';
+import {
+  configOpt,
+  configPath,
+  configYaml,
+  dataDirOpt,
+  EXIT_CONFIG,
+  EXIT_RUNTIME,
+  fail,
+  loadForCommand,
+  onStopSignal,
+  orFail,
+  parseNamedPort,
+  parsePort,
+  readStdin,
+  usageExitCodes,
+} from './cli-common.js';
 import { addDaemonCommands } from './cli-daemon.js';
 import { addExportCommand } from './cli-export.js';
 import { probeComponents } from './cli-probe.js';
@@ -26,7 +41,8 @@ import { describeMetricsReference } from './telemetry/reference.js';
 
 function parseNow(v: string): number {
   const t = Date.parse(v);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(v) || Number.isNaN(t)) throw new Error(`--now expects an RFC 3339 time such as 2026-01-01T00:00:00Z, got "${v}"`);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(v) || Number.isNaN(t))
+    throw new Error(`--now expects an RFC 3339 time such as 2026-01-01T00:00:00Z, got "${v}"`);
   return t;
 }
 
@@ -44,7 +60,13 @@ program
   .option('--port <port>', 'listen on this port instead of server.port (0: any free port)', parsePort)
   .action(async (opts) => {
     const logger = createLogger();
-    const daemon = new Daemon({ configPath: configPath(opts), dataDir: opts.dataDir, port: opts.port, registry, logger });
+    const daemon = new Daemon({
+      configPath: configPath(opts),
+      dataDir: opts.dataDir,
+      port: opts.port,
+      registry,
+      logger,
+    });
     let stopping = false;
     const shutdown = (signal: string) => {
       if (stopping) return;
@@ -55,10 +77,13 @@ program
         logger.error({ signal }, 'shutdown did not finish within its grace; exiting');
         process.exit(EXIT_RUNTIME);
       }, daemon.shutdownGraceMs + STOP_SAFETY_MS).unref();
-      daemon.stop().then(() => process.exit(0), (e) => {
-        logger.error(e, 'shutdown failed');
-        process.exit(EXIT_RUNTIME);
-      });
+      daemon.stop().then(
+        () => process.exit(0),
+        (e) => {
+          logger.error(e, 'shutdown failed');
+          process.exit(EXIT_RUNTIME);
+        },
+      );
     };
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
@@ -106,15 +131,27 @@ program
   .argument('<file>', 'input file path or URL')
   .requiredOption('--from <format>', 'source type id, e.g. text_list, csv, stix_bundle, cisa_kev')
   .option('-o, --option <key=value...>', 'source options, as in the YAML source entry (e.g. mapping=feodotracker)')
-  .option('--now <time>', 'the clock for records without their own timestamps (RFC 3339), for reproducible output', parseNow)
-  .option('--explain', 'print how the document was read to stderr (csv without a column map: the columns it detected and why)')
+  .option(
+    '--now <time>',
+    'the clock for records without their own timestamps (RFC 3339), for reproducible output',
+    parseNow,
+  )
+  .option(
+    '--explain',
+    'print how the document was read to stderr (csv without a column map: the columns it detected and why)',
+  )
   .addOption(configOpt())
   .action(async (file: string, opts) => {
     let spool: SpooledOutput | undefined;
     try {
       const loaded = loadForCommand(opts, adhocSource(file, opts.from, parseOptions(opts.option)));
       const c = loaded.config.sources.cli as never;
-      const comp = createSourceComponent('cli', c, { registry, logger: silentLogger(), configDir: loaded.dir, mappingsDir: MAPPINGS_DIR });
+      const comp = createSourceComponent('cli', c, {
+        registry,
+        logger: silentLogger(),
+        configDir: loaded.dir,
+        mappingsDir: MAPPINGS_DIR,
+      });
       // nothing reaches stdout unless the whole bundle was written (a failure prints only the error)
       const out = new SpooledOutput();
       spool = out;
@@ -123,7 +160,13 @@ program
       let first = true;
       let rejected = 0;
       const ac = new AbortController();
-      for await (const page of comp.source.pages({ id: 'cli', logger: comp.logger, http: comp.http, signal: ac.signal, now: opts.now ?? Date.now() })) {
+      for await (const page of comp.source.pages({
+        id: 'cli',
+        logger: comp.logger,
+        http: comp.http,
+        signal: ac.signal,
+        now: opts.now ?? Date.now(),
+      })) {
         for (const it of page.items) {
           out.write(`${first ? '\n' : ',\n'}${JSON.stringify(it.object)}`);
           first = false;
@@ -146,32 +189,51 @@ program
 
 program
   .command('simulate')
-  .description('start the Splunk, QRadar and Cortex XSOAR simulators on 127.0.0.1 and print the sink configuration that uses them')
+  .description(
+    'start the Splunk, QRadar and Cortex XSOAR simulators on 127.0.0.1 and print the sink configuration that uses them',
+  )
   .option('--only <names...>', 'start only these simulators')
-  .option('--write-config <file>', 'write a complete configuration (the default one plus these sinks) to this file (mode 0600: it holds the simulators\' credentials)')
-  .option('--port <name=port...>', 'listen on this port for that simulator (e.g. splunk=8089); default a free port', (v: string, prev: Record<string, number>) => parseNamedPort(v, prev))
+  .option(
+    '--write-config <file>',
+    "write a complete configuration (the default one plus these sinks) to this file (mode 0600: it holds the simulators' credentials)",
+  )
+  .option(
+    '--port <name=port...>',
+    'listen on this port for that simulator (e.g. splunk=8089); default a free port',
+    (v: string, prev: Record<string, number>) => parseNamedPort(v, prev),
+  )
   .addOption(configOpt())
-  .action(orFail(async (opts) => {
-    const known = `known: ${simulators.map((s) => s.name).join(', ')}`;
-    const chosen = simulators.filter((s) => !opts.only || opts.only.includes(s.name));
-    if (chosen.length === 0) throw new Error(`no simulator named ${opts.only.join(', ')} (${known})`);
-    const ports: Record<string, number> = opts.port ?? {};
-    for (const name of Object.keys(ports)) if (!chosen.some((s) => s.name === name)) throw new Error(`--port ${name}=…: no simulator named ${name} is started (${known})`);
-    const running = [];
-    for (const s of chosen) running.push(await s.start(ports[s.name] ?? 0));
-    const sinks = Object.assign({}, ...running.map((r) => r.sinks));
-    const block = stringifyYaml({ sinks }, { aliasDuplicateObjects: false });
-    for (const r of running) for (const n of r.notes) process.stderr.write(`${n}\n`);
-    if (opts.writeConfig) {
-      writeFileSync(opts.writeConfig, stringifyYaml({ ...configYaml(configPath(opts)), sinks }, { aliasDuplicateObjects: false }), { mode: 0o600 });
-      chmodSync(opts.writeConfig, 0o600); // an existing file keeps its mode on write
-      process.stderr.write(`configuration written to ${opts.writeConfig}; run: npx stixgate run --config ${opts.writeConfig}\n`);
-    }
-    process.stdout.write(block);
-    process.stderr.write('simulators running; Ctrl-C to stop\n');
-    await new Promise<void>((res) => onStopSignal(res));
-    for (const r of running) await r.close();
-  }));
+  .action(
+    orFail(async (opts) => {
+      const known = `known: ${simulators.map((s) => s.name).join(', ')}`;
+      const chosen = simulators.filter((s) => !opts.only || opts.only.includes(s.name));
+      if (chosen.length === 0) throw new Error(`no simulator named ${opts.only.join(', ')} (${known})`);
+      const ports: Record<string, number> = opts.port ?? {};
+      for (const name of Object.keys(ports))
+        if (!chosen.some((s) => s.name === name))
+          throw new Error(`--port ${name}=…: no simulator named ${name} is started (${known})`);
+      const running = [];
+      for (const s of chosen) running.push(await s.start(ports[s.name] ?? 0));
+      const sinks = Object.assign({}, ...running.map((r) => r.sinks));
+      const block = stringifyYaml({ sinks }, { aliasDuplicateObjects: false });
+      for (const r of running) for (const n of r.notes) process.stderr.write(`${n}\n`);
+      if (opts.writeConfig) {
+        writeFileSync(
+          opts.writeConfig,
+          stringifyYaml({ ...configYaml(configPath(opts)), sinks }, { aliasDuplicateObjects: false }),
+          { mode: 0o600 },
+        );
+        chmodSync(opts.writeConfig, 0o600); // an existing file keeps its mode on write
+        process.stderr.write(
+          `configuration written to ${opts.writeConfig}; run: npx stixgate run --config ${opts.writeConfig}\n`,
+        );
+      }
+      process.stdout.write(block);
+      process.stderr.write('simulators running; Ctrl-C to stop\n');
+      await new Promise<void>((res) => onStopSignal(res));
+      for (const r of running) await r.close();
+    }),
+  );
 
 addStoreCommands(program);
 addWhyCommand(program);
@@ -179,10 +241,15 @@ addReconcileCommands(program);
 
 program
   .command('hash-key')
-  .description('print the hash of an API key for server.api_keys.<id>.hash; the key is read from stdin (echo -n "$KEY" | stixgate hash-key)')
+  .description(
+    'print the hash of an API key for server.api_keys.<id>.hash; the key is read from stdin (echo -n "$KEY" | stixgate hash-key)',
+  )
   .argument('[key]', 'the key on the command line (visible in the process list and shell history: prefer stdin)')
   .action(async (arg: string | undefined) => {
-    if (arg !== undefined) process.stderr.write('warning: a key on the command line is visible to other users and kept in shell history; pipe it on stdin instead\n');
+    if (arg !== undefined)
+      process.stderr.write(
+        'warning: a key on the command line is visible to other users and kept in shell history; pipe it on stdin instead\n',
+      );
     const key = arg ?? (await readStdin()).replace(/\r?\n$/, '');
     if (!key) {
       process.stderr.write('error: no key on stdin\n');

@@ -7,7 +7,16 @@ import type { SinkRunSummary } from './delivery/runner.js';
 import type { ReconcileResult } from './delivery/reconcile.js';
 import { sinkCursorName } from './delivery/runner.js';
 import { cursorName } from './pipeline/runner.js';
-import type { AdminControl, IngestReport, IngestRequest, LastRun, PushAnswer, RunAnswer, SinkState, SourceState } from './server/admin-types.js';
+import type {
+  AdminControl,
+  IngestReport,
+  IngestRequest,
+  LastRun,
+  PushAnswer,
+  RunAnswer,
+  SinkState,
+  SourceState,
+} from './server/admin-types.js';
 
 /** What the admin control needs of the daemon (src/daemon.ts hands it closures over its state). */
 export interface AdminHost {
@@ -80,11 +89,16 @@ export class PauseBook {
 const iso = (t: number | undefined) => (t === undefined ? undefined : new Date(t).toISOString());
 
 function jobView(st: JobStatus | undefined, summary: Record<string, unknown> | undefined) {
-  const lastRun: LastRun | undefined = st?.lastStart === undefined ? undefined : {
-    started: iso(st.lastStart)!,
-    ...(st.running ? { outcome: 'running' as const } : { ended: iso(st.lastEnd), outcome: st.lastError ? 'error' as const : 'success' as const }),
-    ...(st.lastError && !st.running ? { error: st.lastError } : {}),
-  };
+  const lastRun: LastRun | undefined =
+    st?.lastStart === undefined
+      ? undefined
+      : {
+          started: iso(st.lastStart)!,
+          ...(st.running
+            ? { outcome: 'running' as const }
+            : { ended: iso(st.lastEnd), outcome: st.lastError ? ('error' as const) : ('success' as const) }),
+          ...(st.lastError && !st.running ? { error: st.lastError } : {}),
+        };
   return {
     paused: st?.paused ?? false,
     running: st?.running ?? false,
@@ -99,7 +113,10 @@ function jobView(st: JobStatus | undefined, summary: Record<string, unknown> | u
 /** A summary as the API shows it (the dry run's sample records go out separately, with a view check). */
 function sinkSummary(sum: SinkRunSummary): Record<string, unknown> {
   const { planned, ...rest } = sum;
-  return { ...rest, ...(planned ? { planned: { upsert_batches: planned.upsert, remove_batches: planned.remove } } : {}) };
+  return {
+    ...rest,
+    ...(planned ? { planned: { upsert_batches: planned.upsert, remove_batches: planned.remove } } : {}),
+  };
 }
 
 /** The admin API over a running daemon. */
@@ -112,10 +129,21 @@ export function createAdminControl(h: AdminHost): AdminControl {
   const sourceState = async (id: string, comp: SourceComponent): Promise<SourceState> => {
     const v = jobView(status(id), h.lastSummary.get(id));
     const cursor = await h.store().getCursor(cursorName(id));
-    return { id, type: comp.config.type, state: v.paused ? 'paused' : v.running ? 'running' : 'idle', ...v, ...(cursor !== undefined ? { cursor } : {}) };
+    return {
+      id,
+      type: comp.config.type,
+      state: v.paused ? 'paused' : v.running ? 'running' : 'idle',
+      ...v,
+      ...(cursor !== undefined ? { cursor } : {}),
+    };
   };
 
-  const sinkState = async (id: string, comp: SinkComponent, head: number, refused: ReadonlySet<string>): Promise<SinkState> => {
+  const sinkState = async (
+    id: string,
+    comp: SinkComponent,
+    head: number,
+    refused: ReadonlySet<string>,
+  ): Promise<SinkState> => {
     const job = `sink:${id}`;
     const v = jobView(status(job), h.lastSummary.get(job));
     const cursor = Number((await h.store().getCursor(sinkCursorName(id))) ?? 0);
@@ -150,7 +178,11 @@ export function createAdminControl(h: AdminHost): AdminControl {
     async runSource(id, wait): Promise<RunAnswer | undefined> {
       if (!h.sources().has(id)) return undefined;
       let ran = false;
-      const r = await started(h.runSource(id, () => (ran = true)), wait, id);
+      const r = await started(
+        h.runSource(id, () => (ran = true)),
+        wait,
+        id,
+      );
       if (r.started) return { id, ran: true, started: true };
       return { id, ran, ...(ran && h.lastSummary.get(id) ? { summary: h.lastSummary.get(id) } : {}) };
     },
@@ -169,7 +201,12 @@ export function createAdminControl(h: AdminHost): AdminControl {
       if (o.dryRun) {
         const sum = await h.dryRun(id, o.full);
         const samples = (sum.planned?.samples ?? []).map((r) => ({
-          op: r.op, ...(r.reason ? { reason: r.reason } : {}), type: r.observable.type, value: r.observable.value, tlp: r.tlp, fields: r.fields,
+          op: r.op,
+          ...(r.reason ? { reason: r.reason } : {}),
+          type: r.observable.type,
+          value: r.observable.value,
+          tlp: r.tlp,
+          fields: r.fields,
         }));
         return { id, ran: true, summary: sinkSummary(sum), samples };
       }

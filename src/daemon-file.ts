@@ -28,7 +28,8 @@ export function writeDaemonFile(dataDir: string, info: DaemonFile): void {
 export function readDaemonFile(dataDir: string): DaemonFile | undefined {
   try {
     const v = JSON.parse(readFileSync(join(dataDir, DAEMON_FILE), 'utf8')) as Partial<DaemonFile>;
-    if (typeof v.pid !== 'number' || !Number.isInteger(v.pid) || v.pid <= 0 || typeof v.url !== 'string') return undefined;
+    if (typeof v.pid !== 'number' || !Number.isInteger(v.pid) || v.pid <= 0 || typeof v.url !== 'string')
+      return undefined;
     return v as DaemonFile;
   } catch {
     return undefined;

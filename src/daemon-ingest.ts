@@ -25,7 +25,10 @@ export const MAX_LISTED_OBJECTS = 10_000;
 
 /** The source types that read whole documents (`transfer: document`): the ones a posted document can go through. */
 export function documentTypes(registry: readonly IntegrationDefinition[]): string[] {
-  return registry.filter((d) => d.kind === 'source' && (d as { transfer?: string }).transfer === 'document').map((d) => d.type).sort();
+  return registry
+    .filter((d) => d.kind === 'source' && (d as { transfer?: string }).transfer === 'document')
+    .map((d) => d.type)
+    .sort();
 }
 
 export interface IngestContext {
@@ -47,7 +50,10 @@ export interface IngestContext {
  */
 export async function ingestDocument(doc: Buffer, r: IngestRequest, c: IngestContext): Promise<IngestReport> {
   if (Object.hasOwn(c.loaded.config.sources, r.sourceId)) {
-    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `source_id "${r.sourceId}" names a configured source; give the ingest its own id (its cursor and provenance are kept apart)`);
+    throw new StixgateError(
+      'STIXGATE_ERR_CONFIG_INVALID',
+      `source_id "${r.sourceId}" names a configured source; give the ingest its own id (its cursor and provenance are kept apart)`,
+    );
   }
   const dir = join(c.dataDir, 'ingest');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -56,10 +62,19 @@ export async function ingestDocument(doc: Buffer, r: IngestRequest, c: IngestCon
   const checked = validate(buildConfigSchema(c.registry), { sources: { [r.sourceId]: entry } });
   if (!checked.ok) throw new ConfigError(`ingest ${r.type}`, checked.issues);
   const config = (checked.value.sources as Record<string, SourceComponent['config']>)[r.sourceId];
-  if (config === undefined) throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `ingest ${r.type}: the checked configuration holds no source ${r.sourceId}`);
+  if (config === undefined)
+    throw new StixgateError(
+      'STIXGATE_ERR_CONFIG_INVALID',
+      `ingest ${r.type}: the checked configuration holds no source ${r.sourceId}`,
+    );
   let comp: SourceComponent;
   try {
-    comp = createSourceComponent(r.sourceId, config, { registry: c.registry, logger: c.logger, configDir: c.loaded.dir, mappingsDir: MAPPINGS_DIR });
+    comp = createSourceComponent(r.sourceId, config, {
+      registry: c.registry,
+      logger: c.logger,
+      configDir: c.loaded.dir,
+      mappingsDir: MAPPINGS_DIR,
+    });
   } catch (e) {
     throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `ingest ${r.type}: ${(e as Error).message}`);
   }
@@ -72,8 +87,15 @@ export async function ingestDocument(doc: Buffer, r: IngestRequest, c: IngestCon
     await writeFile(file, doc, { mode: 0o600 });
     const record = (id: string | undefined, status: ObjectStatus['status'], why?: Rejection) => {
       const entry: ObjectStatus = {
-        ...(id !== undefined ? { id } : {}), status,
-        ...(why ? { reason: why.reason, ...(status === 'rejected' ? { message: hide(why.message) } : {}), ...(why.location ? { location: { source: r.sourceId, ...why.location, file: undefined } } : {}) } : {}),
+        ...(id !== undefined ? { id } : {}),
+        status,
+        ...(why
+          ? {
+              reason: why.reason,
+              ...(status === 'rejected' ? { message: hide(why.message) } : {}),
+              ...(why.location ? { location: { source: r.sourceId, ...why.location, file: undefined } } : {}),
+            }
+          : {}),
       };
       // a later fate of the same object (the gate, a filter, the store) replaces its `accepted`
       const prev = id !== undefined ? at.get(id) : undefined;
@@ -95,8 +117,19 @@ export async function ingestDocument(doc: Buffer, r: IngestRequest, c: IngestCon
       },
     };
     const sum = await runSource({
-      id: r.sourceId, source, config: comp.config, store: c.store, http: comp.http, logger: comp.logger, metrics: c.metrics,
-      allowlist: c.allowlist, allowRed: c.loaded.config.allow_red, defaultTlp: c.loaded.config.default_tlp, signal: new AbortController().signal, now: c.now, full: true,
+      id: r.sourceId,
+      source,
+      config: comp.config,
+      store: c.store,
+      http: comp.http,
+      logger: comp.logger,
+      metrics: c.metrics,
+      allowlist: c.allowlist,
+      allowRed: c.loaded.config.allow_red,
+      defaultTlp: c.loaded.config.default_tlp,
+      signal: new AbortController().signal,
+      now: c.now,
+      full: true,
       onDropped: (why) => record(why.location?.objectId, FILTERS.has(why.reason) ? 'filtered' : 'rejected', why),
     });
     const { samples: _samples, cursor: _cursor, ...summary } = sum;

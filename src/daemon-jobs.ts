@@ -55,8 +55,10 @@ export function schedulerHooks(host: JobHost): SchedulerOptions {
     onError: (id: string, err: unknown) => {
       const reason = isStixgateError(err) ? err.reason : 'internal';
       host.metrics.runErrors.inc({ job_name: id, reason });
-      if (isStixgateError(err) && err.code.startsWith('STIXGATE_ERR_STORE_')) host.metrics.storeErrors.inc({ code: err.code.replace(/^STIXGATE_ERR_/, '').toLowerCase() });
-      if (isStixgateError(err) && err.retryAfterMs !== undefined) host.scheduler()?.deferUntil(id, host.now() + err.retryAfterMs);
+      if (isStixgateError(err) && err.code.startsWith('STIXGATE_ERR_STORE_'))
+        host.metrics.storeErrors.inc({ code: err.code.replace(/^STIXGATE_ERR_/, '').toLowerCase() });
+      if (isStixgateError(err) && err.retryAfterMs !== undefined)
+        host.scheduler()?.deferUntil(id, host.now() + err.retryAfterMs);
       host.logger.error({ job: id, code: isStixgateError(err) ? err.code : undefined, reason }, (err as Error).message);
     },
     onOverlap: (id: string) => {
@@ -102,7 +104,10 @@ export function rescoreJob(host: JobHost): DaemonJob {
     run: (signal) =>
       host.withLease('rescore', signal, async (s2) => {
         // the model the store merges with (compiled from the same start-up configuration)
-        const r = await rescoreStore(host.store(), host.scoring(), host.now(), { pageSize: sc.rescore_page_size, signal: s2 });
+        const r = await rescoreStore(host.store(), host.scoring(), host.now(), {
+          pageSize: sc.rescore_page_size,
+          signal: s2,
+        });
         if (r.updated) host.metrics.rescored.inc({ outcome: 'updated' }, r.updated);
         if (r.expired) host.metrics.rescored.inc({ outcome: 'expired' }, r.expired);
         host.logger.info(r, 'scores decayed');
@@ -132,12 +137,18 @@ export function expireJob(host: JobHost): DaemonJob {
  * One job per enabled enricher of a registered type. Caches outlive a reload (`caches` is the
  * daemon's); each enricher's HTTP client is handed to `keepHttp` so the daemon closes it.
  */
-export function enricherJobs(host: JobHost, caches: Map<string, EnrichCache>, keepHttp: (http: { close(): Promise<void> }) => void): DaemonJob[] {
+export function enricherJobs(
+  host: JobHost,
+  caches: Map<string, EnrichCache>,
+  keepHttp: (http: { close(): Promise<void> }) => void,
+): DaemonJob[] {
   const loaded = host.loaded();
   const jobs: DaemonJob[] = [];
   for (const [id, raw] of Object.entries(loaded.config.enrichers)) {
     if (!raw.enabled) continue;
-    const def = host.registry.find((d) => d.kind === 'enricher' && d.type === raw.type) as EnricherDefinition | undefined;
+    const def = host.registry.find((d) => d.kind === 'enricher' && d.type === raw.type) as
+      | EnricherDefinition
+      | undefined;
     if (!def) continue;
     const logger = host.logger.child({ enricher: id, type: raw.type });
     const http = createHttpClient(enricherHttpPolicy(raw, loaded.dir), { component: `enrich:${id}`, logger });
@@ -155,7 +166,19 @@ export function enricherJobs(host: JobHost, caches: Map<string, EnrichCache>, ke
       spec: { intervalMs: raw.interval_secs * 1000, runOnStart: raw.run_on_start },
       run: (signal) =>
         host.withLease(job, signal, async (s2) => {
-          const sum = await runEnricher({ id, enricher, store: host.store(), http, logger, metrics: hooks, now: host.now, signal: s2, cache, access: host.access(), ...enricherRunSettings(def, raw) });
+          const sum = await runEnricher({
+            id,
+            enricher,
+            store: host.store(),
+            http,
+            logger,
+            metrics: hooks,
+            now: host.now,
+            signal: s2,
+            cache,
+            access: host.access(),
+            ...enricherRunSettings(def, raw),
+          });
           host.metrics.runs.inc({ job_name: job, outcome: sum.error ? 'error' : 'success' });
           if (sum.retryAfterMs) host.scheduler()?.deferUntil(job, host.now() + sum.retryAfterMs);
           if (sum.error) logger.error({ stopped: sum.stopped }, `enrichment stopped: ${sum.error}`);

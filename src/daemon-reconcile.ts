@@ -8,27 +8,51 @@ import type { DaemonJob, JobHost } from './daemon-jobs.js';
 const DEFAULT_RECONCILE_SECS = 86_400;
 
 /** A reconcile of a sink with the daemon's store, metrics, view and publish filter (`apply`: repair). */
-export function reconcileRun(host: JobHost, comp: SinkComponent, signal: AbortSignal, o: { apply: boolean; limit: number; tmpDir: string }): Promise<ReconcileResult> {
+export function reconcileRun(
+  host: JobHost,
+  comp: SinkComponent,
+  signal: AbortSignal,
+  o: { apply: boolean; limit: number; tmpDir: string },
+): Promise<ReconcileResult> {
   const publish = host.publish();
   return reconcileSinkComponent(comp, {
-    store: host.store(), metrics: host.metrics, signal, now: host.now, access: host.access(), publish: publish && ((x, s) => publish.check(x, s)),
-    apply: o.apply, listLimit: o.limit, tmpDir: o.tmpDir,
+    store: host.store(),
+    metrics: host.metrics,
+    signal,
+    now: host.now,
+    access: host.access(),
+    publish: publish && ((x, s) => publish.check(x, s)),
+    apply: o.apply,
+    listLimit: o.limit,
+    tmpDir: o.tmpDir,
   });
 }
 
 /** An applied reconcile in the sink job's own slot and under its lease, so it never overlaps a push of the sink; undefined when the lease is held elsewhere. */
-export async function reconcileInSlot(host: JobHost, comp: SinkComponent, o: { apply: boolean; limit: number; tmpDir: string }): Promise<ReconcileResult | undefined> {
+export async function reconcileInSlot(
+  host: JobHost,
+  comp: SinkComponent,
+  o: { apply: boolean; limit: number; tmpDir: string },
+): Promise<ReconcileResult | undefined> {
   const job = `sink:${comp.id}`;
   let result: ReconcileResult | undefined;
-  await host.scheduler()!.runNow(job, (signal) => host.withLease(job, signal, async (s2) => {
-    result = await reconcileRun(host, comp, s2, o);
-  }));
+  await host.scheduler()!.runNow(job, (signal) =>
+    host.withLease(job, signal, async (s2) => {
+      result = await reconcileRun(host, comp, s2, o);
+    }),
+  );
   return result;
 }
 
 /** The counts of a result, as the admin API's last_summary shows them. */
 export function reconcileSummary(r: ReconcileResult): Record<string, unknown> {
-  return { applied: r.applied, read: r.read, expected: r.expected, ...r.counts, ...(r.repaired ? { repaired: r.repaired } : {}) };
+  return {
+    applied: r.applied,
+    read: r.read,
+    expected: r.expected,
+    ...r.counts,
+    ...(r.repaired ? { repaired: r.repaired } : {}),
+  };
 }
 
 /**
@@ -42,7 +66,13 @@ export function reconcileJob(host: JobHost, comp: SinkComponent, tmpDir: string)
   const id = `reconcile:${comp.id}`;
   return {
     id,
-    spec: { schedule: r.schedule, intervalMs: r.schedule ? undefined : (r.interval_secs ?? DEFAULT_RECONCILE_SECS) * 1000, timezone: comp.config.timezone, runOnStart: false, timeoutMs: 6 * 3600_000 },
+    spec: {
+      schedule: r.schedule,
+      intervalMs: r.schedule ? undefined : (r.interval_secs ?? DEFAULT_RECONCILE_SECS) * 1000,
+      timezone: comp.config.timezone,
+      runOnStart: false,
+      timeoutMs: 6 * 3600_000,
+    },
     run: async () => {
       const scheduler = host.scheduler();
       if (!scheduler || scheduler.status(`sink:${comp.id}`).paused) return;
@@ -54,7 +84,11 @@ export function reconcileJob(host: JobHost, comp: SinkComponent, tmpDir: string)
         host.metrics.runs.inc({ job_name: id, outcome: 'success' });
         host.metrics.lastSuccess.set({ job_name: id }, host.now() / 1000);
         const drift = res.counts.missing + res.counts.stale + res.counts.extra;
-        if (drift) comp.logger.warn({ ...res.counts, repaired: res.repaired }, `reconcile found ${drift} entries drifted${r.apply ? '' : ' (not repaired: apply is false)'}`);
+        if (drift)
+          comp.logger.warn(
+            { ...res.counts, repaired: res.repaired },
+            `reconcile found ${drift} entries drifted${r.apply ? '' : ' (not repaired: apply is false)'}`,
+          );
       } catch (e) {
         if (isStixgateError(e) && e.code === 'STIXGATE_ERR_JOB_RUNNING') {
           host.metrics.runOverlaps.inc({ job_name: id });

@@ -7,14 +7,29 @@ import { isStixgateError } from './core/errors.js';
 import type { JobHost } from './daemon-jobs.js';
 
 /** One scheduled or admin-requested run of a source: counted, timed, summarised, then the correlation index catches up. */
-export async function runSourceJob(host: JobHost, comp: SourceComponent, signal: AbortSignal, allowlist: Allowlist): Promise<void> {
+export async function runSourceJob(
+  host: JobHost,
+  comp: SourceComponent,
+  signal: AbortSignal,
+  allowlist: Allowlist,
+): Promise<void> {
   const config = host.loaded().config;
   const end = host.metrics.runDuration.startTimer({ job_name: comp.id });
   host.activeSourceRuns.count++;
   try {
     const sum = await runSource({
-      id: comp.id, source: comp.source, config: comp.config, store: host.store(), http: comp.http, logger: comp.logger,
-      metrics: host.metrics, allowlist, allowRed: config.allow_red, defaultTlp: config.default_tlp, signal, now: host.now,
+      id: comp.id,
+      source: comp.source,
+      config: comp.config,
+      store: host.store(),
+      http: comp.http,
+      logger: comp.logger,
+      metrics: host.metrics,
+      allowlist,
+      allowRed: config.allow_red,
+      defaultTlp: config.default_tlp,
+      signal,
+      now: host.now,
     });
     if (signal.aborted) {
       host.metrics.runs.inc({ job_name: comp.id, outcome: 'aborted' });
@@ -22,7 +37,10 @@ export async function runSourceJob(host: JobHost, comp: SourceComponent, signal:
     }
     host.metrics.runs.inc({ job_name: comp.id, outcome: 'success' });
     host.metrics.lastSuccess.set({ job_name: comp.id }, host.now() / 1000);
-    void host.correlator()?.catchUp(host.store(), { pageSize: host.loaded().config.correlation.page_size }).catch(() => undefined);
+    void host
+      .correlator()
+      ?.catchUp(host.store(), { pageSize: host.loaded().config.correlation.page_size })
+      .catch(() => undefined);
     const { samples, ...counts } = sum;
     host.lastSummary.set(comp.id, counts);
     comp.logger.info(counts, 'run finished');
@@ -37,7 +55,12 @@ export async function runSourceJob(host: JobHost, comp: SourceComponent, signal:
 }
 
 /** One run of a sink's job (`full`: re-send everything): counted, timed, summarised; refused credentials pause it with an alert. */
-export async function runSinkJob(host: JobHost, comp: SinkComponent, signal: AbortSignal, full = false): Promise<SinkRunSummary> {
+export async function runSinkJob(
+  host: JobHost,
+  comp: SinkComponent,
+  signal: AbortSignal,
+  full = false,
+): Promise<SinkRunSummary> {
   const job = `sink:${comp.id}`;
   const end = host.metrics.runDuration.startTimer({ job_name: job });
   try {
@@ -50,7 +73,8 @@ export async function runSinkJob(host: JobHost, comp: SinkComponent, signal: Abo
     return sum;
   } catch (e) {
     host.metrics.runs.inc({ job_name: job, outcome: 'error' });
-    if (isStixgateError(e) && e.code === 'STIXGATE_ERR_SINK_AUTH') comp.logger.error({ alert: 'sink_paused' }, `sink paused until its credentials are accepted: ${e.message}`);
+    if (isStixgateError(e) && e.code === 'STIXGATE_ERR_SINK_AUTH')
+      comp.logger.error({ alert: 'sink_paused' }, `sink paused until its credentials are accepted: ${e.message}`);
     throw e;
   } finally {
     end();
@@ -58,9 +82,21 @@ export async function runSinkJob(host: JobHost, comp: SinkComponent, signal: Abo
 }
 
 /** One run of a sink with the daemon's store, metrics, view and publish filter (`dryRun` sends and commits nothing). */
-export function sinkRun(host: JobHost, comp: SinkComponent, signal: AbortSignal, o: { full?: boolean; dryRun?: boolean }): Promise<SinkRunSummary> {
+export function sinkRun(
+  host: JobHost,
+  comp: SinkComponent,
+  signal: AbortSignal,
+  o: { full?: boolean; dryRun?: boolean },
+): Promise<SinkRunSummary> {
   const publish = host.publish();
   return runSinkComponent(comp, {
-    store: host.store(), metrics: o.dryRun ? undefined : host.metrics, signal, now: host.now, access: host.access(), publish: publish && ((x, s) => publish.check(x, s)), publishVersion: publish?.fingerprint, ...o,
+    store: host.store(),
+    metrics: o.dryRun ? undefined : host.metrics,
+    signal,
+    now: host.now,
+    access: host.access(),
+    publish: publish && ((x, s) => publish.check(x, s)),
+    publishVersion: publish?.fingerprint,
+    ...o,
   });
 }

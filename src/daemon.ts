@@ -117,7 +117,9 @@ export class Daemon {
 
   get address(): string | undefined {
     const a = this.server?.server.address();
-    return a && typeof a === 'object' ? `http://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}` : undefined;
+    return a && typeof a === 'object'
+      ? `http://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`
+      : undefined;
   }
 
   async start(): Promise<void> {
@@ -137,11 +139,23 @@ export class Daemon {
     this.access = accessPolicy({ defaultTlp: config.default_tlp, scoring: this.scoring });
     const cc = config.correlation;
     if (cc.enabled) {
-      this.correlator = new Correlator({ dataDir, maxFanout: cc.max_fanout_per_value, metrics: new CorrelationMetrics(this.metrics.registry), logger: log, access: this.access });
+      this.correlator = new Correlator({
+        dataDir,
+        maxFanout: cc.max_fanout_per_value,
+        metrics: new CorrelationMetrics(this.metrics.registry),
+        logger: log,
+        access: this.access,
+      });
       // a first build of a large store takes minutes: it runs in the background, never blocking readiness
       // while a source run ingests, timed catch-ups apply one slice per tick (the run's end triggers a full one)
       this.correlator.start(this.store, cc.follow_interval_ms, cc.page_size, () => this.sourceRuns.count > 0);
-      this.statsTimer = setInterval(() => { try { this.correlator?.stats(); } catch { /* reported by the correlator */ } }, 60_000);
+      this.statsTimer = setInterval(() => {
+        try {
+          this.correlator?.stats();
+        } catch {
+          /* reported by the correlator */
+        }
+      }, 60_000);
       this.statsTimer.unref();
     }
     this.publish = await this.buildPublishFilter();
@@ -149,23 +163,57 @@ export class Daemon {
     // The server answers /healthz at once and /readyz once the index is built.
     const indexOptions = { matchParentDomains: config.lookup.match_parent_domains, now: this.now, access: this.access };
     if (config.lookup.snapshot && this.store.kind === 'embedded') {
-      this.snapshots = new SnapshotKeeper({ dataDir, store: this.store, access: this.access, logger: log, intervalMs: config.lookup.snapshot_interval_mins * 60_000 });
+      this.snapshots = new SnapshotKeeper({
+        dataDir,
+        store: this.store,
+        access: this.access,
+        logger: log,
+        intervalMs: config.lookup.snapshot_interval_mins * 60_000,
+      });
     }
     const restored = await this.snapshots?.load(indexOptions);
-    const { index, seq } = restored ? { index: restored, seq: restored.seq } : await buildIndex(this.store, indexOptions);
+    const { index, seq } = restored
+      ? { index: restored, seq: restored.seq }
+      : await buildIndex(this.store, indexOptions);
     this.index = index;
     const edl = this.createEdl();
     this.server = buildServer({
-      config: config.server, index, store: this.store, metrics: this.metrics, logger: log, now: this.now, correlator: this.correlator, scoring: this.scoring, access: this.access, publishFilter: () => this.publish, edl,
-      taxii: { config: config.taxii, dataDir, ingest: { allowRed: config.allow_red, defaultTlp: config.default_tlp, allowlist: new Allowlist(config.allowlist) } },
-      isReady: () => this.ready && (this.follower?.healthy ?? true), admin: this.adminControl(dataDir), sinks: () => [...this.sinks.keys()],
+      config: config.server,
+      index,
+      store: this.store,
+      metrics: this.metrics,
+      logger: log,
+      now: this.now,
+      correlator: this.correlator,
+      scoring: this.scoring,
+      access: this.access,
+      publishFilter: () => this.publish,
+      edl,
+      taxii: {
+        config: config.taxii,
+        dataDir,
+        ingest: {
+          allowRed: config.allow_red,
+          defaultTlp: config.default_tlp,
+          allowlist: new Allowlist(config.allowlist),
+        },
+      },
+      isReady: () => this.ready && (this.follower?.healthy ?? true),
+      admin: this.adminControl(dataDir),
+      sinks: () => [...this.sinks.keys()],
     });
     await this.server.listen({ host: config.server.listen_host, port: this.o.port ?? config.server.port });
     log.info({ address: this.address, indexed: seq }, 'listening');
     this.dataDir = dataDir;
     this.writeDaemonFile();
 
-    this.follower = new IndexFollower(this.store, index, { intervalMs: config.lookup.follow_interval_ms, from: seq, now: this.now, metrics: this.metrics, logger: log });
+    this.follower = new IndexFollower(this.store, index, {
+      intervalMs: config.lookup.follow_interval_ms,
+      from: seq,
+      now: this.now,
+      metrics: this.metrics,
+      logger: log,
+    });
     this.follower.start();
     this.snapshots?.start(index, this.follower);
     this.openEdl();
@@ -183,7 +231,13 @@ export class Daemon {
     const c = this.loaded.config.edl;
     if (Object.keys(c.lists).length === 0) return undefined;
     const metrics = new EdlMetrics(this.metrics.registry);
-    this.edl = new EdlLists(this.store!, c, { access: this.access, publish: () => this.publish, metrics, now: this.now, logger: this.o.logger });
+    this.edl = new EdlLists(this.store!, c, {
+      access: this.access,
+      publish: () => this.publish,
+      metrics,
+      now: this.now,
+      logger: this.o.logger,
+    });
     return { lists: this.edl, basicAuth: c.basic_auth, metrics };
   }
 
@@ -217,11 +271,23 @@ export class Daemon {
     for (const [id, raw] of Object.entries(config.sources)) {
       const c = raw as SourceComponent['config'];
       if (!c.enabled) continue;
-      const comp = createSourceComponent(id, c, { registry: this.o.registry, logger: this.o.logger, metrics: this.metrics, configDir: this.loaded.dir, mappingsDir: MAPPINGS_DIR });
+      const comp = createSourceComponent(id, c, {
+        registry: this.o.registry,
+        logger: this.o.logger,
+        metrics: this.metrics,
+        configDir: this.loaded.dir,
+        mappingsDir: MAPPINGS_DIR,
+      });
       this.components.set(id, comp);
       this.addJob(
         id,
-        { schedule: c.schedule, intervalMs: c.schedule ? undefined : (c.interval_secs ?? 3600) * 1000, timezone: c.timezone, runOnStart: c.run_on_start as boolean | undefined, timeoutMs: 6 * 3600_000 },
+        {
+          schedule: c.schedule,
+          intervalMs: c.schedule ? undefined : (c.interval_secs ?? 3600) * 1000,
+          timezone: c.timezone,
+          runOnStart: c.run_on_start as boolean | undefined,
+          timeoutMs: 6 * 3600_000,
+        },
         (signal) => this.withLease(`source:${id}`, signal, (s2) => runSourceJob(this.jobHost, comp, s2, allowlist)),
       );
     }
@@ -229,28 +295,59 @@ export class Daemon {
     for (const [id, raw] of Object.entries(config.sinks)) {
       const c = raw as SinkComponent['config'];
       if (!c.enabled) continue;
-      const comp = createSinkComponent(id, c, { registry: this.o.registry, logger: this.o.logger, configDir: this.loaded.dir, mappingsDir: MAPPINGS_DIR, dataDir });
+      const comp = createSinkComponent(id, c, {
+        registry: this.o.registry,
+        logger: this.o.logger,
+        configDir: this.loaded.dir,
+        mappingsDir: MAPPINGS_DIR,
+        dataDir,
+      });
       this.sinks.set(id, comp);
       this.addJob(
         `sink:${id}`,
-        { schedule: c.schedule, intervalMs: c.schedule ? undefined : (c.interval_secs ?? 30) * 1000, timezone: c.timezone, runOnStart: true, timeoutMs: 6 * 3600_000 },
+        {
+          schedule: c.schedule,
+          intervalMs: c.schedule ? undefined : (c.interval_secs ?? 30) * 1000,
+          timezone: c.timezone,
+          runOnStart: true,
+          timeoutMs: 6 * 3600_000,
+        },
         (signal) => this.withLease(`sink:${id}`, signal, async (s2) => void (await runSinkJob(this.jobHost, comp, s2))),
       );
       const rj = reconcileJob(this.jobHost, comp, join(dataDir, 'tmp'));
       if (rj) this.addJob(rj.id, rj.spec, rj.run);
     }
     const h = this.jobHost;
-    const own = [warninglistJob(h), rescoreJob(h), ...enricherJobs(h, this.enrichCaches, (http) => this.enrichHttp.push(http)), expireJob(h)];
+    const own = [
+      warninglistJob(h),
+      rescoreJob(h),
+      ...enricherJobs(h, this.enrichCaches, (http) => this.enrichHttp.push(http)),
+      expireJob(h),
+    ];
     for (const j of own) if (j) this.addJob(j.id, j.spec, j.run);
-    this.metrics.initComponents({ jobs: this.jobIds, sources: [...this.components.keys()], sinks: [...this.sinks.keys()], enrichers: this.jobIds.filter((j) => j.startsWith('enrich:')).map((j) => j.slice(7)) });
+    this.metrics.initComponents({
+      jobs: this.jobIds,
+      sources: [...this.components.keys()],
+      sinks: [...this.sinks.keys()],
+      enrichers: this.jobIds.filter((j) => j.startsWith('enrich:')).map((j) => j.slice(7)),
+    });
   }
 
   /** Runs a job only while this instance holds its lease in the store (src/pipeline/lease.ts). */
   private withLease(name: string, signal: AbortSignal, job: (signal: AbortSignal) => Promise<void>): Promise<void> {
-    return runWithLease({
-      store: this.store!, name, holder: this.instanceId, ttlMs: this.loaded.config.lease_ttl_secs * 1000, now: this.now, logger: this.o.logger, signal,
-      onHeldElsewhere: () => this.metrics.runs.inc({ job_name: name, outcome: 'lease_held_elsewhere' }),
-    }, job);
+    return runWithLease(
+      {
+        store: this.store!,
+        name,
+        holder: this.instanceId,
+        ttlMs: this.loaded.config.lease_ttl_secs * 1000,
+        now: this.now,
+        logger: this.o.logger,
+        signal,
+        onHeldElsewhere: () => this.metrics.runs.inc({ job_name: name, outcome: 'lease_held_elsewhere' }),
+      },
+      job,
+    );
   }
 
   /** The admin API's view of this process (src/daemon-admin.ts). */
@@ -266,31 +363,50 @@ export class Daemon {
       runSource: (id, onRun) => {
         const comp = this.components.get(id)!;
         const allowlist = this.allowlist;
-        return this.scheduler!.runNow(id, (signal) => this.withLease(`source:${id}`, signal, (s2) => {
-          onRun();
-          return runSourceJob(this.jobHost, comp, s2, allowlist);
-        }));
+        return this.scheduler!.runNow(id, (signal) =>
+          this.withLease(`source:${id}`, signal, (s2) => {
+            onRun();
+            return runSourceJob(this.jobHost, comp, s2, allowlist);
+          }),
+        );
       },
       push: async (id, full) => {
         const comp = this.sinks.get(id)!;
         let sum: SinkRunSummary | undefined;
-        await this.scheduler!.runNow(`sink:${id}`, (signal) => this.withLease(`sink:${id}`, signal, async (s2) => {
-          sum = await runSinkJob(this.jobHost, comp, s2, full);
-        }));
+        await this.scheduler!.runNow(`sink:${id}`, (signal) =>
+          this.withLease(`sink:${id}`, signal, async (s2) => {
+            sum = await runSinkJob(this.jobHost, comp, s2, full);
+          }),
+        );
         return sum;
       },
       reconcile: (id, apply, limit) => {
         const comp = this.sinks.get(id)!;
         const o = { apply, limit, tmpDir: join(dataDir, 'tmp') };
-        return apply ? reconcileInSlot(this.jobHost, comp, o) : reconcileRun(this.jobHost, comp, new AbortController().signal, o);
+        return apply
+          ? reconcileInSlot(this.jobHost, comp, o)
+          : reconcileRun(this.jobHost, comp, new AbortController().signal, o);
       },
-      dryRun: (id, full) => sinkRun(this.jobHost, this.sinks.get(id)!, new AbortController().signal, { full, dryRun: true }),
+      dryRun: (id, full) =>
+        sinkRun(this.jobHost, this.sinks.get(id)!, new AbortController().signal, { full, dryRun: true }),
       reload: () => this.reloadOutcome(),
       ingestTypes: () => documentTypes(this.o.registry),
-      ingest: (doc, r) => ingestDocument(doc, r, {
-        registry: this.o.registry, loaded: this.loaded, dataDir, store: this.store!, allowlist: this.allowlist, metrics: this.metrics, logger: this.o.logger, now: this.now,
-      }),
-      log: (err, job) => this.o.logger.error({ job, code: isStixgateError(err) ? err.code : undefined }, `admin run: ${(err as Error).message}`),
+      ingest: (doc, r) =>
+        ingestDocument(doc, r, {
+          registry: this.o.registry,
+          loaded: this.loaded,
+          dataDir,
+          store: this.store!,
+          allowlist: this.allowlist,
+          metrics: this.metrics,
+          logger: this.o.logger,
+          now: this.now,
+        }),
+      log: (err, job) =>
+        this.o.logger.error(
+          { job, code: isStixgateError(err) ? err.code : undefined },
+          `admin run: ${(err as Error).message}`,
+        ),
     });
   }
 
@@ -316,12 +432,17 @@ export class Daemon {
     const at = new Date(this.now()).toISOString();
     try {
       writeDaemonFile(this.dataDir, {
-        pid: process.pid, url: this.address, config: this.loaded.path, started: this.started ?? at,
+        pid: process.pid,
+        url: this.address,
+        config: this.loaded.path,
+        started: this.started ?? at,
         reload: reload && { seq: this.reloads, ...reload, at },
       });
       this.started ??= at;
     } catch (e) {
-      this.o.logger.warn(`daemon file not written in ${this.dataDir}: ${(e as Error).message} (stixgate health and reload need it)`);
+      this.o.logger.warn(
+        `daemon file not written in ${this.dataDir}: ${(e as Error).message} (stixgate health and reload need it)`,
+      );
     }
   }
 
@@ -343,7 +464,10 @@ export class Daemon {
     try {
       next = await this.loadChecked();
     } catch (e) {
-      this.o.logger.error({ code: isStixgateError(e) ? e.code : undefined }, `reload refused, keeping the running configuration: ${(e as Error).message}`);
+      this.o.logger.error(
+        { code: isStixgateError(e) ? e.code : undefined },
+        `reload refused, keeping the running configuration: ${(e as Error).message}`,
+      );
       this.metrics.configReloads.inc({ outcome: 'refused' });
       this.writeDaemonFile({ ok: false, message: (e as Error).message });
       return { ok: false, message: (e as Error).message };
@@ -352,12 +476,22 @@ export class Daemon {
     this.loaded = next;
     this.publish = await this.buildPublishFilter();
     // the firewall lists judged every value against the previous warninglists and publish allowlist
-    this.edl?.rebuild().catch((e: unknown) => this.o.logger.warn({ err: e }, 'firewall lists not rebuilt after the reload; the next reload or warninglist refresh tries again'));
+    this.edl
+      ?.rebuild()
+      .catch((e: unknown) =>
+        this.o.logger.warn(
+          { err: e },
+          'firewall lists not rebuilt after the reload; the next reload or warninglist refresh tries again',
+        ),
+      );
     this.scheduler = this.createScheduler();
     this.scheduleAll();
     this.pauses.apply(this.scheduler, this.metrics);
     this.scheduler.start();
-    this.o.logger.info({ sources: [...this.components.keys()] }, 'configuration reloaded (server and store settings apply at restart)');
+    this.o.logger.info(
+      { sources: [...this.components.keys()] },
+      'configuration reloaded (server and store settings apply at restart)',
+    );
     this.metrics.configReloads.inc({ outcome: 'applied' });
     const message = `configuration reloaded (${this.components.size} source(s), ${this.sinks.size} sink(s))`;
     this.writeDaemonFile({ ok: true, message });
@@ -384,7 +518,8 @@ export class Daemon {
     this.ready = false;
     const graceSecs = this.shutdownGraceMs / 1000;
     const report = await this.scheduler?.stop(this.shutdownGraceMs);
-    if (report?.aborted.length) this.o.logger.warn({ jobs: report.aborted }, `shutdown grace of ${graceSecs} s over; in-flight jobs aborted`);
+    if (report?.aborted.length)
+      this.o.logger.warn({ jobs: report.aborted }, `shutdown grace of ${graceSecs} s over; in-flight jobs aborted`);
     this.closeComponents();
     this.follower?.stop();
     if (this.snapshots && this.index && this.follower) await this.snapshots.stop(this.index, this.follower);

@@ -20,4 +20,6 @@ function findRoot(): string {
 export const PROJECT_ROOT = findRoot();
 export const MAPPINGS_DIR = join(PROJECT_ROOT, 'mappings');
 export const DEFAULT_CONFIG = join(PROJECT_ROOT, 'config', 'stixgate.yaml');
-export const VERSION: string = (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+export const VERSION: string = (
+  JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }
+).version;

@@ -12,7 +12,10 @@ import { PROJECT_ROOT } from './helpers/corpus.js';
  * the bulk advisory endpoint as the npm registry does; the policy (high/critical fail, moderate
  * listed, an unavailable endpoint is "not checked", never a pass) is judged on its exit code.
  */
-async function audit(answer: (body: Record<string, string[]>) => { status: number; body: unknown }, env: Record<string, string> = {}) {
+async function audit(
+  answer: (body: Record<string, string[]>) => { status: number; body: unknown },
+  env: Record<string, string> = {},
+) {
   const asked: string[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -23,7 +26,9 @@ async function audit(answer: (body: Record<string, string[]>) => { status: numbe
       asked.push(`${req.method} ${req.url}`);
       if (req.url !== '/-/npm/v1/security/advisories/bulk') return void res.writeHead(404).end();
       const a = answer(JSON.parse(raw || '{}') as Record<string, string[]>);
-      res.writeHead(a.status, { 'content-type': 'application/json' }).end(a.status === 200 ? JSON.stringify(a.body) : '');
+      res
+        .writeHead(a.status, { 'content-type': 'application/json' })
+        .end(a.status === 200 ? JSON.stringify(a.body) : '');
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -31,7 +36,13 @@ async function audit(answer: (body: Record<string, string[]>) => { status: numbe
   try {
     const child = spawn(process.execPath, [join(PROJECT_ROOT, 'scripts', 'audit.mjs')], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, npm_config_registry: registry, npm_config_audit_level: '', npm_config_fetch_retries: '0', ...env },
+      env: {
+        ...process.env,
+        npm_config_registry: registry,
+        npm_config_audit_level: '',
+        npm_config_fetch_retries: '0',
+        ...env,
+      },
     });
     let out = '';
     child.stdout.on('data', (c) => (out += c));
@@ -43,13 +54,24 @@ async function audit(answer: (body: Record<string, string[]>) => { status: numbe
   }
 }
 
-const advisory = (severity: string) => ({ id: 1099999, url: 'https://github.com/advisories/GHSA-test-test-test', title: `test advisory (${severity})`, severity, vulnerable_versions: '<99.0.0', cwe: [], cvss: { score: 0, vectorString: null } });
+const advisory = (severity: string) => ({
+  id: 1099999,
+  url: 'https://github.com/advisories/GHSA-test-test-test',
+  title: `test advisory (${severity})`,
+  severity,
+  vulnerable_versions: '<99.0.0',
+  cwe: [],
+  cvss: { score: 0, vectorString: null },
+});
 
 test('X6: npm audit policy: a high advisory in a production dependency fails, naming it; moderate is listed; none passes', async () => {
   const high = await audit((b) => ({ status: 200, body: b.undici ? { undici: [advisory('high')] } : {} }));
   assert.equal(high.asked[0], 'POST /-/npm/v1/security/advisories/bulk');
   assert.equal(high.code, 1, high.out);
-  assert.match(high.out, /audit: FAIL undici .*: high \(.*\) test advisory \(high\) https:\/\/github\.com\/advisories\/GHSA-test-test-test/);
+  assert.match(
+    high.out,
+    /audit: FAIL undici .*: high \(.*\) test advisory \(high\) https:\/\/github\.com\/advisories\/GHSA-test-test-test/,
+  );
 
   const moderate = await audit((b) => ({ status: 200, body: b.fastify ? { fastify: [advisory('moderate')] } : {} }));
   assert.equal(moderate.code, 0, moderate.out);

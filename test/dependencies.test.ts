@@ -16,7 +16,9 @@ function atLeast(version: string, floor: string): boolean {
 }
 
 test('every copy of xml2js, undici, fastify and js-yaml in the lock file is at or above the version with the known fixes', () => {
-  const lock = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> };
+  const lock = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { version?: string }>;
+  };
   const found: string[] = [];
   for (const [path, meta] of Object.entries(lock.packages)) {
     const name = path.slice(path.lastIndexOf('node_modules/') + 'node_modules/'.length);
@@ -31,10 +33,14 @@ test('every copy of xml2js, undici, fastify and js-yaml in the lock file is at o
 });
 
 test('package.json lists what the code uses: every runtime dependency is imported by src/, integrations/ or bin/', () => {
-  const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+  };
   const files = codeFiles(PROJECT_ROOT, ['src', 'integrations', 'bin']).filter((f) => !/\.(test|itest)\.ts$/.test(f));
   const text = files.map((f) => readFileSync(join(PROJECT_ROOT, f), 'utf8')).join('\n');
-  const unused = Object.keys(pkg.dependencies).filter((name) => !text.includes(`'${name}'`) && !text.includes(`'${name}/`));
+  const unused = Object.keys(pkg.dependencies).filter(
+    (name) => !text.includes(`'${name}'`) && !text.includes(`'${name}/`),
+  );
   assert.deepEqual(unused, []);
   assert.equal(pkg.dependencies.xml2js, undefined, 'XML is read by src/core/safe-xml.ts on sax (ADR 0011)');
 });

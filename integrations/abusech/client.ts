@@ -4,7 +4,13 @@ import type { HttpClient } from '../../src/http/types.js';
 /** `query_status` values that mean "nothing matched" (ThreatFox says `no_result`, the others `no_results`). */
 const EMPTY_STATUSES = new Set(['no_results', 'no_result', 'no_data']);
 /** `query_status` values that mean the Auth-Key is missing or wrong. */
-const AUTH_STATUSES = new Set(['illegal_auth_key', 'unknown_auth_key', 'missing_auth_key', 'invalid_auth_key', 'user_blacklisted']);
+const AUTH_STATUSES = new Set([
+  'illegal_auth_key',
+  'unknown_auth_key',
+  'missing_auth_key',
+  'invalid_auth_key',
+  'user_blacklisted',
+]);
 
 export interface AbusechRequest {
   /** The configured source id, named in errors. */
@@ -23,7 +29,7 @@ export interface AbusechRequest {
 }
 
 function bounded(v: unknown): string {
-  const t = typeof v === 'string' ? v : JSON.stringify(v) ?? 'undefined';
+  const t = typeof v === 'string' ? v : (JSON.stringify(v) ?? 'undefined');
   return t.replace(/[^\w.-]/g, '_').slice(0, 40);
 }
 
@@ -47,7 +53,13 @@ export async function abusechQuery(http: HttpClient, r: AbusechRequest): Promise
     try {
       return await queryOnce(http, r);
     } catch (e) {
-      if (!(e instanceof StixgateError) || !BODY_RETRY_REASONS.has(e.reason) || attempt >= BODY_ATTEMPTS || r.signal.aborted) throw e;
+      if (
+        !(e instanceof StixgateError) ||
+        !BODY_RETRY_REASONS.has(e.reason) ||
+        attempt >= BODY_ATTEMPTS ||
+        r.signal.aborted
+      )
+        throw e;
     }
   }
 }
@@ -66,8 +78,14 @@ async function queryOnce(http: HttpClient, r: AbusechRequest): Promise<unknown[]
     body = JSON.stringify(r.json);
   }
   const res = await http.request({
-    url: r.url, method: r.method, headers, body, signal: r.signal, idempotent: true,
-    accept: ['application/json', 'text/json'], okStatuses: [401, 403],
+    url: r.url,
+    method: r.method,
+    headers,
+    body,
+    signal: r.signal,
+    idempotent: true,
+    accept: ['application/json', 'text/json'],
+    okStatuses: [401, 403],
   });
   if (res.status === 401 || res.status === 403) {
     let status = '';
@@ -81,7 +99,11 @@ async function queryOnce(http: HttpClient, r: AbusechRequest): Promise<unknown[]
   }
   const doc = await res.json();
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-    throw new StixgateError('STIXGATE_ERR_INPUT_PARSE', `${r.component}: ${r.service} answer is not a JSON object (not_object)`, { reason: 'not_object' });
+    throw new StixgateError(
+      'STIXGATE_ERR_INPUT_PARSE',
+      `${r.component}: ${r.service} answer is not a JSON object (not_object)`,
+      { reason: 'not_object' },
+    );
   }
   const d = doc as Record<string, unknown>;
   const status = d.query_status;
@@ -89,11 +111,19 @@ async function queryOnce(http: HttpClient, r: AbusechRequest): Promise<unknown[]
     const list = d[r.listKey];
     if (list === null || list === undefined) return [];
     if (!Array.isArray(list)) {
-      throw new StixgateError('STIXGATE_ERR_INPUT_PARSE', `${r.component}: ${r.service} answer's "${r.listKey}" is not a list (not_list)`, { reason: 'not_list' });
+      throw new StixgateError(
+        'STIXGATE_ERR_INPUT_PARSE',
+        `${r.component}: ${r.service} answer's "${r.listKey}" is not a list (not_list)`,
+        { reason: 'not_list' },
+      );
     }
     return list;
   }
   if (typeof status === 'string' && EMPTY_STATUSES.has(status)) return [];
   if (typeof status === 'string' && AUTH_STATUSES.has(status)) throw authError(r, status);
-  throw new StixgateError('STIXGATE_ERR_HTTP_STATUS', `${r.component}: ${r.service} answered query_status ${bounded(status)} (query_status)`, { reason: 'query_status' });
+  throw new StixgateError(
+    'STIXGATE_ERR_HTTP_STATUS',
+    `${r.component}: ${r.service} answered query_status ${bounded(status)} (query_status)`,
+    { reason: 'query_status' },
+  );
 }

@@ -42,7 +42,8 @@ export function reject(reason: string, message: string, location: Location): Map
 export function feedRecord(spec: FeedIndicatorSpec, env: MapEnv): MappedRecord {
   const n = normaliseObservable(spec.type, spec.value);
   if (!n.ok) return reject(n.reason, n.message, spec.location);
-  if (spec.hash && n.observable.hash !== spec.hash) return reject('invalid_hash', `expected a ${spec.hash} hash`, spec.location);
+  if (spec.hash && n.observable.hash !== spec.hash)
+    return reject('invalid_hash', `expected a ${spec.hash} hash`, spec.location);
   const first = spec.firstSeen ?? env.now;
   const last = spec.lastSeen && spec.lastSeen > first ? spec.lastSeen : first;
   const ind: Indicator = indicatorFromObservable(n.observable, {

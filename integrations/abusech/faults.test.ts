@@ -12,8 +12,17 @@ const defs = [urlhausSource, threatfoxSource, malwarebazaarSource];
 
 async function setup(type: string, path: string, extra: Record<string, unknown> = {}, key = KEY) {
   const sim = await new AbusechSimulator({ authKey: KEY, now: () => NOW }).start();
-  const h = await harness(component(defs, { type, url: `${sim.base}${path}`, auth_key: key, rate_limit: { max_per_minute: 6000 }, ...extra }));
-  return { sim, h, async close() { await h.close(); await sim.close(); } };
+  const h = await harness(
+    component(defs, { type, url: `${sim.base}${path}`, auth_key: key, rate_limit: { max_per_minute: 6000 }, ...extra }),
+  );
+  return {
+    sim,
+    h,
+    async close() {
+      await h.close();
+      await sim.close();
+    },
+  };
 }
 
 const authError = (what: RegExp) => (e: any) => {
@@ -26,10 +35,18 @@ const authError = (what: RegExp) => (e: any) => {
 };
 
 test('a wrong Auth-Key (unknown_auth_key) is a clear, non-retryable auth error; the cursor stays', async () => {
-  const { sim, h, close } = await setup('abusech_threatfox', '/threatfox/api/v1/', {}, 'ffffffffffffffffffffffffffffffff');
+  const { sim, h, close } = await setup(
+    'abusech_threatfox',
+    '/threatfox/api/v1/',
+    {},
+    'ffffffffffffffffffffffffffffffff',
+  );
   try {
     sim.iocs.push(makeIocRecord(1, NOW));
-    await assert.rejects(h.run(NOW), authError(/^t: ThreatFox refused the Auth-Key \(unknown_auth_key\): set auth_key/));
+    await assert.rejects(
+      h.run(NOW),
+      authError(/^t: ThreatFox refused the Auth-Key \(unknown_auth_key\): set auth_key/),
+    );
     assert.equal(sim.requests.length, 1, 'not retried');
     assert.equal(await h.cursor(), undefined);
   } finally {
@@ -46,7 +63,10 @@ test('a malformed Auth-Key (illegal_auth_key) and HTTP 401/403 are auth errors',
   }
   const b = await setup('abusech_urlhaus', '/urlhaus/v1/');
   try {
-    b.sim.faults.push({ status: 401, body: '{"query_status":"unknown_auth_key"}' }, { status: 403, body: '<html>forbidden</html>' });
+    b.sim.faults.push(
+      { status: 401, body: '{"query_status":"unknown_auth_key"}' },
+      { status: 403, body: '<html>forbidden</html>' },
+    );
     await assert.rejects(b.h.run(NOW), authError(/URLhaus refused the Auth-Key \(HTTP 401, unknown_auth_key\)/));
     await assert.rejects(b.h.run(NOW), authError(/URLhaus refused the Auth-Key \(HTTP 403\)/));
   } finally {
@@ -57,8 +77,15 @@ test('a malformed Auth-Key (illegal_auth_key) and HTTP 401/403 are auth errors',
 test('an unexpected query_status is named in the error; a non-JSON answer is a parse error', async () => {
   const { sim, h, close } = await setup('abusech_threatfox', '/threatfox/api/v1/');
   try {
-    sim.faults.push({ status: 200, body: '{"query_status":"illegal_days"}' }, { status: 200, body: '{"query_status":"ok","data":{"1":{}}}' }, { status: 200, body: 'not json' });
-    await assert.rejects(h.run(NOW), (e: any) => e.reason === 'query_status' && /answered query_status illegal_days/.test(e.message));
+    sim.faults.push(
+      { status: 200, body: '{"query_status":"illegal_days"}' },
+      { status: 200, body: '{"query_status":"ok","data":{"1":{}}}' },
+      { status: 200, body: 'not json' },
+    );
+    await assert.rejects(
+      h.run(NOW),
+      (e: any) => e.reason === 'query_status' && /answered query_status illegal_days/.test(e.message),
+    );
     await assert.rejects(h.run(NOW), (e: any) => e.reason === 'not_list');
     await assert.rejects(h.run(NOW), (e: any) => e.code === 'STIXGATE_ERR_INPUT_PARSE' && e.reason === 'json');
   } finally {
@@ -110,7 +137,10 @@ test('N8: a redirect to another host is refused and the Auth-Key never reaches i
     sim.urls.push(makeUrlRecord(1, NOW));
     for (const status of [301, 302, 307, 308]) sim.faults.push({ status, headers: { location: canaryUrl } });
     for (let i = 0; i < 4; i++) {
-      await assert.rejects(h.run(NOW), (e: any) => e.code === 'STIXGATE_ERR_HTTP_REDIRECT' && e.reason === 'redirect_cross_origin');
+      await assert.rejects(
+        h.run(NOW),
+        (e: any) => e.code === 'STIXGATE_ERR_HTTP_REDIRECT' && e.reason === 'redirect_cross_origin',
+      );
     }
     assert.equal(canaryRequests, 0);
     assert.equal(canaryBytes, 0);
@@ -124,15 +154,27 @@ test('N8: a redirect to another host is refused and the Auth-Key never reaches i
 test('N9: redirects to file:, to the metadata address or to http from https are refused; loopback needs allow_private', async () => {
   const { sim, h, close } = await setup('abusech_urlhaus', '/urlhaus/v1/');
   try {
-    sim.faults.push({ status: 302, headers: { location: 'file:///etc/passwd' } }, { status: 302, headers: { location: 'http://169.254.169.254/latest/meta-data/' } });
+    sim.faults.push(
+      { status: 302, headers: { location: 'file:///etc/passwd' } },
+      { status: 302, headers: { location: 'http://169.254.169.254/latest/meta-data/' } },
+    );
     await assert.rejects(h.run(NOW), (e: any) => e.code === 'STIXGATE_ERR_HTTP_SSRF' && e.reason === 'ssrf');
-    await assert.rejects(h.run(NOW), (e: any) => e.code === 'STIXGATE_ERR_HTTP_REDIRECT' && e.reason === 'redirect_cross_origin');
+    await assert.rejects(
+      h.run(NOW),
+      (e: any) => e.code === 'STIXGATE_ERR_HTTP_REDIRECT' && e.reason === 'redirect_cross_origin',
+    );
   } finally {
     await close();
   }
   // the configuration refuses a loopback API URL unless allow_private is set
   assert.throws(
-    () => component(defs, { type: 'abusech_urlhaus', url: 'http://127.0.0.1:9/urlhaus/v1/', auth_key: KEY, allow_private: false }),
+    () =>
+      component(defs, {
+        type: 'abusech_urlhaus',
+        url: 'http://127.0.0.1:9/urlhaus/v1/',
+        auth_key: KEY,
+        allow_private: false,
+      }),
     (e: any) => e.code === 'STIXGATE_ERR_CONFIG_INVALID' && /sources\.t\.url.*private, loopback/.test(e.message),
   );
 });

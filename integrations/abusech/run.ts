@@ -23,15 +23,27 @@ export interface RecentApi {
 export function createRecentSource(config: AbusechConfig & CommonSourceConfig, api: RecentApi): Source {
   const rate = createRateLimit(config.rate_limit.max_per_minute);
   const call = (http: HttpClient, ctx: SourceRunContext, req: ReturnType<RecentApi['request']>) =>
-    abusechQuery(rate.http(http), { ...req, component: ctx.id, service: api.service, authKey: config.auth_key, signal: ctx.signal });
+    abusechQuery(rate.http(http), {
+      ...req,
+      component: ctx.id,
+      service: api.service,
+      authKey: config.auth_key,
+      signal: ctx.signal,
+    });
   return {
     async *pages(ctx: SourceRunContext): AsyncIterable<Page> {
       const cursor = ctx.full ? undefined : ctx.cursor;
       const records = await call(ctx.http, ctx, api.request(parseCursor(cursor), ctx.now));
       const env: MapEnv = { now: new Date(ctx.now).toISOString(), validDays: config.valid_days, source: ctx.id };
       yield* windowPages(records, {
-        cursor, overlapMs: config.overlap_secs * 1000, now: ctx.now, limit: api.limit, logger: ctx.logger, component: ctx.id,
-        time: api.time, map: (rec, i) => api.map(rec, i, env),
+        cursor,
+        overlapMs: config.overlap_secs * 1000,
+        now: ctx.now,
+        limit: api.limit,
+        logger: ctx.logger,
+        component: ctx.id,
+        time: api.time,
+        map: (rec, i) => api.map(rec, i, env),
       });
     },
     async probe(ctx: SourceRunContext): Promise<string> {

@@ -17,15 +17,24 @@ export interface AbusechSimulatorOptions {
   now?: () => number;
 }
 
-const abuseTime = (ms: number, utc = true): string => `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')}${utc ? ' UTC' : ''}`;
+const abuseTime = (ms: number, utc = true): string =>
+  `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')}${utc ? ' UTC' : ''}`;
 
 /** A URLhaus `urls/recent` record shaped like the real ones. */
 export function makeUrlRecord(i: number, addedMs: number): SimRecord {
   const id = String(900_000 + i);
   return {
-    id, urlhaus_reference: `https://urlhaus.abuse.ch/url/${id}/`, url: `http://198.51.100.${i % 250}:${30000 + i}/Mozi.m`, url_status: 'online',
-    host: `198.51.100.${i % 250}`, date_added: abuseTime(addedMs), threat: 'malware_download',
-    blacklists: { spamhaus_dbl: 'not listed', surbl: 'not listed' }, reporter: 'lrz_urlhaus', larted: 'false', tags: ['elf', 'Mozi'],
+    id,
+    urlhaus_reference: `https://urlhaus.abuse.ch/url/${id}/`,
+    url: `http://198.51.100.${i % 250}:${30000 + i}/Mozi.m`,
+    url_status: 'online',
+    host: `198.51.100.${i % 250}`,
+    date_added: abuseTime(addedMs),
+    threat: 'malware_download',
+    blacklists: { spamhaus_dbl: 'not listed', surbl: 'not listed' },
+    reporter: 'lrz_urlhaus',
+    larted: 'false',
+    tags: ['elf', 'Mozi'],
   };
 }
 
@@ -43,35 +52,84 @@ const hex = (seed: string, len: number): string => {
 export function makePayloadRecord(i: number, firstMs: number): SimRecord {
   const sha = hex(`payload${i}`, 64);
   return {
-    md5_hash: hex(`payload-md5${i}`, 32), sha256_hash: sha, file_type: 'exe', file_size: String(1000 + i), signature: i % 2 ? 'AgentTesla' : null,
-    firstseen: abuseTime(firstMs, false), urlhaus_download: `https://urlhaus-api.abuse.ch/v1/download/${sha}/`, virustotal: null,
-    imphash: hex(`imp${i}`, 32), ssdeep: '6144:abc:def', tlsh: hex(`tlsh${i}`, 70).toUpperCase(),
+    md5_hash: hex(`payload-md5${i}`, 32),
+    sha256_hash: sha,
+    file_type: 'exe',
+    file_size: String(1000 + i),
+    signature: i % 2 ? 'AgentTesla' : null,
+    firstseen: abuseTime(firstMs, false),
+    urlhaus_download: `https://urlhaus-api.abuse.ch/v1/download/${sha}/`,
+    virustotal: null,
+    imphash: hex(`imp${i}`, 32),
+    ssdeep: '6144:abc:def',
+    tlsh: hex(`tlsh${i}`, 70).toUpperCase(),
   };
 }
 
 /** A ThreatFox `get_iocs` record. */
-export function makeIocRecord(i: number, firstMs: number, kind: 'ip:port' | 'domain' | 'url' | 'sha256_hash' = 'ip:port'): SimRecord {
-  const ioc = kind === 'ip:port' ? `203.0.113.${i % 250}:${50000 + i}` : kind === 'domain' ? `c2-${i}.example.net` : kind === 'url' ? `https://c2-${i}.example.org/gate.php` : hex(`ioc${i}`, 64);
+export function makeIocRecord(
+  i: number,
+  firstMs: number,
+  kind: 'ip:port' | 'domain' | 'url' | 'sha256_hash' = 'ip:port',
+): SimRecord {
+  const ioc =
+    kind === 'ip:port'
+      ? `203.0.113.${i % 250}:${50000 + i}`
+      : kind === 'domain'
+        ? `c2-${i}.example.net`
+        : kind === 'url'
+          ? `https://c2-${i}.example.org/gate.php`
+          : hex(`ioc${i}`, 64);
   return {
-    id: String(115_000 + i), ioc, threat_type: 'botnet_cc', threat_type_desc: 'Indicator that identifies a botnet command&control server (C&C)',
-    ioc_type: kind, ioc_type_desc: 'ip:port combination that is used for botnet Command&control (C&C)', malware: 'elf.mozi', malware_printable: 'Mozi',
-    malware_alias: null, malware_malpedia: 'https://malpedia.caad.fkie.fraunhofer.de/details/elf.mozi', confidence_level: 75,
-    first_seen: abuseTime(firstMs), last_seen: null, reference: null, reporter: 'abuse_ch', tags: ['Mozi'],
+    id: String(115_000 + i),
+    ioc,
+    threat_type: 'botnet_cc',
+    threat_type_desc: 'Indicator that identifies a botnet command&control server (C&C)',
+    ioc_type: kind,
+    ioc_type_desc: 'ip:port combination that is used for botnet Command&control (C&C)',
+    malware: 'elf.mozi',
+    malware_printable: 'Mozi',
+    malware_alias: null,
+    malware_malpedia: 'https://malpedia.caad.fkie.fraunhofer.de/details/elf.mozi',
+    confidence_level: 75,
+    first_seen: abuseTime(firstMs),
+    last_seen: null,
+    reference: null,
+    reporter: 'abuse_ch',
+    tags: ['Mozi'],
   };
 }
 
 /** A MalwareBazaar `get_recent` record. */
 export function makeSampleRecord(i: number, firstMs: number): SimRecord {
   return {
-    sha256_hash: hex(`sample${i}`, 64), sha3_384_hash: hex(`s3${i}`, 96), sha1_hash: hex(`s1${i}`, 40), md5_hash: hex(`m5${i}`, 32),
-    first_seen: abuseTime(firstMs, false), last_seen: null, file_name: `Mozi.${i}`, file_size: 123164, file_type_mime: 'application/x-executable',
-    file_type: 'elf', reporter: 'tolisec', anonymous: 0, signature: 'Mozi', imphash: null, tlsh: null, telfhash: null, ssdeep: null,
-    tags: ['Mozi'], code_sign: [], intelligence: { clamav: null, downloads: '65', uploads: '1', mail: null },
+    sha256_hash: hex(`sample${i}`, 64),
+    sha3_384_hash: hex(`s3${i}`, 96),
+    sha1_hash: hex(`s1${i}`, 40),
+    md5_hash: hex(`m5${i}`, 32),
+    first_seen: abuseTime(firstMs, false),
+    last_seen: null,
+    file_name: `Mozi.${i}`,
+    file_size: 123164,
+    file_type_mime: 'application/x-executable',
+    file_type: 'elf',
+    reporter: 'tolisec',
+    anonymous: 0,
+    signature: 'Mozi',
+    imphash: null,
+    tlsh: null,
+    telfhash: null,
+    ssdeep: null,
+    tags: ['Mozi'],
+    code_sign: [],
+    intelligence: { clamav: null, downloads: '65', uploads: '1', mail: null },
   };
 }
 
 function recordTime(r: SimRecord): number {
-  const t = String(r.date_added ?? r.firstseen ?? r.first_seen ?? '').replace(' UTC', '').replace(' ', 'T');
+  const t = String(r.date_added ?? r.firstseen ?? r.first_seen ?? '')
+    .replace(' UTC', '')
+    .replace(' ', 'T');
   return Date.parse(`${t}Z`);
 }
 

@@ -14,8 +14,21 @@ const defs = [urlhausSource, threatfoxSource, malwarebazaarSource];
 
 async function setup(type: string, path: string, extra: Record<string, unknown> = {}) {
   const sim = await new AbusechSimulator({ authKey: KEY, now: () => NOW }).start();
-  const h = await harness(component(defs, { type, url: `${sim.base}${path}`, auth_key: '${ABUSECH_KEY}', rate_limit: { max_per_minute: 6000 }, ...extra }, { ABUSECH_KEY: KEY }));
-  return { sim, h, async close() { await h.close(); await sim.close(); } };
+  const h = await harness(
+    component(
+      defs,
+      { type, url: `${sim.base}${path}`, auth_key: '${ABUSECH_KEY}', rate_limit: { max_per_minute: 6000 }, ...extra },
+      { ABUSECH_KEY: KEY },
+    ),
+  );
+  return {
+    sim,
+    h,
+    async close() {
+      await h.close();
+      await sim.close();
+    },
+  };
 }
 
 test('URLhaus urls: full ingest, nothing new on the second poll, a URL added between polls arrives', async () => {
@@ -39,7 +52,9 @@ test('URLhaus urls: full ingest, nothing new on the second poll, a URL added bet
     const r3 = await h.run(NOW + 10 * MIN);
     assert.equal(r3.created, 1);
     assert.equal(await h.cursor(), new Date(NOW + 6 * MIN).toISOString());
-    const ind = (await h.store.query({ type: 'indicator', limit: 100 })) as unknown as { objects: { pattern: string }[] };
+    const ind = (await h.store.query({ type: 'indicator', limit: 100 })) as unknown as {
+      objects: { pattern: string }[];
+    };
     assert.equal(ind.objects.length, 6);
     assert.ok(ind.objects.some((o) => o.pattern === "[url:value = 'http://198.51.100.99:30099/Mozi.m']"));
   } finally {
@@ -79,12 +94,19 @@ test('URLhaus payloads: file indicators, signatures as malware families', async 
 test('ThreatFox: get_iocs with days from the cursor, confidence and malware carried', async () => {
   const { sim, h, close } = await setup('abusech_threatfox', '/threatfox/api/v1/');
   try {
-    sim.iocs.push(makeIocRecord(1, NOW - 2 * MIN), makeIocRecord(2, NOW - 3 * MIN, 'domain'), makeIocRecord(3, NOW - 4 * MIN, 'url'), makeIocRecord(4, NOW - 5 * MIN, 'sha256_hash'));
+    sim.iocs.push(
+      makeIocRecord(1, NOW - 2 * MIN),
+      makeIocRecord(2, NOW - 3 * MIN, 'domain'),
+      makeIocRecord(3, NOW - 4 * MIN, 'url'),
+      makeIocRecord(4, NOW - 5 * MIN, 'sha256_hash'),
+    );
     const r1 = await h.run(NOW);
     assert.equal(r1.created, 4 + 1 + 4);
     assert.deepEqual(JSON.parse(sim.requests[0]!.body), { query: 'get_iocs', days: 1 });
     assert.equal(sim.requests[0]!.headers['content-type'], 'application/json');
-    const ind = (await h.store.query({ type: 'indicator', limit: 10 })) as unknown as { objects: { pattern: string; confidence: number }[] };
+    const ind = (await h.store.query({ type: 'indicator', limit: 10 })) as unknown as {
+      objects: { pattern: string; confidence: number }[];
+    };
     assert.ok(ind.objects.some((o) => o.pattern === "[ipv4-addr:value = '203.0.113.1']"));
     assert.ok(ind.objects.every((o) => o.confidence === 75));
     assert.equal((await h.run(NOW + 3 * 86_400_000)).created, 0);
@@ -149,7 +171,9 @@ test('a failed run commits no cursor; the next run fetches everything again', as
 });
 
 test('probe reaches the API and is rate-limited like runs', async () => {
-  const { sim, h, close } = await setup('abusech_threatfox', '/threatfox/api/v1/', { rate_limit: { max_per_minute: 300 } });
+  const { sim, h, close } = await setup('abusech_threatfox', '/threatfox/api/v1/', {
+    rate_limit: { max_per_minute: 300 },
+  });
   try {
     sim.iocs.push(makeIocRecord(1, NOW - MIN));
     const ctx = { id: 't', logger: h.comp.logger, http: h.comp.http, signal: new AbortController().signal, now: NOW };

@@ -18,14 +18,32 @@ const indicator = (pattern: string): StixObject => patternIndicator(pattern, T);
 async function ingest(store: Store, ips: string[]) {
   const patterns = ips.map((ip) => (ip.includes(':') ? `[ipv6-addr:value = '${ip}']` : `[ipv4-addr:value = '${ip}']`));
   for (let i = 0; i < patterns.length; i += 500) {
-    await store.upsert(patterns.slice(i, i + 500).map((p) => ({ object: indicator(p), source: 'feed', confidence: 20, tlp: 'green' as const })), { now: T });
+    await store.upsert(
+      patterns
+        .slice(i, i + 500)
+        .map((p) => ({ object: indicator(p), source: 'feed', confidence: 20, tlp: 'green' as const })),
+      { now: T },
+    );
   }
 }
 
-function withSetup(fn: (s: EnricherSetup<AbuseIpdbSimulator>) => Promise<void>, simOpts: ConstructorParameters<typeof AbuseIpdbSimulator>[0] = {}, extra: Record<string, unknown> = {}) {
+function withSetup(
+  fn: (s: EnricherSetup<AbuseIpdbSimulator>) => Promise<void>,
+  simOpts: ConstructorParameters<typeof AbuseIpdbSimulator>[0] = {},
+  extra: Record<string, unknown> = {},
+) {
   const spec = {
-    sim: new AbuseIpdbSimulator(simOpts), definition: abuseipdbEnricher, id: 'ab', service: 'abuseipdb', config: { api_key: 'test-key', ...extra },
-    run: (c: { quota: EnrichRunOptions['quota'] }) => ({ quota: c.quota, cacheTtlMs: 86_400_000, maxPerRun: 5000, concurrency: 4 }),
+    sim: new AbuseIpdbSimulator(simOpts),
+    definition: abuseipdbEnricher,
+    id: 'ab',
+    service: 'abuseipdb',
+    config: { api_key: 'test-key', ...extra },
+    run: (c: { quota: EnrichRunOptions['quota'] }) => ({
+      quota: c.quota,
+      cacheTtlMs: 86_400_000,
+      maxPerRun: 5000,
+      concurrency: 4,
+    }),
   };
   return withEnricher(spec, async (s) => {
     assert.deepEqual(s.config.quota, { per_day: 1000 }, 'the free plan is the default quota');
@@ -38,7 +56,16 @@ const publicIp = (i: number): string => `45.${(i >> 8) & 255}.${i & 255}.7`;
 describe('abuseipdb', () => {
   it('end to end: maliciousness = abuseConfidenceScore; reported facts in the note; private addresses give no opinion', () =>
     withSetup(async ({ sim, t, opts }) => {
-      sim.reported.set('45.1.2.3', { abuseConfidenceScore: 87, totalReports: 412, numDistinctUsers: 61, countryCode: 'RU', isp: 'Bad Hosting', usageType: 'Data Center/Web Hosting/Transit', isTor: true, lastReportedAt: '2026-02-28T22:01:00+00:00' });
+      sim.reported.set('45.1.2.3', {
+        abuseConfidenceScore: 87,
+        totalReports: 412,
+        numDistinctUsers: 61,
+        countryCode: 'RU',
+        isp: 'Bad Hosting',
+        usageType: 'Data Center/Web Hosting/Transit',
+        isTor: true,
+        lastReportedAt: '2026-02-28T22:01:00+00:00',
+      });
       sim.reported.set('2a00:1450:4001::5', { abuseConfidenceScore: 12, totalReports: 2 });
       await ingest(t.store, ['45.1.2.3', '45.9.9.9', '10.1.1.1', '2a00:1450:4001::5']);
       const s = await runEnricher(opts());
@@ -50,11 +77,16 @@ describe('abuseipdb', () => {
       assert.equal(note.abstract, 'AbuseIPDB: 45.1.2.3 abuse confidence 87% (412 reports)');
       assert.match(String(note.content), /reports in the last 90 days: 412 from 61 users/);
       assert.match(String(note.content), /Tor exit node/);
-      const ids = ['45.1.2.3', '45.9.9.9', '10.1.1.1'].map((ip) => indicatorIdForPattern(`[ipv4-addr:value = '${ip}']`));
+      const ids = ['45.1.2.3', '45.9.9.9', '10.1.1.1'].map((ip) =>
+        indicatorIdForPattern(`[ipv4-addr:value = '${ip}']`),
+      );
       const inds = await t.store.getMany(ids);
       assert.equal(inds.get(ids[0]!)!.x_stixgate!.sources['enrich:ab']!.confidence, 87);
       assert.equal(inds.get(ids[1]!)!.x_stixgate!.sources['enrich:ab'], undefined, 'nobody reported it: no opinion');
-      assert.match(String((await t.store.get(lookupNoteId('ab', { type: 'ipv4-addr', value: '45.9.9.9' })))!.content), /reports in the last 90 days: 0/);
+      assert.match(
+        String((await t.store.get(lookupNoteId('ab', { type: 'ipv4-addr', value: '45.9.9.9' })))!.content),
+        /reports in the last 90 days: 0/,
+      );
       assert.equal(inds.get(ids[2]!)!.x_stixgate!.sources['enrich:ab'], undefined, 'a private address: no opinion');
       const v6 = (await t.store.get(indicatorIdForPattern("[ipv6-addr:value = '2a00:1450:4001::5']")))!;
       assert.equal(v6.x_stixgate!.sources['enrich:ab']!.confidence, 12);
@@ -62,7 +94,10 @@ describe('abuseipdb', () => {
 
   it('the 1,000 checks/day free quota is never exceeded under load of 1,100 distinct addresses, counted at the simulator', () =>
     withSetup(async ({ sim, t, opts }) => {
-      await ingest(t.store, Array.from({ length: 1100 }, (_, i) => publicIp(i)));
+      await ingest(
+        t.store,
+        Array.from({ length: 1100 }, (_, i) => publicIp(i)),
+      );
       // the run ends on the daily quota, never on a deadline (a loaded machine may take minutes)
       const s = await runEnricher(opts({ maxRunMs: 86_400_000 }));
       assert.equal(s.stopped, 'quota');
@@ -87,7 +122,10 @@ describe('abuseipdb', () => {
         assert.equal(s.error?.reason, 'status_429');
         assert.equal(sim.counted.length, 2);
         assert.equal(sim.quotaRefusals, 1);
-        assert.ok(Math.abs(s.retryAfterMs! - ((Math.floor(Date.now() / 86_400_000) + 1) * 86_400_000 - Date.now())) < 5000, 'waits for the reset');
+        assert.ok(
+          Math.abs(s.retryAfterMs! - ((Math.floor(Date.now() / 86_400_000) + 1) * 86_400_000 - Date.now())) < 5000,
+          'waits for the reset',
+        );
         assert.match(s.error!.message, /Daily rate limit of 2 requests exceeded/);
         const again = await runEnricher(opts());
         assert.equal(again.stopped, 'quota');
@@ -108,29 +146,55 @@ describe('abuseipdb', () => {
     }));
 
   it('max_age_days is sent as maxAgeInDays; the simulator refuses out-of-range values with 422 in the documented error shape', () =>
-    withSetup(async ({ base, sim, t, opts }) => {
-      await ingest(t.store, ['45.0.2.1']);
-      await runEnricher(opts());
-      assert.match(sim.requests[0]!.path, /maxAgeInDays=30$/);
-      const http = loopbackHttp('ab-raw');
-      try {
-        const r = await http.request({ url: `${base}/api/v2/check?ipAddress=1.2.3.4&maxAgeInDays=400`, headers: { Key: 'test-key' }, okStatuses: [422] });
-        assert.equal(r.headers['x-ratelimit-limit'], '1000');
-        assert.deepEqual(await r.json(), { errors: [{ detail: 'The max age in days must be between 1 and 365.', status: 422, source: { parameter: 'maxAgeInDays' } }] });
-        const u = await http.request({ url: `${base}/api/v2/check?ipAddress=1.2.3.4`, okStatuses: [401] });
-        assert.equal(((await u.json()) as { errors: { status: number }[] }).errors[0]!.status, 401);
-      } finally {
-        await http.close();
-      }
-    }, {}, { max_age_days: 30 }));
+    withSetup(
+      async ({ base, sim, t, opts }) => {
+        await ingest(t.store, ['45.0.2.1']);
+        await runEnricher(opts());
+        assert.match(sim.requests[0]!.path, /maxAgeInDays=30$/);
+        const http = loopbackHttp('ab-raw');
+        try {
+          const r = await http.request({
+            url: `${base}/api/v2/check?ipAddress=1.2.3.4&maxAgeInDays=400`,
+            headers: { Key: 'test-key' },
+            okStatuses: [422],
+          });
+          assert.equal(r.headers['x-ratelimit-limit'], '1000');
+          assert.deepEqual(await r.json(), {
+            errors: [
+              {
+                detail: 'The max age in days must be between 1 and 365.',
+                status: 422,
+                source: { parameter: 'maxAgeInDays' },
+              },
+            ],
+          });
+          const u = await http.request({ url: `${base}/api/v2/check?ipAddress=1.2.3.4`, okStatuses: [401] });
+          assert.equal(((await u.json()) as { errors: { status: number }[] }).errors[0]!.status, 401);
+        } finally {
+          await http.close();
+        }
+      },
+      {},
+      { max_age_days: 30 },
+    ));
 
-  it('what the runner stores (lookup notes, signalled indicators) passes stix2-validator', { skip: VALIDATOR_SKIP, timeout: 120_000 }, (tc) =>
-    withSetup(async ({ sim, t, opts }) => {
-      sim.reported.set('45.1.2.3', { abuseConfidenceScore: 87, totalReports: 412, countryCode: 'RU', isTor: true, lastReportedAt: '2026-02-28T22:01:00+00:00' });
-      await ingest(t.store, ['45.1.2.3', '45.9.9.9', '2a00:1450:4001::5']);
-      await runEnricher(opts());
-      const { objects } = await t.store.query({ limit: 1000 });
-      assert.ok(objects.filter((o) => o.type === 'note').length >= 3);
-      assertValidStix([['abuseipdb', objects]], (m) => tc.diagnostic(m));
-    }));
+  it(
+    'what the runner stores (lookup notes, signalled indicators) passes stix2-validator',
+    { skip: VALIDATOR_SKIP, timeout: 120_000 },
+    (tc) =>
+      withSetup(async ({ sim, t, opts }) => {
+        sim.reported.set('45.1.2.3', {
+          abuseConfidenceScore: 87,
+          totalReports: 412,
+          countryCode: 'RU',
+          isTor: true,
+          lastReportedAt: '2026-02-28T22:01:00+00:00',
+        });
+        await ingest(t.store, ['45.1.2.3', '45.9.9.9', '2a00:1450:4001::5']);
+        await runEnricher(opts());
+        const { objects } = await t.store.query({ limit: 1000 });
+        assert.ok(objects.filter((o) => o.type === 'note').length >= 3);
+        assertValidStix([['abuseipdb', objects]], (m) => tc.diagnostic(m));
+      }),
+  );
 });

@@ -5,7 +5,8 @@ import { ABUSEIPDB_FREE_QUOTA, abuseipdbSchema, type AbuseIpdbConfig } from './s
 export const abuseipdbEnricher: EnricherDefinition<AbuseIpdbConfig> = {
   kind: 'enricher',
   type: 'abuseipdb',
-  summary: 'AbuseIPDB check for IPv4/IPv6 addresses (API key) → note with reports, ISP and usage type; maliciousness = abuseConfidenceScore',
+  summary:
+    'AbuseIPDB check for IPv4/IPv6 addresses (API key) → note with reports, ISP and usage type; maliciousness = abuseConfidenceScore',
   schema: abuseipdbSchema,
   secretPaths: ['api_key'],
   defaultQuota: ABUSEIPDB_FREE_QUOTA,

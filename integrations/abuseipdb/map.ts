@@ -27,7 +27,11 @@ export interface CheckData {
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
-export function mapCheck(d: CheckData, observable: Observable, o: { enricherId: string; maxAgeDays: number }): EnrichmentResult {
+export function mapCheck(
+  d: CheckData,
+  observable: Observable,
+  o: { enricherId: string; maxAgeDays: number },
+): EnrichmentResult {
   const score = num(d.abuseConfidenceScore);
   const reports = num(d.totalReports) ?? 0;
   const opinion = score !== undefined && reports > 0 && d.isPublic !== false && d.isWhitelisted !== true;
@@ -50,7 +54,9 @@ export function mapCheck(d: CheckData, observable: Observable, o: { enricherId: 
     abstract: `AbuseIPDB: ${observable.value} abuse confidence ${score ?? 'unknown'}% (${reports} reports)`,
     content: lines.join('\n'),
     object_refs: [],
-    external_references: [{ source_name: 'abuseipdb', url: `https://www.abuseipdb.com/check/${encodeURIComponent(observable.value)}` }],
+    external_references: [
+      { source_name: 'abuseipdb', url: `https://www.abuseipdb.com/check/${encodeURIComponent(observable.value)}` },
+    ],
   };
   return { ...(m !== undefined ? { maliciousness: m } : {}), objects: [note] };
 }

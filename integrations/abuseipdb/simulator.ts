@@ -85,7 +85,11 @@ export class AbuseIpdbSimulator extends LoopbackSimulator<AbuseIpdbFault> {
       res.end(JSON.stringify({ per_day: this.perDay, used_today: this.usedOn(at), refused: this.quotaRefusals }));
       return;
     }
-    const log: AbuseIpdbLoggedRequest = { path: url.pathname + url.search.replace(/([?&]key=)[^&]*/i, '$1***'), at, status: 0 };
+    const log: AbuseIpdbLoggedRequest = {
+      path: url.pathname + url.search.replace(/([?&]key=)[^&]*/i, '$1***'),
+      at,
+      status: 0,
+    };
     this.requests.push(log);
     const remaining = (): number => Math.max(0, this.perDay - this.usedOn(at));
     const send = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
@@ -103,28 +107,42 @@ export class AbuseIpdbSimulator extends LoopbackSimulator<AbuseIpdbFault> {
 
     const key = req.headers.key ?? url.searchParams.get('key') ?? undefined;
     if (typeof key !== 'string' || !this.keys.has(key)) {
-      return error(401, 'Authentication failed. Your API key is either missing, incorrect, or revoked. Note: The APIv2 key differs from the APIv1 key.');
+      return error(
+        401,
+        'Authentication failed. Your API key is either missing, incorrect, or revoked. Note: The APIv2 key differs from the APIv1 key.',
+      );
     }
     const fault = this.faultQueue.take();
     if (fault) {
       if (fault.delayMs) await sleep(fault.delayMs);
-      const headers: Record<string, string> = fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {};
+      const headers: Record<string, string> =
+        fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {};
       if (fault.body !== undefined) return send(fault.status, fault.body, headers);
       return error(fault.status, fault.detail ?? 'Internal server error', headers);
     }
-    if (req.method !== 'GET' || url.pathname !== '/api/v2/check') return error(404, 'The requested resource could not be found.');
+    if (req.method !== 'GET' || url.pathname !== '/api/v2/check')
+      return error(404, 'The requested resource could not be found.');
     if (this.usedOn(at) >= this.perDay) {
       this.quotaRefusals++;
       const reset = (Math.floor(at / DAY) + 1) * DAY;
-      return error(429, `Daily rate limit of ${this.perDay} requests exceeded for this endpoint. See headers for additional details.`, {
-        'retry-after': String(Math.ceil((reset - at) / 1000)),
-        'x-ratelimit-reset': String(Math.floor(reset / 1000)),
-      });
+      return error(
+        429,
+        `Daily rate limit of ${this.perDay} requests exceeded for this endpoint. See headers for additional details.`,
+        {
+          'retry-after': String(Math.ceil((reset - at) / 1000)),
+          'x-ratelimit-reset': String(Math.floor(reset / 1000)),
+        },
+      );
     }
     this.counted.push(at);
     const ip = url.searchParams.get('ipAddress') ?? '';
     if (isIP(ip) === 0) {
-      return error(422, 'The ip address must be a valid IPv4 or IPv6 address (e.g. 8.8.8.8 or 2001:4860:4860::8888).', {}, 'ipAddress');
+      return error(
+        422,
+        'The ip address must be a valid IPv4 or IPv6 address (e.g. 8.8.8.8 or 2001:4860:4860::8888).',
+        {},
+        'ipAddress',
+      );
     }
     const maxAge = url.searchParams.get('maxAgeInDays');
     if (maxAge !== null && (!/^\d+$/.test(maxAge) || Number(maxAge) < 1 || Number(maxAge) > 365)) {

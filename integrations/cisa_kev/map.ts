@@ -41,12 +41,17 @@ function uriOf(text: string): string | undefined {
   }
 }
 
-export function mapKevEntry(entry: unknown, location: Rejection['location']): { ok: true; object: Vulnerability } | { ok: false; rejection: Rejection } {
+export function mapKevEntry(
+  entry: unknown,
+  location: Rejection['location'],
+): { ok: true; object: Vulnerability } | { ok: false; rejection: Rejection } {
   const rej = (reason: string, message: string) => ({ ok: false as const, rejection: { reason, message, location } });
-  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return rej('not_object', 'KEV entry is not a JSON object');
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
+    return rej('not_object', 'KEV entry is not a JSON object');
   const e = entry as Record<string, unknown>;
   const cve = str(e.cveID, 64);
-  if (!cve || !CVE_RE.test(cve)) return rej('bad_cve', `cveID ${JSON.stringify(String(e.cveID ?? '').slice(0, 40))} is not a CVE id`);
+  if (!cve || !CVE_RE.test(cve))
+    return rej('bad_cve', `cveID ${JSON.stringify(String(e.cveID ?? '').slice(0, 40))} is not a CVE id`);
   const added = typeof e.dateAdded === 'string' ? dateToStix(e.dateAdded) : undefined;
   if (!added) return rej('bad_timestamp', `dateAdded of ${cve} is not a YYYY-MM-DD date`);
   const refs: ExternalReference[] = [{ source_name: 'cve', external_id: cve }];
@@ -76,7 +81,9 @@ export function mapKevEntry(entry: unknown, location: Rejection['location']): { 
   const action = str(e.requiredAction, 10_000);
   if (action) kev.required_action = action;
   if (Array.isArray(e.cwes)) {
-    const cwes = e.cwes.filter((c): c is string => typeof c === 'string' && /^CWE-\d+$|^NVD-CWE-/.test(c)).slice(0, 100);
+    const cwes = e.cwes
+      .filter((c): c is string => typeof c === 'string' && /^CWE-\d+$|^NVD-CWE-/.test(c))
+      .slice(0, 100);
     if (cwes.length) kev.cwes = cwes;
   }
   const v: Vulnerability = {

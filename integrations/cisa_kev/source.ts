@@ -11,12 +11,23 @@ export function createCisaKevSource(config: CisaKevConfig & CommonSourceConfig):
   return {
     async *pages(ctx: SourceRunContext): AsyncIterable<Page> {
       const doc = await openInput(config.url, {
-        http: ctx.http, signal: ctx.signal, maxBytes: config.max_feed_bytes, cursor: ctx.cursor, full: ctx.full, name: ctx.id, guard: ctx.documents,
+        http: ctx.http,
+        signal: ctx.signal,
+        maxBytes: config.max_feed_bytes,
+        cursor: ctx.cursor,
+        full: ctx.full,
+        name: ctx.id,
+        guard: ctx.documents,
         accept: ['application/json', 'text/plain', 'application/octet-stream'],
       });
       if (doc.notModified) return;
       // The catalog is `{ …, "vulnerabilities": [ … ] }`: stream its entries like bundle objects.
-      const splitter = new ObjectSplitter({ maxObjectBytes: 1 << 20, maxDepth: 8, name: ctx.id, arrayKey: 'vulnerabilities' });
+      const splitter = new ObjectSplitter({
+        maxObjectBytes: 1 << 20,
+        maxDepth: 8,
+        name: ctx.id,
+        arrayKey: 'vulnerabilities',
+      });
       const pb = new PageBuilder(KEV_PAGE_SIZE);
       for await (const ev of splitStream(doc.body, splitter)) {
         pb.record();

@@ -24,29 +24,50 @@ export function loadColumnMap(config: CsvConfig, mappingsDir: string, name: stri
   let map: ColumnMap;
   if (config.mapping) {
     if (config.columns) throw configError(name, 'set either `mapping` or inline `columns`, not both');
-    map = loadYamlTable(join(mappingsDir, 'csv', `${config.mapping}.yaml`), columnMapObjectSchema, { what: 'column map' });
+    map = loadYamlTable(join(mappingsDir, 'csv', `${config.mapping}.yaml`), columnMapObjectSchema, {
+      what: 'column map',
+    });
   } else {
     if (!config.columns) {
-      if (config.format === 'ndjson') throw configError(name, 'an ndjson csv source needs `mapping` (a file in mappings/csv/) or inline `columns`');
+      if (config.format === 'ndjson')
+        throw configError(name, 'an ndjson csv source needs `mapping` (a file in mappings/csv/) or inline `columns`');
       return undefined;
     }
     const r = validate(columnMapObjectSchema, {
-      format: config.format, delimiter: config.delimiter, header: config.header, comment_prefixes: config.comment_prefixes,
-      skip_when: config.skip_when, columns: config.columns,
+      format: config.format,
+      delimiter: config.delimiter,
+      header: config.header,
+      comment_prefixes: config.comment_prefixes,
+      skip_when: config.skip_when,
+      columns: config.columns,
     });
     if (!r.ok) throw configError(name, r.issues.map((i) => `${i.path}: ${i.message}`).join('; '));
     map = r.value;
   }
-  for (const key of ['value', 'type_column', 'first_seen', 'last_seen', 'confidence', 'port', 'malware', 'description'] as const) {
+  for (const key of [
+    'value',
+    'type_column',
+    'first_seen',
+    'last_seen',
+    'confidence',
+    'port',
+    'malware',
+    'description',
+  ] as const) {
     const v = map.columns[key];
-    if (v !== undefined && !isColRef(v)) throw configError(name, `columns.${key} must be a column name or a 0-based index`);
+    if (v !== undefined && !isColRef(v))
+      throw configError(name, `columns.${key} must be a column name or a 0-based index`);
   }
-  for (const v of map.columns.labels ?? []) if (!isColRef(v)) throw configError(name, 'columns.labels must list column names or 0-based indexes');
-  if (map.columns.type_column !== undefined && !map.columns.type_map) throw configError(name, 'columns.type_column needs columns.type_map');
-  if (map.format === 'ndjson' && Object.values(map.columns).some((v) => typeof v === 'number')) throw configError(name, 'NDJSON columns are JSON keys, not indexes');
+  for (const v of map.columns.labels ?? [])
+    if (!isColRef(v)) throw configError(name, 'columns.labels must list column names or 0-based indexes');
+  if (map.columns.type_column !== undefined && !map.columns.type_map)
+    throw configError(name, 'columns.type_column needs columns.type_map');
+  if (map.format === 'ndjson' && Object.values(map.columns).some((v) => typeof v === 'number'))
+    throw configError(name, 'NDJSON columns are JSON keys, not indexes');
   if (!map.header && map.format !== 'ndjson') {
     for (const v of [map.columns.value, map.columns.first_seen, map.columns.last_seen]) {
-      if (typeof v === 'string') throw configError(name, `column "${v}" is a name but the map has header: false (use a 0-based index)`);
+      if (typeof v === 'string')
+        throw configError(name, `column "${v}" is a name but the map has header: false (use a 0-based index)`);
     }
   }
   return {
@@ -60,7 +81,10 @@ export function loadColumnMap(config: CsvConfig, mappingsDir: string, name: stri
 }
 
 function isColRef(v: unknown): v is ColRef {
-  return (typeof v === 'string' && v.length > 0 && v.length <= 256) || (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 10000);
+  return (
+    (typeof v === 'string' && v.length > 0 && v.length <= 256) ||
+    (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 10000)
+  );
 }
 
 function configError(name: string, message: string): StixgateError {

@@ -17,7 +17,11 @@ export interface DetectedDocument {
  * (detect.ts) and hands back the map and the whole document's lines. A document in which no
  * column holds observables is refused as a whole (`no_value_column`).
  */
-export async function detectDocument(batches: AsyncIterable<LineRecord[]>, commentPrefixes: readonly string[], name: string): Promise<DetectedDocument> {
+export async function detectDocument(
+  batches: AsyncIterable<LineRecord[]>,
+  commentPrefixes: readonly string[],
+  name: string,
+): Promise<DetectedDocument> {
   const it = batches[Symbol.asyncIterator]();
   const buffered: LineRecord[][] = [];
   const data: string[] = [];
@@ -49,11 +53,22 @@ export async function detectDocument(batches: AsyncIterable<LineRecord[]>, comme
     detection = detectColumns(data, comments);
   } catch (e) {
     if (!(e instanceof DetectionError)) throw e;
-    throw new StixgateError('STIXGATE_ERR_INPUT_PARSE', `cannot detect the CSV columns: ${e.message}; give the source a column map (mapping or columns)`, {
-      reason: 'no_value_column', location: { source: name },
-    });
+    throw new StixgateError(
+      'STIXGATE_ERR_INPUT_PARSE',
+      `cannot detect the CSV columns: ${e.message}; give the source a column map (mapping or columns)`,
+      {
+        reason: 'no_value_column',
+        location: { source: name },
+      },
+    );
   }
-  const map: ResolvedMap = { format: 'csv', delimiter: detection.delimiter, header: false, commentPrefixes, columns: detection.columns };
+  const map: ResolvedMap = {
+    format: 'csv',
+    delimiter: detection.delimiter,
+    header: false,
+    commentPrefixes,
+    columns: detection.columns,
+  };
   async function* all(): AsyncIterable<LineRecord[]> {
     yield* buffered;
     if (done) return;

@@ -47,7 +47,8 @@ const NAME_HINTS: [RegExp, keyof ColumnMap['columns']][] = [
   [/^(tags?|labels?|status|c2_status|url_status|threat_type)$/, 'labels'],
   [/description|comment|reference|info/, 'description'],
 ];
-const VALUE_HINT = /(^|_|\b)(ip|ips|ipv4|ipv6|ip_address|address|dst_?ip|src_?ip|url|uri|domain|host|hostname|fqdn|hash|md5|sha1|sha256|sha512|ioc|indicator|observable|value|email)($|_|\b)/;
+const VALUE_HINT =
+  /(^|_|\b)(ip|ips|ipv4|ipv6|ip_address|address|dst_?ip|src_?ip|url|uri|domain|host|hostname|fqdn|hash|md5|sha1|sha256|sha512|ioc|indicator|observable|value|email)($|_|\b)/;
 const LAST_HINT = /last|updated|modified|online|latest/;
 
 function split(text: string, delim: string): string[] | undefined {
@@ -94,7 +95,9 @@ const pct = (n: number, d: number) => `${Math.round((100 * n) / Math.max(1, d))}
 export function detectColumns(data: readonly string[], comments: readonly string[]): Detection {
   if (data.length === 0) throw new DetectionError('no data rows to detect the columns from');
   const delimiter = chooseDelimiter(data);
-  const report: string[] = [`delimiter: ${delimiter === '\t' ? 'TAB' : JSON.stringify(delimiter)} (splits ${data.length} sampled line(s) into the most consistent number of fields)`];
+  const report: string[] = [
+    `delimiter: ${delimiter === '\t' ? 'TAB' : JSON.stringify(delimiter)} (splits ${data.length} sampled line(s) into the most consistent number of fields)`,
+  ];
   let rows = data.map((l) => split(l, delimiter)).filter((r): r is string[] => r !== undefined);
   const width = mostCommon(rows.map((r) => r.length));
   let header: string[] | undefined;
@@ -108,7 +111,10 @@ export function detectColumns(data: readonly string[], comments: readonly string
     rows = body;
     report.push(`header: the first row (${header.map((h) => JSON.stringify(h)).join(', ')})`);
   } else {
-    const c = [...comments].reverse().map((l) => split(l, delimiter)).find((f) => f !== undefined && f.length === width && f.every((x) => /^[A-Za-z_][\w .-]*$/.test(x)));
+    const c = [...comments]
+      .reverse()
+      .map((l) => split(l, delimiter))
+      .find((f) => f !== undefined && f.length === width && f.every((x) => /^[A-Za-z_][\w .-]*$/.test(x)));
     if (c) {
       header = c;
       report.push(`header: the comment line ${JSON.stringify(c.join(delimiter))}`);
@@ -137,22 +143,34 @@ export function detectColumns(data: readonly string[], comments: readonly string
       }
     }
     if (n === 0 || hits / n < 0.5) continue;
-    const better = !value || hits / n > value.hits / value.n + 1e-9 || (Math.abs(hits / n - value.hits / value.n) < 1e-9 && VALUE_HINT.test(norm(i)) && !VALUE_HINT.test(norm(value.i)));
+    const better =
+      !value ||
+      hits / n > value.hits / value.n + 1e-9 ||
+      (Math.abs(hits / n - value.hits / value.n) < 1e-9 && VALUE_HINT.test(norm(i)) && !VALUE_HINT.test(norm(value.i)));
     if (better) value = { i, hits, types, n };
   }
   if (!value) throw new DetectionError(`no column holds observables in at least half of ${rows.length} sampled row(s)`);
   used.add(value.i);
-  const [topType, topCount] = at([...value.types.entries()].sort((a, b) => b[1] - a[1]), 0); // the column has values
+  const [topType, topCount] = at(
+    [...value.types.entries()].sort((a, b) => b[1] - a[1]),
+    0,
+  ); // the column has values
   const type = topCount / value.n >= 0.9 ? topType : 'auto';
   const columns = { value: ref(value.i), type } as ColumnMap['columns'];
-  report.push(`value: column ${name(value.i)}: ${pct(value.hits, value.n)} of ${value.n} sampled values are observables; type ${type === 'auto' ? `detected per value (${[...value.types.keys()].join(', ')})` : `${type} (${pct(topCount, value.n)})`}`);
+  report.push(
+    `value: column ${name(value.i)}: ${pct(value.hits, value.n)} of ${value.n} sampled values are observables; type ${type === 'auto' ? `detected per value (${[...value.types.keys()].join(', ')})` : `${type} (${pct(topCount, value.n)})`}`,
+  );
 
   // date columns
   const dates: number[] = [];
   for (let i = 0; i < width; i++) {
     if (used.has(i)) continue;
     const vals = rows.map((r) => r[i]).filter((v): v is string => v !== undefined && v !== '');
-    if (vals.length > 0 && vals.filter((v) => parseFeedTime(v) !== undefined && !/^\d+$/.test(v)).length / vals.length >= 0.8) dates.push(i);
+    if (
+      vals.length > 0 &&
+      vals.filter((v) => parseFeedTime(v) !== undefined && !/^\d+$/.test(v)).length / vals.length >= 0.8
+    )
+      dates.push(i);
   }
   for (const i of dates) {
     const role = LAST_HINT.test(norm(i)) ? 'last_seen' : 'first_seen';

@@ -6,7 +6,8 @@ export const csvSource: SourceDefinition<CsvConfig> = {
   kind: 'source',
   transfer: 'document',
   type: 'csv',
-  summary: 'CSV, TSV and NDJSON files mapped by a declarative column map (Feodo Tracker, SSLBL, Spamhaus DROP JSON, URLhaus)',
+  summary:
+    'CSV, TSV and NDJSON files mapped by a declarative column map (Feodo Tracker, SSLBL, Spamhaus DROP JSON, URLhaus)',
   schema: csvSchema,
   secretPaths: [],
   create: (config, ctx) => createCsvSource(config, ctx, config.type),

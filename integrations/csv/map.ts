@@ -25,7 +25,10 @@ export interface Binding {
  * Binds a map's column references to a header (names → indexes). Returns the names missing from
  * the header, if any. NDJSON keeps keys; index references pass through.
  */
-export function bindColumns(map: ResolvedMap, header: readonly string[] | undefined): { binding: Binding; missing: string[] } {
+export function bindColumns(
+  map: ResolvedMap,
+  header: readonly string[] | undefined,
+): { binding: Binding; missing: string[] } {
   const missing: string[] = [];
   const lookup = new Map<string, number>();
   header?.forEach((h, i) => {
@@ -92,13 +95,21 @@ export function jsonGetter(obj: Record<string, unknown>): Getter {
  */
 export function mapRow(get: Getter, b: Binding, ctx: MapContext, location: Location): ValueResult {
   const value = get(b.value);
-  if (value === undefined) return { ok: false, rejection: { reason: 'empty', message: 'the value column is empty', location } };
+  if (value === undefined)
+    return { ok: false, rejection: { reason: 'empty', message: 'the value column is empty', location } };
   let type: ObservableType | 'auto' = b.type;
   if (b.typeColumn !== undefined) {
     const t = get(b.typeColumn);
-    const mapped = t !== undefined ? b.typeMap?.[t] ?? b.typeMap?.[t.toLowerCase()] : undefined;
+    const mapped = t !== undefined ? (b.typeMap?.[t] ?? b.typeMap?.[t.toLowerCase()]) : undefined;
     if (!mapped) {
-      return { ok: false, rejection: { reason: 'unknown_type', message: `type ${t === undefined ? '(empty)' : excerpt(t, 40)} is not in type_map`, location } };
+      return {
+        ok: false,
+        rejection: {
+          reason: 'unknown_type',
+          message: `type ${t === undefined ? '(empty)' : excerpt(t, 40)} is not in type_map`,
+          location,
+        },
+      };
     }
     type = mapped as ObservableType | 'auto';
   }
@@ -118,7 +129,14 @@ export function mapRow(get: Getter, b: Binding, ctx: MapContext, location: Locat
   if (c !== undefined) {
     const n = Number(c);
     if (!Number.isFinite(n) || n < 0 || n > 100) {
-      return { ok: false, rejection: { reason: 'bad_confidence', message: `confidence ${excerpt(c, 20)} is not a number from 0 to 100`, location } };
+      return {
+        ok: false,
+        rejection: {
+          reason: 'bad_confidence',
+          message: `confidence ${excerpt(c, 20)} is not a number from 0 to 100`,
+          location,
+        },
+      };
     }
     confidence = Math.round(n);
   }
@@ -126,7 +144,8 @@ export function mapRow(get: Getter, b: Binding, ctx: MapContext, location: Locat
   const port = get(b.port);
   if (port !== undefined) {
     const p = Number(port);
-    if (Number.isInteger(p) && p > 0 && p < 65536) description = description ? `${description} (port ${p})` : `port ${p}`;
+    if (Number.isInteger(p) && p > 0 && p < 65536)
+      description = description ? `${description} (port ${p})` : `port ${p}`;
   }
   const firstSeen = parseFeedTime(get(b.firstSeen));
   const lastSeen = parseFeedTime(get(b.lastSeen));

@@ -5,7 +5,13 @@ import { safeJsonParse, DANGEROUS_KEYS } from '../../src/core/safe-json.js';
 import { splitLines, type LineRecord } from '../../src/core/text-lines.js';
 import { detectDocument } from './detect-lines.js';
 import { lastPages, openInput, PageBuilder } from '../../src/pipeline/input.js';
-import type { CommonSourceConfig, IntegrationContext, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
+import type {
+  CommonSourceConfig,
+  IntegrationContext,
+  Page,
+  Source,
+  SourceRunContext,
+} from '../../src/pipeline/types.js';
 import { mapContext } from '../../src/formats/list-values.js';
 import type { MapContext } from '../../src/formats/list-values.js';
 import { loadColumnMap, type ResolvedMap } from './column-map.js';
@@ -21,7 +27,12 @@ class RowMapper {
   expected: number | undefined;
 
   /** `headerLine`: a header row the map does not bind by name (the detected header), skipped. */
-  constructor(private readonly map: ResolvedMap, private readonly mctx: MapContext, private readonly name: string, private readonly headerLine?: number) {
+  constructor(
+    private readonly map: ResolvedMap,
+    private readonly mctx: MapContext,
+    private readonly name: string,
+    private readonly headerLine?: number,
+  ) {
     if (!map.header || map.format === 'ndjson') this.binding = bindColumns(map, undefined).binding;
   }
 
@@ -39,10 +50,14 @@ class RowMapper {
     if (this.map.header && this.expected === undefined) {
       const { binding, missing } = bindColumns(this.map, row.fields);
       if (missing.length) {
-        throw new StixgateError('STIXGATE_ERR_INPUT_PARSE', `header row lacks column(s) ${missing.map((m) => JSON.stringify(m)).join(', ')} named by the column map`, {
-          reason: 'missing_column',
-          location: { source: this.name, line: row.line },
-        });
+        throw new StixgateError(
+          'STIXGATE_ERR_INPUT_PARSE',
+          `header row lacks column(s) ${missing.map((m) => JSON.stringify(m)).join(', ')} named by the column map`,
+          {
+            reason: 'missing_column',
+            location: { source: this.name, line: row.line },
+          },
+        );
       }
       this.binding = binding;
       this.expected = row.fields.length;
@@ -51,7 +66,11 @@ class RowMapper {
     pb.record();
     if (this.expected === undefined) this.expected = row.fields.length;
     if (row.fields.length !== this.expected) {
-      pb.reject({ reason: 'column_count', message: `row has ${row.fields.length} columns, expected ${this.expected}`, location: { source: this.name, line: row.line } });
+      pb.reject({
+        reason: 'column_count',
+        message: `row has ${row.fields.length} columns, expected ${this.expected}`,
+        location: { source: this.name, line: row.line },
+      });
       return;
     }
     const r = mapRow(csvGetter(row.fields), this.binding!, this.mctx, { source: this.name, line: row.line });
@@ -63,7 +82,11 @@ class RowMapper {
     const location = { source: this.name, line: rec.line };
     if (rec.error !== undefined) {
       pb.record();
-      pb.reject({ reason: rec.error, message: rec.error === 'too_long' ? `line longer than ${MAX_LINE_BYTES} bytes` : 'line is not valid UTF-8 text', location });
+      pb.reject({
+        reason: rec.error,
+        message: rec.error === 'too_long' ? `line longer than ${MAX_LINE_BYTES} bytes` : 'line is not valid UTF-8 text',
+        location,
+      });
       return;
     }
     const t = rec.text.trim();
@@ -81,7 +104,13 @@ class RowMapper {
       return;
     }
     const obj = v as Record<string, unknown>;
-    if (this.map.skipWhen && Object.entries(this.map.skipWhen).every(([k, want]) => !DANGEROUS_KEYS.has(k) && Object.hasOwn(obj, k) && obj[k] === want)) return;
+    if (
+      this.map.skipWhen &&
+      Object.entries(this.map.skipWhen).every(
+        ([k, want]) => !DANGEROUS_KEYS.has(k) && Object.hasOwn(obj, k) && obj[k] === want,
+      )
+    )
+      return;
     pb.record();
     const r = mapRow(jsonGetter(obj), this.binding!, this.mctx, location);
     if (r.ok) pb.add(r.item);
@@ -89,16 +118,41 @@ class RowMapper {
   }
 }
 
-export function createCsvSource(config: CsvConfig & CommonSourceConfig, ictx: IntegrationContext, name = 'csv'): Source {
+export function createCsvSource(
+  config: CsvConfig & CommonSourceConfig,
+  ictx: IntegrationContext,
+  name = 'csv',
+): Source {
   const map = loadColumnMap(config, ictx.mappingsDir, name);
   return {
     async *pages(ctx: SourceRunContext): AsyncIterable<Page> {
       const doc = await openInput(config.url, {
-        http: ctx.http, signal: ctx.signal, maxBytes: config.max_feed_bytes, cursor: ctx.cursor, full: ctx.full, name: ctx.id, guard: ctx.documents,
+        http: ctx.http,
+        signal: ctx.signal,
+        maxBytes: config.max_feed_bytes,
+        cursor: ctx.cursor,
+        full: ctx.full,
+        name: ctx.id,
+        guard: ctx.documents,
         relist: { now: ctx.now, afterMs: UNDATED_RELIST_MS },
-        accept: map?.format === 'ndjson'
-          ? ['application/json', 'application/x-ndjson', 'application/jsonl', 'text/plain', 'application/octet-stream']
-          : ['text/csv', 'text/plain', 'text/tab-separated-values', 'application/csv', 'application/octet-stream', 'application/gzip', 'application/x-gzip'],
+        accept:
+          map?.format === 'ndjson'
+            ? [
+                'application/json',
+                'application/x-ndjson',
+                'application/jsonl',
+                'text/plain',
+                'application/octet-stream',
+              ]
+            : [
+                'text/csv',
+                'text/plain',
+                'text/tab-separated-values',
+                'application/csv',
+                'application/octet-stream',
+                'application/gzip',
+                'application/x-gzip',
+              ],
       });
       if (doc.notModified) return;
       let lines: AsyncIterable<LineRecord[]> = splitLines(doc.body, { maxLineBytes: MAX_LINE_BYTES, name: ctx.id });
@@ -121,7 +175,10 @@ export function createCsvSource(config: CsvConfig & CommonSourceConfig, ictx: In
       };
       const rows = new RowMapper(docMap, mapContext(config, ctx), ctx.id, headerLine);
       const pb = new PageBuilder(CSV_PAGE_SIZE);
-      const asm = docMap.format === 'ndjson' ? undefined : new CsvRowAssembler({ delimiter: docMap.delimiter, commentPrefixes: docMap.commentPrefixes });
+      const asm =
+        docMap.format === 'ndjson'
+          ? undefined
+          : new CsvRowAssembler({ delimiter: docMap.delimiter, commentPrefixes: docMap.commentPrefixes });
       const out: CsvRow[] = [];
       for await (const batch of lines) {
         if (asm) {
@@ -139,4 +196,3 @@ export function createCsvSource(config: CsvConfig & CommonSourceConfig, ictx: In
     },
   };
 }
-

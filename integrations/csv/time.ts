@@ -2,7 +2,8 @@
  * Feed timestamps → RFC 3339 UTC. Feeds write times without a zone (`2024-04-04 07:03:03`,
  * `2024-04-04`): they are read as UTC, never in the local time zone.
  */
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|UTC|[+-]\d{2}:?\d{2})?$/i;
+const DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|UTC|[+-]\d{2}:?\d{2})?$/i;
 const EPOCH_SECONDS = /^\d{9,11}$/;
 
 /**
@@ -17,9 +18,24 @@ function parse(t: string): string | undefined {
   const m = DATE_TIME.exec(t);
   if (!m) return undefined;
   const [, y, mo, d, h = '0', mi = '0', sec = '0', frac = '0', zone] = m;
-  let ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(sec), Math.floor(Number(`0.${frac}`) * 1000));
+  let ms = Date.UTC(
+    Number(y),
+    Number(mo) - 1,
+    Number(d),
+    Number(h),
+    Number(mi),
+    Number(sec),
+    Math.floor(Number(`0.${frac}`) * 1000),
+  );
   const check = new Date(ms);
-  if (check.getUTCDate() !== Number(d) || check.getUTCMonth() !== Number(mo) - 1 || Number(h) > 23 || Number(mi) > 59 || Number(sec) > 60) return undefined;
+  if (
+    check.getUTCDate() !== Number(d) ||
+    check.getUTCMonth() !== Number(mo) - 1 ||
+    Number(h) > 23 ||
+    Number(mi) > 59 ||
+    Number(sec) > 60
+  )
+    return undefined;
   if (zone && /^[+-]/.test(zone)) {
     const z = zone.replace(':', '');
     const off = (Number(z.slice(1, 3)) * 60 + Number(z.slice(3, 5))) * 60_000;

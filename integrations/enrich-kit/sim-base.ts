@@ -140,14 +140,21 @@ export abstract class EnrichmentSimulator extends LoopbackSimulator<SimFault> {
     const url = new URL(req.url ?? '/', 'http://sim');
     if (url.pathname.startsWith('/__sim/')) return this.send(res, this.simApi(req.method ?? 'GET', url.pathname, body));
     const search = url.search.replace(/([?&]key=)[^&]*/g, '$1***');
-    const log: SimLoggedRequest = { method: req.method ?? 'GET', path: `${url.pathname}${search}`, auth: (req.headers.authorization ?? '').split(' ')[0] ?? '', status: 0, at: this.now() };
+    const log: SimLoggedRequest = {
+      method: req.method ?? 'GET',
+      path: `${url.pathname}${search}`,
+      auth: (req.headers.authorization ?? '').split(' ')[0] ?? '',
+      status: 0,
+      at: this.now(),
+    };
     logBounded(this.requests, log, MAX_LOG);
     const fault = this.faultQueue.take();
     if (fault?.delayMs) await sleep(fault.delayMs);
     let r: SimResponse;
     if (fault && (fault.status !== undefined || fault.body !== undefined)) {
       const status = fault.status ?? 200;
-      const base = fault.body !== undefined ? { status, body: fault.body, type: 'application/json' } : this.errorResponse(status);
+      const base =
+        fault.body !== undefined ? { status, body: fault.body, type: 'application/json' } : this.errorResponse(status);
       r = { ...base, status, type: fault.contentType ?? base.type };
       if (fault.retryAfter !== undefined) r.headers = { ...(r.headers ?? {}), 'Retry-After': String(fault.retryAfter) };
     } else {
@@ -180,7 +187,8 @@ export abstract class EnrichmentSimulator extends LoopbackSimulator<SimFault> {
         } catch {
           return { status: 400, value: { error: 'body is not valid JSON' } };
         }
-        if (typeof f !== 'object' || f === null || Array.isArray(f)) return { status: 400, value: { error: 'body must be a JSON object (a fault)' } };
+        if (typeof f !== 'object' || f === null || Array.isArray(f))
+          return { status: 400, value: { error: 'body must be a JSON object (a fault)' } };
         this.inject(f);
         return { status: 200, value: { ok: true, pending: this.faultQueue.size } };
       },

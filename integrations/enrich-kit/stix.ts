@@ -27,7 +27,13 @@ export function observableOf(text: string, types: readonly ObservableType[]): Ob
 export const IP_TYPES: readonly ObservableType[] = ['ipv4-addr', 'ipv6-addr'];
 
 /** `source resolves-to target` (domain-name → ipv4-addr / ipv6-addr / domain-name), one id per pair. */
-export function resolvesTo(sourceRef: string, targetRef: string, created: string, modified: string, description?: string): StixObject {
+export function resolvesTo(
+  sourceRef: string,
+  targetRef: string,
+  created: string,
+  modified: string,
+  description?: string,
+): StixObject {
   return {
     type: 'relationship',
     spec_version: '2.1',
@@ -46,7 +52,15 @@ export function resolvesTo(sourceRef: string, targetRef: string, created: string
  * (src/enrich/records.ts `lookupNoteId(enricher id, observable)`), so the runner fills its
  * lookup note with this note's text and properties instead of storing two notes.
  */
-export function serviceNote(id: string, service: string, subjectId: string, time: string, abstract: string, content: string, extra: Record<string, unknown>): StixObject {
+export function serviceNote(
+  id: string,
+  service: string,
+  subjectId: string,
+  time: string,
+  abstract: string,
+  content: string,
+  extra: Record<string, unknown>,
+): StixObject {
   return {
     type: 'note',
     spec_version: '2.1',

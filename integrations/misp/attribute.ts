@@ -20,7 +20,12 @@ export interface ObservableOut {
 }
 export type AttributeOut = ObservableOut | { ok: false; reason: string; message: string } | { ok: 'context' };
 
-const CORE_HASHES: Record<string, HashAlgorithm> = { MD5: 'MD5', 'SHA-1': 'SHA-1', 'SHA-256': 'SHA-256', 'SHA-512': 'SHA-512' };
+const CORE_HASHES: Record<string, HashAlgorithm> = {
+  MD5: 'MD5',
+  'SHA-1': 'SHA-1',
+  'SHA-256': 'SHA-256',
+  'SHA-512': 'SHA-512',
+};
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const HEX = /^[0-9a-f]+$/;
 
@@ -34,7 +39,8 @@ function sco(type: string, props: Record<string, unknown>, contributing: Record<
   return { type, spec_version: '2.1', id: scoId(type, contributing), ...props };
 }
 function obsSco(o: Observable, extra: Record<string, unknown> = {}): StixObject {
-  if (o.type === 'file' || o.type === 'x509-certificate') return { type: o.type, spec_version: '2.1', id: observableScoId(o), hashes: { [o.hash!]: o.value }, ...extra };
+  if (o.type === 'file' || o.type === 'x509-certificate')
+    return { type: o.type, spec_version: '2.1', id: observableScoId(o), hashes: { [o.hash!]: o.value }, ...extra };
   return { type: o.type, spec_version: '2.1', id: observableScoId(o), value: o.value, ...extra };
 }
 function fail(reason: string, message: string): AttributeOut {
@@ -42,7 +48,11 @@ function fail(reason: string, message: string): AttributeOut {
 }
 
 const HIVES: Record<string, string> = {
-  HKLM: 'HKEY_LOCAL_MACHINE', HKCU: 'HKEY_CURRENT_USER', HKCR: 'HKEY_CLASSES_ROOT', HKU: 'HKEY_USERS', HKCC: 'HKEY_CURRENT_CONFIG',
+  HKLM: 'HKEY_LOCAL_MACHINE',
+  HKCU: 'HKEY_CURRENT_USER',
+  HKCR: 'HKEY_CLASSES_ROOT',
+  HKU: 'HKEY_USERS',
+  HKCC: 'HKEY_CURRENT_CONFIG',
 };
 
 /** `HKLM\\…` → `HKEY_LOCAL_MACHINE\\…` (STIX 2.1 §6.13 wants full hive names). */
@@ -81,7 +91,11 @@ function port(raw: string): number | undefined {
 }
 
 /** A hash of any algorithm in the table: the four indexed ones are normalised, the others checked and kept (hex lower-cased). */
-function hashValue(alg: string, raw: string, on: 'file' | 'x509-certificate'): { ok: true; o?: Observable; value: string } | { ok: false; reason: string; message: string } {
+function hashValue(
+  alg: string,
+  raw: string,
+  on: 'file' | 'x509-certificate',
+): { ok: true; o?: Observable; value: string } | { ok: false; reason: string; message: string } {
   const core = CORE_HASHES[alg];
   if (core) {
     const r = normaliseHash(on, raw, core);
@@ -104,27 +118,48 @@ export function mapAttributeValue(rule: AttributeRule, value: string): Attribute
     case 'ip': {
       const r = ip(value);
       if (!r.ok) return r;
-      return { ok: true, scos: [obsSco(r.o)], comparisons: [`${r.o.type}:value = ${lit(r.o.value)}`], observables: [r.o] };
+      return {
+        ok: true,
+        scos: [obsSco(r.o)],
+        comparisons: [`${r.o.type}:value = ${lit(r.o.value)}`],
+        observables: [r.o],
+      };
     }
     case 'ip_port': {
       const parts = split2(value);
       const p = parts && port(parts[1]);
-      if (!parts || p === undefined) return fail('invalid_value', `${rule.side} "ip|port" value needs an address and a port 1-65535`);
+      if (!parts || p === undefined)
+        return fail('invalid_value', `${rule.side} "ip|port" value needs an address and a port 1-65535`);
       const r = ip(parts[0]);
       if (!r.ok) return r;
       const addr = obsSco(r.o);
       const side = rule.side ?? 'dst';
-      const nt = sco('network-traffic', { [`${side}_ref`]: addr.id, [`${side}_port`]: p, protocols: ['tcp'] }, { [`${side}_ref`]: addr.id, [`${side}_port`]: p, protocols: ['tcp'] });
+      const nt = sco(
+        'network-traffic',
+        { [`${side}_ref`]: addr.id, [`${side}_port`]: p, protocols: ['tcp'] },
+        { [`${side}_ref`]: addr.id, [`${side}_port`]: p, protocols: ['tcp'] },
+      );
       return {
-        ok: true, scos: [nt, addr], observables: [r.o],
-        comparisons: [`network-traffic:${side}_ref.type = ${lit(r.o.type)}`, `network-traffic:${side}_ref.value = ${lit(r.o.value)}`, `network-traffic:${side}_port = ${p}`],
+        ok: true,
+        scos: [nt, addr],
+        observables: [r.o],
+        comparisons: [
+          `network-traffic:${side}_ref.type = ${lit(r.o.type)}`,
+          `network-traffic:${side}_ref.value = ${lit(r.o.value)}`,
+          `network-traffic:${side}_port = ${p}`,
+        ],
       };
     }
     case 'domain':
     case 'url': {
       const r = normaliseObservable(rule.handler === 'url' ? 'url' : 'domain-name', value);
       if (!r.ok) return r;
-      return { ok: true, scos: [obsSco(r.observable)], comparisons: [`${r.observable.type}:value = ${lit(r.observable.value)}`], observables: [r.observable] };
+      return {
+        ok: true,
+        scos: [obsSco(r.observable)],
+        comparisons: [`${r.observable.type}:value = ${lit(r.observable.value)}`],
+        observables: [r.observable],
+      };
     }
     case 'domain_ip': {
       const parts = split2(value);
@@ -135,21 +170,37 @@ export function mapAttributeValue(rule: AttributeRule, value: string): Attribute
       if (!r.ok) return r;
       const addr = obsSco(r.o);
       return {
-        ok: true, scos: [obsSco(d.observable, { resolves_to_refs: [addr.id] }), addr], observables: [d.observable, r.o],
-        comparisons: [`domain-name:value = ${lit(d.observable.value)}`, `domain-name:resolves_to_refs[*].value = ${lit(r.o.value)}`],
+        ok: true,
+        scos: [obsSco(d.observable, { resolves_to_refs: [addr.id] }), addr],
+        observables: [d.observable, r.o],
+        comparisons: [
+          `domain-name:value = ${lit(d.observable.value)}`,
+          `domain-name:resolves_to_refs[*].value = ${lit(r.o.value)}`,
+        ],
       };
     }
     case 'host_port': {
       const parts = split2(value);
       const p = parts && port(parts[1]);
-      if (!parts || p === undefined) return fail('invalid_value', '"hostname|port" value needs a host name and a port 1-65535');
+      if (!parts || p === undefined)
+        return fail('invalid_value', '"hostname|port" value needs a host name and a port 1-65535');
       const d = normaliseObservable('domain-name', parts[0]);
       if (!d.ok) return d;
       const host = obsSco(d.observable);
-      const nt = sco('network-traffic', { dst_ref: host.id, dst_port: p, protocols: ['tcp'] }, { dst_ref: host.id, dst_port: p, protocols: ['tcp'] });
+      const nt = sco(
+        'network-traffic',
+        { dst_ref: host.id, dst_port: p, protocols: ['tcp'] },
+        { dst_ref: host.id, dst_port: p, protocols: ['tcp'] },
+      );
       return {
-        ok: true, scos: [host, nt], observables: [d.observable],
-        comparisons: [`network-traffic:dst_ref.type = 'domain-name'`, `network-traffic:dst_ref.value = ${lit(d.observable.value)}`, `network-traffic:dst_port = ${p}`],
+        ok: true,
+        scos: [host, nt],
+        observables: [d.observable],
+        comparisons: [
+          `network-traffic:dst_ref.type = 'domain-name'`,
+          `network-traffic:dst_ref.value = ${lit(d.observable.value)}`,
+          `network-traffic:dst_port = ${p}`,
+        ],
       };
     }
     case 'email': {
@@ -157,12 +208,30 @@ export function mapAttributeValue(rule: AttributeRule, value: string): Attribute
       if (!r.ok) return r;
       const addr = obsSco(r.observable);
       const v = lit(r.observable.value);
-      if (rule.role === 'addr') return { ok: true, scos: [addr], comparisons: [`email-addr:value = ${v}`], observables: [r.observable] };
-      const ref = rule.role === 'from' ? { from_ref: addr.id } : rule.role === 'to' ? { to_refs: [addr.id] } : { additional_header_fields: { 'Reply-To': r.observable.value } };
-      const msg: StixObject = rule.role === 'from'
-        ? sco('email-message', { is_multipart: false, ...ref }, ref)
-        : { type: 'email-message', spec_version: '2.1', id: v4Like('email-message', ref), is_multipart: false, ...ref };
-      const cmp = rule.role === 'from' ? `email-message:from_ref.value = ${v}` : rule.role === 'to' ? `email-message:to_refs[*].value = ${v}` : `email-message:additional_header_fields.'Reply-To' = ${v}`;
+      if (rule.role === 'addr')
+        return { ok: true, scos: [addr], comparisons: [`email-addr:value = ${v}`], observables: [r.observable] };
+      const ref =
+        rule.role === 'from'
+          ? { from_ref: addr.id }
+          : rule.role === 'to'
+            ? { to_refs: [addr.id] }
+            : { additional_header_fields: { 'Reply-To': r.observable.value } };
+      const msg: StixObject =
+        rule.role === 'from'
+          ? sco('email-message', { is_multipart: false, ...ref }, ref)
+          : {
+              type: 'email-message',
+              spec_version: '2.1',
+              id: v4Like('email-message', ref),
+              is_multipart: false,
+              ...ref,
+            };
+      const cmp =
+        rule.role === 'from'
+          ? `email-message:from_ref.value = ${v}`
+          : rule.role === 'to'
+            ? `email-message:to_refs[*].value = ${v}`
+            : `email-message:additional_header_fields.'Reply-To' = ${v}`;
       return { ok: true, scos: [msg, addr], comparisons: [cmp], observables: [r.observable] };
     }
     case 'hash': {
@@ -171,7 +240,12 @@ export function mapAttributeValue(rule: AttributeRule, value: string): Attribute
       if (!h.ok) return h;
       const hashes = { [rule.algorithm!]: h.value };
       const s = h.o ? obsSco(h.o) : sco(on, { hashes }, { hashes });
-      return { ok: true, scos: [s], comparisons: [`${on}:hashes.${hashKey(rule.algorithm!)} = ${lit(h.value)}`], observables: h.o ? [h.o] : [] };
+      return {
+        ok: true,
+        scos: [s],
+        comparisons: [`${on}:hashes.${hashKey(rule.algorithm!)} = ${lit(h.value)}`],
+        observables: h.o ? [h.o] : [],
+      };
     }
     case 'filename_hash': {
       const parts = split2(value);
@@ -180,7 +254,9 @@ export function mapAttributeValue(rule: AttributeRule, value: string): Attribute
       if (!h.ok) return h;
       const hashes = { [rule.algorithm!]: h.value };
       return {
-        ok: true, scos: [sco('file', { hashes, name: parts[0] }, { hashes, name: parts[0] })], observables: h.o ? [h.o] : [],
+        ok: true,
+        scos: [sco('file', { hashes, name: parts[0] }, { hashes, name: parts[0] })],
+        observables: h.o ? [h.o] : [],
         comparisons: [`file:name = ${lit(parts[0])}`, `file:hashes.${hashKey(rule.algorithm!)} = ${lit(h.value)}`],
       };
     }
@@ -189,18 +265,42 @@ export function mapAttributeValue(rule: AttributeRule, value: string): Attribute
       if (v === '') return fail('empty', 'empty value');
       if (rule.integer) {
         const n = Number(v.replace(/^AS/i, ''));
-        if (!Number.isInteger(n) || n < 0 || n > 4294967295) return fail('invalid_value', `${rule.sco}.${rule.property} must be an integer`);
-        return { ok: true, scos: [sco(rule.sco!, { [rule.property!]: n }, { [rule.property!]: n })], comparisons: [`${rule.sco}:${rule.property} = ${n}`], observables: [] };
+        if (!Number.isInteger(n) || n < 0 || n > 4294967295)
+          return fail('invalid_value', `${rule.sco}.${rule.property} must be an integer`);
+        return {
+          ok: true,
+          scos: [sco(rule.sco!, { [rule.property!]: n }, { [rule.property!]: n })],
+          comparisons: [`${rule.sco}:${rule.property} = ${n}`],
+          observables: [],
+        };
       }
-      const val = rule.sco === 'mac-addr' ? v.toLowerCase().replace(/-/g, ':') : rule.sco === 'windows-registry-key' ? expandHive(v) : v;
-      return { ok: true, scos: [sco(rule.sco!, { [rule.property!]: val }, { [rule.property!]: val })], comparisons: [`${rule.sco}:${rule.property} = ${lit(val)}`], observables: [] };
+      const val =
+        rule.sco === 'mac-addr'
+          ? v.toLowerCase().replace(/-/g, ':')
+          : rule.sco === 'windows-registry-key'
+            ? expandHive(v)
+            : v;
+      return {
+        ok: true,
+        scos: [sco(rule.sco!, { [rule.property!]: val }, { [rule.property!]: val })],
+        comparisons: [`${rule.sco}:${rule.property} = ${lit(val)}`],
+        observables: [],
+      };
     }
     case 'regkey_value': {
       const parts = split2(value);
       if (!parts) return fail('invalid_value', '"regkey|value" needs a key and data');
       const key = expandHive(parts[0]);
       const props = { key, values: [{ data: parts[1] }] };
-      return { ok: true, scos: [sco('windows-registry-key', props, props)], comparisons: [`windows-registry-key:key = ${lit(key)}`, `windows-registry-key:values[*].data = ${lit(parts[1])}`], observables: [] };
+      return {
+        ok: true,
+        scos: [sco('windows-registry-key', props, props)],
+        comparisons: [
+          `windows-registry-key:key = ${lit(key)}`,
+          `windows-registry-key:values[*].data = ${lit(parts[1])}`,
+        ],
+        observables: [],
+      };
     }
   }
 }

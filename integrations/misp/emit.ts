@@ -43,10 +43,23 @@ export function emit(c: Ctx, o: StixObject, extra?: Omit<MappedItem, 'object'>):
 }
 
 /** Relationship with a deterministic id over its ends (or the MISP reference uuid when there is one). */
-export function relationship(type: string, src: string, dst: string, when: string, markings?: string[], id?: string): StixObject {
+export function relationship(
+  type: string,
+  src: string,
+  dst: string,
+  when: string,
+  markings?: string[],
+  id?: string,
+): StixObject {
   const r: StixObject = {
-    type: 'relationship', spec_version: '2.1', id: id ?? deterministicId('relationship', `${type}|${src}|${dst}`),
-    created: when, modified: when, relationship_type: type, source_ref: src, target_ref: dst,
+    type: 'relationship',
+    spec_version: '2.1',
+    id: id ?? deterministicId('relationship', `${type}|${src}|${dst}`),
+    created: when,
+    modified: when,
+    relationship_type: type,
+    source_ref: src,
+    target_ref: dst,
   };
   if (markings) r.object_marking_refs = markings;
   return r;
@@ -69,10 +82,23 @@ export function tlpMarkings(c: Ctx, tlp: TlpLevel | undefined): string[] | undef
 }
 
 /** An attribute kept without an observable: `x-misp-attribute--<uuid>` with type, category, value and comment. */
-export function contextObject(c: Ctx, a: Json, uuid: string, type: string, when: string, markings?: string[], labels: string[] = []): StixObject {
+export function contextObject(
+  c: Ctx,
+  a: Json,
+  uuid: string,
+  type: string,
+  when: string,
+  markings?: string[],
+  labels: string[] = [],
+): StixObject {
   const o: StixObject = {
-    type: 'x-misp-attribute', spec_version: '2.1', id: `x-misp-attribute--${uuid}`, created: when, modified: when,
-    x_misp_type: type.slice(0, 128), x_misp_value: (str(a.value) ?? '').slice(0, MAX_VALUE),
+    type: 'x-misp-attribute',
+    spec_version: '2.1',
+    id: `x-misp-attribute--${uuid}`,
+    created: when,
+    modified: when,
+    x_misp_type: type.slice(0, 128),
+    x_misp_value: (str(a.value) ?? '').slice(0, MAX_VALUE),
   };
   const cat = str(a.category);
   if (cat) o.x_misp_category = cat.slice(0, 128);
@@ -89,12 +115,28 @@ export function contextObject(c: Ctx, a: Json, uuid: string, type: string, when:
  * `observed-data--<uuid>` grouping the observables of one attribute or object that is not an
  * indicator by itself (MISP `to_ids: false`), or the full observation behind an object indicator.
  */
-export function observedData(c: Ctx, uuid: string, refs: string[], when: string, first: string | undefined, last: string | undefined, markings: string[] | undefined, labels: string[]): StixObject {
+export function observedData(
+  c: Ctx,
+  uuid: string,
+  refs: string[],
+  when: string,
+  first: string | undefined,
+  last: string | undefined,
+  markings: string[] | undefined,
+  labels: string[],
+): StixObject {
   const firstObserved = first ?? when;
   const lastObserved = last && Date.parse(last) >= Date.parse(firstObserved) ? last : firstObserved;
   const o: StixObject = {
-    type: 'observed-data', spec_version: '2.1', id: `observed-data--${uuid}`, created: when, modified: when,
-    first_observed: firstObserved, last_observed: lastObserved, number_observed: 1, object_refs: refs,
+    type: 'observed-data',
+    spec_version: '2.1',
+    id: `observed-data--${uuid}`,
+    created: when,
+    modified: when,
+    first_observed: firstObserved,
+    last_observed: lastObserved,
+    number_observed: 1,
+    object_refs: refs,
   };
   const all = [...new Set([...(c.opts.labels ?? []), ...c.eventLabels, ...labels])];
   if (all.length) o.labels = all;

@@ -34,7 +34,14 @@ export function mapGalaxies(galaxies: Json[], table: MispTable, when: string, ma
         const m = ATTACK_ID.exec(value);
         const attackId = extIds.find((x) => /^T\d{4}/.test(x)) ?? m?.[1];
         if (m) name = value.replace(/\s*-\s*T\d{4}(?:\.\d{3})?\s*$/, '').trim() || value;
-        if (attackId) o.external_references = [{ source_name: 'mitre-attack', external_id: attackId, url: `https://attack.mitre.org/techniques/${attackId.replace('.', '/')}` }];
+        if (attackId)
+          o.external_references = [
+            {
+              source_name: 'mitre-attack',
+              external_id: attackId,
+              url: `https://attack.mitre.org/techniques/${attackId.replace('.', '/')}`,
+            },
+          ];
       }
       o.name = name;
       const description = str(c.description);

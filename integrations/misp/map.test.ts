@@ -11,7 +11,8 @@ import { loadMispTable } from './table.js';
 
 const table = loadMispTable(MAPPINGS_DIR);
 const fixture = JSON.parse(readFileSync(join(PROJECT_ROOT, 'test/fixtures/misp/event-all-types.json'), 'utf8'));
-const U = (k: number, n: number) => `${k.toString(16).padStart(8, '0')}-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
+const U = (k: number, n: number) =>
+  `${k.toString(16).padStart(8, '0')}-0000-4000-8000-${n.toString(16).padStart(12, '0')}`;
 const AMBER = 'marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421';
 const RED = 'marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1';
 
@@ -69,31 +70,64 @@ test('misp map: every table type gives its pattern under indicator--<attribute u
     assert.equal(ind.pattern_type, Number(n) === 32 ? 'yara' : 'stix');
     assert.equal(ind.pattern_version, Number(n) === 32 ? undefined : '2.1');
   }
-  assert.deepEqual(byId.get(`vulnerability--${U(2, 33)}`)!.external_references, [{ source_name: 'cve', external_id: 'CVE-2024-3400' }]);
+  assert.deepEqual(byId.get(`vulnerability--${U(2, 33)}`)!.external_references, [
+    { source_name: 'cve', external_id: 'CVE-2024-3400' },
+  ]);
   assert.equal(byId.get(`vulnerability--${U(2, 33)}`)!.name, 'CVE-2024-3400');
   assert.equal(byId.get(`campaign--${U(2, 34)}`)!.name, 'Operation Fixture');
-  assert.deepEqual(byId.get(`indicator--${U(2, 1)}`)!.labels, ['misp:type="ip-src"', 'PAP:GREEN', 'admiralty-scale:source-reliability="b"', 'misp-galaxy:sector="Finance"']);
+  assert.deepEqual(byId.get(`indicator--${U(2, 1)}`)!.labels, [
+    'misp:type="ip-src"',
+    'PAP:GREEN',
+    'admiralty-scale:source-reliability="b"',
+    'misp-galaxy:sector="Finance"',
+  ]);
   // objects: one indicator per object with a to_ids attribute, from its to_ids attributes only (the
   // file name is not to_ids); types apart are separate observations
-  assert.equal(byId.get(`indicator--${U(5, 1)}`)!.pattern, "[file:hashes.MD5 = '0cc175b9c0f1b6a831c399e269772661' AND file:hashes.'SHA-256' = 'ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb']");
-  assert.equal(byId.get(`indicator--${U(5, 2)}`)!.pattern, "[domain-name:value = 'cdn.evil.example'] AND [ipv4-addr:value = '192.0.2.50']");
+  assert.equal(
+    byId.get(`indicator--${U(5, 1)}`)!.pattern,
+    "[file:hashes.MD5 = '0cc175b9c0f1b6a831c399e269772661' AND file:hashes.'SHA-256' = 'ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb']",
+  );
+  assert.equal(
+    byId.get(`indicator--${U(5, 2)}`)!.pattern,
+    "[domain-name:value = 'cdn.evil.example'] AND [ipv4-addr:value = '192.0.2.50']",
+  );
   assert.equal(byId.get(`indicator--${U(5, 3)}`), undefined); // url object without to_ids
   // every object is one observation; the file's name and hashes are one file SCO
   const fileObs = byId.get(`observed-data--${U(5, 1)}`)!;
   assert.equal((fileObs.object_refs as string[]).length, 1);
-  assert.deepEqual({ ...byId.get((fileObs.object_refs as string[])[0]!)!, id: undefined, object_marking_refs: undefined }, {
-    type: 'file', spec_version: '2.1', id: undefined, object_marking_refs: undefined, name: 'dropper.exe',
-    hashes: { MD5: '0cc175b9c0f1b6a831c399e269772661', 'SHA-256': 'ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb' },
-  });
-  assert.deepEqual((byId.get(`observed-data--${U(5, 3)}`)!.object_refs as string[]).map((id) => byId.get(id)!.type), ['url']);
+  assert.deepEqual(
+    { ...byId.get((fileObs.object_refs as string[])[0]!)!, id: undefined, object_marking_refs: undefined },
+    {
+      type: 'file',
+      spec_version: '2.1',
+      id: undefined,
+      object_marking_refs: undefined,
+      name: 'dropper.exe',
+      hashes: {
+        MD5: '0cc175b9c0f1b6a831c399e269772661',
+        'SHA-256': 'ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb',
+      },
+    },
+  );
+  assert.deepEqual(
+    (byId.get(`observed-data--${U(5, 3)}`)!.object_refs as string[]).map((id) => byId.get(id)!.type),
+    ['url'],
+  );
   assert.equal(indicators.length, Object.keys(EXPECTED).length + 2);
 });
 
 test('misp map: context, unknown, bad, deleted and non-to_ids attributes', () => {
   const { r, byId } = run();
-  assert.deepEqual(r.rejections.map((x) => [x.reason, x.location?.objectId]), [['invalid_ipv4', U(2, 41)]]);
+  assert.deepEqual(
+    r.rejections.map((x) => [x.reason, x.location?.objectId]),
+    [['invalid_ipv4', U(2, 41)]],
+  );
   assert.deepEqual([...r.unknownTypes], [['x-custom-type', 1]]);
-  for (const [n, type] of [[30, 'text'], [31, 'comment'], [35, 'x-custom-type']] as const) {
+  for (const [n, type] of [
+    [30, 'text'],
+    [31, 'comment'],
+    [35, 'x-custom-type'],
+  ] as const) {
     const o = byId.get(`x-misp-attribute--${U(2, n)}`)!;
     assert.equal(o.x_misp_type, type);
     assert.deepEqual(o.object_marking_refs, [AMBER]);
@@ -110,7 +144,9 @@ test('misp map: galaxies, relationships, sightings and the report', () => {
   const { r, byId } = run();
   const ap = byId.get(`attack-pattern--${U(4, 1)}`)!;
   assert.equal(ap.name, 'Phishing');
-  assert.deepEqual(ap.external_references, [{ source_name: 'mitre-attack', external_id: 'T1566', url: 'https://attack.mitre.org/techniques/T1566' }]);
+  assert.deepEqual(ap.external_references, [
+    { source_name: 'mitre-attack', external_id: 'T1566', url: 'https://attack.mitre.org/techniques/T1566' },
+  ]);
   assert.equal(byId.get(`malware--${U(4, 2)}`)!.is_family, true);
   assert.equal(byId.get(`threat-actor--${U(7, 1)}`)!.name, 'APT Example');
   const rels = r.items.map((i) => i.object).filter((o) => o.type === 'relationship');
@@ -122,18 +158,40 @@ test('misp map: galaxies, relationships, sightings and the report', () => {
   assert.ok(byId.has(deterministicId('relationship', `indicates|${ind42}|threat-actor--${U(7, 1)}`)));
   const sightings = r.items.map((i) => i.object).filter((o) => o.type === 'sighting');
   assert.equal(sightings.length, 1);
-  assert.deepEqual({ ...sightings[0], id: undefined }, {
-    type: 'sighting', spec_version: '2.1', id: undefined, created: '2026-01-01T02:00:00.000Z', modified: '2026-01-01T02:00:00.000Z',
-    sighting_of_ref: ind42, count: 2, first_seen: '2026-01-01T01:00:00.000Z', last_seen: '2026-01-01T02:00:00.000Z', object_marking_refs: [RED],
-  });
+  assert.deepEqual(
+    { ...sightings[0], id: undefined },
+    {
+      type: 'sighting',
+      spec_version: '2.1',
+      id: undefined,
+      created: '2026-01-01T02:00:00.000Z',
+      modified: '2026-01-01T02:00:00.000Z',
+      sighting_of_ref: ind42,
+      count: 2,
+      first_seen: '2026-01-01T01:00:00.000Z',
+      last_seen: '2026-01-01T02:00:00.000Z',
+      object_marking_refs: [RED],
+    },
+  );
   const report = r.items.at(-1)!.object;
   assert.equal(report.id, `report--${U(1, 1)}`);
   assert.equal(report.published, '2026-01-01T01:00:00.000Z');
   assert.deepEqual(report.object_marking_refs, [AMBER]);
   // the report holds everything but the TLP 2.0 marking-definitions the tags reference, which the bundle carries once each
-  const markings = r.items.filter((i) => i.object.type === 'marking-definition').map((i) => i.object.id).sort();
+  const markings = r.items
+    .filter((i) => i.object.type === 'marking-definition')
+    .map((i) => i.object.id)
+    .sort();
   assert.deepEqual(markings, [AMBER, RED].sort());
-  assert.deepEqual(new Set(report.object_refs as string[]), new Set(r.items.slice(0, -1).filter((i) => i.object.type !== 'marking-definition').map((i) => i.object.id)));
+  assert.deepEqual(
+    new Set(report.object_refs as string[]),
+    new Set(
+      r.items
+        .slice(0, -1)
+        .filter((i) => i.object.type !== 'marking-definition')
+        .map((i) => i.object.id),
+    ),
+  );
 });
 
 test('misp map: deterministic (same input → same output); the table is checked in test/mappings/tables.test.ts', () => {
@@ -142,16 +200,43 @@ test('misp map: deterministic (same input → same output); the table is checked
 
 test('issue 14 time model (docs/scoring.md): each record is seen at its last_seen, else its own timestamp, else the event timestamp', () => {
   const ev = {
-    uuid: U(9, 1), info: 'dates', timestamp: '1767225600', // 2026-01-01
+    uuid: U(9, 1),
+    info: 'dates',
+    timestamp: '1767225600', // 2026-01-01
     Attribute: [
-      { uuid: U(9, 2), type: 'domain', to_ids: true, value: 'a.example', timestamp: '1767312000', last_seen: '2026-01-05T10:00:00.000000+00:00' },
+      {
+        uuid: U(9, 2),
+        type: 'domain',
+        to_ids: true,
+        value: 'a.example',
+        timestamp: '1767312000',
+        last_seen: '2026-01-05T10:00:00.000000+00:00',
+      },
       { uuid: U(9, 3), type: 'domain', to_ids: true, value: 'b.example', timestamp: '1767312000' },
       { uuid: U(9, 4), type: 'domain', to_ids: true, value: 'c.example' },
-      { uuid: U(9, 5), type: 'domain', to_ids: false, value: 'd.example', first_seen: '2026-01-03T00:00:00Z', last_seen: '2026-01-04T00:00:00Z' },
+      {
+        uuid: U(9, 5),
+        type: 'domain',
+        to_ids: false,
+        value: 'd.example',
+        first_seen: '2026-01-03T00:00:00Z',
+        last_seen: '2026-01-04T00:00:00Z',
+      },
     ],
     Object: [
-      { uuid: U(9, 6), name: 'domain-ip', timestamp: '1767398400', last_seen: '2026-01-06T00:00:00Z', Attribute: [{ uuid: U(9, 7), type: 'domain', to_ids: true, value: 'e.example' }] },
-      { uuid: U(9, 8), name: 'domain-ip', timestamp: '1767398400', Attribute: [{ uuid: U(9, 9), type: 'domain', to_ids: true, value: 'f.example' }] },
+      {
+        uuid: U(9, 6),
+        name: 'domain-ip',
+        timestamp: '1767398400',
+        last_seen: '2026-01-06T00:00:00Z',
+        Attribute: [{ uuid: U(9, 7), type: 'domain', to_ids: true, value: 'e.example' }],
+      },
+      {
+        uuid: U(9, 8),
+        name: 'domain-ip',
+        timestamp: '1767398400',
+        Attribute: [{ uuid: U(9, 9), type: 'domain', to_ids: true, value: 'f.example' }],
+      },
     ],
   };
   const r = mapEvent(ev, { now: '2026-03-01T12:00:00.000Z', table, name: 't' });
@@ -168,13 +253,27 @@ test('issue 14 time model (docs/scoring.md): each record is seen at its last_see
 
 test('an object attribute tagged with a more restrictive TLP raises the whole object (never a TLP downgrade through merging); its tags are kept', () => {
   const ev = {
-    uuid: U(10, 1), info: 'tlp', timestamp: '1767225600', Tag: [{ name: 'tlp:amber' }],
-    Object: [{
-      uuid: U(10, 2), name: 'file', timestamp: '1767225600', Attribute: [
-        { uuid: U(10, 3), type: 'filename', to_ids: false, value: 'secret-name.exe', Tag: [{ name: 'tlp:red' }, { name: 'source:partner' }] },
-        { uuid: U(10, 4), type: 'md5', to_ids: true, value: '0cc175b9c0f1b6a831c399e269772661' },
-      ],
-    }],
+    uuid: U(10, 1),
+    info: 'tlp',
+    timestamp: '1767225600',
+    Tag: [{ name: 'tlp:amber' }],
+    Object: [
+      {
+        uuid: U(10, 2),
+        name: 'file',
+        timestamp: '1767225600',
+        Attribute: [
+          {
+            uuid: U(10, 3),
+            type: 'filename',
+            to_ids: false,
+            value: 'secret-name.exe',
+            Tag: [{ name: 'tlp:red' }, { name: 'source:partner' }],
+          },
+          { uuid: U(10, 4), type: 'md5', to_ids: true, value: '0cc175b9c0f1b6a831c399e269772661' },
+        ],
+      },
+    ],
   };
   const r = mapEvent(ev, { now: '2026-03-01T12:00:00.000Z', table, name: 't' });
   const byId = new Map(r.items.map((i) => [i.object.id, i.object]));

@@ -37,17 +37,27 @@ function mapAttribute(c: Ctx, a: Json, objectInfo?: ObjectInfo): void {
   if (bool(a.deleted)) return;
   if (opts.sinceAttribute !== undefined && ts !== undefined && ts < opts.sinceAttribute) return;
   const toIds = bool(a.to_ids);
-  const trace: AttributeTrace | undefined = c.trace ? { uuid: uuid ?? '', type, toIds, observables: [], outcome: 'mapped' } : undefined;
+  const trace: AttributeTrace | undefined = c.trace
+    ? { uuid: uuid ?? '', type, toIds, observables: [], outcome: 'mapped' }
+    : undefined;
   if (trace && objectInfo) trace.object = { uuid: objectInfo.uuid, name: objectInfo.name };
   if (trace) res.trace.push(trace);
   if (!uuid) {
-    res.rejections.push({ reason: 'invalid_uuid', message: `attribute of type ${JSON.stringify(type.slice(0, 64))} has no valid uuid`, location });
+    res.rejections.push({
+      reason: 'invalid_uuid',
+      message: `attribute of type ${JSON.stringify(type.slice(0, 64))} has no valid uuid`,
+      location,
+    });
     if (trace) trace.outcome = 'invalid_uuid';
     return;
   }
   const value = str(a.value);
   if (value === undefined || value.length > MAX_VALUE) {
-    res.rejections.push({ reason: value === undefined ? 'empty' : 'too_long', message: 'attribute value missing or longer than 1 MiB', location });
+    res.rejections.push({
+      reason: value === undefined ? 'empty' : 'too_long',
+      message: 'attribute value missing or longer than 1 MiB',
+      location,
+    });
     if (trace) trace.outcome = 'empty';
     return;
   }
@@ -64,7 +74,10 @@ function mapAttribute(c: Ctx, a: Json, objectInfo?: ObjectInfo): void {
     return;
   }
   if (rule.handler === 'rule' || rule.handler === 'sdo') {
-    const made = rule.handler === 'rule' ? ruleIndicator(c, a, uuid, rule.pattern_type!, value, when, tags.labels, markings, toIds) : domainObject(c, a, uuid, rule.sdo!, value, when, markings);
+    const made =
+      rule.handler === 'rule'
+        ? ruleIndicator(c, a, uuid, rule.pattern_type!, value, when, tags.labels, markings, toIds)
+        : domainObject(c, a, uuid, rule.sdo!, value, when, markings);
     if (trace) trace.outcome = made ? 'mapped' : 'context';
     if (!made) emit(c, contextObject(c, a, uuid, type, when, markings, tags.labels));
     kept(c, uuid, made ?? `x-misp-attribute--${uuid}`, objectInfo);
@@ -87,13 +100,31 @@ function mapAttribute(c: Ctx, a: Json, objectInfo?: ObjectInfo): void {
     trace.scos = r.scos;
   }
   if (objectInfo) {
-    objectInfo.attributes.push({ uuid, toIds, comparisons: r.comparisons, scos: r.scos, galaxies: arr(a.Galaxy), sightings: arr(a.Sighting), tlp: tags.tlp, labels: tags.labels });
+    objectInfo.attributes.push({
+      uuid,
+      toIds,
+      comparisons: r.comparisons,
+      scos: r.scos,
+      galaxies: arr(a.Galaxy),
+      sightings: arr(a.Sighting),
+      tlp: tags.tlp,
+      labels: tags.labels,
+    });
     return;
   }
   // to_ids: an indicator (its pattern carries the observable); otherwise an observation of its SCOs
   if (!toIds) {
     for (const s of r.scos) emit(c, markings ? { ...s, object_marking_refs: markings } : s);
-    const od = observedData(c, uuid, r.scos.map((s) => s.id), when, seenOf(a.first_seen), seenOf(a.last_seen), markings, tags.labels);
+    const od = observedData(
+      c,
+      uuid,
+      r.scos.map((s) => s.id),
+      when,
+      seenOf(a.first_seen),
+      seenOf(a.last_seen),
+      markings,
+      tags.labels,
+    );
     emit(c, od, { seenAt: String(od.last_observed) });
     c.stixIdOf.set(uuid, od.id);
     linkSdos(c, od.id, galaxyIds(c, arr(a.Galaxy), when, markings), when, markings, 'related-to');
@@ -104,8 +135,14 @@ function mapAttribute(c: Ctx, a: Json, objectInfo?: ObjectInfo): void {
   if (trace) trace.pattern = pattern;
   const labels = [...(opts.labels ?? []), ...c.eventLabels, ...tags.labels];
   const ind = indicator(c, `indicator--${uuid}`, pattern, when, {
-    name: value.slice(0, 256), description: str(a.comment), category: str(a.category), type, labels,
-    validFrom: seenOf(a.first_seen) ?? when, validUntil: seenOf(a.last_seen), markings,
+    name: value.slice(0, 256),
+    description: str(a.comment),
+    category: str(a.category),
+    type,
+    labels,
+    validFrom: seenOf(a.first_seen) ?? when,
+    validUntil: seenOf(a.last_seen),
+    markings,
   });
   emit(c, ind, { confidence: opts.confidence, seenAt: seenOf(a.last_seen) ?? when });
   c.stixIdOf.set(uuid, ind.id);
@@ -114,11 +151,27 @@ function mapAttribute(c: Ctx, a: Json, objectInfo?: ObjectInfo): void {
 }
 
 /** yara / snort / suricata / sigma rules with to_ids → an indicator with that pattern_type. */
-function ruleIndicator(c: Ctx, a: Json, uuid: string, patternType: string, value: string, when: string, labels: string[], markings: string[] | undefined, toIds: boolean): string | undefined {
+function ruleIndicator(
+  c: Ctx,
+  a: Json,
+  uuid: string,
+  patternType: string,
+  value: string,
+  when: string,
+  labels: string[],
+  markings: string[] | undefined,
+  toIds: boolean,
+): string | undefined {
   if (!toIds || value.trim() === '') return undefined;
   const ind = indicator(c, `indicator--${uuid}`, value, when, {
-    name: `${patternType} rule`, description: str(a.comment), category: str(a.category), type: str(a.type) ?? patternType,
-    labels: [...(c.opts.labels ?? []), ...c.eventLabels, ...labels], validFrom: seenOf(a.first_seen) ?? when, validUntil: seenOf(a.last_seen), markings,
+    name: `${patternType} rule`,
+    description: str(a.comment),
+    category: str(a.category),
+    type: str(a.type) ?? patternType,
+    labels: [...(c.opts.labels ?? []), ...c.eventLabels, ...labels],
+    validFrom: seenOf(a.first_seen) ?? when,
+    validUntil: seenOf(a.last_seen),
+    markings,
   });
   ind.pattern_type = patternType;
   delete ind.pattern_version;
@@ -129,29 +182,77 @@ function ruleIndicator(c: Ctx, a: Json, uuid: string, patternType: string, value
 const CVE = /^CVE-\d{4}-\d{4,}$/i;
 
 /** vulnerability (CVE ids) and campaign-name attributes → SDOs named after the attribute uuid. */
-function domainObject(c: Ctx, a: Json, uuid: string, sdo: 'vulnerability' | 'campaign', value: string, when: string, markings: string[] | undefined): string | undefined {
+function domainObject(
+  c: Ctx,
+  a: Json,
+  uuid: string,
+  sdo: 'vulnerability' | 'campaign',
+  value: string,
+  when: string,
+  markings: string[] | undefined,
+): string | undefined {
   const name = value.trim();
   if (name === '' || name.length > 1024) return undefined;
-  const o: StixObject = { type: sdo, spec_version: '2.1', id: `${sdo}--${uuid}`, created: when, modified: when, name: sdo === 'vulnerability' && CVE.test(name) ? name.toUpperCase() : name };
+  const o: StixObject = {
+    type: sdo,
+    spec_version: '2.1',
+    id: `${sdo}--${uuid}`,
+    created: when,
+    modified: when,
+    name: sdo === 'vulnerability' && CVE.test(name) ? name.toUpperCase() : name,
+  };
   const comment = str(a.comment);
   if (comment) o.description = comment.slice(0, MAX_VALUE);
-  if (sdo === 'vulnerability' && CVE.test(name)) o.external_references = [{ source_name: 'cve', external_id: name.toUpperCase() }];
+  if (sdo === 'vulnerability' && CVE.test(name))
+    o.external_references = [{ source_name: 'cve', external_id: name.toUpperCase() }];
   if (c.identityRef) o.created_by_ref = c.identityRef;
   if (markings) o.object_marking_refs = markings;
   emit(c, o);
   return o.id;
 }
 
-function indicator(c: Ctx, id: string, pattern: string, when: string, p: {
-  name: string; description?: string; category?: string; type: string; labels: string[]; validFrom: string; validUntil?: string; markings?: string[];
-}): Indicator {
+function indicator(
+  c: Ctx,
+  id: string,
+  pattern: string,
+  when: string,
+  p: {
+    name: string;
+    description?: string;
+    category?: string;
+    type: string;
+    labels: string[];
+    validFrom: string;
+    validUntil?: string;
+    markings?: string[];
+  },
+): Indicator {
   const ind: Indicator = {
-    type: 'indicator', spec_version: '2.1', id, created: when, modified: when, name: p.name,
-    pattern, pattern_type: 'stix', pattern_version: '2.1', valid_from: p.validFrom, indicator_types: ['malicious-activity'],
+    type: 'indicator',
+    spec_version: '2.1',
+    id,
+    created: when,
+    modified: when,
+    name: p.name,
+    pattern,
+    pattern_type: 'stix',
+    pattern_version: '2.1',
+    valid_from: p.validFrom,
+    indicator_types: ['malicious-activity'],
   };
   if (p.validUntil && Date.parse(p.validUntil) > Date.parse(p.validFrom)) ind.valid_until = p.validUntil;
   if (p.description) ind.description = p.description.slice(0, MAX_VALUE);
-  if (p.category) ind.kill_chain_phases = [{ kill_chain_name: 'misp-category', phase_name: p.category.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'other' }];
+  if (p.category)
+    ind.kill_chain_phases = [
+      {
+        kill_chain_name: 'misp-category',
+        phase_name:
+          p.category
+            .toLowerCase()
+            .replace(/[^a-z0-9]+/g, '-')
+            .replace(/^-|-$/g, '') || 'other',
+      },
+    ];
   const labels = [...new Set([`misp:type="${p.type.slice(0, 64)}"`, ...p.labels])];
   ind.labels = labels;
   if (c.opts.confidence !== undefined) ind.confidence = c.opts.confidence;
@@ -187,8 +288,15 @@ function sightings(c: Ctx, indicatorId: string, list: Json[], markings?: string[
   if (count === 0) return;
   const when = isoOf(last);
   const o: StixObject = {
-    type: 'sighting', spec_version: '2.1', id: deterministicId('sighting', `misp-sightings|${indicatorId}`), created: when, modified: when,
-    sighting_of_ref: indicatorId, count, first_seen: isoOf(first), last_seen: isoOf(last),
+    type: 'sighting',
+    spec_version: '2.1',
+    id: deterministicId('sighting', `misp-sightings|${indicatorId}`),
+    created: when,
+    modified: when,
+    sighting_of_ref: indicatorId,
+    count,
+    first_seen: isoOf(first),
+    last_seen: isoOf(last),
   };
   if (markings) o.object_marking_refs = markings;
   emit(c, o);
@@ -202,7 +310,11 @@ function mapObject(c: Ctx, o: Json, eventWhen: string): void {
   for (const a of arr(o.Attribute)) mapAttribute(c, a, info);
   if (!uuid) {
     // without a uuid the object cannot be named: its attributes stand alone (observables as observed-data of each attribute)
-    c.res.rejections.push({ reason: 'invalid_uuid', message: `object ${JSON.stringify(info.name.slice(0, 64))} has no valid uuid: its observables are not grouped`, location: { source: c.opts.name } });
+    c.res.rejections.push({
+      reason: 'invalid_uuid',
+      message: `object ${JSON.stringify(info.name.slice(0, 64))} has no valid uuid: its observables are not grouped`,
+      location: { source: c.opts.name },
+    });
     for (const a of info.attributes) {
       for (const s of a.scos) emit(c, s);
     }
@@ -220,7 +332,14 @@ function mapObject(c: Ctx, o: Json, eventWhen: string): void {
 /** A MISP attribute on its own: a type and a value, no event or object around it. */
 function isAttribute(v: unknown): boolean {
   const d = obj(v);
-  return d !== undefined && typeof d.type === 'string' && d.value !== undefined && d.Attribute === undefined && d.Object === undefined && d.info === undefined;
+  return (
+    d !== undefined &&
+    typeof d.type === 'string' &&
+    d.value !== undefined &&
+    d.Attribute === undefined &&
+    d.Object === undefined &&
+    d.info === undefined
+  );
 }
 
 /**
@@ -232,7 +351,14 @@ export function bareAttributes(doc: unknown): Json[] | undefined {
   const d = obj(doc);
   if (!d) return undefined;
   if (isAttribute(d)) return [d];
-  if (d.Event !== undefined || d.response !== undefined || d.uuid !== undefined || d.info !== undefined || d.Object !== undefined) return undefined;
+  if (
+    d.Event !== undefined ||
+    d.response !== undefined ||
+    d.uuid !== undefined ||
+    d.info !== undefined ||
+    d.Object !== undefined
+  )
+    return undefined;
   if (isAttribute(d.Attribute)) return [d.Attribute as Json];
   if (Array.isArray(d.Attribute) && d.Attribute.every(isAttribute)) return d.Attribute as Json[];
   return undefined;
@@ -268,22 +394,48 @@ export function eventsOf(doc: unknown): Json[] {
 }
 
 export function mapEvent(event: Json, opts: MispMapOptions, withTrace = false): EventResult {
-  const res: EventResult = { items: [], rejections: [], attributes: 0, unknownTypes: new Map(), maxTimestamp: 0, references: 0, trace: [] };
+  const res: EventResult = {
+    items: [],
+    rejections: [],
+    attributes: 0,
+    unknownTypes: new Map(),
+    maxTimestamp: 0,
+    references: 0,
+    trace: [],
+  };
   const uuid = uuidOf(event.uuid);
   const ets = epochOf(event.timestamp);
   if (ets !== undefined) res.maxTimestamp = ets;
   const date = str(event.date);
-  const dateIso = date && /^\d{4}-\d{2}-\d{2}$/.test(date) && Number.isFinite(Date.parse(date)) ? `${date}T00:00:00.000Z` : undefined;
-  const when = ets !== undefined ? isoOf(ets) : dateIso ?? opts.now;
+  const dateIso =
+    date && /^\d{4}-\d{2}-\d{2}$/.test(date) && Number.isFinite(Date.parse(date)) ? `${date}T00:00:00.000Z` : undefined;
+  const when = ets !== undefined ? isoOf(ets) : (dateIso ?? opts.now);
   const tags = readTags(arr(event.Tag));
-  const c: Ctx = { opts, res, seen: new Set(), refs: [], eventTlp: tags.tlp, eventLabels: tags.labels, eventSdoIds: [], eventWhen: when, trace: withTrace, stixIdOf: new Map(), pendingRefs: [] };
+  const c: Ctx = {
+    opts,
+    res,
+    seen: new Set(),
+    refs: [],
+    eventTlp: tags.tlp,
+    eventLabels: tags.labels,
+    eventSdoIds: [],
+    eventWhen: when,
+    trace: withTrace,
+    stixIdOf: new Map(),
+    pendingRefs: [],
+  };
   const markings = tlpMarkings(c, tags.tlp);
   const orgc = obj(event.Orgc);
   const orgUuid = orgc && uuidOf(orgc.uuid);
   if (orgc && orgUuid) {
     const identity: StixObject = {
-      type: 'identity', spec_version: '2.1', id: `identity--${orgUuid}`, created: when, modified: when,
-      name: (str(orgc.name) ?? orgUuid).slice(0, 256), identity_class: 'organization',
+      type: 'identity',
+      spec_version: '2.1',
+      id: `identity--${orgUuid}`,
+      created: when,
+      modified: when,
+      name: (str(orgc.name) ?? orgUuid).slice(0, 256),
+      identity_class: 'organization',
     };
     c.identityRef = identity.id;
     emit(c, identity);
@@ -298,14 +450,23 @@ export function mapEvent(event: Json, opts: MispMapOptions, withTrace = false): 
   if (opts.report === false) return res;
   if (!uuid && event.uuid === undefined && event.info === undefined) return res; // a collection, not an event
   if (!uuid) {
-    res.rejections.push({ reason: 'invalid_uuid', message: 'event has no valid uuid: no report made', location: { source: opts.name } });
+    res.rejections.push({
+      reason: 'invalid_uuid',
+      message: 'event has no valid uuid: no report made',
+      location: { source: opts.name },
+    });
     return res;
   }
   const pub = epochOf(event.publish_timestamp);
   const report: StixObject = {
-    type: 'report', spec_version: '2.1', id: `report--${uuid}`, created: dateIso && dateIso < when ? dateIso : when, modified: when,
-    name: (str(event.info) ?? `MISP event ${uuid}`).slice(0, 1024), report_types: ['threat-report'],
-    published: pub !== undefined ? isoOf(pub) : dateIso ?? when,
+    type: 'report',
+    spec_version: '2.1',
+    id: `report--${uuid}`,
+    created: dateIso && dateIso < when ? dateIso : when,
+    modified: when,
+    name: (str(event.info) ?? `MISP event ${uuid}`).slice(0, 1024),
+    report_types: ['threat-report'],
+    published: pub !== undefined ? isoOf(pub) : (dateIso ?? when),
     object_refs: c.refs.length ? [...c.refs] : [c.identityRef ?? `identity--${uuid}`],
   };
   const labels = [...(opts.labels ?? []), ...c.eventLabels];

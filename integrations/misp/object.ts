@@ -42,7 +42,8 @@ function conflicts(a: StixObject, b: StixObject): boolean {
     if (k === 'id' || k === 'type' || k === 'spec_version' || k === 'object_marking_refs') continue;
     if (k === 'hashes') {
       const ha = (a.hashes ?? {}) as Record<string, string>;
-      for (const [alg, h] of Object.entries(v as Record<string, string>)) if (ha[alg] !== undefined && ha[alg] !== h) return true;
+      for (const [alg, h] of Object.entries(v as Record<string, string>))
+        if (ha[alg] !== undefined && ha[alg] !== h) return true;
     } else if (a[k] !== undefined && JSON.stringify(a[k]) !== JSON.stringify(v)) return true;
   }
   return false;
@@ -61,7 +62,9 @@ export function mergeScos(attrs: ObjectAttribute[]): StixObject[] {
       if (i > 0 || !MERGED[s.type]) out.push(s);
       else if (!m) acc.set(s.type, { ...s, ...(s.hashes ? { hashes: { ...(s.hashes as object) } } : {}) });
       else if (conflicts(m, s)) out.push(s);
-      else for (const [k, v] of Object.entries(s)) m[k] = k === 'hashes' ? { ...(m.hashes as object), ...(v as object) } : (m[k] ?? v);
+      else
+        for (const [k, v] of Object.entries(s))
+          m[k] = k === 'hashes' ? { ...(m.hashes as object), ...(v as object) } : (m[k] ?? v);
     }
   }
   const merged = [...acc.values()].map((m) => {
@@ -89,7 +92,11 @@ export function objectPattern(comparisons: string[][]): string {
 
 /** MISP relationship types are free text; STIX wants lower-case ASCII letters, digits and hyphens. */
 export function relationshipType(raw: string | undefined): string {
-  const t = (raw ?? '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 250);
+  const t = (raw ?? '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 250);
   return t || 'related-to';
 }
 
@@ -100,14 +107,24 @@ export function queueReferences(c: Ctx, o: Json, objectUuid: string, when: strin
     const target = uuidOf(r.referenced_uuid);
     const type = relationshipType(str(r.relationship_type));
     if (!target) {
-      c.res.rejections.push({ reason: 'invalid_uuid', message: `ObjectReference ${type} has no valid referenced_uuid`, location: { source: c.opts.name, objectId: objectUuid } });
+      c.res.rejections.push({
+        reason: 'invalid_uuid',
+        message: `ObjectReference ${type} has no valid referenced_uuid`,
+        location: { source: c.opts.name, objectId: objectUuid },
+      });
       continue;
     }
     const ruuid = uuidOf(r.uuid);
     const ts = epochOf(r.timestamp);
     c.pendingRefs.push({
-      id: ruuid ? `relationship--${ruuid}` : deterministicId('relationship', `misp-reference|${objectUuid}|${type}|${target}`),
-      type, source: objectUuid, target, when: ts !== undefined ? isoOf(ts) : when, markings,
+      id: ruuid
+        ? `relationship--${ruuid}`
+        : deterministicId('relationship', `misp-reference|${objectUuid}|${type}|${target}`),
+      type,
+      source: objectUuid,
+      target,
+      when: ts !== undefined ? isoOf(ts) : when,
+      markings,
     });
   }
 }
@@ -122,7 +139,11 @@ export function resolveReferences(c: Ctx): void {
       c.res.references++;
     } else {
       const missing = src ? p.target : p.source;
-      c.res.rejections.push({ reason: 'unresolved_reference', message: `ObjectReference ${p.type} names ${missing}, which this event does not map`, location: { source: c.opts.name, objectId: p.id } });
+      c.res.rejections.push({
+        reason: 'unresolved_reference',
+        message: `ObjectReference ${p.type} names ${missing}, which this event does not map`,
+        location: { source: c.opts.name, objectId: p.id },
+      });
     }
   }
 }
@@ -132,7 +153,21 @@ export interface ObjectHooks {
   linkSdos(from: string, to: string[], when: string, markings: string[] | undefined, type: string): void;
   galaxyIds(galaxies: Json[], when: string, markings?: string[]): string[];
   sightings(ofId: string, list: Json[], markings?: string[]): void;
-  indicator(id: string, pattern: string, when: string, p: { name: string; description?: string; category?: string; type: string; labels: string[]; validFrom: string; validUntil?: string; markings?: string[] }): StixObject;
+  indicator(
+    id: string,
+    pattern: string,
+    when: string,
+    p: {
+      name: string;
+      description?: string;
+      category?: string;
+      type: string;
+      labels: string[];
+      validFrom: string;
+      validUntil?: string;
+      markings?: string[];
+    },
+  ): StixObject;
 }
 
 /** Emits the grouped objects of one MISP object (its attributes were mapped into `info`). */
@@ -153,14 +188,28 @@ export function emitObject(c: Ctx, o: Json, info: ObjectInfo, eventWhen: string,
   let main: string | undefined;
   let od: StixObject | undefined;
   if (scos.length > 0) {
-    od = observedData(c, info.uuid, scos.map((s) => s.id), when, first, last, markings, tags.labels);
+    od = observedData(
+      c,
+      info.uuid,
+      scos.map((s) => s.id),
+      when,
+      first,
+      last,
+      markings,
+      tags.labels,
+    );
     emit(c, od, { seenAt: String(od.last_observed) });
     main = od.id;
   } else if (info.others.length > 0) {
     // an object without observables (an annotation, a report object): kept as one custom object
     const x: StixObject = {
-      type: 'x-misp-object', spec_version: '2.1', id: `x-misp-object--${info.uuid}`, created: when, modified: when,
-      x_misp_name: info.name.slice(0, 128), x_misp_attribute_refs: info.others,
+      type: 'x-misp-object',
+      spec_version: '2.1',
+      id: `x-misp-object--${info.uuid}`,
+      created: when,
+      modified: when,
+      x_misp_name: info.name.slice(0, 128),
+      x_misp_attribute_refs: info.others,
     };
     const metaCategory = str(o['meta-category']);
     if (metaCategory) x.x_misp_meta_category = metaCategory.slice(0, 128);
@@ -175,8 +224,14 @@ export function emitObject(c: Ctx, o: Json, info: ObjectInfo, eventWhen: string,
   let ind: StixObject | undefined;
   if (toIds.length > 0) {
     ind = hooks.indicator(`indicator--${info.uuid}`, objectPattern(toIds.map((a) => a.comparisons)), when, {
-      name: `MISP object ${info.name}`.slice(0, 256), description: str(o.comment), category: str(o['meta-category']), type: `object:${info.name}`,
-      labels: [...(c.opts.labels ?? []), ...c.eventLabels, ...tags.labels], validFrom: first ?? when, validUntil: seenOf(o.last_seen), markings,
+      name: `MISP object ${info.name}`.slice(0, 256),
+      description: str(o.comment),
+      category: str(o['meta-category']),
+      type: `object:${info.name}`,
+      labels: [...(c.opts.labels ?? []), ...c.eventLabels, ...tags.labels],
+      validFrom: first ?? when,
+      validUntil: seenOf(o.last_seen),
+      markings,
     });
     emit(c, ind, { confidence: c.opts.confidence, seenAt: last ?? when });
     if (od) emit(c, relationship('based-on', ind.id, od.id, when, markings));
@@ -192,5 +247,9 @@ export function emitObject(c: Ctx, o: Json, info: ObjectInfo, eventWhen: string,
     const ids = hooks.galaxyIds(galaxies, when, markings);
     hooks.linkSdos(ind?.id ?? main, ids, when, markings, ind ? 'indicates' : 'related-to');
   }
-  hooks.sightings(ind?.id ?? main, info.attributes.flatMap((a) => a.sightings), markings);
+  hooks.sightings(
+    ind?.id ?? main,
+    info.attributes.flatMap((a) => a.sightings),
+    markings,
+  );
 }

@@ -37,17 +37,28 @@ export function scoKey(o: StixObject, byId: Map<string, StixObject>, normalised:
     }
     case 'file': {
       const h = (o.hashes ?? {}) as Record<string, string>;
-      return `file:${o.name ?? ''}:${Object.keys(h).sort().map((k) => `${k}=${normalised ? h[k]!.toLowerCase() : h[k]}`).join(',')}`;
+      return `file:${o.name ?? ''}:${Object.keys(h)
+        .sort()
+        .map((k) => `${k}=${normalised ? h[k]!.toLowerCase() : h[k]}`)
+        .join(',')}`;
     }
     case 'x509-certificate': {
       const h = (o.hashes ?? {}) as Record<string, string>;
-      return `x509:${Object.keys(h).sort().map((k) => `${k}=${h[k]!.toLowerCase()}`).join(',')}`;
+      return `x509:${Object.keys(h)
+        .sort()
+        .map((k) => `${k}=${h[k]!.toLowerCase()}`)
+        .join(',')}`;
     }
-    case 'autonomous-system': return `as:${o.number}`;
-    case 'mutex': return `mutex:${o.name}`;
-    case 'windows-registry-key': return `regkey:${normalised ? expandHive(String(o.key)) : o.key}:${JSON.stringify(((o.values as { data?: string }[]) ?? []).map((v) => v.data))}`;
-    case 'domain-name': return `domain-name:${f('domain-name', o.value)}`;
-    default: return `${o.type}:${o.value !== undefined ? f(o.type, o.value) : o.name ?? ''}`;
+    case 'autonomous-system':
+      return `as:${o.number}`;
+    case 'mutex':
+      return `mutex:${o.name}`;
+    case 'windows-registry-key':
+      return `regkey:${normalised ? expandHive(String(o.key)) : o.key}:${JSON.stringify(((o.values as { data?: string }[]) ?? []).map((v) => v.data))}`;
+    case 'domain-name':
+      return `domain-name:${f('domain-name', o.value)}`;
+    default:
+      return `${o.type}:${o.value !== undefined ? f(o.type, o.value) : (o.name ?? '')}`;
   }
 }
 
@@ -63,7 +74,9 @@ export function keySet(scos: StixObject[], byId: Map<string, StixObject>, normal
 
 export function patternObservables(p: string): string[] {
   try {
-    return extractObservables(p).map((o) => `${o.type}|${o.hash ?? ''}|${o.value}`).sort();
+    return extractObservables(p)
+      .map((o) => `${o.type}|${o.hash ?? ''}|${o.value}`)
+      .sort();
   } catch {
     return ['<unparsable>'];
   }
@@ -106,7 +119,13 @@ export interface ObjectRow {
 }
 
 /** MISP objects: our `indicator--<object uuid>` against misp-stix's, by the observables of the patterns. */
-export function compareObject(rows: Map<string, ObjectRow>, uuid: string, name: string, ours: Map<string, StixObject>, theirs: Map<string, StixObject>): void {
+export function compareObject(
+  rows: Map<string, ObjectRow>,
+  uuid: string,
+  name: string,
+  ours: Map<string, StixObject>,
+  theirs: Map<string, StixObject>,
+): void {
   let row = rows.get(name);
   if (!row) {
     row = { name, objects: 0, indicators: 0, oursOnly: 0, theirsOnly: 0, patternSameObservables: 0, patternSubset: 0 };
@@ -129,7 +148,19 @@ export function compareAttribute(rows: Map<string, TypeRow>, t: AttributeTrace, 
   if (t.object) return;
   let row = rows.get(t.type);
   if (!row) {
-    row = { type: t.type, attributes: 0, indicators: 0, indicatorsOursOnly: 0, indicatorsTheirsOnly: 0, patternSameObservables: 0, patternExact: 0, observed: 0, observedSameNormalised: 0, observedSameVerbatim: 0, contextBoth: 0 };
+    row = {
+      type: t.type,
+      attributes: 0,
+      indicators: 0,
+      indicatorsOursOnly: 0,
+      indicatorsTheirsOnly: 0,
+      patternSameObservables: 0,
+      patternExact: 0,
+      observed: 0,
+      observedSameNormalised: 0,
+      observedSameVerbatim: 0,
+      contextBoth: 0,
+    };
     rows.set(t.type, row);
   }
   row.attributes++;
@@ -144,7 +175,8 @@ export function compareAttribute(rows: Map<string, TypeRow>, t: AttributeTrace, 
   if (t.toIds) {
     if (t.pattern && ind) {
       row.indicators++;
-      if (JSON.stringify(patternObservables(t.pattern)) === JSON.stringify(patternObservables(String(ind.pattern)))) row.patternSameObservables++;
+      if (JSON.stringify(patternObservables(t.pattern)) === JSON.stringify(patternObservables(String(ind.pattern))))
+        row.patternSameObservables++;
       if (samePattern(t.pattern, String(ind.pattern))) row.patternExact++;
     } else if (t.pattern) row.indicatorsOursOnly++;
     else if (ind) row.indicatorsTheirsOnly++;
@@ -154,8 +186,10 @@ export function compareAttribute(rows: Map<string, TypeRow>, t: AttributeTrace, 
   if (!od || !t.scos) return;
   const theirScos = ((od.object_refs as string[]) ?? []).map((r) => theirs.get(r)).filter((x): x is StixObject => !!x);
   const ourById = new Map(t.scos.map((o) => [o.id, o]));
-  if (JSON.stringify(keySet(t.scos, ourById, true)) === JSON.stringify(keySet(theirScos, theirs, true))) row.observedSameNormalised++;
-  if (JSON.stringify(keySet(t.scos, ourById, false)) === JSON.stringify(keySet(theirScos, theirs, false))) row.observedSameVerbatim++;
+  if (JSON.stringify(keySet(t.scos, ourById, true)) === JSON.stringify(keySet(theirScos, theirs, true)))
+    row.observedSameNormalised++;
+  if (JSON.stringify(keySet(t.scos, ourById, false)) === JSON.stringify(keySet(theirScos, theirs, false)))
+    row.observedSameVerbatim++;
 }
 
 /** The MISP inputs of the shared corpus the oracle comparison and the validator test use. */
@@ -173,14 +207,24 @@ export function mispCorpusFiles(corpusDir: string): string[] {
   return files;
 }
 
-
 /** The UUID part of a STIX id: MISP uuids name the same thing in both mappings whatever the STIX type. */
 function uuidPart(id: unknown): string {
   const s = String(id ?? '');
   return s.slice(s.indexOf('--') + 2);
 }
 
-const SDO_TARGETS = new Set(['attack-pattern', 'malware', 'tool', 'threat-actor', 'intrusion-set', 'campaign', 'vulnerability', 'course-of-action', 'identity', 'location']);
+const SDO_TARGETS = new Set([
+  'attack-pattern',
+  'malware',
+  'tool',
+  'threat-actor',
+  'intrusion-set',
+  'campaign',
+  'vulnerability',
+  'course-of-action',
+  'identity',
+  'location',
+]);
 
 /** Relationship kinds: an object's ObjectReference, a link to a galaxy SDO, or an indicator based on its own observation. */
 export function relationshipKind(r: StixObject): 'reference' | 'galaxy' | 'based-on' {
@@ -206,7 +250,12 @@ export interface EventAgreement {
 
 export function emptyAgreement(): EventAgreement {
   const k = () => ({ theirs: 0, matched: 0, ours: 0 });
-  return { relationships: { reference: k(), galaxy: k(), 'based-on': k() }, markings: { compared: 0, same: 0, theirsMarked: 0, oursMarked: 0, sameWhereTheirsMarked: 0 }, markingDefinitions: { inputs: 0, same: 0, theirs: 0, ours: 0 }, sightings: { theirs: 0, matched: 0 } };
+  return {
+    relationships: { reference: k(), galaxy: k(), 'based-on': k() },
+    markings: { compared: 0, same: 0, theirsMarked: 0, oursMarked: 0, sameWhereTheirsMarked: 0 },
+    markingDefinitions: { inputs: 0, same: 0, theirs: 0, ours: 0 },
+    sightings: { theirs: 0, matched: 0 },
+  };
 }
 
 function tlpOf(o: StixObject, byId: Map<string, StixObject>): string {
@@ -221,7 +270,11 @@ function tlpOf(o: StixObject, byId: Map<string, StixObject>): string {
 }
 
 /** Relationships, TLP markings and sightings of one input, ours against misp-stix's. */
-export function compareEvent(acc: EventAgreement, ours: Map<string, StixObject>, theirs: Map<string, StixObject>): void {
+export function compareEvent(
+  acc: EventAgreement,
+  ours: Map<string, StixObject>,
+  theirs: Map<string, StixObject>,
+): void {
   const ourRels = [...ours.values()].filter((o) => o.type === 'relationship');
   const ourKeys = new Set(ourRels.map(relationshipKey));
   for (const r of ourRels) acc.relationships[relationshipKind(r)].ours++;
@@ -246,15 +299,25 @@ export function compareEvent(acc: EventAgreement, ours: Map<string, StixObject>,
     if (a === b) acc.markings.same++;
     if (b && a === b) acc.markings.sameWhereTheirsMarked++;
   }
-  const defLevels = (m: Map<string, StixObject>) => new Set([...m.values()].filter((o) => o.type === 'marking-definition').map((o) => tlpOf({ ...o, object_marking_refs: [o.id] }, m)).filter((x) => x !== ''));
+  const defLevels = (m: Map<string, StixObject>) =>
+    new Set(
+      [...m.values()]
+        .filter((o) => o.type === 'marking-definition')
+        .map((o) => tlpOf({ ...o, object_marking_refs: [o.id] }, m))
+        .filter((x) => x !== ''),
+    );
   const ourDefs = defLevels(ours);
   const theirDefs = defLevels(theirs);
   acc.markingDefinitions.inputs++;
   acc.markingDefinitions.ours += ourDefs.size;
   acc.markingDefinitions.theirs += theirDefs.size;
   if ([...theirDefs].every((l) => ourDefs.has(l))) acc.markingDefinitions.same++;
-  const ourSighted = new Set([...ours.values()].filter((o) => o.type === 'sighting').map((o) => uuidPart(o.sighting_of_ref)));
-  const theirSighted = new Set([...theirs.values()].filter((o) => o.type === 'sighting').map((o) => uuidPart(o.sighting_of_ref)));
+  const ourSighted = new Set(
+    [...ours.values()].filter((o) => o.type === 'sighting').map((o) => uuidPart(o.sighting_of_ref)),
+  );
+  const theirSighted = new Set(
+    [...theirs.values()].filter((o) => o.type === 'sighting').map((o) => uuidPart(o.sighting_of_ref)),
+  );
   acc.sightings.theirs += theirSighted.size;
   for (const u of theirSighted) if (ourSighted.has(u)) acc.sightings.matched++;
 }

@@ -17,7 +17,10 @@ export class MispRunStats {
 
   log(ctx: SourceRunContext): void {
     const unknown = Object.fromEntries([...this.unknownTypes].sort((a, b) => b[1] - a[1]).slice(0, 50));
-    ctx.logger.info({ events: this.events, attributes: this.attributes, unknown_types: unknown }, 'misp run: attributes read; unknown types kept as x-misp-attribute');
+    ctx.logger.info(
+      { events: this.events, attributes: this.attributes, unknown_types: unknown },
+      'misp run: attributes read; unknown types kept as x-misp-attribute',
+    );
   }
 }
 
@@ -32,9 +35,14 @@ export function* eventPages(r: EventResult, cursor: string | undefined): Generat
   }
   for (let i = 0; i < items.length; i += MISP_PAGE_SIZE) {
     const last = i + MISP_PAGE_SIZE >= items.length;
-    const p: Page = { items: items.slice(i, i + MISP_PAGE_SIZE), rejections: last ? rejections : [], received: last ? r.attributes : 0 };
+    const p: Page = {
+      items: items.slice(i, i + MISP_PAGE_SIZE),
+      rejections: last ? rejections : [],
+      received: last ? r.attributes : 0,
+    };
     if (last && cursor !== undefined) p.cursor = cursor;
     yield p;
   }
-  if (items.length === 0) yield { items: [], rejections, received: r.attributes, ...(cursor !== undefined ? { cursor } : {}) };
+  if (items.length === 0)
+    yield { items: [], rejections, received: r.attributes, ...(cursor !== undefined ? { cursor } : {}) };
 }

@@ -5,7 +5,21 @@ import { loadYamlTable, TABLE_KEY } from '../../src/core/yaml-document.js';
 
 /** How one MISP attribute type is mapped (a row of `mappings/misp/attributes.yaml`). */
 export interface AttributeRule {
-  handler: 'ip' | 'ip_port' | 'domain' | 'domain_ip' | 'host_port' | 'url' | 'email' | 'hash' | 'filename_hash' | 'sco' | 'regkey_value' | 'rule' | 'sdo' | 'context';
+  handler:
+    | 'ip'
+    | 'ip_port'
+    | 'domain'
+    | 'domain_ip'
+    | 'host_port'
+    | 'url'
+    | 'email'
+    | 'hash'
+    | 'filename_hash'
+    | 'sco'
+    | 'regkey_value'
+    | 'rule'
+    | 'sdo'
+    | 'context';
   side?: 'src' | 'dst';
   role?: 'addr' | 'from' | 'to' | 'reply_to';
   algorithm?: string;
@@ -25,9 +39,32 @@ export interface MispTable {
   galaxies: ReadonlyMap<string, 'attack-pattern' | 'malware' | 'tool' | 'threat-actor' | 'intrusion-set'>;
 }
 
-const HANDLERS = ['ip', 'ip_port', 'domain', 'domain_ip', 'host_port', 'url', 'email', 'hash', 'filename_hash', 'sco', 'regkey_value', 'rule', 'sdo', 'context'] as const;
+const HANDLERS = [
+  'ip',
+  'ip_port',
+  'domain',
+  'domain_ip',
+  'host_port',
+  'url',
+  'email',
+  'hash',
+  'filename_hash',
+  'sco',
+  'regkey_value',
+  'rule',
+  'sdo',
+  'context',
+] as const;
 const SDO_TYPES = ['attack-pattern', 'malware', 'tool', 'threat-actor', 'intrusion-set'] as const;
-const NEEDS: Record<string, (keyof AttributeRule)[]> = { hash: ['algorithm'], filename_hash: ['algorithm'], sco: ['sco', 'property'], ip_port: ['side'], email: ['role'], rule: ['pattern_type'], sdo: ['sdo'] };
+const NEEDS: Record<string, (keyof AttributeRule)[]> = {
+  hash: ['algorithm'],
+  filename_hash: ['algorithm'],
+  sco: ['sco', 'property'],
+  ip_port: ['side'],
+  email: ['role'],
+  rule: ['pattern_type'],
+  sdo: ['sdo'],
+};
 
 const name = (hint: string) => s.string({ maxLength: 100, description: hint, optional: true });
 
@@ -54,7 +91,9 @@ export const mispTableSchema = s.object({
 function needs(t: { attributes: Record<string, AttributeRule> }): Issue[] {
   const issues: Issue[] = [];
   for (const [type, rule] of Object.entries(t.attributes)) {
-    for (const k of NEEDS[rule.handler] ?? []) if (rule[k] === undefined) issues.push({ path: `attributes.${type}`, message: `handler ${rule.handler} needs \`${k}\`` });
+    for (const k of NEEDS[rule.handler] ?? [])
+      if (rule[k] === undefined)
+        issues.push({ path: `attributes.${type}`, message: `handler ${rule.handler} needs \`${k}\`` });
   }
   return issues;
 }
@@ -63,7 +102,8 @@ function needs(t: { attributes: Record<string, AttributeRule> }): Issue[] {
 export function loadMispTableFile(file: string): MispTable {
   const t = loadYamlTable(file, mispTableSchema, { what: 'MISP attribute table', check: needs });
   const attributes = new Map<string, AttributeRule>();
-  for (const [type, rule] of Object.entries(t.attributes)) if (!DANGEROUS_KEYS.has(type)) attributes.set(type, { ...rule });
+  for (const [type, rule] of Object.entries(t.attributes))
+    if (!DANGEROUS_KEYS.has(type)) attributes.set(type, { ...rule });
   const galaxies = new Map<string, (typeof SDO_TYPES)[number]>();
   for (const [type, sdo] of Object.entries(t.galaxies)) if (!DANGEROUS_KEYS.has(type)) galaxies.set(type, sdo);
   return { attributes, galaxies };

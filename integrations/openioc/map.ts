@@ -34,7 +34,9 @@ const KINDS: readonly TermKind[] = ['string', 'int', 'hash', 'timestamp', 'exten
 
 /** `mappings/openioc/terms.yaml`: OpenIOC search term → STIX object path and how its value is read. */
 export const openIocTermsSchema = s.object({
-  terms: s.record(s.object({ path: s.string({ maxLength: 500 }), kind: s.enum([...KINDS], { default: 'string' }) }), { keyPattern: TABLE_KEY }),
+  terms: s.record(s.object({ path: s.string({ maxLength: 500 }), kind: s.enum([...KINDS], { default: 'string' }) }), {
+    keyPattern: TABLE_KEY,
+  }),
 });
 
 /** Loads and checks mappings/openioc/terms.yaml (every path must parse as a STIX pattern path). */
@@ -48,7 +50,10 @@ export function loadOpenIocTerms(mappingsDir: string): TermTable {
         return [{ path: `terms.${search}.path`, message: `${m.path} is not a STIX object path` }];
       }
     });
-  const t = loadYamlTable(join(mappingsDir, 'openioc', 'terms.yaml'), openIocTermsSchema, { what: 'OpenIOC term table', check });
+  const t = loadYamlTable(join(mappingsDir, 'openioc', 'terms.yaml'), openIocTermsSchema, {
+    what: 'OpenIOC term table',
+    check,
+  });
   return new Map(Object.entries(t.terms).map(([search, m]) => [search, { path: m.path, kind: m.kind }]));
 }
 
@@ -107,11 +112,21 @@ function timestampLiteral(v: string): string | undefined {
   return Number.isNaN(ms) ? undefined : `t'${new Date(ms).toISOString()}'`;
 }
 
-const TEXT: Record<string, TextCondition> = { is: 'equals', contains: 'contains', 'starts-with': 'startswith', 'ends-with': 'endswith' };
+const TEXT: Record<string, TextCondition> = {
+  is: 'equals',
+  contains: 'contains',
+  'starts-with': 'startswith',
+  'ends-with': 'endswith',
+};
 const KNOWN = new Set(['is', 'contains', 'starts-with', 'ends-with', 'matches', 'greater-than', 'less-than']);
 
 /** One IndicatorItem → its comparison text, or why it has none. */
-function itemComparison(m: TermMapping, condition: string, content: string, negate: boolean): { text: string } | { reason: string } {
+function itemComparison(
+  m: TermMapping,
+  condition: string,
+  content: string,
+  negate: boolean,
+): { text: string } | { reason: string } {
   const c = condition.toLowerCase();
   // OpenIOC 1.0 negated conditions
   const neg = c === 'isnot' || c === 'containsnot' ? !negate : negate;
@@ -203,7 +218,10 @@ class TreeMapper {
 
   indicator(el: XmlElement, depth: number): Node | undefined {
     this.budget.spend();
-    if (depth > MAX_DEPTH) throw new StixgateError('STIXGATE_ERR_INPUT_TOO_COMPLEX', `OpenIOC indicators nested deeper than ${MAX_DEPTH}`, { reason: 'too_deep' });
+    if (depth > MAX_DEPTH)
+      throw new StixgateError('STIXGATE_ERR_INPUT_TOO_COMPLEX', `OpenIOC indicators nested deeper than ${MAX_DEPTH}`, {
+        reason: 'too_deep',
+      });
     const op = (attr(el, 'operator') ?? 'OR').toUpperCase() === 'AND' ? 'AND' : 'OR';
     const byKey = new Map<string, Cmp[]>();
     const mixed: Node[] = [];
@@ -224,7 +242,11 @@ class TreeMapper {
         if (item) add(item.key, { kind: 'cmp', text: item.text });
       }
     }
-    const items: Node[] = [...byKey.entries()].map(([key, cmps]) => ({ kind: 'obs', key, cmp: cmps.length === 1 && cmps[0] ? cmps[0] : { kind: op, items: cmps } }));
+    const items: Node[] = [...byKey.entries()].map(([key, cmps]) => ({
+      kind: 'obs',
+      key,
+      cmp: cmps.length === 1 && cmps[0] ? cmps[0] : { kind: op, items: cmps },
+    }));
     items.push(...mixed);
     if (items.length === 0) return undefined;
     return items.length === 1 ? items[0] : { kind: op, items };
@@ -239,7 +261,8 @@ class TreeMapper {
     const content = textOf(el, 'Content') ?? '';
     const negate = (attr(el, 'negate') ?? 'false').toLowerCase() === 'true';
     const m = this.terms.get(search);
-    const r = m && content ? itemComparison(m, condition, content, negate) : { reason: m ? 'bad_value' : 'no_stix_path' };
+    const r =
+      m && content ? itemComparison(m, condition, content, negate) : { reason: m ? 'bad_value' : 'no_stix_path' };
     if ('reason' in r) {
       const u: UnmappedTerm = { search, condition, content, reason: r.reason };
       if (negate) u.negate = true;
@@ -266,7 +289,9 @@ function escapeXml(s: string): string {
 
 /** The element re-serialised (for `pattern_type: openioc` when no term maps). */
 export function xmlText(el: XmlElement): string {
-  const attrs = Object.keys(el.attrs).map((k) => ` ${k}="${escapeXml(el.attrs[k]!)}"`).join('');
+  const attrs = Object.keys(el.attrs)
+    .map((k) => ` ${k}="${escapeXml(el.attrs[k]!)}"`)
+    .join('');
   const inner = el.children.length ? el.children.map(xmlText).join('') : escapeXml(el.text.trim());
   return inner ? `<${el.name}${attrs}>${inner}</${el.name}>` : `<${el.name}${attrs}/>`;
 }
@@ -281,7 +306,17 @@ export function isOpenIoc(root: XmlElement): boolean {
 export function mapOpenIoc(root: XmlElement, ctx: OpenIocMapContext): OpenIocMapResult {
   const loc = { source: ctx.sourceId, ...(ctx.file ? { file: ctx.file } : {}) };
   if (!isOpenIoc(root)) {
-    return { objects: [], rejections: [{ reason: 'not_openioc', message: `root element <${root.name}> is not an OpenIOC <ioc> or <OpenIOC>`, location: loc }], stats: { items: 0, mapped: 0, unmapped: 0 } };
+    return {
+      objects: [],
+      rejections: [
+        {
+          reason: 'not_openioc',
+          message: `root element <${root.name}> is not an OpenIOC <ioc> or <OpenIOC>`,
+          location: loc,
+        },
+      ],
+      stats: { items: 0, mapped: 0, unmapped: 0 },
+    };
   }
   const meta = root.local === 'OpenIOC' ? child(root, 'metadata') : root;
   const criteria = root.local === 'OpenIOC' ? child(root, 'criteria') : child(root, 'definition');
@@ -293,7 +328,11 @@ export function mapOpenIoc(root: XmlElement, ctx: OpenIocMapContext): OpenIocMap
     nodes = tops.map((t) => tm.indicator(t, 0)).filter((n): n is Node => n !== undefined);
   } catch (e) {
     if (!(e instanceof StixgateError)) throw e;
-    return { objects: [], rejections: [{ reason: e.reason, message: e.message, location: loc }], stats: { items: tm.items, mapped: tm.mapped, unmapped: tm.unmapped.length } };
+    return {
+      objects: [],
+      rejections: [{ reason: e.reason, message: e.message, location: loc }],
+      stats: { items: tm.items, mapped: tm.mapped, unmapped: tm.unmapped.length },
+    };
   }
   const stats = { items: tm.items, mapped: tm.mapped, unmapped: tm.unmapped.length };
   const created = iocTime(attr(root, 'last-modified')) ?? iocTime(textOf(meta, 'authored_date')) ?? ctx.fallbackTime;
@@ -301,7 +340,10 @@ export function mapOpenIoc(root: XmlElement, ctx: OpenIocMapContext): OpenIocMap
   const o: StixObject = {
     type: 'indicator',
     spec_version: '2.1',
-    id: iocId && UUID_RE.test(iocId) ? `indicator--${iocId.toLowerCase()}` : deterministicId('indicator', `openioc:${iocId ?? ctx.file ?? ''}`),
+    id:
+      iocId && UUID_RE.test(iocId)
+        ? `indicator--${iocId.toLowerCase()}`
+        : deterministicId('indicator', `openioc:${iocId ?? ctx.file ?? ''}`),
     created,
     modified: created,
   };
@@ -315,12 +357,27 @@ export function mapOpenIoc(root: XmlElement, ctx: OpenIocMapContext): OpenIocMap
     try {
       canonicalPattern(text);
     } catch (e) {
-      return { objects: [], rejections: [{ reason: 'pattern_invalid', message: `OpenIOC pattern does not parse: ${(e as Error).message}`, location: loc }], stats };
+      return {
+        objects: [],
+        rejections: [
+          {
+            reason: 'pattern_invalid',
+            message: `OpenIOC pattern does not parse: ${(e as Error).message}`,
+            location: loc,
+          },
+        ],
+        stats,
+      };
     }
     // an invalid value (a hash of the wrong length, a bad address) rejects the IOC: dropping the
     // term could widen an AND
     const bad = patternProblem(text, VALIDITY_POLICY);
-    if (bad) return { objects: [], rejections: [{ reason: bad.reason, message: `OpenIOC ${bad.message}`, location: loc }], stats };
+    if (bad)
+      return {
+        objects: [],
+        rejections: [{ reason: bad.reason, message: `OpenIOC ${bad.message}`, location: loc }],
+        stats,
+      };
     o.pattern = text;
     o.pattern_type = 'stix';
     o.pattern_version = '2.1';
@@ -329,13 +386,24 @@ export function mapOpenIoc(root: XmlElement, ctx: OpenIocMapContext): OpenIocMap
     o.pattern = xmlText(criteria);
     o.pattern_type = 'openioc';
   } else {
-    return { objects: [], rejections: [{ reason: 'empty_ioc', message: 'OpenIOC document has no IndicatorItem', location: loc }], stats };
+    return {
+      objects: [],
+      rejections: [{ reason: 'empty_ioc', message: 'OpenIOC document has no IndicatorItem', location: loc }],
+      stats,
+    };
   }
   o.valid_from = iocTime(textOf(meta, 'authored_date')) ?? created;
   if (tm.unmapped.length) o.x_openioc_unmapped = tm.unmapped;
   const author = textOf(meta, 'authored_by');
   if (author) {
-    const identity: StixObject = { type: 'identity', spec_version: '2.1', id: deterministicId('identity', `openioc-author:${author}`), created, modified: created, name: author };
+    const identity: StixObject = {
+      type: 'identity',
+      spec_version: '2.1',
+      id: deterministicId('identity', `openioc-author:${author}`),
+      created,
+      modified: created,
+      name: author,
+    };
     objects.push(identity);
     o.created_by_ref = identity.id;
   }

@@ -1,4 +1,10 @@
-import type { CommonSourceConfig, IntegrationContext, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
+import type {
+  CommonSourceConfig,
+  IntegrationContext,
+  Page,
+  Source,
+  SourceRunContext,
+} from '../../src/pipeline/types.js';
 import { readXmlDocuments, xmlLimits, xmlPages } from '../../src/formats/xml-documents.js';
 import { loadOpenIocTerms, mapOpenIoc } from './map.js';
 import type { OpenIocConfig } from './schema.js';
@@ -22,7 +28,12 @@ export function createOpenIocSource(config: OpenIocConfig & CommonSourceConfig, 
       return xmlPages(events, OPENIOC_PAGE_SIZE, ({ doc }) => {
         const r = mapOpenIoc(doc.root, { sourceId: ctx.id, file: doc.location, fallbackTime: doc.time, terms });
         // the indicator carries the IOC's own date (docs/scoring.md §2a); the author identity is undated
-        return { items: r.objects.map((object) => (object.type === 'indicator' && r.seenAt ? { object, seenAt: r.seenAt } : { object })), rejections: r.rejections };
+        return {
+          items: r.objects.map((object) =>
+            object.type === 'indicator' && r.seenAt ? { object, seenAt: r.seenAt } : { object },
+          ),
+          rejections: r.rejections,
+        };
       });
     },
   };

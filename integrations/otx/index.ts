@@ -6,7 +6,8 @@ export const otxSource: SourceDefinition<OtxConfig> = {
   kind: 'source',
   transfer: 'pages',
   type: 'otx',
-  summary: 'AlienVault OTX subscribed pulses (API key) → reports with their indicators, malware families, ATT&CK techniques and CVEs',
+  summary:
+    'AlienVault OTX subscribed pulses (API key) → reports with their indicators, malware families, ATT&CK techniques and CVEs',
   schema: otxSchema,
   secretPaths: ['api_key'],
   create: (config, ctx) => createOtxSource(config, ctx),

@@ -31,9 +31,15 @@ function str(v: unknown, max = 100_000): string | undefined {
 /** `malware_families` / `attack_ids` entries are objects (`{id, display_name, name}`) or plain strings. */
 function entries(list: unknown): { id?: string; name?: string }[] {
   if (!Array.isArray(list)) return [];
-  return list.slice(0, 1000).map((e) =>
-    typeof e === 'string' ? { id: e, name: e } : e && typeof e === 'object' ? { id: str((e as any).id, 256), name: str((e as any).display_name, 256) ?? str((e as any).name, 256) } : {},
-  );
+  return list
+    .slice(0, 1000)
+    .map((e) =>
+      typeof e === 'string'
+        ? { id: e, name: e }
+        : e && typeof e === 'object'
+          ? { id: str((e as any).id, 256), name: str((e as any).display_name, 256) ?? str((e as any).name, 256) }
+          : {},
+    );
 }
 
 /**
@@ -44,10 +50,12 @@ function entries(list: unknown): { id?: string; name?: string }[] {
 export function mapPulse(pulse: unknown, index: number, env: OtxMapEnv): MappedPulse {
   const location: Location = { source: env.source, index };
   const rejections: Rejection[] = [];
-  if (pulse === null || typeof pulse !== 'object' || Array.isArray(pulse)) return { items: [], rejections: [{ reason: 'not_object', message: 'OTX pulse is not a JSON object', location }] };
+  if (pulse === null || typeof pulse !== 'object' || Array.isArray(pulse))
+    return { items: [], rejections: [{ reason: 'not_object', message: 'OTX pulse is not a JSON object', location }] };
   const p = pulse as Record<string, unknown>;
   const pid = str(String(p.id ?? ''), 64);
-  if (!pid || !/^[\w-]+$/.test(pid)) return { items: [], rejections: [{ reason: 'missing_id', message: 'OTX pulse has no id', location }] };
+  if (!pid || !/^[\w-]+$/.test(pid))
+    return { items: [], rejections: [{ reason: 'missing_id', message: 'OTX pulse has no id', location }] };
   const loc = { ...location, objectId: `otx:${pid}` };
   // a pulse without `created` takes its `modified`; modified never precedes created (STIX 2.1 §3.2)
   const modifiedAt = parseApiTime(p.modified);
@@ -72,10 +80,16 @@ export function mapPulse(pulse: unknown, index: number, env: OtxMapEnv): MappedP
 
   const objectRefs = [...refs.keys()];
   if (objectRefs.length === 0) {
-    rejections.push({ reason: 'empty_pulse', message: 'OTX pulse has no indicator, malware family or technique that maps to STIX', location: loc });
+    rejections.push({
+      reason: 'empty_pulse',
+      message: 'OTX pulse has no indicator, malware family or technique that maps to STIX',
+      location: loc,
+    });
     return { items: [], rejections, time: Date.parse(modified) };
   }
-  const ext: ExternalReference[] = [{ source_name: 'AlienVault OTX', external_id: pid, url: `https://otx.alienvault.com/pulse/${pid}` }];
+  const ext: ExternalReference[] = [
+    { source_name: 'AlienVault OTX', external_id: pid, url: `https://otx.alienvault.com/pulse/${pid}` },
+  ];
   const seen = new Set<string>();
   for (const r of Array.isArray(p.references) ? p.references.slice(0, 100) : []) {
     const u = httpUrl(r);
@@ -103,34 +117,50 @@ export function mapPulse(pulse: unknown, index: number, env: OtxMapEnv): MappedP
   if (markings) report.object_marking_refs = markings;
   const author = str(p.author_name, 256);
   const adversary = str(p.adversary, 256);
-  if (author || adversary) report.x_otx_pulse = { ...(author ? { author_name: author } : {}), ...(adversary ? { adversary } : {}) };
+  if (author || adversary)
+    report.x_otx_pulse = { ...(author ? { author_name: author } : {}), ...(adversary ? { adversary } : {}) };
   return { items: [...refs.values(), { object: report, seenAt: modified }], rejections, time: Date.parse(modified) };
 }
 
 /** One entry of a pulse's `indicators`: an indicator (dated by its own `created`), a CVE vulnerability, or a rejection. */
-function mapIndicator(raw: unknown, iloc: Location, env: OtxMapEnv, created: string, markings: string[] | undefined): { object: StixObject; seenAt?: string } | Rejection {
+function mapIndicator(
+  raw: unknown,
+  iloc: Location,
+  env: OtxMapEnv,
+  created: string,
+  markings: string[] | undefined,
+): { object: StixObject; seenAt?: string } | Rejection {
   const rec = raw as Record<string, unknown>;
   const type = rec && typeof rec === 'object' ? str(rec.type, 64) : undefined;
   const value = rec && typeof rec === 'object' ? str(rec.indicator, 8192) : undefined;
-  if (!type || !value) return { reason: 'missing_value', message: 'OTX indicator has no type or value', location: iloc };
+  if (!type || !value)
+    return { reason: 'missing_value', message: 'OTX indicator has no type or value', location: iloc };
   const rule = env.table.types.get(type);
   if (!rule) {
     const unmapped = env.table.unmapped.has(type);
-    return { reason: unmapped ? 'unmapped_type' : 'unknown_type', message: `OTX indicator type ${JSON.stringify(type.slice(0, 40))} is ${unmapped ? 'not mapped to STIX' : 'unknown'}`, location: iloc };
+    return {
+      reason: unmapped ? 'unmapped_type' : 'unknown_type',
+      message: `OTX indicator type ${JSON.stringify(type.slice(0, 40))} is ${unmapped ? 'not mapped to STIX' : 'unknown'}`,
+      location: iloc,
+    };
   }
   if ('object' in rule) {
     const v = cveVulnerability(value);
-    return v ? { object: v } : { reason: 'bad_cve', message: `${JSON.stringify(value.slice(0, 40))} is not a CVE id`, location: iloc };
+    return v
+      ? { object: v }
+      : { reason: 'bad_cve', message: `${JSON.stringify(value.slice(0, 40))} is not a CVE id`, location: iloc };
   }
   const obsType = rule.observable === 'auto' ? (value.includes(':') ? 'ipv6-addr' : 'ipv4-addr') : rule.observable;
   const n = normaliseObservable(obsType, value);
   if (!n.ok) return { reason: n.reason, message: n.message, location: iloc };
-  if (rule.hash && n.observable.hash !== rule.hash) return { reason: 'invalid_hash', message: `expected a ${rule.hash} hash`, location: iloc };
+  if (rule.hash && n.observable.hash !== rule.hash)
+    return { reason: 'invalid_hash', message: `expected a ${rule.hash} hash`, location: iloc };
   const from = parseApiTime(rec.created) ?? created;
   const expiration = parseApiTime(rec.expiration);
   const desc = [str(rec.title, 1000), str(rec.description, 10_000)].filter(Boolean).join(': ');
   const ind = indicatorFromObservable(n.observable, {
-    now: from, validFrom: from,
+    now: from,
+    validFrom: from,
     validUntil: expiration ?? (env.validDays !== undefined ? addDays(from, env.validDays) : undefined),
     description: desc || undefined,
     markingRefs: markings,

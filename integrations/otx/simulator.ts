@@ -14,16 +14,45 @@ const otxTime = (ms: number): string => new Date(ms).toISOString().replace('Z', 
 
 /** An OTX indicator record shaped like the real ones. */
 export function makeOtxIndicator(id: number, type: string, indicator: string, createdMs: number): SimRecord {
-  return { id, indicator, type, created: otxTime(createdMs).slice(0, 19), content: '', title: null, description: null, expiration: null, is_active: 1, role: null };
+  return {
+    id,
+    indicator,
+    type,
+    created: otxTime(createdMs).slice(0, 19),
+    content: '',
+    title: null,
+    description: null,
+    expiration: null,
+    is_active: 1,
+    role: null,
+  };
 }
 
 /** A subscribed pulse with indicators, malware families, ATT&CK ids, TLP and references. */
 export function makePulse(i: number, modifiedMs: number, indicators: SimRecord[]): SimRecord {
   return {
-    id: (0x60c8a4e0 + i).toString(16).padStart(24, '0'), name: `Pulse ${i}: Mozi botnet infrastructure`, description: 'IOCs from a Mozi campaign',
-    author_name: 'AlienVault', modified: otxTime(modifiedMs), created: otxTime(modifiedMs - 3_600_000), revision: 1, tlp: 'white', public: 1,
-    adversary: '', targeted_countries: [], industries: [], tags: ['Mozi', 'IoT'], references: ['https://blog.example.org/mozi'],
-    malware_families: [{ id: 'Mozi', display_name: 'Mozi', target: null }], attack_ids: [{ id: 'T1059', name: 'Command and Scripting Interpreter', display_name: 'T1059 - Command and Scripting Interpreter' }],
+    id: (0x60c8a4e0 + i).toString(16).padStart(24, '0'),
+    name: `Pulse ${i}: Mozi botnet infrastructure`,
+    description: 'IOCs from a Mozi campaign',
+    author_name: 'AlienVault',
+    modified: otxTime(modifiedMs),
+    created: otxTime(modifiedMs - 3_600_000),
+    revision: 1,
+    tlp: 'white',
+    public: 1,
+    adversary: '',
+    targeted_countries: [],
+    industries: [],
+    tags: ['Mozi', 'IoT'],
+    references: ['https://blog.example.org/mozi'],
+    malware_families: [{ id: 'Mozi', display_name: 'Mozi', target: null }],
+    attack_ids: [
+      {
+        id: 'T1059',
+        name: 'Command and Scripting Interpreter',
+        display_name: 'T1059 - Command and Scripting Interpreter',
+      },
+    ],
     indicators,
   };
 }
@@ -53,7 +82,13 @@ export class OtxSimulator {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const u = new URL(req.url ?? '/', this.base);
-    this.requests.push({ method: req.method ?? 'GET', path: `${u.pathname}${u.search}`, headers: req.headers, body: '', at: Date.now() });
+    this.requests.push({
+      method: req.method ?? 'GET',
+      path: `${u.pathname}${u.search}`,
+      headers: req.headers,
+      body: '',
+      at: Date.now(),
+    });
     const fault = this.faults.shift();
     if (fault) {
       res.writeHead(fault.status, { 'content-type': 'application/json', ...fault.headers });

@@ -11,7 +11,16 @@ export interface OtxTypeTable {
   unmapped: Set<string>;
 }
 
-const OBSERVABLES = ['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr', 'file', 'x509-certificate', 'auto'] as const;
+const OBSERVABLES = [
+  'ipv4-addr',
+  'ipv6-addr',
+  'domain-name',
+  'url',
+  'email-addr',
+  'file',
+  'x509-certificate',
+  'auto',
+] as const;
 const HASHES = ['MD5', 'SHA-1', 'SHA-256', 'SHA-512'] as const;
 
 /** `mappings/otx/indicator-types.yaml`: OTX indicator type → observable (with a hash algorithm) or object. */
@@ -30,18 +39,29 @@ export const otxTypesSchema = s.object({
 function rules(t: { types: Record<string, { observable?: string; hash?: string; object?: string }> }): Issue[] {
   const issues: Issue[] = [];
   for (const [name, r] of Object.entries(t.types)) {
-    if ((r.observable === undefined) === (r.object === undefined)) issues.push({ path: `types.${name}`, message: 'needs either observable (with an optional hash) or object: vulnerability' });
-    else if (r.hash !== undefined && r.observable === undefined) issues.push({ path: `types.${name}.hash`, message: 'a hash goes with an observable' });
+    if ((r.observable === undefined) === (r.object === undefined))
+      issues.push({
+        path: `types.${name}`,
+        message: 'needs either observable (with an optional hash) or object: vulnerability',
+      });
+    else if (r.hash !== undefined && r.observable === undefined)
+      issues.push({ path: `types.${name}.hash`, message: 'a hash goes with an observable' });
   }
   return issues;
 }
 
 /** Reads `mappings/otx/indicator-types.yaml`; a bad table is a configuration error naming the entry and its line. */
 export function loadOtxTypes(mappingsDir: string): OtxTypeTable {
-  const t = loadYamlTable(join(mappingsDir, 'otx', 'indicator-types.yaml'), otxTypesSchema, { what: 'OTX indicator type table', check: rules });
+  const t = loadYamlTable(join(mappingsDir, 'otx', 'indicator-types.yaml'), otxTypesSchema, {
+    what: 'OTX indicator type table',
+    check: rules,
+  });
   const types = new Map<string, OtxTypeRule>();
   for (const [name, r] of Object.entries(t.types)) {
-    types.set(name, r.object ? { object: 'vulnerability' } : { observable: r.observable!, ...(r.hash ? { hash: r.hash } : {}) });
+    types.set(
+      name,
+      r.object ? { object: 'vulnerability' } : { observable: r.observable!, ...(r.hash ? { hash: r.hash } : {}) },
+    );
   }
   return { types, unmapped: new Set(t.unmapped) };
 }

@@ -27,7 +27,11 @@ const MAX_LINE = 65_536;
 export const NDJSON = 'application/x-ndjson';
 
 /** Streams the JSON texts of an NDJSON body with their line numbers; at most `max` non-blank lines. */
-export async function* ndjsonLines(res: HttpResponse, max: number, tooLong: (line: number) => Error): AsyncGenerator<{ text: string; line: number }> {
+export async function* ndjsonLines(
+  res: HttpResponse,
+  max: number,
+  tooLong: (line: number) => Error,
+): AsyncGenerator<{ text: string; line: number }> {
   const dec = new TextDecoder('utf-8');
   let buf = '';
   let line = 0;
@@ -58,15 +62,31 @@ function num(v: unknown): number | undefined {
 export function cofRow(v: unknown, line: number, at: string): CofRow | RowError {
   if (!isRecord(v)) return { what: 'record is not a JSON object', path: at, line };
   const { rrname, rrtype } = v;
-  if (typeof rrname !== 'string' || rrname === '') return { what: '`rrname` is missing or not a string', path: `${at}.rrname`, line };
-  if (typeof rrtype !== 'string' || rrtype === '') return { what: '`rrtype` is missing or not a string', path: `${at}.rrtype`, line };
-  const rdata = typeof v.rdata === 'string' ? [v.rdata] : Array.isArray(v.rdata) && v.rdata.every((d) => typeof d === 'string') ? (v.rdata as string[]) : undefined;
+  if (typeof rrname !== 'string' || rrname === '')
+    return { what: '`rrname` is missing or not a string', path: `${at}.rrname`, line };
+  if (typeof rrtype !== 'string' || rrtype === '')
+    return { what: '`rrtype` is missing or not a string', path: `${at}.rrtype`, line };
+  const rdata =
+    typeof v.rdata === 'string'
+      ? [v.rdata]
+      : Array.isArray(v.rdata) && v.rdata.every((d) => typeof d === 'string')
+        ? (v.rdata as string[])
+        : undefined;
   if (!rdata) return { what: '`rdata` is missing or not a string or list of strings', path: `${at}.rdata`, line };
   const first = num(v.time_first ?? v.zone_time_first);
   const last = num(v.time_last ?? v.zone_time_last);
-  if (first === undefined) return { what: '`time_first` is missing or not epoch seconds', path: `${at}.time_first`, line };
+  if (first === undefined)
+    return { what: '`time_first` is missing or not epoch seconds', path: `${at}.time_first`, line };
   if (last === undefined) return { what: '`time_last` is missing or not epoch seconds', path: `${at}.time_last`, line };
   const count = v.count === undefined ? 1 : num(v.count);
   if (count === undefined) return { what: '`count` is not a number', path: `${at}.count`, line };
-  return { rrname, rrtype: rrtype.toUpperCase(), rdata, first: Math.min(first, last), last: Math.max(first, last), count: Math.floor(count), line };
+  return {
+    rrname,
+    rrtype: rrtype.toUpperCase(),
+    rdata,
+    first: Math.min(first, last),
+    last: Math.max(first, last),
+    count: Math.floor(count),
+    line,
+  };
 }

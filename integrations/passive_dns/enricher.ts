@@ -57,7 +57,13 @@ export function createPassiveDnsEnricher(config: PassiveDnsConfig): Enricher {
     types: ['domain-name', 'ipv4-addr', 'ipv6-addr'],
     async enrich(observable: Observable, ctx: SinkRunContext): Promise<EnrichmentResult | undefined> {
       if (observable.cidr) return undefined; // CIRCL does not answer CIDR queries
-      const req = { service: SERVICE, url: new URL(encodeURIComponent(observable.value), base).href, headers: { authorization }, accept: [NDJSON, 'application/json', 'application/jsonl'], defaultRetryAfterMs: 60_000 };
+      const req = {
+        service: SERVICE,
+        url: new URL(encodeURIComponent(observable.value), base).href,
+        headers: { authorization },
+        accept: [NDJSON, 'application/json', 'application/jsonl'],
+        defaultRetryAfterMs: 60_000,
+      };
       const res = await serviceGet(ctx, req);
       if (!res) return undefined;
       const rows: CofRow[] = [];
@@ -76,7 +82,13 @@ export function createPassiveDnsEnricher(config: PassiveDnsConfig): Enricher {
     },
     async probe(ctx: SinkRunContext): Promise<string> {
       // a query for a documentation domain (RFC 2606): CIRCL has no account endpoint
-      const req = { service: SERVICE, url: new URL('example.com', base).href, headers: { authorization }, accept: [NDJSON, 'application/json', 'application/jsonl'], defaultRetryAfterMs: 60_000 };
+      const req = {
+        service: SERVICE,
+        url: new URL('example.com', base).href,
+        headers: { authorization },
+        accept: [NDJSON, 'application/json', 'application/jsonl'],
+        defaultRetryAfterMs: 60_000,
+      };
       const { summary, res } = await probeGet(ctx, req, 'one query');
       await res?.dump();
       return summary;
@@ -124,7 +136,13 @@ export function mapPassiveDns(subject: Observable, rows: CofRow[]): EnrichmentRe
     const toId = addSco(p.to);
     const first = stixTime(p.first * 1000);
     const last = stixTime(p.last * 1000);
-    const rel = resolvesTo(fromId, toId, first, last, `Passive DNS: ${p.rrtype} record ${p.from.value} → ${p.to.value}`);
+    const rel = resolvesTo(
+      fromId,
+      toId,
+      first,
+      last,
+      `Passive DNS: ${p.rrtype} record ${p.from.value} → ${p.to.value}`,
+    );
     objects.push(rel, {
       type: 'observed-data',
       spec_version: '2.1',

@@ -17,7 +17,10 @@ const DOMAIN: Observable = { type: 'domain-name', value: 'evil.example' };
 const T1 = 1_767_225_600; // 2026-01-01T00:00:00Z
 const T2 = 1_769_904_000; // 2026-02-01T00:00:00Z
 
-async function withSim(fn: (sim: PassiveDnsSimulator, clock: { t: number }) => Promise<void>, opts: Partial<PassiveDnsSimulatorOptions> = {}): Promise<void> {
+async function withSim(
+  fn: (sim: PassiveDnsSimulator, clock: { t: number }) => Promise<void>,
+  opts: Partial<PassiveDnsSimulatorOptions> = {},
+): Promise<void> {
   const clock = { t: NOW };
   const sim = await new PassiveDnsSimulator({ username: USER, password: PASS, now: () => clock.t, ...opts }).start();
   try {
@@ -28,15 +31,27 @@ async function withSim(fn: (sim: PassiveDnsSimulator, clock: { t: number }) => P
 }
 
 function config(sim: PassiveDnsSimulator, extra: Partial<PassiveDnsConfig> = {}): PassiveDnsConfig {
-  const r = validate(s.object(passiveDnsEnricher.schema), { url: `${sim.base}/pdns/query/`, username: USER, password: PASS, ...extra });
+  const r = validate(s.object(passiveDnsEnricher.schema), {
+    url: `${sim.base}/pdns/query/`,
+    username: USER,
+    password: PASS,
+    ...extra,
+  });
   assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
   return r.value as PassiveDnsConfig;
 }
 
-async function lookup(sim: PassiveDnsSimulator, o: Observable, extra: Partial<PassiveDnsConfig> = {}, maxBytes?: number): Promise<EnrichmentResult | undefined> {
+async function lookup(
+  sim: PassiveDnsSimulator,
+  o: Observable,
+  extra: Partial<PassiveDnsConfig> = {},
+  maxBytes?: number,
+): Promise<EnrichmentResult | undefined> {
   const { ctx, http } = testContext('pdns-test', NOW, maxBytes ? { maxBytes } : {});
   try {
-    return await passiveDnsEnricher.create(config(sim, extra), { logger: undefined as never, configDir: '.', mappingsDir: '.' }).enrich(o, ctx);
+    return await passiveDnsEnricher
+      .create(config(sim, extra), { logger: undefined as never, configDir: '.', mappingsDir: '.' })
+      .enrich(o, ctx);
   } finally {
     await http.close();
   }
@@ -44,7 +59,10 @@ async function lookup(sim: PassiveDnsSimulator, o: Observable, extra: Partial<Pa
 
 test('simulator: Basic auth (401 + WWW-Authenticate), NDJSON COF records by rrname or rdata, empty answer, CIDR refused', async () => {
   await withSim(async (sim) => {
-    sim.records.push(cofRecord('evil.example', '198.51.100.7', T1, T2, 12), cofRecord('other.example', '203.0.113.9', T1, T2));
+    sim.records.push(
+      cofRecord('evil.example', '198.51.100.7', T1, T2, 12),
+      cofRecord('other.example', '203.0.113.9', T1, T2),
+    );
     const url = `${sim.base}/pdns/query/evil.example`;
     const none = await fetch(url);
     assert.equal(none.status, 401);
@@ -53,30 +71,49 @@ test('simulator: Basic auth (401 + WWW-Authenticate), NDJSON COF records by rrna
     const ok = await fetch(url, { headers: basic(USER, PASS) });
     assert.equal(ok.status, 200);
     assert.equal(ok.headers.get('content-type'), 'application/x-ndjson');
-    assert.deepEqual((await ok.text()).trim().split('\n').map((l) => JSON.parse(l)), [{ rrname: 'evil.example', rrtype: 'A', rdata: '198.51.100.7', time_first: T1, time_last: T2, count: 12 }]);
+    assert.deepEqual(
+      (await ok.text())
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+      [{ rrname: 'evil.example', rrtype: 'A', rdata: '198.51.100.7', time_first: T1, time_last: T2, count: 12 }],
+    );
     const byIp = await (await fetch(`${sim.base}/pdns/query/203.0.113.9`, { headers: basic(USER, PASS) })).text();
     assert.equal(JSON.parse(byIp).rrname, 'other.example');
     const empty = await fetch(`${sim.base}/pdns/query/nothing.example`, { headers: basic(USER, PASS) });
     assert.equal(empty.status, 200);
     assert.equal(await empty.text(), '');
     assert.equal((await fetch(`${sim.base}/pdns/query/198.51.100.0%2F24`, { headers: basic(USER, PASS) })).status, 400);
-    assert.deepEqual(sim.requests.map((r) => [r.auth, r.status]), [['', 401], ['Basic', 401], ['Basic', 200], ['Basic', 200], ['Basic', 200], ['Basic', 400]]);
+    assert.deepEqual(
+      sim.requests.map((r) => [r.auth, r.status]),
+      [
+        ['', 401],
+        ['Basic', 401],
+        ['Basic', 200],
+        ['Basic', 200],
+        ['Basic', 200],
+        ['Basic', 400],
+      ],
+    );
   });
 });
 
 test('simulator: per-minute quota → 429 with Retry-After to the next minute; counter resets in the next window', async () => {
-  await withSim(async (sim, clock) => {
-    const url = `${sim.base}/pdns/query/evil.example`;
-    clock.t = NOW + 45_000;
-    for (let i = 0; i < 3; i++) assert.equal((await fetch(url, { headers: basic(USER, PASS) })).status, 200);
-    const r = await fetch(url, { headers: basic(USER, PASS) });
-    assert.equal(r.status, 429);
-    assert.equal(r.headers.get('retry-after'), '15');
-    assert.deepEqual(sim.quota.counts(), { refused: 1, perMinute: 3 });
-    clock.t = NOW + 60_000;
-    assert.equal((await fetch(url, { headers: basic(USER, PASS) })).status, 200);
-    assert.deepEqual(sim.quota.counts(), { refused: 1, perMinute: 1 });
-  }, { quota: { perMinute: 3 } });
+  await withSim(
+    async (sim, clock) => {
+      const url = `${sim.base}/pdns/query/evil.example`;
+      clock.t = NOW + 45_000;
+      for (let i = 0; i < 3; i++) assert.equal((await fetch(url, { headers: basic(USER, PASS) })).status, 200);
+      const r = await fetch(url, { headers: basic(USER, PASS) });
+      assert.equal(r.status, 429);
+      assert.equal(r.headers.get('retry-after'), '15');
+      assert.deepEqual(sim.quota.counts(), { refused: 1, perMinute: 3 });
+      clock.t = NOW + 60_000;
+      assert.equal((await fetch(url, { headers: basic(USER, PASS) })).status, 200);
+      assert.deepEqual(sim.quota.counts(), { refused: 1, perMinute: 1 });
+    },
+    { quota: { perMinute: 3 } },
+  );
 });
 
 const EVIL = 'domain-name--69228563-c8d2-54ae-aeca-5f4134cb59aa';
@@ -89,10 +126,28 @@ const RC = 'relationship--23f746de-ff98-5768-8dba-066a90db3669';
 const D1 = '2026-01-01T00:00:00.000Z';
 const D0 = '2025-12-31T00:00:00.000Z';
 const D2 = '2026-02-01T00:00:00.000Z';
-const rel = (id: string, src: string, tgt: string, created: string, modified: string, description: string) =>
-  ({ type: 'relationship', spec_version: '2.1', id, created, modified, relationship_type: 'resolves-to', source_ref: src, target_ref: tgt, description });
-const obs = (id: string, first: string, last: string, n: number, refs: string[]) =>
-  ({ type: 'observed-data', spec_version: '2.1', id, created: first, modified: last, first_observed: first, last_observed: last, number_observed: n, object_refs: refs });
+const rel = (id: string, src: string, tgt: string, created: string, modified: string, description: string) => ({
+  type: 'relationship',
+  spec_version: '2.1',
+  id,
+  created,
+  modified,
+  relationship_type: 'resolves-to',
+  source_ref: src,
+  target_ref: tgt,
+  description,
+});
+const obs = (id: string, first: string, last: string, n: number, refs: string[]) => ({
+  type: 'observed-data',
+  spec_version: '2.1',
+  id,
+  created: first,
+  modified: last,
+  first_observed: first,
+  last_observed: last,
+  number_observed: n,
+  object_refs: refs,
+});
 
 const GOLDEN = [
   { type: 'domain-name', spec_version: '2.1', id: EVIL, value: 'evil.example' },
@@ -108,65 +163,106 @@ const GOLDEN = [
 ];
 
 test('enricher: A, AAAA and CNAME records → SCOs, resolves-to, observed-data (golden); merged duplicates; other types ignored', async () => {
-  await withSim(async (sim) => {
-    sim.records.push(
-      cofRecord('evil.example.', '198.51.100.7', T1, T2, 12),
-      cofRecord('evil.example', '198.51.100.7', T1 - 86_400, T2 - 86_400, 3), // a second sensor: merged
-      cofRecord('evil.example', '2001:DB8::7', T1, T1, 1),
-      { rrname: 'evil.example', rrtype: 'CNAME', rdata: 'cdn.example.net.', time_first: T1, time_last: T2, count: 4_000_000_000 },
-      { rrname: 'evil.example', rrtype: 'NS', rdata: 'ns1.example.net', time_first: T1, time_last: T2, count: 5 },
-      { rrname: 'evil.example', rrtype: 'A', rdata: 'not-an-ip', time_first: T1, time_last: T2, count: 5 },
-    );
-    const r = await lookup(sim, DOMAIN);
-    assert.ok(r);
-    assert.deepEqual(r.objects, GOLDEN);
-    assert.deepEqual(r.related, [{ type: 'ipv6-addr', value: '2001:db8::7' }, { type: 'ipv4-addr', value: '198.51.100.7' }, { type: 'domain-name', value: 'cdn.example.net' }]);
-    assert.equal(r.maliciousness, undefined);
-    assert.deepEqual(await lookup(sim, DOMAIN), r, 'same answer, same objects and ids');
-    assert.equal(sim.requests.at(-1)!.path, '/pdns/query/evil.example');
-  }, { quota: { perMinute: 100 } });
+  await withSim(
+    async (sim) => {
+      sim.records.push(
+        cofRecord('evil.example.', '198.51.100.7', T1, T2, 12),
+        cofRecord('evil.example', '198.51.100.7', T1 - 86_400, T2 - 86_400, 3), // a second sensor: merged
+        cofRecord('evil.example', '2001:DB8::7', T1, T1, 1),
+        {
+          rrname: 'evil.example',
+          rrtype: 'CNAME',
+          rdata: 'cdn.example.net.',
+          time_first: T1,
+          time_last: T2,
+          count: 4_000_000_000,
+        },
+        { rrname: 'evil.example', rrtype: 'NS', rdata: 'ns1.example.net', time_first: T1, time_last: T2, count: 5 },
+        { rrname: 'evil.example', rrtype: 'A', rdata: 'not-an-ip', time_first: T1, time_last: T2, count: 5 },
+      );
+      const r = await lookup(sim, DOMAIN);
+      assert.ok(r);
+      assert.deepEqual(r.objects, GOLDEN);
+      assert.deepEqual(r.related, [
+        { type: 'ipv6-addr', value: '2001:db8::7' },
+        { type: 'ipv4-addr', value: '198.51.100.7' },
+        { type: 'domain-name', value: 'cdn.example.net' },
+      ]);
+      assert.equal(r.maliciousness, undefined);
+      assert.deepEqual(await lookup(sim, DOMAIN), r, 'same answer, same objects and ids');
+      assert.equal(sim.requests.at(-1)!.path, '/pdns/query/evil.example');
+    },
+    { quota: { perMinute: 100 } },
+  );
 });
 
 test('enricher: IP query with CIRCL-style answers (address printed as rrname, numbers as strings, rdata lists) links the IP to its names', async () => {
-  await withSim(async (sim) => {
-    sim.records.push(
-      { rrname: '198.51.100.7', rrtype: 'A', rdata: 'evil.example', time_first: T1, time_last: T2, count: 19 },
-      { rrname: 'www.evil.example', rrtype: 'A', rdata: ['198.51.100.7', '198.51.100.8'], time_first: T1, time_last: T2, count: 2 },
-    );
-    const r = await lookup(sim, { type: 'ipv4-addr', value: '198.51.100.7' });
-    assert.ok(r);
-    assert.deepEqual(r.related, [{ type: 'domain-name', value: 'evil.example' }, { type: 'domain-name', value: 'www.evil.example' }, { type: 'ipv4-addr', value: '198.51.100.8' }]);
-    const od = r.objects.filter((o) => o.type === 'observed-data');
-    assert.deepEqual(od.map((o) => o.number_observed), [19, 2, 2]);
-    assert.equal(od[0]!.first_observed, D1);
-    assert.ok(r.objects.some((o) => o.type === 'relationship' && o.source_ref === EVIL && o.target_ref === V4));
-  }, { numbersAsStrings: true });
+  await withSim(
+    async (sim) => {
+      sim.records.push(
+        { rrname: '198.51.100.7', rrtype: 'A', rdata: 'evil.example', time_first: T1, time_last: T2, count: 19 },
+        {
+          rrname: 'www.evil.example',
+          rrtype: 'A',
+          rdata: ['198.51.100.7', '198.51.100.8'],
+          time_first: T1,
+          time_last: T2,
+          count: 2,
+        },
+      );
+      const r = await lookup(sim, { type: 'ipv4-addr', value: '198.51.100.7' });
+      assert.ok(r);
+      assert.deepEqual(r.related, [
+        { type: 'domain-name', value: 'evil.example' },
+        { type: 'domain-name', value: 'www.evil.example' },
+        { type: 'ipv4-addr', value: '198.51.100.8' },
+      ]);
+      const od = r.objects.filter((o) => o.type === 'observed-data');
+      assert.deepEqual(
+        od.map((o) => o.number_observed),
+        [19, 2, 2],
+      );
+      assert.equal(od[0]!.first_observed, D1);
+      assert.ok(r.objects.some((o) => o.type === 'relationship' && o.source_ref === EVIL && o.target_ref === V4));
+    },
+    { numbersAsStrings: true },
+  );
 });
 
 test('enricher: no record, 404 or CIDR → undefined; max_records caps what is read', async () => {
-  await withSim(async (sim) => {
-    assert.equal(await lookup(sim, DOMAIN), undefined, 'empty answer');
-    sim.inject({ status: 404 });
-    assert.equal(await lookup(sim, DOMAIN), undefined);
-    const n = sim.requests.length;
-    assert.equal(await lookup(sim, { type: 'ipv4-addr', value: '198.51.100.0/24', cidr: true }), undefined);
-    assert.equal(sim.requests.length, n, 'no request for a CIDR');
-    for (let i = 0; i < 50; i++) sim.records.push(cofRecord('evil.example', `198.51.100.${i + 1}`, T1, T2));
-    const r = await lookup(sim, DOMAIN, { max_records: 10 });
-    assert.equal(r!.related!.length, 10);
-    assert.equal(r!.objects.filter((o) => o.type === 'observed-data').length, 10);
-  }, { quota: { perMinute: 100 } });
+  await withSim(
+    async (sim) => {
+      assert.equal(await lookup(sim, DOMAIN), undefined, 'empty answer');
+      sim.inject({ status: 404 });
+      assert.equal(await lookup(sim, DOMAIN), undefined);
+      const n = sim.requests.length;
+      assert.equal(await lookup(sim, { type: 'ipv4-addr', value: '198.51.100.0/24', cidr: true }), undefined);
+      assert.equal(sim.requests.length, n, 'no request for a CIDR');
+      for (let i = 0; i < 50; i++) sim.records.push(cofRecord('evil.example', `198.51.100.${i + 1}`, T1, T2));
+      const r = await lookup(sim, DOMAIN, { max_records: 10 });
+      assert.equal(r!.related!.length, 10);
+      assert.equal(r!.objects.filter((o) => o.type === 'observed-data').length, 10);
+    },
+    { quota: { perMinute: 100 } },
+  );
 });
 
 test('enricher: 429 → StixgateError with retryAfterMs (Retry-After, else 60 s); wrong credentials → SINK_AUTH without the password', async () => {
   await withSim(async (sim) => {
     sim.inject({ status: 429, retryAfter: 42 });
-    await assert.rejects(lookup(sim, DOMAIN), (e: unknown) => e instanceof StixgateError && e.retryAfterMs === 42_000 && e.retryable && e.reason === 'status_429');
+    await assert.rejects(
+      lookup(sim, DOMAIN),
+      (e: unknown) =>
+        e instanceof StixgateError && e.retryAfterMs === 42_000 && e.retryable && e.reason === 'status_429',
+    );
     sim.inject({ status: 429 });
     await assert.rejects(lookup(sim, DOMAIN), (e: StixgateError) => e.retryAfterMs === 60_000);
     await assert.rejects(lookup(sim, DOMAIN, { password: 'not-the-password' }), (e: StixgateError) => {
       assert.equal(e.code, 'STIXGATE_ERR_SINK_AUTH');
-      assert.match(e.message, /^pdns-test: passive_dns GET http:\/\/127\.0\.0\.1:\d+\/pdns\/query\/evil\.example: status 401/);
+      assert.match(
+        e.message,
+        /^pdns-test: passive_dns GET http:\/\/127\.0\.0\.1:\d+\/pdns\/query\/evil\.example: status 401/,
+      );
       assert.ok(!e.message.includes('not-the-password'));
       return true;
     });
@@ -174,23 +270,43 @@ test('enricher: 429 → StixgateError with retryAfterMs (Retry-After, else 60 s)
 });
 
 test('enricher: malformed lines, bad records, wrong content type and oversize answers fail naming service, reason and line', async () => {
-  await withSim(async (sim) => {
-    const good = JSON.stringify(cofRecord('evil.example', '198.51.100.7', T1, T2));
-    sim.inject({ body: `${good}\n{"rrname": "x", \n`, contentType: 'application/x-ndjson' });
-    await assert.rejects(lookup(sim, DOMAIN), (e: StixgateError) => {
-      assert.equal(e.code, 'STIXGATE_ERR_INPUT_PARSE');
-      assert.match(e.message, /^pdns-test: passive_dns GET http:\/\/127\.0\.0\.1:\d+\/pdns\/query\/evil\.example: answer is not valid JSON: .* \(json\) \(source pdns-test, line 2\)$/);
-      return true;
-    });
-    sim.inject({ body: `${good}\n\n${JSON.stringify({ rrname: 'evil.example', rrtype: 'A', rdata: '198.51.100.7', time_last: T2 })}\n`, contentType: 'application/x-ndjson' });
-    await assert.rejects(lookup(sim, DOMAIN), (e: StixgateError) => {
-      assert.equal(e.code, 'STIXGATE_ERR_SINK_PROTOCOL');
-      assert.match(e.message, /`time_first` is missing or not epoch seconds \(protocol\) \(source pdns-test, line 3, at \$\.time_first\)$/);
-      return true;
-    });
-    sim.inject({ body: '<html>login</html>', contentType: 'text/html' });
-    await assert.rejects(lookup(sim, DOMAIN), (e: StixgateError) => e.code === 'STIXGATE_ERR_HTTP_CONTENT_TYPE' && /got text\/html/.test(e.message));
-    sim.inject({ body: `${good}\n`.repeat(200), contentType: 'application/x-ndjson' });
-    await assert.rejects(lookup(sim, DOMAIN, {}, 4096), (e: StixgateError) => e.code === 'STIXGATE_ERR_INPUT_TOO_LARGE' && /^pdns-test: GET .* body exceeds 4096 bytes \(too_large\)$/.test(e.message));
-  }, { quota: { perMinute: 100 } });
+  await withSim(
+    async (sim) => {
+      const good = JSON.stringify(cofRecord('evil.example', '198.51.100.7', T1, T2));
+      sim.inject({ body: `${good}\n{"rrname": "x", \n`, contentType: 'application/x-ndjson' });
+      await assert.rejects(lookup(sim, DOMAIN), (e: StixgateError) => {
+        assert.equal(e.code, 'STIXGATE_ERR_INPUT_PARSE');
+        assert.match(
+          e.message,
+          /^pdns-test: passive_dns GET http:\/\/127\.0\.0\.1:\d+\/pdns\/query\/evil\.example: answer is not valid JSON: .* \(json\) \(source pdns-test, line 2\)$/,
+        );
+        return true;
+      });
+      sim.inject({
+        body: `${good}\n\n${JSON.stringify({ rrname: 'evil.example', rrtype: 'A', rdata: '198.51.100.7', time_last: T2 })}\n`,
+        contentType: 'application/x-ndjson',
+      });
+      await assert.rejects(lookup(sim, DOMAIN), (e: StixgateError) => {
+        assert.equal(e.code, 'STIXGATE_ERR_SINK_PROTOCOL');
+        assert.match(
+          e.message,
+          /`time_first` is missing or not epoch seconds \(protocol\) \(source pdns-test, line 3, at \$\.time_first\)$/,
+        );
+        return true;
+      });
+      sim.inject({ body: '<html>login</html>', contentType: 'text/html' });
+      await assert.rejects(
+        lookup(sim, DOMAIN),
+        (e: StixgateError) => e.code === 'STIXGATE_ERR_HTTP_CONTENT_TYPE' && /got text\/html/.test(e.message),
+      );
+      sim.inject({ body: `${good}\n`.repeat(200), contentType: 'application/x-ndjson' });
+      await assert.rejects(
+        lookup(sim, DOMAIN, {}, 4096),
+        (e: StixgateError) =>
+          e.code === 'STIXGATE_ERR_INPUT_TOO_LARGE' &&
+          /^pdns-test: GET .* body exceeds 4096 bytes \(too_large\)$/.test(e.message),
+      );
+    },
+    { quota: { perMinute: 100 } },
+  );
 });

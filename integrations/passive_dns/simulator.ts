@@ -25,8 +25,22 @@ export interface CofRecord {
 }
 
 /** An address record (A or AAAA by the address) seen `count` times between two epoch seconds. */
-export function cofRecord(rrname: string, rdata: string, firstSecs: number, lastSecs: number, count = 1, rrtype?: string): CofRecord {
-  return { rrname, rrtype: rrtype ?? (rdata.includes(':') ? 'AAAA' : 'A'), rdata, time_first: firstSecs, time_last: lastSecs, count };
+export function cofRecord(
+  rrname: string,
+  rdata: string,
+  firstSecs: number,
+  lastSecs: number,
+  count = 1,
+  rrtype?: string,
+): CofRecord {
+  return {
+    rrname,
+    rrtype: rrtype ?? (rdata.includes(':') ? 'AAAA' : 'A'),
+    rdata,
+    time_first: firstSecs,
+    time_last: lastSecs,
+    count,
+  };
 }
 
 export interface PassiveDnsSimulatorOptions {
@@ -37,7 +51,6 @@ export interface PassiveDnsSimulatorOptions {
   /** Print `count`, `time_first` and `time_last` as strings, as CIRCL's documented example does. */
   numbersAsStrings?: boolean;
 }
-
 
 export class PassiveDnsSimulator extends EnrichmentSimulator {
   readonly records: CofRecord[] = [];
@@ -51,8 +64,22 @@ export class PassiveDnsSimulator extends EnrichmentSimulator {
   }
 
   protected errorResponse(status: number): SimResponse {
-    const text = status === 401 ? 'Unauthorized' : status === 429 ? 'Too Many Requests' : status === 404 ? 'Not Found' : status >= 500 ? 'Internal Server Error' : 'Bad Request';
-    return { status, body: JSON.stringify({ error: text }), type: 'application/json', ...(status === 401 ? { headers: { 'WWW-Authenticate': 'Basic realm="pdns"' } } : {}) };
+    const text =
+      status === 401
+        ? 'Unauthorized'
+        : status === 429
+          ? 'Too Many Requests'
+          : status === 404
+            ? 'Not Found'
+            : status >= 500
+              ? 'Internal Server Error'
+              : 'Bad Request';
+    return {
+      status,
+      body: JSON.stringify({ error: text }),
+      type: 'application/json',
+      ...(status === 401 ? { headers: { 'WWW-Authenticate': 'Basic realm="pdns"' } } : {}),
+    };
   }
 
   protected route(req: IncomingMessage, url: URL): SimResponse {
@@ -62,9 +89,24 @@ export class PassiveDnsSimulator extends EnrichmentSimulator {
     const q = this.quota.take();
     if (!q.ok) return this.quotaExceeded(q.retryAfterSecs);
     const value = decodeURIComponent(m[1]!).toLowerCase();
-    if (value.includes('/')) return { status: 400, body: JSON.stringify({ error: 'CIDR block queries are not supported' }), type: 'application/json' };
-    const hits = this.records.filter((r) => r.rrname.toLowerCase().replace(/\.$/, '') === value || (Array.isArray(r.rdata) ? r.rdata : [r.rdata]).some((d) => d.toLowerCase().replace(/\.$/, '') === value));
-    const lines = hits.map((r) => JSON.stringify(this.strings ? { ...r, count: String(r.count ?? 1), time_first: String(r.time_first), time_last: String(r.time_last) } : r));
+    if (value.includes('/'))
+      return {
+        status: 400,
+        body: JSON.stringify({ error: 'CIDR block queries are not supported' }),
+        type: 'application/json',
+      };
+    const hits = this.records.filter(
+      (r) =>
+        r.rrname.toLowerCase().replace(/\.$/, '') === value ||
+        (Array.isArray(r.rdata) ? r.rdata : [r.rdata]).some((d) => d.toLowerCase().replace(/\.$/, '') === value),
+    );
+    const lines = hits.map((r) =>
+      JSON.stringify(
+        this.strings
+          ? { ...r, count: String(r.count ?? 1), time_first: String(r.time_first), time_last: String(r.time_last) }
+          : r,
+      ),
+    );
     return { status: 200, body: lines.length ? `${lines.join('\n')}\n` : '', type: NDJSON };
   }
 }

@@ -5,7 +5,8 @@ import { createQradarSink } from './sink.js';
 import { config, ictx, ips, records, runContext, startSim } from './test-kit.js';
 
 /** Request time of n values: fixed cost, per-value cost, and a per-value cost growing with n. */
-const cost = (requestMs: number, perUs: number, growthNs: number) => (n: number) => requestMs + (n * perUs) / 1000 + (growthNs * n * (n - 1)) / 2 / 1e6;
+const cost = (requestMs: number, perUs: number, growthNs: number) => (n: number) =>
+  requestMs + (n * perUs) / 1000 + (growthNs * n * (n - 1)) / 2 / 1e6;
 
 function climb(c: Chunker, time: (n: number) => number, values: number): number[] {
   const sizes: number[] = [];
@@ -26,7 +27,12 @@ test('fixed chunking keeps the configured size', () => {
 });
 
 test('adaptive chunking settles on the fastest ladder size, whichever side of the start it lies', () => {
-  for (const [growthNs, best] of [[25, 2000], [400, 500], [1, 10_000], [4000, 200]] as const) {
+  for (const [growthNs, best] of [
+    [25, 2000],
+    [400, 500],
+    [1, 10_000],
+    [4000, 200],
+  ] as const) {
     const time = cost(50, 5, growthNs);
     const rates = LADDER.map((n) => n / time(n));
     assert.equal(LADDER[rates.indexOf(Math.max(...rates))], best, `model best for growth ${growthNs}`);
@@ -50,9 +56,13 @@ test('W9 shape: against a console whose per-element cost grows with the load, th
   // on a virtual clock that only the console's modelled latency advances: the load of the machine
   // running the test cannot change what the climb measures
   const clock = { ms: 0 };
-  const { sim, base } = await startSim(t, { apiVersion: '12.0', bulkLatency: { requestMs: 50, perElementUs: 5, growthNsPerElement: 25 }, virtualLatency: (ms) => {
-    clock.ms += ms;
-  } });
+  const { sim, base } = await startSim(t, {
+    apiVersion: '12.0',
+    bulkLatency: { requestMs: 50, perElementUs: 5, growthNsPerElement: 25 },
+    virtualLatency: (ms) => {
+      clock.ms += ms;
+    },
+  });
   const ctx = runContext(t);
   const sink = createQradarSink(config(base, { adaptive_chunking: true }), ictx, { clock: () => clock.ms });
   assert.equal(sink.limits.maxBatch, 10_000);

@@ -39,7 +39,10 @@ export interface QradarReply {
 export function qradarError(body: unknown): { code?: number; message?: string } {
   if (!body || typeof body !== 'object') return {};
   const b = body as { code?: unknown; message?: unknown };
-  return { code: typeof b.code === 'number' ? b.code : undefined, message: typeof b.message === 'string' ? b.message : undefined };
+  return {
+    code: typeof b.code === 'number' ? b.code : undefined,
+    message: typeof b.message === 'string' ? b.message : undefined,
+  };
 }
 
 /** Encodes an element value twice, as QRadar decodes reference-data element values twice (§5.7). */
@@ -63,15 +66,16 @@ export class QradarClient {
   component = 'qradar sink';
 
   constructor(url: string, auth: QradarAuth) {
-    this.api = url.replace(/\/+$/, '').replace(/\/api$/, '') + '/api';
-    this.authHeaders = auth.token !== undefined
-      ? { SEC: auth.token }
-      : { Authorization: 'Basic ' + Buffer.from(`${auth.username ?? ''}:${auth.password ?? ''}`).toString('base64') };
+    this.api = `${url.replace(/\/+$/, '').replace(/\/api$/, '')}/api`;
+    this.authHeaders =
+      auth.token !== undefined
+        ? { SEC: auth.token }
+        : { Authorization: `Basic ${Buffer.from(`${auth.username ?? ''}:${auth.password ?? ''}`).toString('base64')}` };
   }
 
   async call(ctx: SinkRunContext, c: QradarCall): Promise<QradarReply> {
     this.component = `qradar sink ${ctx.id}`;
-    const qs = c.query ? '?' + new URLSearchParams(c.query).toString() : '';
+    const qs = c.query ? `?${new URLSearchParams(c.query).toString()}` : '';
     const headers: Record<string, string> = { ...this.authHeaders };
     if (this.version) headers.Version = this.version;
     if (c.range) headers.Range = `items=${c.range.start}-${c.range.end}`;
@@ -101,7 +105,11 @@ export class QradarClient {
     }
     if (res.status === 401 || res.status === 403) {
       const e = qradarError(parsed);
-      throw new StixgateError('STIXGATE_ERR_SINK_AUTH', `${this.component}: ${c.method} /api${c.path}: QRadar refused the credentials (${res.status}${e.code !== undefined ? ` code ${e.code}` : ''}); check the token or user and its capabilities`, { reason: `status_${res.status}` });
+      throw new StixgateError(
+        'STIXGATE_ERR_SINK_AUTH',
+        `${this.component}: ${c.method} /api${c.path}: QRadar refused the credentials (${res.status}${e.code !== undefined ? ` code ${e.code}` : ''}); check the token or user and its capabilities`,
+        { reason: `status_${res.status}` },
+      );
     }
     return { status: res.status, body: parsed, headers: res.headers };
   }
@@ -128,7 +136,11 @@ export class QradarClient {
     try {
       const r = await this.call(ctx, { method: 'GET', path: '/help/versions', accept: [404] });
       if (r.status === 404 || !Array.isArray(r.body)) {
-        throw new StixgateError('STIXGATE_ERR_SINK_PROTOCOL', `${this.component}: the console does not list its API versions (/api/help/versions ${r.status}); set api_version in the sink configuration`, { reason: 'version' });
+        throw new StixgateError(
+          'STIXGATE_ERR_SINK_PROTOCOL',
+          `${this.component}: the console does not list its API versions (/api/help/versions ${r.status}); set api_version in the sink configuration`,
+          { reason: 'version' },
+        );
       }
       const versions = (r.body as { version?: unknown; removed?: unknown }[])
         .filter((v) => typeof v.version === 'string' && /^\d+(\.\d+)?$/.test(v.version) && v.removed !== true)
@@ -136,7 +148,12 @@ export class QradarClient {
         .filter((v) => v <= Number(NEWEST_KNOWN_VERSION))
         .sort((a, b) => a - b);
       const best = versions.pop();
-      if (best === undefined) throw new StixgateError('STIXGATE_ERR_SINK_PROTOCOL', `${this.component}: /api/help/versions lists no usable API version`, { reason: 'version' });
+      if (best === undefined)
+        throw new StixgateError(
+          'STIXGATE_ERR_SINK_PROTOCOL',
+          `${this.component}: /api/help/versions lists no usable API version`,
+          { reason: 'version' },
+        );
       return best.toFixed(1);
     } finally {
       this.version = saved;
@@ -144,24 +161,48 @@ export class QradarClient {
   }
 
   protocol(c: { method: string; path: string }, what: string): StixgateError {
-    return new StixgateError('STIXGATE_ERR_SINK_PROTOCOL', `${this.component}: ${c.method} /api${c.path} ${what}`, { reason: 'protocol' });
+    return new StixgateError('STIXGATE_ERR_SINK_PROTOCOL', `${this.component}: ${c.method} /api${c.path} ${what}`, {
+      reason: 'protocol',
+    });
   }
 
   /** An unexpected QRadar error reply as an error naming the call, the status and QRadar's code and message. */
   unexpected(c: { method: string; path: string }, r: QradarReply): StixgateError {
     const e = qradarError(r.body);
-    return new StixgateError('STIXGATE_ERR_SINK_PROTOCOL', `${this.component}: ${c.method} /api${c.path}: unexpected ${r.status}${e.code !== undefined ? ` code ${e.code}` : ''}${e.message ? `: ${e.message}` : ''}`, { reason: `status_${r.status}` });
+    return new StixgateError(
+      'STIXGATE_ERR_SINK_PROTOCOL',
+      `${this.component}: ${c.method} /api${c.path}: unexpected ${r.status}${e.code !== undefined ? ` code ${e.code}` : ''}${e.message ? `: ${e.message}` : ''}`,
+      { reason: `status_${r.status}` },
+    );
   }
 }
 
 /** The console refused the configured domain (unknown, or not one the credential may use): a configuration error. */
-export function domainError(component: string, domainId: number | undefined, status: number, e: { code?: number; message?: string }): StixgateError {
-  return new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `${component}: domain_id ${domainId ?? 'SHARED'} refused (${status} code ${e.code ?? '?'}: ${e.message ?? ''}); set domain_id to a domain the token has access to`, { location: { path: 'domain_id' } });
+export function domainError(
+  component: string,
+  domainId: number | undefined,
+  status: number,
+  e: { code?: number; message?: string },
+): StixgateError {
+  return new StixgateError(
+    'STIXGATE_ERR_CONFIG_INVALID',
+    `${component}: domain_id ${domainId ?? 'SHARED'} refused (${status} code ${e.code ?? '?'}: ${e.message ?? ''}); set domain_id to a domain the token has access to`,
+    { location: { path: 'domain_id' } },
+  );
 }
 
 /** The console refused the namespace of a new set: a configuration error naming tenant_id. */
-export function tenantError(component: string, tenantId: number | undefined, status: number, e: { code?: number; message?: string }): StixgateError {
-  return new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `${component}: the console refused a set in namespace ${tenantId === undefined ? 'SHARED' : `TENANT (tenant_id ${tenantId})`} (${status} code ${e.code ?? '?'}: ${e.message ?? ''}); a tenant's token needs tenant_id set to its tenant`, { location: { path: 'tenant_id' } });
+export function tenantError(
+  component: string,
+  tenantId: number | undefined,
+  status: number,
+  e: { code?: number; message?: string },
+): StixgateError {
+  return new StixgateError(
+    'STIXGATE_ERR_CONFIG_INVALID',
+    `${component}: the console refused a set in namespace ${tenantId === undefined ? 'SHARED' : `TENANT (tenant_id ${tenantId})`} (${status} code ${e.code ?? '?'}: ${e.message ?? ''}); a tenant's token needs tenant_id set to its tenant`,
+    { location: { path: 'tenant_id' } },
+  );
 }
 
 /** Sleeps for a task poll, ending early (with the abort error) when the run is aborted. */

@@ -33,7 +33,10 @@ test('legacy (API 26.0): a non-admin token cannot write the SHARED domain; with 
   const sink = createQradarSink(config(base, { api: 'legacy', domain_id: 2 }), ictx);
   await sink.upsert(records(['1.2.3.4', 'evil.example']), ctx);
   assert.ok(sim.requests.some((r) => r.path === '/api/reference_data/sets/bulk_load/SHARED/stixgate%20-%20IPv4/2'));
-  assert.deepEqual(sim.elements('stixgate - IPv4').map((e) => [e.value, e.domainId]), [['1.2.3.4', 2]]);
+  assert.deepEqual(
+    sim.elements('stixgate - IPv4').map((e) => [e.value, e.domainId]),
+    [['1.2.3.4', 2]],
+  );
   await sink.remove(records(['1.2.3.4'], 'remove'), ctx);
   assert.ok(sim.requests.some((r) => r.method === 'DELETE' && r.query === '?domain_id=2'));
   assert.deepEqual(sim.values('stixgate - IPv4'), []);
@@ -48,7 +51,10 @@ test('legacy before API 26.0 has no domain path (bulk_load/{name}): domain_id is
   const ctx = runContext(t);
   const sink = createQradarSink(config(base, { api: 'legacy', domain_id: 2 }), ictx);
   await rejectsWith(sink.prepare!(ctx), 'STIXGATE_ERR_CONFIG_INVALID', /domain_id .*API 26\.0.*api: collections/);
-  assert.throws(() => createQradarSink(config(base, { api: 'legacy', tenant_id: 1 }), ictx), /tenant_id: needs api: collections/);
+  assert.throws(
+    () => createQradarSink(config(base, { api: 'legacy', tenant_id: 1 }), ictx),
+    /tenant_id: needs api: collections/,
+  );
 });
 
 test('collections: entries carry domain_id; a domain the token cannot use is a configuration error (422/23005)', async (t) => {
@@ -57,7 +63,10 @@ test('collections: entries carry domain_id; a domain the token cannot use is a c
   const sink = createQradarSink(config(base, { domain_id: 2 }), ictx);
   await sink.prepare!(ctx);
   assert.deepEqual(await sink.upsert(records(['1.2.3.4']), ctx), [{ status: 'ok' }]);
-  assert.deepEqual(sim.elements('stixgate - IPv4').map((e) => [e.value, e.domainId]), [['1.2.3.4', 2]]);
+  assert.deepEqual(
+    sim.elements('stixgate - IPv4').map((e) => [e.value, e.domainId]),
+    [['1.2.3.4', 2]],
+  );
   const other = createQradarSink(config(base, { domain_id: 3 }), ictx);
   await rejectsWith(other.upsert(records(['5.6.7.8']), ctx), 'STIXGATE_ERR_CONFIG_INVALID', /domain_id 3.*23005/);
   assert.deepEqual(sim.values('stixgate - IPv4'), ['1.2.3.4']);
@@ -66,31 +75,64 @@ test('collections: entries carry domain_id; a domain the token cannot use is a c
 test('collections: tenant_id creates the sets in the tenant namespace; a tenant token without it is told to set tenant_id', async (t) => {
   const { sim, base } = await startSim(t, { access: { [TOKEN]: { admin: false, tenantId: 7 } } });
   const ctx = runContext(t);
-  await rejectsWith(createQradarSink(config(base), ictx).prepare!(ctx), 'STIXGATE_ERR_CONFIG_INVALID', /namespace SHARED.*10003.*set to its tenant/);
+  await rejectsWith(
+    createQradarSink(config(base), ictx).prepare!(ctx),
+    'STIXGATE_ERR_CONFIG_INVALID',
+    /namespace SHARED.*10003.*set to its tenant/,
+  );
   const sink = createQradarSink(config(base, { tenant_id: 7 }), ictx);
   await sink.prepare!(ctx);
   const set = sim.set('stixgate - IPv4')!;
   assert.deepEqual([set.namespace, set.tenantId], ['TENANT', 7]);
-  await rejectsWith(createQradarSink(config(base, { tenant_id: 8, set_prefix: 'other - ' }), ictx).prepare!(ctx), 'STIXGATE_ERR_CONFIG_INVALID', /tenant_id.*10004/);
+  await rejectsWith(
+    createQradarSink(config(base, { tenant_id: 8, set_prefix: 'other - ' }), ictx).prepare!(ctx),
+    'STIXGATE_ERR_CONFIG_INVALID',
+    /tenant_id.*10004/,
+  );
 });
 
-for (const g of [{ name: 'collections (API 26.0)', apiVersion: '26.0', api: 'collections' as const }, { name: 'legacy (API 12.0)', apiVersion: '12.0', api: 'legacy' as const }]) {
+for (const g of [
+  { name: 'collections (API 26.0)', apiVersion: '26.0', api: 'collections' as const },
+  { name: 'legacy (API 12.0)', apiVersion: '12.0', api: 'legacy' as const },
+]) {
   test(`${g.name}: the probe checks the token's rights on every endpoint the sink uses (/help/endpoints), changing nothing`, async (t) => {
     const need = sinkEndpoints(g.api, Number(g.apiVersion));
     const write = need.find((e) => !e.startsWith('GET '))!;
-    const { sim, base } = await startSim(t, { apiVersion: g.apiVersion, tokens: [TOKEN, 'narrow', 'reader'], readOnlyTokens: ['reader'], access: { narrow: { denied: [write] } } });
+    const { sim, base } = await startSim(t, {
+      apiVersion: g.apiVersion,
+      tokens: [TOKEN, 'narrow', 'reader'],
+      readOnlyTokens: ['reader'],
+      access: { narrow: { denied: [write] } },
+    });
     const ctx = runContext(t);
-    assert.match(await createQradarSink(config(base), ictx).probe!(ctx), new RegExp(`; the token may call all ${need.length} endpoints the sink uses$`));
-    await rejectsWith(createQradarSink(config(base, { token: 'narrow' }), ictx).probe!(ctx), 'STIXGATE_ERR_SINK_AUTH', new RegExp(`may not call ${write.replace(/[{}/]/g, '\\$&')} \\(`));
+    assert.match(
+      await createQradarSink(config(base), ictx).probe!(ctx),
+      new RegExp(`; the token may call all ${need.length} endpoints the sink uses$`),
+    );
+    await rejectsWith(
+      createQradarSink(config(base, { token: 'narrow' }), ictx).probe!(ctx),
+      'STIXGATE_ERR_SINK_AUTH',
+      new RegExp(`may not call ${write.replace(/[{}/]/g, '\\$&')} \\(`),
+    );
     const writes = need.filter((e) => !e.startsWith('GET '));
-    await rejectsWith(createQradarSink(config(base, { token: 'reader' }), ictx).probe!(ctx), 'STIXGATE_ERR_SINK_AUTH', new RegExp(`may not call ${writes.map((e) => e.replace(/[{}/]/g, '\\$&')).join(', ')} \\(`));
-    assert.ok(sim.requests.every((r) => r.method === 'GET'), 'the probe only reads');
+    await rejectsWith(
+      createQradarSink(config(base, { token: 'reader' }), ictx).probe!(ctx),
+      'STIXGATE_ERR_SINK_AUTH',
+      new RegExp(`may not call ${writes.map((e) => e.replace(/[{}/]/g, '\\$&')).join(', ')} \\(`),
+    );
+    assert.ok(
+      sim.requests.every((r) => r.method === 'GET'),
+      'the probe only reads',
+    );
     assert.deepEqual(sim.sets(), []);
     // what the probe says, the role check enforces: the narrow token is refused that write
     const narrow = createQradarSink(config(base, { token: 'narrow' }), ictx);
-    await assert.rejects(async () => {
-      await narrow.prepare!(ctx);
-      await narrow.upsert(records(['1.2.3.4']), ctx);
-    }, (e: unknown) => e instanceof StixgateError && e.code === 'STIXGATE_ERR_SINK_AUTH');
+    await assert.rejects(
+      async () => {
+        await narrow.prepare!(ctx);
+        await narrow.upsert(records(['1.2.3.4']), ctx);
+      },
+      (e: unknown) => e instanceof StixgateError && e.code === 'STIXGATE_ERR_SINK_AUTH',
+    );
   });
 }

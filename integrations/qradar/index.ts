@@ -5,7 +5,8 @@ import { createQradarSink, QRADAR_LIMITS, QRADAR_MAPPING_SECTIONS } from './sink
 export const qradarSink: SinkDefinition<QradarConfig> = {
   kind: 'sink',
   type: 'qradar',
-  summary: 'IBM QRadar reference sets (reference_data_collections from API 16.0, the legacy reference_data/sets API before): one set per observable type, bulk adds, idempotent removals, TTL',
+  summary:
+    'IBM QRadar reference sets (reference_data_collections from API 16.0, the legacy reference_data/sets API before): one set per observable type, bulk adds, idempotent removals, TTL',
   schema: qradarSchema,
   secretPaths: ['token', 'password'],
   limits: QRADAR_LIMITS,

@@ -40,13 +40,23 @@ interface Operation {
 export type Spec = Record<string, Record<string, Operation>>;
 
 /** The paths the QRadar sink and simulator use (the rest of the 2.2 MB document is not parsed). */
-const PREFIXES = ['/reference_data/sets', '/reference_data_collections/', '/help/versions', '/help/endpoints', '/system/about'];
+const PREFIXES = [
+  '/reference_data/sets',
+  '/reference_data_collections/',
+  '/help/versions',
+  '/help/endpoints',
+  '/system/about',
+];
 
 export const ERROR_SCHEMA: JsonSchema = {
   type: 'object',
   required: ['http_response', 'code', 'message', 'description', 'details'],
   properties: {
-    http_response: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'integer' }, message: { type: 'string' } } },
+    http_response: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'integer' }, message: { type: 'string' } },
+    },
     code: { type: 'integer' },
     message: { type: 'string' },
     description: { type: 'string' },
@@ -55,7 +65,9 @@ export const ERROR_SCHEMA: JsonSchema = {
 };
 
 export function specPath(): string {
-  const dir = process.env.STIXGATE_SPECS_DIR ?? join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'shared', 'specs');
+  const dir =
+    process.env.STIXGATE_SPECS_DIR ??
+    join(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'shared', 'specs');
   return join(dir, 'qradar-api-26.0-openapi.yaml');
 }
 
@@ -90,17 +102,25 @@ export function checkSchema(v: unknown, s: JsonSchema | undefined, at = '$'): st
   const t = s.type;
   const is = (want: string): boolean => {
     switch (want) {
-      case 'object': return typeof v === 'object' && v !== null && !Array.isArray(v);
-      case 'array': return Array.isArray(v);
-      case 'integer': return typeof v === 'number' && Number.isInteger(v);
-      case 'number': return typeof v === 'number';
-      case 'string': return typeof v === 'string';
-      case 'boolean': return typeof v === 'boolean';
-      default: return true;
+      case 'object':
+        return typeof v === 'object' && v !== null && !Array.isArray(v);
+      case 'array':
+        return Array.isArray(v);
+      case 'integer':
+        return typeof v === 'number' && Number.isInteger(v);
+      case 'number':
+        return typeof v === 'number';
+      case 'string':
+        return typeof v === 'string';
+      case 'boolean':
+        return typeof v === 'boolean';
+      default:
+        return true;
     }
   };
   if (t && !is(t)) return [`${at}: expected ${t}, got ${Array.isArray(v) ? 'array' : typeof v}`];
-  if (Array.isArray(v) && s.items) for (const [i, x] of v.entries()) out.push(...checkSchema(x, s.items, `${at}[${i}]`));
+  if (Array.isArray(v) && s.items)
+    for (const [i, x] of v.entries()) out.push(...checkSchema(x, s.items, `${at}[${i}]`));
   if (typeof v === 'object' && v && !Array.isArray(v)) {
     const o = v as Record<string, unknown>;
     for (const r of s.required ?? []) if (!(r in o)) out.push(`${at}: missing required property ${r}`);
@@ -115,8 +135,15 @@ export function checkSchema(v: unknown, s: JsonSchema | undefined, at = '$'): st
 }
 
 /** The documented operation for a raw request path (below /api), preferring literal segments. */
-export function findOperation(spec: Spec, method: string, rawPath: string): { template: string; op: Operation; params: Record<string, string> } | undefined {
-  const segs = rawPath.replace(/^\/api/, '').split('/').slice(1);
+export function findOperation(
+  spec: Spec,
+  method: string,
+  rawPath: string,
+): { template: string; op: Operation; params: Record<string, string> } | undefined {
+  const segs = rawPath
+    .replace(/^\/api/, '')
+    .split('/')
+    .slice(1);
   let best: { template: string; op: Operation; params: Record<string, string>; literal: number } | undefined;
   for (const [template, ops] of Object.entries(spec)) {
     const op = ops[method.toLowerCase()];
@@ -171,7 +198,8 @@ export function checkExchange(spec: Spec, x: Exchange, o: CheckOptions = {}): st
   const errorBody = () => checkSchema(x.responseBody, ERROR_SCHEMA).map((p) => `${where} → ${x.status}: ${p}`);
   // refused Version headers, and errors of older API versions (e.g. endpoints that did not exist yet), are outside the 26.0 document
   if (x.status >= 400 && (x.servedVersion === undefined || Number(x.servedVersion) < 26)) return errorBody();
-  if (x.status === 401 || x.status === 403) return checkSchema(x.responseBody, ERROR_SCHEMA).map((p) => `${where} → ${x.status}: ${p}`);
+  if (x.status === 401 || x.status === 403)
+    return checkSchema(x.responseBody, ERROR_SCHEMA).map((p) => `${where} → ${x.status}: ${p}`);
   const found = findOperation(spec, x.method, x.path);
   if (!found) {
     const allowed = Object.keys(o.undocumentedPaths ?? {}).some((k) => {
@@ -184,13 +212,21 @@ export function checkExchange(spec: Spec, x: Exchange, o: CheckOptions = {}): st
   const q = new URLSearchParams(x.query);
   const checkRequest = o.requests !== false;
   for (const p of checkRequest ? (found.op.parameters ?? []) : []) {
-    const present = p.in === 'query' ? q.has(p.name) : p.in === 'header' ? p.name.toLowerCase() in x.headers : found.params[p.name] !== undefined;
+    const present =
+      p.in === 'query'
+        ? q.has(p.name)
+        : p.in === 'header'
+          ? p.name.toLowerCase() in x.headers
+          : found.params[p.name] !== undefined;
     if (p.required && !present) out.push(`${where}: required ${p.in} parameter ${p.name} missing`);
-    if (p.in === 'path' && p.schema?.type === 'integer' && present && !/^\d+$/.test(found.params[p.name]!)) out.push(`${where}: path parameter ${p.name} must be an integer`);
+    if (p.in === 'path' && p.schema?.type === 'integer' && present && !/^\d+$/.test(found.params[p.name]!))
+      out.push(`${where}: path parameter ${p.name} must be an integer`);
   }
   const documented = new Set((found.op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name));
-  if (checkRequest) for (const k of q.keys()) if (!documented.has(k)) out.push(`${where}: query parameter ${k} is not documented`);
-  if (checkRequest && found.op.requestBody?.required && x.requestBody.length === 0) out.push(`${where}: request body required`);
+  if (checkRequest)
+    for (const k of q.keys()) if (!documented.has(k)) out.push(`${where}: query parameter ${k} is not documented`);
+  if (checkRequest && found.op.requestBody?.required && x.requestBody.length === 0)
+    out.push(`${where}: request body required`);
   if (checkRequest && x.requestBody.length > 0) {
     let body: unknown;
     try {
@@ -204,11 +240,19 @@ export function checkExchange(spec: Spec, x: Exchange, o: CheckOptions = {}): st
   const key = `${x.method} ${found.template} ${x.status}`;
   const res = responses[String(x.status)];
   if (!res) {
-    const gap = x.status < 300 && !Object.keys(responses).some((s) => s.startsWith('2')) && o.undocumentedStatuses?.[key];
-    if (!gap && !frameworkError(x) && ![429, 500, 503].includes(x.status)) out.push(`${where}: status ${x.status} is not documented for ${found.template}`);
+    const gap =
+      x.status < 300 && !Object.keys(responses).some((s) => s.startsWith('2')) && o.undocumentedStatuses?.[key];
+    if (!gap && !frameworkError(x) && ![429, 500, 503].includes(x.status))
+      out.push(`${where}: status ${x.status} is not documented for ${found.template}`);
   }
-  if (x.status >= 400) out.push(...checkSchema(x.responseBody, ERROR_SCHEMA).map((p) => `${where} → ${x.status}: ${p}`));
-  else if (res) out.push(...checkSchema(x.responseBody, res.content?.['application/json']?.schema).map((p) => `${where} → ${x.status}: ${p}`));
+  if (x.status >= 400)
+    out.push(...checkSchema(x.responseBody, ERROR_SCHEMA).map((p) => `${where} → ${x.status}: ${p}`));
+  else if (res)
+    out.push(
+      ...checkSchema(x.responseBody, res.content?.['application/json']?.schema).map(
+        (p) => `${where} → ${x.status}: ${p}`,
+      ),
+    );
   return out;
 }
 
@@ -218,7 +262,8 @@ export function checkExchange(spec: Spec, x: Exchange, o: CheckOptions = {}): st
  */
 export const KNOWN_GAPS: Required<Omit<CheckOptions, 'requests'>> = {
   undocumentedPaths: {
-    'POST /reference_data/sets/bulk_load/{name}': '§5.3: served up to API 25.0, removed from 26.0 (the simulator answers 410 there)',
+    'POST /reference_data/sets/bulk_load/{name}':
+      '§5.3: served up to API 25.0, removed from 26.0 (the simulator answers 410 there)',
     'GET /system/task_management/tasks/{id}': '§5.3: the Location of a legacy set deletion task',
   },
   undocumentedStatuses: {
@@ -241,7 +286,11 @@ export const KNOWN_GAPS: Required<Omit<CheckOptions, 'requests'>> = {
  * For tests: an `onExchange` hook that checks every exchange against the document (when present)
  * and a `problems()` list to assert empty at the end. Undefined hook when the document is absent.
  */
-export function specRecorder(o: CheckOptions = {}): { hook?: (x: Exchange) => void; problems: () => string[]; operations: Set<string> } {
+export function specRecorder(o: CheckOptions = {}): {
+  hook?: (x: Exchange) => void;
+  problems: () => string[];
+  operations: Set<string>;
+} {
   const spec = loadSpec();
   const problems: string[] = [];
   const operations = new Set<string>();

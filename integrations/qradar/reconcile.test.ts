@@ -13,8 +13,18 @@ for (const apiVersion of ['26.0', '12.0']) {
   test(`qradar (API ${apiVersion}, ${collections ? 'reference_data_collections' : 'reference sets'}): the plan lists exactly the drift injected in the sets, reconcile repairs it, foreign entries survive, a second plan is empty`, async (t) => {
     const { sim, base } = await startSim(t, { apiVersion });
     const cfg = config(base);
-    const b = await reconcileBench(t, { sink: qradarSink.create(cfg, ictx), config: cfg, mapping, http: runContext(t).http, now: NOW });
-    await b.put(['198.51.100.1', '198.51.100.2', '198.51.100.3', 'evil.example', 'http://evil.example/x'].map((v) => indicator(v)));
+    const b = await reconcileBench(t, {
+      sink: qradarSink.create(cfg, ictx),
+      config: cfg,
+      mapping,
+      http: runContext(t).http,
+      now: NOW,
+    });
+    await b.put(
+      ['198.51.100.1', '198.51.100.2', '198.51.100.3', 'evil.example', 'http://evil.example/x'].map((v) =>
+        indicator(v),
+      ),
+    );
     await b.push();
     assert.deepEqual((await b.plan()).counts, { missing: 0, stale: 0, extra: 0, foreign: 0, in_sync: 5 });
 
@@ -42,8 +52,16 @@ for (const apiVersion of ['26.0', '12.0']) {
     assert.equal(done.repaired!.upserted, collections ? 2 : 1);
     assert.equal(done.repaired!.removed, 1);
     assert.deepEqual(sim.values('stixgate - IPv4').sort(), ['198.51.100.1', '198.51.100.2', '198.51.100.3']);
-    assert.deepEqual(sim.values('stixgate - Domains').sort(), ['evil.example', 'partner.example'], 'the foreign entry survives');
-    if (collections) assert.match(String(sim.elements('stixgate - IPv4').find((e) => e.value === '198.51.100.2')!.notes), /^indicator--/);
+    assert.deepEqual(
+      sim.values('stixgate - Domains').sort(),
+      ['evil.example', 'partner.example'],
+      'the foreign entry survives',
+    );
+    if (collections)
+      assert.match(
+        String(sim.elements('stixgate - IPv4').find((e) => e.value === '198.51.100.2')!.notes),
+        /^indicator--/,
+      );
     assert.deepEqual((await b.plan()).counts, { missing: 0, stale: 0, extra: 0, foreign: 1, in_sync: 5 });
   });
 }
@@ -51,7 +69,13 @@ for (const apiVersion of ['26.0', '12.0']) {
 test('qradar: a set deleted on the console reads as empty (everything missing) and reconcile creates it again', async (t) => {
   const { sim, base } = await startSim(t, { apiVersion: '26.0' });
   const cfg = config(base);
-  const b = await reconcileBench(t, { sink: qradarSink.create(cfg, ictx), config: cfg, mapping, http: runContext(t).http, now: NOW });
+  const b = await reconcileBench(t, {
+    sink: qradarSink.create(cfg, ictx),
+    config: cfg,
+    mapping,
+    http: runContext(t).http,
+    now: NOW,
+  });
   await b.put(['198.51.100.1', 'evil.example'].map((v) => indicator(v)));
   await b.push();
   sim.store.delete(sim.set('stixgate - IPv4')!);
@@ -64,7 +88,13 @@ test('qradar: a set deleted on the console reads as empty (everything missing) a
 test('qradar: entries are read in Range pages of the documented form', async (t) => {
   const { sim, base } = await startSim(t, { apiVersion: '26.0' });
   const cfg = config(base);
-  const b = await reconcileBench(t, { sink: qradarSink.create(cfg, ictx), config: cfg, mapping, http: runContext(t).http, now: NOW });
+  const b = await reconcileBench(t, {
+    sink: qradarSink.create(cfg, ictx),
+    config: cfg,
+    mapping,
+    http: runContext(t).http,
+    now: NOW,
+  });
   const ipv4 = sim.store.create({ name: 'stixgate - IPv4', elementType: 'IP', expiry: 'NO_EXPIRY' } as never, NOW);
   for (let i = 0; i < 2500; i++) sim.store.add(ipv4, `10.0.${i >> 8}.${i & 255}`, NOW, 'stixgate');
   const plan = await b.plan({ listLimit: 3 });
@@ -73,6 +103,10 @@ test('qradar: entries are read in Range pages of the documented form', async (t)
   assert.equal(plan.items.extra.length, 3);
   assert.equal(plan.truncated, true);
   const reads = sim.requests.filter((r) => r.method === 'GET' && r.path.endsWith('/set_entries'));
-  assert.deepEqual(reads.map((r) => r.range), ['items=0-999', 'items=1000-1999', 'items=2000-2999'], 'Range pages until Content-Range says the end');
+  assert.deepEqual(
+    reads.map((r) => r.range),
+    ['items=0-999', 'items=1000-1999', 'items=2000-2999'],
+    'Range pages until Content-Range says the end',
+  );
   assert.ok(reads.every((r) => decodeURIComponent(r.query).includes(`collection_id=${ipv4.id}`)));
 });

@@ -53,20 +53,34 @@ const totalOf = (h: Record<string, string>): number | undefined => {
 };
 
 /** One route's entries, a Range page at a time. */
-async function* readSet(a: QradarReadAccess, route: SetRoute, setId: number | undefined, ctx: SinkRunContext, schedule: Schedule): AsyncGenerator<Entry[]> {
+async function* readSet(
+  a: QradarReadAccess,
+  route: SetRoute,
+  setId: number | undefined,
+  ctx: SinkRunContext,
+  schedule: Schedule,
+): AsyncGenerator<Entry[]> {
   for (let start = 0; ; start += QRADAR_READ_PAGE) {
     const range = { start, end: start + QRADAR_READ_PAGE - 1 };
     let rows: Entry[];
     let total: number | undefined;
     if (setId !== undefined) {
       const query = { filter: `collection_id=${setId}`, fields: 'id,value,source,notes,domain_id', sort: '+id' };
-      const r = await schedule(() => a.client.call(ctx, { method: 'GET', path: '/reference_data_collections/set_entries', query, range }));
-      if (!Array.isArray(r.body)) throw a.client.protocol({ method: 'GET', path: '/reference_data_collections/set_entries' }, 'did not answer a JSON array');
+      const r = await schedule(() =>
+        a.client.call(ctx, { method: 'GET', path: '/reference_data_collections/set_entries', query, range }),
+      );
+      if (!Array.isArray(r.body))
+        throw a.client.protocol(
+          { method: 'GET', path: '/reference_data_collections/set_entries' },
+          'did not answer a JSON array',
+        );
       rows = r.body as Entry[];
       total = totalOf(r.headers);
     } else {
       const c = { method: 'GET' as const, path: `/reference_data/sets/${encodeSetName(route.name)}` };
-      const r = await schedule(() => a.client.call(ctx, { ...c, query: { fields: 'data(value,source,domain_id)' }, range, accept: [404] }));
+      const r = await schedule(() =>
+        a.client.call(ctx, { ...c, query: { fields: 'data(value,source,domain_id)' }, range, accept: [404] }),
+      );
       if (r.status === 404) return; // the set does not exist: it holds nothing
       const data = (r.body as { data?: unknown } | undefined)?.data ?? [];
       if (!Array.isArray(data)) throw a.client.protocol(c, 'answered a set whose data is not a list');
@@ -79,11 +93,18 @@ async function* readSet(a: QradarReadAccess, route: SetRoute, setId: number | un
 }
 
 /** The set ids of the routes (collections API); routes without a set are left out. */
-async function setIds(a: QradarReadAccess, routes: SetRoute[], ctx: SinkRunContext, schedule: Schedule): Promise<Map<string, number>> {
+async function setIds(
+  a: QradarReadAccess,
+  routes: SetRoute[],
+  ctx: SinkRunContext,
+  schedule: Schedule,
+): Promise<Map<string, number>> {
   const ids = new Map<string, number>();
   if (routes.length === 0) return ids;
   const query = { filter: `name in (${routes.map((r) => filterString(r.name)).join(',')})`, fields: 'id,name' };
-  const rows = await schedule(() => a.client.list<{ id?: unknown; name?: unknown }>(ctx, '/reference_data_collections/sets', query));
+  const rows = await schedule(() =>
+    a.client.list<{ id?: unknown; name?: unknown }>(ctx, '/reference_data_collections/sets', query),
+  );
   for (const s of rows) if (typeof s.id === 'number' && typeof s.name === 'string') ids.set(s.name, s.id);
   return ids;
 }
@@ -91,9 +112,14 @@ async function setIds(a: QradarReadAccess, routes: SetRoute[], ctx: SinkRunConte
 export function qradarReconciler(a: QradarReadAccess): SinkReconciler {
   const notesOf = (v: unknown): string => (typeof v === 'string' ? v.slice(0, NOTES_MAX) : '');
   const digest = (notes: unknown): string => (a.generation() === 'legacy' ? '' : digestOf({ notes: notesOf(notes) }));
-  const own = (source: unknown): boolean => source === (a.generation() === 'legacy' ? LEGACY_SOURCE : (a.source ?? LEGACY_SOURCE));
+  const own = (source: unknown): boolean =>
+    source === (a.generation() === 'legacy' ? LEGACY_SOURCE : (a.source ?? LEGACY_SOURCE));
   return {
-    describe: () => `QRadar ${a.generation() === 'legacy' ? 'reference sets' : 'reference data collections'} ${a.routes().map((r) => r.name).join(', ')}`,
+    describe: () =>
+      `QRadar ${a.generation() === 'legacy' ? 'reference sets' : 'reference data collections'} ${a
+        .routes()
+        .map((r) => r.name)
+        .join(', ')}`,
     async *read(ctx, schedule) {
       await a.connect(ctx);
       const routes = a.routes();
@@ -101,13 +127,17 @@ export function qradarReconciler(a: QradarReadAccess): SinkReconciler {
       for (const route of routes) {
         if (ids && !ids.has(route.name)) continue;
         for await (const rows of readSet(a, route, ids?.get(route.name), ctx, schedule)) {
-          yield rows.filter((e) => typeof e.value === 'string').map((e): RemoteEntry => ({
-            key: `${route.name}${SEP}${valueKey(route.elementType, e.value as string)}`,
-            digest: digest(e.notes),
-            foreign: !own(e.source) || (a.domainId !== undefined && e.domain_id !== a.domainId),
-            ref: [route.key, e.value],
-            label: `${route.name} ${e.value as string}`,
-          }));
+          yield rows
+            .filter((e) => typeof e.value === 'string')
+            .map(
+              (e): RemoteEntry => ({
+                key: `${route.name}${SEP}${valueKey(route.elementType, e.value as string)}`,
+                digest: digest(e.notes),
+                foreign: !own(e.source) || (a.domainId !== undefined && e.domain_id !== a.domainId),
+                ref: [route.key, e.value],
+                label: `${route.name} ${e.value as string}`,
+              }),
+            );
         }
       }
     },
@@ -116,7 +146,11 @@ export function qradarReconciler(a: QradarReadAccess): SinkReconciler {
       const route = key && a.routes().find((x) => x.key === key);
       // values the sink refuses before sending (unrouted, unserved, invalid for the set) are never held
       if (!route || refusedValue(route.elementType, r.observable.value)) return undefined;
-      return { key: `${route.name}${SEP}${valueKey(route.elementType, r.observable.value)}`, digest: digest(r.fields.notes), label: `${route.name} ${r.observable.value}` };
+      return {
+        key: `${route.name}${SEP}${valueKey(route.elementType, r.observable.value)}`,
+        digest: digest(r.fields.notes),
+        label: `${route.name} ${r.observable.value}`,
+      };
     },
     async removeExtra(entries, ctx, schedule) {
       const api = await a.connect(ctx);

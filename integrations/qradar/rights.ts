@@ -25,7 +25,9 @@ export function sinkEndpoints(generation: 'collections' | 'legacy', version: num
   return [
     'GET /reference_data/sets',
     'POST /reference_data/sets',
-    version >= 26 ? 'POST /reference_data/sets/bulk_load/{namespace}/{name}/{domain_id}' : 'POST /reference_data/sets/bulk_load/{name}',
+    version >= 26
+      ? 'POST /reference_data/sets/bulk_load/{namespace}/{name}/{domain_id}'
+      : 'POST /reference_data/sets/bulk_load/{name}',
     'POST /reference_data/sets/{name}',
     'DELETE /reference_data/sets/{name}/{value}',
   ];
@@ -38,25 +40,43 @@ interface EndpointDoc {
 }
 
 /** `/help/endpoints` paths with or without the leading `/` or `/api` [UNCERTAIN: IBM does not show a sample]. */
-const norm = (p: string): string => '/' + p.replace(/^\/+/, '').replace(/^api\//, '');
+const norm = (p: string): string => `/${p.replace(/^\/+/, '').replace(/^api\//, '')}`;
 
 /**
  * Throws STIXGATE_ERR_SINK_AUTH naming every endpoint the credential may not call, and
  * STIXGATE_ERR_SINK_PROTOCOL naming those the console does not serve at this API version.
  * Returns a short summary for the probe line.
  */
-export async function checkRights(ctx: SinkRunContext, client: QradarClient, generation: 'collections' | 'legacy'): Promise<string> {
+export async function checkRights(
+  ctx: SinkRunContext,
+  client: QradarClient,
+  generation: 'collections' | 'legacy',
+): Promise<string> {
   const version = client.version ?? '';
   const need = sinkEndpoints(generation, Number(version));
   const prefix = generation === 'collections' ? '/reference_data_collections/' : '/reference_data/sets';
-  const docs = await client.list<EndpointDoc>(ctx, '/help/endpoints', { filter: `version=${filterString(version)} and path ILIKE ${filterString(`%${prefix}%`)}`, fields: 'http_method,path,caller_has_access' });
+  const docs = await client.list<EndpointDoc>(ctx, '/help/endpoints', {
+    filter: `version=${filterString(version)} and path ILIKE ${filterString(`%${prefix}%`)}`,
+    fields: 'http_method,path,caller_has_access',
+  });
   const access = new Map<string, boolean>();
-  for (const d of docs) if (typeof d.http_method === 'string' && typeof d.path === 'string') access.set(`${d.http_method.toUpperCase()} ${norm(d.path)}`, d.caller_has_access === true);
+  for (const d of docs)
+    if (typeof d.http_method === 'string' && typeof d.path === 'string')
+      access.set(`${d.http_method.toUpperCase()} ${norm(d.path)}`, d.caller_has_access === true);
   const missing = need.filter((e) => !access.has(e));
-  if (missing.length) throw new StixgateError('STIXGATE_ERR_SINK_PROTOCOL', `${client.component}: the console does not serve ${missing.join(', ')} at API ${version} (/api/help/endpoints); set api_version or api`, { reason: 'endpoints' });
+  if (missing.length)
+    throw new StixgateError(
+      'STIXGATE_ERR_SINK_PROTOCOL',
+      `${client.component}: the console does not serve ${missing.join(', ')} at API ${version} (/api/help/endpoints); set api_version or api`,
+      { reason: 'endpoints' },
+    );
   const denied = need.filter((e) => access.get(e) === false);
   if (denied.length) {
-    throw new StixgateError('STIXGATE_ERR_SINK_AUTH', `${client.component}: the token's user role may not call ${denied.join(', ')} (/api/help/endpoints caller_has_access=false); give the authorized service a user role that manages reference data`, { reason: 'rights' });
+    throw new StixgateError(
+      'STIXGATE_ERR_SINK_AUTH',
+      `${client.component}: the token's user role may not call ${denied.join(', ')} (/api/help/endpoints caller_has_access=false); give the authorized service a user role that manages reference data`,
+      { reason: 'rights' },
+    );
   }
   return `the token may call all ${need.length} endpoints the sink uses`;
 }

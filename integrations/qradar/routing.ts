@@ -39,31 +39,49 @@ export function routeKeyOf(o: Observable): RouteKey | undefined {
 }
 
 /** Reads the `sets:` section; names get `prefix` unless `overrides` names the set outright. */
-export function loadRoutes(table: Record<string, unknown>, path: string, prefix: string, overrides: Record<string, string>): Map<RouteKey, SetRoute> {
+export function loadRoutes(
+  table: Record<string, unknown>,
+  path: string,
+  prefix: string,
+  overrides: Record<string, string>,
+): Map<RouteKey, SetRoute> {
   const sets = table.sets;
   const bad = (msg: string) => new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `sink mapping ${path}: ${msg}`);
-  if (!sets || typeof sets !== 'object' || Array.isArray(sets)) throw bad('"sets" must map routing keys to { name, element_type }');
+  if (!sets || typeof sets !== 'object' || Array.isArray(sets))
+    throw bad('"sets" must map routing keys to { name, element_type }');
   const out = new Map<RouteKey, SetRoute>();
   for (const [key, v] of Object.entries(sets as Record<string, unknown>)) {
-    if (!(ROUTE_KEYS as readonly string[]).includes(key)) throw bad(`sets.${key}: unknown routing key (known: ${ROUTE_KEYS.join(', ')})`);
+    if (!(ROUTE_KEYS as readonly string[]).includes(key))
+      throw bad(`sets.${key}: unknown routing key (known: ${ROUTE_KEYS.join(', ')})`);
     const e = v as { name?: unknown; element_type?: unknown };
-    if (!e || typeof e !== 'object' || typeof e.name !== 'string' || e.name === '') throw bad(`sets.${key}.name must be a non-empty string`);
-    if (typeof e.element_type !== 'string' || !(SET_ELEMENT_TYPES as readonly string[]).includes(e.element_type)) throw bad(`sets.${key}.element_type must be one of ${SET_ELEMENT_TYPES.join(', ')}`);
-    out.set(key as RouteKey, { key: key as RouteKey, name: overrides[key] ?? `${prefix}${e.name}`, elementType: e.element_type as SetElementType });
+    if (!e || typeof e !== 'object' || typeof e.name !== 'string' || e.name === '')
+      throw bad(`sets.${key}.name must be a non-empty string`);
+    if (typeof e.element_type !== 'string' || !(SET_ELEMENT_TYPES as readonly string[]).includes(e.element_type))
+      throw bad(`sets.${key}.element_type must be one of ${SET_ELEMENT_TYPES.join(', ')}`);
+    out.set(key as RouteKey, {
+      key: key as RouteKey,
+      name: overrides[key] ?? `${prefix}${e.name}`,
+      elementType: e.element_type as SetElementType,
+    });
   }
-  for (const key of Object.keys(overrides)) if (!out.has(key as RouteKey)) throw bad(`the sink option sets.${key} names a routing key the table does not route`);
+  for (const key of Object.keys(overrides))
+    if (!out.has(key as RouteKey))
+      throw bad(`the sink option sets.${key} names a routing key the table does not route`);
   return out;
 }
 
 /** Why QRadar would refuse a value for a set of this type (checked before sending), or undefined. */
 export function refusedValue(type: SetElementType, value: string): string | undefined {
-  if (type === 'IP' && parseIpv4(value) === undefined) return `not an IPv4 address: an IP reference set takes IPv4 only (value ${value})`;
+  if (type === 'IP' && parseIpv4(value) === undefined)
+    return `not an IPv4 address: an IP reference set takes IPv4 only (value ${value})`;
   if (type === 'CIDR') {
     const [addr = '', bits, extra] = value.split('/');
     const max = parseIpv4(addr) !== undefined ? 32 : parseIpv6(addr) ? 128 : -1;
-    if (extra !== undefined || max < 0 || bits === undefined || !/^\d{1,3}$/.test(bits) || Number(bits) > max) return `not a CIDR range (value ${value})`;
+    if (extra !== undefined || max < 0 || bits === undefined || !/^\d{1,3}$/.test(bits) || Number(bits) > max)
+      return `not a CIDR range (value ${value})`;
   }
-  if ((type === 'NUM' || type === 'PORT' || type === 'DATE') && !/^\d+$/.test(value)) return `not a number for a ${type} reference set (value ${value})`;
+  if ((type === 'NUM' || type === 'PORT' || type === 'DATE') && !/^\d+$/.test(value))
+    return `not a number for a ${type} reference set (value ${value})`;
   return undefined;
 }
 

@@ -30,8 +30,25 @@ async function setup(t: { after: (fn: () => Promise<void> | void) => void }, api
   const mapping = loadSinkMapping(join(ictx.mappingsDir, 'sinks', 'qradar.yaml')).fields;
   const http = runContext(t).http;
   const run = (over: Partial<SinkRunOptions> = {}) =>
-    runSink({ id: 'qr', sink, config: cfg, store, http, logger: silentLogger(), mapping, deadLetter: dlq, limiter: new Bottleneck({ maxConcurrent: 2 }), signal: new AbortController().signal, now: () => NOW, ...over });
-  const put = (objects: StixObject[]) => store.upsert(objects.map((object) => ({ object, source: 'feed_a', confidence: 70 })), { now: NOW });
+    runSink({
+      id: 'qr',
+      sink,
+      config: cfg,
+      store,
+      http,
+      logger: silentLogger(),
+      mapping,
+      deadLetter: dlq,
+      limiter: new Bottleneck({ maxConcurrent: 2 }),
+      signal: new AbortController().signal,
+      now: () => NOW,
+      ...over,
+    });
+  const put = (objects: StixObject[]) =>
+    store.upsert(
+      objects.map((object) => ({ object, source: 'feed_a', confidence: 70 })),
+      { now: NOW },
+    );
   return { sim, store, dlq, run, put };
 }
 
@@ -49,11 +66,17 @@ for (const apiVersion of ['26.0', '12.0']) {
     assert.deepEqual(sim.values('stixgate - IPv4').sort(), ['1.2.3.4', '5.6.7.8', '9.9.9.9']);
     assert.deepEqual(sim.values('stixgate - URLs'), [url]);
     assert.deepEqual(sim.values('stixgate - IPv6'), ['2001:db8::7']);
-    const dead = readFileSync(dlq.path, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const dead = readFileSync(dlq.path, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.equal(dead.length, 1);
     assert.match(JSON.stringify(dead[0]), /maximum length/);
     const later = new Date(NOW).toISOString();
-    await put([{ ...objs[0]!, modified: later, revoked: true }, { ...objs[3]!, modified: later, revoked: true }]);
+    await put([
+      { ...objs[0]!, modified: later, revoked: true },
+      { ...objs[3]!, modified: later, revoked: true },
+    ]);
     await run();
     assert.deepEqual(sim.values('stixgate - IPv4').sort(), ['5.6.7.8', '9.9.9.9']);
     assert.deepEqual(sim.values('stixgate - URLs'), []);

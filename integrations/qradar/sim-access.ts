@@ -62,9 +62,16 @@ export function templateOf(method: string, segs: string[]): string | undefined {
 }
 
 /** The role check: 403 (QRadar's wording) when the credential's role lacks the endpoint. */
-export function roleRefusal(access: Required<Pick<TokenAccess, 'denied'>> & { write: boolean }, method: string, template: string | undefined): SimResponse | undefined {
-  const denied = (!access.write && method !== 'GET') || (template !== undefined && access.denied.includes(`${method} ${template}`));
-  return denied ? qerror(403, 0, 'The user does not have the required capability to perform this action.', 'Authorization failed.') : undefined;
+export function roleRefusal(
+  access: Required<Pick<TokenAccess, 'denied'>> & { write: boolean },
+  method: string,
+  template: string | undefined,
+): SimResponse | undefined {
+  const denied =
+    (!access.write && method !== 'GET') || (template !== undefined && access.denied.includes(`${method} ${template}`));
+  return denied
+    ? qerror(403, 0, 'The user does not have the required capability to perform this action.', 'Authorization failed.')
+    : undefined;
 }
 
 /** Which domains a credential may tag data with, and whether it may use SHARED. */
@@ -94,11 +101,18 @@ export class DomainCheck {
    */
   legacy(text: string | null): { domainId: number | null } | SimResponse {
     if (text === null || text === 'SHARED') {
-      if (text === 'SHARED' && !this.admin) return qerror(403, 0, 'Only Admin users may use the SHARED domain; specify a numeric domain_id the caller has access to', 'Authorization failed.');
+      if (text === 'SHARED' && !this.admin)
+        return qerror(
+          403,
+          0,
+          'Only Admin users may use the SHARED domain; specify a numeric domain_id the caller has access to',
+          'Authorization failed.',
+        );
       return { domainId: null };
     }
     const d = /^\d+$/.test(text) ? Number(text) : NaN;
-    if (Number.isNaN(d)) return qerror(422, 1005, `Invalid domain_id value: ${text}`, 'The domain_id must be numeric or SHARED.');
+    if (Number.isNaN(d))
+      return qerror(422, 1005, `Invalid domain_id value: ${text}`, 'The domain_id must be numeric or SHARED.');
     if (!this.allows(d)) return qerror(404, 1011, `Domain ${d} not found`, 'Domain not found');
     return { domainId: d };
   }

@@ -51,7 +51,17 @@ export class Tasks {
 
   /** A task whose work already happened: the returned snapshot says QUEUED, polls say COMPLETED. */
   create(name: string, now: number, message?: string, user = 'admin'): Task {
-    const t: Task = { id: this.next++, name, status: 'QUEUED', created: now, created_by: user, modified: now, started: null, completed: null, message };
+    const t: Task = {
+      id: this.next++,
+      name,
+      status: 'QUEUED',
+      created: now,
+      created_by: user,
+      modified: now,
+      started: null,
+      completed: null,
+      message,
+    };
     this.all.set(t.id, { ...t, status: 'COMPLETED', started: now, completed: now });
     return t;
   }
@@ -59,7 +69,16 @@ export class Tasks {
   /** A task that runs `work` after `delayMs` (in the background) and then completes. */
   run(name: string, now: () => number, delayMs: number, work: (t: Task) => Promise<void>, user = 'admin'): Task {
     const t0 = now();
-    const t: Task = { id: this.next++, name, status: 'QUEUED', created: t0, created_by: user, modified: t0, started: null, completed: null };
+    const t: Task = {
+      id: this.next++,
+      name,
+      status: 'QUEUED',
+      created: t0,
+      created_by: user,
+      modified: t0,
+      started: null,
+      completed: null,
+    };
     this.all.set(t.id, t);
     const go = async () => {
       Object.assign(t, { status: 'PROCESSING', started: now(), modified: now() });
@@ -67,7 +86,13 @@ export class Tasks {
         await work(t);
         Object.assign(t, { status: 'COMPLETED', completed: now(), modified: now() });
       } catch (e) {
-        Object.assign(t, { status: 'EXCEPTION', completed: now(), modified: now(), error_code: 500, error_message: (e as Error).message });
+        Object.assign(t, {
+          status: 'EXCEPTION',
+          completed: now(),
+          modified: now(),
+          error_code: 500,
+          error_message: (e as Error).message,
+        });
       }
     };
     const done = new Promise<void>((resolve) => setTimeout(() => void go().finally(resolve), delayMs).unref());

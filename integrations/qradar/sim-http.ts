@@ -26,11 +26,30 @@ export const HTTP_MESSAGES: Record<number, string> = {
 };
 
 /** QRadar's error body: `{http_response:{code,message},code,message,description,details}`. */
-export function qerror(status: number, code: number, message: string, description = '', details: Record<string, unknown> = {}): SimResponse {
-  return { status, body: { http_response: { code: status, message: HTTP_MESSAGES[status] ?? 'Unexpected internal server error.' }, code, message, description, details } };
+export function qerror(
+  status: number,
+  code: number,
+  message: string,
+  description = '',
+  details: Record<string, unknown> = {},
+): SimResponse {
+  return {
+    status,
+    body: {
+      http_response: { code: status, message: HTTP_MESSAGES[status] ?? 'Unexpected internal server error.' },
+      code,
+      message,
+      description,
+      details,
+    },
+  };
 }
 
-export const ok = (body: unknown, status = 200, headers?: Record<string, string>): SimResponse => ({ status, body, headers });
+export const ok = (body: unknown, status = 200, headers?: Record<string, string>): SimResponse => ({
+  status,
+  body,
+  headers,
+});
 
 // ---- Range ------------------------------------------------------------------------------------
 
@@ -38,21 +57,49 @@ export const ok = (body: unknown, status = 200, headers?: Record<string, string>
 export function parseRange(h: string | undefined): { start: number; end: number } | SimResponse | undefined {
   if (h === undefined) return undefined;
   const m = /^\s*items\s*=\s*(-?\d+)\s*-\s*(-?\d+)\s*$/.exec(h);
-  if (!m) return qerror(422, 36, 'Failed to parse Range header. The syntax of the Range header must follow this pattern: items=x-y', 'The Range header is not valid.');
+  if (!m)
+    return qerror(
+      422,
+      36,
+      'Failed to parse Range header. The syntax of the Range header must follow this pattern: items=x-y',
+      'The Range header is not valid.',
+    );
   const start = Number(m[1]);
   const end = Number(m[2]);
-  if (start < 0 || end < 0) return qerror(422, 36, 'Range of pages specified in "Range" header is negative. The syntax of the Range header must follow this pattern: items=x-y', 'The Range header is not valid.');
-  if (end < start) return qerror(422, 36, 'Failed to parse Range header. The end of the range must not precede its start.', 'The Range header is not valid.');
+  if (start < 0 || end < 0)
+    return qerror(
+      422,
+      36,
+      'Range of pages specified in "Range" header is negative. The syntax of the Range header must follow this pattern: items=x-y',
+      'The Range header is not valid.',
+    );
+  if (end < start)
+    return qerror(
+      422,
+      36,
+      'Failed to parse Range header. The end of the range must not precede its start.',
+      'The Range header is not valid.',
+    );
   return { start, end };
 }
 
 /** Applies a Range to a list: the slice and the `Content-Range` header. */
-export function page<T>(items: T[], range: { start: number; end: number } | undefined): { items: T[]; headers: Record<string, string> } {
+export function page<T>(
+  items: T[],
+  range: { start: number; end: number } | undefined,
+): { items: T[]; headers: Record<string, string> } {
   const total = items.length;
-  if (!range) return { items, headers: total ? { 'Content-Range': `items 0-${total - 1}/${total}` } : { 'Content-Range': `items */0` } };
+  if (!range)
+    return {
+      items,
+      headers: total ? { 'Content-Range': `items 0-${total - 1}/${total}` } : { 'Content-Range': `items */0` },
+    };
   if (range.start >= total) return { items: [], headers: { 'Content-Range': `items */${total}` } };
   const end = Math.min(range.end, total - 1);
-  return { items: items.slice(range.start, end + 1), headers: { 'Content-Range': `items ${range.start}-${end}/${total}` } };
+  return {
+    items: items.slice(range.start, end + 1),
+    headers: { 'Content-Range': `items ${range.start}-${end}/${total}` },
+  };
 }
 
 // ---- fields -----------------------------------------------------------------------------------
@@ -196,7 +243,15 @@ export function parseFilter(text: string, caseInsensitive: ReadonlySet<string> =
     if (k?.t === 'op') {
       i++;
       const v = value();
-      const tests: Record<string, (c: number) => boolean> = { '=': (c) => c === 0, '!=': (c) => c !== 0, '<>': (c) => c !== 0, '<': (c) => c < 0, '>': (c) => c > 0, '<=': (c) => c <= 0, '>=': (c) => c >= 0 };
+      const tests: Record<string, (c: number) => boolean> = {
+        '=': (c) => c === 0,
+        '!=': (c) => c !== 0,
+        '<>': (c) => c !== 0,
+        '<': (c) => c < 0,
+        '>': (c) => c > 0,
+        '<=': (c) => c <= 0,
+        '>=': (c) => c >= 0,
+      };
       const t = tests[k.v]!;
       return (o) => t(cmp(get(o), v, ci));
     }
@@ -227,7 +282,13 @@ export function parseFilter(text: string, caseInsensitive: ReadonlySet<string> =
     if (peekKw('ilike')) {
       i++;
       const v = String(value());
-      const re = new RegExp(`^${v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`, 'is');
+      const re = new RegExp(
+        `^${v
+          .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+          .replace(/%/g, '.*')
+          .replace(/_/g, '.')}$`,
+        'is',
+      );
       return (o) => re.test(String(get(o) ?? ''));
     }
     if (peekKw('contains')) {
@@ -280,7 +341,12 @@ export function parseFilter(text: string, caseInsensitive: ReadonlySet<string> =
 }
 
 /** Filters a list by the `filter` parameter; an error response when the filter does not parse. */
-export function applyFilter<T extends Record<string, unknown>>(items: T[], filter: string | null, code: number, caseInsensitive?: ReadonlySet<string>): T[] | SimResponse {
+export function applyFilter<T extends Record<string, unknown>>(
+  items: T[],
+  filter: string | null,
+  code: number,
+  caseInsensitive?: ReadonlySet<string>,
+): T[] | SimResponse {
   if (!filter) return items;
   let p: Pred;
   try {

@@ -47,13 +47,20 @@ export function legacyMeta(set: RefSet): Record<string, unknown> {
 }
 
 const notFound = (name: string) => qerror(404, 1002, `${name} does not exist`, 'The reference set does not exist.');
-const missing = (p: string) => qerror(422, 8, `Missing required parameter "${p}" from query parameters`, 'A required parameter is missing.');
+const missing = (p: string) =>
+  qerror(422, 8, `Missing required parameter "${p}" from query parameters`, 'A required parameter is missing.');
 
 function checkNamespace(q: URLSearchParams): SimResponse | undefined {
   const ns = q.get('namespace');
   if (ns === null || ns === 'SHARED') return undefined;
-  if (ns === 'TENANT') return qerror(422, 1012, 'Admin user can only access shared namespace', 'The namespace is not valid.');
-  return qerror(422, 1005, `Invalid namespace value: ${ns}`, 'The namespace parameter must be either SHARED or TENANT.');
+  if (ns === 'TENANT')
+    return qerror(422, 1012, 'Admin user can only access shared namespace', 'The namespace is not valid.');
+  return qerror(
+    422,
+    1005,
+    `Invalid namespace value: ${ns}`,
+    'The namespace parameter must be either SHARED or TENANT.',
+  );
 }
 
 export async function legacySets(ctx: SimContext, r: LegacyRequest): Promise<SimResponse> {
@@ -90,7 +97,13 @@ export async function legacySets(ctx: SimContext, r: LegacyRequest): Promise<Sim
       if (!set) return notFound(name);
       ctx.store.sweep(set, now);
       const value = decodeValue(segs[1]!);
-      if (!ctx.store.remove(set, value)) return qerror(404, 1003, `Set ${name} does not contain value ${value} in shared`, 'The record does not exist in the reference set.');
+      if (!ctx.store.remove(set, value))
+        return qerror(
+          404,
+          1003,
+          `Set ${name} does not contain value ${value} in shared`,
+          'The record does not exist in the reference set.',
+        );
       return ok(project(legacyMeta(set), q.get('fields')));
     }
     if (segs.length !== 1) return qerror(404, 0, 'The requested resource does not exist.');
@@ -99,7 +112,13 @@ export async function legacySets(ctx: SimContext, r: LegacyRequest): Promise<Sim
     if (method === 'GET') {
       const range = parseRange(r.range);
       if (range && 'status' in range) return range;
-      const data = [...set.elements.values()].map((e) => ({ value: e.value, source: e.source, first_seen: e.firstSeen, last_seen: e.lastSeen, domain_id: e.domainId }));
+      const data = [...set.elements.values()].map((e) => ({
+        value: e.value,
+        source: e.source,
+        first_seen: e.firstSeen,
+        last_seen: e.lastSeen,
+        domain_id: e.domainId,
+      }));
       const filtered = applyFilter(data, q.get('filter'), 1005);
       if (!Array.isArray(filtered)) return filtered;
       // without a Range only the first 20 records come back (IBM docs)
@@ -119,10 +138,15 @@ export async function legacySets(ctx: SimContext, r: LegacyRequest): Promise<Sim
     }
     if (method === 'DELETE') {
       const purge = q.get('purge_only') ?? 'false';
-      if (purge !== 'true' && purge !== 'false') return qerror(422, 1005, `Invalid purge_only value: ${purge}`, 'purge_only must be true or false.');
+      if (purge !== 'true' && purge !== 'false')
+        return qerror(422, 1005, `Invalid purge_only value: ${purge}`, 'purge_only must be true or false.');
       if (purge === 'true') ctx.store.purge(set);
       else ctx.store.delete(set);
-      const task = ctx.tasks.create('Reference Data Deletion Task', now, 'Searching for items that depend on the Reference Data.');
+      const task = ctx.tasks.create(
+        'Reference Data Deletion Task',
+        now,
+        'Searching for items that depend on the Reference Data.',
+      );
       return ok(task, 202, { Location: `/api/system/task_management/tasks/${task.id}` });
     }
     return qerror(405, 0, `Method ${method} is not supported on this resource.`);
@@ -133,13 +157,32 @@ export async function legacySets(ctx: SimContext, r: LegacyRequest): Promise<Sim
     const type = q.get('element_type');
     if (name === null) return missing('name');
     if (type === null) return missing('element_type');
-    if (!(LEGACY_SET_TYPES as readonly string[]).includes(type)) return qerror(422, 11, `Failed to transform user query parameter "element_type" with a content type of "TEXT_PLAIN"`, 'A request parameter is not valid');
+    if (!(LEGACY_SET_TYPES as readonly string[]).includes(type))
+      return qerror(
+        422,
+        11,
+        `Failed to transform user query parameter "element_type" with a content type of "TEXT_PLAIN"`,
+        'A request parameter is not valid',
+      );
     const tt = q.get('timeout_type') ?? 'UNKNOWN';
-    if (!['UNKNOWN', 'FIRST_SEEN', 'LAST_SEEN'].includes(tt)) return qerror(422, 11, `Failed to transform user query parameter "timeout_type" with a content type of "TEXT_PLAIN"`, 'A request parameter is not valid');
+    if (!['UNKNOWN', 'FIRST_SEEN', 'LAST_SEEN'].includes(tt))
+      return qerror(
+        422,
+        11,
+        `Failed to transform user query parameter "timeout_type" with a content type of "TEXT_PLAIN"`,
+        'A request parameter is not valid',
+      );
     const ttlText = q.get('time_to_live');
     const ttl = ttlText === null ? undefined : parseInterval(ttlText);
-    if (ttlText !== null && !ttl) return qerror(422, 1005, `Invalid time to live interval ${ttlText}`, 'A request parameter is not valid');
-    if (ctx.store.byName(name)) return qerror(409, 1004, `The name ${name} is already in use`, 'The reference set could not be created, the name provided is already in use. Please change the name and try again.');
+    if (ttlText !== null && !ttl)
+      return qerror(422, 1005, `Invalid time to live interval ${ttlText}`, 'A request parameter is not valid');
+    if (ctx.store.byName(name))
+      return qerror(
+        409,
+        1004,
+        `The name ${name} is already in use`,
+        'The reference set could not be created, the name provided is already in use. Please change the name and try again.',
+      );
     const set = ctx.store.create({ name, elementType: type as ElementType, ttl, expiry: tt as 'UNKNOWN' }, now);
     return ok(project(legacyMeta(set), q.get('fields')), 201);
   }
@@ -149,12 +192,25 @@ export async function legacySets(ctx: SimContext, r: LegacyRequest): Promise<Sim
     let name: string;
     let domainId: number | null = null;
     if (segs.length === 2) {
-      if (Number(ctx.version) >= 26) return qerror(410, 0, `The endpoint /reference_data/sets/bulk_load/{name} has been removed in version ${ctx.version}.`, 'The requested resource has been removed.');
+      if (Number(ctx.version) >= 26)
+        return qerror(
+          410,
+          0,
+          `The endpoint /reference_data/sets/bulk_load/{name} has been removed in version ${ctx.version}.`,
+          'The requested resource has been removed.',
+        );
       name = segs[1]!;
     } else if (segs.length === 4) {
       const ns = segs[1];
-      if (ns === 'TENANT' && ctx.domains.tenantId === undefined) return qerror(422, 1012, 'Admin user can only access shared namespace', 'The namespace is not valid.');
-      if (ns !== 'SHARED' && ns !== 'TENANT') return qerror(422, 1005, `Invalid namespace value: ${ns}`, 'The namespace parameter must be either SHARED or TENANT');
+      if (ns === 'TENANT' && ctx.domains.tenantId === undefined)
+        return qerror(422, 1012, 'Admin user can only access shared namespace', 'The namespace is not valid.');
+      if (ns !== 'SHARED' && ns !== 'TENANT')
+        return qerror(
+          422,
+          1005,
+          `Invalid namespace value: ${ns}`,
+          'The namespace parameter must be either SHARED or TENANT',
+        );
       const dom = ctx.domains.legacy(segs[3]!);
       if ('status' in dom) return dom;
       domainId = dom.domainId;
@@ -162,18 +218,30 @@ export async function legacySets(ctx: SimContext, r: LegacyRequest): Promise<Sim
     } else return qerror(404, 0, 'The requested resource does not exist.');
     const set = ctx.store.byName(name);
     if (!set) return notFound(name);
-    if (r.raw.length === 0) return qerror(422, 10, 'Request body must be populated for body parameter "data"', 'The request body is missing.');
+    if (r.raw.length === 0)
+      return qerror(
+        422,
+        10,
+        'Request body must be populated for body parameter "data"',
+        'The request body is missing.',
+      );
     let values: unknown;
     try {
       values = JSON.parse(r.raw.toString('utf8'));
     } catch (e) {
-      return qerror(400, 1001, `An error occurred parsing the JSON formatted message body: ${(e as Error).message}`, 'The JSON body could not be parsed.');
+      return qerror(
+        400,
+        1001,
+        `An error occurred parsing the JSON formatted message body: ${(e as Error).message}`,
+        'The JSON body could not be parsed.',
+      );
     }
     if (!Array.isArray(values) || values.some((v) => typeof v !== 'string' && typeof v !== 'number')) {
       return qerror(400, 1001, 'The message body must be a JSON array of values', 'The JSON body could not be parsed.');
     }
     const strs = values.map(String);
-    if (ctx.maxBulkElements !== undefined && strs.length > ctx.maxBulkElements) return qerror(413, 0, `Too many elements in a single bulk load (${strs.length} > ${ctx.maxBulkElements})`);
+    if (ctx.maxBulkElements !== undefined && strs.length > ctx.maxBulkElements)
+      return qerror(413, 0, `Too many elements in a single bulk load (${strs.length} > ${ctx.maxBulkElements})`);
     for (const v of strs) {
       const bad = ctx.store.check(set, v);
       if (bad) return qerror(422, 1005, bad, 'The value is not valid for the element type of the reference set.');
@@ -183,7 +251,13 @@ export async function legacySets(ctx: SimContext, r: LegacyRequest): Promise<Sim
     const take = ctx.partialAccept ?? strs.length;
     const t = ctx.now();
     for (const v of strs.slice(0, take)) ctx.store.add(set, v, t, undefined, undefined, domainId);
-    if (take < strs.length) return qerror(500, 1020, 'An error occurred while attempting to add or update data in the reference set', 'Unexpected internal server error.');
+    if (take < strs.length)
+      return qerror(
+        500,
+        1020,
+        'An error occurred while attempting to add or update data in the reference set',
+        'Unexpected internal server error.',
+      );
     return ok(project(legacyMeta(set), r.q.get('fields')));
   }
 }

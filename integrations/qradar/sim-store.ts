@@ -47,7 +47,18 @@ export interface RefSet {
   nextSweep: number;
 }
 
-const UNIT_SECS: Record<string, number> = { second: 1, sec: 1, minute: 60, min: 60, hour: 3600, day: 86_400, week: 604_800, month: 2_592_000, mon: 2_592_000, year: 31_536_000 };
+const UNIT_SECS: Record<string, number> = {
+  second: 1,
+  sec: 1,
+  minute: 60,
+  min: 60,
+  hour: 3600,
+  day: 86_400,
+  week: 604_800,
+  month: 2_592_000,
+  mon: 2_592_000,
+  year: 31_536_000,
+};
 
 /** Parses a legacy `time_to_live` such as "1 month", "5 minutes" or "2 days 3 hours"; undefined when invalid. */
 export function parseInterval(text: string): Interval | undefined {
@@ -79,7 +90,14 @@ export function intervalFromSeconds(total: number): Interval {
 }
 
 export function intervalSeconds(iv: Interval): number {
-  return iv.years * UNIT_SECS.year! + iv.months * UNIT_SECS.month! + iv.days * 86_400 + iv.hours * 3600 + iv.mins * 60 + iv.secs;
+  return (
+    iv.years * UNIT_SECS.year! +
+    iv.months * UNIT_SECS.month! +
+    iv.days * 86_400 +
+    iv.hours * 3600 +
+    iv.mins * 60 +
+    iv.secs
+  );
 }
 
 /** The server's echo form, e.g. "0 years 0mons 128 days 0 hours 0mins 0.0 secs". */
@@ -96,7 +114,8 @@ export function invalidValue(type: ElementType, value: string): string | undefin
       break;
     case 'CIDR': {
       const [addr, bits, extra] = value.split('/');
-      const max = addr !== undefined && parseIpv4(addr) !== undefined ? 32 : addr !== undefined && parseIpv6(addr) ? 128 : -1;
+      const max =
+        addr !== undefined && parseIpv4(addr) !== undefined ? 32 : addr !== undefined && parseIpv6(addr) ? 128 : -1;
       ok = extra === undefined && max > 0 && bits !== undefined && /^\d{1,3}$/.test(bits) && Number(bits) <= max;
       break;
     }
@@ -115,7 +134,8 @@ export function invalidValue(type: ElementType, value: string): string | undefin
   return ok ? undefined : `Invalid ${type} value: ${value}`;
 }
 
-export const elementKey = (type: ElementType, value: string): string => (type === 'ALNIC' ? value.toLowerCase() : value);
+export const elementKey = (type: ElementType, value: string): string =>
+  type === 'ALNIC' ? value.toLowerCase() : value;
 
 export class RefStore {
   readonly sets = new Map<number, RefSet>();
@@ -131,7 +151,18 @@ export class RefStore {
     return undefined;
   }
 
-  create(o: { name: string; elementType: ElementType; ttl?: Interval; expiry: ExpiryType; description?: string; expiredLogOption?: string; tenantId?: number }, now: number): RefSet {
+  create(
+    o: {
+      name: string;
+      elementType: ElementType;
+      ttl?: Interval;
+      expiry: ExpiryType;
+      description?: string;
+      expiredLogOption?: string;
+      tenantId?: number;
+    },
+    now: number,
+  ): RefSet {
     const set: RefSet = {
       id: this.nextSetId++,
       name: o.name,
@@ -167,7 +198,14 @@ export class RefStore {
   }
 
   /** Adds or updates (last_seen, source) a value already checked with `check`. */
-  add(set: RefSet, value: string, now: number, source = 'reference data api', notes?: string, domainId: number | null = null): { element: Element; created: boolean } {
+  add(
+    set: RefSet,
+    value: string,
+    now: number,
+    source = 'reference data api',
+    notes?: string,
+    domainId: number | null = null,
+  ): { element: Element; created: boolean } {
     const key = elementKey(set.elementType, value);
     const old = set.elements.get(key);
     if (old) {
@@ -176,7 +214,15 @@ export class RefStore {
       if (notes !== undefined) old.notes = notes;
       return { element: old, created: false };
     }
-    const element: Element = { id: this.nextElementId++, value, source, notes, domainId, firstSeen: now, lastSeen: now };
+    const element: Element = {
+      id: this.nextElementId++,
+      value,
+      source,
+      notes,
+      domainId,
+      firstSeen: now,
+      lastSeen: now,
+    };
     set.elements.set(key, element);
     this.owner.set(element.id, { set, key });
     const ttl = this.ttlMs(set);
@@ -213,8 +259,7 @@ export class RefStore {
       if (at <= now) {
         set.elements.delete(k);
         this.owner.delete(e.id);
-      }
-      else next = Math.min(next, at);
+      } else next = Math.min(next, at);
     }
     set.nextSweep = next;
   }

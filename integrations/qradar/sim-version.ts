@@ -32,7 +32,13 @@ export class Versions {
     const all: string[] = [];
     for (let m = 1; m <= top; m++) all.push(`${m}.0`);
     if (!all.includes(latest)) all.push(latest);
-    this.list = all.map((version, i) => ({ id: i + 1, version, deprecated: gone.has(version) || num(version) < top - 10, removed: gone.has(version), root_resource_ids: [] }));
+    this.list = all.map((version, i) => ({
+      id: i + 1,
+      version,
+      deprecated: gone.has(version) || num(version) < top - 10,
+      removed: gone.has(version),
+      root_resource_ids: [],
+    }));
   }
 
   /** The version a request is served with, or the 422 for a bad header. */
@@ -40,13 +46,28 @@ export class Versions {
     if (header === undefined || header.trim() === '') return this.latest;
     const h = header.trim();
     const m = /^(\d+)(?:\.(\d+))?$/.exec(h);
-    const invalid = () => qerror(422, 0, `Version (${h}) from header parameter (Version) is not a valid version.`, 'The version is not valid.');
+    const invalid = () =>
+      qerror(
+        422,
+        0,
+        `Version (${h}) from header parameter (Version) is not a valid version.`,
+        'The version is not valid.',
+      );
     if (!m) return invalid();
     const v = m[2] === undefined ? undefined : `${Number(m[1])}.${Number(m[2])}`;
     if (num(h) > num(this.latest)) return this.latest;
-    const known = v === undefined ? this.list.filter((x) => Math.floor(num(x.version)) === Number(m[1])).pop() : this.list.find((x) => x.version === v);
+    const known =
+      v === undefined
+        ? this.list.filter((x) => Math.floor(num(x.version)) === Number(m[1])).pop()
+        : this.list.find((x) => x.version === v);
     if (!known) return invalid();
-    if (known.removed) return qerror(422, 0, `Version (${known.version}) from header parameter (Version) has been removed and is no longer valid. Please use a more recent version.`, 'The version has been removed.');
+    if (known.removed)
+      return qerror(
+        422,
+        0,
+        `Version (${known.version}) from header parameter (Version) has been removed and is no longer valid. Please use a more recent version.`,
+        'The version has been removed.',
+      );
     return known.version;
   }
 }

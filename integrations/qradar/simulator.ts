@@ -124,11 +124,25 @@ export class QradarSimulator extends LoopbackSimulator<Fault> {
 
   // ---- inspection ------------------------------------------------------------------------------
 
-  sets(): { id: number; name: string; element_type: string; time_to_live?: string; timeout_type: string; size: number }[] {
+  sets(): {
+    id: number;
+    name: string;
+    element_type: string;
+    time_to_live?: string;
+    timeout_type: string;
+    size: number;
+  }[] {
     const now = this.now();
     return [...this.store.sets.values()].map((s) => {
       this.store.sweep(s, now);
-      return { id: s.id, name: s.name, element_type: s.elementType, ...(s.ttl ? { time_to_live: formatInterval(s.ttl) } : {}), timeout_type: s.expiry, size: s.elements.size };
+      return {
+        id: s.id,
+        name: s.name,
+        element_type: s.elementType,
+        ...(s.ttl ? { time_to_live: formatInterval(s.ttl) } : {}),
+        timeout_type: s.expiry,
+        size: s.elements.size,
+      };
     });
   }
 
@@ -150,13 +164,19 @@ export class QradarSimulator extends LoopbackSimulator<Fault> {
   // ---- request handling ------------------------------------------------------------------------
 
   private takeFault(target: FaultTarget, method: string, path: string): Fault | undefined {
-    return this.faultQueue.take((f) => (f.target === 'any' || f.target === target) && (!f.method || f.method === method) && (!f.pathIncludes || path.includes(f.pathIncludes)));
+    return this.faultQueue.take(
+      (f) =>
+        (f.target === 'any' || f.target === target) &&
+        (!f.method || f.method === method) &&
+        (!f.pathIncludes || path.includes(f.pathIncludes)),
+    );
   }
 
   private latency(set: RefSet, n: number): Promise<void> {
     const l = this.opts.bulkLatency;
     if (!l) return Promise.resolve();
-    const ms = (l.requestMs ?? 0) + (n * (l.perElementUs ?? 0)) / 1000 + ((l.growthNsPerElement ?? 0) * n * (n - 1)) / 2 / 1e6;
+    const ms =
+      (l.requestMs ?? 0) + (n * (l.perElementUs ?? 0)) / 1000 + ((l.growthNsPerElement ?? 0) * n * (n - 1)) / 2 / 1e6;
     if (this.opts.virtualLatency) {
       this.opts.virtualLatency(ms);
       return Promise.resolve();
@@ -179,16 +199,34 @@ export class QradarSimulator extends LoopbackSimulator<Fault> {
     const query = qi < 0 ? '' : rawUrl.slice(qi);
     const method = req.method ?? 'GET';
     const h = (n: string) => (req.headers[n] as string | undefined) ?? undefined;
-    const target: FaultTarget = rawPath.startsWith('/api/reference_data/') ? 'legacy' : rawPath.startsWith('/api/reference_data_collections/') ? 'collections' : 'other';
+    const target: FaultTarget = rawPath.startsWith('/api/reference_data/')
+      ? 'legacy'
+      : rawPath.startsWith('/api/reference_data_collections/')
+        ? 'collections'
+        : 'other';
     const simApi = rawPath.startsWith('/__sim/');
     const fault = simApi ? undefined : this.takeFault(target, method, rawPath);
-    const entry: LoggedRequest = { method, path: rawPath, query, auth: h('sec') !== undefined ? 'SEC' : /^Basic /i.test(h('authorization') ?? '') ? 'Basic' : '', version: h('version'), range: h('range'), bytes: raw.length, status: 0 };
+    const entry: LoggedRequest = {
+      method,
+      path: rawPath,
+      query,
+      auth: h('sec') !== undefined ? 'SEC' : /^Basic /i.test(h('authorization') ?? '') ? 'Basic' : '',
+      version: h('version'),
+      range: h('range'),
+      bytes: raw.length,
+      status: 0,
+    };
     if (!simApi) this.log(entry);
     if (fault?.delayMs) await sleep(fault.delayMs);
     let r: SimResponse;
     if (simApi) r = this.simApi(method, rawPath);
     else if (fault?.status) {
-      r = qerror(fault.status, fault.status === 503 ? 0 : fault.status >= 500 ? 1020 : 0, fault.status === 429 ? 'Too many requests' : `Injected failure (${fault.status})`, 'Injected by the simulator.');
+      r = qerror(
+        fault.status,
+        fault.status === 503 ? 0 : fault.status >= 500 ? 1020 : 0,
+        fault.status === 429 ? 'Too many requests' : `Injected failure (${fault.status})`,
+        'Injected by the simulator.',
+      );
       if (fault.retryAfter !== undefined) r.headers = { 'Retry-After': String(fault.retryAfter) };
     } else if (size > maxBody) r = qerror(413, 0, `Request body of ${size} bytes exceeds ${maxBody}`);
     else {
@@ -202,7 +240,16 @@ export class QradarSimulator extends LoopbackSimulator<Fault> {
     if (!simApi && this.opts.onExchange) {
       const served = this.versions.negotiate(h('version'));
       const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
-      this.opts.onExchange({ method, path: rawPath, query, headers, requestBody: raw, status: r.status, responseBody: r.body, servedVersion: typeof served === 'string' ? served : undefined });
+      this.opts.onExchange({
+        method,
+        path: rawPath,
+        query,
+        headers,
+        requestBody: raw,
+        status: r.status,
+        responseBody: r.body,
+        servedVersion: typeof served === 'string' ? served : undefined,
+      });
     }
     if (fault?.dropAfterHandling) {
       entry.status = -1;
@@ -210,26 +257,50 @@ export class QradarSimulator extends LoopbackSimulator<Fault> {
       return;
     }
     const body = r.body === undefined || r.status === 204 ? undefined : JSON.stringify(r.body);
-    res.writeHead(r.status, { ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...(r.headers ?? {}) });
+    res.writeHead(r.status, {
+      ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+      ...(r.headers ?? {}),
+    });
     res.end(body);
   }
 
-  private authenticate(h: (n: string) => string | undefined): { user: string; write: boolean; access: TokenAccess } | undefined {
+  private authenticate(
+    h: (n: string) => string | undefined,
+  ): { user: string; write: boolean; access: TokenAccess } | undefined {
     const sec = h('sec');
-    if (sec !== undefined) return this.tokens.has(sec) && !this.revoked.has(sec) ? { user: 'api-token', write: !this.readOnly.has(sec), access: this.opts.access?.[sec] ?? {} } : undefined;
+    if (sec !== undefined)
+      return this.tokens.has(sec) && !this.revoked.has(sec)
+        ? { user: 'api-token', write: !this.readOnly.has(sec), access: this.opts.access?.[sec] ?? {} }
+        : undefined;
     const m = /^Basic\s+(.+)$/i.exec(h('authorization') ?? '');
     if (!m) return undefined;
     const dec = Buffer.from(m[1]!, 'base64').toString('utf8');
     const i = dec.indexOf(':');
     const user = dec.slice(0, i);
-    return i > 0 && !this.revoked.has(user) && this.users.get(user) === dec.slice(i + 1) ? { user, write: true, access: this.opts.access?.[user] ?? {} } : undefined;
+    return i > 0 && !this.revoked.has(user) && this.users.get(user) === dec.slice(i + 1)
+      ? { user, write: true, access: this.opts.access?.[user] ?? {} }
+      : undefined;
   }
 
-  private async route(method: string, rawPath: string, q: URLSearchParams, raw: Buffer, h: (n: string) => string | undefined, partialAccept?: number): Promise<SimResponse> {
+  private async route(
+    method: string,
+    rawPath: string,
+    q: URLSearchParams,
+    raw: Buffer,
+    h: (n: string) => string | undefined,
+    partialAccept?: number,
+  ): Promise<SimResponse> {
     const who = this.authenticate(h);
     if (!who) {
       const none = h('sec') === undefined && h('authorization') === undefined;
-      return qerror(401, 0, none ? 'No SEC header present in request. Please provide it via "SEC: token". You may also use BASIC authentication parameters if this host supports it. e.g. "Authorization: Basic base64Encoding"' : 'The credentials provided are not valid.', 'Authentication failed.');
+      return qerror(
+        401,
+        0,
+        none
+          ? 'No SEC header present in request. Please provide it via "SEC: token". You may also use BASIC authentication parameters if this host supports it. e.g. "Authorization: Basic base64Encoding"'
+          : 'The credentials provided are not valid.',
+        'Authentication failed.',
+      );
     }
     const version = this.versions.negotiate(h('version'));
     if (typeof version !== 'string') return version;
@@ -260,8 +331,10 @@ export class QradarSimulator extends LoopbackSimulator<Fault> {
       domains: new DomainCheck(new Set(this.opts.domains ?? [0]), who.access),
     };
     const path = rest.join('/');
-    if (rest[0] === 'reference_data' && rest[1] === 'sets') return legacySets(ctx, { method, segs: rest.slice(2), q, range, raw });
-    if (rest[0] === 'reference_data_collections') return collections(ctx, { method, segs: rest.slice(1), q, range, raw });
+    if (rest[0] === 'reference_data' && rest[1] === 'sets')
+      return legacySets(ctx, { method, segs: rest.slice(2), q, range, raw });
+    if (rest[0] === 'reference_data_collections')
+      return collections(ctx, { method, segs: rest.slice(1), q, range, raw });
     if (method === 'GET' && path === 'help/versions') {
       const rg = parseRange(range);
       if (rg && 'status' in rg) return rg;
@@ -273,7 +346,11 @@ export class QradarSimulator extends LoopbackSimulator<Fault> {
       if (rg && 'status' in rg) return rg;
       const v = Number(version);
       const docs = ENDPOINTS.filter((e) => (e.from ?? 0) <= v && v <= (e.until ?? Infinity)).map((e, i) => ({
-        id: i + 1, http_method: e.method, path: e.path, version, deprecated: e.path.startsWith('/reference_data/') && v >= 26,
+        id: i + 1,
+        http_method: e.method,
+        path: e.path,
+        version,
+        deprecated: e.path.startsWith('/reference_data/') && v >= 26,
         caller_has_access: !roleRefusal({ write: who.write, denied: who.access.denied ?? [] }, e.method, e.path),
       }));
       const filtered = applyFilter(docs, q.get('filter'), 0);
@@ -283,14 +360,28 @@ export class QradarSimulator extends LoopbackSimulator<Fault> {
     }
     if (method === 'GET' && path === 'system/about') {
       const ext = this.opts.externalVersion ?? (Number(version) >= 17 ? '7.5.0' : '7.3.0');
-      return ok(project({ build_version: `${ext}.20240101000000`, external_version: ext, fips_enabled: false, release_name: `${ext} (stixgate simulator, API ${this.versions.latest})` }, q.get('fields')));
+      return ok(
+        project(
+          {
+            build_version: `${ext}.20240101000000`,
+            external_version: ext,
+            fips_enabled: false,
+            release_name: `${ext} (stixgate simulator, API ${this.versions.latest})`,
+          },
+          q.get('fields'),
+        ),
+      );
     }
     const task = /^system\/task_management\/tasks\/(\d+)$/.exec(path);
     if (method === 'GET' && task) {
       const t = this.tasks.all.get(Number(task[1]));
       return t ? ok(this.tasks.view(t)) : qerror(404, 1002, `Task ${task[1]} does not exist`);
     }
-    return qerror(404, 0, `The resource /${path} does not exist. Please refer to the documentation for the list of resources.`);
+    return qerror(
+      404,
+      0,
+      `The resource /${path} does not exist. Please refer to the documentation for the list of resources.`,
+    );
   }
 
   /** GET /__sim/state, GET /__sim/requests, POST /__sim/reset-faults (no auth). */

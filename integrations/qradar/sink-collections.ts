@@ -31,28 +31,48 @@ export class CollectionSets implements SetApi {
 
   constructor(
     private readonly client: QradarClient,
-    private readonly o: { ttlDays?: number; deleteConcurrency: number; taskTimeoutMs: number; chunker: Chunker; domainId?: number; tenantId?: number },
+    private readonly o: {
+      ttlDays?: number;
+      deleteConcurrency: number;
+      taskTimeoutMs: number;
+      chunker: Chunker;
+      domainId?: number;
+      tenantId?: number;
+    },
   ) {}
 
   async ensure(ctx: SinkRunContext, routes: SetRoute[]): Promise<void> {
-    await this.lookup(ctx, routes.map((r) => r.name));
+    await this.lookup(
+      ctx,
+      routes.map((r) => r.name),
+    );
     for (const r of routes) if (!this.ids.has(r.name)) await this.create(ctx, r);
   }
 
   private async lookup(ctx: SinkRunContext, names: string[]): Promise<void> {
     if (names.length === 0) return;
-    const rows = await this.client.list<{ id?: unknown; name?: unknown }>(ctx, '/reference_data_collections/sets', { filter: `name in (${names.map(filterString).join(',')})`, fields: 'id,name,entry_type' });
+    const rows = await this.client.list<{ id?: unknown; name?: unknown }>(ctx, '/reference_data_collections/sets', {
+      filter: `name in (${names.map(filterString).join(',')})`,
+      fields: 'id,name,entry_type',
+    });
     for (const s of rows) if (typeof s.id === 'number' && typeof s.name === 'string') this.ids.set(s.name, s.id);
   }
 
   private async create(ctx: SinkRunContext, r: SetRoute): Promise<void> {
     const c = { method: 'POST' as const, path: '/reference_data_collections/sets' };
-    const body: Record<string, unknown> = { name: r.name, entry_type: r.elementType, expiry_type: this.o.ttlDays ? 'LAST_SEEN' : 'NO_EXPIRY', expired_log_option: 'LOG_NONE', description: `stixgate threat intelligence (${r.key})` };
+    const body: Record<string, unknown> = {
+      name: r.name,
+      entry_type: r.elementType,
+      expiry_type: this.o.ttlDays ? 'LAST_SEEN' : 'NO_EXPIRY',
+      expired_log_option: 'LOG_NONE',
+      description: `stixgate threat intelligence (${r.key})`,
+    };
     if (this.o.ttlDays) body.time_to_live = this.o.ttlDays * 86_400;
     if (this.o.tenantId !== undefined) Object.assign(body, { namespace: 'TENANT', tenant_id: this.o.tenantId });
     const res = await this.client.call(ctx, { ...c, body, accept: [409, 422] });
     const e = qradarError(res.body);
-    if (res.status === 422 && (e.code === 10003 || e.code === 10004)) throw tenantError(this.client.component, this.o.tenantId, res.status, e);
+    if (res.status === 422 && (e.code === 10003 || e.code === 10004))
+      throw tenantError(this.client.component, this.o.tenantId, res.status, e);
     const id = (res.body as { id?: unknown } | undefined)?.id;
     if (res.status === 201 && typeof id === 'number') this.ids.set(r.name, id);
     else if (res.status === 409) await this.lookup(ctx, [r.name]);
@@ -74,7 +94,12 @@ export class CollectionSets implements SetApi {
     return out;
   }
 
-  private async bulk(ctx: SinkRunContext, route: SetRoute, items: PushItem[], mayCreate: boolean): Promise<SinkOutcome[]> {
+  private async bulk(
+    ctx: SinkRunContext,
+    route: SetRoute,
+    items: PushItem[],
+    mayCreate: boolean,
+  ): Promise<SinkOutcome[]> {
     const id = await this.idOf(ctx, route);
     const entries = items.map((x) => {
       const e: Record<string, unknown> = { collection_id: id, value: x.value };
@@ -92,10 +117,15 @@ export class CollectionSets implements SetApi {
     }
     if (res.status === 413 && items.length > 1) {
       const half = Math.ceil(items.length / 2);
-      return [...(await this.bulk(ctx, route, items.slice(0, half), mayCreate)), ...(await this.bulk(ctx, route, items.slice(half), mayCreate))];
+      return [
+        ...(await this.bulk(ctx, route, items.slice(0, half), mayCreate)),
+        ...(await this.bulk(ctx, route, items.slice(half), mayCreate)),
+      ];
     }
-    if (res.status === 413) return [{ status: 'reject', reason: `QRadar refused the entry as too large (413): ${e.message ?? ''}` }];
-    if (res.status === 422 && e.code === 23005) throw domainError(this.client.component, this.o.domainId, res.status, e);
+    if (res.status === 413)
+      return [{ status: 'reject', reason: `QRadar refused the entry as too large (413): ${e.message ?? ''}` }];
+    if (res.status === 422 && e.code === 23005)
+      throw domainError(this.client.component, this.o.domainId, res.status, e);
     const taskId = (res.body as Task | undefined)?.id;
     if (res.status !== 202 || typeof taskId !== 'number') throw this.client.unexpected(c, res);
     const results = await this.waitFor(ctx, taskId);
@@ -115,17 +145,31 @@ export class CollectionSets implements SetApi {
         if (r.status === 200) return r.body as Results;
       } else if (FAILED.has(status)) {
         const msg = (t.body as Task).error_message;
-        throw new StixgateError('STIXGATE_ERR_HTTP_STATUS', `${this.client.component}: bulk update task ${taskId} ended ${status}${typeof msg === 'string' && msg ? `: ${msg}` : ''}`, { reason: 'task_failed', retryable: true });
+        throw new StixgateError(
+          'STIXGATE_ERR_HTTP_STATUS',
+          `${this.client.component}: bulk update task ${taskId} ended ${status}${typeof msg === 'string' && msg ? `: ${msg}` : ''}`,
+          { reason: 'task_failed', retryable: true },
+        );
       }
       if (Date.now() + delay > deadline) {
-        throw new StixgateError('STIXGATE_ERR_HTTP_TIMEOUT', `${this.client.component}: bulk update task ${taskId} still ${status || 'unknown'} after ${Math.round(this.o.taskTimeoutMs / 1000)} s (the batch is sent again; adds are idempotent)`, { reason: 'task_timeout', retryable: true });
+        throw new StixgateError(
+          'STIXGATE_ERR_HTTP_TIMEOUT',
+          `${this.client.component}: bulk update task ${taskId} still ${status || 'unknown'} after ${Math.round(this.o.taskTimeoutMs / 1000)} s (the batch is sent again; adds are idempotent)`,
+          { reason: 'task_timeout', retryable: true },
+        );
       }
       await pollSleep(delay, ctx.signal);
       delay = Math.min(delay * 2, 2000);
     }
   }
 
-  private async outcomes(ctx: SinkRunContext, route: SetRoute, id: number, items: PushItem[], r: Results): Promise<SinkOutcome[]> {
+  private async outcomes(
+    ctx: SinkRunContext,
+    route: SetRoute,
+    id: number,
+    items: PushItem[],
+    r: Results,
+  ): Promise<SinkOutcome[]> {
     const responses = Array.isArray(r.responses) ? r.responses : [];
     if (responses.length === items.length) {
       return responses.map((x): SinkOutcome => {
@@ -138,18 +182,44 @@ export class CollectionSets implements SetApi {
     }
     if (r.status === 'COMPLETE_UPDATE_PERFORMED') return items.map(() => ({ status: 'ok' }));
     // responses do not line up with the entries: ask the set which values it now holds
-    const present = await this.find(ctx, route, id, items.map((x) => x.value));
-    return items.map((x): SinkOutcome => (present.has(valueKey(route.elementType, x.value)) ? { status: 'ok' } : { status: 'retry', reason: `QRadar bulk update of set "${route.name}" ended ${String(r.status)} without this value` }));
+    const present = await this.find(
+      ctx,
+      route,
+      id,
+      items.map((x) => x.value),
+    );
+    return items.map(
+      (x): SinkOutcome =>
+        present.has(valueKey(route.elementType, x.value))
+          ? { status: 'ok' }
+          : {
+              status: 'retry',
+              reason: `QRadar bulk update of set "${route.name}" ended ${String(r.status)} without this value`,
+            },
+    );
   }
 
   /** Entry ids by value key, for the values the set holds. */
-  private async find(ctx: SinkRunContext, route: SetRoute, id: number, values: string[]): Promise<Map<string, number[]>> {
+  private async find(
+    ctx: SinkRunContext,
+    route: SetRoute,
+    id: number,
+    values: string[],
+  ): Promise<Map<string, number[]>> {
     const found = new Map<string, number[]>();
     let group: string[] = [];
     let len = 0;
     const flush = async () => {
       if (group.length === 0) return;
-      const rows = await this.client.list<{ id?: unknown; value?: unknown }>(ctx, '/reference_data_collections/set_entries', { entry_type: route.elementType, filter: `collection_id=${id} and value in (${group.join(',')})`, fields: 'id,value' });
+      const rows = await this.client.list<{ id?: unknown; value?: unknown }>(
+        ctx,
+        '/reference_data_collections/set_entries',
+        {
+          entry_type: route.elementType,
+          filter: `collection_id=${id} and value in (${group.join(',')})`,
+          fields: 'id,value',
+        },
+      );
       for (const row of rows) {
         if (typeof row.id !== 'number' || typeof row.value !== 'string') continue;
         const k = valueKey(route.elementType, row.value);

@@ -8,9 +8,19 @@ import type { QradarSimulatorOptions } from './simulator.js';
 
 /** The two API generations: a current console (collections) and an old one (legacy sets). */
 const GENERATIONS: { name: string; sim: QradarSimulatorOptions; bulkPath: RegExp; legacy: boolean }[] = [
-  { name: 'collections (API 26.0)', sim: { apiVersion: '26.0' }, bulkPath: /^\/api\/reference_data_collections\/set_entries$/, legacy: false },
+  {
+    name: 'collections (API 26.0)',
+    sim: { apiVersion: '26.0' },
+    bulkPath: /^\/api\/reference_data_collections\/set_entries$/,
+    legacy: false,
+  },
   // set names are encoded once in the path (a double-encoded name is not found)
-  { name: 'legacy (API 12.0)', sim: { apiVersion: '12.0' }, bulkPath: /^\/api\/reference_data\/sets\/bulk_load\/stixgate%20-%20IPv4$/, legacy: true },
+  {
+    name: 'legacy (API 12.0)',
+    sim: { apiVersion: '12.0' },
+    bulkPath: /^\/api\/reference_data\/sets\/bulk_load\/stixgate%20-%20IPv4$/,
+    legacy: true,
+  },
 ];
 
 const URLS = ['http://evil.example:8080/a/b/c?x=1&y=2', 'https://bad.example/path%20with/encoded:colon'];
@@ -43,21 +53,42 @@ for (const g of GENERATIONS) {
     assert.equal(sets.get('stixgate - Domains')!.element_type, 'ALNIC');
     assert.equal(sets.get('stixgate - IPv4')!.timeout_type, 'LAST_SEEN');
     assert.equal(sets.get('stixgate - IPv4')!.time_to_live, '0 years 0mons 30 days 0 hours 0mins 0.0 secs');
-    const recs = records(['1.2.3.4', '2001:db8::1', 'evil.example', ...URLS, 'bad@evil.example', 'd41d8cd98f00b204e9800998ecf8427e', '10.0.0.0/8', '1.2.3.4']);
+    const recs = records([
+      '1.2.3.4',
+      '2001:db8::1',
+      'evil.example',
+      ...URLS,
+      'bad@evil.example',
+      'd41d8cd98f00b204e9800998ecf8427e',
+      '10.0.0.0/8',
+      '1.2.3.4',
+    ]);
     const out = await sink.upsert(recs, ctx);
     const cidr = recs.findIndex((r) => r.observable.value === '10.0.0.0/8');
     if (g.legacy) {
-      assert.match((out[cidr] as { reason: string }).reason, /reference_data\/sets has no CIDR element type.*api: collections/);
-      assert.deepEqual(out.filter((_, i) => i !== cidr), ok(recs.length - 1));
+      assert.match(
+        (out[cidr] as { reason: string }).reason,
+        /reference_data\/sets has no CIDR element type.*api: collections/,
+      );
+      assert.deepEqual(
+        out.filter((_, i) => i !== cidr),
+        ok(recs.length - 1),
+      );
     } else assert.deepEqual(out, ok(recs.length));
     assert.deepEqual(sim.values('stixgate - IPv4'), ['1.2.3.4'], 'the repeated value is sent once');
     assert.deepEqual(sim.values('stixgate - IPv6'), ['2001:db8::1']);
     assert.deepEqual(sim.values('stixgate - Domains'), ['evil.example']);
-    assert.deepEqual(sim.values('stixgate - URLs'), recs.filter((r) => r.observable.type === 'url').map((r) => r.observable.value));
+    assert.deepEqual(
+      sim.values('stixgate - URLs'),
+      recs.filter((r) => r.observable.type === 'url').map((r) => r.observable.value),
+    );
     assert.deepEqual(sim.values('stixgate - Email Addresses'), ['bad@evil.example']);
     assert.deepEqual(sim.values('stixgate - MD5 Hashes'), ['d41d8cd98f00b204e9800998ecf8427e']);
     if (!g.legacy) assert.deepEqual(sim.values('stixgate - IPv4 CIDR'), ['10.0.0.0/8']);
-    assert.ok(sim.requests.some((r) => g.bulkPath.test(r.path)), 'bulk path of this generation used');
+    assert.ok(
+      sim.requests.some((r) => g.bulkPath.test(r.path)),
+      'bulk path of this generation used',
+    );
     const before = sim.elements('stixgate - IPv4')[0]!;
     const firstSeen = before.firstSeen;
     clock.ms += 5_000;
@@ -91,7 +122,10 @@ for (const g of GENERATIONS) {
     const long = `http://evil.example/${'x'.repeat(40)}`;
     const recs = records(['a.example', long, 'b.example', long.replace('evil', 'vile')].map((v) => v));
     const out = await sink.upsert(recs, ctx);
-    assert.deepEqual(out.map((o) => o.status), ['ok', 'reject', 'ok', 'reject']);
+    assert.deepEqual(
+      out.map((o) => o.status),
+      ['ok', 'reject', 'ok', 'reject'],
+    );
     assert.match((out[1] as { reason: string }).reason, /URLs.*(422|code 2000[47]|1005).*maximum length/);
     assert.deepEqual(sim.values('stixgate - Domains'), ['a.example', 'b.example']);
     assert.deepEqual(sim.values('stixgate - URLs'), []);
@@ -107,7 +141,10 @@ for (const g of GENERATIONS) {
     assert.equal(e429.retryable, true);
     assert.equal(e429.retryAfterMs, 7000);
     sim.inject({ status: 503 });
-    assert.equal((await rejectsWith(sink.remove(records(['1.2.3.4'], 'remove'), ctx), 'STIXGATE_ERR_HTTP_STATUS')).retryable, true);
+    assert.equal(
+      (await rejectsWith(sink.remove(records(['1.2.3.4'], 'remove'), ctx), 'STIXGATE_ERR_HTTP_STATUS')).retryable,
+      true,
+    );
     sim.revoke('sec-token');
     const auth = await rejectsWith(sink.upsert(records(['1.2.3.4']), ctx), 'STIXGATE_ERR_SINK_AUTH');
     assert.match(auth.message, /qradar sink qradar-test: .*401/);
@@ -134,9 +171,16 @@ for (const g of GENERATIONS) {
   test(`${g.name}: a set deleted behind the sink's back is created again on the next add`, async (t) => {
     const { sim, base } = await startSim(t, g.sim);
     const ctx = runContext(t);
-    const sink = createQradarSink(config(base, { filters: { types: ['ipv4-addr'], min_score: 0, labels: [], exclude_labels: [], sources: [] } }), ictx);
+    const sink = createQradarSink(
+      config(base, { filters: { types: ['ipv4-addr'], min_score: 0, labels: [], exclude_labels: [], sources: [] } }),
+      ictx,
+    );
     await sink.prepare!(ctx);
-    assert.deepEqual(sim.sets().map((s) => s.name), g.legacy ? ['stixgate - IPv4'] : ['stixgate - IPv4', 'stixgate - IPv4 CIDR'], 'only the filtered types');
+    assert.deepEqual(
+      sim.sets().map((s) => s.name),
+      g.legacy ? ['stixgate - IPv4'] : ['stixgate - IPv4', 'stixgate - IPv4 CIDR'],
+      'only the filtered types',
+    );
     sim.store.delete(sim.set('stixgate - IPv4')!);
     assert.deepEqual(await sink.upsert(records(['9.9.9.9']), ctx), ok(1));
     assert.deepEqual(sim.values('stixgate - IPv4'), ['9.9.9.9']);
@@ -165,9 +209,17 @@ test('version: auto picks the newest non-removed version ≤ 26.0 and sends it; 
   await sink.prepare!(ctx);
   await sink.upsert(records(['1.2.3.4']), ctx);
   const writes = sim.requests.filter((r) => r.method !== 'GET' || r.path !== '/api/help/versions');
-  assert.ok(writes.every((r) => r.version === '26.0'), JSON.stringify(writes.map((r) => r.version)));
-  assert.ok(sim.requests.some((r) => r.path === '/api/reference_data/sets/bulk_load/SHARED/stixgate%20-%20IPv4/SHARED'));
-  assert.match(await sink.probe!(ctx), /^QRadar 7\.5\.0, REST API 26\.0, reference_data\/sets; 12 sets; the token may call all 5 endpoints the sink uses$/);
+  assert.ok(
+    writes.every((r) => r.version === '26.0'),
+    JSON.stringify(writes.map((r) => r.version)),
+  );
+  assert.ok(
+    sim.requests.some((r) => r.path === '/api/reference_data/sets/bulk_load/SHARED/stixgate%20-%20IPv4/SHARED'),
+  );
+  assert.match(
+    await sink.probe!(ctx),
+    /^QRadar 7\.5\.0, REST API 26\.0, reference_data\/sets; 12 sets; the token may call all 5 endpoints the sink uses$/,
+  );
   const fixed = createQradarSink(config(base, { api_version: '12.0', api: 'collections' }), ictx);
   await rejectsWith(fixed.prepare!(ctx), 'STIXGATE_ERR_CONFIG_INVALID');
 });
@@ -178,9 +230,18 @@ test('Basic auth; config errors are reported with their keys', async (t) => {
   const sink = createQradarSink(config(base, { token: undefined, username: 'svc', password: 's3cret' }), ictx);
   await sink.prepare!(ctx);
   assert.ok(sim.requests.every((r) => r.auth === 'Basic'));
-  assert.throws(() => createQradarSink(config(base, { token: undefined }), ictx), /token: is required \(or username and password\)/);
-  assert.throws(() => createQradarSink(config(base, { username: 'x', password: 'y' }), ictx), /use either token or username\/password/);
-  assert.throws(() => createQradarSink(config(base, { sets: { 'ipv9-addr': 'x' } }), ictx), /sets\.ipv9-addr: unknown routing key/);
+  assert.throws(
+    () => createQradarSink(config(base, { token: undefined }), ictx),
+    /token: is required \(or username and password\)/,
+  );
+  assert.throws(
+    () => createQradarSink(config(base, { username: 'x', password: 'y' }), ictx),
+    /use either token or username\/password/,
+  );
+  assert.throws(
+    () => createQradarSink(config(base, { sets: { 'ipv9-addr': 'x' } }), ictx),
+    /sets\.ipv9-addr: unknown routing key/,
+  );
 });
 
 test('collections: the bulk task is polled until it completes; a task past task_timeout_secs throws a retryable timeout', async (t) => {
@@ -207,9 +268,15 @@ test('collections: partial bulk results give per-item retry outcomes; entries ca
   sim.inject({ partialAccept: 2, target: 'collections' });
   const recs = records(ips(4));
   const out = await sink.upsert(recs, ctx);
-  assert.deepEqual(out.map((o) => o.status), ['ok', 'ok', 'retry', 'retry']);
+  assert.deepEqual(
+    out.map((o) => o.status),
+    ['ok', 'ok', 'retry', 'retry'],
+  );
   const e = sim.elements('stixgate - IPv4');
-  assert.deepEqual(e.map((x) => x.value), ips(2));
+  assert.deepEqual(
+    e.map((x) => x.value),
+    ips(2),
+  );
   assert.equal(e[0]!.source, 'stixgate');
   assert.equal(e[0]!.notes, recs[0]!.object.id);
 });

@@ -39,7 +39,8 @@ export class RdapBootstrap {
     const addr = ipaddr.parse(o.value);
     let best: Entry | undefined;
     for (const e of entries) {
-      if (e.cidr && e.cidr[0].kind() === addr.kind() && addr.match(e.cidr) && (!best || e.cidr[1] > best.cidr![1])) best = e;
+      if (e.cidr && e.cidr[0].kind() === addr.kind() && addr.match(e.cidr) && (!best || e.cidr[1] > best.cidr![1]))
+        best = e;
     }
     return best?.url;
   }
@@ -47,14 +48,21 @@ export class RdapBootstrap {
   private async load(kind: Kind, ctx: SinkRunContext): Promise<Entry[]> {
     const c = this.cache.get(kind);
     if (c && ctx.now - c.at < this.ttlMs) return c.entries;
-    const req = { service: 'rdap bootstrap', url: new URL(`${kind}.json`, this.baseUrl).href, accept: ['application/json'], defaultRetryAfterMs: 60_000 };
+    const req = {
+      service: 'rdap bootstrap',
+      url: new URL(`${kind}.json`, this.baseUrl).href,
+      accept: ['application/json'],
+      defaultRetryAfterMs: 60_000,
+    };
     const res = await serviceGet(ctx, req);
     if (!res) throw protocolError(ctx, req, 'bootstrap registry not found (404)');
     const doc = parseJson(ctx, req, await res.text());
-    if (!isRecord(doc) || !Array.isArray(doc.services)) throw protocolError(ctx, req, '`services` is missing or not a list', '$.services');
+    if (!isRecord(doc) || !Array.isArray(doc.services))
+      throw protocolError(ctx, req, '`services` is missing or not a list', '$.services');
     const entries: Entry[] = [];
     doc.services.forEach((svc, i) => {
-      if (!Array.isArray(svc) || !Array.isArray(svc[0]) || !Array.isArray(svc[1])) throw protocolError(ctx, req, 'a service is not [[entries], [URLs]]', `$.services[${i}]`);
+      if (!Array.isArray(svc) || !Array.isArray(svc[0]) || !Array.isArray(svc[1]))
+        throw protocolError(ctx, req, 'a service is not [[entries], [URLs]]', `$.services[${i}]`);
       const urls = (svc[1] as unknown[]).filter((u): u is string => typeof u === 'string' && /^https?:\/\//.test(u));
       const url = urls.find((u) => u.startsWith('https:')) ?? urls[0];
       if (!url) return;

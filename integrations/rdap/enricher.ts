@@ -16,7 +16,10 @@ import type { RdapConfig } from './schema.js';
  */
 export function createRdapEnricher(config: RdapConfig): Enricher {
   const fixed = config.url === undefined ? undefined : config.url.endsWith('/') ? config.url : `${config.url}/`;
-  const bootstrap = new RdapBootstrap(config.bootstrap_url.endsWith('/') ? config.bootstrap_url : `${config.bootstrap_url}/`, config.bootstrap_ttl_hours * 3_600_000);
+  const bootstrap = new RdapBootstrap(
+    config.bootstrap_url.endsWith('/') ? config.bootstrap_url : `${config.bootstrap_url}/`,
+    config.bootstrap_ttl_hours * 3_600_000,
+  );
   return {
     types: ['domain-name', 'ipv4-addr', 'ipv6-addr'],
     async enrich(observable: Observable, ctx: SinkRunContext): Promise<EnrichmentResult | undefined> {
@@ -24,14 +27,21 @@ export function createRdapEnricher(config: RdapConfig): Enricher {
       const server = fixed ?? (await bootstrap.serverFor(observable, ctx));
       if (!server) return undefined;
       const path = observable.type === 'domain-name' ? 'domain' : 'ip';
-      const req = { service: 'rdap', url: new URL(`${path}/${encodeURIComponent(observable.value)}`, server).href, accept: [RDAP_MEDIA_TYPE, 'application/json'], defaultRetryAfterMs: 60_000 };
+      const req = {
+        service: 'rdap',
+        url: new URL(`${path}/${encodeURIComponent(observable.value)}`, server).href,
+        accept: [RDAP_MEDIA_TYPE, 'application/json'],
+        defaultRetryAfterMs: 60_000,
+      };
       const res = await serviceGet(ctx, req);
       if (!res) return undefined;
       const doc = parseJson(ctx, req, await res.text());
       const fail = (what: string, at: string) => protocolError(ctx, req, what, at);
       if (!isRecord(doc)) throw fail('the answer is not a JSON object', '$');
       const opts = { now: ctx.now, noteId: lookupNoteId(ctx.id, observable) };
-      return path === 'domain' ? mapRdapDomain(observable, doc, opts, fail) : mapRdapNetwork(observable, doc, opts, fail);
+      return path === 'domain'
+        ? mapRdapDomain(observable, doc, opts, fail)
+        : mapRdapNetwork(observable, doc, opts, fail);
     },
     async probe(ctx: SinkRunContext): Promise<string> {
       // the configured server's help document (RFC 9082 §3.1.6); without one, the bootstrap
@@ -40,7 +50,12 @@ export function createRdapEnricher(config: RdapConfig): Enricher {
         const servers = await bootstrap.serverFor({ type: 'domain-name', value: 'example.com' }, ctx);
         return `rdap bootstrap readable${servers ? `, .com served by ${new URL(servers).host}` : ''}`;
       }
-      const req = { service: 'rdap', url: new URL('help', fixed).href, accept: [RDAP_MEDIA_TYPE, 'application/json'], defaultRetryAfterMs: 60_000 };
+      const req = {
+        service: 'rdap',
+        url: new URL('help', fixed).href,
+        accept: [RDAP_MEDIA_TYPE, 'application/json'],
+        defaultRetryAfterMs: 60_000,
+      };
       const { summary, res } = await probeGet(ctx, req, 'no key needed');
       await res?.dump();
       return summary;

@@ -60,9 +60,14 @@ function entities(doc: Record<string, unknown>): FoundEntity[] {
     for (const e of list) {
       if (out.length >= MAX_ENTITIES) return;
       if (!isRecord(e)) continue;
-      const roles = Array.isArray(e.roles) ? e.roles.filter((r): r is string => typeof r === 'string').map((r) => r.toLowerCase()) : [];
+      const roles = Array.isArray(e.roles)
+        ? e.roles.filter((r): r is string => typeof r === 'string').map((r) => r.toLowerCase())
+        : [];
       const publicIds = Array.isArray(e.publicIds)
-        ? e.publicIds.filter(isRecord).map((p) => ({ type: str(p.type) ?? '', identifier: str(p.identifier) ?? '' })).filter((p) => p.identifier)
+        ? e.publicIds
+            .filter(isRecord)
+            .map((p) => ({ type: str(p.type) ?? '', identifier: str(p.identifier) ?? '' }))
+            .filter((p) => p.identifier)
         : [];
       out.push({ roles, contact: vcardContact(e.vcardArray), publicIds, parentRoles });
       walk(e.entities, roles, depth + 1);
@@ -94,24 +99,46 @@ function noteTime(ev: Map<string, number>, now: number): string {
 }
 
 function selfLink(doc: Record<string, unknown>): { source_name: string; url: string }[] {
-  const l = Array.isArray(doc.links) ? doc.links.find((x) => isRecord(x) && x.rel === 'self' && typeof x.href === 'string' && /^https?:\/\//.test(x.href)) : undefined;
+  const l = Array.isArray(doc.links)
+    ? doc.links.find(
+        (x) => isRecord(x) && x.rel === 'self' && typeof x.href === 'string' && /^https?:\/\//.test(x.href),
+      )
+    : undefined;
   return l ? [{ source_name: SERVICE, url: (l as { href: string }).href.slice(0, 2000) }] : [];
 }
 
 const iso = (t: number | undefined): string | undefined => (t === undefined ? undefined : stixTime(t));
-const defined = (o: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)));
+const defined = (o: Record<string, unknown>): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)));
 const line = (label: string, v: string | undefined): string[] => (v ? [`${label}: ${v}`] : []);
 
-export function mapRdapDomain(subject: Observable, doc: Record<string, unknown>, opts: { now: number; noteId: string }, fail: Fail): EnrichmentResult {
+export function mapRdapDomain(
+  subject: Observable,
+  doc: Record<string, unknown>,
+  opts: { now: number; noteId: string },
+  fail: Fail,
+): EnrichmentResult {
   const { now } = opts;
-  if (doc.objectClassName !== 'domain') throw fail(`objectClassName is ${JSON.stringify(doc.objectClassName)}, expected "domain"`, '$.objectClassName');
+  if (doc.objectClassName !== 'domain')
+    throw fail(`objectClassName is ${JSON.stringify(doc.objectClassName)}, expected "domain"`, '$.objectClassName');
   const ev = events(doc);
   const ents = entities(doc);
   const registrar = ents.find((e) => e.roles.includes('registrar'));
-  const abuse = ents.find((e) => e.roles.includes('abuse') && (e.parentRoles.includes('registrar') || e.parentRoles.length === 0));
-  const status = Array.isArray(doc.status) ? doc.status.filter((x): x is string => typeof x === 'string').slice(0, MAX_LIST) : [];
+  const abuse = ents.find(
+    (e) => e.roles.includes('abuse') && (e.parentRoles.includes('registrar') || e.parentRoles.length === 0),
+  );
+  const status = Array.isArray(doc.status)
+    ? doc.status.filter((x): x is string => typeof x === 'string').slice(0, MAX_LIST)
+    : [];
   const nameservers = Array.isArray(doc.nameservers)
-    ? [...new Set(doc.nameservers.filter(isRecord).map((n) => str(n.ldhName)?.toLowerCase().replace(/\.$/, '')).filter((n): n is string => n !== undefined))].slice(0, MAX_LIST)
+    ? [
+        ...new Set(
+          doc.nameservers
+            .filter(isRecord)
+            .map((n) => str(n.ldhName)?.toLowerCase().replace(/\.$/, ''))
+            .filter((n): n is string => n !== undefined),
+        ),
+      ].slice(0, MAX_LIST)
     : [];
   const info = defined({
     object_class: 'domain',
@@ -127,7 +154,12 @@ export function mapRdapDomain(subject: Observable, doc: Record<string, unknown>,
     abuse_phone: abuse?.contact.phone,
   });
   const lines = [
-    ...line('Registrar', info.registrar ? `${info.registrar}${info.registrar_iana_id ? ` (IANA ID ${info.registrar_iana_id})` : ''}` : undefined),
+    ...line(
+      'Registrar',
+      info.registrar
+        ? `${info.registrar}${info.registrar_iana_id ? ` (IANA ID ${info.registrar_iana_id})` : ''}`
+        : undefined,
+    ),
     ...line('Registered', info.registered as string | undefined),
     ...line('Expires', info.expires as string | undefined),
     ...line('Last changed', info.last_changed as string | undefined),
@@ -137,22 +169,44 @@ export function mapRdapDomain(subject: Observable, doc: Record<string, unknown>,
   ];
   const id = observableScoId(subject);
   const abstract = `RDAP: ${subject.value}${info.registered ? ` registered ${(info.registered as string).slice(0, 10)}` : ''}${info.registrar ? ` via ${info.registrar}` : ''}`;
-  const note = serviceNote(opts.noteId, SERVICE, id, noteTime(ev, now), abstract, lines.join('\n') || 'No registration data published.', { ...withRefs(selfLink(doc)), x_stixgate_rdap: info });
+  const note = serviceNote(
+    opts.noteId,
+    SERVICE,
+    id,
+    noteTime(ev, now),
+    abstract,
+    lines.join('\n') || 'No registration data published.',
+    { ...withRefs(selfLink(doc)), x_stixgate_rdap: info },
+  );
   return { objects: [sco(subject), note] };
 }
 
-export function mapRdapNetwork(subject: Observable, doc: Record<string, unknown>, opts: { now: number; noteId: string }, fail: Fail): EnrichmentResult {
+export function mapRdapNetwork(
+  subject: Observable,
+  doc: Record<string, unknown>,
+  opts: { now: number; noteId: string },
+  fail: Fail,
+): EnrichmentResult {
   const { now } = opts;
-  if (doc.objectClassName !== 'ip network') throw fail(`objectClassName is ${JSON.stringify(doc.objectClassName)}, expected "ip network"`, '$.objectClassName');
+  if (doc.objectClassName !== 'ip network')
+    throw fail(`objectClassName is ${JSON.stringify(doc.objectClassName)}, expected "ip network"`, '$.objectClassName');
   const start = str(doc.startAddress, 64);
   const end = str(doc.endAddress, 64);
-  if (!start || !end) throw fail('startAddress and endAddress are required for an ip network', start ? '$.endAddress' : '$.startAddress');
+  if (!start || !end)
+    throw fail('startAddress and endAddress are required for an ip network', start ? '$.endAddress' : '$.startAddress');
   const ev = events(doc);
   const ents = entities(doc);
   const registrant = ents.find((e) => e.roles.includes('registrant'));
   const abuse = ents.find((e) => e.roles.includes('abuse'));
   const cidrs = Array.isArray(doc.cidr0_cidrs)
-    ? doc.cidr0_cidrs.filter(isRecord).map((c) => { const p = str(c.v4prefix, 64) ?? str(c.v6prefix, 64); return p && Number.isInteger(c.length) ? `${p}/${c.length}` : undefined; }).filter((c): c is string => c !== undefined).slice(0, MAX_LIST)
+    ? doc.cidr0_cidrs
+        .filter(isRecord)
+        .map((c) => {
+          const p = str(c.v4prefix, 64) ?? str(c.v6prefix, 64);
+          return p && Number.isInteger(c.length) ? `${p}/${c.length}` : undefined;
+        })
+        .filter((c): c is string => c !== undefined)
+        .slice(0, MAX_LIST)
     : [];
   const info = defined({
     object_class: 'ip network',
@@ -171,7 +225,10 @@ export function mapRdapNetwork(subject: Observable, doc: Record<string, unknown>
     last_changed: iso(ev.get('last changed')),
   });
   const lines = [
-    ...line('Network', [info.name, info.handle ? `(${info.handle})` : undefined].filter(Boolean).join(' ') || undefined),
+    ...line(
+      'Network',
+      [info.name, info.handle ? `(${info.handle})` : undefined].filter(Boolean).join(' ') || undefined,
+    ),
     `Range: ${start} - ${end}${cidrs.length ? ` (${cidrs.join(', ')})` : ''}`,
     ...line('Country', info.country as string | undefined),
     ...line('Registrant', info.registrant as string | undefined),
@@ -181,7 +238,10 @@ export function mapRdapNetwork(subject: Observable, doc: Record<string, unknown>
   ];
   const id = observableScoId(subject);
   const abstract = `RDAP: ${subject.value} is in ${info.name ?? `${start} - ${end}`}${info.registrant ? ` (${info.registrant})` : ''}`;
-  const note = serviceNote(opts.noteId, SERVICE, id, noteTime(ev, now), abstract, lines.join('\n'), { ...withRefs(selfLink(doc)), x_stixgate_rdap: info });
+  const note = serviceNote(opts.noteId, SERVICE, id, noteTime(ev, now), abstract, lines.join('\n'), {
+    ...withRefs(selfLink(doc)),
+    x_stixgate_rdap: info,
+  });
   return { objects: [sco(subject), note] };
 }
 

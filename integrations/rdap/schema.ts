@@ -9,9 +9,25 @@ import type { QuotaConfig } from '../enrich-kit/schema.js';
 export const RDAP_DEFAULT_QUOTA: QuotaConfig = { per_minute: 10 };
 
 export const rdapSchema = {
-  url: s.string({ optional: true, pattern: /^https?:\/\//, patternHint: 'an http(s) URL', description: 'one RDAP server for every query (its base URL, before `domain/` and `ip/`); unset: find the server through the IANA bootstrap registries' }),
-  bootstrap_url: s.string({ default: 'https://data.iana.org/rdap/', pattern: /^https?:\/\//, patternHint: 'an http(s) URL', description: 'where the RFC 9224 bootstrap files dns.json, ipv4.json and ipv6.json are' }),
-  bootstrap_ttl_hours: s.number({ default: 24, min: 0.01, max: 24 * 30, description: 'how long a bootstrap file is used before it is fetched again' }),
+  url: s.string({
+    optional: true,
+    pattern: /^https?:\/\//,
+    patternHint: 'an http(s) URL',
+    description:
+      'one RDAP server for every query (its base URL, before `domain/` and `ip/`); unset: find the server through the IANA bootstrap registries',
+  }),
+  bootstrap_url: s.string({
+    default: 'https://data.iana.org/rdap/',
+    pattern: /^https?:\/\//,
+    patternHint: 'an http(s) URL',
+    description: 'where the RFC 9224 bootstrap files dns.json, ipv4.json and ipv6.json are',
+  }),
+  bootstrap_ttl_hours: s.number({
+    default: 24,
+    min: 0.01,
+    max: 24 * 30,
+    description: 'how long a bootstrap file is used before it is fetched again',
+  }),
 };
 
 export interface RdapConfig {

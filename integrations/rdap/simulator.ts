@@ -43,7 +43,14 @@ export function makeRdapDomain(name: string, o: DomainOpts = {}): RdapDoc {
     objectClassName: 'domain',
     handle: `${name.replace(/\W/g, '_').toUpperCase()}-EXAMPLE`,
     ldhName: name.toUpperCase(),
-    links: [{ value: `https://rdap.example.net/domain/${name}`, rel: 'self', href: `https://rdap.example.net/domain/${name}`, type: RDAP_MEDIA_TYPE }],
+    links: [
+      {
+        value: `https://rdap.example.net/domain/${name}`,
+        rel: 'self',
+        href: `https://rdap.example.net/domain/${name}`,
+        type: RDAP_MEDIA_TYPE,
+      },
+    ],
     status: o.status ?? ['client transfer prohibited'],
     entities: [
       {
@@ -56,15 +63,32 @@ export function makeRdapDomain(name: string, o: DomainOpts = {}): RdapDoc {
           {
             objectClassName: 'entity',
             roles: ['abuse'],
-            vcardArray: vcard('', [['tel', { type: 'voice' }, 'uri', 'tel:+1.5555550100'], ['email', {}, 'text', o.abuseEmail ?? 'abuse@registrar.example']]),
+            vcardArray: vcard('', [
+              ['tel', { type: 'voice' }, 'uri', 'tel:+1.5555550100'],
+              ['email', {}, 'text', o.abuseEmail ?? 'abuse@registrar.example'],
+            ]),
           },
         ],
       },
     ],
-    events: [...event('registration', o.registered ?? '2026-02-20T09:30:00Z'), ...event('expiration', o.expires ?? '2027-02-20T09:30:00Z'), ...event('last changed', o.lastChanged), { eventAction: 'last update of RDAP database', eventDate: '2026-03-02T11:59:00Z' }],
+    events: [
+      ...event('registration', o.registered ?? '2026-02-20T09:30:00Z'),
+      ...event('expiration', o.expires ?? '2027-02-20T09:30:00Z'),
+      ...event('last changed', o.lastChanged),
+      { eventAction: 'last update of RDAP database', eventDate: '2026-03-02T11:59:00Z' },
+    ],
     secureDNS: { delegationSigned: false },
-    nameservers: (o.nameservers ?? ['ns1.dns-host.example', 'ns2.dns-host.example']).map((n) => ({ objectClassName: 'nameserver', ldhName: n.toUpperCase() })),
-    notices: [{ title: 'Terms of Use', description: ['Service subject to Terms of Use.'], links: [{ href: 'https://www.example.net/terms', type: 'text/html' }] }],
+    nameservers: (o.nameservers ?? ['ns1.dns-host.example', 'ns2.dns-host.example']).map((n) => ({
+      objectClassName: 'nameserver',
+      ldhName: n.toUpperCase(),
+    })),
+    notices: [
+      {
+        title: 'Terms of Use',
+        description: ['Service subject to Terms of Use.'],
+        links: [{ href: 'https://www.example.net/terms', type: 'text/html' }],
+      },
+    ],
   };
 }
 
@@ -97,12 +121,35 @@ export function makeRdapNetwork(cidr: string, o: NetworkOpts = {}): RdapDoc {
     parentHandle: 'NET-PARENT-1',
     cidr0_cidrs: [v6 ? { v6prefix: start, length: len } : { v4prefix: start, length: len }],
     status: ['active'],
-    links: [{ value: `https://rdap.example.net/ip/${start}`, rel: 'self', href: `https://rdap.example.net/ip/${cidr}`, type: RDAP_MEDIA_TYPE }],
-    entities: [
-      { objectClassName: 'entity', handle: 'ORG-EH1', roles: ['registrant'], vcardArray: vcard(o.registrant ?? 'Example Hosting Ltd', [['kind', {}, 'text', 'org']]) },
-      { objectClassName: 'entity', handle: 'ABUSE-EH1', roles: ['abuse'], vcardArray: vcard('Abuse contact', [['kind', {}, 'text', 'group'], ['email', {}, 'text', o.abuseEmail ?? 'abuse@hosting.example']]) },
+    links: [
+      {
+        value: `https://rdap.example.net/ip/${start}`,
+        rel: 'self',
+        href: `https://rdap.example.net/ip/${cidr}`,
+        type: RDAP_MEDIA_TYPE,
+      },
     ],
-    events: [...event('registration', o.registered ?? '2014-05-12T08:00:00Z'), ...event('last changed', o.lastChanged ?? '2025-11-03T14:20:00Z')],
+    entities: [
+      {
+        objectClassName: 'entity',
+        handle: 'ORG-EH1',
+        roles: ['registrant'],
+        vcardArray: vcard(o.registrant ?? 'Example Hosting Ltd', [['kind', {}, 'text', 'org']]),
+      },
+      {
+        objectClassName: 'entity',
+        handle: 'ABUSE-EH1',
+        roles: ['abuse'],
+        vcardArray: vcard('Abuse contact', [
+          ['kind', {}, 'text', 'group'],
+          ['email', {}, 'text', o.abuseEmail ?? 'abuse@hosting.example'],
+        ]),
+      },
+    ],
+    events: [
+      ...event('registration', o.registered ?? '2014-05-12T08:00:00Z'),
+      ...event('last changed', o.lastChanged ?? '2025-11-03T14:20:00Z'),
+    ],
   };
 }
 
@@ -122,16 +169,39 @@ export class RdapSimulator extends EnrichmentSimulator {
   }
 
   protected errorResponse(status: number): SimResponse {
-    const title = status === 404 ? 'Not Found' : status === 400 ? 'Bad Request' : status === 429 ? 'Too Many Requests' : status >= 500 ? 'Internal Server Error' : 'Error';
-    return { status, body: JSON.stringify({ rdapConformance: ['rdap_level_0'], errorCode: status, title, description: [`${title}.`] }), type: RDAP_MEDIA_TYPE };
+    const title =
+      status === 404
+        ? 'Not Found'
+        : status === 400
+          ? 'Bad Request'
+          : status === 429
+            ? 'Too Many Requests'
+            : status >= 500
+              ? 'Internal Server Error'
+              : 'Error';
+    return {
+      status,
+      body: JSON.stringify({ rdapConformance: ['rdap_level_0'], errorCode: status, title, description: [`${title}.`] }),
+      type: RDAP_MEDIA_TYPE,
+    };
   }
 
   private bootstrap(kind: string): SimResponse {
     const server = [`${this.base}/`];
     const entries =
-      kind === 'dns' ? [...new Set([...this.domains.keys()].map((d) => d.split('.').pop()!))] :
-      [...this.networks.keys()].filter((c) => c.includes(':') === (kind === 'ipv6'));
-    return { status: 200, body: JSON.stringify({ version: '1.0', publication: '2026-03-01T00:00:00Z', description: 'simulated bootstrap', services: entries.length ? [[entries, server]] : [] }), type: 'application/json' };
+      kind === 'dns'
+        ? [...new Set([...this.domains.keys()].map((d) => d.split('.').pop()!))]
+        : [...this.networks.keys()].filter((c) => c.includes(':') === (kind === 'ipv6'));
+    return {
+      status: 200,
+      body: JSON.stringify({
+        version: '1.0',
+        publication: '2026-03-01T00:00:00Z',
+        description: 'simulated bootstrap',
+        services: entries.length ? [[entries, server]] : [],
+      }),
+      type: 'application/json',
+    };
   }
 
   protected route(req: IncomingMessage, url: URL): SimResponse {
@@ -139,7 +209,14 @@ export class RdapSimulator extends EnrichmentSimulator {
     if (b) return this.bootstrap(b[1]!);
     if (url.pathname === '/help' && (req.method === 'GET' || req.method === 'HEAD')) {
       // RFC 9082 §3.1.6: the server's help; RFC 9083 §7: a response with notices
-      return { status: 200, body: JSON.stringify({ rdapConformance: ['rdap_level_0'], notices: [{ title: 'Help', description: ['Simulated RDAP server: domain/{name} and ip/{address}.'] }] }), type: RDAP_MEDIA_TYPE };
+      return {
+        status: 200,
+        body: JSON.stringify({
+          rdapConformance: ['rdap_level_0'],
+          notices: [{ title: 'Help', description: ['Simulated RDAP server: domain/{name} and ip/{address}.'] }],
+        }),
+        type: RDAP_MEDIA_TYPE,
+      };
     }
     const m = /^\/(domain|ip)\/([^/]+)$/.exec(url.pathname);
     if (req.method !== 'GET' && req.method !== 'HEAD') return this.errorResponse(400);

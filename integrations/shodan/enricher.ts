@@ -49,7 +49,12 @@ export function createShodanEnricher(config: ShodanConfig): Enricher {
       if (!res) return undefined;
       const doc = parseJson(ctx, req, await res.text());
       if (!isRecord(doc)) throw protocolError(ctx, req, 'the host answer is not a JSON object', '$');
-      return mapShodanHost(observable, doc, { now: ctx.now, noteId: lookupNoteId(ctx.id, observable), maxHostnames: config.max_hostnames }, (what, path) => protocolError(ctx, req, what, path));
+      return mapShodanHost(
+        observable,
+        doc,
+        { now: ctx.now, noteId: lookupNoteId(ctx.id, observable), maxHostnames: config.max_hostnames },
+        (what, path) => protocolError(ctx, req, what, path),
+      );
     },
     async probe(ctx: SinkRunContext): Promise<string> {
       // `GET /api-info` describes the key's plan and spends no query credit
@@ -68,12 +73,18 @@ export function createShodanEnricher(config: ShodanConfig): Enricher {
 }
 
 /** Maps a Shodan host document; pure (time and ids from the input). */
-export function mapShodanHost(ip: Observable, doc: Record<string, unknown>, opts: { now: number; noteId: string; maxHostnames: number }, fail: (what: string, path: string) => Error): EnrichmentResult {
+export function mapShodanHost(
+  ip: Observable,
+  doc: Record<string, unknown>,
+  opts: { now: number; noteId: string; maxHostnames: number },
+  fail: (what: string, path: string) => Error,
+): EnrichmentResult {
   const { now, maxHostnames } = opts;
   if (!Array.isArray(doc.ports)) throw fail('`ports` is missing or not a list', '$.ports');
   const ports: number[] = [];
   doc.ports.forEach((p, i) => {
-    if (!Number.isInteger(p) || (p as number) < 0 || (p as number) > 65535) throw fail(`port ${JSON.stringify(p)} is not an integer 0-65535`, `$.ports[${i}]`);
+    if (!Number.isInteger(p) || (p as number) < 0 || (p as number) > 65535)
+      throw fail(`port ${JSON.stringify(p)} is not an integer 0-65535`, `$.ports[${i}]`);
     if (!ports.includes(p as number)) ports.push(p as number);
   });
   ports.sort((a, b) => a - b);
@@ -91,18 +102,29 @@ export function mapShodanHost(ip: Observable, doc: Record<string, unknown>, opts
     services.sort((a, b) => a.port - b.port || a.transport.localeCompare(b.transport));
   }
   const names = uniqueObservables(
-    strings(doc.hostnames, 10 * maxHostnames).map((h) => observableOf(h, ['domain-name'])).filter((o): o is Observable => o !== undefined),
+    strings(doc.hostnames, 10 * maxHostnames)
+      .map((h) => observableOf(h, ['domain-name']))
+      .filter((o): o is Observable => o !== undefined),
     maxHostnames,
   );
   const time = timeOr(doc.last_update, now);
   const ipId = observableScoId(ip);
   const tags = strings(doc.tags, MAX_LIST);
-  const vulns = Array.isArray(doc.vulns) ? strings(doc.vulns, MAX_LIST) : isRecord(doc.vulns) ? Object.keys(doc.vulns).slice(0, MAX_LIST) : [];
+  const vulns = Array.isArray(doc.vulns)
+    ? strings(doc.vulns, MAX_LIST)
+    : isRecord(doc.vulns)
+      ? Object.keys(doc.vulns).slice(0, MAX_LIST)
+      : [];
   const info = {
     ports,
     ...(services.length ? { services } : {}),
     hostnames: names.map((n) => n.value),
-    domains: uniqueObservables(strings(doc.domains, 10 * MAX_LIST).map((h) => observableOf(h, ['domain-name'])).filter((o): o is Observable => o !== undefined), MAX_LIST).map((o) => o.value),
+    domains: uniqueObservables(
+      strings(doc.domains, 10 * MAX_LIST)
+        .map((h) => observableOf(h, ['domain-name']))
+        .filter((o): o is Observable => o !== undefined),
+      MAX_LIST,
+    ).map((o) => o.value),
     ...optional('org', optString(doc.org)),
     ...optional('isp', optString(doc.isp)),
     ...optional('asn', optString(doc.asn)),
@@ -113,7 +135,9 @@ export function mapShodanHost(ip: Observable, doc: Record<string, unknown>, opts
     last_update: time,
   };
   const portText = services.length
-    ? services.map((s) => `${s.port}/${s.transport}${s.product ? ` ${s.product}${s.version ? ` ${s.version}` : ''}` : ''}`).join(', ')
+    ? services
+        .map((s) => `${s.port}/${s.transport}${s.product ? ` ${s.product}${s.version ? ` ${s.version}` : ''}` : ''}`)
+        .join(', ')
     : ports.join(', ');
   const lines = [
     `Open ports: ${portText || 'none'}`,
@@ -126,10 +150,18 @@ export function mapShodanHost(ip: Observable, doc: Record<string, unknown>, opts
     ...(vulns.length ? [`Vulnerabilities: ${vulns.join(', ')}`] : []),
     `Last update: ${time}`,
   ];
-  const note = serviceNote(opts.noteId, SERVICE, ipId, time, `Shodan: ${ip.value} has ${ports.length} open port${ports.length === 1 ? '' : 's'}`, lines.join('\n'), {
-    external_references: [{ source_name: 'shodan', url: `https://www.shodan.io/host/${ip.value}` }],
-    x_stixgate_shodan: info,
-  });
+  const note = serviceNote(
+    opts.noteId,
+    SERVICE,
+    ipId,
+    time,
+    `Shodan: ${ip.value} has ${ports.length} open port${ports.length === 1 ? '' : 's'}`,
+    lines.join('\n'),
+    {
+      external_references: [{ source_name: 'shodan', url: `https://www.shodan.io/host/${ip.value}` }],
+      x_stixgate_shodan: info,
+    },
+  );
   const objects: StixObject[] = [sco(ip), note];
   for (const n of names) {
     const d = sco(n);

@@ -43,14 +43,20 @@ test('simulator: key required (401 JSON error), unknown IP 404 with the document
     assert.deepEqual(doc.ports, [22, 80, 443]);
     assert.equal(doc.data.length, 3);
     clock.t += 1000;
-    const mini = (await (await fetch(`${sim.base}/shodan/host/${IP.value}?key=${KEY}&minify=true`)).json()) as Record<string, unknown>;
+    const mini = (await (await fetch(`${sim.base}/shodan/host/${IP.value}?key=${KEY}&minify=true`)).json()) as Record<
+      string,
+      unknown
+    >;
     assert.equal(mini.data, undefined);
     clock.t += 1000;
     const missing = await fetch(`${sim.base}/shodan/host/192.0.2.1?key=${KEY}`);
     assert.equal(missing.status, 404);
     assert.deepEqual(await missing.json(), { error: 'No information available for that IP.' });
     const log = (await (await fetch(`${sim.base}/__sim/requests`)).json()) as { path: string; status: number }[];
-    assert.deepEqual(log.map((r) => r.status), [401, 401, 200, 200, 404]);
+    assert.deepEqual(
+      log.map((r) => r.status),
+      [401, 401, 200, 200, 404],
+    );
     assert.equal(log[2]!.path, `/shodan/host/${IP.value}?key=***`);
     assert.ok(!JSON.stringify(log).includes(KEY));
   });
@@ -69,7 +75,10 @@ test('simulator: 1 request/second quota answers 429 with Retry-After and counts'
     assert.deepEqual(sim.quota.counts(), { refused: 1, perSecond: 1 });
     clock.t = NOW + 1000;
     assert.equal((await fetch(url)).status, 200);
-    const q = (await (await fetch(`${sim.base}/__sim/quota`)).json()) as { limits: unknown; used: Record<string, number> };
+    const q = (await (await fetch(`${sim.base}/__sim/quota`)).json()) as {
+      limits: unknown;
+      used: Record<string, number>;
+    };
     assert.deepEqual(q, { limits: { perSecond: 1 }, used: { refused: 1, perSecond: 1 } });
   });
 });
@@ -82,7 +91,10 @@ test('simulator: faults apply `times` requests, then normal service resumes; fau
     assert.equal((await fetch(url)).status, 503);
     assert.equal((await fetch(url)).status, 503);
     assert.equal((await fetch(url)).status, 200);
-    const posted = await fetch(`${sim.base}/__sim/faults`, { method: 'POST', body: JSON.stringify({ status: 429, retryAfter: 30 }) });
+    const posted = await fetch(`${sim.base}/__sim/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ status: 429, retryAfter: 30 }),
+    });
     assert.equal(posted.status, 200);
     clock.t += 5000;
     const r = await fetch(url);
@@ -99,38 +111,84 @@ const T = '2026-02-27T10:00:00.500Z';
 const GOLDEN = [
   { type: 'ipv4-addr', spec_version: '2.1', id: IP_ID, value: '198.51.100.7' },
   {
-    type: 'note', spec_version: '2.1', id: 'note--041372e2-5a5c-5fee-95de-c6396eb606ce', created: T, modified: T,
+    type: 'note',
+    spec_version: '2.1',
+    id: 'note--041372e2-5a5c-5fee-95de-c6396eb606ce',
+    created: T,
+    modified: T,
     abstract: 'Shodan: 198.51.100.7 has 3 open ports',
-    content: 'Open ports: 22/tcp OpenSSH 8.9p1, 443/tcp nginx, 8080/tcp\nHost names: mail.example.org, www.example.org\nOrganisation: Example Hosting Ltd\nISP: Example Hosting Ltd\nASN: AS64500\nTags: cloud\nLast update: 2026-02-27T10:00:00.500Z',
-    authors: ['shodan'], object_refs: [IP_ID],
+    content:
+      'Open ports: 22/tcp OpenSSH 8.9p1, 443/tcp nginx, 8080/tcp\nHost names: mail.example.org, www.example.org\nOrganisation: Example Hosting Ltd\nISP: Example Hosting Ltd\nASN: AS64500\nTags: cloud\nLast update: 2026-02-27T10:00:00.500Z',
+    authors: ['shodan'],
+    object_refs: [IP_ID],
     external_references: [{ source_name: 'shodan', url: 'https://www.shodan.io/host/198.51.100.7' }],
     x_stixgate_shodan: {
       ports: [22, 443, 8080],
-      services: [{ port: 22, transport: 'tcp', product: 'OpenSSH', version: '8.9p1' }, { port: 443, transport: 'tcp', product: 'nginx' }, { port: 8080, transport: 'tcp' }],
-      hostnames: ['mail.example.org', 'www.example.org'], domains: ['example.org'],
-      org: 'Example Hosting Ltd', isp: 'Example Hosting Ltd', asn: 'AS64500', country_code: 'NL', tags: ['cloud'], vulns: [], last_update: T,
+      services: [
+        { port: 22, transport: 'tcp', product: 'OpenSSH', version: '8.9p1' },
+        { port: 443, transport: 'tcp', product: 'nginx' },
+        { port: 8080, transport: 'tcp' },
+      ],
+      hostnames: ['mail.example.org', 'www.example.org'],
+      domains: ['example.org'],
+      org: 'Example Hosting Ltd',
+      isp: 'Example Hosting Ltd',
+      asn: 'AS64500',
+      country_code: 'NL',
+      tags: ['cloud'],
+      vulns: [],
+      last_update: T,
     },
   },
   { type: 'domain-name', spec_version: '2.1', id: MAIL_ID, value: 'mail.example.org' },
   {
-    type: 'relationship', spec_version: '2.1', id: 'relationship--2b2fb0e4-9743-5eec-bc9f-042a5188ccce', created: T, modified: T,
-    relationship_type: 'resolves-to', source_ref: MAIL_ID, target_ref: IP_ID, description: 'Shodan lists mail.example.org as a host name of 198.51.100.7',
+    type: 'relationship',
+    spec_version: '2.1',
+    id: 'relationship--2b2fb0e4-9743-5eec-bc9f-042a5188ccce',
+    created: T,
+    modified: T,
+    relationship_type: 'resolves-to',
+    source_ref: MAIL_ID,
+    target_ref: IP_ID,
+    description: 'Shodan lists mail.example.org as a host name of 198.51.100.7',
   },
   { type: 'domain-name', spec_version: '2.1', id: WWW_ID, value: 'www.example.org' },
   {
-    type: 'relationship', spec_version: '2.1', id: 'relationship--0beda9db-ea6c-5433-813a-263ab974d8d3', created: T, modified: T,
-    relationship_type: 'resolves-to', source_ref: WWW_ID, target_ref: IP_ID, description: 'Shodan lists www.example.org as a host name of 198.51.100.7',
+    type: 'relationship',
+    spec_version: '2.1',
+    id: 'relationship--0beda9db-ea6c-5433-813a-263ab974d8d3',
+    created: T,
+    modified: T,
+    relationship_type: 'resolves-to',
+    source_ref: WWW_ID,
+    target_ref: IP_ID,
+    description: 'Shodan lists www.example.org as a host name of 198.51.100.7',
   },
 ];
 
 const CTX = { logger: undefined as never, configDir: '.', mappingsDir: '.' };
 
-async function withEnricher(extra: Partial<ShodanConfig>, fn: (sim: ShodanSimulator, enrich: (o: typeof IP, now?: number) => Promise<unknown>, clock: { t: number }) => Promise<void>, maxBytes?: number): Promise<void> {
+async function withEnricher(
+  extra: Partial<ShodanConfig>,
+  fn: (
+    sim: ShodanSimulator,
+    enrich: (o: typeof IP, now?: number) => Promise<unknown>,
+    clock: { t: number },
+  ) => Promise<void>,
+  maxBytes?: number,
+): Promise<void> {
   await withSim(async (sim, clock) => {
     const enricher = shodanEnricher.create(config(sim, extra), CTX);
     const { ctx, http } = testContext('shodan-test', NOW, maxBytes ? { maxBytes } : {});
     try {
-      await fn(sim, (o, now = NOW) => { clock.t += 1000; return enricher.enrich(o, { ...ctx, now }); }, clock);
+      await fn(
+        sim,
+        (o, now = NOW) => {
+          clock.t += 1000;
+          return enricher.enrich(o, { ...ctx, now });
+        },
+        clock,
+      );
     } finally {
       await http.close();
     }
@@ -139,13 +197,32 @@ async function withEnricher(extra: Partial<ShodanConfig>, fn: (sim: ShodanSimula
 
 test('enricher: host → note, domain-name SCOs, resolves-to relationships (golden), same ids every time', async () => {
   await withEnricher({ minify: false }, async (sim, enrich) => {
-    sim.hosts.set(IP.value, makeShodanHost(IP.value, { ports: [443, 22, 8080, 443], hostnames: ['Mail.Example.org', 'www.example.org.', 'not a name', 'mail.example.org'], lastUpdate: '2026-02-27T10:00:00.500000', tags: ['cloud'] }));
+    sim.hosts.set(
+      IP.value,
+      makeShodanHost(IP.value, {
+        ports: [443, 22, 8080, 443],
+        hostnames: ['Mail.Example.org', 'www.example.org.', 'not a name', 'mail.example.org'],
+        lastUpdate: '2026-02-27T10:00:00.500000',
+        tags: ['cloud'],
+      }),
+    );
     const r = (await enrich(IP)) as { objects: unknown[]; related: unknown[]; maliciousness?: number };
     assert.deepEqual(r.objects, GOLDEN);
-    assert.equal((r.objects[1] as { id: string }).id, lookupNoteId('shodan-test', IP), 'the runner\'s lookup-note id: the runner fills its note with this one');
-    assert.deepEqual(r.related, [{ type: 'domain-name', value: 'mail.example.org' }, { type: 'domain-name', value: 'www.example.org' }]);
+    assert.equal(
+      (r.objects[1] as { id: string }).id,
+      lookupNoteId('shodan-test', IP),
+      "the runner's lookup-note id: the runner fills its note with this one",
+    );
+    assert.deepEqual(r.related, [
+      { type: 'domain-name', value: 'mail.example.org' },
+      { type: 'domain-name', value: 'www.example.org' },
+    ]);
     assert.equal(r.maliciousness, undefined);
-    assert.deepEqual(await enrich(IP, NOW + 86_400_000), r, 'the clock does not enter: timestamps come from last_update');
+    assert.deepEqual(
+      await enrich(IP, NOW + 86_400_000),
+      r,
+      'the clock does not enter: timestamps come from last_update',
+    );
     assert.equal(sim.requests.at(-1)!.path, `/shodan/host/${IP.value}?key=***`);
   });
 });
@@ -155,7 +232,10 @@ test('enricher: minify by default; no last_update → the injected clock; c2 tag
     const host = makeShodanHost('2001:db8::5', { tags: ['c2', 'cloud'], vulns: ['CVE-2024-6387'] });
     delete host.last_update;
     sim.hosts.set('2001:db8::5', host);
-    const r = (await enrich({ type: 'ipv6-addr', value: '2001:db8::5' } as never)) as { objects: Record<string, any>[]; maliciousness?: number };
+    const r = (await enrich({ type: 'ipv6-addr', value: '2001:db8::5' } as never)) as {
+      objects: Record<string, any>[];
+      maliciousness?: number;
+    };
     assert.equal(sim.requests.at(-1)!.path, '/shodan/host/2001%3Adb8%3A%3A5?key=***&minify=true');
     assert.equal(r.maliciousness, 80);
     const note = r.objects.find((o) => o.type === 'note')!;
@@ -179,7 +259,10 @@ test('enricher: 404 → undefined; 429 → StixgateError with retryAfterMs (head
       assert.equal(e.code, 'STIXGATE_ERR_HTTP_STATUS');
       assert.equal(e.retryAfterMs, 7000);
       assert.equal(e.retryable, true);
-      assert.match(e.message, /^shodan-test: shodan GET http:\/\/127\.0\.0\.1:\d+\/shodan\/host\/198\.51\.100\.7\?…: status 429/);
+      assert.match(
+        e.message,
+        /^shodan-test: shodan GET http:\/\/127\.0\.0\.1:\d+\/shodan\/host\/198\.51\.100\.7\?…: status 429/,
+      );
       return true;
     });
     sim.inject({ status: 429 });
@@ -191,7 +274,10 @@ test('enricher: 404 → undefined; 429 → StixgateError with retryAfterMs (head
     const { ctx, http } = testContext('shodan-test', NOW);
     try {
       await enricher.enrich(IP, ctx);
-      await assert.rejects(enricher.enrich(IP, ctx), (e: StixgateError) => e.reason === 'status_429' && e.retryAfterMs === 1000);
+      await assert.rejects(
+        enricher.enrich(IP, ctx),
+        (e: StixgateError) => e.reason === 'status_429' && e.retryAfterMs === 1000,
+      );
     } finally {
       await http.close();
     }
@@ -218,22 +304,44 @@ test('enricher: malformed JSON, wrong content type, oversize and undocumented sh
     await assert.rejects(enrich(IP), (e: StixgateError) => {
       assert.equal(e.code, 'STIXGATE_ERR_INPUT_PARSE');
       assert.equal(e.reason, 'json');
-      assert.match(e.message, /^shodan-test: shodan GET http:\/\/127\.0\.0\.1:\d+\/shodan\/host\/198\.51\.100\.7\?…: answer is not valid JSON: .* \(json\) \(source shodan-test\)$/);
+      assert.match(
+        e.message,
+        /^shodan-test: shodan GET http:\/\/127\.0\.0\.1:\d+\/shodan\/host\/198\.51\.100\.7\?…: answer is not valid JSON: .* \(json\) \(source shodan-test\)$/,
+      );
       return true;
     });
     sim.inject({ body: '<html>maintenance</html>', contentType: 'text/html' });
-    await assert.rejects(enrich(IP), (e: StixgateError) => e.code === 'STIXGATE_ERR_HTTP_CONTENT_TYPE' && /shodan-test: GET .*expected application\/json, got text\/html/.test(e.message));
+    await assert.rejects(
+      enrich(IP),
+      (e: StixgateError) =>
+        e.code === 'STIXGATE_ERR_HTTP_CONTENT_TYPE' &&
+        /shodan-test: GET .*expected application\/json, got text\/html/.test(e.message),
+    );
     sim.inject({ body: JSON.stringify({ ports: [22, 70000] }) });
     await assert.rejects(enrich(IP), (e: StixgateError) => {
       assert.equal(e.code, 'STIXGATE_ERR_SINK_PROTOCOL');
-      assert.match(e.message, /port 70000 is not an integer 0-65535 \(protocol\) \(source shodan-test, at \$\.ports\[1\]\)$/);
+      assert.match(
+        e.message,
+        /port 70000 is not an integer 0-65535 \(protocol\) \(source shodan-test, at \$\.ports\[1\]\)$/,
+      );
       return true;
     });
     sim.inject({ body: JSON.stringify([1, 2]) });
-    await assert.rejects(enrich(IP), (e: StixgateError) => e.code === 'STIXGATE_ERR_SINK_PROTOCOL' && /not a JSON object/.test(e.message));
+    await assert.rejects(
+      enrich(IP),
+      (e: StixgateError) => e.code === 'STIXGATE_ERR_SINK_PROTOCOL' && /not a JSON object/.test(e.message),
+    );
   });
-  await withEnricher({}, async (sim, enrich) => {
-    sim.inject({ body: JSON.stringify({ ports: [22], pad: 'x'.repeat(5000) }) });
-    await assert.rejects(enrich(IP), (e: StixgateError) => e.code === 'STIXGATE_ERR_INPUT_TOO_LARGE' && e.reason === 'too_large' && /^shodan-test: GET/.test(e.message));
-  }, 2048);
+  await withEnricher(
+    {},
+    async (sim, enrich) => {
+      sim.inject({ body: JSON.stringify({ ports: [22], pad: 'x'.repeat(5000) }) });
+      await assert.rejects(
+        enrich(IP),
+        (e: StixgateError) =>
+          e.code === 'STIXGATE_ERR_INPUT_TOO_LARGE' && e.reason === 'too_large' && /^shodan-test: GET/.test(e.message),
+      );
+    },
+    2048,
+  );
 });

@@ -21,21 +21,43 @@ const APP = 'stixgate';
 const PASSWORD = 'pw';
 
 function sinkAs(type: 'splunk_kv' | 'splunk_es', base: string, user: string): Sink {
-  const common = { url: base, auth: { username: user, password: PASSWORD }, owner: 'nobody', max_documents_per_batch_save: 1000, max_keys_per_delete: 50 };
-  if (type === 'splunk_kv') return splunkKvSink.create({ ...commonConfig(type), ...common, app: APP, collection: 'stixgate_iocs', enforce_types: false, replicate: false }, ictx);
+  const common = {
+    url: base,
+    auth: { username: user, password: PASSWORD },
+    owner: 'nobody',
+    max_documents_per_batch_save: 1000,
+    max_keys_per_delete: 50,
+  };
+  if (type === 'splunk_kv')
+    return splunkKvSink.create(
+      {
+        ...commonConfig(type),
+        ...common,
+        app: APP,
+        collection: 'stixgate_iocs',
+        enforce_types: false,
+        replicate: false,
+      },
+      ictx,
+    );
   return splunkEsSink.create({ ...commonConfig(type), ...common, app: 'DA-ESS-ThreatIntelligence' }, ictx);
 }
 
 /** The role holding `grants` (`write:<app>` is the sink's app). */
 function role(grants: string[]): SplunkRole {
   const app = (g: string) => g.slice('write:'.length).replace('<app>', APP);
-  return { capabilities: grants.filter((g) => !g.startsWith('write:')), writeApps: grants.filter((g) => g.startsWith('write:')).map(app) };
+  return {
+    capabilities: grants.filter((g) => !g.startsWith('write:')),
+    writeApps: grants.filter((g) => g.startsWith('write:')).map(app),
+  };
 }
 
 /** A logged request as the grant table names it. */
-const template = (method: string, path: string): string => `${method} ${path.replace(/^\/servicesNS\/[^/]+\/[^/]+\//, '').replace(/(storage\/collections\/data\/)[^/]+/, '$1{collection}')}`;
+const template = (method: string, path: string): string =>
+  `${method} ${path.replace(/^\/servicesNS\/[^/]+\/[^/]+\//, '').replace(/(storage\/collections\/data\/)[^/]+/, '$1{collection}')}`;
 
-const isAuth = (e: unknown) => e instanceof StixgateError && e.code === 'STIXGATE_ERR_SINK_AUTH' && /403/.test(e.message);
+const isAuth = (e: unknown) =>
+  e instanceof StixgateError && e.code === 'STIXGATE_ERR_SINK_AUTH' && /403/.test(e.message);
 
 for (const type of ['splunk_kv', 'splunk_es'] as const) {
   const grants = SPLUNK_GRANTS.filter((g) => g.sink === type);
@@ -46,14 +68,26 @@ for (const type of ['splunk_kv', 'splunk_es'] as const) {
     const ctx = runContext(t);
     const sink = sinkAs(type, base, 'full');
     await sink.prepare!(ctx);
-    assert.deepEqual((await sink.upsert(records(type, ['198.51.100.7']), ctx)).map((o) => o.status), ['ok']);
-    assert.deepEqual((await sink.remove(records(type, ['198.51.100.7'], 'remove'), ctx)).map((o) => o.status), ['ok']);
-    assert.deepEqual(sim.requests.filter((r) => r.status === 403), []);
+    assert.deepEqual(
+      (await sink.upsert(records(type, ['198.51.100.7']), ctx)).map((o) => o.status),
+      ['ok'],
+    );
+    assert.deepEqual(
+      (await sink.remove(records(type, ['198.51.100.7'], 'remove'), ctx)).map((o) => o.status),
+      ['ok'],
+    );
+    assert.deepEqual(
+      sim.requests.filter((r) => r.status === 403),
+      [],
+    );
   });
 
   for (const g of grants) {
     test(`${type}: without ${g.grant} exactly ${g.requests.join(', ')} are refused (${g.source})`, async (t) => {
-      const { sim, base } = await startSim(t, { users: { full: PASSWORD, lacking: PASSWORD }, roles: { full: role(all), lacking: role(all.filter((x) => x !== g.grant)) } });
+      const { sim, base } = await startSim(t, {
+        users: { full: PASSWORD, lacking: PASSWORD },
+        roles: { full: role(all), lacking: role(all.filter((x) => x !== g.grant)) },
+      });
       const ctx = runContext(t);
       const lacking = sinkAs(type, base, 'lacking');
       const wants = (r: string) => g.requests.includes(r);
@@ -66,7 +100,10 @@ for (const type of ['splunk_kv', 'splunk_es'] as const) {
       const rm = lacking.remove(records(type, ['198.51.100.7'], 'remove'), ctx);
       if (wants('DELETE storage/collections/data/{collection}')) await assert.rejects(rm, isAuth);
       else await rm;
-      assert.deepEqual([...new Set(sim.requests.filter((r) => r.status === 403).map((r) => template(r.method, r.path)))].sort(), [...g.requests].sort());
+      assert.deepEqual(
+        [...new Set(sim.requests.filter((r) => r.status === 403).map((r) => template(r.method, r.path)))].sort(),
+        [...g.requests].sort(),
+      );
     });
   }
 }
@@ -75,6 +112,8 @@ test('the README lists every grant of capabilities.ts for its sink', () => {
   const readme = readFileSync(join(fileURLToPath(new URL('.', import.meta.url)), 'README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('### Capabilities the Splunk account needs'));
   const row = (sink: string) => section.split('\n').find((l) => l.startsWith(`| \`${sink}\``)) ?? '';
-  const missing = SPLUNK_GRANTS.filter((g: SplunkGrant) => !row(g.sink).includes(`\`${g.grant}\``)).map((g) => `${g.sink}: ${g.grant}`);
+  const missing = SPLUNK_GRANTS.filter((g: SplunkGrant) => !row(g.sink).includes(`\`${g.grant}\``)).map(
+    (g) => `${g.sink}: ${g.grant}`,
+  );
   assert.deepEqual(missing, []);
 });

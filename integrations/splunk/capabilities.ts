@@ -16,7 +16,11 @@ export const SPLUNK_GRANTS: SplunkGrant[] = [
   {
     sink: 'splunk_kv',
     grant: 'write:<app>',
-    requests: ['POST storage/collections/config', 'POST storage/collections/data/{collection}/batch_save', 'DELETE storage/collections/data/{collection}'],
+    requests: [
+      'POST storage/collections/config',
+      'POST storage/collections/data/{collection}/batch_save',
+      'DELETE storage/collections/data/{collection}',
+    ],
     source: 'Splunk REST API reference: knowledge objects of an app; KV writes by the app ACL',
   },
   {

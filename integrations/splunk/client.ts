@@ -38,7 +38,10 @@ export function messagesOf(text: string): string {
   try {
     const v = JSON.parse(text) as { messages?: { text?: unknown }[]; text?: unknown };
     if (Array.isArray(v.messages)) {
-      const t = v.messages.map((m) => (typeof m?.text === 'string' ? m.text : '')).filter(Boolean).join('; ');
+      const t = v.messages
+        .map((m) => (typeof m?.text === 'string' ? m.text : ''))
+        .filter(Boolean)
+        .join('; ');
       if (t) return t;
     }
     if (typeof v.text === 'string') return v.text;
@@ -50,7 +53,11 @@ export function messagesOf(text: string): string {
 }
 
 export function authError(component: string, status: number, detail: string): StixgateError {
-  return new StixgateError('STIXGATE_ERR_SINK_AUTH', `${component}: Splunk refused the credentials (${status}: ${detail}); the sink is paused until they are fixed`, { reason: `status_${status}` });
+  return new StixgateError(
+    'STIXGATE_ERR_SINK_AUTH',
+    `${component}: Splunk refused the credentials (${status}: ${detail}); the sink is paused until they are fixed`,
+    { reason: `status_${status}` },
+  );
 }
 
 export function protocolError(component: string, what: string): StixgateError {
@@ -60,7 +67,11 @@ export function protocolError(component: string, what: string): StixgateError {
 export class SplunkRest {
   readonly base: string;
 
-  constructor(base: string, private readonly authz: string, readonly component: string) {
+  constructor(
+    base: string,
+    private readonly authz: string,
+    readonly component: string,
+  ) {
     this.base = base.replace(/\/+$/, '');
   }
 

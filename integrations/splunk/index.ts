@@ -1,5 +1,13 @@
 import type { SinkDefinition } from '../../src/delivery/types.js';
-import { SPLUNK_SECRET_PATHS, splunkEsSchema, splunkHecSchema, splunkKvSchema, type SplunkEsConfig, type SplunkHecConfig, type SplunkKvConfig } from './schema.js';
+import {
+  SPLUNK_SECRET_PATHS,
+  splunkEsSchema,
+  splunkHecSchema,
+  splunkKvSchema,
+  type SplunkEsConfig,
+  type SplunkHecConfig,
+  type SplunkKvConfig,
+} from './schema.js';
 import { MAX_BATCH_SAVE_BYTES } from './kv.js';
 import { createSplunkKvSink } from './sink-kv.js';
 import { createSplunkEsSink } from './sink-es.js';
@@ -16,7 +24,8 @@ export const splunkKvSink: SinkDefinition<SplunkKvConfig> = {
   kind: 'sink',
   type: 'splunk_kv',
   mappingSections: SPLUNK_MAPPING_SECTIONS.splunk_kv,
-  summary: 'Splunk KV store collection (one document per value, _key = value hash; batch_save upserts, removal by key; the collection and its fields are created)',
+  summary:
+    'Splunk KV store collection (one document per value, _key = value hash; batch_save upserts, removal by key; the collection and its fields are created)',
   schema: splunkKvSchema,
   secretPaths: SPLUNK_SECRET_PATHS,
   limits: { ...BATCH_SAVE_LIMITS },
@@ -27,7 +36,8 @@ export const splunkEsSink: SinkDefinition<SplunkEsConfig> = {
   kind: 'sink',
   type: 'splunk_es',
   mappingSections: SPLUNK_MAPPING_SECTIONS.splunk_es,
-  summary: 'Splunk Enterprise Security threat intelligence (ip_intel, http_intel, file_intel, email_intel KV collections of DA-ESS-ThreatIntelligence)',
+  summary:
+    'Splunk Enterprise Security threat intelligence (ip_intel, http_intel, file_intel, email_intel KV collections of DA-ESS-ThreatIntelligence)',
   schema: splunkEsSchema,
   secretPaths: SPLUNK_SECRET_PATHS,
   limits: { ...BATCH_SAVE_LIMITS },
@@ -38,7 +48,8 @@ export const splunkHecSink: SinkDefinition<SplunkHecConfig> = {
   kind: 'sink',
   type: 'splunk_hec',
   mappingSections: SPLUNK_MAPPING_SECTIONS.splunk_hec,
-  summary: 'Splunk HTTP Event Collector (an event per upsert or removal, deterministic event ids, optional indexer acknowledgement)',
+  summary:
+    'Splunk HTTP Event Collector (an event per upsert or removal, deterministic event ids, optional indexer acknowledgement)',
   schema: splunkHecSchema,
   secretPaths: ['token'],
   limits: { maxBatch: 5000, maxBytes: 838_860_800, concurrency: MAX_CONCURRENCY },

@@ -69,7 +69,11 @@ export class KvClient {
       // splunkd answers 404 "Application does not exist: <app>" for a namespace whose app is not installed
       const detail = messagesOf(r.text);
       if (/application does not exist/i.test(detail)) {
-        throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `${this.rest.component}: app ${this.app} does not exist on ${this.rest.base} (${detail}); check the sink's \`app\``, { reason: 'app_missing' });
+        throw new StixgateError(
+          'STIXGATE_ERR_CONFIG_INVALID',
+          `${this.rest.component}: app ${this.app} does not exist on ${this.rest.base} (${detail}); check the sink's \`app\``,
+          { reason: 'app_missing' },
+        );
       }
       return undefined;
     }
@@ -81,21 +85,41 @@ export class KvClient {
   }
 
   /** Creates the collection with its fields, or adds the fields/accelerations it lacks. Idempotent. */
-  async ensureCollection(ctx: SinkRunContext, name: string, spec: CollectionSpec): Promise<'created' | 'updated' | 'unchanged'> {
+  async ensureCollection(
+    ctx: SinkRunContext,
+    name: string,
+    spec: CollectionSpec,
+  ): Promise<'created' | 'updated' | 'unchanged'> {
     const content = await this.describe(ctx, name);
     const wanted: [string, string][] = [
       ...Object.entries(spec.fields).map(([f, t]): [string, string] => [`field.${f}`, t]),
       ...Object.entries(spec.accelerated).map(([n, j]): [string, string] => [`accelerated_fields.${n}`, j]),
     ];
     if (content === undefined) {
-      const form = new URLSearchParams([['name', name], ...wanted, ['enforceTypes', String(spec.enforceTypes)], ['replicate', String(spec.replicate)]]);
-      const r = await this.rest.call(ctx, { method: 'POST', path: this.ns('config'), form, ok: [409], idempotent: true });
+      const form = new URLSearchParams([
+        ['name', name],
+        ...wanted,
+        ['enforceTypes', String(spec.enforceTypes)],
+        ['replicate', String(spec.replicate)],
+      ]);
+      const r = await this.rest.call(ctx, {
+        method: 'POST',
+        path: this.ns('config'),
+        form,
+        ok: [409],
+        idempotent: true,
+      });
       if (r.status === 409) return this.ensureCollection(ctx, name, spec); // created meanwhile: check its fields
       return 'created';
     }
     const missing = wanted.filter(([k, v]) => content[k] !== v);
     if (missing.length === 0) return 'unchanged';
-    await this.rest.call(ctx, { method: 'POST', path: this.ns('config', name), form: new URLSearchParams(missing), idempotent: true });
+    await this.rest.call(ctx, {
+      method: 'POST',
+      path: this.ns('config', name),
+      form: new URLSearchParams(missing),
+      idempotent: true,
+    });
     return 'updated';
   }
 
@@ -121,7 +145,14 @@ export class KvClient {
     return out;
   }
 
-  private async saveRange(ctx: SinkRunContext, collection: string, docs: string[], from: number, to: number, out: SinkOutcome[]): Promise<void> {
+  private async saveRange(
+    ctx: SinkRunContext,
+    collection: string,
+    docs: string[],
+    from: number,
+    to: number,
+    out: SinkOutcome[],
+  ): Promise<void> {
     if (to - from > this.maxDocs) {
       const mid = from + this.maxDocs;
       await this.saveRange(ctx, collection, docs, from, mid, out);
@@ -129,14 +160,23 @@ export class KvClient {
       return;
     }
     const body = `[${docs.slice(from, to).join(',')}]`;
-    const r = await this.rest.call(ctx, { method: 'POST', path: this.ns('data', collection, 'batch_save'), json: body, ok: [400, 404], idempotent: true });
+    const r = await this.rest.call(ctx, {
+      method: 'POST',
+      path: this.ns('data', collection, 'batch_save'),
+      json: body,
+      ok: [400, 404],
+      idempotent: true,
+    });
     if (r.status === 404) throw this.missing(collection, messagesOf(r.text));
     if (r.status === 400) {
       const text = messagesOf(r.text);
       const limit = TOO_MANY.exec(text);
       if (limit && Number(limit[1]) >= 1 && Number(limit[1]) < to - from) {
         this.maxDocs = Number(limit[1]);
-        ctx.logger.warn({ sink: ctx.id, max: this.maxDocs }, 'KV store batch_save limit is lower than configured; using the server limit');
+        ctx.logger.warn(
+          { sink: ctx.id, max: this.maxDocs },
+          'KV store batch_save limit is lower than configured; using the server limit',
+        );
         return this.saveRange(ctx, collection, docs, from, to, out);
       }
       if (to - from === 1) {
@@ -159,19 +199,34 @@ export class KvClient {
     for (let i = 0; i < keys.length; i += perRequest) {
       const chunk = keys.slice(i, i + perRequest);
       const query = chunk.length === 1 ? { _key: chunk[0] } : { $or: chunk.map((k) => ({ _key: k })) };
-      await this.rest.call(ctx, { method: 'DELETE', path: this.ns('data', collection), query: { query: JSON.stringify(query) }, ok: [404], idempotent: true });
+      await this.rest.call(ctx, {
+        method: 'DELETE',
+        path: this.ns('data', collection),
+        query: { query: JSON.stringify(query) },
+        ok: [404],
+        idempotent: true,
+      });
     }
   }
 
   /** Documents held (for probes): one `GET …/data/{c}?limit=…&fields=_key`. */
   async count(ctx: SinkRunContext, collection: string, limit: number): Promise<number> {
-    const r = await this.rest.call(ctx, { method: 'GET', path: this.ns('data', collection), query: { fields: '_key', limit: String(limit) }, ok: [404], idempotent: true });
+    const r = await this.rest.call(ctx, {
+      method: 'GET',
+      path: this.ns('data', collection),
+      query: { fields: '_key', limit: String(limit) },
+      ok: [404],
+      idempotent: true,
+    });
     if (r.status === 404) throw this.missing(collection, messagesOf(r.text));
     const v = JSON.parse(r.text) as unknown;
     return Array.isArray(v) ? v.length : 0;
   }
 
   missing(collection: string, detail: string): StixgateError {
-    return protocolError(this.rest.component, `collection ${collection} does not exist in app ${this.app} (${detail}); ${this.missingHint}`);
+    return protocolError(
+      this.rest.component,
+      `collection ${collection} does not exist in app ${this.app} (${detail}); ${this.missingHint}`,
+    );
   }
 }

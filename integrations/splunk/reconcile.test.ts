@@ -13,14 +13,35 @@ const mapping = (type: string) => loadSinkMapping(join(ictx.mappingsDir, 'sinks'
 
 test('splunk_kv: the plan lists exactly the drift injected in the collection, reconcile repairs it, foreign documents survive, a second plan is empty', async (t) => {
   const { sim, base } = await startSim(t);
-  const config = { ...commonConfig('splunk_kv'), url: base, auth: { bearer_token: JWT }, owner: 'nobody', app: 'search', collection: 'stixgate_iocs', max_documents_per_batch_save: 1000, max_keys_per_delete: 2, enforce_types: false, replicate: false } as SplunkKvConfig & ReturnType<typeof commonConfig>;
+  const config = {
+    ...commonConfig('splunk_kv'),
+    url: base,
+    auth: { bearer_token: JWT },
+    owner: 'nobody',
+    app: 'search',
+    collection: 'stixgate_iocs',
+    max_documents_per_batch_save: 1000,
+    max_keys_per_delete: 2,
+    enforce_types: false,
+    replicate: false,
+  } as SplunkKvConfig & ReturnType<typeof commonConfig>;
   const sink = splunkKvSink.create(config, ictx);
-  const b = await reconcileBench(t, { sink, config, mapping: mapping('splunk_kv'), http: runContext(t).http, now: NOW });
+  const b = await reconcileBench(t, {
+    sink,
+    config,
+    mapping: mapping('splunk_kv'),
+    http: runContext(t).http,
+    now: NOW,
+  });
   const values = ['198.51.100.1', '198.51.100.2', '198.51.100.3', 'evil.example', 'http://evil.example/x'];
   await b.put(values.map((v) => indicator(v)));
   await b.push();
   const first = await b.plan();
-  assert.deepEqual(first.counts, { missing: 0, stale: 0, extra: 0, foreign: 0, in_sync: 5 }, 'right after a push nothing drifted');
+  assert.deepEqual(
+    first.counts,
+    { missing: 0, stale: 0, extra: 0, foreign: 0, in_sync: 5 },
+    'right after a push nothing drifted',
+  );
 
   const docs = sim.collection('search', 'stixgate_iocs')!.docs;
   const byValue = (v: string) => [...docs.entries()].find(([, d]) => d.indicator === v)!;
@@ -29,7 +50,11 @@ test('splunk_kv: the plan lists exactly the drift injected in the collection, re
   byValue('198.51.100.2')[1].score = 3; // edited by hand
   const [, gd] = byValue('198.51.100.3'); // a value stixgate no longer holds, restored from a backup
   docs.set('f'.repeat(40), { ...gd, _key: 'f'.repeat(40), indicator: 'ghost.example' });
-  docs.set('64b7f0e2a1c3d4e5f6a7b8c9', { _key: '64b7f0e2a1c3d4e5f6a7b8c9', indicator: '203.0.113.9', source: 'other_tool' }); // another tool's row
+  docs.set('64b7f0e2a1c3d4e5f6a7b8c9', {
+    _key: '64b7f0e2a1c3d4e5f6a7b8c9',
+    indicator: '203.0.113.9',
+    source: 'other_tool',
+  }); // another tool's row
 
   const plan = await b.plan();
   assert.deepEqual(b.listed(plan), {
@@ -61,9 +86,26 @@ test('splunk_kv: the plan lists exactly the drift injected in the collection, re
 
 test('splunk_kv: reads page by key (no skip), so a page costs the same however deep, through a server cap on rows per query; runs spill to disk beyond the chunk', async (t) => {
   const { sim, base } = await startSim(t, { maxRowsPerQuery: 10 });
-  const config = { ...commonConfig('splunk_kv'), url: base, auth: { bearer_token: JWT }, owner: 'nobody', app: 'search', collection: 'c', max_documents_per_batch_save: 1000, max_keys_per_delete: 50, enforce_types: false, replicate: false } as SplunkKvConfig & ReturnType<typeof commonConfig>;
+  const config = {
+    ...commonConfig('splunk_kv'),
+    url: base,
+    auth: { bearer_token: JWT },
+    owner: 'nobody',
+    app: 'search',
+    collection: 'c',
+    max_documents_per_batch_save: 1000,
+    max_keys_per_delete: 50,
+    enforce_types: false,
+    replicate: false,
+  } as SplunkKvConfig & ReturnType<typeof commonConfig>;
   const sink = splunkKvSink.create(config, ictx);
-  const b = await reconcileBench(t, { sink, config, mapping: mapping('splunk_kv'), http: runContext(t).http, now: NOW });
+  const b = await reconcileBench(t, {
+    sink,
+    config,
+    mapping: mapping('splunk_kv'),
+    http: runContext(t).http,
+    now: NOW,
+  });
   const values = Array.from({ length: 25 }, (_, i) => `198.51.100.${i + 1}`);
   await b.put(values.map((v) => indicator(v)));
   const stats: unknown[] = [];
@@ -74,23 +116,43 @@ test('splunk_kv: reads page by key (no skip), so a page costs the same however d
   assert.ok(s.desired.maxBuffered <= 4, `at most a chunk in memory (${s.desired.maxBuffered})`);
   assert.equal(s.desired.runs, 7);
   const reads = sim.requests.filter((q) => q.method === 'GET' && q.path.endsWith('/storage/collections/data/c'));
-  assert.ok(reads.every((q) => !q.query.includes('skip=')), 'key-set paging');
+  assert.ok(
+    reads.every((q) => !q.query.includes('skip=')),
+    'key-set paging',
+  );
   const plan = await b.plan();
-  const pages = sim.requests.filter((q) => q.method === 'GET' && q.path.endsWith('/storage/collections/data/c')).slice(reads.length);
+  const pages = sim.requests
+    .filter((q) => q.method === 'GET' && q.path.endsWith('/storage/collections/data/c'))
+    .slice(reads.length);
   assert.equal(pages.length, 4, '25 documents in pages of at most 10, then an empty page');
   assert.ok(pages.slice(1).every((q) => q.query.includes('%24gt')));
   assert.deepEqual(plan.counts, { missing: 0, stale: 0, extra: 0, foreign: 0, in_sync: 25 });
   assert.deepEqual((await b.plan()).counts, { missing: 0, stale: 0, extra: 0, foreign: 0, in_sync: 25 });
 });
 
-test('splunk_es: rows in the ES collections are compared without their push time; rows of ES\'s other intel sources are foreign and left alone', async (t) => {
+test("splunk_es: rows in the ES collections are compared without their push time; rows of ES's other intel sources are foreign and left alone", async (t) => {
   const { sim, base } = await startSim(t);
-  const config = { ...commonConfig('splunk_es'), url: base, auth: { bearer_token: JWT }, owner: 'nobody', app: ES, max_documents_per_batch_save: 1000, max_keys_per_delete: 50 } as SplunkEsConfig & ReturnType<typeof commonConfig>;
+  const config = {
+    ...commonConfig('splunk_es'),
+    url: base,
+    auth: { bearer_token: JWT },
+    owner: 'nobody',
+    app: ES,
+    max_documents_per_batch_save: 1000,
+    max_keys_per_delete: 50,
+  } as SplunkEsConfig & ReturnType<typeof commonConfig>;
   const sink = splunkEsSink.create(config, ictx);
-  const b = await reconcileBench(t, { sink, config, mapping: mapping('splunk_es'), http: runContext(t).http, now: NOW });
+  const b = await reconcileBench(t, {
+    sink,
+    config,
+    mapping: mapping('splunk_es'),
+    http: runContext(t).http,
+    now: NOW,
+  });
   await b.put(['198.51.100.7', 'evil.example', 'http://evil.example/x', 'a'.repeat(64)].map((v) => indicator(v)));
   await b.push();
-  for (const c of ['ip_intel', 'http_intel', 'file_intel']) for (const d of sim.collection(ES, c)!.docs.values()) d.time = 1; // an earlier push's time
+  for (const c of ['ip_intel', 'http_intel', 'file_intel'])
+    for (const d of sim.collection(ES, c)!.docs.values()) d.time = 1; // an earlier push's time
   assert.deepEqual((await b.plan()).counts, { missing: 0, stale: 0, extra: 0, foreign: 0, in_sync: 4 });
   const ip = sim.collection(ES, 'ip_intel')!.docs;
   const http = sim.collection(ES, 'http_intel')!.docs;
@@ -98,9 +160,19 @@ test('splunk_es: rows in the ES collections are compared without their push time
   const [k] = [...ip.entries()].find(([, d]) => d.domain === 'evil.example')!;
   const weight = ip.get(k)!.weight;
   ip.get(k)!.weight = 1;
-  ip.set('5f0c1e2d3b4a59687a6b5c4d', { _key: '5f0c1e2d3b4a59687a6b5c4d', ip: '192.0.2.50', threat_key: 'iblocklist', time: 1 });
+  ip.set('5f0c1e2d3b4a59687a6b5c4d', {
+    _key: '5f0c1e2d3b4a59687a6b5c4d',
+    ip: '192.0.2.50',
+    threat_key: 'iblocklist',
+    time: 1,
+  });
   const plan = await b.plan();
-  assert.deepEqual(b.listed(plan), { missing: ['http_intel http://evil.example/x'], stale: ['ip_intel evil.example'], extra: [], foreign: ['ip_intel 192.0.2.50'] });
+  assert.deepEqual(b.listed(plan), {
+    missing: ['http_intel http://evil.example/x'],
+    stale: ['ip_intel evil.example'],
+    extra: [],
+    foreign: ['ip_intel 192.0.2.50'],
+  });
   await b.reconcile();
   assert.equal(http.size, 1);
   assert.equal(ip.get(k)!.weight, weight);
@@ -112,6 +184,15 @@ test('splunk_hec cannot be reconciled: HEC is write-only, and the error says so'
   const { base } = await startSim(t);
   const config = { ...commonConfig('splunk_hec'), url: base, token: HEC_TOKEN, index: 'threat_intel' } as never;
   const sink = splunkHecSink.create(config, ictx);
-  const b = await reconcileBench(t, { sink, config, mapping: mapping('splunk_hec'), http: runContext(t).http, now: NOW });
-  await assert.rejects(b.plan(), (e) => isStixgateError(e) && e.code === 'STIXGATE_ERR_SINK_UNREADABLE' && /write-only/.test(e.message));
+  const b = await reconcileBench(t, {
+    sink,
+    config,
+    mapping: mapping('splunk_hec'),
+    http: runContext(t).http,
+    now: NOW,
+  });
+  await assert.rejects(
+    b.plan(),
+    (e) => isStixgateError(e) && e.code === 'STIXGATE_ERR_SINK_UNREADABLE' && /write-only/.test(e.message),
+  );
 });

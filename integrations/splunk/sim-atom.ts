@@ -25,15 +25,29 @@ function xmlValue(v: EaiValue): string {
 }
 
 function xmlDict(d: Record<string, EaiValue>): string {
-  return `<s:dict>${Object.entries(d).map(([k, v]) => `<s:key name="${esc(k)}">${xmlValue(v)}</s:key>`).join('')}</s:dict>`;
+  return `<s:dict>${Object.entries(d)
+    .map(([k, v]) => `<s:key name="${esc(k)}">${xmlValue(v)}</s:key>`)
+    .join('')}</s:dict>`;
 }
 
 function acl(e: EaiEntry): Record<string, EaiValue> {
-  return { app: e.app, owner: e.owner, sharing: e.sharing, can_write: '1', modifiable: '1', removable: '1', can_list: '1', can_share_app: '1', perms: { read: ['*'], write: ['*'] } };
+  return {
+    app: e.app,
+    owner: e.owner,
+    sharing: e.sharing,
+    can_write: '1',
+    modifiable: '1',
+    removable: '1',
+    can_list: '1',
+    can_share_app: '1',
+    perms: { read: ['*'], write: ['*'] },
+  };
 }
 
 function atomEntry(base: string, e: EaiEntry, updated: string): string {
-  const links = ['alternate', 'list', 'edit', 'remove'].map((rel) => `<link href="${esc(e.path)}" rel="${rel}"/>`).join('');
+  const links = ['alternate', 'list', 'edit', 'remove']
+    .map((rel) => `<link href="${esc(e.path)}" rel="${rel}"/>`)
+    .join('');
   return `<entry><title>${esc(e.name)}</title><id>${esc(base + e.path)}</id><updated>${updated}</updated>${links}<author><name>${esc(e.owner)}</name></author><content type="text/xml">${xmlDict({ ...e.content, 'eai:acl': acl(e) })}</content></entry>`;
 }
 
@@ -57,7 +71,15 @@ export function jsonFeed(base: string, entries: EaiEntry[]): unknown {
     origin: base,
     updated,
     generator: { build: 'stixgate-sim' },
-    entry: entries.map((e) => ({ name: e.name, id: base + e.path, updated, links: { alternate: e.path }, author: e.owner, acl: acl(e), content: e.content })),
+    entry: entries.map((e) => ({
+      name: e.name,
+      id: base + e.path,
+      updated,
+      links: { alternate: e.path },
+      author: e.owner,
+      acl: acl(e),
+      content: e.content,
+    })),
     paging: { total: entries.length, perPage: 30, offset: 0 },
     messages: [],
   };

@@ -28,17 +28,27 @@ function parseItem(s: string | null): unknown {
   }
 }
 
-export function esItem(kv: KvStore, method: string, collection: string, key: string | undefined, form: URLSearchParams, q: URLSearchParams, user: string): SimResponse {
+export function esItem(
+  kv: KvStore,
+  method: string,
+  collection: string,
+  key: string | undefined,
+  form: URLSearchParams,
+  q: URLSearchParams,
+  user: string,
+): SimResponse {
   if (!(collection in ES_INTEL_COLLECTIONS)) return reply(400, `Invalid threat intel collection: ${collection}`, false);
   const c = kv.find(ES_INTEL_APP, collection);
   if (!c) return reply(404, `Collection ${collection} does not exist`, false);
   if (key === undefined) {
     if (method === 'GET') {
       const item = parseItem(q.get('item'));
-      if (!item || typeof item !== 'object' || Array.isArray(item)) return reply(400, 'Parameter "item" must be a JSON object', false);
+      if (!item || typeof item !== 'object' || Array.isArray(item))
+        return reply(400, 'Parameter "item" must be a JSON object', false);
       const crit = Object.entries(item as Doc);
       const imp = IMPORTANT[collection];
-      if (imp && !crit.some(([k]) => imp.includes(k))) return reply(400, `At least one of ${imp.join(', ')} is required`, false);
+      if (imp && !crit.some(([k]) => imp.includes(k)))
+        return reply(400, `At least one of ${imp.join(', ')} is required`, false);
       const rows = [...c.docs.values()].filter((d) => crit.every(([k, v]) => d[k] === v));
       return rows.length ? reply(200, rows, true) : reply(200, 'No matching entries found in kvstore.', false);
     }
@@ -47,7 +57,15 @@ export function esItem(kv: KvStore, method: string, collection: string, key: str
       if (!Array.isArray(items)) return reply(400, 'Parameter "item" must be a JSON array of objects', false);
       const keys: string[] = [];
       for (const it of items as Doc[]) {
-        const r = kv.data('POST', ES_INTEL_APP, collection, 'batch_save', Buffer.from(JSON.stringify([{ time: Date.now() / 1000, weight: 60, ...it }])), new URLSearchParams(), user);
+        const r = kv.data(
+          'POST',
+          ES_INTEL_APP,
+          collection,
+          'batch_save',
+          Buffer.from(JSON.stringify([{ time: Date.now() / 1000, weight: 60, ...it }])),
+          new URLSearchParams(),
+          user,
+        );
         if (r.status !== 200) return reply(400, JSON.parse(r.body), false);
         keys.push(...(JSON.parse(r.body) as string[]));
       }
@@ -60,8 +78,17 @@ export function esItem(kv: KvStore, method: string, collection: string, key: str
   if (!doc) return reply(404, `No item with key ${key}`, false);
   if (method === 'POST' || method === 'PUT') {
     const item = parseItem(form.get('item'));
-    if (!item || typeof item !== 'object' || Array.isArray(item)) return reply(400, 'Parameter "item" must be a JSON object', false);
-    kv.data('POST', ES_INTEL_APP, collection, 'batch_save', Buffer.from(JSON.stringify([{ ...doc, ...(item as Doc), _key: key }])), new URLSearchParams(), user);
+    if (!item || typeof item !== 'object' || Array.isArray(item))
+      return reply(400, 'Parameter "item" must be a JSON object', false);
+    kv.data(
+      'POST',
+      ES_INTEL_APP,
+      collection,
+      'batch_save',
+      Buffer.from(JSON.stringify([{ ...doc, ...(item as Doc), _key: key }])),
+      new URLSearchParams(),
+      user,
+    );
     return reply(200, c.docs.get(key), true);
   }
   if (method === 'DELETE') {

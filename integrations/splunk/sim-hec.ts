@@ -27,11 +27,23 @@ export interface HecEvent {
 }
 
 const TEXT: Record<number, [number, string]> = {
-  0: [200, 'Success'], 1: [403, 'Token disabled'], 2: [401, 'Token is required'], 3: [401, 'Invalid authorization'],
-  4: [403, 'Invalid token'], 5: [400, 'No data'], 6: [400, 'Invalid data format'], 7: [400, 'Incorrect index'],
-  8: [500, 'Internal server error'], 9: [503, 'Server is busy'], 10: [400, 'Data channel is missing'],
-  11: [400, 'Invalid data channel'], 12: [400, 'Event field is required'], 13: [400, 'Event field cannot be blank'],
-  14: [400, 'ACK is disabled'], 15: [400, 'Error in handling indexed fields'], 16: [400, 'Query string authorization is not enabled'],
+  0: [200, 'Success'],
+  1: [403, 'Token disabled'],
+  2: [401, 'Token is required'],
+  3: [401, 'Invalid authorization'],
+  4: [403, 'Invalid token'],
+  5: [400, 'No data'],
+  6: [400, 'Invalid data format'],
+  7: [400, 'Incorrect index'],
+  8: [500, 'Internal server error'],
+  9: [503, 'Server is busy'],
+  10: [400, 'Data channel is missing'],
+  11: [400, 'Invalid data channel'],
+  12: [400, 'Event field is required'],
+  13: [400, 'Event field cannot be blank'],
+  14: [400, 'ACK is disabled'],
+  15: [400, 'Error in handling indexed fields'],
+  16: [400, 'Query string authorization is not enabled'],
   17: [200, 'HEC is healthy'],
 };
 
@@ -87,7 +99,10 @@ export class Hec {
   ackQueries = 0;
   onAckQuery: ((n: number) => void) | undefined;
 
-  constructor(readonly tokens: Map<string, HecToken>, readonly maxEventSize: number) {}
+  constructor(
+    readonly tokens: Map<string, HecToken>,
+    readonly maxEventSize: number,
+  ) {}
 
   /** Resolves the token from Authorization / ?token=; returns the token or an error reply. */
   auth(authz: string | undefined, q: URLSearchParams): { token: string; cfg: HecToken } | SimResponse {
@@ -113,7 +128,12 @@ export class Hec {
     return { token, cfg };
   }
 
-  private channel(cfg: HecToken, header: string | undefined, q: URLSearchParams, required: boolean): string | SimResponse | undefined {
+  private channel(
+    cfg: HecToken,
+    header: string | undefined,
+    q: URLSearchParams,
+    required: boolean,
+  ): string | SimResponse | undefined {
     const ch = header ?? q.get('channel') ?? undefined;
     if (ch === undefined) return required || cfg.useAck ? hecReply(10) : undefined;
     if (!GUID.test(ch)) return hecReply(11);
@@ -137,7 +157,14 @@ export class Hec {
   }
 
   /** POST /services/collector/event. `partial` = number of events to accept before an injected failure. */
-  event(token: string, cfg: HecToken, chHeader: string | undefined, q: URLSearchParams, raw: Buffer, partial?: number): SimResponse {
+  event(
+    token: string,
+    cfg: HecToken,
+    chHeader: string | undefined,
+    q: URLSearchParams,
+    raw: Buffer,
+    partial?: number,
+  ): SimResponse {
     const ch = this.channel(cfg, chHeader, q, false);
     if (ch !== undefined && typeof ch !== 'string') return ch;
     const text = raw.toString('utf8');
@@ -151,17 +178,47 @@ export class Hec {
         break;
       }
       const e = o as Record<string, unknown>;
-      if (!('event' in e)) { fail = hecReply(12, { 'invalid-event-number': i }); break; }
-      if (e.event === '' || e.event === null) { fail = hecReply(13, { 'invalid-event-number': i }); break; }
-      if (Buffer.byteLength(JSON.stringify(e)) > this.maxEventSize) { fail = hecReply(6, { 'invalid-event-number': i }); break; }
+      if (!('event' in e)) {
+        fail = hecReply(12, { 'invalid-event-number': i });
+        break;
+      }
+      if (e.event === '' || e.event === null) {
+        fail = hecReply(13, { 'invalid-event-number': i });
+        break;
+      }
+      if (Buffer.byteLength(JSON.stringify(e)) > this.maxEventSize) {
+        fail = hecReply(6, { 'invalid-event-number': i });
+        break;
+      }
       const index = e.index as string | undefined;
-      if (index !== undefined && cfg.indexes && cfg.indexes.length > 0 && !cfg.indexes.includes(index)) { fail = hecReply(7, { 'invalid-event-number': i }); break; }
+      if (index !== undefined && cfg.indexes && cfg.indexes.length > 0 && !cfg.indexes.includes(index)) {
+        fail = hecReply(7, { 'invalid-event-number': i });
+        break;
+      }
       const fields = e.fields as Record<string, unknown> | undefined;
-      if (fields !== undefined && (typeof fields !== 'object' || fields === null || Array.isArray(fields) || Object.values(fields).some((v) => typeof v === 'object' && v !== null && !(Array.isArray(v) && v.every((x) => typeof x !== 'object'))))) {
+      if (
+        fields !== undefined &&
+        (typeof fields !== 'object' ||
+          fields === null ||
+          Array.isArray(fields) ||
+          Object.values(fields).some(
+            (v) => typeof v === 'object' && v !== null && !(Array.isArray(v) && v.every((x) => typeof x !== 'object')),
+          ))
+      ) {
         fail = hecReply(15, { 'invalid-event-number': i });
         break;
       }
-      accepted.push({ token, channel: ch, event: e.event, time: e.time === undefined ? undefined : Number(e.time), host: e.host as string | undefined, source: e.source as string | undefined, sourcetype: e.sourcetype as string | undefined, index, fields });
+      accepted.push({
+        token,
+        channel: ch,
+        event: e.event,
+        time: e.time === undefined ? undefined : Number(e.time),
+        host: e.host as string | undefined,
+        source: e.source as string | undefined,
+        sourcetype: e.sourcetype as string | undefined,
+        index,
+        fields,
+      });
     }
     if (!fail && bad !== undefined) fail = hecReply(6, { 'invalid-event-number': bad });
     // Splunk may already have indexed the events before the first bad one (§3.3).
@@ -179,9 +236,18 @@ export class Hec {
   rawEvents(token: string, cfg: HecToken, chHeader: string | undefined, q: URLSearchParams, raw: Buffer): SimResponse {
     const ch = this.channel(cfg, chHeader, q, false);
     if (ch !== undefined && typeof ch !== 'string') return ch;
-    const lines = raw.toString('utf8').split('\n').filter((l) => l.trim() !== '');
+    const lines = raw
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     if (lines.length === 0) return hecReply(5);
-    const evs: HecEvent[] = lines.map((l) => ({ token, channel: ch, event: l, index: q.get('index') ?? undefined, sourcetype: q.get('sourcetype') ?? undefined }));
+    const evs: HecEvent[] = lines.map((l) => ({
+      token,
+      channel: ch,
+      event: l,
+      index: q.get('index') ?? undefined,
+      sourcetype: q.get('sourcetype') ?? undefined,
+    }));
     this.events.push(...evs);
     if (cfg.useAck && ch) {
       const ackId = this.issueAck(ch);

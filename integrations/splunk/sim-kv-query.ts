@@ -21,17 +21,28 @@ function matchOp(value: unknown, cond: unknown): boolean {
   if (!ops.every(([k]) => k.startsWith('$'))) return eq(value, cond);
   return ops.every(([op, arg]) => {
     switch (op) {
-      case '$gt': return value !== undefined && cmp(value, arg) > 0;
-      case '$gte': return value !== undefined && cmp(value, arg) >= 0;
-      case '$lt': return value !== undefined && cmp(value, arg) < 0;
-      case '$lte': return value !== undefined && cmp(value, arg) <= 0;
-      case '$ne': return !eq(value, arg);
-      case '$in': return Array.isArray(arg) && arg.some((x) => eq(value, x));
-      case '$nin': return Array.isArray(arg) && !arg.some((x) => eq(value, x));
-      case '$exists': return (value !== undefined) === Boolean(arg);
-      case '$regex': return typeof value === 'string' && new RegExp(String(arg)).test(value);
-      case '$not': return !matchOp(value, arg);
-      default: throw new Error(`unsupported operator ${op}`);
+      case '$gt':
+        return value !== undefined && cmp(value, arg) > 0;
+      case '$gte':
+        return value !== undefined && cmp(value, arg) >= 0;
+      case '$lt':
+        return value !== undefined && cmp(value, arg) < 0;
+      case '$lte':
+        return value !== undefined && cmp(value, arg) <= 0;
+      case '$ne':
+        return !eq(value, arg);
+      case '$in':
+        return Array.isArray(arg) && arg.some((x) => eq(value, x));
+      case '$nin':
+        return Array.isArray(arg) && !arg.some((x) => eq(value, x));
+      case '$exists':
+        return (value !== undefined) === Boolean(arg);
+      case '$regex':
+        return typeof value === 'string' && new RegExp(String(arg)).test(value);
+      case '$not':
+        return !matchOp(value, arg);
+      default:
+        throw new Error(`unsupported operator ${op}`);
     }
   });
 }
@@ -71,7 +82,10 @@ export function runQuery(docs: Doc[], p: QueryParams, maxRows: number): Doc[] {
   const limit = p.limit && p.limit > 0 ? Math.min(p.limit, maxRows) : maxRows;
   out = out.slice(skip, skip + limit);
   if (p.fields) {
-    const specs = p.fields.split(',').map((s) => s.trim()).filter(Boolean);
+    const specs = p.fields
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const excl = specs.filter((s) => s.endsWith(':0')).map((s) => s.slice(0, -2));
     const incl = specs.filter((s) => !s.endsWith(':0')).map((s) => s.replace(/:1$/, ''));
     out = out.map((d) => {

@@ -16,7 +16,12 @@ export interface SplunkRole {
  * The 403 for a write the role may not make, or undefined. `what` is the object path splunkd names
  * (`/nobody/<app>/<collection>`) [UNCERTAIN: the wording of splunkd's permission message].
  */
-export function writeRefusal(role: SplunkRole | undefined, user: string, app: string, what: string): SimResponse | undefined {
+export function writeRefusal(
+  role: SplunkRole | undefined,
+  user: string,
+  app: string,
+  what: string,
+): SimResponse | undefined {
   if (!role) return undefined;
   const caps = new Set(role.capabilities);
   const appWrite = caps.has('admin_all_objects') || (role.writeApps ?? []).includes(app);

@@ -1,7 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { atomFeed, jsonFeed, xmlMessages, xmlSessionKey } from './sim-atom.js';
-import { ES_INTEL_APP, ES_INTEL_COLLECTIONS, KvStore, json, messages, type KvCollection, type SimResponse } from './sim-kv.js';
+import {
+  ES_INTEL_APP,
+  ES_INTEL_COLLECTIONS,
+  KvStore,
+  json,
+  messages,
+  type KvCollection,
+  type SimResponse,
+} from './sim-kv.js';
 import { Hec, hecReply, type HecEvent, type HecToken } from './sim-hec.js';
 import type { Doc } from './sim-kv-query.js';
 import { esItem } from './sim-es.js';
@@ -95,10 +103,27 @@ export class SplunkSimulator extends LoopbackSimulator<Fault> {
       maxQueriesPerBatch: 1000,
     });
     this.hec = new Hec(new Map(Object.entries(opts.hecTokens ?? {})), opts.maxEventSize ?? 5 * 1024 * 1024);
-    this.apps = new Set(opts.apps ?? ['search', 'launcher', 'system', 'stixgate', ...(opts.esCollections !== false ? [ES_INTEL_APP] : [])]);
+    this.apps = new Set(
+      opts.apps ?? [
+        'search',
+        'launcher',
+        'system',
+        'stixgate',
+        ...(opts.esCollections !== false ? [ES_INTEL_APP] : []),
+      ],
+    );
     if (opts.esCollections !== false) {
       for (const [name, fields] of Object.entries(ES_INTEL_COLLECTIONS)) {
-        this.kv.create('nobody', ES_INTEL_APP, name, new URLSearchParams(fields.filter((f) => f === 'weight' || f === 'time').map((f): [string, string] => [`field.${f}`, f === 'time' ? 'time' : 'number'])));
+        this.kv.create(
+          'nobody',
+          ES_INTEL_APP,
+          name,
+          new URLSearchParams(
+            fields
+              .filter((f) => f === 'weight' || f === 'time')
+              .map((f): [string, string] => [`field.${f}`, f === 'time' ? 'time' : 'number']),
+          ),
+        );
       }
     }
   }
@@ -143,17 +168,41 @@ export class SplunkSimulator extends LoopbackSimulator<Fault> {
     const { raw, size } = await readBody(req, this.maxContentLength);
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname;
-    const target: FaultTarget = path.startsWith(HEC_PREFIX) ? 'hec' : path.includes('/storage/collections/data/') ? 'kv' : 'mgmt';
-    const fault = path.startsWith('/__sim/') ? undefined : this.faultQueue.take((f) => f.target === 'any' || f.target === target);
-    const log: LoggedRequest = { method: req.method ?? 'GET', path, query: url.search, auth: (req.headers.authorization ?? '').split(' ')[0] ?? '', channel: req.headers['x-splunk-request-channel'] as string | undefined, bytes: raw.length, status: 0 };
+    const target: FaultTarget = path.startsWith(HEC_PREFIX)
+      ? 'hec'
+      : path.includes('/storage/collections/data/')
+        ? 'kv'
+        : 'mgmt';
+    const fault = path.startsWith('/__sim/')
+      ? undefined
+      : this.faultQueue.take((f) => f.target === 'any' || f.target === target);
+    const log: LoggedRequest = {
+      method: req.method ?? 'GET',
+      path,
+      query: url.search,
+      auth: (req.headers.authorization ?? '').split(' ')[0] ?? '',
+      channel: req.headers['x-splunk-request-channel'] as string | undefined,
+      bytes: raw.length,
+      status: 0,
+    };
     this.requests.push(log);
     if (fault?.delayMs) await sleep(fault.delayMs);
     let r: SimResponse;
     if (fault?.status) {
-      r = target === 'hec' ? { ...hecReply(fault.status === 503 ? 9 : 8), status: fault.status } : messages(fault.status, fault.status === 429 ? 'Too many requests' : 'Internal server error');
+      r =
+        target === 'hec'
+          ? { ...hecReply(fault.status === 503 ? 9 : 8), status: fault.status }
+          : messages(fault.status, fault.status === 429 ? 'Too many requests' : 'Internal server error');
       if (fault.retryAfter !== undefined) r.headers = { 'Retry-After': String(fault.retryAfter) };
     } else if (size > this.maxContentLength) {
-      r = target === 'hec' ? { status: 413, body: JSON.stringify({ text: 'Content-Length of request exceeds max_content_length', code: 27 }), type: 'application/json' } : messages(413, 'Request entity too large');
+      r =
+        target === 'hec'
+          ? {
+              status: 413,
+              body: JSON.stringify({ text: 'Content-Length of request exceeds max_content_length', code: 27 }),
+              type: 'application/json',
+            }
+          : messages(413, 'Request entity too large');
     } else {
       try {
         r = this.route(req, url, raw, target, fault?.partialAccept);
@@ -211,44 +260,132 @@ export class SplunkSimulator extends LoopbackSimulator<Fault> {
     const jsonMode = q.get('output_mode') === 'json';
     if (path.startsWith('/__sim/')) return this.simApi(method, path);
     if (target === 'hec') return this.routeHec(req, method, path, q, raw, partial);
-    const form = (req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded') || (method === 'POST' && target === 'mgmt') ? new URLSearchParams(raw.toString('utf8')) : new URLSearchParams();
+    const form =
+      (req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded') ||
+      (method === 'POST' && target === 'mgmt')
+        ? new URLSearchParams(raw.toString('utf8'))
+        : new URLSearchParams();
     if (path === '/services/auth/login' && method === 'POST') {
       const user = form.get('username') ?? '';
       if (!this.revoked.has(user) && this.users.has(user) && this.users.get(user) === form.get('password')) {
         const key = this.sessionFor(user);
-        const headers = form.get('cookie') === '1' ? { 'Set-Cookie': `splunkd_${new URL(this.base).port}=${key}; Path=/; HttpOnly` } : undefined;
-        return jsonMode ? { ...json(200, { sessionKey: key, message: '', code: '' }), headers } : { status: 200, body: xmlSessionKey(key), type: 'text/xml; charset=UTF-8', headers };
+        const headers =
+          form.get('cookie') === '1'
+            ? { 'Set-Cookie': `splunkd_${new URL(this.base).port}=${key}; Path=/; HttpOnly` }
+            : undefined;
+        return jsonMode
+          ? { ...json(200, { sessionKey: key, message: '', code: '' }), headers }
+          : { status: 200, body: xmlSessionKey(key), type: 'text/xml; charset=UTF-8', headers };
       }
-      return jsonMode ? json(401, { messages: [{ type: 'WARN', code: 'incorrect_username_or_password', text: 'Login failed' }] }) : { status: 401, body: xmlMessages('WARN', 'Login failed', 'incorrect_username_or_password'), type: 'text/xml; charset=UTF-8' };
+      return jsonMode
+        ? json(401, { messages: [{ type: 'WARN', code: 'incorrect_username_or_password', text: 'Login failed' }] })
+        : {
+            status: 401,
+            body: xmlMessages('WARN', 'Login failed', 'incorrect_username_or_password'),
+            type: 'text/xml; charset=UTF-8',
+          };
     }
     const principal = this.authenticate(req.headers.authorization) ?? this.fromCookie(req.headers.cookie);
     if (!principal) {
-      return jsonMode || target === 'kv' ? messages(401, 'call not properly authenticated', 'WARN') : { status: 401, body: xmlMessages('WARN', 'call not properly authenticated'), type: 'text/xml; charset=UTF-8' };
+      return jsonMode || target === 'kv'
+        ? messages(401, 'call not properly authenticated', 'WARN')
+        : {
+            status: 401,
+            body: xmlMessages('WARN', 'call not properly authenticated'),
+            type: 'text/xml; charset=UTF-8',
+          };
     }
     if (path === '/services/server/info' || path === '/services/server/info/server-info') {
-      const e = { name: 'server-info', path: '/services/server/info/server-info', owner: 'nobody', app: 'system', sharing: 'system', content: { version: this.version, build: 'stixgate-sim', serverName: 'splunk-sim', instance_type: '', product_type: 'enterprise', kvStoreStatus: 'ready' } };
-      return jsonMode ? json(200, jsonFeed(this.base, [e])) : { status: 200, body: atomFeed(this.base, 'server-info', path, [e], this.version), type: 'text/xml; charset=UTF-8' };
+      const e = {
+        name: 'server-info',
+        path: '/services/server/info/server-info',
+        owner: 'nobody',
+        app: 'system',
+        sharing: 'system',
+        content: {
+          version: this.version,
+          build: 'stixgate-sim',
+          serverName: 'splunk-sim',
+          instance_type: '',
+          product_type: 'enterprise',
+          kvStoreStatus: 'ready',
+        },
+      };
+      return jsonMode
+        ? json(200, jsonFeed(this.base, [e]))
+        : {
+            status: 200,
+            body: atomFeed(this.base, 'server-info', path, [e], this.version),
+            type: 'text/xml; charset=UTF-8',
+          };
     }
     const ns = /^\/servicesNS\/[^/]+\/([^/]+)\//.exec(path);
-    if (ns && ns[1] !== '-' && !this.apps.has(decodeURIComponent(ns[1]!))) return messages(404, `Application does not exist: ${decodeURIComponent(ns[1]!)}`);
+    if (ns && ns[1] !== '-' && !this.apps.has(decodeURIComponent(ns[1]!)))
+      return messages(404, `Application does not exist: ${decodeURIComponent(ns[1]!)}`);
     const local = /^\/services\/apps\/local\/([^/]+)\/?$/.exec(path);
     if (local && method === 'GET') {
       const app = decodeURIComponent(local[1]!);
       if (!this.apps.has(app)) return messages(404, `Could not find object id=${app}`);
-      return json(200, jsonFeed(this.base, [{ name: app, path: `/services/apps/local/${app}`, owner: 'nobody', app, sharing: 'app', content: { disabled: false, visible: true } }]));
+      return json(
+        200,
+        jsonFeed(this.base, [
+          {
+            name: app,
+            path: `/services/apps/local/${app}`,
+            owner: 'nobody',
+            app,
+            sharing: 'app',
+            content: { disabled: false, visible: true },
+          },
+        ]),
+      );
     }
-    const es = /^\/(?:servicesNS\/[^/]+\/[^/]+|services)\/data\/threat_intel\/item\/([^/]+)(?:\/([^/]+))?\/?$/.exec(path);
-    const refused = method !== 'GET' && es ? writeRefusal(this.roles[principal.user], principal.user, ES_INTEL_APP, `/nobody/${ES_INTEL_APP}/${decodeURIComponent(es[1]!)}`) : undefined;
+    const es = /^\/(?:servicesNS\/[^/]+\/[^/]+|services)\/data\/threat_intel\/item\/([^/]+)(?:\/([^/]+))?\/?$/.exec(
+      path,
+    );
+    const refused =
+      method !== 'GET' && es
+        ? writeRefusal(
+            this.roles[principal.user],
+            principal.user,
+            ES_INTEL_APP,
+            `/nobody/${ES_INTEL_APP}/${decodeURIComponent(es[1]!)}`,
+          )
+        : undefined;
     if (refused) return refused;
-    if (es) return esItem(this.kv, method, decodeURIComponent(es[1]!), es[2] === undefined ? undefined : decodeURIComponent(es[2]), form, q, principal.user);
-    const m = /^\/(?:servicesNS\/([^/]+)\/([^/]+)|services)\/storage\/collections\/(config|data)(?:\/([^/]+))?(?:\/([^/]+))?\/?$/.exec(path);
-    if (!m) return jsonMode || target === 'kv' ? messages(404, `Not Found`) : { status: 404, body: xmlMessages('ERROR', 'Not Found'), type: 'text/xml; charset=UTF-8' };
+    if (es)
+      return esItem(
+        this.kv,
+        method,
+        decodeURIComponent(es[1]!),
+        es[2] === undefined ? undefined : decodeURIComponent(es[2]),
+        form,
+        q,
+        principal.user,
+      );
+    const m =
+      /^\/(?:servicesNS\/([^/]+)\/([^/]+)|services)\/storage\/collections\/(config|data)(?:\/([^/]+))?(?:\/([^/]+))?\/?$/.exec(
+        path,
+      );
+    if (!m)
+      return jsonMode || target === 'kv'
+        ? messages(404, `Not Found`)
+        : { status: 404, body: xmlMessages('ERROR', 'Not Found'), type: 'text/xml; charset=UTF-8' };
     const owner = m[1] ? decodeURIComponent(m[1]) : 'nobody';
     const app = m[2] ? decodeURIComponent(m[2]) : 'search';
     const name = m[4] === undefined ? undefined : decodeURIComponent(m[4]);
     const rest = m[5] === undefined ? undefined : decodeURIComponent(m[5]);
-    const write = method !== 'GET' && (m[3] === 'data' ? rest !== 'batch_find' : name === undefined || this.kv.find(app, name) !== undefined);
-    const denied = write ? writeRefusal(this.roles[principal.user], principal.user, app, `/${owner}/${app}/${name ?? form.get('name') ?? ''}`) : undefined;
+    const write =
+      method !== 'GET' &&
+      (m[3] === 'data' ? rest !== 'batch_find' : name === undefined || this.kv.find(app, name) !== undefined);
+    const denied = write
+      ? writeRefusal(
+          this.roles[principal.user],
+          principal.user,
+          app,
+          `/${owner}/${app}/${name ?? form.get('name') ?? ''}`,
+        )
+      : undefined;
     if (denied) return denied;
     if (m[3] === 'config') {
       if (rest !== undefined) return messages(404, 'Not Found');
@@ -258,8 +395,18 @@ export class SplunkSimulator extends LoopbackSimulator<Fault> {
     return this.kv.data(method, app, name, rest, raw, q, owner === '-' ? principal.user : owner, partial);
   }
 
-  private routeHec(req: IncomingMessage, method: string, path: string, q: URLSearchParams, raw: Buffer, partial?: number): SimResponse {
-    const sub = path.slice(HEC_PREFIX.length).replace(/\/1\.0$/, '').replace(/\/$/, '');
+  private routeHec(
+    req: IncomingMessage,
+    method: string,
+    path: string,
+    q: URLSearchParams,
+    raw: Buffer,
+    partial?: number,
+  ): SimResponse {
+    const sub = path
+      .slice(HEC_PREFIX.length)
+      .replace(/\/1\.0$/, '')
+      .replace(/\/$/, '');
     if (sub === '/health') return method === 'GET' ? hecReply(17) : hecReply(6);
     const a = this.hec.auth(req.headers.authorization, q);
     if ('status' in a) return a;
@@ -269,7 +416,11 @@ export class SplunkSimulator extends LoopbackSimulator<Fault> {
     if (sub === '' || sub === '/event') return this.hec.event(a.token, a.cfg, ch, q, raw, partial);
     if (sub === '/raw') return this.hec.rawEvents(a.token, a.cfg, ch, q, raw);
     if (sub === '/ack') return this.hec.ack(a.cfg, ch, q, raw);
-    return { status: 404, body: JSON.stringify({ text: 'The requested URL was not found on this server.', code: 404 }), type: 'application/json' };
+    return {
+      status: 404,
+      body: JSON.stringify({ text: 'The requested URL was not found on this server.', code: 404 }),
+      type: 'application/json',
+    };
   }
 
   /** JSON inspection for `stixgate simulate` users: GET /__sim/state, GET /__sim/requests, POST /__sim/reset-faults. */
@@ -278,7 +429,13 @@ export class SplunkSimulator extends LoopbackSimulator<Fault> {
       requests: this.requests,
       clearFaults: () => this.clearFaults(),
       state: () => ({
-        collections: this.kv.collections.map((c) => ({ app: c.app, owner: c.owner, name: c.name, fields: c.fields, documents: c.docs.size })),
+        collections: this.kv.collections.map((c) => ({
+          app: c.app,
+          owner: c.owner,
+          name: c.name,
+          fields: c.fields,
+          documents: c.docs.size,
+        })),
         events: this.hec.events.length,
       }),
     });

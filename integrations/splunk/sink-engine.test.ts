@@ -22,20 +22,67 @@ test('sink runner → Splunk sinks: every value pushed within the limits, a revo
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const objects = [...ips(2100), 'evil.example', 'http://evil.example/a', 'a'.repeat(64)].map((v) => indicator(v));
-  await store.upsert(objects.map((object) => ({ object: { ...object, x_stixgate: undefined }, source: 'feed', confidence: 70 })), { now: NOW });
+  await store.upsert(
+    objects.map((object) => ({ object: { ...object, x_stixgate: undefined }, source: 'feed', confidence: 70 })),
+    { now: NOW },
+  );
 
   const sinks: [SinkDefinition, Record<string, unknown>][] = [
-    [splunkKvSink, { url: base, auth: { bearer_token: JWT }, owner: 'nobody', app: 'stixgate', collection: 'ti', max_documents_per_batch_save: 1000, max_keys_per_delete: 50, enforce_types: false, replicate: false }],
-    [splunkEsSink, { url: base, auth: { username: 'admin', password: 'changeme' }, owner: 'nobody', app: ES, max_documents_per_batch_save: 1000, max_keys_per_delete: 50 }],
-    [splunkHecSink, { url: base, token: HEC_ACK_TOKEN, sourcetype: 'stixgate:indicator', source: 'stixgate', use_ack: true, ack_timeout_secs: 5, ack_poll_interval_ms: 10, max_events_per_request: 5000, max_request_bytes: 1 << 26, max_event_bytes: 5 << 20 }],
+    [
+      splunkKvSink,
+      {
+        url: base,
+        auth: { bearer_token: JWT },
+        owner: 'nobody',
+        app: 'stixgate',
+        collection: 'ti',
+        max_documents_per_batch_save: 1000,
+        max_keys_per_delete: 50,
+        enforce_types: false,
+        replicate: false,
+      },
+    ],
+    [
+      splunkEsSink,
+      {
+        url: base,
+        auth: { username: 'admin', password: 'changeme' },
+        owner: 'nobody',
+        app: ES,
+        max_documents_per_batch_save: 1000,
+        max_keys_per_delete: 50,
+      },
+    ],
+    [
+      splunkHecSink,
+      {
+        url: base,
+        token: HEC_ACK_TOKEN,
+        sourcetype: 'stixgate:indicator',
+        source: 'stixgate',
+        use_ack: true,
+        ack_timeout_secs: 5,
+        ack_poll_interval_ms: 10,
+        max_events_per_request: 5000,
+        max_request_bytes: 1 << 26,
+        max_event_bytes: 5 << 20,
+      },
+    ],
   ];
   const run = (def: SinkDefinition, own: Record<string, unknown>, now: number) => {
     const config = { ...commonConfig(def.type), concurrency: 4, ...own };
     return runSink({
-      id: def.type, sink: def.create(config, ictx), config, store, http: ctx.http, logger: silentLogger(),
+      id: def.type,
+      sink: def.create(config, ictx),
+      config,
+      store,
+      http: ctx.http,
+      logger: silentLogger(),
       mapping: loadSinkMapping(join(ictx.mappingsDir, 'sinks', `${def.type}.yaml`)).fields,
-      deadLetter: new DeadLetterFile(join(dir, `${def.type}.jsonl`)), limiter: new Bottleneck({ maxConcurrent: 4 }),
-      signal: new AbortController().signal, now: () => now,
+      deadLetter: new DeadLetterFile(join(dir, `${def.type}.jsonl`)),
+      limiter: new Bottleneck({ maxConcurrent: 4 }),
+      signal: new AbortController().signal,
+      now: () => now,
     });
   };
 
@@ -49,7 +96,11 @@ test('sink runner → Splunk sinks: every value pushed within the limits, a revo
   assert.equal(sim.documents(ES, 'http_intel').length, 1);
   assert.equal(sim.documents(ES, 'file_intel').length, 1);
   assert.equal(sim.events().length, 2103);
-  assert.deepEqual([...new Set(sim.requests.filter((r) => /batch_save|collector/.test(r.path)).map((r) => r.status))], [200], 'no push refused');
+  assert.deepEqual(
+    [...new Set(sim.requests.filter((r) => /batch_save|collector/.test(r.path)).map((r) => r.status))],
+    [200],
+    'no push refused',
+  );
 
   const revoked = { ...objects[0]!, x_stixgate: undefined, modified: new Date(NOW).toISOString(), revoked: true };
   await store.upsert([{ object: revoked, source: 'feed', confidence: 70 }], { now: NOW + 1000 });
@@ -62,6 +113,9 @@ test('sink runner → Splunk sinks: every value pushed within the limits, a revo
 
   const before = sim.requests.length;
   for (const [def, own] of sinks) assert.equal((await run(def, own, NOW + 3000)).changes, 0);
-  assert.ok(sim.requests.slice(before).every((r) => !r.path.endsWith('/batch_save') && !r.path.endsWith('/event')), 'nothing resent');
+  assert.ok(
+    sim.requests.slice(before).every((r) => !r.path.endsWith('/batch_save') && !r.path.endsWith('/event')),
+    'nothing resent',
+  );
   assert.throws(() => readFileSync(join(dir, 'splunk_kv.jsonl')), 'no dead letters');
 });

@@ -28,7 +28,11 @@ export function createSplunkEsSink(config: SplunkEsConfig & CommonSinkConfig, ic
   const rest = new SplunkRest(config.url, authHeader(config.auth), `splunk_es ${config.app}`);
   const kv = new KvClient(rest, config.owner, config.app, config.max_documents_per_batch_save);
   kv.missingHint = 'is Splunk Enterprise Security installed, and is `app` its threat-intelligence app?';
-  const limits = { maxBatch: config.max_documents_per_batch_save, maxBytes: MAX_BATCH_SAVE_BYTES - 2, concurrency: config.concurrency ?? 4 };
+  const limits = {
+    maxBatch: config.max_documents_per_batch_save,
+    maxBytes: MAX_BATCH_SAVE_BYTES - 2,
+    concurrency: config.concurrency ?? 4,
+  };
   const docs = new WeakMap<SinkRecord, string>();
   const routeOf = (r: SinkRecord): EsRoute | undefined => routes[r.observable.type];
   /** The row without its closing brace; `time` (the push time) is appended when it is sent. */
@@ -55,7 +59,11 @@ export function createSplunkEsSink(config: SplunkEsConfig & CommonSinkConfig, ic
   });
 
   /** Indexes of the records per collection, in order. */
-  const groups = (records: SinkRecord[], out: SinkOutcome[], orphan: (r: SinkRecord) => SinkOutcome): Map<string, number[]> => {
+  const groups = (
+    records: SinkRecord[],
+    out: SinkOutcome[],
+    orphan: (r: SinkRecord) => SinkOutcome,
+  ): Map<string, number[]> => {
     const by = new Map<string, number[]>();
     records.forEach((r, i) => {
       const route = routeOf(r);
@@ -79,13 +87,20 @@ export function createSplunkEsSink(config: SplunkEsConfig & CommonSinkConfig, ic
     async prepare(ctx: SinkRunContext): Promise<void> {
       const version = kv.maxDocs > OLD_MAX_DOCS ? await kv.serverVersion(ctx) : undefined;
       if (kv.maxDocs > OLD_MAX_DOCS && !versionAtLeast(version, 9, 1)) {
-        ctx.logger.warn({ sink: ctx.id, version, configured: kv.maxDocs }, `Splunk ${version ?? '(unknown version)'} accepts at most ${OLD_MAX_DOCS} documents per batch_save; using ${OLD_MAX_DOCS}`);
+        ctx.logger.warn(
+          { sink: ctx.id, version, configured: kv.maxDocs },
+          `Splunk ${version ?? '(unknown version)'} accepts at most ${OLD_MAX_DOCS} documents per batch_save; using ${OLD_MAX_DOCS}`,
+        );
         kv.maxDocs = OLD_MAX_DOCS;
         limits.maxBatch = OLD_MAX_DOCS;
       }
       for (const c of collections) {
         if ((await kv.describe(ctx, c)) === undefined) {
-          throw new StixgateError('STIXGATE_ERR_SINK_PROTOCOL', `splunk_es: collection ${c} not found in app ${config.app}: ${kv.missingHint}`, { reason: 'es_missing' });
+          throw new StixgateError(
+            'STIXGATE_ERR_SINK_PROTOCOL',
+            `splunk_es: collection ${c} not found in app ${config.app}: ${kv.missingHint}`,
+            { reason: 'es_missing' },
+          );
         }
       }
     },
@@ -93,7 +108,11 @@ export function createSplunkEsSink(config: SplunkEsConfig & CommonSinkConfig, ic
     async upsert(records: SinkRecord[], ctx: SinkRunContext): Promise<SinkOutcome[]> {
       const out: SinkOutcome[] = new Array(records.length);
       for (const [collection, idx] of groups(records, out, unrouted)) {
-        const res = await kv.save(ctx, collection, idx.map((i) => withTime(docOf(records[i]!, routeOf(records[i]!)!), ctx.now)));
+        const res = await kv.save(
+          ctx,
+          collection,
+          idx.map((i) => withTime(docOf(records[i]!, routeOf(records[i]!)!), ctx.now)),
+        );
         for (const [j, i] of idx.entries()) out[i] = res[j]!;
       }
       return out;

@@ -10,14 +10,25 @@ import { commonConfig, HEC_ACK_TOKEN, HEC_TOKEN, ictx, ips, records, runContext,
 
 function hecSink(base: string, over: Partial<SplunkHecConfig> = {}): Sink {
   const cfg: SplunkHecConfig = {
-    url: base, token: HEC_TOKEN, index: 'threat_intel', sourcetype: 'stixgate:indicator', source: 'stixgate', use_ack: false,
-    ack_timeout_secs: 2, ack_poll_interval_ms: 10, max_events_per_request: 5000, max_request_bytes: 100 << 20, max_event_bytes: 5 << 20, ...over,
+    url: base,
+    token: HEC_TOKEN,
+    index: 'threat_intel',
+    sourcetype: 'stixgate:indicator',
+    source: 'stixgate',
+    use_ack: false,
+    ack_timeout_secs: 2,
+    ack_poll_interval_ms: 10,
+    max_events_per_request: 5000,
+    max_request_bytes: 100 << 20,
+    max_event_bytes: 5 << 20,
+    ...over,
   };
   return splunkHecSink.create({ ...commonConfig('splunk_hec'), ...cfg }, ictx);
 }
 
 type Ev = { action: string; event_id: string; key: string; indicator: string; score?: number; reason?: string };
-const posts = (sim: { requests: LoggedRequest[] }) => sim.requests.filter((r) => r.path === '/services/collector/event');
+const posts = (sim: { requests: LoggedRequest[] }) =>
+  sim.requests.filter((r) => r.path === '/services/collector/event');
 
 test('events: stacked JSON within max_events_per_request, Splunk token, index/sourcetype/source, deterministic ids, indexed fields', async (t) => {
   const { sim, base } = await startSim(t);
@@ -27,7 +38,14 @@ test('events: stacked JSON within max_events_per_request, Splunk token, index/so
   const recs = records('splunk_hec', ips(250));
   const out = await sink.upsert(recs, ctx);
   assert.ok(out.every((o) => o.status === 'ok'));
-  assert.deepEqual(posts(sim).map((r) => [r.status, r.auth]), [[200, 'Splunk'], [200, 'Splunk'], [200, 'Splunk']]);
+  assert.deepEqual(
+    posts(sim).map((r) => [r.status, r.auth]),
+    [
+      [200, 'Splunk'],
+      [200, 'Splunk'],
+      [200, 'Splunk'],
+    ],
+  );
   const evs = sim.events();
   assert.equal(evs.length, 250);
   const e = evs[0]!;
@@ -71,17 +89,29 @@ test('a resent record carries the same event_id; a score change or removal is a 
 test('S1: indexer ack held → retry outcomes after the ack TTL (unacked gauge), delivered once acks flow again', async (t) => {
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
-  const sink = hecSink(base, { token: HEC_ACK_TOKEN, index: undefined, use_ack: true, ack_timeout_secs: 0.15, max_events_per_request: 40 });
+  const sink = hecSink(base, {
+    token: HEC_ACK_TOKEN,
+    index: undefined,
+    use_ack: true,
+    ack_timeout_secs: 0.15,
+    max_events_per_request: 40,
+  });
   const recs = records('splunk_hec', ips(100));
   sim.hec.holdAcks = true;
   const out = await sink.upsert(recs, ctx);
   assert.equal(out.length, 100);
-  assert.ok(out.every((o) => o.status === 'retry' && /not acknowledged by the indexers within 0.15 s/.test(o.reason)), JSON.stringify(out[0]));
+  assert.ok(
+    out.every((o) => o.status === 'retry' && /not acknowledged by the indexers within 0.15 s/.test(o.reason)),
+    JSON.stringify(out[0]),
+  );
   assert.equal(Math.max(...ctx.gauges), 100);
   assert.equal(ctx.gauges.at(-1), 0);
   const acks = sim.requests.filter((r) => r.path === '/services/collector/ack');
   assert.ok(acks.length >= 2, 'acks were polled');
-  assert.ok(sim.requests.every((r) => r.channel && /^[0-9a-f-]{36}$/.test(r.channel)), 'every request names the channel');
+  assert.ok(
+    sim.requests.every((r) => r.channel && /^[0-9a-f-]{36}$/.test(r.channel)),
+    'every request names the channel',
+  );
   sim.hec.holdAcks = false;
   const again = await sink.upsert(recs, ctx);
   assert.ok(again.every((o) => o.status === 'ok'));
@@ -93,7 +123,13 @@ test('S1: indexer ack held → retry outcomes after the ack TTL (unacked gauge),
 test('acks released while the sink waits: ok outcomes, no resend', async (t) => {
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
-  const sink = hecSink(base, { token: HEC_ACK_TOKEN, index: undefined, use_ack: true, ack_timeout_secs: 600, ack_poll_interval_ms: 5 });
+  const sink = hecSink(base, {
+    token: HEC_ACK_TOKEN,
+    index: undefined,
+    use_ack: true,
+    ack_timeout_secs: 600,
+    ack_poll_interval_ms: 5,
+  });
   sim.hec.holdAcks = true;
   // the indexers acknowledge after the sink's first query has been answered "not yet"
   sim.hec.onAckQuery = (n) => {
@@ -116,7 +152,10 @@ test('400 code 6 invalid-event-number: that event is rejected, the rest resent a
   assert.equal(out[6]!.status, 'reject');
   assert.match((out[6] as { reason: string }).reason, /code 6: Invalid data format/);
   assert.equal(out.filter((o) => o.status === 'ok').length, 9);
-  assert.deepEqual(posts(sim).map((r) => r.status), [400, 200]);
+  assert.deepEqual(
+    posts(sim).map((r) => r.status),
+    [400, 200],
+  );
   const ids = new Set(sim.events().map((e) => (e.event as Ev).event_id));
   assert.equal(ids.size, 9);
   assert.ok(!ids.has(eventId(recs[6]!)));
@@ -129,7 +168,10 @@ test('an event above max_event_bytes is rejected before sending', async (t) => {
   const recs = records('splunk_hec', ips(3));
   recs[1] = { ...recs[1]!, fields: { ...recs[1]!.fields, description: 'y'.repeat(2000) } };
   const out = await sink.upsert(recs, ctx);
-  assert.deepEqual(out.map((o) => o.status), ['ok', 'reject', 'ok']);
+  assert.deepEqual(
+    out.map((o) => o.status),
+    ['ok', 'reject', 'ok'],
+  );
   assert.match((out[1] as { reason: string }).reason, /exceeds max_event_bytes \(1000\)/);
   assert.equal(posts(sim).length, 1);
 });
@@ -137,9 +179,14 @@ test('an event above max_event_bytes is rejected before sending', async (t) => {
 test('auth: revoked or unknown token → SINK_AUTH; index the token may not write → CONFIG_INVALID', async (t) => {
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
-  const isAuth = (e: unknown) => e instanceof StixgateError && e.code === 'STIXGATE_ERR_SINK_AUTH' && !e.message.includes(HEC_TOKEN);
+  const isAuth = (e: unknown) =>
+    e instanceof StixgateError && e.code === 'STIXGATE_ERR_SINK_AUTH' && !e.message.includes(HEC_TOKEN);
   await assert.rejects(hecSink(base, { token: 'nope' }).upsert(records('splunk_hec', ['192.0.2.1']), ctx), isAuth);
-  await assert.rejects(hecSink(base, { index: 'main' }).upsert(records('splunk_hec', ['192.0.2.1']), ctx), (e: unknown) => e instanceof StixgateError && e.code === 'STIXGATE_ERR_CONFIG_INVALID' && /index main/.test(e.message));
+  await assert.rejects(
+    hecSink(base, { index: 'main' }).upsert(records('splunk_hec', ['192.0.2.1']), ctx),
+    (e: unknown) =>
+      e instanceof StixgateError && e.code === 'STIXGATE_ERR_CONFIG_INVALID' && /index main/.test(e.message),
+  );
   sim.revoke(HEC_TOKEN);
   await assert.rejects(hecSink(base).remove(records('splunk_hec', ['192.0.2.1'], 'remove'), ctx), isAuth);
 });
@@ -150,7 +197,10 @@ test('503 code 9 with Retry-After → retryable with retryAfterMs; partial accep
   const sink = hecSink(base);
   const recs = records('splunk_hec', ips(20));
   sim.inject({ target: 'hec', status: 503, retryAfter: 4 });
-  await assert.rejects(sink.upsert(recs, ctx), (e: unknown) => e instanceof StixgateError && e.retryable && e.retryAfterMs === 4000);
+  await assert.rejects(
+    sink.upsert(recs, ctx),
+    (e: unknown) => e instanceof StixgateError && e.retryable && e.retryAfterMs === 4000,
+  );
   sim.inject({ target: 'hec', partialAccept: 8 });
   await assert.rejects(sink.upsert(recs, ctx), (e: unknown) => e instanceof StixgateError && e.retryable);
   sim.inject({ target: 'hec', dropAfterHandling: true });

@@ -40,7 +40,11 @@ export function createSplunkHecSink(config: SplunkHecConfig & CommonSinkConfig, 
   const component = `splunk_hec ${new URL(base).host}`;
   const channel = randomUUID();
   const authz = `Splunk ${config.token}`;
-  const limits = { maxBatch: config.max_events_per_request, maxBytes: config.max_request_bytes, concurrency: config.concurrency ?? 4 };
+  const limits = {
+    maxBatch: config.max_events_per_request,
+    maxBytes: config.max_request_bytes,
+    concurrency: config.concurrency ?? 4,
+  };
   const ackTimeoutMs = config.ack_timeout_secs * 1000;
   let unacked = 0;
   const cache = new WeakMap<SinkRecord, string>();
@@ -52,7 +56,13 @@ export function createSplunkHecSink(config: SplunkHecConfig & CommonSinkConfig, 
     const env: Record<string, unknown> = { source: config.source, sourcetype: config.sourcetype };
     if (config.index !== undefined) env.index = config.index;
     if (config.host !== undefined) env.host = config.host;
-    env.event = { event_id: eventId(r), action: r.op, ...(r.reason !== undefined ? { reason: r.reason } : {}), key: r.key, ...r.fields };
+    env.event = {
+      event_id: eventId(r),
+      action: r.op,
+      ...(r.reason !== undefined ? { reason: r.reason } : {}),
+      key: r.key,
+      ...r.fields,
+    };
     if (indexed.length) {
       const f: Record<string, string | string[]> = {};
       for (const n of indexed) {
@@ -67,10 +77,24 @@ export function createSplunkHecSink(config: SplunkHecConfig & CommonSinkConfig, 
   };
   const eventOf = (r: SinkRecord, timeSecs: string): string => `{"time":${timeSecs},${bodyOf(r).slice(1)}`;
 
-  const post = async (ctx: SinkRunContext, path: string, body: string, ok: number[], idempotent: boolean): Promise<{ status: number; reply: HecReply }> => {
+  const post = async (
+    ctx: SinkRunContext,
+    path: string,
+    body: string,
+    ok: number[],
+    idempotent: boolean,
+  ): Promise<{ status: number; reply: HecReply }> => {
     const headers: Record<string, string> = { authorization: authz, 'content-type': 'application/json' };
     if (config.use_ack) headers['x-splunk-request-channel'] = channel;
-    const res = await ctx.http.request({ url: `${base}${path}`, method: 'POST', headers, body, okStatuses: [...ok, 401, 403], idempotent, signal: ctx.signal });
+    const res = await ctx.http.request({
+      url: `${base}${path}`,
+      method: 'POST',
+      headers,
+      body,
+      okStatuses: [...ok, 401, 403],
+      idempotent,
+      signal: ctx.signal,
+    });
     const text = await res.text();
     let reply: HecReply;
     try {
@@ -78,12 +102,19 @@ export function createSplunkHecSink(config: SplunkHecConfig & CommonSinkConfig, 
     } catch {
       throw protocolError(component, `${path} answered ${res.status} with a body that is not JSON`);
     }
-    if (res.status === 401 || res.status === 403) throw authError(component, res.status, `HEC code ${reply.code}: ${reply.text}`);
+    if (res.status === 401 || res.status === 403)
+      throw authError(component, res.status, `HEC code ${reply.code}: ${reply.text}`);
     return { status: res.status, reply };
   };
 
   /** Sends the events of `idx`; fills `out` for rejected/delivered ones and returns the ack waits. */
-  async function send(ctx: SinkRunContext, records: SinkRecord[], idx: number[], out: SinkOutcome[], acks: { id: number; idx: number[] }[]): Promise<void> {
+  async function send(
+    ctx: SinkRunContext,
+    records: SinkRecord[],
+    idx: number[],
+    out: SinkOutcome[],
+    acks: { id: number; idx: number[] }[],
+  ): Promise<void> {
     const time = (ctx.now / 1000).toFixed(3);
     let pending = idx;
     while (pending.length > 0) {
@@ -101,14 +132,24 @@ export function createSplunkHecSink(config: SplunkHecConfig & CommonSinkConfig, 
       }
       if (status === 400) {
         const n = reply['invalid-event-number'];
-        if (reply.code !== undefined && EVENT_CODES.has(reply.code) && Number.isInteger(n) && n! >= 0 && n! < pending.length) {
+        if (
+          reply.code !== undefined &&
+          EVENT_CODES.has(reply.code) &&
+          Number.isInteger(n) &&
+          n! >= 0 &&
+          n! < pending.length
+        ) {
           out[pending[n!]!] = { status: 'reject', reason: `HEC refused the event (code ${reply.code}: ${reply.text})` };
           // events before it may or may not be indexed: they are sent again (duplicates keep their event_id)
           pending = pending.filter((_, j) => j !== n);
           continue;
         }
         if (reply.code === 7) {
-          throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `${component}: the HEC token may not write to index ${config.index ?? '(default)'} (code 7: ${reply.text})`, { reason: 'hec_index' });
+          throw new StixgateError(
+            'STIXGATE_ERR_CONFIG_INVALID',
+            `${component}: the HEC token may not write to index ${config.index ?? '(default)'} (code 7: ${reply.text})`,
+            { reason: 'hec_index' },
+          );
         }
         throw protocolError(component, `HEC answered 400 code ${reply.code}: ${reply.text}`);
       }
@@ -119,16 +160,33 @@ export function createSplunkHecSink(config: SplunkHecConfig & CommonSinkConfig, 
   }
 
   /** Polls `/services/collector/ack` until every request is acknowledged or the TTL passes. */
-  async function awaitAcks(ctx: SinkRunContext, acks: { id: number; idx: number[] }[], out: SinkOutcome[]): Promise<void> {
+  async function awaitAcks(
+    ctx: SinkRunContext,
+    acks: { id: number; idx: number[] }[],
+    out: SinkOutcome[],
+  ): Promise<void> {
     let waiting = acks.reduce((n, a) => n + a.idx.length, 0);
     unacked += waiting;
     ctx.gauge?.('unacked', unacked);
     const deadline = performance.now() + ackTimeoutMs;
     try {
       while (acks.length > 0 && performance.now() < deadline) {
-        await abortableSleep(Math.min(config.ack_poll_interval_ms, Math.max(1, deadline - performance.now())), ctx.signal);
-        const { status, reply } = await post(ctx, '/services/collector/ack', JSON.stringify({ acks: acks.map((a) => a.id) }), [400], true);
-        if (status === 400) throw protocolError(component, `ack query refused (code ${reply.code}: ${reply.text}); does the token have indexer acknowledgement enabled?`);
+        await abortableSleep(
+          Math.min(config.ack_poll_interval_ms, Math.max(1, deadline - performance.now())),
+          ctx.signal,
+        );
+        const { status, reply } = await post(
+          ctx,
+          '/services/collector/ack',
+          JSON.stringify({ acks: acks.map((a) => a.id) }),
+          [400],
+          true,
+        );
+        if (status === 400)
+          throw protocolError(
+            component,
+            `ack query refused (code ${reply.code}: ${reply.text}); does the token have indexer acknowledgement enabled?`,
+          );
         const done = (reply as { acks?: Record<string, boolean> }).acks ?? {};
         for (let k = acks.length - 1; k >= 0; k--) {
           const a = acks[k]!;
@@ -140,7 +198,12 @@ export function createSplunkHecSink(config: SplunkHecConfig & CommonSinkConfig, 
         }
         ctx.gauge?.('unacked', unacked);
       }
-      for (const a of acks) for (const i of a.idx) out[i] = { status: 'retry', reason: `not acknowledged by the indexers within ${config.ack_timeout_secs} s (ackId ${a.id})` };
+      for (const a of acks)
+        for (const i of a.idx)
+          out[i] = {
+            status: 'retry',
+            reason: `not acknowledged by the indexers within ${config.ack_timeout_secs} s (ackId ${a.id})`,
+          };
     } finally {
       unacked -= waiting;
       ctx.gauge?.('unacked', unacked);
@@ -152,7 +215,11 @@ export function createSplunkHecSink(config: SplunkHecConfig & CommonSinkConfig, 
     const idx: number[] = [];
     records.forEach((r, i) => {
       const size = Buffer.byteLength(bodyOf(r)) + TIME_BYTES;
-      if (size > config.max_event_bytes) out[i] = { status: 'reject', reason: `event of ${size} bytes exceeds max_event_bytes (${config.max_event_bytes})` };
+      if (size > config.max_event_bytes)
+        out[i] = {
+          status: 'reject',
+          reason: `event of ${size} bytes exceeds max_event_bytes (${config.max_event_bytes})`,
+        };
       else idx.push(i);
     });
     const acks: { id: number; idx: number[] }[] = [];
@@ -174,12 +241,17 @@ export function createSplunkHecSink(config: SplunkHecConfig & CommonSinkConfig, 
 
   return {
     limits,
-    unreadable: 'the HTTP Event Collector is write-only: events sent to it cannot be read back through it (reconcile a splunk_kv or splunk_es sink instead)',
+    unreadable:
+      'the HTTP Event Collector is write-only: events sent to it cannot be read back through it (reconcile a splunk_kv or splunk_es sink instead)',
     sizeOf: (r) => Buffer.byteLength(bodyOf(r)) + TIME_BYTES,
     upsert: deliver,
     remove: deliver,
     async probe(ctx: SinkRunContext): Promise<string> {
-      const res = await ctx.http.request({ url: `${base}/services/collector/health`, okStatuses: [400, 503], signal: ctx.signal });
+      const res = await ctx.http.request({
+        url: `${base}/services/collector/health`,
+        okStatuses: [400, 503],
+        signal: ctx.signal,
+      });
       const text = await res.text();
       let reply: HecReply = {};
       try {

@@ -11,7 +11,18 @@ const APP = 'stixgate';
 const C = 'ti';
 
 function kvSink(base: string, over: Partial<SplunkKvConfig> = {}): Sink {
-  const cfg: SplunkKvConfig = { url: base, auth: { bearer_token: JWT }, owner: 'nobody', app: APP, collection: C, max_documents_per_batch_save: 1000, max_keys_per_delete: 50, enforce_types: false, replicate: false, ...over };
+  const cfg: SplunkKvConfig = {
+    url: base,
+    auth: { bearer_token: JWT },
+    owner: 'nobody',
+    app: APP,
+    collection: C,
+    max_documents_per_batch_save: 1000,
+    max_keys_per_delete: 50,
+    enforce_types: false,
+    replicate: false,
+    ...over,
+  };
   return splunkKvSink.create({ ...commonConfig('splunk_kv'), ...cfg }, ictx);
 }
 
@@ -47,12 +58,18 @@ test('upsert: 2,500 values in batch_save requests of at most 1,000; typed docume
   await sink.prepare!(ctx);
   const recs = records('splunk_kv', ips(2500));
   const sizes = recs.map((r) => sink.sizeOf!(r));
-  assert.ok(sizes.every((s) => s > 100 && s < 1000), 'sizeOf is the serialised document');
+  assert.ok(
+    sizes.every((s) => s > 100 && s < 1000),
+    'sizeOf is the serialised document',
+  );
   const out = await sink.upsert(recs, ctx);
   assert.equal(out.length, 2500);
   assert.ok(out.every((o) => o.status === 'ok'));
   const saves = batchSaves(sim);
-  assert.deepEqual(saves.map((r) => r.status), [200, 200, 200]);
+  assert.deepEqual(
+    saves.map((r) => r.status),
+    [200, 200, 200],
+  );
   assert.equal(sim.documents(APP, C).length, 2500);
   const doc = sim.documents(APP, C).find((d) => d._key === recs[0]!.key)!;
   assert.equal(doc.indicator, '10.0.0.1');
@@ -78,7 +95,10 @@ test('the same key twice is one document; a score change updates it; removal tak
   assert.equal(sim.documents(APP, C).find((d) => d._key === a!.key)!.score, 35);
   const gone = records('splunk_kv', ['198.51.100.7', 'never-pushed.example'], 'remove');
   assert.deepEqual(await sink.remove(gone, ctx), [{ status: 'ok' }, { status: 'ok' }]);
-  assert.deepEqual(sim.documents(APP, C).map((d) => d.indicator), ['evil.example']);
+  assert.deepEqual(
+    sim.documents(APP, C).map((d) => d.indicator),
+    ['evil.example'],
+  );
 });
 
 test('removal deletes by key in chunks of max_keys_per_delete', async (t) => {
@@ -102,7 +122,10 @@ test('S2: a document the server refuses is isolated by halving; the others are s
   recs[37] = { ...recs[37]!, fields: { ...recs[37]!.fields, score: 'very high' } };
   const out = await sink.upsert(recs, ctx);
   assert.equal(out[37]!.status, 'reject');
-  assert.match((out[37] as { reason: string }).reason, /batch_save refused the document: .*Failed to convert field score/);
+  assert.match(
+    (out[37] as { reason: string }).reason,
+    /batch_save refused the document: .*Failed to convert field score/,
+  );
   assert.equal(out.filter((o) => o.status === 'ok').length, 63);
   assert.equal(sim.documents(APP, C).length, 63);
   const saves = batchSaves(sim);
@@ -118,14 +141,20 @@ test('a server limit lower than configured is learnt from the 400 and used', asy
   const out = await sink.upsert(records('splunk_kv', ips(1000)), ctx);
   assert.ok(out.every((o) => o.status === 'ok'));
   assert.equal(sim.documents(APP, C).length, 1000);
-  assert.deepEqual(batchSaves(sim).map((r) => r.status), [400, 200, 200, 200, 200]);
+  assert.deepEqual(
+    batchSaves(sim).map((r) => r.status),
+    [400, 200, 200, 200, 200],
+  );
 });
 
 test('max_documents_per_batch_save above 1,000: used on Splunk 9.1+, lowered to 1,000 on older servers', async (t) => {
   const { sim: newSim, base: newBase } = await startSim(t, { version: '9.1.2', maxDocumentsPerBatchSave: 50_000 });
   const { sim: oldSim, base: oldBase } = await startSim(t, { version: '9.0.4' });
   const ctx = runContext(t);
-  for (const [sim, base, requests] of [[newSim, newBase, 1], [oldSim, oldBase, 3]] as const) {
+  for (const [sim, base, requests] of [
+    [newSim, newBase, 1],
+    [oldSim, oldBase, 3],
+  ] as const) {
     const sink = kvSink(base, { max_documents_per_batch_save: 5000 });
     await sink.prepare!(ctx);
     const out = await sink.upsert(records('splunk_kv', ips(2500)), ctx);
@@ -139,18 +168,35 @@ test('401 (revoked token, wrong password) throws STIXGATE_ERR_SINK_AUTH', async 
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const bad = kvSink(base, { auth: { username: 'admin', password: 'wrong' } });
-  await assert.rejects(bad.prepare!(ctx), (e: unknown) => e instanceof StixgateError && e.code === 'STIXGATE_ERR_SINK_AUTH' && /401: call not properly authenticated/.test(e.message) && !e.message.includes('wrong'));
+  await assert.rejects(
+    bad.prepare!(ctx),
+    (e: unknown) =>
+      e instanceof StixgateError &&
+      e.code === 'STIXGATE_ERR_SINK_AUTH' &&
+      /401: call not properly authenticated/.test(e.message) &&
+      !e.message.includes('wrong'),
+  );
   const sink = kvSink(base);
   await sink.prepare!(ctx);
   sim.revoke(JWT);
-  await assert.rejects(sink.upsert(records('splunk_kv', ['192.0.2.1']), ctx), (e: unknown) => e instanceof StixgateError && e.code === 'STIXGATE_ERR_SINK_AUTH');
-  await assert.rejects(sink.remove(records('splunk_kv', ['192.0.2.1'], 'remove'), ctx), (e: unknown) => e instanceof StixgateError && e.code === 'STIXGATE_ERR_SINK_AUTH');
+  await assert.rejects(
+    sink.upsert(records('splunk_kv', ['192.0.2.1']), ctx),
+    (e: unknown) => e instanceof StixgateError && e.code === 'STIXGATE_ERR_SINK_AUTH',
+  );
+  await assert.rejects(
+    sink.remove(records('splunk_kv', ['192.0.2.1'], 'remove'), ctx),
+    (e: unknown) => e instanceof StixgateError && e.code === 'STIXGATE_ERR_SINK_AUTH',
+  );
 });
 
 test('Bearer, Basic and Splunk-token authentication all work', async (t) => {
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
-  const auths: SplunkKvConfig['auth'][] = [{ bearer_token: JWT }, { username: 'admin', password: 'changeme' }, { token: sim.sessionFor('admin') }];
+  const auths: SplunkKvConfig['auth'][] = [
+    { bearer_token: JWT },
+    { username: 'admin', password: 'changeme' },
+    { token: sim.sessionFor('admin') },
+  ];
   for (const [i, auth] of auths.entries()) {
     const sink = kvSink(base, { auth });
     await sink.prepare!(ctx);
@@ -167,9 +213,15 @@ test('503 with Retry-After throws a retryable error carrying retryAfterMs; 500 a
   await sink.prepare!(ctx);
   const recs = records('splunk_kv', ips(20));
   sim.inject({ target: 'kv', status: 503, retryAfter: 7 });
-  await assert.rejects(sink.upsert(recs, ctx), (e: unknown) => e instanceof StixgateError && e.retryable && e.retryAfterMs === 7000);
+  await assert.rejects(
+    sink.upsert(recs, ctx),
+    (e: unknown) => e instanceof StixgateError && e.retryable && e.retryAfterMs === 7000,
+  );
   sim.inject({ target: 'kv', partialAccept: 5 });
-  await assert.rejects(sink.upsert(recs, ctx), (e: unknown) => e instanceof StixgateError && e.retryable && e.reason === 'status_5xx');
+  await assert.rejects(
+    sink.upsert(recs, ctx),
+    (e: unknown) => e instanceof StixgateError && e.retryable && e.reason === 'status_5xx',
+  );
   assert.equal(sim.documents(APP, C).length, 5);
   assert.ok((await sink.upsert(recs, ctx)).every((o) => o.status === 'ok'));
   assert.equal(sim.documents(APP, C).length, 20);
@@ -187,8 +239,16 @@ test('S4: a connection dropped after the server saved (unknown outcome): the res
   assert.ok((await sink.upsert(recs, ctx)).every((o) => o.status === 'ok'));
   assert.equal(JSON.stringify(sim.documents(APP, C)), first);
   sim.inject({ target: 'kv', dropAfterHandling: true });
-  await assert.rejects(sink.remove(recs.slice(0, 10).map((r) => ({ ...r, op: 'remove' as const })), ctx));
-  await sink.remove(recs.slice(0, 10).map((r) => ({ ...r, op: 'remove' as const })), ctx);
+  await assert.rejects(
+    sink.remove(
+      recs.slice(0, 10).map((r) => ({ ...r, op: 'remove' as const })),
+      ctx,
+    ),
+  );
+  await sink.remove(
+    recs.slice(0, 10).map((r) => ({ ...r, op: 'remove' as const })),
+    ctx,
+  );
   assert.equal(sim.documents(APP, C).length, 20);
 });
 
@@ -198,7 +258,13 @@ test('a collection deleted behind the sink: upsert fails with SINK_PROTOCOL; pre
   const sink = kvSink(base);
   await sink.prepare!(ctx);
   sim.kv.collections.splice(sim.kv.collections.indexOf(sim.collection(APP, C)!), 1);
-  await assert.rejects(sink.upsert(records('splunk_kv', ['192.0.2.9']), ctx), (e: unknown) => e instanceof StixgateError && e.code === 'STIXGATE_ERR_SINK_PROTOCOL' && /collection ti does not exist/.test(e.message));
+  await assert.rejects(
+    sink.upsert(records('splunk_kv', ['192.0.2.9']), ctx),
+    (e: unknown) =>
+      e instanceof StixgateError &&
+      e.code === 'STIXGATE_ERR_SINK_PROTOCOL' &&
+      /collection ti does not exist/.test(e.message),
+  );
   assert.deepEqual(await sink.remove(records('splunk_kv', ['192.0.2.9'], 'remove'), ctx), [{ status: 'ok' }]);
   await sink.prepare!(ctx);
   assert.ok((await sink.upsert(records('splunk_kv', ['192.0.2.9']), ctx)).every((o) => o.status === 'ok'));

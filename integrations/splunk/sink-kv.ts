@@ -21,7 +21,11 @@ export function createSplunkKvSink(config: SplunkKvConfig & CommonSinkConfig, ic
   const accelerated = acceleratedFields(table);
   const rest = new SplunkRest(config.url, authHeader(config.auth), `splunk_kv ${config.app}/${config.collection}`);
   const kv = new KvClient(rest, config.owner, config.app, config.max_documents_per_batch_save);
-  const limits = { maxBatch: config.max_documents_per_batch_save, maxBytes: MAX_BATCH_SAVE_BYTES - 2, concurrency: config.concurrency ?? 4 };
+  const limits = {
+    maxBatch: config.max_documents_per_batch_save,
+    maxBytes: MAX_BATCH_SAVE_BYTES - 2,
+    concurrency: config.concurrency ?? 4,
+  };
   const docs = new WeakMap<SinkRecord, string>();
   const docOf = (r: SinkRecord): string => {
     let d = docs.get(r);
@@ -42,16 +46,26 @@ export function createSplunkKvSink(config: SplunkKvConfig & CommonSinkConfig, ic
       if (kv.maxDocs > OLD_MAX_DOCS) {
         const version = await kv.serverVersion(ctx);
         if (!versionAtLeast(version, 9, 1)) {
-          ctx.logger.warn({ sink: ctx.id, version, configured: kv.maxDocs }, `Splunk ${version ?? '(unknown version)'} accepts at most ${OLD_MAX_DOCS} documents per batch_save; using ${OLD_MAX_DOCS}`);
+          ctx.logger.warn(
+            { sink: ctx.id, version, configured: kv.maxDocs },
+            `Splunk ${version ?? '(unknown version)'} accepts at most ${OLD_MAX_DOCS} documents per batch_save; using ${OLD_MAX_DOCS}`,
+          );
           kv.maxDocs = OLD_MAX_DOCS;
           limits.maxBatch = OLD_MAX_DOCS;
         }
       }
-      const what = await kv.ensureCollection(ctx, config.collection, { fields: types, accelerated, enforceTypes: config.enforce_types, replicate: config.replicate });
-      if (what !== 'unchanged') ctx.logger.info({ sink: ctx.id, collection: config.collection }, `KV store collection ${what}`);
+      const what = await kv.ensureCollection(ctx, config.collection, {
+        fields: types,
+        accelerated,
+        enforceTypes: config.enforce_types,
+        replicate: config.replicate,
+      });
+      if (what !== 'unchanged')
+        ctx.logger.info({ sink: ctx.id, collection: config.collection }, `KV store collection ${what}`);
     },
 
-    upsert: (records: SinkRecord[], ctx: SinkRunContext): Promise<SinkOutcome[]> => kv.save(ctx, config.collection, records.map(docOf)),
+    upsert: (records: SinkRecord[], ctx: SinkRunContext): Promise<SinkOutcome[]> =>
+      kv.save(ctx, config.collection, records.map(docOf)),
 
     async remove(records: SinkRecord[], ctx: SinkRunContext): Promise<SinkOutcome[]> {
       await kv.deleteKeys(ctx, config.collection, [...new Set(records.map((r) => r.key))], config.max_keys_per_delete);
@@ -63,7 +77,8 @@ export function createSplunkKvSink(config: SplunkKvConfig & CommonSinkConfig, ic
     async probe(ctx: SinkRunContext): Promise<string> {
       const version = await kv.serverVersion(ctx);
       const content = await kv.describe(ctx, config.collection);
-      if (!content) return `Splunk ${version ?? '?'}: collection ${config.app}/${config.collection} does not exist yet (created on the first push)`;
+      if (!content)
+        return `Splunk ${version ?? '?'}: collection ${config.app}/${config.collection} does not exist yet (created on the first push)`;
       const n = await kv.count(ctx, config.collection, 10_001);
       return `Splunk ${version ?? '?'}: collection ${config.app}/${config.collection} holds ${n > 10_000 ? 'more than 10000' : n} documents`;
     },

@@ -19,12 +19,23 @@ export const JWT = 'jwt-test';
 export const NOW = Date.parse('2026-03-01T12:00:00Z');
 
 const root = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
-export const ictx: IntegrationContext = { logger: silentLogger(), configDir: root, mappingsDir: join(root, 'mappings') };
+export const ictx: IntegrationContext = {
+  logger: silentLogger(),
+  configDir: root,
+  mappingsDir: join(root, 'mappings'),
+};
 
 type After = { after: (fn: () => Promise<void> | void) => void };
 
-export async function startSim(t: After, opts: SplunkSimulatorOptions = {}): Promise<{ sim: SplunkSimulator; base: string }> {
-  const sim = new SplunkSimulator({ bearerTokens: [JWT], hecTokens: { [HEC_TOKEN]: { indexes: ['threat_intel'] }, [HEC_ACK_TOKEN]: { useAck: true } }, ...opts });
+export async function startSim(
+  t: After,
+  opts: SplunkSimulatorOptions = {},
+): Promise<{ sim: SplunkSimulator; base: string }> {
+  const sim = new SplunkSimulator({
+    bearerTokens: [JWT],
+    hecTokens: { [HEC_TOKEN]: { indexes: ['threat_intel'] }, [HEC_ACK_TOKEN]: { useAck: true } },
+    ...opts,
+  });
   const { base } = await sim.start();
   t.after(() => sim.close());
   return { sim, base };
@@ -39,20 +50,40 @@ export interface TestContext extends SinkRunContext {
 export function runContext(t: After, over: { totalTimeoutMs?: number; maxAttempts?: number } = {}): TestContext {
   const http = createHttpClient(
     {
-      headersTimeoutMs: 5000, bodyTimeoutMs: 5000, totalTimeoutMs: over.totalTimeoutMs ?? 10_000, maxBytes: 64 << 20, maxRedirects: 0,
-      allowPrivate: true, allowInsecure: true, verifyTls: true,
+      headersTimeoutMs: 5000,
+      bodyTimeoutMs: 5000,
+      totalTimeoutMs: over.totalTimeoutMs ?? 10_000,
+      maxBytes: 64 << 20,
+      maxRedirects: 0,
+      allowPrivate: true,
+      allowInsecure: true,
+      verifyTls: true,
       retry: { maxAttempts: over.maxAttempts ?? 1, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 60_000 },
     },
     { component: 'splunk-test' },
   );
   t.after(() => http.close());
   const gauges: number[] = [];
-  return { id: 'splunk-test', logger: silentLogger(), http, signal: new AbortController().signal, now: NOW, gauge: (_n, v) => void gauges.push(v), gauges };
+  return {
+    id: 'splunk-test',
+    logger: silentLogger(),
+    http,
+    signal: new AbortController().signal,
+    now: NOW,
+    gauge: (_n, v) => void gauges.push(v),
+    gauges,
+  };
 }
 
 export function commonConfig(type: string, over: Partial<CommonSinkConfig> = {}): CommonSinkConfig {
   return {
-    type, enabled: true, max_tlp: 'amber', timeout_secs: 10, allow_private: true, allow_insecure: true, verify_tls: true,
+    type,
+    enabled: true,
+    max_tlp: 'amber',
+    timeout_secs: 10,
+    allow_private: true,
+    allow_insecure: true,
+    verify_tls: true,
     filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] },
     retry: { max_attempts: 3, base_delay_secs: 0.001, max_delay_secs: 0.01 },
     ...over,
@@ -74,7 +105,13 @@ export function indicator(value: string, score = 80, extra: Partial<StixObject> 
 const mappings = new Map<string, Record<string, string>>();
 
 /** The records the engine would build for these values with the sink type's default mapping table. */
-export function records(type: string, values: string[], op: 'upsert' | 'remove' = 'upsert', score = 80, seq = 1): SinkRecord[] {
+export function records(
+  type: string,
+  values: string[],
+  op: 'upsert' | 'remove' = 'upsert',
+  score = 80,
+  seq = 1,
+): SinkRecord[] {
   let m = mappings.get(type);
   if (!m) {
     m = loadSinkMapping(join(ictx.mappingsDir, 'sinks', `${type}.yaml`)).fields;

@@ -13,20 +13,30 @@ import { loadStix1Tables } from './common.js';
 import { Stix1Mapper, mapStix1Package } from './map.js';
 
 const tables = loadStix1Tables(join(PROJECT_ROOT, 'mappings'));
-const NS = 'xmlns:stix="http://stix.mitre.org/stix-1" xmlns:indicator="http://stix.mitre.org/Indicator-2" xmlns:cybox="http://cybox.mitre.org/cybox-2" xmlns:AddressObj="http://cybox.mitre.org/objects#AddressObject-2" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"';
+const NS =
+  'xmlns:stix="http://stix.mitre.org/stix-1" xmlns:indicator="http://stix.mitre.org/Indicator-2" xmlns:cybox="http://cybox.mitre.org/cybox-2" xmlns:AddressObj="http://cybox.mitre.org/objects#AddressObject-2" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"';
 
 /** Level 0 is an address; level k is an OR of two idrefs to level k-1; the indicator uses level `levels`. */
 export function diamond(levels: number): string {
-  const obs = [`<cybox:Observable id="d:L0"><cybox:Object><cybox:Properties xsi:type="AddressObj:AddressObjectType" category="ipv4-addr"><AddressObj:Address_Value>198.51.100.1</AddressObj:Address_Value></cybox:Properties></cybox:Object></cybox:Observable>`];
+  const obs = [
+    `<cybox:Observable id="d:L0"><cybox:Object><cybox:Properties xsi:type="AddressObj:AddressObjectType" category="ipv4-addr"><AddressObj:Address_Value>198.51.100.1</AddressObj:Address_Value></cybox:Properties></cybox:Object></cybox:Observable>`,
+  ];
   for (let k = 1; k <= levels; k++) {
-    obs.push(`<cybox:Observable id="d:L${k}"><cybox:Observable_Composition operator="${k % 2 ? 'OR' : 'AND'}"><cybox:Observable idref="d:L${k - 1}"/><cybox:Observable idref="d:L${k - 1}"/></cybox:Observable_Composition></cybox:Observable>`);
+    obs.push(
+      `<cybox:Observable id="d:L${k}"><cybox:Observable_Composition operator="${k % 2 ? 'OR' : 'AND'}"><cybox:Observable idref="d:L${k - 1}"/><cybox:Observable idref="d:L${k - 1}"/></cybox:Observable_Composition></cybox:Observable>`,
+    );
   }
   return `<stix:STIX_Package ${NS} id="d:Package-1" version="1.2" timestamp="2024-01-01T00:00:00Z"><stix:Observables cybox_major_version="2" cybox_minor_version="1">${obs.join('')}</stix:Observables><stix:Indicators><stix:Indicator xsi:type="indicator:IndicatorType" id="d:indicator-1" timestamp="2024-01-01T00:00:00Z"><indicator:Title>diamond</indicator:Title><indicator:Observable idref="d:L${levels}"/></stix:Indicator></stix:Indicators></stix:STIX_Package>`;
 }
 
 function mapper(xml: string): Stix1Mapper {
   const { root } = parseXmlString(Buffer.from(xml), { name: 'diamond.xml', file: 'diamond.xml' });
-  return new Stix1Mapper(root, { sourceId: 's', file: 'diamond.xml', fallbackTime: '2026-01-01T00:00:00.000Z', tables });
+  return new Stix1Mapper(root, {
+    sourceId: 's',
+    file: 'diamond.xml',
+    fallbackTime: '2026-01-01T00:00:00.000Z',
+    tables,
+  });
 }
 
 test('the operation count of an idref diamond is 3·2^n nodes (the fan-out the budget measures)', () => {
@@ -43,21 +53,37 @@ test('a 22-level diamond (5 KB) is rejected as too_complex after at most its bud
   assert.ok(xml.length < 6000, `${xml.length} bytes`);
   const m = mapper(xml);
   assert.equal(m.builder.budget.limit, BUDGET_FLOOR); // a small document gets the floor
-  assert.throws(() => m.map(), (e: Error & { code?: string; reason?: string }) => e.code === 'STIXGATE_ERR_INPUT_TOO_COMPLEX' && e.reason === 'too_complex');
+  assert.throws(
+    () => m.map(),
+    (e: Error & { code?: string; reason?: string }) =>
+      e.code === 'STIXGATE_ERR_INPUT_TOO_COMPLEX' && e.reason === 'too_complex',
+  );
   assert.equal(m.builder.budget.spent, BUDGET_FLOOR + 1); // stopped at the first unit past the budget: ~2^17, not 3·2^22
   // through the package entry point: nothing emitted, one rejection naming the source and file
   const { root } = parseXmlString(Buffer.from(xml), { name: 'diamond.xml', file: 'diamond.xml' });
-  const r = mapStix1Package(root, { sourceId: 's', file: 'diamond.xml', fallbackTime: '2026-01-01T00:00:00.000Z', tables });
+  const r = mapStix1Package(root, {
+    sourceId: 's',
+    file: 'diamond.xml',
+    fallbackTime: '2026-01-01T00:00:00.000Z',
+    tables,
+  });
   assert.deepEqual(r.objects, []);
-  assert.deepEqual(r.rejections.map((x) => [x.reason, x.location]), [['too_complex', { source: 's', file: 'diamond.xml' }]]);
+  assert.deepEqual(
+    r.rejections.map((x) => [x.reason, x.location]),
+    [['too_complex', { source: 's', file: 'diamond.xml' }]],
+  );
 });
 
 test('the budget is linear in the document: many small indicators of a large package fit', () => {
   const inds: string[] = [];
   for (let i = 0; i < 3000; i++) {
-    inds.push(`<stix:Indicator xsi:type="indicator:IndicatorType" id="d:indicator-${i}" timestamp="2024-01-01T00:00:00Z"><indicator:Observable><cybox:Object><cybox:Properties xsi:type="AddressObj:AddressObjectType" category="ipv4-addr"><AddressObj:Address_Value>198.51.${i >> 8}.${i & 255}</AddressObj:Address_Value></cybox:Properties></cybox:Object></indicator:Observable></stix:Indicator>`);
+    inds.push(
+      `<stix:Indicator xsi:type="indicator:IndicatorType" id="d:indicator-${i}" timestamp="2024-01-01T00:00:00Z"><indicator:Observable><cybox:Object><cybox:Properties xsi:type="AddressObj:AddressObjectType" category="ipv4-addr"><AddressObj:Address_Value>198.51.${i >> 8}.${i & 255}</AddressObj:Address_Value></cybox:Properties></cybox:Object></indicator:Observable></stix:Indicator>`,
+    );
   }
-  const m = mapper(`<stix:STIX_Package ${NS} id="d:Package-1" version="1.2"><stix:Indicators>${inds.join('')}</stix:Indicators></stix:STIX_Package>`);
+  const m = mapper(
+    `<stix:STIX_Package ${NS} id="d:Package-1" version="1.2"><stix:Indicators>${inds.join('')}</stix:Indicators></stix:STIX_Package>`,
+  );
   const r = m.map();
   assert.equal(r.objects.filter((o) => o.type === 'indicator').length, 3000);
   assert.equal(m.builder.budget.spent, 9000); // per indicator: its own step, one observable and one object node
@@ -82,12 +108,17 @@ test('composite indicators that each walk a long idref chain cost at most 34 ste
   const n = 700;
   const inds: string[] = [];
   for (let i = 0; i < n; i++) {
-    const next = i + 1 < n
-      ? `<indicator:Composite_Indicator_Expression operator="OR"><indicator:Indicator idref="d:indicator-${i + 1}"/></indicator:Composite_Indicator_Expression>`
-      : `<indicator:Observable><cybox:Object><cybox:Properties xsi:type="AddressObj:AddressObjectType" category="ipv4-addr"><AddressObj:Address_Value>198.51.100.1</AddressObj:Address_Value></cybox:Properties></cybox:Object></indicator:Observable>`;
-    inds.push(`<stix:Indicator xsi:type="indicator:IndicatorType" id="d:indicator-${i}" timestamp="2024-01-01T00:00:00Z">${next}</stix:Indicator>`);
+    const next =
+      i + 1 < n
+        ? `<indicator:Composite_Indicator_Expression operator="OR"><indicator:Indicator idref="d:indicator-${i + 1}"/></indicator:Composite_Indicator_Expression>`
+        : `<indicator:Observable><cybox:Object><cybox:Properties xsi:type="AddressObj:AddressObjectType" category="ipv4-addr"><AddressObj:Address_Value>198.51.100.1</AddressObj:Address_Value></cybox:Properties></cybox:Object></indicator:Observable>`;
+    inds.push(
+      `<stix:Indicator xsi:type="indicator:IndicatorType" id="d:indicator-${i}" timestamp="2024-01-01T00:00:00Z">${next}</stix:Indicator>`,
+    );
   }
-  const m = mapper(`<stix:STIX_Package ${NS} id="d:Package-1" version="1.2"><stix:Indicators>${inds.join('')}</stix:Indicators></stix:STIX_Package>`);
+  const m = mapper(
+    `<stix:STIX_Package ${NS} id="d:Package-1" version="1.2"><stix:Indicators>${inds.join('')}</stix:Indicators></stix:STIX_Package>`,
+  );
   const r = m.map();
   // the 33 indicators within 32 composite steps of the observable map; the others stop at the depth limit
   assert.equal(r.objects.filter((o) => o.type === 'indicator').length, 33);

@@ -26,14 +26,20 @@ export const stix1VocabSchema = s.object({
   report_types: vocabulary,
   confidence: s.record(s.int({ min: 0, max: 100 }), { default: {}, keyPattern: TABLE_KEY }),
   kill_chains: vocabulary,
-  tlp: s.record(s.string({ pattern: /^marking-definition--[0-9a-f-]{36}$/, patternHint: 'a marking-definition id' }), { default: {}, keyPattern: TABLE_KEY }),
+  tlp: s.record(s.string({ pattern: /^marking-definition--[0-9a-f-]{36}$/, patternHint: 'a marking-definition id' }), {
+    default: {},
+    keyPattern: TABLE_KEY,
+  }),
 });
 
 /** Loads mappings/stix1/vocab.yaml. */
 export function loadStix1Tables(mappingsDir: string): Stix1Tables {
-  const t = loadYamlTable(join(mappingsDir, 'stix1', 'vocab.yaml'), stix1VocabSchema, { what: 'STIX 1.x vocabulary table' });
+  const t = loadYamlTable(join(mappingsDir, 'stix1', 'vocab.yaml'), stix1VocabSchema, {
+    what: 'STIX 1.x vocabulary table',
+  });
   // lookups by vendor text: no prototype behind the tables
-  const table = <V>(v: Record<string, V>): Record<string, V> => Object.assign(Object.create(null) as Record<string, V>, v);
+  const table = <V>(v: Record<string, V>): Record<string, V> =>
+    Object.assign(Object.create(null) as Record<string, V>, v);
   return {
     indicator_types: table(t.indicator_types),
     malware_types: table(t.malware_types),
@@ -108,12 +114,19 @@ export function confidenceOf(el: XmlElement | undefined, tables: Stix1Tables): n
 }
 
 /** `Kill_Chain_Phases/Kill_Chain_Phase` → 2.1 kill_chain_phases. */
-export function killChainPhases(el: XmlElement | undefined, tables: Stix1Tables, kcNames: ReadonlyMap<string, string>): { kill_chain_name: string; phase_name: string }[] | undefined {
+export function killChainPhases(
+  el: XmlElement | undefined,
+  tables: Stix1Tables,
+  kcNames: ReadonlyMap<string, string>,
+): { kill_chain_name: string; phase_name: string }[] | undefined {
   const out: { kill_chain_name: string; phase_name: string }[] = [];
   for (const p of childrenNamed(el, 'Kill_Chain_Phase')) {
     const phase = attr(p, 'name') ?? kcNames.get(attr(p, 'phase_id') ?? '');
     const kcId = attr(p, 'kill_chain_id') ?? '';
-    const kc = tables.kill_chains[kcId] ?? tables.kill_chains[attr(p, 'kill_chain_name') ?? ''] ?? vocab({}, attr(p, 'kill_chain_name') ?? kcNames.get(kcId));
+    const kc =
+      tables.kill_chains[kcId] ??
+      tables.kill_chains[attr(p, 'kill_chain_name') ?? ''] ??
+      vocab({}, attr(p, 'kill_chain_name') ?? kcNames.get(kcId));
     if (!phase || !kc) continue;
     out.push({ kill_chain_name: kc, phase_name: phase.trim().toLowerCase().replace(/\s+/g, '-') });
   }
@@ -127,7 +140,9 @@ export function titleOf(el: XmlElement): string | undefined {
 
 /** Description(s) joined by blank lines. */
 export function descriptionOf(el: XmlElement): string | undefined {
-  const parts = [...childrenNamed(el, 'Description'), ...childrenNamed(el, 'Short_Description')].map((d) => textOf(d)).filter((x): x is string => !!x);
+  const parts = [...childrenNamed(el, 'Description'), ...childrenNamed(el, 'Short_Description')]
+    .map((d) => textOf(d))
+    .filter((x): x is string => !!x);
   return parts.length ? parts.join('\n\n') : undefined;
 }
 

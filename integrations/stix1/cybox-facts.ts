@@ -37,10 +37,20 @@ export interface ObjectFacts {
 
 export const LIST_SEP = '##comma##';
 
-export function fact(type: string, steps: Step[], el: XmlElement | undefined, kind: Fact['kind'] = 'string', transform?: (v: string) => string): Fact | undefined {
+export function fact(
+  type: string,
+  steps: Step[],
+  el: XmlElement | undefined,
+  kind: Fact['kind'] = 'string',
+  transform?: (v: string) => string,
+): Fact | undefined {
   const raw = textOf(el);
   if (raw === undefined || !el) return undefined;
-  const values = raw.split(LIST_SEP).map((v) => v.trim()).filter((v) => v.length > 0).map((v) => (transform ? transform(v) : v));
+  const values = raw
+    .split(LIST_SEP)
+    .map((v) => v.trim())
+    .filter((v) => v.length > 0)
+    .map((v) => (transform ? transform(v) : v));
   if (values.length === 0) return undefined;
   return {
     type,

@@ -3,8 +3,20 @@ import { child, childrenNamed, path, textOf, xsiType, type XmlElement } from '..
 import { fact, push, type Fact, type ObjectFacts, type Step } from './cybox-facts.js';
 
 const HASH_NAMES: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, {
-  MD5: 'MD5', MD6: 'MD6', SHA1: 'SHA-1', 'SHA-1': 'SHA-1', SHA224: 'SHA-224', 'SHA-224': 'SHA-224', SHA256: 'SHA-256', 'SHA-256': 'SHA-256',
-  SHA384: 'SHA-384', 'SHA-384': 'SHA-384', SHA512: 'SHA-512', 'SHA-512': 'SHA-512', SSDEEP: 'SSDEEP', TLSH: 'TLSH',
+  MD5: 'MD5',
+  MD6: 'MD6',
+  SHA1: 'SHA-1',
+  'SHA-1': 'SHA-1',
+  SHA224: 'SHA-224',
+  'SHA-224': 'SHA-224',
+  SHA256: 'SHA-256',
+  'SHA-256': 'SHA-256',
+  SHA384: 'SHA-384',
+  'SHA-384': 'SHA-384',
+  SHA512: 'SHA-512',
+  'SHA-512': 'SHA-512',
+  SSDEEP: 'SSDEEP',
+  TLSH: 'TLSH',
 });
 
 /** `cyboxCommon:Hash` elements → hashes facts under `prefix`. */
@@ -46,7 +58,13 @@ export function pathFacts(type: string, prefix: Step[], fp: XmlElement | undefin
   if (!f) return [];
   const full = f.values[0]!;
   const sep = (i: number): boolean => full[i]! === '/' || full[i]! === '\\';
-  if (name && f.values.length === 1 && full.length > name.length && full.endsWith(name) && sep(full.length - name.length - 1)) {
+  if (
+    name &&
+    f.values.length === 1 &&
+    full.length > name.length &&
+    full.endsWith(name) &&
+    sep(full.length - name.length - 1)
+  ) {
     // File_Path repeats the name: the directory is what precedes it.
     return [{ ...f, values: [full.slice(0, full.length - name.length - 1)] }];
   }
@@ -66,7 +84,8 @@ export function file(p: XmlElement): ObjectFacts {
   if (t === 'ArchiveFileObjectType') {
     push(facts, fact('file', ['extensions', 'archive-ext', 'comment'], child(p, 'Comment')));
     childrenNamed(p, 'Archived_File').forEach((f, group) => {
-      for (const x of fileFacts('file', ['extensions', 'archive-ext', 'contains_refs', '[*]'], f)) facts.push({ ...x, group });
+      for (const x of fileFacts('file', ['extensions', 'archive-ext', 'contains_refs', '[*]'], f))
+        facts.push({ ...x, group });
     });
   } else if (t === 'ImageFileObjectType') {
     push(facts, fact('file', ['extensions', 'raster-image-ext', 'image_height'], child(p, 'Image_Height'), 'int'));
@@ -76,7 +95,10 @@ export function file(p: XmlElement): ObjectFacts {
     const ext = ['extensions', 'pdf-ext'];
     push(facts, fact('file', [...ext, 'version'], child(p, 'Version'), 'float'));
     for (const d of path(p, 'Metadata', 'Document_Information_Dictionary')?.children ?? []) {
-      push(facts, fact('file', [...ext, 'document_info_dict', d.local], d, /Date$/.test(d.local) ? 'timestamp' : 'string'));
+      push(
+        facts,
+        fact('file', [...ext, 'document_info_dict', d.local], d, /Date$/.test(d.local) ? 'timestamp' : 'string'),
+      );
     }
     const ids = childrenNamed(path(p, 'Trailers', 'Trailer', 'ID'), 'ID_String');
     push(facts, fact('file', [...ext, 'pdfid0'], ids[0]));

@@ -10,38 +10,50 @@ export type { Fact, ObjectFacts, Step } from './cybox-facts.js';
 export { fileFacts, hashFacts } from './cybox-file.js';
 
 /** The CybOX properties type (`FileObjectType`) → STIX 2.1 object type, for types with a mapper. */
-const MAPPERS: Record<string, (p: XmlElement) => ObjectFacts | undefined> = Object.assign(Object.create(null) as Record<string, (p: XmlElement) => ObjectFacts | undefined>, {
-  AddressObjectType: address,
-  DomainNameObjectType: (p: XmlElement) => simple('domain-name', [[['Value'], ['value']]], p),
-  HostnameObjectType: (p: XmlElement) => simple('domain-name', [[['Hostname_Value'], ['value']]], p),
-  URIObjectType: uri,
-  LinkObjectType: uri,
-  FileObjectType: (p: XmlElement) => file(p),
-  WindowsFileObjectType: (p: XmlElement) => file(p),
-  UnixFileObjectType: (p: XmlElement) => file(p),
-  WindowsExecutableFileObjectType: (p: XmlElement) => file(p),
-  ArchiveFileObjectType: (p: XmlElement) => file(p),
-  ImageFileObjectType: (p: XmlElement) => file(p),
-  PDFFileObjectType: (p: XmlElement) => file(p),
-  MutexObjectType: (p: XmlElement) => simple('mutex', [[['Name'], ['name']]], p),
-  WindowsMutexObjectType: (p: XmlElement) => simple('mutex', [[['Name'], ['name']]], p),
-  WindowsRegistryKeyObjectType: registry,
-  ProcessObjectType: process,
-  WindowsProcessObjectType: process,
-  UnixProcessObjectType: process,
-  WindowsServiceObjectType: service,
-  EmailMessageObjectType: email,
-  NetworkConnectionObjectType: networkConnection,
-  SocketAddressObjectType: (p: XmlElement) => ({ type: 'network-traffic', facts: socketAddress(p, 'src') }),
-  NetworkSocketObjectType: networkSocket,
-  PortObjectType: port,
-  HTTPSessionObjectType: (p: XmlElement) => ({ type: 'network-traffic', facts: httpSession(p) }),
-  X509CertificateObjectType: x509,
-  ASObjectType: (p: XmlElement) => simple('autonomous-system', [[['Number'], ['number'], 'int'], [['Name'], ['name']], [['Regional_Internet_Registry'], ['rir']]], p),
-  UserAccountObjectType: account,
-  WindowsUserAccountObjectType: account,
-  UnixUserAccountObjectType: account,
-});
+const MAPPERS: Record<string, (p: XmlElement) => ObjectFacts | undefined> = Object.assign(
+  Object.create(null) as Record<string, (p: XmlElement) => ObjectFacts | undefined>,
+  {
+    AddressObjectType: address,
+    DomainNameObjectType: (p: XmlElement) => simple('domain-name', [[['Value'], ['value']]], p),
+    HostnameObjectType: (p: XmlElement) => simple('domain-name', [[['Hostname_Value'], ['value']]], p),
+    URIObjectType: uri,
+    LinkObjectType: uri,
+    FileObjectType: (p: XmlElement) => file(p),
+    WindowsFileObjectType: (p: XmlElement) => file(p),
+    UnixFileObjectType: (p: XmlElement) => file(p),
+    WindowsExecutableFileObjectType: (p: XmlElement) => file(p),
+    ArchiveFileObjectType: (p: XmlElement) => file(p),
+    ImageFileObjectType: (p: XmlElement) => file(p),
+    PDFFileObjectType: (p: XmlElement) => file(p),
+    MutexObjectType: (p: XmlElement) => simple('mutex', [[['Name'], ['name']]], p),
+    WindowsMutexObjectType: (p: XmlElement) => simple('mutex', [[['Name'], ['name']]], p),
+    WindowsRegistryKeyObjectType: registry,
+    ProcessObjectType: process,
+    WindowsProcessObjectType: process,
+    UnixProcessObjectType: process,
+    WindowsServiceObjectType: service,
+    EmailMessageObjectType: email,
+    NetworkConnectionObjectType: networkConnection,
+    SocketAddressObjectType: (p: XmlElement) => ({ type: 'network-traffic', facts: socketAddress(p, 'src') }),
+    NetworkSocketObjectType: networkSocket,
+    PortObjectType: port,
+    HTTPSessionObjectType: (p: XmlElement) => ({ type: 'network-traffic', facts: httpSession(p) }),
+    X509CertificateObjectType: x509,
+    ASObjectType: (p: XmlElement) =>
+      simple(
+        'autonomous-system',
+        [
+          [['Number'], ['number'], 'int'],
+          [['Name'], ['name']],
+          [['Regional_Internet_Registry'], ['rir']],
+        ],
+        p,
+      ),
+    UserAccountObjectType: account,
+    WindowsUserAccountObjectType: account,
+    UnixUserAccountObjectType: account,
+  },
+);
 
 /** The CybOX types this mapper understands (for the README and counts). */
 export const MAPPED_CYBOX_TYPES: readonly string[] = Object.keys(MAPPERS);
@@ -98,7 +110,6 @@ function uri(p: XmlElement): ObjectFacts {
   return simple(type, [[['Value'], ['value']]], p);
 }
 
-
 function registry(p: XmlElement): ObjectFacts {
   const facts: Fact[] = [];
   const hive = textOf(p, 'Hive');
@@ -106,7 +117,8 @@ function registry(p: XmlElement): ObjectFacts {
   const keyEl = child(p, 'Key');
   const key = fact('windows-registry-key', ['key'], keyEl);
   if (key) {
-    if (hive && !key.values[0]!.toUpperCase().startsWith(hive.toUpperCase())) key.values = key.values.map((v) => `${hive}\\${v}`);
+    if (hive && !key.values[0]!.toUpperCase().startsWith(hive.toUpperCase()))
+      key.values = key.values.map((v) => `${hive}\\${v}`);
     facts.push(key);
   } else if (hive) push(facts, fact('windows-registry-key', ['key'], child(p, 'Hive')));
   for (const v of childrenNamed(child(p, 'Values'), 'Value')) {
@@ -124,7 +136,9 @@ function process(p: XmlElement): ObjectFacts {
   const img = child(p, 'Image_Info');
   if (img) {
     if (!child(p, 'Name')) push(facts, fact('process', ['image_ref', 'name'], child(img, 'File_Name')));
-    facts.push(...pathFacts('process', ['image_ref'], child(img, 'Path'), textOf(p, 'Name') ?? textOf(img, 'File_Name')));
+    facts.push(
+      ...pathFacts('process', ['image_ref'], child(img, 'Path'), textOf(p, 'Name') ?? textOf(img, 'File_Name')),
+    );
     push(facts, fact('process', ['command_line'], child(img, 'Command_Line')));
     push(facts, fact('process', ['cwd'], child(img, 'Current_Directory')));
   }
@@ -138,7 +152,8 @@ function service(p: XmlElement): ObjectFacts {
   const ext = ['extensions', 'windows-service-ext'];
   push(facts, fact('process', [...ext, 'service_name'], child(p, 'Service_Name')));
   push(facts, fact('process', [...ext, 'display_name'], child(p, 'Display_Name')));
-  for (const d of childrenNamed(child(p, 'Description_List'), 'Description')) push(facts, fact('process', [...ext, 'descriptions', '[*]'], d));
+  for (const d of childrenNamed(child(p, 'Description_List'), 'Description'))
+    push(facts, fact('process', [...ext, 'descriptions', '[*]'], d));
   push(facts, fact('process', [...ext, 'start_type'], child(p, 'Startup_Type')));
   push(facts, fact('process', [...ext, 'service_type'], child(p, 'Service_Type')));
   push(facts, fact('process', [...ext, 'service_status'], child(p, 'Service_Status')));
@@ -147,8 +162,14 @@ function service(p: XmlElement): ObjectFacts {
 }
 
 const HEADER_FIELDS: [string, string][] = [
-  ['X_Mailer', 'X-Mailer'], ['Reply_To', 'Reply-To'], ['X_Originating_IP', 'X-Originating-IP'], ['User_Agent', 'User-Agent'],
-  ['Errors_To', 'Errors-To'], ['Boundary', 'Boundary'], ['Precedence', 'Precedence'], ['In_Reply_To', 'In-Reply-To'],
+  ['X_Mailer', 'X-Mailer'],
+  ['Reply_To', 'Reply-To'],
+  ['X_Originating_IP', 'X-Originating-IP'],
+  ['User_Agent', 'User-Agent'],
+  ['Errors_To', 'Errors-To'],
+  ['Boundary', 'Boundary'],
+  ['Precedence', 'Precedence'],
+  ['In_Reply_To', 'In-Reply-To'],
 ];
 
 function email(p: XmlElement): ObjectFacts {
@@ -159,14 +180,22 @@ function email(p: XmlElement): ObjectFacts {
     push(facts, fact(t, ['subject'], child(h, 'Subject')));
     push(facts, fact(t, ['from_ref', 'value'], path(h, 'From', 'Address_Value')));
     push(facts, fact(t, ['sender_ref', 'value'], path(h, 'Sender', 'Address_Value')));
-    for (const [list, prop] of [['To', 'to_refs'], ['CC', 'cc_refs'], ['BCC', 'bcc_refs']] as const) {
-      for (const r of childrenNamed(child(h, list), 'Recipient')) push(facts, fact(t, [prop, '[*]', 'value'], child(r, 'Address_Value')));
+    for (const [list, prop] of [
+      ['To', 'to_refs'],
+      ['CC', 'cc_refs'],
+      ['BCC', 'bcc_refs'],
+    ] as const) {
+      for (const r of childrenNamed(child(h, list), 'Recipient'))
+        push(facts, fact(t, [prop, '[*]', 'value'], child(r, 'Address_Value')));
     }
     push(facts, fact(t, ['message_id'], child(h, 'Message_ID')));
     push(facts, fact(t, ['date'], child(h, 'Date'), 'timestamp'));
     push(facts, fact(t, ['content_type'], child(h, 'Content_Type')));
     for (const [el, name] of HEADER_FIELDS) {
-      const f = el === 'Reply_To' ? fact(t, ['additional_header_fields', name], path(h, 'Reply_To', 'Address_Value')) : fact(t, ['additional_header_fields', name], child(h, el));
+      const f =
+        el === 'Reply_To'
+          ? fact(t, ['additional_header_fields', name], path(h, 'Reply_To', 'Address_Value'))
+          : fact(t, ['additional_header_fields', name], child(h, el));
       push(facts, f);
     }
   }
@@ -199,7 +228,10 @@ function networkConnection(p: XmlElement): ObjectFacts {
 }
 
 function headerName(local: string): string {
-  return local.split('_').map((w) => (w.length ? w[0]!.toUpperCase() + w.slice(1) : w)).join('-');
+  return local
+    .split('_')
+    .map((w) => (w.length ? w[0]!.toUpperCase() + w.slice(1) : w))
+    .join('-');
 }
 
 function httpSession(s: XmlElement): Fact[] {
@@ -220,7 +252,10 @@ function httpSession(s: XmlElement): Fact[] {
         continue;
       }
       if (hdr.local === 'Referer' || hdr.local === 'From') {
-        push(out, fact(t, [...ext, 'request_header', hdr.local], child(hdr, 'Value') ?? child(hdr, 'Address_Value') ?? hdr));
+        push(
+          out,
+          fact(t, [...ext, 'request_header', hdr.local], child(hdr, 'Value') ?? child(hdr, 'Address_Value') ?? hdr),
+        );
         continue;
       }
       push(out, fact(t, [...ext, 'request_header', headerName(hdr.local)], hdr));
@@ -233,19 +268,34 @@ function networkSocket(p: XmlElement): ObjectFacts {
   const t = 'network-traffic';
   const facts: Fact[] = [];
   const ext = ['extensions', 'socket-ext'];
-  push(facts, fact(t, [...ext, 'address_family'], child(p, 'Address_Family'), 'string', (v) => v.toUpperCase()));
-  push(facts, fact(t, [...ext, 'socket_type'], child(p, 'Type'), 'string', (v) => v.toUpperCase()));
+  push(
+    facts,
+    fact(t, [...ext, 'address_family'], child(p, 'Address_Family'), 'string', (v) => v.toUpperCase()),
+  );
+  push(
+    facts,
+    fact(t, [...ext, 'socket_type'], child(p, 'Type'), 'string', (v) => v.toUpperCase()),
+  );
   push(facts, fact(t, [...ext, 'is_listening'], child(p, 'Is_Listening'), 'bool'));
   const listening = attr(p, 'is_listening');
   if (listening !== undefined && !child(p, 'Is_Listening')) {
-    facts.push({ type: t, steps: [...ext, 'is_listening'], values: [listening], condition: 'Equals', applyCondition: 'ANY', kind: 'bool' });
+    facts.push({
+      type: t,
+      steps: [...ext, 'is_listening'],
+      values: [listening],
+      condition: 'Equals',
+      applyCondition: 'ANY',
+      kind: 'bool',
+    });
   }
   push(facts, fact(t, ['protocols', '[*]'], child(p, 'Protocol'), 'string', lower));
   for (const o of child(p, 'Options')?.children ?? []) {
     const v = textOf(o);
     if (v === undefined) continue;
     const asInt = /^(true|false|\d+)$/i.test(v);
-    const f = fact(t, [...ext, 'options', o.local.toUpperCase()], o, asInt ? 'int' : 'string', (x) => (x.toLowerCase() === 'true' ? '1' : x.toLowerCase() === 'false' ? '0' : x));
+    const f = fact(t, [...ext, 'options', o.local.toUpperCase()], o, asInt ? 'int' : 'string', (x) =>
+      x.toLowerCase() === 'true' ? '1' : x.toLowerCase() === 'false' ? '0' : x,
+    );
     push(facts, f);
   }
   facts.push(...socketAddress(child(p, 'Local_Address'), 'src'));
@@ -263,11 +313,20 @@ function port(p: XmlElement): ObjectFacts {
 
 /** CybOX X.509 Standard_Extensions → STIX 2.1 `x509_v3_extensions` properties. */
 const X509_V3: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, {
-  Basic_Constraints: 'basic_constraints', Name_Constraints: 'name_constraints', Policy_Constraints: 'policy_constraints', Key_Usage: 'key_usage',
-  Extended_Key_Usage: 'extended_key_usage', Subject_Key_Identifier: 'subject_key_identifier', Authority_Key_Identifier: 'authority_key_identifier',
-  Subject_Alternative_Name: 'subject_alternative_name', Issuer_Alternative_Name: 'issuer_alternative_name',
-  Subject_Directory_Attributes: 'subject_directory_attributes', CRL_Distribution_Points: 'crl_distribution_points',
-  Inhibit_Any_Policy: 'inhibit_any_policy', Certificate_Policies: 'certificate_policies', Policy_Mappings: 'policy_mappings',
+  Basic_Constraints: 'basic_constraints',
+  Name_Constraints: 'name_constraints',
+  Policy_Constraints: 'policy_constraints',
+  Key_Usage: 'key_usage',
+  Extended_Key_Usage: 'extended_key_usage',
+  Subject_Key_Identifier: 'subject_key_identifier',
+  Authority_Key_Identifier: 'authority_key_identifier',
+  Subject_Alternative_Name: 'subject_alternative_name',
+  Issuer_Alternative_Name: 'issuer_alternative_name',
+  Subject_Directory_Attributes: 'subject_directory_attributes',
+  CRL_Distribution_Points: 'crl_distribution_points',
+  Inhibit_Any_Policy: 'inhibit_any_policy',
+  Certificate_Policies: 'certificate_policies',
+  Policy_Mappings: 'policy_mappings',
 });
 
 function x509(p: XmlElement): ObjectFacts {
@@ -300,5 +359,13 @@ function x509(p: XmlElement): ObjectFacts {
 
 function account(p: XmlElement): ObjectFacts {
   const t = 'user-account';
-  return simple(t, [[['Username'], ['account_login']], [['Full_Name'], ['display_name']], [['User_ID'], ['user_id']]], p);
+  return simple(
+    t,
+    [
+      [['Username'], ['account_login']],
+      [['Full_Name'], ['display_name']],
+      [['User_ID'], ['user_id']],
+    ],
+    p,
+  );
 }

@@ -21,22 +21,43 @@ import type { ComparisonExpression, Literal, ObjectPath, ObservationExpression }
 import type { StixObject } from '../../src/core/stix.js';
 
 const SCO = new Set([
-  'artifact', 'autonomous-system', 'directory', 'domain-name', 'email-addr', 'email-message', 'file', 'ipv4-addr', 'ipv6-addr', 'mac-addr',
-  'mutex', 'network-traffic', 'process', 'software', 'url', 'user-account', 'windows-registry-key', 'x509-certificate',
+  'artifact',
+  'autonomous-system',
+  'directory',
+  'domain-name',
+  'email-addr',
+  'email-message',
+  'file',
+  'ipv4-addr',
+  'ipv6-addr',
+  'mac-addr',
+  'mutex',
+  'network-traffic',
+  'process',
+  'software',
+  'url',
+  'user-account',
+  'windows-registry-key',
+  'x509-certificate',
 ]);
 
 function pathKey(p: ObjectPath): string {
-  return p.objectType + ':' + p.steps.map((s) => (s.kind === 'key' ? `.${s.name}` : `[${s.index}]`)).join('');
+  return `${p.objectType}:${p.steps.map((s) => (s.kind === 'key' ? `.${s.name}` : `[${s.index}]`)).join('')}`;
 }
 
 function litKey(l: Literal): string {
   switch (l.kind) {
-    case 'string': return `'${l.value.toLowerCase()}'`;
+    case 'string':
+      return `'${l.value.toLowerCase()}'`;
     case 'int':
-    case 'float': return String(Number(l.text));
-    case 'bool': return String(l.value);
-    case 'timestamp': return `t'${new Date(Date.parse(l.value)).toISOString()}'`;
-    default: return `${l.kind}'${l.value}'`;
+    case 'float':
+      return String(Number(l.text));
+    case 'bool':
+      return String(l.value);
+    case 'timestamp':
+      return `t'${new Date(Date.parse(l.value)).toISOString()}'`;
+    default:
+      return `${l.kind}'${l.value}'`;
   }
 }
 
@@ -49,14 +70,23 @@ function unescapeRegex(l: Literal): Literal {
 function withoutCompanion(c: ComparisonExpression): ComparisonExpression {
   if (c.kind !== 'comparison-op' || c.op !== 'OR' || c.operands.length !== 2) return c;
   const [a, b] = c.operands;
-  if (a?.kind === 'comparison' && b?.kind === 'comparison' && a.operator === 'MATCHES' && b.operator === '=' && !b.negated && pathKey(a.path) === pathKey(b.path)) return a;
+  if (
+    a?.kind === 'comparison' &&
+    b?.kind === 'comparison' &&
+    a.operator === 'MATCHES' &&
+    b.operator === '=' &&
+    !b.negated &&
+    pathKey(a.path) === pathKey(b.path)
+  )
+    return a;
   return c;
 }
 
 function cmpKey(cmp: ComparisonExpression): string {
   const c = withoutCompanion(cmp);
   switch (c.kind) {
-    case 'exists': return `EXISTS ${pathKey(c.path)}`;
+    case 'exists':
+      return `EXISTS ${pathKey(c.path)}`;
     case 'comparison': {
       const lit = (l: Literal): string => litKey(c.operator === 'MATCHES' ? unescapeRegex(l) : l);
       const v = Array.isArray(c.value) ? `(${c.value.map(lit).sort().join(',')})` : lit(c.value);
@@ -79,7 +109,8 @@ function obsKey(e: ObservationExpression): string {
   if (e.kind === 'observation') return `[${cmpKey(e.comparison)}]${q}`;
   const flat: string[] = [];
   const visit = (x: ObservationExpression): void => {
-    if (x.kind === 'observation-op' && x.op === e.op && x.qualifiers.length === 0 && e.op !== 'FOLLOWEDBY') x.operands.forEach(visit);
+    if (x.kind === 'observation-op' && x.op === e.op && x.qualifiers.length === 0 && e.op !== 'FOLLOWEDBY')
+      x.operands.forEach(visit);
     else flat.push(obsKey(x));
   };
   e.operands.forEach(visit);
@@ -103,7 +134,9 @@ function indicatorKey(o: StixObject): string {
     o.name ?? '',
     [...((o.indicator_types as string[] | undefined) ?? [])].sort(),
     o.confidence ?? null,
-    ((o.kill_chain_phases as { kill_chain_name: string; phase_name: string }[] | undefined) ?? []).map((k) => `${k.kill_chain_name}/${k.phase_name}`).sort(),
+    ((o.kill_chain_phases as { kill_chain_name: string; phase_name: string }[] | undefined) ?? [])
+      .map((k) => `${k.kill_chain_name}/${k.phase_name}`)
+      .sort(),
   ]);
 }
 
@@ -123,7 +156,9 @@ function stable(v: unknown): unknown {
 }
 
 function scoKey(o: StixObject): string {
-  const keys = Object.keys(o).filter((k) => !['id', 'spec_version', 'defanged', 'object_marking_refs', 'granular_markings'].includes(k)).sort();
+  const keys = Object.keys(o)
+    .filter((k) => !['id', 'spec_version', 'defanged', 'object_marking_refs', 'granular_markings'].includes(k))
+    .sort();
   const flat: Record<string, unknown> = {};
   for (const k of keys) flat[k] = o[k];
   return JSON.stringify(stable(flat)).toLowerCase();
@@ -180,8 +215,12 @@ function diff(a: string[], b: string[]): string[] {
 export function compareIdiom(ours: readonly StixObject[], ref: readonly StixObject[]): IdiomComparison {
   const refInd = ref.filter((o) => o.type === 'indicator' && typeof o.pattern === 'string' && o.pattern.trim() !== '');
   const ourInd = ours.filter((o) => o.type === 'indicator');
-  const refPat = refInd.filter((o) => (o.pattern_type ?? 'stix') === 'stix').map((o) => comparablePattern(String(o.pattern)));
-  const ourPat = ourInd.filter((o) => (o.pattern_type ?? 'stix') === 'stix').map((o) => comparablePattern(String(o.pattern)));
+  const refPat = refInd
+    .filter((o) => (o.pattern_type ?? 'stix') === 'stix')
+    .map((o) => comparablePattern(String(o.pattern)));
+  const ourPat = ourInd
+    .filter((o) => (o.pattern_type ?? 'stix') === 'stix')
+    .map((o) => comparablePattern(String(o.pattern)));
   const refSco = ref.filter((o) => SCO.has(o.type)).map(scoKey);
   const ourSco = ours.filter((o) => SCO.has(o.type)).map(scoKey);
   const typeCounts: Record<string, [number, number]> = {};
@@ -192,8 +231,11 @@ export function compareIdiom(ours: readonly StixObject[], ref: readonly StixObje
     if (a !== b) typeCounts[t] = [a, b];
   }
   const refIds = new Set(ref.map((o) => o.id));
-  const relKey = (o: StixObject): string => `${String(o.source_ref).split('--')[0]} ${String(o.relationship_type)} ${String(o.target_ref).split('--')[0]}`;
-  const refRel = ref.filter((o) => o.type === 'relationship' && refIds.has(String(o.source_ref)) && refIds.has(String(o.target_ref))).map(relKey);
+  const relKey = (o: StixObject): string =>
+    `${String(o.source_ref).split('--')[0]} ${String(o.relationship_type)} ${String(o.target_ref).split('--')[0]}`;
+  const refRel = ref
+    .filter((o) => o.type === 'relationship' && refIds.has(String(o.source_ref)) && refIds.has(String(o.target_ref)))
+    .map(relKey);
   const ourRel = ours.filter((o) => o.type === 'relationship').map(relKey);
   const refIndKeys = refInd.map(indicatorKey);
   const ourIndKeys = ourInd.map(indicatorKey);

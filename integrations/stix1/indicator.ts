@@ -9,7 +9,15 @@ import { patternProblem, VALIDITY_POLICY } from '../../src/core/value-gate.js';
 import { deterministicId } from '../../src/core/ids.js';
 import type { StixObject } from '../../src/core/stix.js';
 import { attr, child, childrenNamed, textOf, xsiType, type XmlElement } from '../../src/core/safe-xml.js';
-import { confidenceOf, convertId, descriptionOf, killChainPhases, stixTimestamp, vocab, type Stix1MapContext } from './common.js';
+import {
+  confidenceOf,
+  convertId,
+  descriptionOf,
+  killChainPhases,
+  stixTimestamp,
+  vocab,
+  type Stix1MapContext,
+} from './common.js';
 import { obsText, type ObsNode, type PatternBuilder, type Unmapped } from './pattern.js';
 
 const MAX_COMPOSITE_DEPTH = 32;
@@ -59,7 +67,9 @@ function indicatorPattern(h: IndicatorHost, el: XmlElement, depth: number, seen:
 function testMechanism(el: XmlElement): { pattern: string; pattern_type: string } | undefined {
   for (const tm of childrenNamed(child(el, 'Test_Mechanisms'), 'Test_Mechanism')) {
     const t = xsiType(tm) ?? '';
-    const rule = childrenNamed(tm, 'Rule').map((r) => r.text.trim()).filter(Boolean);
+    const rule = childrenNamed(tm, 'Rule')
+      .map((r) => r.text.trim())
+      .filter(Boolean);
     if (t.startsWith('Snort') && rule.length) return { pattern: rule.join('\n'), pattern_type: 'snort' };
     if (t.startsWith('Yara') && rule.length) return { pattern: rule.join('\n'), pattern_type: 'yara' };
   }
@@ -82,7 +92,11 @@ export function mapIndicator(h: IndicatorHost, el: XmlElement): void {
       canonicalPattern(text);
       pattern = text;
     } catch (e) {
-      h.rejections.push({ reason: 'pattern_invalid', message: `indicator pattern does not parse: ${(e as Error).message}`, location: loc });
+      h.rejections.push({
+        reason: 'pattern_invalid',
+        message: `indicator pattern does not parse: ${(e as Error).message}`,
+        location: loc,
+      });
       return;
     }
     const bad = patternProblem(text, VALIDITY_POLICY);
@@ -101,7 +115,11 @@ export function mapIndicator(h: IndicatorHost, el: XmlElement): void {
     const unmapped = h.builder.unmapped.splice(0);
     h.countUnmapped(unmapped);
     const what = unmapped.length ? ` (unmapped: ${[...new Set(unmapped.map((u) => u.cybox_type))].join(', ')})` : '';
-    h.rejections.push({ reason: 'no_pattern', message: `indicator has no observable, composite expression or test mechanism that maps to a STIX 2.1 pattern${what}`, location: loc });
+    h.rejections.push({
+      reason: 'no_pattern',
+      message: `indicator has no observable, composite expression or test mechanism that maps to a STIX 2.1 pattern${what}`,
+      location: loc,
+    });
     return;
   }
   const o: StixObject = { type: 'indicator', spec_version: '2.1', id, created, modified: created };
@@ -109,7 +127,9 @@ export function mapIndicator(h: IndicatorHost, el: XmlElement): void {
   if (name) o.name = name;
   const description = descriptionOf(el);
   if (description) o.description = description;
-  const types = childrenNamed(el, 'Type').map((t) => vocab(h.ctx.tables.indicator_types, textOf(t))).filter((x): x is string => !!x);
+  const types = childrenNamed(el, 'Type')
+    .map((t) => vocab(h.ctx.tables.indicator_types, textOf(t)))
+    .filter((x): x is string => !!x);
   if (types.length) o.indicator_types = [...new Set(types)];
   o.pattern = pattern;
   o.pattern_type = patternType;
@@ -134,15 +154,21 @@ export function mapIndicator(h: IndicatorHost, el: XmlElement): void {
   if (patternType === 'stix') h.stats.patterns++;
 
   for (const t of h.refs(el, 'Indicated_TTP', 'TTP')) h.relate(id, 'indicates', t, created);
-  for (const c of h.refs(child(el, 'Suggested_COAs'), 'Suggested_COA', 'Course_Of_Action')) h.relate(c, 'investigates', id, created);
-  for (const c of h.refs(child(el, 'Related_Campaigns'), 'Related_Campaign', 'Campaign')) h.relate(id, 'indicates', c, created);
-  for (const r of h.refs(child(el, 'Related_Indicators'), 'Related_Indicator', 'Indicator')) h.relate(id, 'related-to', r, created);
+  for (const c of h.refs(child(el, 'Suggested_COAs'), 'Suggested_COA', 'Course_Of_Action'))
+    h.relate(c, 'investigates', id, created);
+  for (const c of h.refs(child(el, 'Related_Campaigns'), 'Related_Campaign', 'Campaign'))
+    h.relate(id, 'indicates', c, created);
+  for (const r of h.refs(child(el, 'Related_Indicators'), 'Related_Indicator', 'Indicator'))
+    h.relate(id, 'related-to', r, created);
   sightings(h, el, id, created);
 }
 
 /** The latest `Sighting/@timestamp` of an indicator. */
 function latestSighting(el: XmlElement): string | undefined {
-  const times = childrenNamed(child(el, 'Sightings'), 'Sighting').map((x) => stixTimestamp(attr(x, 'timestamp'))).filter((x): x is string => !!x).sort();
+  const times = childrenNamed(child(el, 'Sightings'), 'Sighting')
+    .map((x) => stixTimestamp(attr(x, 'timestamp')))
+    .filter((x): x is string => !!x)
+    .sort();
   return times[times.length - 1];
 }
 
@@ -153,7 +179,10 @@ function sightings(h: IndicatorHost, el: XmlElement, indicatorId: string, create
   const list = childrenNamed(s, 'Sighting');
   const total = Number.isInteger(count) && count > 0 ? count : list.length;
   if (total <= 0) return;
-  const first = list.map((x) => stixTimestamp(attr(x, 'timestamp'))).filter((x): x is string => !!x).sort();
+  const first = list
+    .map((x) => stixTimestamp(attr(x, 'timestamp')))
+    .filter((x): x is string => !!x)
+    .sort();
   const o: StixObject = {
     type: 'sighting',
     spec_version: '2.1',

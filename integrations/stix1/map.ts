@@ -15,7 +15,16 @@ import { isStixId } from '../../src/core/stix-check.js';
 import { objectValueProblem, VALIDITY_POLICY } from '../../src/core/value-gate.js';
 import { scosFromFacts } from './sco.js';
 import { mapIndicator, type IndicatorHost } from './indicator.js';
-import { mapCampaign, mapCourseOfAction, mapExploitTarget, mapIncident, mapReport, mapThreatActor, mapTtp, type SdoHost } from './sdo.js';
+import {
+  mapCampaign,
+  mapCourseOfAction,
+  mapExploitTarget,
+  mapIncident,
+  mapReport,
+  mapThreatActor,
+  mapTtp,
+  type SdoHost,
+} from './sdo.js';
 
 export interface Stix1MapStats {
   indicators: number;
@@ -38,8 +47,26 @@ export interface Stix1MapResult {
   seenAt: Map<string, string>;
 }
 
-const CONSTRUCTS = new Set(['Indicator', 'TTP', 'Threat_Actor', 'Campaign', 'Incident', 'Exploit_Target', 'Course_Of_Action', 'Report']);
-const COLLECTIONS = new Set(['Indicators', 'TTPs', 'Threat_Actors', 'Campaigns', 'Incidents', 'Exploit_Targets', 'Courses_Of_Action', 'Reports']);
+const CONSTRUCTS = new Set([
+  'Indicator',
+  'TTP',
+  'Threat_Actor',
+  'Campaign',
+  'Incident',
+  'Exploit_Target',
+  'Course_Of_Action',
+  'Report',
+]);
+const COLLECTIONS = new Set([
+  'Indicators',
+  'TTPs',
+  'Threat_Actors',
+  'Campaigns',
+  'Incidents',
+  'Exploit_Targets',
+  'Courses_Of_Action',
+  'Reports',
+]);
 
 interface PendingRel {
   /** A STIX 2.1 id, or a STIX 1.x id to resolve. */
@@ -56,7 +83,14 @@ export function isStix1Package(root: XmlElement): boolean {
 export class Stix1Mapper implements SdoHost, IndicatorHost {
   readonly objects: StixObject[] = [];
   readonly rejections: Rejection[] = [];
-  readonly stats: Stix1MapStats = { indicators: 0, observables: 0, patterns: 0, unmapped: Object.create(null) as Record<string, number>, unresolvedIdrefs: 0, unmappedMarkings: 0 };
+  readonly stats: Stix1MapStats = {
+    indicators: 0,
+    observables: 0,
+    patterns: 0,
+    unmapped: Object.create(null) as Record<string, number>,
+    unresolvedIdrefs: 0,
+    unmappedMarkings: 0,
+  };
   readonly byId = new Map<string, XmlElement>();
   /** STIX 1.x id → the STIX 2.1 ids it became. */
   readonly converted = new Map<string, string[]>();
@@ -90,9 +124,12 @@ export class Stix1Mapper implements SdoHost, IndicatorHost {
       const e = stack.pop()!;
       n++;
       const id = e.attrs.id;
-      if (id !== undefined && !this.byId.has(id) && !(e.local === 'Indicator' && attr(e, 'operator'))) this.byId.set(id, e);
-      if (e.local === 'Kill_Chain_Phase' && attr(e, 'phase_id') && attr(e, 'name')) this.kcNames.set(attr(e, 'phase_id')!, attr(e, 'name')!);
-      if (e.local === 'Kill_Chain' && attr(e, 'id') && attr(e, 'name')) this.kcNames.set(attr(e, 'id')!, attr(e, 'name')!);
+      if (id !== undefined && !this.byId.has(id) && !(e.local === 'Indicator' && attr(e, 'operator')))
+        this.byId.set(id, e);
+      if (e.local === 'Kill_Chain_Phase' && attr(e, 'phase_id') && attr(e, 'name'))
+        this.kcNames.set(attr(e, 'phase_id')!, attr(e, 'name')!);
+      if (e.local === 'Kill_Chain' && attr(e, 'id') && attr(e, 'name'))
+        this.kcNames.set(attr(e, 'id')!, attr(e, 'name')!);
       for (let i = e.children.length - 1; i >= 0; i--) stack.push(e.children[i]!);
     }
     return n;
@@ -190,7 +227,8 @@ export class Stix1Mapper implements SdoHost, IndicatorHost {
     for (const o of this.objects) {
       if (o.type === 'marking-definition') continue;
       if (pkgMarkings.refs.length) addMarkings(o, pkgMarkings.refs);
-      if (identity && o.id !== identity && o.created_by_ref === undefined && !isScoType(o.type)) o.created_by_ref = identity;
+      if (identity && o.id !== identity && o.created_by_ref === undefined && !isScoType(o.type))
+        o.created_by_ref = identity;
     }
     this.countUnmapped(this.builder.unmapped);
     return { objects: this.objects, rejections: this.rejections, stats: this.stats, seenAt: this.seenAt };
@@ -204,7 +242,8 @@ export class Stix1Mapper implements SdoHost, IndicatorHost {
         if (c.local === 'Test_Mechanisms' || c.local === 'Observable' || c.local === 'Object') continue;
         if (CONSTRUCTS.has(c.local) && (only === undefined || c.local === only)) {
           const refOnly = attr(c, 'idref') !== undefined && c.children.length === 0;
-          if (!refOnly && (attr(c, 'id') !== undefined || xsiType(c) !== undefined || COLLECTIONS.has(parentLocal))) out.push(c);
+          if (!refOnly && (attr(c, 'id') !== undefined || xsiType(c) !== undefined || COLLECTIONS.has(parentLocal)))
+            out.push(c);
         }
         walk(c, c.local);
       }
@@ -249,7 +288,10 @@ export class Stix1Mapper implements SdoHost, IndicatorHost {
     const name = textOf(idEl, 'Name') ?? textOf(idEl, 'Specification', 'PartyName', 'OrganisationName', 'NameElement');
     if (!idEl || !name) return undefined;
     const id = convertId('identity', attr(idEl, 'id'), `identity:${name}`);
-    this.emit({ type: 'identity', spec_version: '2.1', id, created, modified: created, name, identity_class: 'organization' }, attr(idEl, 'id'));
+    this.emit(
+      { type: 'identity', spec_version: '2.1', id, created, modified: created, name, identity_class: 'organization' },
+      attr(idEl, 'id'),
+    );
     return id;
   }
 
@@ -298,7 +340,12 @@ export class Stix1Mapper implements SdoHost, IndicatorHost {
     for (const s of scos) {
       const bad = objectValueProblem(s, VALIDITY_POLICY);
       if (!bad) continue;
-      const loc = { source: this.ctx.sourceId, ...(this.ctx.file ? { file: this.ctx.file } : {}), line: obs.line, ...(stix1Id ? { objectId: stix1Id } : {}) };
+      const loc = {
+        source: this.ctx.sourceId,
+        ...(this.ctx.file ? { file: this.ctx.file } : {}),
+        line: obs.line,
+        ...(stix1Id ? { objectId: stix1Id } : {}),
+      };
       this.rejections.push({ reason: bad.reason, message: `observable ${bad.message}`, location: loc });
       return undefined;
     }
@@ -339,7 +386,8 @@ export class Stix1Mapper implements SdoHost, IndicatorHost {
           if (s === t) continue;
           // a TTP that is only victim targeting became an identity: what used or indicated it targets it
           const victim = t.startsWith('identity--') || t.startsWith('location--');
-          const type = victim && r.type === 'uses' ? 'targets' : victim && r.type === 'indicates' ? 'related-to' : r.type;
+          const type =
+            victim && r.type === 'uses' ? 'targets' : victim && r.type === 'indicates' ? 'related-to' : r.type;
           this.emit({
             type: 'relationship',
             spec_version: '2.1',
@@ -364,8 +412,24 @@ function addMarkings(o: StixObject, refs: readonly string[]): void {
 }
 
 const SCO_TYPES = new Set([
-  'artifact', 'autonomous-system', 'directory', 'domain-name', 'email-addr', 'email-message', 'file', 'ipv4-addr', 'ipv6-addr', 'mac-addr',
-  'mutex', 'network-traffic', 'process', 'software', 'url', 'user-account', 'windows-registry-key', 'x509-certificate',
+  'artifact',
+  'autonomous-system',
+  'directory',
+  'domain-name',
+  'email-addr',
+  'email-message',
+  'file',
+  'ipv4-addr',
+  'ipv6-addr',
+  'mac-addr',
+  'mutex',
+  'network-traffic',
+  'process',
+  'software',
+  'url',
+  'user-account',
+  'windows-registry-key',
+  'x509-certificate',
 ]);
 
 function isScoType(t: string): boolean {
@@ -383,6 +447,11 @@ export function mapStix1Package(root: XmlElement, ctx: Stix1MapContext): Stix1Ma
     return m.map();
   } catch (e) {
     if (!(e instanceof StixgateError) || e.reason !== 'too_complex') throw e;
-    return { objects: [], rejections: [{ reason: e.reason, message: e.message, location: e.location }], stats: m.stats, seenAt: new Map() };
+    return {
+      objects: [],
+      rejections: [{ reason: e.reason, message: e.message, location: e.location }],
+      stats: m.stats,
+      seenAt: new Map(),
+    };
   }
 }

@@ -31,7 +31,8 @@ export function markingsOf(handling: XmlElement | undefined, ctx: Stix1MapContex
   const out: MarkingResult = { refs: [], objects: [], unmapped: 0 };
   const emit: Emit = (id, body) => {
     out.refs.push(id);
-    if (body && !out.objects.some((o) => o.id === id)) out.objects.push({ type: 'marking-definition', spec_version: '2.1', id, created, ...body });
+    if (body && !out.objects.some((o) => o.id === id))
+      out.objects.push({ type: 'marking-definition', spec_version: '2.1', id, created, ...body });
   };
   const unreadable = (ms: XmlElement, reason: string): void => {
     out.unmapped++;
@@ -66,7 +67,12 @@ export function markingsOf(handling: XmlElement | undefined, ctx: Stix1MapContex
 }
 
 /** AIS: `Is_Proprietary` / `Not_Proprietary` with `CISA_Proprietary`, `AISConsent@consent`, `TLPMarking@color`. */
-function ais(ms: XmlElement, ctx: Stix1MapContext, emit: Emit, unreadable: (ms: XmlElement, reason: string) => void): void {
+function ais(
+  ms: XmlElement,
+  ctx: Stix1MapContext,
+  emit: Emit,
+  unreadable: (ms: XmlElement, reason: string) => void,
+): void {
   const prop = child(ms, 'Is_Proprietary');
   const body = prop ?? child(ms, 'Not_Proprietary');
   if (!body) {
@@ -86,7 +92,10 @@ function ais(ms: XmlElement, ctx: Stix1MapContext, emit: Emit, unreadable: (ms: 
   if (consent) data.consent = consent;
   if (tlp) data.tlp = tlp;
   const summary = `AIS: consent ${consent ?? 'unspecified'}, ${prop ? 'proprietary' : 'not proprietary'}${cisa ? `, CISA proprietary ${cisa}` : ''}${tlp ? `, TLP:${tlp.toUpperCase()}` : ''}`;
-  emit(convertId('marking-definition', undefined, `ais:${JSON.stringify(data)}`), { name: summary, extensions: { [AIS_EXTENSION_ID]: data } });
+  emit(convertId('marking-definition', undefined, `ais:${JSON.stringify(data)}`), {
+    name: summary,
+    extensions: { [AIS_EXTENSION_ID]: data },
+  });
   // the TLP 1.0 marking as well, so that every STIX consumer reads the TLP
   if (tlp) emit(ctx.tables.tlp[tlp === 'clear' ? 'WHITE' : tlp.toUpperCase()] ?? TLP_MARKING_BY_LEVEL[tlp]);
 }
@@ -109,7 +118,9 @@ function isa(ms: XmlElement, emit: Emit): void {
   }
   const policy = text('PolicyRef');
   if (policy) data.policy_reference = policy;
-  const auth = childrenNamed(ms, 'AuthRef').map((a) => a.text.trim()).filter(Boolean);
+  const auth = childrenNamed(ms, 'AuthRef')
+    .map((a) => a.text.trim())
+    .filter(Boolean);
   if (auth.length) data.authority_reference = auth;
   const controls = text('ControlSet');
   if (controls) {

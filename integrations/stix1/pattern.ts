@@ -74,7 +74,12 @@ function literal(f: Fact, v: string): string {
   return `'${escapePatternString(v)}'`;
 }
 
-const TEXT_CONDITIONS: Record<string, TextCondition> = { Equals: 'equals', Contains: 'contains', StartsWith: 'startswith', EndsWith: 'endswith' };
+const TEXT_CONDITIONS: Record<string, TextCondition> = {
+  Equals: 'equals',
+  Contains: 'contains',
+  StartsWith: 'startswith',
+  EndsWith: 'endswith',
+};
 
 function one(f: Fact, p: string, op: string, v: string): CmpNode | undefined {
   if (f.kind === 'path') {
@@ -109,9 +114,19 @@ function one(f: Fact, p: string, op: string, v: string): CmpNode | undefined {
 }
 
 const CONDITIONS: Record<string, string> = {
-  equals: 'Equals', doesnotequal: 'DoesNotEqual', contains: 'Contains', doesnotcontain: 'DoesNotContain', startswith: 'StartsWith',
-  endswith: 'EndsWith', fitspattern: 'FitsPattern', greaterthan: 'GreaterThan', greaterthanorequal: 'GreaterThanOrEqual',
-  lessthan: 'LessThan', lessthanorequal: 'LessThanOrEqual', inclusivebetween: 'InclusiveBetween', exclusivebetween: 'ExclusiveBetween',
+  equals: 'Equals',
+  doesnotequal: 'DoesNotEqual',
+  contains: 'Contains',
+  doesnotcontain: 'DoesNotContain',
+  startswith: 'StartsWith',
+  endswith: 'EndsWith',
+  fitspattern: 'FitsPattern',
+  greaterthan: 'GreaterThan',
+  greaterthanorequal: 'GreaterThanOrEqual',
+  lessthan: 'LessThan',
+  lessthanorequal: 'LessThanOrEqual',
+  inclusivebetween: 'InclusiveBetween',
+  exclusivebetween: 'ExclusiveBetween',
 };
 
 /** The CybOX condition (case-insensitive); undefined for anything else (`greaterthen`, BitwiseAnd). */
@@ -137,7 +152,13 @@ export function factComparison(f: Fact, problem: (p: TermProblem) => void = () =
     const [lo, hi] = f.values;
     if (lo !== undefined && hi !== undefined) {
       const [a, b] = cond === 'InclusiveBetween' ? ['>=', '<='] : ['>', '<'];
-      return { kind: 'AND', items: [{ kind: 'cmp', text: `${p} ${a} ${literal(f, lo)}` }, { kind: 'cmp', text: `${p} ${b} ${literal(f, hi)}` }] };
+      return {
+        kind: 'AND',
+        items: [
+          { kind: 'cmp', text: `${p} ${a} ${literal(f, lo)}` },
+          { kind: 'cmp', text: `${p} ${b} ${literal(f, hi)}` },
+        ],
+      };
     }
     problem({ fact: f, reason: 'unknown_condition' });
     return undefined;
@@ -234,7 +255,13 @@ export class PatternBuilder {
     let cur: XmlElement | undefined = el;
     for (let i = 0; cur && i < MAX_REF_DEPTH - depth; i++) {
       const ref = attr(cur, 'idref');
-      if (ref === undefined || cur.children.some((c) => c.local === 'Properties' || c.local === 'Object' || c.local === 'Observable_Composition')) return cur;
+      if (
+        ref === undefined ||
+        cur.children.some(
+          (c) => c.local === 'Properties' || c.local === 'Object' || c.local === 'Observable_Composition',
+        )
+      )
+        return cur;
       cur = this.index.byId.get(ref);
     }
     return undefined;
@@ -262,7 +289,11 @@ export class PatternBuilder {
       if (items.length === 1) return items[0];
       // An OR of single observations is one observation with ORed comparisons (as stix2-elevator writes it).
       if (op === 'OR' && items.every((i) => i.kind === 'obs')) {
-        return { kind: 'obs', type: (items[0] as { type: string }).type, cmp: { kind: 'OR', items: items.map((i) => (i as { cmp: CmpNode }).cmp) } };
+        return {
+          kind: 'obs',
+          type: (items[0] as { type: string }).type,
+          cmp: { kind: 'OR', items: items.map((i) => (i as { cmp: CmpNode }).cmp) },
+        };
       }
       return { kind: op, items };
     }
@@ -287,7 +318,8 @@ export class PatternBuilder {
       return undefined;
     }
     const cyboxType = xsiType(props) ?? 'unknown';
-    for (const u of unmappedProperties(props, facts)) this.unmapped.push({ cybox_type: cyboxType, id: attr(o, 'id'), ...u, reason: 'no_stix_property' });
+    for (const u of unmappedProperties(props, facts))
+      this.unmapped.push({ cybox_type: cyboxType, id: attr(o, 'id'), ...u, reason: 'no_stix_property' });
     // Related objects that fold into the object's own properties.
     for (const rel of childrenNamed(child(o, 'Related_Objects'), 'Related_Object')) {
       if (!foldsInto(facts.type, rel)) continue;
@@ -299,9 +331,20 @@ export class PatternBuilder {
       const rf = objectFacts(rprops);
       if (!rf) continue;
       if (facts.type === 'domain-name' && kind === 'resolved_to') {
-        for (const f of rf.facts) if (f.steps[0] === 'value') facts.facts.push({ ...f, type: 'domain-name', steps: ['resolves_to_refs', '[*]', 'value'] });
-      } else if (facts.type === 'email-message' && (kind === 'contains' || kind === 'contained_within' || rf.type === 'file')) {
-        for (const f of rf.facts) if (rf.type === 'file') facts.facts.push({ ...f, type: 'email-message', steps: ['body_multipart', '[*]', 'body_raw_ref', ...f.steps] });
+        for (const f of rf.facts)
+          if (f.steps[0] === 'value')
+            facts.facts.push({ ...f, type: 'domain-name', steps: ['resolves_to_refs', '[*]', 'value'] });
+      } else if (
+        facts.type === 'email-message' &&
+        (kind === 'contains' || kind === 'contained_within' || rf.type === 'file')
+      ) {
+        for (const f of rf.facts)
+          if (rf.type === 'file')
+            facts.facts.push({
+              ...f,
+              type: 'email-message',
+              steps: ['body_multipart', '[*]', 'body_raw_ref', ...f.steps],
+            });
       }
     }
     // E-mail attachments referenced from the properties.
@@ -310,7 +353,9 @@ export class PatternBuilder {
         const ref = attr(a, 'object_reference');
         const target = ref ? this.index.byId.get(ref) : undefined;
         const fprops = child(target, 'Properties');
-        if (fprops) for (const f of fileFacts('email-message', ['body_multipart', '[*]', 'body_raw_ref'], fprops)) facts.facts.push(f);
+        if (fprops)
+          for (const f of fileFacts('email-message', ['body_multipart', '[*]', 'body_raw_ref'], fprops))
+            facts.facts.push(f);
       }
     }
     return facts;

@@ -40,7 +40,11 @@ function draft(type: string): Draft {
 
 function typeForValue(v: string): string {
   const r = detectObservable(v);
-  if (r.ok && (r.observable.type === 'ipv4-addr' || r.observable.type === 'ipv6-addr' || r.observable.type === 'domain-name')) return r.observable.type;
+  if (
+    r.ok &&
+    (r.observable.type === 'ipv4-addr' || r.observable.type === 'ipv6-addr' || r.observable.type === 'domain-name')
+  )
+    return r.observable.type;
   return 'ipv4-addr';
 }
 

@@ -42,7 +42,13 @@ export function ciqLocations(h: SdoHost, idEl: XmlElement | undefined, identityI
     const country = nameOf(child(a, 'Country'));
     const area = nameOf(child(a, 'AdministrativeArea'));
     if (!country) continue; // STIX 2.1 needs a region, a country or coordinates
-    const loc: StixObject = { type: 'location', spec_version: '2.1', id: deterministicId('location', `stix1-ciq:c=${country ?? ''};aa=${area ?? ''}`), created, modified: created };
+    const loc: StixObject = {
+      type: 'location',
+      spec_version: '2.1',
+      id: deterministicId('location', `stix1-ciq:c=${country ?? ''};aa=${area ?? ''}`),
+      created,
+      modified: created,
+    };
     loc.country = country;
     if (area) loc.administrative_area = area;
     h.emit(loc);
@@ -55,17 +61,38 @@ function sectors(idEl: XmlElement | undefined): string[] {
   const info = path(idEl, 'Specification', 'OrganisationInfo');
   const t = attr(info, 'IndustryType');
   if (!t) return [];
-  return t.split(/[,;|]/).map((x) => x.trim().toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')).filter(Boolean);
+  return t
+    .split(/[,;|]/)
+    .map((x) =>
+      x
+        .trim()
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-|-$/g, ''),
+    )
+    .filter(Boolean);
 }
 
 /**
  * An identity from a STIX 1.x Identity element (threat actor identity, information source),
  * with its locations. Undefined when it has no name.
  */
-export function mapIdentity(h: SdoHost, idEl: XmlElement | undefined, created: string, fallbackKey?: string): StixObject | undefined {
+export function mapIdentity(
+  h: SdoHost,
+  idEl: XmlElement | undefined,
+  created: string,
+  fallbackKey?: string,
+): StixObject | undefined {
   const name = identityName(idEl);
   if (!idEl || !name) return undefined;
-  const o: StixObject = { type: 'identity', spec_version: '2.1', id: convertId('identity', attr(idEl, 'id'), `identity:${fallbackKey ?? name}`), created, modified: created, name };
+  const o: StixObject = {
+    type: 'identity',
+    spec_version: '2.1',
+    id: convertId('identity', attr(idEl, 'id'), `identity:${fallbackKey ?? name}`),
+    created,
+    modified: created,
+    name,
+  };
   const d = descriptionOf(idEl);
   if (d) o.description = d;
   o.identity_class = identityClass(idEl);
@@ -94,7 +121,9 @@ export function mapVictimTargeting(h: SdoHost, ttp: XmlElement, made: readonly S
   const v: StixObject = {
     type: 'identity',
     spec_version: '2.1',
-    id: own ? convertId('identity', stix1Id, `victim:${name}`) : deterministicId('identity', `victim:${stix1Id ?? name}`),
+    id: own
+      ? convertId('identity', stix1Id, `victim:${name}`)
+      : deterministicId('identity', `victim:${stix1Id ?? name}`),
     created,
     modified: created,
     name,
@@ -102,9 +131,13 @@ export function mapVictimTargeting(h: SdoHost, ttp: XmlElement, made: readonly S
   };
   const s = sectors(idEl);
   if (s.length) v.sectors = s;
-  const info = childrenNamed(victim, 'Targeted_Information').map((x) => textOf(x)).filter((x): x is string => !!x);
+  const info = childrenNamed(victim, 'Targeted_Information')
+    .map((x) => textOf(x))
+    .filter((x): x is string => !!x);
   if (info.length) v.x_stix1_targeted_information = info;
-  const systems = childrenNamed(victim, 'Targeted_Systems').map((x) => textOf(x)).filter((x): x is string => !!x);
+  const systems = childrenNamed(victim, 'Targeted_Systems')
+    .map((x) => textOf(x))
+    .filter((x): x is string => !!x);
   if (systems.length) v.x_stix1_targeted_systems = systems;
   h.emit(v, own ? stix1Id : undefined);
   ciqLocations(h, idEl, v.id, created);

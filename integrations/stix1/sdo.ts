@@ -28,7 +28,8 @@ export function mapTtp(h: SdoHost, el: XmlElement): void {
   const title = textOf(el, 'Title');
   const kc = killChainPhases(child(el, 'Kill_Chain_Phases'), h.ctx.tables, h.kcNames);
   const made: StixObject[] = [];
-  const next = (type: string, key: string): string => (made.length === 0 ? convertId(type, stix1Id, key) : convertId(type, undefined, `${stix1Id ?? key}#${made.length}`));
+  const next = (type: string, key: string): string =>
+    made.length === 0 ? convertId(type, stix1Id, key) : convertId(type, undefined, `${stix1Id ?? key}#${made.length}`);
   const behavior = child(el, 'Behavior');
   for (const m of childrenNamed(child(behavior, 'Malware'), 'Malware_Instance')) {
     const name = textOf(m, 'Name') ?? textOf(m, 'Title') ?? title;
@@ -36,7 +37,9 @@ export function mapTtp(h: SdoHost, el: XmlElement): void {
     const o = withText(base('malware', next('malware', `malware:${name}`), created), m);
     o.name = name;
     o.is_family = false;
-    const types = childrenNamed(m, 'Type').map((t) => vocab(h.ctx.tables.malware_types, textOf(t))).filter((x): x is string => !!x);
+    const types = childrenNamed(m, 'Type')
+      .map((t) => vocab(h.ctx.tables.malware_types, textOf(t)))
+      .filter((x): x is string => !!x);
     if (types.length) o.malware_types = [...new Set(types)];
     made.push(o);
   }
@@ -77,8 +80,10 @@ export function mapTtp(h: SdoHost, el: XmlElement): void {
     }
   }
   mapVictimTargeting(h, el, made, created);
-  for (const e of h.refs(child(el, 'Exploit_Targets'), 'Exploit_Target', 'Exploit_Target')) for (const o of made) h.relate(o.id, 'targets', e, created);
-  for (const r of h.refs(child(el, 'Related_TTPs'), 'Related_TTP', 'TTP')) for (const o of made) h.relate(o.id, 'related-to', r, created);
+  for (const e of h.refs(child(el, 'Exploit_Targets'), 'Exploit_Target', 'Exploit_Target'))
+    for (const o of made) h.relate(o.id, 'targets', e, created);
+  for (const r of h.refs(child(el, 'Related_TTPs'), 'Related_TTP', 'TTP'))
+    for (const o of made) h.relate(o.id, 'related-to', r, created);
 }
 
 export function mapThreatActor(h: SdoHost, el: XmlElement): void {
@@ -89,26 +94,38 @@ export function mapThreatActor(h: SdoHost, el: XmlElement): void {
   if (!name) return;
   const o = withText(base('threat-actor', convertId('threat-actor', stix1Id, `threat-actor:${name}`), created), el);
   o.name = name;
-  const types = childrenNamed(el, 'Type').map((t) => vocab({}, textOf(t, 'Value') ?? textOf(t))).filter((x): x is string => !!x);
+  const types = childrenNamed(el, 'Type')
+    .map((t) => vocab({}, textOf(t, 'Value') ?? textOf(t)))
+    .filter((x): x is string => !!x);
   if (types.length) o.threat_actor_types = [...new Set(types)];
-  const goals = childrenNamed(el, 'Intended_Effect').map((t) => textOf(t, 'Value') ?? textOf(t)).filter((x): x is string => !!x);
+  const goals = childrenNamed(el, 'Intended_Effect')
+    .map((t) => textOf(t, 'Value') ?? textOf(t))
+    .filter((x): x is string => !!x);
   if (goals.length) o.goals = goals;
   const soph = textOf(child(el, 'Sophistication'), 'Value');
-  if (soph) o.sophistication = vocab({ Expert: 'expert', Innovator: 'innovator', Novice: 'novice', Practitioner: 'intermediate', Aspirant: 'minimal' }, soph);
+  if (soph)
+    o.sophistication = vocab(
+      { Expert: 'expert', Innovator: 'innovator', Novice: 'novice', Practitioner: 'intermediate', Aspirant: 'minimal' },
+      soph,
+    );
   const conf = confidenceOf(child(el, 'Confidence'), h.ctx.tables);
   if (conf !== undefined) o.confidence = conf;
   h.emit(o, stix1Id);
   const ident = mapIdentity(h, child(el, 'Identity'), created);
   if (ident) h.relate(o.id, 'attributed-to', ident.id, created);
   for (const t of h.refs(child(el, 'Observed_TTPs'), 'Observed_TTP', 'TTP')) h.relate(o.id, 'uses', t, created);
-  for (const c of h.refs(child(el, 'Associated_Campaigns'), 'Associated_Campaign', 'Campaign')) h.relate(c, 'attributed-to', o.id, created);
-  for (const a of h.refs(child(el, 'Associated_Actors'), 'Associated_Actor', 'Threat_Actor')) h.relate(o.id, 'related-to', a, created);
+  for (const c of h.refs(child(el, 'Associated_Campaigns'), 'Associated_Campaign', 'Campaign'))
+    h.relate(c, 'attributed-to', o.id, created);
+  for (const a of h.refs(child(el, 'Associated_Actors'), 'Associated_Actor', 'Threat_Actor'))
+    h.relate(o.id, 'related-to', a, created);
 }
 
 export function mapCampaign(h: SdoHost, el: XmlElement): void {
   const stix1Id = attr(el, 'id');
   const created = h.timeOf(el);
-  const names = childrenNamed(child(el, 'Names'), 'Name').map((n) => textOf(n)).filter((x): x is string => !!x);
+  const names = childrenNamed(child(el, 'Names'), 'Name')
+    .map((n) => textOf(n))
+    .filter((x): x is string => !!x);
   const name = textOf(el, 'Title') ?? names[0];
   if (!name) return;
   const o = withText(base('campaign', convertId('campaign', stix1Id, `campaign:${name}`), created), el);
@@ -119,9 +136,12 @@ export function mapCampaign(h: SdoHost, el: XmlElement): void {
   if (conf !== undefined) o.confidence = conf;
   h.emit(o, stix1Id);
   for (const t of h.refs(child(el, 'Related_TTPs'), 'Related_TTP', 'TTP')) h.relate(o.id, 'uses', t, created);
-  for (const a of childrenNamed(el, 'Attribution')) for (const t of h.refs(a, 'Attributed_Threat_Actor', 'Threat_Actor')) h.relate(o.id, 'attributed-to', t, created);
-  for (const i of h.refs(child(el, 'Related_Indicators'), 'Related_Indicator', 'Indicator')) h.relate(i, 'indicates', o.id, created);
-  for (const i of h.refs(child(el, 'Related_Incidents'), 'Related_Incident', 'Incident')) h.relate(i, 'attributed-to', o.id, created);
+  for (const a of childrenNamed(el, 'Attribution'))
+    for (const t of h.refs(a, 'Attributed_Threat_Actor', 'Threat_Actor')) h.relate(o.id, 'attributed-to', t, created);
+  for (const i of h.refs(child(el, 'Related_Indicators'), 'Related_Indicator', 'Indicator'))
+    h.relate(i, 'indicates', o.id, created);
+  for (const i of h.refs(child(el, 'Related_Incidents'), 'Related_Incident', 'Incident'))
+    h.relate(i, 'attributed-to', o.id, created);
 }
 
 export function mapIncident(h: SdoHost, el: XmlElement): void {
@@ -131,16 +151,22 @@ export function mapIncident(h: SdoHost, el: XmlElement): void {
   if (!name) return;
   const o = withText(base('incident', convertId('incident', stix1Id, `incident:${name}`), created), el);
   o.name = name;
-  const cats = childrenNamed(child(el, 'Categories'), 'Category').map((c) => vocab({}, textOf(c))).filter((x): x is string => !!x);
+  const cats = childrenNamed(child(el, 'Categories'), 'Category')
+    .map((c) => vocab({}, textOf(c)))
+    .filter((x): x is string => !!x);
   if (cats.length) o.labels = cats;
-  const ext: ExternalReference[] = childrenNamed(el, 'External_ID').map((x) => ({ source_name: attr(x, 'source') ?? 'external', external_id: textOf(x) ?? '' })).filter((r) => r.external_id);
+  const ext: ExternalReference[] = childrenNamed(el, 'External_ID')
+    .map((x) => ({ source_name: attr(x, 'source') ?? 'external', external_id: textOf(x) ?? '' }))
+    .filter((r) => r.external_id);
   if (ext.length) o.external_references = ext;
   const conf = confidenceOf(child(el, 'Confidence'), h.ctx.tables);
   if (conf !== undefined) o.confidence = conf;
   h.emit(o, stix1Id);
   for (const t of h.refs(child(el, 'Leveraged_TTPs'), 'Leveraged_TTP', 'TTP')) h.relate(o.id, 'related-to', t, created);
-  for (const t of h.refs(child(el, 'Attributed_Threat_Actors'), 'Threat_Actor', 'Threat_Actor')) h.relate(o.id, 'attributed-to', t, created);
-  for (const i of h.refs(child(el, 'Related_Indicators'), 'Related_Indicator', 'Indicator')) h.relate(i, 'related-to', o.id, created);
+  for (const t of h.refs(child(el, 'Attributed_Threat_Actors'), 'Threat_Actor', 'Threat_Actor'))
+    h.relate(o.id, 'attributed-to', t, created);
+  for (const i of h.refs(child(el, 'Related_Indicators'), 'Related_Indicator', 'Indicator'))
+    h.relate(i, 'related-to', o.id, created);
 }
 
 export function mapExploitTarget(h: SdoHost, el: XmlElement): void {
@@ -152,7 +178,10 @@ export function mapExploitTarget(h: SdoHost, el: XmlElement): void {
     const osvdb = textOf(v, 'OSVDB_ID');
     const name = textOf(v, 'Title') ?? cve ?? textOf(el, 'Title');
     if (!name) continue;
-    const id = made.length === 0 ? convertId('vulnerability', stix1Id, `vulnerability:${cve ?? name}`) : convertId('vulnerability', undefined, `${stix1Id ?? name}#${made.length}`);
+    const id =
+      made.length === 0
+        ? convertId('vulnerability', stix1Id, `vulnerability:${cve ?? name}`)
+        : convertId('vulnerability', undefined, `${stix1Id ?? name}#${made.length}`);
     const o = withText(base('vulnerability', id, created), v);
     o.name = name;
     const refs: ExternalReference[] = [];
@@ -162,7 +191,8 @@ export function mapExploitTarget(h: SdoHost, el: XmlElement): void {
     made.push(o);
   }
   for (const o of made) h.emit(o, stix1Id);
-  for (const c of h.refs(child(el, 'Potential_COAs'), 'Potential_COA', 'Course_Of_Action')) for (const o of made) h.relate(c, 'mitigates', o.id, created);
+  for (const c of h.refs(child(el, 'Potential_COAs'), 'Potential_COA', 'Course_Of_Action'))
+    for (const o of made) h.relate(c, 'mitigates', o.id, created);
 }
 
 export function mapCourseOfAction(h: SdoHost, el: XmlElement): void {
@@ -170,14 +200,23 @@ export function mapCourseOfAction(h: SdoHost, el: XmlElement): void {
   const created = h.timeOf(el);
   const name = textOf(el, 'Title');
   if (!name) return;
-  const o = withText(base('course-of-action', convertId('course-of-action', stix1Id, `course-of-action:${name}`), created), el);
+  const o = withText(
+    base('course-of-action', convertId('course-of-action', stix1Id, `course-of-action:${name}`), created),
+    el,
+  );
   o.name = name;
   h.emit(o, stix1Id);
 }
 
 const REPORT_COLLECTIONS: [string, string][] = [
-  ['Indicators', 'Indicator'], ['Observables', 'Observable'], ['TTPs', 'TTP'], ['Threat_Actors', 'Threat_Actor'], ['Campaigns', 'Campaign'],
-  ['Incidents', 'Incident'], ['Exploit_Targets', 'Exploit_Target'], ['Courses_Of_Action', 'Course_Of_Action'],
+  ['Indicators', 'Indicator'],
+  ['Observables', 'Observable'],
+  ['TTPs', 'TTP'],
+  ['Threat_Actors', 'Threat_Actor'],
+  ['Campaigns', 'Campaign'],
+  ['Incidents', 'Incident'],
+  ['Exploit_Targets', 'Exploit_Target'],
+  ['Courses_Of_Action', 'Course_Of_Action'],
 ];
 
 export function mapReport(h: SdoHost, el: XmlElement): void {
@@ -201,7 +240,9 @@ export function mapReport(h: SdoHost, el: XmlElement): void {
   o.name = name;
   const d = header ? descriptionOf(header) : undefined;
   if (d) o.description = d;
-  const intents = childrenNamed(header, 'Intent').map((i) => vocab(h.ctx.tables.report_types, textOf(i))).filter((x): x is string => !!x);
+  const intents = childrenNamed(header, 'Intent')
+    .map((i) => vocab(h.ctx.tables.report_types, textOf(i)))
+    .filter((x): x is string => !!x);
   if (intents.length) o.report_types = [...new Set(intents)];
   o.published = stixTimestamp(textOf(header, 'Information_Source', 'Time', 'Produced_Time')) ?? created;
   o.object_refs = [...new Set(refs)];

@@ -1,4 +1,10 @@
-import type { CommonSourceConfig, IntegrationContext, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
+import type {
+  CommonSourceConfig,
+  IntegrationContext,
+  Page,
+  Source,
+  SourceRunContext,
+} from '../../src/pipeline/types.js';
 import { loadStix1Tables } from './common.js';
 import { isStix1Package, mapStix1Package } from './map.js';
 import type { Stix1Config } from './schema.js';
@@ -16,13 +22,29 @@ export function createStix1Source(config: Stix1Config & CommonSourceConfig, ictx
           maxBytes: config.max_feed_bytes,
           limits: xmlLimits(config),
           extensions: ['.xml'],
-          accept: ['application/xml', 'text/xml', 'application/stix+xml', 'application/octet-stream', 'text/plain', 'application/gzip'],
+          accept: [
+            'application/xml',
+            'text/xml',
+            'application/stix+xml',
+            'application/octet-stream',
+            'text/plain',
+            'application/gzip',
+          ],
         },
         ctx,
       );
       return xmlPages(events, STIX1_PAGE_SIZE, ({ doc }) => {
         if (!isStix1Package(doc.root)) {
-          return { items: [], rejections: [{ reason: 'not_stix1', message: `root element <${doc.root.name}> is not a STIX 1.x STIX_Package`, location: { source: ctx.id, file: doc.location } }] };
+          return {
+            items: [],
+            rejections: [
+              {
+                reason: 'not_stix1',
+                message: `root element <${doc.root.name}> is not a STIX 1.x STIX_Package`,
+                location: { source: ctx.id, file: doc.location },
+              },
+            ],
+          };
         }
         const r = mapStix1Package(doc.root, { sourceId: ctx.id, file: doc.location, fallbackTime: doc.time, tables });
         const items = r.objects.map((object) => {

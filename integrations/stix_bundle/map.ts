@@ -10,10 +10,17 @@ import { checkedItems } from '../../src/formats/checked-items.js';
  * observed-data) or a rejection. Pure: objects keep their own ids and
  * timestamps; nothing is read from the clock.
  */
-export function mapElement(ev: SplitEvent, caps: FieldCaps, maxDepth: number, source: string): { items?: MappedItem[]; rejection?: Rejection } {
-  if (ev.kind === 'error') return { rejection: { reason: ev.reason, message: ev.message, location: { source, index: ev.index } } };
+export function mapElement(
+  ev: SplitEvent,
+  caps: FieldCaps,
+  maxDepth: number,
+  source: string,
+): { items?: MappedItem[]; rejection?: Rejection } {
+  if (ev.kind === 'error')
+    return { rejection: { reason: ev.reason, message: ev.message, location: { source, index: ev.index } } };
   const parsed = safeJsonParse(ev.text, { maxDepth, knownDepth: ev.depth, knownMembers: ev.members });
-  if (!parsed.ok) return { rejection: { reason: parsed.reason, message: parsed.message, location: { source, index: ev.index } } };
+  if (!parsed.ok)
+    return { rejection: { reason: parsed.reason, message: parsed.message, location: { source, index: ev.index } } };
   const r = checkObject(parsed.value, caps);
   if (!r.ok) {
     const location: Rejection['location'] = { source, index: ev.index };

@@ -17,11 +17,28 @@ export function createStixBundleSource(config: StixBundleConfig & CommonSourceCo
   return {
     async *pages(ctx: SourceRunContext): AsyncIterable<Page> {
       const doc = await openInput(config.url, {
-        http: ctx.http, signal: ctx.signal, maxBytes: config.max_feed_bytes, cursor: ctx.cursor, full: ctx.full, name: ctx.id, guard: ctx.documents,
-        accept: ['application/json', 'application/stix+json', 'application/taxii+json', 'application/octet-stream', 'text/plain', 'application/gzip'],
+        http: ctx.http,
+        signal: ctx.signal,
+        maxBytes: config.max_feed_bytes,
+        cursor: ctx.cursor,
+        full: ctx.full,
+        name: ctx.id,
+        guard: ctx.documents,
+        accept: [
+          'application/json',
+          'application/stix+json',
+          'application/taxii+json',
+          'application/octet-stream',
+          'text/plain',
+          'application/gzip',
+        ],
       });
       if (doc.notModified) return;
-      const splitter = new ObjectSplitter({ maxObjectBytes: config.max_object_bytes, maxDepth: config.max_depth, name: ctx.id });
+      const splitter = new ObjectSplitter({
+        maxObjectBytes: config.max_object_bytes,
+        maxDepth: config.max_depth,
+        name: ctx.id,
+      });
       const pb = new PageBuilder(STIX_PAGE_SIZE);
       for await (const ev of splitStream(doc.body, splitter)) {
         pb.record();

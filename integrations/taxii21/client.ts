@@ -36,7 +36,8 @@ export class TaxiiClient {
   ) {
     this.origin = new URL(baseUrl).origin;
     this.authHeaders = {};
-    if (auth && 'username' in auth) this.authHeaders.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64')}`;
+    if (auth && 'username' in auth)
+      this.authHeaders.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64')}`;
     else if (auth) this.authHeaders[auth.header.toLowerCase()] = auth.api_key;
   }
 
@@ -46,7 +47,11 @@ export class TaxiiClient {
     try {
       u = new URL(ref, base);
     } catch {
-      throw new StixgateError('STIXGATE_ERR_HTTP_SSRF', `${this.component}: ${what} ${JSON.stringify(ref.slice(0, 120))} is not a URL (cross_origin)`, { reason: 'cross_origin' });
+      throw new StixgateError(
+        'STIXGATE_ERR_HTTP_SSRF',
+        `${this.component}: ${what} ${JSON.stringify(ref.slice(0, 120))} is not a URL (cross_origin)`,
+        { reason: 'cross_origin' },
+      );
     }
     if (u.origin !== this.origin || u.username || u.password) {
       throw new StixgateError(
@@ -73,16 +78,24 @@ export class TaxiiClient {
     }
     if (res.headers['content-type'] === undefined) {
       await res.dump().catch(() => undefined);
-      throw new StixgateError('STIXGATE_ERR_HTTP_CONTENT_TYPE', `${this.component}: GET ${redactUrl(url)}: no content type, expected ${TAXII_MEDIA_TYPE} (content_type)`, {
-        reason: 'content_type',
-      });
+      throw new StixgateError(
+        'STIXGATE_ERR_HTTP_CONTENT_TYPE',
+        `${this.component}: GET ${redactUrl(url)}: no content type, expected ${TAXII_MEDIA_TYPE} (content_type)`,
+        {
+          reason: 'content_type',
+        },
+      );
     }
     const text = await res.text();
     const parsed = safeJsonParse(text, { maxDepth: 100 });
     if (!parsed.ok || parsed.value === null || typeof parsed.value !== 'object' || Array.isArray(parsed.value)) {
-      throw new StixgateError('STIXGATE_ERR_INPUT_PARSE', `${this.component}: GET ${redactUrl(url)}: the answer is not a TAXII JSON object${parsed.ok ? '' : `: ${parsed.message}`}`, {
-        reason: parsed.ok ? 'taxii_not_object' : parsed.reason,
-      });
+      throw new StixgateError(
+        'STIXGATE_ERR_INPUT_PARSE',
+        `${this.component}: GET ${redactUrl(url)}: the answer is not a TAXII JSON object${parsed.ok ? '' : `: ${parsed.message}`}`,
+        {
+          reason: parsed.ok ? 'taxii_not_object' : parsed.reason,
+        },
+      );
     }
     return { status: res.status, headers: res.headers, body: parsed.value as Record<string, unknown>, url: res.url };
   }
@@ -92,22 +105,40 @@ export class TaxiiClient {
     const tail = server ? ` (server: ${server})` : '';
     if (status === 401) {
       const has = Object.keys(this.authHeaders).length > 0;
-      const hint = has ? 'the server refused the configured credentials: check auth.username/password or auth.header/api_key' : 'the server needs credentials: set auth: { username, password } or auth: { header, api_key }';
-      return new StixgateError('STIXGATE_ERR_HTTP_STATUS', `${this.component}: GET ${redactUrl(url)}: status 401, ${hint}${tail} (status_401)`, { reason: 'status_401' });
+      const hint = has
+        ? 'the server refused the configured credentials: check auth.username/password or auth.header/api_key'
+        : 'the server needs credentials: set auth: { username, password } or auth: { header, api_key }';
+      return new StixgateError(
+        'STIXGATE_ERR_HTTP_STATUS',
+        `${this.component}: GET ${redactUrl(url)}: status 401, ${hint}${tail} (status_401)`,
+        { reason: 'status_401' },
+      );
     }
     if (status === 403) {
-      return new StixgateError('STIXGATE_ERR_HTTP_STATUS', `${this.component}: GET ${redactUrl(url)}: status 403, these credentials may not read this resource${tail} (status_403)`, {
-        reason: 'status_403',
-      });
+      return new StixgateError(
+        'STIXGATE_ERR_HTTP_STATUS',
+        `${this.component}: GET ${redactUrl(url)}: status 403, these credentials may not read this resource${tail} (status_403)`,
+        {
+          reason: 'status_403',
+        },
+      );
     }
     if (status === 406) {
-      return new StixgateError('STIXGATE_ERR_HTTP_STATUS', `${this.component}: GET ${redactUrl(url)}: status 406, the server does not speak ${TAXII_MEDIA_TYPE} (TAXII 2.0 only?)${tail} (status_406)`, {
-        reason: 'status_406',
-      });
+      return new StixgateError(
+        'STIXGATE_ERR_HTTP_STATUS',
+        `${this.component}: GET ${redactUrl(url)}: status 406, the server does not speak ${TAXII_MEDIA_TYPE} (TAXII 2.0 only?)${tail} (status_406)`,
+        {
+          reason: 'status_406',
+        },
+      );
     }
-    return new StixgateError('STIXGATE_ERR_HTTP_STATUS', `${this.component}: GET ${redactUrl(url)}: status ${status}, not found: check url, api_root and collections${tail} (status_404)`, {
-      reason: 'status_404',
-    });
+    return new StixgateError(
+      'STIXGATE_ERR_HTTP_STATUS',
+      `${this.component}: GET ${redactUrl(url)}: status ${status}, not found: check url, api_root and collections${tail} (status_404)`,
+      {
+        reason: 'status_404',
+      },
+    );
   }
 }
 

@@ -77,7 +77,8 @@ export function parseCursor(text: string | undefined): TaxiiCursor {
   if (cols && typeof cols === 'object' && !Array.isArray(cols)) {
     for (const [id, ts] of Object.entries(cols as Record<string, unknown>)) {
       const n = normalizeTimestamp(ts);
-      if (n) Object.defineProperty(out.collections, id, { value: n, enumerable: true, writable: true, configurable: true });
+      if (n)
+        Object.defineProperty(out.collections, id, { value: n, enumerable: true, writable: true, configurable: true });
     }
   }
   if (o.resync === true) out.resync = true;

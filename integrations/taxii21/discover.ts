@@ -46,30 +46,49 @@ function lastSegment(u: string): string {
   return new URL(u).pathname.split('/').filter(Boolean).pop() ?? '';
 }
 
-export async function resolveApiRoot(client: TaxiiClient, component: string, url: string, apiRoot: string | undefined): Promise<{ url: string; title?: string; serverTitle?: string }> {
+export async function resolveApiRoot(
+  client: TaxiiClient,
+  component: string,
+  url: string,
+  apiRoot: string | undefined,
+): Promise<{ url: string; title?: string; serverTitle?: string }> {
   const first = await client.get(withSlash(url));
   if (!isDiscovery(first.body)) {
     return { url: withSlash(first.url), title: typeof first.body.title === 'string' ? first.body.title : undefined };
   }
   const serverTitle = typeof first.body.title === 'string' ? first.body.title : undefined;
-  const listed = (Array.isArray(first.body.api_roots) ? first.body.api_roots : []).filter((r): r is string => typeof r === 'string');
+  const listed = (Array.isArray(first.body.api_roots) ? first.body.api_roots : []).filter(
+    (r): r is string => typeof r === 'string',
+  );
   const def = typeof first.body.default === 'string' ? first.body.default : undefined;
   let chosen: string | undefined;
   if (apiRoot !== undefined) {
     const want = apiRoot.replace(/\/+$/, '');
-    chosen = [...listed, ...(def ? [def] : [])].find((r) => r.replace(/\/+$/, '') === want || lastSegment(apiRootUrl(r, first.url)) === want);
+    chosen = [...listed, ...(def ? [def] : [])].find(
+      (r) => r.replace(/\/+$/, '') === want || lastSegment(apiRootUrl(r, first.url)) === want,
+    );
     if (!chosen && /^https?:\/\//i.test(apiRoot)) chosen = apiRoot;
     if (!chosen) {
       const names = listed.map((r) => lastSegment(apiRootUrl(r, first.url))).join(', ');
-      throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `${component}: api_root "${apiRoot}" is not listed by the server (it lists: ${names || 'none'})`, { reason: 'taxii_api_root' });
+      throw new StixgateError(
+        'STIXGATE_ERR_CONFIG_INVALID',
+        `${component}: api_root "${apiRoot}" is not listed by the server (it lists: ${names || 'none'})`,
+        { reason: 'taxii_api_root' },
+      );
     }
   } else {
     chosen = def ?? (listed.length === 1 ? listed[0] : undefined);
     if (!chosen) {
-      throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `${component}: the server lists ${listed.length} API roots and no default: set api_root`, { reason: 'taxii_api_root' });
+      throw new StixgateError(
+        'STIXGATE_ERR_CONFIG_INVALID',
+        `${component}: the server lists ${listed.length} API roots and no default: set api_root`,
+        { reason: 'taxii_api_root' },
+      );
     }
   }
-  const rootUrl = withSlash(client.sameOrigin(/^https?:\/\//i.test(chosen) ? chosen : apiRootUrl(chosen, first.url), first.url, 'API root'));
+  const rootUrl = withSlash(
+    client.sameOrigin(/^https?:\/\//i.test(chosen) ? chosen : apiRootUrl(chosen, first.url), first.url, 'API root'),
+  );
   const info = await client.get(rootUrl);
   return { url: rootUrl, title: typeof info.body.title === 'string' ? info.body.title : undefined, serverTitle };
 }
@@ -100,10 +119,18 @@ export function pickCollections(component: string, all: TaxiiCollection[], wante
     const c = all.find((x) => x.id === w) ?? all.find((x) => x.title === w);
     if (!c) {
       const known = all.map((x) => `${x.id} (${x.title})`).join(', ');
-      throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `${component}: collection "${w}" is not in the API root (it has: ${known || 'none'})`, { reason: 'taxii_collection' });
+      throw new StixgateError(
+        'STIXGATE_ERR_CONFIG_INVALID',
+        `${component}: collection "${w}" is not in the API root (it has: ${known || 'none'})`,
+        { reason: 'taxii_collection' },
+      );
     }
     if (!c.canRead) {
-      throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `${component}: collection "${w}" is not readable with these credentials (can_read is false)`, { reason: 'taxii_collection' });
+      throw new StixgateError(
+        'STIXGATE_ERR_CONFIG_INVALID',
+        `${component}: collection "${w}" is not readable with these credentials (can_read is false)`,
+        { reason: 'taxii_collection' },
+      );
     }
     if (!out.includes(c)) out.push(c);
   }

@@ -20,16 +20,24 @@ it('the taxii21 example configuration is valid, commented blocks included', () =
   assert.deepEqual(Object.keys(active.config.sources), ['mitre_attack_taxii']);
   // uncomment the blocks that start with "  # <id>:"
   let on = false;
-  const uncommented = text.split('\n').map((line) => {
-    if (/^ {2}# [a-z_]+:$/.test(line)) on = true;
-    else if (!line.startsWith('  #')) on = false;
-    return on ? line.replace(/^ {2}# ?/, '  ') : line;
-  }).join('\n');
+  const uncommented = text
+    .split('\n')
+    .map((line) => {
+      if (/^ {2}# [a-z_]+:$/.test(line)) on = true;
+      else if (!line.startsWith('  #')) on = false;
+      return on ? line.replace(/^ {2}# ?/, '  ') : line;
+    })
+    .join('\n');
   const all = parseConfig(uncommented.replace('${file:/run/secrets/vendor_taxii_key}', '${VENDOR_KEY}'), {
-    file, registry, env: { PARTNER_TAXII_USER: 'u', PARTNER_TAXII_PASSWORD: 'p', VENDOR_KEY: 'k' },
+    file,
+    registry,
+    env: { PARTNER_TAXII_USER: 'u', PARTNER_TAXII_PASSWORD: 'p', VENDOR_KEY: 'k' },
   });
   assert.deepEqual(Object.keys(all.config.sources), ['mitre_attack_taxii', 'partner_taxii', 'vendor_taxii']);
   assert.deepEqual((all.config.sources.partner_taxii as { auth: unknown }).auth, { username: 'u', password: 'p' });
   assert.deepEqual((all.config.sources.vendor_taxii as { auth: unknown }).auth, { header: 'X-API-Key', api_key: 'k' });
-  assert.ok(all.secretPaths.has('sources.partner_taxii.auth.password') && all.secretPaths.has('sources.vendor_taxii.auth.api_key'));
+  assert.ok(
+    all.secretPaths.has('sources.partner_taxii.auth.password') &&
+      all.secretPaths.has('sources.vendor_taxii.auth.api_key'),
+  );
 });

@@ -67,7 +67,12 @@ function objectsQuery(base: Record<string, string>, extra: Record<string, string
  * `X-TAXII-Date-Added-Last` (never the local clock). Objects come sorted by date_added, so
  * the last object's is the page's largest.
  */
-async function manifestDateAdded(client: TaxiiClient, col: TaxiiCollection, last: unknown, addedAfter: string | undefined): Promise<string | undefined> {
+async function manifestDateAdded(
+  client: TaxiiClient,
+  col: TaxiiCollection,
+  last: unknown,
+  addedAfter: string | undefined,
+): Promise<string | undefined> {
   const id = last && typeof last === 'object' ? (last as Record<string, unknown>).id : undefined;
   if (typeof id !== 'string') return undefined;
   const q = new URLSearchParams({ 'match[id]': id });
@@ -76,14 +81,20 @@ async function manifestDateAdded(client: TaxiiClient, col: TaxiiCollection, last
     const res = await client.get(`${col.url}manifest/?${q.toString()}`);
     const list = Array.isArray(res.body.objects) ? res.body.objects : [];
     let best: string | undefined;
-    for (const m of list) best = maxTimestamp(best, normalizeTimestamp((m as Record<string, unknown> | null)?.date_added));
+    for (const m of list)
+      best = maxTimestamp(best, normalizeTimestamp((m as Record<string, unknown> | null)?.date_added));
     return best;
   } catch {
     return undefined; // no manifest support: the cursor stays where it was (replay, never skip)
   }
 }
 
-export async function* pollCollection(client: TaxiiClient, col: TaxiiCollection, startAfter: string | undefined, o: PollOptions): AsyncGenerator<PolledPage> {
+export async function* pollCollection(
+  client: TaxiiClient,
+  col: TaxiiCollection,
+  startAfter: string | undefined,
+  o: PollOptions,
+): AsyncGenerator<PolledPage> {
   const objectsUrl = `${col.url}objects/`;
   const filters: Record<string, string> = { limit: String(o.pageSize) };
   if (o.matchTypes.length) filters['match[type]'] = o.matchTypes.join(',');
@@ -99,7 +110,10 @@ export async function* pollCollection(client: TaxiiClient, col: TaxiiCollection,
   for (let page = 0; ; page++) {
     if (o.signal.aborted) return;
     if (page >= o.maxPages) {
-      o.warn({ collection: col.id, reason: 'taxii_max_pages' }, `collection ${col.title}: max_pages_per_run (${o.maxPages}) reached; the next run goes on from the cursor`);
+      o.warn(
+        { collection: col.id, reason: 'taxii_max_pages' },
+        `collection ${col.title}: max_pages_per_run (${o.maxPages}) reached; the next run goes on from the cursor`,
+      );
       return;
     }
     const base = addedAfter ? { ...filters, added_after: formatAddedAfter(addedAfter) } : filters;
@@ -116,7 +130,11 @@ export async function* pollCollection(client: TaxiiClient, col: TaxiiCollection,
     env.objects.forEach((raw, i) => {
       const r = checkObject(raw, DEFAULT_CAPS);
       if (!r.ok) {
-        rejections.push({ reason: r.reason, message: r.message, location: { source: o.component, index: i, ...(r.id ? { objectId: r.id } : {}) } });
+        rejections.push({
+          reason: r.reason,
+          message: r.message,
+          location: { source: o.component, index: i, ...(r.id ? { objectId: r.id } : {}) },
+        });
         return;
       }
       items.push(...checkedItems(r));
@@ -128,11 +146,19 @@ export async function* pollCollection(client: TaxiiClient, col: TaxiiCollection,
       last = await manifestDateAdded(client, col, env.objects[env.objects.length - 1], addedAfter);
       if (last === undefined && !warnedNoDate) {
         warnedNoDate = true;
-        o.warn({ collection: col.id, reason: 'taxii_no_date_added' }, `collection ${col.title}: no X-TAXII-Date-Added-Last and no manifest date_added; the cursor is kept (objects are read again next run)`);
+        o.warn(
+          { collection: col.id, reason: 'taxii_no_date_added' },
+          `collection ${col.title}: no X-TAXII-Date-Added-Last and no manifest date_added; the cursor is kept (objects are read again next run)`,
+        );
       }
     }
     // objects added at or before the added_after we sent mean the server ignored the filter
-    if (addedAfter !== undefined && !warnedIgnore && ((first !== undefined && first <= addedAfter) || (last !== undefined && last <= addedAfter && env.objects.length > 0))) {
+    if (
+      addedAfter !== undefined &&
+      !warnedIgnore &&
+      ((first !== undefined && first <= addedAfter) ||
+        (last !== undefined && last <= addedAfter && env.objects.length > 0))
+    ) {
       warnedIgnore = true;
       const message = `collection ${col.title}: server ignores added_after (asked after ${formatAddedAfter(addedAfter)}, got objects added ${formatAddedAfter((first ?? last)!)}); the store absorbs the replay`;
       o.warn({ collection: col.id, reason: 'taxii_ignores_added_after' }, message);
@@ -142,7 +168,10 @@ export async function* pollCollection(client: TaxiiClient, col: TaxiiCollection,
       const c = clampToSkew(last, o.now, o.maxSkewSecs);
       if (c.clamped && !warnedSkew) {
         warnedSkew = true;
-        o.warn({ collection: col.id, reason: 'taxii_date_ahead' }, `collection ${col.title}: X-TAXII-Date-Added-Last ${formatAddedAfter(last)} is ahead of now + max_skew_secs; cursor limited to ${formatAddedAfter(c.value)}`);
+        o.warn(
+          { collection: col.id, reason: 'taxii_date_ahead' },
+          `collection ${col.title}: X-TAXII-Date-Added-Last ${formatAddedAfter(last)} is ahead of now + max_skew_secs; cursor limited to ${formatAddedAfter(c.value)}`,
+        );
       }
       cursor = maxTimestamp(cursor, c.value);
     }
@@ -151,9 +180,10 @@ export async function* pollCollection(client: TaxiiClient, col: TaxiiCollection,
     // the same objects again are a repeat whatever the headers say; empty pages differ by header
     // and by `next` (a server that filters a long stretch of its log answers empty pages with
     // more: true, each with a new `next`; the same `next` again is a loop)
-    const sig = env.objects.length > 0
-      ? `${env.objects.length}|${versionOf(env.objects[0])}|${versionOf(env.objects[env.objects.length - 1])}|${env.more}`
-      : `0|${last ?? ''}|${env.more}|${env.next ?? ''}`;
+    const sig =
+      env.objects.length > 0
+        ? `${env.objects.length}|${versionOf(env.objects[0])}|${versionOf(env.objects[env.objects.length - 1])}|${env.more}`
+        : `0|${last ?? ''}|${env.more}|${env.next ?? ''}`;
     identical = sig === prevSig ? identical + 1 : 1;
     prevSig = sig;
     const stuck = env.more && identical >= STUCK_PAGES;

@@ -13,18 +13,33 @@ describe('taxii21 source', () => {
   it('discovers the API root and collection, pages with next, and commits date_added cursors', async () => {
     const srv = await startTaxiiServer(indicators(250), { basic: 'u:p' });
     try {
-      const h = makeSource({ url: `${srv.url}/taxii2/`, page_size: 100, overlap_secs: 0, auth: { username: 'u', password: 'p' } });
+      const h = makeSource({
+        url: `${srv.url}/taxii2/`,
+        page_size: 100,
+        overlap_secs: 0,
+        auth: { username: 'u', password: 'p' },
+      });
       const pages = await collectPages(h, { now: NOW });
-      assert.deepEqual(pages.map((p) => p.received), [100, 100, 50]);
-      assert.deepEqual(pages.map((p) => p.items.length), [100, 100, 50]);
+      assert.deepEqual(
+        pages.map((p) => p.received),
+        [100, 100, 50],
+      );
+      assert.deepEqual(
+        pages.map((p) => p.items.length),
+        [100, 100, 50],
+      );
       const ids = new Set(pages.flatMap((p) => p.items.map((i) => i.object.id)));
       assert.equal(ids.size, 250);
-      assert.deepEqual(pages.map((p) => parseCursor(p.cursor).collections[COLLECTION_ID]), [
-        '2026-02-01T00:01:39.000000000Z', '2026-02-01T00:03:19.000000000Z', '2026-02-01T00:04:09.000000000Z',
-      ]);
+      assert.deepEqual(
+        pages.map((p) => parseCursor(p.cursor).collections[COLLECTION_ID]),
+        ['2026-02-01T00:01:39.000000000Z', '2026-02-01T00:03:19.000000000Z', '2026-02-01T00:04:09.000000000Z'],
+      );
       assert.equal(pages[2]!.cursor, `{"v":1,"collections":{"${COLLECTION_ID}":"2026-02-01T00:04:09.000000Z"}}`);
       const objs = objectsRequests(srv.requests);
-      assert.deepEqual(objs.map((r) => new URL(r.url, srv.url).search), ['?limit=100', '?limit=100&next=100', '?limit=100&next=200']);
+      assert.deepEqual(
+        objs.map((r) => new URL(r.url, srv.url).search),
+        ['?limit=100', '?limit=100&next=100', '?limit=100&next=200'],
+      );
       for (const r of srv.requests) {
         assert.equal(r.headers.accept, 'application/taxii+json;version=2.1');
         assert.equal(r.headers.authorization, `Basic ${Buffer.from('u:p').toString('base64')}`);
@@ -32,13 +47,22 @@ describe('taxii21 source', () => {
       // the second poll asks after the cursor and gets nothing
       srv.requests.length = 0;
       const again = await collectPages(h, { now: NOW, cursor: pages[2]!.cursor });
-      assert.deepEqual(again.map((p) => p.received), [0]);
+      assert.deepEqual(
+        again.map((p) => p.received),
+        [0],
+      );
       assert.equal(again[0]!.cursor, pages[2]!.cursor);
-      assert.equal(new URL(objectsRequests(srv.requests)[0]!.url, srv.url).searchParams.get('added_after'), '2026-02-01T00:04:09.000000Z');
+      assert.equal(
+        new URL(objectsRequests(srv.requests)[0]!.url, srv.url).searchParams.get('added_after'),
+        '2026-02-01T00:04:09.000000Z',
+      );
       // an object added between polls arrives on the next one
       srv.objects = [...srv.objects, indicator(999, '2026-02-02T00:00:00.000000Z')];
       const third = await collectPages(h, { now: NOW, cursor: pages[2]!.cursor });
-      assert.deepEqual(third.flatMap((p) => p.items.map((i) => i.object.id)), ['indicator--00000000-0000-4000-8000-0000000003e7']);
+      assert.deepEqual(
+        third.flatMap((p) => p.items.map((i) => i.object.id)),
+        ['indicator--00000000-0000-4000-8000-0000000003e7'],
+      );
       assert.equal(parseCursor(third[0]!.cursor).collections[COLLECTION_ID], '2026-02-02T00:00:00.000000000Z');
     } finally {
       await srv.close();
@@ -53,12 +77,18 @@ describe('taxii21 source', () => {
       const first = await runOnce(h, store, NOW);
       assert.equal(first.received, 250);
       assert.equal(first.created, 250);
-      assert.equal(parseCursor(await store.getCursor('source:t')).collections[COLLECTION_ID], '2026-02-01T00:04:09.000000000Z');
+      assert.equal(
+        parseCursor(await store.getCursor('source:t')).collections[COLLECTION_ID],
+        '2026-02-01T00:04:09.000000000Z',
+      );
       const second = await runOnce(h, store, NOW);
       // objects added in the 60 s before the cursor: 00:03:10 … 00:04:09
       assert.equal(second.received, 60);
       assert.equal(second.created, 0);
-      assert.equal(new URL(objectsRequests(srv.requests).at(-1)!.url, srv.url).searchParams.get('added_after'), '2026-02-01T00:03:09.000000Z');
+      assert.equal(
+        new URL(objectsRequests(srv.requests).at(-1)!.url, srv.url).searchParams.get('added_after'),
+        '2026-02-01T00:03:09.000000Z',
+      );
       srv.objects = [...srv.objects, indicator(999, '2026-02-02T00:00:00.000000Z')];
       const third = await runOnce(h, store, NOW);
       assert.equal(third.created, 1);
@@ -73,18 +103,33 @@ describe('taxii21 source', () => {
     const srv = await startTaxiiServer(indicators(3), { apiKey: { header: 'X-Api-Key', value: 'k-123' } });
     try {
       const h = makeSource({
-        url: `${srv.url}/taxii2/`, api_root: 'root', collections: ['Indicators'], match_types: ['indicator', 'malware'], spec_versions: ['2.1'],
+        url: `${srv.url}/taxii2/`,
+        api_root: 'root',
+        collections: ['Indicators'],
+        match_types: ['indicator', 'malware'],
+        spec_versions: ['2.1'],
         auth: { header: 'X-Api-Key', api_key: 'k-123' },
       });
       const pages = await collectPages(h, { now: NOW });
-      assert.equal(pages.reduce((n, p) => n + p.items.length, 0), 3);
+      assert.equal(
+        pages.reduce((n, p) => n + p.items.length, 0),
+        3,
+      );
       const q = new URL(objectsRequests(srv.requests)[0]!.url, srv.url).searchParams;
       assert.equal(q.get('match[type]'), 'indicator,malware');
       assert.equal(q.get('match[spec_version]'), '2.1');
       assert.equal(q.get('limit'), '1000');
       assert.ok(srv.requests.every((r) => r.headers['x-api-key'] === 'k-123' && r.headers.authorization === undefined));
-      assert.match(await h.comp.source.probe!({ id: 't', logger: h.comp.logger, http: h.comp.http, signal: new AbortController().signal, now: NOW }),
-        /^TAXII 2\.1 test server, API root Root: 2 collections \(1 readable\), polling Indicators$/);
+      assert.match(
+        await h.comp.source.probe!({
+          id: 't',
+          logger: h.comp.logger,
+          http: h.comp.http,
+          signal: new AbortController().signal,
+          now: NOW,
+        }),
+        /^TAXII 2\.1 test server, API root Root: 2 collections \(1 readable\), polling Indicators$/,
+      );
     } finally {
       await srv.close();
     }
@@ -95,7 +140,10 @@ describe('taxii21 source', () => {
     try {
       const h = makeSource({ url: `${srv.url}/taxii2/`, api_root: 'root' });
       assert.equal((await collectPages(h, { now: NOW }))[0]!.received, 2);
-      assert.deepEqual(srv.requests.slice(0, 3).map((r) => r.url), ['/taxii2/', '/root/', '/root/collections/']);
+      assert.deepEqual(
+        srv.requests.slice(0, 3).map((r) => r.url),
+        ['/taxii2/', '/root/', '/root/collections/'],
+      );
     } finally {
       await srv.close();
     }
@@ -110,7 +158,10 @@ describe('taxii21 source', () => {
         [{ api_root: 'other' }, /api_root "other" is not listed by the server \(it lists: root\)/],
       ] as const) {
         const h = makeSource({ url: `${srv.url}/taxii2/`, ...opts });
-        await assert.rejects(collectPages(h, { now: NOW }), (e: unknown) => e instanceof StixgateError && e.code === 'STIXGATE_ERR_CONFIG_INVALID' && re.test(e.message));
+        await assert.rejects(
+          collectPages(h, { now: NOW }),
+          (e: unknown) => e instanceof StixgateError && e.code === 'STIXGATE_ERR_CONFIG_INVALID' && re.test(e.message),
+        );
       }
     } finally {
       await srv.close();
@@ -124,7 +175,10 @@ describe('taxii21 source', () => {
       const old = `{"v":1,"collections":{"${COLLECTION_ID}":"2026-02-01T00:00:03.000000Z"}}`;
       const once = await collectPages(h, { now: NOW, cursor: old });
       assert.equal(once[0]!.received, 5);
-      assert.equal(once[0]!.cursor, `{"v":1,"collections":{"${COLLECTION_ID}":"2026-02-01T00:00:04.000000Z"},"resync":true}`);
+      assert.equal(
+        once[0]!.cursor,
+        `{"v":1,"collections":{"${COLLECTION_ID}":"2026-02-01T00:00:04.000000Z"},"resync":true}`,
+      );
       const after = await collectPages(h, { now: NOW, cursor: once[0]!.cursor });
       assert.equal(after[0]!.received, 0);
       // without full_resync the flag is dropped, and the position kept
@@ -144,7 +198,10 @@ describe('taxii21 source', () => {
     try {
       const h = makeSource({ url: `${srv.url}/root/`, page_size: 10, max_pages_per_run: 2, overlap_secs: 0 });
       const a = await collectPages(h, { now: NOW });
-      assert.deepEqual(a.map((p) => p.received), [10, 10]);
+      assert.deepEqual(
+        a.map((p) => p.received),
+        [10, 10],
+      );
       assert.equal(h.logs.filter((l) => l.reason === 'taxii_max_pages').length, 1);
       const b = await collectPages(h, { now: NOW, cursor: a[1]!.cursor });
       assert.equal(b[0]!.items[0]!.object.id, 'indicator--00000000-0000-4000-8000-000000000014');
@@ -154,12 +211,31 @@ describe('taxii21 source', () => {
   });
 
   it('validates auth: one shape at a time, both halves present, secrets declared', () => {
-    assert.throws(() => makeSource({ url: 'http://127.0.0.1:1/taxii2/', auth: { username: 'u', password: 'p', header: 'X-Key', api_key: 'k' } }),
-      (e: unknown) => e instanceof ConfigError && /sources\.t\.auth \(line 1, column \d+\): use either username\/password or header\/api_key, not both/.test(e.message));
-    assert.throws(() => makeSource({ url: 'http://127.0.0.1:1/taxii2/', auth: { username: 'u' } }),
-      (e: unknown) => e instanceof ConfigError && /sources\.t\.auth\.password( \(line[^)]*\))?: is required with username/.test(e.message));
-    assert.throws(() => makeSource({ url: 'http://127.0.0.1:1/taxii2/', auth: { header: 'Host', api_key: 'k' } }),
-      (e: unknown) => e instanceof ConfigError && /"Host" cannot carry an API key/.test(e.message));
-    assert.deepEqual(makeSource({ url: 'http://127.0.0.1:1/taxii2/' }).comp.def.secretPaths, ['auth.password', 'auth.api_key']);
+    assert.throws(
+      () =>
+        makeSource({
+          url: 'http://127.0.0.1:1/taxii2/',
+          auth: { username: 'u', password: 'p', header: 'X-Key', api_key: 'k' },
+        }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        /sources\.t\.auth \(line 1, column \d+\): use either username\/password or header\/api_key, not both/.test(
+          e.message,
+        ),
+    );
+    assert.throws(
+      () => makeSource({ url: 'http://127.0.0.1:1/taxii2/', auth: { username: 'u' } }),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        /sources\.t\.auth\.password( \(line[^)]*\))?: is required with username/.test(e.message),
+    );
+    assert.throws(
+      () => makeSource({ url: 'http://127.0.0.1:1/taxii2/', auth: { header: 'Host', api_key: 'k' } }),
+      (e: unknown) => e instanceof ConfigError && /"Host" cannot carry an API key/.test(e.message),
+    );
+    assert.deepEqual(makeSource({ url: 'http://127.0.0.1:1/taxii2/' }).comp.def.secretPaths, [
+      'auth.password',
+      'auth.api_key',
+    ]);
   });
 });

@@ -11,7 +11,8 @@ import type { Taxii21Config } from './schema.js';
  * cursor (all collections), so the runner commits it atomically with the page's objects.
  */
 export function createTaxii21Source(config: Taxii21Config & CommonSourceConfig): Source {
-  const client = (ctx: SourceRunContext): TaxiiClient => new TaxiiClient(ctx.http, ctx.id, config.url, config.auth, ctx.signal);
+  const client = (ctx: SourceRunContext): TaxiiClient =>
+    new TaxiiClient(ctx.http, ctx.id, config.url, config.auth, ctx.signal);
 
   async function resolve(ctx: SourceRunContext) {
     const c = client(ctx);
@@ -45,7 +46,8 @@ export function createTaxii21Source(config: Taxii21Config & CommonSourceConfig):
         });
         for await (const p of polled) {
           // never backwards: an overlap re-read or an older header keeps the stored position
-          if (p.cursor !== undefined && (from === undefined || p.cursor > state.collections[col.id]!)) state.collections[col.id] = p.cursor;
+          if (p.cursor !== undefined && (from === undefined || p.cursor > state.collections[col.id]!))
+            state.collections[col.id] = p.cursor;
           yield { items: p.items, rejections: p.rejections, received: p.received, cursor: formatCursor(state) };
         }
       }

@@ -51,9 +51,15 @@ export function indicator(i: number, dateAdded: string): Stored {
   return {
     dateAdded,
     obj: {
-      type: 'indicator', spec_version: '2.1', id: `indicator--00000000-0000-4000-8000-${hex}`,
-      created: '2026-01-01T00:00:00.000Z', modified: '2026-01-01T00:00:00.000Z', name: `i${i}`,
-      pattern: `[ipv4-addr:value = '203.0.113.${i % 256}']`, pattern_type: 'stix', valid_from: '2026-01-01T00:00:00Z',
+      type: 'indicator',
+      spec_version: '2.1',
+      id: `indicator--00000000-0000-4000-8000-${hex}`,
+      created: '2026-01-01T00:00:00.000Z',
+      modified: '2026-01-01T00:00:00.000Z',
+      name: `i${i}`,
+      pattern: `[ipv4-addr:value = '203.0.113.${i % 256}']`,
+      pattern_type: 'stix',
+      valid_from: '2026-01-01T00:00:00Z',
     },
   };
 }
@@ -61,7 +67,9 @@ export function indicator(i: number, dateAdded: string): Stored {
 /** n indicators, one date_added a second from 2026-02-01T00:00:00Z. */
 export function indicators(n: number, from = 0): Stored[] {
   const t0 = Date.UTC(2026, 1, 1);
-  return Array.from({ length: n }, (_, k) => indicator(from + k, new Date(t0 + (from + k) * 1000).toISOString().replace('Z', '000Z')));
+  return Array.from({ length: n }, (_, k) =>
+    indicator(from + k, new Date(t0 + (from + k) * 1000).toISOString().replace('Z', '000Z')),
+  );
 }
 
 export interface TestServer {
@@ -72,7 +80,13 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}, contentType = 'application/taxii+json;version=2.1'): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+  contentType = 'application/taxii+json;version=2.1',
+): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   res.writeHead(status, { 'content-type': contentType, ...headers });
   res.end(text);
@@ -89,11 +103,22 @@ export async function startTaxiiServer(objects: Stored[], knobs: Knobs = {}): Pr
     if (k.basic && req.headers.authorization !== `Basic ${Buffer.from(k.basic).toString('base64')}`) {
       return send(res, 401, { title: 'Unauthorized' }, { 'www-authenticate': 'Basic realm="taxii"' });
     }
-    if (k.apiKey && req.headers[k.apiKey.header.toLowerCase()] !== k.apiKey.value) return send(res, 401, { title: 'Unauthorized' });
+    if (k.apiKey && req.headers[k.apiKey.header.toLowerCase()] !== k.apiKey.value)
+      return send(res, 401, { title: 'Unauthorized' });
     if (req.headers.accept !== 'application/taxii+json;version=2.1') return send(res, 406, { title: 'Not Acceptable' });
     const p = u.pathname;
-    if (p === '/taxii2/') return send(res, 200, { title: 'test server', default: `${base}/root/`, api_roots: k.apiRoots ?? [`${base}/root/`] });
-    if (p === '/root/') return send(res, 200, { title: 'Root', versions: ['application/taxii+json;version=2.1'], max_content_length: 1e7 });
+    if (p === '/taxii2/')
+      return send(res, 200, {
+        title: 'test server',
+        default: `${base}/root/`,
+        api_roots: k.apiRoots ?? [`${base}/root/`],
+      });
+    if (p === '/root/')
+      return send(res, 200, {
+        title: 'Root',
+        versions: ['application/taxii+json;version=2.1'],
+        max_content_length: 1e7,
+      });
     if (p === '/root/collections/') {
       return send(res, 200, {
         collections: [
@@ -102,7 +127,9 @@ export async function startTaxiiServer(objects: Stored[], knobs: Knobs = {}): Pr
         ],
       });
     }
-    const sorted = [...state.objects].sort((a, b) => (a.dateAdded < b.dateAdded ? -1 : a.dateAdded > b.dateAdded ? 1 : 0));
+    const sorted = [...state.objects].sort((a, b) =>
+      a.dateAdded < b.dateAdded ? -1 : a.dateAdded > b.dateAdded ? 1 : 0,
+    );
     const after = u.searchParams.get('added_after') ?? undefined;
     let list = after && !k.ignoreAddedAfter ? sorted.filter((s) => s.dateAdded > after) : sorted;
     const types = u.searchParams.get('match[type]');
@@ -111,7 +138,9 @@ export async function startTaxiiServer(objects: Stored[], knobs: Knobs = {}): Pr
       if (k.manifest === false) return send(res, 404, { title: 'Not found' });
       const id = u.searchParams.get('match[id]');
       const hits = list.filter((s) => s.obj.id === id);
-      return send(res, 200, { objects: hits.map((s) => ({ id: s.obj.id, date_added: s.dateAdded, version: s.obj.modified })) });
+      return send(res, 200, {
+        objects: hits.map((s) => ({ id: s.obj.id, date_added: s.dateAdded, version: s.obj.modified })),
+      });
     }
     if (p === `/root/collections/${COLLECTION_ID}/objects/`) {
       if (k.rawBody !== undefined) return send(res, 200, k.rawBody, {}, k.contentType ?? 'text/html');

@@ -30,7 +30,13 @@ export function createTextListSource(config: TextListConfig & CommonSourceConfig
   return {
     async *pages(ctx: SourceRunContext): AsyncIterable<Page> {
       const doc = await openInput(config.url, {
-        http: ctx.http, signal: ctx.signal, maxBytes: config.max_feed_bytes, cursor: ctx.cursor, full: ctx.full, name: ctx.id, guard: ctx.documents,
+        http: ctx.http,
+        signal: ctx.signal,
+        maxBytes: config.max_feed_bytes,
+        cursor: ctx.cursor,
+        full: ctx.full,
+        name: ctx.id,
+        guard: ctx.documents,
         relist: { now: ctx.now, afterMs: UNDATED_RELIST_MS },
         accept: ['text/plain', 'text/csv', 'application/octet-stream', 'application/gzip', 'application/x-gzip'],
       });
@@ -43,7 +49,10 @@ export function createTextListSource(config: TextListConfig & CommonSourceConfig
             pb.record();
             pb.reject({
               reason: rec.error,
-              message: rec.error === 'too_long' ? `line longer than ${MAX_LINE_BYTES} bytes` : 'line is not valid UTF-8 text (NUL or invalid bytes)',
+              message:
+                rec.error === 'too_long'
+                  ? `line longer than ${MAX_LINE_BYTES} bytes`
+                  : 'line is not valid UTF-8 text (NUL or invalid bytes)',
               location: { source: ctx.id, line: rec.line },
             });
             continue;

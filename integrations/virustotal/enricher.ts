@@ -23,7 +23,9 @@ export function reportPath(o: Observable): string | undefined {
       return `/api/v3/urls/${Buffer.from(o.value, 'utf8').toString('base64url')}`;
     case 'file':
       // VirusTotal identifies files by MD5, SHA-1 or SHA-256
-      return o.hash === 'MD5' || o.hash === 'SHA-1' || o.hash === 'SHA-256' ? `/api/v3/files/${o.value.toLowerCase()}` : undefined;
+      return o.hash === 'MD5' || o.hash === 'SHA-1' || o.hash === 'SHA-256'
+        ? `/api/v3/files/${o.value.toLowerCase()}`
+        : undefined;
     default:
       return undefined;
   }
@@ -35,7 +37,13 @@ export const PROBE_PATH = '/api/v3/domains/example.com';
 export function createVirusTotalEnricher(config: VirusTotalConfig): Enricher {
   const base = config.url.replace(/\/+$/, '');
   // VirusTotal sends no Retry-After with its 429 (QuotaExceededError): the per-minute window
-  const request = (url: string): ServiceRequest => ({ service: 'virustotal', url, headers: { 'x-apikey': config.api_key }, accept: ['application/json'], defaultRetryAfterMs: 60_000 });
+  const request = (url: string): ServiceRequest => ({
+    service: 'virustotal',
+    url,
+    headers: { 'x-apikey': config.api_key },
+    accept: ['application/json'],
+    defaultRetryAfterMs: 60_000,
+  });
   return {
     types: ['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'file'],
     async enrich(observable: Observable, ctx: SinkRunContext): Promise<EnrichmentResult | undefined> {
@@ -46,8 +54,12 @@ export function createVirusTotalEnricher(config: VirusTotalConfig): Enricher {
       if (!res) return undefined;
       const body = parseJson(ctx, req, await res.text());
       const data = isRecord(body) ? body.data : undefined;
-      if (!isRecord(data) || !isRecord(data.attributes)) throw protocolError(ctx, req, 'the answer has no data.attributes', '$.data.attributes');
-      return mapReport(data as { type?: unknown; id?: unknown; attributes?: unknown }, observable, { enricherId: ctx.id, fullScoreShare: config.full_score_share });
+      if (!isRecord(data) || !isRecord(data.attributes))
+        throw protocolError(ctx, req, 'the answer has no data.attributes', '$.data.attributes');
+      return mapReport(data as { type?: unknown; id?: unknown; attributes?: unknown }, observable, {
+        enricherId: ctx.id,
+        fullScoreShare: config.full_score_share,
+      });
     },
     async probe(ctx: SinkRunContext): Promise<string> {
       // the report of a documentation domain: the key stays in its header (the account endpoint

@@ -5,7 +5,8 @@ import { VIRUSTOTAL_FREE_QUOTA, virustotalSchema, type VirusTotalConfig } from '
 export const virustotalEnricher: EnricherDefinition<VirusTotalConfig> = {
   kind: 'enricher',
   type: 'virustotal',
-  summary: 'VirusTotal API v3 reports for hashes, URLs, domains and IPs (API key) → note with engine verdicts; maliciousness from the share of engines flagging the value',
+  summary:
+    'VirusTotal API v3 reports for hashes, URLs, domains and IPs (API key) → note with engine verdicts; maliciousness from the share of engines flagging the value',
   schema: virustotalSchema,
   secretPaths: ['api_key'],
   defaultQuota: VIRUSTOTAL_FREE_QUOTA,

@@ -23,8 +23,14 @@ export interface VtStats {
 export function readStats(v: unknown): VtStats | undefined {
   if (!v || typeof v !== 'object') return undefined;
   const o = v as Record<string, unknown>;
-  const n = (k: string): number => (typeof o[k] === 'number' && Number.isFinite(o[k]) && (o[k] as number) >= 0 ? (o[k] as number) : 0);
-  return { malicious: n('malicious'), suspicious: n('suspicious'), harmless: n('harmless'), undetected: n('undetected') };
+  const n = (k: string): number =>
+    typeof o[k] === 'number' && Number.isFinite(o[k]) && (o[k] as number) >= 0 ? (o[k] as number) : 0;
+  return {
+    malicious: n('malicious'),
+    suspicious: n('suspicious'),
+    harmless: n('harmless'),
+    undetected: n('undetected'),
+  };
 }
 
 export function maliciousness(stats: VtStats, fullScoreShare: number): number | undefined {
@@ -53,8 +59,10 @@ function content(stats: VtStats, a: Record<string, unknown>): string {
     `VirusTotal engines: ${stats.malicious} malicious, ${stats.suspicious} suspicious, ${stats.harmless} harmless, ${stats.undetected} undetected (of ${engines})`,
   ];
   if (typeof a.reputation === 'number') lines.push(`reputation: ${a.reputation}`);
-  if (typeof a.last_analysis_date === 'number') lines.push(`last analysis: ${new Date(a.last_analysis_date * 1000).toISOString()}`);
-  const label = (a.popular_threat_classification as { suggested_threat_label?: unknown } | undefined)?.suggested_threat_label;
+  if (typeof a.last_analysis_date === 'number')
+    lines.push(`last analysis: ${new Date(a.last_analysis_date * 1000).toISOString()}`);
+  const label = (a.popular_threat_classification as { suggested_threat_label?: unknown } | undefined)
+    ?.suggested_threat_label;
   if (str(label)) lines.push(`threat label: ${label}`);
   if (str(a.meaningful_name)) lines.push(`name: ${a.meaningful_name}`);
   if (str(a.type_description)) lines.push(`file type: ${a.type_description}`);
@@ -62,7 +70,13 @@ function content(stats: VtStats, a: Record<string, unknown>): string {
   if (typeof a.asn === 'number') lines.push(`AS${a.asn}${str(a.as_owner) ? ` ${a.as_owner}` : ''}`);
   if (str(a.registrar)) lines.push(`registrar: ${a.registrar}`);
   if (str(a.last_final_url) && a.last_final_url !== a.url) lines.push(`final URL: ${a.last_final_url}`);
-  if (Array.isArray(a.tags) && a.tags.length > 0) lines.push(`tags: ${a.tags.filter((t) => typeof t === 'string').slice(0, 20).join(', ')}`);
+  if (Array.isArray(a.tags) && a.tags.length > 0)
+    lines.push(
+      `tags: ${a.tags
+        .filter((t) => typeof t === 'string')
+        .slice(0, 20)
+        .join(', ')}`,
+    );
   return lines.join('\n');
 }
 
@@ -82,7 +96,13 @@ export function mapReport(
     abstract: `VirusTotal: ${stats.malicious + stats.suspicious}/${engines} engines flag ${observable.value}${m !== undefined ? ` (maliciousness ${m})` : ''}`,
     content: content(stats, a),
     object_refs: [],
-    ...(link ? { external_references: [{ source_name: 'virustotal', url: link, ...(typeof data.id === 'string' ? { external_id: data.id } : {}) }] } : {}),
+    ...(link
+      ? {
+          external_references: [
+            { source_name: 'virustotal', url: link, ...(typeof data.id === 'string' ? { external_id: data.id } : {}) },
+          ],
+        }
+      : {}),
   };
   return { ...(m !== undefined ? { maliciousness: m } : {}), objects: [note] };
 }

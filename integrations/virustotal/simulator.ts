@@ -99,22 +99,31 @@ export class VirusTotalSimulator extends LoopbackSimulator<VtFault> {
     this.requests.push(log);
     const send = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
       log.status = status;
-      if (status >= 400 && typeof body === 'object' && body !== null) log.code = (body as { error?: { code?: string } }).error?.code;
+      if (status >= 400 && typeof body === 'object' && body !== null)
+        log.code = (body as { error?: { code?: string } }).error?.code;
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
       res.end(typeof body === 'string' ? body : JSON.stringify(body));
     };
-    const error = (status: number, code: string, message: string, headers: Record<string, string> = {}): void => send(status, { error: { code, message } }, headers);
+    const error = (status: number, code: string, message: string, headers: Record<string, string> = {}): void =>
+      send(status, { error: { code, message } }, headers);
 
     const key = req.headers['x-apikey'];
-    if (typeof key !== 'string' || key === '') return error(401, 'AuthenticationRequiredError', 'X-Apikey header is missing');
+    if (typeof key !== 'string' || key === '')
+      return error(401, 'AuthenticationRequiredError', 'X-Apikey header is missing');
     if (!this.keys.has(key)) return error(401, 'WrongCredentialsError', 'Wrong API key');
 
     const fault = this.faultQueue.take();
     if (fault?.delayMs) await sleep(fault.delayMs);
     if (fault) {
-      const headers: Record<string, string> = fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {};
+      const headers: Record<string, string> =
+        fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {};
       if (fault.body !== undefined) return send(fault.status, fault.body, headers);
-      return error(fault.status, fault.code ?? 'TransientError', fault.message ?? 'Transient server error. Retry might work.', headers);
+      return error(
+        fault.status,
+        fault.code ?? 'TransientError',
+        fault.message ?? 'Transient server error. Retry might work.',
+        headers,
+      );
     }
 
     // the quota: any window of `windowMs` and the UTC day
@@ -127,7 +136,8 @@ export class VirusTotalSimulator extends LoopbackSimulator<VtFault> {
 
     if (req.method !== 'GET') return error(400, 'BadRequestError', `Method ${req.method} not allowed here`);
     const m = /^\/api\/v3\/([a-z_]+)\/([^/]+)$/.exec(url.pathname);
-    if (!m || !COLLECTIONS.has(m[1] as VtCollection)) return error(404, 'NotFoundError', `Resource not found: ${url.pathname}`);
+    if (!m || !COLLECTIONS.has(m[1] as VtCollection))
+      return error(404, 'NotFoundError', `Resource not found: ${url.pathname}`);
     const collection = m[1] as VtCollection;
     const id = decodeURIComponent(m[2]!);
     const obj = this.data.get(collection, id);
@@ -143,7 +153,13 @@ export class VirusTotalSimulator extends LoopbackSimulator<VtFault> {
     const r = simControl(req.method ?? 'GET', url.pathname, body, {
       requests: this.requests,
       clearFaults: () => this.clearFaults(),
-      quota: () => ({ per_minute: this.perMinute, per_day: this.perDay, used_today: this.usedOn(), max_in_window: this.maxInWindow(), refused: this.quotaRefusals }),
+      quota: () => ({
+        per_minute: this.perMinute,
+        per_day: this.perDay,
+        used_today: this.usedOn(),
+        max_in_window: this.maxInWindow(),
+        refused: this.quotaRefusals,
+      }),
       inject: (text) => {
         try {
           const f = JSON.parse(text) as VtFault;

@@ -21,24 +21,45 @@ const SHA256 = '275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f
 
 const indicator = (pattern: string): StixObject => patternIndicator(pattern, T);
 
-function withSetup(fn: (s: EnricherSetup<VirusTotalSimulator>) => Promise<void>, simOpts: ConstructorParameters<typeof VirusTotalSimulator>[0] = {}, apiKey = 'test-key') {
+function withSetup(
+  fn: (s: EnricherSetup<VirusTotalSimulator>) => Promise<void>,
+  simOpts: ConstructorParameters<typeof VirusTotalSimulator>[0] = {},
+  apiKey = 'test-key',
+) {
   return withEnricher(
     {
-      sim: new VirusTotalSimulator({ windowMs: 300, ...simOpts }), definition: virustotalEnricher, id: 'vt', service: 'virustotal', config: { api_key: apiKey },
-      run: () => ({ quota: { per_minute: 4, per_day: 500 }, windowMs: 300, inflightMs: 1000, cacheTtlMs: 86_400_000, maxPerRun: 1000 }),
+      sim: new VirusTotalSimulator({ windowMs: 300, ...simOpts }),
+      definition: virustotalEnricher,
+      id: 'vt',
+      service: 'virustotal',
+      config: { api_key: apiKey },
+      run: () => ({
+        quota: { per_minute: 4, per_day: 500 },
+        windowMs: 300,
+        inflightMs: 1000,
+        cacheTtlMs: 86_400_000,
+        maxPerRun: 1000,
+      }),
     },
     fn,
   );
 }
 
 async function ingest(store: Store, patterns: string[]) {
-  await store.upsert(patterns.map((p) => ({ object: indicator(p), source: 'feed', confidence: 30, tlp: 'green' as const })), { now: T });
+  await store.upsert(
+    patterns.map((p) => ({ object: indicator(p), source: 'feed', confidence: 30, tlp: 'green' as const })),
+    { now: T },
+  );
 }
 
 describe('virustotal', () => {
   it('maliciousness: share of engines flagging, suspicious half, full at the configured share', () => {
     assert.equal(maliciousness({ malicious: 0, suspicious: 0, harmless: 0, undetected: 0 }, 0.1), undefined);
-    assert.equal(maliciousness({ malicious: 0, suspicious: 0, harmless: 0, undetected: 70 }, 0.1), undefined, 'only undetected: no opinion');
+    assert.equal(
+      maliciousness({ malicious: 0, suspicious: 0, harmless: 0, undetected: 70 }, 0.1),
+      undefined,
+      'only undetected: no opinion',
+    );
     assert.equal(maliciousness({ malicious: 0, suspicious: 0, harmless: 60, undetected: 30 }, 0.1), 0);
     assert.equal(maliciousness({ malicious: 1, suspicious: 0, harmless: 60, undetected: 29 }, 0.1), 11);
     assert.equal(maliciousness({ malicious: 4, suspicious: 2, harmless: 60, undetected: 24 }, 0.1), 56);
@@ -47,7 +68,10 @@ describe('virustotal', () => {
   });
 
   it('report paths: IPs, domains, URL ids as base64url without padding, MD5/SHA-1/SHA-256 only', () => {
-    assert.equal(reportPath({ type: 'url', value: 'http://a.example/x?y=1' }), `/api/v3/urls/${urlId('http://a.example/x?y=1')}`);
+    assert.equal(
+      reportPath({ type: 'url', value: 'http://a.example/x?y=1' }),
+      `/api/v3/urls/${urlId('http://a.example/x?y=1')}`,
+    );
     assert.doesNotMatch(reportPath({ type: 'url', value: 'http://a.example/' })!, /=/);
     assert.equal(reportPath({ type: 'file', value: SHA256, hash: 'SHA-256' }), `/api/v3/files/${SHA256}`);
     assert.equal(reportPath({ type: 'file', value: 'ab'.repeat(64), hash: 'SHA-512' }), undefined);
@@ -56,10 +80,29 @@ describe('virustotal', () => {
 
   it('end to end: reports for every kind of value become notes and signals; unknown values a "no report" note', () =>
     withSetup(async ({ sim, t, opts }) => {
-      sim.data.addIp({ ip: '198.51.100.7', stats: { malicious: 9, suspicious: 0, harmless: 60, undetected: 21 }, reputation: -20, country: 'NL', asn: 64501, asOwner: 'Bad AS' });
-      sim.data.addDomain({ domain: 'evil.example', stats: { malicious: 2, suspicious: 2, harmless: 70, undetected: 16 } });
-      sim.data.addUrl({ url: 'http://evil.example/payload', stats: { malicious: 5, suspicious: 0, harmless: 50, undetected: 35 } });
-      sim.data.addFile({ md5: MD5, sha1: SHA1, sha256: SHA256, stats: { malicious: 60, suspicious: 0, harmless: 0, undetected: 10 }, threatLabel: 'trojan.eicar' });
+      sim.data.addIp({
+        ip: '198.51.100.7',
+        stats: { malicious: 9, suspicious: 0, harmless: 60, undetected: 21 },
+        reputation: -20,
+        country: 'NL',
+        asn: 64501,
+        asOwner: 'Bad AS',
+      });
+      sim.data.addDomain({
+        domain: 'evil.example',
+        stats: { malicious: 2, suspicious: 2, harmless: 70, undetected: 16 },
+      });
+      sim.data.addUrl({
+        url: 'http://evil.example/payload',
+        stats: { malicious: 5, suspicious: 0, harmless: 50, undetected: 35 },
+      });
+      sim.data.addFile({
+        md5: MD5,
+        sha1: SHA1,
+        sha256: SHA256,
+        stats: { malicious: 60, suspicious: 0, harmless: 0, undetected: 10 },
+        threatLabel: 'trojan.eicar',
+      });
       const patterns = [
         "[ipv4-addr:value = '198.51.100.7']",
         "[domain-name:value = 'evil.example']",
@@ -72,13 +115,22 @@ describe('virustotal', () => {
       assert.equal(s.stopped, undefined);
       assert.equal(s.found, 4);
       assert.equal(s.notFound, 1);
-      assert.deepEqual(sim.requests.map((r) => r.status), [200, 200, 200, 200, 404]);
+      assert.deepEqual(
+        sim.requests.map((r) => r.status),
+        [200, 200, 200, 200, 404],
+      );
       assert.equal(sim.requests[4]!.code, 'NotFoundError');
       const ip = (await t.store.get(lookupNoteId('vt', { type: 'ipv4-addr', value: '198.51.100.7' })))!;
       assert.match(String(ip.abstract), /9\/90 engines flag 198\.51\.100\.7 \(maliciousness 100\)/);
       assert.match(String(ip.content), /reputation: -20/);
       assert.match(String(ip.content), /AS64501 Bad AS/);
-      assert.deepEqual(ip.external_references, [{ source_name: 'virustotal', url: 'https://www.virustotal.com/gui/ip-address/198.51.100.7', external_id: '198.51.100.7' }]);
+      assert.deepEqual(ip.external_references, [
+        {
+          source_name: 'virustotal',
+          url: 'https://www.virustotal.com/gui/ip-address/198.51.100.7',
+          external_id: '198.51.100.7',
+        },
+      ]);
       assert.equal((ip[LOOKUP_PROPERTY] as { maliciousness: number }).maliciousness, 100);
       assert.ok((ip.object_refs as string[]).includes(indicatorIdForPattern(patterns[0]!)));
       const file = (await t.store.get(lookupNoteId('vt', { type: 'file', value: MD5, hash: 'MD5' })))!;
@@ -87,14 +139,25 @@ describe('virustotal', () => {
       assert.match(String(none.content), /virustotal has no report for 203\.0\.113\.9/);
       const signals = await t.store.getMany(patterns.map((p) => indicatorIdForPattern(p)));
       assert.equal(signals.get(indicatorIdForPattern(patterns[0]!))!.x_stixgate!.sources['enrich:vt']!.confidence, 100);
-      assert.equal(signals.get(indicatorIdForPattern(patterns[1]!))!.x_stixgate!.sources['enrich:vt']!.confidence, 33, '(2 + 2/2) of 90 engines at a 10% full share');
-      assert.equal(signals.get(indicatorIdForPattern(patterns[4]!))!.x_stixgate!.sources['enrich:vt'], undefined, 'no opinion, no signal');
+      assert.equal(
+        signals.get(indicatorIdForPattern(patterns[1]!))!.x_stixgate!.sources['enrich:vt']!.confidence,
+        33,
+        '(2 + 2/2) of 90 engines at a 10% full share',
+      );
+      assert.equal(
+        signals.get(indicatorIdForPattern(patterns[4]!))!.x_stixgate!.sources['enrich:vt'],
+        undefined,
+        'no opinion, no signal',
+      );
     }));
 
   it('the public quota (4 per window, N per day) is never exceeded, counted at the simulator', () =>
     withSetup(
       async ({ sim, t, opts }) => {
-        await ingest(t.store, Array.from({ length: 40 }, (_, i) => `[ipv4-addr:value = '192.0.2.${i + 1}']`));
+        await ingest(
+          t.store,
+          Array.from({ length: 40 }, (_, i) => `[ipv4-addr:value = '192.0.2.${i + 1}']`),
+        );
         const s = await runEnricher(opts({ quota: { per_minute: 4, per_day: 18 }, concurrency: 3 }));
         assert.equal(s.stopped, 'quota');
         assert.equal(sim.quotaRefusals, 0);
@@ -125,14 +188,18 @@ describe('virustotal', () => {
     }));
 
   it('wrong credentials stop the run with reason auth and keep the cursor; a 503 stops it and the next run resumes', () =>
-    withSetup(async ({ sim, t, opts }) => {
-      await ingest(t.store, ["[ipv4-addr:value = '192.0.2.50']"]);
-      const a = await runEnricher(opts());
-      assert.equal(a.stopped, 'error');
-      assert.equal(a.error?.reason, 'auth');
-      assert.equal(a.cursor, 0);
-      assert.equal(sim.requests[0]!.code, 'WrongCredentialsError');
-    }, {}, 'wrong-key'));
+    withSetup(
+      async ({ sim, t, opts }) => {
+        await ingest(t.store, ["[ipv4-addr:value = '192.0.2.50']"]);
+        const a = await runEnricher(opts());
+        assert.equal(a.stopped, 'error');
+        assert.equal(a.error?.reason, 'auth');
+        assert.equal(a.cursor, 0);
+        assert.equal(sim.requests[0]!.code, 'WrongCredentialsError');
+      },
+      {},
+      'wrong-key',
+    ));
 
   it('a 503 TransientError stops the run; the next one resumes from the cursor', () =>
     withSetup(async ({ sim, t, opts }) => {
@@ -161,7 +228,9 @@ describe('virustotal', () => {
     withSetup(async ({ base, sim }) => {
       const http = loopbackHttp('vt-sim');
       try {
-        await http.request({ url: `${base}/api/v3/domains/x.example`, headers: { 'x-apikey': 'test-key' }, okStatuses: [404] }).then((r) => r.dump());
+        await http
+          .request({ url: `${base}/api/v3/domains/x.example`, headers: { 'x-apikey': 'test-key' }, okStatuses: [404] })
+          .then((r) => r.dump());
         const q = (await (await http.request({ url: `${base}/__sim/quota` })).json()) as Record<string, number>;
         assert.deepEqual(q, { per_minute: 4, per_day: 500, used_today: 1, max_in_window: 1, refused: 0 });
         assert.equal(sim.requests[0]!.code, 'NotFoundError');
@@ -170,16 +239,42 @@ describe('virustotal', () => {
       }
     }));
 
-  it('what the runner stores (lookup notes, signalled indicators) passes stix2-validator', { skip: VALIDATOR_SKIP, timeout: 120_000 }, (tc) =>
-    withSetup(async ({ sim, t, opts }) => {
-      sim.data.addIp({ ip: '198.51.100.7', stats: { malicious: 9, suspicious: 0, harmless: 60, undetected: 21 }, reputation: -20 });
-      sim.data.addDomain({ domain: 'evil.example', stats: { malicious: 2, suspicious: 2, harmless: 70, undetected: 16 } });
-      sim.data.addUrl({ url: 'http://evil.example/payload', stats: { malicious: 5, suspicious: 0, harmless: 50, undetected: 35 } });
-      sim.data.addFile({ md5: MD5, sha1: SHA1, sha256: SHA256, stats: { malicious: 60, suspicious: 0, harmless: 0, undetected: 10 }, threatLabel: 'trojan.eicar' });
-      await ingest(t.store, ["[ipv4-addr:value = '198.51.100.7']", "[domain-name:value = 'evil.example']", "[url:value = 'http://evil.example/payload']", `[file:hashes.MD5 = '${MD5}']`, "[ipv4-addr:value = '203.0.113.9']"]);
-      await runEnricher(opts());
-      const { objects } = await t.store.query({ limit: 1000 });
-      assert.ok(objects.filter((o) => o.type === 'note').length >= 3);
-      assertValidStix([['virustotal', objects]], (m) => tc.diagnostic(m));
-    }));
+  it(
+    'what the runner stores (lookup notes, signalled indicators) passes stix2-validator',
+    { skip: VALIDATOR_SKIP, timeout: 120_000 },
+    (tc) =>
+      withSetup(async ({ sim, t, opts }) => {
+        sim.data.addIp({
+          ip: '198.51.100.7',
+          stats: { malicious: 9, suspicious: 0, harmless: 60, undetected: 21 },
+          reputation: -20,
+        });
+        sim.data.addDomain({
+          domain: 'evil.example',
+          stats: { malicious: 2, suspicious: 2, harmless: 70, undetected: 16 },
+        });
+        sim.data.addUrl({
+          url: 'http://evil.example/payload',
+          stats: { malicious: 5, suspicious: 0, harmless: 50, undetected: 35 },
+        });
+        sim.data.addFile({
+          md5: MD5,
+          sha1: SHA1,
+          sha256: SHA256,
+          stats: { malicious: 60, suspicious: 0, harmless: 0, undetected: 10 },
+          threatLabel: 'trojan.eicar',
+        });
+        await ingest(t.store, [
+          "[ipv4-addr:value = '198.51.100.7']",
+          "[domain-name:value = 'evil.example']",
+          "[url:value = 'http://evil.example/payload']",
+          `[file:hashes.MD5 = '${MD5}']`,
+          "[ipv4-addr:value = '203.0.113.9']",
+        ]);
+        await runEnricher(opts());
+        const { objects } = await t.store.query({ limit: 1000 });
+        assert.ok(objects.filter((o) => o.type === 'note').length >= 3);
+        assertValidStix([['virustotal', objects]], (m) => tc.diagnostic(m));
+      }),
+  );
 });

@@ -23,10 +23,15 @@ async function raw(): Promise<number> {
   const table = loadXsoarTable(undefined, ictx);
   const inds = records(ips(total)).map((r) => feedIndicator(r, table, config(base), Date.now()));
   const bodies: string[] = [];
-  for (let k = 0; k < total; k += BATCH) bodies.push(JSON.stringify({ indicators: inds.slice(k, k + BATCH), bypassExclusionList: false }));
+  for (let k = 0; k < total; k += BATCH)
+    bodies.push(JSON.stringify({ indicators: inds.slice(k, k + BATCH), bypassExclusionList: false }));
   const t0 = performance.now();
   for (const body of bodies) {
-    const r = await request(`${base}/indicators/feed/json`, { method: 'POST', headers: { authorization: 'sim-key', 'content-type': 'application/json' }, body });
+    const r = await request(`${base}/indicators/feed/json`, {
+      method: 'POST',
+      headers: { authorization: 'sim-key', 'content-type': 'application/json' },
+      body,
+    });
     await r.body.dump();
     if (r.statusCode !== 201) throw new Error(`status ${r.statusCode}`);
   }
@@ -39,7 +44,17 @@ async function viaSink(): Promise<number> {
   const sim = new XsoarSimulator();
   const { base } = await sim.start();
   const http = createHttpClient(
-    { headersTimeoutMs: 30_000, bodyTimeoutMs: 30_000, totalTimeoutMs: 60_000, maxBytes: 64 << 20, maxRedirects: 0, allowPrivate: true, allowInsecure: true, verifyTls: true, retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0 } },
+    {
+      headersTimeoutMs: 30_000,
+      bodyTimeoutMs: 30_000,
+      totalTimeoutMs: 60_000,
+      maxBytes: 64 << 20,
+      maxRedirects: 0,
+      allowPrivate: true,
+      allowInsecure: true,
+      verifyTls: true,
+      retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0 },
+    },
     { component: 'ceiling' },
   );
   const sink = xsoarSink.create(config(base), ictx);
@@ -56,4 +71,6 @@ async function viaSink(): Promise<number> {
 
 const r = await raw();
 const s = await viaSink();
-console.log(`feed/json, ${BATCH} per request, sequential: ${Math.round(r)} indicators/s; through the sink: ${Math.round(s)} indicators/s (${Math.round((100 * s) / r)}% of the ceiling)`);
+console.log(
+  `feed/json, ${BATCH} per request, sequential: ${Math.round(r)} indicators/s; through the sink: ${Math.round(s)} indicators/s (${Math.round((100 * s) / r)}% of the ceiling)`,
+);

@@ -65,7 +65,8 @@ export class XsoarClient {
 
   constructor(private readonly e: XsoarEndpoint) {
     const root = e.url.replace(/\/+$/, '');
-    const prefix = e.version === 8 ? (e.apiPath ?? '/xsoar/public/v1') : e.tenant ? `/acc_${encodeURIComponent(e.tenant)}` : '';
+    const prefix =
+      e.version === 8 ? (e.apiPath ?? '/xsoar/public/v1') : e.tenant ? `/acc_${encodeURIComponent(e.tenant)}` : '';
     this.base = `${root}${prefix}`;
     this.component = `xsoar ${this.base}`;
   }
@@ -78,7 +79,12 @@ export class XsoarClient {
     let nonce = '';
     for (let i = 0; i < 64; i++) nonce += NONCE_CHARS[randomInt(NONCE_CHARS.length)];
     const timestamp = String(now);
-    return { ...h, 'x-xdr-nonce': nonce, 'x-xdr-timestamp': timestamp, authorization: createHash('sha256').update(`${this.e.apiKey}${nonce}${timestamp}`).digest('hex') };
+    return {
+      ...h,
+      'x-xdr-nonce': nonce,
+      'x-xdr-timestamp': timestamp,
+      authorization: createHash('sha256').update(`${this.e.apiKey}${nonce}${timestamp}`).digest('hex'),
+    };
   }
 
   /** POST a JSON body; returns 2xx and the 4xx statuses XSOAR uses for per-request problems. */
@@ -95,14 +101,21 @@ export class XsoarClient {
     const text = await res.text();
     const detail = res.status >= 400 ? detailOf(text) : '';
     if (res.status === 401 || res.status === 403) {
-      throw new StixgateError('STIXGATE_ERR_SINK_AUTH', `${this.component}: XSOAR refused the API key (${res.status}: ${detail}); the sink is paused until the key is fixed`, { reason: `status_${res.status}` });
+      throw new StixgateError(
+        'STIXGATE_ERR_SINK_AUTH',
+        `${this.component}: XSOAR refused the API key (${res.status}: ${detail}); the sink is paused until the key is fixed`,
+        { reason: `status_${res.status}` },
+      );
     }
     let parsed: unknown;
     if (text !== '' && res.status < 400) {
       try {
         parsed = JSON.parse(text);
       } catch {
-        throw protocolError(this.component, `${path} answered ${res.status} with a body that is not JSON: ${detailOf(text)}`);
+        throw protocolError(
+          this.component,
+          `${path} answered ${res.status} with a body that is not JSON: ${detailOf(text)}`,
+        );
       }
     }
     return { status: res.status, body: parsed, detail };
@@ -111,10 +124,18 @@ export class XsoarClient {
   /** `/indicators/search` for one query page. */
   async search(ctx: SinkRunContext, query: string, size: number): Promise<{ iocObjects: IocObject[]; total: number }> {
     const r = await this.post(ctx, '/indicators/search', { query, size, page: 0 }, true);
-    if (r.status !== 200) throw new StixgateError('STIXGATE_ERR_HTTP_STATUS', `${this.component}: /indicators/search answered ${r.status}: ${r.detail}`, { reason: 'status_4xx' });
+    if (r.status !== 200)
+      throw new StixgateError(
+        'STIXGATE_ERR_HTTP_STATUS',
+        `${this.component}: /indicators/search answered ${r.status}: ${r.detail}`,
+        { reason: 'status_4xx' },
+      );
     const b = r.body as { iocObjects?: unknown; total?: unknown } | undefined;
     const list = b?.iocObjects ?? [];
-    if (!Array.isArray(list) || list.some((i) => typeof (i as IocObject)?.id !== 'string' || typeof (i as IocObject).value !== 'string')) {
+    if (
+      !Array.isArray(list) ||
+      list.some((i) => typeof (i as IocObject)?.id !== 'string' || typeof (i as IocObject).value !== 'string')
+    ) {
       throw protocolError(this.component, '/indicators/search answered without an iocObjects list of {id, value}');
     }
     return { iocObjects: list as IocObject[], total: typeof b?.total === 'number' ? b.total : list.length };

@@ -12,7 +12,20 @@ import type { IocObject, XsoarClient } from './client.js';
 
 const ATTEMPTS = 3;
 /** IocObject fields of the swagger that an edit carries back (runtime-only fields are left out). */
-const EDIT_FIELDS = ['id', 'version', 'value', 'indicator_type', 'comment', 'source', 'setBy', 'account', 'firstSeen', 'lastSeen', 'manuallyEditedFields', 'CustomFields'];
+const EDIT_FIELDS = [
+  'id',
+  'version',
+  'value',
+  'indicator_type',
+  'comment',
+  'source',
+  'setBy',
+  'account',
+  'firstSeen',
+  'lastSeen',
+  'manuallyEditedFields',
+  'CustomFields',
+];
 const PARALLEL = 4;
 
 type Lookup = (ctx: SinkRunContext, values: string[]) => Promise<Map<string, IocObject>>;
@@ -24,37 +37,59 @@ export interface IndicatorEdit {
   fields?: Record<string, unknown>;
 }
 
-const isConflict = (status: number, detail: string): boolean => status === 409 || (status === 400 && /version conflict/i.test(detail));
+const isConflict = (status: number, detail: string): boolean =>
+  status === 409 || (status === 400 && /version conflict/i.test(detail));
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 /** The fields of an edit the indicator does not hold yet, or undefined when it holds them all. */
 function pending(ioc: IocObject, e: IndicatorEdit): Record<string, unknown> | undefined {
   const out: Record<string, unknown> = {};
-  if (e.verdict !== undefined && !(ioc.manualScore === true && ioc.score === e.verdict)) Object.assign(out, { score: e.verdict, manualScore: true });
+  if (e.verdict !== undefined && !(ioc.manualScore === true && ioc.score === e.verdict))
+    Object.assign(out, { score: e.verdict, manualScore: true });
   const current = (ioc.CustomFields ?? {}) as Record<string, unknown>;
   const changed = Object.entries(e.fields ?? {}).filter(([k, v]) => !same(current[k], v));
   if (changed.length) out.CustomFields = { ...current, ...Object.fromEntries(changed) };
   return Object.keys(out).length ? out : undefined;
 }
 
-async function editOne(ctx: SinkRunContext, client: XsoarClient, lookup: Lookup, e: IndicatorEdit, first: IocObject | undefined): Promise<SinkOutcome> {
+async function editOne(
+  ctx: SinkRunContext,
+  client: XsoarClient,
+  lookup: Lookup,
+  e: IndicatorEdit,
+  first: IocObject | undefined,
+): Promise<SinkOutcome> {
   let ioc = first;
   for (let n = 0; n < ATTEMPTS; n++) {
-    if (!ioc) return { status: 'reject', reason: `XSOAR holds no indicator ${e.value} after the feed request: the value is on the exclusion list (set bypass_exclusion_list to push it)` };
+    if (!ioc)
+      return {
+        status: 'reject',
+        reason: `XSOAR holds no indicator ${e.value} after the feed request: the value is on the exclusion list (set bypass_exclusion_list to push it)`,
+      };
     const change = pending(ioc, e);
     if (!change) return { status: 'ok' };
     const current = Object.fromEntries(EDIT_FIELDS.filter((f) => ioc![f] !== undefined).map((f) => [f, ioc![f]]));
     const r = await client.post(ctx, '/indicator/edit', { ...current, ...change }, true);
     if (r.status === 200) return { status: 'ok' };
-    if (r.status === 404) return { status: 'retry', reason: `indicator ${e.value} was deleted while it was being edited` };
-    if (!isConflict(r.status, r.detail)) return { status: 'reject', reason: `XSOAR refused the edit of ${e.value}: ${r.status} ${r.detail}` };
+    if (r.status === 404)
+      return { status: 'retry', reason: `indicator ${e.value} was deleted while it was being edited` };
+    if (!isConflict(r.status, r.detail))
+      return { status: 'reject', reason: `XSOAR refused the edit of ${e.value}: ${r.status} ${r.detail}` };
     ioc = (await lookup(ctx, [e.value])).get(e.value.toLowerCase());
   }
   return { status: 'retry', reason: `indicator ${e.value} kept changing (version conflict ${ATTEMPTS} times)` };
 }
 
-export async function editIndicators(ctx: SinkRunContext, client: XsoarClient, items: IndicatorEdit[], lookup: Lookup): Promise<SinkOutcome[]> {
-  const found = await lookup(ctx, items.map((x) => x.value));
+export async function editIndicators(
+  ctx: SinkRunContext,
+  client: XsoarClient,
+  items: IndicatorEdit[],
+  lookup: Lookup,
+): Promise<SinkOutcome[]> {
+  const found = await lookup(
+    ctx,
+    items.map((x) => x.value),
+  );
   const out: SinkOutcome[] = new Array(items.length);
   let next = 0;
   const worker = async (): Promise<void> => {

@@ -19,7 +19,8 @@ export interface XsoarTable {
   upper: Set<string>;
 }
 
-const bad = (path: string, msg: string): StixgateError => new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `sink mapping ${path}: ${msg}`);
+const bad = (path: string, msg: string): StixgateError =>
+  new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `sink mapping ${path}: ${msg}`);
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** XSOAR field keys: the display name lower-cased without spaces. */
 const FIELD_KEY = /^[a-z0-9_]+$/;
@@ -29,18 +30,34 @@ function typeTable(path: string, key: string, v: unknown, required: boolean): Pa
   if (!isMap(v)) throw bad(path, `"${key}" must map observable types to XSOAR indicator types`);
   const out: Partial<Record<ObservableType, string>> = {};
   for (const [t, x] of Object.entries(v)) {
-    if (!(OBSERVABLE_TYPES as readonly string[]).includes(t)) throw bad(path, `${key}.${t}: unknown observable type (known: ${OBSERVABLE_TYPES.join(', ')})`);
-    if (typeof x !== 'string' || x.trim() === '') throw bad(path, `${key}.${t}: must be an XSOAR indicator type name such as IP or Domain`);
+    if (!(OBSERVABLE_TYPES as readonly string[]).includes(t))
+      throw bad(path, `${key}.${t}: unknown observable type (known: ${OBSERVABLE_TYPES.join(', ')})`);
+    if (typeof x !== 'string' || x.trim() === '')
+      throw bad(path, `${key}.${t}: must be an XSOAR indicator type name such as IP or Domain`);
     out[t as ObservableType] = x;
   }
   return out;
 }
 
 const typeMap = (optional: boolean) =>
-  s.object(Object.fromEntries(OBSERVABLE_TYPES.map((t) => [t, s.string({ optional: true, minLength: 1, maxLength: 100, pattern: /\S/, patternHint: 'an XSOAR indicator type name such as IP or Domain' })])), {
-    optional,
-    description: 'observable type → XSOAR indicator type',
-  });
+  s.object(
+    Object.fromEntries(
+      OBSERVABLE_TYPES.map((t) => [
+        t,
+        s.string({
+          optional: true,
+          minLength: 1,
+          maxLength: 100,
+          pattern: /\S/,
+          patternHint: 'an XSOAR indicator type name such as IP or Domain',
+        }),
+      ]),
+    ),
+    {
+      optional,
+      description: 'observable type → XSOAR indicator type',
+    },
+  );
 /** The sections of the XSOAR table next to `fields`. */
 export const XSOAR_MAPPING_SECTIONS: Record<string, Schema<any>> = {
   upper_case: s.array(s.string({ minLength: 1 }), { optional: true, description: 'fields sent in upper case' }),
@@ -52,7 +69,11 @@ export const XSOAR_MAPPING_SECTIONS: Record<string, Schema<any>> = {
 export function xsoarTableIssues(t: Record<string, unknown> & { fields: Record<string, string> }): Issue[] {
   const issues: Issue[] = [];
   for (const f of Object.keys(t.fields)) {
-    if (!FIELD_KEY.test(f)) issues.push({ path: `fields.${f}`, message: `"${f}" is not an XSOAR field key (the display name lower-cased without spaces, e.g. trafficlightprotocol)` });
+    if (!FIELD_KEY.test(f))
+      issues.push({
+        path: `fields.${f}`,
+        message: `"${f}" is not an XSOAR field key (the display name lower-cased without spaces, e.g. trafficlightprotocol)`,
+      });
   }
   for (const [i, f] of ((t.upper_case ?? []) as string[]).entries()) {
     if (!(f in t.fields)) issues.push({ path: `upper_case[${i}]`, message: `"${f}" is not a field of the table` });
@@ -62,13 +83,22 @@ export function xsoarTableIssues(t: Record<string, unknown> & { fields: Record<s
 
 /** The configured table (`mapping:` relative to the config file) or mappings/sinks/xsoar.yaml. */
 export function loadXsoarTable(mapping: string | undefined, ctx: IntegrationContext): XsoarTable {
-  const file = mapping ? (isAbsolute(mapping) ? mapping : resolve(ctx.configDir, mapping)) : join(ctx.mappingsDir, 'sinks', 'xsoar.yaml');
+  const file = mapping
+    ? isAbsolute(mapping)
+      ? mapping
+      : resolve(ctx.configDir, mapping)
+    : join(ctx.mappingsDir, 'sinks', 'xsoar.yaml');
   const m = loadSinkMapping(file, XSOAR_MAPPING_SECTIONS, xsoarTableIssues);
   for (const f of Object.keys(m.fields)) {
-    if (!FIELD_KEY.test(f)) throw bad(m.path, `field "${f}" is not an XSOAR field key (the display name lower-cased without spaces, e.g. trafficlightprotocol)`);
+    if (!FIELD_KEY.test(f))
+      throw bad(
+        m.path,
+        `field "${f}" is not an XSOAR field key (the display name lower-cased without spaces, e.g. trafficlightprotocol)`,
+      );
   }
   const upper = m.table.upper_case ?? [];
-  if (!Array.isArray(upper) || upper.some((f) => typeof f !== 'string' || !(f in m.fields))) throw bad(m.path, '"upper_case" must list fields of the table');
+  if (!Array.isArray(upper) || upper.some((f) => typeof f !== 'string' || !(f in m.fields)))
+    throw bad(m.path, '"upper_case" must list fields of the table');
   return {
     path: m.path,
     fields: m.fields,

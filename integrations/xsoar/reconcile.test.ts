@@ -7,13 +7,29 @@ import { xsoarSink } from './index.js';
 import { config, ictx, indicator, NOW, runContext, startSim } from './test-kit.js';
 
 const mapping = loadSinkMapping(join(ictx.mappingsDir, 'sinks', 'xsoar.yaml')).fields;
-const feed = (value: string, type: string, brand: string, score = 3) => ({ value, type, score, sourceBrand: brand, sourceInstance: brand, expirationPolicy: 'never', fields: {} });
+const feed = (value: string, type: string, brand: string, score = 3) => ({
+  value,
+  type,
+  score,
+  sourceBrand: brand,
+  sourceInstance: brand,
+  expirationPolicy: 'never',
+  fields: {},
+});
 
-test('xsoar: the plan lists exactly the drift injected in the indicators, reconcile repairs it, other sources\' indicators are counted as foreign and survive, a second plan is empty', async (t) => {
+test("xsoar: the plan lists exactly the drift injected in the indicators, reconcile repairs it, other sources' indicators are counted as foreign and survive, a second plan is empty", async (t) => {
   const { sim, base } = await startSim(t, { maxSearchSize: 2 });
   const cfg = config(base);
-  const b = await reconcileBench(t, { sink: xsoarSink.create(cfg, ictx), config: cfg, mapping, http: runContext(t).http, now: NOW });
-  await b.put(['198.51.100.1', '198.51.100.2', '198.51.100.3', 'evil.example', 'http://evil.example/x'].map((v) => indicator(v)));
+  const b = await reconcileBench(t, {
+    sink: xsoarSink.create(cfg, ictx),
+    config: cfg,
+    mapping,
+    http: runContext(t).http,
+    now: NOW,
+  });
+  await b.put(
+    ['198.51.100.1', '198.51.100.2', '198.51.100.3', 'evil.example', 'http://evil.example/x'].map((v) => indicator(v)),
+  );
   await b.push();
   assert.deepEqual((await b.plan()).counts, { missing: 0, stale: 0, extra: 0, foreign: 0, in_sync: 5 });
 
@@ -26,8 +42,13 @@ test('xsoar: the plan lists exactly the drift injected in the indicators, reconc
   store.ingest(feed('198.51.100.3', 'IP', 'OtherFeed', 1), 0, false); // another feed also lists a value of stixgate's
 
   const plan = await b.plan();
-  assert.deepEqual(b.listed(plan), { missing: ['IP 198.51.100.1'], stale: ['Domain evil.example'], extra: ['IP 192.0.2.66'], foreign: [] });
-  assert.equal(plan.counts.foreign, 2, 'indicators without stixgate\'s brand are counted, not read');
+  assert.deepEqual(b.listed(plan), {
+    missing: ['IP 198.51.100.1'],
+    stale: ['Domain evil.example'],
+    extra: ['IP 192.0.2.66'],
+    foreign: [],
+  });
+  assert.equal(plan.counts.foreign, 2, "indicators without stixgate's brand are counted, not read");
   assert.equal(plan.counts.in_sync, 3, 'a value another feed also lists is current while the fields stixgate sets are');
   assert.ok(sim.indicator('192.0.2.66'), 'a plan changes nothing');
 

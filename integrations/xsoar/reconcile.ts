@@ -21,7 +21,9 @@ export interface XsoarReadAccess {
   /** The mapping table's fields (remote field → attribute). */
   fields: Record<string, string>;
   /** The feed indicator the push sends for a record, or why it cannot be sent (src: sink.ts). */
-  feedIndicator(r: SinkRecord): { value: string; type: string; score: number; fields: Record<string, unknown> } | { reject: string };
+  feedIndicator(
+    r: SinkRecord,
+  ): { value: string; type: string; score: number; fields: Record<string, unknown> } | { reject: string };
   /** Whether the sink's brand is the indicator's only contributor and nobody touched it. */
   sole(ioc: IocObject): boolean;
   withdraw(ctx: SinkRunContext, iocs: IocObject[], reason: string): Promise<void>;
@@ -36,17 +38,35 @@ interface Seen {
 }
 
 const quote = (v: string): string => `"${v.replace(/[\\"]/g, '\\$&')}"`;
-const REF_KEYS = ['id', 'version', 'value', 'indicator_type', 'sourceBrands', 'manualScore', 'comment', 'manuallyEditedFields', 'investigationIDs', 'comments'] as const;
+const REF_KEYS = [
+  'id',
+  'version',
+  'value',
+  'indicator_type',
+  'sourceBrands',
+  'manualScore',
+  'comment',
+  'manuallyEditedFields',
+  'investigationIDs',
+  'comments',
+] as const;
 
 export function xsoarReconciler(a: XsoarReadAccess): SinkReconciler {
   const brand = a.config.source_brand;
   const tableFields = Object.keys(a.fields);
-  const search = async (ctx: SinkRunContext, body: Record<string, unknown>): Promise<{ iocObjects: IocObject[]; total: number }> => {
+  const search = async (
+    ctx: SinkRunContext,
+    body: Record<string, unknown>,
+  ): Promise<{ iocObjects: IocObject[]; total: number }> => {
     const r = await a.client.post(ctx, '/indicators/search', body, true);
-    if (r.status !== 200) throw protocolError(a.client.component, `/indicators/search answered ${r.status}: ${r.detail}`);
+    if (r.status !== 200)
+      throw protocolError(a.client.component, `/indicators/search answered ${r.status}: ${r.detail}`);
     const b = r.body as { iocObjects?: unknown; total?: unknown } | undefined;
     const list = b?.iocObjects ?? [];
-    if (!Array.isArray(list) || list.some((i) => typeof (i as IocObject)?.id !== 'string' || typeof (i as IocObject).value !== 'string')) {
+    if (
+      !Array.isArray(list) ||
+      list.some((i) => typeof (i as IocObject)?.id !== 'string' || typeof (i as IocObject).value !== 'string')
+    ) {
       throw protocolError(a.client.component, '/indicators/search answered without an iocObjects list of {id, value}');
     }
     return { iocObjects: list as IocObject[], total: typeof b?.total === 'number' ? b.total : list.length };
@@ -59,7 +79,11 @@ export function xsoarReconciler(a: XsoarReadAccess): SinkReconciler {
       let page = 0;
       let after: string[] | undefined;
       for (;;) {
-        const body: Record<string, unknown> = { query, size: XSOAR_MAX_SEARCH, ...(after ? { searchAfter: after } : { page }) };
+        const body: Record<string, unknown> = {
+          query,
+          size: XSOAR_MAX_SEARCH,
+          ...(after ? { searchAfter: after } : { page }),
+        };
         const r = await schedule(() => search(ctx, body));
         if (r.iocObjects.length === 0) return;
         seen += r.iocObjects.length;
@@ -72,7 +96,12 @@ export function xsoarReconciler(a: XsoarReadAccess): SinkReconciler {
             ...(a.sole(ioc) && ioc.manualScore !== true ? {} : { shared: true }),
           };
           const ref = Object.fromEntries(REF_KEYS.filter((k) => ioc[k] !== undefined).map((k) => [k, ioc[k]]));
-          return { key: ioc.value.toLowerCase(), digest: digestOf(held), ref, label: `${ioc.indicator_type ?? '?'} ${ioc.value}` };
+          return {
+            key: ioc.value.toLowerCase(),
+            digest: digestOf(held),
+            ref,
+            label: `${ioc.indicator_type ?? '?'} ${ioc.value}`,
+          };
         });
         if (seen >= r.total) return;
         const last = r.iocObjects[r.iocObjects.length - 1]!.sortValues;
@@ -98,7 +127,13 @@ export function xsoarReconciler(a: XsoarReadAccess): SinkReconciler {
       return (await schedule(() => search(ctx, { query: `-sourceBrands:${quote(brand)}`, size: 1, page: 0 }))).total;
     },
     async removeExtra(entries, ctx, schedule) {
-      await schedule(() => a.withdraw(ctx, entries.map((e) => e.ref as IocObject), 'reconcile: not in the sink\'s view of the store'));
+      await schedule(() =>
+        a.withdraw(
+          ctx,
+          entries.map((e) => e.ref as IocObject),
+          "reconcile: not in the sink's view of the store",
+        ),
+      );
     },
   };
 }

@@ -20,7 +20,9 @@ export interface ApiKey {
   type?: 'standard' | 'advanced';
 }
 
-export type AuthResult = { ok: true; keyId: number; scheme: 'v6' | 'standard' | 'advanced' } | { ok: false; status: number; detail: string; error: string };
+export type AuthResult =
+  | { ok: true; keyId: number; scheme: 'v6' | 'standard' | 'advanced' }
+  | { ok: false; status: number; detail: string; error: string };
 
 const eq = (a: string, b: string): boolean => {
   const x = Buffer.from(a);
@@ -47,14 +49,22 @@ export class KeyRing {
     const authz = typeof h.authorization === 'string' ? h.authorization.trim() : '';
     if (!v8) {
       const k = this.keys.find((x) => x.type === 'standard' && !this.revoked.has(x.key) && eq(x.key, authz));
-      return k ? { ok: true, keyId: k.id, scheme: 'v6' } : { ok: false, status: 403, detail: 'Issue with CSRF code', error: 'http: named cookie not present' };
+      return k
+        ? { ok: true, keyId: k.id, scheme: 'v6' }
+        : { ok: false, status: 403, detail: 'Issue with CSRF code', error: 'http: named cookie not present' };
     }
     const idHeader = typeof h['x-xdr-auth-id'] === 'string' ? h['x-xdr-auth-id'] : '';
-    const deny = (error: string): AuthResult => ({ ok: false, status: 401, detail: 'Public API request unauthorized', error });
+    const deny = (error: string): AuthResult => ({
+      ok: false,
+      status: 401,
+      detail: 'Public API request unauthorized',
+      error,
+    });
     if (!idHeader) return deny('missing x-xdr-auth-id header');
     const k = this.keys.find((x) => String(x.id) === idHeader);
     if (!k || this.revoked.has(k.key)) return deny('invalid API key id or key');
-    if (k.type === 'standard') return eq(k.key, authz) ? { ok: true, keyId: k.id, scheme: 'standard' } : deny('invalid API key id or key');
+    if (k.type === 'standard')
+      return eq(k.key, authz) ? { ok: true, keyId: k.id, scheme: 'standard' } : deny('invalid API key id or key');
     const nonce = typeof h['x-xdr-nonce'] === 'string' ? h['x-xdr-nonce'] : '';
     const ts = typeof h['x-xdr-timestamp'] === 'string' ? h['x-xdr-timestamp'] : '';
     if (!/^[A-Za-z0-9]{64}$/.test(nonce)) return deny('x-xdr-nonce must be 64 alphanumeric characters');

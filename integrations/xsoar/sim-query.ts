@@ -57,7 +57,16 @@ function valueMatcher(raw: string, quoted: boolean): (x: unknown) => boolean {
     return (x) => typeof x === 'number' && (op === '>' ? x > n : op === '>=' ? x >= n : op === '<' ? x < n : x <= n);
   }
   const want = raw.toLowerCase();
-  const glob = !quoted && want.includes('*') ? new RegExp(`^${want.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 's') : undefined;
+  const glob =
+    !quoted && want.includes('*')
+      ? new RegExp(
+          `^${want
+            .split('*')
+            .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+            .join('.*')}$`,
+          's',
+        )
+      : undefined;
   const one = (x: unknown): boolean => {
     if (x === undefined || x === null) return false;
     const s = String(x).toLowerCase();
@@ -117,17 +126,20 @@ export function parseQuery(q: string): Predicate {
         while (toks[p] && toks[p]!.t !== ')') {
           const x = toks[p++]!;
           if (x.t === 'word' && x.v.toUpperCase() === 'OR') continue;
-          if (x.t !== 'word' && x.t !== 'quoted') throw new QueryError(`unexpected "${x.v}" in the value list of ${field} in query ${JSON.stringify(q)}`);
+          if (x.t !== 'word' && x.t !== 'quoted')
+            throw new QueryError(`unexpected "${x.v}" in the value list of ${field} in query ${JSON.stringify(q)}`);
           ms.push(valueMatcher(x.v, x.t === 'quoted'));
         }
-        if (toks[p]?.t !== ')') throw new QueryError(`missing ")" after the value list of ${field} in query ${JSON.stringify(q)}`);
+        if (toks[p]?.t !== ')')
+          throw new QueryError(`missing ")" after the value list of ${field} in query ${JSON.stringify(q)}`);
         p++;
         return (g) => {
           const x = g(field);
           return ms.some((m) => m(x));
         };
       }
-      if (!v || (v.t !== 'word' && v.t !== 'quoted')) throw new QueryError(`field ${field} has no value in query ${JSON.stringify(q)}`);
+      if (!v || (v.t !== 'word' && v.t !== 'quoted'))
+        throw new QueryError(`field ${field} has no value in query ${JSON.stringify(q)}`);
       p++;
       const m = valueMatcher(v.v, v.t === 'quoted');
       return (g) => m(g(field));

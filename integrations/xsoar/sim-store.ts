@@ -28,7 +28,15 @@ export interface SimIndicator {
   calculatedTime: string;
   expiration: string;
   expirationStatus: 'active' | 'expired';
-  expirationSource: { brand: string; instance: string; expirationPolicy: string; expirationInterval: number; setTime: string; source: string; user: string } | null;
+  expirationSource: {
+    brand: string;
+    instance: string;
+    expirationPolicy: string;
+    expirationInterval: number;
+    setTime: string;
+    source: string;
+    user: string;
+  } | null;
   manualExpirationTime: string;
   sourceBrands: string[];
   sourceInstances: string[];
@@ -85,12 +93,24 @@ export interface StoreOptions {
  * installation; a key it does not define is dropped without an error]. A deployment's own fields
  * are added with the simulator's `indicatorFields` option.
  */
-export const DEFAULT_INDICATOR_FIELDS = ['tags', 'trafficlightprotocol', 'description', 'stixid', 'firstseenbysource', 'lastseenbysource', 'reportedby', 'malwarefamily', 'threattypes', 'verdict'] as const;
+export const DEFAULT_INDICATOR_FIELDS = [
+  'tags',
+  'trafficlightprotocol',
+  'description',
+  'stixid',
+  'firstseenbysource',
+  'lastseenbysource',
+  'reportedby',
+  'malwarefamily',
+  'threattypes',
+  'verdict',
+] as const;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** Go decodes JSON null into the zero value: a null key is as good as an absent one (demisto-py sends every model attribute, unset ones as null). */
-const clean = (v: unknown): unknown => (isMap(v) ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null)) : v);
+const clean = (v: unknown): unknown =>
+  isMap(v) ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null)) : v;
 
 export class IndicatorStore {
   readonly byId = new Map<string, SimIndicator>();
@@ -126,12 +146,14 @@ export class IndicatorStore {
   /** The indicator as the server reports it: expirationStatus as of now (the expiration job). */
   view(i: SimIndicator): SimIndicator {
     const exp = Date.parse(i.expiration);
-    i.expirationStatus = i.expiration !== ZERO_TIME && Number.isFinite(exp) && exp <= this.o.now() ? 'expired' : 'active';
+    i.expirationStatus =
+      i.expiration !== ZERO_TIME && Number.isFinite(exp) && exp <= this.o.now() ? 'expired' : 'active';
     return i;
   }
 
   private checkType(t: unknown, where: string): string {
-    if (typeof t !== 'string' || t === '') throw new SimError(400, 'bad_request', 'Bad request', `${where}: indicator type is required`);
+    if (typeof t !== 'string' || t === '')
+      throw new SimError(400, 'bad_request', 'Bad request', `${where}: indicator type is required`);
     const known = this.types.get(t.toLowerCase());
     if (!known) throw new SimError(400, 'bad_request', 'Bad request', `${where}: unknown indicator type "${t}"`);
     return known;
@@ -141,10 +163,34 @@ export class IndicatorStore {
     const now = iso(this.o.now());
     const id = String(this.nextId++);
     const i: SimIndicator = {
-      id, version: 0, value, indicator_type: type, score: 0, manualScore: false, manualSetTime: ZERO_TIME, comment: '', source: '', setBy: '', account: '',
-      timestamp: now, modified: now, firstSeen: now, lastSeen: now, calculatedTime: now, expiration: ZERO_TIME, expirationStatus: 'active',
-      expirationSource: null, manualExpirationTime: ZERO_TIME, sourceBrands: [], sourceInstances: [], investigationIDs: [], CustomFields: {},
-      sortValues: [id.padStart(12, '0')], sourceScores: {}, sourceExpirations: {}, manuallyEditedFields: [],
+      id,
+      version: 0,
+      value,
+      indicator_type: type,
+      score: 0,
+      manualScore: false,
+      manualSetTime: ZERO_TIME,
+      comment: '',
+      source: '',
+      setBy: '',
+      account: '',
+      timestamp: now,
+      modified: now,
+      firstSeen: now,
+      lastSeen: now,
+      calculatedTime: now,
+      expiration: ZERO_TIME,
+      expirationStatus: 'active',
+      expirationSource: null,
+      manualExpirationTime: ZERO_TIME,
+      sourceBrands: [],
+      sourceInstances: [],
+      investigationIDs: [],
+      CustomFields: {},
+      sortValues: [id.padStart(12, '0')],
+      sourceScores: {},
+      sourceExpirations: {},
+      manuallyEditedFields: [],
     };
     this.byId.set(id, i);
     this.byValue.set(this.key(value), i);
@@ -168,14 +214,35 @@ export class IndicatorStore {
     const raw = clean(input);
     const where = `indicators[${n}]`;
     if (!isMap(raw)) throw new SimError(400, 'bad_request', 'Bad request', `${where}: must be an object`);
-    if (typeof raw.value !== 'string' || raw.value.trim() === '') throw new SimError(400, 'bad_request', 'Bad request', `${where}: value is required`);
+    if (typeof raw.value !== 'string' || raw.value.trim() === '')
+      throw new SimError(400, 'bad_request', 'Bad request', `${where}: value is required`);
     const score = raw.score ?? 0;
-    if (typeof score !== 'number' || !Number.isInteger(score) || score < 0 || score > 3) throw new SimError(400, 'bad_request', 'Bad request', `${where}: score must be 0-3`);
-    if (raw.reliability !== undefined && !(RELIABILITIES as readonly string[]).includes(String(raw.reliability))) throw new SimError(400, 'bad_request', 'Bad request', `${where}: unknown reliability ${JSON.stringify(raw.reliability)}`);
+    if (typeof score !== 'number' || !Number.isInteger(score) || score < 0 || score > 3)
+      throw new SimError(400, 'bad_request', 'Bad request', `${where}: score must be 0-3`);
+    if (raw.reliability !== undefined && !(RELIABILITIES as readonly string[]).includes(String(raw.reliability)))
+      throw new SimError(
+        400,
+        'bad_request',
+        'Bad request',
+        `${where}: unknown reliability ${JSON.stringify(raw.reliability)}`,
+      );
     const policy = raw.expirationPolicy ?? 'indicatorType';
-    if (!EXPIRATION_POLICIES.includes(policy as never)) throw new SimError(400, 'bad_request', 'Bad request', `${where}: expirationPolicy must be never, interval or indicatorType`);
-    if (policy === 'interval' && (typeof raw.expirationInterval !== 'number' || !(raw.expirationInterval > 0))) throw new SimError(400, 'bad_request', 'Bad request', `${where}: expirationInterval (minutes) is required with expirationPolicy interval`);
-    if (raw.fields !== undefined && !isMap(raw.fields)) throw new SimError(400, 'bad_request', 'Bad request', `${where}: fields must be an object`);
+    if (!EXPIRATION_POLICIES.includes(policy as never))
+      throw new SimError(
+        400,
+        'bad_request',
+        'Bad request',
+        `${where}: expirationPolicy must be never, interval or indicatorType`,
+      );
+    if (policy === 'interval' && (typeof raw.expirationInterval !== 'number' || !(raw.expirationInterval > 0)))
+      throw new SimError(
+        400,
+        'bad_request',
+        'Bad request',
+        `${where}: expirationInterval (minutes) is required with expirationPolicy interval`,
+      );
+    if (raw.fields !== undefined && !isMap(raw.fields))
+      throw new SimError(400, 'bad_request', 'Bad request', `${where}: fields must be an object`);
     const value = raw.value.trim();
     const existing = this.find(value);
     const type = raw.type === undefined ? existing?.indicator_type : this.checkType(raw.type, where);
@@ -205,12 +272,23 @@ export class IndicatorStore {
     // expiration: a manual expiration wins over the feed's (XSOAR's expiration hierarchy)
     // each source brand's feed sets its own expiration; the indicator stays active while any source
     // does (the latest wins, never beats any time); a manual expiration wins over all (§6.4 hierarchy)
-    const minutes = policy === 'never' ? 0 : policy === 'interval' ? (interval as number) : this.o.typeExpirationMinutes;
+    const minutes =
+      policy === 'never' ? 0 : policy === 'interval' ? (interval as number) : this.o.typeExpirationMinutes;
     i.sourceExpirations[brand] = minutes ? iso(this.o.now() + minutes * 60_000) : ZERO_TIME;
     if (i.manualExpirationTime === ZERO_TIME) {
       const all = Object.values(i.sourceExpirations);
-      i.expiration = all.includes(ZERO_TIME) ? ZERO_TIME : all.reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b));
-      i.expirationSource = { brand, instance, expirationPolicy: String(policy), expirationInterval: minutes, setTime: i.modified, source: 'feed', user: '' };
+      i.expiration = all.includes(ZERO_TIME)
+        ? ZERO_TIME
+        : all.reduce((a, b) => (Date.parse(a) >= Date.parse(b) ? a : b));
+      i.expirationSource = {
+        brand,
+        instance,
+        expirationPolicy: String(policy),
+        expirationInterval: minutes,
+        setTime: i.modified,
+        source: 'feed',
+        user: '',
+      };
     }
     this.recalc(i);
     return true;
@@ -221,11 +299,14 @@ export class IndicatorStore {
     const ctx = clean(body);
     const ioc = clean(isMap(ctx) ? ctx.indicator : undefined);
     if (!isMap(ioc)) throw new SimError(400, 'bad_request', 'Bad request', 'indicator is required');
-    if (typeof ioc.value !== 'string' || ioc.value.trim() === '') throw new SimError(400, 'bad_request', 'Bad request', 'indicator.value is required');
+    if (typeof ioc.value !== 'string' || ioc.value.trim() === '')
+      throw new SimError(400, 'bad_request', 'Bad request', 'indicator.value is required');
     const value = ioc.value.trim();
-    if (this.exclusions.has(this.key(value))) throw new SimError(400, 'bad_request', 'Bad request', `indicator ${value} is in the exclusion list`);
+    if (this.exclusions.has(this.key(value)))
+      throw new SimError(400, 'bad_request', 'Bad request', `indicator ${value} is in the exclusion list`);
     const existing = this.find(value);
-    if (existing && this.o.createExisting === 'conflict') throw new SimError(409, 'conflict', 'Conflict', `indicator ${value} already exists`);
+    if (existing && this.o.createExisting === 'conflict')
+      throw new SimError(409, 'conflict', 'Conflict', `indicator ${value} already exists`);
     const type = this.checkType(ioc.indicator_type ?? existing?.indicator_type, 'indicator');
     const i = existing ?? this.fresh(value, type);
     i.indicator_type = type;
@@ -239,15 +320,23 @@ export class IndicatorStore {
   /** `/indicator/edit` (IocObject with id and the current version, or -1). */
   edit(body: unknown): SimIndicator {
     const ioc = clean(body);
-    if (!isMap(ioc) || typeof ioc.id !== 'string') throw new SimError(400, 'bad_request', 'Bad request', 'id is required');
+    if (!isMap(ioc) || typeof ioc.id !== 'string')
+      throw new SimError(400, 'bad_request', 'Bad request', 'id is required');
     const i = this.byId.get(ioc.id);
     if (!i) throw new SimError(404, 'not_found', 'Not found', `indicator ${ioc.id} not found`);
     const v = ioc.version;
-    if (typeof v !== 'number' || !Number.isInteger(v)) throw new SimError(400, 'bad_request', 'Bad request', 'version is required');
+    if (typeof v !== 'number' || !Number.isInteger(v))
+      throw new SimError(400, 'bad_request', 'Bad request', 'version is required');
     if (v !== -1 && v !== i.version) {
-      throw new SimError(this.o.versionConflictStatus, 'conflict', 'Conflict', `DB version conflict error [indicator ${i.id}: version ${v} is not the current version ${i.version}]`);
+      throw new SimError(
+        this.o.versionConflictStatus,
+        'conflict',
+        'Conflict',
+        `DB version conflict error [indicator ${i.id}: version ${v} is not the current version ${i.version}]`,
+      );
     }
-    if (ioc.value !== undefined && ioc.value !== i.value) throw new SimError(400, 'bad_request', 'Bad request', 'value of an indicator cannot be changed');
+    if (ioc.value !== undefined && ioc.value !== i.value)
+      throw new SimError(400, 'bad_request', 'Bad request', 'value of an indicator cannot be changed');
     if (ioc.indicator_type !== undefined) i.indicator_type = this.checkType(ioc.indicator_type, 'indicator');
     this.apply(i, ioc);
     this.touch(i);
@@ -258,7 +347,8 @@ export class IndicatorStore {
     for (const k of ['score', 'comment', 'source', 'CustomFields', 'expiration', 'manualExpirationTime'])
       if (ioc[k] !== undefined && !i.manuallyEditedFields.includes(k)) i.manuallyEditedFields.push(k);
     if (ioc.score !== undefined) {
-      if (typeof ioc.score !== 'number' || !Number.isInteger(ioc.score) || ioc.score < 0 || ioc.score > 3) throw new SimError(400, 'bad_request', 'Bad request', 'score must be 0-3');
+      if (typeof ioc.score !== 'number' || !Number.isInteger(ioc.score) || ioc.score < 0 || ioc.score > 3)
+        throw new SimError(400, 'bad_request', 'Bad request', 'score must be 0-3');
       i.manualScore = ioc.manualScore === true;
       if (i.manualScore) {
         i.score = ioc.score;
@@ -273,10 +363,19 @@ export class IndicatorStore {
     for (const k of ['expiration', 'manualExpirationTime'] as const) {
       const t = ioc[k];
       if (t === undefined) continue;
-      if (typeof t !== 'string' || !Number.isFinite(Date.parse(t))) throw new SimError(400, 'bad_request', 'Bad request', `${k} must be an RFC 3339 time`);
+      if (typeof t !== 'string' || !Number.isFinite(Date.parse(t)))
+        throw new SimError(400, 'bad_request', 'Bad request', `${k} must be an RFC 3339 time`);
       i.expiration = t;
       i.manualExpirationTime = t;
-      i.expirationSource = { brand: '', instance: '', expirationPolicy: 'manual', expirationInterval: 0, setTime: iso(this.o.now()), source: 'manual', user: 'admin' };
+      i.expirationSource = {
+        brand: '',
+        instance: '',
+        expirationPolicy: 'manual',
+        expirationInterval: 0,
+        setTime: iso(this.o.now()),
+        source: 'manual',
+        user: 'admin',
+      };
     }
     this.recalc(i);
   }
@@ -306,11 +405,22 @@ export class IndicatorStore {
   /** `/indicators/batchDelete`: deletes, and unless `doNotWhitelist` adds the values to the exclusion list. */
   batchDelete(input: unknown, limit = Infinity): { updatedIds: string[]; notUpdated: number } {
     const body = clean(input);
-    if (!isMap(body)) throw new SimError(400, 'bad_request', 'Bad request', 'Request body is not well-formed. It must be JSON.');
+    if (!isMap(body))
+      throw new SimError(400, 'bad_request', 'Bad request', 'Request body is not well-formed. It must be JSON.');
     let targets: string[];
-    if (body.all === true) targets = this.search({ ...(isMap(body.filter) ? body.filter : {}), size: Number.MAX_SAFE_INTEGER, page: 0 }, Number.MAX_SAFE_INTEGER).iocObjects.map((i) => i.id);
+    if (body.all === true)
+      targets = this.search(
+        { ...(isMap(body.filter) ? body.filter : {}), size: Number.MAX_SAFE_INTEGER, page: 0 },
+        Number.MAX_SAFE_INTEGER,
+      ).iocObjects.map((i) => i.id);
     else if (Array.isArray(body.ids) && body.ids.every((x) => typeof x === 'string')) targets = body.ids as string[];
-    else throw new SimError(400, 'bad_request', 'Bad request', 'ids must be a list of indicator ids (or all: true with a filter)');
+    else
+      throw new SimError(
+        400,
+        'bad_request',
+        'Bad request',
+        'ids must be a list of indicator ids (or all: true with a filter)',
+      );
     const exclude = body.doNotWhitelist !== true;
     const reason = typeof body.reason === 'string' ? body.reason : '';
     const updatedIds: string[] = [];
@@ -332,13 +442,19 @@ export class IndicatorStore {
   /** `/indicator/whitelist`: adds a value to the exclusion list (and deletes its indicator), or only deletes it with doNotWhitelist. */
   whitelist(input: unknown): { updatedIds: string[]; notUpdated: number } {
     const body = clean(input);
-    if (!isMap(body) || typeof body.value !== 'string') throw new SimError(400, 'bad_request', 'Bad request', 'value is required');
+    if (!isMap(body) || typeof body.value !== 'string')
+      throw new SimError(400, 'bad_request', 'Bad request', 'value is required');
     const i = this.find(body.value);
     if (i) {
       this.byId.delete(i.id);
       this.byValue.delete(this.key(i.value));
     }
-    if (body.doNotWhitelist !== true) this.exclusions.set(this.key(body.value), { value: body.value, reason: typeof body.reason === 'string' ? body.reason : '', at: iso(this.o.now()) });
+    if (body.doNotWhitelist !== true)
+      this.exclusions.set(this.key(body.value), {
+        value: body.value,
+        reason: typeof body.reason === 'string' ? body.reason : '',
+        at: iso(this.o.now()),
+      });
     return { updatedIds: i ? [i.id] : [], notUpdated: i ? 0 : 1 };
   }
 }

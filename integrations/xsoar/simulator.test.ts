@@ -5,19 +5,47 @@ import { ADV_KEY, KEY, startSim } from './test-kit.js';
 
 type Json = any;
 
-async function call(base: string, path: string, body: unknown, headers: Record<string, string | undefined> = { Authorization: KEY }): Promise<{ status: number; body: Json; headers: Headers }> {
-  const r = await fetch(base + path, { method: 'POST', headers: Object.fromEntries(Object.entries({ 'Content-Type': 'application/json', ...headers }).filter((e): e is [string, string] => e[1] !== undefined)), body: typeof body === 'string' ? body : JSON.stringify(body) });
+async function call(
+  base: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string | undefined> = { Authorization: KEY },
+): Promise<{ status: number; body: Json; headers: Headers }> {
+  const r = await fetch(base + path, {
+    method: 'POST',
+    headers: Object.fromEntries(
+      Object.entries({ 'Content-Type': 'application/json', ...headers }).filter(
+        (e): e is [string, string] => e[1] !== undefined,
+      ),
+    ),
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await r.text();
   return { status: r.status, body: text ? JSON.parse(text) : undefined, headers: r.headers };
 }
 
-const feed = (values: string[], extra: Record<string, unknown> = {}) => ({ indicators: values.map((value) => ({ value, type: 'IP', score: 3, sourceBrand: 'b1', ...extra })) });
-const advanced = (key: string, id: string, ts = String(Date.now()), nonce = 'N'.repeat(64)) => ({ 'x-xdr-auth-id': id, 'x-xdr-nonce': nonce, 'x-xdr-timestamp': ts, Authorization: advancedHash(key, nonce, ts) });
+const feed = (values: string[], extra: Record<string, unknown> = {}) => ({
+  indicators: values.map((value) => ({ value, type: 'IP', score: 3, sourceBrand: 'b1', ...extra })),
+});
+const advanced = (key: string, id: string, ts = String(Date.now()), nonce = 'N'.repeat(64)) => ({
+  'x-xdr-auth-id': id,
+  'x-xdr-nonce': nonce,
+  'x-xdr-timestamp': ts,
+  Authorization: advancedHash(key, nonce, ts),
+});
 
 test('XSOAR 6 auth: the raw API key; a bad or revoked key gets the documented 403 CSRF body', async (t) => {
   const { sim, base } = await startSim(t);
   assert.equal((await call(base, '/indicators/search', { query: '', size: 1 })).status, 200);
-  const expected = { id: 'forbidden', status: 403, title: 'Forbidden', detail: 'Issue with CSRF code', error: 'http: named cookie not present', encrypted: false, multires: null };
+  const expected = {
+    id: 'forbidden',
+    status: 403,
+    title: 'Forbidden',
+    detail: 'Issue with CSRF code',
+    error: 'http: named cookie not present',
+    encrypted: false,
+    multires: null,
+  };
   for (const h of [{ Authorization: 'wrong' }, {}, { Authorization: `Bearer ${KEY}` }, { Authorization: ADV_KEY }]) {
     const r = await call(base, '/indicators/search', { size: 1 }, h);
     assert.equal(r.status, 403, JSON.stringify(h));
@@ -32,17 +60,34 @@ test('XSOAR 6 auth: the raw API key; a bad or revoked key gets the documented 40
 test('XSOAR 8 paths (/xsoar and /xsoar/public/v1): x-xdr-auth-id with a standard key; 401 otherwise', async (t) => {
   const { sim, base } = await startSim(t);
   for (const prefix of ['/xsoar', '/xsoar/public/v1']) {
-    const ok = await call(base, `${prefix}/indicators/feed/json`, feed([`${prefix === '/xsoar' ? 1 : 2}.0.0.1`]), { Authorization: KEY, 'x-xdr-auth-id': '1' });
+    const ok = await call(base, `${prefix}/indicators/feed/json`, feed([`${prefix === '/xsoar' ? 1 : 2}.0.0.1`]), {
+      Authorization: KEY,
+      'x-xdr-auth-id': '1',
+    });
     assert.equal(ok.status, 201, prefix);
-    for (const h of [{ Authorization: KEY }, { Authorization: KEY, 'x-xdr-auth-id': '2' }, { Authorization: 'x', 'x-xdr-auth-id': '1' }, { Authorization: KEY, 'x-xdr-auth-id': '9' }]) {
+    for (const h of [
+      { Authorization: KEY },
+      { Authorization: KEY, 'x-xdr-auth-id': '2' },
+      { Authorization: 'x', 'x-xdr-auth-id': '1' },
+      { Authorization: KEY, 'x-xdr-auth-id': '9' },
+    ]) {
       const r = await call(base, `${prefix}/indicators/search`, { size: 1 }, h);
       assert.equal(r.status, 401, JSON.stringify(h));
       assert.equal(r.body.id, 'unauthorized');
       assert.equal(r.body.status, 401);
     }
   }
-  assert.deepEqual(sim.indicators().map((i) => i.value), ['1.0.0.1', '2.0.0.1']);
-  assert.deepEqual(sim.requests.filter((q) => q.status === 201).map((q) => [q.path, q.api, q.scheme]), [['/xsoar/indicators/feed/json', 8, 'standard'], ['/xsoar/public/v1/indicators/feed/json', 8, 'standard']]);
+  assert.deepEqual(
+    sim.indicators().map((i) => i.value),
+    ['1.0.0.1', '2.0.0.1'],
+  );
+  assert.deepEqual(
+    sim.requests.filter((q) => q.status === 201).map((q) => [q.path, q.api, q.scheme]),
+    [
+      ['/xsoar/indicators/feed/json', 8, 'standard'],
+      ['/xsoar/public/v1/indicators/feed/json', 8, 'standard'],
+    ],
+  );
   const about = await fetch(`${base}/xsoar/about`, { headers: { Authorization: KEY, 'x-xdr-auth-id': '1' } });
   assert.equal(((await about.json()) as Json).demistoVersion, '8.6.0');
 });
@@ -66,7 +111,18 @@ test('XSOAR 8 advanced key: SHA-256 of key + nonce + timestamp verified; stale t
     assert.equal(r.status, 401, what);
     assert.equal(r.body.detail, 'Public API request unauthorized', what);
   }
-  assert.equal((await call(base, '/xsoar/indicators/search', { size: 1 }, advanced(ADV_KEY, '2', String(now + 4 * 60_000), 'e'.repeat(64)))).status, 200, 'within the window');
+  assert.equal(
+    (
+      await call(
+        base,
+        '/xsoar/indicators/search',
+        { size: 1 },
+        advanced(ADV_KEY, '2', String(now + 4 * 60_000), 'e'.repeat(64)),
+      )
+    ).status,
+    200,
+    'within the window',
+  );
 });
 
 test('tenants: /acc_<name>/ has its own indicators; an unknown account is 404', async (t) => {
@@ -83,16 +139,29 @@ test('feed/json: unique by value (a re-feed updates the same indicator), per-bra
   const { sim, base } = await startSim(t);
   assert.equal((await call(base, '/indicators/feed/json', feed(['1.1.1.1', '2.2.2.2']))).status, 201);
   assert.equal((await call(base, '/indicators/feed/json', feed(['1.1.1.1'], { score: 1 }))).status, 201);
-  assert.equal((await call(base, '/indicators/feed/json', feed(['1.1.1.1'], { score: 2, sourceBrand: 'b2' }))).status, 201);
+  assert.equal(
+    (await call(base, '/indicators/feed/json', feed(['1.1.1.1'], { score: 2, sourceBrand: 'b2' }))).status,
+    201,
+  );
   const i = sim.indicator('1.1.1.1')!;
   assert.equal(sim.indicators().length, 2);
   assert.equal(i.version, 3);
   assert.equal(i.score, 2, 'the highest score across source brands');
   assert.deepEqual(i.sourceBrands, ['b1', 'b2']);
-  const big = await call(base, '/indicators/feed/json', feed(Array.from({ length: 2001 }, (_, k) => `3.0.${k >> 8}.${k & 255}`)));
+  const big = await call(
+    base,
+    '/indicators/feed/json',
+    feed(Array.from({ length: 2001 }, (_, k) => `3.0.${k >> 8}.${k & 255}`)),
+  );
   assert.equal(big.status, 400);
   assert.match(big.body.detail, /Too many indicators in one request: 2001 \(max 2000\)/);
-  const bad = await call(base, '/indicators/feed/json', { indicators: [{ value: '4.4.4.4', type: 'IP' }, { value: 'x', type: 'NoSuchType' }, { value: '5.5.5.5', type: 'IP', score: 7 }] });
+  const bad = await call(base, '/indicators/feed/json', {
+    indicators: [
+      { value: '4.4.4.4', type: 'IP' },
+      { value: 'x', type: 'NoSuchType' },
+      { value: '5.5.5.5', type: 'IP', score: 7 },
+    ],
+  });
   assert.equal(bad.status, 400);
   assert.equal(bad.body.detail, 'indicators[1]: unknown indicator type "NoSuchType"');
   assert.equal(sim.indicators().length, 2, 'nothing of a refused request is stored');
@@ -105,7 +174,16 @@ test('search: size 0 returns nothing, size is capped at 1000, page and searchAft
   const { base } = await startSim(t);
   const values = Array.from({ length: 1200 }, (_, k) => `10.0.${k >> 8}.${k & 255}`);
   assert.equal((await call(base, '/indicators/feed/json', feed(values.slice(0, 600)))).status, 201);
-  assert.equal((await call(base, '/indicators/feed/json', feed(values.slice(600), { score: 1, type: 'IP', fields: { tags: ['x'] } }))).status, 201);
+  assert.equal(
+    (
+      await call(
+        base,
+        '/indicators/feed/json',
+        feed(values.slice(600), { score: 1, type: 'IP', fields: { tags: ['x'] } }),
+      )
+    ).status,
+    201,
+  );
   const none = await call(base, '/indicators/search', { query: 'type:IP' });
   assert.deepEqual([none.body.iocObjects.length, none.body.total], [0, 1200]);
   const capped = await call(base, '/indicators/search', { query: 'type:IP', size: 5000 });
@@ -113,10 +191,23 @@ test('search: size 0 returns nothing, size is capped at 1000, page and searchAft
   const p1 = await call(base, '/indicators/search', { query: 'type:IP', size: 500, page: 2 });
   assert.deepEqual([p1.body.iocObjects.length, p1.body.iocObjects[0].value], [200, values[1000]]);
   const first = await call(base, '/indicators/search', { query: 'score:>=3', size: 400 });
-  const after = await call(base, '/indicators/search', { query: 'score:>=3', size: 400, searchAfter: first.body.iocObjects[399].sortValues });
-  assert.deepEqual([first.body.total, after.body.iocObjects.length, after.body.iocObjects[0].value], [600, 200, values[400]]);
-  const q = await call(base, '/indicators/search', { query: `value:("${values[0]}" "${values[700]}") AND -score:3 OR tags:y`, size: 10 });
-  assert.deepEqual(q.body.iocObjects.map((i: Json) => i.value), [values[700]]);
+  const after = await call(base, '/indicators/search', {
+    query: 'score:>=3',
+    size: 400,
+    searchAfter: first.body.iocObjects[399].sortValues,
+  });
+  assert.deepEqual(
+    [first.body.total, after.body.iocObjects.length, after.body.iocObjects[0].value],
+    [600, 200, values[400]],
+  );
+  const q = await call(base, '/indicators/search', {
+    query: `value:("${values[0]}" "${values[700]}") AND -score:3 OR tags:y`,
+    size: 10,
+  });
+  assert.deepEqual(
+    q.body.iocObjects.map((i: Json) => i.value),
+    [values[700]],
+  );
   const glob = await call(base, '/indicators/search', { query: 'value:10.0.2.* tags:x', size: 1000 });
   assert.equal(glob.body.total, 168, '10.0.2.x from the 600th value on carry the tag');
   const badQ = await call(base, '/indicators/search', { query: 'value:("a"', size: 1 });
@@ -126,7 +217,10 @@ test('search: size 0 returns nothing, size is capped at 1000, page and searchAft
 
 test('edit: the current version or -1 is accepted, a stale version is a 409 DB version conflict; create merges or conflicts', async (t) => {
   const { sim, base } = await startSim(t);
-  const c = await call(base, '/indicator/create', { indicator: { value: 'evil.example', indicator_type: 'Domain', score: 3, manualScore: true }, seenNow: true });
+  const c = await call(base, '/indicator/create', {
+    indicator: { value: 'evil.example', indicator_type: 'Domain', score: 3, manualScore: true },
+    seenNow: true,
+  });
   assert.equal(c.status, 200);
   assert.deepEqual([c.body.version, c.body.score, c.body.manualScore], [1, 3, true]);
   const e = await call(base, '/indicator/edit', { ...c.body, score: 2 });
@@ -137,7 +231,9 @@ test('edit: the current version or -1 is accepted, a stale version is a 409 DB v
   assert.match(stale.body.error, /DB version conflict error/);
   const force = await call(base, '/indicator/edit', { ...c.body, version: -1, score: 1 });
   assert.deepEqual([force.status, force.body.score, force.body.version], [200, 1, 3]);
-  const again = await call(base, '/indicator/create', { indicator: { value: 'evil.example', indicator_type: 'Domain', comment: 'x' } });
+  const again = await call(base, '/indicator/create', {
+    indicator: { value: 'evil.example', indicator_type: 'Domain', comment: 'x' },
+  });
   assert.deepEqual([again.status, again.body.id, again.body.comment], [200, c.body.id, 'x']);
   assert.equal(sim.indicators().length, 1);
   const missing = await call(base, '/indicator/edit', { id: '999', version: 1 });
@@ -154,35 +250,69 @@ test('batchDelete: doNotWhitelist:true only deletes; without it the values go on
   const { sim, base } = await startSim(t);
   await call(base, '/indicators/feed/json', feed(['1.1.1.1', '2.2.2.2', '3.3.3.3']));
   const [a, b] = sim.indicators();
-  const d1 = await call(base, '/indicators/batchDelete', { ids: [a!.id, 'nope'], all: false, filter: {}, doNotWhitelist: true, reason: 'r', reputations: null });
+  const d1 = await call(base, '/indicators/batchDelete', {
+    ids: [a!.id, 'nope'],
+    all: false,
+    filter: {},
+    doNotWhitelist: true,
+    reason: 'r',
+    reputations: null,
+  });
   assert.deepEqual(d1.body, { updatedIds: [a!.id], notUpdated: 1 });
   assert.deepEqual(sim.exclusions(), []);
   const d2 = await call(base, '/indicators/batchDelete', { ids: [b!.id], reason: 'fp' });
   assert.deepEqual(d2.body, { updatedIds: [b!.id], notUpdated: 0 });
-  assert.deepEqual(sim.exclusions().map((x) => [x.value, x.reason]), [['2.2.2.2', 'fp']]);
+  assert.deepEqual(
+    sim.exclusions().map((x) => [x.value, x.reason]),
+    [['2.2.2.2', 'fp']],
+  );
   await call(base, '/indicators/feed/json', feed(['1.1.1.1', '2.2.2.2']));
-  assert.deepEqual(sim.indicators().map((i) => i.value).sort(), ['1.1.1.1', '3.3.3.3'], 'the excluded value was not created');
+  assert.deepEqual(
+    sim
+      .indicators()
+      .map((i) => i.value)
+      .sort(),
+    ['1.1.1.1', '3.3.3.3'],
+    'the excluded value was not created',
+  );
   await call(base, '/indicators/feed/json', { ...feed(['2.2.2.2']), bypassExclusionList: true });
   assert.ok(sim.indicator('2.2.2.2'));
-  const all = await call(base, '/indicators/batchDelete', { all: true, filter: { query: 'value:1.1.1.1' }, doNotWhitelist: true });
+  const all = await call(base, '/indicators/batchDelete', {
+    all: true,
+    filter: { query: 'value:1.1.1.1' },
+    doNotWhitelist: true,
+  });
   assert.equal(all.body.updatedIds.length, 1);
 });
 
 test('expiration: interval in minutes, never, the type default; the status flips once the time passed', async (t) => {
   let now = Date.parse('2026-03-01T12:00:00Z');
   const { sim, base } = await startSim(t, { now: () => now });
-  await call(base, '/indicators/feed/json', { indicators: [
-    { value: '1.1.1.1', type: 'IP', expirationPolicy: 'interval', expirationInterval: 60 },
-    { value: '2.2.2.2', type: 'IP', expirationPolicy: 'never' },
-    { value: '3.3.3.3', type: 'IP' },
-  ] });
-  assert.deepEqual(sim.indicators().map((i) => [i.expiration, i.expirationStatus]), [
-    ['2026-03-01T13:00:00.000Z', 'active'], ['0001-01-01T00:00:00Z', 'active'], ['2026-03-08T12:00:00.000Z', 'active'],
-  ]);
+  await call(base, '/indicators/feed/json', {
+    indicators: [
+      { value: '1.1.1.1', type: 'IP', expirationPolicy: 'interval', expirationInterval: 60 },
+      { value: '2.2.2.2', type: 'IP', expirationPolicy: 'never' },
+      { value: '3.3.3.3', type: 'IP' },
+    ],
+  });
+  assert.deepEqual(
+    sim.indicators().map((i) => [i.expiration, i.expirationStatus]),
+    [
+      ['2026-03-01T13:00:00.000Z', 'active'],
+      ['0001-01-01T00:00:00Z', 'active'],
+      ['2026-03-08T12:00:00.000Z', 'active'],
+    ],
+  );
   now += 61 * 60_000;
   const r = await call(base, '/indicators/search', { query: 'expirationStatus:expired', size: 10 });
-  assert.deepEqual(r.body.iocObjects.map((i: Json) => i.value), ['1.1.1.1'], 'expired indicators stay searchable');
-  const bad = await call(base, '/indicators/feed/json', { indicators: [{ value: '4.4.4.4', type: 'IP', expirationPolicy: 'interval' }] });
+  assert.deepEqual(
+    r.body.iocObjects.map((i: Json) => i.value),
+    ['1.1.1.1'],
+    'expired indicators stay searchable',
+  );
+  const bad = await call(base, '/indicators/feed/json', {
+    indicators: [{ value: '4.4.4.4', type: 'IP', expirationPolicy: 'interval' }],
+  });
   assert.equal(bad.status, 400);
 });
 
@@ -195,7 +325,11 @@ test('faults: status with Retry-After, delay, drop after handling, partial accep
   }
   assert.equal((await call(base, '/indicators/feed/json', feed(['1.1.1.1']))).status, 201);
   sim.inject({ target: 'search', status: 503 });
-  assert.equal((await call(base, '/indicators/feed/json', feed(['1.1.1.2']))).status, 201, 'a search fault leaves feeds alone');
+  assert.equal(
+    (await call(base, '/indicators/feed/json', feed(['1.1.1.2']))).status,
+    201,
+    'a search fault leaves feeds alone',
+  );
   assert.equal((await call(base, '/indicators/search', { size: 1 })).status, 503);
   sim.inject({ dropAfterHandling: true });
   await assert.rejects(call(base, '/indicators/feed/json', feed(['6.6.6.6'])));
@@ -203,7 +337,10 @@ test('faults: status with Retry-After, delay, drop after handling, partial accep
   sim.inject({ partialAccept: 2 });
   const p = await call(base, '/indicators/feed/json', feed(['7.0.0.1', '7.0.0.2', '7.0.0.3']));
   assert.equal(p.status, 500);
-  assert.deepEqual(['7.0.0.1', '7.0.0.2', '7.0.0.3'].map((v) => !!sim.indicator(v)), [true, true, false]);
+  assert.deepEqual(
+    ['7.0.0.1', '7.0.0.2', '7.0.0.3'].map((v) => !!sim.indicator(v)),
+    [true, true, false],
+  );
   sim.inject({ delayMs: 150 });
   const t0 = Date.now();
   assert.equal((await call(base, '/indicators/search', { size: 1 })).status, 200);
@@ -223,18 +360,47 @@ test('command timeout: a feed request that takes too long ingests what fit and a
   assert.equal(r.status, 504);
   assert.match(r.body.detail, /20 of 50 indicators ingested/);
   assert.equal(sim.indicators().length, 20);
-  assert.equal((await call(base, '/indicators/feed/json', feed(Array.from({ length: 20 }, (_, k) => `9.0.0.${k}`)))).status, 201);
+  assert.equal(
+    (await call(base, '/indicators/feed/json', feed(Array.from({ length: 20 }, (_, k) => `9.0.0.${k}`)))).status,
+    201,
+  );
 });
 
 test('JSON null counts as absent (Go zero values): demisto-py sends every unset model attribute as null', async (t) => {
   const { sim, base } = await startSim(t);
-  const c = await call(base, '/indicator/create', { entryId: null, investigationId: null, seenNow: true, indicator: { value: 'n.example', indicator_type: 'Domain', score: 2, manualScore: true, comment: null, CustomFields: null, firstSeen: null } });
+  const c = await call(base, '/indicator/create', {
+    entryId: null,
+    investigationId: null,
+    seenNow: true,
+    indicator: {
+      value: 'n.example',
+      indicator_type: 'Domain',
+      score: 2,
+      manualScore: true,
+      comment: null,
+      CustomFields: null,
+      firstSeen: null,
+    },
+  });
   assert.equal(c.status, 200);
-  const e = await call(base, '/indicator/edit', { id: c.body.id, version: c.body.version, value: 'n.example', indicator_type: null, score: 3, manualScore: true, CustomFields: null, comment: null });
+  const e = await call(base, '/indicator/edit', {
+    id: c.body.id,
+    version: c.body.version,
+    value: 'n.example',
+    indicator_type: null,
+    score: 3,
+    manualScore: true,
+    CustomFields: null,
+    comment: null,
+  });
   assert.deepEqual([e.status, e.body.indicator_type, e.body.score, e.body.comment], [200, 'Domain', 3, '']);
   const s = await call(base, '/indicators/search', { query: null, size: 5, page: null, searchAfter: null });
   assert.equal(s.body.total, 1);
-  const f = await call(base, '/indicators/feed/json', { indicators: [{ value: 'm.example', type: 'Domain', score: null, reliability: null }], bypassExclusionList: null, classifierId: null });
+  const f = await call(base, '/indicators/feed/json', {
+    indicators: [{ value: 'm.example', type: 'Domain', score: null, reliability: null }],
+    bypassExclusionList: null,
+    classifierId: null,
+  });
   assert.equal(f.status, 201);
   assert.equal(sim.indicator('m.example')!.score, 0);
 });
@@ -242,8 +408,23 @@ test('JSON null counts as absent (Go zero values): demisto-py sends every unset 
 test('shared indicators: each source brand keeps its own expiration (the latest wins); hand-made indicators carry the Manual source and manuallyEditedFields', async (t) => {
   let now = Date.parse('2026-03-01T12:00:00Z');
   const { sim, base } = await startSim(t, { now: () => now });
-  await call(base, '/indicators/feed/json', { indicators: [{ value: '1.1.1.1', type: 'IP', score: 3, sourceBrand: 'A', expirationPolicy: 'interval', expirationInterval: 600 }] });
-  await call(base, '/indicators/feed/json', { indicators: [{ value: '1.1.1.1', type: 'IP', score: 0, sourceBrand: 'B', expirationPolicy: 'interval', expirationInterval: 1 }] });
+  await call(base, '/indicators/feed/json', {
+    indicators: [
+      {
+        value: '1.1.1.1',
+        type: 'IP',
+        score: 3,
+        sourceBrand: 'A',
+        expirationPolicy: 'interval',
+        expirationInterval: 600,
+      },
+    ],
+  });
+  await call(base, '/indicators/feed/json', {
+    indicators: [
+      { value: '1.1.1.1', type: 'IP', score: 0, sourceBrand: 'B', expirationPolicy: 'interval', expirationInterval: 1 },
+    ],
+  });
   let i = sim.indicator('1.1.1.1')!;
   assert.deepEqual([i.sourceBrands, i.score, i.expiration], [['A', 'B'], 3, '2026-03-01T22:00:00.000Z']);
   now += 5 * 60_000;

@@ -80,11 +80,34 @@ interface SimResponse {
   headers?: Record<string, string>;
 }
 
-export const DEFAULT_TYPES = ['IP', 'IPv6', 'CIDR', 'IPv6CIDR', 'Domain', 'DomainGlob', 'URL', 'Email', 'File', 'File MD5', 'File SHA-1', 'File SHA-256', 'SSDeep', 'X509 Certificate', 'Account', 'Host', 'Mutex', 'Registry Key', 'CVE'];
+export const DEFAULT_TYPES = [
+  'IP',
+  'IPv6',
+  'CIDR',
+  'IPv6CIDR',
+  'Domain',
+  'DomainGlob',
+  'URL',
+  'Email',
+  'File',
+  'File MD5',
+  'File SHA-1',
+  'File SHA-256',
+  'SSDeep',
+  'X509 Certificate',
+  'Account',
+  'Host',
+  'Mutex',
+  'Registry Key',
+  'CVE',
+];
 const MAX_LOGGED = 10_000;
 
 /** `sourceScores` and `sourceExpirations` are the simulator's bookkeeping (inspection only), never served. */
-const json = (status: number, v: unknown): SimResponse => ({ status, body: JSON.stringify(v, (k, x: unknown) => (k === 'sourceScores' || k === 'sourceExpirations' ? undefined : x)) });
+const json = (status: number, v: unknown): SimResponse => ({
+  status,
+  body: JSON.stringify(v, (k, x: unknown) => (k === 'sourceScores' || k === 'sourceExpirations' ? undefined : x)),
+});
 
 /** XSOAR's error envelope. */
 export function xsoarError(status: number, id: string, title: string, detail: string, error = detail): SimResponse {
@@ -127,14 +150,42 @@ export class XsoarSimulator extends LoopbackSimulator<Fault> {
   constructor(opts: XsoarSimulatorOptions = {}) {
     super({ target: 'any' });
     this.o = {
-      types: DEFAULT_TYPES, maxFeedBatch: 2000, maxSearchSize: 1000, perIndicatorMs: 0, commandTimeoutMs: 0, typeExpirationMinutes: 10080,
-      createExisting: 'merge', versionConflictStatus: 409, timestampSkewMs: 5 * 60_000, rejectReusedNonce: false, now: Date.now,
-      maxBodyBytes: 50 * 1024 * 1024, indicatorFields: DEFAULT_INDICATOR_FIELDS, feedFields: 'keep', feedUnderPublicV1: true, ...opts,
+      types: DEFAULT_TYPES,
+      maxFeedBatch: 2000,
+      maxSearchSize: 1000,
+      perIndicatorMs: 0,
+      commandTimeoutMs: 0,
+      typeExpirationMinutes: 10080,
+      createExisting: 'merge',
+      versionConflictStatus: 409,
+      timestampSkewMs: 5 * 60_000,
+      rejectReusedNonce: false,
+      now: Date.now,
+      maxBodyBytes: 50 * 1024 * 1024,
+      indicatorFields: DEFAULT_INDICATOR_FIELDS,
+      feedFields: 'keep',
+      feedUnderPublicV1: true,
+      ...opts,
     };
-    const keys = (opts.keys ?? [{ key: 'sim-key', id: 1, type: 'standard' }]).map((k) => ({ id: 1, type: 'standard' as const, ...k }));
+    const keys = (opts.keys ?? [{ key: 'sim-key', id: 1, type: 'standard' }]).map((k) => ({
+      id: 1,
+      type: 'standard' as const,
+      ...k,
+    }));
     this.keyRing = new KeyRing(keys, this.revoked, this.o.timestampSkewMs, this.o.now, this.o.rejectReusedNonce);
     for (const t of ['', ...(opts.tenants ?? [])]) {
-      this.stores.set(t, new IndicatorStore({ types: this.o.types, typeExpirationMinutes: this.o.typeExpirationMinutes, now: this.o.now, createExisting: this.o.createExisting, versionConflictStatus: this.o.versionConflictStatus, indicatorFields: this.o.indicatorFields, feedFields: this.o.feedFields }));
+      this.stores.set(
+        t,
+        new IndicatorStore({
+          types: this.o.types,
+          typeExpirationMinutes: this.o.typeExpirationMinutes,
+          now: this.o.now,
+          createExisting: this.o.createExisting,
+          versionConflictStatus: this.o.versionConflictStatus,
+          indicatorFields: this.o.indicatorFields,
+          feedFields: this.o.feedFields,
+        }),
+      );
     }
   }
 
@@ -192,7 +243,8 @@ export class XsoarSimulator extends LoopbackSimulator<Fault> {
     const acc = /^\/acc_([^/]+)(\/.*)$/.exec(full);
     if (v8) [api, path] = [8, v8[1]!];
     // a server that serves feed/json under /xsoar only (the prefix demisto-py uses): the public v1 path is unknown there
-    if (v8 && !this.o.feedUnderPublicV1 && full.startsWith('/xsoar/public/v1/') && path === '/indicators/feed/json') path = `/public/v1${path}`;
+    if (v8 && !this.o.feedUnderPublicV1 && full.startsWith('/xsoar/public/v1/') && path === '/indicators/feed/json')
+      path = `/public/v1${path}`;
     else if (acc) [tenant, path] = [decodeURIComponent(acc[1]!), acc[2]!];
     const target = ENDPOINTS[path];
     const log: LoggedRequest = { method, path: full, api, tenant, scheme: '', bytes: size, items: 0, status: 0 };
@@ -204,7 +256,13 @@ export class XsoarSimulator extends LoopbackSimulator<Fault> {
     const auth = this.keyRing.check(req.headers, api === 8);
     if (auth.ok) log.scheme = auth.scheme;
     if (!auth.ok) {
-      r = xsoarError(auth.status, auth.status === 403 ? 'forbidden' : 'unauthorized', auth.status === 403 ? 'Forbidden' : 'Unauthorized', auth.detail, auth.error);
+      r = xsoarError(
+        auth.status,
+        auth.status === 403 ? 'forbidden' : 'unauthorized',
+        auth.status === 403 ? 'Forbidden' : 'Unauthorized',
+        auth.detail,
+        auth.error,
+      );
     } else if (!this.stores.has(tenant)) {
       r = xsoarError(404, 'not_found', 'Not found', `account acc_${tenant} does not exist`);
     } else if (fault?.status) {
@@ -216,7 +274,10 @@ export class XsoarSimulator extends LoopbackSimulator<Fault> {
       try {
         r = await this.route(method, path, raw, this.stores.get(tenant)!, api, fault?.partialAccept, log);
       } catch (e) {
-        r = e instanceof SimError ? xsoarError(e.status, e.id, e.title, e.message) : statusError(500, `simulator error: ${(e as Error).message}`);
+        r =
+          e instanceof SimError
+            ? xsoarError(e.status, e.id, e.title, e.message)
+            : statusError(500, `simulator error: ${(e as Error).message}`);
       }
     }
     log.status = r.status;
@@ -229,19 +290,44 @@ export class XsoarSimulator extends LoopbackSimulator<Fault> {
   }
 
   private send(res: ServerResponse, r: SimResponse): void {
-    res.writeHead(r.status, { ...(r.body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...(r.headers ?? {}) });
+    res.writeHead(r.status, {
+      ...(r.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+      ...(r.headers ?? {}),
+    });
     res.end(r.body);
   }
 
-  private async route(method: string, path: string, raw: string, store: IndicatorStore, api: number, partial: number | undefined, log: LoggedRequest): Promise<SimResponse> {
-    if (path === '/about' && method === 'GET') return json(200, { demistoVersion: api === 8 ? '8.6.0' : '6.13.0', buildNum: '000000', platform: 'stixgate-sim', deploymentMode: api === 8 ? 'saas' : 'opp' });
-    if (!ENDPOINTS[path]) return xsoarError(404, 'not_found', 'Not found', `${method} ${path} is not an endpoint of this server`);
-    if (method !== 'POST') return xsoarError(405, 'method_not_allowed', 'Method not allowed', `${path} accepts POST only`);
+  private async route(
+    method: string,
+    path: string,
+    raw: string,
+    store: IndicatorStore,
+    api: number,
+    partial: number | undefined,
+    log: LoggedRequest,
+  ): Promise<SimResponse> {
+    if (path === '/about' && method === 'GET')
+      return json(200, {
+        demistoVersion: api === 8 ? '8.6.0' : '6.13.0',
+        buildNum: '000000',
+        platform: 'stixgate-sim',
+        deploymentMode: api === 8 ? 'saas' : 'opp',
+      });
+    if (!ENDPOINTS[path])
+      return xsoarError(404, 'not_found', 'Not found', `${method} ${path} is not an endpoint of this server`);
+    if (method !== 'POST')
+      return xsoarError(405, 'method_not_allowed', 'Method not allowed', `${path} accepts POST only`);
     let body: unknown;
     try {
       body = raw === '' ? {} : JSON.parse(raw);
     } catch (e) {
-      return xsoarError(400, 'bad_request', 'Bad request', 'Request body is not well-formed. It must be JSON.', (e as Error).message);
+      return xsoarError(
+        400,
+        'bad_request',
+        'Bad request',
+        'Request body is not well-formed. It must be JSON.',
+        (e as Error).message,
+      );
     }
     switch (path) {
       case '/indicators/feed/json':
@@ -255,18 +341,31 @@ export class XsoarSimulator extends LoopbackSimulator<Fault> {
       case '/indicators/batchDelete': {
         log.items = Array.isArray((body as { ids?: unknown }).ids) ? (body as { ids: unknown[] }).ids.length : 0;
         const out = store.batchDelete(body, partial);
-        return partial !== undefined ? statusError(500, `deleted ${out.updatedIds.length} indicators, then failed`) : json(200, out);
+        return partial !== undefined
+          ? statusError(500, `deleted ${out.updatedIds.length} indicators, then failed`)
+          : json(200, out);
       }
       default:
         return json(200, store.whitelist(body));
     }
   }
 
-  private async feed(body: unknown, store: IndicatorStore, partial: number | undefined, log: LoggedRequest): Promise<SimResponse> {
+  private async feed(
+    body: unknown,
+    store: IndicatorStore,
+    partial: number | undefined,
+    log: LoggedRequest,
+  ): Promise<SimResponse> {
     const inds = (body as { indicators?: unknown }).indicators;
     if (!Array.isArray(inds)) return xsoarError(400, 'bad_request', 'Bad request', 'indicators must be a list');
     log.items = inds.length;
-    if (inds.length > this.o.maxFeedBatch) return xsoarError(400, 'bad_request', 'Bad request', `Too many indicators in one request: ${inds.length} (max ${this.o.maxFeedBatch})`);
+    if (inds.length > this.o.maxFeedBatch)
+      return xsoarError(
+        400,
+        'bad_request',
+        'Bad request',
+        `Too many indicators in one request: ${inds.length} (max ${this.o.maxFeedBatch})`,
+      );
     const bypass = (body as { bypassExclusionList?: unknown }).bypassExclusionList === true;
     const per = this.o.perIndicatorMs;
     const fits = this.o.commandTimeoutMs > 0 && per > 0 ? Math.floor(this.o.commandTimeoutMs / per) : Infinity;
@@ -275,8 +374,13 @@ export class XsoarSimulator extends LoopbackSimulator<Fault> {
     for (let i = 0; i < inds.length; i++) store.check(inds[i], i);
     for (let i = 0; i < n; i++) store.ingest(inds[i], i, bypass);
     if (per > 0) await new Promise((r) => setTimeout(r, Math.min(n * per, this.o.commandTimeoutMs || Infinity)));
-    if (partial !== undefined && partial <= fits) return statusError(500, `ingested ${n} of ${inds.length} indicators, then failed`);
-    if (n < inds.length) return statusError(504, `command timed out after ${this.o.commandTimeoutMs} ms: ${n} of ${inds.length} indicators ingested`);
+    if (partial !== undefined && partial <= fits)
+      return statusError(500, `ingested ${n} of ${inds.length} indicators, then failed`);
+    if (n < inds.length)
+      return statusError(
+        504,
+        `command timed out after ${this.o.commandTimeoutMs} ms: ${n} of ${inds.length} indicators ingested`,
+      );
     return { status: 201 };
   }
 
@@ -287,7 +391,12 @@ export class XsoarSimulator extends LoopbackSimulator<Fault> {
       clearFaults: () => this.clearFaults(),
       state: () => {
         const tenants: Record<string, unknown> = {};
-        for (const [t, s] of this.stores) tenants[t] = { indicators: s.byId.size, exclusions: [...s.exclusions.values()], droppedFields: Object.fromEntries(s.droppedFields) };
+        for (const [t, s] of this.stores)
+          tenants[t] = {
+            indicators: s.byId.size,
+            exclusions: [...s.exclusions.values()],
+            droppedFields: Object.fromEntries(s.droppedFields),
+          };
         return { tenants, indicators: this.indicators().slice(0, 1000), faults: this.faultQueue.size };
       },
     });

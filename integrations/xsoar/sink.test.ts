@@ -20,23 +20,43 @@ async function rejectsWith(p: Promise<unknown>, check: (e: StixgateError) => voi
 
 test('verdict thresholds: ≥ bad is 3, ≥ suspicious is 2, below good_below is 1, else and no score 0', () => {
   const v = { bad: 75, suspicious: 40 } as Parameters<typeof verdictOf>[1];
-  assert.deepEqual([100, 75, 74, 40, 39, 0, null].map((s) => verdictOf(s, v)), [3, 3, 2, 2, 0, 0, 0]);
-  assert.deepEqual([39, 10, 9].map((s) => verdictOf(s, { ...v, good_below: 10 })), [0, 0, 1]);
+  assert.deepEqual(
+    [100, 75, 74, 40, 39, 0, null].map((s) => verdictOf(s, v)),
+    [3, 3, 2, 2, 0, 0, 0],
+  );
+  assert.deepEqual(
+    [39, 10, 9].map((s) => verdictOf(s, { ...v, good_below: 10 })),
+    [0, 0, 1],
+  );
 });
 
 test('v6 upsert: one feed/json request creates typed indicators with verdict, fields, source brand and expiration from valid_until', async (t) => {
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
-  const recs = records(['198.51.100.7', 'evil.example', 'http://evil.example/a', 'd41d8cd98f00b204e9800998ecf8427e', '2001:db8::/32'], 'upsert', 80, {
-    valid_until: new Date(NOW + 90 * 60_000).toISOString(), labels: ['c2'], object_marking_refs: ['marking-definition--f88d31f6-486f-44da-b317-01333bde0b82'],
-  });
+  const recs = records(
+    ['198.51.100.7', 'evil.example', 'http://evil.example/a', 'd41d8cd98f00b204e9800998ecf8427e', '2001:db8::/32'],
+    'upsert',
+    80,
+    {
+      valid_until: new Date(NOW + 90 * 60_000).toISOString(),
+      labels: ['c2'],
+      object_marking_refs: ['marking-definition--f88d31f6-486f-44da-b317-01333bde0b82'],
+    },
+  );
   assert.deepEqual(await sink(base).upsert(recs, ctx), ok(5));
   assert.equal(sim.requests.length, 1);
   assert.deepEqual(sim.requests[0]!.items, 5);
   const by = new Map(sim.indicators().map((i) => [i.value, i]));
-  assert.deepEqual([...by.values()].map((i) => [i.value, i.indicator_type, i.score]), [
-    ['198.51.100.7', 'IP', 3], ['evil.example', 'Domain', 3], ['http://evil.example/a', 'URL', 3], ['d41d8cd98f00b204e9800998ecf8427e', 'File', 3], ['2001:db8::/32', 'IPv6CIDR', 3],
-  ]);
+  assert.deepEqual(
+    [...by.values()].map((i) => [i.value, i.indicator_type, i.score]),
+    [
+      ['198.51.100.7', 'IP', 3],
+      ['evil.example', 'Domain', 3],
+      ['http://evil.example/a', 'URL', 3],
+      ['d41d8cd98f00b204e9800998ecf8427e', 'File', 3],
+      ['2001:db8::/32', 'IPv6CIDR', 3],
+    ],
+  );
   const ip = by.get('198.51.100.7')!;
   assert.deepEqual(ip.sourceBrands, ['stixgate']);
   assert.deepEqual(ip.sourceInstances, ['stixgate']);
@@ -48,7 +68,11 @@ test('v6 upsert: one feed/json request creates typed indicators with verdict, fi
   assert.equal(ip.expirationSource!.expirationPolicy, 'interval');
   assert.equal(ip.expirationSource!.expirationInterval, 90);
   await sink(base).upsert(records(['198.51.100.7'], 'upsert', 80), ctx);
-  assert.deepEqual(sim.indicator('198.51.100.7')!.CustomFields.tags, ['c2'], 'a push without labels leaves the tags alone');
+  assert.deepEqual(
+    sim.indicator('198.51.100.7')!.CustomFields.tags,
+    ['c2'],
+    'a push without labels leaves the tags alone',
+  );
 });
 
 test('re-sending the same values keeps one indicator per value; a score change updates the verdict', async (t) => {
@@ -68,17 +92,30 @@ test('re-sending the same values keeps one indicator per value; a score change u
   assert.equal(sim.indicators().length, 2);
 });
 
-test('removal deletes with doNotWhitelist (nothing excluded), leaves other brands\' indicators, and a later push creates the value again', async (t) => {
+test("removal deletes with doNotWhitelist (nothing excluded), leaves other brands' indicators, and a later push creates the value again", async (t) => {
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const s = sink(base);
   await s.upsert(records(['1.1.1.1', '2.2.2.2']), ctx);
-  await fetch(`${base}/indicators/feed/json`, { method: 'POST', headers: { Authorization: KEY }, body: JSON.stringify({ indicators: [{ value: '3.3.3.3', type: 'IP', sourceBrand: 'Analyst' }] }) });
+  await fetch(`${base}/indicators/feed/json`, {
+    method: 'POST',
+    headers: { Authorization: KEY },
+    body: JSON.stringify({ indicators: [{ value: '3.3.3.3', type: 'IP', sourceBrand: 'Analyst' }] }),
+  });
   const out = await s.remove(records(['1.1.1.1', '3.3.3.3', '4.4.4.4'], 'remove'), ctx);
   assert.deepEqual(out, ok(3));
-  assert.deepEqual(sim.indicators().map((i) => i.value), ['2.2.2.2', '3.3.3.3']);
+  assert.deepEqual(
+    sim.indicators().map((i) => i.value),
+    ['2.2.2.2', '3.3.3.3'],
+  );
   assert.deepEqual(sim.exclusions(), []);
-  assert.deepEqual(sim.requests.slice(-2).map((q) => [q.path, q.items]), [['/indicators/search', 0], ['/indicators/batchDelete', 1]]);
+  assert.deepEqual(
+    sim.requests.slice(-2).map((q) => [q.path, q.items]),
+    [
+      ['/indicators/search', 0],
+      ['/indicators/batchDelete', 1],
+    ],
+  );
   await s.upsert(records(['1.1.1.1']), ctx);
   assert.ok(sim.indicator('1.1.1.1'), 'not blocked by an exclusion');
   assert.deepEqual(await s.remove(records(['1.1.1.1'], 'remove'), ctx), ok(1));
@@ -124,21 +161,27 @@ test('S4: a timeout after the server handled the batch: the resend gives the sam
   const before = sim.indicators().map((i) => [i.id, i.value, i.score]);
   assert.equal(before.length, 300);
   assert.deepEqual(await s.upsert(recs, ctx), ok(300));
-  assert.deepEqual(sim.indicators().map((i) => [i.id, i.value, i.score]), before);
+  assert.deepEqual(
+    sim.indicators().map((i) => [i.id, i.value, i.score]),
+    before,
+  );
   sim.inject({ target: 'delete', dropAfterHandling: true });
   await rejectsWith(s.remove(records(ips(300), 'remove'), ctx), (e) => assert.equal(e.retryable, true));
   assert.deepEqual(await s.remove(records(ips(300), 'remove'), ctx), ok(300));
   assert.deepEqual([sim.indicators().length, sim.exclusions().length], [0, 0]);
 });
 
-test('batch limit: never more than 2,000 (or the configured size) indicators per request; the server\'s command timeout is retryable', async (t) => {
+test("batch limit: never more than 2,000 (or the configured size) indicators per request; the server's command timeout is retryable", async (t) => {
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   assert.deepEqual(xsoarSink.limits.maxBatch, 2000);
   assert.deepEqual(sink(base).limits.maxBatch, 2000);
   const recs = records(ips(4500), 'upsert', 80);
   assert.deepEqual(await sink(base).upsert(recs, ctx), ok(4500));
-  assert.deepEqual(sim.requests.map((q) => q.items), [2000, 2000, 500]);
+  assert.deepEqual(
+    sim.requests.map((q) => q.items),
+    [2000, 2000, 500],
+  );
   assert.equal(sim.indicators().length, 4500);
   const small = sink(base, { max_batch_size: 700 });
   assert.equal(small.limits.maxBatch, 700);
@@ -160,7 +203,10 @@ test('a batch the server refuses is split until the bad records are rejected alo
   const recs = records([...ips(40), 'bad.example', '5d41402abc4b2a76b9719d911017c592', ...ips(40, 40)]);
   const out = await sink(base).upsert(recs, ctx);
   assert.equal(out.filter((o) => o.status === 'ok').length, 81);
-  assert.deepEqual(out[41], { status: 'reject', reason: 'XSOAR refused File 5d41402abc4b2a76b9719d911017c592: indicators[0]: unknown indicator type "File"' });
+  assert.deepEqual(out[41], {
+    status: 'reject',
+    reason: 'XSOAR refused File 5d41402abc4b2a76b9719d911017c592: indicators[0]: unknown indicator type "File"',
+  });
   assert.equal(sim.indicators().length, 81);
 });
 
@@ -172,7 +218,10 @@ test('unmapped observable types are rejected without a request', async (t) => {
   const out = await s.upsert(recs, ctx);
   assert.deepEqual(out[0], { status: 'ok' });
   assert.equal(out[1]!.status, 'reject');
-  assert.match((out[1] as { reason: string }).reason, /no XSOAR indicator type for observable type email-addr in .*ip-only\.yaml/);
+  assert.match(
+    (out[1] as { reason: string }).reason,
+    /no XSOAR indicator type for observable type email-addr in .*ip-only\.yaml/,
+  );
   assert.equal(sim.indicators().length, 1);
 });
 
@@ -183,13 +232,19 @@ test('v8: /xsoar/public/v1 with a standard key, /xsoar with an advanced key (has
   const adv = sink(base, { version: 8, auth_id: 2, api_key: ADV_KEY, key_type: 'advanced', api_path: '/xsoar' });
   await adv.upsert(records(['2.2.2.2']), ctx);
   await adv.remove(records(['1.1.1.1'], 'remove'), ctx);
-  assert.deepEqual(sim.requests.map((q) => [q.path, q.scheme, q.status]), [
-    ['/xsoar/public/v1/indicators/feed/json', 'standard', 201],
-    ['/xsoar/indicators/feed/json', 'advanced', 201],
-    ['/xsoar/indicators/search', 'advanced', 200],
-    ['/xsoar/indicators/batchDelete', 'advanced', 200],
-  ]);
-  assert.deepEqual(sim.indicators().map((i) => i.value), ['2.2.2.2']);
+  assert.deepEqual(
+    sim.requests.map((q) => [q.path, q.scheme, q.status]),
+    [
+      ['/xsoar/public/v1/indicators/feed/json', 'standard', 201],
+      ['/xsoar/indicators/feed/json', 'advanced', 201],
+      ['/xsoar/indicators/search', 'advanced', 200],
+      ['/xsoar/indicators/batchDelete', 'advanced', 200],
+    ],
+  );
+  assert.deepEqual(
+    sim.indicators().map((i) => i.value),
+    ['2.2.2.2'],
+  );
 });
 
 test('v6 tenant: requests go to /acc_<tenant>/', async (t) => {
@@ -199,7 +254,10 @@ test('v6 tenant: requests go to /acc_<tenant>/', async (t) => {
   await s.upsert(records(['1.1.1.1']), ctx);
   assert.equal(sim.indicators('acme').length, 1);
   assert.equal(sim.indicators().length, 0);
-  assert.match(await s.probe!(ctx), /XSOAR 6 at http:\/\/127\.0\.0\.1:\d+\/acc_acme: 1 indicators from source brand stixgate/);
+  assert.match(
+    await s.probe!(ctx),
+    /XSOAR 6 at http:\/\/127\.0\.0\.1:\d+\/acc_acme: 1 indicators from source brand stixgate/,
+  );
 });
 
 test('pin_verdict: the verdict is set manually with the current version; a conflict is refetched; resends change nothing', async (t) => {
@@ -223,9 +281,18 @@ test('pin_verdict: the verdict is set manually with the current version; a confl
   assert.equal(bumped, 1);
   const edits = sim.requests.filter((q) => q.path === '/indicator/edit').map((q) => q.status);
   assert.deepEqual(edits.sort(), [200, 200, 409]);
-  for (const v of ['1.1.1.1', '2.2.2.2']) assert.deepEqual([sim.indicator(v)!.score, sim.indicator(v)!.manualScore], [2, true]);
-  assert.equal(sim.indicator('1.1.1.1')!.comment + sim.indicator('2.2.2.2')!.comment, 'analyst', 'the other writer\'s change is kept');
-  await fetch(`${base}/indicators/feed/json`, { method: 'POST', headers: { Authorization: KEY }, body: JSON.stringify({ indicators: [{ value: '1.1.1.1', type: 'IP', score: 3, sourceBrand: 'Other' }] }) });
+  for (const v of ['1.1.1.1', '2.2.2.2'])
+    assert.deepEqual([sim.indicator(v)!.score, sim.indicator(v)!.manualScore], [2, true]);
+  assert.equal(
+    sim.indicator('1.1.1.1')!.comment + sim.indicator('2.2.2.2')!.comment,
+    'analyst',
+    "the other writer's change is kept",
+  );
+  await fetch(`${base}/indicators/feed/json`, {
+    method: 'POST',
+    headers: { Authorization: KEY },
+    body: JSON.stringify({ indicators: [{ value: '1.1.1.1', type: 'IP', score: 3, sourceBrand: 'Other' }] }),
+  });
   assert.equal(sim.indicator('1.1.1.1')!.score, 2, 'a pinned verdict is not changed by other sources');
   sim.requests.length = 0;
   assert.deepEqual(await s.upsert(records(['1.1.1.1', '2.2.2.2'], 'upsert', 50), ctx), ok(2));
@@ -246,22 +313,45 @@ test('configuration errors name the key', () => {
     [{ verdict: { bad: 30, suspicious: 40 } as never }, /verdict.suspicious \(40\) must not exceed verdict.bad \(30\)/],
   ];
   for (const [over, re] of cases) {
-    assert.throws(() => sink('http://127.0.0.1:1', over), (e: unknown) => e instanceof StixgateError && e.code === 'STIXGATE_ERR_CONFIG_INVALID' && re.test(e.message));
+    assert.throws(
+      () => sink('http://127.0.0.1:1', over),
+      (e: unknown) => e instanceof StixgateError && e.code === 'STIXGATE_ERR_CONFIG_INVALID' && re.test(e.message),
+    );
   }
 });
 
-
-
 test('config schema: defaults, the secret key, and every bad key reported with its path', () => {
   const o = s.object(xsoarSink.schema);
-  const good = validate(o, { url: 'https://api-x.example', api_key: 'k', version: 8, auth_id: 3, verdict: { bad: 80 } });
+  const good = validate(o, {
+    url: 'https://api-x.example',
+    api_key: 'k',
+    version: 8,
+    auth_id: 3,
+    verdict: { bad: 80 },
+  });
   assert.ok(good.ok);
-  assert.deepEqual([good.value.verdict, good.value.max_batch_size, good.value.key_type, good.value.source_brand], [{ bad: 80, suspicious: 40 }, 2000, 'standard', 'stixgate']);
+  assert.deepEqual(
+    [good.value.verdict, good.value.max_batch_size, good.value.key_type, good.value.source_brand],
+    [{ bad: 80, suspicious: 40 }, 2000, 'standard', 'stixgate'],
+  );
   assert.equal(xsoarSink.schema.api_key!.secret, true);
   assert.deepEqual(xsoarSink.secretPaths, ['api_key']);
-  const bad = validate(o, { url: 'https://x/xsoar', api_key: 'k', version: 7, max_batch_size: 2001, key_type: 'hmac', verdikt: {} });
+  const bad = validate(o, {
+    url: 'https://x/xsoar',
+    api_key: 'k',
+    version: 7,
+    max_batch_size: 2001,
+    key_type: 'hmac',
+    verdikt: {},
+  });
   assert.equal(bad.ok, false);
-  assert.deepEqual(!bad.ok && bad.issues.map((i) => i.path).sort(), ['key_type', 'max_batch_size', 'url', 'verdikt', 'version']);
+  assert.deepEqual(!bad.ok && bad.issues.map((i) => i.path).sort(), [
+    'key_type',
+    'max_batch_size',
+    'url',
+    'verdikt',
+    'version',
+  ]);
   assert.ok(!bad.ok && bad.issues.some((i) => i.message === 'must be 6 or 8, got 7'));
 });
 
@@ -271,17 +361,35 @@ test('removal of shared or analyst-touched indicators expires only the stixgate 
   const ctx = runContext(t);
   const s = sink(base);
   const post = async (path: string, body: unknown) => {
-    const r = await fetch(`${base}${path}`, { method: 'POST', headers: { Authorization: KEY }, body: JSON.stringify(body) });
+    const r = await fetch(`${base}${path}`, {
+      method: 'POST',
+      headers: { Authorization: KEY },
+      body: JSON.stringify(body),
+    });
     assert.ok(r.ok, `${path} answered ${r.status}`);
     return (await r.json().catch(() => ({}))) as Record<string, unknown>;
   };
   await s.upsert(records(['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5']), ctx);
   // 10.0.0.1 shared with another feed; 10.0.0.2 commented by an analyst; 10.0.0.3 created manually first;
   // 10.0.0.4 stixgate's alone; 10.0.0.5 verdict set by hand
-  await post('/indicators/feed/json', { indicators: [{ value: '10.0.0.1', type: 'IP', score: 2, sourceBrand: 'OtherFeed', expirationPolicy: 'interval', expirationInterval: 10080 }] });
+  await post('/indicators/feed/json', {
+    indicators: [
+      {
+        value: '10.0.0.1',
+        type: 'IP',
+        score: 2,
+        sourceBrand: 'OtherFeed',
+        expirationPolicy: 'interval',
+        expirationInterval: 10080,
+      },
+    ],
+  });
   const two = sim.indicator('10.0.0.2')!;
   await post('/indicator/edit', { id: two.id, version: two.version, comment: 'seen in case 42' });
-  await post('/indicator/create', { indicator: { value: '10.0.0.3', indicator_type: 'IP', comment: 'analyst' }, seenNow: true });
+  await post('/indicator/create', {
+    indicator: { value: '10.0.0.3', indicator_type: 'IP', comment: 'analyst' },
+    seenNow: true,
+  });
   const five = sim.indicator('10.0.0.5')!;
   await post('/indicator/edit', { id: five.id, version: five.version, score: 1, manualScore: true });
   assert.ok(sim.indicator('10.0.0.3')!.sourceBrands.includes('Manual'));
@@ -289,16 +397,24 @@ test('removal of shared or analyst-touched indicators expires only the stixgate 
 
   const out = await s.remove(records(['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5'], 'remove'), ctx);
   assert.deepEqual(out, ok(5));
-  assert.deepEqual(sim.indicators().map((i) => i.value), ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.5'], 'only the stixgate-only untouched indicator is deleted');
+  assert.deepEqual(
+    sim.indicators().map((i) => i.value),
+    ['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.5'],
+    'only the stixgate-only untouched indicator is deleted',
+  );
   assert.deepEqual(sim.exclusions(), []);
   now += 2 * 60_000;
   const one = sim.indicator('10.0.0.1')!;
-  assert.equal(one.score, 2, 'the other feed\'s verdict remains');
+  assert.equal(one.score, 2, "the other feed's verdict remains");
   assert.equal(one.sourceScores.stixgate, 0, 'the stixgate contribution carries no verdict any more');
   assert.equal(one.expirationStatus, 'active', 'the other feed keeps the indicator active');
   const analysed = sim.indicator('10.0.0.2')!;
   assert.equal(analysed.comment, 'seen in case 42');
-  assert.equal(analysed.expirationStatus, 'expired', 'stixgate was its only source: it expires, the analyst\'s work stays');
+  assert.equal(
+    analysed.expirationStatus,
+    'expired',
+    "stixgate was its only source: it expires, the analyst's work stays",
+  );
   assert.equal(sim.indicator('10.0.0.3')!.comment, 'analyst');
   assert.equal(sim.indicator('10.0.0.5')!.score, 1, 'a manual verdict is never touched');
 });

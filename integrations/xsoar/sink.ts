@@ -43,9 +43,17 @@ export interface FeedIndicator {
 }
 
 /** The feed indicator of a record, or the reason it cannot be sent. Pure (time from `now`). */
-export function feedIndicator(r: SinkRecord, t: XsoarTable, c: XsoarConfig, now: number): FeedIndicator | { reject: string } {
+export function feedIndicator(
+  r: SinkRecord,
+  t: XsoarTable,
+  c: XsoarConfig,
+  now: number,
+): FeedIndicator | { reject: string } {
   const type = indicatorType(t, r.observable);
-  if (!type) return { reject: `no XSOAR indicator type for observable type ${r.observable.type}${r.observable.cidr ? ' (range)' : ''} in ${t.path}` };
+  if (!type)
+    return {
+      reject: `no XSOAR indicator type for observable type ${r.observable.type}${r.observable.cidr ? ' (range)' : ''} in ${t.path}`,
+    };
   const out: FeedIndicator = {
     value: r.observable.value,
     type,
@@ -74,43 +82,105 @@ export function soleContribution(ioc: IocObject, brand: string): boolean {
   const brands = ioc.sourceBrands ?? [];
   const list = (k: string) => (Array.isArray(ioc[k]) ? (ioc[k] as unknown[]).length : 0);
   const comment = typeof ioc.comment === 'string' && ioc.comment !== '';
-  return brands.length === 1 && brands[0] === brand && ioc.manualScore !== true && !comment && list('manuallyEditedFields') === 0 && list('investigationIDs') === 0 && list('comments') === 0;
+  return (
+    brands.length === 1 &&
+    brands[0] === brand &&
+    ioc.manualScore !== true &&
+    !comment &&
+    list('manuallyEditedFields') === 0 &&
+    list('investigationIDs') === 0 &&
+    list('comments') === 0
+  );
 }
 
 /** The feed indicator that withdraws the sink's contribution: verdict None, expiring within a minute, no fields. */
 export function expiredContribution(ioc: IocObject, c: XsoarConfig): FeedIndicator {
-  const out: FeedIndicator = { value: ioc.value, type: ioc.indicator_type ?? '', score: 0, sourceBrand: c.source_brand, sourceInstance: c.source_instance, expirationPolicy: 'interval', expirationInterval: 1, fields: {} };
+  const out: FeedIndicator = {
+    value: ioc.value,
+    type: ioc.indicator_type ?? '',
+    score: 0,
+    sourceBrand: c.source_brand,
+    sourceInstance: c.source_instance,
+    expirationPolicy: 'interval',
+    expirationInterval: 1,
+    fields: {},
+  };
   if (!ioc.indicator_type) delete (out as Partial<FeedIndicator>).type;
   if (c.reliability) out.reliability = c.reliability;
   return out;
 }
 
 export function createXsoarSink(config: XsoarConfig & CommonSinkConfig, ictx: IntegrationContext): Sink {
-  if (config.version !== 6 && config.version !== 8) throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `xsoar sink: version must be 6 or 8, got ${config.version}`, { location: { path: 'version' } });
-  if (config.version === 8 && config.auth_id === undefined) throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', 'xsoar sink: version 8 needs auth_id (the API key ID)', { location: { path: 'auth_id' } });
-  if (config.version === 8 && config.tenant !== undefined) throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', 'xsoar sink: tenant applies to XSOAR 6 multi-tenant servers only', { location: { path: 'tenant' } });
-  if (config.version === 6 && config.key_type === 'advanced') throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', 'xsoar sink: advanced API keys exist on XSOAR 8 only', { location: { path: 'key_type' } });
-  if (config.verdict.suspicious > config.verdict.bad) throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `xsoar sink: verdict.suspicious (${config.verdict.suspicious}) must not exceed verdict.bad (${config.verdict.bad})`, { location: { path: 'verdict.suspicious' } });
+  if (config.version !== 6 && config.version !== 8)
+    throw new StixgateError(
+      'STIXGATE_ERR_CONFIG_INVALID',
+      `xsoar sink: version must be 6 or 8, got ${config.version}`,
+      { location: { path: 'version' } },
+    );
+  if (config.version === 8 && config.auth_id === undefined)
+    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', 'xsoar sink: version 8 needs auth_id (the API key ID)', {
+      location: { path: 'auth_id' },
+    });
+  if (config.version === 8 && config.tenant !== undefined)
+    throw new StixgateError(
+      'STIXGATE_ERR_CONFIG_INVALID',
+      'xsoar sink: tenant applies to XSOAR 6 multi-tenant servers only',
+      { location: { path: 'tenant' } },
+    );
+  if (config.version === 6 && config.key_type === 'advanced')
+    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', 'xsoar sink: advanced API keys exist on XSOAR 8 only', {
+      location: { path: 'key_type' },
+    });
+  if (config.verdict.suspicious > config.verdict.bad)
+    throw new StixgateError(
+      'STIXGATE_ERR_CONFIG_INVALID',
+      `xsoar sink: verdict.suspicious (${config.verdict.suspicious}) must not exceed verdict.bad (${config.verdict.bad})`,
+      { location: { path: 'verdict.suspicious' } },
+    );
   const table = loadXsoarTable(config.mapping, ictx);
-  const client = new XsoarClient({ url: config.url, apiKey: config.api_key, version: config.version, authId: config.auth_id, keyType: config.key_type, tenant: config.tenant, apiPath: config.api_path });
+  const client = new XsoarClient({
+    url: config.url,
+    apiKey: config.api_key,
+    version: config.version,
+    authId: config.auth_id,
+    keyType: config.key_type,
+    tenant: config.tenant,
+    apiPath: config.api_path,
+  });
   const maxBatch = Math.min(config.max_batch_size, config.batch_size ?? config.max_batch_size);
   const chunk = Math.min(config.search_chunk, XSOAR_MAX_SEARCH);
 
   /** Sends items through feed/json; a refused (400) request is split until single bad items remain. */
-  async function feed(ctx: SinkRunContext, items: { i: number; ind: FeedIndicator }[], out: SinkOutcome[]): Promise<void> {
+  async function feed(
+    ctx: SinkRunContext,
+    items: { i: number; ind: FeedIndicator }[],
+    out: SinkOutcome[],
+  ): Promise<void> {
     if (items.length === 0) return;
-    const r = await client.post(ctx, '/indicators/feed/json', { indicators: items.map((x) => x.ind), bypassExclusionList: config.bypass_exclusion_list }, true);
+    const r = await client.post(
+      ctx,
+      '/indicators/feed/json',
+      { indicators: items.map((x) => x.ind), bypassExclusionList: config.bypass_exclusion_list },
+      true,
+    );
     if (r.status >= 200 && r.status < 300) {
       for (const x of items) out[x.i] = { status: 'ok' };
       return;
     }
     if (r.status === 404 && config.version === 8) {
       // the public v1 prefix is documented for incident and indicator calls, not shown for feed/json; demisto-py sends it under /xsoar
-      throw protocolError(client.component, `/indicators/feed/json answered 404 under ${client.base}: set api_path (XSOAR 8 documents /xsoar/public/v1 for its public calls; the official demisto-py client sends feed/json under /xsoar)`);
+      throw protocolError(
+        client.component,
+        `/indicators/feed/json answered 404 under ${client.base}: set api_path (XSOAR 8 documents /xsoar/public/v1 for its public calls; the official demisto-py client sends feed/json under /xsoar)`,
+      );
     }
-    if (r.status !== 400 && r.status !== 422) throw protocolError(client.component, `/indicators/feed/json answered ${r.status}: ${r.detail}`);
+    if (r.status !== 400 && r.status !== 422)
+      throw protocolError(client.component, `/indicators/feed/json answered ${r.status}: ${r.detail}`);
     if (items.length === 1) {
-      out[items[0]!.i] = { status: 'reject', reason: `XSOAR refused ${items[0]!.ind.type} ${items[0]!.ind.value}: ${r.detail}` };
+      out[items[0]!.i] = {
+        status: 'reject',
+        reason: `XSOAR refused ${items[0]!.ind.type} ${items[0]!.ind.value}: ${r.detail}`,
+      };
       return;
     }
     const half = Math.ceil(items.length / 2);
@@ -144,10 +214,19 @@ export function createXsoarSink(config: XsoarConfig & CommonSinkConfig, ictx: In
       });
       const viaEdit = config.fields_via === 'edit';
       // fields_via: edit sends no fields through feed/json (its classifier may drop them) but writes them with /indicator/edit
-      for (let k = 0; k < items.length; k += maxBatch) await feed(ctx, items.slice(k, k + maxBatch).map((x) => (viaEdit ? { ...x, ind: { ...x.ind, fields: {} } } : x)), out);
+      for (let k = 0; k < items.length; k += maxBatch)
+        await feed(
+          ctx,
+          items.slice(k, k + maxBatch).map((x) => (viaEdit ? { ...x, ind: { ...x.ind, fields: {} } } : x)),
+          out,
+        );
       if (config.pin_verdict || viaEdit) {
         const sent = items.filter((x) => out[x.i]?.status === 'ok');
-        const edits = sent.map((x) => ({ value: x.ind.value, verdict: config.pin_verdict ? x.ind.score : undefined, fields: viaEdit ? x.ind.fields : undefined }));
+        const edits = sent.map((x) => ({
+          value: x.ind.value,
+          verdict: config.pin_verdict ? x.ind.score : undefined,
+          fields: viaEdit ? x.ind.fields : undefined,
+        }));
         const edited = await editIndicators(ctx, client, edits, lookup);
         for (const [k, x] of sent.entries()) out[x.i] = edited[k]!;
       }
@@ -155,14 +234,24 @@ export function createXsoarSink(config: XsoarConfig & CommonSinkConfig, ictx: In
     },
 
     async remove(records: SinkRecord[], ctx: SinkRunContext): Promise<SinkOutcome[]> {
-      const found = await lookup(ctx, records.map((r) => r.observable.value));
-      await withdraw(ctx, [...found.values()], [...new Set(records.map((r) => r.reason ?? 'removed'))].sort().join(', '));
+      const found = await lookup(
+        ctx,
+        records.map((r) => r.observable.value),
+      );
+      await withdraw(
+        ctx,
+        [...found.values()],
+        [...new Set(records.map((r) => r.reason ?? 'removed'))].sort().join(', '),
+      );
       // values absent from XSOAR (or never ours) are already where a removal wants them
       return records.map(() => ({ status: 'ok' }));
     },
 
     reconciler: xsoarReconciler({
-      client, config, fields: table.fields, withdraw,
+      client,
+      config,
+      fields: table.fields,
+      withdraw,
       feedIndicator: (r) => feedIndicator(r, table, config, 0),
       sole: (ioc) => soleContribution(ioc, config.source_brand),
     }),
@@ -183,15 +272,32 @@ export function createXsoarSink(config: XsoarConfig & CommonSinkConfig, ictx: In
     const sole = ours.filter((ioc) => soleContribution(ioc, config.source_brand));
     const shared = ours.filter((ioc) => !soleContribution(ioc, config.source_brand));
     for (let k = 0; k < sole.length; k += maxBatch) {
-      const body = { ids: sole.slice(k, k + maxBatch).map((ioc) => ioc.id), all: false, filter: {}, doNotWhitelist: true, reason: `stixgate: ${reason}`, reputations: null };
+      const body = {
+        ids: sole.slice(k, k + maxBatch).map((ioc) => ioc.id),
+        all: false,
+        filter: {},
+        doNotWhitelist: true,
+        reason: `stixgate: ${reason}`,
+        reputations: null,
+      };
       const r = await client.post(ctx, '/indicators/batchDelete', body, true);
-      if (r.status !== 200) throw protocolError(client.component, `/indicators/batchDelete answered ${r.status}: ${r.detail}`);
+      if (r.status !== 200)
+        throw protocolError(client.component, `/indicators/batchDelete answered ${r.status}: ${r.detail}`);
     }
     // shared or analyst-touched: withdraw only stixgate's contribution, as a feed integration does
     const expire = shared.map((ioc) => expiredContribution(ioc, config));
     for (let k = 0; k < expire.length; k += maxBatch) {
-      const r = await client.post(ctx, '/indicators/feed/json', { indicators: expire.slice(k, k + maxBatch), bypassExclusionList: false }, true);
-      if (r.status < 200 || r.status >= 300) throw protocolError(client.component, `/indicators/feed/json (expiring removed values) answered ${r.status}: ${r.detail}`);
+      const r = await client.post(
+        ctx,
+        '/indicators/feed/json',
+        { indicators: expire.slice(k, k + maxBatch), bypassExclusionList: false },
+        true,
+      );
+      if (r.status < 200 || r.status >= 300)
+        throw protocolError(
+          client.component,
+          `/indicators/feed/json (expiring removed values) answered ${r.status}: ${r.detail}`,
+        );
     }
   }
 }

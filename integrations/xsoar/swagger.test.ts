@@ -16,13 +16,37 @@ import { KEY, config, ictx, records, runContext, startSim } from './test-kit.js'
 
 const dir = process.env.STIXGATE_SPECS_DIR ?? resolve(PROJECT_ROOT, '..', 'shared', 'specs');
 const file = join(dir, 'xsoar-server-api-swagger.json');
-const skip = existsSync(file) ? false : `XSOAR swagger ${file} not present (set STIXGATE_SPECS_DIR to the folder holding xsoar-server-api-swagger.json)`;
+const skip = existsSync(file)
+  ? false
+  : `XSOAR swagger ${file} not present (set STIXGATE_SPECS_DIR to the folder holding xsoar-server-api-swagger.json)`;
 
 /** Runtime IocObject fields seen on real servers but absent from the swagger (§6.3 [OBS]). */
-const OBSERVED_IOC_FIELDS = ['expiration', 'expirationStatus', 'expirationSource', 'manualExpirationTime', 'sourceBrands', 'sourceInstances', 'investigationIDs', 'reliability'];
+const OBSERVED_IOC_FIELDS = [
+  'expiration',
+  'expirationStatus',
+  'expirationSource',
+  'manualExpirationTime',
+  'sourceBrands',
+  'sourceInstances',
+  'investigationIDs',
+  'reliability',
+];
 
-type S = { $ref?: string; type?: string; format?: string; properties?: Record<string, S>; items?: S; additionalProperties?: S | boolean };
-type Swagger = { definitions: Record<string, S>; paths: Record<string, Record<string, { parameters?: { in: string; schema?: S }[]; responses: Record<string, { schema?: S }> }>> };
+type S = {
+  $ref?: string;
+  type?: string;
+  format?: string;
+  properties?: Record<string, S>;
+  items?: S;
+  additionalProperties?: S | boolean;
+};
+type Swagger = {
+  definitions: Record<string, S>;
+  paths: Record<
+    string,
+    Record<string, { parameters?: { in: string; schema?: S }[]; responses: Record<string, { schema?: S }> }>
+  >;
+};
 
 /** Problems of `v` against swagger schema `s` (Go's `interface{}` is `{type: object}` without properties). */
 function check(sw: Swagger, s: S, v: unknown, path: string, strict: boolean, out: string[]): void {
@@ -61,9 +85,11 @@ function check(sw: Swagger, s: S, v: unknown, path: string, strict: boolean, out
       return;
     case 'object': {
       if (!s.properties && !s.additionalProperties) return; // interface{}
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) return void out.push(`${path}: expected object, got ${JSON.stringify(v)}`);
+      if (typeof v !== 'object' || v === null || Array.isArray(v))
+        return void out.push(`${path}: expected object, got ${JSON.stringify(v)}`);
       for (const [k, x] of Object.entries(v)) {
-        const p = s.properties?.[k] ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
+        const p =
+          s.properties?.[k] ?? (typeof s.additionalProperties === 'object' ? s.additionalProperties : undefined);
         if (p) check(sw, p, x, `${path}.${k}`, strict, out);
         else if (strict || s.additionalProperties === false) out.push(`${path}.${k}: not declared in the swagger`);
       }
@@ -87,21 +113,40 @@ function recording(real: HttpClient, log: Exchange[]): HttpClient {
     async request(req) {
       const res = await real.request(req);
       const text = await res.text();
-      log.push({ path: new URL(req.url).pathname, status: res.status, req: JSON.parse(String(req.body)), res: text ? JSON.parse(text) : undefined });
-      const replay: HttpResponse = { ...res, body: (async function* () { yield Buffer.from(text); })(), text: async () => text, json: async () => JSON.parse(text), dump: async () => undefined };
+      log.push({
+        path: new URL(req.url).pathname,
+        status: res.status,
+        req: JSON.parse(String(req.body)),
+        res: text ? JSON.parse(text) : undefined,
+      });
+      const replay: HttpResponse = {
+        ...res,
+        body: (async function* () {
+          yield Buffer.from(text);
+        })(),
+        text: async () => text,
+        json: async () => JSON.parse(text),
+        dump: async () => undefined,
+      };
       return replay;
     },
   };
 }
 
-test('the sink\'s requests and the simulator\'s responses fit the XSOAR swagger', { skip }, async (t) => {
+test("the sink's requests and the simulator's responses fit the XSOAR swagger", { skip }, async (t) => {
   const sw = JSON.parse(readFileSync(file, 'utf8')) as Swagger;
   const { base } = await startSim(t);
   const real = runContext(t);
   const log: Exchange[] = [];
   const ctx = { ...real, http: recording(real.http, log) };
   const pinned = xsoarSink.create(config(base, { pin_verdict: true }), ictx);
-  await pinned.upsert(records(['198.51.100.7', 'evil.example', 'http://evil.example/x'], 'upsert', 80, { labels: ['c2'], valid_until: '2027-01-01T00:00:00Z' }), ctx);
+  await pinned.upsert(
+    records(['198.51.100.7', 'evil.example', 'http://evil.example/x'], 'upsert', 80, {
+      labels: ['c2'],
+      valid_until: '2027-01-01T00:00:00Z',
+    }),
+    ctx,
+  );
   // a pinned verdict is a manual score: the removal expires stixgate's contribution (feed/json)
   await pinned.remove(records(['evil.example'], 'remove'), ctx);
   // an indicator stixgate alone contributed to is deleted (batchDelete)
@@ -110,10 +155,25 @@ test('the sink\'s requests and the simulator\'s responses fit the XSOAR swagger'
   await plain.remove(records(['gone.example'], 'remove'), ctx);
   await pinned.probe!(ctx);
   // /indicator/create is not used by the sink; its response shape is checked here all the same
-  const c = await fetch(`${base}/indicator/create`, { method: 'POST', headers: { Authorization: KEY }, body: JSON.stringify({ indicator: { value: 'x.example', indicator_type: 'Domain', score: 2 }, seenNow: true }) });
-  log.push({ path: '/indicator/create', status: c.status, req: { indicator: { value: 'x.example', indicator_type: 'Domain', score: 2 }, seenNow: true }, res: await c.json() });
+  const c = await fetch(`${base}/indicator/create`, {
+    method: 'POST',
+    headers: { Authorization: KEY },
+    body: JSON.stringify({ indicator: { value: 'x.example', indicator_type: 'Domain', score: 2 }, seenNow: true }),
+  });
+  log.push({
+    path: '/indicator/create',
+    status: c.status,
+    req: { indicator: { value: 'x.example', indicator_type: 'Domain', score: 2 }, seenNow: true },
+    res: await c.json(),
+  });
 
-  assert.deepEqual([...new Set(log.map((x) => x.path))].sort(), ['/indicator/create', '/indicator/edit', '/indicators/batchDelete', '/indicators/feed/json', '/indicators/search']);
+  assert.deepEqual([...new Set(log.map((x) => x.path))].sort(), [
+    '/indicator/create',
+    '/indicator/edit',
+    '/indicators/batchDelete',
+    '/indicators/feed/json',
+    '/indicators/search',
+  ]);
   const problems: string[] = [];
   for (const x of log) {
     const op = sw.paths[x.path]?.post;
@@ -124,20 +184,47 @@ test('the sink\'s requests and the simulator\'s responses fit the XSOAR swagger'
     const body = op.parameters?.find((p) => p.in === 'body')?.schema;
     if (body) check(sw, body, x.req, `${x.path} request`, true, problems);
     const resp = op.responses[String(x.status)];
-    if (!resp) problems.push(`${x.path}: status ${x.status} is not a documented response (${Object.keys(op.responses).join(', ')})`);
+    if (!resp)
+      problems.push(
+        `${x.path}: status ${x.status} is not a documented response (${Object.keys(op.responses).join(', ')})`,
+      );
     else if (resp.schema) check(sw, resp.schema, x.res, `${x.path} response`, false, problems);
     else if (x.res !== undefined) problems.push(`${x.path}: a body where the swagger documents none`);
   }
   assert.deepEqual(problems, []);
-  assert.ok(log.some((x) => x.path === '/indicators/search' && (x.res as { iocObjects: unknown[] }).iocObjects.length > 0), 'a non-empty search was checked');
+  assert.ok(
+    log.some((x) => x.path === '/indicators/search' && (x.res as { iocObjects: unknown[] }).iocObjects.length > 0),
+    'a non-empty search was checked',
+  );
 });
 
 test('the checker finds undeclared request properties and wrong types', { skip }, () => {
   const sw = JSON.parse(readFileSync(file, 'utf8')) as Swagger;
   const out: string[] = [];
-  check(sw, { $ref: '#/definitions/genericIndicatorUpdateBatch' }, { ids: [1], doNotWhitelist: 'yes', whitelist: true }, 'b', true, out);
-  assert.deepEqual(out, ['b.ids[0]: expected string, got 1', 'b.doNotWhitelist: expected boolean, got "yes"', 'b.whitelist: not declared in the swagger']);
+  check(
+    sw,
+    { $ref: '#/definitions/genericIndicatorUpdateBatch' },
+    { ids: [1], doNotWhitelist: 'yes', whitelist: true },
+    'b',
+    true,
+    out,
+  );
+  assert.deepEqual(out, [
+    'b.ids[0]: expected string, got 1',
+    'b.doNotWhitelist: expected boolean, got "yes"',
+    'b.whitelist: not declared in the swagger',
+  ]);
   const res: string[] = [];
-  check(sw, { $ref: '#/definitions/IndicatorResult' }, { iocObjects: [{ id: '1', version: '2', expiration: 'x', bogus: 1 }], total: 1 }, 'r', false, res);
-  assert.deepEqual(res, ['r.iocObjects[0].version: expected integer, got "2"', 'r.iocObjects[0].bogus: not declared in the swagger']);
+  check(
+    sw,
+    { $ref: '#/definitions/IndicatorResult' },
+    { iocObjects: [{ id: '1', version: '2', expiration: 'x', bogus: 1 }], total: 1 },
+    'r',
+    false,
+    res,
+  );
+  assert.deepEqual(res, [
+    'r.iocObjects[0].version: expected integer, got "2"',
+    'r.iocObjects[0].bogus: not declared in the swagger',
+  ]);
 });

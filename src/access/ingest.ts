@@ -1,5 +1,12 @@
 import type { StixObject, TlpLevel } from '../core/stix.js';
-import { classifyDefinition, contributionTlpAtIngest, markingRefsOf, readMarkings, type MarkingKind, type MarkingReading } from './markings.js';
+import {
+  classifyDefinition,
+  contributionTlpAtIngest,
+  markingRefsOf,
+  readMarkings,
+  type MarkingKind,
+  type MarkingReading,
+} from './markings.js';
 import { TLP_MARKING_IDS } from '../core/stix.js';
 
 /** Most marking definitions one resolver remembers (a run sees a handful; the bound is for hostile feeds). */
@@ -28,7 +35,8 @@ export class MarkingResolver {
     for (const o of objects) if (o.type === 'marking-definition') this.remember(o.id, classifyDefinition(o));
     const missing = new Set<string>();
     for (const o of objects) {
-      for (const ref of markingRefsOf(o)) if (typeof ref === 'string' && !TLP_MARKING_IDS[ref] && !this.defs.has(ref)) missing.add(ref);
+      for (const ref of markingRefsOf(o))
+        if (typeof ref === 'string' && !TLP_MARKING_IDS[ref] && !this.defs.has(ref)) missing.add(ref);
     }
     if (missing.size === 0) return;
     const found = await this.getMany([...missing].slice(0, MAX_DEFINITIONS));

@@ -1,4 +1,11 @@
-import { TLP_MARKING_BY_LEVEL, TLP_MARKING_IDS, parseTlp, tlpRank, type StixObject, type TlpLevel } from '../core/stix.js';
+import {
+  TLP_MARKING_BY_LEVEL,
+  TLP_MARKING_IDS,
+  parseTlp,
+  tlpRank,
+  type StixObject,
+  type TlpLevel,
+} from '../core/stix.js';
 
 /**
  * Reading markings. A marking ref is one of:
@@ -46,17 +53,26 @@ export function classifyDefinition(def: StixObject): MarkingKind {
   const ext = def.extensions;
   if (ext && typeof ext === 'object') {
     for (const [id, value] of Object.entries(ext)) {
-      if (!value || typeof value !== 'object') return { kind: 'unreadable', reason: `extension ${id.slice(0, 80)} is not an object` };
+      if (!value || typeof value !== 'object')
+        return { kind: 'unreadable', reason: `extension ${id.slice(0, 80)} is not an object` };
       const v = value as Record<string, unknown>;
       let t: TlpLevel | undefined;
       if (id === TLP2_EXTENSION_ID) {
-        t = typeof v.tlp_2_0 === 'string' ? parseTlp(v.tlp_2_0) : typeof def.name === 'string' ? parseTlp(def.name) : undefined;
+        t =
+          typeof v.tlp_2_0 === 'string'
+            ? parseTlp(v.tlp_2_0)
+            : typeof def.name === 'string'
+              ? parseTlp(def.name)
+              : undefined;
         if (!t) return { kind: 'unreadable', reason: 'TLP 2.0 marking without a readable name' };
       } else if (typeof v.tlp === 'string') {
         t = parseTlp(v.tlp);
         if (!t) return { kind: 'unreadable', reason: `unknown TLP ${JSON.stringify(v.tlp.slice(0, 40))}` };
       } else if (id === UNREADABLE_EXTENSION_ID) {
-        return { kind: 'unreadable', reason: typeof v.reason === 'string' ? v.reason.slice(0, 200) : 'marking not readable at the source' };
+        return {
+          kind: 'unreadable',
+          reason: typeof v.reason === 'string' ? v.reason.slice(0, 200) : 'marking not readable at the source',
+        };
       } else if (!NON_TLP_EXTENSIONS.has(id)) {
         return { kind: 'unreadable', reason: `unknown marking extension ${id.slice(0, 80)}` };
       }
@@ -66,10 +82,22 @@ export function classifyDefinition(def: StixObject): MarkingKind {
   }
   if (tlp) return { kind: 'tlp', tlp };
   if (readable) return { kind: 'other' };
-  return { kind: 'unreadable', reason: typeof def.definition_type === 'string' ? `unknown definition_type ${JSON.stringify(def.definition_type.slice(0, 40))}` : 'marking-definition without a definition' };
+  return {
+    kind: 'unreadable',
+    reason:
+      typeof def.definition_type === 'string'
+        ? `unknown definition_type ${JSON.stringify(def.definition_type.slice(0, 40))}`
+        : 'marking-definition without a definition',
+  };
 }
 
-const TLP2_NAMES: Record<TlpLevel, string> = { clear: 'TLP:CLEAR', green: 'TLP:GREEN', amber: 'TLP:AMBER', 'amber+strict': 'TLP:AMBER+STRICT', red: 'TLP:RED' };
+const TLP2_NAMES: Record<TlpLevel, string> = {
+  clear: 'TLP:CLEAR',
+  green: 'TLP:GREEN',
+  amber: 'TLP:AMBER',
+  'amber+strict': 'TLP:AMBER+STRICT',
+  red: 'TLP:RED',
+};
 
 /**
  * The TLP 2.0 marking-definition of a level, as the OASIS TLP 2.0 extension publishes it. STIX 2.1
@@ -77,7 +105,11 @@ const TLP2_NAMES: Record<TlpLevel, string> = { clear: 'TLP:CLEAR', green: 'TLP:G
  */
 export function tlpMarkingDefinition(level: TlpLevel): StixObject {
   return {
-    type: 'marking-definition', spec_version: '2.1', id: TLP_MARKING_BY_LEVEL[level], created: '2022-10-01T00:00:00.000Z', name: TLP2_NAMES[level],
+    type: 'marking-definition',
+    spec_version: '2.1',
+    id: TLP_MARKING_BY_LEVEL[level],
+    created: '2022-10-01T00:00:00.000Z',
+    name: TLP2_NAMES[level],
     extensions: { [TLP2_EXTENSION_ID]: { extension_type: 'property-extension', tlp_2_0: level } },
   };
 }
@@ -115,10 +147,13 @@ export function readMarkings(obj: StixObject, defs: MarkingDefinitions = new Map
       reading.unreadable.push({ ref: String(ref).slice(0, 80), reason: 'marking ref is not a string' });
       continue;
     }
-    const k: MarkingKind | undefined = TLP_MARKING_IDS[ref] ? { kind: 'tlp', tlp: TLP_MARKING_IDS[ref] } : defs.get(ref) ?? WELL_KNOWN.get(ref);
+    const k: MarkingKind | undefined = TLP_MARKING_IDS[ref]
+      ? { kind: 'tlp', tlp: TLP_MARKING_IDS[ref] }
+      : (defs.get(ref) ?? WELL_KNOWN.get(ref));
     if (!k) reading.unreadable.push({ ref, reason: 'unknown marking-definition' });
     else if (k.kind === 'unreadable') reading.unreadable.push({ ref, reason: k.reason });
-    else if (k.kind === 'tlp' && (reading.tlp === undefined || tlpRank(k.tlp) > tlpRank(reading.tlp))) reading.tlp = k.tlp;
+    else if (k.kind === 'tlp' && (reading.tlp === undefined || tlpRank(k.tlp) > tlpRank(reading.tlp)))
+      reading.tlp = k.tlp;
   }
   return reading;
 }
@@ -127,8 +162,11 @@ export function readMarkings(obj: StixObject, defs: MarkingDefinitions = new Map
  * The TLP of one contribution at ingest: red when a marking cannot be read, else the markings'
  * TLP, else the source's `tlp`, else the configured default.
  */
-export function contributionTlpAtIngest(reading: MarkingReading, sourceTlp: TlpLevel | undefined, defaultTlp: TlpLevel): TlpLevel {
+export function contributionTlpAtIngest(
+  reading: MarkingReading,
+  sourceTlp: TlpLevel | undefined,
+  defaultTlp: TlpLevel,
+): TlpLevel {
   if (reading.unreadable.length > 0) return 'red';
   return reading.tlp ?? sourceTlp ?? defaultTlp;
 }
-

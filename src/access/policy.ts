@@ -95,7 +95,11 @@ export function visibleRecorded<T extends { source: string; tlp: string }>(list:
 }
 
 /** True when some independent contribution's TLP (as `tlpOf` reads it) is at or below `ceiling`. */
-function anyContributionAtOrBelow(obj: StixObject, ceiling: TlpLevel, tlpOf: (p: SourceProvenance) => TlpLevel): boolean {
+function anyContributionAtOrBelow(
+  obj: StixObject,
+  ceiling: TlpLevel,
+  tlpOf: (p: SourceProvenance) => TlpLevel,
+): boolean {
   const prov = provenance(obj);
   const max = tlpRank(ceiling);
   for (const [source, p] of Object.entries(prov)) {

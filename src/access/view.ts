@@ -1,4 +1,12 @@
-import { TLP_LEVELS, TLP_MARKING_BY_LEVEL, tlpOfRank, TLP_MARKING_IDS, type SourceProvenance, type StixObject, type TlpLevel } from '../core/stix.js';
+import {
+  TLP_LEVELS,
+  TLP_MARKING_BY_LEVEL,
+  tlpOfRank,
+  TLP_MARKING_IDS,
+  type SourceProvenance,
+  type StixObject,
+  type TlpLevel,
+} from '../core/stix.js';
 import { applyScore, referenceTime, restoreSourceValidUntil, type ScoreExtension } from '../score/model.js';
 import { contributionTlp, isIndependent, viewTlp, visibleSources, type AccessPolicy } from './policy.js';
 
@@ -25,7 +33,17 @@ const REQUIRED: Record<string, readonly string[]> = {
   sighting: ['sighting_of_ref'],
   'marking-definition': ['definition_type', 'definition', 'name', 'extensions'],
 };
-const SCO_KEEP_ALL = new Set(['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr', 'file', 'x509-certificate', 'mac-addr', 'autonomous-system']);
+const SCO_KEEP_ALL = new Set([
+  'ipv4-addr',
+  'ipv6-addr',
+  'domain-name',
+  'url',
+  'email-addr',
+  'file',
+  'x509-certificate',
+  'mac-addr',
+  'autonomous-system',
+]);
 
 /**
  * True when the reader sees an independent contribution whose delivered content is the stored
@@ -59,13 +77,22 @@ export function viewOf(obj: StixObject, ceiling: TlpLevel, policy: AccessPolicy)
   } else {
     view = { type: obj.type, id: obj.id };
     const keep = SCO_KEEP_ALL.has(obj.type) ? Object.keys(obj) : [...IDENTITY, ...(REQUIRED[obj.type] ?? [])];
-    for (const k of keep) if (obj[k] !== undefined && k !== 'x_stixgate' && k !== 'object_marking_refs' && k !== 'labels' && k !== 'confidence') view[k] = obj[k];
+    for (const k of keep)
+      if (
+        obj[k] !== undefined &&
+        k !== 'x_stixgate' &&
+        k !== 'object_marking_refs' &&
+        k !== 'labels' &&
+        k !== 'confidence'
+      )
+        view[k] = obj[k];
     nonTlp.length = 0; // the hidden content's markings go with it
   }
   view.object_marking_refs = [...nonTlp, TLP_MARKING_BY_LEVEL[tlp]];
   if (!partial) return withOwnExtension(view, obj);
   const sources: Record<string, SourceProvenance> = {};
-  for (const s of visible) Object.defineProperty(sources, s, { value: prov[s], enumerable: true, writable: true, configurable: true });
+  for (const s of visible)
+    Object.defineProperty(sources, s, { value: prov[s], enumerable: true, writable: true, configurable: true });
   const labels = new Set<string>();
   let confidence: number | undefined;
   for (const s of visible) {
@@ -122,7 +149,11 @@ export function contentRank(obj: StixObject, policy: AccessPolicy): number {
 }
 
 /** The TLP of each visible contribution, for answers that list sources with their TLP. */
-export function visibleContributions(obj: StixObject, ceiling: TlpLevel, policy: AccessPolicy): { source: string; tlp: TlpLevel }[] {
+export function visibleContributions(
+  obj: StixObject,
+  ceiling: TlpLevel,
+  policy: AccessPolicy,
+): { source: string; tlp: TlpLevel }[] {
   const prov = obj.x_stixgate?.sources ?? {};
   return visibleSources(obj, ceiling, policy).flatMap((source) => {
     const p = prov[source];

@@ -12,7 +12,12 @@ import { ConfigError, loadConfig, type LoadedConfig } from './load.js';
  * (column maps and other mapping files read and validated, CA and certificate files loaded), and
  * each failure is reported against its component's path. Nothing is contacted.
  */
-export async function componentIssues(loaded: LoadedConfig, registry: readonly IntegrationDefinition[], mappingsDir: string, dataDir?: string): Promise<Issue[]> {
+export async function componentIssues(
+  loaded: LoadedConfig,
+  registry: readonly IntegrationDefinition[],
+  mappingsDir: string,
+  dataDir?: string,
+): Promise<Issue[]> {
   const issues: Issue[] = [];
   const fail = (section: string, id: string, config: object, e: unknown): void => {
     issues.push({ path: `${section}.${id}${keyOf(config, e)}`, message: (e as Error).message });
@@ -31,7 +36,9 @@ export async function componentIssues(loaded: LoadedConfig, registry: readonly I
     const c = raw as Parameters<typeof createSinkComponent>[1];
     if (!c.enabled) continue;
     try {
-      await closeSinkComponent(createSinkComponent(id, c, { ...ctx, dataDir: resolve(dataDir ?? loaded.config.data_dir) }));
+      await closeSinkComponent(
+        createSinkComponent(id, c, { ...ctx, dataDir: resolve(dataDir ?? loaded.config.data_dir) }),
+      );
     } catch (e) {
       fail('sinks', id, c, e);
     }
@@ -55,7 +62,12 @@ function keyOf(config: object, e: unknown): string {
 }
 
 /** The configuration file, validated, with every component buildable: what the daemon starts and reloads with. */
-export async function loadCheckedConfig(path: string, registry: readonly IntegrationDefinition[], mappingsDir: string, dataDir?: string): Promise<LoadedConfig> {
+export async function loadCheckedConfig(
+  path: string,
+  registry: readonly IntegrationDefinition[],
+  mappingsDir: string,
+  dataDir?: string,
+): Promise<LoadedConfig> {
   const loaded = loadConfig(path, registry);
   const issues = await componentIssues(loaded, registry, mappingsDir, dataDir);
   if (issues.length) throw new ConfigError(loaded.path, issues);

@@ -20,15 +20,29 @@ export interface EnvOverride {
 
 const SECRET_KEY = /password|token|secret|api_key|credential/;
 
-export function applyEnvOverrides(raw: unknown, env: Record<string, string | undefined>, issues: Issue[], secretPaths: Set<string>): { value: unknown; applied: EnvOverride[] } {
+export function applyEnvOverrides(
+  raw: unknown,
+  env: Record<string, string | undefined>,
+  issues: Issue[],
+  secretPaths: Set<string>,
+): { value: unknown; applied: EnvOverride[] } {
   const applied: EnvOverride[] = [];
   const root = raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
-  for (const variable of Object.keys(env).filter((k) => k.startsWith(ENV_OVERRIDE_PREFIX)).sort()) {
+  for (const variable of Object.keys(env)
+    .filter((k) => k.startsWith(ENV_OVERRIDE_PREFIX))
+    .sort()) {
     const text = env[variable];
     if (text === undefined) continue;
-    const segments = variable.slice(ENV_OVERRIDE_PREFIX.length).split('__').map((s) => s.toLowerCase());
+    const segments = variable
+      .slice(ENV_OVERRIDE_PREFIX.length)
+      .split('__')
+      .map((s) => s.toLowerCase());
     if (segments.some((s) => !/^[a-z0-9_-]+$/.test(s))) {
-      issues.push({ path: `(environment ${variable})`, message: 'an override names a key path as STIXGATE__KEY__SUBKEY (letters, digits, _ and -; segments separated by __)' });
+      issues.push({
+        path: `(environment ${variable})`,
+        message:
+          'an override names a key path as STIXGATE__KEY__SUBKEY (letters, digits, _ and -; segments separated by __)',
+      });
       continue;
     }
     const path = segments.join('.');
@@ -36,7 +50,10 @@ export function applyEnvOverrides(raw: unknown, env: Record<string, string | und
     try {
       value = parseYaml(text, { version: '1.2', schema: 'core', uniqueKeys: true });
     } catch (e) {
-      issues.push({ path, message: `the value of ${variable} is not valid YAML (${(e as Error).message.split('\n')[0]})` });
+      issues.push({
+        path,
+        message: `the value of ${variable} is not valid YAML (${(e as Error).message.split('\n')[0]})`,
+      });
       continue;
     }
     let node = root;
@@ -49,7 +66,10 @@ export function applyEnvOverrides(raw: unknown, env: Record<string, string | und
         node = created;
       } else if (typeof next === 'object' && !Array.isArray(next)) node = next as Record<string, unknown>;
       else {
-        issues.push({ path, message: `${variable} cannot be applied: ${segments.slice(0, i + 1).join('.')} is not a map` });
+        issues.push({
+          path,
+          message: `${variable} cannot be applied: ${segments.slice(0, i + 1).join('.')} is not a map`,
+        });
         ok = false;
         break;
       }
@@ -67,7 +87,9 @@ export function applyEnvOverrides(raw: unknown, env: Record<string, string | und
 /** Names the override behind an issue whose path is at or under an overridden key. */
 export function annotateOverridden(issues: Issue[], applied: EnvOverride[]): Issue[] {
   return issues.map((i) => {
-    const o = applied.find((a) => i.path === a.path || i.path.startsWith(`${a.path}.`) || i.path.startsWith(`${a.path}[`));
+    const o = applied.find(
+      (a) => i.path === a.path || i.path.startsWith(`${a.path}.`) || i.path.startsWith(`${a.path}[`),
+    );
     return o ? { ...i, message: `${i.message} (value from ${o.variable})` } : i;
   });
 }

@@ -31,7 +31,10 @@ export interface LoadedConfig {
 export class ConfigError extends StixgateError {
   readonly issues: Issue[];
   constructor(file: string, issues: Issue[]) {
-    super('STIXGATE_ERR_CONFIG_INVALID', `configuration ${file} is invalid:\n${issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`).join('\n')}`);
+    super(
+      'STIXGATE_ERR_CONFIG_INVALID',
+      `configuration ${file} is invalid:\n${issues.map((i) => `  - ${i.path || '(root)'}: ${i.message}`).join('\n')}`,
+    );
     this.issues = issues;
   }
 }
@@ -61,7 +64,9 @@ export function parseConfig(
   if (result.ok) issues.push(...semanticChecks(result.value, resolved));
   if (issues.length) {
     // a value from an environment override has no line in the file
-    const located = annotateOverridden(issues, overridden.applied).map((i) => (i.message.includes(ENV_OVERRIDE_PREFIX) ? i : first(parsed.parsed.locate([i]))));
+    const located = annotateOverridden(issues, overridden.applied).map((i) =>
+      i.message.includes(ENV_OVERRIDE_PREFIX) ? i : first(parsed.parsed.locate([i])),
+    );
     throw new ConfigError(opts.file, located);
   }
   const config = (result as { value: StixgateConfig }).value;
@@ -72,28 +77,48 @@ export function parseConfig(
   }
   if (config.cli.api_key !== undefined) secretPaths.add('cli.api_key');
   for (const section of ['sources', 'sinks', 'enrichers'] as const) {
-    for (const [id, c] of Object.entries((config as unknown as Record<string, Record<string, NetworkConfig> | undefined>)[section] ?? {})) {
+    for (const [id, c] of Object.entries(
+      (config as unknown as Record<string, Record<string, NetworkConfig> | undefined>)[section] ?? {},
+    )) {
       if (c.proxy?.password !== undefined) secretPaths.add(`${section}.${id}.${NETWORK_SECRET_PATH}`);
     }
   }
   const fromEnv = new Set(overridden.applied.map((o) => o.path));
-  const locate = (list: Issue[]): Issue[] => list.map((i) => (fromEnv.has(i.path) ? i : (parsed.parsed.locate([i])[0] ?? i)));
-  return { config, path: resolve(opts.file), dir, secretPaths, warnings: [...serverWarnings(config.server), ...scheduleWarnings(config)], overrides: overridden.applied, locate };
+  const locate = (list: Issue[]): Issue[] =>
+    list.map((i) => (fromEnv.has(i.path) ? i : (parsed.parsed.locate([i])[0] ?? i)));
+  return {
+    config,
+    path: resolve(opts.file),
+    dir,
+    secretPaths,
+    warnings: [...serverWarnings(config.server), ...scheduleWarnings(config)],
+    overrides: overridden.applied,
+    locate,
+  };
 }
 
 /** Reads, parses and validates a configuration file, and checks its permissions (a file holding secrets must not be readable by others). */
-export function loadConfig(file: string, registry: readonly IntegrationDefinition[], env?: Record<string, string | undefined>): LoadedConfig {
+export function loadConfig(
+  file: string,
+  registry: readonly IntegrationDefinition[],
+  env?: Record<string, string | undefined>,
+): LoadedConfig {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `configuration ${file} could not be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new StixgateError(
+      'STIXGATE_ERR_CONFIG_INVALID',
+      `configuration ${file} could not be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
   }
   const loaded = parseConfig(text, { file, registry, env });
   try {
     const st = statSync(file);
     if (loaded.secretPaths.size > 0 && (st.mode & 0o007) !== 0) {
-      loaded.warnings.push(`configuration ${file} holds secrets and is readable by other users (mode ${(st.mode & 0o777).toString(8)}); chmod 600 or 640 it`);
+      loaded.warnings.push(
+        `configuration ${file} holds secrets and is readable by other users (mode ${(st.mode & 0o777).toString(8)}); chmod 600 or 640 it`,
+      );
     }
   } catch {
     /* permissions are advisory */
@@ -109,32 +134,49 @@ function semanticChecks(config: StixgateConfig, raw: unknown): Issue[] {
   for (const [id, src] of Object.entries(config.sources)) {
     const c = src as Record<string, any>;
     const path = `sources.${id}`;
-    if (c.schedule !== undefined && c.interval_secs !== undefined) issues.push({ path, message: 'set either schedule or interval_secs, not both' });
+    if (c.schedule !== undefined && c.interval_secs !== undefined)
+      issues.push({ path, message: 'set either schedule or interval_secs, not both' });
     if (c.schedule !== undefined || c.interval_secs !== undefined || c.timezone !== undefined) {
-      const msg = validateSchedule({ schedule: c.schedule, intervalMs: c.interval_secs !== undefined ? c.interval_secs * 1000 : undefined, timezone: c.timezone, minIntervalMs: config.min_interval_secs * 1000 });
-      if (msg) issues.push({ path: `${path}.${c.schedule !== undefined ? 'schedule' : c.interval_secs !== undefined ? 'interval_secs' : 'timezone'}`, message: msg });
+      const msg = validateSchedule({
+        schedule: c.schedule,
+        intervalMs: c.interval_secs !== undefined ? c.interval_secs * 1000 : undefined,
+        timezone: c.timezone,
+        minIntervalMs: config.min_interval_secs * 1000,
+      });
+      if (msg)
+        issues.push({
+          path: `${path}.${c.schedule !== undefined ? 'schedule' : c.interval_secs !== undefined ? 'interval_secs' : 'timezone'}`,
+          message: msg,
+        });
     }
     if (typeof c.url === 'string' && !c.url.startsWith('file:') && /^[a-z][a-z0-9+.-]*:/i.test(c.url)) {
       const why = checkUrl(c.url, { allowPrivate: c.allow_private, allowInsecure: c.allow_insecure });
-      if (why) issues.push({ path: `${path}.url`, message: `${why} (set allow_private / allow_insecure on this source to permit it)` });
+      if (why)
+        issues.push({
+          path: `${path}.url`,
+          message: `${why} (set allow_private / allow_insecure on this source to permit it)`,
+        });
     }
-    if (c.retry && c.retry.base_delay_secs > c.retry.max_delay_secs) issues.push({ path: `${path}.retry`, message: 'base_delay_secs must not exceed max_delay_secs' });
+    if (c.retry && c.retry.base_delay_secs > c.retry.max_delay_secs)
+      issues.push({ path: `${path}.retry`, message: 'base_delay_secs must not exceed max_delay_secs' });
   }
   for (const section of ['sources', 'sinks', 'enrichers'] as const) {
-    for (const [id, c] of Object.entries((config as unknown as Record<string, Record<string, NetworkConfig> | undefined>)[section] ?? {})) {
+    for (const [id, c] of Object.entries(
+      (config as unknown as Record<string, Record<string, NetworkConfig> | undefined>)[section] ?? {},
+    )) {
       for (const i of networkIssues(c)) issues.push({ path: `${section}.${id}.${i.path}`, message: i.message });
     }
   }
   return issues;
 }
 
-
 /** A copy of the configuration with every secret value replaced, for display and logs. */
 export function redactConfig(loaded: LoadedConfig): unknown {
   const walk = (v: unknown, path: string): unknown => {
     if (loaded.secretPaths.has(path)) return '[redacted]';
     if (Array.isArray(v)) return v.map((x, i) => walk(x, `${path}[${i}]`));
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, path ? `${path}.${k}` : k)]));
+    if (v && typeof v === 'object')
+      return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, path ? `${path}.${k}` : k)]));
     return v;
   };
   return walk(loaded.config, '');
@@ -146,7 +188,9 @@ function scheduleWarnings(config: StixgateConfig): string[] {
   for (const [id, raw] of Object.entries(config.sources)) {
     const c = raw as { enabled?: boolean; schedule?: string; interval_secs?: number; run_on_start?: boolean };
     if (c.enabled === false || c.schedule !== undefined || c.interval_secs !== undefined) continue;
-    out.push(`sources.${id} has neither schedule nor interval_secs: it is polled every 3600 s by default; set one of them to say how often`);
+    out.push(
+      `sources.${id} has neither schedule nor interval_secs: it is polled every 3600 s by default; set one of them to say how often`,
+    );
   }
   return out;
 }

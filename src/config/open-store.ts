@@ -11,7 +11,13 @@ export async function openStore(config: StixgateConfig, dataDir: string): Promis
   switch (sc.type) {
     case 'embedded':
       // on a writer thread: merging and SQLite never run on the event loop (ADR 0009)
-      return openThreadedStore({ dataDir, sync: sc.sync, seenGranularityMs: sc.seen_granularity_secs * 1000, cacheMb: sc.cache_mb, scoring });
+      return openThreadedStore({
+        dataDir,
+        sync: sc.sync,
+        seenGranularityMs: sc.seen_granularity_secs * 1000,
+        cacheMb: sc.cache_mb,
+        scoring,
+      });
     case 'opensearch': {
       const { type: _type, ...opts } = sc;
       return openOpenSearchStore({ ...opts, scoring });

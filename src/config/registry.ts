@@ -7,4 +7,3 @@ import type { EnricherDefinition } from '../enrich/types.js';
  * (this folder, the CLI and the daemon) works with the union; each runner takes the kind it runs.
  */
 export type IntegrationDefinition = SourceDefinition | SinkDefinition | EnricherDefinition;
-

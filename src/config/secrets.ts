@@ -17,12 +17,21 @@ export interface SecretContext {
 }
 
 /** Resolves references inside every string of `value`; problems are reported with their path. */
-export function resolveSecrets(value: unknown, ctx: SecretContext, path: string, issues: Issue[], resolved: Set<string>): unknown {
+export function resolveSecrets(
+  value: unknown,
+  ctx: SecretContext,
+  path: string,
+  issues: Issue[],
+  resolved: Set<string>,
+): unknown {
   if (typeof value === 'string') {
     if (!value.includes('${')) return value;
     const other = OTHER_SCHEME.exec(value);
     if (other && other[1] !== 'file' && other[1] !== 'env') {
-      issues.push({ path, message: `unsupported reference \${${other[1]}:…}: use \${NAME} or \${env:NAME} (environment variable) or \${file:/path}` });
+      issues.push({
+        path,
+        message: `unsupported reference \${${other[1]}:…}: use \${NAME} or \${env:NAME} (environment variable) or \${file:/path}`,
+      });
       return undefined;
     }
     let failed = false;
@@ -34,7 +43,10 @@ export function resolveSecrets(value: unknown, ctx: SecretContext, path: string,
           return readFileSync(p, 'utf8').replace(/\r?\n$/, '');
         } catch (e) {
           failed = true;
-          issues.push({ path, message: `secret file ${p} could not be read (${(e as NodeJS.ErrnoException).code ?? 'error'})` });
+          issues.push({
+            path,
+            message: `secret file ${p} could not be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+          });
           return '';
         }
       }
@@ -53,7 +65,12 @@ export function resolveSecrets(value: unknown, ctx: SecretContext, path: string,
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      Object.defineProperty(out, k, { value: resolveSecrets(v, ctx, path ? `${path}.${k}` : k, issues, resolved), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, k, {
+        value: resolveSecrets(v, ctx, path ? `${path}.${k}` : k, issues, resolved),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }

@@ -60,7 +60,7 @@ export function canonicalize(value: unknown): string {
           const v: unknown = value[i];
           out += v === undefined ? 'null' : canonicalize(v);
         }
-        return out + ']';
+        return `${out}]`;
       }
       const maybeJson = value as { toJSON?: () => unknown };
       if (typeof maybeJson.toJSON === 'function') return canonicalize(maybeJson.toJSON());
@@ -71,10 +71,10 @@ export function canonicalize(value: unknown): string {
       for (const k of keys) {
         const v = obj[k];
         if (v === undefined) continue;
-        out += (first ? '' : ',') + quoteKey(k) + ':' + canonicalize(v);
+        out += `${(first ? '' : ',') + quoteKey(k)}:${canonicalize(v)}`;
         first = false;
       }
-      return out + '}';
+      return `${out}}`;
     }
     default:
       throw new TypeError(`canonicalize: a ${typeof value} has no JSON form`);

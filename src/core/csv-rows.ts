@@ -52,7 +52,8 @@ export function parseCsvLine(text: string, delim: string): Parsed {
       }
       fields.push(value);
       if (i === n) return { fields };
-      if (text.charCodeAt(i) !== d) return { column: i + 1, message: `unexpected text after a closing quote at column ${i + 1}` };
+      if (text.charCodeAt(i) !== d)
+        return { column: i + 1, message: `unexpected text after a closing quote at column ${i + 1}` };
       i++;
       if (i === n) {
         fields.push('');
@@ -88,7 +89,9 @@ export class CsvRowAssembler {
   constructor(opts: CsvRowOptions = {}) {
     this.delim = opts.delimiter ?? ',';
     if (this.delim.length !== 1 || this.delim === '"' || this.delim === '\n' || this.delim === '\r') {
-      throw new TypeError(`CSV delimiter must be one character other than a quote or newline, got ${JSON.stringify(this.delim)}`);
+      throw new TypeError(
+        `CSV delimiter must be one character other than a quote or newline, got ${JSON.stringify(this.delim)}`,
+      );
     }
     this.comments = opts.commentPrefixes ?? [];
     this.maxLines = opts.maxRecordLines ?? 100;
@@ -124,10 +127,18 @@ export class CsvRowAssembler {
         const start = this.pending[0].line;
         this.pending = undefined;
         this.pendingChars = 0;
-        out.push({ line: start, error: r.error, message: `record starting at line ${start} holds a bad line ${r.line} (${r.error})` });
+        out.push({
+          line: start,
+          error: r.error,
+          message: `record starting at line ${start} holds a bad line ${r.line} (${r.error})`,
+        });
         return;
       }
-      out.push({ line: r.line, error: r.error, message: r.error === 'too_long' ? 'line is too long' : 'line is not valid UTF-8 text (NUL or invalid bytes)' });
+      out.push({
+        line: r.line,
+        error: r.error,
+        message: r.error === 'too_long' ? 'line is too long' : 'line is not valid UTF-8 text (NUL or invalid bytes)',
+      });
       return;
     }
     const text: string = r.text;
@@ -141,7 +152,11 @@ export class CsvRowAssembler {
           const lines = this.pending;
           this.pending = undefined;
           this.pendingChars = 0;
-          out.push({ line: lines[0].line, error: 'quote', message: `quoted field is not closed within ${this.maxLines} lines` });
+          out.push({
+            line: lines[0].line,
+            error: 'quote',
+            message: `quoted field is not closed within ${this.maxLines} lines`,
+          });
           for (const l of lines.slice(1)) this.one(l, out);
         }
         return;

@@ -32,7 +32,8 @@ export function cleanText(s: string): Clean {
       i++;
       continue;
     }
-    if (c === 0x200e || c === 0x200f || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069)) return { ok: false };
+    if (c === 0x200e || c === 0x200f || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069))
+      return { ok: false };
     if ((c >= 0x200b && c <= 0x200d) || c === 0xfeff) zeroWidth = true;
   }
   const t = zeroWidth ? s.replace(ZERO_WIDTH_RE, '') : s;

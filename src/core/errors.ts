@@ -52,9 +52,11 @@ export const ERROR_CODES = {
   STIXGATE_ERR_API_METHOD_NOT_ALLOWED: 'the route does not answer this method (405; `Allow` lists the methods it does)',
   STIXGATE_ERR_API_RATE_LIMITED: 'too many requests from this key or address (429; retry after `Retry-After` seconds)',
   STIXGATE_ERR_API_TIMEOUT: 'the request was not received within the configured header or request timeout (408)',
-  STIXGATE_ERR_API_URI_TOO_LONG: 'the request target is longer than `server.max_url_bytes` or a path parameter too long (414)',
+  STIXGATE_ERR_API_URI_TOO_LONG:
+    'the request target is longer than `server.max_url_bytes` or a path parameter too long (414)',
   STIXGATE_ERR_API_HEADERS_TOO_LARGE: 'the request head is larger than `server.max_header_bytes` (431)',
-  STIXGATE_ERR_API_NOT_ACCEPTABLE: 'the `Accept` header names no media type the route answers in (406; TAXII routes answer `application/taxii+json;version=2.1`)',
+  STIXGATE_ERR_API_NOT_ACCEPTABLE:
+    'the `Accept` header names no media type the route answers in (406; TAXII routes answer `application/taxii+json;version=2.1`)',
   STIXGATE_ERR_API_CONFLICT: 'a run of this source or sink is already in progress (409)',
   STIXGATE_ERR_API_RUN_FAILED: 'a run asked for through the admin API failed; the message says why (502)',
 } as const;

@@ -11,7 +11,14 @@
 
 /** First characters that make a spreadsheet cell a formula (OWASP CSV injection list). */
 function isTrigger(c: number): boolean {
-  return c === 61 /* = */ || c === 43 /* + */ || c === 45 /* - */ || c === 64 /* @ */ || c === 9 /* TAB */ || c === 13 /* CR */;
+  return (
+    c === 61 /* = */ ||
+    c === 43 /* + */ ||
+    c === 45 /* - */ ||
+    c === 64 /* @ */ ||
+    c === 9 /* TAB */ ||
+    c === 13 /* CR */
+  );
 }
 
 /** The string as spreadsheet-safe text: prefixed with `'` when it starts with a formula trigger. */
@@ -27,7 +34,10 @@ export function isFormulaLike(s: string): boolean {
 /** A field value with every string (also inside arrays) neutralised; other values unchanged. */
 export function neutraliseValue(v: unknown): unknown {
   if (typeof v === 'string') return neutraliseFormula(v);
-  if (Array.isArray(v)) return v.some((x) => typeof x === 'string' && isFormulaLike(x)) ? v.map((x) => (typeof x === 'string' ? neutraliseFormula(x) : x)) : v;
+  if (Array.isArray(v))
+    return v.some((x) => typeof x === 'string' && isFormulaLike(x))
+      ? v.map((x) => (typeof x === 'string' ? neutraliseFormula(x) : x))
+      : v;
   return v;
 }
 

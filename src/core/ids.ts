@@ -19,7 +19,8 @@ const namespaceBytes = new Map<string, Buffer>();
 function nsBytes(namespace: string): Buffer {
   let b = namespaceBytes.get(namespace);
   if (b === undefined) {
-    if (!UUID_RE.test(namespace)) throw new TypeError(`uuidv5: namespace ${JSON.stringify(namespace.slice(0, 40))} is not a UUID`);
+    if (!UUID_RE.test(namespace))
+      throw new TypeError(`uuidv5: namespace ${JSON.stringify(namespace.slice(0, 40))} is not a UUID`);
     b = Buffer.from(namespace.replace(/-/g, ''), 'hex');
     if (namespaceBytes.size < 64) namespaceBytes.set(namespace, b);
   }

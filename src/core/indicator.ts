@@ -68,6 +68,7 @@ export function indicatorFromObservable(o: Observable, opts: IndicatorOptions): 
   if (opts.confidence !== undefined) ind.confidence = opts.confidence;
   if (opts.createdByRef !== undefined) ind.created_by_ref = opts.createdByRef;
   if (opts.markingRefs !== undefined && opts.markingRefs.length > 0) ind.object_marking_refs = [...opts.markingRefs];
-  if (opts.externalReferences !== undefined && opts.externalReferences.length > 0) ind.external_references = opts.externalReferences.map((r) => ({ ...r }));
+  if (opts.externalReferences !== undefined && opts.externalReferences.length > 0)
+    ind.external_references = opts.externalReferences.map((r) => ({ ...r }));
   return ind;
 }

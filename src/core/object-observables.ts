@@ -18,7 +18,11 @@ import { group } from './indexed.js';
 
 /** True when the object is an indicator whose pattern is a STIX pattern (see above). */
 export function hasStixPattern(obj: StixObject): boolean {
-  return obj.type === 'indicator' && typeof obj.pattern === 'string' && (obj.pattern_type === undefined || obj.pattern_type === 'stix');
+  return (
+    obj.type === 'indicator' &&
+    typeof obj.pattern === 'string' &&
+    (obj.pattern_type === undefined || obj.pattern_type === 'stix')
+  );
 }
 
 /**
@@ -27,9 +31,15 @@ export function hasStixPattern(obj: StixObject): boolean {
  * backslashes. For these, extractObservables comes down to normalising `v` as its path says,
  * which is done here without lexing and parsing the pattern; anything else takes the parser.
  */
-const SIMPLE_VALUE = /^\[(ipv4-addr|ipv6-addr|domain-name|url|email-addr):value = '([\x20-\x26\x28-\x5b\x5d-\x7e]+)'\]$/;
+const SIMPLE_VALUE =
+  /^\[(ipv4-addr|ipv6-addr|domain-name|url|email-addr):value = '([\x20-\x26\x28-\x5b\x5d-\x7e]+)'\]$/;
 const SIMPLE_HASH = /^\[(file|x509-certificate):hashes\.(MD5|'SHA-1'|'SHA-256'|'SHA-512') = '([0-9A-Za-z]+)'\]$/;
-const HASH_ALG: Record<string, HashAlgorithm> = { MD5: 'MD5', "'SHA-1'": 'SHA-1', "'SHA-256'": 'SHA-256', "'SHA-512'": 'SHA-512' };
+const HASH_ALG: Record<string, HashAlgorithm> = {
+  MD5: 'MD5',
+  "'SHA-1'": 'SHA-1',
+  "'SHA-256'": 'SHA-256',
+  "'SHA-512'": 'SHA-512',
+};
 
 /** extractObservables for the simple shapes above; undefined for any other pattern. */
 export function simplePatternObservables(pattern: string): Observable[] | undefined {
@@ -71,7 +81,8 @@ const HASH_SCOS = new Set<string>(['file', 'x509-certificate']);
  */
 export function objectObservables(obj: StixObject): Observable[] {
   if (obj.type === 'indicator') return indicatorObservables(obj);
-  if (VALUE_SCOS.has(obj.type)) return typeof obj.value === 'string' ? [{ type: obj.type as ObservableType, value: obj.value }] : [];
+  if (VALUE_SCOS.has(obj.type))
+    return typeof obj.value === 'string' ? [{ type: obj.type as ObservableType, value: obj.value }] : [];
   if (!HASH_SCOS.has(obj.type)) return [];
   const hashes = obj.hashes;
   if (!hashes || typeof hashes !== 'object') return [];

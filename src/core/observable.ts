@@ -9,7 +9,16 @@
  * `control_chars`; zero-width characters (U+200B-U+200D, U+FEFF) are removed before IDNA.
  */
 import type { Observable, ObservableType, HashAlgorithm } from './stix.js';
-import { parseIpv4Range, parseIpv6Range, formatIpv4, formatIpv6, maskIpv4, maskIpv6, parsePrefix, ipv4Mapped } from './ip-address.js';
+import {
+  parseIpv4Range,
+  parseIpv6Range,
+  formatIpv4,
+  formatIpv6,
+  maskIpv4,
+  maskIpv6,
+  parsePrefix,
+  ipv4Mapped,
+} from './ip-address.js';
 import { cleanText, normaliseHostName, MAX_DOMAIN_LENGTH } from './domain-name.js';
 import { normaliseUrl, MAX_URL_LENGTH } from './url-normalise.js';
 import { isHex } from './hex.js';
@@ -20,8 +29,18 @@ export type NormaliseResult = { ok: true; observable: Observable } | { ok: false
 
 /** Bounded rejection reasons (used as metric labels). */
 export type RejectReason =
-  | 'empty' | 'too_long' | 'control_chars' | 'invalid_ipv4' | 'invalid_ipv6' | 'invalid_cidr' | 'cidr_too_wide'
-  | 'invalid_domain' | 'invalid_url' | 'invalid_email' | 'invalid_hash' | 'unknown_type';
+  | 'empty'
+  | 'too_long'
+  | 'control_chars'
+  | 'invalid_ipv4'
+  | 'invalid_ipv6'
+  | 'invalid_cidr'
+  | 'cidr_too_wide'
+  | 'invalid_domain'
+  | 'invalid_url'
+  | 'invalid_email'
+  | 'invalid_hash'
+  | 'unknown_type';
 
 export const MAX_EMAIL_LENGTH = 320;
 /** Anything longer than this is rejected before refanging or scanning. */
@@ -58,7 +77,8 @@ function isQuote(c: number): boolean {
  */
 export function refang(raw: string): string {
   let s = raw.trim();
-  while (s.length >= 2 && isQuote(s.charCodeAt(0)) && s.charCodeAt(s.length - 1) === s.charCodeAt(0)) s = s.slice(1, -1).trim();
+  while (s.length >= 2 && isQuote(s.charCodeAt(0)) && s.charCodeAt(s.length - 1) === s.charCodeAt(0))
+    s = s.slice(1, -1).trim();
   if (s.indexOf('[') >= 0 || s.indexOf('(') >= 0 || s.indexOf('{') >= 0) s = s.replace(DEFANG_RE, defangReplacement);
   const c0 = s.charCodeAt(0) | 0x20;
   if (c0 === 0x68 /* h */ || c0 === 0x66 /* f */) {
@@ -87,9 +107,9 @@ export function quoteValue(v: string): string {
   let out = '"';
   for (let i = 0; i < t.length; i++) {
     const c = t.charCodeAt(i);
-    if (c === 34 || c === 92) out += '\\' + t[i];
+    if (c === 34 || c === 92) out += `\\${t[i]}`;
     else if (c >= 0x20 && c < 0x7f) out += t[i];
-    else out += '\\u' + c.toString(16).padStart(4, '0');
+    else out += `\\u${c.toString(16).padStart(4, '0')}`;
   }
   return out + (cut ? `…" (${v.length} characters)` : '"');
 }
@@ -109,20 +129,33 @@ function ipv4(s: string, raw: string): NormaliseResult {
   const slash = s.indexOf('/');
   const end = slash < 0 ? s.length : slash;
   const v = parseIpv4Range(s, 0, end);
-  if (v === undefined) return fail(slash < 0 ? 'invalid_ipv4' : 'invalid_cidr', slash < 0 ? 'invalid IPv4 address' : 'invalid IPv4 CIDR', raw);
+  if (v === undefined)
+    return fail(
+      slash < 0 ? 'invalid_ipv4' : 'invalid_cidr',
+      slash < 0 ? 'invalid IPv4 address' : 'invalid IPv4 CIDR',
+      raw,
+    );
   if (slash < 0) return ok('ipv4-addr', end === s.length ? s : s.slice(0, end));
   const prefix = parsePrefix(s, slash + 1, s.length, 32);
   if (prefix < 0) return fail('invalid_cidr', 'invalid IPv4 CIDR prefix', raw);
   if (prefix === 0) return fail('cidr_too_wide', 'a /0 range covers every IPv4 address', raw);
   if (prefix === 32) return ok('ipv4-addr', s.slice(0, slash));
-  return { ok: true, observable: { type: 'ipv4-addr', value: `${formatIpv4(maskIpv4(v, prefix))}/${prefix}`, cidr: true } };
+  return {
+    ok: true,
+    observable: { type: 'ipv4-addr', value: `${formatIpv4(maskIpv4(v, prefix))}/${prefix}`, cidr: true },
+  };
 }
 
 function ipv6(s: string, raw: string): NormaliseResult {
   const slash = s.indexOf('/');
   const end = slash < 0 ? s.length : slash;
   const words = parseIpv6Range(s, 0, end);
-  if (!words) return fail(slash < 0 ? 'invalid_ipv6' : 'invalid_cidr', slash < 0 ? 'invalid IPv6 address' : 'invalid IPv6 CIDR', raw);
+  if (!words)
+    return fail(
+      slash < 0 ? 'invalid_ipv6' : 'invalid_cidr',
+      slash < 0 ? 'invalid IPv6 address' : 'invalid IPv6 CIDR',
+      raw,
+    );
   // an IPv4-mapped address (::ffff:a.b.c.d, RFC 4291 §2.5.5.2) is that IPv4 address: one value, one id
   const v4 = ipv4Mapped(words);
   if (slash < 0) return v4 === undefined ? ok('ipv6-addr', formatIpv6(words)) : ipv4(formatIpv4(v4), raw);
@@ -136,7 +169,8 @@ function ipv6(s: string, raw: string): NormaliseResult {
 }
 
 function domain(s: string, raw: string): NormaliseResult {
-  if (s.length > MAX_DOMAIN_LENGTH + 1) return fail('too_long', `domain name longer than ${MAX_DOMAIN_LENGTH} characters`, raw);
+  if (s.length > MAX_DOMAIN_LENGTH + 1)
+    return fail('too_long', `domain name longer than ${MAX_DOMAIN_LENGTH} characters`, raw);
   const d = normaliseHostName(s, true);
   if (d === undefined) return fail('invalid_domain', 'invalid domain name', raw);
   return ok('domain-name', d);
@@ -145,15 +179,18 @@ function domain(s: string, raw: string): NormaliseResult {
 function url(s: string, raw: string): NormaliseResult {
   const u = normaliseUrl(s);
   if (typeof u !== 'string') return fail('invalid_url', `invalid URL (${u.problem})`, raw);
-  if (u.length > MAX_URL_LENGTH) return fail('too_long', `URL longer than ${MAX_URL_LENGTH} characters once normalised`, raw);
+  if (u.length > MAX_URL_LENGTH)
+    return fail('too_long', `URL longer than ${MAX_URL_LENGTH} characters once normalised`, raw);
   return ok('url', u);
 }
 
 const EMAIL_LOCAL = new Uint8Array(128);
-for (const ch of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~.-") EMAIL_LOCAL[ch.charCodeAt(0)] = 1;
+for (const ch of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~.-")
+  EMAIL_LOCAL[ch.charCodeAt(0)] = 1;
 
 function email(s: string, raw: string): NormaliseResult {
-  if (s.length > MAX_EMAIL_LENGTH) return fail('too_long', `e-mail address longer than ${MAX_EMAIL_LENGTH} characters`, raw);
+  if (s.length > MAX_EMAIL_LENGTH)
+    return fail('too_long', `e-mail address longer than ${MAX_EMAIL_LENGTH} characters`, raw);
   const at = s.lastIndexOf('@');
   if (at < 1 || at > 64) return fail('invalid_email', 'invalid e-mail address', raw);
   for (let i = 0; i < at; i++) {
@@ -168,11 +205,16 @@ function email(s: string, raw: string): NormaliseResult {
 /** The algorithm a hex digest of this length comes from: 32 MD5, 40 SHA-1, 64 SHA-256, 128 SHA-512. */
 export function detectHashAlgorithm(hex: string): HashAlgorithm | undefined {
   switch (hex.length) {
-    case 32: return isHex(hex) ? 'MD5' : undefined;
-    case 40: return isHex(hex) ? 'SHA-1' : undefined;
-    case 64: return isHex(hex) ? 'SHA-256' : undefined;
-    case 128: return isHex(hex) ? 'SHA-512' : undefined;
-    default: return undefined;
+    case 32:
+      return isHex(hex) ? 'MD5' : undefined;
+    case 40:
+      return isHex(hex) ? 'SHA-1' : undefined;
+    case 64:
+      return isHex(hex) ? 'SHA-256' : undefined;
+    case 128:
+      return isHex(hex) ? 'SHA-512' : undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -187,13 +229,21 @@ function stripFingerprintColons(s: string): string {
  * A hash value as a `file` or `x509-certificate` observable. With `expected`, the digest length
  * must match that algorithm.
  */
-export function normaliseHash(type: 'file' | 'x509-certificate', raw: string, expected?: HashAlgorithm): NormaliseResult {
+export function normaliseHash(
+  type: 'file' | 'x509-certificate',
+  raw: string,
+  expected?: HashAlgorithm,
+): NormaliseResult {
   let s = refang(raw);
   if (s.length === 0) return fail('empty', 'empty hash', raw);
   if (type === 'x509-certificate') s = stripFingerprintColons(s);
   const alg = detectHashAlgorithm(s);
   if (alg === undefined || (expected !== undefined && alg !== expected)) {
-    return fail('invalid_hash', expected ? `invalid ${expected} hash` : 'invalid hash (expected 32, 40, 64 or 128 hex digits)', raw);
+    return fail(
+      'invalid_hash',
+      expected ? `invalid ${expected} hash` : 'invalid hash (expected 32, 40, 64 or 128 hex digits)',
+      raw,
+    );
   }
   return { ok: true, observable: { type, value: s.toLowerCase(), hash: alg } };
 }
@@ -202,12 +252,18 @@ export function normaliseHash(type: 'file' | 'x509-certificate', raw: string, ex
 // entry points
 
 function prepare(raw: string): { ok: true; text: string } | { ok: false; result: NormaliseResult } {
-  if (raw.length > MAX_RAW_LENGTH) return { ok: false, result: fail('too_long', `value longer than ${MAX_RAW_LENGTH} characters`, raw) };
+  if (raw.length > MAX_RAW_LENGTH)
+    return { ok: false, result: fail('too_long', `value longer than ${MAX_RAW_LENGTH} characters`, raw) };
   const s = refang(raw);
   if (s.length === 0) return { ok: false, result: fail('empty', 'empty value', raw) };
-  if (s.length > MAX_URL_LENGTH) return { ok: false, result: fail('too_long', `value longer than ${MAX_URL_LENGTH} characters`, raw) };
+  if (s.length > MAX_URL_LENGTH)
+    return { ok: false, result: fail('too_long', `value longer than ${MAX_URL_LENGTH} characters`, raw) };
   const c = cleanText(s);
-  if (!c.ok) return { ok: false, result: fail('control_chars', 'value contains control, bidi or invalid UTF-16 characters', raw) };
+  if (!c.ok)
+    return {
+      ok: false,
+      result: fail('control_chars', 'value contains control, bidi or invalid UTF-16 characters', raw),
+    };
   if (c.text.length === 0) return { ok: false, result: fail('empty', 'empty value', raw) };
   return c;
 }
@@ -222,12 +278,18 @@ export function normaliseObservable(type: ObservableType, raw: string): Normalis
   if (!p.ok) return p.result;
   const s = p.text;
   switch (type) {
-    case 'ipv4-addr': return ipv4(s, raw);
-    case 'ipv6-addr': return ipv6(s, raw);
-    case 'domain-name': return domain(s, raw);
-    case 'url': return url(s, raw);
-    case 'email-addr': return email(s, raw);
-    default: return fail('unknown_type', `unknown observable type ${quoteValue(String(type))}`, raw);
+    case 'ipv4-addr':
+      return ipv4(s, raw);
+    case 'ipv6-addr':
+      return ipv6(s, raw);
+    case 'domain-name':
+      return domain(s, raw);
+    case 'url':
+      return url(s, raw);
+    case 'email-addr':
+      return email(s, raw);
+    default:
+      return fail('unknown_type', `unknown observable type ${quoteValue(String(type))}`, raw);
   }
 }
 
@@ -268,6 +330,7 @@ export function detectObservable(raw: string): NormaliseResult {
   if (hasAt && !hasSlash) return email(s, raw);
   if (colons >= 2) return ipv6(s, raw);
   if (hasSlash && colons === 0) return url(s, raw);
-  if (colons === 1 || hasAt) return fail('unknown_type', 'value is not an IP address, CIDR, domain, URL, e-mail address or hash', raw);
+  if (colons === 1 || hasAt)
+    return fail('unknown_type', 'value is not an IP address, CIDR, domain, URL, e-mail address or hash', raw);
   return domain(s, raw);
 }

@@ -13,7 +13,9 @@ import { isSco } from './stix.js';
  * Pure: the same observed-data always yields the same SCOs.
  */
 
-export type UpgradeResult = { ok: true; scos: Record<string, unknown>[] } | { ok: false; reason: string; message: string };
+export type UpgradeResult =
+  | { ok: true; scos: Record<string, unknown>[] }
+  | { ok: false; reason: string; message: string };
 
 /** STIX 2.0 SCO properties renamed in 2.1 (type → 2.0 name → 2.1 name). */
 const RENAMED: Record<string, Record<string, string>> = {
@@ -92,16 +94,31 @@ function rename(type: string, o: Record<string, unknown>): Record<string, unknow
  */
 export function upgradeObservedData(o: Record<string, unknown>): UpgradeResult {
   const objects = o.objects;
-  if (!objects || typeof objects !== 'object' || Array.isArray(objects)) return { ok: false, reason: 'bad_property', message: 'observed-data objects must be a dictionary of cyber observables' };
+  if (!objects || typeof objects !== 'object' || Array.isArray(objects))
+    return {
+      ok: false,
+      reason: 'bad_property',
+      message: 'observed-data objects must be a dictionary of cyber observables',
+    };
   const entries = Object.entries(objects as Record<string, unknown>);
   if (entries.length === 0) return { ok: false, reason: 'bad_property', message: 'observed-data objects is empty' };
-  if (entries.length > MAX_OBJECTS) return { ok: false, reason: 'field_too_large', message: `observed-data has more than ${MAX_OBJECTS} objects` };
+  if (entries.length > MAX_OBJECTS)
+    return { ok: false, reason: 'field_too_large', message: `observed-data has more than ${MAX_OBJECTS} objects` };
   const local = new Map<string, Record<string, unknown>>();
   for (const [k, v] of entries) {
-    if (!v || typeof v !== 'object' || Array.isArray(v)) return { ok: false, reason: 'bad_property', message: `observed-data object "${k.slice(0, 40)}" is not an object` };
+    if (!v || typeof v !== 'object' || Array.isArray(v))
+      return {
+        ok: false,
+        reason: 'bad_property',
+        message: `observed-data object "${k.slice(0, 40)}" is not an object`,
+      };
     const t = (v as { type?: unknown }).type;
     if (typeof t !== 'string' || !(isSco(t) || t.startsWith('x-'))) {
-      return { ok: false, reason: 'bad_property', message: `observed-data object "${k.slice(0, 40)}" has type ${JSON.stringify(String(t).slice(0, 40))}, not a cyber observable type` };
+      return {
+        ok: false,
+        reason: 'bad_property',
+        message: `observed-data object "${k.slice(0, 40)}" has type ${JSON.stringify(String(t).slice(0, 40))}, not a cyber observable type`,
+      };
     }
     local.set(k, rename(t, v as Record<string, unknown>));
   }
@@ -142,7 +159,12 @@ export function upgradeObservedData(o: Record<string, unknown>): UpgradeResult {
   for (const [k, body] of local) {
     const bad: string[] = [];
     const rewritten = rewrite(body, ids, bad) as Record<string, unknown>;
-    if (bad.length) return { ok: false, reason: 'bad_ref', message: `observed-data object "${k.slice(0, 40)}": ${bad[0]} names no object of this observed-data` };
+    if (bad.length)
+      return {
+        ok: false,
+        reason: 'bad_ref',
+        message: `observed-data object "${k.slice(0, 40)}": ${bad[0]} names no object of this observed-data`,
+      };
     const id = ids.get(k)!;
     if (seen.has(id)) continue;
     seen.add(id);

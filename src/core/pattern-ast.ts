@@ -2,7 +2,18 @@
 
 export type ObservationOperator = 'AND' | 'OR' | 'FOLLOWEDBY';
 export type ComparisonJoin = 'AND' | 'OR';
-export type ComparisonOperator = '=' | '!=' | '<' | '<=' | '>' | '>=' | 'IN' | 'LIKE' | 'MATCHES' | 'ISSUBSET' | 'ISSUPERSET';
+export type ComparisonOperator =
+  | '='
+  | '!='
+  | '<'
+  | '<='
+  | '>'
+  | '>='
+  | 'IN'
+  | 'LIKE'
+  | 'MATCHES'
+  | 'ISSUBSET'
+  | 'ISSUPERSET';
 
 export type Qualifier =
   | { kind: 'within'; seconds: string }

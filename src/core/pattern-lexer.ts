@@ -5,8 +5,23 @@
 import { StixgateError } from './errors.js';
 
 export type TokKind =
-  | 'lbrack' | 'rbrack' | 'lparen' | 'rparen' | 'comma' | 'colon' | 'dot' | 'star' | 'op'
-  | 'word' | 'string' | 'int' | 'float' | 'hex' | 'binary' | 'timestamp' | 'eof';
+  | 'lbrack'
+  | 'rbrack'
+  | 'lparen'
+  | 'rparen'
+  | 'comma'
+  | 'colon'
+  | 'dot'
+  | 'star'
+  | 'op'
+  | 'word'
+  | 'string'
+  | 'int'
+  | 'float'
+  | 'hex'
+  | 'binary'
+  | 'timestamp'
+  | 'eof';
 
 export interface Token {
   kind: TokKind;
@@ -16,8 +31,25 @@ export interface Token {
 }
 
 export const PATTERN_KEYWORDS = new Set([
-  'AND', 'OR', 'NOT', 'FOLLOWEDBY', 'LIKE', 'MATCHES', 'ISSUPERSET', 'ISSUBSET', 'EXISTS', 'LAST', 'IN',
-  'START', 'STOP', 'SECONDS', 'true', 'false', 'WITHIN', 'REPEATS', 'TIMES',
+  'AND',
+  'OR',
+  'NOT',
+  'FOLLOWEDBY',
+  'LIKE',
+  'MATCHES',
+  'ISSUPERSET',
+  'ISSUBSET',
+  'EXISTS',
+  'LAST',
+  'IN',
+  'START',
+  'STOP',
+  'SECONDS',
+  'true',
+  'false',
+  'WITHIN',
+  'REPEATS',
+  'TIMES',
 ]);
 
 export function patternError(src: string, pos: number, detail: string): StixgateError {
@@ -38,8 +70,17 @@ export function patternError(src: string, pos: number, detail: string): Stixgate
 
 function isWs(c: number): boolean {
   return (
-    c === 32 || (c >= 9 && c <= 13) || c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000
+    c === 32 ||
+    (c >= 9 && c <= 13) ||
+    c === 0x85 ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000
   );
 }
 function isDigit(c: number): boolean {
@@ -60,10 +101,14 @@ function isB64(c: number): boolean {
 
 export function describe(t: Token): string {
   switch (t.kind) {
-    case 'eof': return 'end of pattern';
-    case 'string': return 'a string';
-    case 'word': return `'${t.text.length > 40 ? t.text.slice(0, 40) + '…' : t.text}'`;
-    default: return `'${t.text.length > 40 ? t.text.slice(0, 40) + '…' : t.text}'`;
+    case 'eof':
+      return 'end of pattern';
+    case 'string':
+      return 'a string';
+    case 'word':
+      return `'${t.text.length > 40 ? `${t.text.slice(0, 40)}…` : t.text}'`;
+    default:
+      return `'${t.text.length > 40 ? `${t.text.slice(0, 40)}…` : t.text}'`;
   }
 }
 
@@ -130,7 +175,8 @@ export function lex(src: string): Token[] {
         if (d === 39) break;
         if (d === 92) {
           const e = src.charCodeAt(j + 1);
-          if (e !== 39 && e !== 92) throw patternError(src, j, "invalid escape in string literal (only \\' and \\\\ are allowed)");
+          if (e !== 39 && e !== 92)
+            throw patternError(src, j, "invalid escape in string literal (only \\' and \\\\ are allowed)");
           value += src.slice(runStart, j) + (e === 39 ? "'" : '\\');
           j += 2;
           runStart = j;
@@ -141,11 +187,13 @@ export function lex(src: string): Token[] {
       value += src.slice(runStart, j);
       i = j + 1;
       if (prefix === 116) {
-        if (!validTimestamp(value)) throw patternError(src, start, 'invalid timestamp literal (expected t\'YYYY-MM-DDTHH:MM:SS[.s]Z\')');
+        if (!validTimestamp(value))
+          throw patternError(src, start, "invalid timestamp literal (expected t'YYYY-MM-DDTHH:MM:SS[.s]Z')");
         push('timestamp', value, start);
       } else if (prefix === 104) {
         if (value.length % 2 !== 0) throw patternError(src, start, 'invalid hex literal (odd number of digits)');
-        for (let k = 0; k < value.length; k++) if (!isHexDigit(value.charCodeAt(k))) throw patternError(src, start, 'invalid hex literal');
+        for (let k = 0; k < value.length; k++)
+          if (!isHexDigit(value.charCodeAt(k))) throw patternError(src, start, 'invalid hex literal');
         push('hex', value.toLowerCase(), start);
       } else if (prefix === 98) {
         if (!validBase64(value)) throw patternError(src, start, 'invalid binary (base64) literal');
@@ -178,20 +226,45 @@ export function lex(src: string): Token[] {
         continue;
       }
       if (intDigits === 0) throw patternError(src, start, 'invalid number');
-      if (intDigits > 1 && src.charCodeAt(intStart) === 48) throw patternError(src, start, 'invalid integer (leading zero)');
+      if (intDigits > 1 && src.charCodeAt(intStart) === 48)
+        throw patternError(src, start, 'invalid integer (leading zero)');
       push('int', src.slice(sign === 43 ? i + 1 : i, j), start);
       i = j;
       continue;
     }
     switch (c) {
-      case 91: push('lbrack', '[', start); i++; continue;
-      case 93: push('rbrack', ']', start); i++; continue;
-      case 40: push('lparen', '(', start); i++; continue;
-      case 41: push('rparen', ')', start); i++; continue;
-      case 44: push('comma', ',', start); i++; continue;
-      case 58: push('colon', ':', start); i++; continue;
-      case 46: push('dot', '.', start); i++; continue;
-      case 42: push('star', '*', start); i++; continue;
+      case 91:
+        push('lbrack', '[', start);
+        i++;
+        continue;
+      case 93:
+        push('rbrack', ']', start);
+        i++;
+        continue;
+      case 40:
+        push('lparen', '(', start);
+        i++;
+        continue;
+      case 41:
+        push('rparen', ')', start);
+        i++;
+        continue;
+      case 44:
+        push('comma', ',', start);
+        i++;
+        continue;
+      case 58:
+        push('colon', ':', start);
+        i++;
+        continue;
+      case 46:
+        push('dot', '.', start);
+        i++;
+        continue;
+      case 42:
+        push('star', '*', start);
+        i++;
+        continue;
       case 61: // = ==
         push('op', '=', start);
         i += src.charCodeAt(i + 1) === 61 ? 2 : 1;
@@ -201,13 +274,15 @@ export function lex(src: string): Token[] {
         push('op', '!=', start);
         i += 2;
         continue;
-      case 60: { // < <= <>
+      case 60: {
+        // < <= <>
         const d = src.charCodeAt(i + 1);
         push('op', d === 61 ? '<=' : d === 62 ? '!=' : '<', start);
         i += d === 61 || d === 62 ? 2 : 1;
         continue;
       }
-      case 62: { // > >=
+      case 62: {
+        // > >=
         const d = src.charCodeAt(i + 1);
         push('op', d === 61 ? '>=' : '>', start);
         i += d === 61 ? 2 : 1;
@@ -217,7 +292,8 @@ export function lex(src: string): Token[] {
         break;
     }
     const cp = src.codePointAt(i) as number;
-    const shown = cp >= 0x20 && cp < 0x7f ? `'${String.fromCodePoint(cp)}'` : `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+    const shown =
+      cp >= 0x20 && cp < 0x7f ? `'${String.fromCodePoint(cp)}'` : `U+${cp.toString(16).toUpperCase().padStart(4, '0')}`;
     throw patternError(src, start, `unexpected character ${shown}`);
   }
   push('eof', '', n);

@@ -7,8 +7,14 @@
 import { StixgateError } from './errors.js';
 import { describe, lex, patternError, PATTERN_KEYWORDS, type Token, type TokKind } from './pattern-lexer.js';
 import type {
-  ComparisonExpression, ComparisonOperator, Literal, ObjectPath, ObservationExpression, ObservationOperator,
-  PathStep, Qualifier,
+  ComparisonExpression,
+  ComparisonOperator,
+  Literal,
+  ObjectPath,
+  ObservationExpression,
+  ObservationOperator,
+  PathStep,
+  Qualifier,
 } from './pattern-ast.js';
 import { last } from './indexed.js';
 
@@ -50,13 +56,14 @@ class Parser {
     if (!this.isKeyword(tok, kw)) this.fail(tok, kw);
   }
   private enter(tok: Token): void {
-    if (++this.depth > MAX_PATTERN_DEPTH) throw patternError(this.src, tok.pos, `nesting deeper than ${MAX_PATTERN_DEPTH}`);
+    if (++this.depth > MAX_PATTERN_DEPTH)
+      throw patternError(this.src, tok.pos, `nesting deeper than ${MAX_PATTERN_DEPTH}`);
   }
 
   parse(): ObservationExpression {
     const e = this.observationExpressions();
     const tok = this.peek();
-    if (tok.kind !== 'eof') this.fail(tok, "AND, OR, FOLLOWEDBY, a qualifier or end of pattern");
+    if (tok.kind !== 'eof') this.fail(tok, 'AND, OR, FOLLOWEDBY, a qualifier or end of pattern');
     return e;
   }
 
@@ -119,7 +126,8 @@ class Parser {
     if (tok.text === 'WITHIN') {
       this.i++;
       const n = this.next();
-      if ((n.kind !== 'int' && n.kind !== 'float') || n.text.startsWith('-')) this.fail(n, 'a positive number of seconds');
+      if ((n.kind !== 'int' && n.kind !== 'float') || n.text.startsWith('-'))
+        this.fail(n, 'a positive number of seconds');
       this.expectKeyword('SECONDS');
       return { kind: 'within', seconds: n.text };
     }
@@ -170,7 +178,10 @@ class Parser {
       this.depth--;
       return e;
     }
-    if (this.isKeyword(tok, 'EXISTS') || (this.isKeyword(tok, 'NOT') && this.isKeyword(this.t[this.i + 1] ?? this.end, 'EXISTS'))) {
+    if (
+      this.isKeyword(tok, 'EXISTS') ||
+      (this.isKeyword(tok, 'NOT') && this.isKeyword(this.t[this.i + 1] ?? this.end, 'EXISTS'))
+    ) {
       const negated = tok.text === 'NOT';
       this.i += negated ? 2 : 1;
       return { kind: 'exists', negated, path: this.objectPath() };
@@ -184,7 +195,14 @@ class Parser {
     const opTok = this.next();
     let operator: ComparisonOperator;
     if (opTok.kind === 'op') operator = opTok.text as ComparisonOperator;
-    else if (opTok.kind === 'word' && (opTok.text === 'IN' || opTok.text === 'LIKE' || opTok.text === 'MATCHES' || opTok.text === 'ISSUBSET' || opTok.text === 'ISSUPERSET')) {
+    else if (
+      opTok.kind === 'word' &&
+      (opTok.text === 'IN' ||
+        opTok.text === 'LIKE' ||
+        opTok.text === 'MATCHES' ||
+        opTok.text === 'ISSUBSET' ||
+        opTok.text === 'ISSUPERSET')
+    ) {
       operator = opTok.text;
     } else {
       this.fail(opTok, 'a comparison operator');
@@ -226,14 +244,21 @@ class Parser {
   private literal(allowBool: boolean): Literal {
     const tok = this.next();
     switch (tok.kind) {
-      case 'string': return { kind: 'string', value: tok.text };
-      case 'int': return { kind: 'int', text: tok.text };
-      case 'float': return { kind: 'float', text: tok.text };
-      case 'hex': return { kind: 'hex', value: tok.text };
-      case 'binary': return { kind: 'binary', value: tok.text };
-      case 'timestamp': return { kind: 'timestamp', value: tok.text };
+      case 'string':
+        return { kind: 'string', value: tok.text };
+      case 'int':
+        return { kind: 'int', text: tok.text };
+      case 'float':
+        return { kind: 'float', text: tok.text };
+      case 'hex':
+        return { kind: 'hex', value: tok.text };
+      case 'binary':
+        return { kind: 'binary', value: tok.text };
+      case 'timestamp':
+        return { kind: 'timestamp', value: tok.text };
       case 'word':
-        if (allowBool && (tok.text === 'true' || tok.text === 'false')) return { kind: 'bool', value: tok.text === 'true' };
+        if (allowBool && (tok.text === 'true' || tok.text === 'false'))
+          return { kind: 'bool', value: tok.text === 'true' };
         break;
       default:
         break;
@@ -279,10 +304,14 @@ class Parser {
 /** Parses a STIX 2.1 pattern; throws STIXGATE_ERR_PATTERN_INVALID with the 1-based line/column. */
 export function parsePatternAst(pattern: string): ObservationExpression {
   if (pattern.length > MAX_PATTERN_LENGTH) {
-    throw new StixgateError('STIXGATE_ERR_PATTERN_INVALID', `invalid STIX pattern: longer than ${MAX_PATTERN_LENGTH} characters`, {
-      reason: 'pattern_too_long',
-      location: { line: 1, column: MAX_PATTERN_LENGTH + 1 },
-    });
+    throw new StixgateError(
+      'STIXGATE_ERR_PATTERN_INVALID',
+      `invalid STIX pattern: longer than ${MAX_PATTERN_LENGTH} characters`,
+      {
+        reason: 'pattern_too_long',
+        location: { line: 1, column: MAX_PATTERN_LENGTH + 1 },
+      },
+    );
   }
   return new Parser(pattern, lex(pattern)).parse();
 }

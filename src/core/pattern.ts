@@ -4,13 +4,29 @@
  * of the indexable observables a pattern matches.
  */
 import type { HashAlgorithm, Observable, ObservableType } from './stix.js';
-import type { ComparisonExpression, Literal, ObjectPath, ObservationExpression, ObservationOperator, PatternNode, Qualifier } from './pattern-ast.js';
+import type {
+  ComparisonExpression,
+  Literal,
+  ObjectPath,
+  ObservationExpression,
+  ObservationOperator,
+  PatternNode,
+  Qualifier,
+} from './pattern-ast.js';
 import { parsePatternAst, PATTERN_KEYWORDS } from './pattern-parser.js';
 import { detectObservable, normaliseHash, normaliseObservable, type NormaliseResult } from './observable.js';
 
 export type {
-  PatternNode, ObservationExpression, ComparisonExpression, Literal, ObjectPath, PathStep, Qualifier,
-  ComparisonOperator, ObservationOperator, ComparisonJoin,
+  PatternNode,
+  ObservationExpression,
+  ComparisonExpression,
+  Literal,
+  ObjectPath,
+  PathStep,
+  Qualifier,
+  ComparisonOperator,
+  ObservationOperator,
+  ComparisonJoin,
 } from './pattern-ast.js';
 export { MAX_PATTERN_LENGTH, MAX_PATTERN_DEPTH } from './pattern-parser.js';
 
@@ -26,7 +42,12 @@ export function escapePatternString(v: string): string {
 }
 
 /** How a hash key is written in a canonical pattern: bare when it is an identifier, else quoted. */
-const HASH_KEY: Record<HashAlgorithm, string> = { MD5: 'MD5', 'SHA-1': "'SHA-1'", 'SHA-256': "'SHA-256'", 'SHA-512': "'SHA-512'" };
+const HASH_KEY: Record<HashAlgorithm, string> = {
+  MD5: 'MD5',
+  'SHA-1': "'SHA-1'",
+  'SHA-256': "'SHA-256'",
+  'SHA-512': "'SHA-512'",
+};
 
 /**
  * The pattern for one canonical observable, already in canonical form
@@ -59,7 +80,7 @@ function keyText(name: string): string {
 }
 
 function pathText(p: ObjectPath): string {
-  let out = p.objectType + ':';
+  let out = `${p.objectType}:`;
   for (const [i, s] of p.steps.entries()) {
     if (s.kind === 'key') out += (i === 0 ? '' : '.') + keyText(s.name);
     else out += `[${s.index}]`;
@@ -69,13 +90,19 @@ function pathText(p: ObjectPath): string {
 
 function literalText(l: Literal): string {
   switch (l.kind) {
-    case 'string': return `'${escapePatternString(l.value)}'`;
+    case 'string':
+      return `'${escapePatternString(l.value)}'`;
     case 'int':
-    case 'float': return l.text;
-    case 'bool': return l.value ? 'true' : 'false';
-    case 'hex': return `h'${l.value}'`;
-    case 'binary': return `b'${l.value}'`;
-    case 'timestamp': return `t'${l.value}'`;
+    case 'float':
+      return l.text;
+    case 'bool':
+      return l.value ? 'true' : 'false';
+    case 'hex':
+      return `h'${l.value}'`;
+    case 'binary':
+      return `b'${l.value}'`;
+    case 'timestamp':
+      return `t'${l.value}'`;
   }
 }
 
@@ -99,9 +126,12 @@ const OBS_PRECEDENCE: Record<ObservationOperator, number> = { FOLLOWEDBY: 1, OR:
 
 function qualifierText(q: Qualifier): string {
   switch (q.kind) {
-    case 'within': return ` WITHIN ${q.seconds} SECONDS`;
-    case 'repeats': return ` REPEATS ${q.times} TIMES`;
-    case 'start-stop': return ` START t'${q.start}' STOP t'${q.stop}'`;
+    case 'within':
+      return ` WITHIN ${q.seconds} SECONDS`;
+    case 'repeats':
+      return ` REPEATS ${q.times} TIMES`;
+    case 'start-stop':
+      return ` START t'${q.start}' STOP t'${q.stop}'`;
   }
 }
 
@@ -129,7 +159,11 @@ export function canonicalPattern(pattern: string): string {
 
 /** The prefixes `patternFor` writes; a pattern `<prefix>'<escaped string>']` is already canonical. */
 const SIMPLE_PREFIXES = [
-  '[ipv4-addr:value = ', '[ipv6-addr:value = ', '[domain-name:value = ', '[url:value = ', '[email-addr:value = ',
+  '[ipv4-addr:value = ',
+  '[ipv6-addr:value = ',
+  '[domain-name:value = ',
+  '[url:value = ',
+  '[email-addr:value = ',
   ...['file', 'x509-certificate'].flatMap((t) => Object.values(HASH_KEY).map((k) => `[${t}:hashes.${k} = `)),
 ];
 
@@ -166,11 +200,16 @@ function isSimpleCanonical(p: string): boolean {
 
 function hashAlgorithmOf(name: string): HashAlgorithm | undefined {
   switch (name.toUpperCase().replace('-', '')) {
-    case 'MD5': return 'MD5';
-    case 'SHA1': return 'SHA-1';
-    case 'SHA256': return 'SHA-256';
-    case 'SHA512': return 'SHA-512';
-    default: return undefined;
+    case 'MD5':
+      return 'MD5';
+    case 'SHA1':
+      return 'SHA-1';
+    case 'SHA256':
+      return 'SHA-256';
+    case 'SHA512':
+      return 'SHA-512';
+    default:
+      return undefined;
   }
 }
 
@@ -182,7 +221,10 @@ function byType(type: ObservableType): Extractor {
 const ipOnly: Extractor = (v, asSubset) => {
   if (asSubset) return undefined;
   const r = detectObservable(v);
-  return r.ok && (r.observable.type === 'ipv4-addr' || r.observable.type === 'ipv6-addr' || r.observable.type === 'domain-name') ? r : undefined;
+  return r.ok &&
+    (r.observable.type === 'ipv4-addr' || r.observable.type === 'ipv6-addr' || r.observable.type === 'domain-name')
+    ? r
+    : undefined;
 };
 
 /** `objectType:key` (single-key paths) → how its string values become observables. */
@@ -197,7 +239,11 @@ const VALUE_PATHS: Record<string, Extractor> = {
   'network-traffic:dst_ref.value': ipOnly,
   'network-traffic:src_ref.value': ipOnly,
 };
-const HASH_TYPES: Record<string, 'file' | 'x509-certificate'> = { file: 'file', artifact: 'file', 'x509-certificate': 'x509-certificate' };
+const HASH_TYPES: Record<string, 'file' | 'x509-certificate'> = {
+  file: 'file',
+  artifact: 'file',
+  'x509-certificate': 'x509-certificate',
+};
 
 function extractorFor(path: ObjectPath): Extractor | undefined {
   const [s0, s1] = path.steps;

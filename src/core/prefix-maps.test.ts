@@ -32,7 +32,10 @@ test('IPv4 prefix maps answer "which networks contain this address or range" exa
     const maxLen = i % 3 ? 32 : Math.floor(r() * 33);
     const got: number[] = [];
     t.containing(addr, maxLen, (_v, _k, len) => void got.push(len));
-    const want = listed.filter((n) => n.len <= maxLen && maskIpv4(addr, n.len) === n.net).map((n) => n.len).sort((a, b) => b - a);
+    const want = listed
+      .filter((n) => n.len <= maxLen && maskIpv4(addr, n.len) === n.net)
+      .map((n) => n.len)
+      .sort((a, b) => b - a);
     assert.deepEqual(got, want, `addr ${addr} maxLen ${maxLen}`);
   }
 });

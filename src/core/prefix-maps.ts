@@ -16,7 +16,7 @@ export function ipv6Key(words: Uint16Array, len: number): string {
   let out = '';
   const full = len >>> 4;
   // len <= 128, so the words read (0 .. full, the last only when a partial word remains) are all within the eight
-  for (let i = 0; i < full; i++) out += words[i]!.toString(16) + ':';
+  for (let i = 0; i < full; i++) out += `${words[i]!.toString(16)}:`;
   const rest = len & 15;
   if (rest) out += (words[full]! & (0xffff << (16 - rest)) & 0xffff).toString(16);
   return out;

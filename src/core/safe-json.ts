@@ -124,7 +124,10 @@ function locateDuplicate(text: string): string {
  * Parses untrusted JSON. `knownDepth` lets a caller that already measured the depth (the STIX
  * splitter counts it while scanning) skip the depth pass.
  */
-export function safeJsonParse(input: string, opts: SafeJsonOptions & { knownDepth?: number; knownMembers?: number } = {}): SafeJsonResult {
+export function safeJsonParse(
+  input: string,
+  opts: SafeJsonOptions & { knownDepth?: number; knownMembers?: number } = {},
+): SafeJsonResult {
   // a leading byte order mark is ignored, as RFC 8259 §8.1 allows and every other reader does
   const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
   const maxDepth = opts.maxDepth ?? 64;

@@ -221,10 +221,20 @@ export class SafeXmlParser {
   private onAttribute(name: string, value: string): void {
     this.attrCount++;
     if (this.attrCount > this.limits.maxAttributes) {
-      fail('STIXGATE_ERR_INPUT_TOO_LARGE', 'xml_attributes', `XML element has more than ${this.limits.maxAttributes} attributes`, this.loc());
+      fail(
+        'STIXGATE_ERR_INPUT_TOO_LARGE',
+        'xml_attributes',
+        `XML element has more than ${this.limits.maxAttributes} attributes`,
+        this.loc(),
+      );
     }
     if (value.length > this.limits.maxTextLength) {
-      fail('STIXGATE_ERR_INPUT_TOO_LARGE', 'xml_text', `XML attribute value longer than ${this.limits.maxTextLength} characters`, this.loc());
+      fail(
+        'STIXGATE_ERR_INPUT_TOO_LARGE',
+        'xml_text',
+        `XML attribute value longer than ${this.limits.maxTextLength} characters`,
+        this.loc(),
+      );
     }
     if (isForbiddenXmlName(name)) {
       this.stats.droppedKeys++;
@@ -240,11 +250,21 @@ export class SafeXmlParser {
     this.attrCount = 0;
     this.stats.elements++;
     if (this.stats.elements > this.limits.maxElements) {
-      fail('STIXGATE_ERR_INPUT_TOO_LARGE', 'xml_elements', `XML document has more than ${this.limits.maxElements} elements`, this.loc());
+      fail(
+        'STIXGATE_ERR_INPUT_TOO_LARGE',
+        'xml_elements',
+        `XML document has more than ${this.limits.maxElements} elements`,
+        this.loc(),
+      );
     }
     const depth = this.stack.length + this.skipDepth + 1;
     if (depth > this.limits.maxDepth) {
-      fail('STIXGATE_ERR_INPUT_TOO_LARGE', 'xml_depth', `XML nesting deeper than ${this.limits.maxDepth} elements`, this.loc());
+      fail(
+        'STIXGATE_ERR_INPUT_TOO_LARGE',
+        'xml_depth',
+        `XML nesting deeper than ${this.limits.maxDepth} elements`,
+        this.loc(),
+      );
     }
     if (this.skipDepth > 0) {
       this.skipDepth++;
@@ -270,8 +290,7 @@ export class SafeXmlParser {
     if (parent) {
       if (parent.children === NO_CHILDREN) parent.children = [];
       parent.children.push(el);
-    }
-    else if (!this.root) this.root = el;
+    } else if (!this.root) this.root = el;
     this.stack.push(el);
     this.textLength = 0;
   }
@@ -294,7 +313,12 @@ export class SafeXmlParser {
     if (top.children.length > 0 && top.text.length === 0 && isBlank(t)) return;
     this.textLength += t.length;
     if (this.textLength > this.limits.maxTextLength) {
-      fail('STIXGATE_ERR_INPUT_TOO_LARGE', 'xml_text', `XML text node longer than ${this.limits.maxTextLength} characters`, this.loc());
+      fail(
+        'STIXGATE_ERR_INPUT_TOO_LARGE',
+        'xml_text',
+        `XML text node longer than ${this.limits.maxTextLength} characters`,
+        this.loc(),
+      );
     }
     top.text = flat(top.text.length === 0 ? t : top.text + t);
   }
@@ -323,7 +347,8 @@ export class SafeXmlParser {
       }
       this.carry = this.prologDone ? '' : scan.slice(-MARKUP_CARRY);
     }
-    for (let i = 0; i < text.length; i += SLICE) this.parser.write(i === 0 && text.length <= SLICE ? text : text.slice(i, i + SLICE));
+    for (let i = 0; i < text.length; i += SLICE)
+      this.parser.write(i === 0 && text.length <= SLICE ? text : text.slice(i, i + SLICE));
   }
 
   write(chunk: Buffer | string): void {
@@ -331,7 +356,10 @@ export class SafeXmlParser {
     const len = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
     this.stats.bytes += len;
     if (this.stats.bytes > this.limits.maxBytes) {
-      fail('STIXGATE_ERR_INPUT_TOO_LARGE', 'xml_size', `XML document larger than ${this.limits.maxBytes} bytes`, { source: this.opts.name, ...(this.opts.file ? { file: this.opts.file } : {}) });
+      fail('STIXGATE_ERR_INPUT_TOO_LARGE', 'xml_size', `XML document larger than ${this.limits.maxBytes} bytes`, {
+        source: this.opts.name,
+        ...(this.opts.file ? { file: this.opts.file } : {}),
+      });
     }
     let text: string;
     if (typeof chunk === 'string') text = chunk;
@@ -339,7 +367,11 @@ export class SafeXmlParser {
       try {
         text = this.decoder.decode(chunk, { stream: true });
       } catch (e) {
-        throw new StixgateError('STIXGATE_ERR_INPUT_ENCODING', 'XML document is not valid UTF-8', { reason: 'encoding', location: this.loc(), cause: e });
+        throw new StixgateError('STIXGATE_ERR_INPUT_ENCODING', 'XML document is not valid UTF-8', {
+          reason: 'encoding',
+          location: this.loc(),
+          cause: e,
+        });
       }
     }
     this.feed(text);
@@ -352,12 +384,19 @@ export class SafeXmlParser {
       try {
         rest = this.decoder.decode();
       } catch (e) {
-        throw new StixgateError('STIXGATE_ERR_INPUT_ENCODING', 'XML document is not valid UTF-8', { reason: 'encoding', location: this.loc(), cause: e });
+        throw new StixgateError('STIXGATE_ERR_INPUT_ENCODING', 'XML document is not valid UTF-8', {
+          reason: 'encoding',
+          location: this.loc(),
+          cause: e,
+        });
       }
       this.feed(rest);
       if (this.stats.bytes === 0 || !this.root) {
         if (this.stats.bytes === 0) {
-          throw new StixgateError('STIXGATE_ERR_INPUT_EMPTY', 'empty document', { reason: 'empty', location: { source: this.opts.name, ...(this.opts.file ? { file: this.opts.file } : {}) } });
+          throw new StixgateError('STIXGATE_ERR_INPUT_EMPTY', 'empty document', {
+            reason: 'empty',
+            location: { source: this.opts.name, ...(this.opts.file ? { file: this.opts.file } : {}) },
+          });
         }
       }
       this.parser.close();
@@ -375,7 +414,10 @@ export function parseXmlString(text: string | Buffer, opts: SafeXmlOptions): Saf
 }
 
 /** Parses a streamed document (e.g. `openInput(...).body`). */
-export async function parseXmlStream(body: AsyncIterable<Buffer | string>, opts: SafeXmlOptions): Promise<SafeXmlResult> {
+export async function parseXmlStream(
+  body: AsyncIterable<Buffer | string>,
+  opts: SafeXmlOptions,
+): Promise<SafeXmlResult> {
   const p = new SafeXmlParser(opts);
   for await (const chunk of body) p.write(chunk);
   return p.end();

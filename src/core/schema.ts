@@ -41,7 +41,11 @@ function typeName(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
-function make<T>(kind: string, c: Common<T>, check: (v: unknown, path: string, issues: Issue[]) => T | undefined): Schema<T> {
+function make<T>(
+  kind: string,
+  c: Common<T>,
+  check: (v: unknown, path: string, issues: Issue[]) => T | undefined,
+): Schema<T> {
   return {
     kind,
     description: c.description,
@@ -62,7 +66,15 @@ function make<T>(kind: string, c: Common<T>, check: (v: unknown, path: string, i
 const YAML11_BOOLS = new Set(['yes', 'no', 'on', 'off', 'y', 'n', 'true', 'false']);
 
 export const s = {
-  string(c: Common<string> & { pattern?: RegExp; patternHint?: string; minLength?: number; maxLength?: number; enum?: readonly string[] } = {}): Schema<string> {
+  string(
+    c: Common<string> & {
+      pattern?: RegExp;
+      patternHint?: string;
+      minLength?: number;
+      maxLength?: number;
+      enum?: readonly string[];
+    } = {},
+  ): Schema<string> {
     const kind = c.enum ? `one of ${c.enum.join(', ')}` : 'string';
     return make(kind, c, (v, path, issues) => {
       if (typeof v !== 'string') {
@@ -73,11 +85,16 @@ export const s = {
       }
       if (c.enum && !c.enum.includes(v)) {
         const hint = closest(v, c.enum);
-        issues.push({ path, message: `must be one of ${c.enum.join(', ')}, got "${v}"${hint ? ` (did you mean "${hint}"?)` : ''}` });
+        issues.push({
+          path,
+          message: `must be one of ${c.enum.join(', ')}, got "${v}"${hint ? ` (did you mean "${hint}"?)` : ''}`,
+        });
         return undefined;
       }
-      if (c.minLength !== undefined && v.length < c.minLength) issues.push({ path, message: `must be at least ${c.minLength} characters` });
-      if (c.maxLength !== undefined && v.length > c.maxLength) issues.push({ path, message: `must be at most ${c.maxLength} characters` });
+      if (c.minLength !== undefined && v.length < c.minLength)
+        issues.push({ path, message: `must be at least ${c.minLength} characters` });
+      if (c.maxLength !== undefined && v.length > c.maxLength)
+        issues.push({ path, message: `must be at most ${c.maxLength} characters` });
       if (c.pattern && !c.pattern.test(v)) issues.push({ path, message: c.patternHint ?? `must match ${c.pattern}` });
       return v;
     });
@@ -103,7 +120,10 @@ export const s = {
   bool(c: Common<boolean> = {}): Schema<boolean> {
     return make('boolean', c, (v, path, issues) => {
       if (typeof v !== 'boolean') {
-        const hint = typeof v === 'string' && YAML11_BOOLS.has(v.toLowerCase()) ? ` (write true or false; "${v}" is a string in YAML 1.2)` : '';
+        const hint =
+          typeof v === 'string' && YAML11_BOOLS.has(v.toLowerCase())
+            ? ` (write true or false; "${v}" is a string in YAML 1.2)`
+            : '';
         issues.push({ path, message: `must be true or false, got ${typeName(v)}${hint}` });
         return undefined;
       }
@@ -116,13 +136,18 @@ export const s = {
         issues.push({ path, message: `must be a list, got ${typeName(v)}` });
         return undefined;
       }
-      if (c.minItems !== undefined && v.length < c.minItems) issues.push({ path, message: `must have at least ${c.minItems} item(s)` });
-      if (c.maxItems !== undefined && v.length > c.maxItems) issues.push({ path, message: `must have at most ${c.maxItems} items` });
+      if (c.minItems !== undefined && v.length < c.minItems)
+        issues.push({ path, message: `must have at least ${c.minItems} item(s)` });
+      if (c.maxItems !== undefined && v.length > c.maxItems)
+        issues.push({ path, message: `must have at most ${c.maxItems} items` });
       return v.map((x, i) => item.parse(x, `${path}[${i}]`, issues) as T);
     });
   },
   /** A mapping with fixed keys; unknown keys are errors. */
-  object<P extends Record<string, Schema<any>>>(props: P, c: Common<{ [K in keyof P]: Infer<P[K]> }> = {}): ObjectSchema<P> {
+  object<P extends Record<string, Schema<any>>>(
+    props: P,
+    c: Common<{ [K in keyof P]: Infer<P[K]> }> = {},
+  ): ObjectSchema<P> {
     const schema = make('mapping', c as Common<any>, (v, path, issues) => {
       if (typeof v !== 'object' || v === null || Array.isArray(v)) {
         issues.push({ path, message: `must be a mapping, got ${typeName(v)}` });
@@ -155,9 +180,14 @@ export const s = {
       }
       const out: Record<string, T> = {};
       for (const [key, item] of Object.entries(v)) {
-        if (!keyPattern.test(key)) issues.push({ path: join(path, key), message: `id must match ${keyPattern} (lower case letters, digits, _ and -)` });
+        if (!keyPattern.test(key))
+          issues.push({
+            path: join(path, key),
+            message: `id must match ${keyPattern} (lower case letters, digits, _ and -)`,
+          });
         const r = value.parse(item, join(path, key), issues);
-        if (r !== undefined) Object.defineProperty(out, key, { value: r, enumerable: true, writable: true, configurable: true });
+        if (r !== undefined)
+          Object.defineProperty(out, key, { value: r, enumerable: true, writable: true, configurable: true });
       }
       return out;
     });
@@ -183,7 +213,10 @@ export const s = {
       const schema = pick(t);
       if (!schema) {
         const hint = closest(t, types());
-        issues.push({ path: join(path, 'type'), message: `unknown type "${t}"${hint ? ` (did you mean "${hint}"?)` : ''}; known: ${types().join(', ')}` });
+        issues.push({
+          path: join(path, 'type'),
+          message: `unknown type "${t}"${hint ? ` (did you mean "${hint}"?)` : ''}; known: ${types().join(', ')}`,
+        });
         return undefined;
       }
       return schema.parse(v, path, issues);
@@ -191,7 +224,9 @@ export const s = {
   },
 };
 
-export type ObjectSchema<P extends Record<string, Schema<any>>> = Schema<{ [K in keyof P]: Infer<P[K]> }> & { readonly props: P };
+export type ObjectSchema<P extends Record<string, Schema<any>>> = Schema<{ [K in keyof P]: Infer<P[K]> }> & {
+  readonly props: P;
+};
 
 export function join(path: string, key: string): string {
   return path ? `${path}.${key}` : key;
@@ -229,7 +264,11 @@ function editDistance(a: string, b: string): number {
 }
 
 /** Parses `value` against `schema`; returns the value or the full list of issues. */
-export function validate<T>(schema: Schema<T>, value: unknown, path = ''): { ok: true; value: T } | { ok: false; issues: Issue[] } {
+export function validate<T>(
+  schema: Schema<T>,
+  value: unknown,
+  path = '',
+): { ok: true; value: T } | { ok: false; issues: Issue[] } {
   const issues: Issue[] = [];
   const out = schema.parse(value, path, issues);
   if (issues.length > 0) return { ok: false, issues };
@@ -243,7 +282,12 @@ export function describeSchema(schema: Schema<any>, path = ''): string[] {
   if (props) {
     for (const [key, child] of Object.entries(props as Record<string, Schema<any>>)) {
       const p = join(path, key);
-      const def = child.defaultValue !== undefined ? `\`${JSON.stringify(child.defaultValue)}\`` : child.optional ? '' : 'required';
+      const def =
+        child.defaultValue !== undefined
+          ? `\`${JSON.stringify(child.defaultValue)}\``
+          : child.optional
+            ? ''
+            : 'required';
       rows.push(`| \`${p}\` | ${child.kind}${child.secret ? ' (secret)' : ''} | ${def} | ${child.description ?? ''} |`);
       rows.push(...describeSchema(child, p));
     }

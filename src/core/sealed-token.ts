@@ -11,7 +11,12 @@ export function sealToken(key: Buffer, binding: string, payload: unknown, macByt
 }
 
 /** The payload sealed in `token` under `binding` (still to be checked by the caller), or undefined. */
-export function openToken(key: Buffer, binding: string, token: string, opts: { maxLength: number; macBytes?: number }): unknown {
+export function openToken(
+  key: Buffer,
+  binding: string,
+  token: string,
+  opts: { maxLength: number; macBytes?: number },
+): unknown {
   const dot = token.indexOf('.');
   if (dot <= 0 || token.length > opts.maxLength) return undefined;
   const body = token.slice(0, dot);

@@ -7,17 +7,49 @@
 type Kind = 'string' | 'boolean' | 'integer' | 'string[]' | 'object' | 'object[]' | 'string-map';
 
 const KINDS: Record<string, Kind> = {
-  name: 'string', description: 'string', lang: 'string', pattern: 'string', pattern_type: 'string', pattern_version: 'string',
-  value: 'string', context: 'string', content: 'string', opinion: 'string', product: 'string', identity_class: 'string',
-  relationship_type: 'string', objective: 'string', primary_motivation: 'string', resource_level: 'string', sophistication: 'string',
-  revoked: 'boolean', is_family: 'boolean', defanged: 'boolean', is_multipart: 'boolean',
-  number_observed: 'integer', count: 'integer',
-  labels: 'string[]', indicator_types: 'string[]', malware_types: 'string[]', threat_actor_types: 'string[]', tool_types: 'string[]',
-  report_types: 'string[]', infrastructure_types: 'string[]', aliases: 'string[]', roles: 'string[]', goals: 'string[]',
-  sectors: 'string[]', secondary_motivations: 'string[]', personal_motivations: 'string[]', architecture_execution_envs: 'string[]',
-  implementation_languages: 'string[]', capabilities: 'string[]',
+  name: 'string',
+  description: 'string',
+  lang: 'string',
+  pattern: 'string',
+  pattern_type: 'string',
+  pattern_version: 'string',
+  value: 'string',
+  context: 'string',
+  content: 'string',
+  opinion: 'string',
+  product: 'string',
+  identity_class: 'string',
+  relationship_type: 'string',
+  objective: 'string',
+  primary_motivation: 'string',
+  resource_level: 'string',
+  sophistication: 'string',
+  revoked: 'boolean',
+  is_family: 'boolean',
+  defanged: 'boolean',
+  is_multipart: 'boolean',
+  number_observed: 'integer',
+  count: 'integer',
+  labels: 'string[]',
+  indicator_types: 'string[]',
+  malware_types: 'string[]',
+  threat_actor_types: 'string[]',
+  tool_types: 'string[]',
+  report_types: 'string[]',
+  infrastructure_types: 'string[]',
+  aliases: 'string[]',
+  roles: 'string[]',
+  goals: 'string[]',
+  sectors: 'string[]',
+  secondary_motivations: 'string[]',
+  personal_motivations: 'string[]',
+  architecture_execution_envs: 'string[]',
+  implementation_languages: 'string[]',
+  capabilities: 'string[]',
   extensions: 'object',
-  external_references: 'object[]', kill_chain_phases: 'object[]', granular_markings: 'object[]',
+  external_references: 'object[]',
+  kill_chain_phases: 'object[]',
+  granular_markings: 'object[]',
   hashes: 'string-map',
 };
 
@@ -27,19 +59,31 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 function matches(kind: Kind, v: unknown): boolean {
   switch (kind) {
-    case 'string': return typeof v === 'string';
-    case 'boolean': return typeof v === 'boolean';
-    case 'integer': return typeof v === 'number' && Number.isInteger(v) && v >= 0;
-    case 'string[]': return Array.isArray(v) && v.every((x) => typeof x === 'string');
-    case 'object': return isPlainObject(v);
-    case 'object[]': return Array.isArray(v) && v.every(isPlainObject);
-    case 'string-map': return isPlainObject(v) && Object.values(v).every((x) => typeof x === 'string');
+    case 'string':
+      return typeof v === 'string';
+    case 'boolean':
+      return typeof v === 'boolean';
+    case 'integer':
+      return typeof v === 'number' && Number.isInteger(v) && v >= 0;
+    case 'string[]':
+      return Array.isArray(v) && v.every((x) => typeof x === 'string');
+    case 'object':
+      return isPlainObject(v);
+    case 'object[]':
+      return Array.isArray(v) && v.every(isPlainObject);
+    case 'string-map':
+      return isPlainObject(v) && Object.values(v).every((x) => typeof x === 'string');
   }
 }
 
 const DESCRIBE: Record<Kind, string> = {
-  string: 'a string', boolean: 'true or false', integer: 'a non-negative integer', 'string[]': 'a list of strings',
-  object: 'an object', 'object[]': 'a list of objects', 'string-map': 'an object of strings',
+  string: 'a string',
+  boolean: 'true or false',
+  integer: 'a non-negative integer',
+  'string[]': 'a list of strings',
+  object: 'an object',
+  'object[]': 'a list of objects',
+  'string-map': 'an object of strings',
 };
 
 /** Sub-properties that must be strings inside the listed objects. */

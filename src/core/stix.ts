@@ -16,7 +16,15 @@ export type ObservableType =
   | 'file' // a hash; see HashAlgorithm
   | 'x509-certificate'; // a certificate fingerprint (SHA-1 / SHA-256)
 
-export const OBSERVABLE_TYPES: readonly ObservableType[] = ['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr', 'file', 'x509-certificate'];
+export const OBSERVABLE_TYPES: readonly ObservableType[] = [
+  'ipv4-addr',
+  'ipv6-addr',
+  'domain-name',
+  'url',
+  'email-addr',
+  'file',
+  'x509-certificate',
+];
 
 export type HashAlgorithm = 'MD5' | 'SHA-1' | 'SHA-256' | 'SHA-512';
 
@@ -168,7 +176,10 @@ export const TLP_MARKING_BY_LEVEL: Record<TlpLevel, string> = {
  * The TLP of an object from its marking refs. No marking means `unmarked` (the source's
  * default applies); an unknown marking fails closed to red.
  */
-export function tlpOfMarkings(refs: readonly string[] | undefined, knownNonTlp: ReadonlySet<string> = new Set()): TlpLevel | undefined {
+export function tlpOfMarkings(
+  refs: readonly string[] | undefined,
+  knownNonTlp: ReadonlySet<string> = new Set(),
+): TlpLevel | undefined {
   if (!refs || refs.length === 0) return undefined;
   let worst: TlpLevel | undefined;
   for (const ref of refs) {
@@ -179,7 +190,10 @@ export function tlpOfMarkings(refs: readonly string[] | undefined, knownNonTlp: 
 }
 
 export function parseTlp(text: string): TlpLevel | undefined {
-  const t = text.trim().toLowerCase().replace(/^tlp[:\s-]*/, '');
+  const t = text
+    .trim()
+    .toLowerCase()
+    .replace(/^tlp[:\s-]*/, '');
   if (t === 'white' || t === 'clear') return 'clear';
   if (t === 'amber+strict' || t === 'amber strict') return 'amber+strict';
   if (t === 'green' || t === 'amber' || t === 'red') return t;
@@ -187,9 +201,24 @@ export function parseTlp(text: string): TlpLevel | undefined {
 }
 
 const SCO_TYPES = new Set([
-  'artifact', 'autonomous-system', 'directory', 'domain-name', 'email-addr', 'email-message',
-  'file', 'ipv4-addr', 'ipv6-addr', 'mac-addr', 'mutex', 'network-traffic', 'process', 'software',
-  'url', 'user-account', 'windows-registry-key', 'x509-certificate',
+  'artifact',
+  'autonomous-system',
+  'directory',
+  'domain-name',
+  'email-addr',
+  'email-message',
+  'file',
+  'ipv4-addr',
+  'ipv6-addr',
+  'mac-addr',
+  'mutex',
+  'network-traffic',
+  'process',
+  'software',
+  'url',
+  'user-account',
+  'windows-registry-key',
+  'x509-certificate',
 ]);
 
 export function isSco(type: string): boolean {

@@ -44,7 +44,10 @@ export function looksBinary(buf: Buffer, n = 4096): boolean {
  * Splits a byte stream into lines, one array of records per input chunk. Lines are numbered from
  * 1; a trailing `\r` is dropped; a UTF-8 BOM at the start is dropped.
  */
-export async function* splitLines(body: AsyncIterable<Buffer>, opts: SplitLinesOptions = {}): AsyncGenerator<LineRecord[]> {
+export async function* splitLines(
+  body: AsyncIterable<Buffer>,
+  opts: SplitLinesOptions = {},
+): AsyncGenerator<LineRecord[]> {
   const max = opts.maxLineBytes ?? 65536;
   const headBytes = opts.binaryCheckBytes ?? 4096;
   let lineNo = 0;
@@ -130,10 +133,14 @@ export async function* splitLines(body: AsyncIterable<Buffer>, opts: SplitLinesO
     const all = Buffer.concat(head!);
     head = undefined;
     if (looksBinary(all, headBytes)) {
-      throw new StixgateError('STIXGATE_ERR_INPUT_ENCODING', 'document looks binary (NUL bytes near the start), not a text list', {
-        reason: 'encoding',
-        location: opts.name ? { source: opts.name } : undefined,
-      });
+      throw new StixgateError(
+        'STIXGATE_ERR_INPUT_ENCODING',
+        'document looks binary (NUL bytes near the start), not a text list',
+        {
+          reason: 'encoding',
+          location: opts.name ? { source: opts.name } : undefined,
+        },
+      );
     }
     return all;
   };

@@ -33,9 +33,9 @@ const UNRESERVED = new Uint8Array(128);
 {
   const unreserved = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~';
   const subDelims = "!$&'()*+,;=";
-  for (const ch of unreserved + subDelims + ':@/') PATH[ch.charCodeAt(0)] = 1;
-  for (const ch of unreserved + subDelims + ':@/?') QUERY[ch.charCodeAt(0)] = 1;
-  for (const ch of unreserved + subDelims + ':') USERINFO[ch.charCodeAt(0)] = 1;
+  for (const ch of `${unreserved + subDelims}:@/`) PATH[ch.charCodeAt(0)] = 1;
+  for (const ch of `${unreserved + subDelims}:@/?`) QUERY[ch.charCodeAt(0)] = 1;
+  for (const ch of `${unreserved + subDelims}:`) USERINFO[ch.charCodeAt(0)] = 1;
   for (const ch of unreserved) UNRESERVED[ch.charCodeAt(0)] = 1;
   PATH[37] = QUERY[37] = USERINFO[37] = 2;
 }
@@ -81,13 +81,13 @@ function normaliseEncoding(s: string, start: number, end: number, cls: Uint8Arra
       const h2 = i + 2 < end ? hexVal(s.charCodeAt(i + 2)) : -1;
       if (h1 >= 0 && h2 >= 0) {
         const v = h1 * 16 + h2;
-        out += UNRESERVED[v] === 1 ? String.fromCharCode(v) : '%' + HEXU[h1] + HEXU[h2];
+        out += UNRESERVED[v] === 1 ? String.fromCharCode(v) : `%${HEXU[h1]}${HEXU[h2]}`;
         i += 2;
       } else {
         out += '%25';
       }
     } else if (c < 128) {
-      out += '%' + HEXU[c >> 4] + HEXU[c & 15];
+      out += `%${HEXU[c >> 4]}${HEXU[c & 15]}`;
     } else {
       // a whole code point (input is well-formed UTF-16, checked by cleanText)
       const cp = s.codePointAt(i) as number;
@@ -170,7 +170,7 @@ export function normaliseUrl(s: string): string | UrlProblem {
   let userinfo = '';
   let hostStart = authStart;
   if (at >= 0) {
-    userinfo = normaliseEncoding(s, authStart, at, USERINFO) + '@';
+    userinfo = `${normaliseEncoding(s, authStart, at, USERINFO)}@`;
     hostStart = at + 1;
   }
   let host: string;
@@ -180,7 +180,7 @@ export function normaliseUrl(s: string): string | UrlProblem {
     if (close < 0 || close >= authEnd) return { problem: 'has an unclosed IPv6 host' };
     const words = parseIpv6Range(s, hostStart + 1, close);
     if (!words) return { problem: 'has an invalid IPv6 host' };
-    host = '[' + formatIpv6(words) + ']';
+    host = `[${formatIpv6(words)}]`;
     if (close + 1 < authEnd) {
       if (s.charCodeAt(close + 1) !== 58) return { problem: 'has characters after its IPv6 host' };
       portStart = close + 2;
@@ -204,7 +204,8 @@ export function normaliseUrl(s: string): string | UrlProblem {
         if (h === undefined) return { problem: 'has an invalid host' };
         if (endsInNumber(h)) {
           // full-width digits become ASCII under IDNA: such a host is an address or nothing
-          if (parseIpv4Range(h, 0, h.length) === undefined) return { problem: 'has a host that is neither an IPv4 address nor a domain name' };
+          if (parseIpv4Range(h, 0, h.length) === undefined)
+            return { problem: 'has a host that is neither an IPv4 address nor a domain name' };
         }
         host = h;
       }
@@ -220,7 +221,7 @@ export function normaliseUrl(s: string): string | UrlProblem {
       if (v > 65535) return { problem: 'has a port above 65535' };
     }
     const ps = String(v);
-    if (DEFAULT_PORTS[scheme] !== ps) port = ':' + ps;
+    if (DEFAULT_PORTS[scheme] !== ps) port = `:${ps}`;
   }
   // path, query; the fragment is dropped
   let pathEnd = p;
@@ -234,7 +235,7 @@ export function normaliseUrl(s: string): string | UrlProblem {
   if (pathEnd < n && s.charCodeAt(pathEnd) === 63) {
     let qEnd = s.indexOf('#', pathEnd);
     if (qEnd < 0) qEnd = n;
-    query = '?' + normaliseEncoding(s, pathEnd + 1, qEnd, QUERY);
+    query = `?${normaliseEncoding(s, pathEnd + 1, qEnd, QUERY)}`;
   }
-  return scheme + '://' + userinfo + host + port + path + query;
+  return `${scheme}://${userinfo}${host}${port}${path}${query}`;
 }

@@ -36,14 +36,26 @@ export const VALIDITY_POLICY: ValuePolicy = { minPrefixIpv4: 1, minPrefixIpv6: 1
 
 export const MAX_LABEL_LENGTH = 256;
 
-export type GateResult = { ok: true; object: StixObject; rejections: Rejection[] } | { ok: false; rejection: Rejection };
+export type GateResult =
+  | { ok: true; object: StixObject; rejections: Rejection[] }
+  | { ok: false; rejection: Rejection };
 
 type Problem = { reason: string; message: string };
 
 /** Hex digest lengths by algorithm key (upper case, without `-` and `_`). */
 const HEX_LENGTH: Record<string, number> = {
-  MD5: 32, SHA1: 40, SHA224: 56, SHA256: 64, SHA384: 96, SHA512: 128,
-  SHA3224: 56, SHA3256: 64, SHA3384: 96, SHA3512: 128, SHA512224: 56, SHA512256: 64,
+  MD5: 32,
+  SHA1: 40,
+  SHA224: 56,
+  SHA256: 64,
+  SHA384: 96,
+  SHA512: 128,
+  SHA3224: 56,
+  SHA3256: 64,
+  SHA3384: 96,
+  SHA3512: 128,
+  SHA512224: 56,
+  SHA512256: 64,
 };
 /** SSDEEP: `blocksize:hash:hash` with base64 hashes (at most 64 characters each). */
 const SSDEEP_RE = /^[1-9][0-9]{0,9}:[A-Za-z0-9+/]{1,64}:[A-Za-z0-9+/]{1,64}(?:,"[^"\n]{0,255}")?$/;
@@ -54,7 +66,10 @@ const MAX_OTHER_HASH_LENGTH = 1024;
 /** Checks one hash value against its algorithm; undefined when valid. */
 export function hashProblem(algorithm: string, value: unknown): Problem | undefined {
   const alg = algorithm.toUpperCase().replace(/[-_]/g, '');
-  const bad = (why: string): Problem => ({ reason: 'invalid_hash', message: `invalid ${algorithm.slice(0, 40)} hash (${why}): ${quoteValue(String(value))}` });
+  const bad = (why: string): Problem => ({
+    reason: 'invalid_hash',
+    message: `invalid ${algorithm.slice(0, 40)} hash (${why}): ${quoteValue(String(value))}`,
+  });
   if (typeof value !== 'string') return bad('not a string');
   const want = HEX_LENGTH[alg];
   if (want !== undefined) {
@@ -63,7 +78,8 @@ export function hashProblem(algorithm: string, value: unknown): Problem | undefi
   }
   if (alg === 'SSDEEP') return SSDEEP_RE.test(value) ? undefined : bad('not blocksize:hash:hash');
   if (alg === 'TLSH') return TLSH_RE.test(value) ? undefined : bad('expected 70 or 72 hex digits');
-  if (value.length === 0 || value.length > MAX_OTHER_HASH_LENGTH) return bad(`empty or longer than ${MAX_OTHER_HASH_LENGTH} characters`);
+  if (value.length === 0 || value.length > MAX_OTHER_HASH_LENGTH)
+    return bad(`empty or longer than ${MAX_OTHER_HASH_LENGTH} characters`);
   return cleanText(value).ok ? undefined : bad('control characters');
 }
 
@@ -73,7 +89,11 @@ export function policyProblem(o: Observable, policy: ValuePolicy): Problem | und
   const slash = o.value.lastIndexOf('/');
   const prefix = Number(o.value.slice(slash + 1));
   const min = o.type === 'ipv6-addr' ? policy.minPrefixIpv6 : policy.minPrefixIpv4;
-  if (prefix < min) return { reason: 'cidr_too_wide', message: `range ${quoteValue(o.value)} is wider than the minimum prefix /${min}` };
+  if (prefix < min)
+    return {
+      reason: 'cidr_too_wide',
+      message: `range ${quoteValue(o.value)} is wider than the minimum prefix /${min}`,
+    };
   return undefined;
 }
 
@@ -84,7 +104,11 @@ function resultProblem(r: NormaliseResult, policy: ValuePolicy): Problem | undef
 }
 
 /** Checks one value of a known observable type, as the gate does. */
-export function valueProblem(type: ObservableType, raw: string, policy: ValuePolicy = DEFAULT_VALUE_POLICY): Problem | undefined {
+export function valueProblem(
+  type: ObservableType,
+  raw: string,
+  policy: ValuePolicy = DEFAULT_VALUE_POLICY,
+): Problem | undefined {
   return resultProblem(normaliseObservable(type, raw), policy);
 }
 
@@ -94,8 +118,16 @@ const HASH_SCOS = new Set<string>(['file', 'artifact', 'x509-certificate']);
 /** A value on a network-traffic endpoint: an IP address, range or domain name. */
 function endpointProblem(v: string, policy: ValuePolicy): Problem | undefined {
   const r = detectObservable(v);
-  if (r.ok && r.observable.type !== 'ipv4-addr' && r.observable.type !== 'ipv6-addr' && r.observable.type !== 'domain-name') {
-    return { reason: 'invalid_endpoint', message: `network-traffic endpoint is a ${r.observable.type}, not an address or domain: ${quoteValue(v)}` };
+  if (
+    r.ok &&
+    r.observable.type !== 'ipv4-addr' &&
+    r.observable.type !== 'ipv6-addr' &&
+    r.observable.type !== 'domain-name'
+  ) {
+    return {
+      reason: 'invalid_endpoint',
+      message: `network-traffic endpoint is a ${r.observable.type}, not an address or domain: ${quoteValue(v)}`,
+    };
   }
   return resultProblem(r, policy);
 }
@@ -112,10 +144,20 @@ function checkerFor(path: ObjectPath, policy: ValuePolicy): ((v: string) => Prob
   if (keys.length === 1 && keys[0] === 'value' && VALUE_SCOS.has(path.objectType)) {
     return (v) => valueProblem(path.objectType as ObservableType, v, policy);
   }
-  if (path.objectType === 'email-message' && keys.length === 2 && (keys[0] === 'from_ref' || keys[0] === 'sender_ref') && keys[1] === 'value') {
+  if (
+    path.objectType === 'email-message' &&
+    keys.length === 2 &&
+    (keys[0] === 'from_ref' || keys[0] === 'sender_ref') &&
+    keys[1] === 'value'
+  ) {
     return (v) => valueProblem('email-addr', v, policy);
   }
-  if (path.objectType === 'network-traffic' && keys.length === 2 && (keys[0] === 'dst_ref' || keys[0] === 'src_ref') && keys[1] === 'value') {
+  if (
+    path.objectType === 'network-traffic' &&
+    keys.length === 2 &&
+    (keys[0] === 'dst_ref' || keys[0] === 'src_ref') &&
+    keys[1] === 'value'
+  ) {
     return (v) => endpointProblem(v, policy);
   }
   if (path.objectType === 'domain-name' && keys.length === 3 && keys[0] === 'resolves_to_refs' && keys[2] === 'value') {
@@ -182,14 +224,16 @@ export function objectValueProblem(obj: StixObject, policy: ValuePolicy = DEFAUL
   }
   if (HASH_SCOS.has(obj.type) && obj.hashes !== undefined) {
     const h = obj.hashes;
-    if (h === null || typeof h !== 'object' || Array.isArray(h)) return { reason: 'invalid_hash', message: `${obj.type} hashes is not an object` };
+    if (h === null || typeof h !== 'object' || Array.isArray(h))
+      return { reason: 'invalid_hash', message: `${obj.type} hashes is not an object` };
     for (const [alg, v] of Object.entries(h)) {
       const p = hashProblem(alg, v);
       if (p) return p;
     }
   }
   if (obj.type === 'indicator' && obj.pattern_type === 'stix') {
-    if (typeof obj.pattern !== 'string') return { reason: 'pattern_invalid', message: 'indicator pattern is not a string' };
+    if (typeof obj.pattern !== 'string')
+      return { reason: 'pattern_invalid', message: 'indicator pattern is not a string' };
     return patternProblem(obj.pattern, policy);
   }
   return undefined;
@@ -198,8 +242,16 @@ export function objectValueProblem(obj: StixObject, policy: ValuePolicy = DEFAUL
 /** Why a label is not acceptable, or undefined. */
 export function labelProblem(label: unknown): Problem | undefined {
   if (typeof label !== 'string') return { reason: 'invalid_label', message: 'label is not a string' };
-  if (label.length === 0 || label.length > MAX_LABEL_LENGTH) return { reason: 'invalid_label', message: `label is empty or longer than ${MAX_LABEL_LENGTH} characters: ${quoteValue(label)}` };
-  if (!cleanText(label).ok) return { reason: 'invalid_label', message: `label contains control, bidi or invalid UTF-16 characters: ${quoteValue(label)}` };
+  if (label.length === 0 || label.length > MAX_LABEL_LENGTH)
+    return {
+      reason: 'invalid_label',
+      message: `label is empty or longer than ${MAX_LABEL_LENGTH} characters: ${quoteValue(label)}`,
+    };
+  if (!cleanText(label).ok)
+    return {
+      reason: 'invalid_label',
+      message: `label contains control, bidi or invalid UTF-16 characters: ${quoteValue(label)}`,
+    };
   return undefined;
 }
 
@@ -207,12 +259,17 @@ export function labelProblem(label: unknown): Problem | undefined {
  * The gate: the object when its values are valid (a copy without the labels that are not, each
  * reported), or the rejection of the whole object. `location` is added to every rejection.
  */
-export function gateObject(obj: StixObject, policy: ValuePolicy = DEFAULT_VALUE_POLICY, location: Rejection['location'] = {}): GateResult {
+export function gateObject(
+  obj: StixObject,
+  policy: ValuePolicy = DEFAULT_VALUE_POLICY,
+  location: Rejection['location'] = {},
+): GateResult {
   const where = { ...location, ...(typeof obj.id === 'string' ? { objectId: obj.id.slice(0, 120) } : {}) };
   const p = objectValueProblem(obj, policy);
   if (p) return { ok: false, rejection: { reason: p.reason, message: p.message, location: where } };
   if (obj.labels === undefined) return { ok: true, object: obj, rejections: [] };
-  if (!Array.isArray(obj.labels)) return { ok: false, rejection: { reason: 'invalid_label', message: 'labels is not a list', location: where } };
+  if (!Array.isArray(obj.labels))
+    return { ok: false, rejection: { reason: 'invalid_label', message: 'labels is not a list', location: where } };
   const rejections: Rejection[] = [];
   const kept: string[] = [];
   for (const l of obj.labels) {

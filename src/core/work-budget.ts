@@ -30,10 +30,14 @@ export class WorkBudget {
   spend(n = 1): void {
     this.spent += n;
     if (this.spent > this.limit) {
-      throw new StixgateError('STIXGATE_ERR_INPUT_TOO_COMPLEX', `${this.what} needs more than ${this.limit} nodes (references fan out); document rejected`, {
-        reason: 'too_complex',
-        location: this.location,
-      });
+      throw new StixgateError(
+        'STIXGATE_ERR_INPUT_TOO_COMPLEX',
+        `${this.what} needs more than ${this.limit} nodes (references fan out); document rejected`,
+        {
+          reason: 'too_complex',
+          location: this.location,
+        },
+      );
     }
   }
 }

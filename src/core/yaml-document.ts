@@ -23,22 +23,43 @@ export interface ParsedYaml {
 }
 
 /** Parses a YAML text; syntax problems come back as located issues. */
-export function parseYaml(text: string, maxDepth = MAX_YAML_DEPTH): { ok: true; parsed: ParsedYaml } | { ok: false; issues: Issue[] } {
+export function parseYaml(
+  text: string,
+  maxDepth = MAX_YAML_DEPTH,
+): { ok: true; parsed: ParsedYaml } | { ok: false; issues: Issue[] } {
   const lineCounter = new LineCounter();
   // measured before composing: the yaml library composes recursively and would overflow the stack
   const deep = yamlTooDeep(text, maxDepth);
-  if (deep) return { ok: false, issues: [{ path: at(linePos(text, deep.offset)), message: `nesting deeper than ${maxDepth} levels` }] };
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true, version: '1.2', schema: 'core' });
+  if (deep)
+    return {
+      ok: false,
+      issues: [{ path: at(linePos(text, deep.offset)), message: `nesting deeper than ${maxDepth} levels` }],
+    };
+  const doc = parseDocument(text, {
+    lineCounter,
+    uniqueKeys: true,
+    prettyErrors: true,
+    version: '1.2',
+    schema: 'core',
+  });
   const issues: Issue[] = [];
   for (const e of doc.errors) issues.push({ path: at(e.linePos?.[0]), message: firstLine(e.message) });
   // unknown tags (`!env X`, `!!js/function`, `!!binary`) are warnings in the yaml library: refuse them
-  for (const w of doc.warnings) issues.push({ path: at(w.linePos?.[0]), message: `${firstLine(w.message)} (tags are not supported; use \${ENV} references)` });
+  for (const w of doc.warnings)
+    issues.push({
+      path: at(w.linePos?.[0]),
+      message: `${firstLine(w.message)} (tags are not supported; use \${ENV} references)`,
+    });
   // any explicit tag, even one the core schema knows (`!!binary`, `!!str`), is refused: values are plain YAML
   if (doc.warnings.length === 0) {
     visit(doc, (_key, node) => {
       const tag = (node as { tag?: string } | null)?.tag;
       const range = (node as { range?: [number, number] } | null)?.range;
-      if (tag) issues.push({ path: range ? at(lineCounter.linePos(range[0])) : '', message: `explicit tag ${tag} is not supported (use plain values and \${ENV} references)` });
+      if (tag)
+        issues.push({
+          path: range ? at(lineCounter.linePos(range[0])) : '',
+          message: `explicit tag ${tag} is not supported (use plain values and \${ENV} references)`,
+        });
     });
   }
   if (issues.length) return { ok: false, issues };
@@ -48,7 +69,8 @@ export function parseYaml(text: string, maxDepth = MAX_YAML_DEPTH): { ok: true; 
   } catch (e) {
     return { ok: false, issues: [{ path: '', message: (e as Error).message }] };
   }
-  if (depth(value, maxDepth) > maxDepth) return { ok: false, issues: [{ path: '', message: `nesting deeper than ${maxDepth} levels` }] };
+  if (depth(value, maxDepth) > maxDepth)
+    return { ok: false, issues: [{ path: '', message: `nesting deeper than ${maxDepth} levels` }] };
   return { ok: true, parsed: { value, locate: (list) => withLines(doc, lineCounter, list) } };
 }
 
@@ -70,22 +92,40 @@ export interface TableOptions<T> {
  * Reads a mapping table: the hardened parse, the schema, then `check`. Every problem is reported
  * at once; throws STIXGATE_ERR_CONFIG_INVALID naming the file, each YAML path and its line.
  */
-export function loadYamlTable<T>(file: string, schema: Schema<T> | ((raw: unknown) => Schema<T>), opts: TableOptions<T>): T {
+export function loadYamlTable<T>(
+  file: string,
+  schema: Schema<T> | ((raw: unknown) => Schema<T>),
+  opts: TableOptions<T>,
+): T {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `cannot read ${opts.what} ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { location: { file } });
+    throw new StixgateError(
+      'STIXGATE_ERR_CONFIG_INVALID',
+      `cannot read ${opts.what} ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+      { location: { file } },
+    );
   }
   return parseYamlTable(text, file, schema, opts);
 }
 
 /** `loadYamlTable` for a text already read. */
-export function parseYamlTable<T>(text: string, file: string, schema: Schema<T> | ((raw: unknown) => Schema<T>), opts: TableOptions<T>): T {
+export function parseYamlTable<T>(
+  text: string,
+  file: string,
+  schema: Schema<T> | ((raw: unknown) => Schema<T>),
+  opts: TableOptions<T>,
+): T {
   const fail = (issues: Issue[]): never => {
-    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `${opts.what} ${file} is invalid:\n${describeIssues(issues)}`, { location: { file } });
+    throw new StixgateError(
+      'STIXGATE_ERR_CONFIG_INVALID',
+      `${opts.what} ${file} is invalid:\n${describeIssues(issues)}`,
+      { location: { file } },
+    );
   };
-  if (Buffer.byteLength(text) > (opts.maxBytes ?? 4 * 1024 * 1024)) fail([{ path: '', message: `larger than ${opts.maxBytes ?? 4 * 1024 * 1024} bytes` }]);
+  if (Buffer.byteLength(text) > (opts.maxBytes ?? 4 * 1024 * 1024))
+    fail([{ path: '', message: `larger than ${opts.maxBytes ?? 4 * 1024 * 1024} bytes` }]);
   const r = parseYaml(text);
   if (!r.ok) return fail(r.issues);
   const raw = r.parsed.value ?? {};
@@ -142,6 +182,7 @@ function firstLine(s: string): string {
 function depth(v: unknown, max: number, d = 0): number {
   if (d > max) return d;
   if (Array.isArray(v)) return v.reduce((m: number, x) => Math.max(m, depth(x, max, d + 1)), d + 1);
-  if (v && typeof v === 'object') return Object.values(v).reduce((m: number, x) => Math.max(m, depth(x, max, d + 1)), d + 1);
+  if (v && typeof v === 'object')
+    return Object.values(v).reduce((m: number, x) => Math.max(m, depth(x, max, d + 1)), d + 1);
   return d;
 }

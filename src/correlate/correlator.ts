@@ -112,19 +112,24 @@ export class Correlator {
 
   constructor(private readonly o: CorrelatorOptions) {
     this.maxFanout = o.maxFanout ?? DEFAULT_MAX_FANOUT;
-    if (!Number.isInteger(this.maxFanout) || this.maxFanout < 1) throw new RangeError(`maxFanout must be a positive integer, got ${this.maxFanout}`);
+    if (!Number.isInteger(this.maxFanout) || this.maxFanout < 1)
+      throw new RangeError(`maxFanout must be a positive integer, got ${this.maxFanout}`);
     ({ db: this.db, path: this.path } = openCorrelationDb(o.dataDir));
     this.getMeta = this.db.prepare('SELECT v FROM meta WHERE k = ?').pluck();
     this.setMeta = this.db.prepare('INSERT INTO meta(k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v');
     const stored = this.getMeta.get('max_fanout') as string | undefined;
     if (stored !== undefined && Number(stored) !== this.maxFanout) {
       // links were capped at another value: rebuild so that the cap holds everywhere
-      o.logger?.info({ from: Number(stored), to: this.maxFanout }, 'correlation fan-out cap changed; rebuilding the correlation index');
+      o.logger?.info(
+        { from: Number(stored), to: this.maxFanout },
+        'correlation fan-out cap changed; rebuilding the correlation index',
+      );
       resetCorrelationDb(this.db);
     }
     this.setMeta.run('max_fanout', String(this.maxFanout));
     this.init();
-    this.summary = this.db.prepare(`SELECT x.type AS type, x.name AS name, x.tlp AS tlp FROM edge e JOIN node x ON x.n = e.b
+    this.summary =
+      this.db.prepare(`SELECT x.type AS type, x.name AS name, x.tlp AS tlp FROM edge e JOIN node x ON x.n = e.b
       WHERE e.a = ? AND x.state = ${STATE_ACTIVE} AND x.name IS NOT NULL
       UNION SELECT x.type, x.name, x.tlp FROM edge e JOIN node x ON x.n = e.a
       WHERE e.b = ? AND x.state = ${STATE_ACTIVE} AND x.name IS NOT NULL LIMIT 200`);
@@ -132,7 +137,11 @@ export class Correlator {
 
   /** Writer and walker hold in-memory caches of the file (dictionary, prefix lengths): made anew after a reset. */
   private init(): void {
-    this.writer = new IndexWriter(this.db, { maxFanout: this.maxFanout, onCapped: (d) => this.o.metrics?.cappedBy(d), access: this.o.access });
+    this.writer = new IndexWriter(this.db, {
+      maxFanout: this.maxFanout,
+      onCapped: (d) => this.o.metrics?.cappedBy(d),
+      access: this.o.access,
+    });
     this.walker = new Walker(this.db, this.writer.dict, this.maxFanout);
   }
 
@@ -170,7 +179,8 @@ export class Correlator {
           this.failures = 0;
         },
         (e: unknown) => {
-          if (this.failures++ === 0) this.o.logger?.warn({ err: e, seq: this.seq }, 'correlation index could not follow the change log');
+          if (this.failures++ === 0)
+            this.o.logger?.warn({ err: e, seq: this.seq }, 'correlation index could not follow the change log');
         },
       );
     }, intervalMs);
@@ -193,7 +203,10 @@ export class Correlator {
     let seq = this.seq;
     const head = await store.head();
     if (seq > head) {
-      this.o.logger?.warn({ seq, head }, 'correlation index is ahead of the store change log (store replaced?); rebuilding');
+      this.o.logger?.warn(
+        { seq, head },
+        'correlation index is ahead of the store change log (store replaced?); rebuilding',
+      );
       resetCorrelationDb(this.db);
       this.setMeta.run('max_fanout', String(this.maxFanout));
       this.init();
@@ -277,7 +290,12 @@ export class Correlator {
     for (const p of paths) {
       const object = objects.get(idOf(p.n));
       if (!object || !visible(object.id, true)) continue;
-      const ok = p.path.every((s) => (s.from === id || visible(s.from, true)) && (s.to === id || visible(s.to, true)) && (s.via === undefined || !isObjectRef(s.via) || visible(s.via, false)));
+      const ok = p.path.every(
+        (s) =>
+          (s.from === id || visible(s.from, true)) &&
+          (s.to === id || visible(s.to, true)) &&
+          (s.via === undefined || !isObjectRef(s.via) || visible(s.via, false)),
+      );
       if (ok) related.push({ object, path: p.path });
     }
     return { related, capped: walk.capped };
@@ -288,7 +306,15 @@ export class Correlator {
    * linked directly to an object (for lookup answers). Synchronous: read from the index only.
    */
   relatedSummary(id: string, maxTlp?: TlpLevel): RelatedSummary {
-    const out: RelatedSummary = { malware: [], threat_actors: [], intrusion_sets: [], campaigns: [], tools: [], attack_patterns: [], reports: [] };
+    const out: RelatedSummary = {
+      malware: [],
+      threat_actors: [],
+      intrusion_sets: [],
+      campaigns: [],
+      tools: [],
+      attack_patterns: [],
+      reports: [],
+    };
     const node = this.walker.nodeOf(id);
     if (!node) return out;
     const max = maxTlp !== undefined ? tlpRank(maxTlp) : Number.POSITIVE_INFINITY;
@@ -306,9 +332,11 @@ export class Correlator {
   stats(): CorrelatorStats {
     const count = (sql: string) => Number(this.db.prepare(sql).pluck().get());
     const capped = Object.fromEntries(DERIVATIONS.map((d) => [d, 0])) as Record<Derivation, number>;
-    for (const r of this.db.prepare('SELECT name, n FROM counter').all() as { name: Derivation; n: number }[]) capped[r.name] = r.n;
+    for (const r of this.db.prepare('SELECT name, n FROM counter').all() as { name: Derivation; n: number }[])
+      capped[r.name] = r.n;
     let bytesOnDisk = 0;
-    for (const f of [this.path, `${this.path}-wal`]) if (this.path !== ':memory:' && existsSync(f)) bytesOnDisk += statSync(f).size;
+    for (const f of [this.path, `${this.path}-wal`])
+      if (this.path !== ':memory:' && existsSync(f)) bytesOnDisk += statSync(f).size;
     const s: CorrelatorStats = {
       seq: this.seq,
       nodes: count('SELECT count(*) FROM node'),

@@ -73,7 +73,8 @@ export class Walker {
       linksOut: p('SELECT l.kind AS kind, l.b AS w, v.key AS key FROM vlink l JOIN val v ON v.v = l.b WHERE l.a = ?'),
       linksIn: p('SELECT l.kind AS kind, l.a AS w FROM vlink l WHERE l.b = ?'),
       // hash indicators of a malware: at most SIBLING_SCAN × cap of its indicates edges are looked at
-      siblings: p(`SELECT c.a AS m, x.type AS type FROM (SELECT a FROM edge WHERE b = ? AND kind = ? AND a <> ? LIMIT ?) c
+      siblings:
+        p(`SELECT c.a AS m, x.type AS type FROM (SELECT a FROM edge WHERE b = ? AND kind = ? AND a <> ? LIMIT ?) c
         JOIN node x ON x.n = c.a
         WHERE x.state = ${STATE_ACTIVE} AND EXISTS (SELECT 1 FROM hold h JOIN val v ON v.v = h.v WHERE h.n = c.a AND v.key >= 'file:' AND v.key < 'file;')
         LIMIT ?`),
@@ -92,7 +93,9 @@ export class Walker {
   walk(id: string, o: WalkOptions): WalkResult | undefined {
     const start = this.nodeOf(id);
     if (!start) return undefined;
-    const typeIds = o.types ? new Set(o.types.map((t) => this.dict.peek(t)).filter((t): t is number => t !== undefined)) : undefined;
+    const typeIds = o.types
+      ? new Set(o.types.map((t) => this.dict.peek(t)).filter((t): t is number => t !== undefined))
+      : undefined;
     const perNode = Math.max(o.limit, this.cap) + 1;
     const seen = new Set<number>([start.n]);
     const found: WalkResult['found'] = [];
@@ -127,8 +130,18 @@ export class Walker {
     const out = this.s.out.all(n, perNode) as { kind: number; m: number; owner: number; type: number }[];
     const inn = this.s.in.all(n, perNode) as { kind: number; m: number; owner: number; type: number }[];
     if (out.length === perNode || inn.length === perNode) capped = true;
-    for (const e of out) list.push({ m: e.m, type: e.type, step: { from: n, kind: e.kind, to: e.m, viaNode: e.owner !== n ? e.owner : undefined } });
-    for (const e of inn) list.push({ m: e.m, type: e.type, step: { from: e.m, kind: e.kind, to: n, viaNode: e.owner !== e.m ? e.owner : undefined } });
+    for (const e of out)
+      list.push({
+        m: e.m,
+        type: e.type,
+        step: { from: n, kind: e.kind, to: e.m, viaNode: e.owner !== n ? e.owner : undefined },
+      });
+    for (const e of inn)
+      list.push({
+        m: e.m,
+        type: e.type,
+        step: { from: e.m, kind: e.kind, to: n, viaNode: e.owner !== e.m ? e.owner : undefined },
+      });
 
     const probe = this.cap + 1;
     const values = this.s.values.all(n) as { v: number; key: string; capped: number }[];
@@ -139,17 +152,33 @@ export class Walker {
       const peers = this.s.holders.all(val.v, probe) as { m: number; type: number }[];
       if (peers.length === probe) capped = true;
       for (const p of peers.filter((x) => x.m !== n).slice(0, this.cap)) {
-        list.push({ m: p.m, type: p.type, step: { from: n, kind: 'same-value', to: p.m, derived: true, viaValue: val.key } });
+        list.push({
+          m: p.m,
+          type: p.type,
+          step: { from: n, kind: 'same-value', to: p.m, derived: true, viaValue: val.key },
+        });
       }
       for (const l of this.s.linksOut.all(val.v) as { kind: number; w: number; key: string }[]) {
         const hs = this.s.holders.all(l.w, probe) as { m: number; type: number }[];
         if (hs.length === probe) capped = true;
-        for (const h of hs.slice(0, this.cap)) if (h.m !== n) list.push({ m: h.m, type: h.type, step: { from: n, kind: l.kind, to: h.m, derived: true, viaValue: l.key } });
+        for (const h of hs.slice(0, this.cap))
+          if (h.m !== n)
+            list.push({
+              m: h.m,
+              type: h.type,
+              step: { from: n, kind: l.kind, to: h.m, derived: true, viaValue: l.key },
+            });
       }
       for (const l of this.s.linksIn.all(val.v) as { kind: number; w: number }[]) {
         const hs = this.s.holders.all(l.w, probe) as { m: number; type: number }[];
         if (hs.length === probe) capped = true;
-        for (const h of hs.slice(0, this.cap)) if (h.m !== n) list.push({ m: h.m, type: h.type, step: { from: h.m, kind: l.kind, to: n, derived: true, viaValue: val.key } });
+        for (const h of hs.slice(0, this.cap))
+          if (h.m !== n)
+            list.push({
+              m: h.m,
+              type: h.type,
+              step: { from: h.m, kind: l.kind, to: n, derived: true, viaValue: val.key },
+            });
       }
     }
 
@@ -161,8 +190,14 @@ export class Walker {
         if (e.kind !== indicates || e.type !== malware) continue;
         const scan = SIBLING_SCAN * this.cap;
         const sibs = this.s.siblings.all(e.m, indicates, n, scan, probe) as { m: number; type: number }[];
-        if (sibs.length === probe || (this.s.indicatesCount.get(e.m, indicates, scan + 1) as number) > scan) capped = true;
-        for (const s of sibs.slice(0, this.cap)) list.push({ m: s.m, type: s.type, step: { from: n, kind: 'shares-malware', to: s.m, derived: true, viaNode: e.m } });
+        if (sibs.length === probe || (this.s.indicatesCount.get(e.m, indicates, scan + 1) as number) > scan)
+          capped = true;
+        for (const s of sibs.slice(0, this.cap))
+          list.push({
+            m: s.m,
+            type: s.type,
+            step: { from: n, kind: 'shares-malware', to: s.m, derived: true, viaNode: e.m },
+          });
       }
     }
     return { list, capped };
@@ -171,7 +206,11 @@ export class Walker {
   /** Turns a raw path into ids and names. */
   steps(path: RawStep[], idOf: (n: number) => string): PathStep[] {
     return path.map((s) => {
-      const step: PathStep = { from: idOf(s.from), kind: typeof s.kind === 'number' ? this.dict.name(s.kind) : s.kind, to: idOf(s.to) };
+      const step: PathStep = {
+        from: idOf(s.from),
+        kind: typeof s.kind === 'number' ? this.dict.name(s.kind) : s.kind,
+        to: idOf(s.to),
+      };
       if (s.derived) step.derived = true;
       if (s.viaNode !== undefined) step.via = idOf(s.viaNode);
       else if (s.viaValue !== undefined) step.via = s.viaValue;

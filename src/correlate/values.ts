@@ -1,5 +1,12 @@
 import type { ObservableType, StixObject } from '../core/stix.js';
-import { normaliseHash, normaliseObservable, parseIpv4, parseIpv6, formatIpv4, formatIpv6 } from '../core/observable.js';
+import {
+  normaliseHash,
+  normaliseObservable,
+  parseIpv4,
+  parseIpv6,
+  formatIpv4,
+  formatIpv6,
+} from '../core/observable.js';
 import { maskIpv4, maskIpv6 } from '../core/ip-address.js';
 import { indicatorObservables } from '../core/object-observables.js';
 
@@ -73,7 +80,7 @@ export function parseValueKey(key: string): ParsedValue {
       const len = Number(value.slice(slash + 1));
       if (net === undefined || !Number.isInteger(len) || len < 0 || len > 32) return { kind: 'other' };
       const lo = maskIpv4(net, len);
-      const hi = len === 0 ? 0xffffffff : (lo + 2 ** (32 - len) - 1);
+      const hi = len === 0 ? 0xffffffff : lo + 2 ** (32 - len) - 1;
       return { kind: 'cidr4', lo, hi, len };
     }
     case 'ipv6-addr': {
@@ -114,7 +121,7 @@ export function cidr6Key(addr: Buffer, len: number): string {
 
 /** `www.example.com` → `com.example.www.`: a domain's subdomains share its reversed form as a prefix. */
 export function reverseHost(host: string): string {
-  return host.split('.').reverse().join('.') + '.';
+  return `${host.split('.').reverse().join('.')}.`;
 }
 
 /**

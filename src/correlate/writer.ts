@@ -33,7 +33,8 @@ export class Dict {
   private readonly insert: Database.Statement;
 
   constructor(db: Database.Database) {
-    for (const r of db.prepare('SELECT k, name FROM dict').all() as { k: number; name: string }[]) this.remember(r.k, r.name);
+    for (const r of db.prepare('SELECT k, name FROM dict').all() as { k: number; name: string }[])
+      this.remember(r.k, r.name);
     this.insert = db.prepare('INSERT INTO dict(name) VALUES (?)');
   }
 
@@ -95,7 +96,8 @@ export class IndexWriter {
     this.kResolves = this.dict.id('resolves-to');
     this.kObjectRef = this.dict.id('object-ref');
     this.hasResolves = db.prepare("SELECT 1 FROM meta WHERE k = 'has_resolves'").get() !== undefined;
-    for (const r of db.prepare('SELECT family, len FROM cidrlen').all() as { family: 4 | 6; len: number }[]) this.cidrLens[r.family].add(r.len);
+    for (const r of db.prepare('SELECT family, len FROM cidrlen').all() as { family: 4 | 6; len: number }[])
+      this.cidrLens[r.family].add(r.len);
     const p = (sql: string) => db.prepare(sql);
     this.s = {
       upsertNode: p(`INSERT INTO node(id, type, state, tlp, name) VALUES (?, ?, ?, ?, ?)
@@ -151,7 +153,8 @@ export class IndexWriter {
     else {
       const owned = active ? ownedRefs(obj) : [];
       // owned edges are replaced wholesale (an update may drop refs); a node that never owned any skips the delete
-      if (owned.length > 0 || CONTAINERS.has(obj.type) || obj.type === 'sighting' || obj.type === 'domain-name') this.replaceOwned(n, owned);
+      if (owned.length > 0 || CONTAINERS.has(obj.type) || obj.type === 'sighting' || obj.type === 'domain-name')
+        this.replaceOwned(n, owned);
       if (obj.type === 'domain-name' && this.hasResolves) this.refreshResolves(n);
     }
     if (valuesChanged) this.valuesChanged(n);
@@ -168,8 +171,16 @@ export class IndexWriter {
   // ---------------------------------------------------------------------------------------------
 
   private upsertNode(obj: StixObject, active: boolean): number {
-    const name = UNNAMED.has(obj.type) || isSco(obj.type) ? null : str(obj.name)?.slice(0, MAX_NAME) ?? null;
-    return this.s.upsertNode.pluck().get(obj.id, this.dict.id(obj.type), active ? STATE_ACTIVE : STATE_INACTIVE, contentRank(obj, this.opts.access ?? DEFAULT_POLICY), name) as number;
+    const name = UNNAMED.has(obj.type) || isSco(obj.type) ? null : (str(obj.name)?.slice(0, MAX_NAME) ?? null);
+    return this.s.upsertNode
+      .pluck()
+      .get(
+        obj.id,
+        this.dict.id(obj.type),
+        active ? STATE_ACTIVE : STATE_INACTIVE,
+        contentRank(obj, this.opts.access ?? DEFAULT_POLICY),
+        name,
+      ) as number;
   }
 
   /** The node of a referenced id (a placeholder until the object itself arrives). */
@@ -220,7 +231,11 @@ export class IndexWriter {
     if (p.kind === 'ip4') this.s.deleteIp4.run(p.addr, v);
     else if (p.kind === 'ip6') this.s.deleteIp6.run(p.addr, v);
     else if (p.kind === 'url' && p.rhost !== undefined) this.s.deleteHost.run(p.rhost, v);
-    const links = [...this.s.containmentFrom.all(v), ...this.s.containmentTo.all(v)] as { a: number; kind: number; b: number }[];
+    const links = [...this.s.containmentFrom.all(v), ...this.s.containmentTo.all(v)] as {
+      a: number;
+      kind: number;
+      b: number;
+    }[];
     for (const l of links) {
       this.s.deleteVlink.run(l.a, l.kind, l.b);
       this.s.addFan.run(-1, l.a);
@@ -260,7 +275,7 @@ export class IndexWriter {
       }
       case 'domain': {
         const prefix = p.rhost;
-        const end = prefix.slice(0, -1) + '/'; // '/' sorts right after '.'
+        const end = `${prefix.slice(0, -1)}/`; // '/' sorts right after '.'
         const urls = this.s.hostRange.all(prefix, end, probe) as number[];
         for (const uv of urls) if (!this.link(uv, 'on-domain', v, 0)) break;
         return;
@@ -345,7 +360,9 @@ export class IndexWriter {
       this.s.addFan.run(-1, r.b);
     }
     this.s.deleteVlinksByOwner.run(d);
-    const domains = (this.s.valuesOfNode.all(d) as { v: number; key: string }[]).filter((r) => r.key.startsWith('domain-name:'));
+    const domains = (this.s.valuesOfNode.all(d) as { v: number; key: string }[]).filter((r) =>
+      r.key.startsWith('domain-name:'),
+    );
     if (domains.length === 0) return;
     for (const t of this.s.resolvesFrom.all(d, this.kResolves) as number[]) {
       for (const ip of this.s.valuesOfNode.all(t) as { v: number; key: string }[]) {

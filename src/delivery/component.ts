@@ -35,12 +35,20 @@ export function createSinkComponent(
   if (!def) throw new Error(`unknown sink type ${config.type}`);
   const logger = o.logger.child({ sink: id, type: config.type });
   // the sink runner owns retries (whole batches, per-item outcomes, Retry-After): one attempt here
-  const http = createHttpClient(singleAttemptPolicy(config, o.configDir, { maxBytes: 64 * 1024 * 1024, maxRedirects: 0 }), { component: `sink:${id}`, logger });
+  const http = createHttpClient(
+    singleAttemptPolicy(config, o.configDir, { maxBytes: 64 * 1024 * 1024, maxRedirects: 0 }),
+    { component: `sink:${id}`, logger },
+  );
   const sink = def.create(config, { logger, configDir: o.configDir, mappingsDir: o.mappingsDir });
   const concurrency = Math.max(1, Math.min(def.limits.concurrency, config.concurrency ?? def.limits.concurrency));
   const perMinute = config.rate_limit?.max_per_minute;
-  const limiter = new Bottleneck({ maxConcurrent: concurrency, minTime: perMinute ? Math.ceil(60_000 / perMinute) : 0 });
-  const mappingPath = config.mapping ? resolve(o.configDir, config.mapping) : join(o.mappingsDir, 'sinks', `${config.type}.yaml`);
+  const limiter = new Bottleneck({
+    maxConcurrent: concurrency,
+    minTime: perMinute ? Math.ceil(60_000 / perMinute) : 0,
+  });
+  const mappingPath = config.mapping
+    ? resolve(o.configDir, config.mapping)
+    : join(o.mappingsDir, 'sinks', `${config.type}.yaml`);
   const mapping = loadSinkMapping(mappingPath, def.mappingSections);
   const deadLetter = new DeadLetterFile(join(o.dataDir, 'dead-letter', `${id}.jsonl`));
   return { id, def, config, sink, http, limiter, mapping, deadLetter, logger };
@@ -48,12 +56,36 @@ export function createSinkComponent(
 
 export function runSinkComponent(
   c: SinkComponent,
-  o: { store: Store; metrics?: Metrics; signal: AbortSignal; now: () => number; full?: boolean; dryRun?: boolean; publish?: PublishCheck; publishVersion?: string; access?: AccessPolicy },
+  o: {
+    store: Store;
+    metrics?: Metrics;
+    signal: AbortSignal;
+    now: () => number;
+    full?: boolean;
+    dryRun?: boolean;
+    publish?: PublishCheck;
+    publishVersion?: string;
+    access?: AccessPolicy;
+  },
 ): Promise<SinkRunSummary> {
   return runSink({
-    id: c.id, sink: c.sink, config: c.config, store: o.store, http: c.http, logger: c.logger, metrics: o.metrics,
-    mapping: c.mapping.fields, deadLetter: c.deadLetter, limiter: c.limiter, signal: o.signal, now: o.now,
-    full: o.full, dryRun: o.dryRun, publish: o.publish, publishVersion: o.publishVersion, access: o.access,
+    id: c.id,
+    sink: c.sink,
+    config: c.config,
+    store: o.store,
+    http: c.http,
+    logger: c.logger,
+    metrics: o.metrics,
+    mapping: c.mapping.fields,
+    deadLetter: c.deadLetter,
+    limiter: c.limiter,
+    signal: o.signal,
+    now: o.now,
+    full: o.full,
+    dryRun: o.dryRun,
+    publish: o.publish,
+    publishVersion: o.publishVersion,
+    access: o.access,
   });
 }
 

@@ -53,13 +53,24 @@ export class DeadLetterFile {
     this.keep = Math.max(1, opts.keep ?? 3);
   }
 
-  write(sink: string, records: readonly { record: SinkRecord; reason: string }[], now: number): DeadLetterRotation | undefined {
+  write(
+    sink: string,
+    records: readonly { record: SinkRecord; reason: string }[],
+    now: number,
+  ): DeadLetterRotation | undefined {
     if (records.length === 0) return undefined;
     const time = new Date(now).toISOString();
     let text = '';
     for (const { record: r, reason } of records) {
       const line: DeadLetter = {
-        time, sink, op: r.op, seq: r.seq, key: r.key, type: r.observable.type, value: neutraliseFormula(r.observable.value), stix_id: r.object.id,
+        time,
+        sink,
+        op: r.op,
+        seq: r.seq,
+        key: r.key,
+        type: r.observable.type,
+        value: neutraliseFormula(r.observable.value),
+        stix_id: r.object.id,
         reason: neutraliseFormula(reason.slice(0, 2000)),
       };
       text += `${JSON.stringify(line)}\n`;

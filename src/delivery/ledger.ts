@@ -24,16 +24,26 @@ export interface WithholdingHit {
 }
 
 /** `allowlist` when an allowlist entry withheld it, else `warninglist`; the detail names the lists and entries. */
-export function publishReason(lists: readonly string[], hits: readonly WithholdingHit[] | undefined): { reason: 'warninglist' | 'allowlist'; detail: string } {
+export function publishReason(
+  lists: readonly string[],
+  hits: readonly WithholdingHit[] | undefined,
+): { reason: 'warninglist' | 'allowlist'; detail: string } {
   const withholding = (hits ?? []).filter((h) => h.private_suffix === undefined);
   const allow = withholding.filter((h) => h.source === 'allowlist');
   const shown = allow.length ? allow : withholding;
-  const detail = shown.length ? shown.map((h) => (h.entry !== undefined ? `${h.list}: ${h.entry}` : h.list)).join('; ') : lists.join('; ');
+  const detail = shown.length
+    ? shown.map((h) => (h.entry !== undefined ? `${h.list}: ${h.entry}` : h.list)).join('; ')
+    : lists.join('; ');
   return { reason: allow.length ? 'allowlist' : 'warninglist', detail };
 }
 
 const REMOVAL_REASONS: Record<string, LedgerReason> = {
-  revoked: 'revoked', expired: 'expired', tlp: 'tlp', score: 'score', warninglist: 'warninglist', filtered: 'filter',
+  revoked: 'revoked',
+  expired: 'expired',
+  tlp: 'tlp',
+  score: 'score',
+  warninglist: 'warninglist',
+  filtered: 'filter',
 };
 
 /**
@@ -44,15 +54,39 @@ const REMOVAL_REASONS: Record<string, LedgerReason> = {
 export function ledgerUpdate(r: SinkRecord, out: SinkOutcome, threshold: number): LedgerUpdate | undefined {
   if (out.status === 'retry') return undefined;
   const base = { key: r.key, seq: r.seq, score: r.score, threshold, contributions: r.contributions ?? '' };
-  if (out.status === 'reject') return { ...base, state: 'rejected', reason: 'vendor', detail: cutDetail(out.reason) ?? 'rejected' };
+  if (out.status === 'reject')
+    return { ...base, state: 'rejected', reason: 'vendor', detail: cutDetail(out.reason) ?? 'rejected' };
   if (r.op === 'upsert') return { ...base, state: 'present', reason: 'pushed' };
   const reason = r.withheld?.reason ?? REMOVAL_REASONS[r.reason ?? ''] ?? 'expired';
   const detail = cutDetail(r.withheld?.detail);
-  return { ...base, state: reason === 'revoked' || reason === 'expired' ? 'removed' : 'withheld', reason, ...(detail ? { detail } : {}) };
+  return {
+    ...base,
+    state: reason === 'revoked' || reason === 'expired' ? 'removed' : 'withheld',
+    reason,
+    ...(detail ? { detail } : {}),
+  };
 }
 
 /** A value the sink never receives (static filter, or never visible under its TLP ceiling): withheld, recorded only where the sink does not hold it. */
-export function skippedUpdate(key: string, seq: number, reason: 'filter' | 'tlp', detail: string | undefined, score: number | null, threshold: number, contributions: string): LedgerUpdate {
+export function skippedUpdate(
+  key: string,
+  seq: number,
+  reason: 'filter' | 'tlp',
+  detail: string | undefined,
+  score: number | null,
+  threshold: number,
+  contributions: string,
+): LedgerUpdate {
   const d = cutDetail(detail);
-  return { key, seq, state: 'withheld', reason, score, threshold, contributions, soft: true, ...(d ? { detail: d } : {}) };
+  return {
+    key,
+    seq,
+    state: 'withheld',
+    reason,
+    score,
+    threshold,
+    contributions,
+    soft: true,
+    ...(d ? { detail: d } : {}),
+  };
 }

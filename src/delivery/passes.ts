@@ -30,7 +30,11 @@ export interface PassContext {
 }
 
 /** The stored indicators (revoked ones left out), a page at a time, each as an `upsert` change. */
-export async function forEachIndicatorPage(store: Store, signal: AbortSignal, fn: (changes: Change[]) => Promise<void>): Promise<void> {
+export async function forEachIndicatorPage(
+  store: Store,
+  signal: AbortSignal,
+  fn: (changes: Change[]) => Promise<void>,
+): Promise<void> {
   let after: string | undefined;
   do {
     if (signal.aborted) return;
@@ -52,7 +56,9 @@ function recordsNow(p: PassContext, changes: Change[]): SinkRecord[] {
 
 /** `--full`: every active indicator, as upserts. */
 export function resendActive(p: PassContext): Promise<void> {
-  return forEachIndicatorPage(p.store, p.signal, (changes) => p.send(p.batches(recordsNow(p, changes).filter((r) => r.op === 'upsert'))));
+  return forEachIndicatorPage(p.store, p.signal, (changes) =>
+    p.send(p.batches(recordsNow(p, changes).filter((r) => r.op === 'upsert'))),
+  );
 }
 
 /**
@@ -87,7 +93,11 @@ export interface RefreshState {
  * again before they lapse. The first cycle is due `intervalMs` after the sink is first seen (the
  * push then sent everything). Returns the new state and how many values were re-sent.
  */
-export async function refreshSlice(p: PassContext, state: RefreshState | undefined, o: { intervalMs: number; maxPerRun: number }): Promise<{ state: RefreshState; refreshed: number }> {
+export async function refreshSlice(
+  p: PassContext,
+  state: RefreshState | undefined,
+  o: { intervalMs: number; maxPerRun: number },
+): Promise<{ state: RefreshState; refreshed: number }> {
   const now = p.now();
   if (!state) return { state: { due: now + o.intervalMs }, refreshed: 0 };
   let s: RefreshState = { ...state };

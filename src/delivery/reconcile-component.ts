@@ -8,11 +8,35 @@ import { reconcileSink, type ReconcileResult } from './reconcile.js';
 /** Reconcile of one configured sink with its client, limiter, mapping table and dead-letter file (the daemon's and the CLI's). */
 export function reconcileSinkComponent(
   c: SinkComponent,
-  o: { store: Store; metrics?: Metrics; signal: AbortSignal; now: () => number; publish?: PublishCheck; access?: AccessPolicy; apply: boolean; listLimit?: number; tmpDir?: string },
+  o: {
+    store: Store;
+    metrics?: Metrics;
+    signal: AbortSignal;
+    now: () => number;
+    publish?: PublishCheck;
+    access?: AccessPolicy;
+    apply: boolean;
+    listLimit?: number;
+    tmpDir?: string;
+  },
 ): Promise<ReconcileResult> {
   return reconcileSink({
-    id: c.id, sink: c.sink, config: c.config, store: o.store, http: c.http, logger: c.logger, metrics: o.metrics,
-    mapping: c.mapping.fields, deadLetter: c.deadLetter, limiter: c.limiter, signal: o.signal, now: o.now,
-    publish: o.publish, access: o.access, apply: o.apply, listLimit: o.listLimit, tmpDir: o.tmpDir,
+    id: c.id,
+    sink: c.sink,
+    config: c.config,
+    store: o.store,
+    http: c.http,
+    logger: c.logger,
+    metrics: o.metrics,
+    mapping: c.mapping.fields,
+    deadLetter: c.deadLetter,
+    limiter: c.limiter,
+    signal: o.signal,
+    now: o.now,
+    publish: o.publish,
+    access: o.access,
+    apply: o.apply,
+    listLimit: o.listLimit,
+    tmpDir: o.tmpDir,
   });
 }

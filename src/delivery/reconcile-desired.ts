@@ -45,11 +45,17 @@ export interface DesiredOptions {
  */
 export function upsertRecordsOf(obj: StixObject, o: DesiredOptions): SinkRecord[] {
   const change = { seq: 0, id: obj.id, type: obj.type, op: 'upsert' as const, object: obj };
-  return recordsForChanges([change], o.config, o.mapping, o.now(), o.publish, undefined, o.access).filter((r) => r.op === 'upsert');
+  return recordsForChanges([change], o.config, o.mapping, o.now(), o.publish, undefined, o.access).filter(
+    (r) => r.op === 'upsert',
+  );
 }
 
 /** Scans the store's indicators page by page into `out`; returns the number of objects read. */
-export async function spillDesired(o: DesiredOptions, reconciler: SinkReconciler, out: SortedSpill<DesiredEntry>): Promise<number> {
+export async function spillDesired(
+  o: DesiredOptions,
+  reconciler: SinkReconciler,
+  out: SortedSpill<DesiredEntry>,
+): Promise<number> {
   let after: string | undefined;
   let objects = 0;
   do {
@@ -72,7 +78,11 @@ export async function spillDesired(o: DesiredOptions, reconciler: SinkReconciler
  * object that changed meanwhile so that the push path would no longer send the value is left out
  * (its change is in the change log, the next push handles it).
  */
-export async function rebuildRecords(want: { id: string; key: string }[], o: DesiredOptions, reconciler: SinkReconciler): Promise<{ records: SinkRecord[]; gone: number }> {
+export async function rebuildRecords(
+  want: { id: string; key: string }[],
+  o: DesiredOptions,
+  reconciler: SinkReconciler,
+): Promise<{ records: SinkRecord[]; gone: number }> {
   const objects = await o.store.getMany([...new Set(want.map((w) => w.id))]);
   const records: SinkRecord[] = [];
   let gone = 0;

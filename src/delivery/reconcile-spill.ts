@@ -62,7 +62,9 @@ export class SortedSpill<T> {
       return;
     }
     if (this.buffer.length) await this.spill();
-    const readers = this.runs.map((f) => createInterface({ input: createReadStream(f), crlfDelay: Infinity })[Symbol.asyncIterator]());
+    const readers = this.runs.map((f) =>
+      createInterface({ input: createReadStream(f), crlfDelay: Infinity })[Symbol.asyncIterator](),
+    );
     try {
       const heads: (T | undefined)[] = [];
       for (const r of readers) heads.push(await next(r));

@@ -66,7 +66,11 @@ export interface ReconcileOptions extends Omit<SinkRunOptions, 'full' | 'dryRun'
 export function reconcilerOf(o: Pick<ReconcileOptions, 'id' | 'sink' | 'config'>): SinkReconciler {
   if (o.sink.reconciler) return o.sink.reconciler;
   const why = o.sink.unreadable ?? 'its integration has no read API to compare with';
-  throw new StixgateError('STIXGATE_ERR_SINK_UNREADABLE', `sink ${o.id} (${o.config.type}) cannot be reconciled: ${why}`, { reason: 'unreadable' });
+  throw new StixgateError(
+    'STIXGATE_ERR_SINK_UNREADABLE',
+    `sink ${o.id} (${o.config.type}) cannot be reconciled: ${why}`,
+    { reason: 'unreadable' },
+  );
 }
 
 export async function reconcileSink(o: ReconcileOptions): Promise<ReconcileResult> {
@@ -78,7 +82,12 @@ export async function reconcileSink(o: ReconcileOptions): Promise<ReconcileResul
   const remote = new SortedSpill<RemoteEntry>(root, (e) => e.key, o.chunk);
   const limit = o.listLimit ?? 100;
   const res: ReconcileResult = {
-    sink: o.id, type: o.config.type, remote: rec.describe(), applied: o.apply, read: 0, expected: 0,
+    sink: o.id,
+    type: o.config.type,
+    remote: rec.describe(),
+    applied: o.apply,
+    read: 0,
+    expected: 0,
     counts: { missing: 0, stale: 0, extra: 0, foreign: 0, in_sync: 0 },
     items: { missing: [], stale: [], extra: [], foreign: [] },
     truncated: false,
@@ -105,7 +114,8 @@ export async function reconcileSink(o: ReconcileOptions): Promise<ReconcileResul
     for await (const g of joined(desired.sorted(), remote.sorted())) {
       aborted(o);
       const own = g.remote.filter((r) => !r.foreign);
-      for (const f of g.remote.filter((r) => r.foreign)) note('foreign', { key: f.key, label: f.label, tlp: o.config.max_tlp });
+      for (const f of g.remote.filter((r) => r.foreign))
+        note('foreign', { key: f.key, label: f.label, tlp: o.config.max_tlp });
       if (g.desired.length === 0) {
         for (const r of own) {
           note('extra', { key: r.key, label: r.label, tlp: o.config.max_tlp });
@@ -138,7 +148,12 @@ export async function reconcileSink(o: ReconcileOptions): Promise<ReconcileResul
       res.repaired = repair.summary();
       res.remaining = { missing: repair.left.missing, stale: repair.left.stale, extra: 0, foreign: res.counts.foreign };
     } else {
-      res.remaining = { missing: res.counts.missing, stale: res.counts.stale, extra: res.counts.extra, foreign: res.counts.foreign };
+      res.remaining = {
+        missing: res.counts.missing,
+        stale: res.counts.stale,
+        extra: res.counts.extra,
+        foreign: res.counts.foreign,
+      };
     }
     o.onSpill?.({ desired: desired.stats, remote: remote.stats });
     report(o, res);
@@ -150,7 +165,8 @@ export async function reconcileSink(o: ReconcileOptions): Promise<ReconcileResul
 }
 
 function aborted(o: ReconcileOptions): void {
-  if (o.signal.aborted) throw new StixgateError('STIXGATE_ERR_JOB_ABORTED', `sink ${o.id}: reconcile aborted`, { reason: 'aborted' });
+  if (o.signal.aborted)
+    throw new StixgateError('STIXGATE_ERR_JOB_ABORTED', `sink ${o.id}: reconcile aborted`, { reason: 'aborted' });
 }
 
 /** Among several indicators holding one value: the newest `modified`, then the greatest id. */
@@ -166,11 +182,20 @@ function report(o: ReconcileOptions, res: ReconcileResult): void {
 }
 
 /** Groups two key-sorted streams by key: each key once, with its entries from either side. */
-export async function* joined(d: AsyncIterator<DesiredEntry>, r: AsyncIterator<RemoteEntry>): AsyncGenerator<{ desired: DesiredEntry[]; remote: RemoteEntry[] }> {
+export async function* joined(
+  d: AsyncIterator<DesiredEntry>,
+  r: AsyncIterator<RemoteEntry>,
+): AsyncGenerator<{ desired: DesiredEntry[]; remote: RemoteEntry[] }> {
   let dh = await d.next();
   let rh = await r.next();
   while (!dh.done || !rh.done) {
-    const key = dh.done ? rh.value!.key : rh.done ? dh.value.k : cmp(dh.value.k, rh.value.key) <= 0 ? dh.value.k : rh.value.key;
+    const key = dh.done
+      ? rh.value!.key
+      : rh.done
+        ? dh.value.k
+        : cmp(dh.value.k, rh.value.key) <= 0
+          ? dh.value.k
+          : rh.value.key;
     const g = { desired: [] as DesiredEntry[], remote: [] as RemoteEntry[] };
     while (!dh.done && dh.value.k === key) {
       g.desired.push(dh.value);
@@ -193,7 +218,16 @@ export async function* joined(d: AsyncIterator<DesiredEntry>, r: AsyncIterator<R
 class Repairs {
   private queue: Record<'missing' | 'stale', { id: string; key: string }[]> = { missing: [], stale: [] };
   private removals: RemoteEntry[] = [];
-  private readonly sum: SinkRunSummary = { changes: 0, upserted: 0, removed: 0, rejected: 0, retried: 0, batches: 0, cursor: 0, head: 0 };
+  private readonly sum: SinkRunSummary = {
+    changes: 0,
+    upserted: 0,
+    removed: 0,
+    rejected: 0,
+    retried: 0,
+    batches: 0,
+    cursor: 0,
+    head: 0,
+  };
   private gone = 0;
   readonly left = { missing: 0, stale: 0 };
   private readonly maxBatch: number;
@@ -230,7 +264,12 @@ class Repairs {
     const { records, gone } = await rebuildRecords(want, this.o, this.rec);
     this.gone += gone;
     const before = this.sum.rejected;
-    for (const b of batchesOf(records, this.maxBatch, this.o.sink.limits.maxBytes, this.o.sink.sizeOf?.bind(this.o.sink)) as SinkRecord[][]) {
+    for (const b of batchesOf(
+      records,
+      this.maxBatch,
+      this.o.sink.limits.maxBytes,
+      this.o.sink.sizeOf?.bind(this.o.sink),
+    ) as SinkRecord[][]) {
       await sendBatch(this.o, { ...this.ctx, now: this.o.now() }, b, this.sum);
     }
     this.left[kind] += this.sum.rejected - before;
@@ -240,12 +279,22 @@ class Repairs {
     const batch = this.removals;
     this.removals = [];
     if (batch.length === 0) return;
-    await retrying(this.o, () => this.rec.removeExtra(batch, { ...this.ctx, now: this.o.now() }, this.schedule), 'reconcile_remove');
+    await retrying(
+      this.o,
+      () => this.rec.removeExtra(batch, { ...this.ctx, now: this.o.now() }, this.schedule),
+      'reconcile_remove',
+    );
     this.sum.removed += batch.length;
     this.o.metrics?.sinkRemoved.inc({ sink: this.o.id, reason: 'reconcile' }, batch.length);
   }
 
   summary() {
-    return { upserted: this.sum.upserted, removed: this.sum.removed, rejected: this.sum.rejected, retried: this.sum.retried, gone: this.gone };
+    return {
+      upserted: this.sum.upserted,
+      removed: this.sum.removed,
+      rejected: this.sum.rejected,
+      retried: this.sum.retried,
+      gone: this.gone,
+    };
   }
 }

@@ -53,7 +53,9 @@ export const ATTRIBUTES = {
   modified: (r) => r.object.modified,
   revoked: (r) => r.object.revoked === true,
   kill_chain_phases: (r) =>
-    Array.isArray(r.object.kill_chain_phases) ? (r.object.kill_chain_phases as { phase_name: string }[]).map((k) => k.phase_name) : undefined,
+    Array.isArray(r.object.kill_chain_phases)
+      ? (r.object.kill_chain_phases as { phase_name: string }[]).map((k) => k.phase_name)
+      : undefined,
 } satisfies Record<string, Getter>;
 
 export interface SinkMapping {
@@ -64,21 +66,31 @@ export interface SinkMapping {
   path: string;
 }
 
-const FIELDS = s.record(s.string({ minLength: 1, maxLength: 1000 }), { keyPattern: TABLE_KEY, description: 'remote field → record attribute or "=constant"' });
+const FIELDS = s.record(s.string({ minLength: 1, maxLength: 1000 }), {
+  keyPattern: TABLE_KEY,
+  description: 'remote field → record attribute or "=constant"',
+});
 
 /**
  * The schema of a sink mapping table: `fields` and the sink's own sections. Without `sections`,
  * any other top-level key is passed through to the sink unchecked.
  */
 function sinkTableSchema(raw: unknown, sections?: Record<string, Schema<any>>) {
-  const others = raw && typeof raw === 'object' && !Array.isArray(raw) ? Object.keys(raw).filter((k) => k !== 'fields') : [];
-  return s.object({ fields: FIELDS, ...(sections ?? Object.fromEntries(others.map((k) => [k, s.any({ optional: true })]))) });
+  const others =
+    raw && typeof raw === 'object' && !Array.isArray(raw) ? Object.keys(raw).filter((k) => k !== 'fields') : [];
+  return s.object({
+    fields: FIELDS,
+    ...(sections ?? Object.fromEntries(others.map((k) => [k, s.any({ optional: true })]))),
+  });
 }
 
 function attributeIssues(t: { fields: Record<string, string> }): Issue[] {
   return Object.entries(t.fields)
     .filter(([, attr]) => !attr.startsWith('=') && !(attr in ATTRIBUTES))
-    .map(([field, attr]) => ({ path: `fields.${field}`, message: `unknown attribute ${JSON.stringify(attr)} (known: ${Object.keys(ATTRIBUTES).join(', ')}, or "=constant")` }));
+    .map(([field, attr]) => ({
+      path: `fields.${field}`,
+      message: `unknown attribute ${JSON.stringify(attr)} (known: ${Object.keys(ATTRIBUTES).join(', ')}, or "=constant")`,
+    }));
 }
 
 /**
@@ -86,10 +98,17 @@ function attributeIssues(t: { fields: Record<string, string> }): Issue[] {
  * top-level keys, `check` what their schema cannot say (a name that must be a field of the table).
  * Every problem is reported with its line.
  */
-export function loadSinkMapping(path: string, sections?: Record<string, Schema<any>>, check?: (table: Record<string, unknown> & { fields: Record<string, string> }) => Issue[]): SinkMapping {
+export function loadSinkMapping(
+  path: string,
+  sections?: Record<string, Schema<any>>,
+  check?: (table: Record<string, unknown> & { fields: Record<string, string> }) => Issue[],
+): SinkMapping {
   const table = loadYamlTable(path, (raw) => sinkTableSchema(raw, sections), {
     what: 'sink mapping table',
-    check: (t) => [...attributeIssues(t), ...(check?.(t as Record<string, unknown> & { fields: Record<string, string> }) ?? [])],
+    check: (t) => [
+      ...attributeIssues(t),
+      ...(check?.(t as Record<string, unknown> & { fields: Record<string, string> }) ?? []),
+    ],
   }) as Record<string, unknown>;
   return { fields: table.fields as Record<string, string>, table, path };
 }
@@ -98,7 +117,11 @@ export function loadSinkMapping(path: string, sections?: Record<string, Schema<a
 export function checkSinkMapping(table: unknown, path: string): SinkMapping {
   const r = validate(sinkTableSchema(table), table);
   const issues = r.ok ? attributeIssues(r.value as { fields: Record<string, string> }) : r.issues;
-  if (issues.length) throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `sink mapping table ${path} is invalid:\n${describeIssues(issues)}`);
+  if (issues.length)
+    throw new StixgateError(
+      'STIXGATE_ERR_CONFIG_INVALID',
+      `sink mapping table ${path} is invalid:\n${describeIssues(issues)}`,
+    );
   const value = (r as { value: Record<string, unknown> }).value;
   return { fields: value.fields as Record<string, string>, table: value, path };
 }
@@ -153,7 +176,12 @@ export interface ObjectFacts {
 
 /** The facts of a view (src/access/view.ts) under its TLP. */
 export function factsOf(view: StixObject, tlp: TlpLevel): ObjectFacts {
-  return { tlp, labels: labelsOf(view), sources: sourcesOf(view), score: typeof view.x_stixgate?.score === 'number' ? view.x_stixgate.score : null };
+  return {
+    tlp,
+    labels: labelsOf(view),
+    sources: sourcesOf(view),
+    score: typeof view.x_stixgate?.score === 'number' ? view.x_stixgate.score : null,
+  };
 }
 
 /**
@@ -174,7 +202,9 @@ export function recordsFor(
   const out: SinkRecord[] = [];
   const base = { op, reason, seq, object: obj, ...facts };
   for (const canonical of indicatorObservables(obj)) {
-    const observable = isFormulaLike(canonical.value) ? { ...canonical, value: neutraliseFormula(canonical.value) } : canonical;
+    const observable = isFormulaLike(canonical.value)
+      ? { ...canonical, value: neutraliseFormula(canonical.value) }
+      : canonical;
     const r = { ...base, key: recordKey(canonical), observable };
     out.push({ ...r, fields: mapFields(mapping, r) });
   }

@@ -81,10 +81,26 @@ export async function runSink(o: SinkRunOptions): Promise<SinkRunSummary> {
   const name = sinkCursorName(o.id);
   const limits = o.sink.limits;
   const ctx: SinkRunContext = {
-    id: o.id, logger: o.logger, http: o.http, signal: o.signal, now: o.now(),
-    gauge: (g, v) => { if (g === 'unacked') o.metrics?.sinkUnacked.set({ sink: o.id }, v); },
+    id: o.id,
+    logger: o.logger,
+    http: o.http,
+    signal: o.signal,
+    now: o.now(),
+    gauge: (g, v) => {
+      if (g === 'unacked') o.metrics?.sinkUnacked.set({ sink: o.id }, v);
+    },
   };
-  const sum: SinkRunSummary = { changes: 0, upserted: 0, removed: 0, rejected: 0, retried: 0, batches: 0, refreshed: 0, cursor: 0, head: 0 };
+  const sum: SinkRunSummary = {
+    changes: 0,
+    upserted: 0,
+    removed: 0,
+    rejected: 0,
+    retried: 0,
+    batches: 0,
+    refreshed: 0,
+    cursor: 0,
+    head: 0,
+  };
   if (o.dryRun) sum.planned = { upsert: 0, remove: 0, samples: [] };
   let cursor = Number((await o.store.getCursor(name)) ?? 0);
   const head = await o.store.head();
@@ -102,9 +118,16 @@ export async function runSink(o: SinkRunOptions): Promise<SinkRunSummary> {
   const pageSize = o.pageSize ?? Math.min(20_000, Math.max(1000, maxBatch * concurrency * 4));
 
   const pass: PassContext = {
-    store: o.store, signal: o.signal, config: o.config, mapping: o.mapping, now: o.now, publish: o.publish, access: o.access,
+    store: o.store,
+    signal: o.signal,
+    config: o.config,
+    mapping: o.mapping,
+    now: o.now,
+    publish: o.publish,
+    access: o.access,
     // limits read at each use: prepare() may lower them (it runs before the first batch is sent)
-    batches: (records) => batchesOf(records, inFlightLimits(limits, o.config).maxBatch, limits.maxBytes, o.sink.sizeOf?.bind(o.sink)),
+    batches: (records) =>
+      batchesOf(records, inFlightLimits(limits, o.config).maxBatch, limits.maxBytes, o.sink.sizeOf?.bind(o.sink)),
     send: async (batches) => {
       if (o.dryRun) return plan(sum, batches);
       await prepare();
@@ -123,11 +146,19 @@ export async function runSink(o: SinkRunOptions): Promise<SinkRunSummary> {
     if (!o.dryRun) await o.store.setCursor(name, String(cursor));
   }
 
-  const withheld = (lists: string[]) => { for (const l of lists) o.metrics?.publishFiltered.inc({ list: l }); };
+  const withheld = (lists: string[]) => {
+    for (const l of lists) o.metrics?.publishFiltered.inc({ list: l });
+  };
   const build = async (changes: Change[]): Promise<Built> => {
     const skipped = new Map<string, LedgerUpdate>();
-    const records = await keepShared(o, recordsForChanges(changes, o.config, o.mapping, o.now(), o.publish, withheld, o.access, skipped));
-    return { batches: batchesOf(records, Math.min(maxBatch, limits.maxBatch), limits.maxBytes, o.sink.sizeOf?.bind(o.sink)), skipped: [...skipped.values()] };
+    const records = await keepShared(
+      o,
+      recordsForChanges(changes, o.config, o.mapping, o.now(), o.publish, withheld, o.access, skipped),
+    );
+    return {
+      batches: batchesOf(records, Math.min(maxBatch, limits.maxBatch), limits.maxBytes, o.sink.sizeOf?.bind(o.sink)),
+      skipped: [...skipped.values()],
+    };
   };
   if (o.dryRun) {
     for (;;) {
@@ -163,10 +194,16 @@ export const DEFAULT_MAX_IN_FLIGHT_RECORDS = 2000;
  * `batch_size` and `concurrency`, then by `max_in_flight_records` (batch × concurrency never above
  * it), so that a crash repeats at most that many records.
  */
-export function inFlightLimits(limits: Sink['limits'], c: Pick<CommonSinkConfig, 'batch_size' | 'concurrency' | 'max_in_flight_records'>): { maxBatch: number; concurrency: number } {
+export function inFlightLimits(
+  limits: Sink['limits'],
+  c: Pick<CommonSinkConfig, 'batch_size' | 'concurrency' | 'max_in_flight_records'>,
+): { maxBatch: number; concurrency: number } {
   const budget = Math.max(1, c.max_in_flight_records ?? DEFAULT_MAX_IN_FLIGHT_RECORDS);
   const maxBatch = Math.max(1, Math.min(limits.maxBatch, c.batch_size ?? limits.maxBatch, budget));
-  const concurrency = Math.max(1, Math.min(limits.concurrency, c.concurrency ?? limits.concurrency, Math.floor(budget / maxBatch)));
+  const concurrency = Math.max(
+    1,
+    Math.min(limits.concurrency, c.concurrency ?? limits.concurrency, Math.floor(budget / maxBatch)),
+  );
   return { maxBatch, concurrency };
 }
 
@@ -248,7 +285,8 @@ async function pipeline(
       let after = from;
       for (;;) {
         // at most two pages' worth of batches wait ahead of the workers
-        while (failure === undefined && entries.length - taken > Math.max(2 * concurrency, 8) && !o.signal.aborted) await changed();
+        while (failure === undefined && entries.length - taken > Math.max(2 * concurrency, 8) && !o.signal.aborted)
+          await changed();
         if (failure !== undefined || o.signal.aborted) return;
         const page = await o.store.changes(after, pageSize);
         if (page.changes.length === 0 || page.next === after) return;
@@ -257,7 +295,12 @@ async function pipeline(
         if (batches.length === 0) entries.push({ cursorAfter: page.next, done: true, settled: skipped });
         for (const [i, batch] of batches.entries()) {
           const following = batches[i + 1];
-          entries.push({ batch, cursorAfter: following ? first(following).seq - 1 : page.next, done: false, settled: following ? [] : skipped });
+          entries.push({
+            batch,
+            cursorAfter: following ? first(following).seq - 1 : page.next,
+            done: false,
+            settled: following ? [] : skipped,
+          });
         }
         after = page.next;
         advance();
@@ -274,7 +317,12 @@ async function pipeline(
   const worker = async () => {
     for (;;) {
       // wait for an entry, and for room in the window of `concurrency` entries past the committed prefix
-      while (failure === undefined && ((taken >= entries.length && !produced) || taken - prefix >= concurrency) && !o.signal.aborted) await changed();
+      while (
+        failure === undefined &&
+        ((taken >= entries.length && !produced) || taken - prefix >= concurrency) &&
+        !o.signal.aborted
+      )
+        await changed();
       if (failure !== undefined || o.signal.aborted || taken >= entries.length) return;
       const e = at(entries, taken++);
       wake();
@@ -310,7 +358,8 @@ async function pipeline(
   await Promise.all([producer(), ...Array.from({ length: concurrency }, worker)]);
   await commits;
   if (failure !== undefined) throw failure;
-  if (o.signal.aborted) throw new StixgateError('STIXGATE_ERR_JOB_ABORTED', `sink ${o.id}: aborted`, { reason: 'aborted' });
+  if (o.signal.aborted)
+    throw new StixgateError('STIXGATE_ERR_JOB_ABORTED', `sink ${o.id}: aborted`, { reason: 'aborted' });
   return cursor;
 }
 
@@ -369,12 +418,20 @@ export const DEFAULT_REFRESH_MAX_PER_RUN = 20_000;
  * slice per run (src/delivery/passes.ts). Its position is kept in the store, so restarts resume it.
  */
 async function refreshPass(o: SinkRunOptions, pass: PassContext, sum: SinkRunSummary): Promise<void> {
-  const intervalMs = o.config.refresh_days !== undefined ? o.config.refresh_days * 86_400_000 : o.sink.remoteTtlMs !== undefined ? o.sink.remoteTtlMs / 2 : undefined;
+  const intervalMs =
+    o.config.refresh_days !== undefined
+      ? o.config.refresh_days * 86_400_000
+      : o.sink.remoteTtlMs !== undefined
+        ? o.sink.remoteTtlMs / 2
+        : undefined;
   if (intervalMs === undefined) return;
   const key = sinkRefreshName(o.id);
   const raw = await o.store.getCursor(key);
   const state = raw === undefined ? undefined : (JSON.parse(raw) as RefreshState);
-  const r = await refreshSlice(pass, state, { intervalMs, maxPerRun: o.config.refresh_max_per_run ?? DEFAULT_REFRESH_MAX_PER_RUN });
+  const r = await refreshSlice(pass, state, {
+    intervalMs,
+    maxPerRun: o.config.refresh_max_per_run ?? DEFAULT_REFRESH_MAX_PER_RUN,
+  });
   await o.store.setCursor(key, JSON.stringify(r.state));
   sum.refreshed = r.refreshed;
   if (r.refreshed) o.metrics?.sinkRefreshed.inc({ sink: o.id }, r.refreshed);
@@ -393,7 +450,14 @@ function plan(sum: SinkRunSummary, batches: SinkRecord[][]): void {
  * Sends batches with at most `concurrency` in flight (the `--full` re-send, which commits no
  * cursor per batch). The first failure stops new batches, waits for the ones in flight and is rethrown.
  */
-async function sendAll(o: SinkRunOptions, ctx: SinkRunContext, batches: SinkRecord[][], concurrency: number, sum: SinkRunSummary, settled: LedgerUpdate[]): Promise<void> {
+async function sendAll(
+  o: SinkRunOptions,
+  ctx: SinkRunContext,
+  batches: SinkRecord[][],
+  concurrency: number,
+  sum: SinkRunSummary,
+  settled: LedgerUpdate[],
+): Promise<void> {
   let next = 0;
   let failure: unknown;
   const worker = async () => {
@@ -407,14 +471,21 @@ async function sendAll(o: SinkRunOptions, ctx: SinkRunContext, batches: SinkReco
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, batches.length) }, worker));
   if (failure !== undefined) throw failure;
-  if (o.signal.aborted) throw new StixgateError('STIXGATE_ERR_JOB_ABORTED', `sink ${o.id}: aborted`, { reason: 'aborted' });
+  if (o.signal.aborted)
+    throw new StixgateError('STIXGATE_ERR_JOB_ABORTED', `sink ${o.id}: aborted`, { reason: 'aborted' });
 }
 
 /**
  * One batch until every record is acknowledged or rejected; throws when retries run out. The
  * delivery ledger's updates of the records it settles go to `settled` (src/delivery/ledger.ts).
  */
-export async function sendBatch(o: SinkRunOptions, ctx: SinkRunContext, batch: SinkRecord[], sum: SinkRunSummary, settled: LedgerUpdate[] = []): Promise<void> {
+export async function sendBatch(
+  o: SinkRunOptions,
+  ctx: SinkRunContext,
+  batch: SinkRecord[],
+  sum: SinkRunSummary,
+  settled: LedgerUpdate[] = [],
+): Promise<void> {
   const op = first(batch).op; // batches are never empty
   const maxAttempts = o.config.retry.max_attempts;
   const maxWait = o.maxRetryAfterMs ?? 120_000;
@@ -424,11 +495,18 @@ export async function sendBatch(o: SinkRunOptions, ctx: SinkRunContext, batch: S
     let waitMs = 0;
     try {
       const end = o.metrics?.sinkBatchDuration.startTimer({ sink: o.id, op });
-      const run = () => (op === 'upsert' ? o.sink.upsert(pending, { ...ctx, now: o.now() }) : o.sink.remove(pending, { ...ctx, now: o.now() }));
+      const run = () =>
+        op === 'upsert'
+          ? o.sink.upsert(pending, { ...ctx, now: o.now() })
+          : o.sink.remove(pending, { ...ctx, now: o.now() });
       outcomes = await o.limiter.schedule(run);
       end?.();
       if (outcomes.length !== pending.length) {
-        throw new StixgateError('STIXGATE_ERR_SINK_PROTOCOL', `sink ${o.id}: ${outcomes.length} outcomes for ${pending.length} records`, { reason: 'outcomes' });
+        throw new StixgateError(
+          'STIXGATE_ERR_SINK_PROTOCOL',
+          `sink ${o.id}: ${outcomes.length} outcomes for ${pending.length} records`,
+          { reason: 'outcomes' },
+        );
       }
     } catch (e) {
       if (isBadRequest(e)) return bisect(o, ctx, pending, sum, e as StixgateError, settled);
@@ -438,7 +516,10 @@ export async function sendBatch(o: SinkRunOptions, ctx: SinkRunContext, batch: S
       o.metrics?.sinkRetried.inc({ sink: o.id, reason });
       sum.retried++;
       waitMs = retryWait(o, attempt, isStixgateError(e) ? e.retryAfterMs : undefined, maxWait, e);
-      o.logger.warn({ sink: o.id, op, records: pending.length, attempt, waitMs, reason }, `batch failed, retrying: ${(e as Error).message}`);
+      o.logger.warn(
+        { sink: o.id, op, records: pending.length, attempt, waitMs, reason },
+        `batch failed, retrying: ${(e as Error).message}`,
+      );
       await abortableSleep(waitMs, o.signal);
       continue;
     }
@@ -453,8 +534,7 @@ export async function sendBatch(o: SinkRunOptions, ctx: SinkRunContext, batch: S
       if (out.status === 'ok') {
         ok++;
         if (op === 'remove') o.metrics?.sinkRemoved.inc({ sink: o.id, reason: record.reason ?? 'unknown' });
-      }
-      else if (out.status === 'reject') rejected.push({ record, reason: out.reason });
+      } else if (out.status === 'reject') rejected.push({ record, reason: out.reason });
       else {
         again.push(record);
         if (out.retryAfterMs !== undefined) retryAfter = Math.max(retryAfter ?? 0, out.retryAfterMs);
@@ -470,12 +550,19 @@ export async function sendBatch(o: SinkRunOptions, ctx: SinkRunContext, batch: S
     if (firstRejected) {
       deadLetter(o, rejected);
       sum.rejected += rejected.length;
-      o.logger.warn({ sink: o.id, rejected: rejected.length, first: firstRejected.reason, file: o.deadLetter.path }, 'records rejected by the remote side (dead-letter file)');
+      o.logger.warn(
+        { sink: o.id, rejected: rejected.length, first: firstRejected.reason, file: o.deadLetter.path },
+        'records rejected by the remote side (dead-letter file)',
+      );
     }
     sum.batches++;
     if (again.length === 0) return;
     if (attempt >= maxAttempts) {
-      throw new StixgateError('STIXGATE_ERR_HTTP_STATUS', `sink ${o.id}: ${again.length} records still not acknowledged after ${attempt} attempts`, { reason: 'unacknowledged', retryable: true });
+      throw new StixgateError(
+        'STIXGATE_ERR_HTTP_STATUS',
+        `sink ${o.id}: ${again.length} records still not acknowledged after ${attempt} attempts`,
+        { reason: 'unacknowledged', retryable: true },
+      );
     }
     o.metrics?.sinkRetried.inc({ sink: o.id, reason: 'item' }, again.length);
     sum.retried += again.length;
@@ -492,13 +579,21 @@ function deadLetter(o: SinkRunOptions, rejected: { record: SinkRecord; reason: s
   o.metrics?.sinkDeadLetterRotations.inc({ sink: o.id });
   if (rotation.droppedBytes) {
     o.metrics?.sinkDeadLetterDropped.inc({ sink: o.id }, rotation.droppedBytes);
-    o.logger.warn({ sink: o.id, file: o.deadLetter.path, dropped_bytes: rotation.droppedBytes }, 'dead-letter file rotated; its oldest rotated file was deleted');
+    o.logger.warn(
+      { sink: o.id, file: o.deadLetter.path, dropped_bytes: rotation.droppedBytes },
+      'dead-letter file rotated; its oldest rotated file was deleted',
+    );
   }
 }
 
 /** A whole-batch 400/413/422: some record in it is bad. */
 function isBadRequest(e: unknown): boolean {
-  return isStixgateError(e) && e.code === 'STIXGATE_ERR_HTTP_STATUS' && e.reason === 'status_4xx' && /status (400|413|422)\b/.test(e.message);
+  return (
+    isStixgateError(e) &&
+    e.code === 'STIXGATE_ERR_HTTP_STATUS' &&
+    e.reason === 'status_4xx' &&
+    /status (400|413|422)\b/.test(e.message)
+  );
 }
 
 /**
@@ -506,14 +601,24 @@ function isBadRequest(e: unknown): boolean {
  * bad records stand alone; they go to the dead-letter file, the others are delivered. Costs
  * O(bad × log batch) extra requests, never an endless retry.
  */
-async function bisect(o: SinkRunOptions, ctx: SinkRunContext, batch: SinkRecord[], sum: SinkRunSummary, e: StixgateError, settled: LedgerUpdate[]): Promise<void> {
+async function bisect(
+  o: SinkRunOptions,
+  ctx: SinkRunContext,
+  batch: SinkRecord[],
+  sum: SinkRunSummary,
+  e: StixgateError,
+  settled: LedgerUpdate[],
+): Promise<void> {
   const [only] = batch;
   if (batch.length === 1 && only) {
     deadLetter(o, [{ record: only, reason: e.message }]);
     settled.push(ledgerUpdate(only, { status: 'reject', reason: e.message }, o.config.filters.min_score)!);
     sum.rejected++;
     sum.batches++;
-    o.logger.warn({ sink: o.id, key: only.key, file: o.deadLetter.path }, `record rejected by the remote side (dead-letter file): ${e.message}`);
+    o.logger.warn(
+      { sink: o.id, key: only.key, file: o.deadLetter.path },
+      `record rejected by the remote side (dead-letter file): ${e.message}`,
+    );
     return;
   }
   o.metrics?.sinkRetried.inc({ sink: o.id, reason: 'split' });
@@ -523,11 +628,21 @@ async function bisect(o: SinkRunOptions, ctx: SinkRunContext, batch: SinkRecord[
   await sendBatch(o, ctx, batch.slice(half), sum, settled);
 }
 
-function retryWait(o: SinkRunOptions, attempt: number, retryAfterMs: number | undefined, maxWait: number, cause?: unknown): number {
+function retryWait(
+  o: SinkRunOptions,
+  attempt: number,
+  retryAfterMs: number | undefined,
+  maxWait: number,
+  cause?: unknown,
+): number {
   if (retryAfterMs !== undefined) {
     if (retryAfterMs > maxWait) {
       // too long to hold the job: end the run; the scheduler defers the next one until then
-      throw new StixgateError('STIXGATE_ERR_HTTP_STATUS', `sink ${o.id}: remote asked to wait ${Math.ceil(retryAfterMs / 1000)} s`, { reason: 'retry_after', retryable: true, retryAfterMs, cause });
+      throw new StixgateError(
+        'STIXGATE_ERR_HTTP_STATUS',
+        `sink ${o.id}: remote asked to wait ${Math.ceil(retryAfterMs / 1000)} s`,
+        { reason: 'retry_after', retryable: true, retryAfterMs, cause },
+      );
     }
     return retryAfterMs;
   }
@@ -547,7 +662,8 @@ function classify(o: SinkRunOptions, e: unknown): void {
   }
   if (o.signal.aborted || !isStixgateError(e)) throw e;
   if (e.code === 'STIXGATE_ERR_HTTP_TIMEOUT') return;
-  if (e.code === 'STIXGATE_ERR_HTTP_STATUS' && (e.retryable || e.reason === 'status_429' || e.reason === 'status_5xx')) return;
+  if (e.code === 'STIXGATE_ERR_HTTP_STATUS' && (e.retryable || e.reason === 'status_429' || e.reason === 'status_5xx'))
+    return;
   if (e.retryable) return;
   throw e;
 }
@@ -560,7 +676,10 @@ export async function call(o: SinkRunOptions, fn: () => Promise<void>, what: str
       classify(o, e);
       if (attempt >= o.config.retry.max_attempts) throw e;
       o.metrics?.sinkRetried.inc({ sink: o.id, reason: what });
-      await abortableSleep(retryWait(o, attempt, isStixgateError(e) ? e.retryAfterMs : undefined, o.maxRetryAfterMs ?? 120_000, e), o.signal);
+      await abortableSleep(
+        retryWait(o, attempt, isStixgateError(e) ? e.retryAfterMs : undefined, o.maxRetryAfterMs ?? 120_000, e),
+        o.signal,
+      );
     }
   }
 }

@@ -10,7 +10,10 @@ import { indicatorObservables } from '../core/object-observables.js';
 import { scoreExtension } from '../score/model.js';
 
 /** Decides, per value, whether a sink may publish it (warninglists, publish allowlist); `hits` name the entries. */
-export type PublishCheck = (o: Observable, sources: readonly string[]) => { publish: boolean; lists: string[]; hits?: readonly WithholdingHit[] };
+export type PublishCheck = (
+  o: Observable,
+  sources: readonly string[],
+) => { publish: boolean; lists: string[]; hits?: readonly WithholdingHit[] };
 
 /** A skip the delivery ledger records: a static filter, or a TLP ceiling that never admitted the object. */
 export type SkipReason = { reason: 'filter'; detail: string } | { reason: 'tlp'; detail?: undefined };
@@ -34,7 +37,13 @@ export type Decision =
  *  - `upsert`.
  * The records are built from `object`: the view, or for a `tlp` removal its identity only. Pure.
  */
-export function decide(obj: StixObject, op: Change['op'], f: ViewFilter, now: number, access: AccessPolicy = DEFAULT_POLICY): Decision {
+export function decide(
+  obj: StixObject,
+  op: Change['op'],
+  f: ViewFilter,
+  now: number,
+  access: AccessPolicy = DEFAULT_POLICY,
+): Decision {
   if (obj.type !== 'indicator') return { action: 'skip' };
   // expired on arrival and never active since: no sink ever held it, so there is nothing to remove
   if (scoreExtension(obj)?.never_active === true) return { action: 'skip' };
@@ -57,14 +66,19 @@ function decideView(
   facts: ObjectFacts,
 ): { action: 'skip'; why: SkipReason } | { action: 'remove'; reason: string } | { action: 'upsert' } {
   const labels = facts.labels;
-  if (f.filters.labels.length && !labels.some((l) => f.filters.labels.includes(l))) return { action: 'skip', why: { reason: 'filter', detail: 'filters.labels' } };
+  if (f.filters.labels.length && !labels.some((l) => f.filters.labels.includes(l)))
+    return { action: 'skip', why: { reason: 'filter', detail: 'filters.labels' } };
   const excluded = f.filters.exclude_labels.find((l) => labels.includes(l));
-  if (excluded !== undefined) return { action: 'skip', why: { reason: 'filter', detail: `filters.exclude_labels: ${excluded}` } };
-  if (f.filters.sources.length && !facts.sources.some((s) => f.filters.sources.includes(s))) return { action: 'skip', why: { reason: 'filter', detail: 'filters.sources' } };
+  if (excluded !== undefined)
+    return { action: 'skip', why: { reason: 'filter', detail: `filters.exclude_labels: ${excluded}` } };
+  if (f.filters.sources.length && !facts.sources.some((s) => f.filters.sources.includes(s)))
+    return { action: 'skip', why: { reason: 'filter', detail: 'filters.sources' } };
   if (op === 'revoke' || obj.revoked === true) return { action: 'remove', reason: 'revoked' };
   if (op === 'expire' || obj.x_stixgate?.expired === true) return { action: 'remove', reason: 'expired' };
-  if (typeof obj.valid_until === 'string' && Date.parse(obj.valid_until) <= now) return { action: 'remove', reason: 'expired' };
-  if (f.filters.min_score > 0 && (facts.score === null || facts.score < f.filters.min_score)) return { action: 'remove', reason: 'score' };
+  if (typeof obj.valid_until === 'string' && Date.parse(obj.valid_until) <= now)
+    return { action: 'remove', reason: 'expired' };
+  if (f.filters.min_score > 0 && (facts.score === null || facts.score < f.filters.min_score))
+    return { action: 'remove', reason: 'score' };
   return { action: 'upsert' };
 }
 
@@ -94,9 +108,20 @@ export function recordsForChanges(
       continue;
     }
     const contributions = skipped ? contributionsOf(c.object, access) : undefined;
-    for (const r of recordsFor(d.object, c.seq, d.action, d.action === 'remove' ? d.reason : undefined, mapping, d.facts)) {
+    for (const r of recordsFor(
+      d.object,
+      c.seq,
+      d.action,
+      d.action === 'remove' ? d.reason : undefined,
+      mapping,
+      d.facts,
+    )) {
       if (f.filters.types.length && !f.filters.types.includes(r.observable.type)) {
-        if (skipped) skipped.set(r.key, skippedUpdate(r.key, c.seq, 'filter', 'filters.types', r.score, threshold, contributions!));
+        if (skipped)
+          skipped.set(
+            r.key,
+            skippedUpdate(r.key, c.seq, 'filter', 'filters.types', r.score, threshold, contributions!),
+          );
         continue;
       }
       let rec = contributions === undefined ? r : { ...r, contributions };
@@ -116,7 +141,14 @@ export function recordsForChanges(
 }
 
 /** The ledger updates of an object state the sink skips: one per value of its pattern. */
-function skip(out: Map<string, LedgerUpdate>, c: Change, why: SkipReason, threshold: number, access: AccessPolicy, f: CommonSinkConfig): void {
+function skip(
+  out: Map<string, LedgerUpdate>,
+  c: Change,
+  why: SkipReason,
+  threshold: number,
+  access: AccessPolicy,
+  f: CommonSinkConfig,
+): void {
   const contributions = contributionsOf(c.object, access);
   const score = typeof c.object.x_stixgate?.score === 'number' ? c.object.x_stixgate.score : null;
   for (const o of indicatorObservables(c.object)) {
@@ -128,7 +160,12 @@ function skip(out: Map<string, LedgerUpdate>, c: Change, why: SkipReason, thresh
 }
 
 /** Consecutive runs of one op, cut at `maxBatch` records and (when sized) `maxBytes`. */
-export function batchesOf(records: readonly SinkRecord[], maxBatch: number, maxBytes?: number, sizeOf?: (r: SinkRecord) => number): SinkRecord[][] {
+export function batchesOf(
+  records: readonly SinkRecord[],
+  maxBatch: number,
+  maxBytes?: number,
+  sizeOf?: (r: SinkRecord) => number,
+): SinkRecord[][] {
   const out: SinkRecord[][] = [];
   let cur: SinkRecord[] = [];
   let bytes = 0;

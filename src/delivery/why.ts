@@ -48,7 +48,9 @@ export interface DeliveriesOptions {
 }
 
 /** The observables a raw value is keyed under in sinks: its detected type; a hash also as a certificate fingerprint. */
-export function ledgerObservables(raw: string): { primary: Observable; observables: Observable[] } | { invalid: string } {
+export function ledgerObservables(
+  raw: string,
+): { primary: Observable; observables: Observable[] } | { invalid: string } {
   const d = detectObservable(raw);
   if (!d.ok) return { invalid: d.message };
   const o = d.observable;
@@ -61,9 +63,18 @@ export function ledgerObservables(raw: string): { primary: Observable; observabl
  * row none of whose contributions it may see is left out; pending and unknown entries appear only
  * when the reader sees some stored object holding the value.
  */
-export async function deliveriesOf(store: Store, raw: string, ceiling: TlpLevel, o: DeliveriesOptions): Promise<DeliveriesAnswer> {
+export async function deliveriesOf(
+  store: Store,
+  raw: string,
+  ceiling: TlpLevel,
+  o: DeliveriesOptions,
+): Promise<DeliveriesAnswer> {
   if (!store.deliveries) {
-    throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', `the ${store.kind} store keeps no delivery ledger (docs/deliveries.md)`, { reason: 'no_ledger' });
+    throw new StixgateError(
+      'STIXGATE_ERR_STORE_UNAVAILABLE',
+      `the ${store.kind} store keeps no delivery ledger (docs/deliveries.md)`,
+      { reason: 'no_ledger' },
+    );
   }
   const found = ledgerObservables(raw);
   if ('invalid' in found) return { value: raw, invalid: found.invalid, deliveries: [] };
@@ -85,14 +96,34 @@ export async function deliveriesOf(store: Store, raw: string, ceiling: TlpLevel,
       if (!valueVisible) continue;
       const prev = shown.sort((a, b) => b.row.seq - a.row.seq).at(0);
       out.push({
-        sink, type: prev ? typeOf.get(prev.row.key)! : primary.type, state: 'pending', reason: null, since: null, seq: reading.valueSeq,
-        sources: [], score: null, threshold: null, detail: null, ...(prev ? { previous: prev.entry! } : {}),
+        sink,
+        type: prev ? typeOf.get(prev.row.key)! : primary.type,
+        state: 'pending',
+        reason: null,
+        since: null,
+        seq: reading.valueSeq,
+        sources: [],
+        score: null,
+        threshold: null,
+        detail: null,
+        ...(prev ? { previous: prev.entry! } : {}),
       });
       continue;
     }
     for (const { row, entry } of shown) out.push({ sink, type: typeOf.get(row.key)!, ...entry! });
     if (rows.length === 0 && valueVisible) {
-      out.push({ sink, type: primary.type, state: 'unknown', reason: null, since: null, seq: null, sources: [], score: null, threshold: null, detail: null });
+      out.push({
+        sink,
+        type: primary.type,
+        state: 'unknown',
+        reason: null,
+        since: null,
+        seq: null,
+        sources: [],
+        score: null,
+        threshold: null,
+        detail: null,
+      });
     }
   }
   return { value, type: primary.type, deliveries: out };
@@ -104,7 +135,13 @@ function entryOf(r: LedgerRow, ceiling: TlpLevel): Omit<DeliveryEntry, 'sink' | 
   const sources = visibleRecorded(all, ceiling);
   if (sources.length === 0) return undefined;
   return {
-    state: r.state, reason: r.reason, since: new Date(r.since).toISOString(), seq: r.seq, sources,
-    score: sources.length === all.length ? r.score : null, threshold: r.threshold, detail: r.detail ?? null,
+    state: r.state,
+    reason: r.reason,
+    since: new Date(r.since).toISOString(),
+    seq: r.seq,
+    sources,
+    score: sources.length === all.length ? r.score : null,
+    threshold: r.threshold,
+    detail: r.detail ?? null,
   };
 }

@@ -41,10 +41,20 @@ export const FORMAT_KINDS: Readonly<Record<EdlFormat, readonly EdlKind[]>> = {
  * per platform (later models take more: raise `max_entries`); FortiOS loads 131,072 entries per
  * feed. Check Point documents no number; 50,000 keeps a gateway's feed small.
  */
-export const DEFAULT_MAX_ENTRIES: Readonly<Record<EdlFormat, number>> = { paloalto: 50_000, fortinet: 131_072, checkpoint: 50_000, plain: 1_000_000 };
+export const DEFAULT_MAX_ENTRIES: Readonly<Record<EdlFormat, number>> = {
+  paloalto: 50_000,
+  fortinet: 131_072,
+  checkpoint: 50_000,
+  plain: 1_000_000,
+};
 
 /** Bytes per list by default (FortiOS: 10 MB per feed file); 0: no byte cap. */
-export const DEFAULT_MAX_BYTES: Readonly<Record<EdlFormat, number>> = { paloalto: 0, fortinet: 10 * 1024 * 1024, checkpoint: 0, plain: 0 };
+export const DEFAULT_MAX_BYTES: Readonly<Record<EdlFormat, number>> = {
+  paloalto: 0,
+  fortinet: 10 * 1024 * 1024,
+  checkpoint: 0,
+  plain: 0,
+};
 
 /** Why a value has no line in a list (a bounded label of `stixgate_edl_values_skipped_total`). */
 export type SkipReason = 'wildcard_character' | 'too_long' | 'scheme' | 'comment_character';

@@ -258,5 +258,12 @@ function sha1(b: Buffer): Buffer {
 
 function snapshotOf(body: Buffer, digest: Buffer, entries: number, truncated: number, now: number): Snapshot {
   const secs = Math.floor(now / 1000) * 1000;
-  return { body, etag: `"${digest.toString('base64url')}"`, lastModified: secs, lastModifiedHttp: new Date(secs).toUTCString(), entries, truncated };
+  return {
+    body,
+    etag: `"${digest.toString('base64url')}"`,
+    lastModified: secs,
+    lastModifiedHttp: new Date(secs).toUTCString(),
+    entries,
+    truncated,
+  };
 }

@@ -5,7 +5,14 @@ import type { AccessPolicy } from '../access/policy.js';
 import { decide, type ViewFilter } from '../delivery/select.js';
 import type { PublishFilter } from '../filter/policy.js';
 import type { EdlMetrics } from '../telemetry/edl-metrics.js';
-import { DEFAULT_MAX_BYTES, DEFAULT_MAX_ENTRIES, domainLines, lineOf, type EdlFormat, type EdlKind } from './formats.js';
+import {
+  DEFAULT_MAX_BYTES,
+  DEFAULT_MAX_ENTRIES,
+  domainLines,
+  lineOf,
+  type EdlFormat,
+  type EdlKind,
+} from './formats.js';
 import { KindList } from './kind-list.js';
 import { listKinds, type EdlListConfig } from './schema.js';
 
@@ -43,7 +50,13 @@ export class ListView {
     this.format = config.format as EdlFormat;
     this.filter = {
       max_tlp: config.max_tlp,
-      filters: { types: [], min_score: config.min_score, labels: config.labels, exclude_labels: config.exclude_labels, sources: config.sources },
+      filters: {
+        types: [],
+        min_score: config.min_score,
+        labels: config.labels,
+        exclude_labels: config.exclude_labels,
+        sources: config.sources,
+      },
     };
     const maxEntries = config.max_entries ?? DEFAULT_MAX_ENTRIES[this.format];
     const maxBytes = config.max_bytes ?? DEFAULT_MAX_BYTES[this.format];
@@ -59,14 +72,20 @@ export class ListView {
     const wanted = this.linesOf(obj, op, now, observables ?? undefined);
     const before = this.held.get(obj.id);
     if (before) {
-      for (const h of before) if (!wanted.lines.some((w) => w.kind === h.kind && w.line === h.line)) h.kind.release(h.line, obj.id);
+      for (const h of before)
+        if (!wanted.lines.some((w) => w.kind === h.kind && w.line === h.line)) h.kind.release(h.line, obj.id);
     }
     for (const w of wanted.lines) w.kind.acquire(w.line, obj.id, wanted.score);
     if (wanted.lines.length) this.held.set(obj.id, wanted.lines);
     else this.held.delete(obj.id);
   }
 
-  private linesOf(obj: StixObject, op: Change['op'], now: number, observables?: readonly Observable[]): { lines: Held[]; score: number } {
+  private linesOf(
+    obj: StixObject,
+    op: Change['op'],
+    now: number,
+    observables?: readonly Observable[],
+  ): { lines: Held[]; score: number } {
     const d = decide(obj, op, this.filter, now, this.o.access);
     if (d.action !== 'upsert') return { lines: [], score: 0 };
     const lines: Held[] = [];

@@ -186,7 +186,13 @@ export class EdlLists {
     return seq;
   }
 
-  private applyOne(views: Map<string, ListView>, obj: StixObject, op: Change['op'], now: number, observables?: Observable[] | null): void {
+  private applyOne(
+    views: Map<string, ListView>,
+    obj: StixObject,
+    op: Change['op'],
+    now: number,
+    observables?: Observable[] | null,
+  ): void {
     this.applied++;
     for (const v of views.values()) v.apply(obj, op, now, observables);
   }

@@ -127,7 +127,15 @@ export class QuotaGate {
     const loaded = parseQuotaState(await o.store.getCursor(quotaCursorName(o.id)));
     const now = o.now();
     const today = utcDay(now);
-    g.state = loaded && loaded.day === today ? loaded : { day: today, used: 0, recent: [], ...(loaded?.blocked_until ? { blocked_until: loaded.blocked_until } : {}) };
+    g.state =
+      loaded && loaded.day === today
+        ? loaded
+        : {
+            day: today,
+            used: 0,
+            recent: [],
+            ...(loaded?.blocked_until ? { blocked_until: loaded.blocked_until } : {}),
+          };
     g.state.recent = g.state.recent.filter((m) => m + g.windowMs > now);
     if (g.slots !== undefined) {
       const slots = Math.max(0, g.slots - g.state.recent.length);
@@ -148,7 +156,8 @@ export class QuotaGate {
     const now = this.o.now();
     const b = this.state.blocked_until;
     if (b !== undefined && b > now) return b;
-    if (this.o.quota.per_day !== undefined && this.dayFor(now).used >= this.o.quota.per_day) return nextUtcMidnight(now);
+    if (this.o.quota.per_day !== undefined && this.dayFor(now).used >= this.o.quota.per_day)
+      return nextUtcMidnight(now);
     return undefined;
   }
 
@@ -163,7 +172,8 @@ export class QuotaGate {
 
   private async request(inner: HttpClient, req: HttpRequest, signal: AbortSignal): Promise<HttpResponse> {
     if (this.closed) throw this.abortError();
-    if (this.o.quota.per_minute !== undefined && (await this.limiter.currentReservoir()) === 0) this.o.hooks?.quotaWait?.();
+    if (this.o.quota.per_minute !== undefined && (await this.limiter.currentReservoir()) === 0)
+      this.o.hooks?.quotaWait?.();
     const job = this.limiter.schedule(async () => {
       if (this.closed || signal.aborted) throw this.abortError();
       const start = this.o.now();
@@ -180,11 +190,18 @@ export class QuotaGate {
       await this.persist();
       this.o.hooks?.request?.();
       try {
-        const res = await inner.request({ ...req, idempotent: false, okStatuses: [...(req.okStatuses ?? []), 429, 401, 403], signal: req.signal ?? signal });
+        const res = await inner.request({
+          ...req,
+          idempotent: false,
+          okStatuses: [...(req.okStatuses ?? []), 429, 401, 403],
+          signal: req.signal ?? signal,
+        });
         if (res.status === 429) {
           const now = this.o.now();
           const wait =
-            parseRetryAfter(res.headers['retry-after'], now) ?? resetHeader(res.headers['x-ratelimit-reset'], now) ?? this.windowMs;
+            parseRetryAfter(res.headers['retry-after'], now) ??
+            resetHeader(res.headers['x-ratelimit-reset'], now) ??
+            this.windowMs;
           this.state.blocked_until = now + Math.max(wait, 1000);
           const detail = (await res.text().catch(() => '')).slice(0, 300);
           await this.persist();
@@ -192,7 +209,11 @@ export class QuotaGate {
         }
         if ((res.status === 401 || res.status === 403) && !(req.okStatuses ?? []).includes(res.status)) {
           await res.dump();
-          throw new StixgateError('STIXGATE_ERR_HTTP_STATUS', `enricher ${this.o.id}: the service refused the credentials (status ${res.status}); check its api_key`, { reason: 'auth' });
+          throw new StixgateError(
+            'STIXGATE_ERR_HTTP_STATUS',
+            `enricher ${this.o.id}: the service refused the credentials (status ${res.status}); check its api_key`,
+            { reason: 'auth' },
+          );
         }
         return res;
       } finally {
@@ -225,22 +246,36 @@ export class QuotaGate {
 
   private dayFor(now: number): QuotaState {
     const today = utcDay(now);
-    if (this.state.day !== today) this.state = { day: today, used: 0, recent: this.state.recent, ...(this.state.blocked_until ? { blocked_until: this.state.blocked_until } : {}) };
+    if (this.state.day !== today)
+      this.state = {
+        day: today,
+        used: 0,
+        recent: this.state.recent,
+        ...(this.state.blocked_until ? { blocked_until: this.state.blocked_until } : {}),
+      };
     return this.state;
   }
 
   private giveBackAt(at: number): void {
     if (this.closed) return;
-    const t = this.clock.setTimeout(() => {
-      this.timers.delete(t);
-      if (!this.closed) this.limiter.incrementReservoir(1);
-    }, Math.max(0, at - this.o.now()));
+    const t = this.clock.setTimeout(
+      () => {
+        this.timers.delete(t);
+        if (!this.closed) this.limiter.incrementReservoir(1);
+      },
+      Math.max(0, at - this.o.now()),
+    );
     // kept referenced: a lookup waiting for its slot keeps the process alive; close() clears them
     this.timers.add(t);
   }
 
   private quotaError(waitMs: number, reason: string, detail = ''): StixgateError {
-    const what = reason === 'status_429' ? 'the service answered 429' : reason === 'quota_day' ? 'the daily quota is spent' : 'a previous 429 asked to wait';
+    const what =
+      reason === 'status_429'
+        ? 'the service answered 429'
+        : reason === 'quota_day'
+          ? 'the daily quota is spent'
+          : 'a previous 429 asked to wait';
     return new StixgateError(
       'STIXGATE_ERR_ENRICH_QUOTA',
       `enricher ${this.o.id}: ${what}; next request in ${Math.ceil(Math.max(0, waitMs) / 1000)} s${detail ? ` (${detail.replace(/\s+/g, ' ')})` : ''}`,

@@ -1,6 +1,13 @@
 import { LRUCache } from 'lru-cache';
 import { deterministicId, observableScoId } from '../core/ids.js';
-import { TLP_MARKING_BY_LEVEL, stixTime, tlpRank, type Observable, type StixObject, type TlpLevel } from '../core/stix.js';
+import {
+  TLP_MARKING_BY_LEVEL,
+  stixTime,
+  tlpRank,
+  type Observable,
+  type StixObject,
+  type TlpLevel,
+} from '../core/stix.js';
 import type { Store } from '../store/contract.js';
 
 /**
@@ -49,7 +56,11 @@ export function recordOfNote(note: StixObject | undefined): LookupRecord | undef
   if (!p || typeof p.looked_up !== 'string') return undefined;
   const at = Date.parse(p.looked_up);
   if (Number.isNaN(at)) return undefined;
-  return { at, found: p.found === true, ...(typeof p.maliciousness === 'number' ? { maliciousness: p.maliciousness } : {}) };
+  return {
+    at,
+    found: p.found === true,
+    ...(typeof p.maliciousness === 'number' ? { maliciousness: p.maliciousness } : {}),
+  };
 }
 
 /** The bounded in-memory side of the lookup records; one per configured enricher, kept across runs. */
@@ -73,7 +84,12 @@ export class EnrichCache {
  * Fills `cache` from the store for the values it does not hold (one getMany for the whole page)
  * and returns the record of every value that has one.
  */
-export async function loadRecords(store: Store, cache: EnrichCache, enricherId: string, values: Observable[]): Promise<Map<string, LookupRecord>> {
+export async function loadRecords(
+  store: Store,
+  cache: EnrichCache,
+  enricherId: string,
+  values: Observable[],
+): Promise<Map<string, LookupRecord>> {
   const out = new Map<string, LookupRecord>();
   const missing = new Map<string, string>(); // note id → value key
   for (const o of values) {
@@ -151,7 +167,8 @@ export function lookupNote(opts: {
     object_refs: [...refs].sort(),
     [LOOKUP_PROPERTY]: prop,
   };
-  if (opts.tlp && opts.tlp !== 'clear' && !Array.isArray(base.object_marking_refs)) note.object_marking_refs = [TLP_MARKING_BY_LEVEL[opts.tlp]];
+  if (opts.tlp && opts.tlp !== 'clear' && !Array.isArray(base.object_marking_refs))
+    note.object_marking_refs = [TLP_MARKING_BY_LEVEL[opts.tlp]];
   return note;
 }
 

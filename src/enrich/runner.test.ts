@@ -7,7 +7,14 @@ import { silentLogger } from '../telemetry/logger.js';
 import { runEnricher, enrichCursorName, type EnrichRunOptions } from './runner.js';
 import { EnrichCache, LOOKUP_PROPERTY, lookupNoteId } from './records.js';
 import { quotaCursorName } from './quota.js';
-import { CountingService, fakeEnricher, loopbackHttp, maxInWindow, tempStore, type TempStore } from '../../test/helpers/enrich-loopback.js';
+import {
+  CountingService,
+  fakeEnricher,
+  loopbackHttp,
+  maxInWindow,
+  tempStore,
+  type TempStore,
+} from '../../test/helpers/enrich-loopback.js';
 import { FakeClock } from '../../test/helpers/fake-clock.js';
 import type { Store } from '../store/contract.js';
 import { scoreFromSources } from '../store/score.js';
@@ -25,14 +32,36 @@ after(async () => {
 
 function opts(store: Store, over: Partial<EnrichRunOptions> = {}): EnrichRunOptions {
   return {
-    id: 'fake', enricher: fakeEnricher(svc.base), store, http, logger: silentLogger(), now: () => T0 + HOUR,
-    signal: new AbortController().signal, quota: {}, cacheTtlMs: DAY, maxPerRun: 1000, ...over,
+    id: 'fake',
+    enricher: fakeEnricher(svc.base),
+    store,
+    http,
+    logger: silentLogger(),
+    now: () => T0 + HOUR,
+    signal: new AbortController().signal,
+    quota: {},
+    cacheTtlMs: DAY,
+    maxPerRun: 1000,
+    ...over,
   };
 }
 
 /** Indicators from feed-a, TLP:GREEN unless told (the enricher's default ceiling lets them out). */
-async function ingest(store: Store, ns: number[], now = T0, extra: { tlp?: TlpLevel; modified?: number; source?: string } = {}) {
-  return store.upsert(ns.map((n) => ({ object: indicatorFor(n, { modified: extra.modified }), source: extra.source ?? 'feed-a', confidence: 40, tlp: extra.tlp ?? 'green' })), { now });
+async function ingest(
+  store: Store,
+  ns: number[],
+  now = T0,
+  extra: { tlp?: TlpLevel; modified?: number; source?: string } = {},
+) {
+  return store.upsert(
+    ns.map((n) => ({
+      object: indicatorFor(n, { modified: extra.modified }),
+      source: extra.source ?? 'feed-a',
+      confidence: 40,
+      tlp: extra.tlp ?? 'green',
+    })),
+    { now },
+  );
 }
 
 const range = (a: number, b: number): number[] => Array.from({ length: b - a }, (_, i) => a + i);
@@ -52,7 +81,23 @@ describe('enrich runner', () => {
       svc.arrivals.length = 0;
       svc.scores.set(ipFor(1), 90);
       await ingest(store, [1], T0, { tlp: 'amber' });
-      await store.upsert([{ object: { type: 'malware', spec_version: '2.1', id: 'malware--6b6e7f2a-6bcb-4a8e-9e4a-2f4c1e0b1a11', created: '2024-01-01T00:00:00.000Z', modified: '2024-01-01T00:00:00.000Z', name: 'x', is_family: true }, source: 'feed-a' }], { now: T0 });
+      await store.upsert(
+        [
+          {
+            object: {
+              type: 'malware',
+              spec_version: '2.1',
+              id: 'malware--6b6e7f2a-6bcb-4a8e-9e4a-2f4c1e0b1a11',
+              created: '2024-01-01T00:00:00.000Z',
+              modified: '2024-01-01T00:00:00.000Z',
+              name: 'x',
+              is_family: true,
+            },
+            source: 'feed-a',
+          },
+        ],
+        { now: T0 },
+      );
       // an enricher trusted with TLP:AMBER (the default ceiling is green)
       const sum = await runEnricher(opts(store, { maxTlp: 'amber' }));
       assert.equal(svc.arrivals.length, 1);
@@ -70,7 +115,11 @@ describe('enrich runner', () => {
       assert.equal(note.spec_version, '2.1');
       assert.match(String(note.content), /maliciousness 90\/100/);
       assert.deepEqual(note.object_refs, [ind.id, observableScoId({ type: 'ipv4-addr', value: ipFor(1) })].sort());
-      assert.deepEqual(note.object_marking_refs, [TLP_MARKING_BY_LEVEL.amber], 'the note is as restricted as the indicator');
+      assert.deepEqual(
+        note.object_marking_refs,
+        [TLP_MARKING_BY_LEVEL.amber],
+        'the note is as restricted as the indicator',
+      );
       assert.equal((note[LOOKUP_PROPERTY] as { maliciousness: number }).maliciousness, 90);
       assert.deepEqual(Object.keys(note.x_stixgate!.sources), ['enrich:fake']);
       const stored = (await store.get(ind.id))!;
@@ -103,7 +152,9 @@ describe('enrich runner', () => {
       assert.equal(c.stopped, undefined);
       assert.equal(svc.arrivals.length, 10);
       assert.equal(new Set(svc.paths).size, 10);
-      const notes = await store.getMany(range(100, 110).map((n) => lookupNoteId('fake', { type: 'ipv4-addr', value: ipFor(n) })));
+      const notes = await store.getMany(
+        range(100, 110).map((n) => lookupNoteId('fake', { type: 'ipv4-addr', value: ipFor(n) })),
+      );
       assert.equal(notes.size, 10);
     }));
 
@@ -117,20 +168,28 @@ describe('enrich runner', () => {
       assert.equal(svc.arrivals.length, 1);
       // the feed changes the indicator (new name → new version) within the TTL
       now += 2 * HOUR;
-      await t.store.upsert([{ object: indicatorFor(200, { modified: now, name: 'renamed' }), source: 'feed-a' }], { now });
+      await t.store.upsert([{ object: indicatorFor(200, { modified: now, name: 'renamed' }), source: 'feed-a' }], {
+        now,
+      });
       let s = await runEnricher(opts(t.store, { now: () => now, cache }));
       assert.equal(s.cacheHits, 1);
       assert.equal(svc.arrivals.length, 1, 'cache hit: no request');
       // restart: no in-memory cache, the store's lookup note answers
       await t.reopen();
       now += HOUR;
-      await t.store.upsert([{ object: indicatorFor(200, { modified: now, name: 'renamed again' }), source: 'feed-a' }], { now });
+      await t.store.upsert(
+        [{ object: indicatorFor(200, { modified: now, name: 'renamed again' }), source: 'feed-a' }],
+        { now },
+      );
       s = await runEnricher(opts(t.store, { now: () => now }));
       assert.equal(s.cacheHits, 1);
       assert.equal(svc.arrivals.length, 1, 'store record: no request after a restart');
       // past the TTL: a new change makes a new request
       now += DAY;
-      await t.store.upsert([{ object: indicatorFor(200, { modified: now, name: 'renamed a third time' }), source: 'feed-a' }], { now });
+      await t.store.upsert(
+        [{ object: indicatorFor(200, { modified: now, name: 'renamed a third time' }), source: 'feed-a' }],
+        { now },
+      );
       s = await runEnricher(opts(t.store, { now: () => now, cache }));
       assert.equal(s.lookups, 1);
       assert.equal(svc.arrivals.length, 2);
@@ -147,8 +206,15 @@ describe('enrich runner', () => {
       svc.arrivals.length = 0;
       const revoked = { ...indicatorFor(300), revoked: true };
       const expired = indicatorFor(301, { validUntil: T0 + 1000 });
-      const domain: StixObject = { ...indicatorFor(302), id: 'indicator--0d1b5a63-8a6c-4a43-9f3d-39e0d1a7a302', pattern: "[domain-name:value = 'example.org']" };
-      await store.upsert([revoked, expired, domain].map((object) => ({ object, source: 'feed-a', tlp: 'clear' as const })), { now: T0 });
+      const domain: StixObject = {
+        ...indicatorFor(302),
+        id: 'indicator--0d1b5a63-8a6c-4a43-9f3d-39e0d1a7a302',
+        pattern: "[domain-name:value = 'example.org']",
+      };
+      await store.upsert(
+        [revoked, expired, domain].map((object) => ({ object, source: 'feed-a', tlp: 'clear' as const })),
+        { now: T0 },
+      );
       const s = await runEnricher(opts(store));
       assert.equal(svc.arrivals.length, 0);
       assert.equal(s.skipped.inactive, 2);
@@ -168,9 +234,17 @@ describe('enrich runner', () => {
       const s = await runEnricher(opts(store));
       const sent = svc.paths.map((p) => new URL(p, 'http://x').searchParams.get('v'));
       assert.deepEqual(sent.sort(), [ipFor(602), ipFor(603)].sort());
-      assert.equal(s.skipped.tlp, 2, 'the amber and the red value (a change carries the latest state: 602 is red and clear)');
+      assert.equal(
+        s.skipped.tlp,
+        2,
+        'the amber and the red value (a change carries the latest state: 602 is red and clear)',
+      );
       const note = (await store.get(lookupNoteId('fake', { type: 'ipv4-addr', value: ipFor(602) })))!;
-      assert.equal(note.x_stixgate?.sources['enrich:fake']?.tlp, 'clear', 'the result is as restricted as what the enricher saw');
+      assert.equal(
+        note.x_stixgate?.sources['enrich:fake']?.tlp,
+        'clear',
+        'the result is as restricted as what the enricher saw',
+      );
       const ind = (await store.get(indicatorFor(602).id))!;
       assert.equal(ind.x_stixgate?.sources['enrich:fake']?.tlp, 'clear');
     }));
@@ -212,17 +286,33 @@ describe('enrich runner', () => {
       await ingest(t.store, range(1000, 2000));
       const started = clock.now();
       const counts = { request: 0, quotaWait: 0, cacheHit: 0, errors: [] as string[] };
-      const metrics = { request: () => counts.request++, quotaWait: () => counts.quotaWait++, cacheHit: () => counts.cacheHit++, error: (r: string) => counts.errors.push(r) };
+      const metrics = {
+        request: () => counts.request++,
+        quotaWait: () => counts.quotaWait++,
+        cacheHit: () => counts.cacheHit++,
+        error: (r: string) => counts.errors.push(r),
+      };
       // the run ends on the daily quota; the minute windows pass on the test's clock, and a slot
       // comes back one window after its answer whatever the load of the machine
-      const o = { now: clock.now, timers: clock.timers, quota, inflightMs: 2000, concurrency: 4, maxRunMs: 86_400_000, metrics };
+      const o = {
+        now: clock.now,
+        timers: clock.timers,
+        quota,
+        inflightMs: 2000,
+        concurrency: 4,
+        maxRunMs: 86_400_000,
+        metrics,
+      };
       const a = await clock.run(runEnricher(opts(t.store, o)));
       assert.equal(counts.request, 150, 'one request hook per request');
       assert.ok(counts.quotaWait > 0, 'lookups waited for minute slots');
       assert.ok(counts.errors.length >= 1 && counts.errors.every((r) => r === 'quota_day'), counts.errors.join());
       assert.equal(a.stopped, 'quota');
       assert.equal(svc.arrivals.length, 150, 'the daily quota is used up exactly');
-      assert.ok(maxInWindow(svc.arrivals, windowMs) <= 20, `at most 20 per ${windowMs} ms, saw ${maxInWindow(svc.arrivals, windowMs)}`);
+      assert.ok(
+        maxInWindow(svc.arrivals, windowMs) <= 20,
+        `at most 20 per ${windowMs} ms, saw ${maxInWindow(svc.arrivals, windowMs)}`,
+      );
       assert.ok(clock.now() - started >= (150 / 20 - 1) * windowMs, 'the minute quota spaced the requests');
       assert.equal(a.lookups, 150);
       assert.equal(a.cursor, 150);
@@ -276,7 +366,12 @@ describe('enrich runner', () => {
   it('a defect in the enricher (not a StixgateError) stops the run and keeps the cursor', () =>
     withStore(async ({ store }) => {
       await ingest(store, [600, 601]);
-      const broken = { types: ['ipv4-addr' as const], enrich: async () => { throw new TypeError('boom'); } };
+      const broken = {
+        types: ['ipv4-addr' as const],
+        enrich: async () => {
+          throw new TypeError('boom');
+        },
+      };
       const s = await runEnricher(opts(store, { enricher: broken }));
       assert.equal(s.stopped, 'error');
       assert.equal(s.error?.reason, 'internal');

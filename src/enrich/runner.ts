@@ -8,7 +8,15 @@ import type { HttpClient } from '../http/types.js';
 import type { SinkRunContext } from '../delivery/types.js';
 import { QuotaGate, quotaCursorName, type Quota, type QuotaTimers } from './quota.js';
 import {
-  EnrichCache, loadRecords, lookupNote, lookupNoteId, signalCopy, sourceName, strictestTlp, valueKey, type LookupRecord,
+  EnrichCache,
+  loadRecords,
+  lookupNote,
+  lookupNoteId,
+  signalCopy,
+  sourceName,
+  strictestTlp,
+  valueKey,
+  type LookupRecord,
 } from './records.js';
 import { selectChange, type Candidate, type SkipReason } from './select.js';
 import { at } from '../core/indexed.js';
@@ -102,8 +110,16 @@ interface Value {
 
 export async function runEnricher(o: EnrichRunOptions): Promise<EnrichRunSummary> {
   const sum: EnrichRunSummary = {
-    changes: 0, skipped: { not_indicator: 0, inactive: 0, no_values: 0, tlp: 0, by_enrichment: 0 }, lookups: 0, found: 0, notFound: 0,
-    cacheHits: 0, valueErrors: 0, signals: 0, stored: { created: 0, updated: 0, unchanged: 0, rejected: 0 }, cursor: 0,
+    changes: 0,
+    skipped: { not_indicator: 0, inactive: 0, no_values: 0, tlp: 0, by_enrichment: 0 },
+    lookups: 0,
+    found: 0,
+    notFound: 0,
+    cacheHits: 0,
+    valueErrors: 0,
+    signals: 0,
+    stored: { created: 0, updated: 0, unchanged: 0, rejected: 0 },
+    cursor: 0,
   };
   const source = sourceName(o.id);
   const cursorKey = enrichCursorName(o.id);
@@ -115,7 +131,14 @@ export async function runEnricher(o: EnrichRunOptions): Promise<EnrichRunSummary
   sum.cursor = cursor;
 
   const gate = await QuotaGate.open({
-    id: o.id, store: o.store, quota: o.quota, now: o.now, timers: o.timers, windowMs: o.windowMs, inflightMs: o.inflightMs, concurrency: o.concurrency,
+    id: o.id,
+    store: o.store,
+    quota: o.quota,
+    now: o.now,
+    timers: o.timers,
+    windowMs: o.windowMs,
+    inflightMs: o.inflightMs,
+    concurrency: o.concurrency,
     hooks: { quotaWait: () => o.metrics?.quotaWait?.(), request: () => o.metrics?.request?.() },
   });
   const blocked = gate.blockedUntil();
@@ -140,7 +163,13 @@ export async function runEnricher(o: EnrichRunOptions): Promise<EnrichRunSummary
   const onAbort = (): void => stop('aborted');
   if (o.signal.aborted) onAbort();
   o.signal.addEventListener('abort', onAbort, { once: true });
-  const ctx: SinkRunContext = { id: o.id, logger: o.logger, http: gate.http(o.http, o.signal), signal: o.signal, now: o.now() };
+  const ctx: SinkRunContext = {
+    id: o.id,
+    logger: o.logger,
+    http: gate.http(o.http, o.signal),
+    signal: o.signal,
+    now: o.now(),
+  };
 
   try {
     while (!sum.stopped) {
@@ -156,7 +185,14 @@ export async function runEnricher(o: EnrichRunOptions): Promise<EnrichRunSummary
         else candidates.push(c);
       }
       const values = await planValues(o, cache, candidates, now, sum);
-      await lookUp(o, ctx, [...values.values()].filter((v) => v.lookup), sum, stop, cache);
+      await lookUp(
+        o,
+        ctx,
+        [...values.values()].filter((v) => v.lookup),
+        sum,
+        stop,
+        cache,
+      );
       // the cursor moves past every change whose values all have an outcome
       let next = page.next;
       for (const c of candidates) {
@@ -167,12 +203,16 @@ export async function runEnricher(o: EnrichRunOptions): Promise<EnrichRunSummary
       }
       const items = resultItems(o, sum, source, candidates, values, next);
       if (items.length > 0 || next !== cursor) {
-        const r = await o.store.upsert(items, { now, cursors: { [cursorKey]: String(next), [quotaCursorName(o.id)]: gate.serialize() } });
+        const r = await o.store.upsert(items, {
+          now,
+          cursors: { [cursorKey]: String(next), [quotaCursorName(o.id)]: gate.serialize() },
+        });
         sum.stored.created += r.created;
         sum.stored.updated += r.updated;
         sum.stored.unchanged += r.unchanged;
         sum.stored.rejected += r.rejected.length;
-        for (const rej of r.rejected.slice(0, 5)) o.logger.warn({ enricher: o.id, reason: rej.reason, location: rej.location }, rej.message);
+        for (const rej of r.rejected.slice(0, 5))
+          o.logger.warn({ enricher: o.id, reason: rej.reason, location: rej.location }, rej.message);
       }
       cursor = next;
       sum.cursor = cursor;
@@ -187,7 +227,13 @@ export async function runEnricher(o: EnrichRunOptions): Promise<EnrichRunSummary
 }
 
 /** The distinct values of a page with their records; decides which need a lookup. */
-async function planValues(o: EnrichRunOptions, cache: EnrichCache, candidates: Candidate[], now: number, sum: EnrichRunSummary): Promise<Map<string, Value>> {
+async function planValues(
+  o: EnrichRunOptions,
+  cache: EnrichCache,
+  candidates: Candidate[],
+  now: number,
+  sum: EnrichRunSummary,
+): Promise<Map<string, Value>> {
   const values = new Map<string, Value>();
   candidates.forEach((c, i) => {
     if (c.byEnrichment) sum.skipped.by_enrichment++;
@@ -201,7 +247,12 @@ async function planValues(o: EnrichRunOptions, cache: EnrichCache, candidates: C
       v.holders.push(i);
     }
   });
-  const records = await loadRecords(o.store, cache, o.id, [...values.values()].map((v) => v.observable));
+  const records = await loadRecords(
+    o.store,
+    cache,
+    o.id,
+    [...values.values()].map((v) => v.observable),
+  );
   for (const v of values.values()) {
     v.record = records.get(v.key);
     const fresh = v.record !== undefined && now - v.record.at < o.cacheTtlMs;
@@ -218,8 +269,12 @@ async function planValues(o: EnrichRunOptions, cache: EnrichCache, candidates: C
 
 /** Runs the lookups, `concurrency` at a time, until done or the run stops. */
 async function lookUp(
-  o: EnrichRunOptions, ctx: SinkRunContext, todo: Value[], sum: EnrichRunSummary,
-  stop: (r: StopReason, e?: StixgateError) => void, cache: EnrichCache,
+  o: EnrichRunOptions,
+  ctx: SinkRunContext,
+  todo: Value[],
+  sum: EnrichRunSummary,
+  stop: (r: StopReason, e?: StixgateError) => void,
+  cache: EnrichCache,
 ): Promise<void> {
   let i = 0;
   const worker = async (): Promise<void> => {
@@ -234,13 +289,24 @@ async function lookUp(
         const result = await o.enricher.enrich(v.observable, ctx);
         v.result = result;
         v.state = 'done';
-        v.record = { at: ctx.now, found: result !== undefined, ...(result?.maliciousness !== undefined ? { maliciousness: clamp(result.maliciousness) } : {}) };
+        v.record = {
+          at: ctx.now,
+          found: result !== undefined,
+          ...(result?.maliciousness !== undefined ? { maliciousness: clamp(result.maliciousness) } : {}),
+        };
         cache.set(v.key, v.record);
         if (result) sum.found++;
         else sum.notFound++;
       } catch (e) {
         sum.lookups--;
-        const err = e instanceof StixgateError ? e : new StixgateError('STIXGATE_ERR_SINK_PROTOCOL', `enricher ${o.id}: ${(e as Error)?.message ?? String(e)}`, { reason: 'internal', cause: e });
+        const err =
+          e instanceof StixgateError
+            ? e
+            : new StixgateError(
+                'STIXGATE_ERR_SINK_PROTOCOL',
+                `enricher ${o.id}: ${(e as Error)?.message ?? String(e)}`,
+                { reason: 'internal', cause: e },
+              );
         if (sum.stopped) return; // the run was stopping: this value stays pending
         o.metrics?.error?.(err.reason);
         if (err.code === 'STIXGATE_ERR_ENRICH_QUOTA' || err.reason === 'status_429') stop('quota', err);
@@ -252,7 +318,10 @@ async function lookUp(
           sum.lookups++;
           sum.valueErrors++;
           v.state = 'failed';
-          o.logger.warn({ enricher: o.id, type: v.observable.type, reason: err.reason }, `enrichment lookup failed: ${err.message}`);
+          o.logger.warn(
+            { enricher: o.id, type: v.observable.type, reason: err.reason },
+            `enrichment lookup failed: ${err.message}`,
+          );
         }
       }
     }
@@ -265,7 +334,14 @@ function clamp(n: number): number {
 }
 
 /** Lookup notes, the enricher's objects and indicator signals for the changes before `next`. */
-function resultItems(o: EnrichRunOptions, sum: EnrichRunSummary, source: string, candidates: Candidate[], values: Map<string, Value>, next: number): IngestItem[] {
+function resultItems(
+  o: EnrichRunOptions,
+  sum: EnrichRunSummary,
+  source: string,
+  candidates: Candidate[],
+  values: Map<string, Value>,
+  next: number,
+): IngestItem[] {
   const items: IngestItem[] = [];
   const service = o.service ?? o.id;
   const ceiling = o.maxTlp ?? DEFAULT_ENRICHER_CEILING;
@@ -279,8 +355,15 @@ function resultItems(o: EnrichRunOptions, sum: EnrichRunSummary, source: string,
     const own = v.result?.objects.find((x) => x.id === noteId);
     items.push({
       object: lookupNote({
-        enricherId: o.id, service, observable: v.observable, now: v.record.at, found: v.record.found, maliciousness: v.record.maliciousness,
-        indicatorIds: [...new Set(v.holders.map((i) => at(candidates, i).change.id))], tlp, fromEnricher: own,
+        enricherId: o.id,
+        service,
+        observable: v.observable,
+        now: v.record.at,
+        found: v.record.found,
+        maliciousness: v.record.maliciousness,
+        indicatorIds: [...new Set(v.holders.map((i) => at(candidates, i).change.id))],
+        tlp,
+        fromEnricher: own,
       }),
       source,
       seenAt: new Date(v.record.at).toISOString(),

@@ -56,7 +56,11 @@ export function changedByEnrichment(o: StixObject): boolean {
  * third-party service only when a contribution at or below the ceiling lists it (src/access).
  */
 export function selectChange(
-  change: Change, types: ReadonlySet<ObservableType>, now: number, ceiling: TlpLevel = DEFAULT_ENRICHER_CEILING, access: AccessPolicy = DEFAULT_POLICY,
+  change: Change,
+  types: ReadonlySet<ObservableType>,
+  now: number,
+  ceiling: TlpLevel = DEFAULT_ENRICHER_CEILING,
+  access: AccessPolicy = DEFAULT_POLICY,
 ): Candidate | SkipReason {
   if (change.type !== 'indicator') return 'not_indicator';
   if (!isActive(change, now)) return 'inactive';

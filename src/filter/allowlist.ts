@@ -23,7 +23,10 @@ export interface AllowlistIssue {
 }
 
 /** Checks one entry; returns its match type and value as compiled, or the problem. */
-export function checkAllowlistEntry(e: unknown, path: string): { ok: true; type: MatchType; value: string } | { ok: false; issue: AllowlistIssue } {
+export function checkAllowlistEntry(
+  e: unknown,
+  path: string,
+): { ok: true; type: MatchType; value: string } | { ok: false; issue: AllowlistIssue } {
   const fail = (p: string, message: string) => ({ ok: false as const, issue: { path: p, message } });
   if (typeof e === 'string') {
     const r = detectObservable(e);
@@ -33,12 +36,14 @@ export function checkAllowlistEntry(e: unknown, path: string): { ok: true; type:
     if (o.type === 'domain-name') return { ok: true, type: 'hostname', value: o.value };
     return { ok: true, type: 'string', value: o.value };
   }
-  if (typeof e !== 'object' || e === null || Array.isArray(e)) return fail(path, 'must be a value or a mapping {type, value}');
+  if (typeof e !== 'object' || e === null || Array.isArray(e))
+    return fail(path, 'must be a value or a mapping {type, value}');
   const { type, value, comment, ...rest } = e as Record<string, unknown>;
   const extra = Object.keys(rest);
   if (extra.length) return fail(`${path}.${extra[0]}`, 'unknown key (expected type, value, comment)');
   if (comment !== undefined && typeof comment !== 'string') return fail(`${path}.comment`, 'must be a string');
-  if (typeof type !== 'string' || !(MATCH_TYPES as readonly string[]).includes(type)) return fail(`${path}.type`, `must be one of ${MATCH_TYPES.join(', ')}`);
+  if (typeof type !== 'string' || !(MATCH_TYPES as readonly string[]).includes(type))
+    return fail(`${path}.type`, `must be one of ${MATCH_TYPES.join(', ')}`);
   if (typeof value !== 'string' || value.trim() === '') return fail(`${path}.value`, 'must be a non-empty string');
   const v = value.trim();
   switch (type as MatchType) {
@@ -65,7 +70,11 @@ export function checkAllowlistEntry(e: unknown, path: string): { ok: true; type:
 }
 
 /** Compiles allowlist entries into a matcher (all types apply to every observable type). Bad entries are skipped and reported. */
-export function compileAllowlist(entries: readonly unknown[], path = PUBLISH_ALLOWLIST_NAME, name = PUBLISH_ALLOWLIST_NAME): { matcher: WarninglistMatcher; issues: AllowlistIssue[] } {
+export function compileAllowlist(
+  entries: readonly unknown[],
+  path = PUBLISH_ALLOWLIST_NAME,
+  name = PUBLISH_ALLOWLIST_NAME,
+): { matcher: WarninglistMatcher; issues: AllowlistIssue[] } {
   const byType = new Map<MatchType, string[]>();
   const issues: AllowlistIssue[] = [];
   for (const [i, e] of entries.entries()) {

@@ -4,7 +4,11 @@ import { parseWarninglistText, problem } from './format.js';
 import type { LoadResult } from './warninglists.js';
 
 /** GETs each URL and validates it as a list document; a failed URL is reported and the others kept. */
-export async function fetchWarninglists(http: HttpClient, urls: readonly string[], signal?: AbortSignal): Promise<LoadResult> {
+export async function fetchWarninglists(
+  http: HttpClient,
+  urls: readonly string[],
+  signal?: AbortSignal,
+): Promise<LoadResult> {
   const out: LoadResult = { lists: [], problems: [] };
   for (const url of urls) {
     try {

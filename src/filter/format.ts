@@ -46,7 +46,9 @@ export function problem(origin: string, path: string, reason: string, fatal: boo
   return { origin, path, reason, fatal, message: `${origin}: at ${path}: ${reason}` };
 }
 
-export type ParseResult = { ok: true; list: Warninglist; problems: WarninglistProblem[] } | { ok: false; problems: WarninglistProblem[] };
+export type ParseResult =
+  | { ok: true; list: Warninglist; problems: WarninglistProblem[] }
+  | { ok: false; problems: WarninglistProblem[] };
 
 /** The id for a list from its origin: `…/lists/<id>/list.json` → `<id>`, else the file name without `.json`. */
 export function idFromOrigin(origin: string): string {
@@ -72,20 +74,32 @@ export function parseWarninglistText(text: string, origin: string): ParseResult 
  */
 export function parseWarninglist(json: unknown, origin: string): ParseResult {
   const problems: WarninglistProblem[] = [];
-  const fatal = (path: string, reason: string): ParseResult => ({ ok: false, problems: [...problems, problem(origin, path, reason, true)] });
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return fatal('$', `expected a JSON object, got ${describe(json)}`);
+  const fatal = (path: string, reason: string): ParseResult => ({
+    ok: false,
+    problems: [...problems, problem(origin, path, reason, true)],
+  });
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    return fatal('$', `expected a JSON object, got ${describe(json)}`);
   const doc = json as Record<string, unknown>;
-  if (typeof doc.name !== 'string' || doc.name.trim() === '') return fatal('$.name', `expected a non-empty string, got ${describe(doc.name)}`);
+  if (typeof doc.name !== 'string' || doc.name.trim() === '')
+    return fatal('$.name', `expected a non-empty string, got ${describe(doc.name)}`);
   let type: MatchType = 'string';
   if (Array.isArray(doc.type) && typeof doc.type[0] === 'string') doc.type = doc.type[0]; // as MISP reads it
   if (doc.type !== undefined) {
     if (typeof doc.type !== 'string' || !(MATCH_TYPES as readonly string[]).includes(doc.type)) {
-      return fatal('$.type', `unknown type ${typeof doc.type === 'string' ? quoteValue(doc.type) : describe(doc.type)} (expected one of ${MATCH_TYPES.join(', ')})`);
+      return fatal(
+        '$.type',
+        `unknown type ${typeof doc.type === 'string' ? quoteValue(doc.type) : describe(doc.type)} (expected one of ${MATCH_TYPES.join(', ')})`,
+      );
     }
     type = doc.type as MatchType;
   }
   // MISP also accepts `list` as an object of value → comment
-  const raw = Array.isArray(doc.list) ? doc.list : typeof doc.list === 'object' && doc.list !== null ? Object.keys(doc.list) : undefined;
+  const raw = Array.isArray(doc.list)
+    ? doc.list
+    : typeof doc.list === 'object' && doc.list !== null
+      ? Object.keys(doc.list)
+      : undefined;
   if (!raw) return fatal('$.list', `expected an array of strings, got ${describe(doc.list)}`);
   if (raw.length > MAX_LIST_ENTRIES) return fatal('$.list', `more than ${MAX_LIST_ENTRIES} entries (${raw.length})`);
   const list: string[] = [];
@@ -107,19 +121,32 @@ export function parseWarninglist(json: unknown, origin: string): ParseResult {
   }
   let matching: string[] = [];
   if (doc.matching_attributes !== undefined) {
-    if (!Array.isArray(doc.matching_attributes)) return fatal('$.matching_attributes', `expected an array of strings, got ${describe(doc.matching_attributes)}`);
+    if (!Array.isArray(doc.matching_attributes))
+      return fatal('$.matching_attributes', `expected an array of strings, got ${describe(doc.matching_attributes)}`);
     doc.matching_attributes.forEach((a, i) => {
       if (typeof a === 'string') matching.push(a);
-      else problems.push(problem(origin, `$.matching_attributes[${i}]`, `expected a string, got ${describe(a)}`, false));
+      else
+        problems.push(problem(origin, `$.matching_attributes[${i}]`, `expected a string, got ${describe(a)}`, false));
     });
   }
   matching = [...new Set(matching)];
   const version = typeof doc.version === 'number' && Number.isInteger(doc.version) ? doc.version : 1;
-  if (doc.version !== undefined && version !== doc.version) problems.push(problem(origin, '$.version', `expected an integer, got ${describe(doc.version)}`, false));
+  if (doc.version !== undefined && version !== doc.version)
+    problems.push(problem(origin, '$.version', `expected an integer, got ${describe(doc.version)}`, false));
   const description = typeof doc.description === 'string' ? doc.description : '';
   return {
     ok: true,
-    list: { id: idFromOrigin(origin), name: doc.name.trim(), version, description, type, list, entryIndex, matching_attributes: matching, origin },
+    list: {
+      id: idFromOrigin(origin),
+      name: doc.name.trim(),
+      version,
+      description,
+      type,
+      list,
+      entryIndex,
+      matching_attributes: matching,
+      origin,
+    },
     problems,
   };
 }

@@ -134,13 +134,24 @@ export class WarninglistMatcher {
     this.stamp = new Int32Array(lists.length);
     this.pslRule = opts.publicSuffixRule ?? true;
     const hash = createHash('sha256').update(`psl:${this.pslRule};bare:${opts.allowBareRegex === true}\n`);
-    for (const l of lists) hash.update(`${JSON.stringify([l.id, l.name, l.version, l.type, l.matching_attributes])}\n${l.list.join('\n')}\n\0`);
+    for (const l of lists)
+      hash.update(
+        `${JSON.stringify([l.id, l.name, l.version, l.type, l.matching_attributes])}\n${l.list.join('\n')}\n\0`,
+      );
     this.fingerprint = hash.digest('hex');
     const infos: CompiledListInfo[] = [];
     lists.forEach((l, li) => {
       const mask = maskForAttributes(l.matching_attributes);
       this.masks[li] = mask;
-      const info: CompiledListInfo = { id: l.id, name: l.name, type: l.type, version: l.version, origin: l.origin, entries: 0, types: typesOfMask(mask) };
+      const info: CompiledListInfo = {
+        id: l.id,
+        name: l.name,
+        type: l.type,
+        version: l.version,
+        origin: l.origin,
+        entries: 0,
+        types: typesOfMask(mask),
+      };
       infos.push(info);
       if (mask === 0) return;
       info.entries = this.addEntries(l, li, mask, opts, problems);
@@ -150,16 +161,26 @@ export class WarninglistMatcher {
   }
 
   /** Compiles lists (after `exclude`); per-entry problems (bad CIDR, refused regex) are returned, the entry skipped. */
-  static compile(lists: readonly Warninglist[], opts: CompileOptions = {}): { matcher: WarninglistMatcher; problems: WarninglistProblem[] } {
+  static compile(
+    lists: readonly Warninglist[],
+    opts: CompileOptions = {},
+  ): { matcher: WarninglistMatcher; problems: WarninglistProblem[] } {
     const exclude = new Set(opts.exclude ?? []);
     const kept = lists.filter((l) => !exclude.has(l.name) && !exclude.has(l.id));
     const problems: WarninglistProblem[] = [];
     return { matcher: new WarninglistMatcher(kept, opts, problems), problems };
   }
 
-  private addEntries(l: Warninglist, li: number, mask: number, opts: CompileOptions, problems: WarninglistProblem[]): number {
+  private addEntries(
+    l: Warninglist,
+    li: number,
+    mask: number,
+    opts: CompileOptions,
+    problems: WarninglistProblem[],
+  ): number {
     let used = 0;
-    const bad = (i: number, reason: string) => problems.push(problem(l.origin, `$.list[${l.entryIndex?.[i] ?? i}]`, reason, false));
+    const bad = (i: number, reason: string) =>
+      problems.push(problem(l.origin, `$.list[${l.entryIndex?.[i] ?? i}]`, reason, false));
     switch (l.type) {
       case 'string':
         l.list.forEach((entry) => {
@@ -318,6 +339,11 @@ export class WarninglistMatcher {
       byType[l.type] += l.entries;
       entries += l.entries;
     }
-    return { lists: this.lists.length, entries, byType, inert: this.lists.filter((l) => l.types.length === 0).map((l) => l.name) };
+    return {
+      lists: this.lists.length,
+      entries,
+      byType,
+      inert: this.lists.filter((l) => l.types.length === 0).map((l) => l.name),
+    };
   }
 }

@@ -8,9 +8,18 @@ import type { HashAlgorithm, Observable } from '../core/stix.js';
 import { detectHashAlgorithm } from '../core/observable.js';
 
 export const TYPE_KEYS = [
-  'ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr',
-  'file:MD5', 'file:SHA-1', 'file:SHA-256', 'file:SHA-512',
-  'x509-certificate:MD5', 'x509-certificate:SHA-1', 'x509-certificate:SHA-256',
+  'ipv4-addr',
+  'ipv6-addr',
+  'domain-name',
+  'url',
+  'email-addr',
+  'file:MD5',
+  'file:SHA-1',
+  'file:SHA-256',
+  'file:SHA-512',
+  'x509-certificate:MD5',
+  'x509-certificate:SHA-1',
+  'x509-certificate:SHA-256',
 ] as const;
 export type TypeKey = (typeof TYPE_KEYS)[number];
 

@@ -69,7 +69,14 @@ export class PublishFilter {
    */
   get fingerprint(): string {
     return createHash('sha256')
-      .update([this.warninglists?.fingerprint ?? '', this.allow.fingerprint, this.ingestAllow.fingerprint, ...[...this.trusted].sort()].join('\n'))
+      .update(
+        [
+          this.warninglists?.fingerprint ?? '',
+          this.allow.fingerprint,
+          this.ingestAllow.fingerprint,
+          ...[...this.trusted].sort(),
+        ].join('\n'),
+      )
       .digest('hex');
   }
 
@@ -114,7 +121,12 @@ export class PublishFilter {
     if (!withholding) return { publish: true, hits, lists: [], trusted: false };
     const allowHit = hits.some((h) => h.source === 'allowlist');
     if (!allowHit && sources.some((s) => this.trusted.has(s))) return { publish: true, hits, lists: [], trusted: true };
-    return { publish: false, hits, lists: [...new Set(hits.filter((h) => h.private_suffix === undefined).map((h) => h.list))], trusted: false };
+    return {
+      publish: false,
+      hits,
+      lists: [...new Set(hits.filter((h) => h.private_suffix === undefined).map((h) => h.list))],
+      trusted: false,
+    };
   }
 
   /** The counts since the previous call (for incrementing a Prometheus counter), then resets them. */

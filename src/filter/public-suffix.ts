@@ -1,6 +1,12 @@
 import { parse } from 'tldts';
 
-const OPTIONS = { allowPrivateDomains: true, extractHostname: false, validateHostname: false, detectIp: false, mixedInputs: false } as const;
+const OPTIONS = {
+  allowPrivateDomains: true,
+  extractHostname: false,
+  validateHostname: false,
+  detectIp: false,
+  mixedInputs: false,
+} as const;
 
 /**
  * The public suffix of the Public Suffix List's private section a canonical host lies under

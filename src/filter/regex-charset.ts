@@ -57,13 +57,20 @@ export function addPredicate(set: CharSet, pred: (c: number) => boolean, negated
 
 export function classEscape(letter: string): { pred: (c: number) => boolean; negated: boolean } | undefined {
   switch (letter) {
-    case 'd': return { pred: isDigit, negated: false };
-    case 'D': return { pred: isDigit, negated: true };
-    case 'w': return { pred: isWordChar, negated: false };
-    case 'W': return { pred: isWordChar, negated: true };
-    case 's': return { pred: isSpace, negated: false };
-    case 'S': return { pred: isSpace, negated: true };
-    default: return undefined;
+    case 'd':
+      return { pred: isDigit, negated: false };
+    case 'D':
+      return { pred: isDigit, negated: true };
+    case 'w':
+      return { pred: isWordChar, negated: false };
+    case 'W':
+      return { pred: isWordChar, negated: true };
+    case 's':
+      return { pred: isSpace, negated: false };
+    case 'S':
+      return { pred: isSpace, negated: true };
+    default:
+      return undefined;
   }
 }
 
@@ -76,7 +83,9 @@ export function setHas(set: CharSet, c: number): boolean {
       const ch = String.fromCharCode(c);
       const lo = ch.toLowerCase().charCodeAt(0);
       const up = ch.toUpperCase().charCodeAt(0);
-      hit = (lo < 128 ? set.ascii[lo] === 1 : inRanges(set.ranges, lo)) || (up < 128 ? set.ascii[up] === 1 : inRanges(set.ranges, up));
+      hit =
+        (lo < 128 ? set.ascii[lo] === 1 : inRanges(set.ranges, lo)) ||
+        (up < 128 ? set.ascii[up] === 1 : inRanges(set.ranges, up));
     }
   }
   return hit !== set.negate;
@@ -86,4 +95,3 @@ function inRanges(ranges: [number, number][], c: number): boolean {
   for (const [lo, hi] of ranges) if (c >= lo && c <= hi) return true;
   return false;
 }
-

@@ -154,18 +154,24 @@ const isWord = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c
 function holds(a: number, s: string, i: number): boolean {
   const n = s.length;
   switch (ASSERTIONS[a]) {
-    case 'start': return i === 0;
-    case 'end': return i === n;
-    case 'end_nl': return i === n || (i === n - 1 && s.charCodeAt(i) === 10);
-    case 'bol': return i === 0 || s.charCodeAt(i - 1) === 10;
-    case 'eol': return i === n || s.charCodeAt(i) === 10;
+    case 'start':
+      return i === 0;
+    case 'end':
+      return i === n;
+    case 'end_nl':
+      return i === n || (i === n - 1 && s.charCodeAt(i) === 10);
+    case 'bol':
+      return i === 0 || s.charCodeAt(i - 1) === 10;
+    case 'eol':
+      return i === n || s.charCodeAt(i) === 10;
     case 'word':
     case 'not_word': {
       const before = i > 0 && isWord(s.charCodeAt(i - 1));
       const after = i < n && isWord(s.charCodeAt(i));
       return (before !== after) === (ASSERTIONS[a] === 'word');
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 

@@ -56,14 +56,16 @@ export function splitDelimited(entry: string, allowBare: boolean): { body: strin
   const d = entry[0];
   if (d !== undefined && DELIMITERS.includes(d)) {
     const end = entry.lastIndexOf(d);
-    if (end > 0 && /^[a-zA-Z]*$/.test(entry.slice(end + 1))) return { body: entry.slice(1, end), flags: entry.slice(end + 1) };
+    if (end > 0 && /^[a-zA-Z]*$/.test(entry.slice(end + 1)))
+      return { body: entry.slice(1, end), flags: entry.slice(end + 1) };
   }
   if (allowBare) return { body: entry, flags: '' };
   throw new RegexSyntaxError('expected a delimited pattern such as /…/i');
 }
 
 export function parseRegex(entry: string, allowBare = false): ParsedRegex {
-  if (entry.length > MAX_PATTERN_LENGTH) throw new RegexSyntaxError(`pattern longer than ${MAX_PATTERN_LENGTH} characters`);
+  if (entry.length > MAX_PATTERN_LENGTH)
+    throw new RegexSyntaxError(`pattern longer than ${MAX_PATTERN_LENGTH} characters`);
   const { body, flags: flagText } = splitDelimited(entry, allowBare);
   const flags: Flags = { i: false, m: false, s: false, dollarEnd: false };
   let anchored = false;
@@ -158,7 +160,8 @@ class Parser {
         if (!m) return node; // a literal "{" in PCRE
         min = Number(m[1]);
         max = m[2] === undefined ? min : m[3] === '' ? Infinity : Number(m[3]);
-        if (min > MAX_REPEAT || (max !== Infinity && max > MAX_REPEAT)) throw this.error(`repetition count above ${MAX_REPEAT}`);
+        if (min > MAX_REPEAT || (max !== Infinity && max > MAX_REPEAT))
+          throw this.error(`repetition count above ${MAX_REPEAT}`);
         if (max < min) throw this.error('repetition range out of order');
         this.pos += m[0].length - 1;
       } else return node;
@@ -219,12 +222,15 @@ class Parser {
     this.pos++; // (
     const rest = this.src.slice(this.pos, this.pos + 4);
     if (rest[0] === '?') {
-      for (const [prefix, what] of UNSUPPORTED_GROUPS) if (rest.startsWith(prefix)) throw this.error(`${what} is not supported (it needs backtracking)`);
+      for (const [prefix, what] of UNSUPPORTED_GROUPS)
+        if (rest.startsWith(prefix)) throw this.error(`${what} is not supported (it needs backtracking)`);
       if (rest.startsWith('?:')) {
         this.pos += 2;
         return this.closeGroup(flags);
       }
-      const named = /^\?(?:P?<([A-Za-z_][A-Za-z0-9_]*)>|'([A-Za-z_][A-Za-z0-9_]*)')/.exec(this.src.slice(this.pos, this.pos + 40));
+      const named = /^\?(?:P?<([A-Za-z_][A-Za-z0-9_]*)>|'([A-Za-z_][A-Za-z0-9_]*)')/.exec(
+        this.src.slice(this.pos, this.pos + 40),
+      );
       if (named) {
         this.pos += named[0].length;
         return this.closeGroup(flags);
@@ -233,7 +239,10 @@ class Parser {
       if (!inline) throw this.error('unsupported group syntax');
       this.pos += inline[0].length;
       const f = { ...flags };
-      for (const [letters, on] of [[inline[1] ?? '', true], [inline[2] ?? '', false]] as const) {
+      for (const [letters, on] of [
+        [inline[1] ?? '', true],
+        [inline[2] ?? '', false],
+      ] as const) {
         for (const l of letters) {
           if (l === 'i') f.i = on;
           else if (l === 'm') f.m = on;
@@ -269,11 +278,21 @@ class Parser {
       return { k: 'char', set };
     }
     switch (ch) {
-      case 'b': this.pos++; return { k: 'assert', what: 'word' };
-      case 'B': this.pos++; return { k: 'assert', what: 'not_word' };
-      case 'A': this.pos++; return { k: 'assert', what: 'start' };
-      case 'z': this.pos++; return { k: 'assert', what: 'end' };
-      case 'Z': this.pos++; return { k: 'assert', what: 'end_nl' };
+      case 'b':
+        this.pos++;
+        return { k: 'assert', what: 'word' };
+      case 'B':
+        this.pos++;
+        return { k: 'assert', what: 'not_word' };
+      case 'A':
+        this.pos++;
+        return { k: 'assert', what: 'start' };
+      case 'z':
+        this.pos++;
+        return { k: 'assert', what: 'end' };
+      case 'Z':
+        this.pos++;
+        return { k: 'assert', what: 'end_nl' };
     }
     if (ch >= '1' && ch <= '9') throw this.error('backreferences are not supported (they need backtracking)');
     if (ch === 'k' || ch === 'g') throw this.error('backreferences are not supported (they need backtracking)');
@@ -285,14 +304,22 @@ class Parser {
     const ch = this.src[this.pos++];
     if (ch === undefined) throw this.error('pattern ends with a backslash');
     switch (ch) {
-      case 't': return 9;
-      case 'n': return 10;
-      case 'v': return 11;
-      case 'f': return 12;
-      case 'r': return 13;
-      case 'e': return 27;
-      case 'a': return 7;
-      case '0': return 0;
+      case 't':
+        return 9;
+      case 'n':
+        return 10;
+      case 'v':
+        return 11;
+      case 'f':
+        return 12;
+      case 'r':
+        return 13;
+      case 'e':
+        return 27;
+      case 'a':
+        return 7;
+      case '0':
+        return 0;
       case 'x': {
         const braced = /^\{([0-9a-fA-F]{1,4})\}/.exec(this.src.slice(this.pos, this.pos + 6));
         if (braced) {

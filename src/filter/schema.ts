@@ -20,23 +20,36 @@ import { checkAllowlistEntry, type AllowlistEntry } from './allowlist.js';
 
 export const warninglistsSchema = s.object(
   {
-    enabled: s.bool({ default: true, description: 'set false to load no warninglists (the publish allowlist still applies)' }),
+    enabled: s.bool({
+      default: true,
+      description: 'set false to load no warninglists (the publish allowlist still applies)',
+    }),
     paths: s.array(s.string({ minLength: 1, maxLength: 4096 }), {
       default: [],
       maxItems: 100,
-      description: 'directories searched for `list.json` files (the misp-warninglists layout `lists/<name>/list.json`), or single list files',
+      description:
+        'directories searched for `list.json` files (the misp-warninglists layout `lists/<name>/list.json`), or single list files',
     }),
     urls: s.array(s.string({ pattern: /^https?:\/\/\S+$/, patternHint: 'must be an http(s) URL', maxLength: 2048 }), {
       default: [],
       maxItems: 500,
       description: 'list documents fetched over HTTP (one `list.json` each)',
     }),
-    refresh_hours: s.number({ default: 24, min: 0.1, max: 24 * 30, description: 'how often lists are reloaded from paths and URLs' }),
-    exclude: s.array(s.string({ maxLength: 256 }), { default: [], description: 'list ids (folder names) or names to leave out' }),
+    refresh_hours: s.number({
+      default: 24,
+      min: 0.1,
+      max: 24 * 30,
+      description: 'how often lists are reloaded from paths and URLs',
+    }),
+    exclude: s.array(s.string({ maxLength: 256 }), {
+      default: [],
+      description: 'list ids (folder names) or names to leave out',
+    }),
   },
   {
     default: { enabled: true, paths: [], urls: [], refresh_hours: 24, exclude: [] },
-    description: 'MISP warninglists: values on a list are kept in the store but not published to sinks, unless a trusted source delivered them',
+    description:
+      'MISP warninglists: values on a list are kept in the store but not published to sinks, unless a trusted source delivered them',
   },
 );
 
@@ -73,5 +86,9 @@ export const filterConfigSchema = {
 
 /** The key every source accepts: add to commonSourceSchema. */
 export const trustedSourceSchema = {
-  trusted: s.bool({ default: false, description: 'publish this source\'s values even when they are on a warninglist (the publish allowlist still applies)' }),
+  trusted: s.bool({
+    default: false,
+    description:
+      "publish this source's values even when they are on a warninglist (the publish allowlist still applies)",
+  }),
 };

@@ -16,7 +16,11 @@ import type { AllowlistEntry } from './allowlist.js';
 export type WarninglistsConfig = Infer<typeof warninglistsSchema>;
 
 /** Loads the configured paths and URLs (URLs need `http`; without it they are reported). */
-export async function loadConfiguredWarninglists(cfg: WarninglistsConfig, http?: HttpClient, signal?: AbortSignal): Promise<BuildResult> {
+export async function loadConfiguredWarninglists(
+  cfg: WarninglistsConfig,
+  http?: HttpClient,
+  signal?: AbortSignal,
+): Promise<BuildResult> {
   if (!cfg.enabled) return { matcher: WarninglistMatcher.compile([]).matcher, problems: [], loadMs: 0 };
   const t0 = performance.now();
   const problems: WarninglistProblem[] = [];
@@ -26,17 +30,30 @@ export async function loadConfiguredWarninglists(cfg: WarninglistsConfig, http?:
     else for (const u of cfg.urls) problems.push(problem(u, '$', 'URL lists need the HTTP client', true));
   }
   const built = await buildWarninglistMatcher({ paths: cfg.paths, lists: fetched.lists, exclude: cfg.exclude });
-  return { matcher: built.matcher, problems: [...problems, ...fetched.problems, ...built.problems], loadMs: performance.now() - t0 };
+  return {
+    matcher: built.matcher,
+    problems: [...problems, ...fetched.problems, ...built.problems],
+    loadMs: performance.now() - t0,
+  };
 }
 
 export async function createPublishFilter(
-  cfg: { warninglists: WarninglistsConfig; publish_allowlist: readonly AllowlistEntry[]; allowlist?: readonly string[] },
+  cfg: {
+    warninglists: WarninglistsConfig;
+    publish_allowlist: readonly AllowlistEntry[];
+    allowlist?: readonly string[];
+  },
   trustedSources: Iterable<string>,
   http?: HttpClient,
   signal?: AbortSignal,
 ): Promise<{ filter: PublishFilter } & BuildResult> {
   const built = await loadConfiguredWarninglists(cfg.warninglists, http, signal);
-  const filter = new PublishFilter({ warninglists: built.matcher, allowlist: cfg.publish_allowlist, ingestAllowlist: cfg.allowlist, trustedSources });
+  const filter = new PublishFilter({
+    warninglists: built.matcher,
+    allowlist: cfg.publish_allowlist,
+    ingestAllowlist: cfg.allowlist,
+    trustedSources,
+  });
   return { filter, ...built };
 }
 

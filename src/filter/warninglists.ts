@@ -6,7 +6,13 @@
 import type { Dirent, Stats } from 'node:fs';
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseWarninglist, parseWarninglistText, problem, type Warninglist, type WarninglistProblem } from './format.js';
+import {
+  parseWarninglist,
+  parseWarninglistText,
+  problem,
+  type Warninglist,
+  type WarninglistProblem,
+} from './format.js';
 import { WarninglistMatcher, type CompileOptions } from './matcher.js';
 
 export { parseWarninglist, parseWarninglistText, MATCH_TYPES } from './format.js';
@@ -35,7 +41,10 @@ export async function findListFiles(path: string): Promise<{ files: string[]; pr
   try {
     st = await lstat(path);
   } catch (e) {
-    return { files, problems: [problem(path, '$', `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, true)] };
+    return {
+      files,
+      problems: [problem(path, '$', `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, true)],
+    };
   }
   if (st.isFile()) return { files: [path], problems };
   const walk = async (dir: string, depth: number): Promise<void> => {
@@ -43,7 +52,9 @@ export async function findListFiles(path: string): Promise<{ files: string[]; pr
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (e) {
-      problems.push(problem(dir, '$', `cannot read directory: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, true));
+      problems.push(
+        problem(dir, '$', `cannot read directory: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, true),
+      );
       return;
     }
     for (const d of entries) {
@@ -54,7 +65,15 @@ export async function findListFiles(path: string): Promise<{ files: string[]; pr
     }
   };
   await walk(path, 0);
-  if (files.length === 0 && problems.length === 0) problems.push(problem(path, '$', 'no list.json file found (expected the misp-warninglists layout lists/<name>/list.json)', true));
+  if (files.length === 0 && problems.length === 0)
+    problems.push(
+      problem(
+        path,
+        '$',
+        'no list.json file found (expected the misp-warninglists layout lists/<name>/list.json)',
+        true,
+      ),
+    );
   return { files: files.sort(), problems };
 }
 
@@ -62,11 +81,18 @@ export async function findListFiles(path: string): Promise<{ files: string[]; pr
 export async function loadWarninglistFile(file: string): Promise<LoadResult> {
   try {
     const st = await lstat(file);
-    if (st.size > MAX_LIST_FILE_BYTES) return { lists: [], problems: [problem(file, '$', `file larger than ${MAX_LIST_FILE_BYTES} bytes (${st.size})`, true)] };
+    if (st.size > MAX_LIST_FILE_BYTES)
+      return {
+        lists: [],
+        problems: [problem(file, '$', `file larger than ${MAX_LIST_FILE_BYTES} bytes (${st.size})`, true)],
+      };
     const r = parseWarninglistText(await readFile(file, 'utf8'), file);
     return r.ok ? { lists: [r.list], problems: r.problems } : { lists: [], problems: r.problems };
   } catch (e) {
-    return { lists: [], problems: [problem(file, '$', `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, true)] };
+    return {
+      lists: [],
+      problems: [problem(file, '$', `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, true)],
+    };
   }
 }
 
@@ -109,7 +135,14 @@ export function dedupeByName(lists: readonly Warninglist[]): LoadResult {
     else {
       const [keep, drop] = l.version > prev.version ? [l, prev] : [prev, l];
       byName.set(l.name, keep);
-      problems.push(problem(drop.origin, '$.name', `list "${l.name}" also loaded from ${keep.origin} (version ${keep.version} kept, ${drop.version} dropped)`, true));
+      problems.push(
+        problem(
+          drop.origin,
+          '$.name',
+          `list "${l.name}" also loaded from ${keep.origin} (version ${keep.version} kept, ${drop.version} dropped)`,
+          true,
+        ),
+      );
     }
   }
   return { lists: [...byName.values()], problems };
@@ -124,12 +157,20 @@ export interface BuildResult {
 
 /** Loads paths and documents (plus lists already parsed, e.g. by fetchWarninglists), drops duplicates and excluded lists, compiles. */
 export async function buildWarninglistMatcher(
-  opts: { paths?: readonly string[]; docs?: readonly { json: unknown; origin: string }[]; lists?: readonly Warninglist[] } & CompileOptions,
+  opts: {
+    paths?: readonly string[];
+    docs?: readonly { json: unknown; origin: string }[];
+    lists?: readonly Warninglist[];
+  } & CompileOptions,
 ): Promise<BuildResult> {
   const t0 = performance.now();
   const fromPaths = await loadWarninglistPaths(opts.paths ?? []);
   const fromDocs = loadWarninglistDocs(opts.docs ?? []);
   const deduped = dedupeByName([...fromPaths.lists, ...fromDocs.lists, ...(opts.lists ?? [])]);
   const { matcher, problems } = WarninglistMatcher.compile(deduped.lists, opts);
-  return { matcher, problems: [...fromPaths.problems, ...fromDocs.problems, ...deduped.problems, ...problems], loadMs: performance.now() - t0 };
+  return {
+    matcher,
+    problems: [...fromPaths.problems, ...fromDocs.problems, ...deduped.problems, ...problems],
+    loadMs: performance.now() - t0,
+  };
 }

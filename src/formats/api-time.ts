@@ -11,7 +11,7 @@ export function parseApiTime(v: unknown): string | undefined {
   if (!m) return undefined;
   const [, y, mo, d, h = '00', mi = '00', sec = '00', frac = ''] = m;
   if (y === undefined || mo === undefined || d === undefined) return undefined; // mandatory groups
-  const ms = Date.UTC(+y, +mo - 1, +d, +h, +mi, +sec, Number((frac + '000').slice(0, 3)));
+  const ms = Date.UTC(+y, +mo - 1, +d, +h, +mi, +sec, Number(`${frac}000`.slice(0, 3)));
   if (Number.isNaN(ms)) return undefined;
   const iso = new Date(ms).toISOString();
   // reject rolled-over dates such as 2021-02-30

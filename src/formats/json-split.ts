@@ -35,7 +35,14 @@ const enum Mode {
   Trailing,
 }
 
-const LBRACE = 0x7b, RBRACE = 0x7d, LBRACK = 0x5b, RBRACK = 0x5d, QUOTE = 0x22, BSLASH = 0x5c, COLON = 0x3a, COMMA = 0x2c;
+const LBRACE = 0x7b,
+  RBRACE = 0x7d,
+  LBRACK = 0x5b,
+  RBRACK = 0x5d,
+  QUOTE = 0x22,
+  BSLASH = 0x5c,
+  COLON = 0x3a,
+  COMMA = 0x2c;
 
 function isWs(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
@@ -69,7 +76,10 @@ export class ObjectSplitter {
   constructor(private readonly opts: SplitOptions) {}
 
   private fail(message: string, reason = 'parse'): StixgateError {
-    return new StixgateError('STIXGATE_ERR_INPUT_PARSE', message, { reason, location: { source: this.opts.name, index: this.index } });
+    return new StixgateError('STIXGATE_ERR_INPUT_PARSE', message, {
+      reason,
+      location: { source: this.opts.name, index: this.index },
+    });
   }
 
   push(chunk: Buffer, out: SplitEvent[]): void {
@@ -100,11 +110,21 @@ export class ObjectSplitter {
             } else if (this.depth < 0) {
               // a scalar element ended by the array's closing bracket
               this.depth = 0;
-              out.push({ kind: 'error', index: this.index++, reason: 'not_object', message: 'array element is not a JSON object' });
+              out.push({
+                kind: 'error',
+                index: this.index++,
+                reason: 'not_object',
+                message: 'array element is not a JSON object',
+              });
               this.endArray();
             }
           } else if (this.mode === Mode.Skip && this.depth === 0 && c === COMMA) {
-            out.push({ kind: 'error', index: this.index++, reason: 'not_object', message: 'array element is not a JSON object' });
+            out.push({
+              kind: 'error',
+              index: this.index++,
+              reason: 'not_object',
+              message: 'array element is not a JSON object',
+            });
             this.mode = Mode.Array;
           }
           continue;
@@ -157,7 +177,12 @@ export class ObjectSplitter {
           } else if (c === COMMA && this.depth === 1) {
             this.currentKey = undefined;
             this.specCapture = false;
-          } else if (c === LBRACK && this.depth === 1 && this.currentKey === (this.opts.arrayKey ?? 'objects') && this.mode === Mode.Root) {
+          } else if (
+            c === LBRACK &&
+            this.depth === 1 &&
+            this.currentKey === (this.opts.arrayKey ?? 'objects') &&
+            this.mode === Mode.Root
+          ) {
             this.mode = Mode.Array;
             this.rootParts = [];
             this.rootSize = 0;
@@ -230,14 +255,31 @@ export class ObjectSplitter {
     this.keep(buf.subarray(Math.max(start, 0), end));
     const index = this.index++;
     if (this.oversize) {
-      out.push({ kind: 'error', index, reason: 'too_large', message: `object larger than ${this.opts.maxObjectBytes} bytes` });
+      out.push({
+        kind: 'error',
+        index,
+        reason: 'too_large',
+        message: `object larger than ${this.opts.maxObjectBytes} bytes`,
+      });
     } else if (this.maxSeen > this.opts.maxDepth) {
-      out.push({ kind: 'error', index, reason: 'too_deep', message: `object nested deeper than ${this.opts.maxDepth} levels` });
+      out.push({
+        kind: 'error',
+        index,
+        reason: 'too_deep',
+        message: `object nested deeper than ${this.opts.maxDepth} levels`,
+      });
     } else {
       const [only] = this.parts;
       const bytes = this.parts.length === 1 && only ? only : Buffer.concat(this.parts);
       if (!isUtf8(bytes)) out.push({ kind: 'error', index, reason: 'encoding', message: 'object is not valid UTF-8' });
-      else out.push({ kind: 'object', index, text: bytes.toString('utf8'), depth: this.maxSeen, ...(this.members >= 0 ? { members: this.members } : {}) });
+      else
+        out.push({
+          kind: 'object',
+          index,
+          text: bytes.toString('utf8'),
+          depth: this.maxSeen,
+          ...(this.members >= 0 ? { members: this.members } : {}),
+        });
     }
     this.parts = [];
     this.size = 0;
@@ -247,9 +289,13 @@ export class ObjectSplitter {
   /** Ends the input; throws on an empty or truncated document. */
   end(): void {
     if (this.mode === Mode.Start) {
-      throw new StixgateError('STIXGATE_ERR_INPUT_EMPTY', 'empty document', { reason: 'empty', location: { source: this.opts.name } });
+      throw new StixgateError('STIXGATE_ERR_INPUT_EMPTY', 'empty document', {
+        reason: 'empty',
+        location: { source: this.opts.name },
+      });
     }
-    if (this.mode !== Mode.Trailing) throw this.fail('document is truncated (JSON ends inside the objects array or an object)', 'truncated');
+    if (this.mode !== Mode.Trailing)
+      throw this.fail('document is truncated (JSON ends inside the objects array or an object)', 'truncated');
   }
 }
 

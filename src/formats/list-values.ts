@@ -45,7 +45,13 @@ function addDays(iso: string, days: number): string {
  * One raw value → one indicator, or a rejection with the normaliser's reason. Pure: time comes
  * from `ctx.now`, ids from the canonical pattern.
  */
-export function mapValue(raw: string, type: ObservableType | 'auto', ctx: MapContext, extras: ValueExtras = {}, location?: Rejection['location']): ValueResult {
+export function mapValue(
+  raw: string,
+  type: ObservableType | 'auto',
+  ctx: MapContext,
+  extras: ValueExtras = {},
+  location?: Rejection['location'],
+): ValueResult {
   const value = type === 'auto' || type === 'ipv4-addr' ? stripPort(raw) : raw;
   const r = type === 'auto' ? detectObservable(value) : normaliseObservable(type, value);
   if (!r.ok) return { ok: false, rejection: { reason: r.reason, message: r.message, location } };
@@ -55,8 +61,8 @@ export function mapValue(raw: string, type: ObservableType | 'auto', ctx: MapCon
   const indicator = indicatorFromObservable(r.observable, {
     now: ctx.now,
     validFrom: extras.firstSeen,
-    // biome-ignore lint/complexity/useMathMinMax: ISO timestamps, the later of two by string order
-    validUntil: ctx.defaults.validDays !== undefined ? addDays(base > ctx.now ? base : ctx.now, ctx.defaults.validDays) : undefined,
+    validUntil:
+      ctx.defaults.validDays !== undefined ? addDays(later(base, ctx.now), ctx.defaults.validDays) : undefined,
     description: extras.description,
     labels: labels.length ? [...labels] : undefined,
     confidence,
@@ -97,7 +103,8 @@ export function mapTextLine(text: string, line: number, o: TextLineOptions, ctx:
   const location = { source: ctx.sourceId, line };
   let value: string;
   let parts: string[] | undefined;
-  if (o.fieldSeparator !== undefined) value = first(t.split(o.fieldSeparator, 1)).trim(); // split with a limit of 1 returns one part
+  if (o.fieldSeparator !== undefined)
+    value = first(t.split(o.fieldSeparator, 1)).trim(); // split with a limit of 1 returns one part
   else {
     const ws = t.search(/[ \t]/);
     value = ws === -1 ? t : t.slice(0, ws);
@@ -107,7 +114,14 @@ export function mapTextLine(text: string, line: number, o: TextLineOptions, ctx:
     parts = fields(t);
     const n = Number(parts[o.countField]);
     if (!Number.isInteger(n) || n < 0) {
-      return { ok: false, rejection: { reason: 'bad_count', message: `count field ${o.countField} is not a non-negative integer`, location } };
+      return {
+        ok: false,
+        rejection: {
+          reason: 'bad_count',
+          message: `count field ${o.countField} is not a non-negative integer`,
+          location,
+        },
+      };
     }
     if (o.minCount !== undefined && n < o.minCount) return { kind: 'filtered' };
     if (o.countConfidence) {
@@ -127,7 +141,10 @@ export function mapTextLine(text: string, line: number, o: TextLineOptions, ctx:
  * space, and by `,` / `;` outside URLs (which may hold both).
  */
 function freeTextTokens(t: string): string[] {
-  return t.split(/[ \t]+/).flatMap((w) => (w.includes('://') ? [w.replace(/[,;]+$/, '')] : w.split(/[,;]+/))).filter((x) => x !== '');
+  return t
+    .split(/[ \t]+/)
+    .flatMap((w) => (w.includes('://') ? [w.replace(/[,;]+$/, '')] : w.split(/[,;]+/)))
+    .filter((x) => x !== '');
 }
 
 /**
@@ -137,7 +154,8 @@ function freeTextTokens(t: string): string[] {
  * whose result (the first token's value or rejection) comes first.
  */
 export function mapTextLineValues(text: string, line: number, o: TextLineOptions, ctx: MapContext): LineResult[] {
-  if (o.valueType !== 'auto' || o.fieldSeparator !== undefined || o.countField !== undefined) return [mapTextLine(text, line, o, ctx)];
+  if (o.valueType !== 'auto' || o.fieldSeparator !== undefined || o.countField !== undefined)
+    return [mapTextLine(text, line, o, ctx)];
   // comments and blank lines as mapTextLine decides them; the first value ends at any separator
   const t = text.trim();
   if (t.length === 0 || o.commentPrefixes.some((p) => t.startsWith(p))) return [{ kind: 'skip' }];
@@ -159,5 +177,15 @@ export function mapTextLineValues(text: string, line: number, o: TextLineOptions
 }
 
 export function mapContext(config: CommonSourceConfig, ctx: SourceRunContext): MapContext {
-  return { now: stixTime(ctx.now), sourceId: ctx.id, defaults: { labels: config.labels ?? [], confidence: config.confidence, validDays: config.valid_days } };
+  return {
+    now: stixTime(ctx.now),
+    sourceId: ctx.id,
+    defaults: { labels: config.labels ?? [], confidence: config.confidence, validDays: config.valid_days },
+  };
+}
+
+/** The later of two ISO-8601 timestamps (their string order is their time order). */
+function later(a: string, b: string): string {
+  // biome-ignore lint/complexity/useMathMinMax: ISO timestamps compared as strings, not numbers
+  return a > b ? a : b;
 }

@@ -48,7 +48,13 @@ export function containsTerm(path: string, content: string, negate = false): str
 }
 
 /** A comparison for one substring-style condition on a plain (non-path) property. */
-export function textTerm(path: string, cond: TextCondition, content: string, negate = false, equalsValue = lit(content)): string {
+export function textTerm(
+  path: string,
+  cond: TextCondition,
+  content: string,
+  negate = false,
+  equalsValue = lit(content),
+): string {
   const n = negate ? 'NOT ' : '';
   switch (cond) {
     case 'equals':
@@ -121,7 +127,9 @@ export function filePathTerm(prefix: string, cond: TextCondition, value: string,
     case 'startswith': {
       if (!n) return re(dir, `^${regexEscape(d)}${SEP_OR_END}`);
       if (negate) return undefined;
-      const here = d ? `(${dir} = ${lit(d)} AND ${name} MATCHES ${lit(`^${regexEscape(n)}`)})` : `${name} MATCHES ${lit(`^${regexEscape(n)}`)}`;
+      const here = d
+        ? `(${dir} = ${lit(d)} AND ${name} MATCHES ${lit(`^${regexEscape(n)}`)})`
+        : `${name} MATCHES ${lit(`^${regexEscape(n)}`)}`;
       return `(${here} OR ${dir} MATCHES ${lit(`^${regexEscape(d)}[\\\\/]${regexEscape(n)}`)})`;
     }
   }

@@ -11,9 +11,11 @@ export const REFERENCE_EPOCH = '2000-01-01T00:00:00.000Z';
 
 const MAX_NAME = 256;
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters in a name become spaces
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/g;
+
 function cleanName(name: string): string | undefined {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters in a name become spaces
-  const t = name.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/\s+/g, ' ').trim();
+  const t = name.replace(CONTROL_CHARS, ' ').replace(/\s+/g, ' ').trim();
   return t === '' ? undefined : t.slice(0, MAX_NAME);
 }
 

@@ -30,7 +30,16 @@ export interface MappedRecord {
  */
 export function* windowPages(
   records: unknown[],
-  o: { cursor?: string; overlapMs: number; now: number; limit?: number; logger: Logger; component: string; map: (rec: unknown, index: number) => MappedRecord; time: (rec: unknown) => number | undefined },
+  o: {
+    cursor?: string;
+    overlapMs: number;
+    now: number;
+    limit?: number;
+    logger: Logger;
+    component: string;
+    map: (rec: unknown, index: number) => MappedRecord;
+    time: (rec: unknown) => number | undefined;
+  },
 ): Generator<Page> {
   const since = parseCursor(o.cursor);
   const from = since === undefined ? -Infinity : since - o.overlapMs;
@@ -52,7 +61,10 @@ export function* windowPages(
     }
   }
   if (since !== undefined && o.limit !== undefined && records.length >= o.limit && oldest > since) {
-    o.logger.warn({ source: o.component, cursor: o.cursor, oldest: new Date(oldest).toISOString() }, 'possible gap: the answer is full and its oldest record is newer than the cursor; poll more often');
+    o.logger.warn(
+      { source: o.component, cursor: o.cursor, oldest: new Date(oldest).toISOString() },
+      'possible gap: the answer is full and its oldest record is newer than the cursor; poll more often',
+    );
   }
   if (Number.isFinite(newest)) page.cursor = new Date(newest).toISOString();
   yield page;

@@ -28,7 +28,11 @@ export interface XmlDocument {
 }
 
 export type XmlReadEvent =
-  | { kind: 'document'; doc: XmlDocument; /** Cursor to commit after this document's last page (set on the last document). */ cursor?: string }
+  | {
+      kind: 'document';
+      doc: XmlDocument /** Cursor to commit after this document's last page (set on the last document). */;
+      cursor?: string;
+    }
   /** A document of a directory that failed to parse: reported as a rejection, the other files go on. */
   | { kind: 'failed'; location: string; error: StixgateError; cursor?: string };
 
@@ -63,12 +67,30 @@ export async function* readXmlDocuments(o: XmlReadOptions, ctx: SourceRunContext
     yield* readDirectory(dir, o, ctx);
     return;
   }
-  const doc = await openInput(o.url, { http: ctx.http, signal: ctx.signal, maxBytes: o.maxBytes, cursor: ctx.cursor, full: ctx.full, name: ctx.id, accept: o.accept, guard: ctx.documents });
+  const doc = await openInput(o.url, {
+    http: ctx.http,
+    signal: ctx.signal,
+    maxBytes: o.maxBytes,
+    cursor: ctx.cursor,
+    full: ctx.full,
+    name: ctx.id,
+    accept: o.accept,
+    guard: ctx.documents,
+  });
   if (doc.notModified) return;
-  const { root, stats } = await parseXmlStream(doc.body, { ...o.limits, maxBytes: o.maxBytes, name: ctx.id, file: doc.location });
+  const { root, stats } = await parseXmlStream(doc.body, {
+    ...o.limits,
+    maxBytes: o.maxBytes,
+    name: ctx.id,
+    file: doc.location,
+  });
   const c = parseInputCursor(doc.cursor);
   const t = c.mtime_ms ?? (c.last_modified ? Date.parse(c.last_modified) : Number.NaN);
-  yield { kind: 'document', doc: { location: doc.location, root, stats, time: stixTime(Number.isFinite(t) ? t : ctx.now) }, cursor: doc.cursor };
+  yield {
+    kind: 'document',
+    doc: { location: doc.location, root, stats, time: stixTime(Number.isFinite(t) ? t : ctx.now) },
+    cursor: doc.cursor,
+  };
 }
 
 async function* readDirectory(dir: string, o: XmlReadOptions, ctx: SourceRunContext): AsyncGenerator<XmlReadEvent> {
@@ -85,22 +107,42 @@ async function* readDirectory(dir: string, o: XmlReadOptions, ctx: SourceRunCont
   const cursor = JSON.stringify({ dir_sha256: h.digest('hex'), files: files.length });
   if (!ctx.full && ctx.cursor === cursor) return;
   if (files.length === 0) {
-    yield { kind: 'failed', location: dir, error: new StixgateError('STIXGATE_ERR_INPUT_EMPTY', `no ${o.extensions.join('/')} files in ${dir}`, { reason: 'empty', location: { source: ctx.id, file: dir } }), cursor };
+    yield {
+      kind: 'failed',
+      location: dir,
+      error: new StixgateError('STIXGATE_ERR_INPUT_EMPTY', `no ${o.extensions.join('/')} files in ${dir}`, {
+        reason: 'empty',
+        location: { source: ctx.id, file: dir },
+      }),
+      cursor,
+    };
     return;
   }
   for (const [i, f] of files.entries()) {
     const last = i === files.length - 1 ? cursor : undefined;
     if (f.size > o.maxBytes) {
-      yield { kind: 'failed', location: f.path, error: new StixgateError('STIXGATE_ERR_INPUT_TOO_LARGE', `document exceeds max_feed_bytes (${o.maxBytes} bytes)`, { reason: 'too_large', location: { source: ctx.id, file: f.path } }), cursor: last };
+      yield {
+        kind: 'failed',
+        location: f.path,
+        error: new StixgateError(
+          'STIXGATE_ERR_INPUT_TOO_LARGE',
+          `document exceeds max_feed_bytes (${o.maxBytes} bytes)`,
+          { reason: 'too_large', location: { source: ctx.id, file: f.path } },
+        ),
+        cursor: last,
+      };
       continue;
     }
     try {
-      const { root, stats } = await parseXmlStream(createReadStream(f.path, { highWaterMark: 1 << 16, signal: ctx.signal }) as AsyncIterable<Buffer>, {
-        ...o.limits,
-        maxBytes: o.maxBytes,
-        name: ctx.id,
-        file: f.path,
-      });
+      const { root, stats } = await parseXmlStream(
+        createReadStream(f.path, { highWaterMark: 1 << 16, signal: ctx.signal }) as AsyncIterable<Buffer>,
+        {
+          ...o.limits,
+          maxBytes: o.maxBytes,
+          name: ctx.id,
+          file: f.path,
+        },
+      );
       yield { kind: 'document', doc: { location: f.path, root, stats, time: stixTime(f.mtime) }, cursor: last };
     } catch (e) {
       if (!(e instanceof StixgateError)) throw e;
@@ -109,8 +151,18 @@ async function* readDirectory(dir: string, o: XmlReadOptions, ctx: SourceRunCont
   }
 }
 
-export function xmlLimits(config: { xml_max_depth: number; xml_max_attributes: number; xml_max_text_chars: number; xml_max_elements: number }): Partial<SafeXmlLimits> {
-  return { maxDepth: config.xml_max_depth, maxAttributes: config.xml_max_attributes, maxTextLength: config.xml_max_text_chars, maxElements: config.xml_max_elements };
+export function xmlLimits(config: {
+  xml_max_depth: number;
+  xml_max_attributes: number;
+  xml_max_text_chars: number;
+  xml_max_elements: number;
+}): Partial<SafeXmlLimits> {
+  return {
+    maxDepth: config.xml_max_depth,
+    maxAttributes: config.xml_max_attributes,
+    maxTextLength: config.xml_max_text_chars,
+    maxElements: config.xml_max_elements,
+  };
 }
 
 /**

@@ -106,23 +106,48 @@ export function createHttpClient(policy: HttpPolicy, opts: HttpClientOptions): C
       req.signal?.removeEventListener('abort', onCallerAbort);
     };
     const mapError = (e: unknown): StixgateError =>
-      transportError(e, { component, method, url: trace.url, timedOut, callerAborted: !timedOut && req.signal?.aborted === true, maxBytes: policy.maxBytes });
+      transportError(e, {
+        component,
+        method,
+        url: trace.url,
+        timedOut,
+        callerAborted: !timedOut && req.signal?.aborted === true,
+        maxBytes: policy.maxBytes,
+      });
     /** undici reports a retryable status it gave up on as a RequestRetryError carrying the status. */
     const classify = (err: unknown): StixgateError => {
       const status = (err as { statusCode?: number }).statusCode;
-      if (status === undefined || err instanceof StixgateError) return redirectError(err, component, method, trace.url) ?? mapError(err);
+      if (status === undefined || err instanceof StixgateError)
+        return redirectError(err, component, method, trace.url) ?? mapError(err);
       const retryAfter = (err as { headers?: Record<string, string | string[]> }).headers?.['retry-after'];
-      return statusError(component, status, Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, method, trace.url, now());
+      return statusError(
+        component,
+        status,
+        Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+        method,
+        trace.url,
+        now(),
+      );
     };
     const tooLarge = (): StixgateError => tooLargeError(component, method, trace.url, policy.maxBytes);
 
     const chain: Interceptor[] = [
       byteCap(policy.maxBytes, tooLarge),
-      encodingGuard((reason, detail) => httpError(component, 'STIXGATE_ERR_HTTP_CONTENT_TYPE', method, trace.url, reason, { detail })),
+      encodingGuard((reason, detail) =>
+        httpError(component, 'STIXGATE_ERR_HTTP_CONTENT_TYPE', method, trace.url, reason, { detail }),
+      ),
       interceptors.decompress({ maxSize: policy.maxBytes }),
       byteCap(policy.maxBytes, tooLarge),
       redirectGuard(policy, trace, (reason, from, detail) =>
-        httpError(component, reason === 'ssrf' ? 'STIXGATE_ERR_HTTP_SSRF' : 'STIXGATE_ERR_HTTP_REDIRECT', method, from, reason, { detail })),
+        httpError(
+          component,
+          reason === 'ssrf' ? 'STIXGATE_ERR_HTTP_SSRF' : 'STIXGATE_ERR_HTTP_REDIRECT',
+          method,
+          from,
+          reason,
+          { detail },
+        ),
+      ),
       interceptors.redirect({ maxRedirections: policy.maxRedirects, throwOnMaxRedirect: true }),
       ...(opts.limiter ? [limiterInterceptor(opts.limiter)] : []),
       retryInterceptor({
@@ -141,7 +166,10 @@ export function createHttpClient(policy: HttpPolicy, opts: HttpClientOptions): C
     ];
     const dispatcher = transport.compose(chain);
 
-    const headers: Record<string, string> = { 'user-agent': 'stixgate', ...(req.accept ? { accept: req.accept.join(', ') } : {}) };
+    const headers: Record<string, string> = {
+      'user-agent': 'stixgate',
+      ...(req.accept ? { accept: req.accept.join(', ') } : {}),
+    };
     for (const [k, v] of Object.entries(req.headers ?? {})) headers[k.toLowerCase()] = v;
     delete headers['proxy-authorization']; // proxy credentials belong to the transport, never to a request
     headers['accept-encoding'] = 'gzip, deflate, br';
@@ -161,7 +189,13 @@ export function createHttpClient(policy: HttpPolicy, opts: HttpClientOptions): C
     }
   }
 
-  function check(req: HttpRequest, res: Dispatcher.ResponseData, method: string, url: string, r: { mapError: (e: unknown) => StixgateError; done: () => void }): HttpResponse {
+  function check(
+    req: HttpRequest,
+    res: Dispatcher.ResponseData,
+    method: string,
+    url: string,
+    r: { mapError: (e: unknown) => StixgateError; done: () => void },
+  ): HttpResponse {
     const headers = flattenHeaders(res.headers);
     const ok = (res.statusCode >= 200 && res.statusCode < 300) || (req.okStatuses?.includes(res.statusCode) ?? false);
     if (!ok) {
@@ -194,9 +228,12 @@ export function createHttpClient(policy: HttpPolicy, opts: HttpClientOptions): C
 /** undici's redirect errors: the hop limit, and a Location that leads back to a visited URL. */
 function redirectError(e: unknown, component: string, method: string, url: string): StixgateError | undefined {
   const code = (e as { code?: string })?.code;
-  if (code === 'UND_ERR_REDIRECT_MAX') return httpError(component, 'STIXGATE_ERR_HTTP_REDIRECT', method, url, 'too_many_redirects');
+  if (code === 'UND_ERR_REDIRECT_MAX')
+    return httpError(component, 'STIXGATE_ERR_HTTP_REDIRECT', method, url, 'too_many_redirects');
   if (code === 'UND_ERR_INVALID_ARG' && /redirect loop/i.test((e as Error).message)) {
-    return httpError(component, 'STIXGATE_ERR_HTTP_REDIRECT', method, url, 'too_many_redirects', { detail: 'redirect loop' });
+    return httpError(component, 'STIXGATE_ERR_HTTP_REDIRECT', method, url, 'too_many_redirects', {
+      detail: 'redirect loop',
+    });
   }
   return undefined;
 }

@@ -13,9 +13,20 @@ export interface FailExtra {
 }
 
 /** Builds the one error shape of the client: `<component>: <METHOD> <redacted url>: [detail ](reason)`. */
-export function httpError(component: string, code: ErrorCode, method: string, url: string, reason: string, extra: FailExtra = {}): StixgateError {
+export function httpError(
+  component: string,
+  code: ErrorCode,
+  method: string,
+  url: string,
+  reason: string,
+  extra: FailExtra = {},
+): StixgateError {
   const { detail, ...rest } = extra;
-  return new StixgateError(code, `${component}: ${method} ${redactUrl(url)}: ${detail ? `${detail} ` : ''}(${reason})`, { reason, ...rest });
+  return new StixgateError(
+    code,
+    `${component}: ${method} ${redactUrl(url)}: ${detail ? `${detail} ` : ''}(${reason})`,
+    { reason, ...rest },
+  );
 }
 
 /** The first errno-like code on an error or its causes (undici wraps node errors). */
@@ -44,7 +55,11 @@ export interface TransportContext {
 
 /** The error for a body over the cap (raw or decoded bytes). */
 export function tooLargeError(component: string, method: string, url: string, maxBytes: number): StixgateError {
-  return new StixgateError('STIXGATE_ERR_INPUT_TOO_LARGE', `${component}: ${method} ${redactUrl(url)}: body exceeds ${maxBytes} bytes (too_large)`, { reason: 'too_large' });
+  return new StixgateError(
+    'STIXGATE_ERR_INPUT_TOO_LARGE',
+    `${component}: ${method} ${redactUrl(url)}: body exceeds ${maxBytes} bytes (too_large)`,
+    { reason: 'too_large' },
+  );
 }
 
 /** Maps a transport error (undici, node, zlib) to a StixgateError with a stable reason. */
@@ -52,7 +67,11 @@ export function transportError(e: unknown, t: TransportContext): StixgateError {
   if (e instanceof StixgateError) return e;
   const fail = (code: ErrorCode, reason: string, extra: FailExtra = {}): StixgateError =>
     httpError(t.component, code, t.method, t.url, reason, { cause: e, ...extra });
-  if (t.callerAborted) return new StixgateError('STIXGATE_ERR_JOB_ABORTED', `${t.component}: ${t.method} ${redactUrl(t.url)}: aborted`, { reason: 'aborted', cause: e });
+  if (t.callerAborted)
+    return new StixgateError('STIXGATE_ERR_JOB_ABORTED', `${t.component}: ${t.method} ${redactUrl(t.url)}: aborted`, {
+      reason: 'aborted',
+      cause: e,
+    });
   if (t.timedOut) return fail('STIXGATE_ERR_HTTP_TIMEOUT', 'timeout_total', { retryable: true });
   const code = errnoCode(e);
   switch (code) {
@@ -83,17 +102,27 @@ export function transportError(e: unknown, t: TransportContext): StixgateError {
       return fail('STIXGATE_ERR_HTTP_NETWORK', 'proxy');
   }
   // the peer's certificate or protocol was refused: the code says which (CERT_HAS_EXPIRED, …)
-  if (code && (TLS_CODE.test(code) || code === 'HOSTNAME_MISMATCH')) return fail('STIXGATE_ERR_HTTP_NETWORK', 'tls', { detail: `TLS refused: ${code}` });
-  if (/^Proxy response \(\d+\)/.test((e as Error)?.message ?? '')) return fail('STIXGATE_ERR_HTTP_NETWORK', 'proxy', { retryable: true, detail: (e as Error).message });
+  if (code && (TLS_CODE.test(code) || code === 'HOSTNAME_MISMATCH'))
+    return fail('STIXGATE_ERR_HTTP_NETWORK', 'tls', { detail: `TLS refused: ${code}` });
+  if (/^Proxy response \(\d+\)/.test((e as Error)?.message ?? ''))
+    return fail('STIXGATE_ERR_HTTP_NETWORK', 'proxy', { retryable: true, detail: (e as Error).message });
   // ECONNRESET, EPIPE, UND_ERR_SOCKET (closed mid-body), content-length mismatch, premature close
   return fail('STIXGATE_ERR_HTTP_NETWORK', 'reset', { retryable: true });
 }
 
 /** The error for an unexpected status; 429 and 5xx carry the server's Retry-After. */
-export function statusError(component: string, status: number, retryAfter: string | undefined, method: string, url: string, nowMs: number): StixgateError {
+export function statusError(
+  component: string,
+  status: number,
+  retryAfter: string | undefined,
+  method: string,
+  url: string,
+  nowMs: number,
+): StixgateError {
   const retryAfterMs = parseRetryAfter(retryAfter, nowMs);
   const detail = `status ${status}`;
-  const fail = (reason: string, extra: FailExtra): StixgateError => httpError(component, 'STIXGATE_ERR_HTTP_STATUS', method, url, reason, extra);
+  const fail = (reason: string, extra: FailExtra): StixgateError =>
+    httpError(component, 'STIXGATE_ERR_HTTP_STATUS', method, url, reason, extra);
   if (status === 429) return fail('status_429', { retryable: true, retryAfterMs, detail });
   if (status >= 500) return fail('status_5xx', { retryable: RETRY_STATUSES.includes(status), retryAfterMs, detail });
   const hint = status === 401 || status === 403 ? ', check the credentials configured for this component' : '';

@@ -29,6 +29,6 @@ export function headerValue(headers: Record<string, string | string[] | undefine
 
 /** The URL a dispatch goes to, from its origin and path. */
 export function dispatchUrl(opts: Dispatcher.DispatchOptions): string {
-  const origin = typeof opts.origin === 'string' ? opts.origin : opts.origin?.toString() ?? '';
+  const origin = typeof opts.origin === 'string' ? opts.origin : (opts.origin?.toString() ?? '');
   return new URL(opts.path, origin).href;
 }

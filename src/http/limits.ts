@@ -24,7 +24,9 @@ export function encodingsOf(headers: Record<string, string | string[] | undefine
  * coding outside KNOWN_ENCODINGS (undici would pass it through undecoded). Sits inside
  * `decompress`, so it reads the headers as the server sent them.
  */
-export function encodingGuard(refuse: (reason: 'too_many_encodings' | 'unsupported_encoding', detail?: string) => StixgateError): Interceptor {
+export function encodingGuard(
+  refuse: (reason: 'too_many_encodings' | 'unsupported_encoding', detail?: string) => StixgateError,
+): Interceptor {
   return (dispatch) => (opts, handler) =>
     dispatch(
       opts,

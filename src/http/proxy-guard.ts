@@ -20,7 +20,11 @@ export function mayUseProxy(policy: HttpPolicy, env: NodeJS.ProcessEnv = process
  * resolution and the proxy's (rebinding with a zero TTL): the proxy's own egress policy must deny
  * private ranges for that (docs/networks.md). Returns the refusal, or undefined.
  */
-export async function refuseProxiedTarget(url: string, policy: HttpPolicy, resolver: Resolver = defaultResolver): Promise<string | undefined> {
+export async function refuseProxiedTarget(
+  url: string,
+  policy: HttpPolicy,
+  resolver: Resolver = defaultResolver,
+): Promise<string | undefined> {
   if (policy.allowPrivate || !mayUseProxy(policy)) return undefined;
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
   if (isIP(host)) return undefined; // literals are judged by checkUrl

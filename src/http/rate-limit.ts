@@ -5,8 +5,19 @@ import type { HttpClient } from '../http/types.js';
 /** `rate_limit: { max_per_minute }`: requests a source may start per minute (bottleneck). */
 export const rateLimitSchema = (defaultPerMinute: number) =>
   s.object(
-    { max_per_minute: s.number({ default: defaultPerMinute, min: 0.1, max: 6000, description: 'requests started per minute at most' }) },
-    { default: { max_per_minute: defaultPerMinute }, description: 'client-side rate limit (bottleneck); retries wait inside their slot, so no burst follows a Retry-After' },
+    {
+      max_per_minute: s.number({
+        default: defaultPerMinute,
+        min: 0.1,
+        max: 6000,
+        description: 'requests started per minute at most',
+      }),
+    },
+    {
+      default: { max_per_minute: defaultPerMinute },
+      description:
+        'client-side rate limit (bottleneck); retries wait inside their slot, so no burst follows a Retry-After',
+    },
   );
 
 export interface RateLimited {

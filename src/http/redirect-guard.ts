@@ -16,7 +16,11 @@ export interface HopTrace {
  * Only same-origin redirects are followed, so no secret header can reach another host; a
  * downgrade to http, another scheme, userinfo or a target outside the SSRF policy is refused.
  */
-export function refuseRedirect(from: string, location: string, policy: UrlPolicy): { reason: RedirectRefusal; detail?: string } | undefined {
+export function refuseRedirect(
+  from: string,
+  location: string,
+  policy: UrlPolicy,
+): { reason: RedirectRefusal; detail?: string } | undefined {
   const src = new URL(from);
   let to: URL;
   try {
@@ -24,9 +28,11 @@ export function refuseRedirect(from: string, location: string, policy: UrlPolicy
   } catch {
     return { reason: 'redirect_cross_origin', detail: 'unparseable Location' };
   }
-  if (to.protocol !== 'https:' && to.protocol !== 'http:') return { reason: 'ssrf', detail: `redirect to ${to.protocol} refused` };
+  if (to.protocol !== 'https:' && to.protocol !== 'http:')
+    return { reason: 'ssrf', detail: `redirect to ${to.protocol} refused` };
   if (src.protocol === 'https:' && to.protocol === 'http:') return { reason: 'redirect_downgrade' };
-  if (to.origin !== src.origin || to.username || to.password) return { reason: 'redirect_cross_origin', detail: `to ${to.protocol}//${to.host}` };
+  if (to.origin !== src.origin || to.username || to.password)
+    return { reason: 'redirect_cross_origin', detail: `to ${to.protocol}//${to.host}` };
   const refused = checkUrl(to.href, policy);
   return refused ? { reason: 'ssrf', detail: refused } : undefined;
 }
@@ -35,7 +41,11 @@ export function refuseRedirect(from: string, location: string, policy: UrlPolicy
  * Sits inside undici's redirect interceptor: records each hop's URL in `trace` and refuses a
  * redirect before undici follows it, so a refused Location is never connected to.
  */
-export function redirectGuard(policy: UrlPolicy, trace: HopTrace, refuse: (reason: RedirectRefusal, from: string, detail?: string) => StixgateError): Interceptor {
+export function redirectGuard(
+  policy: UrlPolicy,
+  trace: HopTrace,
+  refuse: (reason: RedirectRefusal, from: string, detail?: string) => StixgateError,
+): Interceptor {
   return (dispatch) => (opts, handler) => {
     const url = dispatchUrl(opts);
     trace.url = url;

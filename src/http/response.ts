@@ -13,7 +13,8 @@ export function discard(body: Readable): void {
 
 export function flattenHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  for (const [k, v] of Object.entries(h))
+    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
   return out;
 }
 
@@ -28,7 +29,11 @@ export interface ResponseContext {
 }
 
 /** The caller's view of a response: the (already decoded and capped) body, consumable once. */
-export function wrapResponse(res: Dispatcher.ResponseData, headers: Record<string, string>, r: ResponseContext): HttpResponse {
+export function wrapResponse(
+  res: Dispatcher.ResponseData,
+  headers: Record<string, string>,
+  r: ResponseContext,
+): HttpResponse {
   let used = false;
   const take = (): void => {
     if (used) throw new Error(`${r.component}: response body of ${redactUrl(r.url)} already consumed`);
@@ -67,7 +72,11 @@ export function wrapResponse(res: Dispatcher.ResponseData, headers: Record<strin
       const text = new TextDecoder('utf-8').decode(await readAll());
       const parsed = safeJsonParse(text);
       if (!parsed.ok) {
-        throw new StixgateError('STIXGATE_ERR_INPUT_PARSE', `${r.component}: ${r.method} ${redactUrl(r.url)}: response is not valid JSON: ${parsed.message} (json)`, { reason: 'json' });
+        throw new StixgateError(
+          'STIXGATE_ERR_INPUT_PARSE',
+          `${r.component}: ${r.method} ${redactUrl(r.url)}: response is not valid JSON: ${parsed.message} (json)`,
+          { reason: 'json' },
+        );
       }
       return parsed.value;
     },

@@ -35,8 +35,12 @@ export function retryInterceptor(r: RetryContext): Interceptor {
     throwOnError: true,
     retry(err, _state, cb) {
       const e = r.classify(err);
-      const give = !r.idempotent || !e.retryable || attempt >= r.policy.maxAttempts || r.signal.aborted
-        || (e.retryAfterMs !== undefined && e.retryAfterMs > r.policy.maxRetryAfterMs);
+      const give =
+        !r.idempotent ||
+        !e.retryable ||
+        attempt >= r.policy.maxAttempts ||
+        r.signal.aborted ||
+        (e.retryAfterMs !== undefined && e.retryAfterMs > r.policy.maxRetryAfterMs);
       if (give) {
         cb(err as Error);
         return;
@@ -44,7 +48,10 @@ export function retryInterceptor(r: RetryContext): Interceptor {
       const delay = e.retryAfterMs ?? backoffDelay(attempt, r.policy.baseDelayMs, r.policy.maxDelayMs, r.rng);
       r.onRetry(e, attempt, delay);
       attempt++;
-      r.sleep(delay, r.signal).then(() => cb(null), (abort: unknown) => cb(abort as Error));
+      r.sleep(delay, r.signal).then(
+        () => cb(null),
+        (abort: unknown) => cb(abort as Error),
+      );
     },
   });
 }

@@ -12,11 +12,22 @@ export interface UrlPolicy {
 export type Resolver = (hostname: string) => Promise<LookupAddress[]>;
 
 const DENIED_V4 = [
-  '0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12',
-  '192.0.0.0/24', '192.168.0.0/16', '198.18.0.0/15', '224.0.0.0/4', '240.0.0.0/4',
+  '0.0.0.0/8',
+  '10.0.0.0/8',
+  '100.64.0.0/10',
+  '127.0.0.0/8',
+  '169.254.0.0/16',
+  '172.16.0.0/12',
+  '192.0.0.0/24',
+  '192.168.0.0/16',
+  '198.18.0.0/15',
+  '224.0.0.0/4',
+  '240.0.0.0/4',
 ].map((c) => ipaddr.IPv4.parseCIDR(c));
 
-const DENIED_V6 = ['::/128', '::1/128', 'fc00::/7', 'fe80::/10', 'fec0::/10', 'ff00::/8'].map((c) => ipaddr.IPv6.parseCIDR(c));
+const DENIED_V6 = ['::/128', '::1/128', 'fc00::/7', 'fe80::/10', 'fec0::/10', 'ff00::/8'].map((c) =>
+  ipaddr.IPv6.parseCIDR(c),
+);
 const NAT64 = ipaddr.IPv6.parseCIDR('64:ff9b::/96');
 const SIX_TO_FOUR = ipaddr.IPv6.parseCIDR('2002::/16');
 
@@ -120,10 +131,19 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address?: string | Loo
  * closes DNS rebinding (public at validation, private at connect).
  */
 export function guardedLookup(resolver: Resolver = defaultResolver) {
-  return (hostname: string, options: { all?: boolean; family?: number | string } | undefined, callback: LookupCallback): void => {
+  return (
+    hostname: string,
+    options: { all?: boolean; family?: number | string } | undefined,
+    callback: LookupCallback,
+  ): void => {
     resolver(hostname).then(
       (addresses) => {
-        const want = options?.family === 4 || options?.family === 'IPv4' ? 4 : options?.family === 6 || options?.family === 'IPv6' ? 6 : 0;
+        const want =
+          options?.family === 4 || options?.family === 'IPv4'
+            ? 4
+            : options?.family === 6 || options?.family === 'IPv6'
+              ? 6
+              : 0;
         const list = want ? addresses.filter((a) => a.family === want) : addresses;
         const denied = list.find((a) => isDeniedAddress(a.address));
         const [usable] = list;

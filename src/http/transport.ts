@@ -4,13 +4,21 @@ import { StixgateError } from '../core/errors.js';
 import { guardedLookup, type Resolver } from './ssrf.js';
 import type { HttpPolicy } from './types.js';
 
-function readPem(component: string, what: 'ca_file' | 'cert_file' | 'key_file', path: string | undefined): Buffer | undefined {
+function readPem(
+  component: string,
+  what: 'ca_file' | 'cert_file' | 'key_file',
+  path: string | undefined,
+): Buffer | undefined {
   if (!path) return undefined;
   try {
     return readFileSync(path);
   } catch (e) {
     const label = what === 'ca_file' ? 'CA file' : what === 'cert_file' ? 'client certificate' : 'client key';
-    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `${component}: ${label} ${path} could not be read: ${(e as Error).message}`, { reason: what });
+    throw new StixgateError(
+      'STIXGATE_ERR_CONFIG_INVALID',
+      `${component}: ${label} ${path} could not be read: ${(e as Error).message}`,
+      { reason: what },
+    );
   }
 }
 
@@ -49,7 +57,11 @@ export function createTransport(component: string, policy: HttpPolicy, resolver?
     const credentials = policy.proxy.username !== undefined;
     return new ProxyAgent({
       uri: policy.proxy.url,
-      ...(credentials ? { token: `Basic ${Buffer.from(`${policy.proxy.username}:${policy.proxy.password ?? ''}`).toString('base64')}` } : {}),
+      ...(credentials
+        ? {
+            token: `Basic ${Buffer.from(`${policy.proxy.username}:${policy.proxy.password ?? ''}`).toString('base64')}`,
+          }
+        : {}),
       proxyTunnel: credentials,
       requestTls: tls,
       ...timeouts,

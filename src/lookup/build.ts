@@ -14,7 +14,10 @@ export interface BuildIndexOptions extends LookupIndexOptions {
  * active indicators, with their stored observables), else from the whole change log (each entry
  * holds its object's latest state).
  */
-export async function buildIndex(store: Store, opts: BuildIndexOptions = {}): Promise<{ index: LookupIndex; seq: number }> {
+export async function buildIndex(
+  store: Store,
+  opts: BuildIndexOptions = {},
+): Promise<{ index: LookupIndex; seq: number }> {
   const index = new LookupIndex(opts);
   let seq = 0;
   if (store.activeIndicators) {

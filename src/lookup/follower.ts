@@ -71,12 +71,14 @@ export class IndexFollower {
   async exclusive<T>(fn: () => Promise<T>): Promise<T> {
     while (this.running) await this.running;
     const run = fn();
-    this.running = run.then(
-      () => undefined,
-      () => undefined,
-    ).finally(() => {
-      this.running = undefined;
-    });
+    this.running = run
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => {
+        this.running = undefined;
+      });
     return run;
   }
 
@@ -103,7 +105,8 @@ export class IndexFollower {
       this.failures = 0;
     } catch (e) {
       // the store may be briefly unavailable; keep serving the current index and retry next tick
-      if (this.failures++ === 0) this.opts.logger?.warn({ err: e, seq: this.seq }, 'lookup index follower could not read the change log');
+      if (this.failures++ === 0)
+        this.opts.logger?.warn({ err: e, seq: this.seq }, 'lookup index follower could not read the change log');
     }
     const now = this.now();
     if (now - this.lastSweep >= (this.opts.sweepIntervalMs ?? 10_000)) {

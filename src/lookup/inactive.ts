@@ -15,7 +15,10 @@ const time = (ms: number): string | null => (Number.isFinite(ms) ? new Date(ms).
  * revoking version's `modified`), or `expired` (ended at its `valid_until`, the source's or the
  * one derived from its decay, docs/scoring.md §3); undefined while it is active.
  */
-export function inactiveState(obj: StixObject, now: number): { state: InactiveMatch['state']; ended: string | null } | undefined {
+export function inactiveState(
+  obj: StixObject,
+  now: number,
+): { state: InactiveMatch['state']; ended: string | null } | undefined {
   if (obj.revoked === true) return { state: 'revoked', ended: time(Date.parse(String(obj.modified))) };
   const until = typeof obj.valid_until === 'string' ? Date.parse(obj.valid_until) : Number.NaN;
   if (Number.isFinite(until) && until <= now) return { state: 'expired', ended: time(until) };
@@ -29,7 +32,13 @@ export function inactiveState(obj: StixObject, now: number): { state: InactiveMa
  * from that view); indicators it cannot see are left out, as in a hit list. Read from the store:
  * the lookup index holds active indicators only.
  */
-export async function inactiveMatches(store: Pick<Store, 'query'>, access: AccessPolicy, value: string, ceiling: TlpLevel, now: number): Promise<InactiveMatch[]> {
+export async function inactiveMatches(
+  store: Pick<Store, 'query'>,
+  access: AccessPolicy,
+  value: string,
+  ceiling: TlpLevel,
+  now: number,
+): Promise<InactiveMatch[]> {
   const page = await store.query({ type: 'indicator', value, includeRevoked: true, limit: MAX_INACTIVE_PER_VALUE });
   const out: InactiveMatch[] = [];
   for (const obj of page.objects) {

@@ -2,4 +2,11 @@ export { LookupIndex } from './lookup-index.js';
 export { buildIndex, type BuildIndexOptions } from './build.js';
 export { IndexFollower, type IndexFollowerOptions } from './follower.js';
 export { inactiveMatches, inactiveState } from './inactive.js';
-export type { InactiveMatch, IndicatorMatch, LookupResult, LookupIndexOptions, IndexSizes, MatchKind } from './types.js';
+export type {
+  InactiveMatch,
+  IndicatorMatch,
+  LookupResult,
+  LookupIndexOptions,
+  IndexSizes,
+  MatchKind,
+} from './types.js';

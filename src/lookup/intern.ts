@@ -72,5 +72,5 @@ export class InternedLists {
 
 /** A copy of `s` that owns its characters (not a slice or rope of a larger string). */
 export function flatten(s: string): string {
-  return s.length === 0 ? s : (' ' + s).slice(1);
+  return s.length === 0 ? s : ` ${s}`.slice(1);
 }

@@ -1,7 +1,15 @@
 import { detectObservable, parseIpv4, parseIpv6 } from '../core/observable.js';
 import { formatIpv4 } from '../core/ip-address.js';
 import { indicatorObservables } from '../core/object-observables.js';
-import { TLP_LEVELS, tlpOfRank, tlpRank, type Indicator, type Observable, type StixObject, type TlpLevel } from '../core/stix.js';
+import {
+  TLP_LEVELS,
+  tlpOfRank,
+  tlpRank,
+  type Indicator,
+  type Observable,
+  type StixObject,
+  type TlpLevel,
+} from '../core/stix.js';
 import { DEFAULT_POLICY, tlpSpan, viewTlp, type AccessPolicy } from '../access/policy.js';
 import { viewOf } from '../access/view.js';
 import type { ActiveIndicator, Change } from '../store/contract.js';
@@ -158,7 +166,13 @@ export class LookupIndex {
     return {
       slots: this.slots,
       lists: this.lists,
-      exact: [[K.Ipv6, this.ipv6], [K.Domain, this.domains], [K.Url, this.urls], [K.Email, this.emails], [K.Hash, this.hashes]],
+      exact: [
+        [K.Ipv6, this.ipv6],
+        [K.Domain, this.domains],
+        [K.Url, this.urls],
+        [K.Email, this.emails],
+        [K.Hash, this.hashes],
+      ],
       ipv4: this.ipv4,
       kinds: { ipv4: K.Ipv4, ipv4Cidr: K.Ipv4Cidr, ipv6Cidr: K.Ipv6Cidr, multi: MULTI },
       v4Ranges: this.v4Ranges,
@@ -206,7 +220,13 @@ export class LookupIndex {
   }
 
   /** The match of a mixed indicator for a reader who sees only some of its contributions. */
-  private partialMatch(slot: number, obj: StixObject, kind: MatchKind, matched: string, ceiling: TlpLevel): IndicatorMatch {
+  private partialMatch(
+    slot: number,
+    obj: StixObject,
+    kind: MatchKind,
+    matched: string,
+    ceiling: TlpLevel,
+  ): IndicatorMatch {
     const view = viewOf(obj, ceiling, this.access)!;
     const d = this.summarise(view);
     const score = view.x_stixgate?.score ?? view.confidence;
@@ -286,7 +306,8 @@ export class LookupIndex {
     if (obs.cidr) {
       const [net, len] = splitCidr(obs.value);
       const ip = parseIpv4(net);
-      if (ip !== undefined) this.v4Ranges.containing(ip, (p, n, l) => l <= len && hits.add(p, 'cidr', `${formatIpv4(n)}/${l}`));
+      if (ip !== undefined)
+        this.v4Ranges.containing(ip, (p, n, l) => l <= len && hits.add(p, 'cidr', `${formatIpv4(n)}/${l}`));
       return;
     }
     const ip = parseIpv4(obs.value);
@@ -441,17 +462,31 @@ export class LookupIndex {
     const refs: Ref[] = kind === MULTI ? (t.refs[slot] as Ref[]) : [[kind as K, t.refs[slot] as string | number, 0]];
     for (const [k, key, len] of refs) {
       switch (k) {
-        case K.Ipv4: removePosting(this.ipv4, key as number, slot); break;
-        case K.Ipv6: removePosting(this.ipv6, key as string, slot); break;
-        case K.Ipv4Cidr: this.v4Ranges.remove(key as number, len, slot); break;
-        case K.Ipv6Cidr: this.v6Ranges.remove(key as string, len, slot); break;
+        case K.Ipv4:
+          removePosting(this.ipv4, key as number, slot);
+          break;
+        case K.Ipv6:
+          removePosting(this.ipv6, key as string, slot);
+          break;
+        case K.Ipv4Cidr:
+          this.v4Ranges.remove(key as number, len, slot);
+          break;
+        case K.Ipv6Cidr:
+          this.v6Ranges.remove(key as string, len, slot);
+          break;
         case K.Domain:
           removePosting(this.domains, key as string, slot);
           if (!this.domains.has(key as string)) this.domainFilter.remove();
           break;
-        case K.Url: removePosting(this.urls, key as string, slot); break;
-        case K.Email: removePosting(this.emails, key as string, slot); break;
-        case K.Hash: removePosting(this.hashes, key as string, slot); break;
+        case K.Url:
+          removePosting(this.urls, key as string, slot);
+          break;
+        case K.Email:
+          removePosting(this.emails, key as string, slot);
+          break;
+        case K.Hash:
+          removePosting(this.hashes, key as string, slot);
+          break;
       }
     }
     this.lists.release(t.labels(slot));
@@ -460,4 +495,3 @@ export class LookupIndex {
     t.release(slot);
   }
 }
-

@@ -83,7 +83,19 @@ export class SlotTable {
     return (flags & 255) === 1 && ((flags >>> 8) & 255) <= maxTlp && !(this.f64[slot * F + 2]! <= now);
   }
 
-  setMeta(slot: number, m: { tlp: number; score: number; labels: number; sources: number; firstSeen: number; lastSeen: number; validUntil: number; sightings: number }): void {
+  setMeta(
+    slot: number,
+    m: {
+      tlp: number;
+      score: number;
+      labels: number;
+      sources: number;
+      firstSeen: number;
+      lastSeen: number;
+      validUntil: number;
+      sightings: number;
+    },
+  ): void {
     const u = slot * U;
     const f = slot * F;
     this.f64[f] = m.firstSeen;
@@ -110,7 +122,8 @@ export class SlotTable {
       if (v === 0) return -1;
       const s = v - 1;
       const o = s * U + 6;
-      if (this.u32[o] === w[0] && this.u32[o + 1] === w[1] && this.u32[o + 2] === w[2] && this.u32[o + 3] === w[3]) return s;
+      if (this.u32[o] === w[0] && this.u32[o + 1] === w[1] && this.u32[o + 2] === w[2] && this.u32[o + 3] === w[3])
+        return s;
     }
   }
 
@@ -127,7 +140,7 @@ export class SlotTable {
     this.live++;
     const w = this.scratch;
     if (!uuidWords(id, w)) {
-      const own = (' ' + id).slice(1);
+      const own = ` ${id}`.slice(1);
       this.oddIds.set(slot, own);
       this.oddBySlotId.set(own, slot);
       return slot;
@@ -177,7 +190,8 @@ export class SlotTable {
    * `columns()`), the released slots and the string ids. The id hash table is rebuilt.
    */
   restore(columns: Uint8Array, end: number, free: readonly number[], odd: ReadonlyMap<number, string>): void {
-    if (columns.byteLength !== end * U * 4) throw new RangeError(`slot columns hold ${columns.byteLength} bytes, not ${end * U * 4}`);
+    if (columns.byteLength !== end * U * 4)
+      throw new RangeError(`slot columns hold ${columns.byteLength} bytes, not ${end * U * 4}`);
     let capacity = 1024;
     while (capacity < end) capacity *= 2;
     this.buf = new ArrayBuffer(0);

@@ -199,7 +199,8 @@ export class SnapshotReader {
       await this.boundary();
       if (!this.ended || this.at !== this.buf.length) throw new SnapshotUnusable('the file holds more than the index');
       const tail = await this.readExactly(4);
-      if (tail.readUInt32LE(0) !== this.crc >>> 0) throw new SnapshotUnusable('the checksum does not match (the file is damaged)');
+      if (tail.readUInt32LE(0) !== this.crc >>> 0)
+        throw new SnapshotUnusable('the checksum does not match (the file is damaged)');
       if ((await this.fh.stat()).size !== this.pos) throw new SnapshotUnusable('the file has trailing bytes');
     } finally {
       await this.fh.close();

@@ -49,15 +49,22 @@ export class SnapshotKeeper {
       if (!token) throw new SnapshotUnusable('the store holds no snapshot token (first start, or no clean stop yet)');
       const index = await readLookupSnapshot(this.path, { token, policy: accessFingerprint(this.o.access) }, opts);
       const head = await this.o.store.head();
-      if (index.seq > head) throw new SnapshotUnusable(`the snapshot is ahead of the store's change log (${index.seq} > ${head})`);
+      if (index.seq > head)
+        throw new SnapshotUnusable(`the snapshot is ahead of the store's change log (${index.seq} > ${head})`);
       this.savedSeq = index.seq;
       const from = index.seq;
       const applied = await catchUp(this.o.store, index);
-      log.info({ indicators: index.size, seq: from, caughtUp: applied, secs: round((performance.now() - t0) / 1000) }, 'lookup index restored from its snapshot and caught up from the change log');
+      log.info(
+        { indicators: index.size, seq: from, caughtUp: applied, secs: round((performance.now() - t0) / 1000) },
+        'lookup index restored from its snapshot and caught up from the change log',
+      );
       return index;
     } catch (e) {
       if (!(e instanceof SnapshotUnusable)) throw e;
-      log.info({ reason: e.message, file: this.path }, 'lookup index snapshot not used; building the index from the store');
+      log.info(
+        { reason: e.message, file: this.path },
+        'lookup index snapshot not used; building the index from the store',
+      );
       return undefined;
     }
   }
@@ -98,10 +105,21 @@ export class SnapshotKeeper {
       renameSync(tmp, this.path);
       await this.o.store.setCursor(SNAPSHOT_CURSOR, token);
       this.savedSeq = index.seq;
-      log.info({ indicators: index.size, seq: index.seq, mb: round(bytes / 1048576), secs: round((performance.now() - t0) / 1000) }, 'lookup index snapshot written');
+      log.info(
+        {
+          indicators: index.size,
+          seq: index.seq,
+          mb: round(bytes / 1048576),
+          secs: round((performance.now() - t0) / 1000),
+        },
+        'lookup index snapshot written',
+      );
     } catch (e) {
       rmSync(tmp, { force: true });
-      log.warn({ err: e, file: this.path }, 'lookup index snapshot could not be written; the next start builds the index from the store');
+      log.warn(
+        { err: e, file: this.path },
+        'lookup index snapshot could not be written; the next start builds the index from the store',
+      );
       throw e;
     }
   }

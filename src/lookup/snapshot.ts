@@ -29,7 +29,10 @@ export interface SnapshotIdentity {
 
 /** The part of the access policy that decides what the index holds per indicator. */
 export function accessFingerprint(policy: AccessPolicy): string {
-  return createHash('sha256').update(JSON.stringify({ defaultTlp: policy.defaultTlp, scoring: policy.scoring })).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(JSON.stringify({ defaultTlp: policy.defaultTlp, scoring: policy.scoring }))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 function writePosting(w: SnapshotWriter, p: Posting): void {
@@ -159,18 +162,30 @@ function eachSlot(posting: Posting, visit: (slot: number) => void): void {
  * Reads a snapshot into a new index. Throws SnapshotUnusable (with the reason) when the file is
  * damaged or does not match `expect`; the caller then builds the index from the store.
  */
-export async function readLookupSnapshot(path: string, expect: SnapshotIdentity, opts: LookupIndexOptions & { now?: () => number }): Promise<LookupIndex> {
+export async function readLookupSnapshot(
+  path: string,
+  expect: SnapshotIdentity,
+  opts: LookupIndexOptions & { now?: () => number },
+): Promise<LookupIndex> {
   let r: SnapshotReader;
   try {
     r = await SnapshotReader.open(path);
   } catch (e) {
-    throw new SnapshotUnusable((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'there is no snapshot' : `the file could not be opened: ${(e as Error).message}`);
+    throw new SnapshotUnusable(
+      (e as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'there is no snapshot'
+        : `the file could not be opened: ${(e as Error).message}`,
+    );
   }
   try {
     await r.boundary();
     if (r.str() !== MAGIC) throw new SnapshotUnusable('not a lookup snapshot of this version');
-    if (r.str() !== expect.token) throw new SnapshotUnusable('the store has changed since the snapshot was written (its token does not match)');
-    if (r.str() !== expect.policy) throw new SnapshotUnusable('the access policy (default_tlp or scoring) has changed since the snapshot was written');
+    if (r.str() !== expect.token)
+      throw new SnapshotUnusable('the store has changed since the snapshot was written (its token does not match)');
+    if (r.str() !== expect.policy)
+      throw new SnapshotUnusable(
+        'the access policy (default_tlp or scoring) has changed since the snapshot was written',
+      );
     const index = new LookupIndex(opts);
     const p = index.parts();
     index.seq = r.f64();

@@ -43,7 +43,13 @@ export interface LookupResult {
    * Warninglists / publish allowlist entries the value is on (set by the API when lists are loaded),
    * also those that do not withhold it under the PSL rule (`private_suffix`, docs/warninglists.md).
    */
-  warninglists?: { list: string; type: string; entry: string; source: string; /** set when the hit does not withhold the value (the PSL rule) */ private_suffix?: string }[];
+  warninglists?: {
+    list: string;
+    type: string;
+    entry: string;
+    source: string /** set when the hit does not withhold the value (the PSL rule) */;
+    private_suffix?: string;
+  }[];
   /** Expired and revoked indicators listing the value (set by the API on `include_inactive=true`). */
   inactive?: InactiveMatch[];
   /** Names of what the matched indicators are linked to (set by the API on `related=true`). */

@@ -58,7 +58,11 @@ export function singleAttemptPolicy(
 }
 
 /** The registry entry of one kind and type id (`kind` narrows the result to that kind's definition). */
-export function findDefinition<D extends RegistryEntry>(registry: readonly RegistryEntry[], kind: D['kind'], type: string): D | undefined {
+export function findDefinition<D extends RegistryEntry>(
+  registry: readonly RegistryEntry[],
+  kind: D['kind'],
+  type: string,
+): D | undefined {
   return registry.find((d): d is D => d.kind === kind && d.type === type);
 }
 
@@ -80,7 +84,8 @@ export function createSourceComponent(
   // a document source (one URL: text lists, CSV, bundles, KEV, XML) is probed by reaching its URL
   const url = (config as { url?: unknown }).url;
   if (!source.probe && typeof url === 'string') {
-    source.probe = (ctx) => probeInput(url, { http: ctx.http, signal: ctx.signal, maxBytes: config.max_feed_bytes, name: id });
+    source.probe = (ctx) =>
+      probeInput(url, { http: ctx.http, signal: ctx.signal, maxBytes: config.max_feed_bytes, name: id });
   }
   // every source accepts `rate_limit`; integrations that declare their own key apply it themselves
   const limit = (config as { rate_limit?: { max_per_minute: number } }).rate_limit;

@@ -10,8 +10,15 @@ import { openInput, parseInputCursor } from './input.js';
 import type { HttpPolicy } from '../http/types.js';
 
 const policy: HttpPolicy = {
-  headersTimeoutMs: 5000, bodyTimeoutMs: 5000, totalTimeoutMs: 10000, maxBytes: 1 << 20, maxRedirects: 0,
-  allowPrivate: true, allowInsecure: true, verifyTls: true, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 },
+  headersTimeoutMs: 5000,
+  bodyTimeoutMs: 5000,
+  totalTimeoutMs: 10000,
+  maxBytes: 1 << 20,
+  maxRedirects: 0,
+  allowPrivate: true,
+  allowInsecure: true,
+  verifyTls: true,
+  retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 },
 };
 
 async function drain(it: AsyncIterable<Buffer>): Promise<string> {
@@ -78,6 +85,11 @@ test('file: unchanged size and mtime is notModified; unsupported schemes are ref
   assert.equal(await drain(doc.body), 'x\n');
   const again = await openInput(`file://${f}`, { maxBytes: 100, name: 't', cursor: doc.cursor });
   assert.equal(again.notModified, true);
-  await assert.rejects(openInput('ftp://example.org/x', { maxBytes: 100, name: 't' }), { code: 'STIXGATE_ERR_CONFIG_INVALID' });
-  await assert.rejects(openInput(join(dir, 'missing.txt'), { maxBytes: 100, name: 't' }), { code: 'STIXGATE_ERR_INPUT_PARSE', reason: 'unreadable' });
+  await assert.rejects(openInput('ftp://example.org/x', { maxBytes: 100, name: 't' }), {
+    code: 'STIXGATE_ERR_CONFIG_INVALID',
+  });
+  await assert.rejects(openInput(join(dir, 'missing.txt'), { maxBytes: 100, name: 't' }), {
+    code: 'STIXGATE_ERR_INPUT_PARSE',
+    reason: 'unreadable',
+  });
 });

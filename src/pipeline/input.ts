@@ -106,7 +106,12 @@ function tooLarge(name: string, maxBytes: number, what = 'document'): StixgateEr
 }
 
 /** Caps, gunzips (on gzip magic bytes), hashes and checks for emptiness. */
-async function* decodeBody(raw: AsyncIterable<Buffer>, maxBytes: number, name: string, onEnd: (sha: string) => void): AsyncGenerator<Buffer> {
+async function* decodeBody(
+  raw: AsyncIterable<Buffer>,
+  maxBytes: number,
+  name: string,
+  onEnd: (sha: string) => void,
+): AsyncGenerator<Buffer> {
   const it = raw[Symbol.asyncIterator]();
   const head: Buffer[] = [];
   let headLen = 0;
@@ -161,7 +166,11 @@ async function* decodeBody(raw: AsyncIterable<Buffer>, maxBytes: number, name: s
     if (e instanceof StixgateError) throw e;
     const code = (e as { code?: string }).code ?? '';
     if (code.startsWith('Z_')) {
-      throw new StixgateError('STIXGATE_ERR_INPUT_PARSE', `gzip data is corrupt or truncated (${code})`, { reason: 'gzip', location: { source: name }, cause: e });
+      throw new StixgateError('STIXGATE_ERR_INPUT_PARSE', `gzip data is corrupt or truncated (${code})`, {
+        reason: 'gzip',
+        location: { source: name },
+        cause: e,
+      });
     }
     throw e;
   } finally {
@@ -171,17 +180,27 @@ async function* decodeBody(raw: AsyncIterable<Buffer>, maxBytes: number, name: s
     }
   }
   if (total === 0) {
-    throw new StixgateError('STIXGATE_ERR_INPUT_EMPTY', 'empty document', { reason: 'empty', location: { source: name } });
+    throw new StixgateError('STIXGATE_ERR_INPUT_EMPTY', 'empty document', {
+      reason: 'empty',
+      location: { source: name },
+    });
   }
   onEnd(hash.digest('hex'));
 }
 
-function makeDocument(raw: AsyncIterable<Buffer>, location: string, opts: OpenInputOptions, base: InputCursor): InputDocument {
+function makeDocument(
+  raw: AsyncIterable<Buffer>,
+  location: string,
+  opts: OpenInputOptions,
+  base: InputCursor,
+): InputDocument {
   const prev = parseInputCursor(opts.cursor);
   let cursor: string | undefined;
   let same = false;
   const body = decodeBody(raw, opts.maxBytes, opts.name, (sha) => {
-    cursor = JSON.stringify(opts.relist ? { ...base, sha256: sha, read_at: opts.relist.now } : { ...base, sha256: sha });
+    cursor = JSON.stringify(
+      opts.relist ? { ...base, sha256: sha, read_at: opts.relist.now } : { ...base, sha256: sha },
+    );
     same = prev.sha256 === sha;
   });
   return {
@@ -211,29 +230,45 @@ export async function openInput(url: string, opts: OpenInputOptions): Promise<In
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
   if (scheme === 'http' || scheme === 'https') return openHttp(url, opts);
   if (scheme !== undefined && scheme !== 'file') {
-    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `unsupported URL scheme "${scheme}" (use http, https or file)`, {
-      location: { source: opts.name },
-    });
+    throw new StixgateError(
+      'STIXGATE_ERR_CONFIG_INVALID',
+      `unsupported URL scheme "${scheme}" (use http, https or file)`,
+      {
+        location: { source: opts.name },
+      },
+    );
   }
   const path = scheme === 'file' ? fileURLToPath(url) : resolve(url);
   let st: Stats;
   try {
     st = await stat(path);
   } catch (e) {
-    throw new StixgateError('STIXGATE_ERR_INPUT_PARSE', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, {
-      reason: 'unreadable',
-      location: { source: opts.name, file: path },
-      cause: e,
-    });
+    throw new StixgateError(
+      'STIXGATE_ERR_INPUT_PARSE',
+      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+      {
+        reason: 'unreadable',
+        location: { source: opts.name, file: path },
+        cause: e,
+      },
+    );
   }
   if (!st.isFile()) {
-    throw new StixgateError('STIXGATE_ERR_INPUT_PARSE', `${path} is not a regular file`, { reason: 'unreadable', location: { source: opts.name, file: path } });
+    throw new StixgateError('STIXGATE_ERR_INPUT_PARSE', `${path} is not a regular file`, {
+      reason: 'unreadable',
+      location: { source: opts.name, file: path },
+    });
   }
-  if (st.size === 0) throw new StixgateError('STIXGATE_ERR_INPUT_EMPTY', 'empty document', { reason: 'empty', location: { source: opts.name, file: path } });
+  if (st.size === 0)
+    throw new StixgateError('STIXGATE_ERR_INPUT_EMPTY', 'empty document', {
+      reason: 'empty',
+      location: { source: opts.name, file: path },
+    });
   if (st.size > opts.maxBytes) throw tooLarge(opts.name, opts.maxBytes);
   const prev = parseInputCursor(opts.cursor);
   const mtime = Math.trunc(st.mtimeMs);
-  if (conditional(opts, prev) && prev.size === st.size && prev.mtime_ms === mtime && prev.sha256) return notModified(path, opts.cursor);
+  if (conditional(opts, prev) && prev.size === st.size && prev.mtime_ms === mtime && prev.sha256)
+    return notModified(path, opts.cursor);
   await opts.guard?.begin(`${path} (${st.size} bytes, modified ${new Date(mtime).toISOString()})`);
   const stream = createReadStream(path, { highWaterMark: 1 << 16, signal: opts.signal });
   return makeDocument(stream as AsyncIterable<Buffer>, path, opts, { size: st.size, mtime_ms: mtime });
@@ -244,10 +279,16 @@ export async function openInput(url: string, opts: OpenInputOptions): Promise<In
  * server refuses HEAD) through the source's own client (its proxy, TLS and headers), or, for a
  * local file, the checks a run makes before reading it. Nothing is downloaded or stored.
  */
-export async function probeInput(url: string, opts: { http?: HttpClient; signal: AbortSignal; maxBytes: number; name: string }): Promise<string> {
+export async function probeInput(
+  url: string,
+  opts: { http?: HttpClient; signal: AbortSignal; maxBytes: number; name: string },
+): Promise<string> {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
   if (scheme === 'http' || scheme === 'https') {
-    if (!opts.http) throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', 'an HTTP client is required for http(s) inputs', { location: { source: opts.name } });
+    if (!opts.http)
+      throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', 'an HTTP client is required for http(s) inputs', {
+        location: { source: opts.name },
+      });
     let res = await opts.http.request({ url, method: 'HEAD', okStatuses: [405, 501], signal: opts.signal });
     await res.dump();
     if (res.status === 405 || res.status === 501) {
@@ -264,13 +305,22 @@ export async function probeInput(url: string, opts: { http?: HttpClient; signal:
 
 async function openHttp(url: string, opts: OpenInputOptions): Promise<InputDocument> {
   if (!opts.http) {
-    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', 'an HTTP client is required for http(s) inputs', { location: { source: opts.name } });
+    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', 'an HTTP client is required for http(s) inputs', {
+      location: { source: opts.name },
+    });
   }
   const prev = conditional(opts, parseInputCursor(opts.cursor)) ? parseInputCursor(opts.cursor) : {};
   const headers: Record<string, string> = {};
   if (prev.etag) headers['if-none-match'] = prev.etag;
   if (prev.last_modified) headers['if-modified-since'] = prev.last_modified;
-  const res = await opts.http.request({ url, method: 'GET', headers, accept: opts.accept, okStatuses: [304], signal: opts.signal });
+  const res = await opts.http.request({
+    url,
+    method: 'GET',
+    headers,
+    accept: opts.accept,
+    okStatuses: [304],
+    signal: opts.signal,
+  });
   if (res.status === 304) {
     await res.dump();
     return notModified(res.url || url, opts.cursor);
@@ -352,7 +402,12 @@ export type BadRatioLimits = Pick<CommonSourceConfig, 'max_bad_ratio' | 'bad_rat
  * last page without a cursor plus a STIXGATE_ERR_INPUT_TOO_MANY_BAD_ROWS error. Pages already
  * yielded stay committed (without a cursor); the document is read again next run.
  */
-function finishDocument(pb: PageBuilder, doc: InputDocument, limits: BadRatioLimits, name: string): { page: Page; error?: StixgateError } {
+function finishDocument(
+  pb: PageBuilder,
+  doc: InputDocument,
+  limits: BadRatioLimits,
+  name: string,
+): { page: Page; error?: StixgateError } {
   const maxBadRatio = limits.max_bad_ratio;
   const ratio = pb.totalReceived > 0 ? pb.totalBad / pb.totalReceived : 0;
   if (pb.totalReceived >= (limits.bad_ratio_min_records ?? BAD_RATIO_MIN_RECORDS) && ratio > maxBadRatio) {
@@ -368,7 +423,11 @@ function finishDocument(pb: PageBuilder, doc: InputDocument, limits: BadRatioLim
 
 /** Why a document's records were refused: the counts by reason (largest first) and the first one with its location. */
 function badSummary(pb: PageBuilder): string {
-  const reasons = [...pb.badByReason].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, 5).map(([r, n]) => `${r} ${n}`).join(', ');
+  const reasons = [...pb.badByReason]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, 5)
+    .map(([r, n]) => `${r} ${n}`)
+    .join(', ');
   const first = pb.firstBad;
   const where = first?.location?.line !== undefined ? ` at line ${first.location.line}` : '';
   return `reasons: ${reasons}${first ? `; first${where}: ${first.message}` : ''}`;

@@ -27,20 +27,23 @@ export async function runWithLease(o: LeaseOptions, job: (signal: AbortSignal) =
   const ac = new AbortController();
   const onAbort = () => ac.abort(o.signal.reason);
   o.signal.addEventListener('abort', onAbort, { once: true });
-  const renew = setInterval(() => {
-    store.acquireLease(name, holder, ttl, o.now()).then(
-      (held) => {
-        if (!held) {
-          o.logger.warn({ job: name }, 'lease lost to another instance; job aborted');
-          ac.abort(new Error('lease lost'));
-        }
-      },
-      (e) => {
-        o.logger.warn({ job: name, err: (e as Error).message }, 'lease renewal failed; job aborted');
-        ac.abort(e);
-      },
-    );
-  }, Math.max(1000, Math.floor(ttl / 3)));
+  const renew = setInterval(
+    () => {
+      store.acquireLease(name, holder, ttl, o.now()).then(
+        (held) => {
+          if (!held) {
+            o.logger.warn({ job: name }, 'lease lost to another instance; job aborted');
+            ac.abort(new Error('lease lost'));
+          }
+        },
+        (e) => {
+          o.logger.warn({ job: name, err: (e as Error).message }, 'lease renewal failed; job aborted');
+          ac.abort(e);
+        },
+      );
+    },
+    Math.max(1000, Math.floor(ttl / 3)),
+  );
   try {
     await job(ac.signal);
   } finally {

@@ -46,7 +46,11 @@ export function countsAsDocumentFailure(error: unknown, aborted: boolean): boole
 export class RunDocuments implements DocumentGuard {
   private readonly begun = new Set<string>();
 
-  constructor(private readonly store: Store, private readonly sourceId: string, private readonly onQuarantined?: (key: string, attempts: number) => void) {}
+  constructor(
+    private readonly store: Store,
+    private readonly sourceId: string,
+    private readonly onQuarantined?: (key: string, attempts: number) => void,
+  ) {}
 
   async begin(key: string): Promise<void> {
     const name = poisonCursorName(this.sourceId);

@@ -67,7 +67,9 @@ const MAX_SAMPLES = 20;
 export async function runSource(o: RunOptions): Promise<RunSummary> {
   const cursor = await o.store.getCursor(cursorName(o.id));
   const now = o.now();
-  const documents = new RunDocuments(o.store, o.id, (key, attempts) => o.logger.error({ source: o.id, attempts }, `poison document skipped: ${key}`));
+  const documents = new RunDocuments(o.store, o.id, (key, attempts) =>
+    o.logger.error({ source: o.id, attempts }, `poison document skipped: ${key}`),
+  );
   try {
     const sum = await ingest(o, cursor, now, documents);
     await documents.settle(undefined, o.signal.aborted);
@@ -78,10 +80,36 @@ export async function runSource(o: RunOptions): Promise<RunSummary> {
   }
 }
 
-async function ingest(o: RunOptions, cursor: string | undefined, now: number, documents: RunDocuments): Promise<RunSummary> {
-  const sum: RunSummary = { pages: 0, received: 0, mapped: 0, filtered: 0, rejected: 0, rejectedByReason: {}, created: 0, updated: 0, unchanged: 0, stale: 0, samples: [] };
+async function ingest(
+  o: RunOptions,
+  cursor: string | undefined,
+  now: number,
+  documents: RunDocuments,
+): Promise<RunSummary> {
+  const sum: RunSummary = {
+    pages: 0,
+    received: 0,
+    mapped: 0,
+    filtered: 0,
+    rejected: 0,
+    rejectedByReason: {},
+    created: 0,
+    updated: 0,
+    unchanged: 0,
+    stale: 0,
+    samples: [],
+  };
   const name = cursorName(o.id);
-  const pages = o.source.pages({ id: o.id, logger: o.logger, http: o.http, signal: o.signal, now, cursor, full: o.full, documents });
+  const pages = o.source.pages({
+    id: o.id,
+    logger: o.logger,
+    http: o.http,
+    signal: o.signal,
+    now,
+    cursor,
+    full: o.full,
+    documents,
+  });
   // Pages are coalesced into store transactions of about `batchSize` objects: a commit costs far
   // more than a row, and committing several pages at once with the last page's cursor keeps the
   // guarantee (a cursor is never committed without every object before it).
@@ -116,10 +144,14 @@ async function ingest(o: RunOptions, cursor: string | undefined, now: number, do
       o.metrics?.cursorCommitted.set({ job_name: o.id }, o.now() / 1000);
     }
     if (o.metrics) {
-      for (const k of ['created', 'updated', 'unchanged', 'stale'] as const) if (result[k]) o.metrics.objectsStored.inc({ source: o.id, outcome: k }, result[k]);
+      for (const k of ['created', 'updated', 'unchanged', 'stale'] as const)
+        if (result[k]) o.metrics.objectsStored.inc({ source: o.id, outcome: k }, result[k]);
     }
     // once per transaction: the result covers every page it coalesced
-    o.onCommit?.(committed.reduce((n, p) => n + p.received, 0), result);
+    o.onCommit?.(
+      committed.reduce((n, p) => n + p.received, 0),
+      result,
+    );
   };
   const flush = async () => {
     await settle();
@@ -154,14 +186,29 @@ async function ingest(o: RunOptions, cursor: string | undefined, now: number, do
         if (why) {
           sum.filtered++;
           o.metrics?.recordsFiltered.inc({ source: o.id, filter: why });
-          o.onDropped?.({ reason: why, message: why === 'tlp_red' ? 'TLP:RED objects are not stored (allow_red is off)' : 'the value is on the allowlist', location: { source: o.id, objectId: object.id } });
+          o.onDropped?.({
+            reason: why,
+            message:
+              why === 'tlp_red' ? 'TLP:RED objects are not stored (allow_red is off)' : 'the value is on the allowlist',
+            location: { source: o.id, objectId: object.id },
+          });
           continue;
         }
         if (marking.reading.unreadable.length > 0) {
           unreadable++;
-          if (unreadable === 1) o.logger.warn({ source: o.id, id: object.id, marking: marking.reading.unreadable[0] }, 'marking cannot be read: the contribution is treated as TLP:RED');
+          if (unreadable === 1)
+            o.logger.warn(
+              { source: o.id, id: object.id, marking: marking.reading.unreadable[0] },
+              'marking cannot be read: the contribution is treated as TLP:RED',
+            );
         }
-        items.push({ object, source: o.id, seenAt: recordSeenAt(it.seenAt, now), confidence: it.confidence ?? o.config.confidence, tlp: marking.tlp });
+        items.push({
+          object,
+          source: o.id,
+          seenAt: recordSeenAt(it.seenAt, now),
+          confidence: it.confidence ?? o.config.confidence,
+          tlp: marking.tlp,
+        });
       }
       if (unreadable > 0) o.metrics?.markingsUnreadable.inc({ source: o.id }, unreadable);
       for (const r of page.rejections) countRejection(sum, r, o);

@@ -93,19 +93,28 @@ function validTimeZone(tz: string): boolean {
 }
 
 /** Validates a job's schedule for configuration checks (cron syntax, minimum interval, time zone). Returns a message or undefined. */
-export function validateSchedule(spec: JobSpec & { minIntervalMs?: number }, opts: { minIntervalMs?: number } = {}): string | undefined {
+export function validateSchedule(
+  spec: JobSpec & { minIntervalMs?: number },
+  opts: { minIntervalMs?: number } = {},
+): string | undefined {
   const min = spec.minIntervalMs ?? opts.minIntervalMs ?? 60_000;
-  if (spec.schedule !== undefined && spec.intervalMs !== undefined) return 'set either a cron schedule or an interval, not both';
-  if (spec.timezone !== undefined && !validTimeZone(spec.timezone)) return `unknown time zone "${spec.timezone}" (use an IANA name such as Europe/Berlin or UTC)`;
+  if (spec.schedule !== undefined && spec.intervalMs !== undefined)
+    return 'set either a cron schedule or an interval, not both';
+  if (spec.timezone !== undefined && !validTimeZone(spec.timezone))
+    return `unknown time zone "${spec.timezone}" (use an IANA name such as Europe/Berlin or UTC)`;
   if (spec.schedule !== undefined) {
     const v = validateDetailed(spec.schedule);
-    if (!v.valid) return `invalid cron expression "${spec.schedule}": ${v.errors.map((e) => e.message).join('; ') || 'unparseable'}`;
+    if (!v.valid)
+      return `invalid cron expression "${spec.schedule}": ${v.errors.map((e) => e.message).join('; ') || 'unparseable'}`;
     const gap = cronMinGapMs(spec.schedule);
-    if (gap < min) return `cron expression "${spec.schedule}" fires every ${gap / 1000} s, more often than the minimum of ${min / 1000} s`;
+    if (gap < min)
+      return `cron expression "${spec.schedule}" fires every ${gap / 1000} s, more often than the minimum of ${min / 1000} s`;
   }
   if (spec.intervalMs !== undefined) {
-    if (!Number.isFinite(spec.intervalMs) || spec.intervalMs <= 0) return `interval must be a positive number of seconds`;
-    if (spec.intervalMs < min) return `interval of ${spec.intervalMs / 1000} s is shorter than the minimum of ${min / 1000} s`;
+    if (!Number.isFinite(spec.intervalMs) || spec.intervalMs <= 0)
+      return `interval must be a positive number of seconds`;
+    if (spec.intervalMs < min)
+      return `interval of ${spec.intervalMs / 1000} s is shorter than the minimum of ${min / 1000} s`;
   }
   return undefined;
 }
@@ -133,8 +142,9 @@ export class Scheduler {
   add(id: string, spec: JobSpec, run: RunFn): void {
     if (this.jobs.has(id)) throw new Error(`job ${id} already added`);
     const problem = validateSchedule(spec, { minIntervalMs: 0 });
-    if (problem) throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `job ${id}: ${problem}`, { reason: 'schedule' });
-    const periodMs = spec.schedule !== undefined ? cronMinGapMs(spec.schedule) : spec.intervalMs ?? 0;
+    if (problem)
+      throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `job ${id}: ${problem}`, { reason: 'schedule' });
+    const periodMs = spec.schedule !== undefined ? cronMinGapMs(spec.schedule) : (spec.intervalMs ?? 0);
     const job: Job = { id, spec, run, periodMs, paused: false, failures: 0 };
     this.jobs.set(id, job);
     if (this.started) this.arm(job);
@@ -153,8 +163,14 @@ export class Scheduler {
    */
   runNow(id: string, run?: RunFn): Promise<void> {
     const job = this.get(id);
-    if (this.stopping) return Promise.reject(new StixgateError('STIXGATE_ERR_JOB_ABORTED', `job ${id}: scheduler is stopping`, { reason: 'stopping' }));
-    if (job.running) return Promise.reject(new StixgateError('STIXGATE_ERR_JOB_RUNNING', `job ${id} is already running`, { reason: 'running' }));
+    if (this.stopping)
+      return Promise.reject(
+        new StixgateError('STIXGATE_ERR_JOB_ABORTED', `job ${id}: scheduler is stopping`, { reason: 'stopping' }),
+      );
+    if (job.running)
+      return Promise.reject(
+        new StixgateError('STIXGATE_ERR_JOB_RUNNING', `job ${id} is already running`, { reason: 'running' }),
+      );
     return this.execute(job, true, run);
   }
 
@@ -220,7 +236,9 @@ export class Scheduler {
     clearTimeout(timer);
     const aborted = running();
     for (const job of aborted) {
-      job.controller?.abort(new StixgateError('STIXGATE_ERR_JOB_ABORTED', `job ${job.id}: aborted by shutdown`, { reason: 'shutdown' }));
+      job.controller?.abort(
+        new StixgateError('STIXGATE_ERR_JOB_ABORTED', `job ${job.id}: aborted by shutdown`, { reason: 'shutdown' }),
+      );
     }
     await Promise.allSettled(aborted.map((j) => j.running!));
     return { aborted: aborted.map((j) => j.id) };
@@ -254,17 +272,20 @@ export class Scheduler {
   /** setTimeout chain (no setInterval): ticks keep their phase, missed ticks are dropped, not stacked. */
   private armInterval(job: Job, at: number): void {
     job.nextAt = at;
-    job.timer = setTimeout(() => {
-      if (this.stopping) return;
-      const period = job.spec.intervalMs!;
-      let next = at + period;
-      const t = this.now();
-      // a missed tick (or a clock stepped ahead) is dropped; a clock stepped back does not hold the
-      // job until it catches up again: either way the next run is one period from now
-      if (next <= t || next - t > period) next = t + period;
-      this.armInterval(job, next);
-      this.tick(job);
-    }, Math.max(0, at - this.now()));
+    job.timer = setTimeout(
+      () => {
+        if (this.stopping) return;
+        const period = job.spec.intervalMs!;
+        let next = at + period;
+        const t = this.now();
+        // a missed tick (or a clock stepped ahead) is dropped; a clock stepped back does not hold the
+        // job until it catches up again: either way the next run is one period from now
+        if (next <= t || next - t > period) next = t + period;
+        this.armInterval(job, next);
+        this.tick(job);
+      },
+      Math.max(0, at - this.now()),
+    );
   }
 
   private tick(job: Job): void {
@@ -293,7 +314,13 @@ export class Scheduler {
     let watchdog: NodeJS.Timeout | undefined;
     if (job.spec.timeoutMs !== undefined) {
       watchdog = setTimeout(() => {
-        controller.abort(new StixgateError('STIXGATE_ERR_JOB_TIMEOUT', `job ${job.id}: exceeded its watchdog timeout of ${job.spec.timeoutMs} ms`, { reason: 'timeout', retryable: true }));
+        controller.abort(
+          new StixgateError(
+            'STIXGATE_ERR_JOB_TIMEOUT',
+            `job ${job.id}: exceeded its watchdog timeout of ${job.spec.timeoutMs} ms`,
+            { reason: 'timeout', retryable: true },
+          ),
+        );
       }, job.spec.timeoutMs);
     }
     // A run that ignores its signal still ends (as failed) when the signal aborts.

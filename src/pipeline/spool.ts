@@ -46,7 +46,11 @@ export async function spool(source: AsyncIterable<Buffer>, o: SpoolOptions): Pro
       size += chunk.length;
       hash.update(chunk);
       if (size > o.maxBytes) {
-        throw new StixgateError('STIXGATE_ERR_INPUT_TOO_LARGE', `document exceeds max_feed_bytes (${o.maxBytes} bytes)`, { reason: 'too_large', location: { source: o.name } });
+        throw new StixgateError(
+          'STIXGATE_ERR_INPUT_TOO_LARGE',
+          `document exceeds max_feed_bytes (${o.maxBytes} bytes)`,
+          { reason: 'too_large', location: { source: o.name } },
+        );
       }
       if (!file && size <= memoryBytes) {
         head.push(chunk);

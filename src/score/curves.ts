@@ -43,7 +43,7 @@ export function decayFactor(m: DecayModel, days: number): number {
     case 'linear': {
       const tau = m.lifetimeDays as number;
       if (t >= tau) return 0;
-      const delta = m.curve === 'linear' ? 1 : m.decaySpeed ?? 1;
+      const delta = m.curve === 'linear' ? 1 : (m.decaySpeed ?? 1);
       return 1 - (t / tau) ** (1 / delta);
     }
   }
@@ -64,7 +64,7 @@ export function daysUntilBelow(m: DecayModel, base: number, threshold: number): 
     case 'polynomial':
     case 'linear': {
       // 1 − (t/τ)^(1/δ) < r  ⇔  t > τ · (1 − r)^δ
-      const delta = m.curve === 'linear' ? 1 : m.decaySpeed ?? 1;
+      const delta = m.curve === 'linear' ? 1 : (m.decaySpeed ?? 1);
       return (m.lifetimeDays as number) * (1 - ratio) ** delta;
     }
   }

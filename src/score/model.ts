@@ -115,7 +115,11 @@ const clamp = (x: number): number => Math.min(100, Math.max(0, x));
  * over the n independent sources (provenance keys not starting with `enrich:`), c_max their
  * highest confidence (default_confidence when none gave one), k the sighting count.
  */
-export function baseScore(sources: Readonly<Record<string, SourceProvenance>>, sightings: SightingSummary | undefined, sc: Scoring): number {
+export function baseScore(
+  sources: Readonly<Record<string, SourceProvenance>>,
+  sightings: SightingSummary | undefined,
+  sc: Scoring,
+): number {
   let n = 0;
   let max: number | undefined;
   let enrichSum = 0;

@@ -11,7 +11,10 @@ import type { StixObject } from '../core/stix.js';
  * over the objects written.
  * Returns the number of objects written.
  */
-export async function writeBundle(objects: AsyncIterable<StixObject>, write: (text: string) => void | Promise<void>): Promise<number> {
+export async function writeBundle(
+  objects: AsyncIterable<StixObject>,
+  write: (text: string) => void | Promise<void>,
+): Promise<number> {
   await write('{"type":"bundle","objects":[');
   const digest = createHash('sha256');
   let n = 0;
@@ -21,6 +24,8 @@ export async function writeBundle(objects: AsyncIterable<StixObject>, write: (te
     await write(`${n === 0 ? '\n' : ',\n'}${text}`);
     n++;
   }
-  await write(`${n === 0 ? '' : '\n'}],"id":${JSON.stringify(deterministicId('bundle', `export:${digest.digest('hex')}`))}}\n`);
+  await write(
+    `${n === 0 ? '' : '\n'}],"id":${JSON.stringify(deterministicId('bundle', `export:${digest.digest('hex')}`))}}\n`,
+  );
   return n;
 }

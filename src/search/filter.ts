@@ -57,7 +57,14 @@ const TYPE_RE = /^[a-z][a-z0-9-]{0,62}$/;
 
 function list(v: string | undefined): string[] | undefined {
   if (v === undefined || v === '') return undefined;
-  return [...new Set(v.split(',').map((x) => x.trim()).filter((x) => x !== ''))];
+  return [
+    ...new Set(
+      v
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x !== ''),
+    ),
+  ];
 }
 
 function score(v: number | string | undefined, field: string): number | undefined | string {
@@ -89,12 +96,16 @@ export function parseFilter(raw: RawFilter): FilterResult {
   }
   if (raw.source !== undefined && raw.source !== '') f.source = raw.source;
   if (raw.label !== undefined && raw.label !== '') f.label = raw.label;
-  for (const [k, field] of [['minScore', 'min_score'], ['maxScore', 'max_score']] as const) {
+  for (const [k, field] of [
+    ['minScore', 'min_score'],
+    ['maxScore', 'max_score'],
+  ] as const) {
     const s = score(raw[field], field);
     if (typeof s === 'string') return bad(field, s);
     if (s !== undefined) f[k] = s;
   }
-  if (f.minScore !== undefined && f.maxScore !== undefined && f.minScore > f.maxScore) return bad('min_score', 'min_score is above max_score');
+  if (f.minScore !== undefined && f.maxScore !== undefined && f.minScore > f.maxScore)
+    return bad('min_score', 'min_score is above max_score');
   const tlp = list(raw.tlp?.toLowerCase());
   if (tlp) {
     const levels = tlp.filter(isTlpLevel);
@@ -102,8 +113,11 @@ export function parseFilter(raw: RawFilter): FilterResult {
     f.tlp = levels.sort((a, b) => TLP_LEVELS.indexOf(a) - TLP_LEVELS.indexOf(b));
   }
   if (raw.modified_since !== undefined && raw.modified_since !== '') {
-    const t = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(raw.modified_since) ? Date.parse(raw.modified_since) : NaN;
-    if (Number.isNaN(t)) return bad('modified_since', 'modified_since must be an RFC 3339 date or date-time with a time zone');
+    const t = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))?$/.test(raw.modified_since)
+      ? Date.parse(raw.modified_since)
+      : NaN;
+    if (Number.isNaN(t))
+      return bad('modified_since', 'modified_since must be an RFC 3339 date or date-time with a time zone');
     f.modifiedSince = new Date(t).toISOString();
   }
   const states = list(raw.state);
@@ -155,7 +169,11 @@ export function stateOf(obj: StixObject): ObjectState {
 export function matches(view: StixObject, f: SearchFilter, ceiling: TlpLevel, policy: AccessPolicy): boolean {
   if (!f.states.includes(stateOf(view))) return false;
   if (f.types && !f.types.includes(view.type)) return false;
-  if (f.modifiedSince !== undefined && !(typeof view.modified === 'string' && Date.parse(view.modified) >= Date.parse(f.modifiedSince))) return false;
+  if (
+    f.modifiedSince !== undefined &&
+    !(typeof view.modified === 'string' && Date.parse(view.modified) >= Date.parse(f.modifiedSince))
+  )
+    return false;
   const sources = view.x_stixgate?.sources ?? {};
   if (f.source !== undefined && !Object.hasOwn(sources, f.source)) return false;
   if (f.label !== undefined && !hasLabel(view, f.label)) return false;
@@ -172,7 +190,11 @@ export function matches(view: StixObject, f: SearchFilter, ceiling: TlpLevel, po
   if (f.value !== undefined || f.cidr !== undefined) {
     const obs = objectObservables(view);
     if (f.value !== undefined && !obs.some((o) => o.value === f.value)) return false;
-    if (f.cidr !== undefined && !obs.some((o) => (o.type === 'ipv4-addr' || o.type === 'ipv6-addr') && inRange(o.value, f.cidr!))) return false;
+    if (
+      f.cidr !== undefined &&
+      !obs.some((o) => (o.type === 'ipv4-addr' || o.type === 'ipv6-addr') && inRange(o.value, f.cidr!))
+    )
+      return false;
   }
   return true;
 }

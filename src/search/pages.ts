@@ -37,7 +37,12 @@ export interface SearchPage {
  * page may hold fewer than `limit` objects (even none) and still have a `next`: a selective
  * filter over a large store answers in bounded time, and the client goes on with the cursor.
  */
-export async function searchPage(store: Store, filter: SearchFilter, reader: Reader, o: { limit: number; after?: string; budget?: number }): Promise<SearchPage> {
+export async function searchPage(
+  store: Store,
+  filter: SearchFilter,
+  reader: Reader,
+  o: { limit: number; after?: string; budget?: number },
+): Promise<SearchPage> {
   const budget = o.budget ?? SCAN_BUDGET;
   const base = storeQuery(filter);
   const out: StixObject[] = [];
@@ -66,7 +71,13 @@ export async function searchPage(store: Store, filter: SearchFilter, reader: Rea
   }
 }
 
-function finishWithoutPositions(page: { objects: StixObject[]; next?: string }, out: StixObject[], filter: SearchFilter, reader: Reader, scanned: number): SearchPage {
+function finishWithoutPositions(
+  page: { objects: StixObject[]; next?: string },
+  out: StixObject[],
+  filter: SearchFilter,
+  reader: Reader,
+  scanned: number,
+): SearchPage {
   for (const obj of page.objects) {
     const v = viewOf(obj, reader.ceiling, reader.policy);
     if (v && matches(v, filter, reader.ceiling, reader.policy)) out.push(v);

@@ -10,7 +10,11 @@ import { guarded, notFound } from './admin.js';
 
 const int = { type: 'integer' } as const;
 const str = { type: 'string' } as const;
-const item = { type: 'object', required: ['key', 'label', 'tlp'], properties: { key: str, label: str, tlp: str } } as const;
+const item = {
+  type: 'object',
+  required: ['key', 'label', 'tlp'],
+  properties: { key: str, label: str, tlp: str },
+} as const;
 const items = { type: 'array', items: item } as const;
 const kinds = { missing: int, stale: int, extra: int, foreign: int } as const;
 
@@ -24,11 +28,27 @@ export const reconcileAnswerSchema = {
       type: 'object',
       required: ['sink', 'type', 'remote', 'applied', 'read', 'expected', 'counts', 'items', 'truncated', 'remaining'],
       properties: {
-        sink: str, type: str, remote: str, applied: { type: 'boolean' }, read: int, expected: int,
-        counts: { type: 'object', required: ['missing', 'stale', 'extra', 'foreign', 'in_sync'], properties: { ...kinds, in_sync: int } },
-        items: { type: 'object', required: ['missing', 'stale', 'extra', 'foreign'], properties: { missing: items, stale: items, extra: items, foreign: items } },
+        sink: str,
+        type: str,
+        remote: str,
+        applied: { type: 'boolean' },
+        read: int,
+        expected: int,
+        counts: {
+          type: 'object',
+          required: ['missing', 'stale', 'extra', 'foreign', 'in_sync'],
+          properties: { ...kinds, in_sync: int },
+        },
+        items: {
+          type: 'object',
+          required: ['missing', 'stale', 'extra', 'foreign'],
+          properties: { missing: items, stale: items, extra: items, foreign: items },
+        },
         truncated: { type: 'boolean' },
-        repaired: { type: 'object', properties: { upserted: int, removed: int, rejected: int, retried: int, gone: int } },
+        repaired: {
+          type: 'object',
+          properties: { upserted: int, removed: int, rejected: int, retried: int, gone: int },
+        },
         remaining: { type: 'object', required: ['missing', 'stale', 'extra', 'foreign'], properties: kinds },
       },
     },
@@ -38,7 +58,15 @@ export const reconcileAnswerSchema = {
 const limitQuery = {
   type: 'object',
   additionalProperties: false,
-  properties: { limit: { type: 'integer', minimum: 0, maximum: 10_000, default: 100, description: 'entries listed per kind (counts cover all)' } },
+  properties: {
+    limit: {
+      type: 'integer',
+      minimum: 0,
+      maximum: 10_000,
+      default: 100,
+      description: 'entries listed per kind (counts cover all)',
+    },
+  },
 } as const;
 
 /**
@@ -50,12 +78,16 @@ const limitQuery = {
 export function reconcileRoutes(app: FastifyInstance, o: { control: AdminControl; auth: Authenticator }): void {
   const onRequest = o.auth.require('admin');
   const P = '/api/v1/admin/sinks/:id';
-  const run = async (req: FastifyRequest<{ Params: { id: string }; Querystring: { limit: number } }>, apply: boolean): Promise<ReconcileAnswer> => {
+  const run = async (
+    req: FastifyRequest<{ Params: { id: string }; Querystring: { limit: number } }>,
+    apply: boolean,
+  ): Promise<ReconcileAnswer> => {
     const r = await guarded(async () => {
       try {
         return await o.control.reconcile(req.params.id, { apply, limit: req.query.limit });
       } catch (e) {
-        if (isStixgateError(e) && e.code === 'STIXGATE_ERR_SINK_UNREADABLE') throw new ApiError(400, 'STIXGATE_ERR_API_BAD_REQUEST', e.message);
+        if (isStixgateError(e) && e.code === 'STIXGATE_ERR_SINK_UNREADABLE')
+          throw new ApiError(400, 'STIXGATE_ERR_API_BAD_REQUEST', e.message);
         throw e;
       }
     });
@@ -63,13 +95,25 @@ export function reconcileRoutes(app: FastifyInstance, o: { control: AdminControl
     return r.result ? { ...r, result: withinCeiling(r.result, req.principal!.maxTlp) } : r;
   };
   const schema = { params: idParams, querystring: limitQuery, response: { 200: reconcileAnswerSchema } };
-  app.get<{ Params: { id: string }; Querystring: { limit: number } }>(`${P}/plan`, { onRequest, schema }, (req) => run(req, false));
-  app.post<{ Params: { id: string }; Querystring: { limit: number } }>(`${P}/reconcile`, { onRequest, schema }, (req) => run(req, true));
+  app.get<{ Params: { id: string }; Querystring: { limit: number } }>(`${P}/plan`, { onRequest, schema }, (req) =>
+    run(req, false),
+  );
+  app.post<{ Params: { id: string }; Querystring: { limit: number } }>(`${P}/reconcile`, { onRequest, schema }, (req) =>
+    run(req, true),
+  );
 }
 
 /** A reconcile result with its listed entries cut to a reader's TLP ceiling (counts stay the sink's). */
 export function withinCeiling(r: ReconcileResult, ceiling: TlpLevel): ReconcileResult {
   const max = tlpRank(ceiling);
   const cut = (list: ReconcileResult['items']['missing']) => list.filter((i) => tlpRank(i.tlp) <= max);
-  return { ...r, items: { missing: cut(r.items.missing), stale: cut(r.items.stale), extra: cut(r.items.extra), foreign: cut(r.items.foreign) } };
+  return {
+    ...r,
+    items: {
+      missing: cut(r.items.missing),
+      stale: cut(r.items.stale),
+      extra: cut(r.items.extra),
+      foreign: cut(r.items.foreign),
+    },
+  };
 }

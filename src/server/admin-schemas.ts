@@ -14,7 +14,12 @@ export const idParams = {
 const lastRun = {
   type: 'object',
   required: ['started', 'outcome'],
-  properties: { started: str, ended: str, outcome: { type: 'string', enum: ['running', 'success', 'error'] }, error: str },
+  properties: {
+    started: str,
+    ended: str,
+    outcome: { type: 'string', enum: ['running', 'success', 'error'] },
+    error: str,
+  },
 } as const;
 
 const jobProperties = {
@@ -55,7 +60,14 @@ export const pushAnswerSchema = {
       items: {
         type: 'object',
         required: ['op', 'type', 'value', 'tlp', 'fields'],
-        properties: { op: { type: 'string', enum: ['upsert', 'remove'] }, reason: str, type: str, value: str, tlp: str, fields: counts },
+        properties: {
+          op: { type: 'string', enum: ['upsert', 'remove'] },
+          reason: str,
+          type: str,
+          value: str,
+          tlp: str,
+          fields: counts,
+        },
       },
     },
   },
@@ -92,7 +104,13 @@ export const ingestReportSchema = {
       items: {
         type: 'object',
         required: ['status'],
-        properties: { id: str, status: { type: 'string', enum: ['accepted', 'filtered', 'rejected'] }, reason: str, message: str, location },
+        properties: {
+          id: str,
+          status: { type: 'string', enum: ['accepted', 'filtered', 'rejected'] },
+          reason: str,
+          message: str,
+          location,
+        },
       },
     },
     objects_truncated: { type: 'boolean' },

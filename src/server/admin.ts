@@ -5,7 +5,14 @@ import type { Store } from '../store/contract.js';
 import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 import type { AdminControl, PushAnswer } from './admin-types.js';
-import { idParams, pushAnswerSchema, runAnswerSchema, sinkStateSchema, sourceStateSchema, statsSchema } from './admin-schemas.js';
+import {
+  idParams,
+  pushAnswerSchema,
+  runAnswerSchema,
+  sinkStateSchema,
+  sourceStateSchema,
+  statsSchema,
+} from './admin-schemas.js';
 
 export interface AdminRoutesOptions {
   control: AdminControl;
@@ -20,17 +27,27 @@ export async function guarded<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    if (isStixgateError(e) && e.code === 'STIXGATE_ERR_JOB_RUNNING') throw new ApiError(409, 'STIXGATE_ERR_API_CONFLICT', 'a run of this job is in progress; retry when it has ended');
-    if (isStixgateError(e) && e.code !== 'STIXGATE_ERR_STORE_UNAVAILABLE') throw new ApiError(502, 'STIXGATE_ERR_API_RUN_FAILED', `the run failed: ${e.message}`.slice(0, 500));
+    if (isStixgateError(e) && e.code === 'STIXGATE_ERR_JOB_RUNNING')
+      throw new ApiError(409, 'STIXGATE_ERR_API_CONFLICT', 'a run of this job is in progress; retry when it has ended');
+    if (isStixgateError(e) && e.code !== 'STIXGATE_ERR_STORE_UNAVAILABLE')
+      throw new ApiError(502, 'STIXGATE_ERR_API_RUN_FAILED', `the run failed: ${e.message}`.slice(0, 500));
     throw e;
   }
 }
 
-const waitQuery = { type: 'object', additionalProperties: false, properties: { wait: { type: 'boolean', default: true } } } as const;
+const waitQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { wait: { type: 'boolean', default: true } },
+} as const;
 const pushQuery = {
   type: 'object',
   additionalProperties: false,
-  properties: { wait: { type: 'boolean', default: true }, full: { type: 'boolean', default: false }, dry_run: { type: 'boolean', default: false } },
+  properties: {
+    wait: { type: 'boolean', default: true },
+    full: { type: 'boolean', default: false },
+    dry_run: { type: 'boolean', default: false },
+  },
 } as const;
 
 /**
@@ -44,15 +61,37 @@ export function adminRoutes(app: FastifyInstance, o: AdminRoutesOptions): void {
   const c = o.control;
   const P = '/api/v1/admin';
 
-  app.get(`${P}/sources`, { onRequest, schema: { response: { 200: { type: 'object', required: ['sources'], properties: { sources: { type: 'array', items: sourceStateSchema } } } } } }, async () => ({ sources: await c.sources() }));
-  app.get<{ Params: { id: string } }>(`${P}/sources/:id`, { onRequest, schema: { params: idParams, response: { 200: sourceStateSchema } } }, async (req) => {
-    const s = (await c.sources()).find((x) => x.id === req.params.id);
-    if (!s) throw notFound('source');
-    return s;
-  });
+  app.get(
+    `${P}/sources`,
+    {
+      onRequest,
+      schema: {
+        response: {
+          200: {
+            type: 'object',
+            required: ['sources'],
+            properties: { sources: { type: 'array', items: sourceStateSchema } },
+          },
+        },
+      },
+    },
+    async () => ({ sources: await c.sources() }),
+  );
+  app.get<{ Params: { id: string } }>(
+    `${P}/sources/:id`,
+    { onRequest, schema: { params: idParams, response: { 200: sourceStateSchema } } },
+    async (req) => {
+      const s = (await c.sources()).find((x) => x.id === req.params.id);
+      if (!s) throw notFound('source');
+      return s;
+    },
+  );
   app.post<{ Params: { id: string }; Querystring: { wait: boolean } }>(
     `${P}/sources/:id/run`,
-    { onRequest, schema: { params: idParams, querystring: waitQuery, response: { 200: runAnswerSchema, 202: runAnswerSchema } } },
+    {
+      onRequest,
+      schema: { params: idParams, querystring: waitQuery, response: { 200: runAnswerSchema, 202: runAnswerSchema } },
+    },
     async (req, reply) => {
       const r = await guarded(() => c.runSource(req.params.id, req.query.wait));
       if (!r) throw notFound('source');
@@ -63,7 +102,10 @@ export function adminRoutes(app: FastifyInstance, o: AdminRoutesOptions): void {
     for (const action of ['pause', 'resume'] as const) {
       app.post<{ Params: { id: string } }>(
         `${P}/${kind}s/:id/${action}`,
-        { onRequest, schema: { params: idParams, response: { 200: kind === 'source' ? sourceStateSchema : sinkStateSchema } } },
+        {
+          onRequest,
+          schema: { params: idParams, response: { 200: kind === 'source' ? sourceStateSchema : sinkStateSchema } },
+        },
         async (req) => {
           const s = await c.setPaused(kind, req.params.id, action === 'pause');
           if (!s) throw notFound(kind);
@@ -73,18 +115,45 @@ export function adminRoutes(app: FastifyInstance, o: AdminRoutesOptions): void {
     }
   }
 
-  app.get(`${P}/sinks`, { onRequest, schema: { response: { 200: { type: 'object', required: ['sinks'], properties: { sinks: { type: 'array', items: sinkStateSchema } } } } } }, async () => ({ sinks: await c.sinks() }));
-  app.get<{ Params: { id: string } }>(`${P}/sinks/:id`, { onRequest, schema: { params: idParams, response: { 200: sinkStateSchema } } }, async (req) => {
-    const s = (await c.sinks()).find((x) => x.id === req.params.id);
-    if (!s) throw notFound('sink');
-    return s;
-  });
+  app.get(
+    `${P}/sinks`,
+    {
+      onRequest,
+      schema: {
+        response: {
+          200: {
+            type: 'object',
+            required: ['sinks'],
+            properties: { sinks: { type: 'array', items: sinkStateSchema } },
+          },
+        },
+      },
+    },
+    async () => ({ sinks: await c.sinks() }),
+  );
+  app.get<{ Params: { id: string } }>(
+    `${P}/sinks/:id`,
+    { onRequest, schema: { params: idParams, response: { 200: sinkStateSchema } } },
+    async (req) => {
+      const s = (await c.sinks()).find((x) => x.id === req.params.id);
+      if (!s) throw notFound('sink');
+      return s;
+    },
+  );
   app.post<{ Params: { id: string }; Querystring: { wait: boolean; full: boolean; dry_run: boolean } }>(
     `${P}/sinks/:id/push`,
-    { onRequest, schema: { params: idParams, querystring: pushQuery, response: { 200: pushAnswerSchema, 202: pushAnswerSchema } } },
-    async (req: FastifyRequest<{ Params: { id: string }; Querystring: { wait: boolean; full: boolean; dry_run: boolean } }>, reply) => {
+    {
+      onRequest,
+      schema: { params: idParams, querystring: pushQuery, response: { 200: pushAnswerSchema, 202: pushAnswerSchema } },
+    },
+    async (
+      req: FastifyRequest<{ Params: { id: string }; Querystring: { wait: boolean; full: boolean; dry_run: boolean } }>,
+      reply,
+    ) => {
       const q = req.query;
-      const r = await guarded(() => c.push(req.params.id, { full: q.full, dryRun: q.dry_run, wait: q.wait || q.dry_run }));
+      const r = await guarded(() =>
+        c.push(req.params.id, { full: q.full, dryRun: q.dry_run, wait: q.wait || q.dry_run }),
+      );
       if (!r) throw notFound('sink');
       return reply.code(r.started ? 202 : 200).send(withinCeiling(r, req));
     },
@@ -92,7 +161,18 @@ export function adminRoutes(app: FastifyInstance, o: AdminRoutesOptions): void {
 
   app.post(
     `${P}/reload`,
-    { onRequest, schema: { response: { 200: { type: 'object', required: ['ok', 'message'], properties: { ok: { type: 'boolean' }, message: { type: 'string' } } } } } },
+    {
+      onRequest,
+      schema: {
+        response: {
+          200: {
+            type: 'object',
+            required: ['ok', 'message'],
+            properties: { ok: { type: 'boolean' }, message: { type: 'string' } },
+          },
+        },
+      },
+    },
     async () => c.reload(),
   );
 

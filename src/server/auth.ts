@@ -121,11 +121,24 @@ export class Authenticator {
    * key (unless `anonymous` admits a caller without one), 429 over the key's rate, 403 without
    * the scope. A refused known key is still returned (the audit line names it).
    */
-  admit(req: FastifyRequest, scope: ApiScope, anonymous: boolean, basic = false): { principal: Principal | null; error?: ApiError } {
+  admit(
+    req: FastifyRequest,
+    scope: ApiScope,
+    anonymous: boolean,
+    basic = false,
+  ): { principal: Principal | null; error?: ApiError } {
     const p = this.identify(req, basic);
     if (p === undefined && anonymous && this.anonymousLookup) return { principal: ANONYMOUS };
-    const challenge = basic ? 'Bearer realm="stixgate", Basic realm="stixgate", charset="UTF-8"' : 'Bearer realm="stixgate"';
-    if (!p) return { principal: null, error: new ApiError(401, 'STIXGATE_ERR_API_UNAUTHORIZED', UNAUTHORIZED_MESSAGE, { 'www-authenticate': challenge }) };
+    const challenge = basic
+      ? 'Bearer realm="stixgate", Basic realm="stixgate", charset="UTF-8"'
+      : 'Bearer realm="stixgate"';
+    if (!p)
+      return {
+        principal: null,
+        error: new ApiError(401, 'STIXGATE_ERR_API_UNAUTHORIZED', UNAUTHORIZED_MESSAGE, {
+          'www-authenticate': challenge,
+        }),
+      };
     return { principal: p, error: this.authorize(p, scope) };
   }
 
@@ -133,7 +146,8 @@ export class Authenticator {
   authorize(p: Principal, scope: ApiScope): ApiError | undefined {
     const wait = this.limiter?.takeKey(p.keyId!) ?? 0;
     if (wait > 0) return rateLimited(wait, 'this API key');
-    if (!p.scopes.has(scope)) return new ApiError(403, 'STIXGATE_ERR_API_FORBIDDEN', `this API key lacks the "${scope}" scope`);
+    if (!p.scopes.has(scope))
+      return new ApiError(403, 'STIXGATE_ERR_API_FORBIDDEN', `this API key lacks the "${scope}" scope`);
     return undefined;
   }
 
@@ -144,22 +158,31 @@ export class Authenticator {
   require(scope: ApiScope, opts: { basic?: boolean } = {}): onRequestHookHandler & { scope: ApiScope; basic: boolean } {
     const basic = opts.basic === true;
     // tagged with its scope (and whether Basic credentials are taken), which the API description (openapi.ts) reads
-    return Object.assign((req: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
-      const { principal, error } = this.admit(req, scope, scope === 'lookup', basic);
-      req.principal = principal;
-      done(error);
-    }, { scope, basic });
+    return Object.assign(
+      (req: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
+        const { principal, error } = this.admit(req, scope, scope === 'lookup', basic);
+        req.principal = principal;
+        done(error);
+      },
+      { scope, basic },
+    );
   }
 }
 
 /** A 429 answer with Retry-After. */
 export function rateLimited(waitMs: number, who: string): ApiError {
   const secs = retryAfterSecs(waitMs);
-  return new ApiError(429, 'STIXGATE_ERR_API_RATE_LIMITED', `too many requests from ${who}; retry after ${secs} s`, { 'retry-after': String(secs) });
+  return new ApiError(429, 'STIXGATE_ERR_API_RATE_LIMITED', `too many requests from ${who}; retry after ${secs} s`, {
+    'retry-after': String(secs),
+  });
 }
 
 /** The anonymous caller (when `anonymous_lookup` is on): TLP:CLEAR only, on the routes that admit it. Shared, immutable. */
-const ANONYMOUS: Principal = Object.freeze({ keyId: null, scopes: new Set<ApiScope>(['lookup']), maxTlp: 'clear' as TlpLevel });
+const ANONYMOUS: Principal = Object.freeze({
+  keyId: null,
+  scopes: new Set<ApiScope>(['lookup']),
+  maxTlp: 'clear' as TlpLevel,
+});
 
 /**
  * The key from `Authorization: Bearer`, `X-Api-Key` or (where `basic` is allowed) `Authorization:
@@ -178,7 +201,9 @@ function presentedKey(req: Caller, basic: boolean): { key: string; user?: string
   if (xkey !== undefined) fromHeader = typeof xkey === 'string' ? { key: xkey.trim() } : null;
   if (fromAuth === undefined) return fromHeader;
   if (fromHeader === undefined) return fromAuth;
-  return fromAuth !== null && fromHeader !== null && fromAuth.key === fromHeader.key && fromAuth.user === undefined ? fromAuth : null;
+  return fromAuth !== null && fromHeader !== null && fromAuth.key === fromHeader.key && fromAuth.user === undefined
+    ? fromAuth
+    : null;
 }
 
 const BASIC_RE = /^Basic +([A-Za-z0-9+/]+={0,2}) *$/i;

@@ -18,10 +18,19 @@ export interface DeliveriesRoutesOptions {
 const str = { type: 'string' } as const;
 const strOrNull = { type: ['string', 'null'] } as const;
 const intOrNull = { type: ['integer', 'null'] } as const;
-const sourcesSchema = { type: 'array', items: { type: 'object', required: ['source', 'tlp'], properties: { source: str, tlp: str } } } as const;
+const sourcesSchema = {
+  type: 'array',
+  items: { type: 'object', required: ['source', 'tlp'], properties: { source: str, tlp: str } },
+} as const;
 const stateProps = {
   state: { type: 'string', enum: ['present', 'removed', 'withheld', 'rejected', 'pending', 'unknown'] },
-  reason: strOrNull, since: strOrNull, seq: intOrNull, sources: sourcesSchema, score: intOrNull, threshold: intOrNull, detail: strOrNull,
+  reason: strOrNull,
+  since: strOrNull,
+  seq: intOrNull,
+  sources: sourcesSchema,
+  score: intOrNull,
+  threshold: intOrNull,
+  detail: strOrNull,
 } as const;
 
 /** One value's deliveries (src/delivery/why.ts `DeliveriesAnswer`), also the `deliveries` of a lookup result. */
@@ -41,10 +50,20 @@ export const deliveriesAnswerSchema = {
 } as const;
 
 /** The ledger's answer for one value as a key with `maxTlp` sees it; 501 when the store keeps no ledger. */
-export function deliveriesFor(o: DeliveriesRoutesOptions, value: string, maxTlp: Parameters<typeof deliveriesOf>[2]): Promise<DeliveriesAnswer> {
-  if (!o.store.deliveries) throw new ApiError(501, 'STIXGATE_ERR_API_NOT_FOUND', `the ${o.store.kind} store keeps no delivery ledger (docs/deliveries.md)`);
+export function deliveriesFor(
+  o: DeliveriesRoutesOptions,
+  value: string,
+  maxTlp: Parameters<typeof deliveriesOf>[2],
+): Promise<DeliveriesAnswer> {
+  if (!o.store.deliveries)
+    throw new ApiError(
+      501,
+      'STIXGATE_ERR_API_NOT_FOUND',
+      `the ${o.store.kind} store keeps no delivery ledger (docs/deliveries.md)`,
+    );
   return deliveriesOf(o.store, value, maxTlp, {
-    sinks: o.sinks(), access: o.access,
+    sinks: o.sinks(),
+    access: o.access,
     cursor: async (sink) => Number((await o.store.getCursor(sinkCursorName(sink))) ?? 0),
   });
 }
@@ -60,7 +79,7 @@ export function deliveriesRoutes(app: FastifyInstance, o: DeliveriesRoutesOption
     {
       onRequest: o.auth.require('lookup'),
       schema: {
-        description: 'The delivery ledger: every sink\'s state for one value, since when and why (docs/deliveries.md)',
+        description: "The delivery ledger: every sink's state for one value, since when and why (docs/deliveries.md)",
         querystring: {
           type: 'object',
           required: ['value'],

@@ -1,4 +1,11 @@
-import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerOptions,
+  type ServerResponse,
+} from 'node:http';
 import { EDL_KINDS, type EdlKind, type EdlLists, type Snapshot } from '../edl/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { EdlMetrics } from '../telemetry/edl-metrics.js';
@@ -63,10 +70,14 @@ export class EdlLeanPath {
   private readonly counters?: ReturnType<typeof edlRequestCounters>;
   private readonly heads = new WeakMap<Snapshot, Heads>();
   /** The key last identified on each connection, with the header values that presented it. */
-  private readonly identified = new WeakMap<Socket, { authorization?: string; apiKey?: string | string[]; keyId: string }>();
+  private readonly identified = new WeakMap<
+    Socket,
+    { authorization?: string; apiKey?: string | string[]; keyId: string }
+  >();
 
   constructor(private readonly o: EdlLeanOptions) {
-    for (const list of o.lists.names) for (const kind of EDL_KINDS) this.routes.set(`/edl/${list}/${kind}`, { list, kind });
+    for (const list of o.lists.names)
+      for (const kind of EDL_KINDS) this.routes.set(`/edl/${list}/${kind}`, { list, kind });
     this.counters = o.metrics && edlRequestCounters(o.metrics);
   }
 
@@ -78,7 +89,8 @@ export class EdlLeanPath {
     const route = this.routes.get(url);
     if (route === undefined || this.closing || url.length > this.o.maxUrlBytes) return false;
     const h = req.headers;
-    if (h['content-type'] !== undefined || h['content-length'] !== undefined || h['transfer-encoding'] !== undefined) return false;
+    if (h['content-type'] !== undefined || h['content-length'] !== undefined || h['transfer-encoding'] !== undefined)
+      return false;
     if (this.o.trustProxy && h['x-forwarded-for'] !== undefined) return false;
     const started = performance.now();
     const ip = req.socket.remoteAddress ?? '';
@@ -98,7 +110,10 @@ export class EdlLeanPath {
     this.answered++;
     this.counters?.(route.list, a.status).inc();
     if (this.o.logger.isLevelEnabled('info')) {
-      this.o.logger.info({ key_id: p.keyId, method, route: ROUTE, status: a.status, ms: Math.round(performance.now() - started) }, 'api call');
+      this.o.logger.info(
+        { key_id: p.keyId, method, route: ROUTE, status: a.status, ms: Math.round(performance.now() - started) },
+        'api call',
+      );
     }
     return true;
   }
@@ -113,9 +128,11 @@ export class EdlLeanPath {
   private principalOf(req: IncomingMessage, ip: string): Principal | null | undefined {
     const h = req.headers;
     const known = this.identified.get(req.socket);
-    if (known !== undefined && known.authorization === h.authorization && known.apiKey === h['x-api-key']) return this.o.auth.identifyById(known.keyId, ip);
+    if (known !== undefined && known.authorization === h.authorization && known.apiKey === h['x-api-key'])
+      return this.o.auth.identifyById(known.keyId, ip);
     const p = this.o.auth.identify({ headers: h, ip }, this.o.basicAuth);
-    if (p?.keyId) this.identified.set(req.socket, { authorization: h.authorization, apiKey: h['x-api-key'], keyId: p.keyId });
+    if (p?.keyId)
+      this.identified.set(req.socket, { authorization: h.authorization, apiKey: h['x-api-key'], keyId: p.keyId });
     return p;
   }
 
@@ -125,7 +142,11 @@ export class EdlLeanPath {
     if (!h) {
       const validators = ['etag', s.etag, 'last-modified', s.lastModifiedHttp, 'cache-control', CACHE_CONTROL];
       // fastify's HEAD route sends `content-length: 0` on a 304 (its HEAD hook counts the empty payload)
-      h = { ok: [...validators, 'content-type', TEXT, 'content-length', String(s.body.length)], notModified: validators, headNotModified: [...validators, 'content-length', '0'] };
+      h = {
+        ok: [...validators, 'content-type', TEXT, 'content-length', String(s.body.length)],
+        notModified: validators,
+        headNotModified: [...validators, 'content-length', '0'],
+      };
       this.heads.set(s, h);
     }
     return h;
@@ -137,9 +158,16 @@ export class EdlLeanPath {
  * timeouts), whose request listener offers each request to the lean path first (`lean()`: set
  * once the routes exist) and hands every other one to fastify.
  */
-export function edlServerFactory(lean: () => EdlLeanPath | undefined): (handler: RequestListener, options: Record<string, unknown>) => Server {
+export function edlServerFactory(
+  lean: () => EdlLeanPath | undefined,
+): (handler: RequestListener, options: Record<string, unknown>) => Server {
   return (handler, options) => {
-    const opts = options as { http?: ServerOptions; keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number };
+    const opts = options as {
+      http?: ServerOptions;
+      keepAliveTimeout: number;
+      requestTimeout: number;
+      connectionTimeout: number;
+    };
     const server = createServer(opts.http ?? {}, (req, res) => {
       if (lean()?.handle(req, res)) return;
       handler(req, res);

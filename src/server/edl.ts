@@ -20,13 +20,20 @@ const errorBody = {
   description: 'a JSON error',
   type: 'object',
   required: ['error'],
-  properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: { type: 'string' }, message: { type: 'string' } } } },
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string' }, message: { type: 'string' } },
+    },
+  },
 } as const;
 
 /** The route's schemas: path parameters, the text body, 304 and the JSON errors. */
 const schema = {
-  summary: 'A firewall list: one value per line in the list\'s vendor format',
-  description: 'Conditional GETs (If-None-Match, If-Modified-Since) are answered 304 without a body. Needs a key with the `edl` scope whose max_tlp is at or above the list\'s.',
+  summary: "A firewall list: one value per line in the list's vendor format",
+  description:
+    "Conditional GETs (If-None-Match, If-Modified-Since) are answered 304 without a body. Needs a key with the `edl` scope whose max_tlp is at or above the list's.",
   params: {
     type: 'object',
     required: ['list', 'kind'],
@@ -40,11 +47,18 @@ const schema = {
     type: 'object',
     properties: {
       'if-none-match': { type: 'string', description: 'entity tags of a copy held (answered 304 when one matches)' },
-      'if-modified-since': { type: 'string', description: 'HTTP date of a copy held (answered 304 when the list did not change since; ignored with If-None-Match)' },
+      'if-modified-since': {
+        type: 'string',
+        description:
+          'HTTP date of a copy held (answered 304 when the list did not change since; ignored with If-None-Match)',
+      },
     },
   },
   response: {
-    200: { description: 'the list, one entry per line, each line ending in LF', content: { [TEXT]: { schema: { type: 'string' } } } },
+    200: {
+      description: 'the list, one entry per line, each line ending in LF',
+      content: { [TEXT]: { schema: { type: 'string' } } },
+    },
     304: { description: 'not modified: the copy the client holds is current (no body)' },
     401: errorBody,
     403: errorBody,
@@ -65,17 +79,42 @@ export const EDL_BUILD_RETRY_AFTER_SECS = 5;
  * Retry-After until the first build is ready, else 304 or 200 with the snapshot. Pure: nothing is
  * counted or consumed, so the lean path (src/server/edl-lean.ts) can ask before it answers.
  */
-export function edlAnswer(lists: EdlLists, list: string, kind: EdlKind, ceiling: TlpLevel, headers: IncomingHttpHeaders): EdlAnswer {
+export function edlAnswer(
+  lists: EdlLists,
+  list: string,
+  kind: EdlKind,
+  ceiling: TlpLevel,
+  headers: IncomingHttpHeaders,
+): EdlAnswer {
   const r = lists.get(list, kind);
   if ('missing' in r) {
-    return { error: new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', r.missing === 'list' ? 'no firewall list by this name' : 'this list serves no such kind') };
+    return {
+      error: new ApiError(
+        404,
+        'STIXGATE_ERR_API_NOT_FOUND',
+        r.missing === 'list' ? 'no firewall list by this name' : 'this list serves no such kind',
+      ),
+    };
   }
   if (tlpRank(ceiling) < tlpRank(r.maxTlp as TlpLevel)) {
-    return { error: new ApiError(403, 'STIXGATE_ERR_API_FORBIDDEN', `this API key may read up to TLP:${ceiling.toUpperCase()}; the list is a TLP:${r.maxTlp.toUpperCase()} view`) };
+    return {
+      error: new ApiError(
+        403,
+        'STIXGATE_ERR_API_FORBIDDEN',
+        `this API key may read up to TLP:${ceiling.toUpperCase()}; the list is a TLP:${r.maxTlp.toUpperCase()} view`,
+      ),
+    };
   }
   if (!lists.ready) {
     const secs = String(EDL_BUILD_RETRY_AFTER_SECS);
-    return { error: new ApiError(503, 'STIXGATE_ERR_API_UNAVAILABLE', `the firewall lists are being built; retry after ${secs} s`, { 'retry-after': secs }) };
+    return {
+      error: new ApiError(
+        503,
+        'STIXGATE_ERR_API_UNAVAILABLE',
+        `the firewall lists are being built; retry after ${secs} s`,
+        { 'retry-after': secs },
+      ),
+    };
   }
   return { status: notModified(headers, r.snapshot) ? 304 : 200, snapshot: r.snapshot };
 }

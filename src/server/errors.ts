@@ -18,7 +18,13 @@ export class ApiError extends Error {
 
 export const UNAUTHORIZED_MESSAGE = 'missing or invalid API key';
 
-export function sendError(reply: FastifyReply, status: number, code: ErrorCode, message: string, headers: Record<string, string> = {}): FastifyReply {
+export function sendError(
+  reply: FastifyReply,
+  status: number,
+  code: ErrorCode,
+  message: string,
+  headers: Record<string, string> = {},
+): FastifyReply {
   // refused before its body was read (401/403/405/429/413…): close the connection after the
   // answer, so the rest of the body is never read (Node would otherwise read it to the end to
   // reuse the connection)
@@ -31,11 +37,27 @@ export function sendError(reply: FastifyReply, status: number, code: ErrorCode, 
  * the content type or a slice of the body, and an error body never echoes the request.
  */
 const FRAMEWORK_ERRORS: Readonly<Record<string, readonly [number, ErrorCode, string]>> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'STIXGATE_ERR_API_UNSUPPORTED_MEDIA_TYPE', 'unsupported content type; send application/json'],
-  FST_ERR_CTP_INVALID_TYPE: [415, 'STIXGATE_ERR_API_UNSUPPORTED_MEDIA_TYPE', 'unsupported content type; send application/json'],
-  FST_ERR_CTP_EMPTY_TYPE: [415, 'STIXGATE_ERR_API_UNSUPPORTED_MEDIA_TYPE', 'missing content type; send application/json'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [
+    415,
+    'STIXGATE_ERR_API_UNSUPPORTED_MEDIA_TYPE',
+    'unsupported content type; send application/json',
+  ],
+  FST_ERR_CTP_INVALID_TYPE: [
+    415,
+    'STIXGATE_ERR_API_UNSUPPORTED_MEDIA_TYPE',
+    'unsupported content type; send application/json',
+  ],
+  FST_ERR_CTP_EMPTY_TYPE: [
+    415,
+    'STIXGATE_ERR_API_UNSUPPORTED_MEDIA_TYPE',
+    'missing content type; send application/json',
+  ],
   FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'STIXGATE_ERR_API_BAD_REQUEST', 'the JSON body is empty'],
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'STIXGATE_ERR_API_BAD_REQUEST', 'the body length does not match Content-Length'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [
+    400,
+    'STIXGATE_ERR_API_BAD_REQUEST',
+    'the body length does not match Content-Length',
+  ],
   FST_ERR_CTP_INVALID_JSON_BODY: [400, 'STIXGATE_ERR_API_BAD_REQUEST', 'the body is not valid JSON'],
   FST_ERR_BAD_URL: [400, 'STIXGATE_ERR_API_BAD_REQUEST', 'the request path is not validly encoded'],
   FST_ERR_MAX_PARAM_LENGTH: [414, 'STIXGATE_ERR_API_URI_TOO_LONG', 'a path parameter is too long'],
@@ -43,24 +65,49 @@ const FRAMEWORK_ERRORS: Readonly<Record<string, readonly [number, ErrorCode, str
 };
 
 /** Status, code and message for any error reaching the handler; `internal` when it is our fault. */
-export function describeError(err: FastifyError | ApiError | Error, bodyLimit: number): { status: number; code: ErrorCode; message: string; headers?: Record<string, string>; internal?: boolean } {
-  if (err instanceof ApiError) return { status: err.statusCode, code: err.code, message: err.message, headers: err.headers };
+export function describeError(
+  err: FastifyError | ApiError | Error,
+  bodyLimit: number,
+): { status: number; code: ErrorCode; message: string; headers?: Record<string, string>; internal?: boolean } {
+  if (err instanceof ApiError)
+    return { status: err.statusCode, code: err.code, message: err.message, headers: err.headers };
   if (isStixgateError(err) && err.code === 'STIXGATE_ERR_STORE_UNAVAILABLE') {
-    return { status: 503, code: 'STIXGATE_ERR_API_UNAVAILABLE', message: 'store unavailable', headers: { 'retry-after': '5' } };
+    return {
+      status: 503,
+      code: 'STIXGATE_ERR_API_UNAVAILABLE',
+      message: 'store unavailable',
+      headers: { 'retry-after': '5' },
+    };
   }
   const fe = err as FastifyError;
   const known = typeof fe.code === 'string' ? FRAMEWORK_ERRORS[fe.code] : undefined;
   if (known) return { status: known[0], code: known[1], message: known[2] };
   const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
   if (fe.validation) return { status: 400, code: 'STIXGATE_ERR_API_BAD_REQUEST', message: fe.message.slice(0, 300) };
-  if (status === 413) return { status, code: 'STIXGATE_ERR_API_TOO_LARGE', message: `request body exceeds the limit of ${bodyLimit} bytes` };
+  if (status === 413)
+    return {
+      status,
+      code: 'STIXGATE_ERR_API_TOO_LARGE',
+      message: `request body exceeds the limit of ${bodyLimit} bytes`,
+    };
   if (status === 404) return { status, code: 'STIXGATE_ERR_API_NOT_FOUND', message: 'not found' };
   if (status === 400 && err instanceof SyntaxError) {
     // JSON.parse / secure-json-parse: the native message quotes the body, so it is replaced
     const poison = /forbidden (prototype|constructor) property/.test(err.message);
-    return { status, code: 'STIXGATE_ERR_API_BAD_REQUEST', message: poison ? 'the body carries a forbidden __proto__ or constructor.prototype key' : 'the body is not valid JSON' };
+    return {
+      status,
+      code: 'STIXGATE_ERR_API_BAD_REQUEST',
+      message: poison
+        ? 'the body carries a forbidden __proto__ or constructor.prototype key'
+        : 'the body is not valid JSON',
+    };
   }
-  if (status >= 400 && status < 500) return { status, code: 'STIXGATE_ERR_API_BAD_REQUEST', message: (STATUS_CODES[status] ?? 'bad request').toLowerCase() };
+  if (status >= 400 && status < 500)
+    return {
+      status,
+      code: 'STIXGATE_ERR_API_BAD_REQUEST',
+      message: (STATUS_CODES[status] ?? 'bad request').toLowerCase(),
+    };
   return { status: 500, code: 'STIXGATE_ERR_API_INTERNAL', message: 'internal error', internal: true };
 }
 
@@ -69,7 +116,10 @@ export function describeError(err: FastifyError | ApiError | Error, bodyLimit: n
  * `{ "error": { "code": "STIXGATE_ERR_…", "message": "…" } }`. Internal details never reach
  * the client; they are logged instead.
  */
-export function registerErrorHandling(app: FastifyInstance, counted: (code: ErrorCode) => void = () => undefined): void {
+export function registerErrorHandling(
+  app: FastifyInstance,
+  counted: (code: ErrorCode) => void = () => undefined,
+): void {
   app.setNotFoundHandler((_req, reply) => {
     counted('STIXGATE_ERR_API_NOT_FOUND');
     return sendError(reply, 404, 'STIXGATE_ERR_API_NOT_FOUND', 'not found');
@@ -106,7 +156,11 @@ const SOCKET_ERRORS: Readonly<Record<string, readonly [number, ErrorCode, string
  */
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, code, message] = (err.code && SOCKET_ERRORS[err.code]) || [400, 'STIXGATE_ERR_API_BAD_REQUEST', 'malformed HTTP request'];
+  const [status, code, message] = (err.code && SOCKET_ERRORS[err.code]) || [
+    400,
+    'STIXGATE_ERR_API_BAD_REQUEST',
+    'malformed HTTP request',
+  ];
   // a response already under way (e.g. a timeout while the answer streams) cannot get a second head
   const pending = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (!socket.writable || pending?.headersSent) {

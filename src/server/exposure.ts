@@ -20,7 +20,10 @@ export function isLoopbackHost(host: string): boolean {
  */
 export function serverIssues(c: ServerConfig, rawServer: unknown, path = 'server'): Issue[] {
   const issues: Issue[] = [];
-  const explicitAnonymous = typeof rawServer === 'object' && rawServer !== null && typeof (rawServer as Record<string, unknown>).anonymous_lookup === 'boolean';
+  const explicitAnonymous =
+    typeof rawServer === 'object' &&
+    rawServer !== null &&
+    typeof (rawServer as Record<string, unknown>).anonymous_lookup === 'boolean';
   if (!isLoopbackHost(c.listen_host) && Object.keys(c.api_keys).length === 0 && !explicitAnonymous) {
     issues.push({
       path: `${path}.listen_host`,
@@ -31,16 +34,25 @@ export function serverIssues(c: ServerConfig, rawServer: unknown, path = 'server
     });
   }
   c.trusted_proxies.forEach((a, i) => {
-    if (!isAddressOrCidr(a)) issues.push({ path: `${path}.trusted_proxies[${i}]`, message: `"${a}" is not an IP address or CIDR` });
+    if (!isAddressOrCidr(a))
+      issues.push({ path: `${path}.trusted_proxies[${i}]`, message: `"${a}" is not an IP address or CIDR` });
   });
   for (const [id, k] of Object.entries(c.api_keys)) {
     (k.allowed_networks ?? []).forEach((a, i) => {
-      if (!isAddressOrCidr(a)) issues.push({ path: `${path}.api_keys.${id}.allowed_networks[${i}]`, message: `"${a}" is not an IP address or CIDR` });
+      if (!isAddressOrCidr(a))
+        issues.push({
+          path: `${path}.api_keys.${id}.allowed_networks[${i}]`,
+          message: `"${a}" is not an IP address or CIDR`,
+        });
     });
-    if (k.expires !== undefined && !isRealDate(k.expires)) issues.push({ path: `${path}.api_keys.${id}.expires`, message: `"${k.expires}" is not a valid date` });
+    if (k.expires !== undefined && !isRealDate(k.expires))
+      issues.push({ path: `${path}.api_keys.${id}.expires`, message: `"${k.expires}" is not a valid date` });
   }
   if (c.headers_timeout_secs > c.request_timeout_secs) {
-    issues.push({ path: `${path}.headers_timeout_secs`, message: `must not exceed request_timeout_secs (${c.request_timeout_secs})` });
+    issues.push({
+      path: `${path}.headers_timeout_secs`,
+      message: `must not exceed request_timeout_secs (${c.request_timeout_secs})`,
+    });
   }
   return issues;
 }
@@ -49,8 +61,14 @@ export function serverIssues(c: ServerConfig, rawServer: unknown, path = 'server
 export function serverWarnings(c: ServerConfig, path = 'server'): string[] {
   const out: string[] = [];
   const exposed = !isLoopbackHost(c.listen_host);
-  if (exposed && c.anonymous_lookup) out.push(`${path}.anonymous_lookup is true on ${c.listen_host}: anyone who reaches the port can look up TLP:CLEAR indicators without a key`);
-  if (exposed && c.metrics_public) out.push(`${path}.metrics_public is true on ${c.listen_host}: anyone who reaches the port can read /metrics (source, sink and job names, error reasons, store sizes)`);
+  if (exposed && c.anonymous_lookup)
+    out.push(
+      `${path}.anonymous_lookup is true on ${c.listen_host}: anyone who reaches the port can look up TLP:CLEAR indicators without a key`,
+    );
+  if (exposed && c.metrics_public)
+    out.push(
+      `${path}.metrics_public is true on ${c.listen_host}: anyone who reaches the port can read /metrics (source, sink and job names, error reasons, store sizes)`,
+    );
   if (!c.rate_limit.enabled) out.push(`${path}.rate_limit.enabled is false: no request rate limit applies`);
   return out;
 }

@@ -18,7 +18,10 @@ export function healthRoutes(app: FastifyInstance, o: { store: Store; isReady: (
         reason = 'store unavailable';
       }
     }
-    if (reason) return sendError(reply, 503, 'STIXGATE_ERR_API_UNAVAILABLE', `not ready: ${reason}`, { 'retry-after': String(READY_RETRY_AFTER_SECS) });
+    if (reason)
+      return sendError(reply, 503, 'STIXGATE_ERR_API_UNAVAILABLE', `not ready: ${reason}`, {
+        'retry-after': String(READY_RETRY_AFTER_SECS),
+      });
     return { status: 'ready' };
   });
 }

@@ -128,7 +128,10 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
   const limiter = new RateLimiter(c.rate_limit, keyRates(c), now);
   // before routing hooks and authentication: over-long targets, then the caller's address bucket
   app.addHook('onRequest', (req, _reply, done) => {
-    if ((req.raw.url ?? '').length > c.max_url_bytes) return done(new ApiError(414, 'STIXGATE_ERR_API_URI_TOO_LONG', `the request target exceeds ${c.max_url_bytes} bytes`));
+    if ((req.raw.url ?? '').length > c.max_url_bytes)
+      return done(
+        new ApiError(414, 'STIXGATE_ERR_API_URI_TOO_LONG', `the request target exceeds ${c.max_url_bytes} bytes`),
+      );
     const wait = limiter.takeAddress(clientBucketOf(req.ip));
     if (wait > 0) return done(rateLimited(wait, 'this address'));
     done();
@@ -136,43 +139,95 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
   // JSON bodies are read as UTF-8: a body declared in another charset is refused, not misread
   app.addHook('preParsing', (req, _reply, payload, done) => {
     const charset = CHARSET_RE.exec(req.headers['content-type'] ?? '')?.[1]?.toLowerCase();
-    if (charset !== undefined && !UTF8_CHARSETS.has(charset)) return done(new ApiError(415, 'STIXGATE_ERR_API_UNSUPPORTED_MEDIA_TYPE', 'unsupported charset; send UTF-8 JSON'));
+    if (charset !== undefined && !UTF8_CHARSETS.has(charset))
+      return done(new ApiError(415, 'STIXGATE_ERR_API_UNSUPPORTED_MEDIA_TYPE', 'unsupported charset; send UTF-8 JSON'));
     done(null, payload);
   });
   // audit trail: one line per authenticated call, with the key id (never the key) and
   // the route pattern (never the raw URL, which carries looked-up values). Callback style: it runs on every request.
   app.addHook('onResponse', (req, reply, done) => {
     if (req.principal?.keyId) {
-      req.log.info({ key_id: req.principal.keyId, method: req.method, route: req.routeOptions.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'api call');
+      req.log.info(
+        {
+          key_id: req.principal.keyId,
+          method: req.method,
+          route: req.routeOptions.url,
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime),
+        },
+        'api call',
+      );
     }
     done();
   });
-  const describeApi = openApiCollector(app, { title: 'stixgate', version: VERSION, description: 'Threat-intelligence integration gateway (docs/api.md, docs/access.md)' });
+  const describeApi = openApiCollector(app, {
+    title: 'stixgate',
+    version: VERSION,
+    description: 'Threat-intelligence integration gateway (docs/api.md, docs/access.md)',
+  });
   const finishRoutes = methodNotAllowed(app);
 
   const auth = new Authenticator(c.api_keys, c.anonymous_lookup, limiter, now);
   const correlator = o.correlator;
   const publishFilter = o.publishFilter;
   lookupRoutes(app, {
-    index: o.index, metrics: o.metrics, auth, maxBatchSize: c.max_batch_size, now, isServing: o.isServing ?? o.isReady,
-    flags: publishFilter && ((r) => {
-      const f = publishFilter();
-      if (!f?.active) return undefined;
-      const d = detectObservable(r.value);
-      return d.ok ? f.hits(d.observable).map((h) => ({ list: h.list, type: h.type, entry: h.entry, source: h.source, ...(h.private_suffix ? { private_suffix: h.private_suffix } : {}) })) : undefined;
-    }),
-    related: correlator && ((id, maxTlp) => correlator.relatedSummary(id, maxTlp) as unknown as Record<string, string[]>),
+    index: o.index,
+    metrics: o.metrics,
+    auth,
+    maxBatchSize: c.max_batch_size,
+    now,
+    isServing: o.isServing ?? o.isReady,
+    flags:
+      publishFilter &&
+      ((r) => {
+        const f = publishFilter();
+        if (!f?.active) return undefined;
+        const d = detectObservable(r.value);
+        return d.ok
+          ? f.hits(d.observable).map((h) => ({
+              list: h.list,
+              type: h.type,
+              entry: h.entry,
+              source: h.source,
+              ...(h.private_suffix ? { private_suffix: h.private_suffix } : {}),
+            }))
+          : undefined;
+      }),
+    related:
+      correlator && ((id, maxTlp) => correlator.relatedSummary(id, maxTlp) as unknown as Record<string, string[]>),
     inactive: (value, maxTlp) => inactiveMatches(o.store, o.access ?? DEFAULT_POLICY, value, maxTlp, now()),
-    deliveries: async (value, maxTlp) => (await deliveriesFor({ store: o.store, auth, access: o.access, sinks: o.sinks ?? (() => []) }, value, maxTlp)).deliveries,
+    deliveries: async (value, maxTlp) =>
+      (await deliveriesFor({ store: o.store, auth, access: o.access, sinks: o.sinks ?? (() => []) }, value, maxTlp))
+        .deliveries,
   });
   if (o.correlator) relatedRoutes(app, { correlator: o.correlator, store: o.store, auth, now, access: o.access });
   const cursors = o.cursors ?? new CursorSealer(c.cursor_secret);
   deliveriesRoutes(app, { store: o.store, auth, access: o.access, sinks: o.sinks ?? (() => []) });
   objectRoutes(app, { store: o.store, auth, access: o.access, cursors });
-  if (o.scoring) sightingsRoutes(app, { store: o.store, auth, scoring: o.scoring, resolve: resolverFromIndex(o.index, now), now, access: o.access, isServing: o.isServing ?? o.isReady });
+  if (o.scoring)
+    sightingsRoutes(app, {
+      store: o.store,
+      auth,
+      scoring: o.scoring,
+      resolve: resolverFromIndex(o.index, now),
+      now,
+      access: o.access,
+      isServing: o.isServing ?? o.isReady,
+    });
   if (o.edl) {
     edlRoutes(app, { ...o.edl, auth });
-    if (o.edl.lean !== false) lean = attachLeanPath(app, new EdlLeanPath({ ...o.edl, auth, limiter, maxUrlBytes: c.max_url_bytes, trustProxy: c.trusted_proxies.length > 0, logger: o.logger }));
+    if (o.edl.lean !== false)
+      lean = attachLeanPath(
+        app,
+        new EdlLeanPath({
+          ...o.edl,
+          auth,
+          limiter,
+          maxUrlBytes: c.max_url_bytes,
+          trustProxy: c.trusted_proxies.length > 0,
+          logger: o.logger,
+        }),
+      );
     app.addHook('preClose', (done) => {
       if (lean) lean.closing = true;
       done();
@@ -180,10 +235,23 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
   }
   healthRoutes(app, { store: o.store, isReady: o.isReady });
   let apiDocument: Record<string, unknown> | undefined;
-  app.get(OPENAPI_PATH, { schema: { summary: 'this OpenAPI 3.1 description' } }, async () => (apiDocument ??= describeApi()));
+  app.get(
+    OPENAPI_PATH,
+    { schema: { summary: 'this OpenAPI 3.1 description' } },
+    async () => (apiDocument ??= describeApi()),
+  );
   metricsRoutes(app, { metrics: o.metrics, index: o.index, store: o.store, auth, requireAuth: !c.metrics_public, now });
   if (o.taxii?.config.enabled) {
-    const release = taxiiRoutes(app, { ...o.taxii, store: o.store, auth, metrics: o.metrics, logger: o.logger, now, bodyLimit: c.body_limit_bytes, access: o.access });
+    const release = taxiiRoutes(app, {
+      ...o.taxii,
+      store: o.store,
+      auth,
+      metrics: o.metrics,
+      logger: o.logger,
+      now,
+      bodyLimit: c.body_limit_bytes,
+      access: o.access,
+    });
     app.addHook('onClose', (_app, done) => {
       release();
       done();
@@ -194,7 +262,19 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
   finishRoutes();
   if (o.admin) ingestRoutes(app, { control: o.admin, auth, bodyLimit: c.ingest_body_limit_bytes });
   const consoleConfig = c.console ?? consoleSchema.defaultValue!;
-  if (consoleConfig.enabled) consoleRoutes(app, { config: consoleConfig, auth, store: o.store, metrics: o.metrics, access: o.access, cursors, admin: o.admin, correlator, now, sinks: o.sinks ?? (() => []) });
+  if (consoleConfig.enabled)
+    consoleRoutes(app, {
+      config: consoleConfig,
+      auth,
+      store: o.store,
+      metrics: o.metrics,
+      access: o.access,
+      cursors,
+      admin: o.admin,
+      correlator,
+      now,
+      sinks: o.sinks ?? (() => []),
+    });
   return app;
 }
 

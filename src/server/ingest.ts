@@ -32,7 +32,8 @@ export function parseOptionPairs(pairs: readonly string[]): Record<string, unkno
     const eq = p.indexOf('=');
     if (eq <= 0) throw new Error(`an option is key=value, got "${p.slice(0, 100)}"`);
     const key = p.slice(0, eq);
-    if (key === '__proto__' || key === 'constructor' || key === 'prototype') throw new Error(`option "${key}" is not allowed`);
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype')
+      throw new Error(`option "${key}" is not allowed`);
     out[key] = parseYaml(p.slice(eq + 1));
   }
   return out;
@@ -49,7 +50,9 @@ export function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions): void
   // an own context: this route reads its body as raw bytes whatever the content type; every other route stays JSON only
   void app.register(async (sub) => {
     sub.removeAllContentTypeParsers();
-    sub.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: o.bodyLimit }, (_req, body, done) => done(null, body));
+    sub.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: o.bodyLimit }, (_req, body, done) =>
+      done(null, body),
+    );
     sub.post<{ Querystring: IngestQuery; Body: Buffer }>(
       '/api/v1/ingest',
       {
@@ -63,7 +66,12 @@ export function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions): void
             properties: {
               type: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,63}$' },
               source_id: { type: 'string', pattern: SOURCE_ID },
-              option: { anyOf: [{ type: 'string', maxLength: 4096 }, { type: 'array', maxItems: 64, items: { type: 'string', maxLength: 4096 } }] },
+              option: {
+                anyOf: [
+                  { type: 'string', maxLength: 4096 },
+                  { type: 'array', maxItems: 64, items: { type: 'string', maxLength: 4096 } },
+                ],
+              },
             },
           },
           body: { description: 'the document, in the format `type` reads (text, CSV, JSON, XML; gzip is unpacked)' },
@@ -73,8 +81,10 @@ export function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions): void
       async (req: FastifyRequest<{ Querystring: IngestQuery; Body: Buffer }>) => {
         const q = req.query;
         const types = o.control.ingestTypes();
-        if (!types.includes(q.type)) throw bad(`type "${q.type}" cannot be ingested as a document; one of: ${types.join(', ')}`);
-        if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw bad('the body is empty; send the document as the request body');
+        if (!types.includes(q.type))
+          throw bad(`type "${q.type}" cannot be ingested as a document; one of: ${types.join(', ')}`);
+        if (!Buffer.isBuffer(req.body) || req.body.length === 0)
+          throw bad('the body is empty; send the document as the request body');
         let options: Record<string, unknown>;
         try {
           options = parseOptionPairs(q.option === undefined ? [] : Array.isArray(q.option) ? q.option : [q.option]);
@@ -86,7 +96,11 @@ export function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions): void
         } catch (e) {
           if (e instanceof ApiError) throw e;
           // the document or its options are at fault: a clear 400 naming the reason, never a 500
-          if (isStixgateError(e) && (e.code.startsWith('STIXGATE_ERR_INPUT_') || e.code.startsWith('STIXGATE_ERR_CONFIG_'))) throw bad(e.message.slice(0, 1000));
+          if (
+            isStixgateError(e) &&
+            (e.code.startsWith('STIXGATE_ERR_INPUT_') || e.code.startsWith('STIXGATE_ERR_CONFIG_'))
+          )
+            throw bad(e.message.slice(0, 1000));
           throw e;
         }
       },

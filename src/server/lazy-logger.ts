@@ -23,7 +23,7 @@ export class LazyChildLogger {
     return this.real;
   }
   get level(): string {
-    return this.real ? this.real.level : (this.opts as { level?: string }).level ?? this.parent.level;
+    return this.real ? this.real.level : ((this.opts as { level?: string }).level ?? this.parent.level);
   }
   set level(l: string) {
     this.logger.level = l;

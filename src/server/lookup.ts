@@ -49,19 +49,56 @@ export const lookupResultSchema = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['id', 'state', 'ended', 'matched_value', 'score', 'tlp', 'labels', 'sources', 'first_seen', 'last_seen', 'valid_until'],
+        required: [
+          'id',
+          'state',
+          'ended',
+          'matched_value',
+          'score',
+          'tlp',
+          'labels',
+          'sources',
+          'first_seen',
+          'last_seen',
+          'valid_until',
+        ],
         properties: {
-          id: str, state: { type: 'string', enum: ['expired', 'revoked'] }, ended: strOrNull, matched_value: str, score: { type: ['integer', 'null'] }, tlp: str,
-          labels: { type: 'array', items: str }, sources: { type: 'array', items: str }, first_seen: strOrNull, last_seen: strOrNull, valid_until: strOrNull,
+          id: str,
+          state: { type: 'string', enum: ['expired', 'revoked'] },
+          ended: strOrNull,
+          matched_value: str,
+          score: { type: ['integer', 'null'] },
+          tlp: str,
+          labels: { type: 'array', items: str },
+          sources: { type: 'array', items: str },
+          first_seen: strOrNull,
+          last_seen: strOrNull,
+          valid_until: strOrNull,
         },
       },
     },
-    deliveries: { type: 'array', description: 'each sink\'s state for the value (`deliveries=true`): the entries of GET /api/v1/deliveries', items: { type: 'object' } },
+    deliveries: {
+      type: 'array',
+      description: "each sink's state for the value (`deliveries=true`): the entries of GET /api/v1/deliveries",
+      items: { type: 'object' },
+    },
     indicators: {
       type: 'array',
       items: {
         type: 'object',
-        required: ['id', 'match', 'matched_value', 'score', 'tlp', 'labels', 'sources', 'first_seen', 'last_seen', 'valid_until', 'sightings'],
+        required: [
+          'id',
+          'match',
+          'matched_value',
+          'score',
+          'tlp',
+          'labels',
+          'sources',
+          'first_seen',
+          'last_seen',
+          'valid_until',
+          'sightings',
+        ],
         properties: {
           id: str,
           match: str,
@@ -79,7 +116,11 @@ export const lookupResultSchema = {
     },
   },
 } as const;
-export const lookupBatchSchema = { type: 'object', required: ['results'], properties: { results: { type: 'array', items: lookupResultSchema } } } as const;
+export const lookupBatchSchema = {
+  type: 'object',
+  required: ['results'],
+  properties: { results: { type: 'array', items: lookupResultSchema } },
+} as const;
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -102,9 +143,19 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
   const check = (n: number): void => {
     // an index that cannot follow the store (OpenSearch unreachable or red) must not answer
     // "not found": the client is told to come back (a 503 with Retry-After, never a false "no match")
-    if (!o.isServing()) throw new ApiError(503, 'STIXGATE_ERR_API_UNAVAILABLE', 'lookup index is not current (store unavailable or still loading); retry later', { 'retry-after': '5' });
+    if (!o.isServing())
+      throw new ApiError(
+        503,
+        'STIXGATE_ERR_API_UNAVAILABLE',
+        'lookup index is not current (store unavailable or still loading); retry later',
+        { 'retry-after': '5' },
+      );
     if (n > maxBatchSize) {
-      throw new ApiError(400, 'STIXGATE_ERR_API_BAD_REQUEST', `too many values: ${n}; at most ${maxBatchSize} per request (server.max_batch_size)`);
+      throw new ApiError(
+        400,
+        'STIXGATE_ERR_API_BAD_REQUEST',
+        `too many values: ${n}; at most ${maxBatchSize} per request (server.max_batch_size)`,
+      );
     }
   };
 
@@ -135,15 +186,27 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
    */
   const withInactive = async (req: FastifyRequest, results: LookupResult[]): Promise<LookupResult[]> => {
     const maxTlp = req.principal?.maxTlp ?? 'clear';
-    return Promise.all(results.map(async (r) => (r.invalid !== undefined ? r : { ...r, inactive: o.inactive ? await o.inactive(r.value, maxTlp) : [] })));
+    return Promise.all(
+      results.map(async (r) =>
+        r.invalid !== undefined ? r : { ...r, inactive: o.inactive ? await o.inactive(r.value, maxTlp) : [] },
+      ),
+    );
   };
 
   /** `deliveries=true` and `include_inactive=true`: the parts of the answer read from the store. */
-  const fromStore = async (req: FastifyRequest, results: LookupResult[], f: { include_inactive?: boolean; deliveries?: boolean }): Promise<LookupResult[]> => {
+  const fromStore = async (
+    req: FastifyRequest,
+    results: LookupResult[],
+    f: { include_inactive?: boolean; deliveries?: boolean },
+  ): Promise<LookupResult[]> => {
     let rs = f.include_inactive === true ? await withInactive(req, results) : results;
     if (f.deliveries === true) {
       const maxTlp = req.principal?.maxTlp ?? 'clear';
-      rs = await Promise.all(rs.map(async (r) => (r.invalid !== undefined ? r : { ...r, deliveries: o.deliveries ? await o.deliveries(r.value, maxTlp) : [] })));
+      rs = await Promise.all(
+        rs.map(async (r) =>
+          r.invalid !== undefined ? r : { ...r, deliveries: o.deliveries ? await o.deliveries(r.value, maxTlp) : [] },
+        ),
+      );
     }
     return rs;
   };
@@ -175,11 +238,19 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
     let r = index.lookup(value, now(), req.principal?.maxTlp ?? 'clear');
     if (o.flags || related) r = decorate(req, r, related);
     const invalid = r.invalid !== undefined;
-    record('single', !invalid && r.matched ? 1 : 0, !invalid && !r.matched ? 1 : 0, invalid ? 1 : 0, (performance.now() - started) / 1000);
+    record(
+      'single',
+      !invalid && r.matched ? 1 : 0,
+      !invalid && !r.matched ? 1 : 0,
+      invalid ? 1 : 0,
+      (performance.now() - started) / 1000,
+    );
     return r;
   };
 
-  app.get<{ Querystring: { value: string | string[]; related?: boolean; include_inactive?: boolean; deliveries?: boolean } }>(
+  app.get<{
+    Querystring: { value: string | string[]; related?: boolean; include_inactive?: boolean; deliveries?: boolean };
+  }>(
     '/api/v1/lookup',
     {
       onRequest,
@@ -190,9 +261,21 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
           additionalProperties: false,
           properties: {
             value: { anyOf: [valueSchema, { type: 'array', items: valueSchema, minItems: 1 }] },
-            related: { type: 'boolean', description: 'add the names of the malware, actors, campaigns, reports… the matched indicators are linked to' },
-            include_inactive: { type: 'boolean', description: 'add `inactive`: the expired and revoked indicators listing the value, with their state and when they ended (never hits)' },
-            deliveries: { type: 'boolean', description: 'add `deliveries`: each sink\'s state for the value from the delivery ledger (docs/deliveries.md)' },
+            related: {
+              type: 'boolean',
+              description:
+                'add the names of the malware, actors, campaigns, reports… the matched indicators are linked to',
+            },
+            include_inactive: {
+              type: 'boolean',
+              description:
+                'add `inactive`: the expired and revoked indicators listing the value, with their state and when they ended (never hits)',
+            },
+            deliveries: {
+              type: 'boolean',
+              description:
+                "add `deliveries`: each sink's state for the value from the delivery ledger (docs/deliveries.md)",
+            },
           },
         },
       },
@@ -202,9 +285,12 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
       const related = req.query.related === true;
       reply.header('content-type', JSON_TYPE);
       const results = typeof v === 'string' ? [runOne(req, v, related)] : run(req, v, related);
-      const send = (rs: LookupResult[]) => reply.send(typeof v === 'string' ? serializeResult(first(rs)) : serializeBatch(rs));
+      const send = (rs: LookupResult[]) =>
+        reply.send(typeof v === 'string' ? serializeResult(first(rs)) : serializeBatch(rs));
       // the hot path stays synchronous; only include_inactive and deliveries read the store
-      return req.query.include_inactive === true || req.query.deliveries === true ? fromStore(req, results, req.query).then(send) : send(results);
+      return req.query.include_inactive === true || req.query.deliveries === true
+        ? fromStore(req, results, req.query).then(send)
+        : send(results);
     },
   );
 
@@ -217,7 +303,12 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
           type: 'object',
           required: ['values'],
           additionalProperties: false,
-          properties: { values: { type: 'array', items: valueSchema }, related: { type: 'boolean' }, include_inactive: { type: 'boolean' }, deliveries: { type: 'boolean' } },
+          properties: {
+            values: { type: 'array', items: valueSchema },
+            related: { type: 'boolean' },
+            include_inactive: { type: 'boolean' },
+            deliveries: { type: 'boolean' },
+          },
         },
       },
     },

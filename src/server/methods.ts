@@ -22,7 +22,12 @@ export function methodNotAllowed(app: FastifyInstance): () => void {
     const methods = ([] as string[]).concat(r.method);
     let p = paths.get(r.url);
     if (!p) {
-      p = { methods: new Set(), onRequest: ([] as onRequestHookHandler[]).concat((r.onRequest as onRequestHookHandler | onRequestHookHandler[] | undefined) ?? []) };
+      p = {
+        methods: new Set(),
+        onRequest: ([] as onRequestHookHandler[]).concat(
+          (r.onRequest as onRequestHookHandler | onRequestHookHandler[] | undefined) ?? [],
+        ),
+      };
       paths.set(r.url, p);
     }
     for (const m of methods) p.methods.add(m);
@@ -38,12 +43,23 @@ export function methodNotAllowed(app: FastifyInstance): () => void {
  * The 405 route of one path (for a path registered in its own plugin context, after
  * `methodNotAllowed` has finished): the path's own onRequest hooks run first.
  */
-export function refuseOtherMethods(app: FastifyInstance, url: string, methods: ReadonlySet<string>, onRequest: onRequestHookHandler[]): void {
+export function refuseOtherMethods(
+  app: FastifyInstance,
+  url: string,
+  methods: ReadonlySet<string>,
+  onRequest: onRequestHookHandler[],
+): void {
   const others = METHODS.filter((m) => !methods.has(m));
   if (others.length === 0) return;
   const allow = METHODS.filter((m) => methods.has(m)).join(', ');
   const refuse: onRequestHookHandler = (_req, _reply, next) =>
     next(new ApiError(405, 'STIXGATE_ERR_API_METHOD_NOT_ALLOWED', `this route answers ${allow}`, { allow }));
   // hidden from the API description (src/server/openapi.ts): a refusal, not an operation
-  app.route({ method: others, url, schema: { hide: true }, onRequest: [...onRequest, refuse], handler: async () => undefined });
+  app.route({
+    method: others,
+    url,
+    schema: { hide: true },
+    onRequest: [...onRequest, refuse],
+    handler: async () => undefined,
+  });
 }

@@ -31,7 +31,9 @@ export async function refreshSinkLag(metrics: Metrics, store: Store): Promise<vo
 
 function storeErrorCode(err: unknown): string {
   const code = (err as { code?: unknown })?.code;
-  return typeof code === 'string' && code.startsWith('STIXGATE_ERR_STORE_') ? code.slice('STIXGATE_ERR_'.length).toLowerCase() : 'store_unavailable';
+  return typeof code === 'string' && code.startsWith('STIXGATE_ERR_STORE_')
+    ? code.slice('STIXGATE_ERR_'.length).toLowerCase()
+    : 'store_unavailable';
 }
 
 /** `GET /metrics`: the prom-client registry, with store sizes refreshed at most every 10 s and sink lag at every scrape. */

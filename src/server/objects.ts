@@ -18,23 +18,45 @@ export interface ObjectRoutesOptions {
   cursors?: CursorSealer;
 }
 
-export const STIX_ID = '^[a-z][a-z0-9-]{0,62}--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+export const STIX_ID =
+  '^[a-z][a-z0-9-]{0,62}--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 const str = { type: 'string' } as const;
-const list = (pattern: string, description: string) => ({ type: 'string', maxLength: 1024, pattern: `^${pattern}(,${pattern})*$`, description });
-const stixObject = { type: 'object', additionalProperties: true, required: ['type', 'id'], properties: { type: str, id: str } } as const;
+const list = (pattern: string, description: string) => ({
+  type: 'string',
+  maxLength: 1024,
+  pattern: `^${pattern}(,${pattern})*$`,
+  description,
+});
+const stixObject = {
+  type: 'object',
+  additionalProperties: true,
+  required: ['type', 'id'],
+  properties: { type: str, id: str },
+} as const;
 
 export const searchQuerySchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
     type: list('[a-z][a-z0-9-]{0,62}', 'STIX types, comma-separated (any of)'),
-    value: { type: 'string', maxLength: 2048, description: 'an observable value (canonicalised as lookups do): objects standing for it' },
-    cidr: { type: 'string', maxLength: 64, description: 'an IPv4/IPv6 CIDR: objects standing for an address or range inside it' },
+    value: {
+      type: 'string',
+      maxLength: 2048,
+      description: 'an observable value (canonicalised as lookups do): objects standing for it',
+    },
+    cidr: {
+      type: 'string',
+      maxLength: 64,
+      description: 'an IPv4/IPv6 CIDR: objects standing for an address or range inside it',
+    },
     source: { type: 'string', maxLength: 256, description: 'a source among the contributions the caller sees' },
-    label: { type: 'string', maxLength: 256, description: 'a label of the caller\'s view' },
+    label: { type: 'string', maxLength: 256, description: "a label of the caller's view" },
     min_score: { type: 'integer', minimum: 0, maximum: 100 },
     max_score: { type: 'integer', minimum: 0, maximum: 100 },
-    tlp: list(`(${TLP_LEVELS.map((l) => l.replace('+', '\\+')).join('|')})`, 'TLPs of the caller\'s view, comma-separated (any of)'),
+    tlp: list(
+      `(${TLP_LEVELS.map((l) => l.replace('+', '\\+')).join('|')})`,
+      "TLPs of the caller's view, comma-separated (any of)",
+    ),
     modified_since: { type: 'string', maxLength: 64, description: 'RFC 3339: objects modified at or after it' },
     state: list(`(${OBJECT_STATES.join('|')})`, 'object states, comma-separated (default active)'),
     limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE },
@@ -47,7 +69,11 @@ export const searchResponseSchema = {
   required: ['objects'],
   properties: {
     objects: { type: 'array', items: stixObject },
-    next: { type: 'string', description: 'cursor of the next page; absent on the last page (a page may be short, even empty, and still have one)' },
+    next: {
+      type: 'string',
+      description:
+        'cursor of the next page; absent on the last page (a page may be short, even empty, and still have one)',
+    },
   },
 } as const;
 
@@ -86,7 +112,10 @@ export function objectRoutes(app: FastifyInstance, o: ObjectRoutesOptions): void
   const sealer = o.cursors ?? new CursorSealer();
   app.get<{ Querystring: SearchQuery }>(
     '/api/v1/objects',
-    { onRequest: o.auth.require('search'), schema: { querystring: searchQuerySchema, response: { 200: searchResponseSchema } } },
+    {
+      onRequest: o.auth.require('search'),
+      schema: { querystring: searchQuerySchema, response: { 200: searchResponseSchema } },
+    },
     async (req) => {
       const { limit, cursor, ...raw } = req.query;
       const parsed = parseFilter(raw);
@@ -96,10 +125,17 @@ export function objectRoutes(app: FastifyInstance, o: ObjectRoutesOptions): void
       let after: string | undefined;
       if (cursor !== undefined) {
         after = sealer.open(cursor, scope);
-        if (after === undefined) throw new ApiError(400, 'STIXGATE_ERR_API_BAD_REQUEST', 'invalid cursor: not one this server issued for these filters');
+        if (after === undefined)
+          throw new ApiError(
+            400,
+            'STIXGATE_ERR_API_BAD_REQUEST',
+            'invalid cursor: not one this server issued for these filters',
+          );
       }
       const page = await searchPage(o.store, parsed.filter, { ceiling, policy }, { limit, after });
-      return page.next === undefined ? { objects: page.objects } : { objects: page.objects, next: sealer.seal(page.next, scope) };
+      return page.next === undefined
+        ? { objects: page.objects }
+        : { objects: page.objects, next: sealer.seal(page.next, scope) };
     },
   );
   app.get<{ Params: { id: string } }>(
@@ -107,7 +143,12 @@ export function objectRoutes(app: FastifyInstance, o: ObjectRoutesOptions): void
     {
       onRequest: o.auth.require('search'),
       schema: {
-        params: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', pattern: STIX_ID } } },
+        params: {
+          type: 'object',
+          required: ['id'],
+          additionalProperties: false,
+          properties: { id: { type: 'string', pattern: STIX_ID } },
+        },
         response: { 200: objectResponseSchema },
       },
     },

@@ -68,7 +68,10 @@ function scopeOf(r: RouteOptions): { scope?: string; basic?: boolean } {
  * with `schema.hide` (the 405 answers of `methods.ts`) and `HEAD` twins of `GET` routes are left
  * out. Returns the document builder.
  */
-export function openApiCollector(app: FastifyInstance, info: { title: string; version: string; description?: string }): () => Record<string, unknown> {
+export function openApiCollector(
+  app: FastifyInstance,
+  info: { title: string; version: string; description?: string },
+): () => Record<string, unknown> {
   const routes: Described[] = [];
   app.addHook('onRoute', (r: RouteOptions) => {
     const schema = (r.schema ?? {}) as Record<string, unknown>;
@@ -81,7 +84,9 @@ export function openApiCollector(app: FastifyInstance, info: { title: string; ve
   });
   return () => {
     const paths: Record<string, Record<string, unknown>> = {};
-    for (const r of [...routes].sort((a, b) => (a.url === b.url ? a.method.localeCompare(b.method) : a.url.localeCompare(b.url)))) {
+    for (const r of [...routes].sort((a, b) =>
+      a.url === b.url ? a.method.localeCompare(b.method) : a.url.localeCompare(b.url),
+    )) {
       const path = r.url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
       paths[path] ??= {};
       paths[path][r.method] = operation(r);
@@ -93,9 +98,17 @@ export function openApiCollector(app: FastifyInstance, info: { title: string; ve
       components: {
         schemas: { Error: ERROR_SCHEMA },
         securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', description: 'an API key (`server.api_keys`); its scopes and max_tlp decide what it may call and see' },
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'an API key (`server.api_keys`); its scopes and max_tlp decide what it may call and see',
+          },
           apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
-          basic: { type: 'http', scheme: 'basic', description: 'user: the key id, password: the key (firewall lists, with `edl.basic_auth: true`)' },
+          basic: {
+            type: 'http',
+            scheme: 'basic',
+            description: 'user: the key id, password: the key (firewall lists, with `edl.basic_auth: true`)',
+          },
         },
       },
     };
@@ -104,10 +117,16 @@ export function openApiCollector(app: FastifyInstance, info: { title: string; ve
 
 function operation(r: Described): Record<string, unknown> {
   const s = r.schema;
-  const op: Record<string, unknown> = { operationId: `${r.method}${r.url.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}` };
+  const op: Record<string, unknown> = {
+    operationId: `${r.method}${r.url.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
+  };
   if (typeof s.summary === 'string') op.summary = s.summary;
   if (typeof s.description === 'string') op.description = s.description;
-  const parameters = [...params(s.params as JsonSchema | undefined, 'path'), ...params(s.querystring as JsonSchema | undefined, 'query'), ...params(s.headers as JsonSchema | undefined, 'header')];
+  const parameters = [
+    ...params(s.params as JsonSchema | undefined, 'path'),
+    ...params(s.querystring as JsonSchema | undefined, 'query'),
+    ...params(s.headers as JsonSchema | undefined, 'header'),
+  ];
   if (parameters.length > 0) op.parameters = parameters;
   if (s.body) op.requestBody = { required: true, content: { 'application/json': { schema: s.body } } };
   const responses: Record<string, unknown> = {};
@@ -115,14 +134,18 @@ function operation(r: Described): Record<string, unknown> {
   for (const [status, schema] of Object.entries(declared)) {
     const description = typeof schema.description === 'string' ? schema.description : 'success';
     // fastify's per-media-type form ({ content: { 'text/plain': { schema } } }) is OpenAPI's; a schema with only a description is an answer without a body (304)
-    if (schema.content && typeof schema.content === 'object') responses[status] = { description, content: schema.content };
+    if (schema.content && typeof schema.content === 'object')
+      responses[status] = { description, content: schema.content };
     else if (Object.keys(schema).every((k) => k === 'description')) responses[status] = { description };
     else responses[status] = { description, content: { 'application/json': { schema } } };
   }
   if (Object.keys(responses).length === 0) responses['200'] = { description: 'success' };
   const errors = r.scope ? { ...ERROR_STATUSES, ...KEYED_STATUSES } : ERROR_STATUSES;
   for (const [status, description] of Object.entries(errors)) {
-    responses[status] ??= { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+    responses[status] ??= {
+      description,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    };
   }
   op.responses = responses;
   if (r.scope) {

@@ -14,11 +14,16 @@ export interface Provenance {
 /** The contributions of a reader's view (`viewOf`), sorted by source, each with its TLP under the policy. */
 export function provenanceOf(view: StixObject, policy: AccessPolicy): Provenance[] {
   const sources = view.x_stixgate?.sources ?? {};
-  return Object.entries(sources).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([source, p]) => {
-    return {
-      source, tlp: contributionTlp(p, policy), first_seen: p.first_seen, last_seen: p.last_seen,
-      ...(typeof p.confidence === 'number' ? { confidence: p.confidence } : {}),
-      ...(Array.isArray(p.labels) && p.labels.length > 0 ? { labels: [...p.labels].sort() } : {}),
-    };
-  });
+  return Object.entries(sources)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([source, p]) => {
+      return {
+        source,
+        tlp: contributionTlp(p, policy),
+        first_seen: p.first_seen,
+        last_seen: p.last_seen,
+        ...(typeof p.confidence === 'number' ? { confidence: p.confidence } : {}),
+        ...(Array.isArray(p.labels) && p.labels.length > 0 ? { labels: [...p.labels].sort() } : {}),
+      };
+    });
 }

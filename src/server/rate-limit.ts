@@ -91,7 +91,12 @@ export class RateLimiter {
     return true;
   }
 
-  private bucket(table: { get(id: string): Bucket | undefined; set(id: string, b: Bucket): unknown }, id: string, rate: BucketRate, now: number): Bucket {
+  private bucket(
+    table: { get(id: string): Bucket | undefined; set(id: string, b: Bucket): unknown },
+    id: string,
+    rate: BucketRate,
+    now: number,
+  ): Bucket {
     let b = table.get(id);
     if (!b) {
       b = { tokens: rate.burst, at: now };
@@ -100,7 +105,11 @@ export class RateLimiter {
     return b;
   }
 
-  private takeFrom(table: { get(id: string): Bucket | undefined; set(id: string, b: Bucket): unknown }, id: string, rate: BucketRate): number {
+  private takeFrom(
+    table: { get(id: string): Bucket | undefined; set(id: string, b: Bucket): unknown },
+    id: string,
+    rate: BucketRate,
+  ): number {
     if (!this.config.enabled) return 0;
     const now = this.now();
     return take(this.bucket(table, id, rate, now), rate, now);

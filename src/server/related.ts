@@ -67,7 +67,12 @@ export function relatedRoutes(app: FastifyInstance, o: RelatedRoutesOptions): vo
     {
       onRequest: o.auth.require('lookup'),
       schema: {
-        params: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', pattern: STIX_ID } } },
+        params: {
+          type: 'object',
+          required: ['id'],
+          additionalProperties: false,
+          properties: { id: { type: 'string', pattern: STIX_ID } },
+        },
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -84,9 +89,16 @@ export function relatedRoutes(app: FastifyInstance, o: RelatedRoutesOptions): vo
       const { id } = req.params;
       const maxTlp = req.principal?.maxTlp ?? 'clear';
       const subject = await o.store.get(id);
-      if (!subject || !canSee(subject, maxTlp, o.access ?? DEFAULT_POLICY)) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such object');
+      if (!subject || !canSee(subject, maxTlp, o.access ?? DEFAULT_POLICY))
+        throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such object');
       const types = req.query.types?.split(',');
-      const r = await o.correlator.related(o.store, id, { depth: req.query.depth, limit: req.query.limit, types, maxTlp, now: o.now() });
+      const r = await o.correlator.related(o.store, id, {
+        depth: req.query.depth,
+        limit: req.query.limit,
+        types,
+        maxTlp,
+        now: o.now(),
+      });
       return {
         id,
         capped: r?.capped ?? false,

@@ -20,11 +20,12 @@ export function serializeResult(r: LookupResult): string {
   s += ']';
   if (r.type !== undefined) s += `,"type":${enumJson(r.type)}`;
   if (r.invalid !== undefined) s += `,"invalid":${JSON.stringify(r.invalid)}`;
-  if (r.warninglists !== undefined) s += `,"warninglists":${JSON.stringify(r.warninglists.map((w) => (w.private_suffix === undefined ? { list: w.list, type: w.type, entry: w.entry, source: w.source } : { list: w.list, type: w.type, entry: w.entry, source: w.source, private_suffix: w.private_suffix })))}`;
+  if (r.warninglists !== undefined)
+    s += `,"warninglists":${JSON.stringify(r.warninglists.map((w) => (w.private_suffix === undefined ? { list: w.list, type: w.type, entry: w.entry, source: w.source } : { list: w.list, type: w.type, entry: w.entry, source: w.source, private_suffix: w.private_suffix })))}`;
   if (r.related !== undefined) s += `,"related":${JSON.stringify(r.related)}`;
   if (r.inactive !== undefined) s += `,"inactive":[${r.inactive.map(inactiveJson).join(',')}]`;
   if (r.deliveries !== undefined) s += `,"deliveries":${JSON.stringify(r.deliveries)}`;
-  return s + '}';
+  return `${s}}`;
 }
 
 /** One inactive match, its fields listed (an allowlist, like the hits). */
@@ -44,7 +45,7 @@ export function serializeBatch(results: readonly LookupResult[]): string {
     s += sep + serializeResult(r);
     sep = ',';
   }
-  return s + ']}';
+  return `${s}]}`;
 }
 
 /** Everything after `matched_value`, closing the object. */

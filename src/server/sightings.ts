@@ -77,7 +77,13 @@ const resultSchema = {
       items: {
         type: 'object',
         required: ['index', 'indicator_id', 'sighting_id', 'added'],
-        properties: { index: { type: 'integer' }, value: { type: 'string' }, indicator_id: { type: 'string' }, sighting_id: { type: 'string' }, added: { type: 'integer' } },
+        properties: {
+          index: { type: 'integer' },
+          value: { type: 'string' },
+          indicator_id: { type: 'string' },
+          sighting_id: { type: 'string' },
+          added: { type: 'integer' },
+        },
       },
     },
     unmatched: {
@@ -85,7 +91,13 @@ const resultSchema = {
       items: {
         type: 'object',
         required: ['index', 'reason'],
-        properties: { index: { type: 'integer' }, value: { type: 'string' }, indicator_id: { type: 'string' }, reason: { type: 'string' }, invalid: { type: 'string' } },
+        properties: {
+          index: { type: 'integer' },
+          value: { type: 'string' },
+          indicator_id: { type: 'string' },
+          reason: { type: 'string' },
+          invalid: { type: 'string' },
+        },
       },
     },
   },
@@ -146,7 +158,12 @@ export function sightingsRoutes(app: FastifyInstance, o: SightingsRoutesOptions)
       const list = req.body.sightings;
       if (list.length > max) throw bad(`too many sightings: ${list.length}; at most ${max} per request`);
       if (o.isServing && !o.isServing()) {
-        throw new ApiError(503, 'STIXGATE_ERR_API_UNAVAILABLE', 'lookup index is not current (store unavailable or still loading); retry later', { 'retry-after': '5' });
+        throw new ApiError(
+          503,
+          'STIXGATE_ERR_API_UNAVAILABLE',
+          'lookup index is not current (store unavailable or still loading); retry later',
+          { 'retry-after': '5' },
+        );
       }
       const now = o.now();
       const principal = req.principal!;
@@ -154,7 +171,8 @@ export function sightingsRoutes(app: FastifyInstance, o: SightingsRoutesOptions)
       const defaultWhere = principal.keyId ?? 'anonymous';
       const parsed = list.map((s, i) => {
         const at = `sightings[${i}]`;
-        if ((s.value === undefined) === (s.indicator_id === undefined)) throw bad(`${at}: give exactly one of value or indicator_id`);
+        if ((s.value === undefined) === (s.indicator_id === undefined))
+          throw bad(`${at}: give exactly one of value or indicator_id`);
         const lastSeen = time(s.last_seen, `${at}.last_seen`, now, now);
         const firstSeen = time(s.first_seen, `${at}.first_seen`, lastSeen, now);
         if (firstSeen > lastSeen) throw bad(`${at}: first_seen is after last_seen`);
@@ -189,17 +207,32 @@ export function sightingsRoutes(app: FastifyInstance, o: SightingsRoutesOptions)
         }
         for (const id of ids) {
           reports.push({
-            index: p.i, ...(p.s.value !== undefined ? { value: p.s.value } : {}), indicatorId: id, count: p.count, firstSeen: p.firstSeen, lastSeen: p.lastSeen, where: p.where,
+            index: p.i,
+            ...(p.s.value !== undefined ? { value: p.s.value } : {}),
+            indicatorId: id,
+            count: p.count,
+            firstSeen: p.firstSeen,
+            lastSeen: p.lastSeen,
+            where: p.where,
             ...(p.s.observed_data_refs ? { observedDataRefs: p.s.observed_data_refs } : {}),
           });
         }
       }
-      const result = reports.length > 0 ? await serial(() => recordSightings(o.store, o.scoring, reports, now, { tlp: 'amber' })) : { recorded: [], indicatorsUpdated: 0 };
+      const result =
+        reports.length > 0
+          ? await serial(() => recordSightings(o.store, o.scoring, reports, now, { tlp: 'amber' }))
+          : { recorded: [], indicatorsUpdated: 0 };
       const added = new Map(result.recorded.map((r) => [r.id, r.added]));
       return {
         recorded: reports.map((r) => {
           const id = sightingId(r);
-          return { index: r.index, ...(r.value !== undefined ? { value: r.value } : {}), indicator_id: r.indicatorId, sighting_id: id, added: added.get(id) ?? 0 };
+          return {
+            index: r.index,
+            ...(r.value !== undefined ? { value: r.value } : {}),
+            indicator_id: r.indicatorId,
+            sighting_id: id,
+            added: added.get(id) ?? 0,
+          };
         }),
         unmatched,
       };

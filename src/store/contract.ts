@@ -206,7 +206,12 @@ export interface Store {
    * its cursor in one transaction, so the ledger never runs ahead of or behind the cursor.
    * `now` (epoch ms) is the `since` of rows whose state changes.
    */
-  commitDeliveries?(sink: string, updates: LedgerUpdate[], cursor: { name: string; value: string } | undefined, now: number): Promise<void>;
+  commitDeliveries?(
+    sink: string,
+    updates: LedgerUpdate[],
+    cursor: { name: string; value: string } | undefined,
+    now: number,
+  ): Promise<void>;
   /** Optional: the ledger rows of these record keys (every sink), and the last change of an object listing `value`. */
   deliveries?(keys: string[], value: string): Promise<LedgerReading>;
 

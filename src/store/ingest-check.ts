@@ -7,7 +7,11 @@ function rejection(item: IngestItem | undefined, index: number, message: string)
   return {
     reason: 'stix_invalid',
     message,
-    location: { index, ...(typeof item?.source === 'string' ? { source: item.source } : {}), ...(typeof o?.id === 'string' ? { objectId: o.id } : {}) },
+    location: {
+      index,
+      ...(typeof item?.source === 'string' ? { source: item.source } : {}),
+      ...(typeof o?.id === 'string' ? { objectId: o.id } : {}),
+    },
   };
 }
 
@@ -17,11 +21,25 @@ function rejection(item: IngestItem | undefined, index: number, message: string)
  */
 export function checkIngestItem(item: IngestItem | undefined, index: number): Rejection | undefined {
   const o = item?.object as Partial<StixObject> | undefined;
-  if (item && typeof item === 'object' && o && typeof o === 'object' && typeof item.source === 'string' && item.source !== '') {
+  if (
+    item &&
+    typeof item === 'object' &&
+    o &&
+    typeof o === 'object' &&
+    typeof item.source === 'string' &&
+    item.source !== ''
+  ) {
     const type = o.type;
     const id = o.id;
     // the usual case, checked without building anything
-    if (typeof type === 'string' && type !== '' && typeof id === 'string' && id.length > type.length + 2 && id.startsWith(type) && id.startsWith('--', type.length)) {
+    if (
+      typeof type === 'string' &&
+      type !== '' &&
+      typeof id === 'string' &&
+      id.length > type.length + 2 &&
+      id.startsWith(type) &&
+      id.startsWith('--', type.length)
+    ) {
       return undefined;
     }
   }

@@ -15,7 +15,17 @@ export type LedgerState = (typeof LEDGER_STATES)[number];
  * because the indicator ended; `tlp`, `score`, `filter`, `warninglist`, `allowlist`: withheld by the
  * sink's view of the store; `vendor`: the remote side refused it.
  */
-export const LEDGER_REASONS = ['pushed', 'revoked', 'expired', 'tlp', 'score', 'filter', 'warninglist', 'allowlist', 'vendor'] as const;
+export const LEDGER_REASONS = [
+  'pushed',
+  'revoked',
+  'expired',
+  'tlp',
+  'score',
+  'filter',
+  'warninglist',
+  'allowlist',
+  'vendor',
+] as const;
 export type LedgerReason = (typeof LEDGER_REASONS)[number];
 
 /** Longest detail kept (a filter name, a list entry, a vendor message); longer ones are cut. */

@@ -45,7 +45,14 @@ import {
   type TlpLevel,
 } from '../core/stix.js';
 import type { IngestItem } from './contract.js';
-import { NO_DECAY_SCORING, applyScore, scoreExtension, sourceValidUntil, type ScoreExtension, type Scoring } from '../score/model.js';
+import {
+  NO_DECAY_SCORING,
+  applyScore,
+  scoreExtension,
+  sourceValidUntil,
+  type ScoreExtension,
+  type Scoring,
+} from '../score/model.js';
 
 export type MergeOutcome = 'created' | 'updated' | 'unchanged' | 'stale';
 
@@ -87,9 +94,9 @@ export function contentKey(obj: StixObject): string {
     if (v === undefined) continue;
     if (!first) out += ',';
     first = false;
-    out += JSON.stringify(k) + ':' + canonicalize(v);
+    out += `${JSON.stringify(k)}:${canonicalize(v)}`;
   }
-  return out + '}';
+  return `${out}}`;
 }
 
 /** The canonical JSON a store keeps for an object (what `unchanged` compares). */
@@ -281,13 +288,25 @@ export function mergeObject(existing: StixObject | undefined, item: IngestItem, 
   const incoming = prepareIncoming(item);
   const seenMs = parseSeen(item.seenAt) ?? ctx.now;
   const confidence =
-    typeof item.confidence === 'number' ? item.confidence : typeof incoming.confidence === 'number' ? incoming.confidence : undefined;
-  const delivery: Delivery = { seenMs, confidence, labels: stringLabels(incoming.labels), tlp: item.tlp ?? objectTlp(incoming) };
+    typeof item.confidence === 'number'
+      ? item.confidence
+      : typeof incoming.confidence === 'number'
+        ? incoming.confidence
+        : undefined;
+  const delivery: Delivery = {
+    seenMs,
+    confidence,
+    labels: stringLabels(incoming.labels),
+    tlp: item.tlp ?? objectTlp(incoming),
+  };
 
   if (!existing) {
     const sources: Record<string, SourceProvenance> = {};
     Object.defineProperty(sources, item.source, {
-      value: mergeProvenance(undefined, delivery, gran), enumerable: true, writable: true, configurable: true,
+      value: mergeProvenance(undefined, delivery, gran),
+      enumerable: true,
+      writable: true,
+      configurable: true,
     });
     // finalize() by hand: `incoming` is already a fresh copy, so only x_stixgate is added.
     const ext: ScoreExtension = { sources, content_sources: [item.source] };
@@ -303,8 +322,14 @@ export function mergeObject(existing: StixObject | undefined, item: IngestItem, 
   const oldSources = existing.x_stixgate?.sources ?? {};
   const sources: Record<string, SourceProvenance> = { ...oldSources };
   Object.defineProperty(sources, item.source, {
-    value: mergeProvenance(Object.hasOwn(oldSources, item.source) ? oldSources[item.source] : undefined, delivery, gran),
-    enumerable: true, writable: true, configurable: true,
+    value: mergeProvenance(
+      Object.hasOwn(oldSources, item.source) ? oldSources[item.source] : undefined,
+      delivery,
+      gran,
+    ),
+    enumerable: true,
+    writable: true,
+    configurable: true,
   });
 
   // Monotone fields joined from both sides.
@@ -329,7 +354,10 @@ export function mergeObject(existing: StixObject | undefined, item: IngestItem, 
   // objects stored before content_sources existed: no source is known to own the content
   const oldOwners = Array.isArray(oldExt?.content_sources) ? oldExt.content_sources : [];
   const f: Finish = {
-    scoring, t: Number.isNaN(scoredAt) ? ctx.now : scoredAt, now: ctx.now, wasExpired: oldExt?.expired === true,
+    scoring,
+    t: Number.isNaN(scoredAt) ? ctx.now : scoredAt,
+    now: ctx.now,
+    wasExpired: oldExt?.expired === true,
     neverActive: oldExt?.expired === true && oldExt.never_active === true,
     ...(oldExt?.sightings ? { sightings: oldExt.sightings } : {}),
     contentSources: oldOwners,
@@ -356,9 +384,17 @@ export function mergeObject(existing: StixObject | undefined, item: IngestItem, 
     return { object: existing, outcome: order < 0 ? 'stale' : 'unchanged' };
   }
   // something changed: the score is brought to now
-  if (result.type === 'indicator' && f.t !== ctx.now && typeof (result.x_stixgate as ScoreExtension).scored_at === 'string') {
+  if (
+    result.type === 'indicator' &&
+    f.t !== ctx.now &&
+    typeof (result.x_stixgate as ScoreExtension).scored_at === 'string'
+  ) {
     const owners = (result.x_stixgate as ScoreExtension).content_sources ?? f.contentSources;
-    result = finalize(join(result === keptExisting ? existing : incoming), sources, { ...f, t: ctx.now, contentSources: owners });
+    result = finalize(join(result === keptExisting ? existing : incoming), sources, {
+      ...f,
+      t: ctx.now,
+      contentSources: owners,
+    });
     return { object: result, outcome: 'updated' };
   }
   return { object: result, outcome: 'updated', json };
@@ -371,7 +407,11 @@ export const MAX_MODIFY_IDS = 10_000;
 export function modifyIds(ids: readonly string[]): string[] {
   const uniq = [...new Set(ids)];
   if (uniq.length > MAX_MODIFY_IDS) {
-    throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', `modify takes at most ${MAX_MODIFY_IDS} ids, got ${uniq.length}`, { reason: 'too_many_ids' });
+    throw new StixgateError(
+      'STIXGATE_ERR_STORE_UNAVAILABLE',
+      `modify takes at most ${MAX_MODIFY_IDS} ids, got ${uniq.length}`,
+      { reason: 'too_many_ids' },
+    );
   }
   return uniq;
 }

@@ -5,7 +5,14 @@
  */
 import type { StixObject } from '../core/stix.js';
 import type { Store } from './contract.js';
-import { applyScore, restoreSourceValidUntil, scoreExtension, type ScoreExtension, type ScoreState, type Scoring } from '../score/model.js';
+import {
+  applyScore,
+  restoreSourceValidUntil,
+  scoreExtension,
+  type ScoreExtension,
+  type ScoreState,
+  type Scoring,
+} from '../score/model.js';
 
 export interface Recomputed {
   next: StixObject;
@@ -18,7 +25,12 @@ export interface Recomputed {
  * of its `x_stixgate`): score, scored_at, derived valid_until, and the expiry flag (set when the
  * score's expiry time or valid_until has passed, cleared otherwise). Never mutates `obj`.
  */
-export function recompute(obj: StixObject, sc: Scoring, now: number, change?: (ext: ScoreExtension) => void): Recomputed {
+export function recompute(
+  obj: StixObject,
+  sc: Scoring,
+  now: number,
+  change?: (ext: ScoreExtension) => void,
+): Recomputed {
   const ext: ScoreExtension = { ...(scoreExtension(obj) ?? { sources: {} }) };
   change?.(ext);
   const next: StixObject = { ...obj, x_stixgate: ext };
@@ -73,7 +85,12 @@ export interface RescoreReport {
  * One pass of the re-score job over the store's indicators, in pages (memory: one page). Works on
  * any Store (query + modify). Run it under a lease on a shared store.
  */
-export async function rescoreStore(store: Store, sc: Scoring, now: number, opts: RescoreOptions = {}): Promise<RescoreReport> {
+export async function rescoreStore(
+  store: Store,
+  sc: Scoring,
+  now: number,
+  opts: RescoreOptions = {},
+): Promise<RescoreReport> {
   const report: RescoreReport = { scanned: 0, updated: 0, expired: 0, pages: 0, rejected: 0 };
   const limit = Math.min(1000, Math.max(1, opts.pageSize ?? 1000));
   let after: string | undefined;

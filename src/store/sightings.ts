@@ -38,14 +38,29 @@ export function sightingId(r: Pick<SightingReport, 'indicatorId' | 'where' | 'fi
 
 export function identityFor(where: string, now: number): StixObject {
   const ts = stixTime(now);
-  return { type: 'identity', spec_version: '2.1', id: identityId(where), created: ts, modified: ts, name: where, identity_class: 'system' };
+  return {
+    type: 'identity',
+    spec_version: '2.1',
+    id: identityId(where),
+    created: ts,
+    modified: ts,
+    name: where,
+    identity_class: 'system',
+  };
 }
 
 export function sightingFor(r: SightingReport, now: number): StixObject {
   const ts = stixTime(now);
   const o: StixObject = {
-    type: 'sighting', spec_version: '2.1', id: sightingId(r), created: ts, modified: ts,
-    sighting_of_ref: r.indicatorId, count: r.count, first_seen: stixTime(r.firstSeen), last_seen: stixTime(r.lastSeen),
+    type: 'sighting',
+    spec_version: '2.1',
+    id: sightingId(r),
+    created: ts,
+    modified: ts,
+    sighting_of_ref: r.indicatorId,
+    count: r.count,
+    first_seen: stixTime(r.firstSeen),
+    last_seen: stixTime(r.lastSeen),
     where_sighted_refs: [identityId(r.where)],
   };
   if (r.observedDataRefs && r.observedDataRefs.length > 0) o.observed_data_refs = [...r.observedDataRefs];
@@ -62,7 +77,11 @@ export interface SightingDelta {
 export function addToSummary(s: SightingSummary | undefined, d: SightingDelta): SightingSummary {
   const first = s ? Math.min(Date.parse(s.first_seen) || d.firstSeen, d.firstSeen) : d.firstSeen;
   const last = s ? Math.max(Date.parse(s.last_seen) || d.lastSeen, d.lastSeen) : d.lastSeen;
-  return { count: Math.max(0, Math.min(Number.MAX_SAFE_INTEGER, (s?.count ?? 0) + d.count)), first_seen: stixTime(first), last_seen: stixTime(last) };
+  return {
+    count: Math.max(0, Math.min(Number.MAX_SAFE_INTEGER, (s?.count ?? 0) + d.count)),
+    first_seen: stixTime(first),
+    last_seen: stixTime(last),
+  };
 }
 
 /**
@@ -74,7 +93,13 @@ export function withSightings(obj: StixObject, d: SightingDelta, sc: Scoring, no
   if (obj.type !== 'indicator' || obj.revoked === true) return undefined;
   const old = (obj.x_stixgate as { sightings?: SightingSummary } | undefined)?.sightings;
   const summary = addToSummary(old, d);
-  if (old && summary.count === old.count && summary.first_seen === old.first_seen && summary.last_seen === old.last_seen) return undefined;
+  if (
+    old &&
+    summary.count === old.count &&
+    summary.first_seen === old.first_seen &&
+    summary.last_seen === old.last_seen
+  )
+    return undefined;
   return recompute(obj, sc, now, (ext) => {
     ext.sightings = summary;
   }).next;
@@ -100,7 +125,11 @@ export interface RecordResult {
  * is under-counted, never double-counted).
  */
 export async function recordSightings(
-  store: Store, sc: Scoring, reports: readonly SightingReport[], now: number, opts: { tlp?: TlpLevel } = {},
+  store: Store,
+  sc: Scoring,
+  reports: readonly SightingReport[],
+  now: number,
+  opts: { tlp?: TlpLevel } = {},
 ): Promise<RecordResult> {
   // the last report of a window wins (one SRO per id)
   const byId = new Map<string, SightingReport>();
@@ -123,12 +152,18 @@ export async function recordSightings(
   const identities = new Map<string, StixObject>();
   for (const r of byId.values()) if (!identities.has(r.where)) identities.set(r.where, identityFor(r.where, now));
   const items = [...identities.values(), ...[...byId.values()].map((r) => sightingFor(r, now))].map((object) => ({
-    object, source: SIGHTINGS_SOURCE, ...(opts.tlp ? { tlp: opts.tlp } : {}),
+    object,
+    source: SIGHTINGS_SOURCE,
+    ...(opts.tlp ? { tlp: opts.tlp } : {}),
   }));
   const up = await store.upsert(items, { now });
   const [refused] = up.rejected;
   if (refused) {
-    throw new StixgateError('STIXGATE_ERR_STIX_INVALID', `sightings: the store refused ${up.rejected.length} object(s): ${refused.message}`, { reason: 'store_rejected' });
+    throw new StixgateError(
+      'STIXGATE_ERR_STIX_INVALID',
+      `sightings: the store refused ${up.rejected.length} object(s): ${refused.message}`,
+      { reason: 'store_rejected' },
+    );
   }
   const m = await store.modify([...deltas.keys()], (cur) => withSightings(cur, deltas.get(cur.id)!, sc, now), { now });
   return { recorded, indicatorsUpdated: m.updated };

@@ -4,9 +4,27 @@ export type { Logger };
 
 /** Paths redacted from every log line, whatever component writes it. */
 export const REDACT_PATHS = [
-  'password', '*.password', 'token', '*.token', 'api_key', '*.api_key', 'apiKey', '*.apiKey', 'secret', '*.secret',
-  'authorization', '*.authorization', 'headers.authorization', 'headers.Authorization', 'headers["x-api-key"]',
-  'headers.SEC', 'headers.sec', 'headers.cookie', 'req.headers.authorization', 'req.headers["x-api-key"]', 'config.*.auth',
+  'password',
+  '*.password',
+  'token',
+  '*.token',
+  'api_key',
+  '*.api_key',
+  'apiKey',
+  '*.apiKey',
+  'secret',
+  '*.secret',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'headers.Authorization',
+  'headers["x-api-key"]',
+  'headers.SEC',
+  'headers.sec',
+  'headers.cookie',
+  'req.headers.authorization',
+  'req.headers["x-api-key"]',
+  'config.*.auth',
 ];
 
 export function createLogger(opts: { level?: string; destination?: DestinationStream } = {}): Logger {

@@ -12,57 +12,297 @@ import { Registry, Counter, Gauge, Histogram, collectDefaultMetrics } from 'prom
 export class Metrics {
   readonly registry = new Registry();
 
-  readonly recordsReceived = new Counter({ name: 'stixgate_source_records_received_total', help: 'Raw records read from a source', labelNames: ['source'], registers: [this.registry] });
-  readonly recordsMapped = new Counter({ name: 'stixgate_source_objects_mapped_total', help: 'STIX objects produced by mapping', labelNames: ['source'], registers: [this.registry] });
-  readonly recordsRejected = new Counter({ name: 'stixgate_source_records_rejected_total', help: 'Records rejected, by reason', labelNames: ['source', 'reason'], registers: [this.registry] });
-  readonly recordsFiltered = new Counter({ name: 'stixgate_source_records_filtered_total', help: 'Objects dropped by a filter (allowlist, TLP policy)', labelNames: ['source', 'filter'], registers: [this.registry] });
-  readonly markingsUnreadable = new Counter({ name: 'stixgate_source_markings_unreadable_total', help: 'Objects whose marking could not be read (their contribution is treated as TLP:RED)', labelNames: ['source'], registers: [this.registry] });
-  readonly objectsStored = new Counter({ name: 'stixgate_store_objects_written_total', help: 'Objects offered to the store, by outcome', labelNames: ['source', 'outcome'], registers: [this.registry] });
-  readonly runs = new Counter({ name: 'stixgate_job_runs_total', help: 'Job runs by outcome', labelNames: ['job_name', 'outcome'], registers: [this.registry] });
-  readonly runErrors = new Counter({ name: 'stixgate_job_errors_total', help: 'Job errors by reason', labelNames: ['job_name', 'reason'], registers: [this.registry] });
-  readonly runOverlaps = new Counter({ name: 'stixgate_job_overlap_skipped_total', help: 'Scheduled ticks skipped because the previous run was still going', labelNames: ['job_name'], registers: [this.registry] });
-  readonly runDuration = new Histogram({ name: 'stixgate_job_run_duration_seconds', help: 'Duration of job runs', labelNames: ['job_name'], buckets: [0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900], registers: [this.registry] });
-  readonly lastSuccess = new Gauge({ name: 'stixgate_job_last_success_timestamp_seconds', help: 'Unix time of the last successful run of each job (sources, sink:<id>, enrich:<id>, expire, rescore, warninglists); 0 until the first', labelNames: ['job_name'], registers: [this.registry] });
-  readonly jobPaused = new Gauge({ name: 'stixgate_job_paused', help: '1 while the job is paused through the admin API (its scheduled runs are skipped), else 0', labelNames: ['job_name'], registers: [this.registry] });
-  readonly cursorCommitted = new Gauge({ name: 'stixgate_job_cursor_committed_timestamp_seconds', help: 'Unix time the cursor was last committed (cursor age = now - this)', labelNames: ['job_name'], registers: [this.registry] });
-  readonly httpRetries = new Counter({ name: 'stixgate_http_retries_total', help: 'HTTP requests retried', labelNames: ['component', 'reason'], registers: [this.registry] });
-  readonly storeObjects = new Gauge({ name: 'stixgate_store_objects', help: 'Objects held by the store, by STIX type', labelNames: ['type'], registers: [this.registry] });
-  readonly storeChangeHead = new Gauge({ name: 'stixgate_store_changelog_head', help: 'Sequence number of the newest change-log entry', registers: [this.registry] });
-  readonly expired = new Counter({ name: 'stixgate_store_expired_total', help: 'Objects expired by valid_until', registers: [this.registry] });
-  readonly lookupDuration = new Histogram({ name: 'stixgate_lookup_duration_seconds', help: 'Lookup API request latency', labelNames: ['kind'], buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5], registers: [this.registry] });
-  readonly lookupValues = new Counter({ name: 'stixgate_lookup_values_total', help: 'Values looked up, by result (hit ratio = hit / (hit + miss))', labelNames: ['result'], registers: [this.registry] });
-  readonly indexEntries = new Gauge({ name: 'stixgate_lookup_index_entries', help: 'Values held by the in-memory lookup index', labelNames: ['kind'], registers: [this.registry] });
-  readonly apiRefused = new Counter({ name: 'stixgate_api_refused_total', help: 'API requests answered with an error, by error code (STIXGATE_ERR_API_… without the prefix, lower case)', labelNames: ['code'], registers: [this.registry] });
-  readonly taxiiServed = new Counter({ name: 'stixgate_taxii_objects_served_total', help: 'Objects (or manifest entries) served by the TAXII server, by collection and endpoint', labelNames: ['collection', 'endpoint'], registers: [this.registry] });
-  readonly taxiiReceived = new Counter({ name: 'stixgate_taxii_objects_received_total', help: 'Objects posted to TAXII collections, by collection and outcome (success: stored or already stored; failure: refused, named in the status resource)', labelNames: ['collection', 'outcome'], registers: [this.registry] });
-  readonly indexSeq = new Gauge({ name: 'stixgate_lookup_index_seq', help: 'Change-log sequence the lookup index has applied', registers: [this.registry] });
-  readonly sinkPushed = new Counter({ name: 'stixgate_sink_pushed_total', help: 'Values the remote side acknowledged as added or updated', labelNames: ['sink'], registers: [this.registry] });
-  readonly sinkRemoved = new Counter({ name: 'stixgate_sink_removed_total', help: 'Values the remote side acknowledged as removed, by reason', labelNames: ['sink', 'reason'], registers: [this.registry] });
-  readonly sinkRejected = new Counter({ name: 'stixgate_sink_rejected_total', help: 'Values rejected permanently (written to the dead-letter file)', labelNames: ['sink'], registers: [this.registry] });
-  readonly sinkDeadLetterRotations = new Counter({ name: 'stixgate_sink_dead_letter_rotations_total', help: 'Dead-letter file rotations (the file reached its size cap)', labelNames: ['sink'], registers: [this.registry] });
-  readonly sinkDeadLetterDropped = new Counter({ name: 'stixgate_sink_dead_letter_dropped_bytes_total', help: 'Bytes of the oldest dead-letter file deleted by a rotation (beyond the files kept)', labelNames: ['sink'], registers: [this.registry] });
-  readonly sinkRetried = new Counter({ name: 'stixgate_sink_retried_total', help: 'Batches or values sent again, by reason', labelNames: ['sink', 'reason'], registers: [this.registry] });
-  readonly sinkRefreshed = new Counter({ name: 'stixgate_sink_refreshed_total', help: 'Still-valid values re-sent by the remote expiry refresh, so the remote side does not age them out', labelNames: ['sink'], registers: [this.registry] });
-  readonly sinkLag = new Gauge({ name: 'stixgate_sink_lag_changes', help: 'Change-log entries the sink has not delivered yet (head - cursor), read at every scrape, so it grows while the sink is paused or failing', labelNames: ['sink'], registers: [this.registry] });
-  readonly sinkLastSuccess = new Gauge({ name: 'stixgate_sink_last_success_timestamp_seconds', help: 'Unix time the sink last caught up with the change log; 0 until the first', labelNames: ['sink'], registers: [this.registry] });
-  readonly sinkPaused = new Gauge({ name: 'stixgate_sink_paused', help: '1 while the remote side refuses the credentials (401/403), else 0', labelNames: ['sink'], registers: [this.registry] });
-  readonly sinkUnacked = new Gauge({ name: 'stixgate_sink_unacked_batches', help: 'Batches sent but not yet acknowledged (HEC indexer acknowledgement)', labelNames: ['sink'], registers: [this.registry] });
-  readonly sinkDrift = new Gauge({ name: 'stixgate_sink_drift_items', help: 'Entries the last reconcile or plan found different between the product and the sink\'s view of the store and left so (missing, stale, extra: after an applied reconcile, what it could not repair), and foreign entries it leaves alone (docs/reconcile.md)', labelNames: ['sink', 'kind'], registers: [this.registry] });
-  readonly sinkLastReconcile = new Gauge({ name: 'stixgate_sink_last_reconcile_timestamp_seconds', help: 'Unix time the last applied reconcile of the sink completed; 0 until the first', labelNames: ['sink'], registers: [this.registry] });
-  readonly sinkBatchDuration = new Histogram({ name: 'stixgate_sink_request_duration_seconds', help: 'Duration of sink batch requests', labelNames: ['sink', 'op'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60], registers: [this.registry] });
-  readonly publishFiltered = new Counter({ name: 'stixgate_publish_filtered_total', help: 'Values withheld from sinks by a warninglist or the publish allowlist, by list', labelNames: ['list'], registers: [this.registry] });
-  readonly enrichRequests = new Counter({ name: 'stixgate_enrich_requests_total', help: 'Requests made to an enrichment service', labelNames: ['enricher'], registers: [this.registry] });
-  readonly enrichCacheHits = new Counter({ name: 'stixgate_enrich_cache_hits_total', help: 'Values not looked up again because a lookup within the TTL exists', labelNames: ['enricher'], registers: [this.registry] });
-  readonly enrichQuotaWaits = new Counter({ name: 'stixgate_enrich_quota_waits_total', help: 'Times an enricher waited for or stopped at its quota', labelNames: ['enricher'], registers: [this.registry] });
-  readonly enrichErrors = new Counter({ name: 'stixgate_enrich_errors_total', help: 'Enrichment errors by reason', labelNames: ['enricher', 'reason'], registers: [this.registry] });
-  readonly rescored = new Counter({ name: 'stixgate_score_rescored_total', help: 'Indicators whose decayed score the re-score job wrote, by outcome (updated, expired)', labelNames: ['outcome'], registers: [this.registry] });
-  readonly buildInfo = new Gauge({ name: 'stixgate_build_info', help: 'Build information', labelNames: ['version', 'node'], registers: [this.registry] });
+  readonly recordsReceived = new Counter({
+    name: 'stixgate_source_records_received_total',
+    help: 'Raw records read from a source',
+    labelNames: ['source'],
+    registers: [this.registry],
+  });
+  readonly recordsMapped = new Counter({
+    name: 'stixgate_source_objects_mapped_total',
+    help: 'STIX objects produced by mapping',
+    labelNames: ['source'],
+    registers: [this.registry],
+  });
+  readonly recordsRejected = new Counter({
+    name: 'stixgate_source_records_rejected_total',
+    help: 'Records rejected, by reason',
+    labelNames: ['source', 'reason'],
+    registers: [this.registry],
+  });
+  readonly recordsFiltered = new Counter({
+    name: 'stixgate_source_records_filtered_total',
+    help: 'Objects dropped by a filter (allowlist, TLP policy)',
+    labelNames: ['source', 'filter'],
+    registers: [this.registry],
+  });
+  readonly markingsUnreadable = new Counter({
+    name: 'stixgate_source_markings_unreadable_total',
+    help: 'Objects whose marking could not be read (their contribution is treated as TLP:RED)',
+    labelNames: ['source'],
+    registers: [this.registry],
+  });
+  readonly objectsStored = new Counter({
+    name: 'stixgate_store_objects_written_total',
+    help: 'Objects offered to the store, by outcome',
+    labelNames: ['source', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly runs = new Counter({
+    name: 'stixgate_job_runs_total',
+    help: 'Job runs by outcome',
+    labelNames: ['job_name', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly runErrors = new Counter({
+    name: 'stixgate_job_errors_total',
+    help: 'Job errors by reason',
+    labelNames: ['job_name', 'reason'],
+    registers: [this.registry],
+  });
+  readonly runOverlaps = new Counter({
+    name: 'stixgate_job_overlap_skipped_total',
+    help: 'Scheduled ticks skipped because the previous run was still going',
+    labelNames: ['job_name'],
+    registers: [this.registry],
+  });
+  readonly runDuration = new Histogram({
+    name: 'stixgate_job_run_duration_seconds',
+    help: 'Duration of job runs',
+    labelNames: ['job_name'],
+    buckets: [0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 900],
+    registers: [this.registry],
+  });
+  readonly lastSuccess = new Gauge({
+    name: 'stixgate_job_last_success_timestamp_seconds',
+    help: 'Unix time of the last successful run of each job (sources, sink:<id>, enrich:<id>, expire, rescore, warninglists); 0 until the first',
+    labelNames: ['job_name'],
+    registers: [this.registry],
+  });
+  readonly jobPaused = new Gauge({
+    name: 'stixgate_job_paused',
+    help: '1 while the job is paused through the admin API (its scheduled runs are skipped), else 0',
+    labelNames: ['job_name'],
+    registers: [this.registry],
+  });
+  readonly cursorCommitted = new Gauge({
+    name: 'stixgate_job_cursor_committed_timestamp_seconds',
+    help: 'Unix time the cursor was last committed (cursor age = now - this)',
+    labelNames: ['job_name'],
+    registers: [this.registry],
+  });
+  readonly httpRetries = new Counter({
+    name: 'stixgate_http_retries_total',
+    help: 'HTTP requests retried',
+    labelNames: ['component', 'reason'],
+    registers: [this.registry],
+  });
+  readonly storeObjects = new Gauge({
+    name: 'stixgate_store_objects',
+    help: 'Objects held by the store, by STIX type',
+    labelNames: ['type'],
+    registers: [this.registry],
+  });
+  readonly storeChangeHead = new Gauge({
+    name: 'stixgate_store_changelog_head',
+    help: 'Sequence number of the newest change-log entry',
+    registers: [this.registry],
+  });
+  readonly expired = new Counter({
+    name: 'stixgate_store_expired_total',
+    help: 'Objects expired by valid_until',
+    registers: [this.registry],
+  });
+  readonly lookupDuration = new Histogram({
+    name: 'stixgate_lookup_duration_seconds',
+    help: 'Lookup API request latency',
+    labelNames: ['kind'],
+    buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.05, 0.1, 0.5],
+    registers: [this.registry],
+  });
+  readonly lookupValues = new Counter({
+    name: 'stixgate_lookup_values_total',
+    help: 'Values looked up, by result (hit ratio = hit / (hit + miss))',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  readonly indexEntries = new Gauge({
+    name: 'stixgate_lookup_index_entries',
+    help: 'Values held by the in-memory lookup index',
+    labelNames: ['kind'],
+    registers: [this.registry],
+  });
+  readonly apiRefused = new Counter({
+    name: 'stixgate_api_refused_total',
+    help: 'API requests answered with an error, by error code (STIXGATE_ERR_API_… without the prefix, lower case)',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
+  readonly taxiiServed = new Counter({
+    name: 'stixgate_taxii_objects_served_total',
+    help: 'Objects (or manifest entries) served by the TAXII server, by collection and endpoint',
+    labelNames: ['collection', 'endpoint'],
+    registers: [this.registry],
+  });
+  readonly taxiiReceived = new Counter({
+    name: 'stixgate_taxii_objects_received_total',
+    help: 'Objects posted to TAXII collections, by collection and outcome (success: stored or already stored; failure: refused, named in the status resource)',
+    labelNames: ['collection', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly indexSeq = new Gauge({
+    name: 'stixgate_lookup_index_seq',
+    help: 'Change-log sequence the lookup index has applied',
+    registers: [this.registry],
+  });
+  readonly sinkPushed = new Counter({
+    name: 'stixgate_sink_pushed_total',
+    help: 'Values the remote side acknowledged as added or updated',
+    labelNames: ['sink'],
+    registers: [this.registry],
+  });
+  readonly sinkRemoved = new Counter({
+    name: 'stixgate_sink_removed_total',
+    help: 'Values the remote side acknowledged as removed, by reason',
+    labelNames: ['sink', 'reason'],
+    registers: [this.registry],
+  });
+  readonly sinkRejected = new Counter({
+    name: 'stixgate_sink_rejected_total',
+    help: 'Values rejected permanently (written to the dead-letter file)',
+    labelNames: ['sink'],
+    registers: [this.registry],
+  });
+  readonly sinkDeadLetterRotations = new Counter({
+    name: 'stixgate_sink_dead_letter_rotations_total',
+    help: 'Dead-letter file rotations (the file reached its size cap)',
+    labelNames: ['sink'],
+    registers: [this.registry],
+  });
+  readonly sinkDeadLetterDropped = new Counter({
+    name: 'stixgate_sink_dead_letter_dropped_bytes_total',
+    help: 'Bytes of the oldest dead-letter file deleted by a rotation (beyond the files kept)',
+    labelNames: ['sink'],
+    registers: [this.registry],
+  });
+  readonly sinkRetried = new Counter({
+    name: 'stixgate_sink_retried_total',
+    help: 'Batches or values sent again, by reason',
+    labelNames: ['sink', 'reason'],
+    registers: [this.registry],
+  });
+  readonly sinkRefreshed = new Counter({
+    name: 'stixgate_sink_refreshed_total',
+    help: 'Still-valid values re-sent by the remote expiry refresh, so the remote side does not age them out',
+    labelNames: ['sink'],
+    registers: [this.registry],
+  });
+  readonly sinkLag = new Gauge({
+    name: 'stixgate_sink_lag_changes',
+    help: 'Change-log entries the sink has not delivered yet (head - cursor), read at every scrape, so it grows while the sink is paused or failing',
+    labelNames: ['sink'],
+    registers: [this.registry],
+  });
+  readonly sinkLastSuccess = new Gauge({
+    name: 'stixgate_sink_last_success_timestamp_seconds',
+    help: 'Unix time the sink last caught up with the change log; 0 until the first',
+    labelNames: ['sink'],
+    registers: [this.registry],
+  });
+  readonly sinkPaused = new Gauge({
+    name: 'stixgate_sink_paused',
+    help: '1 while the remote side refuses the credentials (401/403), else 0',
+    labelNames: ['sink'],
+    registers: [this.registry],
+  });
+  readonly sinkUnacked = new Gauge({
+    name: 'stixgate_sink_unacked_batches',
+    help: 'Batches sent but not yet acknowledged (HEC indexer acknowledgement)',
+    labelNames: ['sink'],
+    registers: [this.registry],
+  });
+  readonly sinkDrift = new Gauge({
+    name: 'stixgate_sink_drift_items',
+    help: "Entries the last reconcile or plan found different between the product and the sink's view of the store and left so (missing, stale, extra: after an applied reconcile, what it could not repair), and foreign entries it leaves alone (docs/reconcile.md)",
+    labelNames: ['sink', 'kind'],
+    registers: [this.registry],
+  });
+  readonly sinkLastReconcile = new Gauge({
+    name: 'stixgate_sink_last_reconcile_timestamp_seconds',
+    help: 'Unix time the last applied reconcile of the sink completed; 0 until the first',
+    labelNames: ['sink'],
+    registers: [this.registry],
+  });
+  readonly sinkBatchDuration = new Histogram({
+    name: 'stixgate_sink_request_duration_seconds',
+    help: 'Duration of sink batch requests',
+    labelNames: ['sink', 'op'],
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60],
+    registers: [this.registry],
+  });
+  readonly publishFiltered = new Counter({
+    name: 'stixgate_publish_filtered_total',
+    help: 'Values withheld from sinks by a warninglist or the publish allowlist, by list',
+    labelNames: ['list'],
+    registers: [this.registry],
+  });
+  readonly enrichRequests = new Counter({
+    name: 'stixgate_enrich_requests_total',
+    help: 'Requests made to an enrichment service',
+    labelNames: ['enricher'],
+    registers: [this.registry],
+  });
+  readonly enrichCacheHits = new Counter({
+    name: 'stixgate_enrich_cache_hits_total',
+    help: 'Values not looked up again because a lookup within the TTL exists',
+    labelNames: ['enricher'],
+    registers: [this.registry],
+  });
+  readonly enrichQuotaWaits = new Counter({
+    name: 'stixgate_enrich_quota_waits_total',
+    help: 'Times an enricher waited for or stopped at its quota',
+    labelNames: ['enricher'],
+    registers: [this.registry],
+  });
+  readonly enrichErrors = new Counter({
+    name: 'stixgate_enrich_errors_total',
+    help: 'Enrichment errors by reason',
+    labelNames: ['enricher', 'reason'],
+    registers: [this.registry],
+  });
+  readonly rescored = new Counter({
+    name: 'stixgate_score_rescored_total',
+    help: 'Indicators whose decayed score the re-score job wrote, by outcome (updated, expired)',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  readonly buildInfo = new Gauge({
+    name: 'stixgate_build_info',
+    help: 'Build information',
+    labelNames: ['version', 'node'],
+    registers: [this.registry],
+  });
 
-  readonly storeErrors = new Counter({ name: 'stixgate_store_errors_total', help: 'Store operations that failed (jobs and /metrics statistics), by error code (STIXGATE_ERR_STORE_… without the prefix, lower case)', labelNames: ['code'], registers: [this.registry] });
-  readonly configReloads = new Counter({ name: 'stixgate_config_reloads_total', help: 'Configuration reloads (SIGHUP, stixgate reload), by outcome (applied, refused)', labelNames: ['outcome'], registers: [this.registry] });
+  readonly storeErrors = new Counter({
+    name: 'stixgate_store_errors_total',
+    help: 'Store operations that failed (jobs and /metrics statistics), by error code (STIXGATE_ERR_STORE_… without the prefix, lower case)',
+    labelNames: ['code'],
+    registers: [this.registry],
+  });
+  readonly configReloads = new Counter({
+    name: 'stixgate_config_reloads_total',
+    help: 'Configuration reloads (SIGHUP, stixgate reload), by outcome (applied, refused)',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
 
   /** The job ids and components whose series exist (see initComponents). */
-  private components: { jobs: string[]; sources: string[]; sinks: string[]; enrichers: string[] } = { jobs: [], sources: [], sinks: [], enrichers: [] };
+  private components: { jobs: string[]; sources: string[]; sinks: string[]; enrichers: string[] } = {
+    jobs: [],
+    sources: [],
+    sinks: [],
+    enrichers: [],
+  };
 
   constructor(opts: { defaults?: boolean; version?: string } = {}) {
     if (opts.defaults ?? true) collectDefaultMetrics({ register: this.registry });
@@ -94,7 +334,8 @@ export class Metrics {
       this.runOverlaps.inc({ job_name: job }, 0);
       this.jobPaused.set({ job_name: job }, 0);
     }
-    for (const source of gone(prev.sources, c.sources)) for (const m of [this.recordsReceived, this.recordsMapped]) m.remove({ source });
+    for (const source of gone(prev.sources, c.sources))
+      for (const m of [this.recordsReceived, this.recordsMapped]) m.remove({ source });
     for (const source of fresh(prev.sources, c.sources)) {
       this.recordsReceived.inc({ source }, 0);
       this.recordsMapped.inc({ source }, 0);
@@ -111,8 +352,10 @@ export class Metrics {
       this.sinkLastReconcile.set({ sink }, 0);
       for (const kind of DRIFT_KINDS) this.sinkDrift.set({ sink, kind }, 0);
     }
-    for (const enricher of gone(prev.enrichers, c.enrichers)) for (const m of [this.enrichRequests, this.enrichCacheHits, this.enrichQuotaWaits]) m.remove({ enricher });
-    for (const enricher of fresh(prev.enrichers, c.enrichers)) for (const m of [this.enrichRequests, this.enrichCacheHits, this.enrichQuotaWaits]) m.inc({ enricher }, 0);
+    for (const enricher of gone(prev.enrichers, c.enrichers))
+      for (const m of [this.enrichRequests, this.enrichCacheHits, this.enrichQuotaWaits]) m.remove({ enricher });
+    for (const enricher of fresh(prev.enrichers, c.enrichers))
+      for (const m of [this.enrichRequests, this.enrichCacheHits, this.enrichQuotaWaits]) m.inc({ enricher }, 0);
     this.components = { jobs: [...c.jobs], sources: [...c.sources], sinks: [...c.sinks], enrichers: [...c.enrichers] };
   }
 

@@ -21,16 +21,36 @@ export function metricCatalogue(): MetricEntry[] {
 export function entriesOf(registry: Registry): MetricEntry[] {
   return registry.getMetricsAsArray().map((metric) => {
     const x = metric as unknown as { name: string; help: string; labelNames?: string[] };
-    const type = metric instanceof Counter ? 'counter' : metric instanceof Histogram ? 'histogram' : metric instanceof Summary ? 'summary' : metric instanceof Gauge ? 'gauge' : undefined;
+    const type =
+      metric instanceof Counter
+        ? 'counter'
+        : metric instanceof Histogram
+          ? 'histogram'
+          : metric instanceof Summary
+            ? 'summary'
+            : metric instanceof Gauge
+              ? 'gauge'
+              : undefined;
     if (!type) throw new Error(`metric ${x.name}: unknown type`);
     return { name: x.name, type, help: x.help, labels: [...(x.labelNames ?? [])] };
   });
 }
 
 const AREAS: Record<string, string> = {
-  source: 'Sources', job: 'Jobs (sources, sinks, enrichers, expire, rescore, warninglists)', store: 'Store', lookup: 'Lookups',
-  api: 'HTTP API', sink: 'Sinks', publish: 'Sinks', enrich: 'Enrichment', correlation: 'Correlation', edl: 'Firewall lists', score: 'Scoring',
-  http: 'Outbound HTTP', config: 'Process', build: 'Process',
+  source: 'Sources',
+  job: 'Jobs (sources, sinks, enrichers, expire, rescore, warninglists)',
+  store: 'Store',
+  lookup: 'Lookups',
+  api: 'HTTP API',
+  sink: 'Sinks',
+  publish: 'Sinks',
+  enrich: 'Enrichment',
+  correlation: 'Correlation',
+  edl: 'Firewall lists',
+  score: 'Scoring',
+  http: 'Outbound HTTP',
+  config: 'Process',
+  build: 'Process',
 };
 
 /** The metrics reference in Markdown (docs/metrics.md), generated from the catalogue. */
@@ -49,8 +69,8 @@ export function describeMetricsReference(): string {
     'Every per-source, per-sink, per-enricher and per-job series exists from start-up: counters at 0,',
     '`…_last_success_timestamp_seconds` at 0 until the first success (so `time() - x` is huge and a',
     'staleness alert fires for a component that never succeeded), `stixgate_sink_lag_changes` read from',
-    "the store at every scrape (so it grows while a sink is paused or failing). A reload that removes a",
-    "component removes its series. Dashboards and alert rules built on these names are in `deploy/`",
+    'the store at every scrape (so it grows while a sink is paused or failing). A reload that removes a',
+    'component removes its series. Dashboards and alert rules built on these names are in `deploy/`',
     '(see docs/operating.md).\n',
   ];
   const byArea = new Map<string, MetricEntry[]>();
@@ -60,10 +80,18 @@ export function describeMetricsReference(): string {
   }
   for (const [area, entries] of byArea) {
     parts.push(`## ${area}\n`, '| metric | type | labels | description |', '|---|---|---|---|');
-    for (const e of entries) parts.push(`| \`${e.name}\` | ${e.type} | ${e.labels.map((l) => `\`${l}\``).join(', ') || '–'} | ${e.help.replace(/\|/g, '\\|')} |`);
+    for (const e of entries)
+      parts.push(
+        `| \`${e.name}\` | ${e.type} | ${e.labels.map((l) => `\`${l}\``).join(', ') || '–'} | ${e.help.replace(/\|/g, '\\|')} |`,
+      );
     parts.push('');
   }
-  parts.push('## Process and Node.js (prom-client defaults, standard names)\n', '| metric | type | labels |', '|---|---|---|');
-  for (const e of defaults) parts.push(`| \`${e.name}\` | ${e.type} | ${e.labels.map((l) => `\`${l}\``).join(', ') || '–'} |`);
+  parts.push(
+    '## Process and Node.js (prom-client defaults, standard names)\n',
+    '| metric | type | labels |',
+    '|---|---|---|',
+  );
+  for (const e of defaults)
+    parts.push(`| \`${e.name}\` | ${e.type} | ${e.labels.map((l) => `\`${l}\``).join(', ') || '–'} |`);
   return `${parts.join('\n')}\n`;
 }

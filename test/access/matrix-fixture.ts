@@ -1,5 +1,12 @@
 import { indicatorIdForPattern, deterministicId } from '../../src/core/ids.js';
-import { TLP_LEVELS, TLP_MARKING_BY_LEVEL, TLP_MARKING_IDS, tlpRank, type StixObject, type TlpLevel } from '../../src/core/stix.js';
+import {
+  TLP_LEVELS,
+  TLP_MARKING_BY_LEVEL,
+  TLP_MARKING_IDS,
+  tlpRank,
+  type StixObject,
+  type TlpLevel,
+} from '../../src/core/stix.js';
 import type { Page, Source } from '../../src/pipeline/types.js';
 
 /**
@@ -29,7 +36,9 @@ export interface MatrixValue {
 
 const lvl = (l: TlpLevel) => l.replace('+', '-');
 const TLP1: Partial<Record<TlpLevel, string>> = Object.fromEntries(
-  Object.entries(TLP_MARKING_IDS).filter(([id]) => !Object.values(TLP_MARKING_BY_LEVEL).includes(id)).map(([id, l]) => [l, id]),
+  Object.entries(TLP_MARKING_IDS)
+    .filter(([id]) => !Object.values(TLP_MARKING_BY_LEVEL).includes(id))
+    .map(([id, l]) => [l, id]),
 );
 
 function val(value: string, contributions: { source: SourceId; tlp: TlpLevel }[]): MatrixValue {
@@ -40,14 +49,26 @@ function val(value: string, contributions: { source: SourceId; tlp: TlpLevel }[]
 export function matrixValues(): MatrixValue[] {
   const out: MatrixValue[] = [];
   // every source at every level: 25 single-contribution values
-  for (const [s, source] of SOURCES.entries()) for (const [l, tlp] of TLP_LEVELS.entries()) out.push(val(`10.0.${s}.${l}`, [{ source, tlp }]));
+  for (const [s, source] of SOURCES.entries())
+    for (const [l, tlp] of TLP_LEVELS.entries()) out.push(val(`10.0.${s}.${l}`, [{ source, tlp }]));
   // every pair of levels on one value, the less restrictive from src-a, the stricter from src-b:
   // 10 values, the inference case (clear + red) among them
   for (let i = 0; i < TLP_LEVELS.length; i++) {
-    for (let j = i + 1; j < TLP_LEVELS.length; j++) out.push(val(`10.1.${i}.${j}`, [{ source: 'src-a', tlp: TLP_LEVELS[i]! }, { source: 'src-b', tlp: TLP_LEVELS[j]! }]));
+    for (let j = i + 1; j < TLP_LEVELS.length; j++)
+      out.push(
+        val(`10.1.${i}.${j}`, [
+          { source: 'src-a', tlp: TLP_LEVELS[i]! },
+          { source: 'src-b', tlp: TLP_LEVELS[j]! },
+        ]),
+      );
   }
   // all five sources on one value, one level each
-  out.push(val('10.2.0.1', SOURCES.map((source, i) => ({ source, tlp: TLP_LEVELS[i]! }))));
+  out.push(
+    val(
+      '10.2.0.1',
+      SOURCES.map((source, i) => ({ source, tlp: TLP_LEVELS[i]! })),
+    ),
+  );
   return out;
 }
 
@@ -74,13 +95,39 @@ export function objectsOf(source: SourceId, values: MatrixValue[], t0: number): 
       if (c.source !== source) continue;
       const marking = [s % 2 === 1 && TLP1[c.tlp] ? TLP1[c.tlp]! : TLP_MARKING_BY_LEVEL[c.tlp]];
       out.push({
-        type: 'indicator', spec_version: '2.1', id: v.indicatorId, created: modified, modified, pattern: `[ipv4-addr:value = '${v.value}']`, pattern_type: 'stix',
-        valid_from: modified, name: `name-${c.tag}`, description: `desc-${c.tag}`, labels: [`lbl-${c.tag}`], object_marking_refs: marking,
+        type: 'indicator',
+        spec_version: '2.1',
+        id: v.indicatorId,
+        created: modified,
+        modified,
+        pattern: `[ipv4-addr:value = '${v.value}']`,
+        pattern_type: 'stix',
+        valid_from: modified,
+        name: `name-${c.tag}`,
+        description: `desc-${c.tag}`,
+        labels: [`lbl-${c.tag}`],
+        object_marking_refs: marking,
       });
-      out.push({ type: 'malware', spec_version: '2.1', id: malwareId(c), created: modified, modified, name: `mal-${c.tag}`, is_family: true, object_marking_refs: marking });
       out.push({
-        type: 'relationship', spec_version: '2.1', id: deterministicId('relationship', `rel-${c.tag}`), created: modified, modified, relationship_type: 'indicates',
-        source_ref: v.indicatorId, target_ref: malwareId(c), object_marking_refs: marking,
+        type: 'malware',
+        spec_version: '2.1',
+        id: malwareId(c),
+        created: modified,
+        modified,
+        name: `mal-${c.tag}`,
+        is_family: true,
+        object_marking_refs: marking,
+      });
+      out.push({
+        type: 'relationship',
+        spec_version: '2.1',
+        id: deterministicId('relationship', `rel-${c.tag}`),
+        created: modified,
+        modified,
+        relationship_type: 'indicates',
+        source_ref: v.indicatorId,
+        target_ref: malwareId(c),
+        object_marking_refs: marking,
       });
     }
   }

@@ -20,7 +20,11 @@ const toPosix = (p: string): string => p.split(sep).join('/');
 
 function listFiles(dir: string, out: string[]): void {
   let names: string[];
-  try { names = readdirSync(dir); } catch { return; }
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
   for (const name of names) {
     if (name === 'node_modules' || name.startsWith('.') || name === 'fixtures') continue;
     const p = join(dir, name);
@@ -43,7 +47,9 @@ export function importsOf(file: string, text: string): ImportEdge[] {
   for (const ref of info.importedFiles) {
     const specifier = ref.fileName;
     if (!specifier.startsWith('.')) continue;
-    const target = toPosix(join(dirname(file), specifier)).replace(/\.js$/, '.ts').replace(/\.mjs$/, '.mts');
+    const target = toPosix(join(dirname(file), specifier))
+      .replace(/\.js$/, '.ts')
+      .replace(/\.mjs$/, '.mts');
     edges.push({ from: file, to: target, specifier });
   }
   return edges;

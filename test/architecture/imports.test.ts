@@ -6,7 +6,10 @@ import { checkImports, LAYERS, type Violation } from './rules.js';
 
 const edge = (from: string, to: string): ImportEdge => ({ from, to, specifier: to });
 /** Rules checked against paths that exist in the tree, so only the planted rule can fire. */
-const rulesOf = (edges: ImportEdge[]): Violation['rule'][] => checkImports(edges, PROJECT_ROOT).map((v) => v.rule).sort();
+const rulesOf = (edges: ImportEdge[]): Violation['rule'][] =>
+  checkImports(edges, PROJECT_ROOT)
+    .map((v) => v.rule)
+    .sort();
 
 describe('import rules of the tree', () => {
   const edges = importGraph(PROJECT_ROOT);
@@ -17,20 +20,29 @@ describe('import rules of the tree', () => {
     assert.ok(has('src/cli.ts', 'integrations/index.ts'), 'the registry import');
     assert.ok(has('integrations/index.ts', 'integrations/csv/index.ts'), 'a registry entry');
     for (const folder of ['src/', 'integrations/', 'bench/', 'test/']) {
-      assert.ok(edges.some((e) => e.from.startsWith(folder)), `imports read under ${folder}`);
+      assert.ok(
+        edges.some((e) => e.from.startsWith(folder)),
+        `imports read under ${folder}`,
+      );
     }
   });
 
   it('breaks no rule', () => {
     const violations = checkImports(edges, PROJECT_ROOT);
-    assert.deepEqual(violations.map((v) => `${v.rule}: ${v.message}`), []);
+    assert.deepEqual(
+      violations.map((v) => `${v.rule}: ${v.message}`),
+      [],
+    );
   });
 
   it('places every folder of src/ in a layer', () => {
     const named = new Set(LAYERS.flat());
     const folders = new Set(edges.filter((e) => /^src\/[^/]+\//.test(e.from)).map((e) => e.from.split('/')[1]));
     assert.ok(folders.size >= 10, `${folders.size} folders of src/ seen`);
-    assert.deepEqual([...folders].filter((n) => !named.has(n!)), []);
+    assert.deepEqual(
+      [...folders].filter((n) => !named.has(n!)),
+      [],
+    );
   });
 });
 
@@ -43,11 +55,17 @@ describe('import rules catch planted violations', () => {
       "const d = await import('./d.js');",
       "import { e } from 'node:fs';",
     ].join('\n');
-    assert.deepEqual(importsOf('src/x/y.ts', text).map((e) => e.to), ['src/x/a.ts', 'src/b.ts', 'src/x/c/index.ts', 'src/x/d.ts']);
+    assert.deepEqual(
+      importsOf('src/x/y.ts', text).map((e) => e.to),
+      ['src/x/a.ts', 'src/b.ts', 'src/x/c/index.ts', 'src/x/d.ts'],
+    );
   });
 
   it('a folder cycle in src/', () => {
-    assert.deepEqual(rulesOf([edge('src/store/merge.ts', 'src/score/model.ts'), edge('src/score/model.ts', 'src/store/contract.ts')]), ['cycle']);
+    assert.deepEqual(
+      rulesOf([edge('src/store/merge.ts', 'src/score/model.ts'), edge('src/score/model.ts', 'src/store/contract.ts')]),
+      ['cycle'],
+    );
   });
 
   it('an import against the layer order', () => {
@@ -77,13 +95,21 @@ describe('import rules catch planted violations', () => {
   it('an integration importing another integration, a registry, or a kit importing an integration', () => {
     assert.deepEqual(rulesOf([edge('integrations/otx/map.ts', 'integrations/abusech/client.ts')]), ['integration']);
     assert.deepEqual(rulesOf([edge('integrations/otx/map.ts', 'integrations/index.ts')]), ['integration']);
-    assert.deepEqual(rulesOf([edge('integrations/enrich-kit/http.ts', 'integrations/shodan/index.ts')]), ['integration']);
+    assert.deepEqual(rulesOf([edge('integrations/enrich-kit/http.ts', 'integrations/shodan/index.ts')]), [
+      'integration',
+    ]);
     assert.deepEqual(rulesOf([edge('integrations/shodan/enricher.ts', 'integrations/enrich-kit/http.ts')]), []);
     assert.deepEqual(rulesOf([edge('integrations/otx/source.ts', 'integrations/otx/map.ts')]), []);
   });
 
   it('a file-level cycle and a missing file', () => {
-    assert.deepEqual(rulesOf([edge('src/filter/fetch.ts', 'src/filter/warninglists.ts'), edge('src/filter/warninglists.ts', 'src/filter/fetch.ts')]), ['file-cycle']);
+    assert.deepEqual(
+      rulesOf([
+        edge('src/filter/fetch.ts', 'src/filter/warninglists.ts'),
+        edge('src/filter/warninglists.ts', 'src/filter/fetch.ts'),
+      ]),
+      ['file-cycle'],
+    );
     assert.deepEqual(rulesOf([edge('src/core/ids.ts', 'src/core/nothing-here.ts')]), ['missing']);
   });
 });

@@ -114,8 +114,13 @@ function cycles(edges: readonly ImportEdge[]): Violation[] {
   return stronglyConnected(graph)
     .filter((c) => c.length > 1)
     .map((c) => {
-      const inside = [...sample.entries()].filter(([k]) => c.includes(k.split('>')[0]!) && c.includes(k.split('>')[1]!));
-      return { rule: 'cycle' as const, message: `folders ${c.join(', ')} import each other: ${inside.map(([, e]) => `${e.from} → ${e.to}`).join('; ')}` };
+      const inside = [...sample.entries()].filter(
+        ([k]) => c.includes(k.split('>')[0]!) && c.includes(k.split('>')[1]!),
+      );
+      return {
+        rule: 'cycle' as const,
+        message: `folders ${c.join(', ')} import each other: ${inside.map(([, e]) => `${e.from} → ${e.to}`).join('; ')}`,
+      };
     });
 }
 
@@ -126,25 +131,43 @@ function checkEdge(e: ImportEdge): Violation | undefined {
     const a = layerOf(fromNode);
     const b = layerOf(toNode);
     if (a === undefined || b === undefined) {
-      return { rule: 'layer', message: `${a === undefined ? fromNode : toNode} has no layer (add it to LAYERS in test/architecture/rules.ts): ${e.from} → ${e.to}` };
+      return {
+        rule: 'layer',
+        message: `${a === undefined ? fromNode : toNode} has no layer (add it to LAYERS in test/architecture/rules.ts): ${e.from} → ${e.to}`,
+      };
     }
-    if (b > a) return { rule: 'layer', message: `${e.from} imports ${e.to}: ${toNode} sits above ${fromNode} in the layer order` };
+    if (b > a)
+      return {
+        rule: 'layer',
+        message: `${e.from} imports ${e.to}: ${toNode} sits above ${fromNode} in the layer order`,
+      };
   }
   if (fromNode && e.to.startsWith('integrations/')) {
     if (!REGISTRIES.includes(e.to) || !isRegistryImporter(e.from)) {
-      return { rule: 'src-integrations', message: `${e.from} imports ${e.to}: the engine reaches integrations only through the registries, from the CLI (src/cli.ts, src/cli-*.ts)` };
+      return {
+        rule: 'src-integrations',
+        message: `${e.from} imports ${e.to}: the engine reaches integrations only through the registries, from the CLI (src/cli.ts, src/cli-*.ts)`,
+      };
     }
   }
   if (fromNode && !isTest(e.from) && /^(test|bench|scripts)\//.test(e.to)) {
-    return { rule: 'src-test', message: `${e.from} imports ${e.to}: production code never imports test, bench or script code` };
+    return {
+      rule: 'src-test',
+      message: `${e.from} imports ${e.to}: production code never imports test, bench or script code`,
+    };
   }
   if (e.from.startsWith('integrations/') && !REGISTRIES.includes(e.from)) {
     const own = integrationFolder(e.from);
     const target = e.to;
     if (target.startsWith('integrations/')) {
-      const allowed = isKit(target) ? !isKit(e.from) || isKit(target) : own !== undefined && !isKit(e.from) && target.startsWith(own);
+      const allowed = isKit(target)
+        ? !isKit(e.from) || isKit(target)
+        : own !== undefined && !isKit(e.from) && target.startsWith(own);
       if (!allowed) {
-        return { rule: 'integration', message: `${e.from} imports ${target}: an integration imports only src/, its own folder and the shared kits (${SHARED_KITS.join(', ')})` };
+        return {
+          rule: 'integration',
+          message: `${e.from} imports ${target}: an integration imports only src/, its own folder and the shared kits (${SHARED_KITS.join(', ')})`,
+        };
       }
     }
   }
@@ -166,7 +189,8 @@ function fileCycles(edges: readonly ImportEdge[]): Violation[] {
 export function checkImports(edges: readonly ImportEdge[], root: string): Violation[] {
   const out: Violation[] = [];
   for (const e of edges) {
-    if (!existsSync(join(root, e.to))) out.push({ rule: 'missing', message: `${e.from} imports ${e.specifier}, which does not exist (${e.to})` });
+    if (!existsSync(join(root, e.to)))
+      out.push({ rule: 'missing', message: `${e.from} imports ${e.specifier}, which does not exist (${e.to})` });
     const v = checkEdge(e);
     if (v) out.push(v);
   }

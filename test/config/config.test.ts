@@ -20,7 +20,8 @@ function issues(text: string, e: Record<string, string | undefined> = env): { pa
   assert.fail('configuration was accepted');
 }
 
-const feed = (extra = '') => `sources:\n  feed1:\n    type: text_list\n    url: https://feeds.example.org/list.txt\n${extra}`;
+const feed = (extra = '') =>
+  `sources:\n  feed1:\n    type: text_list\n    url: https://feeds.example.org/list.txt\n${extra}`;
 
 test('a minimal configuration gets every default', () => {
   const { config } = parseConfig('{}', { file, registry, env });
@@ -53,7 +54,10 @@ test('C1: duplicate keys are rejected with line and column', () => {
 test('C2: unknown tags are refused, never used as literal secrets', () => {
   for (const tag of ['!env FEED_TOKEN', '!!js/function "x"', '!!binary aGVsbG8=']) {
     const found = issues(`data_dir: ${tag}\n`);
-    assert.ok(found.some((i) => /tag/i.test(i.message)), `${tag}: ${JSON.stringify(found)}`);
+    assert.ok(
+      found.some((i) => /tag/i.test(i.message)),
+      `${tag}: ${JSON.stringify(found)}`,
+    );
   }
 });
 
@@ -67,7 +71,13 @@ test('C3: YAML 1.1 booleans and unquoted numbers get a hint', () => {
 });
 
 test('C4: alias bombs and deep nesting are rejected', () => {
-  const bomb = ['a: &a [x,x,x,x,x,x,x,x,x]', 'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]', 'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]', 'd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]', 'e: [*d,*d,*d,*d,*d,*d,*d,*d,*d]'].join('\n');
+  const bomb = [
+    'a: &a [x,x,x,x,x,x,x,x,x]',
+    'b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]',
+    'c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]',
+    'd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]',
+    'e: [*d,*d,*d,*d,*d,*d,*d,*d,*d]',
+  ].join('\n');
   assert.ok(issues(bomb).length >= 1);
   const deep = `x: ${'['.repeat(40)}${']'.repeat(40)}\n`;
   assert.deepEqual(issues(deep), [{ path: 'line 1, column 35', message: 'nesting deeper than 32 levels' }]);
@@ -122,11 +132,20 @@ test('C7: invalid cron and too-frequent schedules are rejected', () => {
 });
 
 test('C8: insecure and private feed URLs need an explicit flag', () => {
-  for (const url of ['http://feeds.example.org/x', 'https://127.0.0.1/x', 'https://10.1.2.3/x', 'https://user:pass@feeds.example.org/x', 'https://169.254.169.254/latest']) {
+  for (const url of [
+    'http://feeds.example.org/x',
+    'https://127.0.0.1/x',
+    'https://10.1.2.3/x',
+    'https://user:pass@feeds.example.org/x',
+    'https://169.254.169.254/latest',
+  ]) {
     const found = issues(`sources:\n  f:\n    type: text_list\n    url: "${url}"\n`);
     assert.equal(found[0]!.path.replace(/ \(line.*/, ''), 'sources.f.url', url);
   }
-  parseConfig('sources:\n  f:\n    type: text_list\n    url: "http://127.0.0.1:9/x"\n    allow_private: true\n    allow_insecure: true\n', { file, registry, env });
+  parseConfig(
+    'sources:\n  f:\n    type: text_list\n    url: "http://127.0.0.1:9/x"\n    allow_private: true\n    allow_insecure: true\n',
+    { file, registry, env },
+  );
 });
 
 test('C9: unknown keys are rejected with a did-you-mean hint', () => {
@@ -141,7 +160,11 @@ test('C9: unknown keys are rejected with a did-you-mean hint', () => {
 test('C11: nonsense limits are rejected', () => {
   const found = issues(feed('    timeout_secs: 0\n    max_feed_bytes: -1\n    retry: { max_attempts: 1000000000 }\n'));
   const paths = found.map((i) => i.path.replace(/ \(line.*/, '')).sort();
-  assert.deepEqual(paths, ['sources.feed1.max_feed_bytes', 'sources.feed1.retry.max_attempts', 'sources.feed1.timeout_secs']);
+  assert.deepEqual(paths, [
+    'sources.feed1.max_feed_bytes',
+    'sources.feed1.retry.max_attempts',
+    'sources.feed1.timeout_secs',
+  ]);
 });
 
 test('C12: an invalid time zone is rejected', () => {
@@ -150,12 +173,16 @@ test('C12: an invalid time zone is rejected', () => {
 });
 
 test('X12: template-looking strings are never evaluated', () => {
-  const { config } = parseConfig(feed('    labels: ["${{constructor}}", "{{constructor}}", "$${FEED_TOKEN"]\n'), { file, registry, env });
+  const { config } = parseConfig(feed('    labels: ["${{constructor}}", "{{constructor}}", "$${FEED_TOKEN"]\n'), {
+    file,
+    registry,
+    env,
+  });
   assert.deepEqual((config.sources.feed1 as any).labels, ['${{constructor}}', '{{constructor}}', '$${FEED_TOKEN']);
 });
 
 test('every problem is reported at once', () => {
-  const found = issues('log_level: loud\nshutdown_timeout_secs: -5\nbogus: 1\n' + feed('    tlp: purple\n'));
+  const found = issues(`log_level: loud\nshutdown_timeout_secs: -5\nbogus: 1\n${feed('    tlp: purple\n')}`);
   assert.equal(found.length, 4);
 });
 

@@ -22,7 +22,12 @@ const TOP_KEYS = new Set(Object.keys(buildConfigSchema(registry).props));
 const dir = mkdtempSync(join(tmpdir(), 'stixgate-examples-'));
 
 function placeholders(text: string): { text: string; env: Record<string, string> } {
-  const env = Object.fromEntries([...text.matchAll(/\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => [m[1], `placeholder-${m[1]!.toLowerCase()}`]));
+  const env = Object.fromEntries(
+    [...text.matchAll(/\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => [
+      m[1],
+      `placeholder-${m[1]!.toLowerCase()}`,
+    ]),
+  );
   let n = 0;
   const out = text
     .replace(/\$\{file:([^}\n]+)\}/g, () => {
@@ -52,7 +57,13 @@ async function check(name: string, text: string): Promise<string[]> {
 }
 
 test('the shipped configurations and examples load as the daemon loads them', async () => {
-  const files = ['config/stixgate.yaml', 'config/docker.yaml', ...readdirSync(join(PROJECT_ROOT, 'config', 'examples')).filter((f) => f.endsWith('.yaml')).map((f) => `config/examples/${f}`)];
+  const files = [
+    'config/stixgate.yaml',
+    'config/docker.yaml',
+    ...readdirSync(join(PROJECT_ROOT, 'config', 'examples'))
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => `config/examples/${f}`),
+  ];
   assert.ok(files.length >= 9);
   const problems: string[] = [];
   for (const f of files) problems.push(...(await check(f, readFileSync(join(PROJECT_ROOT, f), 'utf8'))));
@@ -61,8 +72,14 @@ test('the shipped configurations and examples load as the daemon loads them', as
 
 test('every configuration block in the README, docs/ and the integration READMEs is valid', async () => {
   assert.ok(TOP_KEYS.has('sources') && TOP_KEYS.has('server'), 'the schema exposes its top-level keys');
-  const docs = ['README.md', ...readdirSync(join(PROJECT_ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
-  for (const d of readdirSync(join(PROJECT_ROOT, 'integrations'))) if (existsSync(join(PROJECT_ROOT, 'integrations', d, 'README.md'))) docs.push(`integrations/${d}/README.md`);
+  const docs = [
+    'README.md',
+    ...readdirSync(join(PROJECT_ROOT, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
+  for (const d of readdirSync(join(PROJECT_ROOT, 'integrations')))
+    if (existsSync(join(PROJECT_ROOT, 'integrations', d, 'README.md'))) docs.push(`integrations/${d}/README.md`);
   const problems: string[] = [];
   let checked = 0;
   for (const f of docs) {

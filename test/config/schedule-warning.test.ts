@@ -22,7 +22,10 @@ test('a source with neither schedule nor interval_secs is warned about; schedule
     enabled: false
 `;
   const loaded = parseConfig(text, { file: '/etc/stixgate/s.yaml', registry, env: {} });
-  assert.deepEqual(loaded.warnings.filter((w) => w.includes('schedule')), [
-    'sources.implicit has neither schedule nor interval_secs: it is polled every 3600 s by default; set one of them to say how often',
-  ]);
+  assert.deepEqual(
+    loaded.warnings.filter((w) => w.includes('schedule')),
+    [
+      'sources.implicit has neither schedule nor interval_secs: it is polled every 3600 s by default; set one of them to say how often',
+    ],
+  );
 });

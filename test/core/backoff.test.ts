@@ -3,12 +3,30 @@ import assert from 'node:assert/strict';
 import { abortableSleep, backoffDelay, parseRetryAfter } from '../../src/core/backoff.js';
 
 test('backoffDelay: full jitter within min(max, base*2^(n-1))', () => {
-  assert.equal(backoffDelay(1, 100, 10_000, () => 0.999999), 99);
-  assert.equal(backoffDelay(2, 100, 10_000, () => 0.5), 100);
-  assert.equal(backoffDelay(4, 100, 10_000, () => 0.5), 400);
-  assert.equal(backoffDelay(20, 100, 10_000, () => 0.5), 5000);
-  assert.equal(backoffDelay(3, 100, 10_000, () => 0), 0);
-  assert.equal(backoffDelay(1000, 100, 10_000, () => 0.999999), 9999);
+  assert.equal(
+    backoffDelay(1, 100, 10_000, () => 0.999999),
+    99,
+  );
+  assert.equal(
+    backoffDelay(2, 100, 10_000, () => 0.5),
+    100,
+  );
+  assert.equal(
+    backoffDelay(4, 100, 10_000, () => 0.5),
+    400,
+  );
+  assert.equal(
+    backoffDelay(20, 100, 10_000, () => 0.5),
+    5000,
+  );
+  assert.equal(
+    backoffDelay(3, 100, 10_000, () => 0),
+    0,
+  );
+  assert.equal(
+    backoffDelay(1000, 100, 10_000, () => 0.999999),
+    9999,
+  );
   // spread: 1000 draws with Math.random stay within [0, cap) and are not all equal
   const draws = Array.from({ length: 1000 }, () => backoffDelay(3, 100, 10_000));
   assert.ok(draws.every((d) => d >= 0 && d < 400));

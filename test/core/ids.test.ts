@@ -2,7 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { canonicalize } from '../../src/core/canonical-json.js';
 import {
-  uuidv5, scoId, observableScoId, deterministicId, indicatorIdForPattern, STIXGATE_NAMESPACE,
+  uuidv5,
+  scoId,
+  observableScoId,
+  deterministicId,
+  indicatorIdForPattern,
+  STIXGATE_NAMESPACE,
 } from '../../src/core/ids.js';
 import { detectObservable, normaliseObservable } from '../../src/core/observable.js';
 import { STIX_SCO_NAMESPACE, type Observable } from '../../src/core/stix.js';
@@ -64,8 +69,14 @@ const PYTHON_STIX2_IDS: Array<[Observable, string]> = [
     { type: 'file', value: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', hash: 'SHA-256' },
     'file--22f8ff52-8f62-5f03-a53a-6f50f54fd74c',
   ],
-  [{ type: 'file', value: 'd41d8cd98f00b204e9800998ecf8427e', hash: 'MD5' }, 'file--02fff920-f614-527c-81d1-6353633a6d21'],
-  [{ type: 'file', value: 'da39a3ee5e6b4b0d3255bfef95601890afd80709', hash: 'SHA-1' }, 'file--fa6e66a5-f019-51f9-8ab5-812023e58c6e'],
+  [
+    { type: 'file', value: 'd41d8cd98f00b204e9800998ecf8427e', hash: 'MD5' },
+    'file--02fff920-f614-527c-81d1-6353633a6d21',
+  ],
+  [
+    { type: 'file', value: 'da39a3ee5e6b4b0d3255bfef95601890afd80709', hash: 'SHA-1' },
+    'file--fa6e66a5-f019-51f9-8ab5-812023e58c6e',
+  ],
   [
     { type: 'x509-certificate', value: 'da39a3ee5e6b4b0d3255bfef95601890afd80709', hash: 'SHA-1' },
     'x509-certificate--fa6e66a5-f019-51f9-8ab5-812023e58c6e',
@@ -88,11 +99,13 @@ test('F20: spelling variants of one value share one SCO id', () => {
     ['2001:DB8:0:0:0:0:0:1', '2001:db8::1', '2001:0db8::0001'],
   ];
   for (const g of groups) {
-    const ids = new Set(g.map((v) => {
-      const r = detectObservable(v);
-      assert.ok(r.ok, `${v}: ${r.ok ? '' : r.message}`);
-      return observableScoId(r.observable);
-    }));
+    const ids = new Set(
+      g.map((v) => {
+        const r = detectObservable(v);
+        assert.ok(r.ok, `${v}: ${r.ok ? '' : r.message}`);
+        return observableScoId(r.observable);
+      }),
+    );
     assert.equal(ids.size, 1, `variants ${g.join(' | ')}`);
   }
   const r = normaliseObservable('domain-name', 'bücher.de');

@@ -47,8 +47,24 @@ test('indicatorFromObservable: every option', () => {
   };
   const ind = indicatorFromObservable({ type: 'file', value: 'd41d8cd98f00b204e9800998ecf8427e', hash: 'MD5' }, opts);
   assert.deepEqual(Object.keys(ind), [
-    'type', 'spec_version', 'id', 'created', 'modified', 'pattern', 'pattern_type', 'pattern_version', 'valid_from', 'valid_until',
-    'name', 'description', 'indicator_types', 'labels', 'confidence', 'created_by_ref', 'object_marking_refs', 'external_references',
+    'type',
+    'spec_version',
+    'id',
+    'created',
+    'modified',
+    'pattern',
+    'pattern_type',
+    'pattern_version',
+    'valid_from',
+    'valid_until',
+    'name',
+    'description',
+    'indicator_types',
+    'labels',
+    'confidence',
+    'created_by_ref',
+    'object_marking_refs',
+    'external_references',
   ]);
   assert.equal(ind.pattern, "[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']");
   assert.equal(ind.valid_from, '2024-04-01T00:00:00Z');
@@ -75,8 +91,16 @@ test('valid_until is kept only when strictly after valid_from; empty arrays are 
   assert.equal(after.valid_until, '2024-05-01T10:00:00.001Z');
   const garbage = indicatorFromObservable(IP, { now: NOW, validUntil: 'soon' });
   assert.equal('valid_until' in garbage, false);
-  const empty = indicatorFromObservable(IP, { now: NOW, indicatorTypes: [], labels: [], markingRefs: [], externalReferences: [], description: '' });
-  for (const k of ['indicator_types', 'labels', 'object_marking_refs', 'external_references', 'description']) assert.equal(k in empty, false, k);
+  const empty = indicatorFromObservable(IP, {
+    now: NOW,
+    indicatorTypes: [],
+    labels: [],
+    markingRefs: [],
+    externalReferences: [],
+    description: '',
+  });
+  for (const k of ['indicator_types', 'labels', 'object_marking_refs', 'external_references', 'description'])
+    assert.equal(k in empty, false, k);
 });
 
 test('one observable → one indicator id, whichever path computes it', () => {
@@ -93,5 +117,8 @@ test('one observable → one indicator id, whichever path computes it', () => {
     assert.equal(id, indicatorIdForPattern(patternFor(o)));
     assert.equal(id, indicatorIdForPattern(` ${patternFor(o).replace(' = ', '=')} `));
   }
-  assert.equal(indicatorFromObservable(IP, { now: NOW }).id, indicatorFromObservable(IP, { now: '2030-01-01T00:00:00Z' }).id);
+  assert.equal(
+    indicatorFromObservable(IP, { now: NOW }).id,
+    indicatorFromObservable(IP, { now: '2030-01-01T00:00:00Z' }).id,
+  );
 });

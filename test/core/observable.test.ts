@@ -1,8 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  refang, normaliseObservable, detectObservable, detectHashAlgorithm, parseIpv4, parseIpv6, formatIpv6,
-  normaliseHash, quoteValue, type NormaliseResult,
+  refang,
+  normaliseObservable,
+  detectObservable,
+  detectHashAlgorithm,
+  parseIpv4,
+  parseIpv6,
+  formatIpv6,
+  normaliseHash,
+  quoteValue,
+  type NormaliseResult,
 } from '../../src/core/observable.js';
 import type { Observable, ObservableType } from '../../src/core/stix.js';
 
@@ -41,7 +49,23 @@ test('parseIpv4 accepts only strict dotted quads', () => {
   assert.equal(parseIpv4('1.2.3.4'), 0x01020304);
   assert.equal(parseIpv4('255.255.255.255'), 0xffffffff);
   assert.equal(parseIpv4('0.0.0.0'), 0);
-  for (const bad of ['0x7f.1', '2130706433', '017.0.0.1', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1.2.3.', '.1.2.3', '1..2.3', '1.2.3.4 ', ' 1.2.3.4', '1.2.3.04', '1.2.3.a', '', '1.2.3.1000']) {
+  for (const bad of [
+    '0x7f.1',
+    '2130706433',
+    '017.0.0.1',
+    '1.2.3',
+    '1.2.3.4.5',
+    '256.1.1.1',
+    '1.2.3.',
+    '.1.2.3',
+    '1..2.3',
+    '1.2.3.4 ',
+    ' 1.2.3.4',
+    '1.2.3.04',
+    '1.2.3.a',
+    '',
+    '1.2.3.1000',
+  ]) {
     assert.equal(parseIpv4(bad), undefined, bad);
   }
 });
@@ -68,21 +92,48 @@ test('parseIpv6 / formatIpv6 (RFC 4291 input, RFC 5952 output)', () => {
     assert.ok(w, input);
     assert.equal(formatIpv6(w), want, input);
   }
-  for (const bad of ['1:2:3:4:5:6:7:8:9', '1::2::3', ':1:2:3:4:5:6:7', '1:2:3:4:5:6:7:', '12345::', 'g::1', 'fe80::1%eth0', '[::1]', '1:2:3:4:5:6:7:1.2.3.4', '::1.2.3', '1:2:3:4:5:6:7:8::', '', ':', ':::']) {
+  for (const bad of [
+    '1:2:3:4:5:6:7:8:9',
+    '1::2::3',
+    ':1:2:3:4:5:6:7',
+    '1:2:3:4:5:6:7:',
+    '12345::',
+    'g::1',
+    'fe80::1%eth0',
+    '[::1]',
+    '1:2:3:4:5:6:7:1.2.3.4',
+    '::1.2.3',
+    '1:2:3:4:5:6:7:8::',
+    '',
+    ':',
+    ':::',
+  ]) {
     assert.equal(parseIpv6(bad), undefined, bad);
   }
 });
 
 test('IPv4 and CIDR normalisation', () => {
   assert.deepEqual(value(normaliseObservable('ipv4-addr', ' 1.2.3[.]4 ')), { type: 'ipv4-addr', value: '1.2.3.4' });
-  assert.deepEqual(value(normaliseObservable('ipv4-addr', '1.2.3.4/24')), { type: 'ipv4-addr', value: '1.2.3.0/24', cidr: true });
+  assert.deepEqual(value(normaliseObservable('ipv4-addr', '1.2.3.4/24')), {
+    type: 'ipv4-addr',
+    value: '1.2.3.0/24',
+    cidr: true,
+  });
   assert.deepEqual(value(normaliseObservable('ipv4-addr', '1.2.3.4/32')), { type: 'ipv4-addr', value: '1.2.3.4' });
   // a /0 covers every address: never an indicator (issue 18)
   assert.equal(reason(normaliseObservable('ipv4-addr', '255.255.255.255/0')), 'cidr_too_wide');
   assert.equal(reason(normaliseObservable('ipv4-addr', '0.0.0.0/0')), 'cidr_too_wide');
   assert.equal(reason(detectObservable('0.0.0.0/0')), 'cidr_too_wide');
-  assert.deepEqual(value(normaliseObservable('ipv4-addr', '255.255.255.255/1')), { type: 'ipv4-addr', value: '128.0.0.0/1', cidr: true });
-  assert.deepEqual(value(normaliseObservable('ipv4-addr', '10.1.2.3/9')), { type: 'ipv4-addr', value: '10.0.0.0/9', cidr: true });
+  assert.deepEqual(value(normaliseObservable('ipv4-addr', '255.255.255.255/1')), {
+    type: 'ipv4-addr',
+    value: '128.0.0.0/1',
+    cidr: true,
+  });
+  assert.deepEqual(value(normaliseObservable('ipv4-addr', '10.1.2.3/9')), {
+    type: 'ipv4-addr',
+    value: '10.0.0.0/9',
+    cidr: true,
+  });
   assert.equal(reason(normaliseObservable('ipv4-addr', '1.2.3.4/33')), 'invalid_cidr');
   assert.equal(reason(normaliseObservable('ipv4-addr', '1.2.3.4/024')), 'invalid_cidr');
   assert.equal(reason(normaliseObservable('ipv4-addr', '1.2.3.4/')), 'invalid_cidr');
@@ -92,11 +143,29 @@ test('IPv4 and CIDR normalisation', () => {
 });
 
 test('IPv6 and CIDR normalisation', () => {
-  assert.deepEqual(value(normaliseObservable('ipv6-addr', '2001:DB8::0:1')), { type: 'ipv6-addr', value: '2001:db8::1' });
-  assert.deepEqual(value(normaliseObservable('ipv6-addr', '2001:db8:abcd:1234::1/48')), { type: 'ipv6-addr', value: '2001:db8:abcd::/48', cidr: true });
-  assert.deepEqual(value(normaliseObservable('ipv6-addr', '2001:db8::ffff/127')), { type: 'ipv6-addr', value: '2001:db8::fffe/127', cidr: true });
-  assert.deepEqual(value(normaliseObservable('ipv6-addr', '2001:db8::1/128')), { type: 'ipv6-addr', value: '2001:db8::1' });
-  assert.deepEqual(value(normaliseObservable('ipv6-addr', 'ffff::/1')), { type: 'ipv6-addr', value: '8000::/1', cidr: true });
+  assert.deepEqual(value(normaliseObservable('ipv6-addr', '2001:DB8::0:1')), {
+    type: 'ipv6-addr',
+    value: '2001:db8::1',
+  });
+  assert.deepEqual(value(normaliseObservable('ipv6-addr', '2001:db8:abcd:1234::1/48')), {
+    type: 'ipv6-addr',
+    value: '2001:db8:abcd::/48',
+    cidr: true,
+  });
+  assert.deepEqual(value(normaliseObservable('ipv6-addr', '2001:db8::ffff/127')), {
+    type: 'ipv6-addr',
+    value: '2001:db8::fffe/127',
+    cidr: true,
+  });
+  assert.deepEqual(value(normaliseObservable('ipv6-addr', '2001:db8::1/128')), {
+    type: 'ipv6-addr',
+    value: '2001:db8::1',
+  });
+  assert.deepEqual(value(normaliseObservable('ipv6-addr', 'ffff::/1')), {
+    type: 'ipv6-addr',
+    value: '8000::/1',
+    cidr: true,
+  });
   assert.equal(reason(normaliseObservable('ipv6-addr', '2001:db8::/129')), 'invalid_cidr');
   assert.equal(reason(normaliseObservable('ipv6-addr', '::/0')), 'cidr_too_wide');
   assert.equal(reason(detectObservable('::/0')), 'cidr_too_wide');
@@ -106,9 +175,19 @@ test('IPv6 and CIDR normalisation', () => {
 
 test('issue 18: IPv4-mapped IPv6 (::ffff:0:0/96) is canonicalised to IPv4, addresses and ranges inside it', () => {
   assert.deepEqual(value(detectObservable('::ffff:1.2.3.6')), { type: 'ipv4-addr', value: '1.2.3.6' });
-  assert.deepEqual(value(normaliseObservable('ipv6-addr', '::FFFF:0102:0306')), { type: 'ipv4-addr', value: '1.2.3.6' });
-  assert.deepEqual(value(normaliseObservable('ipv6-addr', '0:0:0:0:0:ffff:1.2.3.6/128')), { type: 'ipv4-addr', value: '1.2.3.6' });
-  assert.deepEqual(value(detectObservable('::ffff:203.0.113.9/120')), { type: 'ipv4-addr', value: '203.0.113.0/24', cidr: true });
+  assert.deepEqual(value(normaliseObservable('ipv6-addr', '::FFFF:0102:0306')), {
+    type: 'ipv4-addr',
+    value: '1.2.3.6',
+  });
+  assert.deepEqual(value(normaliseObservable('ipv6-addr', '0:0:0:0:0:ffff:1.2.3.6/128')), {
+    type: 'ipv4-addr',
+    value: '1.2.3.6',
+  });
+  assert.deepEqual(value(detectObservable('::ffff:203.0.113.9/120')), {
+    type: 'ipv4-addr',
+    value: '203.0.113.0/24',
+    cidr: true,
+  });
   assert.equal(reason(detectObservable('::ffff:0.0.0.0/96')), 'cidr_too_wide');
   // wider than the mapped block, or not mapped at all: IPv6 as written
   assert.deepEqual(value(detectObservable('::ffff:0:0/95')), { type: 'ipv6-addr', value: '::fffe:0:0/95', cidr: true });
@@ -131,7 +210,8 @@ test('F19: domain normalisation: NFC, IDNA/punycode, full-width forms, zero-widt
     ['пример.рф', 'xn--e1afmkfd.xn--p1ai'],
     [`${'a'.repeat(63)}.com`, `${'a'.repeat(63)}.com`],
   ];
-  for (const [input, want] of ok) assert.deepEqual(value(normaliseObservable('domain-name', input)), { type: 'domain-name', value: want }, input);
+  for (const [input, want] of ok)
+    assert.deepEqual(value(normaliseObservable('domain-name', input)), { type: 'domain-name', value: want }, input);
   const bad: Array<[string, string]> = [
     ['localhost', 'invalid_domain'],
     ['example..com', 'invalid_domain'],
@@ -155,9 +235,13 @@ test('F19: domain normalisation: NFC, IDNA/punycode, full-width forms, zero-widt
     ['""', 'empty'],
     ['\u200B', 'empty'],
   ];
-  for (const [input, want] of bad) assert.equal(reason(normaliseObservable('domain-name', input)), want, JSON.stringify(input));
+  for (const [input, want] of bad)
+    assert.equal(reason(normaliseObservable('domain-name', input)), want, JSON.stringify(input));
   // a valid surrogate pair is not a control character (UTS #46 maps the emoji to punycode)
-  assert.deepEqual(value(normaliseObservable('domain-name', 'a\u{1F600}.com')), { type: 'domain-name', value: 'xn--a-jv3s.com' });
+  assert.deepEqual(value(normaliseObservable('domain-name', 'a\u{1F600}.com')), {
+    type: 'domain-name',
+    value: 'xn--a-jv3s.com',
+  });
   const { length } = value(normaliseObservable('domain-name', `${'a.'.repeat(125)}com`)).value;
   assert.equal(length, 253);
 });
@@ -178,7 +262,7 @@ test('URL normalisation', () => {
     ['http://example.com/%zz', 'http://example.com/%25zz'],
     ['http://example.com/ü', 'http://example.com/%C3%BC'],
     ['http://example.com/😀', 'http://example.com/%F0%9F%98%80'],
-    ["http://example.com/a'b?q=\"x\"", "http://example.com/a'b?q=%22x%22"],
+    ['http://example.com/a\'b?q="x"', "http://example.com/a'b?q=%22x%22"],
     ['http://example.com/x/../y/./z', 'http://example.com/x/../y/./z'], // dot segments kept
     ['http://example.com?x=1', 'http://example.com/?x=1'],
     ['http://example.com/?a=1&b=2+3/?', 'http://example.com/?a=1&b=2+3/?'],
@@ -196,13 +280,32 @@ test('URL normalisation', () => {
     ['tcp://1.2.3.4:4444', 'tcp://1.2.3.4:4444/'],
     ['file:///etc/passwd', 'file:///etc/passwd'],
   ];
-  for (const [input, want] of ok) assert.deepEqual(value(normaliseObservable('url', input)), { type: 'url', value: want }, input);
+  for (const [input, want] of ok)
+    assert.deepEqual(value(normaliseObservable('url', input)), { type: 'url', value: want }, input);
   const bad = [
-    'javascript:alert(1)', 'mailto:a@b.com', 'http:/example.com', 'http://', 'http://:80/', 'http://a.com:99999/',
-    'http://a.com:8x/', 'http://[::1/', 'http://[::g]/', 'http://[::1]x/', 'http://evil.com\\@good.com/', 'http://ex%41mple.com/',
-    'http://a..com/', 'http://a com/',
+    'javascript:alert(1)',
+    'mailto:a@b.com',
+    'http:/example.com',
+    'http://',
+    'http://:80/',
+    'http://a.com:99999/',
+    'http://a.com:8x/',
+    'http://[::1/',
+    'http://[::g]/',
+    'http://[::1]x/',
+    'http://evil.com\\@good.com/',
+    'http://ex%41mple.com/',
+    'http://a..com/',
+    'http://a com/',
     // a host ending in a number is an IPv4 address to a browser (WHATWG): it must be a strict dotted quad (issue 18)
-    'http://999.1.1.1/', 'http://6/', 'http://0x7f.1/', 'http://2130706433/', 'http://017700000001/', 'http://1.2.3/', 'http://a.b.0x10/', 'http://a.0/',
+    'http://999.1.1.1/',
+    'http://6/',
+    'http://0x7f.1/',
+    'http://2130706433/',
+    'http://017700000001/',
+    'http://1.2.3/',
+    'http://a.b.0x10/',
+    'http://a.0/',
   ];
   for (const b of bad) assert.equal(reason(normaliseObservable('url', b)), 'invalid_url', b);
   assert.equal(reason(normaliseObservable('url', `http://a.com/${'a'.repeat(2100)}`)), 'too_long');
@@ -211,13 +314,28 @@ test('URL normalisation', () => {
 });
 
 test('e-mail normalisation', () => {
-  assert.deepEqual(value(normaliseObservable('email-addr', 'John.Doe@Example[.]COM')), { type: 'email-addr', value: 'john.doe@example.com' });
-  assert.deepEqual(value(normaliseObservable('email-addr', 'a+tag@bücher.de')), { type: 'email-addr', value: 'a+tag@xn--bcher-kva.de' });
+  assert.deepEqual(value(normaliseObservable('email-addr', 'John.Doe@Example[.]COM')), {
+    type: 'email-addr',
+    value: 'john.doe@example.com',
+  });
+  assert.deepEqual(value(normaliseObservable('email-addr', 'a+tag@bücher.de')), {
+    type: 'email-addr',
+    value: 'a+tag@xn--bcher-kva.de',
+  });
   assert.deepEqual(value(normaliseObservable('email-addr', 'x(at)y.org')), { type: 'email-addr', value: 'x@y.org' });
-  for (const b of ['@example.com', 'a@', 'a@localhost', 'a b@example.com', 'a@b@', '"a"@example.com', `${'a'.repeat(65)}@example.com`, 'a@1.2.3.4']) {
+  for (const b of [
+    '@example.com',
+    'a@',
+    'a@localhost',
+    'a b@example.com',
+    'a@b@',
+    '"a"@example.com',
+    `${'a'.repeat(65)}@example.com`,
+    'a@1.2.3.4',
+  ]) {
     assert.equal(reason(normaliseObservable('email-addr', b)), 'invalid_email', b);
   }
-  assert.equal(reason(normaliseObservable('email-addr', 'a@' + `${'b'.repeat(60)}.`.repeat(6) + 'com')), 'too_long');
+  assert.equal(reason(normaliseObservable('email-addr', `a@${`${'b'.repeat(60)}.`.repeat(6)}com`)), 'too_long');
 });
 
 test('hashes', () => {
@@ -227,14 +345,25 @@ test('hashes', () => {
   assert.equal(detectHashAlgorithm('A'.repeat(128)), 'SHA-512');
   assert.equal(detectHashAlgorithm('g'.repeat(32)), undefined);
   assert.equal(detectHashAlgorithm('a'.repeat(33)), undefined);
-  assert.deepEqual(value(normaliseObservable('file', ' D41D8CD98F00B204E9800998ECF8427E ')), { type: 'file', value: 'd41d8cd98f00b204e9800998ecf8427e', hash: 'MD5' });
+  assert.deepEqual(value(normaliseObservable('file', ' D41D8CD98F00B204E9800998ECF8427E ')), {
+    type: 'file',
+    value: 'd41d8cd98f00b204e9800998ecf8427e',
+    hash: 'MD5',
+  });
   const fp = 'DA:39:A3:EE:5E:6B:4B:0D:32:55:BF:EF:95:60:18:90:AF:D8:07:09';
-  assert.deepEqual(value(normaliseObservable('x509-certificate', fp)), { type: 'x509-certificate', value: 'da39a3ee5e6b4b0d3255bfef95601890afd80709', hash: 'SHA-1' });
+  assert.deepEqual(value(normaliseObservable('x509-certificate', fp)), {
+    type: 'x509-certificate',
+    value: 'da39a3ee5e6b4b0d3255bfef95601890afd80709',
+    hash: 'SHA-1',
+  });
   assert.equal(reason(normaliseObservable('file', fp)), 'invalid_hash');
   assert.equal(reason(normaliseObservable('file', 'xyz')), 'invalid_hash');
   assert.equal(reason(normaliseObservable('file', '')), 'empty');
   assert.equal(reason(normaliseHash('file', 'd41d8cd98f00b204e9800998ecf8427e', 'SHA-1')), 'invalid_hash');
-  assert.equal(value(normaliseHash('file', 'D41D8CD98F00B204E9800998ECF8427E', 'MD5')).value, 'd41d8cd98f00b204e9800998ecf8427e');
+  assert.equal(
+    value(normaliseHash('file', 'D41D8CD98F00B204E9800998ECF8427E', 'MD5')).value,
+    'd41d8cd98f00b204e9800998ecf8427e',
+  );
 });
 
 test('detectObservable types values', () => {
@@ -252,7 +381,10 @@ test('detectObservable types values', () => {
     ['http://user@example.com/', { type: 'url', value: 'http://user@example.com/' }],
     ['Foo@Example[.]COM', { type: 'email-addr', value: 'foo@example.com' }],
     ['D41D8CD98F00B204E9800998ECF8427E', { type: 'file', value: 'd41d8cd98f00b204e9800998ecf8427e', hash: 'MD5' }],
-    ['e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', { type: 'file', value: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', hash: 'SHA-256' }],
+    [
+      'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+      { type: 'file', value: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', hash: 'SHA-256' },
+    ],
   ];
   for (const [input, want] of cases) assert.deepEqual(value(detectObservable(input)), want, input);
   const bad: Array<[string, string]> = [
@@ -283,9 +415,15 @@ test('rejection messages name the problem and quote a truncated, escaped value',
   const long = normaliseObservable('url', `http://a.com/${'a'.repeat(3000)}`);
   assert.equal(long.ok, false);
   if (!long.ok) {
-    assert.equal(long.message, `value longer than 2048 characters: "http://a.com/${'a'.repeat(67)}…" (3013 characters)`);
+    assert.equal(
+      long.message,
+      `value longer than 2048 characters: "http://a.com/${'a'.repeat(67)}…" (3013 characters)`,
+    );
   }
   assert.equal(quoteValue('a"b\\c\u202E\n'), '"a\\"b\\\\c\\u202e\\u000a"');
   const r2 = normaliseObservable('domain-name', 'ex\u202Eample.com');
-  assert.equal(r2.ok ? '' : r2.message, 'value contains control, bidi or invalid UTF-16 characters: "ex\\u202eample.com"');
+  assert.equal(
+    r2.ok ? '' : r2.message,
+    'value contains control, bidi or invalid UTF-16 characters: "ex\\u202eample.com"',
+  );
 });

@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  escapePatternString, patternFor, parsePattern, canonicalPattern, extractObservables, patternText, MAX_PATTERN_DEPTH,
+  escapePatternString,
+  patternFor,
+  parsePattern,
+  canonicalPattern,
+  extractObservables,
+  patternText,
+  MAX_PATTERN_DEPTH,
 } from '../../src/core/pattern.js';
 import { StixgateError } from '../../src/core/errors.js';
 import type { Observable } from '../../src/core/stix.js';
@@ -23,10 +29,16 @@ test('patternFor builds canonical patterns that round-trip', () => {
     [{ type: 'domain-name', value: 'example.com' }, "[domain-name:value = 'example.com']"],
     [{ type: 'url', value: "http://a.com/it's" }, "[url:value = 'http://a.com/it\\'s']"],
     [{ type: 'email-addr', value: 'a@b.com' }, "[email-addr:value = 'a@b.com']"],
-    [{ type: 'file', value: 'd41d8cd98f00b204e9800998ecf8427e', hash: 'MD5' }, "[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']"],
+    [
+      { type: 'file', value: 'd41d8cd98f00b204e9800998ecf8427e', hash: 'MD5' },
+      "[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']",
+    ],
     [{ type: 'file', value: 'ab'.repeat(32), hash: 'SHA-256' }, `[file:hashes.'SHA-256' = '${'ab'.repeat(32)}']`],
     [{ type: 'file', value: 'ab'.repeat(64), hash: 'SHA-512' }, `[file:hashes.'SHA-512' = '${'ab'.repeat(64)}']`],
-    [{ type: 'x509-certificate', value: 'ab'.repeat(20), hash: 'SHA-1' }, `[x509-certificate:hashes.'SHA-1' = '${'ab'.repeat(20)}']`],
+    [
+      { type: 'x509-certificate', value: 'ab'.repeat(20), hash: 'SHA-1' },
+      `[x509-certificate:hashes.'SHA-1' = '${'ab'.repeat(20)}']`,
+    ],
   ];
   for (const [o, want] of cases) {
     const p = patternFor(o);
@@ -39,51 +51,110 @@ test('patternFor builds canonical patterns that round-trip', () => {
 });
 
 test('parsePattern builds the AST', () => {
-  assert.deepEqual(parsePattern("[file:hashes.'SHA-256' = 'ab' AND file:size >= 10] WITHIN 5 SECONDS OR [x:y[*].z NOT IN ('a', 1, true)]"), {
-    kind: 'observation-op',
-    op: 'OR',
-    qualifiers: [],
-    operands: [
-      {
-        kind: 'observation',
-        qualifiers: [{ kind: 'within', seconds: '5' }],
-        comparison: {
-          kind: 'comparison-op',
-          op: 'AND',
-          operands: [
-            { kind: 'comparison', path: { objectType: 'file', steps: [{ kind: 'key', name: 'hashes' }, { kind: 'key', name: 'SHA-256' }] }, negated: false, operator: '=', value: { kind: 'string', value: 'ab' } },
-            { kind: 'comparison', path: { objectType: 'file', steps: [{ kind: 'key', name: 'size' }] }, negated: false, operator: '>=', value: { kind: 'int', text: '10' } },
-          ],
+  assert.deepEqual(
+    parsePattern(
+      "[file:hashes.'SHA-256' = 'ab' AND file:size >= 10] WITHIN 5 SECONDS OR [x:y[*].z NOT IN ('a', 1, true)]",
+    ),
+    {
+      kind: 'observation-op',
+      op: 'OR',
+      qualifiers: [],
+      operands: [
+        {
+          kind: 'observation',
+          qualifiers: [{ kind: 'within', seconds: '5' }],
+          comparison: {
+            kind: 'comparison-op',
+            op: 'AND',
+            operands: [
+              {
+                kind: 'comparison',
+                path: {
+                  objectType: 'file',
+                  steps: [
+                    { kind: 'key', name: 'hashes' },
+                    { kind: 'key', name: 'SHA-256' },
+                  ],
+                },
+                negated: false,
+                operator: '=',
+                value: { kind: 'string', value: 'ab' },
+              },
+              {
+                kind: 'comparison',
+                path: { objectType: 'file', steps: [{ kind: 'key', name: 'size' }] },
+                negated: false,
+                operator: '>=',
+                value: { kind: 'int', text: '10' },
+              },
+            ],
+          },
         },
-      },
-      {
-        kind: 'observation',
-        qualifiers: [],
-        comparison: {
-          kind: 'comparison',
-          path: { objectType: 'x', steps: [{ kind: 'key', name: 'y' }, { kind: 'index', index: '*' }, { kind: 'key', name: 'z' }] },
-          negated: true,
-          operator: 'IN',
-          value: [{ kind: 'string', value: 'a' }, { kind: 'int', text: '1' }, { kind: 'bool', value: true }],
+        {
+          kind: 'observation',
+          qualifiers: [],
+          comparison: {
+            kind: 'comparison',
+            path: {
+              objectType: 'x',
+              steps: [
+                { kind: 'key', name: 'y' },
+                { kind: 'index', index: '*' },
+                { kind: 'key', name: 'z' },
+              ],
+            },
+            negated: true,
+            operator: 'IN',
+            value: [
+              { kind: 'string', value: 'a' },
+              { kind: 'int', text: '1' },
+              { kind: 'bool', value: true },
+            ],
+          },
         },
+      ],
+    },
+  );
+  assert.deepEqual(
+    parsePattern(
+      "[a:b = t'2016-01-01T00:00:00Z'] START t'2016-01-01T00:00:00Z' STOP t'2017-01-01T00:00:00.5Z' REPEATS 2 TIMES",
+    ),
+    {
+      kind: 'observation',
+      qualifiers: [
+        { kind: 'start-stop', start: '2016-01-01T00:00:00Z', stop: '2017-01-01T00:00:00.5Z' },
+        { kind: 'repeats', times: '2' },
+      ],
+      comparison: {
+        kind: 'comparison',
+        path: { objectType: 'a', steps: [{ kind: 'key', name: 'b' }] },
+        negated: false,
+        operator: '=',
+        value: { kind: 'timestamp', value: '2016-01-01T00:00:00Z' },
       },
-    ],
-  });
-  assert.deepEqual(parsePattern("[a:b = t'2016-01-01T00:00:00Z'] START t'2016-01-01T00:00:00Z' STOP t'2017-01-01T00:00:00.5Z' REPEATS 2 TIMES"), {
-    kind: 'observation',
-    qualifiers: [{ kind: 'start-stop', start: '2016-01-01T00:00:00Z', stop: '2017-01-01T00:00:00.5Z' }, { kind: 'repeats', times: '2' }],
-    comparison: { kind: 'comparison', path: { objectType: 'a', steps: [{ kind: 'key', name: 'b' }] }, negated: false, operator: '=', value: { kind: 'timestamp', value: '2016-01-01T00:00:00Z' } },
-  });
+    },
+  );
 });
 
 test('canonicalPattern maps formatting variants to one string', () => {
   const groups: string[][] = [
-    ["[ipv4-addr:value = '1.2.3.4']", "[ ipv4-addr:value='1.2.3.4' ]", "\n[ipv4-addr:value  ==  '1.2.3.4']\t", "([ipv4-addr:value = '1.2.3.4'])", "[(ipv4-addr:value = '1.2.3.4')]", "[ipv4-addr:'value' = '1.2.3.4'] /* c */"],
+    [
+      "[ipv4-addr:value = '1.2.3.4']",
+      "[ ipv4-addr:value='1.2.3.4' ]",
+      "\n[ipv4-addr:value  ==  '1.2.3.4']\t",
+      "([ipv4-addr:value = '1.2.3.4'])",
+      "[(ipv4-addr:value = '1.2.3.4')]",
+      "[ipv4-addr:'value' = '1.2.3.4'] /* c */",
+    ],
     ["[file:hashes.MD5 = 'x']", "[file:hashes.'MD5' = 'x']", "[file : hashes . 'MD5' = 'x']"],
-    ["[a:b != 1]", '[a:b <> 1]', '[a:b <> +1]'],
+    ['[a:b != 1]', '[a:b <> 1]', '[a:b <> +1]'],
     ["[a:b = h'ab']", "[a:b = h'AB']"],
-    ["[a:b = 1] AND [c:d = 2] AND [e:f = 3]", "([a:b = 1] AND [c:d = 2]) AND [e:f = 3]", "[a:b = 1] AND ([c:d = 2] AND [e:f = 3])"],
-    ["[a:b = 1] WITHIN 5 SECONDS REPEATS 2 TIMES", "(([a:b = 1]) WITHIN 5 SECONDS) REPEATS 2 TIMES"],
+    [
+      '[a:b = 1] AND [c:d = 2] AND [e:f = 3]',
+      '([a:b = 1] AND [c:d = 2]) AND [e:f = 3]',
+      '[a:b = 1] AND ([c:d = 2] AND [e:f = 3])',
+    ],
+    ['[a:b = 1] WITHIN 5 SECONDS REPEATS 2 TIMES', '(([a:b = 1]) WITHIN 5 SECONDS) REPEATS 2 TIMES'],
   ];
   for (const g of groups) {
     const c = new Set(g.map(canonicalPattern));
@@ -93,23 +164,41 @@ test('canonicalPattern maps formatting variants to one string', () => {
   // parentheses that change the grouping are kept; redundant ones are dropped
   assert.equal(canonicalPattern('([a:b = 1] OR [c:d = 2]) AND [e:f = 3]'), '([a:b = 1] OR [c:d = 2]) AND [e:f = 3]');
   assert.equal(canonicalPattern('([a:b = 1] AND [c:d = 2]) OR [e:f = 3]'), '[a:b = 1] AND [c:d = 2] OR [e:f = 3]');
-  assert.equal(canonicalPattern('[a:b = 1] FOLLOWEDBY ([c:d = 2] OR [e:f = 3])'), '[a:b = 1] FOLLOWEDBY [c:d = 2] OR [e:f = 3]');
-  assert.equal(canonicalPattern('([a:b = 1] FOLLOWEDBY [c:d = 2]) OR [e:f = 3]'), '([a:b = 1] FOLLOWEDBY [c:d = 2]) OR [e:f = 3]');
-  assert.equal(canonicalPattern('([a:b = 1] OR [c:d = 2]) WITHIN 5 SECONDS'), '([a:b = 1] OR [c:d = 2]) WITHIN 5 SECONDS');
+  assert.equal(
+    canonicalPattern('[a:b = 1] FOLLOWEDBY ([c:d = 2] OR [e:f = 3])'),
+    '[a:b = 1] FOLLOWEDBY [c:d = 2] OR [e:f = 3]',
+  );
+  assert.equal(
+    canonicalPattern('([a:b = 1] FOLLOWEDBY [c:d = 2]) OR [e:f = 3]'),
+    '([a:b = 1] FOLLOWEDBY [c:d = 2]) OR [e:f = 3]',
+  );
+  assert.equal(
+    canonicalPattern('([a:b = 1] OR [c:d = 2]) WITHIN 5 SECONDS'),
+    '([a:b = 1] OR [c:d = 2]) WITHIN 5 SECONDS',
+  );
   assert.equal(canonicalPattern('[(a:b = 1 OR a:c = 2) AND a:d = 3]'), '[(a:b = 1 OR a:c = 2) AND a:d = 3]');
   assert.equal(canonicalPattern('[a:b = 1 OR (a:c = 2 AND a:d = 3)]'), '[a:b = 1 OR a:c = 2 AND a:d = 3]');
   assert.equal(canonicalPattern("[a:'b-c'.'IN'.'in'.d = 'x\\'y\\\\z']"), "[a:'b-c'.'IN'.in.d = 'x\\'y\\\\z']");
   assert.equal(canonicalPattern('[a:in = 1]'), '[a:in = 1]'); // lower-case words are identifiers: keywords are case-sensitive
-  assert.equal(canonicalPattern("[NOT EXISTS a:b[-1] AND a:c ISSUBSET '10.0.0.0/8' AND a:d MATCHES '^x$' AND a:e > -.5]"),
-    "[NOT EXISTS a:b[-1] AND a:c ISSUBSET '10.0.0.0/8' AND a:d MATCHES '^x$' AND a:e > -.5]");
-  assert.equal(canonicalPattern("[a:b = b'AAA=' OR a:c IN () OR a:d LIKE 'x%' OR a:e ISSUPERSET 'y' OR a:f = false]"),
-    "[a:b = b'AAA=' OR a:c IN () OR a:d LIKE 'x%' OR a:e ISSUPERSET 'y' OR a:f = false]");
+  assert.equal(
+    canonicalPattern("[NOT EXISTS a:b[-1] AND a:c ISSUBSET '10.0.0.0/8' AND a:d MATCHES '^x$' AND a:e > -.5]"),
+    "[NOT EXISTS a:b[-1] AND a:c ISSUBSET '10.0.0.0/8' AND a:d MATCHES '^x$' AND a:e > -.5]",
+  );
+  assert.equal(
+    canonicalPattern("[a:b = b'AAA=' OR a:c IN () OR a:d LIKE 'x%' OR a:e ISSUPERSET 'y' OR a:f = false]"),
+    "[a:b = b'AAA=' OR a:c IN () OR a:d LIKE 'x%' OR a:e ISSUPERSET 'y' OR a:f = false]",
+  );
 });
 
 test('the canonicalPattern fast path agrees with parse + serialise', () => {
   const same = [
-    "[url:value = 'http://a.com/']", "[url:value = '']", "[url:value = 'a\\'b\\\\c']", "[domain-name:value = 'a.com']",
-    "[file:hashes.MD5 = 'x']", "[file:hashes.'SHA-256' = 'x']", "[x509-certificate:hashes.'SHA-512' = 'x']",
+    "[url:value = 'http://a.com/']",
+    "[url:value = '']",
+    "[url:value = 'a\\'b\\\\c']",
+    "[domain-name:value = 'a.com']",
+    "[file:hashes.MD5 = 'x']",
+    "[file:hashes.'SHA-256' = 'x']",
+    "[x509-certificate:hashes.'SHA-512' = 'x']",
   ];
   for (const p of same) assert.equal(canonicalPattern(p), patternText(parsePattern(p)), p);
   const rewritten: Array<[string, string]> = [
@@ -119,7 +208,13 @@ test('the canonicalPattern fast path agrees with parse + serialise', () => {
     ["[url:value = 'x' OR url:value = 'y']", "[url:value = 'x' OR url:value = 'y']"],
   ];
   for (const [p, want] of rewritten) assert.equal(canonicalPattern(p), want, p);
-  for (const bad of ["[url:value = 'a'b']", "[url:value = 'a\\']", "[url:value = 'a\\n']", "[url:value = ']", "[url:value = '''"]) {
+  for (const bad of [
+    "[url:value = 'a'b']",
+    "[url:value = 'a\\']",
+    "[url:value = 'a\\n']",
+    "[url:value = ']",
+    "[url:value = '''",
+  ]) {
     assert.throws(() => canonicalPattern(bad), { code: 'STIXGATE_ERR_PATTERN_INVALID' }, bad);
   }
 });
@@ -141,7 +236,7 @@ const INVALID: Array<[string, number]> = [
   ['[a:b = 1e5]', 9],
   ['[a:b = 1, 2]', 9],
   ['[a:b.c-d = 1]', 7],
-  ["[file:extensions.windows-pebinary-ext.x = 1]", 25],
+  ['[file:extensions.windows-pebinary-ext.x = 1]', 25],
   ['[a:b.c. = 1]', 9],
   ['[1a:b = 1]', 2],
   ['[NOT a:b = 1]', 2],
@@ -179,28 +274,37 @@ test('invalid patterns throw STIXGATE_ERR_PATTERN_INVALID with the column', () =
       },
     );
   }
-  assert.throws(() => parsePattern("[a:b = 1]\nAND [c:d = ]"), (e: StixgateError) => {
-    assert.deepEqual(e.location, { line: 2, column: 12 });
-    return true;
-  });
+  assert.throws(
+    () => parsePattern('[a:b = 1]\nAND [c:d = ]'),
+    (e: StixgateError) => {
+      assert.deepEqual(e.location, { line: 2, column: 12 });
+      return true;
+    },
+  );
   assert.throws(() => canonicalPattern('[a:b'), { code: 'STIXGATE_ERR_PATTERN_INVALID' });
   assert.throws(() => extractObservables('[a:b'), { code: 'STIXGATE_ERR_PATTERN_INVALID' });
 });
 
 test('nesting is limited to MAX_PATTERN_DEPTH and length to 64 KB', () => {
-  const ok = '('.repeat(MAX_PATTERN_DEPTH - 1) + '[' + '('.repeat(0) + 'a:b = 1]' + ')'.repeat(MAX_PATTERN_DEPTH - 1);
+  const ok = `${'('.repeat(MAX_PATTERN_DEPTH - 1)}[${'('.repeat(0)}a:b = 1]${')'.repeat(MAX_PATTERN_DEPTH - 1)}`;
   assert.equal(canonicalPattern(ok), '[a:b = 1]');
-  const deep = '('.repeat(MAX_PATTERN_DEPTH) + '[a:b = 1]' + ')'.repeat(MAX_PATTERN_DEPTH);
-  assert.throws(() => parsePattern(deep), (e: StixgateError) => {
-    assert.equal(e.code, 'STIXGATE_ERR_PATTERN_INVALID');
-    assert.deepEqual(e.location, { line: 1, column: MAX_PATTERN_DEPTH + 1 });
-    assert.match(e.message, /nesting deeper than 100/);
-    return true;
-  });
-  const deepCmp = '[' + '('.repeat(20_000) + 'a:b = 1' + ')'.repeat(20_000) + ']';
+  const deep = `${'('.repeat(MAX_PATTERN_DEPTH)}[a:b = 1]${')'.repeat(MAX_PATTERN_DEPTH)}`;
+  assert.throws(
+    () => parsePattern(deep),
+    (e: StixgateError) => {
+      assert.equal(e.code, 'STIXGATE_ERR_PATTERN_INVALID');
+      assert.deepEqual(e.location, { line: 1, column: MAX_PATTERN_DEPTH + 1 });
+      assert.match(e.message, /nesting deeper than 100/);
+      return true;
+    },
+  );
+  const deepCmp = `[${'('.repeat(20_000)}a:b = 1${')'.repeat(20_000)}]`;
   assert.throws(() => parsePattern(deepCmp), { code: 'STIXGATE_ERR_PATTERN_INVALID' });
-  const long = "[a:b = '" + 'x'.repeat(64 * 1024) + "']";
-  assert.throws(() => parsePattern(long), (e: StixgateError) => e.code === 'STIXGATE_ERR_PATTERN_INVALID' && e.reason === 'pattern_too_long');
+  const long = `[a:b = '${'x'.repeat(64 * 1024)}']`;
+  assert.throws(
+    () => parsePattern(long),
+    (e: StixgateError) => e.code === 'STIXGATE_ERR_PATTERN_INVALID' && e.reason === 'pattern_too_long',
+  );
   // a long flat chain stays flat (no deep recursion when serialising)
   const chain = Array.from({ length: 3000 }, (_, i) => `[a:b = ${i}]`).join(' AND ');
   const ast = parsePattern(chain);
@@ -280,7 +384,12 @@ function visit(v: unknown, file: string, out: Map<string, string>): void {
     for (const x of v) visit(x, file, out);
   } else if (v !== null && typeof v === 'object') {
     const o = v as Record<string, unknown>;
-    if (o.type === 'indicator' && typeof o.pattern === 'string' && (o.pattern_type === undefined || o.pattern_type === 'stix')) out.set(o.pattern, file);
+    if (
+      o.type === 'indicator' &&
+      typeof o.pattern === 'string' &&
+      (o.pattern_type === undefined || o.pattern_type === 'stix')
+    )
+      out.set(o.pattern, file);
     for (const k of Object.keys(o)) visit(o[k], file, out);
   }
 }
@@ -295,7 +404,11 @@ for (const dir of CORPUS_DIRS) {
     for (const [p, file] of patterns) {
       const bad = CORPUS_INVALID.find(([prefix]) => p.startsWith(prefix));
       if (bad) {
-        assert.throws(() => parsePattern(p), (e: StixgateError) => e.location?.column === bad[1], file);
+        assert.throws(
+          () => parsePattern(p),
+          (e: StixgateError) => e.location?.column === bad[1],
+          file,
+        );
         rejected++;
         continue;
       }

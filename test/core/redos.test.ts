@@ -20,7 +20,9 @@ function outcome(fn: () => unknown): string {
   }
 }
 
-test('F18: public functions end with a value or a typed rejection on 100 KB adversarial strings', { timeout: 120_000 }, () => {
+test('F18: public functions end with a value or a typed rejection on 100 KB adversarial strings', {
+  timeout: 120_000,
+}, () => {
   const odd: string[] = [];
   const fns = publicFunctions();
   for (const [fname, fn] of Object.entries(fns)) {
@@ -33,7 +35,9 @@ test('F18: public functions end with a value or a typed rejection on 100 KB adve
   assert.deepEqual(odd, []);
 });
 
-test('F18: normalisers just under their length caps answer; a near-cap URL is processed, not rejected early', { timeout: 60_000 }, () => {
+test('F18: normalisers just under their length caps answer; a near-cap URL is processed, not rejected early', {
+  timeout: 60_000,
+}, () => {
   for (const [name, [type, input]] of Object.entries(NEAR_CAP)) {
     assert.equal(typeof normaliseObservable(type, input).ok, 'boolean', name);
     assert.equal(typeof detectObservable(input).ok, 'boolean', name);
@@ -43,7 +47,7 @@ test('F18: normalisers just under their length caps answer; a near-cap URL is pr
 });
 
 test('F17: a 1 MB URL is rejected as too_long', () => {
-  const huge = 'http://a.com/' + fill('a', 1024 * 1024);
+  const huge = `http://a.com/${fill('a', 1024 * 1024)}`;
   const r = normaliseObservable('url', huge);
   assert.equal(r.ok ? 'ok' : r.reason, 'too_long');
   const d = detectObservable(huge);

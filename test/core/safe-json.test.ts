@@ -18,13 +18,23 @@ test('issue 18: a JSON parse error quotes the input with newlines and control ch
   assert.equal(r.reason, 'parse');
   assert.doesNotMatch(r.message, /[\n\r\u2028\u202e]/);
   assert.match(r.message, /^invalid JSON: /);
-  assert.equal(r.message, `invalid JSON: Unexpected token 'x', "x\\n{"level""... is not valid JSON`, 'the quoted input is kept, escaped');
+  assert.equal(
+    r.message,
+    `invalid JSON: Unexpected token 'x', "x\\n{"level""... is not valid JSON`,
+    'the quoted input is kept, escaped',
+  );
   // through a feed reader: the error a source raises (and the runner logs) is one line
-  assert.throws(() => parseMispJson(forged, 'event.json', 'misp1'), (e: StixgateError) => e.code === 'STIXGATE_ERR_INPUT_PARSE' && !/[\n\r\u2028\u202e]/.test(e.message));
+  assert.throws(
+    () => parseMispJson(forged, 'event.json', 'misp1'),
+    (e: StixgateError) => e.code === 'STIXGATE_ERR_INPUT_PARSE' && !/[\n\r\u2028\u202e]/.test(e.message),
+  );
 });
 
 test('escapeText: C0/C1 controls, line and paragraph separators, bidi controls and backslashes become escapes; other text is kept', () => {
-  assert.equal(escapeText('a\nb\rc\td\u0000e\u007f\u0085f\u2028g\u2029h\u202ei\u2066j\u200fk\\l'), 'a\\nb\\rc\\td\\u0000e\\u007f\\u0085f\\u2028g\\u2029h\\u202ei\\u2066j\\u200fk\\\\l');
+  assert.equal(
+    escapeText('a\nb\rc\td\u0000e\u007f\u0085f\u2028g\u2029h\u202ei\u2066j\u200fk\\l'),
+    'a\\nb\\rc\\td\\u0000e\\u007f\\u0085f\\u2028g\\u2029h\\u202ei\\u2066j\\u200fk\\\\l',
+  );
   assert.equal(escapeText('évil.example — ünïcode 例'), 'évil.example — ünïcode 例');
 });
 

@@ -29,12 +29,18 @@ function objectsFor(i: number): StixObject[] {
   const k = i % 20;
   const vi = (i * 7919) % Math.floor(N * 0.9); // ~10% of values are shared by two indicators
   let pattern: string;
-  if (i % 100 === 0) pattern = "[ipv4-addr:value = '192.0.2.1']"; // one hot value held by 1% of all indicators
+  if (i % 100 === 0)
+    pattern = "[ipv4-addr:value = '192.0.2.1']"; // one hot value held by 1% of all indicators
   else if (k <= 10) pattern = `[ipv4-addr:value = '${ip(vi)}']`;
   else if (k <= 12) pattern = `[domain-name:value = 'd${vi % 5000}.example${vi % 50}.com']`;
-  else if (k <= 15) pattern = i % 7 === 0 ? `[url:value = 'http://s${i}.hot.example/p']` : `[url:value = 'http://d${vi % 5000}.example${vi % 50}.com/p${i}']`;
+  else if (k <= 15)
+    pattern =
+      i % 7 === 0
+        ? `[url:value = 'http://s${i}.hot.example/p']`
+        : `[url:value = 'http://d${vi % 5000}.example${vi % 50}.com/p${i}']`;
   else if (k <= 17) pattern = `[file:hashes.MD5 = '${md5(String(vi))}']`;
-  else if (k === 18) pattern = i % 19 === 0 ? "[domain-name:value = 'hot.example']" : `[ipv4-addr:value = '${ip(vi & ~255)}/24']`;
+  else if (k === 18)
+    pattern = i % 19 === 0 ? "[domain-name:value = 'hot.example']" : `[ipv4-addr:value = '${ip(vi & ~255)}/24']`;
   else pattern = `[ipv6-addr:value = '2001:db8::${(vi & 0xffff).toString(16)}']`;
   const out: StixObject[] = [ind(i + 1, pattern)];
   if (k === 16 || k === 17) out.push(rel(i + 1, sid('indicator', i + 1), 'indicates', sid('malware', 1 + (i % 100))));
@@ -49,7 +55,10 @@ function dirBytes(d: string, prefix: string): number {
 
 const store = await openEmbeddedStore({ dataDir: join(dir, 'store') });
 const correlator = new Correlator({ dataDir: dir, maxFanout: CAP });
-await store.upsert(Array.from({ length: 100 }, (_, i) => ({ object: sdo('malware', i + 1, `family ${i + 1}`), source: 'bench' })), { now: NOW });
+await store.upsert(
+  Array.from({ length: 100 }, (_, i) => ({ object: sdo('malware', i + 1, `family ${i + 1}`), source: 'bench' })),
+  { now: NOW },
+);
 await correlator.catchUp(store);
 
 let storeSecs = 0;
@@ -59,7 +68,8 @@ const perBatch: number[] = [];
 const growth: string[] = [];
 for (let i = 0; i < N; i += BATCH) {
   const items: IngestItem[] = [];
-  for (let j = i; j < Math.min(N, i + BATCH); j++) for (const object of objectsFor(j)) items.push({ object, source: 'bench' });
+  for (let j = i; j < Math.min(N, i + BATCH); j++)
+    for (const object of objectsFor(j)) items.push({ object, source: 'bench' });
   let t = performance.now();
   await store.upsert(items, { now: NOW });
   storeSecs += (performance.now() - t) / 1000;
@@ -78,12 +88,20 @@ correlator.checkpoint();
 const stats = correlator.stats();
 const bytes = dirBytes(dir, 'correlation.db');
 console.log(`indicators ${N}, change-log entries applied ${changes} (indicators + relationships), fan-out cap ${CAP}`);
-console.log(`store upsert ${storeSecs.toFixed(2)} s (${Math.round(changes / storeSecs)}/s); correlator catch-up ${corrSecs.toFixed(2)} s (${Math.round(changes / corrSecs)} changes/s)`);
+console.log(
+  `store upsert ${storeSecs.toFixed(2)} s (${Math.round(changes / storeSecs)}/s); correlator catch-up ${corrSecs.toFixed(2)} s (${Math.round(changes / corrSecs)} changes/s)`,
+);
 console.log(`catch-up rate per 10k batch: ${perBatch.join(' ')}`);
-console.log(`first-half vs second-half rate: ${Math.round(avg(perBatch.slice(0, perBatch.length / 2)))} vs ${Math.round(avg(perBatch.slice(perBatch.length / 2)))}`);
-console.log(`correlation.db ${(bytes / 1048576).toFixed(1)} MiB = ${Math.round(bytes / N)} B/indicator; growth ${growth.join(', ')}`);
+console.log(
+  `first-half vs second-half rate: ${Math.round(avg(perBatch.slice(0, perBatch.length / 2)))} vs ${Math.round(avg(perBatch.slice(perBatch.length / 2)))}`,
+);
+console.log(
+  `correlation.db ${(bytes / 1048576).toFixed(1)} MiB = ${Math.round(bytes / N)} B/indicator; growth ${growth.join(', ')}`,
+);
 console.log(`store dir ${(dirBytes(join(dir, 'store'), '') / 1048576).toFixed(1)} MiB`);
-console.log(`nodes ${stats.nodes} values ${stats.values} edges ${stats.edges} value links ${stats.valueLinks} capped values ${stats.cappedValues}`);
+console.log(
+  `nodes ${stats.nodes} values ${stats.values} edges ${stats.edges} value links ${stats.valueLinks} capped values ${stats.cappedValues}`,
+);
 console.log(`capped links by derivation: ${JSON.stringify(stats.capped)}`);
 
 // query cost on the full index
@@ -94,9 +112,12 @@ for (let q = 0; q < Q; q++) {
   const r = await correlator.related(store, sid('indicator', 1 + ((q * 37) % N)), { depth: 1, now: NOW });
   found += r?.related.length ?? 0;
 }
-console.log(`related(depth 1): ${Math.round(Q / ((performance.now() - t) / 1000))}/s, ${(found / Q).toFixed(1)} related on average`);
+console.log(
+  `related(depth 1): ${Math.round(Q / ((performance.now() - t) / 1000))}/s, ${(found / Q).toFixed(1)} related on average`,
+);
 const t2 = performance.now();
-for (let q = 0; q < 200; q++) await correlator.related(store, sid('indicator', 1 + ((q * 37) % N)), { depth: 2, now: NOW });
+for (let q = 0; q < 200; q++)
+  await correlator.related(store, sid('indicator', 1 + ((q * 37) % N)), { depth: 2, now: NOW });
 console.log(`related(depth 2): ${Math.round(200 / ((performance.now() - t2) / 1000))}/s`);
 const hot = await correlator.related(store, sid('indicator', 1), { depth: 1, now: NOW });
 console.log(`hot value holder: ${hot?.related.length} related, capped ${hot?.capped}`);

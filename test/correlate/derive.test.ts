@@ -30,7 +30,10 @@ test('explicit: indicates, report membership, and the path with the relationship
   const deepIds = deep!.related.map((x) => x.object.id).sort();
   assert.deepEqual(deepIds, [mal.id, actor.id, I(2), sid('report', 1)].sort());
   const toActor = deep!.related.find((x) => x.object.id === actor.id)!.path;
-  assert.deepEqual(toActor.map((s) => s.kind), ['indicates', 'attributed-to']);
+  assert.deepEqual(
+    toActor.map((s) => s.kind),
+    ['indicates', 'attributed-to'],
+  );
   // types filter applies to results only (the walk goes through anything)
   assert.deepEqual(await r.ids(I(1), { depth: 2, types: ['threat-actor'] }), [actor.id]);
   // unknown id
@@ -46,11 +49,19 @@ test('explicit: indicates, report membership, and the path with the relationship
 test('same value across objects and sources: indicators and SCOs holding one canonical value', async (t) => {
   const r = await rig(t);
   await r.put([ind(1, "[ipv4-addr:value = '198.51.100.7']")], 'feed_a');
-  await r.put([ind(2, "[ipv4-addr:value = '198.51.100.7'] OR [domain-name:value = 'x.example']"), sco('ipv4-addr', 3, '198.51.100.7')], 'feed_b');
+  await r.put(
+    [
+      ind(2, "[ipv4-addr:value = '198.51.100.7'] OR [domain-name:value = 'x.example']"),
+      sco('ipv4-addr', 3, '198.51.100.7'),
+    ],
+    'feed_b',
+  );
   await r.put([ind(4, "[domain-name:value = 'X.Example']"), ind(5, "[ipv4-addr:value = '198.51.100.8']")], 'feed_c');
   const res = await r.correlator.related(r.store, I(1), { now: NOW });
   assert.deepEqual(res!.related.map((x) => x.object.id).sort(), [I(2), sid('ipv4-addr', 3)].sort());
-  assert.deepEqual(res!.related[0]!.path, [{ from: I(1), kind: 'same-value', to: res!.related[0]!.object.id, derived: true, via: 'ipv4-addr:198.51.100.7' }]);
+  assert.deepEqual(res!.related[0]!.path, [
+    { from: I(1), kind: 'same-value', to: res!.related[0]!.object.id, derived: true, via: 'ipv4-addr:198.51.100.7' },
+  ]);
   // canonical: X.Example and x.example are one value
   assert.deepEqual(await r.ids(I(4)), [I(2)]);
 });
@@ -63,8 +74,12 @@ test('inside-cidr: an address inside a listed range, whichever arrives first; IP
   assert.deepEqual(await r.ids(I(2)), [I(1), I(4)]);
   assert.deepEqual(await r.ids(I(3)), [I(1), I(4), I(9)]);
   assert.deepEqual(await r.ids(I(4)), [I(2), I(3)]);
-  const path = (await r.correlator.related(r.store, I(4), { now: NOW }))!.related.find((x) => x.object.id === I(2))!.path;
-  assert.deepEqual(path, [{ from: I(4), kind: 'inside-cidr', to: I(2), derived: true, via: 'ipv4-addr:198.51.100.0/24' }]);
+  const path = (await r.correlator.related(r.store, I(4), { now: NOW }))!.related.find(
+    (x) => x.object.id === I(2),
+  )!.path;
+  assert.deepEqual(path, [
+    { from: I(4), kind: 'inside-cidr', to: I(2), derived: true, via: 'ipv4-addr:198.51.100.0/24' },
+  ]);
 
   await r.put([ind(10, "[ipv6-addr:value = '2001:db8::1']"), ind(11, "[ipv6-addr:value = '2001:db8:1::1']")]);
   await r.put([ind(12, "[ipv6-addr:value = '2001:DB8::/48']")]);
@@ -74,9 +89,16 @@ test('inside-cidr: an address inside a listed range, whichever arrives first; IP
 
 test('on-domain: a URL whose host is a listed domain or one of its subdomains', async (t) => {
   const r = await rig(t);
-  await r.put([ind(1, "[url:value = 'http://www.example.com/a']"), ind(2, "[url:value = 'https://example.com:8443/b?q=1']"), ind(3, "[url:value = 'http://notexample.com/c']")]);
+  await r.put([
+    ind(1, "[url:value = 'http://www.example.com/a']"),
+    ind(2, "[url:value = 'https://example.com:8443/b?q=1']"),
+    ind(3, "[url:value = 'http://notexample.com/c']"),
+  ]);
   await r.put([ind(4, "[domain-name:value = 'example.com']")]);
-  await r.put([ind(5, "[url:value = 'http://deep.sub.example.com/d']"), ind(6, "[url:value = 'http://198.51.100.1/e']")]);
+  await r.put([
+    ind(5, "[url:value = 'http://deep.sub.example.com/d']"),
+    ind(6, "[url:value = 'http://198.51.100.1/e']"),
+  ]);
   assert.deepEqual(await r.ids(I(4)), [I(1), I(2), I(5)]);
   assert.deepEqual(await r.ids(I(5)), [I(4)]);
   const path = (await r.correlator.related(r.store, I(1), { now: NOW }))!.related[0]!.path;
@@ -93,7 +115,9 @@ test('resolves-to: a domain resolving to a listed address (SCO resolves_to_refs 
   const res = await r.correlator.related(r.store, I(1), { now: NOW });
   const toIp = res!.related.find((x) => x.object.id === I(2));
   assert.ok(toIp, 'domain indicator → address indicator');
-  assert.deepEqual(toIp.path, [{ from: I(1), kind: 'resolves-to', to: I(2), derived: true, via: 'ipv4-addr:203.0.113.9' }]);
+  assert.deepEqual(toIp.path, [
+    { from: I(1), kind: 'resolves-to', to: I(2), derived: true, via: 'ipv4-addr:203.0.113.9' },
+  ]);
   assert.ok((await r.ids(I(2))).includes(I(1)), 'and back');
 
   // the same through a relationship between SCOs, arriving before the SCOs themselves
@@ -122,7 +146,9 @@ test('shares-malware: hash indicators that indicate the same malware are sibling
   ]);
   const res = await r.correlator.related(r.store, I(1), { now: NOW });
   assert.deepEqual(res!.related.map((x) => x.object.id).sort(), [I(2), mal.id].sort());
-  assert.deepEqual(res!.related.find((x) => x.object.id === I(2))!.path, [{ from: I(1), kind: 'shares-malware', to: I(2), derived: true, via: mal.id }]);
+  assert.deepEqual(res!.related.find((x) => x.object.id === I(2))!.path, [
+    { from: I(1), kind: 'shares-malware', to: I(2), derived: true, via: mal.id },
+  ]);
   // the URL indicator is no file: reached only through the malware at depth 2
   assert.deepEqual(await r.ids(I(3)), [mal.id]);
 });
@@ -175,9 +201,19 @@ test('TLP: results above the caller TLP, and results reached through them, are l
   const r = await rig(t);
   const mal = sdo('malware', 1, 'Secret', 'amber');
   const actor = sdo('threat-actor', 2, 'Public', 'green');
-  await r.put([ind(1, "[ipv4-addr:value = '192.0.2.9']"), mal, actor, rel(1, I(1), 'indicates', mal.id), rel(2, mal.id, 'attributed-to', actor.id)]);
+  await r.put([
+    ind(1, "[ipv4-addr:value = '192.0.2.9']"),
+    mal,
+    actor,
+    rel(1, I(1), 'indicates', mal.id),
+    rel(2, mal.id, 'attributed-to', actor.id),
+  ]);
   assert.deepEqual(await r.ids(I(1), { depth: 2, maxTlp: 'amber' }), [mal.id, actor.id].sort());
-  assert.deepEqual(await r.ids(I(1), { depth: 2, maxTlp: 'green' }), [], 'the actor is reached only through the amber malware');
+  assert.deepEqual(
+    await r.ids(I(1), { depth: 2, maxTlp: 'green' }),
+    [],
+    'the actor is reached only through the amber malware',
+  );
   assert.deepEqual(r.correlator.relatedSummary(I(1), 'green').malware, []);
   assert.deepEqual(r.correlator.relatedSummary(I(1), 'amber').malware, ['Secret']);
 });
@@ -235,7 +271,11 @@ test('metrics: capped links by derivation, applied changes, seq and sizes on the
   const registry = new Registry();
   const metrics = new CorrelationMetrics(registry);
   const r = await rig(t, { maxFanout: 1, metrics });
-  await r.put([ind(1, "[domain-name:value = 'm.example']"), ind(2, "[url:value = 'http://a.m.example/']"), ind(3, "[url:value = 'http://b.m.example/']")]);
+  await r.put([
+    ind(1, "[domain-name:value = 'm.example']"),
+    ind(2, "[url:value = 'http://a.m.example/']"),
+    ind(3, "[url:value = 'http://b.m.example/']"),
+  ]);
   r.correlator.stats();
   const text = await registry.metrics();
   assert.match(text, /stixgate_correlation_capped_links_total\{derivation="on-domain"\} 1/);
@@ -248,7 +288,13 @@ test('metrics: capped links by derivation, applied changes, seq and sizes on the
 test('start(): follows the change log on a timer until stop()', async (t) => {
   const r = await rig(t);
   r.correlator.start(r.store, 20);
-  await r.store.upsert([{ object: ind(1, "[ipv4-addr:value = '192.0.2.200']"), source: 'a' }, { object: ind(2, "[ipv4-addr:value = '192.0.2.200']"), source: 'b' }], { now: NOW });
+  await r.store.upsert(
+    [
+      { object: ind(1, "[ipv4-addr:value = '192.0.2.200']"), source: 'a' },
+      { object: ind(2, "[ipv4-addr:value = '192.0.2.200']"), source: 'b' },
+    ],
+    { now: NOW },
+  );
   const head = await r.store.head();
   // the correlator's own 20 ms timer applies the changes; waited for however long a loaded machine takes
   while (r.correlator.seq < head) await new Promise((res) => setTimeout(res, 20));

@@ -14,7 +14,10 @@ export function plainValues(o: StixObject): string[] {
   if (o.type === 'indicator' && o.pattern_type === 'stix' && typeof o.pattern === 'string') {
     for (const m of o.pattern.matchAll(VALUE_RE)) out.add(`${m[1]}:${m[1] === 'url' ? m[2] : m[2]!.toLowerCase()}`);
     for (const m of o.pattern.matchAll(HASH_RE)) out.add(`file:${m[1]!.toLowerCase()}`);
-  } else if (['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr'].includes(o.type) && typeof o.value === 'string') {
+  } else if (
+    ['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr'].includes(o.type) &&
+    typeof o.value === 'string'
+  ) {
     out.add(`${o.type}:${o.type === 'url' ? o.value : o.value.toLowerCase()}`);
   } else if (o.type === 'file' && o.hashes && typeof o.hashes === 'object') {
     for (const h of Object.values(o.hashes as Record<string, string>)) out.add(`file:${h.toLowerCase()}`);
@@ -83,7 +86,11 @@ export function model(objects: StixObject[]): Model {
     byId,
     live,
     explicit: (id) => liveSet(adj.get(id) ?? [], id),
-    sameValue: (id) => liveSet(values(id).flatMap((v) => [...(holders.get(v) ?? [])]), id),
+    sameValue: (id) =>
+      liveSet(
+        values(id).flatMap((v) => [...(holders.get(v) ?? [])]),
+        id,
+      ),
     onDomain: (id) => {
       const out: string[] = [];
       for (const v of values(id)) {

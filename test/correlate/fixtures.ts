@@ -15,19 +15,59 @@ export function sid(type: string, n: number): string {
 const marking = (tlp: TlpLevel) => ({ object_marking_refs: [TLP_MARKING_BY_LEVEL[tlp]] });
 
 export function ind(n: number, pattern: string, tlp: TlpLevel = 'green', extra: Partial<StixObject> = {}): StixObject {
-  return { type: 'indicator', spec_version: '2.1', id: sid('indicator', n), created: TS, modified: TS, pattern, pattern_type: 'stix', valid_from: TS, ...marking(tlp), ...extra };
+  return {
+    type: 'indicator',
+    spec_version: '2.1',
+    id: sid('indicator', n),
+    created: TS,
+    modified: TS,
+    pattern,
+    pattern_type: 'stix',
+    valid_from: TS,
+    ...marking(tlp),
+    ...extra,
+  };
 }
 
-export function sdo(type: string, n: number, name: string, tlp: TlpLevel = 'green', extra: Partial<StixObject> = {}): StixObject {
+export function sdo(
+  type: string,
+  n: number,
+  name: string,
+  tlp: TlpLevel = 'green',
+  extra: Partial<StixObject> = {},
+): StixObject {
   return { type, spec_version: '2.1', id: sid(type, n), created: TS, modified: TS, name, ...marking(tlp), ...extra };
 }
 
 export function rel(n: number, src: string, type: string, tgt: string, extra: Partial<StixObject> = {}): StixObject {
-  return { type: 'relationship', spec_version: '2.1', id: sid('relationship', n), created: TS, modified: TS, relationship_type: type, source_ref: src, target_ref: tgt, ...marking('green'), ...extra };
+  return {
+    type: 'relationship',
+    spec_version: '2.1',
+    id: sid('relationship', n),
+    created: TS,
+    modified: TS,
+    relationship_type: type,
+    source_ref: src,
+    target_ref: tgt,
+    ...marking('green'),
+    ...extra,
+  };
 }
 
 export function report(n: number, refs: string[], extra: Partial<StixObject> = {}): StixObject {
-  return { type: 'report', spec_version: '2.1', id: sid('report', n), created: TS, modified: TS, name: `report ${n}`, published: TS, report_types: ['threat-report'], object_refs: refs, ...marking('green'), ...extra };
+  return {
+    type: 'report',
+    spec_version: '2.1',
+    id: sid('report', n),
+    created: TS,
+    modified: TS,
+    name: `report ${n}`,
+    published: TS,
+    report_types: ['threat-report'],
+    object_refs: refs,
+    ...marking('green'),
+    ...extra,
+  };
 }
 
 export function sco(type: string, n: number, value: string, extra: Partial<StixObject> = {}): StixObject {
@@ -48,7 +88,10 @@ export interface Rig {
   ids(id: string, o?: Parameters<Correlator['related']>[2]): Promise<string[]>;
 }
 
-export async function rig(t: { after: (fn: () => unknown) => void }, opts: Partial<CorrelatorOptions> = {}): Promise<Rig> {
+export async function rig(
+  t: { after: (fn: () => unknown) => void },
+  opts: Partial<CorrelatorOptions> = {},
+): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-correlate-'));
   const store = new EmbeddedStore({ dataDir: join(dir, 'store') });
   await store.open();
@@ -63,7 +106,10 @@ export async function rig(t: { after: (fn: () => unknown) => void }, opts: Parti
     correlator,
     dir,
     async put(objects, source = 'feed_a') {
-      const res = await store.upsert(objects.map((object) => ({ object, source })), { now: NOW });
+      const res = await store.upsert(
+        objects.map((object) => ({ object, source })),
+        { now: NOW },
+      );
       if (res.rejected.length) throw new Error(`rejected: ${JSON.stringify(res.rejected)}`);
       await correlator.catchUp(store);
     },

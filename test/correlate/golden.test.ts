@@ -16,7 +16,10 @@ import { rig, type Rig } from './fixtures.js';
 
 async function ingest(r: Rig, objects: StixObject[], source: string): Promise<void> {
   for (let i = 0; i < objects.length; i += 1000) {
-    const res = await r.store.upsert(objects.slice(i, i + 1000).map((object) => ({ object, source })), { now: FIXED_NOW });
+    const res = await r.store.upsert(
+      objects.slice(i, i + 1000).map((object) => ({ object, source })),
+      { now: FIXED_NOW },
+    );
     assert.deepEqual(res.rejected, [], 'the store takes every mapped object');
   }
   const c = await r.correlator.catchUp(r.store);
@@ -26,7 +29,9 @@ async function ingest(r: Rig, objects: StixObject[], source: string): Promise<vo
 const sorted = (s: Iterable<string>) => [...s].sort();
 
 const ics = corpusPath('mitre-attack/ics-attack-18.1.json');
-test('golden correlation: ATT&CK ICS relationships, depth 1 and 2, paths name the relationship', { skip: ics.skip }, async (t) => {
+test('golden correlation: ATT&CK ICS relationships, depth 1 and 2, paths name the relationship', {
+  skip: ics.skip,
+}, async (t) => {
   const r = await rig(t);
   const { objects, rejections } = await collectSource('stix_bundle', ics.path);
   assert.equal(rejections.length, 0);
@@ -36,10 +41,18 @@ test('golden correlation: ATT&CK ICS relationships, depth 1 and 2, paths name th
   const m = model(raw);
   const rels = new Map(raw.filter((o) => o.type === 'relationship').map((o) => [o.id, o]));
 
-  const byType = (type: string) => raw.filter((o) => o.type === type && o.revoked !== true).sort((a, b) => m.explicit(b.id).size - m.explicit(a.id).size || (a.id < b.id ? -1 : 1));
+  const byType = (type: string) =>
+    raw
+      .filter((o) => o.type === type && o.revoked !== true)
+      .sort((a, b) => m.explicit(b.id).size - m.explicit(a.id).size || (a.id < b.id ? -1 : 1));
   const chosen = [
-    byType('malware')[0], byType('malware').at(-1)!, byType('intrusion-set')[0], byType('campaign')[0],
-    byType('attack-pattern')[0], byType('course-of-action')[0], byType('x-mitre-asset')[0],
+    byType('malware')[0],
+    byType('malware').at(-1)!,
+    byType('intrusion-set')[0],
+    byType('campaign')[0],
+    byType('attack-pattern')[0],
+    byType('course-of-action')[0],
+    byType('x-mitre-asset')[0],
   ];
   let checked = 0;
   for (const o of chosen) {
@@ -47,7 +60,11 @@ test('golden correlation: ATT&CK ICS relationships, depth 1 and 2, paths name th
     const res = await r.correlator.related(r.store, o!.id, { limit: 1000, now: FIXED_NOW });
     assert.ok(res, o!.id);
     assert.equal(res.capped, false, o!.id);
-    assert.deepEqual(sorted(res.related.map((x) => x.object.id)), sorted(expected), `${o!.type} ${o!.name}: related = the other ends of its relationships`);
+    assert.deepEqual(
+      sorted(res.related.map((x) => x.object.id)),
+      sorted(expected),
+      `${o!.type} ${o!.name}: related = the other ends of its relationships`,
+    );
     for (const x of res.related) {
       assert.equal(x.path.length, 1);
       const [s] = x.path;
@@ -66,27 +83,46 @@ test('golden correlation: ATT&CK ICS relationships, depth 1 and 2, paths name th
   const res2 = await r.correlator.related(r.store, start, { depth: 2, limit: 1000, now: FIXED_NOW });
   assert.equal(res2!.capped, false);
   assert.deepEqual(sorted(res2!.related.map((x) => x.object.id)), sorted(expected2));
-  for (const x of res2!.related) assert.equal(x.path[x.path.length - 1]!.from === x.object.id || x.path[x.path.length - 1]!.to === x.object.id, true);
+  for (const x of res2!.related)
+    assert.equal(
+      x.path[x.path.length - 1]!.from === x.object.id || x.path[x.path.length - 1]!.to === x.object.id,
+      true,
+    );
   // types filter
-  const groups = await r.correlator.related(r.store, start, { depth: 2, limit: 1000, types: ['intrusion-set'], now: FIXED_NOW });
-  assert.deepEqual(sorted(groups!.related.map((x) => x.object.id)), sorted([...expected2].filter((id) => m.byId.get(id)?.type === 'intrusion-set')));
+  const groups = await r.correlator.related(r.store, start, {
+    depth: 2,
+    limit: 1000,
+    types: ['intrusion-set'],
+    now: FIXED_NOW,
+  });
+  assert.deepEqual(
+    sorted(groups!.related.map((x) => x.object.id)),
+    sorted([...expected2].filter((id) => m.byId.get(id)?.type === 'intrusion-set')),
+  );
   // revoked objects (revoked-by relationships) never show
   for (const o of raw.filter((x) => x.revoked === true)) {
-    const res = await r.correlator.related(r.store, raw.find((x) => x.type === 'relationship' && x.relationship_type === 'revoked-by' && x.source_ref === o.id)!.target_ref as string, { now: FIXED_NOW });
+    const res = await r.correlator.related(
+      r.store,
+      raw.find((x) => x.type === 'relationship' && x.relationship_type === 'revoked-by' && x.source_ref === o.id)!
+        .target_ref as string,
+      { now: FIXED_NOW },
+    );
     assert.ok(!res!.related.some((x) => x.object.id === o.id), `${o.id} is revoked`);
   }
 });
 
 const chrome = corpusPath('chrome-mal-ids-misp-feed/misp-feed/manifest.json');
 const existing = corpusPath('pymisp/mispevent_testfiles/existing_event.json');
-test('golden correlation: MISP events (report membership, galaxies → malware/actor/tool, same values, URLs on listed domains, file siblings)', { skip: chrome.skip || existing.skip }, async (t) => {
+test('golden correlation: MISP events (report membership, galaxies → malware/actor/tool, same values, URLs on listed domains, file siblings)', {
+  skip: chrome.skip || existing.skip,
+}, async (t) => {
   const r = await rig(t);
   const feed = await collectSource('misp_feed', chrome.path.replace(/manifest\.json$/, ''));
   const event = await collectSource('misp_feed', existing.path);
   await ingest(r, feed.objects, 'chrome_mal_ids');
   await ingest(r, event.objects, 'misp_pymisp');
   // the model is built from the stored objects (the store merged SCOs and indicators seen twice)
-  const stored = (await r.store.getMany([...new Set([...feed.objects, ...event.objects].map((o) => o.id))]));
+  const stored = await r.store.getMany([...new Set([...feed.objects, ...event.objects].map((o) => o.id))]);
   const all = [...stored.values()];
   const m = model(all);
   const cap = r.correlator.maxFanout;
@@ -119,8 +155,13 @@ test('golden correlation: MISP events (report membership, galaxies → malware/a
   // domains and every 40th URL: each belongs to the reports of the events that list it
   const eventIds = new Set(event.objects.filter((o) => o.type === 'indicator').map((o) => o.id));
   const feedIds = new Set(feed.objects.map((o) => o.id));
-  const feedScos = all.filter((o) => feedIds.has(o.id) && (o.type === 'url' || o.type === 'domain-name')).sort((a, b) => (a.id < b.id ? -1 : 1));
-  const picks = [...indicators.filter((o) => eventIds.has(o.id)), ...feedScos.filter((o, i) => o.type === 'domain-name' || i % 40 === 0)];
+  const feedScos = all
+    .filter((o) => feedIds.has(o.id) && (o.type === 'url' || o.type === 'domain-name'))
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
+  const picks = [
+    ...indicators.filter((o) => eventIds.has(o.id)),
+    ...feedScos.filter((o, i) => o.type === 'domain-name' || i % 40 === 0),
+  ];
   let derived = 0;
   let explicit = 0;
   for (const o of picks) {
@@ -131,16 +172,26 @@ test('golden correlation: MISP events (report membership, galaxies → malware/a
   assert.ok(picks.length > 100, `${picks.length} objects checked`);
   assert.ok(derived > 500 && explicit > 250, `derived ${derived}, explicit ${explicit}`);
   // a URL listed by several events is related to each event's report
-  const multi = feedScos.find((o) => o.type === 'url' && all.filter((x) => x.type === 'report' && (x.object_refs as string[]).includes(o.id)).length > 1);
+  const multi = feedScos.find(
+    (o) =>
+      o.type === 'url' &&
+      all.filter((x) => x.type === 'report' && (x.object_refs as string[]).includes(o.id)).length > 1,
+  );
   assert.ok(multi, 'the feed lists some URL in several events');
-  const reps = all.filter((x) => x.type === 'report' && (x.object_refs as string[]).includes(multi.id)).map((x) => x.id);
+  const reps = all
+    .filter((x) => x.type === 'report' && (x.object_refs as string[]).includes(multi.id))
+    .map((x) => x.id);
   const inReports = await r.correlator.related(r.store, multi.id, { types: ['report'], now: FIXED_NOW });
   assert.deepEqual(sorted(inReports!.related.map((x) => x.object.id)), sorted(reps));
 
   // galaxies: a file indicator of the event names the malware, tool and actor; the event report holds it
   const fileInd = indicators.find((o) => eventIds.has(o.id) && String(o.pattern).includes('file:hashes'))!;
   const summary = r.correlator.relatedSummary(fileInd.id);
-  const named = (type: string) => all.filter((o) => o.type === type && m.explicit(fileInd.id).has(o.id)).map((o) => String(o.name)).sort();
+  const named = (type: string) =>
+    all
+      .filter((o) => o.type === type && m.explicit(fileInd.id).has(o.id))
+      .map((o) => String(o.name))
+      .sort();
   assert.deepEqual(summary.malware, named('malware'));
   assert.deepEqual(summary.threat_actors, named('threat-actor'));
   assert.deepEqual(summary.tools, named('tool'));

@@ -26,8 +26,21 @@ async function app(t: { after: (fn: () => unknown) => void }) {
   ]);
   const config = serverConfig({ anonymous_lookup: true });
   const { index } = await buildIndex(r.store, { now: () => NOW });
-  const server = buildServer({ config, index, store: r.store, metrics: new Metrics({ defaults: false }), logger: pino({ level: 'silent' }), isReady: () => true, now: () => NOW });
-  relatedRoutes(server, { correlator: r.correlator, store: r.store, auth: new Authenticator(config.api_keys, config.anonymous_lookup), now: () => NOW });
+  const server = buildServer({
+    config,
+    index,
+    store: r.store,
+    metrics: new Metrics({ defaults: false }),
+    logger: pino({ level: 'silent' }),
+    isReady: () => true,
+    now: () => NOW,
+  });
+  relatedRoutes(server, {
+    correlator: r.correlator,
+    store: r.store,
+    auth: new Authenticator(config.api_keys, config.anonymous_lookup),
+    now: () => NOW,
+  });
   t.after(() => server.close());
   return { server, mal, amber };
 }
@@ -38,19 +51,33 @@ test('GET /api/v1/objects/:id/related: related objects with paths, TLP by key, 4
 
   const r = await get(`/api/v1/objects/${I(1)}/related`, KEYS.reader);
   assert.equal(r.statusCode, 200);
-  const body = r.json() as { id: string; capped: boolean; related: { id: string; type: string; name?: string; path: unknown[] }[] };
+  const body = r.json() as {
+    id: string;
+    capped: boolean;
+    related: { id: string; type: string; name?: string; path: unknown[] }[];
+  };
   assert.equal(body.id, I(1));
   assert.equal(body.capped, false);
   // the reader key reads up to amber: malware, the amber actor, the CIDR indicator, the report (red indicator 3 is hidden)
   assert.deepEqual(body.related.map((x) => x.id).sort(), [mal.id, amber.id, I(2), sid('report', 1)].sort());
   const m = body.related.find((x) => x.id === mal.id)!;
-  assert.deepEqual(m, { id: mal.id, type: 'malware', name: 'Emotet', path: [{ from: I(1), kind: 'indicates', to: mal.id, via: sid('relationship', 1) }] });
+  assert.deepEqual(m, {
+    id: mal.id,
+    type: 'malware',
+    name: 'Emotet',
+    path: [{ from: I(1), kind: 'indicates', to: mal.id, via: sid('relationship', 1) }],
+  });
   const cidr = body.related.find((x) => x.id === I(2))!;
-  assert.deepEqual(cidr.path, [{ from: I(1), kind: 'inside-cidr', to: I(2), derived: true, via: 'ipv4-addr:198.51.100.0/24' }]);
+  assert.deepEqual(cidr.path, [
+    { from: I(1), kind: 'inside-cidr', to: I(2), derived: true, via: 'ipv4-addr:198.51.100.0/24' },
+  ]);
 
   // a clear-only key sees neither the green malware nor the amber actor
   const clear = (await get(`/api/v1/objects/${I(1)}/related?depth=2`, KEYS.clear)).json() as typeof body;
-  assert.deepEqual(clear.related.map((x) => x.id), []);
+  assert.deepEqual(
+    clear.related.map((x) => x.id),
+    [],
+  );
   // types filter and limit
   const typed = (await get(`/api/v1/objects/${I(1)}/related?types=malware,report`, KEYS.red)).json() as typeof body;
   assert.deepEqual(typed.related.map((x) => x.type).sort(), ['malware', 'report']);
@@ -68,7 +95,11 @@ test('GET /api/v1/objects/:id/related: related objects with paths, TLP by key, 4
   const redDeep = (await get(`/api/v1/objects/${sid('report', 1)}/related`, KEYS.red)).json() as typeof body;
   assert.deepEqual(redDeep.related.map((x) => x.id).sort(), [I(1), I(3)]);
   const amberDeep = (await get(`/api/v1/objects/${sid('report', 1)}/related`, KEYS.reader)).json() as typeof body;
-  assert.deepEqual(amberDeep.related.map((x) => x.id), [I(1)], 'the red member is hidden from an amber key');
+  assert.deepEqual(
+    amberDeep.related.map((x) => x.id),
+    [I(1)],
+    'the red member is hidden from an amber key',
+  );
 
   // auth: no key (anonymous lookups allowed: TLP:CLEAR only), a bad key, a key without the lookup scope
   const anon = await get(`/api/v1/objects/${I(1)}/related`);
@@ -87,7 +118,13 @@ test('GET /api/v1/objects/:id/related: related objects with paths, TLP by key, 4
   assert.equal((await get(`/api/v1/objects/${I(3)}/related`, KEYS.red)).statusCode, 200);
 
   // bad input: a clear 400
-  for (const url of [`/api/v1/objects/not-an-id/related`, `/api/v1/objects/${I(1)}/related?depth=3`, `/api/v1/objects/${I(1)}/related?limit=0`, `/api/v1/objects/${I(1)}/related?types=Bad Type`, `/api/v1/objects/${I(1)}/related?x=1`]) {
+  for (const url of [
+    `/api/v1/objects/not-an-id/related`,
+    `/api/v1/objects/${I(1)}/related?depth=3`,
+    `/api/v1/objects/${I(1)}/related?limit=0`,
+    `/api/v1/objects/${I(1)}/related?types=Bad Type`,
+    `/api/v1/objects/${I(1)}/related?x=1`,
+  ]) {
     const bad = await get(url, KEYS.reader);
     assert.equal(bad.statusCode, 400, url);
     assert.equal((bad.json() as { error: { code: string } }).error.code, 'STIXGATE_ERR_API_BAD_REQUEST', url);

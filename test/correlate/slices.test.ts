@@ -7,10 +7,15 @@ import { turnsDuring } from '../helpers/turns.js';
 test('a catch-up applies at most CORRELATION_SLICE changes per transaction, an event-loop turn apart', async (t) => {
   const r = await rig(t);
   const n = CORRELATION_SLICE * 5 + 3;
-  const objects = Array.from({ length: n }, (_, i) => ind(i + 1, `[ipv4-addr:value = '10.1.${(i >> 8) & 255}.${i & 255}']`));
+  const objects = Array.from({ length: n }, (_, i) =>
+    ind(i + 1, `[ipv4-addr:value = '10.1.${(i >> 8) & 255}.${i & 255}']`),
+  );
   // two indicators sharing a value correlate
   objects.push(ind(n + 1, "[ipv4-addr:value = '10.1.0.7']"));
-  const res = await r.store.upsert(objects.map((object) => ({ object, source: 'feed_a' })), { now: NOW });
+  const res = await r.store.upsert(
+    objects.map((object) => ({ object, source: 'feed_a' })),
+    { now: NOW },
+  );
   assert.equal(res.created, n + 1);
   // one page holding everything: only the slicing gives the loop its turns
   const { value, turns } = await turnsDuring(() => r.correlator.catchUp(r.store, { pageSize: 50_000 }));
@@ -22,8 +27,13 @@ test('a catch-up applies at most CORRELATION_SLICE changes per transaction, an e
 test('while the owner is busy (an ingest runs) a timed catch-up applies one slice per tick; idle, it catches up fully', async (t) => {
   const r = await rig(t);
   const n = CORRELATION_SLICE * 3;
-  const objects = Array.from({ length: n }, (_, i) => ind(i + 1, `[ipv4-addr:value = '10.2.${(i >> 8) & 255}.${i & 255}']`));
-  await r.store.upsert(objects.map((object) => ({ object, source: 'feed_a' })), { now: NOW });
+  const objects = Array.from({ length: n }, (_, i) =>
+    ind(i + 1, `[ipv4-addr:value = '10.2.${(i >> 8) & 255}.${i & 255}']`),
+  );
+  await r.store.upsert(
+    objects.map((object) => ({ object, source: 'feed_a' })),
+    { now: NOW },
+  );
   t.mock.timers.enable({ apis: ['setInterval'] });
   let busy = true;
   r.correlator.start(r.store, 1000, undefined, () => busy);

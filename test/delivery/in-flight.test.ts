@@ -77,7 +77,10 @@ test('max_in_flight_records caps the batch size too', async (t) => {
   await kit.put(Array.from({ length: 3000 }, (_, i) => ind(`10.42.${i >> 8}.${i & 255}`)));
   const small = watch(kit);
   await kit.run({ config: config({ max_in_flight_records: 500 }), limiter: new Bottleneck({ maxConcurrent: 8 }) });
-  assert.ok(small.sent.every((b) => b.length <= 500), 'no batch above the budget');
+  assert.ok(
+    small.sent.every((b) => b.length <= 500),
+    'no batch above the budget',
+  );
   assert.ok(small.worst().records <= 500, `${small.worst().records} records past the cursor at once (budget 500)`);
   assert.equal(kit.sink.held.size, 3000);
 });

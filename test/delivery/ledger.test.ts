@@ -26,9 +26,18 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function config(over: Partial<CommonSinkConfig> = {}, filters: Partial<CommonSinkConfig['filters']> = {}): CommonSinkConfig {
+function config(
+  over: Partial<CommonSinkConfig> = {},
+  filters: Partial<CommonSinkConfig['filters']> = {},
+): CommonSinkConfig {
   return {
-    type: 'fake', enabled: true, max_tlp: 'amber', timeout_secs: 5, allow_private: true, allow_insecure: true, verify_tls: true,
+    type: 'fake',
+    enabled: true,
+    max_tlp: 'amber',
+    timeout_secs: 5,
+    allow_private: true,
+    allow_insecure: true,
+    verify_tls: true,
     filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [], ...filters },
     retry: { max_attempts: 2, base_delay_secs: 0.001, max_delay_secs: 0.001 },
     ...over,
@@ -55,8 +64,12 @@ class RefusingSink implements Sink {
       return { status: 'ok' };
     });
   }
-  async upsert(records: SinkRecord[]) { return this.answer('upsert', records); }
-  async remove(records: SinkRecord[]) { return this.answer('remove', records); }
+  async upsert(records: SinkRecord[]) {
+    return this.answer('upsert', records);
+  }
+  async remove(records: SinkRecord[]) {
+    return this.answer('remove', records);
+  }
 }
 
 async function setup(t: { after: (fn: () => Promise<void> | void) => void }) {
@@ -70,14 +83,33 @@ async function setup(t: { after: (fn: () => Promise<void> | void) => void }) {
   const mapping = checkSinkMapping({ fields: { value: 'value' } }, 'test').fields;
   const run = (over: Partial<SinkRunOptions> = {}) =>
     runSink({
-      id: 'siem', sink, config: config(), store, http: { request: async () => { throw new Error('no http'); } }, logger: silentLogger(),
-      mapping, deadLetter: new DeadLetterFile(join(dir, 'dead-letter', 'siem.jsonl')), limiter: new Bottleneck({ maxConcurrent: 2 }),
-      signal: new AbortController().signal, now: () => NOW, ...over,
+      id: 'siem',
+      sink,
+      config: config(),
+      store,
+      http: {
+        request: async () => {
+          throw new Error('no http');
+        },
+      },
+      logger: silentLogger(),
+      mapping,
+      deadLetter: new DeadLetterFile(join(dir, 'dead-letter', 'siem.jsonl')),
+      limiter: new Bottleneck({ maxConcurrent: 2 }),
+      signal: new AbortController().signal,
+      now: () => NOW,
+      ...over,
     });
   const put = (objects: StixObject[], source: string, tlp: TlpLevel, now = NOW) =>
-    store.upsert(objects.map((object) => ({ object, source, confidence: 80, tlp })), { now });
+    store.upsert(
+      objects.map((object) => ({ object, source, confidence: 80, tlp })),
+      { now },
+    );
   const why = async (value: string, ceiling: TlpLevel = 'red', sinks = ['siem']) =>
-    deliveriesOf(store, value, ceiling, { sinks, cursor: async (s) => Number((await store.getCursor(sinkCursorName(s))) ?? 0) });
+    deliveriesOf(store, value, ceiling, {
+      sinks,
+      cursor: async (s) => Number((await store.getCursor(sinkCursorName(s))) ?? 0),
+    });
   const one = async (value: string, ceiling: TlpLevel = 'red'): Promise<DeliveryEntry> => {
     const a = await why(value, ceiling);
     assert.equal(a.deliveries.length, 1, `${value}: ${JSON.stringify(a.deliveries)}`);
@@ -123,12 +155,22 @@ test('pushed, revoked, expired: present then removed, with since, sequence, sour
 
 test('withheld by each reason: filter, TLP ceiling, score below the threshold, warninglist, allowlist', async (t) => {
   const h = await setup(t);
-  await h.put([ind('10.0.0.1', { labels: ['scanner'] }), ind('10.0.0.2'), ind('google.com'), ind('allowed.example')], 'feed', 'green');
+  await h.put(
+    [ind('10.0.0.1', { labels: ['scanner'] }), ind('10.0.0.2'), ind('google.com'), ind('allowed.example')],
+    'feed',
+    'green',
+  );
   await h.put([ind('10.0.0.3')], 'secret', 'amber');
   await h.put([ind('10.0.0.4')], 'weak', 'green');
   const publish = new PublishFilter({
     allowlist: ['allowed.example'],
-    warninglists: { size: 1, match: (o: { value: string }) => (o.value === 'google.com' ? [{ list: 'Top sites', id: 'top', type: 'hostname', entry: 'google.com', value: 'google.com' }] : []) } as never,
+    warninglists: {
+      size: 1,
+      match: (o: { value: string }) =>
+        o.value === 'google.com'
+          ? [{ list: 'Top sites', id: 'top', type: 'hostname', entry: 'google.com', value: 'google.com' }]
+          : [],
+    } as never,
   });
   const scores = new Map<string, number>();
   for (const v of ['10.0.0.2', '10.0.0.4']) {
@@ -136,7 +178,13 @@ test('withheld by each reason: filter, TLP ceiling, score below the threshold, w
     scores.set(v, s as number);
   }
   // the weak source's value scores below a threshold the others meet
-  await h.store().modify([(await h.store().query({ value: '10.0.0.4' })).objects[0]!.id], (o) => ({ ...o, x_stixgate: { ...o.x_stixgate!, score: 10 } }), { now: NOW });
+  await h
+    .store()
+    .modify(
+      [(await h.store().query({ value: '10.0.0.4' })).objects[0]!.id],
+      (o) => ({ ...o, x_stixgate: { ...o.x_stixgate!, score: 10 } }),
+      { now: NOW },
+    );
   await h.run({
     config: config({ max_tlp: 'green' }, { exclude_labels: ['scanner'], min_score: 20 }),
     publish: (o, s) => publish.check(o, s),
@@ -166,7 +214,10 @@ test('rejected by the vendor: the message is kept; a later acknowledgement makes
   const sum = await h.run();
   assert.equal(sum.rejected, 1);
   const r = await h.one('9.9.9.9');
-  assert.deepEqual([r.state, r.reason, r.detail, r.since], ['rejected', 'vendor', 'Invalid indicator value for type IP (code 1002)', iso(NOW)]);
+  assert.deepEqual(
+    [r.state, r.reason, r.detail, r.since],
+    ['rejected', 'vendor', 'Invalid indicator value for type IP (code 1002)', iso(NOW)],
+  );
   assert.equal((await h.one('9.9.9.8')).state, 'present');
   h.sink.refuse.clear();
   await h.put([{ ...a, modified: iso(NOW + 1000), description: 'again' }], 'feed', 'clear', NOW + 1000);
@@ -182,7 +233,10 @@ test('a reader with a lower TLP ceiling sees only the contributions it may see, 
   await h.put([a], 'partner', 'amber');
   await h.run();
   const full = await h.one('7.7.7.7', 'amber');
-  assert.deepEqual(full.sources, [{ source: 'partner', tlp: 'amber' }, { source: 'public', tlp: 'clear' }]);
+  assert.deepEqual(full.sources, [
+    { source: 'partner', tlp: 'amber' },
+    { source: 'public', tlp: 'clear' },
+  ]);
   assert.equal(typeof full.score, 'number');
   const clear = await h.one('7.7.7.7', 'clear');
   assert.deepEqual(clear.sources, [{ source: 'public', tlp: 'clear' }]);
@@ -198,9 +252,18 @@ test('a reader with a lower TLP ceiling sees only the contributions it may see, 
 
   // pending and unknown entries only for a value the reader can see in the store
   await h.put([ind('7.7.7.9')], 'partner', 'amber');
-  assert.deepEqual((await h.why('7.7.7.9', 'amber')).deliveries.map((d) => d.state), ['pending']);
+  assert.deepEqual(
+    (await h.why('7.7.7.9', 'amber')).deliveries.map((d) => d.state),
+    ['pending'],
+  );
   assert.deepEqual((await h.why('7.7.7.9', 'clear')).deliveries, []);
-  assert.deepEqual((await h.why('7.7.7.9', 'amber', ['siem', 'other'])).deliveries.map((d) => [d.sink, d.state]), [['other', 'pending'], ['siem', 'pending']]);
+  assert.deepEqual(
+    (await h.why('7.7.7.9', 'amber', ['siem', 'other'])).deliveries.map((d) => [d.sink, d.state]),
+    [
+      ['other', 'pending'],
+      ['siem', 'pending'],
+    ],
+  );
   assert.deepEqual((await h.why('7.7.7.9', 'green', ['siem', 'other'])).deliveries, []);
 });
 
@@ -212,9 +275,19 @@ test('a skip never overwrites a value the sink holds; unknown for a configured s
   await h.put([{ ...a, modified: iso(NOW + 1000), labels: ['scanner'] }], 'feed', 'clear', NOW + 1000);
   await h.run({ config: config({}, { exclude_labels: ['scanner'] }), now: () => NOW + 2000 });
   const e = await h.one('8.8.4.4');
-  assert.deepEqual([e.state, e.since], ['present', iso(NOW)], 'static filters skip without a removal: the value is still there');
+  assert.deepEqual(
+    [e.state, e.since],
+    ['present', iso(NOW)],
+    'static filters skip without a removal: the value is still there',
+  );
   const both = await h.why('8.8.4.4', 'red', ['other', 'siem']);
-  assert.deepEqual(both.deliveries.map((d) => [d.sink, d.state]), [['other', 'pending'], ['siem', 'present']]);
+  assert.deepEqual(
+    both.deliveries.map((d) => [d.sink, d.state]),
+    [
+      ['other', 'pending'],
+      ['siem', 'present'],
+    ],
+  );
   const bad = await h.why('not a value at all \u0000');
   assert.ok(bad.invalid);
   assert.deepEqual(bad.deliveries, []);
@@ -230,5 +303,8 @@ test('the ledger and the cursor survive a reopen of the store unchanged', async 
   await h.reopen();
   assert.deepEqual([await h.why('6.6.6.6'), await h.why('6.6.6.7')], before);
   assert.equal(await h.store().getCursor(sinkCursorName('siem')), cursor);
-  assert.deepEqual(before.map((a) => a.deliveries[0]!.state), ['rejected', 'withheld']);
+  assert.deepEqual(
+    before.map((a) => a.deliveries[0]!.state),
+    ['rejected', 'withheld'],
+  );
 });

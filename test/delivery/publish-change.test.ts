@@ -13,10 +13,26 @@ import { config, ind, setup } from './sink-run-kit.js';
  */
 
 function filter(values: string[], allowlist: string[] = []): PublishFilter {
-  const lists = values.length ? [{ id: 'fp', name: 'false positives', version: 1, description: '', type: 'string' as const, list: values, matching_attributes: [], origin: 'test' }] : [];
+  const lists = values.length
+    ? [
+        {
+          id: 'fp',
+          name: 'false positives',
+          version: 1,
+          description: '',
+          type: 'string' as const,
+          list: values,
+          matching_attributes: [],
+          origin: 'test',
+        },
+      ]
+    : [];
   return new PublishFilter({ warninglists: WarninglistMatcher.compile(lists).matcher, allowlist });
 }
-const check = (f: PublishFilter): PublishCheck => (o, s) => f.check(o, s);
+const check =
+  (f: PublishFilter): PublishCheck =>
+  (o, s) =>
+    f.check(o, s);
 
 test('a value put on a warninglist after it was pushed is removed on the next run, once; a fresh sink skips the pass', async (t) => {
   const { sink, run, put, store } = await setup(t);
@@ -24,7 +40,11 @@ test('a value put on a warninglist after it was pushed is removed on the next ru
   const a = filter([]);
   await run({ publish: check(a), publishVersion: a.fingerprint });
   assert.deepEqual([...sink.held.keys()].sort(), ['1.2.3.4', '5.6.7.8', 'evil.example']);
-  assert.equal(await store.getCursor(sinkPublishName('fake')), a.fingerprint, 'a first run records the filter without a pass');
+  assert.equal(
+    await store.getCursor(sinkPublishName('fake')),
+    a.fingerprint,
+    'a first run records the filter without a pass',
+  );
   assert.equal(sink.calls.length, 1);
 
   // the same lists loaded again: same fingerprint, nothing to do
@@ -49,7 +69,11 @@ test('a value put on a warninglist after it was pushed is removed on the next ru
   // the publish allowlist takes part in the fingerprint too
   const c = filter(['1.2.3.4'], ['evil.example']);
   await run({ publish: check(c), publishVersion: c.fingerprint });
-  assert.deepEqual(sink.calls.at(-1), { op: 'remove', keys: ['1.2.3.4', 'evil.example'] }, 'every withheld value is withdrawn again (idempotent)');
+  assert.deepEqual(
+    sink.calls.at(-1),
+    { op: 'remove', keys: ['1.2.3.4', 'evil.example'] },
+    'every withheld value is withdrawn again (idempotent)',
+  );
   assert.deepEqual([...sink.held.keys()], ['5.6.7.8']);
   assert.equal(await store.getCursor(sinkCursorName('fake')), String(await store.head()));
 });
@@ -61,7 +85,13 @@ test('the withdrawal pass fails like a push (the cursor of the filter stays) and
   await run({ publish: check(a), publishVersion: a.fingerprint });
   const b = filter(['5.6.7.8']);
   sink.script.push(() => new Error('connection reset'));
-  await assert.rejects(run({ publish: check(b), publishVersion: b.fingerprint, config: config({ retry: { max_attempts: 1, base_delay_secs: 0.001, max_delay_secs: 0.001 } }) }));
+  await assert.rejects(
+    run({
+      publish: check(b),
+      publishVersion: b.fingerprint,
+      config: config({ retry: { max_attempts: 1, base_delay_secs: 0.001, max_delay_secs: 0.001 } }),
+    }),
+  );
   assert.equal(await store.getCursor(sinkPublishName('fake')), a.fingerprint);
   assert.ok(sink.held.has('5.6.7.8'));
   await run({ publish: check(b), publishVersion: b.fingerprint });

@@ -64,20 +64,54 @@ function memorySink(held: () => RemoteEntry[], removed: RemoteEntry[], written: 
   };
 }
 
-const config = (): CommonSinkConfig => ({
-  type: 'memory', enabled: true, max_tlp: 'amber', timeout_secs: 10, allow_private: true, allow_insecure: true, verify_tls: true,
-  filters: { types: [], min_score: 0, labels: [], exclude_labels: ['benign'], sources: [] },
-  retry: { max_attempts: 2, base_delay_secs: 0.001, max_delay_secs: 0.01 },
-} as CommonSinkConfig);
+const config = (): CommonSinkConfig =>
+  ({
+    type: 'memory',
+    enabled: true,
+    max_tlp: 'amber',
+    timeout_secs: 10,
+    allow_private: true,
+    allow_insecure: true,
+    verify_tls: true,
+    filters: { types: [], min_score: 0, labels: [], exclude_labels: ['benign'], sources: [] },
+    retry: { max_attempts: 2, base_delay_secs: 0.001, max_delay_secs: 0.01 },
+  }) as CommonSinkConfig;
 
 test('60,000 entries read back in chunks of 2,000: the structures held stay within a chunk (counted), the plan is exact', async (t) => {
   const removed: RemoteEntry[] = [];
   const written: SinkRecord[] = [];
   const n = 60_000;
-  const entries = Array.from({ length: n }, (_, i): RemoteEntry => ({ key: createHash('sha1').update(`x${i}`).digest('hex'), digest: 'x', ref: i, label: `x${i}` }));
-  const http = createHttpClient({ headersTimeoutMs: 1000, bodyTimeoutMs: 1000, totalTimeoutMs: 1000, maxBytes: 1024, maxRedirects: 0, allowPrivate: true, allowInsecure: true, verifyTls: true, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 } }, { component: 'x' });
+  const entries = Array.from(
+    { length: n },
+    (_, i): RemoteEntry => ({
+      key: createHash('sha1').update(`x${i}`).digest('hex'),
+      digest: 'x',
+      ref: i,
+      label: `x${i}`,
+    }),
+  );
+  const http = createHttpClient(
+    {
+      headersTimeoutMs: 1000,
+      bodyTimeoutMs: 1000,
+      totalTimeoutMs: 1000,
+      maxBytes: 1024,
+      maxRedirects: 0,
+      allowPrivate: true,
+      allowInsecure: true,
+      verifyTls: true,
+      retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 },
+    },
+    { component: 'x' },
+  );
   t.after(() => http.close());
-  const b = await reconcileBench(t, { sink: memorySink(() => entries, removed, written), config: config(), mapping: { name: 'name' }, http, now: NOW });
+  const b = await reconcileBench(t, {
+    sink: memorySink(() => entries, removed, written),
+    config: config(),
+    mapping: { name: 'name' },
+    http,
+    now: NOW,
+  });
   await b.put(['198.51.100.1', '198.51.100.2'].map((v) => indicator(v)));
   const spills: { remote: { maxBuffered: number; runs: number; items: number } }[] = [];
   const r = await b.reconcile({ chunk: 2000, listLimit: 5, onSpill: (s) => spills.push(s) });
@@ -86,7 +120,7 @@ test('60,000 entries read back in chunks of 2,000: the structures held stay with
   assert.equal(r.items.extra.length, 5);
   assert.equal(spills[0]!.remote.maxBuffered, 2000);
   assert.equal(spills[0]!.remote.runs, 30);
-  assert.equal(removed.length, n, 'every extra entry removed, in batches of the sink\'s limit');
+  assert.equal(removed.length, n, "every extra entry removed, in batches of the sink's limit");
   assert.deepEqual(written.map((w) => w.observable.value).sort(), ['198.51.100.1', '198.51.100.2']);
 });
 
@@ -94,19 +128,53 @@ test('a value several indicators hold: current when the product holds any of the
   const removed: RemoteEntry[] = [];
   const written: SinkRecord[] = [];
   let held: RemoteEntry[] = [];
-  const http = createHttpClient({ headersTimeoutMs: 1000, bodyTimeoutMs: 1000, totalTimeoutMs: 1000, maxBytes: 1024, maxRedirects: 0, allowPrivate: true, allowInsecure: true, verifyTls: true, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 } }, { component: 'x' });
+  const http = createHttpClient(
+    {
+      headersTimeoutMs: 1000,
+      bodyTimeoutMs: 1000,
+      totalTimeoutMs: 1000,
+      maxBytes: 1024,
+      maxRedirects: 0,
+      allowPrivate: true,
+      allowInsecure: true,
+      verifyTls: true,
+      retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 },
+    },
+    { component: 'x' },
+  );
   t.after(() => http.close());
-  const b = await reconcileBench(t, { sink: memorySink(() => held, removed, written), config: config(), mapping: { name: 'name' }, http, now: NOW });
-  const older = indicator('198.51.100.7', 80, { id: 'indicator--00000000-0000-4000-8000-000000000001', name: 'older', modified: new Date(NOW - 3_600_000).toISOString() } as never);
-  const newer = indicator('198.51.100.7', 80, { id: 'indicator--00000000-0000-4000-8000-000000000002', name: 'newer', modified: new Date(NOW - 60_000).toISOString() } as never);
+  const b = await reconcileBench(t, {
+    sink: memorySink(() => held, removed, written),
+    config: config(),
+    mapping: { name: 'name' },
+    http,
+    now: NOW,
+  });
+  const older = indicator('198.51.100.7', 80, {
+    id: 'indicator--00000000-0000-4000-8000-000000000001',
+    name: 'older',
+    modified: new Date(NOW - 3_600_000).toISOString(),
+  } as never);
+  const newer = indicator('198.51.100.7', 80, {
+    id: 'indicator--00000000-0000-4000-8000-000000000002',
+    name: 'newer',
+    modified: new Date(NOW - 60_000).toISOString(),
+  } as never);
   const excluded = indicator('198.51.100.8', 80, { name: 'excluded', labels: ['benign'] } as never);
   await b.put([older, newer, excluded]);
   const key = (await b.plan()).items.missing[0]!.key;
-  assert.deepEqual((await b.plan()).counts, { missing: 1, stale: 0, extra: 0, foreign: 0, in_sync: 0 }, 'one value, once; the one the filters exclude is not expected');
+  assert.deepEqual(
+    (await b.plan()).counts,
+    { missing: 1, stale: 0, extra: 0, foreign: 0, in_sync: 0 },
+    'one value, once; the one the filters exclude is not expected',
+  );
   held = [{ key, digest: 'older', ref: 0, label: 'v' }];
-  assert.equal((await b.plan()).counts.in_sync, 1, 'the older indicator\'s record is current too');
+  assert.equal((await b.plan()).counts.in_sync, 1, "the older indicator's record is current too");
   held = [{ key, digest: 'edited', ref: 0, label: 'v' }];
   const r = await b.reconcile();
   assert.equal(r.counts.stale, 1);
-  assert.deepEqual(written.map((w) => w.fields.name), ['newer']);
+  assert.deepEqual(
+    written.map((w) => w.fields.name),
+    ['newer'],
+  );
 });

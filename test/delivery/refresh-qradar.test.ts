@@ -37,11 +37,23 @@ for (const refresh of [true, false]) {
     const http = runContext(t).http;
     const run = () =>
       runSink({
-        id: 'qr', sink, config: cfg, store, http, logger: silentLogger(), mapping: loadSinkMapping(join(ictx.mappingsDir, 'sinks', 'qradar.yaml')).fields,
-        deadLetter: new DeadLetterFile(join(dir, 'dl.jsonl')), limiter: new Bottleneck({ maxConcurrent: 2 }), signal: new AbortController().signal, now: () => clock,
+        id: 'qr',
+        sink,
+        config: cfg,
+        store,
+        http,
+        logger: silentLogger(),
+        mapping: loadSinkMapping(join(ictx.mappingsDir, 'sinks', 'qradar.yaml')).fields,
+        deadLetter: new DeadLetterFile(join(dir, 'dl.jsonl')),
+        limiter: new Bottleneck({ maxConcurrent: 2 }),
+        signal: new AbortController().signal,
+        now: () => clock,
       });
     const values = ['198.51.100.1', '198.51.100.2', '198.51.100.3'];
-    await store.upsert(values.map((v) => ({ object: { ...indicator(v), x_stixgate: undefined }, source: 'feed_a', confidence: 70 })), { now: NOW });
+    await store.upsert(
+      values.map((v) => ({ object: { ...indicator(v), x_stixgate: undefined }, source: 'feed_a', confidence: 70 })),
+      { now: NOW },
+    );
     await run();
     assert.deepEqual(sim.values('stixgate - IPv4').sort(), values);
     // the sink runs every day; no source lists the values again

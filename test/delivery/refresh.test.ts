@@ -41,7 +41,10 @@ test('a still-valid value no source re-lists is re-asserted every refresh_days, 
   }
   assert.deepEqual(slices, [10, 10, 6], 'three runs cover the 26 indicators');
   assert.deepEqual(pushed().slice(before).sort(), [...values, '10.50.1.1'].sort(), 'every active value once');
-  assert.equal(await metrics.sinkRefreshed.get().then((m) => m.values.find((v) => v.labels.sink === 'fake')?.value), 26);
+  assert.equal(
+    await metrics.sinkRefreshed.get().then((m) => m.values.find((v) => v.labels.sink === 'fake')?.value),
+    26,
+  );
 
   // the cycle is done: nothing more until the next one is due, five days after this one started
   clock = NOW + 9 * DAY;

@@ -11,11 +11,24 @@ import { NOW, config, ind, iso, setup } from './sink-run-kit.js';
 
 test('pushes every value once in batches within the limit, then nothing on a second run', async (t) => {
   const { sink, run, put, store } = await setup(t);
-  await put(['1.2.3.4', '5.6.7.8', 'evil.example', 'http://x.example/a', '9.9.9.9', 'd41d8cd98f00b204e9800998ecf8427e', '10.0.0.0/8'].map((v) => ind(v)));
+  await put(
+    [
+      '1.2.3.4',
+      '5.6.7.8',
+      'evil.example',
+      'http://x.example/a',
+      '9.9.9.9',
+      'd41d8cd98f00b204e9800998ecf8427e',
+      '10.0.0.0/8',
+    ].map((v) => ind(v)),
+  );
   const sum = await run();
   assert.equal(sink.prepared, 1);
   assert.equal(sink.held.size, 7);
-  assert.ok(sink.calls.every((c) => c.keys.length <= 3), 'batch limit respected');
+  assert.ok(
+    sink.calls.every((c) => c.keys.length <= 3),
+    'batch limit respected',
+  );
   assert.equal(sum.upserted, 7);
   assert.equal(sink.held.get('evil.example')?.kind, 'ioc');
   assert.equal(sink.held.get('1.2.3.4')?.tlp, 'amber', 'unmarked, from a source with no tlp: default_tlp');
@@ -32,14 +45,26 @@ test('revocation and expiry become removals; a value another indicator still hol
   const a = ind('1.2.3.4');
   const b = ind('5.6.7.8');
   // a second indicator holding 5.6.7.8 inside a compound pattern
-  const both: StixObject = { ...ind('9.9.9.9'), valid_until: iso(NOW + 60_000), id: 'indicator--6a1c4c1e-1ad0-5d2a-9d6c-0f5a2f3c1b11', pattern: "[ipv4-addr:value = '5.6.7.8'] OR [ipv4-addr:value = '9.9.9.9']" };
+  const both: StixObject = {
+    ...ind('9.9.9.9'),
+    valid_until: iso(NOW + 60_000),
+    id: 'indicator--6a1c4c1e-1ad0-5d2a-9d6c-0f5a2f3c1b11',
+    pattern: "[ipv4-addr:value = '5.6.7.8'] OR [ipv4-addr:value = '9.9.9.9']",
+  };
   await put([a, b, both]);
   await run();
   assert.deepEqual([...sink.held.keys()].sort(), ['1.2.3.4', '5.6.7.8', '9.9.9.9']);
   const later = iso(NOW);
-  await put([{ ...a, modified: later, revoked: true }, { ...b, modified: later, revoked: true }]);
+  await put([
+    { ...a, modified: later, revoked: true },
+    { ...b, modified: later, revoked: true },
+  ]);
   await run();
-  assert.deepEqual([...sink.held.keys()].sort(), ['5.6.7.8', '9.9.9.9'], '1.2.3.4 removed; 5.6.7.8 kept for the compound indicator');
+  assert.deepEqual(
+    [...sink.held.keys()].sort(),
+    ['5.6.7.8', '9.9.9.9'],
+    '1.2.3.4 removed; 5.6.7.8 kept for the compound indicator',
+  );
   assert.equal(await store.expire(NOW + 120_000), 1);
   await run({ now: () => NOW + 120_000 });
   assert.deepEqual([...sink.held.keys()], []);
@@ -47,14 +72,24 @@ test('revocation and expiry become removals; a value another indicator still hol
 
 test('filters: max TLP, types, labels, sources, min score', async (t) => {
   const { sink, run, put } = await setup(t);
-  await put([
-    ind('1.1.1.1', { object_marking_refs: [TLP_MARKING_IDS.red!] }),
-    ind('2.2.2.2', { labels: ['scanner'] }),
-    ind('3.3.3.3', { labels: ['c2'] }),
-    ind('c2.example', { labels: ['c2'] }),
-  ], 'feed', 70, 'green');
+  await put(
+    [
+      ind('1.1.1.1', { object_marking_refs: [TLP_MARKING_IDS.red!] }),
+      ind('2.2.2.2', { labels: ['scanner'] }),
+      ind('3.3.3.3', { labels: ['c2'] }),
+      ind('c2.example', { labels: ['c2'] }),
+    ],
+    'feed',
+    70,
+    'green',
+  );
   await put([ind('4.4.4.4', { labels: ['c2'] })], 'other', 70, 'green');
-  await run({ config: config({ max_tlp: 'green', filters: { types: ['ipv4-addr'], min_score: 0, labels: ['c2'], exclude_labels: [], sources: ['feed'] } }) });
+  await run({
+    config: config({
+      max_tlp: 'green',
+      filters: { types: ['ipv4-addr'], min_score: 0, labels: ['c2'], exclude_labels: [], sources: ['feed'] },
+    }),
+  });
   assert.deepEqual([...sink.held.keys()], ['3.3.3.3']);
   assert.ok(!sink.calls.some((c) => c.op === 'upsert' && c.keys.includes('1.1.1.1')), 'red never pushed');
 });
@@ -72,16 +107,32 @@ test('retryable failures are retried (Retry-After honoured), per-item retries re
   await put(['1.1.1.1', '2.2.2.2', '3.3.3.3'].map((v) => ind(v)));
   const waits: number[] = [];
   let last = Date.now();
-  sink.script.push(() => new StixgateError('STIXGATE_ERR_HTTP_STATUS', 'busy', { reason: 'status_429', retryable: true, retryAfterMs: 200 }));
-  sink.script.push(() => { waits.push(Date.now() - last); return [{ status: 'ok' }, { status: 'retry', reason: 'unacked' }, { status: 'reject', reason: 'invalid value' }]; });
+  sink.script.push(
+    () =>
+      new StixgateError('STIXGATE_ERR_HTTP_STATUS', 'busy', {
+        reason: 'status_429',
+        retryable: true,
+        retryAfterMs: 200,
+      }),
+  );
+  sink.script.push(() => {
+    waits.push(Date.now() - last);
+    return [{ status: 'ok' }, { status: 'retry', reason: 'unacked' }, { status: 'reject', reason: 'invalid value' }];
+  });
   sink.script.push((recs) => recs.map(() => ({ status: 'ok' as const })));
   last = Date.now();
   const sum = await run();
   assert.ok(waits[0]! >= 190, `waited ${waits[0]} ms for Retry-After 200 ms`);
   assert.equal(sum.rejected, 1);
   assert.deepEqual([...sink.held.keys()].sort(), ['1.1.1.1', '2.2.2.2']);
-  assert.deepEqual(sink.calls.map((c) => c.keys.length), [3, 3, 1]);
-  const lines = readFileSync(dlq.path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(
+    sink.calls.map((c) => c.keys.length),
+    [3, 3, 1],
+  );
+  const lines = readFileSync(dlq.path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.equal(lines.length, 1);
   assert.equal(lines[0].value, '3.3.3.3');
   assert.equal(lines[0].reason, 'invalid value');
@@ -98,7 +149,11 @@ test('a whole-batch 400 is bisected: the bad record dead-lettered, the others de
   await put(values.map((v) => ind(v)));
   const bad = '10.1.1.5';
   for (let i = 0; i < 20; i++) {
-    sink.script.push((recs) => (recs.some((r) => r.observable.value === bad) ? new StixgateError('STIXGATE_ERR_HTTP_STATUS', 'POST x: status 400 (status_4xx)', { reason: 'status_4xx' }) : undefined));
+    sink.script.push((recs) =>
+      recs.some((r) => r.observable.value === bad)
+        ? new StixgateError('STIXGATE_ERR_HTTP_STATUS', 'POST x: status 400 (status_4xx)', { reason: 'status_4xx' })
+        : undefined,
+    );
   }
   const sum = await run();
   assert.equal(sum.rejected, 1);
@@ -127,7 +182,10 @@ test('issue 18: dead-letter rotations are counted and the bytes of a deleted old
   const text = await metrics.registry.metrics();
   assert.match(text, /stixgate_sink_rejected_total\{sink="fake"\} 9\n/);
   assert.match(text, /stixgate_sink_dead_letter_rotations_total\{sink="fake"\} 2\n/);
-  assert.match(text, new RegExp(`stixgate_sink_dead_letter_dropped_bytes_total\\{sink="fake"\\} ${tiny.droppedBytes}\n`));
+  assert.match(
+    text,
+    new RegExp(`stixgate_sink_dead_letter_dropped_bytes_total\\{sink="fake"\\} ${tiny.droppedBytes}\n`),
+  );
 });
 
 test('401/403 pauses the sink: run fails, cursor kept, nothing dead-lettered, metric set (S3)', async (t) => {
@@ -147,7 +205,10 @@ test('retries exhausted: the run fails and the next run resends from the last ac
   const { sink, run, put, store } = await setup(t);
   await put(Array.from({ length: 9 }, (_, i) => ind(`10.2.0.${i + 1}`)));
   sink.script.push(() => undefined); // first batch ok
-  for (let i = 0; i < 4; i++) sink.script.push(() => new StixgateError('STIXGATE_ERR_HTTP_TIMEOUT', 'timeout', { reason: 'timeout_total', retryable: true }));
+  for (let i = 0; i < 4; i++)
+    sink.script.push(
+      () => new StixgateError('STIXGATE_ERR_HTTP_TIMEOUT', 'timeout', { reason: 'timeout_total', retryable: true }),
+    );
   await assert.rejects(run(), /timeout/);
   assert.equal(sink.held.size, 3);
   const cursor = Number(await store.getCursor(sinkCursorName('fake')));
@@ -161,7 +222,14 @@ test('retries exhausted: the run fails and the next run resends from the last ac
 test('Retry-After longer than a run may wait ends the run with the delay for the scheduler', async (t) => {
   const { sink, run, put } = await setup(t);
   await put([ind('1.2.3.4')]);
-  sink.script.push(() => new StixgateError('STIXGATE_ERR_HTTP_STATUS', 'busy', { reason: 'status_429', retryable: true, retryAfterMs: 600_000 }));
+  sink.script.push(
+    () =>
+      new StixgateError('STIXGATE_ERR_HTTP_STATUS', 'busy', {
+        reason: 'status_429',
+        retryable: true,
+        retryAfterMs: 600_000,
+      }),
+  );
   await assert.rejects(run({ maxRetryAfterMs: 1000 }), (e: StixgateError) => e.retryAfterMs === 600_000);
   assert.equal(sink.calls.length, 1);
 });
@@ -191,14 +259,19 @@ test('publish check withholds warninglisted values and removes them when they we
   await run();
   assert.equal(sink.held.size, 2);
   await put([{ ...ind('8.8.8.8'), labels: ['dns'] }]);
-  await run({ publish: (o) => (o.value === '8.8.8.8' ? { publish: false, lists: ['public-dns'] } : { publish: true, lists: [] }) });
+  await run({
+    publish: (o) => (o.value === '8.8.8.8' ? { publish: false, lists: ['public-dns'] } : { publish: true, lists: [] }),
+  });
   assert.deepEqual([...sink.held.keys()], ['1.2.3.4']);
   assert.match(await metrics.registry.metrics(), /stixgate_publish_filtered_total\{list="public-dns"\} 1/);
 });
 
 test('records collapse per key to the latest state; batches cut by op, count and bytes', () => {
   const mapping = { v: 'value' };
-  const a: StixObject = { ...ind('1.2.3.4'), x_stixgate: { sources: { feed: { first_seen: iso(NOW), last_seen: iso(NOW), tlp: 'clear' } } } };
+  const a: StixObject = {
+    ...ind('1.2.3.4'),
+    x_stixgate: { sources: { feed: { first_seen: iso(NOW), last_seen: iso(NOW), tlp: 'clear' } } },
+  };
   const changes = [
     { seq: 1, id: a.id, type: 'indicator', op: 'upsert' as const, object: a },
     { seq: 2, id: a.id, type: 'indicator', op: 'revoke' as const, object: { ...a, revoked: true } },
@@ -207,9 +280,19 @@ test('records collapse per key to the latest state; batches cut by op, count and
   assert.equal(recs.length, 1);
   assert.equal(recs[0]!.op, 'remove');
   assert.equal(recs[0]!.seq, 2);
-  const many = Array.from({ length: 5 }, (_, i) => ({ ...recs[0]!, op: i < 3 ? ('upsert' as const) : ('remove' as const), key: String(i) }));
-  assert.deepEqual(batchesOf(many!, 2).map((b) => b.length), [2, 1, 2]);
-  assert.deepEqual(batchesOf(many!, 10, 25, () => 10).map((b) => b.length), [2, 1, 2]);
+  const many = Array.from({ length: 5 }, (_, i) => ({
+    ...recs[0]!,
+    op: i < 3 ? ('upsert' as const) : ('remove' as const),
+    key: String(i),
+  }));
+  assert.deepEqual(
+    batchesOf(many!, 2).map((b) => b.length),
+    [2, 1, 2],
+  );
+  assert.deepEqual(
+    batchesOf(many!, 10, 25, () => 10).map((b) => b.length),
+    [2, 1, 2],
+  );
 });
 
 test('a slow sink (S6): the runner reads ahead a bounded amount, and ingest goes on meanwhile', async (t) => {
@@ -255,7 +338,11 @@ test('a slow sink (S6): the runner reads ahead a bounded amount, and ingest goes
   assert.ok(outcome instanceof Error, 'the aborted run reports it');
   assert.ok(sink.held.size <= 80, `only a few batches delivered (${sink.held.size})`);
   assert.ok(read <= 2000, `read ahead ${read} changes of 8,000 (one page plus the queue), not the whole log`);
-  assert.equal(Number(await store.getCursor(sinkCursorName('fake'))) <= 80, true, 'cursor only past what was delivered');
+  assert.equal(
+    Number(await store.getCursor(sinkCursorName('fake'))) <= 80,
+    true,
+    'cursor only past what was delivered',
+  );
 });
 
 test('N10: a sink down while 200 objects change 20 times each: its backlog stays one entry per object (bounded by the store, nothing dropped); after recovery each value is delivered once, in its latest state', async (t) => {

@@ -23,7 +23,13 @@ export const iso = (ms: number) => new Date(ms).toISOString();
 
 export function config(over: Partial<CommonSinkConfig> = {}): CommonSinkConfig {
   return {
-    type: 'fake', enabled: true, max_tlp: 'amber', timeout_secs: 5, allow_private: true, allow_insecure: true, verify_tls: true,
+    type: 'fake',
+    enabled: true,
+    max_tlp: 'amber',
+    timeout_secs: 5,
+    allow_private: true,
+    allow_insecure: true,
+    verify_tls: true,
     filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] },
     retry: { max_attempts: 4, base_delay_secs: 0.001, max_delay_secs: 0.01 },
     ...over,
@@ -44,7 +50,9 @@ export class FakeSink implements Sink {
   calls: { op: string; keys: string[] }[] = [];
   script: ((records: SinkRecord[], op: string) => SinkOutcome[] | Error | undefined)[] = [];
   prepared = 0;
-  async prepare() { this.prepared++; }
+  async prepare() {
+    this.prepared++;
+  }
   private apply(op: 'upsert' | 'remove', records: SinkRecord[]): SinkOutcome[] {
     this.calls.push({ op, keys: records.map((r) => r.observable.value) });
     const step = this.script.shift()?.(records, op);
@@ -57,8 +65,12 @@ export class FakeSink implements Sink {
     });
     return outcomes;
   }
-  async upsert(records: SinkRecord[]) { return this.apply('upsert', records); }
-  async remove(records: SinkRecord[]) { return this.apply('remove', records); }
+  async upsert(records: SinkRecord[]) {
+    return this.apply('upsert', records);
+  }
+  async remove(records: SinkRecord[]) {
+    return this.apply('remove', records);
+  }
 }
 
 export async function setup(t: { after: (fn: () => Promise<void> | void) => void }) {
@@ -71,14 +83,34 @@ export async function setup(t: { after: (fn: () => Promise<void> | void) => void
   const sink = new FakeSink();
   const metrics = new Metrics({ defaults: false });
   const dlq = new DeadLetterFile(join(dir, 'dead-letter', 'fake.jsonl'));
-  const mapping = checkSinkMapping({ fields: { value: 'value', score: 'score', tlp: 'tlp', kind: '=ioc' } }, 'test').fields;
+  const mapping = checkSinkMapping(
+    { fields: { value: 'value', score: 'score', tlp: 'tlp', kind: '=ioc' } },
+    'test',
+  ).fields;
   const run = (over: Partial<SinkRunOptions> = {}) =>
     runSink({
-      id: 'fake', sink, config: config(), store, http: { request: async () => { throw new Error('no http'); } }, logger: silentLogger(),
-      metrics, mapping, deadLetter: dlq, limiter: new Bottleneck({ maxConcurrent: 1 }), signal: new AbortController().signal, now: () => NOW, ...over,
+      id: 'fake',
+      sink,
+      config: config(),
+      store,
+      http: {
+        request: async () => {
+          throw new Error('no http');
+        },
+      },
+      logger: silentLogger(),
+      metrics,
+      mapping,
+      deadLetter: dlq,
+      limiter: new Bottleneck({ maxConcurrent: 1 }),
+      signal: new AbortController().signal,
+      now: () => NOW,
+      ...over,
     });
   const put = (objects: StixObject[], source = 'feed', confidence = 70, tlp?: TlpLevel) =>
-    store.upsert(objects.map((object) => ({ object, source, confidence, ...(tlp ? { tlp } : {}) })), { now: NOW });
+    store.upsert(
+      objects.map((object) => ({ object, source, confidence, ...(tlp ? { tlp } : {}) })),
+      { now: NOW },
+    );
   return { dir, store, sink, metrics, dlq, run, put };
 }
-

@@ -16,7 +16,11 @@ import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
  * and a restart, and equal to /metrics), push, push --full, a dry run that changes nothing, reload,
  * statistics, the ingest endpoint, and who may call them.
  */
-const KEYS = { ops: 'k-ops-5c1f0e9d8b7a6f5e4d3c2b1a', opsClear: 'k-opsclear-0a1b2c3d4e5f6a7b8c9d', reader: 'k-reader-9f8e7d6c5b4a39281706' };
+const KEYS = {
+  ops: 'k-ops-5c1f0e9d8b7a6f5e4d3c2b1a',
+  opsClear: 'k-opsclear-0a1b2c3d4e5f6a7b8c9d',
+  reader: 'k-reader-9f8e7d6c5b4a39281706',
+};
 const VALUES = ['198.51.100.1', '198.51.100.2', '198.51.100.3'];
 
 async function until(what: string, fn: () => Promise<boolean>): Promise<void> {
@@ -28,7 +32,9 @@ async function until(what: string, fn: () => Promise<boolean>): Promise<void> {
   throw new Error(`timed out waiting for: ${what}`);
 }
 
-test('admin API: sources, sinks, push, --full, dry run, pause across reload and restart, reload, stats, ingest', { timeout: 180_000 }, async (t) => {
+test('admin API: sources, sinks, push, --full, dry run, pause across reload and restart, reload, stats, ingest', {
+  timeout: 180_000,
+}, async (t) => {
   const splunk = new SplunkSimulator();
   const base = (await splunk.start()).base;
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-admin-'));
@@ -45,7 +51,9 @@ test('admin API: sources, sinks, push, --full, dry run, pause across reload and 
   t.after(() => new Promise<void>((r) => feedServer.close(() => r())));
   const heldUrl = `http://127.0.0.1:${(feedServer.address() as { port: number }).port}/list.txt`;
   const configFile = join(dir, 'stixgate.yaml');
-  writeFileSync(configFile, `data_dir: ${join(dir, 'data')}
+  writeFileSync(
+    configFile,
+    `data_dir: ${join(dir, 'data')}
 correlation: { enabled: false }
 server:
   port: 0
@@ -78,14 +86,27 @@ sinks:
     allow_insecure: true
     interval_secs: 3600
     max_tlp: amber
-`, { mode: 0o600 });
+`,
+    { mode: 0o600 },
+  );
   let daemon = new Daemon({ configPath: configFile, registry, logger: silentLogger(), port: 0 });
   await daemon.start();
   t.after(() => daemon.stop());
   const call = async (method: string, path: string, key: string | undefined = KEYS.ops, body?: string | Buffer) => {
-    const res = await fetch(`${daemon.address}${path}`, { method, headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body !== undefined ? { 'content-type': 'text/plain' } : {}) }, body });
+    const res = await fetch(`${daemon.address}${path}`, {
+      method,
+      headers: {
+        ...(key ? { authorization: `Bearer ${key}` } : {}),
+        ...(body !== undefined ? { 'content-type': 'text/plain' } : {}),
+      },
+      body,
+    });
     const text = await res.text();
-    return { status: res.status, body: text && res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : undefined, text };
+    return {
+      status: res.status,
+      body: text && res.headers.get('content-type')?.startsWith('application/json') ? JSON.parse(text) : undefined,
+      text,
+    };
   };
   const metric = async (line: RegExp) => Number(line.exec((await call('GET', '/metrics')).text)?.[1]);
   const batchSaves = () => splunk.requests.filter((r) => r.path.endsWith('/batch_save')).length;
@@ -94,17 +115,34 @@ sinks:
   // who may call: no key 401, a key without `admin` 403
   assert.equal((await call('GET', '/api/v1/admin/sources', '')).status, 401);
   const forbidden = await call('GET', '/api/v1/admin/sources', KEYS.reader);
-  assert.deepEqual([forbidden.status, forbidden.body], [403, { error: { code: 'STIXGATE_ERR_API_FORBIDDEN', message: 'this API key lacks the "admin" scope' } }]);
+  assert.deepEqual(
+    [forbidden.status, forbidden.body],
+    [403, { error: { code: 'STIXGATE_ERR_API_FORBIDDEN', message: 'this API key lacks the "admin" scope' } }],
+  );
   assert.equal((await call('GET', '/api/v1/admin/sources/nope')).status, 404);
   assert.equal((await call('POST', '/api/v1/admin/sinks/nope/push')).status, 404);
 
   // sources: idle, never run, a next run scheduled
   const s0 = (await call('GET', '/api/v1/admin/sources')).body.sources;
-  assert.deepEqual(s0.map((s: { id: string; state: string; paused: boolean; last_run?: unknown }) => [s.id, s.state, s.paused, s.last_run]), [['feed', 'idle', false, undefined], ['held', 'idle', false, undefined]]);
+  assert.deepEqual(
+    s0.map((s: { id: string; state: string; paused: boolean; last_run?: unknown }) => [
+      s.id,
+      s.state,
+      s.paused,
+      s.last_run,
+    ]),
+    [
+      ['feed', 'idle', false, undefined],
+      ['held', 'idle', false, undefined],
+    ],
+  );
   assert.ok(Date.parse(s0[0].next_run) > Date.now(), 'next run in the future');
 
   // the sink's start-up run has ended before its state is read
-  await until('the sink start-up run', async () => (await call('GET', '/api/v1/admin/sinks/kv')).body.last_run?.outcome === 'success');
+  await until(
+    'the sink start-up run',
+    async () => (await call('GET', '/api/v1/admin/sinks/kv')).body.last_run?.outcome === 'success',
+  );
 
   // run now: the run happens, its summary and last run are reported, the cursor committed
   const ran = await call('POST', '/api/v1/admin/sources/feed/run');
@@ -125,7 +163,10 @@ sinks:
   assert.equal(conflict.status, 409, conflict.text);
   assert.equal(conflict.body.error.code, 'STIXGATE_ERR_API_CONFLICT');
   release();
-  await until('the held run ends', async () => (await call('GET', '/api/v1/admin/sources/held')).body.last_run?.outcome === 'success');
+  await until(
+    'the held run ends',
+    async () => (await call('GET', '/api/v1/admin/sources/held')).body.last_run?.outcome === 'success',
+  );
 
   // sinks: lag is head - cursor, the same number /metrics serves
   const k0 = (await call('GET', '/api/v1/admin/sinks/kv')).body;
@@ -184,16 +225,35 @@ sinks:
   assert.deepEqual((await call('GET', '/api/v1/admin/stats', KEYS.opsClear)).body, stats.body);
 
   // ingest: per-object status, the value gate's reasons, the lookup sees the new value
-  const ing = await call('POST', '/api/v1/ingest?type=text_list&source_id=upload&option=tlp=clear&option=max_bad_ratio=0.5', KEYS.ops, '192.0.2.77\n999.1.1.1\n');
+  const ing = await call(
+    'POST',
+    '/api/v1/ingest?type=text_list&source_id=upload&option=tlp=clear&option=max_bad_ratio=0.5',
+    KEYS.ops,
+    '192.0.2.77\n999.1.1.1\n',
+  );
   assert.equal(ing.status, 200, ing.text);
   assert.equal(ing.body.summary.created, 1);
-  assert.deepEqual(ing.body.objects.map((o: { status: string; reason?: string }) => `${o.status} ${o.reason ?? ''}`).sort(), ['accepted ', 'rejected invalid_ipv4']);
-  assert.deepEqual(ing.body.objects.find((o: { status: string }) => o.status === 'rejected').location, { source: 'upload', line: 2 });
-  await until('the lookup index follows', async () => (await call('GET', '/api/v1/lookup?value=192.0.2.77')).body.matched === true);
+  assert.deepEqual(
+    ing.body.objects.map((o: { status: string; reason?: string }) => `${o.status} ${o.reason ?? ''}`).sort(),
+    ['accepted ', 'rejected invalid_ipv4'],
+  );
+  assert.deepEqual(ing.body.objects.find((o: { status: string }) => o.status === 'rejected').location, {
+    source: 'upload',
+    line: 2,
+  });
+  await until(
+    'the lookup index follows',
+    async () => (await call('GET', '/api/v1/lookup?value=192.0.2.77')).body.matched === true,
+  );
   assert.deepEqual((await call('GET', '/api/v1/lookup?value=192.0.2.77')).body.indicators[0].sources, ['upload']);
   const indicators = (await call('GET', '/api/v1/admin/stats')).body.byType.indicator;
   // a document over max_bad_ratio: a 400 naming the reason and the line, nothing stored
-  const tooBad = await call('POST', '/api/v1/ingest?type=text_list&source_id=upload&option=bad_ratio_min_records=1', KEYS.ops, '192.0.2.78\n999.1.1.1\n');
+  const tooBad = await call(
+    'POST',
+    '/api/v1/ingest?type=text_list&source_id=upload&option=bad_ratio_min_records=1',
+    KEYS.ops,
+    '192.0.2.78\n999.1.1.1\n',
+  );
   assert.equal(tooBad.status, 400);
   assert.match(tooBad.body.error.message, /max_bad_ratio.*line 2: invalid IPv4 address/);
   assert.equal((await call('GET', '/api/v1/admin/stats')).body.byType.indicator, indicators, 'nothing stored');
@@ -201,7 +261,10 @@ sinks:
   const badType = await call('POST', '/api/v1/ingest?type=taxii21', KEYS.ops, 'x');
   assert.equal(badType.status, 400);
   assert.match(badType.body.error.message, /cannot be ingested as a document; one of: .*text_list/);
-  assert.equal((await call('POST', '/api/v1/ingest?type=text_list&source_id=feed', KEYS.ops, '192.0.2.1\n')).status, 400);
+  assert.equal(
+    (await call('POST', '/api/v1/ingest?type=text_list&source_id=feed', KEYS.ops, '192.0.2.1\n')).status,
+    400,
+  );
   assert.equal((await call('POST', '/api/v1/ingest?type=text_list', KEYS.ops, '192.0.2.1\n'.repeat(500))).status, 413);
   assert.equal((await call('POST', '/api/v1/ingest?type=text_list', KEYS.ops, '')).status, 400);
 
@@ -210,6 +273,9 @@ sinks:
   daemon = new Daemon({ configPath: configFile, registry, logger: silentLogger(), port: 0 });
   await daemon.start();
   const sinks = (await call('GET', '/api/v1/admin/sinks')).body.sinks;
-  assert.deepEqual(sinks.map((s: { id: string; state: string }) => [s.id, s.state]), [['kv', 'paused']]);
+  assert.deepEqual(
+    sinks.map((s: { id: string; state: string }) => [s.id, s.state]),
+    [['kv', 'paused']],
+  );
   assert.equal((await call('GET', '/api/v1/admin/sources/feed')).body.paused, false);
 });

@@ -13,7 +13,12 @@ const emptyConfig = join(dir, 'empty.yaml');
 writeFileSync(emptyConfig, '{}\n');
 
 function cli(args: string[], input?: string) {
-  return spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: PROJECT_ROOT, encoding: 'utf8', input, maxBuffer: 64 * 1024 * 1024 });
+  return spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+    input,
+    maxBuffer: 64 * 1024 * 1024,
+  });
 }
 
 test('lookup --json is complete on a pipe, far beyond the 64 KiB a pipe takes at once', () => {
@@ -27,8 +32,21 @@ test('lookup --json is complete on a pipe, far beyond the 64 KiB a pipe takes at
 });
 
 test('convert prints nothing on stdout when the input fails half-way', () => {
-  const indicator = (n: number) => ({ type: 'indicator', spec_version: '2.1', id: `indicator--6ba7b810-9dad-11d1-80b4-00c04fd430c${n}`, created: '2026-01-01T00:00:00.000Z', modified: '2026-01-01T00:00:00.000Z', pattern: `[ipv4-addr:value = '198.51.100.${n}']`, pattern_type: 'stix', valid_from: '2026-01-01T00:00:00.000Z' });
-  const whole = JSON.stringify({ type: 'bundle', id: 'bundle--6ba7b810-9dad-11d1-80b4-00c04fd430c8', objects: [1, 2, 3].map(indicator) });
+  const indicator = (n: number) => ({
+    type: 'indicator',
+    spec_version: '2.1',
+    id: `indicator--6ba7b810-9dad-11d1-80b4-00c04fd430c${n}`,
+    created: '2026-01-01T00:00:00.000Z',
+    modified: '2026-01-01T00:00:00.000Z',
+    pattern: `[ipv4-addr:value = '198.51.100.${n}']`,
+    pattern_type: 'stix',
+    valid_from: '2026-01-01T00:00:00.000Z',
+  });
+  const whole = JSON.stringify({
+    type: 'bundle',
+    id: 'bundle--6ba7b810-9dad-11d1-80b4-00c04fd430c8',
+    objects: [1, 2, 3].map(indicator),
+  });
   writeFileSync(join(dir, 'whole.json'), whole);
   const ok = cli(['convert', join(dir, 'whole.json'), '--from', 'stix_bundle', '-c', emptyConfig]);
   assert.equal(ok.status, 0, ok.stderr);
@@ -54,25 +72,51 @@ test('hash-key reads the key from stdin; a key on the command line still works, 
 });
 
 test('usage errors exit 2 before anything runs', () => {
-  for (const args of [['run', '--port', 'abc'], ['run', '--port', '70000'], ['run', '--no-such-option'], ['simulate', '--port', 'splunk'], ['lookup']]) {
+  for (const args of [
+    ['run', '--port', 'abc'],
+    ['run', '--port', '70000'],
+    ['run', '--no-such-option'],
+    ['simulate', '--port', 'splunk'],
+    ['lookup'],
+  ]) {
     const r = cli(args);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /^error: /, args.join(' '));
   }
 });
 
-const freePort = () => new Promise<number>((resolve) => {
-  const s = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = s.address() as { port: number };
-    s.close(() => resolve(port));
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
   });
-});
 
-test('simulate --port listens where asked; --write-config writes the credentials with mode 0600', { timeout: 300_000 }, async () => {
+test('simulate --port listens where asked; --write-config writes the credentials with mode 0600', {
+  timeout: 300_000,
+}, async () => {
   const port = await freePort();
   const target = join(dir, 'sim.yaml');
   writeFileSync(target, 'old: true\n', { mode: 0o644 });
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'simulate', '--only', 'splunk', '--port', `splunk=${port}`, '--write-config', target, '-c', emptyConfig], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      CLI,
+      'simulate',
+      '--only',
+      'splunk',
+      '--port',
+      `splunk=${port}`,
+      '--write-config',
+      target,
+      '-c',
+      emptyConfig,
+    ],
+    { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => (out += d));

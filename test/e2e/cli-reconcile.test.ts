@@ -17,9 +17,16 @@ import { PROJECT_ROOT } from '../helpers/corpus.js';
 const KEY = 'k-cli-reconcile-3f2e1d0c9b8a7f6e5d4c';
 const FOREIGN = '64b7f0e2a1c3d4e5f6a7b8c9';
 
-function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: PROJECT_ROOT, env: { ...process.env, STIXGATE_API_KEY: undefined, STIXGATE_URL: undefined, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, STIXGATE_API_KEY: undefined, STIXGATE_URL: undefined, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -28,7 +35,9 @@ function cli(args: string[], env: Record<string, string | undefined> = {}): Prom
   });
 }
 
-test('plan and reconcile through a running daemon, then directly on the store, with the same output', { timeout: 600_000 }, async (t) => {
+test('plan and reconcile through a running daemon, then directly on the store, with the same output', {
+  timeout: 600_000,
+}, async (t) => {
   const splunk = new SplunkSimulator();
   const base = (await splunk.start()).base;
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-cli-reconcile-'));
@@ -38,7 +47,9 @@ test('plan and reconcile through a running daemon, then directly on the store, w
   });
   const data = join(dir, 'data');
   const cfg = join(dir, 'stixgate.yaml');
-  writeFileSync(cfg, `data_dir: ${data}
+  writeFileSync(
+    cfg,
+    `data_dir: ${data}
 correlation: { enabled: false }
 server:
   port: 0
@@ -53,7 +64,9 @@ sinks:
     allow_insecure: true
     interval_secs: 3600
     reconcile: { interval_secs: 86400 }
-`, { mode: 0o600 });
+`,
+    { mode: 0o600 },
+  );
   writeFileSync(join(dir, 'a.txt'), '198.51.100.11\n198.51.100.12\n198.51.100.13\n');
   const env = { STIXGATE_API_KEY: KEY };
   const c0 = ['-c', cfg];
@@ -68,7 +81,10 @@ sinks:
   });
   await daemon.waitFor(/"msg":"ready"/);
   const url = (JSON.parse(readFileSync(join(data, 'daemon.json'), 'utf8')) as { url: string }).url;
-  assert.equal((await cli(['ingest', join(dir, 'a.txt'), '--from', 'text_list', '-o', 'tlp=clear', ...c0], env)).status, 0);
+  assert.equal(
+    (await cli(['ingest', join(dir, 'a.txt'), '--from', 'text_list', '-o', 'tlp=clear', ...c0], env)).status,
+    0,
+  );
   assert.equal((await cli(['push', 'kv', ...c0], env)).status, 0);
   const docs = splunk.collection('search', 'stixgate_indicators')!.docs;
   assert.equal(docs.size, 3);
@@ -81,19 +97,23 @@ sinks:
   drift();
   const plan = await cli(['plan', 'kv', ...c0], env);
   assert.equal(plan.status, 0, plan.stderr);
-  assert.equal(plan.stdout, [
-    'plan kv (splunk_kv): KV collection search/stixgate_indicators',
-    'read 3 entries, 3 expected, 2 in sync',
-    'to add (missing): 1',
-    '  + stixgate_indicators 198.51.100.12',
-    'to update (stale): 0',
-    'to remove (extra): 0',
-    'foreign, left alone: 1',
-    '  = stixgate_indicators 203.0.113.9',
-    '',
-  ].join('\n'));
+  assert.equal(
+    plan.stdout,
+    [
+      'plan kv (splunk_kv): KV collection search/stixgate_indicators',
+      'read 3 entries, 3 expected, 2 in sync',
+      'to add (missing): 1',
+      '  + stixgate_indicators 198.51.100.12',
+      'to update (stale): 0',
+      'to remove (extra): 0',
+      'foreign, left alone: 1',
+      '  = stixgate_indicators 203.0.113.9',
+      '',
+    ].join('\n'),
+  );
   assert.equal(docs.size, 3, 'a plan changes nothing');
-  const metrics = async () => (await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).text());
+  const metrics = async () =>
+    await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).text();
   assert.match(await metrics(), /stixgate_sink_drift_items\{sink="kv",kind="missing"\} 1/);
   const fixed = await cli(['reconcile', 'kv', '--json', ...c0], env);
   assert.equal(fixed.status, 0, fixed.stderr);
@@ -103,7 +123,11 @@ sinks:
   assert.match(m, /stixgate_sink_drift_items\{sink="kv",kind="missing"\} 0/);
   assert.match(m, /stixgate_sink_drift_items\{sink="kv",kind="foreign"\} 1/);
   assert.match(m, /stixgate_sink_last_reconcile_timestamp_seconds\{sink="kv"\} [1-9]/);
-  assert.match(m, /stixgate_job_last_success_timestamp_seconds\{job_name="reconcile:kv"\} 0/, 'the scheduled reconcile is a job of its own');
+  assert.match(
+    m,
+    /stixgate_job_last_success_timestamp_seconds\{job_name="reconcile:kv"\} 0/,
+    'the scheduled reconcile is a job of its own',
+  );
 
   daemon.child.kill('SIGTERM');
   assert.equal((await daemon.exited).code, 0, daemon.output());

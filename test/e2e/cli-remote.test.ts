@@ -19,9 +19,16 @@ import { PROJECT_ROOT } from '../helpers/corpus.js';
  */
 const KEY = 'k-cli-ops-3f2e1d0c9b8a7f6e5d4c';
 
-function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: PROJECT_ROOT, env: { ...process.env, STIXGATE_API_KEY: undefined, STIXGATE_URL: undefined, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, STIXGATE_API_KEY: undefined, STIXGATE_URL: undefined, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -30,7 +37,9 @@ function cli(args: string[], env: Record<string, string | undefined> = {}): Prom
   });
 }
 
-test('lookup, stats, push --full, ingest and export through a running daemon, then the same output from the store', { timeout: 600_000 }, async (t) => {
+test('lookup, stats, push --full, ingest and export through a running daemon, then the same output from the store', {
+  timeout: 600_000,
+}, async (t) => {
   const splunk = new SplunkSimulator();
   const base = (await splunk.start()).base;
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-cli-remote-'));
@@ -40,7 +49,9 @@ test('lookup, stats, push --full, ingest and export through a running daemon, th
   });
   const data = join(dir, 'data');
   const cfg = join(dir, 'stixgate.yaml');
-  writeFileSync(cfg, `data_dir: ${data}
+  writeFileSync(
+    cfg,
+    `data_dir: ${data}
 correlation: { enabled: false }
 lookup: { follow_interval_ms: 100 }
 server:
@@ -55,9 +66,17 @@ sinks:
     allow_private: true
     allow_insecure: true
     interval_secs: 3600
-`, { mode: 0o600 });
-  writeFileSync(join(dir, 'a.txt'), '198.51.100.11\n198.51.100.12\n999.1.1.1\n198.51.100.13\n198.51.100.14\n198.51.100.15\n');
-  writeFileSync(join(dir, 'b.txt'), '198.51.100.21\n198.51.100.22\n999.2.2.2\n198.51.100.23\n198.51.100.24\n198.51.100.25\n');
+`,
+    { mode: 0o600 },
+  );
+  writeFileSync(
+    join(dir, 'a.txt'),
+    '198.51.100.11\n198.51.100.12\n999.1.1.1\n198.51.100.13\n198.51.100.14\n198.51.100.15\n',
+  );
+  writeFileSync(
+    join(dir, 'b.txt'),
+    '198.51.100.21\n198.51.100.22\n999.2.2.2\n198.51.100.23\n198.51.100.24\n198.51.100.25\n',
+  );
   const keyFile = join(dir, 'key');
   writeFileSync(keyFile, `${KEY}\n`, { mode: 0o600 });
   const env = { STIXGATE_API_KEY: KEY };
@@ -77,15 +96,24 @@ sinks:
   // without a key the daemon refuses, and the CLI says how to give one
   const refused = await cli(['stats', ...base0]);
   assert.equal(refused.status, 3, refused.stderr);
-  assert.match(refused.stderr, /refused GET \/api\/v1\/admin\/stats: 401 missing or invalid API key \(give a key: --api-key-file, \$STIXGATE_API_KEY or cli\.api_key\)/);
+  assert.match(
+    refused.stderr,
+    /refused GET \/api\/v1\/admin\/stats: 401 missing or invalid API key \(give a key: --api-key-file, \$STIXGATE_API_KEY or cli\.api_key\)/,
+  );
 
   // ingest: the file is posted; counts as the local command prints them, rejections on stderr
-  const ingested = await cli(['ingest', join(dir, 'a.txt'), '--from', 'text_list', '-o', 'tlp=clear', '-o', 'max_bad_ratio=0.5', ...base0], env);
+  const ingested = await cli(
+    ['ingest', join(dir, 'a.txt'), '--from', 'text_list', '-o', 'tlp=clear', '-o', 'max_bad_ratio=0.5', ...base0],
+    env,
+  );
   assert.equal(ingested.status, 0, ingested.stderr);
   const remoteIngest = JSON.parse(ingested.stdout);
   assert.equal(remoteIngest.created, 5);
   assert.deepEqual(remoteIngest.rejectedByReason, { invalid_ipv4: 1 });
-  assert.match(ingested.stderr, /^rejected: invalid IPv4 address: "999\.1\.1\.1" \[invalid_ipv4\] \(source cli_text_list, line 3\)$/m);
+  assert.match(
+    ingested.stderr,
+    /^rejected: invalid IPv4 address: "999\.1\.1\.1" \[invalid_ipv4\] \(source cli_text_list, line 3\)$/m,
+  );
 
   // the key from a file works as well as from the environment
   const stats = await cli(['stats', ...base0, '--api-key-file', keyFile]);
@@ -95,7 +123,7 @@ sinks:
   // lookups answer once the daemon's index has followed the change log
   for (let i = 0; i < 300; i++) {
     const r = await fetch(`${url}/api/v1/lookup?value=198.51.100.15`, { headers: { authorization: `Bearer ${KEY}` } });
-    if ((await r.json() as { matched: boolean }).matched) break;
+    if (((await r.json()) as { matched: boolean }).matched) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   const lookup = await cli(['lookup', '198.51.100.11', '198.51.100.15', '203.0.113.1', '--json', ...base0], env);
@@ -132,7 +160,18 @@ sinks:
   assert.equal(localExport.stdout, exported.stdout, 'export');
   const localPush = await cli(['push', 'kv', '--full', ...base0]);
   assert.equal(localPush.stdout, pushed.stdout, 'push --full');
-  const localIngest = await cli(['ingest', join(dir, 'b.txt'), '--from', 'text_list', '-o', 'tlp=clear', '-o', 'max_bad_ratio=0.5', '--quiet', ...base0]);
+  const localIngest = await cli([
+    'ingest',
+    join(dir, 'b.txt'),
+    '--from',
+    'text_list',
+    '-o',
+    'tlp=clear',
+    '-o',
+    'max_bad_ratio=0.5',
+    '--quiet',
+    ...base0,
+  ]);
   assert.equal(localIngest.stdout, ingested.stdout, 'ingest counts');
   assert.equal(localIngest.stderr.replace('999.2.2.2', '999.1.1.1'), ingested.stderr, 'ingest rejections');
   // --url asks a daemon even when the store could be opened: none runs now, and the CLI says so

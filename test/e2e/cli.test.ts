@@ -9,12 +9,19 @@ import { PROJECT_ROOT } from '../helpers/corpus.js';
 const CLI = join(PROJECT_ROOT, 'src', 'cli.ts');
 const dir = mkdtempSync(join(tmpdir(), 'stixgate-cli-'));
 const list = join(dir, 'list.txt');
-writeFileSync(list, '# fixture\n198.51.100.1\n198.51.100.2\nhxxps://phish.example[.]com/login\n203.0.113.0/25\nthis is not an indicator\n');
+writeFileSync(
+  list,
+  '# fixture\n198.51.100.1\n198.51.100.2\nhxxps://phish.example[.]com/login\n203.0.113.0/25\nthis is not an indicator\n',
+);
 const emptyConfig = join(dir, 'empty.yaml');
 writeFileSync(emptyConfig, '{}\n');
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
+  return spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
 }
 
 test('convert prints a STIX 2.1 bundle and reports rejections on stderr', () => {
@@ -32,8 +39,13 @@ test('convert prints a STIX 2.1 bundle and reports rejections on stderr', () => 
   assert.match(r.stderr, /1 record\(s\) rejected/);
   assert.match(r.stderr, /line 6/);
   // deterministic: the same file converts to the same bytes
-  assert.equal(cli(['convert', list, '--from', 'text_list', '-c', emptyConfig, '--now', '2026-02-03T04:05:06Z']).stdout, r.stdout);
-  assert.ok(bundle.objects.every((o) => (o as unknown as { valid_from: string }).valid_from === '2026-02-03T04:05:06.000Z'));
+  assert.equal(
+    cli(['convert', list, '--from', 'text_list', '-c', emptyConfig, '--now', '2026-02-03T04:05:06Z']).stdout,
+    r.stdout,
+  );
+  assert.ok(
+    bundle.objects.every((o) => (o as unknown as { valid_from: string }).valid_from === '2026-02-03T04:05:06.000Z'),
+  );
 });
 
 test('ingest, lookup (exit 0 only when every value matched), stats', () => {
@@ -43,7 +55,12 @@ test('ingest, lookup (exit 0 only when every value matched), stats', () => {
   const counts = JSON.parse(ing.stdout.trim().split('\n').pop()!) as { created: number; rejected: number };
   assert.equal(counts.created, 4);
   assert.equal(counts.rejected, 1);
-  const again = JSON.parse(cli(['ingest', list, '--from', 'text_list', '--data-dir', data, '--quiet', '-c', emptyConfig]).stdout.trim().split('\n').pop()!) as { created: number; updated: number; unchanged: number };
+  const again = JSON.parse(
+    cli(['ingest', list, '--from', 'text_list', '--data-dir', data, '--quiet', '-c', emptyConfig])
+      .stdout.trim()
+      .split('\n')
+      .pop()!,
+  ) as { created: number; updated: number; unchanged: number };
   assert.deepEqual([again.created, again.updated, again.unchanged], [0, 0, 4]);
 
   const hit = cli(['lookup', '203.0.113.77', 'https://PHISH.example.com/login', '--data-dir', data, '-c', emptyConfig]);
@@ -52,22 +69,33 @@ test('ingest, lookup (exit 0 only when every value matched), stats', () => {
   const miss = cli(['lookup', '203.0.113.77', '192.0.2.1', '--json', '--data-dir', data, '-c', emptyConfig]);
   assert.equal(miss.status, 1);
   const json = JSON.parse(miss.stdout) as { results: { matched: boolean }[] };
-  assert.deepEqual(json.results.map((x) => x.matched), [true, false]);
+  assert.deepEqual(
+    json.results.map((x) => x.matched),
+    [true, false],
+  );
 
-  const stats = JSON.parse(cli(['stats', '--data-dir', data, '-c', emptyConfig]).stdout) as { objects: number; byType: Record<string, number> };
+  const stats = JSON.parse(cli(['stats', '--data-dir', data, '-c', emptyConfig]).stdout) as {
+    objects: number;
+    byType: Record<string, number>;
+  };
   assert.equal(stats.objects, 4);
   assert.equal(stats.byType.indicator, 4);
 });
 
 test('validate: exit 2 with every problem and its path; --show redacts secrets', () => {
   const bad = join(dir, 'bad.yaml');
-  writeFileSync(bad, 'sources:\n  f:\n    type: text_list\n    url: https://feeds.example.org/x\n    verfiy_tls: true\n    tlp: purple\n');
+  writeFileSync(
+    bad,
+    'sources:\n  f:\n    type: text_list\n    url: https://feeds.example.org/x\n    verfiy_tls: true\n    tlp: purple\n',
+  );
   const r = cli(['validate', '-c', bad]);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /sources\.f\.verfiy_tls \(line 5, column 5\): unknown key \(did you mean "verify_tls"\?\)/);
   assert.match(r.stderr, /sources\.f\.tlp \(line 6, column 10\): must be one of/);
   const good = join(dir, 'good.yaml');
-  writeFileSync(good, 'sources:\n  f:\n    type: text_list\n    url: "https://feeds.example.org/x?key=${FEED_KEY}"\n', { mode: 0o600 });
+  writeFileSync(good, 'sources:\n  f:\n    type: text_list\n    url: "https://feeds.example.org/x?key=${FEED_KEY}"\n', {
+    mode: 0o600,
+  });
   const canary = 'canary-5b9e3f0a-secret';
   const show = cli(['validate', '-c', good, '--show'], { FEED_KEY: canary });
   assert.equal(show.status, 0, show.stderr);
@@ -75,11 +103,21 @@ test('validate: exit 2 with every problem and its path; --show redacts secrets',
   assert.ok(!show.stdout.includes(canary) && !show.stderr.includes(canary));
 });
 
-test('X1: a secret in a feed URL never reaches logs or /metrics, even when the feed fails', { timeout: 180_000 }, async () => {
+test('X1: a secret in a feed URL never reaches logs or /metrics, even when the feed fails', {
+  timeout: 180_000,
+}, async () => {
   const canary = 'canary-77d1c2e9-secret';
   const cfg = join(dir, 'daemon.yaml');
-  writeFileSync(cfg, `data_dir: ${join(dir, 'd2')}\nserver: { anonymous_lookup: true, metrics_public: true }\nsources:\n  f:\n    type: text_list\n    url: "http://127.0.0.1:9/list.txt?key=\${FEED_KEY}"\n    allow_private: true\n    allow_insecure: true\n    retry: { max_attempts: 1 }\n`, { mode: 0o600 });
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', '-c', cfg, '--port', '0'], { cwd: PROJECT_ROOT, env: { ...process.env, FEED_KEY: canary, STIXGATE_LOG_LEVEL: 'debug' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  writeFileSync(
+    cfg,
+    `data_dir: ${join(dir, 'd2')}\nserver: { anonymous_lookup: true, metrics_public: true }\nsources:\n  f:\n    type: text_list\n    url: "http://127.0.0.1:9/list.txt?key=\${FEED_KEY}"\n    allow_private: true\n    allow_insecure: true\n    retry: { max_attempts: 1 }\n`,
+    { mode: 0o600 },
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', '-c', cfg, '--port', '0'], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, FEED_KEY: canary, STIXGATE_LOG_LEVEL: 'debug' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));

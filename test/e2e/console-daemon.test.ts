@@ -27,7 +27,9 @@ async function until(what: string, fn: () => Promise<boolean>): Promise<void> {
   throw new Error(`timed out waiting for: ${what}`);
 }
 
-test('console served by the daemon: sign-in over HTTP, sources after a run, sinks after a push, the why of each value', { timeout: 120_000 }, async (t) => {
+test('console served by the daemon: sign-in over HTTP, sources after a run, sinks after a push, the why of each value', {
+  timeout: 120_000,
+}, async (t) => {
   const splunk = new SplunkSimulator();
   const base = (await splunk.start()).base;
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-console-e2e-'));
@@ -37,7 +39,9 @@ test('console served by the daemon: sign-in over HTTP, sources after a run, sink
   });
   writeFileSync(join(dir, 'list.txt'), `${VALUES.join('\n')}\n`);
   const configFile = join(dir, 'stixgate.yaml');
-  writeFileSync(configFile, `data_dir: ${join(dir, 'data')}
+  writeFileSync(
+    configFile,
+    `data_dir: ${join(dir, 'data')}
 correlation: { enabled: false }
 server:
   port: 0
@@ -54,12 +58,20 @@ sinks:
     allow_insecure: true
     interval_secs: 3600
     max_tlp: amber
-`, { mode: 0o600 });
+`,
+    { mode: 0o600 },
+  );
   const daemon = new Daemon({ configPath: configFile, registry, logger: silentLogger(), port: 0 });
   await daemon.start();
   t.after(() => daemon.stop());
-  const api = (method: string, path: string) => fetch(`${daemon.address}${path}`, { method, headers: { authorization: `Bearer ${KEY}` } });
-  await until('the sink start-up run', async () => ((await (await api('GET', '/api/v1/admin/sinks/kv')).json()) as { last_run?: { outcome: string } }).last_run?.outcome === 'success');
+  const api = (method: string, path: string) =>
+    fetch(`${daemon.address}${path}`, { method, headers: { authorization: `Bearer ${KEY}` } });
+  await until(
+    'the sink start-up run',
+    async () =>
+      ((await (await api('GET', '/api/v1/admin/sinks/kv')).json()) as { last_run?: { outcome: string } }).last_run
+        ?.outcome === 'success',
+  );
   assert.equal((await api('POST', '/api/v1/admin/sources/feed/run')).status, 200);
   assert.equal((await api('POST', '/api/v1/admin/sinks/kv/push')).status, 200);
 
@@ -69,8 +81,14 @@ sinks:
   const csrf = /name="csrf" value="([^"]+)"/.exec(await form.text())?.[1];
   assert.ok(login && csrf);
   const signed = await fetch(`${daemon.address}/console/login`, {
-    method: 'POST', redirect: 'manual',
-    headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded', cookie: `stixgate_console_login=${login}`, origin: daemon.address },
+    method: 'POST',
+    redirect: 'manual',
+    headers: {
+      accept: 'text/html',
+      'content-type': 'application/x-www-form-urlencoded',
+      cookie: `stixgate_console_login=${login}`,
+      origin: daemon.address,
+    },
     body: new URLSearchParams({ key: KEY, csrf, next: '/console/sources' }).toString(),
   });
   assert.equal(signed.status, 303);
@@ -78,7 +96,9 @@ sinks:
   const session = /stixgate_console=([^;]+)/.exec(signed.headers.get('set-cookie') ?? '')?.[1];
   assert.ok(session);
   const page = async (path: string) => {
-    const res = await fetch(`${daemon.address}${path}`, { headers: { accept: 'text/html', cookie: `stixgate_console=${session}` } });
+    const res = await fetch(`${daemon.address}${path}`, {
+      headers: { accept: 'text/html', cookie: `stixgate_console=${session}` },
+    });
     assert.equal(res.status, 200, path);
     assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'none'/);
     return res.text();
@@ -99,7 +119,11 @@ sinks:
 
   for (const v of VALUES) {
     const why = await page(`/console/why?value=${v}`);
-    assert.match(why, /<tr class="delivery"><td class="value">kv<\/td><td>ipv4-addr<\/td><td class="ok">present<\/td><td>pushed<\/td>/, v);
+    assert.match(
+      why,
+      /<tr class="delivery"><td class="value">kv<\/td><td>ipv4-addr<\/td><td class="ok">present<\/td><td>pushed<\/td>/,
+      v,
+    );
     assert.match(why, /<span class="value">feed<\/span> <span class="tlp tlp-green">TLP:GREEN<\/span>/, v);
   }
   // drift injected on the product: a value deleted there, a foreign entry added; the plan page lists both, changes nothing
@@ -110,7 +134,11 @@ sinks:
   const plan = await page('/console/sinks/kv/plan');
   assert.match(plan, /<tr><th>in sync<\/th><td>2<\/td><\/tr><tr><th>missing<\/th><td class="warn">1<\/td><\/tr>/);
   assert.match(/<table class="plan-missing">.*?<\/table>/s.exec(plan)?.[0] ?? '', /198\.51\.100\.2/);
-  assert.match(/<table class="plan-foreign">.*?<\/table>/s.exec(plan)?.[0] ?? '', /&#60;b&#62;203\.0\.113\.9&#60;\/b&#62;/, 'a remote label as text');
+  assert.match(
+    /<table class="plan-foreign">.*?<\/table>/s.exec(plan)?.[0] ?? '',
+    /&#60;b&#62;203\.0\.113\.9&#60;\/b&#62;/,
+    'a remote label as text',
+  );
   assert.equal(docs.size, 3, 'a plan changes nothing');
   const after = /<tr id="sink-kv">.*?<\/tr>/s.exec(await page('/console/sinks'))?.[0] ?? '';
   assert.match(after, /<span class="warn">missing 1<\/span>/, 'the drift gauge the plan set');

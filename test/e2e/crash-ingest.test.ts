@@ -31,15 +31,33 @@ async function writeBundle(path: string): Promise<void> {
     const value = i % 2 ? ip : `host${i}.crash-test.example`;
     const r = detectObservable(value);
     if (!r.ok) throw new Error(r.message);
-    const ind = indicatorFromObservable(r.observable, { now: '2026-01-01T00:00:00.000Z', labels: ['crash-test'], description: `object ${i}` });
-    if (!out.write(`${i ? ',' : ''}${JSON.stringify(ind)}`)) await new Promise<void>((res) => out.once('drain', () => res()));
+    const ind = indicatorFromObservable(r.observable, {
+      now: '2026-01-01T00:00:00.000Z',
+      labels: ['crash-test'],
+      description: `object ${i}`,
+    });
+    if (!out.write(`${i ? ',' : ''}${JSON.stringify(ind)}`))
+      await new Promise<void>((res) => out.once('drain', () => res()));
   }
   out.end(']}');
   await new Promise<void>((res) => out.on('finish', () => res()));
 }
 
 function ingestArgs(bundle: string, dataDir: string): string[] {
-  return ['--import', 'tsx', CLI, 'ingest', bundle, '--from', 'stix_bundle', '--data-dir', dataDir, '--quiet', '--config', join(dataDir, '..', 'none.yaml')];
+  return [
+    '--import',
+    'tsx',
+    CLI,
+    'ingest',
+    bundle,
+    '--from',
+    'stix_bundle',
+    '--data-dir',
+    dataDir,
+    '--quiet',
+    '--config',
+    join(dataDir, '..', 'none.yaml'),
+  ];
 }
 
 /** Every object without its provenance timestamps (the clock differs between runs). */
@@ -69,7 +87,9 @@ async function snapshot(dataDir: string): Promise<{ objects: Map<string, string>
   }
 }
 
-test(`P1: kill -9 during stixgate ingest, ${TRIALS} trials: store never corrupt, cursor never ahead, final state equals an uninterrupted run`, { timeout: 300_000 }, async (t) => {
+test(`P1: kill -9 during stixgate ingest, ${TRIALS} trials: store never corrupt, cursor never ahead, final state equals an uninterrupted run`, {
+  timeout: 300_000,
+}, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-crash-'));
   const bundle = join(dir, 'bundle.json');
   await writeBundle(bundle);
@@ -101,8 +121,14 @@ test(`P1: kill -9 during stixgate ingest, ${TRIALS} trials: store never corrupt,
     if (code !== null) span = Math.min(span, Date.now() - started);
     const snap = await snapshot(dataDir); // opening is the corruption check
     if (code === null) killedMidway++;
-    if (snap.cursor !== undefined) assert.equal(snap.objects.size, N, `trial ${trial}: cursor committed with ${snap.objects.size}/${N} objects stored`);
-    for (const [id, json] of snap.objects) assert.equal(json, oracle.objects.get(id), `trial ${trial}: ${id} differs from the oracle`);
+    if (snap.cursor !== undefined)
+      assert.equal(
+        snap.objects.size,
+        N,
+        `trial ${trial}: cursor committed with ${snap.objects.size}/${N} objects stored`,
+      );
+    for (const [id, json] of snap.objects)
+      assert.equal(json, oracle.objects.get(id), `trial ${trial}: ${id} differs from the oracle`);
     // restart and re-run: the store equals the uninterrupted one
     const done = spawnSync(process.execPath, ingestArgs(bundle, dataDir), { cwd: PROJECT_ROOT, encoding: 'utf8' });
     assert.equal(done.status, 0, done.stderr);
@@ -110,7 +136,9 @@ test(`P1: kill -9 during stixgate ingest, ${TRIALS} trials: store never corrupt,
     assert.equal(final.objects.size, oracle.objects.size, `trial ${trial}`);
     for (const [id, json] of oracle.objects) assert.equal(final.objects.get(id), json, `trial ${trial}: ${id}`);
     assert.equal(final.cursor, oracle.cursor, `trial ${trial}: cursor after the re-run`);
-    t.diagnostic(`trial ${trial}: killed after ${delay} ms (${code === null ? 'SIGKILL' : `exit ${code}`}) with ${snap.objects.size}/${N} objects stored, cursor ${snap.cursor ? 'set' : 'absent'}; re-run complete`);
+    t.diagnostic(
+      `trial ${trial}: killed after ${delay} ms (${code === null ? 'SIGKILL' : `exit ${code}`}) with ${snap.objects.size}/${N} objects stored, cursor ${snap.cursor ? 'set' : 'absent'}; re-run complete`,
+    );
   }
   assert.ok(killedMidway >= TRIALS / 2, `only ${killedMidway} of ${TRIALS} runs were killed mid-ingest`);
 });

@@ -26,11 +26,17 @@ const TRIALS = Number(process.env.STIXGATE_CRASH_TRIALS ?? 3);
 const CLI = join(PROJECT_ROOT, 'src', 'cli.ts');
 
 function push(config: string, dataDir: string) {
-  return spawn(process.execPath, ['--import', 'tsx', CLI, 'push', 'kv', '--config', config, '--data-dir', dataDir], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--import', 'tsx', CLI, 'push', 'kv', '--config', config, '--data-dir', dataDir], {
+    cwd: PROJECT_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 /** Per value: its change-log sequence, whether the ledger holds a present row for it, and the cursor. */
-async function ledgerState(dataDir: string, values: Observable[]): Promise<{ cursor: number; present: boolean[]; seqs: number[] }> {
+async function ledgerState(
+  dataDir: string,
+  values: Observable[],
+): Promise<{ cursor: number; present: boolean[]; seqs: number[] }> {
   const store = await openEmbeddedStore({ dataDir });
   try {
     const cursor = Number((await store.getCursor(sinkCursorName('kv'))) ?? 0);
@@ -47,7 +53,9 @@ async function ledgerState(dataDir: string, values: Observable[]): Promise<{ cur
   }
 }
 
-test(`kill -9 during push (${TRIALS} trials): the ledger holds exactly the values the committed cursor covers`, { timeout: 600_000 }, async (t) => {
+test(`kill -9 during push (${TRIALS} trials): the ledger holds exactly the values the committed cursor covers`, {
+  timeout: 600_000,
+}, async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'stixgate-crash-ledger-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const template = join(root, 'template');
@@ -58,7 +66,14 @@ test(`kill -9 during push (${TRIALS} trials): the ledger holds exactly the value
     if (!r.ok) throw new Error(r.message);
     values.push(r.observable);
   }
-  await store.upsert(values.map((o) => ({ object: indicatorFromObservable(o, { now: '2026-01-01T00:00:00.000Z' }), source: 'feed', confidence: 80 })), { now: Date.parse('2026-01-01T00:00:00Z') });
+  await store.upsert(
+    values.map((o) => ({
+      object: indicatorFromObservable(o, { now: '2026-01-01T00:00:00.000Z' }),
+      source: 'feed',
+      confidence: 80,
+    })),
+    { now: Date.parse('2026-01-01T00:00:00Z') },
+  );
   await store.close();
 
   const rand = prng(11);
@@ -69,10 +84,23 @@ test(`kill -9 during push (${TRIALS} trials): the ledger holds exactly the value
     const dataDir = join(root, `t${trial}`);
     cpSync(template, dataDir, { recursive: true });
     const config = join(root, `t${trial}.yaml`);
-    writeFileSync(config, [
-      `data_dir: ${dataDir}`, 'sinks:', '  kv:', '    type: splunk_kv', `    url: ${base}`, '    auth: { username: admin, password: changeme }',
-      '    allow_private: true', '    allow_insecure: true', '    max_tlp: amber', `    batch_size: ${BATCH}`, '    concurrency: 1', '',
-    ].join('\n'));
+    writeFileSync(
+      config,
+      [
+        `data_dir: ${dataDir}`,
+        'sinks:',
+        '  kv:',
+        '    type: splunk_kv',
+        `    url: ${base}`,
+        '    auth: { username: admin, password: changeme }',
+        '    allow_private: true',
+        '    allow_insecure: true',
+        '    max_tlp: amber',
+        `    batch_size: ${BATCH}`,
+        '    concurrency: 1',
+        '',
+      ].join('\n'),
+    );
     try {
       const saves = () => sim.requests.filter((r) => r.path.endsWith('/batch_save') && r.status === 200).length;
       const killAfter = 1 + Math.floor(rand() * (N / BATCH - 2));
@@ -88,8 +116,15 @@ test(`kill -9 during push (${TRIALS} trials): the ledger holds exactly the value
       const after = await ledgerState(dataDir, values);
       assert.ok(after.cursor > 0 && after.cursor < N, `trial ${trial}: killed mid-push (cursor ${after.cursor})`);
       const expected = after.seqs.map((s) => s <= after.cursor);
-      assert.ok(after.seqs.every((s) => s > 0), `trial ${trial}: every value found in the store after the kill`);
-      assert.deepEqual(after.present, expected, `trial ${trial}: present rows are exactly the values at or below cursor ${after.cursor}`);
+      assert.ok(
+        after.seqs.every((s) => s > 0),
+        `trial ${trial}: every value found in the store after the kill`,
+      );
+      assert.deepEqual(
+        after.present,
+        expected,
+        `trial ${trial}: present rows are exactly the values at or below cursor ${after.cursor}`,
+      );
 
       const again = push(config, dataDir);
       let err = '';

@@ -25,7 +25,10 @@ const APP = 'search';
 const COLLECTION = 'crash_push';
 
 function push(config: string, dataDir: string) {
-  return spawn(process.execPath, ['--import', 'tsx', CLI, 'push', 'kv', '--config', config, '--data-dir', dataDir], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, ['--import', 'tsx', CLI, 'push', 'kv', '--config', config, '--data-dir', dataDir], {
+    cwd: PROJECT_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 function batchSaves(sim: SplunkSimulator): number {
@@ -55,7 +58,11 @@ async function template(root: string, n: number): Promise<{ dir: string; values:
     const r = detectObservable(v);
     if (!r.ok) throw new Error(r.message);
     values.push(r.observable.value);
-    items.push({ object: indicatorFromObservable(r.observable, { now: '2026-01-01T00:00:00.000Z' }), source: 'feed', confidence: 80 });
+    items.push({
+      object: indicatorFromObservable(r.observable, { now: '2026-01-01T00:00:00.000Z' }),
+      source: 'feed',
+      confidence: 80,
+    });
   }
   await store.upsert(items, { now: Date.parse('2026-01-01T00:00:00Z') });
   await store.close();
@@ -78,21 +85,24 @@ async function trial(root: string, name: string, tpl: { dir: string; values: str
   const dataDir = join(root, name);
   cpSync(tpl.dir, dataDir, { recursive: true });
   const config = join(root, `${name}.yaml`);
-  writeFileSync(config, [
-    `data_dir: ${dataDir}`,
-    'sinks:',
-    '  kv:',
-    '    type: splunk_kv',
-    `    url: ${base}`,
-    '    auth: { username: admin, password: changeme }',
-    `    collection: ${COLLECTION}`,
-    `    app: ${APP}`,
-    '    allow_private: true',
-    '    allow_insecure: true',
-    '    max_tlp: amber',
-    ...o.sinkKeys.map((k) => `    ${k}`),
-    '',
-  ].join('\n'));
+  writeFileSync(
+    config,
+    [
+      `data_dir: ${dataDir}`,
+      'sinks:',
+      '  kv:',
+      '    type: splunk_kv',
+      `    url: ${base}`,
+      '    auth: { username: admin, password: changeme }',
+      `    collection: ${COLLECTION}`,
+      `    app: ${APP}`,
+      '    allow_private: true',
+      '    allow_insecure: true',
+      '    max_tlp: amber',
+      ...o.sinkKeys.map((k) => `    ${k}`),
+      '',
+    ].join('\n'),
+  );
   try {
     const killAfter = 1 + Math.floor(rand() * (o.batches - 1));
     const child = push(config, dataDir);
@@ -111,14 +121,20 @@ async function trial(root: string, name: string, tpl: { dir: string; values: str
     const code = await new Promise<number | null>((res) => again.on('exit', (c) => res(c)));
     assert.equal(code, 0, `${name}: second push failed: ${err}`);
     const docs = sim.documents(APP, COLLECTION);
-    assert.deepEqual(docs.map((d) => d.indicator).sort(), [...tpl.values].sort(), `${name}: every value exactly once in the collection`);
+    assert.deepEqual(
+      docs.map((d) => d.indicator).sort(),
+      [...tpl.values].sort(),
+      `${name}: every value exactly once in the collection`,
+    );
     return { batches: batchSaves(sim) - o.batches, values: saved() - tpl.values.length };
   } finally {
     await sim.close();
   }
 }
 
-test(`P2: kill -9 during push (${TRIALS} trials): every value delivered, at most one batch repeated per crash`, { timeout: 600_000 }, async (t) => {
+test(`P2: kill -9 during push (${TRIALS} trials): every value delivered, at most one batch repeated per crash`, {
+  timeout: 600_000,
+}, async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'stixgate-crash-push-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const N = 2000;
@@ -127,7 +143,13 @@ test(`P2: kill -9 during push (${TRIALS} trials): every value delivered, at most
   const rand = prng(7);
   let repeated = 0;
   for (let i = 0; i < TRIALS; i++) {
-    const r = await trial(root, `t${i}`, tpl, { batches: N / BATCH, sinkKeys: [`batch_size: ${BATCH}`, 'concurrency: 1'] }, rand);
+    const r = await trial(
+      root,
+      `t${i}`,
+      tpl,
+      { batches: N / BATCH, sinkKeys: [`batch_size: ${BATCH}`, 'concurrency: 1'] },
+      rand,
+    );
     assert.ok(r.batches >= 0 && r.batches <= 1, `trial ${i}: ${r.batches} batches repeated after one crash`);
     assert.ok(r.values <= BATCH, `trial ${i}: ${r.values} values repeated after one crash`);
     repeated += r.batches;
@@ -135,7 +157,9 @@ test(`P2: kill -9 during push (${TRIALS} trials): every value delivered, at most
   t.diagnostic(`${TRIALS} crashes, ${repeated} batch(es) repeated in total`);
 });
 
-test(`P2 at the default settings (${Math.ceil(TRIALS / 2)} trials): a crash repeats at most ${DEFAULT_MAX_IN_FLIGHT_RECORDS} values`, { timeout: 600_000 }, async (t) => {
+test(`P2 at the default settings (${Math.ceil(TRIALS / 2)} trials): a crash repeats at most ${DEFAULT_MAX_IN_FLIGHT_RECORDS} values`, {
+  timeout: 600_000,
+}, async (t) => {
   const root = mkdtempSync(join(tmpdir(), 'stixgate-crash-push-defaults-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   // the KV sink's defaults: 1,000 documents per batch_save, up to 4 requests at once
@@ -145,7 +169,10 @@ test(`P2 at the default settings (${Math.ceil(TRIALS / 2)} trials): a crash repe
   const repeats: number[] = [];
   for (let i = 0; i < Math.ceil(TRIALS / 2); i++) {
     const r = await trial(root, `d${i}`, tpl, { batches: N / 1000, sinkKeys: [] }, rand);
-    assert.ok(r.values >= 0 && r.values <= 2000, `trial ${i}: ${r.values} values sent twice after one crash (at most 2,000)`);
+    assert.ok(
+      r.values >= 0 && r.values <= 2000,
+      `trial ${i}: ${r.values} values sent twice after one crash (at most 2,000)`,
+    );
     repeats.push(r.values);
   }
   t.diagnostic(`values repeated per crash at the defaults: ${repeats.join(', ')}`);

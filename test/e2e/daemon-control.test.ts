@@ -9,11 +9,19 @@ import { PROJECT_ROOT } from '../helpers/corpus.js';
 const CLI = join(PROJECT_ROOT, 'src', 'cli.ts');
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: PROJECT_ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
+  return spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
 }
 
 /** Resolves once the daemon has written its daemon.json (it listens by then), with the file's content. */
-async function daemonFile(child: ChildProcess, dataDir: string, log: () => string): Promise<{ pid: number; url: string }> {
+async function daemonFile(
+  child: ChildProcess,
+  dataDir: string,
+  log: () => string,
+): Promise<{ pid: number; url: string }> {
   const path = join(dataDir, 'daemon.json');
   for (;;) {
     if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as { pid: number; url: string };
@@ -24,7 +32,9 @@ async function daemonFile(child: ChildProcess, dataDir: string, log: () => strin
 
 function configWith(dir: string, port: number, sources: string): string {
   const path = join(dir, 'stixgate.yaml');
-  writeFileSync(path, `data_dir: ${join(dir, 'data')}\nserver:\n  port: ${port}\nsources:${sources}\n`, { mode: 0o600 });
+  writeFileSync(path, `data_dir: ${join(dir, 'data')}\nserver:\n  port: ${port}\nsources:${sources}\n`, {
+    mode: 0o600,
+  });
   return path;
 }
 
@@ -39,10 +49,15 @@ function listSource(dir: string): string {
     run_on_start: false`;
 }
 
-test('health follows the port the daemon listens on; reload reports the outcome; both fail clearly without a daemon', { timeout: 300_000 }, async () => {
+test('health follows the port the daemon listens on; reload reports the outcome; both fail clearly without a daemon', {
+  timeout: 300_000,
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-control-'));
   const cfg = configWith(dir, 0, ' {}');
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', '--config', cfg], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', '--config', cfg], {
+    cwd: PROJECT_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -68,7 +83,10 @@ test('health follows the port the daemon listens on; reload reports the outcome;
     writeFileSync(cfg, `data_dir: ${join(dir, 'data')}\nsources:\n  x:\n    type: text_list\n    tlp: purple\n`);
     const refused = cli(['reload', '-c', cfg, '--data-dir', join(dir, 'data')]);
     assert.equal(refused.status, 2, refused.stdout);
-    assert.match(refused.stderr, new RegExp(`pid ${child.pid} kept its running configuration: configuration .* is invalid`));
+    assert.match(
+      refused.stderr,
+      new RegExp(`pid ${child.pid} kept its running configuration: configuration .* is invalid`),
+    );
     assert.match(refused.stderr, /sources\.x\.tlp/);
     assert.equal(cli(['health', '--data-dir', join(dir, 'data')]).status, 0);
   } finally {
@@ -86,17 +104,26 @@ test('health follows the port the daemon listens on; reload reports the outcome;
 test('a stale daemon file (its process gone) fails health and reload with the pid named', () => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-control-'));
   // a pid far above any pid_max default: no such process
-  writeFileSync(join(dir, 'daemon.json'), JSON.stringify({ pid: 4_000_000, url: 'http://127.0.0.1:9', config: 'x', started: 'x' }));
+  writeFileSync(
+    join(dir, 'daemon.json'),
+    JSON.stringify({ pid: 4_000_000, url: 'http://127.0.0.1:9', config: 'x', started: 'x' }),
+  );
   const r = cli(['health', '--data-dir', dir]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /\(pid 4000000\) is not running/);
   assert.equal(cli(['reload', '--data-dir', dir]).status, 3);
 });
 
-test('under `npm start` the daemon is reloaded through `stixgate reload` and SIGTERM to npm stops it with exit 0', { timeout: 300_000 }, async () => {
+test('under `npm start` the daemon is reloaded through `stixgate reload` and SIGTERM to npm stops it with exit 0', {
+  timeout: 300_000,
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-npm-'));
   const dataDir = join(dir, 'data');
-  const npm = spawn('npm', ['start', '--silent', '--', '--data-dir', dataDir, '--port', '0'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, STIXGATE_LOG_LEVEL: 'info' } });
+  const npm = spawn('npm', ['start', '--silent', '--', '--data-dir', dataDir, '--port', '0'], {
+    cwd: PROJECT_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, STIXGATE_LOG_LEVEL: 'info' },
+  });
   let out = '';
   npm.stdout!.on('data', (d) => (out += d));
   npm.stderr!.on('data', (d) => (out += d));

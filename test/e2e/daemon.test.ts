@@ -9,7 +9,9 @@ import { Daemon } from '../../src/daemon.js';
 import { registry } from '../../integrations/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 
-async function listen(handler: Parameters<typeof createServer>[1]): Promise<{ server: Server; base: string; hits: () => number }> {
+async function listen(
+  handler: Parameters<typeof createServer>[1],
+): Promise<{ server: Server; base: string; hits: () => number }> {
   let hits = 0;
   const server = createServer((req, res) => {
     hits++;
@@ -29,7 +31,8 @@ async function until<T>(fn: () => Promise<T | undefined>, ms = 10_000): Promise<
   }
 }
 
-const LIST = '# test feed\n198.51.100.23\n203.0.113.0/24\nhxxp://bad.example[.]net/x.exe\nnot-an-indicator!!\nevil.example.org\n';
+const LIST =
+  '# test feed\n198.51.100.23\n203.0.113.0/24\nhxxp://bad.example[.]net/x.exe\nnot-an-indicator!!\nevil.example.org\n';
 
 test('C10/N2 daemon: polls feeds, serves lookups, re-polls without writes, survives dead feeds and bad reloads', async () => {
   const feed = await listen((_req, res) => {
@@ -78,21 +81,43 @@ ${extra}`;
     assert.equal((await fetch(`${base}/readyz`)).status, 200);
 
     const hit = await until(async () => {
-      const r = (await (await fetch(`${base}/api/v1/lookup?value=203.0.113.9`)).json()) as { matched: boolean; indicators: { sources: string[]; match: string; labels: string[] }[] };
+      const r = (await (await fetch(`${base}/api/v1/lookup?value=203.0.113.9`)).json()) as {
+        matched: boolean;
+        indicators: { sources: string[]; match: string; labels: string[] }[];
+      };
       return r.matched ? r : undefined;
     });
     assert.equal(hit.indicators[0]!.match, 'cidr');
     assert.deepEqual(hit.indicators[0]!.sources, ['feed1']);
-    await until(async () => ((await (await fetch(`${base}/api/v1/lookup?value=192.0.2.77`)).json()) as { matched: boolean }).matched || undefined);
+    await until(
+      async () =>
+        ((await (await fetch(`${base}/api/v1/lookup?value=192.0.2.77`)).json()) as { matched: boolean }).matched ||
+        undefined,
+    );
 
-    const batch = (await (await fetch(`${base}/api/v1/lookup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ values: ['http://bad.example.net/x.exe', 'sub.evil.example.org', '198.51.100.24'] }) })).json()) as { results: { matched: boolean }[] };
-    assert.deepEqual(batch.results.map((r) => r.matched), [true, true, false]);
+    const batch = (await (
+      await fetch(`${base}/api/v1/lookup`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ values: ['http://bad.example.net/x.exe', 'sub.evil.example.org', '198.51.100.24'] }),
+      })
+    ).json()) as { results: { matched: boolean }[] };
+    assert.deepEqual(
+      batch.results.map((r) => r.matched),
+      [true, true, false],
+    );
 
     const metrics = await (await fetch(`${base}/metrics`)).text();
     assert.match(metrics, /stixgate_source_records_received_total\{source="feed1"\} 5/);
     assert.match(metrics, /stixgate_source_records_rejected_total\{source="feed1",reason="[a-z_]+"\} 1/);
     assert.match(metrics, /stixgate_store_objects_written_total\{source="feed1",outcome="created"\} 4/);
-    await until(async () => (/stixgate_job_errors_total\{job_name="dead",reason="[a-z_0-9]+"\} [1-9]/.test(await (await fetch(`${base}/metrics`)).text()) ? true : undefined));
+    await until(async () =>
+      /stixgate_job_errors_total\{job_name="dead",reason="[a-z_0-9]+"\} [1-9]/.test(
+        await (await fetch(`${base}/metrics`)).text(),
+      )
+        ? true
+        : undefined,
+    );
     assert.doesNotMatch(metrics, /198\.51\.100\.23|evil\.example/, 'indicator values never appear in metrics');
 
     // a second poll of the unchanged feed writes nothing

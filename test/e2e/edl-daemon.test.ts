@@ -25,12 +25,14 @@ async function until<T>(fn: () => Promise<T | undefined>, ms = 20_000): Promise<
   }
 }
 
-test('daemon: a feed\'s values reach the PAN-OS list; Basic credentials; 304 for the copy held', async (t) => {
+test("daemon: a feed's values reach the PAN-OS list; Basic credentials; 304 for the copy held", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-edl-daemon-'));
   const listFile = join(dir, 'feed.txt');
   writeFileSync(listFile, '198.51.100.23\n203.0.113.0/24\nhttp://bad.example.net/x.exe\nevil.example.org\n');
   const cfgPath = join(dir, 'stixgate.yaml');
-  writeFileSync(cfgPath, `data_dir: ${join(dir, 'data')}
+  writeFileSync(
+    cfgPath,
+    `data_dir: ${join(dir, 'data')}
 server:
   rate_limit: { enabled: false }
   api_keys:
@@ -48,7 +50,8 @@ sources:
     url: file://${listFile}
     interval_secs: 3600
     tlp: green
-`);
+`,
+  );
   const daemon = new Daemon({ configPath: cfgPath, registry, logger: silentLogger(), port: 0 });
   await daemon.start();
   t.after(async () => {
@@ -69,7 +72,7 @@ sources:
   assert.equal((await fetch(`${daemon.address}/edl/block/ip`)).status, 401);
 
   // a reload with a publish allowlist: the lists are rebuilt against it
-  writeFileSync(cfgPath, readFileSync(cfgPath, 'utf8') + 'publish_allowlist: ["198.51.100.23"]\n');
+  writeFileSync(cfgPath, `${readFileSync(cfgPath, 'utf8')}publish_allowlist: ["198.51.100.23"]\n`);
   assert.equal(await daemon.reload(), true);
   const rebuilt = await until(async () => {
     const r = await fetch(`${daemon.address}/edl/block/ip`, { headers: auth });

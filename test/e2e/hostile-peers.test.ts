@@ -19,7 +19,7 @@ import { hasOpenssl, makeCert } from '../helpers/tls-certs.js';
  */
 
 const CLI = join(PROJECT_ROOT, 'src', 'cli.ts');
-const LIST = Array.from({ length: 2000 }, (_, i) => `45.${i >> 8}.${i & 255}.9`).join('\n') + '\n';
+const LIST = `${Array.from({ length: 2000 }, (_, i) => `45.${i >> 8}.${i & 255}.9`).join('\n')}\n`;
 const HEAD_CHUNKED = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n';
 const chunk = (s: string): string => `${Buffer.byteLength(s).toString(16)}\r\n${s}\r\n`;
 
@@ -48,7 +48,9 @@ interface Peer {
   timeoutSecs?: number;
 }
 
-test('no peer can crash the daemon: hostile feed servers against a daemon in a child process', { timeout: 300_000 }, async (t) => {
+test('no peer can crash the daemon: hostile feed servers against a daemon in a child process', {
+  timeout: 300_000,
+}, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-hostile-'));
   const servers: { close(): void }[] = [];
   const peers: Peer[] = [];
@@ -78,9 +80,14 @@ test('no peer can crash the daemon: hostile feed servers against a daemon in a c
   await add('half_close', ['reset'], (sock) => {
     sock.write(HEAD_CHUNKED + chunk(LIST.slice(0, 5000)), () => sock.end()); // FIN, no last chunk
   });
-  await add('stalled_body', ['timeout_body', 'timeout_total'], (sock) => {
-    sock.write(HEAD_CHUNKED + chunk(LIST.slice(0, 5000))); // then nothing, connection kept open
-  }, 2);
+  await add(
+    'stalled_body',
+    ['timeout_body', 'timeout_total'],
+    (sock) => {
+      sock.write(HEAD_CHUNKED + chunk(LIST.slice(0, 5000))); // then nothing, connection kept open
+    },
+    2,
+  );
   await add('headers_never_sent', ['timeout_headers', 'timeout_total'], () => undefined, 2);
   await add('not_http', ['reset'], (sock) => {
     sock.end('SSH-2.0-OpenSSH_9.6\r\n\r\n');
@@ -92,24 +99,40 @@ test('no peer can crash the daemon: hostile feed servers against a daemon in a c
   if (hasOpenssl) {
     const self = makeCert(dir, 'self', 'IP:127.0.0.1');
     const other = makeCert(dir, 'other', 'DNS:feeds.other.example');
-    for (const [id, c, extra] of [['tls_self_signed', self, ''], ['tls_wrong_host', other, `    ca_file: ${other.cert}\n`]] as const) {
+    for (const [id, c, extra] of [
+      ['tls_self_signed', self, ''],
+      ['tls_wrong_host', other, `    ca_file: ${other.cert}\n`],
+    ] as const) {
       const s = createTlsServer({ key: readFileSync(c.key), cert: readFileSync(c.cert) }, (_q, r) => r.end(LIST));
       await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
       servers.push(s);
-      peers.push({ id, url: `https://127.0.0.1:${(s.address() as AddressInfo).port}/list.txt`, reasons: ['tls'], extra, timeoutSecs: 60 });
+      peers.push({
+        id,
+        url: `https://127.0.0.1:${(s.address() as AddressInfo).port}/list.txt`,
+        reasons: ['tls'],
+        extra,
+        timeoutSecs: 60,
+      });
     }
   } else {
     t.diagnostic('openssl not installed: TLS peers skipped');
   }
 
   // a well-behaved feed: the harness sees success too
-  const good = await rawServer((sock) => sock.end(`HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nETag: "g1"\r\nContent-Length: ${LIST.length}\r\n\r\n${LIST}`));
+  const good = await rawServer((sock) =>
+    sock.end(
+      `HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nETag: "g1"\r\nContent-Length: ${LIST.length}\r\n\r\n${LIST}`,
+    ),
+  );
   servers.push(good.server);
 
   const source = (id: string, url: string, extra = '', timeoutSecs = 2) =>
     `  ${id}:\n    type: text_list\n    url: ${url}\n    allow_private: true\n    allow_insecure: true\n    interval_secs: 3600\n    timeout_secs: ${timeoutSecs}\n    retry: { max_attempts: 1 }\n${extra}`;
   const cfg = join(dir, 'stixgate.yaml');
-  writeFileSync(cfg, `data_dir: ${join(dir, 'data')}\nsources:\n${peers.map((p) => source(p.id, p.url, p.extra, p.timeoutSecs)).join('')}${source('good', good.url, '', 60)}`);
+  writeFileSync(
+    cfg,
+    `data_dir: ${join(dir, 'data')}\nsources:\n${peers.map((p) => source(p.id, p.url, p.extra, p.timeoutSecs)).join('')}${source('good', good.url, '', 60)}`,
+  );
 
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', '-c', cfg, '--port', '0'], {
     cwd: PROJECT_ROOT,
@@ -140,17 +163,29 @@ test('no peer can crash the daemon: hostile feed servers against a daemon in a c
     const finished = () => logs.some((l) => l.source === 'good' && l.msg === 'run finished');
     // wait (bounded by the test timeout) until every source has run once
     while (!(peers.every((p) => failureOf(p.id)) && finished())) {
-      if (child.exitCode !== null) assert.fail(`the daemon exited (${child.exitCode}): ${stderr}\n${JSON.stringify(logs.slice(-5))}`);
+      if (child.exitCode !== null)
+        assert.fail(`the daemon exited (${child.exitCode}): ${stderr}\n${JSON.stringify(logs.slice(-5))}`);
       await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(child.exitCode, null, 'the daemon is still running');
     for (const p of peers) {
       const f = failureOf(p.id)!;
-      assert.ok(p.reasons.includes(String(f.reason)), `${p.id}: reason ${String(f.reason)} (expected ${p.reasons.join(' or ')}): ${String(f.msg)}`);
+      assert.ok(
+        p.reasons.includes(String(f.reason)),
+        `${p.id}: reason ${String(f.reason)} (expected ${p.reasons.join(' or ')}): ${String(f.msg)}`,
+      );
       t.diagnostic(`${p.id}: ${String(f.reason)}`);
-      assert.match(String(f.msg), new RegExp(`^${p.id}: GET https?://127\\.0\\.0\\.1:\\d+/list\\.txt: `), `${p.id}: the message names the source and URL`);
+      assert.match(
+        String(f.msg),
+        new RegExp(`^${p.id}: GET https?://127\\.0\\.0\\.1:\\d+/list\\.txt: `),
+        `${p.id}: the message names the source and URL`,
+      );
     }
-    assert.equal(logs.filter((l) => /unhandled|uncaught/i.test(String(l.msg))).length, 0, 'no unhandled rejection or exception');
+    assert.equal(
+      logs.filter((l) => /unhandled|uncaught/i.test(String(l.msg))).length,
+      0,
+      'no unhandled rejection or exception',
+    );
     child.kill('SIGTERM');
     assert.equal(await exited, 0, stderr);
   } finally {
@@ -160,7 +195,8 @@ test('no peer can crash the daemon: hostile feed servers against a daemon in a c
 
   const store = await openEmbeddedStore({ dataDir: join(dir, 'data') });
   try {
-    for (const p of peers) assert.equal(await store.getCursor(cursorName(p.id)), undefined, `${p.id}: cursor unchanged`);
+    for (const p of peers)
+      assert.equal(await store.getCursor(cursorName(p.id)), undefined, `${p.id}: cursor unchanged`);
     assert.match((await store.getCursor(cursorName('good'))) ?? '', /"etag":"\\"g1\\""/);
     // only the good feed's 2,000 indicators are stored: nothing of any failed document
     assert.equal((await store.stats()).objects, 2000);

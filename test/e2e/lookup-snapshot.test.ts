@@ -21,7 +21,12 @@ async function ingest(dataDir: string, values: string[]): Promise<void> {
     const items = values.map((v) => {
       const d = detectObservable(v);
       if (!d.ok) throw new Error(d.reason);
-      return { object: indicatorFromObservable(d.observable, { now: new Date(NOW).toISOString(), labels: ['test'] }), source: 'feed', confidence: 80, tlp: 'clear' as const };
+      return {
+        object: indicatorFromObservable(d.observable, { now: new Date(NOW).toISOString(), labels: ['test'] }),
+        source: 'feed',
+        confidence: 80,
+        tlp: 'clear' as const,
+      };
     });
     await store.upsert(items, { now: NOW });
   } finally {
@@ -31,7 +36,10 @@ async function ingest(dataDir: string, values: string[]): Promise<void> {
 
 async function run(cfgPath: string, probe: (base: string) => Promise<void>): Promise<Record<string, unknown>[]> {
   const logs: Record<string, unknown>[] = [];
-  const logger = createLogger({ level: 'info', destination: { write: (s: string) => void logs.push(JSON.parse(s) as Record<string, unknown>) } });
+  const logger = createLogger({
+    level: 'info',
+    destination: { write: (s: string) => void logs.push(JSON.parse(s) as Record<string, unknown>) },
+  });
   const daemon = new Daemon({ configPath: cfgPath, registry, logger, port: 0 });
   await daemon.start();
   try {
@@ -43,13 +51,18 @@ async function run(cfgPath: string, probe: (base: string) => Promise<void>): Pro
 }
 
 async function matched(base: string, value: string): Promise<boolean> {
-  const r = (await (await fetch(`${base}/api/v1/lookup?value=${encodeURIComponent(value)}`)).json()) as { matched: boolean };
+  const r = (await (await fetch(`${base}/api/v1/lookup?value=${encodeURIComponent(value)}`)).json()) as {
+    matched: boolean;
+  };
   return r.matched;
 }
 
-const said = (logs: Record<string, unknown>[], msg: RegExp) => logs.find((l) => typeof l.msg === 'string' && msg.test(l.msg));
+const said = (logs: Record<string, unknown>[], msg: RegExp) =>
+  logs.find((l) => typeof l.msg === 'string' && msg.test(l.msg));
 
-test('restart: the lookup index comes back from its snapshot, caught up with what was stored while the daemon was down; another store is never served from it', { timeout: 120_000 }, async () => {
+test('restart: the lookup index comes back from its snapshot, caught up with what was stored while the daemon was down; another store is never served from it', {
+  timeout: 120_000,
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-lookup-snapshot-'));
   const data = join(dir, 'data');
   const cfgPath = join(dir, 'stixgate.yaml');
@@ -69,7 +82,10 @@ test('restart: the lookup index comes back from its snapshot, caught up with wha
       const store = await openEmbeddedStore({ dataDir: data });
       try {
         assert.ok(await store.getCursor(SNAPSHOT_CURSOR));
-        assert.deepEqual(Object.keys((await store.stats()).cursors).filter((k) => k.includes('snapshot')), []);
+        assert.deepEqual(
+          Object.keys((await store.stats()).cursors).filter((k) => k.includes('snapshot')),
+          [],
+        );
       } finally {
         await store.close();
       }
@@ -85,7 +101,7 @@ test('restart: the lookup index comes back from its snapshot, caught up with wha
     });
     const restored = said(second, /restored from its snapshot/);
     assert.ok(restored, 'the second start restores the index from the snapshot');
-    assert.equal(restored.indicators, 3, "two from the snapshot, one caught up");
+    assert.equal(restored.indicators, 3, 'two from the snapshot, one caught up');
     assert.equal(restored.caughtUp, 1);
     assert.equal(said(second, /snapshot not used/), undefined);
 
@@ -113,11 +129,16 @@ test('restart: the lookup index comes back from its snapshot, caught up with wha
   }
 });
 
-test('lookup.snapshot: false builds the index from the store at every start and writes no snapshot', { timeout: 120_000 }, async () => {
+test('lookup.snapshot: false builds the index from the store at every start and writes no snapshot', {
+  timeout: 120_000,
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-lookup-snapshot-'));
   const data = join(dir, 'data');
   const cfgPath = join(dir, 'stixgate.yaml');
-  writeFileSync(cfgPath, `data_dir: ${data}\nserver:\n  anonymous_lookup: true\ncorrelation:\n  enabled: false\nlookup:\n  snapshot: false\n`);
+  writeFileSync(
+    cfgPath,
+    `data_dir: ${data}\nserver:\n  anonymous_lookup: true\ncorrelation:\n  enabled: false\nlookup:\n  snapshot: false\n`,
+  );
   try {
     await ingest(data, ['198.51.100.9']);
     const logs = await run(cfgPath, async (base) => {

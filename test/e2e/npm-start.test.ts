@@ -6,14 +6,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
 
-test('the default configuration starts and becomes ready without internet, and SIGTERM exits 0 (time to ready: W11 in npm run bench)', { timeout: 300_000 }, async () => {
+test('the default configuration starts and becomes ready without internet, and SIGTERM exits 0 (time to ready: W11 in npm run bench)', {
+  timeout: 300_000,
+}, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'stixgate-start-'));
   const t0 = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src', 'cli.ts'), 'run', '--config', join(PROJECT_ROOT, 'config', 'stixgate.yaml'), '--data-dir', dataDir, '--port', '0'], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, STIXGATE_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(PROJECT_ROOT, 'src', 'cli.ts'),
+      'run',
+      '--config',
+      join(PROJECT_ROOT, 'config', 'stixgate.yaml'),
+      '--data-dir',
+      dataDir,
+      '--port',
+      '0',
+    ],
+    {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, STIXGATE_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));

@@ -21,14 +21,27 @@ const VALUES = Array.from({ length: 12 }, (_, i) => `198.51.100.${i + 10}`);
 const sorted = (xs: Iterable<string>) => [...xs].sort();
 
 function warninglist(values: string[]): string {
-  return JSON.stringify({ name: 'Known scanners', version: values.length, description: 'test list', type: 'string', matching_attributes: ['ip-src', 'ip-dst'], list: values });
+  return JSON.stringify({
+    name: 'Known scanners',
+    version: values.length,
+    description: 'test list',
+    type: 'string',
+    matching_attributes: ['ip-src', 'ip-dst'],
+    list: values,
+  });
 }
 
-test('a warninglist reloaded at run time and an allowlist reload withdraw pushed values from every sink', { timeout: 180_000 }, async (t) => {
+test('a warninglist reloaded at run time and an allowlist reload withdraw pushed values from every sink', {
+  timeout: 180_000,
+}, async (t) => {
   const splunk = new SplunkSimulator();
   const xsoar = new XsoarSimulator({ keys: [{ key: 'key-one', id: 1, type: 'standard' }] });
   const qradar = new QradarSimulator({ tokens: ['sec-1'] });
-  const bases = { splunk: (await splunk.start()).base, xsoar: (await xsoar.start()).base, qradar: (await qradar.start()).base };
+  const bases = {
+    splunk: (await splunk.start()).base,
+    xsoar: (await xsoar.start()).base,
+    qradar: (await qradar.start()).base,
+  };
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-publish-change-'));
   t.after(async () => {
     await Promise.all([splunk.close(), xsoar.close(), qradar.close()]);
@@ -39,7 +52,10 @@ test('a warninglist reloaded at run time and an allowlist reload withdraw pushed
   writeFileSync(wl, warninglist(['203.0.113.250']));
   const configFile = join(dir, 'stixgate.yaml');
   const loop = 'allow_private: true\n    allow_insecure: true\n    interval_secs: 86400';
-  const writeConfig = (allowlist: string[]) => writeFileSync(configFile, `data_dir: ${join(dir, 'data')}
+  const writeConfig = (allowlist: string[]) =>
+    writeFileSync(
+      configFile,
+      `data_dir: ${join(dir, 'data')}
 correlation: { enabled: false }
 server: { port: 0 }
 warninglists: { paths: [${wl}] }
@@ -73,7 +89,8 @@ sinks:
     url: ${bases.qradar}
     token: sec-1
     ${loop}
-`);
+`,
+    );
   writeConfig([]);
   const daemon = new Daemon({ configPath: configFile, registry, logger: silentLogger(), port: 0 });
   await daemon.start();
@@ -99,7 +116,12 @@ sinks:
     xsoar: sorted(xsoar.indicators().map((i) => i.value)),
     qradar: sorted(qradar.values('stixgate - IPv4')),
   });
-  const everywhere = (expected: string[]) => ({ kv: sorted(expected), es: sorted(expected), xsoar: sorted(expected), qradar: sorted(expected) });
+  const everywhere = (expected: string[]) => ({
+    kv: sorted(expected),
+    es: sorted(expected),
+    xsoar: sorted(expected),
+    qradar: sorted(expected),
+  });
 
   await run('feed');
   await pushAll();
@@ -123,5 +145,9 @@ sinks:
   writeConfig([VALUES[5]!]);
   assert.equal(await daemon.reload(), true);
   await pushAll();
-  assert.deepEqual(held(), everywhere(afterList.filter((v) => v !== VALUES[5])), 'the allowlisted value is gone from every sink');
+  assert.deepEqual(
+    held(),
+    everywhere(afterList.filter((v) => v !== VALUES[5])),
+    'the allowlisted value is gone from every sink',
+  );
 });

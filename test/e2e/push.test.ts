@@ -32,17 +32,37 @@ async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 30
 
 const sorted = (xs: Iterable<string>) => [...xs].sort();
 
-test('S3/S7/S9/S10/F16 push: corpus feed → Splunk KV/ES, XSOAR, QRadar; score change, revocation, expiry, paused sink, idle', { skip: et.skip, timeout: 180_000 }, async (t) => {
-  const values = [...new Set(readFileSync(et.path, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).map((l) => {
-    const r = detectObservable(l);
-    assert.ok(r.ok && r.observable.type === 'ipv4-addr', l);
-    return r.observable.value;
-  }))];
+test('S3/S7/S9/S10/F16 push: corpus feed → Splunk KV/ES, XSOAR, QRadar; score change, revocation, expiry, paused sink, idle', {
+  skip: et.skip,
+  timeout: 180_000,
+}, async (t) => {
+  const values = [
+    ...new Set(
+      readFileSync(et.path, 'utf8')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('#'))
+        .map((l) => {
+          const r = detectObservable(l);
+          assert.ok(r.ok && r.observable.type === 'ipv4-addr', l);
+          return r.observable.value;
+        }),
+    ),
+  ];
   assert.ok(values.length > 100);
   const splunk = new SplunkSimulator();
-  const xsoar = new XsoarSimulator({ keys: [{ key: 'key-one', id: 1, type: 'standard' }, { key: 'key-two', id: 2, type: 'standard' }] });
+  const xsoar = new XsoarSimulator({
+    keys: [
+      { key: 'key-one', id: 1, type: 'standard' },
+      { key: 'key-two', id: 2, type: 'standard' },
+    ],
+  });
   const qradar = new QradarSimulator({ tokens: ['sec-1'] });
-  const bases = { splunk: (await splunk.start()).base, xsoar: (await xsoar.start()).base, qradar: (await qradar.start()).base };
+  const bases = {
+    splunk: (await splunk.start()).base,
+    xsoar: (await xsoar.start()).base,
+    qradar: (await qradar.start()).base,
+  };
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-push-'));
   t.after(async () => {
     await Promise.all([splunk.close(), xsoar.close(), qradar.close()]);
@@ -51,10 +71,16 @@ test('S3/S7/S9/S10/F16 push: corpus feed → Splunk KV/ES, XSOAR, QRadar; score 
   const extra = values.slice(0, 10);
   writeFileSync(join(dir, 'extra.txt'), extra.join('\n'));
   const bundleFile = join(dir, 'changes.json');
-  writeFileSync(bundleFile, JSON.stringify({ type: 'bundle', id: 'bundle--1b7e2a58-7c1e-4c55-9b0f-1d6f1f6c2a01', objects: [] }));
+  writeFileSync(
+    bundleFile,
+    JSON.stringify({ type: 'bundle', id: 'bundle--1b7e2a58-7c1e-4c55-9b0f-1d6f1f6c2a01', objects: [] }),
+  );
   const configFile = join(dir, 'stixgate.yaml');
   const loop = 'allow_private: true\n    allow_insecure: true\n    interval_secs: 1';
-  const writeConfig = (xsoarKey: string) => writeFileSync(configFile, `data_dir: ${join(dir, 'data')}
+  const writeConfig = (xsoarKey: string) =>
+    writeFileSync(
+      configFile,
+      `data_dir: ${join(dir, 'data')}
 expire_interval_secs: 1
 correlation: { enabled: false }
 server: { port: 0, metrics_public: true }
@@ -101,7 +127,8 @@ sinks:
     url: ${bases.qradar}
     token: sec-1
     ${loop}
-`);
+`,
+    );
   writeConfig('key-one');
   const daemon = new Daemon({ configPath: configFile, registry, logger: silentLogger(), port: 0 });
   await daemon.start();
@@ -114,7 +141,9 @@ sinks:
     qradar: () => new Set(qradar.values('stixgate - IPv4')),
   };
   const allHold = (expected: string[]) => () =>
-    [sorted(held.kv().keys()), sorted(held.es()), sorted(held.xsoar().keys()), sorted(held.qradar())].every((got) => JSON.stringify(got) === JSON.stringify(sorted(expected)));
+    [sorted(held.kv().keys()), sorted(held.es()), sorted(held.xsoar().keys()), sorted(held.qradar())].every(
+      (got) => JSON.stringify(got) === JSON.stringify(sorted(expected)),
+    );
 
   // 1. ingest the corpus feed: every sink holds exactly its values, with the mapped fields
   await daemon.runNow('et');
@@ -134,7 +163,9 @@ sinks:
   await daemon.runNow('extra');
   await until('KV scores rise', () => extra.every((v) => Number(held.kv().get(v)?.score) > score0));
   const raised = Number(held.kv().get(extra[0]!)!.score);
-  await until('XSOAR verdicts follow', () => extra.every((v) => held.xsoar().get(v)?.score === (raised >= 75 ? 3 : raised >= 40 ? 2 : 0)));
+  await until('XSOAR verdicts follow', () =>
+    extra.every((v) => held.xsoar().get(v)?.score === (raised >= 75 ? 3 : raised >= 40 ? 2 : 0)),
+  );
   assert.equal(held.kv().get(extra[0]!)!.sources, 'et,extra');
   assert.equal(Number(held.kv().get(values[50]!)!.score), score0, 'untouched values keep their score');
 
@@ -146,31 +177,58 @@ sinks:
     return indicatorFromObservable(r.observable, { now: new Date(now - 60_000).toISOString() });
   };
   const revoked = values.slice(20, 23);
-  const shortLived = ['192.0.2.201', '192.0.2.202'].map((v) => ({ ...indicatorOf(v), valid_until: new Date(now + 4000).toISOString() }));
-  writeFileSync(bundleFile, JSON.stringify({
-    type: 'bundle', id: 'bundle--1b7e2a58-7c1e-4c55-9b0f-1d6f1f6c2a02',
-    objects: [...revoked.map((v) => ({ ...indicatorOf(v), modified: new Date(now).toISOString(), revoked: true })), ...shortLived],
+  const shortLived = ['192.0.2.201', '192.0.2.202'].map((v) => ({
+    ...indicatorOf(v),
+    valid_until: new Date(now + 4000).toISOString(),
   }));
+  writeFileSync(
+    bundleFile,
+    JSON.stringify({
+      type: 'bundle',
+      id: 'bundle--1b7e2a58-7c1e-4c55-9b0f-1d6f1f6c2a02',
+      objects: [
+        ...revoked.map((v) => ({ ...indicatorOf(v), modified: new Date(now).toISOString(), revoked: true })),
+        ...shortLived,
+      ],
+    }),
+  );
   await daemon.runNow('changes');
   const afterRevoke = values.filter((v) => !revoked.includes(v));
-  await until('short-lived values pushed, revoked ones removed', allHold([...afterRevoke, '192.0.2.201', '192.0.2.202']));
+  await until(
+    'short-lived values pushed, revoked ones removed',
+    allHold([...afterRevoke, '192.0.2.201', '192.0.2.202']),
+  );
   await until('short-lived values expire everywhere', allHold(afterRevoke));
 
   // 4. XSOAR's key is revoked: that sink pauses, the others keep removing promptly (S3, S7)
   xsoar.revoke('key-one');
   const revokedWhileDown = values.slice(30, 32);
-  writeFileSync(bundleFile, JSON.stringify({
-    type: 'bundle', id: 'bundle--1b7e2a58-7c1e-4c55-9b0f-1d6f1f6c2a03',
-    objects: revokedWhileDown.map((v) => ({ ...indicatorOf(v), modified: new Date(now + 1).toISOString(), revoked: true })),
-  }));
+  writeFileSync(
+    bundleFile,
+    JSON.stringify({
+      type: 'bundle',
+      id: 'bundle--1b7e2a58-7c1e-4c55-9b0f-1d6f1f6c2a03',
+      objects: revokedWhileDown.map((v) => ({
+        ...indicatorOf(v),
+        modified: new Date(now + 1).toISOString(),
+        revoked: true,
+      })),
+    }),
+  );
   const t0 = Date.now();
   await daemon.runNow('changes');
   const down = afterRevoke.filter((v) => !revokedWhileDown.includes(v));
   await until('the healthy sinks removed the values', () =>
-    [sorted(held.kv().keys()), sorted(held.es()), sorted(held.qradar())].every((got) => JSON.stringify(got) === JSON.stringify(sorted(down))));
+    [sorted(held.kv().keys()), sorted(held.es()), sorted(held.qradar())].every(
+      (got) => JSON.stringify(got) === JSON.stringify(sorted(down)),
+    ),
+  );
   const healthyLatency = Date.now() - t0;
   assert.ok(healthyLatency < 10_000, `healthy sinks delivered in ${healthyLatency} ms while XSOAR was down`);
-  assert.ok(revokedWhileDown.every((v) => held.xsoar().has(v)), 'the paused sink has not delivered the removal');
+  assert.ok(
+    revokedWhileDown.every((v) => held.xsoar().has(v)),
+    'the paused sink has not delivered the removal',
+  );
   const metrics = await daemon.metrics.registry.metrics();
   assert.match(metrics, /stixgate_sink_paused\{sink="xsoar"\} 1/);
   assert.match(metrics, /stixgate_sink_paused\{sink="kv"\} 0/);

@@ -14,7 +14,10 @@ const unavailable = pidNamespaceUnavailable();
  * stale lock for a live one and exited 3 forever. The lock is now the kernel's: it dies with
  * its holder, whatever the pid.
  */
-test('D7/P5: a daemon that is pid 1 of its pid namespace starts again after kill -9; a second daemon is still refused', { skip: unavailable && `skipped: ${unavailable}`, timeout: 300_000 }, async () => {
+test('D7/P5: a daemon that is pid 1 of its pid namespace starts again after kill -9; a second daemon is still refused', {
+  skip: unavailable && `skipped: ${unavailable}`,
+  timeout: 300_000,
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-restart-'));
   const data = join(dir, 'data');
   const cfg = join(dir, 'stixgate.yaml');

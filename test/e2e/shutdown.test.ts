@@ -14,7 +14,10 @@ async function storeState(dataDir: string): Promise<{ patterns: string[]; cursor
   const store = await openEmbeddedStore({ dataDir, readonly: true });
   try {
     const page = await store.changes(0, 1000);
-    const patterns = page.changes.map((c) => (c.object as { pattern?: string }).pattern).filter((p): p is string => !!p).sort();
+    const patterns = page.changes
+      .map((c) => (c.object as { pattern?: string }).pattern)
+      .filter((p): p is string => !!p)
+      .sort();
     return { patterns, cursor: await store.getCursor(cursorName('slow')) };
   } finally {
     await store.close();
@@ -27,7 +30,9 @@ async function storeState(dataDir: string): Promise<{ patterns: string[]; cursor
  * commits nothing (neither objects nor cursor), the store closes cleanly and the process exits 0
  * by itself (the test's own timeout is the only clock; no duration is asserted).
  */
-test('P4: SIGTERM with a stalled feed download in flight aborts it within the grace, commits nothing of it, exits 0', { timeout: 300_000 }, async () => {
+test('P4: SIGTERM with a stalled feed download in flight aborts it within the grace, commits nothing of it, exits 0', {
+  timeout: 300_000,
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-shutdown-'));
   const data = join(dir, 'data');
   let stalled: ServerResponse | undefined;
@@ -49,7 +54,9 @@ test('P4: SIGTERM with a stalled feed download in flight aborts it within the gr
   });
   await new Promise<void>((r) => feed.listen(0, '127.0.0.1', r));
   const cfg = join(dir, 'stixgate.yaml');
-  writeFileSync(cfg, `data_dir: ${data}
+  writeFileSync(
+    cfg,
+    `data_dir: ${data}
 shutdown_timeout_secs: 1
 sources:
   slow:
@@ -59,7 +66,8 @@ sources:
     allow_insecure: true
     interval_secs: 3600
     timeout_secs: 600
-`);
+`,
+  );
   const args = ['--config', cfg, '--port', '0'];
   try {
     // first start: the whole feed is stored with its cursor; SIGTERM when idle exits 0
@@ -80,7 +88,11 @@ sources:
     assert.match(out, /"msg":"shutting down"/);
     assert.match(out, /"jobs":\["slow"\].*"msg":"shutdown grace of 1 s over; in-flight jobs aborted"/);
     assert.match(out, /"msg":"stopped"/);
-    assert.equal(stalled!.destroyed || stalled!.closed || stalled!.socket === null || stalled!.socket.destroyed, true, 'the download connection was closed');
+    assert.equal(
+      stalled!.destroyed || stalled!.closed || stalled!.socket === null || stalled!.socket.destroyed,
+      true,
+      'the download connection was closed',
+    );
     // nothing of the aborted document: the objects and the cursor are those of the first run
     assert.deepEqual(await storeState(data), before);
   } finally {

@@ -21,9 +21,16 @@ import { PROJECT_ROOT } from '../helpers/corpus.js';
  */
 const KEY = 'k-why-7a6b5c4d3e2f1a0b9c8d';
 
-function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: PROJECT_ROOT, env: { ...process.env, STIXGATE_API_KEY: undefined, STIXGATE_URL: undefined, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, STIXGATE_API_KEY: undefined, STIXGATE_URL: undefined, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -32,9 +39,24 @@ function cli(args: string[], env: Record<string, string | undefined> = {}): Prom
   });
 }
 
-type Answer = { results: { value: string; deliveries: { sink: string; state: string; reason: string | null; since: string | null; seq: number; sources: { source: string; tlp: string }[]; detail: string | null }[] }[] };
+type Answer = {
+  results: {
+    value: string;
+    deliveries: {
+      sink: string;
+      state: string;
+      reason: string | null;
+      since: string | null;
+      seq: number;
+      sources: { source: string; tlp: string }[];
+      detail: string | null;
+    }[];
+  }[];
+};
 
-test('why: present, withheld and rejected values from the daemon, from the store, and after a restart', { timeout: 600_000 }, async (t) => {
+test('why: present, withheld and rejected values from the daemon, from the store, and after a restart', {
+  timeout: 600_000,
+}, async (t) => {
   const splunk = new SplunkSimulator();
   const base = (await splunk.start()).base;
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-why-'));
@@ -47,13 +69,28 @@ test('why: present, withheld and rejected values from the daemon, from the store
   const put = async (value: string, labels: string[] = []) => {
     const r = detectObservable(value);
     assert.ok(r.ok);
-    await store.upsert([{ object: { ...indicatorFromObservable(r.observable, { now: '2026-01-01T00:00:00.000Z' }), ...(labels.length ? { labels } : {}) }, source: 'feed', confidence: 80, tlp: 'clear' }], { now: Date.now() });
+    await store.upsert(
+      [
+        {
+          object: {
+            ...indicatorFromObservable(r.observable, { now: '2026-01-01T00:00:00.000Z' }),
+            ...(labels.length ? { labels } : {}),
+          },
+          source: 'feed',
+          confidence: 80,
+          tlp: 'clear',
+        },
+      ],
+      { now: Date.now() },
+    );
   };
   await put('198.51.100.31');
   await put('198.51.100.32', ['scanner']);
   await store.close();
   const cfg = join(dir, 'stixgate.yaml');
-  writeFileSync(cfg, `data_dir: ${data}
+  writeFileSync(
+    cfg,
+    `data_dir: ${data}
 correlation: { enabled: false }
 server:
   port: 0
@@ -69,7 +106,9 @@ sinks:
     interval_secs: 3600
     batch_size: 1
     filters: { exclude_labels: [scanner] }
-`, { mode: 0o600 });
+`,
+    { mode: 0o600 },
+  );
   const env = { STIXGATE_API_KEY: KEY };
   const why = async (values: string[]) => {
     const r = await cli(['why', '--json', '-c', cfg, ...values], env);
@@ -89,9 +128,15 @@ sinks:
   const first = await why(['198.51.100.31', '198.51.100.32']);
   assert.equal(first.status, 1, 'one value is not present everywhere');
   const [present, withheld] = first.answer.results.map((r) => r.deliveries);
-  assert.deepEqual(present!.map((d) => [d.sink, d.state, d.reason]), [['kv', 'present', 'pushed']]);
+  assert.deepEqual(
+    present!.map((d) => [d.sink, d.state, d.reason]),
+    [['kv', 'present', 'pushed']],
+  );
   assert.deepEqual(present![0]!.sources, [{ source: 'feed', tlp: 'clear' }]);
-  assert.deepEqual(withheld!.map((d) => [d.sink, d.state, d.reason, d.detail]), [['kv', 'withheld', 'filter', 'filters.exclude_labels: scanner']]);
+  assert.deepEqual(
+    withheld!.map((d) => [d.sink, d.state, d.reason, d.detail]),
+    [['kv', 'withheld', 'filter', 'filters.exclude_labels: scanner']],
+  );
   assert.equal(splunk.documents('search', 'stixgate_indicators').length, 1);
 
   // the vendor refuses every KV write from now on: a new value goes in through the ingest API and is rejected
@@ -102,8 +147,11 @@ sinks:
   const push = await cli(['push', 'kv', '-c', cfg], env);
   assert.equal(push.status, 0, push.stderr + push.stdout);
   const rejected = (await why(['198.51.100.33'])).answer.results[0]!.deliveries;
-  assert.deepEqual(rejected.map((d) => [d.sink, d.state, d.reason]), [['kv', 'rejected', 'vendor']]);
-  assert.match(rejected[0]!.detail!, /^batch_save refused the document: /, 'the vendor\'s message');
+  assert.deepEqual(
+    rejected.map((d) => [d.sink, d.state, d.reason]),
+    [['kv', 'rejected', 'vendor']],
+  );
+  assert.match(rejected[0]!.detail!, /^batch_save refused the document: /, "the vendor's message");
 
   const all = ['198.51.100.31', '198.51.100.32', '198.51.100.33'];
   const fromDaemon = (await why(all)).answer;

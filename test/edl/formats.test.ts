@@ -27,7 +27,15 @@ test('kinds: IPv4/IPv6 addresses and CIDRs are ip; hashes by length; e-mail and 
   assert.equal(kindOf(o('file', 'd41d8cd98f00b204e9800998ecf8427e')), 'md5');
   assert.equal(kindOf(o('file', 'da39a3ee5e6b4b0d3255bfef95601890afd80709')), 'sha1');
   assert.equal(kindOf(o('file', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')), 'sha256');
-  assert.equal(kindOf(o('file', 'cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e')), undefined);
+  assert.equal(
+    kindOf(
+      o(
+        'file',
+        'cf83e1357eefb8bdf1542850d66d8007d620e4050b5715dc83f4a921d36ce9ce47d0d13c5d85f2b0ff8318d2877eec2f63b931bd47417a81a538327af927da3e',
+      ),
+    ),
+    undefined,
+  );
   assert.equal(kindOf(o('email-addr', 'a@evil.example')), undefined);
 });
 
@@ -38,14 +46,34 @@ test('PAN-OS: IP lists take addresses and CIDRs (IPv4 and IPv6) as they are', ()
 });
 
 test('PAN-OS: URL lists carry no http:// or https:// prefix; other schemes, * and ^ (wildcards to PAN-OS) and entries over 255 characters are left out', () => {
-  assert.deepEqual(line('paloalto', 'url', 'http://evil.example/a/b.php?id=1'), { kind: 'url', line: 'evil.example/a/b.php?id=1' });
-  assert.deepEqual(line('paloalto', 'url', 'https://evil.example:8443/x'), { kind: 'url', line: 'evil.example:8443/x' });
+  assert.deepEqual(line('paloalto', 'url', 'http://evil.example/a/b.php?id=1'), {
+    kind: 'url',
+    line: 'evil.example/a/b.php?id=1',
+  });
+  assert.deepEqual(line('paloalto', 'url', 'https://evil.example:8443/x'), {
+    kind: 'url',
+    line: 'evil.example:8443/x',
+  });
   assert.deepEqual(line('paloalto', 'url', 'ftp://files.example/x.exe'), { kind: 'url', skip: 'scheme' });
   assert.deepEqual(line('paloalto', 'url', 'http://evil.example/a*b'), { kind: 'url', skip: 'wildcard_character' });
-  assert.deepEqual(line('paloalto', 'url', 'http://evil.example/x?q=^a'), { kind: 'url', line: 'evil.example/x?q=%5Ea' }, 'a canonical URL carries ^ percent-encoded');
-  assert.deepEqual(lineOf('paloalto', { type: 'url', value: 'http://evil.example/^/a' }), { kind: 'url', skip: 'wildcard_character' });
-  assert.deepEqual(line('paloalto', 'url', `http://evil.example/${'a'.repeat(250)}`), { kind: 'url', skip: 'too_long' });
-  assert.deepEqual(line('paloalto', 'url', `http://evil.example/${'a'.repeat(242)}`), { kind: 'url', line: `evil.example/${'a'.repeat(242)}` }, '255 characters exactly');
+  assert.deepEqual(
+    line('paloalto', 'url', 'http://evil.example/x?q=^a'),
+    { kind: 'url', line: 'evil.example/x?q=%5Ea' },
+    'a canonical URL carries ^ percent-encoded',
+  );
+  assert.deepEqual(lineOf('paloalto', { type: 'url', value: 'http://evil.example/^/a' }), {
+    kind: 'url',
+    skip: 'wildcard_character',
+  });
+  assert.deepEqual(line('paloalto', 'url', `http://evil.example/${'a'.repeat(250)}`), {
+    kind: 'url',
+    skip: 'too_long',
+  });
+  assert.deepEqual(
+    line('paloalto', 'url', `http://evil.example/${'a'.repeat(242)}`),
+    { kind: 'url', line: `evil.example/${'a'.repeat(242)}` },
+    '255 characters exactly',
+  );
 });
 
 test('PAN-OS: domain lists take the name; with subdomains also *.name (prepended wildcard), within 255 characters; no hash lists', () => {
@@ -60,17 +88,37 @@ test('PAN-OS: domain lists take the name; with subdomains also *.name (prepended
 });
 
 test('Fortinet: URLs keep their scheme (FortiGuard category feeds take full URLs); a leading or trailing * (a wildcard) or a leading # (a comment) is left out', () => {
-  assert.deepEqual(line('fortinet', 'url', 'http://evil.example:8080/url'), { kind: 'url', line: 'http://evil.example:8080/url' });
-  assert.deepEqual(line('fortinet', 'url', 'http://[2001:db8::1]/x'), { kind: 'url', line: 'http://[2001:db8::1]/x' }, 'IPv6 hosts in brackets');
+  assert.deepEqual(line('fortinet', 'url', 'http://evil.example:8080/url'), {
+    kind: 'url',
+    line: 'http://evil.example:8080/url',
+  });
+  assert.deepEqual(
+    line('fortinet', 'url', 'http://[2001:db8::1]/x'),
+    { kind: 'url', line: 'http://[2001:db8::1]/x' },
+    'IPv6 hosts in brackets',
+  );
   assert.deepEqual(line('fortinet', 'url', 'http://evil.example/a*'), { kind: 'url', skip: 'wildcard_character' });
-  assert.deepEqual(line('fortinet', 'url', 'http://evil.example/a*b'), { kind: 'url', line: 'http://evil.example/a*b' }, 'only the ends are wildcards');
+  assert.deepEqual(
+    line('fortinet', 'url', 'http://evil.example/a*b'),
+    { kind: 'url', line: 'http://evil.example/a*b' },
+    'only the ends are wildcards',
+  );
   assert.deepEqual(domainLines('fortinet', 'evil.example', true), ['evil.example', '*.evil.example']);
 });
 
 test('Fortinet: IP feeds take addresses and subnets; malware hash feeds one hash per line, one algorithm per list', () => {
-  assert.deepEqual(line('fortinet', 'ipv6-addr', '2001:db8::eade:27ff:fe04:9a00/120'), { kind: 'ip', line: '2001:db8::eade:27ff:fe04:9a00/120' });
-  assert.deepEqual(line('fortinet', 'file', 'D41D8CD98F00B204E9800998ECF8427E'), { kind: 'md5', line: 'd41d8cd98f00b204e9800998ecf8427e' });
-  assert.deepEqual(line('fortinet', 'file', 'da39a3ee5e6b4b0d3255bfef95601890afd80709'), { kind: 'sha1', line: 'da39a3ee5e6b4b0d3255bfef95601890afd80709' });
+  assert.deepEqual(line('fortinet', 'ipv6-addr', '2001:db8::eade:27ff:fe04:9a00/120'), {
+    kind: 'ip',
+    line: '2001:db8::eade:27ff:fe04:9a00/120',
+  });
+  assert.deepEqual(line('fortinet', 'file', 'D41D8CD98F00B204E9800998ECF8427E'), {
+    kind: 'md5',
+    line: 'd41d8cd98f00b204e9800998ecf8427e',
+  });
+  assert.deepEqual(line('fortinet', 'file', 'da39a3ee5e6b4b0d3255bfef95601890afd80709'), {
+    kind: 'sha1',
+    line: 'da39a3ee5e6b4b0d3255bfef95601890afd80709',
+  });
 });
 
 test('Check Point: flat network feeds of IP addresses (and CIDRs) or domains; no URL or hash feeds; no wildcard syntax', () => {
@@ -87,7 +135,11 @@ test('plain: every kind, the canonical value as it is', () => {
 });
 
 test('configuration: a kind the format does not take is an error naming the list, the kind and what the format takes', () => {
-  const r = validate(edlSchema, { lists: { pan: { format: 'paloalto', kinds: ['ip', 'sha256'] }, cp: { format: 'checkpoint', kinds: ['url'] } } }, 'edl');
+  const r = validate(
+    edlSchema,
+    { lists: { pan: { format: 'paloalto', kinds: ['ip', 'sha256'] }, cp: { format: 'checkpoint', kinds: ['url'] } } },
+    'edl',
+  );
   assert.equal(r.ok, false);
   assert.deepEqual(!r.ok && r.issues.map((i) => [i.path, i.message]), [
     ['edl.lists.pan.kinds[1]', 'format paloalto has no sha256 list; it takes ip, domain, url'],
@@ -97,5 +149,9 @@ test('configuration: a kind the format does not take is an error naming the list
   assert.equal(red.ok, false, 'no list carries TLP:RED');
   const ok = validate(edlSchema, { lists: { x: { format: 'fortinet' } } });
   assert.ok(ok.ok);
-  assert.deepEqual(ok.ok && [ok.value.lists.x!.max_tlp, ok.value.lists.x!.kinds, ok.value.lists.x!.warninglists], ['green', [], true]);
+  assert.deepEqual(ok.ok && [ok.value.lists.x!.max_tlp, ok.value.lists.x!.kinds, ok.value.lists.x!.warninglists], [
+    'green',
+    [],
+    true,
+  ]);
 });

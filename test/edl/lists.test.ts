@@ -26,11 +26,26 @@ const T0 = Date.parse('2026-03-01T00:00:00.000Z');
 const ACCESS = accessPolicy({ defaultTlp: 'amber', scoring: NO_DECAY_SCORING });
 let clock = T0;
 
-function item(value: string, o: { tlp?: TlpLevel; confidence?: number; source?: string; labels?: string[]; now?: string; validUntil?: string } = {}): IngestItem {
+function item(
+  value: string,
+  o: {
+    tlp?: TlpLevel;
+    confidence?: number;
+    source?: string;
+    labels?: string[];
+    now?: string;
+    validUntil?: string;
+  } = {},
+): IngestItem {
   const d = detectObservable(value);
   assert.ok(d.ok, value);
   const now = o.now ?? '2026-02-01T00:00:00.000Z';
-  return { object: indicatorFromObservable(d.observable, { now, labels: o.labels, validUntil: o.validUntil }), source: o.source ?? 'feed_a', tlp: o.tlp ?? 'clear', confidence: o.confidence ?? 80 };
+  return {
+    object: indicatorFromObservable(d.observable, { now, labels: o.labels, validUntil: o.validUntil }),
+    source: o.source ?? 'feed_a',
+    tlp: o.tlp ?? 'clear',
+    confidence: o.confidence ?? 80,
+  };
 }
 
 async function rig(t: TestContext, lists: Record<string, unknown>, publish?: PublishFilter) {
@@ -44,7 +59,8 @@ async function rig(t: TestContext, lists: Record<string, unknown>, publish?: Pub
   assert.ok(cfg.ok, JSON.stringify(!cfg.ok && cfg.issues));
   const registry = new Registry();
   const metrics = new EdlMetrics(registry);
-  const make = () => new EdlLists(store, cfg.value, { access: ACCESS, metrics, now: () => clock, publish: () => publish });
+  const make = () =>
+    new EdlLists(store, cfg.value, { access: ACCESS, metrics, now: () => clock, publish: () => publish });
   const put = (items: IngestItem[]) => store.upsert(items, { now: clock });
   const metric = async (name: string, labels: string) => {
     const text = await registry.metrics();
@@ -77,7 +93,11 @@ test('a list is the view at its TLP ceiling through its filters, in its vendor f
   ]);
   const l = make();
   await l.build();
-  assert.equal(body(l, 'pan', 'ip'), '198.51.100.7\n198.51.100.0/28\n', 'AMBER above the ceiling, score 30 below min_score');
+  assert.equal(
+    body(l, 'pan', 'ip'),
+    '198.51.100.7\n198.51.100.0/28\n',
+    'AMBER above the ceiling, score 30 below min_score',
+  );
   assert.equal(body(l, 'pan', 'domain'), 'evil.example\n');
   assert.equal(body(l, 'pan', 'url'), 'other.example/x\n', 'no scheme; the AMBER URL is above the ceiling');
   assert.equal(body(l, 'fw', 'url'), 'http://evil.example/gate.php\n', 'label c2 only, AMBER ceiling');
@@ -135,7 +155,11 @@ test('incremental: after the build, a change costs one store read and one applie
 test('revoked and expired indicators leave the list; a value re-marked above the ceiling leaves it too', async (t) => {
   const { make, put, store } = await rig(t, { pan: { format: 'paloalto', max_tlp: 'green', kinds: ['ip'] } });
   const a = item('198.51.100.1');
-  await put([a, item('198.51.100.2', { validUntil: '2026-03-02T00:00:00.000Z' }), item('198.51.100.3', { tlp: 'green' })]);
+  await put([
+    a,
+    item('198.51.100.2', { validUntil: '2026-03-02T00:00:00.000Z' }),
+    item('198.51.100.3', { tlp: 'green' }),
+  ]);
   const l = make();
   await l.build();
   assert.equal(body(l, 'pan', 'ip'), '198.51.100.1\n198.51.100.2\n198.51.100.3\n');
@@ -201,15 +225,23 @@ test('max_bytes cuts at a whole line and counts the rest as truncated', async (t
 test('warninglists: a listed value is withheld (and counted) unless a trusted source delivered it; the allowlist always withholds', async (t) => {
   const wl = parseWarninglist({ name: 'Resolvers', type: 'cidr', list: ['8.8.8.8'] }, 'fixture');
   assert.ok(wl.ok);
-  const publish = new PublishFilter({ warninglists: WarninglistMatcher.compile([wl.list]).matcher, allowlist: ['192.0.2.0/24'], trustedSources: ['internal'] });
-  const { make, put, metric } = await rig(t, { pan: { format: 'paloalto', kinds: ['ip'] }, raw: { format: 'plain', kinds: ['ip'], warninglists: false } }, publish);
+  const publish = new PublishFilter({
+    warninglists: WarninglistMatcher.compile([wl.list]).matcher,
+    allowlist: ['192.0.2.0/24'],
+    trustedSources: ['internal'],
+  });
+  const { make, put, metric } = await rig(
+    t,
+    { pan: { format: 'paloalto', kinds: ['ip'] }, raw: { format: 'plain', kinds: ['ip'], warninglists: false } },
+    publish,
+  );
   await put([item('8.8.8.8'), item('198.51.100.1'), item('192.0.2.7', { source: 'internal' })]);
   const l = make();
   await l.build();
   assert.equal(body(l, 'pan', 'ip'), '198.51.100.1\n');
   assert.equal(body(l, 'raw', 'ip'), '8.8.8.8\n198.51.100.1\n192.0.2.7\n', 'warninglists: false');
   assert.equal(await metric('stixgate_edl_values_withheld_total', 'list="pan",kind="ip"'), 2);
-  assert.equal(publish.withheld.size, 0, 'the sinks\' withheld counts are not touched');
+  assert.equal(publish.withheld.size, 0, "the sinks' withheld counts are not touched");
   await put([item('8.8.8.8', { source: 'internal' })]);
   await l.tick();
   assert.equal(body(l, 'pan', 'ip'), '198.51.100.1\n8.8.8.8\n', 'a trusted source overrides a warninglist');
@@ -228,14 +260,24 @@ test('warninglists: a listed value is withheld (and counted) unless a trusted so
 });
 
 test('values the format cannot carry are skipped and counted by reason; domains with subdomains get the wildcard line', async (t) => {
-  const { make, put, metric } = await rig(t, { pan: { format: 'paloalto', kinds: ['url', 'domain'], subdomains: true } });
-  await put([item('ftp://files.example/x.exe'), item('http://evil.example/a*b'), item('http://ok.example/a'), item('evil.example')]);
+  const { make, put, metric } = await rig(t, {
+    pan: { format: 'paloalto', kinds: ['url', 'domain'], subdomains: true },
+  });
+  await put([
+    item('ftp://files.example/x.exe'),
+    item('http://evil.example/a*b'),
+    item('http://ok.example/a'),
+    item('evil.example'),
+  ]);
   const l = make();
   await l.build();
   assert.equal(body(l, 'pan', 'url'), 'ok.example/a\n');
   assert.equal(body(l, 'pan', 'domain'), 'evil.example\n*.evil.example\n');
   assert.equal(await metric('stixgate_edl_values_skipped_total', 'list="pan",kind="url",reason="scheme"'), 1);
-  assert.equal(await metric('stixgate_edl_values_skipped_total', 'list="pan",kind="url",reason="wildcard_character"'), 1);
+  assert.equal(
+    await metric('stixgate_edl_values_skipped_total', 'list="pan",kind="url",reason="wildcard_character"'),
+    1,
+  );
 });
 
 test('two indicators listing one line: it stays while either does', async (t) => {

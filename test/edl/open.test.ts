@@ -31,9 +31,16 @@ class FlakyStore extends ChangeLogStore {
 const flush = () => new Promise((r) => setImmediate(r));
 
 function lists(store: FlakyStore) {
-  const cfg = validate(edlSchema, { follow_interval_ms: 1000, lists: { open: { format: 'plain', max_tlp: 'clear', kinds: ['ip'] } } });
+  const cfg = validate(edlSchema, {
+    follow_interval_ms: 1000,
+    lists: { open: { format: 'plain', max_tlp: 'clear', kinds: ['ip'] } },
+  });
   assert.ok(cfg.ok);
-  return new EdlLists(store.asStore(), cfg.value, { access: accessPolicy({ defaultTlp: 'amber', scoring: NO_DECAY_SCORING }), now: () => T0, pageSize: 2 });
+  return new EdlLists(store.asStore(), cfg.value, {
+    access: accessPolicy({ defaultTlp: 'amber', scoring: NO_DECAY_SCORING }),
+    now: () => T0,
+    pageSize: 2,
+  });
 }
 const body = (l: EdlLists) => {
   const r = l.get('open', 'ip');
@@ -43,7 +50,8 @@ const body = (l: EdlLists) => {
 
 test('open: not ready while the first build runs; ready with the whole list once it is in place', async () => {
   const store = new FlakyStore();
-  for (let n = 1; n <= 5; n++) store.push(indicator({ n, pattern: `[ipv4-addr:value = '198.51.100.${n}']`, tlp: 'clear' }));
+  for (let n = 1; n <= 5; n++)
+    store.push(indicator({ n, pattern: `[ipv4-addr:value = '198.51.100.${n}']`, tlp: 'clear' }));
   let release!: () => void;
   store.gate = new Promise((r) => (release = r));
   const l = lists(store);
@@ -61,7 +69,8 @@ test('open: not ready while the first build runs; ready with the whole list once
 test('open: a store error fails the build (no partial list is put in place) and it is tried again after follow_interval_ms; then the lists follow the change log', async (t) => {
   t.mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
   const store = new FlakyStore();
-  for (let n = 1; n <= 5; n++) store.push(indicator({ n, pattern: `[ipv4-addr:value = '198.51.100.${n}']`, tlp: 'clear' }));
+  for (let n = 1; n <= 5; n++)
+    store.push(indicator({ n, pattern: `[ipv4-addr:value = '198.51.100.${n}']`, tlp: 'clear' }));
   store.failures = 1;
   const l = lists(store);
   let done = false;

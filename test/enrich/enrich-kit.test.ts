@@ -22,7 +22,16 @@ const T2 = 1_769_904_000;
 
 function indicator(type: string, value: string): StixObject {
   const pattern = `[${type}:value = '${value}']`;
-  return { type: 'indicator', spec_version: '2.1', id: indicatorIdForPattern(pattern), created: '2026-03-01T00:00:00.000Z', modified: '2026-03-01T00:00:00.000Z', pattern, pattern_type: 'stix', valid_from: '2026-03-01T00:00:00.000Z' };
+  return {
+    type: 'indicator',
+    spec_version: '2.1',
+    id: indicatorIdForPattern(pattern),
+    created: '2026-03-01T00:00:00.000Z',
+    modified: '2026-03-01T00:00:00.000Z',
+    pattern,
+    pattern_type: 'stix',
+    valid_from: '2026-03-01T00:00:00.000Z',
+  };
 }
 
 function create(def: EnricherDefinition, options: Record<string, unknown>) {
@@ -39,13 +48,34 @@ test('runner + passive_dns, shodan, rdap: resolutions, host names and registrati
   const rdap = await new RdapSimulator().start();
   try {
     pdns.records.push(cofRecord('evil.example', '198.51.100.7', T1, T2, 12));
-    shodan.hosts.set('198.51.100.7', makeShodanHost('198.51.100.7', { hostnames: ['mail.evil.example'], tags: ['c2'] }));
+    shodan.hosts.set(
+      '198.51.100.7',
+      makeShodanHost('198.51.100.7', { hostnames: ['mail.evil.example'], tags: ['c2'] }),
+    );
     rdap.domains.set('evil.example', makeRdapDomain('evil.example', { registrar: 'Fast Names Ltd' }));
     const dom = indicator('domain-name', 'evil.example');
     const ip = indicator('ipv4-addr', '198.51.100.7');
-    await t.store.upsert([{ object: dom, source: 'feed-a', confidence: 40, tlp: 'green' }, { object: ip, source: 'feed-a', confidence: 40, tlp: 'green' }], { now: NOW - 60_000 });
+    await t.store.upsert(
+      [
+        { object: dom, source: 'feed-a', confidence: 40, tlp: 'green' },
+        { object: ip, source: 'feed-a', confidence: 40, tlp: 'green' },
+      ],
+      { now: NOW - 60_000 },
+    );
     const run = (id: string, def: EnricherDefinition, options: Record<string, unknown>) =>
-      runEnricher({ id, service: def.type, enricher: create(def, options), store: t.store, http, logger: silentLogger(), now: () => NOW, signal: new AbortController().signal, quota: {}, cacheTtlMs: 86_400_000, maxPerRun: 100 });
+      runEnricher({
+        id,
+        service: def.type,
+        enricher: create(def, options),
+        store: t.store,
+        http,
+        logger: silentLogger(),
+        now: () => NOW,
+        signal: new AbortController().signal,
+        quota: {},
+        cacheTtlMs: 86_400_000,
+        maxPerRun: 100,
+      });
 
     const p = await run('pdns', passiveDnsEnricher, { url: `${pdns.base}/pdns/query/`, username: 'u', password: 'p' });
     assert.equal(p.stopped, undefined, p.error?.message);
@@ -60,7 +90,11 @@ test('runner + passive_dns, shodan, rdap: resolutions, host names and registrati
     assert.equal(od.number_observed, 12);
     assert.ok(await t.store.get(domId), 'the SCOs are stored');
     const note = (await t.store.get(lookupNoteId('pdns', { type: 'domain-name', value: 'evil.example' })))!;
-    assert.match(String(note.content), /passive_dns report for evil\.example/, 'passive DNS returns no note: the runner writes its own');
+    assert.match(
+      String(note.content),
+      /passive_dns report for evil\.example/,
+      'passive DNS returns no note: the runner writes its own',
+    );
 
     const sh = await run('shodan', shodanEnricher, { url: shodan.base, api_key: 'k' });
     assert.equal(sh.stopped, undefined, sh.error?.message);
@@ -69,7 +103,11 @@ test('runner + passive_dns, shodan, rdap: resolutions, host names and registrati
     assert.match(String(shNote.abstract), /^Shodan: 198\.51\.100\.7 has 3 open ports$/);
     assert.deepEqual((shNote.x_stixgate_shodan as { hostnames: string[] }).hostnames, ['mail.evil.example']);
     assert.ok((shNote.object_refs as string[]).includes(ip.id), 'the runner adds the indicator to the note');
-    assert.equal((await t.store.get(ip.id))!.x_stixgate!.sources['enrich:shodan']?.confidence, 80, 'the c2 tag is a verdict');
+    assert.equal(
+      (await t.store.get(ip.id))!.x_stixgate!.sources['enrich:shodan']?.confidence,
+      80,
+      'the c2 tag is a verdict',
+    );
 
     const rd = await run('rdap', rdapEnricher, { url: rdap.base });
     assert.equal(rd.stopped, undefined, rd.error?.message);
@@ -86,7 +124,7 @@ test('runner + passive_dns, shodan, rdap: resolutions, host names and registrati
   }
 });
 
-test('the engine\'s enrichers schema accepts the three types: common keys, free-tier quota defaults, own keys, secrets', async () => {
+test("the engine's enrichers schema accepts the three types: common keys, free-tier quota defaults, own keys, secrets", async () => {
   const { buildEnrichersSchema } = await import('../../src/enrich/schema.js');
   const schema = buildEnrichersSchema([shodanEnricher, rdapEnricher, passiveDnsEnricher]);
   const r = validate(schema, {
@@ -103,10 +141,16 @@ test('the engine\'s enrichers schema accepts the three types: common keys, free-
   assert.equal(v.rd!.bootstrap_url, 'https://data.iana.org/rdap/');
   assert.deepEqual(v.pd!.quota, { per_minute: 5, per_day: 1000 });
   assert.equal(v.pd!.max_records, 500);
-  const bad = validate(schema, { sh: { type: 'shodan' }, pd: { type: 'passive_dns', username: 'u', password: 'p', max_record: 3 } });
+  const bad = validate(schema, {
+    sh: { type: 'shodan' },
+    pd: { type: 'passive_dns', username: 'u', password: 'p', max_record: 3 },
+  });
   assert.ok(!bad.ok);
   assert.deepEqual(bad.issues.map((i) => i.path).sort(), ['pd.max_record', 'sh.api_key']);
   assert.equal(shodanEnricher.schema.api_key!.secret, true);
   assert.equal(passiveDnsEnricher.schema.password!.secret, true);
-  assert.deepEqual([shodanEnricher.secretPaths, passiveDnsEnricher.secretPaths, rdapEnricher.secretPaths], [['api_key'], ['password'], []]);
+  assert.deepEqual(
+    [shodanEnricher.secretPaths, passiveDnsEnricher.secretPaths, rdapEnricher.secretPaths],
+    [['api_key'], ['password'], []],
+  );
 });

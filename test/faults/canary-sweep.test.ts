@@ -38,9 +38,18 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-test('X1: canary secrets in every secret slot never reach logs, HTTP responses, metrics, data files or sink documents', { timeout: 120_000 }, async (t) => {
+test('X1: canary secrets in every secret slot never reach logs, HTTP responses, metrics, data files or sink documents', {
+  timeout: 120_000,
+}, async (t) => {
   const c = (slot: string) => `cnry${randomBytes(8).toString('hex')}${slot}`;
-  const CANARY = { otx: c('otx'), qradar: c('qradar'), xsoar: c('xsoar'), reader: c('reader'), unknown: c('unknown'), reload: c('reload') };
+  const CANARY = {
+    otx: c('otx'),
+    qradar: c('qradar'),
+    xsoar: c('xsoar'),
+    reader: c('reader'),
+    unknown: c('unknown'),
+    reload: c('reload'),
+  };
 
   // a feed that answers 403 and echoes the key it was sent (as MISP and OTX error pages do)
   const otx = createServer((req, res) => {
@@ -50,7 +59,11 @@ test('X1: canary secrets in every secret slot never reach logs, HTTP responses, 
   await new Promise<void>((r) => otx.listen(0, '127.0.0.1', r));
   const qradar = new QradarSimulator({ tokens: [CANARY.qradar] });
   const xsoar = new XsoarSimulator({ keys: [{ key: 'another-key', id: 1, type: 'standard' }] });
-  const bases = { otx: `http://127.0.0.1:${(otx.address() as AddressInfo).port}/`, qradar: (await qradar.start()).base, xsoar: (await xsoar.start()).base };
+  const bases = {
+    otx: `http://127.0.0.1:${(otx.address() as AddressInfo).port}/`,
+    qradar: (await qradar.start()).base,
+    xsoar: (await xsoar.start()).base,
+  };
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-canary-'));
   t.after(async () => {
     otx.close();
@@ -59,7 +72,8 @@ test('X1: canary secrets in every secret slot never reach logs, HTTP responses, 
   });
   writeFileSync(join(dir, 'list.txt'), '198.51.100.7\n198.51.100.8\n');
   const configFile = join(dir, 'stixgate.yaml');
-  const loop = 'allow_private: true\n    allow_insecure: true\n    interval_secs: 1\n    retry: { max_attempts: 1, base_delay_secs: 0.1, max_delay_secs: 0.1 }';
+  const loop =
+    'allow_private: true\n    allow_insecure: true\n    interval_secs: 1\n    retry: { max_attempts: 1, base_delay_secs: 0.1, max_delay_secs: 0.1 }';
   const config = (extra = '') => `data_dir: ${join(dir, 'data')}
 correlation: { enabled: false }
 server:
@@ -97,12 +111,27 @@ sinks:
 ${extra}`;
   writeFileSync(configFile, config(), { mode: 0o600 });
   const lines: string[] = [];
-  const logger = pino({ level: 'debug' }, new Writable({ write(chunk, _e, cb) { lines.push(String(chunk)); cb(); } }));
-  const env = { OTX_KEY: CANARY.otx, QRADAR_TOKEN: CANARY.qradar, XSOAR_KEY: CANARY.xsoar, RELOAD_SECRET: CANARY.reload };
+  const logger = pino(
+    { level: 'debug' },
+    new Writable({
+      write(chunk, _e, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    }),
+  );
+  const env = {
+    OTX_KEY: CANARY.otx,
+    QRADAR_TOKEN: CANARY.qradar,
+    XSOAR_KEY: CANARY.xsoar,
+    RELOAD_SECRET: CANARY.reload,
+  };
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   Object.assign(process.env, env);
   t.after(() => {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
   });
   const daemon = new Daemon({ configPath: configFile, registry, logger, port: 0 });
   await daemon.start();
@@ -125,7 +154,11 @@ ${extra}`;
   assert.equal((await call('/metrics')).status, 200);
   await call('/readyz');
   // a reload whose new configuration is refused (a secret at an unknown key, then a bad value)
-  writeFileSync(configFile, config(`  broken:\n    type: xsoar\n    url: not-a-url\n    api_key: \${RELOAD_SECRET}\n`), { mode: 0o600 });
+  writeFileSync(
+    configFile,
+    config(`  broken:\n    type: xsoar\n    url: not-a-url\n    api_key: \${RELOAD_SECRET}\n`),
+    { mode: 0o600 },
+  );
   assert.equal(await daemon.reload(), false);
   await call('/metrics');
 
@@ -139,9 +172,18 @@ ${extra}`;
   assert.ok(places.length > 4, 'the data directory holds files to sweep');
   assert.ok(lines.length > 10, 'the daemon logged');
   // the sweep sees what it should: the paths ran and the places hold data
-  assert.ok(lines.some((l) => /"source":"otx"|"job":"otx"/.test(l) && /403/.test(l)), 'the feed error was logged');
-  assert.ok(lines.some((l) => /refused/.test(l) && /reload/.test(l)), 'the refused reload was logged');
-  assert.ok(places.some(([w, text]) => w !== 'log' && w !== 'http' && text.includes('198.51.100.7')), 'the data files hold the stored values');
+  assert.ok(
+    lines.some((l) => /"source":"otx"|"job":"otx"/.test(l) && /403/.test(l)),
+    'the feed error was logged',
+  );
+  assert.ok(
+    lines.some((l) => /refused/.test(l) && /reload/.test(l)),
+    'the refused reload was logged',
+  );
+  assert.ok(
+    places.some(([w, text]) => w !== 'log' && w !== 'http' && text.includes('198.51.100.7')),
+    'the data files hold the stored values',
+  );
   for (const [slot, canary] of Object.entries(CANARY)) {
     for (const [where, text] of places) assert.ok(!text.includes(canary), `the ${slot} canary appears in ${where}`);
   }

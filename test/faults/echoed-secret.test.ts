@@ -15,14 +15,23 @@ test('X2: upstream 403 and 500 bodies that echo the API key never bring it into 
   for (const status of [403, 500]) {
     const server = createServer((req, res) => {
       res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ name: `Authentication failed for key ${req.headers.authorization}`, message: `key ${req.headers.authorization} refused`, url: req.url }));
+      res.end(
+        JSON.stringify({
+          name: `Authentication failed for key ${req.headers.authorization}`,
+          message: `key ${req.headers.authorization} refused`,
+          url: req.url,
+        }),
+      );
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       await assert.rejects(runPages('misp_api', { url, api_key: KEY, retry: { max_attempts: 1 } }), (e: Error) => {
         assert.match(e.message, new RegExp(`status ${status}`));
-        assert.ok(!inspect(e, { depth: 10 }).includes(KEY), `status ${status}: the key reached the error: ${inspect(e, { depth: 10 })}`);
+        assert.ok(
+          !inspect(e, { depth: 10 }).includes(KEY),
+          `status ${status}: the key reached the error: ${inspect(e, { depth: 10 })}`,
+        );
         return true;
       });
     } finally {

@@ -20,7 +20,9 @@ const build = (() => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-shim-'));
   const so = join(dir, 'shim.so');
   const r = spawnSync('gcc', ['-shared', '-fPIC', '-O2', '-o', so, join(HERE, 'shim.c'), '-ldl'], { encoding: 'utf8' });
-  return r.status === 0 ? { so, skip: false as const } : { so, skip: `no C compiler to build the shim (${r.error?.message ?? r.stderr.trim()})` };
+  return r.status === 0
+    ? { so, skip: false as const }
+    : { so, skip: `no C compiler to build the shim (${r.error?.message ?? r.stderr.trim()})` };
 })();
 
 async function powerCut(sync: 'full' | 'normal', ackedWanted: number) {
@@ -52,7 +54,8 @@ async function powerCut(sync: 'full' | 'normal', ackedWanted: number) {
   // the power cut: only what was synced survives
   rmSync(data, { recursive: true, force: true });
   mkdirSync(data);
-  for (const name of readdirSync(images)) if (!name.startsWith('.tmp')) copyFileSync(join(images, name), join(data, name.replace(/%/g, '/')));
+  for (const name of readdirSync(images))
+    if (!name.startsWith('.tmp')) copyFileSync(join(images, name), join(data, name.replace(/%/g, '/')));
   const store = await openEmbeddedStore({ dataDir: data });
   try {
     const cursor = await store.getCursor('source:feed');
@@ -64,16 +67,26 @@ async function powerCut(sync: 'full' | 'normal', ackedWanted: number) {
   }
 }
 
-test('D8: sync: full — after a power cut (unsynced writes lost), every acknowledged batch and its cursor are there', { skip: build.skip, timeout: 180_000 }, async () => {
+test('D8: sync: full — after a power cut (unsynced writes lost), every acknowledged batch and its cursor are there', {
+  skip: build.skip,
+  timeout: 180_000,
+}, async () => {
   for (let trial = 0; trial < 3; trial++) {
     const r = await powerCut('full', 5 + trial * 3);
     assert.ok(r.images.length > 0, 'the shim saw the store sync');
     assert.ok(r.cursor >= r.acked, `trial ${trial}: cursor ${r.cursor} behind the last acknowledged batch ${r.acked}`);
-    assert.equal(r.stored, (r.cursor + 1) * 50, `trial ${trial}: the cursor never runs ahead of the objects, nor behind`);
+    assert.equal(
+      r.stored,
+      (r.cursor + 1) * 50,
+      `trial ${trial}: the cursor never runs ahead of the objects, nor behind`,
+    );
   }
 });
 
-test('D8: sync: normal — a power cut may lose the last acknowledged batches (documented), but the cursor never runs ahead of the data', { skip: build.skip, timeout: 180_000 }, async (t) => {
+test('D8: sync: normal — a power cut may lose the last acknowledged batches (documented), but the cursor never runs ahead of the data', {
+  skip: build.skip,
+  timeout: 180_000,
+}, async (t) => {
   const r = await powerCut('normal', 8);
   assert.ok(r.cursor <= r.acked);
   assert.equal(r.stored, (r.cursor + 1) * 50, `cursor ${r.cursor}, ${r.stored} objects`);

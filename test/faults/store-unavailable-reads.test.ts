@@ -18,20 +18,44 @@ const SIEM = 'k-siem-5d4c3b2a19f8e7d6c5b4';
 test('D3: with the store unavailable, related objects and sightings answer 503 + Retry-After, never 404; /metrics still answers', async (t) => {
   const r = await rig(t);
   const mal = sdo('malware', 1, 'Emotet', 'green');
-  await r.put([ind(1, "[ipv4-addr:value = '198.51.100.7']", 'clear'), mal, rel(1, sid('indicator', 1), 'indicates', mal.id)]);
-  const config = serverConfig({ metrics_public: true, api_keys: { ...serverConfig().api_keys, siem: { hash: hashApiKey(SIEM), scopes: ['lookup', 'sightings'] } } });
+  await r.put([
+    ind(1, "[ipv4-addr:value = '198.51.100.7']", 'clear'),
+    mal,
+    rel(1, sid('indicator', 1), 'indicates', mal.id),
+  ]);
+  const config = serverConfig({
+    metrics_public: true,
+    api_keys: { ...serverConfig().api_keys, siem: { hash: hashApiKey(SIEM), scopes: ['lookup', 'sightings'] } },
+  });
   const { index } = await buildIndex(r.store, { now: () => NOW });
-  const app = buildServer({ config, index, store: r.store, correlator: r.correlator, scoring: STANDARD(), metrics: new Metrics({ defaults: false }), logger: pino({ level: 'silent' }), isReady: () => true, isServing: () => true, now: () => NOW });
+  const app = buildServer({
+    config,
+    index,
+    store: r.store,
+    correlator: r.correlator,
+    scoring: STANDARD(),
+    metrics: new Metrics({ defaults: false }),
+    logger: pino({ level: 'silent' }),
+    isReady: () => true,
+    isServing: () => true,
+    now: () => NOW,
+  });
   t.after(() => app.close());
-  const related = () => app.inject({ method: 'GET', url: `/api/v1/objects/${sid('indicator', 1)}/related`, headers: bearer(KEYS.reader) });
-  const sight = (s: object) => app.inject({ method: 'POST', url: '/api/v1/sightings', headers: bearer(SIEM), payload: { sightings: [s] } });
+  const related = () =>
+    app.inject({ method: 'GET', url: `/api/v1/objects/${sid('indicator', 1)}/related`, headers: bearer(KEYS.reader) });
+  const sight = (s: object) =>
+    app.inject({ method: 'POST', url: '/api/v1/sightings', headers: bearer(SIEM), payload: { sightings: [s] } });
 
   // while the store is up: the object exists and sightings are recorded
   assert.equal((await related()).statusCode, 200);
   assert.equal((await sight({ indicator_id: sid('indicator', 1) })).statusCode, 200);
 
   await r.store.close();
-  const answers = [await related(), await sight({ indicator_id: sid('indicator', 1) }), await sight({ value: '198.51.100.7' })];
+  const answers = [
+    await related(),
+    await sight({ indicator_id: sid('indicator', 1) }),
+    await sight({ value: '198.51.100.7' }),
+  ];
   for (const res of answers) {
     assert.equal(res.statusCode, 503, res.body);
     assert.equal(res.headers['retry-after'], '5');

@@ -8,19 +8,46 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { normaliseObservable } from '../../src/core/observable.js';
 import type { Observable } from '../../src/core/stix.js';
-import { SKIP, raw, corpusMatcher, hitIds, sample, toRange, fromBig, covered, hostListed, hostEntrySet, type Range } from './corpus-helpers.js';
+import {
+  SKIP,
+  raw,
+  corpusMatcher,
+  hitIds,
+  sample,
+  toRange,
+  fromBig,
+  covered,
+  hostListed,
+  hostEntrySet,
+  type Range,
+} from './corpus-helpers.js';
 
-const CIDR_LISTS = ['rfc1918', 'rfc5735', 'rfc6598', 'rfc3849', 'ipv6-linklocal', 'multicast', 'sinkholes', 'public-dns-v4', 'public-dns-v6'];
+const CIDR_LISTS = [
+  'rfc1918',
+  'rfc5735',
+  'rfc6598',
+  'rfc3849',
+  'ipv6-linklocal',
+  'multicast',
+  'sinkholes',
+  'public-dns-v4',
+  'public-dns-v6',
+];
 const HOSTNAME_LISTS = ['tranco10k', 'alexa', 'url-shortener', 'whats-my-ip', 'security-provider-blogpost', 'dax30'];
 
 function ip(v: 4 | 6, n: bigint, prefix?: number): Observable {
-  const r = normaliseObservable(v === 4 ? 'ipv4-addr' : 'ipv6-addr', fromBig(v, n) + (prefix === undefined ? '' : `/${prefix}`));
+  const r = normaliseObservable(
+    v === 4 ? 'ipv4-addr' : 'ipv6-addr',
+    fromBig(v, n) + (prefix === undefined ? '' : `/${prefix}`),
+  );
   assert.ok(r.ok, `test value ${fromBig(v, n)} is valid`);
   return r.observable;
 }
 
 for (const id of CIDR_LISTS) {
-  test(`cidr list ${id}: first/last address and sub-ranges hit, neighbours follow the list`, { skip: SKIP }, async () => {
+  test(`cidr list ${id}: first/last address and sub-ranges hit, neighbours follow the list`, {
+    skip: SKIP,
+  }, async () => {
     const r = await corpusMatcher();
     const l = raw(id);
     assert.equal(l.type, 'cidr');
@@ -78,15 +105,22 @@ test('cidr lists: IPv6 and upper-case entries, IPv4 values never hit IPv6 lists'
   assert.ok(!hitIds(r, o.observable).some((id) => id.includes('v6') || id === 'ipv6-linklocal' || id === 'rfc3849'));
 });
 
-test('cidr lists apply to IPs only (matching_attributes): a domain or URL on a listed IP is not flagged by them', { skip: SKIP }, async () => {
+test('cidr lists apply to IPs only (matching_attributes): a domain or URL on a listed IP is not flagged by them', {
+  skip: SKIP,
+}, async () => {
   const r = await corpusMatcher();
   const u = normaliseObservable('url', 'http://10.1.2.3/x');
   assert.ok(u.ok);
-  assert.deepEqual(hitIds(r, u.observable).filter((id) => CIDR_LISTS.includes(id)), []);
+  assert.deepEqual(
+    hitIds(r, u.observable).filter((id) => CIDR_LISTS.includes(id)),
+    [],
+  );
 });
 
 for (const id of HOSTNAME_LISTS) {
-  test(`hostname list ${id}: entries and subdomains hit, label-boundary near misses do not`, { skip: SKIP }, async () => {
+  test(`hostname list ${id}: entries and subdomains hit, label-boundary near misses do not`, {
+    skip: SKIP,
+  }, async () => {
     const r = await corpusMatcher();
     const l = raw(id);
     assert.equal(l.type, 'hostname');
@@ -94,7 +128,10 @@ for (const id of HOSTNAME_LISTS) {
     const forUrl = (l.matching_attributes ?? []).some((a) => a === 'url' || a === 'uri');
     let checked = 0;
     for (const e of sample(l.list, 250)) {
-      const host = e.trim().replace(/^\.+|\.+$/g, '').toLowerCase();
+      const host = e
+        .trim()
+        .replace(/^\.+|\.+$/g, '')
+        .toLowerCase();
       const d = normaliseObservable('domain-name', host);
       if (!d.ok) continue; // e.g. a bare label: not a domain observable
       checked++;
@@ -105,7 +142,7 @@ for (const id of HOSTNAME_LISTS) {
       const upper = normaliseObservable('domain-name', `WWW.${host.toUpperCase()}`);
       assert.ok(upper.ok);
       assert.ok(hitIds(r, upper.observable).includes(id), `upper-case WWW.${host} hits ${id}`);
-      for (const near of [`not${host}`, `${host}x`, `${host.replace(/^[^.]+/, (m) => m + '-x')}`]) {
+      for (const near of [`not${host}`, `${host}x`, `${host.replace(/^[^.]+/, (m) => `${m}-x`)}`]) {
         const n = normaliseObservable('domain-name', near);
         if (!n.ok) continue;
         assert.equal(hitIds(r, n.observable).includes(id), hostListed(entries, n.observable.value), `${near} vs ${id}`);
@@ -115,7 +152,10 @@ for (const id of HOSTNAME_LISTS) {
       assert.equal(hitIds(r, url.observable).includes(id), forUrl, `URL on ${host}: ${id} applies to URLs: ${forUrl}`);
       const mail = normaliseObservable('email-addr', `someone@${host}`);
       assert.ok(mail.ok);
-      assert.ok(!hitIds(r, mail.observable).includes(id), `${id} does not list e-mail types, so someone@${host} is not on it`);
+      assert.ok(
+        !hitIds(r, mail.observable).includes(id),
+        `${id} does not list e-mail types, so someone@${host} is not on it`,
+      );
     }
     assert.ok(checked >= Math.min(10, l.list.length), `checked ${checked} entries`);
   });

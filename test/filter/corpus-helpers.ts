@@ -11,7 +11,9 @@ import { buildWarninglistMatcher, type BuildResult } from '../../src/filter/warn
 import type { Observable } from '../../src/core/stix.js';
 
 export const WL_DIR = join(CORPUS_DIR, 'misp-warninglists');
-export const SKIP: string | false = existsSync(join(WL_DIR, 'lists')) ? false : `corpus ${WL_DIR} not present (set STIXGATE_CORPUS)`;
+export const SKIP: string | false = existsSync(join(WL_DIR, 'lists'))
+  ? false
+  : `corpus ${WL_DIR} not present (set STIXGATE_CORPUS)`;
 
 export interface RawList {
   name: string;
@@ -91,5 +93,13 @@ export function hostListed(entries: ReadonlySet<string>, host: string): boolean 
 }
 
 export function hostEntrySet(l: RawList): Set<string> {
-  return new Set(l.list.map((e) => e.trim().replace(/^\*\./, '').replace(/^\.+|\.+$/g, '').toLowerCase()));
+  return new Set(
+    l.list.map((e) =>
+      e
+        .trim()
+        .replace(/^\*\./, '')
+        .replace(/^\.+|\.+$/g, '')
+        .toLowerCase(),
+    ),
+  );
 }

@@ -10,7 +10,14 @@ import type { Observable } from '../../src/core/stix.js';
 import { compilePatterns, vetPattern } from '../../src/filter/regex-nfa.js';
 import { SKIP, raw, corpusMatcher, hitIds, sample } from './corpus-helpers.js';
 
-const STRING_HOST_LISTS = ['cloudflare-top1k', 'cisco_top1000', 'second-level-tlds', 'rfc6761', 'microsoft-office365', 'google'];
+const STRING_HOST_LISTS = [
+  'cloudflare-top1k',
+  'cisco_top1000',
+  'second-level-tlds',
+  'rfc6761',
+  'microsoft-office365',
+  'google',
+];
 const STRING_HASH_LISTS = ['empty-hashes', 'eicar.com', 'common-ioc-false-positive'];
 
 function obs(type: Parameters<typeof normaliseObservable>[0], v: string): Observable | undefined {
@@ -33,7 +40,7 @@ for (const id of STRING_HOST_LISTS) {
       }
       checked++;
       assert.ok(hitIds(r, d).includes(id), `${d.value} hits ${id}`);
-      const upper = obs('domain-name', e.toUpperCase() + '.');
+      const upper = obs('domain-name', `${e.toUpperCase()}.`);
       assert.ok(upper && hitIds(r, upper).includes(id), `${e.toUpperCase()}. hits ${id}`);
       const child = obs('domain-name', `child-x.${d.value}`);
       assert.ok(child);
@@ -45,7 +52,9 @@ for (const id of STRING_HOST_LISTS) {
   });
 }
 
-test('string list tlds: bare TLD entries never equal a canonical domain; second-level-tlds does not spill onto children', { skip: SKIP }, async () => {
+test('string list tlds: bare TLD entries never equal a canonical domain; second-level-tlds does not spill onto children', {
+  skip: SKIP,
+}, async () => {
   const r = await corpusMatcher();
   const info = r.matcher.lists.find((l) => l.id === 'tlds');
   assert.ok(info);
@@ -60,7 +69,9 @@ test('string list tlds: bare TLD entries never equal a canonical domain; second-
 });
 
 for (const id of STRING_HASH_LISTS) {
-  test(`string list ${id}: hashes of the listed algorithms hit in any case, a changed digit does not`, { skip: SKIP }, async () => {
+  test(`string list ${id}: hashes of the listed algorithms hit in any case, a changed digit does not`, {
+    skip: SKIP,
+  }, async () => {
     const r = await corpusMatcher();
     const l = raw(id);
     const algs = new Set((l.matching_attributes ?? []).map((a) => a.replace(/^filename\|/, '')));
@@ -82,20 +93,30 @@ for (const id of STRING_HASH_LISTS) {
     }
     assert.ok(checked > 0);
     const info = r.matcher.lists.find((x) => x.id === id)!;
-    assert.equal(info.entries, l.list.filter((e) => normaliseHash('file', e).ok).length, 'only md5/sha1/sha256/sha512 entries are in use');
+    assert.equal(
+      info.entries,
+      l.list.filter((e) => normaliseHash('file', e).ok).length,
+      'only md5/sha1/sha256/sha512 entries are in use',
+    );
   });
 }
 
-test('string lists do not apply outside matching_attributes: a listed domain as an e-mail domain or URL', { skip: SKIP }, async () => {
+test('string lists do not apply outside matching_attributes: a listed domain as an e-mail domain or URL', {
+  skip: SKIP,
+}, async () => {
   const r = await corpusMatcher();
   const u = obs('url', 'https://google.com/');
   assert.ok(u);
   // string lists compare whole values: the URL is not the domain
-  assert.ok(!hitIds(r, u).some((id) => ['cloudflare-top1k', 'cisco_top1000', 'google', 'microsoft-office365'].includes(id)));
+  assert.ok(
+    !hitIds(r, u).some((id) => ['cloudflare-top1k', 'cisco_top1000', 'google', 'microsoft-office365'].includes(id)),
+  );
 });
 
 for (const id of ['automated-malware-analysis', 'microsoft-attack-simulator']) {
-  test(`substring list ${id}: an entry anywhere in the value hits, per the reference includes()`, { skip: SKIP }, async () => {
+  test(`substring list ${id}: an entry anywhere in the value hits, per the reference includes()`, {
+    skip: SKIP,
+  }, async () => {
     const r = await corpusMatcher();
     const l = raw(id);
     assert.equal(l.type, 'substring');
@@ -103,7 +124,11 @@ for (const id of ['automated-malware-analysis', 'microsoft-attack-simulator']) {
     const ref = (v: string) => entries.some((e) => v.toLowerCase().includes(e));
     let checked = 0;
     for (const e of l.list) {
-      const values = [obs('domain-name', `x1.${e}`), obs('domain-name', `${e}.example.net`), obs('url', `https://${e}/Path/${e.toUpperCase()}`)];
+      const values = [
+        obs('domain-name', `x1.${e}`),
+        obs('domain-name', `${e}.example.net`),
+        obs('url', `https://${e}/Path/${e.toUpperCase()}`),
+      ];
       for (const v of values) {
         if (!v) continue;
         checked++;
@@ -119,7 +144,9 @@ for (const id of ['automated-malware-analysis', 'microsoft-attack-simulator']) {
   });
 }
 
-test('substring list microsoft-attack-simulator applies to IPs (ip-src/ip-dst), automated-malware-analysis does not', { skip: SKIP }, async () => {
+test('substring list microsoft-attack-simulator applies to IPs (ip-src/ip-dst), automated-malware-analysis does not', {
+  skip: SKIP,
+}, async () => {
   const r = await corpusMatcher();
   const l = raw('microsoft-attack-simulator');
   const ipEntry = l.list.find((e) => /^\d+\.\d+\.\d+\.\d+$/.test(e));
@@ -127,10 +154,15 @@ test('substring list microsoft-attack-simulator applies to IPs (ip-src/ip-dst), 
   const o = obs('ipv4-addr', ipEntry);
   assert.ok(o && hitIds(r, o).includes('microsoft-attack-simulator'));
   const mail = obs('email-addr', `x@${raw('automated-malware-analysis').list[0]}`);
-  assert.ok(mail && !hitIds(r, mail).includes('automated-malware-analysis'), 'e-mail is not in its matching_attributes');
+  assert.ok(
+    mail && !hitIds(r, mail).includes('automated-malware-analysis'),
+    'e-mail is not in its matching_attributes',
+  );
 });
 
-test('regex list common-contact-emails: agrees with the JavaScript engine on e-mail addresses', { skip: SKIP }, async () => {
+test('regex list common-contact-emails: agrees with the JavaScript engine on e-mail addresses', {
+  skip: SKIP,
+}, async () => {
   const r = await corpusMatcher();
   const l = raw('common-contact-emails');
   assert.equal(l.type, 'regex');
@@ -155,7 +187,9 @@ test('regex list common-contact-emails: agrees with the JavaScript engine on e-m
   assert.ok(dom && !hitIds(r, dom).includes('common-contact-emails'), 'the list applies to e-mail types only');
 });
 
-test('regex list phone_numbers: every pattern compiles and agrees with the JavaScript engine; the list is inert (no phone observables)', { skip: SKIP }, async () => {
+test('regex list phone_numbers: every pattern compiles and agrees with the JavaScript engine; the list is inert (no phone observables)', {
+  skip: SKIP,
+}, async () => {
   const r = await corpusMatcher();
   const l = raw('phone_numbers');
   for (const p of l.list) assert.equal(vetPattern(p), undefined, p);

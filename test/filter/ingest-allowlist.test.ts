@@ -12,17 +12,41 @@ const obs = (raw: string) => {
 test('ingest allowlist: CIDRs cover the addresses and ranges inside them, never a wider range', () => {
   const a = new Allowlist(['10.0.0.0/8', '2001:db8::/32', '192.0.2.1']);
   assert.equal(a.size, 3);
-  for (const v of ['10.1.2.3', '10.0.0.0/16', '10.0.0.0/8', '2001:db8::1', '2001:db8:1::/48', '192.0.2.1', 'http://10.9.9.9/x', 'http://[2001:db8::5]:8080/']) {
+  for (const v of [
+    '10.1.2.3',
+    '10.0.0.0/16',
+    '10.0.0.0/8',
+    '2001:db8::1',
+    '2001:db8:1::/48',
+    '192.0.2.1',
+    'http://10.9.9.9/x',
+    'http://[2001:db8::5]:8080/',
+  ]) {
     assert.equal(a.covers(obs(v)), true, v);
   }
-  for (const v of ['11.0.0.1', '10.0.0.0/7', '0.0.0.0/1', '192.0.2.2', '2001:db9::1', '2001:db8::/31', 'http://11.0.0.1/x']) {
+  for (const v of [
+    '11.0.0.1',
+    '10.0.0.0/7',
+    '0.0.0.0/1',
+    '192.0.2.2',
+    '2001:db9::1',
+    '2001:db8::/31',
+    'http://11.0.0.1/x',
+  ]) {
     assert.equal(a.covers(obs(v)), false, v);
   }
 });
 
 test('ingest allowlist: a domain covers its subdomains, URLs and e-mail addresses on them, at label boundaries only', () => {
   const a = new Allowlist(['example.com']);
-  for (const v of ['example.com', 'www.example.com', 'a.b.example.com', 'https://cdn.example.com/x.js', 'abuse@example.com', 'ops@mail.example.com']) {
+  for (const v of [
+    'example.com',
+    'www.example.com',
+    'a.b.example.com',
+    'https://cdn.example.com/x.js',
+    'abuse@example.com',
+    'ops@mail.example.com',
+  ]) {
     assert.equal(a.covers(obs(v)), true, v);
   }
   for (const v of ['badexample.com', 'example.com.evil.net', 'https://example.org/', 'abuse@example.org']) {

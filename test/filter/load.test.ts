@@ -6,7 +6,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildWarninglistMatcher, loadWarninglistDocs, parseWarninglist, parseWarninglistText, dedupeByName } from '../../src/filter/warninglists.js';
+import {
+  buildWarninglistMatcher,
+  loadWarninglistDocs,
+  parseWarninglist,
+  parseWarninglistText,
+  dedupeByName,
+} from '../../src/filter/warninglists.js';
 import { fetchWarninglists } from '../../src/filter/fetch.js';
 import { normaliseObservable } from '../../src/core/observable.js';
 import type { ObservableType } from '../../src/core/stix.js';
@@ -35,25 +41,50 @@ test('a directory with bad files: every problem named, the good lists and entrie
   assert.equal(type!.path, '$.type');
   assert.match(type!.reason, /unknown type "glob" \(expected one of string, substring, hostname, cidr, regex\)/);
 
-  assert.deepEqual(byFile('no-name').map((p) => [p.path, p.fatal]), [['$.name', true]]);
+  assert.deepEqual(
+    byFile('no-name').map((p) => [p.path, p.fatal]),
+    [['$.name', true]],
+  );
 
   const cidr = byFile('bad-cidr');
-  assert.deepEqual(cidr.map((p) => [p.path, p.fatal]), [['$.list[2]', false], ['$.list[3]', false], ['$.list[5]', false]], 'indices in the document, the empty entry counted');
-  assert.match(cidr[0]!.message, /bad-cidr\/list\.json: at \$\.list\[2\]: invalid CIDR or IP address "300\.1\.1\.1\/8"/);
+  assert.deepEqual(
+    cidr.map((p) => [p.path, p.fatal]),
+    [
+      ['$.list[2]', false],
+      ['$.list[3]', false],
+      ['$.list[5]', false],
+    ],
+    'indices in the document, the empty entry counted',
+  );
+  assert.match(
+    cidr[0]!.message,
+    /bad-cidr\/list\.json: at \$\.list\[2\]: invalid CIDR or IP address "300\.1\.1\.1\/8"/,
+  );
   assert.match(cidr[1]!.reason, /"192\.168\.0\.0\/33"/);
 
   const regex = byFile('bad-regex');
-  assert.deepEqual(regex.map((p) => p.path), ['$.list[0]', '$.list[1]']);
+  assert.deepEqual(
+    regex.map((p) => p.path),
+    ['$.list[0]', '$.list[1]'],
+  );
   assert.match(regex[0]!.reason, /regex refused: backreferences are not supported/);
   assert.match(regex[1]!.reason, /unknown flag "Q"/);
 
   const entries = byFile('bad-entries');
-  assert.deepEqual(entries.map((p) => p.path), ['$.list[1]', '$.list[2]', '$.matching_attributes[1]']);
+  assert.deepEqual(
+    entries.map((p) => p.path),
+    ['$.list[1]', '$.list[2]', '$.matching_attributes[1]'],
+  );
   assert.match(entries[0]!.reason, /expected a string, got number 12/);
 
   assert.equal(r.problems.length, 11, msgs.join('\n'));
   // loaded: bad-cidr (4 good entries), good-string, bad-regex (1 pattern), bad-entries (2 hosts)
-  assert.deepEqual(r.matcher.lists.map((l) => [l.id, l.entries]).sort(), [['bad-cidr', 3], ['bad-entries', 2], ['bad-regex', 1], ['good-string', 2]]);
+  assert.deepEqual(r.matcher.lists.map((l) => [l.id, l.entries]).sort(), [
+    ['bad-cidr', 3],
+    ['bad-entries', 2],
+    ['bad-regex', 1],
+    ['good-string', 2],
+  ]);
   const ids = (x: ReturnType<typeof o>) => r.matcher.match(x).map((h) => h.id);
   assert.deepEqual(ids(o('ipv4-addr', '10.200.1.1')), ['bad-cidr']);
   assert.deepEqual(ids(o('ipv4-addr', '172.31.255.255')), ['bad-cidr']);
@@ -69,7 +100,10 @@ test('a directory with bad files: every problem named, the good lists and entrie
 
 test('a single file path loads that file; a missing path is reported', async () => {
   const r = await buildWarninglistMatcher({ paths: [file('good-string'), join(FIX, 'does-not-exist')] });
-  assert.deepEqual(r.matcher.lists.map((l) => l.id), ['good-string']);
+  assert.deepEqual(
+    r.matcher.lists.map((l) => l.id),
+    ['good-string'],
+  );
   assert.equal(r.problems.length, 1);
   assert.match(r.problems[0]!.message, /does-not-exist: at \$: cannot read: ENOENT/);
 });
@@ -80,14 +114,20 @@ test('parseWarninglist: documents parsed elsewhere, origins named, type defaults
   assert.equal(bad.problems[0]!.message, 'https://lists.example/x.json: at $: expected a JSON object, got an array');
   const noList = parseWarninglist({ name: 'n', type: 'cidr', list: 'x' }, 'u');
   assert.equal(noList.problems[0]!.message, 'u: at $.list: expected an array of strings, got the string "x"');
-  const def = parseWarninglist({ name: 'n', list: { 'a.example.com': 'a comment' } }, 'https://h/lists/my-list/list.json');
+  const def = parseWarninglist(
+    { name: 'n', list: { 'a.example.com': 'a comment' } },
+    'https://h/lists/my-list/list.json',
+  );
   assert.ok(def.ok);
   assert.equal(def.list.type, 'string');
   assert.equal(def.list.id, 'my-list');
   assert.deepEqual(def.list.list, ['a.example.com']);
   const text = parseWarninglistText('{"name": "n", "list": [], "__proto__": {"x": 1}}', 'f');
   assert.ok(text.ok);
-  const docs = loadWarninglistDocs([{ json: { name: 'a', type: 'cidr', list: ['1.2.3.0/24'] }, origin: 'u1' }, { json: { type: 'cidr' }, origin: 'u2' }]);
+  const docs = loadWarninglistDocs([
+    { json: { name: 'a', type: 'cidr', list: ['1.2.3.0/24'] }, origin: 'u1' },
+    { json: { type: 'cidr' }, origin: 'u2' },
+  ]);
   assert.equal(docs.lists.length, 1);
   assert.equal(docs.problems[0]!.message, 'u2: at $.name: expected a non-empty string, got nothing');
 });
@@ -97,8 +137,14 @@ test('duplicate names: the highest version is kept, the other reported; exclude 
   const b = parseWarninglist({ name: 'Same', version: 2, type: 'string', list: ['b.example.com'] }, 'two');
   assert.ok(a.ok && b.ok);
   const d = dedupeByName([a.list, b.list]);
-  assert.deepEqual(d.lists.map((l) => l.origin), ['two']);
-  assert.match(d.problems[0]!.message, /^one: at \$\.name: list "Same" also loaded from two \(version 2 kept, 1 dropped\)/);
+  assert.deepEqual(
+    d.lists.map((l) => l.origin),
+    ['two'],
+  );
+  assert.match(
+    d.problems[0]!.message,
+    /^one: at \$\.name: list "Same" also loaded from two \(version 2 kept, 1 dropped\)/,
+  );
   const r1 = await buildWarninglistMatcher({ paths: [FIX], exclude: ['bad-cidr', 'Fixture strings'] });
   assert.deepEqual(r1.matcher.lists.map((l) => l.id).sort(), ['bad-entries', 'bad-regex']);
 });
@@ -112,13 +158,34 @@ test('fetchWarninglists: each URL parsed with its URL as origin; a failing URL i
     async request(req) {
       const body = bodies[req.url];
       if (body === undefined) throw new Error(`HTTP 404 from ${req.url}`);
-      return { status: 200, headers: {}, url: req.url, body: (async function* () {})(), text: async () => body, json: async () => JSON.parse(body), dump: async () => {} };
+      return {
+        status: 200,
+        headers: {},
+        url: req.url,
+        body: (async function* () {})(),
+        text: async () => body,
+        json: async () => JSON.parse(body),
+        dump: async () => {},
+      };
     },
   };
-  const r = await fetchWarninglists(http, ['https://lists.example/a.json', 'https://lists.example/bad.json', 'https://lists.example/gone.json']);
-  assert.deepEqual(r.lists.map((l) => [l.id, l.origin]), [['a', 'https://lists.example/a.json']]);
-  assert.deepEqual(r.problems.map((p) => p.origin), ['https://lists.example/bad.json', 'https://lists.example/gone.json']);
+  const r = await fetchWarninglists(http, [
+    'https://lists.example/a.json',
+    'https://lists.example/bad.json',
+    'https://lists.example/gone.json',
+  ]);
+  assert.deepEqual(
+    r.lists.map((l) => [l.id, l.origin]),
+    [['a', 'https://lists.example/a.json']],
+  );
+  assert.deepEqual(
+    r.problems.map((p) => p.origin),
+    ['https://lists.example/bad.json', 'https://lists.example/gone.json'],
+  );
   assert.match(r.problems[1]!.message, /gone\.json: at \$: cannot fetch: HTTP 404/);
   const m = await buildWarninglistMatcher({ lists: r.lists });
-  assert.deepEqual(m.matcher.match(o('domain-name', 'x.a.example')).map((h) => h.list), ['A']);
+  assert.deepEqual(
+    m.matcher.match(o('domain-name', 'x.a.example')).map((h) => h.list),
+    ['A'],
+  );
 });

@@ -10,7 +10,9 @@ import { PublishFilter } from '../../src/filter/policy.js';
 import { SKIP, WL_DIR } from './corpus-helpers.js';
 import { workload } from './wl-workload.js';
 
-test('all corpus lists load without a problem and withhold a realistic share of a mixed workload', { skip: SKIP }, async () => {
+test('all corpus lists load without a problem and withhold a realistic share of a mixed workload', {
+  skip: SKIP,
+}, async () => {
   const r = await buildWarninglistMatcher({ paths: [WL_DIR] });
   assert.deepEqual(r.problems, []);
   const st = r.matcher.stats();

@@ -7,7 +7,12 @@ import assert from 'node:assert/strict';
 import { PublishFilter } from '../../src/filter/policy.js';
 import { compileAllowlist } from '../../src/filter/allowlist.js';
 import { WarninglistMatcher, parseWarninglist } from '../../src/filter/warninglists.js';
-import { filterConfigSchema, trustedSourceSchema, publishAllowlistSchema, warninglistsSchema } from '../../src/filter/schema.js';
+import {
+  filterConfigSchema,
+  trustedSourceSchema,
+  publishAllowlistSchema,
+  warninglistsSchema,
+} from '../../src/filter/schema.js';
 import { s, validate } from '../../src/core/schema.js';
 import { normaliseObservable } from '../../src/core/observable.js';
 import type { ObservableType } from '../../src/core/stix.js';
@@ -32,12 +37,19 @@ function lists() {
 }
 
 test('warninglist hit: withheld and counted per list; a trusted source overrides; the allowlist always withholds', () => {
-  const f = new PublishFilter({ warninglists: lists(), allowlist: ['203.0.113.0/24', { type: 'substring', value: 'tracking' }], trustedSources: ['internal'] });
+  const f = new PublishFilter({
+    warninglists: lists(),
+    allowlist: ['203.0.113.0/24', { type: 'substring', value: 'tracking' }],
+    trustedSources: ['internal'],
+  });
   const ip = o('ipv4-addr', '8.8.8.8');
   const d1 = f.check(ip, ['feed_a']);
   assert.equal(d1.publish, false);
   assert.deepEqual(d1.lists, ['Resolvers']);
-  assert.deepEqual(d1.hits.map((h) => [h.source, h.type, h.entry, h.value]), [['warninglist', 'cidr', '8.8.8.8', '8.8.8.8']]);
+  assert.deepEqual(
+    d1.hits.map((h) => [h.source, h.type, h.entry, h.value]),
+    [['warninglist', 'cidr', '8.8.8.8', '8.8.8.8']],
+  );
 
   const d2 = f.check(ip, ['feed_a', 'internal']);
   assert.equal(d2.publish, true);
@@ -115,24 +127,41 @@ test('publish allowlist: plain values typed automatically, explicit types, every
 });
 
 test('publish allowlist: bad entries reported with their configuration path', () => {
-  const { issues } = compileAllowlist(['not a value!', { type: 'cidr', value: '10.0.0.0/40' }, { type: 'regex', value: '(a)\\1' }, { type: 'glob', value: 'x' }, { type: 'hostname' }, { value: 'x', type: 'string', extra: 1 }, 42]);
-  assert.deepEqual(issues.map((i) => i.path), [
-    'publish_allowlist[0]',
-    'publish_allowlist[1].value',
-    'publish_allowlist[2].value',
-    'publish_allowlist[3].type',
-    'publish_allowlist[4].value',
-    'publish_allowlist[5].extra',
-    'publish_allowlist[6]',
+  const { issues } = compileAllowlist([
+    'not a value!',
+    { type: 'cidr', value: '10.0.0.0/40' },
+    { type: 'regex', value: '(a)\\1' },
+    { type: 'glob', value: 'x' },
+    { type: 'hostname' },
+    { value: 'x', type: 'string', extra: 1 },
+    42,
   ]);
+  assert.deepEqual(
+    issues.map((i) => i.path),
+    [
+      'publish_allowlist[0]',
+      'publish_allowlist[1].value',
+      'publish_allowlist[2].value',
+      'publish_allowlist[3].type',
+      'publish_allowlist[4].value',
+      'publish_allowlist[5].extra',
+      'publish_allowlist[6]',
+    ],
+  );
   assert.match(issues[1]!.message, /invalid CIDR or IP address "10\.0\.0\.0\/40"/);
   assert.match(issues[2]!.message, /regex refused: backreferences are not supported/);
   assert.match(issues[3]!.message, /must be one of string, substring, hostname, cidr, regex/);
 });
 
 test('config schema fragment: defaults, every allowlist problem at its YAML path, trusted flag', () => {
-  const root = s.object({ ...filterConfigSchema, sources: s.record(s.object({ type: s.string(), ...trustedSourceSchema }), { default: {} }) });
-  const ok = validate(root, { publish_allowlist: ['192.0.2.1', { type: 'substring', value: 'x' }], sources: { a: { type: 't', trusted: true } } });
+  const root = s.object({
+    ...filterConfigSchema,
+    sources: s.record(s.object({ type: s.string(), ...trustedSourceSchema }), { default: {} }),
+  });
+  const ok = validate(root, {
+    publish_allowlist: ['192.0.2.1', { type: 'substring', value: 'x' }],
+    sources: { a: { type: 't', trusted: true } },
+  });
   assert.ok(ok.ok);
   assert.deepEqual(ok.value.warninglists, { enabled: true, paths: [], urls: [], refresh_hours: 24, exclude: [] });
   assert.equal(ok.value.sources.a!.trusted, true);

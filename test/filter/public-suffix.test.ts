@@ -20,10 +20,15 @@ function o(type: ObservableType, v: string) {
 }
 
 function topSites() {
-  const r = parseWarninglist({
-    name: 'Top sites', type: 'hostname', matching_attributes: ['hostname', 'domain', 'url', 'email'],
-    list: ['duckdns.org', 'github.io', 'amazonaws.com', 'google.com', 'mysite.github.io'],
-  }, 'fixture');
+  const r = parseWarninglist(
+    {
+      name: 'Top sites',
+      type: 'hostname',
+      matching_attributes: ['hostname', 'domain', 'url', 'email'],
+      list: ['duckdns.org', 'github.io', 'amazonaws.com', 'google.com', 'mysite.github.io'],
+    },
+    'fixture',
+  );
   assert.ok(r.ok);
   return WarninglistMatcher.compile([r.list]).matcher;
 }
@@ -43,21 +48,48 @@ test('privateSuffixOf: the private-section suffix from the PSL package, none for
 
 test('a tenant under a private-section suffix is reported, not withheld; the suffix host itself is withheld', () => {
   const f = new PublishFilter({ warninglists: topSites() });
-  assert.deepEqual(decide(f, 'domain-name', 'evil.duckdns.org'), { publish: true, hits: [['Top sites', 'duckdns.org', 'duckdns.org']] });
-  assert.deepEqual(decide(f, 'url', 'http://login.evil.duckdns.org/x'), { publish: true, hits: [['Top sites', 'duckdns.org', 'duckdns.org']] });
-  assert.deepEqual(decide(f, 'email-addr', 'payroll@evil.duckdns.org'), { publish: true, hits: [['Top sites', 'duckdns.org', 'duckdns.org']] });
+  assert.deepEqual(decide(f, 'domain-name', 'evil.duckdns.org'), {
+    publish: true,
+    hits: [['Top sites', 'duckdns.org', 'duckdns.org']],
+  });
+  assert.deepEqual(decide(f, 'url', 'http://login.evil.duckdns.org/x'), {
+    publish: true,
+    hits: [['Top sites', 'duckdns.org', 'duckdns.org']],
+  });
+  assert.deepEqual(decide(f, 'email-addr', 'payroll@evil.duckdns.org'), {
+    publish: true,
+    hits: [['Top sites', 'duckdns.org', 'duckdns.org']],
+  });
   // above the private suffix: amazonaws.com listed, s3.amazonaws.com is the private suffix
-  assert.deepEqual(decide(f, 'domain-name', 'phish.s3.amazonaws.com'), { publish: true, hits: [['Top sites', 'amazonaws.com', 's3.amazonaws.com']] });
-  assert.deepEqual(decide(f, 'domain-name', 'duckdns.org'), { publish: false, hits: [['Top sites', 'duckdns.org', null]] });
-  assert.deepEqual(decide(f, 'domain-name', 'amazonaws.com'), { publish: false, hits: [['Top sites', 'amazonaws.com', null]] });
+  assert.deepEqual(decide(f, 'domain-name', 'phish.s3.amazonaws.com'), {
+    publish: true,
+    hits: [['Top sites', 'amazonaws.com', 's3.amazonaws.com']],
+  });
+  assert.deepEqual(decide(f, 'domain-name', 'duckdns.org'), {
+    publish: false,
+    hits: [['Top sites', 'duckdns.org', null]],
+  });
+  assert.deepEqual(decide(f, 'domain-name', 'amazonaws.com'), {
+    publish: false,
+    hits: [['Top sites', 'amazonaws.com', null]],
+  });
   assert.deepEqual(f.withheld, new Map([['Top sites', 2]]));
 });
 
 test('a listed tenant withholds its own subdomains; ICANN-registered domains keep MISP semantics', () => {
   const f = new PublishFilter({ warninglists: topSites() });
-  assert.deepEqual(decide(f, 'domain-name', 'www.mysite.github.io'), { publish: false, hits: [['Top sites', 'mysite.github.io', null]] });
-  assert.deepEqual(decide(f, 'domain-name', 'other.github.io'), { publish: true, hits: [['Top sites', 'github.io', 'github.io']] });
-  assert.deepEqual(decide(f, 'domain-name', 'mail.google.com'), { publish: false, hits: [['Top sites', 'google.com', null]] });
+  assert.deepEqual(decide(f, 'domain-name', 'www.mysite.github.io'), {
+    publish: false,
+    hits: [['Top sites', 'mysite.github.io', null]],
+  });
+  assert.deepEqual(decide(f, 'domain-name', 'other.github.io'), {
+    publish: true,
+    hits: [['Top sites', 'github.io', 'github.io']],
+  });
+  assert.deepEqual(decide(f, 'domain-name', 'mail.google.com'), {
+    publish: false,
+    hits: [['Top sites', 'google.com', null]],
+  });
 });
 
 test('the publish allowlist keeps its meaning: an operator entry covers everything under it', () => {
@@ -65,13 +97,25 @@ test('the publish allowlist keeps its meaning: an operator entry covers everythi
   assert.equal(f.check(o('domain-name', 'evil.duckdns.org'), ['feed']).publish, false);
 });
 
-test('corpus: tranco10k (hostname list) no longer withholds tenant hosts, still withholds the listed hosts', { skip: SKIP }, async () => {
+test('corpus: tranco10k (hostname list) no longer withholds tenant hosts, still withholds the listed hosts', {
+  skip: SKIP,
+}, async () => {
   const r = await corpusMatcher();
   const f = new PublishFilter({ warninglists: r.matcher });
-  for (const host of ['secure-login.duckdns.org', 'paypa1.github.io', 'x.herokuapp.com', 'o365.web.app', 'a.b.workers.dev']) {
+  for (const host of [
+    'secure-login.duckdns.org',
+    'paypa1.github.io',
+    'x.herokuapp.com',
+    'o365.web.app',
+    'a.b.workers.dev',
+  ]) {
     const d = f.check(o('domain-name', host), ['feed']);
     assert.equal(d.publish, true, host);
-    assert.ok(d.hits.some((h) => h.id === 'tranco10k' && h.private_suffix !== undefined), `${host} reported on tranco10k`);
+    assert.ok(
+      d.hits.some((h) => h.id === 'tranco10k' && h.private_suffix !== undefined),
+      `${host} reported on tranco10k`,
+    );
   }
-  for (const host of ['www.google.com', 'github.io', 'duckdns.org']) assert.equal(f.check(o('domain-name', host), ['feed']).publish, false, host);
+  for (const host of ['www.google.com', 'github.io', 'duckdns.org'])
+    assert.equal(f.check(o('domain-name', host), ['feed']).publish, false, host);
 });

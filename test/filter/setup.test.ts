@@ -13,26 +13,47 @@ test('createPublishFilter: paths, URLs, exclude, allowlist, trusted sources; rel
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-wl-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'lists', 'nets'), { recursive: true });
-  writeFileSync(join(dir, 'lists', 'nets', 'list.json'), JSON.stringify({ name: 'Nets', version: 1, description: '', type: 'cidr', list: ['198.51.100.0/24'] }));
+  writeFileSync(
+    join(dir, 'lists', 'nets', 'list.json'),
+    JSON.stringify({ name: 'Nets', version: 1, description: '', type: 'cidr', list: ['198.51.100.0/24'] }),
+  );
   const http: HttpClient = {
     async request(req) {
       const body = JSON.stringify({ name: 'Remote', type: 'hostname', list: ['remote.example'] });
-      return { status: 200, headers: {}, url: req.url, body: (async function* () {})(), text: async () => body, json: async () => JSON.parse(body), dump: async () => {} };
+      return {
+        status: 200,
+        headers: {},
+        url: req.url,
+        body: (async function* () {})(),
+        text: async () => body,
+        json: async () => JSON.parse(body),
+        dump: async () => {},
+      };
     },
   };
   const cfg = validate(warninglistsSchema, { paths: [dir], urls: ['https://lists.example/remote.json'] });
   assert.ok(cfg.ok);
-  const { filter, problems, matcher } = await createPublishFilter({ warninglists: cfg.value, publish_allowlist: ['blocked.example'] }, ['vip'], http);
+  const { filter, problems, matcher } = await createPublishFilter(
+    { warninglists: cfg.value, publish_allowlist: ['blocked.example'] },
+    ['vip'],
+    http,
+  );
   assert.deepEqual(problems, []);
   assert.deepEqual(matcher.lists.map((l) => l.name).sort(), ['Nets', 'Remote']);
   assert.equal(filter.check({ type: 'ipv4-addr', value: '198.51.100.7' }, ['feed']).publish, false);
   assert.equal(filter.check({ type: 'ipv4-addr', value: '198.51.100.7' }, ['feed', 'vip']).publish, true);
   assert.deepEqual(filter.check({ type: 'domain-name', value: 'a.remote.example' }, []).lists, ['Remote']);
-  assert.deepEqual(filter.check({ type: 'domain-name', value: 'blocked.example' }, ['vip']).lists, ['publish_allowlist']);
+  assert.deepEqual(filter.check({ type: 'domain-name', value: 'blocked.example' }, ['vip']).lists, [
+    'publish_allowlist',
+  ]);
 
   // the directory disappears and the URL fails: nothing loads, the previous lists stay
   rmSync(join(dir, 'lists'), { recursive: true });
-  const failing: HttpClient = { request: async () => { throw new Error('HTTP 503'); } };
+  const failing: HttpClient = {
+    request: async () => {
+      throw new Error('HTTP 503');
+    },
+  };
   const r = await reloadWarninglists(filter, cfg.value, failing);
   assert.equal(r.swapped, false);
   assert.equal(r.problems.length, 2);

@@ -22,12 +22,26 @@ export function workload(n: number): Observable[] {
   };
   while (out.length < n) {
     switch (rnd(6)) {
-      case 0: add('ipv4-addr', rnd(2) ? dns[rnd(dns.length)]! : `${1 + rnd(223)}.${rnd(256)}.${rnd(256)}.${rnd(256)}`); break;
-      case 1: add('ipv6-addr', `2001:${rnd(0xffff).toString(16)}:${rnd(0xffff).toString(16)}::${rnd(0xffff).toString(16)}`); break;
-      case 2: add('domain-name', rnd(2) ? `www.${hosts[rnd(hosts.length)]}` : `host${rnd(1e6)}.example-${rnd(1000)}.net`); break;
-      case 3: add('url', `https://${rnd(2) ? hosts[rnd(hosts.length)] : `x${rnd(1e6)}.example.org`}/path/${rnd(1e6)}/index.php?id=${rnd(1e6)}`); break;
-      case 4: add('email-addr', `${['abuse', 'user', 'noc', 'j.smith'][rnd(4)]}@${hosts[rnd(hosts.length)]}`); break;
-      default: add('file', rnd(1e6).toString(16).padStart(64, 'a'));
+      case 0:
+        add('ipv4-addr', rnd(2) ? dns[rnd(dns.length)]! : `${1 + rnd(223)}.${rnd(256)}.${rnd(256)}.${rnd(256)}`);
+        break;
+      case 1:
+        add('ipv6-addr', `2001:${rnd(0xffff).toString(16)}:${rnd(0xffff).toString(16)}::${rnd(0xffff).toString(16)}`);
+        break;
+      case 2:
+        add('domain-name', rnd(2) ? `www.${hosts[rnd(hosts.length)]}` : `host${rnd(1e6)}.example-${rnd(1000)}.net`);
+        break;
+      case 3:
+        add(
+          'url',
+          `https://${rnd(2) ? hosts[rnd(hosts.length)] : `x${rnd(1e6)}.example.org`}/path/${rnd(1e6)}/index.php?id=${rnd(1e6)}`,
+        );
+        break;
+      case 4:
+        add('email-addr', `${['abuse', 'user', 'noc', 'j.smith'][rnd(4)]}@${hosts[rnd(hosts.length)]}`);
+        break;
+      default:
+        add('file', rnd(1e6).toString(16).padStart(64, 'a'));
     }
   }
   return out;

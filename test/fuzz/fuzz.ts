@@ -30,7 +30,15 @@ export interface FuzzStats {
 }
 
 export async function fuzzTarget(t: FuzzTarget, o: FuzzOptions): Promise<FuzzStats> {
-  const stats: FuzzStats = { target: t.name, runs: 0, objects: 0, rejections: 0, errors: {}, maxInputBytes: 0, maxCaseMs: 0 };
+  const stats: FuzzStats = {
+    target: t.name,
+    runs: 0,
+    objects: 0,
+    rejections: 0,
+    errors: {},
+    maxInputBytes: 0,
+    maxCaseMs: 0,
+  };
   const prop = fc.asyncProperty(planArb(t.seeds.length), async (plan) => {
     const input = applyPlan(t.kind, t.seeds[plan.seed]!, plan.steps);
     const started = performance.now();

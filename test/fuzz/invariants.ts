@@ -30,7 +30,11 @@ const MAX_OUTPUT_BYTES_PER_INPUT_BYTE = 64;
 const OUTPUT_SLACK = 64 * 1024;
 
 function protoCounts(): [number, number, number] {
-  return [Object.getOwnPropertyNames(Object.prototype).length, Object.getOwnPropertyNames(Array.prototype).length, Object.getOwnPropertyNames(Function.prototype).length];
+  return [
+    Object.getOwnPropertyNames(Object.prototype).length,
+    Object.getOwnPropertyNames(Array.prototype).length,
+    Object.getOwnPropertyNames(Function.prototype).length,
+  ];
 }
 
 export const PROTO_BASELINE = protoCounts();
@@ -59,25 +63,39 @@ export function checkOutcome(input: string, run: () => Promise<MapOutcome>): Pro
         const json = JSON.stringify(o);
         bytes += json.length;
         const c = checkObject(JSON.parse(json));
-        if (!c.ok) throw new InvariantError(`emitted object fails the STIX checks (${c.reason}: ${c.message}): ${json.slice(0, 300)}`, input);
+        if (!c.ok)
+          throw new InvariantError(
+            `emitted object fails the STIX checks (${c.reason}: ${c.message}): ${json.slice(0, 300)}`,
+            input,
+          );
         const v = objectValueProblem(o, VALIDITY_POLICY);
-        if (v) throw new InvariantError(`emitted object fails the value gate (${v.reason}: ${v.message}): ${json.slice(0, 300)}`, input);
+        if (v)
+          throw new InvariantError(
+            `emitted object fails the value gate (${v.reason}: ${v.message}): ${json.slice(0, 300)}`,
+            input,
+          );
       }
-      if (bytes > inputBytes * MAX_OUTPUT_BYTES_PER_INPUT_BYTE + OUTPUT_SLACK) throw new InvariantError(`unbounded output: ${bytes} bytes from ${inputBytes}`, input);
+      if (bytes > inputBytes * MAX_OUTPUT_BYTES_PER_INPUT_BYTE + OUTPUT_SLACK)
+        throw new InvariantError(`unbounded output: ${bytes} bytes from ${inputBytes}`, input);
       for (const r of out.rejections) {
-        if (typeof r.reason !== 'string' || r.reason === '' || typeof r.message !== 'string') throw new InvariantError(`rejection without reason or message: ${JSON.stringify(r)}`, input);
+        if (typeof r.reason !== 'string' || r.reason === '' || typeof r.message !== 'string')
+          throw new InvariantError(`rejection without reason or message: ${JSON.stringify(r)}`, input);
       }
       return { objects: out.objects.length, rejections: out.rejections.length };
     },
     (e: unknown) => {
       canary(input);
       if (isStixgateError(e)) return { objects: 0, rejections: 0, error: e.reason };
-      throw new InvariantError(`crash (untyped error): ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e)}`, input);
+      throw new InvariantError(
+        `crash (untyped error): ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e)}`,
+        input,
+      );
     },
   );
 }
 
 function canary(input: string): void {
   const now = protoCounts();
-  if (now.some((n, i) => n !== PROTO_BASELINE[i])) throw new InvariantError(`prototype changed: ${PROTO_BASELINE.join('/')} → ${now.join('/')}`, input);
+  if (now.some((n, i) => n !== PROTO_BASELINE[i]))
+    throw new InvariantError(`prototype changed: ${PROTO_BASELINE.join('/')} → ${now.join('/')}`, input);
 }

@@ -12,17 +12,96 @@ export type DocKind = 'json' | 'xml' | 'lines';
 
 /** Values that have broken parsers, normalisers and sinks elsewhere (FAULTS F3-F20). */
 export const HOSTILE_STRINGS: readonly string[] = [
-  '', ' ', '0.0.0.0/0', '::/0', '10.0.0.0/7', '999.1.1.1', '1.2.3', '017.0.0.1', '2130706433', 'http://999.1.1.1/', 'http://6/', 'http://0x7f.1/',
-  'http://[::1', 'hxxp://evil[.]com/a', '1.2.3[.]4', 'evil example.com', 'evil\u0000.com', 'ev\u202eil.com', 'e\u200bvil.com', 'bücher.de', 'xn--',
-  'a'.repeat(64) + '.com', `${'a.'.repeat(200)}com`, '=HYPERLINK("http://x","y")', '@SUM(1)', '-2+3', '+1', '\tTAB', '\rCR', '__proto__', 'constructor',
-  'prototype', 'd41d8cd98f00b204e9800998ecf8427e', 'D41D8CD98F00B204E9800998ECF8427', 'not a hash', 'zz'.repeat(32), 'x@y', '@', 'a@b@c',
-  'CVE-2024-0001', 'CVE-99', '2024-02-30T00:00:00Z', '0001-01-01T00:00:00', '1e999', '-0', 'NaN', 'null', 'true', '\ud800', '\uffff', '💥',
-  'indicator--00000000-0000-4000-8000-000000000000', 'bundle--x', "[ipv4-addr:value = '1.2.3.4'", "[ipv4-addr:value = '0.0.0.0/0']", '<x>', '&amp;', ']]>',
-  'x'.repeat(5000), '../../etc/passwd', 'file:///etc/passwd', 'javascript:alert(1)', '%00', '\\', "'", '"', ',', ';', '#', '\n', '\r\n',
+  '',
+  ' ',
+  '0.0.0.0/0',
+  '::/0',
+  '10.0.0.0/7',
+  '999.1.1.1',
+  '1.2.3',
+  '017.0.0.1',
+  '2130706433',
+  'http://999.1.1.1/',
+  'http://6/',
+  'http://0x7f.1/',
+  'http://[::1',
+  'hxxp://evil[.]com/a',
+  '1.2.3[.]4',
+  'evil example.com',
+  'evil\u0000.com',
+  'ev\u202eil.com',
+  'e\u200bvil.com',
+  'bücher.de',
+  'xn--',
+  `${'a'.repeat(64)}.com`,
+  `${'a.'.repeat(200)}com`,
+  '=HYPERLINK("http://x","y")',
+  '@SUM(1)',
+  '-2+3',
+  '+1',
+  '\tTAB',
+  '\rCR',
+  '__proto__',
+  'constructor',
+  'prototype',
+  'd41d8cd98f00b204e9800998ecf8427e',
+  'D41D8CD98F00B204E9800998ECF8427',
+  'not a hash',
+  'zz'.repeat(32),
+  'x@y',
+  '@',
+  'a@b@c',
+  'CVE-2024-0001',
+  'CVE-99',
+  '2024-02-30T00:00:00Z',
+  '0001-01-01T00:00:00',
+  '1e999',
+  '-0',
+  'NaN',
+  'null',
+  'true',
+  '\ud800',
+  '\uffff',
+  '💥',
+  'indicator--00000000-0000-4000-8000-000000000000',
+  'bundle--x',
+  "[ipv4-addr:value = '1.2.3.4'",
+  "[ipv4-addr:value = '0.0.0.0/0']",
+  '<x>',
+  '&amp;',
+  ']]>',
+  'x'.repeat(5000),
+  '../../etc/passwd',
+  'file:///etc/passwd',
+  'javascript:alert(1)',
+  '%00',
+  '\\',
+  "'",
+  '"',
+  ',',
+  ';',
+  '#',
+  '\n',
+  '\r\n',
 ];
 
 const HOSTILE_JSON: readonly unknown[] = [
-  null, true, false, 0, -1, 1.5, 1e308, -0, 2 ** 53 + 1, [], {}, [null], [[[[[[[[[[[]]]]]]]]]]], { a: { b: { c: {} } } }, ['a', 1, null], { type: 'bundle' },
+  null,
+  true,
+  false,
+  0,
+  -1,
+  1.5,
+  1e308,
+  -0,
+  2 ** 53 + 1,
+  [],
+  {},
+  [null],
+  [[[[[[[[[[[]]]]]]]]]]],
+  { a: { b: { c: {} } } },
+  ['a', 1, null],
+  { type: 'bundle' },
 ];
 
 export interface Step {
@@ -89,16 +168,44 @@ function mutateJsonTree(root: unknown, st: Step): unknown {
   const p = slot.parent as Record<string | number, unknown>;
   const cur = p[slot.key];
   switch (st.op % 8) {
-    case 0: p[slot.key] = hostileValue(st); break;
-    case 1: if (Array.isArray(slot.parent)) slot.parent.splice(slot.key as number, 1); else delete p[slot.key]; break;
-    case 2: if (Array.isArray(slot.parent)) slot.parent.splice(slot.key as number, 0, structuredClone(cur)); else p[slot.key] = [cur, cur]; break;
+    case 0:
+      p[slot.key] = hostileValue(st);
+      break;
+    case 1:
+      if (Array.isArray(slot.parent)) slot.parent.splice(slot.key as number, 1);
+      else delete p[slot.key];
+      break;
+    case 2:
+      if (Array.isArray(slot.parent)) slot.parent.splice(slot.key as number, 0, structuredClone(cur));
+      else p[slot.key] = [cur, cur];
+      break;
     case 3: {
-      const target = cur && typeof cur === 'object' && !Array.isArray(cur) ? (cur as Record<string, unknown>) : (slot.parent as Record<string, unknown>);
-      if (!Array.isArray(target)) setOwn(target, ['__proto__', 'constructor', 'prototype'][st.b % 3]!, st.b % 2 ? { polluted: 1, prototype: { polluted: 1 } } : hostileValue(st));
+      const target =
+        cur && typeof cur === 'object' && !Array.isArray(cur)
+          ? (cur as Record<string, unknown>)
+          : (slot.parent as Record<string, unknown>);
+      if (!Array.isArray(target))
+        setOwn(
+          target,
+          ['__proto__', 'constructor', 'prototype'][st.b % 3]!,
+          st.b % 2 ? { polluted: 1, prototype: { polluted: 1 } } : hostileValue(st),
+        );
       break;
     }
-    case 4: p[slot.key] = typeof cur === 'string' ? (st.b % 2 ? Number(cur.length) : [cur]) : typeof cur === 'object' ? JSON.stringify(cur) : String(cur); break;
-    case 5: if (typeof cur === 'string') p[slot.key] = st.b % 2 ? cur + hostileString(st) : hostileString(st) + cur; else p[slot.key] = hostileString(st); break;
+    case 4:
+      p[slot.key] =
+        typeof cur === 'string'
+          ? st.b % 2
+            ? Number(cur.length)
+            : [cur]
+          : typeof cur === 'object'
+            ? JSON.stringify(cur)
+            : String(cur);
+      break;
+    case 5:
+      if (typeof cur === 'string') p[slot.key] = st.b % 2 ? cur + hostileString(st) : hostileString(st) + cur;
+      else p[slot.key] = hostileString(st);
+      break;
     case 6: {
       // move a value to another slot (same-shaped documents with swapped parts)
       const other = all[st.b % all.length]!;
@@ -107,7 +214,8 @@ function mutateJsonTree(root: unknown, st: Step): unknown {
     }
     default: {
       // grow an array: many copies of one item (bounded output must follow the input size)
-      if (Array.isArray(cur) && cur.length > 0) for (let i = 0; i < 1 + (st.b % 50); i++) cur.push(structuredClone(cur[i % cur.length]));
+      if (Array.isArray(cur) && cur.length > 0)
+        for (let i = 0; i < 1 + (st.b % 50); i++) cur.push(structuredClone(cur[i % cur.length]));
       else p[slot.key] = hostileValue(st);
     }
   }
@@ -150,7 +258,9 @@ function mutateXml(doc: string, st: Step): string {
     }
     case 3: {
       // an element (with its children) duplicated next to itself
-      const opens = [...doc.matchAll(/<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[^<>]*>/g)].filter((m) => !m[0].endsWith('/>') && !m[0].startsWith('<?'));
+      const opens = [...doc.matchAll(/<([A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[^<>]*>/g)].filter(
+        (m) => !m[0].endsWith('/>') && !m[0].startsWith('<?'),
+      );
       if (opens.length === 0) return doc;
       const m = opens[st.a % opens.length]!;
       const name = (m[1]! ?? '') + m[2]!;
@@ -171,7 +281,11 @@ function mutateXml(doc: string, st: Step): string {
       const at = doc.indexOf('>', doc.indexOf('<', doc.indexOf('?>') + 1)) + 1;
       if (at <= 0) return doc;
       const k = ['__proto__', 'constructor', 'prototype'][st.b % 3];
-      return doc.slice(0, at) + (st.pick % 2 ? `<${k}>${escapeXml(hostileString(st))}</${k}>` : `<x ${k}="1"/>`) + doc.slice(at);
+      return (
+        doc.slice(0, at) +
+        (st.pick % 2 ? `<${k}>${escapeXml(hostileString(st))}</${k}>` : `<x ${k}="1"/>`) +
+        doc.slice(at)
+      );
     }
   }
 }
@@ -183,8 +297,12 @@ function mutateLines(doc: string, st: Step): string {
   const lines = doc.split('\n');
   const i = st.a % lines.length;
   switch (st.op % 6) {
-    case 0: lines[i] = hostileString(st); break;
-    case 1: lines.splice(i, 0, hostileString(st)); break;
+    case 0:
+      lines[i] = hostileString(st);
+      break;
+    case 1:
+      lines.splice(i, 0, hostileString(st));
+      break;
     case 2: {
       const sep = lines[i]!.includes(',') ? ',' : ' ';
       const f = lines[i]!.split(sep);
@@ -192,9 +310,14 @@ function mutateLines(doc: string, st: Step): string {
       lines[i] = f.join(sep);
       break;
     }
-    case 3: lines.splice(i, 0, ...Array.from({ length: 1 + (st.b % 20) }, () => lines[i]!)); break;
-    case 4: lines[i] = st.b % 2 ? `"${lines[i]}` : `${lines[i]},${'x,'.repeat(st.b % 10)}`; break;
-    default: return (st.b % 2 ? '\ufeff' : '') + lines.join(st.b % 3 ? '\r\n' : '\n');
+    case 3:
+      lines.splice(i, 0, ...Array.from({ length: 1 + (st.b % 20) }, () => lines[i]!));
+      break;
+    case 4:
+      lines[i] = st.b % 2 ? `"${lines[i]}` : `${lines[i]},${'x,'.repeat(st.b % 10)}`;
+      break;
+    default:
+      return (st.b % 2 ? '\ufeff' : '') + lines.join(st.b % 3 ? '\r\n' : '\n');
   }
   return lines.join('\n');
 }
@@ -204,9 +327,12 @@ function mutateLines(doc: string, st: Step): string {
 function bytes(doc: string, st: Step): string {
   const at = st.a % (doc.length + 1);
   switch (st.b % 3) {
-    case 0: return doc.slice(0, at); // truncated
-    case 1: return doc.slice(0, at) + st.s + doc.slice(at);
-    default: return doc.slice(0, at) + doc.slice(at, at + 1 + (st.pick % 64)).repeat(2) + doc.slice(at + 1 + (st.pick % 64));
+    case 0:
+      return doc.slice(0, at); // truncated
+    case 1:
+      return doc.slice(0, at) + st.s + doc.slice(at);
+    default:
+      return doc.slice(0, at) + doc.slice(at, at + 1 + (st.pick % 64)).repeat(2) + doc.slice(at + 1 + (st.pick % 64));
   }
 }
 

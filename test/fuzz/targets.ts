@@ -56,7 +56,9 @@ export function corpusSeeds(rel: string, ext: string, max = 6): string[] {
   const dir = join(CORPUS_DIR, rel);
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith(ext)).sort();
+    names = readdirSync(dir)
+      .filter((n) => n.endsWith(ext))
+      .sort();
   } catch {
     return [];
   }
@@ -85,9 +87,18 @@ const def = (type: string): SourceDefinition<unknown> => {
 };
 
 /** A file source over the case's bytes, through the source's own reader and mapper. */
-function fileTarget(name: string, type: string, kind: DocKind, ext: string, seeds: string[], own: Record<string, unknown> = {}): FuzzTarget {
+function fileTarget(
+  name: string,
+  type: string,
+  kind: DocKind,
+  ext: string,
+  seeds: string[],
+  own: Record<string, unknown> = {},
+): FuzzTarget {
   return {
-    name, kind, seeds,
+    name,
+    kind,
+    seeds,
     async run(input) {
       const path = join(work, `case-${fileNo++}${ext}`);
       writeFileSync(path, input);
@@ -110,11 +121,16 @@ function answering(body: string, contentType: string): HttpClient {
         status: 200,
         headers: { 'content-type': contentType },
         url: req.url,
-        body: (async function* () { yield bytes; })(),
+        body: (async function* () {
+          yield bytes;
+        })(),
         text: async () => body,
         json: async () => {
           const r = safeJsonParse(body);
-          if (!r.ok) throw new StixgateError('STIXGATE_ERR_INPUT_PARSE', `response is not valid JSON (${r.reason})`, { reason: r.reason });
+          if (!r.ok)
+            throw new StixgateError('STIXGATE_ERR_INPUT_PARSE', `response is not valid JSON (${r.reason})`, {
+              reason: r.reason,
+            });
           return r.value;
         },
         dump: async () => undefined,
@@ -123,12 +139,25 @@ function answering(body: string, contentType: string): HttpClient {
   };
 }
 
-function abusechTarget(name: string, listKey: string, map: (rec: unknown, i: number, env: MapEnv) => MappedRecord, seeds: string[]): FuzzTarget {
+function abusechTarget(
+  name: string,
+  listKey: string,
+  map: (rec: unknown, i: number, env: MapEnv) => MappedRecord,
+  seeds: string[],
+): FuzzTarget {
   return {
-    name, kind: 'json', seeds,
+    name,
+    kind: 'json',
+    seeds,
     async run(input) {
       const list = await abusechQuery(answering(input, 'application/json'), {
-        component: name, service: name, url: 'https://api.invalid/x', method: 'GET', authKey: 'k', listKey, signal: new AbortController().signal,
+        component: name,
+        service: name,
+        url: 'https://api.invalid/x',
+        method: 'GET',
+        authKey: 'k',
+        listKey,
+        signal: new AbortController().signal,
       });
       const env: MapEnv = { now: NOW_ISO, source: name, validDays: 30 };
       const out: MapOutcome = { objects: [], rejections: [] };
@@ -145,15 +174,24 @@ function abusechTarget(name: string, listKey: string, map: (rec: unknown, i: num
 /** The MISP feed format: a feed folder whose one event file is the case. */
 function mispFeedTarget(seeds: string[]): FuzzTarget {
   return {
-    name: 'misp_feed', kind: 'json', seeds,
+    name: 'misp_feed',
+    kind: 'json',
+    seeds,
     async run(input) {
       const dir = join(work, `feed-${fileNo++}`);
       const uuid = '5f0c4a52-3b0c-4c44-9d2e-1e0f4e6f7a01';
       mkdirSync(dir);
-      writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ [uuid]: { info: 'fuzz', timestamp: '1767225600', date: '2026-01-01' } }));
+      writeFileSync(
+        join(dir, 'manifest.json'),
+        JSON.stringify({ [uuid]: { info: 'fuzz', timestamp: '1767225600', date: '2026-01-01' } }),
+      );
       writeFileSync(join(dir, `${uuid}.json`), input);
       try {
-        const c = await collect(def('misp_feed'), { url: `file://${dir}/` }, { now: NOW, common: { max_bad_ratio: 1 } });
+        const c = await collect(
+          def('misp_feed'),
+          { url: `file://${dir}/` },
+          { now: NOW, common: { max_bad_ratio: 1 } },
+        );
         return { objects: c.items.map((i) => i.object), rejections: c.rejections };
       } finally {
         rmSync(dir, { recursive: true, force: true });
@@ -165,20 +203,47 @@ function mispFeedTarget(seeds: string[]): FuzzTarget {
 export function targets(): FuzzTarget[] {
   const mispTable = loadMispTable(MAPPINGS);
   const otxTable = loadOtxTypes(MAPPINGS);
-  const mispSeeds = [seed('misp-event.json'), readFileSync(join(PROJECT_ROOT, 'test', 'fixtures', 'misp', 'event-all-types.json'), 'utf8'), ...corpusSeeds('pymisp/mispevent_testfiles', '.json', 4)];
+  const mispSeeds = [
+    seed('misp-event.json'),
+    readFileSync(join(PROJECT_ROOT, 'test', 'fixtures', 'misp', 'event-all-types.json'), 'utf8'),
+    ...corpusSeeds('pymisp/mispevent_testfiles', '.json', 4),
+  ];
   return [
-    fileTarget('text_list', 'text_list', 'lines', '.txt', [seed('list.txt'), ...corpusSeeds('ip-lists-et-tor', '.txt', 1)]),
-    fileTarget('csv', 'csv', 'lines', '.csv', [seed('feed.csv')], { columns: { value: 'value', type: 'auto', labels: ['tags'], first_seen: 'first_seen' } }),
-    fileTarget('stix_bundle_2.1', 'stix_bundle', 'json', '.json', [seed('bundle-21.json'), ...corpusSeeds('stix2-cti-documentation/example_json', '.json', 5)]),
+    fileTarget('text_list', 'text_list', 'lines', '.txt', [
+      seed('list.txt'),
+      ...corpusSeeds('ip-lists-et-tor', '.txt', 1),
+    ]),
+    fileTarget('csv', 'csv', 'lines', '.csv', [seed('feed.csv')], {
+      columns: { value: 'value', type: 'auto', labels: ['tags'], first_seen: 'first_seen' },
+    }),
+    fileTarget('stix_bundle_2.1', 'stix_bundle', 'json', '.json', [
+      seed('bundle-21.json'),
+      ...corpusSeeds('stix2-cti-documentation/example_json', '.json', 5),
+    ]),
     fileTarget('stix_bundle_2.0', 'stix_bundle', 'json', '.json', [seed('bundle-20.json')]),
     {
-      name: 'taxii21', kind: 'json', seeds: [seed('taxii-envelope.json')],
+      name: 'taxii21',
+      kind: 'json',
+      seeds: [seed('taxii-envelope.json')],
       async run(input) {
-        const client = new TaxiiClient(answering(input, 'application/taxii+json;version=2.1'), 'taxii21', 'https://taxii.invalid/api/', undefined);
+        const client = new TaxiiClient(
+          answering(input, 'application/taxii+json;version=2.1'),
+          'taxii21',
+          'https://taxii.invalid/api/',
+          undefined,
+        );
         const col = { id: 'c', title: 'c', canRead: true, url: 'https://taxii.invalid/api/collections/c/' };
         const out: MapOutcome = { objects: [], rejections: [] };
         const pages = pollCollection(client, col, undefined, {
-          component: 'taxii21', pageSize: 100, matchTypes: [], specVersions: [], maxPages: 2, maxSkewSecs: 300, now: NOW, signal: new AbortController().signal, warn: () => undefined,
+          component: 'taxii21',
+          pageSize: 100,
+          matchTypes: [],
+          specVersions: [],
+          maxPages: 2,
+          maxSkewSecs: 300,
+          now: NOW,
+          signal: new AbortController().signal,
+          warn: () => undefined,
         });
         for await (const p of pages) {
           out.objects.push(...p.items.map((i) => i.object));
@@ -189,7 +254,9 @@ export function targets(): FuzzTarget[] {
     },
     mispFeedTarget(mispSeeds),
     {
-      name: 'misp_api', kind: 'json', seeds: [seed('misp-restsearch.json'), ...mispSeeds.slice(0, 2)],
+      name: 'misp_api',
+      kind: 'json',
+      seeds: [seed('misp-restsearch.json'), ...mispSeeds.slice(0, 2)],
       async run(input) {
         const out: MapOutcome = { objects: [], rejections: [] };
         for (const ev of eventsOf(parseMispJson(input, '/events/restSearch', 'misp_api'))) {
@@ -201,7 +268,9 @@ export function targets(): FuzzTarget[] {
       },
     },
     {
-      name: 'otx', kind: 'json', seeds: [seed('otx-pulses.json')],
+      name: 'otx',
+      kind: 'json',
+      seeds: [seed('otx-pulses.json')],
       async run(input) {
         const r = safeJsonParse(input);
         if (!r.ok) throw new StixgateError('STIXGATE_ERR_INPUT_PARSE', r.message, { reason: r.reason });
@@ -220,7 +289,14 @@ export function targets(): FuzzTarget[] {
     abusechTarget('abusech_threatfox', 'data', mapThreatfoxIoc, [seed('threatfox.json')]),
     abusechTarget('abusech_malwarebazaar', 'data', mapBazaarSample, [seed('malwarebazaar.json')]),
     fileTarget('cisa_kev', 'cisa_kev', 'json', '.json', [seed('kev.json')]),
-    fileTarget('stix1', 'stix1', 'xml', '.xml', [seed('stix1-diamond.xml'), readFileSync(join(PROJECT_ROOT, 'test', 'fixtures', 'xml', 'stix1-package.xml'), 'utf8'), ...corpusSeeds('stix-elevator-idioms/idioms-xml', '.xml', 6)]),
-    fileTarget('openioc', 'openioc', 'xml', '.ioc', [readFileSync(join(PROJECT_ROOT, 'test', 'fixtures', 'xml', 'openioc-1.1-conditions.ioc'), 'utf8'), ...corpusSeeds('openioc/fireeye-iocs-1.0/BlogPosts', '.ioc', 4)]),
+    fileTarget('stix1', 'stix1', 'xml', '.xml', [
+      seed('stix1-diamond.xml'),
+      readFileSync(join(PROJECT_ROOT, 'test', 'fixtures', 'xml', 'stix1-package.xml'), 'utf8'),
+      ...corpusSeeds('stix-elevator-idioms/idioms-xml', '.xml', 6),
+    ]),
+    fileTarget('openioc', 'openioc', 'xml', '.ioc', [
+      readFileSync(join(PROJECT_ROOT, 'test', 'fixtures', 'xml', 'openioc-1.1-conditions.ioc'), 'utf8'),
+      ...corpusSeeds('openioc/fireeye-iocs-1.0/BlogPosts', '.ioc', 4),
+    ]),
   ];
 }

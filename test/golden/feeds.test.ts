@@ -22,11 +22,38 @@ interface ListCase {
 }
 
 const LISTS: ListCase[] = [
-  { name: 'ipsum', file: 'ipsum/ipsum.txt', own: { count_field: 1, count_confidence: { '1': 10, '3': 50, '6': 80 } }, present: ['77.90.185.20', '77.239.124.102', '77.239.124.108'], absent: ['8.8.8.8', '10'] },
-  { name: 'spamhaus-drop-legacy', file: 'spamhaus-drop/drop.legacy.txt', present: ['1.10.16.0/20', '1.19.0.0/16', '2.56.192.0/22'], absent: ['SBL256894', '1.10.16.0'] },
-  { name: 'et-compromised-ips', file: 'ip-lists-et-tor/et-compromised-ips.txt', own: { value_type: 'ipv4-addr' }, present: ['101.100.216.61', '101.50.83.146', '102.220.160.38'], absent: ['1.1.1.1', '127.0.0.1'] },
-  { name: 'tor-exit-criticalpath', file: 'ip-lists-et-tor/tor-exit.criticalpath.txt', present: ['171.25.193.25', '80.67.167.81', '109.70.100.4'], absent: ['8.8.4.4', '9.9.9.9'] },
-  { name: 'tor-exit-secops', file: 'ip-lists-et-tor/tor-exit-nodes.secops.lst', present: ['101.99.92.179', '101.99.92.182', '102.130.113.9'], absent: ['8.8.4.4', '9.9.9.9'] },
+  {
+    name: 'ipsum',
+    file: 'ipsum/ipsum.txt',
+    own: { count_field: 1, count_confidence: { '1': 10, '3': 50, '6': 80 } },
+    present: ['77.90.185.20', '77.239.124.102', '77.239.124.108'],
+    absent: ['8.8.8.8', '10'],
+  },
+  {
+    name: 'spamhaus-drop-legacy',
+    file: 'spamhaus-drop/drop.legacy.txt',
+    present: ['1.10.16.0/20', '1.19.0.0/16', '2.56.192.0/22'],
+    absent: ['SBL256894', '1.10.16.0'],
+  },
+  {
+    name: 'et-compromised-ips',
+    file: 'ip-lists-et-tor/et-compromised-ips.txt',
+    own: { value_type: 'ipv4-addr' },
+    present: ['101.100.216.61', '101.50.83.146', '102.220.160.38'],
+    absent: ['1.1.1.1', '127.0.0.1'],
+  },
+  {
+    name: 'tor-exit-criticalpath',
+    file: 'ip-lists-et-tor/tor-exit.criticalpath.txt',
+    present: ['171.25.193.25', '80.67.167.81', '109.70.100.4'],
+    absent: ['8.8.4.4', '9.9.9.9'],
+  },
+  {
+    name: 'tor-exit-secops',
+    file: 'ip-lists-et-tor/tor-exit-nodes.secops.lst',
+    present: ['101.99.92.179', '101.99.92.182', '102.130.113.9'],
+    absent: ['8.8.4.4', '9.9.9.9'],
+  },
 ];
 
 for (const c of LISTS) {
@@ -45,9 +72,15 @@ for (const c of LISTS) {
   });
 }
 
-test('golden text_list: ipsum count column becomes confidence', { skip: corpusPath('ipsum/ipsum.txt').skip }, async () => {
+test('golden text_list: ipsum count column becomes confidence', {
+  skip: corpusPath('ipsum/ipsum.txt').skip,
+}, async () => {
   const file = corpusPath('ipsum/ipsum.txt').path;
-  const { collected } = await runFiles(textListSource, [file], { count_field: 1, min_count: 3, count_confidence: { '3': 50, '6': 80 } });
+  const { collected } = await runFiles(textListSource, [file], {
+    count_field: 1,
+    min_count: 3,
+    count_confidence: { '3': 50, '6': 80 },
+  });
   let expected = 0;
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (!line || line.startsWith('#')) continue;
@@ -68,15 +101,51 @@ interface CsvCase {
   absent: string[];
 }
 
-const quotedRows = (text: string) => text.split('\n').filter((l) => l.startsWith('"') && !l.startsWith('"first_seen_utc"')).length;
+const quotedRows = (text: string) =>
+  text.split('\n').filter((l) => l.startsWith('"') && !l.startsWith('"first_seen_utc"')).length;
 const plainRows = (text: string) => text.split('\n').filter((l) => l.trim() && !l.startsWith('#')).length;
 
 const CSVS: CsvCase[] = [
-  { name: 'feodotracker', file: 'abusech/feodotracker/ipblocklist.csv', mapping: 'feodotracker', independentCount: quotedRows, present: ['192.9.135.73', '85.239.243.155', '172.233.221.61'], absent: ['dst_ip', '1194'] },
-  { name: 'feodotracker-prev1', file: 'abusech/feodotracker/ipblocklist.prev1.csv', mapping: 'feodotracker', independentCount: quotedRows, present: ['192.9.135.73', '85.239.243.155', '84.247.157.112'], absent: ['172.233.221.61', 'dst_ip'] },
-  { name: 'feodotracker-prev2', file: 'abusech/feodotracker/ipblocklist.prev2.csv', mapping: 'feodotracker', independentCount: quotedRows, present: ['192.9.135.73', '85.239.243.155', '84.247.157.112'], absent: ['172.233.221.61', 'dst_ip'] },
-  { name: 'sslbl-ip', file: 'abusech/sslbl/sslipblacklist.csv', mapping: 'sslbl_ip', independentCount: plainRows, present: ['104.130.17.100', '109.120.155.159', '109.120.155.254'], absent: ['DstIP', '443'] },
-  { name: 'spamhaus-drop-json', file: 'spamhaus-drop/drop_v4.json', mapping: 'spamhaus_drop_json', independentCount: (t) => t.split('\n').filter((l) => l.includes('"cidr"')).length, present: ['1.10.16.0/20', '1.19.0.0/16', '223.254.0.0/16'], absent: ['metadata', 'SBL256894'] },
+  {
+    name: 'feodotracker',
+    file: 'abusech/feodotracker/ipblocklist.csv',
+    mapping: 'feodotracker',
+    independentCount: quotedRows,
+    present: ['192.9.135.73', '85.239.243.155', '172.233.221.61'],
+    absent: ['dst_ip', '1194'],
+  },
+  {
+    name: 'feodotracker-prev1',
+    file: 'abusech/feodotracker/ipblocklist.prev1.csv',
+    mapping: 'feodotracker',
+    independentCount: quotedRows,
+    present: ['192.9.135.73', '85.239.243.155', '84.247.157.112'],
+    absent: ['172.233.221.61', 'dst_ip'],
+  },
+  {
+    name: 'feodotracker-prev2',
+    file: 'abusech/feodotracker/ipblocklist.prev2.csv',
+    mapping: 'feodotracker',
+    independentCount: quotedRows,
+    present: ['192.9.135.73', '85.239.243.155', '84.247.157.112'],
+    absent: ['172.233.221.61', 'dst_ip'],
+  },
+  {
+    name: 'sslbl-ip',
+    file: 'abusech/sslbl/sslipblacklist.csv',
+    mapping: 'sslbl_ip',
+    independentCount: plainRows,
+    present: ['104.130.17.100', '109.120.155.159', '109.120.155.254'],
+    absent: ['DstIP', '443'],
+  },
+  {
+    name: 'spamhaus-drop-json',
+    file: 'spamhaus-drop/drop_v4.json',
+    mapping: 'spamhaus_drop_json',
+    independentCount: (t) => t.split('\n').filter((l) => l.includes('"cidr"')).length,
+    present: ['1.10.16.0/20', '1.19.0.0/16', '223.254.0.0/16'],
+    absent: ['metadata', 'SBL256894'],
+  },
 ];
 
 for (const c of CSVS) {
@@ -94,8 +163,12 @@ for (const c of CSVS) {
   });
 }
 
-test('golden csv: feodotracker columns land where the map says', { skip: corpusPath('abusech/feodotracker/ipblocklist.csv').skip }, async () => {
-  const { collected } = await runFiles(csvSource, [corpusPath('abusech/feodotracker/ipblocklist.csv').path], { mapping: 'feodotracker' });
+test('golden csv: feodotracker columns land where the map says', {
+  skip: corpusPath('abusech/feodotracker/ipblocklist.csv').skip,
+}, async () => {
+  const { collected } = await runFiles(csvSource, [corpusPath('abusech/feodotracker/ipblocklist.csv').path], {
+    mapping: 'feodotracker',
+  });
   const o = collected.items.find((i) => i.object.name === '192.9.135.73')!.object;
   assert.equal(o.valid_from, '2023-05-23T17:51:44.000Z');
   assert.equal(o.description, 'port 1194');
@@ -129,12 +202,24 @@ test('config/examples/public-feeds.yaml validates and every source (and its colu
   const { PROJECT_ROOT } = await import('../helpers/corpus.js');
   const loaded = loadConfig(join(PROJECT_ROOT, 'config/examples/public-feeds.yaml'), registry);
   const sources = (loaded.config as { sources: Record<string, { type: string }> }).sources;
-  assert.deepEqual(Object.keys(sources), ['spamhaus_drop', 'et_compromised_ips', 'tor_exit_nodes', 'ipsum', 'feodotracker', 'sslbl_ips', 'cisa_kev']);
+  assert.deepEqual(Object.keys(sources), [
+    'spamhaus_drop',
+    'et_compromised_ips',
+    'tor_exit_nodes',
+    'ipsum',
+    'feodotracker',
+    'sslbl_ips',
+    'cisa_kev',
+  ]);
   for (const [id, cfg] of Object.entries(sources)) {
     const def = registry.find((d) => d.type === cfg.type)!;
     assert.equal(def.kind, 'source', id);
     if (def.kind !== 'source') continue;
-    const src = def.create(cfg as never, { logger: silentLogger(), configDir: join(PROJECT_ROOT, 'config'), mappingsDir: join(PROJECT_ROOT, 'mappings') });
+    const src = def.create(cfg as never, {
+      logger: silentLogger(),
+      configDir: join(PROJECT_ROOT, 'config'),
+      mappingsDir: join(PROJECT_ROOT, 'mappings'),
+    });
     assert.equal(typeof src.pages, 'function', id);
   }
 });

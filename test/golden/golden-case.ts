@@ -14,7 +14,11 @@ export interface CaseResult extends GoldenSummary {
 }
 
 /** Runs one or more files through a source and merges the collected pages. */
-export async function runFiles(def: SourceDefinition<any>, files: string[], own: Record<string, unknown>): Promise<{ collected: Collected; result: CaseResult }> {
+export async function runFiles(
+  def: SourceDefinition<any>,
+  files: string[],
+  own: Record<string, unknown>,
+): Promise<{ collected: Collected; result: CaseResult }> {
   const merged: Collected = { items: [], rejections: [], received: 0, pages: 0, cursors: [], pageSizes: [] };
   const documentErrors: Record<string, number> = {};
   for (const f of files) {
@@ -38,12 +42,17 @@ export function compareGolden(name: string, result: CaseResult): void {
   const file = join(EXPECTED_DIR, `${name}.json`);
   const text = `${JSON.stringify(result, null, 2)}\n`;
   if (process.env.UPDATE_GOLDEN === '1' || !existsSync(file)) {
-    if (process.env.UPDATE_GOLDEN !== '1' && process.env.CI) assert.fail(`golden file ${file} is missing (run with UPDATE_GOLDEN=1)`);
+    if (process.env.UPDATE_GOLDEN !== '1' && process.env.CI)
+      assert.fail(`golden file ${file} is missing (run with UPDATE_GOLDEN=1)`);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, text);
     return;
   }
-  assert.deepEqual(result, JSON.parse(readFileSync(file, 'utf8')), `golden mismatch for ${name} (UPDATE_GOLDEN=1 rewrites; read the diff)`);
+  assert.deepEqual(
+    result,
+    JSON.parse(readFileSync(file, 'utf8')),
+    `golden mismatch for ${name} (UPDATE_GOLDEN=1 rewrites; read the diff)`,
+  );
 }
 
 /** Pattern values of the collected indicators (`[ipv4-addr:value = 'x']` → x). */

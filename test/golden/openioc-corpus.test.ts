@@ -45,8 +45,18 @@ test('OpenIOC 1.1: every condition, negation, AND/OR grouping by object type, un
       " OR ([domain-name:value MATCHES '\\\\.evil\\\\.example$'] AND [network-traffic:dst_ref.value = '198.51.100.23' AND network-traffic:dst_port = 443])",
   );
   parsePattern(String(ind.pattern));
-  assert.deepEqual(ind.x_openioc_unmapped, [{ search: 'ProcessItem/HandleList/Handle/Name', condition: 'is', content: '\\BaseNamedObjects\\evil', reason: 'no_stix_path' }]);
-  assert.deepEqual(r.objects.map((o) => o.type), ['identity', 'indicator']);
+  assert.deepEqual(ind.x_openioc_unmapped, [
+    {
+      search: 'ProcessItem/HandleList/Handle/Name',
+      condition: 'is',
+      content: '\\BaseNamedObjects\\evil',
+      reason: 'no_stix_path',
+    },
+  ]);
+  assert.deepEqual(
+    r.objects.map((o) => o.type),
+    ['identity', 'indicator'],
+  );
   assert.equal(ind.created_by_ref, r.objects[0]!.id);
 });
 
@@ -57,8 +67,11 @@ test('OpenIOC 1.0: isnot/containsnot, extensions and full paths; an IOC with no 
   writeFileSync(
     join(dir, 'a.ioc'),
     `<ioc xmlns="http://schemas.mandiant.com/2010/ioc" id="2f3e4d5c-6b7a-4980-8a1b-2c3d4e5f6a7b" last-modified="2013-01-02T03:04:05"><short_description>v1.0</short_description><authored_date>0001-01-01T00:00:00</authored_date><definition><Indicator operator="AND" id="t">` +
-      item('isnot', 'FileItem/FileName', 'ok.exe') + item('containsnot', 'FileItem/FilePath', 'Program Files') + item('is', 'FileItem/FileExtension', 'scr') +
-      item('is', 'FileItem/FullPath', 'C:\\Temp\\x.dll') + `</Indicator></definition></ioc>`,
+      item('isnot', 'FileItem/FileName', 'ok.exe') +
+      item('containsnot', 'FileItem/FilePath', 'Program Files') +
+      item('is', 'FileItem/FileExtension', 'scr') +
+      item('is', 'FileItem/FullPath', 'C:\\Temp\\x.dll') +
+      `</Indicator></definition></ioc>`,
   );
   writeFileSync(
     join(dir, 'b.ioc'),
@@ -75,8 +88,15 @@ test('OpenIOC 1.0: isnot/containsnot, extensions and full paths; an IOC with no 
   assert.equal(a!.created, '2013-01-02T03:04:05.000Z');
   assert.equal(a!.valid_from, '2013-01-02T03:04:05.000Z');
   assert.equal(b!.pattern_type, 'openioc');
-  assert.equal(b!.pattern, '<criteria><Indicator operator="OR" id="t"><IndicatorItem id="y" condition="contains"><Context document="Yara" search="Yara/TextString" type="yara"/><Content type="string">MZ &amp; co</Content></IndicatorItem></Indicator></criteria>'.replace('<criteria>', '<definition>').replace('</criteria>', '</definition>'));
-  assert.deepEqual(b!.x_openioc_unmapped, [{ search: 'Yara/TextString', condition: 'contains', content: 'MZ & co', reason: 'no_stix_path' }]);
+  assert.equal(
+    b!.pattern,
+    '<criteria><Indicator operator="OR" id="t"><IndicatorItem id="y" condition="contains"><Context document="Yara" search="Yara/TextString" type="yara"/><Content type="string">MZ &amp; co</Content></IndicatorItem></Indicator></criteria>'
+      .replace('<criteria>', '<definition>')
+      .replace('</criteria>', '</definition>'),
+  );
+  assert.deepEqual(b!.x_openioc_unmapped, [
+    { search: 'Yara/TextString', condition: 'contains', content: 'MZ & co', reason: 'no_stix_path' },
+  ]);
 });
 
 function iocFiles(dir: string): string[] {
@@ -93,26 +113,34 @@ function iocFiles(dir: string): string[] {
   return out;
 }
 
-test('OpenIOC corpus: every file parses and maps; mapped and preserved terms counted per file', { skip: CORPUS.skip }, (t) => {
+test('OpenIOC corpus: every file parses and maps; mapped and preserved terms counted per file', {
+  skip: CORPUS.skip,
+}, (t) => {
   const files = iocFiles(CORPUS.path);
   let items = 0;
   let mapped = 0;
   let preserved = 0;
   const kinds = { stix: 0, openioc: 0 };
-  t.diagnostic('file'.padEnd(78) + 'items mapped preserved pattern_type');
+  t.diagnostic(`${'file'.padEnd(78)}items mapped preserved pattern_type`);
   for (const f of files) {
     const r = mapFile(f);
     assert.deepEqual(r.rejections, [], f);
     const ind = r.objects.find((o) => o.type === 'indicator');
     assert.ok(ind, f);
     assert.equal(r.stats.items, r.stats.mapped + r.stats.unmapped, f);
-    assert.equal(((ind.x_openioc_unmapped as unknown[] | undefined) ?? []).length, r.stats.unmapped, `${f}: every unmapped term is preserved`);
+    assert.equal(
+      ((ind.x_openioc_unmapped as unknown[] | undefined) ?? []).length,
+      r.stats.unmapped,
+      `${f}: every unmapped term is preserved`,
+    );
     if (ind.pattern_type === 'stix') parsePattern(String(ind.pattern));
     kinds[ind.pattern_type as 'stix' | 'openioc']++;
     items += r.stats.items;
     mapped += r.stats.mapped;
     preserved += r.stats.unmapped;
-    t.diagnostic(`${relative(CORPUS.path, f).padEnd(78)}${String(r.stats.items).padStart(5)} ${String(r.stats.mapped).padStart(6)} ${String(r.stats.unmapped).padStart(9)} ${ind.pattern_type}`);
+    t.diagnostic(
+      `${relative(CORPUS.path, f).padEnd(78)}${String(r.stats.items).padStart(5)} ${String(r.stats.mapped).padStart(6)} ${String(r.stats.unmapped).padStart(9)} ${ind.pattern_type}`,
+    );
   }
   t.diagnostic(`total: ${files.length} files, ${items} items, ${mapped} mapped, ${preserved} preserved`);
   assert.equal(files.length, 51);
@@ -122,14 +150,20 @@ test('OpenIOC corpus: every file parses and maps; mapped and preserved terms cou
   assert.equal(preserved, 153);
 });
 
-test('openioc-to-stix pairs: our patterns cover the values of the reference STIX 1.2 observables', { skip: CORPUS.skip }, (t) => {
+test('openioc-to-stix pairs: our patterns cover the values of the reference STIX 1.2 observables', {
+  skip: CORPUS.skip,
+}, (t) => {
   const dir = join(CORPUS.path, 'openioc-to-stix');
   const result: Record<string, string> = {};
   const missing: string[] = [];
-  for (const f of readdirSync(dir).filter((n) => n.endsWith('.stix.xml')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((n) => n.endsWith('.stix.xml'))
+    .sort()) {
     const stem = f.slice(0, -'.stix.xml'.length);
     const r = mapFile(join(dir, `${stem}.ioc.xml`));
-    const pattern = String(r.objects.find((o) => o.type === 'indicator')?.pattern ?? '').replace(/\\/g, '').toLowerCase();
+    const pattern = String(r.objects.find((o) => o.type === 'indicator')?.pattern ?? '')
+      .replace(/\\/g, '')
+      .toLowerCase();
     const { root } = parseXmlString(readFileSync(join(dir, f)), { name: f });
     const props: XmlElement[] = [];
     const walk = (e: XmlElement): void => {
@@ -144,7 +178,13 @@ test('openioc-to-stix pairs: our patterns cover the values of the reference STIX
       if (!of) continue;
       for (const fact of of.facts) {
         // a full path compared with contains/starts/ends is one fact; STIX holds its directory and name apart
-        const values = fact.kind === 'path' ? fact.values.flatMap((v) => [v.slice(0, Math.max(v.lastIndexOf('\\'), v.lastIndexOf('/'))), v.slice(Math.max(v.lastIndexOf('\\'), v.lastIndexOf('/')) + 1)]) : fact.values;
+        const values =
+          fact.kind === 'path'
+            ? fact.values.flatMap((v) => [
+                v.slice(0, Math.max(v.lastIndexOf('\\'), v.lastIndexOf('/'))),
+                v.slice(Math.max(v.lastIndexOf('\\'), v.lastIndexOf('/')) + 1),
+              ])
+            : fact.values;
         for (const v of values) {
           total++;
           if (pattern.includes(v.replace(/\\/g, '').toLowerCase())) covered++;
@@ -155,6 +195,14 @@ test('openioc-to-stix pairs: our patterns cover the values of the reference STIX
     result[stem] = `${covered}/${total}`;
     t.diagnostic(`${stem}: ${covered}/${total} reference values covered (${props.length} reference objects)`);
   }
-  assert.deepEqual(result, { ccapp: '6/6', duqu: '8/8', find_windows: '6/6', msbgt: '9/9', shelldc_backdoor: '18/18', stuxnet: '10/10', zeus: '1/1' });
+  assert.deepEqual(result, {
+    ccapp: '6/6',
+    duqu: '8/8',
+    find_windows: '6/6',
+    msbgt: '9/9',
+    shelldc_backdoor: '18/18',
+    stuxnet: '10/10',
+    zeus: '1/1',
+  });
   assert.deepEqual(missing, []);
 });

@@ -55,7 +55,9 @@ export function pairedCases(): PairedCase[] {
       const inputs = readdirSync(dir).filter((f) => f.startsWith('input.'));
       assert.equal(inputs.length, 1, `${relative(PROJECT_ROOT, dir)} needs exactly one input.<ext> file`);
       const optionsFile = join(dir, 'options.json');
-      const options = existsSync(optionsFile) ? (JSON.parse(readFileSync(optionsFile, 'utf8')) as PairedCase['options']) : {};
+      const options = existsSync(optionsFile)
+        ? (JSON.parse(readFileSync(optionsFile, 'utf8')) as PairedCase['options'])
+        : {};
       out.push({ type, name, dir, input: join(dir, inputs[0]!), options });
     }
   }
@@ -68,13 +70,21 @@ export async function runPaired(def: SourceDefinition<any>, c: PairedCase): Prom
   let collected: Awaited<ReturnType<typeof collect>>;
   try {
     collected = served
-      ? await collect(def, { ...c.options.source, url: served.url }, { common: { ...c.options.common, allow_private: true, allow_insecure: true }, http: served.http })
+      ? await collect(
+          def,
+          { ...c.options.source, url: served.url },
+          { common: { ...c.options.common, allow_private: true, allow_insecure: true }, http: served.http },
+        )
       : await collect(def, { ...c.options.source, url: c.input }, { common: c.options.common });
   } finally {
     await served?.close();
   }
   const objects = collected.items.map((i) => i.object).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const rejections = collected.rejections.map((r) => ({ reason: r.reason, ...(r.location ? { location: r.location } : {}), message: r.message }));
+  const rejections = collected.rejections.map((r) => ({
+    reason: r.reason,
+    ...(r.location ? { location: r.location } : {}),
+    message: r.message,
+  }));
   return { objects, rejections };
 }
 
@@ -93,18 +103,31 @@ export function comparePaired(c: PairedCase, actual: PairedResult): void {
   const got = byId(actual.objects);
   const missing = [...want.keys()].filter((id) => !got.has(id));
   const extra = [...got.keys()].filter((id) => !want.has(id));
-  assert.deepEqual({ missing, extra }, { missing: [], extra: [] }, `${c.type}/${c.name}: objects missing from or added to the mapping`);
+  assert.deepEqual(
+    { missing, extra },
+    { missing: [], extra: [] },
+    `${c.type}/${c.name}: objects missing from or added to the mapping`,
+  );
   for (const [id, o] of want) assert.deepEqual(got.get(id), o, `${c.type}/${c.name}: ${id} differs`);
   assert.equal(actual.objects.length, expected.objects.length, `${c.type}/${c.name}: duplicate objects`);
   assert.deepEqual(actual.rejections, expected.rejections, `${c.type}/${c.name}: rejections differ`);
 }
 
 /** A loopback server for an API source's input, and an HTTP client allowed to reach it. */
-async function serveInput(mode: 'any' | 'taxii21', input: string): Promise<{ url: string; http: ClosableHttpClient; close(): Promise<void> }> {
+async function serveInput(
+  mode: 'any' | 'taxii21',
+  input: string,
+): Promise<{ url: string; http: ClosableHttpClient; close(): Promise<void> }> {
   const http = createHttpClient(
     {
-      headersTimeoutMs: 10_000, bodyTimeoutMs: 10_000, totalTimeoutMs: 30_000, maxBytes: 64 << 20, maxRedirects: 0,
-      allowPrivate: true, allowInsecure: true, verifyTls: true,
+      headersTimeoutMs: 10_000,
+      bodyTimeoutMs: 10_000,
+      totalTimeoutMs: 30_000,
+      maxBytes: 64 << 20,
+      maxRedirects: 0,
+      allowPrivate: true,
+      allowInsecure: true,
+      verifyTls: true,
       retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 1000 },
     },
     { component: 'golden' },
@@ -113,8 +136,17 @@ async function serveInput(mode: 'any' | 'taxii21', input: string): Promise<{ url
   if (mode === 'taxii21') {
     const objects = (JSON.parse(body.toString('utf8')) as { objects: Record<string, unknown>[] }).objects;
     // date_added: one second apart from an hour before the golden clock, in input order
-    const srv = await startTaxiiServer(objects.map((obj, i) => ({ obj, dateAdded: new Date(GOLDEN_NOW - 3_600_000 + i * 1000).toISOString() })));
-    return { url: `${srv.url}/taxii2/`, http, close: async () => { await srv.close(); await http.close(); } };
+    const srv = await startTaxiiServer(
+      objects.map((obj, i) => ({ obj, dateAdded: new Date(GOLDEN_NOW - 3_600_000 + i * 1000).toISOString() })),
+    );
+    return {
+      url: `${srv.url}/taxii2/`,
+      http,
+      close: async () => {
+        await srv.close();
+        await http.close();
+      },
+    };
   }
   const server = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
@@ -122,5 +154,12 @@ async function serveInput(mode: 'any' | 'taxii21', input: string): Promise<{ url
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  return { url, http, close: async () => { await new Promise((r) => server.close(r)); await http.close(); } };
+  return {
+    url,
+    http,
+    close: async () => {
+      await new Promise((r) => server.close(r));
+      await http.close();
+    },
+  };
 }

@@ -15,8 +15,16 @@ test('every source format has a paired golden case, and every case names a regis
   const sources = registry.filter((d) => d.kind === 'source').map((d) => d.type);
   for (const c of cases) assert.ok(sources.includes(c.type), `${c.type} is not a source type`);
   const covered = new Set(cases.map((c) => c.type));
-  assert.deepEqual(sources.filter((t) => !covered.has(t) && !ELSEWHERE.has(t)), [], 'source types without a paired golden case');
-  assert.ok(cases.some((c) => c.type === 'stix_bundle' && c.name.startsWith('v20')) && cases.some((c) => c.type === 'stix_bundle' && c.name.startsWith('v21')), 'STIX 2.0 and 2.1 bundles');
+  assert.deepEqual(
+    sources.filter((t) => !covered.has(t) && !ELSEWHERE.has(t)),
+    [],
+    'source types without a paired golden case',
+  );
+  assert.ok(
+    cases.some((c) => c.type === 'stix_bundle' && c.name.startsWith('v20')) &&
+      cases.some((c) => c.type === 'stix_bundle' && c.name.startsWith('v21')),
+    'STIX 2.0 and 2.1 bundles',
+  );
 });
 
 for (const c of cases) {

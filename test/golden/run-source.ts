@@ -45,18 +45,37 @@ export interface Collected {
 export async function collect<C>(
   def: SourceDefinition<C>,
   own: Record<string, unknown>,
-  opts: { common?: Partial<CommonSourceConfig>; now?: number; cursor?: string; id?: string; http?: HttpClient; full?: boolean } = {},
+  opts: {
+    common?: Partial<CommonSourceConfig>;
+    now?: number;
+    cursor?: string;
+    id?: string;
+    http?: HttpClient;
+    full?: boolean;
+  } = {},
 ): Promise<Collected> {
   const url = typeof own.url === 'string' && !/^[a-z]+:\/\//.test(own.url) ? pathToFileURL(own.url).href : own.url;
   // The integration's own keys go through its schema (defaults applied, unknown keys refused), as in the engine.
   const parsed = validate(s.object(def.schema), { ...own, url });
-  if (!parsed.ok) throw new Error(`invalid ${def.type} config: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
-  const config = { ...COMMON_DEFAULTS, type: def.type, ...opts.common, ...(parsed.value as object) } as unknown as C & CommonSourceConfig;
-  const source = def.create(config, { logger: silentLogger(), configDir: PROJECT_ROOT, mappingsDir: join(PROJECT_ROOT, 'mappings') });
+  if (!parsed.ok)
+    throw new Error(`invalid ${def.type} config: ${parsed.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+  const config = { ...COMMON_DEFAULTS, type: def.type, ...opts.common, ...(parsed.value as object) } as unknown as C &
+    CommonSourceConfig;
+  const source = def.create(config, {
+    logger: silentLogger(),
+    configDir: PROJECT_ROOT,
+    mappingsDir: join(PROJECT_ROOT, 'mappings'),
+  });
   const out: Collected = { items: [], rejections: [], received: 0, pages: 0, cursors: [], pageSizes: [] };
   const ac = new AbortController();
   for await (const page of source.pages({
-    id: opts.id ?? 'golden', logger: silentLogger(), http: opts.http ?? NO_HTTP, signal: ac.signal, now: opts.now ?? GOLDEN_NOW, cursor: opts.cursor, full: opts.full,
+    id: opts.id ?? 'golden',
+    logger: silentLogger(),
+    http: opts.http ?? NO_HTTP,
+    signal: ac.signal,
+    now: opts.now ?? GOLDEN_NOW,
+    cursor: opts.cursor,
+    full: opts.full,
   })) {
     out.pages++;
     out.pageSizes.push(page.items.length + page.rejections.length);

@@ -33,7 +33,8 @@ interface Product {
 
 const JWT = 'golden-jwt';
 const HEC = '11111111-2222-3333-4444-555555555555';
-const byKey = (k: string) => (a: Record<string, unknown>, b: Record<string, unknown>) => String(a[k]).localeCompare(String(b[k]));
+const byKey = (k: string) => (a: Record<string, unknown>, b: Record<string, unknown>) =>
+  String(a[k]).localeCompare(String(b[k]));
 
 function splunk(held: (sim: SplunkSimulator) => unknown): Product['start'] {
   return async () => {
@@ -49,18 +50,37 @@ const products: Record<string, Product> = {
     config: (url) => ({ url, auth: { bearer_token: JWT } }),
   },
   splunk_es: {
-    start: splunk((sim) => Object.fromEntries(ES_COLLECTIONS.map((c) => [c, sim.documents('DA-ESS-ThreatIntelligence', c).sort(byKey('_key'))]).filter(([, d]) => (d as unknown[]).length))),
+    start: splunk((sim) =>
+      Object.fromEntries(
+        ES_COLLECTIONS.map((c) => [c, sim.documents('DA-ESS-ThreatIntelligence', c).sort(byKey('_key'))]).filter(
+          ([, d]) => (d as unknown[]).length,
+        ),
+      ),
+    ),
     config: (url) => ({ url, auth: { bearer_token: JWT } }),
   },
   splunk_hec: {
-    start: splunk((sim) => sim.events().map((e) => ({ ...e })).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))),
+    start: splunk((sim) =>
+      sim
+        .events()
+        .map((e) => ({ ...e }))
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    ),
     config: (url) => ({ url, token: HEC, index: 'threat_intel' }),
   },
   qradar: {
     start: async () => {
       const sim = new QradarSimulator({ tokens: ['golden-token'], now: () => NOW });
       const { base } = await sim.start();
-      const held = () => Object.fromEntries(sim.sets().map((set) => [set.name, { element_type: set.element_type, time_to_live: set.time_to_live, values: sim.values(set.name).sort() }]));
+      const held = () =>
+        Object.fromEntries(
+          sim
+            .sets()
+            .map((set) => [
+              set.name,
+              { element_type: set.element_type, time_to_live: set.time_to_live, values: sim.values(set.name).sort() },
+            ]),
+        );
       return { base, close: () => sim.close(), held };
     },
     config: (url) => ({ url, token: 'golden-token' }),
@@ -70,7 +90,15 @@ const products: Record<string, Product> = {
     start: async () => {
       const sim = new QradarSimulator({ tokens: ['golden-token'], now: () => NOW, apiVersion: '12.0' });
       const { base } = await sim.start();
-      const held = () => Object.fromEntries(sim.sets().map((set) => [set.name, { element_type: set.element_type, time_to_live: set.time_to_live, values: sim.values(set.name).sort() }]));
+      const held = () =>
+        Object.fromEntries(
+          sim
+            .sets()
+            .map((set) => [
+              set.name,
+              { element_type: set.element_type, time_to_live: set.time_to_live, values: sim.values(set.name).sort() },
+            ]),
+        );
       return { base, close: () => sim.close(), held };
     },
     config: (url) => ({ url, token: 'golden-token', api: 'legacy' }),
@@ -79,7 +107,15 @@ const products: Record<string, Product> = {
     start: async () => {
       const sim = new XsoarSimulator({ keys: [{ key: 'golden-key', id: 1 }], now: () => NOW });
       const { base } = await sim.start();
-      return { base, close: () => sim.close(), held: () => sim.indicators().map((i) => ({ ...i })).sort(byKey('value')) };
+      return {
+        base,
+        close: () => sim.close(),
+        held: () =>
+          sim
+            .indicators()
+            .map((i) => ({ ...i }))
+            .sort(byKey('value')),
+      };
     },
     config: (url) => ({ url, api_key: 'golden-key' }),
   },
@@ -99,7 +135,9 @@ for (const [name, product] of Object.entries(products)) {
     const records: SinkRecord[] = input.objects.flatMap((o, i) => viewRecords(o, i + 1, 'upsert', fields));
     await sink.prepare?.(ctx);
     const upserted = await sink.upsert(records, ctx);
-    const refused = upserted.flatMap((o, i) => (o.status === 'ok' ? [] : [{ value: records[i]!.observable.value, ...o }]));
+    const refused = upserted.flatMap((o, i) =>
+      o.status === 'ok' ? [] : [{ value: records[i]!.observable.value, ...o }],
+    );
     const last = input.objects.at(-1)!;
     await sink.remove(viewRecords(last, input.objects.length + 1, 'remove', fields), ctx);
     const actual = JSON.parse(JSON.stringify({ held: held(), refused })) as unknown;
@@ -109,6 +147,10 @@ for (const [name, product] of Object.entries(products)) {
       return;
     }
     assert.ok(existsSync(file), `${relative(PROJECT_ROOT, file)} is missing: run npm run golden:update and review it`);
-    assert.deepEqual(actual, JSON.parse(readFileSync(file, 'utf8')), `${name}: what the product holds differs from ${relative(PROJECT_ROOT, file)}`);
+    assert.deepEqual(
+      actual,
+      JSON.parse(readFileSync(file, 'utf8')),
+      `${name}: what the product holds differs from ${relative(PROJECT_ROOT, file)}`,
+    );
   });
 }

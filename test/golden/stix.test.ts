@@ -34,7 +34,8 @@ function parsedObjects(files: string[]): { objects: Record<string, unknown>[]; u
       continue;
     }
     if (Array.isArray(v)) objects.push(...(v as Record<string, unknown>[]));
-    else if (v && typeof v === 'object' && Array.isArray((v as { objects?: unknown }).objects)) objects.push(...((v as { objects: Record<string, unknown>[] }).objects));
+    else if (v && typeof v === 'object' && Array.isArray((v as { objects?: unknown }).objects))
+      objects.push(...(v as { objects: Record<string, unknown>[] }).objects);
     else objects.push(v as Record<string, unknown>);
   }
   return { objects, unparsable };
@@ -63,25 +64,37 @@ for (const c of CASES) {
     const parseRejected = result.rejectedByReason.parse ?? 0;
     assert.equal(docErrors + parseRejected, unparsable, 'exactly the files JSON.parse refuses are refused');
     assert.equal(result.received, objects.length + parseRejected, 'every object read once');
-    assert.equal(result.objects + result.rejected, objects.length + parseRejected, 'each object either mapped or rejected');
+    assert.equal(
+      result.objects + result.rejected,
+      objects.length + parseRejected,
+      'each object either mapped or rejected',
+    );
     // Every parsed object is accounted for by id: among the items, or named by its rejection.
     const itemIds = new Set(collected.items.map((i) => i.object.id));
     const rejectedIds = new Set(collected.rejections.map((r) => r.location?.objectId));
     for (const o of objects) {
-      if (typeof o.id === 'string' && o.id.includes('--')) assert.ok(itemIds.has(o.id) || rejectedIds.has(o.id.slice(0, 120)), `${o.id} accounted for`);
+      if (typeof o.id === 'string' && o.id.includes('--'))
+        assert.ok(itemIds.has(o.id) || rejectedIds.has(o.id.slice(0, 120)), `${o.id} accounted for`);
     }
     // 2.1 on the way out, always.
-    for (const it of collected.items) if (!isSco(it.object.type)) assert.equal(it.object.spec_version, '2.1', it.object.id);
+    for (const it of collected.items)
+      if (!isSco(it.object.type)) assert.equal(it.object.spec_version, '2.1', it.object.id);
     assert.ok(!itemIds.has('indicator--00000000-0000-4000-8000-000000000000'));
   });
 }
 
-test('golden stix_bundle: ATT&CK ICS spot checks', { skip: corpusPath('mitre-attack/ics-attack-18.1.json').skip }, async () => {
+test('golden stix_bundle: ATT&CK ICS spot checks', {
+  skip: corpusPath('mitre-attack/ics-attack-18.1.json').skip,
+}, async () => {
   const file = join(CORPUS_DIR, 'mitre-attack/ics-attack-18.1.json');
   const { collected } = await runFiles(stixBundleSource, [file], {});
   const bundle = JSON.parse(readFileSync(file, 'utf8')) as { id: string; objects: { id: string; type: string }[] };
   const ids = new Set(collected.items.map((i) => i.object.id));
-  const picks = [bundle.objects[0], bundle.objects.find((o) => o.type === 'malware')!, bundle.objects.find((o) => o.type === 'relationship')!];
+  const picks = [
+    bundle.objects[0],
+    bundle.objects.find((o) => o.type === 'malware')!,
+    bundle.objects.find((o) => o.type === 'relationship')!,
+  ];
   for (const o of picks) assert.ok(ids.has(o!.id), `${o!.id} present`);
   assert.ok(!ids.has(bundle.id), 'the bundle itself is not an object');
   assert.ok(!ids.has('attack-pattern--00000000-0000-4000-8000-000000000000'));

@@ -22,7 +22,12 @@ function memory<T>(fn: () => T): { value: T; heapDeltaMb: number; rssDeltaMb: nu
   const value = fn();
   const ms = performance.now() - t0;
   const after = process.memoryUsage();
-  return { value, heapDeltaMb: (after.heapUsed - before.heapUsed) / 2 ** 20, rssDeltaMb: (after.rss - before.rss) / 2 ** 20, ms };
+  return {
+    value,
+    heapDeltaMb: (after.heapUsed - before.heapUsed) / 2 ** 20,
+    rssDeltaMb: (after.rss - before.rss) / 2 ** 20,
+    ms,
+  };
 }
 
 function rejects(fn: () => unknown): StixgateError {
@@ -85,7 +90,10 @@ test('F9 XXE: SYSTEM file and http entities never resolved; 0 connections to a c
   // Through the full source on a directory: each file is one rejection, nothing is emitted.
   const all = await collectXmlSource('openioc', `${dir}/`);
   assert.equal(all.objects.length, 0);
-  assert.deepEqual(all.rejections.map((x) => x.reason), ['xml_doctype', 'xml_doctype', 'xml_doctype', 'xml_doctype']);
+  assert.deepEqual(
+    all.rejections.map((x) => x.reason),
+    ['xml_doctype', 'xml_doctype', 'xml_doctype', 'xml_doctype'],
+  );
   await new Promise((res) => setTimeout(res, 50));
   assert.equal(connections, 0, 'no outbound connection may reach the canary');
   assert.equal(requests, 0);
@@ -114,10 +122,14 @@ test('F10 __proto__/constructor/prototype elements and attributes dropped; Objec
     e.children.forEach(walk);
   };
   walk(parsed.root);
-  for (const bad of ['__proto__', 'constructor', 'prototype', 'stix:__proto__', 'AddressObj:constructor']) assert.ok(!names.includes(bad), bad);
+  for (const bad of ['__proto__', 'constructor', 'prototype', 'stix:__proto__', 'AddressObj:constructor'])
+    assert.ok(!names.includes(bad), bad);
   const m = await collectXmlSource('stix1', join(FIX, 'proto-keys.xml'));
   t.diagnostic(`F10: ${m.objects.length} objects`);
-  assert.deepEqual(m.objects.map((o) => [o.type, o.pattern]), [['indicator', "[ipv4-addr:value = '198.51.100.7']"]]);
+  assert.deepEqual(
+    m.objects.map((o) => [o.type, o.pattern]),
+    [['indicator', "[ipv4-addr:value = '198.51.100.7']"]],
+  );
   assert.deepEqual(Object.getOwnPropertyNames(Object.prototype).sort(), protoNames);
   const probe = {} as Record<string, unknown>;
   assert.equal(probe.polluted, undefined);
@@ -128,7 +140,10 @@ test('F10 __proto__/constructor/prototype elements and attributes dropped; Objec
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-proto-'));
   writeFileSync(join(dir, 'p.ioc'), ioc);
   const o = await collectXmlSource('openioc', join(dir, 'p.ioc'));
-  assert.deepEqual(o.objects.map((x) => x.pattern), ["[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']"]);
+  assert.deepEqual(
+    o.objects.map((x) => x.pattern),
+    ["[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']"],
+  );
   assert.deepEqual(Object.getOwnPropertyNames(Object.prototype).sort(), protoNames);
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
 });
@@ -137,7 +152,9 @@ test('F11 50,000-deep nesting: clear xml_depth error, no RangeError', (t) => {
   const depth = 50_000;
   const xml = '<a>'.repeat(depth) + '</a>'.repeat(depth);
   const m = memory(() => rejects(() => parseXmlString(xml, { name: 'deep' })));
-  t.diagnostic(`F11 depth: ${m.ms.toFixed(1)} ms, heap ${m.heapDeltaMb.toFixed(2)} MiB, rss ${m.rssDeltaMb.toFixed(2)} MiB`);
+  t.diagnostic(
+    `F11 depth: ${m.ms.toFixed(1)} ms, heap ${m.heapDeltaMb.toFixed(2)} MiB, rss ${m.rssDeltaMb.toFixed(2)} MiB`,
+  );
   assert.equal(m.value.code, 'STIXGATE_ERR_INPUT_TOO_LARGE');
   assert.equal(m.value.reason, 'xml_depth');
   assert.match(m.value.message, /XML nesting deeper than 256 elements \(source deep, line 1:772\)/);
@@ -148,7 +165,9 @@ test('F11 100k attributes on one element: clear xml_attributes error', (t) => {
   for (let i = 0; i < 100_000; i++) attrs.push(`a${i}="${i}"`);
   const xml = `<root ${attrs.join(' ')}/>`;
   const m = memory(() => rejects(() => parseXmlString(xml, { name: 'attrs' })));
-  t.diagnostic(`F11 attributes: ${m.ms.toFixed(1)} ms, heap ${m.heapDeltaMb.toFixed(2)} MiB, rss ${m.rssDeltaMb.toFixed(2)} MiB`);
+  t.diagnostic(
+    `F11 attributes: ${m.ms.toFixed(1)} ms, heap ${m.heapDeltaMb.toFixed(2)} MiB, rss ${m.rssDeltaMb.toFixed(2)} MiB`,
+  );
   assert.equal(m.value.code, 'STIXGATE_ERR_INPUT_TOO_LARGE');
   assert.equal(m.value.reason, 'xml_attributes');
   assert.match(m.value.message, /more than 256 attributes/);
@@ -166,7 +185,9 @@ test('F11 10 MB text node: clear xml_text error, streamed in bounded slices', (t
       p.end();
     });
   });
-  t.diagnostic(`F11 text: ${m.ms.toFixed(1)} ms, heap ${m.heapDeltaMb.toFixed(2)} MiB, rss ${m.rssDeltaMb.toFixed(2)} MiB`);
+  t.diagnostic(
+    `F11 text: ${m.ms.toFixed(1)} ms, heap ${m.heapDeltaMb.toFixed(2)} MiB, rss ${m.rssDeltaMb.toFixed(2)} MiB`,
+  );
   assert.equal(m.value.reason, 'xml_text');
   assert.match(m.value.message, /XML text node longer than 1048576 characters/);
   // a long attribute value is capped the same way

@@ -30,14 +30,32 @@ const REF_DIR = corpusPath('stix-elevator-idioms/idioms-json-2.1-ignore');
  */
 const KNOWN_DIFFERENT = {
   indicators: [
-    'custom-object', 'ioc-indicator', 'malicious-email-indicator-with-attachment', 'network-socket-pattern', 'observable_composition',
-    'or-instead-of-list-as-string', 'snort-test-mechanism',
+    'custom-object',
+    'ioc-indicator',
+    'malicious-email-indicator-with-attachment',
+    'network-socket-pattern',
+    'observable_composition',
+    'or-instead-of-list-as-string',
+    'snort-test-mechanism',
   ],
   observables: [
-    'Mandiant_APT1_Report', 'email-links-observable', 'file-and-directory-pattern', 'icmp_observable', 'malicious-email-indicator-with-attachment',
-    'observable-with-networkconnection-instance', 'observable_composition', 'pr-222-1', 'pr-222',
+    'Mandiant_APT1_Report',
+    'email-links-observable',
+    'file-and-directory-pattern',
+    'icmp_observable',
+    'malicious-email-indicator-with-attachment',
+    'observable-with-networkconnection-instance',
+    'observable_composition',
+    'pr-222-1',
+    'pr-222',
   ],
-  patterns: ['custom-object', 'malicious-email-indicator-with-attachment', 'network-socket-pattern', 'observable_composition', 'or-instead-of-list-as-string'],
+  patterns: [
+    'custom-object',
+    'malicious-email-indicator-with-attachment',
+    'network-socket-pattern',
+    'observable_composition',
+    'or-instead-of-list-as-string',
+  ],
 };
 
 const tables = loadStix1Tables(join(PROJECT_ROOT, 'mappings'));
@@ -47,20 +65,33 @@ function mapFile(file: string): StixObject[] {
   return mapStix1Package(root, { sourceId: 'idioms', file, fallbackTime: '2026-03-01T12:00:00.000Z', tables }).objects;
 }
 
-test('elevator idioms: per-idiom agreement of indicators, observables and patterns', { skip: IDIOMS.skip || REF_DIR.skip }, (t) => {
+test('elevator idioms: per-idiom agreement of indicators, observables and patterns', {
+  skip: IDIOMS.skip || REF_DIR.skip,
+}, (t) => {
   const rows: [string, IdiomComparison][] = [];
-  for (const f of readdirSync(IDIOMS.path).filter((n) => n.endsWith('.xml')).sort()) {
+  for (const f of readdirSync(IDIOMS.path)
+    .filter((n) => n.endsWith('.xml'))
+    .sort()) {
     const stem = f.slice(0, -4);
     const ref = join(REF_DIR.path, `${stem}.json`);
     if (!existsSync(ref)) continue;
     const expected = (JSON.parse(readFileSync(ref, 'utf8')) as { objects: StixObject[] }).objects;
     rows.push([stem, compareIdiom(mapFile(join(IDIOMS.path, f)), expected)]);
   }
-  const cell = (a: { agree: boolean; matched: number; ref: number; ours: number }): string => `${a.agree ? 'yes' : 'NO '} ${a.matched}/${a.ref}/${a.ours}`.padEnd(14);
-  t.diagnostic('idiom'.padEnd(52) + 'indicators    observables   patterns      (agree matched/reference/ours)  type counts that differ [ref, ours]');
-  for (const [stem, c] of rows) t.diagnostic(stem.padEnd(52) + cell(c.indicators) + cell(c.observables) + cell(c.patterns) + JSON.stringify(c.typeCounts));
+  const cell = (a: { agree: boolean; matched: number; ref: number; ours: number }): string =>
+    `${a.agree ? 'yes' : 'NO '} ${a.matched}/${a.ref}/${a.ours}`.padEnd(14);
+  t.diagnostic(
+    'idiom'.padEnd(52) +
+      'indicators    observables   patterns      (agree matched/reference/ours)  type counts that differ [ref, ours]',
+  );
+  for (const [stem, c] of rows)
+    t.diagnostic(
+      stem.padEnd(52) + cell(c.indicators) + cell(c.observables) + cell(c.patterns) + JSON.stringify(c.typeCounts),
+    );
   const total = (k: 'indicators' | 'observables' | 'patterns'): number => rows.filter(([, c]) => c[k].agree).length;
-  t.diagnostic(`agree: indicators ${total('indicators')}/${rows.length}, observables ${total('observables')}/${rows.length}, patterns ${total('patterns')}/${rows.length}`);
+  t.diagnostic(
+    `agree: indicators ${total('indicators')}/${rows.length}, observables ${total('observables')}/${rows.length}, patterns ${total('patterns')}/${rows.length}`,
+  );
   assert.equal(rows.length, 63);
   for (const k of ['indicators', 'observables', 'patterns'] as const) {
     const differ = rows.filter(([, c]) => !c[k].agree).map(([s]) => s);
@@ -71,7 +102,9 @@ test('elevator idioms: per-idiom agreement of indicators, observables and patter
   assert.equal(total('patterns'), 58);
 });
 
-test('elevator idioms: every STIX pattern we emit parses and is stable under canonicalisation', { skip: IDIOMS.skip }, () => {
+test('elevator idioms: every STIX pattern we emit parses and is stable under canonicalisation', {
+  skip: IDIOMS.skip,
+}, () => {
   let n = 0;
   for (const f of readdirSync(IDIOMS.path).filter((x) => x.endsWith('.xml'))) {
     for (const o of mapFile(join(IDIOMS.path, f))) {
@@ -87,12 +120,18 @@ test('elevator idioms: every STIX pattern we emit parses and is stable under can
 test('composite indicator expressions and idref resolution (composite.xml)', { skip: IDIOMS.skip }, () => {
   const objs = mapFile(join(IDIOMS.path, 'composite.xml'));
   const byId = new Map(objs.map((o) => [o.id, o]));
-  assert.equal(byId.get('indicator--702f0acc-4669-43bf-9193-55cdd1d928c7')?.pattern, "[ipv4-addr:value = '219.90.112.203'] AND [ipv4-addr:value = '202.65.222.45']");
+  assert.equal(
+    byId.get('indicator--702f0acc-4669-43bf-9193-55cdd1d928c7')?.pattern,
+    "[ipv4-addr:value = '219.90.112.203'] AND [ipv4-addr:value = '202.65.222.45']",
+  );
   assert.equal(
     byId.get('indicator--6478991b-3af4-45f9-b649-b2c4e7acedc7')?.pattern,
     "([ipv4-addr:value = '219.90.112.203'] AND [ipv4-addr:value = '202.65.222.45']) OR [file:hashes.MD5 = '026871ea3d6cbbeb90fea6bf2906cc12']",
   );
-  assert.deepEqual(objs.map((o) => o.type), ['indicator', 'indicator', 'indicator', 'indicator', 'indicator']);
+  assert.deepEqual(
+    objs.map((o) => o.type),
+    ['indicator', 'indicator', 'indicator', 'indicator', 'indicator'],
+  );
 });
 
 test('the same file ingested twice (different clocks) yields identical objects', { skip: IDIOMS.skip }, async () => {

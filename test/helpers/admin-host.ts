@@ -15,7 +15,13 @@ import { Metrics } from '../../src/telemetry/metrics.js';
  * route × method × key matrix, the TLP matrix). Dry runs and statistics are the real ones; runs,
  * reloads and ingests need a daemon (test/e2e/admin-api.test.ts) and are refused here.
  */
-export function adminWithoutDaemon(o: { store: Store; sinks?: SinkComponent[]; access?: AccessPolicy; now?: () => number; sources?: ReadonlyMap<string, SourceComponent> }): AdminControl {
+export function adminWithoutDaemon(o: {
+  store: Store;
+  sinks?: SinkComponent[];
+  access?: AccessPolicy;
+  now?: () => number;
+  sources?: ReadonlyMap<string, SourceComponent>;
+}): AdminControl {
   const sinks = new Map((o.sinks ?? []).map((c) => [c.id, c]));
   const scheduler = new Scheduler();
   const refuse = () => Promise.reject(new Error('no daemon in this test'));
@@ -29,8 +35,24 @@ export function adminWithoutDaemon(o: { store: Store; sinks?: SinkComponent[]; a
     lastSummary: new Map(),
     runSource: refuse,
     push: refuse,
-    reconcile: (id, apply, limit) => reconcileSinkComponent(sinks.get(id)!, { store: o.store, signal: new AbortController().signal, now: o.now ?? Date.now, access: o.access, apply, listLimit: limit }),
-    dryRun: (id, full) => runSinkComponent(sinks.get(id)!, { store: o.store, signal: new AbortController().signal, now: o.now ?? Date.now, full, dryRun: true, access: o.access }),
+    reconcile: (id, apply, limit) =>
+      reconcileSinkComponent(sinks.get(id)!, {
+        store: o.store,
+        signal: new AbortController().signal,
+        now: o.now ?? Date.now,
+        access: o.access,
+        apply,
+        listLimit: limit,
+      }),
+    dryRun: (id, full) =>
+      runSinkComponent(sinks.get(id)!, {
+        store: o.store,
+        signal: new AbortController().signal,
+        now: o.now ?? Date.now,
+        full,
+        dryRun: true,
+        access: o.access,
+      }),
     reload: async () => ({ ok: false, message: 'no daemon in this test' }),
     ingestTypes: () => documentTypes(registry),
     ingest: refuse,

@@ -5,7 +5,14 @@
  * rejection) and the `redos` benchmark (which times them against the 50 ms target).
  */
 import {
-  refang, normaliseObservable, detectObservable, detectHashAlgorithm, parseIpv4, parseIpv6, normaliseHash, quoteValue,
+  refang,
+  normaliseObservable,
+  detectObservable,
+  detectHashAlgorithm,
+  parseIpv4,
+  parseIpv6,
+  normaliseHash,
+  quoteValue,
 } from '../../src/core/observable.js';
 import { canonicalPattern, escapePatternString, extractObservables, parsePattern } from '../../src/core/pattern.js';
 import { canonicalize } from '../../src/core/canonical-json.js';
@@ -18,16 +25,16 @@ export function fill(unit: string, size = SIZE): string {
 }
 
 export const ADVERSARIAL: Record<string, string> = {
-  dotdot: 'http://a.com/' + fill('../'),
+  dotdot: `http://a.com/${fill('../')}`,
   defangDots: fill('[.]'),
-  defangMixed: 'hxxp://' + fill('a[.](dot)[at]{.}[:]'),
+  defangMixed: `hxxp://${fill('a[.](dot)[at]{.}[:]')}`,
   labels: fill('a.'),
   dots: fill('.'),
   brackets: fill('['),
   closeBrackets: fill(']'),
   parens: fill('('),
-  percents: 'http://a.com/' + fill('%'),
-  percentHex: 'http://a.com/' + fill('%4'),
+  percents: `http://a.com/${fill('%')}`,
+  percentHex: `http://a.com/${fill('%4')}`,
   colons: fill(':'),
   ats: fill('@'),
   slashes: fill('/'),
@@ -38,7 +45,7 @@ export const ADVERSARIAL: Record<string, string> = {
   zeroWidth: fill('a\u200B'),
   quotes: fill("'"),
   backslashes: fill('\\'),
-  spaces: 'x' + fill(' ') + 'x',
+  spaces: `x${fill(' ')}x`,
 };
 
 /** Just under the caps, so the full scanners run. */
@@ -55,17 +62,31 @@ export const CATASTROPHIC_REGEXES = [
 ];
 
 /** Values that drive those expressions into their worst case. */
-export const CATASTROPHIC_VALUES = [`${'a'.repeat(2048)}!`, 'x'.repeat(2048), 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!', `${'a '.repeat(1000)}!`, 'a'.repeat(100_000)];
+export const CATASTROPHIC_VALUES = [
+  `${'a'.repeat(2048)}!`,
+  'x'.repeat(2048),
+  'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!',
+  `${'a '.repeat(1000)}!`,
+  'a'.repeat(100_000),
+];
 
 export const NEAR_CAP: Record<string, [ObservableType, string]> = {
-  url: ['url', 'http://a.com/' + fill('../', 2030)],
-  urlPercent: ['url', 'http://a.com/' + fill('%zz', 2030)],
-  urlHost: ['url', 'http://' + fill('a.', 250) + 'a/'],
-  domain: ['domain-name', fill('a.', 251) + 'aa'],
-  email: ['email-addr', fill('a.', 60) + 'a@' + fill('b.', 250) + 'bb'],
+  url: ['url', `http://a.com/${fill('../', 2030)}`],
+  urlPercent: ['url', `http://a.com/${fill('%zz', 2030)}`],
+  urlHost: ['url', `http://${fill('a.', 250)}a/`],
+  domain: ['domain-name', `${fill('a.', 251)}aa`],
+  email: ['email-addr', `${fill('a.', 60)}a@${fill('b.', 250)}bb`],
 };
 
-const TYPES: ObservableType[] = ['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr', 'file', 'x509-certificate'];
+const TYPES: ObservableType[] = [
+  'ipv4-addr',
+  'ipv6-addr',
+  'domain-name',
+  'url',
+  'email-addr',
+  'file',
+  'x509-certificate',
+];
 
 /** Every public function of the core model that takes text from a feed. */
 export function publicFunctions(): Record<string, (s: string) => unknown> {
@@ -84,7 +105,10 @@ export function publicFunctions(): Record<string, (s: string) => unknown> {
     canonicalPattern,
     extractObservables,
     patternString: (s) => parsePattern(`[url:value = '${escapePatternString(s.slice(0, 60_000))}']`),
-    patternInSet: (s) => extractObservables(`[domain-name:value IN (${Array.from({ length: 3000 }, () => `'${escapePatternString(s.slice(0, 15))}'`).join(', ')})]`),
+    patternInSet: (s) =>
+      extractObservables(
+        `[domain-name:value IN (${Array.from({ length: 3000 }, () => `'${escapePatternString(s.slice(0, 15))}'`).join(', ')})]`,
+      ),
   };
   for (const t of TYPES) fns[`normalise:${t}`] = (s) => normaliseObservable(t, s);
   return fns;

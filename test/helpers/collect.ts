@@ -21,11 +21,30 @@ export async function collectSource(
   now = FIXED_NOW,
 ): Promise<{ objects: StixObject[]; rejections: Rejection[]; received: number; cursor?: string }> {
   const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(file) ? file : `file://${resolve(file)}`;
-  const loaded = parseConfig(JSON.stringify({ sources: { t: { type, url, ...options } } }), { file: 'test.yaml', registry });
-  const comp = createSourceComponent('t', loaded.config.sources.t as never, { registry, logger: silentLogger(), configDir: process.cwd(), mappingsDir: MAPPINGS_DIR });
-  const out = { objects: [] as StixObject[], rejections: [] as Rejection[], received: 0, cursor: undefined as string | undefined };
+  const loaded = parseConfig(JSON.stringify({ sources: { t: { type, url, ...options } } }), {
+    file: 'test.yaml',
+    registry,
+  });
+  const comp = createSourceComponent('t', loaded.config.sources.t as never, {
+    registry,
+    logger: silentLogger(),
+    configDir: process.cwd(),
+    mappingsDir: MAPPINGS_DIR,
+  });
+  const out = {
+    objects: [] as StixObject[],
+    rejections: [] as Rejection[],
+    received: 0,
+    cursor: undefined as string | undefined,
+  };
   const ac = new AbortController();
-  for await (const page of comp.source.pages({ id: 't', logger: comp.logger, http: comp.http, signal: ac.signal, now })) {
+  for await (const page of comp.source.pages({
+    id: 't',
+    logger: comp.logger,
+    http: comp.http,
+    signal: ac.signal,
+    now,
+  })) {
     for (const it of page.items) out.objects.push(it.object);
     out.rejections.push(...page.rejections);
     out.received += page.received;

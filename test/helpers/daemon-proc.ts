@@ -26,10 +26,19 @@ export interface DaemonProc {
  * pid namespace (`unshare --pid --fork --mount-proc --kill-child`: a SIGKILL of the unshare
  * process kills the daemon with it, as a container runtime kills its pid 1).
  */
-export function startDaemon(args: string[], opts: { pidNamespace?: boolean; env?: NodeJS.ProcessEnv } = {}): DaemonProc {
+export function startDaemon(
+  args: string[],
+  opts: { pidNamespace?: boolean; env?: NodeJS.ProcessEnv } = {},
+): DaemonProc {
   const node = [process.execPath, '--import', 'tsx', CLI, 'run', ...args];
-  const [cmd, ...rest] = opts.pidNamespace ? ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child', ...node] : node;
-  const child = spawn(cmd!, rest, { cwd: PROJECT_ROOT, env: { ...process.env, STIXGATE_LOG_LEVEL: 'info', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [cmd, ...rest] = opts.pidNamespace
+    ? ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child', ...node]
+    : node;
+  const child = spawn(cmd!, rest, {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, STIXGATE_LOG_LEVEL: 'info', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const waiters: { pattern: RegExp; resolve: (line: string) => void; reject: (e: Error) => void }[] = [];
   const check = () => {
@@ -41,11 +50,18 @@ export function startDaemon(args: string[], opts: { pidNamespace?: boolean; env?
       }
     }
   };
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); check(); });
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); check(); });
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+    check();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    out += d.toString();
+    check();
+  });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('close', (code, signal) => {
-      for (const w of waiters.splice(0)) w.reject(new Error(`process exited (${code ?? signal}) before ${w.pattern}; output:\n${out}`));
+      for (const w of waiters.splice(0))
+        w.reject(new Error(`process exited (${code ?? signal}) before ${w.pattern}; output:\n${out}`));
       resolve({ code, signal });
     });
   });
@@ -53,15 +69,16 @@ export function startDaemon(args: string[], opts: { pidNamespace?: boolean; env?
     child,
     output: () => out,
     exited,
-    waitFor: (pattern) => new Promise<string>((resolve, reject) => {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        const line = out.split('\n').find((l) => pattern.test(l));
-        if (line !== undefined) resolve(line);
-        else reject(new Error(`process exited before ${pattern}; output:\n${out}`));
-        return;
-      }
-      waiters.push({ pattern, resolve, reject });
-      check();
-    }),
+    waitFor: (pattern) =>
+      new Promise<string>((resolve, reject) => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          const line = out.split('\n').find((l) => pattern.test(l));
+          if (line !== undefined) resolve(line);
+          else reject(new Error(`process exited before ${pattern}; output:\n${out}`));
+          return;
+        }
+        waiters.push({ pattern, resolve, reject });
+        check();
+      }),
   };
 }

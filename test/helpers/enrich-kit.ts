@@ -13,7 +13,16 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 /** A plain STIX indicator for `pattern`, created an hour before `at`. */
 export function patternIndicator(pattern: string, at: number): StixObject {
   const ts = new Date(at - 3_600_000).toISOString();
-  return { type: 'indicator', spec_version: '2.1', id: indicatorIdForPattern(pattern), created: ts, modified: ts, pattern, pattern_type: 'stix', valid_from: ts };
+  return {
+    type: 'indicator',
+    spec_version: '2.1',
+    id: indicatorIdForPattern(pattern),
+    created: ts,
+    modified: ts,
+    pattern,
+    pattern_type: 'stix',
+    valid_from: ts,
+  };
 }
 
 export interface EnricherSetup<S> {
@@ -35,27 +44,42 @@ export interface EnricherSpec<S> {
   /** Config keys besides type, url (the simulator) and allow_private/allow_insecure (true). */
   config: Record<string, unknown>;
   /** The run options that depend on the test (quota, cache, limits), given the validated config. */
-  run: (config: CommonEnricherConfig & Record<string, unknown>) => Pick<EnrichRunOptions, 'quota' | 'cacheTtlMs' | 'maxPerRun'> & Partial<EnrichRunOptions>;
+  run: (
+    config: CommonEnricherConfig & Record<string, unknown>,
+  ) => Pick<EnrichRunOptions, 'quota' | 'cacheTtlMs' | 'maxPerRun'> & Partial<EnrichRunOptions>;
 }
 
 /**
  * Starts the simulator, a temporary store and a loopback HttpClient, validates the enricher's config
  * through the engine's schema, and runs `fn`; everything is closed afterwards.
  */
-export async function withEnricher<S extends { start(): Promise<{ base: string }>; close(): Promise<void> }>(spec: EnricherSpec<S>, fn: (s: EnricherSetup<S>) => Promise<void>): Promise<void> {
+export async function withEnricher<S extends { start(): Promise<{ base: string }>; close(): Promise<void> }>(
+  spec: EnricherSpec<S>,
+  fn: (s: EnricherSetup<S>) => Promise<void>,
+): Promise<void> {
   const { sim, definition, id, service } = spec;
   const { base } = await sim.start();
   const t = await tempStore();
   const http = loopbackHttp(`${service}-test`);
   try {
-    const v = validate(buildEnrichersSchema([definition]), { [id]: { type: definition.type, url: base, allow_private: true, allow_insecure: true, ...spec.config } });
+    const v = validate(buildEnrichersSchema([definition]), {
+      [id]: { type: definition.type, url: base, allow_private: true, allow_insecure: true, ...spec.config },
+    });
     assert.ok(v.ok, JSON.stringify(!v.ok && v.issues));
     const config = v.value[id]!;
     const enricher = definition.create(config as never, { logger: silentLogger(), configDir: '.', mappingsDir: '.' });
     const run = spec.run(config);
     const opts = (over: Partial<EnrichRunOptions> = {}): EnrichRunOptions => ({
-      id, service, enricher, store: t.store, http, logger: silentLogger(), now: () => Date.now(), signal: new AbortController().signal,
-      ...run, ...over,
+      id,
+      service,
+      enricher,
+      store: t.store,
+      http,
+      logger: silentLogger(),
+      now: () => Date.now(),
+      signal: new AbortController().signal,
+      ...run,
+      ...over,
     });
     await fn({ sim, base, t, config, opts });
   } finally {

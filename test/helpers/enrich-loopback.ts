@@ -39,7 +39,10 @@ export class CountingService {
       const answer = (): void => {
         if (this.throttle && this.throttle.times > 0) {
           this.throttle.times--;
-          res.writeHead(429, { 'content-type': 'application/json', ...(this.throttle.retryAfter !== undefined ? { 'retry-after': this.throttle.retryAfter } : {}) });
+          res.writeHead(429, {
+            'content-type': 'application/json',
+            ...(this.throttle.retryAfter !== undefined ? { 'retry-after': this.throttle.retryAfter } : {}),
+          });
           res.end('{"error":"slow down"}');
           return;
         }
@@ -87,7 +90,12 @@ export function fakeEnricher(base: string): Enricher {
   return {
     types: ['ipv4-addr'],
     async enrich(observable, ctx) {
-      const res = await ctx.http.request({ url: `${base}/check?v=${encodeURIComponent(observable.value)}`, accept: ['application/json'], okStatuses: [404], signal: ctx.signal });
+      const res = await ctx.http.request({
+        url: `${base}/check?v=${encodeURIComponent(observable.value)}`,
+        accept: ['application/json'],
+        okStatuses: [404],
+        signal: ctx.signal,
+      });
       if (res.status === 404) {
         await res.dump();
         return undefined;
@@ -101,8 +109,14 @@ export function fakeEnricher(base: string): Enricher {
 export function loopbackHttp(component = 'enrich-test'): ClosableHttpClient {
   return createHttpClient(
     {
-      headersTimeoutMs: 5000, bodyTimeoutMs: 5000, totalTimeoutMs: 10_000, maxBytes: 1 << 20, maxRedirects: 0,
-      allowPrivate: true, allowInsecure: true, verifyTls: true,
+      headersTimeoutMs: 5000,
+      bodyTimeoutMs: 5000,
+      totalTimeoutMs: 10_000,
+      maxBytes: 1 << 20,
+      maxRedirects: 0,
+      allowPrivate: true,
+      allowInsecure: true,
+      verifyTls: true,
       retry: { maxAttempts: 1, baseDelayMs: 10, maxDelayMs: 10, maxRetryAfterMs: 0 },
     },
     { component },

@@ -16,14 +16,22 @@ export interface ProxyHit {
  * away from the target. `hosts` is the proxy's own name resolution (name → address), so a test
  * can make the proxy resolve a name differently from the client (DNS rebinding).
  */
-export async function startForwardProxy(hosts: Record<string, string> = {}): Promise<{ url: string; hits: ProxyHit[]; close(): Promise<void> }> {
+export async function startForwardProxy(
+  hosts: Record<string, string> = {},
+): Promise<{ url: string; hits: ProxyHit[]; close(): Promise<void> }> {
   const hits: ProxyHit[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
     const target = new URL(req.url ?? '/');
     hits.push({ kind: 'forward', target: target.host, proxyAuthorization: header(req.headers, 'proxy-authorization') });
     const up = httpRequest(
-      { host: hosts[target.hostname] ?? target.hostname, port: target.port, method: req.method, path: `${target.pathname}${target.search}`, headers: req.headers },
+      {
+        host: hosts[target.hostname] ?? target.hostname,
+        port: target.port,
+        method: req.method,
+        path: `${target.pathname}${target.search}`,
+        headers: req.headers,
+      },
       (r) => {
         res.writeHead(r.statusCode ?? 502, r.headers);
         r.pipe(res);
@@ -33,7 +41,11 @@ export async function startForwardProxy(hosts: Record<string, string> = {}): Pro
     req.pipe(up);
   });
   server.on('connect', (req, client: Socket, head: Buffer) => {
-    hits.push({ kind: 'connect', target: req.url ?? '', proxyAuthorization: header(req.headers, 'proxy-authorization') });
+    hits.push({
+      kind: 'connect',
+      target: req.url ?? '',
+      proxyAuthorization: header(req.headers, 'proxy-authorization'),
+    });
     const [host, port] = (req.url ?? '').split(':');
     const up = connect(Number(port), hosts[host ?? ''] ?? host ?? '', () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');

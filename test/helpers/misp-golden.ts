@@ -12,7 +12,10 @@ export const GOLDEN_NOW = '2026-03-01T12:00:00.000Z';
 const table = loadMispTable(MAPPINGS_DIR);
 
 export function goldenEvents(): string[] {
-  return readdirSync(GOLDEN_DIR).filter((f) => f.endsWith('.event.json')).sort().map((f) => join(GOLDEN_DIR, f));
+  return readdirSync(GOLDEN_DIR)
+    .filter((f) => f.endsWith('.event.json'))
+    .sort()
+    .map((f) => join(GOLDEN_DIR, f));
 }
 
 export function mapGolden(file: string): { objects: StixObject[]; rejections: string[] } {
@@ -25,4 +28,3 @@ export function mapGolden(file: string): { objects: StixObject[]; rejections: st
   }
   return { objects, rejections };
 }
-

@@ -14,19 +14,44 @@ import { mispApiSource } from '../../integrations/misp/api/index.js';
 
 export const FIXED_NOW = Date.UTC(2026, 2, 1, 12, 0, 0);
 
-const withMisp = () => [...registry.filter((d) => d.type !== 'misp_feed' && d.type !== 'misp_api'), mispFeedSource, mispApiSource];
+const withMisp = () => [
+  ...registry.filter((d) => d.type !== 'misp_feed' && d.type !== 'misp_api'),
+  mispFeedSource,
+  mispApiSource,
+];
 
 export function mispComponent(type: 'misp_feed' | 'misp_api', options: Record<string, unknown>) {
-  const loaded = parseConfig(JSON.stringify({ sources: { t: { type, allow_private: true, allow_insecure: true, ...options } } }), { file: 'test.yaml', registry: withMisp() });
-  return createSourceComponent('t', loaded.config.sources.t as never, { registry: withMisp(), logger: silentLogger(), configDir: process.cwd(), mappingsDir: MAPPINGS_DIR });
+  const loaded = parseConfig(
+    JSON.stringify({ sources: { t: { type, allow_private: true, allow_insecure: true, ...options } } }),
+    { file: 'test.yaml', registry: withMisp() },
+  );
+  return createSourceComponent('t', loaded.config.sources.t as never, {
+    registry: withMisp(),
+    logger: silentLogger(),
+    configDir: process.cwd(),
+    mappingsDir: MAPPINGS_DIR,
+  });
 }
 
 /** One run: every page, in order. */
-export async function runPages(type: 'misp_feed' | 'misp_api', options: Record<string, unknown>, cursor?: string, now = FIXED_NOW): Promise<Page[]> {
+export async function runPages(
+  type: 'misp_feed' | 'misp_api',
+  options: Record<string, unknown>,
+  cursor?: string,
+  now = FIXED_NOW,
+): Promise<Page[]> {
   const comp = mispComponent(type, options);
   const pages: Page[] = [];
   try {
-    for await (const p of comp.source.pages({ id: 't', logger: comp.logger, http: comp.http, signal: new AbortController().signal, now, cursor })) pages.push(p);
+    for await (const p of comp.source.pages({
+      id: 't',
+      logger: comp.logger,
+      http: comp.http,
+      signal: new AbortController().signal,
+      now,
+      cursor,
+    }))
+      pages.push(p);
   } finally {
     await comp.http.close?.();
   }
@@ -58,7 +83,12 @@ export async function serveFeedDir(
       return void res.writeHead(404).end();
     }
     if (o.transform) body = o.transform(name, body);
-    res.writeHead(200, { 'content-type': name.endsWith('.csv') ? 'text/csv' : 'application/json', 'content-length': String(body.length) }).end(body);
+    res
+      .writeHead(200, {
+        'content-type': name.endsWith('.csv') ? 'text/csv' : 'application/json',
+        'content-length': String(body.length),
+      })
+      .end(body);
   });
   return { server, base: `${await listenLoopback(server)}/feed/` };
 }

@@ -17,7 +17,10 @@ import type { After } from './sink-kit.js';
  * Set-up of the reconcile tests (integrations/<sink>/reconcile.test.ts): an embedded store, the
  * sink under the push runner and under reconcile, sharing one limiter, as a daemon runs them.
  */
-export async function reconcileBench(t: After, o: { sink: Sink; config: CommonSinkConfig; mapping: Record<string, string>; http: ClosableHttpClient; now: number }) {
+export async function reconcileBench(
+  t: After,
+  o: { sink: Sink; config: CommonSinkConfig; mapping: Record<string, string>; http: ClosableHttpClient; now: number },
+) {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-reconcile-test-'));
   const store = await openEmbeddedStore({ dataDir: dir });
   t.after(async () => {
@@ -27,15 +30,33 @@ export async function reconcileBench(t: After, o: { sink: Sink; config: CommonSi
   const metrics = new Metrics({ defaults: false });
   const limiter = new Bottleneck({ maxConcurrent: 2 });
   const base = {
-    id: 'sut', sink: o.sink, config: o.config, store, http: o.http, logger: silentLogger(), mapping: o.mapping,
-    deadLetter: new DeadLetterFile(join(dir, 'dead-letter', 'sut.jsonl')), limiter, signal: new AbortController().signal, now: () => o.now, metrics,
+    id: 'sut',
+    sink: o.sink,
+    config: o.config,
+    store,
+    http: o.http,
+    logger: silentLogger(),
+    mapping: o.mapping,
+    deadLetter: new DeadLetterFile(join(dir, 'dead-letter', 'sut.jsonl')),
+    limiter,
+    signal: new AbortController().signal,
+    now: () => o.now,
+    metrics,
   };
-  const put = (objects: StixObject[]) => store.upsert(objects.map((object) => ({ object, source: 'feed_a', confidence: 70 })), { now: o.now });
+  const put = (objects: StixObject[]) =>
+    store.upsert(
+      objects.map((object) => ({ object, source: 'feed_a', confidence: 70 })),
+      { now: o.now },
+    );
   const push = () => runSink(base);
-  const plan = (over: Partial<ReconcileOptions> = {}): Promise<ReconcileResult> => reconcileSink({ ...base, apply: false, tmpDir: dir, ...over });
-  const reconcile = (over: Partial<ReconcileOptions> = {}): Promise<ReconcileResult> => reconcileSink({ ...base, apply: true, tmpDir: dir, ...over });
+  const plan = (over: Partial<ReconcileOptions> = {}): Promise<ReconcileResult> =>
+    reconcileSink({ ...base, apply: false, tmpDir: dir, ...over });
+  const reconcile = (over: Partial<ReconcileOptions> = {}): Promise<ReconcileResult> =>
+    reconcileSink({ ...base, apply: true, tmpDir: dir, ...over });
   /** The labels of each kind, sorted (what a plan lists). */
-  const listed = (r: ReconcileResult) => Object.fromEntries(Object.entries(r.items).map(([k, v]) => [k, v.map((i) => i.label).sort()]));
-  const gauge = async (kind: string) => (await metrics.sinkDrift.get()).values.find((v) => v.labels.kind === kind)?.value;
+  const listed = (r: ReconcileResult) =>
+    Object.fromEntries(Object.entries(r.items).map(([k, v]) => [k, v.map((i) => i.label).sort()]));
+  const gauge = async (kind: string) =>
+    (await metrics.sinkDrift.get()).values.find((v) => v.labels.kind === kind)?.value;
   return { store, put, push, plan, reconcile, listed, metrics, gauge, dir };
 }

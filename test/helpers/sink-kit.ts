@@ -23,16 +23,30 @@ import { PYTHON } from './validator.js';
 export const NOW = Date.parse('2026-03-01T12:00:00Z');
 
 /** Integration context rooted at the project (mappings/ from the repository). */
-export const ictx: IntegrationContext = { logger: silentLogger(), configDir: root, mappingsDir: join(root, 'mappings') };
+export const ictx: IntegrationContext = {
+  logger: silentLogger(),
+  configDir: root,
+  mappingsDir: join(root, 'mappings'),
+};
 
 export type After = { after: (fn: () => Promise<void> | void) => void };
 
 /** A run context whose HttpClient does not retry (the tests see each failure); closed after the test. */
-export function runContext(t: After, id: string, over: { totalTimeoutMs?: number } = {}): SinkRunContext & { http: ClosableHttpClient } {
+export function runContext(
+  t: After,
+  id: string,
+  over: { totalTimeoutMs?: number } = {},
+): SinkRunContext & { http: ClosableHttpClient } {
   const http = createHttpClient(
     {
-      headersTimeoutMs: 5000, bodyTimeoutMs: 5000, totalTimeoutMs: over.totalTimeoutMs ?? 10_000, maxBytes: 64 << 20, maxRedirects: 0,
-      allowPrivate: true, allowInsecure: true, verifyTls: true,
+      headersTimeoutMs: 5000,
+      bodyTimeoutMs: 5000,
+      totalTimeoutMs: over.totalTimeoutMs ?? 10_000,
+      maxBytes: 64 << 20,
+      maxRedirects: 0,
+      allowPrivate: true,
+      allowInsecure: true,
+      verifyTls: true,
       retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 60_000 },
     },
     { component: id },
@@ -44,7 +58,13 @@ export function runContext(t: After, id: string, over: { totalTimeoutMs?: number
 /** The common sink keys for a loopback simulator: private and plain-HTTP targets allowed, fast retries, no filters. */
 export function commonConfig(type: string): CommonSinkConfig {
   return {
-    type, enabled: true, max_tlp: 'amber', timeout_secs: 10, allow_private: true, allow_insecure: true, verify_tls: true,
+    type,
+    enabled: true,
+    max_tlp: 'amber',
+    timeout_secs: 10,
+    allow_private: true,
+    allow_insecure: true,
+    verify_tls: true,
     filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] },
     retry: { max_attempts: 3, base_delay_secs: 0.001, max_delay_secs: 0.01 },
   } as CommonSinkConfig;
@@ -57,7 +77,10 @@ export function indicator(value: string, score: number | null = 80, extra: Parti
   const now = new Date(NOW - 60_000).toISOString();
   return {
     ...indicatorFromObservable(r.observable, { now, name: `bad ${value}` }),
-    x_stixgate: { ...(score === null ? {} : { score }), sources: { feed_a: { first_seen: now, last_seen: now, tlp: tlpOfExtra(extra) } } },
+    x_stixgate: {
+      ...(score === null ? {} : { score }),
+      sources: { feed_a: { first_seen: now, last_seen: now, tlp: tlpOfExtra(extra) } },
+    },
     ...extra,
   } as StixObject;
 }
@@ -96,9 +119,15 @@ export interface OracleStep {
  * simulator in this process keeps serving, and parses its report (a JSON object of steps).
  * `ok(step)` asserts the step succeeded and returns its value.
  */
-export async function runOracle(script: string, args: string[]): Promise<{ steps: Record<string, OracleStep>; ok: (step: string) => any }> {
+export async function runOracle(
+  script: string,
+  args: string[],
+): Promise<{ steps: Record<string, OracleStep>; ok: (step: string) => any }> {
   if (!PYTHON) throw new Error('STIXGATE_PYTHON not set: run through scripts/integration.sh');
-  const r = await promisify(execFile)(PYTHON, [join(root, 'scripts', 'oracles', script), ...args], { encoding: 'utf8', timeout: 90_000 });
+  const r = await promisify(execFile)(PYTHON, [join(root, 'scripts', 'oracles', script), ...args], {
+    encoding: 'utf8',
+    timeout: 90_000,
+  });
   const steps = JSON.parse(r.stdout) as Record<string, OracleStep>;
   const ok = (k: string): any => {
     assert.ok(steps[k], `step ${k} missing`);
@@ -115,7 +144,12 @@ export function tlpOfExtra(extra: Partial<StixObject>): TlpLevel {
 }
 
 /** The records the engine builds for one stored object: from its view at TLP:RED (src/access), as a sink sees it. */
-export function viewRecords(o: StixObject, seq: number, op: 'upsert' | 'remove', fields: Record<string, string>): SinkRecord[] {
+export function viewRecords(
+  o: StixObject,
+  seq: number,
+  op: 'upsert' | 'remove',
+  fields: Record<string, string>,
+): SinkRecord[] {
   const d = decide(o, op === 'remove' ? 'revoke' : 'upsert', { ...commonConfig('kit'), max_tlp: 'red' }, NOW);
   if (d.action === 'skip') throw new Error(`${o.id} is not for a sink`);
   return recordsFor(d.object, seq, op, op === 'remove' ? 'revoked' : undefined, fields, d.facts);

@@ -19,10 +19,31 @@ export function withDefinitions(defs: IntegrationDefinition[]): IntegrationDefin
 }
 
 /** A source component built through the configuration schema (defaults, secrets, validation). */
-export function component(defs: IntegrationDefinition[], options: Record<string, unknown>, env: Record<string, string> = {}): SourceComponent {
+export function component(
+  defs: IntegrationDefinition[],
+  options: Record<string, unknown>,
+  env: Record<string, string> = {},
+): SourceComponent {
   const reg = withDefinitions(defs);
-  const loaded = parseConfig(JSON.stringify({ sources: { t: { allow_private: true, allow_insecure: true, retry: { max_attempts: 3, base_delay_secs: 0.01, max_delay_secs: 0.1 }, ...options } } }), { file: 'test.yaml', registry: reg, env });
-  return createSourceComponent('t', loaded.config.sources.t as never, { registry: reg, logger: silentLogger(), configDir: process.cwd(), mappingsDir: MAPPINGS_DIR });
+  const loaded = parseConfig(
+    JSON.stringify({
+      sources: {
+        t: {
+          allow_private: true,
+          allow_insecure: true,
+          retry: { max_attempts: 3, base_delay_secs: 0.01, max_delay_secs: 0.1 },
+          ...options,
+        },
+      },
+    }),
+    { file: 'test.yaml', registry: reg, env },
+  );
+  return createSourceComponent('t', loaded.config.sources.t as never, {
+    registry: reg,
+    logger: silentLogger(),
+    configDir: process.cwd(),
+    mappingsDir: MAPPINGS_DIR,
+  });
 }
 
 export interface Harness {
@@ -41,8 +62,16 @@ export async function harness(comp: SourceComponent): Promise<Harness> {
     comp,
     run: (now, opts = {}) =>
       runSource({
-        id: 't', source: comp.source, config: comp.config, store, http: comp.http, logger: comp.logger, allowRed: false,
-        signal: new AbortController().signal, now: () => now, maxPages: opts.maxPages,
+        id: 't',
+        source: comp.source,
+        config: comp.config,
+        store,
+        http: comp.http,
+        logger: comp.logger,
+        allowRed: false,
+        signal: new AbortController().signal,
+        now: () => now,
+        maxPages: opts.maxPages,
       }),
     cursor: () => store.getCursor(cursorName('t')),
     async close() {

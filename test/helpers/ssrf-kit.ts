@@ -5,9 +5,16 @@ import type { HttpPolicy } from '../../src/http/types.js';
 /** The SSRF tests' client policy: private destinations denied, plain http allowed, one attempt, short deadlines. */
 export function policy(over: Partial<HttpPolicy> = {}): HttpPolicy {
   return {
-    headersTimeoutMs: 2000, bodyTimeoutMs: 2000, totalTimeoutMs: 5000, maxBytes: 1 << 20, maxRedirects: 3,
-    allowPrivate: false, allowInsecure: true, verifyTls: true,
-    retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1000 }, ...over,
+    headersTimeoutMs: 2000,
+    bodyTimeoutMs: 2000,
+    totalTimeoutMs: 5000,
+    maxBytes: 1 << 20,
+    maxRedirects: 3,
+    allowPrivate: false,
+    allowInsecure: true,
+    verifyTls: true,
+    retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1000 },
+    ...over,
   };
 }
 

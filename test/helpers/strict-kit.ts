@@ -18,7 +18,11 @@ export interface StrictCase {
 }
 
 /** Registers one test per case against a fresh simulator from `start` (closed after the case). */
-export function strictCases(vendor: string, start: () => Promise<{ base: string; close: () => Promise<void> }>, cases: StrictCase[]): void {
+export function strictCases(
+  vendor: string,
+  start: () => Promise<{ base: string; close: () => Promise<void> }>,
+  cases: StrictCase[],
+): void {
   for (const c of cases) {
     test(`${vendor} strict: ${c.name} (${c.source})`, async () => {
       const sim = await start();
@@ -34,4 +38,7 @@ export function strictCases(vendor: string, start: () => Promise<{ base: string;
   }
 }
 
-export const jsonBody = (v: unknown): { body: string; headers: Record<string, string> } => ({ body: JSON.stringify(v), headers: { 'content-type': 'application/json' } });
+export const jsonBody = (v: unknown): { body: string; headers: Record<string, string> } => ({
+  body: JSON.stringify(v),
+  headers: { 'content-type': 'application/json' },
+});

@@ -19,7 +19,9 @@ import { taxii21Source } from '../../integrations/taxii21/index.js';
  * runs it through the real runner into an embedded store. Not used by the engine.
  */
 
-export const registry: readonly IntegrationDefinition[] = baseRegistry.some((d) => d.type === 'taxii21') ? baseRegistry : [...baseRegistry, taxii21Source];
+export const registry: readonly IntegrationDefinition[] = baseRegistry.some((d) => d.type === 'taxii21')
+  ? baseRegistry
+  : [...baseRegistry, taxii21Source];
 
 export interface Harness {
   comp: SourceComponent;
@@ -28,13 +30,31 @@ export interface Harness {
 }
 
 export function makeSource(options: Record<string, unknown>): Harness {
-  const loaded = parseConfig(JSON.stringify({ sources: { t: { type: 'taxii21', allow_private: true, allow_insecure: true, retry: { max_attempts: 1, base_delay_secs: 0.01, max_delay_secs: 0.1 }, ...options } } }), {
-    file: 'test.yaml',
-    registry,
-  });
+  const loaded = parseConfig(
+    JSON.stringify({
+      sources: {
+        t: {
+          type: 'taxii21',
+          allow_private: true,
+          allow_insecure: true,
+          retry: { max_attempts: 1, base_delay_secs: 0.01, max_delay_secs: 0.1 },
+          ...options,
+        },
+      },
+    }),
+    {
+      file: 'test.yaml',
+      registry,
+    },
+  );
   const logs: Record<string, unknown>[] = [];
   const logger = createLogger({ level: 'warn', destination: { write: (s: string) => void logs.push(JSON.parse(s)) } });
-  const comp = createSourceComponent('t', loaded.config.sources.t as never, { registry, logger, configDir: process.cwd(), mappingsDir: MAPPINGS_DIR });
+  const comp = createSourceComponent('t', loaded.config.sources.t as never, {
+    registry,
+    logger,
+    configDir: process.cwd(),
+    mappingsDir: MAPPINGS_DIR,
+  });
   return { comp, logs };
 }
 
@@ -42,7 +62,16 @@ export function makeSource(options: Record<string, unknown>): Harness {
 export async function collectPages(h: Harness, o: { now: number; cursor?: string; full?: boolean }): Promise<Page[]> {
   const out: Page[] = [];
   const ac = new AbortController();
-  for await (const p of h.comp.source.pages({ id: 't', logger: h.comp.logger, http: h.comp.http, signal: ac.signal, now: o.now, cursor: o.cursor, full: o.full })) out.push(p);
+  for await (const p of h.comp.source.pages({
+    id: 't',
+    logger: h.comp.logger,
+    http: h.comp.http,
+    signal: ac.signal,
+    now: o.now,
+    cursor: o.cursor,
+    full: o.full,
+  }))
+    out.push(p);
   return out;
 }
 
@@ -62,7 +91,15 @@ export async function tempStore(): Promise<{ store: Store; dispose: () => Promis
 /** One run through the engine's runner: pages → store, cursors committed with them. */
 export function runOnce(h: Harness, store: Store, now: number): Promise<RunSummary> {
   return runSource({
-    id: 't', source: h.comp.source, config: h.comp.config, store, http: h.comp.http, logger: h.comp.logger,
-    allowRed: true, signal: new AbortController().signal, now: () => now, batchSize: 1,
+    id: 't',
+    source: h.comp.source,
+    config: h.comp.config,
+    store,
+    http: h.comp.http,
+    logger: h.comp.logger,
+    allowRed: true,
+    signal: new AbortController().signal,
+    now: () => now,
+    batchSize: 1,
   });
 }

@@ -10,7 +10,27 @@ export const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 export function makeCert(dir: string, name: string, san: string): { key: string; cert: string } {
   const key = join(dir, `${name}.key`);
   const cert = join(dir, `${name}.pem`);
-  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', `/CN=${name}`, '-addext', `subjectAltName=${san}`], { encoding: 'utf8' });
+  const r = spawnSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+      '-addext',
+      `subjectAltName=${san}`,
+    ],
+    { encoding: 'utf8' },
+  );
   assert.equal(r.status, 0, r.stderr);
   return { key, cert };
 }
@@ -23,14 +43,61 @@ export function makeExpiredCert(dir: string, san: string): { ca: string; key: st
   const at = (f: string) => join(dir, f);
   writeFileSync(at('index.txt'), '');
   writeFileSync(at('serial'), '01\n');
-  writeFileSync(at('ca.cnf'), `[ca]\ndefault_ca = d\n[d]\ndatabase = ${at('index.txt')}\nnew_certs_dir = ${dir}\nserial = ${at('serial')}\ndefault_md = sha256\npolicy = p\ncopy_extensions = copy\n[p]\ncommonName = supplied\n`);
+  writeFileSync(
+    at('ca.cnf'),
+    `[ca]\ndefault_ca = d\n[d]\ndatabase = ${at('index.txt')}\nnew_certs_dir = ${dir}\nserial = ${at('serial')}\ndefault_md = sha256\npolicy = p\ncopy_extensions = copy\n[p]\ncommonName = supplied\n`,
+  );
   const run = (args: string[]) => {
     const r = spawnSync('openssl', args, { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
   };
-  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', at('ca.key'), '-out', at('ca.pem'), '-days', '2', '-subj', '/CN=stixgate test CA']);
-  run(['req', '-new', '-newkey', 'rsa:2048', '-nodes', '-keyout', at('expired.key'), '-out', at('expired.csr'), '-subj', '/CN=expired', '-addext', `subjectAltName=${san}`]);
-  run(['ca', '-batch', '-config', at('ca.cnf'), '-cert', at('ca.pem'), '-keyfile', at('ca.key'), '-in', at('expired.csr'), '-out', at('expired.pem'),
-    '-startdate', '20200101000000Z', '-enddate', '20200102000000Z']);
+  run([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    at('ca.key'),
+    '-out',
+    at('ca.pem'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=stixgate test CA',
+  ]);
+  run([
+    'req',
+    '-new',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    at('expired.key'),
+    '-out',
+    at('expired.csr'),
+    '-subj',
+    '/CN=expired',
+    '-addext',
+    `subjectAltName=${san}`,
+  ]);
+  run([
+    'ca',
+    '-batch',
+    '-config',
+    at('ca.cnf'),
+    '-cert',
+    at('ca.pem'),
+    '-keyfile',
+    at('ca.key'),
+    '-in',
+    at('expired.csr'),
+    '-out',
+    at('expired.pem'),
+    '-startdate',
+    '20200101000000Z',
+    '-enddate',
+    '20200102000000Z',
+  ]);
   return { ca: at('ca.pem'), key: at('expired.key'), cert: at('expired.pem') };
 }

@@ -13,7 +13,6 @@ import type { Rejection } from '../../src/core/errors.js';
 
 export const FIXED_NOW = Date.UTC(2026, 2, 1, 12, 0, 0);
 
-
 export interface Collected {
   objects: StixObject[];
   rejections: Rejection[];
@@ -22,13 +21,34 @@ export interface Collected {
   cursor?: string;
 }
 
-export async function collectXmlSource(type: 'stix1' | 'openioc', file: string, options: Record<string, unknown> = {}, cursor?: string, now = FIXED_NOW): Promise<Collected> {
+export async function collectXmlSource(
+  type: 'stix1' | 'openioc',
+  file: string,
+  options: Record<string, unknown> = {},
+  cursor?: string,
+  now = FIXED_NOW,
+): Promise<Collected> {
   const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(file) ? file : `file://${resolve(file)}${file.endsWith('/') ? '/' : ''}`;
-  const loaded = parseConfig(JSON.stringify({ sources: { t: { type, url, ...options } } }), { file: 'test.yaml', registry });
-  const comp = createSourceComponent('t', loaded.config.sources.t as never, { registry, logger: silentLogger(), configDir: process.cwd(), mappingsDir: MAPPINGS_DIR });
+  const loaded = parseConfig(JSON.stringify({ sources: { t: { type, url, ...options } } }), {
+    file: 'test.yaml',
+    registry,
+  });
+  const comp = createSourceComponent('t', loaded.config.sources.t as never, {
+    registry,
+    logger: silentLogger(),
+    configDir: process.cwd(),
+    mappingsDir: MAPPINGS_DIR,
+  });
   const out: Collected = { objects: [], rejections: [], received: 0, pages: 0 };
   const ac = new AbortController();
-  for await (const page of comp.source.pages({ id: 't', logger: comp.logger, http: comp.http, signal: ac.signal, now, cursor })) {
+  for await (const page of comp.source.pages({
+    id: 't',
+    logger: comp.logger,
+    http: comp.http,
+    signal: ac.signal,
+    now,
+    cursor,
+  })) {
     out.pages++;
     for (const it of page.items) out.objects.push(it.object);
     out.rejections.push(...page.rejections);

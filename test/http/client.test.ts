@@ -47,9 +47,16 @@ async function serve(routes: Record<string, Handler>) {
 
 function policy(over: Partial<HttpPolicy> = {}, retry: Partial<HttpPolicy['retry']> = {}): HttpPolicy {
   return {
-    headersTimeoutMs: 2000, bodyTimeoutMs: 2000, totalTimeoutMs: 5000, maxBytes: 1 << 20, maxRedirects: 3,
-    allowPrivate: true, allowInsecure: true, verifyTls: true,
-    retry: { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1000, maxRetryAfterMs: 5000, ...retry }, ...over,
+    headersTimeoutMs: 2000,
+    bodyTimeoutMs: 2000,
+    totalTimeoutMs: 5000,
+    maxBytes: 1 << 20,
+    maxRedirects: 3,
+    allowPrivate: true,
+    allowInsecure: true,
+    verifyTls: true,
+    retry: { maxAttempts: 4, baseDelayMs: 100, maxDelayMs: 1000, maxRetryAfterMs: 5000, ...retry },
+    ...over,
   };
 }
 
@@ -79,8 +86,14 @@ async function rejectsWith(p: Promise<unknown>, code: string, reason: string): P
 
 test('GET: headers, text with BOM stripped, json without prototype keys', async () => {
   const s = await serve({
-    '/t': (_q, r) => { r.setHeader('content-type', 'text/plain; charset=utf-8'); r.end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('héllo\n')])); },
-    '/j': (_q, r) => { r.setHeader('content-type', 'application/json'); r.end('{"a":1,"__proto__":{"polluted":true},"b":{"constructor":{"prototype":{"x":1}},"c":2}}'); },
+    '/t': (_q, r) => {
+      r.setHeader('content-type', 'text/plain; charset=utf-8');
+      r.end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('héllo\n')]));
+    },
+    '/j': (_q, r) => {
+      r.setHeader('content-type', 'application/json');
+      r.end('{"a":1,"__proto__":{"polluted":true},"b":{"constructor":{"prototype":{"x":1}},"c":2}}');
+    },
   });
   const c = createHttpClient(policy(), { component: 'test_feed' });
   const t = await c.request({ url: `${s.base}/t`, headers: { 'X-Api-Key': 'k' } });
@@ -104,7 +117,13 @@ test('GET: headers, text with BOM stripped, json without prototype keys', async 
 
 test('429 with Retry-After seconds: no request before the deadline (real clock)', async () => {
   const s = await serve({
-    '/r': (_q, r, n) => { if (n === 1) { r.statusCode = 429; r.setHeader('retry-after', '1'); r.end(); } else r.end('ok'); },
+    '/r': (_q, r, n) => {
+      if (n === 1) {
+        r.statusCode = 429;
+        r.setHeader('retry-after', '1');
+        r.end();
+      } else r.end('ok');
+    },
   });
   const c = createHttpClient(policy(), { component: 'test_feed' });
   const res = await c.request({ url: `${s.base}/r` });
@@ -119,9 +138,26 @@ test('429 with Retry-After seconds: no request before the deadline (real clock)'
 test('Retry-After as delta-seconds and HTTP-date drive the sleep exactly; 503 then 200', async () => {
   const now = Date.parse('2026-03-01T12:00:00Z');
   const s = await serve({
-    '/secs': (_q, r, n) => { if (n === 1) { r.statusCode = 503; r.setHeader('retry-after', '3'); r.end(); } else r.end('a'); },
-    '/date': (_q, r, n) => { if (n === 1) { r.statusCode = 429; r.setHeader('retry-after', 'Sun, 01 Mar 2026 12:00:04 GMT'); r.end(); } else r.end('b'); },
-    '/flaky': (_q, r, n) => { if (n <= 3) { r.statusCode = n === 2 ? 502 : 503; r.end('busy'); } else r.end('c'); },
+    '/secs': (_q, r, n) => {
+      if (n === 1) {
+        r.statusCode = 503;
+        r.setHeader('retry-after', '3');
+        r.end();
+      } else r.end('a');
+    },
+    '/date': (_q, r, n) => {
+      if (n === 1) {
+        r.statusCode = 429;
+        r.setHeader('retry-after', 'Sun, 01 Mar 2026 12:00:04 GMT');
+        r.end();
+      } else r.end('b');
+    },
+    '/flaky': (_q, r, n) => {
+      if (n <= 3) {
+        r.statusCode = n === 2 ? 502 : 503;
+        r.end('busy');
+      } else r.end('c');
+    },
   });
   const { sleeps, retries, opts } = recorder();
   const c = createHttpClient(policy(), { ...opts, now: () => now });
@@ -140,7 +176,13 @@ test('Retry-After as delta-seconds and HTTP-date drive the sleep exactly; 503 th
 });
 
 test('Retry-After beyond maxRetryAfterMs: no sleep, retryable error carrying retryAfterMs', async () => {
-  const s = await serve({ '/r': (_q, r) => { r.statusCode = 429; r.setHeader('retry-after', '120'); r.end(); } });
+  const s = await serve({
+    '/r': (_q, r) => {
+      r.statusCode = 429;
+      r.setHeader('retry-after', '120');
+      r.end();
+    },
+  });
   const { sleeps, opts } = recorder();
   const c = createHttpClient(policy(), opts);
   const e = await rejectsWith(c.request({ url: `${s.base}/r?token=SECRET` }), 'STIXGATE_ERR_HTTP_STATUS', 'status_429');
@@ -155,9 +197,19 @@ test('Retry-After beyond maxRetryAfterMs: no sleep, retryable error carrying ret
 
 test('persistent 503 gives up after maxAttempts; POST and 4xx are not retried; okStatuses', async () => {
   const s = await serve({
-    '/down': (_q, r) => { r.statusCode = 503; r.end(); },
-    '/auth': (_q, r) => { r.statusCode = 401; r.setHeader('www-authenticate', 'Bearer secret-realm'); r.end('nope'); },
-    '/gone': (_q, r) => { r.statusCode = 404; r.end('missing'); },
+    '/down': (_q, r) => {
+      r.statusCode = 503;
+      r.end();
+    },
+    '/auth': (_q, r) => {
+      r.statusCode = 401;
+      r.setHeader('www-authenticate', 'Bearer secret-realm');
+      r.end('nope');
+    },
+    '/gone': (_q, r) => {
+      r.statusCode = 404;
+      r.end('missing');
+    },
   });
   const { sleeps, opts } = recorder();
   const c = createHttpClient(policy({}, { maxAttempts: 3 }), opts);
@@ -165,13 +217,28 @@ test('persistent 503 gives up after maxAttempts; POST and 4xx are not retried; o
   assert.equal(e.retryable, true);
   assert.equal(s.count('/down'), 3);
   assert.equal(sleeps.length, 2);
-  await rejectsWith(c.request({ url: `${s.base}/down`, method: 'POST', body: '{}' }), 'STIXGATE_ERR_HTTP_STATUS', 'status_5xx');
+  await rejectsWith(
+    c.request({ url: `${s.base}/down`, method: 'POST', body: '{}' }),
+    'STIXGATE_ERR_HTTP_STATUS',
+    'status_5xx',
+  );
   assert.equal(s.count('/down'), 4);
-  await rejectsWith(c.request({ url: `${s.base}/down`, method: 'PUT', body: '{}', idempotent: true }), 'STIXGATE_ERR_HTTP_STATUS', 'status_5xx');
+  await rejectsWith(
+    c.request({ url: `${s.base}/down`, method: 'PUT', body: '{}', idempotent: true }),
+    'STIXGATE_ERR_HTTP_STATUS',
+    'status_5xx',
+  );
   assert.equal(s.count('/down'), 7);
-  const a = await rejectsWith(c.request({ url: `${s.base}/auth`, headers: { authorization: 'Bearer TOPSECRET' } }), 'STIXGATE_ERR_HTTP_STATUS', 'status_4xx');
+  const a = await rejectsWith(
+    c.request({ url: `${s.base}/auth`, headers: { authorization: 'Bearer TOPSECRET' } }),
+    'STIXGATE_ERR_HTTP_STATUS',
+    'status_4xx',
+  );
   assert.equal(a.retryable, false);
-  assert.equal(a.message, `test_feed: GET ${s.base}/auth: status 401, check the credentials configured for this component (status_4xx)`);
+  assert.equal(
+    a.message,
+    `test_feed: GET ${s.base}/auth: status 401, check the credentials configured for this component (status_4xx)`,
+  );
   assert.equal(s.count('/auth'), 1);
   const g = await c.request({ url: `${s.base}/gone`, okStatuses: [404] });
   assert.equal(g.status, 404);
@@ -209,13 +276,23 @@ test('N5: connection accepted, headers never sent → timeout_headers', async ()
 test('N4: 1 byte per 100 ms drip is cut by the total deadline, not bodyTimeout', async () => {
   let timer: NodeJS.Timeout | undefined;
   const s = await serve({
-    '/drip': (_q, r) => { r.writeHead(200, { 'content-type': 'text/plain' }); timer = setInterval(() => r.write('x'), 100); r.on('close', () => clearInterval(timer)); },
+    '/drip': (_q, r) => {
+      r.writeHead(200, { 'content-type': 'text/plain' });
+      timer = setInterval(() => r.write('x'), 100);
+      r.on('close', () => clearInterval(timer));
+    },
   });
   const c = createHttpClient(policy({ bodyTimeoutMs: 1000, totalTimeoutMs: 700 }), { component: 'test_feed' });
   const t0 = Date.now();
   const res = await c.request({ url: `${s.base}/drip` });
   let got = 0;
-  const e = await rejectsWith((async () => { for await (const b of res.body) got += b.length; })(), 'STIXGATE_ERR_HTTP_TIMEOUT', 'timeout_total');
+  const e = await rejectsWith(
+    (async () => {
+      for await (const b of res.body) got += b.length;
+    })(),
+    'STIXGATE_ERR_HTTP_TIMEOUT',
+    'timeout_total',
+  );
   const took = Date.now() - t0;
   assert.equal(e.retryable, true);
   // timeout_total (not the 1 s body timeout, which the drip keeps resetting) ended it, not before 700 ms
@@ -228,8 +305,16 @@ test('N4: 1 byte per 100 ms drip is cut by the total deadline, not bodyTimeout',
 
 test('partial bodies (reset mid-body, chunked without terminator, short Content-Length) are retryable errors', async () => {
   const s = await serve({
-    '/cl': (_q, r) => { r.writeHead(200, { 'content-length': '1000' }); r.write('x'.repeat(100)); setTimeout(() => r.socket?.destroy(), 20); },
-    '/chunked': (_q, r) => { r.writeHead(200, { 'content-type': 'text/plain' }); r.write('partial line\n'); setTimeout(() => r.socket?.destroy(), 20); },
+    '/cl': (_q, r) => {
+      r.writeHead(200, { 'content-length': '1000' });
+      r.write('x'.repeat(100));
+      setTimeout(() => r.socket?.destroy(), 20);
+    },
+    '/chunked': (_q, r) => {
+      r.writeHead(200, { 'content-type': 'text/plain' });
+      r.write('partial line\n');
+      setTimeout(() => r.socket?.destroy(), 20);
+    },
   });
   const c = createHttpClient(policy(), { component: 'test_feed' });
   for (const p of ['/cl', '/chunked']) {
@@ -243,19 +328,39 @@ test('partial bodies (reset mid-body, chunked without terminator, short Content-
 
 test('F24: content type checked against accept', async () => {
   const s = await serve({
-    '/html': (_q, r) => { r.setHeader('content-type', 'text/html; charset=utf-8'); r.end('<html>login</html>'); },
-    '/json': (_q, r) => { r.setHeader('content-type', 'application/json'); r.end('{}'); },
-    '/taxii': (_q, r) => { r.setHeader('content-type', 'application/taxii+json; version=2.1'); r.end('{}'); },
+    '/html': (_q, r) => {
+      r.setHeader('content-type', 'text/html; charset=utf-8');
+      r.end('<html>login</html>');
+    },
+    '/json': (_q, r) => {
+      r.setHeader('content-type', 'application/json');
+      r.end('{}');
+    },
+    '/taxii': (_q, r) => {
+      r.setHeader('content-type', 'application/taxii+json; version=2.1');
+      r.end('{}');
+    },
   });
   const c = createHttpClient(policy(), { component: 'taxii_x' });
   const accept = ['application/taxii+json;version=2.1'];
-  const e = await rejectsWith(c.request({ url: `${s.base}/html`, accept }), 'STIXGATE_ERR_HTTP_CONTENT_TYPE', 'content_type');
+  const e = await rejectsWith(
+    c.request({ url: `${s.base}/html`, accept }),
+    'STIXGATE_ERR_HTTP_CONTENT_TYPE',
+    'content_type',
+  );
   assert.equal(e.retryable, false);
-  assert.equal(e.message, `taxii_x: GET ${s.base}/html: expected application/taxii+json, got text/html (an SSO login page or proxy?) (content_type)`);
+  assert.equal(
+    e.message,
+    `taxii_x: GET ${s.base}/html: expected application/taxii+json, got text/html (an SSO login page or proxy?) (content_type)`,
+  );
   await rejectsWith(c.request({ url: `${s.base}/json`, accept }), 'STIXGATE_ERR_HTTP_CONTENT_TYPE', 'content_type');
   assert.equal((await c.request({ url: `${s.base}/taxii`, accept })).status, 200);
   assert.equal(s.hits.at(-1)!.headers.accept, 'application/taxii+json;version=2.1');
-  await rejectsWith(c.request({ url: `${s.base}/taxii`, accept: ['application/json'] }), 'STIXGATE_ERR_HTTP_CONTENT_TYPE', 'content_type');
+  await rejectsWith(
+    c.request({ url: `${s.base}/taxii`, accept: ['application/json'] }),
+    'STIXGATE_ERR_HTTP_CONTENT_TYPE',
+    'content_type',
+  );
   assert.equal((await c.request({ url: `${s.base}/json`, accept: ['application/*'] })).status, 200);
   await c.close();
   await s.close();
@@ -265,30 +370,60 @@ test('redirects: same origin followed, cross-origin refused with 0 bytes at the 
   let canaryBytes = 0;
   let canaryConns = 0;
   const canary = createServer((_q, r) => r.end('canary'));
-  canary.on('connection', (sock) => { canaryConns++; sock.on('data', (d) => (canaryBytes += d.length)); });
+  canary.on('connection', (sock) => {
+    canaryConns++;
+    sock.on('data', (d) => (canaryBytes += d.length));
+  });
   await new Promise<void>((r) => canary.listen(0, '127.0.0.1', r));
   const canaryBase = `http://127.0.0.1:${(canary.address() as AddressInfo).port}`;
   const s = await serve({
-    '/a': (_q, r) => { r.writeHead(302, { location: '/b?x=1' }); r.end(); },
+    '/a': (_q, r) => {
+      r.writeHead(302, { location: '/b?x=1' });
+      r.end();
+    },
     '/b': (_q, r) => r.end('final'),
-    '/post': (_q, r) => { r.writeHead(303, { location: '/b' }); r.end(); },
-    '/away': (_q, r) => { r.writeHead(302, { location: `${canaryBase}/steal` }); r.end(); },
-    '/away-localhost': (_q, r) => { r.writeHead(307, { location: `http://localhost:${new URL(canaryBase).port}/steal` }); r.end(); },
-    '/loop': (_q, r) => { r.writeHead(301, { location: '/loop' }); r.end(); },
-    '/hop': (q, r) => { r.writeHead(301, { location: `/hop?n=${Number(new URL(q.url!, 'http://x').searchParams.get('n') ?? 0) + 1}` }); r.end(); },
+    '/post': (_q, r) => {
+      r.writeHead(303, { location: '/b' });
+      r.end();
+    },
+    '/away': (_q, r) => {
+      r.writeHead(302, { location: `${canaryBase}/steal` });
+      r.end();
+    },
+    '/away-localhost': (_q, r) => {
+      r.writeHead(307, { location: `http://localhost:${new URL(canaryBase).port}/steal` });
+      r.end();
+    },
+    '/loop': (_q, r) => {
+      r.writeHead(301, { location: '/loop' });
+      r.end();
+    },
+    '/hop': (q, r) => {
+      r.writeHead(301, { location: `/hop?n=${Number(new URL(q.url!, 'http://x').searchParams.get('n') ?? 0) + 1}` });
+      r.end();
+    },
   });
   const c = createHttpClient(policy(), { component: 'test_feed' });
   const res = await c.request({ url: `${s.base}/a`, headers: { authorization: 'Bearer X' } });
   assert.equal(res.url, `${s.base}/b?x=1`);
   assert.equal(await res.text(), 'final');
   assert.equal(s.hits.at(-1)!.headers.authorization, 'Bearer X');
-  const p = await c.request({ url: `${s.base}/post`, method: 'POST', body: 'payload', headers: { 'content-type': 'text/plain' } });
+  const p = await c.request({
+    url: `${s.base}/post`,
+    method: 'POST',
+    body: 'payload',
+    headers: { 'content-type': 'text/plain' },
+  });
   assert.equal(await p.text(), 'final');
   assert.equal(s.hits.at(-1)!.headers['content-length'], undefined);
   for (const path of ['/away', '/away-localhost']) {
     const e = await rejectsWith(
-      c.request({ url: `${s.base}${path}`, headers: { authorization: 'Bearer SECRET', 'x-api-key': 'SECRET', cookie: 'a=SECRET', SEC: 'SECRET' } }),
-      'STIXGATE_ERR_HTTP_REDIRECT', 'redirect_cross_origin',
+      c.request({
+        url: `${s.base}${path}`,
+        headers: { authorization: 'Bearer SECRET', 'x-api-key': 'SECRET', cookie: 'a=SECRET', SEC: 'SECRET' },
+      }),
+      'STIXGATE_ERR_HTTP_REDIRECT',
+      'redirect_cross_origin',
     );
     assert.equal(e.retryable, false);
     assert.ok(!e.message.includes('SECRET'));
@@ -298,7 +433,11 @@ test('redirects: same origin followed, cross-origin refused with 0 bytes at the 
   await rejectsWith(c.request({ url: `${s.base}/hop` }), 'STIXGATE_ERR_HTTP_REDIRECT', 'too_many_redirects');
   assert.equal(s.count('/hop'), 4); // the first request plus maxRedirects=3 follows
   // a Location back to a URL already visited stops at once (undici's loop check)
-  const loop = await rejectsWith(c.request({ url: `${s.base}/loop` }), 'STIXGATE_ERR_HTTP_REDIRECT', 'too_many_redirects');
+  const loop = await rejectsWith(
+    c.request({ url: `${s.base}/loop` }),
+    'STIXGATE_ERR_HTTP_REDIRECT',
+    'too_many_redirects',
+  );
   assert.match(loop.message, /redirect loop/);
   assert.equal(s.count('/loop'), 1);
   await c.close();
@@ -318,11 +457,16 @@ test('N9: redirects to http://, metadata, loopback, file: and data: are refused 
     ['file:///etc/passwd', 'STIXGATE_ERR_HTTP_SSRF', 'ssrf'],
     ['data:text/plain,hi', 'STIXGATE_ERR_HTTP_SSRF', 'ssrf'],
   ];
-  for (const [i, [loc]] of targets.entries()) origin.intercept({ path: `/r${i}` }).reply(302, '', { headers: { location: loc } });
+  for (const [i, [loc]] of targets.entries())
+    origin.intercept({ path: `/r${i}` }).reply(302, '', { headers: { location: loc } });
   origin.intercept({ path: '/ok' }).reply(302, '', { headers: { location: '/ok2' } });
   origin.intercept({ path: '/ok2' }).reply(200, 'fine', { headers: { 'content-type': 'text/plain' } });
-  const c = createHttpClient(policy({ allowPrivate: false, allowInsecure: false }), { component: 'test_feed', dispatcher: mock });
-  for (const [i, [, code, reason]] of targets.entries()) await rejectsWith(c.request({ url: `https://feed.example/r${i}` }), code, reason);
+  const c = createHttpClient(policy({ allowPrivate: false, allowInsecure: false }), {
+    component: 'test_feed',
+    dispatcher: mock,
+  });
+  for (const [i, [, code, reason]] of targets.entries())
+    await rejectsWith(c.request({ url: `https://feed.example/r${i}` }), code, reason);
   const ok = await c.request({ url: 'https://feed.example/ok' });
   assert.equal(ok.url, 'https://feed.example/ok2');
   assert.equal(await ok.text(), 'fine');
@@ -341,5 +485,8 @@ test('limiter wraps each attempt; X5 environment warning; unreadable caFile', as
   await s.close();
   assert.match(warnInsecureEnvironment({ NODE_TLS_REJECT_UNAUTHORIZED: '0' }) ?? '', /NODE_TLS_REJECT_UNAUTHORIZED=0/);
   assert.equal(warnInsecureEnvironment({}), undefined);
-  assert.throws(() => createHttpClient(policy({ caFile: '/nonexistent/ca.pem' }), { component: 'c' }), (e: StixgateError) => e.code === 'STIXGATE_ERR_CONFIG_INVALID' && e.reason === 'ca_file');
+  assert.throws(
+    () => createHttpClient(policy({ caFile: '/nonexistent/ca.pem' }), { component: 'c' }),
+    (e: StixgateError) => e.code === 'STIXGATE_ERR_CONFIG_INVALID' && e.reason === 'ca_file',
+  );
 });

@@ -6,8 +6,14 @@ import { StixgateError } from '../../src/core/errors.js';
 
 /** FAULTS N1: NXDOMAIN and SERVFAIL are retried with back-off, then fail with reason dns naming the feed. */
 const policy: HttpPolicy = {
-  headersTimeoutMs: 2000, bodyTimeoutMs: 2000, totalTimeoutMs: 5000, maxBytes: 1 << 20, maxRedirects: 0,
-  allowPrivate: false, allowInsecure: false, verifyTls: true,
+  headersTimeoutMs: 2000,
+  bodyTimeoutMs: 2000,
+  totalTimeoutMs: 5000,
+  maxBytes: 1 << 20,
+  maxRedirects: 0,
+  allowPrivate: false,
+  allowInsecure: false,
+  verifyTls: true,
   retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 20, maxRetryAfterMs: 1000 },
 };
 
@@ -27,7 +33,10 @@ for (const code of ['ENOTFOUND', 'EAI_AGAIN']) {
       onRetry: (reason) => retries.push(reason),
       sleep: async (ms) => void sleeps.push(ms),
     });
-    const err = await client.request({ url: 'https://feeds.unresolvable.example/list.txt?key=secret-in-query' }).then(() => undefined, (e: unknown) => e);
+    const err = await client.request({ url: 'https://feeds.unresolvable.example/list.txt?key=secret-in-query' }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof StixgateError, String(err));
     assert.equal(err.code, 'STIXGATE_ERR_HTTP_NETWORK');
     assert.equal(err.reason, 'dns');

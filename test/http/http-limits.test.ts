@@ -12,19 +12,32 @@ const MiB = 1 << 20;
 async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void) {
   const sockets = new Set<Socket>();
   const server = createServer(handler);
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => { for (const s of sockets) s.destroy(); return new Promise<void>((r) => server.close(() => r())); },
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
   };
 }
 
 function policy(over: Partial<HttpPolicy> = {}): HttpPolicy {
   return {
-    headersTimeoutMs: 2000, bodyTimeoutMs: 2000, totalTimeoutMs: 20_000, maxBytes: MiB, maxRedirects: 3,
-    allowPrivate: true, allowInsecure: true, verifyTls: true,
-    retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1000 }, ...over,
+    headersTimeoutMs: 2000,
+    bodyTimeoutMs: 2000,
+    totalTimeoutMs: 20_000,
+    maxBytes: MiB,
+    maxRedirects: 3,
+    allowPrivate: true,
+    allowInsecure: true,
+    verifyTls: true,
+    retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1000 },
+    ...over,
   };
 }
 
@@ -95,7 +108,10 @@ test('F5: an endless chunked stream is cut at maxBytes and the connection droppe
     const pump = (): void => {
       while (!closed && written < 1024 * MiB) {
         written += chunk.length;
-        if (!r.write(chunk)) { r.once('drain', pump); return; }
+        if (!r.write(chunk)) {
+          r.once('drain', pump);
+          return;
+        }
       }
     };
     r.on('close', () => {
@@ -106,7 +122,10 @@ test('F5: an endless chunked stream is cut at maxBytes and the connection droppe
   });
   const c = createHttpClient(policy({ maxBytes: 2 * MiB }), { component: 'endless' });
   const res = await c.request({ url: `${s.base}/` });
-  await assert.rejects(drain(res.body), (e: StixgateError) => e.code === 'STIXGATE_ERR_INPUT_TOO_LARGE' && e.reason === 'too_large');
+  await assert.rejects(
+    drain(res.body),
+    (e: StixgateError) => e.code === 'STIXGATE_ERR_INPUT_TOO_LARGE' && e.reason === 'too_large',
+  );
   // the client drops the connection (were it kept, the test would end on its timeout here)
   await connectionClosed;
   assert.equal(closed, true);
@@ -137,10 +156,19 @@ test('Content-Encoding: gzip, x-gzip, deflate, br and two stacked decode; three 
   for (const p of ['/gzip', '/xgzip', '/deflate', '/br', '/two', '/identity']) {
     assert.equal(await (await c.request({ url: `${s.base}${p}` })).text(), text, p);
   }
-  await assert.rejects(c.request({ url: `${s.base}/three` }), (e: StixgateError) => e.code === 'STIXGATE_ERR_HTTP_CONTENT_TYPE' && e.reason === 'too_many_encodings');
-  await assert.rejects(c.request({ url: `${s.base}/zstd` }), (e: StixgateError) => e.code === 'STIXGATE_ERR_HTTP_CONTENT_TYPE' && e.reason === 'unsupported_encoding');
+  await assert.rejects(
+    c.request({ url: `${s.base}/three` }),
+    (e: StixgateError) => e.code === 'STIXGATE_ERR_HTTP_CONTENT_TYPE' && e.reason === 'too_many_encodings',
+  );
+  await assert.rejects(
+    c.request({ url: `${s.base}/zstd` }),
+    (e: StixgateError) => e.code === 'STIXGATE_ERR_HTTP_CONTENT_TYPE' && e.reason === 'unsupported_encoding',
+  );
   const bad = await c.request({ url: `${s.base}/corrupt` });
-  await assert.rejects(bad.text(), (e: StixgateError) => e.code === 'STIXGATE_ERR_INPUT_ENCODING' && e.reason === 'decompress');
+  await assert.rejects(
+    bad.text(),
+    (e: StixgateError) => e.code === 'STIXGATE_ERR_INPUT_ENCODING' && e.reason === 'decompress',
+  );
   await c.close();
   await s.close();
 });
@@ -149,17 +177,27 @@ test('raw byte cap applies to compressed input that inflates to little', async (
   // many empty gzip members: ~20 bytes each, decompressing to nothing
   const member = gzipSync(Buffer.alloc(0));
   const raw = Buffer.concat(Array.from({ length: Math.ceil((2 * MiB) / member.length) }, () => member));
-  const s = await serve((_q, r) => { r.writeHead(200, { 'content-encoding': 'gzip' }); r.end(raw); });
+  const s = await serve((_q, r) => {
+    r.writeHead(200, { 'content-encoding': 'gzip' });
+    r.end(raw);
+  });
   const c = createHttpClient(policy({ maxBytes: MiB }), { component: 'raw' });
   const res = await c.request({ url: `${s.base}/` });
-  await assert.rejects(res.text(), (e: StixgateError) => e.code === 'STIXGATE_ERR_INPUT_TOO_LARGE' && e.reason === 'too_large');
+  await assert.rejects(
+    res.text(),
+    (e: StixgateError) => e.code === 'STIXGATE_ERR_INPUT_TOO_LARGE' && e.reason === 'too_large',
+  );
   await c.close();
   await s.close();
 });
 
 test('dump() releases the response; caller abort ends a body read', async () => {
   const s = await serve((q, r) => {
-    if (q.url === '/slow') { r.writeHead(200); r.write('a'); return; }
+    if (q.url === '/slow') {
+      r.writeHead(200);
+      r.write('a');
+      return;
+    }
     r.end('x'.repeat(1000));
   });
   const c = createHttpClient(policy(), { component: 'dump' });
@@ -167,7 +205,10 @@ test('dump() releases the response; caller abort ends a body read', async () => 
   const ac = new AbortController();
   const res = await c.request({ url: `${s.base}/slow`, signal: ac.signal });
   setTimeout(() => ac.abort(new Error('shutdown')), 50);
-  await assert.rejects(drain(res.body), (e: StixgateError) => e.code === 'STIXGATE_ERR_JOB_ABORTED' && e.reason === 'aborted');
+  await assert.rejects(
+    drain(res.body),
+    (e: StixgateError) => e.code === 'STIXGATE_ERR_JOB_ABORTED' && e.reason === 'aborted',
+  );
   await c.close();
   await s.close();
 });

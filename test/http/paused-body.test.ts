@@ -28,7 +28,17 @@ test('the peer closes while the reader has paused the body: a reset error, no cr
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/big`;
   const c = createHttpClient(
-    { headersTimeoutMs: 5000, bodyTimeoutMs: 5000, totalTimeoutMs: 30_000, maxBytes: 128 << 20, maxRedirects: 0, allowPrivate: true, allowInsecure: true, verifyTls: true, retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 0 } },
+    {
+      headersTimeoutMs: 5000,
+      bodyTimeoutMs: 5000,
+      totalTimeoutMs: 30_000,
+      maxBytes: 128 << 20,
+      maxRedirects: 0,
+      allowPrivate: true,
+      allowInsecure: true,
+      verifyTls: true,
+      retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 0 },
+    },
     { component: 'paused_feed' },
   );
   const uncaught: unknown[] = [];

@@ -13,7 +13,10 @@ import { startForwardProxy } from '../helpers/forward-proxy.js';
  */
 const NAMES: Record<string, LookupAddress[]> = {
   'rebind.test': [{ address: '127.0.0.1', family: 4 }],
-  'mixed.test': [{ address: '93.184.216.34', family: 4 }, { address: '10.0.0.7', family: 4 }],
+  'mixed.test': [
+    { address: '93.184.216.34', family: 4 },
+    { address: '10.0.0.7', family: 4 },
+  ],
   'mapped.test': [{ address: '::ffff:127.0.0.1', family: 6 }],
   'meta.test': [{ address: '169.254.169.254', family: 4 }],
   'v6.test': [{ address: '::1', family: 6 }],
@@ -52,7 +55,10 @@ test('N12 with a proxy: names resolving to denied ranges are refused before the 
   process.env.HTTP_PROXY = proxy.url;
   try {
     const fromEnv = createHttpClient(policy(), { component: 'feed_e', resolver });
-    await assert.rejects(fromEnv.request({ url: `http://rebind.test:${c.port}/feed` }), (e: StixgateError) => e.code === 'STIXGATE_ERR_HTTP_SSRF');
+    await assert.rejects(
+      fromEnv.request({ url: `http://rebind.test:${c.port}/feed` }),
+      (e: StixgateError) => e.code === 'STIXGATE_ERR_HTTP_SSRF',
+    );
     await fromEnv.close();
   } finally {
     if (saved === undefined) delete process.env.HTTP_PROXY;
@@ -64,9 +70,15 @@ test('N12 with a proxy: names resolving to denied ranges are refused before the 
   // controls: a public name, and a name only the proxy can resolve, are sent to the proxy
   assert.equal(await (await configured.request({ url: `http://public.test:${c.port}/feed` })).text(), 'canary');
   assert.equal(await (await configured.request({ url: `http://proxy-only.test:${c.port}/feed` })).text(), 'canary');
-  assert.deepEqual(proxy.hits.map((h) => h.target), [`public.test:${c.port}`, `proxy-only.test:${c.port}`]);
+  assert.deepEqual(
+    proxy.hits.map((h) => h.target),
+    [`public.test:${c.port}`, `proxy-only.test:${c.port}`],
+  );
   // and allow_private turns the check off
-  const open = createHttpClient(policy({ allowPrivate: true, proxy: { url: proxy.url } }), { component: 'feed_o', resolver });
+  const open = createHttpClient(policy({ allowPrivate: true, proxy: { url: proxy.url } }), {
+    component: 'feed_o',
+    resolver,
+  });
   assert.equal(await (await open.request({ url: `http://rebind.test:${c.port}/feed` })).text(), 'canary');
   await open.close();
 });

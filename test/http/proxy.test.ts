@@ -25,7 +25,11 @@ async function startTarget() {
     res.end('198.51.100.9\n');
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    seen,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 const PROXY_ENV = ['HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
@@ -48,8 +52,20 @@ async function withEnv(vars: Record<string, string>, fn: () => Promise<void>): P
 /** A source, a sink and an enricher configured against `base`, as the daemon builds them. */
 function components(base: string, extra: Record<string, unknown> = {}) {
   const text = JSON.stringify({
-    sources: { feed: { type: 'text_list', url: `${base}/list.txt`, allow_private: true, allow_insecure: true, ...extra } },
-    sinks: { kv: { type: 'splunk_kv', url: base, auth: { bearer_token: 'tok' }, app: 'search', collection: 'c', allow_insecure: true, ...extra } },
+    sources: {
+      feed: { type: 'text_list', url: `${base}/list.txt`, allow_private: true, allow_insecure: true, ...extra },
+    },
+    sinks: {
+      kv: {
+        type: 'splunk_kv',
+        url: base,
+        auth: { bearer_token: 'tok' },
+        app: 'search',
+        collection: 'c',
+        allow_insecure: true,
+        ...extra,
+      },
+    },
     enrichers: { rd: { type: 'rdap', allow_private: true, allow_insecure: true, ...extra } },
   });
   const { config } = parseConfig(text, { file: join(process.cwd(), 't.yaml'), registry, env: {} });
@@ -57,7 +73,9 @@ function components(base: string, extra: Record<string, unknown> = {}) {
   const o = { registry, logger: silentLogger(), configDir: process.cwd(), mappingsDir: MAPPINGS_DIR };
   const source = createSourceComponent('feed', config.sources.feed as never, o);
   const sink = createSinkComponent('kv', config.sinks.kv as never, { ...o, dataDir });
-  const enricher = createHttpClient(enricherHttpPolicy(config.enrichers.rd as CommonEnricherConfig, process.cwd()), { component: 'enrich:rd' });
+  const enricher = createHttpClient(enricherHttpPolicy(config.enrichers.rd as CommonEnricherConfig, process.cwd()), {
+    component: 'enrich:rd',
+  });
   return {
     source,
     sink,
@@ -77,7 +95,14 @@ async function get(http: HttpClient, url: string): Promise<string> {
 
 /** One source run, one sink request and one enricher request, each through its component's client. */
 async function exercise(c: ReturnType<typeof components>, base: string): Promise<void> {
-  for await (const page of c.source.source.pages({ id: 'feed', logger: c.source.logger, http: c.source.http, signal: new AbortController().signal, now: Date.now(), full: true })) {
+  for await (const page of c.source.source.pages({
+    id: 'feed',
+    logger: c.source.logger,
+    http: c.source.http,
+    signal: new AbortController().signal,
+    now: Date.now(),
+    full: true,
+  })) {
     assert.equal(page.items.length, 1);
   }
   assert.equal(await get(c.sink.http, `${base}/sink`), '198.51.100.9\n');
@@ -93,7 +118,10 @@ test('HTTP_PROXY: every request of a source, a sink and an enricher goes through
       await exercise(c, target.base);
       await c.close();
     });
-    assert.deepEqual(target.seen.map((s) => s.path), ['/list.txt', '/sink', '/enrich']);
+    assert.deepEqual(
+      target.seen.map((s) => s.path),
+      ['/list.txt', '/sink', '/enrich'],
+    );
     assert.equal(proxy.hits.length, 3);
     assert.ok(proxy.hits.every((h) => h.kind === 'forward' && h.target === new URL(target.base).host));
 
@@ -118,7 +146,12 @@ test('per-integration proxy with credentials: CONNECT tunnels only, Proxy-Author
       const c = components(target.base, { proxy: { url: proxy.url, username: 'svc', password: 'PROXY-SECRET' } });
       await exercise(c, target.base);
       // a caller-supplied Proxy-Authorization is dropped too
-      await (await c.sink.http.request({ url: `${target.base}/caller`, headers: { 'proxy-authorization': 'Basic CALLER-SECRET' } })).text();
+      await (
+        await c.sink.http.request({
+          url: `${target.base}/caller`,
+          headers: { 'proxy-authorization': 'Basic CALLER-SECRET' },
+        })
+      ).text();
       await c.close();
     });
     assert.equal(target.seen.length, 4);
@@ -147,13 +180,34 @@ test('proxy configuration errors name the key path; proxy.password is redacted a
       c: { type: 'text_list', url: 'https://feeds.example.org/x', cert_file: 'client.pem' },
     },
   });
-  assert.throws(() => parseConfig(bad, { file: 't.yaml', registry, env: {} }), (e: Error) => {
-    assert.match(e.message, /sources\.a\.proxy\.url [^:]*: proxy URL must be http/);
-    assert.match(e.message, /sources\.b\.proxy\.url [^:]*: put proxy credentials in proxy\.username/);
-    assert.match(e.message, /sources\.c\.key_file [^:]*: cert_file and key_file go together/);
-    return true;
-  });
-  const ok = parseConfig(JSON.stringify({ sinks: { kv: { type: 'splunk_kv', url: 'https://splunk.example:8089', auth: { bearer_token: 't' }, app: 'a', collection: 'c', proxy: { url: 'http://proxy.example:3128', username: 'u', password: '${PROXY_PW}' } } } }), { file: 't.yaml', registry, env: { PROXY_PW: 'pw' } });
+  assert.throws(
+    () => parseConfig(bad, { file: 't.yaml', registry, env: {} }),
+    (e: Error) => {
+      assert.match(e.message, /sources\.a\.proxy\.url [^:]*: proxy URL must be http/);
+      assert.match(e.message, /sources\.b\.proxy\.url [^:]*: put proxy credentials in proxy\.username/);
+      assert.match(e.message, /sources\.c\.key_file [^:]*: cert_file and key_file go together/);
+      return true;
+    },
+  );
+  const ok = parseConfig(
+    JSON.stringify({
+      sinks: {
+        kv: {
+          type: 'splunk_kv',
+          url: 'https://splunk.example:8089',
+          auth: { bearer_token: 't' },
+          app: 'a',
+          collection: 'c',
+          proxy: { url: 'http://proxy.example:3128', username: 'u', password: '${PROXY_PW}' },
+        },
+      },
+    }),
+    { file: 't.yaml', registry, env: { PROXY_PW: 'pw' } },
+  );
   assert.ok(ok.secretPaths.has('sinks.kv.proxy.password'));
-  assert.equal((ok.config.sinks.kv as { allow_private: boolean }).allow_private, true, 'sinks allow private destinations by default');
+  assert.equal(
+    (ok.config.sinks.kv as { allow_private: boolean }).allow_private,
+    true,
+    'sinks allow private destinations by default',
+  );
 });

@@ -39,11 +39,29 @@ test('every source accepts rate_limit: requests of one source are spaced by 60/m
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/list.txt`;
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
   try {
-    const entry = { type: 'text_list', url, allow_private: true, allow_insecure: true, rate_limit: { max_per_minute: 300 } };
+    const entry = {
+      type: 'text_list',
+      url,
+      allow_private: true,
+      allow_insecure: true,
+      rate_limit: { max_per_minute: 300 },
+    };
     const { config } = parseConfig(JSON.stringify({ sources: { f: entry } }), { file: 't.yaml', registry });
-    const comp = createSourceComponent('f', config.sources.f as never, { registry, logger: silentLogger(), configDir: '.', mappingsDir: MAPPINGS_DIR });
+    const comp = createSourceComponent('f', config.sources.f as never, {
+      registry,
+      logger: silentLogger(),
+      configDir: '.',
+      mappingsDir: MAPPINGS_DIR,
+    });
     const run = async (): Promise<void> => {
-      for await (const _page of comp.source.pages({ id: 'f', logger: comp.logger, http: comp.http, signal: new AbortController().signal, now: Date.now(), full: true })) {
+      for await (const _page of comp.source.pages({
+        id: 'f',
+        logger: comp.logger,
+        http: comp.http,
+        signal: new AbortController().signal,
+        now: Date.now(),
+        full: true,
+      })) {
         /* drain */
       }
     };
@@ -69,6 +87,9 @@ test('every source accepts rate_limit: requests of one source are spaced by 60/m
 });
 
 test('without rate_limit the same requests are not spaced', async () => {
-  const { config } = parseConfig(JSON.stringify({ sources: { f: { type: 'text_list', url: 'https://feeds.example.org/x' } } }), { file: 't.yaml', registry });
+  const { config } = parseConfig(
+    JSON.stringify({ sources: { f: { type: 'text_list', url: 'https://feeds.example.org/x' } } }),
+    { file: 't.yaml', registry },
+  );
   assert.equal((config.sources.f as { rate_limit?: unknown }).rate_limit, undefined);
 });

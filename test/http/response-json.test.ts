@@ -7,12 +7,18 @@ import { StixgateError } from '../../src/core/errors.js';
 import type { HttpPolicy } from '../../src/http/types.js';
 
 const policy: HttpPolicy = {
-  headersTimeoutMs: 2000, bodyTimeoutMs: 2000, totalTimeoutMs: 5000, maxBytes: 1 << 20, maxRedirects: 0,
-  allowPrivate: true, allowInsecure: true, verifyTls: true,
+  headersTimeoutMs: 2000,
+  bodyTimeoutMs: 2000,
+  totalTimeoutMs: 5000,
+  maxBytes: 1 << 20,
+  maxRedirects: 0,
+  allowPrivate: true,
+  allowInsecure: true,
+  verifyTls: true,
   retry: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0 },
 };
 
-test('response.json() is the engine\'s safe JSON parse: prototype keys dropped, deep nesting and overflowing numbers refused', async (t) => {
+test("response.json() is the engine's safe JSON parse: prototype keys dropped, deep nesting and overflowing numbers refused", async (t) => {
   const bodies: Record<string, string> = {
     '/ok': '\ufeff{"a":1,"__proto__":{"polluted":true},"b":{"constructor":{"prototype":{"x":1}},"c":2}}',
     '/deep': '['.repeat(100) + ']'.repeat(100),
@@ -31,15 +37,26 @@ test('response.json() is the engine\'s safe JSON parse: prototype keys dropped, 
   const ok = (await (await c.request({ url: `${base}/ok` })).json()) as Record<string, unknown>;
   assert.deepEqual(JSON.parse(JSON.stringify(ok)), { a: 1, b: { c: 2 } });
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
-  for (const [path, why] of [['/deep', /nesting deeper than 64 levels/], ['/inf', /out of range|Infinity|overflow/i], ['/bad', /invalid JSON/]] as const) {
+  for (const [path, why] of [
+    ['/deep', /nesting deeper than 64 levels/],
+    ['/inf', /out of range|Infinity|overflow/i],
+    ['/bad', /invalid JSON/],
+  ] as const) {
     const res = await c.request({ url: `${base}${path}` });
-    await assert.rejects(res.json(), (e: unknown) => {
-      assert.ok(e instanceof StixgateError);
-      assert.equal(e.code, 'STIXGATE_ERR_INPUT_PARSE');
-      assert.equal(e.reason, 'json');
-      assert.match(e.message, new RegExp(`^json_test: GET ${base.replace(/\./g, '\\.')}${path}: response is not valid JSON: `));
-      assert.match(e.message, why);
-      return true;
-    }, path);
+    await assert.rejects(
+      res.json(),
+      (e: unknown) => {
+        assert.ok(e instanceof StixgateError);
+        assert.equal(e.code, 'STIXGATE_ERR_INPUT_PARSE');
+        assert.equal(e.reason, 'json');
+        assert.match(
+          e.message,
+          new RegExp(`^json_test: GET ${base.replace(/\./g, '\\.')}${path}: response is not valid JSON: `),
+        );
+        assert.match(e.message, why);
+        return true;
+      },
+      path,
+    );
   }
 });

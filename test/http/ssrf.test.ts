@@ -11,14 +11,57 @@ const insecureOnly = { allowPrivate: false, allowInsecure: true };
 
 test('isDeniedAddress: private, loopback, link-local, reserved and embedded v4', () => {
   const denied = [
-    '0.0.0.0', '0.1.2.3', '10.0.0.1', '10.255.255.255', '100.64.0.1', '100.127.255.254', '127.0.0.1', '127.255.0.9',
-    '169.254.169.254', '172.16.0.1', '172.31.255.255', '192.168.1.1', '224.0.0.1', '239.255.255.250', '240.0.0.1',
-    '255.255.255.255', '::', '::1', '[::1]', 'fc00::1', 'fd12:3456::1', 'fe80::1', 'febf::1', 'ff02::1',
-    '::ffff:127.0.0.1', '::ffff:10.0.0.1', '::ffff:169.254.169.254', '64:ff9b::7f00:1', '64:ff9b::a9fe:a9fe',
-    '2002:7f00:1::', 'fe80::1%eth0', 'not-an-ip', '0x7f.1', '2130706433', '127.1', '',
+    '0.0.0.0',
+    '0.1.2.3',
+    '10.0.0.1',
+    '10.255.255.255',
+    '100.64.0.1',
+    '100.127.255.254',
+    '127.0.0.1',
+    '127.255.0.9',
+    '169.254.169.254',
+    '172.16.0.1',
+    '172.31.255.255',
+    '192.168.1.1',
+    '224.0.0.1',
+    '239.255.255.250',
+    '240.0.0.1',
+    '255.255.255.255',
+    '::',
+    '::1',
+    '[::1]',
+    'fc00::1',
+    'fd12:3456::1',
+    'fe80::1',
+    'febf::1',
+    'ff02::1',
+    '::ffff:127.0.0.1',
+    '::ffff:10.0.0.1',
+    '::ffff:169.254.169.254',
+    '64:ff9b::7f00:1',
+    '64:ff9b::a9fe:a9fe',
+    '2002:7f00:1::',
+    'fe80::1%eth0',
+    'not-an-ip',
+    '0x7f.1',
+    '2130706433',
+    '127.1',
+    '',
   ];
   for (const ip of denied) assert.equal(isDeniedAddress(ip), true, ip);
-  const allowed = ['8.8.8.8', '1.1.1.1', '100.128.0.1', '172.32.0.1', '192.169.0.1', '11.0.0.1', '2001:4860:4860::8888', '::ffff:8.8.8.8', '64:ff9b::808:808', '2002:808:808::', '[2606:4700::1111]'];
+  const allowed = [
+    '8.8.8.8',
+    '1.1.1.1',
+    '100.128.0.1',
+    '172.32.0.1',
+    '192.169.0.1',
+    '11.0.0.1',
+    '2001:4860:4860::8888',
+    '::ffff:8.8.8.8',
+    '64:ff9b::808:808',
+    '2002:808:808::',
+    '[2606:4700::1111]',
+  ];
   for (const ip of allowed) assert.equal(isDeniedAddress(ip), false, ip);
 });
 
@@ -93,8 +136,14 @@ test(`checkUrl: corpus of ${CORPUS.length} URLs`, () => {
     const why = checkUrl(url, strict);
     assert.equal(why !== undefined, refused, `${url}: ${why}`);
   }
-  assert.equal(checkUrl('https://0x7f.1/', strict), 'IP address written in a non-canonical form (0x7f.1) is not allowed');
-  assert.equal(checkUrl('https://169.254.169.254/', strict), 'destination 169.254.169.254 is a private, loopback, link-local or reserved address');
+  assert.equal(
+    checkUrl('https://0x7f.1/', strict),
+    'IP address written in a non-canonical form (0x7f.1) is not allowed',
+  );
+  assert.equal(
+    checkUrl('https://169.254.169.254/', strict),
+    'destination 169.254.169.254 is a private, loopback, link-local or reserved address',
+  );
   assert.equal(checkUrl('http://example.com/', strict), 'plain http:// is not allowed');
   assert.equal(checkUrl('file:///etc/passwd', strict), 'scheme file: is not allowed');
   // flags: allow_insecure permits http and userinfo; allow_private permits private ranges
@@ -103,7 +152,10 @@ test(`checkUrl: corpus of ${CORPUS.length} URLs`, () => {
   assert.match(checkUrl('http://127.0.0.1/', insecureOnly) ?? '', /private, loopback/);
   assert.equal(checkUrl('https://127.0.0.1/', { allowPrivate: true, allowInsecure: false }), undefined);
   assert.equal(checkUrl('http://127.0.0.1/', { allowPrivate: true, allowInsecure: true }), undefined);
-  assert.equal(checkUrl('file:///etc/passwd', { allowPrivate: true, allowInsecure: true }), 'scheme file: is not allowed');
+  assert.equal(
+    checkUrl('file:///etc/passwd', { allowPrivate: true, allowInsecure: true }),
+    'scheme file: is not allowed',
+  );
 });
 
 test('redactUrl drops userinfo, query values and fragments', () => {
@@ -115,7 +167,10 @@ test('client with allowPrivate=false: 0 connections reach a loopback canary', as
   const c = await canary();
   const names: Record<string, LookupAddress[]> = {
     'rebind.test': [{ address: '127.0.0.1', family: 4 }],
-    'mixed.test': [{ address: '93.184.216.34', family: 4 }, { address: '127.0.0.1', family: 4 }],
+    'mixed.test': [
+      { address: '93.184.216.34', family: 4 },
+      { address: '127.0.0.1', family: 4 },
+    ],
     'mapped.test': [{ address: '::ffff:127.0.0.1', family: 6 }],
     'meta.test': [{ address: '169.254.169.254', family: 4 }],
     'v6.test': [{ address: '::1', family: 6 }],
@@ -128,9 +183,19 @@ test('client with allowPrivate=false: 0 connections reach a loopback canary', as
   const client = createHttpClient(policy(), { component: 'ssrf-test', resolver });
   const p = c.port;
   const urls = [
-    ...CORPUS.filter(([, refused]) => refused).map(([u]) => u.replace(/^https:\/\/(\[[^\]]+\]|[^/:?#]+)(:\d+)?/i, (_m, h) => `http://${h}:${p}`)),
-    `http://127.0.0.1:${p}/`, `http://0x7f.1:${p}/`, `http://2130706433:${p}/`, `http://[::ffff:127.0.0.1]:${p}/`, `http://localhost:${p}/`,
-    `http://rebind.test:${p}/`, `http://mixed.test:${p}/`, `http://mapped.test:${p}/`, `http://meta.test:${p}/`, `http://v6.test:${p}/`,
+    ...CORPUS.filter(([, refused]) => refused).map(([u]) =>
+      u.replace(/^https:\/\/(\[[^\]]+\]|[^/:?#]+)(:\d+)?/i, (_m, h) => `http://${h}:${p}`),
+    ),
+    `http://127.0.0.1:${p}/`,
+    `http://0x7f.1:${p}/`,
+    `http://2130706433:${p}/`,
+    `http://[::ffff:127.0.0.1]:${p}/`,
+    `http://localhost:${p}/`,
+    `http://rebind.test:${p}/`,
+    `http://mixed.test:${p}/`,
+    `http://mapped.test:${p}/`,
+    `http://meta.test:${p}/`,
+    `http://v6.test:${p}/`,
     `http://127.0.0.1.nip.io:${p}/`,
   ];
   let refused = 0;
@@ -149,7 +214,8 @@ test('client with allowPrivate=false: 0 connections reach a loopback canary', as
   assert.equal(refused, urls.length);
   assert.equal(c.count(), 0);
   // the host names reached the connect-time check (DNS rebinding guard)
-  for (const h of ['rebind.test', 'mixed.test', 'mapped.test', 'meta.test', 'v6.test', '127.0.0.1.nip.io']) assert.ok(lookups.includes(h), h);
+  for (const h of ['rebind.test', 'mixed.test', 'mapped.test', 'meta.test', 'v6.test', '127.0.0.1.nip.io'])
+    assert.ok(lookups.includes(h), h);
   await client.close();
 
   // control: the same canary is reachable when private destinations are allowed
@@ -165,7 +231,10 @@ test('error messages name the component and hide userinfo and query', async () =
   const client = createHttpClient(policy({ allowInsecure: false }), { component: 'feed_x' });
   await assert.rejects(client.request({ url: 'https://127.0.0.1/x?apikey=SECRET' }), (e: StixgateError) => {
     assert.equal(e.code, 'STIXGATE_ERR_HTTP_SSRF');
-    assert.equal(e.message, 'feed_x: GET https://127.0.0.1/x?…: destination 127.0.0.1 is a private, loopback, link-local or reserved address (ssrf)');
+    assert.equal(
+      e.message,
+      'feed_x: GET https://127.0.0.1/x?…: destination 127.0.0.1 is a private, loopback, link-local or reserved address (ssrf)',
+    );
     return true;
   });
   await assert.rejects(client.request({ url: 'https://bob:hunter2@example.com/' }), (e: StixgateError) => {

@@ -4,7 +4,16 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
-import { ATTR_PAYLOAD, IDS, KEYS, LABEL_PAYLOAD, NAME_PAYLOAD, SCRIPT_PAYLOAD, VENDOR_PAYLOAD, consoleRig } from '../server/console/rig.js';
+import {
+  ATTR_PAYLOAD,
+  IDS,
+  KEYS,
+  LABEL_PAYLOAD,
+  NAME_PAYLOAD,
+  SCRIPT_PAYLOAD,
+  VENDOR_PAYLOAD,
+  consoleRig,
+} from '../server/console/rig.js';
 
 /**
  * The console in a real headless Chromium (Debian's package; scripts/chromium.sh installs it and
@@ -27,7 +36,10 @@ describe('console in a headless browser', () => {
   const ran: string[] = [];
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}: run scripts/chromium.sh (scripts/integration.sh does)`);
+    assert.ok(
+      existsSync(CHROMIUM),
+      `no Chromium at ${CHROMIUM}: run scripts/chromium.sh (scripts/integration.sh does)`,
+    );
     mkdirSync(SHOTS, { recursive: true });
     rig = await consoleRig();
     base = await rig.app.listen({ host: '127.0.0.1', port: 0 });
@@ -76,7 +88,9 @@ describe('console in a headless browser', () => {
     const p = await c.newPage();
     watch(p);
     const blocked: string[] = [];
-    p.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) blocked.push(m.text()); });
+    p.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) blocked.push(m.text());
+    });
 
     const res = await p.goto(`${base}/console/sources`);
     assert.equal(res?.status(), 401);
@@ -89,8 +103,15 @@ describe('console in a headless browser', () => {
     assert.equal(await p.locator('#source-feed_x td').first().textContent(), 'feed_x');
     const cookies = await c.cookies();
     const session = cookies.find((x) => x.name === 'stixgate_console');
-    assert.ok(session?.httpOnly && session.sameSite === 'Strict' && session.path === '/console', JSON.stringify(session));
-    assert.equal(await p.evaluate(() => (globalThis as unknown as InPage).document.cookie), '', 'the session cookie is out of reach of scripts');
+    assert.ok(
+      session?.httpOnly && session.sameSite === 'Strict' && session.path === '/console',
+      JSON.stringify(session),
+    );
+    assert.equal(
+      await p.evaluate(() => (globalThis as unknown as InPage).document.cookie),
+      '',
+      'the session cookie is out of reach of scripts',
+    );
     await shot(p, '02-sources');
 
     // an action: a CSRF-checked form posted by the browser
@@ -142,14 +163,20 @@ describe('console in a headless browser', () => {
     await c.close();
   });
 
-  it('a key without the page\'s scope sees nothing; a key with neither console scope cannot sign in', async () => {
+  it("a key without the page's scope sees nothing; a key with neither console scope cannot sign in", async () => {
     const c = await context(true);
     const p = await c.newPage();
     await signIn(p, KEYS.searcher, '/console/sources');
     assert.equal(p.url(), `${base}/console/sources`);
     assert.match((await p.locator('.error-box').textContent())!, /lacks the "admin" scope/);
     assert.equal(await p.locator('text=feed_x').count(), 0);
-    assert.equal(await p.locator('nav a').allTextContents().then((t) => t.join(',')), 'Search,Why');
+    assert.equal(
+      await p
+        .locator('nav a')
+        .allTextContents()
+        .then((t) => t.join(',')),
+      'Search,Why',
+    );
     await shot(p, '08-forbidden-sources');
     // a CLEAR key: the GREEN and AMBER values are not there
     await p.goto(`${base}/console/search`);
@@ -163,7 +190,11 @@ describe('console in a headless browser', () => {
     const p2 = await c2.newPage();
     await signIn(p2, KEYS.metricsOnly, '/console/search');
     assert.match((await p2.locator('.error-box').textContent())!, /none of the admin, search and lookup scopes/);
-    assert.equal((await c2.cookies()).some((x) => x.name === 'stixgate_console'), false, 'no session');
+    assert.equal(
+      (await c2.cookies()).some((x) => x.name === 'stixgate_console'),
+      false,
+      'no session',
+    );
     await shot(p2, '09-sign-in-refused');
     await c2.close();
   });
@@ -178,7 +209,11 @@ describe('console in a headless browser', () => {
     assert.equal(await p.locator('#object-description').textContent(), SCRIPT_PAYLOAD);
     assert.equal(await p.locator('#provenance tbody tr').count(), 1);
     await shot(p, '11-nojs-object');
-    for (const [path, sel, name] of [['/console/sources', '#source-feed_x', '12-nojs-sources'], ['/console/sinks', '#sink-splunk_main', '13-nojs-sinks'], ['/console/why?value=198.51.100.23', 'tr.delivery', '14-nojs-why']] as const) {
+    for (const [path, sel, name] of [
+      ['/console/sources', '#source-feed_x', '12-nojs-sources'],
+      ['/console/sinks', '#sink-splunk_main', '13-nojs-sinks'],
+      ['/console/why?value=198.51.100.23', 'tr.delivery', '14-nojs-why'],
+    ] as const) {
       const r = await p.goto(base + path);
       assert.equal(r?.status(), 200, path);
       assert.equal(await p.locator(sel).count(), 1, path);

@@ -21,7 +21,11 @@ const NOW = Date.UTC(2026, 2, 2, 12, 0, 0);
 const T1 = 1_767_225_600;
 const T2 = 1_769_904_000;
 
-async function run(def: EnricherDefinition, options: Record<string, unknown>, observables: Observable[]): Promise<StixObject[]> {
+async function run(
+  def: EnricherDefinition,
+  options: Record<string, unknown>,
+  observables: Observable[],
+): Promise<StixObject[]> {
   const r = validate(s.object(def.schema), options);
   assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
   const enricher = def.create(r.value, { logger: undefined as never, configDir: '.', mappingsDir: '.' });
@@ -39,18 +43,37 @@ async function run(def: EnricherDefinition, options: Record<string, unknown>, ob
   return out;
 }
 
-test('Shodan, RDAP and passive-DNS enrichment objects pass stix2-validator', { skip: VALIDATOR_SKIP, timeout: 300_000 }, async (t) => {
+test('Shodan, RDAP and passive-DNS enrichment objects pass stix2-validator', {
+  skip: VALIDATOR_SKIP,
+  timeout: 300_000,
+}, async (t) => {
   const shodan = await new ShodanSimulator({ apiKey: 'k', quota: {} }).start();
   const rdap = await new RdapSimulator({ quota: {} }).start();
-  const pdns = await new PassiveDnsSimulator({ username: 'u', password: 'p', quota: {}, numbersAsStrings: true }).start();
+  const pdns = await new PassiveDnsSimulator({
+    username: 'u',
+    password: 'p',
+    quota: {},
+    numbersAsStrings: true,
+  }).start();
   try {
-    shodan.hosts.set('198.51.100.7', makeShodanHost('198.51.100.7', { hostnames: ['mail.example.org', 'www.example.org'], tags: ['c2'], vulns: ['CVE-2024-6387'] }));
+    shodan.hosts.set(
+      '198.51.100.7',
+      makeShodanHost('198.51.100.7', {
+        hostnames: ['mail.example.org', 'www.example.org'],
+        tags: ['c2'],
+        vulns: ['CVE-2024-6387'],
+      }),
+    );
     shodan.hosts.set('2001:db8::5', makeShodanHost('2001:db8::5', { ports: [443] }));
-    rdap.domains.set('fresh-login.example', makeRdapDomain('fresh-login.example', { lastChanged: '2026-02-21T10:00:00Z' }));
+    rdap.domains.set(
+      'fresh-login.example',
+      makeRdapDomain('fresh-login.example', { lastChanged: '2026-02-21T10:00:00Z' }),
+    );
     rdap.networks.set('198.51.100.0/24', makeRdapNetwork('198.51.100.0/24'));
     rdap.networks.set('2001:db8::/32', makeRdapNetwork('2001:db8::/32'));
     pdns.records.push(
-      cofRecord('evil.example', '198.51.100.7', T1, T2, 12), cofRecord('evil.example', '2001:db8::7', T1, T1),
+      cofRecord('evil.example', '198.51.100.7', T1, T2, 12),
+      cofRecord('evil.example', '2001:db8::7', T1, T1),
       { rrname: 'evil.example', rrtype: 'CNAME', rdata: 'cdn.example.net', time_first: T1, time_last: T2, count: 3 },
       { rrname: '198.51.100.9', rrtype: 'A', rdata: 'evil.example', time_first: T1, time_last: T2, count: 1 },
     );
@@ -58,9 +81,21 @@ test('Shodan, RDAP and passive-DNS enrichment objects pass stix2-validator', { s
     const ip6: Observable = { type: 'ipv6-addr', value: '2001:db8::5' };
     const dom: Observable = { type: 'domain-name', value: 'fresh-login.example' };
     const bundles: [string, StixObject[]][] = [
-      ['shodan', [...await run(shodanEnricher, { url: shodan.base, api_key: 'k', minify: false }, [ip4, ip6]), ...await run(shodanEnricher, { url: shodan.base, api_key: 'k' }, [ip4])]],
+      [
+        'shodan',
+        [
+          ...(await run(shodanEnricher, { url: shodan.base, api_key: 'k', minify: false }, [ip4, ip6])),
+          ...(await run(shodanEnricher, { url: shodan.base, api_key: 'k' }, [ip4])),
+        ],
+      ],
       ['rdap', await run(rdapEnricher, { bootstrap_url: `${rdap.base}/bootstrap/` }, [dom, ip4, ip6])],
-      ['passive_dns', await run(passiveDnsEnricher, { url: `${pdns.base}/pdns/query/`, username: 'u', password: 'p' }, [{ type: 'domain-name', value: 'evil.example' }, ip4])],
+      [
+        'passive_dns',
+        await run(passiveDnsEnricher, { url: `${pdns.base}/pdns/query/`, username: 'u', password: 'p' }, [
+          { type: 'domain-name', value: 'evil.example' },
+          ip4,
+        ]),
+      ],
     ];
     for (const [name, objects] of bundles) assert.ok(objects.length >= 4, `${name}: ${objects.length} objects`);
     assertValidStix(bundles, (m) => t.diagnostic(m));

@@ -30,8 +30,20 @@ test('exported bundles at every ceiling pass stix2-validator', { skip: VALIDATOR
     for (const source of SOURCES) {
       const config = { type: 'test', confidence: CONFIDENCE[source], labels: [] } as unknown as CommonSourceConfig;
       await runSource({
-        id: source, source: pageSource(objectsOf(source, values, T0)), config, store, http: { request: async () => { throw new Error('no http'); } },
-        logger: silentLogger(), allowRed: true, defaultTlp: 'amber', signal: new AbortController().signal, now: () => T0,
+        id: source,
+        source: pageSource(objectsOf(source, values, T0)),
+        config,
+        store,
+        http: {
+          request: async () => {
+            throw new Error('no http');
+          },
+        },
+        logger: silentLogger(),
+        allowRed: true,
+        defaultTlp: 'amber',
+        signal: new AbortController().signal,
+        now: () => T0,
       });
     }
     const policy = accessPolicy({ defaultTlp: 'amber', scoring: NO_DECAY_SCORING });
@@ -40,7 +52,9 @@ test('exported bundles at every ceiling pass stix2-validator', { skip: VALIDATOR
     const bundles: [string, StixObject[]][] = [];
     for (const ceiling of TLP_LEVELS) {
       let text = '';
-      const n = await writeBundle(searchAll(store, filter.filter, { ceiling, policy }), (s) => { text += s; });
+      const n = await writeBundle(searchAll(store, filter.filter, { ceiling, policy }), (s) => {
+        text += s;
+      });
       const bundle = JSON.parse(text) as { type: string; objects: StixObject[] };
       assert.equal(bundle.objects.length, n);
       assert.ok(n > 0, `${ceiling}: objects exported`);

@@ -9,7 +9,15 @@ import type { StixObject } from '../../src/core/stix.js';
 import { MAPPINGS_DIR } from '../../src/paths.js';
 import { eventsOf, mapEvent, type AttributeTrace } from '../../integrations/misp/map.js';
 import { loadMispTable } from '../../integrations/misp/table.js';
-import { compareAttribute, compareEvent, compareObject, emptyAgreement, mispCorpusFiles, type ObjectRow, type TypeRow } from '../../integrations/misp/oracle-compare.js';
+import {
+  compareAttribute,
+  compareEvent,
+  compareObject,
+  emptyAgreement,
+  mispCorpusFiles,
+  type ObjectRow,
+  type TypeRow,
+} from '../../integrations/misp/oracle-compare.js';
 
 /**
  * Our MISP → STIX mapping against the reference converter misp-stix, attribute by attribute, over
@@ -21,9 +29,14 @@ const skip = python ? false : 'STIXGATE_PYTHON not set: run through scripts/inte
 
 function table(rows: TypeRow[]): string {
   const pct = (a: number, b: number) => (b === 0 ? '–' : `${a}/${b} (${Math.round((100 * a) / b)}%)`);
-  const lines = ['| MISP type | attrs | indicators: same observables | same pattern | ours only / theirs only | observed: same (normalised) | same (verbatim) | context (both x-misp-attribute) |', '|---|---|---|---|---|---|---|---|'];
+  const lines = [
+    '| MISP type | attrs | indicators: same observables | same pattern | ours only / theirs only | observed: same (normalised) | same (verbatim) | context (both x-misp-attribute) |',
+    '|---|---|---|---|---|---|---|---|',
+  ];
   for (const r of rows.sort((a, b) => b.attributes - a.attributes || a.type.localeCompare(b.type))) {
-    lines.push(`| ${r.type} | ${r.attributes} | ${pct(r.patternSameObservables, r.indicators)} | ${pct(r.patternExact, r.indicators)} | ${r.indicatorsOursOnly} / ${r.indicatorsTheirsOnly} | ${pct(r.observedSameNormalised, r.observed)} | ${pct(r.observedSameVerbatim, r.observed)} | ${r.contextBoth} |`);
+    lines.push(
+      `| ${r.type} | ${r.attributes} | ${pct(r.patternSameObservables, r.indicators)} | ${pct(r.patternExact, r.indicators)} | ${r.indicatorsOursOnly} / ${r.indicatorsTheirsOnly} | ${pct(r.observedSameNormalised, r.observed)} | ${pct(r.observedSameVerbatim, r.observed)} | ${r.contextBoth} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -31,7 +44,10 @@ function table(rows: TypeRow[]): string {
 test('MISP mapping agrees with misp-stix per attribute type', { skip, timeout: 300_000 }, (t) => {
   const files = mispCorpusFiles(CORPUS_DIR);
   assert.ok(files.length >= 100, `only ${files.length} MISP files found`);
-  const r = spawnSync(python!, [join(PROJECT_ROOT, 'scripts/oracles/misp_to_stix.py'), ...files], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const r = spawnSync(python!, [join(PROJECT_ROOT, 'scripts/oracles/misp_to_stix.py'), ...files], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
   assert.equal(r.status, 0, r.stderr.slice(0, 2000));
   const oracle = JSON.parse(r.stdout) as Record<string, { objects: StixObject[]; errors: string[] }>;
   const tbl = loadMispTable(MAPPINGS_DIR);
@@ -61,7 +77,18 @@ test('MISP mapping agrees with misp-stix per attribute type', { skip, timeout: 3
         if (tr.toIds && (!ind || !tr.pattern)) console.log('IND-MISSING', tr.type, tr.uuid, !!ind, tr.pattern);
         if (!tr.toIds) {
           const od = theirs.get(`observed-data--${tr.uuid}`);
-          console.log('OBS', tr.type, JSON.stringify(tr.scos?.map((o) => ({ ...o, id: undefined, spec_version: undefined }))), od ? JSON.stringify(((od.object_refs as string[]) ?? []).map((r) => theirs.get(r)).map((o) => o && { ...o, id: undefined, spec_version: undefined })) : 'NONE');
+          console.log(
+            'OBS',
+            tr.type,
+            JSON.stringify(tr.scos?.map((o) => ({ ...o, id: undefined, spec_version: undefined }))),
+            od
+              ? JSON.stringify(
+                  ((od.object_refs as string[]) ?? [])
+                    .map((r) => theirs.get(r))
+                    .map((o) => o && { ...o, id: undefined, spec_version: undefined }),
+                )
+              : 'NONE',
+          );
         }
       }
     }
@@ -69,26 +96,39 @@ test('MISP mapping agrees with misp-stix per attribute type', { skip, timeout: 3
   }
   const list = [...rows.values()];
   for (const line of table(list).split('\n')) t.diagnostic(line);
-  t.diagnostic('| MISP object | objects | indicators in both: same observables | ours ⊆ theirs | ours only / theirs only |');
+  t.diagnostic(
+    '| MISP object | objects | indicators in both: same observables | ours ⊆ theirs | ours only / theirs only |',
+  );
   t.diagnostic('|---|---|---|---|---|');
   for (const o of [...objectRows.values()].sort((a, b) => b.objects - a.objects)) {
-    t.diagnostic(`| ${o.name} | ${o.objects} | ${o.patternSameObservables}/${o.indicators} | ${o.patternSubset}/${o.indicators} | ${o.oursOnly} / ${o.theirsOnly} |`);
+    t.diagnostic(
+      `| ${o.name} | ${o.objects} | ${o.patternSameObservables}/${o.indicators} | ${o.patternSubset}/${o.indicators} | ${o.oursOnly} / ${o.theirsOnly} |`,
+    );
   }
   const sum = (k: keyof TypeRow) => list.reduce((n, x) => n + (x[k] as number), 0);
   const indicators = sum('indicators');
   const sameObs = sum('patternSameObservables');
   const observed = sum('observed');
   const observedSame = sum('observedSameNormalised');
-  t.diagnostic(`attributes ${attrs}; indicators in both ${indicators}, same observables ${sameObs}; observed ${observed}, same ${observedSame}`);
+  t.diagnostic(
+    `attributes ${attrs}; indicators in both ${indicators}, same observables ${sameObs}; observed ${observed}, same ${observedSame}`,
+  );
   const objectIndicators = [...objectRows.values()].reduce((n, o) => n + o.indicators, 0);
   const objectSame = [...objectRows.values()].reduce((n, o) => n + o.patternSameObservables, 0);
   t.diagnostic(`object indicators in both ${objectIndicators}, same observables ${objectSame}`);
-  for (const [kind, r] of Object.entries(agreement.relationships)) t.diagnostic(`relationships ${kind}: misp-stix ${r.theirs}, matched by ours ${r.matched}; ours ${r.ours}`);
+  for (const [kind, r] of Object.entries(agreement.relationships))
+    t.diagnostic(`relationships ${kind}: misp-stix ${r.theirs}, matched by ours ${r.matched}; ours ${r.ours}`);
   const m = agreement.markings;
-  t.diagnostic(`markings: objects in both ${m.compared}, same TLP ${m.same}; marked by misp-stix ${m.theirsMarked}, same TLP in ours ${m.sameWhereTheirsMarked}; marked by ours ${m.oursMarked}`);
+  t.diagnostic(
+    `markings: objects in both ${m.compared}, same TLP ${m.same}; marked by misp-stix ${m.theirsMarked}, same TLP in ours ${m.sameWhereTheirsMarked}; marked by ours ${m.oursMarked}`,
+  );
   const d = agreement.markingDefinitions;
-  t.diagnostic(`marking-definitions: inputs ${d.inputs}, TLP levels misp-stix ${d.theirs} / ours ${d.ours}, inputs where ours cover misp-stix's ${d.same}`);
-  t.diagnostic(`sightings: sighted by misp-stix ${agreement.sightings.theirs}, also by ours ${agreement.sightings.matched}`);
+  t.diagnostic(
+    `marking-definitions: inputs ${d.inputs}, TLP levels misp-stix ${d.theirs} / ours ${d.ours}, inputs where ours cover misp-stix's ${d.same}`,
+  );
+  t.diagnostic(
+    `sightings: sighted by misp-stix ${agreement.sightings.theirs}, also by ours ${agreement.sightings.matched}`,
+  );
   assert.ok(attrs > 5500);
   // the floors are the measured agreement; a drop is a regression to explain
   assert.ok(sameObs / indicators >= 0.9, `pattern observables agree for ${sameObs}/${indicators}`);

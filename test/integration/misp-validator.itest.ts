@@ -14,13 +14,22 @@ import { goldenEvents } from '../helpers/misp-golden.js';
 
 /** Every object the MISP mapper emits for the corpus passes stix2-validator, every pattern stix2-patterns. */
 
-test('MISP mapping output passes stix2-validator and stix2-patterns', { skip: VALIDATOR_SKIP, timeout: 600_000 }, (t) => {
+test('MISP mapping output passes stix2-validator and stix2-patterns', {
+  skip: VALIDATOR_SKIP,
+  timeout: 600_000,
+}, (t) => {
   const table = loadMispTable(MAPPINGS_DIR);
   const byId = new Map<string, StixObject>();
-  for (const f of [...mispCorpusFiles(CORPUS_DIR), join(PROJECT_ROOT, 'test/fixtures/misp/event-all-types.json'), ...goldenEvents()]) {
+  for (const f of [
+    ...mispCorpusFiles(CORPUS_DIR),
+    join(PROJECT_ROOT, 'test/fixtures/misp/event-all-types.json'),
+    ...goldenEvents(),
+  ]) {
     const parsed = safeJsonParse(readFileSync(f, 'utf8'));
     assert.ok(parsed.ok);
-    for (const ev of eventsOf(parsed.value)) for (const it of mapEvent(ev, { now: '2026-03-01T12:00:00.000Z', table, name: f }).items) byId.set(it.object.id, it.object);
+    for (const ev of eventsOf(parsed.value))
+      for (const it of mapEvent(ev, { now: '2026-03-01T12:00:00.000Z', table, name: f }).items)
+        byId.set(it.object.id, it.object);
   }
   const objects = [...byId.values()];
   const counts: Record<string, number> = {};

@@ -37,7 +37,9 @@ export function storeOptions(overrides: Partial<OpenSearchStoreOptions> = {}): O
 }
 
 /** Opens a store on fresh indices; cleanup deletes them. */
-export async function freshStore(overrides: Partial<OpenSearchStoreOptions> = {}): Promise<{ store: OpenSearchStore; cleanup: () => Promise<void> }> {
+export async function freshStore(
+  overrides: Partial<OpenSearchStoreOptions> = {},
+): Promise<{ store: OpenSearchStore; cleanup: () => Promise<void> }> {
   const store = new OpenSearchStore(storeOptions(overrides));
   await store.open();
   return {
@@ -48,7 +50,6 @@ export async function freshStore(overrides: Partial<OpenSearchStoreOptions> = {}
     },
   };
 }
-
 
 /**
  * A loopback HTTP proxy in front of the real node, for fault injection: it can be stopped and
@@ -76,60 +77,88 @@ export class FaultProxy {
     return `http://127.0.0.1:${this.port}`;
   }
 
-  private async handle(req: IncomingMessage, res: import('node:http').ServerResponse, received: Buffer, target: URL): Promise<void> {
-        let body = received;
-        const injected: { pos: number; id: string; status: number; op: string }[] = [];
-        const isBulk = req.method === 'POST' && (req.url ?? '').split('?')[0]!.endsWith('/_bulk');
-        if (isBulk) {
-          this.bulkRequests++;
-          const hook = this.beforeBulk;
-          this.beforeBulk = undefined;
-          if (hook) await hook();
-          const lines = body.toString('utf8').split('\n').filter((l) => l !== '');
-          const kept: string[] = [];
-          for (let i = 0; i < lines.length; i += 2) {
-            const action = JSON.parse(lines[i]!) as Record<string, { _id: string }>;
-            const op = Object.keys(action)[0]!;
-            const id = action[op]!._id;
-            const f = this.failItems.get(id);
-            if (f && f.times > 0) {
-              f.times--;
-              injected.push({ pos: i / 2, id, status: f.status, op });
-            } else kept.push(lines[i]!, lines[i + 1]!);
+  private async handle(
+    req: IncomingMessage,
+    res: import('node:http').ServerResponse,
+    received: Buffer,
+    target: URL,
+  ): Promise<void> {
+    let body = received;
+    const injected: { pos: number; id: string; status: number; op: string }[] = [];
+    const isBulk = req.method === 'POST' && (req.url ?? '').split('?')[0]!.endsWith('/_bulk');
+    if (isBulk) {
+      this.bulkRequests++;
+      const hook = this.beforeBulk;
+      this.beforeBulk = undefined;
+      if (hook) await hook();
+      const lines = body
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l !== '');
+      const kept: string[] = [];
+      for (let i = 0; i < lines.length; i += 2) {
+        const action = JSON.parse(lines[i]!) as Record<string, { _id: string }>;
+        const op = Object.keys(action)[0]!;
+        const id = action[op]!._id;
+        const f = this.failItems.get(id);
+        if (f && f.times > 0) {
+          f.times--;
+          injected.push({ pos: i / 2, id, status: f.status, op });
+        } else kept.push(lines[i]!, lines[i + 1]!);
+      }
+      body = Buffer.from(kept.length > 0 ? `${kept.join('\n')}\n` : '', 'utf8');
+    }
+    const answer = (status: number, headers: Record<string, string>, out: Buffer) => {
+      res.writeHead(status, { ...headers, 'content-length': String(out.length) });
+      res.end(out);
+    };
+    if (isBulk && injected.length > 0 && body.length === 0) {
+      const items = injected.map((x) => ({
+        [x.op]: { _id: x.id, status: x.status, error: { type: 'es_rejected_execution_exception', reason: 'injected' } },
+      }));
+      answer(
+        200,
+        { 'content-type': 'application/json' },
+        Buffer.from(JSON.stringify({ took: 0, errors: true, items })),
+      );
+      return;
+    }
+    const up = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, 'content-length': String(body.length) },
+      },
+      (r: IncomingMessage) => {
+        const parts: Buffer[] = [];
+        r.on('data', (c: Buffer) => parts.push(c));
+        r.on('end', () => {
+          let out = Buffer.concat(parts);
+          if (injected.length > 0) {
+            const parsed = JSON.parse(out.toString('utf8')) as { errors: boolean; items: unknown[] };
+            for (const x of injected) {
+              parsed.items.splice(x.pos, 0, {
+                [x.op]: {
+                  _id: x.id,
+                  status: x.status,
+                  error: { type: 'es_rejected_execution_exception', reason: 'injected' },
+                },
+              });
+            }
+            parsed.errors = true;
+            out = Buffer.from(JSON.stringify(parsed));
           }
-          body = Buffer.from(kept.length > 0 ? kept.join('\n') + '\n' : '', 'utf8');
-        }
-        const answer = (status: number, headers: Record<string, string>, out: Buffer) => {
-          res.writeHead(status, { ...headers, 'content-length': String(out.length) });
-          res.end(out);
-        };
-        if (isBulk && injected.length > 0 && body.length === 0) {
-          const items = injected.map((x) => ({ [x.op]: { _id: x.id, status: x.status, error: { type: 'es_rejected_execution_exception', reason: 'injected' } } }));
-          answer(200, { 'content-type': 'application/json' }, Buffer.from(JSON.stringify({ took: 0, errors: true, items })));
-          return;
-        }
-        const up = request(
-          { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, 'content-length': String(body.length) } },
-          (r: IncomingMessage) => {
-            const parts: Buffer[] = [];
-            r.on('data', (c: Buffer) => parts.push(c));
-            r.on('end', () => {
-              let out = Buffer.concat(parts);
-              if (injected.length > 0) {
-                const parsed = JSON.parse(out.toString('utf8')) as { errors: boolean; items: unknown[] };
-                for (const x of injected) {
-                  parsed.items.splice(x.pos, 0, { [x.op]: { _id: x.id, status: x.status, error: { type: 'es_rejected_execution_exception', reason: 'injected' } } });
-                }
-                parsed.errors = true;
-                out = Buffer.from(JSON.stringify(parsed));
-              }
-              const headers: Record<string, string> = { 'content-type': String(r.headers['content-type'] ?? 'application/json') };
-              answer(r.statusCode ?? 502, headers, out);
-            });
-          },
-        );
-        up.on('error', () => answer(502, {}, Buffer.alloc(0)));
-        up.end(body);
+          const headers: Record<string, string> = {
+            'content-type': String(r.headers['content-type'] ?? 'application/json'),
+          };
+          answer(r.statusCode ?? 502, headers, out);
+        });
+      },
+    );
+    up.on('error', () => answer(502, {}, Buffer.alloc(0)));
+    up.end(body);
   }
 
   async stop(): Promise<void> {

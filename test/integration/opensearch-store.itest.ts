@@ -55,7 +55,12 @@ describe('OpenSearch store', { skip: SKIP_REASON }, () => {
           for (const source of sources) {
             // overlapping slices in different orders, so the two writers collide on the same ids
             const slice = round % 2 === 0 ? objs : [...objs].reverse();
-            const r = await store.upsert(slice.map((o) => item(o, source, { confidence: 50, seenAt: new Date(T0 + round * 2 * 3_600_000).toISOString() })), { now: T0 });
+            const r = await store.upsert(
+              slice.map((o) =>
+                item(o, source, { confidence: 50, seenAt: new Date(T0 + round * 2 * 3_600_000).toISOString() }),
+              ),
+              { now: T0 },
+            );
             assert.deepEqual(r.rejected, []);
           }
         }
@@ -68,7 +73,8 @@ describe('OpenSearch store', { skip: SKIP_REASON }, () => {
       assert.equal(all.size, N);
       for (const o of all.values()) {
         assert.deepEqual(Object.keys(o.x_stixgate?.sources ?? {}).sort(), ['feed-a1', 'feed-a2', 'feed-b1', 'feed-b2']);
-        for (const p of Object.values(o.x_stixgate!.sources)) assert.equal(p.last_seen, new Date(T0 + 4 * 3_600_000).toISOString());
+        for (const p of Object.values(o.x_stixgate!.sources))
+          assert.equal(p.last_seen, new Date(T0 + 4 * 3_600_000).toISOString());
       }
       // the follower's last view of every object is its final state: no change was skipped
       assert.equal(seen.size, N);
@@ -94,17 +100,31 @@ describe('OpenSearch store', { skip: SKIP_REASON }, () => {
       assert.equal(await b.acquireLease('source:feed-x', 'instance-b', ttl, now + 100), false);
       now += 1000;
       assert.equal(await a.acquireLease('source:feed-x', 'instance-a', ttl, now), true, 'renewal');
-      assert.equal(await b.acquireLease('source:feed-x', 'instance-b', ttl, now + 1400), false, 'renewed lease still held');
+      assert.equal(
+        await b.acquireLease('source:feed-x', 'instance-b', ttl, now + 1400),
+        false,
+        'renewed lease still held',
+      );
       // instance-a stops renewing: b takes over once the lease expired, and a cannot take it back
       assert.equal(await b.acquireLease('source:feed-x', 'instance-b', ttl, now + ttl), true);
       assert.equal(await a.acquireLease('source:feed-x', 'instance-a', ttl, now + ttl + 10), false);
       // two instances racing for one expired lease: exactly one wins
       const later = now + 10 * ttl;
-      const race = await Promise.all([a.acquireLease('sink:s1', 'instance-a', ttl, later), b.acquireLease('sink:s1', 'instance-b', ttl, later)]);
-      const wins = await Promise.all(Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).acquireLease('race', i % 2 ? 'instance-a' : 'instance-b', ttl, later)));
+      const race = await Promise.all([
+        a.acquireLease('sink:s1', 'instance-a', ttl, later),
+        b.acquireLease('sink:s1', 'instance-b', ttl, later),
+      ]);
+      const wins = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          (i % 2 ? a : b).acquireLease('race', i % 2 ? 'instance-a' : 'instance-b', ttl, later),
+        ),
+      );
       assert.equal(race.filter(Boolean).length, 1);
       assert.ok(wins.some(Boolean));
-      assert.ok(!(wins.some((w, i) => w && i % 2 === 1) && wins.some((w, i) => w && i % 2 === 0)), 'never both holders');
+      assert.ok(
+        !(wins.some((w, i) => w && i % 2 === 1) && wins.some((w, i) => w && i % 2 === 0)),
+        'never both holders',
+      );
     } finally {
       await b.close();
       await cleanup();
@@ -116,11 +136,24 @@ describe('OpenSearch store', { skip: SKIP_REASON }, () => {
     try {
       const good = Array.from({ length: 5 }, (_, i) => indicatorFor(600 + i));
       const bad = { ...indicatorFor(700), modified: 'yesterday-ish' };
-      const r = await store.upsert([item(good[0]!, 'f'), item(good[1]!, 'f'), item(bad, 'f'), item(good[2]!, 'f'), item(good[3]!, 'f'), item(good[4]!, 'f')], { now: T0, cursors: { f: 'c1' } });
+      const r = await store.upsert(
+        [
+          item(good[0]!, 'f'),
+          item(good[1]!, 'f'),
+          item(bad, 'f'),
+          item(good[2]!, 'f'),
+          item(good[3]!, 'f'),
+          item(good[4]!, 'f'),
+        ],
+        { now: T0, cursors: { f: 'c1' } },
+      );
       assert.equal(r.created, 5);
       assert.equal(r.rejected.length, 1);
       assert.equal(r.rejected[0]!.reason, 'mapping_conflict');
-      assert.match(r.rejected[0]!.message, /^OpenSearch refused indicator--.*(mapper_parsing_exception|document_parsing_exception).*modified/);
+      assert.match(
+        r.rejected[0]!.message,
+        /^OpenSearch refused indicator--.*(mapper_parsing_exception|document_parsing_exception).*modified/,
+      );
       assert.deepEqual(r.rejected[0]!.location, { index: 2, source: 'f', objectId: bad.id });
       assert.equal(await store.get(bad.id), undefined);
       assert.equal((await store.getMany(good.map((o) => o.id))).size, 5);
@@ -137,7 +170,10 @@ describe('OpenSearch store', { skip: SKIP_REASON }, () => {
   it('S8/D4: 429 and 503 bulk items are retried with back-off, 400 items rejected, the rest acknowledged once', async () => {
     const proxy = new FaultProxy();
     const url = await proxy.start();
-    const { store, cleanup } = await freshStore({ node: url, retry: { max_attempts: 4, base_delay_ms: 20, max_delay_ms: 200 } });
+    const { store, cleanup } = await freshStore({
+      node: url,
+      retry: { max_attempts: 4, base_delay_ms: 20, max_delay_ms: 200 },
+    });
     try {
       const objs = Array.from({ length: 20 }, (_, i) => indicatorFor(800 + i));
       proxy.failItems.set(objs[3]!.id, { times: 2, status: 429 });
@@ -147,15 +183,26 @@ describe('OpenSearch store', { skip: SKIP_REASON }, () => {
       const before = proxy.bulkRequests;
       const r = await store.upsert([...objs.map((o) => item(o, 'f')), item(bad, 'f')], { now: T0 });
       assert.equal(r.created, 20);
-      assert.deepEqual(r.rejected.map((x) => [x.reason, x.location?.objectId]), [['mapping_conflict', bad.id]]);
-      assert.equal(proxy.bulkRequests - before, 3, 'first bulk, then one retry per failing round (429 twice for one item)');
+      assert.deepEqual(
+        r.rejected.map((x) => [x.reason, x.location?.objectId]),
+        [['mapping_conflict', bad.id]],
+      );
+      assert.equal(
+        proxy.bulkRequests - before,
+        3,
+        'first bulk, then one retry per failing round (429 twice for one item)',
+      );
       assert.equal((await store.getMany(objs.map((o) => o.id))).size, 20);
       const ch = await store.changes(0, 100);
       assert.deepEqual(new Set(ch.changes.map((c) => c.id)), new Set(objs.map((o) => o.id)));
       // an item that keeps failing: retryable error after max_attempts, nothing half-counted
       const stuck = indicatorFor(900);
       proxy.failItems.set(stuck.id, { times: 100, status: 429 });
-      await rejectsWith(store.upsert([item(stuck, 'f')], { now: T0, cursors: { f: 'should-not-move' } }), 'STIXGATE_ERR_STORE_UNAVAILABLE', 'throttled');
+      await rejectsWith(
+        store.upsert([item(stuck, 'f')], { now: T0, cursors: { f: 'should-not-move' } }),
+        'STIXGATE_ERR_STORE_UNAVAILABLE',
+        'throttled',
+      );
       assert.equal(await store.getCursor('f'), undefined);
       proxy.failItems.delete(stuck.id);
       assert.equal((await store.upsert([item(stuck, 'f')], { now: T0, cursors: { f: 'p1' } })).created, 1);
@@ -169,15 +216,30 @@ describe('OpenSearch store', { skip: SKIP_REASON }, () => {
   it('D3: cluster unreachable mid-ingest: writes fail retryably, cursor not advanced, nothing lost once it is back', async () => {
     const proxy = new FaultProxy();
     const url = await proxy.start();
-    const { store, cleanup } = await freshStore({ node: url, request_timeout_secs: 5, retry: { max_attempts: 2, base_delay_ms: 20, max_delay_ms: 100 } });
+    const { store, cleanup } = await freshStore({
+      node: url,
+      request_timeout_secs: 5,
+      retry: { max_attempts: 2, base_delay_ms: 20, max_delay_ms: 100 },
+    });
     try {
       const page1 = Array.from({ length: 50 }, (_, i) => indicatorFor(1000 + i));
       const page2 = Array.from({ length: 50 }, (_, i) => indicatorFor(1100 + i));
-      await store.upsert(page1.map((o) => item(o, 'f')), { now: T0, cursors: { f: 'page-1' } });
+      await store.upsert(
+        page1.map((o) => item(o, 'f')),
+        { now: T0, cursors: { f: 'page-1' } },
+      );
       await store.ping();
       await proxy.stop();
       await rejectsWith(store.ping(), 'STIXGATE_ERR_STORE_UNAVAILABLE', 'unreachable');
-      const err = await store.upsert(page2.map((o) => item(o, 'f')), { now: T0, cursors: { f: 'page-2' } }).then(() => undefined, (e: unknown) => e);
+      const err = await store
+        .upsert(
+          page2.map((o) => item(o, 'f')),
+          { now: T0, cursors: { f: 'page-2' } },
+        )
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       assert.ok(isStixgateError(err));
       assert.equal(err.code, 'STIXGATE_ERR_STORE_UNAVAILABLE');
       assert.equal(err.retryable, true);
@@ -187,11 +249,14 @@ describe('OpenSearch store', { skip: SKIP_REASON }, () => {
       await proxy.start(); // same port
       await store.ping();
       assert.equal(await store.getCursor('f'), 'page-1', 'the cursor did not move past the failed page');
-      const r = await store.upsert(page2.map((o) => item(o, 'f')), { now: T0, cursors: { f: 'page-2' } });
+      const r = await store.upsert(
+        page2.map((o) => item(o, 'f')),
+        { now: T0, cursors: { f: 'page-2' } },
+      );
       assert.equal(r.created, 50);
       assert.equal(await store.getCursor('f'), 'page-2');
       const all: Change[] = [];
-      for (let after = 0; ;) {
+      for (let after = 0; ; ) {
         const p = await store.changes(after, 30);
         if (p.changes.length === 0) break;
         all.push(...p.changes);
@@ -214,7 +279,11 @@ describe('OpenSearch store', { skip: SKIP_REASON }, () => {
       // re-create the objects index with its shard pinned to a node that does not exist: red
       const c = (store as unknown as { client: import('@opensearch-project/opensearch').Client }).client;
       await c.indices.delete({ index: store.names.objects });
-      await c.indices.create({ index: store.names.objects, wait_for_active_shards: '0', body: { settings: { 'index.routing.allocation.require._name': 'no-such-node' } } } as never);
+      await c.indices.create({
+        index: store.names.objects,
+        wait_for_active_shards: '0',
+        body: { settings: { 'index.routing.allocation.require._name': 'no-such-node' } },
+      } as never);
       await rejectsWith(store.ping(), 'STIXGATE_ERR_STORE_UNAVAILABLE', 'red');
     } finally {
       await cleanup();
@@ -225,7 +294,8 @@ describe('OpenSearch store', { skip: SKIP_REASON }, () => {
     let skew = 0;
     const clock = () => Date.now() + skew;
     const { store, cleanup } = await freshStore({ sequence_ttl_secs: 10, clock });
-    const seqOf = (s: OpenSearchStore) => (s as unknown as { sequence: import('../../src/store/opensearch/sequence.js').Sequence }).sequence;
+    const seqOf = (s: OpenSearchStore) =>
+      (s as unknown as { sequence: import('../../src/store/opensearch/sequence.js').Sequence }).sequence;
     try {
       await store.upsert([item(indicatorFor(1), 'f')], { now: T0 });
       assert.equal(await store.head(), 1);
@@ -237,7 +307,10 @@ describe('OpenSearch store', { skip: SKIP_REASON }, () => {
       assert.deepEqual((await store.changes(1, 10)).changes, []);
       skew = 16_000; // past the TTL and the skew allowance
       assert.equal(await store.head(), 7, 'the expired range is reaped');
-      assert.deepEqual((await store.changes(1, 10)).changes.map((c) => [c.seq, c.id]), [[7, indicatorFor(2).id]]);
+      assert.deepEqual(
+        (await store.changes(1, 10)).changes.map((c) => [c.seq, c.id]),
+        [[7, indicatorFor(2).id]],
+      );
       // the "dead" writer was only slow: its commit finds the range reaped
       assert.equal(await seqOf(store).commit(dead), false);
     } finally {
@@ -249,7 +322,10 @@ describe('OpenSearch store', { skip: SKIP_REASON }, () => {
     const proxy = new FaultProxy();
     const url = await proxy.start();
     const slow = await freshStore({ node: url, sequence_ttl_secs: 10 });
-    const reaper = new OpenSearchStore({ ...storeOptions({ sequence_ttl_secs: 10, clock: () => Date.now() + 16_000 }), index_prefix: slow.store.names.objects.replace(/-objects$/, '') });
+    const reaper = new OpenSearchStore({
+      ...storeOptions({ sequence_ttl_secs: 10, clock: () => Date.now() + 16_000 }),
+      index_prefix: slow.store.names.objects.replace(/-objects$/, ''),
+    });
     await reaper.open();
     try {
       await slow.store.upsert([item(indicatorFor(1), 'f')], { now: T0 });
@@ -260,12 +336,18 @@ describe('OpenSearch store', { skip: SKIP_REASON }, () => {
         reapedHorizon = await reaper.head();
       };
       const objs = [indicatorFor(2), indicatorFor(3), indicatorFor(4)];
-      const r = await slow.store.upsert(objs.map((o) => item(o, 'f')), { now: T0 });
+      const r = await slow.store.upsert(
+        objs.map((o) => item(o, 'f')),
+        { now: T0 },
+      );
       assert.equal(r.created, 3);
       assert.equal(reapedHorizon, 4, 'the reaper saw the range [2, 4] reaped');
       // the objects were written again at fresh positions above what the reaper had passed
       const after = await reaper.changes(reapedHorizon, 10);
-      assert.deepEqual(after.changes.map((c) => c.seq), [5, 6, 7]);
+      assert.deepEqual(
+        after.changes.map((c) => c.seq),
+        [5, 6, 7],
+      );
       assert.deepEqual(new Set(after.changes.map((c) => c.id)), new Set(objs.map((o) => o.id)));
       assert.equal(proxy.bulkRequests, 3, 'first page, the reaped write, the re-sequencing');
     } finally {

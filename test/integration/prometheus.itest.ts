@@ -31,30 +31,41 @@ function freePort(): Promise<number> {
   });
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, children: ChildProcess[], log: () => string): Promise<T> {
+async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined>,
+  children: ChildProcess[],
+  log: () => string,
+): Promise<T> {
   for (;;) {
     const v = await fn().catch(() => undefined);
     if (v !== undefined) return v;
-    for (const c of children) if (c.exitCode !== null) throw new Error(`${what}: a process exited (${c.exitCode}):\n${log()}`);
+    for (const c of children)
+      if (c.exitCode !== null) throw new Error(`${what}: a process exited (${c.exitCode}):\n${log()}`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
 
 /** The metric names an expression selects (PromQL identifiers that are ours or the standard ones). */
 export function metricNames(expr: string): string[] {
-  const names = expr.match(/\b(?:stixgate_[a-z0-9_]+|process_[a-z0-9_]+|nodejs_[a-z0-9_]+|up)\b(?=\s*[{[)\s]|$)/g) ?? [];
+  const names =
+    expr.match(/\b(?:stixgate_[a-z0-9_]+|process_[a-z0-9_]+|nodejs_[a-z0-9_]+|up)\b(?=\s*[{[)\s]|$)/g) ?? [];
   return [...new Set(names)];
 }
 
-test('Prometheus scrapes the daemon; every alert and dashboard expression evaluates on real series', { timeout: 240_000 }, async () => {
+test('Prometheus scrapes the daemon; every alert and dashboard expression evaluates on real series', {
+  timeout: 240_000,
+}, async () => {
   const prometheus = spawnSync('sh', ['-c', 'command -v prometheus'], { encoding: 'utf8' }).stdout.trim();
-  assert.ok(prometheus, 'prometheus is not installed (scripts/integration.sh installs Debian\'s package)');
+  assert.ok(prometheus, "prometheus is not installed (scripts/integration.sh installs Debian's package)");
 
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-prom-'));
   writeFileSync(join(dir, 'list.txt'), '198.51.100.7\n203.0.113.9\n');
   const cfg = join(dir, 'stixgate.yaml');
   // a source that succeeds and a sink that fails (nothing listens on port 9): its lag must count
-  writeFileSync(cfg, `data_dir: ${join(dir, 'data')}
+  writeFileSync(
+    cfg,
+    `data_dir: ${join(dir, 'data')}
 server: { port: 0, metrics_public: true, anonymous_lookup: true }
 sources:
   local_list:
@@ -72,48 +83,110 @@ sinks:
     allow_private: true
     allow_insecure: true
     interval_secs: 5
-`);
+`,
+  );
   let log = '';
-  const daemon = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src', 'cli.ts'), 'run', '--config', cfg], { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const daemon = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(PROJECT_ROOT, 'src', 'cli.ts'), 'run', '--config', cfg],
+    { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   daemon.stdout!.on('data', (d) => (log += d));
   daemon.stderr!.on('data', (d) => (log += d));
   const children: ChildProcess[] = [daemon];
   try {
-    const info = await until('daemon file', async () => (existsSync(join(dir, 'data', 'daemon.json')) ? (JSON.parse(readFileSync(join(dir, 'data', 'daemon.json'), 'utf8')) as { url: string }) : undefined), children, () => log);
+    const info = await until(
+      'daemon file',
+      async () =>
+        existsSync(join(dir, 'data', 'daemon.json'))
+          ? (JSON.parse(readFileSync(join(dir, 'data', 'daemon.json'), 'utf8')) as { url: string })
+          : undefined,
+      children,
+      () => log,
+    );
     const target = new URL(info.url).host;
     // one lookup, so the latency histogram has buckets
-    await until('lookup', async () => ((await fetch(`${info.url}/api/v1/lookup?value=198.51.100.7`)).ok ? true : undefined), children, () => log);
+    await until(
+      'lookup',
+      async () => ((await fetch(`${info.url}/api/v1/lookup?value=198.51.100.7`)).ok ? true : undefined),
+      children,
+      () => log,
+    );
 
     const promPort = await freePort();
-    writeFileSync(join(dir, 'prometheus.yml'), `global: { scrape_interval: 1s, evaluation_interval: 1s }
+    writeFileSync(
+      join(dir, 'prometheus.yml'),
+      `global: { scrape_interval: 1s, evaluation_interval: 1s }
 rule_files: ['${ALERTS}']
 scrape_configs:
   - job_name: stixgate
     static_configs: [{ targets: ['${target}'] }]
-`);
-    const prom = spawn(prometheus, ['--config.file', join(dir, 'prometheus.yml'), '--storage.tsdb.path', join(dir, 'tsdb'), '--web.listen-address', `127.0.0.1:${promPort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+`,
+    );
+    const prom = spawn(
+      prometheus,
+      [
+        '--config.file',
+        join(dir, 'prometheus.yml'),
+        '--storage.tsdb.path',
+        join(dir, 'tsdb'),
+        '--web.listen-address',
+        `127.0.0.1:${promPort}`,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     prom.stdout!.on('data', (d) => (log += d));
     prom.stderr!.on('data', (d) => (log += d));
     children.push(prom);
     const api = `http://127.0.0.1:${promPort}/api/v1`;
     const query = async (q: string) => {
-      const r = (await (await fetch(`${api}/query?query=${encodeURIComponent(q)}`)).json()) as { status: string; error?: string; data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+      const r = (await (await fetch(`${api}/query?query=${encodeURIComponent(q)}`)).json()) as {
+        status: string;
+        error?: string;
+        data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+      };
       assert.equal(r.status, 'success', `${q}: ${r.error}`);
       return r.data.result;
     };
     // scraped, and the failing sink's lag counts the changes it has not delivered
-    await until('scrape', async () => ((await query('up{job="stixgate"} == 1')).length ? true : undefined), children, () => log);
-    const lag = await until('lag', async () => {
-      const r = await query('stixgate_sink_lag_changes{sink="siem"} > 0');
-      return r.length ? Number(r[0]!.value[1]) : undefined;
-    }, children, () => log);
+    await until(
+      'scrape',
+      async () => ((await query('up{job="stixgate"} == 1')).length ? true : undefined),
+      children,
+      () => log,
+    );
+    const lag = await until(
+      'lag',
+      async () => {
+        const r = await query('stixgate_sink_lag_changes{sink="siem"} > 0');
+        return r.length ? Number(r[0]!.value[1]) : undefined;
+      },
+      children,
+      () => log,
+    );
     const head = Number((await query('stixgate_store_changelog_head'))[0]!.value[1]);
     assert.equal(lag, head, 'a sink that never delivered is behind by the whole change log');
-    await until('the sink fails', async () => ((await query('stixgate_job_runs_total{job_name="sink:siem",outcome="error"} > 0')).length ? true : undefined), children, () => log);
+    await until(
+      'the sink fails',
+      async () =>
+        (await query('stixgate_job_runs_total{job_name="sink:siem",outcome="error"} > 0')).length ? true : undefined,
+      children,
+      () => log,
+    );
 
-    const rules = (parseYaml(readFileSync(ALERTS, 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] }).groups.flatMap((g) => g.rules);
-    const panels = (JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { panels: { title: string; targets?: { expr: string }[] }[] }).panels;
-    const dashboardExprs = panels.flatMap((p) => (p.targets ?? []).map((t) => ({ name: `panel "${p.title}"`, expr: t.expr.replaceAll('$instance', '.*'), live: false })));
+    const rules = (
+      parseYaml(readFileSync(ALERTS, 'utf8')) as { groups: { rules: { alert: string; expr: string }[] }[] }
+    ).groups.flatMap((g) => g.rules);
+    const panels = (
+      JSON.parse(readFileSync(DASHBOARD, 'utf8')) as { panels: { title: string; targets?: { expr: string }[] }[] }
+    ).panels;
+    const dashboardExprs = panels.flatMap((p) =>
+      (p.targets ?? []).map((t) => ({
+        name: `panel "${p.title}"`,
+        expr: t.expr.replaceAll('$instance', '.*'),
+        live: false,
+      })),
+    );
     const exprs = [...rules.map((r) => ({ name: `alert ${r.alert}`, expr: r.expr, live: true })), ...dashboardExprs];
     assert.ok(rules.length >= 7 && dashboardExprs.length >= 20);
     const declared = new Set(metricCatalogue().map((m) => m.name));
@@ -121,18 +194,29 @@ scrape_configs:
       const names = metricNames(expr);
       assert.ok(names.length > 0, `${name}: no metric found in ${expr}`);
       for (const metric of names) {
-        if (metric !== 'up') assert.ok(declared.has(metric.replace(/_(bucket|count|sum)$/, '')), `${name}: ${metric} is not in the metrics catalogue`);
+        if (metric !== 'up')
+          assert.ok(
+            declared.has(metric.replace(/_(bucket|count|sum)$/, '')),
+            `${name}: ${metric} is not in the metrics catalogue`,
+          );
         if (live) assert.ok((await query(`count(${metric})`)).length > 0, `${name}: no series named ${metric}`);
       }
       await query(expr);
     }
 
     // the rules loaded into Prometheus evaluate without error
-    const loaded = await until('rule evaluation', async () => {
-      const r = (await (await fetch(`${api}/rules`)).json()) as { data: { groups: { rules: { name: string; health: string; lastError?: string; lastEvaluation: string }[] }[] } };
-      const all = r.data.groups.flatMap((g) => g.rules);
-      return all.length && all.every((x) => !x.lastEvaluation.startsWith('0001')) ? all : undefined;
-    }, children, () => log);
+    const loaded = await until(
+      'rule evaluation',
+      async () => {
+        const r = (await (await fetch(`${api}/rules`)).json()) as {
+          data: { groups: { rules: { name: string; health: string; lastError?: string; lastEvaluation: string }[] }[] };
+        };
+        const all = r.data.groups.flatMap((g) => g.rules);
+        return all.length && all.every((x) => !x.lastEvaluation.startsWith('0001')) ? all : undefined;
+      },
+      children,
+      () => log,
+    );
     assert.deepEqual(loaded.map((r) => r.name).sort(), rules.map((r) => r.alert).sort());
     for (const r of loaded) assert.equal(r.health, 'ok', `${r.name}: ${r.lastError}`);
   } finally {

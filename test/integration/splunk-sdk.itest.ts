@@ -9,11 +9,20 @@ import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
  * logs in, creates a KV collection, batch_saves, queries and deletes against the simulator.
  * The Python process runs asynchronously: the simulator lives in this process's event loop.
  */
-test('splunk-sdk drives the Splunk simulator: login, kvstore.create, batch_save, query, delete_by_id, an ES ip_intel row, an app that is not installed', { skip, timeout: 120_000 }, async () => {
+test('splunk-sdk drives the Splunk simulator: login, kvstore.create, batch_save, query, delete_by_id, an ES ip_intel row, an app that is not installed', {
+  skip,
+  timeout: 120_000,
+}, async () => {
   const sim = new SplunkSimulator({ bearerTokens: ['jwt-oracle'] });
   const { base } = await sim.start();
   try {
-    const { steps: o, ok } = await runOracle('splunk_sdk_check.py', [base, 'admin', 'changeme', 'stixgate', 'jwt-oracle']);
+    const { steps: o, ok } = await runOracle('splunk_sdk_check.py', [
+      base,
+      'admin',
+      'changeme',
+      'stixgate',
+      'jwt-oracle',
+    ]);
     assert.equal(ok('login'), 'Splunk');
     assert.deepEqual(ok('version'), [9, 0, 0]);
     assert.equal(ok('create'), 201);
@@ -23,8 +32,15 @@ test('splunk-sdk drives the Splunk simulator: login, kvstore.create, batch_save,
     assert.deepEqual(ok('batch_save_again'), ['k1']);
     const all = ok('query') as { _key: string; score: number }[];
     assert.equal(all.length, 5);
-    assert.deepEqual(all.find((d) => d._key === 'k1'), { _key: 'k1', value: '10.0.0.1', score: 99, _user: 'nobody' });
-    assert.deepEqual(ok('query_filtered'), [{ _key: 'k1', score: 99 }, { _key: 'k4', score: 40 }, { _key: 'k3', score: 30 }]);
+    assert.deepEqual(
+      all.find((d) => d._key === 'k1'),
+      { _key: 'k1', value: '10.0.0.1', score: 99, _user: 'nobody' },
+    );
+    assert.deepEqual(ok('query_filtered'), [
+      { _key: 'k1', score: 99 },
+      { _key: 'k4', score: 40 },
+      { _key: 'k3', score: 30 },
+    ]);
     assert.deepEqual(ok('query_by_id'), { _key: 'k1', value: '10.0.0.1', score: 99, _user: 'nobody' });
     assert.deepEqual(ok('insert'), { _key: 'new' });
     assert.deepEqual(ok('update'), { _key: 'new' });
@@ -35,7 +51,14 @@ test('splunk-sdk drives the Splunk simulator: login, kvstore.create, batch_save,
     assert.equal(ok('delete_query'), 200);
     assert.equal(ok('count_after_delete_query'), 4);
     assert.equal(ok('es_ip_intel'), true);
-    assert.deepEqual(ok('es_batch_save'), { _key: 'sdk1', ip: '198.51.100.7', weight: 80, threat_key: 'sdk', time: 1767225600, _user: 'nobody' });
+    assert.deepEqual(ok('es_batch_save'), {
+      _key: 'sdk1',
+      ip: '198.51.100.7',
+      weight: 80,
+      threat_key: 'sdk',
+      time: 1767225600,
+      _user: 'nobody',
+    });
     assert.equal(o.unknown_app!.ok, false);
     assert.match(o.unknown_app!.error!, /^HTTPError: HTTP 404 Not Found .*Application does not exist: no_such_app/s);
     assert.equal(ok('bearer_query'), 4);

@@ -52,14 +52,25 @@ function ours(file: string): StixObject[] {
   return mapStix1Package(root, { sourceId: 'corpus', file, fallbackTime: '2026-03-01T12:00:00.000Z', tables }).objects;
 }
 
-test('STIX 1.x corpus against stix2-elevator: agreement figures and the documented minima; every bundle we emit is valid', { skip: VALIDATOR_SKIP, timeout: 900_000 }, (t) => {
+test('STIX 1.x corpus against stix2-elevator: agreement figures and the documented minima; every bundle we emit is valid', {
+  skip: VALIDATOR_SKIP,
+  timeout: 900_000,
+}, (t) => {
   const files = packages();
   assert.ok(files.length >= 79, `expected the corpus STIX 1.x packages, found ${files.length}`);
-  const r = spawnSync(PYTHON!, [join(PROJECT_ROOT, 'scripts', 'oracles', 'elevate_stix1.py'), ...files], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const r = spawnSync(PYTHON!, [join(PROJECT_ROOT, 'scripts', 'oracles', 'elevate_stix1.py'), ...files], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 28,
+  });
   assert.equal(r.status, 0, r.stderr);
   const elevated = JSON.parse(r.stdout) as Record<string, { objects?: StixObject[]; error?: string }>;
 
-  const sum = { indicators: [0, 0, 0], patterns: [0, 0, 0], observables: [0, 0, 0], relationships: [0, 0, 0] } as Record<string, [number, number, number]>;
+  const sum = {
+    indicators: [0, 0, 0],
+    patterns: [0, 0, 0],
+    observables: [0, 0, 0],
+    relationships: [0, 0, 0],
+  } as Record<string, [number, number, number]>;
   const add = (k: string, a: Agreement): void => {
     sum[k]![0] += a.matched;
     sum[k]![1] += a.ref;
@@ -67,7 +78,7 @@ test('STIX 1.x corpus against stix2-elevator: agreement figures and the document
   };
   const failed: string[] = [];
   const emitted: [string, StixObject[]][] = [];
-  t.diagnostic('package'.padEnd(62) + 'indicators  patterns    observables relationships  (matched/reference/ours)');
+  t.diagnostic(`${'package'.padEnd(62)}indicators  patterns    observables relationships  (matched/reference/ours)`);
   for (const f of files) {
     const name = relative(CORPUS_DIR, f);
     const mine = ours(f);
@@ -82,14 +93,22 @@ test('STIX 1.x corpus against stix2-elevator: agreement figures and the document
     const c = compareIdiom(mine, ref.objects ?? []);
     for (const k of ['indicators', 'patterns', 'observables', 'relationships'] as const) add(k, c[k]);
     const cell = (a: Agreement): string => `${a.matched}/${a.ref}/${a.ours}`.padEnd(12);
-    t.diagnostic(`${name.padEnd(62)}${cell(c.indicators)}${cell(c.patterns)}${cell(c.observables)}${cell(c.relationships)}`);
+    t.diagnostic(
+      `${name.padEnd(62)}${cell(c.indicators)}${cell(c.patterns)}${cell(c.observables)}${cell(c.relationships)}`,
+    );
   }
   const share = (k: string): number => (sum[k]![1] === 0 ? 1 : sum[k]![0] / sum[k]![1]);
   for (const k of Object.keys(sum)) {
-    t.diagnostic(`TOTAL ${k}: ${sum[k]![0]} of the elevator's ${sum[k]![1]} reproduced (${(share(k) * 100).toFixed(1)}%), we emit ${sum[k]![2]}`);
+    t.diagnostic(
+      `TOTAL ${k}: ${sum[k]![0]} of the elevator's ${sum[k]![1]} reproduced (${(share(k) * 100).toFixed(1)}%), we emit ${sum[k]![2]}`,
+    );
   }
   t.diagnostic(`packages: ${files.length}, the elevator failed on ${failed.length}: ${failed.join(', ')}`);
-  for (const [k, min] of Object.entries(MINIMUM)) assert.ok(share(k) >= min, `${k}: ${(share(k) * 100).toFixed(1)}% agreement is below the documented minimum ${min * 100}%`);
+  for (const [k, min] of Object.entries(MINIMUM))
+    assert.ok(
+      share(k) >= min,
+      `${k}: ${(share(k) * 100).toFixed(1)}% agreement is below the documented minimum ${min * 100}%`,
+    );
 
   assertValidStix(emitted, (m) => t.diagnostic(m));
 });

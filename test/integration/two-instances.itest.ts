@@ -18,14 +18,23 @@ const N = 3000;
 const LEASE_SECS = 5;
 const ipOf = (i: number) => `45.${(i >> 8) & 255}.${i & 255}.7`;
 
-interface Instance { name: string; child: ChildProcess; address: string; out: () => string }
+interface Instance {
+  name: string;
+  child: ChildProcess;
+  address: string;
+  out: () => string;
+}
 
 async function start(name: string, cfg: string): Promise<Instance> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src', 'cli.ts'), 'run', '--config', cfg, '--port', '0'], {
-    cwd: PROJECT_ROOT,
-    env: { ...process.env, STIXGATE_LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(PROJECT_ROOT, 'src', 'cli.ts'), 'run', '--config', cfg, '--port', '0'],
+    {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, STIXGATE_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
@@ -53,12 +62,15 @@ async function until(what: string, fn: () => Promise<boolean>, ms: number): Prom
   return Date.now() - t0;
 }
 
-test('two instances on one OpenSearch: one poller at a time, shared lookups, hand-over after kill -9', { skip: OS ? false : 'STIXGATE_OPENSEARCH_URL not set: run through scripts/integration.sh', timeout: 180_000 }, async (t) => {
+test('two instances on one OpenSearch: one poller at a time, shared lookups, hand-over after kill -9', {
+  skip: OS ? false : 'STIXGATE_OPENSEARCH_URL not set: run through scripts/integration.sh',
+  timeout: 180_000,
+}, async (t) => {
   // a feed that takes ~2.5 s to send, so that overlapping polls would show
   let active = 0;
   let maxActive = 0;
   let requests = 0;
-  const body = Array.from({ length: N }, (_, i) => ipOf(i)).join('\n') + '\n';
+  const body = `${Array.from({ length: N }, (_, i) => ipOf(i)).join('\n')}\n`;
   const feed = createServer((_req, res) => {
     requests++;
     active++;
@@ -85,7 +97,9 @@ test('two instances on one OpenSearch: one poller at a time, shared lookups, han
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-two-'));
   const config = (name: string) => {
     const p = join(dir, `${name}.yaml`);
-    writeFileSync(p, `data_dir: ${join(dir, name)}
+    writeFileSync(
+      p,
+      `data_dir: ${join(dir, name)}
 min_interval_secs: 1
 lease_ttl_secs: ${LEASE_SECS}
 lookup: { follow_interval_ms: 200 }
@@ -100,21 +114,28 @@ sources:
     schedule: "*/2 * * * * *"
     allow_private: true
     allow_insecure: true
-`);
+`,
+    );
     return p;
   };
   const a = await start('A', config('a'));
   const b = await start('B', config('b'));
   const instances = [a, b];
   try {
-    const took = await until('both instances answer the last value', async () => (await matched(a, ipOf(N - 1))) && (await matched(b, ipOf(N - 1))), 60_000);
+    const took = await until(
+      'both instances answer the last value',
+      async () => (await matched(a, ipOf(N - 1))) && (await matched(b, ipOf(N - 1))),
+      60_000,
+    );
     t.diagnostic(`both instances answered after ${took} ms; feed requests so far ${requests}`);
     assert.equal(await matched(a, ipOf(0)), true);
     assert.equal(await matched(b, '45.250.250.250'), false);
 
     // hand-over: kill the current holder mid-fetch, the other one polls within the lease expiry
     await until('a poll in progress', async () => active > 0, 20_000);
-    const lease = (await (await fetch(`${OS}/${prefix}-meta/_doc/${encodeURIComponent('lease:source:feed')}`)).json()) as { _source?: { holder: string } };
+    const lease = (await (
+      await fetch(`${OS}/${prefix}-meta/_doc/${encodeURIComponent('lease:source:feed')}`)
+    ).json()) as { _source?: { holder: string } };
     const holderPid = Number(lease._source?.holder.split(':')[1]);
     const holder = instances.find((i) => i.child.pid === holderPid);
     assert.ok(holder, `lease holder ${lease._source?.holder} is one of the instances`);

@@ -44,14 +44,27 @@ const before = used();
 const index = new LookupIndex({ now: () => T0 });
 let t = performance.now();
 for (let i = 0; i < N; i++) {
-  index.apply(change(indicator({ n: i + 1, pattern: valueAt(i).pattern, tlp: i % 3 === 0 ? 'clear' : 'green', labels: i % 5 === 0 ? ['malware'] : undefined })));
+  index.apply(
+    change(
+      indicator({
+        n: i + 1,
+        pattern: valueAt(i).pattern,
+        tlp: i % 3 === 0 ? 'clear' : 'green',
+        labels: i % 5 === 0 ? ['malware'] : undefined,
+      }),
+    ),
+  );
 }
 const buildMs = performance.now() - t;
 gc();
 gc();
 const after = used();
-console.log(`built ${index.size} indicators in ${(buildMs / 1000).toFixed(1)} s; sizes ${JSON.stringify(index.sizes())}`);
-console.log(`heap: ${((after - before) / 1e6).toFixed(1)} MB → ${((after - before) / N).toFixed(1)} bytes per indicator`);
+console.log(
+  `built ${index.size} indicators in ${(buildMs / 1000).toFixed(1)} s; sizes ${JSON.stringify(index.sizes())}`,
+);
+console.log(
+  `heap: ${((after - before) / 1e6).toFixed(1)} MB → ${((after - before) / N).toFixed(1)} bytes per indicator`,
+);
 
 // 50/50 hits and misses over all types
 const M = 200_000;
@@ -61,10 +74,19 @@ for (let q = 0; q < M; q++) {
   const raw = valueAt(i).raw;
   // every type half hits, half misses (a changed last character; a private IP for IPv4)
   const hit = ((q >> 2) & 1) === 1;
-  queries.push(hit ? raw : (i & 3) === 0 ? `172.16.${q & 255}.${(q >> 8) & 255}` : raw.slice(0, -1) + (raw.endsWith('0') ? '1' : '0'));
+  queries.push(
+    hit
+      ? raw
+      : (i & 3) === 0
+        ? `172.16.${q & 255}.${(q >> 8) & 255}`
+        : raw.slice(0, -1) + (raw.endsWith('0') ? '1' : '0'),
+  );
 }
 for (const kind of ['mixed', 'ipv4', 'domain', 'url', 'sha256'] as const) {
-  const qs = kind === 'mixed' ? queries : queries.filter((_, q) => ((q * 7919) % N & 3) === ['ipv4', 'domain', 'url', 'sha256'].indexOf(kind));
+  const qs =
+    kind === 'mixed'
+      ? queries
+      : queries.filter((_, q) => (((q * 7919) % N) & 3) === ['ipv4', 'domain', 'url', 'sha256'].indexOf(kind));
   let hits = 0;
   for (let r = 0; r < 2; r++) {
     t = performance.now();
@@ -76,5 +98,7 @@ for (const kind of ['mixed', 'ipv4', 'domain', 'url', 'sha256'] as const) {
   let valid = 0;
   for (const q of qs) if (detectObservable(q).ok) valid++;
   const d = (performance.now() - t) / 1000;
-  console.log(`${kind}: ${(qs.length / s / 1e6).toFixed(2)} M lookups/s (${hits}/${qs.length} hits, ${valid} valid); detectObservable alone ${(qs.length / d / 1e6).toFixed(2)} M/s`);
+  console.log(
+    `${kind}: ${(qs.length / s / 1e6).toFixed(2)} M lookups/s (${hits}/${qs.length} hits, ${valid} valid); detectObservable alone ${(qs.length / d / 1e6).toFixed(2)} M/s`,
+  );
 }

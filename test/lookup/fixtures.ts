@@ -41,7 +41,10 @@ export function indicator(spec: IndicatorSpec): Indicator {
     ...(spec.labels ? { labels: spec.labels } : {}),
     object_marking_refs: [TLP_MARKING_BY_LEVEL[spec.tlp ?? 'green']],
     x_stixgate: {
-      sources: withTlp(spec.sources ?? { feed_a: { first_seen: '2026-01-02T00:00:00.000Z', last_seen: '2026-02-01T00:00:00.000Z' } }, spec.tlp ?? 'green'),
+      sources: withTlp(
+        spec.sources ?? { feed_a: { first_seen: '2026-01-02T00:00:00.000Z', last_seen: '2026-02-01T00:00:00.000Z' } },
+        spec.tlp ?? 'green',
+      ),
       ...(spec.score !== undefined ? { score: spec.score } : {}),
     },
   };

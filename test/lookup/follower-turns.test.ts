@@ -19,7 +19,10 @@ test('a long catch-up applies one page per event-loop turn (lookups are answered
   });
   const n = 2_050;
   const items = Array.from({ length: n }, (_, i) => {
-    const { x_stixgate: _drop, ...object } = indicator({ n: i + 1, pattern: `[ipv4-addr:value = '10.0.${(i >> 8) & 255}.${i & 255}']` });
+    const { x_stixgate: _drop, ...object } = indicator({
+      n: i + 1,
+      pattern: `[ipv4-addr:value = '10.0.${(i >> 8) & 255}.${i & 255}']`,
+    });
     return { object, source: 'feed_a' };
   });
   await store.upsert(items, { now: T0 });

@@ -27,7 +27,9 @@ function item(spec: IndicatorSpec) {
 test('buildIndex pages through the embedded store; the follower applies upserts, revocations and expiries', async (t) => {
   const store = await openStore(t);
   let now = T0;
-  const upserts = Array.from({ length: 25 }, (_, i) => item({ n: i + 1, pattern: `[ipv4-addr:value = '198.51.100.${i + 1}']` }));
+  const upserts = Array.from({ length: 25 }, (_, i) =>
+    item({ n: i + 1, pattern: `[ipv4-addr:value = '198.51.100.${i + 1}']` }),
+  );
   upserts.push(item({ n: 100, pattern: "[domain-name:value = 'short.example']", validUntil: T0 + 60_000 }));
   const r = await store.upsert(upserts, { now });
   assert.equal(r.created, 26);
@@ -65,7 +67,15 @@ test('buildIndex pages through the embedded store; the follower applies upserts,
 
 test('the follower keeps serving when the store fails and catches up afterwards', async () => {
   let fail = true;
-  const pages = [{ seq: 1, id: uuidId(1), type: 'indicator', op: 'upsert' as const, object: indicator({ n: 1, pattern: "[ipv4-addr:value = '192.0.2.1']" }) }];
+  const pages = [
+    {
+      seq: 1,
+      id: uuidId(1),
+      type: 'indicator',
+      op: 'upsert' as const,
+      object: indicator({ n: 1, pattern: "[ipv4-addr:value = '192.0.2.1']" }),
+    },
+  ];
   const store = {
     async changes(after: number) {
       if (fail) throw new Error('store unavailable');

@@ -5,7 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { LookupIndex } from '../../src/lookup/index.js';
-import { accessFingerprint, readLookupSnapshot, writeLookupSnapshot, type SnapshotIdentity } from '../../src/lookup/snapshot.js';
+import {
+  accessFingerprint,
+  readLookupSnapshot,
+  writeLookupSnapshot,
+  type SnapshotIdentity,
+} from '../../src/lookup/snapshot.js';
 import { SnapshotUnusable } from '../../src/lookup/snapshot-codec.js';
 import { DEFAULT_POLICY, accessPolicy } from '../../src/access/policy.js';
 import type { TlpLevel } from '../../src/core/stix.js';
@@ -16,15 +21,42 @@ const LEVELS: TlpLevel[] = ['clear', 'green', 'amber', 'red'];
 
 function patternOf(i: number): { pattern: string; probe: string } {
   switch (i % 9) {
-    case 0: return { pattern: `[ipv4-addr:value = '10.${(i >> 8) & 255}.${i & 255}.7']`, probe: `10.${(i >> 8) & 255}.${i & 255}.7` };
-    case 1: return { pattern: `[domain-name:value = 'h${i}.evil-${i % 13}.example']`, probe: `a.h${i}.evil-${i % 13}.example` };
-    case 2: return { pattern: `[url:value = 'http://s${i}.example.net/p/${i}']`, probe: `http://s${i}.example.net/p/${i}` };
-    case 3: return { pattern: `[file:hashes.'SHA-256' = '${createHash('sha256').update(String(i)).digest('hex')}']`, probe: createHash('sha256').update(String(i)).digest('hex') };
-    case 4: return { pattern: `[ipv4-addr:value = '172.${i & 255}.0.0/16']`, probe: `172.${i & 255}.9.9` };
-    case 5: return { pattern: `[ipv6-addr:value = '2001:db8:${(i & 0xffff).toString(16)}::/48']`, probe: `2001:db8:${(i & 0xffff).toString(16)}::1` };
-    case 6: return { pattern: `[email-addr:value = 'u${i}@mail.example']`, probe: `u${i}@mail.example` };
-    case 7: return { pattern: `[ipv6-addr:value = '2001:db8::${(i & 0xffff).toString(16)}']`, probe: `2001:db8::${(i & 0xffff).toString(16)}` };
-    default: return { pattern: `[domain-name:value = 'm${i}.example' OR ipv4-addr:value = '192.0.2.${i & 255}' OR ipv4-addr:value = '198.51.${i & 255}.0/24']`, probe: `198.51.${i & 255}.77` };
+    case 0:
+      return {
+        pattern: `[ipv4-addr:value = '10.${(i >> 8) & 255}.${i & 255}.7']`,
+        probe: `10.${(i >> 8) & 255}.${i & 255}.7`,
+      };
+    case 1:
+      return {
+        pattern: `[domain-name:value = 'h${i}.evil-${i % 13}.example']`,
+        probe: `a.h${i}.evil-${i % 13}.example`,
+      };
+    case 2:
+      return { pattern: `[url:value = 'http://s${i}.example.net/p/${i}']`, probe: `http://s${i}.example.net/p/${i}` };
+    case 3:
+      return {
+        pattern: `[file:hashes.'SHA-256' = '${createHash('sha256').update(String(i)).digest('hex')}']`,
+        probe: createHash('sha256').update(String(i)).digest('hex'),
+      };
+    case 4:
+      return { pattern: `[ipv4-addr:value = '172.${i & 255}.0.0/16']`, probe: `172.${i & 255}.9.9` };
+    case 5:
+      return {
+        pattern: `[ipv6-addr:value = '2001:db8:${(i & 0xffff).toString(16)}::/48']`,
+        probe: `2001:db8:${(i & 0xffff).toString(16)}::1`,
+      };
+    case 6:
+      return { pattern: `[email-addr:value = 'u${i}@mail.example']`, probe: `u${i}@mail.example` };
+    case 7:
+      return {
+        pattern: `[ipv6-addr:value = '2001:db8::${(i & 0xffff).toString(16)}']`,
+        probe: `2001:db8::${(i & 0xffff).toString(16)}`,
+      };
+    default:
+      return {
+        pattern: `[domain-name:value = 'm${i}.example' OR ipv4-addr:value = '192.0.2.${i & 255}' OR ipv4-addr:value = '198.51.${i & 255}.0/24']`,
+        probe: `198.51.${i & 255}.77`,
+      };
   }
 }
 
@@ -37,10 +69,27 @@ function populated(n: number): { index: LookupIndex; probes: string[] } {
     probes.push(probe);
     const mixed = i % 17 === 0;
     const obj = indicator({
-      n: i, pattern, tlp: LEVELS[i % 3], score: i % 101, labels: i % 5 === 0 ? ['botnet', `fam-${i % 4}`] : undefined,
+      n: i,
+      pattern,
+      tlp: LEVELS[i % 3],
+      score: i % 101,
+      labels: i % 5 === 0 ? ['botnet', `fam-${i % 4}`] : undefined,
       validUntil: i % 11 === 0 ? T0 + 86_400_000 : undefined,
       sources: mixed
-        ? { open: { first_seen: '2026-01-02T00:00:00.000Z', last_seen: '2026-02-01T00:00:00.000Z', tlp: 'clear', labels: ['open'] }, closed: { first_seen: '2025-12-01T00:00:00.000Z', last_seen: '2026-02-20T00:00:00.000Z', tlp: 'red', labels: ['closed'] } }
+        ? {
+            open: {
+              first_seen: '2026-01-02T00:00:00.000Z',
+              last_seen: '2026-02-01T00:00:00.000Z',
+              tlp: 'clear',
+              labels: ['open'],
+            },
+            closed: {
+              first_seen: '2025-12-01T00:00:00.000Z',
+              last_seen: '2026-02-20T00:00:00.000Z',
+              tlp: 'red',
+              labels: ['closed'],
+            },
+          }
         : undefined,
     });
     index.apply(change(obj));
@@ -120,7 +169,10 @@ test('a snapshot is refused, with its reason, when the store token or the access
     const path = join(dir, 'lookup.snapshot');
     await writeLookupSnapshot(path, index, ID);
     const refused = async (p: string, id: SnapshotIdentity, reason: RegExp) => {
-      await assert.rejects(readLookupSnapshot(p, id, { now: () => T0 }), (e: unknown) => e instanceof SnapshotUnusable && reason.test((e as Error).message));
+      await assert.rejects(
+        readLookupSnapshot(p, id, { now: () => T0 }),
+        (e: unknown) => e instanceof SnapshotUnusable && reason.test((e as Error).message),
+      );
     };
     await refused(path, { ...ID, token: 'token-2' }, /store has changed/);
     await refused(path, { ...ID, policy: accessFingerprint(accessPolicy({ defaultTlp: 'green' })) }, /access policy/);

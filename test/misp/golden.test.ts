@@ -17,16 +17,31 @@ for (const file of goldenEvents()) {
     const { objects, rejections } = mapGolden(file);
     const got = { type: 'bundle', id: `bundle--golden-${name}`, objects, x_stixgate_rejections: rejections };
     const expectedFile = join(DIR, `${name}.bundle.json`);
-    const expected = existsSync(expectedFile) ? (JSON.parse(readFileSync(expectedFile, 'utf8')) as typeof got) : undefined;
+    const expected = existsSync(expectedFile)
+      ? (JSON.parse(readFileSync(expectedFile, 'utf8')) as typeof got)
+      : undefined;
     const same = expected !== undefined && JSON.stringify(expected) === JSON.stringify(got);
-    if (!same && process.env.STIXGATE_GOLDEN_WRITE === '1') writeFileSync(join(DIR, `${name}.bundle.new.json`), `${JSON.stringify(got, null, 2)}\n`);
+    if (!same && process.env.STIXGATE_GOLDEN_WRITE === '1')
+      writeFileSync(join(DIR, `${name}.bundle.new.json`), `${JSON.stringify(got, null, 2)}\n`);
     assert.ok(expected, `${expectedFile} is missing (STIXGATE_GOLDEN_WRITE=1 writes a candidate to review)`);
     const want = new Map(expected.objects.map((o) => [o.id, o]));
     const have = new Map(objects.map((o) => [o.id, o]));
-    assert.deepEqual([...have.keys()].filter((id) => !want.has(id)), [], 'objects the mapping made that the golden bundle lacks');
-    assert.deepEqual([...want.keys()].filter((id) => !have.has(id)), [], 'objects of the golden bundle the mapping no longer makes');
+    assert.deepEqual(
+      [...have.keys()].filter((id) => !want.has(id)),
+      [],
+      'objects the mapping made that the golden bundle lacks',
+    );
+    assert.deepEqual(
+      [...want.keys()].filter((id) => !have.has(id)),
+      [],
+      'objects of the golden bundle the mapping no longer makes',
+    );
     for (const [id, o] of want) assert.deepEqual(have.get(id), o, id);
-    assert.deepEqual(objects.map((o) => o.id), expected.objects.map((o) => o.id), 'object order');
+    assert.deepEqual(
+      objects.map((o) => o.id),
+      expected.objects.map((o) => o.id),
+      'object order',
+    );
     assert.deepEqual(rejections, expected.x_stixgate_rejections);
   });
 }

@@ -34,7 +34,9 @@ async function server(mode: { split?: number; cut?: number }): Promise<{ server:
         sock.write(Buffer.concat([Buffer.from(HEAD), DOC.subarray(0, mode.cut)]), () => sock.destroy());
         return;
       }
-      sock.write(Buffer.concat([Buffer.from(HEAD), DOC.subarray(0, mode.split)]), () => setImmediate(() => sock.end(DOC.subarray(mode.split))));
+      sock.write(Buffer.concat([Buffer.from(HEAD), DOC.subarray(0, mode.split)]), () =>
+        setImmediate(() => sock.end(DOC.subarray(mode.split))),
+      );
     });
   });
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
@@ -42,15 +44,34 @@ async function server(mode: { split?: number; cut?: number }): Promise<{ server:
 }
 
 function component(url: string): SourceComponent {
-  const { config } = parseConfig(JSON.stringify({ sources: { feed: { type: 'text_list', url, allow_private: true, allow_insecure: true, retry: { max_attempts: 1 } } } }), { file: 't.yaml', registry, env: {} });
-  return createSourceComponent('feed', config.sources.feed as never, { registry, logger: silentLogger(), configDir: process.cwd(), mappingsDir: MAPPINGS_DIR });
+  const { config } = parseConfig(
+    JSON.stringify({
+      sources: {
+        feed: { type: 'text_list', url, allow_private: true, allow_insecure: true, retry: { max_attempts: 1 } },
+      },
+    }),
+    { file: 't.yaml', registry, env: {} },
+  );
+  return createSourceComponent('feed', config.sources.feed as never, {
+    registry,
+    logger: silentLogger(),
+    configDir: process.cwd(),
+    mappingsDir: MAPPINGS_DIR,
+  });
 }
 
 async function patterns(url: string): Promise<string[]> {
   const comp = component(url);
   const out: string[] = [];
   try {
-    for await (const page of comp.source.pages({ id: 'feed', logger: comp.logger, http: comp.http, signal: new AbortController().signal, now: NOW, full: true })) {
+    for await (const page of comp.source.pages({
+      id: 'feed',
+      logger: comp.logger,
+      http: comp.http,
+      signal: new AbortController().signal,
+      now: NOW,
+      full: true,
+    })) {
       for (const it of page.items) out.push(`${it.object.id} ${String(it.object.pattern)}`);
     }
   } finally {
@@ -82,7 +103,20 @@ test('a transfer cut at every byte fails with reason reset: nothing stored, curs
       const s = await server({ cut });
       const comp = component(s.url);
       try {
-        const e = await runSource({ id: 'feed', source: comp.source, config: comp.config, store, http: comp.http, logger: comp.logger, allowRed: true, signal: new AbortController().signal, now: () => NOW }).then(() => undefined, (err: unknown) => err);
+        const e = await runSource({
+          id: 'feed',
+          source: comp.source,
+          config: comp.config,
+          store,
+          http: comp.http,
+          logger: comp.logger,
+          allowRed: true,
+          signal: new AbortController().signal,
+          now: () => NOW,
+        }).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
         assert.ok(e instanceof StixgateError, `cut at byte ${cut}: ${String(e ?? 'no error')}`);
         assert.equal(e.reason, 'reset', `cut at byte ${cut}: ${e.message}`);
         assert.match(e.message, /^feed: GET /);

@@ -37,7 +37,8 @@ const TRANSITIONS: Transition[] = [
 ];
 
 const localDay = (ms: number, zone: string) => new Date(ms).toLocaleDateString('sv-SE', { timeZone: zone });
-const localTime = (ms: number, zone: string) => new Date(ms).toLocaleTimeString('sv-SE', { timeZone: zone, hour: '2-digit', minute: '2-digit' });
+const localTime = (ms: number, zone: string) =>
+  new Date(ms).toLocaleTimeString('sv-SE', { timeZone: zone, hour: '2-digit', minute: '2-digit' });
 
 /** Advances the fake clock minute by minute, letting job promises settle between minutes. */
 async function run(t: TestContext, minutes: number): Promise<void> {
@@ -64,22 +65,38 @@ for (const tr of TRANSITIONS) {
 
     const transitionDay = localDay(at, tr.zone);
     const daily = runs.daily!.map((ms) => [localDay(ms, tr.zone), localTime(ms, tr.zone)]);
-    assert.ok(daily.every(([, time]) => time === tr.local), JSON.stringify(daily));
+    assert.ok(
+      daily.every(([, time]) => time === tr.local),
+      JSON.stringify(daily),
+    );
     const onTransitionDay = daily.filter(([day]) => day === transitionDay).length;
-    assert.equal(onTransitionDay, tr.kind === 'spring' ? 0 : 1, `${tr.local} on ${transitionDay}: ${JSON.stringify(daily)}`);
+    assert.equal(
+      onTransitionDay,
+      tr.kind === 'spring' ? 0 : 1,
+      `${tr.local} on ${transitionDay}: ${JSON.stringify(daily)}`,
+    );
     assert.equal(new Set(daily.map(([day]) => day)).size, daily.length, 'never twice on one local day');
     // the day after the change the job runs again, at its local time
     const nextDay = localDay(at + 24 * HOUR, tr.zone);
-    assert.ok(daily.some(([day]) => day === nextDay), `runs again on ${nextDay}: ${JSON.stringify(daily)}`);
+    assert.ok(
+      daily.some(([day]) => day === nextDay),
+      `runs again on ${nextDay}: ${JSON.stringify(daily)}`,
+    );
 
     // hourly in the zone: every elapsed hour at spring forward, the repeated hour skipped at fall back
     assert.equal(runs.hourly!.length, tr.kind === 'spring' ? 60 : 59);
-    for (let i = 1; i < runs.hourly!.length; i++) assert.ok(runs.hourly![i]! - runs.hourly![i - 1]! >= HOUR, 'never two runs within an hour');
+    for (let i = 1; i < runs.hourly!.length; i++)
+      assert.ok(runs.hourly![i]! - runs.hourly![i - 1]! >= HOUR, 'never two runs within an hour');
     // UTC schedules do not see the change
     assert.equal(runs.utcHourly!.length, 60);
     assert.ok(runs.utcHourly!.every((ms) => ms % HOUR === 0));
-    assert.ok(runs.utcDaily!.length >= 2 && runs.utcDaily!.every((ms) => new Date(ms).toISOString().slice(11, 16) === '04:15'));
-    assert.equal(new Set(runs.utcDaily!.map((ms) => new Date(ms).toISOString().slice(0, 10))).size, runs.utcDaily!.length);
+    assert.ok(
+      runs.utcDaily!.length >= 2 && runs.utcDaily!.every((ms) => new Date(ms).toISOString().slice(11, 16) === '04:15'),
+    );
+    assert.equal(
+      new Set(runs.utcDaily!.map((ms) => new Date(ms).toISOString().slice(0, 10))).size,
+      runs.utcDaily!.length,
+    );
   });
 }
 
@@ -104,8 +121,15 @@ test('P6: wall-clock steps on cron jobs: +1 h drops the missed slots (no burst),
   // slots that already ran are not repeated: every run after the step back is later than the last run before it
   const after = runs.slice(before);
   assert.ok(after.length > 0, 'the job goes on after the step back');
-  assert.ok(after.every((ms) => ms > last), JSON.stringify(after.map((ms) => new Date(ms).toISOString())));
-  assert.equal(new Date(after[0]!).toISOString().slice(11, 16), '11:25', 'the first run after the step back is the next slot not yet run');
+  assert.ok(
+    after.every((ms) => ms > last),
+    JSON.stringify(after.map((ms) => new Date(ms).toISOString())),
+  );
+  assert.equal(
+    new Date(after[0]!).toISOString().slice(11, 16),
+    '11:25',
+    'the first run after the step back is the next slot not yet run',
+  );
 });
 
 test('P6: a cron slot reached late (event loop blocked, loaded host) still runs, once', async (t) => {

@@ -31,10 +31,25 @@ function ips(from: number, n: number): string {
 
 function indicator(i: number): string {
   const hex = i.toString(16).padStart(12, '0');
-  return JSON.stringify({ type: 'indicator', spec_version: '2.1', id: `indicator--00000000-0000-4000-8000-${hex}`, created: '2026-01-01T00:00:00.000Z', modified: '2026-01-01T00:00:00.000Z', pattern: `[ipv4-addr:value = '45.1.${(i >> 8) & 255}.${i & 255}']`, pattern_type: 'stix', valid_from: '2026-01-01T00:00:00Z' });
+  return JSON.stringify({
+    type: 'indicator',
+    spec_version: '2.1',
+    id: `indicator--00000000-0000-4000-8000-${hex}`,
+    created: '2026-01-01T00:00:00.000Z',
+    modified: '2026-01-01T00:00:00.000Z',
+    pattern: `[ipv4-addr:value = '45.1.${(i >> 8) & 255}.${i & 255}']`,
+    pattern_type: 'stix',
+    valid_from: '2026-01-01T00:00:00Z',
+  });
 }
 
-async function scenario(t: { after: (fn: () => unknown) => void }, type: string, path: string, bodies: [string, string][], extra: Record<string, unknown> = {}) {
+async function scenario(
+  t: { after: (fn: () => unknown) => void },
+  type: string,
+  path: string,
+  bodies: [string, string][],
+  extra: Record<string, unknown> = {},
+) {
   let served = 0;
   const server = createServer((_req, res) => {
     const [body, etag] = bodies[Math.min(served++, bodies.length - 1)]!;
@@ -45,16 +60,50 @@ async function scenario(t: { after: (fn: () => unknown) => void }, type: string,
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/${path}`;
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-parsefail-'));
   const store = await openEmbeddedStore({ dataDir: join(dir, 'data') });
-  const { config } = parseConfig(JSON.stringify({ sources: { feed: { type, url, allow_private: true, allow_insecure: true, tlp: 'clear', retry: { max_attempts: 1 }, ...extra } } }), { file: 't.yaml', registry, env: {} });
-  const comp = createSourceComponent('feed', config.sources.feed as never, { registry, logger: silentLogger(), configDir: process.cwd(), mappingsDir: MAPPINGS_DIR });
+  const { config } = parseConfig(
+    JSON.stringify({
+      sources: {
+        feed: {
+          type,
+          url,
+          allow_private: true,
+          allow_insecure: true,
+          tlp: 'clear',
+          retry: { max_attempts: 1 },
+          ...extra,
+        },
+      },
+    }),
+    { file: 't.yaml', registry, env: {} },
+  );
+  const comp = createSourceComponent('feed', config.sources.feed as never, {
+    registry,
+    logger: silentLogger(),
+    configDir: process.cwd(),
+    mappingsDir: MAPPINGS_DIR,
+  });
   t.after(async () => {
     await comp.http.close();
     await store.close();
     server.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const run = () => runSource({ id: 'feed', source: comp.source, config: comp.config, store, http: comp.http, logger: comp.logger, allowRed: true, signal: new AbortController().signal, now: () => NOW, batchSize: 500 })
-    .then((sum) => ({ sum, error: undefined as unknown }), (error: unknown) => ({ sum: undefined, error }));
+  const run = () =>
+    runSource({
+      id: 'feed',
+      source: comp.source,
+      config: comp.config,
+      store,
+      http: comp.http,
+      logger: comp.logger,
+      allowRed: true,
+      signal: new AbortController().signal,
+      now: () => NOW,
+      batchSize: 500,
+    }).then(
+      (sum) => ({ sum, error: undefined as unknown }),
+      (error: unknown) => ({ sum: undefined, error }),
+    );
   const indicators = async () => (await store.stats()).byType.indicator ?? 0;
   const cursor = () => store.getCursor(cursorName('feed'));
   return { run, indicators, cursor };
@@ -63,13 +112,25 @@ async function scenario(t: { after: (fn: () => unknown) => void }, type: string,
 test('document sources, parse failure part-way (too many bad records): whole objects before it stay, cursor unchanged; the next run converges', async (t) => {
   // 3,000 good lines (six store transactions of 500), then 3,000 bad ones: over max_bad_ratio
   const bad = ips(0, 3000) + 'not an address\n'.repeat(3000);
-  const s = await scenario(t, 'text_list', 'list.txt', [[bad, '"v1"'], [ips(0, 3200), '"v2"']], { value_type: 'ipv4-addr', max_bad_ratio: 0.2 });
+  const s = await scenario(
+    t,
+    'text_list',
+    'list.txt',
+    [
+      [bad, '"v1"'],
+      [ips(0, 3200), '"v2"'],
+    ],
+    { value_type: 'ipv4-addr', max_bad_ratio: 0.2 },
+  );
   const first = await s.run();
   assert.ok(first.error instanceof StixgateError, String(first.error));
   assert.equal(first.error.code, 'STIXGATE_ERR_INPUT_TOO_MANY_BAD_ROWS');
   assert.match(first.error.message, /\(source feed\)$/);
   const kept = await s.indicators();
-  assert.ok(kept > 0 && kept <= 3000 && kept % 500 === 0, `whole store transactions before the failure are kept (declared): ${kept}`);
+  assert.ok(
+    kept > 0 && kept <= 3000 && kept % 500 === 0,
+    `whole store transactions before the failure are kept (declared): ${kept}`,
+  );
   assert.equal(await s.cursor(), undefined, 'the cursor did not move');
   const second = await s.run();
   assert.equal(second.error, undefined, String(second.error));
@@ -82,7 +143,10 @@ test('document sources, a truncated bundle: the whole objects before the cut sta
   const objects = Array.from({ length: 1500 }, (_, i) => indicator(i));
   const whole = `{"type":"bundle","id":"bundle--00000000-0000-4000-8000-000000000001","objects":[${objects.join(',')}]}`;
   const cut = whole.slice(0, whole.indexOf(objects[1200]!) + 40);
-  const s = await scenario(t, 'stix_bundle', 'bundle.json', [[cut, '"c1"'], [whole, '"c2"']]);
+  const s = await scenario(t, 'stix_bundle', 'bundle.json', [
+    [cut, '"c1"'],
+    [whole, '"c2"'],
+  ]);
   const first = await s.run();
   assert.ok(first.error instanceof StixgateError, String(first.error));
   assert.equal(first.error.reason, 'truncated');

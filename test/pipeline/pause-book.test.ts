@@ -21,7 +21,8 @@ test('a paused job skips every tick, through a reload and a restart; resume runs
     rmSync(dir, { recursive: true, force: true });
   });
   const metrics = new Metrics({ defaults: false });
-  const gauge = async (job: string) => (await metrics.jobPaused.get()).values.find((v) => v.labels.job_name === job)?.value;
+  const gauge = async (job: string) =>
+    (await metrics.jobPaused.get()).values.find((v) => v.labels.job_name === job)?.value;
   const runs = { feed: 0, other: 0 };
   const scheduler = () => {
     const s = new Scheduler({ onError: () => undefined });
@@ -35,7 +36,9 @@ test('a paused job skips every tick, through a reload and a restart; resume runs
   assert.equal(await store.getCursor(PAUSED_CURSOR), '["feed"]');
 
   t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_800_000_000_000 });
-  const settle = async () => { for (let i = 0; i < 10; i++) await Promise.resolve(); };
+  const settle = async () => {
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+  };
   const ticks = async (n: number) => {
     for (let i = 0; i < n; i++) {
       t.mock.timers.tick(60_000);

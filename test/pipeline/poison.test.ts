@@ -22,8 +22,16 @@ async function rig(t: { after: (fn: () => unknown) => void }) {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-poison-'));
   const file = join(dir, 'list.txt');
   writeFileSync(file, '198.51.100.7\n198.51.100.8\n');
-  const { config } = parseConfig(JSON.stringify({ sources: { feed: { type: 'text_list', url: `file://${file}`, tlp: 'clear' } } }), { file: 't.yaml', registry, env: {} });
-  const comp = createSourceComponent('feed', config.sources.feed as never, { registry, logger: silentLogger(), configDir: process.cwd(), mappingsDir: MAPPINGS_DIR });
+  const { config } = parseConfig(
+    JSON.stringify({ sources: { feed: { type: 'text_list', url: `file://${file}`, tlp: 'clear' } } }),
+    { file: 't.yaml', registry, env: {} },
+  );
+  const comp = createSourceComponent('feed', config.sources.feed as never, {
+    registry,
+    logger: silentLogger(),
+    configDir: process.cwd(),
+    mappingsDir: MAPPINGS_DIR,
+  });
   let store = await openEmbeddedStore({ dataDir: join(dir, 'data') });
   t.after(async () => {
     await comp.http.close();
@@ -31,10 +39,24 @@ async function rig(t: { after: (fn: () => unknown) => void }) {
     rmSync(dir, { recursive: true, force: true });
   });
   const run = (source: Source = comp.source) =>
-    runSource({ id: 'feed', source, config: comp.config, store, http: comp.http, logger: comp.logger, allowRed: true, signal: new AbortController().signal, now: () => NOW })
-      .then((sum) => ({ sum, error: undefined as unknown }), (error: unknown) => ({ sum: undefined, error }));
+    runSource({
+      id: 'feed',
+      source,
+      config: comp.config,
+      store,
+      http: comp.http,
+      logger: comp.logger,
+      allowRed: true,
+      signal: new AbortController().signal,
+      now: () => NOW,
+    }).then(
+      (sum) => ({ sum, error: undefined as unknown }),
+      (error: unknown) => ({ sum: undefined, error }),
+    );
   return {
-    file, run, comp,
+    file,
+    run,
+    comp,
     store: () => store,
     /** Closes and reopens the store, as a restart after kill -9 would. */
     restart: async () => {
@@ -49,7 +71,11 @@ test(`P8: a document that kills the process while being mapped is skipped after 
   const r = await rig(t);
   // three runs that die mid-document: the attempt is written before mapping, the run never ends
   for (let i = 0; i < POISON_AFTER; i++) {
-    const doc = await openInput(`file://${r.file}`, { maxBytes: 1 << 20, name: 'feed', guard: new RunDocuments(r.store(), 'feed') });
+    const doc = await openInput(`file://${r.file}`, {
+      maxBytes: 1 << 20,
+      name: 'feed',
+      guard: new RunDocuments(r.store(), 'feed'),
+    });
     for await (const _ of doc.body) break;
     await r.restart();
   }
@@ -57,7 +83,10 @@ test(`P8: a document that kills the process while being mapped is skipped after 
   assert.ok(q.error instanceof StixgateError, String(q.error));
   assert.equal(q.error.code, 'STIXGATE_ERR_INPUT_POISON');
   assert.equal(q.error.reason, 'poison');
-  assert.match(q.error.message, /list\.txt \(\d+ bytes, modified [^)]+\) quarantined: 3 earlier attempts failed or did not finish/);
+  assert.match(
+    q.error.message,
+    /list\.txt \(\d+ bytes, modified [^)]+\) quarantined: 3 earlier attempts failed or did not finish/,
+  );
   assert.equal(await r.indicators(), 0, 'the quarantined document is not mapped');
   assert.equal(await r.store().getCursor(cursorName('feed')), undefined);
   // it stays skipped (each run refuses it at once, no new attempt is counted)
@@ -97,11 +126,15 @@ test('P8: a mapper that throws on a document is counted each run and quarantined
   assert.equal(Object.keys(ledger).length, 1, 'the good document is cleared; the poisoned one stays');
 });
 
-test('P8: failures that are not the document\'s fault (store, network, shutdown) are not counted', () => {
+test("P8: failures that are not the document's fault (store, network, shutdown) are not counted", () => {
   assert.equal(countsAsDocumentFailure(new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', 'x'), false), false);
   assert.equal(countsAsDocumentFailure(new StixgateError('STIXGATE_ERR_STORE_IO', 'disk full'), false), false);
   assert.equal(countsAsDocumentFailure(new StixgateError('STIXGATE_ERR_HTTP_NETWORK', 'reset'), false), false);
-  assert.equal(countsAsDocumentFailure(new StixgateError('STIXGATE_ERR_INPUT_PARSE', 'x'), true), false, 'aborted by shutdown');
+  assert.equal(
+    countsAsDocumentFailure(new StixgateError('STIXGATE_ERR_INPUT_PARSE', 'x'), true),
+    false,
+    'aborted by shutdown',
+  );
   assert.equal(countsAsDocumentFailure(new StixgateError('STIXGATE_ERR_INPUT_PARSE', 'x'), false), true);
   assert.equal(countsAsDocumentFailure(new TypeError('x'), false), true);
 });

@@ -19,22 +19,49 @@ test('progress callbacks count each record and each store outcome once, however 
     const n = TEXT_LIST_PAGE_SIZE * 2 + 2000; // three pages; the first two share a transaction
     const lines = Array.from({ length: n }, (_, i) => `11.${i >> 8}.${i & 255}.7`);
     writeFileSync(join(dir, 'list.txt'), `${lines.join('\n')}\n`);
-    const loaded = parseConfig(JSON.stringify({ sources: { t: { type: 'text_list', url: pathToFileURL(join(dir, 'list.txt')).href, value_type: 'ipv4-addr' } } }), { file: join(dir, 'c.yaml'), registry, env: {} });
-    const comp = createSourceComponent('t', loaded.config.sources.t as never, { registry, logger: silentLogger(), configDir: dir, mappingsDir: MAPPINGS_DIR });
+    const loaded = parseConfig(
+      JSON.stringify({
+        sources: { t: { type: 'text_list', url: pathToFileURL(join(dir, 'list.txt')).href, value_type: 'ipv4-addr' } },
+      }),
+      { file: join(dir, 'c.yaml'), registry, env: {} },
+    );
+    const comp = createSourceComponent('t', loaded.config.sources.t as never, {
+      registry,
+      logger: silentLogger(),
+      configDir: dir,
+      mappingsDir: MAPPINGS_DIR,
+    });
     const store = await openEmbeddedStore({ dataDir: join(dir, 'data') });
     try {
       const commits: { received: number; created: number }[] = [];
       const sum = await runSource({
-        id: 't', source: comp.source, config: comp.config, store, http: comp.http, logger: comp.logger, allowRed: false,
-        signal: new AbortController().signal, now: () => Date.UTC(2026, 0, 1), batchSize: TEXT_LIST_PAGE_SIZE * 2,
+        id: 't',
+        source: comp.source,
+        config: comp.config,
+        store,
+        http: comp.http,
+        logger: comp.logger,
+        allowRed: false,
+        signal: new AbortController().signal,
+        now: () => Date.UTC(2026, 0, 1),
+        batchSize: TEXT_LIST_PAGE_SIZE * 2,
         onCommit: (received, r) => commits.push({ received, created: r.created }),
       });
       assert.equal(sum.pages, 3);
       // two transactions, the first holding two pages: each record and each creation counted once
       assert.equal(commits.length, 2);
-      assert.deepEqual(commits.map((c) => c.received === c.created), [true, true]);
-      assert.equal(commits.reduce((t, c) => t + c.received, 0), n);
-      assert.equal(commits.reduce((t, c) => t + c.created, 0), n);
+      assert.deepEqual(
+        commits.map((c) => c.received === c.created),
+        [true, true],
+      );
+      assert.equal(
+        commits.reduce((t, c) => t + c.received, 0),
+        n,
+      );
+      assert.equal(
+        commits.reduce((t, c) => t + c.created, 0),
+        n,
+      );
       assert.equal(sum.created, n);
     } finally {
       await store.close();

@@ -17,22 +17,44 @@ const NOW = Date.parse('2026-03-01T12:00:00Z');
 
 function indicator(hex: string, ip: string, marking?: string): Record<string, unknown> {
   return {
-    type: 'indicator', spec_version: '2.1', id: `indicator--00000000-0000-4000-8000-${hex}`, created: '2026-01-01T00:00:00.000Z', modified: '2026-01-01T00:00:00.000Z',
-    pattern: `[ipv4-addr:value = '${ip}']`, pattern_type: 'stix', valid_from: '2026-01-01T00:00:00Z', ...(marking ? { object_marking_refs: [marking] } : {}),
+    type: 'indicator',
+    spec_version: '2.1',
+    id: `indicator--00000000-0000-4000-8000-${hex}`,
+    created: '2026-01-01T00:00:00.000Z',
+    modified: '2026-01-01T00:00:00.000Z',
+    pattern: `[ipv4-addr:value = '${ip}']`,
+    pattern_type: 'stix',
+    valid_from: '2026-01-01T00:00:00Z',
+    ...(marking ? { object_marking_refs: [marking] } : {}),
   };
 }
 
 test('X10: a TLP:RED object from a feed without a RED policy is dropped with a counter and never stored; CLEAR objects beside it are', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-red-'));
   const file = join(dir, 'bundle.json');
-  writeFileSync(file, JSON.stringify({ type: 'bundle', id: 'bundle--00000000-0000-4000-8000-000000000001', objects: [
-    indicator('0000000000a1', '198.51.100.1', TLP_MARKING_BY_LEVEL.red),
-    indicator('0000000000a2', '198.51.100.2', TLP_MARKING_BY_LEVEL.clear),
-    indicator('0000000000a3', '198.51.100.3'),
-  ] }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      type: 'bundle',
+      id: 'bundle--00000000-0000-4000-8000-000000000001',
+      objects: [
+        indicator('0000000000a1', '198.51.100.1', TLP_MARKING_BY_LEVEL.red),
+        indicator('0000000000a2', '198.51.100.2', TLP_MARKING_BY_LEVEL.clear),
+        indicator('0000000000a3', '198.51.100.3'),
+      ],
+    }),
+  );
   const store = await openEmbeddedStore({ dataDir: join(dir, 'data') });
-  const { config } = parseConfig(JSON.stringify({ sources: { feed: { type: 'stix_bundle', url: `file://${file}`, tlp: 'clear' } } }), { file: 't.yaml', registry, env: {} });
-  const comp = createSourceComponent('feed', config.sources.feed as never, { registry, logger: silentLogger(), configDir: dir, mappingsDir: MAPPINGS_DIR });
+  const { config } = parseConfig(
+    JSON.stringify({ sources: { feed: { type: 'stix_bundle', url: `file://${file}`, tlp: 'clear' } } }),
+    { file: 't.yaml', registry, env: {} },
+  );
+  const comp = createSourceComponent('feed', config.sources.feed as never, {
+    registry,
+    logger: silentLogger(),
+    configDir: dir,
+    mappingsDir: MAPPINGS_DIR,
+  });
   t.after(async () => {
     await comp.http.close();
     await store.close();
@@ -41,9 +63,25 @@ test('X10: a TLP:RED object from a feed without a RED policy is dropped with a c
   const metrics = new Metrics();
   // the configuration's default: no RED policy
   assert.equal(config.allow_red, false);
-  const sum = await runSource({ id: 'feed', source: comp.source, config: comp.config, store, http: comp.http, logger: comp.logger, allowRed: config.allow_red, metrics, signal: new AbortController().signal, now: () => NOW, batchSize: 500 });
+  const sum = await runSource({
+    id: 'feed',
+    source: comp.source,
+    config: comp.config,
+    store,
+    http: comp.http,
+    logger: comp.logger,
+    allowRed: config.allow_red,
+    metrics,
+    signal: new AbortController().signal,
+    now: () => NOW,
+    batchSize: 500,
+  });
   assert.equal(sum.filtered, 1);
-  assert.equal(await store.get('indicator--00000000-0000-4000-8000-0000000000a1'), undefined, 'the RED object is not stored');
+  assert.equal(
+    await store.get('indicator--00000000-0000-4000-8000-0000000000a1'),
+    undefined,
+    'the RED object is not stored',
+  );
   assert.ok(await store.get('indicator--00000000-0000-4000-8000-0000000000a2'));
   assert.ok(await store.get('indicator--00000000-0000-4000-8000-0000000000a3'));
   const text = await metrics.registry.metrics();

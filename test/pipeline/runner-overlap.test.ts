@@ -30,7 +30,13 @@ function gatedStore(inner: Store, log: string[], failAt?: number): { store: Stor
     log.push(`upsert ${k} end`);
     return r;
   };
-  return { store, release: () => { released++; gates.shift()?.(); } };
+  return {
+    store,
+    release: () => {
+      released++;
+      gates.shift()?.();
+    },
+  };
 }
 
 function source(pages: number, log: string[]): Source {
@@ -59,7 +65,18 @@ async function withStore(fn: (s: EmbeddedStore) => Promise<void>): Promise<void>
 
 const config = { type: 'test', enabled: true, tlp: 'green', labels: [] } as unknown as CommonSourceConfig;
 const run = (store: Store, src: Source) =>
-  runSource({ id: 'feed', source: src, config, store, http: {} as never, logger: silentLogger(), allowRed: false, signal: new AbortController().signal, now: () => T0, batchSize: PAGE });
+  runSource({
+    id: 'feed',
+    source: src,
+    config,
+    store,
+    http: {} as never,
+    logger: silentLogger(),
+    allowRed: false,
+    signal: new AbortController().signal,
+    now: () => T0,
+    batchSize: PAGE,
+  });
 
 test('the next batch is read while the previous one is in the store; batches reach the store one at a time, in order', async () => {
   await withStore(async (inner) => {
@@ -74,7 +91,17 @@ test('the next batch is read while the previous one is in the store; batches rea
       for (let k = 0; k < 20; k++) await new Promise((r) => setImmediate(r));
     }
     const sum = await done;
-    assert.deepEqual(log, ['page 1', 'upsert 1 start', 'page 2', 'upsert 1 end', 'upsert 2 start', 'page 3', 'upsert 2 end', 'upsert 3 start', 'upsert 3 end']);
+    assert.deepEqual(log, [
+      'page 1',
+      'upsert 1 start',
+      'page 2',
+      'upsert 1 end',
+      'upsert 2 start',
+      'page 3',
+      'upsert 2 end',
+      'upsert 3 start',
+      'upsert 3 end',
+    ]);
     assert.equal(sum.created, 3 * PAGE);
     assert.equal(sum.cursor, 'c3');
     assert.equal(await inner.getCursor('source:feed'), 'c3');

@@ -11,14 +11,29 @@ test('validateSchedule: cron syntax, minimum interval, time zone', () => {
   assert.equal(validateSchedule({}), undefined);
   assert.match(validateSchedule({ schedule: '61 * * * *' }) ?? '', /^invalid cron expression "61 \* \* \* \*": /);
   assert.match(validateSchedule({ schedule: 'every day' }) ?? '', /^invalid cron expression/);
-  assert.equal(validateSchedule({ schedule: '* * * * * *' }), 'cron expression "* * * * * *" fires every 1 s, more often than the minimum of 60 s');
-  assert.equal(validateSchedule({ schedule: '*/30 * * * * *' }), 'cron expression "*/30 * * * * *" fires every 30 s, more often than the minimum of 60 s');
-  assert.equal(validateSchedule({ schedule: '*/2 * * * *', minIntervalMs: 300_000 }), 'cron expression "*/2 * * * *" fires every 120 s, more often than the minimum of 300 s');
+  assert.equal(
+    validateSchedule({ schedule: '* * * * * *' }),
+    'cron expression "* * * * * *" fires every 1 s, more often than the minimum of 60 s',
+  );
+  assert.equal(
+    validateSchedule({ schedule: '*/30 * * * * *' }),
+    'cron expression "*/30 * * * * *" fires every 30 s, more often than the minimum of 60 s',
+  );
+  assert.equal(
+    validateSchedule({ schedule: '*/2 * * * *', minIntervalMs: 300_000 }),
+    'cron expression "*/2 * * * *" fires every 120 s, more often than the minimum of 300 s',
+  );
   assert.equal(validateSchedule({ schedule: '*/30 * * * * *' }, { minIntervalMs: 30_000 }), undefined);
   assert.equal(validateSchedule({ intervalMs: 1000 }), 'interval of 1 s is shorter than the minimum of 60 s');
   assert.equal(validateSchedule({ intervalMs: -5 }), 'interval must be a positive number of seconds');
-  assert.equal(validateSchedule({ schedule: '0 * * * *', timezone: 'Mars/Olympus' }), 'unknown time zone "Mars/Olympus" (use an IANA name such as Europe/Berlin or UTC)');
-  assert.equal(validateSchedule({ schedule: '0 * * * *', intervalMs: 60_000 }), 'set either a cron schedule or an interval, not both');
+  assert.equal(
+    validateSchedule({ schedule: '0 * * * *', timezone: 'Mars/Olympus' }),
+    'unknown time zone "Mars/Olympus" (use an IANA name such as Europe/Berlin or UTC)',
+  );
+  assert.equal(
+    validateSchedule({ schedule: '0 * * * *', intervalMs: 60_000 }),
+    'set either a cron schedule or an interval, not both',
+  );
   assert.equal(cronMinGapMs('0 0,12 * * *'), 12 * 3_600_000);
   assert.equal(cronMinGapMs('0 23,1 * * *'), 2 * 3_600_000);
   assert.equal(cronMinGapMs('0 0 * * *'), 86_400_000);
@@ -54,7 +69,10 @@ test('interval jobs run on their period; runOnStart; status (fake clock)', async
   let runs = 0;
   s.add('a', { intervalMs: 50, runOnStart: true }, async () => void runs++);
   assert.throws(() => s.add('a', { intervalMs: 50 }, async () => undefined), /already added/);
-  assert.throws(() => s.add('bad', { schedule: 'nope' }, async () => undefined), (e: StixgateError) => e.code === 'STIXGATE_ERR_CONFIG_INVALID');
+  assert.throws(
+    () => s.add('bad', { schedule: 'nope' }, async () => undefined),
+    (e: StixgateError) => e.code === 'STIXGATE_ERR_CONFIG_INVALID',
+  );
   s.start();
   await clock.flush();
   await clock.advance(1);
@@ -117,9 +135,16 @@ test('P9: throwing, rejecting and hanging jobs are isolated; watchdog aborts the
   const s = new Scheduler({ onError: (id, e) => void errors.push([id, e]) });
   let good = 0;
   let hangSignal: AbortSignal | undefined;
-  s.add('sync_throw', { intervalMs: 60_000, runOnStart: true }, (() => { throw new Error('boom sync'); }) as any);
-  s.add('reject', { intervalMs: 60_000, runOnStart: true }, async () => { throw new Error('boom async'); });
-  s.add('hang', { intervalMs: 60_000, runOnStart: true, timeoutMs: 100 }, (signal) => { hangSignal = signal; return new Promise(() => undefined); });
+  s.add('sync_throw', { intervalMs: 60_000, runOnStart: true }, (() => {
+    throw new Error('boom sync');
+  }) as any);
+  s.add('reject', { intervalMs: 60_000, runOnStart: true }, async () => {
+    throw new Error('boom async');
+  });
+  s.add('hang', { intervalMs: 60_000, runOnStart: true, timeoutMs: 100 }, (signal) => {
+    hangSignal = signal;
+    return new Promise(() => undefined);
+  });
   s.add('good', { intervalMs: 30 }, async () => void good++);
   s.start();
   await clock.flush();
@@ -148,8 +173,13 @@ test('runNow, pause and resume (fake clock)', async (t) => {
   const s = new Scheduler({ onError: () => undefined });
   let runs = 0;
   let release!: () => void;
-  s.add('j', { intervalMs: 40 }, () => { runs++; return new Promise<void>((r) => (release = r)); });
-  s.add('f', {}, async () => { throw new Error('manual failure'); });
+  s.add('j', { intervalMs: 40 }, () => {
+    runs++;
+    return new Promise<void>((r) => (release = r));
+  });
+  s.add('f', {}, async () => {
+    throw new Error('manual failure');
+  });
   s.pause('j');
   s.start();
   await clock.flush();
@@ -187,7 +217,11 @@ test('N6: deferUntil holds the job until the deadline; the next tick after it ru
   await clock.advance(249);
   assert.deepEqual(starts, [], 'no run before the deadline');
   await clock.advance(81);
-  assert.deepEqual(starts, [t0 + 270, t0 + 300, t0 + 330], 'the first tick after the deadline (270 ms) runs, then the period');
+  assert.deepEqual(
+    starts,
+    [t0 + 270, t0 + 300, t0 + 330],
+    'the first tick after the deadline (270 ms) runs, then the period',
+  );
   assert.equal(s.status('j').deferredUntil, undefined);
   const stopped = s.stop(100);
   await clock.advance(100, 10);
@@ -200,7 +234,12 @@ test('a retryable error with retryAfterMs defers the job by itself (fake clock)'
   const starts: number[] = [];
   s.add('j', { intervalMs: 30, runOnStart: true }, async () => {
     starts.push(Date.now());
-    if (starts.length === 1) throw new StixgateError('STIXGATE_ERR_HTTP_STATUS', '429', { retryable: true, retryAfterMs: 200, reason: 'status_429' });
+    if (starts.length === 1)
+      throw new StixgateError('STIXGATE_ERR_HTTP_STATUS', '429', {
+        retryable: true,
+        retryAfterMs: 200,
+        reason: 'status_429',
+      });
   });
   const t0 = Date.now();
   s.start();
@@ -251,10 +290,18 @@ test('P4: stop() ends ticks at once, aborts in-flight runs after the grace perio
   let starts = 0;
   s.add('long', { intervalMs: 30, runOnStart: true }, (signal) => {
     starts++;
-    return new Promise<void>((_, reject) => signal.addEventListener('abort', () => { aborted = signal.reason; reject(signal.reason); }));
+    return new Promise<void>((_, reject) =>
+      signal.addEventListener('abort', () => {
+        aborted = signal.reason;
+        reject(signal.reason);
+      }),
+    );
   });
   let quickDone = false;
-  s.add('quick', { intervalMs: 60_000, runOnStart: true }, async (signal) => { await new Promise((r) => setTimeout(r, 60)); quickDone = !signal.aborted; });
+  s.add('quick', { intervalMs: 60_000, runOnStart: true }, async (signal) => {
+    await new Promise((r) => setTimeout(r, 60));
+    quickDone = !signal.aborted;
+  });
   s.start();
   await clock.flush();
   await clock.advance(20);
@@ -262,7 +309,7 @@ test('P4: stop() ends ticks at once, aborts in-flight runs after the grace perio
   const stopped = s.stop(200).then((r) => (report = r));
   await clock.advance(149);
   assert.equal(report, undefined, 'in-flight runs keep three quarters of the grace');
-  assert.equal(typeof aborted, "undefined", "no run aborted before three quarters of the grace");
+  assert.equal(typeof aborted, 'undefined', 'no run aborted before three quarters of the grace');
   await clock.advance(1);
   await stopped;
   assert.deepEqual(report, { aborted: ['long'] });
@@ -288,7 +335,9 @@ test('P4: a run that ignores its abort ends at three quarters of the grace; stop
   void s.runNow('stuck').catch(() => undefined);
   let report: unknown;
   const stopped = s.stop(8000).then((r) => (report = r));
-  const settle = async () => { for (let i = 0; i < 5; i++) await Promise.resolve(); };
+  const settle = async () => {
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+  };
   await settle();
   t.mock.timers.tick(5999);
   await settle();
@@ -307,7 +356,9 @@ test('P6: clock steps on an interval job: +1 h gives one run (no catch-up burst)
   let step = 0;
   const s = new Scheduler({ now: () => Date.now() + step, onError: () => undefined });
   let runs = 0;
-  s.add('j', { intervalMs: 60_000 }, async () => { runs++; });
+  s.add('j', { intervalMs: 60_000 }, async () => {
+    runs++;
+  });
   s.start();
   t.after(() => s.stop(0));
   const minute = async () => {

@@ -30,42 +30,92 @@ function file(name: string, text: string): string {
   return p;
 }
 
-const patterns = (objects: StixObject[]): string[] => objects.filter((o) => o.type === 'indicator').map((o) => String(o.pattern));
+const patterns = (objects: StixObject[]): string[] =>
+  objects.filter((o) => o.type === 'indicator').map((o) => String(o.pattern));
 
 function assertAllValid(objects: StixObject[]): void {
   for (const o of objects) assert.equal(objectValueProblem(o, VALIDITY_POLICY), undefined, JSON.stringify(o));
 }
 
-const TEXT = ['0.0.0.0/0', '::/0', '198.51.100.0/24', 'http://999.1.1.1/x', 'http://6/', 'http://0x7f.1/', 'http://example.com/ok'].join('\n');
+const TEXT = [
+  '0.0.0.0/0',
+  '::/0',
+  '198.51.100.0/24',
+  'http://999.1.1.1/x',
+  'http://6/',
+  'http://0x7f.1/',
+  'http://example.com/ok',
+].join('\n');
 
 test('F20 text_list: /0 ranges and URLs on non-hosts are rejected with reasons', async () => {
   const r = await collectSource('text_list', file('list.txt', TEXT), { max_bad_ratio: 1 });
-  assert.deepEqual(patterns(r.objects), ["[ipv4-addr:value = '198.51.100.0/24']", "[url:value = 'http://example.com/ok']"]);
-  assert.deepEqual(r.rejections.map((x) => [x.reason, x.location?.line]), [
-    ['cidr_too_wide', 1], ['cidr_too_wide', 2], ['invalid_url', 4], ['invalid_url', 5], ['invalid_url', 6],
+  assert.deepEqual(patterns(r.objects), [
+    "[ipv4-addr:value = '198.51.100.0/24']",
+    "[url:value = 'http://example.com/ok']",
   ]);
+  assert.deepEqual(
+    r.rejections.map((x) => [x.reason, x.location?.line]),
+    [
+      ['cidr_too_wide', 1],
+      ['cidr_too_wide', 2],
+      ['invalid_url', 4],
+      ['invalid_url', 5],
+      ['invalid_url', 6],
+    ],
+  );
 });
 
 test('misp_feed: /0 attributes are rejected', async () => {
   const feed = join(dir, 'feed');
   const uuid = '5f0c4a52-3b0c-4c44-9d2e-1e0f4e6f7a01';
-  const attr = (n: number, type: string, value: string) => ({ uuid: `5f0c4a52-3b0c-4c44-9d2e-1e0f4e6f7b0${n}`, type, category: 'Network activity', value, to_ids: true, timestamp: '1767225600' });
-  const event = { Event: { uuid, info: 'gate', date: '2026-01-01', timestamp: '1767225600', published: true, Attribute: [attr(1, 'ip-dst', '0.0.0.0/0'), attr(2, 'ip-src', '::/0'), attr(3, 'ip-dst', '198.51.100.7')] } };
+  const attr = (n: number, type: string, value: string) => ({
+    uuid: `5f0c4a52-3b0c-4c44-9d2e-1e0f4e6f7b0${n}`,
+    type,
+    category: 'Network activity',
+    value,
+    to_ids: true,
+    timestamp: '1767225600',
+  });
+  const event = {
+    Event: {
+      uuid,
+      info: 'gate',
+      date: '2026-01-01',
+      timestamp: '1767225600',
+      published: true,
+      Attribute: [attr(1, 'ip-dst', '0.0.0.0/0'), attr(2, 'ip-src', '::/0'), attr(3, 'ip-dst', '198.51.100.7')],
+    },
+  };
   mkdirSync(feed, { recursive: true });
-  writeFileSync(join(feed, 'manifest.json'), JSON.stringify({ [uuid]: { info: 'gate', timestamp: '1767225600', date: '2026-01-01' } }));
+  writeFileSync(
+    join(feed, 'manifest.json'),
+    JSON.stringify({ [uuid]: { info: 'gate', timestamp: '1767225600', date: '2026-01-01' } }),
+  );
   writeFileSync(join(feed, `${uuid}.json`), JSON.stringify(event));
-  const pages = await runPages('misp_feed', { url: pathToFileURL(feed).href + '/', max_bad_ratio: 1 }, undefined, Date.UTC(2026, 1, 1));
+  const pages = await runPages(
+    'misp_feed',
+    { url: `${pathToFileURL(feed).href}/`, max_bad_ratio: 1 },
+    undefined,
+    Date.UTC(2026, 1, 1),
+  );
   const objects = pages.flatMap((p) => p.items.map((i) => i.object));
   const rejections = pages.flatMap((p) => p.rejections);
   assert.deepEqual(patterns(objects), ["[ipv4-addr:value = '198.51.100.7']"]);
-  assert.deepEqual(rejections.map((x) => x.reason), ['cidr_too_wide', 'cidr_too_wide']);
+  assert.deepEqual(
+    rejections.map((x) => x.reason),
+    ['cidr_too_wide', 'cidr_too_wide'],
+  );
   assertAllValid(objects);
 });
 
-const STIX1_NS = 'xmlns:stix="http://stix.mitre.org/stix-1" xmlns:indicator="http://stix.mitre.org/Indicator-2" xmlns:cybox="http://cybox.mitre.org/cybox-2" xmlns:AddressObj="http://cybox.mitre.org/objects#AddressObject-2" xmlns:DomainNameObj="http://cybox.mitre.org/objects#DomainNameObject-1" xmlns:FileObj="http://cybox.mitre.org/objects#FileObject-2" xmlns:cyboxCommon="http://cybox.mitre.org/common-2" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"';
-const addr = (v: string) => `<cybox:Object><cybox:Properties xsi:type="AddressObj:AddressObjectType" category="ipv4-addr"><AddressObj:Address_Value condition="Equals">${v}</AddressObj:Address_Value></cybox:Properties></cybox:Object>`;
-const domain = (v: string) => `<cybox:Object><cybox:Properties xsi:type="DomainNameObj:DomainNameObjectType"><DomainNameObj:Value condition="Equals">${v}</DomainNameObj:Value></cybox:Properties></cybox:Object>`;
-const md5 = (v: string) => `<cybox:Object><cybox:Properties xsi:type="FileObj:FileObjectType"><FileObj:Hashes><cyboxCommon:Hash><cyboxCommon:Type>MD5</cyboxCommon:Type><cyboxCommon:Simple_Hash_Value condition="Equals">${v}</cyboxCommon:Simple_Hash_Value></cyboxCommon:Hash></FileObj:Hashes></cybox:Properties></cybox:Object>`;
+const STIX1_NS =
+  'xmlns:stix="http://stix.mitre.org/stix-1" xmlns:indicator="http://stix.mitre.org/Indicator-2" xmlns:cybox="http://cybox.mitre.org/cybox-2" xmlns:AddressObj="http://cybox.mitre.org/objects#AddressObject-2" xmlns:DomainNameObj="http://cybox.mitre.org/objects#DomainNameObject-1" xmlns:FileObj="http://cybox.mitre.org/objects#FileObject-2" xmlns:cyboxCommon="http://cybox.mitre.org/common-2" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"';
+const addr = (v: string) =>
+  `<cybox:Object><cybox:Properties xsi:type="AddressObj:AddressObjectType" category="ipv4-addr"><AddressObj:Address_Value condition="Equals">${v}</AddressObj:Address_Value></cybox:Properties></cybox:Object>`;
+const domain = (v: string) =>
+  `<cybox:Object><cybox:Properties xsi:type="DomainNameObj:DomainNameObjectType"><DomainNameObj:Value condition="Equals">${v}</DomainNameObj:Value></cybox:Properties></cybox:Object>`;
+const md5 = (v: string) =>
+  `<cybox:Object><cybox:Properties xsi:type="FileObj:FileObjectType"><FileObj:Hashes><cyboxCommon:Hash><cyboxCommon:Type>MD5</cyboxCommon:Type><cyboxCommon:Simple_Hash_Value condition="Equals">${v}</cyboxCommon:Simple_Hash_Value></cyboxCommon:Hash></FileObj:Hashes></cybox:Properties></cybox:Object>`;
 const indicator = (n: number, body: string) =>
   `<stix:Indicator xsi:type="indicator:IndicatorType" id="x:indicator-00000000-0000-4000-8000-00000000000${n}" timestamp="2024-02-01T00:00:00Z"><indicator:Title>t${n}</indicator:Title><indicator:Observable>${body}</indicator:Observable></stix:Indicator>`;
 const observable = (n: number, body: string) => `<cybox:Observable id="x:Observable-${n}">${body}</cybox:Observable>`;
@@ -91,10 +141,20 @@ const STIX1 = `<?xml version="1.0" encoding="UTF-8"?>
 test('stix1: values that fail normalisation reject their indicator or observation (no raw fallback)', async () => {
   const r = await collectSource('stix1', file('pkg.xml', STIX1), { max_bad_ratio: 1 });
   assert.deepEqual(patterns(r.objects), ["[ipv4-addr:value = '198.51.100.9']"]);
-  assert.deepEqual(r.objects.filter((o) => o.type === 'ipv4-addr').map((o) => o.value), ['198.51.100.9']);
+  assert.deepEqual(
+    r.objects.filter((o) => o.type === 'ipv4-addr').map((o) => o.value),
+    ['198.51.100.9'],
+  );
   assert.equal(r.objects.filter((o) => o.type === 'domain-name' || o.type === 'file').length, 0);
   assert.deepEqual(r.rejections.map((x) => x.reason).sort(), [
-    'control_chars', 'control_chars', 'invalid_domain', 'invalid_domain', 'invalid_hash', 'invalid_hash', 'invalid_ipv4', 'invalid_ipv4',
+    'control_chars',
+    'control_chars',
+    'invalid_domain',
+    'invalid_domain',
+    'invalid_hash',
+    'invalid_hash',
+    'invalid_ipv4',
+    'invalid_ipv4',
   ]);
   for (const x of r.rejections) {
     assert.equal(x.location?.source, 't');
@@ -104,7 +164,14 @@ test('stix1: values that fail normalisation reject their indicator or observatio
 });
 
 test('F19 stix1: a domain with NUL and a right-to-left override is rejected as control_chars, the message escaped', async () => {
-  const r = await collectSource('stix1', file('nul.xml', STIX1.replace(indicator(2, domain('evil example.com')), indicator(2, domain('evil\u0000\u202E.com')))), { max_bad_ratio: 1 });
+  const r = await collectSource(
+    'stix1',
+    file(
+      'nul.xml',
+      STIX1.replace(indicator(2, domain('evil example.com')), indicator(2, domain('evil\u0000\u202E.com'))),
+    ),
+    { max_bad_ratio: 1 },
+  );
   const nul = r.rejections.find((x) => x.location?.objectId === 'x:indicator-00000000-0000-4000-8000-000000000002');
   assert.equal(nul?.reason, 'control_chars');
   assert.match(nul!.message, /evil\\u0000\\u202e\.com/);
@@ -120,16 +187,31 @@ test('openioc: a hash term that is not a hash rejects the IOC', async () => {
   </Indicator></definition>
 </ioc>`;
   const bad = await collectSource('openioc', file('bad.ioc', ioc('not a hash at all')), { max_bad_ratio: 1 });
-  assert.deepEqual(bad.objects.filter((o) => o.type === 'indicator'), []);
-  assert.deepEqual(bad.rejections.map((x) => x.reason), ['invalid_hash']);
-  const good = await collectSource('openioc', file('good.ioc', ioc('D41D8CD98F00B204E9800998ECF8427E')), { max_bad_ratio: 1 });
+  assert.deepEqual(
+    bad.objects.filter((o) => o.type === 'indicator'),
+    [],
+  );
+  assert.deepEqual(
+    bad.rejections.map((x) => x.reason),
+    ['invalid_hash'],
+  );
+  const good = await collectSource('openioc', file('good.ioc', ioc('D41D8CD98F00B204E9800998ECF8427E')), {
+    max_bad_ratio: 1,
+  });
   assert.deepEqual(patterns(good.objects), ["[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']"]);
 });
 
 test('F14 stix_bundle: wrong property types are refused per object; a bundle whose objects is not a list is named', async () => {
   const id = (t: string, n: number) => `${t}--00000000-0000-4000-8000-00000000000${n}`;
   const base = { spec_version: '2.1', created: '2024-01-01T00:00:00Z', modified: '2024-01-01T00:00:00Z' };
-  const okInd = { type: 'indicator', id: id('indicator', 1), ...base, pattern: "[ipv4-addr:value = '198.51.100.1']", pattern_type: 'stix', valid_from: '2024-01-01T00:00:00Z' };
+  const okInd = {
+    type: 'indicator',
+    id: id('indicator', 1),
+    ...base,
+    pattern: "[ipv4-addr:value = '198.51.100.1']",
+    pattern_type: 'stix',
+    valid_from: '2024-01-01T00:00:00Z',
+  };
   const objects = [
     okInd,
     { ...okInd, id: id('indicator', 2), name: 5 },
@@ -140,23 +222,53 @@ test('F14 stix_bundle: wrong property types are refused per object; a bundle who
     { type: 'file', id: id('file', 7), hashes: 'abc' },
     { ...okInd, id: id('indicator', 8), pattern: "[ipv4-addr:value = '0.0.0.0/0']" },
   ];
-  const r = await collectSource('stix_bundle', file('b.json', JSON.stringify({ type: 'bundle', id: id('bundle', 9), objects })), { max_bad_ratio: 1 });
-  assert.deepEqual(r.objects.map((o) => o.id), [id('indicator', 1)]);
-  assert.deepEqual(r.rejections.map((x) => [x.reason, x.location?.objectId]), [
-    ['bad_property', id('indicator', 2)], ['bad_property', id('indicator', 3)], ['bad_property', id('indicator', 4)], ['bad_property', id('indicator', 5)],
-    ['bad_property', id('ipv4-addr', 6)], ['bad_property', id('file', 7)], ['cidr_too_wide', id('indicator', 8)],
-  ]);
+  const r = await collectSource(
+    'stix_bundle',
+    file('b.json', JSON.stringify({ type: 'bundle', id: id('bundle', 9), objects })),
+    { max_bad_ratio: 1 },
+  );
+  assert.deepEqual(
+    r.objects.map((o) => o.id),
+    [id('indicator', 1)],
+  );
+  assert.deepEqual(
+    r.rejections.map((x) => [x.reason, x.location?.objectId]),
+    [
+      ['bad_property', id('indicator', 2)],
+      ['bad_property', id('indicator', 3)],
+      ['bad_property', id('indicator', 4)],
+      ['bad_property', id('indicator', 5)],
+      ['bad_property', id('ipv4-addr', 6)],
+      ['bad_property', id('file', 7)],
+      ['cidr_too_wide', id('indicator', 8)],
+    ],
+  );
   // values inside bundles go through the same gate: an SCO with an invalid value, a pattern with an invalid hash
   const more = [
     { type: 'ipv4-addr', id: id('ipv4-addr', 1), value: '999.1.1.1' },
     { type: 'domain-name', id: id('domain-name', 2), value: 'evil example.com' },
-    { ...okInd, id: id('indicator', 3), pattern: "[file:hashes.'SHA-256' = '#ef537f25c895bfa782526529a9b63d97aa631564d5d789c2b765448c8635fb6c']" },
+    {
+      ...okInd,
+      id: id('indicator', 3),
+      pattern: "[file:hashes.'SHA-256' = '#ef537f25c895bfa782526529a9b63d97aa631564d5d789c2b765448c8635fb6c']",
+    },
     { ...okInd, id: id('indicator', 4), pattern: "[url:value = 'http://0x7f.1/']" },
   ];
-  const m = await collectSource('stix_bundle', file('m.json', JSON.stringify({ type: 'bundle', id: id('bundle', 8), objects: more })), { max_bad_ratio: 1 });
+  const m = await collectSource(
+    'stix_bundle',
+    file('m.json', JSON.stringify({ type: 'bundle', id: id('bundle', 8), objects: more })),
+    { max_bad_ratio: 1 },
+  );
   assert.deepEqual(m.objects, []);
-  assert.deepEqual(m.rejections.map((x) => x.reason), ['invalid_ipv4', 'invalid_domain', 'invalid_hash', 'invalid_url']);
-  const str = await collectSource('stix_bundle', file('s.json', JSON.stringify({ type: 'bundle', id: id('bundle', 9), objects: JSON.stringify([okInd]) })), { max_bad_ratio: 1 });
+  assert.deepEqual(
+    m.rejections.map((x) => x.reason),
+    ['invalid_ipv4', 'invalid_domain', 'invalid_hash', 'invalid_url'],
+  );
+  const str = await collectSource(
+    'stix_bundle',
+    file('s.json', JSON.stringify({ type: 'bundle', id: id('bundle', 9), objects: JSON.stringify([okInd]) })),
+    { max_bad_ratio: 1 },
+  );
   assert.deepEqual(str.objects, []);
   assert.equal(str.rejections.length, 1);
   assert.match(str.rejections[0]!.message, /bundle objects must be a list/);
@@ -166,14 +278,44 @@ test('runner: nothing that fails the gate is stored; rejections counted by reaso
   const store = await openEmbeddedStore({ dataDir: join(dir, 'data') });
   try {
     const lines = [...TEXT.split('\n'), '10.0.0.0/8', '10.0.0.0/7', '2001:db8::/32', '2000::/15'].join('\n');
-    const loaded = parseConfig(JSON.stringify({ sources: { t: { type: 'text_list', url: pathToFileURL(file('runner.txt', lines)).href, max_bad_ratio: 1, min_prefix: { ipv4: 8, ipv6: 16 } } } }), { file: 'test.yaml', registry });
-    const comp = createSourceComponent('t', loaded.config.sources.t as never, { registry, logger: silentLogger(), configDir: process.cwd(), mappingsDir: MAPPINGS_DIR });
-    const sum = await runSource({ id: 't', source: comp.source, config: comp.config, store, http: comp.http, logger: comp.logger, allowRed: true, signal: new AbortController().signal, now: () => FIXED_NOW });
+    const loaded = parseConfig(
+      JSON.stringify({
+        sources: {
+          t: {
+            type: 'text_list',
+            url: pathToFileURL(file('runner.txt', lines)).href,
+            max_bad_ratio: 1,
+            min_prefix: { ipv4: 8, ipv6: 16 },
+          },
+        },
+      }),
+      { file: 'test.yaml', registry },
+    );
+    const comp = createSourceComponent('t', loaded.config.sources.t as never, {
+      registry,
+      logger: silentLogger(),
+      configDir: process.cwd(),
+      mappingsDir: MAPPINGS_DIR,
+    });
+    const sum = await runSource({
+      id: 't',
+      source: comp.source,
+      config: comp.config,
+      store,
+      http: comp.http,
+      logger: comp.logger,
+      allowRed: true,
+      signal: new AbortController().signal,
+      now: () => FIXED_NOW,
+    });
     assert.deepEqual(sum.rejectedByReason, { cidr_too_wide: 4, invalid_url: 3 });
     assert.equal(sum.created, 4);
     const stored = (await store.query({ type: 'indicator', limit: 100 })).objects.map((o) => String(o.pattern)).sort();
     assert.deepEqual(stored, [
-      "[ipv4-addr:value = '10.0.0.0/8']", "[ipv4-addr:value = '198.51.100.0/24']", "[ipv6-addr:value = '2001:db8::/32']", "[url:value = 'http://example.com/ok']",
+      "[ipv4-addr:value = '10.0.0.0/8']",
+      "[ipv4-addr:value = '198.51.100.0/24']",
+      "[ipv6-addr:value = '2001:db8::/32']",
+      "[url:value = 'http://example.com/ok']",
     ]);
     const wide = sum.samples.find((s) => s.message.includes('10.0.0.0/7'));
     assert.deepEqual(wide?.location, { source: 't', objectId: wide?.location?.objectId });

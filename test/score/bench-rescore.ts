@@ -23,13 +23,16 @@ async function time(label: string, fn: () => Promise<unknown>): Promise<void> {
   const t = process.hrtime.bigint();
   const r = await fn();
   const s = Number(process.hrtime.bigint() - t) / 1e9;
-  console.log(`${label.padEnd(30)} ${s.toFixed(2)} s = ${Math.round(N / s)}/s  rss ${Math.round(process.memoryUsage().rss / 1e6)} MB  ${r ? JSON.stringify(r) : ''}`);
+  console.log(
+    `${label.padEnd(30)} ${s.toFixed(2)} s = ${Math.round(N / s)}/s  rss ${Math.round(process.memoryUsage().rss / 1e6)} MB  ${r ? JSON.stringify(r) : ''}`,
+  );
 }
 
 await time('ingest', async () => {
   for (let i = 0; i < N; i += BATCH) {
     const items: IngestItem[] = [];
-    for (let j = i; j < Math.min(N, i + BATCH); j++) items.push({ object: indicatorFor(j), source: 'bench', confidence: 60, seenAt: new Date(T0).toISOString() });
+    for (let j = i; j < Math.min(N, i + BATCH); j++)
+      items.push({ object: indicatorFor(j), source: 'bench', confidence: 60, seenAt: new Date(T0).toISOString() });
     await store.upsert(items, { now: T0 });
   }
 });

@@ -11,8 +11,14 @@ const near = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) < e
 
 function ip(confidence: number, seen = T0, extra: Partial<StixObject> = {}): StixObject {
   return {
-    type: 'indicator', spec_version: '2.1', id: 'indicator--11111111-1111-4111-8111-111111111111', created: iso(seen), modified: iso(seen),
-    pattern: "[ipv4-addr:value = '198.51.100.7']", pattern_type: 'stix', valid_from: iso(seen),
+    type: 'indicator',
+    spec_version: '2.1',
+    id: 'indicator--11111111-1111-4111-8111-111111111111',
+    created: iso(seen),
+    modified: iso(seen),
+    pattern: "[ipv4-addr:value = '198.51.100.7']",
+    pattern_type: 'stix',
+    valid_from: iso(seen),
     x_stixgate: { sources: { feed: { first_seen: iso(seen), last_seen: iso(seen), confidence } } },
     ...extra,
   };
@@ -58,7 +64,11 @@ describe('decay curves', () => {
 
 describe('score', () => {
   it('base: best confidence, +10 per extra independent source, sightings by log2, enrichment ±0.4 per point', () => {
-    const p = (confidence?: number) => ({ first_seen: 'x', last_seen: 'x', ...(confidence === undefined ? {} : { confidence }) });
+    const p = (confidence?: number) => ({
+      first_seen: 'x',
+      last_seen: 'x',
+      ...(confidence === undefined ? {} : { confidence }),
+    });
     const sc = NO_DECAY_SCORING;
     assert.equal(baseScore({}, undefined, sc), 0);
     assert.equal(baseScore({ a: p() }, undefined, sc), 50);
@@ -67,7 +77,11 @@ describe('score', () => {
     // enrichment modulates: it neither counts as a source nor sets the best confidence
     assert.equal(baseScore({ a: p(60), 'enrich:vt': p(100) }, undefined, sc), 80);
     assert.equal(baseScore({ a: p(60), 'enrich:vt': p(0) }, undefined, sc), 40);
-    assert.equal(baseScore({ a: p(60), 'enrich:vt': p(100), 'enrich:abuseipdb': p(50) }, undefined, sc), 70, 'mean of the services');
+    assert.equal(
+      baseScore({ a: p(60), 'enrich:vt': p(100), 'enrich:abuseipdb': p(50) }, undefined, sc),
+      70,
+      'mean of the services',
+    );
     assert.equal(baseScore({ a: p(60), 'enrich:shodan': p() }, undefined, sc), 60, 'no opinion, no effect');
     // sightings: 5 × log2(1 + k), at most 25
     const s = (count: number) => ({ count, first_seen: 'x', last_seen: 'x' });
@@ -94,7 +108,7 @@ describe('score', () => {
 
   it('a file hash decays over years (MISP polynomial), an unknown type uses default or none', () => {
     const sc = STANDARD();
-    const f = ip(80, T0, { pattern: "[file:hashes.'SHA-256' = '" + 'a'.repeat(64) + "']" });
+    const f = ip(80, T0, { pattern: `[file:hashes.'SHA-256' = '${'a'.repeat(64)}']` });
     assert.equal(scoreAt(f, sc, T0 + 365 * DAY).score, 60); // 80 · 0.75
     assert.equal(scoreAt(f, sc, T0 + 30 * DAY).score, 80);
     const d = ip(80, T0, { pattern: "[domain-name:value = 'evil.example']" });
@@ -105,9 +119,17 @@ describe('score', () => {
   it('age counts from the latest independent last_seen or sighting, not from enrichment', () => {
     const sc = STANDARD();
     const o = ip(80, T0);
-    o.x_stixgate!.sources['enrich:vt'] = { first_seen: iso(T0 + 7 * DAY), last_seen: iso(T0 + 7 * DAY), confidence: 50 };
+    o.x_stixgate!.sources['enrich:vt'] = {
+      first_seen: iso(T0 + 7 * DAY),
+      last_seen: iso(T0 + 7 * DAY),
+      confidence: 50,
+    };
     assert.equal(scoreAt(o, sc, T0 + 7 * DAY).score, 40);
-    (o.x_stixgate as ScoreExtension).sightings = { count: 1, first_seen: iso(T0 + 7 * DAY), last_seen: iso(T0 + 7 * DAY) };
+    (o.x_stixgate as ScoreExtension).sightings = {
+      count: 1,
+      first_seen: iso(T0 + 7 * DAY),
+      last_seen: iso(T0 + 7 * DAY),
+    };
     assert.equal(scoreAt(o, sc, T0 + 7 * DAY).score, 85, 'a sighting refreshes the age and adds 5');
   });
 });
@@ -124,16 +146,20 @@ describe('scoring configuration', () => {
   });
 
   it('reports every problem with its path', () => {
-    const r = validate(scoringSchema, {
-      expire_below: 120,
-      models: {
-        'ipv4-addr': { curve: 'exponential' },
-        file: { curve: 'linear', lifetime_days: 10, half_life_days: 3 },
-        'ipv5-addr': { curve: 'none' },
-        url: { curve: 'exponentail', half_life_days: 2 },
+    const r = validate(
+      scoringSchema,
+      {
+        expire_below: 120,
+        models: {
+          'ipv4-addr': { curve: 'exponential' },
+          file: { curve: 'linear', lifetime_days: 10, half_life_days: 3 },
+          'ipv5-addr': { curve: 'none' },
+          url: { curve: 'exponentail', half_life_days: 2 },
+        },
+        stepp: 3,
       },
-      stepp: 3,
-    }, 'scoring');
+      'scoring',
+    );
     assert.ok(!r.ok);
     const got = r.issues.map((i) => `${i.path}: ${i.message}`).sort();
     assert.deepEqual(got, [
@@ -157,12 +183,18 @@ describe('docs/scoring.md worked example', () => {
     ext.sources['enrich:abuseipdb'] = { first_seen: seen, last_seen: seen, confidence: 30 };
     ext.sightings = { count: 1, first_seen: seen, last_seen: seen };
     assert.equal(scoreAt(o, sc, T0).base, 67);
-    assert.deepEqual([0, 3, 7, 12, 12.5].map((d) => scoreAt(o, sc, T0 + d * DAY).score), [67, 50, 34, 20, 19]);
+    assert.deepEqual(
+      [0, 3, 7, 12, 12.5].map((d) => scoreAt(o, sc, T0 + d * DAY).score),
+      [67, 50, 34, 20, 19],
+    );
     assert.equal(iso(scoreAt(o, sc, T0).expiresAtMs), '2026-03-13T11:09:19.481Z');
     ext.sightings = { count: 2, first_seen: seen, last_seen: iso(T0 + 10 * DAY) };
     assert.equal(scoreAt(o, sc, T0 + 10 * DAY).score, 70);
-    const f = ip(80, T0, { pattern: "[file:hashes.MD5 = '" + 'b'.repeat(32) + "']" });
-    assert.deepEqual([0, 180, 365, 547.5].map((d) => scoreAt(f, sc, T0 + d * DAY).score), [80, 75, 60, 35]);
+    const f = ip(80, T0, { pattern: `[file:hashes.MD5 = '${'b'.repeat(32)}']` });
+    assert.deepEqual(
+      [0, 180, 365, 547.5].map((d) => scoreAt(f, sc, T0 + d * DAY).score),
+      [80, 75, 60, 35],
+    );
     assert.equal((scoreAt(f, sc, T0).expiresAtMs - T0) / DAY, Math.ceil(730 * Math.sqrt(1 - 19.5 / 80) * DAY) / DAY);
   });
 });

@@ -26,8 +26,19 @@ test('decay through the XSOAR simulator: verdict follows the score, expiry delet
   let now = T0;
   const sim = new XsoarSimulator({ now: () => now });
   const { base } = await sim.start();
-  const loaded = parseConfig(JSON.stringify({ sinks: { x: { type: 'xsoar', url: base, api_key: 'sim-key', allow_private: true, allow_insecure: true } } }), { file: 'test.yaml', registry });
-  const comp = createSinkComponent('x', (loaded.config.sinks as Record<string, never>).x!, { registry, logger: silentLogger(), configDir: dir, mappingsDir: MAPPINGS_DIR, dataDir: dir });
+  const loaded = parseConfig(
+    JSON.stringify({
+      sinks: { x: { type: 'xsoar', url: base, api_key: 'sim-key', allow_private: true, allow_insecure: true } },
+    }),
+    { file: 'test.yaml', registry },
+  );
+  const comp = createSinkComponent('x', (loaded.config.sinks as Record<string, never>).x!, {
+    registry,
+    logger: silentLogger(),
+    configDir: dir,
+    mappingsDir: MAPPINGS_DIR,
+    dataDir: dir,
+  });
   t.after(async () => {
     await closeSinkComponent(comp);
     await sim.close();

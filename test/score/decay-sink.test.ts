@@ -43,7 +43,13 @@ class SimulatedSink implements Sink {
 }
 
 const sinkConfig: CommonSinkConfig = {
-  type: 'simulated', enabled: true, max_tlp: 'amber', timeout_secs: 5, allow_private: true, allow_insecure: true, verify_tls: true,
+  type: 'simulated',
+  enabled: true,
+  max_tlp: 'amber',
+  timeout_secs: 5,
+  allow_private: true,
+  allow_insecure: true,
+  verify_tls: true,
   filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] },
   retry: { max_attempts: 2, base_delay_secs: 0.001, max_delay_secs: 0.01 },
 };
@@ -66,8 +72,22 @@ async function setup(t: { after: (fn: () => Promise<void> | void) => void }, sc:
   const metrics = new Metrics({ defaults: false });
   const push = (now: number) =>
     runSink({
-      id: 'sim', sink, config: sinkConfig, store, http: { request: async () => { throw new Error('no http'); } }, logger: silentLogger(), metrics, mapping,
-      deadLetter: new DeadLetterFile(join(dir, 'dlq.jsonl')), limiter: new Bottleneck({ maxConcurrent: 1 }), signal: new AbortController().signal, now: () => now,
+      id: 'sim',
+      sink,
+      config: sinkConfig,
+      store,
+      http: {
+        request: async () => {
+          throw new Error('no http');
+        },
+      },
+      logger: silentLogger(),
+      metrics,
+      mapping,
+      deadLetter: new DeadLetterFile(join(dir, 'dlq.jsonl')),
+      limiter: new Bottleneck({ maxConcurrent: 1 }),
+      signal: new AbortController().signal,
+      now: () => now,
     });
   return { store, sink, push };
 }
@@ -91,7 +111,10 @@ test('score follows 80 · 2^(−t/7 d) day by day; each move ≥ step is one ups
     assert.equal(h - head, moved ? 1 : 0, `day ${day}: one change-log entry per write`);
     if (moved) {
       const ch = (await store.changes(head, 10)).changes;
-      assert.deepEqual(ch.map((c) => [c.id, c.op, c.object.x_stixgate?.score]), [[ip.id, 'upsert', want]]);
+      assert.deepEqual(
+        ch.map((c) => [c.id, c.op, c.object.x_stixgate?.score]),
+        [[ip.id, 'upsert', want]],
+      );
       last = want;
     }
     head = h;
@@ -102,11 +125,20 @@ test('score follows 80 · 2^(−t/7 d) day by day; each move ≥ step is one ups
   // the rounded score falls below 20 at 7 · log2(80 / 19.5) days ≈ 14.26 d
   const crossing = T0 + Math.ceil(7 * Math.log2(80 / 19.5) * DAY);
   assert.equal((await store.get(ip.id))?.valid_until, iso(crossing), 'the derived valid_until is the crossing');
-  assert.deepEqual(await rescoreStore(store, STANDARD(), crossing - 1), { scanned: 1, updated: 0, expired: 0, pages: 1, rejected: 0 });
+  assert.deepEqual(await rescoreStore(store, STANDARD(), crossing - 1), {
+    scanned: 1,
+    updated: 0,
+    expired: 0,
+    pages: 1,
+    rejected: 0,
+  });
   const r = await rescoreStore(store, STANDARD(), crossing);
   assert.equal(r.expired, 1);
   const ch = (await store.changes(head, 10)).changes;
-  assert.deepEqual(ch.map((c) => [c.op, c.object.x_stixgate?.score, c.object.x_stixgate?.expired]), [['expire', 19, true]]);
+  assert.deepEqual(
+    ch.map((c) => [c.op, c.object.x_stixgate?.score, c.object.x_stixgate?.expired]),
+    [['expire', 19, true]],
+  );
   await push(crossing);
   assert.equal(sink.held.has('198.51.100.7'), false, 'removed from the sink');
   assert.deepEqual(sink.removed, ['198.51.100.7']);
@@ -148,7 +180,11 @@ test('the feed listing it again revives an expired indicator at full score', asy
 });
 
 test('a sink with min_score removes an indicator once its score decays below it (before expiry)', async (t) => {
-  const sc = scoring({ expire_below: 10, step: 1, models: { 'ipv4-addr': { curve: 'exponential', half_life_days: 1 } } });
+  const sc = scoring({
+    expire_below: 10,
+    step: 1,
+    models: { 'ipv4-addr': { curve: 'exponential', half_life_days: 1 } },
+  });
   const { store, sink, push } = await setup(t, sc);
   await store.upsert([{ object: ind('203.0.113.5'), source: 'feed', confidence: 80 }], { now: T0 });
   await push(T0);
@@ -156,9 +192,22 @@ test('a sink with min_score removes an indicator once its score decays below it 
   await rescoreStore(store, sc, T0 + 2 * DAY); // 20
   const strict = { ...sinkConfig, filters: { ...sinkConfig.filters, min_score: 30 } };
   await runSink({
-    id: 'strict', sink, config: strict, store, http: { request: async () => { throw new Error('no http'); } }, logger: silentLogger(), metrics: new Metrics({ defaults: false }),
-    mapping: checkSinkMapping({ fields: { value: 'value', score: 'score' } }, 'test').fields, deadLetter: new DeadLetterFile(join(tmpdir(), `dlq-${process.pid}.jsonl`)),
-    limiter: new Bottleneck({ maxConcurrent: 1 }), signal: new AbortController().signal, now: () => T0 + 2 * DAY,
+    id: 'strict',
+    sink,
+    config: strict,
+    store,
+    http: {
+      request: async () => {
+        throw new Error('no http');
+      },
+    },
+    logger: silentLogger(),
+    metrics: new Metrics({ defaults: false }),
+    mapping: checkSinkMapping({ fields: { value: 'value', score: 'score' } }, 'test').fields,
+    deadLetter: new DeadLetterFile(join(tmpdir(), `dlq-${process.pid}.jsonl`)),
+    limiter: new Bottleneck({ maxConcurrent: 1 }),
+    signal: new AbortController().signal,
+    now: () => T0 + 2 * DAY,
   });
   assert.equal(sink.held.has('203.0.113.5'), false);
 });

@@ -11,11 +11,23 @@ const ctx = (now: number) => ({ now, seenGranularityMs: HOUR, scoring: sc });
 
 function ind(extra: Partial<StixObject> = {}): StixObject {
   return {
-    type: 'indicator', spec_version: '2.1', id: 'indicator--22222222-2222-4222-8222-222222222222', created: iso(T0), modified: iso(T0),
-    pattern: "[ipv4-addr:value = '203.0.113.9']", pattern_type: 'stix', valid_from: iso(T0), ...extra,
+    type: 'indicator',
+    spec_version: '2.1',
+    id: 'indicator--22222222-2222-4222-8222-222222222222',
+    created: iso(T0),
+    modified: iso(T0),
+    pattern: "[ipv4-addr:value = '203.0.113.9']",
+    pattern_type: 'stix',
+    valid_from: iso(T0),
+    ...extra,
   };
 }
-const item = (object: StixObject, source = 'feed', extra: Partial<IngestItem> = {}): IngestItem => ({ object, source, confidence: 80, ...extra });
+const item = (object: StixObject, source = 'feed', extra: Partial<IngestItem> = {}): IngestItem => ({
+  object,
+  source,
+  confidence: 80,
+  ...extra,
+});
 const ext = (o: StixObject) => o.x_stixgate as ScoreExtension;
 
 it('a new indicator: score at now, scored_at, and a valid_until derived from the decay', () => {
@@ -42,7 +54,11 @@ it('time alone is no write; a change is scored at now; a re-poll after a day ref
   const same = mergeObject(first, item(ind(), 'feed', { seenAt: iso(T0 + 30 * 60_000) }), ctx(T0 + 3 * DAY));
   assert.equal(same.outcome, 'unchanged');
   // a second source three days later (seen then): +10, and the age restarts from its last_seen
-  const second = mergeObject(first, item(ind(), 'other', { confidence: 60, seenAt: iso(T0 + 3 * DAY) }), ctx(T0 + 3 * DAY));
+  const second = mergeObject(
+    first,
+    item(ind(), 'other', { confidence: 60, seenAt: iso(T0 + 3 * DAY) }),
+    ctx(T0 + 3 * DAY),
+  );
   assert.equal(second.outcome, 'updated');
   assert.equal(ext(second.object).score, 90);
   assert.equal(ext(second.object).scored_at, iso(T0 + 3 * DAY));
@@ -57,11 +73,22 @@ it('a derived valid_until takes no part in the join: it follows the score, and a
   const first = mergeObject(undefined, item(ind()), ctx(T0)).object;
   const derived = first.valid_until;
   // an enrichment re-delivery carries the stored (derived) valid_until back: still derived
-  const back = mergeObject(first, item({ ...ind(), valid_until: derived }, 'enrich:vt', { confidence: 0 }), ctx(T0 + HOUR));
+  const back = mergeObject(
+    first,
+    item({ ...ind(), valid_until: derived }, 'enrich:vt', { confidence: 0 }),
+    ctx(T0 + HOUR),
+  );
   assert.equal(ext(back.object).derived_valid_until, true);
-  assert.ok(Date.parse(back.object.valid_until as string) < Date.parse(derived as string), 'benign verdict: expires sooner');
+  assert.ok(
+    Date.parse(back.object.valid_until as string) < Date.parse(derived as string),
+    'benign verdict: expires sooner',
+  );
   // a source that gives valid_until on a new object that had none: absent (never) wins the join, so it stays derived
-  const given = mergeObject(first, item(ind({ valid_until: iso(T0 + 100 * DAY) }), 'other', { seenAt: iso(T0) }), ctx(T0));
+  const given = mergeObject(
+    first,
+    item(ind({ valid_until: iso(T0 + 100 * DAY) }), 'other', { seenAt: iso(T0) }),
+    ctx(T0),
+  );
   assert.equal(ext(given.object).derived_valid_until, true);
 });
 
@@ -69,7 +96,12 @@ it('the end state does not depend on arrival order (same now)', () => {
   const a = item(ind(), 'a', { confidence: 40 });
   const b = item(ind({ modified: iso(T0 + HOUR), name: 'x' }), 'b', { confidence: 70 });
   const e = item(ind(), 'enrich:vt', { confidence: 90 });
-  const orders = [[a, b, e], [e, b, a], [b, a, e], [b, e, a]];
+  const orders = [
+    [a, b, e],
+    [e, b, a],
+    [b, a, e],
+    [b, e, a],
+  ];
   const results = orders.map((seq) => {
     let o: StixObject | undefined;
     for (const x of seq) o = mergeObject(o, x, ctx(T0 + DAY)).object;

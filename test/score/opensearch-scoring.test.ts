@@ -11,7 +11,9 @@ import { rescoreStore } from '../../src/store/rescore.js';
 import { SKIP_REASON, freshStore } from '../integration/opensearch-helpers.js';
 import { DAY, HOUR, STANDARD, T0, iso } from './helpers.js';
 
-it('OpenSearch: merge scores with decay and derives valid_until; time alone is no write; re-score expires', { skip: SKIP_REASON }, async () => {
+it('OpenSearch: merge scores with decay and derives valid_until; time alone is no write; re-score expires', {
+  skip: SKIP_REASON,
+}, async () => {
   const { store, cleanup } = await freshStore({ scoring: STANDARD() });
   try {
     const r = detectObservable('198.51.100.7');
@@ -25,13 +27,18 @@ it('OpenSearch: merge scores with decay and derives valid_until; time alone is n
     const crossing = T0 + Math.ceil(7 * Math.log2(80 / 19.5) * DAY);
     assert.equal(got?.valid_until, iso(crossing));
     const head = await store.head();
-    const again = await store.upsert([{ object: ip, source: 'feed', confidence: 80, seenAt: iso(T0 + 10 * 60_000) }], { now: T0 + 3 * DAY });
+    const again = await store.upsert([{ object: ip, source: 'feed', confidence: 80, seenAt: iso(T0 + 10 * 60_000) }], {
+      now: T0 + 3 * DAY,
+    });
     assert.equal(again.unchanged, 1);
     assert.equal(await store.head(), head);
     const rs = await rescoreStore(store, STANDARD(), crossing + HOUR);
     assert.equal(rs.expired, 1);
     const ch = (await store.changes(head, 10)).changes;
-    assert.deepEqual(ch.map((c) => [c.op, c.object.x_stixgate?.score]), [['expire', 19]]);
+    assert.deepEqual(
+      ch.map((c) => [c.op, c.object.x_stixgate?.score]),
+      [['expire', 19]],
+    );
   } finally {
     await cleanup();
   }

@@ -10,8 +10,14 @@ const sc = STANDARD();
 /** An IPv4 indicator seen at T0 by one source, scored at T0 as the merge would. */
 function stored(confidence = 80): StixObject {
   const o: StixObject = {
-    type: 'indicator', spec_version: '2.1', id: 'indicator--33333333-3333-4333-8333-333333333333', created: iso(T0), modified: iso(T0),
-    pattern: "[ipv4-addr:value = '192.0.2.1']", pattern_type: 'stix', valid_from: iso(T0),
+    type: 'indicator',
+    spec_version: '2.1',
+    id: 'indicator--33333333-3333-4333-8333-333333333333',
+    created: iso(T0),
+    modified: iso(T0),
+    pattern: "[ipv4-addr:value = '192.0.2.1']",
+    pattern_type: 'stix',
+    valid_from: iso(T0),
     x_stixgate: { sources: { feed: { first_seen: iso(T0), last_seen: iso(T0), confidence } } },
   };
   applyScore(o, sc, T0);
@@ -44,8 +50,15 @@ it('a crossing of the threshold is written whatever the step', () => {
 
 it('skips revoked objects and non-indicators; a new configuration rewrites the derived valid_until', () => {
   assert.equal(rescoreObject({ ...stored(), revoked: true }, sc, T0 + 3 * DAY), undefined);
-  assert.equal(rescoreObject({ type: 'malware', id: 'malware--x', x_stixgate: { sources: {} } }, sc, T0 + 3 * DAY), undefined);
-  const slower = scoring({ expire_below: 20, step: 5, models: { 'ipv4-addr': { curve: 'exponential', half_life_days: 30 } } });
+  assert.equal(
+    rescoreObject({ type: 'malware', id: 'malware--x', x_stixgate: { sources: {} } }, sc, T0 + 3 * DAY),
+    undefined,
+  );
+  const slower = scoring({
+    expire_below: 20,
+    step: 5,
+    models: { 'ipv4-addr': { curve: 'exponential', half_life_days: 30 } },
+  });
   const o = stored();
   const next = rescoreObject(o, slower, T0 + HOUR);
   assert.ok(next, 'the score did not move, the expiry did');

@@ -49,7 +49,14 @@ async function setup(t: { after: (fn: () => Promise<void> | void) => void }) {
   const app = fastify({ ajv: { customOptions: { removeAdditional: false } } });
   app.decorateRequest('principal', null);
   registerErrorHandling(app);
-  sightingsRoutes(app, { store, auth: new Authenticator(keys, false), scoring: STANDARD(), resolve: resolverFromIndex(index, () => now), now: () => now, maxSightings: 5 });
+  sightingsRoutes(app, {
+    store,
+    auth: new Authenticator(keys, false),
+    scoring: STANDARD(),
+    resolve: resolverFromIndex(index, () => now),
+    now: () => now,
+    maxSightings: 5,
+  });
   await app.ready();
   t.after(async () => {
     await app.close();
@@ -57,7 +64,12 @@ async function setup(t: { after: (fn: () => Promise<void> | void) => void }) {
     rmSync(dir, { recursive: true, force: true });
   });
   const post = (body: unknown, key: string | null = SIEM) =>
-    app.inject({ method: 'POST', url: '/api/v1/sightings', headers: key ? { authorization: `Bearer ${key}` } : {}, payload: body as object });
+    app.inject({
+      method: 'POST',
+      url: '/api/v1/sightings',
+      headers: key ? { authorization: `Bearer ${key}` } : {},
+      payload: body as object,
+    });
   return { store, index, post, now };
 }
 
@@ -69,7 +81,10 @@ test('auth: no key 401, a key without the sightings scope 403', async (t) => {
   assert.equal(r.json().error.code, 'STIXGATE_ERR_API_UNAUTHORIZED');
   r = await post(body, READER);
   assert.equal(r.statusCode, 403);
-  assert.deepEqual(r.json().error, { code: 'STIXGATE_ERR_API_FORBIDDEN', message: 'this API key lacks the "sightings" scope' });
+  assert.deepEqual(r.json().error, {
+    code: 'STIXGATE_ERR_API_FORBIDDEN',
+    message: 'this API key lacks the "sightings" scope',
+  });
 });
 
 test('validation: clear 400 messages naming the item', async (t) => {
@@ -79,12 +94,29 @@ test('validation: clear 400 messages naming the item', async (t) => {
     [{ sightings: [] }, 'body/sightings must NOT have fewer than 1 items'],
     [{ sightings: [{ value: 'a', extra: 1 }] }, 'body/sightings/0 must NOT have additional properties'],
     [{ sightings: [{ value: '1.2.3.4', count: 0 }] }, 'body/sightings/0/count must be >= 1'],
-    [{ sightings: [{ value: '1.2.3.4' }, { value: '1.2.3.4', indicator_id: 'indicator--11111111-1111-4111-8111-111111111111' }] }, 'sightings[1]: give exactly one of value or indicator_id'],
+    [
+      {
+        sightings: [
+          { value: '1.2.3.4' },
+          { value: '1.2.3.4', indicator_id: 'indicator--11111111-1111-4111-8111-111111111111' },
+        ],
+      },
+      'sightings[1]: give exactly one of value or indicator_id',
+    ],
     [{ sightings: [{}] }, 'sightings[0]: give exactly one of value or indicator_id'],
-    [{ sightings: [{ value: '1.2.3.4', first_seen: 'yesterday' }] }, 'sightings[0].first_seen is not an RFC 3339 timestamp (e.g. 2024-03-01T12:00:00Z)'],
-    [{ sightings: [{ value: '1.2.3.4', first_seen: iso(now - HOUR), last_seen: iso(now - 2 * HOUR) }] }, 'sightings[0]: first_seen is after last_seen'],
+    [
+      { sightings: [{ value: '1.2.3.4', first_seen: 'yesterday' }] },
+      'sightings[0].first_seen is not an RFC 3339 timestamp (e.g. 2024-03-01T12:00:00Z)',
+    ],
+    [
+      { sightings: [{ value: '1.2.3.4', first_seen: iso(now - HOUR), last_seen: iso(now - 2 * HOUR) }] },
+      'sightings[0]: first_seen is after last_seen',
+    ],
     [{ sightings: [{ value: '1.2.3.4', last_seen: iso(now + DAY) }] }, 'sightings[0].last_seen is in the future'],
-    [{ sightings: Array.from({ length: 6 }, () => ({ value: '1.2.3.4' })) }, 'too many sightings: 6; at most 5 per request'],
+    [
+      { sightings: Array.from({ length: 6 }, () => ({ value: '1.2.3.4' })) },
+      'too many sightings: 6; at most 5 per request',
+    ],
   ];
   for (const [body, message] of cases) {
     const r = await post(body);
@@ -97,7 +129,13 @@ test('records sightings of known values and ids, lists what matched nothing, and
   const { store, index, post, now } = await setup(t);
   const ip = ind('198.51.100.7');
   const amber = ind('evil.example', 'marking-definition--f88d31f6-486f-44da-b317-01333bde0b82');
-  await store.upsert([{ object: ip, source: 'feed', confidence: 60 }, { object: amber, source: 'feed', confidence: 60 }], { now: T0 });
+  await store.upsert(
+    [
+      { object: ip, source: 'feed', confidence: 60 },
+      { object: amber, source: 'feed', confidence: 60 },
+    ],
+    { now: T0 },
+  );
   await applyChanges(store, index);
   const before = index.lookup('198.51.100.7', now, 'amber').indicators[0]!.score;
   assert.equal(before, 60, 'stored score (not yet re-scored)');
@@ -115,17 +153,36 @@ test('records sightings of known values and ids, lists what matched nothing, and
   const sid = sightingId({ indicatorId: ip.id, where: 'splunk-prod', firstSeen: now - HOUR, lastSeen: now });
   assert.deepEqual(body.recorded, [
     { index: 0, value: '198.51.100.7', indicator_id: ip.id, sighting_id: sid, added: 4 },
-    { index: 3, indicator_id: amber.id, sighting_id: sightingId({ indicatorId: amber.id, where: 'splunk-prod', firstSeen: now, lastSeen: now }), added: 1 },
+    {
+      index: 3,
+      indicator_id: amber.id,
+      sighting_id: sightingId({ indicatorId: amber.id, where: 'splunk-prod', firstSeen: now, lastSeen: now }),
+      added: 1,
+    },
   ]);
-  assert.deepEqual(body.unmatched.map((u: { index: number; reason: string }) => [u.index, u.reason]), [[1, 'no_indicator'], [2, 'invalid_value'], [4, 'unknown_indicator']]);
+  assert.deepEqual(
+    body.unmatched.map((u: { index: number; reason: string }) => [u.index, u.reason]),
+    [
+      [1, 'no_indicator'],
+      [2, 'invalid_value'],
+      [4, 'unknown_indicator'],
+    ],
+  );
   // visible in lookups once the index follows the change log: 60 + 5·log2(5) ≈ 71.6, not aged
   await applyChanges(store, index);
   assert.equal(index.lookup('198.51.100.7', now, 'amber').indicators[0]!.score, 72);
   const stored = await store.get(ip.id);
-  assert.deepEqual((stored?.x_stixgate as { sightings?: unknown } | undefined)?.sightings, { count: 4, first_seen: iso(now - HOUR), last_seen: iso(now) });
+  assert.deepEqual((stored?.x_stixgate as { sightings?: unknown } | undefined)?.sightings, {
+    count: 4,
+    first_seen: iso(now - HOUR),
+    last_seen: iso(now),
+  });
   // where defaults to the key id
   const r2 = await post({ sightings: [{ value: '198.51.100.7' }] });
-  assert.equal(r2.json().recorded[0].sighting_id, sightingId({ indicatorId: ip.id, where: 'siem', firstSeen: now, lastSeen: now }));
+  assert.equal(
+    r2.json().recorded[0].sighting_id,
+    sightingId({ indicatorId: ip.id, where: 'siem', firstSeen: now, lastSeen: now }),
+  );
 });
 
 test('a key never learns of indicators above its TLP', async (t) => {
@@ -135,5 +192,11 @@ test('a key never learns of indicators above its TLP', async (t) => {
   await applyChanges(store, index);
   const r = await post({ sightings: [{ value: 'evil.example' }, { indicator_id: amber.id }] }, CLEAR);
   assert.equal(r.statusCode, 200);
-  assert.deepEqual(r.json(), { recorded: [], unmatched: [{ index: 0, value: 'evil.example', reason: 'no_indicator' }, { index: 1, indicator_id: amber.id, reason: 'unknown_indicator' }] });
+  assert.deepEqual(r.json(), {
+    recorded: [],
+    unmatched: [
+      { index: 0, value: 'evil.example', reason: 'no_indicator' },
+      { index: 1, indicator_id: amber.id, reason: 'unknown_indicator' },
+    ],
+  });
 });

@@ -37,7 +37,13 @@ test('a sighting stores a deterministic SRO and identity, raises the score and r
   const now = T0 + 7 * DAY;
   await rescoreStore(store, STANDARD(), now);
   assert.equal(ext(await store.get(ip.id))?.score, 30);
-  const report: SightingReport = { indicatorId: ip.id, count: 3, firstSeen: now - 2 * HOUR, lastSeen: now - HOUR, where: 'splunk-prod' };
+  const report: SightingReport = {
+    indicatorId: ip.id,
+    count: 3,
+    firstSeen: now - 2 * HOUR,
+    lastSeen: now - HOUR,
+    where: 'splunk-prod',
+  };
   const head = await store.head();
   const r = await recordSightings(store, STANDARD(), [report], now);
   assert.deepEqual(r, { recorded: [{ id: sightingId(report), indicator_id: ip.id, added: 3 }], indicatorsUpdated: 1 });
@@ -51,7 +57,11 @@ test('a sighting stores a deterministic SRO and identity, raises the score and r
   assert.deepEqual(sro?.where_sighted_refs, [identityId('splunk-prod')]);
   assert.equal((await store.get(identityId('splunk-prod')))?.name, 'splunk-prod');
   const ops = (await store.changes(head, 10)).changes.map((c) => [c.type, c.op]);
-  assert.deepEqual(ops, [['identity', 'upsert'], ['sighting', 'upsert'], ['indicator', 'upsert']]);
+  assert.deepEqual(ops, [
+    ['identity', 'upsert'],
+    ['sighting', 'upsert'],
+    ['indicator', 'upsert'],
+  ]);
   // the same report again (a retry): nothing written
   const h2 = await store.head();
   const again = await recordSightings(store, STANDARD(), [report], now + 60_000);
@@ -63,27 +73,52 @@ test('a sighting stores a deterministic SRO and identity, raises the score and r
   assert.equal(more.recorded[0]!.added, 7);
   assert.equal(ext(await store.get(ip.id))?.sightings?.count, 10);
   // a new window from another SIEM adds its count
-  await recordSightings(store, STANDARD(), [{ ...report, where: 'qradar', count: 5, firstSeen: now, lastSeen: now }], now);
-  assert.deepEqual(ext(await store.get(ip.id))?.sightings, { count: 15, first_seen: iso(now - 2 * HOUR), last_seen: iso(now) });
+  await recordSightings(
+    store,
+    STANDARD(),
+    [{ ...report, where: 'qradar', count: 5, firstSeen: now, lastSeen: now }],
+    now,
+  );
+  assert.deepEqual(ext(await store.get(ip.id))?.sightings, {
+    count: 15,
+    first_seen: iso(now - 2 * HOUR),
+    last_seen: iso(now),
+  });
 });
 
 test('a sighting revives an expired indicator; revoked ones are recorded but not rescored', async (t) => {
   const store = await open(t);
   const a = ind('192.0.2.10');
   const b = ind('192.0.2.11');
-  await store.upsert([{ object: a, source: 'feed', confidence: 80 }, { object: b, source: 'feed', confidence: 80 }], { now: T0 });
-  await store.upsert([{ object: { ...b, modified: iso(T0 + HOUR), revoked: true }, source: 'feed' }], { now: T0 + HOUR });
+  await store.upsert(
+    [
+      { object: a, source: 'feed', confidence: 80 },
+      { object: b, source: 'feed', confidence: 80 },
+    ],
+    { now: T0 },
+  );
+  await store.upsert([{ object: { ...b, modified: iso(T0 + HOUR), revoked: true }, source: 'feed' }], {
+    now: T0 + HOUR,
+  });
   const later = T0 + 30 * DAY;
   await rescoreStore(store, STANDARD(), later);
   assert.equal(ext(await store.get(a.id))?.expired, true);
   const head = await store.head();
-  await recordSightings(store, STANDARD(), [
-    { indicatorId: a.id, count: 1, firstSeen: later, lastSeen: later, where: 'edr' },
-    { indicatorId: b.id, count: 1, firstSeen: later, lastSeen: later, where: 'edr' },
-  ], later);
+  await recordSightings(
+    store,
+    STANDARD(),
+    [
+      { indicatorId: a.id, count: 1, firstSeen: later, lastSeen: later, where: 'edr' },
+      { indicatorId: b.id, count: 1, firstSeen: later, lastSeen: later, where: 'edr' },
+    ],
+    later,
+  );
   const back = await store.get(a.id);
   assert.equal(ext(back)?.expired, undefined);
   assert.equal(ext(back)?.score, 85);
   const changes = (await store.changes(head, 10)).changes.filter((c) => c.type === 'indicator');
-  assert.deepEqual(changes.map((c) => [c.id, c.op]), [[a.id, 'upsert']]);
+  assert.deepEqual(
+    changes.map((c) => [c.id, c.op]),
+    [[a.id, 'upsert']],
+  );
 });

@@ -31,14 +31,33 @@ const LIFE = Math.ceil(7 * Math.log2(80 / 19.5) * DAY);
 
 function ind(value: string, extra: Partial<StixObject> = {}): StixObject {
   const id = `indicator--${value === '203.0.113.9' ? '22222222-2222-4222-8222-222222222222' : '33333333-3333-4333-8333-333333333333'}`;
-  return { type: 'indicator', spec_version: '2.1', id, created: iso(T0), modified: iso(T0), pattern: `[ipv4-addr:value = '${value}']`, pattern_type: 'stix', valid_from: iso(T0), ...extra };
+  return {
+    type: 'indicator',
+    spec_version: '2.1',
+    id,
+    created: iso(T0),
+    modified: iso(T0),
+    pattern: `[ipv4-addr:value = '${value}']`,
+    pattern_type: 'stix',
+    valid_from: iso(T0),
+    ...extra,
+  };
 }
-const item = (object: StixObject, source = 'feed', extra: Partial<IngestItem> = {}): IngestItem => ({ object, source, confidence: 80, ...extra });
+const item = (object: StixObject, source = 'feed', extra: Partial<IngestItem> = {}): IngestItem => ({
+  object,
+  source,
+  confidence: 80,
+  ...extra,
+});
 const ext = (o: StixObject) => o.x_stixgate as ScoreExtension & { source_valid_until?: string; never_active?: boolean };
 
 test('a row last seen two years ago is stored expired, with valid_until no later than its score allows', () => {
   // a list feed gives valid_until = poll time + valid_days (30)
-  const r = mergeObject(undefined, item(ind('203.0.113.9', { valid_until: iso(T0 + 30 * DAY) }), 'feed', { seenAt: iso(T0 - 730 * DAY) }), ctx(T0));
+  const r = mergeObject(
+    undefined,
+    item(ind('203.0.113.9', { valid_until: iso(T0 + 30 * DAY) }), 'feed', { seenAt: iso(T0 - 730 * DAY) }),
+    ctx(T0),
+  );
   assert.equal(r.outcome, 'created');
   assert.equal(ext(r.object).expired, true);
   assert.equal(ext(r.object).never_active, true);
@@ -82,27 +101,53 @@ test('a stale row is never pushed, not even as a removal; listed again fresh, it
   const sink = new FakeSink();
   const push = (now: number) =>
     runSink({
-      id: 'fake', sink, config: config(), store, http: { request: async () => { throw new Error('no http'); } }, logger: silentLogger(),
-      mapping: checkSinkMapping({ fields: { value: 'value', score: 'score' } }, 'test').fields, deadLetter: new DeadLetterFile(join(dir, 'dl.jsonl')),
-      limiter: new Bottleneck({ maxConcurrent: 1 }), signal: new AbortController().signal, now: () => now,
+      id: 'fake',
+      sink,
+      config: config(),
+      store,
+      http: {
+        request: async () => {
+          throw new Error('no http');
+        },
+      },
+      logger: silentLogger(),
+      mapping: checkSinkMapping({ fields: { value: 'value', score: 'score' } }, 'test').fields,
+      deadLetter: new DeadLetterFile(join(dir, 'dl.jsonl')),
+      limiter: new Bottleneck({ maxConcurrent: 1 }),
+      signal: new AbortController().signal,
+      now: () => now,
     });
   const vu = iso(T0 + 30 * DAY);
-  await store.upsert([
-    item(ind('203.0.113.9', { valid_until: vu }), 'feed', { seenAt: iso(T0 - 730 * DAY) }),
-    item(ind('198.51.100.7', { valid_until: vu }), 'feed', { seenAt: iso(T0) }),
-  ], { now: T0 });
+  await store.upsert(
+    [
+      item(ind('203.0.113.9', { valid_until: vu }), 'feed', { seenAt: iso(T0 - 730 * DAY) }),
+      item(ind('198.51.100.7', { valid_until: vu }), 'feed', { seenAt: iso(T0) }),
+    ],
+    { now: T0 },
+  );
   const stats = await store.stats();
   assert.equal(stats.expired, 1);
   const sum = await push(T0);
-  assert.deepEqual(sink.calls, [{ op: 'upsert', keys: ['198.51.100.7'] }], 'the stale value is neither upserted nor removed');
+  assert.deepEqual(
+    sink.calls,
+    [{ op: 'upsert', keys: ['198.51.100.7'] }],
+    'the stale value is neither upserted nor removed',
+  );
   assert.equal(sum.removed, 0);
   // the re-score job writes nothing for the capped, fresh one before its expiry and expires it at the cap
   assert.equal((await rescoreStore(store, sc, T0 + 2 * DAY)).expired, 0);
   assert.equal((await rescoreStore(store, sc, T0 + LIFE)).expired, 1);
   await push(T0 + LIFE);
-  assert.deepEqual(sink.calls.at(-1), { op: 'remove', keys: ['198.51.100.7'] }, 'removed at the score expiry, not at the source valid_until');
+  assert.deepEqual(
+    sink.calls.at(-1),
+    { op: 'remove', keys: ['198.51.100.7'] },
+    'removed at the score expiry, not at the source valid_until',
+  );
   // the feed lists the stale value again, seen now: active and pushed
-  await store.upsert([item(ind('203.0.113.9', { valid_until: iso(T0 + LIFE + 30 * DAY) }), 'feed', { seenAt: iso(T0 + LIFE) })], { now: T0 + LIFE });
+  await store.upsert(
+    [item(ind('203.0.113.9', { valid_until: iso(T0 + LIFE + 30 * DAY) }), 'feed', { seenAt: iso(T0 + LIFE) })],
+    { now: T0 + LIFE },
+  );
   await push(T0 + LIFE);
   assert.deepEqual(sink.calls.at(-1), { op: 'upsert', keys: ['203.0.113.9'] });
   assert.ok(sink.held.has('203.0.113.9'));

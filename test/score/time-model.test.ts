@@ -35,13 +35,32 @@ function file(name: string, text: string): string {
 
 /** Runs one source over `url` at each time in `polls` into one store; returns the stored indicators. */
 async function ingest(options: Record<string, unknown>, polls: number[]): Promise<StixObject[]> {
-  const loaded = parseConfig(JSON.stringify({ sources: { t: { tlp: 'clear', allow_private: true, ...options } } }), { file: 'test.yaml', registry, env: {} });
-  const comp = createSourceComponent('t', loaded.config.sources.t as never, { registry, logger: silentLogger(), configDir: dir, mappingsDir: MAPPINGS_DIR });
+  const loaded = parseConfig(JSON.stringify({ sources: { t: { tlp: 'clear', allow_private: true, ...options } } }), {
+    file: 'test.yaml',
+    registry,
+    env: {},
+  });
+  const comp = createSourceComponent('t', loaded.config.sources.t as never, {
+    registry,
+    logger: silentLogger(),
+    configDir: dir,
+    mappingsDir: MAPPINGS_DIR,
+  });
   const data = mkdtempSync(join(dir, 'store-'));
   const store = await openEmbeddedStore({ dataDir: data, scoring: STANDARD() });
   try {
     for (const now of polls) {
-      await runSource({ id: 't', source: comp.source, config: comp.config, store, http: comp.http, logger: comp.logger, allowRed: false, signal: new AbortController().signal, now: () => now });
+      await runSource({
+        id: 't',
+        source: comp.source,
+        config: comp.config,
+        store,
+        http: comp.http,
+        logger: comp.logger,
+        allowRed: false,
+        signal: new AbortController().signal,
+        now: () => now,
+      });
     }
     return (await store.query({ type: 'indicator', includeRevoked: true, limit: 100 })).objects;
   } finally {
@@ -54,14 +73,26 @@ const seen = (o: StixObject) => o.x_stixgate!.sources.t;
 
 test('stix_bundle: an indicator is as old as its modified time, and re-polling the same bundle does not refresh it', async () => {
   const bundle = {
-    type: 'bundle', id: 'bundle--6f1c1a52-3b0c-4c44-9d2e-1e0f4e6f7a01',
-    objects: [{
-      type: 'indicator', spec_version: '2.1', id: 'indicator--6f1c1a52-3b0c-4c44-9d2e-1e0f4e6f7a02',
-      created: '2026-02-01T00:00:00.000Z', modified: OLD, valid_from: '2026-02-01T00:00:00.000Z',
-      pattern: "[ipv4-addr:value = '198.51.100.7']", pattern_type: 'stix', indicator_types: ['malicious-activity'],
-    }],
+    type: 'bundle',
+    id: 'bundle--6f1c1a52-3b0c-4c44-9d2e-1e0f4e6f7a01',
+    objects: [
+      {
+        type: 'indicator',
+        spec_version: '2.1',
+        id: 'indicator--6f1c1a52-3b0c-4c44-9d2e-1e0f4e6f7a02',
+        created: '2026-02-01T00:00:00.000Z',
+        modified: OLD,
+        valid_from: '2026-02-01T00:00:00.000Z',
+        pattern: "[ipv4-addr:value = '198.51.100.7']",
+        pattern_type: 'stix',
+        indicator_types: ['malicious-activity'],
+      },
+    ],
   };
-  const [ind] = await ingest({ type: 'stix_bundle', url: file('b.json', JSON.stringify(bundle)) }, [POLL, POLL + 10 * DAY]);
+  const [ind] = await ingest({ type: 'stix_bundle', url: file('b.json', JSON.stringify(bundle)) }, [
+    POLL,
+    POLL + 10 * DAY,
+  ]);
   assert.equal(seen(ind!)!.first_seen, OLD);
   assert.equal(seen(ind!)!.last_seen, OLD, 'a re-poll of an unchanged bundle is not a new sighting');
   // 90 days with a 7-day half-life: expired at ingest, its derived valid_until is in the past
@@ -76,7 +107,10 @@ test('text_list: an undated value is seen at each poll (it stays fresh while the
 });
 
 test('text_list: an unchanged list is read again only once its last read is a day old', async () => {
-  const [ind] = await ingest({ type: 'text_list', url: file('l2.txt', '198.51.100.9\n') }, [POLL, POLL + 2 * 3_600_000]);
+  const [ind] = await ingest({ type: 'text_list', url: file('l2.txt', '198.51.100.9\n') }, [
+    POLL,
+    POLL + 2 * 3_600_000,
+  ]);
   // read again after two hours, the value would have moved past the one-hour seen granularity
   assert.equal(seen(ind!)!.last_seen, iso(POLL));
 });
@@ -105,7 +139,13 @@ test('recordSeenAt: the record time, the poll time when undated or unreadable, n
 test('stixRecordTime: the date each STIX type records its last observation in', () => {
   const base = { id: 'x--1', spec_version: '2.1', created: '2026-01-01T00:00:00Z', modified: '2026-01-02T00:00:00Z' };
   assert.equal(stixRecordTime({ ...base, type: 'indicator' }), '2026-01-02T00:00:00Z');
-  assert.equal(stixRecordTime({ ...base, type: 'sighting', last_seen: '2026-01-05T00:00:00Z' }), '2026-01-05T00:00:00Z');
-  assert.equal(stixRecordTime({ ...base, type: 'observed-data', last_observed: '2026-01-04T00:00:00Z' }), '2026-01-04T00:00:00Z');
+  assert.equal(
+    stixRecordTime({ ...base, type: 'sighting', last_seen: '2026-01-05T00:00:00Z' }),
+    '2026-01-05T00:00:00Z',
+  );
+  assert.equal(
+    stixRecordTime({ ...base, type: 'observed-data', last_observed: '2026-01-04T00:00:00Z' }),
+    '2026-01-04T00:00:00Z',
+  );
   assert.equal(stixRecordTime({ id: 'ipv4-addr--1', type: 'ipv4-addr', value: '1.2.3.4' }), undefined);
 });

@@ -29,20 +29,31 @@ test('a cursor opens only under its key, filter and ceiling', () => {
   for (const junk of ['', '.', 'abc', `${'a'.repeat(3000)}.b`]) assert.equal(a.open(junk, scope), undefined, junk);
 });
 
-test('server.cursor_secret: instances sharing it accept each other\'s cursors; without it each refuses the other\'s', async (t) => {
+test("server.cursor_secret: instances sharing it accept each other's cursors; without it each refuses the other's", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-cursor-'));
   const store = await openEmbeddedStore({ dataDir: join(dir, 'data') });
   t.after(async () => {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  await store.upsert([1, 2, 3, 4].map((n) => ({ object: indicatorFor(n), source: 'feed', tlp: 'clear' as const })), { now: T0 });
+  await store.upsert(
+    [1, 2, 3, 4].map((n) => ({ object: indicatorFor(n), source: 'feed', tlp: 'clear' as const })),
+    { now: T0 },
+  );
   const { index } = await buildIndex(store, { now: () => T0 });
   const KEY = 'k-cursor-test-1a2b3c4d5e6f7a8b';
   const serve = (secret?: string) => {
     const app = buildServer({
-      config: serverConfig({ api_keys: { s: { hash: hashApiKey(KEY), scopes: ['search'] } }, ...(secret ? { cursor_secret: secret } : {}) }),
-      index, store, metrics: new Metrics({ defaults: false }), logger: pino({ level: 'silent' }), isReady: () => true, now: () => T0,
+      config: serverConfig({
+        api_keys: { s: { hash: hashApiKey(KEY), scopes: ['search'] } },
+        ...(secret ? { cursor_secret: secret } : {}),
+      }),
+      index,
+      store,
+      metrics: new Metrics({ defaults: false }),
+      logger: pino({ level: 'silent' }),
+      isReady: () => true,
+      now: () => T0,
     });
     t.after(() => app.close());
     return app;
@@ -53,6 +64,9 @@ test('server.cursor_secret: instances sharing it accept each other\'s cursors; w
   const url = `/api/v1/objects?limit=2&cursor=${first.next}`;
   const next = await two.inject({ url, headers: bearer(KEY) });
   assert.equal(next.statusCode, 200);
-  assert.deepEqual(next.json().objects.map((o: { id: string }) => o.id), [indicatorFor(3).id, indicatorFor(4).id]);
+  assert.deepEqual(
+    next.json().objects.map((o: { id: string }) => o.id),
+    [indicatorFor(3).id, indicatorFor(4).id],
+  );
   assert.equal((await lone.inject({ url, headers: bearer(KEY) })).statusCode, 400);
 });

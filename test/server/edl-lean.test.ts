@@ -26,7 +26,13 @@ function raw(port: number, head: string): Promise<string> {
     const chunks: Buffer[] = [];
     const s = connect(port, '127.0.0.1', () => s.write(`${head}\r\nConnection: close\r\n\r\n`));
     s.on('data', (c) => chunks.push(c));
-    s.on('end', () => resolve(Buffer.concat(chunks).toString('latin1').replace(/\r\nDate: [^\r]*/i, '\r\nDate: <masked>')));
+    s.on('end', () =>
+      resolve(
+        Buffer.concat(chunks)
+          .toString('latin1')
+          .replace(/\r\nDate: [^\r]*/i, '\r\nDate: <masked>'),
+      ),
+    );
     s.on('error', reject);
   });
 }
@@ -77,7 +83,7 @@ test('the lean path and the fastify route give byte-identical answers, and the l
     const before = path.answered;
     const fast = await raw(leanPort, head);
     const slow = await raw(plainPort, head);
-    const what = head.split('\r\n')[0] + ' ' + head.split('\r\n').slice(2).join(' | ');
+    const what = `${head.split('\r\n')[0]} ${head.split('\r\n').slice(2).join(' | ')}`;
     assert.equal(fast, slow, what);
     assert.equal(Number(/^HTTP\/1\.1 (\d+)/.exec(fast)![1]), status, what);
     assert.equal(path.answered - before, byLean ? 1 : 0, `answered by the lean path: ${what}`);
@@ -106,10 +112,19 @@ test('rate limits: the lean path takes the address and key tokens together; refu
   const s = await edlStore();
   await s.lists.build();
   // the server's clock is the store's (it does not move here): no bucket refills during the test
-  const app = await edlServer(s, { server: { rate_limit: { enabled: true, per_address: { requests_per_sec: 1, burst: 6 }, per_key: { requests_per_sec: 1, burst: 2 } } } });
+  const app = await edlServer(s, {
+    server: {
+      rate_limit: {
+        enabled: true,
+        per_address: { requests_per_sec: 1, burst: 6 },
+        per_key: { requests_per_sec: 1, burst: 2 },
+      },
+    },
+  });
   const port = await listening(t, app);
   const path = leanPathOf(app)!;
-  const status = async (key: string, list: string) => /^HTTP\/1\.1 (\d+)/.exec(await raw(port, `GET /edl/${list}/ip HTTP/1.1\r\nHost: x\r\n${auth(key)}`))![1]!;
+  const status = async (key: string, list: string) =>
+    /^HTTP\/1\.1 (\d+)/.exec(await raw(port, `GET /edl/${list}/ip HTTP/1.1\r\nHost: x\r\n${auth(key)}`))![1]!;
   const firewall: string[] = [];
   for (let i = 0; i < 4; i++) firewall.push(await status(EDL, 'pan'));
   // 2 key tokens: two answers from the lean path, then fastify's 429s, each taking one address token
@@ -126,13 +141,21 @@ test('rate limits: the lean path takes the address and key tokens together; refu
 test('until the first build is in place a list answers 503 with Retry-After on both paths; a list the key may not read stays 403', async (t) => {
   const s = await edlStore();
   const { leanPort, plainPort, path } = await pair(t, s);
-  for (const head of [`GET /edl/pan/ip HTTP/1.1\r\nHost: x\r\n${auth(EDL)}`, `GET /edl/pan/ip HTTP/1.1\r\nHost: x\r\n${auth(EDL_CLEAR)}`, `GET /edl/nolist/ip HTTP/1.1\r\nHost: x\r\n${auth(EDL)}`]) {
+  for (const head of [
+    `GET /edl/pan/ip HTTP/1.1\r\nHost: x\r\n${auth(EDL)}`,
+    `GET /edl/pan/ip HTTP/1.1\r\nHost: x\r\n${auth(EDL_CLEAR)}`,
+    `GET /edl/nolist/ip HTTP/1.1\r\nHost: x\r\n${auth(EDL)}`,
+  ]) {
     assert.equal(await raw(leanPort, head), await raw(plainPort, head));
   }
   const building = await raw(leanPort, `GET /edl/pan/ip HTTP/1.1\r\nHost: x\r\n${auth(EDL)}`);
   assert.match(building, /^HTTP\/1\.1 503 /);
   assert.ok(building.includes('\r\nretry-after: 5\r\n'));
-  assert.ok(building.endsWith('{"error":{"code":"STIXGATE_ERR_API_UNAVAILABLE","message":"the firewall lists are being built; retry after 5 s"}}'));
+  assert.ok(
+    building.endsWith(
+      '{"error":{"code":"STIXGATE_ERR_API_UNAVAILABLE","message":"the firewall lists are being built; retry after 5 s"}}',
+    ),
+  );
   assert.match(await raw(leanPort, `GET /edl/pan/ip HTTP/1.1\r\nHost: x\r\n${auth(EDL_CLEAR)}`), /^HTTP\/1\.1 403 /);
   assert.equal(path.answered, 0);
   await s.lists.build();
@@ -144,7 +167,17 @@ test('a key identified on a keep-alive connection is checked again for expiry on
   const s = await edlStore();
   await s.lists.build();
   const app = await edlServer(s, {
-    server: { api_keys: { firewall: { hash: hashApiKey(EDL), scopes: ['edl'], max_tlp: 'green', expires: new Date(T0 + 60_000).toISOString() }, clear_fw: { hash: hashApiKey(EDL_CLEAR), scopes: ['edl'], max_tlp: 'clear' } } },
+    server: {
+      api_keys: {
+        firewall: {
+          hash: hashApiKey(EDL),
+          scopes: ['edl'],
+          max_tlp: 'green',
+          expires: new Date(T0 + 60_000).toISOString(),
+        },
+        clear_fw: { hash: hashApiKey(EDL_CLEAR), scopes: ['edl'], max_tlp: 'clear' },
+      },
+    },
   });
   const port = await listening(t, app);
   const path = leanPathOf(app)!;
@@ -164,8 +197,14 @@ test('a key identified on a keep-alive connection is checked again for expiry on
   assert.equal(await get({ authorization: `Bearer ${EDL}` }), 200);
   assert.equal(path.answered, 4);
   s.setNow(T0 + 60_000);
-  const expired = await client.request({ path: '/edl/pan/ip', method: 'GET', headers: { authorization: `Bearer ${EDL}` } });
+  const expired = await client.request({
+    path: '/edl/pan/ip',
+    method: 'GET',
+    headers: { authorization: `Bearer ${EDL}` },
+  });
   assert.equal(expired.statusCode, 401, 'expiry is checked on every request');
-  assert.deepEqual(await expired.body.json(), { error: { code: 'STIXGATE_ERR_API_UNAUTHORIZED', message: 'missing or invalid API key' } });
+  assert.deepEqual(await expired.body.json(), {
+    error: { code: 'STIXGATE_ERR_API_UNAUTHORIZED', message: 'missing or invalid API key' },
+  });
   assert.equal(path.answered, 4);
 });

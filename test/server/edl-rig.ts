@@ -24,7 +24,9 @@ import { KEYS, serverConfig } from './helpers.js';
 
 export const EDL = 'k-edl-4a5b6c7d8e9f0a1b2c3d';
 export const EDL_CLEAR = 'k-edlclear-0f1e2d3c4b5a6978';
-export const basic = (user: string, pass: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` });
+export const basic = (user: string, pass: string) => ({
+  authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`,
+});
 
 export type Via = 'inject' | 'socket';
 export const VIAS: readonly Via[] = ['inject', 'socket'];
@@ -49,7 +51,12 @@ export async function edlStore() {
   store.push(indicator({ n: 4, pattern: "[url:value = 'https://evil.example/a']", tlp: 'clear', score: 70 }));
   let now = T0;
   const access = accessPolicy({ defaultTlp: 'amber', scoring: NO_DECAY_SCORING });
-  const cfg = validate(edlSchema, { lists: { pan: { format: 'paloalto', max_tlp: 'green' }, open: { format: 'plain', max_tlp: 'clear', kinds: ['ip'] } } });
+  const cfg = validate(edlSchema, {
+    lists: {
+      pan: { format: 'paloalto', max_tlp: 'green' },
+      open: { format: 'plain', max_tlp: 'clear', kinds: ['ip'] },
+    },
+  });
   assert.ok(cfg.ok);
   const registry = new Registry();
   const edlMetrics = new EdlMetrics(registry);
@@ -60,7 +67,10 @@ export async function edlStore() {
 export type EdlStore = Awaited<ReturnType<typeof edlStore>>;
 
 /** A server over `s` (not listening); `lean: false` leaves every request to fastify. */
-export async function edlServer(s: EdlStore, o: { basicAuth?: boolean; lean?: boolean; server?: Record<string, unknown> } = {}): Promise<FastifyInstance> {
+export async function edlServer(
+  s: EdlStore,
+  o: { basicAuth?: boolean; lean?: boolean; server?: Record<string, unknown> } = {},
+): Promise<FastifyInstance> {
   const { index } = await buildIndex(s.store.asStore(), { now: s.now });
   const config = serverConfig({
     rate_limit: { enabled: false },
@@ -72,7 +82,14 @@ export async function edlServer(s: EdlStore, o: { basicAuth?: boolean; lean?: bo
     ...o.server,
   });
   return buildServer({
-    config, index, store: s.store.asStore(), metrics: new Metrics({ defaults: false }), logger: pino({ level: 'silent' }), isReady: () => true, now: s.now, access: s.access,
+    config,
+    index,
+    store: s.store.asStore(),
+    metrics: new Metrics({ defaults: false }),
+    logger: pino({ level: 'silent' }),
+    isReady: () => true,
+    now: s.now,
+    access: s.access,
     edl: { lists: s.lists, basicAuth: o.basicAuth ?? true, metrics: s.edlMetrics, lean: o.lean },
   });
 }
@@ -96,6 +113,14 @@ export async function rig(t: TestContext, via: Via, basicAuth = true) {
   await s.lists.build();
   const server = await edlServer(s, { basicAuth });
   t.after(() => server.close());
-  const app: Client = via === 'socket' ? await socketClient(server) : { inject: async (o) => { const r = await server.inject(o); return { statusCode: r.statusCode, headers: r.headers, body: r.body, json: () => r.json() }; } };
+  const app: Client =
+    via === 'socket'
+      ? await socketClient(server)
+      : {
+          inject: async (o) => {
+            const r = await server.inject(o);
+            return { statusCode: r.statusCode, headers: r.headers, body: r.body, json: () => r.json() };
+          },
+        };
   return { app, server, ...s, lean: () => leanPathOf(server)?.answered ?? 0 };
 }

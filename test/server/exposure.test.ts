@@ -22,27 +22,42 @@ function issuesOf(text: string): { path: string; message: string }[] {
 }
 
 test('loopback addresses: 127/8, ::1, localhost; everything else is exposed', () => {
-  for (const h of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', 'LOCALHOST', '::ffff:127.0.0.1']) assert.equal(isLoopbackHost(h), true, h);
-  for (const h of ['0.0.0.0', '::', '192.0.2.10', '10.0.0.1', 'example.org', '::ffff:10.0.0.1', '128.0.0.1']) assert.equal(isLoopbackHost(h), false, h);
+  for (const h of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', 'LOCALHOST', '::ffff:127.0.0.1'])
+    assert.equal(isLoopbackHost(h), true, h);
+  for (const h of ['0.0.0.0', '::', '192.0.2.10', '10.0.0.1', 'example.org', '::ffff:10.0.0.1', '128.0.0.1'])
+    assert.equal(isLoopbackHost(h), false, h);
 });
 
 test('a non-loopback listener without keys and without an explicit anonymous_lookup is a start-up error naming server.listen_host', () => {
   const issues = issuesOf('server:\n  listen_host: 0.0.0.0\n');
   assert.equal(issues.length, 1);
   assert.match(issues[0]!.path, /^server\.listen_host/);
-  assert.match(issues[0]!.message, /"0\.0\.0\.0" is not a loopback address and no API key is configured: add keys under server\.api_keys/);
+  assert.match(
+    issues[0]!.message,
+    /"0\.0\.0\.0" is not a loopback address and no API key is configured: add keys under server\.api_keys/,
+  );
   assert.match(issues[0]!.message, /set server\.anonymous_lookup explicitly/);
   // the same address with a key, or with anonymous_lookup written out, starts
-  assert.deepEqual(issuesOf(`server:\n  listen_host: 0.0.0.0\n  api_keys:\n    siem: { hash: "${KEY_HASH}", scopes: [lookup] }\n`), []);
+  assert.deepEqual(
+    issuesOf(`server:\n  listen_host: 0.0.0.0\n  api_keys:\n    siem: { hash: "${KEY_HASH}", scopes: [lookup] }\n`),
+    [],
+  );
   assert.deepEqual(issuesOf('server:\n  listen_host: "::"\n  anonymous_lookup: true\n'), []);
   assert.deepEqual(issuesOf('server:\n  listen_host: 0.0.0.0\n  anonymous_lookup: false\n'), []);
   // exposing anonymous lookups or metrics is allowed, and said at every start
-  const anon = parseConfig('server:\n  listen_host: 0.0.0.0\n  anonymous_lookup: true\n  metrics_public: true\n', { file: 'a.yaml', registry, env: {} });
+  const anon = parseConfig('server:\n  listen_host: 0.0.0.0\n  anonymous_lookup: true\n  metrics_public: true\n', {
+    file: 'a.yaml',
+    registry,
+    env: {},
+  });
   assert.deepEqual(anon.warnings, [
     'server.anonymous_lookup is true on 0.0.0.0: anyone who reaches the port can look up TLP:CLEAR indicators without a key',
     'server.metrics_public is true on 0.0.0.0: anyone who reaches the port can read /metrics (source, sink and job names, error reasons, store sizes)',
   ]);
-  assert.deepEqual(parseConfig('server:\n  anonymous_lookup: true\n', { file: 'b.yaml', registry, env: {} }).warnings, []);
+  assert.deepEqual(
+    parseConfig('server:\n  anonymous_lookup: true\n', { file: 'b.yaml', registry, env: {} }).warnings,
+    [],
+  );
   // loopback needs neither
   assert.deepEqual(issuesOf('server:\n  listen_host: 127.0.0.1\n'), []);
   assert.deepEqual(issuesOf('{}'), []);
@@ -72,10 +87,17 @@ test('scopes name only what exists: admin, ingest and taxii are known; a typo ge
   assert.equal(r.ok, false);
   if (r.ok) return;
   const byPath = Object.fromEntries(r.issues.map((i) => [i.path, i.message]));
-  assert.deepEqual(Object.keys(byPath).sort(), ['api_keys.c.scopes[0]', 'api_keys.c.scopes[1]', 'api_keys.c.scopes[2]']);
+  assert.deepEqual(Object.keys(byPath).sort(), [
+    'api_keys.c.scopes[0]',
+    'api_keys.c.scopes[1]',
+    'api_keys.c.scopes[2]',
+  ]);
   assert.match(byPath['api_keys.c.scopes[0]']!, /got "lookpu" \(did you mean "lookup"\?\)/);
   assert.match(byPath['api_keys.c.scopes[1]']!, /got "metric" \(did you mean "metrics"\?\)/);
-  assert.equal(byPath['api_keys.c.scopes[2]'], 'must be one of admin, edl, ingest, lookup, metrics, search, sightings, taxii, got "root"');
+  assert.equal(
+    byPath['api_keys.c.scopes[2]'],
+    'must be one of admin, edl, ingest, lookup, metrics, search, sightings, taxii, got "root"',
+  );
 });
 
 test('the whole configuration reports an unknown scope with its YAML path at start-up', () => {
@@ -91,7 +113,13 @@ test('server addresses and limits are checked at start-up: proxies and key netwo
       `  api_keys:\n    k: { hash: "${KEY_HASH}", scopes: [lookup], allowed_networks: ["192.0.2.0/24", "nonsense"], expires: "2027-02-30T00:00:00Z" }\n`,
   );
   const paths = issues.map((i) => i.path.replace(/ \(line.*$/, '')).sort();
-  assert.deepEqual(paths, ['server.api_keys.k.allowed_networks[1]', 'server.api_keys.k.expires', 'server.headers_timeout_secs', 'server.trusted_proxies[1]', 'server.trusted_proxies[2]']);
+  assert.deepEqual(paths, [
+    'server.api_keys.k.allowed_networks[1]',
+    'server.api_keys.k.expires',
+    'server.headers_timeout_secs',
+    'server.trusted_proxies[1]',
+    'server.trusted_proxies[2]',
+  ]);
 });
 
 test('FAULTS A13: /metrics needs a key with the metrics scope by default (metrics_public opens it); its labels carry no key, value or request text', async () => {
@@ -102,12 +130,20 @@ test('FAULTS A13: /metrics needs a key with the metrics scope by default (metric
   const canaryValue = 'canary-value-8c1d.example';
   await app.inject({ url: `/api/v1/lookup?value=${canaryValue}`, headers: bearer(canaryKey) });
   await app.inject({ url: `/api/v1/lookup?value=${canaryValue}`, headers: bearer(KEYS.reader) });
-  await app.inject({ method: 'POST', url: '/api/v1/lookup', headers: bearer(KEYS.reader), payload: { values: ['198.51.100.7', canaryValue] } });
+  await app.inject({
+    method: 'POST',
+    url: '/api/v1/lookup',
+    headers: bearer(KEYS.reader),
+    payload: { values: ['198.51.100.7', canaryValue] },
+  });
   await app.inject({ url: `/no/such/${canaryValue}` });
   const res = await app.inject({ url: '/metrics', headers: bearer(KEYS.metrics) });
   assert.equal(res.statusCode, 200);
-  for (const secret of [...Object.values(KEYS), canaryKey, canaryValue, '198.51.100.7', 'reader', 'scraper']) assert.equal(res.body.includes(secret), false, secret);
-  const labels = [...res.body.matchAll(/^stixgate_\w+\{([^}]*)\}/gm)].flatMap((m) => [...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]] as const));
+  for (const secret of [...Object.values(KEYS), canaryKey, canaryValue, '198.51.100.7', 'reader', 'scraper'])
+    assert.equal(res.body.includes(secret), false, secret);
+  const labels = [...res.body.matchAll(/^stixgate_\w+\{([^}]*)\}/gm)].flatMap((m) =>
+    [...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]] as const),
+  );
   assert.ok(labels.length > 5);
   const names = new Set(labels.map(([n]) => n));
   assert.deepEqual([...names].sort(), ['code', 'kind', 'le', 'node', 'outcome', 'result', 'type', 'version']);

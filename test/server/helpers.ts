@@ -39,13 +39,37 @@ export async function setup(over: Record<string, unknown> = {}, opts: { ready?: 
   const { index } = await buildIndex(store.asStore(), { now: () => now });
   const metrics = new Metrics({ defaults: false });
   const lines: string[] = [];
-  const logger = pino({ level: 'info' }, new Writable({ write(chunk, _enc, cb) { lines.push(String(chunk)); cb(); } }));
+  const logger = pino(
+    { level: 'info' },
+    new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(String(chunk));
+        cb();
+      },
+    }),
+  );
   let ready = opts.ready ?? true;
-  const app = buildServer({ config: serverConfig(over), index, store: store.asStore(), metrics, logger, isReady: () => ready, now: () => now });
+  const app = buildServer({
+    config: serverConfig(over),
+    index,
+    store: store.asStore(),
+    metrics,
+    logger,
+    isReady: () => ready,
+    now: () => now,
+  });
   return {
-    app, store, index, metrics, lines,
-    setNow: (t: number) => { now = t; },
-    setReady: (r: boolean) => { ready = r; },
+    app,
+    store,
+    index,
+    metrics,
+    lines,
+    setNow: (t: number) => {
+      now = t;
+    },
+    setReady: (r: boolean) => {
+      ready = r;
+    },
   };
 }
 

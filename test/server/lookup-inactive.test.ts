@@ -42,21 +42,33 @@ describe('lookup include_inactive', () => {
     dir = mkdtempSync(join(tmpdir(), 'stixgate-inactive-'));
     const scoring = STANDARD();
     store = await openEmbeddedStore({ dataDir: dir, scoring });
-    await store.upsert([
-      { object: ind('198.51.100.1', NOW), source: 'feed', tlp: 'clear' },
-      // a record 90 days old: with a 7-day half-life it is expired when stored
-      { object: ind('198.51.100.2', OLD), source: 'misp', seenAt: iso(OLD), tlp: 'clear' },
-      { object: ind('198.51.100.3', NOW - 2 * DAY), source: 'feed', tlp: 'clear' },
-      // only an amber contribution: a clear reader must not learn of it
-      { object: ind('198.51.100.4', OLD), source: 'partner', seenAt: iso(OLD), tlp: 'amber' },
-    ], { now: NOW });
+    await store.upsert(
+      [
+        { object: ind('198.51.100.1', NOW), source: 'feed', tlp: 'clear' },
+        // a record 90 days old: with a 7-day half-life it is expired when stored
+        { object: ind('198.51.100.2', OLD), source: 'misp', seenAt: iso(OLD), tlp: 'clear' },
+        { object: ind('198.51.100.3', NOW - 2 * DAY), source: 'feed', tlp: 'clear' },
+        // only an amber contribution: a clear reader must not learn of it
+        { object: ind('198.51.100.4', OLD), source: 'partner', seenAt: iso(OLD), tlp: 'amber' },
+      ],
+      { now: NOW },
+    );
     revokedAt = iso(NOW - DAY);
     const v3 = ind('198.51.100.3', NOW - 2 * DAY, { revoked: true, modified: revokedAt });
     await store.upsert([{ object: v3, source: 'feed', tlp: 'clear' }], { now: NOW });
     expiredUntil = (await store.query({ value: '198.51.100.2', type: 'indicator' })).objects[0]!.valid_until as string;
     const access = accessPolicy({ defaultTlp: 'amber', scoring });
     const { index } = await buildIndex(store, { now: () => NOW, access });
-    app = buildServer({ config: serverConfig({ anonymous_lookup: true }), index, store, metrics, logger: pino({ level: 'silent' }), isReady: () => true, now: () => NOW, access });
+    app = buildServer({
+      config: serverConfig({ anonymous_lookup: true }),
+      index,
+      store,
+      metrics,
+      logger: pino({ level: 'silent' }),
+      isReady: () => true,
+      now: () => NOW,
+      access,
+    });
   });
 
   after(async () => {
@@ -79,41 +91,92 @@ describe('lookup include_inactive', () => {
     assert.deepEqual(body.indicators, []);
     assert.equal(body.inactive.length, 1);
     const m = body.inactive[0];
-    assert.deepEqual({ state: m.state, ended: m.ended, matched_value: m.matched_value, sources: m.sources, tlp: m.tlp, last_seen: m.last_seen, valid_until: m.valid_until },
-      { state: 'expired', ended: expiredUntil, matched_value: '198.51.100.2', sources: ['misp'], tlp: 'clear', last_seen: iso(OLD), valid_until: expiredUntil });
+    assert.deepEqual(
+      {
+        state: m.state,
+        ended: m.ended,
+        matched_value: m.matched_value,
+        sources: m.sources,
+        tlp: m.tlp,
+        last_seen: m.last_seen,
+        valid_until: m.valid_until,
+      },
+      {
+        state: 'expired',
+        ended: expiredUntil,
+        matched_value: '198.51.100.2',
+        sources: ['misp'],
+        tlp: 'clear',
+        last_seen: iso(OLD),
+        valid_until: expiredUntil,
+      },
+    );
     assert.ok(m.score < 20);
   });
 
   it('single: a revoked value answers revoked with the revocation time', async () => {
-    const body = (await app.inject({ method: 'GET', url: '/api/v1/lookup?value=198.51.100.3&include_inactive=true' })).json();
+    const body = (
+      await app.inject({ method: 'GET', url: '/api/v1/lookup?value=198.51.100.3&include_inactive=true' })
+    ).json();
     assert.equal(body.matched, false);
-    assert.deepEqual(body.inactive.map((m: { state: string; ended: string }) => [m.state, m.ended]), [['revoked', revokedAt]]);
+    assert.deepEqual(
+      body.inactive.map((m: { state: string; ended: string }) => [m.state, m.ended]),
+      [['revoked', revokedAt]],
+    );
   });
 
   it('an active value is a hit with an empty inactive list; an invalid value gets none', async () => {
-    const hit = (await app.inject({ method: 'GET', url: '/api/v1/lookup?value=198.51.100.1&include_inactive=true' })).json();
+    const hit = (
+      await app.inject({ method: 'GET', url: '/api/v1/lookup?value=198.51.100.1&include_inactive=true' })
+    ).json();
     assert.equal(hit.matched, true);
     assert.deepEqual(hit.inactive, []);
-    const bad = (await app.inject({ method: 'GET', url: '/api/v1/lookup?value=not%20a%20value&include_inactive=true' })).json();
+    const bad = (
+      await app.inject({ method: 'GET', url: '/api/v1/lookup?value=not%20a%20value&include_inactive=true' })
+    ).json();
     assert.equal(bad.inactive, undefined);
   });
 
   it('batch (POST and repeated GET values): each value with its own inactive list; counted as hits and misses as before', async () => {
     const values = ['198.51.100.1', '198.51.100.2', '198.51.100.3', '192.0.2.99'];
-    const post = (await app.inject({ method: 'POST', url: '/api/v1/lookup', payload: { values, include_inactive: true } })).json();
-    const get = (await app.inject({ method: 'GET', url: `/api/v1/lookup?${values.map((v) => `value=${v}`).join('&')}&include_inactive=true` })).json();
+    const post = (
+      await app.inject({ method: 'POST', url: '/api/v1/lookup', payload: { values, include_inactive: true } })
+    ).json();
+    const get = (
+      await app.inject({
+        method: 'GET',
+        url: `/api/v1/lookup?${values.map((v) => `value=${v}`).join('&')}&include_inactive=true`,
+      })
+    ).json();
     for (const body of [post, get]) {
-      assert.deepEqual(body.results.map((r: { matched: boolean }) => r.matched), [true, false, false, false]);
-      assert.deepEqual(body.results.map((r: { inactive: { state: string }[] }) => r.inactive.map((m) => m.state)), [[], ['expired'], ['revoked'], []]);
+      assert.deepEqual(
+        body.results.map((r: { matched: boolean }) => r.matched),
+        [true, false, false, false],
+      );
+      assert.deepEqual(
+        body.results.map((r: { inactive: { state: string }[] }) => r.inactive.map((m) => m.state)),
+        [[], ['expired'], ['revoked'], []],
+      );
     }
     const text = await metrics.registry.metrics();
     assert.match(text, /stixgate_lookup_values_total\{result="hit"\} 3/);
   });
 
   it('TLP: an inactive indicator is reported only through a contribution the reader may see', async () => {
-    const anon = (await app.inject({ method: 'GET', url: '/api/v1/lookup?value=198.51.100.4&include_inactive=true' })).json();
+    const anon = (
+      await app.inject({ method: 'GET', url: '/api/v1/lookup?value=198.51.100.4&include_inactive=true' })
+    ).json();
     assert.deepEqual(anon.inactive, []);
-    const reader = (await app.inject({ method: 'GET', url: '/api/v1/lookup?value=198.51.100.4&include_inactive=true', headers: bearer(KEYS.reader) })).json();
-    assert.deepEqual(reader.inactive.map((m: { state: string; sources: string[]; tlp: string }) => [m.state, m.sources, m.tlp]), [['expired', ['partner'], 'amber']]);
+    const reader = (
+      await app.inject({
+        method: 'GET',
+        url: '/api/v1/lookup?value=198.51.100.4&include_inactive=true',
+        headers: bearer(KEYS.reader),
+      })
+    ).json();
+    assert.deepEqual(
+      reader.inactive.map((m: { state: string; sources: string[]; tlp: string }) => [m.state, m.sources, m.tlp]),
+      [['expired', ['partner'], 'amber']],
+    );
   });
 });

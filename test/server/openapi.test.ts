@@ -18,7 +18,21 @@ import { EdlLists, edlSchema } from '../../src/edl/index.js';
 
 const ALL = 'k-all-scopes-6c5b4a3f2e1d0c9b8a7f';
 
-type Doc = { openapi: string; paths: Record<string, Record<string, { parameters?: { name: string; in: string }[]; security: unknown[]; 'x-stixgate-scope'?: string; responses: Record<string, unknown> }>> };
+type Doc = {
+  openapi: string;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        parameters?: { name: string; in: string }[];
+        security: unknown[];
+        'x-stixgate-scope'?: string;
+        responses: Record<string, unknown>;
+      }
+    >
+  >;
+};
 
 /** The paths fastify registered, from its route tree ("│   └── /:id" nests under its prefix). */
 function registeredPaths(tree: string): string[] {
@@ -37,12 +51,25 @@ function registeredPaths(tree: string): string[] {
 test('GET /api/openapi.json describes every registered route and method, and nothing else; it is valid OpenAPI 3.1', async (t) => {
   const r = await rig(t);
   const { index } = await buildIndex(r.store, { now: () => T0 });
-  const config = serverConfig({ api_keys: { all: { hash: hashApiKey(ALL), scopes: [...API_SCOPES], max_tlp: 'red' } } });
+  const config = serverConfig({
+    api_keys: { all: { hash: hashApiKey(ALL), scopes: [...API_SCOPES], max_tlp: 'red' } },
+  });
   const edlCfg = validate(edlSchema, { lists: { pan: { format: 'paloalto' } } });
   assert.ok(edlCfg.ok);
   const lists = new EdlLists(r.store, edlCfg.value, { access: DEFAULT_POLICY, now: () => T0 });
   await lists.build();
-  const app = buildServer({ config, index, store: r.store, metrics: new Metrics({ defaults: false }), logger: pino({ level: 'silent' }), isReady: () => true, now: () => T0, correlator: r.correlator, scoring: STANDARD(), edl: { lists, basicAuth: true } });
+  const app = buildServer({
+    config,
+    index,
+    store: r.store,
+    metrics: new Metrics({ defaults: false }),
+    logger: pino({ level: 'silent' }),
+    isReady: () => true,
+    now: () => T0,
+    correlator: r.correlator,
+    scoring: STANDARD(),
+    edl: { lists, basicAuth: true },
+  });
   t.after(() => app.close());
   const res = await app.inject({ url: '/api/openapi.json' });
   assert.equal(res.statusCode, 200, 'no key needed');
@@ -59,34 +86,90 @@ test('GET /api/openapi.json describes every registered route and method, and not
   const paths = registeredPaths(app.printRoutes({ commonPrefix: false }));
   // the console's HTML pages are left out of the API description on purpose (docs/console.md)
   const consolePaths = paths.filter((p) => p === '/console' || p.startsWith('/console/'));
-  assert.ok(consolePaths.includes('/console/search') && consolePaths.includes('/console/login'), 'the console is served');
+  assert.ok(
+    consolePaths.includes('/console/search') && consolePaths.includes('/console/login'),
+    'the console is served',
+  );
   for (const path of paths.filter((p) => !consolePaths.includes(p))) {
     const url = path.replace(':id', 'indicator--00000000-0000-4000-8000-000000000000').replace(':list/:kind', 'pan/ip');
     const o = await app.inject({ method: 'OPTIONS', url, headers: bearer(ALL) });
     assert.equal(o.statusCode, 405, `OPTIONS ${path}`);
-    served.set(path.replace(/:(\w+)/g, '{$1}'), String(o.headers.allow).split(', ').filter((m) => m !== 'HEAD').map((m) => m.toLowerCase()).sort());
+    served.set(
+      path.replace(/:(\w+)/g, '{$1}'),
+      String(o.headers.allow)
+        .split(', ')
+        .filter((m) => m !== 'HEAD')
+        .map((m) => m.toLowerCase())
+        .sort(),
+    );
   }
   const described = new Map(Object.entries(doc.paths).map(([p, ops]) => [p, Object.keys(ops).sort()]));
-  assert.deepEqual([...described.keys()].filter((p) => p.startsWith('/console')), [], 'no console page in the API description');
+  assert.deepEqual(
+    [...described.keys()].filter((p) => p.startsWith('/console')),
+    [],
+    'no console page in the API description',
+  );
   assert.deepEqual([...described.entries()].sort(), [...served.entries()].sort(), 'the document and the routes agree');
-  for (const must of ['/api/v1/lookup', '/api/v1/objects', '/api/v1/objects/{id}', '/api/v1/objects/{id}/related', '/api/v1/deliveries', '/api/v1/sightings', '/metrics', '/healthz', '/readyz', '/api/openapi.json', '/edl/{list}/{kind}']) {
+  for (const must of [
+    '/api/v1/lookup',
+    '/api/v1/objects',
+    '/api/v1/objects/{id}',
+    '/api/v1/objects/{id}/related',
+    '/api/v1/deliveries',
+    '/api/v1/sightings',
+    '/metrics',
+    '/healthz',
+    '/readyz',
+    '/api/openapi.json',
+    '/edl/{list}/{kind}',
+  ]) {
     assert.ok(described.has(must), must);
   }
 
   // parameters, scopes and bodies come from the route schemas
   const search = doc.paths['/api/v1/objects']!.get!;
-  assert.deepEqual(search!.parameters!.map((p) => p.name).sort(), ['cidr', 'cursor', 'label', 'limit', 'max_score', 'min_score', 'modified_since', 'source', 'state', 'tlp', 'type', 'value']);
+  assert.deepEqual(search!.parameters!.map((p) => p.name).sort(), [
+    'cidr',
+    'cursor',
+    'label',
+    'limit',
+    'max_score',
+    'min_score',
+    'modified_since',
+    'source',
+    'state',
+    'tlp',
+    'type',
+    'value',
+  ]);
   assert.equal(search['x-stixgate-scope']!, 'search');
   assert.ok(search.responses['401']! && search.responses['403']!, 'keyed routes list 401 and 403');
-  assert.deepEqual(doc.paths['/api/v1/objects/{id}']!.get!.parameters!.map((p) => [p.name, p.in]), [['id', 'path']]);
+  assert.deepEqual(
+    doc.paths['/api/v1/objects/{id}']!.get!.parameters!.map((p) => [p.name, p.in]),
+    [['id', 'path']],
+  );
   assert.equal(doc.paths['/api/v1/sightings']!.post!['x-stixgate-scope'], 'sightings');
   assert.equal(doc.paths['/api/v1/deliveries']!.get!['x-stixgate-scope'], 'lookup');
-  assert.deepEqual(doc.paths['/api/v1/deliveries']!.get!.parameters!.map((p) => [p.name, p.in]), [['value', 'query']]);
-  assert.ok((doc.paths['/api/v1/sightings']!.post! as unknown as { requestBody: unknown }).requestBody, 'a body schema');
+  assert.deepEqual(
+    doc.paths['/api/v1/deliveries']!.get!.parameters!.map((p) => [p.name, p.in]),
+    [['value', 'query']],
+  );
+  assert.ok(
+    (doc.paths['/api/v1/sightings']!.post! as unknown as { requestBody: unknown }).requestBody,
+    'a body schema',
+  );
   assert.deepEqual(doc.paths['/healthz']!.get!.security, [], 'no key');
   // a text answer with its media type, a 304 without a body, header parameters, Basic credentials
   const edl = doc.paths['/edl/{list}/{kind}']!.get!;
-  assert.deepEqual(edl!.parameters!.map((p) => [p.name, p.in]), [['list', 'path'], ['kind', 'path'], ['if-none-match', 'header'], ['if-modified-since', 'header']]);
+  assert.deepEqual(
+    edl!.parameters!.map((p) => [p.name, p.in]),
+    [
+      ['list', 'path'],
+      ['kind', 'path'],
+      ['if-none-match', 'header'],
+      ['if-modified-since', 'header'],
+    ],
+  );
   assert.deepEqual(Object.keys((edl.responses['200']! as { content: object }).content), ['text/plain; charset=utf-8']);
   assert.equal((edl.responses['304']! as { content?: object }).content, undefined);
   assert.deepEqual(edl!.security, [{ bearer: [] }, { apiKey: [] }, { basic: [] }]);
@@ -96,14 +179,28 @@ test('GET /api/openapi.json describes every registered route and method, and not
 test('a route registered by any plugin, at any time before start, is described without an edit', async () => {
   const app = fastify();
   const describe = openApiCollector(app, { title: 't', version: '1' });
-  await app.register(async (sub) => {
-    sub.post('/api/v1/example/:name', { schema: { params: { type: 'object', properties: { name: { type: 'string' } } }, body: { type: 'object', properties: { a: { type: 'integer' } } } } }, async () => ({}));
-  }, { prefix: '' });
+  await app.register(
+    async (sub) => {
+      sub.post(
+        '/api/v1/example/:name',
+        {
+          schema: {
+            params: { type: 'object', properties: { name: { type: 'string' } } },
+            body: { type: 'object', properties: { a: { type: 'integer' } } },
+          },
+        },
+        async () => ({}),
+      );
+    },
+    { prefix: '' },
+  );
   app.get('/later', async () => 'x');
   await app.ready();
   const doc = describe() as Doc;
   assert.deepEqual(Object.keys(doc.paths).sort(), ['/api/v1/example/{name}', '/later']);
-  assert.deepEqual(doc.paths['/api/v1/example/{name}']!.post!.parameters, [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }]);
+  assert.deepEqual(doc.paths['/api/v1/example/{name}']!.post!.parameters, [
+    { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
+  ]);
   const result = await new Validator().validate(doc as never);
   assert.equal(result.valid, true, JSON.stringify(result.errors));
   await app.close();

@@ -32,7 +32,11 @@ function slowClient(port: number, head: string, drip: string, dripMs: number): P
     s.on('close', () => {
       clearInterval(iv);
       const m = /^HTTP\/1\.1 (\d{3})/.exec(got);
-      resolve({ status: m ? Number(m[1]) : undefined, body: got.slice(got.indexOf('\r\n\r\n') + 4), closedAfterMs: performance.now() - t0 });
+      resolve({
+        status: m ? Number(m[1]) : undefined,
+        body: got.slice(got.indexOf('\r\n\r\n') + 4),
+        closedAfterMs: performance.now() - t0,
+      });
     });
   });
 }
@@ -41,8 +45,14 @@ const HEADERS_SECS = 2;
 const REQUEST_SECS = 60;
 const CAP = 100;
 
-test('FAULTS A8: 300 slow-header connections on loopback: the cap admits 100, each is answered 408 at the header deadline and closed', { timeout: 90_000 }, async (t) => {
-  const { app } = await setup({ headers_timeout_secs: HEADERS_SECS, request_timeout_secs: REQUEST_SECS, max_connections: CAP });
+test('FAULTS A8: 300 slow-header connections on loopback: the cap admits 100, each is answered 408 at the header deadline and closed', {
+  timeout: 90_000,
+}, async (t) => {
+  const { app } = await setup({
+    headers_timeout_secs: HEADERS_SECS,
+    request_timeout_secs: REQUEST_SECS,
+    max_connections: CAP,
+  });
   await app.listen({ host: '127.0.0.1', port: 0 });
   t.after(() => app.close());
   const { port } = app.server.address() as AddressInfo;
@@ -55,7 +65,11 @@ test('FAULTS A8: 300 slow-header connections on loopback: the cap admits 100, ea
   });
   app.server.on('drop', () => dropped++);
 
-  const outcomes = await Promise.all(Array.from({ length: 300 }, () => slowClient(port, 'GET /healthz HTTP/1.1\r\nHost: stixgate\r\n', 'X-Slow: 1\r\n', 250)));
+  const outcomes = await Promise.all(
+    Array.from({ length: 300 }, () =>
+      slowClient(port, 'GET /healthz HTTP/1.1\r\nHost: stixgate\r\n', 'X-Slow: 1\r\n', 250),
+    ),
+  );
 
   const answered = outcomes.filter((o) => o.status !== undefined);
   assert.equal(peak, CAP, 'never more than max_connections open at once');
@@ -63,7 +77,9 @@ test('FAULTS A8: 300 slow-header connections on loopback: the cap admits 100, ea
   assert.equal(answered.length, CAP);
   for (const o of answered) {
     assert.equal(o.status, 408);
-    assert.deepEqual(JSON.parse(o.body), { error: { code: 'STIXGATE_ERR_API_TIMEOUT', message: 'the request was not received in time' } });
+    assert.deepEqual(JSON.parse(o.body), {
+      error: { code: 'STIXGATE_ERR_API_TIMEOUT', message: 'the request was not received in time' },
+    });
     // never before the configured deadline; ended by it, not by the request timeout (60 s) nor by
     // Node's 30 s deadline-check timer (which held them 30-40 s before the check interval was set)
     assert.ok(o.closedAfterMs >= HEADERS_SECS * 1000 - 50, `closed after ${o.closedAfterMs} ms`);
@@ -73,11 +89,15 @@ test('FAULTS A8: 300 slow-header connections on loopback: the cap admits 100, ea
   for (const o of outcomes.filter((x) => x.status === undefined)) assert.equal(o.body, '');
   assert.equal(await new Promise<number>((r) => app.server.getConnections((_e, n) => r(n))), 0);
   // and the server still answers
-  const ok = await fetch(`http://127.0.0.1:${port}/api/v1/lookup?value=198.51.100.7`, { headers: { authorization: `Bearer ${KEYS.reader}` } });
+  const ok = await fetch(`http://127.0.0.1:${port}/api/v1/lookup?value=198.51.100.7`, {
+    headers: { authorization: `Bearer ${KEYS.reader}` },
+  });
   assert.equal(ok.status, 200);
 });
 
-test('FAULTS A8: a body that never finishes is answered 408 at the request deadline and closed', { timeout: 60_000 }, async (t) => {
+test('FAULTS A8: a body that never finishes is answered 408 at the request deadline and closed', {
+  timeout: 60_000,
+}, async (t) => {
   const { app } = await setup({ headers_timeout_secs: 1, request_timeout_secs: 2 });
   await app.listen({ host: '127.0.0.1', port: 0 });
   t.after(() => app.close());

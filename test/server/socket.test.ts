@@ -15,7 +15,13 @@ test('real socket on 127.0.0.1: batch lookup with plain fetch', async (t) => {
   });
   assert.equal(res.status, 200);
   const body = (await res.json()) as { results: { value: string; matched: boolean }[] };
-  assert.deepEqual(body.results.map((r) => [r.value, r.matched]), [['198.51.100.7', true], ['nothing.example', false]]);
+  assert.deepEqual(
+    body.results.map((r) => [r.value, r.matched]),
+    [
+      ['198.51.100.7', true],
+      ['nothing.example', false],
+    ],
+  );
   const unauth = await fetch(`http://127.0.0.1:${port}/api/v1/lookup?value=198.51.100.7`);
   assert.equal(unauth.status, 401);
   assert.equal(unauth.headers.get('www-authenticate'), 'Bearer realm="stixgate"');

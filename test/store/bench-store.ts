@@ -17,13 +17,16 @@ function time(label: string, n: number, fn: () => Promise<void>): Promise<void> 
   const t = process.hrtime.bigint();
   return fn().then(() => {
     const s = Number(process.hrtime.bigint() - t) / 1e9;
-    console.log(`${label.padEnd(34)} ${n} in ${s.toFixed(2)} s = ${Math.round(n / s)}/s  rss ${Math.round(process.memoryUsage().rss / 1e6)} MB`);
+    console.log(
+      `${label.padEnd(34)} ${n} in ${s.toFixed(2)} s = ${Math.round(n / s)}/s  rss ${Math.round(process.memoryUsage().rss / 1e6)} MB`,
+    );
   });
 }
 
 function batch(from: number, to: number, validUntil: (i: number) => number): IngestItem[] {
   const items: IngestItem[] = [];
-  for (let i = from; i < to; i++) items.push({ object: indicatorFor(i, { validUntil: validUntil(i) }), source: 'bench', confidence: 60 });
+  for (let i = from; i < to; i++)
+    items.push({ object: indicatorFor(i, { validUntil: validUntil(i) }), source: 'bench', confidence: 60 });
   return items;
 }
 
@@ -95,7 +98,9 @@ await time('expire 10%', N / 10, async () => {
   expired = await store2.expire(T0 + 2 * DAY);
 });
 if (expired !== N / 10) throw new Error(`expired ${expired}`);
-await time('stats', 1, async () => { await store2.stats(); });
+await time('stats', 1, async () => {
+  await store2.stats();
+});
 const st = await store2.stats();
 console.log(`disk ${Math.round((st.bytesOnDisk ?? 0) / 1e6)} MB for ${st.objects} objects`);
 await store2.close();

@@ -7,7 +7,15 @@ import { createInterface } from 'node:readline';
 import { it } from 'node:test';
 import Database from 'better-sqlite3';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
-import { CRASH_BATCH, CRASH_BATCHES, CRASH_TOTAL, contentHash, crashBatch, idsOfBatch, oracleHash } from './crash-workload.js';
+import {
+  CRASH_BATCH,
+  CRASH_BATCHES,
+  CRASH_TOTAL,
+  contentHash,
+  crashBatch,
+  idsOfBatch,
+  oracleHash,
+} from './crash-workload.js';
 import { T0, indicatorFor, prng } from './fixtures.js';
 
 const TRIALS = Number(process.env.STIXGATE_CRASH_TRIALS ?? 20);
@@ -15,14 +23,25 @@ const SEED = Number(process.env.STIXGATE_CRASH_SEED ?? 20240301);
 const CHILD = new URL('./crash-child.ts', import.meta.url).pathname;
 
 /** Runs the child and SIGKILLs it a random moment after it reports batch `killAfter`. */
-function runAndKill(dataDir: string, killAfter: number, delayMs: number): Promise<{ lastSeen: number; killed: boolean }> {
+function runAndKill(
+  dataDir: string,
+  killAfter: number,
+  delayMs: number,
+): Promise<{ lastSeen: number; killed: boolean }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
     let lastSeen = -1;
     let stderr = '';
     let armed = false;
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const kill = () => { if (!armed) { armed = true; setTimeout(() => child.kill('SIGKILL'), delayMs); } };
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const kill = () => {
+      if (!armed) {
+        armed = true;
+        setTimeout(() => child.kill('SIGKILL'), delayMs);
+      }
+    };
     createInterface({ input: child.stdout }).on('line', (line) => {
       const m = /^batch (\d+)$/.exec(line);
       if (m) lastSeen = Number(m[1]);
@@ -36,7 +55,9 @@ function runAndKill(dataDir: string, killAfter: number, delayMs: number): Promis
   });
 }
 
-it(`P1: kill -9 at random moments during ingest loses nothing and never runs the cursor ahead (${TRIALS} trials)`, { timeout: TRIALS * 30_000 }, async () => {
+it(`P1: kill -9 at random moments during ingest loses nothing and never runs the cursor ahead (${TRIALS} trials)`, {
+  timeout: TRIALS * 30_000,
+}, async () => {
   const rand = prng(SEED);
   let killedMidRun = 0;
   for (let trial = 0; trial < TRIALS; trial++) {
@@ -58,15 +79,17 @@ it(`P1: kill -9 at random moments during ingest loses nothing and never runs the
       const stats = await store.stats();
       // a batch and its cursor commit together: exactly the batches up to the cursor are there
       assert.equal(stats.objects, (cursor + 1) * CRASH_BATCH, where);
-      for (let k = 0; k <= cursor; k++) assert.equal((await store.getMany(idsOfBatch(k))).size, CRASH_BATCH, `${where} batch ${k}`);
+      for (let k = 0; k <= cursor; k++)
+        assert.equal((await store.getMany(idsOfBatch(k))).size, CRASH_BATCH, `${where} batch ${k}`);
       if (cursor + 1 < CRASH_BATCHES) assert.equal((await store.getMany(idsOfBatch(cursor + 1))).size, 0, where);
 
-      for (let k = cursor + 1; k < CRASH_BATCHES; k++) await store.upsert(crashBatch(k), { now: T0, cursors: { batch: String(k) } });
+      for (let k = cursor + 1; k < CRASH_BATCHES; k++)
+        await store.upsert(crashBatch(k), { now: T0, cursors: { batch: String(k) } });
       const final = await store.stats();
       assert.equal(final.objects, CRASH_TOTAL, where);
       assert.equal(final.changeLogHead, CRASH_TOTAL, `${where}: one change per object, no duplicates`);
       const seen = new Set<string>();
-      for (let after = 0; ;) {
+      for (let after = 0; ; ) {
         const p = await store.changes(after, 5000);
         if (p.changes.length === 0) break;
         for (const ch of p.changes) {

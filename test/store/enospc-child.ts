@@ -12,7 +12,8 @@ import { T0, indicatorFor } from './fixtures.js';
 const mount = process.argv[2]!;
 const dataDir = join(mount, 'data');
 const BATCH = 200;
-const batch = (b: number) => Array.from({ length: BATCH }, (_, i) => ({ object: indicatorFor(b * BATCH + i), source: 'a' }));
+const batch = (b: number) =>
+  Array.from({ length: BATCH }, (_, i) => ({ object: indicatorFor(b * BATCH + i), source: 'a' }));
 
 const store = await openEmbeddedStore({ dataDir, hotCacheSize: 0 });
 const fs = statfsSync(mount);
@@ -26,7 +27,11 @@ for (let b = 0; b < 1000 && !error; b++) {
     await store.upsert(batch(b), { now: T0, cursors: { a: String(b) } });
     ok++;
   } catch (e) {
-    error = { code: e instanceof StixgateError ? e.code : String((e as { code?: unknown }).code), reason: (e as StixgateError).reason, message: (e as Error).message };
+    error = {
+      code: e instanceof StixgateError ? e.code : String((e as { code?: unknown }).code),
+      reason: (e as StixgateError).reason,
+      message: (e as Error).message,
+    };
   }
 }
 const cursorAfterFull = await store.getCursor('a');
@@ -36,6 +41,10 @@ await store.upsert(batch(ok), { now: T0, cursors: { a: String(ok) } });
 const cursorAfterFree = await store.getCursor('a');
 await store.close();
 const again = await openEmbeddedStore({ dataDir, integrityCheck: 'always', readonly: true });
-const reopened = { objects: (await again.stats()).objects, cursor: await again.getCursor('a'), head: await again.head() };
+const reopened = {
+  objects: (await again.stats()).objects,
+  cursor: await again.getCursor('a'),
+  head: await again.head(),
+};
 await again.close();
 console.log(JSON.stringify({ ok, error, cursorAfterFull, objectsAfterFull, cursorAfterFree, reopened }));

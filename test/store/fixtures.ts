@@ -29,7 +29,10 @@ export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;
 
 /** A small IPv4 indicator number `n` (about 330 bytes stored), as a list-feed mapper would make it. */
-export function indicatorFor(n: number, opts: { modified?: number; validUntil?: number; name?: string } = {}): Indicator {
+export function indicatorFor(
+  n: number,
+  opts: { modified?: number; validUntil?: number; name?: string } = {},
+): Indicator {
   const ip = ipFor(n);
   const ts = new Date(opts.modified ?? T0).toISOString();
   const ind: Indicator = {

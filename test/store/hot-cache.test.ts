@@ -9,7 +9,10 @@ const SEEN = new Date(T0).toISOString();
 
 function stored(n: number): { item: IngestItem; obj: StixObject } {
   const item: IngestItem = { object: indicatorFor(n), source: 'a' };
-  const obj = { ...indicatorFor(n), x_stixgate: { sources: { a: { first_seen: SEEN, last_seen: SEEN } } } } as unknown as StixObject;
+  const obj = {
+    ...indicatorFor(n),
+    x_stixgate: { sources: { a: { first_seen: SEEN, last_seen: SEEN } } },
+  } as unknown as StixObject;
   return { item, obj };
 }
 

@@ -34,8 +34,14 @@ function collidingPair(make: (n: number) => string): [string, string] {
 
 function domainIndicator(id: string, value: string): StixObject {
   return {
-    type: 'indicator', spec_version: '2.1', id, created: '2024-03-01T00:00:00.000Z', modified: '2024-03-01T00:00:00.000Z',
-    pattern: `[domain-name:value = '${value}']`, pattern_type: 'stix', valid_from: '2024-03-01T00:00:00.000Z',
+    type: 'indicator',
+    spec_version: '2.1',
+    id,
+    created: '2024-03-01T00:00:00.000Z',
+    modified: '2024-03-01T00:00:00.000Z',
+    pattern: `[domain-name:value = '${value}']`,
+    pattern_type: 'stix',
+    valid_from: '2024-03-01T00:00:00.000Z',
   } as StixObject;
 }
 
@@ -44,7 +50,8 @@ describe('key hash and tables', () => {
     // FNV-1a 32 over UTF-16 code units then murmur3 fmix32, computed independently here
     const reference = (s: string): number => {
       let h = 2166136261;
-      for (const c of s) for (let k = 0; k < c.length; k++) h = Number((BigInt(h ^ c.charCodeAt(k)) * 16777619n) & 0xffffffffn);
+      for (const c of s)
+        for (let k = 0; k < c.length; k++) h = Number((BigInt(h ^ c.charCodeAt(k)) * 16777619n) & 0xffffffffn);
       const fmix = (x: number, m: bigint, r: number) => Number((BigInt((x ^ (x >>> r)) >>> 0) * m) & 0xffffffffn);
       h = fmix(h, 0x85ebca6bn, 16);
       h = fmix(h, 0xc2b2ae35n, 13);
@@ -80,7 +87,10 @@ describe('key hash and tables', () => {
         assert.equal(t.size, model.size);
         for (const hh of hashes) {
           const got = t.get(hh).sort((a, b) => a - b);
-          const want = [...model].filter((k) => k.startsWith(`${hh}/`)).map((k) => Number(k.split('/')[1])).sort((a, b) => a - b);
+          const want = [...model]
+            .filter((k) => k.startsWith(`${hh}/`))
+            .map((k) => Number(k.split('/')[1]))
+            .sort((a, b) => a - b);
           assert.deepEqual(got, want, `hash ${hh} at step ${step}`);
         }
       }
@@ -119,22 +129,35 @@ describe('embedded store: key index', () => {
       const r1 = await s.upsert([{ object: domainIndicator(idA, vA), source: 'x' }], { now: T0 });
       assert.equal(r1.created, 1);
       assert.equal(await s.get(idB), undefined, 'a colliding id that was never stored is not found');
-      assert.equal((await s.query({ value: vB })).objects.length, 0, 'a colliding value that no object holds finds nothing');
+      assert.equal(
+        (await s.query({ value: vB })).objects.length,
+        0,
+        'a colliding value that no object holds finds nothing',
+      );
       const r2 = await s.upsert([{ object: domainIndicator(idB, vB), source: 'x' }], { now: T0 });
       assert.equal(r2.created, 1, 'the colliding id is a new object, not an update of the first');
       for (let round = 0; round < 2; round++) {
         assert.equal((await s.get(idA))?.pattern, `[domain-name:value = '${vA}']`);
         assert.equal((await s.get(idB))?.pattern, `[domain-name:value = '${vB}']`);
         assert.deepEqual([...(await s.getMany([idB, idA])).keys()].sort(), [idA, idB].sort());
-        assert.deepEqual((await s.query({ value: vA })).objects.map((o) => o.id), [idA]);
-        assert.deepEqual((await s.query({ value: vB })).objects.map((o) => o.id), [idB]);
+        assert.deepEqual(
+          (await s.query({ value: vA })).objects.map((o) => o.id),
+          [idA],
+        );
+        assert.deepEqual(
+          (await s.query({ value: vB })).objects.map((o) => o.id),
+          [idB],
+        );
         // the tables are rebuilt from object_keys at open
         await s.close();
         s = await openEmbeddedStore({ dataDir: dir });
       }
       assert.deepEqual(s.keyIndexStats().ids, 2);
       // an update that changes the value moves the value key
-      const moved = await s.upsert([{ object: { ...domainIndicator(idA, vB), modified: '2024-03-02T00:00:00.000Z' }, source: 'x' }], { now: T0 });
+      const moved = await s.upsert(
+        [{ object: { ...domainIndicator(idA, vB), modified: '2024-03-02T00:00:00.000Z' }, source: 'x' }],
+        { now: T0 },
+      );
       assert.equal(moved.updated, 1);
       assert.deepEqual((await s.query({ value: vA })).objects.length, 0);
       assert.deepEqual((await s.query({ value: vB })).objects.map((o) => o.id).sort(), [idA, idB].sort());
@@ -150,14 +173,31 @@ describe('embedded store: key index', () => {
       const before = s.keyIndexStats();
       const bomb = indicatorFor(3);
       let reads = 0;
-      Object.defineProperty(bomb, 'name', { enumerable: true, get: () => { if (++reads > 1) throw new RangeError('disk on fire'); return 'x'; } });
-      await assert.rejects(s.upsert([{ object: indicatorFor(2), source: 'a' }, { object: bomb, source: 'a' }], { now: T0 }));
+      Object.defineProperty(bomb, 'name', {
+        enumerable: true,
+        get: () => {
+          if (++reads > 1) throw new RangeError('disk on fire');
+          return 'x';
+        },
+      });
+      await assert.rejects(
+        s.upsert(
+          [
+            { object: indicatorFor(2), source: 'a' },
+            { object: bomb, source: 'a' },
+          ],
+          { now: T0 },
+        ),
+      );
       assert.deepEqual(s.keyIndexStats(), before);
       // the rowid the failed batch used is taken by the next object; the failed id stays absent
       await s.upsert([{ object: indicatorFor(4), source: 'a' }], { now: T0 });
       assert.equal(await s.get(indicatorFor(2).id), undefined);
       assert.equal((await s.query({ value: '10.0.0.2' })).objects.length, 0);
-      assert.deepEqual((await s.query({ value: '10.0.0.4' })).objects.map((o) => o.id), [indicatorFor(4).id]);
+      assert.deepEqual(
+        (await s.query({ value: '10.0.0.4' })).objects.map((o) => o.id),
+        [indicatorFor(4).id],
+      );
       await s.close();
     });
   });
@@ -170,11 +210,21 @@ describe('embedded store: key index', () => {
       assert.ok(await ro.get(indicatorFor(1).id));
       await w.upsert([{ object: indicatorFor(2), source: 'a' }], { now: T0 });
       assert.equal((await ro.get(indicatorFor(2).id))?.id, indicatorFor(2).id);
-      assert.deepEqual((await ro.query({ value: '10.0.0.2' })).objects.map((o) => o.id), [indicatorFor(2).id]);
+      assert.deepEqual(
+        (await ro.query({ value: '10.0.0.2' })).objects.map((o) => o.id),
+        [indicatorFor(2).id],
+      );
       // the writer moves object 2 to another value: the reader finds it under the new one only
-      const moved = { ...indicatorFor(2), pattern: "[ipv4-addr:value = '10.9.9.9']", modified: '2024-03-02T00:00:00.000Z' };
+      const moved = {
+        ...indicatorFor(2),
+        pattern: "[ipv4-addr:value = '10.9.9.9']",
+        modified: '2024-03-02T00:00:00.000Z',
+      };
       await w.upsert([{ object: moved, source: 'a' }], { now: T0 });
-      assert.deepEqual((await ro.query({ value: '10.9.9.9' })).objects.map((o) => o.id), [indicatorFor(2).id]);
+      assert.deepEqual(
+        (await ro.query({ value: '10.9.9.9' })).objects.map((o) => o.id),
+        [indicatorFor(2).id],
+      );
       assert.equal((await ro.query({ value: '10.0.0.2' })).objects.length, 0);
       await ro.close();
       await w.close();
@@ -186,15 +236,29 @@ describe('embedded store: key index', () => {
       // a version 1 file as the previous release wrote it
       const db = createV1Store(dir);
       const ins = db.prepare(V1_INSERT);
-      const file = { type: 'file', spec_version: '2.1', id: 'file--0f6a6a8e-6f4d-5b6a-9a0e-3c2b1a0f9e8d', hashes: { MD5: 'aa'.repeat(16), 'SHA-256': 'bb'.repeat(32) } };
+      const file = {
+        type: 'file',
+        spec_version: '2.1',
+        id: 'file--0f6a6a8e-6f4d-5b6a-9a0e-3c2b1a0f9e8d',
+        hashes: { MD5: 'aa'.repeat(16), 'SHA-256': 'bb'.repeat(32) },
+      };
       ins.run(3, indicatorFor(1).id, 'indicator', null, 7, 'ipv4-addr\t10.0.0.1', JSON.stringify(indicatorFor(1)));
       ins.run(9, file.id, 'file', null, 8, `file\t${'aa'.repeat(16)}\nfile\t${'bb'.repeat(32)}`, JSON.stringify(file));
       db.close();
-      await assert.rejects(openEmbeddedStore({ dataDir: dir, readonly: true }), new RegExp(`schema version 1; this stixgate reads version ${SCHEMA_VERSION} \\(open it once read-write`));
+      await assert.rejects(
+        openEmbeddedStore({ dataDir: dir, readonly: true }),
+        new RegExp(`schema version 1; this stixgate reads version ${SCHEMA_VERSION} \\(open it once read-write`),
+      );
       const s = await openEmbeddedStore({ dataDir: dir });
       assert.equal((await s.get(indicatorFor(1).id))?.id, indicatorFor(1).id);
-      assert.deepEqual((await s.query({ value: 'bb'.repeat(32) })).objects.map((o) => o.id), [file.id]);
-      assert.deepEqual((await s.query({ value: '10.0.0.1' })).objects.map((o) => o.id), [indicatorFor(1).id]);
+      assert.deepEqual(
+        (await s.query({ value: 'bb'.repeat(32) })).objects.map((o) => o.id),
+        [file.id],
+      );
+      assert.deepEqual(
+        (await s.query({ value: '10.0.0.1' })).objects.map((o) => o.id),
+        [indicatorFor(1).id],
+      );
       assert.equal(await s.getCursor('feed'), '42');
       assert.equal(await s.head(), 8);
       assert.deepEqual(s.keyIndexStats().ids, 2);
@@ -204,10 +268,19 @@ describe('embedded store: key index', () => {
       await s.close();
       const raw = new Database(join(dir, 'stixgate.db'), { readonly: true });
       assert.deepEqual(raw.prepare('SELECT rowid FROM objects ORDER BY rowid').pluck().all(), [3, 9, 10]);
-      assert.deepEqual(raw.prepare("SELECT name FROM sqlite_master WHERE name IN ('object_values', 'object_keys')").pluck().all(), ['object_keys']);
-      assert.equal(raw.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(), String(SCHEMA_VERSION));
+      assert.deepEqual(
+        raw.prepare("SELECT name FROM sqlite_master WHERE name IN ('object_values', 'object_keys')").pluck().all(),
+        ['object_keys'],
+      );
+      assert.equal(
+        raw.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(),
+        String(SCHEMA_VERSION),
+      );
       // migration 3 counted what migration 2 kept; the upsert after it added its own
-      assert.deepEqual(raw.prepare('SELECT type, state, n FROM counts ORDER BY type').all(), [{ type: 'file', state: 0, n: 1 }, { type: 'indicator', state: 0, n: 2 }]);
+      assert.deepEqual(raw.prepare('SELECT type, state, n FROM counts ORDER BY type').all(), [
+        { type: 'file', state: 0, n: 1 },
+        { type: 'indicator', state: 0, n: 2 },
+      ]);
       raw.close();
     });
   });
@@ -219,7 +292,10 @@ describe('embedded store: key snapshot', () => {
   it('a clean close writes the key tables and the next open reads them instead of scanning', async () => {
     await inTempDir(async (dir) => {
       let s = await openEmbeddedStore({ dataDir: dir });
-      await s.upsert([1, 2, 3].map((n) => ({ object: indicatorFor(n), source: 'a' })), { now: T0 });
+      await s.upsert(
+        [1, 2, 3].map((n) => ({ object: indicatorFor(n), source: 'a' })),
+        { now: T0 },
+      );
       assert.equal(s.keyIndexStats().loadedFrom, 'scan');
       await s.close();
       assert.ok(existsSync(snap(dir)));
@@ -229,11 +305,23 @@ describe('embedded store: key snapshot', () => {
       await ro.close();
       assert.ok(existsSync(snap(dir)));
       s = await openEmbeddedStore({ dataDir: dir });
-      assert.deepEqual(s.keyIndexStats(), { ids: 3, values: 3, bytes: s.keyIndexStats().bytes, loadedFrom: 'snapshot' });
+      assert.deepEqual(s.keyIndexStats(), {
+        ids: 3,
+        values: 3,
+        bytes: s.keyIndexStats().bytes,
+        loadedFrom: 'snapshot',
+      });
       assert.equal(existsSync(snap(dir)), false, 'an open for writing removes the snapshot before any write');
       assert.equal((await s.get(indicatorFor(2).id))?.id, indicatorFor(2).id);
-      assert.deepEqual((await s.query({ value: '10.0.0.3' })).objects.map((o) => o.id), [indicatorFor(3).id]);
-      assert.equal((await s.upsert([{ object: indicatorFor(2), source: 'b' }], { now: T0 })).updated, 1, 'a known id is found through the loaded table');
+      assert.deepEqual(
+        (await s.query({ value: '10.0.0.3' })).objects.map((o) => o.id),
+        [indicatorFor(3).id],
+      );
+      assert.equal(
+        (await s.upsert([{ object: indicatorFor(2), source: 'b' }], { now: T0 })).updated,
+        1,
+        'a known id is found through the loaded table',
+      );
       await s.close();
     });
   });
@@ -250,7 +338,10 @@ describe('embedded store: key snapshot', () => {
       assert.ok(await s.get(indicatorFor(1).id));
       // the value keys the store wrote itself (bound as REAL, unlike the migrations' INTEGERs) are scanned too
       assert.equal(s.keyIndexStats().values, 1);
-      assert.deepEqual((await s.query({ value: '10.0.0.1' })).objects.map((o) => o.id), [indicatorFor(1).id]);
+      assert.deepEqual(
+        (await s.query({ value: '10.0.0.1' })).objects.map((o) => o.id),
+        [indicatorFor(1).id],
+      );
       await s.close();
     });
   });
@@ -274,7 +365,10 @@ describe('embedded store: key snapshot', () => {
       // head matches, the token does not
       await inTempDir(async (other) => {
         const o = await openEmbeddedStore({ dataDir: other });
-        await o.upsert([7, 8].map((n) => ({ object: indicatorFor(n), source: 'a' })), { now: T0 });
+        await o.upsert(
+          [7, 8].map((n) => ({ object: indicatorFor(n), source: 'a' })),
+          { now: T0 },
+        );
         await o.close();
         const mine = readFileSync(snap(dir));
         copyFileSync(snap(other), snap(dir));
@@ -298,7 +392,8 @@ describe('embedded store: key snapshot', () => {
       await s.upsert([{ object: indicatorFor(3), source: 'a' }], { now: T0 });
       // the files as kill -9 would leave them, copied with the snapshot into another directory
       await inTempDir(async (crashed) => {
-        for (const f of ['stixgate.db', 'stixgate.db-wal', 'keys.snapshot']) copyFileSync(join(dir, f), join(crashed, f));
+        for (const f of ['stixgate.db', 'stixgate.db-wal', 'keys.snapshot'])
+          copyFileSync(join(dir, f), join(crashed, f));
         const c = await openEmbeddedStore({ dataDir: crashed });
         assert.equal(c.keyIndexStats().loadedFrom, 'scan');
         assert.equal(c.keyIndexStats().ids, 3);

@@ -17,9 +17,16 @@ const TRIALS = 4;
  * end; with `killAfterMs` the child is killed that long after the open call.
  */
 function migrateInChild(dataDir: string, killAfterMs?: number): Promise<{ completed: boolean; ms: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e',
-    `import('./src/store/embedded/index.ts').then((m) => { console.log('opening'); return m.openEmbeddedStore({ dataDir: ${JSON.stringify(dataDir)} }); }).then((s) => s.close()).then(() => console.log('migrated'))`],
-  { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '-e',
+      `import('./src/store/embedded/index.ts').then((m) => { console.log('opening'); return m.openEmbeddedStore({ dataDir: ${JSON.stringify(dataDir)} }); }).then((s) => s.close()).then(() => console.log('migrated'))`,
+    ],
+    { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
   let t0 = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -30,10 +37,12 @@ function migrateInChild(dataDir: string, killAfterMs?: number): Promise<{ comple
       if (killAfterMs !== undefined) timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
     }
   });
-  return new Promise((resolve) => child.on('close', () => {
-    clearTimeout(timer);
-    resolve({ completed: out.includes('migrated'), ms: Date.now() - t0 });
-  }));
+  return new Promise((resolve) =>
+    child.on('close', () => {
+      clearTimeout(timer);
+      resolve({ completed: out.includes('migrated'), ms: Date.now() - t0 });
+    }),
+  );
 }
 
 /**
@@ -47,7 +56,10 @@ async function assertWholeVersion(dataDir: string, trial: number): Promise<1 | 2
   const v1Values = raw.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'object_values'").pluck().get();
   const keyRows = version === '1' ? 0 : raw.prepare('SELECT count(*) FROM object_keys').pluck().get();
   const counts = raw.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'counts'").pluck().get();
-  const ledger = raw.prepare("SELECT count(*) FROM sqlite_master WHERE name IN ('ledger', 'ledger_strings')").pluck().get();
+  const ledger = raw
+    .prepare("SELECT count(*) FROM sqlite_master WHERE name IN ('ledger', 'ledger_strings')")
+    .pluck()
+    .get();
   raw.close();
   assert.equal(rows, N, `trial ${trial}: every object is still there`);
   if (version === '1') {
@@ -69,14 +81,19 @@ async function assertWholeVersion(dataDir: string, trial: number): Promise<1 | 2
   try {
     assert.equal((await s.stats()).objects, N, `trial ${trial}`);
     assert.equal(await s.getCursor('feed'), '42');
-    assert.deepEqual((await s.query({ value: ipFor(N - 1) })).objects.map((o) => o.id), [indicatorFor(N - 1).id]);
+    assert.deepEqual(
+      (await s.query({ value: ipFor(N - 1) })).objects.map((o) => o.id),
+      [indicatorFor(N - 1).id],
+    );
   } finally {
     await s.close();
   }
   return 4;
 }
 
-test(`P10: kill -9 at random moments of a schema migration (${TRIALS} trials) leaves a whole version (1 to 4); the next open migrates`, { timeout: 300_000 }, async () => {
+test(`P10: kill -9 at random moments of a schema migration (${TRIALS} trials) leaves a whole version (1 to 4); the next open migrates`, {
+  timeout: 300_000,
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-migrate-'));
   try {
     const v1 = join(dir, 'v1');

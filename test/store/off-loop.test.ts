@@ -15,14 +15,22 @@ function tempDir(): string {
 }
 
 const items = (from: number, n: number, source = 'feed'): IngestItem[] =>
-  Array.from({ length: n }, (_, i) => ({ object: indicatorFor(from + i, i % 3 === 0 ? { validUntil: T0 + DAY } : {}), source }));
+  Array.from({ length: n }, (_, i) => ({
+    object: indicatorFor(from + i, i % 3 === 0 ? { validUntil: T0 + DAY } : {}),
+    source,
+  }));
 
 describe('store statistics are maintained, not counted', () => {
   async function statsStatements(n: number): Promise<string[]> {
     const dir = tempDir();
     const seen: string[] = [];
     let recording = false;
-    const store = new EmbeddedStore({ dataDir: dir, onStatement: (sql) => { if (recording) seen.push(sql); } });
+    const store = new EmbeddedStore({
+      dataDir: dir,
+      onStatement: (sql) => {
+        if (recording) seen.push(sql);
+      },
+    });
     try {
       await store.open();
       await store.upsert(items(1, n), { now: T0, cursors: { feed: 'c' } });
@@ -51,17 +59,30 @@ describe('store statistics are maintained, not counted', () => {
     try {
       await store.open();
       await store.upsert(items(1, 30), { now: T0 });
-      await store.upsert([{ object: { ...indicatorFor(2, { modified: T0 + 1000 }), revoked: true }, source: 'feed' }], { now: T0 });
+      await store.upsert([{ object: { ...indicatorFor(2, { modified: T0 + 1000 }), revoked: true }, source: 'feed' }], {
+        now: T0,
+      });
       await store.expire(T0 + 2 * DAY); // every third one has valid_until T0 + 1 day
-      await store.modify([indicatorFor(3).id], (o) => ({ ...o, x_stixgate: { ...o.x_stixgate!, expired: true } }), { now: T0 });
+      await store.modify([indicatorFor(3).id], (o) => ({ ...o, x_stixgate: { ...o.x_stixgate!, expired: true } }), {
+        now: T0,
+      });
       // a batch that fails half way (a value with no JSON form is rejected, a throwing getter aborts)
       const bad = { ...indicatorFor(500) } as Record<string, unknown>;
-      Object.defineProperty(bad, 'name', { enumerable: true, get: () => { throw new Error('boom'); } });
+      Object.defineProperty(bad, 'name', {
+        enumerable: true,
+        get: () => {
+          throw new Error('boom');
+        },
+      });
       await assert.rejects(store.upsert([...items(100, 5), { object: bad as never, source: 'feed' }], { now: T0 }));
       const s = await store.stats();
       await store.close();
       const raw = new Database(join(dir, 'stixgate.db'), { readonly: true });
-      const byState = Object.fromEntries((raw.prepare('SELECT state, count(*) AS n FROM objects GROUP BY state').all() as { state: number; n: number }[]).map((r) => [r.state, r.n]));
+      const byState = Object.fromEntries(
+        (
+          raw.prepare('SELECT state, count(*) AS n FROM objects GROUP BY state').all() as { state: number; n: number }[]
+        ).map((r) => [r.state, r.n]),
+      );
       raw.close();
       assert.equal(s.objects, 30);
       assert.deepEqual({ ...s.byType }, { indicator: 30 });
@@ -110,11 +131,18 @@ describe('the threaded store keeps the event loop turning', () => {
     const store = await openThreadedStore({ dataDir: dir });
     try {
       await store.upsert(items(1, 3), { now: T0 });
-      const r = await store.modify([indicatorFor(1).id, indicatorFor(9).id], (o) => ({ ...o, x_stixgate: { ...o.x_stixgate!, expired: true } }), { now: T0 });
+      const r = await store.modify(
+        [indicatorFor(1).id, indicatorFor(9).id],
+        (o) => ({ ...o, x_stixgate: { ...o.x_stixgate!, expired: true } }),
+        { now: T0 },
+      );
       assert.deepEqual(r, { updated: 1, unchanged: 0, missing: 1, rejected: [] });
       assert.equal((await store.stats()).expired, 1);
       await store.close();
-      await assert.rejects(store.get(indicatorFor(1).id), (e: Error & { code?: string }) => e.code === 'STIXGATE_ERR_STORE_UNAVAILABLE');
+      await assert.rejects(
+        store.get(indicatorFor(1).id),
+        (e: Error & { code?: string }) => e.code === 'STIXGATE_ERR_STORE_UNAVAILABLE',
+      );
     } finally {
       await store.close();
       rmSync(dir, { recursive: true, force: true });

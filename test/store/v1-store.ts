@@ -22,4 +22,5 @@ export function createV1Store(dataDir: string): Database.Database {
 }
 
 /** The v1 row insert: (rowid, id, type, modified, seq, obs, json). */
-export const V1_INSERT = 'INSERT INTO objects (rowid, id, type, modified, state, valid_until, seq, obs, json) VALUES (?, ?, ?, ?, 0, NULL, ?, ?, ?)';
+export const V1_INSERT =
+  'INSERT INTO objects (rowid, id, type, modified, state, valid_until, seq, obs, json) VALUES (?, ?, ?, ?, 0, NULL, ?, ?, ?)';

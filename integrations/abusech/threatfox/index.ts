@@ -22,7 +22,9 @@ export const threatfoxSource: SourceDefinition<ThreatfoxConfig> = {
     createRecentSource(config, {
       service: 'ThreatFox',
       request: (since, now) => ({
-        url: config.url, method: 'POST', listKey: 'data',
+        url: config.url,
+        method: 'POST',
+        listKey: 'data',
         json: { query: 'get_iocs', days: threatfoxDays(since, now, config.overlap_secs * 1000, config.initial_days) },
       }),
       probe: () => ({ url: config.url, method: 'POST', listKey: 'data', json: { query: 'get_iocs', days: 1 } }),

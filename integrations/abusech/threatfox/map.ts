@@ -36,7 +36,12 @@ export function mapThreatfoxIoc(rec: unknown, index: number, env: MapEnv): Mappe
   const loc = { ...location, ...(id ? { objectId: `threatfox:${id}` } : {}) };
   const iocType = str(r.ioc_type, 32);
   const spec = iocType ? THREATFOX_IOC_TYPES[iocType] : undefined;
-  if (!spec) return reject('unsupported_type', `ThreatFox ioc_type ${JSON.stringify(String(r.ioc_type ?? '')).slice(0, 40)} is not mapped`, loc);
+  if (!spec)
+    return reject(
+      'unsupported_type',
+      `ThreatFox ioc_type ${JSON.stringify(String(r.ioc_type ?? '')).slice(0, 40)} is not mapped`,
+      loc,
+    );
   let value = str(r.ioc, 8192);
   if (!value) return reject('missing_value', 'ThreatFox record has no ioc', loc);
   let type = spec.type;
@@ -47,34 +52,53 @@ export function mapThreatfoxIoc(rec: unknown, index: number, env: MapEnv): Mappe
     port = p.port;
     if (p.v6) type = 'ipv6-addr';
   }
-  const conf = typeof r.confidence_level === 'number' && r.confidence_level >= 0 && r.confidence_level <= 100 ? Math.round(r.confidence_level) : undefined;
+  const conf =
+    typeof r.confidence_level === 'number' && r.confidence_level >= 0 && r.confidence_level <= 100
+      ? Math.round(r.confidence_level)
+      : undefined;
   const threat = str(r.threat_type, 64);
   const malware = str(r.malware_printable, 128);
   const refs: ExternalReference[] = [];
-  if (id) refs.push({ source_name: 'threatfox', external_id: id, url: `https://threatfox.abuse.ch/ioc/${encodeURIComponent(id)}/` });
+  if (id)
+    refs.push({
+      source_name: 'threatfox',
+      external_id: id,
+      url: `https://threatfox.abuse.ch/ioc/${encodeURIComponent(id)}/`,
+    });
   const reference = httpUrl(r.reference);
   if (reference) refs.push({ source_name: 'threatfox-reference', url: reference });
   const malpedia = httpUrl(r.malware_malpedia);
   if (malpedia) refs.push({ source_name: 'malpedia', url: malpedia });
   const reporter = str(r.reporter, 128);
-  const desc = [`ThreatFox${threat ? ` ${threat}` : ''}${malware && malware.toLowerCase() !== 'unknown malware' ? ` (${malware})` : ''}`, port ? `port ${port}` : '', reporter ? `reported by ${reporter}` : ''].filter(Boolean);
-  return feedRecord({
-    type, hash: spec.hash, value,
-    firstSeen: parseApiTime(r.first_seen),
-    lastSeen: parseApiTime(r.last_seen),
-    description: desc.join(', '),
-    labels: tagLabels(threat, r.tags),
-    confidence: conf,
-    refs,
-    malware: malware && malware.toLowerCase() !== 'unknown malware' ? [malware] : [],
-    location: loc,
-  }, env);
+  const desc = [
+    `ThreatFox${threat ? ` ${threat}` : ''}${malware && malware.toLowerCase() !== 'unknown malware' ? ` (${malware})` : ''}`,
+    port ? `port ${port}` : '',
+    reporter ? `reported by ${reporter}` : '',
+  ].filter(Boolean);
+  return feedRecord(
+    {
+      type,
+      hash: spec.hash,
+      value,
+      firstSeen: parseApiTime(r.first_seen),
+      lastSeen: parseApiTime(r.last_seen),
+      description: desc.join(', '),
+      labels: tagLabels(threat, r.tags),
+      confidence: conf,
+      refs,
+      malware: malware && malware.toLowerCase() !== 'unknown malware' ? [malware] : [],
+      location: loc,
+    },
+    env,
+  );
 }
 
 /** A ThreatFox IOC's newest time (first or last seen), epoch ms. */
 export function threatfoxTime(rec: unknown): number | undefined {
   const r = asObject(rec);
   if (!r) return undefined;
-  const ts = [parseApiTime(r.first_seen), parseApiTime(r.last_seen)].filter((x): x is string => x !== undefined).map(Date.parse);
+  const ts = [parseApiTime(r.first_seen), parseApiTime(r.last_seen)]
+    .filter((x): x is string => x !== undefined)
+    .map(Date.parse);
   return ts.length ? Math.max(...ts) : undefined;
 }

@@ -14,8 +14,16 @@ export const urlhausSource: SourceDefinition<UrlhausConfig> = {
     createRecentSource(config, {
       service: 'URLhaus',
       limit: config.limit,
-      request: () => ({ url: endpoint(config.url, `${config.endpoint}/recent/limit/${config.limit}/`), method: 'GET', listKey: config.endpoint }),
-      probe: () => ({ url: endpoint(config.url, `${config.endpoint}/recent/limit/1/`), method: 'GET', listKey: config.endpoint }),
+      request: () => ({
+        url: endpoint(config.url, `${config.endpoint}/recent/limit/${config.limit}/`),
+        method: 'GET',
+        listKey: config.endpoint,
+      }),
+      probe: () => ({
+        url: endpoint(config.url, `${config.endpoint}/recent/limit/1/`),
+        method: 'GET',
+        listKey: config.endpoint,
+      }),
       time: urlhausTime,
       map: config.endpoint === 'urls' ? mapUrlhausUrl : mapUrlhausPayload,
     }),

@@ -20,20 +20,29 @@ export function mapUrlhausUrl(rec: unknown, index: number, env: MapEnv): MappedR
   const id = str(r.id, 32);
   const refs: ExternalReference[] = [];
   const ref = httpUrl(r.urlhaus_reference);
-  if (id || ref) refs.push({ source_name: 'urlhaus', ...(id ? { external_id: id } : {}), ...(ref ? { url: ref } : {}) });
+  if (id || ref)
+    refs.push({ source_name: 'urlhaus', ...(id ? { external_id: id } : {}), ...(ref ? { url: ref } : {}) });
   const threat = str(r.threat, 64);
   const status = str(r.url_status, 32);
   const reporter = str(r.reporter, 128);
-  const parts = [`URLhaus${threat ? ` ${threat}` : ''}`, status ? `status ${status}` : '', reporter ? `reported by ${reporter}` : ''].filter(Boolean);
-  return feedRecord({
-    type: 'url', value: url,
-    firstSeen: parseApiTime(r.date_added),
-    lastSeen: parseApiTime(r.last_online),
-    description: parts.join(', '),
-    labels: tagLabels(threat, r.tags),
-    refs,
-    location: { ...location, ...(id ? { objectId: `urlhaus:${id}` } : {}) },
-  }, env);
+  const parts = [
+    `URLhaus${threat ? ` ${threat}` : ''}`,
+    status ? `status ${status}` : '',
+    reporter ? `reported by ${reporter}` : '',
+  ].filter(Boolean);
+  return feedRecord(
+    {
+      type: 'url',
+      value: url,
+      firstSeen: parseApiTime(r.date_added),
+      lastSeen: parseApiTime(r.last_online),
+      description: parts.join(', '),
+      labels: tagLabels(threat, r.tags),
+      refs,
+      location: { ...location, ...(id ? { objectId: `urlhaus:${id}` } : {}) },
+    },
+    env,
+  );
 }
 
 /** URLhaus `payloads/recent` record → file (SHA-256) indicator, its signature as a malware family. Pure. */
@@ -47,17 +56,31 @@ export function mapUrlhausPayload(rec: unknown, index: number, env: MapEnv): Map
   const fileType = str(r.file_type, 32);
   const signature = str(r.signature, 128);
   const size = str(String(r.file_size ?? ''), 20);
-  const refs: ExternalReference[] = [{ source_name: 'urlhaus', url: `https://urlhaus.abuse.ch/browse.php?search=${encodeURIComponent(sha256.toLowerCase())}` }];
-  const desc = [`URLhaus payload${fileType ? ` (${fileType}` : ''}${fileType && size ? `, ${size} bytes)` : fileType ? ')' : ''}`, md5 && HEX.test(md5) ? `MD5 ${md5.toLowerCase()}` : '', signature ? `signature ${signature}` : ''].filter(Boolean);
-  return feedRecord({
-    type: 'file', hash: 'SHA-256', value: sha256,
-    firstSeen: parseApiTime(r.firstseen),
-    description: desc.join(', '),
-    labels: tagLabels('payload', fileType),
-    refs,
-    malware: [signature],
-    location: { ...location, objectId: `urlhaus:${sha256.slice(0, 64)}` },
-  }, env);
+  const refs: ExternalReference[] = [
+    {
+      source_name: 'urlhaus',
+      url: `https://urlhaus.abuse.ch/browse.php?search=${encodeURIComponent(sha256.toLowerCase())}`,
+    },
+  ];
+  const desc = [
+    `URLhaus payload${fileType ? ` (${fileType}` : ''}${fileType && size ? `, ${size} bytes)` : fileType ? ')' : ''}`,
+    md5 && HEX.test(md5) ? `MD5 ${md5.toLowerCase()}` : '',
+    signature ? `signature ${signature}` : '',
+  ].filter(Boolean);
+  return feedRecord(
+    {
+      type: 'file',
+      hash: 'SHA-256',
+      value: sha256,
+      firstSeen: parseApiTime(r.firstseen),
+      description: desc.join(', '),
+      labels: tagLabels('payload', fileType),
+      refs,
+      malware: [signature],
+      location: { ...location, objectId: `urlhaus:${sha256.slice(0, 64)}` },
+    },
+    env,
+  );
 }
 
 /** The time a URLhaus record was added (the window key), epoch ms. */

@@ -6,8 +6,24 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface SimAttribute { uuid: string; type: string; value: string; to_ids: boolean; timestamp: number; category?: string; [k: string]: unknown }
-export interface SimEvent { uuid: string; info: string; timestamp: number; published: boolean; tags: string[]; attributes: SimAttribute[]; [k: string]: unknown }
+export interface SimAttribute {
+  uuid: string;
+  type: string;
+  value: string;
+  to_ids: boolean;
+  timestamp: number;
+  category?: string;
+  [k: string]: unknown;
+}
+export interface SimEvent {
+  uuid: string;
+  info: string;
+  timestamp: number;
+  published: boolean;
+  tags: string[];
+  attributes: SimAttribute[];
+  [k: string]: unknown;
+}
 
 export interface SimOptions {
   key: string;
@@ -57,20 +73,29 @@ export async function startMispSimulator(events: SimEvent[], opts: SimOptions): 
       }
       const authorization = req.headers.authorization;
       sim.requests.push({ path: path!, body, authorization });
-      const json = (status: number, v: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(typeof v === 'string' ? v : JSON.stringify(v));
-      if (authorization !== opts.key) return json(403, { name: 'Authentication failed.', message: 'Authentication failed.', url: path });
-      if (path === '/servers/getVersion' && req.method === 'GET') return json(200, { version: '2.4.190', perm_sync: false, perm_sighting: true });
-      if (req.method !== 'POST' || (path !== '/events/restSearch' && path !== '/attributes/restSearch')) return json(404, { message: 'Not found' });
+      const json = (status: number, v: unknown) =>
+        res
+          .writeHead(status, { 'content-type': 'application/json' })
+          .end(typeof v === 'string' ? v : JSON.stringify(v));
+      if (authorization !== opts.key)
+        return json(403, { name: 'Authentication failed.', message: 'Authentication failed.', url: path });
+      if (path === '/servers/getVersion' && req.method === 'GET')
+        return json(200, { version: '2.4.190', perm_sync: false, perm_sighting: true });
+      if (req.method !== 'POST' || (path !== '/events/restSearch' && path !== '/attributes/restSearch'))
+        return json(404, { message: 'Not found' });
       searches++;
-      if (opts.failRequest && opts.failRequest.n === searches) return json(opts.failRequest.status, { message: 'injected failure' });
+      if (opts.failRequest && opts.failRequest.n === searches)
+        return json(opts.failRequest.status, { message: 'injected failure' });
       if (opts.rawEvents !== undefined) return json(200, opts.rawEvents);
       const since = typeof body.timestamp === 'number' && !opts.ignoreTimestamp ? body.timestamp : 0;
       const tags = Array.isArray(body.tags) ? (body.tags as string[]) : [];
-      const tagOk = (e: SimEvent) => tags.length === 0 || tags.some((t) => (t.startsWith('!') ? !e.tags.includes(t.slice(1)) : e.tags.includes(t)));
+      const tagOk = (e: SimEvent) =>
+        tags.length === 0 || tags.some((t) => (t.startsWith('!') ? !e.tags.includes(t.slice(1)) : e.tags.includes(t)));
       const limit = typeof body.limit === 'number' ? body.limit : 1e9;
       const page = opts.ignorePage ? 1 : typeof body.page === 'number' ? body.page : 1;
-      const order = <T,>(l: T[]) => (opts.order === 'reverse' ? [...l].reverse() : opts.order === 'shuffled' ? shuffle(l) : l);
-      const slice = <T,>(l: T[]) => l.slice((page - 1) * limit, page * limit);
+      const order = <T>(l: T[]) =>
+        opts.order === 'reverse' ? [...l].reverse() : opts.order === 'shuffled' ? shuffle(l) : l;
+      const slice = <T>(l: T[]) => l.slice((page - 1) * limit, page * limit);
       const evs = events.filter((e) => (body.published === true ? e.published : true) && tagOk(e));
       const tagJson = (e: SimEvent) => e.tags.map((name) => ({ name }));
       if (path === '/events/restSearch') {
@@ -78,11 +103,22 @@ export async function startMispSimulator(events: SimEvent[], opts: SimOptions): 
         return json(200, {
           response: slice(hit).map((e) => {
             const { attributes, tags: t, ...rest } = e;
-            return { Event: { ...rest, timestamp: String(e.timestamp), Tag: tagJson(e), Attribute: attributes.filter((a) => (body.to_ids === true ? a.to_ids : true)).map((a) => ({ ...a, timestamp: String(a.timestamp) })) } };
+            return {
+              Event: {
+                ...rest,
+                timestamp: String(e.timestamp),
+                Tag: tagJson(e),
+                Attribute: attributes
+                  .filter((a) => (body.to_ids === true ? a.to_ids : true))
+                  .map((a) => ({ ...a, timestamp: String(a.timestamp) })),
+              },
+            };
           }),
         });
       }
-      const attrs = evs.flatMap((e) => e.attributes.map((a) => ({ ...a, event_uuid: e.uuid, Event: { uuid: e.uuid, Tag: tagJson(e) } })));
+      const attrs = evs.flatMap((e) =>
+        e.attributes.map((a) => ({ ...a, event_uuid: e.uuid, Event: { uuid: e.uuid, Tag: tagJson(e) } })),
+      );
       const wire = (a: (typeof attrs)[number]) => ({ ...a, timestamp: String(a.timestamp) });
       const hit = order(attrs.filter((a) => a.timestamp >= since && (body.to_ids === true ? a.to_ids : true)));
       return json(200, { response: { Attribute: slice(hit).map(wire) } });

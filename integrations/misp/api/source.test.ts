@@ -13,10 +13,25 @@ const hex = (n: number, w: number) => n.toString(16).padStart(w, '0');
 const uuid = (kind: number, n: number) => `${hex(kind, 8)}-0000-4000-8000-${hex(n, 12)}`;
 
 function attr(n: number, ts: number, toIds = true): SimAttribute {
-  return { uuid: uuid(2, n), type: 'ip-dst', category: 'Network activity', value: `198.51.100.${n}`, to_ids: toIds, timestamp: ts };
+  return {
+    uuid: uuid(2, n),
+    type: 'ip-dst',
+    category: 'Network activity',
+    value: `198.51.100.${n}`,
+    to_ids: toIds,
+    timestamp: ts,
+  };
 }
 function event(n: number, ts: number, attributes: SimAttribute[], extra: Partial<SimEvent> = {}): SimEvent {
-  return { uuid: uuid(1, n), info: `event ${n}`, timestamp: ts, published: true, tags: ['tlp:green'], attributes, ...extra };
+  return {
+    uuid: uuid(1, n),
+    info: `event ${n}`,
+    timestamp: ts,
+    published: true,
+    tags: ['tlp:green'],
+    attributes,
+    ...extra,
+  };
 }
 
 /** 3 events, 25 attributes with distinct timestamps; the newest attribute is NOT on the last page. */
@@ -25,11 +40,24 @@ function corpus(): SimEvent[] {
   return [event(1, T0 + 240, a.slice(0, 10)), event(2, T0 + 240, a.slice(10, 20)), event(3, T0 + 240, a.slice(20))];
 }
 
-const ids = (pages: Page[], type: string) => pages.flatMap((p) => p.items.map((i) => i.object)).filter((o) => o.type === type).map((o) => o.id).sort();
+const ids = (pages: Page[], type: string) =>
+  pages
+    .flatMap((p) => p.items.map((i) => i.object))
+    .filter((o) => o.type === type)
+    .map((o) => o.id)
+    .sort();
 const indicatorIds = (n: number[]) => n.map((i) => `indicator--${uuid(2, i)}`).sort();
 const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
 
-const base = (url: string, extra: Record<string, unknown> = {}) => ({ url, api_key: KEY, mode: 'attributes', page_size: 10, overlap_secs: 60, retry: { max_attempts: 1, base_delay_secs: 0.01, max_delay_secs: 0.1 }, ...extra });
+const base = (url: string, extra: Record<string, unknown> = {}) => ({
+  url,
+  api_key: KEY,
+  mode: 'attributes',
+  page_size: 10,
+  overlap_secs: 60,
+  retry: { max_attempts: 1, base_delay_secs: 0.01, max_delay_secs: 0.1 },
+  ...extra,
+});
 
 test('misp_api attributes mode: unsorted pages, cursor = max attribute timestamp of the completed window (F21)', async () => {
   const sim = await startMispSimulator(corpus(), { key: KEY, order: 'reverse' });
@@ -40,7 +68,10 @@ test('misp_api attributes mode: unsorted pages, cursor = max attribute timestamp
     assert.deepEqual(pages.filter((p) => p.cursor !== undefined).length, 1);
     assert.equal(pages.at(-1)!.cursor, JSON.stringify({ ts: T0 + 240 }));
     const searches = sim.requests.filter((r) => r.path === '/attributes/restSearch');
-    assert.deepEqual(searches.map((r) => r.body.page), [1, 2, 3]);
+    assert.deepEqual(
+      searches.map((r) => r.body.page),
+      [1, 2, 3],
+    );
     assert.equal(searches[0]!.body.timestamp, Math.floor(FIXED_NOW / 1000) - 30 * 86400);
     assert.equal(searches[0]!.body.published, true);
     assert.equal(searches[0]!.authorization, KEY);
@@ -66,9 +97,19 @@ test('misp_api: a window cut short commits no cursor; the replay yields the same
   try {
     const seen: Page[] = [];
     const comp = mispComponent('misp_api', base(sim.url));
-    await assert.rejects(async () => {
-      for await (const p of comp.source.pages({ id: 't', logger: comp.logger, http: comp.http, signal: new AbortController().signal, now: FIXED_NOW })) seen.push(p);
-    }, (e: unknown) => e instanceof StixgateError && e.code === 'STIXGATE_ERR_HTTP_STATUS');
+    await assert.rejects(
+      async () => {
+        for await (const p of comp.source.pages({
+          id: 't',
+          logger: comp.logger,
+          http: comp.http,
+          signal: new AbortController().signal,
+          now: FIXED_NOW,
+        }))
+          seen.push(p);
+      },
+      (e: unknown) => e instanceof StixgateError && e.code === 'STIXGATE_ERR_HTTP_STATUS',
+    );
     await comp.http.close();
     assert.ok(seen.length > 0);
     assert.equal(lastCursor(seen), undefined);
@@ -87,9 +128,20 @@ test('misp_api: a window cut short commits no cursor; the replay yields the same
 
 test('misp_api events mode: an event edited (and published) later with old attributes is ingested whole; cursor = event timestamp', async () => {
   const old = [attr(1, T0 - 86400 * 2), attr(2, T0 - 86400 * 2, false)];
-  const sim = await startMispSimulator([event(9, T0 + 100, old, { Galaxy: [{ type: 'mitre-attack-pattern', GalaxyCluster: [{ uuid: uuid(3, 1), value: 'Phishing - T1566' }] }] })], { key: KEY });
+  const sim = await startMispSimulator(
+    [
+      event(9, T0 + 100, old, {
+        Galaxy: [{ type: 'mitre-attack-pattern', GalaxyCluster: [{ uuid: uuid(3, 1), value: 'Phishing - T1566' }] }],
+      }),
+    ],
+    { key: KEY },
+  );
   try {
-    const pages = await runPages('misp_api', base(sim.url, { mode: 'events', tags: ['tlp:green', '!internal'] }), JSON.stringify({ ts: T0 }));
+    const pages = await runPages(
+      'misp_api',
+      base(sim.url, { mode: 'events', tags: ['tlp:green', '!internal'] }),
+      JSON.stringify({ ts: T0 }),
+    );
     assert.equal(sim.requests[0]!.path, '/events/restSearch');
     assert.deepEqual(sim.requests[0]!.body.tags, ['tlp:green', '!internal']);
     assert.equal(sim.requests[0]!.body.timestamp, T0 - 60);
@@ -97,7 +149,9 @@ test('misp_api events mode: an event edited (and published) later with old attri
     assert.deepEqual(ids(pages, 'ipv4-addr').length, 1); // the to_ids: false attribute is an observable only
     assert.deepEqual(ids(pages, 'report'), [`report--${uuid(1, 9)}`]);
     assert.deepEqual(ids(pages, 'attack-pattern'), [`attack-pattern--${uuid(3, 1)}`]);
-    assert.deepEqual(ids(pages, 'relationship'), [deterministicId('relationship', `indicates|indicator--${uuid(2, 1)}|attack-pattern--${uuid(3, 1)}`)]);
+    assert.deepEqual(ids(pages, 'relationship'), [
+      deterministicId('relationship', `indicates|indicator--${uuid(2, 1)}|attack-pattern--${uuid(3, 1)}`),
+    ]);
     assert.equal(lastCursor(pages), JSON.stringify({ ts: T0 + 100 }));
   } finally {
     await sim.close();
@@ -116,7 +170,10 @@ test('misp_api: a server that ignores `timestamp` adds nothing new; one that ign
   }
   const stuck = await startMispSimulator(corpus(), { key: KEY, ignorePage: true });
   try {
-    await assert.rejects(runPages('misp_api', base(stuck.url)), (e: unknown) => e instanceof StixgateError && e.reason === 'misp_pagination_stuck');
+    await assert.rejects(
+      runPages('misp_api', base(stuck.url)),
+      (e: unknown) => e instanceof StixgateError && e.reason === 'misp_pagination_stuck',
+    );
     assert.equal(stuck.requests.length, 2);
   } finally {
     await stuck.close();
@@ -134,7 +191,16 @@ test('misp_api: wrong key → 403 without the key in the message; probe reads /s
       return true;
     });
     const comp = mispComponent('misp_api', base(sim.url));
-    assert.equal(await comp.source.probe!({ id: 't', logger: comp.logger, http: comp.http, signal: new AbortController().signal, now: FIXED_NOW }), 'MISP 2.4.190');
+    assert.equal(
+      await comp.source.probe!({
+        id: 't',
+        logger: comp.logger,
+        http: comp.http,
+        signal: new AbortController().signal,
+        now: FIXED_NOW,
+      }),
+      'MISP 2.4.190',
+    );
     await comp.http.close();
     assert.equal(sim.requests.at(-1)!.path, '/servers/getVersion');
   } finally {
@@ -162,7 +228,9 @@ test('misp_api: __proto__ / constructor keys at any depth are dropped (F12)', as
 
 test('misp_api: attribute timestamps ahead of now never move the cursor past now (F26)', async () => {
   const nowSecs = Math.floor(FIXED_NOW / 1000);
-  const sim = await startMispSimulator([event(1, nowSecs + 86400, [attr(1, T0), attr(2, nowSecs + 86400)])], { key: KEY });
+  const sim = await startMispSimulator([event(1, nowSecs + 86400, [attr(1, T0), attr(2, nowSecs + 86400)])], {
+    key: KEY,
+  });
   try {
     const pages = await runPages('misp_api', base(sim.url));
     assert.deepEqual(ids(pages, 'indicator'), indicatorIds([1, 2]));

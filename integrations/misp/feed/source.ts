@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { StixgateError } from '../../../src/core/errors.js';
 import { stixTime } from '../../../src/core/stix.js';
-import type { CommonSourceConfig, IntegrationContext, Page, Source, SourceRunContext } from '../../../src/pipeline/types.js';
+import type {
+  CommonSourceConfig,
+  IntegrationContext,
+  Page,
+  Source,
+  SourceRunContext,
+} from '../../../src/pipeline/types.js';
 import { bool, epochOf, obj, uuidOf, type Json } from '../context.js';
 import { fetchBytes, parseMispJson } from '../fetch.js';
 import { bareAttributes, bareAttributeWarning, eventsOf, mapEvent } from '../map.js';
@@ -30,7 +36,8 @@ export function parseFeedCursor(cursor: string | undefined): FeedCursor {
   try {
     const v = JSON.parse(cursor) as { manifest_ts?: unknown; at?: unknown; retry?: unknown };
     const ts = typeof v.manifest_ts === 'number' && v.manifest_ts >= 0 ? v.manifest_ts : 0;
-    const list = (x: unknown) => (Array.isArray(x) ? x.filter((y): y is string => typeof y === 'string').slice(0, MAX_AT) : []);
+    const list = (x: unknown) =>
+      Array.isArray(x) ? x.filter((y): y is string => typeof y === 'string').slice(0, MAX_AT) : [];
     return { ts, at: list(v.at), retry: list(v.retry) };
   } catch {
     return { ts: 0, at: [], retry: [] };
@@ -47,7 +54,11 @@ type EventFailure = { reason: 'event_unavailable' | 'event_corrupt' | 'hash_mism
 /** manifest.json → entries sorted by (timestamp, uuid). Entries without a valid uuid are skipped. */
 export function readManifest(doc: unknown, source: string): ManifestEntry[] {
   const m = obj(doc);
-  if (!m) throw new StixgateError('STIXGATE_ERR_INPUT_PARSE', 'manifest.json is not a JSON object', { reason: 'not_object', location: { source } });
+  if (!m)
+    throw new StixgateError('STIXGATE_ERR_INPUT_PARSE', 'manifest.json is not a JSON object', {
+      reason: 'not_object',
+      location: { source },
+    });
   const out: ManifestEntry[] = [];
   for (const [key, v] of Object.entries(m)) {
     const uuid = uuidOf(key);
@@ -93,7 +104,13 @@ export function createMispFeedSource(config: MispFeedConfig & CommonSourceConfig
         if (bare) yield { items: [], rejections: [], received: 0, warnings: [bareAttributeWarning(name, bare.length)] };
         for (const ev of eventsOf(doc)) {
           if (config.published_only && !bool(ev.published)) continue;
-          const r = mapEvent(ev, { now: stixTime(ctx.now), table, labels: config.labels, confidence: config.confidence, name: ctx.id });
+          const r = mapEvent(ev, {
+            now: stixTime(ctx.now),
+            table,
+            labels: config.labels,
+            confidence: config.confidence,
+            name: ctx.id,
+          });
           stats.add(r);
           yield* eventPages(r, undefined);
         }
@@ -103,11 +120,20 @@ export function createMispFeedSource(config: MispFeedConfig & CommonSourceConfig
       const prev: FeedCursor = ctx.full ? { ts: 0, at: [], retry: [] } : parseFeedCursor(ctx.cursor);
       const retry = new Set(prev.retry);
       const done = new Set(prev.at);
-      const manifest = readManifest(parseMispJson(await fetchBytes(join(base, 'manifest.json'), ctx, config.max_feed_bytes), 'manifest.json', ctx.id), ctx.id);
+      const manifest = readManifest(
+        parseMispJson(
+          await fetchBytes(join(base, 'manifest.json'), ctx, config.max_feed_bytes),
+          'manifest.json',
+          ctx.id,
+        ),
+        ctx.id,
+      );
       let hashes = new Map<string, string>();
       if (config.verify_hashes) {
         try {
-          hashes = readFileHashes((await fetchBytes(join(base, 'hashes.csv'), ctx, config.max_feed_bytes)).toString('utf8'));
+          hashes = readFileHashes(
+            (await fetchBytes(join(base, 'hashes.csv'), ctx, config.max_feed_bytes)).toString('utf8'),
+          );
         } catch (e) {
           // hashes.csv is optional in a feed
           if (!(e instanceof StixgateError)) throw e;
@@ -118,7 +144,13 @@ export function createMispFeedSource(config: MispFeedConfig & CommonSourceConfig
       const from = Math.max(0, prev.ts - config.overlap_secs);
       // newer than the cursor, or inside the overlap, or at the cursor's timestamp but not yet ingested
       // and the events a previous run could not read
-      let todo = manifest.filter((e) => retry.has(e.uuid) || e.timestamp === 0 || e.timestamp > prev.ts || (e.timestamp >= from && !(e.timestamp === prev.ts && done.has(e.uuid))));
+      let todo = manifest.filter(
+        (e) =>
+          retry.has(e.uuid) ||
+          e.timestamp === 0 ||
+          e.timestamp > prev.ts ||
+          (e.timestamp >= from && !(e.timestamp === prev.ts && done.has(e.uuid))),
+      );
       if (config.max_events !== undefined) todo = todo.slice(0, config.max_events);
       const stats = new MispRunStats();
       const now = stixTime(ctx.now);
@@ -132,11 +164,13 @@ export function createMispFeedSource(config: MispFeedConfig & CommonSourceConfig
         try {
           const bytes = await fetchBytes(join(base, file), ctx, config.max_feed_bytes);
           const want = hashes.get(entry.uuid);
-          if (want && createHash('md5').update(bytes).digest('hex') !== want) failure = { reason: 'hash_mismatch', message: `${file} does not match its hashes.csv MD5` };
+          if (want && createHash('md5').update(bytes).digest('hex') !== want)
+            failure = { reason: 'hash_mismatch', message: `${file} does not match its hashes.csv MD5` };
           else {
             const doc = parseMispJson(bytes, file, ctx.id);
             const bare = bareAttributes(doc);
-            if (bare) yield { items: [], rejections: [], received: 0, warnings: [bareAttributeWarning(file, bare.length)] };
+            if (bare)
+              yield { items: [], rejections: [], received: 0, warnings: [bareAttributeWarning(file, bare.length)] };
             events = eventsOf(doc);
             if (events.length === 0) failure = { reason: 'not_event', message: `${file} holds no MISP event` };
           }
@@ -144,7 +178,10 @@ export function createMispFeedSource(config: MispFeedConfig & CommonSourceConfig
           // one unreadable event never blocks the others; a shutdown, or more failures than the
           // cursor can remember, still ends the run (the cursor stays at the last stored event)
           if (!(e instanceof StixgateError) || ctx.signal.aborted || cur.retry.length >= MAX_AT) throw e;
-          failure = { reason: e.code === 'STIXGATE_ERR_INPUT_PARSE' ? 'event_corrupt' : 'event_unavailable', message: `${file}: ${e.message}`.slice(0, 500) };
+          failure = {
+            reason: e.code === 'STIXGATE_ERR_INPUT_PARSE' ? 'event_corrupt' : 'event_unavailable',
+            message: `${file}: ${e.message}`.slice(0, 500),
+          };
         }
         // the cursor never passes now + max_skew: a future-dated event is fetched again next run
         if (entry.timestamp <= ceiling && entry.timestamp > 0) {
@@ -157,7 +194,12 @@ export function createMispFeedSource(config: MispFeedConfig & CommonSourceConfig
         cur.retry = cur.retry.filter((u) => u !== entry.uuid);
         if (failure) {
           if (failure.reason !== 'not_event') cur.retry.push(entry.uuid);
-          yield { items: [], received: 1, cursor: cursorText(cur), rejections: [{ ...failure, location: { source: ctx.id, file } }] };
+          yield {
+            items: [],
+            received: 1,
+            cursor: cursorText(cur),
+            rejections: [{ ...failure, location: { source: ctx.id, file } }],
+          };
           continue;
         }
         const cursor = cursorText(cur);
@@ -171,7 +213,14 @@ export function createMispFeedSource(config: MispFeedConfig & CommonSourceConfig
       stats.log(ctx);
     },
     async probe(ctx: SourceRunContext): Promise<string> {
-      const manifest = readManifest(parseMispJson(await fetchBytes(join(base, 'manifest.json'), ctx, config.max_feed_bytes), 'manifest.json', ctx.id), ctx.id);
+      const manifest = readManifest(
+        parseMispJson(
+          await fetchBytes(join(base, 'manifest.json'), ctx, config.max_feed_bytes),
+          'manifest.json',
+          ctx.id,
+        ),
+        ctx.id,
+      );
       return `MISP feed manifest lists ${manifest.length} events`;
     },
   };

@@ -1,4 +1,10 @@
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHookHandler, preHandlerHookHandler } from 'fastify';
+import type {
+  FastifyReply,
+  FastifyRequest,
+  HookHandlerDoneFunction,
+  onRequestHookHandler,
+  preHandlerHookHandler,
+} from 'fastify';
 import { ApiError, UNAUTHORIZED_MESSAGE } from '../errors.js';
 import type { Authenticator, Principal } from '../auth.js';
 import type { ApiScope } from '../schema.js';
@@ -44,7 +50,12 @@ export class ConsoleGuard {
       const { principal, session } = this.principalOf(req);
       req.principal = principal;
       req.consoleSession = session;
-      if (!principal) return done(new ApiError(401, 'STIXGATE_ERR_API_UNAUTHORIZED', UNAUTHORIZED_MESSAGE, { 'www-authenticate': 'Bearer realm="stixgate"' }));
+      if (!principal)
+        return done(
+          new ApiError(401, 'STIXGATE_ERR_API_UNAUTHORIZED', UNAUTHORIZED_MESSAGE, {
+            'www-authenticate': 'Bearer realm="stixgate"',
+          }),
+        );
       const wanted = scope === 'any' ? (CONSOLE_SCOPES.find((s) => principal.scopes.has(s)) ?? 'admin') : scope;
       done(this.auth.authorize(principal, wanted));
     };
@@ -59,7 +70,8 @@ export class ConsoleGuard {
     return (req: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
       if (req.consoleSession === null) return done();
       const token = (req.body as Record<string, unknown> | undefined)?.csrf;
-      if (!sameOrigin(req) || !this.sessions.checkCsrf('session', req.consoleSession, token)) return done(forbiddenForm());
+      if (!sameOrigin(req) || !this.sessions.checkCsrf('session', req.consoleSession, token))
+        return done(forbiddenForm());
       done();
     };
   }
@@ -74,7 +86,12 @@ export class ConsoleGuard {
   }
 }
 
-export const forbiddenForm = () => new ApiError(403, 'STIXGATE_ERR_API_FORBIDDEN', 'the form is stale or came from another site; reload the page and try again');
+export const forbiddenForm = () =>
+  new ApiError(
+    403,
+    'STIXGATE_ERR_API_FORBIDDEN',
+    'the form is stale or came from another site; reload the page and try again',
+  );
 
 /** False when the browser says the request came from another site (headers absent: not a browser, or an old one; the CSRF token still decides). */
 export function sameOrigin(req: FastifyRequest): boolean {

@@ -42,4 +42,3 @@ export interface ConsoleKit extends ConsoleRoutesOptions {
   /** Records a route for its 405 answers. */
   route(r: ConsoleRoute): void;
 }
-

@@ -12,13 +12,21 @@ export function loginPage(o: { csrf: string; next: string; message?: string }): 
 
 /** A local console path to return to after signing in; anything else (another site, a scheme, `//host`, a `..` out of /console) is the console's home. */
 export function safeNext(next: unknown): string {
-  if (typeof next !== 'string' || next.length > 2048 || !next.startsWith('/') || next.startsWith('//') || next.includes('\\')) return '/console';
+  if (
+    typeof next !== 'string' ||
+    next.length > 2048 ||
+    !next.startsWith('/') ||
+    next.startsWith('//') ||
+    next.includes('\\')
+  )
+    return '/console';
   let u: URL;
   try {
     u = new URL(next, 'http://console.invalid');
   } catch {
     return '/console';
   }
-  if (u.host !== 'console.invalid' || !(u.pathname === '/console' || u.pathname.startsWith('/console/'))) return '/console';
+  if (u.host !== 'console.invalid' || !(u.pathname === '/console' || u.pathname.startsWith('/console/')))
+    return '/console';
   return u.pathname + u.search;
 }

@@ -12,7 +12,11 @@ interface LoginBody {
 
 const formBody = {
   type: 'object',
-  properties: { key: { type: 'string', maxLength: 512 }, csrf: { type: 'string', maxLength: 100 }, next: { type: 'string', maxLength: 2048 } },
+  properties: {
+    key: { type: 'string', maxLength: 512 },
+    csrf: { type: 'string', maxLength: 100 },
+    next: { type: 'string', maxLength: 2048 },
+  },
 } as const;
 
 /**
@@ -23,12 +27,21 @@ const formBody = {
 export function loginRoutes(app: FastifyInstance, kit: ConsoleKit): void {
   const form = (req: FastifyRequest, reply: FastifyReply, status: number, next: string, message?: string) => {
     const nonce = kit.sessions.loginNonce();
-    return reply.code(status).setCookie(LOGIN_COOKIE, nonce, loginCookieOptions(req)).type('text/html; charset=utf-8').send(loginPage({ csrf: kit.sessions.csrf('login', nonce), next, ...(message ? { message } : {}) }));
+    return reply
+      .code(status)
+      .setCookie(LOGIN_COOKIE, nonce, loginCookieOptions(req))
+      .type('text/html; charset=utf-8')
+      .send(loginPage({ csrf: kit.sessions.csrf('login', nonce), next, ...(message ? { message } : {}) }));
   };
 
   app.get<{ Querystring: { next?: string } }>(
     '/console/login',
-    { schema: { hide: true, querystring: { type: 'object', properties: { next: { type: 'string', maxLength: 2048 } } } } },
+    {
+      schema: {
+        hide: true,
+        querystring: { type: 'object', properties: { next: { type: 'string', maxLength: 2048 } } },
+      },
+    },
     async (req, reply) => form(req, reply, 200, safeNext(req.query.next)),
   );
   app.post<{ Body: LoginBody }>('/console/login', { schema: { hide: true, body: formBody } }, async (req, reply) => {
@@ -39,10 +52,24 @@ export function loginRoutes(app: FastifyInstance, kit: ConsoleKit): void {
       return form(req, reply, 403, next, 'The sign-in form expired or came from another site. Enter the key again.');
     }
     const p = typeof b.key === 'string' ? kit.auth.identifyKey(b.key.trim(), req.ip) : null;
-    if (!p) return form(req, reply, 401, next, 'This key is not valid here (unknown, expired, or not allowed from this address).');
+    if (!p)
+      return form(
+        req,
+        reply,
+        401,
+        next,
+        'This key is not valid here (unknown, expired, or not allowed from this address).',
+      );
     req.principal = p; // the audit line names the key id
     const scope = CONSOLE_SCOPES.find((s) => p.scopes.has(s));
-    if (scope === undefined) return form(req, reply, 403, next, 'This key has none of the admin, search and lookup scopes: the console has nothing to show it.');
+    if (scope === undefined)
+      return form(
+        req,
+        reply,
+        403,
+        next,
+        'This key has none of the admin, search and lookup scopes: the console has nothing to show it.',
+      );
     const limited = kit.auth.authorize(p, scope);
     if (limited) throw limited;
     const session = kit.sessions.seal(p.keyId!, kit.auth.digestOf(p.keyId!)!);
@@ -54,7 +81,11 @@ export function loginRoutes(app: FastifyInstance, kit: ConsoleKit): void {
   kit.route({ url: '/console/login', methods: ['GET', 'POST'], onRequest: [] });
 
   const any = kit.guard.require('any');
-  app.post('/console/logout', { onRequest: any, preHandler: kit.guard.csrf(), schema: { hide: true, body: formBody } }, async (req, reply) =>
-    reply.clearCookie(SESSION_COOKIE, { path: cookieOptions(req, 0).path }).redirect('/console/login', 303));
+  app.post(
+    '/console/logout',
+    { onRequest: any, preHandler: kit.guard.csrf(), schema: { hide: true, body: formBody } },
+    async (req, reply) =>
+      reply.clearCookie(SESSION_COOKIE, { path: cookieOptions(req, 0).path }).redirect('/console/login', 303),
+  );
   kit.route({ url: '/console/logout', methods: ['POST'], onRequest: [any] });
 }

@@ -36,7 +36,10 @@ function actions(kind: 'sources' | 'sinks', j: Job, ctx: PageContext): string {
   if (!ctx.csrf) return '';
   const form = (action: string, label: string) =>
     html`<form class="inline" method="post" action="/console/${kind}/${encodeURIComponent(j.id)}/${action}"><input type="hidden" name="csrf" value="${ctx.csrf}"><button class="secondary" type="submit">${label}</button></form>`;
-  return [kind === 'sources' ? form('run', 'Run now') : form('push', 'Push now'), j.paused ? form('resume', 'Resume') : form('pause', 'Pause')].join('');
+  return [
+    kind === 'sources' ? form('run', 'Run now') : form('push', 'Push now'),
+    j.paused ? form('resume', 'Resume') : form('pause', 'Pause'),
+  ].join('');
 }
 
 export function sourcesBody(sources: SourceState[], ctx: PageContext, notice?: string): string {
@@ -60,7 +63,9 @@ const DRIFT_KINDS = ['missing', 'stale', 'extra'] as const;
 
 function driftCell(d: Record<string, number> | undefined): string {
   if (!d) return html`<span class="muted">–</span>`;
-  const parts = DRIFT_KINDS.map((k) => html`<span class="${(d[k] ?? 0) > 0 ? 'warn' : 'muted'}">${k} ${d[k] ?? 0}</span>`);
+  const parts = DRIFT_KINDS.map(
+    (k) => html`<span class="${(d[k] ?? 0) > 0 ? 'warn' : 'muted'}">${k} ${d[k] ?? 0}</span>`,
+  );
   return html`!${parts.join(' · ')}<br><span class="muted">foreign ${d.foreign ?? 0} (left alone)</span>`;
 }
 

@@ -8,16 +8,31 @@ import { sinksBody, sourcesBody } from './ops-pages.js';
 import { PLAN_LIMIT, planBody } from './plan-page.js';
 import { withinCeiling } from '../admin-reconcile.js';
 
-const ID = { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', maxLength: 128 } } } as const;
-const DONE = { type: 'object', properties: { done: { type: 'string', enum: ['run', 'push', 'pause', 'resume', 'busy', 'elsewhere'] }, id: { type: 'string', maxLength: 128 } } } as const;
+const ID = {
+  type: 'object',
+  required: ['id'],
+  additionalProperties: false,
+  properties: { id: { type: 'string', maxLength: 128 } },
+} as const;
+const DONE = {
+  type: 'object',
+  properties: {
+    done: { type: 'string', enum: ['run', 'push', 'pause', 'resume', 'busy', 'elsewhere'] },
+    id: { type: 'string', maxLength: 128 },
+  },
+} as const;
 const FORM = { type: 'object', properties: { csrf: { type: 'string', maxLength: 100 } } } as const;
 
 /** The sentence a redirect after an action shows (fixed texts; only the component id, escaped, comes from the request). */
 function noticeOf(q: { done?: string; id?: string }): string | undefined {
   if (q.done === undefined || q.id === undefined) return undefined;
   const what: Record<string, string> = {
-    run: 'run started', push: 'push started', pause: 'paused', resume: 'resumed',
-    busy: 'already running: the request was not queued', elsewhere: 'runs on another instance (its lease is held there)',
+    run: 'run started',
+    push: 'push started',
+    pause: 'paused',
+    resume: 'resumed',
+    busy: 'already running: the request was not queued',
+    elsewhere: 'runs on another instance (its lease is held there)',
   };
   return `${q.id}: ${what[q.done]}`;
 }
@@ -32,66 +47,108 @@ export function opsRoutes(app: FastifyInstance, kit: ConsoleKit): void {
   const csrf = kit.guard.csrf();
   const unavailable = html`<p class="notice">This process has no running daemon (no sources or sinks to show).</p>`;
 
-  app.get<{ Querystring: { done?: string; id?: string } }>('/console/sources', { onRequest: admin, schema: { hide: true, querystring: DONE } }, async (req, reply) => {
-    const body = kit.admin ? sourcesBody(await kit.admin.sources(), kit.guard.context(req), noticeOf(req.query)) : unavailable;
-    return kit.render(req, reply, 'Sources', body);
-  });
+  app.get<{ Querystring: { done?: string; id?: string } }>(
+    '/console/sources',
+    { onRequest: admin, schema: { hide: true, querystring: DONE } },
+    async (req, reply) => {
+      const body = kit.admin
+        ? sourcesBody(await kit.admin.sources(), kit.guard.context(req), noticeOf(req.query))
+        : unavailable;
+      return kit.render(req, reply, 'Sources', body);
+    },
+  );
   kit.route({ url: '/console/sources', methods: ['GET'], onRequest: [admin] });
 
-  app.get<{ Querystring: { done?: string; id?: string } }>('/console/sinks', { onRequest: admin, schema: { hide: true, querystring: DONE } }, async (req, reply) => {
-    if (!kit.admin) return kit.render(req, reply, 'Sinks', unavailable);
-    const rejected = await kit.metrics.sinkRejected.get();
-    const dead = new Map(rejected.values.map((v) => [String(v.labels.sink), v.value]));
-    const drift = new Map<string, Record<string, number>>();
-    for (const v of (await kit.metrics.sinkDrift.get()).values) {
-      const sink = String(v.labels.sink);
-      drift.set(sink, { ...drift.get(sink), [String(v.labels.kind)]: v.value });
-    }
-    const reconciled = new Map((await kit.metrics.sinkLastReconcile.get()).values.map((v) => [String(v.labels.sink), v.value]));
-    const extras = { deadLetters: (id: string) => dead.get(id), drift: (id: string) => drift.get(id), lastReconcile: (id: string) => reconciled.get(id) };
-    return kit.render(req, reply, 'Sinks', sinksBody(await kit.admin.sinks(), kit.guard.context(req), extras, noticeOf(req.query)));
-  });
+  app.get<{ Querystring: { done?: string; id?: string } }>(
+    '/console/sinks',
+    { onRequest: admin, schema: { hide: true, querystring: DONE } },
+    async (req, reply) => {
+      if (!kit.admin) return kit.render(req, reply, 'Sinks', unavailable);
+      const rejected = await kit.metrics.sinkRejected.get();
+      const dead = new Map(rejected.values.map((v) => [String(v.labels.sink), v.value]));
+      const drift = new Map<string, Record<string, number>>();
+      for (const v of (await kit.metrics.sinkDrift.get()).values) {
+        const sink = String(v.labels.sink);
+        drift.set(sink, { ...drift.get(sink), [String(v.labels.kind)]: v.value });
+      }
+      const reconciled = new Map(
+        (await kit.metrics.sinkLastReconcile.get()).values.map((v) => [String(v.labels.sink), v.value]),
+      );
+      const extras = {
+        deadLetters: (id: string) => dead.get(id),
+        drift: (id: string) => drift.get(id),
+        lastReconcile: (id: string) => reconciled.get(id),
+      };
+      return kit.render(
+        req,
+        reply,
+        'Sinks',
+        sinksBody(await kit.admin.sinks(), kit.guard.context(req), extras, noticeOf(req.query)),
+      );
+    },
+  );
   kit.route({ url: '/console/sinks', methods: ['GET'], onRequest: [admin] });
 
   // the plan of a reconcile (changes nothing): the admin API's own answer, entries cut to the key's ceiling
-  app.get<{ Params: { id: string } }>('/console/sinks/:id/plan', { onRequest: admin, schema: { hide: true, params: ID } }, async (req, reply) => {
-    const c = kit.admin;
-    if (!c) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no sink with this id');
-    let r: ReconcileAnswer | undefined;
-    try {
-      r = await c.reconcile(req.params.id, { apply: false, limit: PLAN_LIMIT });
-    } catch (e) {
-      if (isStixgateError(e) && e.code === 'STIXGATE_ERR_SINK_UNREADABLE') throw new ApiError(400, 'STIXGATE_ERR_API_BAD_REQUEST', e.message);
-      throw e;
-    }
-    if (!r) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no sink with this id');
-    return kit.render(req, reply, `Plan of ${req.params.id}`, planBody(req.params.id, r.result && withinCeiling(r.result, req.principal!.maxTlp)));
-  });
+  app.get<{ Params: { id: string } }>(
+    '/console/sinks/:id/plan',
+    { onRequest: admin, schema: { hide: true, params: ID } },
+    async (req, reply) => {
+      const c = kit.admin;
+      if (!c) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no sink with this id');
+      let r: ReconcileAnswer | undefined;
+      try {
+        r = await c.reconcile(req.params.id, { apply: false, limit: PLAN_LIMIT });
+      } catch (e) {
+        if (isStixgateError(e) && e.code === 'STIXGATE_ERR_SINK_UNREADABLE')
+          throw new ApiError(400, 'STIXGATE_ERR_API_BAD_REQUEST', e.message);
+        throw e;
+      }
+      if (!r) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no sink with this id');
+      return kit.render(
+        req,
+        reply,
+        `Plan of ${req.params.id}`,
+        planBody(req.params.id, r.result && withinCeiling(r.result, req.principal!.maxTlp)),
+      );
+    },
+  );
   kit.route({ url: '/console/sinks/:id/plan', methods: ['GET'], onRequest: [admin] });
 
   const actions = [
-    ['sources', 'run'], ['sources', 'pause'], ['sources', 'resume'],
-    ['sinks', 'push'], ['sinks', 'pause'], ['sinks', 'resume'],
+    ['sources', 'run'],
+    ['sources', 'pause'],
+    ['sources', 'resume'],
+    ['sinks', 'push'],
+    ['sinks', 'pause'],
+    ['sinks', 'resume'],
   ] as const;
   for (const [kind, action] of actions) {
     const url = `/console/${kind}/:id/${action}`;
-    app.post<{ Params: { id: string } }>(url, { onRequest: admin, preHandler: csrf, schema: { hide: true, params: ID, body: FORM } }, async (req, reply) => {
-      const c = kit.admin;
-      if (!c) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', `no ${kind.slice(0, -1)} with this id`);
-      const id = req.params.id;
-      let done: string = action;
-      try {
-        const found = action === 'run' ? await c.runSource(id, false)
-          : action === 'push' ? await c.push(id, { full: false, dryRun: false, wait: false })
-          : await c.setPaused(kind === 'sources' ? 'source' : 'sink', id, action === 'pause');
-        if (!found) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', `no ${kind.slice(0, -1)} with this id`);
-        if ('ran' in found && !found.ran) done = 'elsewhere';
-      } catch (e) {
-        if (!(isStixgateError(e) && e.code === 'STIXGATE_ERR_JOB_RUNNING')) throw e;
-        done = 'busy';
-      }
-      return reply.redirect(`/console/${kind}?done=${done}&id=${encodeURIComponent(id)}`, 303);
-    });
+    app.post<{ Params: { id: string } }>(
+      url,
+      { onRequest: admin, preHandler: csrf, schema: { hide: true, params: ID, body: FORM } },
+      async (req, reply) => {
+        const c = kit.admin;
+        if (!c) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', `no ${kind.slice(0, -1)} with this id`);
+        const id = req.params.id;
+        let done: string = action;
+        try {
+          const found =
+            action === 'run'
+              ? await c.runSource(id, false)
+              : action === 'push'
+                ? await c.push(id, { full: false, dryRun: false, wait: false })
+                : await c.setPaused(kind === 'sources' ? 'source' : 'sink', id, action === 'pause');
+          if (!found) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', `no ${kind.slice(0, -1)} with this id`);
+          if ('ran' in found && !found.ran) done = 'elsewhere';
+        } catch (e) {
+          if (!(isStixgateError(e) && e.code === 'STIXGATE_ERR_JOB_RUNNING')) throw e;
+          done = 'busy';
+        }
+        return reply.redirect(`/console/${kind}?done=${done}&id=${encodeURIComponent(id)}`, 303);
+      },
+    );
     kit.route({ url, methods: ['POST'], onRequest: [admin] });
   }
 }

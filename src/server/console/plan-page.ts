@@ -7,8 +7,8 @@ export const PLAN_LIMIT = 50;
 
 const KINDS = [
   ['missing', 'missing: the store says the product should hold it, the product does not'],
-  ['stale', 'stale: the product holds it with other fields than the store\'s'],
-  ['extra', 'extra: the product holds it as stixgate\'s, the store no longer does'],
+  ['stale', "stale: the product holds it with other fields than the store's"],
+  ['extra', "extra: the product holds it as stixgate's, the store no longer does"],
   ['foreign', 'foreign: entries of another contributor, left alone'],
 ] as const;
 
@@ -18,7 +18,8 @@ const KINDS = [
  * from the product: remote text, escaped.
  */
 export function planBody(sink: string, r: ReconcileResult | undefined): string {
-  if (!r) return html`<p class="notice">The sink's job runs on another instance (its lease is held there): plan it there.</p>`;
+  if (!r)
+    return html`<p class="notice">The sink's job runs on another instance (its lease is held there): plan it there.</p>`;
   const counts = html`<table class="kv" id="plan-counts"><tbody><tr><th>read from the product</th><td>${r.remote}: ${r.read}</td></tr><tr><th>the store expects</th><td>${r.expected}</td></tr><tr><th>in sync</th><td>${r.counts.in_sync}</td></tr>!${KINDS.map(([k]) => html`<tr><th>${k}</th><td class="${k !== 'foreign' && r.counts[k] > 0 ? 'warn' : ''}">${r.counts[k]}</td></tr>`)}</tbody></table>`;
   const lists = KINDS.map(([k, label]) => {
     const items = r.items[k];

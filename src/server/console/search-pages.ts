@@ -29,7 +29,9 @@ function field(name: keyof SearchForm, label: string, q: SearchForm, placeholder
 }
 
 function select(name: keyof SearchForm, label: string, q: SearchForm, options: readonly string[]): string {
-  const opts = ['', ...options].map((o) => html`<option value="${o}" ${q[name] === o ? 'selected' : ''}>${o === '' ? 'any' : o}</option>`);
+  const opts = ['', ...options].map(
+    (o) => html`<option value="${o}" ${q[name] === o ? 'selected' : ''}>${o === '' ? 'any' : o}</option>`,
+  );
   return html`<label>${label}<select name="${name}">!${opts}</select></label>`;
 }
 
@@ -57,12 +59,16 @@ function tlpOf(o: StixObject): string | undefined {
 }
 
 export function resultsTable(objects: StixObject[], nextHref: string | undefined): string {
-  if (objects.length === 0 && nextHref === undefined) return html`<p class="muted" id="no-results">Nothing matches in what this key may see.</p>`;
+  if (objects.length === 0 && nextHref === undefined)
+    return html`<p class="muted" id="no-results">Nothing matches in what this key may see.</p>`;
   const rows = objects.map((o) => {
     const score = o.x_stixgate?.score;
     return html`<tr><td>${o.type}</td><td class="value"><a href="/console/objects/${encodeURIComponent(o.id)}">${nameOf(o)}</a></td><td>!${tlpBadge(tlpOf(o))}</td><td class="num">${typeof score === 'number' ? score : '–'}</td><td>${sourcesOf(o).join(', ')}</td><td>${stateOf(o)}</td><td>!${when(typeof o.modified === 'string' ? o.modified : undefined)}</td></tr>`;
   });
-  const more = nextHref === undefined ? '' : html`<p class="pager"><a href="${nextHref}" rel="next">Next page →</a> <span class="muted">(a page may hold fewer rows than asked and still have a next one)</span></p>`;
+  const more =
+    nextHref === undefined
+      ? ''
+      : html`<p class="pager"><a href="${nextHref}" rel="next">Next page →</a> <span class="muted">(a page may hold fewer rows than asked and still have a next one)</span></p>`;
   return html`<table id="results"><thead><tr><th>type</th><th>value / name</th><th>TLP</th><th class="num">score</th><th>sources</th><th>state</th><th>modified</th></tr></thead><tbody>!${rows}</tbody></table>!${more}`;
 }
 
@@ -71,29 +77,46 @@ export function errorBox(message: string): string {
 }
 
 /** One object as the reader sees it: summary, score, provenance, related names, the delivery ledger of its values (markup) and the full view as JSON. */
-export function objectBody(view: StixObject, provenance: Provenance[], related: Record<string, string[]> | undefined, deliveries: string): string {
+export function objectBody(
+  view: StixObject,
+  provenance: Provenance[],
+  related: Record<string, string[]> | undefined,
+  deliveries: string,
+): string {
   const x = (view.x_stixgate ?? {}) as Record<string, unknown>;
   const summary: [string, string][] = [
     ['id', html`<span class="value">${view.id}</span>`],
     ['type', html`${view.type}`],
     ['value / name', html`<span class="value" id="object-name">${nameOf(view)}</span>`],
-    ...(typeof view.name === 'string' && view.name !== nameOf(view) ? [['name', html`${view.name}`] as [string, string]] : []),
+    ...(typeof view.name === 'string' && view.name !== nameOf(view)
+      ? [['name', html`${view.name}`] as [string, string]]
+      : []),
     ['state', html`${stateOf(view)}`],
     ['TLP (your view)', tlpBadge(tlpOf(view))],
   ];
-  if (typeof view.description === 'string') summary.push(['description', html`<div id="object-description">${view.description}</div>`]);
+  if (typeof view.description === 'string')
+    summary.push(['description', html`<div id="object-description">${view.description}</div>`]);
   if (typeof view.pattern === 'string') summary.push(['pattern', html`<span class="value">${view.pattern}</span>`]);
-  if (Array.isArray(view.labels) && view.labels.length) summary.push(['labels', html`${(view.labels as string[]).join(', ')}`]);
-  for (const k of ['valid_from', 'valid_until', 'created', 'modified'] as const) if (typeof view[k] === 'string') summary.push([k, when(view[k] as string)]);
+  if (Array.isArray(view.labels) && view.labels.length)
+    summary.push(['labels', html`${(view.labels as string[]).join(', ')}`]);
+  for (const k of ['valid_from', 'valid_until', 'created', 'modified'] as const)
+    if (typeof view[k] === 'string') summary.push([k, when(view[k] as string)]);
   const scoreRows: [string, string][] = [
     ['score (your view)', html`${typeof x.score === 'number' ? x.score : '–'}`],
     ['scored at', when(typeof x.scored_at === 'string' ? x.scored_at : undefined)],
     ['sightings', html`${typeof x.sightings === 'object' && x.sightings !== null ? JSON.stringify(x.sightings) : '–'}`],
   ];
-  const prov = provenance.map((p) => html`<tr><td class="value">${p.source}</td><td>!${tlpBadge(p.tlp)}</td><td class="num">${p.confidence ?? '–'}</td><td>!${when(p.first_seen)}</td><td>!${when(p.last_seen)}</td><td>${(p.labels ?? []).join(', ')}</td></tr>`);
-  const rel = related && Object.keys(related).length
-    ? kvTable(Object.entries(related).sort().map(([k, names]) => [k, html`${names.join(', ')}`]))
-    : html`<p class="muted">none that this key may see</p>`;
+  const prov = provenance.map(
+    (p) =>
+      html`<tr><td class="value">${p.source}</td><td>!${tlpBadge(p.tlp)}</td><td class="num">${p.confidence ?? '–'}</td><td>!${when(p.first_seen)}</td><td>!${when(p.last_seen)}</td><td>${(p.labels ?? []).join(', ')}</td></tr>`,
+  );
+  const rel =
+    related && Object.keys(related).length
+      ? kvTable(
+          Object.entries(related)
+            .sort()
+            .map(([k, names]) => [k, html`${names.join(', ')}`]),
+        )
+      : html`<p class="muted">none that this key may see</p>`;
   return html`<h2>Summary</h2>!${kvTable(summary)}<h2>Score</h2>!${kvTable(scoreRows)}<p class="muted">The score is computed from the contributions this key may see; stixgate keeps the current score, not past ones.</p><h2>Provenance</h2><table id="provenance"><thead><tr><th>source</th><th>TLP</th><th class="num">confidence</th><th>first seen</th><th>last seen</th><th>labels</th></tr></thead><tbody>!${prov}</tbody></table><h2>Related</h2>!${rel}<h2>Deliveries</h2><div id="deliveries">!${deliveries}</div><h2>As the API answers it</h2><pre id="object-json">${JSON.stringify(view, null, 2)}</pre>`;
 }
-

@@ -43,7 +43,12 @@ export class ConsoleSessions {
   /** A cookie value for key `keyId` whose configured hash is `digest`. */
   seal(keyId: string, digest: string): string {
     const expires = this.now() + this.ttlSecs * 1000;
-    return sealToken(this.key, binding(keyId, digest), [VERSION, keyId, expires, randomBytes(12).toString('base64url')]);
+    return sealToken(this.key, binding(keyId, digest), [
+      VERSION,
+      keyId,
+      expires,
+      randomBytes(12).toString('base64url'),
+    ]);
   }
 
   /**
@@ -55,7 +60,8 @@ export class ConsoleSessions {
     const digest = keyId === undefined ? undefined : digestOf(keyId);
     if (keyId === undefined || digest === undefined) return undefined;
     const v = openToken(this.key, binding(keyId, digest), cookie, { maxLength: MAX_TOKEN });
-    if (!Array.isArray(v) || v.length !== 4 || v[0] !== VERSION || v[1] !== keyId || typeof v[2] !== 'number') return undefined;
+    if (!Array.isArray(v) || v.length !== 4 || v[0] !== VERSION || v[1] !== keyId || typeof v[2] !== 'number')
+      return undefined;
     if (this.now() >= v[2]) return undefined;
     return { keyId, expires: v[2] };
   }
@@ -75,7 +81,12 @@ export class ConsoleSessions {
 
   /** A fresh pre-sign-in nonce with its expiry, for the sign-in form's cookie. */
   loginNonce(): string {
-    return sealToken(this.key, 'console-login', [VERSION, this.now() + LOGIN_TTL_SECS * 1000, randomBytes(12).toString('base64url')], 16);
+    return sealToken(
+      this.key,
+      'console-login',
+      [VERSION, this.now() + LOGIN_TTL_SECS * 1000, randomBytes(12).toString('base64url')],
+      16,
+    );
   }
 
   /** True when `nonce` is a pre-sign-in nonce of this key that has not expired. */
@@ -102,7 +113,13 @@ function claimedKey(cookie: string): string | undefined {
 
 /** Cookie attributes: HttpOnly, SameSite=Strict, the console's path only, Secure when the request came over HTTPS. */
 export function cookieOptions(req: FastifyRequest, maxAgeSecs: number) {
-  return { path: COOKIE_PATH, httpOnly: true, sameSite: 'strict' as const, secure: req.protocol === 'https', maxAge: maxAgeSecs };
+  return {
+    path: COOKIE_PATH,
+    httpOnly: true,
+    sameSite: 'strict' as const,
+    secure: req.protocol === 'https',
+    maxAge: maxAgeSecs,
+  };
 }
 
 export const loginCookieOptions = (req: FastifyRequest) => cookieOptions(req, LOGIN_TTL_SECS);

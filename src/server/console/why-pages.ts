@@ -11,7 +11,12 @@ import { tlpBadge, when } from './layout.js';
  */
 
 const STATE_CLASS: Record<DeliveryEntry['state'], string> = {
-  present: 'ok', removed: 'muted', withheld: 'warn', rejected: 'bad', pending: 'warn', unknown: 'muted',
+  present: 'ok',
+  removed: 'muted',
+  withheld: 'warn',
+  rejected: 'bad',
+  pending: 'warn',
+  unknown: 'muted',
 };
 
 function sourcesCell(e: Pick<DeliveryEntry, 'sources'>): string {
@@ -34,7 +39,8 @@ function row(e: DeliveryEntry): string {
 /** The ledger table of one value (or why there is none). */
 export function deliveriesTable(a: DeliveriesAnswer): string {
   if (a.invalid !== undefined) return html`<div class="error-box" role="alert">${a.invalid}</div>`;
-  if (a.deliveries.length === 0) return html`<p class="muted">No sink has a record of this value that this key may see.</p>`;
+  if (a.deliveries.length === 0)
+    return html`<p class="muted">No sink has a record of this value that this key may see.</p>`;
   return html`<table class="deliveries"><thead><tr><th>sink</th><th>as</th><th>state</th><th>reason</th><th>since</th><th class="num">change</th><th>sources (visible)</th><th class="num">score</th><th>detail</th></tr></thead><tbody>!${a.deliveries.map(row)}</tbody></table>`;
 }
 
@@ -44,6 +50,12 @@ export function whyForm(value: string): string {
 
 /** The why page: the form, then the value's detected type and its ledger table. */
 export function whyBody(value: string, a: DeliveriesAnswer | undefined, notice?: string): string {
-  if (a === undefined) return whyForm(value) + (notice ? html`<p class="notice">${notice}</p>` : html`<p class="muted">Is a value in each sink, since when, and why (or why not)?</p>`);
+  if (a === undefined)
+    return (
+      whyForm(value) +
+      (notice
+        ? html`<p class="notice">${notice}</p>`
+        : html`<p class="muted">Is a value in each sink, since when, and why (or why not)?</p>`)
+    );
   return html`!${whyForm(value)}<p>Value <span class="value" id="why-value">${a.value}</span>!${a.type ? html` as <strong>${a.type}</strong>` : ''}: <a href="/console/search?value=${encodeURIComponent(a.value)}&amp;state=active,expired,revoked">objects holding it</a></p>!${deliveriesTable(a)}`;
 }

@@ -10,9 +10,19 @@ import { whyBody } from './why-pages.js';
  * The ledger's answer for a value as the key sees it (`GET /api/v1/deliveries`' own function);
  * undefined with the reason when the store keeps no ledger (OpenSearch).
  */
-export async function ledgerAnswer(kit: ConsoleKit, value: string, maxTlp: TlpLevel): Promise<{ answer?: DeliveriesAnswer; missing?: string }> {
+export async function ledgerAnswer(
+  kit: ConsoleKit,
+  value: string,
+  maxTlp: TlpLevel,
+): Promise<{ answer?: DeliveriesAnswer; missing?: string }> {
   try {
-    return { answer: await deliveriesFor({ store: kit.store, auth: kit.auth, access: kit.access, sinks: kit.sinks }, value, maxTlp) };
+    return {
+      answer: await deliveriesFor(
+        { store: kit.store, auth: kit.auth, access: kit.access, sinks: kit.sinks },
+        value,
+        maxTlp,
+      ),
+    };
   } catch (e) {
     if (e instanceof ApiError && e.statusCode === 501) return { missing: e.message };
     throw e;
@@ -27,7 +37,17 @@ export function whyRoutes(app: FastifyInstance, kit: ConsoleKit): void {
   const lookup = kit.guard.require('lookup');
   app.get<{ Querystring: { value?: string } }>(
     '/console/why',
-    { onRequest: lookup, schema: { hide: true, querystring: { type: 'object', additionalProperties: false, properties: { value: { type: 'string', maxLength: 2048 } } } } },
+    {
+      onRequest: lookup,
+      schema: {
+        hide: true,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { value: { type: 'string', maxLength: 2048 } },
+        },
+      },
+    },
     async (req, reply) => {
       const value = (req.query.value ?? '').trim();
       if (value === '') return kit.render(req, reply, 'Why', whyBody('', undefined));

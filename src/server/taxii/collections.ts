@@ -33,7 +33,8 @@ export class CollectionRegistry {
   }
 }
 
-const listed = (keys: readonly string[], p: Principal) => p.keyId !== null && (keys.includes('*') || keys.includes(p.keyId));
+const listed = (keys: readonly string[], p: Principal) =>
+  p.keyId !== null && (keys.includes('*') || keys.includes(p.keyId));
 
 export function canRead(c: Collection, p: Principal): boolean {
   return p.keyId === null ? c.config.anonymous_read : listed(c.config.read_keys, p);
@@ -58,29 +59,46 @@ interface RouteParams {
  * then the media types (406, 415). Each refusal is the engine's JSON error decision, answered
  * as a TAXII error.
  */
-export function taxiiGuard(auth: Authenticator, reg: CollectionRegistry, access: Access): onRequestHookHandler & { scope: 'taxii' } {
-  const anonymousAnywhere = [...reg.roots.values()].some((r) => [...r.collections.values()].some((c) => c.config.anonymous_read));
+export function taxiiGuard(
+  auth: Authenticator,
+  reg: CollectionRegistry,
+  access: Access,
+): onRequestHookHandler & { scope: 'taxii' } {
+  const anonymousAnywhere = [...reg.roots.values()].some((r) =>
+    [...r.collections.values()].some((c) => c.config.anonymous_read),
+  );
   // tagged with its scope, as Authenticator.require tags its hooks (the API description reads it)
-  return Object.assign((req: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
-    const params = req.params as RouteParams;
-    const root = params.root !== undefined ? reg.roots.get(params.root) : undefined;
-    const collection = params.collection !== undefined && params.root !== undefined ? reg.collection(params.root, params.collection) : undefined;
-    let anonymous = false;
-    if (access === 'discovery') anonymous = anonymousAnywhere;
-    else if (access === 'root') anonymous = root !== undefined && [...root.collections.values()].some((c) => c.config.anonymous_read);
-    else if (access === 'read' || access === 'collection') anonymous = collection?.config.anonymous_read === true;
-    const { principal, error } = auth.admit(req, 'taxii', anonymous);
-    req.principal = principal;
-    if (error) return done(error);
-    const p = principal!;
-    if (params.root !== undefined && !root) return done(new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such API root'));
-    if (params.collection !== undefined) {
-      if (!collection || !(canRead(collection, p) || canWrite(collection, p))) return done(new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such collection'));
-      if (access === 'read' && !canRead(collection, p)) return done(new ApiError(403, 'STIXGATE_ERR_API_FORBIDDEN', 'this API key may not read this collection'));
-      if (access === 'write' && !canWrite(collection, p)) return done(new ApiError(403, 'STIXGATE_ERR_API_FORBIDDEN', 'this API key may not write to this collection'));
-    }
-    if (!acceptsTaxii(req.headers.accept)) return done(notAcceptable());
-    if (access === 'write' && !isTaxiiContentType(req.headers['content-type'])) return done(unsupportedMediaType());
-    done();
-  }, { scope: 'taxii' as const });
+  return Object.assign(
+    (req: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
+      const params = req.params as RouteParams;
+      const root = params.root !== undefined ? reg.roots.get(params.root) : undefined;
+      const collection =
+        params.collection !== undefined && params.root !== undefined
+          ? reg.collection(params.root, params.collection)
+          : undefined;
+      let anonymous = false;
+      if (access === 'discovery') anonymous = anonymousAnywhere;
+      else if (access === 'root')
+        anonymous = root !== undefined && [...root.collections.values()].some((c) => c.config.anonymous_read);
+      else if (access === 'read' || access === 'collection') anonymous = collection?.config.anonymous_read === true;
+      const { principal, error } = auth.admit(req, 'taxii', anonymous);
+      req.principal = principal;
+      if (error) return done(error);
+      const p = principal!;
+      if (params.root !== undefined && !root)
+        return done(new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such API root'));
+      if (params.collection !== undefined) {
+        if (!collection || !(canRead(collection, p) || canWrite(collection, p)))
+          return done(new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such collection'));
+        if (access === 'read' && !canRead(collection, p))
+          return done(new ApiError(403, 'STIXGATE_ERR_API_FORBIDDEN', 'this API key may not read this collection'));
+        if (access === 'write' && !canWrite(collection, p))
+          return done(new ApiError(403, 'STIXGATE_ERR_API_FORBIDDEN', 'this API key may not write to this collection'));
+      }
+      if (!acceptsTaxii(req.headers.accept)) return done(notAcceptable());
+      if (access === 'write' && !isTaxiiContentType(req.headers['content-type'])) return done(unsupportedMediaType());
+      done();
+    },
+    { scope: 'taxii' as const },
+  );
 }

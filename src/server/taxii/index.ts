@@ -48,9 +48,19 @@ export function taxiiRoutes(app: FastifyInstance, o: TaxiiRouteOptions): () => v
   const dir = o.dataDir !== undefined ? join(o.dataDir, 'taxii') : undefined;
   const clock = new AddedClock(dir && join(dir, 'date-added.bin'));
   const ctx: TaxiiContext = {
-    config: o.config, reg: new CollectionRegistry(o.config), store: o.store, auth: o.auth, clock,
-    signer: new TokenSigner(loadTokenKey(dir && join(dir, 'token.key'))), statuses: new StatusBook(o.config.status_retention),
-    access: o.access ?? DEFAULT_POLICY, ingest: o.ingest, metrics: o.metrics, logger: o.logger, now: o.now, bodyLimit: o.bodyLimit,
+    config: o.config,
+    reg: new CollectionRegistry(o.config),
+    store: o.store,
+    auth: o.auth,
+    clock,
+    signer: new TokenSigner(loadTokenKey(dir && join(dir, 'token.key'))),
+    statuses: new StatusBook(o.config.status_retention),
+    access: o.access ?? DEFAULT_POLICY,
+    ingest: o.ingest,
+    metrics: o.metrics,
+    logger: o.logger,
+    now: o.now,
+    bodyLimit: o.bodyLimit,
     errorHandler: taxiiErrorHandler((code) => o.metrics.apiRefused.inc({ code: errorLabel(code) })),
   };
   // TAXII bodies are JSON in the TAXII media type, parsed as JSON bodies are (no __proto__ or constructor.prototype)

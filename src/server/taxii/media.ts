@@ -20,7 +20,15 @@ function parseRanges(header: string): MediaRange[] {
     const params = new Map<string, string>();
     for (const p of rest) {
       const eq = p.indexOf('=');
-      if (eq > 0) params.set(p.slice(0, eq).trim().toLowerCase(), p.slice(eq + 1).trim().replace(/^"|"$/g, '').toLowerCase());
+      if (eq > 0)
+        params.set(
+          p.slice(0, eq).trim().toLowerCase(),
+          p
+            .slice(eq + 1)
+            .trim()
+            .replace(/^"|"$/g, '')
+            .toLowerCase(),
+        );
     }
     out.push({ type, params });
   }
@@ -39,7 +47,12 @@ function isTaxii21(r: MediaRange): boolean {
  */
 export function acceptsTaxii(accept: string | undefined): boolean {
   if (accept === undefined || accept.trim() === '') return true;
-  return parseRanges(accept).some((r) => r.params.get('q') !== '0' && r.params.get('q') !== '0.0' && (isTaxii21(r) || r.type === '*/*' || r.type === 'application/*'));
+  return parseRanges(accept).some(
+    (r) =>
+      r.params.get('q') !== '0' &&
+      r.params.get('q') !== '0.0' &&
+      (isTaxii21(r) || r.type === '*/*' || r.type === 'application/*'),
+  );
 }
 
 /** Whether a request body's `Content-Type` is the TAXII 2.1 media type. */
@@ -51,14 +64,23 @@ export function isTaxiiContentType(contentType: string | undefined): boolean {
 }
 
 export const notAcceptable = (): ApiError =>
-  new ApiError(406, 'STIXGATE_ERR_API_NOT_ACCEPTABLE', `this route answers ${TAXII_MEDIA_TYPE} only; send it in Accept`);
+  new ApiError(
+    406,
+    'STIXGATE_ERR_API_NOT_ACCEPTABLE',
+    `this route answers ${TAXII_MEDIA_TYPE} only; send it in Accept`,
+  );
 
 export const unsupportedMediaType = (): ApiError =>
   new ApiError(415, 'STIXGATE_ERR_API_UNSUPPORTED_MEDIA_TYPE', `send the body as ${TAXII_MEDIA_TYPE}`);
 
 /** A TAXII error message resource (TAXII 2.1 §3.6.1), with the stable stixgate code as `error_code`. */
 export function taxiiError(status: number, code: ErrorCode, message: string): Record<string, string> {
-  return { title: (STATUS_CODES[status] ?? 'Error'), description: message, error_code: code, http_status: String(status) };
+  return {
+    title: STATUS_CODES[status] ?? 'Error',
+    description: message,
+    error_code: code,
+    http_status: String(status),
+  };
 }
 
 /**
@@ -71,6 +93,10 @@ export function taxiiErrorHandler(counted: (code: ErrorCode) => void) {
     if (d.internal) req.log.error({ err }, 'request failed');
     counted(d.code);
     if (!req.raw.complete) reply.header('connection', 'close');
-    return reply.code(d.status).headers(d.headers ?? {}).header('content-type', TAXII_MEDIA_TYPE).send(Buffer.from(JSON.stringify(taxiiError(d.status, d.code, d.message))));
+    return reply
+      .code(d.status)
+      .headers(d.headers ?? {})
+      .header('content-type', TAXII_MEDIA_TYPE)
+      .send(Buffer.from(JSON.stringify(taxiiError(d.status, d.code, d.message))));
   };
 }

@@ -18,7 +18,10 @@ const badRequest = (message: string) => new ApiError(400, 'STIXGATE_ERR_API_BAD_
 
 function list(v: unknown): string[] | undefined {
   if (typeof v !== 'string') return undefined;
-  const items = v.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  const items = v
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
   return items.length > 0 ? items : undefined;
 }
 
@@ -39,7 +42,8 @@ export function parseMatch(q: Query): Match {
       if (v === 'first' || v === 'last' || v === 'all') keywords.add(v);
       else {
         const us = parseUs(v);
-        if (us === undefined) throw badRequest(`match[version]: "${v.slice(0, 40)}" is not first, last, all or an RFC 3339 timestamp`);
+        if (us === undefined)
+          throw badRequest(`match[version]: "${v.slice(0, 40)}" is not first, last, all or an RFC 3339 timestamp`);
         times.add(us);
       }
     }
@@ -50,7 +54,9 @@ export function parseMatch(q: Query): Match {
 
 /** The filters a `next` token is bound to, in a canonical form. */
 function filterKey(q: Query): string {
-  return ['match[id]', 'match[type]', 'match[version]', 'match[spec_version]'].map((k) => (typeof q[k] === 'string' ? (list(q[k]) ?? []).sort().join(',') : '')).join('|');
+  return ['match[id]', 'match[type]', 'match[version]', 'match[spec_version]']
+    .map((k) => (typeof q[k] === 'string' ? (list(q[k]) ?? []).sort().join(',') : ''))
+    .join('|');
 }
 
 /**
@@ -68,7 +74,13 @@ function collectionOf(ctx: TaxiiContext, req: FastifyRequest): Collection {
 
 function resource(c: Collection, req: FastifyRequest) {
   const p = req.principal!;
-  const out: Record<string, unknown> = { id: c.id, title: c.config.title ?? c.name, can_read: canRead(c, p), can_write: canWrite(c, p), media_types: [STIX_MEDIA_TYPE] };
+  const out: Record<string, unknown> = {
+    id: c.id,
+    title: c.config.title ?? c.name,
+    can_read: canRead(c, p),
+    can_write: canWrite(c, p),
+    media_types: [STIX_MEDIA_TYPE],
+  };
   if (c.config.description !== undefined) out.description = c.config.description;
   return out;
 }
@@ -82,7 +94,10 @@ async function page(ctx: TaxiiContext, req: FastifyRequest, reply: FastifyReply,
   const q = req.query as Query;
   const p = req.principal!;
   const limit = (q.limit as number | undefined) ?? ctx.config.max_page_size;
-  if (limit > ctx.config.max_page_size) throw badRequest(`limit ${limit} is above the largest page this server sends (taxii.max_page_size ${ctx.config.max_page_size})`);
+  if (limit > ctx.config.max_page_size)
+    throw badRequest(
+      `limit ${limit} is above the largest page this server sends (taxii.max_page_size ${ctx.config.max_page_size})`,
+    );
   const m = parseMatch(q);
   const horizon = ctx.clock.advance(await ctx.store.head(), ctx.now());
   let after = 0;
@@ -99,7 +114,10 @@ async function page(ctx: TaxiiContext, req: FastifyRequest, reply: FastifyReply,
   }
   const ceiling = ceilingOf(c.config, p.maxTlp);
   const r = await scanChanges(ctx.store, {
-    after, horizon, limit, maxScan: ctx.config.max_scan_per_request,
+    after,
+    horizon,
+    limit,
+    maxScan: ctx.config.max_scan_per_request,
     pick: (obj, seq) => {
       const view = collectionView(obj, c.config, ceiling, ctx.access);
       return view && matches(view, m, () => ctx.clock.dateUs(seq)) ? view : undefined;
@@ -115,12 +133,18 @@ async function page(ctx: TaxiiContext, req: FastifyRequest, reply: FastifyReply,
   const body: Record<string, unknown> = { more: r.more };
   if (r.more) body.next = ctx.signer.sign({ pos: r.pos }, binding);
   if (r.items.length > 0) {
-    body.objects = endpoint === 'objects'
-      ? r.items.map((i) => i.object)
-      : r.items.map((i) => {
-        const date = ctx.clock.date(i.seq);
-        return { id: i.object.id, date_added: date, version: versionOf(i.object) ?? date, media_type: STIX_MEDIA_TYPE };
-      });
+    body.objects =
+      endpoint === 'objects'
+        ? r.items.map((i) => i.object)
+        : r.items.map((i) => {
+            const date = ctx.clock.date(i.seq);
+            return {
+              id: i.object.id,
+              date_added: date,
+              version: versionOf(i.object) ?? date,
+              media_type: STIX_MEDIA_TYPE,
+            };
+          });
   }
   return send(reply, body);
 }
@@ -130,10 +154,14 @@ async function page(ctx: TaxiiContext, req: FastifyRequest, reply: FastifyReply,
  * change, ADR 0017), or a 404 (an invisible object is answered as an unknown one). `added_after`
  * and `match[…]` filter it as they filter a page: an object they leave out is a 404 too.
  */
-async function oneObject(ctx: TaxiiContext, req: FastifyRequest): Promise<{ view: StixObject; dateAdded: string | undefined }> {
+async function oneObject(
+  ctx: TaxiiContext,
+  req: FastifyRequest,
+): Promise<{ view: StixObject; dateAdded: string | undefined }> {
   const c = collectionOf(ctx, req);
   const q = req.query as Query;
-  if (q.limit !== undefined && (q.limit as number) > ctx.config.max_page_size) throw badRequest(`limit is above taxii.max_page_size ${ctx.config.max_page_size}`);
+  if (q.limit !== undefined && (q.limit as number) > ctx.config.max_page_size)
+    throw badRequest(`limit is above taxii.max_page_size ${ctx.config.max_page_size}`);
   const m = parseMatch(q);
   let afterUs: number | undefined;
   if (typeof q.added_after === 'string') {
@@ -141,7 +169,8 @@ async function oneObject(ctx: TaxiiContext, req: FastifyRequest): Promise<{ view
     if (afterUs === undefined) throw badRequest('added_after is not an RFC 3339 timestamp');
   }
   const stored = await ctx.store.getEntry((req.params as Params).object);
-  const view = stored && collectionView(stored.object, c.config, ceilingOf(c.config, req.principal!.maxTlp), ctx.access);
+  const view =
+    stored && collectionView(stored.object, c.config, ceilingOf(c.config, req.principal!.maxTlp), ctx.access);
   const missing = () => new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such object in this collection');
   if (!stored || !view) throw missing();
   // its change is dated at once when no request dated it yet (a checkpoint only when the head
@@ -163,50 +192,90 @@ export function readRoutes(app: FastifyInstance, ctx: TaxiiContext): void {
   const errorHandler = ctx.errorHandler;
   const guard = (a: Parameters<typeof taxiiGuard>[2]) => taxiiGuard(ctx.auth, ctx.reg, a);
 
-  app.get('/taxii2/', { schema: schemas.discoverySchema, onRequest: guard('discovery'), errorHandler }, async (_req, reply) => {
-    const base = ctx.config.public_url ?? '';
-    const roots = [...ctx.reg.roots.keys()];
-    const body: Record<string, unknown> = { title: ctx.config.title, api_roots: roots.map((r) => `${base}/taxii2/${r}/`) };
-    if (ctx.config.description !== undefined) body.description = ctx.config.description;
-    if (ctx.config.contact !== undefined) body.contact = ctx.config.contact;
-    const def = ctx.config.default_api_root ?? roots[0];
-    if (def !== undefined) body.default = `${base}/taxii2/${def}/`;
-    return send(reply, body);
-  });
+  app.get(
+    '/taxii2/',
+    { schema: schemas.discoverySchema, onRequest: guard('discovery'), errorHandler },
+    async (_req, reply) => {
+      const base = ctx.config.public_url ?? '';
+      const roots = [...ctx.reg.roots.keys()];
+      const body: Record<string, unknown> = {
+        title: ctx.config.title,
+        api_roots: roots.map((r) => `${base}/taxii2/${r}/`),
+      };
+      if (ctx.config.description !== undefined) body.description = ctx.config.description;
+      if (ctx.config.contact !== undefined) body.contact = ctx.config.contact;
+      const def = ctx.config.default_api_root ?? roots[0];
+      if (def !== undefined) body.default = `${base}/taxii2/${def}/`;
+      return send(reply, body);
+    },
+  );
 
-  app.get('/taxii2/:root/', { schema: schemas.apiRootSchema, onRequest: guard('root'), errorHandler }, async (req, reply) => {
-    const r = ctx.reg.roots.get((req.params as Params).root)!;
-    const body: Record<string, unknown> = { title: r.title, versions: [TAXII_MEDIA_TYPE], max_content_length: ctx.bodyLimit };
-    if (r.description !== undefined) body.description = r.description;
-    return send(reply, body);
-  });
+  app.get(
+    '/taxii2/:root/',
+    { schema: schemas.apiRootSchema, onRequest: guard('root'), errorHandler },
+    async (req, reply) => {
+      const r = ctx.reg.roots.get((req.params as Params).root)!;
+      const body: Record<string, unknown> = {
+        title: r.title,
+        versions: [TAXII_MEDIA_TYPE],
+        max_content_length: ctx.bodyLimit,
+      };
+      if (r.description !== undefined) body.description = r.description;
+      return send(reply, body);
+    },
+  );
 
-  app.get('/taxii2/:root/collections/', { schema: schemas.collectionsSchema, onRequest: guard('root'), errorHandler }, async (req, reply) => {
-    const r = ctx.reg.roots.get((req.params as Params).root)!;
-    const p = req.principal!;
-    const collections = [...r.collections.values()].filter((c) => canRead(c, p) || canWrite(c, p)).map((c) => resource(c, req));
-    return send(reply, collections.length > 0 ? { collections } : {});
-  });
+  app.get(
+    '/taxii2/:root/collections/',
+    { schema: schemas.collectionsSchema, onRequest: guard('root'), errorHandler },
+    async (req, reply) => {
+      const r = ctx.reg.roots.get((req.params as Params).root)!;
+      const p = req.principal!;
+      const collections = [...r.collections.values()]
+        .filter((c) => canRead(c, p) || canWrite(c, p))
+        .map((c) => resource(c, req));
+      return send(reply, collections.length > 0 ? { collections } : {});
+    },
+  );
 
-  app.get('/taxii2/:root/collections/:collection/', { schema: schemas.collectionSchema, onRequest: guard('collection'), errorHandler }, async (req, reply) =>
-    send(reply, resource(collectionOf(ctx, req), req)));
+  app.get(
+    '/taxii2/:root/collections/:collection/',
+    { schema: schemas.collectionSchema, onRequest: guard('collection'), errorHandler },
+    async (req, reply) => send(reply, resource(collectionOf(ctx, req), req)),
+  );
 
-  app.get('/taxii2/:root/collections/:collection/objects/', { schema: schemas.objectsSchema, onRequest: guard('read'), errorHandler }, (req, reply) => page(ctx, req, reply, 'objects'));
+  app.get(
+    '/taxii2/:root/collections/:collection/objects/',
+    { schema: schemas.objectsSchema, onRequest: guard('read'), errorHandler },
+    (req, reply) => page(ctx, req, reply, 'objects'),
+  );
 
-  app.get('/taxii2/:root/collections/:collection/manifest/', { schema: schemas.manifestSchema, onRequest: guard('read'), errorHandler }, (req, reply) => page(ctx, req, reply, 'manifest'));
+  app.get(
+    '/taxii2/:root/collections/:collection/manifest/',
+    { schema: schemas.manifestSchema, onRequest: guard('read'), errorHandler },
+    (req, reply) => page(ctx, req, reply, 'manifest'),
+  );
 
-  app.get('/taxii2/:root/collections/:collection/objects/:object/', { schema: schemas.objectSchema, onRequest: guard('read'), errorHandler }, async (req, reply) => {
-    const { view, dateAdded } = await oneObject(ctx, req);
-    ctx.metrics.taxiiServed.inc({ collection: collectionOf(ctx, req).name, endpoint: 'object' }, 1);
-    dateAddedHeaders(reply, dateAdded);
-    return send(reply, { more: false, objects: [view] });
-  });
+  app.get(
+    '/taxii2/:root/collections/:collection/objects/:object/',
+    { schema: schemas.objectSchema, onRequest: guard('read'), errorHandler },
+    async (req, reply) => {
+      const { view, dateAdded } = await oneObject(ctx, req);
+      ctx.metrics.taxiiServed.inc({ collection: collectionOf(ctx, req).name, endpoint: 'object' }, 1);
+      dateAddedHeaders(reply, dateAdded);
+      return send(reply, { more: false, objects: [view] });
+    },
+  );
 
-  app.get('/taxii2/:root/collections/:collection/objects/:object/versions/', { schema: schemas.versionsSchema, onRequest: guard('read'), errorHandler }, async (req, reply) => {
-    const { view, dateAdded } = await oneObject(ctx, req);
-    // a version is the object's modified/created/first_seen, else (none of these) its date_added
-    dateAddedHeaders(reply, dateAdded);
-    const version = versionOf(view) ?? dateAdded;
-    return send(reply, version !== undefined ? { more: false, versions: [version] } : { more: false });
-  });
+  app.get(
+    '/taxii2/:root/collections/:collection/objects/:object/versions/',
+    { schema: schemas.versionsSchema, onRequest: guard('read'), errorHandler },
+    async (req, reply) => {
+      const { view, dateAdded } = await oneObject(ctx, req);
+      // a version is the object's modified/created/first_seen, else (none of these) its date_added
+      dateAddedHeaders(reply, dateAdded);
+      const version = versionOf(view) ?? dateAdded;
+      return send(reply, version !== undefined ? { more: false, versions: [version] } : { more: false });
+    },
+  );
 }

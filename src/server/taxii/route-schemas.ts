@@ -4,22 +4,51 @@
  */
 
 const ROOT = { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$', description: 'API root name' } as const;
-const COLLECTION = { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$', description: 'collection id' } as const;
-const OBJECT_ID = { type: 'string', pattern: '^[a-z][a-z0-9-]{0,249}--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$', description: 'STIX id' } as const;
-const STATUS_ID = { type: 'string', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$', description: 'status id' } as const;
+const COLLECTION = {
+  type: 'string',
+  pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+  description: 'collection id',
+} as const;
+const OBJECT_ID = {
+  type: 'string',
+  pattern: '^[a-z][a-z0-9-]{0,249}--[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+  description: 'STIX id',
+} as const;
+const STATUS_ID = {
+  type: 'string',
+  pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+  description: 'status id',
+} as const;
 const TIMESTAMP = { type: 'string', maxLength: 40, description: 'RFC 3339 timestamp' } as const;
 const LIST = (what: string) => ({ type: 'string', maxLength: 4096, description: `comma-separated ${what}` }) as const;
 
 const TAXII_ERROR = {
   type: 'object',
   description: 'TAXII error message',
-  properties: { title: { type: 'string' }, description: { type: 'string' }, error_code: { type: 'string' }, http_status: { type: 'string' } },
+  properties: {
+    title: { type: 'string' },
+    description: { type: 'string' },
+    error_code: { type: 'string' },
+    http_status: { type: 'string' },
+  },
   required: ['title', 'http_status'],
 } as const;
 /** The refusals every TAXII route may answer, each a TAXII error message (docs/taxii.md). */
-const ERRORS = { 400: TAXII_ERROR, 401: TAXII_ERROR, 403: TAXII_ERROR, 404: TAXII_ERROR, 406: TAXII_ERROR, 429: TAXII_ERROR } as const;
+const ERRORS = {
+  400: TAXII_ERROR,
+  401: TAXII_ERROR,
+  403: TAXII_ERROR,
+  404: TAXII_ERROR,
+  406: TAXII_ERROR,
+  429: TAXII_ERROR,
+} as const;
 
-const params = (props: Record<string, unknown>) => ({ type: 'object', properties: props, required: Object.keys(props), additionalProperties: false });
+const params = (props: Record<string, unknown>) => ({
+  type: 'object',
+  properties: props,
+  required: Object.keys(props),
+  additionalProperties: false,
+});
 
 const paging = {
   added_after: { ...TIMESTAMP, description: 'only objects added after this date_added' },
@@ -34,28 +63,48 @@ const match = {
 } as const;
 const query = (props: Record<string, unknown>) => ({ type: 'object', properties: props, additionalProperties: false });
 
-const STIX_OBJECT = { type: 'object', additionalProperties: true, required: ['type', 'id'], properties: { type: { type: 'string' }, id: { type: 'string' } } } as const;
+const STIX_OBJECT = {
+  type: 'object',
+  additionalProperties: true,
+  required: ['type', 'id'],
+  properties: { type: { type: 'string' }, id: { type: 'string' } },
+} as const;
 
 const COLLECTION_RESOURCE = {
   type: 'object',
   properties: {
-    id: { type: 'string' }, title: { type: 'string' }, description: { type: 'string' },
-    can_read: { type: 'boolean' }, can_write: { type: 'boolean' }, media_types: { type: 'array', items: { type: 'string' } },
+    id: { type: 'string' },
+    title: { type: 'string' },
+    description: { type: 'string' },
+    can_read: { type: 'boolean' },
+    can_write: { type: 'boolean' },
+    media_types: { type: 'array', items: { type: 'string' } },
   },
   required: ['id', 'title', 'can_read', 'can_write'],
 } as const;
 
 const STATUS_DETAIL = {
   type: 'array',
-  items: { type: 'object', properties: { id: { type: 'string' }, version: { type: 'string' }, message: { type: 'string' } }, required: ['id', 'version'] },
+  items: {
+    type: 'object',
+    properties: { id: { type: 'string' }, version: { type: 'string' }, message: { type: 'string' } },
+    required: ['id', 'version'],
+  },
 } as const;
 
 export const STATUS_RESOURCE = {
   type: 'object',
   properties: {
-    id: { type: 'string' }, status: { type: 'string', enum: ['pending', 'complete'] }, request_timestamp: { type: 'string' },
-    total_count: { type: 'integer' }, success_count: { type: 'integer' }, successes: STATUS_DETAIL,
-    failure_count: { type: 'integer' }, failures: STATUS_DETAIL, pending_count: { type: 'integer' }, pendings: STATUS_DETAIL,
+    id: { type: 'string' },
+    status: { type: 'string', enum: ['pending', 'complete'] },
+    request_timestamp: { type: 'string' },
+    total_count: { type: 'integer' },
+    success_count: { type: 'integer' },
+    successes: STATUS_DETAIL,
+    failure_count: { type: 'integer' },
+    failures: STATUS_DETAIL,
+    pending_count: { type: 'integer' },
+    pendings: STATUS_DETAIL,
   },
   required: ['id', 'status', 'total_count', 'success_count', 'failure_count', 'pending_count'],
 } as const;
@@ -66,7 +115,13 @@ export const discoverySchema = {
   response: {
     200: {
       type: 'object',
-      properties: { title: { type: 'string' }, description: { type: 'string' }, contact: { type: 'string' }, default: { type: 'string' }, api_roots: { type: 'array', items: { type: 'string' } } },
+      properties: {
+        title: { type: 'string' },
+        description: { type: 'string' },
+        contact: { type: 'string' },
+        default: { type: 'string' },
+        api_roots: { type: 'array', items: { type: 'string' } },
+      },
       required: ['title'],
     },
     ...ERRORS,
@@ -80,7 +135,12 @@ export const apiRootSchema = {
   response: {
     200: {
       type: 'object',
-      properties: { title: { type: 'string' }, description: { type: 'string' }, versions: { type: 'array', items: { type: 'string' } }, max_content_length: { type: 'integer' } },
+      properties: {
+        title: { type: 'string' },
+        description: { type: 'string' },
+        versions: { type: 'array', items: { type: 'string' } },
+        max_content_length: { type: 'integer' },
+      },
       required: ['title', 'versions', 'max_content_length'],
     },
     ...ERRORS,
@@ -91,7 +151,10 @@ export const collectionsSchema = {
   summary: 'TAXII 2.1 collections the caller may read or write',
   tags: ['taxii'],
   params: params({ root: ROOT }),
-  response: { 200: { type: 'object', properties: { collections: { type: 'array', items: COLLECTION_RESOURCE } } }, ...ERRORS },
+  response: {
+    200: { type: 'object', properties: { collections: { type: 'array', items: COLLECTION_RESOURCE } } },
+    ...ERRORS,
+  },
 } as const;
 
 export const collectionSchema = {
@@ -102,12 +165,20 @@ export const collectionSchema = {
 } as const;
 
 export const objectsSchema = {
-  summary: 'objects of a collection (the reader\'s view), in date_added order',
+  summary: "objects of a collection (the reader's view), in date_added order",
   tags: ['taxii'],
   params: params({ root: ROOT, collection: COLLECTION }),
   querystring: query({ ...paging, ...match }),
   response: {
-    200: { type: 'object', properties: { more: { type: 'boolean' }, next: { type: 'string' }, objects: { type: 'array', items: STIX_OBJECT } }, required: ['more'] },
+    200: {
+      type: 'object',
+      properties: {
+        more: { type: 'boolean' },
+        next: { type: 'string' },
+        objects: { type: 'array', items: STIX_OBJECT },
+      },
+      required: ['more'],
+    },
     ...ERRORS,
   },
 } as const;
@@ -116,12 +187,17 @@ export const addObjectsSchema = {
   summary: 'add objects to a writable collection (ingested like any source; answered with a status resource)',
   tags: ['taxii'],
   params: params({ root: ROOT, collection: COLLECTION }),
-  body: { type: 'object', properties: { objects: { type: 'array', items: { type: 'object' } } }, required: ['objects'], additionalProperties: true },
+  body: {
+    type: 'object',
+    properties: { objects: { type: 'array', items: { type: 'object' } } },
+    required: ['objects'],
+    additionalProperties: true,
+  },
   response: { 202: STATUS_RESOURCE, ...ERRORS, 413: TAXII_ERROR, 415: TAXII_ERROR },
 } as const;
 
 export const manifestSchema = {
-  summary: 'manifest of a collection\'s objects (the reader\'s view)',
+  summary: "manifest of a collection's objects (the reader's view)",
   tags: ['taxii'],
   params: params({ root: ROOT, collection: COLLECTION }),
   querystring: query({ ...paging, ...match }),
@@ -129,8 +205,21 @@ export const manifestSchema = {
     200: {
       type: 'object',
       properties: {
-        more: { type: 'boolean' }, next: { type: 'string' },
-        objects: { type: 'array', items: { type: 'object', properties: { id: { type: 'string' }, date_added: { type: 'string' }, version: { type: 'string' }, media_type: { type: 'string' } }, required: ['id', 'date_added', 'version'] } },
+        more: { type: 'boolean' },
+        next: { type: 'string' },
+        objects: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              id: { type: 'string' },
+              date_added: { type: 'string' },
+              version: { type: 'string' },
+              media_type: { type: 'string' },
+            },
+            required: ['id', 'date_added', 'version'],
+          },
+        },
       },
       required: ['more'],
     },
@@ -139,10 +228,14 @@ export const manifestSchema = {
 } as const;
 
 export const objectSchema = {
-  summary: 'one object of a collection (the reader\'s view)',
+  summary: "one object of a collection (the reader's view)",
   tags: ['taxii'],
   params: params({ root: ROOT, collection: COLLECTION, object: OBJECT_ID }),
-  querystring: query({ ...paging, 'match[version]': match['match[version]'], 'match[spec_version]': match['match[spec_version]'] }),
+  querystring: query({
+    ...paging,
+    'match[version]': match['match[version]'],
+    'match[spec_version]': match['match[spec_version]'],
+  }),
   response: objectsSchema.response,
 } as const;
 
@@ -151,7 +244,14 @@ export const versionsSchema = {
   tags: ['taxii'],
   params: params({ root: ROOT, collection: COLLECTION, object: OBJECT_ID }),
   querystring: query({ ...paging, 'match[spec_version]': match['match[spec_version]'] }),
-  response: { 200: { type: 'object', properties: { more: { type: 'boolean' }, versions: { type: 'array', items: { type: 'string' } } }, required: ['more'] }, ...ERRORS },
+  response: {
+    200: {
+      type: 'object',
+      properties: { more: { type: 'boolean' }, versions: { type: 'array', items: { type: 'string' } } },
+      required: ['more'],
+    },
+    ...ERRORS,
+  },
 } as const;
 
 export const statusSchema = {

@@ -43,7 +43,9 @@ export class TokenSigner {
 
   /** The state of a token issued under `binding`, or undefined when it was not. */
   verify(token: string, binding: string): TokenState | undefined {
-    const v = openToken(this.key, binding, token, { maxLength: 512, macBytes: MAC_BYTES }) as { p?: unknown } | undefined;
+    const v = openToken(this.key, binding, token, { maxLength: 512, macBytes: MAC_BYTES }) as
+      | { p?: unknown }
+      | undefined;
     return v && typeof v.p === 'number' && Number.isSafeInteger(v.p) && v.p >= 0 ? { pos: v.p } : undefined;
   }
 }

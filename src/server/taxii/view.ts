@@ -61,7 +61,8 @@ export function inCollection(view: StixObject, c: CollectionConfig): boolean {
 export function matches(view: StixObject, m: Match, dateAddedUs: () => number): boolean {
   if (m.ids && !m.ids.has(view.id)) return false;
   if (m.types && !m.types.has(view.type)) return false;
-  if (m.specVersions && !m.specVersions.has(typeof view.spec_version === 'string' ? view.spec_version : '2.1')) return false;
+  if (m.specVersions && !m.specVersions.has(typeof view.spec_version === 'string' ? view.spec_version : '2.1'))
+    return false;
   if (m.versions && m.versions.times.size > 0 && ['first', 'last', 'all'].every((k) => !m.versions!.keywords.has(k))) {
     const v = versionOf(view);
     const us = v !== undefined ? parseUs(v) : dateAddedUs();
@@ -71,7 +72,12 @@ export function matches(view: StixObject, m: Match, dateAddedUs: () => number): 
 }
 
 /** The reader's view of one stored object in the collection, or undefined. */
-export function collectionView(obj: StixObject, c: CollectionConfig, ceiling: TlpLevel, policy: AccessPolicy): StixObject | undefined {
+export function collectionView(
+  obj: StixObject,
+  c: CollectionConfig,
+  ceiling: TlpLevel,
+  policy: AccessPolicy,
+): StixObject | undefined {
   if (c.types.length > 0 && !c.types.includes(obj.type)) return undefined;
   const view = viewOf(obj, ceiling, policy);
   return view && inCollection(view, c) ? view : undefined;

@@ -45,7 +45,8 @@ function detail(p: Posted, message?: string): StatusDetail {
  */
 async function addObjects(ctx: TaxiiContext, req: FastifyRequest, c: Collection) {
   const body = req.body as { objects: unknown[] };
-  if (body.objects.length > MAX_POSTED_OBJECTS) throw new ApiError(413, 'STIXGATE_ERR_API_TOO_LARGE', `at most ${MAX_POSTED_OBJECTS} objects per request`);
+  if (body.objects.length > MAX_POSTED_OBJECTS)
+    throw new ApiError(413, 'STIXGATE_ERR_API_TOO_LARGE', `at most ${MAX_POSTED_OBJECTS} objects per request`);
   const source = postedSource(c);
   const requestTime = ctx.now();
   const posted: Posted[] = [];
@@ -56,11 +57,17 @@ async function addObjects(ctx: TaxiiContext, req: FastifyRequest, c: Collection)
     const r = checkObject(raw, DEFAULT_CAPS);
     const rec = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
     const id = r.ok ? r.object.id : (r.id ?? (typeof rec.id === 'string' ? rec.id.slice(0, 120) : `#${index}`));
-    const version = r.ok ? (versionOf(r.object) ?? formatUs(requestTime * 1000)) : String(rec.modified ?? rec.created ?? '');
+    const version = r.ok
+      ? (versionOf(r.object) ?? formatUs(requestTime * 1000))
+      : String(rec.modified ?? rec.created ?? '');
     posted.push({ index, id, version });
     if (!r.ok) {
       failed.set(id, `${r.reason}: ${r.message}`);
-      rejections.push({ reason: r.reason, message: r.message, location: { source, index, ...(r.id ? { objectId: r.id } : {}) } });
+      rejections.push({
+        reason: r.reason,
+        message: r.message,
+        location: { source, index, ...(r.id ? { objectId: r.id } : {}) },
+      });
       return;
     }
     const item: MappedItem = { object: r.object as StixObject };
@@ -72,10 +79,26 @@ async function addObjects(ctx: TaxiiContext, req: FastifyRequest, c: Collection)
       yield { items, rejections, received: body.objects.length };
     },
   };
-  const config = { type: 'taxii21_post', enabled: true, labels: [], tlp: c.config.write_tlp, confidence: c.config.write_confidence } as unknown as CommonSourceConfig;
+  const config = {
+    type: 'taxii21_post',
+    enabled: true,
+    labels: [],
+    tlp: c.config.write_tlp,
+    confidence: c.config.write_confidence,
+  } as unknown as CommonSourceConfig;
   await runSource({
-    id: source, source: run, config, store: ctx.store, http: NO_HTTP, logger: ctx.logger, metrics: ctx.metrics, allowlist: ctx.ingest.allowlist,
-    allowRed: ctx.ingest.allowRed, defaultTlp: ctx.ingest.defaultTlp, signal: new AbortController().signal, now: ctx.now,
+    id: source,
+    source: run,
+    config,
+    store: ctx.store,
+    http: NO_HTTP,
+    logger: ctx.logger,
+    metrics: ctx.metrics,
+    allowlist: ctx.ingest.allowlist,
+    allowRed: ctx.ingest.allowRed,
+    defaultTlp: ctx.ingest.defaultTlp,
+    signal: new AbortController().signal,
+    now: ctx.now,
     onDropped: (r) => {
       const id = r.location?.objectId;
       if (id !== undefined && !failed.has(id)) failed.set(id, `${r.reason}: ${r.message}`);
@@ -93,23 +116,38 @@ async function addObjects(ctx: TaxiiContext, req: FastifyRequest, c: Collection)
   ctx.metrics.taxiiReceived.inc({ collection: c.name, outcome: 'success' }, successes.length);
   ctx.metrics.taxiiReceived.inc({ collection: c.name, outcome: 'failure' }, failures.length);
   return ctx.statuses.add(req.principal!.keyId, c.root, {
-    status: 'complete', request_timestamp: formatUs(requestTime * 1000), total_count: posted.length,
-    success_count: successes.length, successes, failure_count: failures.length, failures, pending_count: 0, pendings: [],
+    status: 'complete',
+    request_timestamp: formatUs(requestTime * 1000),
+    total_count: posted.length,
+    success_count: successes.length,
+    successes,
+    failure_count: failures.length,
+    failures,
+    pending_count: 0,
+    pendings: [],
   });
 }
 
 export function writeRoutes(app: FastifyInstance, ctx: TaxiiContext): void {
   const errorHandler = ctx.errorHandler;
-  app.post('/taxii2/:root/collections/:collection/objects/', { schema: schemas.addObjectsSchema, onRequest: taxiiGuard(ctx.auth, ctx.reg, 'write'), errorHandler }, async (req, reply) => {
-    const p = req.params as { root: string; collection: string };
-    const status = await addObjects(ctx, req, ctx.reg.collection(p.root, p.collection)!);
-    return send(reply.code(202), status);
-  });
+  app.post(
+    '/taxii2/:root/collections/:collection/objects/',
+    { schema: schemas.addObjectsSchema, onRequest: taxiiGuard(ctx.auth, ctx.reg, 'write'), errorHandler },
+    async (req, reply) => {
+      const p = req.params as { root: string; collection: string };
+      const status = await addObjects(ctx, req, ctx.reg.collection(p.root, p.collection)!);
+      return send(reply.code(202), status);
+    },
+  );
 
-  app.get('/taxii2/:root/status/:status/', { schema: schemas.statusSchema, onRequest: taxiiGuard(ctx.auth, ctx.reg, 'status'), errorHandler }, async (req, reply) => {
-    const p = req.params as { root: string; status: string };
-    const status = ctx.statuses.get(p.status, req.principal!.keyId, p.root);
-    if (!status) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such status');
-    return send(reply, status);
-  });
+  app.get(
+    '/taxii2/:root/status/:status/',
+    { schema: schemas.statusSchema, onRequest: taxiiGuard(ctx.auth, ctx.reg, 'status'), errorHandler },
+    async (req, reply) => {
+      const p = req.params as { root: string; status: string };
+      const status = ctx.statuses.get(p.status, req.principal!.keyId, p.root);
+      if (!status) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such status');
+      return send(reply, status);
+    },
+  );
 }

@@ -130,8 +130,12 @@ export class HotCache {
     for (const { print, item } of printed) {
       const prov = sources && Object.hasOwn(sources, item.source) ? sources[item.source] : undefined;
       if (!prov) continue;
-      const conf = typeof item.confidence === 'number' ? item.confidence
-        : typeof item.object.confidence === 'number' ? item.object.confidence : undefined;
+      const conf =
+        typeof item.confidence === 'number'
+          ? item.confidence
+          : typeof item.object.confidence === 'number'
+            ? item.object.confidence
+            : undefined;
       if (conf !== undefined && prov.confidence !== conf) continue;
       const firstMs = Date.parse(prov.first_seen);
       const lastMs = Date.parse(prov.last_seen);

@@ -147,7 +147,8 @@ export class KeyTable {
   /** Takes a slot array written by `raw` (its length a power of two times 2, `count` entries). */
   restore(slots: Uint32Array, count: number): void {
     const cap = slots.length / 2;
-    if (cap < MIN_CAPACITY || (cap & (cap - 1)) !== 0 || count > cap * MAX_LOAD) throw new RangeError(`bad key table shape: ${cap} slots, ${count} entries`);
+    if (cap < MIN_CAPACITY || (cap & (cap - 1)) !== 0 || count > cap * MAX_LOAD)
+      throw new RangeError(`bad key table shape: ${cap} slots, ${count} entries`);
     this.slots = slots;
     this.mask = cap - 1;
     this.count = count;

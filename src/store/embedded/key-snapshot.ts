@@ -73,7 +73,8 @@ export function readKeySnapshot(path: string, token: string, head: number, keys:
     if (!readFully(fd, header, 0)) return false;
     if (header.toString('latin1', 0, 8) !== MAGIC) return false;
     if (new Uint32Array(header.buffer, header.byteOffset + 8, 1)[0] !== ORDER_MARK) return false;
-    if (header.toString('latin1', 12, 76).replace(/\0+$/, '') !== token || header.readDoubleLE(76) !== head) return false;
+    if (header.toString('latin1', 12, 76).replace(/\0+$/, '') !== token || header.readDoubleLE(76) !== head)
+      return false;
     const idLen = header.readUInt32LE(84);
     const idCount = header.readUInt32LE(88);
     const valueLen = header.readUInt32LE(92);
@@ -81,7 +82,12 @@ export function readKeySnapshot(path: string, token: string, head: number, keys:
     const ids = new Uint32Array(idLen);
     const values = new Uint32Array(valueLen);
     const tail = Buffer.alloc(8);
-    if (!readFully(fd, bytesOf(ids), HEADER) || !readFully(fd, bytesOf(values), HEADER + idLen * 4) || !readFully(fd, tail, HEADER + (idLen + valueLen) * 4)) return false;
+    if (
+      !readFully(fd, bytesOf(ids), HEADER) ||
+      !readFully(fd, bytesOf(values), HEADER + idLen * 4) ||
+      !readFully(fd, tail, HEADER + (idLen + valueLen) * 4)
+    )
+      return false;
     if (tail.readUInt32LE(4) !== crc32(bytesOf(values), crc32(bytesOf(ids)))) return false;
     try {
       keys.ids.restore(ids, idCount);

@@ -1,5 +1,13 @@
 import type Database from 'better-sqlite3';
-import { LEDGER_REASONS, LEDGER_STATES, ledgerValueKey, type LedgerReason, type LedgerRow, type LedgerState, type LedgerUpdate } from '../ledger.js';
+import {
+  LEDGER_REASONS,
+  LEDGER_STATES,
+  ledgerValueKey,
+  type LedgerReason,
+  type LedgerRow,
+  type LedgerState,
+  type LedgerUpdate,
+} from '../ledger.js';
 
 /** Interned strings kept in memory (sink ids, contribution lists, list entries; vendor messages beyond it are read back). */
 const MAX_CACHED_STRINGS = 50_000;
@@ -7,7 +15,18 @@ const MAX_CACHED_STRINGS = 50_000;
 const STATE_CODE = new Map<string, number>(LEDGER_STATES.map((s, i) => [s, i]));
 const REASON_CODE = new Map<string, number>(LEDGER_REASONS.map((s, i) => [s, i]));
 
-type RawRow = [vkey: bigint, sink: number, state: number, reason: number, since: number, seq: number, score: number | null, threshold: number, sources: number, detail: number | null];
+type RawRow = [
+  vkey: bigint,
+  sink: number,
+  state: number,
+  reason: number,
+  since: number,
+  seq: number,
+  score: number | null,
+  threshold: number,
+  sources: number,
+  detail: number | null,
+];
 
 /**
  * The embedded store's delivery ledger (docs/adr/0019-delivery-ledger.md): the `ledger` table, one
@@ -40,7 +59,12 @@ export class LedgerTable {
           state = excluded.state, reason = excluded.reason, seq = excluded.seq,
           score = excluded.score, threshold = excluded.threshold, sources = excluded.sources, detail = excluded.detail
         WHERE state <> ${STATE_CODE.get('present')}`),
-      rowsOf: db.prepare('SELECT vkey, sink, state, reason, since, seq, score, threshold, sources, detail FROM ledger WHERE vkey = ?').raw().safeIntegers(true),
+      rowsOf: db
+        .prepare(
+          'SELECT vkey, sink, state, reason, since, seq, score, threshold, sources, detail FROM ledger WHERE vkey = ?',
+        )
+        .raw()
+        .safeIntegers(true),
       count: db.prepare('SELECT count(*) FROM ledger').pluck(),
     };
   }
@@ -75,8 +99,16 @@ export class LedgerTable {
     const since = Math.floor(nowMs / 1000);
     for (const u of updates) {
       (u.soft ? this.s.putSoft : this.s.put).run(
-        ledgerValueKey(u.key), sinkId, STATE_CODE.get(u.state)!, REASON_CODE.get(u.reason)!, since, u.seq,
-        u.score, u.threshold, this.intern(u.contributions), u.detail === undefined ? null : this.intern(u.detail),
+        ledgerValueKey(u.key),
+        sinkId,
+        STATE_CODE.get(u.state)!,
+        REASON_CODE.get(u.reason)!,
+        since,
+        u.seq,
+        u.score,
+        u.threshold,
+        this.intern(u.contributions),
+        u.detail === undefined ? null : this.intern(u.detail),
       );
     }
   }
@@ -91,9 +123,16 @@ export class LedgerTable {
       for (const r of this.s.rowsOf.all(ledgerValueKey(key)) as RawRow[]) {
         const detail = r[9] === null ? undefined : this.text(Number(r[9]));
         out.push({
-          key, sink: this.text(Number(r[1])), state: LEDGER_STATES[Number(r[2])] as LedgerState, reason: LEDGER_REASONS[Number(r[3])] as LedgerReason,
-          since: Number(r[4]) * 1000, seq: Number(r[5]), score: r[6] === null ? null : Number(r[6]), threshold: Number(r[7]),
-          contributions: this.text(Number(r[8])), ...(detail !== undefined ? { detail } : {}),
+          key,
+          sink: this.text(Number(r[1])),
+          state: LEDGER_STATES[Number(r[2])] as LedgerState,
+          reason: LEDGER_REASONS[Number(r[3])] as LedgerReason,
+          since: Number(r[4]) * 1000,
+          seq: Number(r[5]),
+          score: r[6] === null ? null : Number(r[6]),
+          threshold: Number(r[7]),
+          contributions: this.text(Number(r[8])),
+          ...(detail !== undefined ? { detail } : {}),
         });
       }
     }

@@ -17,11 +17,16 @@ function sqliteCode(e: unknown): string {
 
 function ioError(path: string, e: unknown): StixgateError {
   const code = sqliteCode(e) || 'unknown';
-  const detail = code === 'SQLITE_FULL' || code === 'ENOSPC' ? 'disk full'
-    : code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT') ? `${code}: the lock file is damaged; delete it when no stixgate process uses this directory`
-      : code;
+  const detail =
+    code === 'SQLITE_FULL' || code === 'ENOSPC'
+      ? 'disk full'
+      : code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')
+        ? `${code}: the lock file is damaged; delete it when no stixgate process uses this directory`
+        : code;
   return new StixgateError('STIXGATE_ERR_STORE_IO', `cannot take the store lock ${path}: ${detail}`, {
-    location: { path }, reason: 'io', cause: e,
+    location: { path },
+    reason: 'io',
+    cause: e,
   });
 }
 
@@ -35,7 +40,11 @@ function removeQuietly(path: string): void {
 
 function ownerText(dataDir: string): string {
   try {
-    const o = JSON.parse(readFileSync(join(dataDir, LOCK_OWNER_FILE), 'utf8')) as { pid?: unknown; host?: unknown; since?: unknown };
+    const o = JSON.parse(readFileSync(join(dataDir, LOCK_OWNER_FILE), 'utf8')) as {
+      pid?: unknown;
+      host?: unknown;
+      since?: unknown;
+    };
     if (typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.since === 'string') {
       return ` (pid ${o.pid} on host ${JSON.stringify(o.host)} since ${o.since})`;
     }
@@ -82,7 +91,11 @@ export function acquireDirLock(dataDir: string): () => void {
   }
   const owner = join(dataDir, LOCK_OWNER_FILE);
   try {
-    writeFileSync(owner, `${JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() })}\n`, { mode: 0o644 });
+    writeFileSync(
+      owner,
+      `${JSON.stringify({ pid: process.pid, host: hostname(), since: new Date().toISOString() })}\n`,
+      { mode: 0o644 },
+    );
   } catch {
     removeQuietly(owner); // a note that cannot be written is no note (a full disk fails the store's own writes next)
   }

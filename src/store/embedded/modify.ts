@@ -18,7 +18,12 @@ export interface ModifyWrite {
  * writes in the same transaction) and the threaded one (which applies them in the writer and
  * runs `fn` again on the ids whose row changed meanwhile).
  */
-export function planModify(ids: readonly string[], stored: ReadonlyMap<string, string>, fn: ModifyFn, result: ModifyResult): ModifyWrite[] {
+export function planModify(
+  ids: readonly string[],
+  stored: ReadonlyMap<string, string>,
+  fn: ModifyFn,
+  result: ModifyResult,
+): ModifyWrite[] {
   const writes: ModifyWrite[] = [];
   for (const id of ids) {
     const expect = stored.get(id);
@@ -35,7 +40,11 @@ export function planModify(ids: readonly string[], stored: ReadonlyMap<string, s
     } catch (e) {
       // canonical JSON refuses values with no JSON form (NaN, Infinity, BigInt)
       if (!(e instanceof TypeError)) throw e;
-      result.rejected.push({ reason: 'stix_invalid', message: `object ${id} is not serialisable: ${e.message}`, location: { objectId: id } });
+      result.rejected.push({
+        reason: 'stix_invalid',
+        message: `object ${id} is not serialisable: ${e.message}`,
+        location: { objectId: id },
+      });
       continue;
     }
     if (next === undefined || json === undefined || json === expect) {
@@ -43,7 +52,11 @@ export function planModify(ids: readonly string[], stored: ReadonlyMap<string, s
       continue;
     }
     if (next.id !== id || next.type !== type) {
-      result.rejected.push({ reason: 'stix_invalid', message: `modify of ${id} may not change its id or type`, location: { objectId: id } });
+      result.rejected.push({
+        reason: 'stix_invalid',
+        message: `modify of ${id} may not change its id or type`,
+        location: { objectId: id },
+      });
       continue;
     }
     writes.push({ id, expect, next, json });

@@ -43,7 +43,9 @@ function corrupt(path: string, detail: string, cause?: unknown): StixgateError {
 
 function io(path: string, detail: string, cause?: unknown): StixgateError {
   return new StixgateError('STIXGATE_ERR_STORE_IO', `store cannot use ${path}: ${detail}`, {
-    location: { path }, reason: 'io', cause,
+    location: { path },
+    reason: 'io',
+    cause,
   });
 }
 
@@ -54,11 +56,20 @@ export function classify(path: string, e: unknown): StixgateError {
   const msg = e instanceof Error ? e.message : String(e);
   if (CORRUPT_CODES.has(code) || code.startsWith('SQLITE_CORRUPT')) return corrupt(path, msg, e);
   if (code === 'SQLITE_FULL') return io(path, 'disk full', e);
-  if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_PERM') || code === 'EACCES' || code === 'EROFS') {
+  if (
+    code.startsWith('SQLITE_CANTOPEN') ||
+    code.startsWith('SQLITE_READONLY') ||
+    code.startsWith('SQLITE_IOERR') ||
+    code.startsWith('SQLITE_PERM') ||
+    code === 'EACCES' ||
+    code === 'EROFS'
+  ) {
     return io(path, `${code} ${msg}`, e);
   }
   return new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', `store ${path}: ${msg}`, {
-    location: { path }, reason: 'unavailable', cause: e,
+    location: { path },
+    reason: 'unavailable',
+    cause: e,
   });
 }
 
@@ -121,23 +132,37 @@ export function openDatabase(opts: OpenOptions): OpenedDatabase {
     } else if (statSync(path).size === 0) {
       throw corrupt(path, 'the file is empty');
     }
-    db = new Database(path, { readonly: opts.readonly, fileMustExist: true, ...(opts.onStatement ? { verbose: opts.onStatement as (message?: unknown) => void } : {}) });
+    db = new Database(path, {
+      readonly: opts.readonly,
+      fileMustExist: true,
+      ...(opts.onStatement ? { verbose: opts.onStatement as (message?: unknown) => void } : {}),
+    });
     pragmas(db, opts);
     if (!opts.readonly) migrate(db, path);
     else {
       const v = schemaVersion(db);
       if (v !== SCHEMA_VERSION) {
-        throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE',
+        throw new StixgateError(
+          'STIXGATE_ERR_STORE_UNAVAILABLE',
           `store ${path} has schema version ${v}; this stixgate reads version ${SCHEMA_VERSION} (open it once read-write to migrate it)`,
-          { location: { path }, reason: 'schema_version' });
+          { location: { path }, reason: 'schema_version' },
+        );
       }
     }
-    const clean = db.prepare(`SELECT value FROM meta WHERE key = 'clean_shutdown'`).get() as { value: string } | undefined;
+    const clean = db.prepare(`SELECT value FROM meta WHERE key = 'clean_shutdown'`).get() as
+      | { value: string }
+      | undefined;
     const check = opts.integrityCheck === 'always' || (opts.integrityCheck === 'after-crash' && clean?.value !== '1');
     if (check) {
       const rows = db.pragma('quick_check') as { quick_check: string }[];
       if (rows.length !== 1 || rows[0]?.quick_check !== 'ok') {
-        throw corrupt(path, `quick_check: ${rows.slice(0, 3).map((r) => r.quick_check).join('; ')}`);
+        throw corrupt(
+          path,
+          `quick_check: ${rows
+            .slice(0, 3)
+            .map((r) => r.quick_check)
+            .join('; ')}`,
+        );
       }
     }
     if (!opts.readonly) {

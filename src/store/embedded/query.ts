@@ -60,7 +60,10 @@ export function buildQuery(q: Query, holders?: readonly number[]): BuiltQuery {
     params.push(q.type);
   }
   if (!q.includeRevoked) where.push('o.state != 1');
-  for (const [key, op] of [['modifiedFrom', '>='], ['modifiedTo', '<=']] as const) {
+  for (const [key, op] of [
+    ['modifiedFrom', '>='],
+    ['modifiedTo', '<='],
+  ] as const) {
     const raw = q[key];
     if (raw === undefined) continue;
     const t = normaliseTime(raw);

@@ -104,7 +104,9 @@ function registerFunctions(db: Database.Database): void {
   // a JS number returned to SQLite is a REAL; BigInt makes it the INTEGER the store itself binds
   const integer = (v: number | Buffer | null) => (typeof v === 'number' ? BigInt(v) : v);
   db.function('stixgate_key', { deterministic: true }, (text: unknown) => integer(keyHash(String(text))));
-  db.function('stixgate_value_keys', { deterministic: true }, (obs: unknown) => integer(encodeValueKeys(valueKeysOf(typeof obs === 'string' ? obs : null))));
+  db.function('stixgate_value_keys', { deterministic: true }, (obs: unknown) =>
+    integer(encodeValueKeys(valueKeysOf(typeof obs === 'string' ? obs : null))),
+  );
 }
 
 export function schemaVersion(db: Database.Database): number {

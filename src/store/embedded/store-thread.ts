@@ -7,7 +7,14 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { IngestItem } from '../contract.js';
 import { EmbeddedStore, type EmbeddedStoreOptions } from './store.js';
-import { THREAD_METHODS, decodeItems, encodeError, type ThreadCall, type ThreadReply, type WireItem } from './thread-protocol.js';
+import {
+  THREAD_METHODS,
+  decodeItems,
+  encodeError,
+  type ThreadCall,
+  type ThreadReply,
+  type WireItem,
+} from './thread-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('store-thread runs as a worker thread');
@@ -63,5 +70,8 @@ port.on('message', (call: ThreadCall) => {
     received(call.id, call.part);
     return;
   }
-  queue = queue.then(() => answer(call), () => answer(call));
+  queue = queue.then(
+    () => answer(call),
+    () => answer(call),
+  );
 });

@@ -5,11 +5,32 @@ import { join } from 'node:path';
 import { StixgateError } from '../../core/errors.js';
 import type { ObservableType, StixObject } from '../../core/stix.js';
 import type {
-  ActiveIndicator, ActiveIndicatorPage, Change, ChangePage, IndexEntry, IndexPage, IngestItem, ModifyFn, ModifyOptions, ModifyResult, Query, QueryPage, Store, StoreStats,
-  UpsertOptions, UpsertResult,
+  ActiveIndicator,
+  ActiveIndicatorPage,
+  Change,
+  ChangePage,
+  IndexEntry,
+  IndexPage,
+  IngestItem,
+  ModifyFn,
+  ModifyOptions,
+  ModifyResult,
+  Query,
+  QueryPage,
+  Store,
+  StoreStats,
+  UpsertOptions,
+  UpsertResult,
 } from '../contract.js';
 import { INTERNAL_CURSOR_PREFIX } from '../contract.js';
-import { DEFAULT_SEEN_GRANULARITY_MS, mergeObject, modifyIds, resultJson, storedJson, type MergeContext } from '../merge.js';
+import {
+  DEFAULT_SEEN_GRANULARITY_MS,
+  mergeObject,
+  modifyIds,
+  resultJson,
+  storedJson,
+  type MergeContext,
+} from '../merge.js';
 import type { Scoring } from '../../score/model.js';
 import { classify, closeDatabase, openDatabase, type OpenedDatabase } from './open.js';
 import { buildQuery, encodeAfter, normaliseTime } from './query.js';
@@ -52,7 +73,16 @@ const STATE_ACTIVE = 0;
 const STATE_REVOKED = 1;
 const STATE_EXPIRED = 2;
 const OPS: readonly Change['op'][] = ['upsert', 'revoke', 'expire'];
-const INDEXED_TYPES = new Set<string>(['indicator', 'ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr', 'file', 'x509-certificate']);
+const INDEXED_TYPES = new Set<string>([
+  'indicator',
+  'ipv4-addr',
+  'ipv6-addr',
+  'domain-name',
+  'url',
+  'email-addr',
+  'file',
+  'x509-certificate',
+]);
 
 interface Row {
   rowid: number;
@@ -177,7 +207,11 @@ export class EmbeddedStore implements Store {
     } catch (e) {
       const opened = this.opened;
       this.opened = undefined;
-      try { closeDatabase(opened, true); } catch { /* already failing */ }
+      try {
+        closeDatabase(opened, true);
+      } catch {
+        /* already failing */
+      }
       throw classify(opened.path, e);
     }
   }
@@ -204,7 +238,11 @@ export class EmbeddedStore implements Store {
       try {
         writeKeySnapshot(snapshot, token, this.seq, this.keys);
       } catch {
-        try { removeKeySnapshot(snapshot); } catch { /* nothing more to do */ }
+        try {
+          removeKeySnapshot(snapshot);
+        } catch {
+          /* nothing more to do */
+        }
       }
     }
     this.keys.clear();
@@ -218,38 +256,56 @@ export class EmbeddedStore implements Store {
     return {
       ping: db.prepare('SELECT 1'),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
-      setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+      setMeta: db.prepare(
+        'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+      ),
       head: db.prepare('SELECT max(seq) AS h FROM objects'),
-      insert: db.prepare('INSERT INTO objects (id, type, modified, state, valid_until, seq, obs, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-      update: db.prepare('UPDATE objects SET type = ?, modified = ?, state = ?, valid_until = ?, seq = ?, obs = ?, json = ? WHERE rowid = ?'),
+      insert: db.prepare(
+        'INSERT INTO objects (id, type, modified, state, valid_until, seq, obs, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      update: db.prepare(
+        'UPDATE objects SET type = ?, modified = ?, state = ?, valid_until = ?, seq = ?, obs = ?, json = ? WHERE rowid = ?',
+      ),
       insertKeys: db.prepare('INSERT INTO object_keys (obj, id_key, value_keys) VALUES (?, ?, ?)'),
       updateValueKeys: db.prepare('UPDATE object_keys SET value_keys = ? WHERE obj = ?'),
       // a page of object_keys as one hex string, three times faster to load than a row per call.
       // Per row: obj, id_key, a word for the value keys (0: none; 1: one INTEGER, then it in
       // big-endian hex; 0x80000000 + n: a BLOB of n keys, then its bytes, little-endian)
-      keysPage: db.prepare(`SELECT group_concat(printf('%08x%08x', obj, id_key) || CASE typeof(value_keys)
+      keysPage: db
+        .prepare(`SELECT group_concat(printf('%08x%08x', obj, id_key) || CASE typeof(value_keys)
           WHEN 'integer' THEN '00000001' || printf('%08x', value_keys)
           WHEN 'real' THEN '00000001' || printf('%08x', CAST(value_keys AS INTEGER))
           WHEN 'blob' THEN printf('%08x', 2147483648 + length(value_keys) / 4) || hex(value_keys)
           ELSE '00000000' END, '')
-        FROM (SELECT obj, id_key, value_keys FROM object_keys WHERE obj > ? ORDER BY obj LIMIT ${KEY_PAGE})`).pluck(),
+        FROM (SELECT obj, id_key, value_keys FROM object_keys WHERE obj > ? ORDER BY obj LIMIT ${KEY_PAGE})`)
+        .pluck(),
       maxKeyRow: db.prepare('SELECT max(obj) FROM object_keys').pluck(),
       keysSince: db.prepare('SELECT rowid, id, obs FROM objects WHERE seq > ? ORDER BY seq').raw(),
       obsOf: db.prepare('SELECT rowid, obs FROM objects WHERE rowid IN (SELECT value FROM json_each(?))').raw(),
       changes: db.prepare('SELECT seq, id, type, state, json FROM objects WHERE seq > ? ORDER BY seq LIMIT ?').raw(),
-      index: db.prepare('SELECT seq, id, type, obs FROM objects WHERE seq > ? AND state = 0 AND obs IS NOT NULL ORDER BY seq LIMIT ?'),
+      index: db.prepare(
+        'SELECT seq, id, type, obs FROM objects WHERE seq > ? AND state = 0 AND obs IS NOT NULL ORDER BY seq LIMIT ?',
+      ),
       lastSeq: db.prepare('SELECT seq FROM objects WHERE seq > ? ORDER BY seq LIMIT 1 OFFSET ?').pluck(),
-      dueExpiry: db.prepare('SELECT rowid, type, json FROM objects WHERE state = 0 AND valid_until IS NOT NULL AND valid_until <= ? ORDER BY valid_until'),
+      dueExpiry: db.prepare(
+        'SELECT rowid, type, json FROM objects WHERE state = 0 AND valid_until IS NOT NULL AND valid_until <= ? ORDER BY valid_until',
+      ),
       expireRow: db.prepare('UPDATE objects SET state = 2, seq = ?, json = ? WHERE rowid = ?'),
       getCursor: db.prepare('SELECT value FROM cursors WHERE name = ?').pluck(),
-      setCursor: db.prepare('INSERT INTO cursors (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value'),
+      setCursor: db.prepare(
+        'INSERT INTO cursors (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value',
+      ),
       maxSeqOf: db.prepare('SELECT max(seq) FROM objects WHERE rowid IN (SELECT value FROM json_each(?))').pluck(),
       allCursors: db.prepare('SELECT name, value FROM cursors ORDER BY name'),
       getLease: db.prepare('SELECT holder, expires_at FROM leases WHERE name = ?'),
-      putLease: db.prepare('INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at'),
+      putLease: db.prepare(
+        'INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at',
+      ),
       dropLease: db.prepare('DELETE FROM leases WHERE name = ? AND holder = ?'),
       counts: db.prepare('SELECT type, state, n FROM counts WHERE n <> 0 ORDER BY type'),
-      addCount: db.prepare('INSERT INTO counts (type, state, n) VALUES (?, ?, ?) ON CONFLICT(type, state) DO UPDATE SET n = n + excluded.n'),
+      addCount: db.prepare(
+        'INSERT INTO counts (type, state, n) VALUES (?, ?, ?) ON CONFLICT(type, state) DO UPDATE SET n = n + excluded.n',
+      ),
     };
   }
 
@@ -282,7 +338,7 @@ export class EmbeddedStore implements Store {
       ids.reserve(rows);
       values.reserve(rows);
     }
-    for (let after = 0; ;) {
+    for (let after = 0; ; ) {
       const hex = this.s.keysPage.get(after) as string | null;
       if (!hex) break;
       const b = Buffer.from(hex, 'hex');
@@ -313,7 +369,9 @@ export class EmbeddedStore implements Store {
     const head = (this.s.head.get() as { h: number | null }).h ?? 0;
     if (head <= this.keysSeq) return;
     const { ids, values } = this.keys;
-    for (const [rowid, id, obs] of this.s.keysSince.iterate(this.keysSeq) as IterableIterator<[number, string, string | null]>) {
+    for (const [rowid, id, obs] of this.s.keysSince.iterate(this.keysSeq) as IterableIterator<
+      [number, string, string | null]
+    >) {
       const k = keyHash(id);
       if (!ids.has(k, rowid)) ids.add(k, rowid);
       for (const v of valueKeysOf(obs)) if (!values.has(v, rowid)) values.add(v, rowid);
@@ -335,11 +393,14 @@ export class EmbeddedStore implements Store {
       const chunk = cand.slice(i, i + READ_CHUNK);
       let stmt = this.readStmts.get(chunk.length);
       if (!stmt) {
-        stmt = this.db().prepare(`SELECT rowid, id, type, state, obs, json, seq FROM objects WHERE rowid IN (${chunk.map(() => '?').join(',')})`);
+        stmt = this.db().prepare(
+          `SELECT rowid, id, type, state, obs, json, seq FROM objects WHERE rowid IN (${chunk.map(() => '?').join(',')})`,
+        );
         this.readStmts.set(chunk.length, stmt);
       }
       // a candidate is confirmed by its id (another key may share the 32-bit hash)
-      for (const row of stmt.all(...chunk) as Row[]) if (wanted ? wanted.has(row.id) : row.id === ids[0]) out.set(row.id, row);
+      for (const row of stmt.all(...chunk) as Row[])
+        if (wanted ? wanted.has(row.id) : row.id === ids[0]) out.set(row.id, row);
     }
     return out;
   }
@@ -360,9 +421,17 @@ export class EmbeddedStore implements Store {
    * `objectJson[i]`, when given, is JSON.stringify(items[i].object), already made by the caller
    * (the threaded store ships objects as JSON): the fingerprint is taken from it.
    */
-  async upsert(items: IngestItem[], opts: UpsertOptions, objectJson?: readonly (string | undefined)[]): Promise<UpsertResult> {
+  async upsert(
+    items: IngestItem[],
+    opts: UpsertOptions,
+    objectJson?: readonly (string | undefined)[],
+  ): Promise<UpsertResult> {
     const result: UpsertResult = { created: 0, updated: 0, unchanged: 0, stale: 0, rejected: [] };
-    const ctx: MergeContext = { now: opts.now, seenGranularityMs: this.gran, ...(this.opts.scoring ? { scoring: this.opts.scoring } : {}) };
+    const ctx: MergeContext = {
+      now: opts.now,
+      seenGranularityMs: this.gran,
+      ...(this.opts.scoring ? { scoring: this.opts.scoring } : {}),
+    };
     const useHot = this.hot.enabled;
     const work: Work[] = [];
     /** id → how many of its deliveries are in `work`. */
@@ -410,7 +479,15 @@ export class EmbeddedStore implements Store {
       let p = pending.get(id);
       if (!p) {
         const row = rows.get(id);
-        p = { id, obj: row ? (JSON.parse(row.json) as StixObject) : undefined, json: row?.json, row, dirty: false, prints: [], left: need.get(id) ?? 1 };
+        p = {
+          id,
+          obj: row ? (JSON.parse(row.json) as StixObject) : undefined,
+          json: row?.json,
+          row,
+          dirty: false,
+          prints: [],
+          left: need.get(id) ?? 1,
+        };
         pending.set(id, p);
         queue.push(p);
       }
@@ -436,11 +513,13 @@ export class EmbeddedStore implements Store {
     this.keys.begin();
     this.countDelta.clear();
     try {
-      const r = this.run(() => this.db().transaction(() => {
-        const out = fn();
-        this.flushCounts();
-        return out;
-      })());
+      const r = this.run(() =>
+        this.db().transaction(() => {
+          const out = fn();
+          this.flushCounts();
+          return out;
+        })(),
+      );
       this.keys.commit();
       return r;
     } catch (e) {
@@ -476,7 +555,11 @@ export class EmbeddedStore implements Store {
     } catch (e) {
       // canonical JSON refuses values with no JSON form (NaN, Infinity, BigInt): reject the item
       if (!(e instanceof TypeError)) throw e;
-      result.rejected.push({ reason: 'stix_invalid', message: `object ${p.id} is not serialisable: ${e.message}`, location: { source: item.source, objectId: p.id } });
+      result.rejected.push({
+        reason: 'stix_invalid',
+        message: `object ${p.id} is not serialisable: ${e.message}`,
+        location: { source: item.source, objectId: p.id },
+      });
       return;
     }
     result[r.outcome]++;
@@ -553,9 +636,16 @@ export class EmbeddedStore implements Store {
     }
     const built = buildQuery(q, holders);
     if (holders?.length === 0) return { objects: [], positions: [] };
-    const rows = this.run(() => this.db().prepare(built.sql).all(...built.params)) as { r: number; json: string }[];
+    const rows = this.run(() =>
+      this.db()
+        .prepare(built.sql)
+        .all(...built.params),
+    ) as { r: number; json: string }[];
     const page = rows.slice(0, built.limit);
-    const out: QueryPage = { objects: page.map((r) => JSON.parse(r.json) as StixObject), positions: page.map((r) => encodeAfter(r.r)) };
+    const out: QueryPage = {
+      objects: page.map((r) => JSON.parse(r.json) as StixObject),
+      positions: page.map((r) => encodeAfter(r.r)),
+    };
     if (rows.length > built.limit) out.next = encodeAfter(last(page).r);
     return out;
   }
@@ -634,11 +724,21 @@ export class EmbeddedStore implements Store {
 
   /** Active indicators and observables with their canonical values, in seq order (lookup start-up). */
   async indexEntries(after: number, limit: number): Promise<IndexPage> {
-    const rows = this.run(() => this.s.index.all(after, limit)) as { seq: number; id: string; type: string; obs: string }[];
+    const rows = this.run(() => this.s.index.all(after, limit)) as {
+      seq: number;
+      id: string;
+      type: string;
+      obs: string;
+    }[];
     const entries: IndexEntry[] = [];
     for (const r of rows) {
       if (!INDEXED_TYPES.has(r.type)) continue;
-      entries.push({ id: r.id, type: r.type as 'indicator' | ObservableType, observables: decodeObservables(r.obs), seq: r.seq });
+      entries.push({
+        id: r.id,
+        type: r.type as 'indicator' | ObservableType,
+        observables: decodeObservables(r.obs),
+        seq: r.seq,
+      });
     }
     return { entries, next: rows.at(-1)?.seq ?? after };
   }
@@ -647,12 +747,19 @@ export class EmbeddedStore implements Store {
   async activeIndicators(after: number, limit: number): Promise<ActiveIndicatorPage> {
     return this.run(() => {
       const rows = this.db()
-        .prepare(`SELECT seq, id, obs, json FROM objects WHERE seq > ? AND type = 'indicator' AND state = ${STATE_ACTIVE} ORDER BY seq LIMIT ?`)
+        .prepare(
+          `SELECT seq, id, obs, json FROM objects WHERE seq > ? AND type = 'indicator' AND state = ${STATE_ACTIVE} ORDER BY seq LIMIT ?`,
+        )
         .all(after, limit) as { seq: number; id: string; obs: string | null; json: string }[];
       const indicators: ActiveIndicator[] = new Array(rows.length);
       for (let i = 0; i < rows.length; i++) {
         const r = at(rows, i);
-        indicators[i] = { seq: r.seq, id: r.id, object: JSON.parse(r.json) as StixObject, observables: r.obs === null ? null : decodeObservables(r.obs) };
+        indicators[i] = {
+          seq: r.seq,
+          id: r.id,
+          object: JSON.parse(r.json) as StixObject,
+          observables: r.obs === null ? null : decodeObservables(r.obs),
+        };
       }
       // synchronous with every write on this connection, so the head read here is the scan's end
       const end = rows.at(-1)?.seq ?? after;
@@ -681,12 +788,19 @@ export class EmbeddedStore implements Store {
   }
 
   /** The delivery ledger (src/store/ledger.ts): a sink's updates and its cursor, in one transaction. */
-  async commitDeliveries(sink: string, updates: LedgerUpdate[], cursor: { name: string; value: string } | undefined, now: number): Promise<void> {
+  async commitDeliveries(
+    sink: string,
+    updates: LedgerUpdate[],
+    cursor: { name: string; value: string } | undefined,
+    now: number,
+  ): Promise<void> {
     try {
-      this.run(() => this.db().transaction(() => {
-        this.ledger.write(sink, updates, now);
-        if (cursor) this.s.setCursor.run(cursor.name, cursor.value);
-      })());
+      this.run(() =>
+        this.db().transaction(() => {
+          this.ledger.write(sink, updates, now);
+          if (cursor) this.s.setCursor.run(cursor.name, cursor.value);
+        })(),
+      );
     } catch (e) {
       this.ledger.forget();
       throw e;
@@ -704,12 +818,14 @@ export class EmbeddedStore implements Store {
 
   async acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
     return this.run(() =>
-      this.db().transaction(() => {
-        const cur = this.s.getLease.get(name) as { holder: string; expires_at: number } | undefined;
-        if (cur && cur.holder !== holder && cur.expires_at > now) return false;
-        this.s.putLease.run(name, holder, now + ttlMs);
-        return true;
-      }).immediate(),
+      this.db()
+        .transaction(() => {
+          const cur = this.s.getLease.get(name) as { holder: string; expires_at: number } | undefined;
+          if (cur && cur.holder !== holder && cur.expires_at > now) return false;
+          this.s.putLease.run(name, holder, now + ttlMs);
+          return true;
+        })
+        .immediate(),
     );
   }
 
@@ -729,7 +845,8 @@ export class EmbeddedStore implements Store {
         objects += r.n;
       }
       const cursors: Record<string, string> = {};
-      for (const r of this.s.allCursors.all() as { name: string; value: string }[]) if (!r.name.startsWith(INTERNAL_CURSOR_PREFIX)) setOwn(cursors, r.name, r.value);
+      for (const r of this.s.allCursors.all() as { name: string; value: string }[])
+        if (!r.name.startsWith(INTERNAL_CURSOR_PREFIX)) setOwn(cursors, r.name, r.value);
       let bytesOnDisk = 0;
       for (const suffix of ['', '-wal']) {
         try {
@@ -739,8 +856,13 @@ export class EmbeddedStore implements Store {
         }
       }
       return {
-        objects, byType, revoked: byState.get(STATE_REVOKED) ?? 0, expired: byState.get(STATE_EXPIRED) ?? 0,
-        changeLogHead: this.seq, cursors, bytesOnDisk,
+        objects,
+        byType,
+        revoked: byState.get(STATE_REVOKED) ?? 0,
+        expired: byState.get(STATE_EXPIRED) ?? 0,
+        changeLogHead: this.seq,
+        cursors,
+        bytesOnDisk,
       };
     });
   }

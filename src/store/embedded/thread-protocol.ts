@@ -4,8 +4,28 @@ import type { IngestItem } from '../contract.js';
 
 /** Methods of the embedded store the writer thread answers (ThreadedStore → store-thread). */
 export const THREAD_METHODS = [
-  'ping', 'upsert', 'get', 'getEntry', 'getMany', 'query', 'storedJsonOf', 'applyModified', 'expire', 'changeRows', 'head',
-  'getCursor', 'setCursor', 'commitDeliveries', 'deliveries', 'acquireLease', 'releaseLease', 'stats', 'indexEntries', 'activeIndicators', 'keyIndexStats', 'close',
+  'ping',
+  'upsert',
+  'get',
+  'getEntry',
+  'getMany',
+  'query',
+  'storedJsonOf',
+  'applyModified',
+  'expire',
+  'changeRows',
+  'head',
+  'getCursor',
+  'setCursor',
+  'commitDeliveries',
+  'deliveries',
+  'acquireLease',
+  'releaseLease',
+  'stats',
+  'indexEntries',
+  'activeIndicators',
+  'keyIndexStats',
+  'close',
 ] as const;
 export type ThreadMethod = (typeof THREAD_METHODS)[number];
 
@@ -14,7 +34,13 @@ export type ThreadMethod = (typeof THREAD_METHODS)[number];
  * an object graph, and the writer takes its fingerprint from it), then source, seenAt, confidence
  * and TLP.
  */
-export type WireItem = [json: string, source: string, seenAt: string | undefined, confidence: number | undefined, tlp: TlpLevel | undefined];
+export type WireItem = [
+  json: string,
+  source: string,
+  seenAt: string | undefined,
+  confidence: number | undefined,
+  tlp: TlpLevel | undefined,
+];
 
 /** Values canonical JSON refuses (JSON.stringify would drop or turn them into null): the same messages. */
 function strictValue(_key: string, v: unknown): unknown {
@@ -49,7 +75,11 @@ export function encodeItems(items: readonly IngestItem[], rejected: Rejection[])
     } catch (e) {
       if (!(e instanceof TypeError)) throw e;
       const id = String((it.object as Partial<StixObject> | undefined)?.id);
-      rejected.push({ reason: 'stix_invalid', message: `object ${id} is not serialisable: ${e.message}`, location: { source: it.source, objectId: id } });
+      rejected.push({
+        reason: 'stix_invalid',
+        message: `object ${id} is not serialisable: ${e.message}`,
+        location: { source: it.source, objectId: id },
+      });
       continue;
     }
     out.push([json ?? 'null', it.source, it.seenAt, it.confidence, it.tlp]);
@@ -73,9 +103,7 @@ export function decodeItems(wire: readonly WireItem[], items: IngestItem[], json
  * A call. `part` carries a slice of an upsert's items: the writer collects the slices of call `id`
  * and runs the upsert when the call itself (with the last slice) arrives.
  */
-export type ThreadCall =
-  | { id: number; method: ThreadMethod; args: unknown[] }
-  | { id: number; part: WireItem[] };
+export type ThreadCall = { id: number; method: ThreadMethod; args: unknown[] } | { id: number; part: WireItem[] };
 
 export type ThreadReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: EncodedError };
 
@@ -88,8 +116,15 @@ export interface EncodedError {
 export function encodeError(e: unknown): EncodedError {
   if (e instanceof StixgateError) {
     return {
-      name: e.name, message: e.message,
-      stixgate: { code: e.code, reason: e.reason, retryable: e.retryable, ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}), ...(e.location ? { location: e.location } : {}) },
+      name: e.name,
+      message: e.message,
+      stixgate: {
+        code: e.code,
+        reason: e.reason,
+        retryable: e.retryable,
+        ...(e.retryAfterMs !== undefined ? { retryAfterMs: e.retryAfterMs } : {}),
+        ...(e.location ? { location: e.location } : {}),
+      },
     };
   }
   if (e instanceof Error) return { name: e.name, message: e.message };
@@ -101,7 +136,11 @@ export function decodeError(e: EncodedError): Error {
   if (e.stixgate) {
     const s = e.stixgate;
     // the message already names the location: it is set after construction, not formatted again
-    const err = new StixgateError(s.code, e.message, { reason: s.reason, retryable: s.retryable, retryAfterMs: s.retryAfterMs });
+    const err = new StixgateError(s.code, e.message, {
+      reason: s.reason,
+      retryable: s.retryable,
+      retryAfterMs: s.retryAfterMs,
+    });
     if (s.location) Object.assign(err, { location: s.location });
     return err;
   }

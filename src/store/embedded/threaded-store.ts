@@ -3,8 +3,19 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { StixgateError, type Rejection } from '../../core/errors.js';
 import type { StixObject } from '../../core/stix.js';
 import type {
-  ActiveIndicatorPage, ChangePage, IndexPage, IngestItem, ModifyFn, ModifyOptions, ModifyResult, Query, QueryPage, Store, StoreStats,
-  UpsertOptions, UpsertResult,
+  ActiveIndicatorPage,
+  ChangePage,
+  IndexPage,
+  IngestItem,
+  ModifyFn,
+  ModifyOptions,
+  ModifyResult,
+  Query,
+  QueryPage,
+  Store,
+  StoreStats,
+  UpsertOptions,
+  UpsertResult,
 } from '../contract.js';
 import { modifyIds } from '../merge.js';
 import { planModify, type ModifyWrite } from './modify.js';
@@ -89,7 +100,10 @@ export class ThreadedStore implements Store {
 
   /** The thread is gone: every call waiting and every later one fails with the reason. */
   private fail(cause: Error): void {
-    this.failure ??= new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', `store thread failed: ${cause.message}`, { reason: 'unavailable', cause });
+    this.failure ??= new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', `store thread failed: ${cause.message}`, {
+      reason: 'unavailable',
+      cause,
+    });
     for (const w of this.waiting.values()) w.reject(this.failure);
     this.waiting.clear();
   }
@@ -103,7 +117,8 @@ export class ThreadedStore implements Store {
 
   private post(msg: ThreadCall): void {
     if (this.failure) throw this.failure;
-    if (!this.worker) throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', 'store is not open', { reason: 'closed' });
+    if (!this.worker)
+      throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', 'store is not open', { reason: 'closed' });
     this.worker.postMessage(msg);
   }
 
@@ -159,11 +174,17 @@ export class ThreadedStore implements Store {
       const stored = await this.call<Map<string, string>>('storedJsonOf', [todo]);
       const writes = planModify(todo, stored, fn, result);
       if (writes.length === 0) break;
-      const r = await this.call<{ updated: number; conflicts: string[] }>('applyModified', [writes satisfies ModifyWrite[]]);
+      const r = await this.call<{ updated: number; conflicts: string[] }>('applyModified', [
+        writes satisfies ModifyWrite[],
+      ]);
       result.updated += r.updated;
       todo = r.conflicts;
       if (todo.length > 0 && round >= MODIFY_ROUNDS) {
-        throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', `modify: ${todo.length} objects kept changing during ${round} attempts`, { reason: 'conflict' });
+        throw new StixgateError(
+          'STIXGATE_ERR_STORE_UNAVAILABLE',
+          `modify: ${todo.length} objects kept changing during ${round} attempts`,
+          { reason: 'conflict' },
+        );
       }
     }
     return result;
@@ -190,7 +211,12 @@ export class ThreadedStore implements Store {
     return this.call('setCursor', [name, value]);
   }
 
-  commitDeliveries(sink: string, updates: LedgerUpdate[], cursor: { name: string; value: string } | undefined, now: number): Promise<void> {
+  commitDeliveries(
+    sink: string,
+    updates: LedgerUpdate[],
+    cursor: { name: string; value: string } | undefined,
+    now: number,
+  ): Promise<void> {
     return this.call('commitDeliveries', [sink, updates, cursor, now]);
   }
 

@@ -10,7 +10,7 @@ export interface ObjectObservable {
 export function encodeObservables(list: readonly ObjectObservable[]): string | null {
   if (list.length === 0) return null;
   let out = '';
-  for (const o of list) out += (out === '' ? '' : '\n') + o.type + '\t' + o.value;
+  for (const o of list) out += `${(out === '' ? '' : '\n') + o.type}\t${o.value}`;
   return out;
 }
 

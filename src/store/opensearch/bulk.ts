@@ -51,7 +51,8 @@ interface ItemResult {
 const MGET_CHUNK = 1000;
 const MAX_CONFLICT_ROUNDS = 50;
 /** Only what the per-item handling reads: keeps the response (and its parse) small. */
-const BULK_FILTER = 'errors,items.*.status,items.*._seq_no,items.*._primary_term,items.*.error.type,items.*.error.reason,items.*.error.caused_by.reason';
+const BULK_FILTER =
+  'errors,items.*.status,items.*._seq_no,items.*._primary_term,items.*.error.type,items.*.error.reason,items.*.error.caused_by.reason';
 
 /** Reads the stored documents of `ids` (realtime GETs, no refresh needed). */
 export async function readExisting(ctx: WriteContext, ids: string[]): Promise<Map<string, Existing>> {
@@ -59,14 +60,32 @@ export async function readExisting(ctx: WriteContext, ids: string[]): Promise<Ma
   for (let i = 0; i < ids.length; i += MGET_CHUNK) {
     const chunk = ids.slice(i, i + MGET_CHUNK);
     const r = await withRetry(ctx.node, 'mget', ctx.policy, () =>
-      ctx.client.mget({ index: ctx.index, body: { ids: chunk } as never, _source_includes: ['json', 'first_seq', 'seq'] as never }),
+      ctx.client.mget({
+        index: ctx.index,
+        body: { ids: chunk } as never,
+        _source_includes: ['json', 'first_seq', 'seq'] as never,
+      }),
     );
-    const docs = (r.body as { docs: { _id: string; found: boolean; _seq_no: number; _primary_term: number; _source?: { json: string; first_seq: number; seq: number } }[] }).docs;
+    const docs = (
+      r.body as {
+        docs: {
+          _id: string;
+          found: boolean;
+          _seq_no: number;
+          _primary_term: number;
+          _source?: { json: string; first_seq: number; seq: number };
+        }[];
+      }
+    ).docs;
     for (const d of docs) {
       if (!d.found || !d._source) continue;
       out.set(d._id, {
-        obj: parseObject(d._source.json), json: d._source.json, seqNo: d._seq_no, primaryTerm: d._primary_term,
-        firstSeq: d._source.first_seq, seq: d._source.seq,
+        obj: parseObject(d._source.json),
+        json: d._source.json,
+        seqNo: d._seq_no,
+        primaryTerm: d._primary_term,
+        firstSeq: d._source.first_seq,
+        seq: d._source.seq,
       });
     }
   }
@@ -91,17 +110,39 @@ async function sendBulk(ctx: WriteContext, ops: Op[], report: WriteReport): Prom
       bytes += b;
       end++;
     }
-    const body = ops.slice(start, end).map((o) => o.line).join('');
+    const body = ops
+      .slice(start, end)
+      .map((o) => o.line)
+      .join('');
     report.requests++;
-    const r = await withRetry(ctx.node, 'bulk', ctx.policy, () => ctx.client.bulk({ body: body as never, filter_path: BULK_FILTER } as never));
-    const items = (r.body as { items: Record<string, { status: number; _seq_no?: number; _primary_term?: number; error?: { type?: string; reason?: string; caused_by?: { reason?: string } } }>[] }).items;
+    const r = await withRetry(ctx.node, 'bulk', ctx.policy, () =>
+      ctx.client.bulk({ body: body as never, filter_path: BULK_FILTER } as never),
+    );
+    const items = (
+      r.body as {
+        items: Record<
+          string,
+          {
+            status: number;
+            _seq_no?: number;
+            _primary_term?: number;
+            error?: { type?: string; reason?: string; caused_by?: { reason?: string } };
+          }
+        >[];
+      }
+    ).items;
     for (const it of items) {
       const x = Object.values(it)[0];
       if (x === undefined) {
-        throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', 'OpenSearch: a bulk response item names no action', { reason: 'bad_response' });
+        throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', 'OpenSearch: a bulk response item names no action', {
+          reason: 'bad_response',
+        });
       }
       results.push({
-        status: x.status, seqNo: x._seq_no, primaryTerm: x._primary_term, errorType: x.error?.type,
+        status: x.status,
+        seqNo: x._seq_no,
+        primaryTerm: x._primary_term,
+        errorType: x.error?.type,
         errorReason: x.error ? [x.error.reason, x.error.caused_by?.reason].filter(Boolean).join(': ') : undefined,
       });
     }
@@ -111,7 +152,12 @@ async function sendBulk(ctx: WriteContext, ops: Op[], report: WriteReport): Prom
 }
 
 function rejectionReason(type: string | undefined): string {
-  if (type === 'mapper_parsing_exception' || type === 'document_parsing_exception' || type === 'illegal_argument_exception') return 'mapping_conflict';
+  if (
+    type === 'mapper_parsing_exception' ||
+    type === 'document_parsing_exception' ||
+    type === 'illegal_argument_exception'
+  )
+    return 'mapping_conflict';
   return 'store_rejected';
 }
 
@@ -141,7 +187,13 @@ function chunks(ids: string[], sizes: Map<string, number>, maxDocs: number, maxB
  * back-off; other refusals are reported per id. Throws a retryable STIXGATE_ERR_STORE_UNAVAILABLE
  * when the cluster stays unavailable (whatever was acknowledged stays written and logged).
  */
-export async function writeObjects(ctx: WriteContext, ids: string[], existing: Map<string, Existing>, compute: Compute, depth = 0): Promise<WriteReport> {
+export async function writeObjects(
+  ctx: WriteContext,
+  ids: string[],
+  existing: Map<string, Existing>,
+  compute: Compute,
+  depth = 0,
+): Promise<WriteReport> {
   const report: WriteReport = { written: new Map(), rejected: new Map(), requests: 0, conflicts: 0, retried: 0 };
   const pending = new Map<string, { obj: StixObject; json: string }>();
   const sizes = new Map<string, number>();
@@ -162,7 +214,11 @@ export async function writeObjects(ctx: WriteContext, ids: string[], existing: M
     try {
       for (let round = 0; todo.length > 0; round++) {
         if (round >= MAX_CONFLICT_ROUNDS) {
-          throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', `OpenSearch: objects still conflicting after ${round} rounds`, { retryable: true, reason: 'contended' });
+          throw new StixgateError(
+            'STIXGATE_ERR_STORE_UNAVAILABLE',
+            `OpenSearch: objects still conflicting after ${round} rounds`,
+            { retryable: true, reason: 'contended' },
+          );
         }
         if (alloc.expiresAt - ctx.clock() < ctx.renewMarginMs && !(await ctx.sequence.renew(alloc))) {
           // Our range was reaped: what we wrote under it is re-sequenced at the end; the rest
@@ -189,13 +245,23 @@ export async function writeObjects(ctx: WriteContext, ids: string[], existing: M
           if (res.status >= 200 && res.status < 300) {
             const p = pending.get(id)!;
             const seq = pos.get(id)!;
-            existing.set(id, { obj: p.obj, json: p.json, seqNo: res.seqNo!, primaryTerm: res.primaryTerm!, firstSeq: existing.get(id)?.firstSeq ?? seq, seq });
+            existing.set(id, {
+              obj: p.obj,
+              json: p.json,
+              seqNo: res.seqNo!,
+              primaryTerm: res.primaryTerm!,
+              firstSeq: existing.get(id)?.firstSeq ?? seq,
+              seq,
+            });
             report.written.set(id, { seq, state: stateOf(p.obj) });
             writtenHere.push(id);
           } else if (res.status === 409) conflicts.push(id);
           else if (res.status === 429 || res.status >= 500) retry.push(id);
           else {
-            report.rejected.set(id, { reason: rejectionReason(res.errorType), message: `OpenSearch refused ${id}: ${res.errorType ?? `HTTP ${res.status}`}${res.errorReason ? ` (${res.errorReason})` : ''}` });
+            report.rejected.set(id, {
+              reason: rejectionReason(res.errorType),
+              message: `OpenSearch refused ${id}: ${res.errorType ?? `HTTP ${res.status}`}${res.errorReason ? ` (${res.errorReason})` : ''}`,
+            });
           }
         });
         const next: string[] = [];
@@ -216,7 +282,11 @@ export async function writeObjects(ctx: WriteContext, ids: string[], existing: M
         if (retry.length > 0) {
           transient++;
           if (transient >= ctx.policy.maxAttempts) {
-            throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', `OpenSearch kept refusing ${retry.length} item(s) with 429/5xx`, { retryable: true, reason: 'throttled' });
+            throw new StixgateError(
+              'STIXGATE_ERR_STORE_UNAVAILABLE',
+              `OpenSearch kept refusing ${retry.length} item(s) with 429/5xx`,
+              { retryable: true, reason: 'throttled' },
+            );
           }
           await sleep(backoffDelay(transient, ctx.policy.baseDelayMs, ctx.policy.maxDelayMs));
           next.push(...retry);
@@ -240,7 +310,13 @@ export async function writeObjects(ctx: WriteContext, ids: string[], existing: M
   }
   if (fenced.length > 0 && depth < 3) {
     const fresh = await readExisting(ctx, fenced);
-    const again = await writeObjects(ctx, fenced, fresh, (_id, cur) => (cur ? { obj: cur.obj, json: cur.json } : undefined), depth + 1);
+    const again = await writeObjects(
+      ctx,
+      fenced,
+      fresh,
+      (_id, cur) => (cur ? { obj: cur.obj, json: cur.json } : undefined),
+      depth + 1,
+    );
     for (const [id, w] of again.written) report.written.set(id, w);
     report.requests += again.requests;
     report.conflicts += again.conflicts;

@@ -23,20 +23,30 @@ function readPem(path: string, what: string): Buffer {
   try {
     return readFileSync(path);
   } catch (e) {
-    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `store.tls.${what} ${path} could not be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`, {
-      location: { path: `store.tls.${what}` }, reason: 'tls_file', cause: e,
-    });
+    throw new StixgateError(
+      'STIXGATE_ERR_CONFIG_INVALID',
+      `store.tls.${what} ${path} could not be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+      {
+        location: { path: `store.tls.${what}` },
+        reason: 'tls_file',
+        cause: e,
+      },
+    );
   }
 }
 
 /** A client with no internal retries (the store retries per item) and TLS/auth from the config. */
 export function createClient(cfg: ConnectionConfig): Client {
   const [issue] = tlsIssues(cfg);
-  if (issue) throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `${issue.path} ${issue.message}`, { location: { path: issue.path } });
+  if (issue)
+    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `${issue.path} ${issue.message}`, {
+      location: { path: issue.path },
+    });
   const headers: Record<string, string> = {};
   let auth: { username: string; password: string } | undefined;
   if (cfg.auth?.api_key !== undefined) headers.authorization = `ApiKey ${cfg.auth.api_key}`;
-  else if (cfg.auth?.username !== undefined && cfg.auth.password !== undefined) auth = { username: cfg.auth.username, password: cfg.auth.password };
+  else if (cfg.auth?.username !== undefined && cfg.auth.password !== undefined)
+    auth = { username: cfg.auth.username, password: cfg.auth.password };
   const ssl: Record<string, unknown> = { rejectUnauthorized: cfg.tls.verify };
   if (cfg.tls.ca_file) ssl.ca = readPem(cfg.tls.ca_file, 'ca_file');
   if (cfg.tls.cert_file) ssl.cert = readPem(cfg.tls.cert_file, 'cert_file');
@@ -69,7 +79,12 @@ export function statusOf(e: unknown): number | undefined {
 
 /** True for failures where trying again later may succeed (network, timeout, 429, 5xx). */
 export function isTransient(e: unknown): boolean {
-  if (e instanceof errors.ConnectionError || e instanceof errors.TimeoutError || e instanceof errors.NoLivingConnectionsError) return true;
+  if (
+    e instanceof errors.ConnectionError ||
+    e instanceof errors.TimeoutError ||
+    e instanceof errors.NoLivingConnectionsError
+  )
+    return true;
   if (e instanceof errors.ResponseError) return e.statusCode === 429 || e.statusCode >= 500;
   return false;
 }
@@ -78,13 +93,29 @@ export function isTransient(e: unknown): boolean {
 export function storeError(node: string, what: string, e: unknown): StixgateError {
   if (e instanceof StixgateError) return e;
   const status = statusOf(e);
-  const detail = status !== undefined ? `HTTP ${status}${errorType(e) ? ` ${errorType(e)}` : ''}` : e instanceof Error ? e.message : String(e);
+  const detail =
+    status !== undefined
+      ? `HTTP ${status}${errorType(e) ? ` ${errorType(e)}` : ''}`
+      : e instanceof Error
+        ? e.message
+        : String(e);
   const retryable = isTransient(e) || status === undefined;
-  return new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', `OpenSearch ${safeUrl(node)}: ${what} failed (${detail})`, {
-    retryable,
-    reason: status === undefined ? 'unreachable' : status === 429 ? 'throttled' : status >= 500 ? 'server_error' : 'request_failed',
-    cause: e,
-  });
+  return new StixgateError(
+    'STIXGATE_ERR_STORE_UNAVAILABLE',
+    `OpenSearch ${safeUrl(node)}: ${what} failed (${detail})`,
+    {
+      retryable,
+      reason:
+        status === undefined
+          ? 'unreachable'
+          : status === 429
+            ? 'throttled'
+            : status >= 500
+              ? 'server_error'
+              : 'request_failed',
+      cause: e,
+    },
+  );
 }
 
 /** The node URL without user info. */

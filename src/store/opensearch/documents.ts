@@ -41,7 +41,11 @@ export function stateOf(obj: StixObject): ObjectState {
   return 'active';
 }
 
-export const OP_OF_STATE: Record<ObjectState, Change['op']> = { active: 'upsert', revoked: 'revoke', expired: 'expire' };
+export const OP_OF_STATE: Record<ObjectState, Change['op']> = {
+  active: 'upsert',
+  revoked: 'revoke',
+  expired: 'expire',
+};
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
@@ -107,7 +111,12 @@ export function invalidItem(item: IngestItem | undefined, index: number): Reject
   const bad = checkIngestItem(item, index);
   if (bad) return bad;
   const id = (item!.object as StixObject).id;
-  if (Buffer.byteLength(id) > 500) return { reason: 'stix_invalid', message: 'object id is longer than 500 bytes', location: { index, source: item!.source, objectId: id } };
+  if (Buffer.byteLength(id) > 500)
+    return {
+      reason: 'stix_invalid',
+      message: 'object id is longer than 500 bytes',
+      location: { index, source: item!.source, objectId: id },
+    };
   return undefined;
 }
 

@@ -54,10 +54,22 @@ async function read<T>(ctx: MetaContext, id: string): Promise<Versioned<T> | und
 }
 
 /** Writes `doc` only if the stored version is still `prev` (or still absent); false on a conflict. */
-async function writeIf(ctx: MetaContext, id: string, doc: object, prev: Versioned<unknown> | undefined): Promise<boolean> {
+async function writeIf(
+  ctx: MetaContext,
+  id: string,
+  doc: object,
+  prev: Versioned<unknown> | undefined,
+): Promise<boolean> {
   return withRetry(ctx.node, 'index', ctx.policy, async () => {
     try {
-      if (prev) await ctx.client.index({ index: ctx.index, id, body: doc as never, if_seq_no: prev.seqNo, if_primary_term: prev.primaryTerm });
+      if (prev)
+        await ctx.client.index({
+          index: ctx.index,
+          id,
+          body: doc as never,
+          if_seq_no: prev.seqNo,
+          if_primary_term: prev.primaryTerm,
+        });
       else await ctx.client.create({ index: ctx.index, id, body: doc as never });
       return true;
     } catch (e) {
@@ -73,7 +85,9 @@ export async function getCursor(ctx: MetaContext, name: string): Promise<string 
 
 export async function setCursor(ctx: MetaContext, name: string, value: string, now = Date.now()): Promise<void> {
   const doc: CursorDoc = { kind: 'cursor', name, value, updated_at: now };
-  await withRetry(ctx.node, 'index', ctx.policy, () => ctx.client.index({ index: ctx.index, id: metaId('cursor', name), body: doc as never }));
+  await withRetry(ctx.node, 'index', ctx.policy, () =>
+    ctx.client.index({ index: ctx.index, id: metaId('cursor', name), body: doc as never }),
+  );
 }
 
 /**
@@ -81,7 +95,13 @@ export async function setCursor(ctx: MetaContext, name: string, value: string, n
  * unexpired. Compare-and-set on the lease document, so two instances racing for an expired
  * lease cannot both win.
  */
-export async function acquireLease(ctx: MetaContext, name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
+export async function acquireLease(
+  ctx: MetaContext,
+  name: string,
+  holder: string,
+  ttlMs: number,
+  now: number,
+): Promise<boolean> {
   const id = metaId('lease', name);
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const cur = await read<LeaseDoc>(ctx, id);
@@ -89,7 +109,10 @@ export async function acquireLease(ctx: MetaContext, name: string, holder: strin
     const doc: LeaseDoc = { kind: 'lease', name, holder, expires_at: now + ttlMs, updated_at: now };
     if (await writeIf(ctx, id, doc, cur)) return true;
   }
-  throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', `lease ${name} is too contended`, { retryable: true, reason: 'contended' });
+  throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', `lease ${name} is too contended`, {
+    retryable: true,
+    reason: 'contended',
+  });
 }
 
 /** Releases `name` if `holder` holds it (a no-op otherwise). */

@@ -41,7 +41,10 @@ export function buildSearch(q: Query): BuiltSearch {
   if (q.value !== undefined) filter.push({ term: { values: q.value } });
   if (q.source !== undefined) filter.push({ term: { 'provenance.sources': q.source } });
   const range: Record<string, string> = {};
-  for (const [key, op] of [['modifiedFrom', 'gte'], ['modifiedTo', 'lte']] as const) {
+  for (const [key, op] of [
+    ['modifiedFrom', 'gte'],
+    ['modifiedTo', 'lte'],
+  ] as const) {
     const raw = q[key];
     if (raw === undefined) continue;
     const t = Date.parse(raw);
@@ -53,7 +56,9 @@ export function buildSearch(q: Query): BuiltSearch {
     const value = wildcardContains(q.text);
     filter.push({
       bool: {
-        should: ['name', 'description', 'pattern'].map((f) => ({ wildcard: { [f]: { value, case_insensitive: true } } })),
+        should: ['name', 'description', 'pattern'].map((f) => ({
+          wildcard: { [f]: { value, case_insensitive: true } },
+        })),
         minimum_should_match: 1,
       },
     });

@@ -6,9 +6,24 @@ import { s, type Infer, type Issue, type Schema } from '../../core/schema.js';
  */
 const authFields = s.object(
   {
-    username: s.string({ optional: true, minLength: 1, maxLength: 256, description: 'basic auth user (with `password`)' }),
-    password: s.string({ optional: true, secret: true, minLength: 1, description: 'basic auth password (a secret reference)' }),
-    api_key: s.string({ optional: true, secret: true, minLength: 1, description: 'sent as `Authorization: ApiKey <api_key>` (a secret reference); instead of username/password' }),
+    username: s.string({
+      optional: true,
+      minLength: 1,
+      maxLength: 256,
+      description: 'basic auth user (with `password`)',
+    }),
+    password: s.string({
+      optional: true,
+      secret: true,
+      minLength: 1,
+      description: 'basic auth password (a secret reference)',
+    }),
+    api_key: s.string({
+      optional: true,
+      secret: true,
+      minLength: 1,
+      description: 'sent as `Authorization: ApiKey <api_key>` (a secret reference); instead of username/password',
+    }),
   },
   { optional: true, description: 'either `username` + `password` or `api_key`; omit for an unsecured cluster' },
 );
@@ -27,7 +42,10 @@ const authSchema: Schema<AuthConfig> = {
     if (basic && out.api_key !== undefined) {
       issues.push({ path, message: 'use either username/password or api_key, not both' });
     } else if (basic && (out.username === undefined || out.password === undefined)) {
-      issues.push({ path: `${path}.${out.username === undefined ? 'username' : 'password'}`, message: 'is required with basic auth' });
+      issues.push({
+        path: `${path}.${out.username === undefined ? 'username' : 'password'}`,
+        message: 'is required with basic auth',
+      });
     } else if (!basic && out.api_key === undefined) {
       issues.push({ path, message: 'needs username + password or api_key' });
     }
@@ -58,12 +76,33 @@ export const opensearchStoreSchema = s.object({
     },
     { default: { verify: true } as never, description: 'TLS for https:// nodes' },
   ),
-  seen_granularity_secs: s.int({ default: 3600, min: 0, max: 7 * 86400, description: 'last_seen / valid_until move only by more than this, so re-polls write nothing' }),
+  seen_granularity_secs: s.int({
+    default: 3600,
+    min: 0,
+    max: 7 * 86400,
+    description: 'last_seen / valid_until move only by more than this, so re-polls write nothing',
+  }),
   max_batch_docs: s.int({ default: 1000, min: 1, max: 10000, description: 'documents per bulk request' }),
-  max_batch_bytes: s.int({ default: 5 * 1024 * 1024, min: 64 * 1024, max: 100 * 1024 * 1024, description: 'bytes per bulk request' }),
+  max_batch_bytes: s.int({
+    default: 5 * 1024 * 1024,
+    min: 64 * 1024,
+    max: 100 * 1024 * 1024,
+    description: 'bytes per bulk request',
+  }),
   request_timeout_secs: s.int({ default: 30, min: 1, max: 600, description: 'deadline of one request to the cluster' }),
-  sequence_ttl_secs: s.int({ default: 120, min: 10, max: 3600, description: 'how long a change-log range allocated by a writer stays reserved (ADR 0003); must exceed a bulk round-trip' }),
-  refresh_interval: s.string({ default: '1s', pattern: /^(-1|\d{1,6}(ms|s|m))$/, patternHint: 'e.g. 1s, 30s or -1', description: 'refresh_interval of the objects index' }),
+  sequence_ttl_secs: s.int({
+    default: 120,
+    min: 10,
+    max: 3600,
+    description:
+      'how long a change-log range allocated by a writer stays reserved (ADR 0003); must exceed a bulk round-trip',
+  }),
+  refresh_interval: s.string({
+    default: '1s',
+    pattern: /^(-1|\d{1,6}(ms|s|m))$/,
+    patternHint: 'e.g. 1s, 30s or -1',
+    description: 'refresh_interval of the objects index',
+  }),
   number_of_shards: s.int({ default: 1, min: 1, max: 64 }),
   number_of_replicas: s.int({ default: 1, min: 0, max: 8 }),
   retry: s.object(
@@ -72,7 +111,10 @@ export const opensearchStoreSchema = s.object({
       base_delay_ms: s.int({ default: 200, min: 1, max: 60000 }),
       max_delay_ms: s.int({ default: 5000, min: 1, max: 600000 }),
     },
-    { default: { max_attempts: 5, base_delay_ms: 200, max_delay_ms: 5000 }, description: 'retries of 429/5xx items and unreachable-cluster requests inside one store call' },
+    {
+      default: { max_attempts: 5, base_delay_ms: 200, max_delay_ms: 5000 },
+      description: 'retries of 429/5xx items and unreachable-cluster requests inside one store call',
+    },
   ),
 });
 
@@ -82,7 +124,12 @@ export type OpenSearchStoreConfig = Infer<typeof opensearchStoreSchema>;
 export function tlsIssues(cfg: Pick<OpenSearchStoreConfig, 'tls'>, path = 'store.tls'): Issue[] {
   const t = cfg.tls;
   if ((t.cert_file === undefined) !== (t.key_file === undefined)) {
-    return [{ path: `${path}.${t.cert_file === undefined ? 'cert_file' : 'key_file'}`, message: 'cert_file and key_file go together' }];
+    return [
+      {
+        path: `${path}.${t.cert_file === undefined ? 'cert_file' : 'key_file'}`,
+        message: 'cert_file and key_file go together',
+      },
+    ];
   }
   return [];
 }

@@ -56,7 +56,10 @@ export class Sequence {
   private readonly clock: () => number;
   private readonly skewMs: number;
 
-  constructor(private readonly client: Client, private readonly opts: SequenceOptions) {
+  constructor(
+    private readonly client: Client,
+    private readonly opts: SequenceOptions,
+  ) {
     this.clock = opts.clock ?? Date.now;
     this.skewMs = opts.skewMs ?? 5000;
   }
@@ -68,7 +71,8 @@ export class Sequence {
       const doc = b._source;
       return { doc: { ...doc, inflight: { ...(doc.inflight ?? {}) } }, seqNo: b._seq_no, primaryTerm: b._primary_term };
     } catch (e) {
-      if (statusOf(e) === 404) return { doc: { kind: 'sequence', name: 'changes', next: 0, inflight: {}, updated_at: 0 } };
+      if (statusOf(e) === 404)
+        return { doc: { kind: 'sequence', name: 'changes', next: 0, inflight: {}, updated_at: 0 } };
       throw e;
     }
   }
@@ -80,7 +84,13 @@ export class Sequence {
       if (l.seqNo === undefined) {
         await this.client.create({ index: this.opts.index, id: DOC_ID, body: doc as never });
       } else {
-        await this.client.index({ index: this.opts.index, id: DOC_ID, body: doc as never, if_seq_no: l.seqNo, if_primary_term: l.primaryTerm });
+        await this.client.index({
+          index: this.opts.index,
+          id: DOC_ID,
+          body: doc as never,
+          if_seq_no: l.seqNo,
+          if_primary_term: l.primaryTerm,
+        });
       }
       return true;
     } catch (e) {
@@ -112,7 +122,10 @@ export class Sequence {
       if (await this.save(l, doc)) return value;
       await sleep(Math.floor(Math.random() * Math.min(50, 2 + round * 5)));
     }
-    throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', 'change-log sequence is too contended', { retryable: true, reason: 'contended' });
+    throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', 'change-log sequence is too contended', {
+      retryable: true,
+      reason: 'contended',
+    });
   }
 
   /** Reserves `n` consecutive positions. */
@@ -121,7 +134,12 @@ export class Sequence {
     return this.cas((doc) => {
       const a: Allocation = { id, from: doc.next + 1, to: doc.next + n, expiresAt: this.clock() + this.opts.ttlMs };
       doc.next += n;
-      Object.defineProperty(doc.inflight, id, { value: { from: a.from, to: a.to, expires_at: a.expiresAt }, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(doc.inflight, id, {
+        value: { from: a.from, to: a.to, expires_at: a.expiresAt },
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
       return { write: true, value: a };
     });
   }

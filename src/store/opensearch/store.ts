@@ -2,10 +2,31 @@ import type { Client } from '@opensearch-project/opensearch';
 import { StixgateError, type Rejection } from '../../core/errors.js';
 import type { ObservableType, StixObject } from '../../core/stix.js';
 import type {
-  Change, ChangePage, IndexEntry, IndexPage, IngestItem, ModifyFn, ModifyOptions, ModifyResult, Query, QueryPage, Store, StoreStats, UpsertOptions, UpsertResult,
+  Change,
+  ChangePage,
+  IndexEntry,
+  IndexPage,
+  IngestItem,
+  ModifyFn,
+  ModifyOptions,
+  ModifyResult,
+  Query,
+  QueryPage,
+  Store,
+  StoreStats,
+  UpsertOptions,
+  UpsertResult,
 } from '../contract.js';
 import { INTERNAL_CURSOR_PREFIX } from '../contract.js';
-import { DEFAULT_SEEN_GRANULARITY_MS, mergeObject, modifyIds, resultJson, storedJson, type MergeContext, type MergeOutcome } from '../merge.js';
+import {
+  DEFAULT_SEEN_GRANULARITY_MS,
+  mergeObject,
+  modifyIds,
+  resultJson,
+  storedJson,
+  type MergeContext,
+  type MergeOutcome,
+} from '../merge.js';
 import type { Scoring } from '../../score/model.js';
 import { readExisting, writeObjects, type WriteContext, type WriteReport } from './bulk.js';
 import { createClient, safeUrl, storeError, withRetry, type RetryPolicy } from './client.js';
@@ -26,7 +47,16 @@ export type OpenSearchStoreOptions = Omit<OpenSearchStoreConfig, 'type'> & {
 
 /** Most ids one modify() call takes. */
 
-const INDEXED_TYPES = new Set<string>(['indicator', 'ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr', 'file', 'x509-certificate']);
+const INDEXED_TYPES = new Set<string>([
+  'indicator',
+  'ipv4-addr',
+  'ipv6-addr',
+  'domain-name',
+  'url',
+  'email-addr',
+  'file',
+  'x509-certificate',
+]);
 const MAX_PAGE = 10_000;
 
 interface Hit<T> {
@@ -53,8 +83,14 @@ export class OpenSearchStore implements Store {
 
   constructor(private readonly opts: OpenSearchStoreOptions) {
     this.names = indexNames(opts.index_prefix);
-    this.policy = { maxAttempts: opts.retry.max_attempts, baseDelayMs: opts.retry.base_delay_ms, maxDelayMs: opts.retry.max_delay_ms };
-    this.gran = Number.isFinite(opts.seen_granularity_secs) ? opts.seen_granularity_secs * 1000 : DEFAULT_SEEN_GRANULARITY_MS;
+    this.policy = {
+      maxAttempts: opts.retry.max_attempts,
+      baseDelayMs: opts.retry.base_delay_ms,
+      maxDelayMs: opts.retry.max_delay_ms,
+    };
+    this.gran = Number.isFinite(opts.seen_granularity_secs)
+      ? opts.seen_granularity_secs * 1000
+      : DEFAULT_SEEN_GRANULARITY_MS;
     this.clock = opts.clock ?? Date.now;
   }
 
@@ -68,7 +104,9 @@ export class OpenSearchStore implements Store {
     try {
       await withRetry(this.node, 'index set-up', this.policy, () =>
         ensureIndices(client, this.names, {
-          shards: this.opts.number_of_shards, replicas: this.opts.number_of_replicas, refreshInterval: this.opts.refresh_interval,
+          shards: this.opts.number_of_shards,
+          replicas: this.opts.number_of_replicas,
+          refreshInterval: this.opts.refresh_interval,
         }),
       );
     } catch (e) {
@@ -76,7 +114,11 @@ export class OpenSearchStore implements Store {
       throw storeError(this.node, 'index set-up', e);
     }
     this.client = client;
-    this.sequence = new Sequence(client, { index: this.names.meta, ttlMs: this.opts.sequence_ttl_secs * 1000, clock: this.clock });
+    this.sequence = new Sequence(client, {
+      index: this.names.meta,
+      ttlMs: this.opts.sequence_ttl_secs * 1000,
+      clock: this.clock,
+    });
   }
 
   async close(): Promise<void> {
@@ -87,7 +129,8 @@ export class OpenSearchStore implements Store {
   }
 
   private c(): Client {
-    if (!this.client) throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', 'store is not open', { reason: 'closed' });
+    if (!this.client)
+      throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', 'store is not open', { reason: 'closed' });
     return this.client;
   }
 
@@ -98,9 +141,15 @@ export class OpenSearchStore implements Store {
 
   private writeCtx(): WriteContext {
     return {
-      client: this.c(), node: this.node, index: this.names.objects, policy: this.policy,
-      maxDocs: this.opts.max_batch_docs, maxBytes: this.opts.max_batch_bytes, sequence: this.seq(),
-      renewMarginMs: this.opts.request_timeout_secs * 1000 + 5000, clock: this.clock,
+      client: this.c(),
+      node: this.node,
+      index: this.names.objects,
+      policy: this.policy,
+      maxDocs: this.opts.max_batch_docs,
+      maxBytes: this.opts.max_batch_bytes,
+      sequence: this.seq(),
+      renewMarginMs: this.opts.request_timeout_secs * 1000 + 5000,
+      clock: this.clock,
     };
   }
 
@@ -119,7 +168,11 @@ export class OpenSearchStore implements Store {
       throw storeError(this.node, 'health check', e);
     }
     if (status === 'red') {
-      throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', `OpenSearch ${safeUrl(this.node)}: stixgate indices are red`, { retryable: true, reason: 'red' });
+      throw new StixgateError(
+        'STIXGATE_ERR_STORE_UNAVAILABLE',
+        `OpenSearch ${safeUrl(this.node)}: stixgate indices are red`,
+        { retryable: true, reason: 'red' },
+      );
     }
   }
 
@@ -160,7 +213,11 @@ export class OpenSearchStore implements Store {
     const ids = [...groups.keys()];
     const existing = ids.length > 0 ? await readExisting(ctx, ids) : new Map<string, Existing>();
     const outcomes = new Map<string, MergeOutcome[]>();
-    const mctx: MergeContext = { now: opts.now, seenGranularityMs: this.gran, ...(this.opts.scoring ? { scoring: this.opts.scoring } : {}) };
+    const mctx: MergeContext = {
+      now: opts.now,
+      seenGranularityMs: this.gran,
+      ...(this.opts.scoring ? { scoring: this.opts.scoring } : {}),
+    };
     const report = await writeObjects(ctx, ids, existing, (id, cur) => {
       let obj = cur?.obj;
       let json = cur?.json;
@@ -185,7 +242,11 @@ export class OpenSearchStore implements Store {
       groups.get(id)!.forEach(({ item, index }, k) => {
         const o = outs[k];
         if (refused && (o === 'created' || o === 'updated')) {
-          const r: Rejection = { reason: refused.reason, message: refused.message, location: { index, source: item.source, objectId: id } };
+          const r: Rejection = {
+            reason: refused.reason,
+            message: refused.message,
+            location: { index, source: item.source, objectId: id },
+          };
           result.rejected.push(r);
         } else if (o !== undefined) result[o]++;
       });
@@ -193,7 +254,8 @@ export class OpenSearchStore implements Store {
     result.rejected.sort((a, b) => (a.location?.index ?? 0) - (b.location?.index ?? 0));
     if (opts.cursors) {
       const m = this.metaCtx();
-      for (const name of Object.keys(opts.cursors)) await meta.setCursor(m, name, String(opts.cursors[name]), this.clock());
+      for (const name of Object.keys(opts.cursors))
+        await meta.setCursor(m, name, String(opts.cursors[name]), this.clock());
     }
     return result;
   }
@@ -232,7 +294,10 @@ export class OpenSearchStore implements Store {
     await this.ownWritesVisible();
     const hits = await this.search<{ json: string; first_seq: number }>(this.names.objects, built.body);
     const page = hits.slice(0, built.limit);
-    const out: QueryPage = { objects: page.map((h) => parseObject(h._source.json)), positions: page.map((h) => encodeAfter(h._source.first_seq)) };
+    const out: QueryPage = {
+      objects: page.map((h) => parseObject(h._source.json)),
+      positions: page.map((h) => encodeAfter(h._source.first_seq)),
+    };
     if (hits.length > built.limit) out.next = encodeAfter(last(page)._source.first_seq);
     return out;
   }
@@ -268,10 +333,15 @@ export class OpenSearchStore implements Store {
     for (const id of valid) {
       if (!existing.has(id) && !report.written.has(id)) result.missing++;
       else if (report.written.has(id)) result.updated++;
-      else if (refusedHere.has(id)) result.rejected.push({ reason: 'stix_invalid', message: refusedHere.get(id)!, location: { objectId: id } });
+      else if (refusedHere.has(id))
+        result.rejected.push({ reason: 'stix_invalid', message: refusedHere.get(id)!, location: { objectId: id } });
       else if (report.rejected.has(id)) {
         const r = report.rejected.get(id)!;
-        result.rejected.push({ reason: r.reason as Rejection['reason'], message: r.message, location: { objectId: id } });
+        result.rejected.push({
+          reason: r.reason as Rejection['reason'],
+          message: r.message,
+          location: { objectId: id },
+        });
       } else result.unchanged++;
     }
     return result;
@@ -296,7 +366,10 @@ export class OpenSearchStore implements Store {
         if (!cur || stateOf(cur.obj) !== 'active') return undefined;
         const vu = typeof cur.obj.valid_until === 'string' ? Date.parse(cur.obj.valid_until) : NaN;
         if (Number.isNaN(vu) || vu > now) return undefined;
-        const obj: StixObject = { ...cur.obj, x_stixgate: { ...(cur.obj.x_stixgate ?? { sources: {} }), expired: true } };
+        const obj: StixObject = {
+          ...cur.obj,
+          x_stixgate: { ...(cur.obj.x_stixgate ?? { sources: {} }), expired: true },
+        };
         return { obj, json: storedJson(obj) };
       });
       this.count(report);
@@ -326,14 +399,21 @@ export class OpenSearchStore implements Store {
     const horizon = await this.horizon();
     if (horizon <= after || limit < 1) return { changes: [], next: after };
     await this.changesVisible(horizon);
-    const hits = await this.search<{ json: string; seq: number; state: ObjectState; type: string }>(this.names.objects, {
-      size: Math.min(limit, MAX_PAGE),
-      query: { range: { seq: { gt: after, lte: horizon } } },
-      sort: [{ seq: 'asc' }],
-      _source: ['json', 'seq', 'state', 'type'],
-    });
+    const hits = await this.search<{ json: string; seq: number; state: ObjectState; type: string }>(
+      this.names.objects,
+      {
+        size: Math.min(limit, MAX_PAGE),
+        query: { range: { seq: { gt: after, lte: horizon } } },
+        sort: [{ seq: 'asc' }],
+        _source: ['json', 'seq', 'state', 'type'],
+      },
+    );
     const changes: Change[] = hits.map((h) => ({
-      seq: h._source.seq, id: h._id, type: h._source.type, op: OP_OF_STATE[h._source.state], object: parseObject(h._source.json),
+      seq: h._source.seq,
+      id: h._id,
+      type: h._source.type,
+      op: OP_OF_STATE[h._source.state],
+      object: parseObject(h._source.json),
     }));
     return { changes, next: changes.at(-1)?.seq ?? after };
   }
@@ -342,7 +422,13 @@ export class OpenSearchStore implements Store {
     const horizon = await this.horizon();
     if (horizon <= after || limit < 1) return { entries: [], next: after };
     await this.changesVisible(horizon);
-    const hits = await this.search<{ id: string; type: string; seq: number; state: ObjectState; obs?: { type: ObservableType; value: string }[] }>(this.names.objects, {
+    const hits = await this.search<{
+      id: string;
+      type: string;
+      seq: number;
+      state: ObjectState;
+      obs?: { type: ObservableType; value: string }[];
+    }>(this.names.objects, {
       size: Math.min(limit, MAX_PAGE),
       query: { range: { seq: { gt: after, lte: horizon } } },
       sort: [{ seq: 'asc' }],
@@ -392,28 +478,55 @@ export class OpenSearchStore implements Store {
     );
     const body = r.body as unknown as {
       hits: { total: { value: number } };
-      aggregations: { types: { buckets: { key: string; doc_count: number }[] }; states: { buckets: { key: string; doc_count: number }[] } };
+      aggregations: {
+        types: { buckets: { key: string; doc_count: number }[] };
+        states: { buckets: { key: string; doc_count: number }[] };
+      };
     };
     const byType: Record<string, number> = {};
     for (const b of body.aggregations.types.buckets.sort((a, b2) => (a.key < b2.key ? -1 : 1))) {
-      Object.defineProperty(byType, b.key, { value: b.doc_count, enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(byType, b.key, {
+        value: b.doc_count,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     const states = new Map(body.aggregations.states.buckets.map((b) => [b.key, b.doc_count]));
     const cursors: Record<string, string> = {};
     const hits = await this.search<{ name: string; value: string }>(this.names.meta, {
-      size: MAX_PAGE, query: { term: { kind: 'cursor' } }, sort: [{ name: 'asc' }], _source: ['name', 'value'],
+      size: MAX_PAGE,
+      query: { term: { kind: 'cursor' } },
+      sort: [{ name: 'asc' }],
+      _source: ['name', 'value'],
     });
-    for (const h of hits) if (!h._source.name.startsWith(INTERNAL_CURSOR_PREFIX)) Object.defineProperty(cursors, h._source.name, { value: h._source.value, enumerable: true, writable: true, configurable: true });
+    for (const h of hits)
+      if (!h._source.name.startsWith(INTERNAL_CURSOR_PREFIX))
+        Object.defineProperty(cursors, h._source.name, {
+          value: h._source.value,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
     let bytesOnDisk: number | undefined;
     try {
-      const st = await this.c().indices.stats({ index: `${this.names.objects},${this.names.meta}`, metric: 'store' as never });
-      bytesOnDisk = (st.body as { _all: { total: { store: { size_in_bytes: number } } } })._all.total.store.size_in_bytes;
+      const st = await this.c().indices.stats({
+        index: `${this.names.objects},${this.names.meta}`,
+        metric: 'store' as never,
+      });
+      bytesOnDisk = (st.body as { _all: { total: { store: { size_in_bytes: number } } } })._all.total.store
+        .size_in_bytes;
     } catch {
       bytesOnDisk = undefined; // size is informational
     }
     return {
-      objects: body.hits.total.value, byType, revoked: states.get('revoked') ?? 0, expired: states.get('expired') ?? 0,
-      changeLogHead: await this.horizon(), cursors, ...(bytesOnDisk !== undefined ? { bytesOnDisk } : {}),
+      objects: body.hits.total.value,
+      byType,
+      revoked: states.get('revoked') ?? 0,
+      expired: states.get('expired') ?? 0,
+      changeLogHead: await this.horizon(),
+      cursors,
+      ...(bytesOnDisk !== undefined ? { bytesOnDisk } : {}),
     };
   }
 

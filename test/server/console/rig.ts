@@ -40,10 +40,17 @@ export const VENDOR_PAYLOAD = 'invalid indicator <iframe src="javascript:alert(1
 class MemorySink implements Sink {
   limits = { maxBatch: 50, concurrency: 1 };
   private answer(records: SinkRecord[]): SinkOutcome[] {
-    return records.map((r): SinkOutcome => (r.observable.value === 'evil.example' ? { status: 'reject', reason: VENDOR_PAYLOAD } : { status: 'ok' }));
+    return records.map(
+      (r): SinkOutcome =>
+        r.observable.value === 'evil.example' ? { status: 'reject', reason: VENDOR_PAYLOAD } : { status: 'ok' },
+    );
   }
-  async upsert(records: SinkRecord[]) { return this.answer(records); }
-  async remove(records: SinkRecord[]) { return this.answer(records); }
+  async upsert(records: SinkRecord[]) {
+    return this.answer(records);
+  }
+  async remove(records: SinkRecord[]) {
+    return this.answer(records);
+  }
 }
 
 export const KEYS = {
@@ -63,19 +70,51 @@ export const IDS = {
 function indicator(id: string, value: string, extra: Partial<StixObject>): StixObject {
   const type = value.includes('.example') ? 'domain-name' : 'ipv4-addr';
   return {
-    type: 'indicator', spec_version: '2.1', id, created: '2026-05-01T00:00:00.000Z', modified: '2026-05-01T00:00:00.000Z',
-    pattern: `[${type}:value = '${value}']`, pattern_type: 'stix', valid_from: '2026-05-01T00:00:00.000Z', ...extra,
+    type: 'indicator',
+    spec_version: '2.1',
+    id,
+    created: '2026-05-01T00:00:00.000Z',
+    modified: '2026-05-01T00:00:00.000Z',
+    pattern: `[${type}:value = '${value}']`,
+    pattern_type: 'stix',
+    valid_from: '2026-05-01T00:00:00.000Z',
+    ...extra,
   } as StixObject;
 }
 
-export async function consoleRig(o: { now?: () => number; sessionSecret?: string; keys?: Record<string, unknown>; dir?: string } = {}) {
+export async function consoleRig(
+  o: { now?: () => number; sessionSecret?: string; keys?: Record<string, unknown>; dir?: string } = {},
+) {
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'stixgate-console-'));
   const store = await openEmbeddedStore({ dataDir: join(dir, 'data') });
   const now = o.now ?? (() => T0);
   const items: { object: StixObject; source: string; tlp: TlpLevel; confidence: number }[] = [
-    { object: indicator(IDS.script, '198.51.100.23', { name: 'script in the description', description: SCRIPT_PAYLOAD, labels: ['malicious-activity'] }), source: 'feed_x', tlp: 'clear', confidence: 70 },
-    { object: indicator(IDS.attr, 'evil.example', { name: NAME_PAYLOAD, description: ATTR_PAYLOAD, labels: [LABEL_PAYLOAD] }), source: 'feed_x', tlp: 'green', confidence: 60 },
-    { object: indicator(IDS.amber, '10.66.0.1', { name: 'amber-only secret name', description: 'AMBER-SECRET-TEXT' }), source: 'feed_amber', tlp: 'amber', confidence: 90 },
+    {
+      object: indicator(IDS.script, '198.51.100.23', {
+        name: 'script in the description',
+        description: SCRIPT_PAYLOAD,
+        labels: ['malicious-activity'],
+      }),
+      source: 'feed_x',
+      tlp: 'clear',
+      confidence: 70,
+    },
+    {
+      object: indicator(IDS.attr, 'evil.example', {
+        name: NAME_PAYLOAD,
+        description: ATTR_PAYLOAD,
+        labels: [LABEL_PAYLOAD],
+      }),
+      source: 'feed_x',
+      tlp: 'green',
+      confidence: 60,
+    },
+    {
+      object: indicator(IDS.amber, '10.66.0.1', { name: 'amber-only secret name', description: 'AMBER-SECRET-TEXT' }),
+      source: 'feed_amber',
+      tlp: 'amber',
+      confidence: 90,
+    },
   ];
   if ((await store.head()) === 0) await store.upsert(items, { now: T0 });
   const access = accessPolicy({ defaultTlp: 'amber', scoring: NO_DECAY_SCORING });
@@ -87,33 +126,80 @@ export async function consoleRig(o: { now?: () => number; sessionSecret?: string
     lookup_only: { hash: hashApiKey(KEYS.lookupOnly), scopes: ['lookup'] },
     metrics_only: { hash: hashApiKey(KEYS.metricsOnly), scopes: ['metrics'] },
   };
-  const cfg = validate(serverSchema, { api_keys: keys, rate_limit: { enabled: false }, ...(o.sessionSecret ? { console: { session_secret: o.sessionSecret } } : {}) });
+  const cfg = validate(serverSchema, {
+    api_keys: keys,
+    rate_limit: { enabled: false },
+    ...(o.sessionSecret ? { console: { session_secret: o.sessionSecret } } : {}),
+  });
   if (!cfg.ok) throw new Error(JSON.stringify(cfg.issues));
   const sources = new Map<string, SourceComponent>([
     ['feed_x', { id: 'feed_x', config: { type: 'text_list' } } as unknown as SourceComponent],
     ['feed_amber', { id: 'feed_amber', config: { type: 'csv' } } as unknown as SourceComponent],
   ]);
   // one sink (never contacted: the pages read its cursor and state)
-  const sinkConfig = validate(buildConfigSchema(registry), { sinks: { splunk_main: { type: 'splunk_kv', url: 'https://127.0.0.1:9', auth: { username: 'u', password: 'p' }, max_tlp: 'green', allow_insecure: true } } });
+  const sinkConfig = validate(buildConfigSchema(registry), {
+    sinks: {
+      splunk_main: {
+        type: 'splunk_kv',
+        url: 'https://127.0.0.1:9',
+        auth: { username: 'u', password: 'p' },
+        max_tlp: 'green',
+        allow_insecure: true,
+      },
+    },
+  });
   if (!sinkConfig.ok) throw new Error(JSON.stringify(sinkConfig.issues));
-  const sinks = Object.entries(sinkConfig.value.sinks).map(([id, c]) => createSinkComponent(id, c as never, { registry, logger: pino({ level: 'silent' }), configDir: dir, mappingsDir: join(PROJECT_ROOT, 'mappings'), dataDir: join(dir, 'data') }));
+  const sinks = Object.entries(sinkConfig.value.sinks).map(([id, c]) =>
+    createSinkComponent(id, c as never, {
+      registry,
+      logger: pino({ level: 'silent' }),
+      configDir: dir,
+      mappingsDir: join(PROJECT_ROOT, 'mappings'),
+      dataDir: join(dir, 'data'),
+    }),
+  );
   // one push of that sink through the real runner (to an in-memory remote side): the delivery ledger's rows
   if ((await store.getCursor('sink:splunk_main')) === undefined) {
     await runSink({
-      id: 'splunk_main', sink: new MemorySink(), config: { ...(sinks[0]!.config as CommonSinkConfig), filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] } },
-      store, http: { request: async () => { throw new Error('no http'); } }, logger: pino({ level: 'silent' }),
-      mapping: checkSinkMapping({ fields: { value: 'value' } }, 'console').fields, deadLetter: new DeadLetterFile(join(dir, 'dead-letter', 'splunk_main.jsonl')),
-      limiter: new Bottleneck({ maxConcurrent: 1 }), signal: new AbortController().signal, now: () => T0 + 60_000, access,
+      id: 'splunk_main',
+      sink: new MemorySink(),
+      config: {
+        ...(sinks[0]!.config as CommonSinkConfig),
+        filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] },
+      },
+      store,
+      http: {
+        request: async () => {
+          throw new Error('no http');
+        },
+      },
+      logger: pino({ level: 'silent' }),
+      mapping: checkSinkMapping({ fields: { value: 'value' } }, 'console').fields,
+      deadLetter: new DeadLetterFile(join(dir, 'dead-letter', 'splunk_main.jsonl')),
+      limiter: new Bottleneck({ maxConcurrent: 1 }),
+      signal: new AbortController().signal,
+      now: () => T0 + 60_000,
+      access,
     });
   }
   const metrics = new Metrics({ defaults: false });
   const app = buildServer({
-    config: cfg.value, index, store, metrics, logger: pino({ level: 'silent' }), isReady: () => true, now, access,
-    admin: adminWithoutDaemon({ store, access, now, sources, sinks }), sinks: () => sinks.map((c) => c.id),
+    config: cfg.value,
+    index,
+    store,
+    metrics,
+    logger: pino({ level: 'silent' }),
+    isReady: () => true,
+    now,
+    access,
+    admin: adminWithoutDaemon({ store, access, now, sources, sinks }),
+    sinks: () => sinks.map((c) => c.id),
   });
   await app.ready();
   return {
-    app, store, dir,
+    app,
+    store,
+    dir,
     async close(keepDir = false) {
       await app.close();
       for (const c of sinks) await closeSinkComponent(c);

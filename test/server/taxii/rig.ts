@@ -33,8 +33,19 @@ export const TAXII = 'application/taxii+json;version=2.1';
 
 export const DEFAULT_COLLECTIONS = {
   public: { max_tlp: 'clear', anonymous_read: true },
-  shared: { id: '6b4e0a3c-2f1d-4e5a-9c8b-7a6f5e4d3c2b', title: 'Shared', max_tlp: 'amber', read_keys: ['green', 'amber', 'writer'] },
-  inbox: { id: '0d6a9f2e-8b7c-4d1e-a3f5-c2b4e6d8f0a1', max_tlp: 'amber', read_keys: ['writer'], write_keys: ['writer'], write_tlp: 'green' },
+  shared: {
+    id: '6b4e0a3c-2f1d-4e5a-9c8b-7a6f5e4d3c2b',
+    title: 'Shared',
+    max_tlp: 'amber',
+    read_keys: ['green', 'amber', 'writer'],
+  },
+  inbox: {
+    id: '0d6a9f2e-8b7c-4d1e-a3f5-c2b4e6d8f0a1',
+    max_tlp: 'amber',
+    read_keys: ['writer'],
+    write_keys: ['writer'],
+    write_tlp: 'green',
+  },
 };
 
 export interface Rig {
@@ -45,11 +56,18 @@ export interface Rig {
   setNow(ms: number): void;
   now(): number;
   ingest(source: string, objects: StixObject[], tlp?: TlpLevel): Promise<void>;
-  get(url: string, key?: string, headers?: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; body: any }>;
+  get(
+    url: string,
+    key?: string,
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; headers: Record<string, unknown>; body: any }>;
   restart(): Promise<void>;
 }
 
-export async function taxiiRig(t: TestContext, o: { collections?: Record<string, unknown>; listen?: boolean; taxii?: Record<string, unknown> } = {}): Promise<Rig> {
+export async function taxiiRig(
+  t: TestContext,
+  o: { collections?: Record<string, unknown>; listen?: boolean; taxii?: Record<string, unknown> } = {},
+): Promise<Rig> {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-taxii-srv-'));
   const dataDir = join(dir, 'data');
   const store = await openEmbeddedStore({ dataDir });
@@ -65,29 +83,59 @@ export async function taxiiRig(t: TestContext, o: { collections?: Record<string,
     },
   });
   if (!cfg.ok) throw new Error(JSON.stringify(cfg.issues));
-  const tc = validate(taxiiSchema, { max_page_size: 50, ...o.taxii, api_roots: { default: { collections: o.collections ?? DEFAULT_COLLECTIONS } } });
+  const tc = validate(taxiiSchema, {
+    max_page_size: 50,
+    ...o.taxii,
+    api_roots: { default: { collections: o.collections ?? DEFAULT_COLLECTIONS } },
+  });
   if (!tc.ok) throw new Error(JSON.stringify(tc.issues));
   const build = async () => {
     const { index } = await buildIndex(store, { now: () => now, access: ACCESS });
     return buildServer({
-      config: cfg.value, index, store, metrics: new Metrics({ defaults: false }), logger: pino({ level: 'silent' }), isReady: () => true, now: () => now, access: ACCESS,
+      config: cfg.value,
+      index,
+      store,
+      metrics: new Metrics({ defaults: false }),
+      logger: pino({ level: 'silent' }),
+      isReady: () => true,
+      now: () => now,
+      access: ACCESS,
       taxii: { config: tc.value, dataDir, ingest: { allowRed: false, defaultTlp: 'amber' } },
     });
   };
   const rig: Rig = {
-    store, dataDir, url: '',
+    store,
+    dataDir,
+    url: '',
     app: await build(),
-    setNow: (ms) => { now = ms; },
+    setNow: (ms) => {
+      now = ms;
+    },
     now: () => now,
     async ingest(source, objects, tlp) {
       await runSource({
-        id: source, source: pageSource(objects), config: { type: 'test', labels: [], tlp } as unknown as CommonSourceConfig, store,
-        http: { request: async () => { throw new Error('no http'); } } as never, logger: silentLogger(), allowRed: false, defaultTlp: 'amber',
-        signal: new AbortController().signal, now: () => now,
+        id: source,
+        source: pageSource(objects),
+        config: { type: 'test', labels: [], tlp } as unknown as CommonSourceConfig,
+        store,
+        http: {
+          request: async () => {
+            throw new Error('no http');
+          },
+        } as never,
+        logger: silentLogger(),
+        allowRed: false,
+        defaultTlp: 'amber',
+        signal: new AbortController().signal,
+        now: () => now,
       });
     },
     async get(url, key, headers = {}) {
-      const res = await rig.app.inject({ method: 'GET', url, headers: { accept: TAXII, ...(key ? bearer(key) : {}), ...headers } });
+      const res = await rig.app.inject({
+        method: 'GET',
+        url,
+        headers: { accept: TAXII, ...(key ? bearer(key) : {}), ...headers },
+      });
       return { status: res.statusCode, headers: res.headers, body: res.body ? JSON.parse(res.body) : undefined };
     },
     async restart() {
@@ -113,8 +161,15 @@ export function ipIndicators(n: number, prefix: string, tlpMarking: string | und
   return Array.from({ length: n }, (_, i) => {
     const value = `${prefix}.${Math.floor(i / 250)}.${(i % 250) + 1}`;
     const o: StixObject = {
-      type: 'indicator', spec_version: '2.1', id: `indicator--${uuidFor(`${prefix}-${i}`)}`, created: t, modified: t, pattern: `[ipv4-addr:value = '${value}']`,
-      pattern_type: 'stix', valid_from: t, name: `ioc ${value}`,
+      type: 'indicator',
+      spec_version: '2.1',
+      id: `indicator--${uuidFor(`${prefix}-${i}`)}`,
+      created: t,
+      modified: t,
+      pattern: `[ipv4-addr:value = '${value}']`,
+      pattern_type: 'stix',
+      valid_from: t,
+      name: `ioc ${value}`,
     };
     if (tlpMarking) o.object_marking_refs = [tlpMarking];
     return o;

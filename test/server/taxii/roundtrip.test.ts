@@ -14,7 +14,8 @@ import { TLP_MARKING_BY_LEVEL } from '../../../src/core/stix.js';
 async function originView(rig: Rig): Promise<Map<string, StixObject>> {
   const { changes } = await rig.store.changes(0, 100_000);
   const out = new Map<string, StixObject>();
-  for (const c of changes) if (canSee(c.object, 'amber', ACCESS)) out.set(c.id, strip(viewOf(c.object, 'amber', ACCESS)!));
+  for (const c of changes)
+    if (canSee(c.object, 'amber', ACCESS)) out.set(c.id, strip(viewOf(c.object, 'amber', ACCESS)!));
   return out;
 }
 
@@ -29,14 +30,17 @@ async function copyOf(store: Store): Promise<Map<string, StixObject>> {
 }
 
 describe('taxii21 source against our TAXII server', () => {
-  it('reproduces the store\'s view exactly with small pages, then resumes with added_after and reads only what changed', async (t) => {
+  it("reproduces the store's view exactly with small pages, then resumes with added_after and reads only what changed", async (t) => {
     const rig = await taxiiRig(t, { listen: true });
     const values = matrixValues();
     for (const s of SOURCES) await rig.ingest(s, objectsOf(s, values, T0));
     const copy = await tempStore();
     t.after(() => copy.dispose());
     const h = makeSource({
-      url: `${rig.url}/taxii2/`, collections: [DEFAULT_COLLECTIONS.shared.id], page_size: 7, overlap_secs: 0,
+      url: `${rig.url}/taxii2/`,
+      collections: [DEFAULT_COLLECTIONS.shared.id],
+      page_size: 7,
+      overlap_secs: 0,
       auth: { header: 'X-Api-Key', api_key: TAXII_KEYS.amber },
     });
     const first = await runOnce(h, copy.store, T0);
@@ -51,8 +55,25 @@ describe('taxii21 source against our TAXII server', () => {
 
     // changes at the origin: one value gains an amber contribution, new objects arrive, a red one does not show
     rig.setNow(T0 + 10_000);
-    const later = matrixValues().filter((v) => v.contributions.length === 1).slice(0, 4).map((v) => ({ ...v, contributions: v.contributions.map((c) => ({ ...c, source: 'src-e' as const, tlp: 'amber' as const, tag: `${c.tag}-late` })) }));
-    await rig.ingest('src-late', objectsOf('src-e', later, T0 + 86_400_000).map((o) => ({ ...o, modified: new Date(T0 + 3_600_000).toISOString() })));
+    const later = matrixValues()
+      .filter((v) => v.contributions.length === 1)
+      .slice(0, 4)
+      .map((v) => ({
+        ...v,
+        contributions: v.contributions.map((c) => ({
+          ...c,
+          source: 'src-e' as const,
+          tlp: 'amber' as const,
+          tag: `${c.tag}-late`,
+        })),
+      }));
+    await rig.ingest(
+      'src-late',
+      objectsOf('src-e', later, T0 + 86_400_000).map((o) => ({
+        ...o,
+        modified: new Date(T0 + 3_600_000).toISOString(),
+      })),
+    );
     const second = await runOnce(h, copy.store, T0 + 20_000);
     const after = await originView(rig);
     const changed = [...after].filter(([id, o]) => JSON.stringify(view.get(id)) !== JSON.stringify(o)).length;
@@ -68,11 +89,23 @@ describe('taxii21 source against our TAXII server', () => {
     const rig = await taxiiRig(t, { listen: true, collections, taxii: { max_scan_per_request: 100 } });
     const values = matrixValues();
     await rig.ingest('bulk', ipIndicators(400, '45.170', TLP_MARKING_BY_LEVEL.clear));
-    await rig.ingest('late', objectsOf('src-a', values, T0).filter((o) => o.type === 'malware').slice(0, 3).map((o) => ({ ...o, object_marking_refs: undefined })));
+    await rig.ingest(
+      'late',
+      objectsOf('src-a', values, T0)
+        .filter((o) => o.type === 'malware')
+        .slice(0, 3)
+        .map((o) => ({ ...o, object_marking_refs: undefined })),
+    );
     assert.ok((await rig.store.head()) > 300, 'more than three scans of non-matching entries before the malware');
     const copy = await tempStore();
     t.after(() => copy.dispose());
-    const h = makeSource({ url: `${rig.url}/taxii2/`, collections: [DEFAULT_COLLECTIONS.shared.id], page_size: 5, overlap_secs: 0, auth: { header: 'X-Api-Key', api_key: TAXII_KEYS.amber } });
+    const h = makeSource({
+      url: `${rig.url}/taxii2/`,
+      collections: [DEFAULT_COLLECTIONS.shared.id],
+      page_size: 5,
+      overlap_secs: 0,
+      auth: { header: 'X-Api-Key', api_key: TAXII_KEYS.amber },
+    });
     const run = await runOnce(h, copy.store, T0);
     assert.deepEqual(run.rejectedByReason, {}, 'not taken for a stuck server');
     assert.equal(run.received, 3);
