@@ -1,13 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashApiKey } from '../../src/server/index.js';
 import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
-import { CLI, startDaemon } from '../helpers/daemon-proc.js';
-import { PROJECT_ROOT } from '../helpers/corpus.js';
+import { runCli, startDaemon } from '../helpers/daemon-proc.js';
 
 /**
  * `stixgate plan` and `stixgate reconcile` against a Splunk simulator: through a running daemon
@@ -17,23 +15,7 @@ import { PROJECT_ROOT } from '../helpers/corpus.js';
 const KEY = 'k-cli-reconcile-3f2e1d0c9b8a7f6e5d4c';
 const FOREIGN = '64b7f0e2a1c3d4e5f6a7b8c9';
 
-function cli(
-  args: string[],
-  env: Record<string, string | undefined> = {},
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, STIXGATE_API_KEY: undefined, STIXGATE_URL: undefined, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const cli = runCli;
 
 test('plan and reconcile through a running daemon, then directly on the store, with the same output', {
   timeout: 600_000,

@@ -1,13 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashApiKey } from '../../src/server/index.js';
 import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
-import { CLI, startDaemon } from '../helpers/daemon-proc.js';
-import { PROJECT_ROOT } from '../helpers/corpus.js';
+import { runCli, startDaemon } from '../helpers/daemon-proc.js';
 
 /**
  * The CLI against a daemon running in a child process: while the daemon holds the store, `ingest`,
@@ -19,23 +17,7 @@ import { PROJECT_ROOT } from '../helpers/corpus.js';
  */
 const KEY = 'k-cli-ops-3f2e1d0c9b8a7f6e5d4c';
 
-function cli(
-  args: string[],
-  env: Record<string, string | undefined> = {},
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, STIXGATE_API_KEY: undefined, STIXGATE_URL: undefined, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const cli = runCli;
 
 test('lookup, stats, push --full, ingest and export through a running daemon, then the same output from the store', {
   timeout: 600_000,

@@ -1,24 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../helpers/corpus.js';
+import { runCli } from '../helpers/daemon-proc.js';
 import { QradarSimulator } from '../../integrations/qradar/simulator.js';
 
-const CLI = join(PROJECT_ROOT, 'src', 'cli.ts');
-
-function cli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: PROJECT_ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('exit', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const cli = runCli;
 
 test("validate --probe names the QRadar endpoints a token's user role may not call, and writes nothing", {
   timeout: 300_000,

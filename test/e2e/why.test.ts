@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,8 +8,7 @@ import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { detectObservable } from '../../src/core/observable.js';
 import { indicatorFromObservable } from '../../src/core/indicator.js';
-import { CLI, startDaemon } from '../helpers/daemon-proc.js';
-import { PROJECT_ROOT } from '../helpers/corpus.js';
+import { runCli, startDaemon } from '../helpers/daemon-proc.js';
 
 /**
  * `stixgate why` against a running daemon (GET /api/v1/deliveries through src/cli-remote.ts) and
@@ -21,23 +19,7 @@ import { PROJECT_ROOT } from '../helpers/corpus.js';
  */
 const KEY = 'k-why-7a6b5c4d3e2f1a0b9c8d';
 
-function cli(
-  args: string[],
-  env: Record<string, string | undefined> = {},
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, STIXGATE_API_KEY: undefined, STIXGATE_URL: undefined, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+const cli = runCli;
 
 type Answer = {
   results: {

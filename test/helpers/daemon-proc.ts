@@ -4,6 +4,32 @@ import { PROJECT_ROOT } from './corpus.js';
 
 export const CLI = join(PROJECT_ROOT, 'src', 'cli.ts');
 
+/** What a CLI run printed and how it exited. */
+export interface CliRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `stixgate ARGS…` as a child process from the project root and collects its output. The
+ * daemon address and key a developer may have exported are cleared unless `env` sets them.
+ */
+export function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, STIXGATE_API_KEY: undefined, STIXGATE_URL: undefined, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 /** Why the pid-namespace tests cannot run here, or undefined when `unshare --pid` works. */
 export function pidNamespaceUnavailable(): string | undefined {
   const r = spawnSync('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', 'true'], { encoding: 'utf8' });
