@@ -30,15 +30,33 @@ export async function buildIndex(
       if (page.done || page.indicators.length === 0) break;
     }
   } else {
-    const pageSize = opts.pageSize ?? 10_000;
-    for (;;) {
-      const page = await store.changes(seq, pageSize);
-      for (const change of page.changes) index.apply(change);
-      if (page.changes.length === 0 || page.next <= seq) break;
-      seq = page.next;
-      if (page.changes.length < pageSize) break;
-    }
+    seq = (await applyChangeLog(store, index, 0, opts.pageSize)).seq;
   }
   index.seq = Math.max(index.seq, seq);
   return { index, seq };
+}
+
+/**
+ * Applies the change log after `from` to `index`, a page at a time, up to the head (a short or
+ * empty page, or a sequence that does not advance, ends it): the sequence reached and how many
+ * changes were applied. Builds an index from a store without `activeIndicators()`, and catches a
+ * restored snapshot up.
+ */
+export async function applyChangeLog(
+  store: Store,
+  index: LookupIndex,
+  from: number,
+  pageSize = 10_000,
+): Promise<{ seq: number; applied: number }> {
+  let seq = from;
+  let applied = 0;
+  for (;;) {
+    const page = await store.changes(seq, pageSize);
+    for (const change of page.changes) index.apply(change);
+    applied += page.changes.length;
+    if (page.changes.length === 0 || page.next <= seq) break;
+    seq = page.next;
+    if (page.changes.length < pageSize) break;
+  }
+  return { seq, applied };
 }

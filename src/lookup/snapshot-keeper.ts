@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { AccessPolicy } from '../access/policy.js';
 import { INTERNAL_CURSOR_PREFIX, type Store } from '../store/contract.js';
 import type { Logger } from '../telemetry/logger.js';
+import { applyChangeLog } from './build.js';
 import type { IndexFollower } from './follower.js';
 import type { LookupIndex } from './lookup-index.js';
 import { LOOKUP_SNAPSHOT_FILE, accessFingerprint, readLookupSnapshot, writeLookupSnapshot } from './snapshot.js';
@@ -53,7 +54,8 @@ export class SnapshotKeeper {
         throw new SnapshotUnusable(`the snapshot is ahead of the store's change log (${index.seq} > ${head})`);
       this.savedSeq = index.seq;
       const from = index.seq;
-      const applied = await catchUp(this.o.store, index);
+      const { seq, applied } = await applyChangeLog(this.o.store, index, index.seq);
+      index.seq = Math.max(index.seq, seq);
       log.info(
         { indicators: index.size, seq: from, caughtUp: applied, secs: round((performance.now() - t0) / 1000) },
         'lookup index restored from its snapshot and caught up from the change log',
@@ -124,20 +126,6 @@ export class SnapshotKeeper {
     }
   }
 }
-
-/** Applies the changes after the index's sequence, a page per turn, up to the head; returns how many. */
-async function catchUp(store: Store, index: LookupIndex): Promise<number> {
-  let applied = 0;
-  for (;;) {
-    const page = await store.changes(index.seq, CATCH_UP_PAGE);
-    for (const change of page.changes) index.apply(change);
-    applied += page.changes.length;
-    if (page.next > index.seq) index.seq = page.next;
-    if (page.changes.length < CATCH_UP_PAGE) return applied;
-  }
-}
-
-const CATCH_UP_PAGE = 10_000;
 
 function round(n: number): number {
   return Math.round(n * 100) / 100;
