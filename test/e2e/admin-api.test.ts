@@ -9,6 +9,7 @@ import { registry } from '../../integrations/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { hashApiKey } from '../../src/server/index.js';
 import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
+import { until } from '../helpers/until.js';
 
 /**
  * The admin API against a real daemon (embedded store, a text_list source, a Splunk KV sink on
@@ -22,15 +23,6 @@ const KEYS = {
   reader: 'k-reader-9f8e7d6c5b4a39281706',
 };
 const VALUES = ['198.51.100.1', '198.51.100.2', '198.51.100.3'];
-
-async function until(what: string, fn: () => Promise<boolean>): Promise<void> {
-  // a hang guard only: the condition is an event of the daemon, polled
-  for (let i = 0; i < 600; i++) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for: ${what}`);
-}
 
 test('admin API: sources, sinks, push, --full, dry run, pause across reload and restart, reload, stats, ingest', {
   timeout: 180_000,

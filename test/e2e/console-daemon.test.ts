@@ -8,6 +8,7 @@ import { registry } from '../../integrations/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { hashApiKey } from '../../src/server/index.js';
 import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
+import { until } from '../helpers/until.js';
 
 /**
  * The console as the daemon serves it (embedded store, a text_list source, a Splunk KV sink on the
@@ -17,15 +18,6 @@ import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
  */
 const KEY = 'k-console-e2e-3b2a1f0e9d8c7b6a5f4e';
 const VALUES = ['198.51.100.1', '198.51.100.2', '198.51.100.3'];
-
-async function until(what: string, fn: () => Promise<boolean>): Promise<void> {
-  // a hang guard only: the condition is an event of the daemon, polled
-  for (let i = 0; i < 600; i++) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for: ${what}`);
-}
 
 test('console served by the daemon: sign-in over HTTP, sources after a run, sinks after a push, the why of each value', {
   timeout: 120_000,

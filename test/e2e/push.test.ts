@@ -12,6 +12,7 @@ import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
 import { XsoarSimulator } from '../../integrations/xsoar/simulator.js';
 import { QradarSimulator } from '../../integrations/qradar/simulator.js';
+import { until as pollUntil } from '../helpers/until.js';
 
 /**
  * The whole push path through the daemon: a corpus feed ingested and pushed to Splunk (KV and
@@ -22,13 +23,7 @@ import { QradarSimulator } from '../../integrations/qradar/simulator.js';
  */
 const et = corpusPath('ip-lists-et-tor/et-compromised-ips.txt');
 
-async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const until = (what: string, fn: () => boolean | Promise<boolean>, ms = 30_000) => pollUntil(what, fn, ms);
 
 const sorted = (xs: Iterable<string>) => [...xs].sort();
 

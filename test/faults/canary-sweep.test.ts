@@ -13,6 +13,7 @@ import { registry } from '../../integrations/index.js';
 import { hashApiKey } from '../../src/server/index.js';
 import { QradarSimulator } from '../../integrations/qradar/simulator.js';
 import { XsoarSimulator } from '../../integrations/xsoar/simulator.js';
+import { until as pollUntil } from '../helpers/until.js';
 
 /**
  * FAULTS X1, a sweep: every secret slot of one daemon (a feed API key, two sink credentials, a
@@ -23,13 +24,7 @@ import { XsoarSimulator } from '../../integrations/xsoar/simulator.js';
  * /readyz), file under the data directory (store, dead letters, daemon.json) or document a sink
  * received.
  */
-async function until(what: string, fn: () => boolean | Promise<boolean>, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await fn())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const until = (what: string, fn: () => boolean | Promise<boolean>, ms = 30_000) => pollUntil(what, fn, ms);
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
