@@ -11,6 +11,7 @@ import { reconcileSinkComponent } from './delivery/reconcile-component.js';
 import { DRIFT_KINDS, type ReconcileResult } from './delivery/reconcile.js';
 import { buildPublishFilter } from './daemon-publish.js';
 import type { ReconcileAnswer } from './server/admin-types.js';
+import { StixgateError } from './core/errors.js';
 
 /**
  * `stixgate plan SINK` and `stixgate reconcile SINK` (docs/reconcile.md): compare what the sink's
@@ -40,8 +41,11 @@ export function addReconcileCommands(program: Command): void {
         const loaded = loadForCommand(opts);
         const raw = (loaded.config.sinks as Record<string, unknown>)[sinkId];
         if (!raw)
-          throw new Error(
+          // a usage error (exit 2), never confused with drift (exit 1) or a failed read (exit 3)
+          throw new StixgateError(
+            'STIXGATE_ERR_CONFIG_INVALID',
             `no sink "${sinkId}" in ${configPath(opts)} (configured: ${Object.keys(loaded.config.sinks).join(', ') || 'none'})`,
+            { reason: 'unknown_sink' },
           );
         const dataDir = resolve(opts.dataDir ?? loaded.config.data_dir);
         const limit: number = opts.limit ?? 100;
@@ -84,10 +88,20 @@ export function addReconcileCommands(program: Command): void {
             result = r.result;
           }
           process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : planText(result));
+          // `plan` answers like diff: 1 when the product differs from the store (exit 3 stays for errors)
+          if (!apply && hasDrift(result)) process.exitCode = EXIT_DRIFT;
         });
       }),
     );
   }
+}
+
+/** `stixgate plan` found drift (README "Exit codes", docs/reconcile.md): 0 in sync, 2 config, 3 runtime. */
+export const EXIT_DRIFT = 1;
+
+/** True when the plan has something to repair: missing, stale or extra entries (foreign ones are left alone). */
+export function hasDrift(r: ReconcileResult): boolean {
+  return r.counts.missing + r.counts.stale + r.counts.extra > 0;
 }
 
 const MARK = { missing: '+', stale: '~', extra: '-', foreign: '=' } as const;

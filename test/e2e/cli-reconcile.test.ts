@@ -78,7 +78,7 @@ sinks:
   };
   drift();
   const plan = await cli(['plan', 'kv', ...c0], env);
-  assert.equal(plan.status, 0, plan.stderr);
+  assert.equal(plan.status, 1, `a plan that finds drift exits 1: ${plan.stderr}`);
   assert.equal(
     plan.stdout,
     [
@@ -97,6 +97,8 @@ sinks:
   const metrics = async () =>
     await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).text();
   assert.match(await metrics(), /stixgate_sink_drift_items\{sink="kv",kind="missing"\} 1/);
+  const planJson = await cli(['plan', 'kv', '--json', ...c0], env);
+  assert.equal(planJson.status, 1, 'the same exit code with --json');
   const fixed = await cli(['reconcile', 'kv', '--json', ...c0], env);
   assert.equal(fixed.status, 0, fixed.stderr);
   assert.deepEqual(JSON.parse(fixed.stdout).repaired, { upserted: 1, removed: 0, rejected: 0, retried: 0, gone: 0 });
@@ -117,14 +119,20 @@ sinks:
   docs.delete(FOREIGN);
   drift();
   const local = await cli(['plan', 'kv', ...c0]);
-  assert.equal(local.status, 0, local.stderr);
+  assert.equal(local.status, 1, `drift exits 1 from the store too: ${local.stderr}`);
   assert.equal(local.stdout, plan.stdout, 'the same plan from the store');
   const localFix = await cli(['reconcile', 'kv', '--json', ...c0]);
   assert.equal(localFix.status, 0, localFix.stderr);
   assert.equal(JSON.parse(localFix.stdout).repaired.upserted, 1);
   const clean = await cli(['plan', 'kv', '--json', ...c0]);
   assert.deepEqual(JSON.parse(clean.stdout).counts, { missing: 0, stale: 0, extra: 0, foreign: 1, in_sync: 3 });
+  assert.equal(clean.status, 0, 'no drift (a foreign entry is not drift): exit 0');
+  const stale = [...docs.values()].find((d) => d.indicator === '198.51.100.13')!;
+  stale.description = 'edited by hand';
+  const edited = await cli(['plan', 'kv', ...c0]);
+  assert.equal(edited.status, 1, 'a stale entry is drift');
+  assert.match(edited.stdout, /to update \(stale\): 1/);
   const unknown = await cli(['plan', 'nope', ...c0]);
-  assert.notEqual(unknown.status, 0);
+  assert.equal(unknown.status, 2, 'an unknown sink is a configuration error, not drift');
   assert.match(unknown.stderr, /no sink "nope"/);
 });
