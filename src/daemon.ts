@@ -1,4 +1,4 @@
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -10,10 +10,10 @@ import { loadCheckedConfig } from './config/components-check.js';
 import type { IntegrationDefinition } from './config/registry.js';
 import type { Store } from './store/contract.js';
 import { openStore } from './config/open-store.js';
-import { Scheduler, type JobSpec, type RunFn } from './pipeline/scheduler.js';
+import { Scheduler } from './pipeline/scheduler.js';
 import { runWithLease } from './pipeline/lease.js';
-import { createSourceComponent, type SourceComponent } from './pipeline/components.js';
-import { closeSinkComponent, createSinkComponent, type SinkComponent } from './delivery/component.js';
+import type { SourceComponent } from './pipeline/components.js';
+import { closeSinkComponent, type SinkComponent } from './delivery/component.js';
 import { Allowlist } from './filter/ingest-allowlist.js';
 import { buildIndex, IndexFollower, type LookupIndex } from './lookup/index.js';
 import { SnapshotKeeper } from './lookup/snapshot-keeper.js';
@@ -22,21 +22,25 @@ import { isStixgateError } from './core/errors.js';
 import { warnInsecureEnvironment } from './http/client.js';
 import { MAPPINGS_DIR, VERSION } from './paths.js';
 import { removeDaemonFile, writeDaemonFile } from './daemon-file.js';
-import { Correlator, CorrelationMetrics } from './correlate/index.js';
+import { type Correlation, startCorrelation } from './daemon-correlation.js';
 import type { PublishFilter } from './filter/policy.js';
 import { compileScoring, type Scoring } from './score/model.js';
 import { DEFAULT_POLICY, accessPolicy, type AccessPolicy } from './access/policy.js';
 import type { EnrichCache } from './enrich/records.js';
-import { EdlLists } from './edl/index.js';
-import { EdlMetrics } from './telemetry/edl-metrics.js';
-import type { SinkRunSummary } from './delivery/runner.js';
-import { createAdminControl, PauseBook } from './daemon-admin.js';
-import { documentTypes, ingestDocument } from './daemon-ingest.js';
-import { enricherJobs, expireJob, type JobHost, rescoreJob, schedulerHooks, warninglistJob } from './daemon-jobs.js';
+import type { EdlLists } from './edl/index.js';
+import { createEdl, openEdl } from './daemon-edl.js';
+import { PauseBook } from './daemon-admin.js';
+import { type JobHost, schedulerHooks } from './daemon-jobs.js';
 import { buildPublishFilter } from './daemon-publish.js';
-import { runSinkJob, runSourceJob, sinkRun } from './daemon-runs.js';
-import { reconcileInSlot, reconcileJob, reconcileRun } from './daemon-reconcile.js';
+import { daemonControl } from './daemon-control.js';
+import { scheduleAll } from './daemon-schedule.js';
 import type { AdminControl } from './server/admin-types.js';
+
+/** A part `start()` opens; the jobs and routes that read it run only after it. */
+function opened<T>(part: T | undefined, what: string): T {
+  if (part === undefined) throw new Error(`daemon not started: no ${what} yet`);
+  return part;
+}
 
 export interface DaemonOptions {
   configPath: string;
@@ -63,9 +67,8 @@ export class Daemon {
   private server?: FastifyInstance;
   private index?: LookupIndex;
   private snapshots?: SnapshotKeeper;
-  private correlator?: Correlator;
+  private correlation?: Correlation;
   private publish?: PublishFilter;
-  private statsTimer?: NodeJS.Timeout;
   private scoring?: Scoring;
   /** The one access policy every reader uses (default_tlp, scoring). */
   private access: AccessPolicy = DEFAULT_POLICY;
@@ -98,8 +101,8 @@ export class Daemon {
     this.now = o.now ?? Date.now;
     this.jobHost = {
       loaded: () => this.loaded,
-      store: () => this.store!,
-      scoring: () => this.scoring!,
+      store: () => opened(this.store, 'store'),
+      scoring: () => opened(this.scoring, 'scoring model'),
       access: () => this.access,
       publish: () => this.publish,
       edl: () => this.edl,
@@ -109,7 +112,7 @@ export class Daemon {
       logger: this.o.logger,
       now: this.now,
       withLease: (name, signal, job) => this.withLease(name, signal, job),
-      correlator: () => this.correlator,
+      correlator: () => this.correlation?.correlator,
       lastSummary: this.lastSummary,
       activeSourceRuns: this.sourceRuns,
     };
@@ -137,27 +140,15 @@ export class Daemon {
 
     this.scoring = compileScoring(config.scoring);
     this.access = accessPolicy({ defaultTlp: config.default_tlp, scoring: this.scoring });
-    const cc = config.correlation;
-    if (cc.enabled) {
-      this.correlator = new Correlator({
-        dataDir,
-        maxFanout: cc.max_fanout_per_value,
-        metrics: new CorrelationMetrics(this.metrics.registry),
-        logger: log,
-        access: this.access,
-      });
-      // a first build of a large store takes minutes: it runs in the background, never blocking readiness
-      // while a source run ingests, timed catch-ups apply one slice per tick (the run's end triggers a full one)
-      this.correlator.start(this.store, cc.follow_interval_ms, cc.page_size, () => this.sourceRuns.count > 0);
-      this.statsTimer = setInterval(() => {
-        try {
-          this.correlator?.stats();
-        } catch {
-          /* reported by the correlator */
-        }
-      }, 60_000);
-      this.statsTimer.unref();
-    }
+    this.correlation = startCorrelation({
+      config: config.correlation,
+      dataDir,
+      store: this.store,
+      metrics: this.metrics,
+      logger: log,
+      access: this.access,
+      busy: () => this.sourceRuns.count > 0,
+    });
     this.publish = await this.buildPublishFilter();
 
     // The server answers /healthz at once and /readyz once the index is built.
@@ -176,7 +167,13 @@ export class Daemon {
       ? { index: restored, seq: restored.seq }
       : await buildIndex(this.store, indexOptions);
     this.index = index;
-    const edl = this.createEdl();
+    const edl = createEdl(config.edl, this.store, this.metrics, {
+      access: this.access,
+      publish: () => this.publish,
+      now: this.now,
+      logger: log,
+    });
+    this.edl = edl?.lists;
     this.server = buildServer({
       config: config.server,
       index,
@@ -184,7 +181,7 @@ export class Daemon {
       metrics: this.metrics,
       logger: log,
       now: this.now,
-      correlator: this.correlator,
+      correlator: this.correlation?.correlator,
       scoring: this.scoring,
       access: this.access,
       publishFilter: () => this.publish,
@@ -216,128 +213,39 @@ export class Daemon {
     });
     this.follower.start();
     this.snapshots?.start(index, this.follower);
-    this.openEdl();
+    openEdl(this.edl, log);
 
     this.scheduler = this.createScheduler();
-    this.scheduleAll();
+    this.scheduleAll(this.scheduler);
     this.pauses.apply(this.scheduler, this.metrics);
     this.scheduler.start();
     this.ready = true;
     log.info({ sources: [...this.components.keys()], sinks: [...this.sinks.keys()] }, 'ready');
   }
 
-  /** The configured firewall lists, empty until `openEdl` has built them (none configured: undefined). */
-  private createEdl(): { lists: EdlLists; basicAuth: boolean; metrics: EdlMetrics } | undefined {
-    const c = this.loaded.config.edl;
-    if (Object.keys(c.lists).length === 0) return undefined;
-    const metrics = new EdlMetrics(this.metrics.registry);
-    this.edl = new EdlLists(this.store!, c, {
-      access: this.access,
-      publish: () => this.publish,
-      metrics,
-      now: this.now,
-      logger: this.o.logger,
-    });
-    return { lists: this.edl, basicAuth: c.basic_auth, metrics };
-  }
-
-  /** Builds the firewall lists in the background once the server listens (503 until then, docs/edl.md), then follows the change log. */
-  private openEdl(): void {
-    const lists = this.edl;
-    if (!lists) return;
-    void lists.open().then(() => {
-      if (lists.ready) this.o.logger.info({ lists: lists.names, seq: lists.seq }, 'firewall lists built');
-    });
-  }
-
   private createScheduler(): Scheduler {
     return new Scheduler(schedulerHooks(this.jobHost));
   }
 
-  private jobIds: string[] = [];
-
-  private addJob(id: string, spec: JobSpec, run: RunFn): void {
-    this.jobIds.push(id);
-    this.scheduler!.add(id, spec, run);
-  }
-
-  private scheduleAll(): void {
-    this.jobIds = [];
-    const config = this.loaded.config;
-    const allowlist = new Allowlist(config.allowlist);
-    this.allowlist = allowlist;
-    for (const bad of allowlist.invalid) this.o.logger.warn({ entry: bad }, 'allowlist entry ignored');
+  /** Closes the previous components and schedules the loaded configuration's on the current scheduler. */
+  private scheduleAll(scheduler: Scheduler): void {
     this.closeComponents();
-    for (const [id, raw] of Object.entries(config.sources)) {
-      const c = raw as SourceComponent['config'];
-      if (!c.enabled) continue;
-      const comp = createSourceComponent(id, c, {
-        registry: this.o.registry,
-        logger: this.o.logger,
-        metrics: this.metrics,
-        configDir: this.loaded.dir,
-        mappingsDir: MAPPINGS_DIR,
-      });
-      this.components.set(id, comp);
-      this.addJob(
-        id,
-        {
-          schedule: c.schedule,
-          intervalMs: c.schedule ? undefined : (c.interval_secs ?? 3600) * 1000,
-          timezone: c.timezone,
-          runOnStart: c.run_on_start as boolean | undefined,
-          timeoutMs: 6 * 3600_000,
-        },
-        (signal) => this.withLease(`source:${id}`, signal, (s2) => runSourceJob(this.jobHost, comp, s2, allowlist)),
-      );
-    }
-    const dataDir = resolve(this.o.dataDir ?? config.data_dir);
-    for (const [id, raw] of Object.entries(config.sinks)) {
-      const c = raw as SinkComponent['config'];
-      if (!c.enabled) continue;
-      const comp = createSinkComponent(id, c, {
-        registry: this.o.registry,
-        logger: this.o.logger,
-        configDir: this.loaded.dir,
-        mappingsDir: MAPPINGS_DIR,
-        dataDir,
-      });
-      this.sinks.set(id, comp);
-      this.addJob(
-        `sink:${id}`,
-        {
-          schedule: c.schedule,
-          intervalMs: c.schedule ? undefined : (c.interval_secs ?? 30) * 1000,
-          timezone: c.timezone,
-          runOnStart: true,
-          timeoutMs: 6 * 3600_000,
-        },
-        (signal) => this.withLease(`sink:${id}`, signal, async (s2) => void (await runSinkJob(this.jobHost, comp, s2))),
-      );
-      const rj = reconcileJob(this.jobHost, comp, join(dataDir, 'tmp'));
-      if (rj) this.addJob(rj.id, rj.spec, rj.run);
-    }
-    const h = this.jobHost;
-    const own = [
-      warninglistJob(h),
-      rescoreJob(h),
-      ...enricherJobs(h, this.enrichCaches, (http) => this.enrichHttp.push(http)),
-      expireJob(h),
-    ];
-    for (const j of own) if (j) this.addJob(j.id, j.spec, j.run);
-    this.metrics.initComponents({
-      jobs: this.jobIds,
-      sources: [...this.components.keys()],
-      sinks: [...this.sinks.keys()],
-      enrichers: this.jobIds.filter((j) => j.startsWith('enrich:')).map((j) => j.slice(7)),
+    const dataDir = resolve(this.o.dataDir ?? this.loaded.config.data_dir);
+    const s = scheduleAll(this.jobHost, scheduler, {
+      dataDir,
+      enrichCaches: this.enrichCaches,
+      onEnrichHttp: (http) => this.enrichHttp.push(http),
     });
+    this.components = s.components;
+    this.sinks = s.sinks;
+    this.allowlist = s.allowlist;
   }
 
   /** Runs a job only while this instance holds its lease in the store (src/pipeline/lease.ts). */
   private withLease(name: string, signal: AbortSignal, job: (signal: AbortSignal) => Promise<void>): Promise<void> {
     return runWithLease(
       {
-        store: this.store!,
+        store: opened(this.store, 'store'),
         name,
         holder: this.instanceId,
         ttlMs: this.loaded.config.lease_ttl_secs * 1000,
@@ -350,64 +258,23 @@ export class Daemon {
     );
   }
 
-  /** The admin API's view of this process (src/daemon-admin.ts). */
+  /** The admin API's view of this process (src/daemon-control.ts). */
   private adminControl(dataDir: string): AdminControl {
-    return createAdminControl({
-      scheduler: () => this.scheduler,
-      sources: () => this.components,
-      sinks: () => this.sinks,
-      store: () => this.store!,
-      metrics: this.metrics,
-      pauses: this.pauses,
-      lastSummary: this.lastSummary,
-      runSource: (id, onRun) => {
-        const comp = this.components.get(id)!;
-        const allowlist = this.allowlist;
-        return this.scheduler!.runNow(id, (signal) =>
-          this.withLease(`source:${id}`, signal, (s2) => {
-            onRun();
-            return runSourceJob(this.jobHost, comp, s2, allowlist);
-          }),
-        );
+    return daemonControl(
+      {
+        jobHost: this.jobHost,
+        scheduler: () => this.scheduler,
+        components: () => this.components,
+        sinks: () => this.sinks,
+        allowlist: () => this.allowlist,
+        loaded: () => this.loaded,
+        registry: this.o.registry,
+        pauses: this.pauses,
+        lastSummary: this.lastSummary,
+        reloadOutcome: () => this.reloadOutcome(),
       },
-      push: async (id, full) => {
-        const comp = this.sinks.get(id)!;
-        let sum: SinkRunSummary | undefined;
-        await this.scheduler!.runNow(`sink:${id}`, (signal) =>
-          this.withLease(`sink:${id}`, signal, async (s2) => {
-            sum = await runSinkJob(this.jobHost, comp, s2, full);
-          }),
-        );
-        return sum;
-      },
-      reconcile: (id, apply, limit) => {
-        const comp = this.sinks.get(id)!;
-        const o = { apply, limit, tmpDir: join(dataDir, 'tmp') };
-        return apply
-          ? reconcileInSlot(this.jobHost, comp, o)
-          : reconcileRun(this.jobHost, comp, new AbortController().signal, o);
-      },
-      dryRun: (id, full) =>
-        sinkRun(this.jobHost, this.sinks.get(id)!, new AbortController().signal, { full, dryRun: true }),
-      reload: () => this.reloadOutcome(),
-      ingestTypes: () => documentTypes(this.o.registry),
-      ingest: (doc, r) =>
-        ingestDocument(doc, r, {
-          registry: this.o.registry,
-          loaded: this.loaded,
-          dataDir,
-          store: this.store!,
-          allowlist: this.allowlist,
-          metrics: this.metrics,
-          logger: this.o.logger,
-          now: this.now,
-        }),
-      log: (err, job) =>
-        this.o.logger.error(
-          { job, code: isStixgateError(err) ? err.code : undefined },
-          `admin run: ${(err as Error).message}`,
-        ),
-    });
+      dataDir,
+    );
   }
 
   private buildPublishFilter(): Promise<PublishFilter> {
@@ -485,7 +352,7 @@ export class Daemon {
         ),
       );
     this.scheduler = this.createScheduler();
-    this.scheduleAll();
+    this.scheduleAll(this.scheduler);
     this.pauses.apply(this.scheduler, this.metrics);
     this.scheduler.start();
     this.o.logger.info(
@@ -525,8 +392,7 @@ export class Daemon {
     if (this.snapshots && this.index && this.follower) await this.snapshots.stop(this.index, this.follower);
     this.edl?.stop();
     await this.server?.close();
-    if (this.statsTimer) clearInterval(this.statsTimer);
-    await this.correlator?.close();
+    await this.correlation?.close();
     await this.store?.close();
     if (this.dataDir) removeDaemonFile(this.dataDir);
     this.o.logger.info('stopped');
