@@ -57,7 +57,8 @@ export interface IndexParts {
 }
 
 const MULTI = 255;
-const URL_HOST_RE = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(\[[0-9a-f:.]+\]|[^:/?#]*)/;
+/** The host of a canonical URL (an IPv6 host keeps its brackets). */
+export const URL_HOST_RE = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(\[[0-9a-f:.]+\]|[^:/?#]*)/;
 
 /**
  * The in-memory lookup index: active indicators keyed by the canonical observable values their
@@ -78,7 +79,7 @@ export class LookupIndex {
    */
   private readonly mixed = new Map<number, { obj: StixObject; high: number }>();
   private readonly maxMatches: number;
-  private readonly slots = new SlotTable();
+  private readonly slots: SlotTable;
   private readonly lists = new InternedLists();
   private readonly ipv4 = new Map<number, Posting>();
   private readonly ipv6 = new Map<string, Posting>();
@@ -94,7 +95,9 @@ export class LookupIndex {
   private lastTimeText: unknown = undefined;
   private lastTimeMs = Number.NaN;
 
-  constructor(opts: LookupIndexOptions & { now?: () => number } = {}) {
+  /** `initialSlots`: the slot table's first capacity (a small index of a few fetched indicators needs few). */
+  constructor(opts: LookupIndexOptions & { now?: () => number; initialSlots?: number } = {}) {
+    this.slots = new SlotTable(opts.initialSlots);
     this.clock = opts.now ?? Date.now;
     this.matchParents = opts.matchParentDomains ?? true;
     this.access = opts.access ?? DEFAULT_POLICY;

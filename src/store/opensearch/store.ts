@@ -34,6 +34,7 @@ import { OP_OF_STATE, invalidItem, parseObject, stateOf, type Existing, type Obj
 import * as meta from './leases.js';
 import { ensureIndices, indexNames, type IndexNames } from './mappings.js';
 import { buildSearch, encodeAfter } from './query.js';
+import { lookupCandidates, type LookupCandidate } from './lookup-query.js';
 import type { OpenSearchStoreConfig } from './schema.js';
 import { Sequence } from './sequence.js';
 import { last } from '../../core/indexed.js';
@@ -441,6 +442,12 @@ export class OpenSearchStore implements Store {
       entries.push({ id: s.id, type: s.type as IndexEntry['type'], observables: s.obs, seq: s.seq });
     }
     return { entries, next: hits.at(-1)?._source.seq ?? after };
+  }
+
+  /** The active indicators listing any of `values`, for the remote lookups (lookup-query.ts). */
+  candidates(values: readonly string[], limit: number): Promise<LookupCandidate[]> {
+    const ctx = { client: this.c(), node: this.node, policy: this.policy, index: this.names.objects };
+    return lookupCandidates(ctx, values, limit);
   }
 
   async head(): Promise<number> {

@@ -1,0 +1,70 @@
+import type { Client } from '@opensearch-project/opensearch';
+import type { ObservableType } from '../../core/stix.js';
+import type { ActiveIndicator } from '../contract.js';
+import { withRetry, type RetryPolicy } from './client.js';
+import { parseObject } from './documents.js';
+
+/** An active indicator read for a lookup, with the length of its stored JSON. */
+export type LookupCandidate = ActiveIndicator & { bytes: number };
+
+export interface LookupQueryContext {
+  client: Client;
+  node: string;
+  policy: RetryPolicy;
+  /** The objects index. */
+  index: string;
+}
+
+/** Most values one request asks for (a batch lookup of many values is split). */
+const MAX_TERMS = 4096;
+
+/**
+ * The active indicators listing any of `values` (canonical observable values, the `values`
+ * keyword field), in change-log order, at most `limit`: one `terms` query per 4,096 values, with
+ * each indicator's stored observables (`obs`) so the caller knows which value it lists. Used by the
+ * remote lookups (src/lookup/remote, docs/adr/0023-remote-lookups.md); `state: active` leaves out
+ * revoked and expired indicators (a passed `valid_until` not yet marked is judged by the caller).
+ */
+export async function lookupCandidates(
+  ctx: LookupQueryContext,
+  values: readonly string[],
+  limit: number,
+): Promise<LookupCandidate[]> {
+  const out: LookupCandidate[] = [];
+  for (let i = 0; i < values.length && out.length < limit; i += MAX_TERMS) {
+    const terms = values.slice(i, i + MAX_TERMS);
+    const r = await withRetry(ctx.node, 'lookup', ctx.policy, () =>
+      ctx.client.search({
+        index: ctx.index,
+        body: {
+          size: limit - out.length,
+          query: {
+            bool: {
+              filter: [{ terms: { values: terms } }, { term: { type: 'indicator' } }, { term: { state: 'active' } }],
+            },
+          },
+          sort: [{ seq: 'asc' }],
+          _source: ['json', 'seq', 'obs'],
+          track_total_hits: false,
+        } as never,
+      }),
+    );
+    const hits = (
+      r.body as {
+        hits: {
+          hits: { _id: string; _source: { json: string; seq: number; obs?: { type: ObservableType; value: string }[] } }[];
+        };
+      }
+    ).hits.hits;
+    for (const h of hits)
+      out.push({
+        id: h._id,
+        seq: h._source.seq,
+        object: parseObject(h._source.json),
+        observables: h._source.obs ?? null,
+        bytes: h._source.json.length,
+      });
+  }
+  if (values.length > MAX_TERMS) out.sort((a, b) => a.seq - b.seq);
+  return out;
+}
