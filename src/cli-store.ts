@@ -21,7 +21,8 @@ import { runSource } from './pipeline/runner.js';
 import { Allowlist } from './filter/ingest-allowlist.js';
 import { closeSinkComponent, createSinkComponent, runSinkComponent } from './delivery/component.js';
 import { buildPublishFilter } from './daemon-publish.js';
-import { buildIndex, type LookupResult } from './lookup/index.js';
+import { buildIndex, RemoteLookup, type LookupResult } from './lookup/index.js';
+import { isCandidateSource } from './lookup/remote/source.js';
 import { serializeBatch } from './server/serialize.js';
 import { createProgress } from './cli-progress.js';
 import type { Rejection } from './core/errors.js';
@@ -49,17 +50,21 @@ export function addStoreCommands(program: Command): void {
       await withStoreOrDaemon(opts, loaded, resolve(opts.dataDir ?? loaded.config.data_dir), async (t) => {
         let results: LookupResult[];
         if (t.store) {
-          const { index } = await buildIndex(t.store, {
+          const indexOptions = {
             matchParentDomains: loaded.config.lookup.match_parent_domains,
             now: Date.now,
             access: cliAccess(loaded.config),
-          });
+          };
+          const store = t.store;
+          // the OpenSearch store is asked for the values' candidates only (src/lookup/remote), never read whole
+          const answers =
+            loaded.config.lookup.remote.enabled && isCandidateSource(store)
+              ? await new RemoteLookup(store, { ...indexOptions, cacheBytes: 0 }).lookupMany(values, Date.now(), 'red')
+              : await buildIndex(store, indexOptions).then(({ index }) =>
+                  values.map((v) => index.lookup(v, Date.now(), 'red')),
+                );
           // the answer the HTTP API gives (src/server/serialize.ts), so both paths print the same
-          results = (
-            JSON.parse(serializeBatch(values.map((v) => index.lookup(v, Date.now(), 'red')))) as {
-              results: LookupResult[];
-            }
-          ).results;
+          results = (JSON.parse(serializeBatch(answers)) as { results: LookupResult[] }).results;
         } else {
           results = await remoteLookup(t.remote, values);
         }

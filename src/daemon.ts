@@ -15,7 +15,8 @@ import { runWithLease } from './pipeline/lease.js';
 import type { SourceComponent } from './pipeline/components.js';
 import { closeSinkComponent, type SinkComponent } from './delivery/component.js';
 import { Allowlist } from './filter/ingest-allowlist.js';
-import { buildIndex, IndexFollower, type LookupIndex } from './lookup/index.js';
+import { buildIndex, IndexFollower, LookupIndex } from './lookup/index.js';
+import { openRemoteLookups, type RemoteLookups } from './daemon-lookup.js';
 import { SnapshotKeeper } from './lookup/snapshot-keeper.js';
 import { buildServer } from './server/index.js';
 import { isStixgateError } from './core/errors.js';
@@ -68,6 +69,7 @@ export class Daemon {
   private index?: LookupIndex;
   private snapshots?: SnapshotKeeper;
   private correlation?: Correlation;
+  private remoteLookups?: RemoteLookups;
   private publish?: PublishFilter;
   private scoring?: Scoring;
   /** The one access policy every reader uses (default_tlp, scoring). */
@@ -162,10 +164,20 @@ export class Daemon {
         intervalMs: config.lookup.snapshot_interval_mins * 60_000,
       });
     }
-    const restored = await this.snapshots?.load(indexOptions);
-    const { index, seq } = restored
-      ? { index: restored, seq: restored.seq }
-      : await buildIndex(this.store, indexOptions);
+    this.remoteLookups = await openRemoteLookups({
+      config,
+      store: this.store,
+      dataDir,
+      indexOptions,
+      logger: log,
+    });
+    const remote = this.remoteLookups?.remote;
+    const restored = remote ? undefined : await this.snapshots?.load(indexOptions);
+    const { index, seq } = remote
+      ? { index: new LookupIndex(indexOptions), seq: remote.seq }
+      : restored
+        ? { index: restored, seq: restored.seq }
+        : await buildIndex(this.store, indexOptions);
     this.index = index;
     const edl = createEdl(config.edl, this.store, this.metrics, {
       access: this.access,
@@ -177,6 +189,7 @@ export class Daemon {
     this.server = buildServer({
       config: config.server,
       index,
+      remote,
       store: this.store,
       metrics: this.metrics,
       logger: log,
@@ -204,7 +217,7 @@ export class Daemon {
     this.dataDir = dataDir;
     this.writeDaemonFile();
 
-    this.follower = new IndexFollower(this.store, index, {
+    this.follower = new IndexFollower(this.store, remote ?? index, {
       intervalMs: config.lookup.follow_interval_ms,
       from: seq,
       now: this.now,
@@ -213,6 +226,7 @@ export class Daemon {
     });
     this.follower.start();
     this.snapshots?.start(index, this.follower);
+    if (remote) this.remoteLookups?.keeper.start(remote, this.follower);
     openEdl(this.edl, log);
 
     this.scheduler = this.createScheduler();
@@ -390,6 +404,8 @@ export class Daemon {
     this.closeComponents();
     this.follower?.stop();
     if (this.snapshots && this.index && this.follower) await this.snapshots.stop(this.index, this.follower);
+    const rl = this.remoteLookups;
+    if (rl && this.follower) await rl.keeper.stop(rl.remote, this.follower);
     this.edl?.stop();
     await this.server?.close();
     await this.correlation?.close();

@@ -7,6 +7,7 @@ import type { IntegrationDefinition } from './registry.js';
 import { opensearchStoreSchema, type OpenSearchStoreConfig } from '../store/opensearch/schema.js';
 import { filterConfigSchema, trustedSourceSchema } from '../filter/schema.js';
 import { correlationSchema } from '../correlate/schema.js';
+import { REMOTE_LOOKUP_DEFAULTS, remoteLookupSchema } from '../lookup/remote/schema.js';
 import { scoringSchema } from '../score/schema.js';
 import { buildEnrichersSchema } from '../enrich/schema.js';
 import { networkSchema } from '../http/network.js';
@@ -308,8 +309,17 @@ export const lookupSchema = s.object(
       max: 1440,
       description: 'how often the lookup index snapshot is written while running (0: only at a clean stop)',
     }),
+    remote: remoteLookupSchema,
   },
-  { default: { follow_interval_ms: 500, match_parent_domains: true, snapshot: true, snapshot_interval_mins: 15 } },
+  {
+    default: {
+      follow_interval_ms: 500,
+      match_parent_domains: true,
+      snapshot: true,
+      snapshot_interval_mins: 15,
+      remote: REMOTE_LOOKUP_DEFAULTS,
+    },
+  },
 );
 
 export function buildConfigSchema(registry: readonly IntegrationDefinition[]) {

@@ -44,7 +44,7 @@ export async function buildIndex(
  */
 export async function applyChangeLog(
   store: Store,
-  index: LookupIndex,
+  index: Pick<LookupIndex, 'apply'>,
   from: number,
   pageSize = 10_000,
 ): Promise<{ seq: number; applied: number }> {

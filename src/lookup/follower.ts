@@ -2,6 +2,9 @@ import type { Store } from '../store/contract.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { LookupIndex } from './lookup-index.js';
+
+/** What the follower keeps current: the in-memory index, or the remote lookups' filter and cache (src/lookup/remote). */
+export type FollowedIndex = Pick<LookupIndex, 'apply' | 'sweep' | 'sizes'>;
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
 /** Changes read and applied per event-loop turn (a page of 1,000 applies in a few ms). */
@@ -37,7 +40,7 @@ export class IndexFollower {
 
   constructor(
     private readonly store: Store,
-    private readonly index: LookupIndex,
+    private readonly index: FollowedIndex,
     private readonly opts: IndexFollowerOptions,
   ) {
     this.seq = opts.from;

@@ -10,3 +10,5 @@ export type {
   IndexSizes,
   MatchKind,
 } from './types.js';
+export { RemoteLookup, type RemoteLookupOptions } from './remote/remote-lookup.js';
+export { FilterKeeper } from './remote/filter-keeper.js';

@@ -1,5 +1,5 @@
 import { fastify, LogController, type FastifyInstance } from 'fastify';
-import { inactiveMatches, type LookupIndex } from '../lookup/index.js';
+import { inactiveMatches, type LookupIndex, type RemoteLookup } from '../lookup/index.js';
 import type { Store } from '../store/contract.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
@@ -19,7 +19,7 @@ import { OPENAPI_PATH, openApiCollector } from './openapi.js';
 import { VERSION } from '../paths.js';
 import { CursorSealer } from '../search/cursor.js';
 import type { Correlator } from '../correlate/index.js';
-import { resolverFromIndex, sightingsRoutes } from './sightings.js';
+import { resolverFromIndex, resolverFromRemote, sightingsRoutes } from './sightings.js';
 import type { Scoring } from '../score/model.js';
 import type { PublishFilter } from '../filter/policy.js';
 import { detectObservable } from '../core/observable.js';
@@ -44,7 +44,10 @@ export { taxiiSchema, taxiiIssues, type TaxiiConfig, type TaxiiServerOptions } f
 
 export interface BuildServerOptions {
   config: ServerConfig;
+  /** The in-memory lookup index (empty and unused when `remote` answers lookups). */
   index: LookupIndex;
+  /** The OpenSearch store's remote lookups (src/lookup/remote): when given, they answer lookups and sightings. */
+  remote?: RemoteLookup;
   store: Store;
   metrics: Metrics;
   logger: Logger;
@@ -172,6 +175,7 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
   const publishFilter = o.publishFilter;
   lookupRoutes(app, {
     index: o.index,
+    remote: o.remote,
     metrics: o.metrics,
     auth,
     maxBatchSize: c.max_batch_size,
@@ -209,7 +213,7 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
       store: o.store,
       auth,
       scoring: o.scoring,
-      resolve: resolverFromIndex(o.index, now),
+      resolve: o.remote ? resolverFromRemote(o.remote, now) : resolverFromIndex(o.index, now),
       now,
       access: o.access,
       isServing: o.isServing ?? o.isReady,
@@ -240,7 +244,14 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
     { schema: { summary: 'this OpenAPI 3.1 description' } },
     async () => (apiDocument ??= describeApi()),
   );
-  metricsRoutes(app, { metrics: o.metrics, index: o.index, store: o.store, auth, requireAuth: !c.metrics_public, now });
+  metricsRoutes(app, {
+    metrics: o.metrics,
+    index: o.remote ?? o.index,
+    store: o.store,
+    auth,
+    requireAuth: !c.metrics_public,
+    now,
+  });
   if (o.taxii?.config.enabled) {
     const release = taxiiRoutes(app, {
       ...o.taxii,

@@ -25,6 +25,13 @@ export interface LookupRoutesOptions {
   inactive?: (value: string, maxTlp: TlpLevel) => Promise<InactiveMatch[]>;
   /** Each sink's state for a value, as `maxTlp` sees it (`deliveries=true`; src/delivery/why.ts). */
   deliveries?: (value: string, maxTlp: TlpLevel) => Promise<readonly object[]>;
+  /** When set, lookups are answered by it instead of `index` (the OpenSearch store's remote lookups). */
+  remote?: RemoteLookups;
+}
+
+/** Lookups answered asynchronously, with the in-memory index's answers (src/lookup/remote). */
+export interface RemoteLookups {
+  lookupMany(values: readonly string[], now: number, maxTlp: TlpLevel): Promise<LookupResult[]>;
 }
 
 const valueSchema = { type: 'string', maxLength: MAX_VALUE_LENGTH } as const;
@@ -211,41 +218,58 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
     return rs;
   };
 
-  const run = (req: FastifyRequest, values: readonly string[], related = false): LookupResult[] => {
-    check(values.length);
-    const started = performance.now();
-    const maxTlp = req.principal?.maxTlp ?? 'clear';
-    const t = now();
-    const results = new Array<LookupResult>(values.length);
+  /** Counts, times and decorates answers (both the in-memory and the remote path). */
+  const finish = (
+    req: FastifyRequest,
+    kind: 'single' | 'batch',
+    results: LookupResult[],
+    related: boolean,
+    started: number,
+  ): LookupResult[] => {
     let hit = 0;
     let miss = 0;
     let invalid = 0;
-    for (let i = 0; i < values.length; i++) {
-      let r = index.lookup(at(values, i), t, maxTlp);
+    for (let i = 0; i < results.length; i++) {
+      let r = at(results, i);
       if (r.invalid !== undefined) invalid++;
       else if (r.matched) hit++;
       else miss++;
       if (o.flags || related) r = decorate(req, r, related);
       results[i] = r;
     }
-    record('batch', hit, miss, invalid, (performance.now() - started) / 1000);
+    record(kind, hit, miss, invalid, (performance.now() - started) / 1000);
     return results;
+  };
+
+  const run = (req: FastifyRequest, values: readonly string[], related = false): LookupResult[] => {
+    check(values.length);
+    const started = performance.now();
+    const maxTlp = req.principal?.maxTlp ?? 'clear';
+    const t = now();
+    const results = new Array<LookupResult>(values.length);
+    for (let i = 0; i < values.length; i++) results[i] = index.lookup(at(values, i), t, maxTlp);
+    return finish(req, 'batch', results, related, started);
   };
 
   const runOne = (req: FastifyRequest, value: string, related = false): LookupResult => {
     check(1);
     const started = performance.now();
-    let r = index.lookup(value, now(), req.principal?.maxTlp ?? 'clear');
-    if (o.flags || related) r = decorate(req, r, related);
-    const invalid = r.invalid !== undefined;
-    record(
-      'single',
-      !invalid && r.matched ? 1 : 0,
-      !invalid && !r.matched ? 1 : 0,
-      invalid ? 1 : 0,
-      (performance.now() - started) / 1000,
-    );
-    return r;
+    const r = index.lookup(value, now(), req.principal?.maxTlp ?? 'clear');
+    return first(finish(req, 'single', [r], related, started));
+  };
+
+  /** The remote path (OpenSearch store, src/lookup/remote): one store request at most per call. */
+  const runRemote = async (
+    req: FastifyRequest,
+    remote: RemoteLookups,
+    values: readonly string[],
+    kind: 'single' | 'batch',
+    related: boolean,
+  ): Promise<LookupResult[]> => {
+    check(values.length);
+    const started = performance.now();
+    const results = await remote.lookupMany(values, now(), req.principal?.maxTlp ?? 'clear');
+    return finish(req, kind, results, related, started);
   };
 
   app.get<{
@@ -284,13 +308,18 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
       const v = req.query.value;
       const related = req.query.related === true;
       reply.header('content-type', JSON_TYPE);
-      const results = typeof v === 'string' ? [runOne(req, v, related)] : run(req, v, related);
       const send = (rs: LookupResult[]) =>
         reply.send(typeof v === 'string' ? serializeResult(first(rs)) : serializeBatch(rs));
+      const extra = req.query.include_inactive === true || req.query.deliveries === true;
+      if (o.remote) {
+        const kind = typeof v === 'string' ? 'single' : 'batch';
+        return runRemote(req, o.remote, typeof v === 'string' ? [v] : v, kind, related)
+          .then((rs) => (extra ? fromStore(req, rs, req.query) : rs))
+          .then(send);
+      }
+      const results = typeof v === 'string' ? [runOne(req, v, related)] : run(req, v, related);
       // the hot path stays synchronous; only include_inactive and deliveries read the store
-      return req.query.include_inactive === true || req.query.deliveries === true
-        ? fromStore(req, results, req.query).then(send)
-        : send(results);
+      return extra ? fromStore(req, results, req.query).then(send) : send(results);
     },
   );
 
@@ -313,11 +342,15 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
       },
     },
     (req, reply) => {
-      const results = run(req, req.body.values, req.body.related === true);
       reply.header('content-type', JSON_TYPE);
-      return req.body.include_inactive === true || req.body.deliveries === true
-        ? fromStore(req, results, req.body).then((rs) => reply.send(serializeBatch(rs)))
-        : reply.send(serializeBatch(results));
+      const extra = req.body.include_inactive === true || req.body.deliveries === true;
+      const send = (rs: LookupResult[]) => reply.send(serializeBatch(rs));
+      if (o.remote)
+        return runRemote(req, o.remote, req.body.values, 'batch', req.body.related === true)
+          .then((rs) => (extra ? fromStore(req, rs, req.body) : rs))
+          .then(send);
+      const results = run(req, req.body.values, req.body.related === true);
+      return extra ? fromStore(req, results, req.body).then(send) : send(results);
     },
   );
 }

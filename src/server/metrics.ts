@@ -9,7 +9,8 @@ export const STORE_STATS_INTERVAL_MS = 10_000;
 
 export interface MetricsRouteOptions {
   metrics: Metrics;
-  index: LookupIndex;
+  /** The lookup index, or the remote lookups (their sequence; no per-indicator entries). */
+  index: Pick<LookupIndex, 'sizes' | 'seq'>;
   store: Store;
   auth: Authenticator;
   requireAuth: boolean;

@@ -7,7 +7,7 @@ import { MAX_SIGHTING_COUNT, recordSightings, sightingId, type SightingReport } 
 import type { Store } from '../store/contract.js';
 import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
-import { MAX_VALUE_LENGTH } from './lookup.js';
+import { MAX_VALUE_LENGTH, type RemoteLookups } from './lookup.js';
 import type { ApiScope } from './schema.js';
 
 /** The scope a key needs to report sightings (add it to API_SCOPES). */
@@ -17,12 +17,24 @@ export const DEFAULT_MAX_SIGHTINGS = 500;
 export const MAX_FUTURE_MS = 5 * 60_000;
 
 /** Indicator ids a looked-up value matches among those the caller may see; `invalid` when it is not an observable. */
-export type ResolveValue = (value: string, maxTlp: TlpLevel) => { ids: string[]; invalid?: string };
+export type ResolveValue = (
+  value: string,
+  maxTlp: TlpLevel,
+) => { ids: string[]; invalid?: string } | Promise<{ ids: string[]; invalid?: string }>;
 
 /** A resolver from the in-memory lookup index: every indicator the value's lookup matches (exact, CIDR, domain). */
 export function resolverFromIndex(index: LookupIndex, now: () => number = Date.now): ResolveValue {
   return (value, maxTlp) => {
     const r = index.lookup(value, now(), maxTlp);
+    return { ids: r.indicators.map((m) => m.id), ...(r.invalid !== undefined ? { invalid: r.invalid } : {}) };
+  };
+}
+
+/** A resolver through lookups answered asynchronously (the OpenSearch store's remote lookups). */
+export function resolverFromRemote(remote: RemoteLookups, now: () => number = Date.now): ResolveValue {
+  return async (value, maxTlp) => {
+    const [r] = await remote.lookupMany([value], now(), maxTlp);
+    if (!r) return { ids: [] };
     return { ids: r.indicators.map((m) => m.id), ...(r.invalid !== undefined ? { invalid: r.invalid } : {}) };
   };
 }
@@ -194,7 +206,7 @@ export function sightingsRoutes(app: FastifyInstance, o: SightingsRoutesOptions)
           }
           ids = [p.s.indicator_id];
         } else {
-          const r = o.resolve(p.s.value!, maxTlp);
+          const r = await o.resolve(p.s.value!, maxTlp);
           if (r.invalid !== undefined) {
             unmatched.push({ index: p.i, value: p.s.value, reason: 'invalid_value', invalid: r.invalid });
             continue;

@@ -18,7 +18,11 @@ export class HotCache {
   hits = 0;
   misses = 0;
 
+  private readonly off: boolean;
+
+  /** `maxBytes` 0: nothing is cached. */
   constructor(maxBytes: number) {
+    this.off = maxBytes <= 0;
     this.lru = new LRUCache<string, readonly Candidate[]>({
       maxSize: Math.max(1, maxBytes),
       sizeCalculation: (list, key) => {
@@ -31,13 +35,14 @@ export class HotCache {
   }
 
   get(value: string): readonly Candidate[] | undefined {
-    const v = this.lru.get(value);
+    const v = this.off ? undefined : this.lru.get(value);
     if (v === undefined) this.misses++;
     else this.hits++;
     return v;
   }
 
   set(value: string, list: readonly Candidate[]): void {
+    if (this.off) return;
     this.lru.set(value, list);
     if (!this.lru.has(value)) return; // larger than the whole cache
     for (const e of list) {

@@ -84,7 +84,11 @@ export class RemoteLookup {
   }
 
   /** Looks values up (one store request at most for all of them); answers in input order. */
-  async lookupMany(raws: readonly string[], now: number = this.clock(), maxTlp: TlpLevel = 'amber'): Promise<LookupResult[]> {
+  async lookupMany(
+    raws: readonly string[],
+    now: number = this.clock(),
+    maxTlp: TlpLevel = 'amber',
+  ): Promise<LookupResult[]> {
     const filter = this.filter;
     const probes: (string[] | undefined)[] = new Array(raws.length);
     const wanted = new Map<string, readonly Candidate[] | undefined>();
@@ -170,6 +174,11 @@ export class RemoteLookup {
       change.id,
       obs.map((o) => o.value),
     );
+  }
+
+  /** Adds the values an indicator's change lists to `filter` (a build from the change log). */
+  addListed(filter: NegativeFilter, change: Change): void {
+    for (const o of indicatorObservables(change.object as Indicator)) filter.add(o.type, o.value);
   }
 
   /** Expiry is judged per lookup (the fetched indicators' `valid_until`): nothing to sweep. */

@@ -14,3 +14,8 @@ export interface CandidateSource {
    */
   candidates(values: readonly string[], limit: number): Promise<Candidate[]>;
 }
+
+/** Whether a store answers candidate queries (the OpenSearch store does). */
+export function isCandidateSource(store: object): store is CandidateSource {
+  return typeof (store as Partial<CandidateSource>).candidates === 'function';
+}

@@ -52,7 +52,10 @@ export async function lookupCandidates(
     const hits = (
       r.body as {
         hits: {
-          hits: { _id: string; _source: { json: string; seq: number; obs?: { type: ObservableType; value: string }[] } }[];
+          hits: {
+            _id: string;
+            _source: { json: string; seq: number; obs?: { type: ObservableType; value: string }[] };
+          }[];
         };
       }
     ).hits.hits;
