@@ -1,6 +1,7 @@
 import type { Change, ChangePage, Store, StoreStats } from '../../src/store/contract.js';
 import type { Indicator, StixObject, TlpLevel } from '../../src/core/stix.js';
 import { TLP_MARKING_BY_LEVEL } from '../../src/core/stix.js';
+import { createHash } from 'node:crypto';
 
 export const T0 = Date.parse('2026-03-01T00:00:00.000Z');
 
@@ -84,5 +85,47 @@ export class ChangeLogStore {
   }
   asStore(): Store {
     return this as unknown as Store;
+  }
+}
+
+/** Indicator `i`'s pattern of one of nine listing kinds, and a value that hits it (exact, parent domain, CIDR, hash...). */
+export function patternOf(i: number): { pattern: string; probe: string } {
+  switch (i % 9) {
+    case 0:
+      return {
+        pattern: `[ipv4-addr:value = '10.${(i >> 8) & 255}.${i & 255}.7']`,
+        probe: `10.${(i >> 8) & 255}.${i & 255}.7`,
+      };
+    case 1:
+      return {
+        pattern: `[domain-name:value = 'h${i}.evil-${i % 13}.example']`,
+        probe: `a.h${i}.evil-${i % 13}.example`,
+      };
+    case 2:
+      return { pattern: `[url:value = 'http://s${i}.example.net/p/${i}']`, probe: `http://s${i}.example.net/p/${i}` };
+    case 3:
+      return {
+        pattern: `[file:hashes.'SHA-256' = '${createHash('sha256').update(String(i)).digest('hex')}']`,
+        probe: createHash('sha256').update(String(i)).digest('hex'),
+      };
+    case 4:
+      return { pattern: `[ipv4-addr:value = '172.${i & 255}.0.0/16']`, probe: `172.${i & 255}.9.9` };
+    case 5:
+      return {
+        pattern: `[ipv6-addr:value = '2001:db8:${(i & 0xffff).toString(16)}::/48']`,
+        probe: `2001:db8:${(i & 0xffff).toString(16)}::1`,
+      };
+    case 6:
+      return { pattern: `[email-addr:value = 'u${i}@mail.example']`, probe: `u${i}@mail.example` };
+    case 7:
+      return {
+        pattern: `[ipv6-addr:value = '2001:db8::${(i & 0xffff).toString(16)}']`,
+        probe: `2001:db8::${(i & 0xffff).toString(16)}`,
+      };
+    default:
+      return {
+        pattern: `[domain-name:value = 'm${i}.example' OR ipv4-addr:value = '192.0.2.${i & 255}' OR ipv4-addr:value = '198.51.${i & 255}.0/24']`,
+        probe: `198.51.${i & 255}.77`,
+      };
   }
 }

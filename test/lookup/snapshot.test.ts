@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
 import { LookupIndex } from '../../src/lookup/index.js';
 import {
   accessFingerprint,
@@ -14,51 +13,10 @@ import {
 import { SnapshotUnusable } from '../../src/lookup/snapshot-codec.js';
 import { DEFAULT_POLICY, accessPolicy } from '../../src/access/policy.js';
 import type { TlpLevel } from '../../src/core/stix.js';
-import { T0, change, indicator } from './fixtures.js';
+import { T0, change, indicator, patternOf } from './fixtures.js';
 
 const ID: SnapshotIdentity = { token: 'token-1', policy: accessFingerprint(DEFAULT_POLICY) };
 const LEVELS: TlpLevel[] = ['clear', 'green', 'amber', 'red'];
-
-function patternOf(i: number): { pattern: string; probe: string } {
-  switch (i % 9) {
-    case 0:
-      return {
-        pattern: `[ipv4-addr:value = '10.${(i >> 8) & 255}.${i & 255}.7']`,
-        probe: `10.${(i >> 8) & 255}.${i & 255}.7`,
-      };
-    case 1:
-      return {
-        pattern: `[domain-name:value = 'h${i}.evil-${i % 13}.example']`,
-        probe: `a.h${i}.evil-${i % 13}.example`,
-      };
-    case 2:
-      return { pattern: `[url:value = 'http://s${i}.example.net/p/${i}']`, probe: `http://s${i}.example.net/p/${i}` };
-    case 3:
-      return {
-        pattern: `[file:hashes.'SHA-256' = '${createHash('sha256').update(String(i)).digest('hex')}']`,
-        probe: createHash('sha256').update(String(i)).digest('hex'),
-      };
-    case 4:
-      return { pattern: `[ipv4-addr:value = '172.${i & 255}.0.0/16']`, probe: `172.${i & 255}.9.9` };
-    case 5:
-      return {
-        pattern: `[ipv6-addr:value = '2001:db8:${(i & 0xffff).toString(16)}::/48']`,
-        probe: `2001:db8:${(i & 0xffff).toString(16)}::1`,
-      };
-    case 6:
-      return { pattern: `[email-addr:value = 'u${i}@mail.example']`, probe: `u${i}@mail.example` };
-    case 7:
-      return {
-        pattern: `[ipv6-addr:value = '2001:db8::${(i & 0xffff).toString(16)}']`,
-        probe: `2001:db8::${(i & 0xffff).toString(16)}`,
-      };
-    default:
-      return {
-        pattern: `[domain-name:value = 'm${i}.example' OR ipv4-addr:value = '192.0.2.${i & 255}' OR ipv4-addr:value = '198.51.${i & 255}.0/24']`,
-        probe: `198.51.${i & 255}.77`,
-      };
-  }
-}
 
 /** An index of n indicators of every listing kind: shared values, mixed TLPs, labels, scores, expiry, one odd id. */
 function populated(n: number): { index: LookupIndex; probes: string[] } {

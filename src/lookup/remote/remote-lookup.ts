@@ -14,7 +14,7 @@ export interface RemoteLookupOptions extends LookupIndexOptions {
   now?: () => number;
   /** Bytes the hot cache may hold (the fetched indicators' JSON plus overhead). */
   cacheBytes: number;
-  /** Most indicators fetched per lookup request (a value listed by more is answered from the first, in change-log order). */
+  /** Most indicators fetched per looked-up value (a value listed by more is answered from the first, in change-log order). */
   fetchLimit?: number;
 }
 
@@ -112,7 +112,7 @@ export class RemoteLookup {
       if (allCached) this.counters.cached++;
     }
     const missing = [...wanted].filter(([, hit]) => hit === undefined).map(([v]) => v);
-    if (missing.length > 0) await this.fetch(missing, wanted);
+    if (missing.length > 0) await this.fetch(missing, wanted, this.fetchLimit * probes.filter(Boolean).length);
     const out = new Array<LookupResult>(raws.length);
     for (let i = 0; i < raws.length; i++) {
       const raw = raws[i] as string;
@@ -123,10 +123,14 @@ export class RemoteLookup {
   }
 
   /** Fetches the indicators listing `values` and caches each value's list (unless a change overlapped). */
-  private async fetch(values: string[], into: Map<string, readonly Candidate[] | undefined>): Promise<void> {
+  private async fetch(
+    values: string[],
+    into: Map<string, readonly Candidate[] | undefined>,
+    limit: number,
+  ): Promise<void> {
     const epoch = this.epoch;
     this.counters.roundTrips++;
-    const found = await this.source.candidates(values, this.fetchLimit);
+    const found = await this.source.candidates(values, limit);
     const lists = new Map<string, Candidate[]>();
     for (const v of values) lists.set(v, []);
     for (const c of found)

@@ -39,7 +39,7 @@ export const remoteLookupSchema = s.object(
       default: REMOTE_LOOKUP_DEFAULTS.fetch_limit,
       min: 100,
       max: 10000,
-      description: 'most indicators fetched from the store per lookup request',
+      description: 'most indicators fetched from the store per looked-up value',
     }),
   },
   { default: REMOTE_LOOKUP_DEFAULTS },
