@@ -1,5 +1,5 @@
 /**
- * The OpenSearch store's remote lookups (src/lookup/remote, docs/adr/0023-remote-lookups.md)
+ * The OpenSearch store's remote lookups (src/lookup/remote, docs/adr/0024-remote-lookups.md)
  * against the real node: the same answers as the embedded index built from the same store, at
  * every TLP ceiling; changes visible once the follower caught up; the filter snapshot restored
  * and caught up; a damaged snapshot refused and the filter rebuilt.

@@ -26,7 +26,7 @@ export interface FilterKeeperOptions {
 }
 
 /**
- * Gives the remote lookups their negative filter (docs/adr/0023-remote-lookups.md): at start from
+ * Gives the remote lookups their negative filter (docs/adr/0024-remote-lookups.md): at start from
  * `<data_dir>/lookup-filter.snapshot` caught up from the change log, else built from the store's
  * active values in the background (lookups all ask the store meanwhile); writes the snapshot
  * every `intervalMs` and at a clean stop.

@@ -1,6 +1,6 @@
 /**
  * The negative filter written to `<data_dir>/lookup-filter.snapshot` and read back at the next
- * start (docs/adr/0023-remote-lookups.md): the shape, the change-log sequence it holds every
+ * start (docs/adr/0024-remote-lookups.md): the shape, the change-log sequence it holds every
  * value up to, the store's identity, the listed CIDR lengths and the bit array, in the CRC-checked
  * blocks of the lookup snapshot (snapshot-codec.ts).
  */

@@ -13,7 +13,7 @@ export function filterGeometry(s: FilterShape): { bits: number; hashes: number }
 }
 
 /**
- * The in-process negative filter of the remote lookups (docs/adr/0023-remote-lookups.md): a Bloom
+ * The in-process negative filter of the remote lookups (docs/adr/0024-remote-lookups.md): a Bloom
  * filter over every canonical value an active indicator lists, plus which CIDR prefix lengths are
  * listed at all. "Not in the filter" means no indicator lists the value, so a miss is answered
  * without asking the store; "maybe" sends the value's candidates to the store. Its memory is fixed

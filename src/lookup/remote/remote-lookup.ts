@@ -33,7 +33,7 @@ export interface RemoteLookupCounters {
 const EMPTY: readonly Candidate[] = [];
 
 /**
- * Lookups answered from the store (docs/adr/0023-remote-lookups.md) with the embedded lookup's
+ * Lookups answered from the store (docs/adr/0024-remote-lookups.md) with the embedded lookup's
  * answers: each looked-up value's candidate listed values (candidates.ts) pass the negative filter;
  * those that may be listed are read from the hot cache or fetched from the store in one request,
  * and the value is looked up in a small LookupIndex holding just the fetched indicators, so matching,

@@ -8,7 +8,7 @@ export const REMOTE_LOOKUP_DEFAULTS = {
   fetch_limit: 1000,
 };
 
-/** `lookup.remote:` the OpenSearch store's lookups (docs/adr/0023-remote-lookups.md). */
+/** `lookup.remote:` the OpenSearch store's lookups (docs/adr/0024-remote-lookups.md). */
 export const remoteLookupSchema = s.object(
   {
     enabled: s.bool({

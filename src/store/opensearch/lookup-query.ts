@@ -29,7 +29,7 @@ interface Hit {
  * The active indicators listing any of `values` (canonical observable values, the `values`
  * keyword field), in change-log order, at most `limit`: `terms` queries of up to 4,096 values, with
  * each indicator's stored observables (`obs`) so the caller knows which value it lists. Used by the
- * remote lookups (src/lookup/remote, docs/adr/0023-remote-lookups.md); `state: active` leaves out
+ * remote lookups (src/lookup/remote, docs/adr/0024-remote-lookups.md); `state: active` leaves out
  * revoked and expired indicators (a passed `valid_until` not yet marked is judged by the caller).
  */
 export async function lookupCandidates(
