@@ -164,13 +164,7 @@ export class Daemon {
         intervalMs: config.lookup.snapshot_interval_mins * 60_000,
       });
     }
-    this.remoteLookups = await openRemoteLookups({
-      config,
-      store: this.store,
-      dataDir,
-      indexOptions,
-      logger: log,
-    });
+    this.remoteLookups = await openRemoteLookups({ config, store: this.store, dataDir, indexOptions, logger: log });
     const remote = this.remoteLookups?.remote;
     const restored = remote ? undefined : await this.snapshots?.load(indexOptions);
     const { index, seq } = remote

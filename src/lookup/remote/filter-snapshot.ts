@@ -62,9 +62,9 @@ export async function readFilterSnapshot(
     r = await SnapshotReader.open(path);
   } catch (e) {
     throw new SnapshotUnusable(
-      (e as NodeJS.ErrnoException).code === 'ENOENT'
+      e instanceof Error && 'code' in e && e.code === 'ENOENT'
         ? 'there is no filter snapshot'
-        : `the file could not be opened: ${(e as Error).message}`,
+        : `the file could not be opened: ${messageOf(e)}`,
     );
   }
   try {
@@ -95,7 +95,7 @@ export async function readFilterSnapshot(
     try {
       filter = new NegativeFilter(expect.shape, words);
     } catch (e) {
-      throw new SnapshotUnusable(`the filter does not fit its shape: ${(e as Error).message}`);
+      throw new SnapshotUnusable(`the filter does not fit its shape: ${messageOf(e)}`);
     }
     if (v4.length !== filter.v4Lengths.length || v6.length !== filter.v6Lengths.length)
       throw new SnapshotUnusable('the file is damaged');
@@ -107,6 +107,10 @@ export async function readFilterSnapshot(
   } catch (e) {
     await r.abandon();
     if (e instanceof SnapshotUnusable) throw e;
-    throw new SnapshotUnusable(`the file is damaged: ${(e as Error).message}`);
+    throw new SnapshotUnusable(`the file is damaged: ${messageOf(e)}`);
   }
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }

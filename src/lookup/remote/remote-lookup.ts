@@ -1,6 +1,7 @@
 import { detectObservable } from '../../core/observable.js';
 import { indicatorObservables } from '../../core/object-observables.js';
-import type { Indicator, Observable, TlpLevel } from '../../core/stix.js';
+import type { Observable, TlpLevel } from '../../core/stix.js';
+import { at, first } from '../../core/indexed.js';
 import type { Change } from '../../store/contract.js';
 import { fastCanonical } from '../collector.js';
 import { LookupIndex } from '../lookup-index.js';
@@ -80,7 +81,7 @@ export class RemoteLookup {
   }
 
   async lookup(raw: string, now: number = this.clock(), maxTlp: TlpLevel = 'amber'): Promise<LookupResult> {
-    return (await this.lookupMany([raw], now, maxTlp))[0] as LookupResult;
+    return first(await this.lookupMany([raw], now, maxTlp));
   }
 
   /** Looks values up (one store request at most for all of them); answers in input order. */
@@ -93,7 +94,7 @@ export class RemoteLookup {
     const probes: (string[] | undefined)[] = new Array(raws.length);
     const wanted = new Map<string, readonly Candidate[] | undefined>();
     for (let i = 0; i < raws.length; i++) {
-      const obs = canonical(raws[i] as string);
+      const obs = canonical(at(raws, i));
       if (obs === undefined) continue;
       this.counters.values++;
       const values = candidateValues(obs, this.matchParents, filter).filter((v) => !filter || filter.mightHave(v));
@@ -115,7 +116,7 @@ export class RemoteLookup {
     if (missing.length > 0) await this.fetch(missing, wanted, this.fetchLimit * probes.filter(Boolean).length);
     const out = new Array<LookupResult>(raws.length);
     for (let i = 0; i < raws.length; i++) {
-      const raw = raws[i] as string;
+      const raw = at(raws, i);
       const values = probes[i];
       out[i] = values ? this.answer(raw, values, wanted, now, maxTlp) : this.empty.lookup(raw, now, maxTlp);
     }
@@ -168,7 +169,7 @@ export class RemoteLookup {
     if (change.seq > this.seq) this.seq = change.seq;
     if (change.type !== 'indicator') return;
     this.epoch++;
-    const obs = indicatorObservables(change.object as Indicator);
+    const obs = indicatorObservables(change.object);
     for (const f of [this.filter, this.pending]) {
       if (!f) continue;
       if (change.op === 'upsert') for (const o of obs) f.add(o.type, o.value);
@@ -182,7 +183,7 @@ export class RemoteLookup {
 
   /** Adds the values an indicator's change lists to `filter` (a build from the change log). */
   addListed(filter: NegativeFilter, change: Change): void {
-    for (const o of indicatorObservables(change.object as Indicator)) filter.add(o.type, o.value);
+    for (const o of indicatorObservables(change.object)) filter.add(o.type, o.value);
   }
 
   /** Expiry is judged per lookup (the fetched indicators' `valid_until`): nothing to sweep. */

@@ -17,5 +17,5 @@ export interface CandidateSource {
 
 /** Whether a store answers candidate queries (the OpenSearch store does). */
 export function isCandidateSource(store: object): store is CandidateSource {
-  return typeof (store as Partial<CandidateSource>).candidates === 'function';
+  return 'candidates' in store && typeof store.candidates === 'function';
 }

@@ -1,26 +1,19 @@
-import type { Client } from '@opensearch-project/opensearch';
 import type { ObservableType } from '../../core/stix.js';
 import type { ActiveIndicator } from '../contract.js';
-import { withRetry, type RetryPolicy } from './client.js';
 import { parseObject } from './documents.js';
 
 /** An active indicator read for a lookup, with the length of its stored JSON. */
 export type LookupCandidate = ActiveIndicator & { bytes: number };
 
-export interface LookupQueryContext {
-  client: Client;
-  node: string;
-  policy: RetryPolicy;
-  /** The objects index. */
-  index: string;
-}
+/** The store's search of the objects index (with its retries): the hits of one request. */
+export type SearchObjects = (body: Record<string, unknown>) => Promise<Hit[]>;
 
 /** Most values one request asks for (a batch lookup of many values is split). */
 const MAX_TERMS = 4096;
 /** Most hits per request (OpenSearch's default `index.max_result_window`). */
 const MAX_PAGE = 10_000;
 
-interface Hit {
+export interface Hit {
   _id: string;
   _source: { json: string; seq: number; obs?: { type: ObservableType; value: string }[] };
 }
@@ -33,7 +26,7 @@ interface Hit {
  * revoked and expired indicators (a passed `valid_until` not yet marked is judged by the caller).
  */
 export async function lookupCandidates(
-  ctx: LookupQueryContext,
+  search: SearchObjects,
   values: readonly string[],
   limit: number,
 ): Promise<LookupCandidate[]> {
@@ -43,24 +36,18 @@ export async function lookupCandidates(
     // pages of at most 10,000 (the default max_result_window), continued after the last seq
     for (let after: number | undefined; out.length < limit; ) {
       const size = Math.min(MAX_PAGE, limit - out.length);
-      const r = await withRetry(ctx.node, 'lookup', ctx.policy, () =>
-        ctx.client.search({
-          index: ctx.index,
-          body: {
-            size,
-            query: {
-              bool: {
-                filter: [{ terms: { values: terms } }, { term: { type: 'indicator' } }, { term: { state: 'active' } }],
-              },
-            },
-            sort: [{ seq: 'asc' }],
-            _source: ['json', 'seq', 'obs'],
-            track_total_hits: false,
-            ...(after !== undefined ? { search_after: [after] } : {}),
-          } as never,
-        }),
-      );
-      const hits = (r.body as { hits: { hits: Hit[] } }).hits.hits;
+      const hits = await search({
+        size,
+        query: {
+          bool: {
+            filter: [{ terms: { values: terms } }, { term: { type: 'indicator' } }, { term: { state: 'active' } }],
+          },
+        },
+        sort: [{ seq: 'asc' }],
+        _source: ['json', 'seq', 'obs'],
+        track_total_hits: false,
+        ...(after !== undefined ? { search_after: [after] } : {}),
+      });
       for (const h of hits)
         out.push({
           id: h._id,

@@ -446,8 +446,7 @@ export class OpenSearchStore implements Store {
 
   /** The active indicators listing any of `values`, for the remote lookups (lookup-query.ts). */
   candidates(values: readonly string[], limit: number): Promise<LookupCandidate[]> {
-    const ctx = { client: this.c(), node: this.node, policy: this.policy, index: this.names.objects };
-    return lookupCandidates(ctx, values, limit);
+    return lookupCandidates((body) => this.search(this.names.objects, body), values, limit);
   }
 
   async head(): Promise<number> {
