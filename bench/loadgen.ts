@@ -3,6 +3,8 @@
  *   open loop:   loadgen.ts open  URL RATE SECONDS [BODYFILE]
  *   closed loop: loadgen.ts closed URL CONNECTIONS SECONDS [BODYFILE]
  * STIXGATE_LOADGEN_HEADERS (JSON) adds headers to every request, e.g. an Authorization key.
+ * A redis://127.0.0.1:PORT/?values_file=F URL sends Redis GETs of the keys listed in F instead (the
+ * lookup-latency peer), over the same number of connections with one command in flight each.
  * Each run starts with a warm-up (STIXGATE_LOADGEN_WARMUP_SECS, default 1 s) at the same rate or
  * concurrency whose samples are discarded: connections get opened and both sides get JIT-compiled
  * before anything is measured.
@@ -18,6 +20,7 @@
 import { Pool } from 'undici';
 import { readFileSync } from 'node:fs';
 import { percentile } from './lib.js';
+import { RespPool } from './redis.js';
 
 const [mode, url, param, secondsArg, bodyFile] = process.argv.slice(2);
 const seconds = Number(secondsArg);
@@ -28,7 +31,8 @@ const paths = u.searchParams.has('values_file')
   ? readFileSync(u.searchParams.get('values_file')!, 'utf8').split('\n').filter(Boolean)
   : [u.pathname + u.search];
 const connections = mode === 'open' ? 64 : Number(param);
-const pool = new Pool(u.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
+const redis = u.protocol === 'redis:' ? await RespPool.open(Number(u.port), connections) : undefined;
+const pool = new Pool(redis ? 'http://127.0.0.1' : u.origin, { connections, pipelining: 1, keepAliveTimeout: 30_000 });
 const maxSamples = 2_000_000;
 const lat = new Float64Array(maxSamples);
 const late = new Float64Array(maxSamples);
@@ -54,14 +58,19 @@ interface Phase {
 async function one(ph: Phase, i: number, intended: number): Promise<void> {
   let good = false;
   try {
-    const r = await pool.request({
-      path: body ? u.pathname : paths[i % paths.length]!,
-      method: body ? 'POST' : 'GET',
-      headers,
-      body,
-    });
-    await r.body.dump();
-    good = r.statusCode === 200;
+    if (redis) {
+      await redis.command(['GET', paths[i % paths.length]!]);
+      good = true;
+    } else {
+      const r = await pool.request({
+        path: body ? u.pathname : paths[i % paths.length]!,
+        method: body ? 'POST' : 'GET',
+        headers,
+        body,
+      });
+      await r.body.dump();
+      good = r.statusCode === 200;
+    }
   } catch {
     good = false;
   }
@@ -138,3 +147,4 @@ process.stdout.write(
   })}\n`,
 );
 await pool.close();
+redis?.close();

@@ -30,6 +30,8 @@ const all = [
   'w15',
   'ledger',
   'reconcile',
+  // IntelMQ and Redis side by side (scripts/peers.sh installs them; rows say so when they are absent)
+  'peers',
 ];
 const names = only.length ? all.filter((n) => only.includes(n)) : all;
 

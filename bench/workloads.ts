@@ -33,6 +33,7 @@ import { runW15 } from './w15-edl.js';
 import { runLedgerBench } from './w-ledger.js';
 import { runReconcileBench } from './reconcile.js';
 import { runPushMemory } from './push-memory.js';
+import { runPeers } from './w-peers.js';
 
 /** W1 (1M-row CSV over HTTP) and W4 (the same again, then with 10% changed). */
 async function w1w4(scale: number): Promise<Row[]> {
@@ -337,6 +338,7 @@ const workloads: Record<string, (scale: number) => Promise<Row[]>> = {
   w15: (scale) => runW15({ scale }),
   ledger: (scale) => runLedgerBench({ scale }),
   reconcile: (scale) => runReconcileBench({ scale }),
+  peers: (scale) => runPeers({ scale }),
 };
 const [name, scaleArg] = process.argv.slice(2);
 const fn = workloads[name ?? ''];
