@@ -32,13 +32,16 @@ export function tmp(name: string): string {
   return mkdtempSync(join(tmpdir(), `stixgate-bench-${name}-`));
 }
 
-/** A CSV feed of n synthetic values starting at `offset` (every `changedEvery`-th row tagged differently). */
-export async function writeCsv(path: string, n: number, changedEvery = 0, offset = 0): Promise<void> {
+/**
+ * A CSV feed of n synthetic values starting at `offset` (every `changedEvery`-th row tagged
+ * differently); with `wrap`, value numbers wrap around at it (a feed rotating within a fixed set).
+ */
+export async function writeCsv(path: string, n: number, changedEvery = 0, offset = 0, wrap = 0): Promise<void> {
   const out = createWriteStream(path);
   out.write('type,value,first_seen,last_seen,tags\n');
   let buf = '';
   for (let i = 0; i < n; i++) {
-    const { type, value } = syntheticValue(i + offset);
+    const { type, value } = syntheticValue(wrap ? (i + offset) % wrap : i + offset);
     const tag = changedEvery && i % changedEvery === 0 ? 'botnet;changed' : 'botnet';
     buf += `${CSV_TYPE[type]},${value},${FIRST_SEEN},${LAST_SEEN},${tag}\n`;
     if (buf.length > 1 << 20) {

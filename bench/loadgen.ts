@@ -12,6 +12,10 @@
  * setImmediate loop would burn a core the server needs on a small box); each latency is measured
  * from its request's due time, so queueing anywhere (server or generator) is not hidden
  * (coordinated omission).
+ * STIXGATE_LOADGEN_WINDOW_SECS=W also prints, every W seconds of the measured phase, one JSON line
+ * { window, ok, errors, p50, p99, p999, lateMs } for the answers of that window alone (the soak's
+ * per-window figures), after a line {"measuring":true} when the measured phase starts; the samples
+ * are then kept per window, so the final line covers the last one.
  * Prints one JSON line: { sent, ok, errors, seconds, rps, p50, p99, p999 (ms), cpu, warmup, lateMs }
  * where cpu is the generator's own CPU use over the measured phase (1 = one full core) and lateMs
  * the p99 of how late the generator issued requests versus their intended time (a generator that
@@ -126,7 +130,27 @@ if (warmupSecs > 0) await run(warm, warmupSecs);
 const ph: Phase = { record: true, sent: 0, ok: 0, errors: 0, n: 0, nLate: 0, done: 0 };
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
+const windowSecs = Number(process.env.STIXGATE_LOADGEN_WINDOW_SECS ?? 0);
+let windowTimer: NodeJS.Timeout | undefined;
+if (windowSecs > 0) {
+  process.stdout.write('{"measuring":true}\n');
+  let window = 0;
+  let ok0 = 0;
+  let errors0 = 0;
+  windowTimer = setInterval(() => {
+    const w = lat.slice(0, ph.n).sort();
+    const l = late.slice(0, ph.nLate).sort();
+    process.stdout.write(
+      `${JSON.stringify({ window: window++, ok: ph.ok - ok0, errors: ph.errors - errors0, p50: percentile(w, 50), p99: percentile(w, 99), p999: percentile(w, 99.9), lateMs: percentile(l, 99) })}\n`,
+    );
+    ok0 = ph.ok;
+    errors0 = ph.errors;
+    ph.n = 0;
+    ph.nLate = 0;
+  }, windowSecs * 1000);
+}
 await run(ph, seconds);
+clearInterval(windowTimer);
 const secs = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 const sorted = lat.subarray(0, ph.n).sort();

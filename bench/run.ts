@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: runs each workload in its own process and prints one table.
  * STIXGATE_BENCH_SCALE (default 1) scales the data sizes; `npm run bench -- w2` runs one workload.
+ * `soak` runs only when named: `npm run bench -- soak --minutes 10` (30 minutes by default).
  * Results are also written to bench/out/results.json.
  */
 import { spawnSync } from 'node:child_process';
@@ -12,6 +13,8 @@ import type { Row } from './lib.js';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const scale = Number(process.env.STIXGATE_BENCH_SCALE ?? 1);
 const only = process.argv.slice(2);
+const minutesAt = only.indexOf('--minutes');
+if (minutesAt >= 0) process.env.STIXGATE_BENCH_MINUTES = only.splice(minutesAt, 2)[1];
 // w14 needs STIXGATE_OPENSEARCH_URL (scripts/opensearch.sh start) and reports a skipped row otherwise
 const all = [
   'w1w4',
@@ -33,7 +36,7 @@ const all = [
   // IntelMQ and Redis side by side (scripts/peers.sh installs them; rows say so when they are absent)
   'peers',
 ];
-const names = only.length ? all.filter((n) => only.includes(n)) : all;
+const names = only.length ? [...all, 'soak'].filter((n) => only.includes(n)) : all;
 
 const rows: Row[] = [];
 let failed = 0;

@@ -34,6 +34,7 @@ import { runLedgerBench } from './w-ledger.js';
 import { runReconcileBench } from './reconcile.js';
 import { runPushMemory } from './push-memory.js';
 import { runPeers } from './w-peers.js';
+import { runSoak } from './soak.js';
 
 /** W1 (1M-row CSV over HTTP) and W4 (the same again, then with 10% changed). */
 async function w1w4(scale: number): Promise<Row[]> {
@@ -339,6 +340,7 @@ const workloads: Record<string, (scale: number) => Promise<Row[]>> = {
   ledger: (scale) => runLedgerBench({ scale }),
   reconcile: (scale) => runReconcileBench({ scale }),
   peers: (scale) => runPeers({ scale }),
+  soak: (scale) => runSoak({ scale, minutes: Number(process.env.STIXGATE_BENCH_MINUTES ?? 30) }),
 };
 const [name, scaleArg] = process.argv.slice(2);
 const fn = workloads[name ?? ''];
