@@ -9,6 +9,7 @@ import { Scheduler } from '../../src/pipeline/scheduler.js';
 import type { AdminControl } from '../../src/server/admin-types.js';
 import type { Store } from '../../src/store/contract.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
+import { must } from './must.js';
 
 /**
  * The admin control over a store and sink components without a daemon (route-level tests: the
@@ -36,7 +37,7 @@ export function adminWithoutDaemon(o: {
     runSource: refuse,
     push: refuse,
     reconcile: (id, apply, limit) =>
-      reconcileSinkComponent(sinks.get(id)!, {
+      reconcileSinkComponent(must(sinks.get(id), 'sinks.get(id)'), {
         store: o.store,
         signal: new AbortController().signal,
         now: o.now ?? Date.now,
@@ -45,7 +46,7 @@ export function adminWithoutDaemon(o: {
         listLimit: limit,
       }),
     dryRun: (id, full) =>
-      runSinkComponent(sinks.get(id)!, {
+      runSinkComponent(must(sinks.get(id), 'sinks.get(id)'), {
         store: o.store,
         signal: new AbortController().signal,
         now: o.now ?? Date.now,

@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from './corpus.js';
+import { must } from './must.js';
 
 export const CLI = join(PROJECT_ROOT, 'src', 'cli.ts');
 
@@ -60,7 +61,7 @@ export function startDaemon(
   const [cmd, ...rest] = opts.pidNamespace
     ? ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child', ...node]
     : node;
-  const child = spawn(cmd!, rest, {
+  const child = spawn(must(cmd, 'cmd'), rest, {
     cwd: PROJECT_ROOT,
     env: { ...process.env, STIXGATE_LOG_LEVEL: 'info', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -76,11 +77,11 @@ export function startDaemon(
       }
     }
   };
-  child.stdout!.on('data', (d: Buffer) => {
+  must(child.stdout, 'child.stdout').on('data', (d: Buffer) => {
     out += d.toString();
     check();
   });
-  child.stderr!.on('data', (d: Buffer) => {
+  must(child.stderr, 'child.stderr').on('data', (d: Buffer) => {
     out += d.toString();
     check();
   });

@@ -7,6 +7,7 @@ import { buildEnrichersSchema, type CommonEnricherConfig } from '../../src/enric
 import { loopbackHttp, tempStore, type TempStore } from './enrich-loopback.js';
 import type { EnricherDefinition } from '../../src/enrich/types.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
+import { must } from './must.js';
 
 /** Set-up shared by the enricher tests that drive a vendor simulator (AbuseIPDB, VirusTotal). */
 
@@ -66,7 +67,7 @@ export async function withEnricher<S extends { start(): Promise<{ base: string }
       [id]: { type: definition.type, url: base, allow_private: true, allow_insecure: true, ...spec.config },
     });
     assert.ok(v.ok, JSON.stringify(!v.ok && v.issues));
-    const config = v.value[id]!;
+    const config = must(v.value[id], 'v.value[id]');
     const enricher = definition.create(config as never, { logger: silentLogger(), configDir: '.', mappingsDir: '.' });
     const run = spec.run(config);
     const opts = (over: Partial<EnrichRunOptions> = {}): EnrichRunOptions => ({

@@ -7,6 +7,7 @@ import { openEmbeddedStore, type EmbeddedStore } from '../../src/store/embedded/
 import type { Store } from '../../src/store/contract.js';
 import { createHttpClient, type ClosableHttpClient } from '../../src/http/client.js';
 import type { Enricher } from '../../src/enrich/types.js';
+import { must } from './must.js';
 
 /**
  * Test helpers for enrichment: a counting loopback service (arrival times, scripted 429s), a fake
@@ -79,7 +80,7 @@ export function maxInWindow(arrivals: number[], windowMs: number): number {
   let best = 0;
   let lo = 0;
   for (let hi = 0; hi < a.length; hi++) {
-    while (a[hi]! - a[lo]! >= windowMs) lo++;
+    while (must(a[hi], 'a[hi]') - must(a[lo], 'a[lo]') >= windowMs) lo++;
     best = Math.max(best, hi - lo + 1);
   }
   return best;

@@ -11,6 +11,7 @@ import { MAPPINGS_DIR } from '../../src/paths.js';
 import type { Page } from '../../src/pipeline/types.js';
 import { mispFeedSource } from '../../integrations/misp/feed/index.js';
 import { mispApiSource } from '../../integrations/misp/api/index.js';
+import { must } from './must.js';
 
 export const FIXED_NOW = Date.UTC(2026, 2, 1, 12, 0, 0);
 
@@ -73,7 +74,9 @@ export async function serveFeedDir(
   o: { onGet?: (name: string) => void; transform?: (name: string, body: Buffer) => Buffer } = {},
 ): Promise<{ server: Server; base: string }> {
   const server = createServer((req, res) => {
-    const name = decodeURIComponent((req.url ?? '/').split('?')[0]!.replace(/^\/feed\//, ''));
+    const name = decodeURIComponent(
+      must((req.url ?? '/').split('?')[0], "(req.url ?? '/').split('?')[0]").replace(/^\/feed\//, ''),
+    );
     o.onGet?.(name);
     if (!/^[\w.-]+$/.test(name)) return void res.writeHead(404).end();
     let body: Buffer;

@@ -13,6 +13,7 @@ import type { IntegrationContext } from '../../src/pipeline/types.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { PROJECT_ROOT as root } from './corpus.js';
 import { PYTHON } from './validator.js';
+import { must } from './must.js';
 
 /**
  * Set-up shared by the sink test kits (QRadar, XSOAR): run context, common config, indicators,
@@ -94,7 +95,7 @@ export function mappedRecords(sink: string, objects: StixObject[], op: 'upsert' 
     fields = loadSinkMapping(join(ictx.mappingsDir, 'sinks', `${sink}.yaml`)).fields;
     mappings.set(sink, fields);
   }
-  return objects.flatMap((o, i) => viewRecords(o, i + 1, op, fields!));
+  return objects.flatMap((o, i) => viewRecords(o, i + 1, op, must(fields, 'fields')));
 }
 
 /** `n` distinct IPv4 addresses (10.x.y.z). */
@@ -131,8 +132,12 @@ export async function runOracle(
   const steps = JSON.parse(r.stdout) as Record<string, OracleStep>;
   const ok = (k: string): any => {
     assert.ok(steps[k], `step ${k} missing`);
-    assert.equal(steps[k]!.ok, true, `${k}: ${steps[k]!.error} ${steps[k]!.body ?? ''}`);
-    return steps[k]!.value;
+    assert.equal(
+      must(steps[k], 'steps[k]').ok,
+      true,
+      `${k}: ${must(steps[k], 'steps[k]').error} ${must(steps[k], 'steps[k]').body ?? ''}`,
+    );
+    return must(steps[k], 'steps[k]').value;
   };
   return { steps, ok };
 }
