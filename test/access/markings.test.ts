@@ -26,6 +26,7 @@ import { loadMispTable } from '../../integrations/misp/table.js';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
 import { VALIDATOR_SKIP, assertValidStix } from '../helpers/validator.js';
 import { pageSource } from './matrix-fixture.js';
+import { must } from '../helpers/must.js';
 
 const FIXTURES = join(PROJECT_ROOT, 'test', 'fixtures', 'markings');
 const T0 = Date.parse('2026-03-01T00:00:00.000Z');
@@ -70,7 +71,10 @@ async function ingest(objects: StixObject[], over: Partial<CommonSourceConfig> =
     const stored = new Map<string, StixObject>();
     for (const c of (await store.changes(0, 10_000)).changes) stored.set(c.id, c.object);
     const unreadable = (
-      await metrics.registry.getSingleMetric('stixgate_source_markings_unreadable_total')!.get()
+      await must(
+        metrics.registry.getSingleMetric('stixgate_source_markings_unreadable_total'),
+        "metrics.registry.getSingleMetric('stixgate_source_marking...",
+      ).get()
     ).values.reduce((n, v) => n + v.value, 0);
     return { sum, stored, unreadable };
   } finally {
@@ -192,7 +196,9 @@ describe('markings: STIX 1.x AIS, ISA and TLP markings arrive on the objects and
       tlp: 'amber',
     });
     assert.match(String(ais?.name), /AIS: consent everyone, not proprietary, CISA proprietary false, TLP:AMBER/);
-    const isa = defs.filter((d) => d.extensions?.[ISA_EXTENSION_ID]).map((d) => d.extensions![ISA_EXTENSION_ID]);
+    const isa = defs
+      .filter((d) => d.extensions?.[ISA_EXTENSION_ID])
+      .map((d) => must(d.extensions, 'd.extensions')[ISA_EXTENSION_ID]);
     assert.deepEqual(isa, [
       {
         extension_type: 'property-extension',
@@ -208,17 +214,18 @@ describe('markings: STIX 1.x AIS, ISA and TLP markings arrive on the objects and
         control_set: { classification: 'U', formal_determination: ['AIS'] },
       },
     ]);
-    const green = byId.get(IND_GREEN)!;
+    const green = must(byId.get(IND_GREEN), 'byId.get(IND_GREEN)');
     assert.ok(
-      green.object_marking_refs!.includes(TLP1_GREEN) &&
-        green.object_marking_refs!.includes(TLP1_AMBER) &&
-        green.object_marking_refs!.includes(ais!.id),
+      must(green.object_marking_refs, 'green.object_marking_refs').includes(TLP1_GREEN) &&
+        must(green.object_marking_refs, 'green.object_marking_refs').includes(TLP1_AMBER) &&
+        must(green.object_marking_refs, 'green.object_marking_refs').includes(must(ais, 'ais').id),
       'own TLP, AIS TLP and AIS marking',
     );
-    const secret = byId.get(IND_SECRET)!;
+    const secret = must(byId.get(IND_SECRET), 'byId.get(IND_SECRET)');
     const unreadable = defs.find(
       (d) =>
-        secret.object_marking_refs!.includes(d.id) && d.name === 'unreadable STIX 1.x marking acme:SecretMarkingType',
+        must(secret.object_marking_refs, 'secret.object_marking_refs').includes(d.id) &&
+        d.name === 'unreadable STIX 1.x marking acme:SecretMarkingType',
     );
     assert.ok(unreadable, 'the unknown structure is kept as a marking stixgate reads as unreadable');
 
@@ -237,7 +244,13 @@ describe('markings: STIX 1.x AIS, ISA and TLP markings arrive on the objects and
       false,
       'no longer served as CLEAR to lower readers',
     );
-    assert.equal(index.lookup('198.51.100.10', T0, 'amber').indicators[0]!.tlp, 'amber');
+    assert.equal(
+      must(
+        index.lookup('198.51.100.10', T0, 'amber').indicators[0],
+        "index.lookup('198.51.100.10', T0, 'amber').indicators[0]",
+      ).tlp,
+      'amber',
+    );
     assert.equal(index.lookup('198.51.100.11', T0, 'amber+strict').matched, false);
   });
 
@@ -251,7 +264,15 @@ describe('markings: STIX 1.x AIS, ISA and TLP markings arrive on the objects and
       consent: 'usg',
       tlp: 'clear',
     });
-    assert.ok(objects.find((o) => o.id === IND_WHITE)!.object_marking_refs!.includes(TLP1_WHITE));
+    assert.ok(
+      must(
+        must(
+          objects.find((o) => o.id === IND_WHITE),
+          'objects.find((o) => o.id === IND_WHITE)',
+        ).object_marking_refs,
+        'objects.find((o) => o.id === IND_WHITE).object_marking_refs',
+      ).includes(TLP1_WHITE),
+    );
     const { stored } = await ingest(objects);
     assert.equal(tlpOf(stored.get(IND_WHITE)), 'clear');
   });
@@ -270,10 +291,15 @@ describe('markings: MISP tlp: tags', () => {
   const table = loadMispTable(MAPPINGS_DIR);
   const mapped = () => {
     const [ev] = eventsOf(JSON.parse(readFileSync(join(FIXTURES, 'misp-tlp-event.json'), 'utf8')));
-    return mapEvent(ev!, { now: '2026-03-01T12:00:00.000Z', table, name: 'markings' }).items.map((i) => i.object);
+    return mapEvent(must(ev, 'ev'), { now: '2026-03-01T12:00:00.000Z', table, name: 'markings' }).items.map(
+      (i) => i.object,
+    );
   };
   const indicatorFor = (objects: StixObject[], value: string) =>
-    objects.find((o) => o.type === 'indicator' && String(o.pattern).includes(`'${value}'`))!;
+    must(
+      objects.find((o) => o.type === 'indicator' && String(o.pattern).includes(`'${value}'`)),
+      "objects.find((o) => o.type === 'indicator' && String(o.pa...",
+    );
 
   it('tags become TLP 2.0 marking refs and the converted bundle carries their marking-definitions', async () => {
     const objects = mapped();

@@ -8,6 +8,7 @@ import {
   type TlpLevel,
 } from '../../src/core/stix.js';
 import type { Page, Source } from '../../src/pipeline/types.js';
+import { must } from '../helpers/must.js';
 
 /**
  * The TLP matrix's data: 5 sources, each delivering values at each of the 5 TLP levels (by
@@ -57,8 +58,8 @@ export function matrixValues(): MatrixValue[] {
     for (let j = i + 1; j < TLP_LEVELS.length; j++)
       out.push(
         val(`10.1.${i}.${j}`, [
-          { source: 'src-a', tlp: TLP_LEVELS[i]! },
-          { source: 'src-b', tlp: TLP_LEVELS[j]! },
+          { source: 'src-a', tlp: must(TLP_LEVELS[i], 'TLP_LEVELS[i]') },
+          { source: 'src-b', tlp: must(TLP_LEVELS[j], 'TLP_LEVELS[j]') },
         ]),
       );
   }
@@ -66,7 +67,7 @@ export function matrixValues(): MatrixValue[] {
   out.push(
     val(
       '10.2.0.1',
-      SOURCES.map((source, i) => ({ source, tlp: TLP_LEVELS[i]! })),
+      SOURCES.map((source, i) => ({ source, tlp: must(TLP_LEVELS[i], 'TLP_LEVELS[i]') })),
     ),
   );
   return out;
@@ -93,7 +94,7 @@ export function objectsOf(source: SourceId, values: MatrixValue[], t0: number): 
   for (const v of values) {
     for (const c of v.contributions) {
       if (c.source !== source) continue;
-      const marking = [s % 2 === 1 && TLP1[c.tlp] ? TLP1[c.tlp]! : TLP_MARKING_BY_LEVEL[c.tlp]];
+      const marking = [s % 2 === 1 && TLP1[c.tlp] ? must(TLP1[c.tlp], 'TLP1[c.tlp]') : TLP_MARKING_BY_LEVEL[c.tlp]];
       out.push({
         type: 'indicator',
         spec_version: '2.1',

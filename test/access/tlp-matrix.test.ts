@@ -39,6 +39,7 @@ import {
   type Contribution,
   type MatrixValue,
 } from './matrix-fixture.js';
+import { must } from '../helpers/must.js';
 
 /**
  * The TLP matrix (docs/access.md): 5 sources × 5 TLP levels (36 values: every source at every
@@ -148,7 +149,7 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
     for (const r of READERS)
       if (r.sightings)
         keys[r.name] = {
-          hash: hashApiKey(r.headers.authorization!.slice(7)),
+          hash: hashApiKey(must(r.headers.authorization, 'r.headers.authorization').slice(7)),
           scopes: ['lookup', 'sightings', 'search', 'edl', 'admin', 'taxii'],
           max_tlp: r.ceiling,
         };
@@ -265,9 +266,9 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
       const results = res.json().results as { matched: boolean; indicators: { sources: string[]; tlp: string }[] }[];
       VALUES.forEach((v, i) => {
         const seen = visible(v, r.ceiling);
-        eq(results[i]!.matched, seen.length > 0, `${r.name} batch ${v.value} matched`);
+        eq(must(results[i], 'results[i]').matched, seen.length > 0, `${r.name} batch ${v.value} matched`);
         eq(
-          results[i]!.indicators.map((m) => [m.sources, m.tlp]),
+          must(results[i], 'results[i]').indicators.map((m) => [m.sources, m.tlp]),
           seen.length ? [[seen.map((c) => c.source).sort(), strictest(seen)]] : [],
           `${r.name} batch ${v.value} view`,
         );
@@ -356,7 +357,7 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
       eq([...found.keys()].sort(), shown.map((v) => v.indicatorId).sort(), `${r.name} search: the visible indicators`);
       for (const v of shown) {
         const seen = visible(v, r.ceiling);
-        const o = found.get(v.indicatorId)!;
+        const o = must(found.get(v.indicatorId), 'found.get(v.indicatorId)');
         const where = `${r.name} search ${v.value}`;
         eq(Object.keys(o.x_stixgate.sources).sort(), seen.map((c) => c.source).sort(), `${where} sources`);
         // a view's labels are its content's (one visible source's) or, when reduced, every visible source's
@@ -498,7 +499,9 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
           const miss = body.unmatched.find((x) => x.index === idx);
           eq(
             [rec?.indicator_id, miss?.reason],
-            seen ? [v.indicatorId, undefined] : [undefined, u[k === 'value' ? 0 : 1]!.reason],
+            seen
+              ? [v.indicatorId, undefined]
+              : [undefined, must(u[k === 'value' ? 0 : 1], "u[k === 'value' ? 0 : 1]").reason],
             `${r.name} sighting by ${k} ${v.value}`,
           );
         }
@@ -563,7 +566,11 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
         const ind = byId.get(v.indicatorId);
         eq(ind === undefined ? 'absent' : 'present', seen.length ? 'present' : 'absent', where);
         if (ind) {
-          eq(Object.keys(ind.x_stixgate!.sources).sort(), seen.map((c) => c.source).sort(), `${where} sources`);
+          eq(
+            Object.keys(must(ind.x_stixgate, 'ind.x_stixgate').sources).sort(),
+            seen.map((c) => c.source).sort(),
+            `${where} sources`,
+          );
           const allowed = new Set(seen.map((c) => `lbl-${c.tag}`));
           eq(
             (ind.labels ?? []).filter((l: string) => !allowed.has(l)),
@@ -609,18 +616,29 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
       keyed.map((r) => app.inject({ method: 'GET', url: '/api/v1/admin/stats', headers: r.headers })),
     );
     for (const [i, res] of stats.entries()) {
-      eq(res.statusCode, 200, `${keyed[i]!.name} stats`);
-      eq(res.body, stats[0]!.body, `${keyed[i]!.name} stats equal every other ceiling's`);
+      eq(res.statusCode, 200, `${must(keyed[i], 'keyed[i]').name} stats`);
+      eq(
+        res.body,
+        must(stats[0], 'stats[0]').body,
+        `${must(keyed[i], 'keyed[i]').name} stats equal every other ceiling's`,
+      );
       for (const v of VALUES) {
         assertions++;
         assert.ok(!res.body.includes(v.value), `stats name ${v.value}`);
-        noLeak(res.body, v.contributions, `${keyed[i]!.name} stats`);
+        noLeak(res.body, v.contributions, `${must(keyed[i], 'keyed[i]').name} stats`);
       }
     }
     let cut = 0;
     for (const sink of sinks) {
       const url = `/api/v1/admin/sinks/${sink.id}/push?dry_run=true`;
-      const red = await app.inject({ method: 'POST', url, headers: READERS.find((r) => r.ceiling === 'red')!.headers });
+      const red = await app.inject({
+        method: 'POST',
+        url,
+        headers: must(
+          READERS.find((r) => r.ceiling === 'red'),
+          "READERS.find((r) => r.ceiling === 'red')",
+        ).headers,
+      });
       const all = red.json().samples as { value: string; tlp: TlpLevel }[];
       eq(all.length, 10, `${sink.id}: ten sample records`);
       for (const r of keyed) {
@@ -636,7 +654,10 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
         );
         if (body.samples.length < all.length) cut++;
         for (const x of body.samples as { value: string; tlp: TlpLevel }[]) {
-          const v = VALUES.find((y) => y.value === x.value)!;
+          const v = must(
+            VALUES.find((y) => y.value === x.value),
+            'VALUES.find((y) => y.value === x.value)',
+          );
           eq(x.tlp, strictest(visible(v, sink.config.max_tlp as TlpLevel)), `${where} ${x.value}: the sink view's TLP`);
         }
         noLeak(res.body, allHidden(r.ceiling), where);
@@ -648,8 +669,11 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
   it("delivery ledger (GET /api/v1/deliveries, lookups with deliveries=true, the console's why page): a row shows the contributions the reader may see with their TLP, a score only when it sees them all, nothing when it sees none", async () => {
     // every value recorded as present in one sink, behind all of its stored contributions
     for (const v of VALUES) {
-      const obj = (await store.query({ value: v.value })).objects[0]!;
-      await store.commitDeliveries!(
+      const obj = must(
+        (await store.query({ value: v.value })).objects[0],
+        '(await store.query({ value: v.value })).objects[0]',
+      );
+      await must(store.commitDeliveries, 'store.commitDeliveries')(
         'ledger-sink',
         [
           {
@@ -688,11 +712,15 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
             `${where} the row`,
           );
           eq(
-            body.deliveries[0]!.sources,
+            must(body.deliveries[0], 'body.deliveries[0]').sources,
             seen.map((c) => ({ source: c.source, tlp: c.tlp })).sort((a, b) => a.source.localeCompare(b.source)),
             `${where} sources`,
           );
-          eq(body.deliveries[0]!.score, seen.length === v.contributions.length ? 55 : null, `${where} score`);
+          eq(
+            must(body.deliveries[0], 'body.deliveries[0]').score,
+            seen.length === v.contributions.length ? 55 : null,
+            `${where} score`,
+          );
         }
         noLeak(res.body, hiddenOf(v, r.ceiling), where);
         // the same entries in a lookup answer with deliveries=true
@@ -713,7 +741,7 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
         }
         eq(page.statusCode, 200, `${where} console`);
         const rows = [...page.body.matchAll(/<tr class="delivery">(.*?)<\/tr>/gs)].map((m) =>
-          [...m[1]!.matchAll(/<span class="value">([^<]+)<\/span>/g)].map((x) => x[1]),
+          [...must(m[1], 'm[1]').matchAll(/<span class="value">([^<]+)<\/span>/g)].map((x) => x[1]),
         );
         eq(rows, seen.length ? [seen.map((c) => c.source).sort()] : [], `${where} console rows`);
         noLeak(page.body, hiddenOf(v, r.ceiling), `${where} console`);
@@ -750,12 +778,22 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
     let cut = 0;
     for (const sink of sinks) {
       const url = `/api/v1/admin/sinks/${sink.id}/plan?limit=10000`;
-      const red = await app.inject({ method: 'GET', url, headers: READERS.find((r) => r.ceiling === 'red')!.headers });
+      const red = await app.inject({
+        method: 'GET',
+        url,
+        headers: must(
+          READERS.find((r) => r.ceiling === 'red'),
+          "READERS.find((r) => r.ceiling === 'red')",
+        ).headers,
+      });
       eq(red.statusCode, 200, `${sink.id} plan`);
       const all = red.json().result.items.missing as { label: string; tlp: TlpLevel }[];
       eq(all.length, red.json().result.counts.missing, `${sink.id}: an empty collection misses every expected value`);
       for (const x of all) {
-        const v = VALUES.find((y) => x.label.endsWith(` ${y.value}`))!;
+        const v = must(
+          VALUES.find((y) => x.label.endsWith(` ${y.value}`)),
+          'VALUES.find((y) => x.label.endsWith(` ${y.value}`))',
+        );
         eq(x.tlp, strictest(visible(v, sink.config.max_tlp as TlpLevel)), `${sink.id} ${v.value}: the sink view's TLP`);
       }
       for (const r of keyed) {
@@ -771,7 +809,10 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
         );
         if (body.result.items.missing.length < all.length) cut++;
         for (const x of body.result.items.missing as { label: string }[]) {
-          const v = VALUES.find((y) => x.label.endsWith(` ${y.value}`))!;
+          const v = must(
+            VALUES.find((y) => x.label.endsWith(` ${y.value}`)),
+            'VALUES.find((y) => x.label.endsWith(` ${y.value}`))',
+          );
           assert.ok(visible(v, r.ceiling).length > 0, `${where}: ${v.value} is visible to the caller`);
         }
         noLeak(res.body, allHidden(r.ceiling), where);
@@ -794,7 +835,10 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
   });
 
   it('the inference case: a RED source joining never hides a CLEAR value from CLEAR readers and sinks', async () => {
-    const v = VALUES.find((x) => x.value === '10.1.0.4')!;
+    const v = must(
+      VALUES.find((x) => x.value === '10.1.0.4'),
+      "VALUES.find((x) => x.value === '10.1.0.4')",
+    );
     eq(
       v.contributions.map((c) => c.tlp),
       ['clear', 'red'],
@@ -802,13 +846,18 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
     );
     const res = await app.inject({ method: 'GET', url: `/api/v1/lookup?value=${v.value}` });
     eq(res.json().indicators[0].sources, ['src-a'], 'anonymous sees the clear source');
-    const ownChanges = [changesBefore, changes].map((log) => log.find((c) => c.id === v.indicatorId)!);
+    const ownChanges = [changesBefore, changes].map((log) =>
+      must(
+        log.find((c) => c.id === v.indicatorId),
+        'log.find((c) => c.id === v.indicatorId)',
+      ),
+    );
     eq(
-      ownChanges.map((c) => Object.keys(c.object.x_stixgate!.sources)),
+      ownChanges.map((c) => Object.keys(must(c.object.x_stixgate, 'c.object.x_stixgate').sources)),
       [['src-a'], ['src-a', 'src-b']],
       'created by the clear source, then the red one joined',
     );
-    eq(ownChanges[1]!.seq > ownChanges[0]!.seq, true, 'a later change');
+    eq(must(ownChanges[1], 'ownChanges[1]').seq > must(ownChanges[0], 'ownChanges[0]').seq, true, 'a later change');
     const config = {
       type: 'x',
       max_tlp: 'clear',
@@ -821,7 +870,7 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
         [['upsert', ['src-a'], 'clear']],
         `change ${c.seq}: still an upsert with the clear source`,
       );
-      noLeak(JSON.stringify(recs), [v.contributions[1]!], `change ${c.seq}`);
+      noLeak(JSON.stringify(recs), [must(v.contributions[1], 'v.contributions[1]')], `change ${c.seq}`);
     }
   });
 
@@ -835,7 +884,7 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
       const res = await page(r, '/console/search?type=indicator');
       eq(res.statusCode, 200, `${r.name} console search`);
       const linked = [...res.body.matchAll(/href="\/console\/objects\/([^"]+)"/g)]
-        .map((m) => decodeURIComponent(m[1]!))
+        .map((m) => decodeURIComponent(must(m[1], 'm[1]')))
         .sort();
       eq(
         linked,
@@ -907,7 +956,11 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
     const keys: Record<string, unknown> = {};
     for (const r of READERS)
       if (r.sightings)
-        keys[r.name] = { hash: hashApiKey(r.headers.authorization!.slice(7)), scopes: ['lookup'], max_tlp: r.ceiling };
+        keys[r.name] = {
+          hash: hashApiKey(must(r.headers.authorization, 'r.headers.authorization').slice(7)),
+          scopes: ['lookup'],
+          max_tlp: r.ceiling,
+        };
     const cfg = validate(serverSchema, { anonymous_lookup: true, api_keys: keys, rate_limit: { enabled: false } });
     assert.ok(cfg.ok);
     const app2 = buildServer({
@@ -936,7 +989,12 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
           seen.length ? [['revoked', seen.map((c) => c.source).sort(), strictest(seen)]] : [],
           `${where} inactive view`,
         );
-        if (seen.length) eq(body.inactive[0]!.labels, seen.map((c) => `lbl-${c.tag}`).sort(), `${where} labels`);
+        if (seen.length)
+          eq(
+            must(body.inactive[0], 'body.inactive[0]').labels,
+            seen.map((c) => `lbl-${c.tag}`).sort(),
+            `${where} labels`,
+          );
       };
       for (const r of READERS) {
         for (const v of VALUES) {
