@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { importGraph, importsOf, type ImportEdge } from './import-graph.js';
 import { checkImports, LAYERS, type Violation } from './rules.js';
+import { must } from '../helpers/must.js';
 
 const edge = (from: string, to: string): ImportEdge => ({ from, to, specifier: to });
 /** Rules checked against paths that exist in the tree, so only the planted rule can fire. */
@@ -40,7 +41,7 @@ describe('import rules of the tree', () => {
     const folders = new Set(edges.filter((e) => /^src\/[^/]+\//.test(e.from)).map((e) => e.from.split('/')[1]));
     assert.ok(folders.size >= 10, `${folders.size} folders of src/ seen`);
     assert.deepEqual(
-      [...folders].filter((n) => !named.has(n!)),
+      [...folders].filter((n) => !named.has(must(n, 'n'))),
       [],
     );
   });

@@ -18,6 +18,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ImportEdge } from './import-graph.js';
+import { must } from '../helpers/must.js';
 
 /** Layers of src/, lowest first. A folder (or top-level file) imports only its own layer or lower ones. */
 export const LAYERS: readonly (readonly string[])[] = [
@@ -83,14 +84,14 @@ export function stronglyConnected(graph: ReadonlyMap<string, ReadonlySet<string>
     for (const w of graph.get(v) ?? []) {
       if (!idx.has(w)) {
         visit(w);
-        low.set(v, Math.min(low.get(v)!, low.get(w)!));
-      } else if (on.has(w)) low.set(v, Math.min(low.get(v)!, idx.get(w)!));
+        low.set(v, Math.min(must(low.get(v), 'low.get(v)'), must(low.get(w), 'low.get(w)')));
+      } else if (on.has(w)) low.set(v, Math.min(must(low.get(v), 'low.get(v)'), must(idx.get(w), 'idx.get(w)')));
     }
     if (low.get(v) === idx.get(v)) {
       const comp: string[] = [];
       let w: string;
       do {
-        w = stack.pop()!;
+        w = must(stack.pop(), 'stack.pop()');
         on.delete(w);
         comp.push(w);
       } while (w !== v);
@@ -108,14 +109,15 @@ function cycles(edges: readonly ImportEdge[]): Violation[] {
     const a = srcNode(e.from);
     const b = srcNode(e.to);
     if (!a || !b || a === b) continue;
-    (graph.get(a) ?? graph.set(a, new Set()).get(a)!).add(b);
+    (graph.get(a) ?? must(graph.set(a, new Set()).get(a), 'graph.set(a, new Set()).get(a)')).add(b);
     if (!sample.has(`${a}>${b}`)) sample.set(`${a}>${b}`, e);
   }
   return stronglyConnected(graph)
     .filter((c) => c.length > 1)
     .map((c) => {
       const inside = [...sample.entries()].filter(
-        ([k]) => c.includes(k.split('>')[0]!) && c.includes(k.split('>')[1]!),
+        ([k]) =>
+          c.includes(must(k.split('>')[0], "k.split('>')[0]")) && c.includes(must(k.split('>')[1], "k.split('>')[1]")),
       );
       return {
         rule: 'cycle' as const,
@@ -178,7 +180,9 @@ function fileCycles(edges: readonly ImportEdge[]): Violation[] {
   const graph = new Map<string, Set<string>>();
   for (const e of edges) {
     if (!/^(src|integrations)\//.test(e.from) || e.from === e.to) continue;
-    (graph.get(e.from) ?? graph.set(e.from, new Set()).get(e.from)!).add(e.to);
+    (
+      graph.get(e.from) ?? must(graph.set(e.from, new Set()).get(e.from), 'graph.set(e.from, new Set()).get(e.from)')
+    ).add(e.to);
   }
   return stronglyConnected(graph)
     .filter((c) => c.length > 1)
