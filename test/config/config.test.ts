@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, loadConfig, redactConfig, ConfigError } from '../../src/config/load.js';
 import { registry } from '../../integrations/index.js';
+import { must } from '../helpers/must.js';
 
 const file = 'test.yaml';
 const env = { FEED_TOKEN: 's3cr3t-canary-7f1c', EMPTY: '' };
@@ -47,8 +48,8 @@ test('source entries get the common defaults', () => {
 test('C1: duplicate keys are rejected with line and column', () => {
   const found = issues('data_dir: a\ndata_dir: b\n');
   assert.equal(found.length, 1);
-  assert.match(found[0]!.path, /line 2, column 1/);
-  assert.match(found[0]!.message, /unique/);
+  assert.match(must(found[0], 'found[0]').path, /line 2, column 1/);
+  assert.match(must(found[0], 'found[0]').message, /unique/);
 });
 
 test('C2: unknown tags are refused, never used as literal secrets', () => {
@@ -64,10 +65,13 @@ test('C2: unknown tags are refused, never used as literal secrets', () => {
 test('C3: YAML 1.1 booleans and unquoted numbers get a hint', () => {
   const found = issues(feed('    verify_tls: no\n    enabled: on\n'));
   const byPath = Object.fromEntries(found.map((i) => [i.path.replace(/ \(line.*/, ''), i.message]));
-  assert.match(byPath['sources.feed1.verify_tls']!, /true or false.*"no" is a string/);
-  assert.match(byPath['sources.feed1.enabled']!, /"on" is a string/);
+  assert.match(
+    must(byPath['sources.feed1.verify_tls'], "byPath['sources.feed1.verify_tls']"),
+    /true or false.*"no" is a string/,
+  );
+  assert.match(must(byPath['sources.feed1.enabled'], "byPath['sources.feed1.enabled']"), /"on" is a string/);
   const v = issues('data_dir: 1.10\n');
-  assert.match(v[0]!.message, /must be a string.*quote it/);
+  assert.match(must(v[0], 'v[0]').message, /must be a string.*quote it/);
 });
 
 test('C4: alias bombs and deep nesting are rejected', () => {
@@ -94,10 +98,10 @@ test('C4 (issue 18): YAML nested 5,000 deep, in flow or block style, gets the de
 
 test('C5: an unset secret reference names the key path and prints no values', () => {
   const found = issues(feed('    labels: ["${MISSING_VAR}"]\n'), env);
-  assert.equal(found[0]!.path.replace(/ \(line.*/, ''), 'sources.feed1.labels[0]');
-  assert.match(found[0]!.message, /MISSING_VAR is not set/);
+  assert.equal(must(found[0], 'found[0]').path.replace(/ \(line.*/, ''), 'sources.feed1.labels[0]');
+  assert.match(must(found[0], 'found[0]').message, /MISSING_VAR is not set/);
   const empty = issues(feed('    labels: ["${EMPTY}"]\n'));
-  assert.match(empty[0]!.message, /EMPTY is not set/);
+  assert.match(must(empty[0], 'empty[0]').message, /EMPTY is not set/);
 });
 
 test('secret references resolve from the environment and files and are redacted', () => {
@@ -121,14 +125,20 @@ test('C6: a world-readable file holding secrets is warned about', () => {
   chmodSync(join(dir, 'c.yaml'), 0o644);
   const loaded = loadConfig(join(dir, 'c.yaml'), registry, env);
   assert.equal(loaded.warnings.length, 1);
-  assert.match(loaded.warnings[0]!, /readable by other users \(mode 644\)/);
+  assert.match(must(loaded.warnings[0], 'loaded.warnings[0]'), /readable by other users \(mode 644\)/);
 });
 
 test('C7: invalid cron and too-frequent schedules are rejected', () => {
-  assert.match(issues(feed('    schedule: "not a cron"\n'))[0]!.path, /sources\.feed1\.schedule/);
+  assert.match(
+    must(issues(feed('    schedule: "not a cron"\n'))[0], 'issues(feed(\' schedule: "not a cron"\\n\'))[0]').path,
+    /sources\.feed1\.schedule/,
+  );
   const every = issues(feed('    schedule: "* * * * * *"\n'));
-  assert.match(every[0]!.message, /often|interval|minimum/i);
-  assert.match(issues(feed('    interval_secs: 5\n'))[0]!.message, />= 60/);
+  assert.match(must(every[0], 'every[0]').message, /often|interval|minimum/i);
+  assert.match(
+    must(issues(feed('    interval_secs: 5\n'))[0], "issues(feed(' interval_secs: 5\\n'))[0]").message,
+    />= 60/,
+  );
 });
 
 test('C8: insecure and private feed URLs need an explicit flag', () => {
@@ -140,7 +150,7 @@ test('C8: insecure and private feed URLs need an explicit flag', () => {
     'https://169.254.169.254/latest',
   ]) {
     const found = issues(`sources:\n  f:\n    type: text_list\n    url: "${url}"\n`);
-    assert.equal(found[0]!.path.replace(/ \(line.*/, ''), 'sources.f.url', url);
+    assert.equal(must(found[0], 'found[0]').path.replace(/ \(line.*/, ''), 'sources.f.url', url);
   }
   parseConfig(
     'sources:\n  f:\n    type: text_list\n    url: "http://127.0.0.1:9/x"\n    allow_private: true\n    allow_insecure: true\n',
@@ -151,10 +161,13 @@ test('C8: insecure and private feed URLs need an explicit flag', () => {
 test('C9: unknown keys are rejected with a did-you-mean hint', () => {
   const found = issues(feed('    verfiy_tls: true\n'));
   assert.equal(found.length, 1);
-  assert.equal(found[0]!.path.replace(/ \(line.*/, ''), 'sources.feed1.verfiy_tls');
-  assert.match(found[0]!.message, /did you mean "verify_tls"/);
-  assert.match(issues('sever: {}\n')[0]!.message, /did you mean "server"/);
-  assert.match(issues('sources:\n  f:\n    type: text_lst\n')[0]!.message, /did you mean "text_list"/);
+  assert.equal(must(found[0], 'found[0]').path.replace(/ \(line.*/, ''), 'sources.feed1.verfiy_tls');
+  assert.match(must(found[0], 'found[0]').message, /did you mean "verify_tls"/);
+  assert.match(must(issues('sever: {}\n')[0], "issues('sever: {}\\n')[0]").message, /did you mean "server"/);
+  assert.match(
+    must(issues('sources:\n  f:\n    type: text_lst\n')[0], "issues('sources:\\n f:\\n type: text_lst\\n')[0]").message,
+    /did you mean "text_list"/,
+  );
 });
 
 test('C11: nonsense limits are rejected', () => {
@@ -169,7 +182,7 @@ test('C11: nonsense limits are rejected', () => {
 
 test('C12: an invalid time zone is rejected', () => {
   const found = issues(feed('    schedule: "0 * * * *"\n    timezone: Mars/Olympus\n'));
-  assert.match(found[0]!.message, /time ?zone/i);
+  assert.match(must(found[0], 'found[0]').message, /time ?zone/i);
 });
 
 test('X12: template-looking strings are never evaluated', () => {

@@ -10,6 +10,7 @@ import { loadCheckedConfig } from '../../src/config/components-check.js';
 import { buildConfigSchema } from '../../src/config/config-schema.js';
 import { MAPPINGS_DIR } from '../../src/paths.js';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
+import { must } from '../helpers/must.js';
 
 /**
  * Every configuration a user can copy is checked as the daemon would load it (schema, semantic
@@ -25,7 +26,7 @@ function placeholders(text: string): { text: string; env: Record<string, string>
   const env = Object.fromEntries(
     [...text.matchAll(/\$\{(?:env:)?([A-Za-z_][A-Za-z0-9_]*)\}/g)].map((m) => [
       m[1],
-      `placeholder-${m[1]!.toLowerCase()}`,
+      `placeholder-${must(m[1], 'm[1]').toLowerCase()}`,
     ]),
   );
   let n = 0;
@@ -87,7 +88,7 @@ test('every configuration block in the README, docs/ and the integration READMEs
     for (const [i, m] of blocks.entries()) {
       let doc: unknown;
       try {
-        doc = parseYaml(m[1]!);
+        doc = parseYaml(must(m[1], 'm[1]'));
       } catch (e) {
         problems.push(`${f} block ${i + 1}: not YAML (${(e as Error).message.split('\n')[0]})`);
         continue;
@@ -95,7 +96,7 @@ test('every configuration block in the README, docs/ and the integration READMEs
       // a configuration block has a top-level configuration key (mapping-table examples do not)
       if (!doc || typeof doc !== 'object' || !Object.keys(doc).some((k) => TOP_KEYS.has(k))) continue;
       checked++;
-      problems.push(...(await check(`${f} block ${i + 1}`, m[1]!)));
+      problems.push(...(await check(`${f} block ${i + 1}`, must(m[1], 'm[1]'))));
     }
   }
   assert.deepEqual(problems, []);
