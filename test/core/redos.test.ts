@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { normaliseObservable, detectObservable } from '../../src/core/observable.js';
 import { ADVERSARIAL, NEAR_CAP, fill, publicFunctions } from '../helpers/adversarial.js';
+import { must } from '../helpers/must.js';
 
 /** The function's answer, or the name of what it threw (only our own and built-in errors). */
 function outcome(fn: () => unknown): string {
@@ -42,7 +43,7 @@ test('F18: normalisers just under their length caps answer; a near-cap URL is pr
     assert.equal(typeof normaliseObservable(type, input).ok, 'boolean', name);
     assert.equal(typeof detectObservable(input).ok, 'boolean', name);
   }
-  const r = normaliseObservable('url', NEAR_CAP.url![1]);
+  const r = normaliseObservable('url', must(NEAR_CAP.url, 'NEAR_CAP.url')[1]);
   assert.equal(r.ok, true);
 });
 

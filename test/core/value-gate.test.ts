@@ -9,6 +9,7 @@ import {
   VALIDITY_POLICY,
 } from '../../src/core/value-gate.js';
 import type { StixObject } from '../../src/core/stix.js';
+import { must } from '../helpers/must.js';
 
 const ind = (pattern: string, extra: Record<string, unknown> = {}): StixObject => ({
   type: 'indicator',
@@ -42,7 +43,7 @@ test('hashes: exact hex length per algorithm, SSDEEP and TLSH by syntax', () => 
     ['x-custom', ''],
     ['x-custom', 'a\u0000b'],
   ]) {
-    assert.equal(hashProblem(alg!, v)?.reason, 'invalid_hash', `${alg} ${v}`);
+    assert.equal(hashProblem(must(alg, 'alg'), v)?.reason, 'invalid_hash', `${alg} ${v}`);
   }
   assert.equal(hashProblem('MD5', 5)?.reason, 'invalid_hash');
 });
@@ -118,5 +119,5 @@ test('F17 labels: a bad label is dropped and reported, the object kept; every re
   assert.equal(reasonOf(ind("[ipv4-addr:value = '1.2.3.4']", { labels: 'x' })), 'invalid_label');
   assert.equal(labelProblem(5)?.reason, 'invalid_label');
   // the message escapes what it quotes (no raw control characters reach a log line)
-  assert.match(r.rejections[2]!.message, /a\\u0007b/);
+  assert.match(must(r.rejections[2], 'r.rejections[2]').message, /a\\u0007b/);
 });
