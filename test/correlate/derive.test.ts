@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bump, ind, NOW, rel, report, rig, sco, sdo, sid } from './fixtures.js';
+import { must } from '../helpers/must.js';
 
 const I = (n: number) => sid('indicator', n);
 
@@ -27,9 +28,14 @@ test('explicit: indicates, report membership, and the path with the relationship
 
   // depth 2: the actor through the malware, the other indicator through the report
   const deep = await r.correlator.related(r.store, I(1), { depth: 2, now: NOW });
-  const deepIds = deep!.related.map((x) => x.object.id).sort();
+  const deepIds = must(deep, 'deep')
+    .related.map((x) => x.object.id)
+    .sort();
   assert.deepEqual(deepIds, [mal.id, actor.id, I(2), sid('report', 1)].sort());
-  const toActor = deep!.related.find((x) => x.object.id === actor.id)!.path;
+  const toActor = must(
+    must(deep, 'deep').related.find((x) => x.object.id === actor.id),
+    'deep.related.find((x) => x.object.id === actor.id)',
+  ).path;
   assert.deepEqual(
     toActor.map((s) => s.kind),
     ['indicates', 'attributed-to'],
@@ -58,9 +64,20 @@ test('same value across objects and sources: indicators and SCOs holding one can
   );
   await r.put([ind(4, "[domain-name:value = 'X.Example']"), ind(5, "[ipv4-addr:value = '198.51.100.8']")], 'feed_c');
   const res = await r.correlator.related(r.store, I(1), { now: NOW });
-  assert.deepEqual(res!.related.map((x) => x.object.id).sort(), [I(2), sid('ipv4-addr', 3)].sort());
-  assert.deepEqual(res!.related[0]!.path, [
-    { from: I(1), kind: 'same-value', to: res!.related[0]!.object.id, derived: true, via: 'ipv4-addr:198.51.100.7' },
+  assert.deepEqual(
+    must(res, 'res')
+      .related.map((x) => x.object.id)
+      .sort(),
+    [I(2), sid('ipv4-addr', 3)].sort(),
+  );
+  assert.deepEqual(must(must(res, 'res').related[0], 'res.related[0]').path, [
+    {
+      from: I(1),
+      kind: 'same-value',
+      to: must(must(res, 'res').related[0], 'res.related[0]').object.id,
+      derived: true,
+      via: 'ipv4-addr:198.51.100.7',
+    },
   ]);
   // canonical: X.Example and x.example are one value
   assert.deepEqual(await r.ids(I(4)), [I(2)]);
@@ -74,9 +91,13 @@ test('inside-cidr: an address inside a listed range, whichever arrives first; IP
   assert.deepEqual(await r.ids(I(2)), [I(1), I(4)]);
   assert.deepEqual(await r.ids(I(3)), [I(1), I(4), I(9)]);
   assert.deepEqual(await r.ids(I(4)), [I(2), I(3)]);
-  const path = (await r.correlator.related(r.store, I(4), { now: NOW }))!.related.find(
-    (x) => x.object.id === I(2),
-  )!.path;
+  const path = must(
+    must(
+      await r.correlator.related(r.store, I(4), { now: NOW }),
+      '(await r.correlator.related(r.store, I(4), { now: NOW }))',
+    ).related.find((x) => x.object.id === I(2)),
+    '(await r.correlator.related(r.store, I(4), { now: NOW }))...',
+  ).path;
   assert.deepEqual(path, [
     { from: I(4), kind: 'inside-cidr', to: I(2), derived: true, via: 'ipv4-addr:198.51.100.0/24' },
   ]);
@@ -101,7 +122,13 @@ test('on-domain: a URL whose host is a listed domain or one of its subdomains', 
   ]);
   assert.deepEqual(await r.ids(I(4)), [I(1), I(2), I(5)]);
   assert.deepEqual(await r.ids(I(5)), [I(4)]);
-  const path = (await r.correlator.related(r.store, I(1), { now: NOW }))!.related[0]!.path;
+  const path = must(
+    must(
+      await r.correlator.related(r.store, I(1), { now: NOW }),
+      '(await r.correlator.related(r.store, I(1), { now: NOW }))',
+    ).related[0],
+    '(await r.correlator.related(r.store, I(1), { now: NOW }))...',
+  ).path;
   assert.deepEqual(path, [{ from: I(1), kind: 'on-domain', to: I(4), derived: true, via: 'domain-name:example.com' }]);
   assert.deepEqual(await r.ids(I(3)), []);
 });
@@ -113,7 +140,7 @@ test('resolves-to: a domain resolving to a listed address (SCO resolves_to_refs 
   // enrichment result: the domain SCO naming its address
   await r.put([ip, sco('domain-name', 2, 'c2.example', { resolves_to_refs: [ip.id] })]);
   const res = await r.correlator.related(r.store, I(1), { now: NOW });
-  const toIp = res!.related.find((x) => x.object.id === I(2));
+  const toIp = must(res, 'res').related.find((x) => x.object.id === I(2));
   assert.ok(toIp, 'domain indicator → address indicator');
   assert.deepEqual(toIp.path, [
     { from: I(1), kind: 'resolves-to', to: I(2), derived: true, via: 'ipv4-addr:203.0.113.9' },
@@ -145,10 +172,19 @@ test('shares-malware: hash indicators that indicate the same malware are sibling
     rel(3, I(3), 'indicates', mal.id),
   ]);
   const res = await r.correlator.related(r.store, I(1), { now: NOW });
-  assert.deepEqual(res!.related.map((x) => x.object.id).sort(), [I(2), mal.id].sort());
-  assert.deepEqual(res!.related.find((x) => x.object.id === I(2))!.path, [
-    { from: I(1), kind: 'shares-malware', to: I(2), derived: true, via: mal.id },
-  ]);
+  assert.deepEqual(
+    must(res, 'res')
+      .related.map((x) => x.object.id)
+      .sort(),
+    [I(2), mal.id].sort(),
+  );
+  assert.deepEqual(
+    must(
+      must(res, 'res').related.find((x) => x.object.id === I(2)),
+      'res.related.find((x) => x.object.id === I(2))',
+    ).path,
+    [{ from: I(1), kind: 'shares-malware', to: I(2), derived: true, via: mal.id }],
+  );
   // the URL indicator is no file: reached only through the malware at depth 2
   assert.deepEqual(await r.ids(I(3)), [mal.id]);
 });
@@ -177,16 +213,16 @@ test('fan-out cap: a value correlates at most `maxFanout` holders and links, and
   const r = await rig(t, { maxFanout: 3 });
   await r.put(Array.from({ length: 6 }, (_, i) => ind(i + 1, "[ipv4-addr:value = '192.0.2.50']")));
   const res = await r.correlator.related(r.store, I(1), { now: NOW });
-  assert.equal(res!.related.length, 3);
-  assert.equal(res!.capped, true);
+  assert.equal(must(res, 'res').related.length, 3);
+  assert.equal(must(res, 'res').capped, true);
   assert.equal(r.correlator.stats().capped['same-value'], 3, 'holders 4, 5, 6 were beyond the cap');
 
   // a range over ten listed addresses links three of them, and the refused link is counted
   await r.put(Array.from({ length: 10 }, (_, i) => ind(100 + i, `[ipv4-addr:value = '10.1.0.${i + 1}']`)));
   await r.put([ind(200, "[ipv4-addr:value = '10.1.0.0/24']")]);
   const cidr = await r.correlator.related(r.store, I(200), { now: NOW });
-  assert.equal(cidr!.related.length, 3);
-  assert.equal(cidr!.capped, true);
+  assert.equal(must(cidr, 'cidr').related.length, 3);
+  assert.equal(must(cidr, 'cidr').capped, true);
   assert.equal(r.correlator.stats().capped['inside-cidr'], 1);
   // one more address inside the full range: refused, counted
   await r.put([ind(300, "[ipv4-addr:value = '10.1.0.77']")]);
@@ -229,7 +265,11 @@ test('the cursor survives a restart; a store behind the cursor triggers a rebuil
   t.after(() => again.close());
   assert.equal(again.seq, seq);
   assert.deepEqual(await again.catchUp(r.store), { applied: 0, seq, caughtUp: true });
-  assert.equal((await again.related(r.store, I(1), { now: NOW }))!.related.length, 1);
+  assert.equal(
+    must(await again.related(r.store, I(1), { now: NOW }), '(await again.related(r.store, I(1), { now: NOW }))').related
+      .length,
+    1,
+  );
 
   // a fresh, empty store: the index starts again from 0
   const { EmbeddedStore } = await import('../../src/store/embedded/store.js');

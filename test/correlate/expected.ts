@@ -1,4 +1,5 @@
 import type { StixObject } from '../../src/core/stix.js';
+import { must } from '../helpers/must.js';
 
 /**
  * An independent model of what the data links, for the golden tests: built from the objects with
@@ -12,8 +13,9 @@ const HASH_RE = /file:hashes\.(?:MD5|'SHA-1'|'SHA-256'|'SHA-512'|"SHA-1"|"SHA-25
 export function plainValues(o: StixObject): string[] {
   const out = new Set<string>();
   if (o.type === 'indicator' && o.pattern_type === 'stix' && typeof o.pattern === 'string') {
-    for (const m of o.pattern.matchAll(VALUE_RE)) out.add(`${m[1]}:${m[1] === 'url' ? m[2] : m[2]!.toLowerCase()}`);
-    for (const m of o.pattern.matchAll(HASH_RE)) out.add(`file:${m[1]!.toLowerCase()}`);
+    for (const m of o.pattern.matchAll(VALUE_RE))
+      out.add(`${m[1]}:${m[1] === 'url' ? m[2] : must(m[2], 'm[2]').toLowerCase()}`);
+    for (const m of o.pattern.matchAll(HASH_RE)) out.add(`file:${must(m[1], 'm[1]').toLowerCase()}`);
   } else if (
     ['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr'].includes(o.type) &&
     typeof o.value === 'string'
@@ -27,7 +29,7 @@ export function plainValues(o: StixObject): string[] {
 
 function urlHost(url: string): string | undefined {
   const m = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?([^/:?#]+)/i.exec(url);
-  return m ? m[1]!.toLowerCase() : undefined;
+  return m ? must(m[1], 'm[1]').toLowerCase() : undefined;
 }
 
 export interface Model {
@@ -54,8 +56,8 @@ export function model(objects: StixObject[]): Model {
     if (a === b) return;
     if (!adj.has(a)) adj.set(a, new Set());
     if (!adj.has(b)) adj.set(b, new Set());
-    adj.get(a)!.add(b);
-    adj.get(b)!.add(a);
+    must(adj.get(a), 'adj.get(a)').add(b);
+    must(adj.get(b), 'adj.get(b)').add(a);
   };
   const holders = new Map<string, Set<string>>();
   for (const o of byId.values()) {
@@ -66,7 +68,7 @@ export function model(objects: StixObject[]): Model {
       add(s, t);
       if (o.relationship_type === 'indicates' && byId.get(t)?.type === 'malware') {
         if (!indicates.has(t)) indicates.set(t, new Set());
-        indicates.get(t)!.add(s);
+        must(indicates.get(t), 'indicates.get(t)').add(s);
       }
     }
     if (['report', 'grouping', 'note', 'opinion', 'observed-data'].includes(o.type) && Array.isArray(o.object_refs)) {
@@ -75,13 +77,13 @@ export function model(objects: StixObject[]): Model {
     if (o.type === 'sighting' && typeof o.sighting_of_ref === 'string') add(o.id, o.sighting_of_ref);
     for (const v of plainValues(o)) {
       if (!holders.has(v)) holders.set(v, new Set());
-      holders.get(v)!.add(o.id);
+      must(holders.get(v), 'holders.get(v)').add(o.id);
     }
   }
   const domains = new Map<string, Set<string>>();
   for (const [v, hs] of holders) if (v.startsWith('domain-name:')) domains.set(v.slice('domain-name:'.length), hs);
   const liveSet = (ids: Iterable<string>, self: string) => new Set([...ids].filter((x) => x !== self && live(x)));
-  const values = (id: string) => plainValues(byId.get(id)!);
+  const values = (id: string) => plainValues(must(byId.get(id), 'byId.get(id)'));
   return {
     byId,
     live,

@@ -6,6 +6,7 @@ import { collectSource, FIXED_NOW } from '../helpers/collect.js';
 import { corpusPath } from '../helpers/corpus.js';
 import { model } from './expected.js';
 import { rig, type Rig } from './fixtures.js';
+import { must } from '../helpers/must.js';
 
 /**
  * Golden correlation over real data from the shared corpus: the data is mapped by the
@@ -47,7 +48,7 @@ test('golden correlation: ATT&CK ICS relationships, depth 1 and 2, paths name th
       .sort((a, b) => m.explicit(b.id).size - m.explicit(a.id).size || (a.id < b.id ? -1 : 1));
   const chosen = [
     byType('malware')[0],
-    byType('malware').at(-1)!,
+    must(byType('malware').at(-1), "byType('malware').at(-1)"),
     byType('intrusion-set')[0],
     byType('campaign')[0],
     byType('attack-pattern')[0],
@@ -56,36 +57,40 @@ test('golden correlation: ATT&CK ICS relationships, depth 1 and 2, paths name th
   ];
   let checked = 0;
   for (const o of chosen) {
-    const expected = m.explicit(o!.id);
-    const res = await r.correlator.related(r.store, o!.id, { limit: 1000, now: FIXED_NOW });
-    assert.ok(res, o!.id);
-    assert.equal(res.capped, false, o!.id);
+    const expected = m.explicit(must(o, 'o').id);
+    const res = await r.correlator.related(r.store, must(o, 'o').id, { limit: 1000, now: FIXED_NOW });
+    assert.ok(res, must(o, 'o').id);
+    assert.equal(res.capped, false, must(o, 'o').id);
     assert.deepEqual(
       sorted(res.related.map((x) => x.object.id)),
       sorted(expected),
-      `${o!.type} ${o!.name}: related = the other ends of its relationships`,
+      `${must(o, 'o').type} ${must(o, 'o').name}: related = the other ends of its relationships`,
     );
     for (const x of res.related) {
       assert.equal(x.path.length, 1);
       const [s] = x.path;
-      const stated = rels.get(s!.via!);
-      assert.ok(stated, `${s!.via} is a relationship of the bundle`);
-      assert.deepEqual([stated.source_ref, stated.relationship_type, stated.target_ref], [s!.from, s!.kind, s!.to]);
+      const stated = rels.get(must(must(s, 's').via, 's.via'));
+      assert.ok(stated, `${must(s, 's').via} is a relationship of the bundle`);
+      assert.deepEqual(
+        [stated.source_ref, stated.relationship_type, stated.target_ref],
+        [must(s, 's').from, must(s, 's').kind, must(s, 's').to],
+      );
     }
     checked += expected.size;
   }
   assert.ok(checked > 100, `a meaningful sample (${checked} links)`);
 
   // depth 2 from a malware: neighbours and their neighbours
-  const start = chosen[0]!.id;
+  const start = must(chosen[0], 'chosen[0]').id;
   const expected2 = new Set(m.explicit(start));
   for (const n of m.explicit(start)) for (const k of m.explicit(n)) if (k !== start) expected2.add(k);
   const res2 = await r.correlator.related(r.store, start, { depth: 2, limit: 1000, now: FIXED_NOW });
-  assert.equal(res2!.capped, false);
-  assert.deepEqual(sorted(res2!.related.map((x) => x.object.id)), sorted(expected2));
-  for (const x of res2!.related)
+  assert.equal(must(res2, 'res2').capped, false);
+  assert.deepEqual(sorted(must(res2, 'res2').related.map((x) => x.object.id)), sorted(expected2));
+  for (const x of must(res2, 'res2').related)
     assert.equal(
-      x.path[x.path.length - 1]!.from === x.object.id || x.path[x.path.length - 1]!.to === x.object.id,
+      must(x.path[x.path.length - 1], 'x.path[x.path.length - 1]').from === x.object.id ||
+        must(x.path[x.path.length - 1], 'x.path[x.path.length - 1]').to === x.object.id,
       true,
     );
   // types filter
@@ -96,18 +101,20 @@ test('golden correlation: ATT&CK ICS relationships, depth 1 and 2, paths name th
     now: FIXED_NOW,
   });
   assert.deepEqual(
-    sorted(groups!.related.map((x) => x.object.id)),
+    sorted(must(groups, 'groups').related.map((x) => x.object.id)),
     sorted([...expected2].filter((id) => m.byId.get(id)?.type === 'intrusion-set')),
   );
   // revoked objects (revoked-by relationships) never show
   for (const o of raw.filter((x) => x.revoked === true)) {
     const res = await r.correlator.related(
       r.store,
-      raw.find((x) => x.type === 'relationship' && x.relationship_type === 'revoked-by' && x.source_ref === o.id)!
-        .target_ref as string,
+      must(
+        raw.find((x) => x.type === 'relationship' && x.relationship_type === 'revoked-by' && x.source_ref === o.id),
+        "raw.find((x) => x.type === 'relationship' && x.relationsh...",
+      ).target_ref as string,
       { now: FIXED_NOW },
     );
-    assert.ok(!res!.related.some((x) => x.object.id === o.id), `${o.id} is revoked`);
+    assert.ok(!must(res, 'res').related.some((x) => x.object.id === o.id), `${o.id} is revoked`);
   }
 });
 
@@ -134,7 +141,7 @@ test('golden correlation: MISP events (report membership, galaxies → malware/a
     const domain = m.onDomain(id);
     const sibs = m.siblings(id);
     const res = await r.correlator.related(r.store, id, { limit: 1000, now: FIXED_NOW });
-    const got = new Map(res!.related.map((x) => [x.object.id, x.path[0]]));
+    const got = new Map(must(res, 'res').related.map((x) => [x.object.id, x.path[0]]));
     const full = new Set([...explicit, ...same, ...domain, ...sibs]);
     for (const g of got.keys()) assert.ok(full.has(g), `${id}: ${g} is linked by the data`);
     // explicit links, same values and domain links below the cap are all there
@@ -146,9 +153,9 @@ test('golden correlation: MISP events (report membership, galaxies → malware/a
     else {
       const shown = [...sibs].filter((s) => got.has(s)).length;
       assert.ok(shown >= cap, `${id}: ${shown} siblings shown of ${sibs.size}`);
-      assert.equal(res!.capped, true);
+      assert.equal(must(res, 'res').capped, true);
     }
-    return { derived: [...got.values()].filter((s) => s!.derived).length, explicit: explicit.size };
+    return { derived: [...got.values()].filter((s) => must(s, 's').derived).length, explicit: explicit.size };
   };
 
   // every indicator of the pymisp event; of the feed (whose URLs are observed, not indicators), its
@@ -182,10 +189,13 @@ test('golden correlation: MISP events (report membership, galaxies → malware/a
     .filter((x) => x.type === 'report' && (x.object_refs as string[]).includes(multi.id))
     .map((x) => x.id);
   const inReports = await r.correlator.related(r.store, multi.id, { types: ['report'], now: FIXED_NOW });
-  assert.deepEqual(sorted(inReports!.related.map((x) => x.object.id)), sorted(reps));
+  assert.deepEqual(sorted(must(inReports, 'inReports').related.map((x) => x.object.id)), sorted(reps));
 
   // galaxies: a file indicator of the event names the malware, tool and actor; the event report holds it
-  const fileInd = indicators.find((o) => eventIds.has(o.id) && String(o.pattern).includes('file:hashes'))!;
+  const fileInd = must(
+    indicators.find((o) => eventIds.has(o.id) && String(o.pattern).includes('file:hashes')),
+    'indicators.find((o) => eventIds.has(o.id) && String(o.pat...',
+  );
   const summary = r.correlator.relatedSummary(fileInd.id);
   const named = (type: string) =>
     all
@@ -199,9 +209,12 @@ test('golden correlation: MISP events (report membership, galaxies → malware/a
   assert.ok(summary.malware.length === 1 && summary.threat_actors.includes('Sofacy') && summary.reports.length === 1);
 
   // one event's attributes are related through the event report (depth 2)
-  const rep = all.find((o) => o.type === 'report' && (o.object_refs as string[]).includes(fileInd.id))!;
+  const rep = must(
+    all.find((o) => o.type === 'report' && (o.object_refs as string[]).includes(fileInd.id)),
+    "all.find((o) => o.type === 'report' && (o.object_refs as ...",
+  );
   const members = new Set((rep.object_refs as string[]).filter((x) => x !== fileInd.id && m.live(x)));
   const deep = await r.correlator.related(r.store, fileInd.id, { depth: 2, limit: 1000, now: FIXED_NOW });
-  const deepIds = new Set(deep!.related.map((x) => x.object.id));
+  const deepIds = new Set(must(deep, 'deep').related.map((x) => x.object.id));
   for (const x of members) assert.ok(deepIds.has(x), `event member ${x}`);
 });

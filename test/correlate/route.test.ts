@@ -7,6 +7,7 @@ import { relatedRoutes } from '../../src/server/related.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
 import { bearer, KEYS, serverConfig } from '../server/helpers.js';
 import { ind, NOW, rel, report, rig, sdo, sid } from './fixtures.js';
+import { must } from '../helpers/must.js';
 
 const I = (n: number) => sid('indicator', n);
 
@@ -60,14 +61,20 @@ test('GET /api/v1/objects/:id/related: related objects with paths, TLP by key, 4
   assert.equal(body.capped, false);
   // the reader key reads up to amber: malware, the amber actor, the CIDR indicator, the report (red indicator 3 is hidden)
   assert.deepEqual(body.related.map((x) => x.id).sort(), [mal.id, amber.id, I(2), sid('report', 1)].sort());
-  const m = body.related.find((x) => x.id === mal.id)!;
+  const m = must(
+    body.related.find((x) => x.id === mal.id),
+    'body.related.find((x) => x.id === mal.id)',
+  );
   assert.deepEqual(m, {
     id: mal.id,
     type: 'malware',
     name: 'Emotet',
     path: [{ from: I(1), kind: 'indicates', to: mal.id, via: sid('relationship', 1) }],
   });
-  const cidr = body.related.find((x) => x.id === I(2))!;
+  const cidr = must(
+    body.related.find((x) => x.id === I(2)),
+    'body.related.find((x) => x.id === I(2))',
+  );
   assert.deepEqual(cidr.path, [
     { from: I(1), kind: 'inside-cidr', to: I(2), derived: true, via: 'ipv4-addr:198.51.100.0/24' },
   ]);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { CORRELATION_SLICE } from '../../src/correlate/correlator.js';
 import { ind, rig, NOW } from './fixtures.js';
 import { turnsDuring } from '../helpers/turns.js';
+import { must } from '../helpers/must.js';
 
 test('a catch-up applies at most CORRELATION_SLICE changes per transaction, an event-loop turn apart', async (t) => {
   const r = await rig(t);
@@ -21,7 +22,7 @@ test('a catch-up applies at most CORRELATION_SLICE changes per transaction, an e
   const { value, turns } = await turnsDuring(() => r.correlator.catchUp(r.store, { pageSize: 50_000 }));
   assert.deepEqual(value, { applied: n + 1, seq: n + 1, caughtUp: true });
   assert.ok(turns >= 5, `turns: ${turns}`);
-  assert.deepEqual(await r.ids(objects[7]!.id), [objects[n]!.id]);
+  assert.deepEqual(await r.ids(must(objects[7], 'objects[7]').id), [must(objects[n], 'objects[n]').id]);
 });
 
 test('while the owner is busy (an ingest runs) a timed catch-up applies one slice per tick; idle, it catches up fully', async (t) => {
