@@ -16,6 +16,7 @@ import { detectObservable } from '../../src/core/observable.js';
 import type { StixObject, TlpLevel } from '../../src/core/stix.js';
 import { PublishFilter } from '../../src/filter/policy.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
+import { must } from '../helpers/must.js';
 
 /**
  * The delivery ledger (docs/deliveries.md) through the real sink runner and the embedded store on
@@ -113,7 +114,7 @@ async function setup(t: { after: (fn: () => Promise<void> | void) => void }) {
   const one = async (value: string, ceiling: TlpLevel = 'red'): Promise<DeliveryEntry> => {
     const a = await why(value, ceiling);
     assert.equal(a.deliveries.length, 1, `${value}: ${JSON.stringify(a.deliveries)}`);
-    return a.deliveries[0]!;
+    return must(a.deliveries[0], 'a.deliveries[0]');
   };
   const reopen = async () => {
     await store.close();
@@ -133,7 +134,7 @@ test('pushed, revoked, expired: present then removed, with since, sequence, sour
   assert.equal(p.state, 'present');
   assert.equal(p.reason, 'pushed');
   assert.equal(p.since, iso(NOW));
-  assert.ok(p.seq! >= 1 && p.seq! <= head);
+  assert.ok(must(p.seq, 'p.seq') >= 1 && must(p.seq, 'p.seq') <= head);
   assert.deepEqual(p.sources, [{ source: 'feed', tlp: 'clear' }]);
   assert.equal(typeof p.score, 'number');
   assert.equal(p.threshold, 0);
@@ -174,15 +175,21 @@ test('withheld by each reason: filter, TLP ceiling, score below the threshold, w
   });
   const scores = new Map<string, number>();
   for (const v of ['10.0.0.2', '10.0.0.4']) {
-    const s = (await h.store().query({ value: v })).objects[0]!.x_stixgate?.score;
+    const s = must((await h.store().query({ value: v })).objects[0], '(await h.store().query({ value: v })).objects[0]')
+      .x_stixgate?.score;
     scores.set(v, s as number);
   }
   // the weak source's value scores below a threshold the others meet
   await h
     .store()
     .modify(
-      [(await h.store().query({ value: '10.0.0.4' })).objects[0]!.id],
-      (o) => ({ ...o, x_stixgate: { ...o.x_stixgate!, score: 10 } }),
+      [
+        must(
+          (await h.store().query({ value: '10.0.0.4' })).objects[0],
+          "(await h.store().query({ value: '10.0.0.4' })).objects[0]",
+        ).id,
+      ],
+      (o) => ({ ...o, x_stixgate: { ...must(o.x_stixgate, 'o.x_stixgate'), score: 10 } }),
       { now: NOW },
     );
   await h.run({
@@ -202,7 +209,7 @@ test('withheld by each reason: filter, TLP ceiling, score below the threshold, w
   const al = await h.one('allowed.example');
   assert.equal(al.state, 'withheld');
   assert.equal(al.reason, 'allowlist');
-  assert.match(al.detail!, /allowed\.example/);
+  assert.match(must(al.detail, 'al.detail'), /allowed\.example/);
   assert.equal((await h.one('10.0.0.2')).state, 'present');
 });
 
@@ -304,7 +311,7 @@ test('the ledger and the cursor survive a reopen of the store unchanged', async 
   assert.deepEqual([await h.why('6.6.6.6'), await h.why('6.6.6.7')], before);
   assert.equal(await h.store().getCursor(sinkCursorName('siem')), cursor);
   assert.deepEqual(
-    before.map((a) => a.deliveries[0]!.state),
+    before.map((a) => must(a.deliveries[0], 'a.deliveries[0]').state),
     ['rejected', 'withheld'],
   );
 });

@@ -10,6 +10,7 @@ import type { CommonSinkConfig, RemoteEntry, Sink, SinkReconciler, SinkRecord } 
 import { reconcileBench } from '../helpers/reconcile-kit.js';
 import { indicator, NOW } from '../helpers/sink-kit.js';
 import { createHttpClient } from '../../src/http/client.js';
+import { must } from '../helpers/must.js';
 
 /** The reconcile engine on its own: the external sort, the bounded structures, several indicators holding one value. */
 
@@ -118,8 +119,8 @@ test('60,000 entries read back in chunks of 2,000: the structures held stay with
   assert.equal(r.read, n);
   assert.deepEqual(r.counts, { missing: 2, stale: 0, extra: n, foreign: 0, in_sync: 0 });
   assert.equal(r.items.extra.length, 5);
-  assert.equal(spills[0]!.remote.maxBuffered, 2000);
-  assert.equal(spills[0]!.remote.runs, 30);
+  assert.equal(must(spills[0], 'spills[0]').remote.maxBuffered, 2000);
+  assert.equal(must(spills[0], 'spills[0]').remote.runs, 30);
   assert.equal(removed.length, n, "every extra entry removed, in batches of the sink's limit");
   assert.deepEqual(written.map((w) => w.observable.value).sort(), ['198.51.100.1', '198.51.100.2']);
 });
@@ -162,7 +163,7 @@ test('a value several indicators hold: current when the product holds any of the
   } as never);
   const excluded = indicator('198.51.100.8', 80, { name: 'excluded', labels: ['benign'] } as never);
   await b.put([older, newer, excluded]);
-  const key = (await b.plan()).items.missing[0]!.key;
+  const key = must((await b.plan()).items.missing[0], '(await b.plan()).items.missing[0]').key;
   assert.deepEqual(
     (await b.plan()).counts,
     { missing: 1, stale: 0, extra: 0, foreign: 0, in_sync: 0 },

@@ -8,6 +8,7 @@ import { batchesOf, recordsForChanges } from '../../src/delivery/select.js';
 import { StixgateError } from '../../src/core/errors.js';
 import { TLP_MARKING_IDS, type StixObject } from '../../src/core/stix.js';
 import { NOW, config, ind, iso, setup } from './sink-run-kit.js';
+import { must } from '../helpers/must.js';
 
 test('pushes every value once in batches within the limit, then nothing on a second run', async (t) => {
   const { sink, run, put, store } = await setup(t);
@@ -74,7 +75,7 @@ test('filters: max TLP, types, labels, sources, min score', async (t) => {
   const { sink, run, put } = await setup(t);
   await put(
     [
-      ind('1.1.1.1', { object_marking_refs: [TLP_MARKING_IDS.red!] }),
+      ind('1.1.1.1', { object_marking_refs: [must(TLP_MARKING_IDS.red, 'TLP_MARKING_IDS.red')] }),
       ind('2.2.2.2', { labels: ['scanner'] }),
       ind('3.3.3.3', { labels: ['c2'] }),
       ind('c2.example', { labels: ['c2'] }),
@@ -122,7 +123,7 @@ test('retryable failures are retried (Retry-After honoured), per-item retries re
   sink.script.push((recs) => recs.map(() => ({ status: 'ok' as const })));
   last = Date.now();
   const sum = await run();
-  assert.ok(waits[0]! >= 190, `waited ${waits[0]} ms for Retry-After 200 ms`);
+  assert.ok(must(waits[0], 'waits[0]') >= 190, `waited ${waits[0]} ms for Retry-After 200 ms`);
   assert.equal(sum.rejected, 1);
   assert.deepEqual([...sink.held.keys()].sort(), ['1.1.1.1', '2.2.2.2']);
   assert.deepEqual(
@@ -278,19 +279,19 @@ test('records collapse per key to the latest state; batches cut by op, count and
   ];
   const recs = recordsForChanges(changes, config(), mapping, NOW);
   assert.equal(recs.length, 1);
-  assert.equal(recs[0]!.op, 'remove');
-  assert.equal(recs[0]!.seq, 2);
+  assert.equal(must(recs[0], 'recs[0]').op, 'remove');
+  assert.equal(must(recs[0], 'recs[0]').seq, 2);
   const many = Array.from({ length: 5 }, (_, i) => ({
-    ...recs[0]!,
+    ...must(recs[0], 'recs[0]'),
     op: i < 3 ? ('upsert' as const) : ('remove' as const),
     key: String(i),
   }));
   assert.deepEqual(
-    batchesOf(many!, 2).map((b) => b.length),
+    batchesOf(must(many, 'many'), 2).map((b) => b.length),
     [2, 1, 2],
   );
   assert.deepEqual(
-    batchesOf(many!, 10, 25, () => 10).map((b) => b.length),
+    batchesOf(must(many, 'many'), 10, 25, () => 10).map((b) => b.length),
     [2, 1, 2],
   );
 });

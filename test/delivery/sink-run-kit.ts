@@ -12,6 +12,7 @@ import { detectObservable } from '../../src/core/observable.js';
 import type { StixObject, TlpLevel } from '../../src/core/stix.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
+import { must } from '../helpers/must.js';
 
 /**
  * The sink runner's test bench: an embedded store in a temporary directory, a remote system in
@@ -59,7 +60,7 @@ export class FakeSink implements Sink {
     if (step instanceof Error) throw step;
     const outcomes = step ?? records.map((): SinkOutcome => ({ status: 'ok' }));
     records.forEach((r, i) => {
-      if (outcomes[i]!.status !== 'ok') return;
+      if (must(outcomes[i], 'outcomes[i]').status !== 'ok') return;
       if (op === 'upsert') this.held.set(r.observable.value, r.fields);
       else this.held.delete(r.observable.value);
     });
