@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
+import { must } from '../helpers/must.js';
 
 const CLI = join(PROJECT_ROOT, 'src', 'cli.ts');
 const dir = mkdtempSync(join(tmpdir(), 'stixgate-cli-out-'));
@@ -28,7 +29,7 @@ test('lookup --json is complete on a pipe, far beyond the 64 KiB a pipe takes at
   assert.ok(r.stdout.length > 256 * 1024, `${r.stdout.length} bytes`);
   const json = JSON.parse(r.stdout) as { results: { value: string; matched: boolean }[] };
   assert.equal(json.results.length, 3000);
-  assert.equal(json.results[2999]!.value, '198.18.11.183');
+  assert.equal(must(json.results[2999], 'json.results[2999]').value, '198.18.11.183');
 });
 
 test('convert prints nothing on stdout when the input fails half-way', () => {
@@ -119,8 +120,8 @@ test('simulate --port listens where asked; --write-config writes the credentials
   );
   let out = '';
   let err = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (err += d));
+  must(child.stdout, 'child.stdout').on('data', (d) => (out += d));
+  must(child.stderr, 'child.stderr').on('data', (d) => (err += d));
   const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
   try {
     while (!err.includes('simulators running')) {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { hashApiKey } from '../../src/server/index.js';
 import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
 import { runCli, startDaemon } from '../helpers/daemon-proc.js';
+import { must } from '../helpers/must.js';
 
 /**
  * `stixgate plan` and `stixgate reconcile` against a Splunk simulator: through a running daemon
@@ -68,11 +69,17 @@ sinks:
     0,
   );
   assert.equal((await cli(['push', 'kv', ...c0], env)).status, 0);
-  const docs = splunk.collection('search', 'stixgate_indicators')!.docs;
+  const docs = must(
+    splunk.collection('search', 'stixgate_indicators'),
+    "splunk.collection('search', 'stixgate_indicators')",
+  ).docs;
   assert.equal(docs.size, 3);
 
   const drift = () => {
-    const [key] = [...docs.entries()].find(([, d]) => d.indicator === '198.51.100.12')!;
+    const [key] = must(
+      [...docs.entries()].find(([, d]) => d.indicator === '198.51.100.12'),
+      "[...docs.entries()].find(([, d]) => d.indicator === '198....",
+    );
     docs.delete(key);
     docs.set(FOREIGN, { _key: FOREIGN, indicator: '203.0.113.9' });
   };

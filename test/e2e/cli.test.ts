@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
+import { must } from '../helpers/must.js';
 
 const CLI = join(PROJECT_ROOT, 'src', 'cli.ts');
 const dir = mkdtempSync(join(tmpdir(), 'stixgate-cli-'));
@@ -52,14 +53,20 @@ test('ingest, lookup (exit 0 only when every value matched), stats', () => {
   const data = join(dir, 'data');
   const ing = cli(['ingest', list, '--from', 'text_list', '--data-dir', data, '--quiet', '-c', emptyConfig]);
   assert.equal(ing.status, 0, ing.stderr);
-  const counts = JSON.parse(ing.stdout.trim().split('\n').pop()!) as { created: number; rejected: number };
+  const counts = JSON.parse(must(ing.stdout.trim().split('\n').pop(), "ing.stdout.trim().split('\\n').pop()")) as {
+    created: number;
+    rejected: number;
+  };
   assert.equal(counts.created, 4);
   assert.equal(counts.rejected, 1);
   const again = JSON.parse(
-    cli(['ingest', list, '--from', 'text_list', '--data-dir', data, '--quiet', '-c', emptyConfig])
-      .stdout.trim()
-      .split('\n')
-      .pop()!,
+    must(
+      cli(['ingest', list, '--from', 'text_list', '--data-dir', data, '--quiet', '-c', emptyConfig])
+        .stdout.trim()
+        .split('\n')
+        .pop(),
+      "cli(['ingest', list, '--from', 'text_list', '--data-dir',...",
+    ),
   ) as { created: number; updated: number; unchanged: number };
   assert.deepEqual([again.created, again.updated, again.unchanged], [0, 0, 4]);
 
@@ -127,7 +134,7 @@ test('X1: a secret in a feed URL never reaches logs or /metrics, even when the f
       assert.equal(child.exitCode, null, `the daemon exited before logging the job error:\n${out}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    const address = /"address":"(http:\/\/[^"]+)"/.exec(out)![1];
+    const address = must(/"address":"(http:\/\/[^"]+)"/.exec(out), '/"address":"(http:\\/\\/[^"]+)"/.exec(out)')[1];
     const metrics = await (await fetch(`${address}/metrics`)).text();
     assert.match(metrics, /stixgate_job_errors_total\{job_name="f"/);
     assert.ok(!metrics.includes(canary));

@@ -9,6 +9,7 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { hashApiKey } from '../../src/server/index.js';
 import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
 import { until } from '../helpers/until.js';
+import { must } from '../helpers/must.js';
 
 /**
  * The console as the daemon serves it (embedded store, a text_list source, a Splunk KV sink on the
@@ -119,8 +120,14 @@ sinks:
     assert.match(why, /<span class="value">feed<\/span> <span class="tlp tlp-green">TLP:GREEN<\/span>/, v);
   }
   // drift injected on the product: a value deleted there, a foreign entry added; the plan page lists both, changes nothing
-  const docs = splunk.collection('search', 'stixgate_indicators')!.docs;
-  const [gone] = [...docs.entries()].find(([, d]) => d.indicator === '198.51.100.2')!;
+  const docs = must(
+    splunk.collection('search', 'stixgate_indicators'),
+    "splunk.collection('search', 'stixgate_indicators')",
+  ).docs;
+  const [gone] = must(
+    [...docs.entries()].find(([, d]) => d.indicator === '198.51.100.2'),
+    "[...docs.entries()].find(([, d]) => d.indicator === '198....",
+  );
   docs.delete(gone);
   docs.set('foreign-1', { _key: 'foreign-1', indicator: '<b>203.0.113.9</b>' });
   const plan = await page('/console/sinks/kv/plan');

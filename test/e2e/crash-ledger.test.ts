@@ -13,6 +13,7 @@ import { sinkCursorName } from '../../src/delivery/runner.js';
 import type { Observable } from '../../src/core/stix.js';
 import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
 import { prng } from '../store/fixtures.js';
+import { must } from '../helpers/must.js';
 
 /**
  * The delivery ledger across a crash during a push: `stixgate push` to the Splunk KV simulator is
@@ -44,7 +45,11 @@ async function ledgerState(
     const seqs: number[] = [];
     for (const o of values) {
       const r = await store.deliveries([recordKey(o)], o.value);
-      present.push(r.rows.length === 1 && r.rows[0]!.state === 'present' && r.rows[0]!.sink === 'kv');
+      present.push(
+        r.rows.length === 1 &&
+          must(r.rows[0], 'r.rows[0]').state === 'present' &&
+          must(r.rows[0], 'r.rows[0]').sink === 'kv',
+      );
       seqs.push(r.valueSeq);
     }
     return { cursor, present, seqs };

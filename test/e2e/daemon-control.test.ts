@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
+import { must } from '../helpers/must.js';
 
 const CLI = join(PROJECT_ROOT, 'src', 'cli.ts');
 
@@ -59,8 +60,8 @@ test('health follows the port the daemon listens on; reload reports the outcome;
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  must(child.stdout, 'child.stdout').on('data', (d) => (out += d));
+  must(child.stderr, 'child.stderr').on('data', (d) => (out += d));
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   try {
     const info = await daemonFile(child, join(dir, 'data'), () => out);
@@ -125,8 +126,8 @@ test('under `npm start` the daemon is reloaded through `stixgate reload` and SIG
     env: { ...process.env, STIXGATE_LOG_LEVEL: 'info' },
   });
   let out = '';
-  npm.stdout!.on('data', (d) => (out += d));
-  npm.stderr!.on('data', (d) => (out += d));
+  must(npm.stdout, 'npm.stdout').on('data', (d) => (out += d));
+  must(npm.stderr, 'npm.stderr').on('data', (d) => (out += d));
   const exited = new Promise<number | null>((r) => npm.on('exit', (code) => r(code)));
   let daemonPid: number | undefined;
   try {
@@ -143,7 +144,7 @@ test('under `npm start` the daemon is reloaded through `stixgate reload` and SIG
   const code = await exited;
   // the start script execs node, so npm's forwarded SIGTERM reaches the daemon itself
   const orphan = daemonPid !== undefined && existsSync(join(dataDir, 'daemon.json'));
-  if (orphan) process.kill(daemonPid!, 'SIGKILL');
+  if (orphan) process.kill(must(daemonPid, 'daemonPid'), 'SIGKILL');
   assert.equal(orphan, false, `the daemon outlived npm:\n${out}`);
   assert.equal(code, 0, out);
 });

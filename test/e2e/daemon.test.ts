@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Daemon } from '../../src/daemon.js';
 import { registry } from '../../integrations/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
+import { must } from '../helpers/must.js';
 
 async function listen(
   handler: Parameters<typeof createServer>[1],
@@ -15,7 +16,7 @@ async function listen(
   let hits = 0;
   const server = createServer((req, res) => {
     hits++;
-    handler!(req, res);
+    must(handler, 'handler')(req, res);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits: () => hits };
@@ -76,7 +77,7 @@ ${extra}`;
   const daemon = new Daemon({ configPath: cfgPath, registry, logger: silentLogger(), port: 0 });
   await daemon.start();
   try {
-    const base = daemon.address!;
+    const base = must(daemon.address, 'daemon.address');
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
     assert.equal((await fetch(`${base}/readyz`)).status, 200);
 
@@ -87,8 +88,8 @@ ${extra}`;
       };
       return r.matched ? r : undefined;
     });
-    assert.equal(hit.indicators[0]!.match, 'cidr');
-    assert.deepEqual(hit.indicators[0]!.sources, ['feed1']);
+    assert.equal(must(hit.indicators[0], 'hit.indicators[0]').match, 'cidr');
+    assert.deepEqual(must(hit.indicators[0], 'hit.indicators[0]').sources, ['feed1']);
     await until(
       async () =>
         ((await (await fetch(`${base}/api/v1/lookup?value=192.0.2.77`)).json()) as { matched: boolean }).matched ||

@@ -11,6 +11,7 @@ import { Daemon } from '../../src/daemon.js';
 import { registry } from '../../integrations/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { hashApiKey } from '../../src/server/index.js';
+import { must } from '../helpers/must.js';
 
 const KEY = 'k-pa-fw01-5e6f7a8b9c0d1e2f3a4b';
 
@@ -62,7 +63,9 @@ sources:
   const ip = await until(async () => {
     const r = await fetch(`${daemon.address}/edl/block/ip`, { headers: auth });
     const text = await r.text();
-    return r.status === 200 && text.length > 0 ? { text, etag: r.headers.get('etag')! } : undefined;
+    return r.status === 200 && text.length > 0
+      ? { text, etag: must(r.headers.get('etag'), "r.headers.get('etag')") }
+      : undefined;
   });
   assert.equal(ip.text, '198.51.100.23\n203.0.113.0/24\n');
   const url = await fetch(`${daemon.address}/edl/block/url`, { headers: auth });

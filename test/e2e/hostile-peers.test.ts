@@ -10,6 +10,7 @@ import { cursorName } from '../../src/pipeline/runner.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
 import { hasOpenssl, makeCert } from '../helpers/tls-certs.js';
+import { must } from '../helpers/must.js';
 
 /**
  * Issue 18, "no peer can crash the daemon": the daemon runs in a child process with one real
@@ -169,7 +170,7 @@ test('no peer can crash the daemon: hostile feed servers against a daemon in a c
     }
     assert.equal(child.exitCode, null, 'the daemon is still running');
     for (const p of peers) {
-      const f = failureOf(p.id)!;
+      const f = must(failureOf(p.id), 'failureOf(p.id)');
       assert.ok(
         p.reasons.includes(String(f.reason)),
         `${p.id}: reason ${String(f.reason)} (expected ${p.reasons.join(' or ')}): ${String(f.msg)}`,

@@ -11,6 +11,7 @@ import { detectObservable } from '../../src/core/observable.js';
 import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { LOOKUP_SNAPSHOT_FILE } from '../../src/lookup/snapshot.js';
 import { SNAPSHOT_CURSOR } from '../../src/lookup/snapshot-keeper.js';
+import { must } from '../helpers/must.js';
 
 const NOW = Date.now();
 
@@ -43,7 +44,7 @@ async function run(cfgPath: string, probe: (base: string) => Promise<void>): Pro
   const daemon = new Daemon({ configPath: cfgPath, registry, logger, port: 0 });
   await daemon.start();
   try {
-    await probe(daemon.address!);
+    await probe(must(daemon.address, 'daemon.address'));
   } finally {
     await daemon.stop();
   }

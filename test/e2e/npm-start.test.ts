@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
+import { must } from '../helpers/must.js';
 
 test('the default configuration starts and becomes ready without internet, and SIGTERM exits 0 (time to ready: W11 in npm run bench)', {
   timeout: 300_000,
@@ -41,7 +42,7 @@ test('the default configuration starts and becomes ready without internet, and S
         const m = /"address":"(http:\/\/[^"]+)"/.exec(out);
         if (m) {
           clearInterval(timer);
-          resolve(m[1]!);
+          resolve(must(m[1], 'm[1]'));
         } else if (Date.now() - t0 > 90_000) {
           clearInterval(timer);
           reject(new Error(`no listening line in 90 s:\n${out}`));

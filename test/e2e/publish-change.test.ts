@@ -10,6 +10,7 @@ import { isStixgateError } from '../../src/core/errors.js';
 import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
 import { XsoarSimulator } from '../../integrations/xsoar/simulator.js';
 import { QradarSimulator } from '../../integrations/qradar/simulator.js';
+import { must } from '../helpers/must.js';
 
 /**
  * Issue #13: a warninglist loaded at run time, and an ingest allowlist entry added by a reload,
@@ -142,7 +143,7 @@ sinks:
   assert.equal(requests(), before, 'the withdrawal runs once per change of the lists');
 
   // an ingest allowlist entry added by a reload: the stored value is withdrawn as well
-  writeConfig([VALUES[5]!]);
+  writeConfig([must(VALUES[5], 'VALUES[5]')]);
   assert.equal(await daemon.reload(), true);
   await pushAll();
   assert.deepEqual(

@@ -13,6 +13,7 @@ import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
 import { XsoarSimulator } from '../../integrations/xsoar/simulator.js';
 import { QradarSimulator } from '../../integrations/qradar/simulator.js';
 import { until as pollUntil } from '../helpers/until.js';
+import { must } from '../helpers/must.js';
 
 /**
  * The whole push path through the daemon: a corpus feed ingested and pushed to Splunk (KV and
@@ -143,13 +144,13 @@ sinks:
   // 1. ingest the corpus feed: every sink holds exactly its values, with the mapped fields
   await daemon.runNow('et');
   await until('all sinks hold the feed', allHold(values));
-  const kv0 = held.kv().get(values[0]!)!;
+  const kv0 = must(held.kv().get(must(values[0], 'values[0]')), 'held.kv().get(values[0])');
   assert.equal(kv0.indicator_type, 'ipv4-addr');
   assert.equal(kv0.sources, 'et');
   assert.equal(kv0.tlp, 'clear');
   const score0 = Number(kv0.score);
   assert.ok(score0 > 0 && score0 <= 100);
-  const x0 = held.xsoar().get(values[0]!)!;
+  const x0 = must(held.xsoar().get(must(values[0], 'values[0]')), 'held.xsoar().get(values[0])');
   assert.equal(x0.indicator_type, 'IP');
   assert.equal(x0.score, score0 >= 75 ? 3 : score0 >= 40 ? 2 : 0, 'verdict from the score');
   assert.equal(x0.CustomFields.trafficlightprotocol, 'CLEAR');
@@ -157,12 +158,16 @@ sinks:
   // 2. a second source raises the score of ten values: every sink that carries a score updates
   await daemon.runNow('extra');
   await until('KV scores rise', () => extra.every((v) => Number(held.kv().get(v)?.score) > score0));
-  const raised = Number(held.kv().get(extra[0]!)!.score);
+  const raised = Number(must(held.kv().get(must(extra[0], 'extra[0]')), 'held.kv().get(extra[0])').score);
   await until('XSOAR verdicts follow', () =>
     extra.every((v) => held.xsoar().get(v)?.score === (raised >= 75 ? 3 : raised >= 40 ? 2 : 0)),
   );
-  assert.equal(held.kv().get(extra[0]!)!.sources, 'et,extra');
-  assert.equal(Number(held.kv().get(values[50]!)!.score), score0, 'untouched values keep their score');
+  assert.equal(must(held.kv().get(must(extra[0], 'extra[0]')), 'held.kv().get(extra[0])').sources, 'et,extra');
+  assert.equal(
+    Number(must(held.kv().get(must(values[50], 'values[50]')), 'held.kv().get(values[50])').score),
+    score0,
+    'untouched values keep their score',
+  );
 
   // 3. revocation and expiry remove; a short-lived new indicator is pushed, then expires
   const now = Date.now();

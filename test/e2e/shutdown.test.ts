@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { startDaemon } from '../helpers/daemon-proc.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { cursorName } from '../../src/pipeline/runner.js';
+import { must } from '../helpers/must.js';
 
 /** Every stored indicator pattern and the source's cursor, read after the daemon exited. */
 async function storeState(dataDir: string): Promise<{ patterns: string[]; cursor?: string }> {
@@ -88,8 +89,9 @@ sources:
     assert.match(out, /"msg":"shutting down"/);
     assert.match(out, /"jobs":\["slow"\].*"msg":"shutdown grace of 1 s over; in-flight jobs aborted"/);
     assert.match(out, /"msg":"stopped"/);
+    const req = must(stalled, 'the stalled download request');
     assert.equal(
-      stalled!.destroyed || stalled!.closed || stalled!.socket === null || stalled!.socket.destroyed,
+      req.destroyed || req.closed || req.socket === null || req.socket.destroyed,
       true,
       'the download connection was closed',
     );

@@ -9,6 +9,7 @@ import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { detectObservable } from '../../src/core/observable.js';
 import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { runCli, startDaemon } from '../helpers/daemon-proc.js';
+import { must } from '../helpers/must.js';
 
 /**
  * `stixgate why` against a running daemon (GET /api/v1/deliveries through src/cli-remote.ts) and
@@ -111,12 +112,12 @@ sinks:
   assert.equal(first.status, 1, 'one value is not present everywhere');
   const [present, withheld] = first.answer.results.map((r) => r.deliveries);
   assert.deepEqual(
-    present!.map((d) => [d.sink, d.state, d.reason]),
+    must(present, 'present').map((d) => [d.sink, d.state, d.reason]),
     [['kv', 'present', 'pushed']],
   );
-  assert.deepEqual(present![0]!.sources, [{ source: 'feed', tlp: 'clear' }]);
+  assert.deepEqual(must(must(present, 'present')[0], 'present[0]').sources, [{ source: 'feed', tlp: 'clear' }]);
   assert.deepEqual(
-    withheld!.map((d) => [d.sink, d.state, d.reason, d.detail]),
+    must(withheld, 'withheld').map((d) => [d.sink, d.state, d.reason, d.detail]),
     [['kv', 'withheld', 'filter', 'filters.exclude_labels: scanner']],
   );
   assert.equal(splunk.documents('search', 'stixgate_indicators').length, 1);
@@ -128,12 +129,19 @@ sinks:
   assert.equal(ing.status, 0, ing.stderr);
   const push = await cli(['push', 'kv', '-c', cfg], env);
   assert.equal(push.status, 0, push.stderr + push.stdout);
-  const rejected = (await why(['198.51.100.33'])).answer.results[0]!.deliveries;
+  const rejected = must(
+    (await why(['198.51.100.33'])).answer.results[0],
+    "(await why(['198.51.100.33'])).answer.results[0]",
+  ).deliveries;
   assert.deepEqual(
     rejected.map((d) => [d.sink, d.state, d.reason]),
     [['kv', 'rejected', 'vendor']],
   );
-  assert.match(rejected[0]!.detail!, /^batch_save refused the document: /, "the vendor's message");
+  assert.match(
+    must(must(rejected[0], 'rejected[0]').detail, 'rejected[0].detail'),
+    /^batch_save refused the document: /,
+    "the vendor's message",
+  );
 
   const all = ['198.51.100.31', '198.51.100.32', '198.51.100.33'];
   const fromDaemon = (await why(all)).answer;
