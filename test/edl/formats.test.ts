@@ -10,6 +10,7 @@ import { validate } from '../../src/core/schema.js';
 import { edlSchema } from '../../src/edl/schema.js';
 import { normaliseObservable } from '../../src/core/observable.js';
 import type { ObservableType } from '../../src/core/stix.js';
+import { must } from '../helpers/must.js';
 
 function o(type: ObservableType, v: string) {
   const r = normaliseObservable(type, v);
@@ -149,9 +150,12 @@ test('configuration: a kind the format does not take is an error naming the list
   assert.equal(red.ok, false, 'no list carries TLP:RED');
   const ok = validate(edlSchema, { lists: { x: { format: 'fortinet' } } });
   assert.ok(ok.ok);
-  assert.deepEqual(ok.ok && [ok.value.lists.x!.max_tlp, ok.value.lists.x!.kinds, ok.value.lists.x!.warninglists], [
-    'green',
-    [],
-    true,
-  ]);
+  assert.deepEqual(
+    ok.ok && [
+      must(ok.value.lists.x, 'ok.value.lists.x').max_tlp,
+      must(ok.value.lists.x, 'ok.value.lists.x').kinds,
+      must(ok.value.lists.x, 'ok.value.lists.x').warninglists,
+    ],
+    ['green', [], true],
+  );
 });
