@@ -14,6 +14,7 @@ import { RdapSimulator, makeRdapDomain } from '../../integrations/rdap/simulator
 import { passiveDnsEnricher } from '../../integrations/passive_dns/index.js';
 import { shodanEnricher } from '../../integrations/shodan/index.js';
 import { rdapEnricher } from '../../integrations/rdap/index.js';
+import { must } from '../helpers/must.js';
 
 /** The three enrichers through the engine's enrichment runner, against an embedded store. */
 const NOW = Date.UTC(2026, 2, 2, 12, 0, 0);
@@ -83,13 +84,22 @@ test('runner + passive_dns, shodan, rdap: resolutions, host names and registrati
     assert.equal(p.found, 2);
     const domId = observableScoId({ type: 'domain-name', value: 'evil.example' });
     const ipId = observableScoId({ type: 'ipv4-addr', value: '198.51.100.7' });
-    const rel = (await t.store.get(deterministicId('relationship', `resolves-to|${domId}|${ipId}`)))!;
+    const rel = must(
+      await t.store.get(deterministicId('relationship', `resolves-to|${domId}|${ipId}`)),
+      "(await t.store.get(deterministicId('relationship', `resol...",
+    );
     assert.equal(rel.relationship_type, 'resolves-to');
-    assert.deepEqual(Object.keys(rel.x_stixgate!.sources), ['enrich:pdns']);
-    const od = (await t.store.get(deterministicId('observed-data', 'passive_dns|evil.example|A|198.51.100.7')))!;
+    assert.deepEqual(Object.keys(must(rel.x_stixgate, 'rel.x_stixgate').sources), ['enrich:pdns']);
+    const od = must(
+      await t.store.get(deterministicId('observed-data', 'passive_dns|evil.example|A|198.51.100.7')),
+      "(await t.store.get(deterministicId('observed-data', 'pass...",
+    );
     assert.equal(od.number_observed, 12);
     assert.ok(await t.store.get(domId), 'the SCOs are stored');
-    const note = (await t.store.get(lookupNoteId('pdns', { type: 'domain-name', value: 'evil.example' })))!;
+    const note = must(
+      await t.store.get(lookupNoteId('pdns', { type: 'domain-name', value: 'evil.example' })),
+      "(await t.store.get(lookupNoteId('pdns', { type: 'domain-n...",
+    );
     assert.match(
       String(note.content),
       /passive_dns report for evil\.example/,
@@ -99,19 +109,28 @@ test('runner + passive_dns, shodan, rdap: resolutions, host names and registrati
     const sh = await run('shodan', shodanEnricher, { url: shodan.base, api_key: 'k' });
     assert.equal(sh.stopped, undefined, sh.error?.message);
     assert.equal(sh.found, 1);
-    const shNote = (await t.store.get(lookupNoteId('shodan', { type: 'ipv4-addr', value: '198.51.100.7' })))!;
+    const shNote = must(
+      await t.store.get(lookupNoteId('shodan', { type: 'ipv4-addr', value: '198.51.100.7' })),
+      "(await t.store.get(lookupNoteId('shodan', { type: 'ipv4-a...",
+    );
     assert.match(String(shNote.abstract), /^Shodan: 198\.51\.100\.7 has 3 open ports$/);
     assert.deepEqual((shNote.x_stixgate_shodan as { hostnames: string[] }).hostnames, ['mail.evil.example']);
     assert.ok((shNote.object_refs as string[]).includes(ip.id), 'the runner adds the indicator to the note');
     assert.equal(
-      (await t.store.get(ip.id))!.x_stixgate!.sources['enrich:shodan']?.confidence,
+      must(
+        must(await t.store.get(ip.id), '(await t.store.get(ip.id))').x_stixgate,
+        '(await t.store.get(ip.id)).x_stixgate',
+      ).sources['enrich:shodan']?.confidence,
       80,
       'the c2 tag is a verdict',
     );
 
     const rd = await run('rdap', rdapEnricher, { url: rdap.base });
     assert.equal(rd.stopped, undefined, rd.error?.message);
-    const rdNote = (await t.store.get(lookupNoteId('rdap', { type: 'domain-name', value: 'evil.example' })))!;
+    const rdNote = must(
+      await t.store.get(lookupNoteId('rdap', { type: 'domain-name', value: 'evil.example' })),
+      "(await t.store.get(lookupNoteId('rdap', { type: 'domain-n...",
+    );
     assert.equal((rdNote.x_stixgate_rdap as { registrar: string }).registrar, 'Fast Names Ltd');
     assert.ok(rdap.requests.every((r) => r.path.startsWith('/domain/') || r.path.startsWith('/ip/')));
     // Shodan's host name resolution shares the relationship id scheme with passive DNS
@@ -134,21 +153,21 @@ test("the engine's enrichers schema accepts the three types: common keys, free-t
   });
   assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
   const v = r.value as Record<string, Record<string, any>>;
-  assert.deepEqual(v.sh!.quota, { per_minute: 60 });
-  assert.equal(v.sh!.url, 'https://api.shodan.io/');
-  assert.equal(v.sh!.minify, true);
-  assert.deepEqual(v.rd!.quota, { per_minute: 10 });
-  assert.equal(v.rd!.bootstrap_url, 'https://data.iana.org/rdap/');
-  assert.deepEqual(v.pd!.quota, { per_minute: 5, per_day: 1000 });
-  assert.equal(v.pd!.max_records, 500);
+  assert.deepEqual(must(v.sh, 'v.sh').quota, { per_minute: 60 });
+  assert.equal(must(v.sh, 'v.sh').url, 'https://api.shodan.io/');
+  assert.equal(must(v.sh, 'v.sh').minify, true);
+  assert.deepEqual(must(v.rd, 'v.rd').quota, { per_minute: 10 });
+  assert.equal(must(v.rd, 'v.rd').bootstrap_url, 'https://data.iana.org/rdap/');
+  assert.deepEqual(must(v.pd, 'v.pd').quota, { per_minute: 5, per_day: 1000 });
+  assert.equal(must(v.pd, 'v.pd').max_records, 500);
   const bad = validate(schema, {
     sh: { type: 'shodan' },
     pd: { type: 'passive_dns', username: 'u', password: 'p', max_record: 3 },
   });
   assert.ok(!bad.ok);
   assert.deepEqual(bad.issues.map((i) => i.path).sort(), ['pd.max_record', 'sh.api_key']);
-  assert.equal(shodanEnricher.schema.api_key!.secret, true);
-  assert.equal(passiveDnsEnricher.schema.password!.secret, true);
+  assert.equal(must(shodanEnricher.schema.api_key, 'shodanEnricher.schema.api_key').secret, true);
+  assert.equal(must(passiveDnsEnricher.schema.password, 'passiveDnsEnricher.schema.password').secret, true);
   assert.deepEqual(
     [shodanEnricher.secretPaths, passiveDnsEnricher.secretPaths, rdapEnricher.secretPaths],
     [['api_key'], ['password'], []],
