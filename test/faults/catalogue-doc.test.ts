@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
+import { must } from '../helpers/must.js';
 
 const SECTIONS: [string, number][] = [
   ['F', 26],
@@ -30,11 +31,11 @@ test('docs/faults.md: every catalogue case once, a known status, test files that
   );
   const count: Record<string, number> = {};
   for (const [id, status, tests] of rows) {
-    assert.match(status!, STATUS, id);
-    const kind = status!.startsWith('in progress') ? 'in progress' : status;
-    count[kind!] = (count[kind!] ?? 0) + 1;
+    assert.match(must(status, 'status'), STATUS, id);
+    const kind = must(status, 'status').startsWith('in progress') ? 'in progress' : status;
+    count[must(kind, 'kind')] = (count[must(kind, 'kind')] ?? 0) + 1;
     if (status === 'tested' || status === 'partly') assert.notEqual(tests, '—', `${id} is ${status} but lists no test`);
-    for (const file of tests!.match(/(?:test|src|integrations)\/[\w./-]+\.ts/g) ?? [])
+    for (const file of must(tests, 'tests').match(/(?:test|src|integrations)\/[\w./-]+\.ts/g) ?? [])
       assert.ok(existsSync(join(PROJECT_ROOT, file)), `${id}: ${file} does not exist`);
   }
   const totals = `**${count.tested ?? 0} tested, ${count.partly ?? 0} partly, ${count.none ?? 0} none, ${count['not applicable yet'] ?? 0} not applicable yet, ${count['in progress'] ?? 0} in progress** (of 105)`;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
+import { must } from '../helpers/must.js';
 
 /**
  * FAULTS D8: lost writes at a power cut. LazyFS and dm-flakey are not available here, so an
@@ -42,7 +43,7 @@ async function powerCut(sync: 'full' | 'normal', ackedWanted: number) {
     child.stdout.on('data', (d) => {
       out += d;
       const m = out.match(/acked (\d+)\n/g);
-      if (m) acked = Number(m[m.length - 1]!.slice(6, -1));
+      if (m) acked = Number(must(m[m.length - 1], 'm[m.length - 1]').slice(6, -1));
       if (acked >= ackedWanted && child.exitCode === null) {
         child.kill('SIGKILL');
         resolve();

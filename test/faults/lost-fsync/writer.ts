@@ -5,9 +5,10 @@
 import { openEmbeddedStore } from '../../../src/store/embedded/index.js';
 import { indicatorFromObservable } from '../../../src/core/indicator.js';
 import { detectObservable } from '../../../src/core/observable.js';
+import { must } from '../../helpers/must.js';
 
 const [dataDir, sync] = process.argv.slice(2);
-const store = await openEmbeddedStore({ dataDir: dataDir!, sync: sync === 'full' ? 'full' : 'normal' });
+const store = await openEmbeddedStore({ dataDir: must(dataDir, 'dataDir'), sync: sync === 'full' ? 'full' : 'normal' });
 const now = Date.parse('2026-03-01T12:00:00Z');
 for (let batch = 0; ; batch++) {
   const items = Array.from({ length: 50 }, (_, i) => {
