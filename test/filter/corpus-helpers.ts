@@ -9,6 +9,7 @@ import { CORPUS_DIR } from '../helpers/corpus.js';
 import { existsSync } from 'node:fs';
 import { buildWarninglistMatcher, type BuildResult } from '../../src/filter/warninglists.js';
 import type { Observable } from '../../src/core/stix.js';
+import { must } from '../helpers/must.js';
 
 export const WL_DIR = join(CORPUS_DIR, 'misp-warninglists');
 export const SKIP: string | false = existsSync(join(WL_DIR, 'lists'))
@@ -42,8 +43,8 @@ export function sample<T>(xs: readonly T[], max: number): T[] {
   if (xs.length <= max) return [...xs];
   const step = xs.length / max;
   const out: T[] = [];
-  for (let i = 0; i < max; i++) out.push(xs[Math.floor(i * step)]!);
-  out.push(xs[xs.length - 1]!);
+  for (let i = 0; i < max; i++) out.push(must(xs[Math.floor(i * step)], 'xs[Math.floor(i * step)]'));
+  out.push(must(xs[xs.length - 1], 'xs[xs.length - 1]'));
   return out;
 }
 
@@ -65,9 +66,14 @@ function v6ToBig(s: string): bigint {
 
 export function toRange(entry: string): Range {
   const [addr, len] = entry.trim().split('/');
-  const v = addr!.includes(':') ? 6 : 4;
+  const v = must(addr, 'addr').includes(':') ? 6 : 4;
   const bits = v === 4 ? 32 : 128;
-  const n = v === 4 ? addr!.split('.').reduce((a, p) => (a << 8n) | BigInt(Number(p)), 0n) : v6ToBig(addr!);
+  const n =
+    v === 4
+      ? must(addr, 'addr')
+          .split('.')
+          .reduce((a, p) => (a << 8n) | BigInt(Number(p)), 0n)
+      : v6ToBig(must(addr, 'addr'));
   const prefix = len === undefined ? bits : Number(len);
   const size = 1n << BigInt(bits - prefix);
   const lo = (n / size) * size;

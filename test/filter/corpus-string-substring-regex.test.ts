@@ -9,6 +9,7 @@ import { normaliseObservable, normaliseHash } from '../../src/core/observable.js
 import type { Observable } from '../../src/core/stix.js';
 import { compilePatterns, vetPattern } from '../../src/filter/regex-nfa.js';
 import { SKIP, raw, corpusMatcher, hitIds, sample } from './corpus-helpers.js';
+import { must } from '../helpers/must.js';
 
 const STRING_HOST_LISTS = [
   'cloudflare-top1k',
@@ -80,7 +81,7 @@ for (const id of STRING_HASH_LISTS) {
     for (const e of l.list) {
       const h = normaliseHash('file', e);
       if (!h.ok) continue; // sha224, ssdeep: no file observable of that kind
-      const alg = h.observable.hash!.toLowerCase().replace('-', '');
+      const alg = must(h.observable.hash, 'h.observable.hash').toLowerCase().replace('-', '');
       checked++;
       assert.equal(hitIds(r, h.observable).includes(id), algs.has(alg), `${alg} ${e} vs ${id}`);
       const up = normaliseHash('file', e.toUpperCase());
@@ -92,7 +93,10 @@ for (const id of STRING_HASH_LISTS) {
       assert.equal(hitIds(r, c.observable).includes(id), listed.has(changed.toLowerCase()) && algs.has(alg));
     }
     assert.ok(checked > 0);
-    const info = r.matcher.lists.find((x) => x.id === id)!;
+    const info = must(
+      r.matcher.lists.find((x) => x.id === id),
+      'r.matcher.lists.find((x) => x.id === id)',
+    );
     assert.equal(
       info.entries,
       l.list.filter((e) => normaliseHash('file', e).ok).length,
@@ -167,8 +171,8 @@ test('regex list common-contact-emails: agrees with the JavaScript engine on e-m
   const l = raw('common-contact-emails');
   assert.equal(l.type, 'regex');
   const js = l.list.map((p) => {
-    const m = /^\/(.*)\/([a-z]*)$/s.exec(p)!;
-    return new RegExp(m[1]!.replace(/\\@/g, '@'), m[2]!.replace('g', ''));
+    const m = must(/^\/(.*)\/([a-z]*)$/s.exec(p), '/^\\/(.*)\\/([a-z]*)$/s.exec(p)');
+    return new RegExp(must(m[1], 'm[1]').replace(/\\@/g, '@'), must(m[2], 'm[2]').replace('g', ''));
   });
   const locals = ['abuse', 'ABUSE', 'noc', 'soc', 'security', 'securityx', 'xabuse', 'abuse.team', 'info', 'nocs'];
   const domains = ['example.com', 'sub.example.org', 'localhost.localdomain'];
@@ -193,7 +197,10 @@ test('regex list phone_numbers: every pattern compiles and agrees with the JavaS
   const r = await corpusMatcher();
   const l = raw('phone_numbers');
   for (const p of l.list) assert.equal(vetPattern(p), undefined, p);
-  const info = r.matcher.lists.find((x) => x.id === 'phone_numbers')!;
+  const info = must(
+    r.matcher.lists.find((x) => x.id === 'phone_numbers'),
+    "r.matcher.lists.find((x) => x.id === 'phone_numbers')",
+  );
   assert.deepEqual(info.types, []);
   // differential check on generated digit strings, some built to match
   let seed = 42;
@@ -211,8 +218,8 @@ test('regex list phone_numbers: every pattern compiles and agrees with the JavaS
   }
   let agreeHits = 0;
   for (const p of l.list) {
-    const m = /^\/(.*)\/([a-z]*)$/s.exec(p)!;
-    const re = new RegExp(m[1]!, m[2]!.replace('g', ''));
+    const m = must(/^\/(.*)\/([a-z]*)$/s.exec(p), '/^\\/(.*)\\/([a-z]*)$/s.exec(p)');
+    const re = new RegExp(must(m[1], 'm[1]'), must(m[2], 'm[2]').replace('g', ''));
     const mine = compilePatterns([p]);
     for (const v of values) {
       const expect = re.test(v);

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { detectObservable } from '../../src/core/observable.js';
 import { Allowlist } from '../../src/filter/ingest-allowlist.js';
+import { must } from '../helpers/must.js';
 
 const obs = (raw: string) => {
   const r = detectObservable(raw);
@@ -68,7 +69,7 @@ test('ingest allowlist: bad entries are reported with their position and skipped
   const a = new Allowlist(['not a value!', '10.0.0.0/8']);
   assert.equal(a.size, 1);
   assert.equal(a.invalid.length, 1);
-  assert.match(a.invalid[0]!, /^allowlist\[0\]: /);
+  assert.match(must(a.invalid[0], 'a.invalid[0]'), /^allowlist\[0\]: /);
   assert.equal(a.covers(obs('10.1.1.1')), true);
   assert.equal(new Allowlist([]).covers(obs('10.1.1.1')), false);
 });

@@ -17,6 +17,7 @@ import { fetchWarninglists } from '../../src/filter/fetch.js';
 import { normaliseObservable } from '../../src/core/observable.js';
 import type { ObservableType } from '../../src/core/stix.js';
 import type { HttpClient } from '../../src/http/types.js';
+import { must } from '../helpers/must.js';
 
 const FIX = fileURLToPath(new URL('./fixtures/lists', import.meta.url));
 const file = (id: string) => join(FIX, id, 'list.json');
@@ -33,13 +34,16 @@ test('a directory with bad files: every problem named, the good lists and entrie
   const byFile = (id: string) => r.problems.filter((p) => p.origin === file(id));
 
   const [json] = byFile('bad-json');
-  assert.equal(json!.path, '$');
-  assert.equal(json!.fatal, true);
-  assert.match(json!.message, /bad-json\/list\.json: at \$: not valid JSON/);
+  assert.equal(must(json, 'json').path, '$');
+  assert.equal(must(json, 'json').fatal, true);
+  assert.match(must(json, 'json').message, /bad-json\/list\.json: at \$: not valid JSON/);
 
   const [type] = byFile('unknown-type');
-  assert.equal(type!.path, '$.type');
-  assert.match(type!.reason, /unknown type "glob" \(expected one of string, substring, hostname, cidr, regex\)/);
+  assert.equal(must(type, 'type').path, '$.type');
+  assert.match(
+    must(type, 'type').reason,
+    /unknown type "glob" \(expected one of string, substring, hostname, cidr, regex\)/,
+  );
 
   assert.deepEqual(
     byFile('no-name').map((p) => [p.path, p.fatal]),
@@ -57,25 +61,25 @@ test('a directory with bad files: every problem named, the good lists and entrie
     'indices in the document, the empty entry counted',
   );
   assert.match(
-    cidr[0]!.message,
+    must(cidr[0], 'cidr[0]').message,
     /bad-cidr\/list\.json: at \$\.list\[2\]: invalid CIDR or IP address "300\.1\.1\.1\/8"/,
   );
-  assert.match(cidr[1]!.reason, /"192\.168\.0\.0\/33"/);
+  assert.match(must(cidr[1], 'cidr[1]').reason, /"192\.168\.0\.0\/33"/);
 
   const regex = byFile('bad-regex');
   assert.deepEqual(
     regex.map((p) => p.path),
     ['$.list[0]', '$.list[1]'],
   );
-  assert.match(regex[0]!.reason, /regex refused: backreferences are not supported/);
-  assert.match(regex[1]!.reason, /unknown flag "Q"/);
+  assert.match(must(regex[0], 'regex[0]').reason, /regex refused: backreferences are not supported/);
+  assert.match(must(regex[1], 'regex[1]').reason, /unknown flag "Q"/);
 
   const entries = byFile('bad-entries');
   assert.deepEqual(
     entries.map((p) => p.path),
     ['$.list[1]', '$.list[2]', '$.matching_attributes[1]'],
   );
-  assert.match(entries[0]!.reason, /expected a string, got number 12/);
+  assert.match(must(entries[0], 'entries[0]').reason, /expected a string, got number 12/);
 
   assert.equal(r.problems.length, 11, msgs.join('\n'));
   // loaded: bad-cidr (4 good entries), good-string, bad-regex (1 pattern), bad-entries (2 hosts)
@@ -105,15 +109,21 @@ test('a single file path loads that file; a missing path is reported', async () 
     ['good-string'],
   );
   assert.equal(r.problems.length, 1);
-  assert.match(r.problems[0]!.message, /does-not-exist: at \$: cannot read: ENOENT/);
+  assert.match(must(r.problems[0], 'r.problems[0]').message, /does-not-exist: at \$: cannot read: ENOENT/);
 });
 
 test('parseWarninglist: documents parsed elsewhere, origins named, type defaults to string, list as object (MISP comments)', () => {
   const bad = parseWarninglist([1, 2], 'https://lists.example/x.json');
   assert.equal(bad.ok, false);
-  assert.equal(bad.problems[0]!.message, 'https://lists.example/x.json: at $: expected a JSON object, got an array');
+  assert.equal(
+    must(bad.problems[0], 'bad.problems[0]').message,
+    'https://lists.example/x.json: at $: expected a JSON object, got an array',
+  );
   const noList = parseWarninglist({ name: 'n', type: 'cidr', list: 'x' }, 'u');
-  assert.equal(noList.problems[0]!.message, 'u: at $.list: expected an array of strings, got the string "x"');
+  assert.equal(
+    must(noList.problems[0], 'noList.problems[0]').message,
+    'u: at $.list: expected an array of strings, got the string "x"',
+  );
   const def = parseWarninglist(
     { name: 'n', list: { 'a.example.com': 'a comment' } },
     'https://h/lists/my-list/list.json',
@@ -129,7 +139,10 @@ test('parseWarninglist: documents parsed elsewhere, origins named, type defaults
     { json: { type: 'cidr' }, origin: 'u2' },
   ]);
   assert.equal(docs.lists.length, 1);
-  assert.equal(docs.problems[0]!.message, 'u2: at $.name: expected a non-empty string, got nothing');
+  assert.equal(
+    must(docs.problems[0], 'docs.problems[0]').message,
+    'u2: at $.name: expected a non-empty string, got nothing',
+  );
 });
 
 test('duplicate names: the highest version is kept, the other reported; exclude by id or name', async () => {
@@ -142,7 +155,7 @@ test('duplicate names: the highest version is kept, the other reported; exclude 
     ['two'],
   );
   assert.match(
-    d.problems[0]!.message,
+    must(d.problems[0], 'd.problems[0]').message,
     /^one: at \$\.name: list "Same" also loaded from two \(version 2 kept, 1 dropped\)/,
   );
   const r1 = await buildWarninglistMatcher({ paths: [FIX], exclude: ['bad-cidr', 'Fixture strings'] });
@@ -182,7 +195,7 @@ test('fetchWarninglists: each URL parsed with its URL as origin; a failing URL i
     r.problems.map((p) => p.origin),
     ['https://lists.example/bad.json', 'https://lists.example/gone.json'],
   );
-  assert.match(r.problems[1]!.message, /gone\.json: at \$: cannot fetch: HTTP 404/);
+  assert.match(must(r.problems[1], 'r.problems[1]').message, /gone\.json: at \$: cannot fetch: HTTP 404/);
   const m = await buildWarninglistMatcher({ lists: r.lists });
   assert.deepEqual(
     m.matcher.match(o('domain-name', 'x.a.example')).map((h) => h.list),

@@ -16,6 +16,7 @@ import {
 import { s, validate } from '../../src/core/schema.js';
 import { normaliseObservable } from '../../src/core/observable.js';
 import type { ObservableType } from '../../src/core/stix.js';
+import { must } from '../helpers/must.js';
 
 function o(type: ObservableType, v: string) {
   const r = normaliseObservable(type, v);
@@ -148,9 +149,9 @@ test('publish allowlist: bad entries reported with their configuration path', ()
       'publish_allowlist[6]',
     ],
   );
-  assert.match(issues[1]!.message, /invalid CIDR or IP address "10\.0\.0\.0\/40"/);
-  assert.match(issues[2]!.message, /regex refused: backreferences are not supported/);
-  assert.match(issues[3]!.message, /must be one of string, substring, hostname, cidr, regex/);
+  assert.match(must(issues[1], 'issues[1]').message, /invalid CIDR or IP address "10\.0\.0\.0\/40"/);
+  assert.match(must(issues[2], 'issues[2]').message, /regex refused: backreferences are not supported/);
+  assert.match(must(issues[3], 'issues[3]').message, /must be one of string, substring, hostname, cidr, regex/);
 });
 
 test('config schema fragment: defaults, every allowlist problem at its YAML path, trusted flag', () => {
@@ -164,7 +165,7 @@ test('config schema fragment: defaults, every allowlist problem at its YAML path
   });
   assert.ok(ok.ok);
   assert.deepEqual(ok.value.warninglists, { enabled: true, paths: [], urls: [], refresh_hours: 24, exclude: [] });
-  assert.equal(ok.value.sources.a!.trusted, true);
+  assert.equal(must(ok.value.sources.a, 'ok.value.sources.a').trusted, true);
   const bad = validate(root, {
     warninglists: { paths: ['lists'], urls: ['ftp://x'], refresh_hour: 2 },
     publish_allowlist: ['10.0.0.0/40', { type: 'regex', value: '(?=a)' }],

@@ -9,6 +9,7 @@ import { CATASTROPHIC_REGEXES, CATASTROPHIC_VALUES } from '../helpers/adversaria
 import { compilePatterns, vetPattern, MAX_STATES } from '../../src/filter/regex-nfa.js';
 import { PublishFilter } from '../../src/filter/policy.js';
 import { normaliseObservable } from '../../src/core/observable.js';
+import { must } from '../helpers/must.js';
 
 const AGREE: [string, string[]][] = [
   [
@@ -40,8 +41,8 @@ const AGREE: [string, string[]][] = [
 
 for (const [p, values] of AGREE) {
   test(`agrees with JavaScript: ${p}`, () => {
-    const m = /^\/(.*)\/([a-z]*)$/s.exec(p)!;
-    const js = new RegExp(m[1]!.replace(/\\@/g, '@'), m[2]);
+    const m = must(/^\/(.*)\/([a-z]*)$/s.exec(p), '/^\\/(.*)\\/([a-z]*)$/s.exec(p)');
+    const js = new RegExp(must(m[1], 'm[1]').replace(/\\@/g, '@'), m[2]);
     const mine = compilePatterns([p]);
     for (const v of values) assert.equal(mine.search(v) >= 0, js.test(v), `${p} on ${JSON.stringify(v)}`);
   });
@@ -130,7 +131,7 @@ test('a regex list larger than one program is split, every pattern still in use'
   assert.ok(doc.ok);
   const { matcher, problems } = WarninglistMatcher.compile([doc.list]);
   assert.deepEqual(problems, []);
-  assert.equal(matcher.lists[0]!.entries, 60);
+  assert.equal(must(matcher.lists[0], 'matcher.lists[0]').entries, 60);
   for (const i of [0, 31, 59]) {
     const hits = matcher.match({ type: 'url', value: `p${i}-${'q'.repeat(999)}` });
     assert.deepEqual(
@@ -153,9 +154,9 @@ test('random patterns agree with JavaScript on random short values (differential
       case 1:
         return 'b';
       case 2:
-        return ['.', '[ab]', '[^a]', '\\w', 'c'][rnd(5)]!;
+        return must(['.', '[ab]', '[^a]', '\\w', 'c'][rnd(5)], "['.', '[ab]', '[^a]', '\\\\w', 'c'][rnd(5)]");
       case 3:
-        return ['^', '$', '\\b'][rnd(3)]!;
+        return must(['^', '$', '\\b'][rnd(3)], "['^', '$', '\\\\b'][rnd(3)]");
       case 4:
         return `(${alt(depth + 1)})`;
       case 5:

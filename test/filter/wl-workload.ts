@@ -6,6 +6,7 @@
 import { normaliseObservable } from '../../src/core/observable.js';
 import type { Observable, ObservableType } from '../../src/core/stix.js';
 import { raw } from './corpus-helpers.js';
+import { must } from '../helpers/must.js';
 
 export function workload(n: number): Observable[] {
   const dns = raw('public-dns-v4').list;
@@ -23,7 +24,12 @@ export function workload(n: number): Observable[] {
   while (out.length < n) {
     switch (rnd(6)) {
       case 0:
-        add('ipv4-addr', rnd(2) ? dns[rnd(dns.length)]! : `${1 + rnd(223)}.${rnd(256)}.${rnd(256)}.${rnd(256)}`);
+        add(
+          'ipv4-addr',
+          rnd(2)
+            ? must(dns[rnd(dns.length)], 'dns[rnd(dns.length)]')
+            : `${1 + rnd(223)}.${rnd(256)}.${rnd(256)}.${rnd(256)}`,
+        );
         break;
       case 1:
         add('ipv6-addr', `2001:${rnd(0xffff).toString(16)}:${rnd(0xffff).toString(16)}::${rnd(0xffff).toString(16)}`);
