@@ -12,6 +12,7 @@ import { fuzzTarget } from './fuzz.js';
 import { targets } from './targets.js';
 import { applyPlan } from './mutate.js';
 import { checkOutcome, PROTO_BASELINE } from './invariants.js';
+import { must } from '../helpers/must.js';
 
 const RUNS = Number(process.env.STIXGATE_FUZZ_CI_RUNS ?? 25);
 const SEED = 18;
@@ -46,8 +47,18 @@ test('corpus seeds', {
     ? false
     : `corpus not present at ${CORPUS_DIR}: the fuzz slice runs on the fixtures under test/fuzz/seeds only`,
 }, () => {
-  assert.ok(all.find((t) => t.name === 'stix1')!.seeds.length > 2);
-  assert.ok(all.find((t) => t.name === 'openioc')!.seeds.length > 1);
+  assert.ok(
+    must(
+      all.find((t) => t.name === 'stix1'),
+      "all.find((t) => t.name === 'stix1')",
+    ).seeds.length > 2,
+  );
+  assert.ok(
+    must(
+      all.find((t) => t.name === 'openioc'),
+      "all.find((t) => t.name === 'openioc')",
+    ).seeds.length > 1,
+  );
 });
 
 test('the invariants catch what they are for: an untyped crash, a prototype change, an invalid object', async () => {

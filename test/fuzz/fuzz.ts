@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { applyPlan, planArb } from './mutate.js';
 import { checkOutcome, InvariantError } from './invariants.js';
 import type { FuzzTarget } from './targets.js';
+import { must } from '../helpers/must.js';
 
 export interface FuzzOptions {
   seed: number;
@@ -40,7 +41,7 @@ export async function fuzzTarget(t: FuzzTarget, o: FuzzOptions): Promise<FuzzSta
     maxCaseMs: 0,
   };
   const prop = fc.asyncProperty(planArb(t.seeds.length), async (plan) => {
-    const input = applyPlan(t.kind, t.seeds[plan.seed]!, plan.steps);
+    const input = applyPlan(t.kind, must(t.seeds[plan.seed], 't.seeds[plan.seed]'), plan.steps);
     const started = performance.now();
     const r = await checkOutcome(input, () => t.run(input));
     stats.maxCaseMs = Math.max(stats.maxCaseMs, performance.now() - started);

@@ -7,6 +7,7 @@
  * damage (truncation, inserted characters).
  */
 import fc from 'fast-check';
+import { must } from '../helpers/must.js';
 
 export type DocKind = 'json' | 'xml' | 'lines';
 
@@ -125,7 +126,9 @@ export const planArb = (seeds: number): fc.Arbitrary<{ seed: number; steps: Step
   fc.record({ seed: fc.nat(Math.max(0, seeds - 1)), steps: fc.array(stepArb, { minLength: 1, maxLength: 5 }) });
 
 function hostileString(st: Step): string {
-  return st.pick % 5 === 0 ? st.s : HOSTILE_STRINGS[st.pick % HOSTILE_STRINGS.length]!;
+  return st.pick % 5 === 0
+    ? st.s
+    : must(HOSTILE_STRINGS[st.pick % HOSTILE_STRINGS.length], 'HOSTILE_STRINGS[st.pick % HOSTILE_STRINGS.length]');
 }
 
 function hostileValue(st: Step): unknown {
@@ -164,7 +167,7 @@ function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
 function mutateJsonTree(root: unknown, st: Step): unknown {
   const all = slots(root);
   if (all.length === 0) return st.op % 2 ? [root] : hostileValue(st);
-  const slot = all[st.a % all.length]!;
+  const slot = must(all[st.a % all.length], 'all[st.a % all.length]');
   const p = slot.parent as Record<string | number, unknown>;
   const cur = p[slot.key];
   switch (st.op % 8) {
@@ -187,7 +190,10 @@ function mutateJsonTree(root: unknown, st: Step): unknown {
       if (!Array.isArray(target))
         setOwn(
           target,
-          ['__proto__', 'constructor', 'prototype'][st.b % 3]!,
+          must(
+            ['__proto__', 'constructor', 'prototype'][st.b % 3],
+            "['__proto__', 'constructor', 'prototype'][st.b % 3]",
+          ),
           st.b % 2 ? { polluted: 1, prototype: { polluted: 1 } } : hostileValue(st),
         );
       break;
@@ -208,7 +214,7 @@ function mutateJsonTree(root: unknown, st: Step): unknown {
       break;
     case 6: {
       // move a value to another slot (same-shaped documents with swapped parts)
-      const other = all[st.b % all.length]!;
+      const other = must(all[st.b % all.length], 'all[st.b % all.length]');
       (other.parent as Record<string | number, unknown>)[other.key] = structuredClone(cur);
       break;
     }
@@ -235,26 +241,30 @@ function mutateXml(doc: string, st: Step): string {
       // a text node replaced (escaped, so the document stays well-formed)
       const texts = [...doc.matchAll(/>([^<>]+)</g)];
       if (texts.length === 0) return doc;
-      const m = texts[st.a % texts.length]!;
+      const m = must(texts[st.a % texts.length], 'texts[st.a % texts.length]');
       const at = (m.index ?? 0) + 1;
-      return doc.slice(0, at) + escapeXml(hostileString(st)) + doc.slice(at + m[1]!.length);
+      return doc.slice(0, at) + escapeXml(hostileString(st)) + doc.slice(at + must(m[1], 'm[1]').length);
     }
     case 1: {
       // an idref pointed at another id of the document: cycles and diamonds
       const refs = [...doc.matchAll(/idref="([^"]*)"/g)];
       const ids = [...doc.matchAll(/\bid="([^"]*)"/g)].map((m) => m[1]);
       if (refs.length === 0 || ids.length === 0) return doc;
-      const m = refs[st.a % refs.length]!;
+      const m = must(refs[st.a % refs.length], 'refs[st.a % refs.length]');
       const at = (m.index ?? 0) + 7;
-      return doc.slice(0, at) + escapeXml(ids[st.b % ids.length]!) + doc.slice(at + m[1]!.length);
+      return (
+        doc.slice(0, at) +
+        escapeXml(must(ids[st.b % ids.length], 'ids[st.b % ids.length]')) +
+        doc.slice(at + must(m[1], 'm[1]').length)
+      );
     }
     case 2: {
       // an attribute value replaced
       const attrs = [...doc.matchAll(/=\s*"([^"]*)"/g)];
       if (attrs.length === 0) return doc;
-      const m = attrs[st.a % attrs.length]!;
-      const at = (m.index ?? 0) + m[0]!.indexOf('"') + 1;
-      return doc.slice(0, at) + escapeXml(hostileString(st)) + doc.slice(at + m[1]!.length);
+      const m = must(attrs[st.a % attrs.length], 'attrs[st.a % attrs.length]');
+      const at = (m.index ?? 0) + must(m[0], 'm[0]').indexOf('"') + 1;
+      return doc.slice(0, at) + escapeXml(hostileString(st)) + doc.slice(at + must(m[1], 'm[1]').length);
     }
     case 3: {
       // an element (with its children) duplicated next to itself
@@ -262,8 +272,8 @@ function mutateXml(doc: string, st: Step): string {
         (m) => !m[0].endsWith('/>') && !m[0].startsWith('<?'),
       );
       if (opens.length === 0) return doc;
-      const m = opens[st.a % opens.length]!;
-      const name = (m[1]! ?? '') + m[2]!;
+      const m = must(opens[st.a % opens.length], 'opens[st.a % opens.length]');
+      const name = (must(m[1], 'm[1]') ?? '') + must(m[2], 'm[2]');
       const start = m.index ?? 0;
       const close = doc.indexOf(`</${name}>`, start);
       if (close < 0) return doc;
@@ -304,14 +314,14 @@ function mutateLines(doc: string, st: Step): string {
       lines.splice(i, 0, hostileString(st));
       break;
     case 2: {
-      const sep = lines[i]!.includes(',') ? ',' : ' ';
-      const f = lines[i]!.split(sep);
+      const sep = must(lines[i], 'lines[i]').includes(',') ? ',' : ' ';
+      const f = must(lines[i], 'lines[i]').split(sep);
       f[st.b % f.length] = hostileString(st);
       lines[i] = f.join(sep);
       break;
     }
     case 3:
-      lines.splice(i, 0, ...Array.from({ length: 1 + (st.b % 20) }, () => lines[i]!));
+      lines.splice(i, 0, ...Array.from({ length: 1 + (st.b % 20) }, () => must(lines[i], 'lines[i]')));
       break;
     case 4:
       lines[i] = st.b % 2 ? `"${lines[i]}` : `${lines[i]},${'x,'.repeat(st.b % 10)}`;
