@@ -10,6 +10,7 @@ import { csvSource } from '../../integrations/csv/index.js';
 import { stixBundleSource } from '../../integrations/stix_bundle/index.js';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
 import { collect } from './run-source.js';
+import { must } from '../helpers/must.js';
 
 /** Bad-input cases (FAULTS F1-F5, F12-F14, F17) for the document sources. */
 
@@ -80,11 +81,11 @@ test('F3: wrong column count, BOM, mixed CRLF/LF, embedded newline, Latin-1, NUL
       ['column_count', 6],
       ['encoding', 7],
       ['encoding', 8],
-      [c.rejections[3]!.reason, 9],
+      [must(c.rejections[3], 'c.rejections[3]').reason, 9],
     ],
   );
   // F4: the formula is refused by the normaliser, and quoted (escaped) in the message.
-  const formula = c.rejections[3]!;
+  const formula = must(c.rejections[3], 'c.rejections[3]');
   assert.notEqual(formula.reason, 'encoding');
   assert.ok(!formula.message.includes("=cmd|' /C calc'!A0,"), formula.message);
 });
@@ -198,7 +199,7 @@ test('text list: comments, inline comments, tabs, ports, CIDRs, pages of ~5,000 
     ["[ipv4-addr:value = '1.2.3.0/24']", "[ipv4-addr:value = '9.8.7.6']", "[ipv4-addr:value = '4.4.4.4']"],
   );
   assert.equal(c.rejections.length, 1);
-  assert.equal(c.rejections[0]!.location?.line, 8);
+  assert.equal(must(c.rejections[0], 'c.rejections[0]').location?.line, 8);
   assert.ok(c.pages >= 2 && c.pageSizes.every((n) => n <= 5000 + 9000));
   assert.deepEqual(
     c.cursors.map((x) => x.page),
@@ -227,7 +228,7 @@ test('F12: __proto__ / constructor keys are dropped at any depth, prototypes unt
   );
   const c = await collect(stixBundleSource, { url: f });
   assert.equal(c.items.length, 1);
-  const o = c.items[0]!.object as Record<string, unknown>;
+  const o = must(c.items[0], 'c.items[0]').object as Record<string, unknown>;
   assert.ok(!Object.hasOwn(o, '__proto__'));
   assert.deepEqual(o.x_deep, { a: {} });
   assert.equal(({} as Record<string, unknown>).polluted, undefined);
@@ -272,14 +273,17 @@ test('F14: invalid objects are rejected one by one with reason, index and id; 2.
       ['bad_id', 9],
     ],
   );
-  assert.equal(c.rejections[2]!.location?.objectId, 'indicator--2e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f');
+  assert.equal(
+    must(c.rejections[2], 'c.rejections[2]').location?.objectId,
+    'indicator--2e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f',
+  );
   const [ind, mal] = c.items.map((i) => i.object);
-  assert.equal(ind!.spec_version, '2.1');
-  assert.deepEqual(ind!.indicator_types, ['malicious-activity']);
-  assert.equal(ind!.labels, undefined);
-  assert.equal(ind!.pattern_type, 'stix');
-  assert.deepEqual(mal!.malware_types, ['trojan']);
-  assert.equal(mal!.is_family, true);
+  assert.equal(must(ind, 'ind').spec_version, '2.1');
+  assert.deepEqual(must(ind, 'ind').indicator_types, ['malicious-activity']);
+  assert.equal(must(ind, 'ind').labels, undefined);
+  assert.equal(must(ind, 'ind').pattern_type, 'stix');
+  assert.deepEqual(must(mal, 'mal').malware_types, ['trojan']);
+  assert.equal(must(mal, 'mal').is_family, true);
 });
 
 test('F17: field caps and the per-object size cap', async () => {
@@ -333,10 +337,10 @@ test('F13: an object with a duplicate key is rejected with the key and its locat
     c.items.map((i) => i.object.id),
     ['identity--9c6af861-7b20-41ef-9b59-6344fd872a8f'],
   );
-  assert.ok(Object.is(c.items[0]!.object.confidence, 0));
+  assert.ok(Object.is(must(c.items[0], 'c.items[0]').object.confidence, 0));
   assert.deepEqual(
     c.rejections.map((r) => [r.reason, r.location?.index]),
     [['duplicate_key', 0]],
   );
-  assert.match(c.rejections[0]!.message, /^duplicate key "name" at line 1, column \d+$/);
+  assert.match(must(c.rejections[0], 'c.rejections[0]').message, /^duplicate key "name" at line 1, column \d+$/);
 });

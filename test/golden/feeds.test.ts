@@ -6,6 +6,7 @@ import { csvSource } from '../../integrations/csv/index.js';
 import { cisaKevSource } from '../../integrations/cisa_kev/index.js';
 import { corpusPath } from '../helpers/corpus.js';
 import { compareGolden, distinctFirstTokens, patternValues, runFiles } from './golden-case.js';
+import { must } from '../helpers/must.js';
 
 /**
  * Golden cases over the real feed captures in the corpus. Each case checks the stable summary
@@ -65,7 +66,11 @@ for (const c of LISTS) {
     assert.equal(result.rejected, 0);
     assert.equal(result.uniqueIndicators, tokens.size, 'one indicator per distinct value');
     assert.equal(collected.cursors.length, 1, 'exactly one page carries the cursor');
-    assert.equal(collected.cursors[0]!.page, collected.pages - 1, 'the cursor rides on the last page');
+    assert.equal(
+      must(collected.cursors[0], 'collected.cursors[0]').page,
+      collected.pages - 1,
+      'the cursor rides on the last page',
+    );
     const values = patternValues(collected);
     for (const v of c.present) assert.ok(values.has(v), `${v} must be present`);
     for (const v of c.absent) assert.ok(!values.has(v), `${v} must be absent`);
@@ -169,11 +174,20 @@ test('golden csv: feodotracker columns land where the map says', {
   const { collected } = await runFiles(csvSource, [corpusPath('abusech/feodotracker/ipblocklist.csv').path], {
     mapping: 'feodotracker',
   });
-  const o = collected.items.find((i) => i.object.name === '192.9.135.73')!.object;
+  const o = must(
+    collected.items.find((i) => i.object.name === '192.9.135.73'),
+    "collected.items.find((i) => i.object.name === '192.9.135....",
+  ).object;
   assert.equal(o.valid_from, '2023-05-23T17:51:44.000Z');
   assert.equal(o.description, 'port 1194');
   assert.deepEqual(o.labels, ['c2_status:online', 'malware:Pikabot']);
-  assert.equal(collected.items.find((i) => i.object.name === '192.9.135.73')!.seenAt, '2024-04-01T00:00:00.000Z');
+  assert.equal(
+    must(
+      collected.items.find((i) => i.object.name === '192.9.135.73'),
+      "collected.items.find((i) => i.object.name === '192.9.135....",
+    ).seenAt,
+    '2024-04-01T00:00:00.000Z',
+  );
 });
 
 const kev = corpusPath('cisa-kev/known_exploited_vulnerabilities.json');
@@ -187,7 +201,10 @@ test('golden cisa_kev', { skip: kev.skip }, async () => {
   const names = new Set(collected.items.map((i) => i.object.name));
   for (const v of ['CVE-2025-48384', 'CVE-2024-8068', 'CVE-2024-8069']) assert.ok(names.has(v), `${v} must be present`);
   for (const v of ['CVE-1999-0001', 'CVE-2099-99999']) assert.ok(!names.has(v), `${v} must be absent`);
-  const git = collected.items.find((i) => i.object.name === 'CVE-2025-48384')!.object;
+  const git = must(
+    collected.items.find((i) => i.object.name === 'CVE-2025-48384'),
+    "collected.items.find((i) => i.object.name === 'CVE-2025-4...",
+  ).object;
   assert.equal(git.created, '2025-08-25T00:00:00.000Z');
   assert.deepEqual(git.external_references?.[0], { source_name: 'cve', external_id: 'CVE-2025-48384' });
   assert.deepEqual((git.x_cisa_kev as { cwes: string[] }).cwes, ['CWE-59', 'CWE-436']);
@@ -212,7 +229,10 @@ test('config/examples/public-feeds.yaml validates and every source (and its colu
     'cisa_kev',
   ]);
   for (const [id, cfg] of Object.entries(sources)) {
-    const def = registry.find((d) => d.type === cfg.type)!;
+    const def = must(
+      registry.find((d) => d.type === cfg.type),
+      'registry.find((d) => d.type === cfg.type)',
+    );
     assert.equal(def.kind, 'source', id);
     if (def.kind !== 'source') continue;
     const src = def.create(cfg as never, {

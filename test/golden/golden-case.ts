@@ -5,6 +5,7 @@ import { isStixgateError } from '../../src/core/errors.js';
 import type { SourceDefinition } from '../../src/pipeline/types.js';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
 import { collect, summarise, type Collected, type GoldenSummary } from './run-source.js';
+import { must } from '../helpers/must.js';
 
 export const EXPECTED_DIR = join(PROJECT_ROOT, 'test', 'golden', 'expected');
 
@@ -62,7 +63,7 @@ export function patternValues(c: Collected): Set<string> {
     const p = it.object.pattern;
     if (typeof p === 'string') {
       const m = /= '([^']*)'\]$/.exec(p);
-      if (m) out.add(m[1]!);
+      if (m) out.add(must(m[1], 'm[1]'));
     }
   }
   return out;
@@ -74,7 +75,7 @@ export function distinctFirstTokens(file: string, comments: string[] = ['#', ';'
   for (const raw of readFileSync(file, 'utf8').split(/\r?\n/)) {
     const line = raw.trim();
     if (!line || comments.some((c) => line.startsWith(c))) continue;
-    out.add(line.split(/\s+/)[0]!);
+    out.add(must(line.split(/\s+/)[0], 'line.split(/\\s+/)[0]'));
   }
   return out;
 }

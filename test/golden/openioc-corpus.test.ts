@@ -15,6 +15,7 @@ import { parsePattern } from '../../src/core/pattern.js';
 import { collectXmlSource } from '../helpers/xml-source.js';
 import { loadOpenIocTerms, mapOpenIoc } from '../../integrations/openioc/map.js';
 import { objectFacts } from '../../integrations/stix1/cybox.js';
+import { must } from '../helpers/must.js';
 
 const FIXTURE = join(PROJECT_ROOT, 'test', 'fixtures', 'xml', 'openioc-1.1-conditions.ioc');
 const CORPUS = corpusPath('openioc');
@@ -28,7 +29,10 @@ function mapFile(file: string): ReturnType<typeof mapOpenIoc> {
 test('OpenIOC 1.1: every condition, negation, AND/OR grouping by object type, unmapped terms kept', async () => {
   const r = await collectXmlSource('openioc', FIXTURE);
   assert.deepEqual(r.rejections, []);
-  const ind = r.objects.find((o) => o.type === 'indicator')!;
+  const ind = must(
+    r.objects.find((o) => o.type === 'indicator'),
+    "r.objects.find((o) => o.type === 'indicator')",
+  );
   assert.equal(ind.id, 'indicator--5a1f0c2e-7b3d-4e8f-9a6b-0c1d2e3f4a5b');
   assert.equal(ind.name, 'Conditions');
   assert.equal(ind.created, '2024-05-06T07:08:09.000Z');
@@ -57,7 +61,7 @@ test('OpenIOC 1.1: every condition, negation, AND/OR grouping by object type, un
     r.objects.map((o) => o.type),
     ['identity', 'indicator'],
   );
-  assert.equal(ind.created_by_ref, r.objects[0]!.id);
+  assert.equal(ind.created_by_ref, must(r.objects[0], 'r.objects[0]').id);
 });
 
 test('OpenIOC 1.0: isnot/containsnot, extensions and full paths; an IOC with no mappable term keeps its tree as an openioc pattern', async () => {
@@ -82,19 +86,19 @@ test('OpenIOC 1.0: isnot/containsnot, extensions and full paths; an IOC with no 
   assert.equal(r.pages, 2);
   const [a, b] = r.objects;
   assert.equal(
-    a!.pattern,
+    must(a, 'a').pattern,
     "[file:name NOT = 'ok.exe' AND file:parent_directory_ref.path NOT MATCHES 'Program Files' AND file:name MATCHES '\\\\.scr$' AND (file:name = 'x.dll' AND file:parent_directory_ref.path = 'C:\\\\Temp')]",
   );
-  assert.equal(a!.created, '2013-01-02T03:04:05.000Z');
-  assert.equal(a!.valid_from, '2013-01-02T03:04:05.000Z');
-  assert.equal(b!.pattern_type, 'openioc');
+  assert.equal(must(a, 'a').created, '2013-01-02T03:04:05.000Z');
+  assert.equal(must(a, 'a').valid_from, '2013-01-02T03:04:05.000Z');
+  assert.equal(must(b, 'b').pattern_type, 'openioc');
   assert.equal(
-    b!.pattern,
+    must(b, 'b').pattern,
     '<criteria><Indicator operator="OR" id="t"><IndicatorItem id="y" condition="contains"><Context document="Yara" search="Yara/TextString" type="yara"/><Content type="string">MZ &amp; co</Content></IndicatorItem></Indicator></criteria>'
       .replace('<criteria>', '<definition>')
       .replace('</criteria>', '</definition>'),
   );
-  assert.deepEqual(b!.x_openioc_unmapped, [
+  assert.deepEqual(must(b, 'b').x_openioc_unmapped, [
     { search: 'Yara/TextString', condition: 'contains', content: 'MZ & co', reason: 'no_stix_path' },
   ]);
 });

@@ -10,6 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHttpClient, type ClosableHttpClient } from '../../src/http/client.js';
 import { startTaxiiServer } from '../../integrations/taxii21/test-server.js';
+import { must } from '../helpers/must.js';
 
 /**
  * Paired golden files: `test/golden/paired/<source type>/<case>/` holds one input document
@@ -58,7 +59,7 @@ export function pairedCases(): PairedCase[] {
       const options = existsSync(optionsFile)
         ? (JSON.parse(readFileSync(optionsFile, 'utf8')) as PairedCase['options'])
         : {};
-      out.push({ type, name, dir, input: join(dir, inputs[0]!), options });
+      out.push({ type, name, dir, input: join(dir, must(inputs[0], 'inputs[0]')), options });
     }
   }
   return out;

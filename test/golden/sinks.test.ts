@@ -13,6 +13,7 @@ import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
 import { ES_COLLECTIONS } from '../../integrations/splunk/mapping.js';
 import { QradarSimulator } from '../../integrations/qradar/simulator.js';
 import { XsoarSimulator } from '../../integrations/xsoar/simulator.js';
+import { must } from '../helpers/must.js';
 
 /**
  * Paired golden files of the sink formats: the stored objects of test/golden/paired-sinks/input.json
@@ -136,9 +137,9 @@ for (const [name, product] of Object.entries(products)) {
     await sink.prepare?.(ctx);
     const upserted = await sink.upsert(records, ctx);
     const refused = upserted.flatMap((o, i) =>
-      o.status === 'ok' ? [] : [{ value: records[i]!.observable.value, ...o }],
+      o.status === 'ok' ? [] : [{ value: must(records[i], 'records[i]').observable.value, ...o }],
     );
-    const last = input.objects.at(-1)!;
+    const last = must(input.objects.at(-1), 'input.objects.at(-1)');
     await sink.remove(viewRecords(last, input.objects.length + 1, 'remove', fields), ctx);
     const actual = JSON.parse(JSON.stringify({ held: held(), refused })) as unknown;
     const file = join(DIR, name, 'expected.json');

@@ -6,6 +6,7 @@ import { stixBundleSource } from '../../integrations/stix_bundle/index.js';
 import { isSco } from '../../src/core/stix.js';
 import { CORPUS_DIR, corpusPath } from '../helpers/corpus.js';
 import { compareGolden, runFiles } from './golden-case.js';
+import { must } from '../helpers/must.js';
 
 /** Every .json file under a folder, sorted. */
 function jsonFiles(dir: string): string[] {
@@ -92,10 +93,16 @@ test('golden stix_bundle: ATT&CK ICS spot checks', {
   const ids = new Set(collected.items.map((i) => i.object.id));
   const picks = [
     bundle.objects[0],
-    bundle.objects.find((o) => o.type === 'malware')!,
-    bundle.objects.find((o) => o.type === 'relationship')!,
+    must(
+      bundle.objects.find((o) => o.type === 'malware'),
+      "bundle.objects.find((o) => o.type === 'malware')",
+    ),
+    must(
+      bundle.objects.find((o) => o.type === 'relationship'),
+      "bundle.objects.find((o) => o.type === 'relationship')",
+    ),
   ];
-  for (const o of picks) assert.ok(ids.has(o!.id), `${o!.id} present`);
+  for (const o of picks) assert.ok(ids.has(must(o, 'o').id), `${must(o, 'o').id} present`);
   assert.ok(!ids.has(bundle.id), 'the bundle itself is not an object');
   assert.ok(!ids.has('attack-pattern--00000000-0000-4000-8000-000000000000'));
   assert.equal(collected.pages, Math.ceil(bundle.objects.length / 1000));

@@ -13,6 +13,7 @@ import { parseXmlString, SafeXmlParser } from '../../src/core/safe-xml.js';
 import { StixgateError } from '../../src/core/errors.js';
 import { collectXmlSource } from '../helpers/xml-source.js';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
+import { must } from '../helpers/must.js';
 
 const FIX = join(PROJECT_ROOT, 'test', 'fixtures', 'xml');
 
@@ -207,7 +208,7 @@ test('document size, element count and encoding caps', () => {
 
 test('DOCTYPE text inside CDATA is data (HTML descriptions) but a DOCTYPE after the root is rejected', () => {
   const ok = parseXmlString('<r><d><![CDATA[<!DOCTYPE html><html>&amp;</html>]]></d></r>', { name: 'cdata' });
-  assert.equal(ok.root.children[0]!.text, '<!DOCTYPE html><html>&amp;</html>');
+  assert.equal(must(ok.root.children[0], 'ok.root.children[0]').text, '<!DOCTYPE html><html>&amp;</html>');
   const late = rejects(() => parseXmlString('<r><!DOCTYPE x [<!ENTITY a "b">]></r>', { name: 'late' }));
   assert.equal(late.reason, 'xml_syntax');
   assert.match(late.message, /Inappropriately located doctype declaration/);

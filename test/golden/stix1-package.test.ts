@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
 import { collectXmlSource } from '../helpers/xml-source.js';
 import type { StixObject } from '../../src/core/stix.js';
+import { must } from '../helpers/must.js';
 
 const FIXTURE = join(PROJECT_ROOT, 'test', 'fixtures', 'xml', 'stix1-package.xml');
 const AMBER = 'marking-definition--f88d31f6-486f-44da-b317-01333bde0b82';
@@ -47,7 +48,10 @@ test('package constructs map to STIX 2.1 objects with the 1.x UUIDs', async () =
     ],
   );
   const m = byId(r.objects);
-  const ind = m.get('indicator--33333333-3333-4333-8333-333333333333')!;
+  const ind = must(
+    m.get('indicator--33333333-3333-4333-8333-333333333333'),
+    "m.get('indicator--33333333-3333-4333-8333-333333333333')",
+  );
   assert.deepEqual(ind, {
     type: 'indicator',
     spec_version: '2.1',
@@ -66,7 +70,10 @@ test('package constructs map to STIX 2.1 objects with the 1.x UUIDs', async () =
     object_marking_refs: [AMBER],
     created_by_ref: ACME,
   });
-  const dropper = m.get('indicator--66666666-6666-4666-8666-666666666666')!;
+  const dropper = must(
+    m.get('indicator--66666666-6666-4666-8666-666666666666'),
+    "m.get('indicator--66666666-6666-4666-8666-666666666666')",
+  );
   assert.equal(dropper.pattern, "[file:name MATCHES '^drop' AND file:size > 1000]");
   assert.deepEqual(dropper.x_stix1_unmapped, [
     { cybox_type: 'WindowsHandleObjectType', id: 'acme:Object-77777777-7777-4777-8777-777777777777' },
@@ -92,7 +99,10 @@ test('package constructs map to STIX 2.1 objects with the 1.x UUIDs', async () =
   assert.deepEqual(m.get('campaign--bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb')?.aliases, ['OpTest']);
   assert.deepEqual(m.get('malware--55555555-5555-4555-8555-555555555555')?.malware_types, ['remote-access-trojan']);
   // the statement marking applies to its construct only; TLP AMBER (package-wide) to every SDO/SRO
-  const statement = r.objects.find((o) => o.type === 'marking-definition')!;
+  const statement = must(
+    r.objects.find((o) => o.type === 'marking-definition'),
+    "r.objects.find((o) => o.type === 'marking-definition')",
+  );
   assert.deepEqual(statement.definition, { statement: 'Do not share outside ACME' });
   assert.deepEqual(m.get('threat-actor--cccccccc-cccc-4ccc-8ccc-cccccccccccc')?.object_marking_refs, [
     statement.id,
@@ -116,7 +126,10 @@ test('package constructs map to STIX 2.1 objects with the 1.x UUIDs', async () =
     'campaign--bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb attributed-to threat-actor--cccccccc-cccc-4ccc-8ccc-cccccccccccc',
     'threat-actor--cccccccc-cccc-4ccc-8ccc-cccccccccccc uses malware--55555555-5555-4555-8555-555555555555',
   ]);
-  const report = m.get('report--dddddddd-dddd-4ddd-8ddd-dddddddddddd')!;
+  const report = must(
+    m.get('report--dddddddd-dddd-4ddd-8ddd-dddddddddddd'),
+    "m.get('report--dddddddd-dddd-4ddd-8ddd-dddddddddddd')",
+  );
   assert.deepEqual(report.object_refs, [
     'indicator--33333333-3333-4333-8333-333333333333',
     'campaign--bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb',
