@@ -7,6 +7,7 @@ import Bottleneck from 'bottleneck';
 import { createHttpClient, warnInsecureEnvironment, type HttpClientOptions } from '../../src/http/client.js';
 import { StixgateError } from '../../src/core/errors.js';
 import type { HttpPolicy } from '../../src/http/types.js';
+import { must } from '../helpers/must.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, n: number) => void;
 
@@ -16,7 +17,7 @@ async function serve(routes: Record<string, Handler>) {
   const counts = new Map<string, number>();
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0]!;
+    const path = must((req.url ?? '/').split('?')[0], "(req.url ?? '/').split('?')[0]");
     hits.push({ path, at: Date.now(), headers: req.headers });
     const n = (counts.get(path) ?? 0) + 1;
     counts.set(path, n);
@@ -101,8 +102,8 @@ test('GET: headers, text with BOM stripped, json without prototype keys', async 
   assert.equal(t.headers['content-type'], 'text/plain; charset=utf-8');
   assert.equal(t.url, `${s.base}/t`);
   assert.equal(await t.text(), 'héllo\n');
-  assert.equal(s.hits[0]!.headers['accept-encoding'], 'gzip, deflate, br');
-  assert.equal(s.hits[0]!.headers['x-api-key'], 'k');
+  assert.equal(must(s.hits[0], 's.hits[0]').headers['accept-encoding'], 'gzip, deflate, br');
+  assert.equal(must(s.hits[0], 's.hits[0]').headers['x-api-key'], 'k');
   const j = (await (await c.request({ url: `${s.base}/j` })).json()) as any;
   assert.deepEqual(JSON.parse(JSON.stringify(j)), { a: 1, b: { c: 2 } });
   assert.equal(({} as any).polluted, undefined);
@@ -129,7 +130,7 @@ test('429 with Retry-After seconds: no request before the deadline (real clock)'
   const res = await c.request({ url: `${s.base}/r` });
   assert.equal(await res.text(), 'ok');
   assert.equal(s.count('/r'), 2);
-  const gap = s.hits[1]!.at - s.hits[0]!.at;
+  const gap = must(s.hits[1], 's.hits[1]').at - must(s.hits[0], 's.hits[0]').at;
   assert.ok(gap >= 990 && gap < 2000, `gap ${gap}`);
   await c.close();
   await s.close();
@@ -355,7 +356,7 @@ test('F24: content type checked against accept', async () => {
   );
   await rejectsWith(c.request({ url: `${s.base}/json`, accept }), 'STIXGATE_ERR_HTTP_CONTENT_TYPE', 'content_type');
   assert.equal((await c.request({ url: `${s.base}/taxii`, accept })).status, 200);
-  assert.equal(s.hits.at(-1)!.headers.accept, 'application/taxii+json;version=2.1');
+  assert.equal(must(s.hits.at(-1), 's.hits.at(-1)').headers.accept, 'application/taxii+json;version=2.1');
   await rejectsWith(
     c.request({ url: `${s.base}/taxii`, accept: ['application/json'] }),
     'STIXGATE_ERR_HTTP_CONTENT_TYPE',
@@ -399,7 +400,9 @@ test('redirects: same origin followed, cross-origin refused with 0 bytes at the 
       r.end();
     },
     '/hop': (q, r) => {
-      r.writeHead(301, { location: `/hop?n=${Number(new URL(q.url!, 'http://x').searchParams.get('n') ?? 0) + 1}` });
+      r.writeHead(301, {
+        location: `/hop?n=${Number(new URL(must(q.url, 'q.url'), 'http://x').searchParams.get('n') ?? 0) + 1}`,
+      });
       r.end();
     },
   });
@@ -407,7 +410,7 @@ test('redirects: same origin followed, cross-origin refused with 0 bytes at the 
   const res = await c.request({ url: `${s.base}/a`, headers: { authorization: 'Bearer X' } });
   assert.equal(res.url, `${s.base}/b?x=1`);
   assert.equal(await res.text(), 'final');
-  assert.equal(s.hits.at(-1)!.headers.authorization, 'Bearer X');
+  assert.equal(must(s.hits.at(-1), 's.hits.at(-1)').headers.authorization, 'Bearer X');
   const p = await c.request({
     url: `${s.base}/post`,
     method: 'POST',
@@ -415,7 +418,7 @@ test('redirects: same origin followed, cross-origin refused with 0 bytes at the 
     headers: { 'content-type': 'text/plain' },
   });
   assert.equal(await p.text(), 'final');
-  assert.equal(s.hits.at(-1)!.headers['content-length'], undefined);
+  assert.equal(must(s.hits.at(-1), 's.hits.at(-1)').headers['content-length'], undefined);
   for (const path of ['/away', '/away-localhost']) {
     const e = await rejectsWith(
       c.request({

@@ -6,6 +6,7 @@ import { brotliCompressSync, createGzip, deflateSync, gzipSync } from 'node:zlib
 import { createHttpClient } from '../../src/http/client.js';
 import { StixgateError } from '../../src/core/errors.js';
 import type { HttpPolicy } from '../../src/http/types.js';
+import { must } from '../helpers/must.js';
 
 const MiB = 1 << 20;
 
@@ -148,7 +149,7 @@ test('Content-Encoding: gzip, x-gzip, deflate, br and two stacked decode; three 
     '/corrupt': ['gzip', Buffer.from('this is not gzip at all')],
   };
   const s = await serve((q, r) => {
-    const [enc, body] = bodies[q.url!]!;
+    const [enc, body] = must(bodies[must(q.url, 'q.url')], 'bodies[q.url]');
     r.writeHead(200, { 'content-encoding': enc, 'content-type': 'text/csv' });
     r.end(body);
   });
