@@ -14,6 +14,7 @@ import {
   VENDOR_PAYLOAD,
   consoleRig,
 } from '../server/console/rig.js';
+import { must } from '../helpers/must.js';
 
 /**
  * The console in a real headless Chromium (Debian's package; scripts/chromium.sh installs it and
@@ -133,8 +134,16 @@ describe('console in a headless browser', () => {
 
     await Promise.all([p.waitForURL(`${base}/console/objects/${IDS.attr}`), rows.locator('td.value a').click()]);
     assert.equal(await p.locator('#object-description').textContent(), ATTR_PAYLOAD, 'the attribute payload as text');
-    assert.ok((await p.locator('#object-json').textContent())!.includes(NAME_PAYLOAD), 'the name payload as text');
-    assert.ok((await p.locator('main').textContent())!.includes(LABEL_PAYLOAD), 'the label payload as text');
+    assert.ok(
+      must(await p.locator('#object-json').textContent(), "(await p.locator('#object-json').textContent())").includes(
+        NAME_PAYLOAD,
+      ),
+      'the name payload as text',
+    );
+    assert.ok(
+      must(await p.locator('main').textContent(), "(await p.locator('main').textContent())").includes(LABEL_PAYLOAD),
+      'the label payload as text',
+    );
     await pwned(p);
     await shot(p, '05-object-attribute-payload');
 
@@ -168,7 +177,10 @@ describe('console in a headless browser', () => {
     const p = await c.newPage();
     await signIn(p, KEYS.searcher, '/console/sources');
     assert.equal(p.url(), `${base}/console/sources`);
-    assert.match((await p.locator('.error-box').textContent())!, /lacks the "admin" scope/);
+    assert.match(
+      must(await p.locator('.error-box').textContent(), "(await p.locator('.error-box').textContent())"),
+      /lacks the "admin" scope/,
+    );
     assert.equal(await p.locator('text=feed_x').count(), 0);
     assert.equal(
       await p
@@ -189,7 +201,10 @@ describe('console in a headless browser', () => {
     const c2 = await context(true);
     const p2 = await c2.newPage();
     await signIn(p2, KEYS.metricsOnly, '/console/search');
-    assert.match((await p2.locator('.error-box').textContent())!, /none of the admin, search and lookup scopes/);
+    assert.match(
+      must(await p2.locator('.error-box').textContent(), "(await p2.locator('.error-box').textContent())"),
+      /none of the admin, search and lookup scopes/,
+    );
     assert.equal(
       (await c2.cookies()).some((x) => x.name === 'stixgate_console'),
       false,

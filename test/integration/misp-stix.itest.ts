@@ -18,6 +18,7 @@ import {
   type ObjectRow,
   type TypeRow,
 } from '../../integrations/misp/oracle-compare.js';
+import { must } from '../helpers/must.js';
 
 /**
  * Our MISP → STIX mapping against the reference converter misp-stix, attribute by attribute, over
@@ -44,7 +45,7 @@ function table(rows: TypeRow[]): string {
 test('MISP mapping agrees with misp-stix per attribute type', { skip, timeout: 300_000 }, (t) => {
   const files = mispCorpusFiles(CORPUS_DIR);
   assert.ok(files.length >= 100, `only ${files.length} MISP files found`);
-  const r = spawnSync(python!, [join(PROJECT_ROOT, 'scripts/oracles/misp_to_stix.py'), ...files], {
+  const r = spawnSync(must(python, 'python'), [join(PROJECT_ROOT, 'scripts/oracles/misp_to_stix.py'), ...files], {
     encoding: 'utf8',
     maxBuffer: 1 << 30,
   });
@@ -58,7 +59,7 @@ test('MISP mapping agrees with misp-stix per attribute type', { skip, timeout: 3
   for (const f of files) {
     const parsed = safeJsonParse(readFileSync(f, 'utf8'));
     assert.ok(parsed.ok, f);
-    const theirs = new Map(oracle[f]!.objects.map((o) => [o.id, o]));
+    const theirs = new Map(must(oracle[f], 'oracle[f]').objects.map((o) => [o.id, o]));
     const traces: AttributeTrace[] = [];
     const ours = new Map<string, StixObject>();
     for (const ev of eventsOf(parsed.value)) {
@@ -67,7 +68,9 @@ test('MISP mapping agrees with misp-stix per attribute type', { skip, timeout: 3
       for (const it of res.items) ours.set(it.object.id, it.object);
     }
     for (const tr of traces) compareAttribute(rows, tr, theirs);
-    const objects = new Map(traces.filter((x) => x.object).map((x) => [x.object!.uuid, x.object!.name]));
+    const objects = new Map(
+      traces.filter((x) => x.object).map((x) => [must(x.object, 'x.object').uuid, must(x.object, 'x.object').name]),
+    );
     for (const [uuid, name] of objects) compareObject(objectRows, uuid, name, ours, theirs);
     compareEvent(agreement, ours, theirs);
     if (process.env.MISP_COMPARE_DEBUG) {
@@ -133,13 +136,13 @@ test('MISP mapping agrees with misp-stix per attribute type', { skip, timeout: 3
   // the floors are the measured agreement; a drop is a regression to explain
   assert.ok(sameObs / indicators >= 0.9, `pattern observables agree for ${sameObs}/${indicators}`);
   assert.ok(observedSame / observed >= 0.9, `observables agree for ${observedSame}/${observed}`);
-  const url = rows.get('url')!;
+  const url = must(rows.get('url'), "rows.get('url')");
   assert.equal(url.observedSameNormalised, url.observed);
-  const text = rows.get('text')!;
+  const text = must(rows.get('text'), "rows.get('text')");
   // text attributes are kept as x-misp-attribute objects by both (one sits in an event misp-stix cannot convert)
   assert.ok(text.contextBoth >= text.attributes - 1, `text kept by both: ${text.contextBoth}/${text.attributes}`);
   // file objects: the same observables wherever both made an indicator
-  const file = objectRows.get('file')!;
+  const file = must(objectRows.get('file'), "objectRows.get('file')");
   assert.equal(file.patternSameObservables, file.indicators);
   // every ObjectReference misp-stix turns into a relationship, we do too (same type, same MISP uuids at both ends)
   const refs = agreement.relationships.reference;

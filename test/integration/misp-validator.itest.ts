@@ -11,6 +11,7 @@ import { eventsOf, mapEvent } from '../../integrations/misp/map.js';
 import { loadMispTable } from '../../integrations/misp/table.js';
 import { mispCorpusFiles } from '../../integrations/misp/oracle-compare.js';
 import { goldenEvents } from '../helpers/misp-golden.js';
+import { must } from '../helpers/must.js';
 
 /** Every object the MISP mapper emits for the corpus passes stix2-validator, every pattern stix2-patterns. */
 
@@ -36,5 +37,5 @@ test('MISP mapping output passes stix2-validator and stix2-patterns', {
   for (const o of objects) counts[o.type] = (counts[o.type] ?? 0) + 1;
   t.diagnostic(`objects by type: ${JSON.stringify(counts)}`);
   const reports = assertValidStix([['misp', objects]]);
-  assert.equal(reports.get('misp')!.objects, objects.length);
+  assert.equal(must(reports.get('misp'), "reports.get('misp')").objects, objects.length);
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { OpenSearchStore, type OpenSearchStoreOptions } from '../../src/store/opensearch/index.js';
+import { must } from '../helpers/must.js';
 
 /** The node started by scripts/opensearch.sh (scripts/integration.sh exports it). */
 export const OPENSEARCH_URL = process.env.STIXGATE_OPENSEARCH_URL;
@@ -66,13 +67,13 @@ export class FaultProxy {
   beforeBulk?: () => Promise<void>;
 
   async start(): Promise<string> {
-    const target = new URL(OPENSEARCH_URL!);
+    const target = new URL(must(OPENSEARCH_URL, 'OPENSEARCH_URL'));
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => void this.handle(req, res, Buffer.concat(chunks), target));
     });
-    await new Promise<void>((resolve) => this.server!.listen(this.port, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => must(this.server, 'this.server').listen(this.port, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
     return `http://127.0.0.1:${this.port}`;
   }
@@ -85,7 +86,8 @@ export class FaultProxy {
   ): Promise<void> {
     let body = received;
     const injected: { pos: number; id: string; status: number; op: string }[] = [];
-    const isBulk = req.method === 'POST' && (req.url ?? '').split('?')[0]!.endsWith('/_bulk');
+    const isBulk =
+      req.method === 'POST' && must((req.url ?? '').split('?')[0], "(req.url ?? '').split('?')[0]").endsWith('/_bulk');
     if (isBulk) {
       this.bulkRequests++;
       const hook = this.beforeBulk;
@@ -97,14 +99,14 @@ export class FaultProxy {
         .filter((l) => l !== '');
       const kept: string[] = [];
       for (let i = 0; i < lines.length; i += 2) {
-        const action = JSON.parse(lines[i]!) as Record<string, { _id: string }>;
-        const op = Object.keys(action)[0]!;
-        const id = action[op]!._id;
+        const action = JSON.parse(must(lines[i], 'lines[i]')) as Record<string, { _id: string }>;
+        const op = must(Object.keys(action)[0], 'Object.keys(action)[0]');
+        const id = must(action[op], 'action[op]')._id;
         const f = this.failItems.get(id);
         if (f && f.times > 0) {
           f.times--;
           injected.push({ pos: i / 2, id, status: f.status, op });
-        } else kept.push(lines[i]!, lines[i + 1]!);
+        } else kept.push(must(lines[i], 'lines[i]'), must(lines[i + 1], 'lines[i + 1]'));
       }
       body = Buffer.from(kept.length > 0 ? `${kept.join('\n')}\n` : '', 'utf8');
     }

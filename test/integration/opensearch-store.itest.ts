@@ -11,6 +11,7 @@ import type { Change, IngestItem } from '../../src/store/contract.js';
 import { OpenSearchStore } from '../../src/store/opensearch/index.js';
 import { T0, clone, indicatorFor } from '../store/fixtures.js';
 import { FaultProxy, SKIP_REASON, freshStore, storeOptions } from './opensearch-helpers.js';
+import { must } from '../helpers/must.js';
 
 function item(object: StixObject, source: string, extra: Partial<IngestItem> = {}): IngestItem {
   return { object: clone(object), source, ...extra };
@@ -73,7 +74,7 @@ describe('OpenSearch store', { skip: SKIP_REASON }, () => {
       assert.equal(all.size, N);
       for (const o of all.values()) {
         assert.deepEqual(Object.keys(o.x_stixgate?.sources ?? {}).sort(), ['feed-a1', 'feed-a2', 'feed-b1', 'feed-b2']);
-        for (const p of Object.values(o.x_stixgate!.sources))
+        for (const p of Object.values(must(o.x_stixgate, 'o.x_stixgate').sources))
           assert.equal(p.last_seen, new Date(T0 + 4 * 3_600_000).toISOString());
       }
       // the follower's last view of every object is its final state: no change was skipped
@@ -138,23 +139,23 @@ describe('OpenSearch store', { skip: SKIP_REASON }, () => {
       const bad = { ...indicatorFor(700), modified: 'yesterday-ish' };
       const r = await store.upsert(
         [
-          item(good[0]!, 'f'),
-          item(good[1]!, 'f'),
+          item(must(good[0], 'good[0]'), 'f'),
+          item(must(good[1], 'good[1]'), 'f'),
           item(bad, 'f'),
-          item(good[2]!, 'f'),
-          item(good[3]!, 'f'),
-          item(good[4]!, 'f'),
+          item(must(good[2], 'good[2]'), 'f'),
+          item(must(good[3], 'good[3]'), 'f'),
+          item(must(good[4], 'good[4]'), 'f'),
         ],
         { now: T0, cursors: { f: 'c1' } },
       );
       assert.equal(r.created, 5);
       assert.equal(r.rejected.length, 1);
-      assert.equal(r.rejected[0]!.reason, 'mapping_conflict');
+      assert.equal(must(r.rejected[0], 'r.rejected[0]').reason, 'mapping_conflict');
       assert.match(
-        r.rejected[0]!.message,
+        must(r.rejected[0], 'r.rejected[0]').message,
         /^OpenSearch refused indicator--.*(mapper_parsing_exception|document_parsing_exception).*modified/,
       );
-      assert.deepEqual(r.rejected[0]!.location, { index: 2, source: 'f', objectId: bad.id });
+      assert.deepEqual(must(r.rejected[0], 'r.rejected[0]').location, { index: 2, source: 'f', objectId: bad.id });
       assert.equal(await store.get(bad.id), undefined);
       assert.equal((await store.getMany(good.map((o) => o.id))).size, 5);
       assert.equal(await store.getCursor('f'), 'c1');
@@ -176,9 +177,9 @@ describe('OpenSearch store', { skip: SKIP_REASON }, () => {
     });
     try {
       const objs = Array.from({ length: 20 }, (_, i) => indicatorFor(800 + i));
-      proxy.failItems.set(objs[3]!.id, { times: 2, status: 429 });
-      proxy.failItems.set(objs[7]!.id, { times: 1, status: 429 });
-      proxy.failItems.set(objs[11]!.id, { times: 1, status: 503 });
+      proxy.failItems.set(must(objs[3], 'objs[3]').id, { times: 2, status: 429 });
+      proxy.failItems.set(must(objs[7], 'objs[7]').id, { times: 1, status: 429 });
+      proxy.failItems.set(must(objs[11], 'objs[11]').id, { times: 1, status: 503 });
       const bad = { ...indicatorFor(899), valid_until: 'never' };
       const before = proxy.bulkRequests;
       const r = await store.upsert([...objs.map((o) => item(o, 'f')), item(bad, 'f')], { now: T0 });
@@ -244,7 +245,7 @@ describe('OpenSearch store', { skip: SKIP_REASON }, () => {
       assert.equal(err.code, 'STIXGATE_ERR_STORE_UNAVAILABLE');
       assert.equal(err.retryable, true);
       assert.doesNotMatch(err.message, /not found/i);
-      await rejectsWith(store.get(page1[0]!.id), 'STIXGATE_ERR_STORE_UNAVAILABLE', 'unreachable');
+      await rejectsWith(store.get(must(page1[0], 'page1[0]').id), 'STIXGATE_ERR_STORE_UNAVAILABLE', 'unreachable');
       await rejectsWith(store.changes(0, 10), 'STIXGATE_ERR_STORE_UNAVAILABLE');
       await proxy.start(); // same port
       await store.ping();

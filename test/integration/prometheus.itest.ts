@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
 import { metricCatalogue } from '../../src/telemetry/reference.js';
+import { must } from '../helpers/must.js';
 
 /**
  * A real Prometheus (Debian's package; scripts/integration.sh installs it when missing) scrapes a
@@ -91,8 +92,8 @@ sinks:
     ['--import', 'tsx', join(PROJECT_ROOT, 'src', 'cli.ts'), 'run', '--config', cfg],
     { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  daemon.stdout!.on('data', (d) => (log += d));
-  daemon.stderr!.on('data', (d) => (log += d));
+  must(daemon.stdout, 'daemon.stdout').on('data', (d) => (log += d));
+  must(daemon.stderr, 'daemon.stderr').on('data', (d) => (log += d));
   const children: ChildProcess[] = [daemon];
   try {
     const info = await until(
@@ -135,8 +136,8 @@ scrape_configs:
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
-    prom.stdout!.on('data', (d) => (log += d));
-    prom.stderr!.on('data', (d) => (log += d));
+    must(prom.stdout, 'prom.stdout').on('data', (d) => (log += d));
+    must(prom.stderr, 'prom.stderr').on('data', (d) => (log += d));
     children.push(prom);
     const api = `http://127.0.0.1:${promPort}/api/v1`;
     const query = async (q: string) => {
@@ -159,12 +160,15 @@ scrape_configs:
       'lag',
       async () => {
         const r = await query('stixgate_sink_lag_changes{sink="siem"} > 0');
-        return r.length ? Number(r[0]!.value[1]) : undefined;
+        return r.length ? Number(must(r[0], 'r[0]').value[1]) : undefined;
       },
       children,
       () => log,
     );
-    const head = Number((await query('stixgate_store_changelog_head'))[0]!.value[1]);
+    const head = Number(
+      must((await query('stixgate_store_changelog_head'))[0], "(await query('stixgate_store_changelog_head'))[0]")
+        .value[1],
+    );
     assert.equal(lag, head, 'a sink that never delivered is behind by the whole change log');
     await until(
       'the sink fails',

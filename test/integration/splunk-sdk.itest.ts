@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { runOracle } from '../helpers/sink-kit.js';
 import { VALIDATOR_SKIP as skip } from '../helpers/validator.js';
 import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
+import { must } from '../helpers/must.js';
 
 /**
  * Simulator fidelity: Splunk's own Python client (splunk-sdk, scripts/oracles/splunk_sdk_check.py)
@@ -46,8 +47,11 @@ test('splunk-sdk drives the Splunk simulator: login, kvstore.create, batch_save,
     assert.deepEqual(ok('update'), { _key: 'new' });
     assert.equal(ok('delete_by_id'), 200);
     assert.deepEqual(ok('query_after_delete'), ['k1', 'k2', 'k3', 'k4', 'new']);
-    assert.equal(o.delete_missing!.ok, false);
-    assert.match(o.delete_missing!.error!, /^HTTPError: HTTP 404 Not Found/);
+    assert.equal(must(o.delete_missing, 'o.delete_missing').ok, false);
+    assert.match(
+      must(must(o.delete_missing, 'o.delete_missing').error, 'o.delete_missing.error'),
+      /^HTTPError: HTTP 404 Not Found/,
+    );
     assert.equal(ok('delete_query'), 200);
     assert.equal(ok('count_after_delete_query'), 4);
     assert.equal(ok('es_ip_intel'), true);
@@ -59,8 +63,11 @@ test('splunk-sdk drives the Splunk simulator: login, kvstore.create, batch_save,
       time: 1767225600,
       _user: 'nobody',
     });
-    assert.equal(o.unknown_app!.ok, false);
-    assert.match(o.unknown_app!.error!, /^HTTPError: HTTP 404 Not Found .*Application does not exist: no_such_app/s);
+    assert.equal(must(o.unknown_app, 'o.unknown_app').ok, false);
+    assert.match(
+      must(must(o.unknown_app, 'o.unknown_app').error, 'o.unknown_app.error'),
+      /^HTTPError: HTTP 404 Not Found .*Application does not exist: no_such_app/s,
+    );
     assert.equal(ok('bearer_query'), 4);
     assert.equal(ok('bad_login'), 'AuthenticationError');
     assert.equal(ok('delete_collection'), true);

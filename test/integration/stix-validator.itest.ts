@@ -6,6 +6,7 @@ import { corpusPath, CORPUS_DIR, PROJECT_ROOT } from '../helpers/corpus.js';
 import { assertValidStix, VALIDATOR_SKIP } from '../helpers/validator.js';
 import type { StixObject } from '../../src/core/stix.js';
 import { collectSource } from '../helpers/collect.js';
+import { must } from '../helpers/must.js';
 
 /**
  * Every object our mappers emit must pass the OASIS stix2-validator, and every pattern
@@ -26,7 +27,7 @@ function sample<T extends { type: string }>(objects: T[], max: number): T[] {
   const share = Math.max(50, Math.floor(max / byType.size));
   for (const list of byType.values()) {
     const step = Math.max(1, Math.ceil(list.length / share));
-    for (let i = 0; i < list.length; i += step) out.push(list[i]!);
+    for (let i = 0; i < list.length; i += step) out.push(must(list[i], 'list[i]'));
   }
   return out;
 }

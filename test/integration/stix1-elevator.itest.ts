@@ -18,6 +18,7 @@ import type { StixObject } from '../../src/core/stix.js';
 import { loadStix1Tables } from '../../integrations/stix1/common.js';
 import { mapStix1Package } from '../../integrations/stix1/map.js';
 import { compareIdiom, type Agreement } from '../../integrations/stix1/idiom-compare.js';
+import { must } from '../helpers/must.js';
 
 /**
  * Documented minima (integrations/stix1/README.md): the share of the elevator's indicators,
@@ -58,10 +59,14 @@ test('STIX 1.x corpus against stix2-elevator: agreement figures and the document
 }, (t) => {
   const files = packages();
   assert.ok(files.length >= 79, `expected the corpus STIX 1.x packages, found ${files.length}`);
-  const r = spawnSync(PYTHON!, [join(PROJECT_ROOT, 'scripts', 'oracles', 'elevate_stix1.py'), ...files], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 28,
-  });
+  const r = spawnSync(
+    must(PYTHON, 'PYTHON'),
+    [join(PROJECT_ROOT, 'scripts', 'oracles', 'elevate_stix1.py'), ...files],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 28,
+    },
+  );
   assert.equal(r.status, 0, r.stderr);
   const elevated = JSON.parse(r.stdout) as Record<string, { objects?: StixObject[]; error?: string }>;
 
@@ -72,9 +77,9 @@ test('STIX 1.x corpus against stix2-elevator: agreement figures and the document
     relationships: [0, 0, 0],
   } as Record<string, [number, number, number]>;
   const add = (k: string, a: Agreement): void => {
-    sum[k]![0] += a.matched;
-    sum[k]![1] += a.ref;
-    sum[k]![2] += a.ours;
+    must(sum[k], 'sum[k]')[0] += a.matched;
+    must(sum[k], 'sum[k]')[1] += a.ref;
+    must(sum[k], 'sum[k]')[2] += a.ours;
   };
   const failed: string[] = [];
   const emitted: [string, StixObject[]][] = [];
@@ -97,10 +102,11 @@ test('STIX 1.x corpus against stix2-elevator: agreement figures and the document
       `${name.padEnd(62)}${cell(c.indicators)}${cell(c.patterns)}${cell(c.observables)}${cell(c.relationships)}`,
     );
   }
-  const share = (k: string): number => (sum[k]![1] === 0 ? 1 : sum[k]![0] / sum[k]![1]);
+  const share = (k: string): number =>
+    must(sum[k], 'sum[k]')[1] === 0 ? 1 : must(sum[k], 'sum[k]')[0] / must(sum[k], 'sum[k]')[1];
   for (const k of Object.keys(sum)) {
     t.diagnostic(
-      `TOTAL ${k}: ${sum[k]![0]} of the elevator's ${sum[k]![1]} reproduced (${(share(k) * 100).toFixed(1)}%), we emit ${sum[k]![2]}`,
+      `TOTAL ${k}: ${must(sum[k], 'sum[k]')[0]} of the elevator's ${must(sum[k], 'sum[k]')[1]} reproduced (${(share(k) * 100).toFixed(1)}%), we emit ${must(sum[k], 'sum[k]')[2]}`,
     );
   }
   t.diagnostic(`packages: ${files.length}, the elevator failed on ${failed.length}: ${failed.join(', ')}`);

@@ -10,6 +10,7 @@ import { PROJECT_ROOT } from '../helpers/corpus.js';
 import { assertValidStix, PYTHON, VALIDATOR_SKIP } from '../helpers/validator.js';
 import { SOURCES, matrixValues, objectsOf } from '../access/matrix-fixture.js';
 import { ACCESS, DEFAULT_COLLECTIONS, TAXII_KEYS, T0, ipIndicators, taxiiRig } from '../server/taxii/rig.js';
+import { must } from '../helpers/must.js';
 
 /**
  * OASIS's taxii2-client (PyPI) against our TAXII server: discovery, API root, collections,
@@ -25,7 +26,7 @@ describe('taxii2-client against the TAXII 2.1 server', { skip: VALIDATOR_SKIP },
     const { changes } = await rig.store.changes(0, 100_000);
     const view = changes
       .filter((c) => canSee(c.object, 'amber', ACCESS))
-      .map((c) => viewOf(c.object, 'amber', ACCESS)!);
+      .map((c) => must(viewOf(c.object, 'amber', ACCESS), "viewOf(c.object, 'amber', ACCESS)"));
     const posted = ipIndicators(5, '45.160', undefined);
     const envelopeFile = join(rig.dataDir, 'envelope.json');
     writeFileSync(envelopeFile, JSON.stringify({ objects: posted }));
@@ -41,7 +42,7 @@ describe('taxii2-client against the TAXII 2.1 server', { skip: VALIDATOR_SKIP },
         '9',
         envelopeFile,
       ];
-      execFile(PYTHON!, args, { maxBuffer: 1 << 26 }, (err, stdout, stderr) =>
+      execFile(must(PYTHON, 'PYTHON'), args, { maxBuffer: 1 << 26 }, (err, stdout, stderr) =>
         err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
       );
     });
@@ -77,7 +78,7 @@ describe('taxii2-client against the TAXII 2.1 server', { skip: VALIDATOR_SKIP },
     );
     assert.equal(r.typed_count, 9);
     assert.deepEqual(r.one, [view[0]]);
-    assert.deepEqual(r.versions, [view[0]!.modified]);
+    assert.deepEqual(r.versions, [must(view[0], 'view[0]').modified]);
     assert.deepEqual(
       [r.status.status, r.status.total_count, r.status.success_count, r.status.failure_count],
       ['complete', 5, 5, 0],

@@ -5,6 +5,7 @@ import type { StixObject } from '../../src/core/stix.js';
 import { assertValidStix } from '../helpers/validator.js';
 import { collectPages, makeSource, runOnce, tempStore } from '../helpers/taxii21-harness.js';
 import { parseCursor } from '../../integrations/taxii21/cursor.js';
+import { must } from '../helpers/must.js';
 
 /**
  * The taxii21 source against a real OASIS medallion (scripts/medallion.sh, started by
@@ -38,19 +39,22 @@ interface MedCollection {
  * object, without spec_version, loses to a 2.1 one), then its latest version.
  */
 function expected(): { byCollection: Map<string, Map<string, string>>; lastAdded: Map<string, string> } {
-  const data = JSON.parse(readFileSync(dataFile!, 'utf8')) as Record<string, { collections?: MedCollection[] }>;
+  const data = JSON.parse(readFileSync(must(dataFile, 'dataFile'), 'utf8')) as Record<
+    string,
+    { collections?: MedCollection[] }
+  >;
   const byCollection = new Map<string, Map<string, string>>();
   const lastAdded = new Map<string, string>();
-  for (const c of data.trustgroup1!.collections ?? []) {
+  for (const c of must(data.trustgroup1, 'data.trustgroup1').collections ?? []) {
     if (!c.can_read) continue;
     const best = new Map<string, string>();
     for (const o of c.objects ?? []) {
       const key = `${String(o.spec_version ?? '2.0')}|${String(o.modified ?? o.created)}`;
-      if (!best.has(o.id) || best.get(o.id)! < key) best.set(o.id, key);
+      if (!best.has(o.id) || must(best.get(o.id), 'best.get(o.id)') < key) best.set(o.id, key);
     }
     byCollection.set(c.id, new Map([...best].map(([id, key]) => [id, key.slice(key.indexOf('|') + 1)])));
     const added = (c.manifest ?? []).map((m) => m.date_added).sort();
-    if (added.length) lastAdded.set(c.id, added.at(-1)!);
+    if (added.length) lastAdded.set(c.id, must(added.at(-1), 'added.at(-1)'));
   }
   return { byCollection, lastAdded };
 }
@@ -99,7 +103,7 @@ test('taxii21 against medallion: complete first poll, empty second poll, new obj
     0,
   );
   assert.ok(pages.length >= 25, `expected several pages, got ${pages.length}`);
-  const cursor = pages.at(-1)!.cursor!;
+  const cursor = must(must(pages.at(-1), 'pages.at(-1)').cursor, 'pages.at(-1).cursor');
   for (const [id, last] of want.lastAdded)
     assert.equal(parseCursor(cursor).collections[id]?.slice(0, 26), last.slice(0, 26), `cursor of ${id}`);
   t.diagnostic(
@@ -112,7 +116,7 @@ test('taxii21 against medallion: complete first poll, empty second poll, new obj
     second.reduce((n, p) => n + p.received, 0),
     0,
   );
-  assert.equal(second.at(-1)!.cursor, cursor);
+  assert.equal(must(second.at(-1), 'second.at(-1)').cursor, cursor);
 
   // an object added between polls (TAXII add-objects) arrives on the next poll, alone
   const added = {
@@ -142,7 +146,12 @@ test('taxii21 against medallion: complete first poll, empty second poll, new obj
     third.flatMap((p) => p.items.map((i) => i.object.id)),
     [added.id],
   );
-  assert.ok(parseCursor(third.at(-1)!.cursor).collections[GENERATED]! > parseCursor(cursor).collections[GENERATED]!);
+  assert.ok(
+    must(
+      parseCursor(must(third.at(-1), 'third.at(-1)').cursor).collections[GENERATED],
+      'parseCursor(third.at(-1).cursor).collections[GENERATED]',
+    ) > must(parseCursor(cursor).collections[GENERATED], 'parseCursor(cursor).collections[GENERATED]'),
+  );
 
   // through the runner and the store, with the default overlap: replays create nothing
   const { store, dispose } = await tempStore();
@@ -160,7 +169,10 @@ test('taxii21 against medallion: complete first poll, empty second poll, new obj
   }
 
   // probe
-  const probe = await h.comp.source.probe!({
+  const probe = await must(
+    h.comp.source.probe,
+    'h.comp.source.probe',
+  )({
     id: 't',
     logger: h.comp.logger,
     http: h.comp.http,
@@ -178,7 +190,10 @@ test('taxii21 against medallion: complete first poll, empty second poll, new obj
     return;
   }
   const objects = [...pages, ...third].flatMap((p) => p.items.map((i) => i.object));
-  const report = assertValidStix([['taxii', objects]]).get('taxii')!;
+  const report = must(
+    assertValidStix([['taxii', objects]]).get('taxii'),
+    "assertValidStix([['taxii', objects]]).get('taxii')",
+  );
   assert.equal(report.objects, total + 1);
   t.diagnostic(`stix2-validator: ${report.objects} objects valid`);
 });

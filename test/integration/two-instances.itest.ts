@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
+import { must } from '../helpers/must.js';
 
 /**
  * Issue 3, end to end: two gateway processes share one OpenSearch store. One feed is polled by
@@ -36,12 +37,12 @@ async function start(name: string, cfg: string): Promise<Instance> {
     },
   );
   let out = '';
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
+  must(child.stdout, 'child.stdout').on('data', (d) => (out += d));
+  must(child.stderr, 'child.stderr').on('data', (d) => (out += d));
   const t0 = Date.now();
   for (;;) {
     const m = /"address":"(http:\/\/[^"]+)"/.exec(out);
-    if (m) return { name, child, address: m[1]!, out: () => out };
+    if (m) return { name, child, address: must(m[1], 'm[1]'), out: () => out };
     if (child.exitCode !== null || Date.now() - t0 > 30_000) throw new Error(`${name} did not start:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -139,7 +140,10 @@ sources:
     const holderPid = Number(lease._source?.holder.split(':')[1]);
     const holder = instances.find((i) => i.child.pid === holderPid);
     assert.ok(holder, `lease holder ${lease._source?.holder} is one of the instances`);
-    const survivor = instances.find((i) => i !== holder)!;
+    const survivor = must(
+      instances.find((i) => i !== holder),
+      'instances.find((i) => i !== holder)',
+    );
     const before = requests;
     holder.child.kill('SIGKILL');
     const killedAt = Date.now();

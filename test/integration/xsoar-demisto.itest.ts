@@ -4,6 +4,7 @@ import { runOracle } from '../helpers/sink-kit.js';
 import { VALIDATOR_SKIP as skip } from '../helpers/validator.js';
 import { XsoarSimulator } from '../../integrations/xsoar/simulator.js';
 import type { SimIndicator } from '../../integrations/xsoar/sim-store.js';
+import { must } from '../helpers/must.js';
 
 /**
  * Simulator fidelity: Palo Alto's own Python client (demisto-py, scripts/oracles/xsoar_demisto_check.py)
@@ -82,9 +83,9 @@ for (const [mode, key, authId, scheme, host] of MODES) {
       assert.deepEqual(ok('edit_fields'), { tags: ['oracle'], trafficlightprotocol: 'AMBER' });
       const edited = ok('edit') as View;
       assert.deepEqual([edited.value, edited.score, edited.version, edited.comment], ['evil.example', 3, 2, 'edited']);
-      assert.equal(o.stale_edit!.ok, false);
-      assert.equal(o.stale_edit!.status, 409);
-      assert.match(o.stale_edit!.body!, /DB version conflict error/);
+      assert.equal(must(o.stale_edit, 'o.stale_edit').ok, false);
+      assert.equal(must(o.stale_edit, 'o.stale_edit').status, 409);
+      assert.match(must(must(o.stale_edit, 'o.stale_edit').body, 'o.stale_edit.body'), /DB version conflict error/);
       assert.deepEqual(ok('delete').notUpdated, 0);
       assert.equal(ok('delete').updatedIds.length, 5);
       assert.deepEqual(ok('delete_excluding'), { updatedIds: [ip.id], notUpdated: 0 });
@@ -97,8 +98,8 @@ for (const [mode, key, authId, scheme, host] of MODES) {
         [['198.51.100.7', 'false positive']],
         'only the delete without doNotWhitelist excluded its value',
       );
-      assert.equal(o.bad_key!.ok, false);
-      assert.equal(o.bad_key!.status, mode === 'v6' ? 403 : 401);
+      assert.equal(must(o.bad_key, 'o.bad_key').ok, false);
+      assert.equal(must(o.bad_key, 'o.bad_key').status, mode === 'v6' ? 403 : 401);
       // every authenticated call of the client used the expected scheme on the expected paths
       const served = sim.requests.filter((q) => q.status >= 200 && q.status < 300);
       assert.ok(served.length >= 12);
