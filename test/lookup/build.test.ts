@@ -8,6 +8,7 @@ import type { Store } from '../../src/store/contract.js';
 import { buildIndex } from '../../src/lookup/index.js';
 import { uuidWords } from '../../src/lookup/slots.js';
 import { T0, indicator, type IndicatorSpec } from './fixtures.js';
+import { must } from '../helpers/must.js';
 
 function item(spec: IndicatorSpec, source = 'feed_a') {
   const { x_stixgate: _drop, ...object } = indicator(spec);
@@ -78,7 +79,7 @@ test('buildIndex through activeIndicators() gives the same index as through chan
       ['01', ['botnet', 'c2'], ['feed_a', 'feed_b']],
     ],
   );
-  assert.equal(hit.indicators[1]!.last_seen, new Date(now + 3_600_000).toISOString());
+  assert.equal(must(hit.indicators[1], 'hit.indicators[1]').last_seen, new Date(now + 3_600_000).toISOString());
 });
 
 test('uuidWords reads exactly the lower-case indicator ids', () => {

@@ -2,6 +2,7 @@ import type { Change, ChangePage, Store, StoreStats } from '../../src/store/cont
 import type { Indicator, StixObject, TlpLevel } from '../../src/core/stix.js';
 import { TLP_MARKING_BY_LEVEL } from '../../src/core/stix.js';
 import { createHash } from 'node:crypto';
+import { must } from '../helpers/must.js';
 
 export const T0 = Date.parse('2026-03-01T00:00:00.000Z');
 
@@ -69,7 +70,10 @@ export class ChangeLogStore {
   }
   async changes(after: number, limit: number): Promise<ChangePage> {
     const changes = this.log.filter((c) => c.seq > after).slice(0, limit);
-    return { changes, next: changes.length ? changes[changes.length - 1]!.seq : after };
+    return {
+      changes,
+      next: changes.length ? must(changes[changes.length - 1], 'changes[changes.length - 1]').seq : after,
+    };
   }
   async head(): Promise<number> {
     return this.log.length;

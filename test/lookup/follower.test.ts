@@ -7,6 +7,7 @@ import { EmbeddedStore } from '../../src/store/embedded/store.js';
 import { buildIndex, IndexFollower, LookupIndex } from '../../src/lookup/index.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
 import { T0, indicator, uuidId, type IndicatorSpec } from './fixtures.js';
+import { must } from '../helpers/must.js';
 
 async function openStore(t: { after: (fn: () => unknown) => void }): Promise<EmbeddedStore> {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-lookup-'));
@@ -40,8 +41,8 @@ test('buildIndex pages through the embedded store; the follower applies upserts,
   assert.equal(index.size, 26);
   const hit = index.lookup('198.51.100.3', now, 'amber');
   assert.equal(hit.matched, true);
-  assert.equal(hit.indicators[0]!.id, uuidId(3));
-  assert.deepEqual(hit.indicators[0]!.sources, ['feed_a']);
+  assert.equal(must(hit.indicators[0], 'hit.indicators[0]').id, uuidId(3));
+  assert.deepEqual(must(hit.indicators[0], 'hit.indicators[0]').sources, ['feed_a']);
 
   const metrics = new Metrics({ defaults: false });
   const follower = new IndexFollower(store, index, { from: seq, now: () => now, metrics, sweepIntervalMs: 0 });
@@ -62,7 +63,10 @@ test('buildIndex pages through the embedded store; the follower applies upserts,
   assert.equal(index.size, 25);
   const entries = await metrics.indexEntries.get();
   assert.equal(entries.values.find((v) => v.labels.kind === 'indicators')?.value, 25);
-  assert.equal((await metrics.indexSeq.get()).values[0]!.value, follower.seq);
+  assert.equal(
+    must((await metrics.indexSeq.get()).values[0], '(await metrics.indexSeq.get()).values[0]').value,
+    follower.seq,
+  );
 });
 
 test('the follower keeps serving when the store fails and catches up afterwards', async () => {

@@ -4,6 +4,7 @@ import { detectObservable } from '../../src/core/observable.js';
 import { accessPolicy } from '../../src/access/policy.js';
 import { LookupIndex } from '../../src/lookup/index.js';
 import { T0, change, indicator, uuidId } from './fixtures.js';
+import { must } from '../helpers/must.js';
 
 const SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const MD5 = 'd41d8cd98f00b204e9800998ecf8427e';
@@ -99,7 +100,7 @@ test('result carries canonical value, type and indicator details', () => {
       feed_a: { first_seen: '2026-01-03T00:00:00.000Z', last_seen: '2026-02-01T00:00:00.000Z' },
     },
   });
-  ind.x_stixgate!.sightings = {
+  must(ind.x_stixgate, 'ind.x_stixgate').sightings = {
     count: 3,
     first_seen: '2026-02-11T00:00:00.000Z',
     last_seen: '2026-02-12T00:00:00.000Z',
@@ -132,7 +133,7 @@ test('invalid input is answered with a reason, not matched', () => {
   const r = index.lookup('', T0, 'amber');
   assert.equal(r.matched, false);
   assert.equal(typeof r.invalid, 'string');
-  assert.ok(r.invalid!.length > 0);
+  assert.ok(must(r.invalid, 'r.invalid').length > 0);
   assert.deepEqual(r.indicators, []);
   assert.equal(r.value, '');
 });
@@ -213,7 +214,7 @@ test('TLP filtering: indicators above maxTlp are omitted and the value becomes a
 
 test("a contribution with no recorded TLP takes default_tlp (amber unless configured), never its object's marking", () => {
   const obj = indicator({ n: 1, pattern: "[domain-name:value = 'z.example']", tlp: 'clear' });
-  delete obj.x_stixgate!.sources.feed_a!.tlp;
+  delete must(must(obj.x_stixgate, 'obj.x_stixgate').sources.feed_a, 'obj.x_stixgate.sources.feed_a').tlp;
   const index = new LookupIndex({ now: () => T0 });
   index.apply(change(obj));
   assert.equal(
@@ -221,11 +222,19 @@ test("a contribution with no recorded TLP takes default_tlp (amber unless config
     false,
     'the CLEAR marking of the content does not count',
   );
-  assert.equal(index.lookup('z.example', T0, 'amber').indicators[0]!.tlp, 'amber');
+  assert.equal(
+    must(index.lookup('z.example', T0, 'amber').indicators[0], "index.lookup('z.example', T0, 'amber').indicators[0]")
+      .tlp,
+    'amber',
+  );
   const strict = new LookupIndex({ now: () => T0, access: accessPolicy({ defaultTlp: 'red' }) });
   strict.apply(change(obj));
   assert.equal(strict.lookup('z.example', T0, 'amber+strict').matched, false);
-  assert.equal(strict.lookup('z.example', T0, 'red').indicators[0]!.tlp, 'red');
+  assert.equal(
+    must(strict.lookup('z.example', T0, 'red').indicators[0], "strict.lookup('z.example', T0, 'red').indicators[0]")
+      .tlp,
+    'red',
+  );
 });
 
 test('per-source views: a CLEAR and a RED source on one value; each reader sees its own contributions', () => {
@@ -251,15 +260,15 @@ test('per-source views: a CLEAR and a RED source on one value; each reader sees 
   );
   const clear = index.lookup('198.51.100.7', T0, 'clear').indicators;
   assert.equal(clear.length, 1);
-  assert.deepEqual(clear[0]!.sources, ['open']);
-  assert.deepEqual(clear[0]!.labels, ['open-label']);
-  assert.equal(clear[0]!.tlp, 'clear');
-  assert.equal(clear[0]!.first_seen, seen.first_seen);
-  assert.equal(clear[0]!.last_seen, seen.last_seen);
+  assert.deepEqual(must(clear[0], 'clear[0]').sources, ['open']);
+  assert.deepEqual(must(clear[0], 'clear[0]').labels, ['open-label']);
+  assert.equal(must(clear[0], 'clear[0]').tlp, 'clear');
+  assert.equal(must(clear[0], 'clear[0]').first_seen, seen.first_seen);
+  assert.equal(must(clear[0], 'clear[0]').last_seen, seen.last_seen);
   const red = index.lookup('198.51.100.7', T0, 'red').indicators;
-  assert.deepEqual(red[0]!.sources, ['closed', 'open']);
-  assert.equal(red[0]!.tlp, 'red');
-  assert.equal(red[0]!.first_seen, '2025-12-01T00:00:00.000Z');
+  assert.deepEqual(must(red[0], 'red[0]').sources, ['closed', 'open']);
+  assert.equal(must(red[0], 'red[0]').tlp, 'red');
+  assert.equal(must(red[0], 'red[0]').first_seen, '2025-12-01T00:00:00.000Z');
 });
 
 test('expiry by the injected clock: not listed when already expired, hidden at lookup, removed by sweep', () => {
@@ -312,8 +321,16 @@ test('revoke and expire changes remove; an update replaces the values of that in
   for (let n = 10; n < 2000; n += 2)
     index.apply(change(indicator({ n, pattern: "[ipv4-addr:value = '1.1.1.1']" }), 'revoke'));
   assert.equal(index.size, 995);
-  assert.equal(index.lookup('10.0.0.11', T0, 'amber').indicators[0]!.id, uuidId(11));
-  assert.equal(index.lookup('10.0.7.207', T0, 'amber').indicators[0]!.id, uuidId(2000 - 1));
+  assert.equal(
+    must(index.lookup('10.0.0.11', T0, 'amber').indicators[0], "index.lookup('10.0.0.11', T0, 'amber').indicators[0]")
+      .id,
+    uuidId(11),
+  );
+  assert.equal(
+    must(index.lookup('10.0.7.207', T0, 'amber').indicators[0], "index.lookup('10.0.7.207', T0, 'amber').indicators[0]")
+      .id,
+    uuidId(2000 - 1),
+  );
   assert.equal(index.lookup('10.0.0.12', T0, 'amber').matched, false);
 });
 
@@ -328,7 +345,8 @@ test('non-indicator changes and non-stix patterns are ignored; odd ids are kept 
   };
   index.apply(change(odd));
   assert.equal(
-    index.lookup('192.0.2.1', T0, 'amber').indicators[0]!.id,
+    must(index.lookup('192.0.2.1', T0, 'amber').indicators[0], "index.lookup('192.0.2.1', T0, 'amber').indicators[0]")
+      .id,
     'indicator--ABCDEF00-0000-4000-8000-000000000001',
   );
   assert.equal(index.seq > 0, true);
@@ -376,7 +394,11 @@ test('domain filter: no false negatives across growth, removals and rebuilds', (
     assert.equal(r.matched, (n - 1) % 3 !== 0, `d${n}`);
     if (r.matched) {
       assert.deepEqual(
-        [r.indicators[0]!.id, r.indicators[0]!.match, r.indicators[0]!.matched_value],
+        [
+          must(r.indicators[0], 'r.indicators[0]').id,
+          must(r.indicators[0], 'r.indicators[0]').match,
+          must(r.indicators[0], 'r.indicators[0]').matched_value,
+        ],
         [uuidId(n), 'domain', `d${n}.zone${n % 7}.example`],
       );
       hits++;
