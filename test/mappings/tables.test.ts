@@ -18,6 +18,7 @@ import { loadOpenIocTerms } from '../../integrations/openioc/map.js';
 import { loadOtxTypes } from '../../integrations/otx/types-table.js';
 import { loadStix1Tables } from '../../integrations/stix1/common.js';
 import type { SinkDefinition } from '../../src/delivery/types.js';
+import { must } from '../helpers/must.js';
 
 /** A copy of mappings/ with one line of one table replaced; returns the directory and the edited line's number. */
 function edited(
@@ -126,7 +127,13 @@ test('CSV column maps: every shipped map loads; an unknown key fails at its line
     .map((f) => f.slice(0, -5));
   assert.ok(names.length >= 6);
   for (const name of names)
-    assert.ok(loadColumnMap({ mapping: name } as never, MAPPINGS_DIR, 't')!.columns.value !== undefined, name);
+    assert.ok(
+      must(
+        loadColumnMap({ mapping: name } as never, MAPPINGS_DIR, 't'),
+        "loadColumnMap({ mapping: name } as never, MAPPINGS_DIR, 't')",
+      ).columns.value !== undefined,
+      name,
+    );
   const a = edited(t, 'csv/feodotracker.yaml', '  first_seen: first_seen_utc', '  first_sen: first_seen_utc');
   failsAt(
     () => loadColumnMap({ mapping: 'feodotracker' } as never, a.dir, 't'),
@@ -144,7 +151,10 @@ test("sink mapping tables: each sink's table loads with its sections; an unknown
     const m = loadSinkMapping(join(MAPPINGS_DIR, 'sinks', `${def.type}.yaml`), def.mappingSections);
     assert.ok(Object.keys(m.fields).length > 0, def.type);
   }
-  const kv = sinks.find((d) => d.type === 'splunk_kv')!;
+  const kv = must(
+    sinks.find((d) => d.type === 'splunk_kv'),
+    "sinks.find((d) => d.type === 'splunk_kv')",
+  );
   const a = edited(t, 'sinks/splunk_kv.yaml', '  score: score', '  score: scor');
   failsAt(
     () => loadSinkMapping(join(a.dir, 'sinks/splunk_kv.yaml'), kv.mappingSections),
