@@ -1,6 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { Scheduler } from '../../src/pipeline/scheduler.js';
+import { must } from '../helpers/must.js';
 
 /**
  * FAULTS P6 for cron schedules: DST transitions in five zones and wall-clock steps, on a fake
@@ -55,16 +56,32 @@ for (const tr of TRANSITIONS) {
     const s = new Scheduler({ onError: () => undefined });
     const runs: Record<string, number[]> = { daily: [], hourly: [], utcHourly: [], utcDaily: [] };
     const [hh, mm] = tr.local.split(':').map(Number);
-    s.add('daily', { schedule: `${mm} ${hh} * * *`, timezone: tr.zone }, async () => void runs.daily!.push(Date.now()));
-    s.add('hourly', { schedule: '0 * * * *', timezone: tr.zone }, async () => void runs.hourly!.push(Date.now()));
-    s.add('utcHourly', { schedule: '0 * * * *' }, async () => void runs.utcHourly!.push(Date.now()));
-    s.add('utcDaily', { schedule: '15 4 * * *' }, async () => void runs.utcDaily!.push(Date.now()));
+    s.add(
+      'daily',
+      { schedule: `${mm} ${hh} * * *`, timezone: tr.zone },
+      async () => void must(runs.daily, 'runs.daily').push(Date.now()),
+    );
+    s.add(
+      'hourly',
+      { schedule: '0 * * * *', timezone: tr.zone },
+      async () => void must(runs.hourly, 'runs.hourly').push(Date.now()),
+    );
+    s.add(
+      'utcHourly',
+      { schedule: '0 * * * *' },
+      async () => void must(runs.utcHourly, 'runs.utcHourly').push(Date.now()),
+    );
+    s.add(
+      'utcDaily',
+      { schedule: '15 4 * * *' },
+      async () => void must(runs.utcDaily, 'runs.utcDaily').push(Date.now()),
+    );
     s.start();
     t.after(() => s.stop(0));
     await run(t, 60 * 60);
 
     const transitionDay = localDay(at, tr.zone);
-    const daily = runs.daily!.map((ms) => [localDay(ms, tr.zone), localTime(ms, tr.zone)]);
+    const daily = must(runs.daily, 'runs.daily').map((ms) => [localDay(ms, tr.zone), localTime(ms, tr.zone)]);
     assert.ok(
       daily.every(([, time]) => time === tr.local),
       JSON.stringify(daily),
@@ -84,18 +101,24 @@ for (const tr of TRANSITIONS) {
     );
 
     // hourly in the zone: every elapsed hour at spring forward, the repeated hour skipped at fall back
-    assert.equal(runs.hourly!.length, tr.kind === 'spring' ? 60 : 59);
-    for (let i = 1; i < runs.hourly!.length; i++)
-      assert.ok(runs.hourly![i]! - runs.hourly![i - 1]! >= HOUR, 'never two runs within an hour');
+    assert.equal(must(runs.hourly, 'runs.hourly').length, tr.kind === 'spring' ? 60 : 59);
+    for (let i = 1; i < must(runs.hourly, 'runs.hourly').length; i++)
+      assert.ok(
+        must(must(runs.hourly, 'runs.hourly')[i], 'runs.hourly[i]') -
+          must(must(runs.hourly, 'runs.hourly')[i - 1], 'runs.hourly[i - 1]') >=
+          HOUR,
+        'never two runs within an hour',
+      );
     // UTC schedules do not see the change
-    assert.equal(runs.utcHourly!.length, 60);
-    assert.ok(runs.utcHourly!.every((ms) => ms % HOUR === 0));
+    assert.equal(must(runs.utcHourly, 'runs.utcHourly').length, 60);
+    assert.ok(must(runs.utcHourly, 'runs.utcHourly').every((ms) => ms % HOUR === 0));
     assert.ok(
-      runs.utcDaily!.length >= 2 && runs.utcDaily!.every((ms) => new Date(ms).toISOString().slice(11, 16) === '04:15'),
+      must(runs.utcDaily, 'runs.utcDaily').length >= 2 &&
+        must(runs.utcDaily, 'runs.utcDaily').every((ms) => new Date(ms).toISOString().slice(11, 16) === '04:15'),
     );
     assert.equal(
-      new Set(runs.utcDaily!.map((ms) => new Date(ms).toISOString().slice(0, 10))).size,
-      runs.utcDaily!.length,
+      new Set(must(runs.utcDaily, 'runs.utcDaily').map((ms) => new Date(ms).toISOString().slice(0, 10))).size,
+      must(runs.utcDaily, 'runs.utcDaily').length,
     );
   });
 }
@@ -115,7 +138,7 @@ test('P6: wall-clock steps on cron jobs: +1 h drops the missed slots (no burst),
   assert.ok(runs.length <= 2 + 3, `no catch-up burst: ${runs.length - 2} runs after the step`);
   assert.ok(runs.length >= 2 + 2, 'the job goes on after the step');
   const before = runs.length;
-  const last = runs[runs.length - 1]!;
+  const last = must(runs[runs.length - 1], 'runs[runs.length - 1]');
   t.mock.timers.setTime(Date.now() - HOUR); // back an hour: 10:20:30
   await run(t, 70);
   // slots that already ran are not repeated: every run after the step back is later than the last run before it
@@ -126,7 +149,7 @@ test('P6: wall-clock steps on cron jobs: +1 h drops the missed slots (no burst),
     JSON.stringify(after.map((ms) => new Date(ms).toISOString())),
   );
   assert.equal(
-    new Date(after[0]!).toISOString().slice(11, 16),
+    new Date(must(after[0], 'after[0]')).toISOString().slice(11, 16),
     '11:25',
     'the first run after the step back is the next slot not yet run',
   );

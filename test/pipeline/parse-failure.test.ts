@@ -13,6 +13,7 @@ import { runSource, cursorName } from '../../src/pipeline/runner.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { MAPPINGS_DIR } from '../../src/paths.js';
+import { must } from '../helpers/must.js';
 
 /**
  * The declared behaviour of `transfer: document` sources for a document that downloads completely
@@ -52,7 +53,10 @@ async function scenario(
 ) {
   let served = 0;
   const server = createServer((_req, res) => {
-    const [body, etag] = bodies[Math.min(served++, bodies.length - 1)]!;
+    const [body, etag] = must(
+      bodies[Math.min(served++, bodies.length - 1)],
+      'bodies[Math.min(served++, bodies.length - 1)]',
+    );
     res.writeHead(200, { 'content-type': type === 'stix_bundle' ? 'application/json' : 'text/plain', etag });
     res.end(body);
   });
@@ -135,14 +139,14 @@ test('document sources, parse failure part-way (too many bad records): whole obj
   const second = await s.run();
   assert.equal(second.error, undefined, String(second.error));
   assert.equal(await s.indicators(), 3200, 'no duplicates: the document read again converges');
-  assert.equal(second.sum!.created, 3200 - kept);
+  assert.equal(must(second.sum, 'second.sum').created, 3200 - kept);
   assert.match((await s.cursor()) ?? '', /v2/);
 });
 
 test('document sources, a truncated bundle: the whole objects before the cut stay, no cursor; the next run converges', async (t) => {
   const objects = Array.from({ length: 1500 }, (_, i) => indicator(i));
   const whole = `{"type":"bundle","id":"bundle--00000000-0000-4000-8000-000000000001","objects":[${objects.join(',')}]}`;
-  const cut = whole.slice(0, whole.indexOf(objects[1200]!) + 40);
+  const cut = whole.slice(0, whole.indexOf(must(objects[1200], 'objects[1200]')) + 40);
   const s = await scenario(t, 'stix_bundle', 'bundle.json', [
     [cut, '"c1"'],
     [whole, '"c2"'],
@@ -157,6 +161,6 @@ test('document sources, a truncated bundle: the whole objects before the cut sta
   const second = await s.run();
   assert.equal(second.error, undefined, String(second.error));
   assert.equal(await s.indicators(), 1500);
-  assert.equal(second.sum!.created, 1500 - kept);
-  assert.equal(second.sum!.unchanged, kept);
+  assert.equal(must(second.sum, 'second.sum').created, 1500 - kept);
+  assert.equal(must(second.sum, 'second.sum').unchanged, kept);
 });

@@ -14,6 +14,7 @@ import type { Source } from '../../src/pipeline/types.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { MAPPINGS_DIR } from '../../src/paths.js';
+import { must } from '../helpers/must.js';
 
 /** FAULTS P8: a document that fails or kills the run again and again is quarantined, counted and skipped; new content is read. */
 const NOW = Date.parse('2026-03-01T12:00:00Z');
@@ -95,8 +96,10 @@ test(`P8: a document that kills the process while being mapped is skipped after 
   writeFileSync(r.file, '198.51.100.9\n');
   const ok = await r.run();
   assert.equal(ok.error, undefined, String(ok.error));
-  assert.equal(ok.sum!.created, 1);
-  const ledger = JSON.parse((await r.store().getCursor(poisonCursorName('feed')))!) as Record<string, number>;
+  assert.equal(must(ok.sum, 'ok.sum').created, 1);
+  const ledger = JSON.parse(
+    must(await r.store().getCursor(poisonCursorName('feed')), "(await r.store().getCursor(poisonCursorName('feed')))"),
+  ) as Record<string, number>;
   assert.deepEqual(Object.values(ledger), [POISON_AFTER], 'only the quarantined document stays listed');
 });
 
@@ -122,7 +125,9 @@ test('P8: a mapper that throws on a document is counted each run and quarantined
   writeFileSync(r.file, '198.51.100.10\n');
   assert.ok((await r.run(crashing)).error instanceof RangeError);
   assert.equal((await r.run()).error, undefined);
-  const ledger = JSON.parse((await r.store().getCursor(poisonCursorName('feed')))!) as Record<string, number>;
+  const ledger = JSON.parse(
+    must(await r.store().getCursor(poisonCursorName('feed')), "(await r.store().getCursor(poisonCursorName('feed')))"),
+  ) as Record<string, number>;
   assert.equal(Object.keys(ledger).length, 1, 'the good document is cleared; the poisoned one stays');
 });
 

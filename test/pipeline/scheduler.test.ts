@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { cronMinGapMs, Scheduler, validateSchedule } from '../../src/pipeline/scheduler.js';
 import { StixgateError } from '../../src/core/errors.js';
+import { must } from '../helpers/must.js';
 
 test('validateSchedule: cron syntax, minimum interval, time zone', () => {
   assert.equal(validateSchedule({ schedule: '*/5 * * * *' }), undefined);
@@ -90,7 +91,7 @@ test('interval jobs run on their period; runOnStart; status (fake clock)', async
   assert.equal(st.running, false);
   assert.equal(st.consecutiveFailures, 0);
   assert.equal(st.lastError, undefined);
-  assert.ok(st.lastStart! <= st.lastEnd!);
+  assert.ok(must(st.lastStart, 'st.lastStart') <= must(st.lastEnd, 'st.lastEnd'));
   assert.equal(st.nextRun, undefined);
   await clock.advance(500, 10);
   assert.equal(runs, 7, 'no tick after stop');
@@ -153,8 +154,8 @@ test('P9: throwing, rejecting and hanging jobs are isolated; watchdog aborts the
   assert.equal(errors.length, 2);
   await clock.advance(151);
   const byId = Object.fromEntries(errors.map(([id, e]) => [id, e as Error]));
-  assert.equal(byId.sync_throw!.message, 'boom sync');
-  assert.equal(byId.reject!.message, 'boom async');
+  assert.equal(must(byId.sync_throw, 'byId.sync_throw').message, 'boom sync');
+  assert.equal(must(byId.reject, 'byId.reject').message, 'boom async');
   assert.ok(byId.hang instanceof StixgateError);
   assert.equal((byId.hang as StixgateError).code, 'STIXGATE_ERR_JOB_TIMEOUT');
   assert.equal(hangSignal?.aborted, true);
@@ -268,7 +269,7 @@ test('N7: consecutive failures back off exponentially (capped) and reset on succ
   await clock.flush();
   await clock.advance(1300);
   // windows 80, 160, 320 (capped), 320, ...; without back-off it would be a run every 40 ms
-  const gaps = starts.slice(1).map((x, i) => x - starts[i]!);
+  const gaps = starts.slice(1).map((x, i) => x - must(starts[i], 'starts[i]'));
   assert.equal(starts[0], t0);
   assert.deepEqual(gaps, [80, 160, 320, 320, 320], `gaps ${gaps}`);
   assert.equal(s.status('j').consecutiveFailures, starts.length);
@@ -388,8 +389,8 @@ test('cron jobs: UTC by default, time zones honoured, every-second tick runs', a
   s.add('sec', { schedule: '* * * * * *' }, async () => void ticks++);
   s.start();
   try {
-    const utc = s.status('utc').nextRun!;
-    const tokyo = s.status('tokyo').nextRun!;
+    const utc = must(s.status('utc').nextRun, "s.status('utc').nextRun");
+    const tokyo = must(s.status('tokyo').nextRun, "s.status('tokyo').nextRun");
     assert.equal(utc % 86_400_000, 0); // TZ=Asia/Kolkata in tests: still UTC midnight
     assert.equal(tokyo % 86_400_000, 15 * 3_600_000); // Tokyo midnight = 15:00 UTC
     assert.ok(utc > Date.now() && utc - Date.now() <= 86_400_000);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { StixgateError } from '../../src/core/errors.js';
 import { spool } from '../../src/pipeline/spool.js';
+import { must } from '../helpers/must.js';
 
 async function* chunks(n: number, size: number, failAt?: number): AsyncGenerator<Buffer> {
   for (let i = 0; i < n; i++) {
@@ -86,7 +87,7 @@ test(
     const s = await spool(chunks(300, 1000), { maxBytes: 1 << 20, memoryBytes: 8192, dir, name: 'feed' });
     const it = s.body[Symbol.asyncIterator]();
     assert.equal((await it.next()).done, false);
-    assert.deepEqual(await it.return!(undefined), { done: true, value: undefined });
+    assert.deepEqual(await must(it.return, 'it.return')(undefined), { done: true, value: undefined });
     assert.equal((await it.next()).done, true);
   }),
 );

@@ -20,6 +20,7 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { MAPPINGS_DIR } from '../../src/paths.js';
 import { objectValueProblem, VALIDITY_POLICY } from '../../src/core/value-gate.js';
 import type { StixObject } from '../../src/core/stix.js';
+import { must } from '../helpers/must.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'stixgate-gate-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -174,7 +175,7 @@ test('F19 stix1: a domain with NUL and a right-to-left override is rejected as c
   );
   const nul = r.rejections.find((x) => x.location?.objectId === 'x:indicator-00000000-0000-4000-8000-000000000002');
   assert.equal(nul?.reason, 'control_chars');
-  assert.match(nul!.message, /evil\\u0000\\u202e\.com/);
+  assert.match(must(nul, 'nul').message, /evil\\u0000\\u202e\.com/);
   assert.ok(!r.objects.some((o) => JSON.stringify(o).includes('\\u0000') || JSON.stringify(o).includes('\u202e')));
 });
 
@@ -271,7 +272,7 @@ test('F14 stix_bundle: wrong property types are refused per object; a bundle who
   );
   assert.deepEqual(str.objects, []);
   assert.equal(str.rejections.length, 1);
-  assert.match(str.rejections[0]!.message, /bundle objects must be a list/);
+  assert.match(must(str.rejections[0], 'str.rejections[0]').message, /bundle objects must be a list/);
 });
 
 test('runner: nothing that fails the gate is stored; rejections counted by reason; min_prefix is per source', async () => {
