@@ -6,6 +6,7 @@ import { NO_DECAY_SCORING, baseScore, scoreAt, scoredType, type ScoreExtension }
 import { scoringSchema } from '../../src/score/schema.js';
 import type { StixObject } from '../../src/core/stix.js';
 import { DAY, STANDARD, T0, iso, scoring } from './helpers.js';
+import { must } from '../helpers/must.js';
 
 const near = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) < eps, `${a} ≈ ${b}`);
 
@@ -119,7 +120,7 @@ describe('score', () => {
   it('age counts from the latest independent last_seen or sighting, not from enrichment', () => {
     const sc = STANDARD();
     const o = ip(80, T0);
-    o.x_stixgate!.sources['enrich:vt'] = {
+    must(o.x_stixgate, 'o.x_stixgate').sources['enrich:vt'] = {
       first_seen: iso(T0 + 7 * DAY),
       last_seen: iso(T0 + 7 * DAY),
       confidence: 50,

@@ -19,6 +19,7 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { MAPPINGS_DIR } from '../../src/paths.js';
 import { XsoarSimulator } from '../../integrations/xsoar/simulator.js';
 import { DAY, STANDARD, T0, iso } from './helpers.js';
+import { must } from '../helpers/must.js';
 
 test('decay through the XSOAR simulator: verdict follows the score, expiry deletes the indicator', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-decay-xsoar-'));
@@ -32,13 +33,17 @@ test('decay through the XSOAR simulator: verdict follows the score, expiry delet
     }),
     { file: 'test.yaml', registry },
   );
-  const comp = createSinkComponent('x', (loaded.config.sinks as Record<string, never>).x!, {
-    registry,
-    logger: silentLogger(),
-    configDir: dir,
-    mappingsDir: MAPPINGS_DIR,
-    dataDir: dir,
-  });
+  const comp = createSinkComponent(
+    'x',
+    must((loaded.config.sinks as Record<string, never>).x, '(loaded.config.sinks as Record<string, never>).x'),
+    {
+      registry,
+      logger: silentLogger(),
+      configDir: dir,
+      mappingsDir: MAPPINGS_DIR,
+      dataDir: dir,
+    },
+  );
   t.after(async () => {
     await closeSinkComponent(comp);
     await sim.close();
@@ -62,8 +67,8 @@ test('decay through the XSOAR simulator: verdict follows the score, expiry delet
     await push();
     const v = verdict();
     seen.push(v ?? -1);
-    const stored = (await store.get(ind.id))!;
-    const score = stored.x_stixgate!.score!;
+    const stored = must(await store.get(ind.id), '(await store.get(ind.id))');
+    const score = must(must(stored.x_stixgate, 'stored.x_stixgate').score, 'stored.x_stixgate.score');
     assert.ok(Math.abs(score - expected(day)) < 5, `day ${day}: stored ${score} within a step of ${expected(day)}`);
     if (stored.x_stixgate?.expired) assert.equal(v, undefined, `day ${day}: expired → deleted from XSOAR`);
     else assert.equal(v, score >= 75 ? 3 : score >= 40 ? 2 : 0, `day ${day}: verdict of score ${score}`);

@@ -5,6 +5,7 @@ import type { IngestItem } from '../../src/store/contract.js';
 import { mergeObject, storedJson } from '../../src/store/merge.js';
 import type { ScoreExtension } from '../../src/score/model.js';
 import { DAY, HOUR, STANDARD, T0, iso } from './helpers.js';
+import { must } from '../helpers/must.js';
 
 const sc = STANDARD();
 const ctx = (now: number) => ({ now, seenGranularityMs: HOUR, scoring: sc });
@@ -105,7 +106,7 @@ it('the end state does not depend on arrival order (same now)', () => {
   const results = orders.map((seq) => {
     let o: StixObject | undefined;
     for (const x of seq) o = mergeObject(o, x, ctx(T0 + DAY)).object;
-    return storedJson(o!);
+    return storedJson(must(o, 'o'));
   });
   for (const r of results) assert.equal(r, results[0]);
 });

@@ -4,6 +4,7 @@ import type { StixObject } from '../../src/core/stix.js';
 import { applyScore, type ScoreExtension } from '../../src/score/model.js';
 import { rescoreObject } from '../../src/store/rescore.js';
 import { DAY, HOUR, STANDARD, T0, iso, scoring } from './helpers.js';
+import { must } from '../helpers/must.js';
 
 const sc = STANDARD();
 
@@ -40,12 +41,12 @@ it('writes only moves of at least `step`, with scored_at, never mutating its inp
 it('a crossing of the threshold is written whatever the step', () => {
   const o = stored();
   const at = Date.parse(o.valid_until as string);
-  const near = rescoreObject(o, sc, at - HOUR)!;
+  const near = must(rescoreObject(o, sc, at - HOUR), 'rescoreObject(o, sc, at - HOUR)');
   assert.equal(ext(near)?.score, 20);
   const exp = rescoreObject(near, sc, at);
   assert.equal(ext(exp)?.score, 19, 'one point, below the step of 5');
   assert.equal(ext(exp)?.expired, true);
-  assert.equal(rescoreObject(exp!, sc, at + 30 * DAY), undefined, 'expired ones are left alone');
+  assert.equal(rescoreObject(must(exp, 'exp'), sc, at + 30 * DAY), undefined, 'expired ones are left alone');
 });
 
 it('skips revoked objects and non-indicators; a new configuration rewrites the derived valid_until', () => {

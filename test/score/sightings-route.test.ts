@@ -16,6 +16,7 @@ import { sightingId } from '../../src/store/sightings.js';
 import type { Store } from '../../src/store/contract.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { DAY, HOUR, STANDARD, T0, iso } from './helpers.js';
+import { must } from '../helpers/must.js';
 
 const SIEM = 'k-siem-4b1e9d2c7a6f5e3d';
 const READER = 'k-reader-0a9b8c7d6e5f4a3b';
@@ -137,7 +138,10 @@ test('records sightings of known values and ids, lists what matched nothing, and
     { now: T0 },
   );
   await applyChanges(store, index);
-  const before = index.lookup('198.51.100.7', now, 'amber').indicators[0]!.score;
+  const before = must(
+    index.lookup('198.51.100.7', now, 'amber').indicators[0],
+    "index.lookup('198.51.100.7', now, 'amber').indicators[0]",
+  ).score;
   assert.equal(before, 60, 'stored score (not yet re-scored)');
   const r = await post({
     sightings: [
@@ -170,7 +174,13 @@ test('records sightings of known values and ids, lists what matched nothing, and
   );
   // visible in lookups once the index follows the change log: 60 + 5·log2(5) ≈ 71.6, not aged
   await applyChanges(store, index);
-  assert.equal(index.lookup('198.51.100.7', now, 'amber').indicators[0]!.score, 72);
+  assert.equal(
+    must(
+      index.lookup('198.51.100.7', now, 'amber').indicators[0],
+      "index.lookup('198.51.100.7', now, 'amber').indicators[0]",
+    ).score,
+    72,
+  );
   const stored = await store.get(ip.id);
   assert.deepEqual((stored?.x_stixgate as { sightings?: unknown } | undefined)?.sightings, {
     count: 4,

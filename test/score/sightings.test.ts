@@ -11,6 +11,7 @@ import { rescoreStore } from '../../src/store/rescore.js';
 import { identityId, recordSightings, sightingId, type SightingReport } from '../../src/store/sightings.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { DAY, HOUR, STANDARD, T0, iso } from './helpers.js';
+import { must } from '../helpers/must.js';
 
 function ind(value: string): StixObject {
   const r = detectObservable(value);
@@ -65,12 +66,12 @@ test('a sighting stores a deterministic SRO and identity, raises the score and r
   // the same report again (a retry): nothing written
   const h2 = await store.head();
   const again = await recordSightings(store, STANDARD(), [report], now + 60_000);
-  assert.equal(again.recorded[0]!.added, 0);
+  assert.equal(must(again.recorded[0], 'again.recorded[0]').added, 0);
   assert.equal(again.indicatorsUpdated, 0);
   assert.equal(await store.head(), h2);
   // the same window with a higher count adds the difference
   const more = await recordSightings(store, STANDARD(), [{ ...report, count: 10 }], now + 60_000);
-  assert.equal(more.recorded[0]!.added, 7);
+  assert.equal(must(more.recorded[0], 'more.recorded[0]').added, 7);
   assert.equal(ext(await store.get(ip.id))?.sightings?.count, 10);
   // a new window from another SIEM adds its count
   await recordSightings(

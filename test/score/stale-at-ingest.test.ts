@@ -23,6 +23,7 @@ import { runSink } from '../../src/delivery/runner.js';
 import { config, FakeSink } from '../delivery/sink-run-kit.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { DAY, HOUR, STANDARD, T0, iso, scoring } from './helpers.js';
+import { must } from '../helpers/must.js';
 
 const sc = STANDARD();
 const ctx = (now: number) => ({ now, seenGranularityMs: HOUR, scoring: sc });
@@ -61,7 +62,7 @@ test('a row last seen two years ago is stored expired, with valid_until no later
   assert.equal(r.outcome, 'created');
   assert.equal(ext(r.object).expired, true);
   assert.equal(ext(r.object).never_active, true);
-  assert.ok(ext(r.object).score! < 20);
+  assert.ok(must(ext(r.object).score, 'ext(r.object).score') < 20);
   // the score expired long before valid_from (the poll time): the earliest valid_until STIX allows
   assert.equal(r.object.valid_until, iso(T0 + 1000));
   assert.equal(ext(r.object).source_valid_until, iso(T0 + 30 * DAY));

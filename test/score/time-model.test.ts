@@ -20,6 +20,7 @@ import { MAPPINGS_DIR } from '../../src/paths.js';
 import { recordSeenAt, stixRecordTime } from '../../src/score/record-time.js';
 import type { StixObject } from '../../src/core/stix.js';
 import { DAY, STANDARD, iso } from './helpers.js';
+import { must } from '../helpers/must.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'stixgate-time-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -69,7 +70,7 @@ async function ingest(options: Record<string, unknown>, polls: number[]): Promis
   }
 }
 
-const seen = (o: StixObject) => o.x_stixgate!.sources.t;
+const seen = (o: StixObject) => must(o.x_stixgate, 'o.x_stixgate').sources.t;
 
 test('stix_bundle: an indicator is as old as its modified time, and re-polling the same bundle does not refresh it', async () => {
   const bundle = {
@@ -93,17 +94,21 @@ test('stix_bundle: an indicator is as old as its modified time, and re-polling t
     POLL,
     POLL + 10 * DAY,
   ]);
-  assert.equal(seen(ind!)!.first_seen, OLD);
-  assert.equal(seen(ind!)!.last_seen, OLD, 'a re-poll of an unchanged bundle is not a new sighting');
+  assert.equal(must(seen(must(ind, 'ind')), 'seen(ind)').first_seen, OLD);
+  assert.equal(
+    must(seen(must(ind, 'ind')), 'seen(ind)').last_seen,
+    OLD,
+    'a re-poll of an unchanged bundle is not a new sighting',
+  );
   // 90 days with a 7-day half-life: expired at ingest, its derived valid_until is in the past
-  assert.ok(ind!.x_stixgate!.score! < 20);
-  assert.ok(Date.parse(ind!.valid_until as string) < POLL);
+  assert.ok(must(must(must(ind, 'ind').x_stixgate, 'ind.x_stixgate').score, 'ind.x_stixgate.score') < 20);
+  assert.ok(Date.parse(must(ind, 'ind').valid_until as string) < POLL);
 });
 
 test('text_list: an undated value is seen at each poll (it stays fresh while the list carries it)', async () => {
   const [ind] = await ingest({ type: 'text_list', url: file('l.txt', '198.51.100.7\n') }, [POLL, POLL + 10 * DAY]);
-  assert.equal(seen(ind!)!.first_seen, iso(POLL));
-  assert.equal(seen(ind!)!.last_seen, iso(POLL + 10 * DAY));
+  assert.equal(must(seen(must(ind, 'ind')), 'seen(ind)').first_seen, iso(POLL));
+  assert.equal(must(seen(must(ind, 'ind')), 'seen(ind)').last_seen, iso(POLL + 10 * DAY));
 });
 
 test('text_list: an unchanged list is read again only once its last read is a day old', async () => {
@@ -112,21 +117,24 @@ test('text_list: an unchanged list is read again only once its last read is a da
     POLL + 2 * 3_600_000,
   ]);
   // read again after two hours, the value would have moved past the one-hour seen granularity
-  assert.equal(seen(ind!)!.last_seen, iso(POLL));
+  assert.equal(must(seen(must(ind, 'ind')), 'seen(ind)').last_seen, iso(POLL));
 });
 
 test('csv: a row dated only by its first_seen column is as old as that date', async () => {
   const url = file('sslbl.csv', `# Firstseen,DstIP,DstPort\n${OLD.slice(0, 10)} 00:00:00,198.51.100.7,443\n`);
   const [ind] = await ingest({ type: 'csv', url, mapping: 'sslbl_ip_firstseen' }, [POLL]);
-  assert.equal(seen(ind!)!.last_seen, OLD);
-  assert.ok(ind!.x_stixgate!.score! < 20, 'decays from the row date like the same value from any other format');
+  assert.equal(must(seen(must(ind, 'ind')), 'seen(ind)').last_seen, OLD);
+  assert.ok(
+    must(must(must(ind, 'ind').x_stixgate, 'ind.x_stixgate').score, 'ind.x_stixgate.score') < 20,
+    'decays from the row date like the same value from any other format',
+  );
 });
 
 test('a record dated after the poll counts as seen at the poll time', async () => {
   const future = iso(POLL + 365 * DAY);
   const url = file('future.csv', `# Firstseen,DstIP,DstPort\n${future.slice(0, 10)} 00:00:00,198.51.100.8,443\n`);
   const [ind] = await ingest({ type: 'csv', url, mapping: 'sslbl_ip_firstseen' }, [POLL]);
-  assert.equal(seen(ind!)!.last_seen, iso(POLL));
+  assert.equal(must(seen(must(ind, 'ind')), 'seen(ind)').last_seen, iso(POLL));
 });
 
 test('recordSeenAt: the record time, the poll time when undated or unreadable, never after the poll', () => {
