@@ -10,6 +10,7 @@ import { LookupIndex } from '../../src/lookup/index.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
 import { T0, change, indicator, ChangeLogStore } from '../lookup/fixtures.js';
 import { KEYS, serverConfig } from './helpers.js';
+import { must } from '../helpers/must.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
 const BATCH = Number(process.argv[3] ?? 100);
@@ -27,12 +28,15 @@ const raw = (i: number): string => {
   }
 };
 const patternOf = (i: number, v: string): string =>
-  [
-    `[ipv4-addr:value = '${v}']`,
-    `[domain-name:value = '${v}']`,
-    `[url:value = '${v}']`,
-    `[file:hashes.'SHA-256' = '${v}']`,
-  ][i & 3]!;
+  must(
+    [
+      `[ipv4-addr:value = '${v}']`,
+      `[domain-name:value = '${v}']`,
+      `[url:value = '${v}']`,
+      `[file:hashes.'SHA-256' = '${v}']`,
+    ][i & 3],
+    "[ `[ipv4-addr:value = '${v}']`, `[domain-name:value = '${...",
+  );
 
 const index = new LookupIndex({ now: () => T0 });
 for (let i = 0; i < N; i++) index.apply(change(indicator({ n: i + 1, pattern: patternOf(i, raw(i)) })));

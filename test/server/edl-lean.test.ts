@@ -13,6 +13,7 @@ import { leanPathOf } from '../../src/server/edl-lean.js';
 import { T0, indicator } from '../lookup/fixtures.js';
 import { KEYS } from './helpers.js';
 import { EDL, EDL_CLEAR, basic, edlServer, edlStore, type EdlStore } from './edl-rig.js';
+import { must } from '../helpers/must.js';
 
 async function listening(t: TestContext, app: FastifyInstance): Promise<number> {
   t.after(() => app.close());
@@ -45,7 +46,11 @@ async function pair(t: TestContext, s: EdlStore) {
   const lean = await edlServer(s);
   const plain = await edlServer(s, { lean: false });
   assert.equal(leanPathOf(plain), undefined);
-  return { leanPort: await listening(t, lean), plainPort: await listening(t, plain), path: leanPathOf(lean)! };
+  return {
+    leanPort: await listening(t, lean),
+    plainPort: await listening(t, plain),
+    path: must(leanPathOf(lean), 'leanPathOf(lean)'),
+  };
 }
 
 test('the lean path and the fastify route give byte-identical answers, and the lean path answers only the 200s and 304s', async (t) => {
@@ -53,8 +58,8 @@ test('the lean path and the fastify route give byte-identical answers, and the l
   await s.lists.build();
   const { leanPort, plainPort, path } = await pair(t, s);
   const first = await raw(plainPort, `GET /edl/pan/ip HTTP/1.1\r\nHost: x\r\n${auth(EDL)}`);
-  const etag = /\r\netag: ([^\r]*)/i.exec(first)![1];
-  const lm = /\r\nlast-modified: ([^\r]*)/i.exec(first)![1];
+  const etag = must(/\r\netag: ([^\r]*)/i.exec(first), '/\\r\\netag: ([^\\r]*)/i.exec(first)')[1];
+  const lm = must(/\r\nlast-modified: ([^\r]*)/i.exec(first), '/\\r\\nlast-modified: ([^\\r]*)/i.exec(first)')[1];
   const cases: [string, number, boolean][] = [
     // [request head, status, answered by the lean path]
     [`GET /edl/pan/ip HTTP/1.1\r\nHost: x\r\n${auth(EDL)}`, 200, true],
@@ -85,7 +90,7 @@ test('the lean path and the fastify route give byte-identical answers, and the l
     const slow = await raw(plainPort, head);
     const what = `${head.split('\r\n')[0]} ${head.split('\r\n').slice(2).join(' | ')}`;
     assert.equal(fast, slow, what);
-    assert.equal(Number(/^HTTP\/1\.1 (\d+)/.exec(fast)![1]), status, what);
+    assert.equal(Number(must(/^HTTP\/1\.1 (\d+)/.exec(fast), '/^HTTP\\/1\\.1 (\\d+)/.exec(fast)')[1]), status, what);
     assert.equal(path.answered - before, byLean ? 1 : 0, `answered by the lean path: ${what}`);
   }
 });
@@ -95,7 +100,7 @@ test('a change reaches the lean path: the old ETag gets the new body, with the s
   await s.lists.build();
   const { leanPort, plainPort, path } = await pair(t, s);
   const first = await raw(leanPort, `GET /edl/pan/ip HTTP/1.1\r\nHost: x\r\n${auth(EDL)}`);
-  const etag = /\r\netag: ([^\r]*)/i.exec(first)![1];
+  const etag = must(/\r\netag: ([^\r]*)/i.exec(first), '/\\r\\netag: ([^\\r]*)/i.exec(first)')[1];
   s.store.push(indicator({ n: 5, pattern: "[ipv4-addr:value = '198.51.100.9']", tlp: 'clear', score: 50 }));
   s.setNow(T0 + 60_000);
   await s.lists.tick();
@@ -122,9 +127,15 @@ test('rate limits: the lean path takes the address and key tokens together; refu
     },
   });
   const port = await listening(t, app);
-  const path = leanPathOf(app)!;
+  const path = must(leanPathOf(app), 'leanPathOf(app)');
   const status = async (key: string, list: string) =>
-    /^HTTP\/1\.1 (\d+)/.exec(await raw(port, `GET /edl/${list}/ip HTTP/1.1\r\nHost: x\r\n${auth(key)}`))![1]!;
+    must(
+      must(
+        /^HTTP\/1\.1 (\d+)/.exec(await raw(port, `GET /edl/${list}/ip HTTP/1.1\r\nHost: x\r\n${auth(key)}`)),
+        '/^HTTP\\/1\\.1 (\\d+)/.exec(await raw(port, `GET /edl/${list...',
+      )[1],
+      '/^HTTP\\/1\\.1 (\\d+)/.exec(await raw(port, `GET /edl/${list...',
+    );
   const firewall: string[] = [];
   for (let i = 0; i < 4; i++) firewall.push(await status(EDL, 'pan'));
   // 2 key tokens: two answers from the lean path, then fastify's 429s, each taking one address token
@@ -180,7 +191,7 @@ test('a key identified on a keep-alive connection is checked again for expiry on
     },
   });
   const port = await listening(t, app);
-  const path = leanPathOf(app)!;
+  const path = must(leanPathOf(app), 'leanPathOf(app)');
   // one connection for every request
   const client = new Client(`http://127.0.0.1:${port}`, { pipelining: 1 });
   t.after(() => client.close());

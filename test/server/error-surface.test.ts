@@ -14,6 +14,7 @@ import { EdlLists, edlSchema } from '../../src/edl/index.js';
 import { DEFAULT_POLICY } from '../../src/access/policy.js';
 import { adminWithoutDaemon } from '../helpers/admin-host.js';
 import { STYLE_PATH } from '../../src/server/console/style.js';
+import { must } from '../helpers/must.js';
 
 const UNAUTH = { error: { code: 'STIXGATE_ERR_API_UNAUTHORIZED', message: 'missing or invalid API key' } };
 const BODY = '{"values":["198.51.100.7"]}';
@@ -414,9 +415,9 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
   for (const l of routes.split('\n')) {
     const m = /^(.*?)(?:├── |└── )(\/\S*)/.exec(l);
     if (!m) continue;
-    const depth = m[1]!.length / 4;
+    const depth = must(m[1], 'm[1]').length / 4;
     stack.length = depth;
-    stack.push(m[2]!);
+    stack.push(must(m[2], 'm[2]'));
     listed.push(stack.join(''));
   }
   assert.deepEqual([...new Set(listed)].sort(), matrix.map((m) => m.path).sort(), routes);
@@ -437,7 +438,11 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
           401,
           `${method} ${row.path} unknown key`,
         );
-        assert.equal((await call(bearer(row.wrongKey!))).statusCode, 403, `${method} ${row.path} without the scope`);
+        assert.equal(
+          (await call(bearer(must(row.wrongKey, 'row.wrongKey')))).statusCode,
+          403,
+          `${method} ${row.path} without the scope`,
+        );
         checked += 3;
       }
       const right = await call(row.key ? bearer(row.key) : {});

@@ -8,6 +8,7 @@ import { registry } from '../../integrations/index.js';
 import { hashApiKey, isLoopbackHost, serverSchema } from '../../src/server/index.js';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
 import { KEYS, bearer, setup } from './helpers.js';
+import { must } from '../helpers/must.js';
 
 const KEY_HASH = hashApiKey('k-exposure-5e1f0c7a9b3d2e4f6a8c');
 
@@ -31,12 +32,12 @@ test('loopback addresses: 127/8, ::1, localhost; everything else is exposed', ()
 test('a non-loopback listener without keys and without an explicit anonymous_lookup is a start-up error naming server.listen_host', () => {
   const issues = issuesOf('server:\n  listen_host: 0.0.0.0\n');
   assert.equal(issues.length, 1);
-  assert.match(issues[0]!.path, /^server\.listen_host/);
+  assert.match(must(issues[0], 'issues[0]').path, /^server\.listen_host/);
   assert.match(
-    issues[0]!.message,
+    must(issues[0], 'issues[0]').message,
     /"0\.0\.0\.0" is not a loopback address and no API key is configured: add keys under server\.api_keys/,
   );
-  assert.match(issues[0]!.message, /set server\.anonymous_lookup explicitly/);
+  assert.match(must(issues[0], 'issues[0]').message, /set server\.anonymous_lookup explicitly/);
   // the same address with a key, or with anonymous_lookup written out, starts
   assert.deepEqual(
     issuesOf(`server:\n  listen_host: 0.0.0.0\n  api_keys:\n    siem: { hash: "${KEY_HASH}", scopes: [lookup] }\n`),
@@ -92,8 +93,14 @@ test('scopes name only what exists: admin, ingest and taxii are known; a typo ge
     'api_keys.c.scopes[1]',
     'api_keys.c.scopes[2]',
   ]);
-  assert.match(byPath['api_keys.c.scopes[0]']!, /got "lookpu" \(did you mean "lookup"\?\)/);
-  assert.match(byPath['api_keys.c.scopes[1]']!, /got "metric" \(did you mean "metrics"\?\)/);
+  assert.match(
+    must(byPath['api_keys.c.scopes[0]'], "byPath['api_keys.c.scopes[0]']"),
+    /got "lookpu" \(did you mean "lookup"\?\)/,
+  );
+  assert.match(
+    must(byPath['api_keys.c.scopes[1]'], "byPath['api_keys.c.scopes[1]']"),
+    /got "metric" \(did you mean "metrics"\?\)/,
+  );
   assert.equal(
     byPath['api_keys.c.scopes[2]'],
     'must be one of admin, edl, ingest, lookup, metrics, search, sightings, taxii, got "root"',
@@ -103,8 +110,8 @@ test('scopes name only what exists: admin, ingest and taxii are known; a typo ge
 test('the whole configuration reports an unknown scope with its YAML path at start-up', () => {
   const issues = issuesOf(`server:\n  api_keys:\n    ops: { hash: "${KEY_HASH}", scopes: [admin, root] }\n`);
   assert.equal(issues.length, 1);
-  assert.match(issues[0]!.path, /^server\.api_keys\.ops\.scopes\[1\]/);
-  assert.match(issues[0]!.message, /must be one of admin, edl, ingest/);
+  assert.match(must(issues[0], 'issues[0]').path, /^server\.api_keys\.ops\.scopes\[1\]/);
+  assert.match(must(issues[0], 'issues[0]').message, /must be one of admin, edl, ingest/);
 });
 
 test('server addresses and limits are checked at start-up: proxies and key networks must be IPs or CIDRs, headers within the request timeout', () => {
@@ -142,12 +149,12 @@ test('FAULTS A13: /metrics needs a key with the metrics scope by default (metric
   for (const secret of [...Object.values(KEYS), canaryKey, canaryValue, '198.51.100.7', 'reader', 'scraper'])
     assert.equal(res.body.includes(secret), false, secret);
   const labels = [...res.body.matchAll(/^stixgate_\w+\{([^}]*)\}/gm)].flatMap((m) =>
-    [...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]] as const),
+    [...must(m[1], 'm[1]').matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]] as const),
   );
   assert.ok(labels.length > 5);
   const names = new Set(labels.map(([n]) => n));
   assert.deepEqual([...names].sort(), ['code', 'kind', 'le', 'node', 'outcome', 'result', 'type', 'version']);
-  for (const [, v] of labels) assert.match(v!, /^[a-zA-Z0-9_.+-]{1,32}$/, v);
+  for (const [, v] of labels) assert.match(must(v, 'v'), /^[a-zA-Z0-9_.+-]{1,32}$/, v);
   assert.match(res.body, /^stixgate_api_refused_total\{code="unauthorized"\} 2$/m);
   assert.match(res.body, /^stixgate_api_refused_total\{code="not_found"\} 1$/m);
   assert.match(res.body, /^stixgate_api_refused_total\{code="forbidden"\} 1$/m);

@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { LazyChildLogger, lazyChildLogger } from '../../src/server/lazy-logger.js';
 import { KEYS, bearer, setup } from './helpers.js';
+import { must } from '../helpers/must.js';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -49,7 +50,10 @@ test('lazy child: builds the pino child on first log only, with the same binding
   );
   const grand = c.child({ sub: 'x' });
   grand.warn('nested');
-  assert.deepEqual([lines[2]!.reqId, lines[2]!.sub, lines[2]!.msg], ['req-2', 'x', 'nested']);
+  assert.deepEqual(
+    [must(lines[2], 'lines[2]').reqId, must(lines[2], 'lines[2]').sub, must(lines[2], 'lines[2]').msg],
+    ['req-2', 'x', 'nested'],
+  );
 });
 
 test('audit lines keep the per-request id; anonymous happy-path lookups log nothing', async () => {

@@ -10,6 +10,7 @@ import { ChangeLogStore, T0, indicator, uuidId } from '../lookup/fixtures.js';
 import { KEYS, bearer, serverConfig } from './helpers.js';
 import { Correlator } from '../../src/correlate/index.js';
 import { TLP_MARKING_IDS, type TlpLevel } from '../../src/core/stix.js';
+import { must } from '../helpers/must.js';
 
 const MALWARE = 'malware--5b7e8e3c-4b8f-4a5e-9a39-3a6a3d1c2b11';
 const ACTOR = 'threat-actor--6c8f9f4d-5c9a-4b6f-8b4a-4b7b4e2d3c22';
@@ -38,7 +39,7 @@ async function setup(opts: { filter?: PublishFilter; related?: boolean }) {
       is_family: true,
       created: iso,
       modified: iso,
-      object_marking_refs: [TLP.green!],
+      object_marking_refs: [must(TLP.green, 'TLP.green')],
       ...prov('green'),
     });
     store.push({
@@ -48,7 +49,7 @@ async function setup(opts: { filter?: PublishFilter; related?: boolean }) {
       name: 'TA542',
       created: iso,
       modified: iso,
-      object_marking_refs: [TLP.red!],
+      object_marking_refs: [must(TLP.red, 'TLP.red')],
       ...prov('red'),
     });
     store.push({
@@ -60,7 +61,7 @@ async function setup(opts: { filter?: PublishFilter; related?: boolean }) {
       target_ref: MALWARE,
       created: iso,
       modified: iso,
-      object_marking_refs: [TLP.green!],
+      object_marking_refs: [must(TLP.green, 'TLP.green')],
       ...prov('green'),
     });
     store.push({
@@ -72,7 +73,7 @@ async function setup(opts: { filter?: PublishFilter; related?: boolean }) {
       target_ref: ACTOR,
       created: iso,
       modified: iso,
-      object_marking_refs: [TLP.red!],
+      object_marking_refs: [must(TLP.red, 'TLP.red')],
       ...prov('red'),
     });
     correlator = new Correlator({ dataDir: ':memory:' });

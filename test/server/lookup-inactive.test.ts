@@ -20,6 +20,7 @@ import type { StixObject } from '../../src/core/stix.js';
 import type { Store } from '../../src/store/contract.js';
 import { DAY, STANDARD, iso } from '../score/helpers.js';
 import { KEYS, bearer, serverConfig } from './helpers.js';
+import { must } from '../helpers/must.js';
 
 const NOW = Date.parse('2026-06-01T00:00:00.000Z');
 const OLD = NOW - 90 * DAY;
@@ -56,7 +57,10 @@ describe('lookup include_inactive', () => {
     revokedAt = iso(NOW - DAY);
     const v3 = ind('198.51.100.3', NOW - 2 * DAY, { revoked: true, modified: revokedAt });
     await store.upsert([{ object: v3, source: 'feed', tlp: 'clear' }], { now: NOW });
-    expiredUntil = (await store.query({ value: '198.51.100.2', type: 'indicator' })).objects[0]!.valid_until as string;
+    expiredUntil = must(
+      (await store.query({ value: '198.51.100.2', type: 'indicator' })).objects[0],
+      "(await store.query({ value: '198.51.100.2', type: 'indica...",
+    ).valid_until as string;
     const access = accessPolicy({ defaultTlp: 'amber', scoring });
     const { index } = await buildIndex(store, { now: () => NOW, access });
     app = buildServer({

@@ -15,6 +15,7 @@ import { bearer, serverConfig } from './helpers.js';
 import { validate } from '../../src/core/schema.js';
 import { DEFAULT_POLICY } from '../../src/access/policy.js';
 import { EdlLists, edlSchema } from '../../src/edl/index.js';
+import { must } from '../helpers/must.js';
 
 const ALL = 'k-all-scopes-6c5b4a3f2e1d0c9b8a7f';
 
@@ -41,8 +42,8 @@ function registeredPaths(tree: string): string[] {
   for (const l of tree.split('\n')) {
     const m = /^(.*?)(?:├── |└── )(\/\S*) \(/.exec(l);
     if (!m) continue;
-    stack.length = m[1]!.length / 4;
-    stack.push(m[2]!);
+    stack.length = must(m[1], 'm[1]').length / 4;
+    stack.push(must(m[2], 'm[2]'));
     out.push(stack.join(''));
   }
   return out;
@@ -127,42 +128,90 @@ test('GET /api/openapi.json describes every registered route and method, and not
   }
 
   // parameters, scopes and bodies come from the route schemas
-  const search = doc.paths['/api/v1/objects']!.get!;
-  assert.deepEqual(search!.parameters!.map((p) => p.name).sort(), [
-    'cidr',
-    'cursor',
-    'label',
-    'limit',
-    'max_score',
-    'min_score',
-    'modified_since',
-    'source',
-    'state',
-    'tlp',
-    'type',
-    'value',
-  ]);
-  assert.equal(search['x-stixgate-scope']!, 'search');
-  assert.ok(search.responses['401']! && search.responses['403']!, 'keyed routes list 401 and 403');
+  const search = must(
+    must(doc.paths['/api/v1/objects'], "doc.paths['/api/v1/objects']").get,
+    "doc.paths['/api/v1/objects'].get",
+  );
   assert.deepEqual(
-    doc.paths['/api/v1/objects/{id}']!.get!.parameters!.map((p) => [p.name, p.in]),
+    must(must(search, 'search').parameters, 'search.parameters')
+      .map((p) => p.name)
+      .sort(),
+    [
+      'cidr',
+      'cursor',
+      'label',
+      'limit',
+      'max_score',
+      'min_score',
+      'modified_since',
+      'source',
+      'state',
+      'tlp',
+      'type',
+      'value',
+    ],
+  );
+  assert.equal(must(search['x-stixgate-scope'], "search['x-stixgate-scope']"), 'search');
+  assert.ok(
+    must(search.responses['401'], "search.responses['401']") &&
+      must(search.responses['403'], "search.responses['403']"),
+    'keyed routes list 401 and 403',
+  );
+  assert.deepEqual(
+    must(
+      must(
+        must(doc.paths['/api/v1/objects/{id}'], "doc.paths['/api/v1/objects/{id}']").get,
+        "doc.paths['/api/v1/objects/{id}'].get",
+      ).parameters,
+      "doc.paths['/api/v1/objects/{id}'].get.parameters",
+    ).map((p) => [p.name, p.in]),
     [['id', 'path']],
   );
-  assert.equal(doc.paths['/api/v1/sightings']!.post!['x-stixgate-scope'], 'sightings');
-  assert.equal(doc.paths['/api/v1/deliveries']!.get!['x-stixgate-scope'], 'lookup');
+  assert.equal(
+    must(
+      must(doc.paths['/api/v1/sightings'], "doc.paths['/api/v1/sightings']").post,
+      "doc.paths['/api/v1/sightings'].post",
+    )['x-stixgate-scope'],
+    'sightings',
+  );
+  assert.equal(
+    must(
+      must(doc.paths['/api/v1/deliveries'], "doc.paths['/api/v1/deliveries']").get,
+      "doc.paths['/api/v1/deliveries'].get",
+    )['x-stixgate-scope'],
+    'lookup',
+  );
   assert.deepEqual(
-    doc.paths['/api/v1/deliveries']!.get!.parameters!.map((p) => [p.name, p.in]),
+    must(
+      must(
+        must(doc.paths['/api/v1/deliveries'], "doc.paths['/api/v1/deliveries']").get,
+        "doc.paths['/api/v1/deliveries'].get",
+      ).parameters,
+      "doc.paths['/api/v1/deliveries'].get.parameters",
+    ).map((p) => [p.name, p.in]),
     [['value', 'query']],
   );
   assert.ok(
-    (doc.paths['/api/v1/sightings']!.post! as unknown as { requestBody: unknown }).requestBody,
+    (
+      must(
+        must(doc.paths['/api/v1/sightings'], "doc.paths['/api/v1/sightings']").post,
+        "doc.paths['/api/v1/sightings'].post",
+      ) as unknown as { requestBody: unknown }
+    ).requestBody,
     'a body schema',
   );
-  assert.deepEqual(doc.paths['/healthz']!.get!.security, [], 'no key');
-  // a text answer with its media type, a 304 without a body, header parameters, Basic credentials
-  const edl = doc.paths['/edl/{list}/{kind}']!.get!;
   assert.deepEqual(
-    edl!.parameters!.map((p) => [p.name, p.in]),
+    must(must(doc.paths['/healthz'], "doc.paths['/healthz']").get, "doc.paths['/healthz'].get").security,
+    [],
+    'no key',
+  );
+  // a text answer with its media type, a 304 without a body, header parameters, Basic credentials
+  const edl = must(
+    must(doc.paths['/edl/{list}/{kind}'], "doc.paths['/edl/{list}/{kind}']").get,
+    "doc.paths['/edl/{list}/{kind}'].get",
+  );
+  assert.deepEqual(
+    must(must(edl, 'edl').parameters, 'edl.parameters').map((p) => [p.name, p.in]),
     [
       ['list', 'path'],
       ['kind', 'path'],
@@ -170,10 +219,12 @@ test('GET /api/openapi.json describes every registered route and method, and not
       ['if-modified-since', 'header'],
     ],
   );
-  assert.deepEqual(Object.keys((edl.responses['200']! as { content: object }).content), ['text/plain; charset=utf-8']);
-  assert.equal((edl.responses['304']! as { content?: object }).content, undefined);
-  assert.deepEqual(edl!.security, [{ bearer: [] }, { apiKey: [] }, { basic: [] }]);
-  assert.equal(edl['x-stixgate-scope']!, 'edl');
+  assert.deepEqual(Object.keys((must(edl.responses['200'], "edl.responses['200']") as { content: object }).content), [
+    'text/plain; charset=utf-8',
+  ]);
+  assert.equal((must(edl.responses['304'], "edl.responses['304']") as { content?: object }).content, undefined);
+  assert.deepEqual(must(edl, 'edl').security, [{ bearer: [] }, { apiKey: [] }, { basic: [] }]);
+  assert.equal(must(edl['x-stixgate-scope'], "edl['x-stixgate-scope']"), 'edl');
 });
 
 test('a route registered by any plugin, at any time before start, is described without an edit', async () => {
@@ -198,9 +249,13 @@ test('a route registered by any plugin, at any time before start, is described w
   await app.ready();
   const doc = describe() as Doc;
   assert.deepEqual(Object.keys(doc.paths).sort(), ['/api/v1/example/{name}', '/later']);
-  assert.deepEqual(doc.paths['/api/v1/example/{name}']!.post!.parameters, [
-    { name: 'name', in: 'path', required: true, schema: { type: 'string' } },
-  ]);
+  assert.deepEqual(
+    must(
+      must(doc.paths['/api/v1/example/{name}'], "doc.paths['/api/v1/example/{name}']").post,
+      "doc.paths['/api/v1/example/{name}'].post",
+    ).parameters,
+    [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+  );
   const result = await new Validator().validate(doc as never);
   assert.equal(result.valid, true, JSON.stringify(result.errors));
   await app.close();

@@ -13,6 +13,7 @@ import type { IngestItem, Store } from '../../src/store/contract.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
 import { DAY, T0, indicatorFor, ipFor } from '../store/fixtures.js';
 import { bearer, serverConfig } from './helpers.js';
+import { must } from '../helpers/must.js';
 
 const ACCESS = accessPolicy({ defaultTlp: 'amber', scoring: NO_DECAY_SCORING });
 const GREEN = 'k-search-green-0a1b2c3d4e5f6a7b';
@@ -179,16 +180,19 @@ export function searchSuite(
 
     it('filters by score range, TLP and modified since, each compared with the view the reader gets', async () => {
       const all = (await get('/api/v1/objects?limit=1000&type=indicator', RED)).body.objects;
-      const scores = new Map(all.map((o) => [o.id, o.x_stixgate!.score as number]));
+      const scores = new Map(all.map((o) => [o.id, must(o.x_stixgate, 'o.x_stixgate').score as number]));
       assert.ok(new Set(scores.values()).size >= 2, 'the fixture has different scores');
-      const cut = [...scores.values()].sort((a, b) => a - b)[Math.floor(scores.size / 2)]!;
+      const cut = must(
+        [...scores.values()].sort((a, b) => a - b)[Math.floor(scores.size / 2)],
+        '[...scores.values()].sort((a, b) => a - b)[Math.floor(sco...',
+      );
       assert.deepEqual(
         await ids(`type=indicator&min_score=${cut}`, RED),
-        all.filter((o) => scores.get(o.id)! >= cut).map((o) => o.id),
+        all.filter((o) => must(scores.get(o.id), 'scores.get(o.id)') >= cut).map((o) => o.id),
       );
       assert.deepEqual(
         await ids(`type=indicator&max_score=${cut - 1}`, RED),
-        all.filter((o) => scores.get(o.id)! < cut).map((o) => o.id),
+        all.filter((o) => must(scores.get(o.id), 'scores.get(o.id)') < cut).map((o) => o.id),
       );
       // 31 is clear + red: the green key sees it as clear, the red key as red
       assert.deepEqual(await ids('type=indicator&tlp=clear'), ind(31));
@@ -214,15 +218,18 @@ export function searchSuite(
       ] as const) {
         const r = await get(`/api/v1/objects?${q}`);
         assert.equal(r.status, 400, q);
-        assert.equal(r.body.error!.code, 'STIXGATE_ERR_API_BAD_REQUEST', q);
-        assert.ok(r.body.error!.message.includes(msg), `${q}: ${r.body.error!.message}`);
+        assert.equal(must(r.body.error, 'r.body.error').code, 'STIXGATE_ERR_API_BAD_REQUEST', q);
+        assert.ok(
+          must(r.body.error, 'r.body.error').message.includes(msg),
+          `${q}: ${must(r.body.error, 'r.body.error').message}`,
+        );
       }
     });
 
     it('pages with opaque cursors bound to the filter and the reader; a changed cursor is refused', async () => {
       const first = await get('/api/v1/objects?type=indicator&limit=5');
       assert.equal(first.body.objects.length, 5);
-      const next = first.body.next!;
+      const next = must(first.body.next, 'first.body.next');
       assert.ok(next && !next.includes('r5'), 'opaque');
       const second = await get(`/api/v1/objects?type=indicator&limit=5&cursor=${next}`);
       assert.deepEqual(
@@ -315,7 +322,12 @@ export function searchSuite(
         (one.body.provenance as { source: string }[]).map((p) => p.source),
         ['feed-a'],
       );
-      assert.deepEqual(Object.keys((one.body.object as StixObject).x_stixgate!.sources), ['feed-a']);
+      assert.deepEqual(
+        Object.keys(
+          must((one.body.object as StixObject).x_stixgate, '(one.body.object as StixObject).x_stixgate').sources,
+        ),
+        ['feed-a'],
+      );
       assert.equal(JSON.stringify(one.body).includes('feed-b'), false);
       const hidden = await app.inject({ url: `/api/v1/objects/${indicatorFor(25).id}`, headers: bearer(GREEN) });
       const unknown = await app.inject({ url: `/api/v1/objects/${indicatorFor(999).id}`, headers: bearer(GREEN) });

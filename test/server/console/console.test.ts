@@ -16,6 +16,7 @@ import {
   VENDOR_PAYLOAD,
   consoleRig,
 } from './rig.js';
+import { must } from '../../helpers/must.js';
 
 type Rig = Awaited<ReturnType<typeof consoleRig>>;
 const HTML = { accept: 'text/html,application/xhtml+xml' };
@@ -26,13 +27,16 @@ function setCookie(res: LightMyRequestResponse, name: string): { value: string; 
   const line = all.find((l) => l.startsWith(`${name}=`));
   if (!line) return undefined;
   const [pair, ...attrs] = line.split(';');
-  return { value: decodeURIComponent(pair!.slice(name.length + 1)), attrs: attrs.join(';').trim() };
+  return { value: decodeURIComponent(must(pair, 'pair').slice(name.length + 1)), attrs: attrs.join(';').trim() };
 }
 const csrfOf = (body: string) => /name="csrf" value="([^"]+)"/.exec(body)?.[1];
 
 async function loginForm(app: Rig['app']) {
   const res = await app.inject({ url: '/console/login', headers: HTML });
-  return { nonce: setCookie(res, 'stixgate_console_login')!.value, csrf: csrfOf(res.body)! };
+  return {
+    nonce: must(setCookie(res, 'stixgate_console_login'), "setCookie(res, 'stixgate_console_login')").value,
+    csrf: must(csrfOf(res.body), 'csrfOf(res.body)'),
+  };
 }
 
 async function signIn(app: Rig['app'], key: string, extra: Record<string, string> = {}) {
@@ -53,7 +57,7 @@ async function signIn(app: Rig['app'], key: string, extra: Record<string, string
 async function session(app: Rig['app'], key: string): Promise<string> {
   const res = await signIn(app, key);
   assert.equal(res.statusCode, 303, res.body);
-  return setCookie(res, 'stixgate_console')!.value;
+  return must(setCookie(res, 'stixgate_console'), "setCookie(res, 'stixgate_console')").value;
 }
 
 describe('console: server-rendered pages, sign-in, escaping, CSP and scopes', () => {
@@ -169,14 +173,16 @@ describe('console: server-rendered pages, sign-in, escaping, CSP and scopes', ()
     const res = await signIn(rig.app, KEYS.ops);
     assert.equal(res.statusCode, 303);
     assert.equal(res.headers.location, '/console/search');
-    const c = setCookie(res, 'stixgate_console')!;
+    const c = must(setCookie(res, 'stixgate_console'), "setCookie(res, 'stixgate_console')");
     assert.match(c.attrs, /HttpOnly/);
     assert.match(c.attrs, /SameSite=Strict/);
     assert.match(c.attrs, /Path=\/console/);
     assert.match(c.attrs, /Max-Age=28800/);
     assert.equal(c.value.includes(KEYS.ops), false);
     assert.equal(
-      Buffer.from(c.value.split('.')[0]!, 'base64url').toString().includes(KEYS.ops),
+      Buffer.from(must(c.value.split('.')[0], "c.value.split('.')[0]"), 'base64url')
+        .toString()
+        .includes(KEYS.ops),
       false,
       'the key is not in the cookie',
     );
@@ -316,7 +322,7 @@ describe('console: server-rendered pages, sign-in, escaping, CSP and scopes', ()
     const value = await session(rig.app, KEYS.ops);
     const cookie = `stixgate_console=${value}`;
     const page = await rig.app.inject({ url: '/console/sources', headers: { ...HTML, cookie } });
-    const csrf = csrfOf(page.body)!;
+    const csrf = must(csrfOf(page.body), 'csrfOf(page.body)');
     const post = (payload: Record<string, string>, extra: Record<string, string> = {}) =>
       rig.app.inject({
         method: 'POST',
@@ -328,10 +334,13 @@ describe('console: server-rendered pages, sign-in, escaping, CSP and scopes', ()
     assert.equal((await post({ csrf: `${csrf.slice(0, -2)}AA` })).statusCode, 403, 'a wrong token');
     assert.equal((await post({ csrf }, { 'sec-fetch-site': 'cross-site' })).statusCode, 403, 'cross-site');
     const other = await session(rig.app, KEYS.adminOnly);
-    const otherCsrf = csrfOf(
-      (await rig.app.inject({ url: '/console/sources', headers: { ...HTML, cookie: `stixgate_console=${other}` } }))
-        .body,
-    )!;
+    const otherCsrf = must(
+      csrfOf(
+        (await rig.app.inject({ url: '/console/sources', headers: { ...HTML, cookie: `stixgate_console=${other}` } }))
+          .body,
+      ),
+      "csrfOf( (await rig.app.inject({ url: '/console/sources', ...",
+    );
     assert.equal((await post({ csrf: otherCsrf })).statusCode, 403, "another session's token");
     assert.equal(await rig.store.getCursor('admin:paused'), undefined, 'nothing paused by the refused forms');
     const ok = await post({ csrf }, { 'sec-fetch-site': 'same-origin' });
@@ -356,11 +365,11 @@ describe('console: server-rendered pages, sign-in, escaping, CSP and scopes', ()
       rig.app.inject({ url: '/console/sources', headers: { cookie: `stixgate_console=${c}` } });
     assert.equal((await get(value)).statusCode, 200);
     const [body, mac] = value.split('.');
-    const forged = Buffer.from(Buffer.from(body!, 'base64url').toString().replace('"ops"', '"admin_only"')).toString(
-      'base64url',
-    );
+    const forged = Buffer.from(
+      Buffer.from(must(body, 'body'), 'base64url').toString().replace('"ops"', '"admin_only"'),
+    ).toString('base64url');
     assert.equal((await get(`${forged}.${mac}`)).statusCode, 401, 'another key id');
-    assert.equal((await get(`${body}.${mac!.slice(0, -2)}AA`)).statusCode, 401, 'an altered seal');
+    assert.equal((await get(`${body}.${must(mac, 'mac').slice(0, -2)}AA`)).statusCode, 401, 'an altered seal');
     now = T0 + 8 * 3600_000;
     try {
       assert.equal((await get(value)).statusCode, 401, 'expired');
@@ -438,14 +447,18 @@ describe('console: the why of a value (the delivery ledger)', () => {
     // a lookup-only key signs in to the why page alone
     const res = await signIn(rig.app, KEYS.lookupOnly);
     assert.equal(res.statusCode, 303);
-    const lookup = `stixgate_console=${setCookie(res, 'stixgate_console')!.value}`;
+    const lookup = `stixgate_console=${must(setCookie(res, 'stixgate_console'), "setCookie(res, 'stixgate_console')").value}`;
     assert.equal(
       (await rig.app.inject({ url: '/console', headers: { ...HTML, cookie: lookup } })).headers.location,
       '/console/why',
     );
     const page = await rig.app.inject({ url: '/console/why?value=evil.example', headers: { ...HTML, cookie: lookup } });
     assert.deepEqual(
-      [...page.body.matchAll(/<nav>(.*?)<\/nav>/g)].map((m) => m[1]!.replace(/<[^>]+>/g, ' ').trim()),
+      [...page.body.matchAll(/<nav>(.*?)<\/nav>/g)].map((m) =>
+        must(m[1], 'm[1]')
+          .replace(/<[^>]+>/g, ' ')
+          .trim(),
+      ),
       ['Why'],
     );
     assert.match(page.body, /rejected/);
@@ -536,9 +549,9 @@ describe('console pages of sources and sinks: remote error texts are escaped', (
       ['sinks', sink],
     ]) {
       for (const p of [SCRIPT_PAYLOAD, ATTR_PAYLOAD, LABEL_PAYLOAD])
-        assert.equal(body!.includes(p), false, `${name}: raw ${p}`);
-      assert.equal(/<script|<img|<svg/i.test(body!), false, name);
-      assert.ok(body!.includes('HTTP 500 from feed: &#60;script&#62;'), `${name}: the error as text`);
+        assert.equal(must(body, 'body').includes(p), false, `${name}: raw ${p}`);
+      assert.equal(/<script|<img|<svg/i.test(must(body, 'body')), false, name);
+      assert.ok(must(body, 'body').includes('HTTP 500 from feed: &#60;script&#62;'), `${name}: the error as text`);
     }
     assert.match(src, /<td class="bad">failing<\/td>/);
     assert.match(sink, /<td class="bad">credentials refused<\/td>/);

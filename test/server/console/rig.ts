@@ -21,6 +21,7 @@ import { runSink } from '../../../src/delivery/runner.js';
 import { DeadLetterFile } from '../../../src/delivery/dead-letter.js';
 import { checkSinkMapping } from '../../../src/delivery/records.js';
 import type { CommonSinkConfig, Sink, SinkOutcome, SinkRecord } from '../../../src/delivery/types.js';
+import { must } from '../../helpers/must.js';
 
 /**
  * A server with the console over a real embedded store holding hostile feed text (the server-side
@@ -164,7 +165,7 @@ export async function consoleRig(
       id: 'splunk_main',
       sink: new MemorySink(),
       config: {
-        ...(sinks[0]!.config as CommonSinkConfig),
+        ...(must(sinks[0], 'sinks[0]').config as CommonSinkConfig),
         filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] },
       },
       store,

@@ -4,6 +4,7 @@ import { canSee } from '../../../src/access/policy.js';
 import { viewOf } from '../../../src/access/view.js';
 import { TLP_MARKING_BY_LEVEL, type StixObject } from '../../../src/core/stix.js';
 import { ACCESS, DEFAULT_COLLECTIONS, TAXII, TAXII_KEYS, T0, ipIndicators, taxiiRig, type Rig } from './rig.js';
+import { must } from '../../helpers/must.js';
 
 const ROOT = '/taxii2/default';
 const SHARED = `${ROOT}/collections/${DEFAULT_COLLECTIONS.shared.id}`;
@@ -33,7 +34,9 @@ async function walk(rig: Rig, url: string, key?: string, limit = 7) {
 /** The store's view at `ceiling` in change-log order: what a collection serves. */
 async function storeView(rig: Rig, ceiling: 'clear' | 'green' | 'amber'): Promise<StixObject[]> {
   const { changes } = await rig.store.changes(0, 100_000);
-  return changes.filter((c) => canSee(c.object, ceiling, ACCESS)).map((c) => viewOf(c.object, ceiling, ACCESS)!);
+  return changes
+    .filter((c) => canSee(c.object, ceiling, ACCESS))
+    .map((c) => must(viewOf(c.object, ceiling, ACCESS), 'viewOf(c.object, ceiling, ACCESS)'));
 }
 
 async function seeded(t: Parameters<typeof taxiiRig>[0]) {
@@ -115,7 +118,9 @@ describe('TAXII 2.1 server: read side', () => {
       const want = await storeView(rig, ceiling);
       assert.deepEqual(got, want, `${ceiling}: the view, in change-log order`);
       assert.equal(new Set(got.map((o) => o.id)).size, got.length, 'no repeats');
-      const dates = pages.filter((p) => p.objects.length).flatMap((p) => [p.first!, p.last!]);
+      const dates = pages
+        .filter((p) => p.objects.length)
+        .flatMap((p) => [must(p.first, 'p.first'), must(p.last, 'p.last')]);
       assert.deepEqual([...dates].sort(), dates, 'date_added ascending across pages');
       assert.equal(
         new Set(dates).size,
@@ -136,7 +141,10 @@ describe('TAXII 2.1 server: read side', () => {
     // writes after the first page: one object of it updated, new objects added
     rig.setNow(T0 + 5000);
     const updated = {
-      ...ipIndicators(3, '45.133', TLP_MARKING_BY_LEVEL.clear)[2]!,
+      ...must(
+        ipIndicators(3, '45.133', TLP_MARKING_BY_LEVEL.clear)[2],
+        "ipIndicators(3, '45.133', TLP_MARKING_BY_LEVEL.clear)[2]",
+      ),
       modified: new Date(T0).toISOString(),
       name: 'renamed',
     };
@@ -214,12 +222,15 @@ describe('TAXII 2.1 server: read side', () => {
   it('match filters, single object, versions; an object the reader cannot see is an unknown one', async (t) => {
     const rig = await seeded(t);
     const all = await storeView(rig, 'amber');
-    const greenOnly = all.find((o) => o.name === 'ioc 91.92.0.1')!;
-    const ids = `${all[0]!.id},${greenOnly.id}`;
+    const greenOnly = must(
+      all.find((o) => o.name === 'ioc 91.92.0.1'),
+      "all.find((o) => o.name === 'ioc 91.92.0.1')",
+    );
+    const ids = `${must(all[0], 'all[0]').id},${greenOnly.id}`;
     const m = await rig.get(`${SHARED}/objects/?match[id]=${ids}`, TAXII_KEYS.amber);
     assert.deepEqual(
       m.body.objects.map((o: StixObject) => o.id),
-      [all[0]!.id, greenOnly.id],
+      [must(all[0], 'all[0]').id, greenOnly.id],
     );
     assert.deepEqual((await rig.get(`${SHARED}/objects/?match[type]=malware`, TAXII_KEYS.amber)).body, { more: false });
     assert.equal(

@@ -9,13 +9,15 @@ import { makeSource, runOnce, tempStore } from '../../helpers/taxii21-harness.js
 import { SOURCES, matrixValues, objectsOf } from '../../access/matrix-fixture.js';
 import { ACCESS, DEFAULT_COLLECTIONS, TAXII_KEYS, T0, ipIndicators, taxiiRig, type Rig } from './rig.js';
 import { TLP_MARKING_BY_LEVEL } from '../../../src/core/stix.js';
+import { must } from '../../helpers/must.js';
 
 /** The origin's view at amber (what the shared collection serves an amber key), without the store's own extension. */
 async function originView(rig: Rig): Promise<Map<string, StixObject>> {
   const { changes } = await rig.store.changes(0, 100_000);
   const out = new Map<string, StixObject>();
   for (const c of changes)
-    if (canSee(c.object, 'amber', ACCESS)) out.set(c.id, strip(viewOf(c.object, 'amber', ACCESS)!));
+    if (canSee(c.object, 'amber', ACCESS))
+      out.set(c.id, strip(must(viewOf(c.object, 'amber', ACCESS), "viewOf(c.object, 'amber', ACCESS)")));
   return out;
 }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TLP_MARKING_BY_LEVEL } from '../../../src/core/stix.js';
 import { DEFAULT_COLLECTIONS, TAXII, TAXII_KEYS, T0, bearer, ipIndicators, taxiiRig } from './rig.js';
+import { must } from '../../helpers/must.js';
 
 const INBOX = `/taxii2/default/collections/${DEFAULT_COLLECTIONS.inbox.id}`;
 const SHARED = `/taxii2/default/collections/${DEFAULT_COLLECTIONS.shared.id}`;
@@ -10,7 +11,10 @@ describe('TAXII 2.1 server: write side', () => {
   it('POST to a writable collection ingests like a source: store, change log, per-object status, served at once', async (t) => {
     const rig = await taxiiRig(t);
     const good = ipIndicators(3, '45.140', undefined);
-    const red = ipIndicators(1, '45.141', TLP_MARKING_BY_LEVEL.red)[0]!;
+    const red = must(
+      ipIndicators(1, '45.141', TLP_MARKING_BY_LEVEL.red)[0],
+      "ipIndicators(1, '45.141', TLP_MARKING_BY_LEVEL.red)[0]",
+    );
     const badPattern = { ...ipIndicators(1, '45.142', undefined)[0], pattern: "[ipv4-addr:value = 'not an ip']" };
     const notStix = { type: 'indicator', id: 'nope' };
     const head0 = await rig.store.head();
@@ -32,7 +36,10 @@ describe('TAXII 2.1 server: write side', () => {
       status.successes.map((s: { id: string }) => s.id),
       good.map((o) => o.id),
     );
-    assert.deepEqual(status.successes[0], { id: good[0]!.id, version: good[0]!.modified });
+    assert.deepEqual(status.successes[0], {
+      id: must(good[0], 'good[0]').id,
+      version: must(good[0], 'good[0]').modified,
+    });
     assert.deepEqual(
       status.failures.map((f: { id: string; message: string }) => [f.id, f.message.split(':')[0]]),
       [
@@ -43,9 +50,17 @@ describe('TAXII 2.1 server: write side', () => {
     );
     assert.notEqual(status.failures[1].message.split(':')[0], 'tlp_red');
     // in the store, under the collection's source, at its write_tlp, and in the change log
-    const stored = await rig.store.get(good[0]!.id);
-    assert.deepEqual(Object.keys(stored!.x_stixgate!.sources), ['taxii:default/inbox']);
-    assert.equal(stored!.x_stixgate!.sources['taxii:default/inbox']!.tlp, 'green');
+    const stored = await rig.store.get(must(good[0], 'good[0]').id);
+    assert.deepEqual(Object.keys(must(must(stored, 'stored').x_stixgate, 'stored.x_stixgate').sources), [
+      'taxii:default/inbox',
+    ]);
+    assert.equal(
+      must(
+        must(must(stored, 'stored').x_stixgate, 'stored.x_stixgate').sources['taxii:default/inbox'],
+        "stored.x_stixgate.sources['taxii:default/inbox']",
+      ).tlp,
+      'green',
+    );
     const { changes } = await rig.store.changes(head0, 100);
     assert.deepEqual(
       changes.map((c) => c.id),
