@@ -3,9 +3,10 @@
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { crashBatch, CRASH_BATCHES } from './crash-workload.js';
 import { T0 } from './fixtures.js';
+import { must } from '../helpers/must.js';
 
 const dataDir = process.argv[2];
-const store = await openEmbeddedStore({ dataDir: dataDir! });
+const store = await openEmbeddedStore({ dataDir: must(dataDir, 'dataDir') });
 const cursor = await store.getCursor('batch');
 process.stdout.write('open\n');
 for (let k = cursor === undefined ? 0 : Number(cursor) + 1; k < CRASH_BATCHES; k++) {

@@ -17,6 +17,7 @@ import { StixgateError } from '../../src/core/errors.js';
 import { EmbeddedStore, openEmbeddedStore, openThreadedStore } from '../../src/store/embedded/index.js';
 import { runStoreContract } from '../store-contract.js';
 import { T0, indicatorFor } from './fixtures.js';
+import { must } from '../helpers/must.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'stixgate-store-'));
@@ -200,7 +201,7 @@ describe('embedded store: files, lock, faults', () => {
         full,
         `STIXGATE_ERR_STORE_IO cannot take the store lock ${dir}/stixgate.lock: disk full (at ${dir}/stixgate.lock)`,
       );
-      assert.doesNotMatch(files!, /tmp|LOCK/, 'no temporary lock file is left behind');
+      assert.doesNotMatch(must(files, 'files'), /tmp|LOCK/, 'no temporary lock file is left behind');
       assert.equal(after, 'opened');
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -225,7 +226,7 @@ describe('embedded store: files, lock, faults', () => {
         return;
       }
       assert.equal(r.status, 0, r.stderr);
-      const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
+      const out = JSON.parse(must(r.stdout.trim().split('\n').at(-1), "r.stdout.trim().split('\\n').at(-1)")) as {
         ok: number;
         error?: { code: string; reason: string; message: string };
         cursorAfterFull?: string;
@@ -236,7 +237,7 @@ describe('embedded store: files, lock, faults', () => {
       assert.ok(out.ok > 0, 'some batches fit before the disk filled');
       assert.equal(out.error?.code, 'STIXGATE_ERR_STORE_IO');
       assert.equal(out.error?.reason, 'io');
-      assert.match(out.error!.message, /disk full/);
+      assert.match(must(out.error, 'out.error').message, /disk full/);
       // the failed batch left nothing: the cursor and the objects are those of the last good batch
       assert.equal(out.cursorAfterFull, String(out.ok - 1));
       assert.equal(out.objectsAfterFull, out.ok * 200);
@@ -392,7 +393,7 @@ describe('embedded store: files, lock, faults', () => {
       );
       assert.equal(r.created, 1);
       assert.equal(r.rejected.length, 1);
-      assert.equal(r.rejected[0]!.reason, 'stix_invalid');
+      assert.equal(must(r.rejected[0], 'r.rejected[0]').reason, 'stix_invalid');
       assert.equal(await s.getCursor('a'), '3');
       await s.close();
       await rejectsWith(s.ping(), 'STIXGATE_ERR_STORE_UNAVAILABLE', /not open/);

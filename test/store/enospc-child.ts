@@ -8,8 +8,9 @@ import { join } from 'node:path';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { StixgateError } from '../../src/core/errors.js';
 import { T0, indicatorFor } from './fixtures.js';
+import { must } from '../helpers/must.js';
 
-const mount = process.argv[2]!;
+const mount = must(process.argv[2], 'process.argv[2]');
 const dataDir = join(mount, 'data');
 const BATCH = 200;
 const batch = (b: number) =>

@@ -9,6 +9,7 @@ import { EmbeddedStore, SCHEMA_VERSION, openEmbeddedStore } from '../../src/stor
 import { KeyIndex, KeyTable, keyHash } from '../../src/store/embedded/key-index.js';
 import { T0, indicatorFor, prng } from './fixtures.js';
 import { V1_INSERT, createV1Store } from './v1-store.js';
+import { must } from '../helpers/must.js';
 
 /** Runs `fn` in a fresh temporary directory and removes it afterwards. */
 async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -71,7 +72,7 @@ describe('key hash and tables', () => {
     // few distinct hashes, some near the top of the range, so probe runs are long and wrap
     const hashes = Array.from({ length: 40 }, (_, i) => (i % 2 ? 0xffffffff - i : i * 1023) >>> 0);
     for (let step = 0; step < 60_000; step++) {
-      const h = hashes[Math.floor(rand() * hashes.length)]!;
+      const h = must(hashes[Math.floor(rand() * hashes.length)], 'hashes[Math.floor(rand() * hashes.length)]');
       const r = 1 + Math.floor(rand() * 3000);
       const key = `${h}/${r}`;
       if (rand() < 0.6) {

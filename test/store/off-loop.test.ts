@@ -9,6 +9,7 @@ import { UPSERT_SLICE } from '../../src/store/embedded/threaded-store.js';
 import type { IngestItem } from '../../src/store/contract.js';
 import { DAY, T0, indicatorFor } from './fixtures.js';
 import { turnsDuring } from '../helpers/turns.js';
+import { must } from '../helpers/must.js';
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'stixgate-offloop-'));
@@ -63,9 +64,13 @@ describe('store statistics are maintained, not counted', () => {
         now: T0,
       });
       await store.expire(T0 + 2 * DAY); // every third one has valid_until T0 + 1 day
-      await store.modify([indicatorFor(3).id], (o) => ({ ...o, x_stixgate: { ...o.x_stixgate!, expired: true } }), {
-        now: T0,
-      });
+      await store.modify(
+        [indicatorFor(3).id],
+        (o) => ({ ...o, x_stixgate: { ...must(o.x_stixgate, 'o.x_stixgate'), expired: true } }),
+        {
+          now: T0,
+        },
+      );
       // a batch that fails half way (a value with no JSON form is rejected, a throwing getter aborts)
       const bad = { ...indicatorFor(500) } as Record<string, unknown>;
       Object.defineProperty(bad, 'name', {
@@ -133,7 +138,7 @@ describe('the threaded store keeps the event loop turning', () => {
       await store.upsert(items(1, 3), { now: T0 });
       const r = await store.modify(
         [indicatorFor(1).id, indicatorFor(9).id],
-        (o) => ({ ...o, x_stixgate: { ...o.x_stixgate!, expired: true } }),
+        (o) => ({ ...o, x_stixgate: { ...must(o.x_stixgate, 'o.x_stixgate'), expired: true } }),
         { now: T0 },
       );
       assert.deepEqual(r, { updated: 1, unchanged: 0, missing: 1, rejected: [] });
