@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Metrics } from '../../src/telemetry/metrics.js';
 import { describeMetricsReference, metricCatalogue } from '../../src/telemetry/reference.js';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
+import { must } from '../helpers/must.js';
 
 test('docs/metrics.md is the reference generated from the catalogue (regenerate: npx stixgate metrics-reference > docs/metrics.md)', () => {
   assert.equal(readFileSync(join(PROJECT_ROOT, 'docs', 'metrics.md'), 'utf8'), describeMetricsReference());
@@ -112,7 +113,7 @@ test('every alert rule has a runbook section in docs/operating.md and names only
   const doc = readFileSync(join(PROJECT_ROOT, 'docs', 'operating.md'), 'utf8');
   const anchors = new Set(
     [...doc.matchAll(/^### (.+)$/gm)].map((m) =>
-      m[1]!
+      must(m[1], 'm[1]')
         .toLowerCase()
         .replace(/[^a-z0-9 -]/g, '')
         .replace(/ /g, '-'),
@@ -120,7 +121,7 @@ test('every alert rule has a runbook section in docs/operating.md and names only
   );
   const urls = [...alerts.matchAll(/runbook_url: "docs\/operating\.md#([a-z0-9-]+)"/g)].map((m) => m[1]);
   assert.equal(urls.length, [...alerts.matchAll(/- alert: /g)].length, 'one runbook per alert');
-  for (const a of urls) assert.ok(anchors.has(a!), `docs/operating.md has no section for #${a}`);
+  for (const a of urls) assert.ok(anchors.has(must(a, 'a')), `docs/operating.md has no section for #${a}`);
   const declared = new Set(metricCatalogue().map((m) => m.name));
   for (const name of new Set(alerts.match(/\b(?:stixgate|process|nodejs)_[a-z0-9_]+/g) ?? []))
     assert.ok(declared.has(name.replace(/_(bucket|count|sum)$/, '')), name);
