@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from './helpers/corpus.js';
 import { codeFiles } from './architecture/import-graph.js';
+import { must } from './helpers/must.js';
 
 /** Versions with the fixes for the known advisories (xml2js prototype pollution, undici and fastify request smuggling and header bugs, js-yaml merge-key pollution). */
 const FLOORS: Record<string, string> = { xml2js: '0.5.0', undici: '7.18.2', fastify: '5.0.0', 'js-yaml': '4.1.1' };
@@ -11,7 +12,7 @@ const FLOORS: Record<string, string> = { xml2js: '0.5.0', undici: '7.18.2', fast
 function atLeast(version: string, floor: string): boolean {
   const a = version.split(/[.+-]/).slice(0, 3).map(Number);
   const b = floor.split('.').map(Number);
-  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i]! > b[i]!;
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return must(a[i], 'a[i]') > must(b[i], 'b[i]');
   return true;
 }
 

