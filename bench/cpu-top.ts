@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { must } from '../test/helpers/must.js';
 
 interface Node {
   id: number;
@@ -21,10 +22,10 @@ interface Profile {
 const [dir, nArg] = process.argv.slice(2);
 const top = Number(nArg ?? 5);
 const root = process.cwd();
-for (const f of readdirSync(dir!)
+for (const f of readdirSync(must(dir, 'dir'))
   .filter((x) => x.endsWith('.cpuprofile'))
   .sort()) {
-  const p = JSON.parse(readFileSync(join(dir!, f), 'utf8')) as Profile;
+  const p = JSON.parse(readFileSync(join(must(dir, 'dir'), f), 'utf8')) as Profile;
   const total = p.samples.length;
   const secs = (p.endTime - p.startTime) / 1e6;
   const self = new Map<string, number>();

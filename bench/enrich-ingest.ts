@@ -18,6 +18,7 @@ import { EnrichCache } from '../src/enrich/records.js';
 import { runEnricher } from '../src/enrich/runner.js';
 import { loopbackHttp, tempStore } from '../test/helpers/enrich-loopback.js';
 import type { Quota } from '../src/enrich/quota.js';
+import { must } from '../test/helpers/must.js';
 
 const N = Number(process.argv[2] ?? 60_000);
 const ROUNDS = Number(process.argv[3] ?? 2);
@@ -84,15 +85,23 @@ const lookups: Record<string, number[]> = { off: [], 'free-tier': [], unlimited:
 for (let r = 0; r < ROUNDS; r++) {
   for (const mode of ['off', 'free-tier', 'unlimited'] as const) {
     const m = await measure(mode);
-    results[mode]!.push(m.perSec);
-    lookups[mode]!.push(m.lookups);
+    must(results[mode], 'results[mode]').push(m.perSec);
+    must(lookups[mode], 'lookups[mode]').push(m.lookups);
   }
 }
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const off = median(results.off!);
+const median = (xs: number[]): number =>
+  must(
+    [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)],
+    '[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]',
+  );
+const off = median(must(results.off, 'results.off'));
 for (const mode of Object.keys(results)) {
-  const v = median(results[mode]!);
+  const v = median(must(results[mode], 'results[mode]'));
   console.log(
-    `${mode.padEnd(10)} ${Math.round(v).toString().padStart(8)} indicators/s  (${results[mode]!.map((x) => Math.round(x)).join(', ')})  lookups during ingest: ${lookups[mode]!.join(', ')}  ${mode === 'off' ? '' : `${((v / off - 1) * 100).toFixed(1)}% vs off`}`,
+    `${mode.padEnd(10)} ${Math.round(v).toString().padStart(8)} indicators/s  (${must(results[mode], 'results[mode]')
+      .map((x) => Math.round(x))
+      .join(
+        ', ',
+      )})  lookups during ingest: ${must(lookups[mode], 'lookups[mode]').join(', ')}  ${mode === 'off' ? '' : `${((v / off - 1) * 100).toFixed(1)}% vs off`}`,
   );
 }

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { createReadStream, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { must } from '../test/helpers/must.js';
 
 /** One row of the benchmark table. */
 export interface Row {
@@ -78,7 +79,7 @@ export function syntheticValue(i: number, salt = 0): { type: GenType; value: str
 export function percentile(sorted: Float64Array | number[], p: number): number {
   if (sorted.length === 0) return NaN;
   const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[idx]!;
+  return must(sorted[idx], 'sorted[idx]');
 }
 
 /** Serves one file at /<name> on 127.0.0.1 with a fixed ETag (a local feed stub). */

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { must } from '../test/helpers/must.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -35,7 +36,7 @@ export function loadgen(args: string[], headers: Record<string, string> = {}): P
     child.stdout.on('data', (d) => (out += d));
     child.on('exit', (code) => {
       if (code !== 0) return reject(new Error(`loadgen exit ${code}`));
-      const r = JSON.parse(out.trim().split('\n').pop()!) as LoadgenResult;
+      const r = JSON.parse(must(out.trim().split('\n').pop(), "out.trim().split('\\n').pop()")) as LoadgenResult;
       const cpu = process.cpuUsage(cpu0);
       r.serverUs = (cpu.user + cpu.system) / Math.max(1, r.ok + r.errors + r.warmup);
       resolve(r);

@@ -25,14 +25,17 @@ import { Pool } from 'undici';
 import { readFileSync } from 'node:fs';
 import { percentile } from './lib.js';
 import { RespPool } from './redis.js';
+import { must } from '../test/helpers/must.js';
 
 const [mode, url, param, secondsArg, bodyFile] = process.argv.slice(2);
 const seconds = Number(secondsArg);
 const warmupSecs = Number(process.env.STIXGATE_LOADGEN_WARMUP_SECS ?? 1);
 const body = bodyFile ? readFileSync(bodyFile, 'utf8') : undefined;
-const u = new URL(url!);
+const u = new URL(must(url, 'url'));
 const paths = u.searchParams.has('values_file')
-  ? readFileSync(u.searchParams.get('values_file')!, 'utf8').split('\n').filter(Boolean)
+  ? readFileSync(must(u.searchParams.get('values_file'), "u.searchParams.get('values_file')"), 'utf8')
+      .split('\n')
+      .filter(Boolean)
   : [u.pathname + u.search];
 const connections = mode === 'open' ? 64 : Number(param);
 const redis = u.protocol === 'redis:' ? await RespPool.open(Number(u.port), connections) : undefined;
@@ -63,11 +66,11 @@ async function one(ph: Phase, i: number, intended: number): Promise<void> {
   let good = false;
   try {
     if (redis) {
-      await redis.command(['GET', paths[i % paths.length]!]);
+      await redis.command(['GET', must(paths[i % paths.length], 'paths[i % paths.length]')]);
       good = true;
     } else {
       const r = await pool.request({
-        path: body ? u.pathname : paths[i % paths.length]!,
+        path: body ? u.pathname : must(paths[i % paths.length], 'paths[i % paths.length]'),
         method: body ? 'POST' : 'GET',
         headers,
         body,

@@ -22,6 +22,7 @@ import { silentLogger } from '../src/telemetry/logger.js';
 import { MAPPINGS_DIR } from '../src/paths.js';
 import { round, type Row } from './lib.js';
 import { NOW, fill, tmp } from './ingest-kit.js';
+import { must } from '../test/helpers/must.js';
 
 const here = fileURLToPath(import.meta.url);
 const MB = 1024 * 1024;
@@ -102,7 +103,7 @@ function measure(dir: string, mode: 'changes' | 'full') {
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 16 * MB },
   );
   if (r.status !== 0) throw new Error(`push-memory child (${mode}) exited with ${r.status}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+  return JSON.parse(must(r.stdout.trim().split('\n').pop(), "r.stdout.trim().split('\\n').pop()")) as {
     records: number;
     batches: number;
     upserted: number;
@@ -142,7 +143,8 @@ export async function runPushMemory(o: { scale: number }): Promise<Row[]> {
 }
 
 if (process.argv[1] === here) {
-  if (process.argv[2] === 'child') await child(process.argv[3]!, process.argv[4] as 'changes' | 'full');
+  if (process.argv[2] === 'child')
+    await child(must(process.argv[3], 'process.argv[3]'), process.argv[4] as 'changes' | 'full');
   else {
     const rows = await runPushMemory({ scale: Number(process.argv[2] ?? 1_000_000) / 1_000_000 });
     for (const r of rows)

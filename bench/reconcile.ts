@@ -22,6 +22,7 @@ import { openEmbeddedStore } from '../src/store/embedded/index.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { fill, NOW, tmp } from './ingest-kit.js';
 import { round, syntheticValue, type Row } from './lib.js';
+import { must } from '../test/helpers/must.js';
 
 const PAGE = 10_000;
 
@@ -148,7 +149,7 @@ export async function runReconcileBench(o: { scale: number }): Promise<Row[]> {
       throw new Error(`reconcile bench: the plan failed under a ${HEAP_CAP_MB} MB heap (status ${plan.status})`);
     const capped = spawnVariant('map', dir, n, inStore, HEAP_CAP_MB);
     const map = spawnVariant('map', dir, n, inStore);
-    const p = plan.out!;
+    const p = must(plan.out, 'plan.out');
     return [
       {
         workload: 'reconcile',
@@ -163,9 +164,11 @@ export async function runReconcileBench(o: { scale: number }): Promise<Row[]> {
         workload: 'reconcile',
         what: 'peer: every remote entry held in a Map (no store)',
         items: n,
-        seconds: map.ok ? round(map.out!.secs) : undefined,
-        peak_rss_mb: map.ok ? map.out!.maxRssMb : undefined,
-        ratio: map.ok ? `${round(p.maxRssMb / map.out!.maxRssMb, 2)} (reconcile's peak RSS / the Map's)` : undefined,
+        seconds: map.ok ? round(must(map.out, 'map.out').secs) : undefined,
+        peak_rss_mb: map.ok ? must(map.out, 'map.out').maxRssMb : undefined,
+        ratio: map.ok
+          ? `${round(p.maxRssMb / must(map.out, 'map.out').maxRssMb, 2)} (reconcile's peak RSS / the Map's)`
+          : undefined,
         note: capped.ok
           ? `also completed under the ${HEAP_CAP_MB} MB heap cap`
           : `runs out of memory under the ${HEAP_CAP_MB} MB heap cap (exit ${capped.status})`,
@@ -178,5 +181,5 @@ export async function runReconcileBench(o: { scale: number }): Promise<Row[]> {
 
 if (process.argv[2] === 'child') {
   const [, , , variant, dir, n, inStore] = process.argv;
-  await child(variant!, dir!, Number(n), Number(inStore));
+  await child(must(variant, 'variant'), must(dir, 'dir'), Number(n), Number(inStore));
 }

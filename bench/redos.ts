@@ -15,6 +15,7 @@ import {
 } from '../test/helpers/adversarial.js';
 import { compilePatterns } from '../src/filter/regex-nfa.js';
 import { round, type Row } from './lib.js';
+import { must } from '../test/helpers/must.js';
 
 function time(fn: () => unknown): number {
   const t0 = performance.now();
@@ -42,7 +43,7 @@ export function runRedos(): Row[] {
   for (const v of CATASTROPHIC_VALUES) calls.push([`warninglist regexes (${v.length} chars)`, () => prog.search(v)]);
   for (const [, fn] of calls) for (let i = 0; i < 3; i++) time(fn); // warm the JIT
   const timed = calls.map(([name, fn]) => [name, best(fn)] as const).sort((a, b) => b[1] - a[1]);
-  const slowest = timed[0]![1];
+  const slowest = must(timed[0], 'timed[0]')[1];
   return [
     {
       workload: 'F18',

@@ -9,6 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Row } from './lib.js';
+import { must } from '../test/helpers/must.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const scale = Number(process.env.STIXGATE_BENCH_SCALE ?? 1);
@@ -57,7 +58,7 @@ for (const name of names) {
     process.stderr.write(`bench: ${name} failed with status ${r.status}\n`);
     continue;
   }
-  rows.push(...(JSON.parse(r.stdout.trim().split('\n').pop()!) as Row[]));
+  rows.push(...(JSON.parse(must(r.stdout.trim().split('\n').pop(), "r.stdout.trim().split('\\n').pop()")) as Row[]));
 }
 
 const cols: (keyof Row)[] = [

@@ -16,6 +16,7 @@ import { openEmbeddedStore } from '../src/store/embedded/index.js';
 import type { LedgerUpdate } from '../src/store/ledger.js';
 import { NOW, tmp } from './ingest-kit.js';
 import { peakRssMb, prng, round, type Row } from './lib.js';
+import { must } from '../test/helpers/must.js';
 
 const SINKS = ['splunk_es', 'qradar', 'xsoar'];
 const SOURCES = ['abuse_ch', 'misp_partner', 'otx', 'circl', 'internal', 'taxii_isac'];
@@ -32,7 +33,10 @@ function keyOf(value: string): string {
 
 /** One (value, sink) update of the mix. */
 function updateOf(i: number, sink: number, rand: () => number): LedgerUpdate {
-  const combo = [SOURCES[i % SOURCES.length]!, ...(i % 3 === 0 ? [SOURCES[(i + 1) % SOURCES.length]!] : [])];
+  const combo = [
+    must(SOURCES[i % SOURCES.length], 'SOURCES[i % SOURCES.length]'),
+    ...(i % 3 === 0 ? [must(SOURCES[(i + 1) % SOURCES.length], 'SOURCES[(i + 1) % SOURCES.length]')] : []),
+  ];
   const contributions = combo
     .map((s, k) => `${s}=${TLPS[(i + k) % TLPS.length]}`)
     .sort()
@@ -88,7 +92,12 @@ export async function runLedgerBench(o: { scale: number }): Promise<Row[]> {
       for (let i = 0; i < n; i += batch) {
         const updates: LedgerUpdate[] = [];
         for (let j = i; j < Math.min(n, i + batch); j++) updates.push(updateOf(j, s, rand));
-        await store.commitDeliveries(SINKS[s]!, updates, { name: `sink:${SINKS[s]}`, value: String(i + batch) }, NOW);
+        await store.commitDeliveries(
+          must(SINKS[s], 'SINKS[s]'),
+          updates,
+          { name: `sink:${SINKS[s]}`, value: String(i + batch) },
+          NOW,
+        );
       }
     }
     const writeSecs = (performance.now() - started) / 1000;
@@ -123,7 +132,7 @@ export async function runLedgerBench(o: { scale: number }): Promise<Row[]> {
             const u = updateOf(j, s, rand2);
             const { key: _key, ...entry } = u;
             ins.run(
-              SINKS[s]!,
+              must(SINKS[s], 'SINKS[s]'),
               ip(j),
               JSON.stringify({ ...entry, since: new Date(NOW).toISOString(), sources: u.contributions.split(',') }),
             );
@@ -150,8 +159,8 @@ export async function runLedgerBench(o: { scale: number }): Promise<Row[]> {
       workload: 'LEDGER',
       what: "one value's rows, every sink (store.deliveries)",
       items: lat.length,
-      p50_ms: round(lat[Math.floor(lat.length * 0.5)]!, 3),
-      p99_ms: round(lat[Math.floor(lat.length * 0.99)]!, 3),
+      p50_ms: round(must(lat[Math.floor(lat.length * 0.5)], 'lat[Math.floor(lat.length * 0.5)]'), 3),
+      p99_ms: round(must(lat[Math.floor(lat.length * 0.99)], 'lat[Math.floor(lat.length * 0.99)]'), 3),
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });

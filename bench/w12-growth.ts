@@ -72,7 +72,7 @@ function measureInChild(storeDir: string, url: string): Promise<Measured> {
 }
 
 if (process.argv[2] === 'measure') {
-  measure(process.argv[3]!, process.argv[4]!).then(
+  measure(must(process.argv[3], 'process.argv[3]'), must(process.argv[4], 'process.argv[4]')).then(
     (m) => console.log(JSON.stringify(m)),
     (e) => {
       console.error(e);
@@ -87,6 +87,7 @@ import { readdirSync, rmSync, statSync } from 'node:fs';
 import { openEmbeddedStore } from '../src/store/embedded/index.js';
 import { serveFile, peakRssMb, round, type Row } from './lib.js';
 import { CSV_COLUMNS, fill, ingest, source, tmp, writeCsv } from './ingest-kit.js';
+import { must } from '../test/helpers/must.js';
 
 function dirBytes(dir: string): number {
   let n = 0;
@@ -139,7 +140,7 @@ export async function runW12(o: { scale: number }): Promise<Row[]> {
     r.ratio =
       sizes[i] === 0
         ? `baseline${rates[i] === base ? ' (the better empty-store run)' : ''}`
-        : `${round((rates[i]! / base) * 100, 1)}% of the empty-store rate`;
+        : `${round((must(rates[i], 'rates[i]') / base) * 100, 1)}% of the empty-store rate`;
   });
   server.close();
   rmSync(dir, { recursive: true, force: true });

@@ -21,6 +21,7 @@ import type { IngestItem } from '../src/store/contract.js';
 import { OpenSearchStore, type OpenSearchStoreOptions } from '../src/store/opensearch/index.js';
 import { cpuSeconds, percentile, round, syntheticValue, type Row } from './lib.js';
 import { RUN_NOW } from './clock.js';
+import { must } from '../test/helpers/must.js';
 
 const NOW = RUN_NOW;
 const CLK_TCK = 100;
@@ -113,7 +114,8 @@ async function ingestRun(
         items.push({ object: indicator(base + i), source: 'w14', confidence: 60 });
       const r = await store.upsert(items, { now: NOW });
       created += r.created;
-      if (r.rejected.length > 0) throw new Error(`W14: ${r.rejected.length} rejected: ${r.rejected[0]!.message}`);
+      if (r.rejected.length > 0)
+        throw new Error(`W14: ${r.rejected.length} rejected: ${must(r.rejected[0], 'r.rejected[0]').message}`);
     }
     const secs = (performance.now() - t0) / 1000;
     const gw = cpuSeconds() - g0;

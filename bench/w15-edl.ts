@@ -29,6 +29,7 @@ import { Metrics } from '../src/telemetry/metrics.js';
 import { NOW, tmp } from './ingest-kit.js';
 import { peakRssMb, round, type Row } from './lib.js';
 import { findNginx, startNginx } from './nginx.js';
+import { must } from '../test/helpers/must.js';
 
 const AUTOCANNON = join(dirname(fileURLToPath(import.meta.url)), '..', 'node_modules', 'autocannon', 'autocannon.js');
 const KEY = 'k-bench-edl-0123456789abcdef';
@@ -105,7 +106,11 @@ function autocannon(
   });
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) =>
+  must(
+    [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)],
+    '[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]',
+  );
 
 /** One server measured in turn with the others: its runs (CPU in this process when it runs here). */
 interface Variant {
@@ -279,7 +284,7 @@ export async function runW15({ scale }: { scale: number }): Promise<Row[]> {
   // taken between runs seconds apart, and the medians over the rounds are reported
   const rounds = Number(process.env.STIXGATE_W15_ROUNDS ?? 5);
   const perRound = Math.max(2, Math.round(secs / 3));
-  const loads: number[] = [loadavg()[0]!];
+  const loads: number[] = [must(loadavg()[0], 'loadavg()[0]')];
   try {
     for (let r = 0; r < rounds; r++) {
       for (const v of variants) {
@@ -288,7 +293,7 @@ export async function runW15({ scale }: { scale: number }): Promise<Row[]> {
         const cpu = process.threadCpuUsage(c0);
         v.runs.push({ ...res, cpuUs: cpu.user + cpu.system });
       }
-      loads.push(loadavg()[0]!);
+      loads.push(must(loadavg()[0], 'loadavg()[0]'));
     }
   } finally {
     ng?.stop();
@@ -296,28 +301,28 @@ export async function runW15({ scale }: { scale: number }): Promise<Row[]> {
   }
   const [ours, viaFastify, helloRes, bareRes, peer] = variants.map(summary);
   if (!ours || !viaFastify || !helloRes || !bareRes) throw new Error('W15: a server variant has no summary');
-  const ratio = (a: Variant, b: Variant) => median(a.runs.map((x, i) => x.rps / b.runs[i]!.rps));
+  const ratio = (a: Variant, b: Variant) => median(a.runs.map((x, i) => x.rps / must(b.runs[i], 'b.runs[i]').rps));
   const loadNote = `load average ${loads.map((l) => round(l, 1)).join(' → ')} over ${rounds} rounds of ${perRound} s per server`;
   rows.push({
     workload: 'W15',
     what: `conditional GET (If-None-Match → 304) on the lean path, ${n}-line list, autocannon c100`,
-    items: ours!.total,
-    rate: Math.round(ours!.rps),
-    p99_ms: ours!.p99,
+    items: must(ours, 'ours').total,
+    rate: Math.round(must(ours, 'ours').rps),
+    p99_ms: must(ours, 'ours').p99,
     target: 'conditional GET ≥ 50k rps',
     ratio: peer
-      ? `${round(ratio(variants[0]!, variants[4]!) * 100, 1)}% of nginx (median of rounds; nginx ${Math.round(peer.rps)} rps, p99 ${peer.p99} ms, same file, 1 worker)`
-      : `${round(ours!.rps / 50_000, 2)}× target; nginx row skipped`,
-    note: `${round(ratio(variants[0]!, variants[2]!) * 100, 1)}% of fastify hello-world (${Math.round(helloRes!.rps)} rps, ${helloRes!.usPerReq} µs CPU/request); ${round(ratio(variants[0]!, variants[3]!) * 100, 1)}% of bare node http answering the same 304 (${Math.round(bareRes!.rps)} rps, ${bareRes!.usPerReq} µs CPU/request); rounds ${ours!.rounds}; 304s ${ours.statuses['304']! ?? 0} of ${ours!.total}, errors ${ours!.errors}; server ${ours!.usPerReq} µs CPU/request; one full GET: ${round(fullBytes / 1048576, 1)} MiB in ${round(fullSecs, 3)} s; ${loadNote}`,
+      ? `${round(ratio(must(variants[0], 'variants[0]'), must(variants[4], 'variants[4]')) * 100, 1)}% of nginx (median of rounds; nginx ${Math.round(peer.rps)} rps, p99 ${peer.p99} ms, same file, 1 worker)`
+      : `${round(must(ours, 'ours').rps / 50_000, 2)}× target; nginx row skipped`,
+    note: `${round(ratio(must(variants[0], 'variants[0]'), must(variants[2], 'variants[2]')) * 100, 1)}% of fastify hello-world (${Math.round(must(helloRes, 'helloRes').rps)} rps, ${must(helloRes, 'helloRes').usPerReq} µs CPU/request); ${round(ratio(must(variants[0], 'variants[0]'), must(variants[3], 'variants[3]')) * 100, 1)}% of bare node http answering the same 304 (${Math.round(must(bareRes, 'bareRes').rps)} rps, ${must(bareRes, 'bareRes').usPerReq} µs CPU/request); rounds ${must(ours, 'ours').rounds}; 304s ${must(ours.statuses['304'], "ours.statuses['304']") ?? 0} of ${must(ours, 'ours').total}, errors ${must(ours, 'ours').errors}; server ${must(ours, 'ours').usPerReq} µs CPU/request; one full GET: ${round(fullBytes / 1048576, 1)} MiB in ${round(fullSecs, 3)} s; ${loadNote}`,
   });
   rows.push({
     workload: 'W15',
     what: 'the same conditional GETs through the fastify route (lean path off), autocannon c100',
-    items: viaFastify!.total,
-    rate: Math.round(viaFastify!.rps),
-    p99_ms: viaFastify!.p99,
-    ratio: `lean path ${round(ratio(variants[0]!, variants[1]!), 2)}× this (median of rounds)`,
-    note: `rounds ${viaFastify!.rounds}; 304s ${viaFastify!.statuses['304'] ?? 0} of ${viaFastify!.total}; server ${viaFastify!.usPerReq} µs CPU/request; ${round(ratio(variants[1]!, variants[2]!) * 100, 1)}% of fastify hello-world`,
+    items: must(viaFastify, 'viaFastify').total,
+    rate: Math.round(must(viaFastify, 'viaFastify').rps),
+    p99_ms: must(viaFastify, 'viaFastify').p99,
+    ratio: `lean path ${round(ratio(must(variants[0], 'variants[0]'), must(variants[1], 'variants[1]')), 2)}× this (median of rounds)`,
+    note: `rounds ${must(viaFastify, 'viaFastify').rounds}; 304s ${must(viaFastify, 'viaFastify').statuses['304'] ?? 0} of ${must(viaFastify, 'viaFastify').total}; server ${must(viaFastify, 'viaFastify').usPerReq} µs CPU/request; ${round(ratio(must(variants[1], 'variants[1]'), must(variants[2], 'variants[2]')) * 100, 1)}% of fastify hello-world`,
   });
   rows.push(
     peer

@@ -25,6 +25,7 @@ import { Metrics } from '../src/telemetry/metrics.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { syntheticValue, serveFile, round, type Row } from './lib.js';
 import { NOW, CSV_COLUMNS, tmp, writeCsv, source, ingest, fill } from './ingest-kit.js';
+import { must } from '../test/helpers/must.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -49,7 +50,7 @@ function startLoadgen(url: string, rate: number, secs: number): Promise<Loadgen>
     child.stdout.on('data', (d) => (out += d));
     child.on('exit', (code) =>
       code === 0
-        ? resolve(JSON.parse(out.trim().split('\n').pop()!) as Loadgen)
+        ? resolve(JSON.parse(must(out.trim().split('\n').pop(), "out.trim().split('\\n').pop()")) as Loadgen)
         : reject(new Error(`loadgen exit ${code}`)),
     );
   });
@@ -183,7 +184,7 @@ export async function runW7({ scale }: { scale: number }): Promise<Row[]> {
         rate,
         loadSecs: Math.max(3, Math.round(alone.secs)),
       });
-      const l = loaded.load!;
+      const l = must(loaded.load, 'loaded.load');
       const offered = Math.round(rate * l.seconds);
       rows.push({
         workload: 'W7',

@@ -23,6 +23,7 @@ import { feedIndicator } from '../integrations/xsoar/sink.js';
 import { loadXsoarTable } from '../integrations/xsoar/mapping.js';
 import { round, type Row } from './lib.js';
 import { NOW, fill, tmp } from './ingest-kit.js';
+import { must } from '../test/helpers/must.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -52,13 +53,17 @@ function sinkComponent(dir: string, id: string, entry: Record<string, unknown>) 
     JSON.stringify({ sinks: { [id]: { allow_private: true, allow_insecure: true, timeout_secs: 120, ...entry } } }),
     { file: 'bench.yaml', registry },
   );
-  return createSinkComponent(id, (loaded.config.sinks as Record<string, never>)[id]!, {
-    registry,
-    logger: silentLogger(),
-    configDir: process.cwd(),
-    mappingsDir: MAPPINGS_DIR,
-    dataDir: dir,
-  });
+  return createSinkComponent(
+    id,
+    must((loaded.config.sinks as Record<string, never>)[id], '(loaded.config.sinks as Record<string, never>)[id]'),
+    {
+      registry,
+      logger: silentLogger(),
+      configDir: process.cwd(),
+      mappingsDir: MAPPINGS_DIR,
+      dataDir: dir,
+    },
+  );
 }
 
 /** Runs one sink over the whole change log; returns rate, summary and the time to the first request. */
