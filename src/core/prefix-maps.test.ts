@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { ipv4Prefixes, ipv6Key, ipv6Prefixes } from './prefix-maps.js';
 import { maskIpv4, parseIpv6 } from './ip-address.js';
 import { at } from './indexed.js';
+import { must } from '../../test/helpers/must.js';
 
 /** A deterministic generator (xorshift32), so a failure names a reproducible case. */
 function rng(seed: number): () => number {
@@ -46,21 +47,21 @@ test('an emptied prefix length is forgotten; IPv6 keys cover only the prefix', (
   let probes = 0;
   t.containing(0x0a010203, 32, () => void probes++);
   assert.equal(probes, 1);
-  t.existing(8)!.clear();
+  must(t.existing(8), 't.existing(8)').clear();
   t.dropIfEmpty(8);
   assert.equal(t.existing(8), undefined);
   probes = 0;
   t.containing(0x0a010203, 32, () => void probes++);
   assert.equal(probes, 0);
 
-  const w = parseIpv6('2001:db8:abcd:12::1')!;
+  const w = must(parseIpv6('2001:db8:abcd:12::1'), "parseIpv6('2001:db8:abcd:12::1')");
   assert.equal(ipv6Key(w, 32), '2001:db8:');
   assert.equal(ipv6Key(w, 36), '2001:db8:a000');
   assert.equal(ipv6Key(w, 0), '');
   const t6 = ipv6Prefixes<string>();
-  t6.mapOf(32).set(ipv6Key(parseIpv6('2001:db8::')!, 32), '2001:db8::/32');
+  t6.mapOf(32).set(ipv6Key(must(parseIpv6('2001:db8::'), "parseIpv6('2001:db8::')"), 32), '2001:db8::/32');
   const hits: string[] = [];
   t6.containing(w, 128, (v) => void hits.push(v));
-  t6.containing(parseIpv6('2001:db9::1')!, 128, (v) => void hits.push(v));
+  t6.containing(must(parseIpv6('2001:db9::1'), "parseIpv6('2001:db9::1')"), 128, (v) => void hits.push(v));
   assert.deepEqual(hits, ['2001:db8::/32']);
 });

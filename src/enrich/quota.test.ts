@@ -10,6 +10,7 @@ import type { EnricherDefinition } from './types.js';
 import type { HttpClient } from '../http/types.js';
 import { FakeClock } from '../../test/helpers/fake-clock.js';
 import { s } from '../core/schema.js';
+import { must } from '../../test/helpers/must.js';
 
 const okHttp: HttpClient = {
   async request() {
@@ -47,7 +48,10 @@ describe('enrichment quota gate', () => {
       const g = await QuotaGate.open({ id: 'q', store: t.store, quota: { per_day: 2 }, now: () => now });
       const http = g.http(okHttp, ac.signal);
       await http.request({ url: 'http://x/1' });
-      assert.match((await t.store.getCursor(quotaCursorName('q')))!, /"day":"2026-03-01","used":1/);
+      assert.match(
+        must(await t.store.getCursor(quotaCursorName('q')), "(await t.store.getCursor(quotaCursorName('q')))"),
+        /"day":"2026-03-01","used":1/,
+      );
       await http.request({ url: 'http://x/2' });
       await assert.rejects(
         http.request({ url: 'http://x/3' }),
@@ -98,7 +102,10 @@ describe('enrichment quota gate: minute windows (fake clock)', () => {
       await clock.run(Promise.all([http.request({ url: 'http://x/1' }), http.request({ url: 'http://x/2' })]));
       // the second request waits the whole two-minute window that follows the first answer
       assert.equal(starts.length, 2);
-      assert.ok(starts[1]! - starts[0]! >= 120_000, `${starts[1]! - starts[0]!} ms apart`);
+      assert.ok(
+        must(starts[1], 'starts[1]') - must(starts[0], 'starts[0]') >= 120_000,
+        `${must(starts[1], 'starts[1]') - must(starts[0], 'starts[0]')} ms apart`,
+      );
       await g.close();
       assert.equal(clock.pendingTimers, 0, 'close() clears the timers that give slots back');
     } finally {
@@ -127,7 +134,7 @@ describe('enrichment quota gate: minute windows (fake clock)', () => {
       const http = g.http(timedHttp(starts, clock), new AbortController().signal);
       await clock.run(Promise.all([1, 2, 3, 4].map((i) => http.request({ url: `http://x/${i}` }))));
       assert.equal(starts.length, 4);
-      assert.ok(starts[0]! - burst >= 60_000, 'no request while the old burst is in the window');
+      assert.ok(must(starts[0], 'starts[0]') - burst >= 60_000, 'no request while the old burst is in the window');
       const all = [burst, burst, burst, burst, burst, burst, ...starts];
       for (const a of all) assert.ok(all.filter((b) => b >= a && b < a + 60_000).length <= 6, 'never more than before');
       for (const a of starts)
@@ -179,10 +186,10 @@ describe('enrichers config schema', () => {
     const ok = validate(buildEnrichersSchema([def]), { d: { type: 'demo', api_key: 'k' } });
     assert.ok(ok.ok);
     const c = ok.value.d;
-    assert.deepEqual(c!.quota, { per_minute: 4, per_day: 500 });
-    assert.equal(c!.interval_secs, 300);
-    assert.equal(c!.cache_ttl_hours, 24);
-    assert.deepEqual(enricherRunSettings(def, c!), {
+    assert.deepEqual(must(c, 'c').quota, { per_minute: 4, per_day: 500 });
+    assert.equal(must(c, 'c').interval_secs, 300);
+    assert.equal(must(c, 'c').cache_ttl_hours, 24);
+    assert.deepEqual(enricherRunSettings(def, must(c, 'c')), {
       service: 'demo',
       quota: { per_minute: 4, per_day: 500 },
       cacheTtlMs: 86_400_000,
@@ -192,13 +199,19 @@ describe('enrichers config schema', () => {
       inflightMs: 30_000,
       maxTlp: 'green',
     });
-    assert.equal(enricherHttpPolicy(c!, '/etc').retry.maxAttempts, 1);
+    assert.equal(enricherHttpPolicy(must(c, 'c'), '/etc').retry.maxAttempts, 1);
     const bad = validate(buildEnrichersSchema([def]), {
       d: { type: 'demo', api_key: 'k', quota: { per_minut: 3 }, cache_ttl: 1 },
       e: { type: 'demon' },
     });
     assert.ok(!bad.ok);
     assert.deepEqual(bad.issues.map((i) => i.path).sort(), ['d.cache_ttl', 'd.quota.per_minut', 'e.type']);
-    assert.match(bad.issues.find((i) => i.path === 'e.type')!.message, /did you mean "demo"/);
+    assert.match(
+      must(
+        bad.issues.find((i) => i.path === 'e.type'),
+        "bad.issues.find((i) => i.path === 'e.type')",
+      ).message,
+      /did you mean "demo"/,
+    );
   });
 });

@@ -18,6 +18,7 @@ import {
 import { FakeClock } from '../../test/helpers/fake-clock.js';
 import type { Store } from '../store/contract.js';
 import { scoreFromSources } from '../store/score.js';
+import { must } from '../../test/helpers/must.js';
 
 const http = loopbackHttp();
 let svc: CountingService;
@@ -110,7 +111,7 @@ describe('enrich runner', () => {
       assert.equal(sum.stopped, undefined);
       const ind = indicatorFor(1);
       const noteId = lookupNoteId('fake', { type: 'ipv4-addr', value: ipFor(1) });
-      const note = (await store.get(noteId))!;
+      const note = must(await store.get(noteId), '(await store.get(noteId))');
       assert.equal(note.type, 'note');
       assert.equal(note.spec_version, '2.1');
       assert.match(String(note.content), /maliciousness 90\/100/);
@@ -121,12 +122,18 @@ describe('enrich runner', () => {
         'the note is as restricted as the indicator',
       );
       assert.equal((note[LOOKUP_PROPERTY] as { maliciousness: number }).maliciousness, 90);
-      assert.deepEqual(Object.keys(note.x_stixgate!.sources), ['enrich:fake']);
-      const stored = (await store.get(ind.id))!;
+      assert.deepEqual(Object.keys(must(note.x_stixgate, 'note.x_stixgate').sources), ['enrich:fake']);
+      const stored = must(await store.get(ind.id), '(await store.get(ind.id))');
       assert.equal(stored.x_stixgate?.sources['enrich:fake']?.confidence, 90);
       // the score formula (src/store/score.ts) reads the enrichment source as a signal: it rises above the feed's 40
-      assert.equal(stored.x_stixgate!.score, scoreFromSources(stored.x_stixgate!.sources));
-      assert.ok(stored.x_stixgate!.score! > 40, `score ${stored.x_stixgate!.score}`);
+      assert.equal(
+        must(stored.x_stixgate, 'stored.x_stixgate').score,
+        scoreFromSources(must(stored.x_stixgate, 'stored.x_stixgate').sources),
+      );
+      assert.ok(
+        must(must(stored.x_stixgate, 'stored.x_stixgate').score, 'stored.x_stixgate.score') > 40,
+        `score ${must(stored.x_stixgate, 'stored.x_stixgate').score}`,
+      );
       assert.equal(await store.getCursor(enrichCursorName('fake')), String(sum.cursor));
       assert.equal(sum.cursor, 4);
       assert.equal(await store.head(), 4);
@@ -193,7 +200,10 @@ describe('enrich runner', () => {
       s = await runEnricher(opts(t.store, { now: () => now, cache }));
       assert.equal(s.lookups, 1);
       assert.equal(svc.arrivals.length, 2);
-      const note = (await t.store.get(lookupNoteId('fake', { type: 'ipv4-addr', value: ipFor(200) })))!;
+      const note = must(
+        await t.store.get(lookupNoteId('fake', { type: 'ipv4-addr', value: ipFor(200) })),
+        "(await t.store.get(lookupNoteId('fake', { type: 'ipv4-add...",
+      );
       assert.equal((note[LOOKUP_PROPERTY] as { looked_up: string }).looked_up, new Date(now).toISOString());
       // the enrichment's own change, even after the TTL, does not start another lookup
       now += 2 * DAY;
@@ -239,13 +249,16 @@ describe('enrich runner', () => {
         2,
         'the amber and the red value (a change carries the latest state: 602 is red and clear)',
       );
-      const note = (await store.get(lookupNoteId('fake', { type: 'ipv4-addr', value: ipFor(602) })))!;
+      const note = must(
+        await store.get(lookupNoteId('fake', { type: 'ipv4-addr', value: ipFor(602) })),
+        "(await store.get(lookupNoteId('fake', { type: 'ipv4-addr'...",
+      );
       assert.equal(
         note.x_stixgate?.sources['enrich:fake']?.tlp,
         'clear',
         'the result is as restricted as what the enricher saw',
       );
-      const ind = (await store.get(indicatorFor(602).id))!;
+      const ind = must(await store.get(indicatorFor(602).id), '(await store.get(indicatorFor(602).id))');
       assert.equal(ind.x_stixgate?.sources['enrich:fake']?.tlp, 'clear');
     }));
 
@@ -318,7 +331,10 @@ describe('enrich runner', () => {
       assert.equal(a.cursor, 150);
       // crash/restart: the daily counter is in the store
       await t.reopen();
-      assert.match((await t.store.getCursor(quotaCursorName('fake')))!, /"used":150/);
+      assert.match(
+        must(await t.store.getCursor(quotaCursorName('fake')), "(await t.store.getCursor(quotaCursorName('fake')))"),
+        /"used":150/,
+      );
       const b = await clock.run(runEnricher(opts(t.store, o)));
       assert.equal(b.stopped, 'quota');
       assert.equal(svc.arrivals.length, 150);
@@ -375,7 +391,7 @@ describe('enrich runner', () => {
       const s = await runEnricher(opts(store, { enricher: broken }));
       assert.equal(s.stopped, 'error');
       assert.equal(s.error?.reason, 'internal');
-      assert.match(s.error!.message, /enricher fake: boom/);
+      assert.match(must(s.error, 's.error').message, /enricher fake: boom/);
       assert.equal(s.cursor, 0);
     }));
 });
