@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { AbusechSimulator, makeIocRecord, makeSampleRecord, makeUrlRecord } from './simulator.js';
 import { component, harness } from '../../test/helpers/source-harness.js';
 import { urlhausSource, threatfoxSource, malwarebazaarSource } from './index.js';
+import { must } from '../../test/helpers/must.js';
 
 const KEY = '0123456789abcdef0123456789abcdef0123456789abcdef';
 const NOW = Date.UTC(2026, 2, 1, 12, 0, 0);
@@ -101,7 +102,7 @@ test('N6: 429 with Retry-After is honoured before the next request (POST queries
     const r = await h.run(NOW);
     assert.equal(r.created, 3);
     assert.equal(sim.requests.length, 2);
-    const gap = sim.requests[1]!.at - sim.requests[0]!.at;
+    const gap = must(sim.requests[1], 'sim.requests[1]').at - must(sim.requests[0], 'sim.requests[0]').at;
     assert.ok(gap >= 990, `retried after ${gap} ms`);
     assert.ok(gap < 3000, `retried after ${gap} ms`);
   } finally {

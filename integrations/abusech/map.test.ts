@@ -8,6 +8,7 @@ import { mapBazaarSample } from './malwarebazaar/map.js';
 import { parseApiTime } from '../../src/formats/api-time.js';
 import { deterministicId } from '../../src/core/ids.js';
 import type { MapEnv } from './common-map.js';
+import { must } from '../../test/helpers/must.js';
 
 const env: MapEnv = { now: '2026-03-01T12:00:00.000Z', validDays: 30, source: 't' };
 const samples = (name: string) => corpusPath(`elastic-ecs-rfc0008-samples/${name}.ndjson`);
@@ -30,7 +31,7 @@ test('URLhaus url records from the API (real records)', { skip: samples('urlhaus
   const out = records(samples('urlhaus_api_urls').path).map((r, i) => mapUrlhausUrl(r, i, env));
   assert.equal(out.length, 3);
   assert.ok(out.every((m) => m.items.length === 1 && !m.rejection));
-  const ind = out[0]!.items[0]!.object as any;
+  const ind = must(must(out[0], 'out[0]').items[0], 'out[0].items[0]').object as any;
   assert.equal(ind.pattern, "[url:value = 'http://103.72.223.103:34613/Mozi.m']");
   assert.equal(ind.valid_from, '2021-01-14T21:19:13.000Z');
   assert.equal(ind.valid_until, '2021-02-13T21:19:13.000Z');
@@ -47,13 +48,13 @@ test('URLhaus payload, MalwareBazaar and ThreatFox records (real records)', {
   const pay = records(samples('urlhaus_api_payloads').path).map((r, i) => mapUrlhausPayload(r, i, env));
   assert.equal(pay.filter((m) => !m.rejection).length, 3);
   assert.equal(
-    (pay[0]!.items[0]!.object as any).pattern,
+    (must(must(pay[0], 'pay[0]').items[0], 'pay[0].items[0]').object as any).pattern,
     "[file:hashes.'SHA-256' = '48a6aee18bcfe9058b35b1018832aef1c9efd8f50ac822f49abb484a5e2a4b1f']",
   );
 
   const mb = records(samples('malwarebazaar_api').path).map((r, i) => mapBazaarSample(r, i, env));
   assert.equal(mb.filter((m) => !m.rejection).length, 3);
-  const [ind, mal, rel] = mb[0]!.items.map((i) => i.object as any);
+  const [ind, mal, rel] = must(mb[0], 'mb[0]').items.map((i) => i.object as any);
   assert.equal(
     ind.pattern,
     "[file:hashes.'SHA-256' = '832fb4090879c1bebe75bea939a9c5724dbf87898febd425f94f7e03ee687d3b']",
@@ -71,17 +72,17 @@ test('URLhaus payload, MalwareBazaar and ThreatFox records (real records)', {
 
   const tf = records(samples('threatfox_api').path).map((r, i) => mapThreatfoxIoc(r, i, env));
   assert.equal(tf.filter((m) => !m.rejection).length, 3);
-  const t0 = tf[0]!.items[0]!.object as any;
+  const t0 = must(must(tf[0], 'tf[0]').items[0], 'tf[0].items[0]').object as any;
   assert.equal(t0.pattern, "[ipv4-addr:value = '46.229.199.126']");
   assert.equal(t0.confidence, 75);
-  assert.equal(tf[0]!.items[0]!.confidence, 75);
+  assert.equal(must(must(tf[0], 'tf[0]').items[0], 'tf[0].items[0]').confidence, 75);
   assert.equal(t0.description, 'ThreatFox botnet_cc (Mozi), port 53822, reported by abuse_ch');
   assert.deepEqual(
     t0.external_references.map((r: any) => r.source_name),
     ['threatfox', 'threatfox-reference', 'malpedia'],
   );
   assert.equal(
-    (tf[0]!.items[1]!.object as any).id,
+    (must(must(tf[0], 'tf[0]').items[1], 'tf[0].items[1]').object as any).id,
     mal.id,
     'one malware id for Mozi across ThreatFox and MalwareBazaar',
   );
@@ -110,7 +111,7 @@ test('bad records are rejected with a reason and location, the rest keep going',
     0,
     env,
   );
-  const ind = v6.items[0]!.object as any;
+  const ind = must(v6.items[0], 'v6.items[0]').object as any;
   assert.equal(ind.pattern, "[ipv6-addr:value = '2001:db8::1']");
   assert.equal(ind.modified, '2021-06-20T00:00:00.000Z');
   assert.equal(ind.valid_until, '2021-07-20T00:00:00.000Z', 'valid_until counts from last_seen');

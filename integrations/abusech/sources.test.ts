@@ -6,6 +6,7 @@ import { urlhausSource, threatfoxSource, malwarebazaarSource } from './index.js'
 import { threatfoxDays } from './threatfox/index.js';
 import { bazaarSelector } from './malwarebazaar/index.js';
 import { MAX_SKEW_MS } from '../../src/formats/time-window.js';
+import { must } from '../../test/helpers/must.js';
 
 const KEY = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718';
 const NOW = Date.UTC(2026, 2, 1, 12, 0, 0);
@@ -40,8 +41,8 @@ test('URLhaus urls: full ingest, nothing new on the second poll, a URL added bet
     assert.equal(r1.created, 5);
     assert.equal(r1.rejected, 0);
     assert.equal(await h.cursor(), new Date(NOW - 10 * MIN).toISOString());
-    assert.equal(sim.requests[0]!.path, '/urlhaus/v1/urls/recent/limit/1000/');
-    assert.equal(sim.requests[0]!.headers['auth-key'], KEY);
+    assert.equal(must(sim.requests[0], 'sim.requests[0]').path, '/urlhaus/v1/urls/recent/limit/1000/');
+    assert.equal(must(sim.requests[0], 'sim.requests[0]').headers['auth-key'], KEY);
 
     const r2 = await h.run(NOW + 5 * MIN);
     assert.equal(r2.created, 0);
@@ -85,7 +86,7 @@ test('URLhaus payloads: file indicators, signatures as malware families', async 
     const r = await h.run(NOW);
     // 4 indicators + 1 malware (AgentTesla, records 1 and 3) + 2 relationships
     assert.equal(r.created, 7);
-    assert.equal(sim.requests[0]!.path, '/urlhaus/v1/payloads/recent/limit/50/');
+    assert.equal(must(sim.requests[0], 'sim.requests[0]').path, '/urlhaus/v1/payloads/recent/limit/50/');
   } finally {
     await close();
   }
@@ -102,15 +103,15 @@ test('ThreatFox: get_iocs with days from the cursor, confidence and malware carr
     );
     const r1 = await h.run(NOW);
     assert.equal(r1.created, 4 + 1 + 4);
-    assert.deepEqual(JSON.parse(sim.requests[0]!.body), { query: 'get_iocs', days: 1 });
-    assert.equal(sim.requests[0]!.headers['content-type'], 'application/json');
+    assert.deepEqual(JSON.parse(must(sim.requests[0], 'sim.requests[0]').body), { query: 'get_iocs', days: 1 });
+    assert.equal(must(sim.requests[0], 'sim.requests[0]').headers['content-type'], 'application/json');
     const ind = (await h.store.query({ type: 'indicator', limit: 10 })) as unknown as {
       objects: { pattern: string; confidence: number }[];
     };
     assert.ok(ind.objects.some((o) => o.pattern === "[ipv4-addr:value = '203.0.113.1']"));
     assert.ok(ind.objects.every((o) => o.confidence === 75));
     assert.equal((await h.run(NOW + 3 * 86_400_000)).created, 0);
-    assert.deepEqual(JSON.parse(sim.requests[1]!.body), { query: 'get_iocs', days: 4 });
+    assert.deepEqual(JSON.parse(must(sim.requests[1], 'sim.requests[1]').body), { query: 'get_iocs', days: 4 });
   } finally {
     await close();
   }
@@ -125,10 +126,10 @@ test('MalwareBazaar: get_recent selector 100 first, then time; no_results is an 
     sim.samples.push(makeSampleRecord(1, NOW - 5 * MIN), makeSampleRecord(2, NOW - 7 * MIN));
     const r1 = await h.run(NOW);
     assert.equal(r1.created, 2 + 1 + 2);
-    assert.equal(new URLSearchParams(sim.requests[1]!.body).get('selector'), '100');
+    assert.equal(new URLSearchParams(must(sim.requests[1], 'sim.requests[1]').body).get('selector'), '100');
     sim.samples.push(makeSampleRecord(3, NOW + MIN));
     const r2 = await h.run(NOW + 2 * MIN);
-    assert.equal(new URLSearchParams(sim.requests[2]!.body).get('selector'), 'time');
+    assert.equal(new URLSearchParams(must(sim.requests[2], 'sim.requests[2]').body).get('selector'), 'time');
     assert.equal(r2.created, 2, 'the new sample and its relationship');
   } finally {
     await close();
@@ -177,12 +178,12 @@ test('probe reaches the API and is rate-limited like runs', async () => {
   try {
     sim.iocs.push(makeIocRecord(1, NOW - MIN));
     const ctx = { id: 't', logger: h.comp.logger, http: h.comp.http, signal: new AbortController().signal, now: NOW };
-    assert.equal(await h.comp.source.probe!(ctx), 'ThreatFox API answered with 1 record');
-    await h.comp.source.probe!(ctx);
-    await h.comp.source.probe!(ctx);
+    assert.equal(await must(h.comp.source.probe, 'h.comp.source.probe')(ctx), 'ThreatFox API answered with 1 record');
+    await must(h.comp.source.probe, 'h.comp.source.probe')(ctx);
+    await must(h.comp.source.probe, 'h.comp.source.probe')(ctx);
     assert.equal(sim.requests.length, 3);
     // 300 per minute: job starts 200 ms apart (the server sees them within connection-setup jitter)
-    const span = sim.requests[2]!.at - sim.requests[0]!.at;
+    const span = must(sim.requests[2], 'sim.requests[2]').at - must(sim.requests[0], 'sim.requests[0]').at;
     assert.ok(span >= 360, `3 requests within ${span} ms`);
   } finally {
     await close();

@@ -10,6 +10,7 @@ import { assertValidStix, VALIDATOR_SKIP } from '../../test/helpers/validator.js
 import { patternIndicator, withEnricher, type EnricherSetup } from '../../test/helpers/enrich-kit.js';
 import { abuseipdbEnricher } from './index.js';
 import { AbuseIpdbSimulator } from './simulator.js';
+import { must } from '../../test/helpers/must.js';
 
 const T = Date.parse('2026-03-01T10:00:00.000Z');
 
@@ -72,8 +73,14 @@ describe('abuseipdb', () => {
       assert.equal(s.stopped, undefined);
       assert.equal(s.found, 4);
       assert.equal(sim.counted.length, 4);
-      assert.match(sim.requests[0]!.path, /^\/api\/v2\/check\?ipAddress=45\.1\.2\.3&maxAgeInDays=90$/);
-      const note = (await t.store.get(lookupNoteId('ab', { type: 'ipv4-addr', value: '45.1.2.3' })))!;
+      assert.match(
+        must(sim.requests[0], 'sim.requests[0]').path,
+        /^\/api\/v2\/check\?ipAddress=45\.1\.2\.3&maxAgeInDays=90$/,
+      );
+      const note = must(
+        await t.store.get(lookupNoteId('ab', { type: 'ipv4-addr', value: '45.1.2.3' })),
+        "(await t.store.get(lookupNoteId('ab', { type: 'ipv4-addr'...",
+      );
       assert.equal(note.abstract, 'AbuseIPDB: 45.1.2.3 abuse confidence 87% (412 reports)');
       assert.match(String(note.content), /reports in the last 90 days: 412 from 61 users/);
       assert.match(String(note.content), /Tor exit node/);
@@ -81,15 +88,44 @@ describe('abuseipdb', () => {
         indicatorIdForPattern(`[ipv4-addr:value = '${ip}']`),
       );
       const inds = await t.store.getMany(ids);
-      assert.equal(inds.get(ids[0]!)!.x_stixgate!.sources['enrich:ab']!.confidence, 87);
-      assert.equal(inds.get(ids[1]!)!.x_stixgate!.sources['enrich:ab'], undefined, 'nobody reported it: no opinion');
+      assert.equal(
+        must(
+          must(must(inds.get(must(ids[0], 'ids[0]')), 'inds.get(ids[0])').x_stixgate, 'inds.get(ids[0]).x_stixgate')
+            .sources['enrich:ab'],
+          "inds.get(ids[0]).x_stixgate.sources['enrich:ab']",
+        ).confidence,
+        87,
+      );
+      assert.equal(
+        must(must(inds.get(must(ids[1], 'ids[1]')), 'inds.get(ids[1])').x_stixgate, 'inds.get(ids[1]).x_stixgate')
+          .sources['enrich:ab'],
+        undefined,
+        'nobody reported it: no opinion',
+      );
       assert.match(
-        String((await t.store.get(lookupNoteId('ab', { type: 'ipv4-addr', value: '45.9.9.9' })))!.content),
+        String(
+          must(
+            await t.store.get(lookupNoteId('ab', { type: 'ipv4-addr', value: '45.9.9.9' })),
+            "(await t.store.get(lookupNoteId('ab', { type: 'ipv4-addr'...",
+          ).content,
+        ),
         /reports in the last 90 days: 0/,
       );
-      assert.equal(inds.get(ids[2]!)!.x_stixgate!.sources['enrich:ab'], undefined, 'a private address: no opinion');
-      const v6 = (await t.store.get(indicatorIdForPattern("[ipv6-addr:value = '2a00:1450:4001::5']")))!;
-      assert.equal(v6.x_stixgate!.sources['enrich:ab']!.confidence, 12);
+      assert.equal(
+        must(must(inds.get(must(ids[2], 'ids[2]')), 'inds.get(ids[2])').x_stixgate, 'inds.get(ids[2]).x_stixgate')
+          .sources['enrich:ab'],
+        undefined,
+        'a private address: no opinion',
+      );
+      const v6 = must(
+        await t.store.get(indicatorIdForPattern("[ipv6-addr:value = '2a00:1450:4001::5']")),
+        '(await t.store.get(indicatorIdForPattern("[ipv6-addr:valu...',
+      );
+      assert.equal(
+        must(must(v6.x_stixgate, 'v6.x_stixgate').sources['enrich:ab'], "v6.x_stixgate.sources['enrich:ab']")
+          .confidence,
+        12,
+      );
     }));
 
   it('the 1,000 checks/day free quota is never exceeded under load of 1,100 distinct addresses, counted at the simulator', () =>
@@ -105,7 +141,7 @@ describe('abuseipdb', () => {
       assert.equal(sim.quotaRefusals, 0);
       assert.equal(sim.counted.length, 1000);
       assert.equal(s.lookups, 1000);
-      assert.ok(s.retryAfterMs! > 0 && s.retryAfterMs! <= 86_400_000);
+      assert.ok(must(s.retryAfterMs, 's.retryAfterMs') > 0 && must(s.retryAfterMs, 's.retryAfterMs') <= 86_400_000);
       // a restart the same day: still nothing
       const again = await runEnricher(opts());
       assert.equal(again.stopped, 'quota');
@@ -123,10 +159,13 @@ describe('abuseipdb', () => {
         assert.equal(sim.counted.length, 2);
         assert.equal(sim.quotaRefusals, 1);
         assert.ok(
-          Math.abs(s.retryAfterMs! - ((Math.floor(Date.now() / 86_400_000) + 1) * 86_400_000 - Date.now())) < 5000,
+          Math.abs(
+            must(s.retryAfterMs, 's.retryAfterMs') -
+              ((Math.floor(Date.now() / 86_400_000) + 1) * 86_400_000 - Date.now()),
+          ) < 5000,
           'waits for the reset',
         );
-        assert.match(s.error!.message, /Daily rate limit of 2 requests exceeded/);
+        assert.match(must(s.error, 's.error').message, /Daily rate limit of 2 requests exceeded/);
         const again = await runEnricher(opts());
         assert.equal(again.stopped, 'quota');
         assert.equal(sim.requests.length, 3, 'no request before Retry-After');
@@ -150,7 +189,7 @@ describe('abuseipdb', () => {
       async ({ base, sim, t, opts }) => {
         await ingest(t.store, ['45.0.2.1']);
         await runEnricher(opts());
-        assert.match(sim.requests[0]!.path, /maxAgeInDays=30$/);
+        assert.match(must(sim.requests[0], 'sim.requests[0]').path, /maxAgeInDays=30$/);
         const http = loopbackHttp('ab-raw');
         try {
           const r = await http.request({
@@ -169,7 +208,13 @@ describe('abuseipdb', () => {
             ],
           });
           const u = await http.request({ url: `${base}/api/v2/check?ipAddress=1.2.3.4`, okStatuses: [401] });
-          assert.equal(((await u.json()) as { errors: { status: number }[] }).errors[0]!.status, 401);
+          assert.equal(
+            must(
+              ((await u.json()) as { errors: { status: number }[] }).errors[0],
+              '((await u.json()) as { errors: { status: number }[] }).er...',
+            ).status,
+            401,
+          );
         } finally {
           await http.close();
         }

@@ -11,6 +11,7 @@ import { collect, GOLDEN_NOW } from '../../test/golden/run-source.js';
 import { PROJECT_ROOT, corpusPath } from '../../test/helpers/corpus.js';
 import { detectColumns } from './detect.js';
 import type { MappedItem } from '../../src/pipeline/types.js';
+import { must } from '../../test/helpers/must.js';
 
 const fixture = (name: string) => join(PROJECT_ROOT, 'test', 'fixtures', 'csv-detect', name);
 
@@ -30,7 +31,7 @@ test('header row, dates, malware and confidence by name', async () => {
     "[ipv4-addr:value = '203.0.113.11']",
     "[ipv4-addr:value = '198.51.100.20']",
   ]);
-  const first = c.items[0]!;
+  const first = must(c.items[0], 'c.items[0]');
   assert.equal(first.object.valid_from, '2026-05-01T10:00:00.000Z');
   assert.equal(first.seenAt, '2026-05-01T10:00:00.000Z');
   assert.equal(first.confidence, 75);
@@ -66,14 +67,14 @@ test('TSV with a hash column, semicolons without a header, mixed value types', a
     `[file:hashes.'SHA-256' = '${'a'.repeat(64)}']`,
     `[file:hashes.'SHA-256' = '${'b'.repeat(64)}']`,
   ]);
-  assert.deepEqual(tsv.items[0]!.object.labels, ['exe', 'loader']);
+  assert.deepEqual(must(tsv.items[0], 'tsv.items[0]').object.labels, ['exe', 'loader']);
   const semi = await collect(csvSource, { url: fixture('no-header-semicolon.csv') });
   assert.deepEqual(patterns(semi.items), [
     "[url:value = 'http://evil.example/login.php']",
     "[url:value = 'http://bad.example.net/a/b']",
     "[url:value = 'https://login.example.org/verify']",
   ]);
-  assert.equal(semi.items[2]!.seenAt, '2026-05-03T00:00:00.000Z');
+  assert.equal(must(semi.items[2], 'semi.items[2]').seenAt, '2026-05-03T00:00:00.000Z');
   const mixed = await collect(csvSource, { url: fixture('mixed-values.csv') });
   assert.deepEqual(
     mixed.items.map((i) => i.object.pattern),
@@ -84,7 +85,7 @@ test('TSV with a hash column, semicolons without a header, mixed value types', a
       "[file:hashes.MD5 = '5d41402abc4b2a76b9719d911017c592']",
     ],
   );
-  assert.equal(mixed.items[1]!.object.description, 'c2 domain');
+  assert.equal(must(mixed.items[1], 'mixed.items[1]').object.description, 'c2 domain');
 });
 
 test('a document with no observable column is refused with a reason, naming the remedy', async () => {

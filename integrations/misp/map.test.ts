@@ -8,6 +8,7 @@ import type { StixObject } from '../../src/core/stix.js';
 import { MAPPINGS_DIR } from '../../src/paths.js';
 import { eventsOf, mapEvent } from './map.js';
 import { loadMispTable } from './table.js';
+import { must } from '../../test/helpers/must.js';
 
 const table = loadMispTable(MAPPINGS_DIR);
 const fixture = JSON.parse(readFileSync(join(PROJECT_ROOT, 'test/fixtures/misp/event-all-types.json'), 'utf8'));
@@ -18,7 +19,7 @@ const RED = 'marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1';
 
 function run() {
   const [ev] = eventsOf(fixture);
-  const r = mapEvent(ev!, { now: '2026-03-01T12:00:00.000Z', table, name: 'fixture' });
+  const r = mapEvent(must(ev, 'ev'), { now: '2026-03-01T12:00:00.000Z', table, name: 'fixture' });
   return { r, byId: new Map<string, StixObject>(r.items.map((i) => [i.object.id, i.object])) };
 }
 
@@ -62,7 +63,7 @@ test('misp map: every table type gives its pattern under indicator--<attribute u
   const attrIndicators = indicators.filter((o) => o.id.startsWith('indicator--00000002-'));
   assert.deepEqual(Object.fromEntries(attrIndicators.map((o) => [parseInt(o.id.slice(-12), 16), o.pattern])), EXPECTED);
   for (const [n] of Object.entries(EXPECTED)) {
-    const ind = byId.get(`indicator--${U(2, Number(n))}`)!;
+    const ind = must(byId.get(`indicator--${U(2, Number(n))}`), 'byId.get(`indicator--${U(2, Number(n))}`)');
     assert.equal(ind.valid_from, '2026-01-01T00:00:00.000Z');
     assert.deepEqual(ind.object_marking_refs, [Number(n) === 42 ? RED : AMBER]);
     assert.equal(ind.created_by_ref, `identity--${U(3, 1)}`);
@@ -70,12 +71,16 @@ test('misp map: every table type gives its pattern under indicator--<attribute u
     assert.equal(ind.pattern_type, Number(n) === 32 ? 'yara' : 'stix');
     assert.equal(ind.pattern_version, Number(n) === 32 ? undefined : '2.1');
   }
-  assert.deepEqual(byId.get(`vulnerability--${U(2, 33)}`)!.external_references, [
-    { source_name: 'cve', external_id: 'CVE-2024-3400' },
-  ]);
-  assert.equal(byId.get(`vulnerability--${U(2, 33)}`)!.name, 'CVE-2024-3400');
-  assert.equal(byId.get(`campaign--${U(2, 34)}`)!.name, 'Operation Fixture');
-  assert.deepEqual(byId.get(`indicator--${U(2, 1)}`)!.labels, [
+  assert.deepEqual(
+    must(byId.get(`vulnerability--${U(2, 33)}`), 'byId.get(`vulnerability--${U(2, 33)}`)').external_references,
+    [{ source_name: 'cve', external_id: 'CVE-2024-3400' }],
+  );
+  assert.equal(
+    must(byId.get(`vulnerability--${U(2, 33)}`), 'byId.get(`vulnerability--${U(2, 33)}`)').name,
+    'CVE-2024-3400',
+  );
+  assert.equal(must(byId.get(`campaign--${U(2, 34)}`), 'byId.get(`campaign--${U(2, 34)}`)').name, 'Operation Fixture');
+  assert.deepEqual(must(byId.get(`indicator--${U(2, 1)}`), 'byId.get(`indicator--${U(2, 1)}`)').labels, [
     'misp:type="ip-src"',
     'PAP:GREEN',
     'admiralty-scale:source-reliability="b"',
@@ -84,19 +89,26 @@ test('misp map: every table type gives its pattern under indicator--<attribute u
   // objects: one indicator per object with a to_ids attribute, from its to_ids attributes only (the
   // file name is not to_ids); types apart are separate observations
   assert.equal(
-    byId.get(`indicator--${U(5, 1)}`)!.pattern,
+    must(byId.get(`indicator--${U(5, 1)}`), 'byId.get(`indicator--${U(5, 1)}`)').pattern,
     "[file:hashes.MD5 = '0cc175b9c0f1b6a831c399e269772661' AND file:hashes.'SHA-256' = 'ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb']",
   );
   assert.equal(
-    byId.get(`indicator--${U(5, 2)}`)!.pattern,
+    must(byId.get(`indicator--${U(5, 2)}`), 'byId.get(`indicator--${U(5, 2)}`)').pattern,
     "[domain-name:value = 'cdn.evil.example'] AND [ipv4-addr:value = '192.0.2.50']",
   );
   assert.equal(byId.get(`indicator--${U(5, 3)}`), undefined); // url object without to_ids
   // every object is one observation; the file's name and hashes are one file SCO
-  const fileObs = byId.get(`observed-data--${U(5, 1)}`)!;
+  const fileObs = must(byId.get(`observed-data--${U(5, 1)}`), 'byId.get(`observed-data--${U(5, 1)}`)');
   assert.equal((fileObs.object_refs as string[]).length, 1);
   assert.deepEqual(
-    { ...byId.get((fileObs.object_refs as string[])[0]!)!, id: undefined, object_marking_refs: undefined },
+    {
+      ...must(
+        byId.get(must((fileObs.object_refs as string[])[0], '(fileObs.object_refs as string[])[0]')),
+        'byId.get((fileObs.object_refs as string[])[0])',
+      ),
+      id: undefined,
+      object_marking_refs: undefined,
+    },
     {
       type: 'file',
       spec_version: '2.1',
@@ -110,7 +122,9 @@ test('misp map: every table type gives its pattern under indicator--<attribute u
     },
   );
   assert.deepEqual(
-    (byId.get(`observed-data--${U(5, 3)}`)!.object_refs as string[]).map((id) => byId.get(id)!.type),
+    (must(byId.get(`observed-data--${U(5, 3)}`), 'byId.get(`observed-data--${U(5, 3)}`)').object_refs as string[]).map(
+      (id) => must(byId.get(id), 'byId.get(id)').type,
+    ),
     ['url'],
   );
   assert.equal(indicators.length, Object.keys(EXPECTED).length + 2);
@@ -128,11 +142,14 @@ test('misp map: context, unknown, bad, deleted and non-to_ids attributes', () =>
     [31, 'comment'],
     [35, 'x-custom-type'],
   ] as const) {
-    const o = byId.get(`x-misp-attribute--${U(2, n)}`)!;
+    const o = must(byId.get(`x-misp-attribute--${U(2, n)}`), 'byId.get(`x-misp-attribute--${U(2, n)}`)');
     assert.equal(o.x_misp_type, type);
     assert.deepEqual(o.object_marking_refs, [AMBER]);
   }
-  assert.equal(byId.get(`x-misp-attribute--${U(6, 4)}`)!.x_misp_type, 'size-in-bytes');
+  assert.equal(
+    must(byId.get(`x-misp-attribute--${U(6, 4)}`), 'byId.get(`x-misp-attribute--${U(6, 4)}`)').x_misp_type,
+    'size-in-bytes',
+  );
   assert.equal(byId.get(`indicator--${U(2, 40)}`), undefined);
   assert.ok([...byId.values()].some((o) => o.type === 'ipv4-addr' && o.value === '192.0.2.99'));
   assert.ok(![...byId.values()].some((o) => o.value === '192.0.2.200')); // deleted
@@ -142,13 +159,13 @@ test('misp map: context, unknown, bad, deleted and non-to_ids attributes', () =>
 
 test('misp map: galaxies, relationships, sightings and the report', () => {
   const { r, byId } = run();
-  const ap = byId.get(`attack-pattern--${U(4, 1)}`)!;
+  const ap = must(byId.get(`attack-pattern--${U(4, 1)}`), 'byId.get(`attack-pattern--${U(4, 1)}`)');
   assert.equal(ap.name, 'Phishing');
   assert.deepEqual(ap.external_references, [
     { source_name: 'mitre-attack', external_id: 'T1566', url: 'https://attack.mitre.org/techniques/T1566' },
   ]);
-  assert.equal(byId.get(`malware--${U(4, 2)}`)!.is_family, true);
-  assert.equal(byId.get(`threat-actor--${U(7, 1)}`)!.name, 'APT Example');
+  assert.equal(must(byId.get(`malware--${U(4, 2)}`), 'byId.get(`malware--${U(4, 2)}`)').is_family, true);
+  assert.equal(must(byId.get(`threat-actor--${U(7, 1)}`), 'byId.get(`threat-actor--${U(7, 1)}`)').name, 'APT Example');
   const rels = r.items.map((i) => i.object).filter((o) => o.type === 'relationship');
   // 30 attribute indicators with STIX patterns × 2 event galaxies + the threat actor of attribute 42 + 2 object indicators × 2
   // + 2 object indicators based-on their observed-data (the yara rule indicator is not linked:
@@ -173,7 +190,7 @@ test('misp map: galaxies, relationships, sightings and the report', () => {
       object_marking_refs: [RED],
     },
   );
-  const report = r.items.at(-1)!.object;
+  const report = must(r.items.at(-1), 'r.items.at(-1)').object;
   assert.equal(report.id, `report--${U(1, 1)}`);
   assert.equal(report.published, '2026-01-01T01:00:00.000Z');
   assert.deepEqual(report.object_marking_refs, [AMBER]);
@@ -247,7 +264,10 @@ test('issue 14 time model (docs/scoring.md): each record is seen at its last_see
   assert.equal(seen.get(`observed-data--${U(9, 5)}`), '2026-01-04T00:00:00.000Z');
   assert.equal(seen.get(`indicator--${U(9, 6)}`), '2026-01-06T00:00:00.000Z');
   assert.equal(seen.get(`indicator--${U(9, 8)}`), '2026-01-03T00:00:00.000Z');
-  const od = r.items.find((i) => i.object.id === `observed-data--${U(9, 5)}`)!.object;
+  const od = must(
+    r.items.find((i) => i.object.id === `observed-data--${U(9, 5)}`),
+    'r.items.find((i) => i.object.id === `observed-data--${U(9...',
+  ).object;
   assert.deepEqual([od.first_observed, od.last_observed], ['2026-01-03T00:00:00.000Z', '2026-01-04T00:00:00.000Z']);
 });
 
@@ -277,9 +297,16 @@ test('an object attribute tagged with a more restrictive TLP raises the whole ob
   };
   const r = mapEvent(ev, { now: '2026-03-01T12:00:00.000Z', table, name: 't' });
   const byId = new Map(r.items.map((i) => [i.object.id, i.object]));
-  const od = byId.get(`observed-data--${U(10, 2)}`)!;
+  const od = must(byId.get(`observed-data--${U(10, 2)}`), 'byId.get(`observed-data--${U(10, 2)}`)');
   assert.deepEqual(od.object_marking_refs, [RED]);
-  for (const ref of od.object_refs as string[]) assert.deepEqual(byId.get(ref)!.object_marking_refs, [RED]);
-  assert.deepEqual(byId.get(`indicator--${U(10, 2)}`)!.object_marking_refs, [RED]);
-  assert.ok((byId.get(`indicator--${U(10, 2)}`)!.labels as string[]).includes('source:partner'));
+  for (const ref of od.object_refs as string[])
+    assert.deepEqual(must(byId.get(ref), 'byId.get(ref)').object_marking_refs, [RED]);
+  assert.deepEqual(must(byId.get(`indicator--${U(10, 2)}`), 'byId.get(`indicator--${U(10, 2)}`)').object_marking_refs, [
+    RED,
+  ]);
+  assert.ok(
+    (must(byId.get(`indicator--${U(10, 2)}`), 'byId.get(`indicator--${U(10, 2)}`)').labels as string[]).includes(
+      'source:partner',
+    ),
+  );
 });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { collectXmlSource } from '../../test/helpers/xml-source.js';
 import { indicatorObservables } from '../../src/core/object-observables.js';
+import { must } from '../../test/helpers/must.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'openioc-sem-'));
 
@@ -34,7 +35,10 @@ async function pattern(
 ): Promise<{ pattern: string; unmapped: unknown; observables: unknown }> {
   const r = await collectXmlSource('openioc', ioc(name, body));
   assert.deepEqual(r.rejections, []);
-  const ind = r.objects.find((o) => o.type === 'indicator')!;
+  const ind = must(
+    r.objects.find((o) => o.type === 'indicator'),
+    "r.objects.find((o) => o.type === 'indicator')",
+  );
   return { pattern: String(ind.pattern), unmapped: ind.x_openioc_unmapped, observables: indicatorObservables(ind) };
 }
 

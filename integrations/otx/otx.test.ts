@@ -12,6 +12,7 @@ import { corpusPath } from '../../test/helpers/corpus.js';
 import { MAPPINGS_DIR } from '../../src/paths.js';
 import { deterministicId } from '../../src/core/ids.js';
 import { TLP_MARKING_BY_LEVEL } from '../../src/core/stix.js';
+import { must } from '../../test/helpers/must.js';
 
 const KEY = 'otx-test-key-5f3c2a1b0e9d8c7b6a5f4e3d2c1b0a99';
 const NOW = Date.UTC(2026, 2, 1, 12, 0, 0);
@@ -63,17 +64,17 @@ test('OTX: subscribed pulses over several pages, nothing new on the second poll,
     assert.equal(r1.rejected, 0);
     assert.equal(await h.cursor(), new Date(NOW - 10 * MIN).toISOString());
     assert.equal(
-      sim.requests[0]!.path,
+      must(sim.requests[0], 'sim.requests[0]').path,
       `/api/v1/pulses/subscribed?limit=2&modified_since=${encodeURIComponent(new Date(NOW - 30 * 86_400_000).toISOString())}`,
     );
-    assert.equal(sim.requests[0]!.headers['x-otx-api-key'], KEY);
-    assert.match(sim.requests[1]!.path, /[?&]page=2/);
+    assert.equal(must(sim.requests[0], 'sim.requests[0]').headers['x-otx-api-key'], KEY);
+    assert.match(must(sim.requests[1], 'sim.requests[1]').path, /[?&]page=2/);
 
     const r2 = await h.run(NOW + MIN);
     assert.equal(r2.created, 0);
     assert.equal(r2.updated, 0);
     assert.match(
-      sim.requests[2]!.path,
+      must(sim.requests[2], 'sim.requests[2]').path,
       new RegExp(`modified_since=${encodeURIComponent(new Date(NOW - 70 * MIN).toISOString())}`),
     );
 
@@ -164,7 +165,9 @@ test('N8: a redirect to another host is refused with 0 key bytes at the canary; 
     const before = sim.requests.length;
     const r = await h.run(NOW);
     assert.equal(r.created, 6);
-    const gap = sim.requests[before + 1]!.at - sim.requests[before]!.at;
+    const gap =
+      must(sim.requests[before + 1], 'sim.requests[before + 1]').at -
+      must(sim.requests[before], 'sim.requests[before]').at;
     assert.ok(gap >= 990 && gap < 3000, `retried after ${gap} ms`);
   } finally {
     await close();
@@ -179,7 +182,10 @@ test('OTX: a server that repeats its `next` link stops with pagination_loop', as
     sim.nextOverride = `${sim.base}/api/v1/pulses/subscribed?limit=2&modified_since=${encodeURIComponent(new Date(NOW - 30 * 86_400_000).toISOString())}`;
     await assert.rejects(h.run(NOW), (e: any) => e.reason === 'pagination_loop');
     const ctx = { id: 't', logger: h.comp.logger, http: h.comp.http, signal: new AbortController().signal, now: NOW };
-    assert.equal(await h.comp.source.probe!(ctx), 'OTX API key accepted (user stixgate-test)');
+    assert.equal(
+      await must(h.comp.source.probe, 'h.comp.source.probe')(ctx),
+      'OTX API key accepted (user stixgate-test)',
+    );
   } finally {
     await close();
   }
@@ -245,12 +251,18 @@ test('OTX: a pulse without `created` keeps created ≤ modified (found by the fu
     indicators: [{ indicator: '198.51.100.30', type: 'IPv4' }],
   };
   const m = mapPulse(pulse, 0, env);
-  const report = m.items.map((i) => i.object).find((o) => o.type === 'report')!;
+  const report = must(
+    m.items.map((i) => i.object).find((o) => o.type === 'report'),
+    "m.items.map((i) => i.object).find((o) => o.type === 'repo...",
+  );
   assert.equal(report.created, '2026-01-02T00:00:00.000Z');
   assert.equal(report.modified, '2026-01-02T00:00:00.000Z');
-  const older = mapPulse({ ...pulse, created: '2026-01-05T00:00:00' }, 0, env)
-    .items.map((i) => i.object)
-    .find((o) => o.type === 'report')!;
+  const older = must(
+    mapPulse({ ...pulse, created: '2026-01-05T00:00:00' }, 0, env)
+      .items.map((i) => i.object)
+      .find((o) => o.type === 'report'),
+    "mapPulse({ ...pulse, created: '2026-01-05T00:00:00' }, 0,...",
+  );
   assert.equal(older.created, '2026-01-05T00:00:00.000Z');
   assert.equal(older.modified, '2026-01-05T00:00:00.000Z');
 });

@@ -8,6 +8,7 @@ import { testContext } from '../enrich-kit/testing.js';
 import { PassiveDnsSimulator, cofRecord, type PassiveDnsSimulatorOptions } from './simulator.js';
 import { passiveDnsEnricher } from './index.js';
 import type { PassiveDnsConfig } from './schema.js';
+import { must } from '../../test/helpers/must.js';
 
 const USER = 'pdns-user';
 const PASS = 'pdns-secret-pass';
@@ -190,7 +191,7 @@ test('enricher: A, AAAA and CNAME records → SCOs, resolves-to, observed-data (
       ]);
       assert.equal(r.maliciousness, undefined);
       assert.deepEqual(await lookup(sim, DOMAIN), r, 'same answer, same objects and ids');
-      assert.equal(sim.requests.at(-1)!.path, '/pdns/query/evil.example');
+      assert.equal(must(sim.requests.at(-1), 'sim.requests.at(-1)').path, '/pdns/query/evil.example');
     },
     { quota: { perMinute: 100 } },
   );
@@ -222,7 +223,7 @@ test('enricher: IP query with CIRCL-style answers (address printed as rrname, nu
         od.map((o) => o.number_observed),
         [19, 2, 2],
       );
-      assert.equal(od[0]!.first_observed, D1);
+      assert.equal(must(od[0], 'od[0]').first_observed, D1);
       assert.ok(r.objects.some((o) => o.type === 'relationship' && o.source_ref === EVIL && o.target_ref === V4));
     },
     { numbersAsStrings: true },
@@ -240,8 +241,8 @@ test('enricher: no record, 404 or CIDR → undefined; max_records caps what is r
       assert.equal(sim.requests.length, n, 'no request for a CIDR');
       for (let i = 0; i < 50; i++) sim.records.push(cofRecord('evil.example', `198.51.100.${i + 1}`, T1, T2));
       const r = await lookup(sim, DOMAIN, { max_records: 10 });
-      assert.equal(r!.related!.length, 10);
-      assert.equal(r!.objects.filter((o) => o.type === 'observed-data').length, 10);
+      assert.equal(must(must(r, 'r').related, 'r.related').length, 10);
+      assert.equal(must(r, 'r').objects.filter((o) => o.type === 'observed-data').length, 10);
     },
     { quota: { perMinute: 100 } },
   );

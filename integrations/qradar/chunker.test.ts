@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Chunker, LADDER } from './chunker.js';
 import { createQradarSink } from './sink.js';
 import { config, ictx, ips, records, runContext, startSim } from './test-kit.js';
+import { must } from '../../test/helpers/must.js';
 
 /** Request time of n values: fixed cost, per-value cost, and a per-value cost growing with n. */
 const cost = (requestMs: number, perUs: number, growthNs: number) => (n: number) =>
@@ -66,7 +67,7 @@ test('W9 shape: against a console whose per-element cost grows with the load, th
   const ctx = runContext(t);
   const sink = createQradarSink(config(base, { adaptive_chunking: true }), ictx, { clock: () => clock.ms });
   assert.equal(sink.limits.maxBatch, 10_000);
-  await sink.prepare!(ctx);
+  await must(sink.prepare, 'sink.prepare')(ctx);
   for (let b = 0; b < 3; b++) await sink.upsert(records(ips(10_000, b * 10_000)), ctx);
   assert.equal(sink.chunking().size, 2000, JSON.stringify(sink.chunking().measured));
   assert.equal(sim.values('stixgate - IPv4').length, 30_000);

@@ -4,6 +4,7 @@ import { StixgateError } from '../../src/core/errors.js';
 import { createQradarSink } from './sink.js';
 import { config, ictx, records, runContext, startSim, TOKEN } from './test-kit.js';
 import { sinkEndpoints } from './rights.js';
+import { must } from '../../test/helpers/must.js';
 
 /**
  * Domains, tenants and the rights of the token (QRadar 26.0 OpenAPI: bulk_load `{domain_id}` "numeric
@@ -26,7 +27,7 @@ test('legacy (API 26.0): a non-admin token cannot write the SHARED domain; with 
   const { sim, base } = await startSim(t, { apiVersion: '26.0', domains: [0, 2, 3], access: DOMAIN_USER });
   const ctx = runContext(t);
   const shared = createQradarSink(config(base, { api: 'legacy' }), ictx);
-  await shared.prepare!(ctx);
+  await must(shared.prepare, 'shared.prepare')(ctx);
   await rejectsWith(shared.upsert(records(['1.2.3.4']), ctx), 'STIXGATE_ERR_SINK_AUTH', /403/);
   assert.deepEqual(sim.values('stixgate - IPv4'), []);
 
@@ -50,7 +51,11 @@ test('legacy before API 26.0 has no domain path (bulk_load/{name}): domain_id is
   const { base } = await startSim(t, { apiVersion: '20.0' });
   const ctx = runContext(t);
   const sink = createQradarSink(config(base, { api: 'legacy', domain_id: 2 }), ictx);
-  await rejectsWith(sink.prepare!(ctx), 'STIXGATE_ERR_CONFIG_INVALID', /domain_id .*API 26\.0.*api: collections/);
+  await rejectsWith(
+    must(sink.prepare, 'sink.prepare')(ctx),
+    'STIXGATE_ERR_CONFIG_INVALID',
+    /domain_id .*API 26\.0.*api: collections/,
+  );
   assert.throws(
     () => createQradarSink(config(base, { api: 'legacy', tenant_id: 1 }), ictx),
     /tenant_id: needs api: collections/,
@@ -61,7 +66,7 @@ test('collections: entries carry domain_id; a domain the token cannot use is a c
   const { sim, base } = await startSim(t, { domains: [0, 2, 3], access: DOMAIN_USER });
   const ctx = runContext(t);
   const sink = createQradarSink(config(base, { domain_id: 2 }), ictx);
-  await sink.prepare!(ctx);
+  await must(sink.prepare, 'sink.prepare')(ctx);
   assert.deepEqual(await sink.upsert(records(['1.2.3.4']), ctx), [{ status: 'ok' }]);
   assert.deepEqual(
     sim.elements('stixgate - IPv4').map((e) => [e.value, e.domainId]),
@@ -76,16 +81,19 @@ test('collections: tenant_id creates the sets in the tenant namespace; a tenant 
   const { sim, base } = await startSim(t, { access: { [TOKEN]: { admin: false, tenantId: 7 } } });
   const ctx = runContext(t);
   await rejectsWith(
-    createQradarSink(config(base), ictx).prepare!(ctx),
+    must(createQradarSink(config(base), ictx).prepare, 'createQradarSink(config(base), ictx).prepare')(ctx),
     'STIXGATE_ERR_CONFIG_INVALID',
     /namespace SHARED.*10003.*set to its tenant/,
   );
   const sink = createQradarSink(config(base, { tenant_id: 7 }), ictx);
-  await sink.prepare!(ctx);
-  const set = sim.set('stixgate - IPv4')!;
+  await must(sink.prepare, 'sink.prepare')(ctx);
+  const set = must(sim.set('stixgate - IPv4'), "sim.set('stixgate - IPv4')");
   assert.deepEqual([set.namespace, set.tenantId], ['TENANT', 7]);
   await rejectsWith(
-    createQradarSink(config(base, { tenant_id: 8, set_prefix: 'other - ' }), ictx).prepare!(ctx),
+    must(
+      createQradarSink(config(base, { tenant_id: 8, set_prefix: 'other - ' }), ictx).prepare,
+      'createQradarSink(config(base, { tenant_id: 8, set_prefix:...',
+    )(ctx),
     'STIXGATE_ERR_CONFIG_INVALID',
     /tenant_id.*10004/,
   );
@@ -97,7 +105,10 @@ for (const g of [
 ]) {
   test(`${g.name}: the probe checks the token's rights on every endpoint the sink uses (/help/endpoints), changing nothing`, async (t) => {
     const need = sinkEndpoints(g.api, Number(g.apiVersion));
-    const write = need.find((e) => !e.startsWith('GET '))!;
+    const write = must(
+      need.find((e) => !e.startsWith('GET ')),
+      "need.find((e) => !e.startsWith('GET '))",
+    );
     const { sim, base } = await startSim(t, {
       apiVersion: g.apiVersion,
       tokens: [TOKEN, 'narrow', 'reader'],
@@ -106,17 +117,23 @@ for (const g of [
     });
     const ctx = runContext(t);
     assert.match(
-      await createQradarSink(config(base), ictx).probe!(ctx),
+      await must(createQradarSink(config(base), ictx).probe, 'createQradarSink(config(base), ictx).probe')(ctx),
       new RegExp(`; the token may call all ${need.length} endpoints the sink uses$`),
     );
     await rejectsWith(
-      createQradarSink(config(base, { token: 'narrow' }), ictx).probe!(ctx),
+      must(
+        createQradarSink(config(base, { token: 'narrow' }), ictx).probe,
+        "createQradarSink(config(base, { token: 'narrow' }), ictx)...",
+      )(ctx),
       'STIXGATE_ERR_SINK_AUTH',
       new RegExp(`may not call ${write.replace(/[{}/]/g, '\\$&')} \\(`),
     );
     const writes = need.filter((e) => !e.startsWith('GET '));
     await rejectsWith(
-      createQradarSink(config(base, { token: 'reader' }), ictx).probe!(ctx),
+      must(
+        createQradarSink(config(base, { token: 'reader' }), ictx).probe,
+        "createQradarSink(config(base, { token: 'reader' }), ictx)...",
+      )(ctx),
       'STIXGATE_ERR_SINK_AUTH',
       new RegExp(`may not call ${writes.map((e) => e.replace(/[{}/]/g, '\\$&')).join(', ')} \\(`),
     );
@@ -129,7 +146,7 @@ for (const g of [
     const narrow = createQradarSink(config(base, { token: 'narrow' }), ictx);
     await assert.rejects(
       async () => {
-        await narrow.prepare!(ctx);
+        await must(narrow.prepare, 'narrow.prepare')(ctx);
         await narrow.upsert(records(['1.2.3.4']), ctx);
       },
       (e: unknown) => e instanceof StixgateError && e.code === 'STIXGATE_ERR_SINK_AUTH',

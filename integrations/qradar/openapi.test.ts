@@ -4,6 +4,7 @@ import { checkExchange, checkSchema, KNOWN_GAPS, loadSpec, specPath, specRecorde
 import type { Exchange } from './simulator.js';
 import { createQradarSink } from './sink.js';
 import { config, ictx, records, runContext, startSim } from './test-kit.js';
+import { must } from '../../test/helpers/must.js';
 
 /**
  * Fidelity: the simulator's responses and the sink's requests against IBM's QRadar 26.0 OpenAPI
@@ -58,9 +59,9 @@ test('the document loads and describes the reference-data operations the sink us
     '/help/versions',
     '/system/about',
   ]) {
-    assert.ok(spec![p], p);
+    assert.ok(must(spec, 'spec')[p], p);
   }
-  assert.equal(spec!['/reference_data/sets/bulk_load/{name}'], undefined, 'removed in 26.0');
+  assert.equal(must(spec, 'spec')['/reference_data/sets/bulk_load/{name}'], undefined, 'removed in 26.0');
 });
 
 test('schema checker: types, required, undocumented properties; null passes', () => {
@@ -81,7 +82,7 @@ test('schema checker: types, required, undocumented properties; null passes', ()
 });
 
 test('exchange checker: documented statuses and bodies pass, the rest is named', { skip }, () => {
-  const check = (x: Exchange) => checkExchange(spec!, x, KNOWN_GAPS);
+  const check = (x: Exchange) => checkExchange(must(spec, 'spec'), x, KNOWN_GAPS);
   assert.deepEqual(check(ex({ responseBody: [meta] })), []);
   assert.deepEqual(check(ex({ responseBody: [{ ...meta, size: 3 }] })), [
     'GET /api/reference_data/sets → 200: $[0]: property size is not in the documented schema',
@@ -130,7 +131,7 @@ test('exchange checker: documented statuses and bodies pass, the rest is named',
   );
   assert.deepEqual(
     checkExchange(
-      spec!,
+      must(spec, 'spec'),
       ex({
         method: 'POST',
         path: '/api/reference_data_collections/sets',
@@ -168,7 +169,7 @@ for (const apiVersion of ['26.0', '12.0']) {
     const { sim, base } = await startSim(t, { apiVersion, maxValueLength: 60, onExchange: rec.hook });
     const ctx = runContext(t);
     const sink = createQradarSink(config(base), ictx);
-    await sink.prepare!(ctx);
+    await must(sink.prepare, 'sink.prepare')(ctx);
     const url = 'http://evil.example:81/a/b';
     const out = await sink.upsert(records(['1.2.3.4', url, 'evil.example', `http://x.example/${'y'.repeat(60)}`]), ctx);
     assert.deepEqual(
@@ -176,7 +177,7 @@ for (const apiVersion of ['26.0', '12.0']) {
       ['ok', 'ok', 'ok', 'reject'],
     );
     await sink.remove(records(['1.2.3.4', url, 'gone.example'], 'remove'), ctx);
-    await sink.probe!(ctx);
+    await must(sink.probe, 'sink.probe')(ctx);
     sim.revoke('sec-token');
     await assert.rejects(sink.upsert(records(['5.5.5.5']), ctx));
     assert.deepEqual(rec.problems(), []);
@@ -211,12 +212,17 @@ for (const apiVersion of ['26.0', '12.0']) {
 test('the collections time_to_live has no documented unit (the sink sends seconds, CONTRACT.md "Open points")', {
   skip,
 }, () => {
-  const text = JSON.stringify(spec!['/reference_data_collections/sets']!.post);
+  const text = JSON.stringify(
+    must(must(spec, 'spec')['/reference_data_collections/sets'], "spec['/reference_data_collections/sets']").post,
+  );
   assert.match(text, /time_to_live/);
   // the day IBM's document states the unit this fails, and CONTRACT.md's choice of seconds is revisited
   assert.doesNotMatch(text, /second|minute|millisecond|hour|\bdays?\b/i);
   assert.equal(
-    JSON.stringify(spec!['/reference_data_collections/sets/{id}']!.post).match(/second|minute|millisecond/i),
+    JSON.stringify(
+      must(must(spec, 'spec')['/reference_data_collections/sets/{id}'], "spec['/reference_data_collections/sets/{id}']")
+        .post,
+    ).match(/second|minute|millisecond/i),
     null,
   );
 });
@@ -224,15 +230,32 @@ test('the collections time_to_live has no documented unit (the sink sends second
 test('no bulk delete of chosen values: the bulk PATCH only adds and updates, the legacy purge empties a whole set', {
   skip,
 }, () => {
-  const patch = spec!['/reference_data_collections/set_entries']!.patch!;
+  const patch = must(
+    must(
+      must(spec, 'spec')['/reference_data_collections/set_entries'],
+      "spec['/reference_data_collections/set_entries']",
+    ).patch,
+    "spec['/reference_data_collections/set_entries'].patch",
+  );
   assert.match(JSON.stringify(patch), /series of add and updates/);
   assert.doesNotMatch(JSON.stringify(spec), /delete_entry/);
-  const purge = spec!['/reference_data/sets/{name}']!.delete!;
+  const purge = must(
+    must(must(spec, 'spec')['/reference_data/sets/{name}'], "spec['/reference_data/sets/{name}']").delete,
+    "spec['/reference_data/sets/{name}'].delete",
+  );
   assert.ok((purge.parameters ?? []).some((p) => p.name === 'purge_only'));
   // the only delete-named path is the status of a whole-set deletion task
   assert.deepEqual(
-    Object.keys(spec!).filter((p) => /delete|purge/i.test(p)),
+    Object.keys(must(spec, 'spec')).filter((p) => /delete|purge/i.test(p)),
     ['/reference_data_collections/set_delete_tasks/{task_status_id}'],
   );
-  assert.deepEqual(Object.keys(spec!['/reference_data_collections/set_entries']!).sort(), ['get', 'patch', 'post']);
+  assert.deepEqual(
+    Object.keys(
+      must(
+        must(spec, 'spec')['/reference_data_collections/set_entries'],
+        "spec['/reference_data_collections/set_entries']",
+      ),
+    ).sort(),
+    ['get', 'patch', 'post'],
+  );
 });

@@ -5,6 +5,7 @@ import { loadSinkMapping } from '../../src/delivery/records.js';
 import { reconcileBench } from '../../test/helpers/reconcile-kit.js';
 import { qradarSink } from './index.js';
 import { config, ictx, indicator, NOW, runContext, startSim } from './test-kit.js';
+import { must } from '../../test/helpers/must.js';
 
 const mapping = loadSinkMapping(join(ictx.mappingsDir, 'sinks', 'qradar.yaml')).fields;
 
@@ -28,8 +29,8 @@ for (const apiVersion of ['26.0', '12.0']) {
     await b.push();
     assert.deepEqual((await b.plan()).counts, { missing: 0, stale: 0, extra: 0, foreign: 0, in_sync: 5 });
 
-    const ipv4 = sim.set('stixgate - IPv4')!;
-    const domains = sim.set('stixgate - Domains')!;
+    const ipv4 = must(sim.set('stixgate - IPv4'), "sim.set('stixgate - IPv4')");
+    const domains = must(sim.set('stixgate - Domains'), "sim.set('stixgate - Domains')");
     const own = collections ? 'stixgate' : 'reference data api';
     sim.store.remove(ipv4, '198.51.100.1'); // deleted on the console
     sim.store.add(ipv4, '192.0.2.66', NOW, own); // a value stixgate does not hold, added under its name
@@ -41,7 +42,10 @@ for (const apiVersion of ['26.0', '12.0']) {
       foreign: ['stixgate - Domains partner.example'],
     };
     if (collections) {
-      [...ipv4.elements.values()].find((e) => e.value === '198.51.100.2')!.notes = 'edited by hand';
+      must(
+        [...ipv4.elements.values()].find((e) => e.value === '198.51.100.2'),
+        "[...ipv4.elements.values()].find((e) => e.value === '198....",
+      ).notes = 'edited by hand';
       expected.stale = ['stixgate - IPv4 198.51.100.2'];
     }
     const plan = await b.plan();
@@ -49,8 +53,8 @@ for (const apiVersion of ['26.0', '12.0']) {
     assert.equal(sim.values('stixgate - IPv4').includes('198.51.100.1'), false, 'a plan changes nothing');
 
     const done = await b.reconcile();
-    assert.equal(done.repaired!.upserted, collections ? 2 : 1);
-    assert.equal(done.repaired!.removed, 1);
+    assert.equal(must(done.repaired, 'done.repaired').upserted, collections ? 2 : 1);
+    assert.equal(must(done.repaired, 'done.repaired').removed, 1);
     assert.deepEqual(sim.values('stixgate - IPv4').sort(), ['198.51.100.1', '198.51.100.2', '198.51.100.3']);
     assert.deepEqual(
       sim.values('stixgate - Domains').sort(),
@@ -59,7 +63,12 @@ for (const apiVersion of ['26.0', '12.0']) {
     );
     if (collections)
       assert.match(
-        String(sim.elements('stixgate - IPv4').find((e) => e.value === '198.51.100.2')!.notes),
+        String(
+          must(
+            sim.elements('stixgate - IPv4').find((e) => e.value === '198.51.100.2'),
+            "sim.elements('stixgate - IPv4').find((e) => e.value === '...",
+          ).notes,
+        ),
         /^indicator--/,
       );
     assert.deepEqual((await b.plan()).counts, { missing: 0, stale: 0, extra: 0, foreign: 1, in_sync: 5 });
@@ -78,7 +87,7 @@ test('qradar: a set deleted on the console reads as empty (everything missing) a
   });
   await b.put(['198.51.100.1', 'evil.example'].map((v) => indicator(v)));
   await b.push();
-  sim.store.delete(sim.set('stixgate - IPv4')!);
+  sim.store.delete(must(sim.set('stixgate - IPv4'), "sim.set('stixgate - IPv4')"));
   const plan = await b.plan();
   assert.deepEqual(b.listed(plan).missing, ['stixgate - IPv4 198.51.100.1']);
   await b.reconcile();

@@ -13,6 +13,7 @@ import type { StixgateError } from '../../src/core/errors.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { qradarSink } from './index.js';
 import { config, ictx, indicator, NOW, runContext, startSim } from './test-kit.js';
+import { must } from '../../test/helpers/must.js';
 
 /** The sink under the engine's sink runner (change log → records → batches → retries → dead letters). */
 
@@ -74,8 +75,8 @@ for (const apiVersion of ['26.0', '12.0']) {
     assert.match(JSON.stringify(dead[0]), /maximum length/);
     const later = new Date(NOW).toISOString();
     await put([
-      { ...objs[0]!, modified: later, revoked: true },
-      { ...objs[3]!, modified: later, revoked: true },
+      { ...must(objs[0], 'objs[0]'), modified: later, revoked: true },
+      { ...must(objs[3], 'objs[3]'), modified: later, revoked: true },
     ]);
     await run();
     assert.deepEqual(sim.values('stixgate - IPv4').sort(), ['5.6.7.8', '9.9.9.9']);

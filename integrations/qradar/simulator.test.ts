@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { QradarSimulator, type QradarSimulatorOptions } from './simulator.js';
 import { specRecorder } from './openapi-check.js';
+import { must } from '../../test/helpers/must.js';
 
 const SEC = { SEC: 'sec-token' };
 const basic = { Authorization: `Basic ${Buffer.from('admin:changeme').toString('base64')}` };
@@ -68,8 +69,14 @@ test('auth: SEC token and Basic accepted; missing, wrong, revoked → 401 with a
 test('Version header: absent → latest, major only, higher → latest, removed and invalid → 422; collections absent on an old console', async () => {
   await withSim(async (_sim, api) => {
     const v = (await (await api('/help/versions')).json()) as { version: string; removed: boolean }[];
-    assert.equal(v.at(-1)!.version, '26.0');
-    assert.equal(v.find((x) => x.version === '3.0')!.removed, true);
+    assert.equal(must(v.at(-1), 'v.at(-1)').version, '26.0');
+    assert.equal(
+      must(
+        v.find((x) => x.version === '3.0'),
+        "v.find((x) => x.version === '3.0')",
+      ).removed,
+      true,
+    );
     const bulk = (ver?: string) =>
       api('/reference_data/sets/bulk_load/nope', {
         method: 'POST',
@@ -99,7 +106,7 @@ test('Version header: absent → latest, major only, higher → latest, removed 
     async (_sim, api) => {
       assert.equal((await api('/reference_data_collections/sets')).status, 404);
       const v = (await (await api('/help/versions')).json()) as { version: string }[];
-      assert.equal(v.at(-1)!.version, '12.0');
+      assert.equal(must(v.at(-1), 'v.at(-1)').version, '12.0');
     },
     { apiVersion: '12.0' },
   );
@@ -268,9 +275,9 @@ test('legacy delete: double-encoded URL values, ALNIC case-insensitive, 404/1003
     assert.equal(((await ds.json()) as { status: string }).status, 'QUEUED');
     assert.equal(
       (
-        (await api(`/system/task_management/tasks/${ds.headers.get('location')!.split('/').pop()}`).then((r) =>
-          r.json(),
-        )) as { status: string }
+        (await api(
+          `/system/task_management/tasks/${must(ds.headers.get('location'), "ds.headers.get('location')").split('/').pop()}`,
+        ).then((r) => r.json())) as { status: string }
       ).status,
       'COMPLETED',
     );
@@ -304,7 +311,7 @@ test('TTL: LAST_SEEN ages from the last add (a re-add extends life), FIRST_SEEN 
       now += 30 * 60_000;
       assert.deepEqual(sim.values('last'), ['a']);
       assert.deepEqual(sim.values('first'), []);
-      const e = sim.elements('last')[0]!;
+      const e = must(sim.elements('last')[0], "sim.elements('last')[0]");
       assert.equal(e.lastSeen - e.firstSeen, 40 * 60_000);
     },
     { now: () => now },
@@ -435,12 +442,15 @@ test('collections: sets, entries 201/200, filter, Range, delete 204/404, async b
       ['5.6.7.8'],
     );
     assert.equal(
-      (await api(`/reference_data_collections/set_entries/${rows[0]!.id}`, { method: 'DELETE' })).status,
+      (await api(`/reference_data_collections/set_entries/${must(rows[0], 'rows[0]').id}`, { method: 'DELETE' }))
+        .status,
       204,
     );
     assert.equal(
       (
-        (await (await api(`/reference_data_collections/set_entries/${rows[0]!.id}`, { method: 'DELETE' })).json()) as {
+        (await (
+          await api(`/reference_data_collections/set_entries/${must(rows[0], 'rows[0]').id}`, { method: 'DELETE' })
+        ).json()) as {
           code: number;
         }
       ).code,
@@ -523,7 +533,7 @@ test('faults: status with Retry-After, drop after handling, partial accept, late
       });
       // 20 ms + 1000 · 10 µs + 100 ns · 1000·999/2 = 20 + 10 + 49.95 ms
       assert.equal(modelled.length, 1);
-      assert.ok(Math.abs(modelled[0]! - 79.95) < 1e-9, `latency ${modelled[0]}`);
+      assert.ok(Math.abs(must(modelled[0], 'modelled[0]') - 79.95) < 1e-9, `latency ${modelled[0]}`);
     },
     {
       bulkLatency: { requestMs: 20, perElementUs: 10, growthNsPerElement: 100 },

@@ -5,6 +5,7 @@ import type { SinkOutcome } from '../../src/delivery/types.js';
 import { createQradarSink } from './sink.js';
 import { config, ictx, ips, records, runContext, startSim } from './test-kit.js';
 import type { QradarSimulatorOptions } from './simulator.js';
+import { must } from '../../test/helpers/must.js';
 
 /** The two API generations: a current console (collections) and an old one (legacy sets). */
 const GENERATIONS: { name: string; sim: QradarSimulatorOptions; bulkPath: RegExp; legacy: boolean }[] = [
@@ -43,16 +44,19 @@ for (const g of GENERATIONS) {
     const { sim, base } = await startSim(t, { ...g.sim, now: () => clock.ms });
     const ctx = runContext(t);
     const sink = createQradarSink(config(base, { ttl_days: 30 }), ictx);
-    await sink.prepare!(ctx);
-    await sink.prepare!(ctx); // idempotent
+    await must(sink.prepare, 'sink.prepare')(ctx);
+    await must(sink.prepare, 'sink.prepare')(ctx); // idempotent
     const sets = new Map(sim.sets().map((s) => [s.name, s]));
     // legacy reference sets have no CIDR element type (IBM: ALN, ALNIC, IP, NUM, PORT, DATE): no CIDR set there
     assert.equal(sets.size, g.legacy ? 12 : 13);
-    assert.equal(sets.get('stixgate - IPv4')!.element_type, 'IP');
+    assert.equal(must(sets.get('stixgate - IPv4'), "sets.get('stixgate - IPv4')").element_type, 'IP');
     assert.equal(sets.get('stixgate - IPv4 CIDR')?.element_type, g.legacy ? undefined : 'CIDR');
-    assert.equal(sets.get('stixgate - Domains')!.element_type, 'ALNIC');
-    assert.equal(sets.get('stixgate - IPv4')!.timeout_type, 'LAST_SEEN');
-    assert.equal(sets.get('stixgate - IPv4')!.time_to_live, '0 years 0mons 30 days 0 hours 0mins 0.0 secs');
+    assert.equal(must(sets.get('stixgate - Domains'), "sets.get('stixgate - Domains')").element_type, 'ALNIC');
+    assert.equal(must(sets.get('stixgate - IPv4'), "sets.get('stixgate - IPv4')").timeout_type, 'LAST_SEEN');
+    assert.equal(
+      must(sets.get('stixgate - IPv4'), "sets.get('stixgate - IPv4')").time_to_live,
+      '0 years 0mons 30 days 0 hours 0mins 0.0 secs',
+    );
     const recs = records([
       '1.2.3.4',
       '2001:db8::1',
@@ -89,13 +93,13 @@ for (const g of GENERATIONS) {
       sim.requests.some((r) => g.bulkPath.test(r.path)),
       'bulk path of this generation used',
     );
-    const before = sim.elements('stixgate - IPv4')[0]!;
+    const before = must(sim.elements('stixgate - IPv4')[0], "sim.elements('stixgate - IPv4')[0]");
     const firstSeen = before.firstSeen;
     clock.ms += 5_000;
     assert.deepEqual(await sink.upsert(records(['1.2.3.4', 'EVIL.example']), ctx), ok(2));
     assert.deepEqual(sim.values('stixgate - IPv4'), ['1.2.3.4']);
     assert.deepEqual(sim.values('stixgate - Domains'), ['evil.example']);
-    const after = sim.elements('stixgate - IPv4')[0]!;
+    const after = must(sim.elements('stixgate - IPv4')[0], "sim.elements('stixgate - IPv4')[0]");
     assert.equal(after.firstSeen, firstSeen);
     assert.ok(after.lastSeen > firstSeen, 'last_seen refreshed (extends a LAST_SEEN TTL)');
   });
@@ -104,7 +108,7 @@ for (const g of GENERATIONS) {
     const { sim, base } = await startSim(t, g.sim);
     const ctx = runContext(t);
     const sink = createQradarSink(config(base), ictx);
-    await sink.prepare!(ctx);
+    await must(sink.prepare, 'sink.prepare')(ctx);
     await sink.upsert(records([...URLS, 'keep.example', '5.6.7.8']), ctx);
     assert.equal(sim.values('stixgate - URLs').length, 2);
     assert.deepEqual(await sink.remove(records([...URLS, '5.6.7.8'], 'remove'), ctx), ok(3));
@@ -118,7 +122,7 @@ for (const g of GENERATIONS) {
     const { sim, base } = await startSim(t, { ...g.sim, maxValueLength: 40 });
     const ctx = runContext(t);
     const sink = createQradarSink(config(base), ictx);
-    await sink.prepare!(ctx);
+    await must(sink.prepare, 'sink.prepare')(ctx);
     const long = `http://evil.example/${'x'.repeat(40)}`;
     const recs = records(['a.example', long, 'b.example', long.replace('evil', 'vile')].map((v) => v));
     const out = await sink.upsert(recs, ctx);
@@ -135,7 +139,7 @@ for (const g of GENERATIONS) {
     const { sim, base } = await startSim(t, g.sim);
     const ctx = runContext(t);
     const sink = createQradarSink(config(base), ictx);
-    await sink.prepare!(ctx);
+    await must(sink.prepare, 'sink.prepare')(ctx);
     sim.inject({ status: 429, retryAfter: 7 });
     const e429 = await rejectsWith(sink.upsert(records(['1.2.3.4']), ctx), 'STIXGATE_ERR_HTTP_STATUS');
     assert.equal(e429.retryable, true);
@@ -155,7 +159,7 @@ for (const g of GENERATIONS) {
     const { sim, base } = await startSim(t, g.sim);
     const ctx = runContext(t);
     const sink = createQradarSink(config(base), ictx);
-    await sink.prepare!(ctx);
+    await must(sink.prepare, 'sink.prepare')(ctx);
     const recs = records(ips(50));
     sim.inject({ dropAfterHandling: true, target: g.sim.apiVersion === '26.0' ? 'collections' : 'legacy' });
     const e = await rejectsWith(sink.upsert(recs, ctx), 'STIXGATE_ERR_HTTP_NETWORK');
@@ -175,13 +179,13 @@ for (const g of GENERATIONS) {
       config(base, { filters: { types: ['ipv4-addr'], min_score: 0, labels: [], exclude_labels: [], sources: [] } }),
       ictx,
     );
-    await sink.prepare!(ctx);
+    await must(sink.prepare, 'sink.prepare')(ctx);
     assert.deepEqual(
       sim.sets().map((s) => s.name),
       g.legacy ? ['stixgate - IPv4'] : ['stixgate - IPv4', 'stixgate - IPv4 CIDR'],
       'only the filtered types',
     );
-    sim.store.delete(sim.set('stixgate - IPv4')!);
+    sim.store.delete(must(sim.set('stixgate - IPv4'), "sim.set('stixgate - IPv4')"));
     assert.deepEqual(await sink.upsert(records(['9.9.9.9']), ctx), ok(1));
     assert.deepEqual(sim.values('stixgate - IPv4'), ['9.9.9.9']);
   });
@@ -191,9 +195,9 @@ test('values a set type cannot hold are rejected before sending (IPv6 routed to 
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = createQradarSink(config(base, { mapping: 'integrations/qradar/testdata/ipv6-in-ip-set.yaml' }), ictx);
-  await sink.prepare!(ctx);
+  await must(sink.prepare, 'sink.prepare')(ctx);
   const out = await sink.upsert(records(['2001:db8::2', '1.1.1.1']), ctx);
-  assert.equal(out[0]!.status, 'reject');
+  assert.equal(must(out[0], 'out[0]').status, 'reject');
   assert.match((out[0] as { reason: string }).reason, /set "stixgate - Addresses" \(IP\): not an IPv4 address/);
   assert.deepEqual(out[1], { status: 'ok' });
   assert.deepEqual(sim.values('stixgate - Addresses'), ['1.1.1.1']);
@@ -206,7 +210,7 @@ test('version: auto picks the newest non-removed version ≤ 26.0 and sends it; 
   const { sim, base } = await startSim(t, { apiVersion: '27.0' });
   const ctx = runContext(t);
   const sink = createQradarSink(config(base, { api: 'legacy' }), ictx);
-  await sink.prepare!(ctx);
+  await must(sink.prepare, 'sink.prepare')(ctx);
   await sink.upsert(records(['1.2.3.4']), ctx);
   const writes = sim.requests.filter((r) => r.method !== 'GET' || r.path !== '/api/help/versions');
   assert.ok(
@@ -217,18 +221,18 @@ test('version: auto picks the newest non-removed version ≤ 26.0 and sends it; 
     sim.requests.some((r) => r.path === '/api/reference_data/sets/bulk_load/SHARED/stixgate%20-%20IPv4/SHARED'),
   );
   assert.match(
-    await sink.probe!(ctx),
+    await must(sink.probe, 'sink.probe')(ctx),
     /^QRadar 7\.5\.0, REST API 26\.0, reference_data\/sets; 12 sets; the token may call all 5 endpoints the sink uses$/,
   );
   const fixed = createQradarSink(config(base, { api_version: '12.0', api: 'collections' }), ictx);
-  await rejectsWith(fixed.prepare!(ctx), 'STIXGATE_ERR_CONFIG_INVALID');
+  await rejectsWith(must(fixed.prepare, 'fixed.prepare')(ctx), 'STIXGATE_ERR_CONFIG_INVALID');
 });
 
 test('Basic auth; config errors are reported with their keys', async (t) => {
   const { sim, base } = await startSim(t, { users: { svc: 's3cret' } });
   const ctx = runContext(t);
   const sink = createQradarSink(config(base, { token: undefined, username: 'svc', password: 's3cret' }), ictx);
-  await sink.prepare!(ctx);
+  await must(sink.prepare, 'sink.prepare')(ctx);
   assert.ok(sim.requests.every((r) => r.auth === 'Basic'));
   assert.throws(
     () => createQradarSink(config(base, { token: undefined }), ictx),
@@ -248,13 +252,13 @@ test('collections: the bulk task is polled until it completes; a task past task_
   const { sim, base } = await startSim(t, { taskDelayMs: 150 });
   const ctx = runContext(t);
   const sink = createQradarSink(config(base), ictx);
-  await sink.prepare!(ctx);
+  await must(sink.prepare, 'sink.prepare')(ctx);
   assert.deepEqual(await sink.upsert(records(ips(3)), ctx), ok(3));
   const polls = sim.requests.filter((r) => /set_bulk_update_tasks\/\d+$/.test(r.path)).length;
   assert.ok(polls >= 2, `polled ${polls} times`);
   const { base: base2 } = await startSim(t, { taskDelayMs: 5000 });
   const slow = createQradarSink(config(base2, { task_timeout_secs: 1 }), ictx);
-  await slow.prepare!(ctx);
+  await must(slow.prepare, 'slow.prepare')(ctx);
   const e = await rejectsWith(slow.upsert(records(ips(2)), ctx), 'STIXGATE_ERR_HTTP_TIMEOUT');
   assert.equal(e.retryable, true);
   assert.equal(e.reason, 'task_timeout');
@@ -264,7 +268,7 @@ test('collections: partial bulk results give per-item retry outcomes; entries ca
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = createQradarSink(config(base), ictx);
-  await sink.prepare!(ctx);
+  await must(sink.prepare, 'sink.prepare')(ctx);
   sim.inject({ partialAccept: 2, target: 'collections' });
   const recs = records(ips(4));
   const out = await sink.upsert(recs, ctx);
@@ -277,16 +281,16 @@ test('collections: partial bulk results give per-item retry outcomes; entries ca
     e.map((x) => x.value),
     ips(2),
   );
-  assert.equal(e[0]!.source, 'stixgate');
-  assert.equal(e[0]!.notes, recs[0]!.object.id);
+  assert.equal(must(e[0], 'e[0]').source, 'stixgate');
+  assert.equal(must(e[0], 'e[0]').notes, must(recs[0], 'recs[0]').object.id);
 });
 
 test('collections: removal finds ALNIC entries whatever their case (entry_type makes the filter type aware)', async (t) => {
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = createQradarSink(config(base), ictx);
-  await sink.prepare!(ctx);
-  const set = sim.set('stixgate - Domains')!;
+  await must(sink.prepare, 'sink.prepare')(ctx);
+  const set = must(sim.set('stixgate - Domains'), "sim.set('stixgate - Domains')");
   sim.store.add(set, 'EVIL.Example', Date.now(), 'another tool');
   assert.deepEqual(await sink.remove(records(['evil.example'], 'remove'), ctx), ok(1));
   assert.deepEqual(sim.values('stixgate - Domains'), []);

@@ -8,6 +8,7 @@ import { testContext } from '../enrich-kit/testing.js';
 import { RdapSimulator, makeRdapDomain, makeRdapNetwork, type RdapSimulatorOptions } from './simulator.js';
 import { rdapEnricher } from './index.js';
 import type { RdapConfig } from './schema.js';
+import { must } from '../../test/helpers/must.js';
 
 const NOW = Date.UTC(2026, 2, 2, 12, 0, 0);
 const DOMAIN: Observable = { type: 'domain-name', value: 'fresh-login.example' };
@@ -212,8 +213,11 @@ test('enricher: fixed url; no events → the clock; 404 → undefined; 429 → S
       const e = enricherFor({ url: sim.base });
       try {
         const d = await e.lookup(DOMAIN);
-        assert.equal(d!.objects[1]!.modified, new Date(NOW).toISOString());
-        assert.equal(d!.objects[1]!.abstract, 'RDAP: fresh-login.example via Example Registrar, Inc.');
+        assert.equal(must(must(d, 'd').objects[1], 'd.objects[1]').modified, new Date(NOW).toISOString());
+        assert.equal(
+          must(must(d, 'd').objects[1], 'd.objects[1]').abstract,
+          'RDAP: fresh-login.example via Example Registrar, Inc.',
+        );
         assert.equal(await e.lookup({ type: 'domain-name', value: 'unknown.example' }), undefined);
         assert.equal(await e.lookup(IP), undefined);
         sim.inject({ status: 429, retryAfter: 120 });

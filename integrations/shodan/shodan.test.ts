@@ -8,6 +8,7 @@ import { lookupNoteId } from '../../src/enrich/records.js';
 import { ShodanSimulator, makeShodanHost } from './simulator.js';
 import { shodanEnricher } from './index.js';
 import type { ShodanConfig } from './schema.js';
+import { must } from '../../test/helpers/must.js';
 
 const KEY = 'sh0dan-test-key-0123456789abcdef';
 const NOW = Date.UTC(2026, 2, 2, 12, 0, 0);
@@ -57,7 +58,7 @@ test('simulator: key required (401 JSON error), unknown IP 404 with the document
       log.map((r) => r.status),
       [401, 401, 200, 200, 404],
     );
-    assert.equal(log[2]!.path, `/shodan/host/${IP.value}?key=***`);
+    assert.equal(must(log[2], 'log[2]').path, `/shodan/host/${IP.value}?key=***`);
     assert.ok(!JSON.stringify(log).includes(KEY));
   });
 });
@@ -223,7 +224,7 @@ test('enricher: host → note, domain-name SCOs, resolves-to relationships (gold
       r,
       'the clock does not enter: timestamps come from last_update',
     );
-    assert.equal(sim.requests.at(-1)!.path, `/shodan/host/${IP.value}?key=***`);
+    assert.equal(must(sim.requests.at(-1), 'sim.requests.at(-1)').path, `/shodan/host/${IP.value}?key=***`);
   });
 });
 
@@ -236,14 +237,20 @@ test('enricher: minify by default; no last_update → the injected clock; c2 tag
       objects: Record<string, any>[];
       maliciousness?: number;
     };
-    assert.equal(sim.requests.at(-1)!.path, '/shodan/host/2001%3Adb8%3A%3A5?key=***&minify=true');
+    assert.equal(
+      must(sim.requests.at(-1), 'sim.requests.at(-1)').path,
+      '/shodan/host/2001%3Adb8%3A%3A5?key=***&minify=true',
+    );
     assert.equal(r.maliciousness, 80);
-    const note = r.objects.find((o) => o.type === 'note')!;
+    const note = must(
+      r.objects.find((o) => o.type === 'note'),
+      "r.objects.find((o) => o.type === 'note')",
+    );
     assert.equal(note.created, new Date(NOW).toISOString());
     assert.deepEqual(note.x_stixgate_shodan.vulns, ['CVE-2024-6387']);
     assert.equal(note.x_stixgate_shodan.services, undefined);
     assert.match(note.content, /^Open ports: 22, 80, 443\n/);
-    assert.equal(r.objects[0]!.type, 'ipv6-addr');
+    assert.equal(must(r.objects[0], 'r.objects[0]').type, 'ipv6-addr');
     const before = sim.requests.length;
     assert.equal(await enrich({ type: 'ipv4-addr', value: '198.51.100.0/24', cidr: true } as never), undefined);
     assert.equal(sim.requests.length, before);

@@ -9,6 +9,7 @@ import { splunkEsSink, splunkKvSink } from './index.js';
 import { SPLUNK_GRANTS, type SplunkGrant } from './capabilities.js';
 import type { SplunkRole } from './sim-roles.js';
 import { commonConfig, ictx, records, runContext, startSim } from './sink-test-kit.js';
+import { must } from '../../test/helpers/must.js';
 
 /**
  * The Splunk account's grants (README "Capabilities the Splunk account needs", capabilities.ts):
@@ -67,7 +68,7 @@ for (const type of ['splunk_kv', 'splunk_es'] as const) {
     const { sim, base } = await startSim(t, { users: { full: PASSWORD }, roles: { full: role(all) } });
     const ctx = runContext(t);
     const sink = sinkAs(type, base, 'full');
-    await sink.prepare!(ctx);
+    await must(sink.prepare, 'sink.prepare')(ctx);
     assert.deepEqual(
       (await sink.upsert(records(type, ['198.51.100.7']), ctx)).map((o) => o.status),
       ['ok'],
@@ -91,9 +92,10 @@ for (const type of ['splunk_kv', 'splunk_es'] as const) {
       const ctx = runContext(t);
       const lacking = sinkAs(type, base, 'lacking');
       const wants = (r: string) => g.requests.includes(r);
-      if (wants('POST storage/collections/config')) await assert.rejects(lacking.prepare!(ctx), isAuth);
-      else await lacking.prepare!(ctx);
-      await sinkAs(type, base, 'full').prepare!(ctx); // the collection exists from here on
+      if (wants('POST storage/collections/config'))
+        await assert.rejects(must(lacking.prepare, 'lacking.prepare')(ctx), isAuth);
+      else await must(lacking.prepare, 'lacking.prepare')(ctx);
+      await must(sinkAs(type, base, 'full').prepare, "sinkAs(type, base, 'full').prepare")(ctx); // the collection exists from here on
       const up = lacking.upsert(records(type, ['198.51.100.7']), ctx);
       if (wants('POST storage/collections/data/{collection}/batch_save')) await assert.rejects(up, isAuth);
       else await up;

@@ -7,6 +7,7 @@ import { reconcileBench } from '../../test/helpers/reconcile-kit.js';
 import { splunkEsSink, splunkHecSink, splunkKvSink } from './index.js';
 import { commonConfig, HEC_TOKEN, ictx, indicator, JWT, NOW, runContext, startSim } from './sink-test-kit.js';
 import type { SplunkEsConfig, SplunkKvConfig } from './schema.js';
+import { must } from '../../test/helpers/must.js';
 
 const ES = 'DA-ESS-ThreatIntelligence';
 const mapping = (type: string) => loadSinkMapping(join(ictx.mappingsDir, 'sinks', `${type}.yaml`)).fields;
@@ -43,8 +44,12 @@ test('splunk_kv: the plan lists exactly the drift injected in the collection, re
     'right after a push nothing drifted',
   );
 
-  const docs = sim.collection('search', 'stixgate_iocs')!.docs;
-  const byValue = (v: string) => [...docs.entries()].find(([, d]) => d.indicator === v)!;
+  const docs = must(sim.collection('search', 'stixgate_iocs'), "sim.collection('search', 'stixgate_iocs')").docs;
+  const byValue = (v: string) =>
+    must(
+      [...docs.entries()].find(([, d]) => d.indicator === v),
+      '[...docs.entries()].find(([, d]) => d.indicator === v)',
+    );
   docs.delete(byValue('198.51.100.1')[0]); // deleted on the Splunk side
   const score = byValue('198.51.100.2')[1].score;
   byValue('198.51.100.2')[1].score = 3; // edited by hand
@@ -78,7 +83,11 @@ test('splunk_kv: the plan lists exactly the drift injected in the collection, re
   assert.ok(docs.has('64b7f0e2a1c3d4e5f6a7b8c9'), 'the foreign document survives');
   assert.equal(await b.gauge('missing'), 0);
   assert.equal(await b.gauge('foreign'), 1);
-  assert.equal((await b.metrics.sinkLastReconcile.get()).values[0]!.value, NOW / 1000);
+  assert.equal(
+    must((await b.metrics.sinkLastReconcile.get()).values[0], '(await b.metrics.sinkLastReconcile.get()).values[0]')
+      .value,
+    NOW / 1000,
+  );
 
   const again = await b.plan();
   assert.deepEqual(again.counts, { missing: 0, stale: 0, extra: 0, foreign: 1, in_sync: 5 });
@@ -152,14 +161,17 @@ test("splunk_es: rows in the ES collections are compared without their push time
   await b.put(['198.51.100.7', 'evil.example', 'http://evil.example/x', 'a'.repeat(64)].map((v) => indicator(v)));
   await b.push();
   for (const c of ['ip_intel', 'http_intel', 'file_intel'])
-    for (const d of sim.collection(ES, c)!.docs.values()) d.time = 1; // an earlier push's time
+    for (const d of must(sim.collection(ES, c), 'sim.collection(ES, c)').docs.values()) d.time = 1; // an earlier push's time
   assert.deepEqual((await b.plan()).counts, { missing: 0, stale: 0, extra: 0, foreign: 0, in_sync: 4 });
-  const ip = sim.collection(ES, 'ip_intel')!.docs;
-  const http = sim.collection(ES, 'http_intel')!.docs;
+  const ip = must(sim.collection(ES, 'ip_intel'), "sim.collection(ES, 'ip_intel')").docs;
+  const http = must(sim.collection(ES, 'http_intel'), "sim.collection(ES, 'http_intel')").docs;
   http.clear(); // purged on the ES side
-  const [k] = [...ip.entries()].find(([, d]) => d.domain === 'evil.example')!;
-  const weight = ip.get(k)!.weight;
-  ip.get(k)!.weight = 1;
+  const [k] = must(
+    [...ip.entries()].find(([, d]) => d.domain === 'evil.example'),
+    "[...ip.entries()].find(([, d]) => d.domain === 'evil.exam...",
+  );
+  const weight = must(ip.get(k), 'ip.get(k)').weight;
+  must(ip.get(k), 'ip.get(k)').weight = 1;
   ip.set('5f0c1e2d3b4a59687a6b5c4d', {
     _key: '5f0c1e2d3b4a59687a6b5c4d',
     ip: '192.0.2.50',
@@ -175,7 +187,7 @@ test("splunk_es: rows in the ES collections are compared without their push time
   });
   await b.reconcile();
   assert.equal(http.size, 1);
-  assert.equal(ip.get(k)!.weight, weight);
+  assert.equal(must(ip.get(k), 'ip.get(k)').weight, weight);
   assert.ok(ip.has('5f0c1e2d3b4a59687a6b5c4d'));
   assert.deepEqual((await b.plan()).counts, { missing: 0, stale: 0, extra: 0, foreign: 1, in_sync: 4 });
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SplunkSimulator } from './simulator.js';
+import { must } from '../../test/helpers/must.js';
 
 const HEC = '11111111-2222-3333-4444-555555555555';
 const HEC_ACK = '99999999-2222-3333-4444-555555555555';
@@ -70,7 +71,10 @@ test('login gives a session key (XML and JSON); bad password is 401', async () =
     });
     assert.equal(info.status, 200);
     assert.equal(
-      ((await info.json()) as { entry: { content: { version: string } }[] }).entry[0]!.content.version,
+      must(
+        ((await info.json()) as { entry: { content: { version: string } }[] }).entry[0],
+        '((await info.json()) as { entry: { content: { version: st...',
+      ).content.version,
       '9.0.0',
     );
     const bad = form({ username: 'admin', password: 'nope' });
@@ -116,8 +120,8 @@ test('create collection, duplicate 409, list as JSON and Atom; ES intel collecti
     const r = await createCollection(base, basic, 'indicators');
     assert.equal(r.status, 201);
     const body = (await r.json()) as { entry: { name: string; content: Record<string, string> }[] };
-    assert.equal(body.entry[0]!.name, 'indicators');
-    assert.equal(body.entry[0]!.content['field.score'], 'number');
+    assert.equal(must(body.entry[0], 'body.entry[0]').name, 'indicators');
+    assert.equal(must(body.entry[0], 'body.entry[0]').content['field.score'], 'number');
     const dup = await createCollection(base, basic, 'indicators');
     assert.equal(dup.status, 409);
     assert.deepEqual(await dup.json(), {
@@ -150,7 +154,13 @@ test('create collection, duplicate 409, list as JSON and Atom; ES intel collecti
       'service_intel',
       'user_intel',
     ]);
-    assert.equal(sim.collection('DA-ESS-ThreatIntelligence', 'ip_intel')!.fields.weight, 'number');
+    assert.equal(
+      must(
+        sim.collection('DA-ESS-ThreatIntelligence', 'ip_intel'),
+        "sim.collection('DA-ESS-ThreatIntelligence', 'ip_intel')",
+      ).fields.weight,
+      'number',
+    );
   });
 });
 
@@ -166,13 +176,13 @@ test('batch_save upserts by _key, types fields, query/filter/sort, delete by key
     assert.equal(r1.status, 200);
     const keys = (await r1.json()) as string[];
     assert.deepEqual(keys.slice(0, 2), ['a', 'b']);
-    assert.match(keys[2]!, /^[0-9a-f]{24}$/);
+    assert.match(must(keys[2], 'keys[2]'), /^[0-9a-f]{24}$/);
     const r2 = await post(`${data}/batch_save`, basic, [{ _key: 'a', value: '1.2.3.4', score: 55 }]);
     assert.deepEqual(await r2.json(), ['a']);
     const docs = sim.documents('stixgate', 'ind');
     assert.equal(docs.length, 3);
     assert.deepEqual(docs[0], { _key: 'a', value: '1.2.3.4', score: 55, _user: 'nobody' });
-    assert.equal('score' in docs[2]!, false, 'untypeable field dropped when enforceTypes=false');
+    assert.equal('score' in must(docs[2], 'docs[2]'), false, 'untypeable field dropped when enforceTypes=false');
     const q = await fetch(
       `${data}?query=${encodeURIComponent('{"score":{"$gt":50}}')}&sort=score:-1&fields=value,_user:0`,
       { headers: { Authorization: basic } },
@@ -230,7 +240,10 @@ test('batch_save document and byte limits give 400 with a messages body and stor
       ]);
       assert.equal(big.status, 400);
       assert.match(
-        ((await big.json()) as { messages: { text: string }[] }).messages[0]!.text,
+        must(
+          ((await big.json()) as { messages: { text: string }[] }).messages[0],
+          '((await big.json()) as { messages: { text: string }[] })....',
+        ).text,
         /max_size_per_batch_save_mb=1/,
       );
       assert.equal(sim.documents('stixgate', 'ind').length, 5);
@@ -247,7 +260,7 @@ test('HEC: stacked events, auth codes, index check, invalid-event-number', async
     const ok = await fetch(url, { method: 'POST', headers: { Authorization: `Splunk ${HEC}` }, body });
     assert.deepEqual(await ok.json(), { text: 'Success', code: 0 });
     assert.equal(sim.events().length, 2);
-    assert.deepEqual(sim.events()[1]!.time, 1700000000.5);
+    assert.deepEqual(must(sim.events()[1], 'sim.events()[1]').time, 1700000000.5);
     const basicTok = await fetch(url, {
       method: 'POST',
       headers: { Authorization: `Basic ${Buffer.from(`x:${HEC}`).toString('base64')}` },
@@ -396,7 +409,13 @@ test('faults: 429 with Retry-After, 5xx, delay, partial batch, drop after handli
       events: number;
       collections: { name: string; documents: number }[];
     };
-    assert.equal(state.collections.find((c) => c.name === 'ind')!.documents, 4);
+    assert.equal(
+      must(
+        state.collections.find((c) => c.name === 'ind'),
+        "state.collections.find((c) => c.name === 'ind')",
+      ).documents,
+      4,
+    );
   });
 });
 
@@ -417,12 +436,18 @@ test('ES threat_intel item API writes the DA-ESS-ThreatIntelligence collections'
     assert.deepEqual([created.status, await created.json()], [200, { message: 'Created 2 item(s).', status: true }]);
     const docs = sim.documents('DA-ESS-ThreatIntelligence', 'ip_intel');
     assert.equal(docs.length, 2);
-    assert.equal(docs[0]!.domain, 'evil.example');
-    assert.equal(docs[1]!.weight, 60, 'default weight');
+    assert.equal(must(docs[0], 'docs[0]').domain, 'evil.example');
+    assert.equal(must(docs[1], 'docs[1]').weight, 60, 'default weight');
     const got = await fetch(`${url}?item=${encodeURIComponent('{"domain":"evil.example"}')}`, {
       headers: { Authorization: basic },
     });
-    assert.equal(((await got.json()) as { message: { _key: string }[] }).message[0]!._key, 'i1');
+    assert.equal(
+      must(
+        ((await got.json()) as { message: { _key: string }[] }).message[0],
+        '((await got.json()) as { message: { _key: string }[] }).m...',
+      )._key,
+      'i1',
+    );
     const noImportant = await fetch(`${url}?item=${encodeURIComponent('{"description":"c2"}')}`, {
       headers: { Authorization: basic },
     });

@@ -11,6 +11,7 @@ import type { SinkDefinition } from '../../src/delivery/types.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { splunkEsSink, splunkHecSink, splunkKvSink } from './index.js';
 import { commonConfig, HEC_ACK_TOKEN, ictx, indicator, ips, JWT, NOW, runContext, startSim } from './sink-test-kit.js';
+import { must } from '../../test/helpers/must.js';
 
 /** The three sinks driven by the engine's sink runner over a real store and change log. */
 
@@ -102,13 +103,22 @@ test('sink runner → Splunk sinks: every value pushed within the limits, a revo
     'no push refused',
   );
 
-  const revoked = { ...objects[0]!, x_stixgate: undefined, modified: new Date(NOW).toISOString(), revoked: true };
+  const revoked = {
+    ...must(objects[0], 'objects[0]'),
+    x_stixgate: undefined,
+    modified: new Date(NOW).toISOString(),
+    revoked: true,
+  };
   await store.upsert([{ object: revoked, source: 'feed', confidence: 70 }], { now: NOW + 1000 });
   for (const [def, own] of sinks) assert.equal((await run(def, own, NOW + 2000)).removed, 1, def.type);
   assert.equal(sim.documents('stixgate', 'ti').length, 2102);
   assert.ok(!sim.documents('stixgate', 'ti').some((d) => d.indicator === '10.0.0.1'));
   assert.equal(sim.documents(ES, 'ip_intel').length, 2100);
-  const last = sim.events().at(-1)!.event as { action: string; reason: string; indicator: string };
+  const last = must(sim.events().at(-1), 'sim.events().at(-1)').event as {
+    action: string;
+    reason: string;
+    indicator: string;
+  };
   assert.deepEqual([last.action, last.reason, last.indicator], ['remove', 'revoked', '10.0.0.1']);
 
   const before = sim.requests.length;

@@ -5,6 +5,7 @@ import type { Sink, SinkRecord } from '../../src/delivery/types.js';
 import { splunkEsSink } from './index.js';
 import type { SplunkEsConfig } from './schema.js';
 import { commonConfig, ictx, ips, JWT, records, runContext, startSim } from './sink-test-kit.js';
+import { must } from '../../test/helpers/must.js';
 
 const ES = 'DA-ESS-ThreatIntelligence';
 const SHA256 = 'a'.repeat(64);
@@ -26,7 +27,7 @@ test('each observable type goes to its ES collection and field, keyed by the rec
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = esSink(base);
-  await sink.prepare!(ctx);
+  await must(sink.prepare, 'sink.prepare')(ctx);
   const recs = records('splunk_es', [
     '198.51.100.7',
     '2001:db8::1',
@@ -41,8 +42,11 @@ test('each observable type goes to its ES collection and field, keyed by the rec
   );
   const ip = sim.documents(ES, 'ip_intel');
   assert.deepEqual(ip.map((d) => d.ip ?? d.domain).sort(), ['198.51.100.7', '2001:db8::1', 'evil.example']);
-  const d = ip.find((x) => x.ip === '198.51.100.7')!;
-  assert.equal(d._key, recs[0]!.key);
+  const d = must(
+    ip.find((x) => x.ip === '198.51.100.7'),
+    "ip.find((x) => x.ip === '198.51.100.7')",
+  );
+  assert.equal(d._key, must(recs[0], 'recs[0]').key);
   assert.equal(d.weight, 80);
   assert.equal(d.threat_key, 'feed_a', 'threat_key names the intel source');
   assert.equal(d.description, 'bad 198.51.100.7');
@@ -51,7 +55,13 @@ test('each observable type goes to its ES collection and field, keyed by the rec
     Date.parse('2026-03-01T12:00:00Z') / 1000,
     'time is the push time (ES retention ages rows out by time)',
   );
-  assert.equal(ip.find((x) => x.domain === 'evil.example')!.ip, undefined);
+  assert.equal(
+    must(
+      ip.find((x) => x.domain === 'evil.example'),
+      "ip.find((x) => x.domain === 'evil.example')",
+    ).ip,
+    undefined,
+  );
   assert.deepEqual(
     sim.documents(ES, 'http_intel').map((x) => x.url),
     ['http://evil.example/x'],
@@ -72,12 +82,12 @@ test('weight stays within 1-100; a score change updates the row in place; remova
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = esSink(base);
-  await sink.prepare!(ctx);
+  await must(sink.prepare, 'sink.prepare')(ctx);
   await sink.upsert(records('splunk_es', ['198.51.100.7', 'http://evil.example/x'], 'upsert', 0), ctx);
-  assert.equal(sim.documents(ES, 'ip_intel')[0]!.weight, 1);
+  assert.equal(must(sim.documents(ES, 'ip_intel')[0], "sim.documents(ES, 'ip_intel')[0]").weight, 1);
   await sink.upsert(records('splunk_es', ['198.51.100.7'], 'upsert', 97.6), ctx);
   assert.equal(sim.documents(ES, 'ip_intel').length, 1);
-  assert.equal(sim.documents(ES, 'ip_intel')[0]!.weight, 98);
+  assert.equal(must(sim.documents(ES, 'ip_intel')[0], "sim.documents(ES, 'ip_intel')[0]").weight, 98);
   const out = await sink.remove(
     records('splunk_es', ['198.51.100.7', 'http://evil.example/x', 'other.example'], 'remove'),
     ctx,
@@ -91,30 +101,30 @@ test('a type without a route is rejected with the reason (its removal is a no-op
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = esSink(base);
-  await sink.prepare!(ctx);
+  await must(sink.prepare, 'sink.prepare')(ctx);
   const [ip] = records('splunk_es', ['198.51.100.7']);
   const cert: SinkRecord = {
-    ...ip!,
+    ...must(ip, 'ip'),
     key: 'c'.repeat(40),
     observable: { type: 'x509-certificate', value: 'b'.repeat(40), hash: 'SHA-1' },
   };
-  const out = await sink.upsert([cert, ip!], ctx);
-  assert.equal(out[0]!.status, 'reject');
+  const out = await sink.upsert([cert, must(ip, 'ip')], ctx);
+  assert.equal(must(out[0], 'out[0]').status, 'reject');
   assert.match((out[0] as { reason: string }).reason, /no ES threat-intel collection for x509-certificate values/);
   assert.deepEqual(out[1], { status: 'ok' });
-  assert.equal(sink.sizeOf!(cert), 0);
+  assert.equal(must(sink.sizeOf, 'sink.sizeOf')(cert), 0);
   assert.deepEqual(await sink.remove([{ ...cert, op: 'remove' }], ctx), [{ status: 'ok' }]);
   assert.equal(sim.documents(ES, 'ip_intel').length, 1);
 });
 
 test('S2 within an ES collection: the refused row is rejected, the others saved', async (t) => {
   const { sim, base } = await startSim(t);
-  sim.collection(ES, 'ip_intel')!.enforceTypes = true;
+  must(sim.collection(ES, 'ip_intel'), "sim.collection(ES, 'ip_intel')").enforceTypes = true;
   const ctx = runContext(t);
   const sink = esSink(base);
-  await sink.prepare!(ctx);
+  await must(sink.prepare, 'sink.prepare')(ctx);
   const recs = records('splunk_es', ips(10));
-  recs[3] = { ...recs[3]!, fields: { ...recs[3]!.fields, weight: 'heavy' } };
+  recs[3] = { ...must(recs[3], 'recs[3]'), fields: { ...must(recs[3], 'recs[3]').fields, weight: 'heavy' } };
   const out = await sink.upsert(recs, ctx);
   assert.equal(out.filter((o) => o.status === 'ok').length, 9);
   assert.match((out[3] as { reason: string }).reason, /Failed to convert field weight/);
@@ -125,21 +135,24 @@ test('prepare: ES collections missing → SINK_PROTOCOL naming the collection; n
   const { sim, base } = await startSim(t, { esCollections: false, apps: ['search', ES] });
   const ctx = runContext(t);
   await assert.rejects(
-    esSink(base).prepare!(ctx),
+    must(esSink(base).prepare, 'esSink(base).prepare')(ctx),
     (e: unknown) =>
       e instanceof StixgateError &&
       e.code === 'STIXGATE_ERR_SINK_PROTOCOL' &&
       /collection ip_intel not found in app DA-ESS-ThreatIntelligence/.test(e.message),
   );
   assert.equal(sim.kv.collections.length, 0);
-  assert.match(await esSink(base).probe!(ctx), /missing: ip_intel, http_intel, email_intel, file_intel/);
+  assert.match(
+    await must(esSink(base).probe, 'esSink(base).probe')(ctx),
+    /missing: ip_intel, http_intel, email_intel, file_intel/,
+  );
 });
 
 test('401 → SINK_AUTH; 503 Retry-After → retryAfterMs; dropped connection → resend converges', async (t) => {
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = esSink(base, { auth: { username: 'admin', password: 'changeme' } });
-  await sink.prepare!(ctx);
+  await must(sink.prepare, 'sink.prepare')(ctx);
   const recs = records('splunk_es', [...ips(5), 'evil.example', 'http://evil.example/']);
   sim.inject({ target: 'kv', status: 503, retryAfter: 3 });
   await assert.rejects(
@@ -162,11 +175,11 @@ test('time is the push time: a re-push of an unchanged indicator renews the row 
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = esSink(base);
-  await sink.prepare!(ctx);
+  await must(sink.prepare, 'sink.prepare')(ctx);
   await sink.upsert(records('splunk_es', ['198.51.100.7']), ctx);
   const later = { ...ctx, now: ctx.now + 30 * 86_400_000 };
   await sink.upsert(records('splunk_es', ['198.51.100.7']), later);
-  assert.equal(sim.documents(ES, 'ip_intel')[0]!.time, later.now / 1000);
+  assert.equal(must(sim.documents(ES, 'ip_intel')[0], "sim.documents(ES, 'ip_intel')[0]").time, later.now / 1000);
 });
 
 test('an app that does not exist: the simulator answers 404 as Splunk does, and prepare names the app', async (t) => {
@@ -185,9 +198,15 @@ test('an app that does not exist: the simulator answers 404 as Splunk does, and 
   });
   assert.equal(w.status, 404, 'no collection is created in an app that does not exist');
   assert.ok(!sim.kv.collections.some((c) => c.app === 'no_such_app'));
-  await assert.rejects(esSink(base, { app: 'DA-ESS-ThreatIntel' }).prepare!(ctx), (e: unknown) => {
-    assert.ok(e instanceof StixgateError);
-    assert.match(e.message, /app DA-ESS-ThreatIntel does not exist/);
-    return true;
-  });
+  await assert.rejects(
+    must(
+      esSink(base, { app: 'DA-ESS-ThreatIntel' }).prepare,
+      "esSink(base, { app: 'DA-ESS-ThreatIntel' }).prepare",
+    )(ctx),
+    (e: unknown) => {
+      assert.ok(e instanceof StixgateError);
+      assert.match(e.message, /app DA-ESS-ThreatIntel does not exist/);
+      return true;
+    },
+  );
 });

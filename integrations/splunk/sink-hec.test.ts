@@ -7,6 +7,7 @@ import type { SplunkHecConfig } from './schema.js';
 import { eventId } from './sink-hec.js';
 import type { LoggedRequest } from './simulator.js';
 import { commonConfig, HEC_ACK_TOKEN, HEC_TOKEN, ictx, ips, records, runContext, startSim } from './sink-test-kit.js';
+import { must } from '../../test/helpers/must.js';
 
 function hecSink(base: string, over: Partial<SplunkHecConfig> = {}): Sink {
   const cfg: SplunkHecConfig = {
@@ -48,7 +49,7 @@ test('events: stacked JSON within max_events_per_request, Splunk token, index/so
   );
   const evs = sim.events();
   assert.equal(evs.length, 250);
-  const e = evs[0]!;
+  const e = must(evs[0], 'evs[0]');
   assert.equal(e.index, 'threat_intel');
   assert.equal(e.sourcetype, 'stixgate:indicator');
   assert.equal(e.source, 'stixgate');
@@ -56,14 +57,14 @@ test('events: stacked JSON within max_events_per_request, Splunk token, index/so
   assert.deepEqual(e.fields, { indicator: '10.0.0.1', indicator_type: 'ipv4-addr' });
   const body = e.event as Ev;
   assert.equal(body.action, 'upsert');
-  assert.equal(body.key, recs[0]!.key);
-  assert.equal(body.event_id, eventId(recs[0]!));
+  assert.equal(body.key, must(recs[0], 'recs[0]').key);
+  assert.equal(body.event_id, eventId(must(recs[0], 'recs[0]')));
   assert.equal(body.indicator, '10.0.0.1');
   assert.equal(body.score, 80);
   assert.equal(new Set(evs.map((x) => (x.event as Ev).event_id)).size, 250);
   // sizeOf bounds the bytes each event adds to a request (the time member is reserved at its widest)
-  const sized = recs.slice(0, 100).reduce((n, r) => n + sink.sizeOf!(r), 0);
-  const sent = posts(sim)[0]!.bytes;
+  const sized = recs.slice(0, 100).reduce((n, r) => n + must(sink.sizeOf, 'sink.sizeOf')(r), 0);
+  const sent = must(posts(sim)[0], 'posts(sim)[0]').bytes;
   assert.ok(sent <= sized && sent >= sized - 4 * 100, `${sent} bytes sent, ${sized} sized`);
 });
 
@@ -72,18 +73,21 @@ test('a resent record carries the same event_id; a score change or removal is a 
   const ctx = runContext(t);
   const sink = hecSink(base);
   const [a] = records('splunk_hec', ['198.51.100.7'], 'upsert', 80, 5);
-  await sink.upsert([a!], ctx);
-  await sink.upsert([a!], ctx);
+  await sink.upsert([must(a, 'a')], ctx);
+  await sink.upsert([must(a, 'a')], ctx);
   const [rescored] = records('splunk_hec', ['198.51.100.7'], 'upsert', 20, 6);
-  await sink.upsert([rescored!], ctx);
+  await sink.upsert([must(rescored, 'rescored')], ctx);
   const [gone] = records('splunk_hec', ['198.51.100.7'], 'remove', 20, 7);
-  assert.deepEqual(await sink.remove([gone!], ctx), [{ status: 'ok' }]);
+  assert.deepEqual(await sink.remove([must(gone, 'gone')], ctx), [{ status: 'ok' }]);
   const evs = sim.events().map((x) => x.event as Ev);
   assert.equal(evs.length, 4);
-  assert.equal(evs[0]!.event_id, evs[1]!.event_id, 'duplicates are recognisable');
-  assert.notEqual(evs[2]!.event_id, evs[0]!.event_id);
-  assert.equal(evs[2]!.score, 20);
-  assert.deepEqual([evs[3]!.action, evs[3]!.reason, evs[3]!.key], ['remove', 'revoked', a!.key]);
+  assert.equal(must(evs[0], 'evs[0]').event_id, must(evs[1], 'evs[1]').event_id, 'duplicates are recognisable');
+  assert.notEqual(must(evs[2], 'evs[2]').event_id, must(evs[0], 'evs[0]').event_id);
+  assert.equal(must(evs[2], 'evs[2]').score, 20);
+  assert.deepEqual(
+    [must(evs[3], 'evs[3]').action, must(evs[3], 'evs[3]').reason, must(evs[3], 'evs[3]').key],
+    ['remove', 'revoked', must(a, 'a').key],
+  );
 });
 
 test('S1: indexer ack held → retry outcomes after the ack TTL (unacked gauge), delivered once acks flow again', async (t) => {
@@ -147,9 +151,12 @@ test('400 code 6 invalid-event-number: that event is rejected, the rest resent a
   const ctx = runContext(t);
   const sink = hecSink(base);
   const recs = records('splunk_hec', ips(10));
-  recs[6] = { ...recs[6]!, fields: { ...recs[6]!.fields, description: 'x'.repeat(3000) } };
+  recs[6] = {
+    ...must(recs[6], 'recs[6]'),
+    fields: { ...must(recs[6], 'recs[6]').fields, description: 'x'.repeat(3000) },
+  };
   const out = await sink.upsert(recs, ctx);
-  assert.equal(out[6]!.status, 'reject');
+  assert.equal(must(out[6], 'out[6]').status, 'reject');
   assert.match((out[6] as { reason: string }).reason, /code 6: Invalid data format/);
   assert.equal(out.filter((o) => o.status === 'ok').length, 9);
   assert.deepEqual(
@@ -158,7 +165,7 @@ test('400 code 6 invalid-event-number: that event is rejected, the rest resent a
   );
   const ids = new Set(sim.events().map((e) => (e.event as Ev).event_id));
   assert.equal(ids.size, 9);
-  assert.ok(!ids.has(eventId(recs[6]!)));
+  assert.ok(!ids.has(eventId(must(recs[6], 'recs[6]'))));
 });
 
 test('an event above max_event_bytes is rejected before sending', async (t) => {
@@ -166,7 +173,10 @@ test('an event above max_event_bytes is rejected before sending', async (t) => {
   const ctx = runContext(t);
   const sink = hecSink(base, { max_event_bytes: 1000 });
   const recs = records('splunk_hec', ips(3));
-  recs[1] = { ...recs[1]!, fields: { ...recs[1]!.fields, description: 'y'.repeat(2000) } };
+  recs[1] = {
+    ...must(recs[1], 'recs[1]'),
+    fields: { ...must(recs[1], 'recs[1]').fields, description: 'y'.repeat(2000) },
+  };
   const out = await sink.upsert(recs, ctx);
   assert.deepEqual(
     out.map((o) => o.status),
@@ -213,7 +223,13 @@ test('503 code 9 with Retry-After → retryable with retryAfterMs; partial accep
 
 test('probe reports HEC health', async (t) => {
   const { base } = await startSim(t);
-  assert.equal(await hecSink(base).probe!(runContext(t)), 'HEC 200: HEC is healthy');
+  assert.equal(await must(hecSink(base).probe, 'hecSink(base).probe')(runContext(t)), 'HEC 200: HEC is healthy');
   // a URL given with the collector path works the same
-  assert.equal(await hecSink(`${base}/services/collector/event`).probe!(runContext(t)), 'HEC 200: HEC is healthy');
+  assert.equal(
+    await must(
+      hecSink(`${base}/services/collector/event`).probe,
+      'hecSink(`${base}/services/collector/event`).probe',
+    )(runContext(t)),
+    'HEC 200: HEC is healthy',
+  );
 });

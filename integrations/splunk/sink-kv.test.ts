@@ -6,6 +6,7 @@ import { splunkKvSink } from './index.js';
 import type { SplunkKvConfig } from './schema.js';
 import type { LoggedRequest } from './simulator.js';
 import { commonConfig, ictx, ips, JWT, records, runContext, startSim } from './sink-test-kit.js';
+import { must } from '../../test/helpers/must.js';
 
 const APP = 'stixgate';
 const C = 'ti';
@@ -32,7 +33,7 @@ test('prepare creates the collection with the mapping table field types and acce
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = kvSink(base);
-  await sink.prepare!(ctx);
+  await must(sink.prepare, 'sink.prepare')(ctx);
   const c = sim.collection(APP, C);
   assert.ok(c);
   assert.equal(c.owner, 'nobody');
@@ -41,12 +42,12 @@ test('prepare creates the collection with the mapping table field types and acce
   assert.equal(c.fields.indicator, 'string');
   assert.equal(c.accelerated.indicator, '{"indicator":1}');
   const posts = sim.requests.filter((r) => r.method === 'POST').length;
-  await sink.prepare!(ctx);
+  await must(sink.prepare, 'sink.prepare')(ctx);
   assert.equal(sim.requests.filter((r) => r.method === 'POST').length, posts, 'second prepare posts nothing');
   // a field missing from an existing collection is added
   delete c.fields.score;
-  await sink.prepare!(ctx);
-  assert.equal(sim.collection(APP, C)!.fields.score, 'number');
+  await must(sink.prepare, 'sink.prepare')(ctx);
+  assert.equal(must(sim.collection(APP, C), 'sim.collection(APP, C)').fields.score, 'number');
 });
 
 test('upsert: 2,500 values in batch_save requests of at most 1,000; typed documents keyed by the record key', async (t) => {
@@ -55,9 +56,9 @@ test('upsert: 2,500 values in batch_save requests of at most 1,000; typed docume
   const sink = kvSink(base);
   assert.equal(sink.limits.maxBatch, 1000);
   assert.equal(sink.limits.maxBytes, 50 * 1024 * 1024 - 2);
-  await sink.prepare!(ctx);
+  await must(sink.prepare, 'sink.prepare')(ctx);
   const recs = records('splunk_kv', ips(2500));
-  const sizes = recs.map((r) => sink.sizeOf!(r));
+  const sizes = recs.map((r) => must(sink.sizeOf, 'sink.sizeOf')(r));
   assert.ok(
     sizes.every((s) => s > 100 && s < 1000),
     'sizeOf is the serialised document',
@@ -71,7 +72,10 @@ test('upsert: 2,500 values in batch_save requests of at most 1,000; typed docume
     [200, 200, 200],
   );
   assert.equal(sim.documents(APP, C).length, 2500);
-  const doc = sim.documents(APP, C).find((d) => d._key === recs[0]!.key)!;
+  const doc = must(
+    sim.documents(APP, C).find((d) => d._key === must(recs[0], 'recs[0]').key),
+    'sim.documents(APP, C).find((d) => d._key === recs[0].key)',
+  );
   assert.equal(doc.indicator, '10.0.0.1');
   assert.equal(doc.indicator_type, 'ipv4-addr');
   assert.equal(doc.score, 80);
@@ -83,16 +87,25 @@ test('the same key twice is one document; a score change updates it; removal tak
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = kvSink(base);
-  await sink.prepare!(ctx);
+  await must(sink.prepare, 'sink.prepare')(ctx);
   const [a, b] = records('splunk_kv', ['198.51.100.7', 'evil.example']);
-  const again = records('splunk_kv', ['198.51.100.7'])[0]!;
-  assert.equal(again.key, a!.key);
-  assert.ok((await sink.upsert([a!, b!, again], ctx)).every((o) => o.status === 'ok'));
+  const again = must(records('splunk_kv', ['198.51.100.7'])[0], "records('splunk_kv', ['198.51.100.7'])[0]");
+  assert.equal(again.key, must(a, 'a').key);
+  assert.ok((await sink.upsert([must(a, 'a'), must(b, 'b'), again], ctx)).every((o) => o.status === 'ok'));
   assert.equal(sim.documents(APP, C).length, 2);
-  const rescored = records('splunk_kv', ['198.51.100.7'], 'upsert', 35)[0]!;
+  const rescored = must(
+    records('splunk_kv', ['198.51.100.7'], 'upsert', 35)[0],
+    "records('splunk_kv', ['198.51.100.7'], 'upsert', 35)[0]",
+  );
   await sink.upsert([rescored], ctx);
   assert.equal(sim.documents(APP, C).length, 2);
-  assert.equal(sim.documents(APP, C).find((d) => d._key === a!.key)!.score, 35);
+  assert.equal(
+    must(
+      sim.documents(APP, C).find((d) => d._key === must(a, 'a').key),
+      'sim.documents(APP, C).find((d) => d._key === a.key)',
+    ).score,
+    35,
+  );
   const gone = records('splunk_kv', ['198.51.100.7', 'never-pushed.example'], 'remove');
   assert.deepEqual(await sink.remove(gone, ctx), [{ status: 'ok' }, { status: 'ok' }]);
   assert.deepEqual(
@@ -105,7 +118,7 @@ test('removal deletes by key in chunks of max_keys_per_delete', async (t) => {
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = kvSink(base, { max_keys_per_delete: 40 });
-  await sink.prepare!(ctx);
+  await must(sink.prepare, 'sink.prepare')(ctx);
   await sink.upsert(records('splunk_kv', ips(150)), ctx);
   const out = await sink.remove(records('splunk_kv', ips(100), 'remove'), ctx);
   assert.equal(out.filter((o) => o.status === 'ok').length, 100);
@@ -117,11 +130,11 @@ test('S2: a document the server refuses is isolated by halving; the others are s
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = kvSink(base, { enforce_types: true });
-  await sink.prepare!(ctx);
+  await must(sink.prepare, 'sink.prepare')(ctx);
   const recs = records('splunk_kv', ips(64));
-  recs[37] = { ...recs[37]!, fields: { ...recs[37]!.fields, score: 'very high' } };
+  recs[37] = { ...must(recs[37], 'recs[37]'), fields: { ...must(recs[37], 'recs[37]').fields, score: 'very high' } };
   const out = await sink.upsert(recs, ctx);
-  assert.equal(out[37]!.status, 'reject');
+  assert.equal(must(out[37], 'out[37]').status, 'reject');
   assert.match(
     (out[37] as { reason: string }).reason,
     /batch_save refused the document: .*Failed to convert field score/,
@@ -137,7 +150,7 @@ test('a server limit lower than configured is learnt from the 400 and used', asy
   const { sim, base } = await startSim(t, { maxDocumentsPerBatchSave: 300 });
   const ctx = runContext(t);
   const sink = kvSink(base);
-  await sink.prepare!(ctx);
+  await must(sink.prepare, 'sink.prepare')(ctx);
   const out = await sink.upsert(records('splunk_kv', ips(1000)), ctx);
   assert.ok(out.every((o) => o.status === 'ok'));
   assert.equal(sim.documents(APP, C).length, 1000);
@@ -156,7 +169,7 @@ test('max_documents_per_batch_save above 1,000: used on Splunk 9.1+, lowered to 
     [oldSim, oldBase, 3],
   ] as const) {
     const sink = kvSink(base, { max_documents_per_batch_save: 5000 });
-    await sink.prepare!(ctx);
+    await must(sink.prepare, 'sink.prepare')(ctx);
     const out = await sink.upsert(records('splunk_kv', ips(2500)), ctx);
     assert.ok(out.every((o) => o.status === 'ok'));
     assert.equal(batchSaves(sim).length, requests);
@@ -169,7 +182,7 @@ test('401 (revoked token, wrong password) throws STIXGATE_ERR_SINK_AUTH', async 
   const ctx = runContext(t);
   const bad = kvSink(base, { auth: { username: 'admin', password: 'wrong' } });
   await assert.rejects(
-    bad.prepare!(ctx),
+    must(bad.prepare, 'bad.prepare')(ctx),
     (e: unknown) =>
       e instanceof StixgateError &&
       e.code === 'STIXGATE_ERR_SINK_AUTH' &&
@@ -177,7 +190,7 @@ test('401 (revoked token, wrong password) throws STIXGATE_ERR_SINK_AUTH', async 
       !e.message.includes('wrong'),
   );
   const sink = kvSink(base);
-  await sink.prepare!(ctx);
+  await must(sink.prepare, 'sink.prepare')(ctx);
   sim.revoke(JWT);
   await assert.rejects(
     sink.upsert(records('splunk_kv', ['192.0.2.1']), ctx),
@@ -199,7 +212,7 @@ test('Bearer, Basic and Splunk-token authentication all work', async (t) => {
   ];
   for (const [i, auth] of auths.entries()) {
     const sink = kvSink(base, { auth });
-    await sink.prepare!(ctx);
+    await must(sink.prepare, 'sink.prepare')(ctx);
     assert.ok((await sink.upsert(records('splunk_kv', [`203.0.113.${i + 1}`]), ctx)).every((o) => o.status === 'ok'));
   }
   assert.equal(sim.documents(APP, C).length, 3);
@@ -210,7 +223,7 @@ test('503 with Retry-After throws a retryable error carrying retryAfterMs; 500 a
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = kvSink(base);
-  await sink.prepare!(ctx);
+  await must(sink.prepare, 'sink.prepare')(ctx);
   const recs = records('splunk_kv', ips(20));
   sim.inject({ target: 'kv', status: 503, retryAfter: 7 });
   await assert.rejects(
@@ -231,7 +244,7 @@ test('S4: a connection dropped after the server saved (unknown outcome): the res
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = kvSink(base);
-  await sink.prepare!(ctx);
+  await must(sink.prepare, 'sink.prepare')(ctx);
   const recs = records('splunk_kv', ips(30));
   sim.inject({ target: 'kv', dropAfterHandling: true });
   await assert.rejects(sink.upsert(recs, ctx), (e: unknown) => e instanceof StixgateError && e.retryable);
@@ -256,8 +269,8 @@ test('a collection deleted behind the sink: upsert fails with SINK_PROTOCOL; pre
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = kvSink(base);
-  await sink.prepare!(ctx);
-  sim.kv.collections.splice(sim.kv.collections.indexOf(sim.collection(APP, C)!), 1);
+  await must(sink.prepare, 'sink.prepare')(ctx);
+  sim.kv.collections.splice(sim.kv.collections.indexOf(must(sim.collection(APP, C), 'sim.collection(APP, C)')), 1);
   await assert.rejects(
     sink.upsert(records('splunk_kv', ['192.0.2.9']), ctx),
     (e: unknown) =>
@@ -266,7 +279,7 @@ test('a collection deleted behind the sink: upsert fails with SINK_PROTOCOL; pre
       /collection ti does not exist/.test(e.message),
   );
   assert.deepEqual(await sink.remove(records('splunk_kv', ['192.0.2.9'], 'remove'), ctx), [{ status: 'ok' }]);
-  await sink.prepare!(ctx);
+  await must(sink.prepare, 'sink.prepare')(ctx);
   assert.ok((await sink.upsert(records('splunk_kv', ['192.0.2.9']), ctx)).every((o) => o.status === 'ok'));
-  assert.match(await sink.probe!(ctx), /Splunk 9\.0\.0: collection stixgate\/ti holds 1 documents/);
+  assert.match(await must(sink.probe, 'sink.probe')(ctx), /Splunk 9\.0\.0: collection stixgate\/ti holds 1 documents/);
 });

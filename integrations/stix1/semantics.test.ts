@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import { collectXmlSource } from '../../test/helpers/xml-source.js';
 import { indicatorObservables } from '../../src/core/object-observables.js';
 import type { StixObject } from '../../src/core/stix.js';
+import { must } from '../../test/helpers/must.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'stix1-sem-'));
 const NS = `xmlns:stix="http://stix.mitre.org/stix-1" xmlns:indicator="http://stix.mitre.org/Indicator-2" xmlns:cybox="http://cybox.mitre.org/cybox-2"
@@ -33,7 +34,11 @@ function indicator(uuid: string, props: string): string {
 <indicator:Observable id="ex:Observable-${uuid}"><cybox:Object id="ex:Object-${uuid}">${props}</cybox:Object></indicator:Observable></stix:Indicator>`;
 }
 
-const byId = (objects: StixObject[], uuid: string): StixObject => objects.find((o) => o.id === `indicator--${uuid}`)!;
+const byId = (objects: StixObject[], uuid: string): StixObject =>
+  must(
+    objects.find((o) => o.id === `indicator--${uuid}`),
+    'objects.find((o) => o.id === `indicator--${uuid}`)',
+  );
 
 test('an unknown condition (greaterthen) is left out of the pattern and listed with its reason, never read as =', async () => {
   const u = '0a6e1c6e-1f5e-4f38-8f0e-000000000001';
@@ -145,10 +150,17 @@ test('properties with no STIX 2.1 place (account fields, PE headers) are listed 
   );
   assert.deepEqual(r.rejections, []);
   const od = (n: string) =>
-    r.objects.find(
-      (o) => o.type === 'observed-data' && o.id === `observed-data--0a6e1c6e-1f5e-4f38-8f0e-00000000000${n}`,
-    )!;
-  const sco = (od: StixObject) => r.objects.find((o) => o.id === (od.object_refs as string[])[0])!;
+    must(
+      r.objects.find(
+        (o) => o.type === 'observed-data' && o.id === `observed-data--0a6e1c6e-1f5e-4f38-8f0e-00000000000${n}`,
+      ),
+      "r.objects.find( (o) => o.type === 'observed-data' && o.id...",
+    );
+  const sco = (od: StixObject) =>
+    must(
+      r.objects.find((o) => o.id === (od.object_refs as string[])[0]),
+      'r.objects.find((o) => o.id === (od.object_refs as string[...',
+    );
   assert.deepEqual(od('5').x_stix1_unmapped, [
     {
       cybox_type: 'UserAccountObjectType',
@@ -196,7 +208,10 @@ test('a TTP that is only victim targeting becomes the targeted identity (with it
   );
   const r = await collectXmlSource('stix1', p);
   assert.deepEqual(r.rejections, []);
-  const victim = r.objects.find((o) => o.id === 'identity--7d0f3b8e-2c1a-4e5f-9a6b-000000000001')!;
+  const victim = must(
+    r.objects.find((o) => o.id === 'identity--7d0f3b8e-2c1a-4e5f-9a6b-000000000001'),
+    "r.objects.find((o) => o.id === 'identity--7d0f3b8e-2c1a-4...",
+  );
   assert.deepEqual(
     { ...victim, created_by_ref: undefined },
     {
@@ -212,7 +227,10 @@ test('a TTP that is only victim targeting becomes the targeted identity (with it
       created_by_ref: undefined,
     },
   );
-  const loc = r.objects.find((o) => o.type === 'location')!;
+  const loc = must(
+    r.objects.find((o) => o.type === 'location'),
+    "r.objects.find((o) => o.type === 'location')",
+  );
   assert.deepEqual([loc.country, loc.administrative_area], ['DE', 'Bavaria']);
   const rel = (type: string) =>
     r.objects

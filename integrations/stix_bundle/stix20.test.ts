@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { collectSource } from '../../test/helpers/collect.js';
 import { isStixgateError } from '../../src/core/errors.js';
+import { must } from '../../test/helpers/must.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'stix20-'));
 function file(name: string, body: unknown): string {
@@ -70,7 +71,10 @@ test('STIX 2.0 observed-data: objects become 2.1 SCOs with §2.9 ids, object_ref
     }),
   );
   assert.deepEqual(r.rejections, []);
-  const od = r.objects.find((o) => o.type === 'observed-data')!;
+  const od = must(
+    r.objects.find((o) => o.type === 'observed-data'),
+    "r.objects.find((o) => o.type === 'observed-data')",
+  );
   assert.equal(od.spec_version, '2.1');
   assert.equal(od.objects, undefined);
   assert.deepEqual(od.object_refs, [IDS.a, IDS.b, IDS.traffic, IDS.file]);
@@ -129,8 +133,8 @@ test('STIX 2.0 observed-data: a reference to a missing key or a non-SCO member r
       ['invalid_ipv4', badValue.id],
     ],
   );
-  assert.match(r.rejections[0]!.message, /src_ref "7" names no object of this observed-data/);
-  assert.match(r.rejections[2]!.message, /observed-data object ipv4-addr ipv4-addr--/);
+  assert.match(must(r.rejections[0], 'r.rejections[0]').message, /src_ref "7" names no object of this observed-data/);
+  assert.match(must(r.rejections[2], 'r.rejections[2]').message, /observed-data object ipv4-addr ipv4-addr--/);
 });
 
 test('a small bundle keeps its good objects when one is bad: a report without name rejects that report only', async () => {

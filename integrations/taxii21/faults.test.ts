@@ -7,6 +7,7 @@ import { collectPages, makeSource, runOnce, tempStore } from '../../test/helpers
 import { parseCursor } from './cursor.js';
 import { STUCK_PAGES } from './poll.js';
 import { COLLECTION_ID, indicators, startTaxiiServer } from './test-server.js';
+import { must } from '../../test/helpers/must.js';
 
 /** FAULTS F22-F26 and TAXII-specific network cases, against loopback TAXII servers. */
 
@@ -45,12 +46,15 @@ describe('taxii21 faults', () => {
         ['taxii_pagination_stuck'],
       );
       assert.equal(
-        pages.at(-1)!.rejections[0]!.message,
+        must(must(pages.at(-1), 'pages.at(-1)').rejections[0], 'pages.at(-1).rejections[0]').message,
         'collection Indicators: 3 identical pages with more=true (no next, X-TAXII-Date-Added-Last 2026-02-01T00:00:04.000000Z); paging stopped',
       );
       assert.equal(h.logs.filter((l) => l.reason === 'taxii_pagination_stuck').length, 1);
       // the progress made is committed: the cursor is the last date_added seen
-      assert.equal(parseCursor(pages.at(-1)!.cursor).collections[COLLECTION_ID], '2026-02-01T00:00:04.000000000Z');
+      assert.equal(
+        parseCursor(must(pages.at(-1), 'pages.at(-1)').cursor).collections[COLLECTION_ID],
+        '2026-02-01T00:00:04.000000000Z',
+      );
     } finally {
       await srv.close();
     }
@@ -70,7 +74,10 @@ describe('taxii21 faults', () => {
         pages.map((p) => p.rejections.map((r) => r.reason)),
         [[], [], ['taxii_pagination_stuck']],
       );
-      assert.match(pages[2]!.rejections[0]!.message, /\(the same next,/);
+      assert.match(
+        must(must(pages[2], 'pages[2]').rejections[0], 'pages[2].rejections[0]').message,
+        /\(the same next,/,
+      );
     } finally {
       await srv.close();
     }
@@ -115,7 +122,12 @@ describe('taxii21 faults', () => {
       assert.equal((await store.stats()).objects, 20);
       assert.equal(h.logs.filter((l) => l.reason === 'taxii_ignores_added_after').length, 1);
       assert.match(
-        String(h.logs.find((l) => l.reason === 'taxii_ignores_added_after')!.msg),
+        String(
+          must(
+            h.logs.find((l) => l.reason === 'taxii_ignores_added_after'),
+            "h.logs.find((l) => l.reason === 'taxii_ignores_added_after')",
+          ).msg,
+        ),
         /server ignores added_after \(asked after 2026-02-01T00:00:19\.000000Z, got objects added 2026-02-01T00:00:00\.000000Z\)/,
       );
       assert.equal(
@@ -162,7 +174,10 @@ describe('taxii21 faults', () => {
       } finally {
         html.close();
       }
-      assert.equal((await collectPages(d, { now: NOW }))[0]!.received, 3);
+      assert.equal(
+        must((await collectPages(d, { now: NOW }))[0], '(await collectPages(d, { now: NOW }))[0]').received,
+        3,
+      );
     } finally {
       await dispose();
       await srv.close();
@@ -214,14 +229,20 @@ describe('taxii21 faults', () => {
       srv.knobs.nextValue = `${srv.url}/root/collections/${COLLECTION_ID}/objects/?limit=10&next=10`;
       const ok = makeSource({ url: `${srv.url}/root/`, page_size: 10, max_pages_per_run: 2 });
       assert.deepEqual(
-        (await collectPages(ok, { now: NOW })).map((p) => p.items[0]!.object.name),
+        (await collectPages(ok, { now: NOW })).map((p) => must(p.items[0], 'p.items[0]').object.name),
         ['i0', 'i10'],
       );
       // an opaque token that merely contains a colon is a token, sent as `next=`
       srv.knobs.nextValue = 'page:2';
       srv.requests.length = 0;
       await collectPages(makeSource({ url: `${srv.url}/root/`, page_size: 10, max_pages_per_run: 2 }), { now: NOW });
-      assert.equal(new URL(objectsRequests(srv.requests)[1]!.url, srv.url).searchParams.get('next'), 'page:2');
+      assert.equal(
+        new URL(
+          must(objectsRequests(srv.requests)[1], 'objectsRequests(srv.requests)[1]').url,
+          srv.url,
+        ).searchParams.get('next'),
+        'page:2',
+      );
     } finally {
       canary.close();
       await srv.close();
@@ -234,7 +255,10 @@ describe('taxii21 faults', () => {
     try {
       const h = makeSource({ url: `${srv.url}/root/`, max_skew_secs: 300 });
       const pages = await collectPages(h, { now: NOW });
-      assert.equal(pages[0]!.cursor, `{"v":1,"collections":{"${COLLECTION_ID}":"2026-03-01T12:05:00.000000Z"}}`);
+      assert.equal(
+        must(pages[0], 'pages[0]').cursor,
+        `{"v":1,"collections":{"${COLLECTION_ID}":"2026-03-01T12:05:00.000000Z"}}`,
+      );
       assert.equal(h.logs.filter((l) => l.reason === 'taxii_date_ahead').length, 1);
     } finally {
       await srv.close();
@@ -253,7 +277,7 @@ describe('taxii21 faults', () => {
       const manifestReqs = srv.requests.filter((r) => r.url.includes('/manifest/'));
       assert.equal(manifestReqs.length, 2);
       assert.equal(
-        new URL(manifestReqs[0]!.url, srv.url).searchParams.get('match[id]'),
+        new URL(must(manifestReqs[0], 'manifestReqs[0]').url, srv.url).searchParams.get('match[id]'),
         'indicator--00000000-0000-4000-8000-000000000009',
       );
       // no manifest either: the cursor is not advanced (the next run reads everything again)
@@ -320,7 +344,7 @@ describe('taxii21 faults', () => {
   it('rejects bad objects one by one; the rest of the envelope is kept (STIX 2.0 upgraded)', async () => {
     const [good] = indicators(1);
     const srv = await startTaxiiServer([
-      good!,
+      must(good, 'good'),
       { dateAdded: '2026-02-01T00:00:01.000000Z', obj: { type: 'indicator', id: 'indicator--not-a-uuid' } },
       {
         dateAdded: '2026-02-01T00:00:02.000000Z',
@@ -336,12 +360,12 @@ describe('taxii21 faults', () => {
     ]);
     try {
       const pages = await collectPages(makeSource({ url: `${srv.url}/root/` }), { now: NOW });
-      assert.equal(pages[0]!.received, 3);
+      assert.equal(must(pages[0], 'pages[0]').received, 3);
       assert.deepEqual(
-        pages[0]!.rejections.map((r) => [r.reason, r.location?.index]),
+        must(pages[0], 'pages[0]').rejections.map((r) => [r.reason, r.location?.index]),
         [['bad_id', 1]],
       );
-      const mal = pages[0]!.items[1]!.object as Record<string, unknown>;
+      const mal = must(must(pages[0], 'pages[0]').items[1], 'pages[0].items[1]').object as Record<string, unknown>;
       assert.deepEqual([mal.spec_version, mal.malware_types, mal.is_family], ['2.1', ['trojan'], true]);
     } finally {
       await srv.close();

@@ -5,6 +5,7 @@ import { ConfigError } from '../../src/config/load.js';
 import { collectPages, makeSource, runOnce, tempStore } from '../../test/helpers/taxii21-harness.js';
 import { COLLECTION_ID, indicator, indicators, startTaxiiServer } from './test-server.js';
 import { parseCursor } from './cursor.js';
+import { must } from '../../test/helpers/must.js';
 
 const NOW = Date.UTC(2026, 2, 1, 12);
 const objectsRequests = (reqs: { url: string }[]) => reqs.filter((r) => r.url.includes('/objects/'));
@@ -34,7 +35,10 @@ describe('taxii21 source', () => {
         pages.map((p) => parseCursor(p.cursor).collections[COLLECTION_ID]),
         ['2026-02-01T00:01:39.000000000Z', '2026-02-01T00:03:19.000000000Z', '2026-02-01T00:04:09.000000000Z'],
       );
-      assert.equal(pages[2]!.cursor, `{"v":1,"collections":{"${COLLECTION_ID}":"2026-02-01T00:04:09.000000Z"}}`);
+      assert.equal(
+        must(pages[2], 'pages[2]').cursor,
+        `{"v":1,"collections":{"${COLLECTION_ID}":"2026-02-01T00:04:09.000000Z"}}`,
+      );
       const objs = objectsRequests(srv.requests);
       assert.deepEqual(
         objs.map((r) => new URL(r.url, srv.url).search),
@@ -46,24 +50,30 @@ describe('taxii21 source', () => {
       }
       // the second poll asks after the cursor and gets nothing
       srv.requests.length = 0;
-      const again = await collectPages(h, { now: NOW, cursor: pages[2]!.cursor });
+      const again = await collectPages(h, { now: NOW, cursor: must(pages[2], 'pages[2]').cursor });
       assert.deepEqual(
         again.map((p) => p.received),
         [0],
       );
-      assert.equal(again[0]!.cursor, pages[2]!.cursor);
+      assert.equal(must(again[0], 'again[0]').cursor, must(pages[2], 'pages[2]').cursor);
       assert.equal(
-        new URL(objectsRequests(srv.requests)[0]!.url, srv.url).searchParams.get('added_after'),
+        new URL(
+          must(objectsRequests(srv.requests)[0], 'objectsRequests(srv.requests)[0]').url,
+          srv.url,
+        ).searchParams.get('added_after'),
         '2026-02-01T00:04:09.000000Z',
       );
       // an object added between polls arrives on the next one
       srv.objects = [...srv.objects, indicator(999, '2026-02-02T00:00:00.000000Z')];
-      const third = await collectPages(h, { now: NOW, cursor: pages[2]!.cursor });
+      const third = await collectPages(h, { now: NOW, cursor: must(pages[2], 'pages[2]').cursor });
       assert.deepEqual(
         third.flatMap((p) => p.items.map((i) => i.object.id)),
         ['indicator--00000000-0000-4000-8000-0000000003e7'],
       );
-      assert.equal(parseCursor(third[0]!.cursor).collections[COLLECTION_ID], '2026-02-02T00:00:00.000000000Z');
+      assert.equal(
+        parseCursor(must(third[0], 'third[0]').cursor).collections[COLLECTION_ID],
+        '2026-02-02T00:00:00.000000000Z',
+      );
     } finally {
       await srv.close();
     }
@@ -86,7 +96,10 @@ describe('taxii21 source', () => {
       assert.equal(second.received, 60);
       assert.equal(second.created, 0);
       assert.equal(
-        new URL(objectsRequests(srv.requests).at(-1)!.url, srv.url).searchParams.get('added_after'),
+        new URL(
+          must(objectsRequests(srv.requests).at(-1), 'objectsRequests(srv.requests).at(-1)').url,
+          srv.url,
+        ).searchParams.get('added_after'),
         '2026-02-01T00:03:09.000000Z',
       );
       srv.objects = [...srv.objects, indicator(999, '2026-02-02T00:00:00.000000Z')];
@@ -115,13 +128,17 @@ describe('taxii21 source', () => {
         pages.reduce((n, p) => n + p.items.length, 0),
         3,
       );
-      const q = new URL(objectsRequests(srv.requests)[0]!.url, srv.url).searchParams;
+      const q = new URL(must(objectsRequests(srv.requests)[0], 'objectsRequests(srv.requests)[0]').url, srv.url)
+        .searchParams;
       assert.equal(q.get('match[type]'), 'indicator,malware');
       assert.equal(q.get('match[spec_version]'), '2.1');
       assert.equal(q.get('limit'), '1000');
       assert.ok(srv.requests.every((r) => r.headers['x-api-key'] === 'k-123' && r.headers.authorization === undefined));
       assert.match(
-        await h.comp.source.probe!({
+        await must(
+          h.comp.source.probe,
+          'h.comp.source.probe',
+        )({
           id: 't',
           logger: h.comp.logger,
           http: h.comp.http,
@@ -139,7 +156,10 @@ describe('taxii21 source', () => {
     const srv = await startTaxiiServer(indicators(2), { apiRoots: ['root'] });
     try {
       const h = makeSource({ url: `${srv.url}/taxii2/`, api_root: 'root' });
-      assert.equal((await collectPages(h, { now: NOW }))[0]!.received, 2);
+      assert.equal(
+        must((await collectPages(h, { now: NOW }))[0], '(await collectPages(h, { now: NOW }))[0]').received,
+        2,
+      );
       assert.deepEqual(
         srv.requests.slice(0, 3).map((r) => r.url),
         ['/taxii2/', '/root/', '/root/collections/'],
@@ -174,20 +194,23 @@ describe('taxii21 source', () => {
       const h = makeSource({ url: `${srv.url}/root/`, overlap_secs: 0, full_resync: true });
       const old = `{"v":1,"collections":{"${COLLECTION_ID}":"2026-02-01T00:00:03.000000Z"}}`;
       const once = await collectPages(h, { now: NOW, cursor: old });
-      assert.equal(once[0]!.received, 5);
+      assert.equal(must(once[0], 'once[0]').received, 5);
       assert.equal(
-        once[0]!.cursor,
+        must(once[0], 'once[0]').cursor,
         `{"v":1,"collections":{"${COLLECTION_ID}":"2026-02-01T00:00:04.000000Z"},"resync":true}`,
       );
-      const after = await collectPages(h, { now: NOW, cursor: once[0]!.cursor });
-      assert.equal(after[0]!.received, 0);
+      const after = await collectPages(h, { now: NOW, cursor: must(once[0], 'once[0]').cursor });
+      assert.equal(must(after[0], 'after[0]').received, 0);
       // without full_resync the flag is dropped, and the position kept
       const plain = makeSource({ url: `${srv.url}/root/`, overlap_secs: 0 });
-      const p = await collectPages(plain, { now: NOW, cursor: once[0]!.cursor });
-      assert.equal(p[0]!.cursor, `{"v":1,"collections":{"${COLLECTION_ID}":"2026-02-01T00:00:04.000000Z"}}`);
+      const p = await collectPages(plain, { now: NOW, cursor: must(once[0], 'once[0]').cursor });
+      assert.equal(
+        must(p[0], 'p[0]').cursor,
+        `{"v":1,"collections":{"${COLLECTION_ID}":"2026-02-01T00:00:04.000000Z"}}`,
+      );
       // --full ignores the cursor for one run
-      const full = await collectPages(plain, { now: NOW, cursor: once[0]!.cursor, full: true });
-      assert.equal(full[0]!.received, 5);
+      const full = await collectPages(plain, { now: NOW, cursor: must(once[0], 'once[0]').cursor, full: true });
+      assert.equal(must(full[0], 'full[0]').received, 5);
     } finally {
       await srv.close();
     }
@@ -203,8 +226,11 @@ describe('taxii21 source', () => {
         [10, 10],
       );
       assert.equal(h.logs.filter((l) => l.reason === 'taxii_max_pages').length, 1);
-      const b = await collectPages(h, { now: NOW, cursor: a[1]!.cursor });
-      assert.equal(b[0]!.items[0]!.object.id, 'indicator--00000000-0000-4000-8000-000000000014');
+      const b = await collectPages(h, { now: NOW, cursor: must(a[1], 'a[1]').cursor });
+      assert.equal(
+        must(must(b[0], 'b[0]').items[0], 'b[0].items[0]').object.id,
+        'indicator--00000000-0000-4000-8000-000000000014',
+      );
     } finally {
       await srv.close();
     }

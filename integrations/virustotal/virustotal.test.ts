@@ -13,6 +13,7 @@ import { maliciousness } from './map.js';
 import { reportPath } from './enricher.js';
 import { VirusTotalSimulator } from './simulator.js';
 import { urlId } from './sim-data.js';
+import { must } from '../../test/helpers/must.js';
 
 const T = Date.parse('2026-03-01T10:00:00.000Z');
 const MD5 = '44d88612fea8a8f36de82e1278abb02f';
@@ -72,7 +73,13 @@ describe('virustotal', () => {
       reportPath({ type: 'url', value: 'http://a.example/x?y=1' }),
       `/api/v3/urls/${urlId('http://a.example/x?y=1')}`,
     );
-    assert.doesNotMatch(reportPath({ type: 'url', value: 'http://a.example/' })!, /=/);
+    assert.doesNotMatch(
+      must(
+        reportPath({ type: 'url', value: 'http://a.example/' }),
+        "reportPath({ type: 'url', value: 'http://a.example/' })",
+      ),
+      /=/,
+    );
     assert.equal(reportPath({ type: 'file', value: SHA256, hash: 'SHA-256' }), `/api/v3/files/${SHA256}`);
     assert.equal(reportPath({ type: 'file', value: 'ab'.repeat(64), hash: 'SHA-512' }), undefined);
     assert.equal(reportPath({ type: 'ipv6-addr', value: '2001:db8::1' }), '/api/v3/ip_addresses/2001%3Adb8%3A%3A1');
@@ -119,8 +126,11 @@ describe('virustotal', () => {
         sim.requests.map((r) => r.status),
         [200, 200, 200, 200, 404],
       );
-      assert.equal(sim.requests[4]!.code, 'NotFoundError');
-      const ip = (await t.store.get(lookupNoteId('vt', { type: 'ipv4-addr', value: '198.51.100.7' })))!;
+      assert.equal(must(sim.requests[4], 'sim.requests[4]').code, 'NotFoundError');
+      const ip = must(
+        await t.store.get(lookupNoteId('vt', { type: 'ipv4-addr', value: '198.51.100.7' })),
+        "(await t.store.get(lookupNoteId('vt', { type: 'ipv4-addr'...",
+      );
       assert.match(String(ip.abstract), /9\/90 engines flag 198\.51\.100\.7 \(maliciousness 100\)/);
       assert.match(String(ip.content), /reputation: -20/);
       assert.match(String(ip.content), /AS64501 Bad AS/);
@@ -132,20 +142,53 @@ describe('virustotal', () => {
         },
       ]);
       assert.equal((ip[LOOKUP_PROPERTY] as { maliciousness: number }).maliciousness, 100);
-      assert.ok((ip.object_refs as string[]).includes(indicatorIdForPattern(patterns[0]!)));
-      const file = (await t.store.get(lookupNoteId('vt', { type: 'file', value: MD5, hash: 'MD5' })))!;
+      assert.ok((ip.object_refs as string[]).includes(indicatorIdForPattern(must(patterns[0], 'patterns[0]'))));
+      const file = must(
+        await t.store.get(lookupNoteId('vt', { type: 'file', value: MD5, hash: 'MD5' })),
+        "(await t.store.get(lookupNoteId('vt', { type: 'file', val...",
+      );
       assert.match(String(file.content), /threat label: trojan\.eicar/);
-      const none = (await t.store.get(lookupNoteId('vt', { type: 'ipv4-addr', value: '203.0.113.9' })))!;
+      const none = must(
+        await t.store.get(lookupNoteId('vt', { type: 'ipv4-addr', value: '203.0.113.9' })),
+        "(await t.store.get(lookupNoteId('vt', { type: 'ipv4-addr'...",
+      );
       assert.match(String(none.content), /virustotal has no report for 203\.0\.113\.9/);
       const signals = await t.store.getMany(patterns.map((p) => indicatorIdForPattern(p)));
-      assert.equal(signals.get(indicatorIdForPattern(patterns[0]!))!.x_stixgate!.sources['enrich:vt']!.confidence, 100);
       assert.equal(
-        signals.get(indicatorIdForPattern(patterns[1]!))!.x_stixgate!.sources['enrich:vt']!.confidence,
+        must(
+          must(
+            must(
+              signals.get(indicatorIdForPattern(must(patterns[0], 'patterns[0]'))),
+              'signals.get(indicatorIdForPattern(patterns[0]))',
+            ).x_stixgate,
+            'signals.get(indicatorIdForPattern(patterns[0])).x_stixgate',
+          ).sources['enrich:vt'],
+          'signals.get(indicatorIdForPattern(patterns[0])).x_stixgat...',
+        ).confidence,
+        100,
+      );
+      assert.equal(
+        must(
+          must(
+            must(
+              signals.get(indicatorIdForPattern(must(patterns[1], 'patterns[1]'))),
+              'signals.get(indicatorIdForPattern(patterns[1]))',
+            ).x_stixgate,
+            'signals.get(indicatorIdForPattern(patterns[1])).x_stixgate',
+          ).sources['enrich:vt'],
+          'signals.get(indicatorIdForPattern(patterns[1])).x_stixgat...',
+        ).confidence,
         33,
         '(2 + 2/2) of 90 engines at a 10% full share',
       );
       assert.equal(
-        signals.get(indicatorIdForPattern(patterns[4]!))!.x_stixgate!.sources['enrich:vt'],
+        must(
+          must(
+            signals.get(indicatorIdForPattern(must(patterns[4], 'patterns[4]'))),
+            'signals.get(indicatorIdForPattern(patterns[4]))',
+          ).x_stixgate,
+          'signals.get(indicatorIdForPattern(patterns[4])).x_stixgate',
+        ).sources['enrich:vt'],
         undefined,
         'no opinion, no signal',
       );
@@ -176,7 +219,7 @@ describe('virustotal', () => {
       const a = await runEnricher(opts({ now: () => now }));
       assert.equal(a.stopped, 'quota');
       assert.equal(a.retryAfterMs, 1000, 'a window, at least one second');
-      assert.match(a.error!.message, /QuotaExceededError/);
+      assert.match(must(a.error, 'a.error').message, /QuotaExceededError/);
       now += 999;
       const b = await runEnricher(opts({ now: () => now }));
       assert.equal(b.stopped, 'quota');
@@ -195,7 +238,7 @@ describe('virustotal', () => {
         assert.equal(a.stopped, 'error');
         assert.equal(a.error?.reason, 'auth');
         assert.equal(a.cursor, 0);
-        assert.equal(sim.requests[0]!.code, 'WrongCredentialsError');
+        assert.equal(must(sim.requests[0], 'sim.requests[0]').code, 'WrongCredentialsError');
       },
       {},
       'wrong-key',
@@ -233,7 +276,7 @@ describe('virustotal', () => {
           .then((r) => r.dump());
         const q = (await (await http.request({ url: `${base}/__sim/quota` })).json()) as Record<string, number>;
         assert.deepEqual(q, { per_minute: 4, per_day: 500, used_today: 1, max_in_window: 1, refused: 0 });
-        assert.equal(sim.requests[0]!.code, 'NotFoundError');
+        assert.equal(must(sim.requests[0], 'sim.requests[0]').code, 'NotFoundError');
       } finally {
         await http.close();
       }

@@ -5,6 +5,7 @@ import { loadSinkMapping } from '../../src/delivery/records.js';
 import { indicator, viewRecords } from '../../test/helpers/sink-kit.js';
 import { xsoarSink } from './index.js';
 import { config, ictx, NOW, records, runContext, startSim } from './test-kit.js';
+import { must } from '../../test/helpers/must.js';
 
 /**
  * Where the mapped fields go (CONTRACT.md "Fields sent"). The swagger lists no `fields` among
@@ -30,7 +31,7 @@ test('a field key the server does not define is dropped by XSOAR without an erro
     (await s.upsert(recs, ctx)).map((o) => o.status),
     ['ok'],
   );
-  const fields = sim.indicator('198.51.100.7')!.CustomFields;
+  const fields = must(sim.indicator('198.51.100.7'), "sim.indicator('198.51.100.7')").CustomFields;
   assert.deepEqual(fields.tags, ['c2']);
   assert.equal('stixgateconfidence' in fields, false);
   assert.deepEqual(sim.droppedFields(), { stixgateconfidence: 1 });
@@ -41,17 +42,21 @@ test('fields_via: feed loses the fields when the feed classifier maps none; fiel
   const ctx = runContext(t);
   const recs = records(['198.51.100.7', 'evil.example'], 'upsert', 80, extra);
   await xsoarSink.create(config(base), ictx).upsert(recs, ctx);
-  assert.deepEqual(sim.indicator('198.51.100.7')!.CustomFields, {}, 'not carried through feed/json here');
+  assert.deepEqual(
+    must(sim.indicator('198.51.100.7'), "sim.indicator('198.51.100.7')").CustomFields,
+    {},
+    'not carried through feed/json here',
+  );
 
   const viaEdit = xsoarSink.create(config(base, { fields_via: 'edit' }), ictx);
   assert.deepEqual(
     (await viaEdit.upsert(recs, ctx)).map((o) => o.status),
     ['ok', 'ok'],
   );
-  const ip = sim.indicator('198.51.100.7')!;
+  const ip = must(sim.indicator('198.51.100.7'), "sim.indicator('198.51.100.7')");
   assert.deepEqual(
     [ip.CustomFields.trafficlightprotocol, ip.CustomFields.tags, ip.CustomFields.stixid],
-    ['AMBER', ['c2'], recs[0]!.object.id],
+    ['AMBER', ['c2'], must(recs[0], 'recs[0]').object.id],
   );
   assert.equal(ip.manualScore, false, "fields only: the verdict stays the feed's");
   const feeds = sim.requests.filter((q) => q.path === '/indicators/feed/json');

@@ -5,6 +5,7 @@ import { loadSinkMapping } from '../../src/delivery/records.js';
 import { reconcileBench } from '../../test/helpers/reconcile-kit.js';
 import { xsoarSink } from './index.js';
 import { config, ictx, indicator, NOW, runContext, startSim } from './test-kit.js';
+import { must } from '../../test/helpers/must.js';
 
 const mapping = loadSinkMapping(join(ictx.mappingsDir, 'sinks', 'xsoar.yaml')).fields;
 const feed = (value: string, type: string, brand: string, score = 3) => ({
@@ -34,8 +35,12 @@ test("xsoar: the plan lists exactly the drift injected in the indicators, reconc
   assert.deepEqual((await b.plan()).counts, { missing: 0, stale: 0, extra: 0, foreign: 0, in_sync: 5 });
 
   const store = sim.store();
-  store.batchDelete({ ids: [sim.indicator('198.51.100.1')!.id], doNotWhitelist: true }); // deleted in XSOAR
-  sim.indicator('evil.example')!.CustomFields.stixid = 'indicator--00000000-0000-4000-8000-000000000000'; // edited
+  store.batchDelete({
+    ids: [must(sim.indicator('198.51.100.1'), "sim.indicator('198.51.100.1')").id],
+    doNotWhitelist: true,
+  }); // deleted in XSOAR
+  must(sim.indicator('evil.example'), "sim.indicator('evil.example')").CustomFields.stixid =
+    'indicator--00000000-0000-4000-8000-000000000000'; // edited
   store.ingest(feed('192.0.2.66', 'IP', 'stixgate'), 0, false); // stixgate's brand on a value the store does not hold (a restore)
   store.ingest(feed('partner.example', 'Domain', 'OtherFeed'), 0, false); // another feed's indicator
   store.create({ indicator: { value: 'analyst.example', indicator_type: 'Domain' } }); // an analyst's own
@@ -55,7 +60,10 @@ test("xsoar: the plan lists exactly the drift injected in the indicators, reconc
   const done = await b.reconcile();
   assert.deepEqual(done.repaired, { upserted: 2, removed: 1, rejected: 0, retried: 0, gone: 0 });
   assert.ok(sim.indicator('198.51.100.1'));
-  assert.match(String(sim.indicator('evil.example')!.CustomFields.stixid), /^indicator--(?!00000000)/);
+  assert.match(
+    String(must(sim.indicator('evil.example'), "sim.indicator('evil.example')").CustomFields.stixid),
+    /^indicator--(?!00000000)/,
+  );
   assert.equal(sim.indicator('192.0.2.66'), undefined);
   assert.equal(sim.exclusions().length, 0, 'the removal never puts a value on the exclusion list');
   assert.ok(sim.indicator('partner.example') && sim.indicator('analyst.example'), 'foreign indicators survive');

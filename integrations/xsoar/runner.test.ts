@@ -11,6 +11,7 @@ import type { StixObject } from '../../src/core/stix.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { xsoarSink } from './index.js';
 import { ADV_KEY, NOW, config, ictx, indicator, ips, runContext, startSim } from './test-kit.js';
+import { must } from '../../test/helpers/must.js';
 
 /**
  * The sink under the engine's sink runner: store change log → records → batches → XSOAR 8 with an
@@ -63,7 +64,7 @@ test('sink runner → xsoar: batches within 2,000, revocation deletes without ex
   await store.upsert(
     [
       {
-        object: { ...objects[0]!, modified: new Date(NOW).toISOString(), revoked: true },
+        object: { ...must(objects[0], 'objects[0]'), modified: new Date(NOW).toISOString(), revoked: true },
         source: 'feed_a',
         confidence: 80,
       },
@@ -72,7 +73,7 @@ test('sink runner → xsoar: batches within 2,000, revocation deletes without ex
   );
   const second = await run();
   assert.equal(second.removed, 1);
-  assert.equal(sim.indicator(ips(1)[0]!), undefined);
+  assert.equal(sim.indicator(must(ips(1)[0], 'ips(1)[0]')), undefined);
   assert.deepEqual(sim.exclusions(), []);
   assert.ok(
     sim.requests.some((q) => q.path.endsWith('/batchDelete') && q.status === 429),
@@ -83,7 +84,7 @@ test('sink runner → xsoar: batches within 2,000, revocation deletes without ex
   await store.upsert(
     [
       {
-        object: { ...objects[1]!, modified: new Date(NOW).toISOString(), revoked: true },
+        object: { ...must(objects[1], 'objects[1]'), modified: new Date(NOW).toISOString(), revoked: true },
         source: 'feed_a',
         confidence: 80,
       },

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { advancedHash } from './sim-auth.js';
 import { ADV_KEY, KEY, startSim } from './test-kit.js';
+import { must } from '../../test/helpers/must.js';
 
 type Json = any;
 
@@ -97,7 +98,7 @@ test('XSOAR 8 advanced key: SHA-256 of key + nonce + timestamp verified; stale t
   const { sim, base } = await startSim(t, { now: () => now, rejectReusedNonce: true });
   const ok = await call(base, '/xsoar/public/v1/indicators/search', { size: 1 }, advanced(ADV_KEY, '2', String(now)));
   assert.equal(ok.status, 200);
-  assert.equal(sim.requests[0]!.scheme, 'advanced');
+  assert.equal(must(sim.requests[0], 'sim.requests[0]').scheme, 'advanced');
   const cases: [string, Record<string, string>][] = [
     ['replayed nonce', advanced(ADV_KEY, '2', String(now))],
     ['stale timestamp', advanced(ADV_KEY, '2', String(now - 6 * 60_000), 'a'.repeat(64))],
@@ -143,7 +144,7 @@ test('feed/json: unique by value (a re-feed updates the same indicator), per-bra
     (await call(base, '/indicators/feed/json', feed(['1.1.1.1'], { score: 2, sourceBrand: 'b2' }))).status,
     201,
   );
-  const i = sim.indicator('1.1.1.1')!;
+  const i = must(sim.indicator('1.1.1.1'), "sim.indicator('1.1.1.1')");
   assert.equal(sim.indicators().length, 2);
   assert.equal(i.version, 3);
   assert.equal(i.score, 2, 'the highest score across source brands');
@@ -251,17 +252,17 @@ test('batchDelete: doNotWhitelist:true only deletes; without it the values go on
   await call(base, '/indicators/feed/json', feed(['1.1.1.1', '2.2.2.2', '3.3.3.3']));
   const [a, b] = sim.indicators();
   const d1 = await call(base, '/indicators/batchDelete', {
-    ids: [a!.id, 'nope'],
+    ids: [must(a, 'a').id, 'nope'],
     all: false,
     filter: {},
     doNotWhitelist: true,
     reason: 'r',
     reputations: null,
   });
-  assert.deepEqual(d1.body, { updatedIds: [a!.id], notUpdated: 1 });
+  assert.deepEqual(d1.body, { updatedIds: [must(a, 'a').id], notUpdated: 1 });
   assert.deepEqual(sim.exclusions(), []);
-  const d2 = await call(base, '/indicators/batchDelete', { ids: [b!.id], reason: 'fp' });
-  assert.deepEqual(d2.body, { updatedIds: [b!.id], notUpdated: 0 });
+  const d2 = await call(base, '/indicators/batchDelete', { ids: [must(b, 'b').id], reason: 'fp' });
+  assert.deepEqual(d2.body, { updatedIds: [must(b, 'b').id], notUpdated: 0 });
   assert.deepEqual(
     sim.exclusions().map((x) => [x.value, x.reason]),
     [['2.2.2.2', 'fp']],
@@ -402,7 +403,7 @@ test('JSON null counts as absent (Go zero values): demisto-py sends every unset 
     classifierId: null,
   });
   assert.equal(f.status, 201);
-  assert.equal(sim.indicator('m.example')!.score, 0);
+  assert.equal(must(sim.indicator('m.example'), "sim.indicator('m.example')").score, 0);
 });
 
 test('shared indicators: each source brand keeps its own expiration (the latest wins); hand-made indicators carry the Manual source and manuallyEditedFields', async (t) => {
@@ -425,11 +426,15 @@ test('shared indicators: each source brand keeps its own expiration (the latest 
       { value: '1.1.1.1', type: 'IP', score: 0, sourceBrand: 'B', expirationPolicy: 'interval', expirationInterval: 1 },
     ],
   });
-  let i = sim.indicator('1.1.1.1')!;
+  let i = must(sim.indicator('1.1.1.1'), "sim.indicator('1.1.1.1')");
   assert.deepEqual([i.sourceBrands, i.score, i.expiration], [['A', 'B'], 3, '2026-03-01T22:00:00.000Z']);
   now += 5 * 60_000;
-  assert.equal(sim.indicator('1.1.1.1')!.expirationStatus, 'active', 'source A keeps it active after B expired');
+  assert.equal(
+    must(sim.indicator('1.1.1.1'), "sim.indicator('1.1.1.1')").expirationStatus,
+    'active',
+    'source A keeps it active after B expired',
+  );
   await call(base, '/indicator/create', { indicator: { value: '2.2.2.2', indicator_type: 'IP', comment: 'by hand' } });
-  i = sim.indicator('2.2.2.2')!;
+  i = must(sim.indicator('2.2.2.2'), "sim.indicator('2.2.2.2')");
   assert.deepEqual([i.sourceBrands, i.manuallyEditedFields], [['Manual'], ['comment']]);
 });

@@ -6,6 +6,7 @@ import type { HttpClient } from '../../src/http/types.js';
 import { xsoarSink } from './index.js';
 import { verdictOf } from './sink.js';
 import { ADV_KEY, KEY, NOW, config, ictx, ips, records, runContext, startSim } from './test-kit.js';
+import { must } from '../../test/helpers/must.js';
 
 const sink = (url: string, over: Parameters<typeof config>[1] = {}) => xsoarSink.create(config(url, over), ictx);
 const ok = (n: number) => Array.from({ length: n }, () => ({ status: 'ok' }));
@@ -45,7 +46,7 @@ test('v6 upsert: one feed/json request creates typed indicators with verdict, fi
   );
   assert.deepEqual(await sink(base).upsert(recs, ctx), ok(5));
   assert.equal(sim.requests.length, 1);
-  assert.deepEqual(sim.requests[0]!.items, 5);
+  assert.deepEqual(must(sim.requests[0], 'sim.requests[0]').items, 5);
   const by = new Map(sim.indicators().map((i) => [i.value, i]));
   assert.deepEqual(
     [...by.values()].map((i) => [i.value, i.indicator_type, i.score]),
@@ -57,19 +58,19 @@ test('v6 upsert: one feed/json request creates typed indicators with verdict, fi
       ['2001:db8::/32', 'IPv6CIDR', 3],
     ],
   );
-  const ip = by.get('198.51.100.7')!;
+  const ip = must(by.get('198.51.100.7'), "by.get('198.51.100.7')");
   assert.deepEqual(ip.sourceBrands, ['stixgate']);
   assert.deepEqual(ip.sourceInstances, ['stixgate']);
   assert.equal(ip.manualScore, false);
   assert.equal(ip.CustomFields.trafficlightprotocol, 'AMBER');
   assert.deepEqual(ip.CustomFields.tags, ['c2']);
-  assert.equal(ip.CustomFields.stixid, recs[0]!.object.id);
-  assert.equal('tags' in by.get('evil.example')!.CustomFields, true);
-  assert.equal(ip.expirationSource!.expirationPolicy, 'interval');
-  assert.equal(ip.expirationSource!.expirationInterval, 90);
+  assert.equal(ip.CustomFields.stixid, must(recs[0], 'recs[0]').object.id);
+  assert.equal('tags' in must(by.get('evil.example'), "by.get('evil.example')").CustomFields, true);
+  assert.equal(must(ip.expirationSource, 'ip.expirationSource').expirationPolicy, 'interval');
+  assert.equal(must(ip.expirationSource, 'ip.expirationSource').expirationInterval, 90);
   await sink(base).upsert(records(['198.51.100.7'], 'upsert', 80), ctx);
   assert.deepEqual(
-    sim.indicator('198.51.100.7')!.CustomFields.tags,
+    must(sim.indicator('198.51.100.7'), "sim.indicator('198.51.100.7')").CustomFields.tags,
     ['c2'],
     'a push without labels leaves the tags alone',
   );
@@ -82,13 +83,13 @@ test('re-sending the same values keeps one indicator per value; a score change u
   await s.upsert(records(['1.2.3.4', 'a.example'], 'upsert', 90), ctx);
   await s.upsert(records(['1.2.3.4', 'a.example'], 'upsert', 90), ctx);
   assert.equal(sim.indicators().length, 2);
-  assert.equal(sim.indicator('1.2.3.4')!.version, 2);
+  assert.equal(must(sim.indicator('1.2.3.4'), "sim.indicator('1.2.3.4')").version, 2);
   await s.upsert(records(['1.2.3.4'], 'upsert', 50), ctx);
-  assert.equal(sim.indicator('1.2.3.4')!.score, 2);
+  assert.equal(must(sim.indicator('1.2.3.4'), "sim.indicator('1.2.3.4')").score, 2);
   await s.upsert(records(['1.2.3.4'], 'upsert', 10), ctx);
-  assert.equal(sim.indicator('1.2.3.4')!.score, 0);
+  assert.equal(must(sim.indicator('1.2.3.4'), "sim.indicator('1.2.3.4')").score, 0);
   await s.upsert(records(['1.2.3.4'], 'upsert', null), ctx);
-  assert.equal(sim.indicator('1.2.3.4')!.score, 0);
+  assert.equal(must(sim.indicator('1.2.3.4'), "sim.indicator('1.2.3.4')").score, 0);
   assert.equal(sim.indicators().length, 2);
 });
 
@@ -217,7 +218,7 @@ test('unmapped observable types are rejected without a request', async (t) => {
   const s = xsoarSink.create(config(base, { mapping: 'integrations/xsoar/testdata/ip-only.yaml' }), ictx);
   const out = await s.upsert(recs, ctx);
   assert.deepEqual(out[0], { status: 'ok' });
-  assert.equal(out[1]!.status, 'reject');
+  assert.equal(must(out[1], 'out[1]').status, 'reject');
   assert.match(
     (out[1] as { reason: string }).reason,
     /no XSOAR indicator type for observable type email-addr in .*ip-only\.yaml/,
@@ -255,7 +256,7 @@ test('v6 tenant: requests go to /acc_<tenant>/', async (t) => {
   assert.equal(sim.indicators('acme').length, 1);
   assert.equal(sim.indicators().length, 0);
   assert.match(
-    await s.probe!(ctx),
+    await must(s.probe, 's.probe')(ctx),
     /XSOAR 6 at http:\/\/127\.0\.0\.1:\d+\/acc_acme: 1 indicators from source brand stixgate/,
   );
 });
@@ -282,9 +283,13 @@ test('pin_verdict: the verdict is set manually with the current version; a confl
   const edits = sim.requests.filter((q) => q.path === '/indicator/edit').map((q) => q.status);
   assert.deepEqual(edits.sort(), [200, 200, 409]);
   for (const v of ['1.1.1.1', '2.2.2.2'])
-    assert.deepEqual([sim.indicator(v)!.score, sim.indicator(v)!.manualScore], [2, true]);
+    assert.deepEqual(
+      [must(sim.indicator(v), 'sim.indicator(v)').score, must(sim.indicator(v), 'sim.indicator(v)').manualScore],
+      [2, true],
+    );
   assert.equal(
-    sim.indicator('1.1.1.1')!.comment + sim.indicator('2.2.2.2')!.comment,
+    must(sim.indicator('1.1.1.1'), "sim.indicator('1.1.1.1')").comment +
+      must(sim.indicator('2.2.2.2'), "sim.indicator('2.2.2.2')").comment,
     'analyst',
     "the other writer's change is kept",
   );
@@ -293,14 +298,18 @@ test('pin_verdict: the verdict is set manually with the current version; a confl
     headers: { Authorization: KEY },
     body: JSON.stringify({ indicators: [{ value: '1.1.1.1', type: 'IP', score: 3, sourceBrand: 'Other' }] }),
   });
-  assert.equal(sim.indicator('1.1.1.1')!.score, 2, 'a pinned verdict is not changed by other sources');
+  assert.equal(
+    must(sim.indicator('1.1.1.1'), "sim.indicator('1.1.1.1')").score,
+    2,
+    'a pinned verdict is not changed by other sources',
+  );
   sim.requests.length = 0;
   assert.deepEqual(await s.upsert(records(['1.1.1.1', '2.2.2.2'], 'upsert', 50), ctx), ok(2));
   assert.equal(sim.requests.filter((q) => q.path === '/indicator/edit').length, 0, 'already pinned: no edit');
   // an excluded value is not created by the feed: with pin_verdict the sink sees it and rejects it
   sim.store().whitelist({ value: '9.9.9.9', reason: 'fp' });
   const out = await s.upsert(records(['9.9.9.9']), ctx);
-  assert.equal(out[0]!.status, 'reject');
+  assert.equal(must(out[0], 'out[0]').status, 'reject');
   assert.match((out[0] as { reason: string }).reason, /exclusion list/);
 });
 
@@ -334,7 +343,7 @@ test('config schema: defaults, the secret key, and every bad key reported with i
     [good.value.verdict, good.value.max_batch_size, good.value.key_type, good.value.source_brand],
     [{ bad: 80, suspicious: 40 }, 2000, 'standard', 'stixgate'],
   );
-  assert.equal(xsoarSink.schema.api_key!.secret, true);
+  assert.equal(must(xsoarSink.schema.api_key, 'xsoarSink.schema.api_key').secret, true);
   assert.deepEqual(xsoarSink.secretPaths, ['api_key']);
   const bad = validate(o, {
     url: 'https://x/xsoar',
@@ -384,16 +393,16 @@ test('removal of shared or analyst-touched indicators expires only the stixgate 
       },
     ],
   });
-  const two = sim.indicator('10.0.0.2')!;
+  const two = must(sim.indicator('10.0.0.2'), "sim.indicator('10.0.0.2')");
   await post('/indicator/edit', { id: two.id, version: two.version, comment: 'seen in case 42' });
   await post('/indicator/create', {
     indicator: { value: '10.0.0.3', indicator_type: 'IP', comment: 'analyst' },
     seenNow: true,
   });
-  const five = sim.indicator('10.0.0.5')!;
+  const five = must(sim.indicator('10.0.0.5'), "sim.indicator('10.0.0.5')");
   await post('/indicator/edit', { id: five.id, version: five.version, score: 1, manualScore: true });
-  assert.ok(sim.indicator('10.0.0.3')!.sourceBrands.includes('Manual'));
-  assert.deepEqual(sim.indicator('10.0.0.2')!.manuallyEditedFields, ['comment']);
+  assert.ok(must(sim.indicator('10.0.0.3'), "sim.indicator('10.0.0.3')").sourceBrands.includes('Manual'));
+  assert.deepEqual(must(sim.indicator('10.0.0.2'), "sim.indicator('10.0.0.2')").manuallyEditedFields, ['comment']);
 
   const out = await s.remove(records(['10.0.0.1', '10.0.0.2', '10.0.0.3', '10.0.0.4', '10.0.0.5'], 'remove'), ctx);
   assert.deepEqual(out, ok(5));
@@ -404,17 +413,21 @@ test('removal of shared or analyst-touched indicators expires only the stixgate 
   );
   assert.deepEqual(sim.exclusions(), []);
   now += 2 * 60_000;
-  const one = sim.indicator('10.0.0.1')!;
+  const one = must(sim.indicator('10.0.0.1'), "sim.indicator('10.0.0.1')");
   assert.equal(one.score, 2, "the other feed's verdict remains");
   assert.equal(one.sourceScores.stixgate, 0, 'the stixgate contribution carries no verdict any more');
   assert.equal(one.expirationStatus, 'active', 'the other feed keeps the indicator active');
-  const analysed = sim.indicator('10.0.0.2')!;
+  const analysed = must(sim.indicator('10.0.0.2'), "sim.indicator('10.0.0.2')");
   assert.equal(analysed.comment, 'seen in case 42');
   assert.equal(
     analysed.expirationStatus,
     'expired',
     "stixgate was its only source: it expires, the analyst's work stays",
   );
-  assert.equal(sim.indicator('10.0.0.3')!.comment, 'analyst');
-  assert.equal(sim.indicator('10.0.0.5')!.score, 1, 'a manual verdict is never touched');
+  assert.equal(must(sim.indicator('10.0.0.3'), "sim.indicator('10.0.0.3')").comment, 'analyst');
+  assert.equal(
+    must(sim.indicator('10.0.0.5'), "sim.indicator('10.0.0.5')").score,
+    1,
+    'a manual verdict is never touched',
+  );
 });

@@ -6,6 +6,7 @@ import { PROJECT_ROOT } from '../../test/helpers/corpus.js';
 import type { HttpClient, HttpResponse } from '../../src/http/types.js';
 import { xsoarSink } from './index.js';
 import { KEY, config, ictx, records, runContext, startSim } from './test-kit.js';
+import { must } from '../../test/helpers/must.js';
 
 /**
  * The simulator's and the sink's JSON against the XSOAR server swagger (SINK_APIS.md S52): every
@@ -153,7 +154,7 @@ test("the sink's requests and the simulator's responses fit the XSOAR swagger", 
   const plain = xsoarSink.create(config(base), ictx);
   await plain.upsert(records(['gone.example']), ctx);
   await plain.remove(records(['gone.example'], 'remove'), ctx);
-  await pinned.probe!(ctx);
+  await must(pinned.probe, 'pinned.probe')(ctx);
   // /indicator/create is not used by the sink; its response shape is checked here all the same
   const c = await fetch(`${base}/indicator/create`, {
     method: 'POST',

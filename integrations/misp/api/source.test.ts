@@ -5,6 +5,7 @@ import { StixgateError } from '../../../src/core/errors.js';
 import type { Page } from '../../../src/pipeline/types.js';
 import { lastCursor, mispComponent, runPages, FIXED_NOW } from '../../../test/helpers/misp-source.js';
 import { startMispSimulator, type SimAttribute, type SimEvent } from './simulator.js';
+import { must } from '../../../test/helpers/must.js';
 
 const KEY = 'sim-key-0123456789abcdef';
 const T0 = Math.floor(FIXED_NOW / 1000) - 3600; // an hour before the run
@@ -66,22 +67,22 @@ test('misp_api attributes mode: unsorted pages, cursor = max attribute timestamp
     assert.deepEqual(ids(pages, 'indicator'), indicatorIds(range(1, 25)));
     // only the final page carries the cursor: the newest attribute (T0+240) arrived on page 1
     assert.deepEqual(pages.filter((p) => p.cursor !== undefined).length, 1);
-    assert.equal(pages.at(-1)!.cursor, JSON.stringify({ ts: T0 + 240 }));
+    assert.equal(must(pages.at(-1), 'pages.at(-1)').cursor, JSON.stringify({ ts: T0 + 240 }));
     const searches = sim.requests.filter((r) => r.path === '/attributes/restSearch');
     assert.deepEqual(
       searches.map((r) => r.body.page),
       [1, 2, 3],
     );
-    assert.equal(searches[0]!.body.timestamp, Math.floor(FIXED_NOW / 1000) - 30 * 86400);
-    assert.equal(searches[0]!.body.published, true);
-    assert.equal(searches[0]!.authorization, KEY);
+    assert.equal(must(searches[0], 'searches[0]').body.timestamp, Math.floor(FIXED_NOW / 1000) - 30 * 86400);
+    assert.equal(must(searches[0], 'searches[0]').body.published, true);
+    assert.equal(must(searches[0], 'searches[0]').authorization, KEY);
 
     // next run: window starts overlap_secs before the cursor; an attribute stamped in the same second
     // as the cursor and one committed late (older timestamp, inside the overlap) both arrive
-    sim.events[2]!.attributes.push(attr(26, T0 + 240), attr(27, T0 + 200));
+    must(sim.events[2], 'sim.events[2]').attributes.push(attr(26, T0 + 240), attr(27, T0 + 200));
     sim.requests.length = 0;
     const next = await runPages('misp_api', base(sim.url), lastCursor(pages));
-    assert.equal(sim.requests[0]!.body.timestamp, T0 + 180);
+    assert.equal(must(sim.requests[0], 'sim.requests[0]').body.timestamp, T0 + 180);
     // timestamp >= T0+180: attributes 19..25 (T0+180..T0+240), 26 and 27
     assert.deepEqual(ids(next, 'indicator'), indicatorIds([...range(19, 25), 26, 27]));
     assert.ok(ids(next, 'indicator').includes(`indicator--${uuid(2, 26)}`));
@@ -142,9 +143,9 @@ test('misp_api events mode: an event edited (and published) later with old attri
       base(sim.url, { mode: 'events', tags: ['tlp:green', '!internal'] }),
       JSON.stringify({ ts: T0 }),
     );
-    assert.equal(sim.requests[0]!.path, '/events/restSearch');
-    assert.deepEqual(sim.requests[0]!.body.tags, ['tlp:green', '!internal']);
-    assert.equal(sim.requests[0]!.body.timestamp, T0 - 60);
+    assert.equal(must(sim.requests[0], 'sim.requests[0]').path, '/events/restSearch');
+    assert.deepEqual(must(sim.requests[0], 'sim.requests[0]').body.tags, ['tlp:green', '!internal']);
+    assert.equal(must(sim.requests[0], 'sim.requests[0]').body.timestamp, T0 - 60);
     assert.deepEqual(ids(pages, 'indicator'), [`indicator--${uuid(2, 1)}`]);
     assert.deepEqual(ids(pages, 'ipv4-addr').length, 1); // the to_ids: false attribute is an observable only
     assert.deepEqual(ids(pages, 'report'), [`report--${uuid(1, 9)}`]);
@@ -192,7 +193,10 @@ test('misp_api: wrong key → 403 without the key in the message; probe reads /s
     });
     const comp = mispComponent('misp_api', base(sim.url));
     assert.equal(
-      await comp.source.probe!({
+      await must(
+        comp.source.probe,
+        'comp.source.probe',
+      )({
         id: 't',
         logger: comp.logger,
         http: comp.http,
@@ -202,7 +206,7 @@ test('misp_api: wrong key → 403 without the key in the message; probe reads /s
       'MISP 2.4.190',
     );
     await comp.http.close();
-    assert.equal(sim.requests.at(-1)!.path, '/servers/getVersion');
+    assert.equal(must(sim.requests.at(-1), 'sim.requests.at(-1)').path, '/servers/getVersion');
   } finally {
     await sim.close();
   }
@@ -217,7 +221,10 @@ test('misp_api: __proto__ / constructor keys at any depth are dropped (F12)', as
     const pages = await runPages('misp_api', base(sim.url, { mode: 'events' }));
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
     const objects = pages.flatMap((p) => p.items.map((i) => i.object));
-    const ind = objects.find((o) => o.type === 'indicator')!;
+    const ind = must(
+      objects.find((o) => o.type === 'indicator'),
+      "objects.find((o) => o.type === 'indicator')",
+    );
     assert.equal(ind.pattern, "[domain-name:value = 'evil.example']");
     assert.deepEqual(ind.object_marking_refs, ['marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421']);
     assert.ok(!JSON.stringify(objects).includes('polluted'));
@@ -236,7 +243,7 @@ test('misp_api: attribute timestamps ahead of now never move the cursor past now
     assert.deepEqual(ids(pages, 'indicator'), indicatorIds([1, 2]));
     assert.equal(lastCursor(pages), JSON.stringify({ ts: nowSecs }));
     // so an attribute added later with a normal timestamp is still found
-    sim.events[0]!.attributes.push(attr(3, nowSecs - 10));
+    must(sim.events[0], 'sim.events[0]').attributes.push(attr(3, nowSecs - 10));
     const next = await runPages('misp_api', base(sim.url), lastCursor(pages), FIXED_NOW + 60_000);
     assert.ok(ids(next, 'indicator').includes(`indicator--${uuid(2, 3)}`));
   } finally {

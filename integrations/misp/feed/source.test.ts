@@ -10,6 +10,7 @@ import { observableScoId } from '../../../src/core/ids.js';
 import { normaliseObservable } from '../../../src/core/observable.js';
 import type { StixObject } from '../../../src/core/stix.js';
 import { lastCursor, runPages, FIXED_NOW, serveFeedDir } from '../../../test/helpers/misp-source.js';
+import { must } from '../../../test/helpers/must.js';
 
 const feed = corpusPath('chrome-mal-ids-misp-feed/misp-feed');
 
@@ -85,7 +86,7 @@ test('misp_feed ingests the complete chrome-mal-ids feed over loopback HTTP', { 
       assert.ok(n.ok);
       const id = observableScoId(n.observable);
       assert.ok(byId.has(id), a.value);
-      const report = byId.get(`report--${a.event}`)!;
+      const report = must(byId.get(`report--${a.event}`), 'byId.get(`report--${a.event}`)');
       assert.ok((report.object_refs as string[]).includes(id));
       assert.ok((report.object_refs as string[]).includes(`identity--5e2e6e1a-4f8c-4b2a-9c1d-3a7f8e9b0c2d`));
     }
@@ -95,7 +96,7 @@ test('misp_feed ingests the complete chrome-mal-ids feed over loopback HTTP', { 
         (r) => (r.object_marking_refs as string[])[0] === 'marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487',
       ),
     );
-    const cursor = JSON.parse(lastCursor(pages)!);
+    const cursor = JSON.parse(must(lastCursor(pages), 'lastCursor(pages)'));
     assert.equal(cursor.manifest_ts, 1780091866);
     assert.equal(cursor.at.length, 79);
     // a second poll reads the manifest (and hashes.csv) only
@@ -114,7 +115,7 @@ test('misp_feed: manifest timestamps ahead of now never move the cursor (F26); h
   const files = readdirSync(feed.path)
     .filter((f) => f.endsWith('.json') && f !== 'manifest.json')
     .sort();
-  const s = await serve(feed.path, new Set([files[0]!]));
+  const s = await serve(feed.path, new Set([must(files[0], 'files[0]')]));
   try {
     const pages = await runPages('misp_feed', { url: s.base }, undefined, FIXED_NOW);
     const rej = pages.flatMap((p) => p.rejections);
@@ -123,7 +124,11 @@ test('misp_feed: manifest timestamps ahead of now never move the cursor (F26); h
       [['hash_mismatch', files[0]]],
     );
     assert.equal(pages.flatMap((p) => p.items).filter((i) => i.object.type === 'report').length, 78);
-    assert.deepEqual(JSON.parse(lastCursor(pages)!), { manifest_ts: 0, at: [], retry: [files[0]!.slice(0, -5)] });
+    assert.deepEqual(JSON.parse(must(lastCursor(pages), 'lastCursor(pages)')), {
+      manifest_ts: 0,
+      at: [],
+      retry: [must(files[0], 'files[0]').slice(0, -5)],
+    });
     // so the next run fetches every event again
     s.gets.length = 0;
     await runPages('misp_feed', { url: s.base, verify_hashes: false }, lastCursor(pages), FIXED_NOW);
@@ -217,7 +222,7 @@ test('issue 14: a missing or corrupt event listed in manifest.json is skipped, c
     assert.ok(rej.every((r) => r.message.length > 0 && r.location?.source === 't'));
     const reports = pages.flatMap((p) => p.items).filter((i) => i.object.type === 'report');
     assert.equal(reports.length, 77);
-    const cursor = JSON.parse(lastCursor(pages)!);
+    const cursor = JSON.parse(must(lastCursor(pages), 'lastCursor(pages)'));
     // the cursor moved past what was stored and names the two events to fetch again
     assert.equal(cursor.manifest_ts, 1780091866);
     assert.deepEqual([...cursor.retry].sort(), [order[3], order[10]].sort());
@@ -235,8 +240,8 @@ test('issue 14: a missing or corrupt event listed in manifest.json is skipped, c
         .sort(),
       [`report--${order[3]}`, `report--${order[10]}`].sort(),
     );
-    assert.deepEqual(JSON.parse(lastCursor(again)!).retry, []);
-    assert.equal(JSON.parse(lastCursor(again)!).manifest_ts, 1780091866);
+    assert.deepEqual(JSON.parse(must(lastCursor(again), 'lastCursor(again)')).retry, []);
+    assert.equal(JSON.parse(must(lastCursor(again), 'lastCursor(again)')).manifest_ts, 1780091866);
   } finally {
     server.close();
     notFound.close();
@@ -286,7 +291,7 @@ test('issue 14: a bare attribute file (not an event) converts with a warning ins
       const warnings = pages.flatMap((p) => p.warnings ?? []);
       assert.equal(warnings.length, 1, name);
       assert.match(
-        warnings[0]!,
+        must(warnings[0], 'warnings[0]'),
         new RegExp(
           `${name}\\.json holds ${name === 'list' || name === 'array' ? 2 : 1} MISP attribute\\(s\\), not an event`,
         ),
