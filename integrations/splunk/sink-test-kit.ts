@@ -10,6 +10,7 @@ import type { CommonSinkConfig, SinkRecord, SinkRunContext } from '../../src/del
 import type { IntegrationContext } from '../../src/pipeline/types.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { SplunkSimulator, type SplunkSimulatorOptions } from './simulator.js';
+import { must } from '../../test/helpers/must.js';
 
 /** Shared set-up of the Splunk sink tests (and the throughput script): simulator, context, records. */
 
@@ -117,7 +118,7 @@ export function records(
     m = loadSinkMapping(join(ictx.mappingsDir, 'sinks', `${type}.yaml`)).fields;
     mappings.set(type, m);
   }
-  return values.flatMap((v, i) => viewRecords(indicator(v, score), seq + i, op, m!));
+  return values.flatMap((v, i) => viewRecords(indicator(v, score), seq + i, op, must(m, 'm')));
 }
 
 /** `n` distinct IPv4 addresses (10.x.y.z). */

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { must } from '../../test/helpers/must.js';
 
 /**
  * A small TAXII 2.1 server on 127.0.0.1 for the taxii21 unit tests, with knobs for the fault
@@ -150,8 +151,8 @@ export async function startTaxiiServer(objects: Stored[], knobs: Knobs = {}): Pr
       const more = k.moreForever === true || offset + limit < list.length;
       const headers: Record<string, string> = {};
       if (!k.noDateHeaders && page.length) {
-        headers['x-taxii-date-added-first'] = page[0]!.dateAdded;
-        headers['x-taxii-date-added-last'] = page[page.length - 1]!.dateAdded;
+        headers['x-taxii-date-added-first'] = must(page[0], 'page[0]').dateAdded;
+        headers['x-taxii-date-added-last'] = must(page[page.length - 1], 'page[page.length - 1]').dateAdded;
       }
       if (k.dateAddedLast) headers['x-taxii-date-added-last'] = k.dateAddedLast(after);
       const env: Record<string, unknown> = { more };

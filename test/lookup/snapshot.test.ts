@@ -14,6 +14,7 @@ import { SnapshotUnusable } from '../../src/lookup/snapshot-codec.js';
 import { DEFAULT_POLICY, accessPolicy } from '../../src/access/policy.js';
 import type { TlpLevel } from '../../src/core/stix.js';
 import { T0, change, indicator, patternOf } from './fixtures.js';
+import { must } from '../helpers/must.js';
 
 const ID: SnapshotIdentity = { token: 'token-1', policy: accessFingerprint(DEFAULT_POLICY) };
 const LEVELS: TlpLevel[] = ['clear', 'green', 'amber', 'red'];
@@ -139,7 +140,8 @@ test('a snapshot is refused, with its reason, when the store token or the access
     writeFileSync(join(dir, 'cut'), whole.subarray(0, whole.length - 100));
     await refused(join(dir, 'cut'), ID, /truncated|damaged/);
     const flipped = Buffer.from(whole);
-    flipped[Math.floor(flipped.length / 2)]! ^= 0x40;
+    const mid = Math.floor(flipped.length / 2);
+    flipped[mid] = must(flipped[mid], 'the middle byte') ^ 0x40;
     writeFileSync(join(dir, 'flipped'), flipped);
     await refused(join(dir, 'flipped'), ID, /damaged|truncated|more than the index|does not end/);
     writeFileSync(join(dir, 'longer'), Buffer.concat([whole, Buffer.from('x')]));

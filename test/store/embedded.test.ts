@@ -336,7 +336,8 @@ describe('embedded store: files, lock, faults', () => {
       );
 
       const flipped = Buffer.from(good);
-      for (let i = 8192; i < flipped.length; i += 4096) flipped[i + 100]! ^= 0xff; // a byte in every page past the schema
+      for (let i = 8192; i < flipped.length; i += 4096)
+        flipped[i + 100] = must(flipped[i + 100], 'a byte of the page') ^ 0xff; // a byte in every page past the schema
       writeFileSync(db, flipped);
       await rejectsWith(
         openEmbeddedStore({ dataDir: dir, integrityCheck: 'always' }),
