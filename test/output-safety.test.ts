@@ -119,7 +119,7 @@ test('F4/A15 splunk_kv: labels, name and description arrive neutralised in the s
     },
     splunkIctx,
   );
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   const out = await sink.upsert(mappedRecords('splunk_kv', [hostile('198.51.100.7')]), ctx);
   assert.deepEqual(out, [{ status: 'ok' }]);
   const [doc] = sim.documents('stixgate', 'ti');
@@ -183,7 +183,7 @@ test('F4/A15 qradar: a formula-like e-mail value and a labels-mapped notes field
   const { sim, base } = await startQradar(t);
   const ctx = qradarRun(t);
   const sink = createQradarSink(qradarConfig(base), qradarIctx);
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   const recs = recordsOf(hostile("=cmd|'calc'!a0@evil.example"), 1, 'upsert', undefined, {
     source: '=stixgate',
     notes: 'labels_csv',

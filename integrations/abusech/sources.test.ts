@@ -178,9 +178,12 @@ test('probe reaches the API and is rate-limited like runs', async () => {
   try {
     sim.iocs.push(makeIocRecord(1, NOW - MIN));
     const ctx = { id: 't', logger: h.comp.logger, http: h.comp.http, signal: new AbortController().signal, now: NOW };
-    assert.equal(await must(h.comp.source.probe, 'h.comp.source.probe')(ctx), 'ThreatFox API answered with 1 record');
-    await must(h.comp.source.probe, 'h.comp.source.probe')(ctx);
-    await must(h.comp.source.probe, 'h.comp.source.probe')(ctx);
+    assert.equal(
+      await must(h.comp.source.probe, 'h.comp.source.probe').call(h.comp.source, ctx),
+      'ThreatFox API answered with 1 record',
+    );
+    await must(h.comp.source.probe, 'h.comp.source.probe').call(h.comp.source, ctx);
+    await must(h.comp.source.probe, 'h.comp.source.probe').call(h.comp.source, ctx);
     assert.equal(sim.requests.length, 3);
     // 300 per minute: job starts 200 ms apart (the server sees them within connection-setup jitter)
     const span = must(sim.requests[2], 'sim.requests[2]').at - must(sim.requests[0], 'sim.requests[0]').at;

@@ -183,7 +183,7 @@ test('OTX: a server that repeats its `next` link stops with pagination_loop', as
     await assert.rejects(h.run(NOW), (e: any) => e.reason === 'pagination_loop');
     const ctx = { id: 't', logger: h.comp.logger, http: h.comp.http, signal: new AbortController().signal, now: NOW };
     assert.equal(
-      await must(h.comp.source.probe, 'h.comp.source.probe')(ctx),
+      await must(h.comp.source.probe, 'h.comp.source.probe').call(h.comp.source, ctx),
       'OTX API key accepted (user stixgate-test)',
     );
   } finally {

@@ -67,7 +67,7 @@ test('W9 shape: against a console whose per-element cost grows with the load, th
   const ctx = runContext(t);
   const sink = createQradarSink(config(base, { adaptive_chunking: true }), ictx, { clock: () => clock.ms });
   assert.equal(sink.limits.maxBatch, 10_000);
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   for (let b = 0; b < 3; b++) await sink.upsert(records(ips(10_000, b * 10_000)), ctx);
   assert.equal(sink.chunking().size, 2000, JSON.stringify(sink.chunking().measured));
   assert.equal(sim.values('stixgate - IPv4').length, 30_000);

@@ -27,7 +27,7 @@ test('legacy (API 26.0): a non-admin token cannot write the SHARED domain; with 
   const { sim, base } = await startSim(t, { apiVersion: '26.0', domains: [0, 2, 3], access: DOMAIN_USER });
   const ctx = runContext(t);
   const shared = createQradarSink(config(base, { api: 'legacy' }), ictx);
-  await must(shared.prepare, 'shared.prepare')(ctx);
+  await must(shared.prepare, 'shared.prepare').call(shared, ctx);
   await rejectsWith(shared.upsert(records(['1.2.3.4']), ctx), 'STIXGATE_ERR_SINK_AUTH', /403/);
   assert.deepEqual(sim.values('stixgate - IPv4'), []);
 
@@ -52,7 +52,7 @@ test('legacy before API 26.0 has no domain path (bulk_load/{name}): domain_id is
   const ctx = runContext(t);
   const sink = createQradarSink(config(base, { api: 'legacy', domain_id: 2 }), ictx);
   await rejectsWith(
-    must(sink.prepare, 'sink.prepare')(ctx),
+    must(sink.prepare, 'sink.prepare').call(sink, ctx),
     'STIXGATE_ERR_CONFIG_INVALID',
     /domain_id .*API 26\.0.*api: collections/,
   );
@@ -66,7 +66,7 @@ test('collections: entries carry domain_id; a domain the token cannot use is a c
   const { sim, base } = await startSim(t, { domains: [0, 2, 3], access: DOMAIN_USER });
   const ctx = runContext(t);
   const sink = createQradarSink(config(base, { domain_id: 2 }), ictx);
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   assert.deepEqual(await sink.upsert(records(['1.2.3.4']), ctx), [{ status: 'ok' }]);
   assert.deepEqual(
     sim.elements('stixgate - IPv4').map((e) => [e.value, e.domainId]),
@@ -81,19 +81,22 @@ test('collections: tenant_id creates the sets in the tenant namespace; a tenant 
   const { sim, base } = await startSim(t, { access: { [TOKEN]: { admin: false, tenantId: 7 } } });
   const ctx = runContext(t);
   await rejectsWith(
-    must(createQradarSink(config(base), ictx).prepare, 'createQradarSink(config(base), ictx).prepare')(ctx),
+    must(createQradarSink(config(base), ictx).prepare, 'createQradarSink(config(base), ictx).prepare').call(
+      createQradarSink(config(base), ictx),
+      ctx,
+    ),
     'STIXGATE_ERR_CONFIG_INVALID',
     /namespace SHARED.*10003.*set to its tenant/,
   );
   const sink = createQradarSink(config(base, { tenant_id: 7 }), ictx);
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   const set = must(sim.set('stixgate - IPv4'), "sim.set('stixgate - IPv4')");
   assert.deepEqual([set.namespace, set.tenantId], ['TENANT', 7]);
   await rejectsWith(
     must(
       createQradarSink(config(base, { tenant_id: 8, set_prefix: 'other - ' }), ictx).prepare,
       'createQradarSink(config(base, { tenant_id: 8, set_prefix:...',
-    )(ctx),
+    ).call(createQradarSink(config(base, { tenant_id: 8, set_prefix: 'other - ' }), ictx), ctx),
     'STIXGATE_ERR_CONFIG_INVALID',
     /tenant_id.*10004/,
   );
@@ -117,14 +120,17 @@ for (const g of [
     });
     const ctx = runContext(t);
     assert.match(
-      await must(createQradarSink(config(base), ictx).probe, 'createQradarSink(config(base), ictx).probe')(ctx),
+      await must(createQradarSink(config(base), ictx).probe, 'createQradarSink(config(base), ictx).probe').call(
+        createQradarSink(config(base), ictx),
+        ctx,
+      ),
       new RegExp(`; the token may call all ${need.length} endpoints the sink uses$`),
     );
     await rejectsWith(
       must(
         createQradarSink(config(base, { token: 'narrow' }), ictx).probe,
         "createQradarSink(config(base, { token: 'narrow' }), ictx)...",
-      )(ctx),
+      ).call(createQradarSink(config(base, { token: 'narrow' }), ictx), ctx),
       'STIXGATE_ERR_SINK_AUTH',
       new RegExp(`may not call ${write.replace(/[{}/]/g, '\\$&')} \\(`),
     );
@@ -133,7 +139,7 @@ for (const g of [
       must(
         createQradarSink(config(base, { token: 'reader' }), ictx).probe,
         "createQradarSink(config(base, { token: 'reader' }), ictx)...",
-      )(ctx),
+      ).call(createQradarSink(config(base, { token: 'reader' }), ictx), ctx),
       'STIXGATE_ERR_SINK_AUTH',
       new RegExp(`may not call ${writes.map((e) => e.replace(/[{}/]/g, '\\$&')).join(', ')} \\(`),
     );
@@ -146,7 +152,7 @@ for (const g of [
     const narrow = createQradarSink(config(base, { token: 'narrow' }), ictx);
     await assert.rejects(
       async () => {
-        await must(narrow.prepare, 'narrow.prepare')(ctx);
+        await must(narrow.prepare, 'narrow.prepare').call(narrow, ctx);
         await narrow.upsert(records(['1.2.3.4']), ctx);
       },
       (e: unknown) => e instanceof StixgateError && e.code === 'STIXGATE_ERR_SINK_AUTH',

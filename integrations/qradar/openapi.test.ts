@@ -169,7 +169,7 @@ for (const apiVersion of ['26.0', '12.0']) {
     const { sim, base } = await startSim(t, { apiVersion, maxValueLength: 60, onExchange: rec.hook });
     const ctx = runContext(t);
     const sink = createQradarSink(config(base), ictx);
-    await must(sink.prepare, 'sink.prepare')(ctx);
+    await must(sink.prepare, 'sink.prepare').call(sink, ctx);
     const url = 'http://evil.example:81/a/b';
     const out = await sink.upsert(records(['1.2.3.4', url, 'evil.example', `http://x.example/${'y'.repeat(60)}`]), ctx);
     assert.deepEqual(
@@ -177,7 +177,7 @@ for (const apiVersion of ['26.0', '12.0']) {
       ['ok', 'ok', 'ok', 'reject'],
     );
     await sink.remove(records(['1.2.3.4', url, 'gone.example'], 'remove'), ctx);
-    await must(sink.probe, 'sink.probe')(ctx);
+    await must(sink.probe, 'sink.probe').call(sink, ctx);
     sim.revoke('sec-token');
     await assert.rejects(sink.upsert(records(['5.5.5.5']), ctx));
     assert.deepEqual(rec.problems(), []);

@@ -44,8 +44,8 @@ for (const g of GENERATIONS) {
     const { sim, base } = await startSim(t, { ...g.sim, now: () => clock.ms });
     const ctx = runContext(t);
     const sink = createQradarSink(config(base, { ttl_days: 30 }), ictx);
-    await must(sink.prepare, 'sink.prepare')(ctx);
-    await must(sink.prepare, 'sink.prepare')(ctx); // idempotent
+    await must(sink.prepare, 'sink.prepare').call(sink, ctx);
+    await must(sink.prepare, 'sink.prepare').call(sink, ctx); // idempotent
     const sets = new Map(sim.sets().map((s) => [s.name, s]));
     // legacy reference sets have no CIDR element type (IBM: ALN, ALNIC, IP, NUM, PORT, DATE): no CIDR set there
     assert.equal(sets.size, g.legacy ? 12 : 13);
@@ -108,7 +108,7 @@ for (const g of GENERATIONS) {
     const { sim, base } = await startSim(t, g.sim);
     const ctx = runContext(t);
     const sink = createQradarSink(config(base), ictx);
-    await must(sink.prepare, 'sink.prepare')(ctx);
+    await must(sink.prepare, 'sink.prepare').call(sink, ctx);
     await sink.upsert(records([...URLS, 'keep.example', '5.6.7.8']), ctx);
     assert.equal(sim.values('stixgate - URLs').length, 2);
     assert.deepEqual(await sink.remove(records([...URLS, '5.6.7.8'], 'remove'), ctx), ok(3));
@@ -122,7 +122,7 @@ for (const g of GENERATIONS) {
     const { sim, base } = await startSim(t, { ...g.sim, maxValueLength: 40 });
     const ctx = runContext(t);
     const sink = createQradarSink(config(base), ictx);
-    await must(sink.prepare, 'sink.prepare')(ctx);
+    await must(sink.prepare, 'sink.prepare').call(sink, ctx);
     const long = `http://evil.example/${'x'.repeat(40)}`;
     const recs = records(['a.example', long, 'b.example', long.replace('evil', 'vile')].map((v) => v));
     const out = await sink.upsert(recs, ctx);
@@ -139,7 +139,7 @@ for (const g of GENERATIONS) {
     const { sim, base } = await startSim(t, g.sim);
     const ctx = runContext(t);
     const sink = createQradarSink(config(base), ictx);
-    await must(sink.prepare, 'sink.prepare')(ctx);
+    await must(sink.prepare, 'sink.prepare').call(sink, ctx);
     sim.inject({ status: 429, retryAfter: 7 });
     const e429 = await rejectsWith(sink.upsert(records(['1.2.3.4']), ctx), 'STIXGATE_ERR_HTTP_STATUS');
     assert.equal(e429.retryable, true);
@@ -159,7 +159,7 @@ for (const g of GENERATIONS) {
     const { sim, base } = await startSim(t, g.sim);
     const ctx = runContext(t);
     const sink = createQradarSink(config(base), ictx);
-    await must(sink.prepare, 'sink.prepare')(ctx);
+    await must(sink.prepare, 'sink.prepare').call(sink, ctx);
     const recs = records(ips(50));
     sim.inject({ dropAfterHandling: true, target: g.sim.apiVersion === '26.0' ? 'collections' : 'legacy' });
     const e = await rejectsWith(sink.upsert(recs, ctx), 'STIXGATE_ERR_HTTP_NETWORK');
@@ -179,7 +179,7 @@ for (const g of GENERATIONS) {
       config(base, { filters: { types: ['ipv4-addr'], min_score: 0, labels: [], exclude_labels: [], sources: [] } }),
       ictx,
     );
-    await must(sink.prepare, 'sink.prepare')(ctx);
+    await must(sink.prepare, 'sink.prepare').call(sink, ctx);
     assert.deepEqual(
       sim.sets().map((s) => s.name),
       g.legacy ? ['stixgate - IPv4'] : ['stixgate - IPv4', 'stixgate - IPv4 CIDR'],
@@ -195,7 +195,7 @@ test('values a set type cannot hold are rejected before sending (IPv6 routed to 
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = createQradarSink(config(base, { mapping: 'integrations/qradar/testdata/ipv6-in-ip-set.yaml' }), ictx);
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   const out = await sink.upsert(records(['2001:db8::2', '1.1.1.1']), ctx);
   assert.equal(must(out[0], 'out[0]').status, 'reject');
   assert.match((out[0] as { reason: string }).reason, /set "stixgate - Addresses" \(IP\): not an IPv4 address/);
@@ -210,7 +210,7 @@ test('version: auto picks the newest non-removed version ≤ 26.0 and sends it; 
   const { sim, base } = await startSim(t, { apiVersion: '27.0' });
   const ctx = runContext(t);
   const sink = createQradarSink(config(base, { api: 'legacy' }), ictx);
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   await sink.upsert(records(['1.2.3.4']), ctx);
   const writes = sim.requests.filter((r) => r.method !== 'GET' || r.path !== '/api/help/versions');
   assert.ok(
@@ -221,18 +221,18 @@ test('version: auto picks the newest non-removed version ≤ 26.0 and sends it; 
     sim.requests.some((r) => r.path === '/api/reference_data/sets/bulk_load/SHARED/stixgate%20-%20IPv4/SHARED'),
   );
   assert.match(
-    await must(sink.probe, 'sink.probe')(ctx),
+    await must(sink.probe, 'sink.probe').call(sink, ctx),
     /^QRadar 7\.5\.0, REST API 26\.0, reference_data\/sets; 12 sets; the token may call all 5 endpoints the sink uses$/,
   );
   const fixed = createQradarSink(config(base, { api_version: '12.0', api: 'collections' }), ictx);
-  await rejectsWith(must(fixed.prepare, 'fixed.prepare')(ctx), 'STIXGATE_ERR_CONFIG_INVALID');
+  await rejectsWith(must(fixed.prepare, 'fixed.prepare').call(fixed, ctx), 'STIXGATE_ERR_CONFIG_INVALID');
 });
 
 test('Basic auth; config errors are reported with their keys', async (t) => {
   const { sim, base } = await startSim(t, { users: { svc: 's3cret' } });
   const ctx = runContext(t);
   const sink = createQradarSink(config(base, { token: undefined, username: 'svc', password: 's3cret' }), ictx);
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   assert.ok(sim.requests.every((r) => r.auth === 'Basic'));
   assert.throws(
     () => createQradarSink(config(base, { token: undefined }), ictx),
@@ -252,13 +252,13 @@ test('collections: the bulk task is polled until it completes; a task past task_
   const { sim, base } = await startSim(t, { taskDelayMs: 150 });
   const ctx = runContext(t);
   const sink = createQradarSink(config(base), ictx);
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   assert.deepEqual(await sink.upsert(records(ips(3)), ctx), ok(3));
   const polls = sim.requests.filter((r) => /set_bulk_update_tasks\/\d+$/.test(r.path)).length;
   assert.ok(polls >= 2, `polled ${polls} times`);
   const { base: base2 } = await startSim(t, { taskDelayMs: 5000 });
   const slow = createQradarSink(config(base2, { task_timeout_secs: 1 }), ictx);
-  await must(slow.prepare, 'slow.prepare')(ctx);
+  await must(slow.prepare, 'slow.prepare').call(slow, ctx);
   const e = await rejectsWith(slow.upsert(records(ips(2)), ctx), 'STIXGATE_ERR_HTTP_TIMEOUT');
   assert.equal(e.retryable, true);
   assert.equal(e.reason, 'task_timeout');
@@ -268,7 +268,7 @@ test('collections: partial bulk results give per-item retry outcomes; entries ca
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = createQradarSink(config(base), ictx);
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   sim.inject({ partialAccept: 2, target: 'collections' });
   const recs = records(ips(4));
   const out = await sink.upsert(recs, ctx);
@@ -289,7 +289,7 @@ test('collections: removal finds ALNIC entries whatever their case (entry_type m
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = createQradarSink(config(base), ictx);
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   const set = must(sim.set('stixgate - Domains'), "sim.set('stixgate - Domains')");
   sim.store.add(set, 'EVIL.Example', Date.now(), 'another tool');
   assert.deepEqual(await sink.remove(records(['evil.example'], 'remove'), ctx), ok(1));

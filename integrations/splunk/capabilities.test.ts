@@ -68,7 +68,7 @@ for (const type of ['splunk_kv', 'splunk_es'] as const) {
     const { sim, base } = await startSim(t, { users: { full: PASSWORD }, roles: { full: role(all) } });
     const ctx = runContext(t);
     const sink = sinkAs(type, base, 'full');
-    await must(sink.prepare, 'sink.prepare')(ctx);
+    await must(sink.prepare, 'sink.prepare').call(sink, ctx);
     assert.deepEqual(
       (await sink.upsert(records(type, ['198.51.100.7']), ctx)).map((o) => o.status),
       ['ok'],
@@ -93,9 +93,12 @@ for (const type of ['splunk_kv', 'splunk_es'] as const) {
       const lacking = sinkAs(type, base, 'lacking');
       const wants = (r: string) => g.requests.includes(r);
       if (wants('POST storage/collections/config'))
-        await assert.rejects(must(lacking.prepare, 'lacking.prepare')(ctx), isAuth);
-      else await must(lacking.prepare, 'lacking.prepare')(ctx);
-      await must(sinkAs(type, base, 'full').prepare, "sinkAs(type, base, 'full').prepare")(ctx); // the collection exists from here on
+        await assert.rejects(must(lacking.prepare, 'lacking.prepare').call(lacking, ctx), isAuth);
+      else await must(lacking.prepare, 'lacking.prepare').call(lacking, ctx);
+      await must(sinkAs(type, base, 'full').prepare, "sinkAs(type, base, 'full').prepare").call(
+        sinkAs(type, base, 'full'),
+        ctx,
+      ); // the collection exists from here on
       const up = lacking.upsert(records(type, ['198.51.100.7']), ctx);
       if (wants('POST storage/collections/data/{collection}/batch_save')) await assert.rejects(up, isAuth);
       else await up;

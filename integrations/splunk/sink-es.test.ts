@@ -27,7 +27,7 @@ test('each observable type goes to its ES collection and field, keyed by the rec
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = esSink(base);
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   const recs = records('splunk_es', [
     '198.51.100.7',
     '2001:db8::1',
@@ -82,7 +82,7 @@ test('weight stays within 1-100; a score change updates the row in place; remova
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = esSink(base);
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   await sink.upsert(records('splunk_es', ['198.51.100.7', 'http://evil.example/x'], 'upsert', 0), ctx);
   assert.equal(must(sim.documents(ES, 'ip_intel')[0], "sim.documents(ES, 'ip_intel')[0]").weight, 1);
   await sink.upsert(records('splunk_es', ['198.51.100.7'], 'upsert', 97.6), ctx);
@@ -101,7 +101,7 @@ test('a type without a route is rejected with the reason (its removal is a no-op
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = esSink(base);
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   const [ip] = records('splunk_es', ['198.51.100.7']);
   const cert: SinkRecord = {
     ...must(ip, 'ip'),
@@ -112,7 +112,7 @@ test('a type without a route is rejected with the reason (its removal is a no-op
   assert.equal(must(out[0], 'out[0]').status, 'reject');
   assert.match((out[0] as { reason: string }).reason, /no ES threat-intel collection for x509-certificate values/);
   assert.deepEqual(out[1], { status: 'ok' });
-  assert.equal(must(sink.sizeOf, 'sink.sizeOf')(cert), 0);
+  assert.equal(must(sink.sizeOf, 'sink.sizeOf').call(sink, cert), 0);
   assert.deepEqual(await sink.remove([{ ...cert, op: 'remove' }], ctx), [{ status: 'ok' }]);
   assert.equal(sim.documents(ES, 'ip_intel').length, 1);
 });
@@ -122,7 +122,7 @@ test('S2 within an ES collection: the refused row is rejected, the others saved'
   must(sim.collection(ES, 'ip_intel'), "sim.collection(ES, 'ip_intel')").enforceTypes = true;
   const ctx = runContext(t);
   const sink = esSink(base);
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   const recs = records('splunk_es', ips(10));
   recs[3] = { ...must(recs[3], 'recs[3]'), fields: { ...must(recs[3], 'recs[3]').fields, weight: 'heavy' } };
   const out = await sink.upsert(recs, ctx);
@@ -135,7 +135,7 @@ test('prepare: ES collections missing → SINK_PROTOCOL naming the collection; n
   const { sim, base } = await startSim(t, { esCollections: false, apps: ['search', ES] });
   const ctx = runContext(t);
   await assert.rejects(
-    must(esSink(base).prepare, 'esSink(base).prepare')(ctx),
+    must(esSink(base).prepare, 'esSink(base).prepare').call(esSink(base), ctx),
     (e: unknown) =>
       e instanceof StixgateError &&
       e.code === 'STIXGATE_ERR_SINK_PROTOCOL' &&
@@ -143,7 +143,7 @@ test('prepare: ES collections missing → SINK_PROTOCOL naming the collection; n
   );
   assert.equal(sim.kv.collections.length, 0);
   assert.match(
-    await must(esSink(base).probe, 'esSink(base).probe')(ctx),
+    await must(esSink(base).probe, 'esSink(base).probe').call(esSink(base), ctx),
     /missing: ip_intel, http_intel, email_intel, file_intel/,
   );
 });
@@ -152,7 +152,7 @@ test('401 → SINK_AUTH; 503 Retry-After → retryAfterMs; dropped connection �
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = esSink(base, { auth: { username: 'admin', password: 'changeme' } });
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   const recs = records('splunk_es', [...ips(5), 'evil.example', 'http://evil.example/']);
   sim.inject({ target: 'kv', status: 503, retryAfter: 3 });
   await assert.rejects(
@@ -175,7 +175,7 @@ test('time is the push time: a re-push of an unchanged indicator renews the row 
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = esSink(base);
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   await sink.upsert(records('splunk_es', ['198.51.100.7']), ctx);
   const later = { ...ctx, now: ctx.now + 30 * 86_400_000 };
   await sink.upsert(records('splunk_es', ['198.51.100.7']), later);
@@ -202,7 +202,7 @@ test('an app that does not exist: the simulator answers 404 as Splunk does, and 
     must(
       esSink(base, { app: 'DA-ESS-ThreatIntel' }).prepare,
       "esSink(base, { app: 'DA-ESS-ThreatIntel' }).prepare",
-    )(ctx),
+    ).call(esSink(base, { app: 'DA-ESS-ThreatIntel' }), ctx),
     (e: unknown) => {
       assert.ok(e instanceof StixgateError);
       assert.match(e.message, /app DA-ESS-ThreatIntel does not exist/);

@@ -63,7 +63,7 @@ test('events: stacked JSON within max_events_per_request, Splunk token, index/so
   assert.equal(body.score, 80);
   assert.equal(new Set(evs.map((x) => (x.event as Ev).event_id)).size, 250);
   // sizeOf bounds the bytes each event adds to a request (the time member is reserved at its widest)
-  const sized = recs.slice(0, 100).reduce((n, r) => n + must(sink.sizeOf, 'sink.sizeOf')(r), 0);
+  const sized = recs.slice(0, 100).reduce((n, r) => n + must(sink.sizeOf, 'sink.sizeOf').call(sink, r), 0);
   const sent = must(posts(sim)[0], 'posts(sim)[0]').bytes;
   assert.ok(sent <= sized && sent >= sized - 4 * 100, `${sent} bytes sent, ${sized} sized`);
 });
@@ -223,13 +223,16 @@ test('503 code 9 with Retry-After → retryable with retryAfterMs; partial accep
 
 test('probe reports HEC health', async (t) => {
   const { base } = await startSim(t);
-  assert.equal(await must(hecSink(base).probe, 'hecSink(base).probe')(runContext(t)), 'HEC 200: HEC is healthy');
+  assert.equal(
+    await must(hecSink(base).probe, 'hecSink(base).probe').call(hecSink(base), runContext(t)),
+    'HEC 200: HEC is healthy',
+  );
   // a URL given with the collector path works the same
   assert.equal(
     await must(
       hecSink(`${base}/services/collector/event`).probe,
       'hecSink(`${base}/services/collector/event`).probe',
-    )(runContext(t)),
+    ).call(hecSink(`${base}/services/collector/event`), runContext(t)),
     'HEC 200: HEC is healthy',
   );
 });

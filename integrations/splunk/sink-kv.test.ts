@@ -33,7 +33,7 @@ test('prepare creates the collection with the mapping table field types and acce
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = kvSink(base);
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   const c = sim.collection(APP, C);
   assert.ok(c);
   assert.equal(c.owner, 'nobody');
@@ -42,11 +42,11 @@ test('prepare creates the collection with the mapping table field types and acce
   assert.equal(c.fields.indicator, 'string');
   assert.equal(c.accelerated.indicator, '{"indicator":1}');
   const posts = sim.requests.filter((r) => r.method === 'POST').length;
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   assert.equal(sim.requests.filter((r) => r.method === 'POST').length, posts, 'second prepare posts nothing');
   // a field missing from an existing collection is added
   delete c.fields.score;
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   assert.equal(must(sim.collection(APP, C), 'sim.collection(APP, C)').fields.score, 'number');
 });
 
@@ -56,9 +56,9 @@ test('upsert: 2,500 values in batch_save requests of at most 1,000; typed docume
   const sink = kvSink(base);
   assert.equal(sink.limits.maxBatch, 1000);
   assert.equal(sink.limits.maxBytes, 50 * 1024 * 1024 - 2);
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   const recs = records('splunk_kv', ips(2500));
-  const sizes = recs.map((r) => must(sink.sizeOf, 'sink.sizeOf')(r));
+  const sizes = recs.map((r) => must(sink.sizeOf, 'sink.sizeOf').call(sink, r));
   assert.ok(
     sizes.every((s) => s > 100 && s < 1000),
     'sizeOf is the serialised document',
@@ -87,7 +87,7 @@ test('the same key twice is one document; a score change updates it; removal tak
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = kvSink(base);
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   const [a, b] = records('splunk_kv', ['198.51.100.7', 'evil.example']);
   const again = must(records('splunk_kv', ['198.51.100.7'])[0], "records('splunk_kv', ['198.51.100.7'])[0]");
   assert.equal(again.key, must(a, 'a').key);
@@ -118,7 +118,7 @@ test('removal deletes by key in chunks of max_keys_per_delete', async (t) => {
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = kvSink(base, { max_keys_per_delete: 40 });
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   await sink.upsert(records('splunk_kv', ips(150)), ctx);
   const out = await sink.remove(records('splunk_kv', ips(100), 'remove'), ctx);
   assert.equal(out.filter((o) => o.status === 'ok').length, 100);
@@ -130,7 +130,7 @@ test('S2: a document the server refuses is isolated by halving; the others are s
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = kvSink(base, { enforce_types: true });
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   const recs = records('splunk_kv', ips(64));
   recs[37] = { ...must(recs[37], 'recs[37]'), fields: { ...must(recs[37], 'recs[37]').fields, score: 'very high' } };
   const out = await sink.upsert(recs, ctx);
@@ -150,7 +150,7 @@ test('a server limit lower than configured is learnt from the 400 and used', asy
   const { sim, base } = await startSim(t, { maxDocumentsPerBatchSave: 300 });
   const ctx = runContext(t);
   const sink = kvSink(base);
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   const out = await sink.upsert(records('splunk_kv', ips(1000)), ctx);
   assert.ok(out.every((o) => o.status === 'ok'));
   assert.equal(sim.documents(APP, C).length, 1000);
@@ -169,7 +169,7 @@ test('max_documents_per_batch_save above 1,000: used on Splunk 9.1+, lowered to 
     [oldSim, oldBase, 3],
   ] as const) {
     const sink = kvSink(base, { max_documents_per_batch_save: 5000 });
-    await must(sink.prepare, 'sink.prepare')(ctx);
+    await must(sink.prepare, 'sink.prepare').call(sink, ctx);
     const out = await sink.upsert(records('splunk_kv', ips(2500)), ctx);
     assert.ok(out.every((o) => o.status === 'ok'));
     assert.equal(batchSaves(sim).length, requests);
@@ -182,7 +182,7 @@ test('401 (revoked token, wrong password) throws STIXGATE_ERR_SINK_AUTH', async 
   const ctx = runContext(t);
   const bad = kvSink(base, { auth: { username: 'admin', password: 'wrong' } });
   await assert.rejects(
-    must(bad.prepare, 'bad.prepare')(ctx),
+    must(bad.prepare, 'bad.prepare').call(bad, ctx),
     (e: unknown) =>
       e instanceof StixgateError &&
       e.code === 'STIXGATE_ERR_SINK_AUTH' &&
@@ -190,7 +190,7 @@ test('401 (revoked token, wrong password) throws STIXGATE_ERR_SINK_AUTH', async 
       !e.message.includes('wrong'),
   );
   const sink = kvSink(base);
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   sim.revoke(JWT);
   await assert.rejects(
     sink.upsert(records('splunk_kv', ['192.0.2.1']), ctx),
@@ -212,7 +212,7 @@ test('Bearer, Basic and Splunk-token authentication all work', async (t) => {
   ];
   for (const [i, auth] of auths.entries()) {
     const sink = kvSink(base, { auth });
-    await must(sink.prepare, 'sink.prepare')(ctx);
+    await must(sink.prepare, 'sink.prepare').call(sink, ctx);
     assert.ok((await sink.upsert(records('splunk_kv', [`203.0.113.${i + 1}`]), ctx)).every((o) => o.status === 'ok'));
   }
   assert.equal(sim.documents(APP, C).length, 3);
@@ -223,7 +223,7 @@ test('503 with Retry-After throws a retryable error carrying retryAfterMs; 500 a
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = kvSink(base);
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   const recs = records('splunk_kv', ips(20));
   sim.inject({ target: 'kv', status: 503, retryAfter: 7 });
   await assert.rejects(
@@ -244,7 +244,7 @@ test('S4: a connection dropped after the server saved (unknown outcome): the res
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = kvSink(base);
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   const recs = records('splunk_kv', ips(30));
   sim.inject({ target: 'kv', dropAfterHandling: true });
   await assert.rejects(sink.upsert(recs, ctx), (e: unknown) => e instanceof StixgateError && e.retryable);
@@ -269,7 +269,7 @@ test('a collection deleted behind the sink: upsert fails with SINK_PROTOCOL; pre
   const { sim, base } = await startSim(t);
   const ctx = runContext(t);
   const sink = kvSink(base);
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   sim.kv.collections.splice(sim.kv.collections.indexOf(must(sim.collection(APP, C), 'sim.collection(APP, C)')), 1);
   await assert.rejects(
     sink.upsert(records('splunk_kv', ['192.0.2.9']), ctx),
@@ -279,7 +279,10 @@ test('a collection deleted behind the sink: upsert fails with SINK_PROTOCOL; pre
       /collection ti does not exist/.test(e.message),
   );
   assert.deepEqual(await sink.remove(records('splunk_kv', ['192.0.2.9'], 'remove'), ctx), [{ status: 'ok' }]);
-  await must(sink.prepare, 'sink.prepare')(ctx);
+  await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   assert.ok((await sink.upsert(records('splunk_kv', ['192.0.2.9']), ctx)).every((o) => o.status === 'ok'));
-  assert.match(await must(sink.probe, 'sink.probe')(ctx), /Splunk 9\.0\.0: collection stixgate\/ti holds 1 documents/);
+  assert.match(
+    await must(sink.probe, 'sink.probe').call(sink, ctx),
+    /Splunk 9\.0\.0: collection stixgate\/ti holds 1 documents/,
+  );
 });

@@ -135,10 +135,7 @@ describe('taxii21 source', () => {
       assert.equal(q.get('limit'), '1000');
       assert.ok(srv.requests.every((r) => r.headers['x-api-key'] === 'k-123' && r.headers.authorization === undefined));
       assert.match(
-        await must(
-          h.comp.source.probe,
-          'h.comp.source.probe',
-        )({
+        await must(h.comp.source.probe, 'h.comp.source.probe').call(h.comp.source, {
           id: 't',
           logger: h.comp.logger,
           http: h.comp.http,

@@ -256,7 +256,7 @@ test('v6 tenant: requests go to /acc_<tenant>/', async (t) => {
   assert.equal(sim.indicators('acme').length, 1);
   assert.equal(sim.indicators().length, 0);
   assert.match(
-    await must(s.probe, 's.probe')(ctx),
+    await must(s.probe, 's.probe').call(s, ctx),
     /XSOAR 6 at http:\/\/127\.0\.0\.1:\d+\/acc_acme: 1 indicators from source brand stixgate/,
   );
 });

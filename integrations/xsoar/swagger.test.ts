@@ -154,7 +154,7 @@ test("the sink's requests and the simulator's responses fit the XSOAR swagger", 
   const plain = xsoarSink.create(config(base), ictx);
   await plain.upsert(records(['gone.example']), ctx);
   await plain.remove(records(['gone.example'], 'remove'), ctx);
-  await must(pinned.probe, 'pinned.probe')(ctx);
+  await must(pinned.probe, 'pinned.probe').call(pinned, ctx);
   // /indicator/create is not used by the sink; its response shape is checked here all the same
   const c = await fetch(`${base}/indicator/create`, {
     method: 'POST',

@@ -673,7 +673,8 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
         (await store.query({ value: v.value })).objects[0],
         '(await store.query({ value: v.value })).objects[0]',
       );
-      await must(store.commitDeliveries, 'store.commitDeliveries')(
+      await must(store.commitDeliveries, 'store.commitDeliveries').call(
+        store,
         'ledger-sink',
         [
           {

@@ -169,10 +169,7 @@ test('taxii21 against medallion: complete first poll, empty second poll, new obj
   }
 
   // probe
-  const probe = await must(
-    h.comp.source.probe,
-    'h.comp.source.probe',
-  )({
+  const probe = await must(h.comp.source.probe, 'h.comp.source.probe').call(h.comp.source, {
     id: 't',
     logger: h.comp.logger,
     http: h.comp.http,

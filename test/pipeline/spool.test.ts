@@ -87,7 +87,7 @@ test(
     const s = await spool(chunks(300, 1000), { maxBytes: 1 << 20, memoryBytes: 8192, dir, name: 'feed' });
     const it = s.body[Symbol.asyncIterator]();
     assert.equal((await it.next()).done, false);
-    assert.deepEqual(await must(it.return, 'it.return')(undefined), { done: true, value: undefined });
+    assert.deepEqual(await must(it.return, 'it.return').call(it, undefined), { done: true, value: undefined });
     assert.equal((await it.next()).done, true);
   }),
 );

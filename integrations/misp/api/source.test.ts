@@ -193,10 +193,7 @@ test('misp_api: wrong key → 403 without the key in the message; probe reads /s
     });
     const comp = mispComponent('misp_api', base(sim.url));
     assert.equal(
-      await must(
-        comp.source.probe,
-        'comp.source.probe',
-      )({
+      await must(comp.source.probe, 'comp.source.probe').call(comp.source, {
         id: 't',
         logger: comp.logger,
         http: comp.http,
