@@ -6,7 +6,7 @@ import { sinkCursorName } from '../../src/delivery/runner.js';
 import { DeadLetterFile } from '../../src/delivery/dead-letter.js';
 import { batchesOf, recordsForChanges } from '../../src/delivery/select.js';
 import { StixgateError } from '../../src/core/errors.js';
-import { TLP_MARKING_IDS, type StixObject } from '../../src/core/stix.js';
+import { TLP_MARKING_BY_LEVEL, type StixObject } from '../../src/core/stix.js';
 import { NOW, config, ind, iso, setup } from './sink-run-kit.js';
 import { must } from '../helpers/must.js';
 
@@ -75,7 +75,7 @@ test('filters: max TLP, types, labels, sources, min score', async (t) => {
   const { sink, run, put } = await setup(t);
   await put(
     [
-      ind('1.1.1.1', { object_marking_refs: [must(TLP_MARKING_IDS.red, 'TLP_MARKING_IDS.red')] }),
+      ind('1.1.1.1', { object_marking_refs: [TLP_MARKING_BY_LEVEL.red] }),
       ind('2.2.2.2', { labels: ['scanner'] }),
       ind('3.3.3.3', { labels: ['c2'] }),
       ind('c2.example', { labels: ['c2'] }),
@@ -301,9 +301,11 @@ test('a slow sink (S6): the runner reads ahead a bounded amount, and ingest goes
   sink.limits = { maxBatch: 10, concurrency: 1 };
   await put(Array.from({ length: 3000 }, (_, i) => ind(`10.30.${i >> 8}.${i & 255}`)));
   let read = 0;
+  let reading = 0;
   const changes = store.changes.bind(store);
   store.changes = async (after, limit) => {
-    const page = await changes(after, limit);
+    reading++;
+    const page = await changes(after, limit).finally(() => reading--);
     read += page.changes.length;
     return page;
   };
@@ -328,10 +330,12 @@ test('a slow sink (S6): the runner reads ahead a bounded amount, and ingest goes
   await firstBatch;
   // ingest of 5,000 more objects while the sink is stuck: it completes (it never waits for a sink)
   await put(Array.from({ length: 5000 }, (_, i) => ind(`10.31.${i >> 8}.${i & 255}`)));
-  // the runner reads ahead until its queue is full, then reads no more: wait until the count stays put
-  for (let last = -1; read !== last; ) {
-    last = read;
-    for (let i = 0; i < 10 && read === last; i++) await new Promise((r) => setTimeout(r, 20));
+  // the runner reads ahead until its queue is full, then reads no more: wait until no read is in
+  // flight and none starts for 100 turns of the event loop (counted in turns, not milliseconds)
+  for (let idle = 0; idle < 100; ) {
+    const before = read;
+    await new Promise((r) => setImmediate(r));
+    idle = reading === 0 && read === before ? idle + 1 : 0;
   }
   ac.abort();
   release();
