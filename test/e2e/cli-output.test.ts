@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
 import { must } from '../helpers/must.js';
+import { anyExited, untilValue } from '../helpers/until.js';
 
 const CLI = join(PROJECT_ROOT, 'src', 'cli.ts');
 const dir = mkdtempSync(join(tmpdir(), 'stixgate-cli-out-'));
@@ -124,10 +125,10 @@ test('simulate --port listens where asked; --write-config writes the credentials
   must(child.stderr, 'child.stderr').on('data', (d) => (err += d));
   const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
   try {
-    while (!err.includes('simulators running')) {
-      if (child.exitCode !== null) throw new Error(err);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await untilValue('the simulators report running', () => err.includes('simulators running') || undefined, {
+      ms: 120_000,
+      gone: anyExited([child], () => err),
+    });
     assert.match(out, new RegExp(`url: http://127\\.0\\.0\\.1:${port}\\n`));
     assert.equal(statSync(target).mode & 0o777, 0o600);
     const state = await fetch(`http://127.0.0.1:${port}/__sim/state`);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { hashApiKey } from '../../src/server/index.js';
 import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
 import { runCli, startDaemon } from '../helpers/daemon-proc.js';
+import { until } from '../helpers/until.js';
 
 /**
  * The CLI against a daemon running in a child process: while the daemon holds the store, `ingest`,
@@ -103,11 +104,10 @@ sinks:
   assert.equal(JSON.parse(stats.stdout).byType.indicator, 5);
 
   // lookups answer once the daemon's index has followed the change log
-  for (let i = 0; i < 300; i++) {
+  await until('the daemon index serves the ingested value', async () => {
     const r = await fetch(`${url}/api/v1/lookup?value=198.51.100.15`, { headers: { authorization: `Bearer ${KEY}` } });
-    if (((await r.json()) as { matched: boolean }).matched) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+    return ((await r.json()) as { matched: boolean }).matched;
+  });
   const lookup = await cli(['lookup', '198.51.100.11', '198.51.100.15', '203.0.113.1', '--json', ...base0], env);
   assert.equal(lookup.status, 1, lookup.stderr);
   const lookupText = await cli(['lookup', '198.51.100.11', ...base0], env);

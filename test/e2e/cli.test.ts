@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
 import { must } from '../helpers/must.js';
+import { anyExited, untilValue } from '../helpers/until.js';
 
 const CLI = join(PROJECT_ROOT, 'src', 'cli.ts');
 const dir = mkdtempSync(join(tmpdir(), 'stixgate-cli-'));
@@ -129,11 +130,11 @@ test('X1: a secret in a feed URL never reaches logs or /metrics, even when the f
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
   try {
-    // waits for the event (the failed poll logged) or the process's end; the test's timeout is the hang guard
-    while (!/"job":"f"/.test(out)) {
-      assert.equal(child.exitCode, null, `the daemon exited before logging the job error:\n${out}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // waits for the event (the failed poll logged); the daemon's end fails the wait at once
+    await untilValue('the daemon logs the failed poll', () => /"job":"f"/.test(out) || undefined, {
+      ms: 120_000,
+      gone: anyExited([child], () => out),
+    });
     const address = must(/"address":"(http:\/\/[^"]+)"/.exec(out), '/"address":"(http:\\/\\/[^"]+)"/.exec(out)')[1];
     const metrics = await (await fetch(`${address}/metrics`)).text();
     assert.match(metrics, /stixgate_job_errors_total\{job_name="f"/);

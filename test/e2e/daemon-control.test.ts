@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
 import { must } from '../helpers/must.js';
+import { anyExited, untilValue } from '../helpers/until.js';
 
 const CLI = join(PROJECT_ROOT, 'src', 'cli.ts');
 
@@ -24,11 +25,11 @@ async function daemonFile(
   log: () => string,
 ): Promise<{ pid: number; url: string }> {
   const path = join(dataDir, 'daemon.json');
-  for (;;) {
-    if (existsSync(path)) return JSON.parse(readFileSync(path, 'utf8')) as { pid: number; url: string };
-    if (child.exitCode !== null) throw new Error(`the daemon exited (${child.exitCode}):\n${log()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  return untilValue(
+    'the daemon writes daemon.json',
+    () => (existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { pid: number; url: string }) : undefined),
+    { ms: 120_000, gone: anyExited([child], log) },
+  );
 }
 
 function configWith(dir: string, port: number, sources: string): string {

@@ -9,6 +9,7 @@ import { Daemon } from '../../src/daemon.js';
 import { registry } from '../../integrations/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { must } from '../helpers/must.js';
+import { untilValue } from '../helpers/until.js';
 
 async function listen(
   handler: Parameters<typeof createServer>[1],
@@ -20,16 +21,6 @@ async function listen(
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits: () => hits };
-}
-
-async function until<T>(fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const LIST =
@@ -81,7 +72,7 @@ ${extra}`;
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
     assert.equal((await fetch(`${base}/readyz`)).status, 200);
 
-    const hit = await until(async () => {
+    const hit = await untilValue('a lookup matches the feed CIDR', async () => {
       const r = (await (await fetch(`${base}/api/v1/lookup?value=203.0.113.9`)).json()) as {
         matched: boolean;
         indicators: { sources: string[]; match: string; labels: string[] }[];
@@ -90,7 +81,8 @@ ${extra}`;
     });
     assert.equal(must(hit.indicators[0], 'hit.indicators[0]').match, 'cidr');
     assert.deepEqual(must(hit.indicators[0], 'hit.indicators[0]').sources, ['feed1']);
-    await until(
+    await untilValue(
+      'the second feed is served',
       async () =>
         ((await (await fetch(`${base}/api/v1/lookup?value=192.0.2.77`)).json()) as { matched: boolean }).matched ||
         undefined,
@@ -112,7 +104,7 @@ ${extra}`;
     assert.match(metrics, /stixgate_source_records_received_total\{source="feed1"\} 5/);
     assert.match(metrics, /stixgate_source_records_rejected_total\{source="feed1",reason="[a-z_]+"\} 1/);
     assert.match(metrics, /stixgate_store_objects_written_total\{source="feed1",outcome="created"\} 4/);
-    await until(async () =>
+    await untilValue('the dead feed counts an error', async () =>
       /stixgate_job_errors_total\{job_name="dead",reason="[a-z_0-9]+"\} [1-9]/.test(
         await (await fetch(`${base}/metrics`)).text(),
       )

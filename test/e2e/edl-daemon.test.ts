@@ -12,19 +12,9 @@ import { registry } from '../../integrations/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { hashApiKey } from '../../src/server/index.js';
 import { must } from '../helpers/must.js';
+import { untilValue } from '../helpers/until.js';
 
 const KEY = 'k-pa-fw01-5e6f7a8b9c0d1e2f3a4b';
-
-/** Polls until `fn` answers (a hang guard, not a timing assertion). */
-async function until<T>(fn: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test("daemon: a feed's values reach the PAN-OS list; Basic credentials; 304 for the copy held", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-edl-daemon-'));
@@ -60,7 +50,7 @@ sources:
     rmSync(dir, { recursive: true, force: true });
   });
   const auth = { authorization: `Basic ${Buffer.from(`pa-fw01:${KEY}`).toString('base64')}` };
-  const ip = await until(async () => {
+  const ip = await untilValue('the PAN-OS IP list holds the feed', async () => {
     const r = await fetch(`${daemon.address}/edl/block/ip`, { headers: auth });
     const text = await r.text();
     return r.status === 200 && text.length > 0
@@ -77,7 +67,7 @@ sources:
   // a reload with a publish allowlist: the lists are rebuilt against it
   writeFileSync(cfgPath, `${readFileSync(cfgPath, 'utf8')}publish_allowlist: ["198.51.100.23"]\n`);
   assert.equal(await daemon.reload(), true);
-  const rebuilt = await until(async () => {
+  const rebuilt = await untilValue('the IP list is rebuilt after the reload', async () => {
     const r = await fetch(`${daemon.address}/edl/block/ip`, { headers: auth });
     const text = await r.text();
     return r.status === 200 && text !== ip.text ? text : undefined;

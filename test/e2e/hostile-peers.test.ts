@@ -11,6 +11,7 @@ import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
 import { hasOpenssl, makeCert } from '../helpers/tls-certs.js';
 import { must } from '../helpers/must.js';
+import { anyExited, untilValue } from '../helpers/until.js';
 
 /**
  * Issue 18, "no peer can crash the daemon": the daemon runs in a child process with one real
@@ -162,12 +163,15 @@ test('no peer can crash the daemon: hostile feed servers against a daemon in a c
   try {
     const failureOf = (id: string) => logs.find((l) => l.job === id && l.level === 'error');
     const finished = () => logs.some((l) => l.source === 'good' && l.msg === 'run finished');
-    // wait (bounded by the test timeout) until every source has run once
-    while (!(peers.every((p) => failureOf(p.id)) && finished())) {
-      if (child.exitCode !== null)
-        assert.fail(`the daemon exited (${child.exitCode}): ${stderr}\n${JSON.stringify(logs.slice(-5))}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // wait until every source has run once (its failure or its summary logged)
+    await untilValue(
+      'every source has run once',
+      () => (peers.every((p) => failureOf(p.id)) && finished()) || undefined,
+      {
+        ms: 240_000,
+        gone: anyExited([child], () => `${stderr}\n${JSON.stringify(logs.slice(-5))}`),
+      },
+    );
     assert.equal(child.exitCode, null, 'the daemon is still running');
     for (const p of peers) {
       const f = must(failureOf(p.id), 'failureOf(p.id)');

@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
 import { metricCatalogue } from '../../src/telemetry/reference.js';
 import { must } from '../helpers/must.js';
+import { anyExited, untilValue } from '../helpers/until.js';
 
 /**
  * A real Prometheus (Debian's package; scripts/integration.sh installs it when missing) scrapes a
@@ -32,19 +33,14 @@ function freePort(): Promise<number> {
   });
 }
 
-async function until<T>(
+/** Polls `fn` for a value; fails at once when one of `children` has exited, naming its output. */
+function until<T>(
   what: string,
   fn: () => Promise<T | undefined>,
   children: ChildProcess[],
   log: () => string,
 ): Promise<T> {
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    for (const c of children)
-      if (c.exitCode !== null) throw new Error(`${what}: a process exited (${c.exitCode}):\n${log()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  return untilValue(what, fn, { ms: 180_000, every: 250, gone: anyExited(children, log) });
 }
 
 /** The metric names an expression selects (PromQL identifiers that are ours or the standard ones). */

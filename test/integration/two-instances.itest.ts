@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
 import { must } from '../helpers/must.js';
+import { anyExited, until, untilValue } from '../helpers/until.js';
 
 /**
  * Issue 3, end to end: two gateway processes share one OpenSearch store. One feed is polled by
@@ -39,28 +40,17 @@ async function start(name: string, cfg: string): Promise<Instance> {
   let out = '';
   must(child.stdout, 'child.stdout').on('data', (d) => (out += d));
   must(child.stderr, 'child.stderr').on('data', (d) => (out += d));
-  const t0 = Date.now();
-  for (;;) {
-    const m = /"address":"(http:\/\/[^"]+)"/.exec(out);
-    if (m) return { name, child, address: must(m[1], 'm[1]'), out: () => out };
-    if (child.exitCode !== null || Date.now() - t0 > 30_000) throw new Error(`${name} did not start:\n${out}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const address = await untilValue(`${name} logs its address`, () => /"address":"(http:\/\/[^"]+)"/.exec(out)?.[1], {
+    ms: 30_000,
+    gone: anyExited([child], () => out),
+  });
+  return { name, child, address, out: () => out };
 }
 
 async function matched(inst: Instance, value: string): Promise<boolean> {
   const r = await fetch(`${inst.address}/api/v1/lookup?value=${value}`).catch(() => undefined);
   if (r?.status !== 200) return false;
   return ((await r.json()) as { matched: boolean }).matched;
-}
-
-async function until(what: string, fn: () => Promise<boolean>, ms: number): Promise<number> {
-  const t0 = Date.now();
-  while (!(await fn())) {
-    if (Date.now() - t0 > ms) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return Date.now() - t0;
 }
 
 test('two instances on one OpenSearch: one poller at a time, shared lookups, hand-over after kill -9', {
@@ -123,12 +113,13 @@ sources:
   const b = await start('B', config('b'));
   const instances = [a, b];
   try {
-    const took = await until(
+    const t0 = Date.now();
+    await until(
       'both instances answer the last value',
       async () => (await matched(a, ipOf(N - 1))) && (await matched(b, ipOf(N - 1))),
       60_000,
     );
-    t.diagnostic(`both instances answered after ${took} ms; feed requests so far ${requests}`);
+    t.diagnostic(`both instances answered after ${Date.now() - t0} ms; feed requests so far ${requests}`);
     assert.equal(await matched(a, ipOf(0)), true);
     assert.equal(await matched(b, '45.250.250.250'), false);
 
