@@ -48,12 +48,23 @@ test('parseRetryAfter: delta-seconds and HTTP-dates', () => {
   assert.equal(parseRetryAfter(undefined, now), undefined);
 });
 
-test('abortableSleep rejects with the abort reason', async () => {
+test('abortableSleep rejects with the abort reason; resolves after its delay otherwise (fake clock)', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
   const ac = new AbortController();
-  const t0 = Date.now();
-  const p = abortableSleep(10_000, ac.signal);
-  setTimeout(() => ac.abort(new Error('stop')), 20);
+  let settled = false;
+  const p = abortableSleep(10_000, ac.signal).finally(() => (settled = true));
+  t.mock.timers.tick(9_999);
+  await Promise.resolve();
+  assert.equal(settled, false, 'still sleeping 1 ms before the end');
+  ac.abort(new Error('stop'));
   await assert.rejects(p, /stop/);
-  assert.ok(Date.now() - t0 < 1000);
-  await abortableSleep(5);
+  await assert.rejects(abortableSleep(10, ac.signal), /stop/, 'an aborted signal rejects at once');
+  let woke = false;
+  const q = abortableSleep(5).then(() => (woke = true));
+  t.mock.timers.tick(4);
+  await Promise.resolve();
+  assert.equal(woke, false);
+  t.mock.timers.tick(1);
+  await q;
+  assert.equal(woke, true);
 });

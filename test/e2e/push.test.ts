@@ -215,7 +215,6 @@ sinks:
       })),
     }),
   );
-  const t0 = Date.now();
   await daemon.runNow('changes');
   const down = afterRevoke.filter((v) => !revokedWhileDown.includes(v));
   await until('the healthy sinks removed the values', () =>
@@ -223,8 +222,7 @@ sinks:
       (got) => JSON.stringify(got) === JSON.stringify(sorted(down)),
     ),
   );
-  const healthyLatency = Date.now() - t0;
-  assert.ok(healthyLatency < 10_000, `healthy sinks delivered in ${healthyLatency} ms while XSOAR was down`);
+  // promptly: the healthy sinks delivered while XSOAR still refused the key, not after it came back
   assert.ok(
     revokedWhileDown.every((v) => held.xsoar().has(v)),
     'the paused sink has not delivered the removal',
@@ -244,10 +242,27 @@ sinks:
   assert.equal(xsoar.exclusions().length, 0, 'removal never adds to the exclusion list');
   assert.doesNotMatch(await daemon.metrics.registry.metrics(), /key-one|key-two/);
 
-  // 6. nothing changes: nothing is sent
+  // 6. nothing changes: nothing is sent, counted over two complete runs of every sink (after one
+  // more run each, so that no run that started before the catch-up is still sending)
   const count = () => splunk.requests.length + xsoar.requests.length + qradar.requests.length;
-  await new Promise((r) => setTimeout(r, 1500));
+  const sinkJobs = ['sink:kv', 'sink:es', 'sink:xsoar', 'sink:qradar'];
+  const runsOf = async () => {
+    const done = new Map<string, number>();
+    for (const v of (await daemon.metrics.runs.get()).values) {
+      const job = String(v.labels.job_name);
+      if (sinkJobs.includes(job)) done.set(job, (done.get(job) ?? 0) + v.value);
+    }
+    return done;
+  };
+  const moreRuns = async (n: number) => {
+    const from = await runsOf();
+    await until(`${n} more runs of every sink`, async () => {
+      const now = await runsOf();
+      return sinkJobs.every((j) => (now.get(j) ?? 0) >= (from.get(j) ?? 0) + n);
+    });
+  };
+  await moreRuns(1);
   const before = count();
-  await new Promise((r) => setTimeout(r, 3000));
+  await moreRuns(2);
   assert.equal(count(), before, 'idle sinks send no requests');
 });

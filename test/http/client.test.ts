@@ -308,13 +308,11 @@ test('partial bodies (reset mid-body, chunked without terminator, short Content-
   const s = await serve({
     '/cl': (_q, r) => {
       r.writeHead(200, { 'content-length': '1000' });
-      r.write('x'.repeat(100));
-      setTimeout(() => r.socket?.destroy(), 20);
+      r.write('x'.repeat(100), () => r.socket?.destroy()); // cut once the partial body is on its way
     },
     '/chunked': (_q, r) => {
       r.writeHead(200, { 'content-type': 'text/plain' });
-      r.write('partial line\n');
-      setTimeout(() => r.socket?.destroy(), 20);
+      r.write('partial line\n', () => r.socket?.destroy());
     },
   });
   const c = createHttpClient(policy(), { component: 'test_feed' });

@@ -1,6 +1,5 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { setTimeout as delay } from 'node:timers/promises';
 import { cronMinGapMs, Scheduler, validateSchedule } from '../../src/pipeline/scheduler.js';
 import { StixgateError } from '../../src/core/errors.js';
 import { must } from '../helpers/must.js';
@@ -381,7 +380,8 @@ test('P6: clock steps on an interval job: +1 h gives one run (no catch-up burst)
   assert.equal(s.status('j').nextRun, Date.now() + step + 60_000);
 });
 
-test('cron jobs: UTC by default, time zones honoured, every-second tick runs', async () => {
+test('cron jobs: UTC by default, time zones honoured, every-second tick runs (fake clock)', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: Date.parse('2027-06-01T10:00:00.500Z') });
   const s = new Scheduler();
   let ticks = 0;
   s.add('utc', { schedule: '0 0 * * *' }, async () => undefined);
@@ -394,10 +394,14 @@ test('cron jobs: UTC by default, time zones honoured, every-second tick runs', a
     assert.equal(utc % 86_400_000, 0); // TZ=Asia/Kolkata in tests: still UTC midnight
     assert.equal(tokyo % 86_400_000, 15 * 3_600_000); // Tokyo midnight = 15:00 UTC
     assert.ok(utc > Date.now() && utc - Date.now() <= 86_400_000);
-    // node-cron keeps its own clock: wait for its first every-second tick (however loaded the machine)
-    for (let waited = 0; ticks === 0 && waited < 60_000; waited += 50) await delay(50);
-    assert.ok(ticks >= 1, 'the every-second cron job ran');
+    assert.equal(ticks, 0, 'nothing runs before the first second boundary');
+    // three seconds on the fake clock (node-cron's timers and Date): one run per second
+    for (let i = 0; i < 3; i++) {
+      t.mock.timers.tick(1000);
+      for (let k = 0; k < 10; k++) await Promise.resolve();
+    }
+    assert.equal(ticks, 3, 'the every-second cron job ran once a second');
   } finally {
-    await s.stop(100); // also when an assertion fails: a live cron task would keep the file running forever
+    await s.stop(0); // also when an assertion fails: a live cron task would keep the file running forever
   }
 });
