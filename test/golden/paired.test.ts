@@ -7,16 +7,12 @@ import { comparePaired, pairedCases, runPaired } from './paired-case.js';
 // Every paired golden case (test/golden/paired/<type>/<case>/): input → the full expected mapping.
 const cases = pairedCases();
 
-// MISP events (misp_feed and misp_api read the same event format) have their paired golden files in
-// test/misp/golden.test.ts (test/fixtures/misp/golden), with the event's own review notes.
-const ELSEWHERE = new Set(['misp_feed', 'misp_api']);
-
 test('every source format has a paired golden case, and every case names a registered source type', () => {
   const sources = registry.filter((d) => d.kind === 'source').map((d) => d.type);
   for (const c of cases) assert.ok(sources.includes(c.type), `${c.type} is not a source type`);
   const covered = new Set(cases.map((c) => c.type));
   assert.deepEqual(
-    sources.filter((t) => !covered.has(t) && !ELSEWHERE.has(t)),
+    sources.filter((t) => !covered.has(t)),
     [],
     'source types without a paired golden case',
   );
