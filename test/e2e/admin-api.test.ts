@@ -1,15 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Daemon } from '../../src/daemon.js';
 import { registry } from '../../integrations/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { hashApiKey } from '../../src/server/index.js';
-import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
 import { until } from '../helpers/until.js';
+import { splunkRig } from '../helpers/splunk-rig.js';
 
 /**
  * The admin API against a real daemon (embedded store, a text_list source, a Splunk KV sink on
@@ -27,13 +26,7 @@ const VALUES = ['198.51.100.1', '198.51.100.2', '198.51.100.3'];
 test('admin API: sources, sinks, push, --full, dry run, pause across reload and restart, reload, stats, ingest', {
   timeout: 180_000,
 }, async (t) => {
-  const splunk = new SplunkSimulator();
-  const base = (await splunk.start()).base;
-  const dir = mkdtempSync(join(tmpdir(), 'stixgate-admin-'));
-  t.after(async () => {
-    await splunk.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { splunk, base, dir } = await splunkRig(t, 'stixgate-admin-');
   writeFileSync(join(dir, 'list.txt'), `${VALUES.join('\n')}\n`);
   // a feed whose answer waits until the test releases it: a run held in progress
   let release!: () => void;

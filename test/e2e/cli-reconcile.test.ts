@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashApiKey } from '../../src/server/index.js';
-import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
 import { runCli, startDaemon } from '../helpers/daemon-proc.js';
 import { must } from '../helpers/must.js';
+import { splunkRig } from '../helpers/splunk-rig.js';
 
 /**
  * `stixgate plan` and `stixgate reconcile` against a Splunk simulator: through a running daemon
@@ -21,13 +20,7 @@ const cli = runCli;
 test('plan and reconcile through a running daemon, then directly on the store, with the same output', {
   timeout: 600_000,
 }, async (t) => {
-  const splunk = new SplunkSimulator();
-  const base = (await splunk.start()).base;
-  const dir = mkdtempSync(join(tmpdir(), 'stixgate-cli-reconcile-'));
-  t.after(async () => {
-    await splunk.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { splunk, base, dir } = await splunkRig(t, 'stixgate-cli-reconcile-');
   const data = join(dir, 'data');
   const cfg = join(dir, 'stixgate.yaml');
   writeFileSync(

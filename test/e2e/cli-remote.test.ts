@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashApiKey } from '../../src/server/index.js';
-import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
 import { runCli, startDaemon } from '../helpers/daemon-proc.js';
 import { until } from '../helpers/until.js';
+import { splunkRig } from '../helpers/splunk-rig.js';
 
 /**
  * The CLI against a daemon running in a child process: while the daemon holds the store, `ingest`,
@@ -23,13 +22,7 @@ const cli = runCli;
 test('lookup, stats, push --full, ingest and export through a running daemon, then the same output from the store', {
   timeout: 600_000,
 }, async (t) => {
-  const splunk = new SplunkSimulator();
-  const base = (await splunk.start()).base;
-  const dir = mkdtempSync(join(tmpdir(), 'stixgate-cli-remote-'));
-  t.after(async () => {
-    await splunk.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { splunk, base, dir } = await splunkRig(t, 'stixgate-cli-remote-');
   const data = join(dir, 'data');
   const cfg = join(dir, 'stixgate.yaml');
   writeFileSync(

@@ -1,15 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Daemon } from '../../src/daemon.js';
 import { registry } from '../../integrations/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { hashApiKey } from '../../src/server/index.js';
-import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
 import { until } from '../helpers/until.js';
 import { must } from '../helpers/must.js';
+import { splunkRig } from '../helpers/splunk-rig.js';
 
 /**
  * The console as the daemon serves it (embedded store, a text_list source, a Splunk KV sink on the
@@ -23,13 +22,7 @@ const VALUES = ['198.51.100.1', '198.51.100.2', '198.51.100.3'];
 test('console served by the daemon: sign-in over HTTP, sources after a run, sinks after a push, the why of each value', {
   timeout: 120_000,
 }, async (t) => {
-  const splunk = new SplunkSimulator();
-  const base = (await splunk.start()).base;
-  const dir = mkdtempSync(join(tmpdir(), 'stixgate-console-e2e-'));
-  t.after(async () => {
-    await splunk.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { splunk, base, dir } = await splunkRig(t, 'stixgate-console-e2e-');
   writeFileSync(join(dir, 'list.txt'), `${VALUES.join('\n')}\n`);
   const configFile = join(dir, 'stixgate.yaml');
   writeFileSync(

@@ -1,15 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hashApiKey } from '../../src/server/index.js';
-import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { detectObservable } from '../../src/core/observable.js';
 import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { runCli, startDaemon } from '../helpers/daemon-proc.js';
 import { must } from '../helpers/must.js';
+import { splunkRig } from '../helpers/splunk-rig.js';
 
 /**
  * `stixgate why` against a running daemon (GET /api/v1/deliveries through src/cli-remote.ts) and
@@ -40,13 +39,7 @@ type Answer = {
 test('why: present, withheld and rejected values from the daemon, from the store, and after a restart', {
   timeout: 600_000,
 }, async (t) => {
-  const splunk = new SplunkSimulator();
-  const base = (await splunk.start()).base;
-  const dir = mkdtempSync(join(tmpdir(), 'stixgate-why-'));
-  t.after(async () => {
-    await splunk.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { splunk, base, dir } = await splunkRig(t, 'stixgate-why-');
   const data = join(dir, 'data');
   const store = await openEmbeddedStore({ dataDir: data });
   const put = async (value: string, labels: string[] = []) => {
