@@ -273,7 +273,7 @@ function mutateXml(doc: string, st: Step): string {
       );
       if (opens.length === 0) return doc;
       const m = must(opens[st.a % opens.length], 'opens[st.a % opens.length]');
-      const name = (must(m[1], 'm[1]') ?? '') + must(m[2], 'm[2]');
+      const name = (m[1] ?? '') + must(m[2], 'm[2]');
       const start = m.index ?? 0;
       const close = doc.indexOf(`</${name}>`, start);
       if (close < 0) return doc;
