@@ -19,6 +19,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PEERS_CACHE, RespClient, startRedis, type RedisServer } from './redis.js';
+import { must } from '../test/helpers/must.js';
 
 const VENV = join(PEERS_CACHE, 'intelmq-venv');
 const PYTHON = join(VENV, 'bin', 'python');
@@ -196,12 +197,12 @@ export async function runIntelmq(
     let last = -1;
     for (let i = 0; i < 60; i++) {
       await sleep(500);
-      const now = procs.reduce((s, p) => s + procCpuSeconds(p.proc.pid!), 0);
+      const now = procs.reduce((s, p) => s + procCpuSeconds(must(p.proc.pid, 'p.proc.pid')), 0);
       if (Math.abs(now - last) < 0.02) break;
       last = now;
     }
-    const base = new Map(procs.map((p) => [p.id, procCpuSeconds(p.proc.pid!)]));
-    const redisBase = procCpuSeconds(server.proc.pid!);
+    const base = new Map(procs.map((p) => [p.id, procCpuSeconds(must(p.proc.pid, 'p.proc.pid'))]));
+    const redisBase = procCpuSeconds(must(server.proc.pid, 'server.proc.pid'));
     const client = await RespClient.connect(server.port);
     await client.command(['SELECT', '2']);
     const out = join(dir, 'output', 'events.txt');
@@ -227,8 +228,8 @@ export async function runIntelmq(
     // an early stop ends at the last change, not at the end of the quiet spell that confirmed it
     const seconds = (performance.now() - t0) / 1000 - (stable >= 8 ? 2 : 0);
     const perBot: Record<string, number> = {};
-    for (const p of procs) perBot[p.id] = procCpuSeconds(p.proc.pid!) - (base.get(p.id) ?? 0);
-    const redisCpu = procCpuSeconds(server.proc.pid!) - redisBase;
+    for (const p of procs) perBot[p.id] = procCpuSeconds(must(p.proc.pid, 'p.proc.pid')) - (base.get(p.id) ?? 0);
+    const redisCpu = procCpuSeconds(must(server.proc.pid, 'server.proc.pid')) - redisBase;
     client.close();
     return {
       version: found.version,

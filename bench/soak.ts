@@ -28,6 +28,7 @@ import { Metrics } from '../src/telemetry/metrics.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { round, syntheticValue, type Row } from './lib.js';
 import { CSV_COLUMNS, NOW, ingest, source, tmp, writeCsv } from './ingest-kit.js';
+import { must } from '../test/helpers/must.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const WINDOW_SECS = 30;
@@ -74,7 +75,7 @@ export async function runSoak({ scale, minutes }: { scale: number; minutes: numb
   for (const [k, f] of feeds.entries()) await writeCsv(f, feedRows, 10 + (k % 2), (k * feedRows) / 2, valueSet);
   let pollNo = 0;
   const feedServer = createServer((_req, res) => {
-    const body = readFileSync(feeds[pollNo % feeds.length]!);
+    const body = readFileSync(must(feeds[pollNo % feeds.length], 'feeds[pollNo % feeds.length]'));
     res.writeHead(200, { 'content-type': 'text/csv', 'content-length': String(body.length) });
     res.end(body);
   });

@@ -23,6 +23,7 @@ import { round, syntheticValue, type Row } from './lib.js';
 import { findIntelmq, runIntelmq } from './intelmq.js';
 import { findRedis, RespClient, startRedis } from './redis.js';
 import { loadgen, type LoadgenResult } from './loadgen-client.js';
+import { must } from '../test/helpers/must.js';
 
 const load = (): string =>
   `load avg ${loadavg()
@@ -127,10 +128,10 @@ async function latencyRows(scale: number, dir: string): Promise<Row[]> {
     const client = await RespClient.connect(server.port);
     const answer = await (
       await fetch(
-        `http://127.0.0.1:${(app.server.address() as { port: number }).port}/api/v1/lookup?value=${encodeURIComponent(values[1]!)}`,
+        `http://127.0.0.1:${(app.server.address() as { port: number }).port}/api/v1/lookup?value=${encodeURIComponent(must(values[1], 'values[1]'))}`,
       )
     ).text();
-    for (let i = 1; i < values.length; i += 2) await client.command(['SET', values[i]!, answer]);
+    for (let i = 1; i < values.length; i += 2) await client.command(['SET', must(values[i], 'values[i]'), answer]);
     client.close();
     const ours: LoadgenResult[] = [];
     const theirs: LoadgenResult[] = [];

@@ -127,7 +127,10 @@ sinks:
   const clean = await cli(['plan', 'kv', '--json', ...c0]);
   assert.deepEqual(JSON.parse(clean.stdout).counts, { missing: 0, stale: 0, extra: 0, foreign: 1, in_sync: 3 });
   assert.equal(clean.status, 0, 'no drift (a foreign entry is not drift): exit 0');
-  const stale = [...docs.values()].find((d) => d.indicator === '198.51.100.13')!;
+  const stale = must(
+    [...docs.values()].find((d) => d.indicator === '198.51.100.13'),
+    "[...docs.values()].find((d) => d.indicator === '198.51.10...",
+  );
   stale.description = 'edited by hand';
   const edited = await cli(['plan', 'kv', ...c0]);
   assert.equal(edited.status, 1, 'a stale entry is drift');
