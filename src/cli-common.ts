@@ -24,6 +24,23 @@ export function loadForCommand(opts: { config?: string }, extraSources?: Record<
   return parseConfig(JSON.stringify(merged), { file: path, registry });
 }
 
+/** The configured sink `id`, or an error naming the configuration file and the sinks it has. */
+export function configuredSink(loaded: LoadedConfig, id: string, opts: { config?: string }) {
+  const c = Object.hasOwn(loaded.config.sinks, id) ? loaded.config.sinks[id] : undefined;
+  if (!c)
+    throw new Error(
+      `no sink "${id}" in ${configPath(opts)} (configured: ${Object.keys(loaded.config.sinks).join(', ') || 'none'})`,
+    );
+  return c;
+}
+
+/** The ad-hoc source entry `loadForCommand` validated from the command line. */
+export function adhocSourceConfig(loaded: LoadedConfig, id = 'cli') {
+  const c = loaded.config.sources[id];
+  if (!c) throw new Error(`no source "${id}" in the command-line configuration`);
+  return c;
+}
+
 /** The configuration file as YAML data before validation: `{}` when the file does not exist. */
 export function configYaml(path: string): Record<string, unknown> {
   return existsSync(path) ? ((parseYaml(readFileSync(path, 'utf8')) ?? {}) as Record<string, unknown>) : {};

@@ -39,7 +39,7 @@ export function addReconcileCommands(program: Command): void {
     ).action(
       orFail(async (sinkId: string, opts) => {
         const loaded = loadForCommand(opts);
-        const raw = (loaded.config.sinks as Record<string, unknown>)[sinkId];
+        const raw = Object.hasOwn(loaded.config.sinks, sinkId) ? loaded.config.sinks[sinkId] : undefined;
         if (!raw)
           // a usage error (exit 2), never confused with drift (exit 1) or a failed read (exit 3)
           throw new StixgateError(
@@ -56,7 +56,7 @@ export function addReconcileCommands(program: Command): void {
               level: loaded.config.log_level === 'info' ? 'warn' : loaded.config.log_level,
               destination: process.stderr,
             });
-            const comp = createSinkComponent(sinkId, raw as never, {
+            const comp = createSinkComponent(sinkId, raw, {
               registry,
               logger,
               configDir: loaded.dir,

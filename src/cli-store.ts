@@ -4,7 +4,8 @@ import { resolve } from 'node:path';
 import { registry } from '../integrations/index.js';
 import {
   configOpt,
-  configPath,
+  adhocSourceConfig,
+  configuredSink,
   dataDirOpt,
   exitAfterFlush,
   fail,
@@ -107,11 +108,7 @@ export function addStoreCommands(program: Command): void {
   ).action(
     orFail(async (sinkId: string, opts) => {
       const loaded = loadForCommand(opts);
-      const raw = (loaded.config.sinks as Record<string, unknown>)[sinkId];
-      if (!raw)
-        throw new Error(
-          `no sink "${sinkId}" in ${configPath(opts)} (configured: ${Object.keys(loaded.config.sinks).join(', ') || 'none'})`,
-        );
+      const raw = configuredSink(loaded, sinkId, opts);
       const dataDir = resolve(opts.dataDir ?? loaded.config.data_dir);
       await withStoreOrDaemon(opts, loaded, dataDir, async (t) => {
         let answer: Omit<PushAnswer, 'id' | 'ran'> & { summary?: Record<string, unknown> };
@@ -120,7 +117,7 @@ export function addStoreCommands(program: Command): void {
             level: loaded.config.log_level === 'info' ? 'warn' : loaded.config.log_level,
             destination: process.stderr,
           });
-          const comp = createSinkComponent(sinkId, raw as never, {
+          const comp = createSinkComponent(sinkId, raw, {
             registry,
             logger,
             configDir: loaded.dir,
@@ -225,7 +222,7 @@ async function localIngest(
   sourceId: string,
   progressOn: boolean,
 ) {
-  const c = loaded.config.sources.cli as never;
+  const c = adhocSourceConfig(loaded);
   const comp = createSourceComponent(sourceId, c, {
     registry,
     logger: silentLogger(),

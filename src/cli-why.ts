@@ -26,7 +26,7 @@ export function addWhyCommand(program: Command): void {
     let everywhere = true;
     try {
       const loaded = loadForCommand(opts);
-      const sinks = Object.entries(loaded.config.sinks as Record<string, { enabled?: boolean }>)
+      const sinks = Object.entries(loaded.config.sinks)
         .filter(([, c]) => c.enabled !== false)
         .map(([id]) => id);
       const answers: DeliveriesAnswer[] = [];

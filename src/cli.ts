@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import {
+  adhocSourceConfig,
   configOpt,
   configPath,
   configYaml,
@@ -145,7 +146,7 @@ program
     let spool: SpooledOutput | undefined;
     try {
       const loaded = loadForCommand(opts, adhocSource(file, opts.from, parseOptions(opts.option)));
-      const c = loaded.config.sources.cli as never;
+      const c = adhocSourceConfig(loaded);
       const comp = createSourceComponent('cli', c, {
         registry,
         logger: silentLogger(),

@@ -41,8 +41,7 @@ export function scheduleAll(
   const allowlist = new Allowlist(config.allowlist);
   for (const bad of allowlist.invalid) host.logger.warn({ entry: bad }, 'allowlist entry ignored');
   const components = new Map<string, SourceComponent>();
-  for (const [id, raw] of Object.entries(config.sources)) {
-    const c = raw as SourceComponent['config'];
+  for (const [id, c] of Object.entries(config.sources)) {
     if (!c.enabled) continue;
     const comp = createSourceComponent(id, c, {
       registry: host.registry,
@@ -58,15 +57,14 @@ export function scheduleAll(
         schedule: c.schedule,
         intervalMs: c.schedule ? undefined : (c.interval_secs ?? 3600) * 1000,
         timezone: c.timezone,
-        runOnStart: c.run_on_start as boolean | undefined,
+        runOnStart: c.run_on_start,
         timeoutMs: 6 * 3600_000,
       },
       (signal) => host.withLease(`source:${id}`, signal, (s2) => runSourceJob(host, comp, s2, allowlist)),
     );
   }
   const sinks = new Map<string, SinkComponent>();
-  for (const [id, raw] of Object.entries(config.sinks)) {
-    const c = raw as SinkComponent['config'];
+  for (const [id, c] of Object.entries(config.sinks)) {
     if (!c.enabled) continue;
     const comp = createSinkComponent(id, c, {
       registry: host.registry,

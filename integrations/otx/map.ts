@@ -31,15 +31,17 @@ function str(v: unknown, max = 100_000): string | undefined {
 /** `malware_families` / `attack_ids` entries are objects (`{id, display_name, name}`) or plain strings. */
 function entries(list: unknown): { id?: string; name?: string }[] {
   if (!Array.isArray(list)) return [];
-  return list
-    .slice(0, 1000)
-    .map((e) =>
-      typeof e === 'string'
-        ? { id: e, name: e }
-        : e && typeof e === 'object'
-          ? { id: str((e as any).id, 256), name: str((e as any).display_name, 256) ?? str((e as any).name, 256) }
-          : {},
-    );
+  return list.slice(0, 1000).map((e) =>
+    typeof e === 'string'
+      ? { id: e, name: e }
+      : e && typeof e === 'object'
+        ? {
+            id: str('id' in e ? e.id : undefined, 256),
+            name:
+              str('display_name' in e ? e.display_name : undefined, 256) ?? str('name' in e ? e.name : undefined, 256),
+          }
+        : {},
+  );
 }
 
 /**

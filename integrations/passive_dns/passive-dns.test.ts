@@ -7,7 +7,7 @@ import type { EnrichmentResult } from '../../src/enrich/types.js';
 import { testContext } from '../enrich-kit/testing.js';
 import { PassiveDnsSimulator, cofRecord, type PassiveDnsSimulatorOptions } from './simulator.js';
 import { passiveDnsEnricher } from './index.js';
-import type { PassiveDnsConfig } from './schema.js';
+import { passiveDnsSchema, type PassiveDnsConfig } from './schema.js';
 import { must } from '../../test/helpers/must.js';
 
 const USER = 'pdns-user';
@@ -32,14 +32,14 @@ async function withSim(
 }
 
 function config(sim: PassiveDnsSimulator, extra: Partial<PassiveDnsConfig> = {}): PassiveDnsConfig {
-  const r = validate(s.object(passiveDnsEnricher.schema), {
+  const r = validate(s.object(passiveDnsSchema), {
     url: `${sim.base}/pdns/query/`,
     username: USER,
     password: PASS,
     ...extra,
   });
   assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
-  return r.value as PassiveDnsConfig;
+  return r.value;
 }
 
 async function lookup(

@@ -97,7 +97,7 @@ const base = {
 const obj = s.object(base);
 export type QradarConfig = Infer<typeof obj>;
 
-export const qradarSchema: Record<string, Schema<any>> = base;
+export const qradarSchema: Record<string, Schema<unknown>> = base;
 
 /** Cross-key checks the per-key schema cannot express; returns issues with their YAML paths. */
 export function checkQradarConfig(c: Partial<QradarConfig>, path = ''): Issue[] {

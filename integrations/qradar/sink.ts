@@ -49,7 +49,7 @@ const observableTypeOf = (k: RouteKey): string =>
   k.startsWith('file-') ? 'file' : k.startsWith('x509-') ? 'x509-certificate' : k.replace(/-cidr$/, '-addr');
 
 /** The sections of the QRadar table next to `fields`: `sets`, one reference set per routing key. */
-export const QRADAR_MAPPING_SECTIONS: Record<string, Schema<any>> = {
+export const QRADAR_MAPPING_SECTIONS: Record<string, Schema<unknown>> = {
   sets: s.object(
     Object.fromEntries(
       ROUTE_KEYS.map((k) => [

@@ -7,7 +7,7 @@ import type { EnrichmentResult } from '../../src/enrich/types.js';
 import { testContext } from '../enrich-kit/testing.js';
 import { RdapSimulator, makeRdapDomain, makeRdapNetwork, type RdapSimulatorOptions } from './simulator.js';
 import { rdapEnricher } from './index.js';
-import type { RdapConfig } from './schema.js';
+import { rdapSchema, type RdapConfig } from './schema.js';
 import { must } from '../../test/helpers/must.js';
 
 const NOW = Date.UTC(2026, 2, 2, 12, 0, 0);
@@ -28,9 +28,9 @@ async function withSim(
 }
 
 function config(extra: Record<string, unknown>): RdapConfig {
-  const r = validate(s.object(rdapEnricher.schema), extra);
+  const r = validate(s.object(rdapSchema), extra);
   assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
-  return r.value as RdapConfig;
+  return r.value;
 }
 
 /** One enricher instance (its bootstrap cache) for several lookups. */

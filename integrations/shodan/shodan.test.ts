@@ -7,7 +7,7 @@ import { testContext } from '../enrich-kit/testing.js';
 import { lookupNoteId } from '../../src/enrich/records.js';
 import { ShodanSimulator, makeShodanHost } from './simulator.js';
 import { shodanEnricher } from './index.js';
-import type { ShodanConfig } from './schema.js';
+import { shodanSchema, type ShodanConfig } from './schema.js';
 import { must } from '../../test/helpers/must.js';
 
 const KEY = 'sh0dan-test-key-0123456789abcdef';
@@ -25,9 +25,9 @@ async function withSim(fn: (sim: ShodanSimulator, clock: { t: number }) => Promi
 }
 
 function config(sim: ShodanSimulator, extra: Partial<ShodanConfig> = {}): ShodanConfig {
-  const r = validate(s.object(shodanEnricher.schema), { url: sim.base, api_key: KEY, ...extra });
+  const r = validate(s.object(shodanSchema), { url: sim.base, api_key: KEY, ...extra });
   assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
-  return r.value as ShodanConfig;
+  return r.value;
 }
 
 test('simulator: key required (401 JSON error), unknown IP 404 with the documented message, key redacted in the log', async () => {

@@ -60,7 +60,7 @@ const routes = s.object(
   { description: 'observable type → { collection, field }' },
 );
 /** The sections each Splunk sink's table may have next to `fields` (names in them are checked by `splunkTableIssues`). */
-export const SPLUNK_MAPPING_SECTIONS: Record<string, Record<string, Schema<any>>> = {
+export const SPLUNK_MAPPING_SECTIONS: Record<string, Record<string, Schema<unknown>>> = {
   splunk_kv: {
     types,
     accelerated_fields: s.record(s.record(s.int({ min: -1, max: 1 })), {

@@ -34,8 +34,8 @@ it('the taxii21 example configuration is valid, commented blocks included', () =
     env: { PARTNER_TAXII_USER: 'u', PARTNER_TAXII_PASSWORD: 'p', VENDOR_KEY: 'k' },
   });
   assert.deepEqual(Object.keys(all.config.sources), ['mitre_attack_taxii', 'partner_taxii', 'vendor_taxii']);
-  assert.deepEqual((all.config.sources.partner_taxii as { auth: unknown }).auth, { username: 'u', password: 'p' });
-  assert.deepEqual((all.config.sources.vendor_taxii as { auth: unknown }).auth, { header: 'X-API-Key', api_key: 'k' });
+  assert.deepEqual(all.config.sources.partner_taxii?.auth, { username: 'u', password: 'p' });
+  assert.deepEqual(all.config.sources.vendor_taxii?.auth, { header: 'X-API-Key', api_key: 'k' });
   assert.ok(
     all.secretPaths.has('sources.partner_taxii.auth.password') &&
       all.secretPaths.has('sources.vendor_taxii.auth.api_key'),

@@ -59,7 +59,7 @@ const typeMap = (optional: boolean) =>
     },
   );
 /** The sections of the XSOAR table next to `fields`. */
-export const XSOAR_MAPPING_SECTIONS: Record<string, Schema<any>> = {
+export const XSOAR_MAPPING_SECTIONS: Record<string, Schema<unknown>> = {
   upper_case: s.array(s.string({ minLength: 1 }), { optional: true, description: 'fields sent in upper case' }),
   indicator_types: typeMap(false),
   cidr_types: typeMap(true),

@@ -4,6 +4,8 @@ import { TLP_LEVELS, OBSERVABLE_TYPES } from '../core/stix.js';
 import { serverSchema } from '../server/schema.js';
 import { taxiiSchema } from '../server/taxii/schema.js';
 import type { IntegrationDefinition } from './registry.js';
+import type { CommonSourceConfig } from '../pipeline/types.js';
+import type { CommonSinkConfig } from '../delivery/types.js';
 import { opensearchStoreSchema, type OpenSearchStoreConfig } from '../store/opensearch/schema.js';
 import { filterConfigSchema, trustedSourceSchema } from '../filter/schema.js';
 import { correlationSchema } from '../correlate/schema.js';
@@ -280,14 +282,14 @@ export type EmbeddedStoreConfig = Infer<typeof embeddedStoreSchema>;
 export type StoreConfig = EmbeddedStoreConfig | OpenSearchStoreConfig;
 
 /** `store:` picks its backend with `type:`; each backend has its own keys. */
-export const storeSchema = s.tagged(
+export const storeSchema = s.tagged<StoreConfig>(
   (t) => (t === 'embedded' ? embeddedStoreSchema : t === 'opensearch' ? opensearchStoreSchema : undefined),
   () => ['embedded', 'opensearch'],
   {
     default: { type: 'embedded', sync: 'full', seen_granularity_secs: 3600, cache_mb: 256 },
     description: 'the store backend',
   },
-) as Schema<StoreConfig>;
+);
 
 export const lookupSchema = s.object(
   {
@@ -323,8 +325,8 @@ export const lookupSchema = s.object(
 );
 
 export function buildConfigSchema(registry: readonly IntegrationDefinition[]) {
-  const sourceSchemas = new Map<string, Schema<any>>();
-  const sinkSchemas = new Map<string, Schema<any>>();
+  const sourceSchemas = new Map<string, Schema<CommonSourceConfig & Record<string, unknown>>>();
+  const sinkSchemas = new Map<string, Schema<CommonSinkConfig & Record<string, unknown>>>();
   for (const def of registry) {
     if (def.kind === 'source') sourceSchemas.set(def.type, s.object({ ...commonSourceSchema, ...def.schema }));
     else if (def.kind === 'sink') sinkSchemas.set(def.type, s.object({ ...commonSinkSchema, ...def.schema }));

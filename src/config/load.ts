@@ -131,8 +131,7 @@ function semanticChecks(config: StixgateConfig, raw: unknown): Issue[] {
   issues.push(...serverIssues(config.server, (raw as { server?: unknown } | null)?.server));
   issues.push(...taxiiIssues(config.taxii, config.server));
   if (config.store.type === 'opensearch') issues.push(...tlsIssues(config.store));
-  for (const [id, src] of Object.entries(config.sources)) {
-    const c = src as Record<string, any>;
+  for (const [id, c] of Object.entries(config.sources)) {
     const path = `sources.${id}`;
     if (c.schedule !== undefined && c.interval_secs !== undefined)
       issues.push({ path, message: 'set either schedule or interval_secs, not both' });

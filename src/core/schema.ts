@@ -144,11 +144,12 @@ export const s = {
     });
   },
   /** A mapping with fixed keys; unknown keys are errors. */
-  object<P extends Record<string, Schema<any>>>(
+  object<P extends Record<string, Schema<unknown>>>(
     props: P,
     c: Common<{ [K in keyof P]: Infer<P[K]> }> = {},
   ): ObjectSchema<P> {
-    const schema = make('mapping', c as Common<any>, (v, path, issues) => {
+    type Out = { [K in keyof P]: Infer<P[K]> };
+    const schema = make<Out>('mapping', c, (v, path, issues) => {
       if (typeof v !== 'object' || v === null || Array.isArray(v)) {
         issues.push({ path, message: `must be a mapping, got ${typeName(v)}` });
         return undefined;
@@ -165,10 +166,10 @@ export const s = {
         const r = prop.parse((v as Record<string, unknown>)[key], join(path, key), issues);
         if (r !== undefined) out[key] = r;
       }
-      return { ...out };
-    }) as ObjectSchema<P>;
-    (schema as { props: P }).props = props;
-    return schema;
+      // every key of `props` was parsed by its own schema above (issues reported otherwise)
+      return { ...out } as Out;
+    });
+    return Object.assign(schema, { props });
   },
   /** A mapping from user-chosen ids to values (e.g. `sources:`). */
   record<T>(value: Schema<T>, c: Common<Record<string, T>> & { keyPattern?: RegExp } = {}): Schema<Record<string, T>> {
@@ -199,8 +200,12 @@ export const s = {
     return make('any', c, (v) => v);
   },
   /** A mapping validated by a schema picked from its `type:` key. */
-  tagged(pick: (type: string) => Schema<any> | undefined, types: () => string[], c: Common<unknown> = {}): Schema<any> {
-    return make('mapping with type', c, (v, path, issues) => {
+  tagged<T = unknown>(
+    pick: (type: string) => Schema<T> | undefined,
+    types: () => string[],
+    c: Common<T> = {},
+  ): Schema<T> {
+    return make<T>('mapping with type', c, (v, path, issues) => {
       if (typeof v !== 'object' || v === null || Array.isArray(v)) {
         issues.push({ path, message: `must be a mapping, got ${typeName(v)}` });
         return undefined;
@@ -224,7 +229,7 @@ export const s = {
   },
 };
 
-export type ObjectSchema<P extends Record<string, Schema<any>>> = Schema<{ [K in keyof P]: Infer<P[K]> }> & {
+export type ObjectSchema<P extends Record<string, Schema<unknown>>> = Schema<{ [K in keyof P]: Infer<P[K]> }> & {
   readonly props: P;
 };
 
@@ -276,11 +281,11 @@ export function validate<T>(
 }
 
 /** Renders a schema as a Markdown table (used for the configuration reference). */
-export function describeSchema(schema: Schema<any>, path = ''): string[] {
+export function describeSchema(schema: Schema<unknown>, path = ''): string[] {
   const rows: string[] = [];
-  const props = (schema as Partial<ObjectSchema<any>>).props;
+  const props = 'props' in schema && isSchemaRecord(schema.props) ? schema.props : undefined;
   if (props) {
-    for (const [key, child] of Object.entries(props as Record<string, Schema<any>>)) {
+    for (const [key, child] of Object.entries(props)) {
       const p = join(path, key);
       const def =
         child.defaultValue !== undefined
@@ -292,7 +297,15 @@ export function describeSchema(schema: Schema<any>, path = ''): string[] {
       rows.push(...describeSchema(child, p));
     }
   }
-  const valueSchema = (schema as { valueSchema?: Schema<any> }).valueSchema;
+  const valueSchema = 'valueSchema' in schema && isSchema(schema.valueSchema) ? schema.valueSchema : undefined;
   if (valueSchema) rows.push(...describeSchema(valueSchema, `${path}.<id>`));
   return rows;
+}
+
+function isSchema(v: unknown): v is Schema<unknown> {
+  return typeof v === 'object' && v !== null && 'parse' in v && typeof v.parse === 'function' && 'kind' in v;
+}
+
+function isSchemaRecord(v: unknown): v is Record<string, Schema<unknown>> {
+  return typeof v === 'object' && v !== null && Object.values(v).every(isSchema);
 }

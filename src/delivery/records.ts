@@ -75,7 +75,7 @@ const FIELDS = s.record(s.string({ minLength: 1, maxLength: 1000 }), {
  * The schema of a sink mapping table: `fields` and the sink's own sections. Without `sections`,
  * any other top-level key is passed through to the sink unchecked.
  */
-function sinkTableSchema(raw: unknown, sections?: Record<string, Schema<any>>) {
+function sinkTableSchema(raw: unknown, sections?: Record<string, Schema<unknown>>) {
   const others =
     raw && typeof raw === 'object' && !Array.isArray(raw) ? Object.keys(raw).filter((k) => k !== 'fields') : [];
   return s.object({
@@ -100,7 +100,7 @@ function attributeIssues(t: { fields: Record<string, string> }): Issue[] {
  */
 export function loadSinkMapping(
   path: string,
-  sections?: Record<string, Schema<any>>,
+  sections?: Record<string, Schema<unknown>>,
   check?: (table: Record<string, unknown> & { fields: Record<string, string> }) => Issue[],
 ): SinkMapping {
   const table = loadYamlTable(path, (raw) => sinkTableSchema(raw, sections), {

@@ -125,16 +125,16 @@ export interface CommonSinkConfig extends NetworkConfig {
   reconcile?: { schedule?: string; interval_secs?: number; apply: boolean };
 }
 
-export interface SinkDefinition<C = any> {
+export interface SinkDefinition<C = unknown> {
   kind: 'sink';
   type: string;
   summary: string;
-  schema: Record<string, Schema<any>>;
+  schema: Record<string, Schema<unknown>>;
   secretPaths: string[];
   /** Vendor limits the engine never exceeds, whatever the configuration says. */
   limits: SinkLimits;
   /** Top-level keys of its mapping table besides `fields` (the sink checks their content); any other key is refused. */
-  mappingSections?: Record<string, Schema<any>>;
+  mappingSections?: Record<string, Schema<unknown>>;
   create(config: C & CommonSinkConfig, ctx: IntegrationContext): Sink;
 }
 

@@ -101,7 +101,7 @@ export interface CommonEnricherConfig extends NetworkConfig {
 export function buildEnrichersSchema(
   registry: readonly RegistryEntry[],
 ): Schema<Record<string, CommonEnricherConfig & Record<string, unknown>>> {
-  const byType = new Map<string, Schema<any>>();
+  const byType = new Map<string, Schema<CommonEnricherConfig & Record<string, unknown>>>();
   for (const def of registry.filter((d): d is EnricherDefinition => d.kind === 'enricher')) {
     // the integration's own keys come last: an integration may refine a common key (e.g. quota)
     byType.set(def.type, s.object({ ...commonEnricherSchema(def.defaultQuota), ...def.schema }));

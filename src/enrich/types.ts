@@ -29,11 +29,11 @@ export interface Enricher {
   probe?(ctx: SinkRunContext): Promise<string>;
 }
 
-export interface EnricherDefinition<C = any> {
+export interface EnricherDefinition<C = unknown> {
   kind: 'enricher';
   type: string;
   summary: string;
-  schema: Record<string, Schema<any>>;
+  schema: Record<string, Schema<unknown>>;
   secretPaths: string[];
   /** The free tier's quota, the default rate limit. */
   defaultQuota: { per_minute?: number; per_day?: number };

@@ -31,10 +31,11 @@ export function httpError(
 
 /** The first errno-like code on an error or its causes (undici wraps node errors). */
 export function errnoCode(e: unknown): string | undefined {
-  let cur: any = e;
-  for (let i = 0; i < 4 && cur; i++) {
-    if (typeof cur.code === 'string' && cur.code !== 'UND_ERR_ABORTED') return cur.code;
-    cur = cur.cause;
+  let cur: unknown = e;
+  for (let i = 0; i < 4 && typeof cur === 'object' && cur !== null; i++) {
+    const code = 'code' in cur ? cur.code : undefined;
+    if (typeof code === 'string' && code !== 'UND_ERR_ABORTED') return code;
+    cur = 'cause' in cur ? cur.cause : undefined;
   }
   return undefined;
 }

@@ -1,4 +1,4 @@
-import { interceptors } from 'undici';
+import { type Dispatcher, interceptors } from 'undici';
 import type Bottleneck from 'bottleneck';
 import type { StixgateError } from '../core/errors.js';
 import { backoffDelay } from '../core/backoff.js';
@@ -56,6 +56,18 @@ export function retryInterceptor(r: RetryContext): Interceptor {
   });
 }
 
+/** The controller handed with an error raised before the request was dispatched: already settled, nothing to pause or abort. */
+function settledController(reason: Error): Dispatcher.DispatchController {
+  return {
+    aborted: false,
+    paused: false,
+    reason,
+    abort: () => undefined,
+    pause: () => undefined,
+    resume: () => undefined,
+  };
+}
+
 /**
  * Each attempt takes a slot of the limiter until its response headers (or its error) arrive;
  * back-off sleeps between attempts happen outside the slot.
@@ -79,7 +91,7 @@ export function limiterInterceptor(limiter: Bottleneck): Interceptor {
         dispatch(opts, wrapped);
         return held;
       })
-      .catch((e: Error) => handler.onResponseError?.(null as any, e));
+      .catch((e: Error) => handler.onResponseError?.(settledController(e), e));
     return true;
   };
 }

@@ -51,7 +51,7 @@ export function createTransport(component: string, policy: HttpPolicy, resolver?
   const connect = {
     ...tls,
     timeout: timeouts.connectTimeout,
-    ...(policy.allowPrivate ? {} : { lookup: guardedLookup(resolver) as any }),
+    ...(policy.allowPrivate ? {} : { lookup: guardedLookup(resolver) }),
   };
   if (policy.proxy) {
     const credentials = policy.proxy.username !== undefined;

@@ -71,6 +71,8 @@ export interface CommonSourceConfig extends NetworkConfig {
   schedule?: string;
   interval_secs?: number;
   timezone?: string;
+  /** Run once shortly after start-up (default true). */
+  run_on_start?: boolean;
   /** Default confidence (0-100) for objects without their own. */
   confidence?: number;
   /** TLP of this source's contribution when an object carries no TLP marking (else `default_tlp`). */
@@ -107,13 +109,13 @@ export interface RegistryEntry {
   type: string;
 }
 
-export interface SourceDefinition<C = any> {
+export interface SourceDefinition<C = unknown> {
   kind: 'source';
   /** snake_case type id, the `type:` in YAML and FORMAT in `stixgate convert --from`. */
   type: string;
   summary: string;
   /** The integration's own keys; the engine adds CommonSourceConfig keys. */
-  schema: Record<string, Schema<any>>;
+  schema: Record<string, Schema<unknown>>;
   /** Dotted config paths holding secrets. */
   secretPaths: string[];
   /**

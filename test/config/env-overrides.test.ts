@@ -73,7 +73,7 @@ test('an invalid override is reported with its key and the variable it came from
 test('${env:NAME} is an environment reference like ${NAME}; other schemes are refused, never taken literally', () => {
   const text = 'sources:\n  f:\n    type: text_list\n    url: "https://feeds.example.org/list?key=${env:FEED_KEY}"\n';
   const loaded = parse(text, { FEED_KEY: 'k-123' });
-  assert.equal((loaded.config.sources.f as { url: string }).url, 'https://feeds.example.org/list?key=k-123');
+  assert.equal(loaded.config.sources.f?.url, 'https://feeds.example.org/list?key=k-123');
   assert.ok(loaded.secretPaths.has('sources.f.url'));
   assert.deepEqual(
     issuesOf(text, {}).map((i) => i.replace(/ \(line.*?\)/, '')),
