@@ -41,7 +41,7 @@ export async function probeComponents(
   });
 
   for (const [id, c] of Object.entries(loaded.config.sources)) {
-    const comp = createSourceComponent(id, c as never, base);
+    const comp = createSourceComponent(id, c, base);
     try {
       const probe = comp.source.probe?.bind(comp.source);
       await report(id, probe && (() => probe({ ...ctx(id, comp.logger), http: comp.http })), comp.def.type);
@@ -50,7 +50,7 @@ export async function probeComponents(
     }
   }
   for (const [id, c] of Object.entries(loaded.config.sinks)) {
-    const comp = createSinkComponent(id, c as never, { ...base, dataDir: resolve(loaded.config.data_dir) });
+    const comp = createSinkComponent(id, c, { ...base, dataDir: resolve(loaded.config.data_dir) });
     try {
       const probe = comp.sink.probe?.bind(comp.sink);
       await report(`sink ${id}`, probe && (() => probe({ ...ctx(id, comp.logger), http: comp.http })), comp.def.type);

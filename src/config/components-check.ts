@@ -23,8 +23,7 @@ export async function componentIssues(
     issues.push({ path: `${section}.${id}${keyOf(config, e)}`, message: (e as Error).message });
   };
   const ctx = { registry, logger: silentLogger(), configDir: loaded.dir, mappingsDir };
-  for (const [id, raw] of Object.entries(loaded.config.sources)) {
-    const c = raw as Parameters<typeof createSourceComponent>[1];
+  for (const [id, c] of Object.entries(loaded.config.sources)) {
     if (!c.enabled) continue;
     try {
       await createSourceComponent(id, c, ctx).http.close();
@@ -32,8 +31,7 @@ export async function componentIssues(
       fail('sources', id, c, e);
     }
   }
-  for (const [id, raw] of Object.entries(loaded.config.sinks)) {
-    const c = raw as Parameters<typeof createSinkComponent>[1];
+  for (const [id, c] of Object.entries(loaded.config.sinks)) {
     if (!c.enabled) continue;
     try {
       await closeSinkComponent(

@@ -4,7 +4,7 @@ import { StixgateError } from '../core/errors.js';
 import { parseYaml } from '../core/yaml-document.js';
 import { validate, type Issue } from '../core/schema.js';
 import { resolveSecrets } from './secrets.js';
-import { NETWORK_SECRET_PATH, networkIssues, type NetworkConfig } from '../http/network.js';
+import { NETWORK_SECRET_PATH, networkIssues } from '../http/network.js';
 import { annotateOverridden, applyEnvOverrides, ENV_OVERRIDE_PREFIX, type EnvOverride } from './env-overrides.js';
 import { buildConfigSchema, type StixgateConfig } from './config-schema.js';
 import { tlsIssues } from '../store/opensearch/schema.js';
@@ -62,24 +62,22 @@ export function parseConfig(
   const failed = new Set(issues.map((i) => i.path));
   if (!result.ok) issues.push(...result.issues.filter((i) => !failed.has(i.path)));
   if (result.ok) issues.push(...semanticChecks(result.value, resolved));
-  if (issues.length) {
+  if (!result.ok || issues.length) {
     // a value from an environment override has no line in the file
     const located = annotateOverridden(issues, overridden.applied).map((i) =>
       i.message.includes(ENV_OVERRIDE_PREFIX) ? i : first(parsed.parsed.locate([i])),
     );
     throw new ConfigError(opts.file, located);
   }
-  const config = (result as { value: StixgateConfig }).value;
+  const config = result.value;
 
   for (const [id, src] of Object.entries(config.sources)) {
-    const def = opts.registry.find((d) => d.type === (src as { type: string }).type);
+    const def = opts.registry.find((d) => d.type === src.type);
     for (const p of def?.secretPaths ?? []) secretPaths.add(`sources.${id}.${p}`);
   }
   if (config.cli.api_key !== undefined) secretPaths.add('cli.api_key');
   for (const section of ['sources', 'sinks', 'enrichers'] as const) {
-    for (const [id, c] of Object.entries(
-      (config as unknown as Record<string, Record<string, NetworkConfig> | undefined>)[section] ?? {},
-    )) {
+    for (const [id, c] of Object.entries(config[section])) {
       if (c.proxy?.password !== undefined) secretPaths.add(`${section}.${id}.${NETWORK_SECRET_PATH}`);
     }
   }
@@ -160,9 +158,7 @@ function semanticChecks(config: StixgateConfig, raw: unknown): Issue[] {
       issues.push({ path: `${path}.retry`, message: 'base_delay_secs must not exceed max_delay_secs' });
   }
   for (const section of ['sources', 'sinks', 'enrichers'] as const) {
-    for (const [id, c] of Object.entries(
-      (config as unknown as Record<string, Record<string, NetworkConfig> | undefined>)[section] ?? {},
-    )) {
+    for (const [id, c] of Object.entries(config[section])) {
       for (const i of networkIssues(c)) issues.push({ path: `${section}.${id}.${i.path}`, message: i.message });
     }
   }
@@ -184,8 +180,7 @@ export function redactConfig(loaded: LoadedConfig): unknown {
 /** Sources whose polling the file leaves implicit: said at every load (validate and daemon start). */
 function scheduleWarnings(config: StixgateConfig): string[] {
   const out: string[] = [];
-  for (const [id, raw] of Object.entries(config.sources)) {
-    const c = raw as { enabled?: boolean; schedule?: string; interval_secs?: number; run_on_start?: boolean };
+  for (const [id, c] of Object.entries(config.sources)) {
     if (c.enabled === false || c.schedule !== undefined || c.interval_secs !== undefined) continue;
     out.push(
       `sources.${id} has neither schedule nor interval_secs: it is polled every 3600 s by default; set one of them to say how often`,

@@ -60,7 +60,8 @@ export interface RelatedResult {
   capped: boolean;
 }
 
-export interface RelatedSummary {
+/** A type, not an interface, so that it is a `Record<string, string[]>` where the lookup answer wants one. */
+export type RelatedSummary = {
   malware: string[];
   threat_actors: string[];
   intrusion_sets: string[];
@@ -68,7 +69,7 @@ export interface RelatedSummary {
   tools: string[];
   attack_patterns: string[];
   reports: string[];
-}
+};
 
 const SUMMARY_KEYS: Record<string, keyof RelatedSummary> = {
   malware: 'malware',

@@ -197,8 +197,7 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
             }))
           : undefined;
       }),
-    related:
-      correlator && ((id, maxTlp) => correlator.relatedSummary(id, maxTlp) as unknown as Record<string, string[]>),
+    related: correlator && ((id, maxTlp) => correlator.relatedSummary(id, maxTlp)),
     inactive: (value, maxTlp) => inactiveMatches(o.store, o.access ?? DEFAULT_POLICY, value, maxTlp, now()),
     deliveries: async (value, maxTlp) =>
       (await deliveriesFor({ store: o.store, auth, access: o.access, sinks: o.sinks ?? (() => []) }, value, maxTlp))

@@ -109,9 +109,10 @@ export function searchRoutes(app: FastifyInstance, kit: ConsoleKit): void {
       const stored = await kit.store.get(req.params.id);
       const view = stored && viewOf(stored, req.principal!.maxTlp, kit.policy);
       if (!view) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such object');
-      const related = kit.correlator?.relatedSummary(view.id, req.principal!.maxTlp) as unknown as
-        | Record<string, string[]>
-        | undefined;
+      const related: Record<string, string[]> | undefined = kit.correlator?.relatedSummary(
+        view.id,
+        req.principal!.maxTlp,
+      );
       const nonEmpty = related && Object.fromEntries(Object.entries(related).filter(([, v]) => v.length > 0));
       const ledger = await ledgerSection(kit, view, req.principal!);
       return kit.render(

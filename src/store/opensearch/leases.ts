@@ -66,11 +66,11 @@ async function writeIf(
         await ctx.client.index({
           index: ctx.index,
           id,
-          body: doc as never,
+          body: doc,
           if_seq_no: prev.seqNo,
           if_primary_term: prev.primaryTerm,
         });
-      else await ctx.client.create({ index: ctx.index, id, body: doc as never });
+      else await ctx.client.create({ index: ctx.index, id, body: doc });
       return true;
     } catch (e) {
       if (statusOf(e) === 409) return false;
@@ -86,7 +86,7 @@ export async function getCursor(ctx: MetaContext, name: string): Promise<string 
 export async function setCursor(ctx: MetaContext, name: string, value: string, now = Date.now()): Promise<void> {
   const doc: CursorDoc = { kind: 'cursor', name, value, updated_at: now };
   await withRetry(ctx.node, 'index', ctx.policy, () =>
-    ctx.client.index({ index: ctx.index, id: metaId('cursor', name), body: doc as never }),
+    ctx.client.index({ index: ctx.index, id: metaId('cursor', name), body: doc }),
   );
 }
 

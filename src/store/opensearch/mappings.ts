@@ -92,7 +92,7 @@ function template(pattern: string, mappings: object, s: IndexSettings, refresh: 
         number_of_shards: s.shards,
         number_of_replicas: s.replicas,
         refresh_interval: refresh,
-        analysis: { normalizer: { stixgate_lowercase: { type: 'custom', filter: ['lowercase'] } } },
+        analysis: { normalizer: { stixgate_lowercase: { type: 'custom' as const, filter: ['lowercase'] } } },
       },
       mappings,
     },
@@ -110,17 +110,17 @@ export async function ensureIndices(client: Client, names: IndexNames, s: IndexS
     [names.meta, META_MAPPINGS, '1s'],
   ];
   for (const [index, mappings, refresh] of specs) {
-    await client.indices.putIndexTemplate({ name: index, body: template(index, mappings, s, refresh) as never });
+    await client.indices.putIndexTemplate({ name: index, body: template(index, mappings, s, refresh) });
     const exists = await client.indices.exists({ index });
     if (!exists.body) {
       try {
-        await client.indices.create({ index, body: {} as never });
+        await client.indices.create({ index, body: {} });
       } catch (e) {
         if (errorType(e) !== 'resource_already_exists_exception') throw e;
       }
     } else {
-      await client.indices.putMapping({ index, body: mappings as never });
-      await client.indices.putSettings({ index, body: { index: { refresh_interval: refresh } } as never });
+      await client.indices.putMapping({ index, body: mappings });
+      await client.indices.putSettings({ index, body: { index: { refresh_interval: refresh } } });
     }
   }
   await client.cluster.health({ index: `${names.objects},${names.meta}`, wait_for_status: 'yellow', timeout: '30s' });

@@ -74,6 +74,7 @@ export const opensearchStoreSchema = s.object({
       key_file: s.string({ optional: true, description: 'client key (PEM), with cert_file' }),
       verify: s.bool({ default: true, description: 'verify the server certificate and name' }),
     },
+    // cast: the schema language types optional keys as present; the default leaves them out on purpose
     { default: { verify: true } as never, description: 'TLS for https:// nodes' },
   ),
   seen_granularity_secs: s.int({

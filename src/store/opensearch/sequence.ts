@@ -82,12 +82,12 @@ export class Sequence {
     try {
       doc.updated_at = this.clock();
       if (l.seqNo === undefined) {
-        await this.client.create({ index: this.opts.index, id: DOC_ID, body: doc as never });
+        await this.client.create({ index: this.opts.index, id: DOC_ID, body: doc });
       } else {
         await this.client.index({
           index: this.opts.index,
           id: DOC_ID,
-          body: doc as never,
+          body: doc,
           if_seq_no: l.seqNo,
           if_primary_term: l.primaryTerm,
         });
