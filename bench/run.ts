@@ -37,7 +37,9 @@ const all = [
   // IntelMQ and Redis side by side (scripts/peers.sh installs them; rows say so when they are absent)
   'peers',
 ];
-const names = only.length ? [...all, 'soak'].filter((n) => only.includes(n)) : all;
+// run only when named: too long or too large for the default pass
+const onDemand = ['soak', 'mapshard'];
+const names = only.length ? [...all, ...onDemand].filter((n) => only.includes(n)) : all;
 
 const rows: Row[] = [];
 let failed = 0;

@@ -36,6 +36,7 @@ import { runReconcileBench } from './reconcile.js';
 import { runPushMemory } from './push-memory.js';
 import { runPeers } from './w-peers.js';
 import { runSoak } from './soak.js';
+import { runMapShard } from './w-mapshard.js';
 
 /** W1 (1M-row CSV over HTTP) and W4 (the same again, then with 10% changed). */
 async function w1w4(scale: number): Promise<Row[]> {
@@ -346,6 +347,7 @@ const workloads: Record<string, (scale: number) => Promise<Row[]>> = {
   reconcile: (scale) => runReconcileBench({ scale }),
   peers: (scale) => runPeers({ scale }),
   soak: (scale) => runSoak({ scale, minutes: Number(process.env.STIXGATE_BENCH_MINUTES ?? 30) }),
+  mapshard: (scale) => runMapShard({ scale }),
 };
 const [name, scaleArg] = process.argv.slice(2);
 const fn = workloads[name ?? ''];

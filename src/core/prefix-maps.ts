@@ -1,10 +1,12 @@
 /**
- * Prefix tables for IP ranges: per prefix length, a Map from the masked network to a value.
+ * Prefix tables for IP ranges: per prefix length, a Map (sharded past V8's Map size limit) from the
+ * masked network to a value.
  * "Which listed ranges contain this address (or this whole range)" is one Map probe per prefix
  * length in use, longest first: at most 33 probes for IPv4, 129 for IPv6. The lookup index and the
  * warninglist matcher (warninglists, publish and ingest allowlists) keep their ranges in these.
  */
 import { maskIpv4 } from './ip-address.js';
+import { DEFAULT_SHARD_ENTRIES, ShardedMap } from './sharded-map.js';
 
 /** The key of an IPv4 network: the masked address as a signed 32-bit integer (a small integer in V8). */
 export function ipv4Key(addr: number, len: number): number {
@@ -23,22 +25,24 @@ export function ipv6Key(words: Uint16Array, len: number): string {
 }
 
 export class PrefixMaps<A, K, V> {
-  private readonly byLen: (Map<K, V> | undefined)[];
+  private readonly byLen: (ShardedMap<K, V> | undefined)[];
   /** Prefix lengths in use, longest first. */
   private lens: number[] = [];
 
   constructor(
     readonly bits: 32 | 128,
     readonly keyOf: (addr: A, len: number) => K,
+    /** Entries per Map of one prefix length (src/core/sharded-map.ts); tests lower it. */
+    readonly shardLimit: number = DEFAULT_SHARD_ENTRIES,
   ) {
     this.byLen = new Array(bits + 1).fill(undefined);
   }
 
   /** The map of one prefix length, created when absent. */
-  mapOf(len: number): Map<K, V> {
+  mapOf(len: number): ShardedMap<K, V> {
     let m = this.byLen[len];
     if (!m) {
-      m = new Map();
+      m = new ShardedMap(this.shardLimit);
       this.byLen[len] = m;
       this.lens = this.active();
     }
@@ -46,7 +50,7 @@ export class PrefixMaps<A, K, V> {
   }
 
   /** The map of one prefix length if it exists. */
-  existing(len: number): Map<K, V> | undefined {
+  existing(len: number): ShardedMap<K, V> | undefined {
     return this.byLen[len];
   }
 
@@ -59,7 +63,7 @@ export class PrefixMaps<A, K, V> {
   }
 
   /** Calls `visit` with each prefix length in use and its map, longest first. */
-  forEachLength(visit: (len: number, map: Map<K, V>) => void): void {
+  forEachLength(visit: (len: number, map: ShardedMap<K, V>) => void): void {
     for (const len of this.lens) {
       const m = this.byLen[len];
       if (m) visit(len, m);
@@ -83,5 +87,7 @@ export class PrefixMaps<A, K, V> {
   }
 }
 
-export const ipv4Prefixes = <V>(): PrefixMaps<number, number, V> => new PrefixMaps(32, ipv4Key);
-export const ipv6Prefixes = <V>(): PrefixMaps<Uint16Array, string, V> => new PrefixMaps(128, ipv6Key);
+export const ipv4Prefixes = <V>(shardLimit?: number): PrefixMaps<number, number, V> =>
+  new PrefixMaps(32, ipv4Key, shardLimit);
+export const ipv6Prefixes = <V>(shardLimit?: number): PrefixMaps<Uint16Array, string, V> =>
+  new PrefixMaps(128, ipv6Key, shardLimit);

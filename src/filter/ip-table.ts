@@ -1,6 +1,7 @@
 /** CIDR entries of warninglists and allowlists: parsing, and the table of listed ranges. */
 import { parseIpv4Range, parseIpv6Range, parsePrefix, maskIpv4, maskIpv6 } from '../core/ip-address.js';
 import { ipv4Key, ipv4Prefixes, ipv6Key, ipv6Prefixes } from '../core/prefix-maps.js';
+import type { KeyedMap } from '../core/sharded-map.js';
 
 /** A reference to one list entry: the list's index and the entry as written in the list. */
 export interface EntryRef {
@@ -50,7 +51,7 @@ export class PrefixTable {
   }
 }
 
-function push<K>(m: Map<K, EntryRef[]>, key: K, ref: EntryRef): void {
+function push<K>(m: KeyedMap<K, EntryRef[]>, key: K, ref: EntryRef): void {
   const refs = m.get(key);
   if (!refs) m.set(key, [ref]);
   else if (!refs.some((r) => r.list === ref.list)) refs.push(ref); // one entry per list and range

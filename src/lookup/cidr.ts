@@ -1,10 +1,15 @@
 import { ipv4Prefixes, ipv4Key, ipv6Prefixes, ipv6Key } from '../core/prefix-maps.js';
 import { addPosting, removePosting, type Posting } from './postings.js';
+import { ShardedMap } from '../core/sharded-map.js';
 
 /** IPv4 ranges of the lookup index: the slots listing each network (src/core/prefix-maps.ts). */
 export class Ipv4Ranges {
-  private readonly t = ipv4Prefixes<Posting>();
+  private readonly t: ReturnType<typeof ipv4Prefixes<Posting>>;
   size = 0;
+
+  constructor(shardLimit?: number) {
+    this.t = ipv4Prefixes<Posting>(shardLimit);
+  }
 
   add(network: number, len: number, slot: number): number {
     const m = this.t.mapOf(len);
@@ -46,10 +51,15 @@ export class Ipv4Ranges {
 
 /** IPv6 ranges of the lookup index, with the canonical CIDR text of each for `matched_value`. */
 export class Ipv6Ranges {
-  private readonly t = ipv6Prefixes<Posting>();
+  private readonly t: ReturnType<typeof ipv6Prefixes<Posting>>;
   /** `len/key` → the canonical CIDR text. */
-  private readonly text = new Map<string, string>();
+  private readonly text: ShardedMap<string, string>;
   size = 0;
+
+  constructor(shardLimit?: number) {
+    this.t = ipv6Prefixes<Posting>(shardLimit);
+    this.text = new ShardedMap(shardLimit);
+  }
 
   add(words: Uint16Array, len: number, value: string, slot: number): string {
     const m = this.t.mapOf(len);

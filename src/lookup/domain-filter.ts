@@ -14,7 +14,8 @@ export class DomainFilter {
   private added = 0;
   private removed = 0;
 
-  constructor(private readonly source: () => Iterable<string>) {}
+  /** `source` gives the listed domains and their count (read at each rebuild, never copied). */
+  constructor(private readonly source: () => { readonly size: number; keys(): Iterable<string> }) {}
 
   add(domain: string): void {
     this.added++;
@@ -48,13 +49,13 @@ export class DomainFilter {
 
   /** Rebuilds the filter from the Map (also after the Map was filled from a snapshot). */
   rebuild(): void {
-    const keys = [...this.source()];
+    const listed = this.source();
     let size = MIN_BITS;
-    while (size < keys.length * BITS_PER_ENTRY * 2) size *= 2;
+    while (size < listed.size * BITS_PER_ENTRY * 2) size *= 2;
     this.bits = new Uint32Array(size >>> 5);
     this.mask = size - 1;
-    for (const k of keys) this.set(hashFromRight(k, 0));
-    this.added = keys.length;
+    for (const k of listed.keys()) this.set(hashFromRight(k, 0));
+    this.added = listed.size;
     this.removed = 0;
   }
 }

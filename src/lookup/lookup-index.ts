@@ -16,6 +16,7 @@ import type { ActiveIndicator, Change } from '../store/contract.js';
 import { Ipv4Ranges, Ipv6Ranges } from './cidr.js';
 import { InternedLists, flatten } from './intern.js';
 import { addPosting, removePosting, type Posting } from './postings.js';
+import { ShardedMap } from '../core/sharded-map.js';
 import { SlotTable } from './slots.js';
 import { DomainFilter, HASH_SEED, step } from './domain-filter.js';
 import { Collector, fastCanonical, splitCidr } from './collector.js';
@@ -46,13 +47,13 @@ export interface IndexParts {
   slots: SlotTable;
   lists: InternedLists;
   /** The string-keyed exact-value maps, each with its listing kind. */
-  exact: [number, Map<string, Posting>][];
-  ipv4: Map<number, Posting>;
+  exact: [number, ShardedMap<string, Posting>][];
+  ipv4: ShardedMap<number, Posting>;
   kinds: { ipv4: number; ipv4Cidr: number; ipv6Cidr: number; multi: number };
   v4Ranges: Ipv4Ranges;
   v6Ranges: Ipv6Ranges;
   domainFilter: DomainFilter;
-  mixed: Map<number, { obj: StixObject; high: number }>;
+  mixed: ShardedMap<number, { obj: StixObject; high: number }>;
   policy: AccessPolicy;
 }
 
@@ -77,19 +78,20 @@ export class LookupIndex {
    * levels), kept whole so that a reader below the strictest sees only its contributions. The
    * slot's TLP column holds the least restrictive contribution (who sees the indicator at all).
    */
-  private readonly mixed = new Map<number, { obj: StixObject; high: number }>();
+  private readonly mixed: ShardedMap<number, { obj: StixObject; high: number }>;
   private readonly maxMatches: number;
   private readonly slots: SlotTable;
   private readonly lists = new InternedLists();
-  private readonly ipv4 = new Map<number, Posting>();
-  private readonly ipv6 = new Map<string, Posting>();
-  private readonly v4Ranges = new Ipv4Ranges();
-  private readonly v6Ranges = new Ipv6Ranges();
-  private readonly domains = new Map<string, Posting>();
-  private readonly domainFilter = new DomainFilter(() => this.domains.keys());
-  private readonly urls = new Map<string, Posting>();
-  private readonly emails = new Map<string, Posting>();
-  private readonly hashes = new Map<string, Posting>();
+  // every map keyed per value is sharded: one JavaScript Map holds at most 2^24 entries
+  private readonly ipv4: ShardedMap<number, Posting>;
+  private readonly ipv6: ShardedMap<string, Posting>;
+  private readonly v4Ranges: Ipv4Ranges;
+  private readonly v6Ranges: Ipv6Ranges;
+  private readonly domains: ShardedMap<string, Posting>;
+  private readonly domainFilter = new DomainFilter(() => this.domains);
+  private readonly urls: ShardedMap<string, Posting>;
+  private readonly emails: ShardedMap<string, Posting>;
+  private readonly hashes: ShardedMap<string, Posting>;
   /** Timestamps cluster (one feed poll stamps many indicators), so their ISO text is memoised. */
   private readonly isoCache = new Map<number, string>();
   private lastTimeText: unknown = undefined;
@@ -102,6 +104,16 @@ export class LookupIndex {
     this.matchParents = opts.matchParentDomains ?? true;
     this.access = opts.access ?? DEFAULT_POLICY;
     this.maxMatches = opts.maxMatchesPerValue ?? 100;
+    const limit = opts.mapShardLimit;
+    this.ipv4 = new ShardedMap(limit);
+    this.ipv6 = new ShardedMap(limit);
+    this.v4Ranges = new Ipv4Ranges(limit);
+    this.v6Ranges = new Ipv6Ranges(limit);
+    this.domains = new ShardedMap(limit);
+    this.urls = new ShardedMap(limit);
+    this.emails = new ShardedMap(limit);
+    this.hashes = new ShardedMap(limit);
+    this.mixed = new ShardedMap(limit);
   }
 
   /** Applies one change-log entry: an upsert (re)lists an active indicator; anything else unlists it. */
@@ -451,7 +463,7 @@ export class LookupIndex {
     return undefined;
   }
 
-  private exact(kind: K, map: Map<string, Posting>, value: string, slot: number): Ref {
+  private exact(kind: K, map: ShardedMap<string, Posting>, value: string, slot: number): Ref {
     const known = map.has(value);
     const key = known ? value : flatten(value);
     addPosting(map, key, slot);

@@ -1,3 +1,5 @@
+import type { KeyedMap } from '../core/sharded-map.js';
+
 /**
  * A posting is the set of indicator slots listed under one key: a bare number when there is one
  * slot (the common case: ids are deterministic per value) and an array when several indicators
@@ -5,7 +7,7 @@
  */
 export type Posting = number | number[];
 
-export function addPosting<K>(map: Map<K, Posting>, key: K, slot: number): void {
+export function addPosting<K>(map: KeyedMap<K, Posting>, key: K, slot: number): void {
   const p = map.get(key);
   if (p === undefined) map.set(key, slot);
   else if (typeof p === 'number') {
@@ -13,7 +15,7 @@ export function addPosting<K>(map: Map<K, Posting>, key: K, slot: number): void 
   } else if (!p.includes(slot)) p.push(slot);
 }
 
-export function removePosting<K>(map: Map<K, Posting>, key: K, slot: number): void {
+export function removePosting<K>(map: KeyedMap<K, Posting>, key: K, slot: number): void {
   const p = map.get(key);
   if (p === undefined) return;
   if (typeof p === 'number') {

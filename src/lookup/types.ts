@@ -65,6 +65,8 @@ export interface LookupIndexOptions {
   access?: AccessPolicy;
   /** Cap on indicators reported per looked-up value (bounded response size). Default 100. */
   maxMatchesPerValue?: number;
+  /** Entries per Map of one kind before the next shard starts (src/core/sharded-map.ts); tests lower it. */
+  mapShardLimit?: number;
 }
 
 /** Index sizes by kind, for `stixgate_lookup_index_entries{kind}`. */
