@@ -34,6 +34,7 @@ const all = [
   'w15',
   'ledger',
   'reconcile',
+  'ingestmem',
   // IntelMQ and Redis side by side (scripts/peers.sh installs them; rows say so when they are absent)
   'peers',
 ];

@@ -37,6 +37,7 @@ import { runPushMemory } from './push-memory.js';
 import { runPeers } from './w-peers.js';
 import { runSoak } from './soak.js';
 import { runMapShard } from './w-mapshard.js';
+import { runIngestMemory } from './w-ingest-memory.js';
 
 /** W1 (1M-row CSV over HTTP) and W4 (the same again, then with 10% changed). */
 async function w1w4(scale: number): Promise<Row[]> {
@@ -348,6 +349,7 @@ const workloads: Record<string, (scale: number) => Promise<Row[]>> = {
   peers: (scale) => runPeers({ scale }),
   soak: (scale) => runSoak({ scale, minutes: Number(process.env.STIXGATE_BENCH_MINUTES ?? 30) }),
   mapshard: (scale) => runMapShard({ scale }),
+  ingestmem: (scale) => runIngestMemory({ scale }),
 };
 const [name, scaleArg] = process.argv.slice(2);
 const fn = workloads[name ?? ''];

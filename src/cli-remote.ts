@@ -160,7 +160,7 @@ export async function openStoreOrDaemon(
 ): Promise<StoreOrDaemon> {
   if (opts.url === undefined) {
     try {
-      return { store: await openStore(loaded.config, dataDir) };
+      return { store: await openStore(loaded.config, dataDir, 'command') };
     } catch (e) {
       if (!(isStixgateError(e) && e.code === 'STIXGATE_ERR_STORE_LOCKED')) throw e;
     }

@@ -55,7 +55,10 @@ export interface EmbeddedStoreOptions {
   readonly?: boolean;
   /** PRAGMA quick_check at open: after an unclean shutdown (default), always, never. */
   integrityCheck?: 'after-crash' | 'always' | 'never';
-  /** Entries of the unchanged-upsert cache (id → input fingerprint); 0 disables it. Default 2M. */
+  /**
+   * Entries of the unchanged-upsert cache (id → input fingerprints); 0 disables it. Default 2M
+   * (about 230 B each on the writer's heap); one-shot commands open with COMMAND_HOT_CACHE_ENTRIES.
+   */
   hotCacheSize?: number;
   /** Score weights and decay models (compileScoring of `scoring:`); default: no decay. */
   scoring?: Scoring;
@@ -772,6 +775,11 @@ export class EmbeddedStore implements Store {
   keyIndexStats(): { ids: number; values: number; bytes: number; loadedFrom: 'snapshot' | 'scan' } {
     const { ids, values } = this.keys;
     return { ids: ids.size, values: values.size, bytes: ids.bytes + values.bytes, loadedFrom: this.keysFrom };
+  }
+
+  /** Entries held by the unchanged-upsert cache (at most `hotCacheSize`). */
+  hotCacheEntries(): number {
+    return this.hot.size;
   }
 
   async head(): Promise<number> {

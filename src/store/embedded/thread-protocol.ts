@@ -25,6 +25,7 @@ export const THREAD_METHODS = [
   'indexEntries',
   'activeIndicators',
   'keyIndexStats',
+  'hotCacheEntries',
   'close',
 ] as const;
 export type ThreadMethod = (typeof THREAD_METHODS)[number];

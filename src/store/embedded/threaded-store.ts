@@ -56,7 +56,7 @@ export class ThreadedStore implements Store {
   private readonly waiting = new Map<number, Waiting>();
   private failure?: Error;
 
-  constructor(private readonly opts: EmbeddedStoreOptions) {}
+  constructor(readonly opts: EmbeddedStoreOptions) {}
 
   async open(): Promise<void> {
     if (this.worker) return;
@@ -247,5 +247,10 @@ export class ThreadedStore implements Store {
   /** Entries and memory of the writer's key tables (ADR 0006). */
   keyIndexStats(): Promise<{ ids: number; values: number; bytes: number; loadedFrom: 'snapshot' | 'scan' }> {
     return this.call('keyIndexStats', []);
+  }
+
+  /** Entries held by the writer's unchanged-upsert cache (at most its `hotCacheSize`). */
+  hotCacheEntries(): Promise<number> {
+    return this.call('hotCacheEntries', []);
   }
 }
