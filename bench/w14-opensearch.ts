@@ -5,7 +5,10 @@
  *    and 10k-document bulks with the objects index's refresh_interval at 1s and 30s, with the
  *    gateway's CPU against OpenSearch's (from /proc/<pid>/stat);
  *  - the raw `_bulk` ceiling of the same documents (no merge, no concurrency control) at 5k;
- *  - term lookups (`store.query({ value })`, half hits, half misses) p50/p99.
+ *  - term lookups (`store.query({ value })`, half hits, half misses) p50/p99, the query path;
+ *  - the lookup API's own path on this store (bench/w14-remote-lookup.ts): remote lookups behind
+ *    the negative filter at a fixed offered rate, the filter's false-positive rate, and memory per
+ *    instance against the in-memory index, at two store sizes.
  *
  * Needs STIXGATE_OPENSEARCH_URL (`eval "$(bash scripts/opensearch.sh start)"`); the OpenSearch pid
  * comes from STIXGATE_OPENSEARCH_PID or .cache/opensearch-run/default/opensearch.pid. scale 1 =
@@ -22,11 +25,12 @@ import { OpenSearchStore, type OpenSearchStoreOptions } from '../src/store/opens
 import { cpuSeconds, percentile, round, syntheticValue, type Row } from './lib.js';
 import { RUN_NOW } from './clock.js';
 import { must } from '../test/helpers/must.js';
+import { runRemoteLookups } from './w14-remote-lookup.js';
 
 const NOW = RUN_NOW;
 const CLK_TCK = 100;
 
-function options(node: string, prefix: string, bulk: number, refresh: string): OpenSearchStoreOptions {
+export function options(node: string, prefix: string, bulk: number, refresh: string): OpenSearchStoreOptions {
   return {
     node,
     auth: undefined as never,
@@ -50,7 +54,7 @@ function patternOf(v: { type: string; value: string }): string {
   return `[${v.type}:value = '${esc}']`;
 }
 
-function indicator(i: number): Indicator {
+export function indicator(i: number): Indicator {
   const v = syntheticValue(i, 14);
   const hex = (i >>> 0).toString(16).padStart(12, '0');
   const ts = new Date(NOW).toISOString();
@@ -248,5 +252,6 @@ export async function runW14(opts: { scale: number }): Promise<Row[]> {
     base += n;
   }
   rows.push(await lookupRun(node, Math.max(10000, perRun), Math.max(500, Math.round(20000 * opts.scale))));
+  rows.push(...(await runRemoteLookups(node, opts.scale)));
   return rows;
 }

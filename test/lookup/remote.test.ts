@@ -169,3 +169,27 @@ test('a filter snapshot round-trips; a damaged, cut, foreign or re-sized one is 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('lookups arriving while the store requests are in flight share the next request', async () => {
+  const { index, remote, source, probes } = both(400);
+  const held: (() => void)[] = [];
+  const real = source.candidates.bind(source);
+  source.candidates = async (values, limit) => {
+    await new Promise<void>((release) => held.push(release));
+    return real(values, limit);
+  };
+  const hits = probes.filter((p) => index.lookup(p, T0, 'red').matched).slice(0, 40);
+  const calls = source.calls;
+  const answers = hits.map((p) => remote.lookup(p, T0, 'red'));
+  // four requests went out (the in-flight bound); the other 36 lookups wait for one slot
+  await new Promise((r) => setImmediate(r));
+  assert.equal(held.length, 4);
+  for (let round = 0; held.length > 0 && round < 10; round++) {
+    for (const release of held.splice(0)) release();
+    await new Promise((r) => setImmediate(r));
+  }
+  const got = await Promise.all(answers);
+  for (const [i, p] of hits.entries()) assert.deepEqual(got[i], index.lookup(p, T0, 'red'));
+  assert.equal(source.calls - calls, 5, 'four lone requests, then one carrying the 36 that waited');
+  assert.equal(remote.batcher.carried - remote.batcher.requests, 35);
+});

@@ -7,6 +7,7 @@ import { fastCanonical } from '../collector.js';
 import { LookupIndex } from '../lookup-index.js';
 import type { IndexSizes, LookupIndexOptions, LookupResult } from '../types.js';
 import { candidateValues } from './candidates.js';
+import { FetchBatcher, type Fetched } from './fetch-batcher.js';
 import { HotCache } from './hot-cache.js';
 import type { NegativeFilter } from './negative-filter.js';
 import type { Candidate, CandidateSource } from './source.js';
@@ -15,6 +16,8 @@ export interface RemoteLookupOptions extends LookupIndexOptions {
   now?: () => number;
   /** Bytes the hot cache may hold (the fetched indicators' JSON plus overhead). */
   cacheBytes: number;
+  /** Store requests in flight at once; lookups arriving meanwhile share the next one (default 4). */
+  maxInflight?: number;
   /** Most indicators fetched per looked-up value (a value listed by more is answered from the first, in change-log order). */
   fetchLimit?: number;
 }
@@ -57,6 +60,7 @@ export class RemoteLookup {
   private readonly clock: () => number;
   private readonly matchParents: boolean;
   private readonly fetchLimit: number;
+  readonly batcher: FetchBatcher<Candidate>;
 
   constructor(
     private readonly source: CandidateSource,
@@ -66,6 +70,7 @@ export class RemoteLookup {
     this.matchParents = opts.matchParentDomains ?? true;
     this.fetchLimit = opts.fetchLimit ?? 1000;
     this.cache = new HotCache(opts.cacheBytes);
+    this.batcher = new FetchBatcher((values, limit) => this.fetch(values, limit), opts.maxInflight ?? 4);
     this.empty = new LookupIndex({ ...opts, initialSlots: 1 });
   }
 
@@ -84,7 +89,11 @@ export class RemoteLookup {
     return first(await this.lookupMany([raw], now, maxTlp));
   }
 
-  /** Looks values up (one store request at most for all of them); answers in input order. */
+  /**
+   * Looks values up (one store request at most for all of them, shared with concurrent lookups:
+   * FetchBatcher); answers in input order. The filter and the cache are consulted before the first
+   * `await`, so a value they answer never waits for the store.
+   */
   async lookupMany(
     raws: readonly string[],
     now: number = this.clock(),
@@ -105,15 +114,16 @@ export class RemoteLookup {
       probes[i] = values;
       let allCached = true;
       for (const v of values) {
-        if (wanted.has(v)) continue;
-        const hit = this.cache.get(v);
-        wanted.set(v, hit);
-        if (hit === undefined) allCached = false;
+        if (!wanted.has(v)) wanted.set(v, this.cache.get(v));
+        if (wanted.get(v) === undefined) allCached = false;
       }
       if (allCached) this.counters.cached++;
     }
     const missing = [...wanted].filter(([, hit]) => hit === undefined).map(([v]) => v);
-    if (missing.length > 0) await this.fetch(missing, wanted, this.fetchLimit * probes.filter(Boolean).length);
+    if (missing.length > 0) {
+      const fetched = await this.batcher.get(missing, this.fetchLimit * probes.filter(Boolean).length);
+      for (const v of missing) wanted.set(v, fetched.get(v) ?? EMPTY);
+    }
     const out = new Array<LookupResult>(raws.length);
     for (let i = 0; i < raws.length; i++) {
       const raw = at(raws, i);
@@ -124,11 +134,7 @@ export class RemoteLookup {
   }
 
   /** Fetches the indicators listing `values` and caches each value's list (unless a change overlapped). */
-  private async fetch(
-    values: string[],
-    into: Map<string, readonly Candidate[] | undefined>,
-    limit: number,
-  ): Promise<void> {
+  private async fetch(values: string[], limit: number): Promise<Fetched<Candidate>> {
     const epoch = this.epoch;
     this.counters.roundTrips++;
     const found = await this.source.candidates(values, limit);
@@ -139,12 +145,14 @@ export class RemoteLookup {
         const list = lists.get(o.value);
         if (list && list.at(-1) !== c) list.push(c);
       }
+    const out: Fetched<Candidate> = new Map();
     const cache = epoch === this.epoch;
     for (const [v, list] of lists) {
       const l = list.length === 0 ? EMPTY : list;
-      into.set(v, l);
+      out.set(v, l);
       if (cache) this.cache.set(v, l);
     }
+    return out;
   }
 
   /** The value looked up among the indicators listing its candidates: the embedded index's answer. */

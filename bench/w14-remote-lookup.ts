@@ -1,0 +1,181 @@
+/**
+ * W14, the lookup API's path on the OpenSearch store (docs/adr/0024-remote-lookups.md): what
+ * `GET /api/v1/lookup` calls per value (RemoteLookup.lookupMany) behind the negative filter and the
+ * hot cache, at a fixed offered rate (open loop: each lookup's latency counts from when it was
+ * due, so a stall is not hidden), half hits and half misses; the share of misses answered without a
+ * round trip; the filter's build and snapshot restore; and the heap the lookups hold per instance
+ * against the in-memory LookupIndex built from the same store, at two store sizes (scale 1: 100k
+ * and 1M indicators, plus 0.1% CIDRs of three prefix lengths).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildIndex } from '../src/lookup/build.js';
+import { FilterKeeper } from '../src/lookup/remote/filter-keeper.js';
+import { readFilterSnapshot, writeFilterSnapshot } from '../src/lookup/remote/filter-snapshot.js';
+import { RemoteLookup } from '../src/lookup/remote/remote-lookup.js';
+import type { IngestItem } from '../src/store/contract.js';
+import { OpenSearchStore } from '../src/store/opensearch/index.js';
+import { createLogger } from '../src/telemetry/logger.js';
+import { RUN_NOW } from './clock.js';
+import { percentile, prng, round, syntheticValue, type Row } from './lib.js';
+import { indicator, options } from './w14-opensearch.js';
+
+const SHAPE = { capacity: 10_000_000, fpRate: 0.001 };
+const CIDR_LENGTHS = [16, 20, 24];
+
+/** Heap plus array buffers (the filter's bits and the index's columns live outside the heap). */
+function heapMb(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  const m = process.memoryUsage();
+  return (m.heapUsed + m.arrayBuffers) / 1048576;
+}
+
+async function fill(store: OpenSearchStore, n: number): Promise<void> {
+  for (let start = 0; start < n; start += 5000) {
+    const items: IngestItem[] = [];
+    for (let i = start; i < Math.min(n, start + 5000); i++) items.push({ object: indicator(i), source: 'w14' });
+    // one CIDR per thousand indicators, /16, /20 or /24
+    for (let i = start; i < Math.min(n, start + 5000); i += 1000) {
+      const o = indicator(50_000_000 + i);
+      const len = CIDR_LENGTHS[(i / 1000) % CIDR_LENGTHS.length] ?? 24;
+      o.pattern = `[ipv4-addr:value = '${100 + ((i >> 16) & 63)}.${(i >> 8) & 255}.0.0/${len}']`;
+      items.push({ object: o, source: 'w14' });
+    }
+    const r = await store.upsert(items, { now: RUN_NOW });
+    if (r.rejected.length > 0) throw new Error(`W14 lookups: ${r.rejected.length} rejected`);
+  }
+}
+
+/** A value no indicator lists (mostly): addresses outside the CIDRs, unknown hosts, URLs and hashes. */
+function missValue(q: number): string {
+  const v = syntheticValue(q + 900_000_000, 77);
+  return v.type === 'domain-name' ? `q${q}.${v.value}` : v.type === 'ipv4-addr' ? `${v.value}` : v.value;
+}
+
+/** Lookups at `rate`/s for `seconds`, open loop; latencies from each lookup's due time. */
+async function openLoop(
+  remote: RemoteLookup,
+  n: number,
+  rate: number,
+  seconds: number,
+): Promise<{ lat: Float64Array; hits: number; misses: number; missTrips: number; secs: number }> {
+  const total = Math.round(rate * seconds);
+  const lat = new Float64Array(total);
+  const r = prng(4242);
+  let hits = 0;
+  let misses = 0;
+  let missTrips = 0;
+  const t0 = performance.now();
+  const pending: Promise<void>[] = [];
+  for (let k = 0; k < total; k++) {
+    const due = t0 + (k * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((res) => setTimeout(res, wait));
+    const hit = k % 2 === 0;
+    const value = hit ? syntheticValue(Math.floor(r() * n), 14).value : missValue(k);
+    // the filter and the cache answer in lookup()'s synchronous part: a miss that did not ask the store shows at once
+    const local = remote.counters.filtered + remote.counters.cached;
+    const asked = remote.lookup(value, RUN_NOW, 'red');
+    if (!hit && remote.counters.filtered + remote.counters.cached === local) missTrips++;
+    pending.push(
+      asked.then((res) => {
+        lat[k] = performance.now() - due;
+        if (res.matched) hits++;
+        else misses++;
+      }),
+    );
+  }
+  await Promise.all(pending);
+  return { lat: lat.sort(), hits, misses, missTrips, secs: (performance.now() - t0) / 1000 };
+}
+
+async function oneSize(node: string, n: number, rate: number, seconds: number, embedded: boolean): Promise<Row[]> {
+  const store = new OpenSearchStore(options(node, `stixgate-w14l-${Date.now().toString(36)}-${n}`, 5000, '30s'));
+  await store.open();
+  const dir = mkdtempSync(join(tmpdir(), 'stixgate-w14l-'));
+  const rows: Row[] = [];
+  try {
+    await fill(store, n);
+    await store.head();
+    const h0 = heapMb();
+    const remote = new RemoteLookup(store, { now: () => RUN_NOW, cacheBytes: 64 << 20 });
+    const keeper = new FilterKeeper({
+      dataDir: dir,
+      store,
+      shape: SHAPE,
+      logger: createLogger({ level: 'silent' }),
+      intervalMs: 0,
+    });
+    let t = performance.now();
+    await keeper.open(remote);
+    await keeper.building;
+    const buildSecs = (performance.now() - t) / 1000;
+    const filter = remote.filter;
+    if (!filter) throw new Error('W14 lookups: the filter was not built');
+    const path = join(dir, 'lookup-filter.snapshot');
+    await writeFilterSnapshot(path, filter, remote.seq, await keeper.storeId());
+    t = performance.now();
+    await readFilterSnapshot(path, { store: await keeper.storeId(), shape: SHAPE });
+    const restoreSecs = (performance.now() - t) / 1000;
+    await remote.lookup('198.51.100.1', RUN_NOW, 'red'); // warm-up
+    const run = await openLoop(remote, n, rate, seconds);
+    const heapRemote = heapMb() - h0;
+    const offeredMisses = Math.floor(run.lat.length / 2);
+    const missShare = 1 - run.missTrips / offeredMisses;
+    rows.push({
+      workload: 'W14',
+      what: `lookup API path (remote lookups: filter + cache + terms query), ${n} indicators, ${rate}/s offered, 50% misses`,
+      items: run.lat.length,
+      seconds: round(run.secs),
+      rate: Math.round(run.lat.length / run.secs),
+      p50_ms: round(percentile(run.lat, 50), 2),
+      p99_ms: round(percentile(run.lat, 99), 2),
+      target: 'p99 ≤ 5 ms at 5k/s per instance (#20); ≥ 95% of misses without a round trip',
+      ratio: `${round(missShare * 100, 1)}% of misses answered by the filter alone`,
+      note: `${run.hits} hits; ${remote.counters.roundTrips} store requests carrying ${remote.batcher.carried} lookups; cache ${remote.cache.hits} hits / ${remote.cache.misses} misses; filter ${filter.added} values, expected FP ${round(filter.expectedFpRate() * 100, 3)}% per value`,
+    });
+    rows.push({
+      workload: 'W14',
+      what: `lookup filter at ${n} indicators: built from the store, snapshot read`,
+      items: filter.added,
+      seconds: round(buildSecs),
+      ratio: `snapshot read ${round(restoreSecs, 3)} s vs build ${round(buildSecs, 2)} s`,
+      note: `filter ${round(filter.bytes / 1048576, 1)} MB (capacity ${SHAPE.capacity}, ${SHAPE.fpRate} FP), fixed whatever the store's size`,
+    });
+    let embeddedNote = 'in-memory index not built at this size (it reads the whole store)';
+    if (embedded) {
+      const h1 = heapMb();
+      t = performance.now();
+      const { index } = await buildIndex(store, { now: () => RUN_NOW });
+      const secs = (performance.now() - t) / 1000;
+      const heapIndex = heapMb() - h1;
+      embeddedNote = `in-memory LookupIndex of the same store: ${round(heapIndex, 1)} MB heap + buffers, built in ${round(secs, 1)} s (${index.size} indicators)`;
+    }
+    rows.push({
+      workload: 'W14',
+      what: `lookup memory per instance at ${n} indicators (heap held by the remote lookups, cache filled)`,
+      items: n,
+      peak_rss_mb: Math.round(process.memoryUsage().rss / 1048576),
+      ratio: `remote lookups ${round(heapRemote, 1)} MB heap + buffers (filter ${round(filter.bytes / 1048576, 1)} MB + cache ${round(remote.cache.bytes / 1048576, 1)} MB)`,
+      note: embeddedNote,
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await store.destroy();
+    await store.close();
+  }
+  return rows;
+}
+
+/** The rows at two store sizes (scale 1: 100k and 1M indicators). */
+export async function runRemoteLookups(node: string, scale: number): Promise<Row[]> {
+  const small = Math.max(10_000, Math.round(100_000 * scale));
+  const large = Math.max(20_000, Math.round(1_000_000 * scale));
+  const rate = Number(process.env.STIXGATE_W14_LOOKUP_RATE ?? 2000);
+  const seconds = Math.max(3, Math.round(20 * scale));
+  return [
+    ...(await oneSize(node, small, rate, seconds, true)),
+    ...(await oneSize(node, large, rate, seconds, large <= 200_000)),
+  ];
+}
