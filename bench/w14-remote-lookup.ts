@@ -14,6 +14,9 @@ import { buildIndex } from '../src/lookup/build.js';
 import { FilterKeeper } from '../src/lookup/remote/filter-keeper.js';
 import { readFilterSnapshot, writeFilterSnapshot } from '../src/lookup/remote/filter-snapshot.js';
 import { RemoteLookup } from '../src/lookup/remote/remote-lookup.js';
+import { candidateValues } from '../src/lookup/remote/candidates.js';
+import { NegativeFilter } from '../src/lookup/remote/negative-filter.js';
+import { detectObservable } from '../src/core/observable.js';
 import type { IngestItem } from '../src/store/contract.js';
 import { OpenSearchStore } from '../src/store/opensearch/index.js';
 import { createLogger } from '../src/telemetry/logger.js';
@@ -168,6 +171,39 @@ async function oneSize(node: string, n: number, rate: number, seconds: number, e
   return rows;
 }
 
+/**
+ * The filter at its capacity (the worst case of its configured shape): filled with `capacity`
+ * synthetic listed values (0.1% of them CIDRs of three lengths), then the share of absent values of
+ * every kind whose candidates it rules out entirely: the misses answered without a round trip.
+ */
+export function filterAtCapacity(capacity: number): Row {
+  const f = new NegativeFilter({ capacity, fpRate: SHAPE.fpRate });
+  for (let i = 0; i < capacity; i++) {
+    const v = syntheticValue(i, 14);
+    f.add(v.type, v.value);
+    if (i % 1000 === 0)
+      f.add('ipv4-addr', `${100 + ((i >> 16) & 63)}.${(i >> 8) & 255}.0.0/${CIDR_LENGTHS[(i / 1000) % 3]}`);
+  }
+  const probes = 200_000;
+  let ruledOut = 0;
+  let tested = 0;
+  for (let q = 0; q < probes; q++) {
+    const d = detectObservable(missValue(q));
+    if (!d.ok) continue;
+    const values = candidateValues(d.observable, true, f);
+    tested += values.length;
+    if (!values.some((v) => f.mightHave(v))) ruledOut++;
+  }
+  return {
+    workload: 'W14',
+    what: `lookup filter at capacity (${capacity} values, fp_rate ${SHAPE.fpRate}): absent values ruled out`,
+    items: probes,
+    target: '≥ 95% of misses without a round trip (#20)',
+    ratio: `${round((ruledOut / probes) * 100, 2)}% of misses answered by the filter alone`,
+    note: `${round(tested / probes, 2)} listed values tested per lookup; expected FP ${round(f.expectedFpRate() * 100, 3)}% per value; ${round(f.bytes / 1048576, 1)} MB`,
+  };
+}
+
 /** The rows at two store sizes (scale 1: 100k and 1M indicators). */
 export async function runRemoteLookups(node: string, scale: number): Promise<Row[]> {
   const small = Math.max(10_000, Math.round(100_000 * scale));
@@ -175,6 +211,7 @@ export async function runRemoteLookups(node: string, scale: number): Promise<Row
   const rate = Number(process.env.STIXGATE_W14_LOOKUP_RATE ?? 2000);
   const seconds = Math.max(3, Math.round(20 * scale));
   return [
+    filterAtCapacity(Math.max(100_000, Math.round(1_000_000 * scale))),
     ...(await oneSize(node, small, rate, seconds, true)),
     ...(await oneSize(node, large, rate, seconds, large <= 200_000)),
   ];
