@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { detectObservable } from '../../src/core/observable.js';
 import type { StixObject } from '../../src/core/stix.js';
-import { createHttpClient, type ClosableHttpClient } from '../../src/http/client.js';
+import type { ClosableHttpClient } from '../../src/http/client.js';
 import { loadSinkMapping } from '../../src/delivery/records.js';
 import { tlpOfExtra, viewRecords } from '../../test/helpers/sink-kit.js';
 import type { CommonSinkConfig, SinkRecord, SinkRunContext } from '../../src/delivery/types.js';
@@ -11,6 +11,7 @@ import type { IntegrationContext } from '../../src/pipeline/types.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { SplunkSimulator, type SplunkSimulatorOptions } from './simulator.js';
 import { must } from '../../test/helpers/must.js';
+import { loopbackHttp } from '../../test/helpers/loopback-http.js';
 
 /** Shared set-up of the Splunk sink tests (and the throughput script): simulator, context, records. */
 
@@ -49,20 +50,11 @@ export interface TestContext extends SinkRunContext {
 
 /** A run context whose HttpClient does not retry (the tests see each failure), timeouts short. */
 export function runContext(t: After, over: { totalTimeoutMs?: number; maxAttempts?: number } = {}): TestContext {
-  const http = createHttpClient(
-    {
-      headersTimeoutMs: 5000,
-      bodyTimeoutMs: 5000,
-      totalTimeoutMs: over.totalTimeoutMs ?? 10_000,
-      maxBytes: 64 << 20,
-      maxRedirects: 0,
-      allowPrivate: true,
-      allowInsecure: true,
-      verifyTls: true,
-      retry: { maxAttempts: over.maxAttempts ?? 1, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 60_000 },
-    },
-    { component: 'splunk-test' },
-  );
+  const http = loopbackHttp('splunk-test', {
+    totalTimeoutMs: over.totalTimeoutMs ?? 10_000,
+    maxBytes: 64 << 20,
+    retry: { maxAttempts: over.maxAttempts ?? 1, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 60_000 },
+  });
   t.after(() => http.close());
   const gauges: number[] = [];
   return {

@@ -9,8 +9,8 @@ import { prng } from '../../bench/lib.js';
 import type { CommonSinkConfig, RemoteEntry, Sink, SinkReconciler, SinkRecord } from '../../src/delivery/types.js';
 import { reconcileBench } from '../helpers/reconcile-kit.js';
 import { indicator, NOW } from '../helpers/sink-kit.js';
-import { createHttpClient } from '../../src/http/client.js';
 import { must } from '../helpers/must.js';
+import { loopbackHttp } from '../helpers/loopback-http.js';
 
 /** The reconcile engine on its own: the external sort, the bounded structures, several indicators holding one value. */
 
@@ -91,20 +91,13 @@ test('60,000 entries read back in chunks of 2,000: the structures held stay with
       label: `x${i}`,
     }),
   );
-  const http = createHttpClient(
-    {
-      headersTimeoutMs: 1000,
-      bodyTimeoutMs: 1000,
-      totalTimeoutMs: 1000,
-      maxBytes: 1024,
-      maxRedirects: 0,
-      allowPrivate: true,
-      allowInsecure: true,
-      verifyTls: true,
-      retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 },
-    },
-    { component: 'x' },
-  );
+  const http = loopbackHttp('x', {
+    headersTimeoutMs: 1000,
+    bodyTimeoutMs: 1000,
+    totalTimeoutMs: 1000,
+    maxBytes: 1024,
+    retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 },
+  });
   t.after(() => http.close());
   const b = await reconcileBench(t, {
     sink: memorySink(() => entries, removed, written),
@@ -129,20 +122,13 @@ test('a value several indicators hold: current when the product holds any of the
   const removed: RemoteEntry[] = [];
   const written: SinkRecord[] = [];
   let held: RemoteEntry[] = [];
-  const http = createHttpClient(
-    {
-      headersTimeoutMs: 1000,
-      bodyTimeoutMs: 1000,
-      totalTimeoutMs: 1000,
-      maxBytes: 1024,
-      maxRedirects: 0,
-      allowPrivate: true,
-      allowInsecure: true,
-      verifyTls: true,
-      retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 },
-    },
-    { component: 'x' },
-  );
+  const http = loopbackHttp('x', {
+    headersTimeoutMs: 1000,
+    bodyTimeoutMs: 1000,
+    totalTimeoutMs: 1000,
+    maxBytes: 1024,
+    retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 },
+  });
   t.after(() => http.close());
   const b = await reconcileBench(t, {
     sink: memorySink(() => held, removed, written),

@@ -8,9 +8,10 @@ import { PROJECT_ROOT } from '../helpers/corpus.js';
 import { collect, GOLDEN_NOW } from './run-source.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHttpClient, type ClosableHttpClient } from '../../src/http/client.js';
+import type { ClosableHttpClient } from '../../src/http/client.js';
 import { startTaxiiServer } from '../../integrations/taxii21/test-server.js';
 import { must } from '../helpers/must.js';
+import { loopbackHttp } from '../helpers/loopback-http.js';
 
 /**
  * Paired golden files: `test/golden/paired/<source type>/<case>/` holds one input document
@@ -119,20 +120,13 @@ async function serveInput(
   mode: 'any' | 'taxii21',
   input: string,
 ): Promise<{ url: string; http: ClosableHttpClient; close(): Promise<void> }> {
-  const http = createHttpClient(
-    {
-      headersTimeoutMs: 10_000,
-      bodyTimeoutMs: 10_000,
-      totalTimeoutMs: 30_000,
-      maxBytes: 64 << 20,
-      maxRedirects: 0,
-      allowPrivate: true,
-      allowInsecure: true,
-      verifyTls: true,
-      retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 1000 },
-    },
-    { component: 'golden' },
-  );
+  const http = loopbackHttp('golden', {
+    headersTimeoutMs: 10_000,
+    bodyTimeoutMs: 10_000,
+    totalTimeoutMs: 30_000,
+    maxBytes: 64 << 20,
+    retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 1000 },
+  });
   const body = readFileSync(input);
   if (mode === 'taxii21') {
     const objects = (JSON.parse(body.toString('utf8')) as { objects: Record<string, unknown>[] }).objects;

@@ -5,9 +5,11 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { openEmbeddedStore, type EmbeddedStore } from '../../src/store/embedded/index.js';
 import type { Store } from '../../src/store/contract.js';
-import { createHttpClient, type ClosableHttpClient } from '../../src/http/client.js';
 import type { Enricher } from '../../src/enrich/types.js';
 import { must } from './must.js';
+import { loopbackHttp } from './loopback-http.js';
+
+export { loopbackHttp };
 
 /**
  * Test helpers for enrichment: a counting loopback service (arrival times, scripted 429s), a fake
@@ -105,23 +107,6 @@ export function fakeEnricher(base: string): Enricher {
       return { maliciousness: body.score, objects: [] };
     },
   };
-}
-
-export function loopbackHttp(component = 'enrich-test'): ClosableHttpClient {
-  return createHttpClient(
-    {
-      headersTimeoutMs: 5000,
-      bodyTimeoutMs: 5000,
-      totalTimeoutMs: 10_000,
-      maxBytes: 1 << 20,
-      maxRedirects: 0,
-      allowPrivate: true,
-      allowInsecure: true,
-      verifyTls: true,
-      retry: { maxAttempts: 1, baseDelayMs: 10, maxDelayMs: 10, maxRetryAfterMs: 0 },
-    },
-    { component },
-  );
 }
 
 export interface TempStore {

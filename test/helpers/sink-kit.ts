@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { detectObservable } from '../../src/core/observable.js';
 import { TLP_MARKING_IDS, type StixObject, type TlpLevel } from '../../src/core/stix.js';
-import { createHttpClient, type ClosableHttpClient } from '../../src/http/client.js';
+import type { ClosableHttpClient } from '../../src/http/client.js';
 import { loadSinkMapping, recordsFor } from '../../src/delivery/records.js';
 import { decide } from '../../src/delivery/select.js';
 import type { CommonSinkConfig, SinkRecord, SinkRunContext } from '../../src/delivery/types.js';
@@ -14,6 +14,7 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { PROJECT_ROOT as root } from './corpus.js';
 import { PYTHON } from './validator.js';
 import { must } from './must.js';
+import { loopbackHttp } from './loopback-http.js';
 
 /**
  * Set-up shared by the sink test kits (QRadar, XSOAR): run context, common config, indicators,
@@ -38,20 +39,11 @@ export function runContext(
   id: string,
   over: { totalTimeoutMs?: number } = {},
 ): SinkRunContext & { http: ClosableHttpClient } {
-  const http = createHttpClient(
-    {
-      headersTimeoutMs: 5000,
-      bodyTimeoutMs: 5000,
-      totalTimeoutMs: over.totalTimeoutMs ?? 10_000,
-      maxBytes: 64 << 20,
-      maxRedirects: 0,
-      allowPrivate: true,
-      allowInsecure: true,
-      verifyTls: true,
-      retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 60_000 },
-    },
-    { component: id },
-  );
+  const http = loopbackHttp(id, {
+    totalTimeoutMs: over.totalTimeoutMs ?? 10_000,
+    maxBytes: 64 << 20,
+    retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 60_000 },
+  });
   t.after(() => http.close());
   return { id, logger: silentLogger(), http, signal: new AbortController().signal, now: NOW };
 }

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { createHttpClient } from '../../src/http/client.js';
 import { StixgateError } from '../../src/core/errors.js';
+import { loopbackHttp } from '../helpers/loopback-http.js';
 
 /**
  * The undici 7 crash (nodejs/undici#5360): a peer closing the connection while its reader had
@@ -27,20 +27,11 @@ test('the peer closes while the reader has paused the body: a reset error, no cr
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/big`;
-  const c = createHttpClient(
-    {
-      headersTimeoutMs: 5000,
-      bodyTimeoutMs: 5000,
-      totalTimeoutMs: 30_000,
-      maxBytes: 128 << 20,
-      maxRedirects: 0,
-      allowPrivate: true,
-      allowInsecure: true,
-      verifyTls: true,
-      retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 0 },
-    },
-    { component: 'paused_feed' },
-  );
+  const c = loopbackHttp('paused_feed', {
+    totalTimeoutMs: 30_000,
+    maxBytes: 128 << 20,
+    retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 0 },
+  });
   const uncaught: unknown[] = [];
   const onUncaught = (e: unknown): void => void uncaught.push(e);
   process.on('uncaughtException', onUncaught);
