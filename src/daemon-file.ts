@@ -24,13 +24,25 @@ export function writeDaemonFile(dataDir: string, info: DaemonFile): void {
   renameSync(tmp, path);
 }
 
+/** A daemon file as `readDaemonFile` accepts it: a positive integer pid and a url (the other keys are informational). */
+function isDaemonFile(v: unknown): v is DaemonFile {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    'pid' in v &&
+    typeof v.pid === 'number' &&
+    Number.isInteger(v.pid) &&
+    v.pid > 0 &&
+    'url' in v &&
+    typeof v.url === 'string'
+  );
+}
+
 /** The file's content, or undefined when no daemon wrote one (or it is unreadable). */
 export function readDaemonFile(dataDir: string): DaemonFile | undefined {
   try {
-    const v = JSON.parse(readFileSync(join(dataDir, DAEMON_FILE), 'utf8')) as Partial<DaemonFile>;
-    if (typeof v.pid !== 'number' || !Number.isInteger(v.pid) || v.pid <= 0 || typeof v.url !== 'string')
-      return undefined;
-    return v as DaemonFile;
+    const v: unknown = JSON.parse(readFileSync(join(dataDir, DAEMON_FILE), 'utf8'));
+    return isDaemonFile(v) ? v : undefined;
   } catch {
     return undefined;
   }

@@ -219,7 +219,7 @@ export class KvClient {
       idempotent: true,
     });
     if (r.status === 404) throw this.missing(collection, messagesOf(r.text));
-    const v = JSON.parse(r.text) as unknown;
+    const v: unknown = JSON.parse(r.text);
     return Array.isArray(v) ? v.length : 0;
   }
 

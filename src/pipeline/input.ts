@@ -80,7 +80,7 @@ function conditional(opts: OpenInputOptions, prev: InputCursor): boolean {
 export function parseInputCursor(cursor: string | undefined): InputCursor {
   if (!cursor) return {};
   try {
-    const v = JSON.parse(cursor) as unknown;
+    const v: unknown = JSON.parse(cursor);
     if (v && typeof v === 'object' && !Array.isArray(v)) {
       const o = v as Record<string, unknown>;
       const out: InputCursor = {};

@@ -27,7 +27,7 @@ type Ledger = Record<string, number>;
 function parse(text: string | undefined): Ledger {
   if (!text) return {};
   try {
-    const v = JSON.parse(text) as unknown;
+    const v: unknown = JSON.parse(text);
     return v && typeof v === 'object' && !Array.isArray(v) ? (v as Ledger) : {};
   } catch {
     return {};

@@ -104,7 +104,7 @@ function claimedKey(cookie: string): string | undefined {
   const dot = cookie.indexOf('.');
   if (dot <= 0 || cookie.length > MAX_TOKEN) return undefined;
   try {
-    const v = JSON.parse(Buffer.from(cookie.slice(0, dot), 'base64url').toString('utf8')) as unknown;
+    const v: unknown = JSON.parse(Buffer.from(cookie.slice(0, dot), 'base64url').toString('utf8'));
     return Array.isArray(v) && typeof v[1] === 'string' ? v[1] : undefined;
   } catch {
     return undefined;
