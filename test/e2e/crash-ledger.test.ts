@@ -1,146 +1,28 @@
 import { test } from 'node:test';
-import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PROJECT_ROOT } from '../helpers/corpus.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
-import { detectObservable } from '../../src/core/observable.js';
-import { indicatorFromObservable } from '../../src/core/indicator.js';
-import { recordKey } from '../../src/delivery/records.js';
-import { sinkCursorName } from '../../src/delivery/runner.js';
-import type { Observable } from '../../src/core/stix.js';
-import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
-import { prng } from '../store/fixtures.js';
-import { must } from '../helpers/must.js';
+import { TRIALS, crashLedgerTrials, crashValues, storeValues } from './crash-ledger-kit.js';
 
 /**
- * The delivery ledger across a crash during a push: `stixgate push` to the Splunk KV simulator is
- * killed with SIGKILL after a random number of acknowledged batches. The ledger rows are written in
- * the transaction that commits the sink's cursor, so after the kill exactly the values at or below
- * the cursor are recorded present and none beyond it; after the push is run again every value is.
+ * kill -9 during a push on the embedded store (crash-ledger-kit.ts): the ledger rows are written in
+ * the transaction that commits the sink's cursor, so the rows marked present are exactly the
+ * values the committed cursor covers.
  */
-const N = 600;
-const BATCH = 50;
-const TRIALS = Number(process.env.STIXGATE_CRASH_TRIALS ?? 3);
-const CLI = join(PROJECT_ROOT, 'src', 'cli.ts');
-
-function push(config: string, dataDir: string) {
-  return spawn(process.execPath, ['--import', 'tsx', CLI, 'push', 'kv', '--config', config, '--data-dir', dataDir], {
-    cwd: PROJECT_ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-/** Per value: its change-log sequence, whether the ledger holds a present row for it, and the cursor. */
-async function ledgerState(
-  dataDir: string,
-  values: Observable[],
-): Promise<{ cursor: number; present: boolean[]; seqs: number[] }> {
-  const store = await openEmbeddedStore({ dataDir });
-  try {
-    const cursor = Number((await store.getCursor(sinkCursorName('kv'))) ?? 0);
-    const present: boolean[] = [];
-    const seqs: number[] = [];
-    for (const o of values) {
-      const r = await store.deliveries([recordKey(o)], o.value);
-      present.push(
-        r.rows.length === 1 &&
-          must(r.rows[0], 'r.rows[0]').state === 'present' &&
-          must(r.rows[0], 'r.rows[0]').sink === 'kv',
-      );
-      seqs.push(r.valueSeq);
-    }
-    return { cursor, present, seqs };
-  } finally {
-    await store.close();
-  }
-}
-
 test(`kill -9 during push (${TRIALS} trials): the ledger holds exactly the values the committed cursor covers`, {
   timeout: 600_000,
-}, async (t) => {
-  const root = mkdtempSync(join(tmpdir(), 'stixgate-crash-ledger-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
-  const template = join(root, 'template');
-  const store = await openEmbeddedStore({ dataDir: template });
-  const values: Observable[] = [];
-  for (let i = 0; i < N; i++) {
-    const r = detectObservable(`10.8.${(i >> 8) & 255}.${i & 255}`);
-    if (!r.ok) throw new Error(r.message);
-    values.push(r.observable);
-  }
-  await store.upsert(
-    values.map((o) => ({
-      object: indicatorFromObservable(o, { now: '2026-01-01T00:00:00.000Z' }),
-      source: 'feed',
-      confidence: 80,
-    })),
-    { now: Date.parse('2026-01-01T00:00:00Z') },
-  );
-  await store.close();
-
-  const rand = prng(11);
-  for (let trial = 0; trial < TRIALS; trial++) {
-    const sim = new SplunkSimulator();
-    const { base } = await sim.start();
-    sim.inject({ target: 'kv', delayMs: 15, times: 1_000_000 });
+}, async () => {
+  let template: string | undefined;
+  await crashLedgerTrials(async (trial, root) => {
+    if (template === undefined) {
+      template = join(root, 'template');
+      mkdirSync(template, { recursive: true });
+      const store = await openEmbeddedStore({ dataDir: template });
+      await storeValues(store, crashValues());
+      await store.close();
+    }
     const dataDir = join(root, `t${trial}`);
     cpSync(template, dataDir, { recursive: true });
-    const config = join(root, `t${trial}.yaml`);
-    writeFileSync(
-      config,
-      [
-        `data_dir: ${dataDir}`,
-        'sinks:',
-        '  kv:',
-        '    type: splunk_kv',
-        `    url: ${base}`,
-        '    auth: { username: admin, password: changeme }',
-        '    allow_private: true',
-        '    allow_insecure: true',
-        '    max_tlp: amber',
-        `    batch_size: ${BATCH}`,
-        '    concurrency: 1',
-        '',
-      ].join('\n'),
-    );
-    try {
-      const saves = () => sim.requests.filter((r) => r.path.endsWith('/batch_save') && r.status === 200).length;
-      const killAfter = 1 + Math.floor(rand() * (N / BATCH - 2));
-      const child = push(config, dataDir);
-      const exit = new Promise<number | null>((res) => child.on('exit', (code, signal) => res(signal ? -9 : code)));
-      const watch = setInterval(() => {
-        if (saves() >= killAfter) child.kill('SIGKILL');
-      }, 1);
-      const first = await exit;
-      clearInterval(watch);
-      assert.equal(first, -9, `trial ${trial}: the push finished before the kill`);
-
-      const after = await ledgerState(dataDir, values);
-      assert.ok(after.cursor > 0 && after.cursor < N, `trial ${trial}: killed mid-push (cursor ${after.cursor})`);
-      const expected = after.seqs.map((s) => s <= after.cursor);
-      assert.ok(
-        after.seqs.every((s) => s > 0),
-        `trial ${trial}: every value found in the store after the kill`,
-      );
-      assert.deepEqual(
-        after.present,
-        expected,
-        `trial ${trial}: present rows are exactly the values at or below cursor ${after.cursor}`,
-      );
-
-      const again = push(config, dataDir);
-      let err = '';
-      again.stderr.on('data', (d) => (err += d));
-      const code = await new Promise<number | null>((res) => again.on('exit', (c) => res(c)));
-      assert.equal(code, 0, `trial ${trial}: second push failed: ${err}`);
-      const done = await ledgerState(dataDir, values);
-      assert.equal(done.cursor, N);
-      assert.equal(done.present.filter(Boolean).length, N, `trial ${trial}: every value present after the second push`);
-    } finally {
-      await sim.close();
-    }
-  }
+    return { config: [`data_dir: ${dataDir}`], dataDir, open: () => openEmbeddedStore({ dataDir }) };
+  });
 });

@@ -98,7 +98,7 @@ interface Op {
 }
 
 /** Sends ops in requests bounded by count and bytes; returns one result per op, in order. */
-async function sendBulk(ctx: WriteContext, ops: Op[], report: WriteReport): Promise<ItemResult[]> {
+export async function sendBulk(ctx: WriteContext, ops: Op[], report: WriteReport): Promise<ItemResult[]> {
   const results: ItemResult[] = [];
   let start = 0;
   while (start < ops.length) {

@@ -38,6 +38,8 @@ import { lookupCandidates, type LookupCandidate } from './lookup-query.js';
 import type { OpenSearchStoreConfig } from './schema.js';
 import { Sequence } from './sequence.js';
 import { last } from '../../core/indexed.js';
+import type { LedgerReading, LedgerUpdate } from '../ledger.js';
+import { OpenSearchLedger, ensureLedgerIndex, ledgerIndexName } from './ledger.js';
 
 export type OpenSearchStoreOptions = Omit<OpenSearchStoreConfig, 'type'> & {
   /** Wall clock for change-log allocations (tests inject one). */
@@ -72,6 +74,8 @@ export class OpenSearchStore implements Store {
   readonly names: IndexNames;
   private client?: Client;
   private sequence?: Sequence;
+  /** The delivery ledger (ledger.ts), in `<prefix>-ledger`. */
+  private ledger?: OpenSearchLedger;
   private readonly policy: RetryPolicy;
   private readonly gran: number;
   private readonly clock: () => number;
@@ -110,6 +114,12 @@ export class OpenSearchStore implements Store {
           refreshInterval: this.opts.refresh_interval,
         }),
       );
+      await withRetry(this.node, 'index set-up', this.policy, () =>
+        ensureLedgerIndex(client, ledgerIndexName(this.opts.index_prefix), {
+          shards: this.opts.number_of_shards,
+          replicas: this.opts.number_of_replicas,
+        }),
+      );
     } catch (e) {
       await client.close().catch(() => {});
       throw storeError(this.node, 'index set-up', e);
@@ -120,12 +130,18 @@ export class OpenSearchStore implements Store {
       ttlMs: this.opts.sequence_ttl_secs * 1000,
       clock: this.clock,
     });
+    this.ledger = new OpenSearchLedger(
+      ledgerIndexName(this.opts.index_prefix),
+      () => this.writeCtx(),
+      () => this.metaCtx(),
+    );
   }
 
   async close(): Promise<void> {
     const c = this.client;
     this.client = undefined;
     this.sequence = undefined;
+    this.ledger = undefined;
     await c?.close();
   }
 
@@ -461,6 +477,30 @@ export class OpenSearchStore implements Store {
     await meta.setCursor(this.metaCtx(), name, value, this.clock());
   }
 
+  /** The delivery ledger (ledger.ts): a sink's ledger documents, then its cursor. */
+  async commitDeliveries(
+    sink: string,
+    updates: LedgerUpdate[],
+    cursor: { name: string; value: string } | undefined,
+    now: number,
+  ): Promise<void> {
+    this.c();
+    await this.ledger!.commit(sink, updates, cursor, now, (name, value) => this.setCursor(name, value));
+  }
+
+  /** The committed ledger rows of these record keys, and the last change of an object listing `value`. */
+  async deliveries(keys: string[], value: string): Promise<LedgerReading> {
+    this.c();
+    await this.ownWritesVisible();
+    const hits = await this.search<{ seq: number }>(this.names.objects, {
+      size: 1,
+      query: { term: { values: value } },
+      sort: [{ seq: 'desc' }],
+      _source: ['seq'],
+    });
+    return { rows: await this.ledger!.read(keys), valueSeq: hits[0]?._source.seq ?? 0 };
+  }
+
   async acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
     return meta.acquireLease(this.metaCtx(), name, holder, ttlMs, now);
   }
@@ -540,7 +580,7 @@ export class OpenSearchStore implements Store {
   /** Deletes this store's indices and templates (tests and `--reset`; never called implicitly). */
   async destroy(): Promise<void> {
     const c = this.c();
-    const indices = [this.names.objects, this.names.meta];
+    const indices = [this.names.objects, this.names.meta, ledgerIndexName(this.opts.index_prefix)];
     for (const name of indices) await c.indices.deleteIndexTemplate({ name }).catch(() => {});
     await c.indices.delete({ index: indices.join(','), ignore_unavailable: true });
   }
