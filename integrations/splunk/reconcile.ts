@@ -114,6 +114,7 @@ export function kvReconciler(
             foreign: !OWN_KEY.test(key),
             ref: key,
             label: `${collection} ${labelOf(d, 'indicator')}`,
+            recordKey: key,
           };
         });
       }
@@ -176,6 +177,7 @@ export function esReconciler(
               foreign: !OWN_KEY.test(key),
               ref: [c, key],
               label: `${c} ${typeof value === 'string' ? value : key}`,
+              recordKey: key,
             };
           });
         }

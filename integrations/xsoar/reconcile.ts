@@ -101,6 +101,7 @@ export function xsoarReconciler(a: XsoarReadAccess): SinkReconciler {
             digest: digestOf(held),
             ref,
             label: `${ioc.indicator_type ?? '?'} ${ioc.value}`,
+            value: ioc.value,
           };
         });
         if (seen >= r.total) return;

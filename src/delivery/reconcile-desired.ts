@@ -4,6 +4,7 @@ import type { AccessPolicy } from '../access/policy.js';
 import { recordsForChanges, type PublishCheck } from './select.js';
 import type { CommonSinkConfig, SinkReconciler, SinkRecord } from './types.js';
 import type { SortedSpill } from './reconcile-spill.js';
+import { contributionsOf } from './ledger.js';
 
 /**
  * The sink's view of the store, as reconcile compares it with the product: for every active
@@ -89,7 +90,8 @@ export async function rebuildRecords(
   for (const w of want) {
     const obj = objects.get(w.id);
     const rec = obj && upsertRecordsOf(obj, o).find((r) => reconciler.expected(r)?.key === w.key);
-    if (rec) records.push(rec);
+    // the contributions go to the delivery ledger with the repair (src/delivery/reconcile-ledger.ts)
+    if (rec) records.push({ ...rec, contributions: contributionsOf(obj, o.access) });
     else gone++;
   }
   return { records, gone };

@@ -6,6 +6,8 @@ import { call as retrying, sendBatch, type SinkRunOptions, type SinkRunSummary }
 import { SortedSpill, cmp } from './reconcile-spill.js';
 import { rebuildRecords, spillDesired, type DesiredEntry } from './reconcile-desired.js';
 import type { RemoteEntry, Schedule, SinkReconciler, SinkRecord, SinkRunContext } from './types.js';
+import type { LedgerUpdate } from '../store/ledger.js';
+import { removalUpdates, repairUpdate } from './reconcile-ledger.js';
 
 /**
  * Reconcile (docs/reconcile.md): read what the product holds through its read API, compare it with
@@ -264,13 +266,18 @@ class Repairs {
     const { records, gone } = await rebuildRecords(want, this.o, this.rec);
     this.gone += gone;
     const before = this.sum.rejected;
+    const settled: LedgerUpdate[] = [];
     for (const b of batchesOf(
       records,
       this.maxBatch,
       this.o.sink.limits.maxBytes,
       this.o.sink.sizeOf?.bind(this.o.sink),
     ) as SinkRecord[][]) {
-      await sendBatch(this.o, { ...this.ctx, now: this.o.now() }, b, this.sum);
+      try {
+        await sendBatch(this.o, { ...this.ctx, now: this.o.now() }, b, this.sum, settled);
+      } finally {
+        await this.record(settled.splice(0).map((u) => repairUpdate(u, kind)));
+      }
     }
     this.left[kind] += this.sum.rejected - before;
   }
@@ -286,6 +293,12 @@ class Repairs {
     );
     this.sum.removed += batch.length;
     this.o.metrics?.sinkRemoved.inc({ sink: this.o.id, reason: 'reconcile' }, batch.length);
+    await this.record(await removalUpdates(batch, this.o));
+  }
+
+  /** The delivery ledger's rows of what this repair settled (no cursor: a repair is no change-log position). */
+  private async record(updates: LedgerUpdate[]): Promise<void> {
+    if (updates.length) await this.o.store.commitDeliveries?.(this.o.id, updates, undefined, this.o.now());
   }
 
   summary() {

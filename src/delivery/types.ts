@@ -159,6 +159,12 @@ export interface RemoteEntry {
   ref: unknown;
   /** For people: where and what, e.g. `ip_intel 1.2.3.4`. Never a secret. */
   label: string;
+  /**
+   * The value the entry holds, when the read can tell it: the delivery ledger records the removal
+   * of an extra entry under it (`recordKey` when the entry is keyed by stixgate's record key).
+   */
+  value?: string;
+  recordKey?: string;
 }
 
 /** The entry the product should hold for a record the push path would send as an upsert. */

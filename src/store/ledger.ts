@@ -13,7 +13,9 @@ export type LedgerState = (typeof LEDGER_STATES)[number];
 /**
  * Why a value is in its state. `pushed`: sent and acknowledged; `revoked`, `expired`: removed
  * because the indicator ended; `tlp`, `score`, `filter`, `warninglist`, `allowlist`: withheld by the
- * sink's view of the store; `vendor`: the remote side refused it.
+ * sink's view of the store; `vendor`: the remote side refused it; `reconcile`: written or removed by
+ * a reconcile repair (`stixgate reconcile`, docs/reconcile.md), the detail says which drift. New
+ * reasons go at the end: stores keep the index as the reason's code.
  */
 export const LEDGER_REASONS = [
   'pushed',
@@ -25,6 +27,7 @@ export const LEDGER_REASONS = [
   'warninglist',
   'allowlist',
   'vendor',
+  'reconcile',
 ] as const;
 export type LedgerReason = (typeof LEDGER_REASONS)[number];
 

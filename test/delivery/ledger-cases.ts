@@ -1,135 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Bottleneck from 'bottleneck';
-import type { Store } from '../../src/store/contract.js';
-import { runSink, sinkCursorName, type SinkRunOptions } from '../../src/delivery/runner.js';
-import { DeadLetterFile } from '../../src/delivery/dead-letter.js';
-import { checkSinkMapping } from '../../src/delivery/records.js';
-import { deliveriesOf, type DeliveryEntry } from '../../src/delivery/why.js';
-import type { CommonSinkConfig, Sink, SinkOutcome, SinkRecord } from '../../src/delivery/types.js';
-import { indicatorFromObservable } from '../../src/core/indicator.js';
-import { detectObservable } from '../../src/core/observable.js';
-import type { StixObject, TlpLevel } from '../../src/core/stix.js';
+import type { DeliveryEntry } from '../../src/delivery/why.js';
+import { sinkCursorName } from '../../src/delivery/runner.js';
 import { PublishFilter } from '../../src/filter/policy.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
+import { config, ind, iso, ledgerHarness as setup, NOW, type LedgerRig } from './ledger-harness.js';
+import { runLedgerReconcileCases } from './ledger-reconcile-cases.js';
 
-/**
- * The delivery ledger's behaviour (docs/deliveries.md), run unchanged against every store that
- * keeps one (test/delivery/ledger.test.ts: embedded; test/integration/opensearch-ledger.itest.ts):
- * through the real sink runner, every state and reason a value can have in a sink, what a reader
- * with a lower TLP ceiling sees of it, pending changes, and the same answers after the store is
- * reopened.
- */
-
-/** A store to run the cases on: opened fresh, reopened on the same data, and removed. */
-export interface LedgerRig {
-  open(): Promise<Store>;
-  reopen(store: Store): Promise<Store>;
-  cleanup(store: Store): Promise<void>;
-}
-
-const NOW = Date.parse('2026-03-01T12:00:00Z');
-const iso = (ms: number) => new Date(ms).toISOString();
-
-function config(
-  over: Partial<CommonSinkConfig> = {},
-  filters: Partial<CommonSinkConfig['filters']> = {},
-): CommonSinkConfig {
-  return {
-    type: 'fake',
-    enabled: true,
-    max_tlp: 'amber',
-    timeout_secs: 5,
-    allow_private: true,
-    allow_insecure: true,
-    verify_tls: true,
-    filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [], ...filters },
-    retry: { max_attempts: 2, base_delay_secs: 0.001, max_delay_secs: 0.001 },
-    ...over,
-  };
-}
-
-function ind(value: string, extra: Partial<StixObject> = {}): StixObject {
-  const r = detectObservable(value);
-  if (!r.ok) throw new Error(value);
-  return { ...indicatorFromObservable(r.observable, { now: iso(NOW - 1000) }), ...extra };
-}
-
-/** A remote side in memory that refuses the values in `refuse` with a vendor message. */
-class RefusingSink implements Sink {
-  limits = { maxBatch: 50, concurrency: 2 };
-  held = new Set<string>();
-  refuse = new Map<string, string>();
-  private answer(op: 'upsert' | 'remove', records: SinkRecord[]): SinkOutcome[] {
-    return records.map((r): SinkOutcome => {
-      const why = this.refuse.get(r.observable.value);
-      if (why) return { status: 'reject', reason: why };
-      if (op === 'upsert') this.held.add(r.observable.value);
-      else this.held.delete(r.observable.value);
-      return { status: 'ok' };
-    });
-  }
-  async upsert(records: SinkRecord[]) {
-    return this.answer('upsert', records);
-  }
-  async remove(records: SinkRecord[]) {
-    return this.answer('remove', records);
-  }
-}
-
-async function setup(t: { after: (fn: () => Promise<void> | void) => void }, rig: LedgerRig) {
-  const dir = mkdtempSync(join(tmpdir(), 'stixgate-ledger-'));
-  let store: Store = await rig.open();
-  t.after(async () => {
-    await rig.cleanup(store);
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const sink = new RefusingSink();
-  const mapping = checkSinkMapping({ fields: { value: 'value' } }, 'test').fields;
-  const run = (over: Partial<SinkRunOptions> = {}) =>
-    runSink({
-      id: 'siem',
-      sink,
-      config: config(),
-      store,
-      http: {
-        request: async () => {
-          throw new Error('no http');
-        },
-      },
-      logger: silentLogger(),
-      mapping,
-      deadLetter: new DeadLetterFile(join(dir, 'dead-letter', 'siem.jsonl')),
-      limiter: new Bottleneck({ maxConcurrent: 2 }),
-      signal: new AbortController().signal,
-      now: () => NOW,
-      ...over,
-    });
-  const put = (objects: StixObject[], source: string, tlp: TlpLevel, now = NOW) =>
-    store.upsert(
-      objects.map((object) => ({ object, source, confidence: 80, tlp })),
-      { now },
-    );
-  const why = async (value: string, ceiling: TlpLevel = 'red', sinks = ['siem']) =>
-    deliveriesOf(store, value, ceiling, {
-      sinks,
-      cursor: async (s) => Number((await store.getCursor(sinkCursorName(s))) ?? 0),
-    });
-  const one = async (value: string, ceiling: TlpLevel = 'red'): Promise<DeliveryEntry> => {
-    const a = await why(value, ceiling);
-    assert.equal(a.deliveries.length, 1, `${value}: ${JSON.stringify(a.deliveries)}`);
-    return a.deliveries[0]!;
-  };
-  const reopen = async () => {
-    store = await rig.reopen(store);
-  };
-  return { store: () => store, sink, run, put, why, one, reopen };
-}
+export type { LedgerRig } from './ledger-harness.js';
 
 export function runLedgerCases(name: string, rig: LedgerRig): void {
+  runLedgerReconcileCases(name, rig);
   test(`${name}: pushed, revoked, expired: present then removed, with since, sequence, sources and score`, async (t) => {
     const h = await setup(t, rig);
     const a = ind('1.2.3.4');
