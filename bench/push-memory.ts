@@ -27,7 +27,7 @@ import { must } from '../test/helpers/must.js';
 const here = fileURLToPath(import.meta.url);
 const MB = 1024 * 1024;
 
-const CONFIG = {
+export const CONFIG = {
   type: 'bench',
   enabled: true,
   max_tlp: 'clear',
@@ -40,7 +40,7 @@ const CONFIG = {
 } as CommonSinkConfig;
 
 /** Acknowledges every record on the next turn of the event loop; keeps counts only. */
-class CountingSink implements Sink {
+export class CountingSink implements Sink {
   limits = { maxBatch: 1000, concurrency: 4 };
   records = 0;
   batches = 0;

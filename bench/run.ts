@@ -33,6 +33,8 @@ const all = [
   'warninglists',
   'w15',
   'ledger',
+  'ledgeros',
+  'ledgerpush',
   'reconcile',
   'ingestmem',
   // IntelMQ and Redis side by side (scripts/peers.sh installs them; rows say so when they are absent)

@@ -18,21 +18,21 @@ import { NOW, tmp } from './ingest-kit.js';
 import { peakRssMb, prng, round, type Row } from './lib.js';
 import { must } from '../test/helpers/must.js';
 
-const SINKS = ['splunk_es', 'qradar', 'xsoar'];
+export const SINKS = ['splunk_es', 'qradar', 'xsoar'];
 const SOURCES = ['abuse_ch', 'misp_partner', 'otx', 'circl', 'internal', 'taxii_isac'];
 const TLPS = ['clear', 'green', 'amber'];
 
-function ip(i: number): string {
+export function ip(i: number): string {
   const n = (0x0c000000 + i) >>> 0;
   return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }
 
-function keyOf(value: string): string {
+export function keyOf(value: string): string {
   return createHash('sha1').update(`ipv4-addr:${value}`).digest('hex');
 }
 
 /** One (value, sink) update of the mix. */
-function updateOf(i: number, sink: number, rand: () => number): LedgerUpdate {
+export function updateOf(i: number, sink: number, rand: () => number): LedgerUpdate {
   const combo = [
     must(SOURCES[i % SOURCES.length], 'SOURCES[i % SOURCES.length]'),
     ...(i % 3 === 0 ? [must(SOURCES[(i + 1) % SOURCES.length], 'SOURCES[(i + 1) % SOURCES.length]')] : []),

@@ -32,6 +32,8 @@ import { runRedos } from './redos.js';
 import { runWarninglists } from './w-warninglists.js';
 import { runW15 } from './w15-edl.js';
 import { runLedgerBench } from './w-ledger.js';
+import { runLedgerOpenSearchBench } from './w-ledger-os.js';
+import { runLedgerPushBench } from './w-ledger-push.js';
 import { runReconcileBench } from './reconcile.js';
 import { runPushMemory } from './push-memory.js';
 import { runPeers } from './w-peers.js';
@@ -345,6 +347,8 @@ const workloads: Record<string, (scale: number) => Promise<Row[]>> = {
   warninglists: (scale) => runWarninglists(scale),
   w15: (scale) => runW15({ scale }),
   ledger: (scale) => runLedgerBench({ scale }),
+  ledgeros: (scale) => runLedgerOpenSearchBench({ scale }),
+  ledgerpush: (scale) => runLedgerPushBench({ scale }),
   reconcile: (scale) => runReconcileBench({ scale }),
   peers: (scale) => runPeers({ scale }),
   soak: (scale) => runSoak({ scale, minutes: Number(process.env.STIXGATE_BENCH_MINUTES ?? 30) }),
