@@ -65,7 +65,7 @@ export const opensearchStoreSchema = s.object({
     default: 'stixgate',
     pattern: /^[a-z0-9][a-z0-9_-]{0,47}$/,
     patternHint: 'lower case letters, digits, _ and -, at most 48 characters',
-    description: 'index names start with this (`<prefix>-objects`, `<prefix>-meta`)',
+    description: 'index names start with this (`<prefix>-objects`, `<prefix>-meta`, `<prefix>-ledger`)',
   }),
   tls: s.object(
     {
