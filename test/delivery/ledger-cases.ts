@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { DeliveryEntry } from '../../src/delivery/why.js';
 import { sinkCursorName } from '../../src/delivery/runner.js';
 import { PublishFilter } from '../../src/filter/policy.js';
 import { config, ind, iso, ledgerHarness as setup, NOW, type LedgerRig } from './ledger-harness.js';

@@ -1,4 +1,3 @@
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +21,6 @@ import { reconcileSink } from '../../src/delivery/reconcile.js';
 import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { detectObservable } from '../../src/core/observable.js';
 import type { StixObject, TlpLevel } from '../../src/core/stix.js';
-import { PublishFilter } from '../../src/filter/policy.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 
 /**
