@@ -136,7 +136,7 @@ export function qradarReconciler(a: QradarReadAccess): SinkReconciler {
                 foreign: !own(e.source) || (a.domainId !== undefined && e.domain_id !== a.domainId),
                 ref: [route.key, e.value],
                 label: `${route.name} ${e.value as string}`,
-                value: e.value as string,
+                ...(typeof e.value === 'string' ? { value: e.value } : {}),
               }),
             );
         }

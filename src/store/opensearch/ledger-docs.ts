@@ -1,11 +1,4 @@
-import {
-  LEDGER_REASONS,
-  LEDGER_STATES,
-  type LedgerReason,
-  type LedgerRow,
-  type LedgerState,
-  type LedgerUpdate,
-} from '../ledger.js';
+import { LEDGER_REASONS, LEDGER_STATES, type LedgerRow, type LedgerUpdate } from '../ledger.js';
 
 /**
  * The OpenSearch store's delivery-ledger documents (docs/deliveries.md, ADR 0024): one document
@@ -138,13 +131,38 @@ export function nextDoc(
   return doc;
 }
 
+/** A property of a parsed JSON value (undefined when it is not an object). */
+export function field(v: unknown, key: string): unknown {
+  return typeof v === 'object' && v !== null ? Reflect.get(v, key) : undefined;
+}
+
+const isNum = (v: unknown): v is number => typeof v === 'number';
+const isStr = (v: unknown): v is string => typeof v === 'string';
+
+function stateDocOf(v: unknown): LedgerStateDoc | undefined {
+  const [st, r, t, q, sc, th, src, d] = ['st', 'r', 't', 'q', 'sc', 'th', 'src', 'd'].map((k) => field(v, k));
+  if (!isNum(st) || !isNum(r) || !isNum(t) || !isNum(q) || !isNum(th) || !isStr(src)) return undefined;
+  if (sc !== null && !isNum(sc)) return undefined;
+  if (d !== undefined && !isStr(d)) return undefined;
+  return { st, r, t, q, sc, th, src, ...(d !== undefined ? { d } : {}) };
+}
+
+/** A ledger document read back (`_source`), or undefined when it is not one (a `sink:<id>` document). */
+export function ledgerDocOf(v: unknown): LedgerDoc | undefined {
+  const state = stateDocOf(v);
+  const [k, s, c, p] = ['k', 's', 'c', 'p'].map((x) => field(v, x));
+  if (!state || !isStr(k) || !isStr(s) || !isNum(c)) return undefined;
+  const prev = p === undefined ? undefined : stateDocOf(p);
+  return { ...state, k, s, c, ...(prev ? { p: prev } : {}) };
+}
+
 /** A committed state as the store contract's row. */
 export function rowOf(key: string, sink: string, x: LedgerStateDoc): LedgerRow {
   return {
     key,
     sink,
-    state: (LEDGER_STATES[x.st] ?? 'present') as LedgerState,
-    reason: (LEDGER_REASONS[x.r] ?? 'pushed') as LedgerReason,
+    state: LEDGER_STATES[x.st] ?? 'present',
+    reason: LEDGER_REASONS[x.r] ?? 'pushed',
     since: x.t * 1000,
     seq: x.q,
     score: x.sc,

@@ -6,7 +6,16 @@ import type { LedgerRow, LedgerUpdate } from '../ledger.js';
 import { sendBulk, type WriteContext, type WriteReport } from './bulk.js';
 import { errorType, sleep, statusOf, withRetry } from './client.js';
 import { getCursor, type MetaContext } from './leases.js';
-import { committedState, ledgerDocId, ledgerKeyOf, nextDoc, rowOf, type LedgerDoc } from './ledger-docs.js';
+import {
+  committedState,
+  field,
+  ledgerDocId,
+  ledgerDocOf,
+  ledgerKeyOf,
+  nextDoc,
+  rowOf,
+  type LedgerDoc,
+} from './ledger-docs.js';
 import { MAPPING_VERSION } from './mappings.js';
 
 /** Index name of the ledger: `<prefix>-ledger`. */
@@ -72,16 +81,16 @@ export async function ensureLedgerIndex(
         },
         mappings: LEDGER_MAPPINGS,
       },
-    } as never,
+    },
   });
   const exists = await client.indices.exists({ index });
   if (!exists.body) {
     try {
-      await client.indices.create({ index, body: {} as never });
+      await client.indices.create({ index, body: {} });
     } catch (e) {
       if (errorType(e) !== 'resource_already_exists_exception') throw e;
     }
-  } else await client.indices.putMapping({ index, body: LEDGER_MAPPINGS as never });
+  } else await client.indices.putMapping({ index, body: LEDGER_MAPPINGS });
   await client.cluster.health({ index, wait_for_status: 'yellow', timeout: '30s' });
 }
 
@@ -135,10 +144,15 @@ export class OpenSearchLedger {
     const r = await withRetry(ctx.node, 'search', ctx.policy, () =>
       ctx.client.search({
         index: this.index,
-        body: { size: 10_000, query: { terms: { k: [...keyOf.keys()] } } } as never,
+        body: { size: 10_000, query: { terms: { k: [...keyOf.keys()] } } },
       }),
     );
-    const docs = (r.body as { hits: { hits: { _source: LedgerDoc }[] } }).hits.hits.map((h) => h._source);
+    const hits = field(field(r.body, 'hits'), 'hits');
+    const docs: LedgerDoc[] = [];
+    for (const h of Array.isArray(hits) ? hits : []) {
+      const d = ledgerDocOf(field(h, '_source'));
+      if (d) docs.push(d);
+    }
     const cursors = new Map<string, number>();
     for (const d of docs) if (d.c > 0 && !cursors.has(d.s)) cursors.set(d.s, await this.committedCursor(d.s));
     const out: LedgerRow[] = [];
@@ -155,15 +169,15 @@ export class OpenSearchLedger {
     const ctx = this.write();
     await withRetry(ctx.node, 'refresh', ctx.policy, () => ctx.client.indices.refresh({ index: this.index }));
     const r = await withRetry(ctx.node, 'count', ctx.policy, () =>
-      ctx.client.count({ index: this.index, body: { query: { exists: { field: 'k' } } } as never }),
+      ctx.client.count({ index: this.index, body: { query: { exists: { field: 'k' } } } }),
     );
-    return (r.body as { count: number }).count;
+    return Number(field(r.body, 'count') ?? 0);
   }
 
   private async putSinkDoc(sink: string, cursorName: string): Promise<void> {
     const ctx = this.write();
     await withRetry(ctx.node, 'index', ctx.policy, () =>
-      ctx.client.index({ index: this.index, id: `sink:${sink}`, body: { s: sink, cn: cursorName } as never }),
+      ctx.client.index({ index: this.index, id: `sink:${sink}`, body: { s: sink, cn: cursorName } }),
     );
   }
 
@@ -175,7 +189,8 @@ export class OpenSearchLedger {
       cursorName = await withRetry(ctx.node, 'get', ctx.policy, async () => {
         try {
           const r = await ctx.client.get({ index: this.index, id: `sink:${sink}` });
-          return (r.body as { _source?: { cn?: string } })._source?.cn;
+          const cn = field(field(r.body, '_source'), 'cn');
+          return typeof cn === 'string' ? cn : undefined;
         } catch (e) {
           if (statusOf(e) === 404) return undefined;
           throw e;
@@ -193,15 +208,17 @@ export class OpenSearchLedger {
     for (let i = 0; i < ids.length; i += MGET_CHUNK) {
       const chunk = ids.slice(i, i + MGET_CHUNK);
       const r = await withRetry(ctx.node, 'mget', ctx.policy, () =>
-        ctx.client.mget({ index: this.index, body: { ids: chunk } as never }),
+        ctx.client.mget({ index: this.index, body: { ids: chunk } }),
       );
-      const docs = (
-        r.body as {
-          docs: { _id: string; found: boolean; _seq_no: number; _primary_term: number; _source?: LedgerDoc }[];
-        }
-      ).docs;
-      for (const d of docs)
-        if (d.found && d._source) out.set(d._id, { doc: d._source, seqNo: d._seq_no, primaryTerm: d._primary_term });
+      const docs = field(r.body, 'docs');
+      for (const d of Array.isArray(docs) ? docs : []) {
+        const id = field(d, '_id');
+        const doc = ledgerDocOf(field(d, '_source'));
+        const seqNo = field(d, '_seq_no');
+        const primaryTerm = field(d, '_primary_term');
+        if (typeof id === 'string' && doc && typeof seqNo === 'number' && typeof primaryTerm === 'number')
+          out.set(id, { doc, seqNo, primaryTerm });
+      }
     }
     return out;
   }
@@ -233,7 +250,8 @@ export class OpenSearchLedger {
       const existing = await this.readDocs(todo);
       const ops: { id: string; line: string }[] = [];
       for (const id of todo) {
-        const g = byId.get(id)!;
+        const g = byId.get(id);
+        if (!g) continue;
         const cur = existing.get(id);
         const doc = nextDoc(cur?.doc, committed, g.updates, g.key, sink, c, sinceSecs);
         if (!doc) continue;

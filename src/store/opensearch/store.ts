@@ -156,6 +156,13 @@ export class OpenSearchStore implements Store {
     return this.sequence!;
   }
 
+  private led(): OpenSearchLedger {
+    this.c();
+    if (!this.ledger)
+      throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', 'store is not open', { reason: 'closed' });
+    return this.ledger;
+  }
+
   private writeCtx(): WriteContext {
     return {
       client: this.c(),
@@ -484,13 +491,12 @@ export class OpenSearchStore implements Store {
     cursor: { name: string; value: string } | undefined,
     now: number,
   ): Promise<void> {
-    this.c();
-    await this.ledger!.commit(sink, updates, cursor, now, (name, value) => this.setCursor(name, value));
+    await this.led().commit(sink, updates, cursor, now, (name, value) => this.setCursor(name, value));
   }
 
   /** The committed ledger rows of these record keys, and the last change of an object listing `value`. */
   async deliveries(keys: string[], value: string): Promise<LedgerReading> {
-    this.c();
+    const ledger = this.led();
     await this.ownWritesVisible();
     const hits = await this.search<{ seq: number }>(this.names.objects, {
       size: 1,
@@ -498,7 +504,7 @@ export class OpenSearchStore implements Store {
       sort: [{ seq: 'desc' }],
       _source: ['seq'],
     });
-    return { rows: await this.ledger!.read(keys), valueSeq: hits[0]?._source.seq ?? 0 };
+    return { rows: await ledger.read(keys), valueSeq: hits[0]?._source.seq ?? 0 };
   }
 
   async acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
