@@ -5,7 +5,7 @@ import { at } from '../../core/indexed.js';
 import type { LedgerRow, LedgerUpdate } from '../ledger.js';
 import { sendBulk, type WriteContext, type WriteReport } from './bulk.js';
 import { errorType, sleep, statusOf, withRetry } from './client.js';
-import { getCursor, type MetaContext } from './leases.js';
+import { metaId, type MetaContext } from './leases.js';
 import {
   committedState,
   field,
@@ -105,6 +105,8 @@ export class OpenSearchLedger {
   private dirty = false;
   /** Sinks whose `sink:<id>` document this instance has written. */
   private readonly named = new Set<string>();
+  /** Sink → the name of its cursor (from `sink:<id>` documents). */
+  private readonly cursorNames = new Map<string, string>();
 
   constructor(
     private readonly index: string,
@@ -123,9 +125,10 @@ export class OpenSearchLedger {
       // before any document waits for the cursor, so a reader can always find its name
       await this.putSinkDoc(sink, cursor.name);
       this.named.add(sink);
+      this.cursorNames.set(sink, cursor.name);
     }
     if (updates.length > 0) {
-      const committed = await this.committedCursor(sink, cursor?.name);
+      const committed = (await this.committedCursors([sink])).get(sink) ?? 0;
       const c = cursor ? Number(cursor.value) : 0;
       await this.writeDocs(sink, updates, committed, Number.isFinite(c) ? c : 0, Math.floor(now / 1000));
     }
@@ -153,8 +156,7 @@ export class OpenSearchLedger {
       const d = ledgerDocOf(field(h, '_source'));
       if (d) docs.push(d);
     }
-    const cursors = new Map<string, number>();
-    for (const d of docs) if (d.c > 0 && !cursors.has(d.s)) cursors.set(d.s, await this.committedCursor(d.s));
+    const cursors = await this.committedCursors([...new Set(docs.filter((d) => d.c > 0).map((d) => d.s))]);
     const out: LedgerRow[] = [];
     for (const d of docs) {
       const state = committedState(d, cursors.get(d.s) ?? 0);
@@ -181,25 +183,46 @@ export class OpenSearchLedger {
     );
   }
 
-  /** The sink's committed cursor (0 when it has none, or no document ever waited for one). */
-  private async committedCursor(sink: string, name?: string): Promise<number> {
-    let cursorName = name;
-    if (cursorName === undefined) {
-      const ctx = this.write();
-      cursorName = await withRetry(ctx.node, 'get', ctx.policy, async () => {
-        try {
-          const r = await ctx.client.get({ index: this.index, id: `sink:${sink}` });
-          const cn = field(field(r.body, '_source'), 'cn');
-          return typeof cn === 'string' ? cn : undefined;
-        } catch (e) {
-          if (statusOf(e) === 404) return undefined;
-          throw e;
-        }
-      });
+  /** The name of the cursor a sink's documents wait for (its `sink:<id>` document, remembered once found). */
+  private async cursorNameOf(sink: string): Promise<string | undefined> {
+    const known = this.cursorNames.get(sink);
+    if (known !== undefined) return known;
+    const ctx = this.write();
+    const name = await withRetry(ctx.node, 'get', ctx.policy, async () => {
+      try {
+        const r = await ctx.client.get({ index: this.index, id: `sink:${sink}` });
+        const cn = field(field(r.body, '_source'), 'cn');
+        return typeof cn === 'string' ? cn : undefined;
+      } catch (e) {
+        if (statusOf(e) === 404) return undefined;
+        throw e;
+      }
+    });
+    if (name !== undefined) this.cursorNames.set(sink, name);
+    return name;
+  }
+
+  /** The sinks' committed cursors in one read of the meta index (0 for a sink without one). */
+  private async committedCursors(sinks: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const ids = new Map<string, string>();
+    for (const sink of sinks) {
+      out.set(sink, 0);
+      const name = await this.cursorNameOf(sink);
+      if (name !== undefined) ids.set(metaId('cursor', name), sink);
     }
-    if (cursorName === undefined) return 0;
-    const v = Number((await getCursor(this.meta(), cursorName)) ?? 0);
-    return Number.isFinite(v) ? v : 0;
+    if (ids.size === 0) return out;
+    const m = this.meta();
+    const r = await withRetry(m.node, 'mget', m.policy, () =>
+      m.client.mget({ index: m.index, body: { ids: [...ids.keys()] } }),
+    );
+    const docs = field(r.body, 'docs');
+    for (const d of Array.isArray(docs) ? docs : []) {
+      const sink = ids.get(String(field(d, '_id')));
+      const v = Number(field(field(d, '_source'), 'value') ?? 0);
+      if (sink !== undefined && Number.isFinite(v)) out.set(sink, v);
+    }
+    return out;
   }
 
   private async readDocs(ids: string[]): Promise<Map<string, Got>> {
