@@ -14,7 +14,8 @@ import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Bottleneck from 'bottleneck';
 import { openEmbeddedStore } from '../src/store/embedded/index.js';
-import { runSink } from '../src/delivery/runner.js';
+import { runSink, type SinkRunOptions } from '../src/delivery/runner.js';
+import type { Store } from '../src/store/contract.js';
 import { DeadLetterFile } from '../src/delivery/dead-letter.js';
 import { loadSinkMapping } from '../src/delivery/records.js';
 import type { CommonSinkConfig, Sink, SinkOutcome, SinkRecord } from '../src/delivery/types.js';
@@ -27,7 +28,7 @@ import { must } from '../test/helpers/must.js';
 const here = fileURLToPath(import.meta.url);
 const MB = 1024 * 1024;
 
-export const CONFIG = {
+const CONFIG = {
   type: 'bench',
   enabled: true,
   max_tlp: 'clear',
@@ -58,6 +59,27 @@ export class CountingSink implements Sink {
   }
 }
 
+/** The runner's options for a push of `store` to `sink` (the KV sink's mapping), its dead letters in `dir`. */
+export function benchPushOptions(store: Store, sink: Sink, id: string, dir: string): SinkRunOptions {
+  return {
+    id,
+    sink,
+    config: CONFIG,
+    store,
+    http: {
+      request: async () => {
+        throw new Error('no http');
+      },
+    },
+    logger: silentLogger(),
+    mapping: loadSinkMapping(join(MAPPINGS_DIR, 'sinks', 'splunk_kv.yaml')).fields,
+    deadLetter: new DeadLetterFile(join(dir, `dl-${id}.jsonl`)),
+    limiter: new Bottleneck({ maxConcurrent: 4 }),
+    signal: new AbortController().signal,
+    now: () => NOW,
+  };
+}
+
 /** The measuring child: one push of the store in `dir`; prints its counts and peaks as JSON. */
 async function child(dir: string, mode: 'changes' | 'full'): Promise<void> {
   const store = await openEmbeddedStore({ dataDir: join(dir, 'store') });
@@ -69,24 +91,7 @@ async function child(dir: string, mode: 'changes' | 'full'): Promise<void> {
   const sample = () => (peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed));
   const timer = setInterval(sample, 20);
   const t0 = performance.now();
-  const sum = await runSink({
-    id: `mem-${mode}`,
-    sink,
-    config: CONFIG,
-    store,
-    http: {
-      request: async () => {
-        throw new Error('no http');
-      },
-    },
-    logger: silentLogger(),
-    mapping: loadSinkMapping(join(MAPPINGS_DIR, 'sinks', 'splunk_kv.yaml')).fields,
-    deadLetter: new DeadLetterFile(join(dir, `dl-${mode}.jsonl`)),
-    limiter: new Bottleneck({ maxConcurrent: 4 }),
-    signal: new AbortController().signal,
-    now: () => NOW,
-    full: mode === 'full',
-  });
+  const sum = await runSink({ ...benchPushOptions(store, sink, `mem-${mode}`, dir), full: mode === 'full' });
   const secs = (performance.now() - t0) / 1000;
   sample();
   clearInterval(timer);

@@ -7,11 +7,9 @@
  * Needs STIXGATE_OPENSEARCH_URL.
  */
 import { OpenSearchStore } from '../src/store/opensearch/index.js';
-import type { LedgerUpdate } from '../src/store/ledger.js';
-import { NOW } from './ingest-kit.js';
 import { peakRssMb, prng, round, type Row } from './lib.js';
 import { options } from './w14-opensearch.js';
-import { SINKS, ip, keyOf, updateOf } from './w-ledger.js';
+import { SINKS, readLatencies, writeMix } from './w-ledger.js';
 
 export async function runLedgerOpenSearchBench(o: { scale: number }): Promise<Row[]> {
   const node = process.env.STIXGATE_OPENSEARCH_URL;
@@ -31,24 +29,9 @@ export async function runLedgerOpenSearchBench(o: { scale: number }): Promise<Ro
   try {
     const rand = prng(42);
     const batch = 5000;
-    const started = performance.now();
-    for (let s = 0; s < SINKS.length; s++) {
-      for (let i = 0; i < n; i += batch) {
-        const updates: LedgerUpdate[] = [];
-        for (let j = i; j < Math.min(n, i + batch); j++) updates.push(updateOf(j, s, rand));
-        await store.commitDeliveries(SINKS[s]!, updates, { name: `sink:${SINKS[s]}`, value: String(i + batch) }, NOW);
-      }
-    }
-    const writeSecs = (performance.now() - started) / 1000;
+    const writeSecs = await writeMix(store, n, batch, rand);
     const entries = n * SINKS.length;
-    const lat: number[] = [];
-    for (let k = 0; k < 2000; k++) {
-      const v = ip(Math.floor(rand() * n));
-      const t0 = performance.now();
-      const r = await store.deliveries([keyOf(v)], v);
-      lat.push(performance.now() - t0);
-      if (r.rows.length !== SINKS.length) throw new Error(`${v}: ${r.rows.length} rows`);
-    }
+    const lat = await readLatencies(store, n, 2000, rand);
     const client = (store as unknown as { client: import('@opensearch-project/opensearch').Client }).client;
     const index = `${prefix}-ledger`;
     await client.indices.forcemerge({ index, max_num_segments: 1 } as never);
@@ -56,7 +39,6 @@ export async function runLedgerOpenSearchBench(o: { scale: number }): Promise<Ro
     const st = await client.indices.stats({ index, metric: 'store' as never });
     const bytes = (st.body as { _all: { primaries: { store: { size_in_bytes: number } } } })._all.primaries.store
       .size_in_bytes;
-    lat.sort((a, b) => a - b);
     rows.push({
       workload: 'LEDGER-OS',
       what: `delivery ledger on OpenSearch, ${n} values × ${SINKS.length} sinks (index after force-merge)`,

@@ -10,18 +10,13 @@
  */
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
-import Bottleneck from 'bottleneck';
 import { openEmbeddedStore } from '../src/store/embedded/index.js';
 import { OpenSearchStore } from '../src/store/opensearch/index.js';
 import type { Store } from '../src/store/contract.js';
 import { runSink } from '../src/delivery/runner.js';
-import { DeadLetterFile } from '../src/delivery/dead-letter.js';
-import { loadSinkMapping } from '../src/delivery/records.js';
-import { silentLogger } from '../src/telemetry/logger.js';
-import { MAPPINGS_DIR } from '../src/paths.js';
 import { round, type Row } from './lib.js';
-import { NOW, fill, tmp } from './ingest-kit.js';
-import { CONFIG, CountingSink } from './push-memory.js';
+import { fill, tmp } from './ingest-kit.js';
+import { CountingSink, benchPushOptions } from './push-memory.js';
 import { options } from './w14-opensearch.js';
 
 /** The store without its ledger: every method of `store` but `commitDeliveries`. */
@@ -38,23 +33,7 @@ function withoutLedger(store: Store): Store {
 async function pushOnce(store: Store, id: string, dir: string): Promise<{ records: number; secs: number }> {
   const sink = new CountingSink();
   const t0 = performance.now();
-  await runSink({
-    id,
-    sink,
-    config: CONFIG,
-    store,
-    http: {
-      request: async () => {
-        throw new Error('no http');
-      },
-    },
-    logger: silentLogger(),
-    mapping: loadSinkMapping(join(MAPPINGS_DIR, 'sinks', 'splunk_kv.yaml')).fields,
-    deadLetter: new DeadLetterFile(join(dir, `dl-${id}.jsonl`)),
-    limiter: new Bottleneck({ maxConcurrent: 4 }),
-    signal: new AbortController().signal,
-    now: () => NOW,
-  });
+  await runSink(benchPushOptions(store, sink, id, dir));
   return { records: sink.records, secs: (performance.now() - t0) / 1000 };
 }
 

@@ -14,6 +14,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openEmbeddedStore } from '../src/store/embedded/index.js';
 import type { LedgerUpdate } from '../src/store/ledger.js';
+import type { Store } from '../src/store/contract.js';
 import { NOW, tmp } from './ingest-kit.js';
 import { peakRssMb, prng, round, type Row } from './lib.js';
 import { must } from '../test/helpers/must.js';
@@ -79,6 +80,42 @@ function tableBytes(file: string, tables: string[]): number {
   }
 }
 
+/** Writes the mix for n values × every sink through commitDeliveries, batches with the cursor; returns the seconds taken. */
+export async function writeMix(
+  store: Required<Pick<Store, 'commitDeliveries'>>,
+  n: number,
+  batch: number,
+  rand: () => number,
+): Promise<number> {
+  const started = performance.now();
+  for (let s = 0; s < SINKS.length; s++) {
+    for (let i = 0; i < n; i += batch) {
+      const updates: LedgerUpdate[] = [];
+      for (let j = i; j < Math.min(n, i + batch); j++) updates.push(updateOf(j, s, rand));
+      await store.commitDeliveries(must(SINKS[s], 'SINKS[s]'), updates, { name: `sink:${SINKS[s]}`, value: String(i + batch) }, NOW);
+    }
+  }
+  return (performance.now() - started) / 1000;
+}
+
+/** The latency (ms, sorted) of `count` random values' answers, each checked to hold every sink's row. */
+export async function readLatencies(
+  store: Required<Pick<Store, 'deliveries'>>,
+  n: number,
+  count: number,
+  rand: () => number,
+): Promise<number[]> {
+  const lat: number[] = [];
+  for (let k = 0; k < count; k++) {
+    const v = ip(Math.floor(rand() * n));
+    const t0 = performance.now();
+    const r = await store.deliveries([keyOf(v)], v);
+    lat.push(performance.now() - t0);
+    if (r.rows.length !== SINKS.length) throw new Error(`${v}: ${r.rows.length} rows`);
+  }
+  return lat.sort((a, b) => a - b);
+}
+
 export async function runLedgerBench(o: { scale: number }): Promise<Row[]> {
   const n = Math.max(10_000, Math.round(1_000_000 * o.scale));
   const dir = tmp('ledger');
@@ -87,29 +124,9 @@ export async function runLedgerBench(o: { scale: number }): Promise<Row[]> {
     const store = await openEmbeddedStore({ dataDir: join(dir, 'data') });
     const rand = prng(42);
     const batch = 5000;
-    const started = performance.now();
-    for (let s = 0; s < SINKS.length; s++) {
-      for (let i = 0; i < n; i += batch) {
-        const updates: LedgerUpdate[] = [];
-        for (let j = i; j < Math.min(n, i + batch); j++) updates.push(updateOf(j, s, rand));
-        await store.commitDeliveries(
-          must(SINKS[s], 'SINKS[s]'),
-          updates,
-          { name: `sink:${SINKS[s]}`, value: String(i + batch) },
-          NOW,
-        );
-      }
-    }
-    const writeSecs = (performance.now() - started) / 1000;
+    const writeSecs = await writeMix(store, n, batch, rand);
     // one value's answer: every sink's row plus the value's last change (no objects here: the key tables' miss path)
-    const lat: number[] = [];
-    for (let k = 0; k < 20_000; k++) {
-      const v = ip(Math.floor(rand() * n));
-      const t0 = performance.now();
-      const r = await store.deliveries([keyOf(v)], v);
-      lat.push(performance.now() - t0);
-      if (r.rows.length !== SINKS.length) throw new Error(`${v}: ${r.rows.length} rows`);
-    }
+    const lat = await readLatencies(store, n, 20_000, rand);
     await store.close();
     const file = join(dir, 'data', 'stixgate.db');
     const bytes = tableBytes(file, ['ledger', 'ledger_strings']);
@@ -144,7 +161,6 @@ export async function runLedgerBench(o: { scale: number }): Promise<Row[]> {
     naive.close();
     const naiveBytes = tableBytes(naiveFile, ['ledger']);
 
-    lat.sort((a, b) => a - b);
     rows.push({
       workload: 'LEDGER',
       what: `delivery ledger, ${n} values × ${SINKS.length} sinks (tables + indexes, dbstat)`,
