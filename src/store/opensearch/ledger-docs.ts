@@ -1,7 +1,7 @@
 import { LEDGER_REASONS, LEDGER_STATES, type LedgerRow, type LedgerUpdate } from '../ledger.js';
 
 /**
- * The OpenSearch store's delivery-ledger documents (docs/deliveries.md, ADR 0024): one document
+ * The OpenSearch store's delivery-ledger documents (docs/deliveries.md, ADR 0025): one document
  * per (value, sink) holding the state the sink was brought to, with short field names and the
  * embedded store's integer codes. OpenSearch has no transaction across documents, so a push
  * writes the ledger documents of a cursor first and the cursor after them: each document written
