@@ -10,6 +10,7 @@ import { OpenSearchStore } from '../src/store/opensearch/index.js';
 import { peakRssMb, prng, round, type Row } from './lib.js';
 import { options } from './w14-opensearch.js';
 import { SINKS, readLatencies, writeMix } from './w-ledger.js';
+import { must } from '../test/helpers/must.js';
 
 export async function runLedgerOpenSearchBench(o: { scale: number }): Promise<Row[]> {
   const node = process.env.STIXGATE_OPENSEARCH_URL;
@@ -53,8 +54,8 @@ export async function runLedgerOpenSearchBench(o: { scale: number }): Promise<Ro
       workload: 'LEDGER-OS',
       what: "one value's rows, every sink (store.deliveries)",
       items: lat.length,
-      p50_ms: round(lat[Math.floor(lat.length * 0.5)]!, 3),
-      p99_ms: round(lat[Math.floor(lat.length * 0.99)]!, 3),
+      p50_ms: round(must(lat[Math.floor(lat.length * 0.5)], 'p50'), 3),
+      p99_ms: round(must(lat[Math.floor(lat.length * 0.99)], 'p99'), 3),
     });
   } finally {
     await store.destroy();

@@ -92,7 +92,12 @@ export async function writeMix(
     for (let i = 0; i < n; i += batch) {
       const updates: LedgerUpdate[] = [];
       for (let j = i; j < Math.min(n, i + batch); j++) updates.push(updateOf(j, s, rand));
-      await store.commitDeliveries(must(SINKS[s], 'SINKS[s]'), updates, { name: `sink:${SINKS[s]}`, value: String(i + batch) }, NOW);
+      await store.commitDeliveries(
+        must(SINKS[s], 'SINKS[s]'),
+        updates,
+        { name: `sink:${SINKS[s]}`, value: String(i + batch) },
+        NOW,
+      );
     }
   }
   return (performance.now() - started) / 1000;

@@ -4,6 +4,7 @@ import { sinkCursorName } from '../../src/delivery/runner.js';
 import { PublishFilter } from '../../src/filter/policy.js';
 import { config, ind, iso, ledgerHarness as setup, NOW, type LedgerRig } from './ledger-harness.js';
 import { runLedgerReconcileCases } from './ledger-reconcile-cases.js';
+import { must } from '../helpers/must.js';
 
 export type { LedgerRig } from './ledger-harness.js';
 
@@ -20,7 +21,7 @@ export function runLedgerCases(name: string, rig: LedgerRig): void {
     assert.equal(p.state, 'present');
     assert.equal(p.reason, 'pushed');
     assert.equal(p.since, iso(NOW));
-    assert.ok(p.seq! >= 1 && p.seq! <= head);
+    assert.ok(must(p.seq, 'p.seq') >= 1 && must(p.seq, 'p.seq') <= head);
     assert.deepEqual(p.sources, [{ source: 'feed', tlp: 'clear' }]);
     assert.equal(typeof p.score, 'number');
     assert.equal(p.threshold, 0);
@@ -61,15 +62,15 @@ export function runLedgerCases(name: string, rig: LedgerRig): void {
     });
     const scores = new Map<string, number>();
     for (const v of ['10.0.0.2', '10.0.0.4']) {
-      const s = (await h.store().query({ value: v })).objects[0]!.x_stixgate?.score;
+      const s = must((await h.store().query({ value: v })).objects[0], `an object holding ${v}`).x_stixgate?.score;
       scores.set(v, s as number);
     }
     // the weak source's value scores below a threshold the others meet
     await h
       .store()
       .modify(
-        [(await h.store().query({ value: '10.0.0.4' })).objects[0]!.id],
-        (o) => ({ ...o, x_stixgate: { ...o.x_stixgate!, score: 10 } }),
+        [must((await h.store().query({ value: '10.0.0.4' })).objects[0], 'an object holding 10.0.0.4').id],
+        (o) => ({ ...o, x_stixgate: { ...must(o.x_stixgate, 'o.x_stixgate'), score: 10 } }),
         { now: NOW },
       );
     await h.run({
@@ -89,7 +90,7 @@ export function runLedgerCases(name: string, rig: LedgerRig): void {
     const al = await h.one('allowed.example');
     assert.equal(al.state, 'withheld');
     assert.equal(al.reason, 'allowlist');
-    assert.match(al.detail!, /allowed\.example/);
+    assert.match(must(al.detail, 'al.detail'), /allowed\.example/);
     assert.equal((await h.one('10.0.0.2')).state, 'present');
   });
 
@@ -191,7 +192,7 @@ export function runLedgerCases(name: string, rig: LedgerRig): void {
     assert.deepEqual([await h.why('6.6.6.6'), await h.why('6.6.6.7')], before);
     assert.equal(await h.store().getCursor(sinkCursorName('siem')), cursor);
     assert.deepEqual(
-      before.map((a) => a.deliveries[0]!.state),
+      before.map((a) => must(a.deliveries[0], 'a.deliveries[0]').state),
       ['rejected', 'withheld'],
     );
   });

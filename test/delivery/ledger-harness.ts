@@ -22,6 +22,7 @@ import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { detectObservable } from '../../src/core/observable.js';
 import type { StixObject, TlpLevel } from '../../src/core/stix.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
+import { must } from '../helpers/must.js';
 
 /**
  * The delivery ledger's behaviour (docs/deliveries.md), run unchanged against every store that
@@ -152,7 +153,7 @@ export async function ledgerHarness(t: { after: (fn: () => Promise<void> | void)
   const one = async (value: string, ceiling: TlpLevel = 'red'): Promise<DeliveryEntry> => {
     const a = await why(value, ceiling);
     assert.equal(a.deliveries.length, 1, `${value}: ${JSON.stringify(a.deliveries)}`);
-    return a.deliveries[0]!;
+    return must(a.deliveries[0], 'a.deliveries[0]');
   };
   const reconcile = (over: Partial<SinkRunOptions> = {}) =>
     reconcileSink({ ...options(), ...over, apply: true, tmpDir: dir });

@@ -37,7 +37,7 @@ export function runLedgerReconcileCases(name: string, rig: LedgerRig): void {
       [stale.state, stale.reason, stale.detail],
       ['present', 'reconcile', 'reconcile: stale (the product held other content)'],
     );
-    assert.ok(stale.seq! > 0, 'a repair keeps the sequence of the change last delivered');
+    assert.ok((stale.seq ?? 0) > 0, 'a repair keeps the sequence of the change last delivered');
     const extra = await h.one('11.0.0.4');
     assert.deepEqual(
       [extra.state, extra.reason, extra.since, extra.detail],

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openThreadedStore } from '../../src/store/embedded/index.js';
 import { runLedgerCases } from './ledger-cases.js';
+import { must } from '../helpers/must.js';
 
 /** The delivery ledger's cases (ledger-cases.ts) on the embedded store on its writer thread. */
 const dirs = new WeakMap<object, string>();
@@ -14,7 +15,7 @@ runLedgerCases('embedded', {
     return store;
   },
   reopen: async (store) => {
-    const dir = dirs.get(store)!;
+    const dir = must(dirs.get(store), 'the data directory of the store');
     await store.close();
     const again = await openThreadedStore({ dataDir: dir });
     dirs.set(again, dir);
@@ -22,6 +23,6 @@ runLedgerCases('embedded', {
   },
   cleanup: async (store) => {
     await store.close();
-    rmSync(dirs.get(store)!, { recursive: true, force: true });
+    rmSync(must(dirs.get(store), 'the data directory of the store'), { recursive: true, force: true });
   },
 });

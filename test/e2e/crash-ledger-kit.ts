@@ -70,12 +70,14 @@ async function ledgerState(
 ): Promise<{ cursor: number; present: boolean[]; seqs: number[] }> {
   const store = await open();
   try {
+    if (!store.deliveries) throw new Error(`the ${store.kind} store keeps no delivery ledger`);
     const cursor = Number((await store.getCursor(sinkCursorName('kv'))) ?? 0);
     const present: boolean[] = [];
     const seqs: number[] = [];
     for (const o of values) {
-      const r = await store.deliveries!([recordKey(o)], o.value);
-      present.push(r.rows.length === 1 && r.rows[0]!.state === 'present' && r.rows[0]!.sink === 'kv');
+      const r = await store.deliveries([recordKey(o)], o.value);
+      const row = r.rows[0];
+      present.push(r.rows.length === 1 && row?.state === 'present' && row.sink === 'kv');
       seqs.push(r.valueSeq);
     }
     return { cursor, present, seqs };

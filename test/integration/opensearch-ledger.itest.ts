@@ -6,6 +6,7 @@ import { OpenSearchStore } from '../../src/store/opensearch/index.js';
 import type { Store } from '../../src/store/contract.js';
 import { runLedgerCases } from '../delivery/ledger-cases.js';
 import { SKIP_REASON, storeOptions } from './opensearch-helpers.js';
+import { must } from '../helpers/must.js';
 
 /** The delivery ledger's cases (test/delivery/ledger-cases.ts) on the OpenSearch store, reopened on the same indices. */
 const prefixes = new WeakMap<object, string>();
@@ -21,7 +22,7 @@ const rig: LedgerRig = {
   open: () => openOn(storeOptions().index_prefix),
   reopen: async (store) => {
     await store.close();
-    return openOn(prefixes.get(store)!);
+    return openOn(must(prefixes.get(store), 'the prefix of the store'));
   },
   cleanup: async (store) => {
     await (store as OpenSearchStore).destroy();
@@ -68,7 +69,7 @@ else {
     await h.run({ now: () => NOW + 9000 });
     const again = await h.one('12.0.0.1');
     assert.deepEqual([again.state, again.since], ['present', since], 'still present since the first push');
-    const stored = (await h.store().query({ value: '12.0.0.1' })).objects[0]!;
+    const stored = must((await h.store().query({ value: '12.0.0.1' })).objects[0], 'an object holding 12.0.0.1');
     assert.equal(again.seq, (await h.store().getEntry(stored.id))?.seq, 'the sequence of the change delivered');
     for (const v of ['12.0.0.2', '12.0.0.3']) assert.deepEqual((await h.one(v)).since, iso(NOW + 9000));
   });
