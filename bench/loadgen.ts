@@ -134,26 +134,30 @@ const ph: Phase = { record: true, sent: 0, ok: 0, errors: 0, n: 0, nLate: 0, don
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 const windowSecs = Number(process.env.STIXGATE_LOADGEN_WINDOW_SECS ?? 0);
+let window = 0;
+let ok0 = 0;
+let errors0 = 0;
+/** Prints the answers since the previous window as one line and starts the next window. */
+const flushWindow = (): void => {
+  const w = lat.slice(0, ph.n).sort();
+  const l = late.slice(0, ph.nLate).sort();
+  process.stdout.write(
+    `${JSON.stringify({ window: window++, ok: ph.ok - ok0, errors: ph.errors - errors0, p50: percentile(w, 50), p99: percentile(w, 99), p999: percentile(w, 99.9), lateMs: percentile(l, 99) })}\n`,
+  );
+  ok0 = ph.ok;
+  errors0 = ph.errors;
+  ph.n = 0;
+  ph.nLate = 0;
+};
 let windowTimer: NodeJS.Timeout | undefined;
 if (windowSecs > 0) {
   process.stdout.write('{"measuring":true}\n');
-  let window = 0;
-  let ok0 = 0;
-  let errors0 = 0;
-  windowTimer = setInterval(() => {
-    const w = lat.slice(0, ph.n).sort();
-    const l = late.slice(0, ph.nLate).sort();
-    process.stdout.write(
-      `${JSON.stringify({ window: window++, ok: ph.ok - ok0, errors: ph.errors - errors0, p50: percentile(w, 50), p99: percentile(w, 99), p999: percentile(w, 99.9), lateMs: percentile(l, 99) })}\n`,
-    );
-    ok0 = ph.ok;
-    errors0 = ph.errors;
-    ph.n = 0;
-    ph.nLate = 0;
-  }, windowSecs * 1000);
+  windowTimer = setInterval(flushWindow, windowSecs * 1000);
 }
 await run(ph, seconds);
 clearInterval(windowTimer);
+// the last window, cut short by the end of the run (or ending with it)
+if (windowSecs > 0 && ph.ok + ph.errors > ok0 + errors0) flushWindow();
 const secs = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 const sorted = lat.subarray(0, ph.n).sort();

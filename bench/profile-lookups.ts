@@ -12,14 +12,10 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { openEmbeddedStore } from '../src/store/embedded/index.js';
 import { buildIndex } from '../src/lookup/index.js';
-import { Metrics } from '../src/telemetry/metrics.js';
-import { silentLogger } from '../src/telemetry/logger.js';
-import { buildServer } from '../src/server/index.js';
-import { serverSchema } from '../src/server/schema.js';
-import { validate } from '../src/core/schema.js';
 import { NOW, fill, tmp } from './ingest-kit.js';
 import { syntheticValue, round } from './lib.js';
 import { loadgen } from './loadgen-client.js';
+import { startLookupServer } from './lookup-server.js';
 
 const n = Number(process.argv[2] ?? 200_000);
 const secs = Number(process.argv[3] ?? 10);
@@ -28,24 +24,8 @@ const dir = tmp('profile-lookups');
 const store = await openEmbeddedStore({ dataDir: join(dir, 'store') });
 await fill(store, n);
 const { index } = await buildIndex(store, { now: () => NOW });
-const cfg = validate(serverSchema, {
-  port: 0,
-  anonymous_lookup: true,
-  max_batch_size: 1000,
-  rate_limit: { enabled: false },
-});
-if (!cfg.ok) throw new Error(JSON.stringify(cfg.issues));
-const app = buildServer({
-  config: cfg.value,
-  index,
-  store,
-  metrics: new Metrics({ defaults: false }),
-  logger: silentLogger(),
-  isReady: () => true,
-  now: () => NOW,
-});
-await app.listen({ host: '127.0.0.1', port: 0 });
-const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/api/v1/lookup`;
+const { app, base } = await startLookupServer({ index, store, server: { max_batch_size: 1000 } });
+const url = `${base}/api/v1/lookup`;
 // half hits, half misses, as W5/W6
 const values = Array.from({ length: 1000 }, (_, i) =>
   i % 2 ? syntheticValue((i * 7919) % n).value : syntheticValue(n + i).value,

@@ -20,15 +20,11 @@ import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { openThreadedStore } from '../src/store/embedded/index.js';
 import { buildIndex, IndexFollower } from '../src/lookup/index.js';
-import { buildServer } from '../src/server/index.js';
-import { serverSchema } from '../src/server/schema.js';
-import { validate } from '../src/core/schema.js';
 import { Correlator } from '../src/correlate/index.js';
-import { Metrics } from '../src/telemetry/metrics.js';
-import { silentLogger } from '../src/telemetry/logger.js';
 import { round, syntheticValue, type Row } from './lib.js';
 import { CSV_COLUMNS, NOW, ingest, source, tmp, writeCsv } from './ingest-kit.js';
 import { must } from '../test/helpers/must.js';
+import { startLookupServer } from './lookup-server.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const WINDOW_SECS = 30;
@@ -90,20 +86,7 @@ export async function runSoak({ scale, minutes }: { scale: number; minutes: numb
   correlator.start(store, 1000, undefined, () => ingesting);
   const follower = new IndexFollower(store, index, { from: seq, now: () => NOW, intervalMs: 500 });
   follower.start();
-  const cfg = validate(serverSchema, { port: 0, anonymous_lookup: true, rate_limit: { enabled: false } });
-  if (!cfg.ok) throw new Error(JSON.stringify(cfg.issues));
-  const app = buildServer({
-    config: cfg.value,
-    index,
-    store,
-    metrics: new Metrics(),
-    logger: silentLogger(),
-    isReady: () => true,
-    now: () => NOW,
-    correlator,
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  const { app, base } = await startLookupServer({ index, store, defaultMetrics: true, correlator });
   // lookups: half values of the rotating set (hits once stored), half never stored
   const paths = join(dir, 'paths.txt');
   writeFileSync(

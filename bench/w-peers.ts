@@ -15,17 +15,13 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { openThreadedStore } from '../src/store/embedded/index.js';
 import { buildIndex } from '../src/lookup/index.js';
-import { buildServer } from '../src/server/index.js';
-import { serverSchema } from '../src/server/schema.js';
-import { validate } from '../src/core/schema.js';
-import { Metrics } from '../src/telemetry/metrics.js';
-import { silentLogger } from '../src/telemetry/logger.js';
 import { CSV_COLUMNS, NOW, fill, ingest, source, tmp, writeCsv } from './ingest-kit.js';
 import { round, syntheticValue, type Row } from './lib.js';
 import { findIntelmq, runIntelmq } from './intelmq.js';
 import { findRedis, RespClient, startRedis } from './redis.js';
 import { loadgen, type LoadgenResult } from './loadgen-client.js';
 import { must } from '../test/helpers/must.js';
+import { startLookupServer } from './lookup-server.js';
 
 const load = (): string =>
   `load avg ${loadavg()
@@ -109,18 +105,7 @@ async function latencyRows(scale: number, dir: string): Promise<Row[]> {
   const store = await openThreadedStore({ dataDir: join(dir, 'lookup-store') });
   await fill(store, n);
   const { index } = await buildIndex(store, { now: () => NOW });
-  const cfg = validate(serverSchema, { port: 0, anonymous_lookup: true, rate_limit: { enabled: false } });
-  if (!cfg.ok) throw new Error(JSON.stringify(cfg.issues));
-  const app = buildServer({
-    config: cfg.value,
-    index,
-    store,
-    metrics: new Metrics({ defaults: false }),
-    logger: silentLogger(),
-    isReady: () => true,
-    now: () => NOW,
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  const { app, base } = await startLookupServer({ index, store });
   const paths = join(dir, 'paths.txt');
   writeFileSync(paths, values.map((v) => `/api/v1/lookup?value=${encodeURIComponent(v)}`).join('\n'));
   const keys = join(dir, 'keys.txt');
@@ -130,15 +115,12 @@ async function latencyRows(scale: number, dir: string): Promise<Row[]> {
     // Redis holds the hits with a value of the size of one stixgate answer for a hit
     const client = await RespClient.connect(server.port);
     const answer = await (
-      await fetch(
-        `http://127.0.0.1:${(app.server.address() as { port: number }).port}/api/v1/lookup?value=${encodeURIComponent(must(values[1], 'values[1]'))}`,
-      )
+      await fetch(`${base}/api/v1/lookup?value=${encodeURIComponent(must(values[1], 'values[1]'))}`)
     ).text();
     for (let i = 1; i < values.length; i += 2) await client.command(['SET', must(values[i], 'values[i]'), answer]);
     client.close();
     const ours: LoadgenResult[] = [];
     const theirs: LoadgenResult[] = [];
-    const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
     for (let round_ = 0; round_ < 3; round_++) {
       theirs.push(
         await loadgen(['open', `redis://127.0.0.1:${server.port}/?values_file=${keys}`, String(rate), String(secs)]),
