@@ -1,3 +1,4 @@
+import { backoffWindow } from '../../src/core/backoff.js';
 import { StixgateError } from '../../src/core/errors.js';
 import type { SinkOutcome, SinkRunContext } from '../../src/delivery/types.js';
 import { domainError, filterString, pollSleep, qradarError, tenantError, type QradarClient } from './client.js';
@@ -136,8 +137,9 @@ export class CollectionSets implements SetApi {
   private async waitFor(ctx: SinkRunContext, taskId: number): Promise<Results> {
     const deadline = Date.now() + this.o.taskTimeoutMs;
     const path = `/reference_data_collections/set_bulk_update_tasks/${taskId}`;
-    let delay = 2; // small consoles finish small tasks in milliseconds; the wait doubles up to 2 s
-    for (;;) {
+    // small consoles finish small tasks in milliseconds; the wait starts at 2 ms and doubles up to 2 s
+    for (let attempt = 1; ; attempt++) {
+      const delay = backoffWindow(attempt, 2, 2000);
       const t = await this.client.call(ctx, { method: 'GET', path });
       const status = String((t.body as Task | undefined)?.status ?? '');
       if (status === 'COMPLETED') {
@@ -159,7 +161,6 @@ export class CollectionSets implements SetApi {
         );
       }
       await pollSleep(delay, ctx.signal);
-      delay = Math.min(delay * 2, 2000);
     }
   }
 

@@ -3,9 +3,17 @@
  * a uniformly random delay in [0, min(max, base * 2^(attempt-1))). `attempt` counts retries from 1.
  */
 export function backoffDelay(attempt: number, baseMs: number, maxMs: number, rng: () => number = Math.random): number {
+  return Math.floor(rng() * backoffWindow(attempt, baseMs, maxMs));
+}
+
+/**
+ * The exponential window without jitter: min(max, base * 2^(attempt-1)), `attempt` counted from 1.
+ * Used as is where the wait must be predictable (the scheduler's run spacing after failures,
+ * polling a vendor's asynchronous task) and as the jitter's bound by backoffDelay.
+ */
+export function backoffWindow(attempt: number, baseMs: number, maxMs: number): number {
   const exp = Math.min(Math.max(attempt, 1) - 1, 52);
-  const cap = Math.max(0, Math.min(maxMs, baseMs * 2 ** exp));
-  return Math.floor(rng() * cap);
+  return Math.max(0, Math.min(maxMs, baseMs * 2 ** exp));
 }
 
 /**

@@ -17,7 +17,7 @@ import { normaliseHash, normaliseObservable } from './observable.js';
 import { group } from './indexed.js';
 
 /** True when the object is an indicator whose pattern is a STIX pattern (see above). */
-export function hasStixPattern(obj: StixObject): boolean {
+export function hasStixPattern(obj: StixObject): obj is StixObject & { pattern: string } {
   return (
     obj.type === 'indicator' &&
     typeof obj.pattern === 'string' &&
@@ -69,7 +69,7 @@ export function patternObservables(pattern: string): Observable[] {
 
 /** The observables an indicator stands for (none for anything else). */
 export function indicatorObservables(obj: StixObject): Observable[] {
-  return hasStixPattern(obj) ? patternObservables(obj.pattern as string) : [];
+  return hasStixPattern(obj) ? patternObservables(obj.pattern) : [];
 }
 
 const VALUE_SCOS = new Set<string>(['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'email-addr']);

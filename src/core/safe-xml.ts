@@ -116,7 +116,7 @@ export function isForbiddenXmlName(qname: string): boolean {
   return FORBIDDEN_NAMES.has(colon < 0 ? qname : qname.slice(colon + 1)) || FORBIDDEN_NAMES.has(qname);
 }
 
-// sax ships with xml2js (it is xml2js's parser); loaded through createRequire because it is CommonJS
+// sax is the streaming parser xml2js itself wraps (ADR 0011); loaded through createRequire because it is CommonJS
 // without bundled type declarations.
 interface SaxTag {
   name: string;

@@ -7,7 +7,7 @@ import type { Rejection } from '../core/errors.js';
 import { tlpRank, type StixObject, type TlpLevel } from '../core/stix.js';
 import { MarkingResolver, type ContributionMarking } from '../access/ingest.js';
 import { DEFAULT_TLP } from '../access/policy.js';
-import { extractObservables } from '../core/pattern.js';
+import { indicatorObservables } from '../core/object-observables.js';
 import { gateObject, DEFAULT_VALUE_POLICY, type ValuePolicy } from '../core/value-gate.js';
 import type { Allowlist } from '../filter/ingest-allowlist.js';
 import { recordSeenAt } from '../score/record-time.js';
@@ -255,13 +255,10 @@ function filterReason(obj: StixObject, marking: ContributionMarking, o: RunOptio
     if (tlp && tlpRank(tlp) >= tlpRank('red')) return 'tlp_red';
   }
   if (o.allowlist && o.allowlist.size > 0 && obj.type === 'indicator' && typeof obj.pattern === 'string') {
-    let observables: ReturnType<typeof extractObservables>;
-    try {
-      observables = extractObservables(obj.pattern);
-    } catch {
-      return undefined; // invalid patterns are the store's and validator's business
-    }
-    if (observables.length > 0 && observables.every((ob) => o.allowlist!.covers(ob))) return 'allowlist';
+    // invalid patterns and other pattern languages name no observable: the store's and validator's business
+    const observables = indicatorObservables(obj);
+    const allowlist = o.allowlist;
+    if (observables.length > 0 && observables.every((ob) => allowlist.covers(ob))) return 'allowlist';
   }
   return undefined;
 }

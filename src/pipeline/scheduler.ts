@@ -1,6 +1,7 @@
 import { createTask, parse as parseCron, validateDetailed, type ScheduledTask } from 'node-cron';
 import { StixgateError } from '../core/errors.js';
 import { at } from '../core/indexed.js';
+import { backoffWindow } from '../core/backoff.js';
 
 export interface JobSpec {
   /** cron expression (node-cron syntax: 5 fields, or 6 with seconds first). */
@@ -300,7 +301,7 @@ export class Scheduler {
       job.deferredUntil = undefined; // the first tick after the deadline runs, back-off or not
     } else if (job.failures > 0 && job.lastStart !== undefined && job.periodMs > 0) {
       const cap = Math.max(this.opts.maxBackoffMs ?? 3_600_000, job.periodMs);
-      const window = Math.min(job.periodMs * 2 ** job.failures, cap);
+      const window = backoffWindow(job.failures + 1, job.periodMs, cap);
       // half a period of tolerance so that timer jitter does not push a run one more tick away
       if (t - job.lastStart + job.periodMs / 2 < window) return;
     }

@@ -6,6 +6,7 @@
 import { stixTime, type SourceProvenance, type StixObject, type StixgateExtension } from '../core/stix.js';
 import { NO_DECAY, daysUntilBelow, decayFactor, toModel, type DecayModel } from './curves.js';
 import type { ScoringConfig } from './schema.js';
+import { hasStixPattern } from '../core/object-observables.js';
 
 export const DAY_MS = 86_400_000;
 /** Provenance keys of enrichment results: they modulate the score, they are not independent sources. */
@@ -166,7 +167,7 @@ const PATTERN_TYPE_RE = /\[\s*([a-z0-9-]+)\s*:/;
 
 /** The observable type the model is chosen by: the first object type the pattern compares. */
 export function scoredType(obj: StixObject): string | undefined {
-  if (obj.pattern_type !== 'stix' || typeof obj.pattern !== 'string') return undefined;
+  if (!hasStixPattern(obj)) return undefined;
   return PATTERN_TYPE_RE.exec(obj.pattern)?.[1];
 }
 
