@@ -91,6 +91,13 @@ describe('score', () => {
     assert.equal(baseScore({ a: p(60) }, s(1_000_000), sc), 85);
   });
 
+  it('chooses the model by the pattern type under the one observables rule (a STIX 2.0 indicator has no pattern_type)', () => {
+    const o = ip(80);
+    const { pattern_type: _omitted, ...v20 } = o;
+    assert.equal(scoredType(v20), 'ipv4-addr', 'no pattern_type: a STIX pattern by definition');
+    assert.equal(scoredType({ ...o, pattern_type: 'sigma' }), undefined, 'another pattern language names no type');
+  });
+
   it('follows the IPv4 half-life with a fixed clock and expires when the rounded score falls below 20', () => {
     const sc = STANDARD();
     const o = ip(80);
