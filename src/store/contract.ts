@@ -1,3 +1,4 @@
+import type { ScoreHistoryEntry } from './score-history.js';
 import type { StixObject, TlpLevel, ObservableType } from '../core/stix.js';
 import type { Rejection } from '../core/errors.js';
 import type { LedgerReading, LedgerUpdate } from './ledger.js';
@@ -214,6 +215,8 @@ export interface Store {
   ): Promise<void>;
   /** Optional: the ledger rows of these record keys (every sink), and the last change of an object listing `value`. */
   deliveries?(keys: string[], value: string): Promise<LedgerReading>;
+  /** Optional: the object's score history (src/store/score-history.ts), oldest first, at most SCORE_HISTORY_CAP entries. */
+  scoreHistory?(id: string): Promise<ScoreHistoryEntry[]>;
 
   /** Take or renew a lease; true when `holder` holds it until now+ttlMs. */
   acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean>;

@@ -70,7 +70,7 @@ export class LedgerTable {
   }
 
   /** The id of an interned string, adding it when new (inside the caller's transaction). */
-  private intern(text: string): number {
+  intern(text: string): number {
     const known = this.ids.get(text);
     if (known !== undefined) return known;
     let id = this.s.findString.get(text) as number | undefined;
@@ -85,7 +85,8 @@ export class LedgerTable {
     this.texts.set(id, text);
   }
 
-  private text(id: number): string {
+  /** The text of an interned string id. */
+  text(id: number): string {
     const known = this.texts.get(id);
     if (known !== undefined) return known;
     const t = (this.s.textOf.get(id) as string | undefined) ?? '';

@@ -1,6 +1,7 @@
 import type { StixObject } from '../../core/stix.js';
 import type { ModifyFn, ModifyResult } from '../contract.js';
 import { storedJson } from '../merge.js';
+import { scoreChange, type ScoreHistoryEntry } from '../score-history.js';
 
 /** One write decided by a modify function: the stored JSON it was computed from, and the new state. */
 export interface ModifyWrite {
@@ -9,6 +10,8 @@ export interface ModifyWrite {
   expect: string;
   next: StixObject;
   json: string;
+  /** The score history entry of this write, when it changes the score. */
+  history?: ScoreHistoryEntry;
 }
 
 /**
@@ -23,6 +26,7 @@ export function planModify(
   stored: ReadonlyMap<string, string>,
   fn: ModifyFn,
   result: ModifyResult,
+  now: number,
 ): ModifyWrite[] {
   const writes: ModifyWrite[] = [];
   for (const id of ids) {
@@ -33,6 +37,7 @@ export function planModify(
     }
     const cur = JSON.parse(expect) as StixObject;
     const type = cur.type;
+    const oldScore = cur.x_stixgate?.score;
     const next = fn(cur);
     let json: string | undefined;
     try {
@@ -59,7 +64,9 @@ export function planModify(
       });
       continue;
     }
-    writes.push({ id, expect, next, json });
+    // `fn` may have edited `cur`: the change is taken against the stored JSON
+    const change = next.x_stixgate?.score !== oldScore ? scoreChange(JSON.parse(expect), next, now) : undefined;
+    writes.push(change ? { id, expect, next, json, history: change } : { id, expect, next, json });
   }
   return writes;
 }

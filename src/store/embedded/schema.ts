@@ -5,7 +5,7 @@ import { encodeValueKeys, valueKeysOf } from './values.js';
 import { at } from '../../core/indexed.js';
 
 /** The schema version this code writes. Each migration brings version N-1 to N. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 /**
  * Migrations, applied in order inside one transaction each (a kill -9 mid-migration
@@ -95,6 +95,21 @@ const MIGRATIONS: readonly string[] = [
     sources INTEGER NOT NULL,      -- ledger_strings id of the contributions ("source=tlp,…")
     detail INTEGER,                -- ledger_strings id of the filter, list entry or vendor message
     PRIMARY KEY (vkey, sink)
+  ) WITHOUT ROWID;
+  `,
+  // 5: the score history (docs/adr/0023-score-history.md): one row of small integers per score
+  // change, the newest SCORE_HISTORY_CAP per object; objects stored before it start with none
+  `
+  CREATE TABLE IF NOT EXISTS score_history (
+    obj INTEGER NOT NULL,          -- objects.rowid
+    seq INTEGER NOT NULL,          -- the change-log sequence of the write that changed the score
+    at INTEGER NOT NULL,           -- epoch seconds
+    score INTEGER NOT NULL,
+    previous INTEGER NOT NULL,
+    reason INTEGER NOT NULL,       -- index in SCORE_REASONS
+    sources INTEGER NOT NULL,      -- ledger_strings id of the changed contributions (JSON array)
+    contributors INTEGER NOT NULL, -- ledger_strings id of every contribution behind the score
+    PRIMARY KEY (obj, seq)
   ) WITHOUT ROWID;
   `,
 ];

@@ -43,6 +43,8 @@ import { HotCache, fingerprint, type Printed } from './hot-cache.js';
 import { planModify, type ModifyWrite } from './modify.js';
 import { at, last } from '../../core/indexed.js';
 import { LedgerTable } from './ledger.js';
+import { ScoreHistoryTable } from './score-history.js';
+import { scoreChange, type ScoreHistoryEntry } from '../score-history.js';
 import type { LedgerReading, LedgerUpdate } from '../ledger.js';
 
 export interface EmbeddedStoreOptions {
@@ -109,6 +111,8 @@ interface Pending {
   obj: StixObject | undefined;
   json: string | undefined;
   row: Row | undefined;
+  /** The stored object before this batch (its score history compares against it). */
+  before: StixObject | undefined;
   dirty: boolean;
   /** Deliveries merged into this id in this batch since its last change (for the hot cache). */
   prints: Printed[];
@@ -173,6 +177,7 @@ export class EmbeddedStore implements Store {
   private readonly readStmts = new Map<number, Database.Statement>();
   private s!: ReturnType<EmbeddedStore['prepare']>;
   private ledger!: LedgerTable;
+  private history!: ScoreHistoryTable;
   private readonly modifiedTime = new LastTime(normaliseTime);
   private readonly validUntilTime = new LastTime(parseMs);
   /** Changes of the per-(type, state) counts made by the open write transaction ("state\ttype" → delta). */
@@ -196,6 +201,7 @@ export class EmbeddedStore implements Store {
     try {
       this.s = this.prepare(this.opened.db);
       this.ledger = new LedgerTable(this.opened.db);
+      this.history = new ScoreHistoryTable(this.opened.db, this.ledger);
       this.seq = (this.s.head.get() as { h: number | null }).h ?? 0;
       const snapshot = join(this.opts.dataDir, KEY_SNAPSHOT_FILE);
       const token = (this.s.getMeta.get('keys_token') as string | undefined) ?? '';
@@ -482,11 +488,13 @@ export class EmbeddedStore implements Store {
       let p = pending.get(id);
       if (!p) {
         const row = rows.get(id);
+        const obj = row ? (JSON.parse(row.json) as StixObject) : undefined;
         p = {
           id,
-          obj: row ? (JSON.parse(row.json) as StixObject) : undefined,
+          obj,
           json: row?.json,
           row,
+          before: obj,
           dirty: false,
           prints: [],
           left: need.get(id) ?? 1,
@@ -499,7 +507,7 @@ export class EmbeddedStore implements Store {
       for (let done = queue[head]; done !== undefined && done.left === 0; done = queue[head]) {
         queue[head++] = undefined;
         pending.delete(done.id);
-        this.finish(done);
+        this.finish(done, ctx.now);
       }
     }
     if (cursors) for (const [name, value] of Object.entries(cursors)) this.s.setCursor.run(name, String(value));
@@ -530,6 +538,7 @@ export class EmbeddedStore implements Store {
       this.keys.rollback();
       this.countDelta.clear();
       this.hot.clear();
+      this.ledger.forget(); // strings the score history interned in it are gone
       throw e;
     }
   }
@@ -575,12 +584,14 @@ export class EmbeddedStore implements Store {
     if (print) p.prints.push({ print, item });
   }
 
-  private finish(p: Pending): void {
-    if (p.dirty && p.obj && p.json !== undefined) this.writeObject(p.obj, p.json, p.row);
+  private finish(p: Pending, now: number): void {
+    if (p.dirty && p.obj && p.json !== undefined)
+      this.writeObject(p.obj, p.json, p.row, p.row && scoreChange(p.before, p.obj, now));
     if (p.obj) this.hot.remember(p.id, p.prints, p.obj, p.dirty);
   }
 
-  private writeObject(obj: StixObject, json: string, row: Row | undefined): void {
+  /** Writes an object as the next change; `change` is the score history entry of that write, if any. */
+  private writeObject(obj: StixObject, json: string, row: Row | undefined, change?: ScoreHistoryEntry): void {
     const seq = ++this.seq;
     const obs = encodeObservables(objectObservables(obj));
     const state = stateOf(obj);
@@ -598,6 +609,7 @@ export class EmbeddedStore implements Store {
       return;
     }
     this.s.update.run(obj.type, modified, state, vu, seq, obs, json, row.rowid);
+    if (change) this.history.write(row.rowid, seq, change);
     if (row.type !== obj.type || row.state !== state) {
       this.count(row.type, row.state, -1);
       this.count(obj.type, state, 1);
@@ -660,7 +672,7 @@ export class EmbeddedStore implements Store {
       const rows = this.readRows(uniq);
       const stored = new Map<string, string>();
       for (const [id, row] of rows) stored.set(id, row.json);
-      const writes = planModify(uniq, stored, fn, result);
+      const writes = planModify(uniq, stored, fn, result, _opts.now);
       for (const w of writes) this.writeModified(w, rows.get(w.id)!);
       result.updated = writes.length;
     });
@@ -697,7 +709,7 @@ export class EmbeddedStore implements Store {
   }
 
   private writeModified(w: ModifyWrite, row: Row): void {
-    this.writeObject(w.next, w.json, row);
+    this.writeObject(w.next, w.json, row, w.history);
     this.hot.forget(w.id);
   }
 
@@ -821,6 +833,14 @@ export class EmbeddedStore implements Store {
       const rowids = this.rowidsOfValue(value);
       const valueSeq = rowids.length ? ((this.s.maxSeqOf.get(JSON.stringify(rowids)) as number | null) ?? 0) : 0;
       return { rows: this.ledger.read(keys), valueSeq };
+    });
+  }
+
+  /** The score history of an object (oldest first; empty for an unknown id). */
+  async scoreHistory(id: string): Promise<ScoreHistoryEntry[]> {
+    return this.run(() => {
+      const row = this.readRows([id]).get(id);
+      return row ? this.history.read(row.rowid) : [];
     });
   }
 

@@ -19,6 +19,7 @@ export const THREAD_METHODS = [
   'setCursor',
   'commitDeliveries',
   'deliveries',
+  'scoreHistory',
   'acquireLease',
   'releaseLease',
   'stats',

@@ -19,6 +19,7 @@ import type {
 } from '../contract.js';
 import { modifyIds } from '../merge.js';
 import { planModify, type ModifyWrite } from './modify.js';
+import type { ScoreHistoryEntry } from '../score-history.js';
 import type { LedgerReading, LedgerUpdate } from '../ledger.js';
 import { changePage, type ChangeRow, type EmbeddedStoreOptions } from './store.js';
 import { decodeError, encodeItems, type ThreadCall, type ThreadMethod, type ThreadReply } from './thread-protocol.js';
@@ -172,7 +173,7 @@ export class ThreadedStore implements Store {
     let todo = modifyIds(ids);
     for (let round = 1; todo.length > 0; round++) {
       const stored = await this.call<Map<string, string>>('storedJsonOf', [todo]);
-      const writes = planModify(todo, stored, fn, result);
+      const writes = planModify(todo, stored, fn, result, _opts.now);
       if (writes.length === 0) break;
       const r = await this.call<{ updated: number; conflicts: string[] }>('applyModified', [
         writes satisfies ModifyWrite[],
@@ -222,6 +223,10 @@ export class ThreadedStore implements Store {
 
   deliveries(keys: string[], value: string): Promise<LedgerReading> {
     return this.call('deliveries', [keys, value]);
+  }
+
+  scoreHistory(id: string): Promise<ScoreHistoryEntry[]> {
+    return this.call('scoreHistory', [id]);
   }
 
   acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean> {
