@@ -9,6 +9,7 @@ import type { Store } from '../store/contract.js';
 import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 import { provenanceOf } from './provenance.js';
+import { scoreHistoryOf, scoreHistorySchema } from './score-history.js';
 
 export interface ObjectRoutesOptions {
   store: Store;
@@ -97,6 +98,7 @@ export const objectResponseSchema = {
         },
       },
     },
+    score_history: scoreHistorySchema,
   },
 } as const;
 
@@ -156,7 +158,8 @@ export function objectRoutes(app: FastifyInstance, o: ObjectRoutesOptions): void
       const stored = await o.store.get(req.params.id);
       const view = stored && viewOf(stored, req.principal!.maxTlp, policy);
       if (!view) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such object');
-      return { object: view, provenance: provenanceOf(view, policy) };
+      const history = await scoreHistoryOf(o.store, stored, req.principal!.maxTlp, policy);
+      return { object: view, provenance: provenanceOf(view, policy), ...(history ? { score_history: history } : {}) };
     },
   );
 }

@@ -151,6 +151,14 @@ describe('console in a headless browser', () => {
     assert.equal(await p.locator('#object-description').textContent(), SCRIPT_PAYLOAD, 'the script payload as text');
     await pwned(p);
     await shot(p, '06-object-script-payload');
+    // its score history, newest first: the AMBER feed's delivery, then feed_x's higher confidence
+    assert.deepEqual(await p.locator('#score-history tbody tr td.num').allTextContents(), ['80', '95', '70', '80']);
+    assert.deepEqual(await p.locator('#score-history tbody tr td:nth-child(4)').allTextContents(), [
+      'delivered by feed_amber',
+      'delivered by feed_x',
+    ]);
+    await p.locator('#score-history').scrollIntoViewIfNeeded();
+    await shot(p, '06b-object-score-history');
 
     // the why of a value: the ledger row of the rejected value, with the vendor's message as text
     await p.click('nav a:has-text("Why")');
@@ -193,6 +201,13 @@ describe('console in a headless browser', () => {
     // a CLEAR key: the GREEN and AMBER values are not there
     await p.goto(`${base}/console/search`);
     assert.deepEqual(await p.locator('#results td.value a').allTextContents(), ['198.51.100.23']);
+    // its score history holds only the change behind feed_x, nothing of the AMBER feed
+    await p.goto(`${base}/console/objects/${IDS.script}`);
+    assert.deepEqual(await p.locator('#score-history tbody tr td:nth-child(4)').allTextContents(), [
+      'delivered by feed_x',
+    ]);
+    assert.equal(await p.locator('text=feed_amber').count(), 0);
+    await shot(p, '08b-clear-score-history');
     const hidden = await p.goto(`${base}/console/objects/${IDS.amber}`);
     assert.equal(hidden?.status(), 404);
     assert.equal(await p.locator('text=AMBER-SECRET-TEXT').count(), 0);
@@ -222,7 +237,8 @@ describe('console in a headless browser', () => {
     await shot(p, '10-nojs-search');
     await Promise.all([p.waitForURL(`${base}/console/objects/${IDS.script}`), p.click('#results td.value a')]);
     assert.equal(await p.locator('#object-description').textContent(), SCRIPT_PAYLOAD);
-    assert.equal(await p.locator('#provenance tbody tr').count(), 1);
+    assert.equal(await p.locator('#provenance tbody tr').count(), 2, 'feed_x and the AMBER feed');
+    assert.equal(await p.locator('#score-history tbody tr').count(), 2);
     await shot(p, '11-nojs-object');
     for (const [path, sel, name] of [
       ['/console/sources', '#source-feed_x', '12-nojs-sources'],

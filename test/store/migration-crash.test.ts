@@ -47,9 +47,10 @@ function migrateInChild(dataDir: string, killAfterMs?: number): Promise<{ comple
 
 /**
  * The data directory after a kill: still version 1 with every row, version 2 with every object and
- * its keys, version 3 (counts) with every object counted, or version 4 (the delivery ledger's tables).
+ * its keys, version 3 (counts) with every object counted, version 4 (the delivery ledger's tables) or
+ * version 5 (the score history's table).
  */
-async function assertWholeVersion(dataDir: string, trial: number): Promise<1 | 2 | 3 | 4> {
+async function assertWholeVersion(dataDir: string, trial: number): Promise<1 | 2 | 3 | 4 | 5> {
   const raw = new Database(join(dataDir, 'stixgate.db'));
   const version = raw.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get();
   const rows = raw.prepare('SELECT count(*) FROM objects').pluck().get();
@@ -60,6 +61,7 @@ async function assertWholeVersion(dataDir: string, trial: number): Promise<1 | 2
     .prepare("SELECT count(*) FROM sqlite_master WHERE name IN ('ledger', 'ledger_strings')")
     .pluck()
     .get();
+  const history = raw.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'score_history'").pluck().get();
   raw.close();
   assert.equal(rows, N, `trial ${trial}: every object is still there`);
   if (version === '1') {
@@ -76,6 +78,11 @@ async function assertWholeVersion(dataDir: string, trial: number): Promise<1 | 2
     return 3;
   }
   assert.equal(ledger, 2, `trial ${trial}: the ledger's tables`);
+  if (version === '4') {
+    assert.equal(history, 0, `trial ${trial}: a version 4 file has no score history yet`);
+    return 4;
+  }
+  assert.equal(history, 1, `trial ${trial}: the score history's table`);
   assert.equal(version, String(SCHEMA_VERSION), `trial ${trial}`);
   const s = await openEmbeddedStore({ dataDir, readonly: true });
   try {
@@ -88,10 +95,10 @@ async function assertWholeVersion(dataDir: string, trial: number): Promise<1 | 2
   } finally {
     await s.close();
   }
-  return 4;
+  return 5;
 }
 
-test(`P10: kill -9 at random moments of a schema migration (${TRIALS} trials) leaves a whole version (1 to 4); the next open migrates`, {
+test(`P10: kill -9 at random moments of a schema migration (${TRIALS} trials) leaves a whole version (1 to 5); the next open migrates`, {
   timeout: 300_000,
 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-migrate-'));

@@ -170,7 +170,10 @@ test('scoreChange names the cause; the packed form round-trips and appendHistory
   assert.equal(scoreChange(base({ f: a }, 50), base({ f: b }, 50), T0), undefined, 'same score: no entry');
   assert.equal(scoreChange(base({ f: a }, 50), base({ f: b }, 60), T0 + 1500)?.at, iso(T0 + 1000));
   assert.deepEqual(scoreChange(base({ f: a }, 50), base({ f: b }, 60), T0)?.sources, ['f']);
-  assert.equal(scoreChange(base({ f: a }, 50), base({ f: a }, 60, { sightings: { count: 1 } }), T0)?.reason, 'sighting');
+  assert.equal(
+    scoreChange(base({ f: a }, 50), base({ f: a }, 60, { sightings: { count: 1 } }), T0)?.reason,
+    'sighting',
+  );
   assert.equal(scoreChange(base({ f: a }, 50), base({ f: a }, 40), T0)?.reason, 'decay');
   const e = scoreChange(base({ f: a }, 50), base({ f: a, 'enrich:x': a }, 70), T0)!;
   assert.deepEqual([e.reason, e.sources, e.contributors], ['enrichment', ['enrich:x'], ['enrich:x', 'f']]);

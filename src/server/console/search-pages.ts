@@ -76,12 +76,13 @@ export function errorBox(message: string): string {
   return html`<div class="error-box" role="alert">${message}</div>`;
 }
 
-/** One object as the reader sees it: summary, score, provenance, related names, the delivery ledger of its values (markup) and the full view as JSON. */
+/** One object as the reader sees it: summary, score and its history (markup), related names, the delivery ledger of its values (markup) and the full view as JSON. */
 export function objectBody(
   view: StixObject,
   provenance: Provenance[],
   related: Record<string, string[]> | undefined,
   deliveries: string,
+  history = '',
 ): string {
   const x = (view.x_stixgate ?? {}) as Record<string, unknown>;
   const summary: [string, string][] = [
@@ -118,5 +119,5 @@ export function objectBody(
             .map(([k, names]) => [k, html`${names.join(', ')}`]),
         )
       : html`<p class="muted">none that this key may see</p>`;
-  return html`<h2>Summary</h2>!${kvTable(summary)}<h2>Score</h2>!${kvTable(scoreRows)}<p class="muted">The score is computed from the contributions this key may see; stixgate keeps the current score, not past ones.</p><h2>Provenance</h2><table id="provenance"><thead><tr><th>source</th><th>TLP</th><th class="num">confidence</th><th>first seen</th><th>last seen</th><th>labels</th></tr></thead><tbody>!${prov}</tbody></table><h2>Related</h2>!${rel}<h2>Deliveries</h2><div id="deliveries">!${deliveries}</div><h2>As the API answers it</h2><pre id="object-json">${JSON.stringify(view, null, 2)}</pre>`;
+  return html`<h2>Summary</h2>!${kvTable(summary)}<h2>Score</h2>!${kvTable(scoreRows)}<p class="muted">The score is computed from the contributions this key may see.</p>!${history}<h2>Provenance</h2><table id="provenance"><thead><tr><th>source</th><th>TLP</th><th class="num">confidence</th><th>first seen</th><th>last seen</th><th>labels</th></tr></thead><tbody>!${prov}</tbody></table><h2>Related</h2>!${rel}<h2>Deliveries</h2><div id="deliveries">!${deliveries}</div><h2>As the API answers it</h2><pre id="object-json">${JSON.stringify(view, null, 2)}</pre>`;
 }

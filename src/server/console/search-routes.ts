@@ -6,6 +6,8 @@ import { searchPage } from '../../search/pages.js';
 import { ApiError } from '../errors.js';
 import { STIX_ID } from '../objects.js';
 import { provenanceOf } from '../provenance.js';
+import { scoreHistoryOf } from '../score-history.js';
+import { historySection } from './history-page.js';
 import type { ConsoleKit } from './kit.js';
 import type { Principal } from '../auth.js';
 import type { StixObject } from '../../core/stix.js';
@@ -119,8 +121,13 @@ export function searchRoutes(app: FastifyInstance, kit: ConsoleKit): void {
         req,
         reply,
         `${view.type} ${nameOf(view)}`.slice(0, 200),
-        objectBody(view, provenanceOf(view, kit.policy), nonEmpty, ledger) +
-          html`<p><a href="/console/search">← Search</a></p>`,
+        objectBody(
+          view,
+          provenanceOf(view, kit.policy),
+          nonEmpty,
+          ledger,
+          historySection(await scoreHistoryOf(kit.store, stored, req.principal!.maxTlp, kit.policy)),
+        ) + html`<p><a href="/console/search">← Search</a></p>`,
       );
     },
   );

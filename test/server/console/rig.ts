@@ -30,6 +30,7 @@ import { must } from '../../helpers/must.js';
  */
 
 export const T0 = Date.parse('2026-06-01T00:00:00.000Z');
+const HOUR = 3_600_000;
 export const SCRIPT_PAYLOAD = '<script>document.title="pwned-by-script";window.__pwned=1</script>';
 export const ATTR_PAYLOAD = '"><img src=x onerror="document.title=\'pwned-by-attr\'">';
 export const NAME_PAYLOAD = "' autofocus onfocus='document.title=`pwned-by-name`";
@@ -117,7 +118,14 @@ export async function consoleRig(
       confidence: 90,
     },
   ];
-  if ((await store.head()) === 0) await store.upsert(items, { now: T0 });
+  if ((await store.head()) === 0) {
+    await store.upsert(items, { now: T0 });
+    // a score history for the <script> object: feed_x raises its confidence (an entry a CLEAR key
+    // sees), then the AMBER feed delivers the same content (an entry behind an AMBER contribution)
+    const script = items[0]!;
+    await store.upsert([{ ...script, confidence: 80 }], { now: T0 + HOUR });
+    await store.upsert([{ ...script, source: 'feed_amber', tlp: 'amber', confidence: 85 }], { now: T0 + 2 * HOUR });
+  }
   const access = accessPolicy({ defaultTlp: 'amber', scoring: NO_DECAY_SCORING });
   const { index } = await buildIndex(store, { now, access });
   const keys = o.keys ?? {
