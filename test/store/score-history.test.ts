@@ -4,11 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import Database from 'better-sqlite3';
-import { indicatorFromObservable } from '../../src/core/indicator.js';
-import { detectObservable } from '../../src/core/observable.js';
 import type { StixObject } from '../../src/core/stix.js';
-import type { ScoreExtension } from '../../src/score/model.js';
-import type { Store } from '../../src/store/contract.js';
 import { rescoreStore } from '../../src/store/rescore.js';
 import { recordSightings } from '../../src/store/sightings.js';
 import { SCHEMA_VERSION, openEmbeddedStore, openThreadedStore } from '../../src/store/embedded/index.js';
@@ -21,63 +17,19 @@ import {
   type ScoreHistoryEntry,
 } from '../../src/store/score-history.js';
 import { DAY, HOUR, STANDARD, T0, iso } from '../score/helpers.js';
+import { brief, checkLife, ind, score, scoreLife } from './score-history-life.js';
 
 /**
  * The score history (docs/scoring.md §4a): one entry per write that changes an indicator's score,
  * whatever made the write (ingest merge, enrichment, re-score, sighting), capped per object, and
  * the schema migration that adds it to a store of the previous version.
  */
-function ind(value: string): StixObject {
-  const r = detectObservable(value);
-  if (!r.ok) throw new Error(value);
-  return indicatorFromObservable(r.observable, { now: iso(T0) });
-}
-
 type After = { after: (fn: () => Promise<void> | void) => void };
 
 function tmp(t: After): string {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-score-history-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-const score = (o: StixObject | undefined) => (o?.x_stixgate as ScoreExtension | undefined)?.score;
-const brief = (h: ScoreHistoryEntry[]) => h.map((e) => [e.previous, e.score, e.reason, e.sources.join(',')]);
-
-/** Every writer of a score, in turn, on one IPv4 indicator (7-day half-life, step 5). */
-async function scoreLife(store: Store): Promise<{ id: string; history: ScoreHistoryEntry[] }> {
-  const ip = ind('198.51.100.7');
-  await store.upsert([{ object: ip, source: 'feed-a', confidence: 60 }], { now: T0 });
-  assert.equal(score(await store.get(ip.id)), 60);
-  assert.deepEqual(await store.scoreHistory!(ip.id), [], 'the first score is not a change');
-  // the same delivery an hour later: no write, no entry
-  await store.upsert([{ object: ip, source: 'feed-a', confidence: 60 }], { now: T0 + HOUR });
-  await store.upsert([{ object: ip, source: 'feed-b', confidence: 40, seenAt: iso(T0) }], { now: T0 + HOUR });
-  await store.upsert([{ object: ip, source: 'enrich:vt', confidence: 100, seenAt: iso(T0) }], { now: T0 + 2 * HOUR });
-  await rescoreStore(store, STANDARD(), T0 + 3 * DAY);
-  await recordSightings(
-    store,
-    STANDARD(),
-    [{ indicatorId: ip.id, count: 3, firstSeen: T0 + 3 * DAY, lastSeen: T0 + 3 * DAY, where: 'siem' }],
-    T0 + 3 * DAY,
-  );
-  return { id: ip.id, history: await store.scoreHistory!(ip.id) };
-}
-
-function checkLife(history: ScoreHistoryEntry[]): void {
-  // 60 → 70 (a second source) → 89 (a malicious verdict: base 90, aged two hours) → 67 (three days of decay) → 100 (three sightings)
-  assert.deepEqual(brief(history), [
-    [60, 70, 'source', 'feed-b'],
-    [70, 89, 'enrichment', 'enrich:vt'],
-    [89, 67, 'decay', ''],
-    [67, 100, 'sighting', ''],
-  ]);
-  assert.deepEqual(
-    history.map((e) => e.at),
-    [iso(T0 + HOUR), iso(T0 + 2 * HOUR), iso(T0 + 3 * DAY), iso(T0 + 3 * DAY)],
-  );
-  assert.deepEqual(history[3]?.contributors, ['enrich:vt', 'feed-a', 'feed-b']);
-  assert.deepEqual(history[0]?.contributors, ['feed-a', 'feed-b']);
 }
 
 test('ingest, enrichment, re-score and sightings each record the score change they make', async (t) => {

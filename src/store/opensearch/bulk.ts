@@ -4,6 +4,7 @@ import type { StixObject } from '../../core/stix.js';
 import { backoffDelay } from '../../core/backoff.js';
 import { sleep, withRetry, type RetryPolicy } from './client.js';
 import { parseObject, stateOf, toDoc, type Existing, type ObjectState } from './documents.js';
+import { nextScoreHistory } from './score-history.js';
 import type { Allocation, Sequence } from './sequence.js';
 import { at } from '../../core/indexed.js';
 
@@ -21,7 +22,10 @@ export interface WriteContext {
 }
 
 /** What to write for an id given its current stored state; undefined = nothing to write. */
-export type Compute = (id: string, cur: Existing | undefined) => { obj: StixObject; json: string } | undefined;
+export type Compute = (
+  id: string,
+  cur: Existing | undefined,
+) => { obj: StixObject; json: string; at?: number } | undefined;
 
 export interface Written {
   seq: number;
@@ -63,7 +67,7 @@ export async function readExisting(ctx: WriteContext, ids: string[]): Promise<Ma
       ctx.client.mget({
         index: ctx.index,
         body: { ids: chunk },
-        _source_includes: ['json', 'first_seq', 'seq'],
+        _source_includes: ['json', 'first_seq', 'seq', 'score_history'],
       }),
     );
     const docs = (
@@ -73,7 +77,7 @@ export async function readExisting(ctx: WriteContext, ids: string[]): Promise<Ma
           found: boolean;
           _seq_no: number;
           _primary_term: number;
-          _source?: { json: string; first_seq: number; seq: number };
+          _source?: { json: string; first_seq: number; seq: number; score_history?: string };
         }[];
       }
     ).docs;
@@ -86,6 +90,7 @@ export async function readExisting(ctx: WriteContext, ids: string[]): Promise<Ma
         primaryTerm: d._primary_term,
         firstSeq: d._source.first_seq,
         seq: d._source.seq,
+        ...(typeof d._source.score_history === 'string' ? { history: d._source.score_history } : {}),
       });
     }
   }
@@ -197,7 +202,9 @@ export async function writeObjects(
   depth = 0,
 ): Promise<WriteReport> {
   const report: WriteReport = { written: new Map(), rejected: new Map(), requests: 0, conflicts: 0, retried: 0 };
-  const pending = new Map<string, { obj: StixObject; json: string }>();
+  const pending = new Map<string, { obj: StixObject; json: string; at?: number }>();
+  /** The score history each op's document carries (kept for the next write of the same id). */
+  const histories = new Map<string, string | undefined>();
   const sizes = new Map<string, number>();
   for (const id of ids) {
     const r = compute(id, existing.get(id));
@@ -234,6 +241,9 @@ export async function writeObjects(
           const cur = existing.get(id);
           const seq = pos.get(id)!;
           const doc = toDoc(p.obj, p.json, seq, cur?.firstSeq ?? seq);
+          const history = nextScoreHistory(cur, p.obj, p.at ?? ctx.clock());
+          if (history !== undefined) doc.score_history = history;
+          histories.set(id, history);
           const meta = cur
             ? { index: { _index: ctx.index, _id: id, if_seq_no: cur.seqNo, if_primary_term: cur.primaryTerm } }
             : { create: { _index: ctx.index, _id: id } };
@@ -254,6 +264,7 @@ export async function writeObjects(
               primaryTerm: res.primaryTerm!,
               firstSeq: existing.get(id)?.firstSeq ?? seq,
               seq,
+              ...(histories.get(id) !== undefined ? { history: histories.get(id) } : {}),
             });
             report.written.set(id, { seq, state: stateOf(p.obj) });
             writtenHere.push(id);
@@ -316,7 +327,7 @@ export async function writeObjects(
       ctx,
       fenced,
       fresh,
-      (_id, cur) => (cur ? { obj: cur.obj, json: cur.json } : undefined),
+      (_id, cur) => (cur ? { obj: cur.obj, json: cur.json } : undefined), // the same object: its history is kept
       depth + 1,
     );
     for (const [id, w] of again.written) report.written.set(id, w);

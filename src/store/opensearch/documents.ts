@@ -23,6 +23,8 @@ export interface ObjectDoc {
   pattern?: string;
   provenance: { sources: string[]; score?: number; tlp?: string[]; first_seen?: string; last_seen?: string };
   json: string;
+  /** The packed score history (src/store/score-history.ts), stored, not indexed. */
+  score_history?: string;
 }
 
 /** A stored object as read back, with the version numbers for optimistic concurrency. */
@@ -33,6 +35,8 @@ export interface Existing {
   primaryTerm: number;
   firstSeq: number;
   seq: number;
+  /** The document's packed score history, when it has one. */
+  history?: string;
 }
 
 export function stateOf(obj: StixObject): ObjectState {

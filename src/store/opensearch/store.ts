@@ -1,3 +1,4 @@
+import { unpackHistory, type ScoreHistoryEntry } from '../score-history.js';
 import type { Client } from '@opensearch-project/opensearch';
 import { StixgateError, type Rejection } from '../../core/errors.js';
 import type { ObservableType, StixObject } from '../../core/stix.js';
@@ -257,7 +258,7 @@ export class OpenSearchStore implements Store {
         }
       }
       outcomes.set(id, outs);
-      return dirty && obj && json !== undefined ? { obj, json } : undefined;
+      return dirty && obj && json !== undefined ? { obj, json, at: opts.now } : undefined;
     });
     this.count(report);
     for (const id of ids) {
@@ -294,6 +295,12 @@ export class OpenSearchStore implements Store {
 
   async get(id: string): Promise<StixObject | undefined> {
     return (await this.getMany([id])).get(id);
+  }
+
+  /** The object's score history (the `score_history` field of its document), oldest first. */
+  async scoreHistory(id: string): Promise<ScoreHistoryEntry[]> {
+    if (typeof id !== 'string' || id === '' || Buffer.byteLength(id) > 512) return [];
+    return unpackHistory((await readExisting(this.writeCtx(), [id])).get(id)?.history);
   }
 
   async getEntry(id: string): Promise<{ object: StixObject; seq: number } | undefined> {
@@ -351,7 +358,7 @@ export class OpenSearchStore implements Store {
         refusedHere.set(id, `object ${id} is not serialisable: ${e.message}`);
         return undefined;
       }
-      return json === cur.json ? undefined : { obj: next, json };
+      return json === cur.json ? undefined : { obj: next, json, at: _opts.now };
     });
     this.count(report);
     for (const id of valid) {
