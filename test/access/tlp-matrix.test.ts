@@ -830,6 +830,20 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
           `${where} console entries`,
         );
         noLeak(page.body, allHidden(r.ceiling), `${where} console`);
+        // its Plan button (the POST form; a header key needs no CSRF token): the same page
+        const posted = await app.inject({
+          method: 'POST',
+          url: `/console/sinks/${sink.id}/plan`,
+          headers: { ...r.headers, accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
+          payload: '',
+        });
+        eq(posted.statusCode, 200, `${where} console POST`);
+        eq(
+          /<table class="plan-missing">.*?<\/table>/s.exec(posted.body)?.[0] ?? '',
+          table,
+          `${where} console POST entries`,
+        );
+        noLeak(posted.body, allHidden(r.ceiling), `${where} console POST`);
       }
     }
     assert.ok(cut >= 10, `plans were cut to the caller's ceiling ${cut} times`);

@@ -17,6 +17,7 @@ import { splunkRig } from '../helpers/splunk-rig.js';
  * the sink since the push, with the source that put it there.
  */
 const KEY = 'k-console-e2e-3b2a1f0e9d8c7b6a5f4e';
+const VIEWER = 'k-console-e2e-viewer-7c6b5a4f3e2d1c0b';
 const VALUES = ['198.51.100.1', '198.51.100.2', '198.51.100.3'];
 
 test('console served by the daemon: sign-in over HTTP, sources after a run, sinks after a push, the why of each value', {
@@ -33,6 +34,7 @@ server:
   port: 0
   api_keys:
     ops: { hash: "${hashApiKey(KEY)}", scopes: [admin, search, lookup], max_tlp: amber }
+    viewer: { hash: "${hashApiKey(VIEWER)}", scopes: [search, lookup], max_tlp: amber }
 sources:
   feed: { type: text_list, url: "file://${join(dir, 'list.txt')}", interval_secs: 3600, run_on_start: false, tlp: green }
 sinks:
@@ -138,4 +140,62 @@ sinks:
 
   const found = await page('/console/search?value=198.51.100.2');
   assert.equal((found.match(/href="\/console\/objects\//g) ?? []).length, 1);
+
+  // the Plan and Reconcile buttons of the sinks page: forms with the session's CSRF token
+  const buttons = /<tr id="sink-kv">.*?<\/tr>/s.exec(await page('/console/sinks'))?.[0] ?? '';
+  const token = /action="\/console\/sinks\/kv\/reconcile"><input type="hidden" name="csrf" value="([^"]+)"/.exec(
+    buttons,
+  )?.[1];
+  assert.ok(token, buttons);
+  assert.match(buttons, /action="\/console\/sinks\/kv\/plan"/);
+  const post = (path: string, form: Record<string, string>, cookie = `stixgate_console=${session}`) =>
+    fetch(`${daemon.address}${path}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: {
+        accept: 'text/html',
+        'content-type': 'application/x-www-form-urlencoded',
+        cookie,
+        origin: daemon.address,
+      },
+      body: new URLSearchParams(form).toString(),
+    });
+  const planned = await post('/console/sinks/kv/plan', { csrf: token });
+  assert.equal(planned.status, 200);
+  const planPage = await planned.text();
+  assert.match(planPage, /<tr><th>missing<\/th><td class="warn">1<\/td><\/tr>/);
+  assert.equal(docs.size, 3, 'the Plan button changes nothing');
+  assert.equal((await post('/console/sinks/kv/reconcile', {})).status, 403, 'no CSRF token: refused');
+  assert.equal((await post('/console/sinks/kv/reconcile', { csrf: 'forged' })).status, 403, 'a forged token');
+  assert.equal(docs.size, 3, 'nothing reconciled by a refused form');
+  const done = await post('/console/sinks/kv/reconcile', { csrf: token });
+  assert.equal(done.status, 200);
+  const outcome = await done.text();
+  assert.match(outcome, /id="reconcile-done"/);
+  assert.match(
+    /<table class="kv" id="reconcile-outcome">.*?<\/table>/s.exec(outcome)?.[0] ?? '',
+    /<th>written \(missing and stale entries\)<\/th><td class="num">1<\/td>.*<th>removed \(extra entries\)<\/th><td class="num">0<\/td>/s,
+  );
+  assert.equal(docs.size, 4, 'the missing value is back');
+  assert.ok([...docs.values()].some((d) => d.indicator === '198.51.100.2'));
+  assert.ok(docs.has('foreign-1'), 'the foreign entry is left alone');
+  const clean = await post('/console/sinks/kv/plan', { csrf: token });
+  assert.match(await clean.text(), /<tr><th>missing<\/th><td class="">0<\/td><\/tr>/, 'a second plan is empty');
+
+  // a key without the admin scope: no sinks page, no button anywhere, and the POST is refused
+  const asViewer = { accept: 'text/html', authorization: `Bearer ${VIEWER}` };
+  const viewerSinks = await fetch(`${daemon.address}/console/sinks`, { headers: asViewer });
+  assert.equal(viewerSinks.status, 403);
+  assert.doesNotMatch(await viewerSinks.text(), /reconcile/);
+  const viewerSearch = await (await fetch(`${daemon.address}/console/search`, { headers: asViewer })).text();
+  assert.doesNotMatch(viewerSearch, /\/reconcile"/);
+  for (const action of ['plan', 'reconcile']) {
+    const refused = await fetch(`${daemon.address}/console/sinks/kv/${action}`, {
+      method: 'POST',
+      headers: { ...asViewer, 'content-type': 'application/x-www-form-urlencoded' },
+      body: '',
+    });
+    assert.equal(refused.status, 403, action);
+  }
+  assert.equal(docs.size, 4);
 });

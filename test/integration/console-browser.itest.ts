@@ -15,6 +15,7 @@ import {
   consoleRig,
 } from '../server/console/rig.js';
 import { must } from '../helpers/must.js';
+import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
 
 /**
  * The console in a real headless Chromium (Debian's package; scripts/chromium.sh installs it and
@@ -33,6 +34,8 @@ describe('console in a headless browser', () => {
   let rig: Awaited<ReturnType<typeof consoleRig>>;
   let base: string;
   let browser: Browser;
+  /** The rig's sink signs in as u/p. */
+  const splunk = new SplunkSimulator({ users: { u: 'p' } });
   /** Script effects and dialogs seen in any page: a payload that ran would leave one. */
   const ran: string[] = [];
 
@@ -42,7 +45,8 @@ describe('console in a headless browser', () => {
       `no Chromium at ${CHROMIUM}: run scripts/chromium.sh (scripts/integration.sh does)`,
     );
     mkdirSync(SHOTS, { recursive: true });
-    rig = await consoleRig();
+    // the sink's product, for the Plan and Reconcile buttons
+    rig = await consoleRig({ sinkUrl: (await splunk.start()).base });
     base = await rig.app.listen({ host: '127.0.0.1', port: 0 });
     // as root a sandbox cannot start; the page runs no script of ours either way
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
@@ -50,6 +54,7 @@ describe('console in a headless browser', () => {
   after(async () => {
     await browser?.close();
     await rig?.close();
+    await splunk.close();
   });
 
   async function context(javaScriptEnabled: boolean): Promise<BrowserContext> {
@@ -124,6 +129,17 @@ describe('console in a headless browser', () => {
     assert.equal(await p.locator('#sink-splunk_main td').first().textContent(), 'splunk_main');
     await shot(p, '03-sinks');
 
+    // Plan, then Reconcile: the product holds nothing of the two values the sink's view sends
+    await Promise.all([p.waitForURL(`${base}/console/sinks/splunk_main/plan`), p.click('#plan-splunk_main')]);
+    assert.equal(await p.locator('#plan-counts tr:has-text("missing") td').textContent(), '2');
+    assert.equal(splunk.collection('search', 'stixgate_indicators')?.docs.size ?? 0, 0, 'a plan changes nothing');
+    await shot(p, '03b-sink-plan');
+    await Promise.all([p.waitForURL(`${base}/console/sinks/splunk_main/reconcile`), p.click('#reconcile-splunk_main')]);
+    assert.match((await p.locator('#reconcile-done').textContent())!, /Reconciled splunk_main/);
+    assert.equal(await p.locator('#reconcile-outcome tr:has-text("written") td').textContent(), '2');
+    assert.equal(splunk.collection('search', 'stixgate_indicators')?.docs.size, 2, 'both values written');
+    await shot(p, '03c-sink-reconciled');
+
     await p.click('nav a:has-text("Search")');
     await p.fill('input[name=value]', 'evil.example');
     await Promise.all([p.waitForURL(/value=evil\.example/), p.click('form.search button')]);
@@ -190,6 +206,15 @@ describe('console in a headless browser', () => {
       /lacks the "admin" scope/,
     );
     assert.equal(await p.locator('text=feed_x').count(), 0);
+    // no Plan or Reconcile button for this key, and the POST itself is refused
+    await p.goto(`${base}/console/sinks`);
+    assert.equal(await p.locator('button:has-text("Reconcile"), button:has-text("Plan")').count(), 0);
+    for (const action of ['plan', 'reconcile'])
+      assert.equal(
+        (await p.request.post(`${base}/console/sinks/splunk_main/${action}`, { form: { csrf: 'x' } })).status(),
+        403,
+        action,
+      );
     assert.equal(
       await p
         .locator('nav a')

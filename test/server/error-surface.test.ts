@@ -396,7 +396,8 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
       ['/console/sources/:id/pause', ['POST']],
       ['/console/sources/:id/resume', ['POST']],
       ['/console/sinks', ['GET', 'HEAD']],
-      ['/console/sinks/:id/plan', ['GET', 'HEAD']],
+      ['/console/sinks/:id/plan', ['GET', 'HEAD', 'POST']],
+      ['/console/sinks/:id/reconcile', ['POST']],
       ['/console/sinks/:id/push', ['POST']],
       ['/console/sinks/:id/pause', ['POST']],
       ['/console/sinks/:id/resume', ['POST']],
@@ -472,7 +473,7 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
       checked++;
     }
   }
-  assert.equal(checked, 37 * 7 * 4 + 5 * 7);
+  assert.equal(checked, 38 * 7 * 4 + 5 * 7);
   for (const method of ['GET', 'POST', 'PUT', 'DELETE'] as const) {
     assert.equal(
       (await app.inject({ method, url: '/api/v1/admin/no-such-thing', headers: bearer(ADMIN) })).statusCode,

@@ -1,6 +1,7 @@
 import { html } from 'ghtml';
 import type { SinkState, SourceState } from '../admin-types.js';
 import { counts, tlpBadge, when, type PageContext } from './layout.js';
+import { reconcileForms } from './plan-page.js';
 
 /**
  * The sources and sinks pages: one row per configured component, from the admin API's own
@@ -39,6 +40,7 @@ function actions(kind: 'sources' | 'sinks', j: Job, ctx: PageContext): string {
   return [
     kind === 'sources' ? form('run', 'Run now') : form('push', 'Push now'),
     j.paused ? form('resume', 'Resume') : form('pause', 'Pause'),
+    kind === 'sinks' ? reconcileForms(j.id, ctx.csrf) : '',
   ].join('');
 }
 

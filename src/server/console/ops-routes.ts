@@ -7,6 +7,7 @@ import type { ReconcileAnswer } from '../admin-types.js';
 import { sinksBody, sourcesBody } from './ops-pages.js';
 import { PLAN_LIMIT, planBody } from './plan-page.js';
 import { withinCeiling } from '../admin-reconcile.js';
+import { reconcileRoutes } from './reconcile-routes.js';
 
 const ID = {
   type: 'object',
@@ -109,11 +110,17 @@ export function opsRoutes(app: FastifyInstance, kit: ConsoleKit): void {
         req,
         reply,
         `Plan of ${req.params.id}`,
-        planBody(req.params.id, r.result && withinCeiling(r.result, req.principal!.maxTlp)),
+        planBody(
+          req.params.id,
+          r.result && withinCeiling(r.result, req.principal!.maxTlp),
+          kit.guard.context(req).csrf,
+        ),
       );
     },
   );
-  kit.route({ url: '/console/sinks/:id/plan', methods: ['GET'], onRequest: [admin] });
+  // POST: the Plan button (reconcile-routes.ts)
+  kit.route({ url: '/console/sinks/:id/plan', methods: ['GET', 'POST'], onRequest: [admin] });
+  reconcileRoutes(app, kit);
 
   const actions = [
     ['sources', 'run'],

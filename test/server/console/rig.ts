@@ -85,7 +85,14 @@ function indicator(id: string, value: string, extra: Partial<StixObject>): StixO
 }
 
 export async function consoleRig(
-  o: { now?: () => number; sessionSecret?: string; keys?: Record<string, unknown>; dir?: string } = {},
+  o: {
+    now?: () => number;
+    sessionSecret?: string;
+    keys?: Record<string, unknown>;
+    dir?: string;
+    /** The Splunk sink's address (default: one nobody answers; the pages only read its state). */
+    sinkUrl?: string;
+  } = {},
 ) {
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'stixgate-console-'));
   const store = await openEmbeddedStore({ dataDir: join(dir, 'data') });
@@ -150,7 +157,7 @@ export async function consoleRig(
     sinks: {
       splunk_main: {
         type: 'splunk_kv',
-        url: 'https://127.0.0.1:9',
+        url: o.sinkUrl ?? 'https://127.0.0.1:9',
         auth: { username: 'u', password: 'p' },
         max_tlp: 'green',
         allow_insecure: true,
