@@ -35,6 +35,7 @@ const all = [
   'ledger',
   'ledgeros',
   'ledgerpush',
+  'history',
   'reconcile',
   'ingestmem',
   // IntelMQ and Redis side by side (scripts/peers.sh installs them; rows say so when they are absent)

@@ -34,6 +34,7 @@ import { runW15 } from './w15-edl.js';
 import { runLedgerBench } from './w-ledger.js';
 import { runLedgerOpenSearchBench } from './w-ledger-os.js';
 import { runLedgerPushBench } from './w-ledger-push.js';
+import { runScoreHistoryBench } from './w-score-history.js';
 import { runReconcileBench } from './reconcile.js';
 import { runPushMemory } from './push-memory.js';
 import { runPeers } from './w-peers.js';
@@ -349,6 +350,7 @@ const workloads: Record<string, (scale: number) => Promise<Row[]>> = {
   ledger: (scale) => runLedgerBench({ scale }),
   ledgeros: (scale) => runLedgerOpenSearchBench({ scale }),
   ledgerpush: (scale) => runLedgerPushBench({ scale }),
+  history: (scale) => runScoreHistoryBench({ scale }),
   reconcile: (scale) => runReconcileBench({ scale }),
   peers: (scale) => runPeers({ scale }),
   soak: (scale) => runSoak({ scale, minutes: Number(process.env.STIXGATE_BENCH_MINUTES ?? 30) }),
