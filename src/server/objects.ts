@@ -155,10 +155,11 @@ export function objectRoutes(app: FastifyInstance, o: ObjectRoutesOptions): void
       },
     },
     async (req) => {
+      const ceiling = req.principal!.maxTlp;
       const stored = await o.store.get(req.params.id);
-      const view = stored && viewOf(stored, req.principal!.maxTlp, policy);
+      const view = stored && viewOf(stored, ceiling, policy);
       if (!view) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such object');
-      const history = await scoreHistoryOf(o.store, stored, req.principal!.maxTlp, policy);
+      const history = await scoreHistoryOf(o.store, stored, ceiling, policy);
       return { object: view, provenance: provenanceOf(view, policy), ...(history ? { score_history: history } : {}) };
     },
   );

@@ -115,7 +115,8 @@ export function unpackHistory(text: string | undefined): ScoreHistoryEntry[] {
   if (!Array.isArray(rows)) return [];
   return rows.flatMap((r: unknown) => {
     if (!Array.isArray(r) || r.length !== 6) return [];
-    const [at, score, previous, reason, sources, contributors] = r as unknown[];
+    const fields: unknown[] = r;
+    const [at, score, previous, reason, sources, contributors] = fields;
     const why = typeof reason === 'number' ? SCORE_REASONS[reason] : undefined;
     if (typeof at !== 'number' || typeof score !== 'number' || typeof previous !== 'number' || why === undefined)
       return [];

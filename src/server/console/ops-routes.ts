@@ -3,10 +3,7 @@ import { html } from 'ghtml';
 import { isStixgateError } from '../../core/errors.js';
 import { ApiError } from '../errors.js';
 import type { ConsoleKit } from './kit.js';
-import type { ReconcileAnswer } from '../admin-types.js';
 import { sinksBody, sourcesBody } from './ops-pages.js';
-import { PLAN_LIMIT, planBody } from './plan-page.js';
-import { withinCeiling } from '../admin-reconcile.js';
 import { reconcileRoutes } from './reconcile-routes.js';
 
 const ID = {
@@ -41,7 +38,7 @@ function noticeOf(q: { done?: string; id?: string }): string | undefined {
 /**
  * `/console/sources` and `/console/sinks` (the `admin` scope): the admin API's state of every
  * component, with run/push now, pause and resume as forms (CSRF-checked) that call the same
- * admin control as `POST /api/v1/admin/...`, and the plan of a sink's reconcile (`GET …/plan`).
+ * admin control as `POST /api/v1/admin/...`; the plan and reconcile pages are in reconcile-routes.ts.
  */
 export function opsRoutes(app: FastifyInstance, kit: ConsoleKit): void {
   const admin = kit.guard.require('admin');
@@ -90,36 +87,6 @@ export function opsRoutes(app: FastifyInstance, kit: ConsoleKit): void {
   );
   kit.route({ url: '/console/sinks', methods: ['GET'], onRequest: [admin] });
 
-  // the plan of a reconcile (changes nothing): the admin API's own answer, entries cut to the key's ceiling
-  app.get<{ Params: { id: string } }>(
-    '/console/sinks/:id/plan',
-    { onRequest: admin, schema: { hide: true, params: ID } },
-    async (req, reply) => {
-      const c = kit.admin;
-      if (!c) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no sink with this id');
-      let r: ReconcileAnswer | undefined;
-      try {
-        r = await c.reconcile(req.params.id, { apply: false, limit: PLAN_LIMIT });
-      } catch (e) {
-        if (isStixgateError(e) && e.code === 'STIXGATE_ERR_SINK_UNREADABLE')
-          throw new ApiError(400, 'STIXGATE_ERR_API_BAD_REQUEST', e.message);
-        throw e;
-      }
-      if (!r) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no sink with this id');
-      return kit.render(
-        req,
-        reply,
-        `Plan of ${req.params.id}`,
-        planBody(
-          req.params.id,
-          r.result && withinCeiling(r.result, req.principal!.maxTlp),
-          kit.guard.context(req).csrf,
-        ),
-      );
-    },
-  );
-  // POST: the Plan button (reconcile-routes.ts)
-  kit.route({ url: '/console/sinks/:id/plan', methods: ['GET', 'POST'], onRequest: [admin] });
   reconcileRoutes(app, kit);
 
   const actions = [

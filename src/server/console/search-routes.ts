@@ -108,13 +108,11 @@ export function searchRoutes(app: FastifyInstance, kit: ConsoleKit): void {
       },
     },
     async (req, reply) => {
+      const ceiling = req.principal!.maxTlp;
       const stored = await kit.store.get(req.params.id);
-      const view = stored && viewOf(stored, req.principal!.maxTlp, kit.policy);
+      const view = stored && viewOf(stored, ceiling, kit.policy);
       if (!view) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such object');
-      const related: Record<string, string[]> | undefined = kit.correlator?.relatedSummary(
-        view.id,
-        req.principal!.maxTlp,
-      );
+      const related: Record<string, string[]> | undefined = kit.correlator?.relatedSummary(view.id, ceiling);
       const nonEmpty = related && Object.fromEntries(Object.entries(related).filter(([, v]) => v.length > 0));
       const ledger = await ledgerSection(kit, view, req.principal!);
       return kit.render(
@@ -126,7 +124,7 @@ export function searchRoutes(app: FastifyInstance, kit: ConsoleKit): void {
           provenanceOf(view, kit.policy),
           nonEmpty,
           ledger,
-          historySection(await scoreHistoryOf(kit.store, stored, req.principal!.maxTlp, kit.policy)),
+          historySection(await scoreHistoryOf(kit.store, stored, ceiling, kit.policy)),
         ) + html`<p><a href="/console/search">← Search</a></p>`,
       );
     },

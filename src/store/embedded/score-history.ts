@@ -8,8 +8,6 @@ export interface StringTable {
   text(id: number): string;
 }
 
-type RawRow = [at: number, score: number, previous: number, reason: number, sources: number, contributors: number];
-
 /**
  * The embedded store's score history (docs/adr/0024-score-history.md): `score_history`, one
  * WITHOUT ROWID row of small integers per score change, keyed by (objects.rowid, change-log seq),
@@ -38,7 +36,6 @@ export class ScoreHistoryTable {
           'SELECT at, score, previous, reason, sources, contributors FROM score_history WHERE obj = ? ORDER BY seq',
         )
         .raw(),
-      count: db.prepare('SELECT count(*) FROM score_history').pluck(),
     };
   }
 
@@ -59,14 +56,21 @@ export class ScoreHistoryTable {
 
   /** The object's entries, oldest first. */
   read(obj: number): ScoreHistoryEntry[] {
-    return (this.s.rowsOf.all(obj) as RawRow[]).map(([at, score, previous, reason, sources, contributors]) => ({
-      at: stixTime(at * 1000),
-      score,
-      previous,
-      reason: SCORE_REASONS[reason] ?? 'decay',
-      sources: this.list(sources),
-      contributors: this.list(contributors),
-    }));
+    // raw rows: [at, score, previous, reason, sources, contributors], all integers
+    return this.s.rowsOf.all(obj).flatMap((row): ScoreHistoryEntry[] => {
+      if (!Array.isArray(row)) return [];
+      const [at, score, previous, reason, sources, contributors] = row.map(Number);
+      return [
+        {
+          at: stixTime((at ?? 0) * 1000),
+          score: score ?? 0,
+          previous: previous ?? 0,
+          reason: SCORE_REASONS[reason ?? 0] ?? 'decay',
+          sources: this.list(sources ?? 0),
+          contributors: this.list(contributors ?? 0),
+        },
+      ];
+    });
   }
 
   private list(id: number): string[] {
@@ -75,9 +79,5 @@ export class ScoreHistoryTable {
     } catch {
       return [];
     }
-  }
-
-  rows(): number {
-    return this.s.count.get() as number;
   }
 }
