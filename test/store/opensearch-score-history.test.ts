@@ -5,12 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { rescoreStore } from '../../src/store/rescore.js';
 import { SCORE_HISTORY_CAP } from '../../src/store/score-history.js';
-import { recordSightings } from '../../src/store/sightings.js';
 import { SKIP_REASON, freshStore } from '../integration/opensearch-helpers.js';
-import { DAY, STANDARD, T0 } from '../score/helpers.js';
-import { checkLife, ind, scoreLife } from './score-history-life.js';
+import { STANDARD, T0 } from '../score/helpers.js';
+import { checkLife, dailyChanges, ind, scoreLife } from './score-history-life.js';
 
 it('OpenSearch: ingest, enrichment, re-score and sightings record their score changes; the newest entries are kept', {
   skip: SKIP_REASON,
@@ -21,15 +19,7 @@ it('OpenSearch: ingest, enrichment, re-score and sightings record their score ch
     checkLife(history);
     const other = ind('203.0.113.77');
     await store.upsert([{ object: other, source: 'feed', confidence: 100 }], { now: T0 });
-    for (let d = 1; d <= SCORE_HISTORY_CAP; d++) {
-      await rescoreStore(store, STANDARD(), T0 + d * DAY);
-      await recordSightings(
-        store,
-        STANDARD(),
-        [{ indicatorId: other.id, count: 1, firstSeen: T0 + d * DAY, lastSeen: T0 + d * DAY, where: `siem-${d}` }],
-        T0 + d * DAY,
-      );
-    }
+    await dailyChanges(store, other.id, SCORE_HISTORY_CAP);
     const h = await store.scoreHistory!(other.id);
     assert.equal(h.length, SCORE_HISTORY_CAP);
     for (let i = 1; i < h.length; i++) assert.equal(h[i]?.previous, h[i - 1]?.score);

@@ -55,3 +55,16 @@ export function checkLife(history: ScoreHistoryEntry[]): void {
   assert.deepEqual(history[3]?.contributors, ['enrich:vt', 'feed-a', 'feed-b']);
   assert.deepEqual(history[0]?.contributors, ['feed-a', 'feed-b']);
 }
+
+/** A re-score pass and a sighting of `id` each day for `days` days: two score changes a day. */
+export async function dailyChanges(store: Store, id: string, days: number): Promise<void> {
+  for (let d = 1; d <= days; d++) {
+    await rescoreStore(store, STANDARD(), T0 + d * DAY);
+    await recordSightings(
+      store,
+      STANDARD(),
+      [{ indicatorId: id, count: 1, firstSeen: T0 + d * DAY, lastSeen: T0 + d * DAY, where: `siem-${d}` }],
+      T0 + d * DAY,
+    );
+  }
+}

@@ -6,7 +6,6 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { StixObject } from '../../src/core/stix.js';
 import { rescoreStore } from '../../src/store/rescore.js';
-import { recordSightings } from '../../src/store/sightings.js';
 import { SCHEMA_VERSION, openEmbeddedStore, openThreadedStore } from '../../src/store/embedded/index.js';
 import {
   SCORE_HISTORY_CAP,
@@ -17,7 +16,7 @@ import {
   type ScoreHistoryEntry,
 } from '../../src/store/score-history.js';
 import { DAY, HOUR, STANDARD, T0, iso } from '../score/helpers.js';
-import { brief, checkLife, ind, score, scoreLife } from './score-history-life.js';
+import { brief, checkLife, dailyChanges, ind, score, scoreLife } from './score-history-life.js';
 
 /**
  * The score history (docs/scoring.md §4a): one entry per write that changes an indicator's score,
@@ -65,15 +64,7 @@ test('at most SCORE_HISTORY_CAP entries are kept per indicator, the newest', asy
   );
   // a sighting a day, a re-score between: two changes a day, more than the cap
   const days = SCORE_HISTORY_CAP;
-  for (let d = 1; d <= days; d++) {
-    await rescoreStore(store, STANDARD(), T0 + d * DAY);
-    await recordSightings(
-      store,
-      STANDARD(),
-      [{ indicatorId: ip.id, count: 1, firstSeen: T0 + d * DAY, lastSeen: T0 + d * DAY, where: `siem-${d}` }],
-      T0 + d * DAY,
-    );
-  }
+  await dailyChanges(store, ip.id, days);
   const h = await store.scoreHistory!(ip.id);
   assert.equal(h.length, SCORE_HISTORY_CAP);
   assert.equal(h.at(-1)?.score, score(await store.get(ip.id)), 'the newest entry is kept');

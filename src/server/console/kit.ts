@@ -25,6 +25,16 @@ export interface ConsoleRoutesOptions {
   now: () => number;
 }
 
+/** The params of a route on one component (`/console/sinks/:id/…`). */
+export const ID_PARAMS = {
+  type: 'object',
+  required: ['id'],
+  additionalProperties: false,
+  properties: { id: { type: 'string', maxLength: 128 } },
+} as const;
+/** The body of a console form: its CSRF token (checked by the guard's `csrf()`). */
+export const CSRF_FORM = { type: 'object', properties: { csrf: { type: 'string', maxLength: 100 } } } as const;
+
 /** A route of the console: its path, methods and onRequest hook, for the 405 answers. */
 export interface ConsoleRoute {
   url: string;

@@ -2,16 +2,10 @@ import type { FastifyInstance } from 'fastify';
 import { html } from 'ghtml';
 import { isStixgateError } from '../../core/errors.js';
 import { ApiError } from '../errors.js';
-import type { ConsoleKit } from './kit.js';
+import { CSRF_FORM, ID_PARAMS, type ConsoleKit } from './kit.js';
 import { sinksBody, sourcesBody } from './ops-pages.js';
 import { reconcileRoutes } from './reconcile-routes.js';
 
-const ID = {
-  type: 'object',
-  required: ['id'],
-  additionalProperties: false,
-  properties: { id: { type: 'string', maxLength: 128 } },
-} as const;
 const DONE = {
   type: 'object',
   properties: {
@@ -19,7 +13,6 @@ const DONE = {
     id: { type: 'string', maxLength: 128 },
   },
 } as const;
-const FORM = { type: 'object', properties: { csrf: { type: 'string', maxLength: 100 } } } as const;
 
 /** The sentence a redirect after an action shows (fixed texts; only the component id, escaped, comes from the request). */
 function noticeOf(q: { done?: string; id?: string }): string | undefined {
@@ -101,7 +94,7 @@ export function opsRoutes(app: FastifyInstance, kit: ConsoleKit): void {
     const url = `/console/${kind}/:id/${action}`;
     app.post<{ Params: { id: string } }>(
       url,
-      { onRequest: admin, preHandler: csrf, schema: { hide: true, params: ID, body: FORM } },
+      { onRequest: admin, preHandler: csrf, schema: { hide: true, params: ID_PARAMS, body: CSRF_FORM } },
       async (req, reply) => {
         const c = kit.admin;
         if (!c) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', `no ${kind.slice(0, -1)} with this id`);

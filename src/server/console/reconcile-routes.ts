@@ -3,16 +3,8 @@ import { html } from 'ghtml';
 import { isStixgateError } from '../../core/errors.js';
 import { withinCeiling } from '../admin-reconcile.js';
 import { ApiError } from '../errors.js';
-import type { ConsoleKit } from './kit.js';
+import { CSRF_FORM, ID_PARAMS, type ConsoleKit } from './kit.js';
 import { PLAN_LIMIT, planBody } from './plan-page.js';
-
-const ID = {
-  type: 'object',
-  required: ['id'],
-  additionalProperties: false,
-  properties: { id: { type: 'string', maxLength: 128 } },
-} as const;
-const FORM = { type: 'object', properties: { csrf: { type: 'string', maxLength: 100 } } } as const;
 
 type IdRequest = FastifyRequest<{ Params: { id: string } }>;
 
@@ -55,13 +47,13 @@ export function reconcileRoutes(app: FastifyInstance, kit: ConsoleKit): void {
   // the plan of a reconcile (changes nothing): the admin API's own answer
   app.get<{ Params: { id: string } }>(
     '/console/sinks/:id/plan',
-    { onRequest: admin, schema: { hide: true, params: ID } },
+    { onRequest: admin, schema: { hide: true, params: ID_PARAMS } },
     (req, reply) => answer(req, reply, false),
   );
   for (const apply of [false, true])
     app.post<{ Params: { id: string } }>(
       `/console/sinks/:id/${apply ? 'reconcile' : 'plan'}`,
-      { onRequest: admin, preHandler: csrf, schema: { hide: true, params: ID, body: FORM } },
+      { onRequest: admin, preHandler: csrf, schema: { hide: true, params: ID_PARAMS, body: CSRF_FORM } },
       (req, reply) => answer(req, reply, apply),
     );
   kit.route({ url: '/console/sinks/:id/plan', methods: ['GET', 'POST'], onRequest: [admin] });
