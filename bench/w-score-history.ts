@@ -1,5 +1,5 @@
 /**
- * Score history size (docs/adr/0024-score-history.md). Two parts:
+ * Score history size (docs/adr/0026-score-history.md). Two parts:
  *
  * 1. Real writes at a small size: 10,000 IPv4 indicators ingested through `Store.upsert` (a third
  *    of them from a second source), then the re-score job once a day for 15 days (7-day

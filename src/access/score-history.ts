@@ -3,7 +3,7 @@ import type { ScoreHistoryEntry } from '../store/score-history.js';
 import { visibleSources, type AccessPolicy } from './policy.js';
 
 /**
- * The score history entries a reader with `ceiling` may see (docs/adr/0024-score-history.md): an
+ * The score history entries a reader with `ceiling` may see (docs/adr/0026-score-history.md): an
  * entry only when the reader sees every contribution behind its score (their TLP as `obj`, the
  * stored object, holds them now; a contribution's TLP only becomes stricter). Its score is then
  * the score of the reader's own view at that time, and its reason names only sources it sees; an

@@ -1,5 +1,5 @@
 /**
- * Score history (docs/scoring.md §4a, docs/adr/0024-score-history.md): every time a stored
+ * Score history (docs/scoring.md §4a, docs/adr/0026-score-history.md): every time a stored
  * indicator's `x_stixgate.score` actually changes, the store keeps one small entry saying when,
  * from what, to what and why. Both backends derive the entry with `scoreChange` from the object
  * before and after the write, whatever wrote it (an ingest merge, the re-score job, a sighting, an

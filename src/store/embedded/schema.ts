@@ -97,7 +97,7 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (vkey, sink)
   ) WITHOUT ROWID;
   `,
-  // 5: the score history (docs/adr/0024-score-history.md): one row of small integers per score
+  // 5: the score history (docs/adr/0026-score-history.md): one row of small integers per score
   // change, the newest SCORE_HISTORY_CAP per object; objects stored before it start with none
   `
   CREATE TABLE IF NOT EXISTS score_history (

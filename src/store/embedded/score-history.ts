@@ -9,7 +9,7 @@ export interface StringTable {
 }
 
 /**
- * The embedded store's score history (docs/adr/0024-score-history.md): `score_history`, one
+ * The embedded store's score history (docs/adr/0026-score-history.md): `score_history`, one
  * WITHOUT ROWID row of small integers per score change, keyed by (objects.rowid, change-log seq),
  * so one object's entries are one range read in write order. Contribution lists are ids of
  * interned JSON arrays. Writes run inside the caller's transaction (the object's own write) and

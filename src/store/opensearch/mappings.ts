@@ -63,7 +63,7 @@ export const OBJECTS_MAPPINGS = {
     },
     /** The canonical JSON of the STIX object, exactly as merged (never parsed by OpenSearch). */
     json: stored,
-    /** The packed score history (docs/adr/0024-score-history.md). */
+    /** The packed score history (docs/adr/0026-score-history.md). */
     score_history: stored,
   },
 } as const;

@@ -4,7 +4,7 @@ import type { Existing } from './documents.js';
 
 /**
  * The `score_history` field of the document written for `obj` over the stored `cur`
- * (docs/adr/0024-score-history.md): the stored entries, plus one when this write changes the
+ * (docs/adr/0026-score-history.md): the stored entries, plus one when this write changes the
  * score, the newest SCORE_HISTORY_CAP kept. Written with the document in the same request, under
  * the same optimistic-concurrency check, so a conflict re-merges it with the object. Undefined
  * when there is nothing to keep.
