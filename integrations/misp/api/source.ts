@@ -1,4 +1,5 @@
 import { StixgateError } from '../../../src/core/errors.js';
+import { first } from '../../../src/core/indexed.js';
 import { stixTime } from '../../../src/core/stix.js';
 import type {
   CommonSourceConfig,
@@ -165,7 +166,9 @@ function groupByEvent(attrs: Json[]): Json[] {
     else byEvent.set(key, [a]);
   }
   return [...byEvent].map(([uuid, list]) => {
-    const ev = obj(list[0]!.Event) ?? {};
-    return { uuid, Tag: ev.Tag ?? list[0]!.EventTag ?? [], Attribute: list, Orgc: ev.Orgc };
+    // a group exists because one attribute went into it
+    const head = first(list);
+    const ev = obj(head.Event) ?? {};
+    return { uuid, Tag: ev.Tag ?? head.EventTag ?? [], Attribute: list, Orgc: ev.Orgc };
   });
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { StixgateError } from '../../../src/core/errors.js';
+import { first, group } from '../../../src/core/indexed.js';
 import { stixTime } from '../../../src/core/stix.js';
 import type {
   CommonSourceConfig,
@@ -75,14 +76,14 @@ export function readFileHashes(text: string): Map<string, string> {
   for (const line of text.split(/\r?\n/)) {
     const [file, md5] = line.split(',').map((x) => x.trim());
     const m = /^([0-9a-f-]{36})\.json$/i.exec(file ?? '');
-    if (m && md5 && /^[0-9a-f]{32}$/i.test(md5)) out.set(m[1]!.toLowerCase(), md5.toLowerCase());
+    if (m && md5 && /^[0-9a-f]{32}$/i.test(md5)) out.set(group(m, 1).toLowerCase(), md5.toLowerCase());
   }
   return out;
 }
 
 /** A URL naming one `.json` document rather than the feed folder. */
 export function isSingleDocument(url: string): boolean {
-  const path = url.split(/[?#]/)[0]!;
+  const path = first(url.split(/[?#]/)); // split yields at least one part
   return /\.json$/i.test(path) && !/\/manifest\.json$/i.test(path);
 }
 
@@ -98,7 +99,7 @@ export function createMispFeedSource(config: MispFeedConfig & CommonSourceConfig
       if (isSingleDocument(config.url)) {
         // one event file or collection (`stixgate convert --from misp_feed event.json`): no cursor
         const stats = new MispRunStats();
-        const name = config.url.split(/[?#]/)[0]!.split('/').pop() ?? 'event';
+        const name = first(config.url.split(/[?#]/)).split('/').pop() ?? 'event';
         const doc = parseMispJson(await fetchBytes(config.url, ctx, config.max_feed_bytes), name, ctx.id);
         const bare = bareAttributes(doc);
         if (bare) yield { items: [], rejections: [], received: 0, warnings: [bareAttributeWarning(name, bare.length)] };
