@@ -27,6 +27,21 @@ test('entries past the shard limit go to new shards, each key in exactly one, an
   assert.equal([...m.values()].length, 5_500);
 });
 
+test('while one shard has room, a set of a known key replaces its value and the size stays', () => {
+  const m = new ShardedMap<string, number>(10);
+  m.set('a', 1);
+  m.set('a', 2);
+  assert.equal(m.size, 1);
+  assert.equal(m.get('a'), 2);
+  for (let i = 0; i < 9; i++) m.set(`k${i}`, i);
+  assert.deepEqual(m.shardSizes(), [10]);
+  m.set('a', 3);
+  assert.deepEqual(m.shardSizes(), [10], 'a full shard still updates in place');
+  assert.equal(m.get('a'), 3);
+  m.set('b', 4);
+  assert.deepEqual(m.shardSizes(), [10, 1]);
+});
+
 test('a value of undefined stored in a later shard is found as present', () => {
   const m = new ShardedMap<string, number | undefined>(2);
   m.set('a', 1);

@@ -63,6 +63,13 @@ export class ShardedMap<K, V> implements KeyedMap<K, V> {
 
   set(key: K, value: V): this {
     const shards = this.shards;
+    if (shards.length === 1 && this.first.size < this.shardLimit) {
+      // one shard with room: one Map call, as for a plain Map
+      const before = this.first.size;
+      this.first.set(key, value);
+      this.count += this.first.size - before;
+      return this;
+    }
     for (const s of shards) {
       if (s.has(key)) {
         s.set(key, value);
