@@ -1,3 +1,4 @@
+import { safeJsonParse } from '../../src/core/safe-json.js';
 import { StixgateError } from '../../src/core/errors.js';
 import { abortableSleep } from '../../src/core/backoff.js';
 import type { HttpResponse } from '../../src/http/types.js';
@@ -97,11 +98,9 @@ export class QradarClient {
     const text = await res.text();
     let parsed: unknown;
     if (text !== '') {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        throw this.protocol(c, `answered ${res.status} with a body that is not JSON`);
-      }
+      const r = safeJsonParse(text);
+      if (!r.ok) throw this.protocol(c, `answered ${res.status} with a body that is not JSON (${r.message})`);
+      parsed = r.value;
     }
     if (res.status === 401 || res.status === 403) {
       const e = qradarError(parsed);

@@ -1,3 +1,4 @@
+import { safeJsonParse } from '../../src/core/safe-json.js';
 import { StixgateError } from '../../src/core/errors.js';
 import type { SinkOutcome, SinkRunContext } from '../../src/delivery/types.js';
 import { enc, messagesOf, protocolError, type SplunkRest } from './client.js';
@@ -219,8 +220,14 @@ export class KvClient {
       idempotent: true,
     });
     if (r.status === 404) throw this.missing(collection, messagesOf(r.text));
-    const v: unknown = JSON.parse(r.text);
-    return Array.isArray(v) ? v.length : 0;
+    const v = safeJsonParse(r.text);
+    if (!v.ok) {
+      throw protocolError(
+        this.rest.component,
+        `collection ${collection} answered a key listing with something other than JSON (${v.message})`,
+      );
+    }
+    return Array.isArray(v.value) ? v.value.length : 0;
   }
 
   missing(collection: string, detail: string): StixgateError {

@@ -1,3 +1,4 @@
+import { safeJsonParse } from '../../src/core/safe-json.js';
 import type {
   SinkRecord,
   SinkRunContext,
@@ -52,15 +53,14 @@ export async function* readCollection(
       kv.rest.call(ctx, { method: 'GET', path: kv.dataPath(collection), query, ok: [404], idempotent: true }),
     );
     if (r.status === 404) return;
-    let docs: unknown;
-    try {
-      docs = JSON.parse(r.text);
-    } catch {
+    const parsed = safeJsonParse(r.text);
+    if (!parsed.ok) {
       throw protocolError(
         kv.rest.component,
-        `collection ${collection} answered a query with something other than JSON: ${messagesOf(r.text)}`,
+        `collection ${collection} answered a query with something other than JSON (${parsed.message}): ${messagesOf(r.text)}`,
       );
     }
+    const docs = parsed.value;
     if (!Array.isArray(docs))
       throw protocolError(kv.rest.component, `collection ${collection} answered a query without a list of documents`);
     const rows = (docs as Doc[]).filter((d) => d && typeof d._key === 'string');

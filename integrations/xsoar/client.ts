@@ -1,3 +1,4 @@
+import { safeJsonParse } from '../../src/core/safe-json.js';
 import { createHash, randomInt } from 'node:crypto';
 import { StixgateError } from '../../src/core/errors.js';
 import type { SinkRunContext } from '../../src/delivery/types.js';
@@ -109,14 +110,14 @@ export class XsoarClient {
     }
     let parsed: unknown;
     if (text !== '' && res.status < 400) {
-      try {
-        parsed = JSON.parse(text);
-      } catch {
+      const r = safeJsonParse(text);
+      if (!r.ok) {
         throw protocolError(
           this.component,
-          `${path} answered ${res.status} with a body that is not JSON: ${detailOf(text)}`,
+          `${path} answered ${res.status} with a body that is not JSON (${r.message}): ${detailOf(text)}`,
         );
       }
+      parsed = r.value;
     }
     return { status: res.status, body: parsed, detail };
   }
