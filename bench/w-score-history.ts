@@ -29,6 +29,7 @@ import { rescoreStore } from '../src/store/rescore.js';
 import { SCORE_HISTORY_CAP, type ScoreHistoryEntry } from '../src/store/score-history.js';
 import { NOW, tmp } from './ingest-kit.js';
 import { peakRssMb, prng, round, type Row } from './lib.js';
+import { must } from '../test/helpers/must.js';
 
 const DAY = 86_400_000;
 const SOURCES = ['abuse_ch', 'misp_partner', 'otx', 'circl', 'internal', 'taxii_isac'];
@@ -72,7 +73,9 @@ async function realWrites(): Promise<{ perIndicator: number; bytesPerEntry: numb
     }
     for (let i = 0; i < n; i += 1000)
       await store.upsert(
-        objs.slice(i, i + 1000).map((object, k) => ({ object, source: SOURCES[(i + k) % 6]!, confidence: 80 })),
+        objs
+          .slice(i, i + 1000)
+          .map((object, k) => ({ object, source: must(SOURCES[(i + k) % 6], 'a source'), confidence: 80 })),
         { now: NOW },
       );
     const second = objs.filter((_, i) => i % 3 === 0);
@@ -96,7 +99,7 @@ async function realWrites(): Promise<{ perIndicator: number; bytesPerEntry: numb
 
 /** One indicator's life: a second source (a third of them), then the decay until expiry, `len` entries at most. */
 function lifeOf(i: number, len: number): ScoreHistoryEntry[] {
-  const own = SOURCES[i % 6]!;
+  const own = must(SOURCES[i % 6], 'a source');
   const two = i % 3 === 0;
   const contributors = two ? [own, 'otx'].sort() : [own];
   const out: ScoreHistoryEntry[] = [];
@@ -180,8 +183,8 @@ export async function runScoreHistoryBench(o: { scale: number }): Promise<Row[]>
         workload: 'HISTORY',
         what: `one indicator's history of ${entries} entries (ScoreHistoryTable.read)`,
         items: t.lat.length,
-        p50_ms: round(t.lat[Math.floor(t.lat.length * 0.5)]!, 3),
-        p99_ms: round(t.lat[Math.floor(t.lat.length * 0.99)]!, 3),
+        p50_ms: round(must(t.lat[Math.floor(t.lat.length * 0.5)], 'p50'), 3),
+        p99_ms: round(must(t.lat[Math.floor(t.lat.length * 0.99)], 'p99'), 3),
       });
     }
   } finally {

@@ -8,6 +8,7 @@ import { rescoreStore } from '../../src/store/rescore.js';
 import type { ScoreHistoryEntry } from '../../src/store/score-history.js';
 import { recordSightings } from '../../src/store/sightings.js';
 import { DAY, HOUR, STANDARD, T0, iso } from '../score/helpers.js';
+import { must } from '../helpers/must.js';
 
 /** One indicator's score written by every writer in turn, for each store backend's score history test. */
 /** An indicator for an observable value, created at T0. */
@@ -25,7 +26,11 @@ export async function scoreLife(store: Store): Promise<{ id: string; history: Sc
   const ip = ind('198.51.100.7');
   await store.upsert([{ object: ip, source: 'feed-a', confidence: 60 }], { now: T0 });
   assert.equal(score(await store.get(ip.id)), 60);
-  assert.deepEqual(await store.scoreHistory!(ip.id), [], 'the first score is not a change');
+  assert.deepEqual(
+    await must(store.scoreHistory, 'store.scoreHistory').call(store, ip.id),
+    [],
+    'the first score is not a change',
+  );
   // the same delivery an hour later: no write, no entry
   await store.upsert([{ object: ip, source: 'feed-a', confidence: 60 }], { now: T0 + HOUR });
   await store.upsert([{ object: ip, source: 'feed-b', confidence: 40, seenAt: iso(T0) }], { now: T0 + HOUR });
@@ -37,7 +42,7 @@ export async function scoreLife(store: Store): Promise<{ id: string; history: Sc
     [{ indicatorId: ip.id, count: 3, firstSeen: T0 + 3 * DAY, lastSeen: T0 + 3 * DAY, where: 'siem' }],
     T0 + 3 * DAY,
   );
-  return { id: ip.id, history: await store.scoreHistory!(ip.id) };
+  return { id: ip.id, history: await must(store.scoreHistory, 'store.scoreHistory').call(store, ip.id) };
 }
 
 export function checkLife(history: ScoreHistoryEntry[]): void {

@@ -17,6 +17,7 @@ import {
 } from '../../src/store/score-history.js';
 import { DAY, HOUR, STANDARD, T0, iso } from '../score/helpers.js';
 import { brief, checkLife, dailyChanges, ind, score, scoreLife } from './score-history-life.js';
+import { must } from '../helpers/must.js';
 
 /**
  * The score history (docs/scoring.md §4a): one entry per write that changes an indicator's score,
@@ -39,8 +40,11 @@ test('ingest, enrichment, re-score and sightings each record the score change th
   assert.equal(score(await store.get(id)), 100, 'the last entry is the current score');
   // a re-score pass in which nothing moves by the step writes nothing
   await rescoreStore(store, STANDARD(), T0 + 3 * DAY + HOUR);
-  assert.equal((await store.scoreHistory!(id)).length, 4);
-  assert.deepEqual(await store.scoreHistory!('indicator--00000000-0000-4000-8000-000000000000'), []);
+  assert.equal((await must(store.scoreHistory, 'store.scoreHistory').call(store, id)).length, 4);
+  assert.deepEqual(
+    await must(store.scoreHistory, 'store.scoreHistory').call(store, 'indicator--00000000-0000-4000-8000-000000000000'),
+    [],
+  );
 });
 
 test('the threaded store (the daemon’s) records and reads the same history', async (t) => {
@@ -65,12 +69,15 @@ test('at most SCORE_HISTORY_CAP entries are kept per indicator, the newest', asy
   // a sighting a day, a re-score between: two changes a day, more than the cap
   const days = SCORE_HISTORY_CAP;
   await dailyChanges(store, ip.id, days);
-  const h = await store.scoreHistory!(ip.id);
+  const h = await must(store.scoreHistory, 'store.scoreHistory').call(store, ip.id);
   assert.equal(h.length, SCORE_HISTORY_CAP);
   assert.equal(h.at(-1)?.score, score(await store.get(ip.id)), 'the newest entry is kept');
   assert.equal(h.at(-1)?.at, iso(T0 + days * DAY));
   for (let i = 1; i < h.length; i++) assert.equal(h[i]?.previous, h[i - 1]?.score, 'consecutive, none lost in between');
-  assert.ok((await store.scoreHistory!(other.id)).length > 0, "another indicator's entries are its own");
+  assert.ok(
+    (await must(store.scoreHistory, 'store.scoreHistory').call(store, other.id)).length > 0,
+    "another indicator's entries are its own",
+  );
   const raw = new Database(join(dir, 'stixgate.db'), { readonly: true });
   t.after(() => raw.close());
   const perObject = raw.prepare('SELECT max(n) FROM (SELECT count(*) AS n FROM score_history GROUP BY obj)').pluck();
@@ -93,9 +100,9 @@ test('a schema 4 store is migrated: the table is added, stored objects start wit
   t.after(() => s.close());
   assert.equal(SCHEMA_VERSION, 5);
   assert.equal(score(await s.get(ip.id)), 60, 'objects survive the migration');
-  assert.deepEqual(await s.scoreHistory!(ip.id), []);
+  assert.deepEqual(await must(s.scoreHistory, 's.scoreHistory').call(s, ip.id), []);
   await s.upsert([{ object: ip, source: 'feed-b', confidence: 40, seenAt: iso(T0) }], { now: T0 + HOUR });
-  assert.deepEqual(brief(await s.scoreHistory!(ip.id)), [[60, 70, 'source', 'feed-b']]);
+  assert.deepEqual(brief(await must(s.scoreHistory, 's.scoreHistory').call(s, ip.id)), [[60, 70, 'source', 'feed-b']]);
   const raw = new Database(join(dir, 'stixgate.db'), { readonly: true });
   t.after(() => raw.close());
   assert.equal(raw.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get(), '5');
@@ -118,7 +125,7 @@ test('scoreChange names the cause; the packed form round-trips and appendHistory
     'sighting',
   );
   assert.equal(scoreChange(base({ f: a }, 50), base({ f: a }, 40), T0)?.reason, 'decay');
-  const e = scoreChange(base({ f: a }, 50), base({ f: a, 'enrich:x': a }, 70), T0)!;
+  const e = must(scoreChange(base({ f: a }, 50), base({ f: a, 'enrich:x': a }, 70), T0), 'the enrichment change');
   assert.deepEqual([e.reason, e.sources, e.contributors], ['enrichment', ['enrich:x'], ['enrich:x', 'f']]);
   assert.deepEqual(unpackHistory(packHistory([e])), [e]);
   assert.deepEqual(unpackHistory('not json'), []);
