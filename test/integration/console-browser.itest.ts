@@ -135,7 +135,7 @@ describe('console in a headless browser', () => {
     assert.equal(splunk.collection('search', 'stixgate_indicators')?.docs.size ?? 0, 0, 'a plan changes nothing');
     await shot(p, '03b-sink-plan');
     await Promise.all([p.waitForURL(`${base}/console/sinks/splunk_main/reconcile`), p.click('#reconcile-splunk_main')]);
-    assert.match((await p.locator('#reconcile-done').textContent())!, /Reconciled splunk_main/);
+    assert.match(must(await p.locator('#reconcile-done').textContent(), '#reconcile-done'), /Reconciled splunk_main/);
     assert.equal(await p.locator('#reconcile-outcome tr:has-text("written") td').textContent(), '2');
     assert.equal(splunk.collection('search', 'stixgate_indicators')?.docs.size, 2, 'both values written');
     await shot(p, '03c-sink-reconciled');

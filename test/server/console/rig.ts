@@ -129,7 +129,7 @@ export async function consoleRig(
     await store.upsert(items, { now: T0 });
     // a score history for the <script> object: feed_x raises its confidence (an entry a CLEAR key
     // sees), then the AMBER feed delivers the same content (an entry behind an AMBER contribution)
-    const script = items[0]!;
+    const script = must(items[0], 'the <script> item');
     await store.upsert([{ ...script, confidence: 80 }], { now: T0 + HOUR });
     await store.upsert([{ ...script, source: 'feed_amber', tlp: 'amber', confidence: 85 }], { now: T0 + 2 * HOUR });
   }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ScoreHistoryEntry } from '../../../src/store/score-history.js';
 import { IDS, KEYS, T0, consoleRig } from './rig.js';
+import { must } from '../../helpers/must.js';
 
 /**
  * The score history through the object route and the console's object page (docs/scoring.md §4a):
@@ -73,8 +74,14 @@ describe('score history: API and console, per reader', () => {
     const table = /<table id="score-history">.*?<\/table>/s.exec(ops.body)?.[0] ?? '';
     const rows = [...table.matchAll(/<tr><td>.*?<\/tr>/gs)].map((m) => m[0]);
     assert.equal(rows.length, 2);
-    assert.match(rows[0]!, /<td class="num">80<\/td><td class="num">95<\/td><td>delivered by feed_amber<\/td>/);
-    assert.match(rows[1]!, /<td class="num">70<\/td><td class="num">80<\/td><td>delivered by feed_x<\/td>/);
+    assert.match(
+      must(rows[0], 'the newest row'),
+      /<td class="num">80<\/td><td class="num">95<\/td><td>delivered by feed_amber<\/td>/,
+    );
+    assert.match(
+      must(rows[1], 'the older row'),
+      /<td class="num">70<\/td><td class="num">80<\/td><td>delivered by feed_x<\/td>/,
+    );
     const clear = await page(KEYS.searcher);
     assert.equal(clear.statusCode, 200);
     assert.equal(clear.body.includes('feed_amber'), false);
