@@ -1,3 +1,4 @@
+import { errorMessage } from './core/errors.js';
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { configOpt, dataDirOpt, EXIT_CONFIG, loadForCommand, orFail, positiveInt, reachableUrl } from './cli-common.js';
@@ -31,7 +32,7 @@ export function addDaemonCommands(program: Command): void {
       try {
         url = `${reachableUrl(runningDaemon(dataDirOf(opts)).url)}/healthz`;
       } catch (e) {
-        process.stderr.write(`stixgate: ${(e as Error).message}\n`);
+        process.stderr.write(`stixgate: ${errorMessage(e)}\n`);
         process.exit(1);
       }
       try {
@@ -39,7 +40,7 @@ export function addDaemonCommands(program: Command): void {
         process.stdout.write(`${url}: ${res.status}\n`);
         process.exit(res.ok ? 0 : 1);
       } catch (e) {
-        process.stderr.write(`stixgate: ${url}: ${(e as Error).message}\n`);
+        process.stderr.write(`stixgate: ${url}: ${errorMessage(e)}\n`);
         process.exit(1);
       }
     });

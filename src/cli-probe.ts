@@ -1,3 +1,4 @@
+import { errorMessage } from './core/errors.js';
 import { resolve } from 'node:path';
 import type { IntegrationDefinition } from './config/registry.js';
 import type { LoadedConfig } from './config/load.js';
@@ -29,7 +30,7 @@ export async function probeComponents(
       out(`  ${label}: ok ${await probe()}`);
     } catch (e) {
       failed++;
-      out(`  ${label}: FAILED ${(e as Error).message}`);
+      out(`  ${label}: FAILED ${errorMessage(e)}`);
     }
   };
   const base = { registry, logger: silentLogger(), configDir: loaded.dir, mappingsDir };

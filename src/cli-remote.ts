@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { Agent, fetch } from 'undici';
-import { isStixgateError } from './core/errors.js';
+import { isStixgateError, errorMessage } from './core/errors.js';
 import type { Store } from './store/contract.js';
 import type { LoadedConfig } from './config/load.js';
 import { openStore } from './config/open-store.js';
@@ -92,7 +92,7 @@ export class RemoteClient {
     try {
       res = await fetch(url, { method, headers, body, dispatcher: this.dispatcher });
     } catch (e) {
-      const cause = (e as { cause?: Error }).cause?.message ?? (e as Error).message;
+      const cause = (e as { cause?: Error }).cause?.message ?? errorMessage(e);
       throw new RemoteError(0, 'unreachable', `the daemon at ${this.baseUrl} cannot be reached: ${cause}`);
     }
     const text = await res.text();

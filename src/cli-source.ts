@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { formatLocation, type Rejection } from './core/errors.js';
+import { formatLocation, type Rejection, errorMessage } from './core/errors.js';
 import { accessPolicy, type AccessPolicy } from './access/policy.js';
 import { compileScoring } from './score/model.js';
 import { parseOptionPairs } from './server/ingest.js';
@@ -10,7 +10,7 @@ export function parseOptions(pairs: string[] | undefined): Record<string, unknow
   try {
     return parseOptionPairs(pairs ?? []);
   } catch (e) {
-    throw new Error(`--option: ${(e as Error).message}`);
+    throw new Error(`--option: ${errorMessage(e)}`);
   }
 }
 

@@ -31,7 +31,7 @@ import { simulators } from '../integrations/simulators.js';
 import { Daemon } from './daemon.js';
 import { ConfigError, loadConfig, redactConfig, type LoadedConfig } from './config/load.js';
 import { componentIssues } from './config/components-check.js';
-import { isStixgateError } from './core/errors.js';
+import { isStixgateError, errorMessage } from './core/errors.js';
 import { MAPPINGS_DIR, VERSION } from './paths.js';
 import { createSourceComponent } from './pipeline/components.js';
 import { hashApiKey } from './server/schema.js';
@@ -93,7 +93,7 @@ program
     try {
       await daemon.start();
     } catch (e) {
-      logger.fatal({ code: isStixgateError(e) ? e.code : undefined }, (e as Error).message);
+      logger.fatal({ code: isStixgateError(e) ? e.code : undefined }, errorMessage(e));
       await daemon.stop().catch(() => undefined);
       process.exit(isStixgateError(e) && e.code.startsWith('STIXGATE_ERR_CONFIG') ? EXIT_CONFIG : EXIT_RUNTIME);
     }

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { validate } from './core/schema.js';
-import { StixgateError, type Rejection } from './core/errors.js';
+import { StixgateError, type Rejection, errorMessage } from './core/errors.js';
 import type { Logger } from './telemetry/logger.js';
 import type { Metrics } from './telemetry/metrics.js';
 import type { Store } from './store/contract.js';
@@ -76,7 +76,7 @@ export async function ingestDocument(doc: Buffer, r: IngestRequest, c: IngestCon
       mappingsDir: MAPPINGS_DIR,
     });
   } catch (e) {
-    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `ingest ${r.type}: ${(e as Error).message}`);
+    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `ingest ${r.type}: ${errorMessage(e)}`);
   }
   const objects: ObjectStatus[] = [];
   const at = new Map<string, number>();

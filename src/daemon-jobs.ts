@@ -16,7 +16,7 @@ import { runEnricher } from './enrich/runner.js';
 import type { EnricherDefinition } from './enrich/types.js';
 import type { EdlLists } from './edl/index.js';
 import type { Correlator } from './correlate/index.js';
-import { isStixgateError } from './core/errors.js';
+import { isStixgateError, errorMessage } from './core/errors.js';
 import { MAPPINGS_DIR } from './paths.js';
 import { resolvedWarninglists, warninglistHttp } from './daemon-publish.js';
 
@@ -59,7 +59,7 @@ export function schedulerHooks(host: JobHost): SchedulerOptions {
         host.metrics.storeErrors.inc({ code: err.code.replace(/^STIXGATE_ERR_/, '').toLowerCase() });
       if (isStixgateError(err) && err.retryAfterMs !== undefined)
         host.scheduler()?.deferUntil(id, host.now() + err.retryAfterMs);
-      host.logger.error({ job: id, code: isStixgateError(err) ? err.code : undefined, reason }, (err as Error).message);
+      host.logger.error({ job: id, code: isStixgateError(err) ? err.code : undefined, reason }, errorMessage(err));
     },
     onOverlap: (id: string) => {
       host.metrics.runOverlaps.inc({ job_name: id });

@@ -19,7 +19,7 @@ import { buildIndex, IndexFollower, LookupIndex } from './lookup/index.js';
 import { openRemoteLookups, type RemoteLookups } from './daemon-lookup.js';
 import { SnapshotKeeper } from './lookup/snapshot-keeper.js';
 import { buildServer } from './server/index.js';
-import { isStixgateError } from './core/errors.js';
+import { isStixgateError, errorMessage } from './core/errors.js';
 import { warnInsecureEnvironment } from './http/client.js';
 import { MAPPINGS_DIR, VERSION } from './paths.js';
 import { removeDaemonFile, writeDaemonFile } from './daemon-file.js';
@@ -316,7 +316,7 @@ export class Daemon {
       this.started ??= at;
     } catch (e) {
       this.o.logger.warn(
-        `daemon file not written in ${this.dataDir}: ${(e as Error).message} (stixgate health and reload need it)`,
+        `daemon file not written in ${this.dataDir}: ${errorMessage(e)} (stixgate health and reload need it)`,
       );
     }
   }
@@ -341,11 +341,11 @@ export class Daemon {
     } catch (e) {
       this.o.logger.error(
         { code: isStixgateError(e) ? e.code : undefined },
-        `reload refused, keeping the running configuration: ${(e as Error).message}`,
+        `reload refused, keeping the running configuration: ${errorMessage(e)}`,
       );
       this.metrics.configReloads.inc({ outcome: 'refused' });
-      this.writeDaemonFile({ ok: false, message: (e as Error).message });
-      return { ok: false, message: (e as Error).message };
+      this.writeDaemonFile({ ok: false, message: errorMessage(e) });
+      return { ok: false, message: errorMessage(e) };
     }
     await this.scheduler?.stop(this.loaded.config.shutdown_timeout_secs * 1000);
     this.loaded = next;

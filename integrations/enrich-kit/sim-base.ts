@@ -1,3 +1,4 @@
+import { errorMessage } from '../../src/core/errors.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoopbackSimulator, logBounded, readBody, simControl, sleep } from '../sim-kit.js';
 
@@ -161,7 +162,7 @@ export abstract class EnrichmentSimulator extends LoopbackSimulator<SimFault> {
       try {
         r = this.route(req, url);
       } catch (e) {
-        r = { ...this.errorResponse(500), body: JSON.stringify({ error: `simulator error: ${(e as Error).message}` }) };
+        r = { ...this.errorResponse(500), body: JSON.stringify({ error: `simulator error: ${errorMessage(e)}` }) };
       }
     }
     log.status = r.status;

@@ -8,7 +8,7 @@
  * (mappings/openioc/terms.yaml) are kept in `x_openioc_unmapped` and counted.
  */
 import { join } from 'node:path';
-import { StixgateError, type Rejection } from '../../src/core/errors.js';
+import { StixgateError, type Rejection, errorMessage } from '../../src/core/errors.js';
 import { s, type Issue } from '../../src/core/schema.js';
 import { loadYamlTable, TABLE_KEY } from '../../src/core/yaml-document.js';
 import { deterministicId } from '../../src/core/ids.js';
@@ -362,7 +362,7 @@ export function mapOpenIoc(root: XmlElement, ctx: OpenIocMapContext): OpenIocMap
         rejections: [
           {
             reason: 'pattern_invalid',
-            message: `OpenIOC pattern does not parse: ${(e as Error).message}`,
+            message: `OpenIOC pattern does not parse: ${errorMessage(e)}`,
             location: loc,
           },
         ],

@@ -1,3 +1,4 @@
+import { errorMessage } from '../../src/core/errors.js';
 import { applyFilter, ok, page, parseRange, project, qerror, type SimResponse } from './sim-http.js';
 import {
   ELEMENT_TYPES,
@@ -69,7 +70,7 @@ function parseBody(raw: Buffer): { v: unknown } | SimResponse {
     return qerror(
       400,
       1001,
-      `An error occurred parsing the JSON formatted message body: ${(e as Error).message}`,
+      `An error occurred parsing the JSON formatted message body: ${errorMessage(e)}`,
       'The JSON body could not be parsed.',
     );
   }

@@ -1,3 +1,4 @@
+import { errorMessage } from '../../src/core/errors.js';
 import type { RefSet, RefStore } from './sim-store.js';
 import type { DomainCheck } from './sim-access.js';
 
@@ -91,7 +92,7 @@ export class Tasks {
           completed: now(),
           modified: now(),
           error_code: 500,
-          error_message: (e as Error).message,
+          error_message: errorMessage(e),
         });
       }
     };

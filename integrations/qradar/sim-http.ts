@@ -1,3 +1,4 @@
+import { errorMessage } from '../../src/core/errors.js';
 /**
  * QRadar REST conventions for the simulator (IBM's QRadar REST API documentation): error bodies, `Range` paging,
  * `filter` and `fields` query parameters.
@@ -352,7 +353,7 @@ export function applyFilter<T extends Record<string, unknown>>(
   try {
     p = parseFilter(filter, caseInsensitive);
   } catch (e) {
-    return qerror(422, code, 'The filter parameter is not valid.', (e as Error).message);
+    return qerror(422, code, 'The filter parameter is not valid.', errorMessage(e));
   }
   return items.filter(p);
 }

@@ -1,3 +1,4 @@
+import { errorMessage } from '../../src/core/errors.js';
 import { applyFilter, ok, page, parseRange, project, qerror, type SimResponse } from './sim-http.js';
 import { formatInterval, parseInterval, type ElementType, type RefSet } from './sim-store.js';
 import type { SimContext } from './sim-context.js';
@@ -232,7 +233,7 @@ export async function legacySets(ctx: SimContext, r: LegacyRequest): Promise<Sim
       return qerror(
         400,
         1001,
-        `An error occurred parsing the JSON formatted message body: ${(e as Error).message}`,
+        `An error occurred parsing the JSON formatted message body: ${errorMessage(e)}`,
         'The JSON body could not be parsed.',
       );
     }

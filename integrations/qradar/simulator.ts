@@ -1,3 +1,4 @@
+import { errorMessage } from '../../src/core/errors.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoopbackSimulator, logBounded, readBody, simControl, sleep, type HttpFault } from '../sim-kit.js';
 import { applyFilter, ok, page, parseRange, project, qerror, type SimResponse } from './sim-http.js';
@@ -233,7 +234,7 @@ export class QradarSimulator extends LoopbackSimulator<Fault> {
       try {
         r = await this.route(method, rawPath, new URLSearchParams(query), raw, h, fault?.partialAccept);
       } catch (e) {
-        r = qerror(500, 1020, `simulator error: ${(e as Error).message}`);
+        r = qerror(500, 1020, `simulator error: ${errorMessage(e)}`);
       }
     }
     entry.status = r.status;

@@ -1,3 +1,4 @@
+import { errorMessage } from '../../src/core/errors.js';
 import { randomBytes } from 'node:crypto';
 import { atomFeed, jsonFeed, type EaiEntry } from './sim-atom.js';
 import { runQuery, type Doc } from './sim-kv-query.js';
@@ -311,7 +312,7 @@ export class KvStore {
             ),
           );
         } catch (e) {
-          return messages(400, `Invalid query: ${(e as Error).message}`);
+          return messages(400, `Invalid query: ${errorMessage(e)}`);
         }
       }
       if (method === 'POST') {
@@ -327,7 +328,7 @@ export class KvStore {
         try {
           query = q.get('query') ? (JSON.parse(q.get('query')!) as Doc) : undefined;
         } catch (e) {
-          return messages(400, `Invalid query: ${(e as Error).message}`);
+          return messages(400, `Invalid query: ${errorMessage(e)}`);
         }
         for (const d of runQuery([...c.docs.values()], { query }, Number.MAX_SAFE_INTEGER))
           c.docs.delete(String(d._key));

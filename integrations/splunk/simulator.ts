@@ -1,3 +1,4 @@
+import { errorMessage } from '../../src/core/errors.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { atomFeed, jsonFeed, xmlMessages, xmlSessionKey } from './sim-atom.js';
@@ -207,7 +208,7 @@ export class SplunkSimulator extends LoopbackSimulator<Fault> {
       try {
         r = this.route(req, url, raw, target, fault?.partialAccept);
       } catch (e) {
-        r = messages(500, `simulator error: ${(e as Error).message}`);
+        r = messages(500, `simulator error: ${errorMessage(e)}`);
       }
     }
     log.status = r.status;

@@ -1,3 +1,4 @@
+import { errorMessage } from '../../src/core/errors.js';
 /**
  * STIX 1.x indicators → STIX 2.1 indicators: observables and composite indicator expressions to
  * patterns (idrefs resolved in the package), Snort/YARA test mechanisms, properties, the
@@ -94,7 +95,7 @@ export function mapIndicator(h: IndicatorHost, el: XmlElement): void {
     } catch (e) {
       h.rejections.push({
         reason: 'pattern_invalid',
-        message: `indicator pattern does not parse: ${(e as Error).message}`,
+        message: `indicator pattern does not parse: ${errorMessage(e)}`,
         location: loc,
       });
       return;

@@ -1,3 +1,4 @@
+import { errorMessage } from '../../src/core/errors.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoopbackSimulator, simControl, sleep } from '../sim-kit.js';
 import { VtData, type VtCollection } from './sim-data.js';
@@ -167,7 +168,7 @@ export class VirusTotalSimulator extends LoopbackSimulator<VtFault> {
           this.inject(f);
           return { status: 200, value: { ok: true } };
         } catch (e) {
-          return { status: 400, value: { error: { code: 'BadRequestError', message: (e as Error).message } } };
+          return { status: 400, value: { error: { code: 'BadRequestError', message: errorMessage(e) } } };
         }
       },
       notFound: { error: { code: 'NotFoundError', message: 'unknown simulator endpoint' } },

@@ -1,3 +1,4 @@
+import { errorMessage } from '../../src/core/errors.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoopbackSimulator, logBounded, readBody, simControl, sleep, type HttpFault } from '../sim-kit.js';
 import { KeyRing, type ApiKey } from './sim-auth.js';
@@ -277,7 +278,7 @@ export class XsoarSimulator extends LoopbackSimulator<Fault> {
         r =
           e instanceof SimError
             ? xsoarError(e.status, e.id, e.title, e.message)
-            : statusError(500, `simulator error: ${(e as Error).message}`);
+            : statusError(500, `simulator error: ${errorMessage(e)}`);
       }
     }
     log.status = r.status;
@@ -326,7 +327,7 @@ export class XsoarSimulator extends LoopbackSimulator<Fault> {
         'bad_request',
         'Bad request',
         'Request body is not well-formed. It must be JSON.',
-        (e as Error).message,
+        errorMessage(e),
       );
     }
     switch (path) {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Issue } from '../core/schema.js';
-import { isStixgateError } from '../core/errors.js';
+import { isStixgateError, errorMessage } from '../core/errors.js';
 import { silentLogger } from '../telemetry/logger.js';
 import { createSourceComponent } from '../pipeline/components.js';
 import { closeSinkComponent, createSinkComponent } from '../delivery/component.js';
@@ -20,7 +20,7 @@ export async function componentIssues(
 ): Promise<Issue[]> {
   const issues: Issue[] = [];
   const fail = (section: string, id: string, config: object, e: unknown): void => {
-    issues.push({ path: `${section}.${id}${keyOf(config, e)}`, message: (e as Error).message });
+    issues.push({ path: `${section}.${id}${keyOf(config, e)}`, message: errorMessage(e) });
   };
   const ctx = { registry, logger: silentLogger(), configDir: loaded.dir, mappingsDir };
   for (const [id, c] of Object.entries(loaded.config.sources)) {
@@ -54,7 +54,7 @@ function keyOf(config: object, e: unknown): string {
   const entries = Object.entries(config).filter(([k]) => k !== 'type' && k !== 'enabled');
   const reason = isStixgateError(e) ? e.reason : undefined;
   if (reason && entries.some(([k]) => k === reason)) return `.${reason}`;
-  const message = (e as Error).message ?? '';
+  const message = errorMessage(e);
   const quoted = entries.filter(([, v]) => typeof v === 'string' && v.length >= 2 && message.includes(v));
   return quoted.length === 1 ? `.${quoted[0]![0]}` : '';
 }

@@ -1,3 +1,4 @@
+import { errorMessage } from '../core/errors.js';
 import { parse as parseYaml } from 'yaml';
 import type { Issue } from '../core/schema.js';
 import { last } from '../core/indexed.js';
@@ -52,7 +53,7 @@ export function applyEnvOverrides(
     } catch (e) {
       issues.push({
         path,
-        message: `the value of ${variable} is not valid YAML (${(e as Error).message.split('\n')[0]})`,
+        message: `the value of ${variable} is not valid YAML (${errorMessage(e).split('\n')[0]})`,
       });
       continue;
     }

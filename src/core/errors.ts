@@ -125,3 +125,8 @@ export interface Rejection {
 export function isStixgateError(e: unknown): e is StixgateError {
   return e instanceof StixgateError;
 }
+
+/** The message of anything thrown: an Error's message, or the thrown value as text. */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

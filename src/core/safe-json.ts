@@ -1,3 +1,4 @@
+import { errorMessage } from './errors.js';
 /**
  * JSON parsing for untrusted input: no prototype pollution, bounded depth, finite numbers.
  *
@@ -149,7 +150,7 @@ export function safeJsonParse(
       : JSON.parse(text);
   } catch (e) {
     // the engine's message quotes the input: escaped, so a feed cannot forge a log line
-    return { ok: false, reason: 'parse', message: `invalid JSON: ${escapeText((e as Error).message.slice(0, 200))}` };
+    return { ok: false, reason: 'parse', message: `invalid JSON: ${escapeText(errorMessage(e).slice(0, 200))}` };
   }
   value = walkParsed(value, acc);
   if (acc.members !== members) return { ok: false, reason: 'duplicate_key', message: locateDuplicate(text) };

@@ -1,3 +1,4 @@
+import { errorMessage } from './errors.js';
 /**
  * The one validity gate every mapped object passes before the store, whatever format it came
  * from (size caps, text rules, one canonical form per value). It checks the values an object carries, with the same
@@ -211,7 +212,7 @@ export function patternProblem(pattern: string, policy: ValuePolicy = DEFAULT_VA
   try {
     ast = parsePattern(pattern);
   } catch (e) {
-    return { reason: 'pattern_invalid', message: `pattern does not parse: ${(e as Error).message.slice(0, 200)}` };
+    return { reason: 'pattern_invalid', message: `pattern does not parse: ${errorMessage(e).slice(0, 200)}` };
   }
   return observationProblem(ast, policy);
 }

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, visit, type Document, type Node } from 'yaml';
-import { StixgateError } from './errors.js';
+import { StixgateError, errorMessage } from './errors.js';
 import { yamlTooDeep } from './safe-yaml.js';
 import { validate, type Issue, type Schema } from './schema.js';
 import { first } from './indexed.js';
@@ -67,7 +67,7 @@ export function parseYaml(
   try {
     value = doc.toJS({ maxAliasCount: 50 });
   } catch (e) {
-    return { ok: false, issues: [{ path: '', message: (e as Error).message }] };
+    return { ok: false, issues: [{ path: '', message: errorMessage(e) }] };
   }
   if (depth(value, maxDepth) > maxDepth)
     return { ok: false, issues: [{ path: '', message: `nesting deeper than ${maxDepth} levels` }] };

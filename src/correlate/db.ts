@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { StixgateError } from '../core/errors.js';
+import { StixgateError, errorMessage } from '../core/errors.js';
 
 export const CORRELATION_DB_FILE = 'correlation.db';
 export const CORRELATION_SCHEMA_VERSION = 1;
@@ -51,8 +51,8 @@ function ioError(path: string, e: unknown): StixgateError {
   return new StixgateError(
     corrupt ? 'STIXGATE_ERR_STORE_CORRUPT' : 'STIXGATE_ERR_STORE_IO',
     corrupt
-      ? `correlation index ${path} is damaged (${(e as Error).message}); delete it and it is rebuilt from the change log`
-      : `correlation index cannot use ${path}: ${code} ${(e as Error).message}`,
+      ? `correlation index ${path} is damaged (${errorMessage(e)}); delete it and it is rebuilt from the change log`
+      : `correlation index cannot use ${path}: ${code} ${errorMessage(e)}`,
     { location: { path }, reason: corrupt ? 'corrupt' : 'io', cause: e },
   );
 }

@@ -2,7 +2,7 @@ import type Bottleneck from 'bottleneck';
 import type { Logger } from '../telemetry/logger.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Change, Store } from '../store/contract.js';
-import { isStixgateError, StixgateError } from '../core/errors.js';
+import { isStixgateError, StixgateError, errorMessage } from '../core/errors.js';
 import { abortableSleep, backoffDelay } from '../core/backoff.js';
 import type { CommonSinkConfig, Sink, SinkOutcome, SinkRecord, SinkRunContext } from './types.js';
 import type { HttpClient } from '../http/types.js';
@@ -518,7 +518,7 @@ export async function sendBatch(
       waitMs = retryWait(o, attempt, isStixgateError(e) ? e.retryAfterMs : undefined, maxWait, e);
       o.logger.warn(
         { sink: o.id, op, records: pending.length, attempt, waitMs, reason },
-        `batch failed, retrying: ${(e as Error).message}`,
+        `batch failed, retrying: ${errorMessage(e)}`,
       );
       await abortableSleep(waitMs, o.signal);
       continue;

@@ -1,4 +1,4 @@
-import { StixgateError } from '../core/errors.js';
+import { StixgateError, errorMessage } from '../core/errors.js';
 import { DEFAULT_ENRICHER_CEILING, DEFAULT_POLICY, viewTlp, type AccessPolicy } from '../access/policy.js';
 import type { Observable, ObservableType, StixObject, TlpLevel } from '../core/stix.js';
 import type { IngestItem, Store } from '../store/contract.js';
@@ -302,11 +302,10 @@ async function lookUp(
         const err =
           e instanceof StixgateError
             ? e
-            : new StixgateError(
-                'STIXGATE_ERR_SINK_PROTOCOL',
-                `enricher ${o.id}: ${(e as Error)?.message ?? String(e)}`,
-                { reason: 'internal', cause: e },
-              );
+            : new StixgateError('STIXGATE_ERR_SINK_PROTOCOL', `enricher ${o.id}: ${errorMessage(e)}`, {
+                reason: 'internal',
+                cause: e,
+              });
         if (sum.stopped) return; // the run was stopping: this value stays pending
         o.metrics?.error?.(err.reason);
         if (err.code === 'STIXGATE_ERR_ENRICH_QUOTA' || err.reason === 'status_429') stop('quota', err);

@@ -1,3 +1,4 @@
+import { errorMessage } from '../core/errors.js';
 /** Fetching warninglists over HTTP with the engine's client (rate limit, retries, SSRF policy, size cap). */
 import type { HttpClient } from '../http/types.js';
 import { parseWarninglistText, problem } from './format.js';
@@ -18,7 +19,7 @@ export async function fetchWarninglists(
       out.problems.push(...r.problems);
     } catch (e) {
       if (signal?.aborted) throw e;
-      out.problems.push(problem(url, '$', `cannot fetch: ${(e as Error).message}`, true));
+      out.problems.push(problem(url, '$', `cannot fetch: ${errorMessage(e)}`, true));
     }
   }
   return out;

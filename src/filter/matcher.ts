@@ -1,3 +1,4 @@
+import { errorMessage } from '../core/errors.js';
 /**
  * A compiled set of warninglists. All lists of one match type share one structure, so a lookup
  * costs about the same for 1 list or 100:
@@ -237,7 +238,7 @@ export class WarninglistMatcher {
           try {
             n = compilePatterns([entry], bare).states;
           } catch (e) {
-            bad(i, `regex refused: ${(e as Error).message}`);
+            bad(i, `regex refused: ${errorMessage(e)}`);
             continue;
           }
           if (states + n > MAX_STATES) flush();

@@ -1,3 +1,4 @@
+import { errorMessage } from '../core/errors.js';
 /**
  * Linear-time regex matching: patterns parsed by regex-parse.ts become one Thompson NFA per
  * warninglist (each pattern ends in its own accepting state), simulated with state sets. The cost
@@ -145,7 +146,7 @@ export function vetPattern(pattern: string, allowBare = false): string | undefin
     compilePatterns([pattern], allowBare);
     return undefined;
   } catch (e) {
-    return (e as Error).message;
+    return errorMessage(e);
   }
 }
 

@@ -1,3 +1,4 @@
+import { errorMessage } from '../core/errors.js';
 /**
  * MISP warninglists: loading (a directory in the misp-warninglists layout, single files, or
  * documents fetched elsewhere) and the compiled matcher. A bad file or entry is reported with its
@@ -43,7 +44,7 @@ export async function findListFiles(path: string): Promise<{ files: string[]; pr
   } catch (e) {
     return {
       files,
-      problems: [problem(path, '$', `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, true)],
+      problems: [problem(path, '$', `cannot read: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`, true)],
     };
   }
   if (st.isFile()) return { files: [path], problems };
@@ -53,7 +54,7 @@ export async function findListFiles(path: string): Promise<{ files: string[]; pr
       entries = await readdir(dir, { withFileTypes: true });
     } catch (e) {
       problems.push(
-        problem(dir, '$', `cannot read directory: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, true),
+        problem(dir, '$', `cannot read directory: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`, true),
       );
       return;
     }
@@ -91,7 +92,7 @@ export async function loadWarninglistFile(file: string): Promise<LoadResult> {
   } catch (e) {
     return {
       lists: [],
-      problems: [problem(file, '$', `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, true)],
+      problems: [problem(file, '$', `cannot read: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`, true)],
     };
   }
 }

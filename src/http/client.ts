@@ -1,6 +1,6 @@
 import { interceptors, request, type Dispatcher } from 'undici';
 import type Bottleneck from 'bottleneck';
-import { StixgateError } from '../core/errors.js';
+import { StixgateError, errorMessage } from '../core/errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import { abortableSleep } from '../core/backoff.js';
 import { httpError, statusError, tooLargeError, transportError } from './errors.js';
@@ -230,7 +230,7 @@ function redirectError(e: unknown, component: string, method: string, url: strin
   const code = (e as { code?: string })?.code;
   if (code === 'UND_ERR_REDIRECT_MAX')
     return httpError(component, 'STIXGATE_ERR_HTTP_REDIRECT', method, url, 'too_many_redirects');
-  if (code === 'UND_ERR_INVALID_ARG' && /redirect loop/i.test((e as Error).message)) {
+  if (code === 'UND_ERR_INVALID_ARG' && /redirect loop/i.test(errorMessage(e))) {
     return httpError(component, 'STIXGATE_ERR_HTTP_REDIRECT', method, url, 'too_many_redirects', {
       detail: 'redirect loop',
     });

@@ -1,4 +1,4 @@
-import { StixgateError, type ErrorCode } from '../core/errors.js';
+import { StixgateError, type ErrorCode, errorMessage } from '../core/errors.js';
 import { parseRetryAfter } from '../core/backoff.js';
 import { redactUrl, SSRF_LOOKUP_CODE } from './ssrf.js';
 
@@ -105,8 +105,8 @@ export function transportError(e: unknown, t: TransportContext): StixgateError {
   // the peer's certificate or protocol was refused: the code says which (CERT_HAS_EXPIRED, …)
   if (code && (TLS_CODE.test(code) || code === 'HOSTNAME_MISMATCH'))
     return fail('STIXGATE_ERR_HTTP_NETWORK', 'tls', { detail: `TLS refused: ${code}` });
-  if (/^Proxy response \(\d+\)/.test((e as Error)?.message ?? ''))
-    return fail('STIXGATE_ERR_HTTP_NETWORK', 'proxy', { retryable: true, detail: (e as Error).message });
+  if (/^Proxy response \(\d+\)/.test(errorMessage(e)))
+    return fail('STIXGATE_ERR_HTTP_NETWORK', 'proxy', { retryable: true, detail: errorMessage(e) });
   // ECONNRESET, EPIPE, UND_ERR_SOCKET (closed mid-body), content-length mismatch, premature close
   return fail('STIXGATE_ERR_HTTP_NETWORK', 'reset', { retryable: true });
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { EnvHttpProxyAgent, ProxyAgent, type Dispatcher } from 'undici';
-import { StixgateError } from '../core/errors.js';
+import { StixgateError, errorMessage } from '../core/errors.js';
 import { guardedLookup, type Resolver } from './ssrf.js';
 import type { HttpPolicy } from './types.js';
 
@@ -16,7 +16,7 @@ function readPem(
     const label = what === 'ca_file' ? 'CA file' : what === 'cert_file' ? 'client certificate' : 'client key';
     throw new StixgateError(
       'STIXGATE_ERR_CONFIG_INVALID',
-      `${component}: ${label} ${path} could not be read: ${(e as Error).message}`,
+      `${component}: ${label} ${path} could not be read: ${errorMessage(e)}`,
       { reason: what },
     );
   }

@@ -1,3 +1,4 @@
+import { errorMessage } from '../core/errors.js';
 /**
  * The lookup index written to a file and read back at the next start (docs/adr/0020-lookup-snapshot.md),
  * so that a restart restores the packed structures instead of reading and parsing every active
@@ -174,7 +175,7 @@ export async function readLookupSnapshot(
     throw new SnapshotUnusable(
       (e as NodeJS.ErrnoException).code === 'ENOENT'
         ? 'there is no snapshot'
-        : `the file could not be opened: ${(e as Error).message}`,
+        : `the file could not be opened: ${errorMessage(e)}`,
     );
   }
   try {
@@ -268,6 +269,6 @@ export async function readLookupSnapshot(
   } catch (e) {
     await r.abandon();
     if (e instanceof SnapshotUnusable) throw e;
-    throw new SnapshotUnusable(`the file could not be read: ${(e as Error).message}`);
+    throw new SnapshotUnusable(`the file could not be read: ${errorMessage(e)}`);
   }
 }

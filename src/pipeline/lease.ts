@@ -1,3 +1,4 @@
+import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Store } from '../store/contract.js';
 
@@ -37,7 +38,7 @@ export async function runWithLease(o: LeaseOptions, job: (signal: AbortSignal) =
           }
         },
         (e) => {
-          o.logger.warn({ job: name, err: (e as Error).message }, 'lease renewal failed; job aborted');
+          o.logger.warn({ job: name, err: errorMessage(e) }, 'lease renewal failed; job aborted');
           ac.abort(e);
         },
       );

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { parse as parseYaml } from 'yaml';
-import { isStixgateError } from '../core/errors.js';
+import { isStixgateError, errorMessage } from '../core/errors.js';
 import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 import type { AdminControl } from './admin-types.js';
@@ -89,7 +89,7 @@ export function ingestRoutes(app: FastifyInstance, o: IngestRoutesOptions): void
         try {
           options = parseOptionPairs(q.option === undefined ? [] : Array.isArray(q.option) ? q.option : [q.option]);
         } catch (e) {
-          throw bad((e as Error).message);
+          throw bad(errorMessage(e));
         }
         try {
           return await o.control.ingest(req.body, { type: q.type, sourceId: q.source_id ?? `api_${q.type}`, options });
