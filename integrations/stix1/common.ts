@@ -2,6 +2,7 @@
  * Shared pieces of the STIX 1.x mapping: the mapping context, id conversion, timestamps,
  * vocabularies (mappings/stix1/vocab.yaml) and markings.
  */
+import { group } from '../../src/core/indexed.js';
 import { join } from 'node:path';
 import { deterministicId } from '../../src/core/ids.js';
 import { s } from '../../src/core/schema.js';
@@ -75,7 +76,7 @@ const UUID_TAIL = /([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-5][0-9a-fA-F]{3}-[89abAB][0
 export function convertId(type: string, stix1Id: string | undefined, fallbackKey: string): string {
   if (stix1Id) {
     const m = UUID_TAIL.exec(stix1Id);
-    if (m) return `${type}--${m[1]!.toLowerCase()}`;
+    if (m) return `${type}--${group(m, 1).toLowerCase()}`;
     return deterministicId(type, `stix1:${stix1Id}`);
   }
   return deterministicId(type, `stix1:${fallbackKey}`);

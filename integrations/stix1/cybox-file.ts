@@ -1,4 +1,5 @@
 /** CybOX File objects (and their Windows/Unix/Executable/Archive/Image/PDF variants) → facts. */
+import { first } from '../../src/core/indexed.js';
 import { child, childrenNamed, path, textOf, xsiType, type XmlElement } from '../../src/core/safe-xml.js';
 import { fact, push, type Fact, type ObjectFacts, type Step } from './cybox-facts.js';
 
@@ -56,8 +57,8 @@ export function fileFacts(type: string, prefix: Step[], p: XmlElement): Fact[] {
 export function pathFacts(type: string, prefix: Step[], fp: XmlElement | undefined, name: string | undefined): Fact[] {
   const f = fact(type, [...prefix, 'parent_directory_ref', 'path'], fp);
   if (!f) return [];
-  const full = f.values[0]!;
-  const sep = (i: number): boolean => full[i]! === '/' || full[i]! === '\\';
+  const full = first(f.values);
+  const sep = (i: number): boolean => full[i] === '/' || full[i] === '\\';
   if (
     name &&
     f.values.length === 1 &&

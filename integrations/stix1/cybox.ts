@@ -2,6 +2,7 @@
  * CybOX 2.x object properties → "facts": (STIX 2.1 object type, property path, value, condition).
  * One fact list feeds both pattern building (pattern.ts) and SCO building (sco.ts).
  */
+import { first } from '../../src/core/indexed.js';
 import { attr, child, childrenNamed, path, textOf, xsiType, type XmlElement } from '../../src/core/safe-xml.js';
 import { fact, push, simple, type Fact, type ObjectFacts } from './cybox-facts.js';
 import { file, pathFacts } from './cybox-file.js';
@@ -113,11 +114,12 @@ function uri(p: XmlElement): ObjectFacts {
 function registry(p: XmlElement): ObjectFacts {
   const facts: Fact[] = [];
   const hive = textOf(p, 'Hive');
-  const used = child(p, 'Hive') ? [child(p, 'Hive')!] : [];
+  const hiveEl = child(p, 'Hive');
+  const used = hiveEl ? [hiveEl] : [];
   const keyEl = child(p, 'Key');
   const key = fact('windows-registry-key', ['key'], keyEl);
   if (key) {
-    if (hive && !key.values[0]!.toUpperCase().startsWith(hive.toUpperCase()))
+    if (hive && !first(key.values).toUpperCase().startsWith(hive.toUpperCase()))
       key.values = key.values.map((v) => `${hive}\\${v}`);
     facts.push(key);
   } else if (hive) push(facts, fact('windows-registry-key', ['key'], child(p, 'Hive')));
@@ -230,7 +232,7 @@ function networkConnection(p: XmlElement): ObjectFacts {
 function headerName(local: string): string {
   return local
     .split('_')
-    .map((w) => (w.length ? w[0]!.toUpperCase() + w.slice(1) : w))
+    .map((w) => (w.length ? w.charAt(0).toUpperCase() + w.slice(1) : w))
     .join('-');
 }
 
@@ -351,7 +353,10 @@ function x509(p: XmlElement): ObjectFacts {
       if (e.local === 'Private_Key_Usage_Period') {
         push(facts, fact(t, [...v3, 'private_key_usage_period_not_before'], child(e, 'Not_Before'), 'timestamp'));
         push(facts, fact(t, [...v3, 'private_key_usage_period_not_after'], child(e, 'Not_After'), 'timestamp'));
-      } else if (X509_V3[e.local]) push(facts, fact(t, [...v3, X509_V3[e.local]!], e));
+      } else {
+        const name = X509_V3[e.local];
+        if (name) push(facts, fact(t, [...v3, name], e));
+      }
     }
   }
   return { type: t, facts };

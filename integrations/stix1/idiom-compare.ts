@@ -16,6 +16,7 @@
  * - a relationship matches on its source type, relationship type and target type (ids differ);
  *   reference relationships whose source or target the elevator did not emit are left out.
  */
+import { first } from '../../src/core/indexed.js';
 import { parsePattern } from '../../src/core/pattern.js';
 import type { ComparisonExpression, Literal, ObjectPath, ObservationExpression } from '../../src/core/pattern.js';
 import type { StixObject } from '../../src/core/stix.js';
@@ -99,7 +100,7 @@ function cmpKey(cmp: ComparisonExpression): string {
         else flat.push(cmpKey(x));
       };
       c.operands.forEach(visit);
-      return flat.length === 1 ? flat[0]! : `(${[...flat].sort().join(` ${c.op} `)})`;
+      return flat.length === 1 ? first(flat) : `(${[...flat].sort().join(` ${c.op} `)})`;
     }
   }
 }

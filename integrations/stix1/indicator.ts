@@ -53,7 +53,8 @@ function indicatorPattern(h: IndicatorHost, el: XmlElement, depth: number, seen:
   const op = (attr(comp, 'operator') ?? 'AND').toUpperCase() === 'OR' ? 'OR' : 'AND';
   const items: ObsNode[] = [];
   for (const ref of childrenNamed(comp, 'Indicator')) {
-    const target = ref.children.length === 0 && attr(ref, 'idref') ? h.byId.get(attr(ref, 'idref')!) : ref;
+    const idref = attr(ref, 'idref');
+    const target = ref.children.length === 0 && idref ? h.byId.get(idref) : ref;
     if (!target) {
       h.stats.unresolvedIdrefs++;
       continue;

@@ -3,6 +3,7 @@
  * injected fallback), ids from the package's own ids (UUID kept, as stix2-elevator does) or
  * UUIDv5s over stable keys.
  */
+import { at } from '../../src/core/indexed.js';
 import { StixgateError, type Rejection } from '../../src/core/errors.js';
 import { deterministicId } from '../../src/core/ids.js';
 import type { StixObject } from '../../src/core/stix.js';
@@ -120,17 +121,16 @@ export class Stix1Mapper implements SdoHost, IndicatorHost {
   private index(el: XmlElement): number {
     const stack = [el];
     let n = 0;
-    while (stack.length) {
-      const e = stack.pop()!;
+    for (let e = stack.pop(); e !== undefined; e = stack.pop()) {
       n++;
       const id = e.attrs.id;
       if (id !== undefined && !this.byId.has(id) && !(e.local === 'Indicator' && attr(e, 'operator')))
         this.byId.set(id, e);
-      if (e.local === 'Kill_Chain_Phase' && attr(e, 'phase_id') && attr(e, 'name'))
-        this.kcNames.set(attr(e, 'phase_id')!, attr(e, 'name')!);
-      if (e.local === 'Kill_Chain' && attr(e, 'id') && attr(e, 'name'))
-        this.kcNames.set(attr(e, 'id')!, attr(e, 'name')!);
-      for (let i = e.children.length - 1; i >= 0; i--) stack.push(e.children[i]!);
+      const name = attr(e, 'name');
+      const kcId =
+        e.local === 'Kill_Chain_Phase' ? attr(e, 'phase_id') : e.local === 'Kill_Chain' ? attr(e, 'id') : undefined;
+      if (kcId && name) this.kcNames.set(kcId, name);
+      for (let i = e.children.length - 1; i >= 0; i--) stack.push(at(e.children, i));
     }
     return n;
   }
@@ -213,7 +213,8 @@ export class Stix1Mapper implements SdoHost, IndicatorHost {
       const own = markingsOf(child(el, 'Handling'), this.ctx, this.timeOf(el));
       this.stats.unmappedMarkings += own.unmapped;
       for (const m of own.objects) this.emit(m);
-      if (own.refs.length) for (let i = before; i < this.objects.length; i++) addMarkings(this.objects[i]!, own.refs);
+      if (own.refs.length)
+        for (let i = before; i < this.objects.length; i++) addMarkings(at(this.objects, i), own.refs);
     }
     for (const obs of childrenNamed(child(this.root, 'Observables'), 'Observable')) {
       const id = attr(obs, 'id');
@@ -260,16 +261,14 @@ export class Stix1Mapper implements SdoHost, IndicatorHost {
         const id = attr(obs, 'id');
         if (!id) continue;
         const stack = [obs];
-        while (stack.length) {
-          const e = stack.pop()!;
+        for (let e = stack.pop(); e !== undefined; e = stack.pop()) {
           if (e.attrs.id !== undefined) this.observableOf.set(e.attrs.id, obs);
           for (const c of e.children) stack.push(c);
         }
       }
     }
     const stack = [el];
-    while (stack.length) {
-      const e = stack.pop()!;
+    for (let e = stack.pop(); e !== undefined; e = stack.pop()) {
       const r = e.attrs.idref;
       if (r !== undefined) {
         const obs = this.observableOf.get(r);

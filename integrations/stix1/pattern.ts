@@ -94,8 +94,10 @@ function one(f: Fact, p: string, op: string, v: string): CmpNode | undefined {
       return { kind: 'cmp', text: `${p} != ${literal(f, canonicalValue(f, v))}` };
     case 'Contains':
     case 'StartsWith':
-    case 'EndsWith':
-      return { kind: 'cmp', text: textTerm(p, TEXT_CONDITIONS[op]!, v) };
+    case 'EndsWith': {
+      const cond = TEXT_CONDITIONS[op];
+      return cond ? { kind: 'cmp', text: textTerm(p, cond, v) } : undefined;
+    }
     case 'DoesNotContain':
       return { kind: 'cmp', text: textTerm(p, 'contains', v, true) };
     case 'FitsPattern':

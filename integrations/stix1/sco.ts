@@ -2,6 +2,7 @@
  * CybOX object facts (observed instances, not patterns) → STIX 2.1 SCOs with deterministic ids
  * (STIX 2.1 §2.9: UUIDv5 over the id-contributing properties).
  */
+import { at, first, last } from '../../src/core/indexed.js';
 import { SCO_ID_PROPERTIES as ID_PROPS, scoId } from '../../src/core/ids.js';
 import { detectObservable, normaliseObservable } from '../../src/core/observable.js';
 import type { ObservableType, StixObject } from '../../src/core/stix.js';
@@ -69,12 +70,12 @@ function scalar(type: string, key: string, f: Fact, v: string, parentKey?: strin
 /** Applies one fact value at `steps` below `d`. */
 function apply(d: Draft, steps: string[], f: Fact, v: string): void {
   const r = steps.findIndex((x) => x.endsWith('_ref') || x.endsWith('_refs'));
-  const s = steps[0]!;
-  if (r >= 0 && steps[r]!.endsWith('_ref')) {
+  const s = first(steps);
+  if (r >= 0 && at(steps, r).endsWith('_ref')) {
     const key = steps.slice(0, r + 1).join('.');
     let c = d.refs.get(key);
     if (!c) {
-      c = draft(REF_TYPES[steps[r]!] ?? typeForValue(v));
+      c = draft(REF_TYPES[at(steps, r)] ?? typeForValue(v));
       d.refs.set(key, c);
     }
     apply(c, steps.slice(r + 1), f, v);
@@ -87,7 +88,7 @@ function apply(d: Draft, steps: string[], f: Fact, v: string): void {
     const rest = steps.slice(r + 2);
     let c = list[list.length - 1];
     if (!c || hasPath(c, rest) || (f.group !== undefined && c.group !== f.group)) {
-      c = draft(REF_TYPES[steps[r]!] ?? typeForValue(v));
+      c = draft(REF_TYPES[at(steps, r)] ?? typeForValue(v));
       c.group = f.group;
       list.push(c);
     }
@@ -106,7 +107,7 @@ function apply(d: Draft, steps: string[], f: Fact, v: string): void {
       return;
     }
     // a list of dictionaries (registry values): fill the last entry until a key repeats
-    const key = steps[2]!;
+    const key = at(steps, 2);
     let last = arr[arr.length - 1] as Record<string, unknown> | undefined;
     if (!last || key in last) {
       last = {};
@@ -120,13 +121,13 @@ function apply(d: Draft, steps: string[], f: Fact, v: string): void {
     obj = {};
     d.props[s] = obj;
   }
-  setNested(obj, steps.slice(1), scalar(d.type, steps[steps.length - 1]!, f, v, steps[steps.length - 2]));
+  setNested(obj, steps.slice(1), scalar(d.type, last(steps), f, v, steps[steps.length - 2]));
 }
 
 function setNested(obj: Record<string, unknown>, steps: string[], value: unknown): void {
   let cur = obj;
   for (let i = 0; i < steps.length - 1; i++) {
-    const k = steps[i]!;
+    const k = at(steps, i);
     let next = cur[k] as Record<string, unknown> | undefined;
     if (!next || typeof next !== 'object') {
       next = {};
@@ -134,11 +135,12 @@ function setNested(obj: Record<string, unknown>, steps: string[], value: unknown
     }
     cur = next;
   }
-  cur[steps[steps.length - 1]!] = value;
+  cur[last(steps)] = value;
 }
 
 function hasPath(d: Draft, steps: string[]): boolean {
-  if (steps[0]!.endsWith('_ref')) return d.refs.has(steps[0]!);
+  const head = first(steps);
+  if (head.endsWith('_ref')) return d.refs.has(head);
   let cur: unknown = d.props;
   for (const s of steps) {
     if (!cur || typeof cur !== 'object' || !(s in (cur as object))) return false;
@@ -212,6 +214,7 @@ export function scosFromFacts(of: ObjectFacts): StixObject[] {
   const rootId = finish(root, out);
   if (rootId === undefined) return [];
   const i = out.findIndex((o) => o.id === rootId);
-  const [r] = out.splice(i, 1);
-  return [r!, ...out];
+  const r = at(out, i);
+  out.splice(i, 1);
+  return [r, ...out];
 }
