@@ -7,7 +7,7 @@ import { hashProblem } from '../../src/core/value-gate.js';
 import { escapePatternString } from '../../src/core/pattern.js';
 import { observableScoId, scoId } from '../../src/core/ids.js';
 import type { HashAlgorithm, Observable, StixObject } from '../../src/core/stix.js';
-import type { AttributeRule } from './table.js';
+import { type AttributeRule, param } from './table.js';
 
 export interface ObservableOut {
   ok: true;
@@ -39,9 +39,10 @@ function sco(type: string, props: Record<string, unknown>, contributing: Record<
   return { type, spec_version: '2.1', id: scoId(type, contributing), ...props };
 }
 function obsSco(o: Observable, extra: Record<string, unknown> = {}): StixObject {
-  if (o.type === 'file' || o.type === 'x509-certificate')
-    return { type: o.type, spec_version: '2.1', id: observableScoId(o), hashes: { [o.hash!]: o.value }, ...extra };
-  return { type: o.type, spec_version: '2.1', id: observableScoId(o), value: o.value, ...extra };
+  const id = observableScoId(o); // a file or certificate observable without its hash algorithm throws here
+  if ((o.type === 'file' || o.type === 'x509-certificate') && o.hash !== undefined)
+    return { type: o.type, spec_version: '2.1', id, hashes: { [o.hash]: o.value }, ...extra };
+  return { type: o.type, spec_version: '2.1', id, value: o.value, ...extra };
 }
 function fail(reason: string, message: string): AttributeOut {
   return { ok: false, reason, message };
@@ -236,40 +237,44 @@ export function mapAttributeValue(rule: AttributeRule, value: string): Attribute
     }
     case 'hash': {
       const on = rule.on ?? 'file';
-      const h = hashValue(rule.algorithm!, value, on);
+      const alg = param(rule, 'algorithm');
+      const h = hashValue(alg, value, on);
       if (!h.ok) return h;
-      const hashes = { [rule.algorithm!]: h.value };
+      const hashes = { [alg]: h.value };
       const s = h.o ? obsSco(h.o) : sco(on, { hashes }, { hashes });
       return {
         ok: true,
         scos: [s],
-        comparisons: [`${on}:hashes.${hashKey(rule.algorithm!)} = ${lit(h.value)}`],
+        comparisons: [`${on}:hashes.${hashKey(alg)} = ${lit(h.value)}`],
         observables: h.o ? [h.o] : [],
       };
     }
     case 'filename_hash': {
       const parts = split2(value);
       if (!parts) return fail('invalid_value', '"filename|hash" value needs a file name and a hash');
-      const h = hashValue(rule.algorithm!, parts[1], 'file');
+      const alg = param(rule, 'algorithm');
+      const h = hashValue(alg, parts[1], 'file');
       if (!h.ok) return h;
-      const hashes = { [rule.algorithm!]: h.value };
+      const hashes = { [alg]: h.value };
       return {
         ok: true,
         scos: [sco('file', { hashes, name: parts[0] }, { hashes, name: parts[0] })],
         observables: h.o ? [h.o] : [],
-        comparisons: [`file:name = ${lit(parts[0])}`, `file:hashes.${hashKey(rule.algorithm!)} = ${lit(h.value)}`],
+        comparisons: [`file:name = ${lit(parts[0])}`, `file:hashes.${hashKey(alg)} = ${lit(h.value)}`],
       };
     }
     case 'sco': {
       const v = value.trim();
       if (v === '') return fail('empty', 'empty value');
+      const type = param(rule, 'sco');
+      const prop = param(rule, 'property');
       if (rule.integer) {
         const n = Number(v.replace(/^AS/i, ''));
         if (!Number.isInteger(n) || n < 0 || n > 4294967295)
           return fail('invalid_value', `${rule.sco}.${rule.property} must be an integer`);
         return {
           ok: true,
-          scos: [sco(rule.sco!, { [rule.property!]: n }, { [rule.property!]: n })],
+          scos: [sco(type, { [prop]: n }, { [prop]: n })],
           comparisons: [`${rule.sco}:${rule.property} = ${n}`],
           observables: [],
         };
@@ -282,7 +287,7 @@ export function mapAttributeValue(rule: AttributeRule, value: string): Attribute
             : v;
       return {
         ok: true,
-        scos: [sco(rule.sco!, { [rule.property!]: val }, { [rule.property!]: val })],
+        scos: [sco(type, { [prop]: val }, { [prop]: val })],
         comparisons: [`${rule.sco}:${rule.property} = ${lit(val)}`],
         observables: [],
       };

@@ -9,6 +9,8 @@ import { MAPPINGS_DIR } from '../../src/paths.js';
 import { eventsOf, mapEvent } from './map.js';
 import { loadMispTable } from './table.js';
 import { must } from '../../test/helpers/must.js';
+import { StixgateError } from '../../src/core/errors.js';
+import { mapAttributeValue } from './attribute.js';
 
 const table = loadMispTable(MAPPINGS_DIR);
 const fixture = JSON.parse(readFileSync(join(PROJECT_ROOT, 'test/fixtures/misp/event-all-types.json'), 'utf8'));
@@ -309,4 +311,19 @@ test('an object attribute tagged with a more restrictive TLP raises the whole ob
       'source:partner',
     ),
   );
+});
+
+test('a table rule built in code without its handler parameter is a configuration error naming it', () => {
+  assert.throws(
+    () => mapAttributeValue({ handler: 'hash' }, 'd41d8cd98f00b204e9800998ecf8427e'),
+    (e: unknown) =>
+      e instanceof StixgateError &&
+      e.code === 'STIXGATE_ERR_CONFIG_INVALID' &&
+      e.reason === 'table_parameter_missing' &&
+      /handler hash needs `algorithm`/.test(e.message),
+  );
+  assert.throws(() => mapAttributeValue({ handler: 'sco', sco: 'mutex' }, 'm'), /handler sco needs `property`/);
+  // the same rules with their parameters map
+  assert.equal(mapAttributeValue({ handler: 'hash', algorithm: 'MD5' }, 'd41d8cd98f00b204e9800998ecf8427e').ok, true);
+  assert.equal(mapAttributeValue({ handler: 'sco', sco: 'mutex', property: 'name' }, 'm').ok, true);
 });

@@ -3,6 +3,7 @@
  * comes from `opts.now`; ids come from the MISP uuids (`indicator--<attribute uuid>`,
  * `report--<event uuid>`) or are deterministic (SCOs, relationships).
  */
+import { param } from './table.js';
 import type { Location } from '../../src/core/errors.js';
 import { deterministicId } from '../../src/core/ids.js';
 import type { Indicator, StixObject } from '../../src/core/stix.js';
@@ -76,8 +77,8 @@ function mapAttribute(c: Ctx, a: Json, objectInfo?: ObjectInfo): void {
   if (rule.handler === 'rule' || rule.handler === 'sdo') {
     const made =
       rule.handler === 'rule'
-        ? ruleIndicator(c, a, uuid, rule.pattern_type!, value, when, tags.labels, markings, toIds)
-        : domainObject(c, a, uuid, rule.sdo!, value, when, markings);
+        ? ruleIndicator(c, a, uuid, param(rule, 'pattern_type'), value, when, tags.labels, markings, toIds)
+        : domainObject(c, a, uuid, param(rule, 'sdo'), value, when, markings);
     if (trace) trace.outcome = made ? 'mapped' : 'context';
     if (!made) emit(c, contextObject(c, a, uuid, type, when, markings, tags.labels));
     kept(c, uuid, made ?? `x-misp-attribute--${uuid}`, objectInfo);

@@ -4,6 +4,7 @@
  * grouping them, an `indicator--<object uuid>` whose pattern holds only the `to_ids` attributes,
  * and the object's ObjectReferences as relationships. Pure.
  */
+import { first } from '../../src/core/indexed.js';
 import { deterministicId, scoId } from '../../src/core/ids.js';
 import { tlpRank, type StixObject, type TlpLevel } from '../../src/core/stix.js';
 import { arr, bool, epochOf, isoOf, readTags, seenOf, str, uuidOf, type Json } from './context.js';
@@ -68,7 +69,10 @@ export function mergeScos(attrs: ObjectAttribute[]): StixObject[] {
     }
   }
   const merged = [...acc.values()].map((m) => {
-    const contributing = Object.fromEntries(MERGED[m.type]!.filter((k) => m[k] !== undefined).map((k) => [k, m[k]]));
+    // only types with a MERGED entry are accumulated (above)
+    const contributing = Object.fromEntries(
+      (MERGED[m.type] ?? []).filter((k) => m[k] !== undefined).map((k) => [k, m[k]]),
+    );
     return { ...m, id: scoId(m.type, contributing) };
   });
   const seen = new Set<string>();
@@ -84,8 +88,8 @@ export function objectPattern(comparisons: string[][]): string {
   const groups = new Map<string, string[]>();
   for (const cmps of comparisons) {
     const types = new Set(cmps.map((x) => x.slice(0, x.indexOf(':'))));
-    const k = types.size === 1 ? [...types][0] : cmps.map((x) => x.slice(0, x.indexOf(':'))).join(',');
-    groups.set(k!, [...(groups.get(k!) ?? []), ...cmps]);
+    const k = types.size === 1 ? first([...types]) : cmps.map((x) => x.slice(0, x.indexOf(':'))).join(',');
+    groups.set(k, [...(groups.get(k) ?? []), ...cmps]);
   }
   return [...groups.values()].map((g) => `[${[...new Set(g)].join(' AND ')}]`).join(' AND ');
 }

@@ -39,14 +39,14 @@ export function scoKey(o: StixObject, byId: Map<string, StixObject>, normalised:
       const h = (o.hashes ?? {}) as Record<string, string>;
       return `file:${o.name ?? ''}:${Object.keys(h)
         .sort()
-        .map((k) => `${k}=${normalised ? h[k]!.toLowerCase() : h[k]}`)
+        .map((k) => `${k}=${normalised ? h[k]?.toLowerCase() : h[k]}`)
         .join(',')}`;
     }
     case 'x509-certificate': {
       const h = (o.hashes ?? {}) as Record<string, string>;
       return `x509:${Object.keys(h)
         .sort()
-        .map((k) => `${k}=${h[k]!.toLowerCase()}`)
+        .map((k) => `${k}=${h[k]?.toLowerCase()}`)
         .join(',')}`;
     }
     case 'autonomous-system':

@@ -1,3 +1,4 @@
+import { StixgateError } from '../../src/core/errors.js';
 import { join } from 'node:path';
 import { DANGEROUS_KEYS } from '../../src/core/safe-json.js';
 import { s, type Issue } from '../../src/core/schema.js';
@@ -65,6 +66,24 @@ const NEEDS: Record<string, (keyof AttributeRule)[]> = {
   rule: ['pattern_type'],
   sdo: ['sdo'],
 };
+
+/**
+ * A parameter of `rule` that its handler needs (NEEDS). The table check guarantees it for every
+ * loaded table; a table built in code without it is a configuration error naming the parameter.
+ */
+export function param<K extends keyof AttributeRule>(rule: AttributeRule, k: K): NonNullable<AttributeRule[K]> {
+  const v = rule[k];
+  if (v === undefined || v === null)
+    throw new StixgateError(
+      'STIXGATE_ERR_CONFIG_INVALID',
+      `MISP attribute table: handler ${rule.handler} needs \`${k}\``,
+      {
+        location: { path: `attributes.*.${k}` },
+        reason: 'table_parameter_missing',
+      },
+    );
+  return v;
+}
 
 const name = (hint: string) => s.string({ maxLength: 100, description: hint, optional: true });
 

@@ -3,6 +3,7 @@
  * /attributes/restSearch (timestamp, published, tags, to_ids, limit/page filters as MISP applies
  * them), /servers/getVersion, the Authorization key, and injected faults.
  */
+import { at, first } from '../../../src/core/indexed.js';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -52,7 +53,7 @@ function shuffle<T>(list: T[]): T[] {
   for (let i = out.length - 1; i > 0; i--) {
     seed = (seed * 1103515245 + 12345) & 0x7fffffff;
     const j = seed % (i + 1);
-    [out[i], out[j]] = [out[j]!, out[i]!]; // i, j < out.length
+    [out[i], out[j]] = [at(out, j), at(out, i)];
   }
   return out;
 }
@@ -64,7 +65,7 @@ export async function startMispSimulator(events: SimEvent[], opts: SimOptions): 
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const path = (req.url ?? '/').split('?')[0];
+      const path = first((req.url ?? '/').split('?'));
       let body: Record<string, unknown> = {};
       try {
         body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
@@ -72,7 +73,7 @@ export async function startMispSimulator(events: SimEvent[], opts: SimOptions): 
         return void res.writeHead(400, { 'content-type': 'application/json' }).end('{"message":"bad JSON"}');
       }
       const authorization = req.headers.authorization;
-      sim.requests.push({ path: path!, body, authorization });
+      sim.requests.push({ path, body, authorization });
       const json = (status: number, v: unknown) =>
         res
           .writeHead(status, { 'content-type': 'application/json' })
