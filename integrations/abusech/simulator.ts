@@ -7,6 +7,7 @@
  * MalwareBazaar `query=get_recent&selector=time|100` (form POST, `no_results` when empty).
  * Scripted faults (status, headers, body) are served first, one per request.
  */
+import { first, group } from '../../src/core/indexed.js';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { closeServer } from '../loopback-server.js';
 import { sendJson, serveWithBody, type SimFault, type SimRecord, type SimRequest } from '../sim-kit.js';
@@ -164,7 +165,7 @@ export class AbusechSimulator {
   }
 
   private handle(req: IncomingMessage, body: string, res: ServerResponse): void {
-    const path = (req.url ?? '/').split('?')[0]!;
+    const path = first((req.url ?? '/').split('?'));
     this.requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body, at: Date.now() });
     const fault = this.faults.shift();
     if (fault?.reset) {
@@ -196,7 +197,7 @@ export class AbusechSimulator {
     if (m) {
       const limit = Math.min(1000, Number(m[2] ?? 1000));
       const list = newestFirst(m[1] === 'urls' ? this.urls : this.payloads).slice(0, limit);
-      this.json(res, 200, list.length ? { query_status: 'ok', [m[1]!]: list } : { query_status: 'no_results' });
+      this.json(res, 200, list.length ? { query_status: 'ok', [group(m, 1)]: list } : { query_status: 'no_results' });
       return;
     }
     if (path === '/threatfox/api/v1/') {
@@ -215,11 +216,12 @@ export class AbusechSimulator {
         this.json(res, 200, { query_status: 'unknown_query' });
         return;
       }
-      if (!Number.isInteger(q.days) || q.days! < 1 || q.days! > 7) {
+      const days = q.days;
+      if (days === undefined || !Number.isInteger(days) || days < 1 || days > 7) {
         this.json(res, 200, { query_status: 'illegal_days' });
         return;
       }
-      const from = this.now() - q.days! * 86_400_000;
+      const from = this.now() - days * 86_400_000;
       const list = newestFirst(this.iocs).filter((r) => recordTime(r) >= from);
       this.json(res, 200, list.length ? { query_status: 'ok', data: list } : { query_status: 'no_result' });
       return;

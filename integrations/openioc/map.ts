@@ -7,6 +7,7 @@
  * and sub-trees are joined with the node's operator. Terms with no STIX object path
  * (mappings/openioc/terms.yaml) are kept in `x_openioc_unmapped` and counted.
  */
+import { group } from '../../src/core/indexed.js';
 import { join } from 'node:path';
 import { StixgateError, type Rejection, errorMessage } from '../../src/core/errors.js';
 import { s, type Issue } from '../../src/core/schema.js';
@@ -99,7 +100,7 @@ const NORMALISED = new Set(['ipv4-addr', 'ipv6-addr', 'domain-name', 'url', 'ema
 function canonical(path: string, kind: TermKind, v: string): string {
   if (kind === 'hash' || kind === 'lower') return v.toLowerCase();
   const m = /^([a-z0-9-]+):value$/.exec(path);
-  if (m && NORMALISED.has(m[1]!)) {
+  if (m && NORMALISED.has(group(m, 1))) {
     const r = normaliseObservable(m[1] as ObservableType, v);
     if (r.ok) return r.observable.value;
   }
@@ -269,9 +270,10 @@ class TreeMapper {
       this.unmapped.push(u);
       return undefined;
     }
+    if (!m) return undefined; // a comparison is only made for a known term
     this.mapped++;
     const document = attr(ctxEl, 'document') ?? search.split('/')[0];
-    return { key: `${document}|${m!.path.slice(0, m!.path.indexOf(':'))}`, text: r.text };
+    return { key: `${document}|${m.path.slice(0, m.path.indexOf(':'))}`, text: r.text };
   }
 }
 
@@ -289,8 +291,8 @@ function escapeXml(s: string): string {
 
 /** The element re-serialised (for `pattern_type: openioc` when no term maps). */
 export function xmlText(el: XmlElement): string {
-  const attrs = Object.keys(el.attrs)
-    .map((k) => ` ${k}="${escapeXml(el.attrs[k]!)}"`)
+  const attrs = Object.entries(el.attrs)
+    .map(([k, v]) => ` ${k}="${escapeXml(v)}"`)
     .join('');
   const inner = el.children.length ? el.children.map(xmlText).join('') : escapeXml(el.text.trim());
   return inner ? `<${el.name}${attrs}>${inner}</${el.name}>` : `<${el.name}${attrs}/>`;

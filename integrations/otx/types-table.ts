@@ -60,7 +60,10 @@ export function loadOtxTypes(mappingsDir: string): OtxTypeTable {
   for (const [name, r] of Object.entries(t.types)) {
     types.set(
       name,
-      r.object ? { object: 'vulnerability' } : { observable: r.observable!, ...(r.hash ? { hash: r.hash } : {}) },
+      // the table check (rules) lets exactly one of observable and object through
+      r.observable === undefined
+        ? { object: 'vulnerability' }
+        : { observable: r.observable, ...(r.hash ? { hash: r.hash } : {}) },
     );
   }
   return { types, unmapped: new Set(t.unmapped) };

@@ -7,6 +7,8 @@
  * Stored as a small JSON text: `{"v":1,"collections":{"<id>":"<timestamp>"},"resync":true?}`.
  */
 
+import { group } from '../../src/core/indexed.js';
+
 export interface TaxiiCursor {
   collections: Record<string, string>;
   /** Set while `full_resync: true` is configured and its one full read has been done. */
@@ -24,8 +26,13 @@ export function normalizeTimestamp(v: unknown): string | undefined {
   if (typeof v !== 'string') return undefined;
   const m = TS_RE.exec(v.trim());
   if (!m) return undefined;
-  const [, y, mo, d, h, mi, s] = m;
-  if (+mo! < 1 || +mo! > 12 || +d! < 1 || +d! > 31 || +h! > 23 || +mi! > 59 || +s! > 60) return undefined;
+  const y = group(m, 1);
+  const mo = group(m, 2);
+  const d = group(m, 3);
+  const h = group(m, 4);
+  const mi = group(m, 5);
+  const s = group(m, 6);
+  if (+mo < 1 || +mo > 12 || +d < 1 || +d > 31 || +h > 23 || +mi > 59 || +s > 60) return undefined;
   return `${y}-${mo}-${d}T${h}:${mi}:${s}.${(m[7] ?? '').padEnd(9, '0')}Z`;
 }
 
@@ -40,7 +47,9 @@ export function formatAddedAfter(ts: string): string {
 }
 
 function fromMs(ms: number): string {
-  return normalizeTimestamp(new Date(ms).toISOString())!;
+  const ts = normalizeTimestamp(new Date(ms).toISOString());
+  if (ts === undefined) throw new RangeError(`${ms} ms is outside the years 0000-9999 of an RFC 3339 timestamp`);
+  return ts;
 }
 
 /** The later of two normalised timestamps (either may be missing). */
@@ -87,6 +96,9 @@ export function parseCursor(text: string | undefined): TaxiiCursor {
 
 export function formatCursor(c: TaxiiCursor): string {
   const collections: Record<string, string> = Object.create(null);
-  for (const id of Object.keys(c.collections).sort()) collections[id] = formatAddedAfter(c.collections[id]!);
+  for (const id of Object.keys(c.collections).sort()) {
+    const ts = c.collections[id];
+    if (ts !== undefined) collections[id] = formatAddedAfter(ts);
+  }
   return JSON.stringify(c.resync ? { v: 1, collections, resync: true } : { v: 1, collections });
 }

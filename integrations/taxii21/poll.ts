@@ -153,14 +153,16 @@ export async function* pollCollection(
       }
     }
     // objects added at or before the added_after we sent mean the server ignored the filter
+    const seen = first ?? last;
     if (
       addedAfter !== undefined &&
+      seen !== undefined &&
       !warnedIgnore &&
       ((first !== undefined && first <= addedAfter) ||
         (last !== undefined && last <= addedAfter && env.objects.length > 0))
     ) {
       warnedIgnore = true;
-      const message = `collection ${col.title}: server ignores added_after (asked after ${formatAddedAfter(addedAfter)}, got objects added ${formatAddedAfter((first ?? last)!)}); the store absorbs the replay`;
+      const message = `collection ${col.title}: server ignores added_after (asked after ${formatAddedAfter(addedAfter)}, got objects added ${formatAddedAfter(seen)}); the store absorbs the replay`;
       o.warn({ collection: col.id, reason: 'taxii_ignores_added_after' }, message);
       rejections.push({ reason: 'taxii_ignores_added_after', message, location: { source: o.component } });
     }

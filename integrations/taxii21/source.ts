@@ -46,7 +46,7 @@ export function createTaxii21Source(config: Taxii21Config & CommonSourceConfig):
         });
         for await (const p of polled) {
           // never backwards: an overlap re-read or an older header keeps the stored position
-          if (p.cursor !== undefined && (from === undefined || p.cursor > state.collections[col.id]!))
+          if (p.cursor !== undefined && (from === undefined || p.cursor > (state.collections[col.id] ?? '')))
             state.collections[col.id] = p.cursor;
           yield { items: p.items, rejections: p.rejections, received: p.received, cursor: formatCursor(state) };
         }

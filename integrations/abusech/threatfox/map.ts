@@ -1,3 +1,4 @@
+import { group } from '../../../src/core/indexed.js';
 import type { ExternalReference, HashAlgorithm, ObservableType } from '../../../src/core/stix.js';
 import { feedRecord, reject, str, type MapEnv } from '../common-map.js';
 import { httpUrl, tagLabels } from '../../../src/formats/reference-sdo.js';
@@ -21,9 +22,9 @@ function asObject(rec: unknown): Record<string, unknown> | undefined {
 /** `1.2.3.4:80` / `[2001:db8::1]:443` → host and port. */
 function splitIpPort(v: string): { host: string; port?: string; v6: boolean } {
   const m6 = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(v);
-  if (m6) return { host: m6[1]!, port: m6[2], v6: true };
+  if (m6) return { host: group(m6, 1), port: m6[2], v6: true };
   const m4 = /^([^:]+):(\d{1,5})$/.exec(v);
-  if (m4) return { host: m4[1]!, port: m4[2], v6: false };
+  if (m4) return { host: group(m4, 1), port: m4[2], v6: false };
   return { host: v, v6: v.includes(':') };
 }
 
