@@ -4,6 +4,7 @@ import { FilterKeeper, RemoteLookup } from './lookup/index.js';
 import { isCandidateSource } from './lookup/remote/source.js';
 import type { Store } from './store/contract.js';
 import type { Logger } from './telemetry/logger.js';
+import type { Metrics } from './telemetry/metrics.js';
 
 /** The remote lookups and the keeper of their filter. */
 export interface RemoteLookups {
@@ -22,6 +23,7 @@ export async function openRemoteLookups(o: {
   dataDir: string;
   indexOptions: { matchParentDomains: boolean; now: () => number; access: AccessPolicy };
   logger: Logger;
+  metrics?: Metrics;
 }): Promise<RemoteLookups | undefined> {
   const { config, store } = o;
   const rc = config.lookup.remote;
@@ -30,12 +32,15 @@ export async function openRemoteLookups(o: {
     ...o.indexOptions,
     cacheBytes: rc.cache_mb * 1048576,
     fetchLimit: rc.fetch_limit,
+    metrics: o.metrics,
   });
   const keeper = new FilterKeeper({
     dataDir: o.dataDir,
     store,
     shape: { capacity: rc.filter_capacity, fpRate: rc.filter_fp_rate },
     logger: o.logger,
+    metrics: o.metrics,
+    rebuildStaleShare: rc.filter_rebuild_stale_share,
     intervalMs: config.lookup.snapshot ? config.lookup.snapshot_interval_mins * 60_000 : 0,
   });
   await keeper.open(remote);

@@ -164,7 +164,14 @@ export class Daemon {
         intervalMs: config.lookup.snapshot_interval_mins * 60_000,
       });
     }
-    this.remoteLookups = await openRemoteLookups({ config, store: this.store, dataDir, indexOptions, logger: log });
+    this.remoteLookups = await openRemoteLookups({
+      config,
+      store: this.store,
+      dataDir,
+      indexOptions,
+      logger: log,
+      metrics: this.metrics,
+    });
     const remote = this.remoteLookups?.remote;
     const restored = remote ? undefined : await this.snapshots?.load(indexOptions);
     const { index, seq } = remote

@@ -4,7 +4,19 @@ import type { Logger } from '../telemetry/logger.js';
 import type { LookupIndex } from './lookup-index.js';
 
 /** What the follower keeps current: the in-memory index, or the remote lookups' filter and cache (src/lookup/remote). */
-export type FollowedIndex = Pick<LookupIndex, 'apply' | 'sweep' | 'sizes'>;
+export type FollowedIndex = Pick<LookupIndex, 'apply' | 'sweep' | 'sizes'> & MetricsPublisher;
+
+/** An index that reports its own gauges (the remote lookups: filter and cache) instead of per-kind entries. */
+export interface MetricsPublisher {
+  publishMetrics?(m: Metrics): void;
+}
+
+/** Sets the lookup gauges from `index`: its own (publishMetrics) or `stixgate_lookup_index_entries` by kind. */
+export function publishIndexMetrics(m: Metrics, index: Pick<LookupIndex, 'sizes' | 'seq'> & MetricsPublisher): void {
+  m.indexSeq.set(index.seq);
+  if (index.publishMetrics) index.publishMetrics(m);
+  else for (const [kind, n] of Object.entries(index.sizes())) m.indexEntries.set({ kind }, n);
+}
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
 /** Changes read and applied per event-loop turn (a page of 1,000 applies in a few ms). */
@@ -122,7 +134,10 @@ export class IndexFollower {
   private publish(): void {
     const m = this.opts.metrics;
     if (!m) return;
-    m.indexSeq.set(this.seq);
-    for (const [kind, n] of Object.entries(this.index.sizes())) m.indexEntries.set({ kind }, n);
+    publishIndexMetrics(m, {
+      seq: this.seq,
+      sizes: () => this.index.sizes(),
+      publishMetrics: this.index.publishMetrics?.bind(this.index),
+    });
   }
 }

@@ -1,6 +1,6 @@
 export { LookupIndex } from './lookup-index.js';
 export { buildIndex, type BuildIndexOptions } from './build.js';
-export { IndexFollower, type IndexFollowerOptions } from './follower.js';
+export { IndexFollower, publishIndexMetrics, type IndexFollowerOptions, type MetricsPublisher } from './follower.js';
 export { inactiveMatches, inactiveState } from './inactive.js';
 export type {
   InactiveMatch,

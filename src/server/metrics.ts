@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { LookupIndex } from '../lookup/index.js';
+import { publishIndexMetrics, type LookupIndex, type MetricsPublisher } from '../lookup/index.js';
 import type { Store } from '../store/contract.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Authenticator } from './auth.js';
@@ -10,7 +10,7 @@ export const STORE_STATS_INTERVAL_MS = 10_000;
 export interface MetricsRouteOptions {
   metrics: Metrics;
   /** The lookup index, or the remote lookups (their sequence; no per-indicator entries). */
-  index: Pick<LookupIndex, 'sizes' | 'seq'>;
+  index: Pick<LookupIndex, 'sizes' | 'seq'> & MetricsPublisher;
   store: Store;
   auth: Authenticator;
   requireAuth: boolean;
@@ -58,8 +58,7 @@ export function metricsRoutes(app: FastifyInstance, o: MetricsRouteOptions): voi
       o.metrics.storeErrors.inc({ code: storeErrorCode(err) });
       req.log.warn({ err }, 'metrics: store stats unavailable');
     }
-    for (const [kind, n] of Object.entries(o.index.sizes())) o.metrics.indexEntries.set({ kind }, n);
-    o.metrics.indexSeq.set(o.index.seq);
+    publishIndexMetrics(o.metrics, o.index);
     const text = await o.metrics.registry.metrics();
     return reply.type(o.metrics.registry.contentType).send(text);
   });

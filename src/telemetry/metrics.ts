@@ -128,8 +128,68 @@ export class Metrics {
   });
   readonly indexEntries = new Gauge({
     name: 'stixgate_lookup_index_entries',
-    help: 'Values held by the in-memory lookup index',
+    help: 'Values held by the in-memory lookup index (embedded lookups only: with remote lookups on the OpenSearch store no per-indicator index is held and this has no series; see stixgate_lookup_filter_values)',
     labelNames: ['kind'],
+    registers: [this.registry],
+  });
+  readonly filterAnswers = new Counter({
+    name: 'stixgate_lookup_filter_answers_total',
+    help: "Remote lookups (OpenSearch store): values by the negative filter's answer (miss: answered without a store round trip; passed: some candidate may be listed, read from the cache or the store; unfiltered: no filter yet, still building)",
+    labelNames: ['answer'],
+    registers: [this.registry],
+  });
+  readonly lookupStoreRequests = new Counter({
+    name: 'stixgate_lookup_store_requests_total',
+    help: 'Remote lookups: requests (round trips) to the store for candidate indicators, by outcome (ok, error)',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+  readonly lookupStoreDuration = new Histogram({
+    name: 'stixgate_lookup_store_request_duration_seconds',
+    help: 'Remote lookups: latency of a candidate request to the store (one round trip, shared by the lookups it carries)',
+    buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2],
+    registers: [this.registry],
+  });
+  readonly lookupCache = new Counter({
+    name: 'stixgate_lookup_cache_requests_total',
+    help: 'Remote lookups: candidate values asked of the hot cache, by result (hit, miss)',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+  readonly lookupCacheEntries = new Gauge({
+    name: 'stixgate_lookup_cache_entries',
+    help: 'Remote lookups: values held by the hot cache',
+    registers: [this.registry],
+  });
+  readonly lookupCacheBytes = new Gauge({
+    name: 'stixgate_lookup_cache_bytes',
+    help: 'Remote lookups: bytes the hot cache accounts for (bounded by lookup.remote.cache_mb)',
+    registers: [this.registry],
+  });
+  readonly filterValues = new Gauge({
+    name: 'stixgate_lookup_filter_values',
+    help: 'Remote lookups: distinct values added to the negative filter (its fill; compare with stixgate_lookup_filter_capacity)',
+    registers: [this.registry],
+  });
+  readonly filterCapacity = new Gauge({
+    name: 'stixgate_lookup_filter_capacity',
+    help: 'Remote lookups: values the negative filter is sized for (lookup.remote.filter_capacity)',
+    registers: [this.registry],
+  });
+  readonly filterFpRate = new Gauge({
+    name: 'stixgate_lookup_filter_false_positive_ratio',
+    help: 'Remote lookups: estimated false-positive rate of the negative filter at its current fill, (1 - e^(-kn/m))^k',
+    registers: [this.registry],
+  });
+  readonly filterStale = new Gauge({
+    name: 'stixgate_lookup_filter_stale_values',
+    help: 'Remote lookups: values of revoked or expired indicators still in the negative filter (each costs a round trip when looked up) since it was built',
+    registers: [this.registry],
+  });
+  readonly filterRebuilds = new Counter({
+    name: 'stixgate_lookup_filter_rebuilds_total',
+    help: 'Remote lookups: background rebuilds of the negative filter from the store, by reason (stale, over_capacity)',
+    labelNames: ['reason'],
     registers: [this.registry],
   });
   readonly apiRefused = new Counter({

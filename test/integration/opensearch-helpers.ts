@@ -63,6 +63,8 @@ export class FaultProxy {
   /** Per document id: how many more times its bulk item is answered with `status`. */
   readonly failItems = new Map<string, { times: number; status: number }>();
   bulkRequests = 0;
+  /** Every `_search` forwarded: its path, request body and the number of hits answered. */
+  readonly searches: { path: string; body: string; hits: number }[] = [];
   /** Runs (once) before the next bulk request is forwarded: to act while a writer is mid-bulk. */
   beforeBulk?: () => Promise<void>;
 
@@ -138,6 +140,7 @@ export class FaultProxy {
         r.on('data', (c: Buffer) => parts.push(c));
         r.on('end', () => {
           let out = Buffer.concat(parts);
+          if ((req.url ?? '').includes('/_search')) this.recordSearch(req.url ?? '', body, out);
           if (injected.length > 0) {
             const parsed = JSON.parse(out.toString('utf8')) as { errors: boolean; items: unknown[] };
             for (const x of injected) {
@@ -161,6 +164,16 @@ export class FaultProxy {
     );
     up.on('error', () => answer(502, {}, Buffer.alloc(0)));
     up.end(body);
+  }
+
+  private recordSearch(path: string, body: Buffer, out: Buffer): void {
+    let hits = 0;
+    try {
+      hits = (JSON.parse(out.toString('utf8')) as { hits?: { hits?: unknown[] } }).hits?.hits?.length ?? 0;
+    } catch {
+      // not JSON (an error page): no hits
+    }
+    this.searches.push({ path, body: body.toString('utf8'), hits });
   }
 
   async stop(): Promise<void> {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { INTERNAL_CURSOR_PREFIX, type Store } from '../../store/contract.js';
 import type { Logger } from '../../telemetry/logger.js';
+import type { Metrics } from '../../telemetry/metrics.js';
 import { applyChangeLog } from '../build.js';
 import type { IndexFollower } from '../follower.js';
 import { SnapshotUnusable } from '../snapshot-codec.js';
@@ -23,6 +24,12 @@ export interface FilterKeeperOptions {
   intervalMs: number;
   /** Entries read per page while the filter is built from the store. */
   pageSize?: number;
+  /**
+   * Share of the capacity the stale values (of revoked or expired indicators) may reach before the
+   * filter is rebuilt from the store in the background; 0: never (default 0.1).
+   */
+  rebuildStaleShare?: number;
+  metrics?: Metrics;
 }
 
 /**
@@ -40,6 +47,9 @@ export class FilterKeeper {
   /** The background build, when one runs (tests await it). */
   building?: Promise<void>;
   private stopped = false;
+  /** True while a build runs (the first one or a rebuild). */
+  private active = false;
+  private warnedFull = false;
 
   constructor(private readonly o: FilterKeeperOptions) {
     this.path = join(o.dataDir, FILTER_SNAPSHOT_FILE);
@@ -88,12 +98,53 @@ export class FilterKeeper {
     }
     const head = await this.o.store.head();
     remote.seq = head;
+    this.startBuild(remote);
+    return { seq: head, restored: false };
+  }
+
+  /** Builds a new filter from the store in the background; the one in use (if any) answers until it is swapped in. */
+  private startBuild(remote: RemoteLookup): void {
     const filter = new NegativeFilter(this.o.shape);
     remote.building(filter);
-    this.building = this.build(remote, filter).catch((e: unknown) => {
-      log.warn({ err: e }, 'lookup filter could not be built; lookups keep asking the store');
-    });
-    return { seq: head, restored: false };
+    this.active = true;
+    this.building = this.build(remote, filter)
+      .catch((e: unknown) => {
+        this.o.logger.warn({ err: e }, 'lookup filter could not be built; lookups keep using the filter they had');
+      })
+      .finally(() => {
+        this.active = false;
+      });
+  }
+
+  /**
+   * Rebuilds the filter when it went stale: its stale values passed `rebuildStaleShare` of the
+   * capacity, or its fill passed the capacity while the live values (fill - stale) would fit.
+   * Called after every indicator change (RemoteLookup.onFilterChange); true when a rebuild started.
+   */
+  checkRebuild(remote: RemoteLookup): boolean {
+    const f = remote.filter;
+    const share = this.o.rebuildStaleShare ?? 0.1;
+    if (!f || this.active || this.stopped || share <= 0) return false;
+    const capacity = f.shape.capacity;
+    const live = f.added - f.stale;
+    let reason: 'stale' | 'over_capacity' | undefined;
+    if (f.stale > share * capacity) reason = 'stale';
+    else if (f.added > capacity && live <= capacity) reason = 'over_capacity';
+    else if (f.added > capacity && !this.warnedFull) {
+      this.warnedFull = true;
+      this.o.logger.warn(
+        { values: f.added, stale: f.stale, capacity },
+        'lookup filter holds more live values than lookup.remote.filter_capacity; its false-positive rate rises (raise the capacity)',
+      );
+    }
+    if (!reason) return false;
+    this.o.logger.info(
+      { reason, values: f.added, stale: f.stale, capacity, share },
+      'lookup filter went stale; rebuilding it from the store in the background',
+    );
+    this.o.metrics?.filterRebuilds.inc({ reason });
+    this.startBuild(remote);
+    return true;
   }
 
   /** Adds every value an active indicator lists (ids and values only, no JSON), then hands the filter over. */
@@ -132,6 +183,7 @@ export class FilterKeeper {
 
   /** Writes the snapshot every `intervalMs` while running. */
   start(remote: RemoteLookup, follower: IndexFollower): void {
+    remote.onFilterChange = () => void this.checkRebuild(remote);
     if (this.o.intervalMs <= 0 || this.timer) return;
     this.timer = setInterval(() => void this.save(remote, follower).catch(() => undefined), this.o.intervalMs);
     this.timer.unref();

@@ -3,6 +3,7 @@ import { indicatorObservables } from '../../core/object-observables.js';
 import type { Observable, TlpLevel } from '../../core/stix.js';
 import { at, first } from '../../core/indexed.js';
 import type { Change } from '../../store/contract.js';
+import type { Metrics } from '../../telemetry/metrics.js';
 import { fastCanonical } from '../collector.js';
 import { LookupIndex } from '../lookup-index.js';
 import type { IndexSizes, LookupIndexOptions, LookupResult } from '../types.js';
@@ -20,6 +21,8 @@ export interface RemoteLookupOptions extends LookupIndexOptions {
   maxInflight?: number;
   /** Most indicators fetched per looked-up value (a value listed by more is answered from the first, in change-log order). */
   fetchLimit?: number;
+  /** Where the filter, cache and store-request series go (docs/metrics.md). */
+  metrics?: Metrics;
 }
 
 /** What the remote lookups have done since start (metrics and the benchmark). */
@@ -61,12 +64,16 @@ export class RemoteLookup {
   private readonly matchParents: boolean;
   private readonly fetchLimit: number;
   readonly batcher: FetchBatcher<Candidate>;
+  /** Called after an indicator change reached the filter (the FilterKeeper decides on a rebuild). */
+  onFilterChange?: () => void;
+  private readonly metrics?: Metrics;
 
   constructor(
     private readonly source: CandidateSource,
     private readonly opts: RemoteLookupOptions,
   ) {
     this.clock = opts.now ?? Date.now;
+    this.metrics = opts.metrics;
     this.matchParents = opts.matchParentDomains ?? true;
     this.fetchLimit = opts.fetchLimit ?? 1000;
     this.cache = new HotCache(opts.cacheBytes);
@@ -100,6 +107,7 @@ export class RemoteLookup {
     maxTlp: TlpLevel = 'amber',
   ): Promise<LookupResult[]> {
     const filter = this.filter;
+    const m = this.metrics;
     const probes: (string[] | undefined)[] = new Array(raws.length);
     const wanted = new Map<string, readonly Candidate[] | undefined>();
     for (let i = 0; i < raws.length; i++) {
@@ -109,12 +117,18 @@ export class RemoteLookup {
       const values = candidateValues(obs, this.matchParents, filter).filter((v) => !filter || filter.mightHave(v));
       if (values.length === 0) {
         this.counters.filtered++;
+        m?.filterAnswers.inc({ answer: 'miss' });
         continue;
       }
+      m?.filterAnswers.inc({ answer: filter ? 'passed' : 'unfiltered' });
       probes[i] = values;
       let allCached = true;
       for (const v of values) {
-        if (!wanted.has(v)) wanted.set(v, this.cache.get(v));
+        if (!wanted.has(v)) {
+          const hit = this.cache.get(v);
+          wanted.set(v, hit);
+          m?.lookupCache.inc({ result: hit === undefined ? 'miss' : 'hit' });
+        }
         if (wanted.get(v) === undefined) allCached = false;
       }
       if (allCached) this.counters.cached++;
@@ -137,7 +151,16 @@ export class RemoteLookup {
   private async fetch(values: string[], limit: number): Promise<Fetched<Candidate>> {
     const epoch = this.epoch;
     this.counters.roundTrips++;
-    const found = await this.source.candidates(values, limit);
+    const t0 = performance.now();
+    let found: Candidate[];
+    try {
+      found = await this.source.candidates(values, limit);
+    } catch (e) {
+      this.metrics?.lookupStoreRequests.inc({ outcome: 'error' });
+      throw e;
+    }
+    this.metrics?.lookupStoreRequests.inc({ outcome: 'ok' });
+    this.metrics?.lookupStoreDuration.observe((performance.now() - t0) / 1000);
     const lists = new Map<string, Candidate[]>();
     for (const v of values) lists.set(v, []);
     for (const c of found)
@@ -187,6 +210,19 @@ export class RemoteLookup {
       change.id,
       obs.map((o) => o.value),
     );
+    if (this.filter) this.onFilterChange?.();
+  }
+
+  /** The filter and cache gauges (stixgate_lookup_filter_*, stixgate_lookup_cache_*); no per-kind index entries. */
+  publishMetrics(m: Metrics): void {
+    m.lookupCacheEntries.set(this.cache.size);
+    m.lookupCacheBytes.set(this.cache.bytes);
+    const f = this.filter;
+    if (!f) return;
+    m.filterValues.set(f.added);
+    m.filterCapacity.set(f.shape.capacity);
+    m.filterFpRate.set(f.expectedFpRate());
+    m.filterStale.set(f.stale);
   }
 
   /** Adds the values an indicator's change lists to `filter` (a build from the change log). */
@@ -199,7 +235,7 @@ export class RemoteLookup {
     return 0;
   }
 
-  /** Nothing is held per indicator: the filter's values stand for the index's entries. */
+  /** Nothing is held per indicator (publishMetrics reports the filter instead): all zeros. */
   sizes(): IndexSizes {
     return {
       indicators: 0,

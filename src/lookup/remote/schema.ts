@@ -6,6 +6,7 @@ export const REMOTE_LOOKUP_DEFAULTS = {
   filter_fp_rate: 0.001,
   cache_mb: 64,
   fetch_limit: 1000,
+  filter_rebuild_stale_share: 0.1,
 };
 
 /** `lookup.remote:` the OpenSearch store's lookups (docs/adr/0024-remote-lookups.md). */
@@ -28,6 +29,13 @@ export const remoteLookupSchema = s.object(
       min: 0.000001,
       max: 0.5,
       description: "the filter's false-positive rate per tested value at `filter_capacity` values",
+    }),
+    filter_rebuild_stale_share: s.number({
+      default: REMOTE_LOOKUP_DEFAULTS.filter_rebuild_stale_share,
+      min: 0,
+      max: 1,
+      description:
+        'rebuild the negative filter from the store in the background when the values of revoked or expired indicators still in it pass this share of `filter_capacity` (or its fill passes the capacity while the live values fit); 0: never',
     }),
     cache_mb: s.int({
       default: REMOTE_LOOKUP_DEFAULTS.cache_mb,
