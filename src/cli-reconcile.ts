@@ -90,6 +90,8 @@ export function addReconcileCommands(program: Command): void {
           process.stdout.write(opts.json ? `${JSON.stringify(result, null, 2)}\n` : planText(result));
           // `plan` answers like diff: 1 when the product differs from the store (exit 3 stays for errors)
           if (!apply && hasDrift(result)) process.exitCode = EXIT_DRIFT;
+          // `reconcile` ran but the product refused some repairs: they are in the dead-letter file, not in the product
+          if (apply && (result.repaired?.rejected ?? 0) > 0) process.exitCode = EXIT_REJECTED;
         });
       }),
     );
@@ -98,6 +100,9 @@ export function addReconcileCommands(program: Command): void {
 
 /** `stixgate plan` found drift (README "Exit codes", docs/reconcile.md): 0 in sync, 2 config, 3 runtime. */
 export const EXIT_DRIFT = 1;
+
+/** `stixgate reconcile` ran but the product rejected some repairs (`repaired.rejected` > 0; README "Exit codes"). */
+export const EXIT_REJECTED = 4;
 
 /** True when the plan has something to repair: missing, stale or extra entries (foreign ones are left alone). */
 export function hasDrift(r: ReconcileResult): boolean {
