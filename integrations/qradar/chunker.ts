@@ -5,6 +5,8 @@
  * console-specific). Measurements are re-taken every `reprobeEvery` chunks to follow drift.
  */
 
+import { at } from '../../src/core/indexed.js';
+
 export const LADDER = [50, 100, 200, 500, 1000, 2000, 5000, 10_000] as const;
 
 export class Chunker {
@@ -23,13 +25,14 @@ export class Chunker {
   ) {
     this.top = Math.max(0, LADDER.filter((n) => n <= max).length - 1);
     let best = 0;
-    for (let i = 0; i <= this.top; i++) if (Math.abs(LADDER[i]! - fixed) < Math.abs(LADDER[best]! - fixed)) best = i;
+    for (let i = 0; i <= this.top; i++)
+      if (Math.abs(at(LADDER, i) - fixed) < Math.abs(at(LADDER, best) - fixed)) best = i;
     this.idx = best;
   }
 
   /** Values to put in the next request. */
   size(): number {
-    return this.adaptive ? LADDER[this.idx]! : this.fixed;
+    return this.adaptive ? at(LADDER, this.idx) : this.fixed;
   }
 
   /** Runs the request of one chunk of `n` values and reports how long it took. */
@@ -45,11 +48,11 @@ export class Chunker {
     if (!this.adaptive || n !== LADDER[this.idx]) return;
     const rate = (n * 1000) / Math.max(ms, 0.001); // elements/s
     const old = this.rates.get(this.idx);
-    this.rates.set(this.idx, old === undefined ? rate : 0.5 * old + 0.5 * rate);
+    const here = old === undefined ? rate : 0.5 * old + 0.5 * rate;
+    this.rates.set(this.idx, here);
     if (++this.chunks % this.reprobeEvery === 0) {
       for (const k of [...this.rates.keys()]) if (k !== this.idx) this.rates.delete(k);
     }
-    const here = this.rates.get(this.idx)!;
     const up = this.idx < this.top ? this.rates.get(this.idx + 1) : -1;
     const down = this.idx > 0 ? this.rates.get(this.idx - 1) : -1;
     if (down !== undefined && down > here) this.idx--;
@@ -60,6 +63,6 @@ export class Chunker {
 
   /** The measured elements/s per chunk size (for reports). */
   measured(): Record<number, number> {
-    return Object.fromEntries([...this.rates].map(([i, r]) => [LADDER[i]!, Math.round(r)]));
+    return Object.fromEntries([...this.rates].map(([i, r]) => [at(LADDER, i), Math.round(r)]));
   }
 }

@@ -1,3 +1,4 @@
+import { at } from '../../src/core/indexed.js';
 import type { SinkOutcome, SinkRunContext } from '../../src/delivery/types.js';
 import type { SetRoute } from './routing.js';
 
@@ -24,7 +25,7 @@ export async function inPool<T, R>(items: T[], n: number, fn: (item: T, index: n
     while (failed === undefined && next < items.length) {
       const i = next++;
       try {
-        out[i] = await fn(items[i]!, i);
+        out[i] = await fn(at(items, i), i);
       } catch (e) {
         failed ??= e;
       }

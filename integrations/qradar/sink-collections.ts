@@ -82,7 +82,10 @@ export class CollectionSets implements SetApi {
 
   private async idOf(ctx: SinkRunContext, r: SetRoute): Promise<number> {
     if (!this.ids.has(r.name)) await this.ensure(ctx, [r]);
-    return this.ids.get(r.name)!;
+    const id = this.ids.get(r.name);
+    // ensure() throws when the collection could not be created or found
+    if (id === undefined) throw new Error(`QRadar reference data collection ${r.name} has no id after ensure`);
+    return id;
   }
 
   async add(ctx: SinkRunContext, route: SetRoute, items: PushItem[]): Promise<SinkOutcome[]> {

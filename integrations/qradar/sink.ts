@@ -1,3 +1,4 @@
+import { at } from '../../src/core/indexed.js';
 import { join, resolve } from 'node:path';
 import { StixgateError } from '../../src/core/errors.js';
 import { loadSinkMapping } from '../../src/delivery/records.js';
@@ -177,8 +178,8 @@ export function createQradarSink(
         groups.set(route, g);
       }
       const vk = valueKey(route.elementType, r.observable.value);
-      const at = g.seen.get(vk);
-      if (at !== undefined) g.index[at]!.push(i);
+      const pos = g.seen.get(vk);
+      if (pos !== undefined) at(g.index, pos).push(i);
       else {
         g.seen.set(vk, g.items.length);
         g.items.push({ value: r.observable.value, fields: r.fields });
@@ -201,7 +202,7 @@ export function createQradarSink(
               g.items.map((x) => x.value),
             );
       res.forEach((o, j) => {
-        for (const i of g.index[j]!) out[i] = o;
+        for (const i of at(g.index, j)) out[i] = o;
       });
     }
     return out;
@@ -234,7 +235,8 @@ export function createQradarSink(
       await connect(ctx);
       const about = await client.call(ctx, { method: 'GET', path: '/system/about' });
       const v = (about.body as { external_version?: unknown } | undefined)?.external_version;
-      const rights = await checkRights(ctx, client, generation!);
+      if (generation === undefined) throw new Error('QRadar API generation unknown after connecting');
+      const rights = await checkRights(ctx, client, generation);
       return `QRadar ${typeof v === 'string' ? v : '(version unknown)'}, REST API ${client.version}, ${generation === 'collections' ? 'reference_data_collections' : 'reference_data/sets'}; ${wanted().length} sets; ${rights}`;
     },
   };

@@ -1,3 +1,4 @@
+import { at } from '../../src/core/indexed.js';
 import { safeJsonParse } from '../../src/core/safe-json.js';
 import { StixgateError } from '../../src/core/errors.js';
 import type { SinkOutcome, SinkRunContext } from '../../src/delivery/types.js';
@@ -138,7 +139,7 @@ export class KvClient {
       bytes = 2;
     };
     for (let i = 0; i < docs.length; i++) {
-      const size = Buffer.byteLength(docs[i]!) + 1;
+      const size = Buffer.byteLength(at(docs, i)) + 1;
       if (i > start && (i - start >= this.maxDocs || bytes + size > MAX_BATCH_SAVE_BYTES)) await flush(i);
       bytes += size;
     }

@@ -1,3 +1,4 @@
+import { at } from '../../src/core/indexed.js';
 import { safeJsonParse } from '../../src/core/safe-json.js';
 import type {
   SinkRecord,
@@ -67,7 +68,7 @@ export async function* readCollection(
     // the server may cap a page below `limit` (max_rows_per_query): only an empty page ends the scan
     if (rows.length === 0) return;
     yield rows;
-    const next = rows[rows.length - 1]!._key as string;
+    const next = at(rows, rows.length - 1)._key as string;
     if (last !== undefined && next <= last)
       throw protocolError(
         kv.rest.component,

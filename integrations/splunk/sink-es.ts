@@ -1,3 +1,4 @@
+import { at } from '../../src/core/indexed.js';
 import { StixgateError } from '../../src/core/errors.js';
 import type { CommonSinkConfig, Sink, SinkOutcome, SinkRecord, SinkRunContext } from '../../src/delivery/types.js';
 import type { IntegrationContext } from '../../src/pipeline/types.js';
@@ -111,9 +112,15 @@ export function createSplunkEsSink(config: SplunkEsConfig & CommonSinkConfig, ic
         const res = await kv.save(
           ctx,
           collection,
-          idx.map((i) => withTime(docOf(records[i]!, routeOf(records[i]!)!), ctx.now)),
+          idx.map((i) => {
+            const r = at(records, i);
+            const route = routeOf(r);
+            // groups() puts only routed records in a collection
+            if (!route) throw new Error(`Splunk KV: record ${r.key} grouped without a route`);
+            return withTime(docOf(r, route), ctx.now);
+          }),
         );
-        for (const [j, i] of idx.entries()) out[i] = res[j]!;
+        for (const [j, i] of idx.entries()) out[i] = at(res, j);
       }
       return out;
     },
@@ -122,7 +129,12 @@ export function createSplunkEsSink(config: SplunkEsConfig & CommonSinkConfig, ic
       const out: SinkOutcome[] = new Array(records.length);
       // a value of an unrouted type was never pushed: nothing to take out
       for (const [collection, idx] of groups(records, out, () => ({ status: 'ok' }))) {
-        await kv.deleteKeys(ctx, collection, [...new Set(idx.map((i) => records[i]!.key))], config.max_keys_per_delete);
+        await kv.deleteKeys(
+          ctx,
+          collection,
+          [...new Set(idx.map((i) => at(records, i).key))],
+          config.max_keys_per_delete,
+        );
         for (const i of idx) out[i] = { status: 'ok' };
       }
       return out;

@@ -1,3 +1,4 @@
+import { at, first } from '../../src/core/indexed.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { StixgateError } from '../../src/core/errors.js';
 import { abortableSleep } from '../../src/core/backoff.js';
@@ -118,11 +119,11 @@ export function createSplunkHecSink(config: SplunkHecConfig & CommonSinkConfig, 
     const time = (ctx.now / 1000).toFixed(3);
     let pending = idx;
     while (pending.length > 0) {
-      const body = pending.map((i) => eventOf(records[i]!, time)).join('');
+      const body = pending.map((i) => eventOf(at(records, i), time)).join('');
       const { status, reply } = await post(ctx, '/services/collector/event', body, [400, 413], false);
       if (status === 413) {
         if (pending.length === 1) {
-          out[pending[0]!] = { status: 'reject', reason: 'HEC refused the event as too large (413)' };
+          out[first(pending)] = { status: 'reject', reason: 'HEC refused the event as too large (413)' };
           return;
         }
         const mid = Math.ceil(pending.length / 2);
@@ -135,11 +136,15 @@ export function createSplunkHecSink(config: SplunkHecConfig & CommonSinkConfig, 
         if (
           reply.code !== undefined &&
           EVENT_CODES.has(reply.code) &&
+          typeof n === 'number' &&
           Number.isInteger(n) &&
-          n! >= 0 &&
-          n! < pending.length
+          n >= 0 &&
+          n < pending.length
         ) {
-          out[pending[n!]!] = { status: 'reject', reason: `HEC refused the event (code ${reply.code}: ${reply.text})` };
+          out[at(pending, n)] = {
+            status: 'reject',
+            reason: `HEC refused the event (code ${reply.code}: ${reply.text})`,
+          };
           // events before it may or may not be indexed: they are sent again (duplicates keep their event_id)
           pending = pending.filter((_, j) => j !== n);
           continue;
@@ -189,7 +194,7 @@ export function createSplunkHecSink(config: SplunkHecConfig & CommonSinkConfig, 
           );
         const done = (reply as { acks?: Record<string, boolean> }).acks ?? {};
         for (let k = acks.length - 1; k >= 0; k--) {
-          const a = acks[k]!;
+          const a = at(acks, k);
           if (done[String(a.id)] !== true) continue;
           for (const i of a.idx) out[i] = { status: 'ok' };
           acks.splice(k, 1);
@@ -227,7 +232,7 @@ export function createSplunkHecSink(config: SplunkHecConfig & CommonSinkConfig, 
     let from = 0;
     let bytes = 0;
     for (let k = 0; k <= idx.length; k++) {
-      const size = k < idx.length ? Buffer.byteLength(bodyOf(records[idx[k]!]!)) + TIME_BYTES : 0;
+      const size = k < idx.length ? Buffer.byteLength(bodyOf(at(records, at(idx, k)))) + TIME_BYTES : 0;
       if (k === idx.length || (k > from && (k - from >= limits.maxBatch || bytes + size > limits.maxBytes))) {
         if (k > from) await send(ctx, records, idx.slice(from, k), out, acks);
         from = k;

@@ -55,8 +55,8 @@ async function push(sink: Sink, recs: SinkRecord[], batch: number, concurrency: 
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < batches.length) {
-        const out = await sink.upsert(batches[next++]!, ctx);
+      for (let b = batches[next++]; b !== undefined; b = batches[next++]) {
+        const out = await sink.upsert(b, ctx);
         if (out.some((o) => o.status !== 'ok'))
           throw new Error(`not delivered: ${JSON.stringify(out.find((o) => o.status !== 'ok'))}`);
       }
