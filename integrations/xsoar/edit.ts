@@ -1,3 +1,4 @@
+import { at } from '../../src/core/indexed.js';
 import type { SinkOutcome, SinkRunContext } from '../../src/delivery/types.js';
 import type { IocObject, XsoarClient } from './client.js';
 
@@ -68,7 +69,8 @@ async function editOne(
       };
     const change = pending(ioc, e);
     if (!change) return { status: 'ok' };
-    const current = Object.fromEntries(EDIT_FIELDS.filter((f) => ioc![f] !== undefined).map((f) => [f, ioc![f]]));
+    const held = ioc;
+    const current = Object.fromEntries(EDIT_FIELDS.filter((f) => held[f] !== undefined).map((f) => [f, held[f]]));
     const r = await client.post(ctx, '/indicator/edit', { ...current, ...change }, true);
     if (r.status === 200) return { status: 'ok' };
     if (r.status === 404)
@@ -95,7 +97,8 @@ export async function editIndicators(
   const worker = async (): Promise<void> => {
     while (next < items.length) {
       const k = next++;
-      out[k] = await editOne(ctx, client, lookup, items[k]!, found.get(items[k]!.value.toLowerCase()));
+      const item = at(items, k);
+      out[k] = await editOne(ctx, client, lookup, item, found.get(item.value.toLowerCase()));
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL, items.length) }, worker));

@@ -1,3 +1,4 @@
+import { at } from '../../src/core/indexed.js';
 import type { SinkRecord, SinkRunContext, RemoteEntry, SinkReconciler } from '../../src/delivery/types.js';
 import { digestOf } from '../../src/delivery/reconcile-digest.js';
 import { protocolError, type IocObject, type XsoarClient } from './client.js';
@@ -105,7 +106,7 @@ export function xsoarReconciler(a: XsoarReadAccess): SinkReconciler {
           };
         });
         if (seen >= r.total) return;
-        const last = r.iocObjects[r.iocObjects.length - 1]!.sortValues;
+        const last = at(r.iocObjects, r.iocObjects.length - 1).sortValues; // the page is not empty (above)
         if (Array.isArray(last) && last.length) after = last as string[];
         else page++;
       }

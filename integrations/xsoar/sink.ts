@@ -1,3 +1,4 @@
+import { at, first } from '../../src/core/indexed.js';
 import type { CommonSinkConfig, Sink, SinkOutcome, SinkRecord, SinkRunContext } from '../../src/delivery/types.js';
 import type { IntegrationContext } from '../../src/pipeline/types.js';
 import { StixgateError } from '../../src/core/errors.js';
@@ -176,10 +177,11 @@ export function createXsoarSink(config: XsoarConfig & CommonSinkConfig, ictx: In
     }
     if (r.status !== 400 && r.status !== 422)
       throw protocolError(client.component, `/indicators/feed/json answered ${r.status}: ${r.detail}`);
-    if (items.length === 1) {
-      out[items[0]!.i] = {
+    const only = items.length === 1 ? first(items) : undefined;
+    if (only) {
+      out[only.i] = {
         status: 'reject',
-        reason: `XSOAR refused ${items[0]!.ind.type} ${items[0]!.ind.value}: ${r.detail}`,
+        reason: `XSOAR refused ${only.ind.type} ${only.ind.value}: ${r.detail}`,
       };
       return;
     }
@@ -228,7 +230,7 @@ export function createXsoarSink(config: XsoarConfig & CommonSinkConfig, ictx: In
           fields: viaEdit ? x.ind.fields : undefined,
         }));
         const edited = await editIndicators(ctx, client, edits, lookup);
-        for (const [k, x] of sent.entries()) out[x.i] = edited[k]!;
+        for (const [k, x] of sent.entries()) out[x.i] = at(edited, k);
       }
       return out;
     },
