@@ -1,3 +1,4 @@
+import { group } from '../../src/core/indexed.js';
 import type { SimResponse } from './sim-kv.js';
 
 /**
@@ -48,7 +49,9 @@ const TEXT: Record<number, [number, string]> = {
 };
 
 export function hecReply(code: number, extra: Record<string, unknown> = {}): SimResponse {
-  const [status, text] = TEXT[code]!;
+  const entry = TEXT[code];
+  if (!entry) throw new RangeError(`HEC simulator: no reply text for code ${code}`);
+  const [status, text] = entry;
   return { status, body: JSON.stringify({ text, code, ...extra }), type: 'application/json; charset=UTF-8' };
 }
 
@@ -60,7 +63,7 @@ export function splitStacked(s: string): { objects: unknown[]; bad?: number } {
   let i = 0;
   const n = s.length;
   while (true) {
-    while (i < n && /\s/.test(s[i]!)) i++;
+    while (i < n && /\s/.test(s.charAt(i))) i++;
     if (i >= n) return { objects };
     if (s[i] !== '{') return { objects, bad: objects.length };
     let depth = 0;
@@ -110,14 +113,14 @@ export class Hec {
     if (authz) {
       const m = /^(Splunk|Basic)\s+(.+)$/i.exec(authz.trim());
       if (!m) return hecReply(3);
-      if (m[1]!.toLowerCase() === 'basic') {
-        const dec = Buffer.from(m[2]!, 'base64').toString('utf8');
+      if (group(m, 1).toLowerCase() === 'basic') {
+        const dec = Buffer.from(group(m, 2), 'base64').toString('utf8');
         const colon = dec.indexOf(':');
         if (colon < 0) return hecReply(3);
         token = dec.slice(colon + 1);
-      } else token = m[2]!;
-    } else if (q.has('token')) {
-      token = q.get('token')!;
+      } else token = group(m, 2);
+    } else if (q.get('token') !== null) {
+      token = q.get('token') ?? '';
       const cfg = this.tokens.get(token);
       if (cfg && !cfg.allowQueryStringAuth) return hecReply(16);
     }

@@ -64,11 +64,12 @@ export interface QueryParams {
 }
 
 export function runQuery(docs: Doc[], p: QueryParams, maxRows: number): Doc[] {
-  let out = p.query ? docs.filter((d) => matches(d, p.query!)) : docs.slice();
+  const query = p.query;
+  let out = query ? docs.filter((d) => matches(d, query)) : docs.slice();
   if (p.sort) {
     const keys = p.sort.split(',').map((s) => {
       const [f, dir] = s.split(':');
-      return { f: f!.trim(), dir: dir === '-1' || dir === 'desc' ? -1 : 1 };
+      return { f: (f ?? '').trim(), dir: dir === '-1' || dir === 'desc' ? -1 : 1 };
     });
     out.sort((a, b) => {
       for (const { f, dir } of keys) {

@@ -296,7 +296,7 @@ export class KvStore {
       if (method === 'GET') {
         let query: Doc | undefined;
         try {
-          query = q.get('query') ? (JSON.parse(q.get('query')!) as Doc) : undefined;
+          query = q.get('query') ? (JSON.parse(q.get('query') ?? '') as Doc) : undefined;
           return json(
             200,
             runQuery(
@@ -326,7 +326,7 @@ export class KvStore {
       if (method === 'DELETE') {
         let query: Doc | undefined;
         try {
-          query = q.get('query') ? (JSON.parse(q.get('query')!) as Doc) : undefined;
+          query = q.get('query') ? (JSON.parse(q.get('query') ?? '') as Doc) : undefined;
         } catch (e) {
           return messages(400, `Invalid query: ${errorMessage(e)}`);
         }

@@ -1,3 +1,4 @@
+import { group } from '../../src/core/indexed.js';
 import { errorMessage } from '../../src/core/errors.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -321,11 +322,12 @@ export class SplunkSimulator extends LoopbackSimulator<Fault> {
           };
     }
     const ns = /^\/servicesNS\/[^/]+\/([^/]+)\//.exec(path);
-    if (ns && ns[1] !== '-' && !this.apps.has(decodeURIComponent(ns[1]!)))
-      return messages(404, `Application does not exist: ${decodeURIComponent(ns[1]!)}`);
+    const nsApp = ns ? group(ns, 1) : '-';
+    if (nsApp !== '-' && !this.apps.has(decodeURIComponent(nsApp)))
+      return messages(404, `Application does not exist: ${decodeURIComponent(nsApp)}`);
     const local = /^\/services\/apps\/local\/([^/]+)\/?$/.exec(path);
     if (local && method === 'GET') {
-      const app = decodeURIComponent(local[1]!);
+      const app = decodeURIComponent(group(local, 1));
       if (!this.apps.has(app)) return messages(404, `Could not find object id=${app}`);
       return json(
         200,
@@ -350,7 +352,7 @@ export class SplunkSimulator extends LoopbackSimulator<Fault> {
             this.roles[principal.user],
             principal.user,
             ES_INTEL_APP,
-            `/nobody/${ES_INTEL_APP}/${decodeURIComponent(es[1]!)}`,
+            `/nobody/${ES_INTEL_APP}/${decodeURIComponent(group(es, 1))}`,
           )
         : undefined;
     if (refused) return refused;
@@ -358,7 +360,7 @@ export class SplunkSimulator extends LoopbackSimulator<Fault> {
       return esItem(
         this.kv,
         method,
-        decodeURIComponent(es[1]!),
+        decodeURIComponent(group(es, 1)),
         es[2] === undefined ? undefined : decodeURIComponent(es[2]),
         form,
         q,

@@ -1,3 +1,4 @@
+import { first } from '../../src/core/indexed.js';
 import { parseQuery, QueryError } from './sim-query.js';
 import { RELIABILITIES } from './schema.js';
 
@@ -398,7 +399,7 @@ export class IndicatorStore {
       this.view(i);
       if (pred((k) => field(i, k))) all.push(i);
     }
-    const rest = after !== undefined ? all.filter((i) => i.sortValues[0]! > after) : all.slice(page * size);
+    const rest = after !== undefined ? all.filter((i) => first(i.sortValues) > after) : all.slice(page * size);
     return { iocObjects: rest.slice(0, size), total: all.length };
   }
 

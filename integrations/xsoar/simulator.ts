@@ -1,3 +1,4 @@
+import { group } from '../../src/core/indexed.js';
 import { errorMessage } from '../../src/core/errors.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoopbackSimulator, logBounded, readBody, simControl, sleep, type HttpFault } from '../sim-kit.js';
@@ -242,11 +243,11 @@ export class XsoarSimulator extends LoopbackSimulator<Fault> {
     let path = full;
     const v8 = /^\/xsoar(?:\/public\/v1)?(\/.*)$/.exec(full);
     const acc = /^\/acc_([^/]+)(\/.*)$/.exec(full);
-    if (v8) [api, path] = [8, v8[1]!];
+    if (v8) [api, path] = [8, group(v8, 1)];
     // a server that serves feed/json under /xsoar only (the prefix demisto-py uses): the public v1 path is unknown there
     if (v8 && !this.o.feedUnderPublicV1 && full.startsWith('/xsoar/public/v1/') && path === '/indicators/feed/json')
       path = `/public/v1${path}`;
-    else if (acc) [tenant, path] = [decodeURIComponent(acc[1]!), acc[2]!];
+    else if (acc) [tenant, path] = [decodeURIComponent(group(acc, 1)), group(acc, 2)];
     const target = ENDPOINTS[path];
     const log: LoggedRequest = { method, path: full, api, tenant, scheme: '', bytes: size, items: 0, status: 0 };
     logBounded(this.requests, log, MAX_LOGGED);
@@ -273,7 +274,9 @@ export class XsoarSimulator extends LoopbackSimulator<Fault> {
       r = statusError(413, 'Request body too large');
     } else {
       try {
-        r = await this.route(method, path, raw, this.stores.get(tenant)!, api, fault?.partialAccept, log);
+        const store = this.stores.get(tenant);
+        if (!store) throw new Error(`XSOAR simulator: no store for tenant ${tenant}`);
+        r = await this.route(method, path, raw, store, api, fault?.partialAccept, log);
       } catch (e) {
         r =
           e instanceof SimError
