@@ -1,3 +1,4 @@
+import { at } from '../../src/core/indexed.js';
 import { errorMessage } from '../../src/core/errors.js';
 import { applyFilter, ok, page, parseRange, project, qerror, type SimResponse } from './sim-http.js';
 import { formatInterval, parseInterval, type ElementType, type RefSet } from './sim-store.js';
@@ -87,7 +88,7 @@ export async function legacySets(ctx: SimContext, r: LegacyRequest): Promise<Sim
       return qerror(405, 0, `Method ${method} is not supported on this resource.`);
     }
     if (segs[0] === 'bulk_load') return bulkLoad();
-    const name = segs[0]!;
+    const name = at(segs, 0);
     const nsErr = checkNamespace(q);
     if (nsErr) return nsErr;
     const set = ctx.store.byName(name);
@@ -97,7 +98,7 @@ export async function legacySets(ctx: SimContext, r: LegacyRequest): Promise<Sim
       if ('status' in dom) return dom;
       if (!set) return notFound(name);
       ctx.store.sweep(set, now);
-      const value = decodeValue(segs[1]!);
+      const value = decodeValue(at(segs, 1));
       if (!ctx.store.remove(set, value))
         return qerror(
           404,
@@ -200,7 +201,7 @@ export async function legacySets(ctx: SimContext, r: LegacyRequest): Promise<Sim
           `The endpoint /reference_data/sets/bulk_load/{name} has been removed in version ${ctx.version}.`,
           'The requested resource has been removed.',
         );
-      name = segs[1]!;
+      name = at(segs, 1);
     } else if (segs.length === 4) {
       const ns = segs[1];
       if (ns === 'TENANT' && ctx.domains.tenantId === undefined)
@@ -212,10 +213,10 @@ export async function legacySets(ctx: SimContext, r: LegacyRequest): Promise<Sim
           `Invalid namespace value: ${ns}`,
           'The namespace parameter must be either SHARED or TENANT',
         );
-      const dom = ctx.domains.legacy(segs[3]!);
+      const dom = ctx.domains.legacy(at(segs, 3));
       if ('status' in dom) return dom;
       domainId = dom.domainId;
-      name = segs[2]!;
+      name = at(segs, 2);
     } else return qerror(404, 0, 'The requested resource does not exist.');
     const set = ctx.store.byName(name);
     if (!set) return notFound(name);

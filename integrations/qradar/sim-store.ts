@@ -1,3 +1,4 @@
+import { group } from '../../src/core/indexed.js';
 import { parseIpv4, parseIpv6 } from '../../src/core/ip-address.js';
 
 /**
@@ -47,7 +48,7 @@ export interface RefSet {
   nextSweep: number;
 }
 
-const UNIT_SECS: Record<string, number> = {
+const UNIT_SECS = {
   second: 1,
   sec: 1,
   minute: 60,
@@ -58,7 +59,7 @@ const UNIT_SECS: Record<string, number> = {
   month: 2_592_000,
   mon: 2_592_000,
   year: 31_536_000,
-};
+} satisfies Record<string, number>;
 
 /** Parses a legacy `time_to_live` such as "1 month", "5 minutes" or "2 days 3 hours"; undefined when invalid. */
 export function parseInterval(text: string): Interval | undefined {
@@ -68,7 +69,7 @@ export function parseInterval(text: string): Interval | undefined {
   let parts = 0;
   for (let m = re.exec(text); m; m = re.exec(text)) {
     const n = Number(m[1]);
-    const unit = m[2]!.replace(/s$/, '');
+    const unit = group(m, 2).replace(/s$/, '');
     if (unit === 'year') iv.years += n;
     else if (unit === 'month' || unit === 'mon') iv.months += n;
     else if (unit === 'week') iv.days += 7 * n;
@@ -91,8 +92,8 @@ export function intervalFromSeconds(total: number): Interval {
 
 export function intervalSeconds(iv: Interval): number {
   return (
-    iv.years * UNIT_SECS.year! +
-    iv.months * UNIT_SECS.month! +
+    iv.years * UNIT_SECS.year +
+    iv.months * UNIT_SECS.month +
     iv.days * 86_400 +
     iv.hours * 3600 +
     iv.mins * 60 +

@@ -1,3 +1,4 @@
+import { group } from '../../src/core/indexed.js';
 import { errorMessage } from '../../src/core/errors.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoopbackSimulator, logBounded, readBody, simControl, sleep, type HttpFault } from '../sim-kit.js';
@@ -275,7 +276,7 @@ export class QradarSimulator extends LoopbackSimulator<Fault> {
         : undefined;
     const m = /^Basic\s+(.+)$/i.exec(h('authorization') ?? '');
     if (!m) return undefined;
-    const dec = Buffer.from(m[1]!, 'base64').toString('utf8');
+    const dec = Buffer.from(group(m, 1), 'base64').toString('utf8');
     const i = dec.indexOf(':');
     const user = dec.slice(0, i);
     return i > 0 && !this.revoked.has(user) && this.users.get(user) === dec.slice(i + 1)
