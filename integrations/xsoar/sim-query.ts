@@ -7,6 +7,8 @@
  * answers 400).
  */
 
+import { at, first } from '../../src/core/indexed.js';
+
 export type Getter = (field: string) => unknown;
 export type Predicate = (get: Getter) => boolean;
 
@@ -18,12 +20,12 @@ function lex(q: string): Tok[] {
   const out: Tok[] = [];
   let i = 0;
   while (i < q.length) {
-    const c = q[i]!;
+    const c = q.charAt(i);
     if (/\s/.test(c)) i++;
     else if (c === '(' || c === ')' || c === ':') {
       out.push({ t: c, v: c });
       i++;
-    } else if (c === '-' && (out.length === 0 || out[out.length - 1]!.t !== ':')) {
+    } else if (c === '-' && out.at(-1)?.t !== ':') {
       out.push({ t: '-', v: c });
       i++;
     } else if (c === '"') {
@@ -38,7 +40,7 @@ function lex(q: string): Tok[] {
       out.push({ t: 'quoted', v });
     } else {
       let v = '';
-      while (i < q.length && !/[\s():"]/.test(q[i]!)) {
+      while (i < q.length && !/[\s():"]/.test(q.charAt(i))) {
         if (q[i] === '\\' && i + 1 < q.length) i++;
         v += q[i++];
       }
@@ -78,7 +80,10 @@ function valueMatcher(raw: string, quoted: boolean): (x: unknown) => boolean {
 export function parseQuery(q: string): Predicate {
   const toks = lex(q);
   let p = 0;
-  const peekWord = (w: string): boolean => toks[p]?.t === 'word' && toks[p]!.v.toUpperCase() === w;
+  const peekWord = (w: string): boolean => {
+    const t = toks[p];
+    return t?.t === 'word' && t.v.toUpperCase() === w;
+  };
 
   function orExpr(): Predicate {
     const parts = [andExpr()];
@@ -86,15 +91,15 @@ export function parseQuery(q: string): Predicate {
       p++;
       parts.push(andExpr());
     }
-    return parts.length === 1 ? parts[0]! : (g) => parts.some((f) => f(g));
+    return parts.length === 1 ? first(parts) : (g) => parts.some((f) => f(g));
   }
   function andExpr(): Predicate {
     const parts = [unary()];
-    while (p < toks.length && toks[p]!.t !== ')' && !peekWord('OR')) {
+    while (p < toks.length && toks[p]?.t !== ')' && !peekWord('OR')) {
       if (peekWord('AND')) p++;
       parts.push(unary());
     }
-    return parts.length === 1 ? parts[0]! : (g) => parts.every((f) => f(g));
+    return parts.length === 1 ? first(parts) : (g) => parts.every((f) => f(g));
   }
   function unary(): Predicate {
     const t = toks[p];
@@ -111,10 +116,11 @@ export function parseQuery(q: string): Predicate {
       p++;
       return f;
     }
-    return term();
+    p++;
+    return term(t);
   }
-  function term(): Predicate {
-    const t = toks[p++]!;
+  /** The term starting at `t`, the token just consumed. */
+  function term(t: Tok): Predicate {
     if (t.t !== 'word' && t.t !== 'quoted') throw new QueryError(`unexpected "${t.v}" in query ${JSON.stringify(q)}`);
     if (t.t === 'word' && toks[p]?.t === ':') {
       p++;
@@ -123,8 +129,8 @@ export function parseQuery(q: string): Predicate {
       if (v?.t === '(') {
         p++;
         const ms: ((x: unknown) => boolean)[] = [];
-        while (toks[p] && toks[p]!.t !== ')') {
-          const x = toks[p++]!;
+        for (let x = toks[p]; x && x.t !== ')'; x = toks[p]) {
+          p++;
           if (x.t === 'word' && x.v.toUpperCase() === 'OR') continue;
           if (x.t !== 'word' && x.t !== 'quoted')
             throw new QueryError(`unexpected "${x.v}" in the value list of ${field} in query ${JSON.stringify(q)}`);
@@ -150,6 +156,6 @@ export function parseQuery(q: string): Predicate {
 
   if (toks.length === 0) return () => true;
   const f = orExpr();
-  if (p < toks.length) throw new QueryError(`unexpected "${toks[p]!.v}" in query ${JSON.stringify(q)}`);
+  if (p < toks.length) throw new QueryError(`unexpected "${at(toks, p).v}" in query ${JSON.stringify(q)}`);
   return f;
 }
