@@ -1,3 +1,4 @@
+import { at, group } from '../../src/core/indexed.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,7 +86,7 @@ export function loadSpec(path = specPath()): Spec | undefined {
   let on = false;
   for (const line of lines) {
     const top = /^ {2}(\/\S*):\s*$/.exec(line);
-    if (top) on = PREFIXES.some((p) => top[1]!.startsWith(p));
+    if (top) on = PREFIXES.some((p) => group(top, 1).startsWith(p));
     else if (/^\S/.test(line)) on = false;
     if (on) keep.push(line.slice(2));
   }
@@ -154,7 +155,7 @@ export function findOperation(
     const match = ts.every((t, i) => {
       const m = /^\{(.+)\}$/.exec(t);
       if (m) {
-        params[m[1]!] = segs[i]!;
+        params[group(m, 1)] = at(segs, i);
         return segs[i] !== '';
       }
       literal++;
@@ -204,7 +205,9 @@ export function checkExchange(spec: Spec, x: Exchange, o: CheckOptions = {}): st
   if (!found) {
     const allowed = Object.keys(o.undocumentedPaths ?? {}).some((k) => {
       const [m, t] = k.split(' ');
-      return m === x.method && findOperation({ [t!]: { [m!.toLowerCase()]: {} } }, x.method, x.path);
+      if (m === undefined || t === undefined)
+        throw new Error(`undocumentedPaths key ${JSON.stringify(k)} is not "METHOD /path"`);
+      return m === x.method && findOperation({ [t]: { [m.toLowerCase()]: {} } }, x.method, x.path);
     });
     return allowed ? [] : [`${where}: no such operation in the 26.0 document`];
   }
@@ -219,7 +222,7 @@ export function checkExchange(spec: Spec, x: Exchange, o: CheckOptions = {}): st
           ? p.name.toLowerCase() in x.headers
           : found.params[p.name] !== undefined;
     if (p.required && !present) out.push(`${where}: required ${p.in} parameter ${p.name} missing`);
-    if (p.in === 'path' && p.schema?.type === 'integer' && present && !/^\d+$/.test(found.params[p.name]!))
+    if (p.in === 'path' && p.schema?.type === 'integer' && present && !/^\d+$/.test(found.params[p.name] ?? ''))
       out.push(`${where}: path parameter ${p.name} must be an integer`);
   }
   const documented = new Set((found.op.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name));

@@ -133,7 +133,7 @@ function parseFields(text: string): Map<string, Map<string, unknown> | null> {
       name = '';
     };
     while (i < text.length) {
-      const c = text[i++]!;
+      const c = text.charAt(i++);
       if (c === ',') flush();
       else if (c === '(') {
         const sub = new Map<string, Map<string, unknown> | null>();
@@ -161,7 +161,7 @@ function lex(s: string): Tok[] {
   const out: Tok[] = [];
   let i = 0;
   while (i < s.length) {
-    const c = s[i]!;
+    const c = s.charAt(i);
     if (/\s/.test(c)) i++;
     else if (c === '(' || c === ')' || c === ',') {
       out.push({ t: c, v: c });
@@ -188,9 +188,9 @@ function lex(s: string): Tok[] {
       out.push({ t: 'num', v: m[0] });
       i += m[0].length;
     } else if (/[A-Za-z_]/.test(c)) {
-      const m = /^[A-Za-z_][\w.]*/.exec(s.slice(i))!;
-      out.push({ t: 'id', v: m[0] });
-      i += m[0].length;
+      const id = /^[A-Za-z_][\w.]*/.exec(s.slice(i))?.[0] ?? c; // c itself matches
+      out.push({ t: 'id', v: id });
+      i += id.length;
     } else throw new Error(`unexpected ${c}`);
   }
   return out;
@@ -214,7 +214,10 @@ function cmp(a: unknown, b: string | number, ci = false): number {
 export function parseFilter(text: string, caseInsensitive: ReadonlySet<string> = new Set()): Pred {
   const toks = lex(text);
   let i = 0;
-  const peekKw = (kw: string) => toks[i]?.t === 'id' && toks[i]!.v.toLowerCase() === kw;
+  const peekKw = (kw: string) => {
+    const t = toks[i];
+    return t?.t === 'id' && t.v.toLowerCase() === kw;
+  };
   const expect = (t: Tok['t']): Tok => {
     const k = toks[i++];
     if (!k || k.t !== t) throw new Error(`expected ${t}`);
@@ -253,7 +256,8 @@ export function parseFilter(text: string, caseInsensitive: ReadonlySet<string> =
         '<=': (c) => c <= 0,
         '>=': (c) => c >= 0,
       };
-      const t = tests[k.v]!;
+      const t = tests[k.v];
+      if (!t) throw new Error(`unsupported operator ${k.v}`);
       return (o) => t(cmp(get(o), v, ci));
     }
     const neg = peekKw('not');
