@@ -1,3 +1,4 @@
+import { at } from '../src/core/indexed.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { closeServer, listenLoopback } from './loopback-server.js';
 
@@ -39,7 +40,7 @@ export class FaultQueue<F extends { times?: number }> {
   take(matches?: (f: F) => boolean): F | undefined {
     const i = matches ? this.pending.findIndex(matches) : this.pending.length > 0 ? 0 : -1;
     if (i < 0) return undefined;
-    const f = this.pending[i]!;
+    const f = at(this.pending, i);
     f.times = (f.times ?? 1) - 1;
     if (f.times <= 0) this.pending.splice(i, 1);
     return f;

@@ -1,3 +1,4 @@
+import { group } from '../../src/core/indexed.js';
 import type { IncomingMessage } from 'node:http';
 import { NDJSON } from './cof.js';
 import { EnrichmentSimulator, type QuotaLimits, type SimResponse } from '../enrich-kit/sim-base.js';
@@ -88,7 +89,7 @@ export class PassiveDnsSimulator extends EnrichmentSimulator {
     if (req.method !== 'GET' || !m) return this.errorResponse(404);
     const q = this.quota.take();
     if (!q.ok) return this.quotaExceeded(q.retryAfterSecs);
-    const value = decodeURIComponent(m[1]!).toLowerCase();
+    const value = decodeURIComponent(group(m, 1)).toLowerCase();
     if (value.includes('/'))
       return {
         status: 400,

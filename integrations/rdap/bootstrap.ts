@@ -39,7 +39,7 @@ export class RdapBootstrap {
     const addr = ipaddr.parse(o.value);
     let best: Entry | undefined;
     for (const e of entries) {
-      if (e.cidr && e.cidr[0].kind() === addr.kind() && addr.match(e.cidr) && (!best || e.cidr[1] > best.cidr![1]))
+      if (e.cidr && e.cidr[0].kind() === addr.kind() && addr.match(e.cidr) && (!best?.cidr || e.cidr[1] > best.cidr[1]))
         best = e;
     }
     return best?.url;

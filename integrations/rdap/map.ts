@@ -40,7 +40,10 @@ export function vcardContact(v: unknown): Contact {
     const name = prop[0].toLowerCase();
     if ((name === 'fn' || (name === 'org' && !out.name)) && str(value)) out.name = str(value);
     else if (name === 'email' && !out.email && str(value)) out.email = str(value);
-    else if (name === 'tel' && !out.phone && str(value)) out.phone = str(value)!.replace(/^tel:/i, '');
+    else if (name === 'tel' && !out.phone) {
+      const tel = str(value);
+      if (tel) out.phone = tel.replace(/^tel:/i, '');
+    }
   }
   return out;
 }

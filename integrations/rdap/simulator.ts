@@ -1,3 +1,4 @@
+import { group, last } from '../../src/core/indexed.js';
 import type { IncomingMessage } from 'node:http';
 import ipaddr from 'ipaddr.js';
 import { RDAP_MEDIA_TYPE } from './map.js';
@@ -190,7 +191,7 @@ export class RdapSimulator extends EnrichmentSimulator {
     const server = [`${this.base}/`];
     const entries =
       kind === 'dns'
-        ? [...new Set([...this.domains.keys()].map((d) => d.split('.').pop()!))]
+        ? [...new Set([...this.domains.keys()].map((d) => last(d.split('.'))))]
         : [...this.networks.keys()].filter((c) => c.includes(':') === (kind === 'ipv6'));
     return {
       status: 200,
@@ -206,7 +207,7 @@ export class RdapSimulator extends EnrichmentSimulator {
 
   protected route(req: IncomingMessage, url: URL): SimResponse {
     const b = /^\/bootstrap\/(dns|ipv4|ipv6)\.json$/.exec(url.pathname);
-    if (b) return this.bootstrap(b[1]!);
+    if (b) return this.bootstrap(group(b, 1));
     if (url.pathname === '/help' && (req.method === 'GET' || req.method === 'HEAD')) {
       // RFC 9082 §3.1.6: the server's help; RFC 9083 §7: a response with notices
       return {
@@ -223,7 +224,7 @@ export class RdapSimulator extends EnrichmentSimulator {
     if (!m) return this.errorResponse(404);
     const q = this.quota.take();
     if (!q.ok) return this.quotaExceeded(q.retryAfterSecs);
-    const value = decodeURIComponent(m[2]!).toLowerCase();
+    const value = decodeURIComponent(group(m, 2)).toLowerCase();
     let doc: RdapDoc | undefined;
     if (m[1] === 'domain') {
       if (!/^[a-z0-9.-]+$/.test(value)) return this.errorResponse(400);

@@ -1,3 +1,4 @@
+import { group } from '../../src/core/indexed.js';
 import type { IncomingMessage } from 'node:http';
 import { EnrichmentSimulator, type QuotaLimits, type SimResponse } from '../enrich-kit/sim-base.js';
 
@@ -129,7 +130,7 @@ export class ShodanSimulator extends EnrichmentSimulator {
       return { status: 404, body: JSON.stringify({ error: 'Not Found' }), type: 'application/json' };
     const q1 = this.quota.take();
     if (!q1.ok) return this.quotaExceeded(q1.retryAfterSecs);
-    const ip = decodeURIComponent(m[1]!);
+    const ip = decodeURIComponent(group(m, 1));
     if (!/^[0-9a-fA-F:.]+$/.test(ip))
       return { status: 400, body: JSON.stringify({ error: 'Invalid IP' }), type: 'application/json' };
     const host = this.hosts.get(ip);

@@ -1,3 +1,4 @@
+import { at, group } from '../../src/core/indexed.js';
 import { errorMessage } from '../../src/core/errors.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoopbackSimulator, simControl, sleep } from '../sim-kit.js';
@@ -84,7 +85,7 @@ export class VirusTotalSimulator extends LoopbackSimulator<VtFault> {
     let best = 0;
     let lo = 0;
     for (let hi = 0; hi < this.counted.length; hi++) {
-      while (this.counted[hi]! - this.counted[lo]! >= windowMs) lo++;
+      while (at(this.counted, hi) - at(this.counted, lo) >= windowMs) lo++;
       best = Math.max(best, hi - lo + 1);
     }
     return best;
@@ -140,7 +141,7 @@ export class VirusTotalSimulator extends LoopbackSimulator<VtFault> {
     if (!m || !COLLECTIONS.has(m[1] as VtCollection))
       return error(404, 'NotFoundError', `Resource not found: ${url.pathname}`);
     const collection = m[1] as VtCollection;
-    const id = decodeURIComponent(m[2]!);
+    const id = decodeURIComponent(group(m, 2));
     const obj = this.data.get(collection, id);
     if (!obj) {
       const what = { files: 'File', urls: 'URL', domains: 'Domain', ip_addresses: 'IP address' }[collection];
