@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { csvSource } from './index.js';
 import { collect, GOLDEN_NOW } from '../../test/golden/run-source.js';
 import { PROJECT_ROOT, corpusPath } from '../../test/helpers/corpus.js';
-import { detectColumns } from './detect.js';
+import { DetectionError, detectColumns } from './detect.js';
 import type { MappedItem } from '../../src/pipeline/types.js';
 import { must } from '../../test/helpers/must.js';
 
@@ -120,3 +120,10 @@ for (const [name, rel, mapping] of [
     assert.equal(detected.rejections.length, prepared.rejections.length);
   });
 }
+
+test('a sample where no line splits into fields is a DetectionError naming the delimiter, not a TypeError', () => {
+  assert.throws(
+    () => detectColumns(['"abc'], []),
+    (e: unknown) => e instanceof DetectionError && /none of the 1 sampled line\(s\) splits/.test(e.message),
+  );
+});

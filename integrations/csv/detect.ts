@@ -102,7 +102,11 @@ export function detectColumns(data: readonly string[], comments: readonly string
   const width = mostCommon(rows.map((r) => r.length));
   let header: string[] | undefined;
   let headerRow = false;
-  const first = rows[0]!;
+  const first = rows[0];
+  if (!first)
+    throw new DetectionError(
+      `none of the ${data.length} sampled line(s) splits into fields with delimiter ${JSON.stringify(delimiter)} (unbalanced quotes?)`,
+    );
   const body = rows.slice(1);
   const firstHasValues = first.some((f) => observableType(f) !== undefined || parseFeedTime(f) !== undefined);
   if (!firstHasValues && body.length > 0 && first.length === width) {
@@ -194,7 +198,7 @@ export function detectColumns(data: readonly string[], comments: readonly string
       if (role === 'confidence' || role === 'port') {
         const max = role === 'port' ? 65535 : 100;
         const vals = rows.map((r) => r[i]).filter((v) => v !== undefined && v !== '');
-        if (!vals.every((v) => /^\d+(\.\d+)?$/.test(v!) && Number(v) <= max)) continue;
+        if (!vals.every((v) => v !== undefined && /^\d+(\.\d+)?$/.test(v) && Number(v) <= max)) continue;
       }
       (columns as Record<string, unknown>)[role] = ref(i);
     }

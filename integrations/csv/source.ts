@@ -73,7 +73,11 @@ class RowMapper {
       });
       return;
     }
-    const r = mapRow(csvGetter(row.fields), this.binding!, this.mctx, { source: this.name, line: row.line });
+    if (!this.binding) {
+      pb.reject({ reason: 'no_header', message: 'data row before the header row', location });
+      return;
+    }
+    const r = mapRow(csvGetter(row.fields), this.binding, this.mctx, { source: this.name, line: row.line });
     if (r.ok) pb.add(r.item);
     else pb.reject(r.rejection);
   }
@@ -112,7 +116,11 @@ class RowMapper {
     )
       return;
     pb.record();
-    const r = mapRow(jsonGetter(obj), this.binding!, this.mctx, location);
+    if (!this.binding) {
+      pb.reject({ reason: 'no_header', message: 'NDJSON line read without a column binding', location });
+      return;
+    }
+    const r = mapRow(jsonGetter(obj), this.binding, this.mctx, location);
     if (r.ok) pb.add(r.item);
     else pb.reject(r.rejection);
   }
