@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   STIXGATE_ERR_STORE_IO: 'store could not read or write its data directory',
   STIXGATE_ERR_STORE_CORRUPT: 'store failed its integrity check',
   STIXGATE_ERR_STORE_UNAVAILABLE: 'store is unavailable',
+  STIXGATE_ERR_STORE_REPLACED: 'the shared store was deleted or replaced under this instance; restart to re-sync',
   // jobs
   STIXGATE_ERR_JOB_ABORTED: 'job aborted by shutdown',
   STIXGATE_ERR_JOB_TIMEOUT: 'job exceeded its watchdog timeout',

@@ -33,6 +33,8 @@ export function storeOptions(overrides: Partial<OpenSearchStoreOptions> = {}): O
     number_of_shards: 1,
     number_of_replicas: 0,
     retry: { max_attempts: 3, base_delay_ms: 50, max_delay_ms: 500 },
+    // changes are readable as soon as they are acknowledged; the lag mode has its own tests
+    refreshBeforeChanges: true,
     ...overrides,
   };
 }

@@ -78,10 +78,17 @@ export async function readExisting(ctx: WriteContext, ids: string[]): Promise<Ma
           _seq_no: number;
           _primary_term: number;
           _source?: { json: string; first_seq: number; seq: number; score_history?: string };
+          error?: { type?: string };
         }[];
       }
     ).docs;
     for (const d of docs) {
+      if (d.error?.type === 'index_not_found_exception') {
+        // never write into an index a bulk would create anew (the store's identity check names it)
+        throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', `OpenSearch: index ${ctx.index} is missing`, {
+          reason: 'index_missing',
+        });
+      }
       if (!d.found || !d._source) continue;
       out.set(d._id, {
         obj: parseObject(d._source.json),
@@ -215,7 +222,7 @@ export async function writeObjects(
   const fenced: string[] = [];
   for (const chunk of chunks([...pending.keys()], sizes, ctx.maxDocs, ctx.maxBytes)) {
     let alloc: Allocation = await ctx.sequence.allocate(chunk.length);
-    const pos = new Map<string, number>(chunk.map((id, i) => [id, alloc.from + i]));
+    const pos = new Map<string, number>(chunk.map((id, i) => [id, alloc.from + i * alloc.step]));
     const writtenHere: string[] = [];
     let todo = chunk;
     let transient = 0;
@@ -234,7 +241,7 @@ export async function writeObjects(
           // moves to a fresh range.
           fenced.push(...writtenHere.splice(0));
           alloc = await ctx.sequence.allocate(todo.length);
-          for (const [i, id] of todo.entries()) pos.set(id, alloc.from + i);
+          for (const [i, id] of todo.entries()) pos.set(id, alloc.from + i * alloc.step);
         }
         const ops: Op[] = todo.map((id) => {
           const p = pending.get(id)!;

@@ -80,6 +80,11 @@ export const META_MAPPINGS = {
     expires_at: { type: 'long' },
     next: { type: 'long' },
     inflight: { type: 'object', enabled: false },
+    /** Change-log writer slots (ADR 0023): fence, reservation, reaped mark; the retired counter. */
+    fence: { type: 'long' },
+    reserved: { type: 'long' },
+    dead: { type: 'boolean' },
+    retired_at: { type: 'long' },
     updated_at: { type: 'long' },
   },
 } as const;

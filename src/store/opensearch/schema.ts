@@ -92,11 +92,11 @@ export const opensearchStoreSchema = s.object({
   }),
   request_timeout_secs: s.int({ default: 30, min: 1, max: 600, description: 'deadline of one request to the cluster' }),
   sequence_ttl_secs: s.int({
-    default: 120,
-    min: 10,
+    default: 5,
+    min: 2,
     max: 3600,
     description:
-      'how long a change-log range allocated by a writer stays reserved (ADR 0003); must exceed a bulk round-trip',
+      'how long a writer that stops publishing its change-log fence holds readers back (plus 2 s clock skew, ADR 0023)',
   }),
   refresh_interval: s.string({
     default: '1s',

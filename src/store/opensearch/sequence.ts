@@ -4,39 +4,60 @@ import { StixgateError } from '../../core/errors.js';
 import { errorType, sleep, statusOf } from './client.js';
 
 /**
- * The change-log sequence (docs/adr/0003-opensearch-store.md): one counter document holding the
- * last allocated number and the ranges writers have allocated but not yet committed. Every
- * change is an optimistic-concurrency (if_seq_no/if_primary_term) update of this document.
- *
- * Readers only read up to the horizon: one below the lowest range still in flight (or the head
- * when none is), so a change can never become visible below a position a reader has passed.
- * A writer that dies leaves its range in flight until the range expires; the next writer or
- * reader then reaps it, and a writer that was only slow finds its range gone at commit and
- * re-writes its objects under a fresh range.
+ * The change-log positions (docs/adr/0023-per-writer-change-log.md). A writing store instance
+ * claims one of SLOTS writer slots (a document in the meta index) and allocates positions
+ * locally: microseconds since the store's epoch, each ≡ slot (mod SLOTS), strictly increasing.
+ * It publishes a fence (no position at or below it will be written, apart from chunks already
+ * in flight) after each chunk and on a heartbeat; readers read up to the lowest fence of the
+ * live slots. A slot whose writer stopped publishing expires after `ttlMs` + the skew
+ * allowance; a reader then marks it dead and moves past it.
  */
 export interface Allocation {
   id: string;
   from: number;
   to: number;
+  /** Distance between consecutive positions of one allocation. */
+  step: number;
   expiresAt: number;
+  /** The slot claim the positions belong to (a new claim invalidates older allocations). */
+  claim: number;
 }
 
-interface InflightEntry {
-  from: number;
-  to: number;
-  expires_at: number;
+/** Writer slots per store: the most instances that can write at once. */
+export const SLOTS = 32;
+/** A new claim starts this far above the clock (a reader's mget may straddle the claim). */
+const JOIN_MARGIN_US = 3_000_000;
+/** How far above its fence a writer may allocate before it must publish a new reservation. */
+const RESERVE_US = 5_000_000;
+/** A reader's slot snapshot taking longer than this (by its clock) is read again. */
+const MAX_SNAPSHOT_MS = 1000;
+const LEGACY_ID = 'sequence:changes';
+
+export function slotId(n: number): string {
+  return `writer:${n}`;
 }
 
-interface CounterDoc {
-  kind: 'sequence';
+interface SlotDoc {
+  kind: 'writer';
   name: string;
-  next: number;
-  inflight: Record<string, InflightEntry>;
+  holder: string;
+  fence: number;
+  reserved: number;
+  expires_at: number;
+  /** Set by the reader that reaped the slot; the holder's next publish fails on it. */
+  dead?: boolean;
   updated_at: number;
 }
 
-interface Loaded {
-  doc: CounterDoc;
+interface LegacyDoc {
+  next?: number;
+  updated_at?: number;
+  retired_at?: number;
+}
+
+interface Got<T> {
+  id: string;
+  doc?: T;
   seqNo?: number;
   primaryTerm?: number;
 }
@@ -44,138 +65,346 @@ interface Loaded {
 export interface SequenceOptions {
   index: string;
   ttlMs: number;
-  /** A reaped range of another writer must be this far past its expiry (clock-skew allowance). */
+  /** The store's epoch (identity document): positions are microseconds since it. */
+  epochMs: number;
+  /** Clock-skew allowance between instances (default 2 s). */
   skewMs?: number;
   clock?: () => number;
 }
 
-const DOC_ID = 'sequence:changes';
-const MAX_CAS_ROUNDS = 200;
+interface Own {
+  n: number;
+  claim: number;
+  seqNo: number;
+  primaryTerm: number;
+  fence: number;
+  reserved: number;
+  /** Writer's clock when the last successful publish was sent. */
+  publishedAt: number;
+}
 
 export class Sequence {
   private readonly clock: () => number;
-  private readonly skewMs: number;
+  readonly skewMs: number;
+  private readonly holder = randomUUID();
+  private own?: Own;
+  private claims = 0;
+  private last = 0;
+  /** The highest fence computed for a publish (sent or not): allocations stay above it. */
+  private promised = 0;
+  private readonly inflight = new Map<string, number>();
+  private publishing?: Promise<void>;
+  private again = false;
+  private timer?: NodeJS.Timeout;
+  /** Publishes sent (for tests and metrics). */
+  publishes = 0;
 
   constructor(
     private readonly client: Client,
     private readonly opts: SequenceOptions,
   ) {
     this.clock = opts.clock ?? Date.now;
-    this.skewMs = opts.skewMs ?? 5000;
+    this.skewMs = opts.skewMs ?? 2000;
   }
 
-  private async load(): Promise<Loaded> {
+  private nowUs(): number {
+    return Math.floor((this.clock() - this.opts.epochMs) * 1000);
+  }
+
+  /** The first position ≡ n (mod SLOTS) at or above `min`. */
+  private align(min: number, n: number): number {
+    const r = (((min - n) % SLOTS) + SLOTS) % SLOTS;
+    return r === 0 ? min : min + SLOTS - r;
+  }
+
+  private async mgetSlots(): Promise<{ slots: Got<SlotDoc>[]; legacy: Got<LegacyDoc> }> {
+    const ids = [LEGACY_ID, ...Array.from({ length: SLOTS }, (_, n) => slotId(n))];
+    const r = await this.client.mget({ index: this.opts.index, body: { ids } as never });
+    const docs = (
+      r.body as {
+        docs: { _id: string; found?: boolean; _source?: unknown; _seq_no?: number; _primary_term?: number }[];
+      }
+    ).docs.map((d) => ({
+      id: d._id,
+      doc: d.found ? d._source : undefined,
+      seqNo: d._seq_no,
+      primaryTerm: d._primary_term,
+    }));
+    const [legacy, ...slots] = docs;
+    return { slots: slots as Got<SlotDoc>[], legacy: (legacy ?? { id: LEGACY_ID }) as Got<LegacyDoc> };
+  }
+
+  private live(d: SlotDoc, now: number): boolean {
+    return !d.dead && d.expires_at + this.skewMs >= now;
+  }
+
+  /** Conditional write of a slot document; false on a conflict (someone else wrote it). */
+  private async write(id: string, doc: SlotDoc, prev: { seqNo?: number; primaryTerm?: number }) {
     try {
-      const r = await this.client.get({ index: this.opts.index, id: DOC_ID });
-      const b = r.body as { _source: CounterDoc; _seq_no: number; _primary_term: number };
-      const doc = b._source;
-      return { doc: { ...doc, inflight: { ...(doc.inflight ?? {}) } }, seqNo: b._seq_no, primaryTerm: b._primary_term };
+      const r =
+        prev.seqNo === undefined
+          ? await this.client.create({ index: this.opts.index, id, body: doc as never })
+          : await this.client.index({
+              index: this.opts.index,
+              id,
+              body: doc as never,
+              if_seq_no: prev.seqNo,
+              if_primary_term: prev.primaryTerm,
+            });
+      const b = r.body as { _seq_no: number; _primary_term: number };
+      return { seqNo: b._seq_no, primaryTerm: b._primary_term };
     } catch (e) {
-      if (statusOf(e) === 404)
-        return { doc: { kind: 'sequence', name: 'changes', next: 0, inflight: {}, updated_at: 0 } };
+      if (statusOf(e) === 409 || errorType(e) === 'version_conflict_engine_exception') return undefined;
       throw e;
     }
   }
 
-  /** Writes the counter if nobody changed it since `l` was loaded; false on a conflict. */
-  private async save(l: Loaded, doc: CounterDoc): Promise<boolean> {
-    try {
-      doc.updated_at = this.clock();
-      if (l.seqNo === undefined) {
-        await this.client.create({ index: this.opts.index, id: DOC_ID, body: doc });
-      } else {
-        await this.client.index({
-          index: this.opts.index,
-          id: DOC_ID,
-          body: doc,
-          if_seq_no: l.seqNo,
-          if_primary_term: l.primaryTerm,
-        });
+  /** Claims a free or expired slot, starting above every fence and reservation published. */
+  private async claim(): Promise<Own> {
+    for (let round = 0; round < 5; round++) {
+      const { slots, legacy } = await this.mgetSlots();
+      const now = this.clock();
+      let floor = Math.max(legacy.doc?.next ?? 0, this.last, this.nowUs() + JOIN_MARGIN_US);
+      for (const s of slots) if (s.doc) floor = Math.max(floor, s.doc.fence, s.doc.reserved);
+      const free = slots.findIndex((s) => !s.doc || !this.live(s.doc, now));
+      if (free < 0) {
+        throw new StixgateError(
+          'STIXGATE_ERR_STORE_UNAVAILABLE',
+          `all ${SLOTS} change-log writer slots of ${this.opts.index} are held by live instances`,
+          { retryable: true, reason: 'writers_exhausted' },
+        );
       }
-      return true;
-    } catch (e) {
-      if (statusOf(e) === 409 || errorType(e) === 'version_conflict_engine_exception') return false;
-      throw e;
-    }
-  }
-
-  /** Removes ranges of other writers that expired (skew allowance included). */
-  private reap(doc: CounterDoc): boolean {
-    const now = this.clock();
-    let changed = false;
-    for (const [key, entry] of Object.entries(doc.inflight)) {
-      if (entry.expires_at + this.skewMs < now) {
-        delete doc.inflight[key];
-        changed = true;
+      const prev = slots[free] ?? { id: slotId(free) };
+      const doc: SlotDoc = {
+        kind: 'writer',
+        name: String(free),
+        holder: this.holder,
+        fence: floor,
+        reserved: floor + RESERVE_US,
+        expires_at: now + this.opts.ttlMs,
+        updated_at: now,
+      };
+      const ok = await this.write(slotId(free), doc, prev);
+      if (!ok) {
+        await sleep(Math.floor(Math.random() * 20));
+        continue;
       }
+      if (legacy.doc && legacy.doc.retired_at === undefined) await this.retireLegacy(legacy, now);
+      this.claims++;
+      this.last = floor;
+      this.promised = Math.max(this.promised, floor);
+      this.own = { n: free, claim: this.claims, ...ok, fence: floor, reserved: doc.reserved, publishedAt: now };
+      this.startHeartbeat();
+      return this.own;
     }
-    return changed;
-  }
-
-  private async cas<T>(fn: (doc: CounterDoc) => { write: boolean; value: T }): Promise<T> {
-    for (let round = 0; round < MAX_CAS_ROUNDS; round++) {
-      const l = await this.load();
-      const doc: CounterDoc = { ...l.doc, inflight: { ...l.doc.inflight } };
-      const reaped = this.reap(doc);
-      const { write, value } = fn(doc);
-      if (!write && !reaped) return value;
-      if (await this.save(l, doc)) return value;
-      await sleep(Math.floor(Math.random() * Math.min(50, 2 + round * 5)));
-    }
-    throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', 'change-log sequence is too contended', {
+    throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', 'change-log writer slots are too contended', {
       retryable: true,
       reason: 'contended',
     });
   }
 
-  /** Reserves `n` consecutive positions. */
-  async allocate(n: number): Promise<Allocation> {
-    const id = randomUUID();
-    return this.cas((doc) => {
-      const a: Allocation = { id, from: doc.next + 1, to: doc.next + n, expiresAt: this.clock() + this.opts.ttlMs };
-      doc.next += n;
-      Object.defineProperty(doc.inflight, id, {
-        value: { from: a.from, to: a.to, expires_at: a.expiresAt },
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-      return { write: true, value: a };
-    });
+  /** Marks the single-counter document of the previous version retired (ADR 0023, mixed versions). */
+  private async retireLegacy(legacy: Got<LegacyDoc>, now: number): Promise<void> {
+    try {
+      await this.client.update({
+        index: this.opts.index,
+        id: LEGACY_ID,
+        body: { doc: { retired_at: now } } as never,
+        if_seq_no: legacy.seqNo,
+        if_primary_term: legacy.primaryTerm,
+      } as never);
+    } catch (e) {
+      if (statusOf(e) !== 409) throw e;
+    }
   }
 
-  /** Extends an allocation; false when it was reaped (the writer must re-sequence). */
-  async renew(a: Allocation): Promise<boolean> {
-    const expiresAt = this.clock() + this.opts.ttlMs;
-    const ok = await this.cas((doc) => {
-      const e = Object.hasOwn(doc.inflight, a.id) ? doc.inflight[a.id] : undefined;
-      if (!e) return { write: false, value: false };
-      e.expires_at = expiresAt;
-      return { write: true, value: true };
-    });
-    if (ok) a.expiresAt = expiresAt;
-    return ok;
+  private startHeartbeat(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.publish().catch(() => {}), Math.max(50, Math.floor(this.opts.ttlMs / 5)));
+    this.timer.unref();
   }
 
-  /** Ends an allocation (its writes are all acknowledged); false when it had been reaped. */
-  async commit(a: Allocation): Promise<boolean> {
-    return this.cas((doc) => {
-      if (!Object.hasOwn(doc.inflight, a.id)) return { write: false, value: false };
-      delete doc.inflight[a.id];
-      return { write: true, value: true };
-    });
-  }
-
-  /** `head`: the last allocated position; `horizon`: the highest position safe to read up to. */
-  async position(): Promise<{ head: number; horizon: number }> {
-    const l = await this.load();
-    const doc = l.doc;
+  /** Stops the heartbeat and gives the slot up, so readers need not wait for it to expire. */
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.publishing?.catch(() => {});
+    const own = this.own;
+    this.own = undefined;
+    if (!own || this.inflight.size > 0) return;
     const now = this.clock();
-    const expired = Object.values(doc.inflight).some((e) => e.expires_at + this.skewMs < now);
-    // An expired range is reaped (a write) before the horizon may move past it.
-    const d = expired ? await this.cas((x) => ({ write: false, value: x })) : doc;
-    let horizon = d.next;
-    for (const e of Object.values(d.inflight)) horizon = Math.min(horizon, e.from - 1);
-    return { head: d.next, horizon };
+    const fence = Math.max(own.fence, this.localFence());
+    const doc: SlotDoc = {
+      kind: 'writer',
+      name: String(own.n),
+      holder: this.holder,
+      fence,
+      reserved: fence,
+      expires_at: now,
+      dead: true,
+      updated_at: now,
+    };
+    await this.write(slotId(own.n), doc, own).catch(() => undefined);
+  }
+
+  /** The fence this writer can promise now: below its lowest chunk in flight, else its clock. */
+  private localFence(): number {
+    let fence = Math.max(this.last, this.promised);
+    if (this.inflight.size === 0) fence = Math.max(fence, this.nowUs());
+    for (const from of this.inflight.values()) fence = Math.min(fence, from - 1);
+    return fence;
+  }
+
+  /** The own fence for this process's reads (kept as a promise: later positions stay above it). */
+  private ownFence(): number {
+    const f = this.localFence();
+    this.promised = Math.max(this.promised, f);
+    return f;
+  }
+
+  /** Publishes the fence (coalesced: one publish at a time, one more if asked meanwhile). */
+  publish(): Promise<void> {
+    if (this.publishing) {
+      this.again = true;
+      return this.publishing;
+    }
+    this.publishing = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.publishOnce();
+        } while (this.again);
+      } finally {
+        this.publishing = undefined;
+      }
+    })();
+    return this.publishing;
+  }
+
+  private async publishOnce(): Promise<void> {
+    const own = this.own;
+    if (!own) return;
+    const now = this.clock();
+    const fence = Math.max(own.fence, this.localFence());
+    this.promised = Math.max(this.promised, fence);
+    const reserved = Math.max(own.reserved, this.last + RESERVE_US, fence + RESERVE_US);
+    const doc: SlotDoc = {
+      kind: 'writer',
+      name: String(own.n),
+      holder: this.holder,
+      fence,
+      reserved,
+      expires_at: now + this.opts.ttlMs,
+      updated_at: now,
+    };
+    this.publishes++;
+    let ok: { seqNo: number; primaryTerm: number } | undefined;
+    try {
+      ok = await this.write(slotId(own.n), doc, own);
+    } catch (e) {
+      if (statusOf(e) !== 404) throw e;
+    }
+    if (this.own !== own) return;
+    if (!ok) {
+      // reaped by a reader, taken over, or the meta index is gone: claim anew before writing more
+      this.own = undefined;
+      return;
+    }
+    Object.assign(own, ok, { fence, reserved, publishedAt: now });
+  }
+
+  /** Reserves `n` positions for one chunk. */
+  async allocate(n: number): Promise<Allocation> {
+    let own = this.own ?? (await this.claim());
+    // renew before the slot could look expired to a reader, and before passing the reservation
+    const min = Math.max(this.last + 1, this.promised + 1, own.fence + 1, this.nowUs());
+    const from = this.align(min, own.n);
+    const to = from + (n - 1) * SLOTS;
+    if (to > own.reserved || this.clock() > own.publishedAt + this.opts.ttlMs / 2) {
+      this.last = Math.max(this.last, to);
+      this.inflight.set('reserving', from);
+      try {
+        await this.publish();
+      } finally {
+        this.inflight.delete('reserving');
+      }
+      if (this.own !== own) return this.allocate(n);
+    }
+    const a: Allocation = {
+      id: randomUUID(),
+      from,
+      to,
+      step: SLOTS,
+      expiresAt: own.publishedAt + this.opts.ttlMs,
+      claim: own.claim,
+    };
+    this.last = Math.max(this.last, to);
+    this.inflight.set(a.id, from);
+    return a;
+  }
+
+  /** Extends an allocation's lease; false when the slot was lost (the writer must re-sequence). */
+  async renew(a: Allocation): Promise<boolean> {
+    if (this.own?.claim !== a.claim) return false;
+    await this.publish();
+    if (this.own?.claim !== a.claim) return false;
+    a.expiresAt = this.own.publishedAt + this.opts.ttlMs;
+    return true;
+  }
+
+  /**
+   * Ends an allocation (its writes are acknowledged) and publishes the new fence. False when
+   * readers may have passed its positions (slot lost or expired meanwhile): re-sequence.
+   */
+  async commit(a: Allocation): Promise<boolean> {
+    this.inflight.delete(a.id);
+    const own = this.own;
+    const intact = own !== undefined && own.claim === a.claim && this.clock() <= own.publishedAt + this.opts.ttlMs;
+    // the new fence makes the chunk readable by every instance once the call returns
+    await this.publish();
+    return intact && this.own?.claim === a.claim;
+  }
+
+  /** `head` and `horizon`: the highest position safe to read up to. */
+  async position(): Promise<{ head: number; horizon: number }> {
+    for (let round = 0; ; round++) {
+      const t0 = this.clock();
+      const { slots, legacy } = await this.mgetSlots();
+      const now = this.clock();
+      if (now - t0 > MAX_SNAPSHOT_MS && round < 3) continue;
+      const lg = legacy.doc;
+      if (lg?.retired_at !== undefined && (lg.updated_at ?? 0) > lg.retired_at) {
+        throw new StixgateError(
+          'STIXGATE_ERR_STORE_UNAVAILABLE',
+          `an older stixgate instance still writes ${this.opts.index} through the single change-log counter: stop every older instance (docs/opensearch.md#upgrading)`,
+          { reason: 'mixed_versions' },
+        );
+      }
+      let horizon = Number.POSITIVE_INFINITY;
+      let highest = lg?.next ?? 0;
+      let raced = false;
+      for (const [n, s] of slots.entries()) {
+        const d = s.doc;
+        if (!d) continue;
+        highest = Math.max(highest, d.fence, d.reserved);
+        if (d.dead) continue;
+        if (this.own?.n === n && d.holder === this.holder) {
+          horizon = Math.min(horizon, this.ownFence());
+          continue;
+        }
+        if (this.live(d, now)) horizon = Math.min(horizon, d.fence);
+        // an expired slot is passed only once it is marked dead (its holder then learns it)
+        else if (!(await this.write(s.id, { ...d, dead: true, updated_at: now }, s))) raced = true;
+      }
+      // a slot we could not mark dead was just renewed: read the snapshot again
+      if (raced && round < 3) continue;
+      if (raced)
+        throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', 'change-log writer slots are too contended', {
+          retryable: true,
+          reason: 'contended',
+        });
+      if (horizon === Number.POSITIVE_INFINITY) horizon = highest;
+      return { head: horizon, horizon };
+    }
   }
 }

@@ -30,7 +30,7 @@ import {
 } from '../merge.js';
 import type { Scoring } from '../../score/model.js';
 import { readExisting, writeObjects, type WriteContext, type WriteReport } from './bulk.js';
-import { createClient, safeUrl, storeError, withRetry, type RetryPolicy } from './client.js';
+import { createClient, errorType, safeUrl, storeError, withRetry, type RetryPolicy } from './client.js';
 import { OP_OF_STATE, invalidItem, parseObject, stateOf, type Existing, type ObjectState } from './documents.js';
 import * as meta from './leases.js';
 import { ensureIndices, indexNames, type IndexNames } from './mappings.js';
@@ -38,6 +38,8 @@ import { buildSearch, encodeAfter } from './query.js';
 import { lookupCandidates, type LookupCandidate } from './lookup-query.js';
 import type { OpenSearchStoreConfig } from './schema.js';
 import { Sequence } from './sequence.js';
+import { checkIdentity, indexUuids, openIdentity, type StoreIdentity } from './identity.js';
+import { HorizonLag, refreshLagMs } from './visibility.js';
 import { last } from '../../core/indexed.js';
 import type { LedgerReading, LedgerUpdate } from '../ledger.js';
 import { OpenSearchLedger, ensureLedgerIndex, ledgerIndexName } from './ledger.js';
@@ -47,6 +49,12 @@ export type OpenSearchStoreOptions = Omit<OpenSearchStoreConfig, 'type'> & {
   clock?: () => number;
   /** Score weights and decay models (compileScoring of `scoring:`); default: no decay. */
   scoring?: Scoring;
+  /**
+   * Refresh the objects index before reading the change log, so a change is readable as soon as
+   * it is acknowledged (the store contract suite). Off by default: readers then wait for the
+   * index's own refresh instead of forcing one (ADR 0023, "Visibility without forced refreshes").
+   */
+  refreshBeforeChanges?: boolean;
 };
 
 /** Most ids one modify() call takes. */
@@ -86,6 +94,14 @@ export class OpenSearchStore implements Store {
   readonly counters = { bulkRequests: 0, conflicts: 0, retriedItems: 0, rejectedItems: 0 };
   /** The change-log horizon as of this instance's last refresh. */
   private refreshedHorizon = 0;
+  /** What open() found (ADR 0023, store identity); `adoptedIdentity` when the indices had changed since it was recorded. */
+  identity?: StoreIdentity;
+  adoptedIdentity?: StoreIdentity;
+  /** Set once the store was found replaced: every later call fails with it. */
+  private replaced?: StixgateError;
+  private identityCheckedAt = Number.NEGATIVE_INFINITY;
+  private lag?: HorizonLag;
+  private headCache = { horizon: -1, head: 0 };
 
   constructor(private readonly opts: OpenSearchStoreOptions) {
     this.names = indexNames(opts.index_prefix);
@@ -125,10 +141,20 @@ export class OpenSearchStore implements Store {
       await client.close().catch(() => {});
       throw storeError(this.node, 'index set-up', e);
     }
+    try {
+      const found = await openIdentity(client, this.names, this.clock());
+      this.identity = found.identity;
+      this.adoptedIdentity = found.adopted;
+    } catch (e) {
+      await client.close().catch(() => {});
+      throw storeError(this.node, 'store identity', e);
+    }
     this.client = client;
+    this.replaced = undefined;
     this.sequence = new Sequence(client, {
       index: this.names.meta,
       ttlMs: this.opts.sequence_ttl_secs * 1000,
+      epochMs: this.identity.epochMs,
       clock: this.clock,
     });
     this.ledger = new OpenSearchLedger(
@@ -136,14 +162,38 @@ export class OpenSearchStore implements Store {
       () => this.writeCtx(),
       () => this.metaCtx(),
     );
+    const lagMs = refreshLagMs(this.opts.refresh_interval);
+    this.lag = this.opts.refreshBeforeChanges || lagMs === undefined ? undefined : new HorizonLag(lagMs);
   }
 
   async close(): Promise<void> {
     const c = this.client;
+    const seq = this.sequence;
     this.client = undefined;
     this.sequence = undefined;
     this.ledger = undefined;
+    await seq?.stop().catch(() => {});
     await c?.close();
+  }
+
+  /**
+   * Fails closed once the indices or the identity document are not the ones opened (checked at
+   * most every 2 s, and at every ping).
+   */
+  private async guard(force = false): Promise<void> {
+    if (this.replaced) throw this.replaced;
+    const now = this.clock();
+    if (!force && now - this.identityCheckedAt < 2000) return;
+    try {
+      await checkIdentity(this.c(), this.names, this.identity!);
+      this.identityCheckedAt = now;
+    } catch (e) {
+      if (e instanceof StixgateError && e.code === 'STIXGATE_ERR_STORE_REPLACED') {
+        this.replaced = e;
+        this.sequence?.stop().catch(() => {});
+      }
+      throw storeError(this.node, 'store identity check', e);
+    }
   }
 
   private c(): Client {
@@ -173,7 +223,7 @@ export class OpenSearchStore implements Store {
       maxDocs: this.opts.max_batch_docs,
       maxBytes: this.opts.max_batch_bytes,
       sequence: this.seq(),
-      renewMarginMs: this.opts.request_timeout_secs * 1000 + 5000,
+      renewMarginMs: (this.opts.sequence_ttl_secs * 1000) / 2,
       clock: this.clock,
     };
   }
@@ -190,15 +240,18 @@ export class OpenSearchStore implements Store {
       const r = await client.cluster.health({ index: `${this.names.objects},${this.names.meta}`, timeout: '5s' });
       status = (r.body as { status: string }).status;
     } catch (e) {
+      await this.guardIfMissing();
       throw storeError(this.node, 'health check', e);
     }
     if (status === 'red') {
+      await this.guardIfMissing();
       throw new StixgateError(
         'STIXGATE_ERR_STORE_UNAVAILABLE',
         `OpenSearch ${safeUrl(this.node)}: stixgate indices are red`,
         { retryable: true, reason: 'red' },
       );
     }
+    await this.guard(true);
   }
 
   private async refresh(indices: string): Promise<void> {
@@ -206,8 +259,32 @@ export class OpenSearchStore implements Store {
   }
 
   private async search<T>(index: string, body: Record<string, unknown>): Promise<Hit<T>[]> {
-    const r = await withRetry(this.node, 'search', this.policy, () => this.c().search({ index, body: body }));
+    const r = await withRetry(this.node, 'search', this.policy, () => this.c().search({ index, body: body })).catch(
+      async (e: unknown) => {
+        throw await this.replacedOr(e);
+      },
+    );
     return (r.body as { hits: { hits: Hit<T>[] } }).hits.hits;
+  }
+
+  /** A missing index also reports red (or a health timeout): then the identity check names it. */
+  private async guardIfMissing(): Promise<void> {
+    const uuids = await indexUuids(this.c(), this.names).catch(() => undefined);
+    if (uuids && uuids.size < 2) await this.guard(true);
+  }
+
+  /** A missing index means the store was deleted under us: the identity check names it. */
+  private async replacedOr(e: unknown): Promise<unknown> {
+    const cause = e instanceof Error && e.cause !== undefined ? e.cause : e;
+    const missing =
+      errorType(cause) === 'index_not_found_exception' || (e instanceof StixgateError && e.reason === 'index_missing');
+    if (!missing) return e;
+    try {
+      await this.guard(true);
+    } catch (g) {
+      return g;
+    }
+    return e;
   }
 
   /** Makes this instance's own writes visible to searches. */
@@ -234,9 +311,15 @@ export class OpenSearchStore implements Store {
       }
       g.push({ item, index: i });
     }
+    await this.guard();
     const ctx = this.writeCtx();
     const ids = [...groups.keys()];
-    const existing = ids.length > 0 ? await readExisting(ctx, ids) : new Map<string, Existing>();
+    const existing =
+      ids.length > 0
+        ? await readExisting(ctx, ids).catch(async (e: unknown) => {
+            throw await this.replacedOr(e);
+          })
+        : new Map<string, Existing>();
     const outcomes = new Map<string, MergeOutcome[]>();
     const mctx: MergeContext = {
       now: opts.now,
@@ -339,6 +422,7 @@ export class OpenSearchStore implements Store {
     const valid = uniq.filter((id) => typeof id === 'string' && id !== '' && Buffer.byteLength(id) <= 512);
     result.missing += uniq.length - valid.length;
     if (valid.length === 0) return result;
+    await this.guard();
     const ctx = this.writeCtx();
     const existing = await readExisting(ctx, valid);
     const refusedHere = new Map<string, string>();
@@ -411,6 +495,7 @@ export class OpenSearchStore implements Store {
 
   /** Makes every change up to `horizon` visible to searches (once per new horizon). */
   private async changesVisible(horizon: number): Promise<void> {
+    if (this.lag) return;
     if (horizon > this.refreshedHorizon || this.dirty) {
       this.dirty = false;
       await this.refresh(this.names.objects);
@@ -419,11 +504,15 @@ export class OpenSearchStore implements Store {
   }
 
   private async horizon(): Promise<number> {
+    await this.guard();
+    let h: number;
     try {
-      return (await this.seq().position()).horizon;
+      h = (await this.seq().position()).horizon;
     } catch (e) {
-      throw storeError(this.node, 'change-log position', e);
+      throw await this.replacedOr(storeError(this.node, 'change-log position', e));
     }
+    // without forced refreshes, read only what the index's own refresh has made searchable
+    return this.lag ? this.lag.readable(h, this.clock()) : h;
   }
 
   async changes(after: number, limit: number): Promise<ChangePage> {
@@ -479,8 +568,20 @@ export class OpenSearchStore implements Store {
     return lookupCandidates((body) => this.search(this.names.objects, body), values, limit);
   }
 
+  /** The position of the last change at or below the horizon (0 when there is none). */
   async head(): Promise<number> {
-    return this.horizon();
+    const horizon = await this.horizon();
+    if (horizon === this.headCache.horizon) return this.headCache.head;
+    await this.changesVisible(horizon);
+    const hits = await this.search<{ seq: number }>(this.names.objects, {
+      size: 1,
+      query: { range: { seq: { lte: horizon } } },
+      sort: [{ seq: 'desc' }],
+      _source: ['seq'],
+    });
+    const head = hits[0]?._source.seq ?? 0;
+    if (!this.dirty) this.headCache = { horizon, head };
+    return head;
   }
 
   async getCursor(name: string): Promise<string | undefined> {
@@ -584,7 +685,7 @@ export class OpenSearchStore implements Store {
       byType,
       revoked: states.get('revoked') ?? 0,
       expired: states.get('expired') ?? 0,
-      changeLogHead: await this.horizon(),
+      changeLogHead: await this.head(),
       cursors,
       ...(bytesOnDisk !== undefined ? { bytesOnDisk } : {}),
     };
