@@ -28,6 +28,7 @@ const all = [
   'pushmem',
   'w12',
   'w14',
+  'w14c',
   'a9',
   'redos',
   'warninglists',

@@ -72,7 +72,7 @@ export function indicator(i: number): Indicator {
   };
 }
 
-function openSearchPid(): number | undefined {
+export function openSearchPid(): number | undefined {
   const env = process.env.STIXGATE_OPENSEARCH_PID;
   if (env) return Number(env);
   try {
@@ -84,7 +84,7 @@ function openSearchPid(): number | undefined {
 }
 
 /** utime + stime of a process in seconds (fields 14 and 15 of /proc/<pid>/stat). */
-function processCpu(pid: number | undefined): number {
+export function processCpu(pid: number | undefined): number {
   if (!pid) return NaN;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -17,6 +17,7 @@ import { detectObservable } from '../src/core/observable.js';
 import { indicatorFromObservable } from '../src/core/indicator.js';
 import { runXmlBench } from './w-xml.js';
 import { runW14 } from './w14-opensearch.js';
+import { runW14c } from './w14-changelog.js';
 import { runW3 } from './w3-misp.js';
 import { syntheticValue, serveFile, peakRssMb, round, type Row } from './lib.js';
 import { isoDaysBefore } from './clock.js';
@@ -339,6 +340,7 @@ const workloads: Record<string, (scale: number) => Promise<Row[]>> = {
   w3: (scale) => runW3({ scale }),
   xml: (scale) => runXmlBench({ scale }),
   w14: (scale) => runW14({ scale }),
+  w14c: (scale) => runW14c({ scale }),
   w7: (scale) => runW7({ scale }),
   w12: (scale) => runW12({ scale }),
   push: (scale) => runPushBench({ scale }),

@@ -142,7 +142,9 @@ export class OpenSearchStore implements Store {
       throw storeError(this.node, 'index set-up', e);
     }
     try {
-      const found = await openIdentity(client, this.names, this.clock());
+      const found = await withRetry(this.node, 'store identity', this.policy, () =>
+        openIdentity(client, this.names, this.clock()),
+      );
       this.identity = found.identity;
       this.adoptedIdentity = found.adopted;
     } catch (e) {
