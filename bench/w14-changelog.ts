@@ -14,7 +14,6 @@
  *   node --import tsx -e "import('./bench/w14-changelog.ts').then(m => m.runW14c({ scale: 0.1 })).then(r => console.log(r))"
  */
 import { spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { IngestItem } from '../src/store/contract.js';
 import { OpenSearchStore, type OpenSearchStoreOptions } from '../src/store/opensearch/index.js';
@@ -22,6 +21,7 @@ import { opensearchStoreSchema } from '../src/store/opensearch/schema.js';
 import { RUN_NOW } from './clock.js';
 import { round, type Row } from './lib.js';
 import { indicator, options } from './w14-opensearch.js';
+import { FaultProxy } from '../test/integration/opensearch-helpers.js';
 
 const WRITER = fileURLToPath(new URL('../test/integration/changelog-writer.ts', import.meta.url));
 const ttlDefault = (): number =>
@@ -79,27 +79,36 @@ async function writersRun(node: string, writers: number, secs: number): Promise<
   }
 }
 
-/** SIGKILL of a writer process mid-run: seconds until a follower reads a later change of another writer. */
+/**
+ * SIGKILL of a writer process mid-batch (its 21st bulk request is held by a loopback proxy while
+ * the process is killed, then forwarded): seconds until a follower reads a later change of
+ * another writer.
+ */
 async function stallRun(node: string): Promise<Row> {
   const p = prefix('stall');
   const follower = await open(opts(node, p, { refreshBeforeChanges: true }));
   const other = await open(opts(node, p));
+  const proxy = new FaultProxy(node);
+  const via = await proxy.start();
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, node, p, '7', '100000', '10', String(ttlDefault())], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, STIXGATE_LOG_LEVEL: 'silent' },
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', WRITER, via, p, '7', '100000', '10', String(ttlDefault())],
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+        env: { ...process.env, STIXGATE_LOG_LEVEL: 'silent' },
+      },
+    );
     const exited = new Promise((r) => child.on('exit', r));
-    await new Promise<void>((resolve, reject) => {
-      const lines = createInterface({ input: child.stdout! });
-      lines.on('line', (l) => {
-        if (l === 'ack 20') resolve();
+    let killedAt = 0;
+    await new Promise<void>((resolve) => {
+      proxy.beforeBulkAt(21, async () => {
+        child.kill('SIGKILL');
+        killedAt = performance.now();
+        await exited;
+        resolve();
       });
-      child.on('exit', () => reject(new Error('W14c: the writer exited before it was killed')));
     });
-    child.kill('SIGKILL');
-    const killedAt = performance.now();
-    await exited;
     const probe = indicator(99_000_000);
     await other.upsert([{ object: probe, source: 'w14c' }], { now: RUN_NOW });
     let cursor = 0;
@@ -121,6 +130,7 @@ async function stallRun(node: string): Promise<Row> {
     await follower.destroy().catch(() => {});
     await follower.close();
     await other.close();
+    await proxy.stop();
   }
 }
 

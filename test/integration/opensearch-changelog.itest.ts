@@ -61,10 +61,11 @@ function startWriter(
   prefix: string,
   writer: number,
   batches: number,
+  node = OPENSEARCH_URL!,
 ): { child: ChildProcess; acked: () => number; done: Promise<number | null> } {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', WRITER, OPENSEARCH_URL!, prefix, String(writer), String(batches), '10'],
+    ['--import', 'tsx', WRITER, node, prefix, String(writer), String(batches), '10'],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, STIXGATE_LOG_LEVEL: 'silent' },
@@ -160,21 +161,37 @@ describe('OpenSearch change log', { skip: SKIP_REASON }, () => {
   it('four writer processes at once, one killed with SIGKILL mid-run: a follower sees each change once, in order', async () => {
     const { store: follower, cleanup } = await freshStore({ refreshBeforeChanges: true });
     const prefix = prefixOf(follower);
-    const writers = [1, 2, 3, 4].map((w) => startWriter(prefix, w, w === 4 ? 400 : 30));
+    // writer 4 talks through a proxy that holds its 4th bulk request while the process is
+    // killed, then forwards it: a writer dead mid-batch whose last chunk still lands
+    const proxy = new FaultProxy();
+    const via = await proxy.start();
+    const writers = [1, 2, 3, 4].map((w) => startWriter(prefix, w, w === 4 ? 400 : 30, w === 4 ? via : undefined));
+    let killed!: () => void;
+    const kill = new Promise<void>((r) => {
+      killed = r;
+    });
+    proxy.beforeBulkAt(4, async () => {
+      writers[3]!.child.kill('SIGKILL');
+      await writers[3]!.done;
+      killed();
+    });
     const seen: Change[] = [];
     let cursor = 0;
-    const guard = Date.now() + 120_000; // a hang guard, not a measurement
+    const guard = Date.now() + 180_000; // a hang guard, not a measurement
     try {
-      // kill writer 4 once it has acknowledged a few batches: it dies mid-run, most likely mid-batch
-      while (writers[3]!.acked() < 3) {
-        assert.ok(Date.now() < guard, 'writer 4 never acknowledged a batch');
+      let dead = false;
+      void kill.then(() => {
+        dead = true;
+      });
+      while (!dead) {
+        assert.ok(Date.now() < guard, 'writer 4 never reached its 4th bulk');
         cursor = await drain(follower, cursor, seen);
         await new Promise((r) => setTimeout(r, 20));
       }
-      writers[3]!.child.kill('SIGKILL');
       const codes = await Promise.all(writers.map((w) => w.done));
       assert.deepEqual(codes.slice(0, 3), [0, 0, 0]);
       const acked4 = writers[3]!.acked();
+      assert.equal(acked4, 3, 'writer 4 died in its 4th batch');
       const expected = new Set<string>();
       for (const w of [1, 2, 3]) for (let i = 0; i < 300; i++) expected.add(indicatorFor(w * 1_000_000 + i).id);
       for (let i = 0; i < acked4 * 10; i++) expected.add(indicatorFor(4 * 1_000_000 + i).id);
@@ -193,6 +210,7 @@ describe('OpenSearch change log', { skip: SKIP_REASON }, () => {
       for (const c of seen) assert.ok(possible.has(c.id), `${c.id} was never written`);
     } finally {
       for (const w of writers) w.child.kill('SIGKILL');
+      await proxy.stop();
       await cleanup();
     }
   });

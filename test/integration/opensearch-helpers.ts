@@ -69,9 +69,18 @@ export class FaultProxy {
   readonly searches: { path: string; body: string; hits: number }[] = [];
   /** Runs (once) before the next bulk request is forwarded: to act while a writer is mid-bulk. */
   beforeBulk?: () => Promise<void>;
+  private atBulk?: { n: number; hook: () => Promise<void> };
+
+  /** `target`: the node to forward to (default STIXGATE_OPENSEARCH_URL). */
+  constructor(private readonly target = OPENSEARCH_URL) {}
+
+  /** Runs `hook` (once) before the `n`th bulk request (counting from 1) is forwarded. */
+  beforeBulkAt(n: number, hook: () => Promise<void>): void {
+    this.atBulk = { n, hook };
+  }
 
   async start(): Promise<string> {
-    const target = new URL(must(OPENSEARCH_URL, 'OPENSEARCH_URL'));
+    const target = new URL(must(this.target, 'OPENSEARCH_URL'));
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -97,6 +106,11 @@ export class FaultProxy {
       const hook = this.beforeBulk;
       this.beforeBulk = undefined;
       if (hook) await hook();
+      const at = this.atBulk;
+      if (at && this.bulkRequests === at.n) {
+        this.atBulk = undefined;
+        await at.hook();
+      }
       const lines = body
         .toString('utf8')
         .split('\n')

@@ -35,19 +35,36 @@ export async function indexUuids(client: Client, names: IndexNames): Promise<Map
     index: `${names.objects},${names.meta}`,
     name: 'index.uuid',
     ignore_unavailable: true,
-  } as never);
+  });
   const out = new Map<string, string>();
-  for (const [name, v] of Object.entries(r.body as Record<string, { settings?: { index?: { uuid?: string } } }>)) {
+  for (const [name, v] of Object.entries(r.body)) {
     const uuid = v.settings?.index?.uuid;
-    if (uuid) out.set(name, uuid);
+    if (typeof uuid === 'string') out.set(name, uuid);
   }
   return out;
+}
+
+/** The identity kept in the document's `value`; a damaged one reads as none (open then fails closed). */
+function parseIdentity(value: unknown): StoreIdentity | undefined {
+  if (typeof value !== 'string') return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o: Record<string, unknown> = { ...v };
+  const { storeId, epochMs, objectsUuid, metaUuid } = o;
+  if (typeof storeId !== 'string' || typeof epochMs !== 'number' || typeof objectsUuid !== 'string') return undefined;
+  if (typeof metaUuid !== 'string') return undefined;
+  return { storeId, epochMs, objectsUuid, metaUuid };
 }
 
 async function readIdentity(client: Client, names: IndexNames): Promise<StoreIdentity | undefined> {
   try {
     const r = await client.get({ index: names.meta, id: IDENTITY_ID });
-    return JSON.parse((r.body as { _source: IdentityDoc })._source.value) as StoreIdentity;
+    return parseIdentity(r.body._source?.value);
   } catch (e) {
     if (statusOf(e) === 404) return undefined;
     throw e;
@@ -59,12 +76,14 @@ async function highestPosition(client: Client, names: IndexNames): Promise<numbe
   await client.indices.refresh({ index: names.objects });
   const r = await client.search({
     index: names.objects,
-    body: { size: 0, aggs: { top: { max: { field: 'seq' } } } } as never,
+    body: { size: 1, sort: [{ seq: { order: 'desc' } }], _source: ['seq'] },
   });
-  let top = (r.body as { aggregations?: { top?: { value: number | null } } }).aggregations?.top?.value ?? 0;
+  const hit = r.body.hits.hits[0]?._source;
+  let top = typeof hit?.seq === 'number' ? hit.seq : 0;
   try {
     const c = await client.get({ index: names.meta, id: LEGACY_COUNTER_ID });
-    top = Math.max(top, (c.body as { _source: { next?: number } })._source.next ?? 0);
+    const next: unknown = c.body._source?.next;
+    if (typeof next === 'number') top = Math.max(top, next);
   } catch (e) {
     if (statusOf(e) !== 404) throw e;
   }
@@ -96,8 +115,8 @@ export async function openIdentity(
         };
     const doc: IdentityDoc = { kind: 'store', name: 'identity', value: JSON.stringify(identity), updated_at: now };
     try {
-      if (found) await client.index({ index: names.meta, id: IDENTITY_ID, body: doc as never });
-      else await client.create({ index: names.meta, id: IDENTITY_ID, body: doc as never });
+      if (found) await client.index({ index: names.meta, id: IDENTITY_ID, body: doc });
+      else await client.create({ index: names.meta, id: IDENTITY_ID, body: doc });
       return found ? { identity, adopted: found } : { identity };
     } catch (e) {
       if (statusOf(e) !== 409) throw e; // another instance created it first: read theirs

@@ -55,6 +55,38 @@ interface LegacyDoc {
   retired_at?: number;
 }
 
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+/** A slot document as stored, or undefined when it is not one (a damaged document holds nothing back). */
+function slotDoc(src: Record<string, unknown> | undefined): SlotDoc | undefined {
+  if (!src || src.kind !== 'writer' || typeof src.holder !== 'string') return undefined;
+  const fence = num(src.fence);
+  const reserved = num(src.reserved);
+  const expires = num(src.expires_at);
+  if (fence === undefined || reserved === undefined || expires === undefined) return undefined;
+  return {
+    kind: 'writer',
+    name: String(src.name),
+    holder: src.holder,
+    fence,
+    reserved,
+    expires_at: expires,
+    ...(src.dead === true ? { dead: true } : {}),
+    updated_at: num(src.updated_at) ?? 0,
+  };
+}
+
+function legacyDoc(src: Record<string, unknown>): LegacyDoc {
+  const next = num(src.next);
+  const updated = num(src.updated_at);
+  const retired = num(src.retired_at);
+  return {
+    ...(next !== undefined ? { next } : {}),
+    ...(updated !== undefined ? { updated_at: updated } : {}),
+    ...(retired !== undefined ? { retired_at: retired } : {}),
+  };
+}
+
 interface Got<T> {
   id: string;
   doc?: T;
@@ -119,19 +151,18 @@ export class Sequence {
 
   private async mgetSlots(): Promise<{ slots: Got<SlotDoc>[]; legacy: Got<LegacyDoc> }> {
     const ids = [LEGACY_ID, ...Array.from({ length: SLOTS }, (_, n) => slotId(n))];
-    const r = await this.client.mget({ index: this.opts.index, body: { ids } as never });
-    const docs = (
-      r.body as {
-        docs: { _id: string; found?: boolean; _source?: unknown; _seq_no?: number; _primary_term?: number }[];
-      }
-    ).docs.map((d) => ({
-      id: d._id,
-      doc: d.found ? d._source : undefined,
-      seqNo: d._seq_no,
-      primaryTerm: d._primary_term,
-    }));
-    const [legacy, ...slots] = docs;
-    return { slots: slots as Got<SlotDoc>[], legacy: (legacy ?? { id: LEGACY_ID }) as Got<LegacyDoc> };
+    const r = await this.client.mget({ index: this.opts.index, body: { ids } });
+    const got = new Map<string, Got<Record<string, unknown>>>();
+    for (const d of r.body.docs) {
+      if (!('found' in d) || !d.found || !d._source) continue;
+      got.set(d._id, { id: d._id, doc: d._source, seqNo: d._seq_no, primaryTerm: d._primary_term });
+    }
+    const slots = ids.slice(1).map((id) => {
+      const g = got.get(id);
+      return { ...g, id, doc: slotDoc(g?.doc) };
+    });
+    const legacy = got.get(LEGACY_ID);
+    return { slots, legacy: { ...legacy, id: LEGACY_ID, doc: legacy?.doc && legacyDoc(legacy.doc) } };
   }
 
   private live(d: SlotDoc, now: number): boolean {
@@ -143,16 +174,15 @@ export class Sequence {
     try {
       const r =
         prev.seqNo === undefined
-          ? await this.client.create({ index: this.opts.index, id, body: doc as never })
+          ? await this.client.create({ index: this.opts.index, id, body: doc })
           : await this.client.index({
               index: this.opts.index,
               id,
-              body: doc as never,
+              body: doc,
               if_seq_no: prev.seqNo,
               if_primary_term: prev.primaryTerm,
             });
-      const b = r.body as { _seq_no: number; _primary_term: number };
-      return { seqNo: b._seq_no, primaryTerm: b._primary_term };
+      return { seqNo: r.body._seq_no, primaryTerm: r.body._primary_term };
     } catch (e) {
       if (statusOf(e) === 409 || errorType(e) === 'version_conflict_engine_exception') return undefined;
       throw e;
@@ -209,10 +239,10 @@ export class Sequence {
       await this.client.update({
         index: this.opts.index,
         id: LEGACY_ID,
-        body: { doc: { retired_at: now } } as never,
+        body: { doc: { retired_at: now } },
         if_seq_no: legacy.seqNo,
         if_primary_term: legacy.primaryTerm,
-      } as never);
+      });
     } catch (e) {
       if (statusOf(e) !== 409) throw e;
     }

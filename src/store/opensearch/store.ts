@@ -186,8 +186,10 @@ export class OpenSearchStore implements Store {
     if (this.replaced) throw this.replaced;
     const now = this.clock();
     if (!force && now - this.identityCheckedAt < 2000) return;
+    const identity = this.identity;
+    if (!identity) throw new StixgateError('STIXGATE_ERR_STORE_UNAVAILABLE', 'store is not open', { reason: 'closed' });
     try {
-      await checkIdentity(this.c(), this.names, this.identity!);
+      await checkIdentity(this.c(), this.names, identity);
       this.identityCheckedAt = now;
     } catch (e) {
       if (e instanceof StixgateError && e.code === 'STIXGATE_ERR_STORE_REPLACED') {
