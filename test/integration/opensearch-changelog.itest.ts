@@ -16,14 +16,7 @@ import { OpenSearchStore } from '../../src/store/opensearch/index.js';
 import type { Sequence } from '../../src/store/opensearch/sequence.js';
 import { toDoc } from '../../src/store/opensearch/documents.js';
 import { T0, clone, indicatorFor } from '../store/fixtures.js';
-import {
-  FaultProxy,
-  OPENSEARCH_URL,
-  SKIP_REASON,
-  freshStore,
-  storeOptions,
-  uniquePrefix,
-} from './opensearch-helpers.js';
+import { FaultProxy, OPENSEARCH_URL, SKIP_REASON, freshStore, storeOptions } from './opensearch-helpers.js';
 
 const WRITER = fileURLToPath(new URL('./changelog-writer.ts', import.meta.url));
 const TTL_MS = 5000;

@@ -59,7 +59,7 @@ const num = (v: unknown): number | undefined => (typeof v === 'number' && Number
 
 /** A slot document as stored, or undefined when it is not one (a damaged document holds nothing back). */
 function slotDoc(src: Record<string, unknown> | undefined): SlotDoc | undefined {
-  if (!src || src.kind !== 'writer' || typeof src.holder !== 'string') return undefined;
+  if (src?.kind !== 'writer' || typeof src.holder !== 'string') return undefined;
   const fence = num(src.fence);
   const reserved = num(src.reserved);
   const expires = num(src.expires_at);
@@ -191,12 +191,14 @@ export class Sequence {
 
   /** Claims a free or expired slot, starting above every fence and reservation published. */
   private async claim(): Promise<Own> {
-    for (let round = 0; round < 5; round++) {
+    for (let round = 0; round < SLOTS; round++) {
       const { slots, legacy } = await this.mgetSlots();
       const now = this.clock();
       let floor = Math.max(legacy.doc?.next ?? 0, this.last, this.nowUs() + JOIN_MARGIN_US);
       for (const s of slots) if (s.doc) floor = Math.max(floor, s.doc.fence, s.doc.reserved);
-      const free = slots.findIndex((s) => !s.doc || !this.live(s.doc, now));
+      const frees = slots.flatMap((s, n) => (!s.doc || !this.live(s.doc, now) ? [n] : []));
+      // a random free slot: instances starting together rarely race for the same one
+      const free = frees[Math.floor(Math.random() * frees.length)] ?? -1;
       if (free < 0) {
         throw new StixgateError(
           'STIXGATE_ERR_STORE_UNAVAILABLE',
@@ -345,7 +347,7 @@ export class Sequence {
 
   /** Reserves `n` positions for one chunk. */
   async allocate(n: number): Promise<Allocation> {
-    let own = this.own ?? (await this.claim());
+    const own = this.own ?? (await this.claim());
     // renew before the slot could look expired to a reader, and before passing the reservation
     const min = Math.max(this.last + 1, this.promised + 1, own.fence + 1, this.nowUs());
     const from = this.align(min, own.n);
