@@ -277,6 +277,7 @@ describe('OpenSearch change log', { skip: SKIP_REASON }, () => {
       // sticky: the instance stays closed until it is restarted
       await assert.rejects(store.ping(), replaced);
       // the re-sync: a restarted instance opens the store as it now is (a new, empty one)
+      await clientOf(store).cluster.health({ index: store.names.objects, wait_for_status: 'yellow', timeout: '60s' });
       const restarted = await peer(store, Date.now);
       assert.notEqual(restarted.identity?.storeId, store.identity?.storeId);
       await restarted.close();
