@@ -16,6 +16,7 @@ import { OpenSearchStore } from '../../src/store/opensearch/index.js';
 import type { Sequence } from '../../src/store/opensearch/sequence.js';
 import { toDoc } from '../../src/store/opensearch/documents.js';
 import { T0, clone, indicatorFor } from '../store/fixtures.js';
+import { must } from '../helpers/must.js';
 import { FaultProxy, OPENSEARCH_URL, SKIP_REASON, freshStore, storeOptions } from './opensearch-helpers.js';
 
 const WRITER = fileURLToPath(new URL('./changelog-writer.ts', import.meta.url));
@@ -54,7 +55,7 @@ function startWriter(
   prefix: string,
   writer: number,
   batches: number,
-  node = OPENSEARCH_URL!,
+  node = must(OPENSEARCH_URL, 'OPENSEARCH_URL'),
 ): { child: ChildProcess; acked: () => number; done: Promise<number | null> } {
   const child = spawn(
     process.execPath,
@@ -65,7 +66,7 @@ function startWriter(
     },
   );
   let acked = 0;
-  createInterface({ input: child.stdout! }).on('line', (l) => {
+  createInterface({ input: must(child.stdout, 'stdout') }).on('line', (l) => {
     if (l.startsWith('ack ')) acked = Number(l.slice(4)) + 1;
   });
   const done = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -159,13 +160,14 @@ describe('OpenSearch change log', { skip: SKIP_REASON }, () => {
     const proxy = new FaultProxy();
     const via = await proxy.start();
     const writers = [1, 2, 3, 4].map((w) => startWriter(prefix, w, w === 4 ? 400 : 30, w === 4 ? via : undefined));
-    let killed!: () => void;
+    const killer = must(writers[3], 'writer 4');
+    let killed: () => void = () => {};
     const kill = new Promise<void>((r) => {
       killed = r;
     });
     proxy.beforeBulkAt(4, async () => {
-      writers[3]!.child.kill('SIGKILL');
-      await writers[3]!.done;
+      killer.child.kill('SIGKILL');
+      await killer.done;
       killed();
     });
     const seen: Change[] = [];
@@ -183,7 +185,7 @@ describe('OpenSearch change log', { skip: SKIP_REASON }, () => {
       }
       const codes = await Promise.all(writers.map((w) => w.done));
       assert.deepEqual(codes.slice(0, 3), [0, 0, 0]);
-      const acked4 = writers[3]!.acked();
+      const acked4 = killer.acked();
       assert.equal(acked4, 3, 'writer 4 died in its 4th batch');
       const expected = new Set<string>();
       for (const w of [1, 2, 3]) for (let i = 0; i < 300; i++) expected.add(indicatorFor(w * 1_000_000 + i).id);
@@ -196,7 +198,8 @@ describe('OpenSearch change log', { skip: SKIP_REASON }, () => {
         await new Promise((r) => setTimeout(r, 100));
       }
       const seqs = seen.map((c) => c.seq);
-      for (let i = 1; i < seqs.length; i++) assert.ok(seqs[i]! > seqs[i - 1]!, 'strictly increasing positions');
+      for (let i = 1; i < seqs.length; i++)
+        assert.ok(must(seqs[i], 'seq') > must(seqs[i - 1], 'seq'), 'strictly increasing positions');
       assert.equal(new Set(seen.map((c) => c.id)).size, seen.length, 'each change delivered once');
       const possible = new Set(expected);
       for (let i = acked4 * 10; i < (acked4 + 1) * 10; i++) possible.add(indicatorFor(4 * 1_000_000 + i).id);
