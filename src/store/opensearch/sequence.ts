@@ -333,6 +333,12 @@ export class Sequence {
     let ok: { seqNo: number; primaryTerm: number } | undefined;
     try {
       ok = await this.write(slotId(own.n), doc, own);
+      // a conflict with our own earlier write (a request the client sent again) is still ours
+      if (!ok) {
+        const cur = (await this.mgetSlots()).slots[own.n];
+        if (cur?.doc?.holder === this.holder && !cur.doc.dead && cur.seqNo !== undefined)
+          ok = await this.write(slotId(own.n), doc, cur);
+      }
     } catch (e) {
       if (statusOf(e) !== 404) throw e;
     }
