@@ -31,6 +31,9 @@ const seqOf = (s: OpenSearchStore) => (s as unknown as { sequence: Sequence }).s
 const clientOf = (s: OpenSearchStore) => (s as unknown as { client: Client }).client;
 const prefixOf = (s: OpenSearchStore) => s.names.objects.replace(/-objects$/, '');
 
+/** Runs a store's change-log heartbeat now (its timer runs on the real clock). */
+const heartbeat = (s: OpenSearchStore) => (seqOf(s) as unknown as { heartbeat(): Promise<void> }).heartbeat();
+
 /** A store on the same indices as `s`, with its own clock and options. */
 async function peer(s: OpenSearchStore, clock: () => number, extra = {}): Promise<OpenSearchStore> {
   const p = new OpenSearchStore({
@@ -116,6 +119,44 @@ describe('OpenSearch change log', { skip: SKIP_REASON }, () => {
       assert.equal(await seq.commit(dead), false);
     } finally {
       await reader.close();
+      await cleanup();
+    }
+  });
+
+  it("a writer that joins starts within the join margin, and an idle writer's heartbeat follows it (injected clocks)", async () => {
+    const now = Date.now();
+    const clock = () => now;
+    const { store: a, cleanup } = await freshStore({ sequence_ttl_secs: TTL_MS / 1000, clock });
+    const b = await peer(a, clock);
+    const reader = await peer(a, clock);
+    try {
+      await a.upsert([item(1)], { now: T0 });
+      await b.upsert([item(2)], { now: T0 });
+      const bSeq = must(await b.getEntry(indicatorFor(2).id), 'b entry').seq;
+      const epochMs = must(a.identity, 'identity').epochMs;
+      // b's first position is above a's fence by the join margin (3 s), not by a's reservation too
+      assert.ok(bSeq <= (now - epochMs) * 1000 + 3_000_000 + 32, `b starts at ${bSeq}, beyond the join margin`);
+      // b runs ahead of a's clock (frozen here); a's heartbeat reads b's fence and publishes a
+      // fence that covers it, so b's change is readable without waiting for a's clock
+      await heartbeat(a);
+      const rest: Change[] = [];
+      await drain(reader, 0, rest);
+      assert.deepEqual(
+        rest.map((c) => c.id),
+        [indicatorFor(1).id, indicatorFor(2).id],
+      );
+      // a writes above what it followed; b, idle now, follows a at its heartbeat in turn
+      await a.upsert([item(3)], { now: T0 });
+      await heartbeat(b);
+      const last: Change[] = [];
+      await drain(reader, rest.at(-1)?.seq ?? 0, last);
+      assert.deepEqual(
+        last.map((c) => c.id),
+        [indicatorFor(3).id],
+      );
+    } finally {
+      await reader.close();
+      await b.close();
       await cleanup();
     }
   });

@@ -39,6 +39,22 @@ export function storeOptions(overrides: Partial<OpenSearchStoreOptions> = {}): O
   };
 }
 
+/**
+ * The highest change-log position written to `index`, read from the node directly (after a
+ * refresh): what a follower must reach to have seen every change the writers made.
+ */
+export async function highestSeq(index: string): Promise<number> {
+  const base = must(OPENSEARCH_URL, 'STIXGATE_OPENSEARCH_URL');
+  await fetch(`${base}/${index}/_refresh`, { method: 'POST' });
+  const r = await fetch(`${base}/${index}/_search`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ size: 1, sort: [{ seq: 'desc' }], _source: ['seq'] }),
+  });
+  const body = (await r.json()) as { hits?: { hits?: { _source?: { seq?: number } }[] } };
+  return body.hits?.hits?.[0]?._source?.seq ?? 0;
+}
+
 /** Opens a store on fresh indices; cleanup deletes them. */
 export async function freshStore(
   overrides: Partial<OpenSearchStoreOptions> = {},

@@ -194,8 +194,7 @@ export class Sequence {
     for (let round = 0; round < SLOTS; round++) {
       const { slots, legacy } = await this.mgetSlots();
       const now = this.clock();
-      let floor = Math.max(legacy.doc?.next ?? 0, this.last, this.nowUs() + JOIN_MARGIN_US);
-      for (const s of slots) if (s.doc) floor = Math.max(floor, s.doc.fence, s.doc.reserved);
+      const floor = this.claimFloor(slots, legacy, now);
       const frees = slots.flatMap((s, n) => (!s.doc || !this.live(s.doc, now) ? [n] : []));
       // a random free slot: instances starting together rarely race for the same one
       const free = frees[Math.floor(Math.random() * frees.length)] ?? -1;
@@ -235,6 +234,48 @@ export class Sequence {
     });
   }
 
+  /**
+   * The first position of a new claim: above the live slots' fences (a reader's horizon is at
+   * most their lowest), the join margin above the clock (a reader whose snapshot straddles the
+   * claim may have seen fences moved since), and the reservations of the slots a reader could
+   * find expired before it sees this claim (with no live slot it reads up to them). The
+   * reservations of healthy live slots are left out: they lie up to RESERVE_US ahead, and a
+   * writer that started there would stay invisible until every other fence caught up.
+   */
+  private claimFloor(slots: Got<SlotDoc>[], legacy: Got<LegacyDoc>, now: number): number {
+    let floor = Math.max(legacy.doc?.next ?? 0, this.last, this.promised, this.nowUs() + JOIN_MARGIN_US);
+    for (const s of slots) {
+      const d = s.doc;
+      if (!d) continue;
+      floor = Math.max(floor, d.fence);
+      if (!this.live(d, now + JOIN_MARGIN_US / 1000)) floor = Math.max(floor, d.reserved);
+    }
+    return floor;
+  }
+
+  /**
+   * Raises this writer's promise to the highest live fence a snapshot shows. An idle writer
+   * then publishes a fence that follows the others (it will not write below what it read), so
+   * a writer that runs ahead of it (one that joined above the clock) is not held back until
+   * its clock catches up. Safe at any time: chunks in flight still bound the fence from below.
+   */
+  private follow(slots: Got<SlotDoc>[], now: number): void {
+    for (const [n, s] of slots.entries()) {
+      const d = s.doc;
+      if (!d || n === this.own?.n || !this.live(d, now)) continue;
+      this.promised = Math.max(this.promised, d.fence);
+    }
+  }
+
+  /** The heartbeat: an idle writer reads the other fences first and follows them (see follow). */
+  private async heartbeat(): Promise<void> {
+    if (this.inflight.size === 0) {
+      const { slots } = await this.mgetSlots();
+      this.follow(slots, this.clock());
+    }
+    await this.publish();
+  }
+
   /** Marks the single-counter document of the previous version retired (ADR 0023, mixed versions). */
   private async retireLegacy(legacy: Got<LegacyDoc>, now: number): Promise<void> {
     try {
@@ -252,7 +293,10 @@ export class Sequence {
 
   private startHeartbeat(): void {
     if (this.timer) return;
-    this.timer = setInterval(() => void this.publish().catch(() => {}), Math.max(50, Math.floor(this.opts.ttlMs / 5)));
+    this.timer = setInterval(
+      () => void this.heartbeat().catch(() => {}),
+      Math.max(50, Math.floor(this.opts.ttlMs / 5)),
+    );
     this.timer.unref();
   }
 
@@ -442,6 +486,7 @@ export class Sequence {
           reason: 'contended',
         });
       if (horizon === Number.POSITIVE_INFINITY) horizon = highest;
+      if (this.own) this.follow(slots, now);
       return { head: horizon, horizon };
     }
   }
