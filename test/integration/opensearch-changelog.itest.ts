@@ -252,7 +252,7 @@ describe('OpenSearch change log', { skip: SKIP_REASON }, () => {
     }
   });
 
-  it('followers without forced refreshes: no refresh from reads, changes readable once refresh_interval + 1 s has passed', async () => {
+  it('followers without forced refreshes: one refresh at the first read, none after, changes readable once refresh_interval + 1 s has passed', async () => {
     let now = Date.now();
     const clock = () => now;
     const { store: writer, cleanup } = await freshStore({ refresh_interval: '30s', clock });
@@ -266,11 +266,18 @@ describe('OpenSearch change log', { skip: SKIP_REASON }, () => {
     };
     try {
       await writer.upsert([item(1), item(2)], { now: T0 });
+      // the follower's first read refreshes once (start-up): what was written before is readable at once
+      const startup: Change[] = [];
+      const from = await drain(follower, 0, startup);
+      assert.deepEqual(
+        startup.map((x) => x.id),
+        [1, 2].map((n) => indicatorFor(n).id),
+      );
       const r0 = await refreshes();
       const early: Change[] = [];
       for (let i = 0; i < 20; i++) {
         await follower.upsert([item(100 + i)], { now: T0 }); // a follower that also writes
-        await drain(follower, 0, early);
+        await drain(follower, from, early);
       }
       assert.equal(await refreshes(), r0, 'reading the change log forced no refresh');
       assert.deepEqual(early, [], 'nothing is read before the index refreshed by itself');
@@ -279,15 +286,15 @@ describe('OpenSearch change log', { skip: SKIP_REASON }, () => {
       now += 31_000;
       await seqOf(writer).publish();
       await seqOf(follower).publish();
-      await drain(follower, 0, early);
+      await drain(follower, from, early);
       assert.deepEqual(early, [], 'a horizon is read only refresh_interval + 1 s after it was seen');
       now += 31_000;
       await c.indices.refresh({ index: writer.names.objects }); // the periodic refresh, due by now
       const all: Change[] = [];
-      await drain(follower, 0, all);
+      await drain(follower, from, all);
       assert.deepEqual(
         new Set(all.map((x) => x.id)),
-        new Set([1, 2, ...Array.from({ length: 20 }, (_, i) => 100 + i)].map((n) => indicatorFor(n).id)),
+        new Set(Array.from({ length: 20 }, (_, i) => 100 + i).map((n) => indicatorFor(n).id)),
       );
     } finally {
       await follower.close();

@@ -101,6 +101,8 @@ export class OpenSearchStore implements Store {
   private replaced?: StixgateError;
   private identityCheckedAt = Number.NEGATIVE_INFINITY;
   private lag?: HorizonLag;
+  /** The first change-log read refreshed the objects index (see horizon()). */
+  private lagPrimed = false;
   private headCache = { horizon: -1, head: 0 };
 
   constructor(private readonly opts: OpenSearchStoreOptions) {
@@ -515,8 +517,17 @@ export class OpenSearchStore implements Store {
     } catch (e) {
       throw await this.replacedOr(storeError(this.node, 'change-log position', e));
     }
+    if (!this.lag) return h;
+    if (!this.lagPrimed) {
+      // the first read of this instance refreshes once: everything at or below the horizon is
+      // then searchable, so a follower that just started (or a one-shot push) does not see an
+      // empty change log for the first lag period
+      await this.refresh(this.names.objects);
+      this.lagPrimed = true;
+      this.lag.prime(h);
+    }
     // without forced refreshes, read only what the index's own refresh has made searchable
-    return this.lag ? this.lag.readable(h, this.clock()) : h;
+    return this.lag.readable(h, this.clock());
   }
 
   async changes(after: number, limit: number): Promise<ChangePage> {

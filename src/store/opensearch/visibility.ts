@@ -24,6 +24,11 @@ export class HorizonLag {
 
   constructor(readonly lagMs: number) {}
 
+  /** Marks everything up to `horizon` readable now (the caller refreshed the index after reading it). */
+  prime(horizon: number): void {
+    this.readableHorizon = Math.max(this.readableHorizon, horizon);
+  }
+
   /** Records `horizon` seen at `now` and returns the highest horizon seen at least lagMs ago. */
   readable(horizon: number, now: number): number {
     const lastSeen = this.seen.at(-1);
