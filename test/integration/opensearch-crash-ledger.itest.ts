@@ -2,6 +2,7 @@ import { it, test } from 'node:test';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { OpenSearchStore } from '../../src/store/opensearch/index.js';
+import { ledgerIndexName } from '../../src/store/opensearch/ledger.js';
 import { TRIALS, crashLedgerTrials, crashValues, storeValues } from '../e2e/crash-ledger-kit.js';
 import { OPENSEARCH_URL, SKIP_REASON, storeOptions } from './opensearch-helpers.js';
 
@@ -40,6 +41,13 @@ else
             const s = new OpenSearchStore(opts);
             await s.open();
             return s;
+          },
+          // the killed push's last ledger documents may still wait for the index's 1 s refresh
+          settle: async () => {
+            const r = await fetch(`${OPENSEARCH_URL}/${ledgerIndexName(opts.index_prefix)}/_refresh`, {
+              method: 'POST',
+            });
+            if (!r.ok) throw new Error(`refresh of ${ledgerIndexName(opts.index_prefix)}: ${r.status}`);
           },
         };
       });
