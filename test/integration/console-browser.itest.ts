@@ -129,17 +129,6 @@ describe('console in a headless browser', () => {
     assert.equal(await p.locator('#sink-splunk_main td').first().textContent(), 'splunk_main');
     await shot(p, '03-sinks');
 
-    // Plan, then Reconcile: the product holds nothing of the two values the sink's view sends
-    await Promise.all([p.waitForURL(`${base}/console/sinks/splunk_main/plan`), p.click('#plan-splunk_main')]);
-    assert.equal(await p.locator('#plan-counts tr:has-text("missing") td').textContent(), '2');
-    assert.equal(splunk.collection('search', 'stixgate_indicators')?.docs.size ?? 0, 0, 'a plan changes nothing');
-    await shot(p, '03b-sink-plan');
-    await Promise.all([p.waitForURL(`${base}/console/sinks/splunk_main/reconcile`), p.click('#reconcile-splunk_main')]);
-    assert.match(must(await p.locator('#reconcile-done').textContent(), '#reconcile-done'), /Reconciled splunk_main/);
-    assert.equal(await p.locator('#reconcile-outcome tr:has-text("written") td').textContent(), '2');
-    assert.equal(splunk.collection('search', 'stixgate_indicators')?.docs.size, 2, 'both values written');
-    await shot(p, '03c-sink-reconciled');
-
     await p.click('nav a:has-text("Search")');
     await p.fill('input[name=value]', 'evil.example');
     await Promise.all([p.waitForURL(/value=evil\.example/), p.click('form.search button')]);
@@ -187,6 +176,21 @@ describe('console in a headless browser', () => {
     assert.equal(await p.locator('main iframe').count(), 0);
     await pwned(p);
     await shot(p, '07-why-rejected');
+
+    // Plan, then Reconcile, after the why of the rejected value (a reconcile writes the value and
+    // the ledger then records it present)
+    await p.click('nav a:has-text("Sinks")');
+    await p.waitForURL(`${base}/console/sinks`);
+    // the product holds nothing of the two values the sink's view sends
+    await Promise.all([p.waitForURL(`${base}/console/sinks/splunk_main/plan`), p.click('#plan-splunk_main')]);
+    assert.equal(await p.locator('#plan-counts tr:has-text("missing") td').textContent(), '2');
+    assert.equal(splunk.collection('search', 'stixgate_indicators')?.docs.size ?? 0, 0, 'a plan changes nothing');
+    await shot(p, '03b-sink-plan');
+    await Promise.all([p.waitForURL(`${base}/console/sinks/splunk_main/reconcile`), p.click('#reconcile-splunk_main')]);
+    assert.match(must(await p.locator('#reconcile-done').textContent(), '#reconcile-done'), /Reconciled splunk_main/);
+    assert.equal(await p.locator('#reconcile-outcome tr:has-text("written") td').textContent(), '2');
+    assert.equal(splunk.collection('search', 'stixgate_indicators')?.docs.size, 2, 'both values written');
+    await shot(p, '03c-sink-reconciled');
 
     // the whole search list: every name of the store, hostile ones included, as text
     await p.goto(`${base}/console/search`);
