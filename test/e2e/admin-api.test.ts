@@ -8,7 +8,7 @@ import { registry } from '../../integrations/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { hashApiKey } from '../../src/server/index.js';
 import { until } from '../helpers/until.js';
-import { splunkRig } from '../helpers/splunk-rig.js';
+import { splunkRig, kvSinkYaml } from '../helpers/splunk-rig.js';
 
 /**
  * The admin API against a real daemon (embedded store, a text_list source, a Splunk KV sink on
@@ -62,16 +62,7 @@ sources:
     allow_insecure: true
     interval_secs: 3600
     run_on_start: false
-sinks:
-  kv:
-    type: splunk_kv
-    url: ${base}
-    auth: { username: admin, password: changeme }
-    allow_private: true
-    allow_insecure: true
-    interval_secs: 3600
-    max_tlp: amber
-`,
+${kvSinkYaml(base, ['max_tlp: amber'])}`,
     { mode: 0o600 },
   );
   let daemon = new Daemon({ configPath: configFile, registry, logger: silentLogger(), port: 0 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { hashApiKey } from '../../src/server/index.js';
 import { runCli, startDaemon } from '../helpers/daemon-proc.js';
 import { must } from '../helpers/must.js';
-import { splunkRig } from '../helpers/splunk-rig.js';
+import { splunkRig, kvSinkYaml } from '../helpers/splunk-rig.js';
 
 /**
  * `stixgate plan` and `stixgate reconcile` against a Splunk simulator: through a running daemon
@@ -31,16 +31,7 @@ server:
   port: 0
   api_keys:
     ops: { hash: "${hashApiKey(KEY)}", scopes: [admin, ingest, metrics], max_tlp: red }
-sinks:
-  kv:
-    type: splunk_kv
-    url: ${base}
-    auth: { username: admin, password: changeme }
-    allow_private: true
-    allow_insecure: true
-    interval_secs: 3600
-    reconcile: { interval_secs: 86400 }
-`,
+${kvSinkYaml(base, ['reconcile: { interval_secs: 86400 }'])}`,
     { mode: 0o600 },
   );
   writeFileSync(join(dir, 'a.txt'), '198.51.100.11\n198.51.100.12\n198.51.100.13\n');

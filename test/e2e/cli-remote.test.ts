@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { hashApiKey } from '../../src/server/index.js';
 import { runCli, startDaemon } from '../helpers/daemon-proc.js';
 import { until } from '../helpers/until.js';
-import { splunkRig } from '../helpers/splunk-rig.js';
+import { splunkRig, kvSinkYaml } from '../helpers/splunk-rig.js';
 
 /**
  * The CLI against a daemon running in a child process: while the daemon holds the store, `ingest`,
@@ -34,15 +34,7 @@ server:
   port: 0
   api_keys:
     ops: { hash: "${hashApiKey(KEY)}", scopes: [admin, lookup, ingest, search], max_tlp: red }
-sinks:
-  kv:
-    type: splunk_kv
-    url: ${base}
-    auth: { username: admin, password: changeme }
-    allow_private: true
-    allow_insecure: true
-    interval_secs: 3600
-`,
+${kvSinkYaml(base)}`,
     { mode: 0o600 },
   );
   writeFileSync(

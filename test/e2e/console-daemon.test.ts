@@ -8,7 +8,7 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { hashApiKey } from '../../src/server/index.js';
 import { until } from '../helpers/until.js';
 import { must } from '../helpers/must.js';
-import { splunkRig } from '../helpers/splunk-rig.js';
+import { splunkRig, kvSinkYaml } from '../helpers/splunk-rig.js';
 
 /**
  * The console as the daemon serves it (embedded store, a text_list source, a Splunk KV sink on the
@@ -37,16 +37,7 @@ server:
     viewer: { hash: "${hashApiKey(VIEWER)}", scopes: [search, lookup], max_tlp: amber }
 sources:
   feed: { type: text_list, url: "file://${join(dir, 'list.txt')}", interval_secs: 3600, run_on_start: false, tlp: green }
-sinks:
-  kv:
-    type: splunk_kv
-    url: ${base}
-    auth: { username: admin, password: changeme }
-    allow_private: true
-    allow_insecure: true
-    interval_secs: 3600
-    max_tlp: amber
-`,
+${kvSinkYaml(base, ['max_tlp: amber'])}`,
     { mode: 0o600 },
   );
   const daemon = new Daemon({ configPath: configFile, registry, logger: silentLogger(), port: 0 });

@@ -8,7 +8,7 @@ import { detectObservable } from '../../src/core/observable.js';
 import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { runCli, startDaemon } from '../helpers/daemon-proc.js';
 import { must } from '../helpers/must.js';
-import { splunkRig } from '../helpers/splunk-rig.js';
+import { splunkRig, kvSinkYaml } from '../helpers/splunk-rig.js';
 
 /**
  * `stixgate why` against a running daemon (GET /api/v1/deliveries through src/cli-remote.ts) and
@@ -72,17 +72,7 @@ server:
   port: 0
   api_keys:
     ops: { hash: "${hashApiKey(KEY)}", scopes: [admin, lookup, ingest], max_tlp: red }
-sinks:
-  kv:
-    type: splunk_kv
-    url: ${base}
-    auth: { username: admin, password: changeme }
-    allow_private: true
-    allow_insecure: true
-    interval_secs: 3600
-    batch_size: 1
-    filters: { exclude_labels: [scanner] }
-`,
+${kvSinkYaml(base, ['batch_size: 1', 'filters: { exclude_labels: [scanner] }'])}`,
     { mode: 0o600 },
   );
   const env = { STIXGATE_API_KEY: KEY };

@@ -21,3 +21,23 @@ export async function splunkRig(
   });
   return { splunk, base, dir };
 }
+
+/**
+ * The `sinks:` section of a daemon configuration with one Splunk KV sink `kv` on the simulator at
+ * `base` (its default credentials, loopback allowed, no scheduled push), plus `extra` keys of the
+ * sink (YAML lines such as `max_tlp: amber`). The last section of the configuration it ends.
+ */
+export function kvSinkYaml(base: string, extra: readonly string[] = []): string {
+  return [
+    'sinks:',
+    '  kv:',
+    '    type: splunk_kv',
+    `    url: ${base}`,
+    '    auth: { username: admin, password: changeme }',
+    '    allow_private: true',
+    '    allow_insecure: true',
+    '    interval_secs: 3600',
+    ...extra.map((l) => `    ${l}`),
+    '',
+  ].join('\n');
+}

@@ -8,7 +8,7 @@ import { indicatorFromObservable } from '../../src/core/indicator.js';
 import type { StixObject } from '../../src/core/stix.js';
 import { OpenSearchStore } from '../../src/store/opensearch/index.js';
 import { runCli, startDaemon } from '../helpers/daemon-proc.js';
-import { splunkRig } from '../helpers/splunk-rig.js';
+import { splunkRig, kvSinkYaml } from '../helpers/splunk-rig.js';
 import { OPENSEARCH_URL, SKIP_REASON, storeOptions } from './opensearch-helpers.js';
 
 /**
@@ -59,16 +59,7 @@ server:
   api_keys:
     ops: { hash: "${hashApiKey(OPS)}", scopes: [admin, lookup, ingest], max_tlp: red }
     reader: { hash: "${hashApiKey(READER)}", scopes: [lookup], max_tlp: green }
-sinks:
-  kv:
-    type: splunk_kv
-    url: ${base}
-    auth: { username: admin, password: changeme }
-    allow_private: true
-    allow_insecure: true
-    interval_secs: 3600
-    filters: { exclude_labels: [scanner] }
-`,
+${kvSinkYaml(base, ['filters: { exclude_labels: [scanner] }'])}`,
     { mode: 0o600 },
   );
   const c0 = ['-c', cfg];
