@@ -19,28 +19,7 @@
 import { first } from '../../src/core/indexed.js';
 import { parsePattern } from '../../src/core/pattern.js';
 import type { ComparisonExpression, Literal, ObjectPath, ObservationExpression } from '../../src/core/pattern.js';
-import type { StixObject } from '../../src/core/stix.js';
-
-const SCO = new Set([
-  'artifact',
-  'autonomous-system',
-  'directory',
-  'domain-name',
-  'email-addr',
-  'email-message',
-  'file',
-  'ipv4-addr',
-  'ipv6-addr',
-  'mac-addr',
-  'mutex',
-  'network-traffic',
-  'process',
-  'software',
-  'url',
-  'user-account',
-  'windows-registry-key',
-  'x509-certificate',
-]);
+import { isSco, type StixObject } from '../../src/core/stix.js';
 
 function pathKey(p: ObjectPath): string {
   return `${p.objectType}:${p.steps.map((s) => (s.kind === 'key' ? `.${s.name}` : `[${s.index}]`)).join('')}`;
@@ -222,8 +201,8 @@ export function compareIdiom(ours: readonly StixObject[], ref: readonly StixObje
   const ourPat = ourInd
     .filter((o) => (o.pattern_type ?? 'stix') === 'stix')
     .map((o) => comparablePattern(String(o.pattern)));
-  const refSco = ref.filter((o) => SCO.has(o.type)).map(scoKey);
-  const ourSco = ours.filter((o) => SCO.has(o.type)).map(scoKey);
+  const refSco = ref.filter((o) => isSco(o.type)).map(scoKey);
+  const ourSco = ours.filter((o) => isSco(o.type)).map(scoKey);
   const typeCounts: Record<string, [number, number]> = {};
   const count = (list: readonly StixObject[], t: string): number => list.filter((o) => o.type === t).length;
   for (const t of new Set([...ref.map((o) => o.type), ...ours.map((o) => o.type)])) {

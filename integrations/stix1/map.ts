@@ -6,7 +6,7 @@
 import { at } from '../../src/core/indexed.js';
 import { StixgateError, type Rejection } from '../../src/core/errors.js';
 import { deterministicId } from '../../src/core/ids.js';
-import type { StixObject } from '../../src/core/stix.js';
+import { isSco, type StixObject } from '../../src/core/stix.js';
 import { attr, child, childrenNamed, textOf, xsiType, type XmlElement } from '../../src/core/safe-xml.js';
 import { convertId, stixTimestamp, type Stix1MapContext } from './common.js';
 import { markingsOf } from './markings.js';
@@ -228,7 +228,7 @@ export class Stix1Mapper implements SdoHost, IndicatorHost {
     for (const o of this.objects) {
       if (o.type === 'marking-definition') continue;
       if (pkgMarkings.refs.length) addMarkings(o, pkgMarkings.refs);
-      if (identity && o.id !== identity && o.created_by_ref === undefined && !isScoType(o.type))
+      if (identity && o.id !== identity && o.created_by_ref === undefined && !isSco(o.type))
         o.created_by_ref = identity;
     }
     this.countUnmapped(this.builder.unmapped);
@@ -404,35 +404,10 @@ export class Stix1Mapper implements SdoHost, IndicatorHost {
 }
 
 function addMarkings(o: StixObject, refs: readonly string[]): void {
-  if (isScoType(o.type) || o.type === 'marking-definition') return;
+  if (isSco(o.type) || o.type === 'marking-definition') return;
   const cur = o.object_marking_refs ?? [];
   const next = [...new Set([...cur, ...refs])];
   o.object_marking_refs = next;
-}
-
-const SCO_TYPES = new Set([
-  'artifact',
-  'autonomous-system',
-  'directory',
-  'domain-name',
-  'email-addr',
-  'email-message',
-  'file',
-  'ipv4-addr',
-  'ipv6-addr',
-  'mac-addr',
-  'mutex',
-  'network-traffic',
-  'process',
-  'software',
-  'url',
-  'user-account',
-  'windows-registry-key',
-  'x509-certificate',
-]);
-
-function isScoType(t: string): boolean {
-  return SCO_TYPES.has(t);
 }
 
 /** Maps one parsed STIX 1.x package. */
