@@ -1,6 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { StixgateError } from '../../src/core/errors.js';
-import type { ObservableType } from '../../src/core/stix.js';
+import { OBSERVABLE_TYPES, isObservableType, type ObservableType } from '../../src/core/stix.js';
 import { loadSinkMapping, type SinkMapping } from '../../src/delivery/records.js';
 import { s, type Issue, type Schema } from '../../src/core/schema.js';
 import type { IntegrationContext } from '../../src/pipeline/types.js';
@@ -25,15 +25,6 @@ export const ES_COLLECTIONS = [
   'registry_intel',
   'certificate_intel',
 ] as const;
-const OBSERVABLE_TYPES: readonly string[] = [
-  'ipv4-addr',
-  'ipv6-addr',
-  'domain-name',
-  'url',
-  'email-addr',
-  'file',
-  'x509-certificate',
-];
 
 export interface EsRoute {
   collection: (typeof ES_COLLECTIONS)[number];
@@ -163,7 +154,7 @@ export function esRoutes(m: SinkMapping): Partial<Record<ObservableType, EsRoute
   if (!isMap(r)) throw bad(m.path, '"routes" must map observable types to {collection, field}');
   const out: Partial<Record<ObservableType, EsRoute>> = {};
   for (const [type, v] of Object.entries(r)) {
-    if (!OBSERVABLE_TYPES.includes(type))
+    if (!isObservableType(type))
       throw bad(m.path, `routes.${type}: unknown observable type (known: ${OBSERVABLE_TYPES.join(', ')})`);
     if (!isMap(v) || typeof v.collection !== 'string' || typeof v.field !== 'string')
       throw bad(m.path, `routes.${type}: must be {collection, field}`);
@@ -173,7 +164,7 @@ export function esRoutes(m: SinkMapping): Partial<Record<ObservableType, EsRoute
         `routes.${type}.collection: "${v.collection}" is not an ES threat-intel collection (${ES_COLLECTIONS.join(', ')})`,
       );
     checkFieldName(m.path, v.field);
-    out[type as ObservableType] = { collection: v.collection as EsRoute['collection'], field: v.field };
+    out[type] = { collection: v.collection as EsRoute['collection'], field: v.field };
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { StixgateError } from '../../src/core/errors.js';
-import { OBSERVABLE_TYPES, type Observable, type ObservableType } from '../../src/core/stix.js';
+import { OBSERVABLE_TYPES, isObservableType, type Observable, type ObservableType } from '../../src/core/stix.js';
 import { loadSinkMapping } from '../../src/delivery/records.js';
 import { s, type Issue, type Schema } from '../../src/core/schema.js';
 import type { IntegrationContext } from '../../src/pipeline/types.js';
@@ -30,11 +30,11 @@ function typeTable(path: string, key: string, v: unknown, required: boolean): Pa
   if (!isMap(v)) throw bad(path, `"${key}" must map observable types to XSOAR indicator types`);
   const out: Partial<Record<ObservableType, string>> = {};
   for (const [t, x] of Object.entries(v)) {
-    if (!(OBSERVABLE_TYPES as readonly string[]).includes(t))
+    if (!isObservableType(t))
       throw bad(path, `${key}.${t}: unknown observable type (known: ${OBSERVABLE_TYPES.join(', ')})`);
     if (typeof x !== 'string' || x.trim() === '')
       throw bad(path, `${key}.${t}: must be an XSOAR indicator type name such as IP or Domain`);
-    out[t as ObservableType] = x;
+    out[t] = x;
   }
   return out;
 }

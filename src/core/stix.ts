@@ -26,6 +26,13 @@ export const OBSERVABLE_TYPES: readonly ObservableType[] = [
   'x509-certificate',
 ];
 
+const OBSERVABLE_TYPE_SET: ReadonlySet<string> = new Set(OBSERVABLE_TYPES);
+
+/** True when `t` names one of the observable types stixgate indexes and pushes. */
+export function isObservableType(t: string): t is ObservableType {
+  return OBSERVABLE_TYPE_SET.has(t);
+}
+
 export type HashAlgorithm = 'MD5' | 'SHA-1' | 'SHA-256' | 'SHA-512';
 
 /** A canonical observable value: what dedup, ids, patterns and the lookup index key on. */

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { StixgateError } from '../../core/errors.js';
-import type { ObservableType, StixObject } from '../../core/stix.js';
+import { OBSERVABLE_TYPES, type ObservableType, type StixObject } from '../../core/stix.js';
 import type {
   ActiveIndicator,
   ActiveIndicatorPage,
@@ -78,16 +78,7 @@ const STATE_ACTIVE = 0;
 const STATE_REVOKED = 1;
 const STATE_EXPIRED = 2;
 const OPS: readonly Change['op'][] = ['upsert', 'revoke', 'expire'];
-const INDEXED_TYPES = new Set<string>([
-  'indicator',
-  'ipv4-addr',
-  'ipv6-addr',
-  'domain-name',
-  'url',
-  'email-addr',
-  'file',
-  'x509-certificate',
-]);
+const INDEXED_TYPES = new Set<string>(['indicator', ...OBSERVABLE_TYPES]);
 
 interface Row {
   rowid: number;

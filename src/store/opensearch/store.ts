@@ -1,7 +1,7 @@
 import { unpackHistory, type ScoreHistoryEntry } from '../score-history.js';
 import type { Client } from '@opensearch-project/opensearch';
 import { StixgateError, type Rejection } from '../../core/errors.js';
-import type { ObservableType, StixObject } from '../../core/stix.js';
+import { OBSERVABLE_TYPES, type ObservableType, type StixObject } from '../../core/stix.js';
 import type {
   Change,
   ChangePage,
@@ -59,16 +59,7 @@ export type OpenSearchStoreOptions = Omit<OpenSearchStoreConfig, 'type'> & {
 
 /** Most ids one modify() call takes. */
 
-const INDEXED_TYPES = new Set<string>([
-  'indicator',
-  'ipv4-addr',
-  'ipv6-addr',
-  'domain-name',
-  'url',
-  'email-addr',
-  'file',
-  'x509-certificate',
-]);
+const INDEXED_TYPES = new Set<string>(['indicator', ...OBSERVABLE_TYPES]);
 const MAX_PAGE = 10_000;
 
 interface Hit<T> {
