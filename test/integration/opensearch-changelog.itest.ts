@@ -210,7 +210,8 @@ describe('OpenSearch change log', { skip: SKIP_REASON }, () => {
           const op = pick(10);
           const at = `step ${step} (op ${op}, writer ${w})`;
           if (op < 4) {
-            const s = writers[w] ?? (writers[w] = await peer(reader, clockAt(offsets[w] ?? 0)));
+            const s = writers[w] ?? (await peer(reader, clockAt(offsets[w] ?? 0)));
+            writers[w] = s;
             const items = Array.from({ length: 1 + pick(3) }, () => item(next++));
             await s.upsert(items, { now: T0 });
             for (const i of items) written.add(i.object.id);
