@@ -12,18 +12,16 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import Bottleneck from 'bottleneck';
 import { openEmbeddedStore } from '../src/store/embedded/index.js';
 import { runSink, type SinkRunOptions } from '../src/delivery/runner.js';
 import type { Store } from '../src/store/contract.js';
-import { DeadLetterFile } from '../src/delivery/dead-letter.js';
 import { loadSinkMapping } from '../src/delivery/records.js';
 import type { CommonSinkConfig, Sink, SinkOutcome, SinkRecord } from '../src/delivery/types.js';
-import { silentLogger } from '../src/telemetry/logger.js';
 import { MAPPINGS_DIR } from '../src/paths.js';
 import { round, type Row } from './lib.js';
 import { NOW, fill, tmp } from './ingest-kit.js';
 import { must } from '../test/helpers/must.js';
+import { offlinePush } from '../test/helpers/offline-run.js';
 
 const here = fileURLToPath(import.meta.url);
 const MB = 1024 * 1024;
@@ -61,23 +59,16 @@ export class CountingSink implements Sink {
 
 /** The runner's options for a push of `store` to `sink` (the KV sink's mapping), its dead letters in `dir`. */
 export function benchPushOptions(store: Store, sink: Sink, id: string, dir: string): SinkRunOptions {
-  return {
+  return offlinePush({
     id,
     sink,
     config: CONFIG,
     store,
-    http: {
-      request: async () => {
-        throw new Error('no http');
-      },
-    },
-    logger: silentLogger(),
     mapping: loadSinkMapping(join(MAPPINGS_DIR, 'sinks', 'splunk_kv.yaml')).fields,
-    deadLetter: new DeadLetterFile(join(dir, `dl-${id}.jsonl`)),
-    limiter: new Bottleneck({ maxConcurrent: 4 }),
-    signal: new AbortController().signal,
+    deadLetter: join(dir, `dl-${id}.jsonl`),
+    concurrency: 4,
     now: () => NOW,
-  };
+  });
 }
 
 /** The measuring child: one push of the store in `dir`; prints its counts and peaks as JSON. */

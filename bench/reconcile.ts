@@ -23,6 +23,7 @@ import { silentLogger } from '../src/telemetry/logger.js';
 import { fill, NOW, tmp } from './ingest-kit.js';
 import { round, syntheticValue, type Row } from './lib.js';
 import { must } from '../test/helpers/must.js';
+import { NO_HTTP } from '../test/helpers/offline-run.js';
 
 const PAGE = 10_000;
 
@@ -85,11 +86,7 @@ async function child(variant: string, dir: string, n: number, inStore: number): 
       sink,
       config,
       store,
-      http: {
-        request: async () => {
-          throw new Error('no http');
-        },
-      },
+      http: NO_HTTP,
       logger: silentLogger(),
       mapping: { indicator: 'value' },
       deadLetter: new DeadLetterFile(join(dir, 'dl.jsonl')),

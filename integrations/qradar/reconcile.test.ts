@@ -1,26 +1,19 @@
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { loadSinkMapping } from '../../src/delivery/records.js';
-import { reconcileBench } from '../../test/helpers/reconcile-kit.js';
+import { sinkReconcileBench } from '../../test/helpers/reconcile-kit.js';
 import { qradarSink } from './index.js';
 import { config, ictx, indicator, NOW, runContext, startSim } from './test-kit.js';
 import { must } from '../../test/helpers/must.js';
 
-const mapping = loadSinkMapping(join(ictx.mappingsDir, 'sinks', 'qradar.yaml')).fields;
+/** The reconcile bench of a qradar sink on the simulator at `base`. */
+const bench = (t: TestContext, base: string) =>
+  sinkReconcileBench(t, { def: qradarSink, config: config(base), ctx: ictx, http: runContext(t).http, now: NOW });
 
 for (const apiVersion of ['26.0', '12.0']) {
   const collections = apiVersion === '26.0';
   test(`qradar (API ${apiVersion}, ${collections ? 'reference_data_collections' : 'reference sets'}): the plan lists exactly the drift injected in the sets, reconcile repairs it, foreign entries survive, a second plan is empty`, async (t) => {
     const { sim, base } = await startSim(t, { apiVersion });
-    const cfg = config(base);
-    const b = await reconcileBench(t, {
-      sink: qradarSink.create(cfg, ictx),
-      config: cfg,
-      mapping,
-      http: runContext(t).http,
-      now: NOW,
-    });
+    const b = await bench(t, base);
     await b.put(
       ['198.51.100.1', '198.51.100.2', '198.51.100.3', 'evil.example', 'http://evil.example/x'].map((v) =>
         indicator(v),
@@ -77,14 +70,7 @@ for (const apiVersion of ['26.0', '12.0']) {
 
 test('qradar: a set deleted on the console reads as empty (everything missing) and reconcile creates it again', async (t) => {
   const { sim, base } = await startSim(t, { apiVersion: '26.0' });
-  const cfg = config(base);
-  const b = await reconcileBench(t, {
-    sink: qradarSink.create(cfg, ictx),
-    config: cfg,
-    mapping,
-    http: runContext(t).http,
-    now: NOW,
-  });
+  const b = await bench(t, base);
   await b.put(['198.51.100.1', 'evil.example'].map((v) => indicator(v)));
   await b.push();
   sim.store.delete(must(sim.set('stixgate - IPv4'), "sim.set('stixgate - IPv4')"));
@@ -96,14 +82,7 @@ test('qradar: a set deleted on the console reads as empty (everything missing) a
 
 test('qradar: entries are read in Range pages of the documented form', async (t) => {
   const { sim, base } = await startSim(t, { apiVersion: '26.0' });
-  const cfg = config(base);
-  const b = await reconcileBench(t, {
-    sink: qradarSink.create(cfg, ictx),
-    config: cfg,
-    mapping,
-    http: runContext(t).http,
-    now: NOW,
-  });
+  const b = await bench(t, base);
   const ipv4 = sim.store.create({ name: 'stixgate - IPv4', elementType: 'IP', expiry: 'NO_EXPIRY' } as never, NOW);
   for (let i = 0; i < 2500; i++) sim.store.add(ipv4, `10.0.${i >> 8}.${i & 255}`, NOW, 'stixgate');
   const plan = await b.plan({ listLimit: 3 });

@@ -1,39 +1,37 @@
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { loadSinkMapping } from '../../src/delivery/records.js';
 import { isStixgateError } from '../../src/core/errors.js';
-import { reconcileBench } from '../../test/helpers/reconcile-kit.js';
+import { sinkReconcileBench } from '../../test/helpers/reconcile-kit.js';
 import { splunkEsSink, splunkHecSink, splunkKvSink } from './index.js';
 import { commonConfig, HEC_TOKEN, ictx, indicator, JWT, NOW, runContext, startSim } from './sink-test-kit.js';
-import type { SplunkEsConfig, SplunkKvConfig } from './schema.js';
+import type { SplunkEsConfig, SplunkHecConfig, SplunkKvConfig } from './schema.js';
+import type { CommonSinkConfig, SinkDefinition } from '../../src/delivery/types.js';
 import { must } from '../../test/helpers/must.js';
 
 const ES = 'DA-ESS-ThreatIntelligence';
-const mapping = (type: string) => loadSinkMapping(join(ictx.mappingsDir, 'sinks', `${type}.yaml`)).fields;
 
-test('splunk_kv: the plan lists exactly the drift injected in the collection, reconcile repairs it, foreign documents survive, a second plan is empty', async (t) => {
-  const { sim, base } = await startSim(t);
-  const config = {
+/** The reconcile bench of a Splunk sink on the simulator, with its type's default mapping table. */
+const bench = <C>(t: TestContext, def: SinkDefinition<C>, config: C & CommonSinkConfig) =>
+  sinkReconcileBench(t, { def, config, ctx: ictx, http: runContext(t).http, now: NOW });
+
+/** A KV sink on the simulator at `base` writing `collection`, deleting at most `maxKeysPerDelete` keys a request. */
+const kvConfig = (base: string, collection: string, maxKeysPerDelete: number) =>
+  ({
     ...commonConfig('splunk_kv'),
     url: base,
     auth: { bearer_token: JWT },
     owner: 'nobody',
     app: 'search',
-    collection: 'stixgate_iocs',
+    collection,
     max_documents_per_batch_save: 1000,
-    max_keys_per_delete: 2,
+    max_keys_per_delete: maxKeysPerDelete,
     enforce_types: false,
     replicate: false,
-  } as SplunkKvConfig & ReturnType<typeof commonConfig>;
-  const sink = splunkKvSink.create(config, ictx);
-  const b = await reconcileBench(t, {
-    sink,
-    config,
-    mapping: mapping('splunk_kv'),
-    http: runContext(t).http,
-    now: NOW,
-  });
+  }) as SplunkKvConfig & ReturnType<typeof commonConfig>;
+
+test('splunk_kv: the plan lists exactly the drift injected in the collection, reconcile repairs it, foreign documents survive, a second plan is empty', async (t) => {
+  const { sim, base } = await startSim(t);
+  const b = await bench(t, splunkKvSink, kvConfig(base, 'stixgate_iocs', 2));
   const values = ['198.51.100.1', '198.51.100.2', '198.51.100.3', 'evil.example', 'http://evil.example/x'];
   await b.put(values.map((v) => indicator(v)));
   await b.push();
@@ -95,26 +93,7 @@ test('splunk_kv: the plan lists exactly the drift injected in the collection, re
 
 test('splunk_kv: reads page by key (no skip), so a page costs the same however deep, through a server cap on rows per query; runs spill to disk beyond the chunk', async (t) => {
   const { sim, base } = await startSim(t, { maxRowsPerQuery: 10 });
-  const config = {
-    ...commonConfig('splunk_kv'),
-    url: base,
-    auth: { bearer_token: JWT },
-    owner: 'nobody',
-    app: 'search',
-    collection: 'c',
-    max_documents_per_batch_save: 1000,
-    max_keys_per_delete: 50,
-    enforce_types: false,
-    replicate: false,
-  } as SplunkKvConfig & ReturnType<typeof commonConfig>;
-  const sink = splunkKvSink.create(config, ictx);
-  const b = await reconcileBench(t, {
-    sink,
-    config,
-    mapping: mapping('splunk_kv'),
-    http: runContext(t).http,
-    now: NOW,
-  });
+  const b = await bench(t, splunkKvSink, kvConfig(base, 'c', 50));
   const values = Array.from({ length: 25 }, (_, i) => `198.51.100.${i + 1}`);
   await b.put(values.map((v) => indicator(v)));
   const stats: unknown[] = [];
@@ -150,14 +129,7 @@ test("splunk_es: rows in the ES collections are compared without their push time
     max_documents_per_batch_save: 1000,
     max_keys_per_delete: 50,
   } as SplunkEsConfig & ReturnType<typeof commonConfig>;
-  const sink = splunkEsSink.create(config, ictx);
-  const b = await reconcileBench(t, {
-    sink,
-    config,
-    mapping: mapping('splunk_es'),
-    http: runContext(t).http,
-    now: NOW,
-  });
+  const b = await bench(t, splunkEsSink, config);
   await b.put(['198.51.100.7', 'evil.example', 'http://evil.example/x', 'a'.repeat(64)].map((v) => indicator(v)));
   await b.push();
   for (const c of ['ip_intel', 'http_intel', 'file_intel'])
@@ -194,15 +166,8 @@ test("splunk_es: rows in the ES collections are compared without their push time
 
 test('splunk_hec cannot be reconciled: HEC is write-only, and the error says so', async (t) => {
   const { base } = await startSim(t);
-  const config = { ...commonConfig('splunk_hec'), url: base, token: HEC_TOKEN, index: 'threat_intel' } as never;
-  const sink = splunkHecSink.create(config, ictx);
-  const b = await reconcileBench(t, {
-    sink,
-    config,
-    mapping: mapping('splunk_hec'),
-    http: runContext(t).http,
-    now: NOW,
-  });
+  const config = { ...commonConfig('splunk_hec'), url: base, token: HEC_TOKEN, index: 'threat_intel' };
+  const b = await bench(t, splunkHecSink, config as SplunkHecConfig & ReturnType<typeof commonConfig>);
   await assert.rejects(
     b.plan(),
     (e) => isStixgateError(e) && e.code === 'STIXGATE_ERR_SINK_UNREADABLE' && /write-only/.test(e.message),

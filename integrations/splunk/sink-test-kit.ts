@@ -1,33 +1,17 @@
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { indicatorFromObservable } from '../../src/core/indicator.js';
-import { detectObservable } from '../../src/core/observable.js';
-import type { StixObject } from '../../src/core/stix.js';
 import type { ClosableHttpClient } from '../../src/http/client.js';
 import { loadSinkMapping } from '../../src/delivery/records.js';
-import { tlpOfExtra, viewRecords } from '../../test/helpers/sink-kit.js';
-import type { CommonSinkConfig, SinkRecord, SinkRunContext } from '../../src/delivery/types.js';
-import type { IntegrationContext } from '../../src/pipeline/types.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
+import { type After, ictx, indicator, runContext as sinkRunContext, viewRecords } from '../../test/helpers/sink-kit.js';
+import type { SinkRecord, SinkRunContext } from '../../src/delivery/types.js';
 import { SplunkSimulator, type SplunkSimulatorOptions } from './simulator.js';
 import { must } from '../../test/helpers/must.js';
-import { loopbackHttp } from '../../test/helpers/loopback-http.js';
 
 /** Shared set-up of the Splunk sink tests (and the throughput script): simulator, context, records. */
 
 export const HEC_TOKEN = '11111111-2222-3333-4444-555555555555';
 export const HEC_ACK_TOKEN = '99999999-2222-3333-4444-555555555555';
 export const JWT = 'jwt-test';
-export const NOW = Date.parse('2026-03-01T12:00:00Z');
-
-const root = join(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
-export const ictx: IntegrationContext = {
-  logger: silentLogger(),
-  configDir: root,
-  mappingsDir: join(root, 'mappings'),
-};
-
-type After = { after: (fn: () => Promise<void> | void) => void };
+export { NOW, commonConfig, ictx, indicator } from '../../test/helpers/sink-kit.js';
 
 export async function startSim(
   t: After,
@@ -48,51 +32,10 @@ export interface TestContext extends SinkRunContext {
   gauges: number[];
 }
 
-/** A run context whose HttpClient does not retry (the tests see each failure), timeouts short. */
+/** A run context whose HttpClient does not retry (the tests see each failure), timeouts short; it records the gauges the sink reports. */
 export function runContext(t: After, over: { totalTimeoutMs?: number; maxAttempts?: number } = {}): TestContext {
-  const http = loopbackHttp('splunk-test', {
-    totalTimeoutMs: over.totalTimeoutMs ?? 10_000,
-    maxBytes: 64 << 20,
-    retry: { maxAttempts: over.maxAttempts ?? 1, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 60_000 },
-  });
-  t.after(() => http.close());
   const gauges: number[] = [];
-  return {
-    id: 'splunk-test',
-    logger: silentLogger(),
-    http,
-    signal: new AbortController().signal,
-    now: NOW,
-    gauge: (_n, v) => void gauges.push(v),
-    gauges,
-  };
-}
-
-export function commonConfig(type: string, over: Partial<CommonSinkConfig> = {}): CommonSinkConfig {
-  return {
-    type,
-    enabled: true,
-    max_tlp: 'amber',
-    timeout_secs: 10,
-    allow_private: true,
-    allow_insecure: true,
-    verify_tls: true,
-    filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] },
-    retry: { max_attempts: 3, base_delay_secs: 0.001, max_delay_secs: 0.01 },
-    ...over,
-  };
-}
-
-/** An indicator as the store holds it (score, sources) for one raw value. */
-export function indicator(value: string, score = 80, extra: Partial<StixObject> = {}): StixObject {
-  const r = detectObservable(value);
-  if (!r.ok) throw new Error(`not an observable: ${value}`);
-  const now = new Date(NOW - 60_000).toISOString();
-  return {
-    ...indicatorFromObservable(r.observable, { now, name: `bad ${value}` }),
-    x_stixgate: { score, sources: { feed_a: { first_seen: now, last_seen: now, tlp: tlpOfExtra(extra) } } },
-    ...extra,
-  };
+  return { ...sinkRunContext(t, 'splunk-test', over), gauge: (_n, v) => void gauges.push(v), gauges };
 }
 
 const mappings = new Map<string, Record<string, string>>();

@@ -1,13 +1,13 @@
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { loadSinkMapping } from '../../src/delivery/records.js';
-import { reconcileBench } from '../../test/helpers/reconcile-kit.js';
+import { sinkReconcileBench } from '../../test/helpers/reconcile-kit.js';
 import { xsoarSink } from './index.js';
 import { config, ictx, indicator, NOW, runContext, startSim } from './test-kit.js';
 import { must } from '../../test/helpers/must.js';
 
-const mapping = loadSinkMapping(join(ictx.mappingsDir, 'sinks', 'xsoar.yaml')).fields;
+/** The reconcile bench of a xsoar sink on the simulator at `base`. */
+const bench = (t: TestContext, base: string) =>
+  sinkReconcileBench(t, { def: xsoarSink, config: config(base), ctx: ictx, http: runContext(t).http, now: NOW });
 const feed = (value: string, type: string, brand: string, score = 3) => ({
   value,
   type,
@@ -20,14 +20,7 @@ const feed = (value: string, type: string, brand: string, score = 3) => ({
 
 test("xsoar: the plan lists exactly the drift injected in the indicators, reconcile repairs it, other sources' indicators are counted as foreign and survive, a second plan is empty", async (t) => {
   const { sim, base } = await startSim(t, { maxSearchSize: 2 });
-  const cfg = config(base);
-  const b = await reconcileBench(t, {
-    sink: xsoarSink.create(cfg, ictx),
-    config: cfg,
-    mapping,
-    http: runContext(t).http,
-    now: NOW,
-  });
+  const b = await bench(t, base);
   await b.put(
     ['198.51.100.1', '198.51.100.2', '198.51.100.3', 'evil.example', 'http://evil.example/x'].map((v) => indicator(v)),
   );

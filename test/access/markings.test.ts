@@ -14,18 +14,16 @@ import {
 } from '../../src/access/markings.js';
 import { TLP_LEVELS, TLP_MARKING_BY_LEVEL, type StixObject } from '../../src/core/stix.js';
 import { LookupIndex } from '../../src/lookup/index.js';
-import { runSource } from '../../src/pipeline/runner.js';
 import type { CommonSourceConfig } from '../../src/pipeline/types.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
 import { MAPPINGS_DIR } from '../../src/paths.js';
 import { collectXmlSource } from '../helpers/xml-source.js';
 import { eventsOf, mapEvent } from '../../integrations/misp/map.js';
 import { loadMispTable } from '../../integrations/misp/table.js';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
 import { VALIDATOR_SKIP, assertValidStix } from '../helpers/validator.js';
-import { pageSource } from './matrix-fixture.js';
+import { ingestPage } from '../helpers/offline-run.js';
 import { must } from '../helpers/must.js';
 
 const FIXTURES = join(PROJECT_ROOT, 'test', 'fixtures', 'markings');
@@ -51,23 +49,7 @@ async function ingest(objects: StixObject[], over: Partial<CommonSourceConfig> =
   const store = await openEmbeddedStore({ dataDir: dir });
   const metrics = new Metrics({ defaults: false });
   try {
-    const sum = await runSource({
-      id: 'src',
-      source: pageSource(objects),
-      config: { type: 'test', labels: [], ...over } as unknown as CommonSourceConfig,
-      store,
-      metrics,
-      http: {
-        request: async () => {
-          throw new Error('no http');
-        },
-      },
-      logger: silentLogger(),
-      allowRed: true,
-      defaultTlp: 'amber',
-      signal: new AbortController().signal,
-      now: () => T0,
-    });
+    const sum = await ingestPage({ id: 'src', objects, store, metrics, now: () => T0, config: over });
     const stored = new Map<string, StixObject>();
     for (const c of (await store.changes(0, 10_000)).changes) stored.set(c.id, c.object);
     const unreadable = (

@@ -7,7 +7,8 @@ import {
   type StixObject,
   type TlpLevel,
 } from '../../src/core/stix.js';
-import type { Page, Source } from '../../src/pipeline/types.js';
+import type { Store } from '../../src/store/contract.js';
+import { ingestPage } from '../helpers/offline-run.js';
 import { must } from '../helpers/must.js';
 
 /**
@@ -135,11 +136,7 @@ export function objectsOf(source: SourceId, values: MatrixValue[], t0: number): 
   return out;
 }
 
-/** A source that yields the given objects as one page. */
-export function pageSource(objects: StixObject[]): Source {
-  return {
-    async *pages(): AsyncIterable<Page> {
-      yield { items: objects.map((object) => ({ object })), rejections: [], received: objects.length, cursor: 'done' };
-    },
-  };
+/** Stores `objects` as matrix source `source` (its confidence, no network) at time `t0`. */
+export async function ingestMatrixSource(store: Store, source: SourceId, objects: StixObject[], t0: number) {
+  await ingestPage({ id: source, objects, store, now: () => t0, config: { confidence: CONFIDENCE[source] } });
 }

@@ -9,12 +9,10 @@ import { validate } from '../../src/core/schema.js';
 import { TLP_LEVELS, type StixObject, type TlpLevel } from '../../src/core/stix.js';
 import { Correlator } from '../../src/correlate/index.js';
 import { buildIndex } from '../../src/lookup/index.js';
-import { runSource } from '../../src/pipeline/runner.js';
 import { recordsForChanges } from '../../src/delivery/select.js';
 import { loadSinkMapping, recordKey } from '../../src/delivery/records.js';
 import { contributionsOf } from '../../src/delivery/ledger.js';
 import type { CommonSinkConfig, SinkRecord } from '../../src/delivery/types.js';
-import type { CommonSourceConfig } from '../../src/pipeline/types.js';
 import { NO_DECAY_SCORING } from '../../src/score/model.js';
 import { buildServer, hashApiKey, serverSchema, taxiiSchema } from '../../src/server/index.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
@@ -34,7 +32,7 @@ import {
   malwareId,
   matrixValues,
   objectsOf,
-  pageSource,
+  ingestMatrixSource,
   visible,
   type Contribution,
   type MatrixValue,
@@ -120,23 +118,7 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
     dir = mkdtempSync(join(tmpdir(), 'stixgate-matrix-'));
     store = await openEmbeddedStore({ dataDir: join(dir, 'data') });
     for (const source of SOURCES) {
-      const config = { type: 'test', confidence: CONFIDENCE[source], labels: [] } as unknown as CommonSourceConfig;
-      await runSource({
-        id: source,
-        source: pageSource(objectsOf(source, VALUES, T0)),
-        config,
-        store,
-        http: {
-          request: async () => {
-            throw new Error('no http');
-          },
-        },
-        logger: silentLogger(),
-        allowRed: true,
-        defaultTlp: 'amber',
-        signal: new AbortController().signal,
-        now: () => T0,
-      });
+      await ingestMatrixSource(store, source, objectsOf(source, VALUES, T0), T0);
       if (source === 'src-a') changesBefore = (await store.changes(0, 100_000)).changes;
     }
     changes = (await store.changes(0, 100_000)).changes;
@@ -949,23 +931,7 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
           revoked: true,
           modified: new Date(Date.parse(o.modified as string) + 86_400_000).toISOString(),
         }));
-      const config = { type: 'test', confidence: CONFIDENCE[source], labels: [] } as unknown as CommonSourceConfig;
-      await runSource({
-        id: source,
-        source: pageSource(revoked),
-        config,
-        store,
-        http: {
-          request: async () => {
-            throw new Error('no http');
-          },
-        },
-        logger: silentLogger(),
-        allowRed: true,
-        defaultTlp: 'amber',
-        signal: new AbortController().signal,
-        now: () => T0,
-      });
+      await ingestMatrixSource(store, source, revoked, T0);
     }
     const { index } = await buildIndex(store, { now: () => T0, access: ACCESS });
     const keys: Record<string, unknown> = {};

@@ -2,10 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Bottleneck from 'bottleneck';
 import type { Store } from '../../src/store/contract.js';
 import { runSink, sinkCursorName, type SinkRunOptions } from '../../src/delivery/runner.js';
-import { DeadLetterFile } from '../../src/delivery/dead-letter.js';
 import { checkSinkMapping } from '../../src/delivery/records.js';
 import { deliveriesOf, type DeliveryEntry } from '../../src/delivery/why.js';
 import type {
@@ -21,8 +19,8 @@ import { reconcileSink } from '../../src/delivery/reconcile.js';
 import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { detectObservable } from '../../src/core/observable.js';
 import type { StixObject, TlpLevel } from '../../src/core/stix.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
 import { must } from '../helpers/must.js';
+import { offlinePush } from '../helpers/offline-run.js';
 
 /**
  * The delivery ledger's behaviour (docs/deliveries.md), run unchanged against every store that
@@ -122,23 +120,17 @@ export async function ledgerHarness(t: { after: (fn: () => Promise<void> | void)
   });
   const sink = new RefusingSink();
   const mapping = checkSinkMapping({ fields: { value: 'value' } }, 'test').fields;
-  const options = (): SinkRunOptions => ({
-    id: 'siem',
-    sink,
-    config: config(),
-    store,
-    http: {
-      request: async () => {
-        throw new Error('no http');
-      },
-    },
-    logger: silentLogger(),
-    mapping,
-    deadLetter: new DeadLetterFile(join(dir, 'dead-letter', 'siem.jsonl')),
-    limiter: new Bottleneck({ maxConcurrent: 2 }),
-    signal: new AbortController().signal,
-    now: () => NOW,
-  });
+  const options = (): SinkRunOptions =>
+    offlinePush({
+      id: 'siem',
+      sink,
+      config: config(),
+      store,
+      mapping,
+      deadLetter: join(dir, 'dead-letter', 'siem.jsonl'),
+      concurrency: 2,
+      now: () => NOW,
+    });
   const run = (over: Partial<SinkRunOptions> = {}) => runSink({ ...options(), ...over });
   const put = (objects: StixObject[], source: string, tlp: TlpLevel, now = NOW) =>
     store.upsert(

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { SortedSpill } from '../../src/delivery/reconcile-spill.js';
 import { prng } from '../../bench/lib.js';
-import type { CommonSinkConfig, RemoteEntry, Sink, SinkReconciler, SinkRecord } from '../../src/delivery/types.js';
+import type { RemoteEntry, Sink, SinkReconciler, SinkRecord } from '../../src/delivery/types.js';
 import { reconcileBench } from '../helpers/reconcile-kit.js';
-import { indicator, NOW } from '../helpers/sink-kit.js';
+import { commonConfig, indicator, NOW } from '../helpers/sink-kit.js';
 import { must } from '../helpers/must.js';
 import { loopbackHttp } from '../helpers/loopback-http.js';
 
@@ -65,18 +65,22 @@ function memorySink(held: () => RemoteEntry[], removed: RemoteEntry[], written: 
   };
 }
 
-const config = (): CommonSinkConfig =>
-  ({
-    type: 'memory',
-    enabled: true,
-    max_tlp: 'amber',
-    timeout_secs: 10,
-    allow_private: true,
-    allow_insecure: true,
-    verify_tls: true,
+/** The reconcile bench of `sink`; a sink config that excludes the label `benign`; an HTTP client it never uses. */
+function memoryBench(t: TestContext, sink: Sink) {
+  const http = loopbackHttp('x', {
+    headersTimeoutMs: 1000,
+    bodyTimeoutMs: 1000,
+    totalTimeoutMs: 1000,
+    maxBytes: 1024,
+    retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 },
+  });
+  t.after(() => http.close());
+  const config = commonConfig('memory', {
     filters: { types: [], min_score: 0, labels: [], exclude_labels: ['benign'], sources: [] },
     retry: { max_attempts: 2, base_delay_secs: 0.001, max_delay_secs: 0.01 },
-  }) as CommonSinkConfig;
+  });
+  return reconcileBench(t, { sink, config, mapping: { name: 'name' }, http, now: NOW });
+}
 
 test('60,000 entries read back in chunks of 2,000: the structures held stay within a chunk (counted), the plan is exact', async (t) => {
   const removed: RemoteEntry[] = [];
@@ -91,21 +95,10 @@ test('60,000 entries read back in chunks of 2,000: the structures held stay with
       label: `x${i}`,
     }),
   );
-  const http = loopbackHttp('x', {
-    headersTimeoutMs: 1000,
-    bodyTimeoutMs: 1000,
-    totalTimeoutMs: 1000,
-    maxBytes: 1024,
-    retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 },
-  });
-  t.after(() => http.close());
-  const b = await reconcileBench(t, {
-    sink: memorySink(() => entries, removed, written),
-    config: config(),
-    mapping: { name: 'name' },
-    http,
-    now: NOW,
-  });
+  const b = await memoryBench(
+    t,
+    memorySink(() => entries, removed, written),
+  );
   await b.put(['198.51.100.1', '198.51.100.2'].map((v) => indicator(v)));
   const spills: { remote: { maxBuffered: number; runs: number; items: number } }[] = [];
   const r = await b.reconcile({ chunk: 2000, listLimit: 5, onSpill: (s) => spills.push(s) });
@@ -122,21 +115,10 @@ test('a value several indicators hold: current when the product holds any of the
   const removed: RemoteEntry[] = [];
   const written: SinkRecord[] = [];
   let held: RemoteEntry[] = [];
-  const http = loopbackHttp('x', {
-    headersTimeoutMs: 1000,
-    bodyTimeoutMs: 1000,
-    totalTimeoutMs: 1000,
-    maxBytes: 1024,
-    retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 },
-  });
-  t.after(() => http.close());
-  const b = await reconcileBench(t, {
-    sink: memorySink(() => held, removed, written),
-    config: config(),
-    mapping: { name: 'name' },
-    http,
-    now: NOW,
-  });
+  const b = await memoryBench(
+    t,
+    memorySink(() => held, removed, written),
+  );
   const older = indicator('198.51.100.7', 80, {
     id: 'indicator--00000000-0000-4000-8000-000000000001',
     name: 'older',

@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Bottleneck from 'bottleneck';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { runSink, type SinkRunOptions } from '../../src/delivery/runner.js';
 import { DeadLetterFile } from '../../src/delivery/dead-letter.js';
@@ -10,9 +9,9 @@ import type { CommonSinkConfig, Sink, SinkOutcome, SinkRecord } from '../../src/
 import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { detectObservable } from '../../src/core/observable.js';
 import type { StixObject, TlpLevel } from '../../src/core/stix.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
 import { must } from '../helpers/must.js';
+import { offlinePush } from '../helpers/offline-run.js';
 
 /**
  * The sink runner's test bench: an embedded store in a temporary directory, a remote system in
@@ -90,22 +89,7 @@ export async function setup(t: { after: (fn: () => Promise<void> | void) => void
   ).fields;
   const run = (over: Partial<SinkRunOptions> = {}) =>
     runSink({
-      id: 'fake',
-      sink,
-      config: config(),
-      store,
-      http: {
-        request: async () => {
-          throw new Error('no http');
-        },
-      },
-      logger: silentLogger(),
-      metrics,
-      mapping,
-      deadLetter: dlq,
-      limiter: new Bottleneck({ maxConcurrent: 1 }),
-      signal: new AbortController().signal,
-      now: () => NOW,
+      ...offlinePush({ id: 'fake', sink, config: config(), store, metrics, mapping, deadLetter: dlq, now: () => NOW }),
       ...over,
     });
   const put = (objects: StixObject[], source = 'feed', confidence = 70, tlp?: TlpLevel) =>

@@ -7,7 +7,9 @@ import { runSink } from '../../src/delivery/runner.js';
 import { reconcileSink, type ReconcileOptions, type ReconcileResult } from '../../src/delivery/reconcile.js';
 import { DeadLetterFile } from '../../src/delivery/dead-letter.js';
 import type { StixObject } from '../../src/core/stix.js';
-import type { CommonSinkConfig, Sink } from '../../src/delivery/types.js';
+import type { CommonSinkConfig, Sink, SinkDefinition } from '../../src/delivery/types.js';
+import { loadSinkMapping } from '../../src/delivery/records.js';
+import type { IntegrationContext } from '../../src/pipeline/types.js';
 import type { ClosableHttpClient } from '../../src/http/client.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
@@ -59,4 +61,27 @@ export async function reconcileBench(
   const gauge = async (kind: string) =>
     (await metrics.sinkDrift.get()).values.find((v) => v.labels.kind === kind)?.value;
   return { store, put, push, plan, reconcile, listed, metrics, gauge, dir };
+}
+
+/**
+ * reconcileBench for a sink integration: the sink its definition creates from `config`, with the
+ * default mapping table of the sink type (mappings/sinks/<type>.yaml).
+ */
+export function sinkReconcileBench<C>(
+  t: After,
+  o: {
+    def: SinkDefinition<C>;
+    config: C & CommonSinkConfig;
+    ctx: IntegrationContext;
+    http: ClosableHttpClient;
+    now: number;
+  },
+) {
+  return reconcileBench(t, {
+    sink: o.def.create(o.config, o.ctx),
+    config: o.config,
+    mapping: loadSinkMapping(join(o.ctx.mappingsDir, 'sinks', `${o.config.type}.yaml`)).fields,
+    http: o.http,
+    now: o.now,
+  });
 }

@@ -37,19 +37,19 @@ export type After = { after: (fn: () => Promise<void> | void) => void };
 export function runContext(
   t: After,
   id: string,
-  over: { totalTimeoutMs?: number } = {},
+  over: { totalTimeoutMs?: number; maxAttempts?: number } = {},
 ): SinkRunContext & { http: ClosableHttpClient } {
   const http = loopbackHttp(id, {
     totalTimeoutMs: over.totalTimeoutMs ?? 10_000,
     maxBytes: 64 << 20,
-    retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 60_000 },
+    retry: { maxAttempts: over.maxAttempts ?? 1, baseDelayMs: 1, maxDelayMs: 5, maxRetryAfterMs: 60_000 },
   });
   t.after(() => http.close());
   return { id, logger: silentLogger(), http, signal: new AbortController().signal, now: NOW };
 }
 
-/** The common sink keys for a loopback simulator: private and plain-HTTP targets allowed, fast retries, no filters. */
-export function commonConfig(type: string): CommonSinkConfig {
+/** The common sink keys for a loopback simulator: private and plain-HTTP targets allowed, fast retries, no filters (`over` replaces keys). */
+export function commonConfig(type: string, over: Partial<CommonSinkConfig> = {}): CommonSinkConfig {
   return {
     type,
     enabled: true,
@@ -60,6 +60,7 @@ export function commonConfig(type: string): CommonSinkConfig {
     verify_tls: true,
     filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] },
     retry: { max_attempts: 3, base_delay_secs: 0.001, max_delay_secs: 0.01 },
+    ...over,
   } as CommonSinkConfig;
 }
 

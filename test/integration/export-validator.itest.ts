@@ -5,15 +5,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { accessPolicy } from '../../src/access/policy.js';
 import { TLP_LEVELS, type StixObject } from '../../src/core/stix.js';
-import { runSource } from '../../src/pipeline/runner.js';
-import type { CommonSourceConfig } from '../../src/pipeline/types.js';
 import { NO_DECAY_SCORING } from '../../src/score/model.js';
 import { writeBundle } from '../../src/search/bundle.js';
 import { parseFilter } from '../../src/search/filter.js';
 import { searchAll } from '../../src/search/pages.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
-import { CONFIDENCE, SOURCES, matrixValues, objectsOf, pageSource } from '../access/matrix-fixture.js';
+import { SOURCES, ingestMatrixSource, matrixValues, objectsOf } from '../access/matrix-fixture.js';
 import { assertValidStix, VALIDATOR_SKIP } from '../helpers/validator.js';
 
 /**
@@ -28,23 +25,7 @@ test('exported bundles at every ceiling pass stix2-validator', { skip: VALIDATOR
   try {
     const values = matrixValues();
     for (const source of SOURCES) {
-      const config = { type: 'test', confidence: CONFIDENCE[source], labels: [] } as unknown as CommonSourceConfig;
-      await runSource({
-        id: source,
-        source: pageSource(objectsOf(source, values, T0)),
-        config,
-        store,
-        http: {
-          request: async () => {
-            throw new Error('no http');
-          },
-        },
-        logger: silentLogger(),
-        allowRed: true,
-        defaultTlp: 'amber',
-        signal: new AbortController().signal,
-        now: () => T0,
-      });
+      await ingestMatrixSource(store, source, objectsOf(source, values, T0), T0);
     }
     const policy = accessPolicy({ defaultTlp: 'amber', scoring: NO_DECAY_SCORING });
     const filter = parseFilter({ state: 'active,expired,revoked' });

@@ -8,20 +8,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import Bottleneck from 'bottleneck';
 import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { detectObservable } from '../../src/core/observable.js';
 import type { StixObject } from '../../src/core/stix.js';
-import { DeadLetterFile } from '../../src/delivery/dead-letter.js';
 import { checkSinkMapping } from '../../src/delivery/records.js';
 import { runSink } from '../../src/delivery/runner.js';
 import type { CommonSinkConfig, Sink, SinkOutcome, SinkRecord } from '../../src/delivery/types.js';
 import type { Scoring } from '../../src/score/model.js';
 import { rescoreStore } from '../../src/store/rescore.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
 import { DAY, STANDARD, T0, iso, scoring } from './helpers.js';
+import { offlinePush } from '../helpers/offline-run.js';
 
 /** A remote system in memory: value → fields. */
 class SimulatedSink implements Sink {
@@ -71,24 +69,18 @@ async function setup(t: { after: (fn: () => Promise<void> | void) => void }, sc:
   const mapping = checkSinkMapping({ fields: { value: 'value', score: 'score' } }, 'test').fields;
   const metrics = new Metrics({ defaults: false });
   const push = (now: number) =>
-    runSink({
-      id: 'sim',
-      sink,
-      config: sinkConfig,
-      store,
-      http: {
-        request: async () => {
-          throw new Error('no http');
-        },
-      },
-      logger: silentLogger(),
-      metrics,
-      mapping,
-      deadLetter: new DeadLetterFile(join(dir, 'dlq.jsonl')),
-      limiter: new Bottleneck({ maxConcurrent: 1 }),
-      signal: new AbortController().signal,
-      now: () => now,
-    });
+    runSink(
+      offlinePush({
+        id: 'sim',
+        sink,
+        config: sinkConfig,
+        store,
+        metrics,
+        mapping,
+        deadLetter: join(dir, 'dlq.jsonl'),
+        now: () => now,
+      }),
+    );
   return { store, sink, push };
 }
 
@@ -191,23 +183,17 @@ test('a sink with min_score removes an indicator once its score decays below it 
   assert.ok(sink.held.has('203.0.113.5'));
   await rescoreStore(store, sc, T0 + 2 * DAY); // 20
   const strict = { ...sinkConfig, filters: { ...sinkConfig.filters, min_score: 30 } };
-  await runSink({
-    id: 'strict',
-    sink,
-    config: strict,
-    store,
-    http: {
-      request: async () => {
-        throw new Error('no http');
-      },
-    },
-    logger: silentLogger(),
-    metrics: new Metrics({ defaults: false }),
-    mapping: checkSinkMapping({ fields: { value: 'value', score: 'score' } }, 'test').fields,
-    deadLetter: new DeadLetterFile(join(tmpdir(), `dlq-${process.pid}.jsonl`)),
-    limiter: new Bottleneck({ maxConcurrent: 1 }),
-    signal: new AbortController().signal,
-    now: () => T0 + 2 * DAY,
-  });
+  await runSink(
+    offlinePush({
+      id: 'strict',
+      sink,
+      config: strict,
+      store,
+      metrics: new Metrics({ defaults: false }),
+      mapping: checkSinkMapping({ fields: { value: 'value', score: 'score' } }, 'test').fields,
+      deadLetter: join(tmpdir(), `dlq-${process.pid}.jsonl`),
+      now: () => T0 + 2 * DAY,
+    }),
+  );
   assert.equal(sink.held.has('203.0.113.5'), false);
 });

@@ -10,20 +10,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import Bottleneck from 'bottleneck';
 import type { StixObject } from '../../src/core/stix.js';
 import type { IngestItem } from '../../src/store/contract.js';
 import { mergeObject } from '../../src/store/merge.js';
 import { recompute, rescoreStore } from '../../src/store/rescore.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import type { ScoreExtension } from '../../src/score/model.js';
-import { DeadLetterFile } from '../../src/delivery/dead-letter.js';
 import { checkSinkMapping } from '../../src/delivery/records.js';
 import { runSink } from '../../src/delivery/runner.js';
 import { config, FakeSink } from '../delivery/sink-run-kit.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
 import { DAY, HOUR, STANDARD, T0, iso, scoring } from './helpers.js';
 import { must } from '../helpers/must.js';
+import { offlinePush } from '../helpers/offline-run.js';
 
 const sc = STANDARD();
 const ctx = (now: number) => ({ now, seenGranularityMs: HOUR, scoring: sc });
@@ -101,23 +99,17 @@ test('a stale row is never pushed, not even as a removal; listed again fresh, it
   });
   const sink = new FakeSink();
   const push = (now: number) =>
-    runSink({
-      id: 'fake',
-      sink,
-      config: config(),
-      store,
-      http: {
-        request: async () => {
-          throw new Error('no http');
-        },
-      },
-      logger: silentLogger(),
-      mapping: checkSinkMapping({ fields: { value: 'value', score: 'score' } }, 'test').fields,
-      deadLetter: new DeadLetterFile(join(dir, 'dl.jsonl')),
-      limiter: new Bottleneck({ maxConcurrent: 1 }),
-      signal: new AbortController().signal,
-      now: () => now,
-    });
+    runSink(
+      offlinePush({
+        id: 'fake',
+        sink,
+        config: config(),
+        store,
+        mapping: checkSinkMapping({ fields: { value: 'value', score: 'score' } }, 'test').fields,
+        deadLetter: join(dir, 'dl.jsonl'),
+        now: () => now,
+      }),
+    );
   const vu = iso(T0 + 30 * DAY);
   await store.upsert(
     [

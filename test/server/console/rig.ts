@@ -16,12 +16,11 @@ import { registry } from '../../../integrations/index.js';
 import { buildConfigSchema } from '../../../src/config/config-schema.js';
 import { closeSinkComponent, createSinkComponent } from '../../../src/delivery/component.js';
 import { PROJECT_ROOT } from '../../helpers/corpus.js';
-import Bottleneck from 'bottleneck';
 import { runSink } from '../../../src/delivery/runner.js';
-import { DeadLetterFile } from '../../../src/delivery/dead-letter.js';
 import { checkSinkMapping } from '../../../src/delivery/records.js';
 import type { CommonSinkConfig, Sink, SinkOutcome, SinkRecord } from '../../../src/delivery/types.js';
 import { must } from '../../helpers/must.js';
+import { offlinePush } from '../../helpers/offline-run.js';
 
 /**
  * A server with the console over a real embedded store holding hostile feed text (the server-side
@@ -177,24 +176,19 @@ export async function consoleRig(
   // one push of that sink through the real runner (to an in-memory remote side): the delivery ledger's rows
   if ((await store.getCursor('sink:splunk_main')) === undefined) {
     await runSink({
-      id: 'splunk_main',
-      sink: new MemorySink(),
-      config: {
-        ...(must(sinks[0], 'sinks[0]').config as CommonSinkConfig),
-        filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] },
-      },
-      store,
-      http: {
-        request: async () => {
-          throw new Error('no http');
+      ...offlinePush({
+        id: 'splunk_main',
+        sink: new MemorySink(),
+        config: {
+          ...(must(sinks[0], 'sinks[0]').config as CommonSinkConfig),
+          filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] },
         },
-      },
-      logger: pino({ level: 'silent' }),
-      mapping: checkSinkMapping({ fields: { value: 'value' } }, 'console').fields,
-      deadLetter: new DeadLetterFile(join(dir, 'dead-letter', 'splunk_main.jsonl')),
-      limiter: new Bottleneck({ maxConcurrent: 1 }),
-      signal: new AbortController().signal,
-      now: () => T0 + 60_000,
+        store,
+        logger: pino({ level: 'silent' }),
+        mapping: checkSinkMapping({ fields: { value: 'value' } }, 'console').fields,
+        deadLetter: join(dir, 'dead-letter', 'splunk_main.jsonl'),
+        now: () => T0 + 60_000,
+      }),
       access,
     });
   }

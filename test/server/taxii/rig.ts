@@ -8,15 +8,12 @@ import { accessPolicy } from '../../../src/access/policy.js';
 import { validate } from '../../../src/core/schema.js';
 import type { StixObject, TlpLevel } from '../../../src/core/stix.js';
 import { buildIndex } from '../../../src/lookup/index.js';
-import { runSource } from '../../../src/pipeline/runner.js';
-import type { CommonSourceConfig } from '../../../src/pipeline/types.js';
 import { NO_DECAY_SCORING } from '../../../src/score/model.js';
 import { buildServer, hashApiKey, serverSchema, taxiiSchema } from '../../../src/server/index.js';
 import { openEmbeddedStore } from '../../../src/store/embedded/index.js';
 import type { Store } from '../../../src/store/contract.js';
 import { Metrics } from '../../../src/telemetry/metrics.js';
-import { silentLogger } from '../../../src/telemetry/logger.js';
-import { pageSource } from '../../access/matrix-fixture.js';
+import { ingestPage } from '../../helpers/offline-run.js';
 
 /** A TAXII server over a real embedded store, with keys per role and a settable clock. */
 
@@ -113,22 +110,7 @@ export async function taxiiRig(
     },
     now: () => now,
     async ingest(source, objects, tlp) {
-      await runSource({
-        id: source,
-        source: pageSource(objects),
-        config: { type: 'test', labels: [], tlp } as unknown as CommonSourceConfig,
-        store,
-        http: {
-          request: async () => {
-            throw new Error('no http');
-          },
-        } as never,
-        logger: silentLogger(),
-        allowRed: false,
-        defaultTlp: 'amber',
-        signal: new AbortController().signal,
-        now: () => now,
-      });
+      await ingestPage({ id: source, objects, store, now: () => now, config: { tlp }, allowRed: false });
     },
     async get(url, key, headers = {}) {
       const res = await rig.app.inject({
