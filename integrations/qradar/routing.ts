@@ -1,5 +1,6 @@
 import { StixgateError } from '../../src/core/errors.js';
-import { parseIpv4, parseIpv6 } from '../../src/core/ip-address.js';
+import { isCidrText } from '../../src/core/cidr.js';
+import { parseIpv4 } from '../../src/core/ip-address.js';
 import type { Observable } from '../../src/core/stix.js';
 import { ROUTE_KEYS, type RouteKey } from './schema.js';
 
@@ -74,12 +75,7 @@ export function loadRoutes(
 export function refusedValue(type: SetElementType, value: string): string | undefined {
   if (type === 'IP' && parseIpv4(value) === undefined)
     return `not an IPv4 address: an IP reference set takes IPv4 only (value ${value})`;
-  if (type === 'CIDR') {
-    const [addr = '', bits, extra] = value.split('/');
-    const max = parseIpv4(addr) !== undefined ? 32 : parseIpv6(addr) ? 128 : -1;
-    if (extra !== undefined || max < 0 || bits === undefined || !/^\d{1,3}$/.test(bits) || Number(bits) > max)
-      return `not a CIDR range (value ${value})`;
-  }
+  if (type === 'CIDR' && !isCidrText(value)) return `not a CIDR range (value ${value})`;
   if ((type === 'NUM' || type === 'PORT' || type === 'DATE') && !/^\d+$/.test(value))
     return `not a number for a ${type} reference set (value ${value})`;
   return undefined;

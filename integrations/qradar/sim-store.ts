@@ -1,5 +1,6 @@
 import { group } from '../../src/core/indexed.js';
-import { parseIpv4, parseIpv6 } from '../../src/core/ip-address.js';
+import { isCidrText } from '../../src/core/cidr.js';
+import { parseIpv4 } from '../../src/core/ip-address.js';
 
 /**
  * Reference sets of the QRadar simulator, shared by both APIs: the legacy `reference_data/sets`
@@ -113,13 +114,9 @@ export function invalidValue(type: ElementType, value: string): string | undefin
     case 'IP':
       ok = parseIpv4(value) !== undefined;
       break;
-    case 'CIDR': {
-      const [addr, bits, extra] = value.split('/');
-      const max =
-        addr !== undefined && parseIpv4(addr) !== undefined ? 32 : addr !== undefined && parseIpv6(addr) ? 128 : -1;
-      ok = extra === undefined && max > 0 && bits !== undefined && /^\d{1,3}$/.test(bits) && Number(bits) <= max;
+    case 'CIDR':
+      ok = isCidrText(value);
       break;
-    }
     case 'NUM':
       ok = /^-?\d+(\.\d+)?$/.test(value);
       break;

@@ -1,4 +1,4 @@
-import ipaddr from 'ipaddr.js';
+import { CidrTable, parseCidr } from '../../src/core/cidr.js';
 import type { Observable } from '../../src/core/stix.js';
 import type { SinkRunContext } from '../../src/delivery/types.js';
 import { isRecord, parseJson, protocolError, serviceGet } from '../enrich-kit/http.js';
@@ -11,12 +11,14 @@ import { isRecord, parseJson, protocolError, serviceGet } from '../enrich-kit/ht
  */
 
 type Kind = 'dns' | 'ipv4' | 'ipv6';
-type Entry = { key: string; url: string; cidr?: [ipaddr.IPv4 | ipaddr.IPv6, number] };
+type Entry = { key: string; url: string };
+/** A registry file: its entries, and for address registries the table of their ranges. */
+type Registry = { at: number; entries: Entry[]; ranges: CidrTable<string> };
 
 const MAX_ENTRIES = 20_000;
 
 export class RdapBootstrap {
-  private readonly cache = new Map<Kind, { at: number; entries: Entry[] }>();
+  private readonly cache = new Map<Kind, Registry>();
 
   constructor(
     private readonly baseUrl: string,
@@ -26,7 +28,7 @@ export class RdapBootstrap {
   /** The RDAP base URL (ending in `/`) for a domain or address, or undefined when none is registered. */
   async serverFor(o: Observable, ctx: SinkRunContext): Promise<string | undefined> {
     const kind: Kind = o.type === 'domain-name' ? 'dns' : o.type === 'ipv4-addr' ? 'ipv4' : 'ipv6';
-    const entries = await this.load(kind, ctx);
+    const { entries, ranges } = await this.load(kind, ctx);
     if (kind === 'dns') {
       const labels = o.value.toLowerCase().split('.');
       for (let i = 0; i < labels.length; i++) {
@@ -36,18 +38,13 @@ export class RdapBootstrap {
       }
       return undefined;
     }
-    const addr = ipaddr.parse(o.value);
-    let best: Entry | undefined;
-    for (const e of entries) {
-      if (e.cidr && e.cidr[0].kind() === addr.kind() && addr.match(e.cidr) && (!best?.cidr || e.cidr[1] > best.cidr[1]))
-        best = e;
-    }
-    return best?.url;
+    const addr = parseCidr(o.value);
+    return addr && ranges.longest(addr);
   }
 
-  private async load(kind: Kind, ctx: SinkRunContext): Promise<Entry[]> {
+  private async load(kind: Kind, ctx: SinkRunContext): Promise<Registry> {
     const c = this.cache.get(kind);
-    if (c && ctx.now - c.at < this.ttlMs) return c.entries;
+    if (c && ctx.now - c.at < this.ttlMs) return c;
     const req = {
       service: 'rdap bootstrap',
       url: new URL(`${kind}.json`, this.baseUrl).href,
@@ -60,6 +57,7 @@ export class RdapBootstrap {
     if (!isRecord(doc) || !Array.isArray(doc.services))
       throw protocolError(ctx, req, '`services` is missing or not a list', '$.services');
     const entries: Entry[] = [];
+    const ranges = new CidrTable<string>();
     doc.services.forEach((svc, i) => {
       if (!Array.isArray(svc) || !Array.isArray(svc[0]) || !Array.isArray(svc[1]))
         throw protocolError(ctx, req, 'a service is not [[entries], [URLs]]', `$.services[${i}]`);
@@ -71,16 +69,15 @@ export class RdapBootstrap {
         const k = key.toLowerCase();
         const e: Entry = { key: k, url: url.endsWith('/') ? url : `${url}/` };
         if (kind !== 'dns') {
-          try {
-            e.cidr = ipaddr.parseCIDR(k);
-          } catch {
-            continue;
-          }
+          const range = k.includes('/') ? parseCidr(k) : undefined;
+          if (!range) continue;
+          ranges.add(range, e.url);
         }
         entries.push(e);
       }
     });
-    this.cache.set(kind, { at: ctx.now, entries });
-    return entries;
+    const registry = { at: ctx.now, entries, ranges };
+    this.cache.set(kind, registry);
+    return registry;
   }
 }

@@ -1,6 +1,7 @@
 import { group, last } from '../../src/core/indexed.js';
 import type { IncomingMessage } from 'node:http';
-import ipaddr from 'ipaddr.js';
+import { cidrContains, lastIpv4, lastIpv6, parseCidr } from '../../src/core/cidr.js';
+import { formatIpv4, formatIpv6 } from '../../src/core/ip-address.js';
 import { RDAP_MEDIA_TYPE } from './map.js';
 import { EnrichmentSimulator, type QuotaLimits, type SimResponse } from '../enrich-kit/sim-base.js';
 
@@ -105,10 +106,12 @@ export interface NetworkOpts {
 
 /** A RIR's IP network object for `cidr` (start/end address, cidr0 extension, registrant and abuse entities). */
 export function makeRdapNetwork(cidr: string, o: NetworkOpts = {}): RdapDoc {
-  const [addr, len] = ipaddr.parseCIDR(cidr);
-  const v6 = addr.kind() === 'ipv6';
-  const start = (v6 ? ipaddr.IPv6 : ipaddr.IPv4).networkAddressFromCIDR(cidr).toString();
-  const end = (v6 ? ipaddr.IPv6 : ipaddr.IPv4).broadcastAddressFromCIDR(cidr).toString();
+  const range = parseCidr(cidr);
+  if (!range) throw new Error(`not a CIDR range: ${cidr}`);
+  const { len } = range;
+  const v6 = range.v === 6;
+  const start = v6 ? formatIpv6(range.words) : formatIpv4(range.net);
+  const end = v6 ? formatIpv6(lastIpv6(range.words, len)) : formatIpv4(lastIpv4(range.net, len));
   return {
     rdapConformance: ['rdap_level_0', 'cidr0'],
     objectClassName: 'ip network',
@@ -230,13 +233,13 @@ export class RdapSimulator extends EnrichmentSimulator {
       if (!/^[a-z0-9.-]+$/.test(value)) return this.errorResponse(400);
       doc = this.domains.get(value.replace(/\.$/, ''));
     } else {
-      if (!ipaddr.isValid(value)) return this.errorResponse(400);
-      const addr = ipaddr.parse(value);
+      const addr = parseCidr(value);
+      if (!addr || value.includes('/')) return this.errorResponse(400);
       let best = -1;
       for (const [cidr, d] of this.networks) {
-        const [net, len] = ipaddr.parseCIDR(cidr);
-        if (net.kind() === addr.kind() && addr.match(net, len) && len > best) {
-          best = len;
+        const net = parseCidr(cidr);
+        if (net && cidrContains(net, addr) && net.len > best) {
+          best = net.len;
           doc = d;
         }
       }

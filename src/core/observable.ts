@@ -9,16 +9,7 @@
  * `control_chars`; zero-width characters (U+200B-U+200D, U+FEFF) are removed before IDNA.
  */
 import type { Observable, ObservableType, HashAlgorithm } from './stix.js';
-import {
-  parseIpv4Range,
-  parseIpv6Range,
-  formatIpv4,
-  formatIpv6,
-  maskIpv4,
-  maskIpv6,
-  parsePrefix,
-  ipv4Mapped,
-} from './ip-address.js';
+import { cidrBits, cidrValue, readCidr } from './cidr.js';
 import { cleanText, normaliseHostName, MAX_DOMAIN_LENGTH } from './domain-name.js';
 import { normaliseUrl, MAX_URL_LENGTH } from './url-normalise.js';
 import { isHex } from './hex.js';
@@ -125,47 +116,26 @@ function ok(type: ObservableType, value: string): NormaliseResult {
 // ---------------------------------------------------------------------------------------------
 // per-type normalisers over refanged, cleaned text
 
-function ipv4(s: string, raw: string): NormaliseResult {
-  const slash = s.indexOf('/');
-  const end = slash < 0 ? s.length : slash;
-  const v = parseIpv4Range(s, 0, end);
-  if (v === undefined)
-    return fail(
-      slash < 0 ? 'invalid_ipv4' : 'invalid_cidr',
-      slash < 0 ? 'invalid IPv4 address' : 'invalid IPv4 CIDR',
-      raw,
-    );
-  if (slash < 0) return ok('ipv4-addr', end === s.length ? s : s.slice(0, end));
-  const prefix = parsePrefix(s, slash + 1, s.length, 32);
-  if (prefix < 0) return fail('invalid_cidr', 'invalid IPv4 CIDR prefix', raw);
-  if (prefix === 0) return fail('cidr_too_wide', 'a /0 range covers every IPv4 address', raw);
-  if (prefix === 32) return ok('ipv4-addr', s.slice(0, slash));
-  return {
-    ok: true,
-    observable: { type: 'ipv4-addr', value: `${formatIpv4(maskIpv4(v, prefix))}/${prefix}`, cidr: true },
-  };
-}
+const ipv4 = (s: string, raw: string): NormaliseResult => ipRange(s, raw, 4);
+const ipv6 = (s: string, raw: string): NormaliseResult => ipRange(s, raw, 6);
 
-function ipv6(s: string, raw: string): NormaliseResult {
-  const slash = s.indexOf('/');
-  const end = slash < 0 ? s.length : slash;
-  const words = parseIpv6Range(s, 0, end);
-  if (!words)
-    return fail(
-      slash < 0 ? 'invalid_ipv6' : 'invalid_cidr',
-      slash < 0 ? 'invalid IPv6 address' : 'invalid IPv6 CIDR',
-      raw,
-    );
-  // an IPv4-mapped address (::ffff:a.b.c.d, RFC 4291 §2.5.5.2) is that IPv4 address: one value, one id
-  const v4 = ipv4Mapped(words);
-  if (slash < 0) return v4 === undefined ? ok('ipv6-addr', formatIpv6(words)) : ipv4(formatIpv4(v4), raw);
-  const prefix = parsePrefix(s, slash + 1, s.length, 128);
-  if (prefix < 0) return fail('invalid_cidr', 'invalid IPv6 CIDR prefix', raw);
-  if (v4 !== undefined && prefix >= 96) return ipv4(`${formatIpv4(v4)}/${prefix - 96}`, raw);
-  if (prefix === 0) return fail('cidr_too_wide', 'a /0 range covers every IPv6 address', raw);
-  if (prefix === 128) return ok('ipv6-addr', formatIpv6(words));
-  maskIpv6(words, prefix);
-  return { ok: true, observable: { type: 'ipv6-addr', value: `${formatIpv6(words)}/${prefix}`, cidr: true } };
+/**
+ * An address or range by the rules of src/core/cidr.ts (an IPv4-mapped IPv6 value becomes IPv4);
+ * `family` is the family the text was taken for. A full-length range is its address; /0 is refused.
+ */
+function ipRange(s: string, raw: string, family: 4 | 6): NormaliseResult {
+  const name = `IPv${family}`;
+  const slash = s.includes('/');
+  const r = readCidr(s);
+  const otherFamily = r.ok && (family === 4 ? r.cidr.v !== 4 : r.cidr.v === 4 && !s.includes(':'));
+  if (!r.ok && r.part === 'prefix') return fail('invalid_cidr', `invalid ${name} CIDR prefix`, raw);
+  if (!r.ok || otherFamily)
+    return fail(slash ? 'invalid_cidr' : `invalid_ipv${family}`, `invalid ${name} ${slash ? 'CIDR' : 'address'}`, raw);
+  const c = r.cidr;
+  if (c.len === 0) return fail('cidr_too_wide', `a /0 range covers every IPv${c.v} address`, raw);
+  const type = c.v === 4 ? 'ipv4-addr' : 'ipv6-addr';
+  if (c.len === cidrBits(c)) return ok(type, cidrValue(c));
+  return { ok: true, observable: { type, value: cidrValue(c), cidr: true } };
 }
 
 function domain(s: string, raw: string): NormaliseResult {

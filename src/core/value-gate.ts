@@ -16,6 +16,7 @@ import { errorMessage } from './errors.js';
  *
  * Nothing that fails is stored: the runner counts each rejection by reason and keeps its location.
  */
+import { parseCidr } from './cidr.js';
 import type { Rejection } from './errors.js';
 import { cleanText } from './domain-name.js';
 import { detectObservable, normaliseObservable, quoteValue, type NormaliseResult } from './observable.js';
@@ -86,11 +87,10 @@ export function hashProblem(algorithm: string, value: unknown): Problem | undefi
 
 /** The policy check on a normalised observable (CIDR width); undefined when acceptable. */
 export function policyProblem(o: Observable, policy: ValuePolicy): Problem | undefined {
-  if (!o.cidr) return undefined;
-  const slash = o.value.lastIndexOf('/');
-  const prefix = Number(o.value.slice(slash + 1));
-  const min = o.type === 'ipv6-addr' ? policy.minPrefixIpv6 : policy.minPrefixIpv4;
-  if (prefix < min)
+  const range = o.cidr ? parseCidr(o.value) : undefined;
+  if (!range) return undefined;
+  const min = range.v === 6 ? policy.minPrefixIpv6 : policy.minPrefixIpv4;
+  if (range.len < min)
     return {
       reason: 'cidr_too_wide',
       message: `range ${quoteValue(o.value)} is wider than the minimum prefix /${min}`,

@@ -1,13 +1,6 @@
 import type { ObservableType, StixObject } from '../core/stix.js';
-import {
-  normaliseHash,
-  normaliseObservable,
-  parseIpv4,
-  parseIpv6,
-  formatIpv4,
-  formatIpv6,
-} from '../core/observable.js';
-import { maskIpv4, maskIpv6 } from '../core/ip-address.js';
+import { normaliseHash, normaliseObservable, parseIpv4 } from '../core/observable.js';
+import { cidrBits, cidrValue, lastIpv4, lastIpv6, parseCidr, widen } from '../core/cidr.js';
 import { indicatorObservables } from '../core/object-observables.js';
 
 /**
@@ -70,31 +63,19 @@ export type ParsedValue =
 export function parseValueKey(key: string): ParsedValue {
   const { type, value } = splitKey(key);
   switch (type) {
-    case 'ipv4-addr': {
-      const slash = value.indexOf('/');
-      if (slash < 0) {
-        const addr = parseIpv4(value);
-        return addr === undefined ? { kind: 'other' } : { kind: 'ip4', addr };
-      }
-      const net = parseIpv4(value.slice(0, slash));
-      const len = Number(value.slice(slash + 1));
-      if (net === undefined || !Number.isInteger(len) || len < 0 || len > 32) return { kind: 'other' };
-      const lo = maskIpv4(net, len);
-      const hi = len === 0 ? 0xffffffff : lo + 2 ** (32 - len) - 1;
-      return { kind: 'cidr4', lo, hi, len };
-    }
+    case 'ipv4-addr':
     case 'ipv6-addr': {
-      const slash = value.indexOf('/');
-      const words = parseIpv6(slash < 0 ? value : value.slice(0, slash));
-      if (!words) return { kind: 'other' };
-      if (slash < 0) return { kind: 'ip6', addr: ipv6Bytes(words) };
-      const len = Number(value.slice(slash + 1));
-      if (!Number.isInteger(len) || len < 0 || len > 128) return { kind: 'other' };
-      maskIpv6(words, len);
-      const lo = ipv6Bytes(words);
-      const hi = Buffer.from(lo);
-      for (let bit = len; bit < 128; bit++) hi[bit >> 3]! |= 0x80 >> (bit & 7); // 16 bytes hold bits 0..127
-      return { kind: 'cidr6', lo, hi, len };
+      const c = parseCidr(value);
+      if (!c || (c.v === 4) !== (type === 'ipv4-addr')) return { kind: 'other' };
+      const whole = c.len === cidrBits(c);
+      if (c.v === 4)
+        return whole
+          ? { kind: 'ip4', addr: c.net }
+          : { kind: 'cidr4', lo: c.net, hi: lastIpv4(c.net, c.len), len: c.len };
+      const lo = ipv6Bytes(c.words);
+      return whole
+        ? { kind: 'ip6', addr: lo }
+        : { kind: 'cidr6', lo, hi: ipv6Bytes(lastIpv6(c.words, c.len)), len: c.len };
     }
     case 'domain-name':
       return { kind: 'domain', rhost: reverseHost(value) };
@@ -109,14 +90,13 @@ export function parseValueKey(key: string): ParsedValue {
 
 /** The value key of the network of `addr` at prefix length `len` (the form a listed CIDR has). */
 export function cidr4Key(addr: number, len: number): string {
-  return len === 32 ? `ipv4-addr:${formatIpv4(addr)}` : `ipv4-addr:${formatIpv4(maskIpv4(addr, len))}/${len}`;
+  return `ipv4-addr:${cidrValue(widen({ v: 4, net: addr, len: 32 }, len))}`;
 }
 
 export function cidr6Key(addr: Buffer, len: number): string {
   const words = new Uint16Array(8);
   for (let i = 0; i < 8; i++) words[i] = addr.readUInt16BE(i * 2);
-  maskIpv6(words, len);
-  return len === 128 ? `ipv6-addr:${formatIpv6(words)}` : `ipv6-addr:${formatIpv6(words)}/${len}`;
+  return `ipv6-addr:${cidrValue(widen({ v: 6, words, len: 128 }, len))}`;
 }
 
 /** `www.example.com` → `com.example.www.`: a domain's subdomains share its reversed form as a prefix. */

@@ -8,7 +8,7 @@
  */
 import { detectObservable, quoteValue } from '../core/observable.js';
 import { MATCH_TYPES, type MatchType, type Warninglist } from './format.js';
-import { parseCidr } from './ip-table.js';
+import { cidrProblem } from '../core/cidr.js';
 import { vetPattern } from './regex-nfa.js';
 import { canonicalHost, WarninglistMatcher } from './matcher.js';
 
@@ -48,7 +48,10 @@ export function checkAllowlistEntry(
   const v = value.trim();
   switch (type as MatchType) {
     case 'cidr':
-      if (!parseCidr(v)) return fail(`${path}.value`, `invalid CIDR or IP address ${quoteValue(v)}`);
+      {
+        const why = cidrProblem(v);
+        if (why) return fail(`${path}.value`, `invalid CIDR or IP address ${quoteValue(v)}: ${why}`);
+      }
       break;
     case 'regex': {
       const why = vetPattern(v, true);

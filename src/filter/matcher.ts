@@ -17,7 +17,8 @@ import { normaliseHostName } from '../core/domain-name.js';
 import { parseIpv4 } from '../core/ip-address.js';
 import { AhoCorasick } from './aho-corasick.js';
 import { privateSuffixOf } from './public-suffix.js';
-import { PrefixTable, parseCidr, type EntryRef } from './ip-table.js';
+import { cidrProblem, parseCidr } from '../core/cidr.js';
+import { PrefixTable, type EntryRef } from './ip-table.js';
 import { compilePatterns, MAX_STATES, type CompiledPatterns } from './regex-nfa.js';
 import { problem, MATCH_TYPES, type MatchType, type Warninglist, type WarninglistProblem } from './format.js';
 import { bitOf, maskForAttributes, typeKeyOf, typesOfMask, type TypeKey } from './misp-types.js';
@@ -207,9 +208,9 @@ export class WarninglistMatcher {
         break;
       case 'cidr':
         for (const [i, entry] of l.list.entries()) {
-          const c = parseCidr(entry);
+          const c = parseCidr(entry.trim());
           if (!c) {
-            bad(i, `invalid CIDR or IP address ${quoteValue(entry)}`);
+            bad(i, `invalid CIDR or IP address ${quoteValue(entry)}: ${cidrProblem(entry.trim())}`);
             continue;
           }
           this.cidrs.add(c, { list: li, entry });

@@ -1,6 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import ipaddr from 'ipaddr.js';
-import { at, group } from '../core/indexed.js';
+import { cidrSet, parseCidr, type Cidr } from '../core/cidr.js';
+import { group } from '../core/indexed.js';
+import { parseIpv4 } from '../core/ip-address.js';
 
 /** What the SSRF policy needs from the HTTP policy. */
 export interface UrlPolicy {
@@ -11,7 +12,8 @@ export interface UrlPolicy {
 /** Resolves a host name to every address it has (injectable for tests). */
 export type Resolver = (hostname: string) => Promise<LookupAddress[]>;
 
-const DENIED_V4 = [
+/** Loopback, private, link-local, shared, multicast and reserved ranges. */
+const DENIED = cidrSet([
   '0.0.0.0/8',
   '10.0.0.0/8',
   '100.64.0.0/10',
@@ -23,17 +25,22 @@ const DENIED_V4 = [
   '198.18.0.0/15',
   '224.0.0.0/4',
   '240.0.0.0/4',
-].map((c) => ipaddr.IPv4.parseCIDR(c));
+  '::/128',
+  '::1/128',
+  'fc00::/7',
+  'fe80::/10',
+  'fec0::/10',
+  'ff00::/8',
+]);
+const NAT64 = cidrSet(['64:ff9b::/96']);
+const SIX_TO_FOUR = cidrSet(['2002::/16']);
 
-const DENIED_V6 = ['::/128', '::1/128', 'fc00::/7', 'fe80::/10', 'fec0::/10', 'ff00::/8'].map((c) =>
-  ipaddr.IPv6.parseCIDR(c),
-);
-const NAT64 = ipaddr.IPv6.parseCIDR('64:ff9b::/96');
-const SIX_TO_FOUR = ipaddr.IPv6.parseCIDR('2002::/16');
-
-function deniedV4(a: ipaddr.IPv4): boolean {
-  return DENIED_V4.some((r) => a.match(r));
-}
+/** The IPv4 address two words of an IPv6 address carry. */
+const embeddedV4 = (hi: number | undefined, lo: number | undefined): Cidr => ({
+  v: 4,
+  net: (hi ?? 0) * 65536 + (lo ?? 0),
+  len: 32,
+});
 
 /**
  * True when an IP address (v4 or v6 text, brackets allowed) lies in a loopback, private,
@@ -44,18 +51,12 @@ function deniedV4(a: ipaddr.IPv4): boolean {
 export function isDeniedAddress(ip: string): boolean {
   let text = ip.trim();
   if (text.startsWith('[') && text.endsWith(']')) text = text.slice(1, -1);
-  const zone = text.indexOf('%');
-  if (zone >= 0) return true; // zone ids only make sense for link-local addresses
-  if (ipaddr.IPv4.isValidFourPartDecimal(text)) return deniedV4(ipaddr.IPv4.parse(text));
-  if (!text.includes(':') || !ipaddr.IPv6.isValid(text)) return true;
-  const a = ipaddr.IPv6.parse(text);
-  if (a.isIPv4MappedAddress()) return deniedV4(a.toIPv4Address());
-  if (a.match(NAT64) || a.match(SIX_TO_FOUR)) {
-    const p = a.parts;
-    const [hi, lo] = a.match(NAT64) ? [at(p, 6), at(p, 7)] : [at(p, 1), at(p, 2)]; // an IPv6 address has eight parts
-    return deniedV4(new ipaddr.IPv4([hi >> 8, hi & 0xff, lo >> 8, lo & 0xff]));
-  }
-  return DENIED_V6.some((r) => a.match(r));
+  if (text.includes('/')) return true; // a range, not an address
+  const a = parseCidr(text); // zone ids (`%eth0`) and any other form are refused: denied
+  if (!a) return true;
+  if (a.v === 6 && NAT64.has(a)) return DENIED.has(embeddedV4(a.words[6], a.words[7]));
+  if (a.v === 6 && SIX_TO_FOUR.has(a)) return DENIED.has(embeddedV4(a.words[1], a.words[2]));
+  return DENIED.has(a); // an IPv4-mapped address reads as its IPv4 address (src/core/cidr.ts)
 }
 
 /** The host exactly as written in the URL text (before WHATWG normalisation), lower-cased. */
@@ -99,7 +100,7 @@ export function checkUrl(url: string, policy: UrlPolicy): string | undefined {
   const host = u.hostname.toLowerCase();
   if (host === '') return 'URL has no host';
   const isV6 = host.startsWith('[');
-  const isV4 = ipaddr.IPv4.isValidFourPartDecimal(host);
+  const isV4 = parseIpv4(host) !== undefined;
   if (isV4 || isV6) {
     const raw = rawHost(url);
     // WHATWG parsing turns 0x7f.1, 2130706433, 017700000001, 127.1 and full-width digits into a

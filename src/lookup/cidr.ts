@@ -43,9 +43,9 @@ export class Ipv4Ranges {
     m.set(key, p);
   }
 
-  /** Calls `visit(slotPosting, network, len)` for each listed range containing `ip`. */
-  containing(ip: number, visit: (p: Posting, network: number, len: number) => void): void {
-    this.t.containing(ip, 32, visit);
+  /** Calls `visit(slotPosting, network, len)` for each listed range of length ≤ `maxLen` containing `ip`. */
+  containing(ip: number, visit: (p: Posting, network: number, len: number) => void, maxLen = 32): void {
+    this.t.containing(ip, maxLen, visit);
   }
 }
 
@@ -100,7 +100,8 @@ export class Ipv6Ranges {
     this.text.set(`${len}/${key}`, text);
   }
 
-  containing(ip: Uint16Array, visit: (p: Posting, value: string) => void): void {
-    this.t.containing(ip, 128, (p, key, len) => visit(p, this.text.get(`${len}/${key}`) ?? key));
+  /** Calls `visit(slotPosting, cidrText)` for each listed range of length ≤ `maxLen` containing `ip`. */
+  containing(ip: Uint16Array, visit: (p: Posting, value: string) => void, maxLen = 128): void {
+    this.t.containing(ip, maxLen, (p, key, len) => visit(p, this.text.get(`${len}/${key}`) ?? key));
   }
 }

@@ -55,8 +55,3 @@ export function fastCanonical(raw: string): Observable | undefined {
   }
   return { type: 'file', value: raw };
 }
-
-export function splitCidr(value: string): [string, number] {
-  const i = value.lastIndexOf('/');
-  return i < 0 ? [value, -1] : [value.slice(0, i), Number(value.slice(i + 1))];
-}

@@ -1,5 +1,6 @@
 import { detectObservable, parseIpv4, parseIpv6 } from '../core/observable.js';
 import { formatIpv4 } from '../core/ip-address.js';
+import { parseCidr } from '../core/cidr.js';
 import { indicatorObservables } from '../core/object-observables.js';
 import {
   TLP_LEVELS,
@@ -19,7 +20,7 @@ import { addPosting, removePosting, type Posting } from './postings.js';
 import { ShardedMap } from '../core/sharded-map.js';
 import { SlotTable } from './slots.js';
 import { DomainFilter, HASH_SEED, step } from './domain-filter.js';
-import { Collector, fastCanonical, splitCidr } from './collector.js';
+import { Collector, fastCanonical } from './collector.js';
 import { summariseSources, type SourceSummary } from './summary.js';
 import type { IndexSizes, IndicatorMatch, LookupIndexOptions, LookupResult, MatchKind } from './types.js';
 
@@ -319,10 +320,8 @@ export class LookupIndex {
 
   private collectIpv4(obs: Observable, hits: Collector): void {
     if (obs.cidr) {
-      const [net, len] = splitCidr(obs.value);
-      const ip = parseIpv4(net);
-      if (ip !== undefined)
-        this.v4Ranges.containing(ip, (p, n, l) => l <= len && hits.add(p, 'cidr', `${formatIpv4(n)}/${l}`));
+      const c = parseCidr(obs.value);
+      if (c?.v === 4) this.v4Ranges.containing(c.net, (p, n, l) => hits.add(p, 'cidr', `${formatIpv4(n)}/${l}`), c.len);
       return;
     }
     const ip = parseIpv4(obs.value);
@@ -332,13 +331,9 @@ export class LookupIndex {
   }
 
   private collectIpv6(obs: Observable, hits: Collector): void {
-    const [addr, len] = obs.cidr ? splitCidr(obs.value) : [obs.value, 128];
     if (!obs.cidr) hits.add(this.ipv6.get(obs.value), 'exact', obs.value);
-    const words = parseIpv6(addr);
-    if (!words) return;
-    this.v6Ranges.containing(words, (p, v) => {
-      if (Number(v.slice(v.lastIndexOf('/') + 1)) <= len) hits.add(p, 'cidr', v);
-    });
+    const c = parseCidr(obs.value);
+    if (c?.v === 6) this.v6Ranges.containing(c.words, (p, v) => hits.add(p, 'cidr', v), c.len);
   }
 
   /**
@@ -431,10 +426,9 @@ export class LookupIndex {
       case 'ipv4-addr': {
         // a canonical IP value holds a slash exactly when it is a range (Observable.cidr)
         if (o.value.includes('/')) {
-          const [net, len] = splitCidr(o.value);
-          const ip = parseIpv4(net);
-          if (ip === undefined) return undefined;
-          return [K.Ipv4Cidr, this.v4Ranges.add(ip, len, slot), len];
+          const c = parseCidr(o.value);
+          if (c?.v !== 4) return undefined;
+          return [K.Ipv4Cidr, this.v4Ranges.add(c.net, c.len, slot), c.len];
         }
         const ip = parseIpv4(o.value);
         if (ip === undefined) return undefined;
@@ -443,10 +437,9 @@ export class LookupIndex {
       }
       case 'ipv6-addr': {
         if (o.value.includes('/')) {
-          const [net, len] = splitCidr(o.value);
-          const words = parseIpv6(net);
-          if (!words) return undefined;
-          return [K.Ipv6Cidr, this.v6Ranges.add(words, len, flatten(o.value), slot), len];
+          const c = parseCidr(o.value);
+          if (c?.v !== 6) return undefined;
+          return [K.Ipv6Cidr, this.v6Ranges.add(c.words, c.len, flatten(o.value), slot), c.len];
         }
         return this.exact(K.Ipv6, this.ipv6, o.value, slot);
       }

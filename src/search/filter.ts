@@ -1,4 +1,4 @@
-import ipaddr from 'ipaddr.js';
+import { cidrContains, cidrProblem, formatCidr, parseCidr, type Cidr } from '../core/cidr.js';
 import { canonicalize } from '../core/canonical-json.js';
 import { objectObservables } from '../core/object-observables.js';
 import { detectObservable } from '../core/observable.js';
@@ -90,9 +90,9 @@ export function parseFilter(raw: RawFilter): FilterResult {
     f.value = d.observable.value;
   }
   if (raw.cidr !== undefined && raw.cidr !== '') {
-    const c = parseRange(raw.cidr);
-    if (!c) return bad('cidr', 'cidr must be an IPv4 or IPv6 address or CIDR');
-    f.cidr = `${c[0].toString()}/${c[1]}`;
+    const c = parseCidr(raw.cidr);
+    if (!c) return bad('cidr', `cidr must be an IPv4 or IPv6 address or CIDR: ${cidrProblem(raw.cidr)}`);
+    f.cidr = formatCidr(c);
   }
   if (raw.source !== undefined && raw.source !== '') f.source = raw.source;
   if (raw.label !== undefined && raw.label !== '') f.label = raw.label;
@@ -127,22 +127,6 @@ export function parseFilter(raw: RawFilter): FilterResult {
     f.states = (states as ObjectState[]).sort((a, b) => OBJECT_STATES.indexOf(a) - OBJECT_STATES.indexOf(b));
   }
   return { ok: true, filter: f };
-}
-
-function parseRange(v: string): [ipaddr.IPv4 | ipaddr.IPv6, number] | undefined {
-  try {
-    if (!v.includes('/')) {
-      const a = ipaddr.parse(v);
-      return [a, a.kind() === 'ipv4' ? 32 : 128];
-    }
-    const [a, bits] = ipaddr.parseCIDR(v);
-    if (!/^\d{1,3}$/.test(v.slice(v.indexOf('/') + 1))) return undefined;
-    // the network address, host bits cleared
-    const net = a.kind() === 'ipv4' ? ipaddr.IPv4.networkAddressFromCIDR(v) : ipaddr.IPv6.networkAddressFromCIDR(v);
-    return [net, bits];
-  } catch {
-    return undefined;
-  }
 }
 
 /** A digest of the filter: a cursor is valid only for the filter (and reader) it was made for. */
@@ -190,10 +174,8 @@ export function matches(view: StixObject, f: SearchFilter, ceiling: TlpLevel, po
   if (f.value !== undefined || f.cidr !== undefined) {
     const obs = objectObservables(view);
     if (f.value !== undefined && !obs.some((o) => o.value === f.value)) return false;
-    if (
-      f.cidr !== undefined &&
-      !obs.some((o) => (o.type === 'ipv4-addr' || o.type === 'ipv6-addr') && inRange(o.value, f.cidr!))
-    )
+    const range = f.cidr === undefined ? undefined : parseCidr(f.cidr);
+    if (range && !obs.some((o) => (o.type === 'ipv4-addr' || o.type === 'ipv6-addr') && inRange(o.value, range)))
       return false;
   }
   return true;
@@ -206,10 +188,8 @@ function hasLabel(view: StixObject, label: string): boolean {
   return Object.values(sources).some((p) => p.labels?.includes(label) === true);
 }
 
-/** True when an address or range lies inside `cidr` (both canonical). */
-function inRange(value: string, cidr: string): boolean {
-  const r = parseRange(value);
-  const c = parseRange(cidr);
-  if (!r || !c || r[0].kind() !== c[0].kind()) return false;
-  return r[1] >= c[1] && r[0].match(c as [ipaddr.IPv4, number]);
+/** True when an address or range value lies inside `range`. */
+function inRange(value: string, range: Cidr): boolean {
+  const c = parseCidr(value);
+  return c !== undefined && cidrContains(range, c);
 }

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import type { Issue } from '../core/schema.js';
-import { isAddressOrCidr, type ServerConfig } from './schema.js';
+import { cidrProblem } from '../core/cidr.js';
+import type { ServerConfig } from './schema.js';
 
 /** True for addresses only reachable from this machine: 127.0.0.0/8, ::1 and `localhost`. */
 export function isLoopbackHost(host: string): boolean {
@@ -33,18 +34,14 @@ export function serverIssues(c: ServerConfig, rawServer: unknown, path = 'server
         'false answers only /healthz and /readyz until keys are added)',
     });
   }
-  c.trusted_proxies.forEach((a, i) => {
-    if (!isAddressOrCidr(a))
-      issues.push({ path: `${path}.trusted_proxies[${i}]`, message: `"${a}" is not an IP address or CIDR` });
-  });
-  for (const [id, k] of Object.entries(c.api_keys)) {
-    (k.allowed_networks ?? []).forEach((a, i) => {
-      if (!isAddressOrCidr(a))
-        issues.push({
-          path: `${path}.api_keys.${id}.allowed_networks[${i}]`,
-          message: `"${a}" is not an IP address or CIDR`,
-        });
+  const checkNetworks = (list: readonly string[], at: string): void =>
+    list.forEach((a, i) => {
+      const why = cidrProblem(a);
+      if (why) issues.push({ path: `${at}[${i}]`, message: `"${a}" is not an IP address or CIDR: ${why}` });
     });
+  checkNetworks(c.trusted_proxies, `${path}.trusted_proxies`);
+  for (const [id, k] of Object.entries(c.api_keys)) {
+    checkNetworks(k.allowed_networks ?? [], `${path}.api_keys.${id}.allowed_networks`);
     if (k.expires !== undefined && !isRealDate(k.expires))
       issues.push({ path: `${path}.api_keys.${id}.expires`, message: `"${k.expires}" is not a valid date` });
   }

@@ -1,4 +1,5 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
+import { cidrSet, parseCidr } from '../core/cidr.js';
 import { formatIpv6, maskIpv6, parseIpv6 } from '../core/ip-address.js';
 
 /** An address as the server reports it, with an IPv4-mapped IPv6 prefix (`::ffff:`) removed. */
@@ -24,16 +25,9 @@ export function clientBucketOf(ip: string): string {
 /** A matcher for a list of addresses and CIDRs (validated by the schema); undefined when the list is empty. */
 export function networkMatcher(entries: readonly string[]): ((ip: string) => boolean) | undefined {
   if (entries.length === 0) return undefined;
-  const list = new BlockList();
-  for (const e of entries) {
-    const [addr = '', bits] = e.split('/');
-    const family = isIP(addr) === 6 ? 'ipv6' : 'ipv4';
-    if (bits === undefined) list.addAddress(addr, family);
-    else list.addSubnet(addr, Number(bits), family);
-  }
+  const table = cidrSet(entries);
   return (ip: string) => {
-    const a = plainAddress(ip);
-    const family = isIP(a);
-    return family !== 0 && list.check(a, family === 6 ? 'ipv6' : 'ipv4');
+    const c = parseCidr(ip);
+    return c !== undefined && table.has(c);
   };
 }

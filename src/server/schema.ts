@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { isIP } from 'node:net';
 import { s, type Infer, type Schema } from '../core/schema.js';
 import { TLP_LEVELS } from '../core/stix.js';
 
@@ -29,17 +28,6 @@ const scopeSchema: Schema<ApiScope> = {
     return baseScope.parse(v, path, issues);
   },
 };
-
-/** An IPv4/IPv6 address or CIDR (`10.0.0.0/8`, `::1`, `fd00::/8`). */
-export function isAddressOrCidr(v: string): boolean {
-  const slash = v.indexOf('/');
-  const ip = slash < 0 ? v : v.slice(0, slash);
-  const family = isIP(ip);
-  if (family === 0) return false;
-  if (slash < 0) return true;
-  const bits = v.slice(slash + 1);
-  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
-}
 
 const cidrList = (description: string) =>
   s.array(s.string({ maxLength: 64, description: 'IP address or CIDR' }), { default: [], maxItems: 1000, description });

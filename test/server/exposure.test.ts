@@ -161,3 +161,20 @@ test('FAULTS A13: /metrics needs a key with the metrics scope by default (metric
   const open = (await setup({ metrics_public: true })).app;
   assert.equal((await open.inject('/metrics')).statusCode, 200);
 });
+
+test('a trusted proxy or key network that is not an address or CIDR is a start-up error naming its path, the part and the character', () => {
+  const issues = issuesOf(
+    `server:\n  trusted_proxies: ["10.0.0.0/8", "10.0.0.0/33"]\n  api_keys:\n    siem: { hash: "${KEY_HASH}", scopes: [lookup], allowed_networks: ["fe80::1%eth0", "::ffff:192.0.2.0/120"] }\n`,
+  );
+  assert.deepEqual(issues, [
+    {
+      path: 'server.trusted_proxies[1] (line 2, column 35)',
+      message:
+        '"10.0.0.0/33" is not an IP address or CIDR: the prefix length is not a whole number from 0 to 32, at character 10',
+    },
+    {
+      path: 'server.api_keys.siem.allowed_networks[0] (line 4, column 131)',
+      message: '"fe80::1%eth0" is not an IP address or CIDR: the address is neither IPv4 nor IPv6, at character 1',
+    },
+  ]);
+});

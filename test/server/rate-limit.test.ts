@@ -175,3 +175,17 @@ test('FAULTS A14: X-Forwarded-For is honoured from a configured trusted proxy on
   // a peer that is not a trusted proxy cannot claim an allowed address
   assert.equal((await via('203.0.113.7', '192.0.2.12')).statusCode, 401);
 });
+
+test('a key network written as an IPv4-mapped range admits the IPv4 clients it stands for, as an IPv4 range does', async () => {
+  const { hashApiKey } = await import('../../src/server/index.js');
+  const { app } = await setup({
+    rate_limit: { per_address: OFF_ADDR, per_key: OFF_ADDR },
+    api_keys: {
+      soc: { hash: hashApiKey(KEYS.reader), scopes: ['lookup'], allowed_networks: ['::ffff:192.0.2.0/120'] },
+    },
+  });
+  const from = (remoteAddress: string) => app.inject({ url: LOOKUP, remoteAddress, headers: bearer(KEYS.reader) });
+  assert.equal((await from('192.0.2.10')).statusCode, 200);
+  assert.equal((await from('::ffff:192.0.2.11')).statusCode, 200);
+  assert.equal((await from('192.0.3.1')).statusCode, 401);
+});

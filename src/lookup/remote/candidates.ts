@@ -1,6 +1,6 @@
-import { formatIpv4, formatIpv6, maskIpv4, maskIpv6, parseIpv4, parseIpv6 } from '../../core/ip-address.js';
+import { cidrBits, formatCidr, parseCidr, widen, type Cidr } from '../../core/cidr.js';
+import { parseIpv4, parseIpv6 } from '../../core/ip-address.js';
 import type { Observable } from '../../core/stix.js';
-import { splitCidr } from '../collector.js';
 import { URL_HOST_RE } from '../lookup-index.js';
 
 /** Which CIDR prefix lengths are listed at all (NegativeFilter keeps them); undefined: every length. */
@@ -20,18 +20,11 @@ export interface ListedLengths {
 export function candidateValues(obs: Observable, matchParents: boolean, listed?: ListedLengths): string[] {
   const out: string[] = [];
   switch (obs.type) {
-    case 'ipv4-addr': {
-      const [net, len] = obs.cidr ? splitCidr(obs.value) : [obs.value, 32];
-      const ip = parseIpv4(net);
-      if (!obs.cidr) out.push(obs.value);
-      if (ip !== undefined) v4Ranges(ip, obs.cidr ? len : 31, listed, out);
-      break;
-    }
+    case 'ipv4-addr':
     case 'ipv6-addr': {
-      const [net, len] = obs.cidr ? splitCidr(obs.value) : [obs.value, 128];
       if (!obs.cidr) out.push(obs.value);
-      const words = parseIpv6(net);
-      if (words) v6Ranges(words, obs.cidr ? len : 127, listed, out);
+      const c = parseCidr(obs.value);
+      if (c) ranges(c, Math.min(c.len, cidrBits(c) - 1), listed, out);
       break;
     }
     case 'domain-name':
@@ -45,13 +38,13 @@ export function candidateValues(obs: Observable, matchParents: boolean, listed?:
         const inner = host.slice(1, -1);
         out.push(inner);
         const words = parseIpv6(inner);
-        if (words) v6Ranges(words, 127, listed, out);
+        if (words) ranges({ v: 6, words, len: 128 }, 127, listed, out);
         break;
       }
       const ip = parseIpv4(host);
       if (ip !== undefined) {
         out.push(host);
-        v4Ranges(ip, 31, listed, out);
+        ranges({ v: 4, net: ip, len: 32 }, 31, listed, out);
         break;
       }
       domainAndParents(host, matchParents, out);
@@ -66,19 +59,10 @@ export function candidateValues(obs: Observable, matchParents: boolean, listed?:
   return out;
 }
 
-/** The canonical CIDRs of lengths 1..`max` containing `ip`. */
-function v4Ranges(ip: number, max: number, listed: ListedLengths | undefined, out: string[]): void {
-  for (let len = 1; len <= max; len++)
-    if (!listed || listed.v4Lengths[len] === 1) out.push(`${formatIpv4(maskIpv4(ip, len))}/${len}`);
-}
-
-function v6Ranges(words: Uint16Array, max: number, listed: ListedLengths | undefined, out: string[]): void {
-  for (let len = 1; len <= max; len++) {
-    if (listed && listed.v6Lengths[len] !== 1) continue;
-    const w = words.slice();
-    maskIpv6(w, len);
-    out.push(`${formatIpv6(w)}/${len}`);
-  }
+/** The canonical CIDRs of lengths 1..`max` containing `c` (of the listed lengths only, when known). */
+function ranges(c: Cidr, max: number, listed: ListedLengths | undefined, out: string[]): void {
+  const lengths = listed && (c.v === 4 ? listed.v4Lengths : listed.v6Lengths);
+  for (let len = 1; len <= max; len++) if (!lengths || lengths[len] === 1) out.push(formatCidr(widen(c, len)));
 }
 
 /** The host and (when enabled) its parents of at least two labels: a.b.evil.com → b.evil.com, evil.com. */

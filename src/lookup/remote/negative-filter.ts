@@ -1,3 +1,4 @@
+import { parseCidr } from '../../core/cidr.js';
 import { BloomFilter } from 'bloomfilter';
 
 /** The filter's size: how many distinct values it is built for and the false-positive rate at that count. */
@@ -45,12 +46,8 @@ export class NegativeFilter {
 
   /** Adds a canonical value (a CIDR value records its prefix length too). */
   add(type: string, value: string): void {
-    const slash = value.lastIndexOf('/');
-    if (slash > 0 && (type === 'ipv4-addr' || type === 'ipv6-addr')) {
-      const len = Number(value.slice(slash + 1));
-      const lengths = type === 'ipv4-addr' ? this.v4Lengths : this.v6Lengths;
-      if (Number.isInteger(len) && len >= 0 && len < lengths.length) lengths[len] = 1;
-    }
+    const range = (type === 'ipv4-addr' || type === 'ipv6-addr') && value.includes('/') ? parseCidr(value) : undefined;
+    if (range) (range.v === 4 ? this.v4Lengths : this.v6Lengths)[range.len] = 1;
     if (this.bloom.test(value)) return;
     this.bloom.add(value);
     this.added++;
