@@ -64,10 +64,11 @@ function contentVisible(obj: StixObject, visible: readonly string[], all: number
  */
 export function viewOf(obj: StixObject, ceiling: TlpLevel, policy: AccessPolicy): StixObject | undefined {
   const visible = visibleSources(obj, ceiling, policy);
-  if (visible.length === 0) return undefined;
+  // a visible source is an independent one within the ceiling: both tests agree
+  const tlp = viewTlp(obj, ceiling, policy);
+  if (visible.length === 0 || tlp === undefined) return undefined;
   const prov = obj.x_stixgate?.sources ?? {};
   const all = Object.keys(prov).length;
-  const tlp = viewTlp(obj, ceiling, policy)!;
   const ownMarkings = Array.isArray(obj.object_marking_refs) ? obj.object_marking_refs : [];
   const nonTlp = ownMarkings.filter((r) => typeof r === 'string' && !Object.hasOwn(TLP_MARKING_IDS, r));
   const partial = visible.length < all;
@@ -106,14 +107,14 @@ export function viewOf(obj: StixObject, ceiling: TlpLevel, policy: AccessPolicy)
   else delete view.labels;
   if (confidence !== undefined) view.confidence = confidence;
   else delete view.confidence;
-  const old = obj.x_stixgate as ScoreExtension;
+  const old = obj.x_stixgate;
   const ext: ScoreExtension = { sources };
-  if (old.sightings) ext.sightings = old.sightings;
-  if (old.expired) ext.expired = true;
+  if (old?.sightings) ext.sightings = old.sightings;
+  if (old?.expired) ext.expired = true;
   view.x_stixgate = ext;
   if (obj.type === 'indicator') {
     restoreSourceValidUntil(view, obj);
-    const at = typeof old.scored_at === 'string' ? Date.parse(old.scored_at) : NaN;
+    const at = typeof old?.scored_at === 'string' ? Date.parse(old.scored_at) : NaN;
     applyScore(view, policy.scoring, Number.isNaN(at) ? (referenceTime(obj) ?? 0) : at);
   }
   return view;

@@ -30,3 +30,10 @@ export function group(match: RegExpMatchArray | RegExpExecArray, n: number): str
   if (v === undefined) throw new RangeError(`group ${n} did not take part in the match of ${JSON.stringify(match[0])}`);
   return v;
 }
+
+/** The value of a map entry the caller knows to exist (a key it has just set or checked; values are never undefined). */
+export function entry<K, V>(map: ReadonlyMap<K, V>, key: K): V {
+  const v = map.get(key);
+  if (v === undefined) throw new RangeError(`no entry for ${String(key)}`);
+  return v;
+}

@@ -82,6 +82,10 @@ export interface StixgateExtension {
   scored_at?: string;
   /** `valid_until` was derived from the decay model, not given by a source. */
   derived_valid_until?: boolean;
+  /** The sources' valid_until, kept when the score's expiry came earlier and replaced it. */
+  source_valid_until?: string;
+  /** Stored expired on arrival and never active since: no sink ever received it (nothing to remove). */
+  never_active?: boolean;
   /** Sightings reported through the API (docs/scoring.md). */
   sightings?: { count: number; first_seen: string; last_seen: string };
 }

@@ -1,6 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Change, Store } from '../store/contract.js';
-import type { Observable, StixObject } from '../core/stix.js';
+import type { Observable, StixObject, TlpLevel } from '../core/stix.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { EdlKind } from './formats.js';
 import type { Snapshot } from './kind-list.js';
@@ -18,7 +18,7 @@ export interface EdlListsOptions extends ListViewOptions {
 }
 
 /** What a request for one list gets: its body and validators (empty until `ready`), or why there is none. */
-export type ListLookup = { snapshot: Snapshot; maxTlp: string } | { missing: 'list' | 'kind' };
+export type ListLookup = { snapshot: Snapshot; maxTlp: TlpLevel } | { missing: 'list' | 'kind' };
 
 /**
  * The configured firewall lists, kept current from the store's change log as the lookup index is

@@ -19,18 +19,8 @@ export interface SightingSummary {
   last_seen: string;
 }
 
-/** The score-related fields of `x_stixgate` beside `sources`, `score` and `expired`. */
-export interface ScoreExtension extends StixgateExtension {
-  /** When `score` was evaluated (only for indicators whose model decays). */
-  scored_at?: string;
-  /** `valid_until` was derived from the decay: no source gave one, or the score expires before the sources' value. */
-  derived_valid_until?: boolean;
-  /** The sources' valid_until, kept when the score's expiry came earlier and replaced it. */
-  source_valid_until?: string;
-  /** Stored expired on arrival and never active since: no sink ever received it (nothing to remove). */
-  never_active?: boolean;
-  sightings?: SightingSummary;
-}
+/** `x_stixgate` as scoring reads and writes it (its score fields are declared in src/core/stix.ts). */
+export type ScoreExtension = StixgateExtension;
 
 /** The compiled `scoring:` configuration. */
 export interface Scoring {
@@ -79,7 +69,7 @@ export const NO_DECAY_SCORING: Scoring = Object.freeze({
 });
 
 export function scoreExtension(obj: StixObject): ScoreExtension | undefined {
-  return obj.x_stixgate as ScoreExtension | undefined;
+  return obj.x_stixgate;
 }
 
 // A batch's objects share their timestamps: the last conversion each way is remembered.
@@ -218,7 +208,7 @@ export function scoreAt(obj: StixObject, sc: Scoring, t: number): ScoreState {
  * caller owns).
  */
 export function applyScore(obj: StixObject, sc: Scoring, t: number): ScoreState {
-  const ext = (obj.x_stixgate ?? { sources: {} }) as ScoreExtension;
+  const ext: ScoreExtension = obj.x_stixgate ?? { sources: {} };
   obj.x_stixgate = ext;
   // `delete` only where the key is there: deleting turns objects into slow dictionaries
   if (ext.derived_valid_until !== undefined) delete ext.derived_valid_until;

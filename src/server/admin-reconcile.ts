@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isStixgateError } from '../core/errors.js';
 import { tlpRank, type TlpLevel } from '../core/stix.js';
 import type { ReconcileResult } from '../delivery/reconcile.js';
-import type { Authenticator } from './auth.js';
+import { principalOf, type Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 import type { AdminControl, ReconcileAnswer } from './admin-types.js';
 import { idParams } from './admin-schemas.js';
@@ -92,7 +92,7 @@ export function reconcileRoutes(app: FastifyInstance, o: { control: AdminControl
       }
     });
     if (!r) throw notFound('sink');
-    return r.result ? { ...r, result: withinCeiling(r.result, req.principal!.maxTlp) } : r;
+    return r.result ? { ...r, result: withinCeiling(r.result, principalOf(req).maxTlp) } : r;
   };
   const schema = { params: idParams, querystring: limitQuery, response: { 200: reconcileAnswerSchema } };
   app.get<{ Params: { id: string }; Querystring: { limit: number } }>(`${P}/plan`, { onRequest, schema }, (req) =>

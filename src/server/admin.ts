@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isStixgateError } from '../core/errors.js';
 import { tlpRank } from '../core/stix.js';
 import type { Store } from '../store/contract.js';
-import type { Authenticator } from './auth.js';
+import { principalOf, type Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 import type { AdminControl, PushAnswer } from './admin-types.js';
 import {
@@ -186,6 +186,6 @@ export function adminRoutes(app: FastifyInstance, o: AdminRoutesOptions): void {
  */
 function withinCeiling(r: PushAnswer, req: FastifyRequest): PushAnswer {
   if (!r.samples) return r;
-  const max = tlpRank(req.principal!.maxTlp);
+  const max = tlpRank(principalOf(req).maxTlp);
   return { ...r, samples: r.samples.filter((s) => tlpRank(s.tlp) <= max) };
 }

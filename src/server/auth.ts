@@ -20,6 +20,17 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The caller of a route guarded by `ApiAuth.require` (its hook sets the principal before the
+ * handler runs, or answers the request itself). A handler reached without one is wired wrongly:
+ * a 500, never an anonymous answer.
+ */
+export function principalOf(req: FastifyRequest): Principal {
+  const p = req.principal;
+  if (!p) throw new ApiError(500, 'STIXGATE_ERR_API_INTERNAL', 'the route ran without its authentication hook');
+  return p;
+}
+
 /** What identifying a caller reads of a request (a fastify request, or node's on the lean path). */
 export type Caller = Pick<FastifyRequest, 'headers' | 'ip'>;
 
@@ -144,7 +155,8 @@ export class Authenticator {
 
   /** For an identified key: 429 over its rate, 403 without `scope`, else nothing. */
   authorize(p: Principal, scope: ApiScope): ApiError | undefined {
-    const wait = this.limiter?.takeKey(p.keyId!) ?? 0;
+    // an identified key: the anonymous caller is never authorised here (admit answers it first)
+    const wait = p.keyId === null ? 0 : (this.limiter?.takeKey(p.keyId) ?? 0);
     if (wait > 0) return rateLimited(wait, 'this API key');
     if (!p.scopes.has(scope))
       return new ApiError(403, 'STIXGATE_ERR_API_FORBIDDEN', `this API key lacks the "${scope}" scope`);
@@ -181,7 +193,7 @@ export function rateLimited(waitMs: number, who: string): ApiError {
 const ANONYMOUS: Principal = Object.freeze({
   keyId: null,
   scopes: new Set<ApiScope>(['lookup']),
-  maxTlp: 'clear' as TlpLevel,
+  maxTlp: 'clear',
 });
 
 /**

@@ -96,7 +96,7 @@ export function edlAnswer(
       ),
     };
   }
-  if (tlpRank(ceiling) < tlpRank(r.maxTlp as TlpLevel)) {
+  if (tlpRank(ceiling) < tlpRank(r.maxTlp)) {
     return {
       error: new ApiError(
         403,

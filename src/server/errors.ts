@@ -79,11 +79,12 @@ export function describeError(
       headers: { 'retry-after': '5' },
     };
   }
-  const fe = err as FastifyError;
+  // fastify's errors add these properties to Error, each optional here
+  const fe: Partial<FastifyError> = err;
   const known = typeof fe.code === 'string' ? FRAMEWORK_ERRORS[fe.code] : undefined;
   if (known) return { status: known[0], code: known[1], message: known[2] };
   const status = typeof fe.statusCode === 'number' ? fe.statusCode : 500;
-  if (fe.validation) return { status: 400, code: 'STIXGATE_ERR_API_BAD_REQUEST', message: fe.message.slice(0, 300) };
+  if (fe.validation) return { status: 400, code: 'STIXGATE_ERR_API_BAD_REQUEST', message: err.message.slice(0, 300) };
   if (status === 413)
     return {
       status,

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { isRecord } from '../core/guards.js';
 import type { Issue } from '../core/schema.js';
 import { cidrProblem } from '../core/cidr.js';
 import type { ServerConfig } from './schema.js';
@@ -21,10 +22,7 @@ export function isLoopbackHost(host: string): boolean {
  */
 export function serverIssues(c: ServerConfig, rawServer: unknown, path = 'server'): Issue[] {
   const issues: Issue[] = [];
-  const explicitAnonymous =
-    typeof rawServer === 'object' &&
-    rawServer !== null &&
-    typeof (rawServer as Record<string, unknown>).anonymous_lookup === 'boolean';
+  const explicitAnonymous = isRecord(rawServer) && typeof rawServer.anonymous_lookup === 'boolean';
   if (!isLoopbackHost(c.listen_host) && Object.keys(c.api_keys).length === 0 && !explicitAnonymous) {
     issues.push({
       path: `${path}.listen_host`,

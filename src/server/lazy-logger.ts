@@ -1,7 +1,6 @@
 import type { Logger } from '../telemetry/logger.js';
 
 type Bindings = Record<string, unknown>;
-type LogFn = (...args: unknown[]) => void;
 
 /**
  * A request's child logger, built on first use. Fastify makes a child (with the request id
@@ -23,34 +22,36 @@ export class LazyChildLogger {
     return this.real;
   }
   get level(): string {
-    return this.real ? this.real.level : ((this.opts as { level?: string }).level ?? this.parent.level);
+    if (this.real) return this.real.level;
+    const level = 'level' in this.opts ? this.opts.level : undefined;
+    return typeof level === 'string' ? level : this.parent.level;
   }
   set level(l: string) {
     this.logger.level = l;
   }
   fatal(...a: unknown[]): void {
     const l = this.logger;
-    (l.fatal as LogFn).apply(l, a);
+    Reflect.apply(l.fatal, l, a);
   }
   error(...a: unknown[]): void {
     const l = this.logger;
-    (l.error as LogFn).apply(l, a);
+    Reflect.apply(l.error, l, a);
   }
   warn(...a: unknown[]): void {
     const l = this.logger;
-    (l.warn as LogFn).apply(l, a);
+    Reflect.apply(l.warn, l, a);
   }
   info(...a: unknown[]): void {
     const l = this.logger;
-    (l.info as LogFn).apply(l, a);
+    Reflect.apply(l.info, l, a);
   }
   debug(...a: unknown[]): void {
     const l = this.logger;
-    (l.debug as LogFn).apply(l, a);
+    Reflect.apply(l.debug, l, a);
   }
   trace(...a: unknown[]): void {
     const l = this.logger;
-    (l.trace as LogFn).apply(l, a);
+    Reflect.apply(l.trace, l, a);
   }
   silent(): void {}
   child(bindings: Bindings, opts?: object): Logger {

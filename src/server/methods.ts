@@ -19,14 +19,12 @@ export function methodNotAllowed(app: FastifyInstance): () => void {
   let done = false;
   app.addHook('onRoute', (r: RouteOptions) => {
     if (done || r.url === '*') return;
-    const methods = ([] as string[]).concat(r.method);
+    const methods: string[] = [r.method].flat();
     let p = paths.get(r.url);
     if (!p) {
       p = {
         methods: new Set(),
-        onRequest: ([] as onRequestHookHandler[]).concat(
-          (r.onRequest as onRequestHookHandler | onRequestHookHandler[] | undefined) ?? [],
-        ),
+        onRequest: [r.onRequest ?? []].flat(),
       };
       paths.set(r.url, p);
     }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { publishIndexMetrics, type LookupIndex, type MetricsPublisher } from '../lookup/index.js';
+import { errorCode } from '../core/guards.js';
 import type { Store } from '../store/contract.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { Authenticator } from './auth.js';
@@ -31,7 +32,7 @@ export async function refreshSinkLag(metrics: Metrics, store: Store): Promise<vo
 }
 
 function storeErrorCode(err: unknown): string {
-  const code = (err as { code?: unknown })?.code;
+  const code = errorCode(err);
   return typeof code === 'string' && code.startsWith('STIXGATE_ERR_STORE_')
     ? code.slice('STIXGATE_ERR_'.length).toLowerCase()
     : 'store_unavailable';

@@ -6,7 +6,7 @@ import { CursorSealer } from '../search/cursor.js';
 import { OBJECT_STATES, filterKey, parseFilter, type RawFilter } from '../search/filter.js';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, searchPage } from '../search/pages.js';
 import type { Store } from '../store/contract.js';
-import type { Authenticator } from './auth.js';
+import { principalOf, type Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 import { provenanceOf } from './provenance.js';
 import { scoreHistoryOf, scoreHistorySchema } from './score-history.js';
@@ -122,7 +122,7 @@ export function objectRoutes(app: FastifyInstance, o: ObjectRoutesOptions): void
       const { limit, cursor, ...raw } = req.query;
       const parsed = parseFilter(raw);
       if (!parsed.ok) throw new ApiError(400, 'STIXGATE_ERR_API_BAD_REQUEST', parsed.message);
-      const ceiling = req.principal!.maxTlp;
+      const ceiling = principalOf(req).maxTlp;
       const scope = { filter: filterKey(parsed.filter), ceiling };
       let after: string | undefined;
       if (cursor !== undefined) {
@@ -155,7 +155,7 @@ export function objectRoutes(app: FastifyInstance, o: ObjectRoutesOptions): void
       },
     },
     async (req) => {
-      const ceiling = req.principal!.maxTlp;
+      const ceiling = principalOf(req).maxTlp;
       const stored = await o.store.get(req.params.id);
       const view = stored && viewOf(stored, ceiling, policy);
       if (!view) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such object');

@@ -1,4 +1,5 @@
 import type { FastifyInstance, RouteOptions } from 'fastify';
+import { isRecord, isStringArray } from '../core/guards.js';
 
 /**
  * The OpenAPI 3.1 description of the HTTP API, generated from the routes as fastify registers them
@@ -55,10 +56,8 @@ const KEYED_STATUSES: Record<string, string> = {
 
 /** The route's scope (and whether it takes Basic credentials), as `Authenticator.require` tags its hook. */
 function scopeOf(r: RouteOptions): { scope?: string; basic?: boolean } {
-  const hooks = ([] as unknown[]).concat(r.onRequest ?? []);
-  for (const h of hooks) {
-    const { scope, basic } = h as { scope?: unknown; basic?: unknown };
-    if (typeof scope === 'string') return { scope, basic: basic === true };
+  for (const h of [r.onRequest ?? []].flat()) {
+    if ('scope' in h && typeof h.scope === 'string') return { scope: h.scope, basic: 'basic' in h && h.basic === true };
   }
   return {};
 }
@@ -74,10 +73,10 @@ export function openApiCollector(
 ): () => Record<string, unknown> {
   const routes: Described[] = [];
   app.addHook('onRoute', (r: RouteOptions) => {
-    const schema = (r.schema ?? {}) as Record<string, unknown>;
+    const schema: JsonSchema = isRecord(r.schema) ? r.schema : {};
     if (r.url === '*' || schema.hide === true) return;
     const { scope, basic } = scopeOf(r);
-    for (const method of ([] as string[]).concat(r.method)) {
+    for (const method of [r.method].flat()) {
       if (method === 'HEAD') continue;
       routes.push({ method: method.toLowerCase(), url: r.url, schema, scope, basic });
     }
@@ -122,16 +121,13 @@ function operation(r: Described): Record<string, unknown> {
   };
   if (typeof s.summary === 'string') op.summary = s.summary;
   if (typeof s.description === 'string') op.description = s.description;
-  const parameters = [
-    ...params(s.params as JsonSchema | undefined, 'path'),
-    ...params(s.querystring as JsonSchema | undefined, 'query'),
-    ...params(s.headers as JsonSchema | undefined, 'header'),
-  ];
+  const parameters = [...params(s.params, 'path'), ...params(s.querystring, 'query'), ...params(s.headers, 'header')];
   if (parameters.length > 0) op.parameters = parameters;
   if (s.body) op.requestBody = { required: true, content: { 'application/json': { schema: s.body } } };
   const responses: Record<string, unknown> = {};
-  const declared = (s.response ?? {}) as Record<string, JsonSchema>;
-  for (const [status, schema] of Object.entries(declared)) {
+  const declared = isRecord(s.response) ? s.response : {};
+  for (const [status, answer] of Object.entries(declared)) {
+    const schema = isRecord(answer) ? answer : {};
     const description = typeof schema.description === 'string' ? schema.description : 'success';
     // fastify's per-media-type form ({ content: { 'text/plain': { schema } } }) is OpenAPI's; a schema with only a description is an answer without a body (304)
     if (schema.content && typeof schema.content === 'object')
@@ -157,11 +153,12 @@ function operation(r: Described): Record<string, unknown> {
   return op;
 }
 
-function params(schema: JsonSchema | undefined, where: 'path' | 'query' | 'header'): Record<string, unknown>[] {
-  const props = (schema?.properties ?? {}) as Record<string, JsonSchema>;
-  const required = new Set((schema?.required ?? []) as string[]);
+/** The OpenAPI parameters of a route's `params`, `querystring` or `headers` schema. */
+function params(schema: unknown, where: 'path' | 'query' | 'header'): Record<string, unknown>[] {
+  const props = isRecord(schema) && isRecord(schema.properties) ? schema.properties : {};
+  const required = new Set(isRecord(schema) && isStringArray(schema.required) ? schema.required : []);
   return Object.entries(props).map(([name, p]) => {
-    const { description, ...rest } = p;
+    const { description, ...rest } = isRecord(p) ? p : {};
     return {
       name,
       in: where,

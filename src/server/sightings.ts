@@ -5,7 +5,7 @@ import type { LookupIndex } from '../lookup/index.js';
 import type { Scoring } from '../score/model.js';
 import { MAX_SIGHTING_COUNT, recordSightings, sightingId, type SightingReport } from '../store/sightings.js';
 import type { Store } from '../store/contract.js';
-import type { Authenticator } from './auth.js';
+import { principalOf, type Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 import { MAX_VALUE_LENGTH, type RemoteLookups } from './lookup.js';
 import type { ApiScope } from './schema.js';
@@ -178,7 +178,7 @@ export function sightingsRoutes(app: FastifyInstance, o: SightingsRoutesOptions)
         );
       }
       const now = o.now();
-      const principal = req.principal!;
+      const principal = principalOf(req);
       const maxTlp = principal.maxTlp;
       const defaultWhere = principal.keyId ?? 'anonymous';
       const parsed = list.map((s, i) => {

@@ -1,5 +1,5 @@
 import type { ScoreHistoryEntry } from './score-history.js';
-import type { StixObject, TlpLevel, ObservableType } from '../core/stix.js';
+import { isObservableType, type StixObject, type TlpLevel, type ObservableType } from '../core/stix.js';
 import type { Rejection } from '../core/errors.js';
 import type { LedgerReading, LedgerUpdate } from './ledger.js';
 
@@ -117,6 +117,11 @@ export interface IndexEntry {
   /** Observable values the object matches, canonical. */
   observables: { type: ObservableType; value: string }[];
   seq: number;
+}
+
+/** The types the lookup index holds: indicators and observables. */
+export function isIndexedType(type: string): type is IndexEntry['type'] {
+  return type === 'indicator' || isObservableType(type);
 }
 
 export interface IndexPage {

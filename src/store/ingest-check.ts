@@ -1,16 +1,17 @@
 import type { Rejection } from '../core/errors.js';
-import type { StixObject } from '../core/stix.js';
+import { isRecord } from '../core/guards.js';
 import type { IngestItem } from './contract.js';
 
 function rejection(item: IngestItem | undefined, index: number, message: string): Rejection {
-  const o = item?.object as Partial<StixObject> | undefined;
+  // the item comes from outside the type system's reach (a mapper, a worker message): checked here
+  const o: unknown = item?.object;
   return {
     reason: 'stix_invalid',
     message,
     location: {
       index,
       ...(typeof item?.source === 'string' ? { source: item.source } : {}),
-      ...(typeof o?.id === 'string' ? { objectId: o.id } : {}),
+      ...(isRecord(o) && typeof o.id === 'string' ? { objectId: o.id } : {}),
     },
   };
 }
@@ -20,15 +21,8 @@ function rejection(item: IngestItem | undefined, index: number, message: string)
  * id of that type, from a named source. Anything else is rejected (`stix_invalid`) on its own.
  */
 export function checkIngestItem(item: IngestItem | undefined, index: number): Rejection | undefined {
-  const o = item?.object as Partial<StixObject> | undefined;
-  if (
-    item &&
-    typeof item === 'object' &&
-    o &&
-    typeof o === 'object' &&
-    typeof item.source === 'string' &&
-    item.source !== ''
-  ) {
+  const o: unknown = item?.object;
+  if (item && typeof item === 'object' && isRecord(o) && typeof item.source === 'string' && item.source !== '') {
     const type = o.type;
     const id = o.id;
     // the usual case, checked without building anything
@@ -44,7 +38,7 @@ export function checkIngestItem(item: IngestItem | undefined, index: number): Re
     }
   }
   const bad = (message: string): Rejection => rejection(item, index, message);
-  if (!item || typeof item !== 'object' || !o || typeof o !== 'object') return bad('item has no object');
+  if (!item || typeof item !== 'object' || !isRecord(o)) return bad('item has no object');
   if (typeof item.source !== 'string' || item.source === '') return bad('item has no source');
   if (typeof o.type !== 'string' || o.type === '') return bad('object has no type');
   if (typeof o.id !== 'string' || !o.id.startsWith(`${o.type}--`) || o.id.length <= o.type.length + 2) {

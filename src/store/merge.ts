@@ -143,7 +143,7 @@ function compareModified(a: unknown, b: unknown): number {
   return ta < tb ? -1 : 1;
 }
 
-function earliest(a: unknown, b: unknown): unknown {
+function earliest<T>(a: T, b: T): T {
   const ta = parseTime(a);
   const tb = parseTime(b);
   if (ta === undefined) return tb === undefined ? a : b;
@@ -341,8 +341,8 @@ export function mergeObject(existing: StixObject | undefined, item: IngestItem, 
   const revoked = existing.revoked === true || incoming.revoked === true;
   const join = (o: StixObject): StixObject => {
     const j: StixObject = { ...o };
-    if (created !== undefined) j.created = created as string;
-    if (validFrom !== undefined) j.valid_from = validFrom as string;
+    if (created !== undefined) j.created = created;
+    if (validFrom !== undefined) j.valid_from = validFrom;
     if (validUntil === undefined) delete j.valid_until;
     else j.valid_until = validUntil;
     if (revoked) j.revoked = true;
@@ -376,7 +376,7 @@ export function mergeObject(existing: StixObject | undefined, item: IngestItem, 
     if ((ck !== ek || revokes) && (order > 0 || ck > ek)) result = candidate;
     else if (ck === ek && !oldOwners.includes(item.source)) {
       f.contentSources = [...oldOwners, item.source].sort();
-      (keptExisting.x_stixgate as ScoreExtension).content_sources = f.contentSources;
+      if (keptExisting.x_stixgate) keptExisting.x_stixgate.content_sources = f.contentSources;
     }
   }
   const json = storedJson(result);
@@ -384,12 +384,8 @@ export function mergeObject(existing: StixObject | undefined, item: IngestItem, 
     return { object: existing, outcome: order < 0 ? 'stale' : 'unchanged' };
   }
   // something changed: the score is brought to now
-  if (
-    result.type === 'indicator' &&
-    f.t !== ctx.now &&
-    typeof (result.x_stixgate as ScoreExtension).scored_at === 'string'
-  ) {
-    const owners = (result.x_stixgate as ScoreExtension).content_sources ?? f.contentSources;
+  if (result.type === 'indicator' && f.t !== ctx.now && typeof result.x_stixgate?.scored_at === 'string') {
+    const owners = result.x_stixgate?.content_sources ?? f.contentSources;
     result = finalize(join(result === keptExisting ? existing : incoming), sources, {
       ...f,
       t: ctx.now,

@@ -6,6 +6,7 @@
  * the score and refreshes its age.
  */
 import { StixgateError } from '../core/errors.js';
+import { entry } from '../core/indexed.js';
 import { STIXGATE_NAMESPACE, uuidv5 } from '../core/ids.js';
 import { stixTime, type StixObject, type TlpLevel } from '../core/stix.js';
 import type { Store } from './contract.js';
@@ -91,7 +92,7 @@ export function addToSummary(s: SightingSummary | undefined, d: SightingDelta): 
  */
 export function withSightings(obj: StixObject, d: SightingDelta, sc: Scoring, now: number): StixObject | undefined {
   if (obj.type !== 'indicator' || obj.revoked === true) return undefined;
-  const old = (obj.x_stixgate as { sightings?: SightingSummary } | undefined)?.sightings;
+  const old = obj.x_stixgate?.sightings;
   const summary = addToSummary(old, d);
   if (
     old &&
@@ -165,6 +166,8 @@ export async function recordSightings(
       { reason: 'store_rejected' },
     );
   }
-  const m = await store.modify([...deltas.keys()], (cur) => withSightings(cur, deltas.get(cur.id)!, sc, now), { now });
+  const m = await store.modify([...deltas.keys()], (cur) => withSightings(cur, entry(deltas, cur.id), sc, now), {
+    now,
+  });
   return { recorded, indicatorsUpdated: m.updated };
 }

@@ -157,3 +157,17 @@ test('server limits come from the config; the schema rejects a malformed key has
     ]);
   }
 });
+
+test('a handler that reads the caller on a route without the authentication hook answers 500, never anonymously', async () => {
+  const { default: Fastify } = await import('fastify');
+  const { principalOf } = await import('../../src/server/auth.js');
+  const { registerErrorHandling } = await import('../../src/server/errors.js');
+  const app = Fastify();
+  app.decorateRequest('principal', null);
+  registerErrorHandling(app);
+  app.get('/unguarded', async (req) => ({ key: principalOf(req).keyId }));
+  const res = await app.inject({ method: 'GET', url: '/unguarded' });
+  assert.equal(res.statusCode, 500);
+  assert.equal(res.json().error.code, 'STIXGATE_ERR_API_INTERNAL');
+  await app.close();
+});

@@ -5,8 +5,9 @@ import type {
   onRequestHookHandler,
   preHandlerHookHandler,
 } from 'fastify';
+import { isRecord } from '../../core/guards.js';
 import { ApiError, UNAUTHORIZED_MESSAGE } from '../errors.js';
-import type { Authenticator, Principal } from '../auth.js';
+import { principalOf, type Authenticator, type Principal } from '../auth.js';
 import type { ApiScope } from '../schema.js';
 import type { PageContext } from './layout.js';
 import { SESSION_COOKIE, type ConsoleSessions } from './session.js';
@@ -69,7 +70,8 @@ export class ConsoleGuard {
   csrf(): preHandlerHookHandler {
     return (req: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
       if (req.consoleSession === null) return done();
-      const token = (req.body as Record<string, unknown> | undefined)?.csrf;
+      const body: unknown = req.body;
+      const token = isRecord(body) ? body.csrf : undefined;
       if (!sameOrigin(req) || !this.sessions.checkCsrf('session', req.consoleSession, token))
         return done(forbiddenForm());
       done();
@@ -79,7 +81,7 @@ export class ConsoleGuard {
   /** What a page shows of its reader. */
   context(req: FastifyRequest): PageContext {
     return {
-      principal: req.principal!,
+      principal: principalOf(req),
       ...(req.consoleSession !== null ? { csrf: this.sessions.csrf('session', req.consoleSession) } : {}),
       path: req.routeOptions.url ?? '/console',
     };

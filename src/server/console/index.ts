@@ -16,6 +16,7 @@ import type { ConsoleKit, ConsoleRoute, ConsoleRoutesOptions } from './kit.js';
 
 export type { ConsoleRoutesOptions } from './kit.js';
 import { STYLESHEET, STYLE_PATH } from './style.js';
+import { principalOf } from '../auth.js';
 
 /**
  * Headers of every console answer: no script may run at all (`default-src 'none'`, no
@@ -41,7 +42,7 @@ export function consoleRoutes(app: FastifyInstance, o: ConsoleRoutesOptions): vo
       { parseAs: 'string', bodyLimit: 16 * 1024 },
       (_req, body, done) => {
         const out: Record<string, string> = Object.create(null) as Record<string, string>;
-        for (const [k, v] of new URLSearchParams(body as string)) if (!(k in out)) out[k] = v;
+        for (const [k, v] of new URLSearchParams(String(body))) if (!(k in out)) out[k] = v;
         done(null, out);
       },
     );
@@ -80,7 +81,7 @@ export function consoleRoutes(app: FastifyInstance, o: ConsoleRoutesOptions): vo
     kit.route({ url: STYLE_PATH, methods: ['GET'], onRequest: [] });
     const home = guard.require('any');
     sub.get('/console', { onRequest: home, schema: { hide: true } }, async (req, reply) =>
-      reply.redirect(navFor(req.principal!)[0]?.path ?? '/console/login', 303),
+      reply.redirect(navFor(principalOf(req))[0]?.path ?? '/console/login', 303),
     );
     kit.route({ url: '/console', methods: ['GET'], onRequest: [home] });
     loginRoutes(sub, kit);

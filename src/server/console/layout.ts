@@ -34,8 +34,9 @@ export function navFor(p: Principal): { path: string; label: string }[] {
 /** A whole page: head with the served stylesheet, the navigation and sign-out, then `body` (markup). */
 export function page(title: string, body: string, ctx?: PageContext): string {
   const nav = ctx ? navFor(ctx.principal) : [];
+  const here = ctx?.path ?? '';
   const links = nav.map(
-    (n) => html`<a href="${n.path}" aria-current="${ctx!.path.startsWith(n.path) ? 'page' : 'false'}">${n.label}</a>`,
+    (n) => html`<a href="${n.path}" aria-current="${here.startsWith(n.path) ? 'page' : 'false'}">${n.label}</a>`,
   );
   const who = ctx
     ? html`<span class="who"><span>key <strong>${ctx.principal.keyId}</strong> · up to <span class="tlp tlp-${ctx.principal.maxTlp}">TLP:${ctx.principal.maxTlp.toUpperCase()}</span></span>!${ctx.csrf ? html`<form method="post" action="/console/logout"><input type="hidden" name="csrf" value="${ctx.csrf}"><button class="secondary" type="submit">Sign out</button></form>` : ''}</span>`

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError } from '../errors.js';
 import { CONSOLE_SCOPES, sameOrigin } from './guard.js';
 import type { ConsoleKit } from './kit.js';
 import { loginPage, safeNext } from './login-page.js';
@@ -72,7 +73,11 @@ export function loginRoutes(app: FastifyInstance, kit: ConsoleKit): void {
       );
     const limited = kit.auth.authorize(p, scope);
     if (limited) throw limited;
-    const session = kit.sessions.seal(p.keyId!, kit.auth.digestOf(p.keyId!)!);
+    // identifyKey answers configured keys only: each has an id and a digest
+    const digest = p.keyId === null ? undefined : kit.auth.digestOf(p.keyId);
+    if (p.keyId === null || digest === undefined)
+      throw new ApiError(500, 'STIXGATE_ERR_API_INTERNAL', 'an identified key has no id or digest');
+    const session = kit.sessions.seal(p.keyId, digest);
     return reply
       .clearCookie(LOGIN_COOKIE, { path: loginCookieOptions(req).path })
       .setCookie(SESSION_COOKIE, session, cookieOptions(req, kit.sessions.ttlSecs))

@@ -54,7 +54,7 @@ function sourcesOf(o: StixObject): string[] {
 
 /** The TLP a view was marked with (views carry exactly one TLP marking: the strictest visible contribution's). */
 function tlpOf(o: StixObject): string | undefined {
-  const refs = Array.isArray(o.object_marking_refs) ? (o.object_marking_refs as string[]) : [];
+  const refs = Array.isArray(o.object_marking_refs) ? o.object_marking_refs : [];
   return refs.map((r) => TLP_MARKING_IDS[r]).find((t) => t !== undefined);
 }
 
@@ -84,28 +84,32 @@ export function objectBody(
   deliveries: string,
   history = '',
 ): string {
-  const x = (view.x_stixgate ?? {}) as Record<string, unknown>;
+  const x = view.x_stixgate;
+  const named: [string, string][] =
+    typeof view.name === 'string' && view.name !== nameOf(view) ? [['name', html`${view.name}`]] : [];
   const summary: [string, string][] = [
     ['id', html`<span class="value">${view.id}</span>`],
     ['type', html`${view.type}`],
     ['value / name', html`<span class="value" id="object-name">${nameOf(view)}</span>`],
-    ...(typeof view.name === 'string' && view.name !== nameOf(view)
-      ? [['name', html`${view.name}`] as [string, string]]
-      : []),
+    ...named,
     ['state', html`${stateOf(view)}`],
     ['TLP (your view)', tlpBadge(tlpOf(view))],
   ];
   if (typeof view.description === 'string')
     summary.push(['description', html`<div id="object-description">${view.description}</div>`]);
   if (typeof view.pattern === 'string') summary.push(['pattern', html`<span class="value">${view.pattern}</span>`]);
-  if (Array.isArray(view.labels) && view.labels.length)
-    summary.push(['labels', html`${(view.labels as string[]).join(', ')}`]);
-  for (const k of ['valid_from', 'valid_until', 'created', 'modified'] as const)
-    if (typeof view[k] === 'string') summary.push([k, when(view[k] as string)]);
+  if (Array.isArray(view.labels) && view.labels.length) summary.push(['labels', html`${view.labels.join(', ')}`]);
+  for (const k of ['valid_from', 'valid_until', 'created', 'modified'] as const) {
+    const v = view[k];
+    if (typeof v === 'string') summary.push([k, when(v)]);
+  }
   const scoreRows: [string, string][] = [
-    ['score (your view)', html`${typeof x.score === 'number' ? x.score : '–'}`],
-    ['scored at', when(typeof x.scored_at === 'string' ? x.scored_at : undefined)],
-    ['sightings', html`${typeof x.sightings === 'object' && x.sightings !== null ? JSON.stringify(x.sightings) : '–'}`],
+    ['score (your view)', html`${typeof x?.score === 'number' ? x.score : '–'}`],
+    ['scored at', when(typeof x?.scored_at === 'string' ? x.scored_at : undefined)],
+    [
+      'sightings',
+      html`${typeof x?.sightings === 'object' && x.sightings !== null ? JSON.stringify(x.sightings) : '–'}`,
+    ],
   ];
   const prov = provenance.map(
     (p) =>

@@ -9,7 +9,7 @@ import { provenanceOf } from '../provenance.js';
 import { scoreHistoryOf } from '../score-history.js';
 import { historySection } from './history-page.js';
 import type { ConsoleKit } from './kit.js';
-import type { Principal } from '../auth.js';
+import { principalOf, type Principal } from '../auth.js';
 import type { StixObject } from '../../core/stix.js';
 import { objectObservables } from '../../core/object-observables.js';
 import { deliveriesTable } from './why-pages.js';
@@ -58,7 +58,7 @@ export function searchRoutes(app: FastifyInstance, kit: ConsoleKit): void {
       const { cursor, ...form } = req.query;
       const parsed = parseFilter(form);
       if (!parsed.ok) return kit.render(req, reply, 'Search', searchForm(form) + errorBox(parsed.message), 400);
-      const ceiling = req.principal!.maxTlp;
+      const ceiling = principalOf(req).maxTlp;
       const scope = { filter: filterKey(parsed.filter), ceiling };
       let after: string | undefined;
       if (cursor !== undefined && cursor !== '') {
@@ -84,7 +84,10 @@ export function searchRoutes(app: FastifyInstance, kit: ConsoleKit): void {
       let nextHref: string | undefined;
       if (result.next !== undefined) {
         const q = new URLSearchParams();
-        for (const f of FORM_FIELDS) if (form[f]) q.set(f, form[f]!);
+        for (const f of FORM_FIELDS) {
+          const v = form[f];
+          if (v) q.set(f, v);
+        }
         q.set('cursor', kit.cursors.seal(result.next, scope));
         nextHref = `/console/search?${q.toString()}`;
       }
@@ -108,13 +111,13 @@ export function searchRoutes(app: FastifyInstance, kit: ConsoleKit): void {
       },
     },
     async (req, reply) => {
-      const ceiling = req.principal!.maxTlp;
+      const ceiling = principalOf(req).maxTlp;
       const stored = await kit.store.get(req.params.id);
       const view = stored && viewOf(stored, ceiling, kit.policy);
       if (!view) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such object');
       const related: Record<string, string[]> | undefined = kit.correlator?.relatedSummary(view.id, ceiling);
       const nonEmpty = related && Object.fromEntries(Object.entries(related).filter(([, v]) => v.length > 0));
-      const ledger = await ledgerSection(kit, view, req.principal!);
+      const ledger = await ledgerSection(kit, view, principalOf(req));
       return kit.render(
         req,
         reply,

@@ -5,6 +5,7 @@ import { deliveriesFor } from '../deliveries.js';
 import { ApiError } from '../errors.js';
 import type { ConsoleKit } from './kit.js';
 import { whyBody } from './why-pages.js';
+import { principalOf } from '../auth.js';
 
 /**
  * The ledger's answer for a value as the key sees it (`GET /api/v1/deliveries`' own function);
@@ -51,7 +52,7 @@ export function whyRoutes(app: FastifyInstance, kit: ConsoleKit): void {
     async (req, reply) => {
       const value = (req.query.value ?? '').trim();
       if (value === '') return kit.render(req, reply, 'Why', whyBody('', undefined));
-      const { answer, missing } = await ledgerAnswer(kit, value, req.principal!.maxTlp);
+      const { answer, missing } = await ledgerAnswer(kit, value, principalOf(req).maxTlp);
       return kit.render(req, reply, 'Why', whyBody(value, answer, missing), answer?.invalid !== undefined ? 400 : 200);
     },
   );

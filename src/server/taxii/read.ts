@@ -7,6 +7,7 @@ import type { TaxiiContext } from './context.js';
 import { TAXII_MEDIA_TYPE } from './media.js';
 import * as schemas from './route-schemas.js';
 import { ceilingOf, collectionView, matches, scanChanges, versionOf, type Match } from './view.js';
+import { principalOf } from '../auth.js';
 
 /** STIX objects are served in this media type (collection `media_types`, manifest entries). */
 export const STIX_MEDIA_TYPE = 'application/stix+json;version=2.1';
@@ -73,7 +74,7 @@ function collectionOf(ctx: TaxiiContext, req: FastifyRequest): Collection {
 }
 
 function resource(c: Collection, req: FastifyRequest) {
-  const p = req.principal!;
+  const p = principalOf(req);
   const out: Record<string, unknown> = {
     id: c.id,
     title: c.config.title ?? c.name,
@@ -92,7 +93,7 @@ function resource(c: Collection, req: FastifyRequest) {
 async function page(ctx: TaxiiContext, req: FastifyRequest, reply: FastifyReply, endpoint: 'objects' | 'manifest') {
   const c = collectionOf(ctx, req);
   const q = req.query as Query;
-  const p = req.principal!;
+  const p = principalOf(req);
   const limit = (q.limit as number | undefined) ?? ctx.config.max_page_size;
   if (limit > ctx.config.max_page_size)
     throw badRequest(
@@ -170,7 +171,7 @@ async function oneObject(
   }
   const stored = await ctx.store.getEntry((req.params as Params).object);
   const view =
-    stored && collectionView(stored.object, c.config, ceilingOf(c.config, req.principal!.maxTlp), ctx.access);
+    stored && collectionView(stored.object, c.config, ceilingOf(c.config, principalOf(req).maxTlp), ctx.access);
   const missing = () => new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such object in this collection');
   if (!stored || !view) throw missing();
   // its change is dated at once when no request dated it yet (a checkpoint only when the head
@@ -230,7 +231,7 @@ export function readRoutes(app: FastifyInstance, ctx: TaxiiContext): void {
     { schema: schemas.collectionsSchema, onRequest: guard('root'), errorHandler },
     async (req, reply) => {
       const r = ctx.reg.roots.get((req.params as Params).root)!;
-      const p = req.principal!;
+      const p = principalOf(req);
       const collections = [...r.collections.values()]
         .filter((c) => canRead(c, p) || canWrite(c, p))
         .map((c) => resource(c, req));

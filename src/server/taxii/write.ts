@@ -13,6 +13,7 @@ import * as schemas from './route-schemas.js';
 import type { StatusDetail } from './status.js';
 import { versionOf } from './view.js';
 import { formatUs } from './clock.js';
+import { principalOf } from '../auth.js';
 
 /** Most objects one POST may carry (each is answered in the status resource). */
 export const MAX_POSTED_OBJECTS = 10_000;
@@ -115,7 +116,7 @@ async function addObjects(ctx: TaxiiContext, req: FastifyRequest, c: Collection)
   }
   ctx.metrics.taxiiReceived.inc({ collection: c.name, outcome: 'success' }, successes.length);
   ctx.metrics.taxiiReceived.inc({ collection: c.name, outcome: 'failure' }, failures.length);
-  return ctx.statuses.add(req.principal!.keyId, c.root, {
+  return ctx.statuses.add(principalOf(req).keyId, c.root, {
     status: 'complete',
     request_timestamp: formatUs(requestTime * 1000),
     total_count: posted.length,
@@ -145,7 +146,7 @@ export function writeRoutes(app: FastifyInstance, ctx: TaxiiContext): void {
     { schema: schemas.statusSchema, onRequest: taxiiGuard(ctx.auth, ctx.reg, 'status'), errorHandler },
     async (req, reply) => {
       const p = req.params as { root: string; status: string };
-      const status = ctx.statuses.get(p.status, req.principal!.keyId, p.root);
+      const status = ctx.statuses.get(p.status, principalOf(req).keyId, p.root);
       if (!status) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such status');
       return send(reply, status);
     },

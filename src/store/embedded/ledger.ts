@@ -1,19 +1,9 @@
 import type Database from 'better-sqlite3';
-import {
-  LEDGER_REASONS,
-  LEDGER_STATES,
-  ledgerValueKey,
-  type LedgerReason,
-  type LedgerRow,
-  type LedgerState,
-  type LedgerUpdate,
-} from '../ledger.js';
+import { LEDGER_REASONS, LEDGER_STATES, ledgerValueKey, type LedgerRow, type LedgerUpdate } from '../ledger.js';
+import { at } from '../../core/indexed.js';
 
 /** Interned strings kept in memory (sink ids, contribution lists, list entries; vendor messages beyond it are read back). */
 const MAX_CACHED_STRINGS = 50_000;
-
-const STATE_CODE = new Map<string, number>(LEDGER_STATES.map((s, i) => [s, i]));
-const REASON_CODE = new Map<string, number>(LEDGER_REASONS.map((s, i) => [s, i]));
 
 type RawRow = [
   vkey: bigint,
@@ -41,9 +31,9 @@ export class LedgerTable {
 
   constructor(db: Database.Database) {
     this.s = {
-      findString: db.prepare('SELECT id FROM ledger_strings WHERE text = ?').pluck(),
+      findString: db.prepare<unknown[], number>('SELECT id FROM ledger_strings WHERE text = ?').pluck(),
       addString: db.prepare('INSERT INTO ledger_strings (text) VALUES (?)'),
-      textOf: db.prepare('SELECT text FROM ledger_strings WHERE id = ?').pluck(),
+      textOf: db.prepare<unknown[], string>('SELECT text FROM ledger_strings WHERE id = ?').pluck(),
       put: db.prepare(`INSERT INTO ledger (vkey, sink, state, reason, since, seq, score, threshold, sources, detail)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         ON CONFLICT (vkey, sink) DO UPDATE SET
@@ -58,14 +48,14 @@ export class LedgerTable {
           since = CASE WHEN state = excluded.state AND reason = excluded.reason THEN since ELSE excluded.since END,
           state = excluded.state, reason = excluded.reason, seq = excluded.seq,
           score = excluded.score, threshold = excluded.threshold, sources = excluded.sources, detail = excluded.detail
-        WHERE state <> ${STATE_CODE.get('present')}`),
+        WHERE state <> ${LEDGER_STATES.indexOf('present')}`),
       rowsOf: db
-        .prepare(
+        .prepare<unknown[], RawRow>(
           'SELECT vkey, sink, state, reason, since, seq, score, threshold, sources, detail FROM ledger WHERE vkey = ?',
         )
         .raw()
         .safeIntegers(true),
-      count: db.prepare('SELECT count(*) FROM ledger').pluck(),
+      count: db.prepare<unknown[], number>('SELECT count(*) FROM ledger').pluck(),
     };
   }
 
@@ -73,7 +63,7 @@ export class LedgerTable {
   intern(text: string): number {
     const known = this.ids.get(text);
     if (known !== undefined) return known;
-    let id = this.s.findString.get(text) as number | undefined;
+    let id = this.s.findString.get(text);
     if (id === undefined) id = Number(this.s.addString.run(text).lastInsertRowid);
     this.remember(id, text);
     return id;
@@ -89,7 +79,7 @@ export class LedgerTable {
   text(id: number): string {
     const known = this.texts.get(id);
     if (known !== undefined) return known;
-    const t = (this.s.textOf.get(id) as string | undefined) ?? '';
+    const t = this.s.textOf.get(id) ?? '';
     this.remember(id, t);
     return t;
   }
@@ -102,8 +92,8 @@ export class LedgerTable {
       (u.soft ? this.s.putSoft : this.s.put).run(
         ledgerValueKey(u.key),
         sinkId,
-        STATE_CODE.get(u.state)!,
-        REASON_CODE.get(u.reason)!,
+        LEDGER_STATES.indexOf(u.state),
+        LEDGER_REASONS.indexOf(u.reason),
         since,
         u.seq,
         u.score,
@@ -121,13 +111,13 @@ export class LedgerTable {
   read(keys: readonly string[]): LedgerRow[] {
     const out: LedgerRow[] = [];
     for (const key of keys) {
-      for (const r of this.s.rowsOf.all(ledgerValueKey(key)) as RawRow[]) {
+      for (const r of this.s.rowsOf.all(ledgerValueKey(key))) {
         const detail = r[9] === null ? undefined : this.text(Number(r[9]));
         out.push({
           key,
           sink: this.text(Number(r[1])),
-          state: LEDGER_STATES[Number(r[2])] as LedgerState,
-          reason: LEDGER_REASONS[Number(r[3])] as LedgerReason,
+          state: at(LEDGER_STATES, Number(r[2])),
+          reason: at(LEDGER_REASONS, Number(r[3])),
           since: Number(r[4]) * 1000,
           seq: Number(r[5]),
           score: r[6] === null ? null : Number(r[6]),
@@ -147,6 +137,6 @@ export class LedgerTable {
   }
 
   rows(): number {
-    return this.s.count.get() as number;
+    return this.s.count.get() ?? 0;
   }
 }

@@ -3,6 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { StixgateError } from '../../core/errors.js';
+import { errorCode, isRecord } from '../../core/guards.js';
 
 /** The lock: an SQLite file whose exclusive (fcntl) lock is held by the writing process. */
 export const LOCK_FILE = 'stixgate.lock';
@@ -12,7 +13,7 @@ export const LOCK_OWNER_FILE = 'stixgate.lock.owner';
 const LEGACY_LOCK_FILE = 'LOCK';
 
 function sqliteCode(e: unknown): string {
-  return String((e as { code?: unknown }).code ?? '');
+  return errorCode(e) ?? '';
 }
 
 function ioError(path: string, e: unknown): StixgateError {
@@ -40,12 +41,8 @@ function removeQuietly(path: string): void {
 
 function ownerText(dataDir: string): string {
   try {
-    const o = JSON.parse(readFileSync(join(dataDir, LOCK_OWNER_FILE), 'utf8')) as {
-      pid?: unknown;
-      host?: unknown;
-      since?: unknown;
-    };
-    if (typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.since === 'string') {
+    const o: unknown = JSON.parse(readFileSync(join(dataDir, LOCK_OWNER_FILE), 'utf8'));
+    if (isRecord(o) && typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.since === 'string') {
       return ` (pid ${o.pid} on host ${JSON.stringify(o.host)} since ${o.since})`;
     }
   } catch {

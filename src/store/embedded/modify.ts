@@ -1,5 +1,6 @@
 import type { StixObject } from '../../core/stix.js';
 import type { ModifyFn, ModifyResult } from '../contract.js';
+import { storedObject } from '../stored-object.js';
 import { storedJson } from '../merge.js';
 import { scoreChange, type ScoreHistoryEntry } from '../score-history.js';
 
@@ -35,7 +36,7 @@ export function planModify(
       result.missing++;
       continue;
     }
-    const cur = JSON.parse(expect) as StixObject;
+    const cur = storedObject(expect);
     const type = cur.type;
     const oldScore = cur.x_stixgate?.score;
     const next = fn(cur);

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { accessSync, constants, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { StixgateError } from '../../core/errors.js';
+import { errorCode, isRecord } from '../../core/guards.js';
 import { acquireDirLock } from './lock.js';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './schema.js';
 
@@ -30,7 +31,7 @@ export interface OpenedDatabase {
 const CORRUPT_CODES = new Set(['SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_IOERR_SHORT_READ', 'SQLITE_CORRUPT_INDEX']);
 
 function sqliteCode(e: unknown): string {
-  return String((e as { code?: unknown }).code ?? '');
+  return errorCode(e) ?? '';
 }
 
 function corrupt(path: string, detail: string, cause?: unknown): StixgateError {
@@ -80,7 +81,7 @@ function prepareDir(dataDir: string, readonly: boolean): void {
     accessSync(dataDir, readonly ? constants.R_OK | constants.X_OK : constants.R_OK | constants.W_OK | constants.X_OK);
   } catch (e) {
     if (e instanceof StixgateError) throw e;
-    const code = (e as NodeJS.ErrnoException).code ?? 'unknown';
+    const code = errorCode(e) ?? 'unknown';
     throw io(dataDir, `data directory not usable (${code}${readonly ? '' : '; it must be readable and writable'})`, e);
   }
 }
@@ -120,7 +121,7 @@ function createFresh(dataDir: string, path: string, opts: OpenOptions): void {
  * path on every failure.
  */
 export function openDatabase(opts: OpenOptions): OpenedDatabase {
-  const { dataDir } = opts;
+  const { dataDir, onStatement } = opts;
   prepareDir(dataDir, opts.readonly);
   const release = opts.readonly ? () => {} : acquireDirLock(dataDir);
   const path = join(dataDir, DB_FILE);
@@ -135,7 +136,7 @@ export function openDatabase(opts: OpenOptions): OpenedDatabase {
     db = new Database(path, {
       readonly: opts.readonly,
       fileMustExist: true,
-      ...(opts.onStatement ? { verbose: opts.onStatement as (message?: unknown) => void } : {}),
+      ...(onStatement ? { verbose: (sql?: unknown) => onStatement(String(sql)) } : {}),
     });
     pragmas(db, opts);
     if (!opts.readonly) migrate(db, path);
@@ -149,20 +150,13 @@ export function openDatabase(opts: OpenOptions): OpenedDatabase {
         );
       }
     }
-    const clean = db.prepare(`SELECT value FROM meta WHERE key = 'clean_shutdown'`).get() as
-      | { value: string }
-      | undefined;
+    const clean = db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'clean_shutdown'`).get();
     const check = opts.integrityCheck === 'always' || (opts.integrityCheck === 'after-crash' && clean?.value !== '1');
     if (check) {
-      const rows = db.pragma('quick_check') as { quick_check: string }[];
-      if (rows.length !== 1 || rows[0]?.quick_check !== 'ok') {
-        throw corrupt(
-          path,
-          `quick_check: ${rows
-            .slice(0, 3)
-            .map((r) => r.quick_check)
-            .join('; ')}`,
-        );
+      const rows: unknown = db.pragma('quick_check');
+      const results = Array.isArray(rows) ? rows.map((r) => String(isRecord(r) ? r.quick_check : r)) : [];
+      if (results.length !== 1 || results[0] !== 'ok') {
+        throw corrupt(path, `quick_check: ${results.slice(0, 3).join('; ')}`);
       }
     }
     if (!opts.readonly) {

@@ -127,7 +127,7 @@ function registerFunctions(db: Database.Database): void {
 export function schemaVersion(db: Database.Database): number {
   const hasMeta = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).get();
   if (!hasMeta) return 0;
-  const row = db.prepare(`SELECT value FROM meta WHERE key = 'schema_version'`).get() as { value: string } | undefined;
+  const row = db.prepare<[], { value: string }>(`SELECT value FROM meta WHERE key = 'schema_version'`).get();
   return row ? Number(row.value) : 0;
 }
 

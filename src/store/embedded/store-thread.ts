@@ -4,7 +4,7 @@
  * the order they were sent. Merging, canonical JSON and every SQLite statement run on this thread,
  * so the daemon's event loop never waits on them.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import type { IngestItem } from '../contract.js';
 import { EmbeddedStore, type EmbeddedStoreOptions } from './store.js';
 import {
@@ -16,9 +16,11 @@ import {
   type WireItem,
 } from './thread-protocol.js';
 
-const port = parentPort;
-if (!port) throw new Error('store-thread runs as a worker thread');
-const store = new EmbeddedStore(workerData as EmbeddedStoreOptions);
+if (!parentPort) throw new Error('store-thread runs as a worker thread');
+const port: MessagePort = parentPort;
+// the options ThreadedStore passed (worker data is typed any)
+const options: EmbeddedStoreOptions = workerData;
+const store = new EmbeddedStore(options);
 const methods = new Set<string>(THREAD_METHODS);
 /** Upsert items (and their objects' JSON) received ahead of their call, by call id. */
 const parts = new Map<number, { items: IngestItem[]; json: string[] }>();
@@ -36,7 +38,7 @@ let queue: Promise<unknown> = store.open();
 const opened = queue;
 
 function reply(r: ThreadReply): void {
-  port!.postMessage(r);
+  port.postMessage(r);
 }
 
 async function answer(call: Extract<ThreadCall, { method: string }>): Promise<void> {
@@ -46,10 +48,12 @@ async function answer(call: Extract<ThreadCall, { method: string }>): Promise<vo
     let args = call.args;
     if (call.method === 'upsert') {
       // the last slice comes with the call
+      // cast: ThreadedStore.upsert sends its encoded items first (thread-protocol.ts)
       const { items, json } = received(call.id, args[0] as WireItem[]);
       parts.delete(call.id);
       args = [items, args[1], json];
     }
+    // cast: dispatch by name over the store's methods, checked against THREAD_METHODS above
     const fn = (store as unknown as Record<string, (...a: unknown[]) => unknown>)[call.method];
     if (fn === undefined) throw new Error(`store thread: no method ${call.method}`);
     const value = await fn.apply(store, args);

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { StixgateError } from '../../core/errors.js';
-import { OBSERVABLE_TYPES, type ObservableType, type StixObject } from '../../core/stix.js';
+import type { StixObject } from '../../core/stix.js';
 import type {
   ActiveIndicator,
   ActiveIndicatorPage,
@@ -22,7 +22,7 @@ import type {
   UpsertOptions,
   UpsertResult,
 } from '../contract.js';
-import { INTERNAL_CURSOR_PREFIX } from '../contract.js';
+import { INTERNAL_CURSOR_PREFIX, isIndexedType } from '../contract.js';
 import {
   DEFAULT_SEEN_GRANULARITY_MS,
   mergeObject,
@@ -41,7 +41,8 @@ import { KeyIndex, keyHash } from './key-index.js';
 import { KEY_SNAPSHOT_FILE, readKeySnapshot, removeKeySnapshot, writeKeySnapshot } from './key-snapshot.js';
 import { HotCache, fingerprint, type Printed } from './hot-cache.js';
 import { planModify, type ModifyWrite } from './modify.js';
-import { at, last } from '../../core/indexed.js';
+import { at, entry, last } from '../../core/indexed.js';
+import { storedObject } from '../stored-object.js';
 import { LedgerTable } from './ledger.js';
 import { ScoreHistoryTable } from './score-history.js';
 import { scoreChange, type ScoreHistoryEntry } from '../score-history.js';
@@ -78,8 +79,6 @@ const STATE_ACTIVE = 0;
 const STATE_REVOKED = 1;
 const STATE_EXPIRED = 2;
 const OPS: readonly Change['op'][] = ['upsert', 'revoke', 'expire'];
-const INDEXED_TYPES = new Set<string>(['indicator', ...OBSERVABLE_TYPES]);
-
 interface Row {
   rowid: number;
   id: string;
@@ -117,7 +116,7 @@ export function changePage(rows: readonly ChangeRow[], after: number): ChangePag
   const changes: Change[] = new Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const [seq, id, type, state, json] = at(rows, i);
-    changes[i] = { seq, id, type, op: OPS[state] ?? 'upsert', object: JSON.parse(json) as StixObject };
+    changes[i] = { seq, id, type, op: OPS[state] ?? 'upsert', object: storedObject(json) };
   }
   return { changes, next: rows.at(-1)?.[0] ?? after };
 }
@@ -165,7 +164,7 @@ export class EmbeddedStore implements Store {
   private keysSeq = 0;
   /** Where the key tables came from at open. */
   private keysFrom: 'snapshot' | 'scan' = 'scan';
-  private readonly readStmts = new Map<number, Database.Statement>();
+  private readonly readStmts = new Map<number, Database.Statement<number[], Row>>();
   private s!: ReturnType<EmbeddedStore['prepare']>;
   private ledger!: LedgerTable;
   private history!: ScoreHistoryTable;
@@ -193,9 +192,9 @@ export class EmbeddedStore implements Store {
       this.s = this.prepare(this.opened.db);
       this.ledger = new LedgerTable(this.opened.db);
       this.history = new ScoreHistoryTable(this.opened.db, this.ledger);
-      this.seq = (this.s.head.get() as { h: number | null }).h ?? 0;
+      this.seq = this.s.head.get()?.h ?? 0;
       const snapshot = join(this.opts.dataDir, KEY_SNAPSHOT_FILE);
-      const token = (this.s.getMeta.get('keys_token') as string | undefined) ?? '';
+      const token = this.s.getMeta.get('keys_token') ?? '';
       this.keysFrom = token !== '' && readKeySnapshot(snapshot, token, this.seq, this.keys) ? 'snapshot' : 'scan';
       if (this.keysFrom === 'snapshot') this.keysSeq = this.seq;
       else this.loadKeys();
@@ -255,11 +254,11 @@ export class EmbeddedStore implements Store {
   private prepare(db: Database.Database) {
     return {
       ping: db.prepare('SELECT 1'),
-      getMeta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
+      getMeta: db.prepare<unknown[], string>('SELECT value FROM meta WHERE key = ?').pluck(),
       setMeta: db.prepare(
         'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
       ),
-      head: db.prepare('SELECT max(seq) AS h FROM objects'),
+      head: db.prepare<unknown[], { h: number | null }>('SELECT max(seq) AS h FROM objects'),
       insert: db.prepare(
         'INSERT INTO objects (id, type, modified, state, valid_until, seq, obs, json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -272,37 +271,62 @@ export class EmbeddedStore implements Store {
       // Per row: obj, id_key, a word for the value keys (0: none; 1: one INTEGER, then it in
       // big-endian hex; 0x80000000 + n: a BLOB of n keys, then its bytes, little-endian)
       keysPage: db
-        .prepare(`SELECT group_concat(printf('%08x%08x', obj, id_key) || CASE typeof(value_keys)
+        .prepare<
+          unknown[],
+          string | null
+        >(`SELECT group_concat(printf('%08x%08x', obj, id_key) || CASE typeof(value_keys)
           WHEN 'integer' THEN '00000001' || printf('%08x', value_keys)
           WHEN 'real' THEN '00000001' || printf('%08x', CAST(value_keys AS INTEGER))
           WHEN 'blob' THEN printf('%08x', 2147483648 + length(value_keys) / 4) || hex(value_keys)
           ELSE '00000000' END, '')
         FROM (SELECT obj, id_key, value_keys FROM object_keys WHERE obj > ? ORDER BY obj LIMIT ${KEY_PAGE})`)
         .pluck(),
-      maxKeyRow: db.prepare('SELECT max(obj) FROM object_keys').pluck(),
-      keysSince: db.prepare('SELECT rowid, id, obs FROM objects WHERE seq > ? ORDER BY seq').raw(),
-      obsOf: db.prepare('SELECT rowid, obs FROM objects WHERE rowid IN (SELECT value FROM json_each(?))').raw(),
-      changes: db.prepare('SELECT seq, id, type, state, json FROM objects WHERE seq > ? ORDER BY seq LIMIT ?').raw(),
-      index: db.prepare(
+      maxKeyRow: db.prepare<unknown[], number | null>('SELECT max(obj) FROM object_keys').pluck(),
+      keysSince: db
+        .prepare<unknown[], [number, string, string | null]>(
+          'SELECT rowid, id, obs FROM objects WHERE seq > ? ORDER BY seq',
+        )
+        .raw(),
+      obsOf: db
+        .prepare<unknown[], [number, string | null]>(
+          'SELECT rowid, obs FROM objects WHERE rowid IN (SELECT value FROM json_each(?))',
+        )
+        .raw(),
+      changes: db
+        .prepare<unknown[], ChangeRow>(
+          'SELECT seq, id, type, state, json FROM objects WHERE seq > ? ORDER BY seq LIMIT ?',
+        )
+        .raw(),
+      index: db.prepare<unknown[], { seq: number; id: string; type: string; obs: string }>(
         'SELECT seq, id, type, obs FROM objects WHERE seq > ? AND state = 0 AND obs IS NOT NULL ORDER BY seq LIMIT ?',
       ),
       lastSeq: db.prepare('SELECT seq FROM objects WHERE seq > ? ORDER BY seq LIMIT 1 OFFSET ?').pluck(),
-      dueExpiry: db.prepare(
+      dueExpiry: db.prepare<unknown[], { rowid: number; type: string; json: string }>(
         'SELECT rowid, type, json FROM objects WHERE state = 0 AND valid_until IS NOT NULL AND valid_until <= ? ORDER BY valid_until',
       ),
       expireRow: db.prepare('UPDATE objects SET state = 2, seq = ?, json = ? WHERE rowid = ?'),
-      getCursor: db.prepare('SELECT value FROM cursors WHERE name = ?').pluck(),
+      getCursor: db.prepare<unknown[], string>('SELECT value FROM cursors WHERE name = ?').pluck(),
       setCursor: db.prepare(
         'INSERT INTO cursors (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value',
       ),
-      maxSeqOf: db.prepare('SELECT max(seq) FROM objects WHERE rowid IN (SELECT value FROM json_each(?))').pluck(),
-      allCursors: db.prepare('SELECT name, value FROM cursors ORDER BY name'),
-      getLease: db.prepare('SELECT holder, expires_at FROM leases WHERE name = ?'),
+      maxSeqOf: db
+        .prepare<unknown[], number | null>(
+          'SELECT max(seq) FROM objects WHERE rowid IN (SELECT value FROM json_each(?))',
+        )
+        .pluck(),
+      allCursors: db.prepare<unknown[], { name: string; value: string }>(
+        'SELECT name, value FROM cursors ORDER BY name',
+      ),
+      getLease: db.prepare<unknown[], { holder: string; expires_at: number }>(
+        'SELECT holder, expires_at FROM leases WHERE name = ?',
+      ),
       putLease: db.prepare(
         'INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at',
       ),
       dropLease: db.prepare('DELETE FROM leases WHERE name = ? AND holder = ?'),
-      counts: db.prepare('SELECT type, state, n FROM counts WHERE n <> 0 ORDER BY type'),
+      counts: db.prepare<unknown[], { type: string; state: number; n: number }>(
+        'SELECT type, state, n FROM counts WHERE n <> 0 ORDER BY type',
+      ),
       addCount: db.prepare(
         'INSERT INTO counts (type, state, n) VALUES (?, ?, ?) ON CONFLICT(type, state) DO UPDATE SET n = n + excluded.n',
       ),
@@ -333,13 +357,13 @@ export class EmbeddedStore implements Store {
     // a read-only open first notes the head, so that refreshKeys covers whatever the writer adds
     // between here and the end of the scan
     this.keysSeq = this.seq;
-    const rows = (this.s.maxKeyRow.get() as number | null) ?? 0;
+    const rows = this.s.maxKeyRow.get() ?? 0;
     if (rows > 0) {
       ids.reserve(rows);
       values.reserve(rows);
     }
     for (let after = 0; ; ) {
-      const hex = this.s.keysPage.get(after) as string | null;
+      const hex = this.s.keysPage.get(after);
       if (!hex) break;
       const b = Buffer.from(hex, 'hex');
       let obj = 0;
@@ -366,12 +390,10 @@ export class EmbeddedStore implements Store {
    */
   private refreshKeys(): void {
     if (!this.opts.readonly) return;
-    const head = (this.s.head.get() as { h: number | null }).h ?? 0;
+    const head = this.s.head.get()?.h ?? 0;
     if (head <= this.keysSeq) return;
     const { ids, values } = this.keys;
-    for (const [rowid, id, obs] of this.s.keysSince.iterate(this.keysSeq) as IterableIterator<
-      [number, string, string | null]
-    >) {
+    for (const [rowid, id, obs] of this.s.keysSince.iterate(this.keysSeq)) {
       const k = keyHash(id);
       if (!ids.has(k, rowid)) ids.add(k, rowid);
       for (const v of valueKeysOf(obs)) if (!values.has(v, rowid)) values.add(v, rowid);
@@ -393,14 +415,13 @@ export class EmbeddedStore implements Store {
       const chunk = cand.slice(i, i + READ_CHUNK);
       let stmt = this.readStmts.get(chunk.length);
       if (!stmt) {
-        stmt = this.db().prepare(
+        stmt = this.db().prepare<number[], Row>(
           `SELECT rowid, id, type, state, obs, json, seq FROM objects WHERE rowid IN (${chunk.map(() => '?').join(',')})`,
         );
         this.readStmts.set(chunk.length, stmt);
       }
       // a candidate is confirmed by its id (another key may share the 32-bit hash)
-      for (const row of stmt.all(...chunk) as Row[])
-        if (wanted ? wanted.has(row.id) : row.id === ids[0]) out.set(row.id, row);
+      for (const row of stmt.all(...chunk)) if (wanted ? wanted.has(row.id) : row.id === ids[0]) out.set(row.id, row);
     }
     return out;
   }
@@ -411,7 +432,7 @@ export class EmbeddedStore implements Store {
     const cand = this.keys.values.get(keyHash(value));
     if (cand.length === 0) return cand;
     const out: number[] = [];
-    for (const [rowid, obs] of this.s.obsOf.all(JSON.stringify(cand)) as [number, string | null][]) {
+    for (const [rowid, obs] of this.s.obsOf.all(JSON.stringify(cand))) {
       if (valuesOf(obs).includes(value)) out.push(rowid);
     }
     return out.sort((a, b) => a - b);
@@ -479,7 +500,7 @@ export class EmbeddedStore implements Store {
       let p = pending.get(id);
       if (!p) {
         const row = rows.get(id);
-        const obj = row ? (JSON.parse(row.json) as StixObject) : undefined;
+        const obj = row ? storedObject(row.json) : undefined;
         p = {
           id,
           obj,
@@ -616,12 +637,12 @@ export class EmbeddedStore implements Store {
 
   async get(id: string): Promise<StixObject | undefined> {
     const row = this.run(() => this.readRows([id])).get(id);
-    return row === undefined ? undefined : (JSON.parse(row.json) as StixObject);
+    return row === undefined ? undefined : storedObject(row.json);
   }
 
   async getEntry(id: string): Promise<{ object: StixObject; seq: number } | undefined> {
     const row = this.run(() => this.readRows([id])).get(id);
-    return row === undefined ? undefined : { object: JSON.parse(row.json) as StixObject, seq: row.seq };
+    return row === undefined ? undefined : { object: storedObject(row.json), seq: row.seq };
   }
 
   async getMany(ids: string[]): Promise<Map<string, StixObject>> {
@@ -629,7 +650,7 @@ export class EmbeddedStore implements Store {
     const out = new Map<string, StixObject>();
     for (const id of ids) {
       const row = rows.get(id);
-      if (row && !out.has(id)) out.set(id, JSON.parse(row.json) as StixObject);
+      if (row && !out.has(id)) out.set(id, storedObject(row.json));
     }
     return out;
   }
@@ -644,12 +665,12 @@ export class EmbeddedStore implements Store {
     if (holders?.length === 0) return { objects: [], positions: [] };
     const rows = this.run(() =>
       this.db()
-        .prepare(built.sql)
+        .prepare<unknown[], { r: number; json: string }>(built.sql)
         .all(...built.params),
-    ) as { r: number; json: string }[];
+    );
     const page = rows.slice(0, built.limit);
     const out: QueryPage = {
-      objects: page.map((r) => JSON.parse(r.json) as StixObject),
+      objects: page.map((r) => storedObject(r.json)),
       positions: page.map((r) => encodeAfter(r.r)),
     };
     if (rows.length > built.limit) out.next = encodeAfter(last(page).r);
@@ -664,7 +685,7 @@ export class EmbeddedStore implements Store {
       const stored = new Map<string, string>();
       for (const [id, row] of rows) stored.set(id, row.json);
       const writes = planModify(uniq, stored, fn, result, _opts.now);
-      for (const w of writes) this.writeModified(w, rows.get(w.id)!);
+      for (const w of writes) this.writeModified(w, entry(rows, w.id));
       result.updated = writes.length;
     });
     return result;
@@ -706,9 +727,9 @@ export class EmbeddedStore implements Store {
 
   async expire(now: number): Promise<number> {
     return this.writing(() => {
-      const due = this.s.dueExpiry.all(now) as { rowid: number; type: string; json: string }[];
+      const due = this.s.dueExpiry.all(now);
       for (const row of due) {
-        const obj = JSON.parse(row.json) as StixObject;
+        const obj = storedObject(row.json);
         obj.x_stixgate = { ...(obj.x_stixgate ?? { sources: {} }), expired: true };
         this.s.expireRow.run(++this.seq, storedJson(obj), row.rowid);
         this.count(row.type, STATE_ACTIVE, -1);
@@ -725,23 +746,18 @@ export class EmbeddedStore implements Store {
 
   /** The change-log rows as stored, unparsed (the threaded store parses them on the reader's side). */
   async changeRows(after: number, limit: number): Promise<ChangeRow[]> {
-    return this.run(() => this.s.changes.all(after, limit)) as ChangeRow[];
+    return this.run(() => this.s.changes.all(after, limit));
   }
 
   /** Active indicators and observables with their canonical values, in seq order (lookup start-up). */
   async indexEntries(after: number, limit: number): Promise<IndexPage> {
-    const rows = this.run(() => this.s.index.all(after, limit)) as {
-      seq: number;
-      id: string;
-      type: string;
-      obs: string;
-    }[];
+    const rows = this.run(() => this.s.index.all(after, limit));
     const entries: IndexEntry[] = [];
     for (const r of rows) {
-      if (!INDEXED_TYPES.has(r.type)) continue;
+      if (!isIndexedType(r.type)) continue;
       entries.push({
         id: r.id,
-        type: r.type as 'indicator' | ObservableType,
+        type: r.type,
         observables: decodeObservables(r.obs),
         seq: r.seq,
       });
@@ -753,17 +769,17 @@ export class EmbeddedStore implements Store {
   async activeIndicators(after: number, limit: number): Promise<ActiveIndicatorPage> {
     return this.run(() => {
       const rows = this.db()
-        .prepare(
+        .prepare<unknown[], { seq: number; id: string; obs: string | null; json: string }>(
           `SELECT seq, id, obs, json FROM objects WHERE seq > ? AND type = 'indicator' AND state = ${STATE_ACTIVE} ORDER BY seq LIMIT ?`,
         )
-        .all(after, limit) as { seq: number; id: string; obs: string | null; json: string }[];
+        .all(after, limit);
       const indicators: ActiveIndicator[] = new Array(rows.length);
       for (let i = 0; i < rows.length; i++) {
         const r = at(rows, i);
         indicators[i] = {
           seq: r.seq,
           id: r.id,
-          object: JSON.parse(r.json) as StixObject,
+          object: storedObject(r.json),
           observables: r.obs === null ? null : decodeObservables(r.obs),
         };
       }
@@ -791,7 +807,7 @@ export class EmbeddedStore implements Store {
   }
 
   async getCursor(name: string): Promise<string | undefined> {
-    return this.run(() => this.s.getCursor.get(name)) as string | undefined;
+    return this.run(() => this.s.getCursor.get(name));
   }
 
   async setCursor(name: string, value: string): Promise<void> {
@@ -822,7 +838,7 @@ export class EmbeddedStore implements Store {
   async deliveries(keys: string[], value: string): Promise<LedgerReading> {
     return this.run(() => {
       const rowids = this.rowidsOfValue(value);
-      const valueSeq = rowids.length ? ((this.s.maxSeqOf.get(JSON.stringify(rowids)) as number | null) ?? 0) : 0;
+      const valueSeq = rowids.length ? (this.s.maxSeqOf.get(JSON.stringify(rowids)) ?? 0) : 0;
       return { rows: this.ledger.read(keys), valueSeq };
     });
   }
@@ -839,7 +855,7 @@ export class EmbeddedStore implements Store {
     return this.run(() =>
       this.db()
         .transaction(() => {
-          const cur = this.s.getLease.get(name) as { holder: string; expires_at: number } | undefined;
+          const cur = this.s.getLease.get(name);
           if (cur && cur.holder !== holder && cur.expires_at > now) return false;
           this.s.putLease.run(name, holder, now + ttlMs);
           return true;
@@ -858,18 +874,19 @@ export class EmbeddedStore implements Store {
       const byType: Record<string, number> = {};
       const byState = new Map<number, number>();
       let objects = 0;
-      for (const r of this.s.counts.all() as { type: string; state: number; n: number }[]) {
+      for (const r of this.s.counts.all()) {
         setOwn(byType, r.type, (Object.hasOwn(byType, r.type) ? (byType[r.type] ?? 0) : 0) + r.n);
         byState.set(r.state, (byState.get(r.state) ?? 0) + r.n);
         objects += r.n;
       }
       const cursors: Record<string, string> = {};
-      for (const r of this.s.allCursors.all() as { name: string; value: string }[])
+      for (const r of this.s.allCursors.all())
         if (!r.name.startsWith(INTERNAL_CURSOR_PREFIX)) setOwn(cursors, r.name, r.value);
+      const path = this.opened?.path;
       let bytesOnDisk = 0;
-      for (const suffix of ['', '-wal']) {
+      for (const suffix of path === undefined ? [] : ['', '-wal']) {
         try {
-          bytesOnDisk += statSync(this.opened!.path + suffix).size;
+          bytesOnDisk += statSync(path + suffix).size;
         } catch {
           /* no WAL right now */
         }

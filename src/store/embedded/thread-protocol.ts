@@ -1,4 +1,5 @@
 import { StixgateError, type ErrorCode, type Location, type Rejection } from '../../core/errors.js';
+import { isRecord } from '../../core/guards.js';
 import type { StixObject, TlpLevel } from '../../core/stix.js';
 import type { IngestItem } from '../contract.js';
 
@@ -73,10 +74,12 @@ export function encodeItems(items: readonly IngestItem[], rejected: Rejection[])
     }
     let json: string | undefined;
     try {
+      // cast: JSON.stringify answers undefined for a value with no JSON form, which its typings omit
       json = JSON.stringify(it.object, strictValue) as string | undefined;
     } catch (e) {
       if (!(e instanceof TypeError)) throw e;
-      const id = String((it.object as Partial<StixObject> | undefined)?.id);
+      const o: unknown = it.object;
+      const id = String(isRecord(o) ? o.id : undefined);
       rejected.push({
         reason: 'stix_invalid',
         message: `object ${id} is not serialisable: ${e.message}`,
@@ -92,6 +95,7 @@ export function encodeItems(items: readonly IngestItem[], rejected: Rejection[])
 /** The writer's side: the items and the JSON each object was read from. */
 export function decodeItems(wire: readonly WireItem[], items: IngestItem[], json: string[]): void {
   for (const [text, source, seenAt, confidence, tlp] of wire) {
+    // cast: the writer checks every item as the store does (checkIngestItem), a non-object included
     const item: IngestItem = { object: JSON.parse(text) as StixObject, source };
     if (seenAt !== undefined) item.seenAt = seenAt;
     if (confidence !== undefined) item.confidence = confidence;

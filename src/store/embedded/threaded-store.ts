@@ -128,8 +128,9 @@ export class ThreadedStore implements Store {
     try {
       this.post({ id, method, args });
     } catch (e) {
-      return Promise.reject(e as Error);
+      return Promise.reject(e);
     }
+    // cast: the writer thread answers with what the named EmbeddedStore method returns
     return this.wait(id) as Promise<T>;
   }
 

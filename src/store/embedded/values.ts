@@ -1,4 +1,5 @@
-import type { ObservableType } from '../../core/stix.js';
+import { StixgateError } from '../../core/errors.js';
+import { isObservableType, type ObservableType } from '../../core/stix.js';
 import { keyHash } from './key-index.js';
 
 export interface ObjectObservable {
@@ -18,7 +19,17 @@ export function decodeObservables(text: string | null): ObjectObservable[] {
   if (!text) return [];
   return text.split('\n').map((line) => {
     const tab = line.indexOf('\t');
-    return { type: line.slice(0, tab) as ObservableType, value: line.slice(tab + 1) };
+    const type = line.slice(0, tab);
+    if (!isObservableType(type)) {
+      throw new StixgateError(
+        'STIXGATE_ERR_STORE_CORRUPT',
+        `stored observable type ${JSON.stringify(type)} is unknown`,
+        {
+          reason: 'stored_observable',
+        },
+      );
+    }
+    return { type, value: line.slice(tab + 1) };
   });
 }
 

@@ -6,7 +6,7 @@ import { sleep, withRetry, type RetryPolicy } from './client.js';
 import { parseObject, stateOf, toDoc, type Existing, type ObjectState } from './documents.js';
 import { nextScoreHistory } from './score-history.js';
 import type { Allocation, Sequence } from './sequence.js';
-import { at } from '../../core/indexed.js';
+import { at, entry } from '../../core/indexed.js';
 
 export interface WriteContext {
   client: Client;
@@ -244,9 +244,9 @@ export async function writeObjects(
           for (const [i, id] of todo.entries()) pos.set(id, alloc.from + i * alloc.step);
         }
         const ops: Op[] = todo.map((id) => {
-          const p = pending.get(id)!;
+          const p = entry(pending, id);
           const cur = existing.get(id);
-          const seq = pos.get(id)!;
+          const seq = entry(pos, id);
           const doc = toDoc(p.obj, p.json, seq, cur?.firstSeq ?? seq);
           const history = nextScoreHistory(cur, p.obj, p.at ?? ctx.clock());
           if (history !== undefined) doc.score_history = history;
@@ -262,13 +262,21 @@ export async function writeObjects(
         results.forEach((res, i) => {
           const id = at(ops, i).id; // one result per op
           if (res.status >= 200 && res.status < 300) {
-            const p = pending.get(id)!;
-            const seq = pos.get(id)!;
+            const p = entry(pending, id);
+            const seq = entry(pos, id);
+            const { seqNo, primaryTerm } = res;
+            if (seqNo === undefined || primaryTerm === undefined) {
+              throw new StixgateError(
+                'STIXGATE_ERR_STORE_UNAVAILABLE',
+                `OpenSearch: the bulk result for ${id} has no _seq_no or _primary_term`,
+                { reason: 'bad_response' },
+              );
+            }
             existing.set(id, {
               obj: p.obj,
               json: p.json,
-              seqNo: res.seqNo!,
-              primaryTerm: res.primaryTerm!,
+              seqNo,
+              primaryTerm,
               firstSeq: existing.get(id)?.firstSeq ?? seq,
               seq,
               ...(histories.get(id) !== undefined ? { history: histories.get(id) } : {}),

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, errors } from '@opensearch-project/opensearch';
 import { backoffDelay } from '../../core/backoff.js';
 import { StixgateError } from '../../core/errors.js';
+import { errorCode, isRecord } from '../../core/guards.js';
 import { tlsIssues, type OpenSearchStoreConfig } from './schema.js';
 
 /** The parts of the configuration the connection needs. */
@@ -25,7 +26,7 @@ function readPem(path: string, what: string): Buffer {
   } catch (e) {
     throw new StixgateError(
       'STIXGATE_ERR_CONFIG_INVALID',
-      `store.tls.${what} ${path} could not be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+      `store.tls.${what} ${path} could not be read (${errorCode(e) ?? 'error'})`,
       {
         location: { path: `store.tls.${what}` },
         reason: 'tls_file',
@@ -67,8 +68,9 @@ export function createClient(cfg: ConnectionConfig): Client {
 /** The error `type` OpenSearch reported, if any (e.g. `version_conflict_engine_exception`). */
 export function errorType(e: unknown): string | undefined {
   if (e instanceof errors.ResponseError) {
-    const body = e.meta?.body as { error?: { type?: string } | string } | undefined;
-    if (body && typeof body.error === 'object') return body.error.type;
+    const body: unknown = e.meta?.body;
+    const error = isRecord(body) ? body.error : undefined;
+    if (isRecord(error) && typeof error.type === 'string') return error.type;
   }
   return undefined;
 }

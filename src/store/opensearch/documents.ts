@@ -3,6 +3,7 @@ import type { StixObject } from '../../core/stix.js';
 import type { Change, IngestItem } from '../contract.js';
 import { objectObservables } from '../../core/object-observables.js';
 import { checkIngestItem } from '../ingest-check.js';
+import { storedObject } from '../stored-object.js';
 
 export type ObjectState = 'active' | 'revoked' | 'expired';
 
@@ -113,18 +114,18 @@ function contributionTlps(obj: StixObject): string[] {
 /** The stores' item checks, and OpenSearch's limit on `_id` (512 bytes; 500 leaves a margin). */
 export function invalidItem(item: IngestItem | undefined, index: number): Rejection | undefined {
   const bad = checkIngestItem(item, index);
-  if (bad) return bad;
-  const id = (item!.object as StixObject).id;
+  if (bad || item === undefined) return bad;
+  const id = item.object.id;
   if (Buffer.byteLength(id) > 500)
     return {
       reason: 'stix_invalid',
       message: 'object id is longer than 500 bytes',
-      location: { index, source: item!.source, objectId: id },
+      location: { index, source: item.source, objectId: id },
     };
   return undefined;
 }
 
 /** Parses a hit's `_source.json` (JSON.parse keeps `__proto__` keys as own data properties). */
 export function parseObject(json: string): StixObject {
-  return JSON.parse(json) as StixObject;
+  return storedObject(json);
 }
