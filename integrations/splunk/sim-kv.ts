@@ -24,6 +24,8 @@ export interface KvCollection {
   enforceTypes: boolean;
   /** Documents by _key, in insertion order. */
   docs: Map<string, Doc>;
+  /** How many times each _key was saved (a test counts deliveries per value). */
+  saves: Map<string, number>;
 }
 
 export interface KvLimits {
@@ -89,7 +91,16 @@ export class KvStore {
   }
 
   create(owner: string, app: string, name: string, form: URLSearchParams = new URLSearchParams()): KvCollection {
-    const c: KvCollection = { name, owner, app, fields: {}, accelerated: {}, enforceTypes: false, docs: new Map() };
+    const c: KvCollection = {
+      name,
+      owner,
+      app,
+      fields: {},
+      accelerated: {},
+      enforceTypes: false,
+      docs: new Map(),
+      saves: new Map(),
+    };
     this.configure(c, form);
     this.collections.push(c);
     return c;
@@ -220,6 +231,7 @@ export class KvStore {
     if (Object.keys(t).some((k) => k.includes('.') || k.startsWith('$')))
       return { error: 'Field names may not contain "." or start with "$"' };
     c.docs.set(key, { ...t, _key: key, _user: user });
+    c.saves.set(key, (c.saves.get(key) ?? 0) + 1);
     return key;
   }
 

@@ -86,6 +86,7 @@ export class FaultProxy {
   /** Runs (once) before the next bulk request is forwarded: to act while a writer is mid-bulk. */
   beforeBulk?: () => Promise<void>;
   private atBulk?: { n: number; hook: () => Promise<void> };
+  private withText?: { text: string; hook: (body: string) => Promise<void> };
 
   /** `target`: the node to forward to (default STIXGATE_OPENSEARCH_URL). */
   constructor(private readonly target = OPENSEARCH_URL) {}
@@ -93,6 +94,11 @@ export class FaultProxy {
   /** Runs `hook` (once) before the `n`th bulk request (counting from 1) is forwarded. */
   beforeBulkAt(n: number, hook: () => Promise<void>): void {
     this.atBulk = { n, hook };
+  }
+
+  /** Runs `hook` (once, given the body) before the first bulk request whose body contains `text` is forwarded. */
+  beforeBulkWith(text: string, hook: (body: string) => Promise<void>): void {
+    this.withText = { text, hook };
   }
 
   async start(): Promise<string> {
@@ -126,6 +132,11 @@ export class FaultProxy {
       if (at && this.bulkRequests === at.n) {
         this.atBulk = undefined;
         await at.hook();
+      }
+      const w = this.withText;
+      if (w && body.includes(w.text)) {
+        this.withText = undefined;
+        await w.hook(body.toString('utf8'));
       }
       const lines = body
         .toString('utf8')
