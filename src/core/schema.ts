@@ -26,6 +26,12 @@ interface Base<T> {
 export type Schema<T = unknown> = Base<T>;
 export type Infer<S> = S extends Schema<infer T> ? T : never;
 
+/** The default of a schema declared with one (a schema without a default is a programming error). */
+export function defaultOf<T>(schema: Schema<T>): T {
+  if (schema.defaultValue === undefined) throw new Error(`the ${schema.kind} schema has no default`);
+  return schema.defaultValue;
+}
+
 interface Common<T> {
   description?: string;
   default?: T;

@@ -35,6 +35,7 @@ import type { AdminControl } from './admin-types.js';
 import { ingestRoutes } from './ingest.js';
 import { consoleRoutes } from './console/index.js';
 import { consoleSchema } from './schema.js';
+import { defaultOf } from '../core/schema.js';
 import { deliveriesFor, deliveriesRoutes } from './deliveries.js';
 
 export { hashApiKey, serverSchema, type ServerConfig } from './schema.js';
@@ -271,7 +272,7 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
   if (o.admin) reconcileRoutes(app, { control: o.admin, auth });
   finishRoutes();
   if (o.admin) ingestRoutes(app, { control: o.admin, auth, bodyLimit: c.ingest_body_limit_bytes });
-  const consoleConfig = c.console ?? consoleSchema.defaultValue!;
+  const consoleConfig = c.console ?? defaultOf(consoleSchema);
   if (consoleConfig.enabled)
     consoleRoutes(app, {
       config: consoleConfig,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { s, type Infer, type Schema } from '../core/schema.js';
+import { defaultOf, s, type Infer, type Schema } from '../core/schema.js';
 import { TLP_LEVELS } from '../core/stix.js';
 
 /** Scopes a key may hold: each names routes that exist (README "HTTP API"). */
@@ -229,13 +229,13 @@ export const serverSchema = s.object(
       headers_timeout_secs: 10,
       keep_alive_timeout_secs: 5,
       trusted_proxies: [],
-      rate_limit: rateLimitSchema.defaultValue!,
+      rate_limit: defaultOf(rateLimitSchema),
       metrics_public: false,
       anonymous_lookup: false,
       api_keys: {},
       // none: cursors are sealed with a random key per process (the schema types do not model optional keys)
       cursor_secret: undefined as unknown as string,
-      console: consoleSchema.defaultValue!,
+      console: defaultOf(consoleSchema),
     },
   },
 );

@@ -11,7 +11,7 @@ import { MAX_VALUE_LENGTH, type RemoteLookups } from './lookup.js';
 import type { ApiScope } from './schema.js';
 
 /** The scope a key needs to report sightings (add it to API_SCOPES). */
-export const SIGHTINGS_SCOPE = 'sightings' as ApiScope;
+export const SIGHTINGS_SCOPE: ApiScope = 'sightings';
 export const DEFAULT_MAX_SIGHTINGS = 500;
 /** Reports may be dated at most this far in the future (clock skew). */
 export const MAX_FUTURE_MS = 5 * 60_000;
@@ -192,7 +192,7 @@ export function sightingsRoutes(app: FastifyInstance, o: SightingsRoutesOptions)
       });
 
       const unmatched: Unmatched[] = [];
-      const wanted = parsed.filter((p) => p.s.indicator_id !== undefined).map((p) => p.s.indicator_id!);
+      const wanted = parsed.flatMap((p) => (p.s.indicator_id !== undefined ? [p.s.indicator_id] : []));
       const byId = wanted.length > 0 ? await o.store.getMany(wanted) : new Map();
       const reports: (SightingReport & { index: number; value?: string })[] = [];
       for (const p of parsed) {
@@ -206,7 +206,9 @@ export function sightingsRoutes(app: FastifyInstance, o: SightingsRoutesOptions)
           }
           ids = [p.s.indicator_id];
         } else {
-          const r = await o.resolve(p.s.value!, maxTlp);
+          const value = p.s.value;
+          if (value === undefined) throw bad(`sightings[${p.i}]: give exactly one of value or indicator_id`);
+          const r = await o.resolve(value, maxTlp);
           if (r.invalid !== undefined) {
             unmatched.push({ index: p.i, value: p.s.value, reason: 'invalid_value', invalid: r.invalid });
             continue;

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onRequestHo
 import { uuidv5, STIXGATE_NAMESPACE } from '../../core/ids.js';
 import type { Authenticator, Principal } from '../auth.js';
 import { ApiError } from '../errors.js';
+import { taxiiParams } from './params.js';
 import { acceptsTaxii, isTaxiiContentType, notAcceptable, unsupportedMediaType } from './media.js';
 import type { CollectionConfig, TaxiiConfig } from './schema.js';
 
@@ -13,9 +14,16 @@ export interface Collection {
   config: CollectionConfig;
 }
 
+/** A configured API root. */
+export interface ApiRoot {
+  title: string;
+  description?: string;
+  collections: Map<string, Collection>;
+}
+
 /** The configured API roots and collections, by URL segment and by id. */
 export class CollectionRegistry {
-  readonly roots = new Map<string, { title: string; description?: string; collections: Map<string, Collection> }>();
+  readonly roots = new Map<string, ApiRoot>();
 
   constructor(t: TaxiiConfig) {
     for (const [root, r] of Object.entries(t.api_roots)) {
@@ -47,11 +55,6 @@ export function canWrite(c: Collection, p: Principal): boolean {
 /** Which TAXII resource a route serves: the rights it needs follow from it. */
 export type Access = 'discovery' | 'root' | 'collection' | 'read' | 'write' | 'status';
 
-interface RouteParams {
-  root?: string;
-  collection?: string;
-}
-
 /**
  * The onRequest hook of a TAXII route (it runs before the body is read, so an unauthenticated upload is refused unread): the caller
  * (a key with the `taxii` scope, or the anonymous reader where a collection admits it while
@@ -70,7 +73,7 @@ export function taxiiGuard(
   // tagged with its scope, as Authenticator.require tags its hooks (the API description reads it)
   return Object.assign(
     (req: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
-      const params = req.params as RouteParams;
+      const params = taxiiParams(req);
       const root = params.root !== undefined ? reg.roots.get(params.root) : undefined;
       const collection =
         params.collection !== undefined && params.root !== undefined
@@ -84,7 +87,9 @@ export function taxiiGuard(
       const { principal, error } = auth.admit(req, 'taxii', anonymous);
       req.principal = principal;
       if (error) return done(error);
-      const p = principal!;
+      if (principal === null)
+        return done(new ApiError(500, 'STIXGATE_ERR_API_INTERNAL', 'no caller was admitted and no error given'));
+      const p = principal;
       if (params.root !== undefined && !root)
         return done(new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such API root'));
       if (params.collection !== undefined) {

@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { StixObject } from '../../core/stix.js';
 import { ApiError } from '../errors.js';
-import { canRead, canWrite, taxiiGuard, type Collection } from './collections.js';
+import { isRecord } from '../../core/guards.js';
+import { canRead, canWrite, taxiiGuard, type ApiRoot, type Collection } from './collections.js';
+import { taxiiParam } from './params.js';
 import { parseUs } from './clock.js';
 import type { TaxiiContext } from './context.js';
 import { TAXII_MEDIA_TYPE } from './media.js';
@@ -13,7 +15,6 @@ import { principalOf } from '../auth.js';
 export const STIX_MEDIA_TYPE = 'application/stix+json;version=2.1';
 
 type Query = Record<string, string | number | undefined>;
-type Params = { root: string; collection: string; object: string };
 
 const badRequest = (message: string) => new ApiError(400, 'STIXGATE_ERR_API_BAD_REQUEST', message);
 
@@ -65,12 +66,36 @@ function filterKey(q: Query): string {
  * TAXII spells it (as bytes: fastify would rewrite a JSON media type given with a string).
  */
 export function send(reply: FastifyReply, body: unknown): FastifyReply {
+  // cast: the route's response schema serialises to a string (the typings also allow buffers)
   return reply.header('content-type', TAXII_MEDIA_TYPE).send(Buffer.from(reply.serialize(body) as string));
 }
 
 function collectionOf(ctx: TaxiiContext, req: FastifyRequest): Collection {
-  const p = req.params as Params;
-  return ctx.reg.collection(p.root, p.collection)!; // the guard answered 404 otherwise
+  const c = ctx.reg.collection(taxiiParam(req, 'root'), taxiiParam(req, 'collection'));
+  // the guard answered 404 already for an unknown collection
+  if (!c) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such collection');
+  return c;
+}
+
+function rootOf(ctx: TaxiiContext, req: FastifyRequest): ApiRoot {
+  const r = ctx.reg.roots.get(taxiiParam(req, 'root'));
+  // the guard answered 404 already for an unknown root
+  if (!r) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such API root');
+  return r;
+}
+
+/** The query string as the route schema validated and coerced it (strings, and `limit` a number). */
+function queryOf(req: FastifyRequest): Query {
+  const q: unknown = req.query;
+  const out: Query = {};
+  if (isRecord(q))
+    for (const [k, v] of Object.entries(q)) if (typeof v === 'string' || typeof v === 'number') out[k] = v;
+  return out;
+}
+
+/** `limit`, when given (the schema made it an integer). */
+function limitOf(q: Query): number | undefined {
+  return typeof q.limit === 'number' ? q.limit : undefined;
 }
 
 function resource(c: Collection, req: FastifyRequest) {
@@ -92,9 +117,9 @@ function resource(c: Collection, req: FastifyRequest) {
  */
 async function page(ctx: TaxiiContext, req: FastifyRequest, reply: FastifyReply, endpoint: 'objects' | 'manifest') {
   const c = collectionOf(ctx, req);
-  const q = req.query as Query;
+  const q = queryOf(req);
   const p = principalOf(req);
-  const limit = (q.limit as number | undefined) ?? ctx.config.max_page_size;
+  const limit = limitOf(q) ?? ctx.config.max_page_size;
   if (limit > ctx.config.max_page_size)
     throw badRequest(
       `limit ${limit} is above the largest page this server sends (taxii.max_page_size ${ctx.config.max_page_size})`,
@@ -160,8 +185,9 @@ async function oneObject(
   req: FastifyRequest,
 ): Promise<{ view: StixObject; dateAdded: string | undefined }> {
   const c = collectionOf(ctx, req);
-  const q = req.query as Query;
-  if (q.limit !== undefined && (q.limit as number) > ctx.config.max_page_size)
+  const q = queryOf(req);
+  const limit = limitOf(q);
+  if (limit !== undefined && limit > ctx.config.max_page_size)
     throw badRequest(`limit is above taxii.max_page_size ${ctx.config.max_page_size}`);
   const m = parseMatch(q);
   let afterUs: number | undefined;
@@ -169,7 +195,7 @@ async function oneObject(
     afterUs = parseUs(q.added_after);
     if (afterUs === undefined) throw badRequest('added_after is not an RFC 3339 timestamp');
   }
-  const stored = await ctx.store.getEntry((req.params as Params).object);
+  const stored = await ctx.store.getEntry(taxiiParam(req, 'object'));
   const view =
     stored && collectionView(stored.object, c.config, ceilingOf(c.config, principalOf(req).maxTlp), ctx.access);
   const missing = () => new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such object in this collection');
@@ -215,7 +241,7 @@ export function readRoutes(app: FastifyInstance, ctx: TaxiiContext): void {
     '/taxii2/:root/',
     { schema: schemas.apiRootSchema, onRequest: guard('root'), errorHandler },
     async (req, reply) => {
-      const r = ctx.reg.roots.get((req.params as Params).root)!;
+      const r = rootOf(ctx, req);
       const body: Record<string, unknown> = {
         title: r.title,
         versions: [TAXII_MEDIA_TYPE],
@@ -230,7 +256,7 @@ export function readRoutes(app: FastifyInstance, ctx: TaxiiContext): void {
     '/taxii2/:root/collections/',
     { schema: schemas.collectionsSchema, onRequest: guard('root'), errorHandler },
     async (req, reply) => {
-      const r = ctx.reg.roots.get((req.params as Params).root)!;
+      const r = rootOf(ctx, req);
       const p = principalOf(req);
       const collections = [...r.collections.values()]
         .filter((c) => canRead(c, p) || canWrite(c, p))

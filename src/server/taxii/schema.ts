@@ -183,7 +183,7 @@ export function taxiiIssues(t: TaxiiConfig, server: ServerConfig, path = 'taxii'
           if (k === '*') return;
           const key = server.api_keys[k];
           if (!key) issues.push({ path: `${at}.${field}[${i}]`, message: `names no key in server.api_keys` });
-          else if (!(key.scopes as readonly string[]).includes('taxii'))
+          else if (!key.scopes.some((s) => s === 'taxii'))
             issues.push({ path: `${at}.${field}[${i}]`, message: `key "${k}" lacks the taxii scope` });
         });
       }

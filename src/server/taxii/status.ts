@@ -40,7 +40,11 @@ export class StatusBook {
   add(owner: string | null, root: string, r: Omit<StatusResource, 'id'>): StatusResource {
     const resource = { id: randomUUID(), ...r };
     this.entries.set(resource.id, { owner, root, resource });
-    while (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+    // the oldest entries go first (a Map iterates in insertion order)
+    for (const id of this.entries.keys()) {
+      if (this.entries.size <= this.capacity) break;
+      this.entries.delete(id);
+    }
     return resource;
   }
 

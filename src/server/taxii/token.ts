@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { openToken, sealToken } from '../../core/sealed-token.js';
+import { errorCode, isRecord } from '../../core/guards.js';
 
 /**
  * `next` tokens: opaque to clients, and tamper-proof. A token is the paging state
@@ -26,7 +27,7 @@ export function loadTokenKey(file: string | undefined): Buffer {
     const k = readFileSync(file);
     if (k.length === KEY_BYTES) return k;
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    if (errorCode(e) !== 'ENOENT') throw e;
   }
   mkdirSync(dirname(file), { recursive: true });
   const k = randomBytes(KEY_BYTES);
@@ -43,9 +44,7 @@ export class TokenSigner {
 
   /** The state of a token issued under `binding`, or undefined when it was not. */
   verify(token: string, binding: string): TokenState | undefined {
-    const v = openToken(this.key, binding, token, { maxLength: 512, macBytes: MAC_BYTES }) as
-      | { p?: unknown }
-      | undefined;
-    return v && typeof v.p === 'number' && Number.isSafeInteger(v.p) && v.p >= 0 ? { pos: v.p } : undefined;
+    const v = openToken(this.key, binding, token, { maxLength: 512, macBytes: MAC_BYTES });
+    return isRecord(v) && typeof v.p === 'number' && Number.isSafeInteger(v.p) && v.p >= 0 ? { pos: v.p } : undefined;
   }
 }

@@ -38,7 +38,7 @@ export function versionOf(o: StixObject): string | undefined {
 }
 
 function scoreOf(o: StixObject): number {
-  const s = (o.x_stixgate as { score?: unknown } | undefined)?.score;
+  const s = o.x_stixgate?.score;
   return typeof s === 'number' ? s : 0;
 }
 
@@ -63,10 +63,11 @@ export function matches(view: StixObject, m: Match, dateAddedUs: () => number): 
   if (m.types && !m.types.has(view.type)) return false;
   if (m.specVersions && !m.specVersions.has(typeof view.spec_version === 'string' ? view.spec_version : '2.1'))
     return false;
-  if (m.versions && m.versions.times.size > 0 && ['first', 'last', 'all'].every((k) => !m.versions!.keywords.has(k))) {
+  const versions = m.versions;
+  if (versions && versions.times.size > 0 && ['first', 'last', 'all'].every((k) => !versions.keywords.has(k))) {
     const v = versionOf(view);
     const us = v !== undefined ? parseUs(v) : dateAddedUs();
-    if (us === undefined || !m.versions.times.has(us)) return false;
+    if (us === undefined || !versions.times.has(us)) return false;
   }
   return true;
 }

@@ -1,12 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Rejection } from '../../core/errors.js';
+import { isRecord } from '../../core/guards.js';
 import { checkObject, DEFAULT_CAPS } from '../../core/stix-check.js';
-import type { StixObject } from '../../core/stix.js';
 import type { MappedItem, CommonSourceConfig, Source } from '../../pipeline/types.js';
 import { runSource } from '../../pipeline/runner.js';
 import type { HttpClient } from '../../http/types.js';
 import { ApiError } from '../errors.js';
 import { taxiiGuard, type Collection } from './collections.js';
+import { taxiiParam } from './params.js';
 import type { TaxiiContext } from './context.js';
 import { send } from './read.js';
 import * as schemas from './route-schemas.js';
@@ -21,6 +22,7 @@ export const MAX_POSTED_OBJECTS = 10_000;
 /** The provenance source of objects posted to a collection. */
 export const postedSource = (c: Collection): string => `taxii:${c.root}/${c.name}`;
 
+// cast: a stand-in the posted-objects run never calls (it fetches nothing)
 const NO_HTTP: HttpClient = {
   request: async () => {
     throw new Error('a TAXII POST makes no HTTP requests');
@@ -45,8 +47,12 @@ function detail(p: Posted, message?: string): StatusDetail {
  * change log before the answer.
  */
 async function addObjects(ctx: TaxiiContext, req: FastifyRequest, c: Collection) {
-  const body = req.body as { objects: unknown[] };
-  if (body.objects.length > MAX_POSTED_OBJECTS)
+  const body: unknown = req.body;
+  // the route schema requires an envelope with `objects`: anything else is refused there first
+  if (!isRecord(body) || !Array.isArray(body.objects))
+    throw new ApiError(400, 'STIXGATE_ERR_API_BAD_REQUEST', 'the body is not an envelope with objects');
+  const objects: unknown[] = body.objects;
+  if (objects.length > MAX_POSTED_OBJECTS)
     throw new ApiError(413, 'STIXGATE_ERR_API_TOO_LARGE', `at most ${MAX_POSTED_OBJECTS} objects per request`);
   const source = postedSource(c);
   const requestTime = ctx.now();
@@ -54,9 +60,9 @@ async function addObjects(ctx: TaxiiContext, req: FastifyRequest, c: Collection)
   const failed = new Map<string, string>();
   const items: MappedItem[] = [];
   const rejections: Rejection[] = [];
-  body.objects.forEach((raw, index) => {
+  objects.forEach((raw, index) => {
     const r = checkObject(raw, DEFAULT_CAPS);
-    const rec = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
+    const rec = isRecord(raw) ? raw : {};
     const id = r.ok ? r.object.id : (r.id ?? (typeof rec.id === 'string' ? rec.id.slice(0, 120) : `#${index}`));
     const version = r.ok
       ? (versionOf(r.object) ?? formatUs(requestTime * 1000))
@@ -71,15 +77,16 @@ async function addObjects(ctx: TaxiiContext, req: FastifyRequest, c: Collection)
       });
       return;
     }
-    const item: MappedItem = { object: r.object as StixObject };
+    const item: MappedItem = { object: r.object };
     if (typeof r.object.confidence === 'number') item.confidence = r.object.confidence;
     items.push(item);
   });
   const run: Source = {
     async *pages() {
-      yield { items, rejections, received: body.objects.length };
+      yield { items, rejections, received: objects.length };
     },
   };
+  // cast: a posted run reads these fields only; the fetch settings of a source config do not apply
   const config = {
     type: 'taxii21_post',
     enabled: true,
@@ -135,8 +142,10 @@ export function writeRoutes(app: FastifyInstance, ctx: TaxiiContext): void {
     '/taxii2/:root/collections/:collection/objects/',
     { schema: schemas.addObjectsSchema, onRequest: taxiiGuard(ctx.auth, ctx.reg, 'write'), errorHandler },
     async (req, reply) => {
-      const p = req.params as { root: string; collection: string };
-      const status = await addObjects(ctx, req, ctx.reg.collection(p.root, p.collection)!);
+      const c = ctx.reg.collection(taxiiParam(req, 'root'), taxiiParam(req, 'collection'));
+      // the guard answered 404 already for an unknown collection
+      if (!c) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such collection');
+      const status = await addObjects(ctx, req, c);
       return send(reply.code(202), status);
     },
   );
@@ -145,8 +154,7 @@ export function writeRoutes(app: FastifyInstance, ctx: TaxiiContext): void {
     '/taxii2/:root/status/:status/',
     { schema: schemas.statusSchema, onRequest: taxiiGuard(ctx.auth, ctx.reg, 'status'), errorHandler },
     async (req, reply) => {
-      const p = req.params as { root: string; status: string };
-      const status = ctx.statuses.get(p.status, principalOf(req).keyId, p.root);
+      const status = ctx.statuses.get(taxiiParam(req, 'status'), principalOf(req).keyId, taxiiParam(req, 'root'));
       if (!status) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such status');
       return send(reply, status);
     },
