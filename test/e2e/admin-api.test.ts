@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import { Daemon } from '../../src/daemon.js';
 import { registry } from '../../integrations/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
-import { hashApiKey } from '../../src/server/index.js';
 import { until } from '../helpers/until.js';
-import { splunkRig, kvSinkYaml } from '../helpers/splunk-rig.js';
+import { splunkRig, writeRigConfig } from '../helpers/splunk-rig.js';
 
 /**
  * The admin API against a real daemon (embedded store, a text_list source, a Splunk KV sink on
@@ -35,20 +34,14 @@ test('admin API: sources, sinks, push, --full, dry run, pause across reload and 
   await new Promise<void>((r) => feedServer.listen(0, '127.0.0.1', r));
   t.after(() => new Promise<void>((r) => feedServer.close(() => r())));
   const heldUrl = `http://127.0.0.1:${(feedServer.address() as { port: number }).port}/list.txt`;
-  const configFile = join(dir, 'stixgate.yaml');
-  writeFileSync(
-    configFile,
-    `data_dir: ${join(dir, 'data')}
-correlation: { enabled: false }
-server:
-  port: 0
-  metrics_public: true
-  ingest_body_limit_bytes: 4096
-  api_keys:
-    ops: { hash: "${hashApiKey(KEYS.ops)}", scopes: [admin, lookup, ingest], max_tlp: red }
-    ops_clear: { hash: "${hashApiKey(KEYS.opsClear)}", scopes: [admin], max_tlp: clear }
-    reader: { hash: "${hashApiKey(KEYS.reader)}", scopes: [lookup], max_tlp: red }
-sources:
+  const configFile = writeRigConfig(dir, base, {
+    server: ['metrics_public: true', 'ingest_body_limit_bytes: 4096'],
+    keys: {
+      ops: { key: KEYS.ops, scopes: ['admin', 'lookup', 'ingest'], maxTlp: 'red' },
+      ops_clear: { key: KEYS.opsClear, scopes: ['admin'], maxTlp: 'clear' },
+      reader: { key: KEYS.reader, scopes: ['lookup'], maxTlp: 'red' },
+    },
+    sections: `sources:
   feed:
     type: text_list
     url: file://${join(dir, 'list.txt')}
@@ -61,10 +54,9 @@ sources:
     allow_private: true
     allow_insecure: true
     interval_secs: 3600
-    run_on_start: false
-${kvSinkYaml(base, ['max_tlp: amber'])}`,
-    { mode: 0o600 },
-  );
+    run_on_start: false`.split('\n'),
+    sink: ['max_tlp: amber'],
+  });
   let daemon = new Daemon({ configPath: configFile, registry, logger: silentLogger(), port: 0 });
   await daemon.start();
   t.after(() => daemon.stop());

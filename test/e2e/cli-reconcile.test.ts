@@ -2,10 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hashApiKey } from '../../src/server/index.js';
 import { runCli, startDaemon } from '../helpers/daemon-proc.js';
 import { must } from '../helpers/must.js';
-import { splunkRig, kvSinkYaml } from '../helpers/splunk-rig.js';
+import { splunkRig, writeRigConfig } from '../helpers/splunk-rig.js';
 
 /**
  * `stixgate plan` and `stixgate reconcile` against a Splunk simulator: through a running daemon
@@ -22,18 +21,10 @@ test('plan and reconcile through a running daemon, then directly on the store, w
 }, async (t) => {
   const { splunk, base, dir } = await splunkRig(t, 'stixgate-cli-reconcile-');
   const data = join(dir, 'data');
-  const cfg = join(dir, 'stixgate.yaml');
-  writeFileSync(
-    cfg,
-    `data_dir: ${data}
-correlation: { enabled: false }
-server:
-  port: 0
-  api_keys:
-    ops: { hash: "${hashApiKey(KEY)}", scopes: [admin, ingest, metrics], max_tlp: red }
-${kvSinkYaml(base, ['reconcile: { interval_secs: 86400 }'])}`,
-    { mode: 0o600 },
-  );
+  const cfg = writeRigConfig(dir, base, {
+    keys: { ops: { key: KEY, scopes: ['admin', 'ingest', 'metrics'], maxTlp: 'red' } },
+    sink: ['reconcile: { interval_secs: 86400 }'],
+  });
   writeFileSync(join(dir, 'a.txt'), '198.51.100.11\n198.51.100.12\n198.51.100.13\n');
   const env = { STIXGATE_API_KEY: KEY };
   const c0 = ['-c', cfg];

@@ -2,10 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hashApiKey } from '../../src/server/index.js';
 import { runCli, startDaemon } from '../helpers/daemon-proc.js';
 import { until } from '../helpers/until.js';
-import { splunkRig, kvSinkYaml } from '../helpers/splunk-rig.js';
+import { splunkRig, writeRigConfig } from '../helpers/splunk-rig.js';
 
 /**
  * The CLI against a daemon running in a child process: while the daemon holds the store, `ingest`,
@@ -24,19 +23,10 @@ test('lookup, stats, push --full, ingest and export through a running daemon, th
 }, async (t) => {
   const { splunk, base, dir } = await splunkRig(t, 'stixgate-cli-remote-');
   const data = join(dir, 'data');
-  const cfg = join(dir, 'stixgate.yaml');
-  writeFileSync(
-    cfg,
-    `data_dir: ${data}
-correlation: { enabled: false }
-lookup: { follow_interval_ms: 100 }
-server:
-  port: 0
-  api_keys:
-    ops: { hash: "${hashApiKey(KEY)}", scopes: [admin, lookup, ingest, search], max_tlp: red }
-${kvSinkYaml(base)}`,
-    { mode: 0o600 },
-  );
+  const cfg = writeRigConfig(dir, base, {
+    top: ['lookup: { follow_interval_ms: 100 }'],
+    keys: { ops: { key: KEY, scopes: ['admin', 'lookup', 'ingest', 'search'], maxTlp: 'red' } },
+  });
   writeFileSync(
     join(dir, 'a.txt'),
     '198.51.100.11\n198.51.100.12\n999.1.1.1\n198.51.100.13\n198.51.100.14\n198.51.100.15\n',

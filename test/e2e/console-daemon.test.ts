@@ -5,10 +5,9 @@ import { join } from 'node:path';
 import { Daemon } from '../../src/daemon.js';
 import { registry } from '../../integrations/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
-import { hashApiKey } from '../../src/server/index.js';
 import { until } from '../helpers/until.js';
 import { must } from '../helpers/must.js';
-import { splunkRig, kvSinkYaml } from '../helpers/splunk-rig.js';
+import { splunkRig, writeRigConfig } from '../helpers/splunk-rig.js';
 
 /**
  * The console as the daemon serves it (embedded store, a text_list source, a Splunk KV sink on the
@@ -25,21 +24,17 @@ test('console served by the daemon: sign-in over HTTP, sources after a run, sink
 }, async (t) => {
   const { splunk, base, dir } = await splunkRig(t, 'stixgate-console-e2e-');
   writeFileSync(join(dir, 'list.txt'), `${VALUES.join('\n')}\n`);
-  const configFile = join(dir, 'stixgate.yaml');
-  writeFileSync(
-    configFile,
-    `data_dir: ${join(dir, 'data')}
-correlation: { enabled: false }
-server:
-  port: 0
-  api_keys:
-    ops: { hash: "${hashApiKey(KEY)}", scopes: [admin, search, lookup], max_tlp: amber }
-    viewer: { hash: "${hashApiKey(VIEWER)}", scopes: [search, lookup], max_tlp: amber }
-sources:
-  feed: { type: text_list, url: "file://${join(dir, 'list.txt')}", interval_secs: 3600, run_on_start: false, tlp: green }
-${kvSinkYaml(base, ['max_tlp: amber'])}`,
-    { mode: 0o600 },
-  );
+  const configFile = writeRigConfig(dir, base, {
+    keys: {
+      ops: { key: KEY, scopes: ['admin', 'search', 'lookup'], maxTlp: 'amber' },
+      viewer: { key: VIEWER, scopes: ['search', 'lookup'], maxTlp: 'amber' },
+    },
+    sections: [
+      'sources:',
+      `  feed: { type: text_list, url: "file://${join(dir, 'list.txt')}", interval_secs: 3600, run_on_start: false, tlp: green }`,
+    ],
+    sink: ['max_tlp: amber'],
+  });
   const daemon = new Daemon({ configPath: configFile, registry, logger: silentLogger(), port: 0 });
   await daemon.start();
   t.after(() => daemon.stop());

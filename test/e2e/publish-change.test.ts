@@ -1,16 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Daemon } from '../../src/daemon.js';
 import { registry } from '../../integrations/index.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { isStixgateError } from '../../src/core/errors.js';
-import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
-import { XsoarSimulator } from '../../integrations/xsoar/simulator.js';
-import { QradarSimulator } from '../../integrations/qradar/simulator.js';
 import { must } from '../helpers/must.js';
+import { fourSinksYaml, startFourSims } from '../helpers/four-sinks.js';
 
 /**
  * Issue #13: a warninglist loaded at run time, and an ingest allowlist entry added by a reload,
@@ -35,24 +32,13 @@ function warninglist(values: string[]): string {
 test('a warninglist reloaded at run time and an allowlist reload withdraw pushed values from every sink', {
   timeout: 180_000,
 }, async (t) => {
-  const splunk = new SplunkSimulator();
-  const xsoar = new XsoarSimulator({ keys: [{ key: 'key-one', id: 1, type: 'standard' }] });
-  const qradar = new QradarSimulator({ tokens: ['sec-1'] });
-  const bases = {
-    splunk: (await splunk.start()).base,
-    xsoar: (await xsoar.start()).base,
-    qradar: (await qradar.start()).base,
-  };
-  const dir = mkdtempSync(join(tmpdir(), 'stixgate-publish-change-'));
-  t.after(async () => {
-    await Promise.all([splunk.close(), xsoar.close(), qradar.close()]);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { splunk, xsoar, qradar, bases, dir } = await startFourSims(t, 'stixgate-publish-change-', [
+    { key: 'key-one', id: 1, type: 'standard' },
+  ]);
   writeFileSync(join(dir, 'feed.txt'), VALUES.join('\n'));
   const wl = join(dir, 'scanners.json');
   writeFileSync(wl, warninglist(['203.0.113.250']));
   const configFile = join(dir, 'stixgate.yaml');
-  const loop = 'allow_private: true\n    allow_insecure: true\n    interval_secs: 86400';
   const writeConfig = (allowlist: string[]) =>
     writeFileSync(
       configFile,
@@ -69,28 +55,7 @@ sources:
     run_on_start: false
     confidence: 80
     tlp: clear
-sinks:
-  kv:
-    type: splunk_kv
-    url: ${bases.splunk}
-    auth: { username: admin, password: changeme }
-    ${loop}
-  es:
-    type: splunk_es
-    url: ${bases.splunk}
-    auth: { username: admin, password: changeme }
-    ${loop}
-  xsoar:
-    type: xsoar
-    url: ${bases.xsoar}
-    api_key: key-one
-    ${loop}
-  qradar:
-    type: qradar
-    url: ${bases.qradar}
-    token: sec-1
-    ${loop}
-`,
+${fourSinksYaml(bases, { intervalSecs: 86400, xsoar: ['api_key: key-one'] })}`,
     );
   writeConfig([]);
   const daemon = new Daemon({ configPath: configFile, registry, logger: silentLogger(), port: 0 });

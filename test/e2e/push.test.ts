@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Daemon } from '../../src/daemon.js';
 import { registry } from '../../integrations/index.js';
@@ -9,11 +8,9 @@ import { silentLogger } from '../../src/telemetry/logger.js';
 import { corpusPath } from '../helpers/corpus.js';
 import { detectObservable } from '../../src/core/observable.js';
 import { indicatorFromObservable } from '../../src/core/indicator.js';
-import { SplunkSimulator } from '../../integrations/splunk/simulator.js';
-import { XsoarSimulator } from '../../integrations/xsoar/simulator.js';
-import { QradarSimulator } from '../../integrations/qradar/simulator.js';
 import { until as pollUntil } from '../helpers/until.js';
 import { must } from '../helpers/must.js';
+import { fourSinksYaml, startFourSims } from '../helpers/four-sinks.js';
 
 /**
  * The whole push path through the daemon: a corpus feed ingested and pushed to Splunk (KV and
@@ -46,24 +43,10 @@ test('S3/S7/S9/S10/F16 push: corpus feed → Splunk KV/ES, XSOAR, QRadar; score 
     ),
   ];
   assert.ok(values.length > 100);
-  const splunk = new SplunkSimulator();
-  const xsoar = new XsoarSimulator({
-    keys: [
-      { key: 'key-one', id: 1, type: 'standard' },
-      { key: 'key-two', id: 2, type: 'standard' },
-    ],
-  });
-  const qradar = new QradarSimulator({ tokens: ['sec-1'] });
-  const bases = {
-    splunk: (await splunk.start()).base,
-    xsoar: (await xsoar.start()).base,
-    qradar: (await qradar.start()).base,
-  };
-  const dir = mkdtempSync(join(tmpdir(), 'stixgate-push-'));
-  t.after(async () => {
-    await Promise.all([splunk.close(), xsoar.close(), qradar.close()]);
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { splunk, xsoar, qradar, bases, dir } = await startFourSims(t, 'stixgate-push-', [
+    { key: 'key-one', id: 1, type: 'standard' },
+    { key: 'key-two', id: 2, type: 'standard' },
+  ]);
   const extra = values.slice(0, 10);
   writeFileSync(join(dir, 'extra.txt'), extra.join('\n'));
   const bundleFile = join(dir, 'changes.json');
@@ -72,7 +55,6 @@ test('S3/S7/S9/S10/F16 push: corpus feed → Splunk KV/ES, XSOAR, QRadar; score 
     JSON.stringify({ type: 'bundle', id: 'bundle--1b7e2a58-7c1e-4c55-9b0f-1d6f1f6c2a01', objects: [] }),
   );
   const configFile = join(dir, 'stixgate.yaml');
-  const loop = 'allow_private: true\n    allow_insecure: true\n    interval_secs: 1';
   const writeConfig = (xsoarKey: string) =>
     writeFileSync(
       configFile,
@@ -101,29 +83,10 @@ sources:
     interval_secs: 3600
     run_on_start: false
     tlp: clear
-sinks:
-  kv:
-    type: splunk_kv
-    url: ${bases.splunk}
-    auth: { username: admin, password: changeme }
-    ${loop}
-  es:
-    type: splunk_es
-    url: ${bases.splunk}
-    auth: { username: admin, password: changeme }
-    ${loop}
-  xsoar:
-    type: xsoar
-    url: ${bases.xsoar}
-    api_key: ${xsoarKey}
-    retry: { max_attempts: 1, base_delay_secs: 0.1, max_delay_secs: 0.1 }
-    ${loop}
-  qradar:
-    type: qradar
-    url: ${bases.qradar}
-    token: sec-1
-    ${loop}
-`,
+${fourSinksYaml(bases, {
+  intervalSecs: 1,
+  xsoar: [`api_key: ${xsoarKey}`, 'retry: { max_attempts: 1, base_delay_secs: 0.1, max_delay_secs: 0.1 }'],
+})}`,
     );
   writeConfig('key-one');
   const daemon = new Daemon({ configPath: configFile, registry, logger: silentLogger(), port: 0 });

@@ -2,13 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hashApiKey } from '../../src/server/index.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { detectObservable } from '../../src/core/observable.js';
 import { indicatorFromObservable } from '../../src/core/indicator.js';
 import { runCli, startDaemon } from '../helpers/daemon-proc.js';
 import { must } from '../helpers/must.js';
-import { splunkRig, kvSinkYaml } from '../helpers/splunk-rig.js';
+import { splunkRig, writeRigConfig } from '../helpers/splunk-rig.js';
 
 /**
  * `stixgate why` against a running daemon (GET /api/v1/deliveries through src/cli-remote.ts) and
@@ -63,18 +62,10 @@ test('why: present, withheld and rejected values from the daemon, from the store
   await put('198.51.100.31');
   await put('198.51.100.32', ['scanner']);
   await store.close();
-  const cfg = join(dir, 'stixgate.yaml');
-  writeFileSync(
-    cfg,
-    `data_dir: ${data}
-correlation: { enabled: false }
-server:
-  port: 0
-  api_keys:
-    ops: { hash: "${hashApiKey(KEY)}", scopes: [admin, lookup, ingest], max_tlp: red }
-${kvSinkYaml(base, ['batch_size: 1', 'filters: { exclude_labels: [scanner] }'])}`,
-    { mode: 0o600 },
-  );
+  const cfg = writeRigConfig(dir, base, {
+    keys: { ops: { key: KEY, scopes: ['admin', 'lookup', 'ingest'], maxTlp: 'red' } },
+    sink: ['batch_size: 1', 'filters: { exclude_labels: [scanner] }'],
+  });
   const env = { STIXGATE_API_KEY: KEY };
   const why = async (values: string[]) => {
     const r = await cli(['why', '--json', '-c', cfg, ...values], env);
