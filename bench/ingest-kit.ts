@@ -2,17 +2,13 @@
 import { mkdtempSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { registry } from '../integrations/index.js';
-import { parseConfig } from '../src/config/load.js';
-import { createSourceComponent } from '../src/pipeline/components.js';
-import { runSource, type RunSummary } from '../src/pipeline/runner.js';
-import { silentLogger } from '../src/telemetry/logger.js';
-import { MAPPINGS_DIR } from '../src/paths.js';
+import type { RunSummary } from '../src/pipeline/runner.js';
 import type { Store, IngestItem } from '../src/store/contract.js';
 import { detectObservable } from '../src/core/observable.js';
 import { indicatorFromObservable } from '../src/core/indicator.js';
 import { syntheticValue, cpuSeconds } from './lib.js';
 import { RUN_NOW, csvDaysBefore, isoDaysBefore } from './clock.js';
+import { runComponent, sourceComponent } from '../test/helpers/source-harness.js';
 
 export const NOW = RUN_NOW;
 const FIRST_SEEN = csvDaysBefore(31);
@@ -53,29 +49,21 @@ export async function writeCsv(path: string, n: number, changedEvery = 0, offset
   await new Promise<void>((r) => out.on('finish', () => r()));
 }
 
+/** A source component `bench` of `type` at `url` (loopback, documents up to 4 GiB, an hour to fetch them). */
 export function source(type: string, url: string, options: Record<string, unknown>) {
-  const loaded = parseConfig(
-    JSON.stringify({
-      sources: {
-        bench: {
-          type,
-          url,
-          allow_private: true,
-          allow_insecure: true,
-          max_feed_bytes: 4 * 1024 ** 3,
-          timeout_secs: 3600,
-          ...options,
-        },
-      },
-    }),
-    { file: 'bench.yaml', registry },
+  return sourceComponent(
+    'bench',
+    {
+      type,
+      url,
+      allow_private: true,
+      allow_insecure: true,
+      max_feed_bytes: 4 * 1024 ** 3,
+      timeout_secs: 3600,
+      ...options,
+    },
+    { file: 'bench.yaml' },
   );
-  return createSourceComponent('bench', loaded.config.sources.bench as never, {
-    registry,
-    logger: silentLogger(),
-    configDir: process.cwd(),
-    mappingsDir: MAPPINGS_DIR,
-  });
 }
 
 export async function ingest(
@@ -85,18 +73,7 @@ export async function ingest(
 ): Promise<{ sum: RunSummary; secs: number; cpu: number }> {
   const t0 = performance.now();
   const c0 = cpuSeconds();
-  const sum = await runSource({
-    id: comp.id,
-    source: comp.source,
-    config: comp.config,
-    store,
-    http: comp.http,
-    logger: comp.logger,
-    allowRed: false,
-    signal: new AbortController().signal,
-    now: () => NOW,
-    full,
-  });
+  const sum = await runComponent(comp, store, NOW, { full });
   return { sum, secs: (performance.now() - t0) / 1000, cpu: cpuSeconds() - c0 };
 }
 

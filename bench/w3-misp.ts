@@ -9,17 +9,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { registry } from '../integrations/index.js';
-import { mispFeedSource } from '../integrations/misp/feed/index.js';
 import { serveFeedDir } from '../test/helpers/misp-source.js';
-import { parseConfig } from '../src/config/load.js';
-import { MAPPINGS_DIR } from '../src/paths.js';
-import { createSourceComponent } from '../src/pipeline/components.js';
-import { runSource } from '../src/pipeline/runner.js';
 import { openEmbeddedStore } from '../src/store/embedded/index.js';
-import { silentLogger } from '../src/telemetry/logger.js';
 import { cpuSeconds, peakRssMb, round, syntheticValue, type Row } from './lib.js';
 import { RUN_NOW, daysBefore, isoDaysBefore } from './clock.js';
+import { componentPages, runComponent } from '../test/helpers/source-harness.js';
+import { source } from './ingest-kit.js';
 
 const NOW = RUN_NOW;
 const TS = Math.floor(daysBefore(31) / 1000);
@@ -70,29 +65,9 @@ function writeFeed(dir: string, big: number, small: number, perSmall: number): {
   return { attributes: big + small * perSmall, bytes };
 }
 
+/** The MISP feed at `url` as a bench source (documents up to 2 GiB). */
 function component(url: string) {
-  const reg = [...registry.filter((d) => d.type !== 'misp_feed'), mispFeedSource];
-  const loaded = parseConfig(
-    JSON.stringify({
-      sources: {
-        bench: {
-          type: 'misp_feed',
-          url,
-          allow_private: true,
-          allow_insecure: true,
-          max_feed_bytes: 2 * 1024 ** 3,
-          timeout_secs: 3600,
-        },
-      },
-    }),
-    { file: 'bench.yaml', registry: reg },
-  );
-  return createSourceComponent('bench', loaded.config.sources.bench as never, {
-    registry: reg,
-    logger: silentLogger(),
-    configDir: process.cwd(),
-    mappingsDir: MAPPINGS_DIR,
-  });
+  return source('misp_feed', url, { max_feed_bytes: 2 * 1024 ** 3 });
 }
 
 export async function runW3(opts: { scale: number }): Promise<Row[]> {
@@ -108,14 +83,7 @@ export async function runW3(opts: { scale: number }): Promise<Row[]> {
     const c1 = component(url);
     let t0 = performance.now();
     let mapped = 0;
-    for await (const p of c1.source.pages({
-      id: 'bench',
-      logger: c1.logger,
-      http: c1.http,
-      signal: new AbortController().signal,
-      now: NOW,
-    }))
-      mapped += p.items.length;
+    for await (const p of componentPages(c1, NOW)) mapped += p.items.length;
     let secs = (performance.now() - t0) / 1000;
     await c1.http.close();
     rows.push({
@@ -132,17 +100,7 @@ export async function runW3(opts: { scale: number }): Promise<Row[]> {
     const c2 = component(url);
     t0 = performance.now();
     const cpu0 = cpuSeconds();
-    const sum = await runSource({
-      id: 'bench',
-      source: c2.source,
-      config: c2.config,
-      store,
-      http: c2.http,
-      logger: c2.logger,
-      allowRed: false,
-      signal: new AbortController().signal,
-      now: () => NOW,
-    });
+    const sum = await runComponent(c2, store, NOW);
     secs = (performance.now() - t0) / 1000;
     const cpu = cpuSeconds() - cpu0;
     rows.push({
@@ -159,17 +117,7 @@ export async function runW3(opts: { scale: number }): Promise<Row[]> {
     });
     // re-poll: the cursor covers every event, only the manifest is read
     t0 = performance.now();
-    const again = await runSource({
-      id: 'bench',
-      source: c2.source,
-      config: c2.config,
-      store,
-      http: c2.http,
-      logger: c2.logger,
-      allowRed: false,
-      signal: new AbortController().signal,
-      now: () => NOW,
-    });
+    const again = await runComponent(c2, store, NOW);
     secs = (performance.now() - t0) / 1000;
     rows.push({
       workload: 'W3',

@@ -23,7 +23,7 @@ import { syntheticValue, serveFile, peakRssMb, round, type Row } from './lib.js'
 import { isoDaysBefore } from './clock.js';
 import { accessFingerprint, readLookupSnapshot, writeLookupSnapshot } from '../src/lookup/snapshot.js';
 import { DEFAULT_POLICY } from '../src/access/policy.js';
-import { NOW, TYPE_MAP, tmp, writeCsv, source, ingest, fill } from './ingest-kit.js';
+import { CSV_COLUMNS, NOW, tmp, writeCsv, source, ingest, fill } from './ingest-kit.js';
 import { runW12 } from './w12-growth.js';
 import { runPushBench } from './w8-sinks.js';
 import { loadgen, loadNote } from './loadgen-client.js';
@@ -58,16 +58,7 @@ async function w1w4(scale: number): Promise<Row[]> {
   const rawSecs = (performance.now() - p0) / 1000;
   const { url, server } = await serveFile(csv);
   const store = await openEmbeddedStore({ dataDir: join(dir, 'store') });
-  const comp = source('csv', url, {
-    columns: {
-      value: 'value',
-      type_column: 'type',
-      type_map: TYPE_MAP,
-      first_seen: 'first_seen',
-      last_seen: 'last_seen',
-      labels: ['tags'],
-    },
-  });
+  const comp = source('csv', url, { columns: CSV_COLUMNS });
   const first = await ingest(store, comp);
   const rows: Row[] = [];
   const rate = first.sum.created / first.secs;
@@ -100,16 +91,7 @@ async function w1w4(scale: number): Promise<Row[]> {
   server.close();
   await writeCsv(csv, n, 10);
   const changed = await serveFile(csv);
-  const comp2 = source('csv', changed.url, {
-    columns: {
-      value: 'value',
-      type_column: 'type',
-      type_map: TYPE_MAP,
-      first_seen: 'first_seen',
-      last_seen: 'last_seen',
-      labels: ['tags'],
-    },
-  });
+  const comp2 = source('csv', changed.url, { columns: CSV_COLUMNS });
   const head1 = await store.head();
   const third = await ingest(store, comp2);
   rows.push({

@@ -79,3 +79,13 @@ export function distinctFirstTokens(file: string, comments: string[] = ['#', ';'
   }
   return out;
 }
+
+/** Asserts that every value of `present` is in `values` and none of `absent` is. */
+export function assertPresence(
+  values: ReadonlySet<string>,
+  present: readonly string[],
+  absent: readonly string[],
+): void {
+  for (const v of present) assert.ok(values.has(v), `${v} must be present`);
+  for (const v of absent) assert.ok(!values.has(v), `${v} must be absent`);
+}

@@ -45,6 +45,24 @@ function splunk(held: (sim: SplunkSimulator) => unknown): Product['start'] {
   };
 }
 
+/** A QRadar simulator (`opts`); what it holds is each set's type, time to live and sorted values. */
+function qradar(opts: { apiVersion?: string }): Product['start'] {
+  return async () => {
+    const sim = new QradarSimulator({ tokens: ['golden-token'], now: () => NOW, ...opts });
+    const { base } = await sim.start();
+    const held = () =>
+      Object.fromEntries(
+        sim
+          .sets()
+          .map((set) => [
+            set.name,
+            { element_type: set.element_type, time_to_live: set.time_to_live, values: sim.values(set.name).sort() },
+          ]),
+      );
+    return { base, close: () => sim.close(), held };
+  };
+}
+
 const products: Record<string, Product> = {
   splunk_kv: {
     start: splunk((sim) => sim.documents('search', 'stixgate_indicators').sort(byKey('_key'))),
@@ -70,38 +88,12 @@ const products: Record<string, Product> = {
     config: (url) => ({ url, token: HEC, index: 'threat_intel' }),
   },
   qradar: {
-    start: async () => {
-      const sim = new QradarSimulator({ tokens: ['golden-token'], now: () => NOW });
-      const { base } = await sim.start();
-      const held = () =>
-        Object.fromEntries(
-          sim
-            .sets()
-            .map((set) => [
-              set.name,
-              { element_type: set.element_type, time_to_live: set.time_to_live, values: sim.values(set.name).sort() },
-            ]),
-        );
-      return { base, close: () => sim.close(), held };
-    },
+    start: qradar({}),
     config: (url) => ({ url, token: 'golden-token' }),
   },
   qradar_legacy: {
     type: 'qradar',
-    start: async () => {
-      const sim = new QradarSimulator({ tokens: ['golden-token'], now: () => NOW, apiVersion: '12.0' });
-      const { base } = await sim.start();
-      const held = () =>
-        Object.fromEntries(
-          sim
-            .sets()
-            .map((set) => [
-              set.name,
-              { element_type: set.element_type, time_to_live: set.time_to_live, values: sim.values(set.name).sort() },
-            ]),
-        );
-      return { base, close: () => sim.close(), held };
-    },
+    start: qradar({ apiVersion: '12.0' }),
     config: (url) => ({ url, token: 'golden-token', api: 'legacy' }),
   },
   xsoar: {

@@ -4,16 +4,14 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { listenLoopback } from '../../integrations/loopback-server.js';
 import { registry } from '../../integrations/index.js';
-import { parseConfig } from '../../src/config/load.js';
-import { createSourceComponent } from '../../src/pipeline/components.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
-import { MAPPINGS_DIR } from '../../src/paths.js';
 import type { Page } from '../../src/pipeline/types.js';
 import { mispFeedSource } from '../../integrations/misp/feed/index.js';
 import { mispApiSource } from '../../integrations/misp/api/index.js';
 import { must } from './must.js';
+import { componentPages, sourceComponent } from './source-harness.js';
+import { FIXED_NOW } from './collect.js';
 
-export const FIXED_NOW = Date.UTC(2026, 2, 1, 12, 0, 0);
+export { FIXED_NOW } from './collect.js';
 
 const withMisp = () => [
   ...registry.filter((d) => d.type !== 'misp_feed' && d.type !== 'misp_api'),
@@ -22,16 +20,11 @@ const withMisp = () => [
 ];
 
 export function mispComponent(type: 'misp_feed' | 'misp_api', options: Record<string, unknown>) {
-  const loaded = parseConfig(
-    JSON.stringify({ sources: { t: { type, allow_private: true, allow_insecure: true, ...options } } }),
-    { file: 'test.yaml', registry: withMisp() },
+  return sourceComponent(
+    't',
+    { type, allow_private: true, allow_insecure: true, ...options },
+    { registry: withMisp() },
   );
-  return createSourceComponent('t', loaded.config.sources.t as never, {
-    registry: withMisp(),
-    logger: silentLogger(),
-    configDir: process.cwd(),
-    mappingsDir: MAPPINGS_DIR,
-  });
 }
 
 /** One run: every page, in order. */
@@ -44,15 +37,7 @@ export async function runPages(
   const comp = mispComponent(type, options);
   const pages: Page[] = [];
   try {
-    for await (const p of comp.source.pages({
-      id: 't',
-      logger: comp.logger,
-      http: comp.http,
-      signal: new AbortController().signal,
-      now,
-      cursor,
-    }))
-      pages.push(p);
+    for await (const p of componentPages(comp, now, cursor === undefined ? {} : { cursor })) pages.push(p);
   } finally {
     await comp.http.close?.();
   }

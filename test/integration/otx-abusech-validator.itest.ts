@@ -12,7 +12,7 @@ import {
 } from '../../integrations/abusech/simulator.js';
 import type { SimRecord } from '../../integrations/sim-kit.js';
 import { OtxSimulator, makeOtxIndicator, makePulse } from '../../integrations/otx/simulator.js';
-import { component } from '../helpers/source-harness.js';
+import { component, componentPages } from '../helpers/source-harness.js';
 import { urlhausSource, threatfoxSource, malwarebazaarSource } from '../../integrations/abusech/index.js';
 import { otxSource } from '../../integrations/otx/index.js';
 import type { StixObject } from '../../src/core/stix.js';
@@ -40,13 +40,7 @@ async function collect(options: Record<string, unknown>): Promise<StixObject[]> 
   const comp = component(DEFS, { rate_limit: { max_per_minute: 6000 }, valid_days: 30, ...options });
   const out: StixObject[] = [];
   try {
-    for await (const page of comp.source.pages({
-      id: 't',
-      logger: comp.logger,
-      http: comp.http,
-      signal: new AbortController().signal,
-      now: NOW,
-    })) {
+    for await (const page of componentPages(comp, NOW)) {
       for (const it of page.items) out.push(it.object);
     }
   } finally {

@@ -5,14 +5,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo, Socket } from 'node:net';
-import { registry } from '../../integrations/index.js';
-import { parseConfig } from '../../src/config/load.js';
 import { StixgateError } from '../../src/core/errors.js';
-import { createSourceComponent } from '../../src/pipeline/components.js';
-import { runSource, cursorName } from '../../src/pipeline/runner.js';
+import { cursorName } from '../../src/pipeline/runner.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
-import { MAPPINGS_DIR } from '../../src/paths.js';
+import { componentPages, runComponent, settled, sourceComponent } from '../helpers/source-harness.js';
 
 /** FAULTS F2, F5, N4: a document whose transfer fails commits nothing of it, cursor included. */
 
@@ -47,43 +43,16 @@ async function feedServer(route: Route) {
 async function runAgainst(url: string, extra: Record<string, unknown> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-atomic-'));
   const store = await openEmbeddedStore({ dataDir: join(dir, 'data') });
-  const { config } = parseConfig(
-    JSON.stringify({
-      sources: {
-        feed: {
-          type: 'text_list',
-          url,
-          allow_private: true,
-          allow_insecure: true,
-          retry: { max_attempts: 1 },
-          ...extra,
-        },
-      },
-    }),
-    { file: 't.yaml', registry, env: {} },
-  );
-  const comp = createSourceComponent('feed', config.sources.feed as never, {
-    registry,
-    logger: silentLogger(),
-    configDir: process.cwd(),
-    mappingsDir: MAPPINGS_DIR,
+  const comp = sourceComponent('feed', {
+    type: 'text_list',
+    url,
+    allow_private: true,
+    allow_insecure: true,
+    retry: { max_attempts: 1 },
+    ...extra,
   });
-  const run = runSource({
-    id: 'feed',
-    source: comp.source,
-    config: comp.config,
-    store,
-    http: comp.http,
-    logger: comp.logger,
-    allowRed: true,
-    signal: new AbortController().signal,
-    now: () => NOW,
-    batchSize: 500,
-  });
-  const outcome = await run.then(
-    (sum) => ({ sum, error: undefined }),
-    (error: unknown) => ({ sum: undefined, error }),
-  );
+  const { value: sum, error } = await settled(runComponent(comp, store, NOW, { allowRed: true, batchSize: 500 }));
+  const outcome = { sum, error };
   const stored = (await store.query({ type: 'indicator', limit: 10 })).objects.length;
   const cursor = await store.getCursor(cursorName('feed'));
   await comp.http.close();
@@ -195,26 +164,8 @@ test('the download ends before the first page is mapped (the connection is relea
     res.on('close', () => events.push('server: closed'));
   });
   try {
-    const { config } = parseConfig(
-      JSON.stringify({
-        sources: { feed: { type: 'text_list', url: s.url, allow_private: true, allow_insecure: true } },
-      }),
-      { file: 't.yaml', registry, env: {} },
-    );
-    const comp = createSourceComponent('feed', config.sources.feed as never, {
-      registry,
-      logger: silentLogger(),
-      configDir: process.cwd(),
-      mappingsDir: MAPPINGS_DIR,
-    });
-    for await (const page of comp.source.pages({
-      id: 'feed',
-      logger: comp.logger,
-      http: comp.http,
-      signal: new AbortController().signal,
-      now: NOW,
-      full: true,
-    })) {
+    const comp = sourceComponent('feed', { type: 'text_list', url: s.url, allow_private: true, allow_insecure: true });
+    for await (const page of componentPages(comp, NOW, { full: true })) {
       events.push(`page of ${page.items.length}`);
       if (events.length > 3) break;
       // a slow store: the next page is asked for only after a pause; the transfer is already over

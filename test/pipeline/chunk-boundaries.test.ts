@@ -5,14 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { registry } from '../../integrations/index.js';
-import { parseConfig } from '../../src/config/load.js';
 import { StixgateError } from '../../src/core/errors.js';
-import { createSourceComponent, type SourceComponent } from '../../src/pipeline/components.js';
-import { runSource, cursorName } from '../../src/pipeline/runner.js';
+import type { SourceComponent } from '../../src/pipeline/components.js';
+import { cursorName } from '../../src/pipeline/runner.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
-import { MAPPINGS_DIR } from '../../src/paths.js';
+import { componentPages, runComponent, settled, sourceComponent } from '../helpers/source-harness.js';
 
 /**
  * Issue 18: a small document delivered with a chunk boundary at every byte gives the same result
@@ -44,19 +41,12 @@ async function server(mode: { split?: number; cut?: number }): Promise<{ server:
 }
 
 function component(url: string): SourceComponent {
-  const { config } = parseConfig(
-    JSON.stringify({
-      sources: {
-        feed: { type: 'text_list', url, allow_private: true, allow_insecure: true, retry: { max_attempts: 1 } },
-      },
-    }),
-    { file: 't.yaml', registry, env: {} },
-  );
-  return createSourceComponent('feed', config.sources.feed as never, {
-    registry,
-    logger: silentLogger(),
-    configDir: process.cwd(),
-    mappingsDir: MAPPINGS_DIR,
+  return sourceComponent('feed', {
+    type: 'text_list',
+    url,
+    allow_private: true,
+    allow_insecure: true,
+    retry: { max_attempts: 1 },
   });
 }
 
@@ -64,14 +54,7 @@ async function patterns(url: string): Promise<string[]> {
   const comp = component(url);
   const out: string[] = [];
   try {
-    for await (const page of comp.source.pages({
-      id: 'feed',
-      logger: comp.logger,
-      http: comp.http,
-      signal: new AbortController().signal,
-      now: NOW,
-      full: true,
-    })) {
+    for await (const page of componentPages(comp, NOW, { full: true })) {
       for (const it of page.items) out.push(`${it.object.id} ${String(it.object.pattern)}`);
     }
   } finally {
@@ -103,20 +86,7 @@ test('a transfer cut at every byte fails with reason reset: nothing stored, curs
       const s = await server({ cut });
       const comp = component(s.url);
       try {
-        const e = await runSource({
-          id: 'feed',
-          source: comp.source,
-          config: comp.config,
-          store,
-          http: comp.http,
-          logger: comp.logger,
-          allowRed: true,
-          signal: new AbortController().signal,
-          now: () => NOW,
-        }).then(
-          () => undefined,
-          (err: unknown) => err,
-        );
+        const e = (await settled(runComponent(comp, store, NOW, { allowRed: true }))).error;
         assert.ok(e instanceof StixgateError, `cut at byte ${cut}: ${String(e ?? 'no error')}`);
         assert.equal(e.reason, 'reset', `cut at byte ${cut}: ${e.message}`);
         assert.match(e.message, /^feed: GET /);

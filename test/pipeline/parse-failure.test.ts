@@ -5,15 +5,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { registry } from '../../integrations/index.js';
-import { parseConfig } from '../../src/config/load.js';
 import { StixgateError } from '../../src/core/errors.js';
-import { createSourceComponent } from '../../src/pipeline/components.js';
-import { runSource, cursorName } from '../../src/pipeline/runner.js';
+import { cursorName } from '../../src/pipeline/runner.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
-import { MAPPINGS_DIR } from '../../src/paths.js';
 import { must } from '../helpers/must.js';
+import { runComponent, settled, sourceComponent } from '../helpers/source-harness.js';
 
 /**
  * The declared behaviour of `transfer: document` sources for a document that downloads completely
@@ -64,27 +60,14 @@ async function scenario(
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/${path}`;
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-parsefail-'));
   const store = await openEmbeddedStore({ dataDir: join(dir, 'data') });
-  const { config } = parseConfig(
-    JSON.stringify({
-      sources: {
-        feed: {
-          type,
-          url,
-          allow_private: true,
-          allow_insecure: true,
-          tlp: 'clear',
-          retry: { max_attempts: 1 },
-          ...extra,
-        },
-      },
-    }),
-    { file: 't.yaml', registry, env: {} },
-  );
-  const comp = createSourceComponent('feed', config.sources.feed as never, {
-    registry,
-    logger: silentLogger(),
-    configDir: process.cwd(),
-    mappingsDir: MAPPINGS_DIR,
+  const comp = sourceComponent('feed', {
+    type,
+    url,
+    allow_private: true,
+    allow_insecure: true,
+    tlp: 'clear',
+    retry: { max_attempts: 1 },
+    ...extra,
   });
   t.after(async () => {
     await comp.http.close();
@@ -92,22 +75,10 @@ async function scenario(
     server.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const run = () =>
-    runSource({
-      id: 'feed',
-      source: comp.source,
-      config: comp.config,
-      store,
-      http: comp.http,
-      logger: comp.logger,
-      allowRed: true,
-      signal: new AbortController().signal,
-      now: () => NOW,
-      batchSize: 500,
-    }).then(
-      (sum) => ({ sum, error: undefined as unknown }),
-      (error: unknown) => ({ sum: undefined, error }),
-    );
+  const run = async () => {
+    const r = await settled(runComponent(comp, store, NOW, { allowRed: true, batchSize: 500 }));
+    return { sum: r.value, error: r.error };
+  };
   const indicators = async () => (await store.stats()).byType.indicator ?? 0;
   const cursor = () => store.getCursor(cursorName('feed'));
   return { run, indicators, cursor };

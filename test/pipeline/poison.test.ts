@@ -3,18 +3,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { registry } from '../../integrations/index.js';
-import { parseConfig } from '../../src/config/load.js';
 import { StixgateError } from '../../src/core/errors.js';
-import { createSourceComponent } from '../../src/pipeline/components.js';
 import { openInput } from '../../src/pipeline/input.js';
 import { countsAsDocumentFailure, POISON_AFTER, poisonCursorName, RunDocuments } from '../../src/pipeline/poison.js';
-import { runSource, cursorName } from '../../src/pipeline/runner.js';
+import { cursorName } from '../../src/pipeline/runner.js';
 import type { Source } from '../../src/pipeline/types.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
-import { MAPPINGS_DIR } from '../../src/paths.js';
 import { must } from '../helpers/must.js';
+import { runComponent, settled, sourceComponent } from '../helpers/source-harness.js';
 
 /** FAULTS P8: a document that fails or kills the run again and again is quarantined, counted and skipped; new content is read. */
 const NOW = Date.parse('2026-03-01T12:00:00Z');
@@ -23,37 +19,17 @@ async function rig(t: { after: (fn: () => unknown) => void }) {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-poison-'));
   const file = join(dir, 'list.txt');
   writeFileSync(file, '198.51.100.7\n198.51.100.8\n');
-  const { config } = parseConfig(
-    JSON.stringify({ sources: { feed: { type: 'text_list', url: `file://${file}`, tlp: 'clear' } } }),
-    { file: 't.yaml', registry, env: {} },
-  );
-  const comp = createSourceComponent('feed', config.sources.feed as never, {
-    registry,
-    logger: silentLogger(),
-    configDir: process.cwd(),
-    mappingsDir: MAPPINGS_DIR,
-  });
+  const comp = sourceComponent('feed', { type: 'text_list', url: `file://${file}`, tlp: 'clear' });
   let store = await openEmbeddedStore({ dataDir: join(dir, 'data') });
   t.after(async () => {
     await comp.http.close();
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const run = (source: Source = comp.source) =>
-    runSource({
-      id: 'feed',
-      source,
-      config: comp.config,
-      store,
-      http: comp.http,
-      logger: comp.logger,
-      allowRed: true,
-      signal: new AbortController().signal,
-      now: () => NOW,
-    }).then(
-      (sum) => ({ sum, error: undefined as unknown }),
-      (error: unknown) => ({ sum: undefined, error }),
-    );
+  const run = async (source: Source = comp.source) => {
+    const r = await settled(runComponent(comp, store, NOW, { source, allowRed: true }));
+    return { sum: r.value, error: r.error };
+  };
   return {
     file,
     run,

@@ -4,14 +4,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { registry } from '../../integrations/index.js';
-import { parseConfig } from '../../src/config/load.js';
-import { createSourceComponent } from '../../src/pipeline/components.js';
-import { runSource } from '../../src/pipeline/runner.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
-import { MAPPINGS_DIR } from '../../src/paths.js';
 import { TEXT_LIST_PAGE_SIZE } from '../../integrations/text_list/source.js';
+import { runComponent, sourceComponent } from '../helpers/source-harness.js';
 
 test('progress callbacks count each record and each store outcome once, however many pages a transaction coalesces', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-progress-'));
@@ -19,31 +14,15 @@ test('progress callbacks count each record and each store outcome once, however 
     const n = TEXT_LIST_PAGE_SIZE * 2 + 2000; // three pages; the first two share a transaction
     const lines = Array.from({ length: n }, (_, i) => `11.${i >> 8}.${i & 255}.7`);
     writeFileSync(join(dir, 'list.txt'), `${lines.join('\n')}\n`);
-    const loaded = parseConfig(
-      JSON.stringify({
-        sources: { t: { type: 'text_list', url: pathToFileURL(join(dir, 'list.txt')).href, value_type: 'ipv4-addr' } },
-      }),
-      { file: join(dir, 'c.yaml'), registry, env: {} },
+    const comp = sourceComponent(
+      't',
+      { type: 'text_list', url: pathToFileURL(join(dir, 'list.txt')).href, value_type: 'ipv4-addr' },
+      { file: join(dir, 'c.yaml'), configDir: dir },
     );
-    const comp = createSourceComponent('t', loaded.config.sources.t as never, {
-      registry,
-      logger: silentLogger(),
-      configDir: dir,
-      mappingsDir: MAPPINGS_DIR,
-    });
     const store = await openEmbeddedStore({ dataDir: join(dir, 'data') });
     try {
       const commits: { received: number; created: number }[] = [];
-      const sum = await runSource({
-        id: 't',
-        source: comp.source,
-        config: comp.config,
-        store,
-        http: comp.http,
-        logger: comp.logger,
-        allowRed: false,
-        signal: new AbortController().signal,
-        now: () => Date.UTC(2026, 0, 1),
+      const sum = await runComponent(comp, store, Date.UTC(2026, 0, 1), {
         batchSize: TEXT_LIST_PAGE_SIZE * 2,
         onCommit: (received, r) => commits.push({ received, created: r.created }),
       });

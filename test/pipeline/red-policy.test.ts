@@ -3,15 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { registry } from '../../integrations/index.js';
-import { parseConfig } from '../../src/config/load.js';
 import { TLP_MARKING_BY_LEVEL } from '../../src/core/stix.js';
-import { createSourceComponent } from '../../src/pipeline/components.js';
-import { runSource } from '../../src/pipeline/runner.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
-import { MAPPINGS_DIR } from '../../src/paths.js';
+import { parsedConfig, runComponent, sourceComponent } from '../helpers/source-harness.js';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 
@@ -45,16 +40,8 @@ test('X10: a TLP:RED object from a feed without a RED policy is dropped with a c
     }),
   );
   const store = await openEmbeddedStore({ dataDir: join(dir, 'data') });
-  const { config } = parseConfig(
-    JSON.stringify({ sources: { feed: { type: 'stix_bundle', url: `file://${file}`, tlp: 'clear' } } }),
-    { file: 't.yaml', registry, env: {} },
-  );
-  const comp = createSourceComponent('feed', config.sources.feed as never, {
-    registry,
-    logger: silentLogger(),
-    configDir: dir,
-    mappingsDir: MAPPINGS_DIR,
-  });
+  const options = { type: 'stix_bundle', url: `file://${file}`, tlp: 'clear' };
+  const comp = sourceComponent('feed', options, { configDir: dir });
   t.after(async () => {
     await comp.http.close();
     await store.close();
@@ -62,20 +49,9 @@ test('X10: a TLP:RED object from a feed without a RED policy is dropped with a c
   });
   const metrics = new Metrics();
   // the configuration's default: no RED policy
-  assert.equal(config.allow_red, false);
-  const sum = await runSource({
-    id: 'feed',
-    source: comp.source,
-    config: comp.config,
-    store,
-    http: comp.http,
-    logger: comp.logger,
-    allowRed: config.allow_red,
-    metrics,
-    signal: new AbortController().signal,
-    now: () => NOW,
-    batchSize: 500,
-  });
+  const { allow_red } = parsedConfig('feed', options);
+  assert.equal(allow_red, false);
+  const sum = await runComponent(comp, store, NOW, { allowRed: allow_red, metrics, batchSize: 500 });
   assert.equal(sum.filtered, 1);
   assert.equal(
     await store.get('indicator--00000000-0000-4000-8000-0000000000a1'),

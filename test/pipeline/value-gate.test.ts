@@ -11,16 +11,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { collectSource, FIXED_NOW } from '../helpers/collect.js';
 import { runPages } from '../helpers/misp-source.js';
-import { registry } from '../../integrations/index.js';
-import { parseConfig } from '../../src/config/load.js';
-import { createSourceComponent } from '../../src/pipeline/components.js';
-import { runSource } from '../../src/pipeline/runner.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
-import { MAPPINGS_DIR } from '../../src/paths.js';
 import { objectValueProblem, VALIDITY_POLICY } from '../../src/core/value-gate.js';
 import type { StixObject } from '../../src/core/stix.js';
 import { must } from '../helpers/must.js';
+import { runComponent, sourceComponent } from '../helpers/source-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'stixgate-gate-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -279,36 +274,13 @@ test('runner: nothing that fails the gate is stored; rejections counted by reaso
   const store = await openEmbeddedStore({ dataDir: join(dir, 'data') });
   try {
     const lines = [...TEXT.split('\n'), '10.0.0.0/8', '10.0.0.0/7', '2001:db8::/32', '2000::/15'].join('\n');
-    const loaded = parseConfig(
-      JSON.stringify({
-        sources: {
-          t: {
-            type: 'text_list',
-            url: pathToFileURL(file('runner.txt', lines)).href,
-            max_bad_ratio: 1,
-            min_prefix: { ipv4: 8, ipv6: 16 },
-          },
-        },
-      }),
-      { file: 'test.yaml', registry },
-    );
-    const comp = createSourceComponent('t', loaded.config.sources.t as never, {
-      registry,
-      logger: silentLogger(),
-      configDir: process.cwd(),
-      mappingsDir: MAPPINGS_DIR,
+    const comp = sourceComponent('t', {
+      type: 'text_list',
+      url: pathToFileURL(file('runner.txt', lines)).href,
+      max_bad_ratio: 1,
+      min_prefix: { ipv4: 8, ipv6: 16 },
     });
-    const sum = await runSource({
-      id: 't',
-      source: comp.source,
-      config: comp.config,
-      store,
-      http: comp.http,
-      logger: comp.logger,
-      allowRed: true,
-      signal: new AbortController().signal,
-      now: () => FIXED_NOW,
-    });
+    const sum = await runComponent(comp, store, FIXED_NOW, { allowRed: true });
     assert.deepEqual(sum.rejectedByReason, { cidr_too_wide: 4, invalid_url: 3 });
     assert.equal(sum.created, 4);
     const stored = (await store.query({ type: 'indicator', limit: 100 })).objects.map((o) => String(o.pattern)).sort();

@@ -10,17 +10,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { registry } from '../../integrations/index.js';
-import { parseConfig } from '../../src/config/load.js';
-import { createSourceComponent } from '../../src/pipeline/components.js';
-import { runSource } from '../../src/pipeline/runner.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
-import { MAPPINGS_DIR } from '../../src/paths.js';
 import { recordSeenAt, stixRecordTime } from '../../src/score/record-time.js';
 import type { StixObject } from '../../src/core/stix.js';
 import { DAY, STANDARD, iso } from './helpers.js';
 import { must } from '../helpers/must.js';
+import { runComponent, sourceComponent } from '../helpers/source-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'stixgate-time-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,33 +31,11 @@ function file(name: string, text: string): string {
 
 /** Runs one source over `url` at each time in `polls` into one store; returns the stored indicators. */
 async function ingest(options: Record<string, unknown>, polls: number[]): Promise<StixObject[]> {
-  const loaded = parseConfig(JSON.stringify({ sources: { t: { tlp: 'clear', allow_private: true, ...options } } }), {
-    file: 'test.yaml',
-    registry,
-    env: {},
-  });
-  const comp = createSourceComponent('t', loaded.config.sources.t as never, {
-    registry,
-    logger: silentLogger(),
-    configDir: dir,
-    mappingsDir: MAPPINGS_DIR,
-  });
+  const comp = sourceComponent('t', { tlp: 'clear', allow_private: true, ...options }, { configDir: dir });
   const data = mkdtempSync(join(dir, 'store-'));
   const store = await openEmbeddedStore({ dataDir: data, scoring: STANDARD() });
   try {
-    for (const now of polls) {
-      await runSource({
-        id: 't',
-        source: comp.source,
-        config: comp.config,
-        store,
-        http: comp.http,
-        logger: comp.logger,
-        allowRed: false,
-        signal: new AbortController().signal,
-        now: () => now,
-      });
-    }
+    for (const now of polls) await runComponent(comp, store, now);
     return (await store.query({ type: 'indicator', includeRevoked: true, limit: 100 })).objects;
   } finally {
     await comp.http.close();

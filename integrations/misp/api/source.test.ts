@@ -6,6 +6,7 @@ import type { Page } from '../../../src/pipeline/types.js';
 import { lastCursor, mispComponent, runPages, FIXED_NOW } from '../../../test/helpers/misp-source.js';
 import { startMispSimulator, type SimAttribute, type SimEvent } from './simulator.js';
 import { must } from '../../../test/helpers/must.js';
+import { componentPages } from '../../../test/helpers/source-harness.js';
 
 const KEY = 'sim-key-0123456789abcdef';
 const T0 = Math.floor(FIXED_NOW / 1000) - 3600; // an hour before the run
@@ -100,14 +101,7 @@ test('misp_api: a window cut short commits no cursor; the replay yields the same
     const comp = mispComponent('misp_api', base(sim.url));
     await assert.rejects(
       async () => {
-        for await (const p of comp.source.pages({
-          id: 't',
-          logger: comp.logger,
-          http: comp.http,
-          signal: new AbortController().signal,
-          now: FIXED_NOW,
-        }))
-          seen.push(p);
+        for await (const p of componentPages(comp, FIXED_NOW)) seen.push(p);
       },
       (e: unknown) => e instanceof StixgateError && e.code === 'STIXGATE_ERR_HTTP_STATUS',
     );
