@@ -43,7 +43,7 @@ const all = [
   'peers',
 ];
 // run only when named: too long or too large for the default pass
-const onDemand = ['soak', 'mapshard'];
+const onDemand = ['soak', 'mapshard', 'capacity'];
 const names = only.length ? [...all, ...onDemand].filter((n) => only.includes(n)) : all;
 
 const rows: Row[] = [];

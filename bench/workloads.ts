@@ -42,6 +42,7 @@ import { runPeers } from './w-peers.js';
 import { runSoak } from './soak.js';
 import { runMapShard } from './w-mapshard.js';
 import { runIngestMemory } from './w-ingest-memory.js';
+import { runCapacity } from './w-capacity.js';
 
 /** W1 (1M-row CSV over HTTP) and W4 (the same again, then with 10% changed). */
 async function w1w4(scale: number): Promise<Row[]> {
@@ -340,6 +341,7 @@ const workloads: Record<string, (scale: number) => Promise<Row[]>> = {
   soak: (scale) => runSoak({ scale, minutes: Number(process.env.STIXGATE_BENCH_MINUTES ?? 30) }),
   mapshard: (scale) => runMapShard({ scale }),
   ingestmem: (scale) => runIngestMemory({ scale }),
+  capacity: (scale) => runCapacity({ scale }),
 };
 const [name, scaleArg] = process.argv.slice(2);
 const fn = workloads[name ?? ''];
