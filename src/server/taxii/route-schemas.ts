@@ -61,6 +61,8 @@ const match = {
   'match[version]': LIST('versions: last, first, all or timestamps'),
   'match[spec_version]': LIST('STIX spec versions'),
 } as const;
+/** The path parameters of a route inside one collection. */
+const IN_COLLECTION = params({ root: ROOT, collection: COLLECTION });
 const query = (props: Record<string, unknown>) => ({ type: 'object', properties: props, additionalProperties: false });
 
 const STIX_OBJECT = {
@@ -68,6 +70,25 @@ const STIX_OBJECT = {
   additionalProperties: true,
   required: ['type', 'id'],
   properties: { type: { type: 'string' }, id: { type: 'string' } },
+} as const;
+
+/** A page of a collection: `objects` of one shape, `more` and the `next` to ask for the rest. */
+const envelope = (items: unknown) =>
+  ({
+    type: 'object',
+    properties: { more: { type: 'boolean' }, next: { type: 'string' }, objects: { type: 'array', items } },
+    required: ['more'],
+  }) as const;
+
+const MANIFEST_RECORD = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    date_added: { type: 'string' },
+    version: { type: 'string' },
+    media_type: { type: 'string' },
+  },
+  required: ['id', 'date_added', 'version'],
 } as const;
 
 const COLLECTION_RESOURCE = {
@@ -160,33 +181,22 @@ export const collectionsSchema = {
 export const collectionSchema = {
   summary: 'one TAXII 2.1 collection',
   tags: ['taxii'],
-  params: params({ root: ROOT, collection: COLLECTION }),
+  params: IN_COLLECTION,
   response: { 200: COLLECTION_RESOURCE, ...ERRORS },
 } as const;
 
 export const objectsSchema = {
   summary: "objects of a collection (the reader's view), in date_added order",
   tags: ['taxii'],
-  params: params({ root: ROOT, collection: COLLECTION }),
+  params: IN_COLLECTION,
   querystring: query({ ...paging, ...match }),
-  response: {
-    200: {
-      type: 'object',
-      properties: {
-        more: { type: 'boolean' },
-        next: { type: 'string' },
-        objects: { type: 'array', items: STIX_OBJECT },
-      },
-      required: ['more'],
-    },
-    ...ERRORS,
-  },
+  response: { 200: envelope(STIX_OBJECT), ...ERRORS },
 } as const;
 
 export const addObjectsSchema = {
   summary: 'add objects to a writable collection (ingested like any source; answered with a status resource)',
   tags: ['taxii'],
-  params: params({ root: ROOT, collection: COLLECTION }),
+  params: IN_COLLECTION,
   body: {
     type: 'object',
     properties: { objects: { type: 'array', items: { type: 'object' } } },
@@ -199,32 +209,9 @@ export const addObjectsSchema = {
 export const manifestSchema = {
   summary: "manifest of a collection's objects (the reader's view)",
   tags: ['taxii'],
-  params: params({ root: ROOT, collection: COLLECTION }),
+  params: IN_COLLECTION,
   querystring: query({ ...paging, ...match }),
-  response: {
-    200: {
-      type: 'object',
-      properties: {
-        more: { type: 'boolean' },
-        next: { type: 'string' },
-        objects: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: {
-              id: { type: 'string' },
-              date_added: { type: 'string' },
-              version: { type: 'string' },
-              media_type: { type: 'string' },
-            },
-            required: ['id', 'date_added', 'version'],
-          },
-        },
-      },
-      required: ['more'],
-    },
-    ...ERRORS,
-  },
+  response: { 200: envelope(MANIFEST_RECORD), ...ERRORS },
 } as const;
 
 export const objectSchema = {
