@@ -1,5 +1,5 @@
 import { safeJsonParse } from '../../src/core/safe-json.js';
-import { lastPages, openInput, PageBuilder } from '../../src/pipeline/input.js';
+import { lastPages, openRunInput, PageBuilder } from '../../src/pipeline/input.js';
 import type { CommonSourceConfig, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
 import { ObjectSplitter, splitStream } from '../../src/formats/json-split.js';
 import { mapKevEntry } from './map.js';
@@ -10,14 +10,8 @@ export const KEV_PAGE_SIZE = 1000;
 export function createCisaKevSource(config: CisaKevConfig & CommonSourceConfig): Source {
   return {
     async *pages(ctx: SourceRunContext): AsyncIterable<Page> {
-      const doc = await openInput(config.url, {
-        http: ctx.http,
-        signal: ctx.signal,
+      const doc = await openRunInput(config.url, ctx, {
         maxBytes: config.max_feed_bytes,
-        cursor: ctx.cursor,
-        full: ctx.full,
-        name: ctx.id,
-        guard: ctx.documents,
         accept: ['application/json', 'text/plain', 'application/octet-stream'],
       });
       if (doc.notModified) return;

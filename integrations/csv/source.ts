@@ -4,7 +4,7 @@ import { CsvRowAssembler, type CsvRow } from '../../src/core/csv-rows.js';
 import { safeJsonParse, DANGEROUS_KEYS } from '../../src/core/safe-json.js';
 import { splitLines, type LineRecord } from '../../src/core/text-lines.js';
 import { detectDocument } from './detect-lines.js';
-import { lastPages, openInput, PageBuilder } from '../../src/pipeline/input.js';
+import { lastPages, openRunInput, PageBuilder } from '../../src/pipeline/input.js';
 import type {
   CommonSourceConfig,
   IntegrationContext,
@@ -134,15 +134,9 @@ export function createCsvSource(
   const map = loadColumnMap(config, ictx.mappingsDir, name);
   return {
     async *pages(ctx: SourceRunContext): AsyncIterable<Page> {
-      const doc = await openInput(config.url, {
-        http: ctx.http,
-        signal: ctx.signal,
+      const doc = await openRunInput(config.url, ctx, {
         maxBytes: config.max_feed_bytes,
-        cursor: ctx.cursor,
-        full: ctx.full,
-        name: ctx.id,
-        guard: ctx.documents,
-        relist: { now: ctx.now, afterMs: UNDATED_RELIST_MS },
+        relistAfterMs: UNDATED_RELIST_MS,
         accept:
           map?.format === 'ndjson'
             ? [

@@ -1,4 +1,4 @@
-import { lastPages, openInput, PageBuilder } from '../../src/pipeline/input.js';
+import { lastPages, openRunInput, PageBuilder } from '../../src/pipeline/input.js';
 import type { CommonSourceConfig, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
 import { mapElement } from './map.js';
 import type { StixBundleConfig } from './schema.js';
@@ -16,14 +16,8 @@ export function createStixBundleSource(config: StixBundleConfig & CommonSourceCo
   };
   return {
     async *pages(ctx: SourceRunContext): AsyncIterable<Page> {
-      const doc = await openInput(config.url, {
-        http: ctx.http,
-        signal: ctx.signal,
+      const doc = await openRunInput(config.url, ctx, {
         maxBytes: config.max_feed_bytes,
-        cursor: ctx.cursor,
-        full: ctx.full,
-        name: ctx.id,
-        guard: ctx.documents,
         accept: [
           'application/json',
           'application/stix+json',

@@ -1,7 +1,7 @@
 import type { ObservableType } from '../../src/core/stix.js';
 import { UNDATED_RELIST_MS } from '../../src/score/record-time.js';
 import { splitLines } from '../../src/core/text-lines.js';
-import { lastPages, openInput, PageBuilder } from '../../src/pipeline/input.js';
+import { lastPages, openRunInput, PageBuilder } from '../../src/pipeline/input.js';
 import type { CommonSourceConfig, Page, Source, SourceRunContext } from '../../src/pipeline/types.js';
 import { mapContext, mapTextLineValues, type TextLineOptions } from '../../src/formats/list-values.js';
 import type { TextListConfig } from './schema.js';
@@ -29,15 +29,9 @@ export function createTextListSource(config: TextListConfig & CommonSourceConfig
   const opts = textLineOptions(config);
   return {
     async *pages(ctx: SourceRunContext): AsyncIterable<Page> {
-      const doc = await openInput(config.url, {
-        http: ctx.http,
-        signal: ctx.signal,
+      const doc = await openRunInput(config.url, ctx, {
         maxBytes: config.max_feed_bytes,
-        cursor: ctx.cursor,
-        full: ctx.full,
-        name: ctx.id,
-        guard: ctx.documents,
-        relist: { now: ctx.now, afterMs: UNDATED_RELIST_MS },
+        relistAfterMs: UNDATED_RELIST_MS,
         accept: ['text/plain', 'text/csv', 'application/octet-stream', 'application/gzip', 'application/x-gzip'],
       });
       if (doc.notModified) return;

@@ -1,6 +1,6 @@
 /**
  * Reads XML feed documents for the STIX 1.x and OpenIOC sources: one document (a file or a URL,
- * through `openInput`), or a directory of documents (`file:///dir/`: every file with one of the
+ * through `openRunInput`), or a directory of documents (`file:///dir/`: every file with one of the
  * given extensions, sorted by name, one page per file).
  *
  * A directory's cursor is a SHA-256 over the names, mtimes and sizes of its files: an unchanged
@@ -15,8 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { StixgateError } from '../core/errors.js';
 import { parseXmlStream, type SafeXmlLimits, type SafeXmlStats, type XmlElement } from '../core/safe-xml.js';
 import { stixTime } from '../core/stix.js';
-import { openInput, PageBuilder, parseInputCursor } from '../pipeline/input.js';
-import type { Page, SourceRunContext } from '../pipeline/types.js';
+import { openRunInput, PageBuilder, parseInputCursor } from '../pipeline/input.js';
+import type { Page, Source, SourceRunContext } from '../pipeline/types.js';
 
 export interface XmlDocument {
   /** The file path or URL. */
@@ -67,16 +67,7 @@ export async function* readXmlDocuments(o: XmlReadOptions, ctx: SourceRunContext
     yield* readDirectory(dir, o, ctx);
     return;
   }
-  const doc = await openInput(o.url, {
-    http: ctx.http,
-    signal: ctx.signal,
-    maxBytes: o.maxBytes,
-    cursor: ctx.cursor,
-    full: ctx.full,
-    name: ctx.id,
-    accept: o.accept,
-    guard: ctx.documents,
-  });
+  const doc = await openRunInput(o.url, ctx, { maxBytes: o.maxBytes, accept: o.accept });
   if (doc.notModified) return;
   const { root, stats } = await parseXmlStream(doc.body, {
     ...o.limits,
@@ -173,7 +164,7 @@ export function xmlLimits(config: {
 export async function* xmlPages(
   events: AsyncIterable<XmlReadEvent>,
   pageSize: number,
-  mapDoc: (e: Extract<XmlReadEvent, { kind: 'document' }>) => { items: Page['items']; rejections: Page['rejections'] },
+  mapDoc: (e: Extract<XmlReadEvent, { kind: 'document' }>) => MappedDocument,
 ): AsyncGenerator<Page> {
   for await (const e of events) {
     const pb = new PageBuilder(pageSize);
@@ -195,4 +186,36 @@ export async function* xmlPages(
     }
     yield pb.take(e.cursor);
   }
+}
+
+/** A mapped document: the items and rejections of its pages. */
+export type MappedDocument = { items: Page['items']; rejections: Page['rejections'] };
+
+/** What an XML source's configuration holds: the feed, its size cap and the parser limits. */
+export type XmlSourceConfig = { url: string; max_feed_bytes: number } & Parameters<typeof xmlLimits>[0];
+
+/**
+ * A source of XML feed documents: every document at `config.url` (readXmlDocuments) mapped by
+ * `mapDoc` and split into pages of `format.pageSize` (xmlPages).
+ */
+export function xmlDocumentSource(
+  config: XmlSourceConfig,
+  format: { extensions: readonly string[]; accept: string[]; pageSize: number },
+  mapDoc: (doc: XmlDocument, ctx: SourceRunContext) => MappedDocument,
+): Source {
+  return {
+    pages(ctx: SourceRunContext): AsyncIterable<Page> {
+      const events = readXmlDocuments(
+        {
+          url: config.url,
+          maxBytes: config.max_feed_bytes,
+          limits: xmlLimits(config),
+          extensions: format.extensions,
+          accept: format.accept,
+        },
+        ctx,
+      );
+      return xmlPages(events, format.pageSize, ({ doc }) => mapDoc(doc, ctx));
+    },
+  };
 }

@@ -10,7 +10,7 @@ import type { Rejection } from '../core/errors.js';
 import type { HttpClient } from '../http/types.js';
 import { redactUrl } from '../http/ssrf.js';
 import type { DocumentGuard } from './poison.js';
-import type { CommonSourceConfig, MappedItem, Page } from './types.js';
+import type { CommonSourceConfig, MappedItem, Page, SourceRunContext } from './types.js';
 import { spool } from './spool.js';
 
 /**
@@ -103,6 +103,29 @@ function tooLarge(name: string, maxBytes: number, what = 'document'): StixgateEr
     reason: 'too_large',
     location: { source: name },
   });
+}
+
+/**
+ * Opens the document of a source run: `url` with the run's HTTP client, signal, cursor, `--full`
+ * and poison-document guard. `relistAfterMs` is for undated formats (see `relist`).
+ */
+export function openRunInput(
+  url: string,
+  ctx: SourceRunContext,
+  o: { maxBytes: number; accept: string[]; relistAfterMs?: number },
+): Promise<InputDocument> {
+  const opts: OpenInputOptions = {
+    http: ctx.http,
+    signal: ctx.signal,
+    maxBytes: o.maxBytes,
+    cursor: ctx.cursor,
+    full: ctx.full,
+    name: ctx.id,
+    guard: ctx.documents,
+    accept: o.accept,
+  };
+  if (o.relistAfterMs !== undefined) opts.relist = { now: ctx.now, afterMs: o.relistAfterMs };
+  return openInput(url, opts);
 }
 
 /** Caps, gunzips (on gzip magic bytes), hashes and checks for emptiness. */
