@@ -68,25 +68,21 @@ export function runSinkComponent(
     access?: AccessPolicy;
   },
 ): Promise<SinkRunSummary> {
-  return runSink({
+  return runSink({ ...componentParts(c), ...o });
+}
+
+/** What a push or a reconcile takes from a sink component: the sink, its client, limiter, mapping table and dead letters. */
+export function componentParts(c: SinkComponent) {
+  return {
     id: c.id,
     sink: c.sink,
     config: c.config,
-    store: o.store,
     http: c.http,
     logger: c.logger,
-    metrics: o.metrics,
     mapping: c.mapping.fields,
     deadLetter: c.deadLetter,
     limiter: c.limiter,
-    signal: o.signal,
-    now: o.now,
-    full: o.full,
-    dryRun: o.dryRun,
-    publish: o.publish,
-    publishVersion: o.publishVersion,
-    access: o.access,
-  });
+  };
 }
 
 export async function closeSinkComponent(c: SinkComponent): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Store } from '../store/contract.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { AccessPolicy } from '../access/policy.js';
-import type { SinkComponent } from './component.js';
+import { componentParts, type SinkComponent } from './component.js';
 import type { PublishCheck } from './select.js';
 import { reconcileSink, type ReconcileResult } from './reconcile.js';
 
@@ -20,23 +20,5 @@ export function reconcileSinkComponent(
     tmpDir?: string;
   },
 ): Promise<ReconcileResult> {
-  return reconcileSink({
-    id: c.id,
-    sink: c.sink,
-    config: c.config,
-    store: o.store,
-    http: c.http,
-    logger: c.logger,
-    metrics: o.metrics,
-    mapping: c.mapping.fields,
-    deadLetter: c.deadLetter,
-    limiter: c.limiter,
-    signal: o.signal,
-    now: o.now,
-    publish: o.publish,
-    access: o.access,
-    apply: o.apply,
-    listLimit: o.listLimit,
-    tmpDir: o.tmpDir,
-  });
+  return reconcileSink({ ...componentParts(c), ...o });
 }
