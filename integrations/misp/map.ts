@@ -11,7 +11,7 @@ import { mapAttributeValue } from './attribute.js';
 import { arr, bool, epochOf, isoOf, obj, readTags, seenOf, str, uuidOf, type Json } from './context.js';
 import { contextObject, emit, MAX_VALUE, observedData, relationship, tlpMarkings, type Ctx } from './emit.js';
 import { mapGalaxies } from './galaxy.js';
-import { emitObject, resolveReferences, type ObjectHooks, type ObjectInfo } from './object.js';
+import { emitObject, resolveReferences, type IndicatorFields, type ObjectHooks, type ObjectInfo } from './object.js';
 import type { AttributeTrace, EventResult, MispMapOptions } from './types.js';
 
 export type { AttributeTrace, EventResult, MispMapOptions } from './types.js';
@@ -212,22 +212,7 @@ function domainObject(
   return o.id;
 }
 
-function indicator(
-  c: Ctx,
-  id: string,
-  pattern: string,
-  when: string,
-  p: {
-    name: string;
-    description?: string;
-    category?: string;
-    type: string;
-    labels: string[];
-    validFrom: string;
-    validUntil?: string;
-    markings?: string[];
-  },
-): Indicator {
+function indicator(c: Ctx, id: string, pattern: string, when: string, p: IndicatorFields): Indicator {
   const ind: Indicator = {
     type: 'indicator',
     spec_version: '2.1',

@@ -157,21 +157,19 @@ export interface ObjectHooks {
   linkSdos(from: string, to: string[], when: string, markings: string[] | undefined, type: string): void;
   galaxyIds(galaxies: Json[], when: string, markings?: string[]): string[];
   sightings(ofId: string, list: Json[], markings?: string[]): void;
-  indicator(
-    id: string,
-    pattern: string,
-    when: string,
-    p: {
-      name: string;
-      description?: string;
-      category?: string;
-      type: string;
-      labels: string[];
-      validFrom: string;
-      validUntil?: string;
-      markings?: string[];
-    },
-  ): StixObject;
+  indicator(id: string, pattern: string, when: string, p: IndicatorFields): StixObject;
+}
+
+/** What an indicator built from an attribute or an object carries besides its id, pattern and time. */
+export interface IndicatorFields {
+  name: string;
+  description?: string;
+  category?: string;
+  type: string;
+  labels: string[];
+  validFrom: string;
+  validUntil?: string;
+  markings?: string[];
 }
 
 /** Emits the grouped objects of one MISP object (its attributes were mapped into `info`). */
