@@ -38,6 +38,18 @@ const valueSchema = { type: 'string', maxLength: MAX_VALUE_LENGTH } as const;
 
 const str = { type: 'string' } as const;
 const strOrNull = { type: ['string', 'null'] } as const;
+/** What an active or an inactive indicator of a result says about the match. */
+const MATCH_FIELDS = {
+  matched_value: str,
+  score: { type: ['integer', 'null'] },
+  tlp: str,
+  labels: { type: 'array', items: str },
+  sources: { type: 'array', items: str },
+  first_seen: strOrNull,
+  last_seen: strOrNull,
+  valid_until: strOrNull,
+} as const;
+const MATCH_REQUIRED = Object.keys(MATCH_FIELDS);
 /** What a result may carry (an allowlist; `serializeResult` writes exactly these fields, in this shape). */
 export const lookupResultSchema = {
   type: 'object',
@@ -56,31 +68,12 @@ export const lookupResultSchema = {
       type: 'array',
       items: {
         type: 'object',
-        required: [
-          'id',
-          'state',
-          'ended',
-          'matched_value',
-          'score',
-          'tlp',
-          'labels',
-          'sources',
-          'first_seen',
-          'last_seen',
-          'valid_until',
-        ],
+        required: ['id', 'state', 'ended', ...MATCH_REQUIRED],
         properties: {
           id: str,
           state: { type: 'string', enum: ['expired', 'revoked'] },
           ended: strOrNull,
-          matched_value: str,
-          score: { type: ['integer', 'null'] },
-          tlp: str,
-          labels: { type: 'array', items: str },
-          sources: { type: 'array', items: str },
-          first_seen: strOrNull,
-          last_seen: strOrNull,
-          valid_until: strOrNull,
+          ...MATCH_FIELDS,
         },
       },
     },
@@ -93,32 +86,8 @@ export const lookupResultSchema = {
       type: 'array',
       items: {
         type: 'object',
-        required: [
-          'id',
-          'match',
-          'matched_value',
-          'score',
-          'tlp',
-          'labels',
-          'sources',
-          'first_seen',
-          'last_seen',
-          'valid_until',
-          'sightings',
-        ],
-        properties: {
-          id: str,
-          match: str,
-          matched_value: str,
-          score: { type: ['integer', 'null'] },
-          tlp: str,
-          labels: { type: 'array', items: str },
-          sources: { type: 'array', items: str },
-          first_seen: strOrNull,
-          last_seen: strOrNull,
-          valid_until: strOrNull,
-          sightings: { type: 'integer' },
-        },
+        required: ['id', 'match', ...MATCH_REQUIRED, 'sightings'],
+        properties: { id: str, match: str, ...MATCH_FIELDS, sightings: { type: 'integer' } },
       },
     },
   },
