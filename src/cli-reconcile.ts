@@ -1,17 +1,13 @@
 import { resolve, join } from 'node:path';
 import type { Command } from 'commander';
-import { registry } from '../integrations/index.js';
-import { configOpt, configPath, dataDirOpt, loadForCommand, onStopSignal, orFail, positiveInt } from './cli-common.js';
+import { configOpt, configPath, dataDirOpt, loadForCommand, orFail, positiveInt } from './cli-common.js';
 import { cliAccess } from './cli-source.js';
 import { addRemoteOptions, withStoreOrDaemon } from './cli-remote.js';
-import { createLogger } from './telemetry/logger.js';
-import { MAPPINGS_DIR } from './paths.js';
-import { closeSinkComponent, createSinkComponent } from './delivery/component.js';
 import { reconcileSinkComponent } from './delivery/reconcile-component.js';
 import { DRIFT_KINDS, type ReconcileResult } from './delivery/reconcile.js';
-import { buildPublishFilter } from './daemon-publish.js';
 import type { ReconcileAnswer } from './server/admin-types.js';
 import { StixgateError } from './core/errors.js';
+import { withCliSink } from './cli-sink.js';
 
 /**
  * `stixgate plan SINK` and `stixgate reconcile SINK` (docs/reconcile.md): compare what the sink's
@@ -52,34 +48,19 @@ export function addReconcileCommands(program: Command): void {
         await withStoreOrDaemon(opts, loaded, dataDir, async (t) => {
           let result: ReconcileResult;
           if (t.store) {
-            const logger = createLogger({
-              level: loaded.config.log_level === 'info' ? 'warn' : loaded.config.log_level,
-              destination: process.stderr,
-            });
-            const comp = createSinkComponent(sinkId, raw, {
-              registry,
-              logger,
-              configDir: loaded.dir,
-              mappingsDir: MAPPINGS_DIR,
-              dataDir,
-            });
-            const publish = await buildPublishFilter(loaded, logger);
-            const ac = new AbortController();
-            onStopSignal(() => ac.abort());
-            try {
-              result = await reconcileSinkComponent(comp, {
-                store: t.store,
-                signal: ac.signal,
+            const store = t.store;
+            result = await withCliSink(loaded, sinkId, raw, dataDir, (comp, publish, signal) =>
+              reconcileSinkComponent(comp, {
+                store,
+                signal,
                 now: Date.now,
                 access: cliAccess(loaded.config),
                 publish: (x, s) => publish.check(x, s),
                 apply,
                 listLimit: limit,
                 tmpDir: join(dataDir, 'tmp'),
-              });
-            } finally {
-              await closeSinkComponent(comp);
-            }
+              }),
+            );
           } else {
             const path = `/api/v1/admin/sinks/${encodeURIComponent(sinkId)}/${name}`;
             const r = await t.remote.call<ReconcileAnswer>(apply ? 'POST' : 'GET', path, { query: { limit } });

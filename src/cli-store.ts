@@ -15,19 +15,19 @@ import {
 } from './cli-common.js';
 import { adhocSource, cliAccess, parseOptions, rejectionLine } from './cli-source.js';
 import { addRemoteOptions, withStoreOrDaemon, type RemoteClient } from './cli-remote.js';
-import { createLogger, silentLogger } from './telemetry/logger.js';
+import { silentLogger } from './telemetry/logger.js';
 import { MAPPINGS_DIR } from './paths.js';
 import { createSourceComponent } from './pipeline/components.js';
 import { runSource } from './pipeline/runner.js';
 import { Allowlist } from './filter/ingest-allowlist.js';
-import { closeSinkComponent, createSinkComponent, runSinkComponent } from './delivery/component.js';
-import { buildPublishFilter } from './daemon-publish.js';
+import { runSinkComponent } from './delivery/component.js';
 import { buildIndex, RemoteLookup, type LookupResult } from './lookup/index.js';
 import { isCandidateSource } from './lookup/remote/source.js';
 import { serializeBatch } from './server/serialize.js';
 import { createProgress } from './cli-progress.js';
 import type { Rejection } from './core/errors.js';
 import type { IngestReport, PushAnswer } from './server/admin-types.js';
+import { withCliSink } from './cli-sink.js';
 
 /**
  * The commands that need the store: `lookup`, `stats`, `push`, `ingest`. Each opens the store,
@@ -113,25 +113,12 @@ export function addStoreCommands(program: Command): void {
       await withStoreOrDaemon(opts, loaded, dataDir, async (t) => {
         let answer: Omit<PushAnswer, 'id' | 'ran'> & { summary?: Record<string, unknown> };
         if (t.store) {
-          const logger = createLogger({
-            level: loaded.config.log_level === 'info' ? 'warn' : loaded.config.log_level,
-            destination: process.stderr,
-          });
-          const comp = createSinkComponent(sinkId, raw, {
-            registry,
-            logger,
-            configDir: loaded.dir,
-            mappingsDir: MAPPINGS_DIR,
-            dataDir,
-          });
-          const ac = new AbortController();
-          onStopSignal(() => ac.abort());
-          try {
-            // the daemon's publish filter (warninglists, allowlists): withheld values are never pushed from here either
-            const publish = await buildPublishFilter(loaded, logger);
+          const store = t.store;
+          // the daemon's publish filter (warninglists, allowlists): withheld values are never pushed from here either
+          answer = await withCliSink(loaded, sinkId, raw, dataDir, async (comp, publish, signal) => {
             const { planned, ...sum } = await runSinkComponent(comp, {
-              store: t.store,
-              signal: ac.signal,
+              store,
+              signal,
               now: Date.now,
               full: opts.full === true,
               dryRun: opts.dryRun === true,
@@ -139,7 +126,7 @@ export function addStoreCommands(program: Command): void {
               publish: (x, s) => publish.check(x, s),
               publishVersion: publish.fingerprint,
             });
-            answer = {
+            return {
               summary: {
                 ...sum,
                 ...(planned ? { planned: { upsert_batches: planned.upsert, remove_batches: planned.remove } } : {}),
@@ -153,9 +140,7 @@ export function addStoreCommands(program: Command): void {
                 fields: r.fields,
               })),
             };
-          } finally {
-            await closeSinkComponent(comp);
-          }
+          });
         } else {
           const r = await t.remote.call<PushAnswer>('POST', `/api/v1/admin/sinks/${encodeURIComponent(sinkId)}/push`, {
             query: { full: opts.full === true, dry_run: opts.dryRun === true },
