@@ -1,15 +1,21 @@
 import type Database from 'better-sqlite3';
 import { existsSync, statSync } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { tlpRank, type StixObject, type TlpLevel } from '../core/stix.js';
+import type { TlpLevel } from '../core/stix.js';
 import type { Store } from '../store/contract.js';
 import type { Logger } from '../telemetry/logger.js';
 import { correlationIoError, openCorrelationDb, resetCorrelationDb } from './db.js';
 import type { CorrelationMetrics } from './metrics.js';
-import { Walker, type PathStep } from './query.js';
-import { isLive } from './visibility.js';
-import { DEFAULT_POLICY, type AccessPolicy } from '../access/policy.js';
-import { viewOf } from '../access/view.js';
+import { SqliteWalkSource, Walker } from './query.js';
+import type { AccessPolicy } from '../access/policy.js';
+import {
+  emptySummary,
+  relatedOf,
+  summaryOf,
+  type RelatedOptions,
+  type RelatedResult,
+  type RelatedSummary,
+} from './related.js';
 import { DERIVATIONS, IndexWriter, STATE_ACTIVE, type Derivation } from './writer.js';
 import { last } from '../core/indexed.js';
 
@@ -20,9 +26,6 @@ export const DEFAULT_MAX_FANOUT = 20;
  */
 export const CORRELATION_SLICE = 200;
 
-/** Path `via` holds an object id or a value key (`<type>:<value>`); ids never contain a colon. */
-const isObjectRef = (via: string): boolean => !via.includes(':');
-
 export interface CorrelatorOptions {
   /** The data directory (`correlation.db` is created in it), or `:memory:`. */
   dataDir: string;
@@ -32,6 +35,10 @@ export interface CorrelatorOptions {
   logger?: Logger;
   /** The access policy views are computed under (default_tlp, scoring). */
   access?: AccessPolicy;
+  /** Called with the open database before anything is read or written (the shared writer's change capture). */
+  onOpen?: (db: Database.Database) => void;
+  /** Awaited after each committed slice (the shared writer publishes it); a rejection stops the catch-up. */
+  afterSlice?: (seq: number) => Promise<void>;
 }
 
 export interface CatchUpResult {
@@ -41,46 +48,7 @@ export interface CatchUpResult {
   caughtUp: boolean;
 }
 
-export interface RelatedOptions {
-  depth?: 1 | 2;
-  limit?: number;
-  types?: readonly string[];
-  /** Most restrictive TLP the caller may see (default: no filter). */
-  maxTlp?: TlpLevel;
-  now?: number;
-}
-
-export interface RelatedItem {
-  object: StixObject;
-  path: PathStep[];
-}
-
-export interface RelatedResult {
-  related: RelatedItem[];
-  capped: boolean;
-}
-
-/** A type, not an interface, so that it is a `Record<string, string[]>` where the lookup answer wants one. */
-export type RelatedSummary = {
-  malware: string[];
-  threat_actors: string[];
-  intrusion_sets: string[];
-  campaigns: string[];
-  tools: string[];
-  attack_patterns: string[];
-  reports: string[];
-};
-
-const SUMMARY_KEYS: Record<string, keyof RelatedSummary> = {
-  malware: 'malware',
-  'threat-actor': 'threat_actors',
-  'intrusion-set': 'intrusion_sets',
-  campaign: 'campaigns',
-  tool: 'tools',
-  'attack-pattern': 'attack_patterns',
-  report: 'reports',
-};
-const SUMMARY_MAX = 20;
+export type { RelatedItem, RelatedOptions, RelatedResult, RelatedSummary } from './related.js';
 
 export interface CorrelatorStats {
   seq: number;
@@ -110,12 +78,14 @@ export class Correlator {
   private readonly getMeta: Database.Statement;
   private readonly setMeta: Database.Statement;
   private readonly summary: Database.Statement;
+  private readonly nodeById: Database.Statement;
 
   constructor(private readonly o: CorrelatorOptions) {
     this.maxFanout = o.maxFanout ?? DEFAULT_MAX_FANOUT;
     if (!Number.isInteger(this.maxFanout) || this.maxFanout < 1)
       throw new RangeError(`maxFanout must be a positive integer, got ${this.maxFanout}`);
     ({ db: this.db, path: this.path } = openCorrelationDb(o.dataDir));
+    o.onOpen?.(this.db);
     this.getMeta = this.db.prepare('SELECT v FROM meta WHERE k = ?').pluck();
     this.setMeta = this.db.prepare('INSERT INTO meta(k, v) VALUES (?, ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v');
     const stored = this.getMeta.get('max_fanout') as string | undefined;
@@ -129,6 +99,7 @@ export class Correlator {
     }
     this.setMeta.run('max_fanout', String(this.maxFanout));
     this.init();
+    this.nodeById = this.db.prepare('SELECT n FROM node WHERE id = ?').pluck();
     this.summary =
       this.db.prepare(`SELECT x.type AS type, x.name AS name, x.tlp AS tlp FROM edge e JOIN node x ON x.n = e.b
       WHERE e.a = ? AND x.state = ${STATE_ACTIVE} AND x.name IS NOT NULL
@@ -143,7 +114,7 @@ export class Correlator {
       onCapped: (d) => this.o.metrics?.cappedBy(d),
       access: this.o.access,
     });
-    this.walker = new Walker(this.db, this.writer.dict, this.maxFanout);
+    this.walker = new Walker(new SqliteWalkSource(this.db, this.writer.dict), this.maxFanout);
   }
 
   /** The change-log sequence applied so far. */
@@ -233,6 +204,7 @@ export class Correlator {
         applied += slice.length;
         seq = next;
         this.o.metrics?.applied.inc(slice.length);
+        await this.o.afterSlice?.(seq);
       }
       if (applied >= limit) return this.done(applied, seq, seq >= (await store.head()));
       await nextTurn();
@@ -250,56 +222,7 @@ export class Correlator {
    * (as the result or anywhere on its path) are left out.
    */
   async related(store: Store, id: string, o: RelatedOptions = {}): Promise<RelatedResult | undefined> {
-    const limit = Math.max(1, Math.min(o.limit ?? 100, 1000));
-    const walk = this.walker.walk(id, { depth: o.depth ?? 1, limit, types: o.types });
-    if (!walk) return undefined;
-    const ids = new Map<number, string>();
-    const idOf = (n: number): string => {
-      let s = ids.get(n);
-      if (s === undefined) {
-        s = this.walker.node(n).id;
-        ids.set(n, s);
-      }
-      return s;
-    };
-    const paths = walk.found.map((f) => ({ n: f.n, path: this.walker.steps(f.path, idOf) }));
-    const need = new Set<string>();
-    for (const p of paths) {
-      need.add(idOf(p.n));
-      for (const s of p.path) {
-        need.add(s.from);
-        need.add(s.to);
-        if (s.via !== undefined && isObjectRef(s.via)) need.add(s.via);
-      }
-    }
-    need.delete(id);
-    const stored = await store.getMany([...need]);
-    const now = o.now ?? Date.now();
-    // every object as the caller may see it (src/access): only its visible contributions
-    const access = this.o.access ?? DEFAULT_POLICY;
-    const objects = new Map<string, StixObject>();
-    for (const [ref, obj] of stored) {
-      const v = o.maxTlp !== undefined ? viewOf(obj, o.maxTlp, access) : obj;
-      if (v) objects.set(ref, v);
-    }
-    const visible = (ref: string, required: boolean): boolean => {
-      const obj = objects.get(ref);
-      if (!obj) return !required && !stored.has(ref);
-      return isLive(obj, now);
-    };
-    const related: RelatedItem[] = [];
-    for (const p of paths) {
-      const object = objects.get(idOf(p.n));
-      if (!object || !visible(object.id, true)) continue;
-      const ok = p.path.every(
-        (s) =>
-          (s.from === id || visible(s.from, true)) &&
-          (s.to === id || visible(s.to, true)) &&
-          (s.via === undefined || !isObjectRef(s.via) || visible(s.via, false)),
-      );
-      if (ok) related.push({ object, path: p.path });
-    }
-    return { related, capped: walk.capped };
+    return relatedOf(this.walker, store, id, o, this.o.access);
   }
 
   /**
@@ -307,27 +230,13 @@ export class Correlator {
    * linked directly to an object (for lookup answers). Synchronous: read from the index only.
    */
   relatedSummary(id: string, maxTlp?: TlpLevel): RelatedSummary {
-    const out: RelatedSummary = {
-      malware: [],
-      threat_actors: [],
-      intrusion_sets: [],
-      campaigns: [],
-      tools: [],
-      attack_patterns: [],
-      reports: [],
-    };
-    const node = this.walker.nodeOf(id);
-    if (!node) return out;
-    const max = maxTlp !== undefined ? tlpRank(maxTlp) : Number.POSITIVE_INFINITY;
-    const rows = this.summary.all(node.n, node.n) as { type: number; name: string; tlp: number }[];
-    for (const r of rows) {
-      const key = SUMMARY_KEYS[this.writer.dict.name(r.type)];
-      if (!key || r.tlp > max) continue;
-      const list = out[key];
-      if (list.length < SUMMARY_MAX && !list.includes(r.name)) list.push(r.name);
-    }
-    for (const list of Object.values(out)) list.sort();
-    return out;
+    const node = this.nodeById.get(id) as number | undefined;
+    if (node === undefined) return emptySummary();
+    const rows = this.summary.all(node, node) as { type: number; name: string; tlp: number }[];
+    return summaryOf(
+      rows.map((r) => ({ type: this.writer.dict.name(r.type), name: r.name, tlp: r.tlp })),
+      maxTlp,
+    );
   }
 
   stats(): CorrelatorStats {

@@ -43,6 +43,7 @@ import { HorizonLag, refreshLagMs } from './visibility.js';
 import { last } from '../../core/indexed.js';
 import type { LedgerReading, LedgerUpdate } from '../ledger.js';
 import { OpenSearchLedger, ensureLedgerIndex, ledgerIndexName } from './ledger.js';
+import { LinksIndex, linksIndexName } from './links.js';
 
 export type OpenSearchStoreOptions = Omit<OpenSearchStoreConfig, 'type'> & {
   /** Wall clock for change-log allocations (tests inject one). */
@@ -223,6 +224,20 @@ export class OpenSearchStore implements Store {
       renewMarginMs: (this.opts.sequence_ttl_secs * 1000) / 2,
       clock: this.clock,
     };
+  }
+
+  /** The shared correlation index, `<prefix>-links` (links.ts; created on first use). */
+  links(): LinksIndex {
+    return new LinksIndex(() => ({
+      write: this.writeCtx(),
+      meta: this.metaCtx(),
+      index: linksIndexName(this.opts.index_prefix),
+      settings: {
+        shards: this.opts.number_of_shards,
+        replicas: this.opts.number_of_replicas,
+        refreshInterval: this.opts.refresh_interval,
+      },
+    }));
   }
 
   private metaCtx(): meta.MetaContext {
@@ -700,7 +715,8 @@ export class OpenSearchStore implements Store {
   /** Deletes this store's indices and templates (tests and `--reset`; never called implicitly). */
   async destroy(): Promise<void> {
     const c = this.c();
-    const indices = [this.names.objects, this.names.meta, ledgerIndexName(this.opts.index_prefix)];
+    const p = this.opts.index_prefix;
+    const indices = [this.names.objects, this.names.meta, ledgerIndexName(p), linksIndexName(p)];
     for (const name of indices) await c.indices.deleteIndexTemplate({ name }).catch(() => {});
     await c.indices.delete({ index: indices.join(','), ignore_unavailable: true });
   }
