@@ -15,7 +15,7 @@ import { EnrichCache } from './enrich/records.js';
 import { runEnricher } from './enrich/runner.js';
 import type { EnricherDefinition } from './enrich/types.js';
 import type { EdlLists } from './edl/index.js';
-import type { Correlator } from './correlate/index.js';
+import type { CorrelationIndex } from './correlate/index.js';
 import { isStixgateError, errorMessage } from './core/errors.js';
 import { MAPPINGS_DIR } from './paths.js';
 import { resolvedWarninglists, warninglistHttp } from './daemon-publish.js';
@@ -35,7 +35,7 @@ export interface JobHost {
   now: () => number;
   /** Runs a job only while this instance holds its lease in the store. */
   withLease(name: string, signal: AbortSignal, job: (signal: AbortSignal) => Promise<void>): Promise<void>;
-  correlator(): Correlator | undefined;
+  correlator(): CorrelationIndex | undefined;
   /** Counts of each job's last finished run (the admin API shows them). */
   lastSummary: Map<string, Record<string, unknown>>;
   /** Source runs in progress (the correlation index follows slowly meanwhile). */

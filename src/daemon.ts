@@ -150,6 +150,9 @@ export class Daemon {
       logger: log,
       access: this.access,
       busy: () => this.sourceRuns.count > 0,
+      holder: this.instanceId,
+      leaseTtlMs: config.lease_ttl_secs * 1000,
+      now: this.now,
     });
     this.publish = await this.buildPublishFilter();
 

@@ -77,7 +77,7 @@ export class Correlator {
   private failures = 0;
   private readonly getMeta: Database.Statement;
   private readonly setMeta: Database.Statement;
-  private readonly summary: Database.Statement;
+  private readonly summaryStmt: Database.Statement;
   private readonly nodeById: Database.Statement;
 
   constructor(private readonly o: CorrelatorOptions) {
@@ -100,7 +100,7 @@ export class Correlator {
     this.setMeta.run('max_fanout', String(this.maxFanout));
     this.init();
     this.nodeById = this.db.prepare('SELECT n FROM node WHERE id = ?').pluck();
-    this.summary =
+    this.summaryStmt =
       this.db.prepare(`SELECT x.type AS type, x.name AS name, x.tlp AS tlp FROM edge e JOIN node x ON x.n = e.b
       WHERE e.a = ? AND x.state = ${STATE_ACTIVE} AND x.name IS NOT NULL
       UNION SELECT x.type, x.name, x.tlp FROM edge e JOIN node x ON x.n = e.a
@@ -232,11 +232,15 @@ export class Correlator {
   relatedSummary(id: string, maxTlp?: TlpLevel): RelatedSummary {
     const node = this.nodeById.get(id) as number | undefined;
     if (node === undefined) return emptySummary();
-    const rows = this.summary.all(node, node) as { type: number; name: string; tlp: number }[];
+    const rows = this.summaryStmt.all(node, node) as { type: number; name: string; tlp: number }[];
     return summaryOf(
       rows.map((r) => ({ type: this.writer.dict.name(r.type), name: r.name, tlp: r.tlp })),
       maxTlp,
     );
+  }
+
+  async summary(id: string, maxTlp?: TlpLevel): Promise<RelatedSummary> {
+    return this.relatedSummary(id, maxTlp);
   }
 
   stats(): CorrelatorStats {

@@ -14,3 +14,5 @@ export { correlationSchema, type CorrelationConfig } from './schema.js';
 export { CORRELATION_DB_FILE } from './db.js';
 export { DERIVATIONS, type Derivation } from './writer.js';
 export type { PathStep } from './query.js';
+export type { CorrelationIndex } from './service.js';
+export { SharedCorrelation } from './opensearch.js';

@@ -114,7 +114,7 @@ export class MirrorReader {
 
   images(): LinkImage[] {
     const out: LinkImage[] = [];
-    for (const id of this.dirty.all() as string[]) out.push([id, this.docOf(id)]);
+    for (const id of this.dirty.all()) out.push([String(id), this.docOf(String(id))]);
     return out;
   }
 
@@ -133,13 +133,14 @@ export class MirrorReader {
       if (t.t === 'ip6') return Buffer.from(p, 'hex');
       return TEXT_KEYS.has(`${t.t}.${c}`) ? p : Number(p);
     });
-    const row = stmt.get(...args) as Record<string, unknown> | undefined;
-    if (!row) return null;
+    const row: unknown = stmt.get(...args);
+    if (typeof row !== 'object' || row === null) return null;
+    const get = (col: string): unknown => (col in row ? Reflect.get(row, col) : undefined);
     const doc: LinkDoc = { t: t.t };
-    for (const [col, field] of t.cols) doc[field] = cell(row[col]);
+    for (const [col, field] of t.cols) doc[field] = cell(get(col));
     if (t.select) {
-      doc.type = cell(row.type);
-      doc.key = cell(row.key);
+      doc.type = cell(get('type'));
+      doc.key = cell(get('key'));
     }
     return doc;
   }
@@ -149,7 +150,7 @@ function cell(v: unknown): string | number | null {
   if (v === null || v === undefined) return null;
   if (Buffer.isBuffer(v)) return v.toString('hex');
   if (typeof v === 'bigint') return Number(v);
-  return v as string | number;
+  return typeof v === 'number' || typeof v === 'string' ? v : String(v);
 }
 
 /** Inserts documents read from the links index as rows (a writer taking over loads the index this way). */

@@ -4,7 +4,7 @@ import type { AccessPolicy } from '../access/policy.js';
 import type { Store } from '../store/contract.js';
 import type { LinksIndex } from '../store/opensearch/links.js';
 import type { Logger } from '../telemetry/logger.js';
-import { Correlator } from './correlator.js';
+import { CORRELATION_SLICE, Correlator } from './correlator.js';
 import { openCorrelationDb, resetCorrelationDb } from './db.js';
 import type { CorrelationMetrics } from './metrics.js';
 import { installMirrorTriggers, MirrorLoader, MirrorReader } from './mirror.js';
@@ -23,6 +23,8 @@ export interface SharedWriterOptions {
   logger?: Logger;
   metrics?: CorrelationMetrics;
   access?: AccessPolicy;
+  /** True while an ingest runs: a tick then applies one slice only (as the embedded index does). */
+  busy?: () => boolean;
 }
 
 /** What one instance's writer did (for metrics and tests). */
@@ -45,7 +47,15 @@ interface Cursor {
   pub: number;
 }
 
-const parseCursor = (s: string | undefined): Cursor | undefined => (s ? (JSON.parse(s) as Cursor) : undefined);
+/** The published cursor's sequence and publish count (0 when none was published). */
+function parseCursor(s: string): { seq: number; pub: number } {
+  const c: unknown = s ? JSON.parse(s) : undefined;
+  const n = (k: string): number => {
+    const v: unknown = typeof c === 'object' && c !== null ? Reflect.get(c, k) : undefined;
+    return typeof v === 'number' ? v : 0;
+  };
+  return { seq: n('seq'), pub: n('pub') };
+}
 
 /**
  * Computes the shared correlation index once for the fleet. The lease holder applies the change
@@ -95,7 +105,10 @@ export class SharedCorrelationWriter {
       if (!this.correlator) await this.takeOver();
       const c = this.correlator;
       if (!c) return false;
-      const r = await c.catchUp(store, { pageSize: this.o.pageSize });
+      const r = await c.catchUp(
+        store,
+        this.o.busy?.() ? { pageSize: this.o.pageSize, limit: CORRELATION_SLICE } : { pageSize: this.o.pageSize },
+      );
       this.counts.applied += r.applied;
       await this.publish();
       return true;
@@ -115,9 +128,9 @@ export class SharedCorrelationWriter {
     const { db } = openCorrelationDb(this.o.dir);
     try {
       db.exec('CREATE TABLE IF NOT EXISTS mirror_state(k TEXT PRIMARY KEY, v TEXT NOT NULL) WITHOUT ROWID');
-      const local = db.prepare("SELECT v FROM mirror_state WHERE k = 'cursor'").pluck().get() as string | undefined;
+      const local: unknown = db.prepare("SELECT v FROM mirror_state WHERE k = 'cursor'").pluck().get();
       const seq = Number(db.prepare("SELECT v FROM meta WHERE k = 'seq'").pluck().get() ?? 0);
-      if (local !== published || seq !== (cur?.seq ?? 0)) {
+      if (local !== published || seq !== cur.seq) {
         resetCorrelationDb(db);
         const loader = new MirrorLoader(db);
         this.counts.loaded += await links.scan((docs) =>
@@ -131,7 +144,7 @@ export class SharedCorrelationWriter {
       db.close();
     }
     this.cursor = published;
-    this.pub = cur?.pub ?? 0;
+    this.pub = cur.pub;
     this.correlator = new Correlator({
       dataDir: this.o.dir,
       maxFanout: this.o.maxFanout,

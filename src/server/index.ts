@@ -18,7 +18,7 @@ import { objectRoutes } from './objects.js';
 import { OPENAPI_PATH, openApiCollector } from './openapi.js';
 import { VERSION } from '../paths.js';
 import { CursorSealer } from '../search/cursor.js';
-import type { Correlator } from '../correlate/index.js';
+import type { CorrelationIndex } from '../correlate/index.js';
 import { resolverFromIndex, resolverFromRemote, sightingsRoutes } from './sightings.js';
 import type { Scoring } from '../score/model.js';
 import type { PublishFilter } from '../filter/policy.js';
@@ -57,7 +57,7 @@ export interface BuildServerOptions {
   isServing?: () => boolean;
   now?: () => number;
   /** Serves /api/v1/objects/:id/related when given. */
-  correlator?: Correlator;
+  correlator?: CorrelationIndex;
   /** Serves POST /api/v1/sightings when given (the store's scoring model). */
   scoring?: Scoring;
   /** The access policy every answer is computed under (default: DEFAULT_POLICY). */
@@ -198,7 +198,7 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
             }))
           : undefined;
       }),
-    related: correlator && ((id, maxTlp) => correlator.relatedSummary(id, maxTlp)),
+    related: correlator?.relatedSummary && ((id, maxTlp) => correlator.relatedSummary?.(id, maxTlp) ?? {}),
     inactive: (value, maxTlp) => inactiveMatches(o.store, o.access ?? DEFAULT_POLICY, value, maxTlp, now()),
     deliveries: async (value, maxTlp) =>
       (await deliveriesFor({ store: o.store, auth, access: o.access, sinks: o.sinks ?? (() => []) }, value, maxTlp))

@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import type { Correlator } from '../correlate/index.js';
+import type { CorrelationIndex } from '../correlate/index.js';
 import { DEFAULT_POLICY, canSee, type AccessPolicy } from '../access/policy.js';
 import type { Store } from '../store/contract.js';
 import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
 
 export interface RelatedRoutesOptions {
-  correlator: Correlator;
+  correlator: CorrelationIndex;
   store: Store;
   auth: Authenticator;
   now: () => number;

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { AccessPolicy } from '../../access/policy.js';
-import type { Correlator } from '../../correlate/index.js';
+import type { CorrelationIndex } from '../../correlate/index.js';
 import type { CursorSealer } from '../../search/cursor.js';
 import type { Store } from '../../store/contract.js';
 import type { Metrics } from '../../telemetry/metrics.js';
@@ -19,7 +19,7 @@ export interface ConsoleRoutesOptions {
   cursors: CursorSealer;
   /** The sources and sinks pages need the admin control (a daemon); without it they say so. */
   admin?: AdminControl;
-  correlator?: Correlator;
+  correlator?: CorrelationIndex;
   /** The configured sinks' ids (the delivery ledger answers one entry per sink). */
   sinks: () => readonly string[];
   now: () => number;

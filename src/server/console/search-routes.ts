@@ -115,7 +115,7 @@ export function searchRoutes(app: FastifyInstance, kit: ConsoleKit): void {
       const stored = await kit.store.get(req.params.id);
       const view = stored && viewOf(stored, ceiling, kit.policy);
       if (!view) throw new ApiError(404, 'STIXGATE_ERR_API_NOT_FOUND', 'no such object');
-      const related: Record<string, string[]> | undefined = kit.correlator?.relatedSummary(view.id, ceiling);
+      const related: Record<string, string[]> | undefined = await kit.correlator?.summary(view.id, ceiling);
       const nonEmpty = related && Object.fromEntries(Object.entries(related).filter(([, v]) => v.length > 0));
       const ledger = await ledgerSection(kit, view, principalOf(req));
       return kit.render(

@@ -9,7 +9,15 @@ import { MAPPING_VERSION } from './mappings.js';
 export const linksIndexName = (prefix: string): string => `${prefix}-links`;
 
 /** One row of the correlation index as a document: `t` names its table, the rest are its columns. */
-export type LinkDoc = { t: string } & Record<string, string | number | null>;
+export type LinkDoc = { t: string } & Record<string, unknown>;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isDoc = (v: unknown): v is LinkDoc => isRecord(v) && typeof v.t === 'string';
+/** `v[k]` when `v` is an object (response bodies are read without trusting their shape). */
+const field = (v: unknown, k: string): unknown => (isRecord(v) ? v[k] : undefined);
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const sortValues = (v: unknown): (string | number)[] =>
+  list(v).filter((x): x is string | number => typeof x === 'string' || typeof x === 'number');
 
 /** A document id and what it holds: a document, or null for "absent". */
 export type LinkImage = [id: string, doc: LinkDoc | null];
@@ -150,8 +158,11 @@ export class LinksIndex {
       const r = await withRetry(c.write.node, 'links mget', c.write.policy, () =>
         c.write.client.mget({ index: c.index, body: { ids: chunk } }),
       );
-      for (const d of (r.body as { docs: { _id: string; found?: boolean; _source?: LinkDoc }[] }).docs)
-        if (d.found && d._source) out.set(d._id, d._source);
+      for (const d of list(field(r.body, 'docs'))) {
+        const id = field(d, '_id');
+        const source = field(d, '_source');
+        if (field(d, 'found') === true && typeof id === 'string' && isDoc(source)) out.set(id, source);
+      }
     }
     return out;
   }
@@ -187,7 +198,7 @@ export class LinksIndex {
   async publish(images: readonly LinkImage[], prevCursor: string, nextCursor: string): Promise<number> {
     const stored = await this.get(images.map(([id]) => id));
     const before = images.map(([id]) => ({ i: id, d: stored.get(id) ?? null }));
-    await this.put([[UNDO_ID, { t: 'undo', prev: prevCursor, u: before } as unknown as LinkDoc]]);
+    await this.put([[UNDO_ID, { t: 'undo', prev: prevCursor, u: before }]]);
     const n = await this.put(images);
     await setCursor(this.ctx().meta, this.cursorName, nextCursor);
     return n;
@@ -199,11 +210,15 @@ export class LinksIndex {
    */
   async rollBack(): Promise<boolean> {
     const cur = (await this.cursor()) ?? '';
-    const undo = (await this.get([UNDO_ID])).get(UNDO_ID) as unknown as
-      | { prev: string; u: { i: string; d: LinkDoc | null }[] }
-      | undefined;
+    const undo = (await this.get([UNDO_ID])).get(UNDO_ID);
     if (!undo || undo.prev !== cur) return false;
-    await this.put(undo.u.map((x): LinkImage => [x.i, x.d]));
+    const images: LinkImage[] = [];
+    for (const x of list(undo.u)) {
+      const id = field(x, 'i');
+      const doc = field(x, 'd');
+      if (typeof id === 'string') images.push([id, isDoc(doc) ? doc : null]);
+    }
+    await this.put(images);
     await this.put([[UNDO_ID, null]]);
     return true;
   }
@@ -226,9 +241,11 @@ export class LinksIndex {
     let scrollId: string | undefined;
     try {
       for (;;) {
-        const body = r.body as { _scroll_id?: string; hits: { hits: { _source: LinkDoc }[] } };
-        scrollId = body._scroll_id;
-        const docs = body.hits.hits.map((h) => h._source);
+        const sid = field(r.body, '_scroll_id');
+        scrollId = typeof sid === 'string' ? sid : undefined;
+        const docs = list(field(field(r.body, 'hits'), 'hits'))
+          .map((h) => field(h, '_source'))
+          .filter(isDoc);
         if (docs.length === 0) return seen;
         onPage(docs);
         seen += docs.length;
@@ -281,10 +298,12 @@ export class LinksIndex {
       }
     });
     if (!r) return [];
-    return (r.body as { hits: { hits: { _source: LinkDoc; sort: (string | number)[] }[] } }).hits.hits.map((h) => ({
-      doc: h._source,
-      sort: h.sort,
-    }));
+    const out: LinkHit[] = [];
+    for (const h of list(field(field(r.body, 'hits'), 'hits'))) {
+      const doc = field(h, '_source');
+      if (isDoc(doc)) out.push({ doc, sort: sortValues(field(h, 'sort')) });
+    }
+    return out;
   }
 
   /** How many documents of table `t` match `filter`, counting at most `limit`. */
