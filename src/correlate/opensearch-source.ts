@@ -25,6 +25,16 @@ export class LinksWalkSource implements WalkSource {
     this.byId = new Map(hits.map((h) => [num(h.doc.k), String(h.doc.name)]));
   }
 
+  async knowNames(ids: readonly number[]): Promise<void> {
+    const missing = [...new Set(ids)].filter((k) => !this.byId.has(k));
+    if (missing.length === 0) return;
+    // realtime reads: entries written after the walk's dictionary search are found too
+    for (const d of (await this.links.get(missing.map((k) => `dict:${k}`))).values()) {
+      this.byId.set(num(d.k), String(d.name));
+      this.byName.set(String(d.name), num(d.k));
+    }
+  }
+
   peek(name: string): number | undefined {
     return this.byName.get(name);
   }

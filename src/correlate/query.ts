@@ -89,6 +89,8 @@ export interface WalkSource {
   ): Promise<{ m: number; type: number }[]>;
   /** The number of `kind` edges into `target`, counting at most `limit`. */
   inCount(target: number, kind: number, limit: number): Promise<number>;
+  /** Makes sure `name` knows these dictionary ids (an index written meanwhile may have added some). */
+  knowNames?(ids: readonly number[]): Promise<void>;
   /** The dictionary id of a type or link kind, if known. */
   peek(name: string): number | undefined;
   name(id: number): string;
@@ -314,6 +316,7 @@ export class Walker {
         if (s.viaNode !== undefined) ns.add(s.viaNode);
       }
     const ids = await this.src.ids([...ns]);
+    await this.src.knowNames?.(paths.flatMap((p) => p.map((s) => s.kind).filter((k) => typeof k === 'number')));
     const idOf = (n: number): string => ids.get(n) ?? `#${n}`;
     const out = paths.map((path) =>
       path.map((s) => {

@@ -199,6 +199,7 @@ export function buildServer(o: BuildServerOptions): FastifyInstance {
           : undefined;
       }),
     related: correlator?.relatedSummary && ((id, maxTlp) => correlator.relatedSummary?.(id, maxTlp) ?? {}),
+    relatedAsync: correlator && !correlator.relatedSummary ? (id, maxTlp) => correlator.summary(id, maxTlp) : undefined,
     inactive: (value, maxTlp) => inactiveMatches(o.store, o.access ?? DEFAULT_POLICY, value, maxTlp, now()),
     deliveries: async (value, maxTlp) =>
       (await deliveriesFor({ store: o.store, auth, access: o.access, sinks: o.sinks ?? (() => []) }, value, maxTlp))

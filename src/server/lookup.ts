@@ -21,6 +21,8 @@ export interface LookupRoutesOptions {
   flags?: (r: LookupResult) => LookupResult['warninglists'];
   /** Related-object names of an indicator, for `related=true` (undefined: no correlation index). */
   related?: (indicatorId: string, maxTlp: TlpLevel) => Record<string, string[]>;
+  /** The same from an index answering over the network (the shared correlation index on OpenSearch). */
+  relatedAsync?: (indicatorId: string, maxTlp: TlpLevel) => Promise<Record<string, string[]>>;
   /** Expired and revoked indicators listing a canonical value, as `maxTlp` sees them (`include_inactive=true`). */
   inactive?: (value: string, maxTlp: TlpLevel) => Promise<InactiveMatch[]>;
   /** Each sink's state for a value, as `maxTlp` sees it (`deliveries=true`; src/delivery/why.ts). */
@@ -142,18 +144,25 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
       if (f?.length) r = { ...r, warninglists: f };
     }
     if (related && o.related && r.matched) {
+      const summarise = o.related;
       const maxTlp = req.principal?.maxTlp ?? 'clear';
-      const merged: Record<string, string[]> = {};
-      for (const m of r.indicators) {
-        for (const [k, names] of Object.entries(o.related(m.id, maxTlp))) {
-          const list = merged[k] ?? [];
-          merged[k] = list;
-          for (const n of names) if (!list.includes(n)) list.push(n);
-        }
-      }
-      r = { ...r, related: merged };
+      r = { ...r, related: mergeNames(r.indicators.map((m) => summarise(m.id, maxTlp))) };
     }
     return r;
+  };
+
+  /** `related=true` from `relatedAsync`: the names of every matched answer, read after the lookup. */
+  const relatedLater = async (req: FastifyRequest, rs: LookupResult[]): Promise<LookupResult[]> => {
+    const summarise = o.relatedAsync;
+    if (!summarise) return rs;
+    const maxTlp = req.principal?.maxTlp ?? 'clear';
+    return Promise.all(
+      rs.map(async (r) =>
+        r.matched
+          ? { ...r, related: mergeNames(await Promise.all(r.indicators.map((m) => summarise(m.id, maxTlp)))) }
+          : r,
+      ),
+    );
   };
 
   /**
@@ -283,11 +292,16 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
       if (o.remote) {
         const kind = typeof v === 'string' ? 'single' : 'batch';
         return runRemote(req, o.remote, typeof v === 'string' ? [v] : v, kind, related)
+          .then((rs) => (related ? relatedLater(req, rs) : rs))
           .then((rs) => (extra ? fromStore(req, rs, req.query) : rs))
           .then(send);
       }
       const results = typeof v === 'string' ? [runOne(req, v, related)] : run(req, v, related);
-      // the hot path stays synchronous; only include_inactive and deliveries read the store
+      // the hot path stays synchronous; only include_inactive, deliveries and shared related names read the store
+      if (related && o.relatedAsync)
+        return relatedLater(req, results)
+          .then((rs) => (extra ? fromStore(req, rs, req.query) : rs))
+          .then(send);
       return extra ? fromStore(req, results, req.query).then(send) : send(results);
     },
   );
@@ -316,10 +330,27 @@ export function lookupRoutes(app: FastifyInstance, o: LookupRoutesOptions): void
       const send = (rs: LookupResult[]) => reply.send(serializeBatch(rs));
       if (o.remote)
         return runRemote(req, o.remote, req.body.values, 'batch', req.body.related === true)
+          .then((rs) => (req.body.related === true ? relatedLater(req, rs) : rs))
           .then((rs) => (extra ? fromStore(req, rs, req.body) : rs))
           .then(send);
       const results = run(req, req.body.values, req.body.related === true);
+      if (req.body.related === true && o.relatedAsync)
+        return relatedLater(req, results)
+          .then((rs) => (extra ? fromStore(req, rs, req.body) : rs))
+          .then(send);
       return extra ? fromStore(req, results, req.body).then(send) : send(results);
     },
   );
+}
+
+/** One answer's related names from each of its indicators' summaries, each name once. */
+function mergeNames(summaries: readonly Record<string, string[]>[]): Record<string, string[]> {
+  const merged: Record<string, string[]> = {};
+  for (const s of summaries)
+    for (const [k, names] of Object.entries(s)) {
+      const list = merged[k] ?? [];
+      merged[k] = list;
+      for (const n of names) if (!list.includes(n)) list.push(n);
+    }
+  return merged;
 }
