@@ -1,5 +1,6 @@
 import type { Client } from '@opensearch-project/opensearch';
 import { StixgateError } from '../../core/errors.js';
+import { isRecord } from '../../core/guards.js';
 import { sendBulk, type WriteContext, type WriteReport } from './bulk.js';
 import { errorType, statusOf, withRetry } from './client.js';
 import { getCursor, setCursor, type MetaContext } from './leases.js';
@@ -11,7 +12,6 @@ export const linksIndexName = (prefix: string): string => `${prefix}-links`;
 /** One row of the correlation index as a document: `t` names its table, the rest are its columns. */
 export type LinkDoc = { t: string } & Record<string, unknown>;
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isDoc = (v: unknown): v is LinkDoc => isRecord(v) && typeof v.t === 'string';
 /** `v[k]` when `v` is an object (response bodies are read without trusting their shape). */
 const field = (v: unknown, k: string): unknown => (isRecord(v) ? v[k] : undefined);
