@@ -16,27 +16,22 @@ import { openEmbeddedStore } from '../src/store/embedded/index.js';
 import { runSink, type SinkRunOptions } from '../src/delivery/runner.js';
 import type { Store } from '../src/store/contract.js';
 import { loadSinkMapping } from '../src/delivery/records.js';
-import type { CommonSinkConfig, Sink, SinkOutcome, SinkRecord } from '../src/delivery/types.js';
+import type { Sink, SinkOutcome, SinkRecord } from '../src/delivery/types.js';
 import { MAPPINGS_DIR } from '../src/paths.js';
 import { round, type Row } from './lib.js';
 import { NOW, fill, tmp } from './ingest-kit.js';
 import { must } from '../test/helpers/must.js';
 import { offlinePush } from '../test/helpers/offline-run.js';
+import { commonConfig } from '../test/helpers/sink-kit.js';
 
 const here = fileURLToPath(import.meta.url);
 const MB = 1024 * 1024;
 
-const CONFIG = {
-  type: 'bench',
-  enabled: true,
+const CONFIG = commonConfig('bench', {
   max_tlp: 'clear',
   timeout_secs: 60,
-  allow_private: true,
-  allow_insecure: true,
-  verify_tls: true,
-  filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] },
   retry: { max_attempts: 1, base_delay_secs: 1, max_delay_secs: 1 },
-} as CommonSinkConfig;
+});
 
 /** Acknowledges every record on the next turn of the event loop; keeps counts only. */
 export class CountingSink implements Sink {

@@ -16,7 +16,7 @@ import { recordsFor } from '../src/delivery/records.js';
 import { decide } from '../src/delivery/select.js';
 import { openEmbeddedStore } from '../src/store/embedded/index.js';
 import type { Store } from '../src/store/contract.js';
-import type { CommonSinkConfig, SinkRecord } from '../src/delivery/types.js';
+import type { SinkRecord } from '../src/delivery/types.js';
 import { silentLogger } from '../src/telemetry/logger.js';
 import { MAPPINGS_DIR } from '../src/paths.js';
 import { feedIndicator } from '../integrations/xsoar/sink.js';
@@ -24,6 +24,7 @@ import { loadXsoarTable } from '../integrations/xsoar/mapping.js';
 import { round, type Row } from './lib.js';
 import { NOW, fill, tmp } from './ingest-kit.js';
 import { must } from '../test/helpers/must.js';
+import { commonConfig } from '../test/helpers/sink-kit.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -132,17 +133,11 @@ async function raw(
   return (performance.now() - t0) / 1000;
 }
 
-const SEE_ALL = {
-  type: 'bench',
-  enabled: true,
+const SEE_ALL = commonConfig('bench', {
   max_tlp: 'red',
   timeout_secs: 60,
-  allow_private: true,
-  allow_insecure: true,
-  verify_tls: true,
-  filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] },
   retry: { max_attempts: 1, base_delay_secs: 1, max_delay_secs: 1 },
-} as CommonSinkConfig;
+});
 
 async function allRecords(store: Store, mapping: Record<string, string>): Promise<SinkRecord[]> {
   const out: SinkRecord[] = [];

@@ -22,6 +22,34 @@ const SHA256 = '275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f
 
 const indicator = (pattern: string): StixObject => patternIndicator(pattern, T);
 
+/**
+ * Reports in the simulator for one value of each kind: 198.51.100.7 (malicious, reputation -20,
+ * with `ipFacts`), evil.example, http://evil.example/payload and the EICAR file.
+ */
+function addReports(
+  sim: VirusTotalSimulator,
+  ipFacts: { country?: string; asn?: number; asOwner?: string } = {},
+): void {
+  sim.data.addIp({
+    ip: '198.51.100.7',
+    stats: { malicious: 9, suspicious: 0, harmless: 60, undetected: 21 },
+    reputation: -20,
+    ...ipFacts,
+  });
+  sim.data.addDomain({ domain: 'evil.example', stats: { malicious: 2, suspicious: 2, harmless: 70, undetected: 16 } });
+  sim.data.addUrl({
+    url: 'http://evil.example/payload',
+    stats: { malicious: 5, suspicious: 0, harmless: 50, undetected: 35 },
+  });
+  sim.data.addFile({
+    md5: MD5,
+    sha1: SHA1,
+    sha256: SHA256,
+    stats: { malicious: 60, suspicious: 0, harmless: 0, undetected: 10 },
+    threatLabel: 'trojan.eicar',
+  });
+}
+
 function withSetup(
   fn: (s: EnricherSetup<VirusTotalSimulator>) => Promise<void>,
   simOpts: ConstructorParameters<typeof VirusTotalSimulator>[0] = {},
@@ -87,29 +115,7 @@ describe('virustotal', () => {
 
   it('end to end: reports for every kind of value become notes and signals; unknown values a "no report" note', () =>
     withSetup(async ({ sim, t, opts }) => {
-      sim.data.addIp({
-        ip: '198.51.100.7',
-        stats: { malicious: 9, suspicious: 0, harmless: 60, undetected: 21 },
-        reputation: -20,
-        country: 'NL',
-        asn: 64501,
-        asOwner: 'Bad AS',
-      });
-      sim.data.addDomain({
-        domain: 'evil.example',
-        stats: { malicious: 2, suspicious: 2, harmless: 70, undetected: 16 },
-      });
-      sim.data.addUrl({
-        url: 'http://evil.example/payload',
-        stats: { malicious: 5, suspicious: 0, harmless: 50, undetected: 35 },
-      });
-      sim.data.addFile({
-        md5: MD5,
-        sha1: SHA1,
-        sha256: SHA256,
-        stats: { malicious: 60, suspicious: 0, harmless: 0, undetected: 10 },
-        threatLabel: 'trojan.eicar',
-      });
+      addReports(sim, { country: 'NL', asn: 64501, asOwner: 'Bad AS' });
       const patterns = [
         "[ipv4-addr:value = '198.51.100.7']",
         "[domain-name:value = 'evil.example']",
@@ -287,26 +293,7 @@ describe('virustotal', () => {
     { skip: VALIDATOR_SKIP, timeout: 120_000 },
     (tc) =>
       withSetup(async ({ sim, t, opts }) => {
-        sim.data.addIp({
-          ip: '198.51.100.7',
-          stats: { malicious: 9, suspicious: 0, harmless: 60, undetected: 21 },
-          reputation: -20,
-        });
-        sim.data.addDomain({
-          domain: 'evil.example',
-          stats: { malicious: 2, suspicious: 2, harmless: 70, undetected: 16 },
-        });
-        sim.data.addUrl({
-          url: 'http://evil.example/payload',
-          stats: { malicious: 5, suspicious: 0, harmless: 50, undetected: 35 },
-        });
-        sim.data.addFile({
-          md5: MD5,
-          sha1: SHA1,
-          sha256: SHA256,
-          stats: { malicious: 60, suspicious: 0, harmless: 0, undetected: 10 },
-          threatLabel: 'trojan.eicar',
-        });
+        addReports(sim);
         await ingest(t.store, [
           "[ipv4-addr:value = '198.51.100.7']",
           "[domain-name:value = 'evil.example']",

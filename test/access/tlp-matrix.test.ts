@@ -3,7 +3,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { pino } from 'pino';
 import { accessPolicy } from '../../src/access/policy.js';
 import { validate } from '../../src/core/schema.js';
 import { TLP_LEVELS, type StixObject, type TlpLevel } from '../../src/core/stix.js';
@@ -14,10 +13,9 @@ import { loadSinkMapping, recordKey } from '../../src/delivery/records.js';
 import { contributionsOf } from '../../src/delivery/ledger.js';
 import type { CommonSinkConfig, SinkRecord } from '../../src/delivery/types.js';
 import { NO_DECAY_SCORING } from '../../src/score/model.js';
-import { buildServer, hashApiKey, serverSchema, taxiiSchema } from '../../src/server/index.js';
+import { type buildServer, hashApiKey, serverSchema, taxiiSchema } from '../../src/server/index.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import type { Change, Store } from '../../src/store/contract.js';
-import { Metrics } from '../../src/telemetry/metrics.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
 import { EdlLists, edlSchema } from '../../src/edl/index.js';
@@ -38,6 +36,8 @@ import {
   type MatrixValue,
 } from './matrix-fixture.js';
 import { must } from '../helpers/must.js';
+import { quietServer } from '../server/helpers.js';
+import { commonConfig } from '../helpers/sink-kit.js';
 
 /**
  * The TLP matrix (docs/access.md): 5 sources × 5 TLP levels (36 values: every source at every
@@ -166,13 +166,10 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
     );
     const cfg = validate(serverSchema, { anonymous_lookup: true, api_keys: keys, rate_limit: { enabled: false } });
     assert.ok(cfg.ok, JSON.stringify(!cfg.ok && cfg.issues));
-    app = buildServer({
+    app = quietServer({
       config: cfg.value,
       index,
       store,
-      metrics: new Metrics({ defaults: false }),
-      logger: pino({ level: 'silent' }),
-      isReady: () => true,
       now: () => T0,
       correlator,
       scoring: NO_DECAY_SCORING,
@@ -421,17 +418,11 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
     for (const type of sinks) {
       const mapping = loadSinkMapping(join(PROJECT_ROOT, 'mappings', 'sinks', `${type}.yaml`)).fields;
       for (const ceiling of TLP_LEVELS) {
-        const config = {
-          type,
-          enabled: true,
+        const config = commonConfig(type, {
           max_tlp: ceiling,
           timeout_secs: 5,
-          allow_private: true,
-          allow_insecure: true,
-          verify_tls: true,
-          filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] },
           retry: { max_attempts: 1, base_delay_secs: 1, max_delay_secs: 1 },
-        } as CommonSinkConfig;
+        });
         const recs = recordsForChanges(changes, config, mapping, T0, undefined, undefined, ACCESS);
         const byValue = new Map<string, SinkRecord>(recs.map((x) => [x.observable.value, x]));
         for (const v of VALUES) {
@@ -944,13 +935,10 @@ describe('TLP matrix: 5 sources × 5 levels × 6 readers × every route (lookup,
         };
     const cfg = validate(serverSchema, { anonymous_lookup: true, api_keys: keys, rate_limit: { enabled: false } });
     assert.ok(cfg.ok);
-    const app2 = buildServer({
+    const app2 = quietServer({
       config: cfg.value,
       index,
       store,
-      metrics: new Metrics({ defaults: false }),
-      logger: pino({ level: 'silent' }),
-      isReady: () => true,
       now: () => T0,
       access: ACCESS,
     });

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pino } from 'pino';
 import { buildIndex } from '../../src/lookup/index.js';
-import { Authenticator, buildServer } from '../../src/server/index.js';
+import { Authenticator } from '../../src/server/index.js';
 import { relatedRoutes } from '../../src/server/related.js';
-import { Metrics } from '../../src/telemetry/metrics.js';
-import { bearer, KEYS, serverConfig } from '../server/helpers.js';
+import { bearer, KEYS, serverConfig, quietServer } from '../server/helpers.js';
 import { ind, NOW, rel, report, rig, sdo, sid } from './fixtures.js';
 import { must } from '../helpers/must.js';
 
@@ -27,13 +25,10 @@ async function app(t: { after: (fn: () => unknown) => void }) {
   ]);
   const config = serverConfig({ anonymous_lookup: true });
   const { index } = await buildIndex(r.store, { now: () => NOW });
-  const server = buildServer({
+  const server = quietServer({
     config,
     index,
     store: r.store,
-    metrics: new Metrics({ defaults: false }),
-    logger: pino({ level: 'silent' }),
-    isReady: () => true,
     now: () => NOW,
   });
   relatedRoutes(server, {

@@ -21,6 +21,7 @@ import { detectObservable } from '../../src/core/observable.js';
 import type { StixObject, TlpLevel } from '../../src/core/stix.js';
 import { must } from '../helpers/must.js';
 import { offlinePush } from '../helpers/offline-run.js';
+import { commonConfig } from '../helpers/sink-kit.js';
 
 /**
  * The delivery ledger's behaviour (docs/deliveries.md), run unchanged against every store that
@@ -44,18 +45,12 @@ export function config(
   over: Partial<CommonSinkConfig> = {},
   filters: Partial<CommonSinkConfig['filters']> = {},
 ): CommonSinkConfig {
-  return {
-    type: 'fake',
-    enabled: true,
-    max_tlp: 'amber',
+  return commonConfig('fake', {
     timeout_secs: 5,
-    allow_private: true,
-    allow_insecure: true,
-    verify_tls: true,
     filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [], ...filters },
     retry: { max_attempts: 2, base_delay_secs: 0.001, max_delay_secs: 0.001 },
     ...over,
-  };
+  });
 }
 
 export function ind(value: string, extra: Partial<StixObject> = {}): StixObject {

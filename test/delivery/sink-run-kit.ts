@@ -12,6 +12,7 @@ import type { StixObject, TlpLevel } from '../../src/core/stix.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
 import { must } from '../helpers/must.js';
 import { offlinePush } from '../helpers/offline-run.js';
+import { commonConfig } from '../helpers/sink-kit.js';
 
 /**
  * The sink runner's test bench: an embedded store in a temporary directory, a remote system in
@@ -22,18 +23,11 @@ export const NOW = Date.parse('2026-03-01T12:00:00Z');
 export const iso = (ms: number) => new Date(ms).toISOString();
 
 export function config(over: Partial<CommonSinkConfig> = {}): CommonSinkConfig {
-  return {
-    type: 'fake',
-    enabled: true,
-    max_tlp: 'amber',
+  return commonConfig('fake', {
     timeout_secs: 5,
-    allow_private: true,
-    allow_insecure: true,
-    verify_tls: true,
-    filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] },
     retry: { max_attempts: 4, base_delay_secs: 0.001, max_delay_secs: 0.01 },
     ...over,
-  };
+  });
 }
 
 export function ind(value: string, extra: Partial<StixObject> = {}): StixObject {

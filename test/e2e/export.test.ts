@@ -4,14 +4,12 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { pino } from 'pino';
 import { DAEMON_FILE, writeDaemonFile } from '../../src/daemon-file.js';
 import { buildIndex } from '../../src/lookup/index.js';
-import { buildServer, hashApiKey } from '../../src/server/index.js';
+import { hashApiKey } from '../../src/server/index.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
-import { Metrics } from '../../src/telemetry/metrics.js';
 import { PROJECT_ROOT } from '../helpers/corpus.js';
-import { serverConfig } from '../server/helpers.js';
+import { serverConfig, quietServer } from '../server/helpers.js';
 
 const CLI = join(PROJECT_ROOT, 'src', 'cli.ts');
 const dir = mkdtempSync(join(tmpdir(), 'stixgate-export-'));
@@ -162,13 +160,10 @@ describe('stixgate export', () => {
     const store = await openEmbeddedStore({ dataDir: data });
     const key = 'k-export-3a2b1c0d9e8f7a6b5c4d';
     const { index } = await buildIndex(store, { now: Date.now });
-    const app = buildServer({
+    const app = quietServer({
       config: serverConfig({ api_keys: { exporter: { hash: hashApiKey(key), scopes: ['search'], max_tlp: 'amber' } } }),
       index,
       store,
-      metrics: new Metrics({ defaults: false }),
-      logger: pino({ level: 'silent' }),
-      isReady: () => true,
     });
     try {
       const url = await app.listen({ host: '127.0.0.1', port: 0 });

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pino } from 'pino';
 import { buildIndex } from '../../src/lookup/index.js';
-import { buildServer, hashApiKey } from '../../src/server/index.js';
-import { Metrics } from '../../src/telemetry/metrics.js';
+import { hashApiKey } from '../../src/server/index.js';
 import { ind, NOW, rel, rig, sdo, sid } from '../correlate/fixtures.js';
 import { STANDARD } from '../score/helpers.js';
-import { bearer, KEYS, serverConfig } from '../server/helpers.js';
+import { bearer, KEYS, serverConfig, quietServer } from '../server/helpers.js';
 
 const SIEM = 'k-siem-5d4c3b2a19f8e7d6c5b4';
 
@@ -28,15 +26,12 @@ test('D3: with the store unavailable, related objects and sightings answer 503 +
     api_keys: { ...serverConfig().api_keys, siem: { hash: hashApiKey(SIEM), scopes: ['lookup', 'sightings'] } },
   });
   const { index } = await buildIndex(r.store, { now: () => NOW });
-  const app = buildServer({
+  const app = quietServer({
     config,
     index,
     store: r.store,
     correlator: r.correlator,
     scoring: STANDARD(),
-    metrics: new Metrics({ defaults: false }),
-    logger: pino({ level: 'silent' }),
-    isReady: () => true,
     isServing: () => true,
     now: () => NOW,
   });

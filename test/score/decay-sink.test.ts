@@ -13,13 +13,14 @@ import { detectObservable } from '../../src/core/observable.js';
 import type { StixObject } from '../../src/core/stix.js';
 import { checkSinkMapping } from '../../src/delivery/records.js';
 import { runSink } from '../../src/delivery/runner.js';
-import type { CommonSinkConfig, Sink, SinkOutcome, SinkRecord } from '../../src/delivery/types.js';
+import type { Sink, SinkOutcome, SinkRecord } from '../../src/delivery/types.js';
 import type { Scoring } from '../../src/score/model.js';
 import { rescoreStore } from '../../src/store/rescore.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
 import { DAY, STANDARD, T0, iso, scoring } from './helpers.js';
 import { offlinePush } from '../helpers/offline-run.js';
+import { commonConfig } from '../helpers/sink-kit.js';
 
 /** A remote system in memory: value → fields. */
 class SimulatedSink implements Sink {
@@ -40,17 +41,10 @@ class SimulatedSink implements Sink {
   }
 }
 
-const sinkConfig: CommonSinkConfig = {
-  type: 'simulated',
-  enabled: true,
-  max_tlp: 'amber',
+const sinkConfig = commonConfig('simulated', {
   timeout_secs: 5,
-  allow_private: true,
-  allow_insecure: true,
-  verify_tls: true,
-  filters: { types: [], min_score: 0, labels: [], exclude_labels: [], sources: [] },
   retry: { max_attempts: 2, base_delay_secs: 0.001, max_delay_secs: 0.01 },
-};
+});
 
 function ind(value: string): StixObject {
   const r = detectObservable(value);

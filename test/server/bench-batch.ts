@@ -4,12 +4,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { pino } from 'pino';
-import { buildServer } from '../../src/server/index.js';
 import { LookupIndex } from '../../src/lookup/index.js';
-import { Metrics } from '../../src/telemetry/metrics.js';
 import { T0, change, indicator, ChangeLogStore } from '../lookup/fixtures.js';
-import { KEYS, serverConfig } from './helpers.js';
+import { KEYS, serverConfig, quietServer } from './helpers.js';
 import { must } from '../helpers/must.js';
 
 const N = Number(process.argv[2] ?? 1_000_000);
@@ -40,13 +37,10 @@ const patternOf = (i: number, v: string): string =>
 
 const index = new LookupIndex({ now: () => T0 });
 for (let i = 0; i < N; i++) index.apply(change(indicator({ n: i + 1, pattern: patternOf(i, raw(i)) })));
-const app = buildServer({
+const app = quietServer({
   config: serverConfig({ max_batch_size: 10000, rate_limit: { enabled: false } }),
   index,
   store: new ChangeLogStore().asStore(),
-  metrics: new Metrics({ defaults: false }),
-  logger: pino({ level: 'silent' }),
-  isReady: () => true,
   now: () => T0,
 });
 // 50/50 hits and misses

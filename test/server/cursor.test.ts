@@ -3,14 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { pino } from 'pino';
 import { buildIndex } from '../../src/lookup/index.js';
 import { CursorSealer } from '../../src/search/cursor.js';
-import { buildServer, hashApiKey } from '../../src/server/index.js';
+import { hashApiKey } from '../../src/server/index.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
-import { Metrics } from '../../src/telemetry/metrics.js';
 import { T0, indicatorFor } from '../store/fixtures.js';
-import { bearer, serverConfig } from './helpers.js';
+import { bearer, serverConfig, quietServer } from './helpers.js';
 
 test('a cursor opens only under its key, filter and ceiling', () => {
   const a = new CursorSealer('s'.repeat(32));
@@ -43,16 +41,13 @@ test("server.cursor_secret: instances sharing it accept each other's cursors; wi
   const { index } = await buildIndex(store, { now: () => T0 });
   const KEY = 'k-cursor-test-1a2b3c4d5e6f7a8b';
   const serve = (secret?: string) => {
-    const app = buildServer({
+    const app = quietServer({
       config: serverConfig({
         api_keys: { s: { hash: hashApiKey(KEY), scopes: ['search'] } },
         ...(secret ? { cursor_secret: secret } : {}),
       }),
       index,
       store,
-      metrics: new Metrics({ defaults: false }),
-      logger: pino({ level: 'silent' }),
-      isReady: () => true,
       now: () => T0,
     });
     t.after(() => app.close());

@@ -7,7 +7,6 @@
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'undici';
-import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import { accessPolicy } from '../../src/access/policy.js';
@@ -15,12 +14,11 @@ import { validate } from '../../src/core/schema.js';
 import { EdlLists, edlSchema } from '../../src/edl/index.js';
 import { buildIndex } from '../../src/lookup/index.js';
 import { NO_DECAY_SCORING } from '../../src/score/model.js';
-import { buildServer, hashApiKey } from '../../src/server/index.js';
+import { hashApiKey } from '../../src/server/index.js';
 import { leanPathOf } from '../../src/server/edl-lean.js';
 import { EdlMetrics } from '../../src/telemetry/edl-metrics.js';
-import { Metrics } from '../../src/telemetry/metrics.js';
 import { ChangeLogStore, T0, indicator } from '../lookup/fixtures.js';
-import { KEYS, serverConfig } from './helpers.js';
+import { KEYS, serverConfig, quietServer } from './helpers.js';
 
 export const EDL = 'k-edl-4a5b6c7d8e9f0a1b2c3d';
 export const EDL_CLEAR = 'k-edlclear-0f1e2d3c4b5a6978';
@@ -81,13 +79,10 @@ export async function edlServer(
     },
     ...o.server,
   });
-  return buildServer({
+  return quietServer({
     config,
     index,
     store: s.store.asStore(),
-    metrics: new Metrics({ defaults: false }),
-    logger: pino({ level: 'silent' }),
-    isReady: () => true,
     now: s.now,
     access: s.access,
     edl: { lists: s.lists, basicAuth: o.basicAuth ?? true, metrics: s.edlMetrics, lean: o.lean },

@@ -1,17 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import { pino } from 'pino';
 import { buildIndex } from '../../src/lookup/index.js';
-import { buildServer, hashApiKey } from '../../src/server/index.js';
-import { Metrics } from '../../src/telemetry/metrics.js';
+import { hashApiKey } from '../../src/server/index.js';
 import { rig } from '../correlate/fixtures.js';
 import { T0 } from '../lookup/fixtures.js';
 import { STANDARD } from '../score/helpers.js';
-import { KEYS, bearer, serverConfig, setup } from './helpers.js';
-import { validate } from '../../src/core/schema.js';
-import { EdlLists, edlSchema } from '../../src/edl/index.js';
-import { DEFAULT_POLICY } from '../../src/access/policy.js';
+import { KEYS, bearer, serverConfig, setup, panLists, quietServer } from './helpers.js';
 import { adminWithoutDaemon } from '../helpers/admin-host.js';
 import { STYLE_PATH } from '../../src/server/console/style.js';
 import { must } from '../helpers/must.js';
@@ -283,17 +278,11 @@ test('FAULTS A2: every route and method: no key 401, a key without the scope 403
       ingester: { hash: hashApiKey(INGEST), scopes: ['ingest'] },
     },
   });
-  const edlCfg = validate(edlSchema, { lists: { pan: { format: 'paloalto' } } });
-  assert.ok(edlCfg.ok);
-  const lists = new EdlLists(r.store, edlCfg.value, { access: DEFAULT_POLICY, now: () => T0 });
-  await lists.build();
-  const app = buildServer({
+  const lists = await panLists(r.store, T0);
+  const app = quietServer({
     config,
     index,
     store: r.store,
-    metrics: new Metrics({ defaults: false }),
-    logger: pino({ level: 'silent' }),
-    isReady: () => true,
     now: () => T0,
     correlator: r.correlator,
     scoring: STANDARD(),

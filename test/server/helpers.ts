@@ -2,8 +2,18 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { validate } from '../../src/core/schema.js';
 import { buildIndex } from '../../src/lookup/index.js';
-import { buildServer, hashApiKey, serverSchema, type ServerConfig } from '../../src/server/index.js';
+import type { FastifyInstance } from 'fastify';
+import {
+  type BuildServerOptions,
+  buildServer,
+  hashApiKey,
+  serverSchema,
+  type ServerConfig,
+} from '../../src/server/index.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
+import { DEFAULT_POLICY } from '../../src/access/policy.js';
+import { EdlLists, edlSchema } from '../../src/edl/index.js';
+import type { Store } from '../../src/store/contract.js';
 import { ChangeLogStore, T0, indicator } from '../lookup/fixtures.js';
 
 export const KEYS = {
@@ -25,6 +35,31 @@ export function serverConfig(over: Record<string, unknown> = {}): ServerConfig {
   });
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
   return r.value;
+}
+
+/**
+ * An in-process server as most route tests build it: fresh metrics, a silent log, always ready
+ * (each of these can still be given).
+ */
+export function quietServer(
+  o: Omit<BuildServerOptions, 'metrics' | 'logger' | 'isReady'> &
+    Partial<Pick<BuildServerOptions, 'metrics' | 'logger' | 'isReady'>>,
+): FastifyInstance {
+  return buildServer({
+    metrics: new Metrics({ defaults: false }),
+    logger: pino({ level: 'silent' }),
+    isReady: () => true,
+    ...o,
+  });
+}
+
+/** Firewall lists over `store` with one PAN-OS list `pan` under the default access policy, built at `now`. */
+export async function panLists(store: Store, now: number): Promise<EdlLists> {
+  const cfg = validate(edlSchema, { lists: { pan: { format: 'paloalto' } } });
+  if (!cfg.ok) throw new Error(JSON.stringify(cfg.issues));
+  const lists = new EdlLists(store, cfg.value, { access: DEFAULT_POLICY, now: () => now });
+  await lists.build();
+  return lists;
 }
 
 /** A store with a few indicators of each TLP, and a server over it with a captured log. */

@@ -1,13 +1,10 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
 import { buildIndex } from '../../src/lookup/index.js';
-import { buildServer } from '../../src/server/index.js';
-import { Metrics } from '../../src/telemetry/metrics.js';
 import { PublishFilter } from '../../src/filter/policy.js';
 import { buildWarninglistMatcher } from '../../src/filter/warninglists.js';
 import { ChangeLogStore, T0, indicator, uuidId } from '../lookup/fixtures.js';
-import { KEYS, bearer, serverConfig } from './helpers.js';
+import { KEYS, bearer, serverConfig, quietServer } from './helpers.js';
 import { Correlator } from '../../src/correlate/index.js';
 import { TLP_MARKING_IDS, type TlpLevel } from '../../src/core/stix.js';
 import { must } from '../helpers/must.js';
@@ -79,13 +76,10 @@ async function setup(opts: { filter?: PublishFilter; related?: boolean }) {
     correlator = new Correlator({ dataDir: ':memory:' });
     await correlator.catchUp(store.asStore());
   }
-  const app = buildServer({
+  const app = quietServer({
     config: serverConfig(),
     index,
     store: store.asStore(),
-    metrics: new Metrics({ defaults: false }),
-    logger: pino({ level: 'silent' }),
-    isReady: () => true,
     now: () => T0,
     publishFilter: opts.filter && (() => opts.filter),
     correlator,

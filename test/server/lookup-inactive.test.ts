@@ -8,10 +8,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { accessPolicy } from '../../src/access/policy.js';
 import { buildIndex } from '../../src/lookup/index.js';
-import { buildServer } from '../../src/server/index.js';
+import type { buildServer } from '../../src/server/index.js';
 import { openEmbeddedStore } from '../../src/store/embedded/index.js';
 import { Metrics } from '../../src/telemetry/metrics.js';
 import { indicatorFromObservable } from '../../src/core/indicator.js';
@@ -19,7 +18,7 @@ import { normaliseObservable } from '../../src/core/observable.js';
 import type { StixObject } from '../../src/core/stix.js';
 import type { Store } from '../../src/store/contract.js';
 import { DAY, STANDARD, iso } from '../score/helpers.js';
-import { KEYS, bearer, serverConfig } from './helpers.js';
+import { KEYS, bearer, serverConfig, quietServer } from './helpers.js';
 import { must } from '../helpers/must.js';
 
 const NOW = Date.parse('2026-06-01T00:00:00.000Z');
@@ -63,13 +62,11 @@ describe('lookup include_inactive', () => {
     ).valid_until as string;
     const access = accessPolicy({ defaultTlp: 'amber', scoring });
     const { index } = await buildIndex(store, { now: () => NOW, access });
-    app = buildServer({
+    app = quietServer({
       config: serverConfig({ anonymous_lookup: true }),
       index,
       store,
       metrics,
-      logger: pino({ level: 'silent' }),
-      isReady: () => true,
       now: () => NOW,
       access,
     });

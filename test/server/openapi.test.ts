@@ -2,19 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { fastify } from 'fastify';
-import { pino } from 'pino';
 import { buildIndex } from '../../src/lookup/index.js';
 import { STANDARD } from '../score/helpers.js';
-import { buildServer, hashApiKey } from '../../src/server/index.js';
+import { hashApiKey } from '../../src/server/index.js';
 import { openApiCollector } from '../../src/server/openapi.js';
 import { API_SCOPES } from '../../src/server/schema.js';
-import { Metrics } from '../../src/telemetry/metrics.js';
 import { rig } from '../correlate/fixtures.js';
 import { T0 } from '../lookup/fixtures.js';
-import { bearer, serverConfig } from './helpers.js';
-import { validate } from '../../src/core/schema.js';
-import { DEFAULT_POLICY } from '../../src/access/policy.js';
-import { EdlLists, edlSchema } from '../../src/edl/index.js';
+import { bearer, serverConfig, panLists, quietServer } from './helpers.js';
 import { must } from '../helpers/must.js';
 
 const ALL = 'k-all-scopes-6c5b4a3f2e1d0c9b8a7f';
@@ -55,17 +50,11 @@ test('GET /api/openapi.json describes every registered route and method, and not
   const config = serverConfig({
     api_keys: { all: { hash: hashApiKey(ALL), scopes: [...API_SCOPES], max_tlp: 'red' } },
   });
-  const edlCfg = validate(edlSchema, { lists: { pan: { format: 'paloalto' } } });
-  assert.ok(edlCfg.ok);
-  const lists = new EdlLists(r.store, edlCfg.value, { access: DEFAULT_POLICY, now: () => T0 });
-  await lists.build();
-  const app = buildServer({
+  const lists = await panLists(r.store, T0);
+  const app = quietServer({
     config,
     index,
     store: r.store,
-    metrics: new Metrics({ defaults: false }),
-    logger: pino({ level: 'silent' }),
-    isReady: () => true,
     now: () => T0,
     correlator: r.correlator,
     scoring: STANDARD(),

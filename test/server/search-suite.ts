@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { pino } from 'pino';
 import { accessPolicy } from '../../src/access/policy.js';
 import { indicatorIdForPattern } from '../../src/core/ids.js';
 import type { StixObject } from '../../src/core/stix.js';
@@ -8,11 +7,10 @@ import { buildIndex } from '../../src/lookup/index.js';
 import { NO_DECAY_SCORING } from '../../src/score/model.js';
 import { parseFilter } from '../../src/search/filter.js';
 import { searchPage } from '../../src/search/pages.js';
-import { buildServer, hashApiKey } from '../../src/server/index.js';
+import { type buildServer, hashApiKey } from '../../src/server/index.js';
 import type { IngestItem, Store } from '../../src/store/contract.js';
-import { Metrics } from '../../src/telemetry/metrics.js';
 import { DAY, T0, indicatorFor, ipFor } from '../store/fixtures.js';
-import { bearer, serverConfig } from './helpers.js';
+import { bearer, serverConfig, quietServer } from './helpers.js';
 import { must } from '../helpers/must.js';
 
 const ACCESS = accessPolicy({ defaultTlp: 'amber', scoring: NO_DECAY_SCORING });
@@ -135,13 +133,10 @@ export function searchSuite(
           red: { hash: hashApiKey(RED), scopes: ['search'], max_tlp: 'red' },
         },
       });
-      app = buildServer({
+      app = quietServer({
         config,
         index,
         store,
-        metrics: new Metrics({ defaults: false }),
-        logger: pino({ level: 'silent' }),
-        isReady: () => true,
         now: () => T0,
         access: ACCESS,
       });

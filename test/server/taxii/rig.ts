@@ -3,17 +3,16 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { pino } from 'pino';
 import { accessPolicy } from '../../../src/access/policy.js';
 import { validate } from '../../../src/core/schema.js';
 import type { StixObject, TlpLevel } from '../../../src/core/stix.js';
 import { buildIndex } from '../../../src/lookup/index.js';
 import { NO_DECAY_SCORING } from '../../../src/score/model.js';
-import { buildServer, hashApiKey, serverSchema, taxiiSchema } from '../../../src/server/index.js';
+import { type buildServer, hashApiKey, serverSchema, taxiiSchema } from '../../../src/server/index.js';
 import { openEmbeddedStore } from '../../../src/store/embedded/index.js';
 import type { Store } from '../../../src/store/contract.js';
-import { Metrics } from '../../../src/telemetry/metrics.js';
 import { ingestPage } from '../../helpers/offline-run.js';
+import { quietServer } from '../helpers.js';
 
 /** A TAXII server over a real embedded store, with keys per role and a settable clock. */
 
@@ -88,13 +87,10 @@ export async function taxiiRig(
   if (!tc.ok) throw new Error(JSON.stringify(tc.issues));
   const build = async () => {
     const { index } = await buildIndex(store, { now: () => now, access: ACCESS });
-    return buildServer({
+    return quietServer({
       config: cfg.value,
       index,
       store,
-      metrics: new Metrics({ defaults: false }),
-      logger: pino({ level: 'silent' }),
-      isReady: () => true,
       now: () => now,
       access: ACCESS,
       taxii: { config: tc.value, dataDir, ingest: { allowRed: false, defaultTlp: 'amber' } },
