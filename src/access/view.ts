@@ -120,6 +120,17 @@ export function viewOf(obj: StixObject, ceiling: TlpLevel, policy: AccessPolicy)
   return view;
 }
 
+/** viewOf and the TLP its view is marked with (viewTlp), or undefined when the reader sees no contribution. */
+export function viewWithTlp(
+  obj: StixObject,
+  ceiling: TlpLevel,
+  policy: AccessPolicy,
+): { view: StixObject; tlp: TlpLevel } | undefined {
+  const tlp = viewTlp(obj, ceiling, policy);
+  const view = tlp === undefined ? undefined : viewOf(obj, ceiling, policy);
+  return view === undefined || tlp === undefined ? undefined : { view, tlp };
+}
+
 /**
  * An object reduced to its identity and required properties, with no contributions: what a
  * removal names when the reader's view became empty (the value it was shown, nothing more).

@@ -14,6 +14,7 @@ import type { IntegrationDefinition } from './registry.js';
 import { serverIssues, serverWarnings } from '../server/exposure.js';
 import { taxiiIssues } from '../server/taxii/schema.js';
 import { first } from '../core/indexed.js';
+import { errorCode } from '../core/guards.js';
 
 export interface LoadedConfig {
   config: StixgateConfig;
@@ -107,7 +108,7 @@ export function loadConfig(
   } catch (e) {
     throw new StixgateError(
       'STIXGATE_ERR_CONFIG_INVALID',
-      `configuration ${file} could not be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+      `configuration ${file} could not be read (${errorCode(e) ?? 'error'})`,
     );
   }
   const loaded = parseConfig(text, { file, registry, env });

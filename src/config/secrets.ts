@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Issue } from '../core/schema.js';
+import { errorCode } from '../core/guards.js';
 
 /**
  * Secret references in configuration strings: `${NAME}` or `${env:NAME}` (environment variable) and
@@ -45,7 +46,7 @@ export function resolveSecrets(
           failed = true;
           issues.push({
             path,
-            message: `secret file ${p} could not be read (${(e as NodeJS.ErrnoException).code ?? 'error'})`,
+            message: `secret file ${p} could not be read (${errorCode(e) ?? 'error'})`,
           });
           return '';
         }

@@ -122,6 +122,11 @@ export interface Indicator extends StixObject {
   kill_chain_phases?: KillChainPhase[];
 }
 
+/** An object of type `indicator` (its properties are the checker's and the mapper's to vouch for). */
+export function isIndicator(o: StixObject): o is Indicator {
+  return o.type === 'indicator';
+}
+
 export interface Relationship extends StixObject {
   type: 'relationship';
   relationship_type: string;

@@ -10,6 +10,7 @@ import { StixgateError, errorMessage } from './errors.js';
 import { yamlTooDeep } from './safe-yaml.js';
 import { validate, type Issue, type Schema } from './schema.js';
 import { first } from './indexed.js';
+import { errorCode } from './guards.js';
 
 export const MAX_YAML_DEPTH = 32;
 
@@ -103,7 +104,7 @@ export function loadYamlTable<T>(
   } catch (e) {
     throw new StixgateError(
       'STIXGATE_ERR_CONFIG_INVALID',
-      `cannot read ${opts.what} ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+      `cannot read ${opts.what} ${file}: ${errorCode(e) ?? 'error'}`,
       { location: { file } },
     );
   }

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { StixgateError, errorMessage } from '../core/errors.js';
+import { errorCode } from '../core/guards.js';
 
 export const CORRELATION_DB_FILE = 'correlation.db';
 export const CORRELATION_SCHEMA_VERSION = 1;
@@ -46,7 +47,7 @@ CREATE TABLE IF NOT EXISTS counter(name TEXT PRIMARY KEY, n INTEGER NOT NULL) WI
 const TABLES = ['meta', 'dict', 'node', 'val', 'hold', 'ip4', 'ip6', 'cidrlen', 'host', 'vlink', 'edge', 'counter'];
 
 function ioError(path: string, e: unknown): StixgateError {
-  const code = String((e as { code?: unknown }).code ?? '');
+  const code = errorCode(e) ?? '';
   const corrupt = code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB';
   return new StixgateError(
     corrupt ? 'STIXGATE_ERR_STORE_CORRUPT' : 'STIXGATE_ERR_STORE_IO',

@@ -10,6 +10,7 @@ import type { Change, Store } from '../store/contract.js';
 import type { StixObject } from '../core/stix.js';
 import { recordsForChanges, type PublishCheck } from './select.js';
 import type { CommonSinkConfig, SinkRecord } from './types.js';
+import { isRecord } from '../core/guards.js';
 
 /** Indicators read per page. */
 export const PASS_PAGE_SIZE = 1000;
@@ -86,6 +87,17 @@ export interface RefreshState {
   after?: string;
 }
 
+/** The refresh state as kept in the store's cursor (written by refreshPass); undefined, a new cycle, when it holds no `due`. */
+export function refreshStateOf(text: string): RefreshState | undefined {
+  const v: unknown = JSON.parse(text);
+  if (!isRecord(v) || typeof v.due !== 'number') return undefined;
+  return {
+    due: v.due,
+    ...(typeof v.started === 'number' ? { started: v.started } : {}),
+    ...(typeof v.after === 'string' ? { after: v.after } : {}),
+  };
+}
+
 /**
  * One slice of the remote expiry refresh: every `intervalMs` a cycle re-sends, as upserts, the
  * values of every indicator still valid for the sink, at most `maxPerRun` indicators per run, so
@@ -101,9 +113,11 @@ export async function refreshSlice(
   const now = p.now();
   if (!state) return { state: { due: now + o.intervalMs }, refreshed: 0 };
   let s: RefreshState = { ...state };
-  if (s.started === undefined) {
+  let started = s.started;
+  if (started === undefined) {
     if (now < s.due) return { state: s, refreshed: 0 };
-    s = { due: s.due, started: now };
+    started = now;
+    s = { due: s.due, started };
   }
   let left = o.maxPerRun;
   let refreshed = 0;
@@ -113,7 +127,7 @@ export async function refreshSlice(
     const records = recordsNow(p, asUpserts(page.objects)).filter((r) => r.op === 'upsert');
     if (records.length) await p.send(p.batches(records));
     refreshed += records.length;
-    if (page.next === undefined) return { state: { due: s.started! + o.intervalMs }, refreshed };
+    if (page.next === undefined) return { state: { due: started + o.intervalMs }, refreshed };
     s.after = page.next;
   }
   return { state: s, refreshed };

@@ -1,3 +1,4 @@
+import { isRecord } from '../core/guards.js';
 /** The digests reconcile compares (src/delivery/reconcile.ts): canonical JSON of a projection. */
 
 /** A canonical JSON of a projection (keys sorted, undefined left out). */
@@ -7,10 +8,10 @@ export function digestOf(value: unknown): string {
 
 function canonical(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(canonical);
-  if (v && typeof v === 'object') {
+  if (isRecord(v)) {
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(v).sort()) {
-      const x = (v as Record<string, unknown>)[k];
+      const x = v[k];
       if (x !== undefined) out[k] = canonical(x);
     }
     return out;

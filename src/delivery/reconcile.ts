@@ -191,14 +191,11 @@ export async function* joined(
   let dh = await d.next();
   let rh = await r.next();
   while (!dh.done || !rh.done) {
-    const key = dh.done
-      ? rh.value!.key
-      : rh.done
-        ? dh.value.k
-        : cmp(dh.value.k, rh.value.key) <= 0
-          ? dh.value.k
-          : rh.value.key;
-    const g = { desired: [] as DesiredEntry[], remote: [] as RemoteEntry[] };
+    let key: string;
+    if (!dh.done && (rh.done || cmp(dh.value.k, rh.value.key) <= 0)) key = dh.value.k;
+    else if (!rh.done) key = rh.value.key;
+    else break; // both done: the loop condition ends here
+    const g: { desired: DesiredEntry[]; remote: RemoteEntry[] } = { desired: [], remote: [] };
     while (!dh.done && dh.value.k === key) {
       g.desired.push(dh.value);
       dh = await d.next();

@@ -6,6 +6,7 @@ import { s, validate, type Issue, type Schema } from '../core/schema.js';
 import { describeIssues, loadYamlTable, TABLE_KEY } from '../core/yaml-document.js';
 import { isFormulaLike, neutraliseFormula, neutraliseValue } from '../core/formula-safe.js';
 import type { SinkRecord } from './types.js';
+import { isRecord } from '../core/guards.js';
 
 /**
  * Sink records and mapping tables.
@@ -54,7 +55,9 @@ export const ATTRIBUTES = {
   revoked: (r) => r.object.revoked === true,
   kill_chain_phases: (r) =>
     Array.isArray(r.object.kill_chain_phases)
-      ? (r.object.kill_chain_phases as { phase_name: string }[]).map((k) => k.phase_name)
+      ? r.object.kill_chain_phases.flatMap((k) =>
+          isRecord(k) && typeof k.phase_name === 'string' ? [k.phase_name] : [],
+        )
       : undefined,
 } satisfies Record<string, Getter>;
 
@@ -75,13 +78,20 @@ const FIELDS = s.record(s.string({ minLength: 1, maxLength: 1000 }), {
  * The schema of a sink mapping table: `fields` and the sink's own sections. Without `sections`,
  * any other top-level key is passed through to the sink unchecked.
  */
-function sinkTableSchema(raw: unknown, sections?: Record<string, Schema<unknown>>) {
-  const others =
-    raw && typeof raw === 'object' && !Array.isArray(raw) ? Object.keys(raw).filter((k) => k !== 'fields') : [];
+/** A sink mapping table as validated: its `fields` and the sink's own sections. */
+type SinkTable = Record<string, unknown> & { fields: Record<string, string> };
+
+function sinkTableSchema(raw: unknown, sections?: Record<string, Schema<unknown>>): Schema<SinkTable> {
+  const others = isRecord(raw) ? Object.keys(raw).filter((k) => k !== 'fields') : [];
   return s.object({
     fields: FIELDS,
     ...(sections ?? Object.fromEntries(others.map((k) => [k, s.any({ optional: true })]))),
   });
+}
+
+/** True when `name` is a record attribute a mapping table may name. */
+export function isAttributeName(name: string): name is AttributeName {
+  return Object.hasOwn(ATTRIBUTES, name);
 }
 
 function attributeIssues(t: { fields: Record<string, string> }): Issue[] {
@@ -101,29 +111,25 @@ function attributeIssues(t: { fields: Record<string, string> }): Issue[] {
 export function loadSinkMapping(
   path: string,
   sections?: Record<string, Schema<unknown>>,
-  check?: (table: Record<string, unknown> & { fields: Record<string, string> }) => Issue[],
+  check?: (table: SinkTable) => Issue[],
 ): SinkMapping {
   const table = loadYamlTable(path, (raw) => sinkTableSchema(raw, sections), {
     what: 'sink mapping table',
-    check: (t) => [
-      ...attributeIssues(t),
-      ...(check?.(t as Record<string, unknown> & { fields: Record<string, string> }) ?? []),
-    ],
-  }) as Record<string, unknown>;
-  return { fields: table.fields as Record<string, string>, table, path };
+    check: (t) => [...attributeIssues(t), ...(check?.(t) ?? [])],
+  });
+  return { fields: table.fields, table, path };
 }
 
 /** Checks a table given as a value (tests, inline tables). */
 export function checkSinkMapping(table: unknown, path: string): SinkMapping {
   const r = validate(sinkTableSchema(table), table);
-  const issues = r.ok ? attributeIssues(r.value as { fields: Record<string, string> }) : r.issues;
-  if (issues.length)
+  const issues = r.ok ? attributeIssues(r.value) : r.issues;
+  if (!r.ok || issues.length)
     throw new StixgateError(
       'STIXGATE_ERR_CONFIG_INVALID',
       `sink mapping table ${path} is invalid:\n${describeIssues(issues)}`,
     );
-  const value = (r as { value: Record<string, unknown> }).value;
-  return { fields: value.fields as Record<string, string>, table: value, path };
+  return { fields: r.value.fields, table: r.value, path };
 }
 
 /**
@@ -134,7 +140,12 @@ export function checkSinkMapping(table: unknown, path: string): SinkMapping {
 export function mapFields(mapping: Record<string, string>, r: Omit<SinkRecord, 'fields'>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [field, attr] of Object.entries(mapping)) {
-    const v = attr.startsWith('=') ? attr.slice(1) : neutraliseValue(ATTRIBUTES[attr as AttributeName](r));
+    // an attribute name the table check did not know yields nothing (loadSinkMapping refuses such tables)
+    const v = attr.startsWith('=')
+      ? attr.slice(1)
+      : isAttributeName(attr)
+        ? neutraliseValue(ATTRIBUTES[attr](r))
+        : undefined;
     if (v !== undefined && v !== null) out[field] = v;
   }
   return out;

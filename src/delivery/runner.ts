@@ -9,11 +9,11 @@ import type { HttpClient } from '../http/types.js';
 import type { DeadLetterFile } from './dead-letter.js';
 import { batchesOf, decide, recordsForChanges, type PublishCheck } from './select.js';
 import { recordsFor } from './records.js';
-import { refreshSlice, resendActive, withdrawWithheld, type PassContext, type RefreshState } from './passes.js';
+import { refreshSlice, refreshStateOf, resendActive, withdrawWithheld, type PassContext } from './passes.js';
 import type { AccessPolicy } from '../access/policy.js';
 import type { LedgerUpdate } from '../store/ledger.js';
 import { contributionsOf, ledgerUpdate } from './ledger.js';
-import { at, first } from '../core/indexed.js';
+import { at, first, entry } from '../core/indexed.js';
 
 export const sinkCursorName = (sinkId: string): string => `sink:${sinkId}`;
 /** The named cursor holding a sink's remote expiry refresh cycle (JSON, src/delivery/passes.ts). */
@@ -139,7 +139,7 @@ export async function runSink(o: SinkRunOptions): Promise<SinkRunSummary> {
       }
     },
   };
-  if (!o.dryRun && o.publish && o.publishVersion !== undefined) await publishPass(o, pass, cursor);
+  if (!o.dryRun && o.publish && o.publishVersion !== undefined) await publishPass(o, pass, cursor, o.publishVersion);
   if (o.full) {
     await resendActive(pass);
     cursor = Math.max(cursor, head);
@@ -342,7 +342,7 @@ async function pipeline(
           return;
         } finally {
           for (const r of batch) {
-            const n = inflight.get(r.key)! - 1;
+            const n = entry(inflight, r.key) - 1;
             if (n === 0) inflight.delete(r.key);
             else inflight.set(r.key, n);
           }
@@ -398,15 +398,15 @@ async function keepShared(o: SinkRunOptions, records: SinkRecord[]): Promise<Sin
  * (cursor 0, no filter recorded) only records it. A failure leaves the old fingerprint, so the next
  * run repeats the pass.
  */
-async function publishPass(o: SinkRunOptions, pass: PassContext, cursor: number): Promise<void> {
+async function publishPass(o: SinkRunOptions, pass: PassContext, cursor: number, version: string): Promise<void> {
   const key = sinkPublishName(o.id);
   const seen = await o.store.getCursor(key);
-  if (seen === o.publishVersion) return;
+  if (seen === version) return;
   if (seen !== undefined || cursor > 0) {
     const n = await withdrawWithheld(pass);
     o.logger.info({ sink: o.id, withdrawn: n }, 'publish filter changed: withheld values withdrawn');
   }
-  if (!o.signal.aborted) await o.store.setCursor(key, o.publishVersion!);
+  if (!o.signal.aborted) await o.store.setCursor(key, version);
 }
 
 /** Indicators looked at per run by the remote expiry refresh, unless `refresh_max_per_run` says otherwise. */
@@ -427,7 +427,7 @@ async function refreshPass(o: SinkRunOptions, pass: PassContext, sum: SinkRunSum
   if (intervalMs === undefined) return;
   const key = sinkRefreshName(o.id);
   const raw = await o.store.getCursor(key);
-  const state = raw === undefined ? undefined : (JSON.parse(raw) as RefreshState);
+  const state = raw === undefined ? undefined : refreshStateOf(raw);
   const r = await refreshSlice(pass, state, {
     intervalMs,
     maxPerRun: o.config.refresh_max_per_run ?? DEFAULT_REFRESH_MAX_PER_RUN,
@@ -439,10 +439,12 @@ async function refreshPass(o: SinkRunOptions, pass: PassContext, sum: SinkRunSum
 
 /** Dry run: counts the batches that would be sent and keeps a few sample records. */
 function plan(sum: SinkRunSummary, batches: SinkRecord[][]): void {
+  const planned = sum.planned;
+  if (planned === undefined) throw new RangeError('a dry run keeps its plan in sum.planned');
   for (const b of batches) {
     sum.batches++;
-    sum.planned![first(b).op]++;
-    for (const r of b) if (sum.planned!.samples.length < 10) sum.planned!.samples.push(r);
+    planned[first(b).op]++;
+    for (const r of b) if (planned.samples.length < 10) planned.samples.push(r);
   }
 }
 
@@ -509,7 +511,7 @@ export async function sendBatch(
         );
       }
     } catch (e) {
-      if (isBadRequest(e)) return bisect(o, ctx, pending, sum, e as StixgateError, settled);
+      if (isBadRequest(e)) return bisect(o, ctx, pending, sum, e, settled);
       classify(o, e);
       if (attempt >= maxAttempts) throw e;
       const reason = isStixgateError(e) ? (e.reason ?? 'error') : 'error';
@@ -587,7 +589,7 @@ function deadLetter(o: SinkRunOptions, rejected: { record: SinkRecord; reason: s
 }
 
 /** A whole-batch 400/413/422: some record in it is bad. */
-function isBadRequest(e: unknown): boolean {
+function isBadRequest(e: unknown): e is StixgateError {
   return (
     isStixgateError(e) &&
     e.code === 'STIXGATE_ERR_HTTP_STATUS' &&

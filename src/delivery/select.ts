@@ -1,7 +1,7 @@
 import type { Change } from '../store/contract.js';
 import type { Observable, StixObject } from '../core/stix.js';
-import { DEFAULT_POLICY, everVisible, viewTlp, type AccessPolicy } from '../access/policy.js';
-import { removalStub, viewOf } from '../access/view.js';
+import { DEFAULT_POLICY, everVisible, type AccessPolicy } from '../access/policy.js';
+import { removalStub, viewWithTlp } from '../access/view.js';
 import type { CommonSinkConfig, SinkRecord } from './types.js';
 import { factsOf, recordKey, recordsFor, type ObjectFacts } from './records.js';
 import { contributionsOf, publishReason, skippedUpdate, type WithholdingHit } from './ledger.js';
@@ -47,13 +47,14 @@ export function decide(
   if (obj.type !== 'indicator') return { action: 'skip' };
   // expired on arrival and never active since: no sink ever held it, so there is nothing to remove
   if (scoreExtension(obj)?.never_active === true) return { action: 'skip' };
-  const view = viewOf(obj, f.max_tlp, access);
-  if (!view) {
+  const seen = viewWithTlp(obj, f.max_tlp, access);
+  if (!seen) {
     if (!everVisible(obj, f.max_tlp, access)) return { action: 'skip', why: { reason: 'tlp' } };
     const stub = removalStub(obj);
     return { action: 'remove', reason: 'tlp', object: stub, facts: factsOf(stub, f.max_tlp) };
   }
-  const facts = factsOf(view, viewTlp(obj, f.max_tlp, access)!);
+  const { view, tlp } = seen;
+  const facts = factsOf(view, tlp);
   const d = decideView(view, op, f, now, facts);
   return d.action === 'skip' ? d : { ...d, object: view, facts };
 }

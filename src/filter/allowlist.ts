@@ -7,7 +7,8 @@
  * bare (`^abuse@`) or PCRE-style (`/^abuse@/i`) and run in linear time like warninglist regexes.
  */
 import { detectObservable, quoteValue } from '../core/observable.js';
-import { MATCH_TYPES, type MatchType, type Warninglist } from './format.js';
+import { isMatchType, MATCH_TYPES, type MatchType, type Warninglist } from './format.js';
+import { isRecord } from '../core/guards.js';
 import { cidrProblem } from '../core/cidr.js';
 import { vetPattern } from './regex-nfa.js';
 import { canonicalHost, WarninglistMatcher } from './matcher.js';
@@ -36,17 +37,15 @@ export function checkAllowlistEntry(
     if (o.type === 'domain-name') return { ok: true, type: 'hostname', value: o.value };
     return { ok: true, type: 'string', value: o.value };
   }
-  if (typeof e !== 'object' || e === null || Array.isArray(e))
-    return fail(path, 'must be a value or a mapping {type, value}');
-  const { type, value, comment, ...rest } = e as Record<string, unknown>;
+  if (!isRecord(e)) return fail(path, 'must be a value or a mapping {type, value}');
+  const { type, value, comment, ...rest } = e;
   const extra = Object.keys(rest);
   if (extra.length) return fail(`${path}.${extra[0]}`, 'unknown key (expected type, value, comment)');
   if (comment !== undefined && typeof comment !== 'string') return fail(`${path}.comment`, 'must be a string');
-  if (typeof type !== 'string' || !(MATCH_TYPES as readonly string[]).includes(type))
-    return fail(`${path}.type`, `must be one of ${MATCH_TYPES.join(', ')}`);
+  if (!isMatchType(type)) return fail(`${path}.type`, `must be one of ${MATCH_TYPES.join(', ')}`);
   if (typeof value !== 'string' || value.trim() === '') return fail(`${path}.value`, 'must be a non-empty string');
   const v = value.trim();
-  switch (type as MatchType) {
+  switch (type) {
     case 'cidr':
       {
         const why = cidrProblem(v);
@@ -69,7 +68,7 @@ export function checkAllowlistEntry(
     case 'substring':
       break;
   }
-  return { ok: true, type: type as MatchType, value: v };
+  return { ok: true, type, value: v };
 }
 
 /** Compiles allowlist entries into a matcher (all types apply to every observable type). Bad entries are skipped and reported. */

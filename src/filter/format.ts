@@ -6,9 +6,17 @@
  */
 import { safeJsonParse } from '../core/safe-json.js';
 import { quoteValue } from '../core/observable.js';
+import { isRecord } from '../core/guards.js';
 
 export const MATCH_TYPES = ['string', 'substring', 'hostname', 'cidr', 'regex'] as const;
 export type MatchType = (typeof MATCH_TYPES)[number];
+
+const MATCH_TYPE_SET: ReadonlySet<unknown> = new Set(MATCH_TYPES);
+
+/** True when `t` names one of the match types of a list. */
+export function isMatchType(t: unknown): t is MatchType {
+  return MATCH_TYPE_SET.has(t);
+}
 
 /** Cap on entries in one list (the largest published list, tranco 1M, has 1,000,000). */
 export const MAX_LIST_ENTRIES = 2_000_000;
@@ -78,21 +86,20 @@ export function parseWarninglist(json: unknown, origin: string): ParseResult {
     ok: false,
     problems: [...problems, problem(origin, path, reason, true)],
   });
-  if (typeof json !== 'object' || json === null || Array.isArray(json))
-    return fatal('$', `expected a JSON object, got ${describe(json)}`);
-  const doc = json as Record<string, unknown>;
+  if (!isRecord(json)) return fatal('$', `expected a JSON object, got ${describe(json)}`);
+  const doc = json;
   if (typeof doc.name !== 'string' || doc.name.trim() === '')
     return fatal('$.name', `expected a non-empty string, got ${describe(doc.name)}`);
   let type: MatchType = 'string';
   if (Array.isArray(doc.type) && typeof doc.type[0] === 'string') doc.type = doc.type[0]; // as MISP reads it
   if (doc.type !== undefined) {
-    if (typeof doc.type !== 'string' || !(MATCH_TYPES as readonly string[]).includes(doc.type)) {
+    if (!isMatchType(doc.type)) {
       return fatal(
         '$.type',
         `unknown type ${typeof doc.type === 'string' ? quoteValue(doc.type) : describe(doc.type)} (expected one of ${MATCH_TYPES.join(', ')})`,
       );
     }
-    type = doc.type as MatchType;
+    type = doc.type;
   }
   // MISP also accepts `list` as an object of value → comment
   const raw = Array.isArray(doc.list)

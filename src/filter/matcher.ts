@@ -20,7 +20,7 @@ import { privateSuffixOf } from './public-suffix.js';
 import { cidrProblem, parseCidr } from '../core/cidr.js';
 import { PrefixTable, type EntryRef } from './ip-table.js';
 import { compilePatterns, MAX_STATES, type CompiledPatterns } from './regex-nfa.js';
-import { problem, MATCH_TYPES, type MatchType, type Warninglist, type WarninglistProblem } from './format.js';
+import { problem, type MatchType, type Warninglist, type WarninglistProblem } from './format.js';
 import { bitOf, maskForAttributes, typeKeyOf, typesOfMask, type TypeKey } from './misp-types.js';
 import { at } from '../core/indexed.js';
 
@@ -89,7 +89,9 @@ function canonicalForms(entry: string, mask: number): [ObservableType, string][]
   }
   for (const t of ['file', 'x509-certificate'] as const) {
     const r = normaliseHash(t, entry);
-    if (r.ok && has(`${t}:${r.observable.hash!}` as TypeKey)) out.push([t, r.observable.value]);
+    if (!r.ok) continue;
+    const key = typeKeyOf(r.observable);
+    if (key !== undefined && has(key)) out.push([t, r.observable.value]);
   }
   return out;
 }
@@ -335,7 +337,7 @@ export class WarninglistMatcher {
   }
 
   stats(): { lists: number; entries: number; byType: Record<MatchType, number>; inert: string[] } {
-    const byType = Object.fromEntries(MATCH_TYPES.map((t) => [t, 0])) as Record<MatchType, number>;
+    const byType: Record<MatchType, number> = { string: 0, substring: 0, hostname: 0, cidr: 0, regex: 0 };
     let entries = 0;
     for (const l of this.lists) {
       byType[l.type] += l.entries;

@@ -6,6 +6,7 @@
  */
 import type { HashAlgorithm, Observable } from '../core/stix.js';
 import { detectHashAlgorithm } from '../core/observable.js';
+import { entry } from '../core/indexed.js';
 
 export const TYPE_KEYS = [
   'ipv4-addr',
@@ -60,10 +61,15 @@ export const MISP_ATTRIBUTE_TYPES: Readonly<Record<string, readonly TypeKey[]>> 
 };
 
 const BIT = new Map<string, number>(TYPE_KEYS.map((k, i) => [k, 1 << i]));
+
+/** True when `k` is one of the type keys lists are matched by. */
+export function isTypeKey(k: string): k is TypeKey {
+  return BIT.has(k);
+}
 export const ALL_TYPES_MASK = (1 << TYPE_KEYS.length) - 1;
 
 export function bitOf(key: TypeKey): number {
-  return BIT.get(key)!;
+  return entry(BIT, key);
 }
 
 /** The type mask for a list's `matching_attributes` (empty: every type, as in MISP). */
@@ -78,7 +84,8 @@ export function maskForAttributes(attributes: readonly string[]): number {
 export function typeKeyOf(o: Observable): TypeKey | undefined {
   if (o.type === 'file' || o.type === 'x509-certificate') {
     const alg: HashAlgorithm | undefined = o.hash ?? detectHashAlgorithm(o.value);
-    return alg === undefined ? undefined : (`${o.type}:${alg}` as TypeKey);
+    const key = alg === undefined ? undefined : `${o.type}:${alg}`;
+    return key !== undefined && isTypeKey(key) ? key : undefined;
   }
   return o.type;
 }

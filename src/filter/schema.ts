@@ -16,6 +16,7 @@
  * ```
  */
 import { s, type Schema, type Issue } from '../core/schema.js';
+import { isRecord } from '../core/guards.js';
 import { checkAllowlistEntry, type AllowlistEntry } from './allowlist.js';
 
 export const warninglistsSchema = s.object(
@@ -68,7 +69,13 @@ export const allowlistEntrySchema: Schema<AllowlistEntry> = {
       issues.push(r.issue);
       return undefined;
     }
-    return value as AllowlistEntry;
+    // as written: a plain value, or the mapping (checkAllowlistEntry refused any other key)
+    if (typeof value === 'string') return value;
+    return {
+      type: r.type,
+      value: isRecord(value) && typeof value.value === 'string' ? value.value : r.value,
+      ...(isRecord(value) && typeof value.comment === 'string' ? { comment: value.comment } : {}),
+    };
   },
 };
 

@@ -15,6 +15,7 @@ import {
   type WarninglistProblem,
 } from './format.js';
 import { WarninglistMatcher, type CompileOptions } from './matcher.js';
+import { errorCode } from '../core/guards.js';
 
 export { parseWarninglist, parseWarninglistText, MATCH_TYPES } from './format.js';
 export type { Warninglist, WarninglistProblem, MatchType, ParseResult } from './format.js';
@@ -44,7 +45,7 @@ export async function findListFiles(path: string): Promise<{ files: string[]; pr
   } catch (e) {
     return {
       files,
-      problems: [problem(path, '$', `cannot read: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`, true)],
+      problems: [problem(path, '$', `cannot read: ${errorCode(e) ?? errorMessage(e)}`, true)],
     };
   }
   if (st.isFile()) return { files: [path], problems };
@@ -53,9 +54,7 @@ export async function findListFiles(path: string): Promise<{ files: string[]; pr
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (e) {
-      problems.push(
-        problem(dir, '$', `cannot read directory: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`, true),
-      );
+      problems.push(problem(dir, '$', `cannot read directory: ${errorCode(e) ?? errorMessage(e)}`, true));
       return;
     }
     for (const d of entries) {
@@ -92,7 +91,7 @@ export async function loadWarninglistFile(file: string): Promise<LoadResult> {
   } catch (e) {
     return {
       lists: [],
-      problems: [problem(file, '$', `cannot read: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`, true)],
+      problems: [problem(file, '$', `cannot read: ${errorCode(e) ?? errorMessage(e)}`, true)],
     };
   }
 }

@@ -14,6 +14,7 @@ import { createTransport } from './transport.js';
 import { refuseProxiedTarget } from './proxy-guard.js';
 import type { HttpClient, HttpPolicy, HttpRequest, HttpResponse } from './types.js';
 import { first } from '../core/indexed.js';
+import { errorCode } from '../core/guards.js';
 
 export interface HttpClientOptions {
   /** The configured component id, named in every error message. */
@@ -227,7 +228,7 @@ export function createHttpClient(policy: HttpPolicy, opts: HttpClientOptions): C
 
 /** undici's redirect errors: the hop limit, and a Location that leads back to a visited URL. */
 function redirectError(e: unknown, component: string, method: string, url: string): StixgateError | undefined {
-  const code = (e as { code?: string })?.code;
+  const code = errorCode(e);
   if (code === 'UND_ERR_REDIRECT_MAX')
     return httpError(component, 'STIXGATE_ERR_HTTP_REDIRECT', method, url, 'too_many_redirects');
   if (code === 'UND_ERR_INVALID_ARG' && /redirect loop/i.test(errorMessage(e))) {

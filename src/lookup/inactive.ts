@@ -1,6 +1,6 @@
 import type { StixObject, TlpLevel } from '../core/stix.js';
-import { viewTlp, type AccessPolicy } from '../access/policy.js';
-import { viewOf } from '../access/view.js';
+import type { AccessPolicy } from '../access/policy.js';
+import { viewWithTlp } from '../access/view.js';
 import type { Store } from '../store/contract.js';
 import { summariseSources } from './summary.js';
 import type { InactiveMatch } from './types.js';
@@ -42,8 +42,9 @@ export async function inactiveMatches(
   const page = await store.query({ type: 'indicator', value, includeRevoked: true, limit: MAX_INACTIVE_PER_VALUE });
   const out: InactiveMatch[] = [];
   for (const obj of page.objects) {
-    const view = viewOf(obj, ceiling, access);
-    if (!view) continue;
+    const seen = viewWithTlp(obj, ceiling, access);
+    if (!seen) continue;
+    const { view, tlp } = seen;
     const st = inactiveState(view, now);
     if (!st) continue;
     const d = summariseSources(view);
@@ -54,7 +55,7 @@ export async function inactiveMatches(
       ended: st.ended,
       matched_value: value,
       score: typeof score === 'number' && score >= 0 && score <= 100 ? Math.round(score) : null,
-      tlp: viewTlp(obj, ceiling, access)!,
+      tlp,
       labels: d.labels,
       sources: d.sources,
       first_seen: time(d.first),

@@ -4,6 +4,7 @@ import { parseCidr } from '../core/cidr.js';
 import { indicatorObservables } from '../core/object-observables.js';
 import {
   TLP_LEVELS,
+  isIndicator,
   tlpOfRank,
   tlpRank,
   type Indicator,
@@ -11,8 +12,8 @@ import {
   type StixObject,
   type TlpLevel,
 } from '../core/stix.js';
-import { DEFAULT_POLICY, tlpSpan, viewTlp, type AccessPolicy } from '../access/policy.js';
-import { viewOf } from '../access/view.js';
+import { DEFAULT_POLICY, tlpSpan, type AccessPolicy } from '../access/policy.js';
+import { viewWithTlp } from '../access/view.js';
 import type { ActiveIndicator, Change } from '../store/contract.js';
 import { Ipv4Ranges, Ipv6Ranges } from './cidr.js';
 import { InternedLists, flatten } from './intern.js';
@@ -123,7 +124,7 @@ export class LookupIndex {
     if (change.type !== 'indicator') return;
     const existing = this.slots.find(change.id);
     if (existing >= 0) this.unlist(existing);
-    if (change.op === 'upsert') this.add(change.id, change.object as Indicator, null);
+    if (change.op === 'upsert' && isIndicator(change.object)) this.add(change.id, change.object, null);
   }
 
   /**
@@ -134,7 +135,7 @@ export class LookupIndex {
     if (entry.seq > this.seq) this.seq = entry.seq;
     const existing = this.slots.find(entry.id);
     if (existing >= 0) this.unlist(existing);
-    this.add(entry.id, entry.object as Indicator, entry.observables);
+    if (isIndicator(entry.object)) this.add(entry.id, entry.object, entry.observables);
   }
 
   private add(id: string, obj: Indicator, stored: readonly Listable[] | null): void {
@@ -243,7 +244,10 @@ export class LookupIndex {
     matched: string,
     ceiling: TlpLevel,
   ): IndicatorMatch {
-    const view = viewOf(obj, ceiling, this.access)!;
+    const seen = viewWithTlp(obj, ceiling, this.access);
+    // a mixed indicator's match is asked for only by a reader who sees one of its contributions
+    if (!seen) throw new RangeError(`indicator ${obj.id} has no view at TLP:${ceiling}`);
+    const { view, tlp } = seen;
     const d = this.summarise(view);
     const score = view.x_stixgate?.score ?? view.confidence;
     return {
@@ -251,12 +255,12 @@ export class LookupIndex {
       match: kind,
       matched_value: matched,
       score: typeof score === 'number' && score >= 0 && score <= 100 ? Math.round(score) : null,
-      tlp: viewTlp(obj, ceiling, this.access)!,
+      tlp,
       labels: d.labels,
       sources: d.sources,
       first_seen: this.iso(d.first),
       last_seen: this.iso(d.last),
-      valid_until: view.valid_until !== undefined ? this.iso(this.parseTime(view.valid_until as string)) : null,
+      valid_until: typeof view.valid_until === 'string' ? this.iso(this.parseTime(view.valid_until)) : null,
       sightings: view.x_stixgate?.sightings?.count ?? 0,
     };
   }

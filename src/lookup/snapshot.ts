@@ -14,6 +14,7 @@ import type { Posting } from './postings.js';
 import { SLOT_BYTES } from './slots.js';
 import { SnapshotReader, SnapshotUnusable, SnapshotWriter } from './snapshot-codec.js';
 import type { LookupIndexOptions } from './types.js';
+import { errorCode } from '../core/guards.js';
 
 export const LOOKUP_SNAPSHOT_FILE = 'lookup.snapshot';
 const MAGIC = 'stixgate lookup snapshot 1';
@@ -173,9 +174,7 @@ export async function readLookupSnapshot(
     r = await SnapshotReader.open(path);
   } catch (e) {
     throw new SnapshotUnusable(
-      (e as NodeJS.ErrnoException).code === 'ENOENT'
-        ? 'there is no snapshot'
-        : `the file could not be opened: ${errorMessage(e)}`,
+      errorCode(e) === 'ENOENT' ? 'there is no snapshot' : `the file could not be opened: ${errorMessage(e)}`,
     );
   }
   try {

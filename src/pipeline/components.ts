@@ -6,6 +6,7 @@ import { networkPolicy, type NetworkConfig } from '../http/network.js';
 import type { CommonSourceConfig, RegistryEntry, Source, SourceDefinition } from './types.js';
 import type { HttpPolicy } from '../http/types.js';
 import { probeInput } from './input.js';
+import { isRecord } from '../core/guards.js';
 
 export interface SourceComponent {
   id: string;
@@ -82,15 +83,15 @@ export function createSourceComponent(
   });
   const source = def.create(config, { logger, configDir: o.configDir, mappingsDir: o.mappingsDir });
   // a document source (one URL: text lists, CSV, bundles, KEV, XML) is probed by reaching its URL
-  const url = (config as { url?: unknown }).url;
+  const url = isRecord(config) ? config.url : undefined;
   if (!source.probe && typeof url === 'string') {
     source.probe = (ctx) =>
       probeInput(url, { http: ctx.http, signal: ctx.signal, maxBytes: config.max_feed_bytes, name: id });
   }
   // every source accepts `rate_limit`; integrations that declare their own key apply it themselves
-  const limit = (config as { rate_limit?: { max_per_minute: number } }).rate_limit;
-  if (limit && def.schema.rate_limit === undefined) {
-    const limited = createRateLimit(limit.max_per_minute).http(http);
+  const limit = isRecord(config) && isRecord(config.rate_limit) ? config.rate_limit.max_per_minute : undefined;
+  if (typeof limit === 'number' && def.schema.rate_limit === undefined) {
+    const limited = createRateLimit(limit).http(http);
     return { id, def, config, source, http: { request: limited.request, close: () => http.close() }, logger };
   }
   return { id, def, config, source, http, logger };

@@ -12,6 +12,7 @@ import { redactUrl } from '../http/ssrf.js';
 import type { DocumentGuard } from './poison.js';
 import type { CommonSourceConfig, MappedItem, Page, SourceRunContext } from './types.js';
 import { spool } from './spool.js';
+import { errorCode, isRecord } from '../core/guards.js';
 
 /**
  * Opens a feed document (`file://`, a bare path, or `http(s)://`) as a capped byte stream. An
@@ -81,8 +82,8 @@ export function parseInputCursor(cursor: string | undefined): InputCursor {
   if (!cursor) return {};
   try {
     const v: unknown = JSON.parse(cursor);
-    if (v && typeof v === 'object' && !Array.isArray(v)) {
-      const o = v as Record<string, unknown>;
+    if (isRecord(v)) {
+      const o = v;
       const out: InputCursor = {};
       if (typeof o.etag === 'string') out.etag = o.etag;
       if (typeof o.last_modified === 'string') out.last_modified = o.last_modified;
@@ -187,7 +188,7 @@ async function* decodeBody(
     }
   } catch (e) {
     if (e instanceof StixgateError) throw e;
-    const code = (e as { code?: string }).code ?? '';
+    const code = errorCode(e) ?? '';
     if (code.startsWith('Z_')) {
       throw new StixgateError('STIXGATE_ERR_INPUT_PARSE', `gzip data is corrupt or truncated (${code})`, {
         reason: 'gzip',
@@ -266,15 +267,11 @@ export async function openInput(url: string, opts: OpenInputOptions): Promise<In
   try {
     st = await stat(path);
   } catch (e) {
-    throw new StixgateError(
-      'STIXGATE_ERR_INPUT_PARSE',
-      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
-      {
-        reason: 'unreadable',
-        location: { source: opts.name, file: path },
-        cause: e,
-      },
-    );
+    throw new StixgateError('STIXGATE_ERR_INPUT_PARSE', `cannot read ${path}: ${errorCode(e) ?? 'error'}`, {
+      reason: 'unreadable',
+      location: { source: opts.name, file: path },
+      cause: e,
+    });
   }
   if (!st.isFile()) {
     throw new StixgateError('STIXGATE_ERR_INPUT_PARSE', `${path} is not a regular file`, {

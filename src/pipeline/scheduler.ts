@@ -2,6 +2,7 @@ import { createTask, parse as parseCron, validateDetailed, type ScheduledTask } 
 import { StixgateError } from '../core/errors.js';
 import { at } from '../core/indexed.js';
 import { backoffWindow } from '../core/backoff.js';
+import { isRecord } from '../core/guards.js';
 
 export interface JobSpec {
   /** cron expression (node-cron syntax: 5 fields, or 6 with seconds first). */
@@ -337,7 +338,7 @@ export class Scheduler {
       } catch (err) {
         job.failures++;
         job.lastError = err instanceof Error ? err.message : String(err);
-        const retryAfterMs = (err as { retryAfterMs?: unknown })?.retryAfterMs;
+        const retryAfterMs = isRecord(err) ? err.retryAfterMs : undefined;
         if (typeof retryAfterMs === 'number') this.deferUntil(job.id, this.now() + retryAfterMs);
         try {
           this.opts.onError?.(job.id, err);
