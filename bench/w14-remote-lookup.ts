@@ -1,8 +1,9 @@
 /**
  * W14, the lookup API's path on the OpenSearch store (docs/adr/0024-remote-lookups.md): what
  * `GET /api/v1/lookup` calls per value (RemoteLookup.lookupMany) behind the negative filter and the
- * hot cache, at a fixed offered rate (open loop: each lookup's latency counts from when it was
- * due, so a stall is not hidden), half hits and half misses; the share of misses answered without a
+ * hot cache, one lookup at a time (the path's own latency, hits and misses apart) and at a fixed
+ * offered rate (open loop: each lookup's latency counts from when it was due, so a stall is not
+ * hidden), half hits and half misses; the share of misses answered without a
  * round trip; the filter's build and snapshot restore; and the heap the lookups hold per instance
  * against the in-memory LookupIndex built from the same store, at two store sizes (scale 1: 100k
  * and 1M indicators, plus 0.1% CIDRs of three prefix lengths).
@@ -54,6 +55,25 @@ async function fill(store: OpenSearchStore, n: number): Promise<void> {
 function missValue(q: number): string {
   const v = syntheticValue(q + 900_000_000, 77);
   return v.type === 'domain-name' ? `q${q}.${v.value}` : v.type === 'ipv4-addr' ? `${v.value}` : v.value;
+}
+
+/** `count` lookups one after the other (half hits, never cached: each hit value once), hits and misses apart. */
+async function closedLoop(
+  remote: RemoteLookup,
+  n: number,
+  count: number,
+): Promise<{ hit: Float64Array; miss: Float64Array }> {
+  const hit = new Float64Array(count / 2);
+  const miss = new Float64Array(count / 2);
+  for (let k = 0; k < count / 2; k++) {
+    let t = performance.now();
+    await remote.lookup(syntheticValue(Math.floor((k * n) / (count / 2)), 14).value, RUN_NOW, 'red');
+    hit[k] = performance.now() - t;
+    t = performance.now();
+    await remote.lookup(missValue(10_000_000 + k), RUN_NOW, 'red');
+    miss[k] = performance.now() - t;
+  }
+  return { hit: hit.sort(), miss: miss.sort() };
 }
 
 /** Lookups at `rate`/s for `seconds`, open loop; latencies from each lookup's due time. */
@@ -122,6 +142,17 @@ async function oneSize(node: string, n: number, rate: number, seconds: number, e
     await readFilterSnapshot(path, { store: await keeper.storeId(), shape: SHAPE });
     const restoreSecs = (performance.now() - t) / 1000;
     await remote.lookup('198.51.100.1', RUN_NOW, 'red'); // warm-up
+    const closed = await closedLoop(remote, n, 1000);
+    rows.push({
+      workload: 'W14',
+      what: `lookup API path, one lookup at a time (closed loop), ${n} indicators, 50% misses`,
+      items: closed.hit.length + closed.miss.length,
+      p50_ms: round(percentile(closed.hit, 50), 3),
+      p99_ms: round(percentile(closed.hit, 99), 3),
+      target: 'p99 ≤ 5 ms (#20)',
+      ratio: `misses p50 ${round(percentile(closed.miss, 50), 3)} ms, p99 ${round(percentile(closed.miss, 99), 3)} ms (p50/p99 columns: hits, one terms query each)`,
+      note: 'latency of the path without queueing: the HTTP layer is not included',
+    });
     const run = await openLoop(remote, n, rate, seconds);
     const heapRemote = heapMb() - h0;
     const offeredMisses = Math.floor(run.lat.length / 2);

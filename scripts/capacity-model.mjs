@@ -18,15 +18,14 @@ import { readFileSync } from 'node:fs';
 
 /** Measured constants (docs/scaling.md lists the runs and the load average during each). */
 export const MEASURED = {
-  // bench/w-capacity.ts, 20k sample (2026-12-08, load 22-29): objects index primary store after a
-  // force merge to one segment, synthetic minimal indicators (one pattern, no description)
-  diskBytesPerIndicator: 333.9,
-  // bench/w-capacity.ts, 100k sample (same run): CPU-s per 1,000 indicators written through
-  // store.upsert in 5k bulks
-  ingestGatewayCpuPer1k: 0.038,
-  ingestOpenSearchCpuPer1k: 0.083,
-  // bench/w-capacity.ts, 100k sample: one instance reading the change log, CPU-s per 1,000 changes
-  followGatewayCpuPer1k: 0.01,
+  // bench/w-capacity.ts, 100k sample (2026-12-08 01:06, load 18-25): objects index primary store
+  // after a force merge to one segment, synthetic minimal indicators (one pattern, no description)
+  diskBytesPerIndicator: 334.7,
+  // same sample: CPU-s per 1,000 indicators written through store.upsert in 5k bulks
+  ingestGatewayCpuPer1k: 0.049,
+  ingestOpenSearchCpuPer1k: 0.089,
+  // same sample: one instance reading the change log, CPU-s per 1,000 changes
+  followGatewayCpuPer1k: 0.011,
   followOpenSearchCpuPer1k: 0.017,
   // test/integration/fleet.itest.ts (2026-12-08, load 30-36): peak RSS of an instance (96 MB heap
   // limit, tsx loader, remote lookups, 100k filter capacity, two sinks, three sources): 183-190 MB
