@@ -19,6 +19,11 @@ export interface SharedWriterOptions {
   leaseTtlMs: number;
   maxFanout: number;
   pageSize: number;
+  /**
+   * Changed rows that make a publish between two slices (default PUBLISH_ROWS); the rest is
+   * published at the end of each tick. Fewer, larger publishes cost fewer round trips.
+   */
+  publishRows?: number;
   now: () => number;
   logger?: Logger;
   metrics?: CorrelationMetrics;
@@ -26,6 +31,9 @@ export interface SharedWriterOptions {
   /** True while an ingest runs: a tick then applies one slice only (as the embedded index does). */
   busy?: () => boolean;
 }
+
+/** Changed rows that trigger a publish in the middle of a catch-up (about 1,000 changes' worth). */
+export const PUBLISH_ROWS = 5000;
 
 /** What one instance's writer did (for metrics and tests). */
 export interface SharedWriterCounts {
@@ -156,7 +164,8 @@ export class SharedCorrelationWriter {
         this.reader = new MirrorReader(d);
         this.db = d;
       },
-      afterSlice: () => this.publish(),
+      afterSlice: () =>
+        (this.reader?.pending() ?? 0) >= (this.o.publishRows ?? PUBLISH_ROWS) ? this.publish() : Promise.resolve(),
     });
     this.counts.takeovers++;
     this.o.logger?.info(

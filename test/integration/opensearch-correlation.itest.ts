@@ -24,7 +24,10 @@ interface Rig {
   store: OpenSearchStore;
   dir: string;
   reference: Correlator;
-  instance(holder: string, o?: { links?: LinksIndex; now?: () => number; pageSize?: number }): SharedCorrelation;
+  instance(
+    holder: string,
+    o?: { links?: LinksIndex; now?: () => number; pageSize?: number; publishRows?: number },
+  ): SharedCorrelation;
   put(batch: number): Promise<void>;
 }
 
@@ -53,6 +56,7 @@ async function rig(t: { after: (fn: () => unknown) => void }): Promise<Rig> {
         leaseTtlMs: TTL,
         maxFanout: CASES_CAP,
         pageSize: o.pageSize ?? 2000,
+        publishRows: o.publishRows,
         now: o.now ?? (() => NOW),
       });
       instances.push(c);
@@ -144,14 +148,15 @@ else {
       }
       return realPut(images);
     };
-    const a = r.instance('a', { links: dying, now: c.now, pageSize: 7 });
+    // a publish after every slice (of up to 7 changes here): many publishes, one of them cut
+    const a = r.instance('a', { links: dying, now: c.now, pageSize: 7, publishRows: 1 });
     await assert.rejects(a.catchUp(), /killed/);
     assert.equal(a.writer.counts.publishes, 3);
     const cursorBefore = await r.store.links().cursor();
     const undo = (await r.store.links().get(['undo'])).get('undo');
     assert.equal(undo?.prev, cursorBefore, 'the cut publish left its before-images against the last cursor');
 
-    const b = r.instance('b', { now: c.now, pageSize: 7 });
+    const b = r.instance('b', { now: c.now, pageSize: 7, publishRows: 1 });
     assert.deepEqual(await b.catchUp(), { leading: false }, 'the dead holder keeps its lease until it expires');
     c.advance(TTL + 1);
     assert.deepEqual(await b.catchUp(), { leading: true });
