@@ -75,6 +75,8 @@ function idExpr(t: Table, ref: string): string {
 /**
  * Records the ids of the rows every statement on this connection inserts, updates or deletes
  * (TEMP triggers into a TEMP table: they live as long as the connection, never in the file).
+ * The triggers test for the id rather than INSERT OR IGNORE: inside a trigger fired by an
+ * upsert, the outer statement's conflict policy (abort) would override the trigger's.
  */
 export function installMirrorTriggers(db: Database.Database): void {
   db.exec('CREATE TEMP TABLE IF NOT EXISTS mirror_dirty(id TEXT PRIMARY KEY) WITHOUT ROWID');
@@ -85,7 +87,8 @@ export function installMirrorTriggers(db: Database.Database): void {
       ['DELETE', 'OLD'],
     ] as const) {
       db.exec(`CREATE TEMP TRIGGER IF NOT EXISTS mirror_${t.t}_${ev.toLowerCase()} AFTER ${ev} ON main.${t.t}
-        BEGIN INSERT OR IGNORE INTO temp.mirror_dirty(id) VALUES (${idExpr(t, ref)}); END`);
+        BEGIN INSERT INTO temp.mirror_dirty(id) SELECT ${idExpr(t, ref)}
+          WHERE NOT EXISTS (SELECT 1 FROM temp.mirror_dirty WHERE id = ${idExpr(t, ref)}); END`);
     }
   }
 }
