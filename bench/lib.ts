@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { createReadStream, statSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { must } from '../test/helpers/must.js';
+import { prng } from '../test/store/fixtures.js';
 
 /** One row of the benchmark table. */
 export interface Row {
@@ -22,17 +23,8 @@ export interface Row {
   note?: string;
 }
 
-/** A 32-bit PRNG (mulberry32): deterministic and uniform across the full range. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A 32-bit PRNG (mulberry32): deterministic and uniform across the full range (the fixtures' one). */
+export { prng };
 
 const WORDS = [
   'alpha',

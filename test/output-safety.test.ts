@@ -19,6 +19,7 @@ import {
   ictx as splunkIctx,
   JWT,
   HEC_TOKEN,
+  kvConfig,
   runContext as splunkRun,
   startSim as startSplunk,
 } from '../integrations/splunk/sink-test-kit.js';
@@ -104,21 +105,7 @@ test('F4/A15 sink records: every mapped string neutralised (lists element-wise, 
 test('F4/A15 splunk_kv: labels, name and description arrive neutralised in the stored KV document', async (t) => {
   const { sim, base } = await startSplunk(t);
   const ctx = splunkRun(t);
-  const sink = splunkKvSink.create(
-    {
-      ...splunkCommon('splunk_kv'),
-      url: base,
-      auth: { bearer_token: JWT },
-      owner: 'nobody',
-      app: 'stixgate',
-      collection: 'ti',
-      max_documents_per_batch_save: 1000,
-      max_keys_per_delete: 50,
-      enforce_types: false,
-      replicate: false,
-    },
-    splunkIctx,
-  );
+  const sink = splunkKvSink.create(kvConfig(base), splunkIctx);
   await must(sink.prepare, 'sink.prepare').call(sink, ctx);
   const out = await sink.upsert(mappedRecords('splunk_kv', [hostile('198.51.100.7')]), ctx);
   assert.deepEqual(out, [{ status: 'ok' }]);

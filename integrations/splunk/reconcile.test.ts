@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { isStixgateError } from '../../src/core/errors.js';
 import { sinkReconcileBench } from '../../test/helpers/reconcile-kit.js';
 import { splunkEsSink, splunkHecSink, splunkKvSink } from './index.js';
-import { commonConfig, HEC_TOKEN, ictx, indicator, JWT, NOW, runContext, startSim } from './sink-test-kit.js';
-import type { SplunkEsConfig, SplunkHecConfig, SplunkKvConfig } from './schema.js';
+import { commonConfig, HEC_TOKEN, ictx, indicator, JWT, kvConfig, NOW, runContext, startSim } from './sink-test-kit.js';
+import type { SplunkEsConfig, SplunkHecConfig } from './schema.js';
 import type { CommonSinkConfig, SinkDefinition } from '../../src/delivery/types.js';
 import { must } from '../../test/helpers/must.js';
 
@@ -15,23 +15,12 @@ const bench = <C>(t: TestContext, def: SinkDefinition<C>, config: C & CommonSink
   sinkReconcileBench(t, { def, config, ctx: ictx, http: runContext(t).http, now: NOW });
 
 /** A KV sink on the simulator at `base` writing `collection`, deleting at most `maxKeysPerDelete` keys a request. */
-const kvConfig = (base: string, collection: string, maxKeysPerDelete: number) =>
-  ({
-    ...commonConfig('splunk_kv'),
-    url: base,
-    auth: { bearer_token: JWT },
-    owner: 'nobody',
-    app: 'search',
-    collection,
-    max_documents_per_batch_save: 1000,
-    max_keys_per_delete: maxKeysPerDelete,
-    enforce_types: false,
-    replicate: false,
-  }) as SplunkKvConfig & ReturnType<typeof commonConfig>;
+const searchKv = (base: string, collection: string, maxKeysPerDelete: number) =>
+  kvConfig(base, { app: 'search', collection, max_keys_per_delete: maxKeysPerDelete });
 
 test('splunk_kv: the plan lists exactly the drift injected in the collection, reconcile repairs it, foreign documents survive, a second plan is empty', async (t) => {
   const { sim, base } = await startSim(t);
-  const b = await bench(t, splunkKvSink, kvConfig(base, 'stixgate_iocs', 2));
+  const b = await bench(t, splunkKvSink, searchKv(base, 'stixgate_iocs', 2));
   const values = ['198.51.100.1', '198.51.100.2', '198.51.100.3', 'evil.example', 'http://evil.example/x'];
   await b.put(values.map((v) => indicator(v)));
   await b.push();
@@ -93,7 +82,7 @@ test('splunk_kv: the plan lists exactly the drift injected in the collection, re
 
 test('splunk_kv: reads page by key (no skip), so a page costs the same however deep, through a server cap on rows per query; runs spill to disk beyond the chunk', async (t) => {
   const { sim, base } = await startSim(t, { maxRowsPerQuery: 10 });
-  const b = await bench(t, splunkKvSink, kvConfig(base, 'c', 50));
+  const b = await bench(t, splunkKvSink, searchKv(base, 'c', 50));
   const values = Array.from({ length: 25 }, (_, i) => `198.51.100.${i + 1}`);
   await b.put(values.map((v) => indicator(v)));
   const stats: unknown[] = [];

@@ -10,7 +10,17 @@ import { loadSinkMapping } from '../../src/delivery/records.js';
 import type { SinkDefinition } from '../../src/delivery/types.js';
 import { silentLogger } from '../../src/telemetry/logger.js';
 import { splunkEsSink, splunkHecSink, splunkKvSink } from './index.js';
-import { commonConfig, HEC_ACK_TOKEN, ictx, indicator, ips, JWT, NOW, runContext, startSim } from './sink-test-kit.js';
+import {
+  commonConfig,
+  HEC_ACK_TOKEN,
+  ictx,
+  indicator,
+  ips,
+  kvConfig,
+  NOW,
+  runContext,
+  startSim,
+} from './sink-test-kit.js';
 import { must } from '../../test/helpers/must.js';
 
 /** The three sinks driven by the engine's sink runner over a real store and change log. */
@@ -29,20 +39,7 @@ test('sink runner → Splunk sinks: every value pushed within the limits, a revo
   );
 
   const sinks: [SinkDefinition, Record<string, unknown>][] = [
-    [
-      splunkKvSink,
-      {
-        url: base,
-        auth: { bearer_token: JWT },
-        owner: 'nobody',
-        app: 'stixgate',
-        collection: 'ti',
-        max_documents_per_batch_save: 1000,
-        max_keys_per_delete: 50,
-        enforce_types: false,
-        replicate: false,
-      },
-    ],
+    [splunkKvSink, { ...kvConfig(base) }],
     [
       splunkEsSink,
       {

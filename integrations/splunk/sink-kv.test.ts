@@ -5,26 +5,14 @@ import type { Sink } from '../../src/delivery/types.js';
 import { splunkKvSink } from './index.js';
 import type { SplunkKvConfig } from './schema.js';
 import type { LoggedRequest } from './simulator.js';
-import { commonConfig, ictx, ips, JWT, records, runContext, startSim } from './sink-test-kit.js';
+import { ictx, kvConfig, ips, JWT, records, runContext, startSim } from './sink-test-kit.js';
 import { must } from '../../test/helpers/must.js';
 
 const APP = 'stixgate';
 const C = 'ti';
 
 function kvSink(base: string, over: Partial<SplunkKvConfig> = {}): Sink {
-  const cfg: SplunkKvConfig = {
-    url: base,
-    auth: { bearer_token: JWT },
-    owner: 'nobody',
-    app: APP,
-    collection: C,
-    max_documents_per_batch_save: 1000,
-    max_keys_per_delete: 50,
-    enforce_types: false,
-    replicate: false,
-    ...over,
-  };
-  return splunkKvSink.create({ ...commonConfig('splunk_kv'), ...cfg }, ictx);
+  return splunkKvSink.create(kvConfig(base, { app: APP, collection: C, ...over }), ictx);
 }
 
 const batchSaves = (sim: { requests: LoggedRequest[] }) => sim.requests.filter((r) => r.path.endsWith('/batch_save'));

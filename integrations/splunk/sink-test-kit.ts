@@ -1,8 +1,16 @@
 import { join } from 'node:path';
 import type { ClosableHttpClient } from '../../src/http/client.js';
 import { loadSinkMapping } from '../../src/delivery/records.js';
-import { type After, ictx, indicator, runContext as sinkRunContext, viewRecords } from '../../test/helpers/sink-kit.js';
-import type { SinkRecord, SinkRunContext } from '../../src/delivery/types.js';
+import {
+  type After,
+  commonConfig,
+  ictx,
+  indicator,
+  runContext as sinkRunContext,
+  viewRecords,
+} from '../../test/helpers/sink-kit.js';
+import type { CommonSinkConfig, SinkRecord, SinkRunContext } from '../../src/delivery/types.js';
+import type { SplunkKvConfig } from './schema.js';
 import { SplunkSimulator, type SplunkSimulatorOptions } from './simulator.js';
 import { must } from '../../test/helpers/must.js';
 
@@ -12,6 +20,26 @@ export const HEC_TOKEN = '11111111-2222-3333-4444-555555555555';
 export const HEC_ACK_TOKEN = '99999999-2222-3333-4444-555555555555';
 export const JWT = 'jwt-test';
 export { NOW, commonConfig, ictx, indicator } from '../../test/helpers/sink-kit.js';
+
+/**
+ * A KV sink's config on the simulator at `base`: the token JWT, app `stixgate`, collection `ti`,
+ * batch_save of 1,000, deletes of 50 keys, no type enforcement or replication (`over` replaces keys).
+ */
+export function kvConfig(base: string, over: Partial<SplunkKvConfig> = {}): SplunkKvConfig & CommonSinkConfig {
+  return {
+    ...commonConfig('splunk_kv'),
+    url: base,
+    auth: { bearer_token: JWT },
+    owner: 'nobody',
+    app: 'stixgate',
+    collection: 'ti',
+    max_documents_per_batch_save: 1000,
+    max_keys_per_delete: 50,
+    enforce_types: false,
+    replicate: false,
+    ...over,
+  };
+}
 
 export async function startSim(
   t: After,

@@ -20,6 +20,7 @@ import {
   ictx,
   ips,
   JWT,
+  kvConfig,
   records,
   runContext,
   startSim,
@@ -74,21 +75,7 @@ async function main(): Promise<void> {
     const hecRecs = records('splunk_hec', ips(N));
     for (const delayMs of [0, 50]) {
       const { base, state } = await serve(delayMs, Math.ceil(N / 1000));
-      const sink = splunkKvSink.create(
-        {
-          ...commonConfig('splunk_kv'),
-          url: base,
-          auth: { bearer_token: JWT },
-          owner: 'nobody',
-          app: 'stixgate',
-          collection: 'ti',
-          max_documents_per_batch_save: 1000,
-          max_keys_per_delete: 50,
-          enforce_types: false,
-          replicate: false,
-        },
-        ictx,
-      );
+      const sink = splunkKvSink.create(kvConfig(base), ictx);
       const rate = await push(sink, kvRecs, 1000, 4);
       if ((await state()).collections.find((c) => c.name === 'ti')?.documents !== N)
         throw new Error('KV: documents missing');
