@@ -7,6 +7,8 @@ import type { MappedItem } from '../../src/pipeline/types.js';
 import { indicates, malwareFamily } from '../../src/formats/reference-sdo.js';
 import { addDays } from '../../src/formats/api-time.js';
 import type { MappedRecord } from '../../src/formats/time-window.js';
+import { parseApiTime } from '../../src/formats/api-time.js';
+import { isRecord } from '../../src/core/guards.js';
 
 /** What a mapper needs besides the record: injected time and the source's `valid_days`. */
 export interface MapEnv {
@@ -70,4 +72,17 @@ export function feedRecord(spec: FeedIndicatorSpec, env: MapEnv): MappedRecord {
 /** A non-empty trimmed string field, cut at `max` and made well-formed UTF-16 (a cut or a feed can leave a lone surrogate). */
 export function str(v: unknown, max = 10_000): string | undefined {
   return typeof v === 'string' && v.trim() !== '' ? wellFormed(v.trim().slice(0, max)) : undefined;
+}
+
+/** A feed record as an object, or undefined when it is not one. */
+export const asObject = (rec: unknown): Record<string, unknown> | undefined => (isRecord(rec) ? rec : undefined);
+
+/** A MalwareBazaar sample's or ThreatFox IOC's newest time (`first_seen` or `last_seen`), epoch ms. */
+export function newestSeen(rec: unknown): number | undefined {
+  const r = asObject(rec);
+  if (!r) return undefined;
+  const ts = [parseApiTime(r.first_seen), parseApiTime(r.last_seen)]
+    .filter((x): x is string => x !== undefined)
+    .map(Date.parse);
+  return ts.length ? Math.max(...ts) : undefined;
 }

@@ -132,5 +132,4 @@ export async function probeGet(
   return { summary: `${req.service} answered ${answer}, credentials accepted; ${cost}`, res };
 }
 
-export const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+export { isRecord } from '../../src/core/guards.js';

@@ -4,6 +4,7 @@ import { OBSERVABLE_TYPES, isObservableType, type ObservableType } from '../../s
 import { loadSinkMapping, type SinkMapping } from '../../src/delivery/records.js';
 import { s, type Issue, type Schema } from '../../src/core/schema.js';
 import type { IntegrationContext } from '../../src/pipeline/types.js';
+import { isRecord } from '../../src/core/guards.js';
 
 /**
  * The Splunk sinks' sections of a mapping table (mappings/sinks/splunk_*.yaml) next to `fields`:
@@ -34,7 +35,6 @@ export interface EsRoute {
 
 const bad = (path: string, msg: string): StixgateError =>
   new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `sink mapping ${path}: ${msg}`);
-const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const KV_TYPE = s.enum(['number', 'bool', 'string', 'time'] as const);
 const types = s.record(KV_TYPE, { optional: true, description: 'field → number, bool, string or time' });
@@ -122,7 +122,7 @@ export function checkFieldName(path: string, f: string): void {
 export function fieldTypes(m: SinkMapping, extraFields: string[] = []): Record<string, KvFieldType> {
   const t = m.table.types;
   if (t === undefined) return {};
-  if (!isMap(t)) throw bad(m.path, '"types" must map field names to number, bool, string or time');
+  if (!isRecord(t)) throw bad(m.path, '"types" must map field names to number, bool, string or time');
   const out: Record<string, KvFieldType> = {};
   for (const [f, v] of Object.entries(t)) {
     if (typeof v !== 'string' || !KV_TYPES.includes(v))
@@ -138,10 +138,10 @@ export function fieldTypes(m: SinkMapping, extraFields: string[] = []): Record<s
 export function acceleratedFields(m: SinkMapping): Record<string, string> {
   const a = m.table.accelerated_fields;
   if (a === undefined) return {};
-  if (!isMap(a)) throw bad(m.path, '"accelerated_fields" must map names to {field: 1 | -1}');
+  if (!isRecord(a)) throw bad(m.path, '"accelerated_fields" must map names to {field: 1 | -1}');
   const out: Record<string, string> = {};
   for (const [n, spec] of Object.entries(a)) {
-    if (!isMap(spec) || Object.values(spec).some((x) => x !== 1 && x !== -1))
+    if (!isRecord(spec) || Object.values(spec).some((x) => x !== 1 && x !== -1))
       throw bad(m.path, `accelerated_fields.${n}: must be a mapping of field names to 1 or -1`);
     out[n] = JSON.stringify(spec);
   }
@@ -151,12 +151,12 @@ export function acceleratedFields(m: SinkMapping): Record<string, string> {
 /** `routes:` observable type → `{collection, field}` (ES threat-intel collections). */
 export function esRoutes(m: SinkMapping): Partial<Record<ObservableType, EsRoute>> {
   const r = m.table.routes;
-  if (!isMap(r)) throw bad(m.path, '"routes" must map observable types to {collection, field}');
+  if (!isRecord(r)) throw bad(m.path, '"routes" must map observable types to {collection, field}');
   const out: Partial<Record<ObservableType, EsRoute>> = {};
   for (const [type, v] of Object.entries(r)) {
     if (!isObservableType(type))
       throw bad(m.path, `routes.${type}: unknown observable type (known: ${OBSERVABLE_TYPES.join(', ')})`);
-    if (!isMap(v) || typeof v.collection !== 'string' || typeof v.field !== 'string')
+    if (!isRecord(v) || typeof v.collection !== 'string' || typeof v.field !== 'string')
       throw bad(m.path, `routes.${type}: must be {collection, field}`);
     if (!(ES_COLLECTIONS as readonly string[]).includes(v.collection))
       throw bad(

@@ -4,6 +4,7 @@ import { OBSERVABLE_TYPES, isObservableType, type Observable, type ObservableTyp
 import { loadSinkMapping } from '../../src/delivery/records.js';
 import { s, type Issue, type Schema } from '../../src/core/schema.js';
 import type { IntegrationContext } from '../../src/pipeline/types.js';
+import { isRecord } from '../../src/core/guards.js';
 
 /**
  * The `xsoar` sink's sections of its mapping table (mappings/sinks/xsoar.yaml) next to `fields`:
@@ -21,13 +22,12 @@ export interface XsoarTable {
 
 const bad = (path: string, msg: string): StixgateError =>
   new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `sink mapping ${path}: ${msg}`);
-const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** XSOAR field keys: the display name lower-cased without spaces. */
 const FIELD_KEY = /^[a-z0-9_]+$/;
 
 function typeTable(path: string, key: string, v: unknown, required: boolean): Partial<Record<ObservableType, string>> {
   if (v === undefined && !required) return {};
-  if (!isMap(v)) throw bad(path, `"${key}" must map observable types to XSOAR indicator types`);
+  if (!isRecord(v)) throw bad(path, `"${key}" must map observable types to XSOAR indicator types`);
   const out: Partial<Record<ObservableType, string>> = {};
   for (const [t, x] of Object.entries(v)) {
     if (!isObservableType(t))

@@ -1,6 +1,7 @@
 import { first } from '../../src/core/indexed.js';
 import { parseQuery, QueryError } from './sim-query.js';
 import { RELIABILITIES } from './schema.js';
+import { isRecord } from '../../src/core/guards.js';
 
 /**
  * The indicator store of the XSOAR simulator (one per tenant): indicators unique by value,
@@ -108,10 +109,9 @@ export const DEFAULT_INDICATOR_FIELDS = [
 ] as const;
 
 const iso = (ms: number): string => new Date(ms).toISOString();
-const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** Go decodes JSON null into the zero value: a null key is as good as an absent one (demisto-py sends every model attribute, unset ones as null). */
 const clean = (v: unknown): unknown =>
-  isMap(v) ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null)) : v;
+  isRecord(v) ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null)) : v;
 
 export class IndicatorStore {
   readonly byId = new Map<string, SimIndicator>();
@@ -214,7 +214,7 @@ export class IndicatorStore {
   check(input: unknown, n: number): { value: string; type: string } {
     const raw = clean(input);
     const where = `indicators[${n}]`;
-    if (!isMap(raw)) throw new SimError(400, 'bad_request', 'Bad request', `${where}: must be an object`);
+    if (!isRecord(raw)) throw new SimError(400, 'bad_request', 'Bad request', `${where}: must be an object`);
     if (typeof raw.value !== 'string' || raw.value.trim() === '')
       throw new SimError(400, 'bad_request', 'Bad request', `${where}: value is required`);
     const score = raw.score ?? 0;
@@ -242,7 +242,7 @@ export class IndicatorStore {
         'Bad request',
         `${where}: expirationInterval (minutes) is required with expirationPolicy interval`,
       );
-    if (raw.fields !== undefined && !isMap(raw.fields))
+    if (raw.fields !== undefined && !isRecord(raw.fields))
       throw new SimError(400, 'bad_request', 'Bad request', `${where}: fields must be an object`);
     const value = raw.value.trim();
     const existing = this.find(value);
@@ -268,7 +268,7 @@ export class IndicatorStore {
     if (!i.sourceBrands.includes(brand)) i.sourceBrands.push(brand);
     if (!i.sourceInstances.includes(instance)) i.sourceInstances.push(instance);
     if (raw.reliability !== undefined) i.reliability = String(raw.reliability);
-    if (isMap(raw.fields)) Object.assign(i.CustomFields, this.known(raw.fields, this.o.feedFields === 'keep'));
+    if (isRecord(raw.fields)) Object.assign(i.CustomFields, this.known(raw.fields, this.o.feedFields === 'keep'));
     this.touch(i);
     // expiration: a manual expiration wins over the feed's (XSOAR's expiration hierarchy)
     // each source brand's feed sets its own expiration; the indicator stays active while any source
@@ -298,8 +298,8 @@ export class IndicatorStore {
   /** `/indicator/create` (indicatorContext). */
   create(body: unknown): SimIndicator {
     const ctx = clean(body);
-    const ioc = clean(isMap(ctx) ? ctx.indicator : undefined);
-    if (!isMap(ioc)) throw new SimError(400, 'bad_request', 'Bad request', 'indicator is required');
+    const ioc = clean(isRecord(ctx) ? ctx.indicator : undefined);
+    if (!isRecord(ioc)) throw new SimError(400, 'bad_request', 'Bad request', 'indicator is required');
     if (typeof ioc.value !== 'string' || ioc.value.trim() === '')
       throw new SimError(400, 'bad_request', 'Bad request', 'indicator.value is required');
     const value = ioc.value.trim();
@@ -321,7 +321,7 @@ export class IndicatorStore {
   /** `/indicator/edit` (IocObject with id and the current version, or -1). */
   edit(body: unknown): SimIndicator {
     const ioc = clean(body);
-    if (!isMap(ioc) || typeof ioc.id !== 'string')
+    if (!isRecord(ioc) || typeof ioc.id !== 'string')
       throw new SimError(400, 'bad_request', 'Bad request', 'id is required');
     const i = this.byId.get(ioc.id);
     if (!i) throw new SimError(404, 'not_found', 'Not found', `indicator ${ioc.id} not found`);
@@ -360,7 +360,7 @@ export class IndicatorStore {
     } else if (ioc.manualScore === false) i.manualScore = false;
     if (typeof ioc.comment === 'string') i.comment = ioc.comment;
     if (typeof ioc.source === 'string') i.source = ioc.source;
-    if (isMap(ioc.CustomFields)) Object.assign(i.CustomFields, this.known(ioc.CustomFields, true));
+    if (isRecord(ioc.CustomFields)) Object.assign(i.CustomFields, this.known(ioc.CustomFields, true));
     for (const k of ['expiration', 'manualExpirationTime'] as const) {
       const t = ioc[k];
       if (t === undefined) continue;
@@ -383,7 +383,7 @@ export class IndicatorStore {
 
   /** `/indicators/search`. */
   search(filter: unknown, maxSize: number): { iocObjects: SimIndicator[]; total: number } {
-    const f = isMap(filter) ? (clean(filter) as Record<string, unknown>) : {};
+    const f = isRecord(filter) ? (clean(filter) as Record<string, unknown>) : {};
     let pred: (g: (f: string) => unknown) => boolean;
     try {
       pred = parseQuery(typeof f.query === 'string' ? f.query : '');
@@ -406,12 +406,12 @@ export class IndicatorStore {
   /** `/indicators/batchDelete`: deletes, and unless `doNotWhitelist` adds the values to the exclusion list. */
   batchDelete(input: unknown, limit = Infinity): { updatedIds: string[]; notUpdated: number } {
     const body = clean(input);
-    if (!isMap(body))
+    if (!isRecord(body))
       throw new SimError(400, 'bad_request', 'Bad request', 'Request body is not well-formed. It must be JSON.');
     let targets: string[];
     if (body.all === true)
       targets = this.search(
-        { ...(isMap(body.filter) ? body.filter : {}), size: Number.MAX_SAFE_INTEGER, page: 0 },
+        { ...(isRecord(body.filter) ? body.filter : {}), size: Number.MAX_SAFE_INTEGER, page: 0 },
         Number.MAX_SAFE_INTEGER,
       ).iocObjects.map((i) => i.id);
     else if (Array.isArray(body.ids) && body.ids.every((x) => typeof x === 'string')) targets = body.ids as string[];
@@ -443,7 +443,7 @@ export class IndicatorStore {
   /** `/indicator/whitelist`: adds a value to the exclusion list (and deletes its indicator), or only deletes it with doNotWhitelist. */
   whitelist(input: unknown): { updatedIds: string[]; notUpdated: number } {
     const body = clean(input);
-    if (!isMap(body) || typeof body.value !== 'string')
+    if (!isRecord(body) || typeof body.value !== 'string')
       throw new SimError(400, 'bad_request', 'Bad request', 'value is required');
     const i = this.find(body.value);
     if (i) {

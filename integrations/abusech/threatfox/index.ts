@@ -1,6 +1,7 @@
 import type { SourceDefinition } from '../../../src/pipeline/types.js';
 import { createRecentSource } from '../run.js';
-import { mapThreatfoxIoc, threatfoxTime } from './map.js';
+import { mapThreatfoxIoc } from './map.js';
+import { newestSeen } from '../common-map.js';
 import { threatfoxSchema, type ThreatfoxConfig } from './schema.js';
 
 const DAY_MS = 86_400_000;
@@ -28,7 +29,7 @@ export const threatfoxSource: SourceDefinition<ThreatfoxConfig> = {
         json: { query: 'get_iocs', days: threatfoxDays(since, now, config.overlap_secs * 1000, config.initial_days) },
       }),
       probe: () => ({ url: config.url, method: 'POST', listKey: 'data', json: { query: 'get_iocs', days: 1 } }),
-      time: threatfoxTime,
+      time: newestSeen,
       map: mapThreatfoxIoc,
     }),
 };

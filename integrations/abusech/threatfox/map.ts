@@ -1,6 +1,6 @@
 import { group } from '../../../src/core/indexed.js';
 import type { ExternalReference, HashAlgorithm, ObservableType } from '../../../src/core/stix.js';
-import { feedRecord, reject, str, type MapEnv } from '../common-map.js';
+import { asObject, feedRecord, reject, str, type MapEnv } from '../common-map.js';
 import { httpUrl, tagLabels } from '../../../src/formats/reference-sdo.js';
 import { parseApiTime } from '../../../src/formats/api-time.js';
 import type { MappedRecord } from '../../../src/formats/time-window.js';
@@ -14,10 +14,6 @@ export const THREATFOX_IOC_TYPES: Readonly<Record<string, { type: ObservableType
   sha1_hash: { type: 'file', hash: 'SHA-1' },
   sha256_hash: { type: 'file', hash: 'SHA-256' },
 };
-
-function asObject(rec: unknown): Record<string, unknown> | undefined {
-  return rec !== null && typeof rec === 'object' && !Array.isArray(rec) ? (rec as Record<string, unknown>) : undefined;
-}
 
 /** `1.2.3.4:80` / `[2001:db8::1]:443` → host and port. */
 function splitIpPort(v: string): { host: string; port?: string; v6: boolean } {
@@ -92,14 +88,4 @@ export function mapThreatfoxIoc(rec: unknown, index: number, env: MapEnv): Mappe
     },
     env,
   );
-}
-
-/** A ThreatFox IOC's newest time (first or last seen), epoch ms. */
-export function threatfoxTime(rec: unknown): number | undefined {
-  const r = asObject(rec);
-  if (!r) return undefined;
-  const ts = [parseApiTime(r.first_seen), parseApiTime(r.last_seen)]
-    .filter((x): x is string => x !== undefined)
-    .map(Date.parse);
-  return ts.length ? Math.max(...ts) : undefined;
 }

@@ -1,14 +1,10 @@
-import { str, feedRecord, reject, type MapEnv } from '../common-map.js';
+import { asObject, str, feedRecord, reject, type MapEnv } from '../common-map.js';
 import { httpUrl, tagLabels } from '../../../src/formats/reference-sdo.js';
 import { parseApiTime } from '../../../src/formats/api-time.js';
 import type { MappedRecord } from '../../../src/formats/time-window.js';
 import type { ExternalReference } from '../../../src/core/stix.js';
 
 const HEX = /^[0-9a-f]+$/i;
-
-function asObject(rec: unknown): Record<string, unknown> | undefined {
-  return rec !== null && typeof rec === 'object' && !Array.isArray(rec) ? (rec as Record<string, unknown>) : undefined;
-}
 
 /** URLhaus `urls/recent` record → url indicator. Pure. */
 export function mapUrlhausUrl(rec: unknown, index: number, env: MapEnv): MappedRecord {
