@@ -110,6 +110,21 @@ function selfLink(doc: Record<string, unknown>): { source_name: string; url: str
   return l ? [{ source_name: SERVICE, url: (l as { href: string }).href.slice(0, 2000) }] : [];
 }
 
+/** The time of the enrichment and the id of the note it writes. */
+interface MapOptions {
+  now: number;
+  noteId: string;
+}
+
+/** Refuses a document of another RDAP object class than the one asked for. */
+function expectClass(doc: Record<string, unknown>, objectClass: string, fail: Fail): void {
+  if (doc.objectClassName !== objectClass)
+    throw fail(
+      `objectClassName is ${JSON.stringify(doc.objectClassName)}, expected "${objectClass}"`,
+      '$.objectClassName',
+    );
+}
+
 const iso = (t: number | undefined): string | undefined => (t === undefined ? undefined : stixTime(t));
 const defined = (o: Record<string, unknown>): Record<string, unknown> =>
   Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0)));
@@ -118,12 +133,11 @@ const line = (label: string, v: string | undefined): string[] => (v ? [`${label}
 export function mapRdapDomain(
   subject: Observable,
   doc: Record<string, unknown>,
-  opts: { now: number; noteId: string },
+  opts: MapOptions,
   fail: Fail,
 ): EnrichmentResult {
   const { now } = opts;
-  if (doc.objectClassName !== 'domain')
-    throw fail(`objectClassName is ${JSON.stringify(doc.objectClassName)}, expected "domain"`, '$.objectClassName');
+  expectClass(doc, 'domain', fail);
   const ev = events(doc);
   const ents = entities(doc);
   const registrar = ents.find((e) => e.roles.includes('registrar'));
@@ -187,12 +201,11 @@ export function mapRdapDomain(
 export function mapRdapNetwork(
   subject: Observable,
   doc: Record<string, unknown>,
-  opts: { now: number; noteId: string },
+  opts: MapOptions,
   fail: Fail,
 ): EnrichmentResult {
   const { now } = opts;
-  if (doc.objectClassName !== 'ip network')
-    throw fail(`objectClassName is ${JSON.stringify(doc.objectClassName)}, expected "ip network"`, '$.objectClassName');
+  expectClass(doc, 'ip network', fail);
   const start = str(doc.startAddress, 64);
   const end = str(doc.endAddress, 64);
   if (!start || !end)
