@@ -9,6 +9,7 @@ import {
   type RefSet,
 } from './sim-store.js';
 import type { BulkResults, SimContext } from './sim-context.js';
+import { isRecord } from '../../src/core/guards.js';
 
 /**
  * `reference_data_collections` sets and entries (IBM's QRadar REST API documentation), served from API 16.0 on:
@@ -77,7 +78,25 @@ function parseBody(raw: Buffer): { v: unknown } | SimResponse {
 }
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
-const isObj = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/** QRadar's 422 for a DTO's bad time_to_live or expiry_type (its codes differ on create and update), or undefined. */
+function invalidExpiry(d: Record<string, unknown>, ttlCode: number, expiryCode: number): SimResponse | undefined {
+  if (d.time_to_live !== undefined && d.time_to_live !== null && !isInt(d.time_to_live))
+    return qerror(
+      422,
+      ttlCode,
+      `Invalid time_to_live ${JSON.stringify(d.time_to_live)}`,
+      'A request parameter is not valid',
+    );
+  if (d.expiry_type !== undefined && !EXPIRY.includes(String(d.expiry_type)))
+    return qerror(
+      422,
+      expiryCode,
+      `Invalid expiry_type ${JSON.stringify(d.expiry_type)}`,
+      'A request parameter is not valid',
+    );
+  return undefined;
+}
 
 export async function collections(ctx: SimContext, r: CollectionsRequest): Promise<SimResponse> {
   if (Number(ctx.version) < COLLECTIONS_MIN_VERSION)
@@ -154,7 +173,7 @@ export async function collections(ctx: SimContext, r: CollectionsRequest): Promi
     const b = parseBody(r.raw);
     if ('status' in b) return b;
     const d = b.v;
-    if (!isObj(d)) return qerror(422, 10002, 'The set name is required', 'The body must be a Set DTO');
+    if (!isRecord(d)) return qerror(422, 10002, 'The set name is required', 'The body must be a Set DTO');
     if (typeof d.name !== 'string' || d.name === '')
       return qerror(422, 10002, 'The set name is required', 'A request parameter is not valid');
     if (typeof d.entry_type !== 'string' || !(ELEMENT_TYPES as readonly string[]).includes(d.entry_type))
@@ -177,20 +196,8 @@ export async function collections(ctx: SimContext, r: CollectionsRequest): Promi
         `Tenant ${String(d.tenant_id)} is not the caller's tenant`,
         'A request parameter is not valid',
       );
-    if (d.time_to_live !== undefined && d.time_to_live !== null && !isInt(d.time_to_live))
-      return qerror(
-        422,
-        10007,
-        `Invalid time_to_live ${JSON.stringify(d.time_to_live)}`,
-        'A request parameter is not valid',
-      );
-    if (d.expiry_type !== undefined && !EXPIRY.includes(String(d.expiry_type)))
-      return qerror(
-        422,
-        10007,
-        `Invalid expiry_type ${JSON.stringify(d.expiry_type)}`,
-        'A request parameter is not valid',
-      );
+    const badExpiry = invalidExpiry(d, 10007, 10007);
+    if (badExpiry) return badExpiry;
     if (d.expired_log_option !== undefined && !LOG_OPTIONS.includes(String(d.expired_log_option)))
       return qerror(
         422,
@@ -240,21 +247,9 @@ export async function collections(ctx: SimContext, r: CollectionsRequest): Promi
       const b = parseBody(r.raw);
       if ('status' in b) return b;
       const d = b.v;
-      if (!isObj(d)) return qerror(422, 11002, 'The body must be a Set DTO', 'A request parameter is not valid');
-      if (d.time_to_live !== undefined && d.time_to_live !== null && !isInt(d.time_to_live))
-        return qerror(
-          422,
-          11003,
-          `Invalid time_to_live ${JSON.stringify(d.time_to_live)}`,
-          'A request parameter is not valid',
-        );
-      if (d.expiry_type !== undefined && !EXPIRY.includes(String(d.expiry_type)))
-        return qerror(
-          422,
-          11004,
-          `Invalid expiry_type ${JSON.stringify(d.expiry_type)}`,
-          'A request parameter is not valid',
-        );
+      if (!isRecord(d)) return qerror(422, 11002, 'The body must be a Set DTO', 'A request parameter is not valid');
+      const badExpiry = invalidExpiry(d, 11003, 11004);
+      if (badExpiry) return badExpiry;
       if (isInt(d.time_to_live)) set.ttl = intervalFromSeconds(d.time_to_live);
       if (d.time_to_live === null) set.ttl = undefined;
       if (d.expiry_type !== undefined) set.expiry = d.expiry_type as 'NO_EXPIRY';
@@ -307,7 +302,7 @@ export async function collections(ctx: SimContext, r: CollectionsRequest): Promi
   ):
     | { set: RefSet; value: string; source?: string; notes?: string; domainId: number | null }
     | { status: number; code: number; message: string } {
-    if (!isObj(d)) return { status: 422, code: 20001, message: 'An entry must be a Set Entry DTO' };
+    if (!isRecord(d)) return { status: 422, code: 20001, message: 'An entry must be a Set Entry DTO' };
     if (!isInt(d.collection_id)) return { status: 422, code: 20001, message: 'collection_id is required' };
     if (typeof d.value !== 'string' || d.value === '')
       return { status: 422, code: 20002, message: 'value is required' };
@@ -370,7 +365,7 @@ export async function collections(ctx: SimContext, r: CollectionsRequest): Promi
       if (!found) return qerror(404, 21000, `Entry ${entryId} does not exist`, 'The id could not be located');
       const b = parseBody(r.raw);
       if ('status' in b) return b;
-      const notes = isObj(b.v) ? b.v.notes : undefined;
+      const notes = isRecord(b.v) ? b.v.notes : undefined;
       if (typeof notes === 'string' && notes.length > 4000)
         return qerror(
           422,
@@ -398,7 +393,7 @@ export async function collections(ctx: SimContext, r: CollectionsRequest): Promi
     if (ctx.maxBulkElements !== undefined && b.v.length > ctx.maxBulkElements)
       return qerror(413, 0, `Too many entries in a single bulk update (${b.v.length} > ${ctx.maxBulkElements})`);
     for (const d of b.v) {
-      if (isObj(d) && isInt(d.collection_id) && !ctx.store.sets.get(d.collection_id))
+      if (isRecord(d) && isInt(d.collection_id) && !ctx.store.sets.get(d.collection_id))
         return qerror(
           422,
           23000,
@@ -406,7 +401,7 @@ export async function collections(ctx: SimContext, r: CollectionsRequest): Promi
           'An unknown collection was specified',
         );
       if (
-        isObj(d) &&
+        isRecord(d) &&
         d.domain_id !== undefined &&
         d.domain_id !== null &&
         !(isInt(d.domain_id) && ctx.domains.allows(d.domain_id))
