@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Issue } from '../../src/core/schema.js';
 import { s } from '../../src/core/schema.js';
-import type { HashAlgorithm, ObservableType } from '../../src/core/stix.js';
+import { OBSERVABLE_TYPES, type HashAlgorithm, type ObservableType } from '../../src/core/stix.js';
 import { loadYamlTable, TABLE_KEY } from '../../src/core/yaml-document.js';
 
 export type OtxTypeRule = { observable: ObservableType | 'auto'; hash?: HashAlgorithm } | { object: 'vulnerability' };
@@ -11,16 +11,8 @@ export interface OtxTypeTable {
   unmapped: Set<string>;
 }
 
-const OBSERVABLES = [
-  'ipv4-addr',
-  'ipv6-addr',
-  'domain-name',
-  'url',
-  'email-addr',
-  'file',
-  'x509-certificate',
-  'auto',
-] as const;
+/** The observable types of src/core/stix.ts, or `auto` (detected from the value). */
+const OBSERVABLES: readonly (ObservableType | 'auto')[] = [...OBSERVABLE_TYPES, 'auto'];
 const HASHES = ['MD5', 'SHA-1', 'SHA-256', 'SHA-512'] as const;
 
 /** `mappings/otx/indicator-types.yaml`: OTX indicator type → observable (with a hash algorithm) or object. */

@@ -1,4 +1,5 @@
 import {
+  OBSERVABLE_TYPES,
   TLP_LEVELS,
   TLP_MARKING_BY_LEVEL,
   tlpOfRank,
@@ -33,17 +34,7 @@ const REQUIRED: Record<string, readonly string[]> = {
   sighting: ['sighting_of_ref'],
   'marking-definition': ['definition_type', 'definition', 'name', 'extensions'],
 };
-const SCO_KEEP_ALL = new Set([
-  'ipv4-addr',
-  'ipv6-addr',
-  'domain-name',
-  'url',
-  'email-addr',
-  'file',
-  'x509-certificate',
-  'mac-addr',
-  'autonomous-system',
-]);
+const SCO_KEEP_ALL = new Set<string>([...OBSERVABLE_TYPES, 'mac-addr', 'autonomous-system']);
 
 /**
  * True when the reader sees an independent contribution whose delivered content is the stored
