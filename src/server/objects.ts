@@ -21,6 +21,13 @@ export interface ObjectRoutesOptions {
 
 export const STIX_ID =
   '^[a-z][a-z0-9-]{0,62}--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
+/** The path parameters of a route about one object: its STIX id. */
+export const OBJECT_ID_PARAMS = {
+  type: 'object',
+  required: ['id'],
+  additionalProperties: false,
+  properties: { id: { type: 'string', pattern: STIX_ID } },
+} as const;
 const str = { type: 'string' } as const;
 const list = (pattern: string, description: string) => ({
   type: 'string',
@@ -145,12 +152,7 @@ export function objectRoutes(app: FastifyInstance, o: ObjectRoutesOptions): void
     {
       onRequest: o.auth.require('search'),
       schema: {
-        params: {
-          type: 'object',
-          required: ['id'],
-          additionalProperties: false,
-          properties: { id: { type: 'string', pattern: STIX_ID } },
-        },
+        params: OBJECT_ID_PARAMS,
         response: { 200: objectResponseSchema },
       },
     },

@@ -4,6 +4,7 @@ import { DEFAULT_POLICY, canSee, type AccessPolicy } from '../access/policy.js';
 import type { Store } from '../store/contract.js';
 import type { Authenticator } from './auth.js';
 import { ApiError } from './errors.js';
+import { OBJECT_ID_PARAMS } from './objects.js';
 
 export interface RelatedRoutesOptions {
   correlator: CorrelationIndex;
@@ -16,7 +17,6 @@ export interface RelatedRoutesOptions {
 
 export const MAX_RELATED_LIMIT = 1000;
 
-const STIX_ID = '^[a-z][a-z0-9-]{0,62}--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 const str = { type: 'string' } as const;
 
 /** What an answer may carry (an allowlist: the response serializer writes exactly these fields). */
@@ -67,12 +67,7 @@ export function relatedRoutes(app: FastifyInstance, o: RelatedRoutesOptions): vo
     {
       onRequest: o.auth.require('lookup'),
       schema: {
-        params: {
-          type: 'object',
-          required: ['id'],
-          additionalProperties: false,
-          properties: { id: { type: 'string', pattern: STIX_ID } },
-        },
+        params: OBJECT_ID_PARAMS,
         querystring: {
           type: 'object',
           additionalProperties: false,

@@ -4,7 +4,7 @@ import { viewOf } from '../../access/view.js';
 import { filterKey, parseFilter } from '../../search/filter.js';
 import { searchPage } from '../../search/pages.js';
 import { ApiError } from '../errors.js';
-import { STIX_ID } from '../objects.js';
+import { OBJECT_ID_PARAMS } from '../objects.js';
 import { provenanceOf } from '../provenance.js';
 import { scoreHistoryOf } from '../score-history.js';
 import { historySection } from './history-page.js';
@@ -102,12 +102,7 @@ export function searchRoutes(app: FastifyInstance, kit: ConsoleKit): void {
       onRequest: search,
       schema: {
         hide: true,
-        params: {
-          type: 'object',
-          required: ['id'],
-          additionalProperties: false,
-          properties: { id: { type: 'string', pattern: STIX_ID } },
-        },
+        params: OBJECT_ID_PARAMS,
       },
     },
     async (req, reply) => {
