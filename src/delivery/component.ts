@@ -54,19 +54,19 @@ export function createSinkComponent(
   return { id, def, config, sink, http, limiter, mapping, deadLetter, logger };
 }
 
+/** What a push or a reconcile of a sink component reads from its caller: the store, clock, signal and filters. */
+export interface SinkRunInputs {
+  store: Store;
+  metrics?: Metrics;
+  signal: AbortSignal;
+  now: () => number;
+  publish?: PublishCheck;
+  access?: AccessPolicy;
+}
+
 export function runSinkComponent(
   c: SinkComponent,
-  o: {
-    store: Store;
-    metrics?: Metrics;
-    signal: AbortSignal;
-    now: () => number;
-    full?: boolean;
-    dryRun?: boolean;
-    publish?: PublishCheck;
-    publishVersion?: string;
-    access?: AccessPolicy;
-  },
+  o: SinkRunInputs & { full?: boolean; dryRun?: boolean; publishVersion?: string },
 ): Promise<SinkRunSummary> {
   return runSink({ ...componentParts(c), ...o });
 }
