@@ -35,12 +35,18 @@ class AtomicFile {
     this.tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
     this.fd = openSync(this.tmp, 'wx', 0o600);
   }
+  /** The open descriptor; a write or commit after the commit is a programming error. */
+  private open(): number {
+    if (this.fd === undefined) throw new Error(`${this.tmp} is already committed`);
+    return this.fd;
+  }
   write(text: string): void {
-    writeSync(this.fd!, text);
+    writeSync(this.open(), text);
   }
   commit(): void {
-    fsyncSync(this.fd!);
-    closeSync(this.fd!);
+    const fd = this.open();
+    fsyncSync(fd);
+    closeSync(fd);
     this.fd = undefined;
     renameSync(this.tmp, this.path);
   }

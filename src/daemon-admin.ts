@@ -93,7 +93,7 @@ function jobView(st: JobStatus | undefined, summary: Record<string, unknown> | u
     st?.lastStart === undefined
       ? undefined
       : {
-          started: iso(st.lastStart)!,
+          started: new Date(st.lastStart).toISOString(),
           ...(st.running
             ? { outcome: 'running' as const }
             : { ended: iso(st.lastEnd), outcome: st.lastError ? ('error' as const) : ('success' as const) }),

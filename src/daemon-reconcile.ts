@@ -36,7 +36,9 @@ export async function reconcileInSlot(
 ): Promise<ReconcileResult | undefined> {
   const job = `sink:${comp.id}`;
   let result: ReconcileResult | undefined;
-  await host.scheduler()!.runNow(job, (signal) =>
+  const scheduler = host.scheduler();
+  if (!scheduler) throw new Error('reconcile: the daemon is not started');
+  await scheduler.runNow(job, (signal) =>
     host.withLease(job, signal, async (s2) => {
       result = await reconcileRun(host, comp, s2, o);
     }),

@@ -56,7 +56,8 @@ function keyOf(config: object, e: unknown): string {
   if (reason && entries.some(([k]) => k === reason)) return `.${reason}`;
   const message = errorMessage(e);
   const quoted = entries.filter(([, v]) => typeof v === 'string' && v.length >= 2 && message.includes(v));
-  return quoted.length === 1 ? `.${quoted[0]![0]}` : '';
+  const [only, ...more] = quoted;
+  return only && more.length === 0 ? `.${only[0]}` : '';
 }
 
 /** The configuration file, validated, with every component buildable: what the daemon starts and reloads with. */

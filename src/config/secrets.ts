@@ -51,7 +51,8 @@ export function resolveSecrets(
           return '';
         }
       }
-      const v = ctx.env[name!];
+      // the pattern names a file or a variable: no file, so a variable
+      const v = name === undefined ? undefined : ctx.env[name];
       if (v === undefined || v === '') {
         failed = true;
         issues.push({ path, message: `environment variable ${name} is not set` });

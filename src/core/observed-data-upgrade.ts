@@ -1,5 +1,6 @@
 import { deterministicId, SCO_ID_PROPERTIES, scoId } from './ids.js';
 import { isSco } from './stix.js';
+import { entry } from './indexed.js';
 
 /**
  * STIX 2.0 `observed-data.objects` → STIX 2.1 SCOs and `object_refs`.
@@ -139,7 +140,7 @@ export function upgradeObservedData(o: Record<string, unknown>): UpgradeResult {
     localRefs(local.get(k), refs);
     for (const r of refs) idOf(r);
     active.delete(k);
-    const body = local.get(k)!;
+    const body = entry(local, k);
     const type = String(body.type);
     if (cyclic.has(k) || refs.some((r) => local.has(r) && !ids.has(r))) {
       ids.set(k, deterministicId(type, `${String(o.id)}/objects/${k}`));
@@ -165,7 +166,7 @@ export function upgradeObservedData(o: Record<string, unknown>): UpgradeResult {
         reason: 'bad_ref',
         message: `observed-data object "${k.slice(0, 40)}": ${bad[0]} names no object of this observed-data`,
       };
-    const id = ids.get(k)!;
+    const id = entry(ids, k);
     if (seen.has(id)) continue;
     seen.add(id);
     const { type, ...rest } = rewritten;

@@ -23,8 +23,8 @@ export function yamlTooDeep(text: string, maxDepth: number): YamlTooDeep | undef
   const stack: [CstNode, number][] = [];
   for (const token of new Parser().parse(text) as Iterable<CstNode>) {
     if (token.type === 'document' && token.value) stack.push([token.value, 0]);
-    while (stack.length) {
-      const [node, depth] = stack.pop()!;
+    for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+      const [node, depth] = top;
       if (!node.items) continue; // a scalar, comment or directive
       if (depth + 1 > maxDepth) return { offset: node.offset, depth: depth + 1 };
       for (const it of node.items) {

@@ -130,7 +130,8 @@ export async function* splitLines(
   };
 
   const checkHead = (): Buffer => {
-    const all = Buffer.concat(head!);
+    if (head === undefined) throw new RangeError('the head of the input was checked already');
+    const all = Buffer.concat(head);
     head = undefined;
     if (looksBinary(all, headBytes)) {
       throw new StixgateError(

@@ -2,6 +2,7 @@ import type { ObservableType, StixObject } from '../core/stix.js';
 import { normaliseHash, normaliseObservable, parseIpv4 } from '../core/observable.js';
 import { cidrBits, cidrValue, lastIpv4, lastIpv6, parseCidr, widen } from '../core/cidr.js';
 import { indicatorObservables } from '../core/object-observables.js';
+import { at } from '../core/indexed.js';
 
 /**
  * Canonical value keys of objects, and the parsed forms the derivations index: an IPv4/IPv6
@@ -46,7 +47,7 @@ export function splitKey(key: string): { type: string; value: string } {
 /** An IPv6 address as 16 big-endian bytes (byte order = numeric order, so SQLite BLOB ranges work). */
 export function ipv6Bytes(words: Uint16Array): Buffer {
   const b = Buffer.alloc(16);
-  for (let i = 0; i < 8; i++) b.writeUInt16BE(words[i]!, i * 2); // an address is always eight words
+  for (let i = 0; i < 8; i++) b.writeUInt16BE(at(words, i), i * 2); // an address is always eight words
   return b;
 }
 

@@ -2,6 +2,7 @@ import { createReadStream, createWriteStream, mkdirSync, mkdtempSync, rmSync } f
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { at } from '../core/indexed.js';
 
 /**
  * An external sort for reconcile: items are buffered up to `chunk`, each full buffer is sorted by
@@ -70,13 +71,17 @@ export class SortedSpill<T> {
       for (const r of readers) heads.push(await next(r));
       for (;;) {
         let best = -1;
+        let item: T | undefined;
         for (let i = 0; i < heads.length; i++) {
-          if (heads[i] === undefined) continue;
-          if (best < 0 || cmp(this.keyOf(heads[i]!), this.keyOf(heads[best]!)) < 0) best = i;
+          const h = heads[i];
+          if (h === undefined) continue;
+          if (item === undefined || cmp(this.keyOf(h), this.keyOf(item)) < 0) {
+            best = i;
+            item = h;
+          }
         }
-        if (best < 0) return;
-        const item = heads[best]!;
-        heads[best] = await next(readers[best]!);
+        if (item === undefined) return;
+        heads[best] = await next(at(readers, best));
         yield item;
       }
     } finally {

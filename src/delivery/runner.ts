@@ -614,7 +614,8 @@ async function bisect(
   const [only] = batch;
   if (batch.length === 1 && only) {
     deadLetter(o, [{ record: only, reason: e.message }]);
-    settled.push(ledgerUpdate(only, { status: 'reject', reason: e.message }, o.config.filters.min_score)!);
+    const rejected = ledgerUpdate(only, { status: 'reject', reason: e.message }, o.config.filters.min_score);
+    if (rejected) settled.push(rejected); // a rejection always has its ledger row
     sum.rejected++;
     sum.batches++;
     o.logger.warn(

@@ -118,11 +118,8 @@ export function recordsForChanges(
       d.facts,
     )) {
       if (f.filters.types.length && !f.filters.types.includes(r.observable.type)) {
-        if (skipped)
-          skipped.set(
-            r.key,
-            skippedUpdate(r.key, c.seq, 'filter', 'filters.types', r.score, threshold, contributions!),
-          );
+        if (skipped && contributions !== undefined)
+          skipped.set(r.key, skippedUpdate(r.key, c.seq, 'filter', 'filters.types', r.score, threshold, contributions));
         continue;
       }
       let rec = contributions === undefined ? r : { ...r, contributions };

@@ -5,6 +5,7 @@ import { canSee, DEFAULT_POLICY, visibleRecorded, type AccessPolicy } from '../a
 import type { Store } from '../store/contract.js';
 import { decodeContributions, type LedgerRow } from '../store/ledger.js';
 import { recordKey } from './records.js';
+import { entry } from '../core/indexed.js';
 
 /** A sink's state for a value as one reader may see it (docs/deliveries.md). */
 export interface DeliveryEntry {
@@ -91,13 +92,16 @@ export async function deliveriesOf(
     const rows = reading.rows.filter((r) => r.sink === sink);
     const cursor = o.sinks.includes(sink) ? await o.cursor(sink) : Number.MAX_SAFE_INTEGER;
     const pending = reading.valueSeq > cursor && rows.every((r) => r.seq < reading.valueSeq);
-    const shown = rows.map((r) => ({ row: r, entry: entryOf(r, ceiling) })).filter((x) => x.entry !== undefined);
+    const shown = rows.flatMap((r) => {
+      const e = entryOf(r, ceiling);
+      return e === undefined ? [] : [{ row: r, entry: e }];
+    });
     if (pending) {
       if (!valueVisible) continue;
       const prev = shown.sort((a, b) => b.row.seq - a.row.seq).at(0);
       out.push({
         sink,
-        type: prev ? typeOf.get(prev.row.key)! : primary.type,
+        type: prev ? entry(typeOf, prev.row.key) : primary.type,
         state: 'pending',
         reason: null,
         since: null,
@@ -106,11 +110,11 @@ export async function deliveriesOf(
         score: null,
         threshold: null,
         detail: null,
-        ...(prev ? { previous: prev.entry! } : {}),
+        ...(prev ? { previous: prev.entry } : {}),
       });
       continue;
     }
-    for (const { row, entry } of shown) out.push({ sink, type: typeOf.get(row.key)!, ...entry! });
+    for (const s of shown) out.push({ sink, type: entry(typeOf, s.row.key), ...s.entry });
     if (rows.length === 0 && valueVisible) {
       out.push({
         sink,

@@ -172,7 +172,7 @@ export class KindList {
         this.linesRendered += seg.lines.size;
       }
       parts.push(seg.buf);
-      digests.push(seg.digest!);
+      digests.push(seg.digest ?? sha1(seg.buf));
     }
     let body = Buffer.concat(parts);
     if (this.maxBytes > 0 && body.length > this.maxBytes) {

@@ -19,7 +19,7 @@ import {
   type LookupRecord,
 } from './records.js';
 import { selectChange, type Candidate, type SkipReason } from './select.js';
-import { at } from '../core/indexed.js';
+import { at, entry } from '../core/indexed.js';
 
 /**
  * One run of one enricher over the change log (a scheduled job of its own: ingest never waits
@@ -196,7 +196,7 @@ export async function runEnricher(o: EnrichRunOptions): Promise<EnrichRunSummary
       // the cursor moves past every change whose values all have an outcome
       let next = page.next;
       for (const c of candidates) {
-        if (c.values.some((v) => values.get(valueKey(v))!.state === 'pending')) {
+        if (c.values.some((v) => entry(values, valueKey(v)).state === 'pending')) {
           next = c.change.seq - 1;
           break;
         }

@@ -198,9 +198,10 @@ async function* decodeBody(
     }
     throw e;
   } finally {
-    if (typeof (it as AsyncIterator<Buffer>).return === 'function' && !rawDone) {
+    const stop = (it as AsyncIterator<Buffer>).return;
+    if (typeof stop === 'function' && !rawDone) {
       // Release the underlying stream when the consumer stops early.
-      await (it as AsyncIterator<Buffer>).return!().catch(() => undefined);
+      await stop.call(it).catch(() => undefined);
     }
   }
   if (total === 0) {

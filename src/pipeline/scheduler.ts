@@ -232,9 +232,10 @@ export class Scheduler {
       }
     }
     const running = () => [...this.jobs.values()].filter((j) => j.running);
+    const runs = (jobs: Job[]) => jobs.flatMap((j) => (j.running ? [j.running] : []));
     let timer: NodeJS.Timeout | undefined;
     const graceOver = new Promise<void>((r) => (timer = setTimeout(r, graceMs - Math.floor(graceMs / 4))));
-    await Promise.race([Promise.allSettled(running().map((j) => j.running!)), graceOver]);
+    await Promise.race([Promise.allSettled(runs(running())), graceOver]);
     clearTimeout(timer);
     const aborted = running();
     for (const job of aborted) {
@@ -242,7 +243,7 @@ export class Scheduler {
         new StixgateError('STIXGATE_ERR_JOB_ABORTED', `job ${job.id}: aborted by shutdown`, { reason: 'shutdown' }),
       );
     }
-    await Promise.allSettled(aborted.map((j) => j.running!));
+    await Promise.allSettled(runs(aborted));
     return { aborted: aborted.map((j) => j.id) };
   }
 
@@ -266,24 +267,23 @@ export class Scheduler {
       });
       void job.task.start();
     } else if (job.spec.intervalMs !== undefined) {
-      this.armInterval(job, this.now() + job.spec.intervalMs);
+      this.armInterval(job, this.now() + job.spec.intervalMs, job.spec.intervalMs);
     }
     if (job.spec.runOnStart) setImmediate(() => this.tick(job));
   }
 
   /** setTimeout chain (no setInterval): ticks keep their phase, missed ticks are dropped, not stacked. */
-  private armInterval(job: Job, at: number): void {
+  private armInterval(job: Job, at: number, period: number): void {
     job.nextAt = at;
     job.timer = setTimeout(
       () => {
         if (this.stopping) return;
-        const period = job.spec.intervalMs!;
         let next = at + period;
         const t = this.now();
         // a missed tick (or a clock stepped ahead) is dropped; a clock stepped back does not hold the
         // job until it catches up again: either way the next run is one period from now
         if (next <= t || next - t > period) next = t + period;
-        this.armInterval(job, next);
+        this.armInterval(job, next, period);
         this.tick(job);
       },
       Math.max(0, at - this.now()),

@@ -83,7 +83,7 @@ async function openAnonymous(dir: string): Promise<FileHandle> {
 }
 
 async function* fromMemory(chunks: Buffer[]): AsyncGenerator<Buffer> {
-  while (chunks.length) yield chunks.shift()!;
+  for (let c = chunks.shift(); c !== undefined; c = chunks.shift()) yield c;
 }
 
 async function* fromFile(file: FileHandle, size: number): AsyncGenerator<Buffer> {
