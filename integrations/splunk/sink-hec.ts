@@ -175,7 +175,9 @@ export function createSplunkHecSink(config: SplunkHecConfig & CommonSinkConfig, 
     ctx.gauge?.('unacked', unacked);
     const deadline = performance.now() + ackTimeoutMs;
     try {
-      while (acks.length > 0 && performance.now() < deadline) {
+      // at least one poll, even when the deadline passed before it (a slow or loaded host): events
+      // the indexers acknowledged meanwhile are not sent again
+      for (let first = true; acks.length > 0 && (first || performance.now() < deadline); first = false) {
         await abortableSleep(
           Math.min(config.ack_poll_interval_ms, Math.max(1, deadline - performance.now())),
           ctx.signal,
