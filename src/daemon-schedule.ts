@@ -8,6 +8,7 @@ import { MAPPINGS_DIR } from './paths.js';
 import { enricherJobs, expireJob, type JobHost, rescoreJob, warninglistJob } from './daemon-jobs.js';
 import { runSinkJob, runSourceJob } from './daemon-runs.js';
 import { reconcileJob } from './daemon-reconcile.js';
+import { retentionJob } from './daemon-retention.js';
 
 /** The components and jobs of one configuration, as `scheduleAll` adds them to a scheduler. */
 export interface Scheduled {
@@ -20,7 +21,7 @@ export interface Scheduled {
 
 /**
  * Creates the enabled sources and sinks of the loaded configuration and adds one job per source,
- * per sink (and its reconcile schedule), the warninglist, rescore, enricher and expiry jobs.
+ * per sink (and its reconcile schedule), the warninglist, rescore, enricher, expiry and retention jobs.
  */
 export function scheduleAll(
   host: JobHost,
@@ -93,6 +94,7 @@ export function scheduleAll(
     rescoreJob(host),
     ...enricherJobs(host, o.enrichCaches, o.onEnrichHttp),
     expireJob(host),
+    retentionJob(host),
   ];
   for (const j of own) if (j) addJob(j.id, j.spec, j.run);
   host.metrics.initComponents({

@@ -138,6 +138,7 @@ export class Daemon {
 
     this.store = await openStore(config, dataDir);
     log.info({ dataDir, store: this.store.kind }, 'store open');
+    for (const w of this.store.warnings ?? []) log.warn(w);
     await this.pauses.load(this.store);
 
     this.scoring = compileScoring(config.scoring);

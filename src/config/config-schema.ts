@@ -7,6 +7,7 @@ import type { IntegrationDefinition } from './registry.js';
 import type { CommonSourceConfig } from '../pipeline/types.js';
 import type { CommonSinkConfig } from '../delivery/types.js';
 import { opensearchStoreSchema, type OpenSearchStoreConfig } from '../store/opensearch/schema.js';
+import { DEFAULT_RETENTION, retentionSchema } from '../store/retention.js';
 import { filterConfigSchema, trustedSourceSchema } from '../filter/schema.js';
 import { correlationSchema } from '../correlate/schema.js';
 import { REMOTE_LOOKUP_DEFAULTS, remoteLookupSchema } from '../lookup/remote/schema.js';
@@ -250,6 +251,14 @@ export const commonSinkSchema = {
   ),
 };
 
+const EMBEDDED_DEFAULTS = {
+  type: 'embedded' as const,
+  sync: 'full' as const,
+  seen_granularity_secs: 3600,
+  cache_mb: 256,
+  retention: DEFAULT_RETENTION,
+};
+
 export const embeddedStoreSchema = s.object(
   {
     type: s.enum(['embedded'] as const, {
@@ -274,8 +283,9 @@ export const embeddedStoreSchema = s.object(
       description:
         'SQLite page cache (reads of stored objects; ids and values are indexed in memory beside it, about 20-40 bytes per object)',
     }),
+    retention: retentionSchema,
   },
-  { default: { type: 'embedded', sync: 'full', seen_granularity_secs: 3600, cache_mb: 256 } },
+  { default: EMBEDDED_DEFAULTS },
 );
 
 export type EmbeddedStoreConfig = Infer<typeof embeddedStoreSchema>;
@@ -286,7 +296,7 @@ export const storeSchema = s.tagged<StoreConfig>(
   (t) => (t === 'embedded' ? embeddedStoreSchema : t === 'opensearch' ? opensearchStoreSchema : undefined),
   () => ['embedded', 'opensearch'],
   {
-    default: { type: 'embedded', sync: 'full', seen_granularity_secs: 3600, cache_mb: 256 },
+    default: EMBEDDED_DEFAULTS,
     description: 'the store backend',
   },
 );

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Observable, StixObject, TlpLevel } from '../core/stix.js';
 import { indicatorObservables } from '../core/object-observables.js';
 import { StixgateError } from '../core/errors.js';
@@ -7,6 +6,7 @@ import { describeIssues, loadYamlTable, TABLE_KEY } from '../core/yaml-document.
 import { isFormulaLike, neutraliseFormula, neutraliseValue } from '../core/formula-safe.js';
 import type { SinkRecord } from './types.js';
 import { isRecord } from '../core/guards.js';
+import { ledgerRecordKey } from '../store/ledger.js';
 
 /**
  * Sink records and mapping tables.
@@ -153,7 +153,7 @@ export function mapFields(mapping: Record<string, string>, r: Omit<SinkRecord, '
 
 /** The deterministic remote key of an observable: SHA-1 hex of `<type>:<canonical value>`. */
 export function recordKey(o: Observable): string {
-  return createHash('sha1').update(`${o.type}:${o.value}`).digest('hex');
+  return ledgerRecordKey(o.type, o.value);
 }
 
 export function sourcesOf(obj: StixObject): string[] {

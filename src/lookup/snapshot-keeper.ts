@@ -3,6 +3,7 @@ import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AccessPolicy } from '../access/policy.js';
 import { INTERNAL_CURSOR_PREFIX, type Store } from '../store/contract.js';
+import { RETENTION_CURSOR } from '../store/retention.js';
 import type { Logger } from '../telemetry/logger.js';
 import { applyChangeLog } from './build.js';
 import type { IndexFollower } from './follower.js';
@@ -52,6 +53,10 @@ export class SnapshotKeeper {
       const head = await this.o.store.head();
       if (index.seq > head)
         throw new SnapshotUnusable(`the snapshot is ahead of the store's change log (${index.seq} > ${head})`);
+      // retention deleted changes the catch-up would need (a revoke it never sees would stay a hit)
+      const purged = Number((await this.o.store.getCursor(RETENTION_CURSOR)) ?? 0);
+      if (purged > index.seq)
+        throw new SnapshotUnusable(`retention deleted changes after the snapshot (through ${purged} > ${index.seq})`);
       this.savedSeq = index.seq;
       const from = index.seq;
       const { seq, applied } = await applyChangeLog(this.o.store, index, index.seq);

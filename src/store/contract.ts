@@ -164,6 +164,27 @@ export interface StoreStats {
   bytesOnDisk?: number;
 }
 
+/** What one retention pass deletes (src/store/retention.ts). */
+export interface PurgeOptions {
+  /** Expired objects that ended at or before this (epoch ms) go; undefined: none. */
+  expiredBefore?: number;
+  /** Revoked objects last delivered at or before this (epoch ms) go; undefined: none. */
+  revokedBefore?: number;
+  /** Only objects whose last change is at or below this position (every sink's cursor has passed it). */
+  maxSeq: number;
+  /** Most objects deleted by one call. */
+  limit: number;
+}
+
+export interface PurgeResult {
+  expired: number;
+  revoked: number;
+  /** Ledger rows deleted with them (values no remaining object lists). */
+  ledgerRows: number;
+  /** The highest change-log position deleted (0: none). */
+  purgedThrough: number;
+}
+
 export interface Lease {
   name: string;
   holder: string;
@@ -172,6 +193,8 @@ export interface Lease {
 
 export interface Store {
   readonly kind: string;
+  /** Optional: what open() found that does not stop the store (the daemon logs each as a warning). */
+  readonly warnings?: readonly string[];
   /** Opens connections, creates schema/templates (idempotent). */
   open(): Promise<void>;
   close(): Promise<void>;
@@ -199,6 +222,13 @@ export interface Store {
 
   /** Marks every object whose `valid_until` <= now as expired and logs an `expire` change. */
   expire(now: number): Promise<number>;
+
+  /**
+   * Optional retention (src/store/retention.ts): deletes at most `limit` ended objects due under
+   * `o` whose last change is at or below `o.maxSeq`, with the ledger rows of the values no
+   * remaining object lists; records the highest position deleted in RETENTION_CURSOR first.
+   */
+  purge?(o: PurgeOptions): Promise<PurgeResult>;
 
   /** Changes with seq > after, in seq order, at most `limit`. */
   changes(after: number, limit: number): Promise<ChangePage>;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /**
  * The delivery ledger's types and codes (docs/deliveries.md, docs/adr/0019-delivery-ledger.md):
  * for every sink and every value, the state the sink was last told to hold, since when, the
@@ -85,6 +86,11 @@ export function decodeContributions(text: string): { source: string; tlp: string
 }
 
 /** The first 8 bytes of a record key as a signed 64-bit integer (the ledger's value key). */
+/** The record key of an observable: lower-case hex SHA-1 of `<observable type>:<canonical value>`. */
+export function ledgerRecordKey(type: string, value: string): string {
+  return createHash('sha1').update(`${type}:${value}`).digest('hex');
+}
+
 export function ledgerValueKey(key: string): bigint {
   return BigInt.asIntN(64, BigInt(`0x${key.slice(0, 16)}`));
 }

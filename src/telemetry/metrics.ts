@@ -75,7 +75,7 @@ export class Metrics {
   });
   readonly lastSuccess = new Gauge({
     name: 'stixgate_job_last_success_timestamp_seconds',
-    help: 'Unix time of the last successful run of each job (sources, sink:<id>, enrich:<id>, expire, rescore, warninglists); 0 until the first',
+    help: 'Unix time of the last successful run of each job (sources, sink:<id>, enrich:<id>, expire, retention, rescore, warninglists); 0 until the first',
     labelNames: ['job_name'],
     registers: [this.registry],
   });
@@ -111,6 +111,17 @@ export class Metrics {
   readonly expired = new Counter({
     name: 'stixgate_store_expired_total',
     help: 'Objects expired by valid_until',
+    registers: [this.registry],
+  });
+  readonly retentionDeleted = new Counter({
+    name: 'stixgate_store_retention_deleted_total',
+    help: 'Ended objects deleted by retention (store.retention), by state (expired, revoked)',
+    labelNames: ['state'],
+    registers: [this.registry],
+  });
+  readonly retentionHeldBack = new Gauge({
+    name: 'stixgate_store_retention_held_back',
+    help: 'Change-log positions between the head and the slowest sink cursor, which retention may not delete past (0: no sink behind)',
     registers: [this.registry],
   });
   readonly lookupDuration = new Histogram({

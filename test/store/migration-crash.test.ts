@@ -48,9 +48,9 @@ function migrateInChild(dataDir: string, killAfterMs?: number): Promise<{ comple
 /**
  * The data directory after a kill: still version 1 with every row, version 2 with every object and
  * its keys, version 3 (counts) with every object counted, version 4 (the delivery ledger's tables) or
- * version 5 (the score history's table).
+ * version 5 (the score history's table) or version 6 (the index of ended objects).
  */
-async function assertWholeVersion(dataDir: string, trial: number): Promise<1 | 2 | 3 | 4 | 5> {
+async function assertWholeVersion(dataDir: string, trial: number): Promise<1 | 2 | 3 | 4 | 5 | 6> {
   const raw = new Database(join(dataDir, 'stixgate.db'));
   const version = raw.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get();
   const rows = raw.prepare('SELECT count(*) FROM objects').pluck().get();
@@ -62,6 +62,7 @@ async function assertWholeVersion(dataDir: string, trial: number): Promise<1 | 2
     .pluck()
     .get();
   const history = raw.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'score_history'").pluck().get();
+  const ended = raw.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'objects_ended'").pluck().get();
   raw.close();
   assert.equal(rows, N, `trial ${trial}: every object is still there`);
   if (version === '1') {
@@ -83,6 +84,11 @@ async function assertWholeVersion(dataDir: string, trial: number): Promise<1 | 2
     return 4;
   }
   assert.equal(history, 1, `trial ${trial}: the score history's table`);
+  if (version === '5') {
+    assert.equal(ended, 0, `trial ${trial}: a version 5 file has no index of ended objects yet`);
+    return 5;
+  }
+  assert.equal(ended, 1, `trial ${trial}: the index of ended objects`);
   assert.equal(version, String(SCHEMA_VERSION), `trial ${trial}`);
   const s = await openEmbeddedStore({ dataDir, readonly: true });
   try {
@@ -95,10 +101,10 @@ async function assertWholeVersion(dataDir: string, trial: number): Promise<1 | 2
   } finally {
     await s.close();
   }
-  return 5;
+  return 6;
 }
 
-test(`P10: kill -9 at random moments of a schema migration (${TRIALS} trials) leaves a whole version (1 to 5); the next open migrates`, {
+test(`P10: kill -9 at random moments of a schema migration (${TRIALS} trials) leaves a whole version (1 to 6); the next open migrates`, {
   timeout: 300_000,
 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'stixgate-migrate-'));

@@ -5,7 +5,7 @@ import { encodeValueKeys, valueKeysOf } from './values.js';
 import { at } from '../../core/indexed.js';
 
 /** The schema version this code writes. Each migration brings version N-1 to N. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 /**
  * Migrations, applied in order inside one transaction each (a kill -9 mid-migration
@@ -111,6 +111,11 @@ const MIGRATIONS: readonly string[] = [
     contributors INTEGER NOT NULL, -- ledger_strings id of every contribution behind the score
     PRIMARY KEY (obj, seq)
   ) WITHOUT ROWID;
+  `,
+  // 6: retention (docs/adr/0028-index-lifecycle.md) reads the ended (revoked, expired) objects in
+  // change-log order without scanning the active ones
+  `
+  CREATE INDEX IF NOT EXISTS objects_ended ON objects(seq) WHERE state <> 0;
   `,
 ];
 

@@ -47,6 +47,8 @@ import { LedgerTable } from './ledger.js';
 import { ScoreHistoryTable } from './score-history.js';
 import { scoreChange, type ScoreHistoryEntry } from '../score-history.js';
 import type { LedgerReading, LedgerUpdate } from '../ledger.js';
+import { RETENTION_CURSOR, type PurgeOptions, type PurgeResult } from '../retention.js';
+import { purgeEnded } from './retention.js';
 
 export interface EmbeddedStoreOptions {
   dataDir: string;
@@ -192,7 +194,9 @@ export class EmbeddedStore implements Store {
       this.s = this.prepare(this.opened.db);
       this.ledger = new LedgerTable(this.opened.db);
       this.history = new ScoreHistoryTable(this.opened.db, this.ledger);
-      this.seq = this.s.head.get()?.h ?? 0;
+      // retention may have deleted the last change: never number a change at or below what it deleted
+      const purged = Number(this.s.getCursor.get(RETENTION_CURSOR) ?? 0);
+      this.seq = Math.max(this.s.head.get()?.h ?? 0, purged);
       const snapshot = join(this.opts.dataDir, KEY_SNAPSHOT_FILE);
       const token = this.s.getMeta.get('keys_token') ?? '';
       this.keysFrom = token !== '' && readKeySnapshot(snapshot, token, this.seq, this.keys) ? 'snapshot' : 'scan';
@@ -738,6 +742,22 @@ export class EmbeddedStore implements Store {
       }
       return due.length;
     });
+  }
+
+  /** Retention (./retention.ts), in one write transaction. */
+  async purge(o: PurgeOptions): Promise<PurgeResult> {
+    return this.writing(() =>
+      purgeEnded(
+        {
+          db: this.db(),
+          keys: this.keys,
+          rowidsOfValue: (v) => this.rowidsOfValue(v),
+          uncount: (type, state) => this.count(type, state, -1),
+          forget: (id) => this.hot.forget(id),
+        },
+        o,
+      ),
+    );
   }
 
   async changes(after: number, limit: number): Promise<ChangePage> {

@@ -14,6 +14,7 @@ export const THREAD_METHODS = [
   'storedJsonOf',
   'applyModified',
   'expire',
+  'purge',
   'changeRows',
   'head',
   'getCursor',

@@ -21,6 +21,7 @@ import { modifyIds } from '../merge.js';
 import { planModify, type ModifyWrite } from './modify.js';
 import type { ScoreHistoryEntry } from '../score-history.js';
 import type { LedgerReading, LedgerUpdate } from '../ledger.js';
+import type { PurgeOptions, PurgeResult } from '../retention.js';
 import { changePage, type ChangeRow, type EmbeddedStoreOptions } from './store.js';
 import { decodeError, encodeItems, type ThreadCall, type ThreadMethod, type ThreadReply } from './thread-protocol.js';
 
@@ -194,6 +195,10 @@ export class ThreadedStore implements Store {
 
   expire(now: number): Promise<number> {
     return this.call('expire', [now]);
+  }
+
+  purge(o: PurgeOptions): Promise<PurgeResult> {
+    return this.call('purge', [o]);
   }
 
   /** The rows cross as JSON text and are parsed here (cheaper than copying object graphs). */

@@ -2,7 +2,7 @@ import type { Client } from '@opensearch-project/opensearch';
 import { StixgateError } from '../../core/errors.js';
 import { backoffDelay } from '../../core/backoff.js';
 import { at } from '../../core/indexed.js';
-import type { LedgerRow, LedgerUpdate } from '../ledger.js';
+import { LEDGER_STATES, type LedgerRow, type LedgerUpdate } from '../ledger.js';
 import { sendBulk, type WriteContext, type WriteReport } from './bulk.js';
 import { errorType, sleep, statusOf, withRetry } from './client.js';
 import { metaId, type MetaContext } from './leases.js';
@@ -16,7 +16,10 @@ import {
   rowOf,
   type LedgerDoc,
 } from './ledger-docs.js';
-import { MAPPING_VERSION } from './mappings.js';
+import { MAPPING_VERSION, applyIndexSettings, type ShardMismatch } from './mappings.js';
+import { deleteVersions } from './retention.js';
+
+const PRESENT = LEDGER_STATES.indexOf('present');
 
 /** Index name of the ledger: `<prefix>-ledger`. */
 export const ledgerIndexName = (prefix: string): string => `${prefix}-ledger`;
@@ -65,7 +68,8 @@ export async function ensureLedgerIndex(
   client: Client,
   index: string,
   s: { shards: number; replicas: number },
-): Promise<void> {
+): Promise<ShardMismatch | undefined> {
+  let mismatch: ShardMismatch | undefined;
   await client.indices.putIndexTemplate({
     name: index,
     body: {
@@ -90,8 +94,12 @@ export async function ensureLedgerIndex(
     } catch (e) {
       if (errorType(e) !== 'resource_already_exists_exception') throw e;
     }
-  } else await client.indices.putMapping({ index, body: LEDGER_MAPPINGS });
+  } else {
+    await client.indices.putMapping({ index, body: LEDGER_MAPPINGS });
+    mismatch = await applyIndexSettings(client, index, s.shards, s.replicas);
+  }
   await client.cluster.health({ index, wait_for_status: 'yellow', timeout: '30s' });
+  return mismatch;
 }
 
 /**
@@ -164,6 +172,36 @@ export class OpenSearchLedger {
       if (state && key !== undefined) out.push(rowOf(key, d.s, state));
     }
     return out;
+  }
+
+  /**
+   * Retention (retention.ts): deletes the documents of these value keys (ledgerKeyOf) whose state
+   * is committed (their sink's cursor has reached `c`) and does not say the sink holds the value,
+   * each only if it is still the version read. Returns how many were deleted.
+   */
+  async purgeSettled(valueKeys: readonly string[]): Promise<number> {
+    if (valueKeys.length === 0) return 0;
+    const ctx = this.write();
+    await withRetry(ctx.node, 'refresh', ctx.policy, () => ctx.client.indices.refresh({ index: this.index }));
+    const r = await withRetry(ctx.node, 'search', ctx.policy, () =>
+      ctx.client.search({
+        index: this.index,
+        seq_no_primary_term: true,
+        body: { size: 10_000, query: { terms: { k: [...valueKeys] } } },
+      }),
+    );
+    const hits = field(field(r.body, 'hits'), 'hits');
+    const found: { _id: string; _seq_no: number; _primary_term: number; doc: LedgerDoc }[] = [];
+    for (const h of Array.isArray(hits) ? hits : []) {
+      const doc = ledgerDocOf(field(h, '_source'));
+      const id = field(h, '_id');
+      const seqNo = Number(field(h, '_seq_no'));
+      const term = Number(field(h, '_primary_term'));
+      if (doc && typeof id === 'string') found.push({ _id: id, _seq_no: seqNo, _primary_term: term, doc });
+    }
+    const cursors = await this.committedCursors([...new Set(found.map((f) => f.doc.s))]);
+    const settled = found.filter((f) => f.doc.c <= (cursors.get(f.doc.s) ?? 0) && f.doc.st !== PRESENT);
+    return (await deleteVersions(ctx, this.index, settled)).length;
   }
 
   /** The number of (value, sink) documents (for the bench). */

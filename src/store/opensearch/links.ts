@@ -4,7 +4,7 @@ import { isRecord } from '../../core/guards.js';
 import { sendBulk, type WriteContext, type WriteReport } from './bulk.js';
 import { errorType, statusOf, withRetry } from './client.js';
 import { getCursor, setCursor, type MetaContext } from './leases.js';
-import { MAPPING_VERSION } from './mappings.js';
+import { MAPPING_VERSION, applyIndexSettings } from './mappings.js';
 
 /** Index name of the shared correlation index: `<prefix>-links`. */
 export const linksIndexName = (prefix: string): string => `${prefix}-links`;
@@ -107,7 +107,11 @@ export async function ensureLinksIndex(client: Client, index: string, s: LinksCo
     } catch (e) {
       if (errorType(e) !== 'resource_already_exists_exception') throw e;
     }
-  } else await client.indices.putMapping({ index, body: LINKS_MAPPINGS });
+  } else {
+    await client.indices.putMapping({ index, body: LINKS_MAPPINGS });
+    // replicas follow the configuration; a different shard count stays as created (docs/opensearch.md)
+    await applyIndexSettings(client, index, s.shards, s.replicas);
+  }
   await client.cluster.health({ index, wait_for_status: 'yellow', timeout: '30s' });
 }
 

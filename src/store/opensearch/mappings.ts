@@ -89,14 +89,39 @@ export const META_MAPPINGS = {
   },
 } as const;
 
-function template(pattern: string, mappings: object, s: IndexSettings, refresh: string) {
+/** An existing index whose primary shard count is not the configured one (fixed at creation). */
+export interface ShardMismatch {
+  index: string;
+  configured: number;
+  actual: number;
+}
+
+/**
+ * Brings an existing index's replicas to the configuration (a dynamic setting) and reports a
+ * different primary shard count, which only a split, shrink or reindex can change
+ * (docs/opensearch.md, "Shards and replicas").
+ */
+export async function applyIndexSettings(
+  client: Client,
+  index: string,
+  shards: number,
+  replicas: number,
+  extra: Record<string, unknown> = {},
+): Promise<ShardMismatch | undefined> {
+  await client.indices.putSettings({ index, body: { index: { number_of_replicas: replicas, ...extra } } });
+  const r = await client.indices.getSettings({ index, name: 'index.number_of_shards' });
+  const actual = Number(r.body[index]?.settings?.index?.number_of_shards);
+  return Number.isFinite(actual) && actual !== shards ? { index, configured: shards, actual } : undefined;
+}
+
+function template(pattern: string, mappings: object, s: IndexSettings, refresh: string, shards: number) {
   return {
     index_patterns: [pattern],
     priority: 500,
     _meta: { managed_by: 'stixgate', stixgate_mapping_version: MAPPING_VERSION },
     template: {
       settings: {
-        number_of_shards: s.shards,
+        number_of_shards: shards,
         number_of_replicas: s.replicas,
         refresh_interval: refresh,
         analysis: { normalizer: { stixgate_lowercase: { type: 'custom' as const, filter: ['lowercase'] } } },
@@ -106,18 +131,23 @@ function template(pattern: string, mappings: object, s: IndexSettings, refresh: 
   };
 }
 
+/** The meta index (leases, cursors, writer slots: a few hundred small documents) always has one shard. */
+export const META_SHARDS = 1;
+
 /**
  * Creates or upgrades the index templates and the two indices (idempotent, safe to run from
  * several instances at once): templates are PUT, missing indices created (a concurrent
- * creation is fine), existing ones get the current mappings (additive) and refresh interval.
+ * creation is fine), existing ones get the current mappings (additive), refresh interval and
+ * replicas. Returns the existing indices whose shard count differs from the configuration.
  */
-export async function ensureIndices(client: Client, names: IndexNames, s: IndexSettings): Promise<void> {
-  const specs: [string, object, string][] = [
-    [names.objects, OBJECTS_MAPPINGS, s.refreshInterval],
-    [names.meta, META_MAPPINGS, '1s'],
+export async function ensureIndices(client: Client, names: IndexNames, s: IndexSettings): Promise<ShardMismatch[]> {
+  const mismatches: ShardMismatch[] = [];
+  const specs: [string, object, string, number][] = [
+    [names.objects, OBJECTS_MAPPINGS, s.refreshInterval, s.shards],
+    [names.meta, META_MAPPINGS, '1s', META_SHARDS],
   ];
-  for (const [index, mappings, refresh] of specs) {
-    await client.indices.putIndexTemplate({ name: index, body: template(index, mappings, s, refresh) });
+  for (const [index, mappings, refresh, shards] of specs) {
+    await client.indices.putIndexTemplate({ name: index, body: template(index, mappings, s, refresh, shards) });
     const exists = await client.indices.exists({ index });
     if (!exists.body) {
       try {
@@ -127,8 +157,10 @@ export async function ensureIndices(client: Client, names: IndexNames, s: IndexS
       }
     } else {
       await client.indices.putMapping({ index, body: mappings });
-      await client.indices.putSettings({ index, body: { index: { refresh_interval: refresh } } });
+      const m = await applyIndexSettings(client, index, shards, s.replicas, { refresh_interval: refresh });
+      if (m) mismatches.push(m);
     }
   }
   await client.cluster.health({ index: `${names.objects},${names.meta}`, wait_for_status: 'yellow', timeout: '30s' });
+  return mismatches;
 }

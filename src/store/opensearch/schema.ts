@@ -1,4 +1,5 @@
 import { s, type Infer, type Issue, type Schema } from '../../core/schema.js';
+import { retentionSchema } from '../retention.js';
 
 /**
  * `store: { type: opensearch, … }` (docs/opensearch.md). Secrets (`auth.password`,
@@ -104,8 +105,20 @@ export const opensearchStoreSchema = s.object({
     patternHint: 'e.g. 1s, 30s or -1',
     description: 'refresh_interval of the objects index',
   }),
-  number_of_shards: s.int({ default: 1, min: 1, max: 64 }),
-  number_of_replicas: s.int({ default: 1, min: 0, max: 8 }),
+  number_of_shards: s.int({
+    default: 1,
+    min: 1,
+    max: 64,
+    description:
+      'primary shards of the objects and ledger indices, applied when an index is created (the meta index always has 1; docs/opensearch.md, "Shards and replicas")',
+  }),
+  number_of_replicas: s.int({
+    default: 1,
+    min: 0,
+    max: 8,
+    description: 'replicas of every stixgate index, applied at creation and at each start',
+  }),
+  retention: retentionSchema,
   retry: s.object(
     {
       max_attempts: s.int({ default: 5, min: 1, max: 20 }),

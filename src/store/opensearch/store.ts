@@ -33,7 +33,7 @@ import { readExisting, writeObjects, type WriteContext, type WriteReport } from 
 import { createClient, errorType, safeUrl, storeError, withRetry, type RetryPolicy } from './client.js';
 import { OP_OF_STATE, invalidItem, parseObject, stateOf, type Existing, type ObjectState } from './documents.js';
 import * as meta from './leases.js';
-import { ensureIndices, indexNames, type IndexNames } from './mappings.js';
+import { ensureIndices, indexNames, type IndexNames, type ShardMismatch } from './mappings.js';
 import { buildSearch, encodeAfter } from './query.js';
 import { lookupCandidates, type LookupCandidate } from './lookup-query.js';
 import type { OpenSearchStoreConfig } from './schema.js';
@@ -44,8 +44,10 @@ import { last } from '../../core/indexed.js';
 import type { LedgerReading, LedgerUpdate } from '../ledger.js';
 import { OpenSearchLedger, ensureLedgerIndex, ledgerIndexName } from './ledger.js';
 import { LinksIndex, linksIndexName } from './links.js';
+import { purgeObjects } from './retention.js';
+import type { PurgeOptions, PurgeResult } from '../retention.js';
 
-export type OpenSearchStoreOptions = Omit<OpenSearchStoreConfig, 'type'> & {
+export type OpenSearchStoreOptions = Omit<OpenSearchStoreConfig, 'type' | 'retention'> & {
   /** Wall clock for change-log allocations (tests inject one). */
   clock?: () => number;
   /** Score weights and decay models (compileScoring of `scoring:`); default: no decay. */
@@ -67,6 +69,9 @@ interface Hit<T> {
   _id: string;
   _source: T;
   sort?: number[];
+  /** With `seq_no_primary_term: true`. */
+  _seq_no?: number;
+  _primary_term?: number;
 }
 
 /** The scale-out Store: OpenSearch through @opensearch-project/opensearch (docs/adr/0003-opensearch-store.md). */
@@ -96,6 +101,16 @@ export class OpenSearchStore implements Store {
   /** The first change-log read refreshed the objects index (see horizon()). */
   private lagPrimed = false;
   private headCache = { horizon: -1, head: 0 };
+  /** Existing indices whose primary shard count is not `number_of_shards` (found by open()). */
+  shardMismatch: ShardMismatch[] = [];
+
+  /** What open() found that does not stop the store (the daemon logs it). */
+  get warnings(): string[] {
+    return this.shardMismatch.map(
+      (m) =>
+        `index ${m.index} has ${m.actual} primary shards where this configuration creates it with ${m.configured} (store.number_of_shards; the meta index always 1): an existing index's shard count changes only by a split, shrink or reindex (docs/opensearch.md, "Shards and replicas")`,
+    );
+  }
 
   constructor(private readonly opts: OpenSearchStoreOptions) {
     this.names = indexNames(opts.index_prefix);
@@ -118,19 +133,20 @@ export class OpenSearchStore implements Store {
     if (this.client) return;
     const client = createClient(this.opts);
     try {
-      await withRetry(this.node, 'index set-up', this.policy, () =>
+      const mismatches = await withRetry(this.node, 'index set-up', this.policy, () =>
         ensureIndices(client, this.names, {
           shards: this.opts.number_of_shards,
           replicas: this.opts.number_of_replicas,
           refreshInterval: this.opts.refresh_interval,
         }),
       );
-      await withRetry(this.node, 'index set-up', this.policy, () =>
+      const ledger = await withRetry(this.node, 'index set-up', this.policy, () =>
         ensureLedgerIndex(client, ledgerIndexName(this.opts.index_prefix), {
           shards: this.opts.number_of_shards,
           replicas: this.opts.number_of_replicas,
         }),
       );
+      this.shardMismatch = ledger ? [...mismatches, ledger] : mismatches;
     } catch (e) {
       await client.close().catch(() => {});
       throw storeError(this.node, 'index set-up', e);
@@ -503,6 +519,27 @@ export class OpenSearchStore implements Store {
       total += report.written.size;
       if (report.written.size === 0) return total; // nothing more could be expired (refused or raced)
     }
+  }
+
+  /** Retention (retention.ts): deletes due ended objects and their settled ledger documents. */
+  async purge(o: PurgeOptions): Promise<PurgeResult> {
+    await this.guard();
+    this.dirty = false;
+    await this.refresh(this.names.objects);
+    return purgeObjects(
+      {
+        write: this.writeCtx(),
+        objects: this.names.objects,
+        meta: this.metaCtx(),
+        now: this.clock(),
+        search: (index, body) => this.search(index, body),
+        purgeLedger: (keys) => this.led().purgeSettled(keys),
+        refresh: (index) => this.refresh(index),
+      },
+      o,
+    ).catch(async (e: unknown) => {
+      throw await this.replacedOr(e);
+    });
   }
 
   /** Makes every change up to `horizon` visible to searches (once per new horizon). */
