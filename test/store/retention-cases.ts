@@ -3,18 +3,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import Bottleneck from 'bottleneck';
 import type { Store } from '../../src/store/contract.js';
 import { runSink, sinkCursorName } from '../../src/delivery/runner.js';
-import { DeadLetterFile } from '../../src/delivery/dead-letter.js';
 import { checkSinkMapping, recordKey } from '../../src/delivery/records.js';
 import { detectObservable } from '../../src/core/observable.js';
 import type { StixObject } from '../../src/core/stix.js';
-import { silentLogger } from '../../src/telemetry/logger.js';
 import { applyRetention } from '../../src/daemon-retention.js';
 import { DEFAULT_RETENTION, RETENTION_CURSOR } from '../../src/store/retention.js';
 import { FakeSink, NOW, config, ind, iso } from '../delivery/sink-run-kit.js';
 import { must } from '../helpers/must.js';
+import { offlinePush } from '../helpers/offline-run.js';
 
 /**
  * Retention (docs/adr/0028-index-lifecycle.md), run unchanged on every store that implements
@@ -52,23 +50,17 @@ async function bench(t: { after: (fn: () => Promise<void> | void) => void }, rig
       sink = new FakeSink();
       sinks.set(id, sink);
     }
-    return runSink({
-      id,
-      sink,
-      config: config(),
-      store,
-      http: {
-        request: async () => {
-          throw new Error('no http');
-        },
-      },
-      logger: silentLogger(),
-      mapping,
-      deadLetter: new DeadLetterFile(join(dir, 'dead-letter', `${id}.jsonl`)),
-      limiter: new Bottleneck({ maxConcurrent: 1 }),
-      signal: new AbortController().signal,
-      now: () => now,
-    });
+    return runSink(
+      offlinePush({
+        id,
+        sink,
+        config: config(),
+        store,
+        mapping,
+        deadLetter: join(dir, 'dead-letter', `${id}.jsonl`),
+        now: () => now,
+      }),
+    );
   };
   const put = (objects: StixObject[], now: number) =>
     store.upsert(

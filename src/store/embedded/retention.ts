@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { StixObject } from '../../core/stix.js';
+import { storedObject } from '../stored-object.js';
 import { LEDGER_STATES, ledgerRecordKey, ledgerValueKey } from '../ledger.js';
 import { purgeDue, RETENTION_CURSOR, type PurgeOptions, type PurgeResult } from '../retention.js';
 import { keyHash, type KeyIndex } from './key-index.js';
@@ -29,10 +29,6 @@ interface EndedRow {
 
 const STATE_REVOKED = 1;
 
-/** A stored object's JSON (written by the store itself, so an object). */
-function parseStored(json: string): StixObject {
-  return JSON.parse(json);
-}
 const PRESENT = LEDGER_STATES.indexOf('present');
 
 const statements = new WeakMap<Database.Database, ReturnType<typeof prepare>>();
@@ -70,7 +66,7 @@ export function purgeEnded(ctx: EmbeddedPurgeContext, o: PurgeOptions): PurgeRes
   if ((o.expiredBefore === undefined && o.revokedBefore === undefined) || o.limit < 1) return result;
   const due: EndedRow[] = [];
   for (const row of s.ended.iterate(o.maxSeq)) {
-    if (purgeDue(parseStored(row.json), o)) due.push(row);
+    if (purgeDue(storedObject(row.json), o)) due.push(row);
     if (due.length >= o.limit) break;
   }
   const values = new Map<string, Set<string>>();
