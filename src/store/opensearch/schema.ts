@@ -110,7 +110,7 @@ export const opensearchStoreSchema = s.object({
     min: 1,
     max: 64,
     description:
-      'primary shards of the objects and ledger indices, applied when an index is created (the meta index always has 1; docs/opensearch.md, "Shards and replicas")',
+      'primary shards of the objects, ledger and links indices, applied when an index is created (the meta index always has 1; docs/opensearch.md, "Shards and replicas")',
   }),
   number_of_replicas: s.int({
     default: 1,
