@@ -5,7 +5,7 @@ import { INTERNAL_CURSOR_PREFIX, type PurgeOptions } from './contract.js';
 export type { PurgeOptions, PurgeResult } from './contract.js';
 
 /**
- * Retention of ended objects (docs/adr/0028-index-lifecycle.md): expired and revoked objects are
+ * Retention of ended objects (docs/adr/0029-index-lifecycle.md): expired and revoked objects are
  * deleted some time after they ended, by one instance of the fleet (the `retention` lease), and
  * only once every sink's cursor has passed their last change, so each sink has been told to
  * remove the value first. The same `store.retention` keys apply to both store backends.

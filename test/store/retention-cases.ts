@@ -15,7 +15,7 @@ import { must } from '../helpers/must.js';
 import { offlinePush } from '../helpers/offline-run.js';
 
 /**
- * Retention (docs/adr/0028-index-lifecycle.md), run unchanged on every store that implements
+ * Retention (docs/adr/0029-index-lifecycle.md), run unchanged on every store that implements
  * `purge` (test/store/retention.test.ts: embedded, direct and threaded;
  * test/integration/opensearch-retention.itest.ts). Every time is injected: nothing sleeps.
  */

@@ -112,7 +112,7 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (obj, seq)
   ) WITHOUT ROWID;
   `,
-  // 6: retention (docs/adr/0028-index-lifecycle.md) reads the ended (revoked, expired) objects in
+  // 6: retention (docs/adr/0029-index-lifecycle.md) reads the ended (revoked, expired) objects in
   // change-log order without scanning the active ones
   `
   CREATE INDEX IF NOT EXISTS objects_ended ON objects(seq) WHERE state <> 0;
