@@ -1,7 +1,7 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { StixgateError } from '../core/errors.js';
-import { parseYaml } from '../core/yaml-document.js';
+import { parseYaml, readConfigFile } from '../core/yaml-document.js';
 import { validate, type Issue } from '../core/schema.js';
 import { resolveSecrets } from './secrets.js';
 import { NETWORK_SECRET_PATH, networkIssues } from '../http/network.js';
@@ -14,7 +14,6 @@ import type { IntegrationDefinition } from './registry.js';
 import { serverIssues, serverWarnings } from '../server/exposure.js';
 import { taxiiIssues } from '../server/taxii/schema.js';
 import { first } from '../core/indexed.js';
-import { errorCode } from '../core/guards.js';
 
 export interface LoadedConfig {
   config: StixgateConfig;
@@ -102,16 +101,7 @@ export function loadConfig(
   registry: readonly IntegrationDefinition[],
   env?: Record<string, string | undefined>,
 ): LoadedConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new StixgateError(
-      'STIXGATE_ERR_CONFIG_INVALID',
-      `configuration ${file} could not be read (${errorCode(e) ?? 'error'})`,
-    );
-  }
-  const loaded = parseConfig(text, { file, registry, env });
+  const loaded = parseConfig(readConfigFile(file, 'configuration'), { file, registry, env });
   try {
     const st = statSync(file);
     if (loaded.secretPaths.size > 0 && (st.mode & 0o007) !== 0) {

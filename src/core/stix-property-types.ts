@@ -4,6 +4,8 @@
  * passing the wrong type on to the store, the lookup index and the sinks.
  */
 
+import { isRecord } from './guards.js';
+
 type Kind = 'string' | 'boolean' | 'integer' | 'string[]' | 'object' | 'object[]' | 'string-map';
 
 const KINDS: Record<string, Kind> = {
@@ -53,10 +55,6 @@ const KINDS: Record<string, Kind> = {
   hashes: 'string-map',
 };
 
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
 function matches(kind: Kind, v: unknown): boolean {
   switch (kind) {
     case 'string':
@@ -68,11 +66,11 @@ function matches(kind: Kind, v: unknown): boolean {
     case 'string[]':
       return Array.isArray(v) && v.every((x) => typeof x === 'string');
     case 'object':
-      return isPlainObject(v);
+      return isRecord(v);
     case 'object[]':
-      return Array.isArray(v) && v.every(isPlainObject);
+      return Array.isArray(v) && v.every(isRecord);
     case 'string-map':
-      return isPlainObject(v) && Object.values(v).every((x) => typeof x === 'string');
+      return isRecord(v) && Object.values(v).every((x) => typeof x === 'string');
   }
 }
 

@@ -98,17 +98,18 @@ export function loadYamlTable<T>(
   schema: Schema<T> | ((raw: unknown) => Schema<T>),
   opts: TableOptions<T>,
 ): T {
-  let text: string;
+  return parseYamlTable(readConfigFile(file, opts.what), file, schema, opts);
+}
+
+/** A configuration or mapping file's text; STIXGATE_ERR_CONFIG_INVALID naming `what`, the file and the system's code when it cannot be read. */
+export function readConfigFile(file: string, what: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (e) {
-    throw new StixgateError(
-      'STIXGATE_ERR_CONFIG_INVALID',
-      `cannot read ${opts.what} ${file}: ${errorCode(e) ?? 'error'}`,
-      { location: { file } },
-    );
+    throw new StixgateError('STIXGATE_ERR_CONFIG_INVALID', `cannot read ${what} ${file}: ${errorCode(e) ?? 'error'}`, {
+      location: { file },
+    });
   }
-  return parseYamlTable(text, file, schema, opts);
 }
 
 /** `loadYamlTable` for a text already read. */

@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import { StixgateError } from '../core/errors.js';
 import type { TlpLevel } from '../core/stix.js';
 import { batchesOf } from './select.js';
-import { call as retrying, sendBatch, type SinkRunOptions, type SinkRunSummary } from './runner.js';
+import { call as retrying, emptySummary, sendBatch, type SinkRunOptions, type SinkRunSummary } from './runner.js';
 import { SortedSpill, cmp } from './reconcile-spill.js';
 import { rebuildRecords, spillDesired, type DesiredEntry } from './reconcile-desired.js';
 import type { RemoteEntry, Schedule, SinkReconciler, SinkRecord, SinkRunContext } from './types.js';
@@ -217,16 +217,7 @@ export async function* joined(
 class Repairs {
   private queue: Record<'missing' | 'stale', { id: string; key: string }[]> = { missing: [], stale: [] };
   private removals: RemoteEntry[] = [];
-  private readonly sum: SinkRunSummary = {
-    changes: 0,
-    upserted: 0,
-    removed: 0,
-    rejected: 0,
-    retried: 0,
-    batches: 0,
-    cursor: 0,
-    head: 0,
-  };
+  private readonly sum: SinkRunSummary = emptySummary();
   private gone = 0;
   readonly left = { missing: 0, stale: 0 };
   private readonly maxBatch: number;

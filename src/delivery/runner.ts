@@ -69,6 +69,11 @@ export interface SinkRunSummary {
   head: number;
 }
 
+/** A summary with every count at zero (`refreshed` included, as a push reports it). */
+export function emptySummary(): SinkRunSummary {
+  return { changes: 0, upserted: 0, removed: 0, rejected: 0, retried: 0, batches: 0, refreshed: 0, cursor: 0, head: 0 };
+}
+
 /**
  * One run of one sink (an outbox over the change log): read the change log after the sink's cursor, turn
  * each change into records (one per value), collapse repeats, batch them within the vendor's limits,
@@ -90,17 +95,7 @@ export async function runSink(o: SinkRunOptions): Promise<SinkRunSummary> {
       if (g === 'unacked') o.metrics?.sinkUnacked.set({ sink: o.id }, v);
     },
   };
-  const sum: SinkRunSummary = {
-    changes: 0,
-    upserted: 0,
-    removed: 0,
-    rejected: 0,
-    retried: 0,
-    batches: 0,
-    refreshed: 0,
-    cursor: 0,
-    head: 0,
-  };
+  const sum = emptySummary();
   if (o.dryRun) sum.planned = { upsert: 0, remove: 0, samples: [] };
   let cursor = Number((await o.store.getCursor(name)) ?? 0);
   const head = await o.store.head();

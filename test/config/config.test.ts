@@ -200,3 +200,15 @@ test('every problem is reported at once', () => {
 });
 
 // the shipped configurations, the examples and every documented configuration: test/config/doc-examples.test.ts
+
+test('a configuration file that cannot be read is a configuration error naming the file and the system code', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'stixgate-missing-')), 'absent.yaml');
+  assert.throws(
+    () => loadConfig(file, registry),
+    (e: unknown) =>
+      e instanceof Error &&
+      Reflect.get(e, 'code') === 'STIXGATE_ERR_CONFIG_INVALID' &&
+      e.message.startsWith(`cannot read configuration ${file}: ENOENT`) &&
+      Reflect.get(Reflect.get(e, 'location') ?? {}, 'file') === file,
+  );
+});
