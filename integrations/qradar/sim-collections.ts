@@ -1,5 +1,4 @@
-import { errorMessage } from '../../src/core/errors.js';
-import { applyFilter, ok, page, parseRange, project, qerror, type SimResponse } from './sim-http.js';
+import { applyFilter, ok, page, parseBody, parseRange, project, qerror, type SimResponse } from './sim-http.js';
 import {
   ELEMENT_TYPES,
   intervalFromSeconds,
@@ -61,21 +60,6 @@ export const entryDto = (set: RefSet, e: Element): Record<string, unknown> => ({
   last_seen: e.lastSeen,
   delete_entry: false,
 });
-
-function parseBody(raw: Buffer): { v: unknown } | SimResponse {
-  if (raw.length === 0)
-    return qerror(422, 10, 'Request body must be populated for body parameter "body"', 'The request body is missing.');
-  try {
-    return { v: JSON.parse(raw.toString('utf8')) };
-  } catch (e) {
-    return qerror(
-      400,
-      1001,
-      `An error occurred parsing the JSON formatted message body: ${errorMessage(e)}`,
-      'The JSON body could not be parsed.',
-    );
-  }
-}
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 

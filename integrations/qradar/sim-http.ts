@@ -361,3 +361,28 @@ export function applyFilter<T extends Record<string, unknown>>(
   }
   return items.filter(p);
 }
+
+/**
+ * A JSON request body as QRadar reads it: empty → 422 (code 10) naming the body parameter
+ * (`body` on the collection APIs, `data` on the legacy reference-set bulk load), unparsable → 400
+ * (code 1001) with the parser's message.
+ */
+export function parseBody(raw: Buffer, param = 'body'): { v: unknown } | SimResponse {
+  if (raw.length === 0)
+    return qerror(
+      422,
+      10,
+      `Request body must be populated for body parameter "${param}"`,
+      'The request body is missing.',
+    );
+  try {
+    return { v: JSON.parse(raw.toString('utf8')) };
+  } catch (e) {
+    return qerror(
+      400,
+      1001,
+      `An error occurred parsing the JSON formatted message body: ${errorMessage(e)}`,
+      'The JSON body could not be parsed.',
+    );
+  }
+}

@@ -1,6 +1,5 @@
 import { at } from '../../src/core/indexed.js';
-import { errorMessage } from '../../src/core/errors.js';
-import { applyFilter, ok, page, parseRange, project, qerror, type SimResponse } from './sim-http.js';
+import { applyFilter, ok, page, parseBody, parseRange, project, qerror, type SimResponse } from './sim-http.js';
 import { formatInterval, parseInterval, type ElementType, type RefSet } from './sim-store.js';
 import type { SimContext } from './sim-context.js';
 
@@ -220,24 +219,9 @@ export async function legacySets(ctx: SimContext, r: LegacyRequest): Promise<Sim
     } else return qerror(404, 0, 'The requested resource does not exist.');
     const set = ctx.store.byName(name);
     if (!set) return notFound(name);
-    if (r.raw.length === 0)
-      return qerror(
-        422,
-        10,
-        'Request body must be populated for body parameter "data"',
-        'The request body is missing.',
-      );
-    let values: unknown;
-    try {
-      values = JSON.parse(r.raw.toString('utf8'));
-    } catch (e) {
-      return qerror(
-        400,
-        1001,
-        `An error occurred parsing the JSON formatted message body: ${errorMessage(e)}`,
-        'The JSON body could not be parsed.',
-      );
-    }
+    const body = parseBody(r.raw, 'data');
+    if ('status' in body) return body;
+    const values = body.v;
     if (!Array.isArray(values) || values.some((v) => typeof v !== 'string' && typeof v !== 'number')) {
       return qerror(400, 1001, 'The message body must be a JSON array of values', 'The JSON body could not be parsed.');
     }
