@@ -259,28 +259,28 @@ export class Walker {
           step: { from: n, kind: 'same-value', to: p.m, derived: true, viaValue: val.key },
         });
       }
-      for (const l of await this.src.linksOut(val.v)) {
-        const hs = await this.src.holders(l.w, probe);
-        if (hs.length === probe) capped = true;
-        for (const h of hs.slice(0, this.cap))
-          if (h.m !== n)
-            list.push({
-              m: h.m,
-              type: h.type,
-              step: { from: n, kind: l.kind, to: h.m, derived: true, viaValue: l.key },
-            });
-      }
-      for (const l of await this.src.linksIn(val.v)) {
-        const hs = await this.src.holders(l.w, probe);
-        if (hs.length === probe) capped = true;
-        for (const h of hs.slice(0, this.cap))
-          if (h.m !== n)
-            list.push({
-              m: h.m,
-              type: h.type,
-              step: { from: h.m, kind: l.kind, to: n, derived: true, viaValue: val.key },
-            });
-      }
+      // the holders of each value linked to this one (capped), stepped to in the link's direction
+      const follow = async <L extends { kind: number; w: number }>(links: L[], step: (m: number, l: L) => RawStep) => {
+        for (const l of links) {
+          const hs = await this.src.holders(l.w, probe);
+          if (hs.length === probe) capped = true;
+          for (const h of hs.slice(0, this.cap)) if (h.m !== n) list.push({ m: h.m, type: h.type, step: step(h.m, l) });
+        }
+      };
+      await follow(await this.src.linksOut(val.v), (m, l) => ({
+        from: n,
+        kind: l.kind,
+        to: m,
+        derived: true,
+        viaValue: l.key,
+      }));
+      await follow(await this.src.linksIn(val.v), (m, l) => ({
+        from: m,
+        kind: l.kind,
+        to: n,
+        derived: true,
+        viaValue: val.key,
+      }));
     }
 
     // files (hash indicators) that indicate the same malware are siblings
