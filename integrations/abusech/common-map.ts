@@ -77,6 +77,33 @@ export function str(v: unknown, max = 10_000): string | undefined {
 /** A feed record as an object, or undefined when it is not one. */
 export const asObject = (rec: unknown): Record<string, unknown> | undefined => (isRecord(rec) ? rec : undefined);
 
+/** A feed record opened: the object, the value it is about and where it stands in the feed. */
+export interface OpenedRecord {
+  r: Record<string, unknown>;
+  value: string;
+  location: Location;
+}
+
+/**
+ * A record as an object with its value (`field`, a non-empty string, cut at `max`), or the
+ * rejection naming what is wrong: `not_object`, or `missing_value` naming the field.
+ */
+export function openRecord(
+  rec: unknown,
+  index: number,
+  env: MapEnv,
+  what: string,
+  field: string,
+  max: number,
+): OpenedRecord | { rejected: MappedRecord } {
+  const location = { source: env.source, index };
+  const r = asObject(rec);
+  if (!r) return { rejected: reject('not_object', `${what} is not a JSON object`, location) };
+  const value = str(r[field], max);
+  if (!value) return { rejected: reject('missing_value', `${what} has no ${field}`, location) };
+  return { r, value, location };
+}
+
 /** A MalwareBazaar sample's or ThreatFox IOC's newest time (`first_seen` or `last_seen`), epoch ms. */
 export function newestSeen(rec: unknown): number | undefined {
   const r = asObject(rec);

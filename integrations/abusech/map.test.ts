@@ -142,3 +142,23 @@ test('ids and hashes with unpaired surrogates map without URIError (found by the
     ),
   );
 });
+
+test('a record that is not an object, or lacks the value it is about, is rejected naming the field and its place', () => {
+  const cases = [
+    [mapBazaarSample, 'MalwareBazaar record', 'sha256_hash'],
+    [mapUrlhausUrl, 'URLhaus record', 'url'],
+    [mapUrlhausPayload, 'URLhaus payload record', 'sha256_hash'],
+  ] as const;
+  for (const [map, what, field] of cases) {
+    assert.deepEqual(map('x', 3, env).rejection, {
+      reason: 'not_object',
+      message: `${what} is not a JSON object`,
+      location: { source: 't', index: 3 },
+    });
+    assert.deepEqual(map({ [field]: '  ' }, 5, env).rejection, {
+      reason: 'missing_value',
+      message: `${what} has no ${field}`,
+      location: { source: 't', index: 5 },
+    });
+  }
+});

@@ -1,4 +1,4 @@
-import { asObject, str, feedRecord, reject, type MapEnv } from '../common-map.js';
+import { asObject, str, feedRecord, openRecord, type MapEnv } from '../common-map.js';
 import { httpUrl, tagLabels } from '../../../src/formats/reference-sdo.js';
 import { parseApiTime } from '../../../src/formats/api-time.js';
 import type { MappedRecord } from '../../../src/formats/time-window.js';
@@ -8,11 +8,9 @@ const HEX = /^[0-9a-f]+$/i;
 
 /** URLhaus `urls/recent` record → url indicator. Pure. */
 export function mapUrlhausUrl(rec: unknown, index: number, env: MapEnv): MappedRecord {
-  const location = { source: env.source, index };
-  const r = asObject(rec);
-  if (!r) return reject('not_object', 'URLhaus record is not a JSON object', location);
-  const url = str(r.url, 8192);
-  if (!url) return reject('missing_value', 'URLhaus record has no url', location);
+  const o = openRecord(rec, index, env, 'URLhaus record', 'url', 8192);
+  if ('rejected' in o) return o.rejected;
+  const { r, value: url, location } = o;
   const id = str(r.id, 32);
   const refs: ExternalReference[] = [];
   const ref = httpUrl(r.urlhaus_reference);
@@ -43,11 +41,9 @@ export function mapUrlhausUrl(rec: unknown, index: number, env: MapEnv): MappedR
 
 /** URLhaus `payloads/recent` record → file (SHA-256) indicator, its signature as a malware family. Pure. */
 export function mapUrlhausPayload(rec: unknown, index: number, env: MapEnv): MappedRecord {
-  const location = { source: env.source, index };
-  const r = asObject(rec);
-  if (!r) return reject('not_object', 'URLhaus payload record is not a JSON object', location);
-  const sha256 = str(r.sha256_hash, 128);
-  if (!sha256) return reject('missing_value', 'URLhaus payload has no sha256_hash', location);
+  const o = openRecord(rec, index, env, 'URLhaus payload record', 'sha256_hash', 128);
+  if ('rejected' in o) return o.rejected;
+  const { r, value: sha256, location } = o;
   const md5 = str(r.md5_hash, 64);
   const fileType = str(r.file_type, 32);
   const signature = str(r.signature, 128);
