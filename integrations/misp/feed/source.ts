@@ -94,6 +94,12 @@ function join(base: string, name: string): string {
 export function createMispFeedSource(config: MispFeedConfig & CommonSourceConfig, ictx: IntegrationContext): Source {
   const table = loadMispTable(ictx.mappingsDir);
   const base = config.url.replace(/manifest\.json$/i, '');
+  /** The feed's manifest.json, fetched within max_feed_bytes and read (a located error when it is not one). */
+  const fetchManifest = async (ctx: SourceRunContext) =>
+    readManifest(
+      parseMispJson(await fetchBytes(join(base, 'manifest.json'), ctx, config.max_feed_bytes), 'manifest.json', ctx.id),
+      ctx.id,
+    );
   return {
     async *pages(ctx: SourceRunContext): AsyncIterable<Page> {
       if (isSingleDocument(config.url)) {
@@ -121,14 +127,7 @@ export function createMispFeedSource(config: MispFeedConfig & CommonSourceConfig
       const prev: FeedCursor = ctx.full ? { ts: 0, at: [], retry: [] } : parseFeedCursor(ctx.cursor);
       const retry = new Set(prev.retry);
       const done = new Set(prev.at);
-      const manifest = readManifest(
-        parseMispJson(
-          await fetchBytes(join(base, 'manifest.json'), ctx, config.max_feed_bytes),
-          'manifest.json',
-          ctx.id,
-        ),
-        ctx.id,
-      );
+      const manifest = await fetchManifest(ctx);
       let hashes = new Map<string, string>();
       if (config.verify_hashes) {
         try {
@@ -214,14 +213,7 @@ export function createMispFeedSource(config: MispFeedConfig & CommonSourceConfig
       stats.log(ctx);
     },
     async probe(ctx: SourceRunContext): Promise<string> {
-      const manifest = readManifest(
-        parseMispJson(
-          await fetchBytes(join(base, 'manifest.json'), ctx, config.max_feed_bytes),
-          'manifest.json',
-          ctx.id,
-        ),
-        ctx.id,
-      );
+      const manifest = await fetchManifest(ctx);
       return `MISP feed manifest lists ${manifest.length} events`;
     },
   };
