@@ -4,7 +4,7 @@ import { tlpRank, type TlpLevel } from '../core/stix.js';
 import { EDL_KINDS, type EdlKind, type EdlLists, type Snapshot } from '../edl/index.js';
 import type { EdlMetrics } from '../telemetry/edl-metrics.js';
 import type { Authenticator } from './auth.js';
-import { ApiError } from './errors.js';
+import { ApiError, ERROR_SCHEMA } from './errors.js';
 
 export interface EdlRoutesOptions {
   lists: EdlLists;
@@ -16,18 +16,7 @@ export interface EdlRoutesOptions {
 
 export const TEXT = 'text/plain; charset=utf-8';
 export const CACHE_CONTROL = 'private, no-cache';
-const errorBody = {
-  description: 'a JSON error',
-  type: 'object',
-  required: ['error'],
-  properties: {
-    error: {
-      type: 'object',
-      required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' } },
-    },
-  },
-} as const;
+const errorBody = { description: 'a JSON error', ...ERROR_SCHEMA } as const;
 
 /** The route's schemas: path parameters, the text body, 304 and the JSON errors. */
 const schema = {

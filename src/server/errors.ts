@@ -18,6 +18,19 @@ export class ApiError extends Error {
 
 export const UNAUTHORIZED_MESSAGE = 'missing or invalid API key';
 
+/** The JSON schema of every error answer: `{"error": {"code": "STIXGATE_ERR_…", "message": …}}`. */
+export const ERROR_SCHEMA = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string', pattern: '^STIXGATE_ERR_' }, message: { type: 'string' } },
+    },
+  },
+} as const;
+
 export function sendError(
   reply: FastifyReply,
   status: number,

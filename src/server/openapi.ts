@@ -1,5 +1,6 @@
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { isRecord, isStringArray } from '../core/guards.js';
+import { ERROR_SCHEMA } from './errors.js';
 
 /**
  * The OpenAPI 3.1 description of the HTTP API, generated from the routes as fastify registers them
@@ -32,18 +33,6 @@ interface Described {
 }
 
 type JsonSchema = Record<string, unknown>;
-
-const ERROR_SCHEMA = {
-  type: 'object',
-  required: ['error'],
-  properties: {
-    error: {
-      type: 'object',
-      required: ['code', 'message'],
-      properties: { code: { type: 'string', pattern: '^STIXGATE_ERR_' }, message: { type: 'string' } },
-    },
-  },
-};
 
 const ERROR_STATUSES: Record<string, string> = {
   400: 'bad request (docs/access.md, "Errors")',
