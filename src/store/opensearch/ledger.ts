@@ -4,7 +4,7 @@ import { backoffDelay } from '../../core/backoff.js';
 import { at } from '../../core/indexed.js';
 import { LEDGER_STATES, type LedgerRow, type LedgerUpdate } from '../ledger.js';
 import { sendBulk, type WriteContext, type WriteReport } from './bulk.js';
-import { errorType, sleep, statusOf, withRetry } from './client.js';
+import { sleep, statusOf, withRetry } from './client.js';
 import { metaId, type MetaContext } from './leases.js';
 import {
   committedState,
@@ -16,7 +16,7 @@ import {
   rowOf,
   type LedgerDoc,
 } from './ledger-docs.js';
-import { MAPPING_VERSION, applyIndexSettings, type ShardMismatch } from './mappings.js';
+import { MAPPING_VERSION, ensureIndex, type ShardMismatch } from './mappings.js';
 import { deleteVersions } from './retention.js';
 
 const PRESENT = LEDGER_STATES.indexOf('present');
@@ -69,35 +69,12 @@ export async function ensureLedgerIndex(
   index: string,
   s: { shards: number; replicas: number },
 ): Promise<ShardMismatch | undefined> {
-  let mismatch: ShardMismatch | undefined;
-  await client.indices.putIndexTemplate({
-    name: index,
-    body: {
-      index_patterns: [index],
-      priority: 500,
-      _meta: { managed_by: 'stixgate', stixgate_mapping_version: MAPPING_VERSION },
-      template: {
-        settings: {
-          number_of_shards: s.shards,
-          number_of_replicas: s.replicas,
-          refresh_interval: '1s',
-          codec: 'best_compression',
-        },
-        mappings: LEDGER_MAPPINGS,
-      },
-    },
+  const mismatch = await ensureIndex(client, index, {
+    mappings: LEDGER_MAPPINGS,
+    shards: s.shards,
+    replicas: s.replicas,
+    settings: { refresh_interval: '1s', codec: 'best_compression' },
   });
-  const exists = await client.indices.exists({ index });
-  if (!exists.body) {
-    try {
-      await client.indices.create({ index, body: {} });
-    } catch (e) {
-      if (errorType(e) !== 'resource_already_exists_exception') throw e;
-    }
-  } else {
-    await client.indices.putMapping({ index, body: LEDGER_MAPPINGS });
-    mismatch = await applyIndexSettings(client, index, s.shards, s.replicas);
-  }
   await client.cluster.health({ index, wait_for_status: 'yellow', timeout: '30s' });
   return mismatch;
 }

@@ -2,9 +2,9 @@ import type { Client } from '@opensearch-project/opensearch';
 import { StixgateError } from '../../core/errors.js';
 import { isRecord } from '../../core/guards.js';
 import { sendBulk, type WriteContext, type WriteReport } from './bulk.js';
-import { errorType, statusOf, withRetry } from './client.js';
+import { statusOf, withRetry } from './client.js';
 import { getCursor, setCursor, type MetaContext } from './leases.js';
-import { MAPPING_VERSION, applyIndexSettings } from './mappings.js';
+import { MAPPING_VERSION, ensureIndex } from './mappings.js';
 
 /** Index name of the shared correlation index: `<prefix>-links`. */
 export const linksIndexName = (prefix: string): string => `${prefix}-links`;
@@ -83,35 +83,13 @@ const MGET_CHUNK = 1000;
 
 /** Creates or upgrades the links template and index (idempotent, as ensureIndices). */
 export async function ensureLinksIndex(client: Client, index: string, s: LinksContext['settings']): Promise<void> {
-  await client.indices.putIndexTemplate({
-    name: index,
-    body: {
-      index_patterns: [index],
-      priority: 500,
-      _meta: { managed_by: 'stixgate', stixgate_mapping_version: MAPPING_VERSION },
-      template: {
-        settings: {
-          number_of_shards: s.shards,
-          number_of_replicas: s.replicas,
-          refresh_interval: s.refreshInterval,
-          codec: 'best_compression',
-        },
-        mappings: LINKS_MAPPINGS,
-      },
-    },
+  // replicas follow the configuration; a different shard count stays as created (docs/opensearch.md)
+  await ensureIndex(client, index, {
+    mappings: LINKS_MAPPINGS,
+    shards: s.shards,
+    replicas: s.replicas,
+    settings: { refresh_interval: s.refreshInterval, codec: 'best_compression' },
   });
-  const exists = await client.indices.exists({ index });
-  if (!exists.body) {
-    try {
-      await client.indices.create({ index, body: {} });
-    } catch (e) {
-      if (errorType(e) !== 'resource_already_exists_exception') throw e;
-    }
-  } else {
-    await client.indices.putMapping({ index, body: LINKS_MAPPINGS });
-    // replicas follow the configuration; a different shard count stays as created (docs/opensearch.md)
-    await applyIndexSettings(client, index, s.shards, s.replicas);
-  }
   await client.cluster.health({ index, wait_for_status: 'yellow', timeout: '30s' });
 }
 

@@ -114,23 +114,6 @@ export async function applyIndexSettings(
   return Number.isFinite(actual) && actual !== shards ? { index, configured: shards, actual } : undefined;
 }
 
-function template(pattern: string, mappings: object, s: IndexSettings, refresh: string, shards: number) {
-  return {
-    index_patterns: [pattern],
-    priority: 500,
-    _meta: { managed_by: 'stixgate', stixgate_mapping_version: MAPPING_VERSION },
-    template: {
-      settings: {
-        number_of_shards: shards,
-        number_of_replicas: s.replicas,
-        refresh_interval: refresh,
-        analysis: { normalizer: { stixgate_lowercase: { type: 'custom' as const, filter: ['lowercase'] } } },
-      },
-      mappings,
-    },
-  };
-}
-
 /** The meta index (leases, cursors, writer slots: a few hundred small documents) always has one shard. */
 export const META_SHARDS = 1;
 
@@ -147,20 +130,60 @@ export async function ensureIndices(client: Client, names: IndexNames, s: IndexS
     [names.meta, META_MAPPINGS, '1s', META_SHARDS],
   ];
   for (const [index, mappings, refresh, shards] of specs) {
-    await client.indices.putIndexTemplate({ name: index, body: template(index, mappings, s, refresh, shards) });
-    const exists = await client.indices.exists({ index });
-    if (!exists.body) {
-      try {
-        await client.indices.create({ index, body: {} });
-      } catch (e) {
-        if (errorType(e) !== 'resource_already_exists_exception') throw e;
-      }
-    } else {
-      await client.indices.putMapping({ index, body: mappings });
-      const m = await applyIndexSettings(client, index, shards, s.replicas, { refresh_interval: refresh });
-      if (m) mismatches.push(m);
-    }
+    const m = await ensureIndex(client, index, {
+      mappings,
+      shards,
+      replicas: s.replicas,
+      settings: {
+        refresh_interval: refresh,
+        analysis: { normalizer: { stixgate_lowercase: { type: 'custom', filter: ['lowercase'] } } },
+      },
+      update: { refresh_interval: refresh },
+    });
+    if (m) mismatches.push(m);
   }
   await client.cluster.health({ index: `${names.objects},${names.meta}`, wait_for_status: 'yellow', timeout: '30s' });
   return mismatches;
+}
+
+/**
+ * Creates or upgrades one index (idempotent, safe from several instances at once): its template
+ * is PUT (shards, replicas and `settings`), a missing index created (a concurrent creation is
+ * fine), an existing one given the current mappings (additive), the replicas and `update`. The
+ * shard count of an existing index stays as created: a difference is returned.
+ */
+export async function ensureIndex(
+  client: Client,
+  index: string,
+  spec: {
+    mappings: object;
+    shards: number;
+    replicas: number;
+    settings: Record<string, unknown>;
+    update?: Record<string, unknown>;
+  },
+): Promise<ShardMismatch | undefined> {
+  await client.indices.putIndexTemplate({
+    name: index,
+    body: {
+      index_patterns: [index],
+      priority: 500,
+      _meta: { managed_by: 'stixgate', stixgate_mapping_version: MAPPING_VERSION },
+      template: {
+        settings: { number_of_shards: spec.shards, number_of_replicas: spec.replicas, ...spec.settings },
+        mappings: spec.mappings,
+      },
+    },
+  });
+  const exists = await client.indices.exists({ index });
+  if (!exists.body) {
+    try {
+      await client.indices.create({ index, body: {} });
+    } catch (e) {
+      if (errorType(e) !== 'resource_already_exists_exception') throw e;
+    }
+    return undefined;
+  }
+  await client.indices.putMapping({ index, body: spec.mappings });
+  return applyIndexSettings(client, index, spec.shards, spec.replicas, spec.update);
 }
