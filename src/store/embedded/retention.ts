@@ -4,6 +4,7 @@ import { LEDGER_STATES, ledgerRecordKey, ledgerValueKey } from '../ledger.js';
 import { purgeDue, RETENTION_CURSOR, type PurgeOptions, type PurgeResult } from '../retention.js';
 import { keyHash, type KeyIndex } from './key-index.js';
 import { decodeObservables, valueKeysOf } from './values.js';
+import { STATE_REVOKED, type ObjectRow } from './rows.js';
 
 /** What the embedded retention pass needs of the store; it runs inside the store's write transaction. */
 export interface EmbeddedPurgeContext {
@@ -17,17 +18,7 @@ export interface EmbeddedPurgeContext {
   forget(id: string): void;
 }
 
-interface EndedRow {
-  rowid: number;
-  id: string;
-  type: string;
-  state: number;
-  obs: string | null;
-  json: string;
-  seq: number;
-}
-
-const STATE_REVOKED = 1;
+type EndedRow = ObjectRow;
 
 const PRESENT = LEDGER_STATES.indexOf('present');
 

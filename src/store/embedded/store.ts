@@ -49,6 +49,7 @@ import { scoreChange, type ScoreHistoryEntry } from '../score-history.js';
 import type { LedgerReading, LedgerUpdate } from '../ledger.js';
 import { RETENTION_CURSOR, type PurgeOptions, type PurgeResult } from '../retention.js';
 import { purgeEnded } from './retention.js';
+import { STATE_ACTIVE, STATE_EXPIRED, STATE_REVOKED, type ObjectRow } from './rows.js';
 
 export interface EmbeddedStoreOptions {
   dataDir: string;
@@ -77,19 +78,8 @@ export { MAX_MODIFY_IDS } from '../merge.js';
 const READ_CHUNK = 500;
 /** Rows of object_keys per page when the key tables are loaded by scan. */
 const KEY_PAGE = 50_000;
-const STATE_ACTIVE = 0;
-const STATE_REVOKED = 1;
-const STATE_EXPIRED = 2;
 const OPS: readonly Change['op'][] = ['upsert', 'revoke', 'expire'];
-interface Row {
-  rowid: number;
-  id: string;
-  type: string;
-  state: number;
-  obs: string | null;
-  json: string;
-  seq: number;
-}
+type Row = ObjectRow;
 
 interface Work {
   item: IngestItem;
