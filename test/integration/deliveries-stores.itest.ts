@@ -6,10 +6,9 @@ import { hashApiKey } from '../../src/server/index.js';
 import { detectObservable } from '../../src/core/observable.js';
 import { indicatorFromObservable } from '../../src/core/indicator.js';
 import type { StixObject } from '../../src/core/stix.js';
-import { OpenSearchStore } from '../../src/store/opensearch/index.js';
 import { runCli, startDaemon } from '../helpers/daemon-proc.js';
 import { splunkRig, kvSinkYaml } from '../helpers/splunk-rig.js';
-import { OPENSEARCH_URL, SKIP_REASON, storeOptions } from './opensearch-helpers.js';
+import { OPENSEARCH_URL, SKIP_REASON, dropStore, storeOptions } from './opensearch-helpers.js';
 
 /**
  * The delivery ledger's three questions (GET /api/v1/deliveries, `stixgate why`, `deliveries=true`
@@ -179,12 +178,7 @@ else
     );
 
     const prefix = storeOptions().index_prefix;
-    t.after(async () => {
-      const s = new OpenSearchStore(storeOptions({ index_prefix: prefix }));
-      await s.open();
-      await s.destroy();
-      await s.close();
-    });
+    t.after(() => dropStore(prefix));
     const opensearch = await scenario(t, [
       'store:',
       '  type: opensearch',

@@ -4,10 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashApiKey } from '../../src/server/index.js';
-import { OpenSearchStore } from '../../src/store/opensearch/index.js';
 import { runCli, startDaemon } from '../helpers/daemon-proc.js';
 import { ind, rel, sdo, sid } from '../correlate/fixtures.js';
-import { OPENSEARCH_URL, SKIP_REASON, storeOptions } from './opensearch-helpers.js';
+import { OPENSEARCH_URL, SKIP_REASON, dropStore, storeOptions } from './opensearch-helpers.js';
 
 /**
  * Two `stixgate run` processes on one OpenSearch store: the correlation index is computed by one
@@ -25,10 +24,7 @@ else {
     const dir = mkdtempSync(join(tmpdir(), 'stixgate-links-daemons-'));
     const prefix = storeOptions().index_prefix;
     t.after(async () => {
-      const s = new OpenSearchStore(storeOptions({ index_prefix: prefix }));
-      await s.open();
-      await s.destroy();
-      await s.close();
+      await dropStore(prefix);
       rmSync(dir, { recursive: true, force: true });
     });
     const start = async (name: string) => {

@@ -55,6 +55,14 @@ export async function highestSeq(index: string): Promise<number> {
   return body.hits?.hits?.[0]?._source?.seq ?? 0;
 }
 
+/** Deletes the indices of the store under `prefix` (one a daemon created), for a test's cleanup. */
+export async function dropStore(prefix: string): Promise<void> {
+  const s = new OpenSearchStore(storeOptions({ index_prefix: prefix }));
+  await s.open();
+  await s.destroy();
+  await s.close();
+}
+
 /** Opens a store on fresh indices; cleanup deletes them. */
 export async function freshStore(
   overrides: Partial<OpenSearchStoreOptions> = {},
